@@ -1,0 +1,37 @@
+"""Flask app factory: wiring only."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.wiring import Hotline
+
+
+def create_app(hotline: Hotline | None = None) -> Flask:
+    """Build the Flask app around a wired ``Hotline`` (built from the environment if None)."""
+    hotline = hotline or Hotline.build()
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = hotline.settings.secret_key or "dev-only-not-secret"
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    app.extensions["hotline"] = hotline
+
+    if hotline.settings.trust_proxy_headers:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
+
+    from app.api import bp as api_bp
+    from app.health import bp as health_bp
+    from app.sms import bp as sms_bp
+    from app.voice import bp as voice_bp
+
+    app.register_blueprint(voice_bp)
+    app.register_blueprint(sms_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(health_bp)
+    return app
+
+
+def hotline_of(app: Flask) -> Hotline:
+    """The ``Hotline`` an app was built with."""
+    return app.extensions["hotline"]

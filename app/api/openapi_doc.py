@@ -1,0 +1,241 @@
+"""The hand-written OpenAPI 3.1 description of ``/api/v1``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.models import IncidentSource, IncidentStatus, TicketStatus
+
+P = "/api/v1"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ref("Error"), description)
+
+
+_STR = {"type": "string"}
+_TIME = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC (Z)"}
+_INCIDENT_REF = {
+    "name": "ref",
+    "in": "path",
+    "required": True,
+    "description": "The incident's reference, or its numeric id",
+    "schema": _STR,
+}
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {
+                        "type": "string",
+                        "examples": ["unauthorized", "invalid", "not_found", "unsupported_media_type"],
+                    },
+                    "message": _STR,
+                    "field": {"type": "string", "description": "The offending field or parameter"},
+                },
+            }
+        },
+    },
+    "Incident": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "reference": _STR,
+            "status": {"type": "string", "enum": [s.value for s in IncidentStatus]},
+            "source": {"type": "string", "enum": [s.value for s in IncidentSource]},
+            "company": _STR,
+            "contact_name": _STR,
+            "callback_phone": {"type": "string", "description": "E.164, or empty"},
+            "email": _STR,
+            "affected_service": _STR,
+            "ticket_number": _STR,
+            "ticket_match": _STR,
+            "language": {"type": "string", "examples": ["en-US", "de-DE"]},
+            "received_at": _TIME,
+            "captured_at": _TIME,
+            "callback_due_at": _TIME,
+            "problem_text": _STR,
+            "recording_url": _STR,
+            "missing_fields": {"type": "array", "items": _STR},
+        },
+    },
+    "IncidentEvent": {
+        "type": "object",
+        "properties": {
+            "at": _TIME,
+            "actor": _STR,
+            "kind": _STR,
+            "detail": {"type": "object", "additionalProperties": True},
+        },
+    },
+    "IncidentDetail": {
+        "allOf": [
+            _ref("Incident"),
+            {"type": "object", "properties": {"events": {"type": "array", "items": _ref("IncidentEvent")}}},
+        ]
+    },
+    "IncidentPage": {
+        "type": "object",
+        "properties": {
+            "incidents": {"type": "array", "items": _ref("Incident")},
+            "next_cursor": {"type": ["string", "null"], "description": "Pass as cursor for the next page"},
+            "limit": {"type": "integer"},
+        },
+    },
+    "TicketInput": {
+        "type": "object",
+        "required": ["number", "company"],
+        "additionalProperties": False,
+        "properties": {
+            "number": {"type": ["string", "integer"], "pattern": "^[0-9]{1,20}$", "description": "Digits only"},
+            "company": {"type": "string", "maxLength": 200},
+            "status": {"type": "string", "enum": [s.value for s in TicketStatus], "default": "open"},
+            "subject": {"type": "string", "maxLength": 500},
+            "opened_at": {"type": "string", "format": "date-time", "description": "With offset; default now"},
+            "contact_name": {"type": "string", "maxLength": 200},
+            "contact_email": {"type": "string", "format": "email"},
+            "contact_phone": {"type": "string", "description": "E.164, or national format of DEFAULT_REGION"},
+            "contact_phone_alt": {"type": "string", "description": "A second phone of the contact"},
+            "tam_name": {"type": "string", "maxLength": 200},
+            "tam_email": {"type": "string", "format": "email"},
+            "tam_phone": _STR,
+        },
+        "description": "Absent or empty optional fields keep their stored value on update.",
+    },
+    "TicketBatch": {
+        "type": "object",
+        "required": ["tickets"],
+        "properties": {"tickets": {"type": "array", "minItems": 1, "maxItems": 500, "items": _ref("TicketInput")}},
+    },
+    "Contact": {
+        "type": "object",
+        "properties": {"name": _STR, "email": _STR, "phone": _STR, "phone_alt": _STR},
+    },
+    "Ticket": {
+        "type": "object",
+        "properties": {
+            "number": _STR,
+            "status": {"type": "string", "enum": [s.value for s in TicketStatus]},
+            "company": _STR,
+            "subject": _STR,
+            "contact": {"oneOf": [_ref("Contact"), {"type": "null"}]},
+            "opened_at": _TIME,
+            "updated_at": _TIME,
+        },
+    },
+    "TicketBatchResult": {
+        "type": "object",
+        "properties": {
+            "created": {"type": "integer"},
+            "updated": {"type": "integer"},
+            "tickets": {
+                "type": "array",
+                "items": {
+                    "allOf": [_ref("Ticket"), {"type": "object", "properties": {"created": {"type": "boolean"}}}]
+                },
+            },
+        },
+    },
+}
+
+_PATHS: dict[str, Any] = {
+    f"{P}/incidents": {
+        "get": {
+            "operationId": "listIncidents",
+            "summary": "List incidents, newest first",
+            "parameters": [
+                {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "resolved"]}},
+                {"name": "since", "in": "query", "schema": _TIME, "description": "received_at >= since"},
+                {"name": "until", "in": "query", "schema": _TIME, "description": "received_at < until"},
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+                },
+                {"name": "cursor", "in": "query", "schema": _STR, "description": "next_cursor of the last page"},
+            ],
+            "responses": {
+                "200": _json(_ref("IncidentPage"), "A page of incidents"),
+                "400": _error("A query parameter is malformed"),
+                "401": _error("Missing, unknown or revoked token"),
+            },
+        }
+    },
+    f"{P}/incidents/{{ref}}": {
+        "get": {
+            "operationId": "getIncident",
+            "summary": "One incident with its event log",
+            "parameters": [_INCIDENT_REF],
+            "responses": {
+                "200": _json(_ref("IncidentDetail"), "The incident"),
+                "401": _error("Missing, unknown or revoked token"),
+                "404": _error("No such incident"),
+            },
+        }
+    },
+    f"{P}/tickets": {
+        "post": {
+            "operationId": "upsertTickets",
+            "summary": "Create or update one ticket, or a batch of up to 500 (all or nothing)",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"oneOf": [_ref("TicketInput"), _ref("TicketBatch")]}}},
+            },
+            "responses": {
+                "200": {
+                    "description": "Ticket updated, or batch stored",
+                    "content": {"application/json": {"schema": {"oneOf": [_ref("Ticket"), _ref("TicketBatchResult")]}}},
+                },
+                "201": _json(_ref("Ticket"), "Ticket created"),
+                "400": _error("Malformed JSON"),
+                "401": _error("Missing, unknown or revoked token"),
+                "413": _error("Body larger than 1 MiB"),
+                "415": _error("Body is not application/json"),
+                "422": _error("A field is invalid; error.field names it (tickets[i].field in a batch)"),
+            },
+        }
+    },
+    f"{P}/openapi.json": {
+        "get": {
+            "operationId": "getOpenApi",
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": {"description": "The OpenAPI document", "content": {"application/json": {}}}},
+        }
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document (a fresh dict each call)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Sev-1 Hotline API",
+            "version": "1.0.0",
+            "description": "Incidents recorded by the Sev-1 hotline, and the helpdesk tickets it matches callers to.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}],
+        "paths": _PATHS,
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "Create one with the CLI"}
+            },
+            "schemas": _SCHEMAS,
+        },
+    }

@@ -1,0 +1,95 @@
+"""``POST /tickets``: the helpdesk pushes one ticket or a batch of them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy.exc import IntegrityError
+
+from app.api.auth import require_token
+from app.api.errors import json_error
+from app.api.formats import iso_utc
+from app.models import Ticket
+from app.services.tickets import InvalidTicket, TicketInput, parse_ticket_input, upsert_ticket
+from app.wiring import Hotline
+
+bp = Blueprint("tickets", __name__)
+
+MAX_BATCH = 500
+
+
+@bp.post("/tickets")
+@require_token
+def upsert():
+    """Create or update one ticket (201/200), or a batch under ``tickets`` (200), all or nothing."""
+    body = request.get_json()  # 415 when not JSON, 400 when malformed
+    hotline: Hotline = current_app.extensions["hotline"]
+    region = hotline.settings.default_region
+    if isinstance(body, dict) and "tickets" in body:
+        try:
+            inputs = _parse_batch(body, region)
+        except InvalidTicket as exc:
+            return _invalid(exc)
+        results = _save(hotline, inputs)
+        created = sum(1 for _, was_created in results if was_created)
+        tickets = [ticket | {"created": was_created} for ticket, was_created in results]
+        return jsonify(created=created, updated=len(results) - created, tickets=tickets)
+    try:
+        data = parse_ticket_input(body, region)
+    except InvalidTicket as exc:
+        return _invalid(exc)
+    [(ticket, created)] = _save(hotline, [data])
+    return jsonify(ticket), 201 if created else 200
+
+
+def ticket_json(ticket: Ticket) -> dict[str, object]:
+    """The API form of a ticket."""
+    contact = ticket.contact
+    return {
+        "number": ticket.number,
+        "status": str(ticket.status),
+        "company": ticket.account.name,
+        "subject": ticket.subject,
+        "contact": None
+        if contact is None
+        else {"name": contact.name, "email": contact.email, "phone": contact.phone, "phone_alt": contact.phone_alt},
+        "opened_at": iso_utc(ticket.opened_at),
+        "updated_at": iso_utc(ticket.updated_at),
+    }
+
+
+def _parse_batch(body: dict[str, object], region: str) -> list[TicketInput]:
+    extra = sorted(k for k in body if k != "tickets")
+    if extra:
+        raise InvalidTicket(extra[0], "unknown field (a batch has only 'tickets')")
+    items = body["tickets"]
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
+        raise InvalidTicket("tickets", f"must be a list of 1 to {MAX_BATCH} tickets")
+    inputs = []
+    for index, item in enumerate(items):
+        try:
+            inputs.append(parse_ticket_input(item, region))
+        except InvalidTicket as exc:
+            where = f"tickets[{index}]"
+            raise InvalidTicket(f"{where}.{exc.field}" if exc.field else where, exc.message) from None
+    return inputs
+
+
+def _save(hotline: Hotline, inputs: list[TicketInput]) -> list[tuple[dict[str, object], bool]]:
+    # A concurrent push may create the same account or ticket first: the retry then updates it.
+    for attempt in range(2):
+        try:
+            with hotline.db.transaction() as session:
+                now = hotline.clock.now()
+                results = []
+                for data in inputs:
+                    ticket, created = upsert_ticket(session, data, now)
+                    results.append((ticket_json(ticket), created))
+                return results
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _invalid(exc: InvalidTicket):
+    return json_error(422, exc.message, code="invalid", field=exc.field)

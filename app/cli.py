@@ -1,0 +1,153 @@
+"""The ``hotline`` command: serve, worker, db, tickets, api-token, simulate, demo."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from app.settings import Settings
+from app.wiring import Hotline
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
+def main(verbose: bool) -> None:
+    """Sev-1 Hotline: the telephone line for critical e-mail sending outages."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the web app (Twilio webhooks and JSON API). Production: gunicorn 'app:create_app()'."""
+    from app import create_app
+
+    hotline = _ready_hotline()
+    mode = "SIMULATED telephony" if hotline.settings.simulated_telephony else "Twilio"
+    click.echo(f"Sev-1 Hotline on http://{host}:{port} ({mode}; database {hotline.db.engine.url!r})")
+    create_app(hotline).run(host=host, port=port, threaded=True)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Run queued jobs, then exit.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker with the scheduler, and the watchdog."""
+    from workers.runner import run_worker
+
+    run_worker(_ready_hotline(), burst=burst)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply Alembic migrations (default: to the newest)."""
+    from app.migrate import upgrade
+
+    settings = Settings.from_env()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url, revision)
+    click.echo(f"database at {revision}: {_safe_url(settings.resolved_database_url)}")
+
+
+@main.group()
+def tickets() -> None:
+    """Support tickets synced from the helpdesk."""
+
+
+@tickets.command("import")
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+def tickets_import(csv_file: Path) -> None:
+    """Create or update tickets from a CSV file (header: number, company, status, ...)."""
+    from app.services.ticket_import import TicketImportError, import_tickets_csv
+
+    hotline = _ready_hotline()
+    try:
+        report = import_tickets_csv(hotline.db, csv_file, hotline.clock.now(), hotline.settings.default_region)
+    except TicketImportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{report.created} created, {report.updated} updated, {len(report.errors)} rejected")
+    for line_no, message in report.errors:
+        click.echo(f"  line {line_no}: {message}", err=True)
+    if report.errors:
+        sys.exit(1)
+
+
+@main.group("api-token")
+def api_token() -> None:
+    """Bearer tokens for the JSON API."""
+
+
+@api_token.command("create")
+@click.argument("name")
+def api_token_create(name: str) -> None:
+    """Create a token; it is shown once and stored only as a hash."""
+    from app.services.api_tokens import InvalidTokenName, create_token
+
+    hotline = _ready_hotline()
+    try:
+        with hotline.db.transaction() as session:
+            token = create_token(session, name, hotline.clock.now())
+    except InvalidTokenName as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(token)
+
+
+@api_token.command("revoke")
+@click.argument("name")
+def api_token_revoke(name: str) -> None:
+    """Revoke the token(s) with this name."""
+    from app.services.api_tokens import UnknownToken, revoke_token
+
+    hotline = _ready_hotline()
+    try:
+        with hotline.db.transaction() as session:
+            revoked = revoke_token(session, name, hotline.clock.now())
+    except UnknownToken as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"revoked {len(revoked)} token(s) named {name}")
+
+
+@main.command()
+@click.option("--url", default="", help="A running `hotline serve` (default: in-process app).")
+@click.option("--caller", "caller", default="+14155550100", show_default=True, help="Caller ID to present.")
+def simulate(url: str, caller: str) -> None:
+    """An interactive phone in the terminal: type digits, words, or /silence /record /hangup."""
+    from app.simulator.console import run_console
+
+    run_console(_ready_hotline(), server_url=url, caller=caller)
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the demo keeps its database and embedded Redis (default: a new temp dir).")
+def demo(data_dir: Path | None) -> None:
+    """A scripted Sev-1 call end to end on embedded defaults."""
+    from app.simulator.demo import run_demo
+
+    run_demo(data_dir)
+
+
+def _ready_hotline() -> Hotline:
+    """A hotline from the environment, with its schema brought up to date."""
+    from app.migrate import upgrade
+
+    settings = Settings.from_env()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+    return Hotline.build(settings)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

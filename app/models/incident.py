@@ -1,0 +1,84 @@
+"""Sev-1 incidents and their append-only event log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, UTCDateTime
+
+
+class IncidentStatus(StrEnum):
+    """Lifecycle of an incident."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class IncidentSource(StrEnum):
+    """How the incident came in."""
+
+    IVR = "ivr"  # the full intake flow
+    FALLBACK = "fallback"  # Twilio's Fallback URL: voicemail only
+    RESCUED = "rescued"  # call ended or failed mid-intake; saved with what we had
+
+
+class Incident(Base):
+    """A Severity-1 incident with its 15-minute callback deadline."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(12), unique=True)
+    status: Mapped[IncidentStatus] = mapped_column(String(16), default=IncidentStatus.OPEN)
+    source: Mapped[IncidentSource] = mapped_column(String(16), default=IncidentSource.IVR)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    ticket_number: Mapped[str] = mapped_column(String(20), default="")
+    ticket_match: Mapped[str] = mapped_column(String(16), default="")
+    company: Mapped[str] = mapped_column(String(200), default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    callback_phone: Mapped[str] = mapped_column(String(20), default="", index=True)
+    email: Mapped[str] = mapped_column(String(254), default="")
+    problem_text: Mapped[str] = mapped_column(Text, default="")
+    recording_url: Mapped[str] = mapped_column(String(500), default="")
+    recording_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    affected_service: Mapped[str] = mapped_column(String(16), default="")
+    language: Mapped[str] = mapped_column(String(8), default="en-US")
+    caller_id: Mapped[str] = mapped_column(String(32), default="", index=True)
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    missing_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    callback_due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class IncidentEvent(Base):
+    """One line of the append-only log: who did what, when.
+
+    Lines written during a call before its incident exists carry only the
+    call SID; the incident's log is its own lines plus those of its call.
+    """
+
+    __tablename__ = "incident_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AppendOnlyViolation(Exception):
+    """Raised on any attempt to change or delete a logged event."""
+
+
+@event.listens_for(IncidentEvent, "before_update")
+@event.listens_for(IncidentEvent, "before_delete")
+def _refuse_change(_mapper, _conn, target: IncidentEvent) -> None:
+    raise AppendOnlyViolation(f"incident event {target.id} is append-only")

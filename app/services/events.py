@@ -1,0 +1,38 @@
+"""Writing to and reading the append-only incident event log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.models import Incident, IncidentEvent
+
+
+def log_event(
+    session: Session,
+    *,
+    at: datetime,
+    actor: str,
+    kind: str,
+    detail: dict[str, Any] | None = None,
+    incident_id: int | None = None,
+    call_sid: str | None = None,
+) -> IncidentEvent:
+    """Append one line to the log (in the caller's transaction)."""
+    row = IncidentEvent(
+        incident_id=incident_id, call_sid=call_sid, at=at, actor=actor, kind=kind, detail=detail or {}
+    )
+    session.add(row)
+    return row
+
+
+def events_of(session: Session, incident: Incident) -> list[IncidentEvent]:
+    """The incident's log in order: its own lines and those of the call that opened it."""
+    cond = IncidentEvent.incident_id == incident.id
+    if incident.call_sid:
+        cond = or_(cond, IncidentEvent.call_sid == incident.call_sid)
+    stmt = select(IncidentEvent).where(cond).order_by(IncidentEvent.at, IncidentEvent.id)
+    return list(session.scalars(stmt))

@@ -1,0 +1,195 @@
+"""Writing incidents: the row, its deadline and its due steps, in the caller's transaction."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    CallSession,
+    DueStep,
+    Incident,
+    IncidentSource,
+    IncidentStatus,
+    StepKind,
+    Ticket,
+)
+from app.services.events import log_event
+from ivr_flows.model import AppendToIncident, CallState, Captured, FlowPolicy, SaveIncident, Stage
+from ivr_flows.validate import parse_callback_number
+
+RESCUE_EXCLUDED_STAGES = {Stage.NON_CRITICAL, Stage.DONE}
+
+
+@dataclass(frozen=True)
+class PendingJob:
+    """A due step to hand to RQ once the transaction that wrote it has committed."""
+
+    step_id: int
+    due_at: datetime
+
+    @property
+    def job_id(self) -> str:
+        """Deterministic RQ job id (matches ``DueStep.job_id``)."""
+        return f"step-{self.step_id}"
+
+
+def new_reference(session: Session) -> str:
+    """A fresh six-digit incident reference, easy to read out on the phone."""
+    while True:
+        ref = f"{secrets.randbelow(900000) + 100000}"
+        if session.scalar(select(Incident.id).where(Incident.reference == ref)) is None:
+            return ref
+
+
+def open_incident_for(session: Session, *, phone: str = "", ticket_number: str = "") -> Incident | None:
+    """The newest open incident for a caller number or a ticket number."""
+    if phone:
+        cond = or_(Incident.callback_phone == phone, Incident.caller_id == phone)
+    elif ticket_number:
+        cond = Incident.ticket_number == ticket_number
+    else:
+        return None
+    stmt = (
+        select(Incident)
+        .where(Incident.status == IncidentStatus.OPEN, cond)
+        .order_by(Incident.received_at.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def save_incident(
+    session: Session, call: CallSession, effect: SaveIncident, now: datetime, sla_minutes: int
+) -> tuple[Incident, list[PendingJob]]:
+    """Write the incident, its deadline and its first due step for ``call``."""
+    if call.incident_id is not None:  # saved already (a retried webhook): same incident
+        return session.get(Incident, call.incident_id), []
+    incident = _new_incident(
+        session, captured=effect.captured, call_sid=call.call_sid, caller_id=effect.caller_id,
+        lang=effect.lang.value, received_at=call.started_at, captured_at=effect.captured_at,
+        source=IncidentSource.IVR, sla_minutes=sla_minutes,
+    )
+    call.incident_id = incident.id
+    return incident, [_announce_step(session, incident, now)]
+
+
+def append_to_incident(session: Session, call: CallSession, effect: AppendToIncident, now: datetime) -> Incident:
+    """Add a repeat caller's text or recording to their open incident."""
+    incident = session.scalars(select(Incident).where(Incident.reference == effect.reference)).one()
+    call.incident_id = incident.id
+    log_event(session, at=now, actor="caller", kind="information_added", incident_id=incident.id,
+              call_sid=call.call_sid, detail={"text": effect.text, "recording_url": effect.recording_url})
+    return incident
+
+
+def rescue_call(
+    session: Session, *, call_sid: str, from_number: str, now: datetime, reason: str,
+    policy: FlowPolicy, source: IncidentSource = IncidentSource.RESCUED, require_reachable: bool = False,
+) -> tuple[Incident | None, list[PendingJob]]:
+    """Save an unfinished (or never started) intake with what it has: no Sev-1 caller is lost.
+
+    A caller who hung up (``require_reachable``) is saved only when we can reach
+    them back; an emergency path (fallback, internal error) always saves.
+    """
+    call = session.get(CallSession, call_sid)
+    if call is None:
+        call = CallSession(call_sid=call_sid, from_number=from_number[:32], state={},
+                           started_at=now, updated_at=now)
+        session.add(call)
+    if call.incident_id is not None:
+        return session.get(Incident, call.incident_id), []
+    state = _readable_state(call)
+    if state is not None:
+        policy = state.policy
+        if state.stage in RESCUE_EXCLUDED_STAGES and require_reachable:
+            return None, []
+    captured = state.captured if state else Captured()
+    if not captured.callback_phone:
+        phone = parse_callback_number(call.from_number, policy.default_region, policy.allowed_regions)
+        captured = replace(captured, callback_phone=phone or "")
+    if require_reachable and not (captured.callback_phone or captured.email):
+        log_event(session, at=now, actor="system", kind="call_abandoned_unreachable", call_sid=call_sid,
+                  detail={"reason": reason})
+        return None, []
+    incident = _new_incident(
+        session, captured=captured, call_sid=call_sid, caller_id=call.from_number,
+        lang=state.lang.value if state else "en-US", received_at=call.started_at, captured_at=now,
+        source=source, sla_minutes=policy.sla_minutes,
+    )
+    call.incident_id = incident.id
+    log_event(session, at=now, actor="system", kind="incident_rescued", incident_id=incident.id,
+              call_sid=call_sid, detail={"reason": reason, "stage": state.stage.value if state else ""})
+    return incident, [_announce_step(session, incident, now)]
+
+
+def _new_incident(
+    session: Session, *, captured: Captured, call_sid: str | None, caller_id: str, lang: str,
+    received_at: datetime, captured_at: datetime, source: IncidentSource, sla_minutes: int,
+) -> Incident:
+    ticket_id = None
+    if captured.ticket_number:
+        ticket_id = session.scalar(select(Ticket.id).where(Ticket.number == captured.ticket_number))
+    incident = Incident(
+        reference=new_reference(session),
+        status=IncidentStatus.OPEN,
+        source=source,
+        ticket_id=ticket_id,
+        ticket_number=captured.ticket_number,
+        ticket_match=captured.ticket_match.value if captured.ticket_match else "",
+        company=captured.company,
+        contact_name=captured.contact_name,
+        callback_phone=captured.callback_phone,
+        email=captured.email,
+        problem_text=captured.problem_text,
+        recording_url=captured.recording_url,
+        recording_seconds=captured.recording_seconds,
+        affected_service=captured.affected_service.value if captured.affected_service else "",
+        language=lang,
+        caller_id=caller_id[:32],
+        call_sid=call_sid,
+        missing_fields=list(captured.missing),
+        received_at=received_at,
+        captured_at=captured_at,
+        callback_due_at=captured_at + timedelta(minutes=sla_minutes),
+    )
+    session.add(incident)
+    session.flush()
+    log_event(session, at=captured_at, actor="ivr" if source == IncidentSource.IVR else "system",
+              kind="incident_opened", incident_id=incident.id, call_sid=call_sid,
+              detail={"reference": incident.reference, "source": source.value,
+                      "callback_due_at": incident.callback_due_at.isoformat(),
+                      "missing": list(captured.missing)})
+    return incident
+
+
+def _announce_step(session: Session, incident: Incident, now: datetime) -> PendingJob:
+    step = DueStep(incident_id=incident.id, kind=StepKind.ANNOUNCE, due_at=now)
+    session.add(step)
+    session.flush()
+    return PendingJob(step.id, step.due_at)
+
+
+
+def attach_recording(session: Session, *, call_sid: str, url: str, seconds: int, now: datetime) -> Incident | None:
+    """Attach a voicemail left on the emergency path to the call's incident."""
+    call = session.get(CallSession, call_sid)
+    incident = session.get(Incident, call.incident_id) if call and call.incident_id else None
+    log_event(session, at=now, actor="caller", kind="voicemail_recorded", call_sid=call_sid,
+              incident_id=incident.id if incident else None, detail={"url": url, "seconds": seconds})
+    if incident is not None and url:
+        incident.recording_url = url[:500]
+        incident.recording_seconds = seconds
+    return incident
+
+
+def _readable_state(call: CallSession) -> CallState | None:
+    """The call's flow state, or None when there is none or it cannot be read."""
+    try:
+        return CallState.from_dict(call.state) if call.state else None
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -1,0 +1,187 @@
+"""The intake call: feed webhook events to the pure flow and carry out its effects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import CallSession, Incident, IncidentStatus
+from app.services.events import log_event
+from app.services.incidents import (
+    PendingJob,
+    append_to_incident,
+    open_incident_for,
+    rescue_call,
+    save_incident,
+)
+from app.services.tickets import find_open_ticket_by_number, find_open_ticket_by_phone
+from ivr_flows import advance, question
+from ivr_flows.model import (
+    AppendToIncident,
+    CallStarted,
+    CallState,
+    Event,
+    FlowPolicy,
+    IncidentInfo,
+    IncidentSaved,
+    LogEvent,
+    LookupTicket,
+    Reply,
+    SaveIncident,
+    TicketInfo,
+    TicketLookedUp,
+)
+
+MAX_EFFECT_ROUNDS = 5  # lookup -> save -> reply is the longest chain the flow makes
+
+
+class UnknownCall(Exception):
+    """A step webhook for a CallSid we never saw start."""
+
+
+@dataclass
+class Turn:
+    """What one webhook produced: the reply, its sequence number, jobs to enqueue after commit."""
+
+    reply: Reply
+    seq: int
+    jobs: list[PendingJob] = field(default_factory=list)
+
+
+def start_call(
+    session: Session, *, call_sid: str, from_number: str, to_number: str, policy: FlowPolicy, now: datetime
+) -> Turn:
+    """Open the call's state (or return to it, if Twilio sent the start twice)."""
+    call = session.get(CallSession, call_sid)
+    if call is not None:
+        return Turn(question(CallState.from_dict(call.state)), call.seq)
+    ticket = find_open_ticket_by_phone(session, from_number) if from_number.startswith("+") else None
+    incident = open_incident_for(session, phone=from_number) if from_number.startswith("+") else None
+    event = CallStarted(
+        caller_id=from_number,
+        policy=policy,
+        ticket=_ticket_info(ticket) if ticket else None,
+        open_incident=_incident_info(incident) if incident else None,
+    )
+    call = CallSession(
+        call_sid=call_sid, from_number=from_number[:32], to_number=to_number[:32],
+        state={}, started_at=now, updated_at=now, seq=0,
+    )
+    session.add(call)
+    log_event(session, at=now, actor="caller", kind="call_received", call_sid=call_sid,
+              detail={"from": from_number, "to": to_number})
+    return _run(session, call, None, event, now)
+
+
+def continue_call(session: Session, *, call_sid: str, seq: int, event: Event, now: datetime) -> Turn:
+    """Feed one caller event to the flow; a stale step gets the current question again."""
+    call = _load(session, call_sid)
+    state = CallState.from_dict(call.state)
+    if seq != call.seq:
+        log_event(session, at=now, actor="twilio", kind="stale_step_ignored", call_sid=call_sid,
+                  detail={"got_seq": seq, "current_seq": call.seq})
+        return Turn(question(state), call.seq)
+    return _run(session, call, state, event, now)
+
+
+def current_state(session: Session, call_sid: str) -> CallState | None:
+    """The saved flow state of a call, if any."""
+    call = session.get(CallSession, call_sid)
+    return CallState.from_dict(call.state) if call and call.state else None
+
+
+def _load(session: Session, call_sid: str) -> CallSession:
+    stmt = select(CallSession).where(CallSession.call_sid == call_sid).with_for_update()
+    call = session.scalars(stmt).first()
+    if call is None:
+        raise UnknownCall(call_sid)
+    return call
+
+
+def _run(session: Session, call: CallSession, state: CallState | None, event: Event, now: datetime) -> Turn:
+    jobs: list[PendingJob] = []
+    for _ in range(MAX_EFFECT_ROUNDS):
+        step = advance(state, event, now)
+        state = step.state
+        answer: Event | None = None
+        for effect in step.effects:
+            answer = _apply(session, call, state, effect, now, jobs) or answer
+        if step.reply is not None:
+            call.state = state.to_dict()
+            call.seq += 1
+            call.updated_at = now
+            return Turn(step.reply, call.seq, jobs)
+        if answer is None:
+            break
+        event = answer
+    raise RuntimeError(f"flow gave no reply in stage {state.stage if state else None}")
+
+
+def _apply(session: Session, call: CallSession, state: CallState, effect, now: datetime,
+           jobs: list[PendingJob]) -> Event | None:
+    if isinstance(effect, LogEvent):
+        log_event(session, at=now, actor="ivr", kind=effect.kind, detail=effect.detail,
+                  call_sid=call.call_sid, incident_id=call.incident_id)
+        return None
+    if isinstance(effect, LookupTicket):
+        ticket = find_open_ticket_by_number(session, effect.number)
+        incident = open_incident_for(session, ticket_number=effect.number) if ticket else None
+        return TicketLookedUp(
+            number=effect.number,
+            ticket=_ticket_info(ticket) if ticket else None,
+            open_incident=_incident_info(incident) if incident else None,
+        )
+    if isinstance(effect, SaveIncident):
+        incident, new_jobs = save_incident(session, call, effect, now, state.policy.sla_minutes)
+        jobs.extend(new_jobs)
+        return IncidentSaved(incident.reference, incident.callback_due_at)
+    if isinstance(effect, AppendToIncident):
+        incident = append_to_incident(session, call, effect, now)
+        return IncidentSaved(incident.reference, incident.callback_due_at)
+    raise TypeError(f"unknown effect {effect!r}")
+
+
+def _ticket_info(ticket) -> TicketInfo:
+    contact = ticket.contact
+    return TicketInfo(
+        number=ticket.number,
+        company=ticket.account.name if ticket.account else "",
+        contact_name=contact.name if contact else "",
+        email=contact.email if contact else "",
+        phone=contact.phone if contact else "",
+    )
+
+
+def _incident_info(incident: Incident) -> IncidentInfo:
+    assert incident.status == IncidentStatus.OPEN
+    return IncidentInfo(reference=incident.reference, callback_due_at=incident.callback_due_at)
+
+
+def policy_from(settings) -> FlowPolicy:
+    """The flow policy of a deployment's settings."""
+    return FlowPolicy(
+        sla_minutes=settings.callback_sla_minutes,
+        default_region=settings.default_region,
+        allowed_regions=settings.allowed_callback_regions,
+    )
+
+
+def end_call(
+    session: Session, *, call_sid: str, call_status: str, duration: str, ended: bool,
+    policy: FlowPolicy, now: datetime,
+) -> list[PendingJob]:
+    """Record a call status; an ended, unfinished intake is rescued when the caller is reachable."""
+    call = session.get(CallSession, call_sid)
+    log_event(session, at=now, actor="twilio", kind="call_status", call_sid=call_sid,
+              incident_id=call.incident_id if call else None,
+              detail={"status": call_status, "duration": duration})
+    if call is None or not ended:
+        return []
+    call.status = call_status
+    call.updated_at = now
+    _incident, jobs = rescue_call(session, call_sid=call_sid, from_number=call.from_number, now=now,
+                                  reason="caller_hung_up", policy=policy, require_reachable=True)
+    return jobs

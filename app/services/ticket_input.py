@@ -1,0 +1,180 @@
+"""A ticket as the helpdesk sends it (API body or CSV row), validated field by field."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import phonenumbers
+
+from app.models import TicketStatus
+
+TICKET_FIELDS = (
+    "number",
+    "company",
+    "status",
+    "subject",
+    "opened_at",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "contact_phone_alt",
+    "tam_name",
+    "tam_email",
+    "tam_phone",
+)
+REQUIRED_FIELDS = ("number", "company")
+NUMBER_MAX = 20
+
+_NUMBER = re.compile(rf"[0-9]{{1,{NUMBER_MAX}}}")
+_EMAIL = re.compile(
+    r"(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
+    r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})"
+)
+_REFUSED_PHONE_TYPES = {
+    phonenumbers.PhoneNumberType.PREMIUM_RATE,
+    phonenumbers.PhoneNumberType.SHARED_COST,
+}
+
+
+class InvalidTicket(ValueError):
+    """One field of a ticket is missing or malformed."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class TicketInput:
+    """A validated ticket; None means "not given" (keep on update, default on create)."""
+
+    number: str
+    company: str
+    status: TicketStatus | None = None
+    subject: str | None = None
+    opened_at: datetime | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    contact_phone_alt: str | None = None
+    tam_name: str | None = None
+    tam_email: str | None = None
+    tam_phone: str | None = None
+
+
+def parse_ticket_input(data: Mapping[str, object], default_region: str = "US") -> TicketInput:
+    """Validate a ticket mapping; raise InvalidTicket naming the first bad field."""
+    if not isinstance(data, Mapping):
+        raise InvalidTicket(None, "a ticket must be an object")
+    unknown = sorted(str(k) for k in data if k not in TICKET_FIELDS)
+    if unknown:
+        raise InvalidTicket(unknown[0], "unknown field")
+    for name in REQUIRED_FIELDS:
+        if _text(data, name, 1000) is None:
+            raise InvalidTicket(name, "is required")
+    return TicketInput(
+        number=_ticket_number(data.get("number")),
+        company=_name(data, "company", 200),  # type: ignore[arg-type]
+        status=_status(_text(data, "status", 16)),
+        subject=_text(data, "subject", 500, multiline=True),
+        opened_at=_timestamp(_text(data, "opened_at", 64), "opened_at"),
+        contact_name=_name(data, "contact_name", 200),
+        contact_email=_email(_text(data, "contact_email", 254), "contact_email"),
+        contact_phone=_phone(_text(data, "contact_phone", 40), "contact_phone", default_region),
+        contact_phone_alt=_phone(_text(data, "contact_phone_alt", 40), "contact_phone_alt", default_region),
+        tam_name=_name(data, "tam_name", 200),
+        tam_email=_email(_text(data, "tam_email", 254), "tam_email"),
+        tam_phone=_phone(_text(data, "tam_phone", 40), "tam_phone", default_region),
+    )
+
+
+def normalize_phone(raw: str, default_region: str = "US") -> str | None:
+    """The E.164 form of a valid, non-premium number (national format allowed), else None."""
+    try:
+        parsed = phonenumbers.parse(raw, default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    if phonenumbers.number_type(parsed) in _REFUSED_PHONE_TYPES:
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _text(data: Mapping[str, object], field: str, max_len: int, *, multiline: bool = False) -> str | None:
+    value = data.get(field)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InvalidTicket(field, "must be a string")
+    text = unicodedata.normalize("NFC", str(value)).strip()
+    if not text:
+        return None
+    allowed = {"\n", "\t"} if multiline else set()
+    # Control characters and lone surrogates: PostgreSQL refuses NUL, and none belong in a ticket.
+    if any(unicodedata.category(c) in ("Cc", "Cs") and c not in allowed for c in text):
+        raise InvalidTicket(field, "contains control characters")
+    if len(text) > max_len:
+        raise InvalidTicket(field, f"must be at most {max_len} characters")
+    return text
+
+
+def _name(data: Mapping[str, object], field: str, max_len: int) -> str | None:
+    text = _text(data, field, max_len)
+    return None if text is None else " ".join(text.split())
+
+
+def _ticket_number(value: object) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        raise InvalidTicket("number", "must contain digits only")
+    text = _text({"number": value}, "number", 1000) or ""
+    if not _NUMBER.fullmatch(text):
+        if text.isascii() and text.isdigit():
+            raise InvalidTicket("number", f"must be at most {NUMBER_MAX} digits")
+        raise InvalidTicket("number", "must contain digits only (it is typed on a phone keypad)")
+    return text
+
+
+def _status(text: str | None) -> TicketStatus | None:
+    if text is None:
+        return None
+    try:
+        return TicketStatus(text.lower())
+    except ValueError:
+        allowed = ", ".join(s.value for s in TicketStatus)
+        raise InvalidTicket("status", f"must be one of {allowed}") from None
+
+
+def _timestamp(text: str | None, field: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidTicket(field, "must be an ISO 8601 timestamp") from None
+    if value.tzinfo is None:
+        raise InvalidTicket(field, "must include a UTC offset, e.g. 2026-11-26T03:00:00Z")
+    return value.astimezone(UTC)
+
+
+def _email(text: str | None, field: str) -> str | None:
+    if text is None:
+        return None
+    match = _EMAIL.fullmatch(text)
+    if match is None or len(match["local"]) > 64:
+        raise InvalidTicket(field, "must be an e-mail address")
+    return f"{match['local']}@{match['domain'].lower()}"
+
+
+def _phone(text: str | None, field: str, default_region: str) -> str | None:
+    if text is None:
+        return None
+    e164 = normalize_phone(text, default_region)
+    if e164 is None:
+        raise InvalidTicket(field, "must be a valid phone number (E.164, or national format)")
+    return e164

@@ -1,0 +1,145 @@
+"""Tickets synced in from the helpdesk, and the lookups the IVR makes with them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from app.models import OPEN_TICKET_STATUSES, Account, Contact, Ticket, TicketStatus
+from app.services.ticket_input import (
+    TICKET_FIELDS,
+    InvalidTicket,
+    TicketInput,
+    normalize_phone,
+    parse_ticket_input,
+)
+
+__all__ = [
+    "TICKET_FIELDS",
+    "InvalidTicket",
+    "TicketInput",
+    "find_open_ticket_by_number",
+    "find_open_ticket_by_phone",
+    "normalize_phone",
+    "parse_ticket_input",
+    "upsert_ticket",
+]
+
+_DIGITS = re.compile(r"[0-9]{1,20}")
+
+
+def upsert_ticket(session: Session, data: TicketInput, now: datetime) -> tuple[Ticket, bool]:
+    """Create or update the ticket with this number (and its account and contact); True if created."""
+    account = _upsert_account(session, data)
+    contact = _upsert_contact(session, account, data)
+    ticket = session.scalar(select(Ticket).where(Ticket.number == data.number))
+    if ticket is None:
+        ticket = Ticket(
+            number=data.number,
+            account=account,
+            contact=contact,
+            status=data.status or TicketStatus.OPEN,
+            subject=data.subject or "",
+            opened_at=data.opened_at or now,
+            updated_at=now,
+        )
+        session.add(ticket)
+        session.flush()
+        return ticket, True
+    if ticket.account_id != account.id:
+        # A ticket moved to another company keeps no contact of the old one.
+        ticket.contact = None
+    ticket.account = account
+    if contact is not None:
+        ticket.contact = contact
+    if data.status is not None:
+        ticket.status = data.status
+    if data.subject is not None:
+        ticket.subject = data.subject
+    if data.opened_at is not None:
+        ticket.opened_at = data.opened_at
+    ticket.updated_at = now
+    session.flush()
+    return ticket, False
+
+
+def find_open_ticket_by_number(session: Session, number: str) -> Ticket | None:
+    """The open or pending ticket with this keypad-typed number, else None."""
+    number = number.strip()
+    if not _DIGITS.fullmatch(number):
+        return None
+    return session.scalar(select(Ticket).where(Ticket.number == number, Ticket.status.in_(OPEN_TICKET_STATUSES)))
+
+
+def find_open_ticket_by_phone(session: Session, e164: str) -> Ticket | None:
+    """The most recently opened open or pending ticket of a contact with this phone, else None."""
+    if not e164:
+        return None
+    stmt = (
+        select(Ticket)
+        .join(Contact, Ticket.contact_id == Contact.id)
+        .where(or_(Contact.phone == e164, Contact.phone_alt == e164), Ticket.status.in_(OPEN_TICKET_STATUSES))
+        .order_by(Ticket.opened_at.desc(), Ticket.id.desc())
+        .limit(1)
+    )
+    return session.scalar(stmt)
+
+
+def _upsert_account(session: Session, data: TicketInput) -> Account:
+    account = session.scalar(select(Account).where(Account.name == data.company))
+    if account is None:
+        account = Account(name=data.company)
+        session.add(account)
+    if data.tam_name is not None:
+        account.tam_name = data.tam_name
+    if data.tam_email is not None:
+        account.tam_email = data.tam_email
+    if data.tam_phone is not None:
+        account.tam_phone = data.tam_phone
+    session.flush()
+    return account
+
+
+def _upsert_contact(session: Session, account: Account, data: TicketInput) -> Contact | None:
+    email, phone = data.contact_email, data.contact_phone
+    if not any((data.contact_name, email, phone, data.contact_phone_alt)):
+        return None
+    contact = _find_contact(session, account, data)
+    if contact is None:
+        contact = Contact(account_id=account.id)
+        session.add(contact)
+    if data.contact_name is not None:
+        contact.name = data.contact_name
+    if email is not None:
+        contact.email = email
+    if phone is not None:
+        contact.phone = phone
+    if data.contact_phone_alt is not None:
+        contact.phone_alt = data.contact_phone_alt
+    session.flush()
+    return contact
+
+
+def _find_contact(session: Session, account: Account, data: TicketInput) -> Contact | None:
+    in_account = Contact.account_id == account.id
+    email = data.contact_email
+    if email:
+        found = session.scalar(select(Contact).where(in_account, func.lower(Contact.email) == email.lower()))
+        if found is not None:
+            return found
+    for phone in (data.contact_phone, data.contact_phone_alt):
+        if not phone:
+            continue
+        stmt = select(Contact).where(in_account, or_(Contact.phone == phone, Contact.phone_alt == phone))
+        for found in session.scalars(stmt.order_by(Contact.id)):
+            # A shared desk phone is not the same person as a different e-mail.
+            if not email or not found.email:
+                return found
+    if data.contact_name and not email and not data.contact_phone and not data.contact_phone_alt:
+        return session.scalar(
+            select(Contact).where(in_account, Contact.name == data.contact_name).order_by(Contact.id).limit(1)
+        )
+    return None

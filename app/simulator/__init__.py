@@ -1,0 +1,1 @@
+"""A simulated Twilio for the terminal, the demo and the tests."""

@@ -1,0 +1,77 @@
+"""``hotline simulate``: an interactive phone in the terminal."""
+
+from __future__ import annotations
+
+import click
+
+from app.simulator.phone import CallFlowError, Prompt, SimulatedCall, flask_transport, http_transport
+from app.wiring import Hotline
+
+HELP = "Type digits to press keys, words to speak; /silence, /record [seconds], /hangup, /help."
+
+
+def simulated_call(hotline: Hotline, server_url: str = "", caller: str = "+14155550100") -> SimulatedCall:
+    """A call signed with this deployment's auth token, in-process or to ``server_url``."""
+    settings = hotline.settings
+    if server_url:
+        transport, base = http_transport(server_url), settings.public_base_url or server_url.rstrip("/")
+    else:
+        from app import create_app
+
+        transport, base = flask_transport(create_app(hotline).test_client()), settings.public_base_url or "http://localhost"
+    return SimulatedCall(transport=transport, base_url=base, auth_token=settings.auth_tokens[0], caller=caller,
+                         to=settings.twilio_number or "+15005550006")
+
+
+def run_console(hotline: Hotline, server_url: str = "", caller: str = "+14155550100") -> None:
+    """Ring the hotline and play the call in the terminal until it ends."""
+    call = simulated_call(hotline, server_url, caller)
+    click.echo(f"Calling the hotline from {caller}. {HELP}")
+    prompt = call.dial()
+    shown = 0
+    while True:
+        shown = _show(call, shown)
+        if call.ended or prompt.kind == "hangup":
+            click.echo("[call ended]")
+            return
+        line = click.prompt(_hint(prompt), default="", show_default=False).strip()
+        try:
+            prompt = _act(call, prompt, line)
+        except CallFlowError as exc:
+            click.echo(f"[{exc}]")
+        if prompt is None:
+            click.echo("[you hung up]")
+            return
+
+
+def _act(call: SimulatedCall, prompt: Prompt, line: str) -> Prompt | None:
+    if line in ("/hangup", "/quit"):
+        call.hang_up()
+        return None
+    if line == "/help":
+        click.echo(HELP)
+        return prompt
+    if line == "" or line == "/silence":
+        return call.silence()
+    if line.startswith("/record"):
+        parts = line.split()
+        return call.record(int(parts[1]) if len(parts) > 1 else 30)
+    if prompt.kind == "record":
+        return call.record(30)
+    compact = line.replace(" ", "")
+    if compact and all(c in "0123456789*#" for c in compact):
+        return call.press(compact)
+    return call.say(line)
+
+
+def _show(call: SimulatedCall, shown: int) -> int:
+    for who, text in call.transcript[shown:]:
+        if who == "hotline":
+            click.echo(click.style("  hotline: ", fg="cyan") + text)
+    return len(call.transcript)
+
+
+def _hint(prompt: Prompt) -> str:
+    if prompt.kind == "record":
+        return "  you (recording; /record N or Enter for silence)"
+    return "  you (keys or speech)"

@@ -1,0 +1,5 @@
+"""Twilio SMS webhooks."""
+
+from app.sms.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,42 @@
+"""TwiML for when the intake cannot go on: built without the database or the flow."""
+
+from __future__ import annotations
+
+from twilio.twiml.voice_response import VoiceResponse
+
+RECORDING_URL = "/twilio/voice/fallback/recording"
+
+APOLOGY = (
+    ("en-US", "Polly.Joanna",
+     "This is the Severity-1 hotline. We're sorry, we have a technical problem taking your details. "
+     "After the tone, please say your company, your name, the number we should call back, "
+     "and what is failing. An engineer will call you back within 15 minutes."),
+    ("de-DE", "Polly.Vicki",
+     "Hier ist die Severity-1-Hotline. Leider haben wir ein technisches Problem. "
+     "Bitte nennen Sie nach dem Ton Ihre Firma, Ihren Namen, Ihre Rückrufnummer "
+     "und was ausfällt. Ein Techniker ruft Sie innerhalb von 15 Minuten zurück."),
+)
+GOODBYE = (
+    ("en-US", "Polly.Joanna", "Thank you. Your message is recorded. An engineer will call you back within 15 minutes. Goodbye."),
+    ("de-DE", "Polly.Vicki", "Vielen Dank. Ihre Nachricht ist aufgenommen. Ein Techniker ruft Sie innerhalb von 15 Minuten zurück. Auf Wiederhören."),
+)
+
+
+def voicemail_twiml() -> str:
+    """Apologise in both languages and record a voicemail (up to two minutes)."""
+    response = VoiceResponse()
+    for lang, voice, text in APOLOGY:
+        response.say(text, language=lang, voice=voice)
+    response.record(action=RECORDING_URL, method="POST", max_length=120, timeout=5,
+                    finish_on_key="#", play_beep=True)
+    response.redirect(RECORDING_URL + "?noinput=1", method="POST")
+    return str(response)
+
+
+def goodbye_twiml() -> str:
+    """Thank the caller in both languages and hang up."""
+    response = VoiceResponse()
+    for lang, voice, text in GOODBYE:
+        response.say(text, language=lang, voice=voice)
+    response.hangup()
+    return str(response)

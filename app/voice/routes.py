@@ -1,0 +1,122 @@
+"""The voice webhooks: verify, load by CallSid, advance, render."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, request
+
+from app.models import IncidentSource
+from app.services import intake
+from app.services.incidents import attach_recording, rescue_call
+from app.services.spool import spool
+from app.voice.emergency import goodbye_twiml, voicemail_twiml
+from app.voice.respond import answer_once
+from app.voice.signature import twilio_webhook
+from app.voice.twiml import render
+from ivr_flows.model import Gathered, NoInput, Recorded
+
+log = logging.getLogger(__name__)
+bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
+ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+
+def _hotline():
+    return current_app.extensions["hotline"]
+
+
+def _twiml(turn: intake.Turn) -> tuple[str, list]:
+    step_url = f"/twilio/voice/step?seq={turn.seq}"
+    return render(turn.reply, step_url, f"/twilio/voice/recording?seq={turn.seq}"), turn.jobs
+
+
+def _guarded(handler) -> Response:
+    """Answer the webhook; on any internal error still save the caller and take a voicemail."""
+    try:
+        return answer_once(handler)
+    except Exception:  # noqa: BLE001 - the caller must always get TwiML
+        log.exception("voice webhook failed; rescuing call %s", request.form.get("CallSid"))
+        _rescue(IncidentSource.RESCUED, "internal_error")
+        return Response(voicemail_twiml(), mimetype="text/xml")
+
+
+def _rescue(source: IncidentSource, reason: str) -> None:
+    hotline = _hotline()
+    sid, caller = request.form.get("CallSid", ""), request.form.get("From", "")
+    now = hotline.clock.now()
+    try:
+        with hotline.db.transaction() as session:
+            _incident, jobs = rescue_call(session, call_sid=sid, from_number=caller, now=now, reason=reason,
+                                          policy=intake.policy_from(hotline.settings), source=source)
+        hotline.jobs.dispatch(jobs, now)
+    except Exception:  # noqa: BLE001 - SQL is down too: keep it on disk
+        log.exception("could not save rescued call %s; spooled", sid)
+        spool(hotline.settings.data_dir, "rescue", {"call_sid": sid, "from": caller, "reason": reason,
+                                                     "source": source.value, "at": now.isoformat()})
+
+
+@bp.post("")
+@twilio_webhook
+def incoming() -> Response:
+    """A new call: greet and ask the first question."""
+    f, policy = request.form, intake.policy_from(_hotline().settings)
+    return _guarded(lambda s, now: _twiml(intake.start_call(
+        s, call_sid=f["CallSid"], from_number=f.get("From", ""), to_number=f.get("To", ""), policy=policy, now=now)))
+
+
+@bp.post("/step")
+@twilio_webhook
+def step() -> Response:
+    """The caller answered a <Gather> (or stayed silent: ``noinput=1``)."""
+    f = request.form
+    event = NoInput() if request.args.get("noinput") else Gathered(f.get("Digits", ""), f.get("SpeechResult", ""))
+    seq = request.args.get("seq", -1, type=int)
+    return _guarded(lambda s, now: _twiml(intake.continue_call(s, call_sid=f["CallSid"], seq=seq, event=event, now=now)))
+
+
+@bp.post("/recording")
+@twilio_webhook
+def recording() -> Response:
+    """A <Record> finished (or recorded nothing: ``noinput=1``)."""
+    f = request.form
+    event = Recorded() if request.args.get("noinput") else Recorded(
+        f.get("RecordingUrl", ""), f.get("RecordingDuration", 0, type=int))
+    seq = request.args.get("seq", -1, type=int)
+    return _guarded(lambda s, now: _twiml(intake.continue_call(s, call_sid=f["CallSid"], seq=seq, event=event, now=now)))
+
+
+@bp.post("/status")
+@twilio_webhook
+def status() -> Response:
+    """Call status callback: a caller who hung up mid-intake is saved when reachable."""
+    f = request.form
+    call_status = f.get("CallStatus", "")
+    return answer_once(lambda s, now: ("", intake.end_call(
+        s, call_sid=f.get("CallSid", ""), call_status=call_status, duration=f.get("CallDuration", ""),
+        ended=call_status in ENDED, policy=intake.policy_from(_hotline().settings), now=now)), mimetype="text/plain")
+
+
+@bp.post("/fallback")
+@twilio_webhook
+def fallback() -> Response:
+    """Twilio's Fallback URL: no flow, no lookups; save the caller and take a voicemail."""
+    reason = f"twilio_fallback {request.form.get('ErrorCode', '')}".strip()
+    _rescue(IncidentSource.FALLBACK, reason)
+    return Response(voicemail_twiml(), mimetype="text/xml")
+
+
+@bp.post("/fallback/recording")
+@twilio_webhook
+def fallback_recording() -> Response:
+    """The emergency voicemail finished: attach it to the call's incident."""
+    f, hotline = request.form, _hotline()
+    if not request.args.get("noinput"):
+        sid, url, secs, now = f.get("CallSid", ""), f.get("RecordingUrl", ""), f.get("RecordingDuration", 0, type=int), hotline.clock.now()
+        try:
+            with hotline.db.transaction() as session:
+                attach_recording(session, call_sid=sid, url=url, seconds=secs, now=now)
+        except Exception:  # noqa: BLE001
+            log.exception("could not attach voicemail of %s; spooled", sid)
+            spool(hotline.settings.data_dir, "recording",
+                  {"call_sid": sid, "url": url, "seconds": secs, "at": now.isoformat()})
+    return Response(goodbye_twiml(), mimetype="text/xml")

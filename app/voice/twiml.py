@@ -1,0 +1,63 @@
+"""Rendering a flow ``Reply`` as TwiML."""
+
+from __future__ import annotations
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr_flows.model import Lang, Reply
+
+VOICES = {Lang.EN: "Polly.Joanna", Lang.DE: "Polly.Vicki"}
+
+
+def render(reply: Reply, step_url: str, recording_url: str) -> str:
+    """TwiML for ``reply``; input goes to ``step_url``, recordings to ``recording_url``.
+
+    A <Gather> or <Record> that gets nothing falls through to the next verb, so a
+    <Redirect> follows each with ``noinput=1``: the flow always hears about silence.
+    """
+    response = VoiceResponse()
+    say_kwargs = {"language": reply.lang.value, "voice": VOICES[reply.lang]}
+    target = response
+    if reply.gather is not None:
+        g = reply.gather
+        gather_kwargs = {
+            "input": g.input,
+            "action": step_url,
+            "method": "POST",
+            "timeout": g.timeout,
+            "finish_on_key": g.finish_on_key,
+            "action_on_empty_result": False,
+        }
+        if g.num_digits:
+            gather_kwargs["num_digits"] = g.num_digits
+        if "speech" in g.input:
+            gather_kwargs["language"] = reply.lang.value
+            gather_kwargs["speech_timeout"] = g.speech_timeout
+            if g.hints:
+                gather_kwargs["hints"] = ", ".join(g.hints)
+        target = response.gather(**gather_kwargs)
+    for line in reply.say:
+        target.say(line, **say_kwargs)
+    if reply.gather is not None:
+        response.redirect(_with_noinput(step_url), method="POST")
+    elif reply.record is not None:
+        r = reply.record
+        response.record(
+            action=recording_url,
+            method="POST",
+            max_length=r.max_seconds,
+            timeout=r.timeout,
+            finish_on_key="#",
+            play_beep=True,
+            trim="trim-silence",
+        )
+        response.redirect(_with_noinput(recording_url), method="POST")
+    elif reply.hangup:
+        response.hangup()
+    else:  # a reply that asks nothing and does not end: come back for the next step
+        response.redirect(_with_noinput(step_url), method="POST")
+    return str(response)
+
+
+def _with_noinput(url: str) -> str:
+    return url + ("&" if "?" in url else "?") + "noinput=1"

@@ -1,0 +1,35 @@
+"""The service objects one running hotline shares, built once per app or worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.clock import Clock, SystemClock
+from app.db import Database
+from app.queue import JobQueue, connect_redis
+from app.settings import Settings
+
+
+@dataclass
+class Hotline:
+    """Settings, database, clock and queue of one running hotline."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    jobs: JobQueue
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings | None = None,
+        clock: Clock | None = None,
+        jobs: JobQueue | None = None,
+    ) -> Hotline:
+        """Wire the pieces from settings; tests pass their own clock or queue."""
+        settings = settings or Settings.from_env()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.resolved_database_url)
+        if jobs is None:
+            jobs = JobQueue(connect_redis(settings), settings.queue_name)
+        return cls(settings=settings, db=db, clock=clock or SystemClock(), jobs=jobs)

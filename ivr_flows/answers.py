@@ -1,0 +1,171 @@
+"""Parse caller answers (keys or recognised speech) into menu choices."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .model import AffectedService, Gathered, Lang
+
+NON_CRITICAL = "non_critical"  # triage answer that is not an AffectedService
+
+_DIGIT_WORDS = {
+    "zero": "0", "oh": "0", "null": "0",
+    "one": "1", "eins": "1",
+    "two": "2", "zwei": "2", "zwo": "2",
+    "three": "3", "drei": "3",
+    "four": "4", "vier": "4",
+    "five": "5", "fünf": "5", "fuenf": "5",
+    "six": "6", "sechs": "6",
+    "seven": "7", "sieben": "7",
+    "eight": "8", "acht": "8",
+    "nine": "9", "neun": "9",
+}  # fmt: skip
+
+_YES = frozenset(
+    "yes yeah yep yup correct right sure ok okay affirmative ja jawohl genau richtig stimmt korrekt".split()
+)
+_NO = frozenset("no nope nah wrong incorrect nein falsch".split())
+_NEGATED_YES = (
+    "not right", "not correct", "isn't right", "is not right", "that's wrong",
+    "nicht richtig", "stimmt nicht", "nicht korrekt",
+)  # fmt: skip
+_NO_TICKET = (
+    "no", "none", "nein", "keine", "keins", "kein", "don't have", "do not have",
+    "haven't", "habe keine", "hab keine", "no ticket", "kein ticket",
+)  # fmt: skip
+
+
+def words(speech: str) -> list[str]:
+    """Lower-case words of a speech result, punctuation removed."""
+    text = unicodedata.normalize("NFC", speech or "").lower()
+    return re.findall(r"[\w'@.+-]+", text.replace(".", " . "))
+
+
+def _plain(speech: str) -> str:
+    return " ".join(w for w in words(speech) if w != ".")
+
+
+def _letters_joined(speech: str) -> str:
+    """'S. M. T. P.' and 'a p i' -> 'smtp', 'api' (for spelled acronyms)."""
+    return re.sub(r"[^a-z]", "", (speech or "").lower())
+
+
+def digits_from(answer: Gathered, max_len: int = 20) -> str:
+    """The digits of a keypad or spoken number answer ("four five" -> "45")."""
+    keys = re.sub(r"\D", "", answer.digits or "")
+    if keys:
+        return keys[:max_len]
+    out = []
+    for w in words(answer.speech):
+        if w.isdigit():
+            out.append(w)
+        elif w in _DIGIT_WORDS:
+            out.append(_DIGIT_WORDS[w])
+    return "".join(out)[:max_len]
+
+
+def is_empty(answer: Gathered) -> bool:
+    """True when the caller gave neither keys nor speech."""
+    return not (answer.digits or "").strip("#* ") and not (answer.speech or "").strip()
+
+
+def yes_no(answer: Gathered) -> bool | None:
+    """1/yes -> True, 2/no -> False, anything else None."""
+    keys = (answer.digits or "").strip("#* ")
+    if keys:
+        return {"1": True, "2": False}.get(keys)
+    text = _plain(answer.speech)
+    if not text:
+        return None
+    if any(p in text for p in _NEGATED_YES):
+        return False
+    ws = set(text.split())
+    yes, no = bool(ws & _YES), bool(ws & _NO)
+    if yes != no:
+        return yes
+    if text in ("one", "eins", "1"):
+        return True
+    if text in ("two", "zwei", "zwo", "2"):
+        return False
+    return None
+
+
+def language(answer: Gathered) -> Lang | None:
+    """1/English -> EN, 2/Deutsch/German -> DE."""
+    keys = (answer.digits or "").strip("#* ")
+    if keys:
+        return {"1": Lang.EN, "2": Lang.DE}.get(keys)
+    ws = set(_plain(answer.speech).split())
+    if ws & {"deutsch", "german", "germany", "deutsche", "zwei", "two"}:
+        return Lang.DE
+    if ws & {"english", "englisch", "one", "eins"}:
+        return Lang.EN
+    return None
+
+
+def service(answer: Gathered) -> AffectedService | str | None:
+    """Triage answer: an AffectedService, NON_CRITICAL, or None if not understood."""
+    keys = (answer.digits or "").strip("#* ")
+    by_key = {
+        "1": AffectedService.API,
+        "2": AffectedService.SMTP,
+        "3": AffectedService.BOTH,
+        "4": AffectedService.OTHER,
+        "9": NON_CRITICAL,
+    }
+    if keys:
+        return by_key.get(keys)
+    text = _plain(answer.speech)
+    if not text:
+        return None
+    if re.search(r"\b(not|nicht|kein|keine|non)\b[ -]*(a )?(critical|kritisch|kritische|kritischer)", text):
+        return NON_CRITICAL
+    ws = set(text.split())
+    joined = _letters_joined(answer.speech)
+    api = "api" in ws or "apis" in ws or joined == "api"
+    smtp = "smtp" in ws or "smtp" in joined
+    if ws & {"both", "beide", "beides", "all", "alles"} or (api and smtp):
+        return AffectedService.BOTH
+    if api:
+        return AffectedService.API
+    if smtp:
+        return AffectedService.SMTP
+    if ws & {"other", "andere", "anderes", "anderer", "something", "sonstiges"}:
+        return AffectedService.OTHER
+    return None
+
+
+def no_ticket(answer: Gathered) -> bool:
+    """True when the caller says or keys that they have no ticket (a bare '#')."""
+    if (answer.digits or "").strip() == "#":
+        return True
+    text = _plain(answer.speech)
+    return bool(text) and any(re.search(rf"\b{re.escape(p)}\b", text) for p in _NO_TICKET)
+
+
+_READBACK_WORDS = (
+    ({"correct", "right", "yes", "ja", "richtig", "stimmt", "korrekt", "genau"}, "1"),
+    ({"company", "firma", "firmenname", "unternehmen"}, "2"),
+    ({"name"}, "3"),
+    ({"number", "phone", "callback", "nummer", "telefonnummer", "rückrufnummer"}, "4"),
+    ({"email", "e-mail", "mail", "address", "adresse"}, "5"),
+    ({"problem", "description", "beschreibung", "problembeschreibung"}, "6"),
+)
+
+
+def readback_choice(answer: Gathered) -> str | None:
+    """'1'..'6' from keys or speech at the read-back menu, else None."""
+    keys = (answer.digits or "").strip("#* ")
+    if keys:
+        return keys if keys in {"1", "2", "3", "4", "5", "6"} else None
+    ws = set(_plain(answer.speech).split())
+    if not ws:
+        return None
+    # A field word wins over "yes": "the name is not right" means correct the name.
+    hits = [choice for vocab, choice in _READBACK_WORDS[1:] if ws & vocab]
+    if len(hits) == 1:
+        return hits[0]
+    if not hits and ws & _READBACK_WORDS[0][0] and not ws & _NO:
+        return "1"
+    return None

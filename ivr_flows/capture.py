@@ -1,0 +1,269 @@
+"""Handlers for the capture questions, the recording, the read-back and saving."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from . import answers
+from .model import (
+    CallState,
+    Event,
+    Gathered,
+    IncidentInfo,
+    IncidentSaved,
+    NoInput,
+    Recorded,
+    Reply,
+    SaveIncident,
+    Stage,
+    Step,
+)
+from .questions import added_lines, is_email_on_file, saved_lines
+from .steps import (
+    GiveUp,
+    callback_number,
+    capture,
+    clean,
+    enter,
+    fail,
+    field_done,
+    go,
+    log,
+    miss,
+    offered_number,
+    repeat,
+)
+from .validate import clean_text, is_valid_email, normalize_spoken_email
+
+OnAnswer = Callable[[CallState, Gathered, datetime], Step]
+
+_FIELD = {Stage.COMPANY: "company", Stage.CONTACT_NAME: "contact_name"}
+_CORRECT = {
+    "2": Stage.COMPANY,
+    "3": Stage.CONTACT_NAME,
+    "4": Stage.CALLBACK_ENTRY,
+    "5": Stage.EMAIL,
+    "6": Stage.PROBLEM,
+}
+
+
+def answer_or_silence(state: CallState, event: Event, now: datetime, on_answer: OnAnswer, give_up: GiveUp) -> Step:
+    """Dispatch a Gathered answer, count silence, repeat the question on anything else."""
+    if isinstance(event, NoInput) or (isinstance(event, Gathered) and answers.is_empty(event)):
+        return fail(state, now, "sorry_silence", give_up)
+    if isinstance(event, Gathered):
+        return on_answer(state, event, now)
+    return repeat(state, now)
+
+
+def _keep_or_miss(field: str) -> GiveUp:
+    """Give up on a question: when correcting keep the old value, else mark it missing."""
+
+    def give_up(state: CallState, now: datetime) -> Step:
+        s = replace(state, pending="")
+        if s.correcting:
+            return field_done(s, now)
+        return field_done(miss(s, field), now, effects=(log("field_missing", field=field),))
+
+    return give_up
+
+
+def _accept_pending(field: str) -> GiveUp:
+    """Give up on a confirmation: keep the offered value, noting it was not confirmed."""
+
+    def give_up(state: CallState, now: datetime) -> Step:
+        s = capture(state, **{field: state.pending})
+        return field_done(s, now, effects=(log("field_unconfirmed", field=field),))
+
+    return give_up
+
+
+def _captured(state: CallState, now: datetime, field: str, source: str, **values: object) -> Step:
+    s = capture(replace(state, pending=""), **values)
+    return field_done(s, now, effects=(log("field_captured", field=field, source=source),))
+
+
+# ---------------------------------------------------------------- company, name
+
+
+def on_text_field(state: CallState, event: Event, now: datetime) -> Step:
+    """COMPANY and CONTACT_NAME: confirm the ticket's value, or take a spoken answer."""
+    field = _FIELD[state.stage]
+    if state.pending:
+        return answer_or_silence(state, event, now, _confirm_text, _accept_pending(field))
+    return answer_or_silence(state, event, now, _spoken_text, _keep_or_miss(field))
+
+
+def _confirm_text(state: CallState, event: Gathered, now: datetime) -> Step:
+    field = _FIELD[state.stage]
+    yes = answers.yes_no(event)
+    if yes is None:
+        return fail(state, now, "sorry_nonsense", _accept_pending(field))
+    if yes:
+        return _captured(state, now, field, "ticket", **{field: state.pending})
+    return go(replace(state, pending="", tries=0), now)  # ask for it openly
+
+
+def _spoken_text(state: CallState, event: Gathered, now: datetime) -> Step:
+    field = _FIELD[state.stage]
+    value = clean(state, event.speech)
+    if not any(ch.isalnum() for ch in value):
+        return fail(state, now, "sorry_nonsense", _keep_or_miss(field))
+    return _captured(state, now, field, "speech", **{field: value})
+
+
+# ---------------------------------------------------------------- callback number
+
+
+def on_callback_confirm(state: CallState, event: Event, now: datetime) -> Step:
+    """CALLBACK_CONFIRM: yes keeps the number; no asks for one on the keypad."""
+    give_up = _accept_pending("callback_phone")
+
+    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
+        yes = answers.yes_no(ev)
+        if yes is None:
+            return fail(s, n, "sorry_nonsense", give_up)
+        source = "caller_id" if s.pending == offered_number(s) else "keypad"
+        if yes:
+            return _captured(s, n, "callback_phone", source, callback_phone=s.pending)
+        entry = replace(s, stage=Stage.CALLBACK_ENTRY, pending="")
+        if source == "caller_id":
+            return go(replace(entry, tries=0), n)
+        # A typed number heard back wrong counts as a failed try, so this loop ends.
+        return fail(entry, n, "", _keep_or_miss("callback_phone"))
+
+    return answer_or_silence(state, event, now, on_answer, give_up)
+
+
+def on_callback_entry(state: CallState, event: Event, now: datetime) -> Step:
+    """CALLBACK_ENTRY: a keyed or spoken number, validated, then read back."""
+    give_up = _keep_or_miss("callback_phone")
+
+    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
+        digits = answers.digits_from(ev, max_len=20)
+        number = callback_number(s, digits) if digits else None
+        if not number:
+            return fail(s, n, "callback_invalid", give_up)
+        # Keep the try count across entry and confirmation so a garbled loop still ends.
+        return go(replace(s, stage=Stage.CALLBACK_CONFIRM, pending=number), n)
+
+    if isinstance(event, Gathered) and answers.is_empty(event):
+        # A bare '#' submits an empty Gather: the caller has no number to give.
+        return fail(state, now, "callback_invalid", give_up)
+    return answer_or_silence(state, event, now, on_answer, give_up)
+
+
+# ---------------------------------------------------------------- e-mail
+
+
+def on_email(state: CallState, event: Event, now: datetime) -> Step:
+    """EMAIL: a spoken address, normalised, then read back for confirmation."""
+    give_up = _keep_or_miss("email")
+
+    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
+        email = normalize_spoken_email(clean_text(ev.speech, 300))
+        if not is_valid_email(email):
+            return fail(s, n, "email_invalid", give_up)
+        return go(replace(s, stage=Stage.EMAIL_CONFIRM, pending=email), n)
+
+    return answer_or_silence(state, event, now, on_answer, give_up)
+
+
+def on_email_confirm(state: CallState, event: Event, now: datetime) -> Step:
+    """EMAIL_CONFIRM: yes keeps the address; no asks for it again (bounded by tries)."""
+    give_up = _accept_pending("email")
+
+    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
+        yes = answers.yes_no(ev)
+        if yes is None:
+            return fail(s, n, "sorry_nonsense", give_up)
+        on_file = is_email_on_file(s)
+        if yes:
+            return _captured(s, n, "email", "ticket" if on_file else "speech", email=s.pending)
+        again = replace(s, stage=Stage.EMAIL, pending="")
+        if on_file:
+            return go(replace(again, tries=0), n)
+        return fail(again, n, "", _keep_or_miss("email"))
+
+    return answer_or_silence(state, event, now, on_answer, give_up)
+
+
+# ---------------------------------------------------------------- problem, recording
+
+
+def on_problem(state: CallState, event: Event, now: datetime) -> Step:
+    """PROBLEM: a spoken description; silence still moves on to the recording."""
+
+    def give_up(s: CallState, n: datetime) -> Step:
+        return field_done(s, n, effects=(log("problem_not_spoken"),))
+
+    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
+        value = clean(s, ev.speech, long=True)
+        if not any(ch.isalnum() for ch in value):
+            return fail(s, n, "sorry_nonsense", give_up)
+        return _captured(s, n, "problem", "speech", problem_text=value)
+
+    return answer_or_silence(state, event, now, on_answer, give_up)
+
+
+def on_recording(state: CallState, event: Event, now: datetime) -> Step:
+    """RECORDING: store the recording (if any); with no description at all, mark it missing."""
+    if not isinstance(event, Recorded | NoInput):
+        return repeat(state, now)
+    url = clean_text(event.url, 1000) if isinstance(event, Recorded) else ""
+    seconds = max(0, int(event.seconds)) if isinstance(event, Recorded) and url else 0
+    s = state
+    effects = []
+    if url:
+        s = capture(s, recording_url=url, recording_seconds=seconds)
+        effects.append(log("field_captured", field="recording", source="recording", seconds=seconds))
+    if not s.captured.problem_text and not s.captured.recording_url:
+        s = miss(s, "problem")
+        effects.append(log("field_missing", field="problem"))
+    return field_done(s, now, effects=tuple(effects))
+
+
+# ---------------------------------------------------------------- read-back, saving
+
+
+def save(state: CallState, now: datetime, kind: str) -> Step:
+    """Ask the service to persist the incident; the reply waits for IncidentSaved."""
+    s = replace(state, stage=Stage.SAVING, tries=0, pending="", correcting=False)
+    effect = SaveIncident(captured=s.captured, lang=s.lang, caller_id=s.caller_id, captured_at=now)
+    return Step(state=s, reply=None, effects=(effect, log(kind, missing=list(s.captured.missing))))
+
+
+def on_readback(state: CallState, event: Event, now: datetime) -> Step:
+    """READBACK: 1 saves, 2-6 correct one field; silence saves what we have."""
+
+    def give_up(s: CallState, n: datetime) -> Step:
+        return save(s, n, "readback_timeout")
+
+    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
+        choice = answers.readback_choice(ev)
+        if choice == "1":
+            return save(s, n, "readback_confirmed")
+        if choice in _CORRECT:
+            target = _CORRECT[choice]
+            fix = replace(s, correcting=True)
+            return enter(fix, target, n, effects=(log("readback_correction", field=target.value),))
+        return fail(s, n, "sorry_nonsense", give_up)
+
+    return answer_or_silence(state, event, now, on_answer, give_up)
+
+
+def on_saving(state: CallState, event: Event, now: datetime) -> Step:
+    """SAVING: IncidentSaved gives the closing words; input re-runs the read-back menu."""
+    if isinstance(event, IncidentSaved):
+        appended = state.incident is not None
+        inc = IncidentInfo(reference=event.reference, callback_due_at=event.callback_due_at)
+        s = replace(state, stage=Stage.DONE, incident=inc, tries=0, pending="")
+        lines = added_lines(s) if appended else saved_lines(s)
+        reply = Reply(lang=s.lang, say=tuple(lines), hangup=True)
+        kind = "incident_appended" if appended else "incident_announced"
+        return Step(state=s, reply=reply, effects=(log(kind, reference=event.reference),))
+    if state.incident is None and isinstance(event, Gathered | NoInput):
+        return on_readback(state, event, now)
+    return repeat(state, now)

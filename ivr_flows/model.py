@@ -1,0 +1,315 @@
+"""States, events, replies and effects of the Sev-1 intake call.
+
+Everything here is plain data: no Flask, Twilio, database or clock. The service
+layer feeds events into ``ivr_flows.sev1_intake.advance`` and carries out the
+effects it gets back; the webhook renders the reply as TwiML.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Lang(StrEnum):
+    """Languages the hotline speaks (Twilio <Say> language codes)."""
+
+    EN = "en-US"
+    DE = "de-DE"
+
+
+class Stage(StrEnum):
+    """Where the call is in the intake flow."""
+
+    LANGUAGE = "language"
+    TRIAGE = "triage"
+    NON_CRITICAL = "non_critical"
+    REPEAT_CALLER = "repeat_caller"
+    ADD_INFO = "add_info"
+    ADD_RECORDING = "add_recording"  # repeat caller: optional recording after ADD_INFO
+    TICKET_OFFER = "ticket_offer"
+    TICKET_ENTRY = "ticket_entry"
+    TICKET_LOOKUP = "ticket_lookup"
+    COMPANY = "company"
+    CONTACT_NAME = "contact_name"
+    CALLBACK_CONFIRM = "callback_confirm"
+    CALLBACK_ENTRY = "callback_entry"
+    EMAIL = "email"
+    EMAIL_CONFIRM = "email_confirm"
+    PROBLEM = "problem"
+    RECORDING = "recording"
+    READBACK = "readback"
+    CORRECTION = "correction"
+    SAVING = "saving"
+    DONE = "done"
+
+
+class AffectedService(StrEnum):
+    """What part of e-mail sending is down."""
+
+    API = "api"
+    SMTP = "smtp"
+    BOTH = "both"
+    OTHER = "other"
+
+
+class TicketMatch(StrEnum):
+    """How the incident's ticket was established."""
+
+    CALLER_ID = "caller_id"  # offered from the caller ID and confirmed
+    KEYPAD = "keypad"  # entered on the keypad and found
+    NONE = "none"  # caller said they have no ticket
+    UNKNOWN = "unknown"  # caller entered numbers we could not find (two tries)
+
+
+@dataclass(frozen=True)
+class FlowPolicy:
+    """Per-deployment settings the flow needs; carried in the call state."""
+
+    sla_minutes: int = 15
+    default_region: str = "US"
+    allowed_regions: tuple[str, ...] = ("US", "CA", "GB", "DE", "AT", "CH")
+    max_tries: int = 3  # first ask + two re-prompts
+    recording_max_seconds: int = 120
+    max_field_chars: int = 200
+    max_problem_chars: int = 2000
+
+
+@dataclass(frozen=True)
+class TicketInfo:
+    """An open support ticket, as known from the helpdesk sync."""
+
+    number: str
+    company: str = ""
+    contact_name: str = ""
+    email: str = ""
+    phone: str = ""  # E.164
+
+
+@dataclass(frozen=True)
+class IncidentInfo:
+    """An open incident a repeat caller is calling about."""
+
+    reference: str
+    callback_due_at: datetime
+
+
+@dataclass(frozen=True)
+class Captured:
+    """What the caller has told us so far (all cleaned and length-limited)."""
+
+    affected_service: AffectedService | None = None
+    ticket_number: str = ""
+    ticket_match: TicketMatch | None = None
+    company: str = ""
+    contact_name: str = ""
+    callback_phone: str = ""  # E.164, validated
+    email: str = ""  # validated, lower-cased
+    problem_text: str = ""
+    recording_url: str = ""
+    recording_seconds: int = 0
+    missing: tuple[str, ...] = ()  # fields we moved on without (after re-prompts)
+
+
+@dataclass(frozen=True)
+class CallState:
+    """The whole state of one intake call; serialisable with ``to_dict``."""
+
+    stage: Stage
+    caller_id: str = ""
+    lang: Lang = Lang.EN
+    policy: FlowPolicy = field(default_factory=FlowPolicy)
+    captured: Captured = field(default_factory=Captured)
+    tries: int = 0  # failed answers to the current question
+    ticket: TicketInfo | None = None  # the ticket offered or found
+    incident: IncidentInfo | None = None  # set once saved, or for a repeat caller
+    pending: str = ""  # a value awaiting confirmation (callback number, e-mail)
+    correcting: bool = False  # answering one field from the read-back, then back to it
+    ticket_entries: int = 0  # keypad ticket numbers tried so far
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of the state."""
+        return _to_jsonable(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CallState:
+        """Rebuild a state saved with ``to_dict``."""
+        d = dict(data)
+        d["stage"] = Stage(d["stage"])
+        d["lang"] = Lang(d["lang"])
+        p = dict(d["policy"])
+        p["allowed_regions"] = tuple(p["allowed_regions"])
+        d["policy"] = FlowPolicy(**p)
+        c = dict(d["captured"])
+        if c.get("affected_service"):
+            c["affected_service"] = AffectedService(c["affected_service"])
+        if c.get("ticket_match"):
+            c["ticket_match"] = TicketMatch(c["ticket_match"])
+        c["missing"] = tuple(c.get("missing", ()))
+        d["captured"] = Captured(**c)
+        d["ticket"] = TicketInfo(**d["ticket"]) if d.get("ticket") else None
+        if d.get("incident"):
+            i = d["incident"]
+            d["incident"] = IncidentInfo(
+                reference=i["reference"],
+                callback_due_at=datetime.fromisoformat(i["callback_due_at"]),
+            )
+        return cls(**d)
+
+
+def _to_jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
+# ---------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class CallStarted:
+    """A new call. The service has already looked up caller-ID matches."""
+
+    caller_id: str
+    policy: FlowPolicy = field(default_factory=FlowPolicy)
+    ticket: TicketInfo | None = None  # open ticket whose contact phone is the caller ID
+    open_incident: IncidentInfo | None = None  # open incident for this caller number
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """The caller answered a <Gather>: keys and/or recognised speech."""
+
+    digits: str = ""
+    speech: str = ""
+
+
+@dataclass(frozen=True)
+class NoInput:
+    """A <Gather> timed out with nothing said or pressed."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A <Record> finished (url is empty when the caller recorded nothing)."""
+
+    url: str = ""
+    seconds: int = 0
+
+
+@dataclass(frozen=True)
+class TicketLookedUp:
+    """Answer to a LookupTicket effect."""
+
+    number: str
+    ticket: TicketInfo | None = None
+    open_incident: IncidentInfo | None = None
+
+
+@dataclass(frozen=True)
+class IncidentSaved:
+    """Answer to a SaveIncident or AppendToIncident effect."""
+
+    reference: str
+    callback_due_at: datetime
+
+
+Event = CallStarted | Gathered | NoInput | Recorded | TicketLookedUp | IncidentSaved
+
+
+# ---------------------------------------------------------------- replies
+
+
+@dataclass(frozen=True)
+class Gather:
+    """Ask for input. ``input`` is Twilio's: "dtmf", "speech" or "dtmf speech"."""
+
+    input: str = "dtmf"
+    num_digits: int | None = None  # stop after this many keys
+    finish_on_key: str = "#"
+    timeout: int = 6  # seconds of silence before NoInput
+    speech_timeout: str = "auto"
+    hints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Record:
+    """Record the caller (problem description), up to ``max_seconds``."""
+
+    max_seconds: int = 120
+    timeout: int = 5  # seconds of silence that end the recording
+    transcribe: bool = False
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the caller hears next. ``say`` lines are spoken before the input."""
+
+    lang: Lang
+    say: tuple[str, ...] = ()
+    gather: Gather | None = None
+    record: Record | None = None
+    hangup: bool = False
+
+
+# ---------------------------------------------------------------- effects
+
+
+@dataclass(frozen=True)
+class LookupTicket:
+    """Find an open ticket by number; answer with TicketLookedUp."""
+
+    number: str
+
+
+@dataclass(frozen=True)
+class SaveIncident:
+    """Persist the incident (deadline = captured_at + SLA); answer with IncidentSaved."""
+
+    captured: Captured
+    lang: Lang
+    caller_id: str
+    captured_at: datetime
+
+
+@dataclass(frozen=True)
+class AppendToIncident:
+    """Add a repeat caller's information to their open incident; answer with IncidentSaved."""
+
+    reference: str
+    text: str = ""
+    recording_url: str = ""
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    """Append a line to the call's event log (who/what is the service's concern)."""
+
+    kind: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+Effect = LookupTicket | SaveIncident | AppendToIncident | LogEvent
+
+
+@dataclass(frozen=True)
+class Step:
+    """Result of ``advance``: the new state, what to say, what to do.
+
+    When ``effects`` contains a LookupTicket, SaveIncident or AppendToIncident,
+    ``reply`` is None: the service carries the effect out and calls ``advance``
+    again with its answer event, which yields the reply.
+    """
+
+    state: CallState
+    reply: Reply | None
+    effects: tuple[Effect, ...] = ()

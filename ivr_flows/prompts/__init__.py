@@ -1,0 +1,117 @@
+"""Prompt catalog (one dict per language) and helpers that format values for speech."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from phonenumbers import timezone as number_timezone
+
+from ..model import Lang
+from . import de_de, en_us
+
+CATALOGS: dict[Lang, dict[str, str]] = {
+    Lang.EN: en_us.PROMPTS,
+    Lang.DE: de_de.PROMPTS,
+}
+
+
+def text(lang: Lang | str, key: str, **params: object) -> str:
+    """The prompt ``key`` in ``lang`` with ``params`` filled in."""
+    return CATALOGS[Lang(lang)][key].format(**params)
+
+
+def say_digits(value: str) -> str:
+    """Read characters one by one: "4521" -> "4, 5, 2, 1" (separators dropped)."""
+    return ", ".join(ch for ch in value if ch.isalnum())
+
+
+def say_phone(lang: Lang | str, e164: str) -> str:
+    """Read a phone number in its usual groups: "plus 1, 2 1 2, 5 5 5, 0 1 0 0"."""
+    try:
+        number = phonenumbers.parse(e164, None)
+        formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        formatted = e164
+    groups = []
+    for group in formatted.replace("-", " ").split():
+        digits = " ".join(ch for ch in group if ch.isdigit())
+        if group.startswith("+"):
+            digits = f"{text(lang, 'phone_plus')} {digits}"
+        if digits:
+            groups.append(digits)
+    return ", ".join(groups)
+
+
+def say_email(lang: Lang | str, email: str) -> str:
+    """Read an e-mail address: "john dot smith at example dot com"."""
+    names = {
+        ".": text(lang, "email_dot"),
+        "@": text(lang, "email_at"),
+        "-": text(lang, "email_dash"),
+        "_": text(lang, "email_underscore"),
+        "+": text(lang, "email_plus"),
+    }
+    parts: list[str] = []
+    word = ""
+    for ch in email:
+        if ch in names:
+            if word:
+                parts.append(word)
+            parts.append(names[ch])
+            word = ""
+        else:
+            word += ch
+    if word:
+        parts.append(word)
+    return " ".join(parts)
+
+
+def say_duration(lang: Lang | str, seconds: int) -> str:
+    """Speak a recording limit: "2 minutes", "1 minute", "90 seconds"."""
+    if seconds == 60:
+        return text(lang, "duration_minute")
+    if seconds % 60 == 0:
+        return text(lang, "duration_minutes", n=seconds // 60)
+    return text(lang, "duration_seconds", n=seconds)
+
+
+def zone_for_number(e164: str) -> ZoneInfo:
+    """The time zone of a phone number if it has exactly one, else UTC."""
+    try:
+        zones = number_timezone.time_zones_for_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        zones = ()
+    if len(zones) == 1 and zones[0] != "Etc/Unknown":
+        try:
+            return ZoneInfo(zones[0])
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return ZoneInfo("UTC")
+
+
+def say_time(lang: Lang | str, when: datetime, phone: str = "") -> str:
+    """Speak a deadline in the caller's zone: "3:27 a.m. UTC" / "3:27 Uhr UTC"."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    zone = zone_for_number(phone) if phone else ZoneInfo("UTC")
+    local = when.astimezone(zone)
+    abbr = local.tzname() or "UTC"
+    if Lang(lang) is Lang.DE:
+        return f"{local.hour}:{local.minute:02d} Uhr {abbr}"
+    hour12 = local.hour % 12 or 12
+    ampm = "a.m." if local.hour < 12 else "p.m."
+    return f"{hour12}:{local.minute:02d} {ampm} {abbr}"
+
+
+__all__ = [
+    "CATALOGS",
+    "say_digits",
+    "say_duration",
+    "say_email",
+    "say_phone",
+    "say_time",
+    "text",
+    "zone_for_number",
+]

@@ -1,0 +1,149 @@
+"""German (de-DE) prompts, polite "Sie" form. Same keys and fields as en_us."""
+
+PROMPTS: dict[str, str] = {
+    # call opening
+    "greeting": (
+        "Sie sind mit der Severity-1-Hotline für kritische Ausfälle beim E-Mail-Versand "
+        "verbunden. Anrufe werden zur Qualitätssicherung und zur Bearbeitung Ihres "
+        "Vorfalls aufgezeichnet."
+    ),
+    "language_choice": "For English, press 1. Für Deutsch drücken Sie die 2.",
+    "language_default": "Ich fahre auf Englisch fort.",
+    # re-prompts
+    "sorry_silence": "Entschuldigung, ich habe nichts gehört.",
+    "sorry_nonsense": "Entschuldigung, das habe ich nicht verstanden.",
+    "thanks": "Vielen Dank.",
+    "goodbye": "Auf Wiederhören.",
+    # triage
+    "triage": (
+        "Ist Ihr E-Mail-Versand ausgefallen? Wenn API-Aufrufe fehlschlagen, drücken Sie "
+        "die 1. Wenn die SMTP-Einlieferung fehlschlägt, drücken Sie die 2. Wenn beides "
+        "fehlschlägt, drücken Sie die 3. Bei einem anderen kritischen Problem drücken Sie "
+        "die 4. Wenn es kein kritischer Ausfall ist, drücken Sie die 9."
+    ),
+    "triage_default": "Ich nehme das als kritisches Problem auf, und wir machen weiter.",
+    "non_critical": (
+        "Nicht kritische Probleme, etwa Fragen oder Konfigurationswünsche, bearbeiten wir "
+        "per E-Mail während der Geschäftszeiten. Bitte eröffnen Sie dafür ein Ticket im "
+        "Dashboard oder schreiben Sie an unsere Support-E-Mail-Adresse."
+    ),
+    "non_critical_menu": (
+        "Falls Ihr E-Mail-Versand doch ausgefallen ist, drücken Sie die 1, um als "
+        "kritischer Ausfall fortzufahren. Andernfalls können Sie jetzt auflegen."
+    ),
+    "non_critical_goodbye": "Vielen Dank für Ihren Anruf. Auf Wiederhören.",
+    # repeat caller
+    "repeat_caller": "Sie haben bereits einen offenen Vorfall, Referenz {reference}.",
+    "callback_by": "Ein Techniker ruft Sie bis {time} zurück.",
+    "callback_overdue": (
+        "Es tut uns leid, dass wir Sie noch nicht zurückgerufen haben. "
+        "Ein Techniker ruft Sie so schnell wie möglich an."
+    ),
+    "repeat_caller_menu": (
+        "Um Informationen zu diesem Vorfall hinzuzufügen, drücken Sie die 1. "
+        "Um einen anderen Ausfall zu melden, drücken Sie die 2."
+    ),
+    "add_info": "Bitte sagen Sie mir in wenigen Sätzen, was Sie ergänzen möchten.",
+    "add_recording": (
+        "Nach dem Signalton können Sie noch mehr aufsprechen, bis zu {duration}. "
+        "Drücken Sie die Rautetaste, wenn Sie fertig sind."
+    ),
+    "added": "Vielen Dank, wir haben das zum Vorfall {reference} hinzugefügt.",
+    # ticket
+    "ticket_offer": "Rufen Sie wegen Ticket {ticket} an? Drücken Sie die 1 für Ja, die 2 für Nein.",
+    "ticket_entry": (
+        "Wenn Sie eine Support-Ticketnummer haben, geben Sie sie jetzt ein und drücken "
+        "Sie danach die Rautetaste. Wenn Sie keine haben, drücken Sie nur die Rautetaste."
+    ),
+    "ticket_found": "Vielen Dank, ich habe das Ticket {ticket} gefunden.",
+    "ticket_not_found": "Ich konnte das Ticket {ticket} nicht finden.",
+    "ticket_give_up": "Wir machen ohne Ticket weiter. Der Techniker klärt das mit Ihnen.",
+    # company and name
+    "company_confirm": "Geht es um die Firma {company}? Drücken Sie die 1 für Ja, die 2 für Nein.",
+    "company_ask": "Bitte nennen Sie den Namen Ihrer Firma.",
+    "name_confirm": "Spreche ich mit {name}? Drücken Sie die 1 für Ja, die 2 für Nein.",
+    "name_ask": "Bitte nennen Sie Ihren vollständigen Namen.",
+    # callback number
+    "callback_confirm": (
+        "Können wir Sie unter {number} zurückrufen? Drücken Sie die 1 für Ja, "
+        "oder die 2, um eine andere Nummer einzugeben."
+    ),
+    "callback_entry": (
+        "Bitte geben Sie die Nummer für den Rückruf mit Ländervorwahl ein, und drücken Sie danach die Rautetaste."
+    ),
+    "callback_invalid": "Diese Nummer können wir für den Rückruf leider nicht verwenden.",
+    # e-mail
+    "email_ask": "Bitte nennen Sie Ihre E-Mail-Adresse, zum Beispiel: max punkt mustermann ät example punkt com.",
+    "email_invalid": "Entschuldigung, das klang nicht nach einer E-Mail-Adresse.",
+    "email_heard": (
+        "Ich habe {email} verstanden. Drücken Sie die 1, wenn das stimmt, "
+        "oder die 2, um die Adresse noch einmal zu sagen."
+    ),
+    "email_on_file": (
+        "Wir haben als Ihre E-Mail-Adresse {email} gespeichert. Drücken Sie die 1, "
+        "wenn das stimmt, oder die 2, um eine andere zu nennen."
+    ),
+    # problem
+    "problem_ask": (
+        "Beschreiben Sie das Problem bitte in wenigen Sätzen: was fehlschlägt, seit wann, "
+        "und welche Fehlermeldung Sie sehen."
+    ),
+    "recording": (
+        "Nach dem Signalton können Sie weitere Einzelheiten aufsprechen, bis zu {duration}. "
+        "Drücken Sie die Rautetaste, wenn Sie fertig sind."
+    ),
+    # read-back
+    "readback_intro": "Ich fasse zusammen.",
+    "readback_company": "Firma: {company}.",
+    "readback_name": "Name: {name}.",
+    "readback_callback": "Rückrufnummer: {number}.",
+    "readback_email": "E-Mail: {email}.",
+    "readback_service": "Problem: {service}.",
+    "readback_problem": "Ihre Beschreibung: {summary}.",
+    "readback_options": (
+        "Wenn alles stimmt, drücken Sie die 1. Zum Korrigieren drücken Sie: "
+        "für die Firma die 2, für den Namen die 3, für die Rückrufnummer die 4, "
+        "für die E-Mail-Adresse die 5, für die Problembeschreibung die 6."
+    ),
+    "not_given": "nicht angegeben",
+    "summary_recording": "in Ihrer Aufnahme",
+    "service_api": "API-Aufrufe schlagen fehl",
+    "service_smtp": "SMTP-Einlieferung schlägt fehl",
+    "service_both": "API-Aufrufe und SMTP-Einlieferung schlagen fehl",
+    "service_other": "ein anderes kritisches Problem",
+    # done
+    "reference_is": "Ihre Referenznummer für diesen Vorfall lautet {reference}.",
+    "done_reference": "Vielen Dank. Ihre Referenznummer für diesen Vorfall lautet {reference}.",
+    "done_callback": (
+        "Ein Techniker ruft Sie innerhalb von {minutes} Minuten zurück, also bis {time}, unter {number}."
+    ),
+    "done_sms": "Sie erhalten diese Referenz außerdem per SMS.",
+    "done_reach_email_and_caller": (
+        "Wir haben keine Rückrufnummer. Deshalb meldet sich ein Techniker innerhalb von "
+        "{minutes} Minuten, also bis {time}, per E-Mail und unter der Nummer, "
+        "von der Sie anrufen."
+    ),
+    "done_reach_caller": (
+        "Ein Techniker ruft Sie innerhalb von {minutes} Minuten, also bis {time}, "
+        "unter der Nummer zurück, von der Sie anrufen."
+    ),
+    "done_reach_email": (
+        "Wir haben keine Rückrufnummer. Deshalb meldet sich ein Techniker innerhalb von "
+        "{minutes} Minuten, also bis {time}, per E-Mail bei Ihnen."
+    ),
+    "done_reach_none": (
+        "Wir haben weder eine Telefonnummer noch eine E-Mail-Adresse von Ihnen. Ein "
+        "Techniker versucht, Sie über Ihr Firmenkonto zu erreichen. Wenn möglich, rufen "
+        "Sie bitte noch einmal von einem Telefon an, das seine Nummer anzeigt."
+    ),
+    # spoken formatting
+    "duration_minutes": "{n} Minuten",
+    "duration_minute": "einer Minute",
+    "duration_seconds": "{n} Sekunden",
+    "phone_plus": "plus",
+    "email_dot": "punkt",
+    "email_at": "ät",
+    "email_dash": "minus",
+    "email_underscore": "unterstrich",
+    "email_plus": "plus",
+}

@@ -1,0 +1,125 @@
+"""English (en-US) prompts. Short, calm sentences for a stressed caller."""
+
+PROMPTS: dict[str, str] = {
+    # call opening
+    "greeting": (
+        "This is the Severity-1 hotline for critical e-mail sending outages. "
+        "Calls are recorded for quality and to handle your incident."
+    ),
+    "language_choice": "For English, press 1. Für Deutsch drücken Sie die 2.",
+    "language_default": "I'll continue in English.",
+    # re-prompts
+    "sorry_silence": "Sorry, I didn't hear anything.",
+    "sorry_nonsense": "Sorry, I didn't get that.",
+    "thanks": "Thank you.",
+    "goodbye": "Goodbye.",
+    # triage
+    "triage": (
+        "Is your e-mail sending down? If API calls are failing, press 1. "
+        "If SMTP injection is failing, press 2. If both are failing, press 3. "
+        "For another critical problem, press 4. "
+        "If this is not a critical outage, press 9."
+    ),
+    "triage_default": "I'll note this as a critical problem, and we'll continue.",
+    "non_critical": (
+        "Problems that are not critical, such as questions or configuration requests, "
+        "are handled by e-mail during business hours. Please open a ticket on the "
+        "dashboard or write to our support e-mail address."
+    ),
+    "non_critical_menu": (
+        "If your e-mail sending is in fact down, press 1 to continue as a critical "
+        "outage. Otherwise, you can hang up now."
+    ),
+    "non_critical_goodbye": "Thank you for calling. Goodbye.",
+    # repeat caller
+    "repeat_caller": "You already have an open incident, reference {reference}.",
+    "callback_by": "An engineer will call you back by {time}.",
+    "callback_overdue": "We're sorry we haven't called you back yet. An engineer will call you as soon as possible.",
+    "repeat_caller_menu": "To add information to it, press 1. To report a different outage, press 2.",
+    "add_info": "Please tell me in a few sentences what you'd like to add.",
+    "add_recording": (
+        "After the tone, you can add more in a recording of up to {duration}. Press the hash key when you're done."
+    ),
+    "added": "Thank you, we added this to incident {reference}.",
+    # ticket
+    "ticket_offer": "Are you calling about ticket {ticket}? Press 1 for yes, 2 for no.",
+    "ticket_entry": (
+        "If you have a support ticket number, enter it now, followed by the hash key. "
+        "If you don't have one, just press the hash key."
+    ),
+    "ticket_found": "Thank you, I found ticket {ticket}.",
+    "ticket_not_found": "I could not find ticket {ticket}.",
+    "ticket_give_up": "We'll continue without it. The engineer will sort it out with you.",
+    # company and name
+    "company_confirm": "Is this about {company}? Press 1 for yes, 2 for no.",
+    "company_ask": "Please say the name of your company.",
+    "name_confirm": "Am I speaking with {name}? Press 1 for yes, 2 for no.",
+    "name_ask": "Please say your full name.",
+    # callback number
+    "callback_confirm": "Can we call you back on {number}? Press 1 for yes, 2 to enter another number.",
+    "callback_entry": (
+        "Please enter the number we should call you back on, including the country code, followed by the hash key."
+    ),
+    "callback_invalid": "That number can't be used for a callback.",
+    # e-mail
+    "email_ask": "Please say your e-mail address, for example: john dot smith at example dot com.",
+    "email_invalid": "Sorry, that didn't sound like an e-mail address.",
+    "email_heard": "I heard {email}. Press 1 if that's right, 2 to say it again.",
+    "email_on_file": "We have your e-mail address as {email}. Press 1 if that's right, 2 to say a different one.",
+    # problem
+    "problem_ask": "In a few sentences, describe the problem: what fails, since when, and any error you see.",
+    "recording": (
+        "After the tone, you can add more detail in a recording of up to {duration}. "
+        "Press the hash key when you're done."
+    ),
+    # read-back
+    "readback_intro": "Here is what I have.",
+    "readback_company": "Company: {company}.",
+    "readback_name": "Name: {name}.",
+    "readback_callback": "Callback number: {number}.",
+    "readback_email": "E-mail: {email}.",
+    "readback_service": "Problem: {service}.",
+    "readback_problem": "Your description: {summary}.",
+    "readback_options": (
+        "If all of this is correct, press 1. To correct the company, press 2. "
+        "Your name, 3. The callback number, 4. The e-mail address, 5. "
+        "The problem description, 6."
+    ),
+    "not_given": "not given",
+    "summary_recording": "in your recording",
+    "service_api": "API calls failing",
+    "service_smtp": "SMTP injection failing",
+    "service_both": "API calls and SMTP injection failing",
+    "service_other": "another critical problem",
+    # done
+    "reference_is": "Your incident reference is {reference}.",
+    "done_reference": "Thank you. Your incident reference is {reference}.",
+    "done_callback": "An engineer will call you back within {minutes} minutes, by {time}, on {number}.",
+    "done_sms": "You'll also get a text message with this reference.",
+    "done_reach_email_and_caller": (
+        "We don't have a callback number, so within {minutes} minutes, by {time}, "
+        "an engineer will reach you by e-mail and on the number you're calling from."
+    ),
+    "done_reach_caller": (
+        "Within {minutes} minutes, by {time}, an engineer will call you back on the number you're calling from."
+    ),
+    "done_reach_email": (
+        "We don't have a number to call you back on, so within {minutes} minutes, "
+        "by {time}, an engineer will reach you by e-mail."
+    ),
+    "done_reach_none": (
+        "We didn't get a phone number or an e-mail address. An engineer will try to "
+        "reach you through your company's account. If you can, please call again "
+        "from a phone that shows its number."
+    ),
+    # spoken formatting
+    "duration_minutes": "{n} minutes",
+    "duration_minute": "1 minute",
+    "duration_seconds": "{n} seconds",
+    "phone_plus": "plus",
+    "email_dot": "dot",
+    "email_at": "at",
+    "email_dash": "dash",
+    "email_underscore": "underscore",
+    "email_plus": "plus",
+}

@@ -1,0 +1,324 @@
+"""The question each stage asks, and the closing messages, built from state alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+from .model import (
+    CallState,
+    Gather,
+    Lang,
+    Record,
+    Reply,
+    Stage,
+)
+from .prompts import say_digits, say_duration, say_email, say_phone, say_time, text
+from .validate import clean_text, is_valid_email, is_valid_phone
+
+SUMMARY_WORDS = 20
+
+_YES_NO_HINTS = {Lang.EN: ("yes", "no"), Lang.DE: ("ja", "nein")}
+_TRIAGE_HINTS = {
+    Lang.EN: ("API", "SMTP", "both", "other", "not critical"),
+    Lang.DE: ("API", "SMTP", "beide", "andere", "nicht kritisch"),
+}
+
+
+def t(state: CallState, key: str, **params: object) -> str:
+    """A prompt in the call's language."""
+    return text(state.lang, key, **params)
+
+
+def _menu(state: CallState, hints: tuple[str, ...] = ()) -> Gather:
+    return Gather(input="dtmf speech", num_digits=1, hints=hints)
+
+
+def _yes_no(state: CallState) -> Gather:
+    return _menu(state, _YES_NO_HINTS[state.lang])
+
+
+def _keypad() -> Gather:
+    return Gather(input="dtmf speech", finish_on_key="#", timeout=10)
+
+
+def _speech(long: bool = False) -> Gather:
+    # Descriptions have natural pauses: wait 3 s of silence instead of "auto".
+    return Gather(input="speech", timeout=8 if long else 6, speech_timeout="3" if long else "auto")
+
+
+def _reply(state: CallState, lines: list[str], **kw: object) -> Reply:
+    return Reply(lang=state.lang, say=tuple(lines), **kw)  # type: ignore[arg-type]
+
+
+def contact_phone(state: CallState) -> str:
+    """The number whose time zone we speak deadlines in (callback, else caller ID)."""
+    if state.captured.callback_phone:
+        return state.captured.callback_phone
+    return state.caller_id if is_valid_phone(state.caller_id) else ""
+
+
+def incident_lines(state: CallState, now: datetime | None) -> list[str]:
+    """Reference and callback deadline of the call's incident (repeat caller)."""
+    inc = state.incident
+    if inc is None:
+        return []
+    lines = [t(state, "repeat_caller", reference=say_digits(inc.reference))]
+    if now is not None and inc.callback_due_at <= now:
+        lines.append(t(state, "callback_overdue"))
+    else:
+        when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
+        lines.append(t(state, "callback_by", time=when))
+    return lines
+
+
+def _can_text(e164: str) -> bool:
+    try:
+        kind = phonenumbers.number_type(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return False
+    return kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def saved_lines(state: CallState) -> list[str]:
+    """The closing words after a new incident was saved (reference, deadline, number)."""
+    inc = state.incident
+    if inc is None:
+        return [t(state, "goodbye")]
+    c = state.captured
+    minutes = state.policy.sla_minutes
+    when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
+    lines = [t(state, "done_reference", reference=say_digits(inc.reference))]
+    caller_ok = is_valid_phone(state.caller_id)
+    if c.callback_phone:
+        number = say_phone(state.lang, c.callback_phone)
+        lines.append(t(state, "done_callback", minutes=minutes, time=when, number=number))
+        if _can_text(c.callback_phone):
+            lines.append(t(state, "done_sms"))
+    elif c.email and caller_ok:
+        lines.append(t(state, "done_reach_email_and_caller", minutes=minutes, time=when))
+    elif caller_ok:
+        lines.append(t(state, "done_reach_caller", minutes=minutes, time=when))
+    elif c.email:
+        lines.append(t(state, "done_reach_email", minutes=minutes, time=when))
+    else:
+        lines.append(t(state, "done_reach_none"))
+    lines.append(t(state, "goodbye"))
+    return lines
+
+
+def added_lines(state: CallState) -> list[str]:
+    """The closing words after a repeat caller's information was appended."""
+    inc = state.incident
+    if inc is None:
+        return [t(state, "goodbye")]
+    when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
+    return [
+        t(state, "added", reference=say_digits(inc.reference)),
+        t(state, "callback_by", time=when),
+        t(state, "goodbye"),
+    ]
+
+
+def _summary(state: CallState) -> str:
+    c = state.captured
+    if c.problem_text:
+        words = c.problem_text.split()
+        summary = " ".join(words[:SUMMARY_WORDS])
+        return summary + (" …" if len(words) > SUMMARY_WORDS else "")
+    if c.recording_url:
+        return t(state, "summary_recording")
+    return t(state, "not_given")
+
+
+def readback_lines(state: CallState) -> list[str]:
+    """Everything captured so far, in speakable form."""
+    c = state.captured
+    none = t(state, "not_given")
+    service = t(state, f"service_{c.affected_service.value}") if c.affected_service else none
+    return [
+        t(state, "readback_intro"),
+        t(state, "readback_company", company=c.company or none),
+        t(state, "readback_name", name=c.contact_name or none),
+        t(
+            state,
+            "readback_callback",
+            number=say_phone(state.lang, c.callback_phone) if c.callback_phone else none,
+        ),
+        t(state, "readback_email", email=say_email(state.lang, c.email) if c.email else none),
+        t(state, "readback_service", service=service),
+        t(state, "readback_problem", summary=_summary(state)),
+    ]
+
+
+# ---------------------------------------------------------------- per stage
+
+
+def _language(state: CallState, now: datetime | None) -> Reply:
+    # Before a choice the bilingual menu is spoken by the English voice.
+    lines = [text(Lang.EN, "greeting")] if state.tries == 0 else []
+    lines.append(text(Lang.EN, "language_choice"))
+    hints = ("English", "Deutsch", "German")
+    return Reply(lang=Lang.EN, say=tuple(lines), gather=_menu(state, hints))
+
+
+def _triage(state: CallState, now: datetime | None) -> Reply:
+    return _reply(state, [t(state, "triage")], gather=_menu(state, _TRIAGE_HINTS[state.lang]))
+
+
+def _non_critical(state: CallState, now: datetime | None) -> Reply:
+    lines = [t(state, "non_critical")] if state.tries == 0 else []
+    lines.append(t(state, "non_critical_menu"))
+    return _reply(state, lines, gather=_menu(state))
+
+
+def _repeat_caller(state: CallState, now: datetime | None) -> Reply:
+    if state.incident is None:
+        return _triage(state, now)
+    lines = incident_lines(state, now) + [t(state, "repeat_caller_menu")]
+    return _reply(state, lines, gather=_menu(state))
+
+
+def _add_info(state: CallState, now: datetime | None) -> Reply:
+    return _reply(state, [t(state, "add_info")], gather=_speech(long=True))
+
+
+def _recording_prompt(state: CallState, key: str) -> Reply:
+    seconds = state.policy.recording_max_seconds
+    line = t(state, key, duration=say_duration(state.lang, seconds))
+    return _reply(state, [line], record=Record(max_seconds=seconds))
+
+
+def _add_recording(state: CallState, now: datetime | None) -> Reply:
+    return _recording_prompt(state, "add_recording")
+
+
+def _ticket_offer(state: CallState, now: datetime | None) -> Reply:
+    if state.ticket is None:
+        return _ticket_entry(state, now)
+    line = t(state, "ticket_offer", ticket=say_digits(state.ticket.number))
+    return _reply(state, [line], gather=_yes_no(state))
+
+
+def _ticket_entry(state: CallState, now: datetime | None) -> Reply:
+    return _reply(state, [t(state, "ticket_entry")], gather=_keypad())
+
+
+def _company(state: CallState, now: datetime | None) -> Reply:
+    if state.pending:
+        line = t(state, "company_confirm", company=state.pending)
+        return _reply(state, [line], gather=_yes_no(state))
+    return _reply(state, [t(state, "company_ask")], gather=_speech())
+
+
+def _contact_name(state: CallState, now: datetime | None) -> Reply:
+    if state.pending:
+        line = t(state, "name_confirm", name=state.pending)
+        return _reply(state, [line], gather=_yes_no(state))
+    return _reply(state, [t(state, "name_ask")], gather=_speech())
+
+
+def _callback_confirm(state: CallState, now: datetime | None) -> Reply:
+    if not state.pending:
+        return _callback_entry(state, now)
+    line = t(state, "callback_confirm", number=say_phone(state.lang, state.pending))
+    return _reply(state, [line], gather=_yes_no(state))
+
+
+def _callback_entry(state: CallState, now: datetime | None) -> Reply:
+    return _reply(state, [t(state, "callback_entry")], gather=_keypad())
+
+
+def _email(state: CallState, now: datetime | None) -> Reply:
+    return _reply(state, [t(state, "email_ask")], gather=_speech())
+
+
+def ticket_email(state: CallState) -> str:
+    """The ticket's e-mail address if it is usable, lower-cased; else ""."""
+    if state.ticket is None:
+        return ""
+    email = clean_text(state.ticket.email, 254).lower().replace(" ", "")
+    return email if is_valid_email(email) else ""
+
+
+def is_email_on_file(state: CallState) -> bool:
+    """True when the e-mail awaiting confirmation is the one from the ticket."""
+    return bool(state.pending) and state.pending == ticket_email(state)
+
+
+def _email_confirm(state: CallState, now: datetime | None) -> Reply:
+    if not state.pending:
+        return _email(state, now)
+    key = "email_on_file" if is_email_on_file(state) else "email_heard"
+    line = t(state, key, email=say_email(state.lang, state.pending))
+    return _reply(state, [line], gather=_yes_no(state))
+
+
+def _problem(state: CallState, now: datetime | None) -> Reply:
+    return _reply(state, [t(state, "problem_ask")], gather=_speech(long=True))
+
+
+def _recording(state: CallState, now: datetime | None) -> Reply:
+    return _recording_prompt(state, "recording")
+
+
+def _readback(state: CallState, now: datetime | None) -> Reply:
+    lines = readback_lines(state) + [t(state, "readback_options")]
+    return _reply(state, lines, gather=_menu(state))
+
+
+def _saving(state: CallState, now: datetime | None) -> Reply:
+    if state.incident is not None:  # appending to a repeat caller's incident
+        return _done(state, now)
+    # A save that did not answer: read back again so "1" saves once more.
+    return _readback(state, now)
+
+
+def _done(state: CallState, now: datetime | None) -> Reply:
+    if state.incident is None:
+        return _reply(state, [t(state, "goodbye")], hangup=True)
+    inc = state.incident
+    when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
+    lines = [
+        t(state, "reference_is", reference=say_digits(inc.reference)),
+        t(state, "callback_by", time=when),
+        t(state, "goodbye"),
+    ]
+    return _reply(state, lines, hangup=True)
+
+
+_QUESTIONS: dict[Stage, Callable[[CallState, datetime | None], Reply]] = {
+    Stage.LANGUAGE: _language,
+    Stage.TRIAGE: _triage,
+    Stage.NON_CRITICAL: _non_critical,
+    Stage.REPEAT_CALLER: _repeat_caller,
+    Stage.ADD_INFO: _add_info,
+    Stage.ADD_RECORDING: _add_recording,
+    Stage.TICKET_OFFER: _ticket_offer,
+    Stage.TICKET_ENTRY: _ticket_entry,
+    Stage.TICKET_LOOKUP: _ticket_entry,
+    Stage.COMPANY: _company,
+    Stage.CONTACT_NAME: _contact_name,
+    Stage.CALLBACK_CONFIRM: _callback_confirm,
+    Stage.CALLBACK_ENTRY: _callback_entry,
+    Stage.EMAIL: _email,
+    Stage.EMAIL_CONFIRM: _email_confirm,
+    Stage.PROBLEM: _problem,
+    Stage.RECORDING: _recording,
+    Stage.READBACK: _readback,
+    Stage.CORRECTION: _readback,
+    Stage.SAVING: _saving,
+    Stage.DONE: _done,
+}
+
+
+def question(state: CallState, now: datetime | None = None) -> Reply:
+    """The reply asking the current stage's question (to repeat it after any hiccup).
+
+    ``now`` is optional; with it a repeat caller whose callback is overdue hears an
+    apology instead of a deadline in the past.
+    """
+    return _QUESTIONS.get(state.stage, _readback)(state, now)

@@ -1,0 +1,314 @@
+"""The Sev-1 intake call as a pure function: ``advance(state, event, now) -> Step``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from . import answers, capture
+from .model import (
+    AffectedService,
+    AppendToIncident,
+    CallStarted,
+    CallState,
+    Event,
+    Gathered,
+    Lang,
+    LookupTicket,
+    NoInput,
+    Recorded,
+    Reply,
+    Stage,
+    Step,
+    TicketLookedUp,
+    TicketMatch,
+)
+from .prompts import say_digits, text
+from .questions import incident_lines, question, t
+from .steps import capture as store
+from .steps import clean, enter, fail, go, log, miss, repeat
+from .validate import clean_text
+
+Handler = Callable[[CallState, Event, datetime], Step]
+
+_ADD_WORDS = re.compile(r"\b(add|more|information|hinzufügen|ergänzen|informationen)\b")
+_NEW_WORDS = re.compile(r"\b(different|new|another|other|anderen|anderer|neuen|neu)\b")
+_CONTINUE_WORDS = re.compile(r"\b(continue|critical|down|weiter|fortfahren|kritisch|ausgefallen)\b")
+
+
+def start(event: CallStarted) -> Step:
+    """A new call: greet and ask for the language."""
+    state = CallState(
+        stage=Stage.LANGUAGE,
+        caller_id=clean_text(event.caller_id, 40),
+        policy=event.policy,
+        ticket=event.ticket,
+        incident=event.open_incident,
+    )
+    effects = (
+        log(
+            "call_started",
+            caller_ticket=event.ticket.number if event.ticket else "",
+            open_incident=event.open_incident.reference if event.open_incident else "",
+        ),
+    )
+    return Step(state=state, reply=question(state), effects=effects)
+
+
+# ---------------------------------------------------------------- language, triage
+
+
+def _on_language(state: CallState, event: Event, now: datetime) -> Step:
+    def choose(s: CallState, n: datetime, lang: Lang, how: str, *before: str) -> Step:
+        s = replace(s, lang=lang, tries=0)
+        nxt = Stage.REPEAT_CALLER if s.incident is not None else Stage.TRIAGE
+        effects = (log("language_chosen", lang=lang.value, how=how),)
+        return go(replace(s, stage=nxt), n, *before, effects=effects)
+
+    def give_up(s: CallState, n: datetime) -> Step:
+        return choose(s, n, Lang.EN, "default", text(Lang.EN, "language_default"))
+
+    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
+        lang = answers.language(ev)
+        if lang is None:
+            return fail(s, n, "sorry_nonsense", give_up)
+        return choose(s, n, lang, "keypad" if ev.digits else "speech")
+
+    return capture.answer_or_silence(state, event, now, on_answer, give_up)
+
+
+def _after_triage(state: CallState, now: datetime, *before: str, effects=()) -> Step:  # noqa: ANN001
+    if state.captured.ticket_match is not None:
+        return enter(state, Stage.COMPANY, now, *before, effects=effects)
+    stage = Stage.TICKET_OFFER if state.ticket is not None else Stage.TICKET_ENTRY
+    return go(replace(state, stage=stage, tries=0), now, *before, effects=effects)
+
+
+def _on_triage(state: CallState, event: Event, now: datetime) -> Step:
+    def give_up(s: CallState, n: datetime) -> Step:
+        # Never turn a Sev-1 caller away: a garbled triage is "another critical problem".
+        s = miss(store(s, affected_service=AffectedService.OTHER), "affected_service")
+        effects = (log("triage", service=AffectedService.OTHER.value, defaulted=True),)
+        return _after_triage(s, n, t(s, "triage_default"), effects=effects)
+
+    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
+        choice = answers.service(ev)
+        if choice is None:
+            return fail(s, n, "sorry_nonsense", give_up)
+        if choice == answers.NON_CRITICAL:
+            nc = replace(s, stage=Stage.NON_CRITICAL, tries=0)
+            return go(nc, n, effects=(log("triage", service="non_critical"),))
+        s = store(s, affected_service=AffectedService(choice))
+        return _after_triage(s, n, effects=(log("triage", service=str(choice)),))
+
+    return capture.answer_or_silence(state, event, now, on_answer, give_up)
+
+
+def _on_non_critical(state: CallState, event: Event, now: datetime) -> Step:
+    def goodbye(s: CallState, n: datetime) -> Step:
+        s = replace(s, stage=Stage.DONE, tries=0)
+        reply = Reply(lang=s.lang, say=(t(s, "non_critical_goodbye"),), hangup=True)
+        return Step(state=s, reply=reply, effects=(log("non_critical_hangup"),))
+
+    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
+        keys = (ev.digits or "").strip("#* ")
+        speech = " ".join(answers.words(ev.speech))
+        if keys == "1" or (not keys and (answers.yes_no(ev) or _CONTINUE_WORDS.search(speech))):
+            back = replace(s, stage=Stage.TRIAGE, tries=0)
+            return go(back, n, effects=(log("non_critical_continue"),))
+        if not keys and answers.yes_no(ev) is False:
+            return goodbye(s, n)  # the caller's own choice
+        return fail(s, n, "sorry_nonsense", goodbye)
+
+    return capture.answer_or_silence(state, event, now, on_answer, goodbye)
+
+
+# ---------------------------------------------------------------- repeat caller
+
+
+def _reminder(state: CallState, now: datetime, kind: str) -> Step:
+    s = replace(state, stage=Stage.DONE, tries=0, pending="")
+    lines = incident_lines(s, now) + [t(s, "goodbye")]
+    return Step(state=s, reply=Reply(lang=s.lang, say=tuple(lines), hangup=True), effects=(log(kind),))
+
+
+def _on_repeat_caller(state: CallState, event: Event, now: datetime) -> Step:
+    if state.incident is None:
+        return go(replace(state, stage=Stage.TRIAGE, tries=0), now)
+
+    def give_up(s: CallState, n: datetime) -> Step:
+        return _reminder(s, n, "repeat_caller_no_choice")
+
+    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
+        keys = (ev.digits or "").strip("#* ")
+        speech = " ".join(answers.words(ev.speech))
+        add = keys == "1" or (not keys and bool(_ADD_WORDS.search(speech)))
+        new = keys == "2" or (not keys and bool(_NEW_WORDS.search(speech)))
+        if add and not new:
+            info = replace(s, stage=Stage.ADD_INFO, tries=0)
+            return go(info, n, effects=(log("repeat_caller", choice="add_info"),))
+        if new and not add:
+            fresh = replace(s, incident=None, tries=0)
+            effects = (log("repeat_caller", choice="new_outage"),)
+            if fresh.captured.affected_service is None:
+                return go(replace(fresh, stage=Stage.TRIAGE), n, effects=effects)
+            return _after_triage(fresh, n, effects=effects)
+        return fail(s, n, "sorry_nonsense", give_up)
+
+    return capture.answer_or_silence(state, event, now, on_answer, give_up)
+
+
+def _on_add_info(state: CallState, event: Event, now: datetime) -> Step:
+    def give_up(s: CallState, n: datetime) -> Step:
+        return go(replace(s, stage=Stage.ADD_RECORDING, tries=0, pending=""), n)
+
+    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
+        value = clean(s, ev.speech, long=True)
+        if not any(ch.isalnum() for ch in value):
+            return fail(s, n, "sorry_nonsense", give_up)
+        return go(replace(s, stage=Stage.ADD_RECORDING, tries=0, pending=value), n)
+
+    return capture.answer_or_silence(state, event, now, on_answer, give_up)
+
+
+def _on_add_recording(state: CallState, event: Event, now: datetime) -> Step:
+    if not isinstance(event, Recorded | NoInput) or state.incident is None:
+        return repeat(state, now)
+    url = clean_text(event.url, 1000) if isinstance(event, Recorded) else ""
+    if not state.pending and not url:
+        return _reminder(state, now, "add_info_empty")
+    s = replace(state, stage=Stage.SAVING, tries=0)
+    effect = AppendToIncident(reference=state.incident.reference, text=state.pending, recording_url=url)
+    return Step(
+        state=s, reply=None, effects=(effect, log("add_info", has_text=bool(state.pending), has_recording=bool(url)))
+    )
+
+
+# ---------------------------------------------------------------- ticket
+
+
+def _on_ticket_offer(state: CallState, event: Event, now: datetime) -> Step:
+    if state.ticket is None:
+        return _on_ticket_entry(replace(state, stage=Stage.TICKET_ENTRY), event, now)
+    number = state.ticket.number
+
+    def give_up(s: CallState, n: datetime) -> Step:
+        # The caller ID matched the ticket's contact: keep it, but say it was not confirmed.
+        s = store(s, ticket_number=number, ticket_match=TicketMatch.CALLER_ID)
+        return enter(s, Stage.COMPANY, n, effects=(log("ticket_unconfirmed", number=number),))
+
+    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
+        yes = answers.yes_no(ev)
+        if yes is None:
+            return fail(s, n, "sorry_nonsense", give_up)
+        if yes:
+            s = store(s, ticket_number=number, ticket_match=TicketMatch.CALLER_ID)
+            effects = (log("ticket_matched", number=number, match=TicketMatch.CALLER_ID.value),)
+            return enter(s, Stage.COMPANY, n, effects=effects)
+        entry = replace(s, stage=Stage.TICKET_ENTRY, ticket=None, tries=0)
+        return go(entry, n, effects=(log("ticket_offer_declined", number=number),))
+
+    return capture.answer_or_silence(state, event, now, on_answer, give_up)
+
+
+def _no_ticket(state: CallState, now: datetime, silent: bool) -> Step:
+    s = store(state, ticket_number="", ticket_match=TicketMatch.NONE)
+    if silent:
+        s = miss(s, "ticket_number")
+    return enter(s, Stage.COMPANY, now, effects=(log("ticket_none", silent=silent),))
+
+
+def _on_ticket_entry(state: CallState, event: Event, now: datetime) -> Step:
+    def give_up(s: CallState, n: datetime) -> Step:
+        return _no_ticket(s, n, silent=True)
+
+    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
+        if answers.no_ticket(ev):
+            return _no_ticket(s, n, silent=False)
+        digits = answers.digits_from(ev, max_len=20)
+        if not digits:
+            return fail(s, n, "sorry_nonsense", give_up)
+        s = store(s, ticket_number=digits)
+        s = replace(s, stage=Stage.TICKET_LOOKUP, ticket_entries=s.ticket_entries + 1, tries=0)
+        return Step(state=s, reply=None, effects=(LookupTicket(number=digits),))
+
+    if isinstance(event, Gathered) and answers.is_empty(event):
+        return _no_ticket(state, now, silent=False)  # a bare '#' submits an empty Gather
+    return capture.answer_or_silence(state, event, now, on_answer, give_up)
+
+
+def _on_ticket_lookup(state: CallState, event: Event, now: datetime) -> Step:
+    if isinstance(event, Gathered | NoInput):
+        return _on_ticket_entry(state, event, now)  # the lookup failed and we asked again
+    if not isinstance(event, TicketLookedUp) or event.number != state.captured.ticket_number:
+        return repeat(state, now)
+    spoken = say_digits(event.number)
+    if event.ticket is not None:
+        number = event.ticket.number or event.number
+        s = store(state, ticket_number=number, ticket_match=TicketMatch.KEYPAD)
+        s = replace(s, ticket=event.ticket)
+        effects = (log("ticket_matched", number=number, match=TicketMatch.KEYPAD.value),)
+        found = t(s, "ticket_found", ticket=spoken)
+        if event.open_incident is not None:
+            s = replace(s, stage=Stage.REPEAT_CALLER, incident=event.open_incident, tries=0)
+            return go(s, now, found, effects=effects)
+        return enter(s, Stage.COMPANY, now, found, effects=effects)
+    effects = (log("ticket_not_found", number=event.number, attempt=state.ticket_entries),)
+    not_found = t(state, "ticket_not_found", ticket=spoken)
+    if state.ticket_entries >= 2:
+        s = store(state, ticket_match=TicketMatch.UNKNOWN)
+        return enter(s, Stage.COMPANY, now, not_found, t(s, "ticket_give_up"), effects=effects)
+    return go(replace(state, stage=Stage.TICKET_ENTRY, tries=0), now, not_found, effects=effects)
+
+
+# ---------------------------------------------------------------- dispatch
+
+
+def _on_done(state: CallState, event: Event, now: datetime) -> Step:
+    return repeat(state, now)
+
+
+_HANDLERS: dict[Stage, Handler] = {
+    Stage.LANGUAGE: _on_language,
+    Stage.TRIAGE: _on_triage,
+    Stage.NON_CRITICAL: _on_non_critical,
+    Stage.REPEAT_CALLER: _on_repeat_caller,
+    Stage.ADD_INFO: _on_add_info,
+    Stage.ADD_RECORDING: _on_add_recording,
+    Stage.TICKET_OFFER: _on_ticket_offer,
+    Stage.TICKET_ENTRY: _on_ticket_entry,
+    Stage.TICKET_LOOKUP: _on_ticket_lookup,
+    Stage.COMPANY: capture.on_text_field,
+    Stage.CONTACT_NAME: capture.on_text_field,
+    Stage.CALLBACK_CONFIRM: capture.on_callback_confirm,
+    Stage.CALLBACK_ENTRY: capture.on_callback_entry,
+    Stage.EMAIL: capture.on_email,
+    Stage.EMAIL_CONFIRM: capture.on_email_confirm,
+    Stage.PROBLEM: capture.on_problem,
+    Stage.RECORDING: capture.on_recording,
+    Stage.READBACK: capture.on_readback,
+    Stage.CORRECTION: capture.on_readback,
+    Stage.SAVING: capture.on_saving,
+    Stage.DONE: _on_done,
+}
+
+
+def advance(state: CallState | None, event: Event, now: datetime) -> Step:
+    """Move the call one step on ``event``; unexpected events repeat the current question."""
+    if state is None:
+        step = start(event if isinstance(event, CallStarted) else CallStarted(caller_id=""))
+        if isinstance(event, CallStarted):
+            return step
+        lost = log("state_missing", event=type(event).__name__)
+        return replace(step, effects=(*step.effects, lost))
+    if isinstance(event, CallStarted):
+        return repeat(state, now)  # Twilio retried the first webhook
+    handler = _HANDLERS.get(state.stage, _on_done)
+    try:
+        return handler(state, event, now)
+    except Exception as exc:  # noqa: BLE001 - a caller must always hear something
+        # A bug must not drop a Sev-1 caller: repeat the question and leave a trace.
+        step = repeat(state, now)
+        return replace(step, effects=(log("flow_error", error=repr(exc)[:200]),))

@@ -1,0 +1,140 @@
+"""Small building blocks the stage handlers share: ask, retry, capture, move on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from .model import CallState, Effect, LogEvent, Reply, Stage, Step
+from .questions import question, t, ticket_email
+from .validate import clean_text, parse_callback_number, region_of
+
+GiveUp = Callable[[CallState, datetime], Step]
+
+# Capture order after the ticket step; the callback stage decides confirm vs entry itself.
+NEXT: dict[Stage, Stage] = {
+    Stage.COMPANY: Stage.CONTACT_NAME,
+    Stage.CONTACT_NAME: Stage.CALLBACK_CONFIRM,
+    Stage.CALLBACK_CONFIRM: Stage.EMAIL,
+    Stage.CALLBACK_ENTRY: Stage.EMAIL,
+    Stage.EMAIL: Stage.PROBLEM,
+    Stage.EMAIL_CONFIRM: Stage.PROBLEM,
+    Stage.PROBLEM: Stage.RECORDING,
+    Stage.RECORDING: Stage.READBACK,
+}
+
+# Captured attribute -> name used in Captured.missing.
+_MISSING_NAME = {"problem_text": "problem", "recording_url": "problem"}
+
+
+def log(kind: str, **detail: Any) -> LogEvent:
+    """A LogEvent effect."""
+    return LogEvent(kind=kind, detail=detail)
+
+
+def ask(state: CallState, now: datetime, *before: str) -> Reply:
+    """The current question, preceded by ``before`` lines (an apology, a thank-you)."""
+    q = question(state, now)
+    return replace(q, say=tuple(before) + q.say)
+
+
+def go(state: CallState, now: datetime, *before: str, effects: tuple[Effect, ...] = ()) -> Step:
+    """Step to ``state`` and ask its question."""
+    return Step(state=state, reply=ask(state, now, *before), effects=effects)
+
+
+def repeat(state: CallState, now: datetime) -> Step:
+    """Answer an unexpected event by asking the current question again, state unchanged."""
+    return Step(state=state, reply=question(state, now))
+
+
+def fail(state: CallState, now: datetime, reason: str, give_up: GiveUp) -> Step:
+    """Count a failed answer: re-prompt saying why (unless ``reason`` is ""), or give up."""
+    tries = state.tries + 1
+    if tries >= state.policy.max_tries:
+        return give_up(replace(state, tries=tries), now)
+    before = (t(state, reason),) if reason else ()
+    return go(replace(state, tries=tries), now, *before)
+
+
+def capture(state: CallState, **fields: Any) -> CallState:
+    """Store captured fields and drop them from ``missing``."""
+    names = {_MISSING_NAME.get(k, k) for k in fields}
+    c = state.captured
+    missing = tuple(m for m in c.missing if m not in names)
+    return replace(state, captured=replace(c, missing=missing, **fields))
+
+
+def miss(state: CallState, name: str) -> CallState:
+    """Mark a field as missing (we moved on without it)."""
+    c = state.captured
+    if name in c.missing:
+        return state
+    return replace(state, captured=replace(c, missing=(*c.missing, name)))
+
+
+def clean(state: CallState, value: str | None, long: bool = False) -> str:
+    """Clean a caller answer to the policy's length limit."""
+    p = state.policy
+    return clean_text(value, p.max_problem_chars if long else p.max_field_chars)
+
+
+def callback_number(state: CallState, raw: str) -> str | None:
+    """A callable E.164 number from ``raw``, trying the deployment's and the caller's region."""
+    p = state.policy
+    regions = [p.default_region]
+    caller_region = region_of(state.caller_id)
+    if caller_region and caller_region not in regions:
+        regions.append(caller_region)
+    for region in regions:
+        number = parse_callback_number(raw, region, p.allowed_regions)
+        if number:
+            return number
+    return None
+
+
+def offered_number(state: CallState) -> str:
+    """The number we offer for the callback: the caller ID, else the ticket's phone."""
+    candidates = [state.caller_id] + ([state.ticket.phone] if state.ticket else [])
+    for raw in candidates:
+        number = callback_number(state, raw) if raw else None
+        if number:
+            return number
+    return ""
+
+
+def enter(
+    state: CallState,
+    stage: Stage,
+    now: datetime,
+    *before: str,
+    effects: tuple[Effect, ...] = (),
+) -> Step:
+    """Go to a capture stage, offering what the ticket or caller ID already tells us."""
+    s = replace(state, stage=stage, tries=0, pending="")
+    offer = not s.correcting
+    ticket = s.ticket
+    if stage is Stage.COMPANY and offer and ticket:
+        s = replace(s, pending=clean(s, ticket.company))
+    elif stage is Stage.CONTACT_NAME and offer and ticket:
+        s = replace(s, pending=clean(s, ticket.contact_name))
+    elif stage is Stage.CALLBACK_CONFIRM:
+        number = offered_number(s) if offer else ""
+        s = replace(s, stage=Stage.CALLBACK_CONFIRM if number else Stage.CALLBACK_ENTRY, pending=number)
+    elif stage is Stage.EMAIL and offer and ticket_email(s):
+        s = replace(s, stage=Stage.EMAIL_CONFIRM, pending=ticket_email(s))
+    return go(s, now, *before, effects=effects)
+
+
+def field_done(
+    state: CallState,
+    now: datetime,
+    *before: str,
+    effects: tuple[Effect, ...] = (),
+) -> Step:
+    """After a capture question: back to the read-back when correcting, else the next one."""
+    if state.correcting:
+        return enter(replace(state, correcting=False), Stage.READBACK, now, *before, effects=effects)
+    return enter(state, NEXT[state.stage], now, *before, effects=effects)

@@ -1,0 +1,159 @@
+"""Pure cleaning and validation of what callers say or type."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+_TAG = re.compile(r"<[^<>]*>")
+_SPACE = re.compile(r"\s+")
+_EMAIL = re.compile(
+    r"^(?!\.)(?!.*\.\.)[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}(?<!\.)"
+    r"@(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+)
+
+# Caller IDs that mean "withheld" rather than a number.
+_WITHHELD = frozenset({"", "anonymous", "restricted", "unknown", "private", "unavailable", "withheld", "blocked"})
+# Numbers that cost the provider money or do not reach a person reliably.
+_REFUSED_TYPES = frozenset({PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST})
+_MAX_NUMBER_CHARS = 20
+
+# Spoken e-mail words -> characters (English and German; lower-case).
+_EMAIL_WORDS = {
+    "dot": ".",
+    "period": ".",
+    "point": ".",
+    "punkt": ".",
+    "at": "@",
+    "ät": "@",
+    "ett": "@",
+    "klammeraffe": "@",
+    "underscore": "_",
+    "unterstrich": "_",
+    "dash": "-",
+    "hyphen": "-",
+    "minus": "-",
+    "bindestrich": "-",
+    "strich": "-",
+    "plus": "+",
+}
+_EMAIL_PHRASES = (
+    ("at sign", " @ "),
+    ("at-zeichen", " @ "),
+    ("at zeichen", " @ "),
+    ("under score", " _ "),
+    ("full stop", " . "),
+)
+
+
+def clean_text(s: str | None, max_chars: int) -> str:
+    """Strip tags and control characters, collapse whitespace, truncate."""
+    if not s:
+        return ""
+    s = unicodedata.normalize("NFC", str(s))
+    s = _TAG.sub(" ", s)
+    chars = []
+    for ch in s:
+        cat = unicodedata.category(ch)
+        if cat == "Cc" or cat in ("Zl", "Zp"):
+            chars.append(" ")  # newlines and tabs separate words
+        elif cat.startswith("C"):
+            continue  # format/private/unassigned code points carry no meaning for us
+        else:
+            chars.append(ch)
+    s = _SPACE.sub(" ", "".join(chars)).strip()
+    if max_chars <= 0:
+        return ""
+    if len(s) > max_chars:
+        s = s[:max_chars].rstrip()
+    return s
+
+
+def normalize_spoken_email(s: str | None) -> str:
+    """Turn a recognised spoken e-mail address into its written form (lower-case)."""
+    if not s:
+        return ""
+    text = unicodedata.normalize("NFC", s).lower()
+    for phrase, repl in _EMAIL_PHRASES:
+        text = text.replace(phrase, repl)
+    text = text.replace(",", " ")
+    tokens = text.split()
+    out: list[str] = []
+    seen_at = False
+    for tok in tokens:
+        word = _EMAIL_WORDS.get(tok)
+        if word == "@":
+            # "at" after "dot" is the Austrian TLD; a second "at" is a literal word.
+            if seen_at or (out and out[-1] == "."):
+                word = None
+            else:
+                seen_at = True
+        elif "@" in tok:
+            seen_at = True
+        out.append(word if word is not None else tok)
+    email = "".join(out)
+    return email.strip(".,;:!?'\"")
+
+
+def is_valid_email(s: str | None) -> bool:
+    """True for a plausible local@domain.tld address of at most 254 characters."""
+    if not s or len(s) > 254:
+        return False
+    return bool(_EMAIL.match(s.lower()))
+
+
+def _candidates(raw: str) -> list[str]:
+    compact = re.sub(r"[\s().\-/]", "", raw)
+    out = [raw]
+    if compact.startswith("00") and compact[2:].isdigit():
+        out.append("+" + compact[2:])
+    if compact.isdigit() and len(compact) >= 11:
+        out.append("+" + compact)
+    return out
+
+
+def parse_callback_number(
+    raw: str | None,
+    default_region: str,
+    allowed_regions: tuple[str, ...] | list[str],
+) -> str | None:
+    """Return the E.164 form of a number we may call back, or None."""
+    if raw is None:
+        return None
+    raw = raw.strip()
+    if raw.lower() in _WITHHELD or len(raw) > _MAX_NUMBER_CHARS:
+        return None
+    for candidate in _candidates(raw):
+        try:
+            number = phonenumbers.parse(candidate, default_region)
+        except phonenumbers.NumberParseException:
+            continue
+        if not phonenumbers.is_valid_number(number):
+            continue
+        if phonenumbers.number_type(number) in _REFUSED_TYPES:
+            continue
+        if phonenumbers.region_code_for_number(number) not in allowed_regions:
+            continue
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+def region_of(raw: str | None) -> str | None:
+    """The region of a valid phone number (e.g. the caller ID), else None."""
+    if not raw or len(raw) > _MAX_NUMBER_CHARS or raw.strip().lower() in _WITHHELD:
+        return None
+    try:
+        number = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.region_code_for_number(number)
+
+
+def is_valid_phone(raw: str | None) -> bool:
+    """True if ``raw`` is a valid international number (withheld IDs are not)."""
+    return region_of(raw) is not None

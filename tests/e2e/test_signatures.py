@@ -1,0 +1,80 @@
+"""Every Twilio endpoint refuses requests not signed for its public URL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from app import create_app
+from app.models import CallSession, IncidentEvent, WebhookDelivery
+from app.wiring import Hotline
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN, TEST_AUTH_TOKEN_SECONDARY
+
+ENDPOINTS = [
+    "/twilio/voice",
+    "/twilio/voice/step?seq=1",
+    "/twilio/voice/recording?seq=1",
+    "/twilio/voice/status",
+    "/twilio/voice/fallback",
+    "/twilio/voice/fallback/recording",
+    "/twilio/sms",
+    "/twilio/sms/status",
+]
+PARAMS = {"CallSid": "CA" + "1" * 32, "From": "+14155550100", "To": "+15005550006",
+          "MessageSid": "SM" + "1" * 32, "Body": "hi", "CallStatus": "completed", "MessageStatus": "sent"}
+
+
+def _sign(url: str, params: dict, token: str = TEST_AUTH_TOKEN) -> str:
+    return RequestValidator(token).compute_signature(url, params)
+
+
+def _rows(hotline) -> int:
+    with hotline.db.session() as s:
+        return sum(s.scalar(select(func.count()).select_from(m)) for m in (CallSession, IncidentEvent, WebhookDelivery))
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+@pytest.mark.parametrize("case", ["missing", "garbage", "wrong_token", "wrong_url", "tampered"])
+def test_unsigned_requests_get_403_and_store_nothing(client, hotline, path, case):
+    url = PUBLIC_BASE_URL + path
+    headers = {
+        "missing": {},
+        "garbage": {"X-Twilio-Signature": "not-a-signature"},
+        "wrong_token": {"X-Twilio-Signature": _sign(url, PARAMS, "some-other-token")},
+        "wrong_url": {"X-Twilio-Signature": _sign("https://evil.example.com" + path, PARAMS)},
+        "tampered": {"X-Twilio-Signature": _sign(url, {**PARAMS, "From": "+14155559999"})},
+    }[case]
+    resp = client.post(path, data=PARAMS, headers=headers)
+    assert resp.status_code == 403
+    assert _rows(hotline) == 0
+
+
+def test_signature_with_secondary_token_is_accepted(client):
+    url = PUBLIC_BASE_URL + "/twilio/voice"
+    resp = client.post("/twilio/voice", data=PARAMS,
+                       headers={"X-Twilio-Signature": _sign(url, PARAMS, TEST_AUTH_TOKEN_SECONDARY)})
+    assert resp.status_code == 200
+    assert b"<Response>" in resp.data
+
+
+def test_signature_is_checked_against_public_url_not_internal_host(client):
+    # The app is reached as http://localhost, but Twilio signed the public https URL.
+    internal = _sign("http://localhost/twilio/voice", PARAMS)
+    assert client.post("/twilio/voice", data=PARAMS, headers={"X-Twilio-Signature": internal}).status_code == 403
+
+
+@pytest.mark.parametrize("trusted, expected", [(True, 200), (False, 403)])
+def test_proxy_headers_give_the_public_url_only_when_trusted(settings, clock, redis_conn, trusted, expected):
+    from app.queue import JobQueue
+
+    s = settings.with_overrides(public_base_url="", trust_proxy_headers=trusted)
+    hotline = Hotline.build(s, clock=clock, jobs=JobQueue(redis_conn, s.queue_name))
+    client = create_app(hotline).test_client()
+    public = "https://hotline.example.org/twilio/voice"
+    resp = client.post("/twilio/voice", data=PARAMS, headers={
+        "X-Twilio-Signature": _sign(public, PARAMS),
+        "X-Forwarded-Proto": "https", "X-Forwarded-Host": "hotline.example.org", "X-Forwarded-For": "54.0.0.1",
+    })
+    assert resp.status_code == expected
+    hotline.db.dispose()
