@@ -13,6 +13,7 @@ from .model import (
     AppendToIncident,
     CallStarted,
     CallState,
+    Effect,
     Event,
     Gathered,
     Lang,
@@ -79,7 +80,7 @@ def _on_language(state: CallState, event: Event, now: datetime) -> Step:
     return capture.answer_or_silence(state, event, now, on_answer, give_up)
 
 
-def _after_triage(state: CallState, now: datetime, *before: str, effects=()) -> Step:  # noqa: ANN001
+def _after_triage(state: CallState, now: datetime, *before: str, effects: tuple[Effect, ...] = ()) -> Step:
     if state.captured.ticket_match is not None:
         return enter(state, Stage.COMPANY, now, *before, effects=effects)
     stage = Stage.TICKET_OFFER if state.ticket is not None else Stage.TICKET_ENTRY

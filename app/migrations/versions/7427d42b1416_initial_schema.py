@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 2d3c09cbc062
+Revision ID: 7427d42b1416
 Revises: 
-Create Date: 2026-11-26 20:00:21.092944
+Create Date: 2026-11-26 20:06:53.369637
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import app.models.base
 
 
-revision = '2d3c09cbc062'
+revision = '7427d42b1416'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -120,6 +120,7 @@ def upgrade() -> None:
     sa.Column('to_number', sa.String(length=32), nullable=False),
     sa.Column('state', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=32), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('incident_id', sa.Integer(), nullable=True),
     sa.Column('started_at', app.models.base.UTCDateTime(), nullable=False),
     sa.Column('updated_at', app.models.base.UTCDateTime(), nullable=False),

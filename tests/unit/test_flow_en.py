@@ -1,0 +1,544 @@
+"""The English intake flow, driven event by event."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from ivr_flows import (
+    AffectedService,
+    AppendToIncident,
+    CallStarted,
+    CallState,
+    Gathered,
+    IncidentInfo,
+    IncidentSaved,
+    Lang,
+    LookupTicket,
+    Recorded,
+    SaveIncident,
+    Stage,
+    TicketInfo,
+    TicketLookedUp,
+    TicketMatch,
+    advance,
+    question,
+)
+
+from .flow_driver import ACME_TICKET, NOW, US_CALLER, Call, round_trip, run, silent_until
+
+PROBLEM = "Since three a.m. every API call returns a 500 internal server error"
+TO_CAPTURE = [("press", "1"), ("press", "1"), ("press", "#")]  # English, API down, no ticket
+SPOKEN_FIELDS = [
+    ("say", "Globex Corporation"),
+    ("say", "Jane Doe"),
+    ("press", "1"),  # callback on the caller ID
+    ("say", "jane dot doe at globex dot com"),
+    ("press", "1"),
+    ("say", PROBLEM),
+    ("record",),
+]
+
+
+def saved_call(call: Call) -> SaveIncident:
+    (save,) = call.effects(SaveIncident)
+    return save
+
+
+def test_happy_path_with_caller_id_ticket_confirms_prefilled_fields():
+    call = Call(ticket=ACME_TICKET)
+    assert call.stage is Stage.LANGUAGE
+    assert "Severity-1 hotline" in call.said and "Für Deutsch" in call.said
+    assert call.steps[-1].reply.gather.num_digits == 1
+    run(call, [("press", "1"), ("press", "3")])
+    assert call.stage is Stage.TICKET_OFFER
+    assert "ticket 4, 5, 2, 1" in call.said
+    run(call, [("press", "1")])
+    assert "Is this about Acme Mail GmbH?" in call.said
+    run(call, [("press", "1")])
+    assert "John Smith" in call.said
+    run(call, [("press", "1")])
+    assert call.stage is Stage.CALLBACK_CONFIRM
+    assert "plus 1, 2 1 2, 5 5 5, 0 1 0 0" in call.said
+    run(call, [("press", "1")])
+    assert call.stage is Stage.EMAIL_CONFIRM
+    assert "john dot smith at example dot com" in call.said
+    run(call, [("press", "1"), ("say", PROBLEM)])
+    assert call.stage is Stage.RECORDING
+    assert call.steps[-1].reply.record.max_seconds == 120
+    assert "two minutes" in call.said or "2 minutes" in call.said
+    run(call, [("record", "https://api.twilio.com/rec/RE1", 42)])
+    assert call.stage is Stage.READBACK
+    for heard in ("Acme Mail GmbH", "John Smith", "plus 1, 2 1 2", "john dot smith at example dot com", "API calls"):
+        assert heard in call.said
+    assert "press 1" in call.said
+    call.press("1")
+    assert call.stage is Stage.SAVING and call.steps[-1].reply is None
+    save = saved_call(call)
+    c = save.captured
+    assert (c.affected_service, c.ticket_match, c.ticket_number) == (
+        AffectedService.BOTH,
+        TicketMatch.CALLER_ID,
+        "4521",
+    )
+    assert (c.company, c.contact_name, c.callback_phone, c.email) == (
+        "Acme Mail GmbH",
+        "John Smith",
+        US_CALLER,
+        "john.smith@example.com",
+    )
+    assert c.problem_text == PROBLEM and c.recording_url.endswith("RE1") and c.recording_seconds == 42
+    assert c.missing == ()
+    assert (save.lang, save.caller_id, save.captured_at) == (Lang.EN, US_CALLER, NOW)
+    call.saved("123456")
+    assert call.stage is Stage.DONE and call.steps[-1].reply.hangup
+    assert "1, 2, 3, 4, 5, 6" in call.said
+    assert "within 15 minutes, by 10:27 p.m. EST" in call.said  # New York time of 03:27 UTC
+    assert "plus 1, 2 1 2, 5 5 5, 0 1 0 0" in call.said
+    assert "text message" in call.said and call.said.endswith("Goodbye.")
+    for kind in ("language_chosen", "triage", "ticket_matched", "field_captured", "readback_confirmed"):
+        assert call.logs(kind), kind
+
+
+def test_deadline_is_spoken_in_utc_when_the_number_spans_several_zones():
+    call = run(Call(caller_id="+18005550100"), TO_CAPTURE + SPOKEN_FIELDS + [("press", "1")])
+    call.saved("654321")
+    assert "by 3:27 a.m. UTC" in call.said and "6, 5, 4, 3, 2, 1" in call.said
+
+
+@pytest.mark.parametrize(
+    ("answer", "match"),
+    [
+        (Gathered(digits="#"), TicketMatch.NONE),
+        (Gathered(), TicketMatch.NONE),  # a bare '#' submits an empty Gather
+        (Gathered(speech="No, I don't have one."), TicketMatch.NONE),
+    ],
+)
+def test_no_ticket(answer, match):
+    call = run(Call(), [("press", "1"), ("press", "2")])
+    assert call.stage is Stage.TICKET_ENTRY and "hash key" in call.said
+    assert call.steps[-1].reply.gather.finish_on_key == "#"
+    call.send(answer)
+    assert call.stage is Stage.COMPANY
+    assert call.state.captured.ticket_match is match and call.state.captured.ticket_number == ""
+    assert "company" in call.said
+
+
+def test_unknown_ticket_after_two_numbers_is_marked_unknown():
+    call = run(Call(), [("press", "1"), ("press", "1"), ("press", "999#")])
+    assert call.stage is Stage.TICKET_LOOKUP and call.steps[-1].reply is None
+    assert call.effects(LookupTicket) == [LookupTicket("999")]
+    call.lookup_answer(None)
+    assert call.stage is Stage.TICKET_ENTRY
+    assert "I could not find ticket 9, 9, 9." in call.said and "hash key" in call.said
+    call.speak("eight eight seven")
+    assert call.effects(LookupTicket)[-1] == LookupTicket("887")
+    call.lookup_answer(None)
+    assert call.stage is Stage.COMPANY
+    assert "8, 8, 7" in call.said and "continue without it" in call.said
+    c = call.state.captured
+    assert (c.ticket_match, c.ticket_number) == (TicketMatch.UNKNOWN, "887")
+    assert [e.detail["attempt"] for e in call.logs("ticket_not_found")] == [1, 2]
+
+
+def test_keypad_ticket_is_found_and_prefills_fields():
+    call = run(Call(caller_id="anonymous"), [("press", "1"), ("press", "1"), ("press", "4521#")])
+    call.lookup_answer(ACME_TICKET)
+    assert call.stage is Stage.COMPANY and "found ticket 4, 5, 2, 1" in call.said
+    assert "Acme Mail GmbH" in call.said
+    run(call, [("press", "1"), ("press", "1")])
+    # The caller ID is withheld, so the ticket's phone number is offered instead.
+    assert call.stage is Stage.CALLBACK_CONFIRM and "plus 1, 2 1 2" in call.said
+    assert call.state.captured.ticket_match is TicketMatch.KEYPAD
+
+
+def test_caller_declines_caller_id_ticket_and_enters_another():
+    call = run(Call(ticket=ACME_TICKET), [("press", "1"), ("press", "1"), ("press", "2")])
+    assert call.stage is Stage.TICKET_ENTRY and call.state.ticket is None
+    run(call, [("press", "#")])
+    # No prefill from the declined ticket.
+    assert call.stage is Stage.COMPANY and "Acme" not in call.said
+
+
+def test_non_critical_then_continue_as_critical():
+    call = run(Call(), [("press", "1"), ("press", "9")])
+    assert call.stage is Stage.NON_CRITICAL
+    assert "business hours" in call.said and "press 1" in call.said
+    call.press("7")
+    assert call.stage is Stage.NON_CRITICAL and call.said.startswith("Sorry, I didn't get that.")
+    call.press("1")
+    assert call.stage is Stage.TRIAGE
+    run(call, [("say", "SMTP is down"), ("press", "#")] + SPOKEN_FIELDS + [("press", "1")])
+    assert saved_call(call).captured.affected_service is AffectedService.SMTP
+
+
+@pytest.mark.parametrize("ending", [[("say", "No, thanks")], [("silence",)] * 3])
+def test_non_critical_then_hang_up_without_incident(ending):
+    call = run(Call(), [("press", "1"), ("say", "it's not critical")])
+    assert call.stage is Stage.NON_CRITICAL
+    run(call, ending)
+    assert call.stage is Stage.DONE and call.steps[-1].reply.hangup
+    assert "Goodbye" in call.said
+    assert not call.effects(SaveIncident)
+
+
+@pytest.mark.parametrize("caller_id", [US_CALLER, "+266696687"])
+def test_silence_on_every_question_still_saves_an_incident(caller_id):
+    call = Call(caller_id=caller_id)
+    silences = silent_until(call, {Stage.SAVING})
+    assert silences <= 3 * 12
+    c = saved_call(call).captured
+    assert c.affected_service is AffectedService.OTHER
+    assert c.ticket_match is TicketMatch.NONE
+    for field in ("affected_service", "ticket_number", "company", "contact_name", "email", "problem"):
+        assert field in c.missing
+    assert call.logs("readback_timeout")
+    if caller_id == US_CALLER:
+        # The caller ID was offered and never refused: keep it, but log it unconfirmed.
+        assert c.callback_phone == US_CALLER and "callback_phone" not in c.missing
+        assert call.logs("field_unconfirmed")
+    else:
+        assert c.callback_phone == "" and "callback_phone" in c.missing
+    call.saved("777000")
+    assert call.stage is Stage.DONE and "7, 7, 7, 0, 0, 0" in call.said
+    if caller_id != US_CALLER:
+        assert "didn't get a phone number or an e-mail address" in call.said
+
+
+def test_every_reprompt_says_why_and_gives_up_after_three_asks():
+    call = Call()
+    call.silence()
+    assert call.said.startswith("Sorry, I didn't hear anything.") and "press 1" in call.said
+    assert "Severity-1 hotline" not in call.said  # the greeting is not repeated
+    call.speak("banana")
+    assert call.said.startswith("Sorry, I didn't get that.")
+    call.press("5")
+    assert call.stage is Stage.TRIAGE and call.state.lang is Lang.EN
+    assert call.said.startswith("I'll continue in English.")
+    assert call.logs("language_chosen")[0].detail["how"] == "default"
+
+
+@pytest.mark.parametrize(
+    ("answer", "service"),
+    [
+        ("1", AffectedService.API),
+        ("2", AffectedService.SMTP),
+        ("3", AffectedService.BOTH),
+        ("4", AffectedService.OTHER),
+        ("API calls are failing", AffectedService.API),
+        ("S. M. T. P.", AffectedService.SMTP),
+        ("both of them", AffectedService.BOTH),
+        ("API and SMTP", AffectedService.BOTH),
+        ("something other", AffectedService.OTHER),
+    ],
+)
+def test_triage_answers(answer, service):
+    call = Call()
+    call.press("1")
+    call.press(answer) if answer.isdigit() else call.speak(answer)
+    assert call.state.captured.affected_service is service
+    assert call.stage is Stage.TICKET_ENTRY
+
+
+def test_triage_nonsense_then_silence_defaults_to_other_and_continues():
+    call = run(Call(), [("press", "1"), ("press", "7"), ("say", "purple"), ("silence",)])
+    assert call.state.captured.affected_service is AffectedService.OTHER
+    assert "affected_service" in call.state.captured.missing
+    assert call.stage is Stage.TICKET_ENTRY
+    assert "critical problem" in call.said
+
+
+def test_long_speech_is_truncated_to_the_policy_limits():
+    call = run(Call(), TO_CAPTURE + [("say", "x" * 10_000), ("say", "Jane Doe"), ("press", "1")])
+    assert len(call.state.captured.company) == call.state.policy.max_field_chars
+    run(call, [("say", "jane at globex dot com"), ("press", "1"), ("say", "word " * 2_000)])
+    assert len(call.state.captured.problem_text) <= call.state.policy.max_problem_chars
+    assert call.state.captured.problem_text.startswith("word word")
+    run(call, [("record",)])
+    assert call.stage is Stage.READBACK and "…" in call.said  # the summary is cut to ~20 words
+    assert len(call.said) < 1500
+
+
+def test_unicode_html_and_sql_are_cleaned_but_kept_as_text():
+    call = run(
+        Call(),
+        TO_CAPTURE
+        + [
+            ("say", "<b>Müller & Söhne</b>\x00 GmbH"),
+            ("say", "Robert'); DROP TABLE incidents;--"),
+        ],
+    )
+    c = call.state.captured
+    assert c.company == "Müller & Söhne GmbH"
+    assert c.contact_name == "Robert'); DROP TABLE incidents;--"
+    call2 = run(Call(), TO_CAPTURE + [("say", "日本メール株式会社"), ("say", "Zoë Ünal")])
+    assert (call2.state.captured.company, call2.state.captured.contact_name) == ("日本メール株式会社", "Zoë Ünal")
+
+
+@pytest.mark.parametrize("answer", ["<br/>", "...", "   "])
+def test_empty_after_cleaning_is_not_accepted_as_a_company(answer):
+    call = run(Call(), TO_CAPTURE + [("say", answer)])
+    assert call.stage is Stage.COMPANY and call.state.tries == 1
+    assert call.said.startswith("Sorry")
+
+
+@pytest.mark.parametrize("caller_id", ["+266696687", "anonymous", "", "+19005551234", "+449091234567", "+33123456789"])
+def test_unusable_caller_ids_lead_to_keypad_entry(caller_id):
+    call = run(Call(caller_id=caller_id), TO_CAPTURE + [("say", "Globex"), ("say", "Jane Doe")])
+    assert call.stage is Stage.CALLBACK_ENTRY
+    assert "including the country code" in call.said
+    call.press("19005551234#")  # premium rate
+    assert call.stage is Stage.CALLBACK_ENTRY
+    assert call.said.startswith("That number can't be used for a callback.")
+    call.press("00442079460000#")
+    assert call.stage is Stage.CALLBACK_CONFIRM
+    assert "plus 4 4, 2 0, 7 9 4 6, 0 0 0 0" in call.said
+    call.press("1")
+    assert call.state.captured.callback_phone == "+442079460000"
+    assert call.stage is Stage.EMAIL
+
+
+def test_caller_refuses_caller_id_and_types_another_number():
+    call = run(Call(), TO_CAPTURE + [("say", "Globex"), ("say", "Jane Doe"), ("press", "2")])
+    assert call.stage is Stage.CALLBACK_ENTRY and not call.said.startswith("Sorry")
+    run(call, [("press", "2125550199#"), ("press", "1")])
+    assert call.state.captured.callback_phone == "+12125550199"
+
+
+def test_invalid_callback_entries_end_as_missing():
+    call = run(Call(caller_id="anonymous"), TO_CAPTURE + [("say", "Globex"), ("say", "Jane Doe")])
+    run(call, [("press", "123#"), ("press", "#"), ("silence",)])
+    assert call.stage is Stage.EMAIL
+    assert "callback_phone" in call.state.captured.missing
+
+
+def test_spoken_email_is_normalised_and_read_back():
+    call = run(Call(), TO_CAPTURE + [("say", "Globex"), ("say", "Jane Doe"), ("press", "1")])
+    assert call.stage is Stage.EMAIL and "john dot smith at example dot com" in call.said
+    call.speak("I don't know")
+    assert call.said.startswith("Sorry, that didn't sound like an e-mail address.")
+    call.speak("Jane.Doe AT Globex dot com.")
+    assert call.stage is Stage.EMAIL_CONFIRM
+    assert "I heard jane dot doe at globex dot com" in call.said
+    call.speak("no")
+    assert call.stage is Stage.EMAIL
+    call.speak("jane underscore doe at globex dot com")
+    call.speak("yes, that's right")
+    assert call.state.captured.email == "jane_doe@globex.com"
+    assert call.stage is Stage.PROBLEM
+
+
+def test_problem_silent_but_recorded_is_not_missing():
+    call = run(Call(), TO_CAPTURE + SPOKEN_FIELDS[:5] + [("silence",)] * 3)
+    assert call.stage is Stage.RECORDING
+    call.record("https://api.twilio.com/rec/RE9", 30)
+    assert call.stage is Stage.READBACK and "in your recording" in call.said
+    assert "problem" not in call.state.captured.missing
+
+
+def test_empty_recording_and_no_description_marks_problem_missing():
+    call = run(Call(), TO_CAPTURE + SPOKEN_FIELDS[:5] + [("silence",)] * 3)
+    call.send(Recorded(url="", seconds=0))
+    assert call.stage is Stage.READBACK and "problem" in call.state.captured.missing
+
+
+def test_readback_correction_of_one_field():
+    call = run(Call(), TO_CAPTURE + SPOKEN_FIELDS)
+    assert call.stage is Stage.READBACK and "Globex Corporation" in call.said
+    call.press("2")
+    assert call.stage is Stage.COMPANY and call.state.correcting
+    call.speak("Initech")
+    assert call.stage is Stage.READBACK and not call.state.correcting
+    assert "Company: Initech." in call.said
+    call.press("5")
+    assert call.stage is Stage.EMAIL
+    run(call, [("say", "peter at initech dot com"), ("press", "1")])
+    assert call.stage is Stage.READBACK and "peter at initech dot com" in call.said
+    call.press("4")
+    assert call.stage is Stage.CALLBACK_ENTRY
+    run(call, [("press", "004930123456#"), ("press", "1")])
+    assert call.stage is Stage.READBACK
+    call.press("6")
+    run(call, [("say", "SMTP returns 421 for every message")])
+    assert call.stage is Stage.READBACK and "421" in call.said
+    call.press("1")
+    c = saved_call(call).captured
+    assert (c.company, c.email, c.callback_phone) == ("Initech", "peter@initech.com", "+4930123456")
+    assert c.contact_name == "Jane Doe" and c.problem_text.startswith("SMTP returns 421")
+    assert len(call.logs("readback_correction")) == 4
+
+
+def test_silent_correction_keeps_the_old_value():
+    call = run(Call(), TO_CAPTURE + SPOKEN_FIELDS + [("press", "3")] + [("silence",)] * 3)
+    assert call.stage is Stage.READBACK
+    assert call.state.captured.contact_name == "Jane Doe" and "contact_name" not in call.state.captured.missing
+
+
+def test_correcting_a_missing_field_removes_it_from_missing():
+    script = TO_CAPTURE + [("silence",)] * 3 + SPOKEN_FIELDS[1:]
+    call = run(Call(), script)
+    assert "company" in call.state.captured.missing and "Company: not given." in call.said
+    run(call, [("press", "2"), ("say", "Globex"), ("press", "1")])
+    c = saved_call(call).captured
+    assert c.company == "Globex" and "company" not in c.missing
+
+
+def test_readback_nonsense_then_silence_saves_as_is():
+    call = run(Call(), TO_CAPTURE + SPOKEN_FIELDS + [("press", "8"), ("silence",)])
+    assert call.stage is Stage.READBACK and call.state.tries == 2
+    call.silence()
+    assert call.stage is Stage.SAVING and saved_call(call).captured.company == "Globex Corporation"
+
+
+def _repeat_caller(due_in: timedelta = timedelta(minutes=9)) -> Call:
+    incident = IncidentInfo(reference="123456", callback_due_at=NOW + due_in)
+    return Call(open_incident=incident)
+
+
+def test_repeat_caller_adds_information_to_the_open_incident():
+    call = _repeat_caller()
+    call.press("1")
+    assert call.stage is Stage.REPEAT_CALLER
+    assert "already have an open incident, reference 1, 2, 3, 4, 5, 6" in call.said
+    assert "by 10:21 p.m. EST" in call.said and "press 2" in call.said
+    call.press("1")
+    assert call.stage is Stage.ADD_INFO
+    call.speak("Now SMTP is failing too, error 451")
+    assert call.stage is Stage.ADD_RECORDING and call.steps[-1].reply.record is not None
+    call.record("https://api.twilio.com/rec/RE7", 12)
+    assert call.stage is Stage.SAVING and call.steps[-1].reply is None
+    assert call.effects(AppendToIncident) == [
+        AppendToIncident("123456", "Now SMTP is failing too, error 451", "https://api.twilio.com/rec/RE7")
+    ]
+    call.saved("123456", NOW + timedelta(minutes=9))
+    assert call.stage is Stage.DONE and call.steps[-1].reply.hangup
+    assert "we added this to incident 1, 2, 3, 4, 5, 6" in call.said and "10:21 p.m. EST" in call.said
+    assert not call.effects(SaveIncident)
+
+
+def test_repeat_caller_who_stays_silent_hears_the_reference_and_no_incident_is_made():
+    call = _repeat_caller()
+    run(call, [("press", "1")] + [("silence",)] * 3)
+    assert call.stage is Stage.DONE and call.steps[-1].reply.hangup
+    assert "1, 2, 3, 4, 5, 6" in call.said and "Goodbye" in call.said
+    assert not call.effects(SaveIncident) and not call.effects(AppendToIncident)
+
+
+def test_repeat_caller_with_nothing_to_add_is_not_appended():
+    call = run(_repeat_caller(), [("press", "1"), ("press", "1")] + [("silence",)] * 3)
+    assert call.stage is Stage.ADD_RECORDING
+    call.send(Recorded())
+    assert call.stage is Stage.DONE and not call.effects(AppendToIncident)
+
+
+def test_repeat_caller_reports_a_different_outage():
+    call = run(_repeat_caller(), [("press", "1"), ("press", "2")])
+    assert call.stage is Stage.TRIAGE and call.state.incident is None
+    run(call, [("press", "1"), ("press", "#")] + SPOKEN_FIELDS + [("press", "1")])
+    assert saved_call(call).captured.affected_service is AffectedService.API
+    call.saved("222333")
+    assert "2, 2, 2, 3, 3, 3" in call.said and not call.effects(AppendToIncident)
+
+
+def test_repeat_caller_whose_callback_is_overdue_hears_an_apology_not_a_past_time():
+    call = run(_repeat_caller(timedelta(minutes=-5)), [("press", "1")])
+    assert "sorry we haven't called you back yet" in call.said
+    assert "by 10:07" not in call.said
+
+
+def test_keypad_ticket_with_open_incident_offers_to_add_information():
+    open_incident = IncidentInfo(reference="555111", callback_due_at=NOW + timedelta(minutes=3))
+    call = run(Call(), [("press", "1"), ("press", "1"), ("press", "4521#")])
+    call.lookup_answer(ACME_TICKET, open_incident)
+    assert call.stage is Stage.REPEAT_CALLER and "5, 5, 5, 1, 1, 1" in call.said
+    call.press("2")  # a different outage: continue capturing, not back to triage
+    assert call.stage is Stage.COMPANY and "Acme Mail GmbH" in call.said
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        Recorded(url="https://x/rec", seconds=3),
+        IncidentSaved("999999", NOW),
+        TicketLookedUp("4521", ACME_TICKET),
+    ],
+)
+def test_events_in_the_wrong_stage_repeat_the_question(event):
+    call = run(Call(), TO_CAPTURE)
+    before = call.state
+    step = call.send(event)
+    assert step.state == before
+    assert step.reply == question(before, NOW)
+    assert "company" in call.said
+
+
+def test_incident_saved_twice_repeats_the_goodbye():
+    call = run(Call(), TO_CAPTURE + SPOKEN_FIELDS + [("press", "1")])
+    call.saved("123456")
+    done = call.state
+    step = call.saved("123456")
+    assert step.state == done and step.reply.hangup and "1, 2, 3, 4, 5, 6" in call.said
+
+
+def test_a_retried_first_webhook_does_not_restart_the_call():
+    call = run(Call(), [("press", "1")])
+    before = call.state
+    step = advance(before, CallStarted(US_CALLER), NOW)
+    assert step.state == before and "API calls" in " ".join(step.reply.say)
+
+
+def test_a_lost_state_starts_a_new_call_instead_of_failing():
+    step = advance(None, Gathered(digits="1"), NOW)
+    assert step.state.stage is Stage.LANGUAGE and "Severity-1" in " ".join(step.reply.say)
+    assert any(e.kind == "state_missing" for e in step.effects)
+
+
+def test_input_while_saving_offers_the_save_again():
+    call = run(Call(), TO_CAPTURE + SPOKEN_FIELDS + [("press", "1")])
+    assert call.stage is Stage.SAVING
+    assert "If all of this is correct" in call.question()
+    call.press("1")
+    assert len(call.effects(SaveIncident)) == 2  # the service keeps one incident per call
+
+
+def test_stale_ticket_answer_is_ignored():
+    call = run(Call(), [("press", "1"), ("press", "1"), ("press", "4521#")])
+    step = call.send(TicketLookedUp("9999", None))
+    assert call.stage is Stage.TICKET_LOOKUP and step.reply.gather is not None
+
+
+def test_states_round_trip_at_every_stage():
+    visited: set[Stage] = set()
+    scripts = [
+        (Call(ticket=ACME_TICKET), [("press", "1"), ("press", "9"), ("press", "1"), ("press", "1"), ("press", "1")]),
+        (Call(), TO_CAPTURE + SPOKEN_FIELDS + [("press", "1")]),
+        (_repeat_caller(), [("press", "1"), ("press", "1"), ("say", "more"), ("record",)]),
+        (Call(), [("press", "1"), ("press", "1"), ("press", "12#")]),
+        (Call(caller_id="anonymous"), TO_CAPTURE + [("say", "A"), ("say", "B")]),
+    ]
+    for call, script in scripts:
+        run(call, script)
+        visited.update(call.stages)
+    visited.add(Stage.DONE)
+    assert visited >= set(Stage) - {Stage.CORRECTION, Stage.DONE}
+    # CORRECTION is not entered by this flow but must still serialise and ask something.
+    odd = CallState(stage=Stage.CORRECTION, caller_id=US_CALLER, ticket=ACME_TICKET)
+    assert round_trip(odd) == odd and question(odd).gather is not None
+    for stage in Stage:
+        state = replace(odd, stage=stage, incident=IncidentInfo("1", NOW))
+        assert round_trip(state) == state
+        reply = question(state, NOW)
+        assert reply.say and (reply.gather or reply.record or reply.hangup)
+
+
+def test_flow_uses_the_given_clock_only():
+    late = NOW + timedelta(days=400, hours=5)
+    call = run(Call(now=late), TO_CAPTURE + SPOKEN_FIELDS + [("press", "1")])
+    assert saved_call(call).captured_at == late
+
+
+def test_unknown_ticket_info_fields_survive_round_trip():
+    state = CallState(stage=Stage.COMPANY, ticket=TicketInfo(number="1", company="Ä"), pending="Ä")
+    assert round_trip(state) == state
