@@ -262,7 +262,7 @@ def on_saving(state: CallState, event: Event, now: datetime) -> Step:
         s = replace(state, stage=Stage.DONE, incident=inc, tries=0, pending="")
         lines = added_lines(s) if appended else saved_lines(s)
         reply = Reply(lang=s.lang, say=tuple(lines), hangup=True)
-        kind = "incident_appended" if appended else "incident_announced"
+        kind = "incident_appended" if appended else "reference_given"
         return Step(state=s, reply=reply, effects=(log(kind, reference=event.reference),))
     if state.incident is None and isinstance(event, Gathered | NoInput):
         return on_readback(state, event, now)

@@ -128,7 +128,9 @@ def _summary(state: CallState) -> str:
     if c.problem_text:
         words = c.problem_text.split()
         summary = " ".join(words[:SUMMARY_WORDS])
-        return summary + (" …" if len(words) > SUMMARY_WORDS else "")
+        if len(words) > SUMMARY_WORDS:
+            return summary + " …"
+        return summary.rstrip(".!?;, ")  # the prompt ends the sentence itself
     if c.recording_url:
         return t(state, "summary_recording")
     return t(state, "not_given")

@@ -107,7 +107,8 @@ def _run(session: Session, call: CallSession, state: CallState | None, event: Ev
         step = advance(state, event, now)
         state = step.state
         answer: Event | None = None
-        for effect in step.effects:
+        # log lines first: the flow's account of the step precedes what the step caused
+        for effect in sorted(step.effects, key=lambda e: not isinstance(e, LogEvent)):
             answer = _apply(session, call, state, effect, now, jobs) or answer
         if step.reply is not None:
             call.state = state.to_dict()

@@ -1,0 +1,218 @@
+"""Whole intake calls through the real webhooks, driven by a simulated Twilio."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.models import CallSession, DueStep, Incident, IncidentEvent, IncidentSource, Ticket, WebhookDelivery
+from app.services.events import events_of
+from app.services.tickets import parse_ticket_input, upsert_ticket
+from ivr_flows.prompts import say_digits
+
+CALLER = "+14155550100"
+
+
+@pytest.fixture
+def ticket_4521(hotline):
+    with hotline.db.transaction() as s:
+        data = parse_ticket_input({"number": "4521", "company": "Acme Mail Inc", "contact_name": "Dana Smith",
+                                   "contact_email": "dana.smith@acme.example", "contact_phone": CALLER})
+        upsert_ticket(s, data, hotline.clock.now())
+
+
+def _only_incident(hotline) -> Incident:
+    with hotline.db.session() as s:
+        [incident] = s.scalars(select(Incident)).all()
+        return incident
+
+
+def _said(prompt) -> str:
+    return " ".join(prompt.said)
+
+
+def test_english_call_with_ticket_from_caller_id_ends_with_incident_and_deadline(phone, hotline, ticket_4521):
+    call = phone(CALLER)
+    assert "Severity-1 hotline" in _said(call.dial())
+    assert "Is your e-mail sending down?" in _said(call.press("1"))  # English -> triage
+    offer = call.press("3")  # both failing
+    assert "4, 5, 2, 1" in _said(offer)
+    assert "Acme Mail Inc" in _said(call.press("1"))  # yes, this ticket -> confirm company
+    assert "Dana Smith" in _said(call.press("1"))  # company confirmed -> confirm name
+    callback = call.press("1")
+    assert "Can we call you back" in _said(callback)
+    email = call.press("1")
+    assert "dana dot smith at acme dot example" in _said(email)
+    assert "describe the problem" in _said(call.press("1"))
+    recording = call.say("All API calls time out with error 500 since 2:40, SMTP connections are refused.")
+    assert recording.kind == "record"
+    readback = call.record(seconds=45)
+    text = _said(readback)
+    for expected in ("Acme Mail Inc", "Dana Smith", "dana dot smith at acme dot example",
+                     "API calls and SMTP injection failing", "All API calls time out"):
+        assert expected in text
+    done = call.press("1")
+    assert done.kind == "hangup"
+    incident = _only_incident(hotline)
+    closing = _said(done)
+    assert say_digits(incident.reference) in closing
+    assert "within 15 minutes" in closing and "7:15" in closing  # 03:15 UTC is 7:15 p.m. in San Francisco
+
+    assert incident.source == IncidentSource.IVR
+    assert (incident.company, incident.contact_name, incident.email) == (
+        "Acme Mail Inc", "Dana Smith", "dana.smith@acme.example")
+    assert incident.callback_phone == CALLER and incident.caller_id == CALLER
+    assert incident.affected_service == "both" and incident.language == "en-US"
+    assert incident.ticket_number == "4521" and incident.ticket_match == "caller_id"
+    assert incident.recording_seconds == 45 and incident.problem_text.startswith("All API calls time out")
+    assert incident.callback_due_at == incident.captured_at + timedelta(minutes=15)
+    with hotline.db.session() as s:
+        assert incident.ticket_id == s.scalar(select(Ticket.id).where(Ticket.number == "4521"))
+        kinds = [e.kind for e in events_of(s, incident)]
+        [step] = s.scalars(select(DueStep).where(DueStep.incident_id == incident.id)).all()
+    assert kinds[0] == "call_received" and "incident_opened" in kinds
+    assert kinds.index("call_received") < kinds.index("language_chosen") < kinds.index("incident_opened")
+    assert kinds[-1] == "call_status"  # the hang-up after the goodbye, and no second incident
+    assert hotline.jobs.queue.fetch_job(step.job_id) is not None  # announced to RQ after commit
+
+
+def test_german_call_without_ticket_from_a_withheld_number(phone, hotline):
+    call = phone("+266696687")
+    call.dial()
+    triage = call.press("2")
+    assert "Ist Ihr E-Mail-Versand ausgefallen?" in _said(triage)
+    ticket = call.say("beide")
+    assert "Ticketnummer" in _said(ticket)
+    assert "Firma" in _said(call.press("#"))
+    call.say("Müller Versand GmbH")
+    entry = call.say("Jürgen Weiß")
+    assert "Rückruf" in _said(entry)  # withheld caller ID: the number is asked for
+    confirm = call.press("004930123456")
+    assert "plus 4 9, 3 0, 1 2 3 4 5 6" in _said(confirm)
+    email = call.press("1")
+    assert "E-Mail" in _said(email)
+    heard = call.say("juergen punkt weiss ät mueller minus versand punkt de")
+    assert "juergen punkt weiss" in _said(heard)
+    call.press("1")
+    call.say("Seit zehn Minuten schlagen alle SMTP-Einlieferungen fehl.")
+    call.record(seconds=10)
+    done = call.press("1")
+    assert "Referenznummer" in _said(done) and "innerhalb von 15 Minuten" in _said(done)
+    incident = _only_incident(hotline)
+    assert incident.language == "de-DE"
+    assert incident.callback_phone == "+4930123456"
+    assert incident.email == "juergen.weiss@mueller-versand.de"
+    assert incident.company == "Müller Versand GmbH" and incident.contact_name == "Jürgen Weiß"
+    assert incident.ticket_match == "none" and incident.caller_id == "+266696687"
+
+
+def _through_to_company(call):
+    call.dial()
+    call.press("1")
+    call.press("1")  # API calls failing
+    return call.press("#")  # no ticket
+
+
+def test_hostile_and_oversized_input_is_cleaned_and_length_limited(phone, hotline):
+    call = phone(CALLER)
+    _through_to_company(call)
+    call.say("<script>alert(1)</script>'; DROP TABLE incidents; --")
+    call.say("Zoë 山田 " + "x" * 10_000)
+    call.press("1")  # callback on the caller ID
+    call.say("ops at example dot com")
+    call.press("1")
+    call.say("A" * 10_000)
+    call.record(seconds=5)
+    call.press("1")
+    incident = _only_incident(hotline)
+    assert "<script>" not in incident.company and "DROP TABLE" in incident.company
+    assert incident.contact_name.startswith("Zoë 山田") and len(incident.contact_name) <= 200
+    assert len(incident.problem_text) <= 2000
+    with hotline.db.session() as s:  # the SQL text was stored as data: the table is still there
+        assert s.scalar(select(Incident.id)) == incident.id
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "+266696687", "+19005551234", "+448712345678"])
+def test_withheld_and_premium_rate_numbers_are_never_callback_numbers(phone, hotline, caller):
+    call = phone(caller)
+    _through_to_company(call)
+    call.say("Acme")
+    prompt = call.say("Dana")
+    assert "enter the number" in _said(prompt)
+    again = call.press("19005551234")  # premium rate typed in: refused
+    assert "can't be used" in _said(again)
+    assert "plus 1, 4 1 5, 5 5 5, 0 1 0 0" in _said(call.press("14155550100"))
+    assert "e-mail" in _said(call.press("1"))
+    call.hang_up()  # saved with what it has: the typed number, never the withheld or premium one
+    incident = _only_incident(hotline)
+    assert incident.callback_phone == "+14155550100" and incident.caller_id == caller
+
+
+def test_silence_on_every_question_still_ends_in_an_incident(phone, hotline):
+    call = phone(CALLER)
+    prompt = call.dial()
+    for _ in range(60):
+        if prompt.kind == "hangup":
+            break
+        prompt = call.silence()
+    assert prompt.kind == "hangup"
+    incident = _only_incident(hotline)
+    assert incident.callback_phone == CALLER
+    assert incident.affected_service == "other"
+    assert {"company", "contact_name", "email", "problem"} <= set(incident.missing_fields)
+
+
+def test_duplicate_webhooks_get_the_same_twiml_and_write_nothing_twice(phone, hotline):
+    call = phone(CALLER)
+    call.dial()
+    first = call.responses[-1]
+    code, again = call.resend()
+    assert code == 200 and again == first
+    call.press("1")
+    after_step = call.responses[-1]
+    code, again = call.resend()
+    assert (code, again) == (200, after_step)
+    triage = call.press("1")  # the same key again is a new answer (a new step URL), not a duplicate
+    assert triage.kind == "gather"
+    with hotline.db.session() as s:
+        events = s.scalars(select(IncidentEvent.kind).where(IncidentEvent.kind == "call_received")).all()
+        session = s.get(CallSession, call.call_sid)
+        deliveries = len(s.scalars(select(WebhookDelivery.id)).all())
+    assert events == ["call_received"]
+    assert session.seq == 3 and deliveries == 3
+
+
+def test_a_stale_step_gets_the_current_question_and_changes_nothing(phone, hotline, client):
+    call = phone(CALLER)
+    call.dial()
+    call.press("1")
+    stale = call.prompt
+    seq_before = stale.action
+    code, body = call._post("/twilio/voice/step?seq=1", {"Digits": "9"})  # an answer to an old question
+    assert code == 200 and "Is your e-mail sending down?" in body
+    with hotline.db.session() as s:
+        assert s.get(CallSession, call.call_sid).seq == 2
+    assert call.press("1").kind == "gather" and seq_before.endswith("seq=2")
+
+
+def test_repeat_caller_hears_reference_and_adds_information_without_a_second_incident(phone, hotline):
+    first = phone(CALLER)
+    for _ in range(60):
+        prompt = first.dial() if not first.responses else first.silence()
+        if prompt.kind == "hangup":
+            break
+    incident = _only_incident(hotline)
+    second = phone(CALLER)
+    second.dial()
+    menu = second.press("1")
+    assert say_digits(incident.reference) in _said(menu)
+    second.press("1")  # add information
+    second.say("Now the SMTP relay in Frankfurt fails as well.")
+    done = second.record(seconds=12)
+    assert done.kind == "hangup" or "added" in _said(done)
+    assert _only_incident(hotline).id == incident.id
+    with hotline.db.session() as s:
+        added = s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "information_added")).all()
+    assert len(added) == 1 and "Frankfurt" in added[0].detail["text"]
