@@ -1,0 +1,56 @@
+"""The telephony seam: what the hotline asks of a phone network, and how it fails."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+class TelephonyError(Exception):
+    """Base of every error the telephony seam raises (vendor errors are translated)."""
+
+
+class Throttled(TelephonyError):
+    """The provider refused for now (HTTP 429): nothing was sent; retry after a back-off."""
+
+
+class Rejected(TelephonyError):
+    """The provider refused for good (4xx: invalid number, unverified, ...): do not retry."""
+
+
+class OutcomeUnknown(TelephonyError):
+    """Time-out, connection error or 5xx: the request may or may not have been accepted.
+
+    Look it up (``find_sms``/``find_call``) before sending again.
+    """
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A message or call the provider accepted."""
+
+    sid: str
+    status: str  # provider's status at acceptance: queued, accepted, initiated, ...
+
+
+class Telephony(Protocol):
+    """Outbound SMS and calls (Twilio in production, simulated elsewhere)."""
+
+    def send_sms(self, *, to: str, body: str, status_callback: str, validity_seconds: int | None = None) -> Sent:
+        """Send an SMS from the hotline number; raises a TelephonyError subclass."""
+        ...
+
+    def place_call(
+        self, *, to: str, url: str, status_callback: str, machine_detection: bool = False, timeout_seconds: int = 30
+    ) -> Sent:
+        """Call ``to`` from the hotline number; Twilio fetches TwiML from ``url`` on answer."""
+        ...
+
+    def find_sms(self, *, to: str, since: datetime, marker: str) -> Sent | None:
+        """An SMS to ``to`` sent since ``since`` whose body contains ``marker``, if any."""
+        ...
+
+    def find_call(self, *, to: str, since: datetime) -> Sent | None:
+        """A call to ``to`` created since ``since``, if any."""
+        ...
