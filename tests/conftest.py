@@ -17,9 +17,10 @@ from app.settings import Settings
 from app.wiring import Hotline
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Test runs flush their Redis database: parallel runs on one machine take different ones.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
 REQUIRE_ALL = os.environ.get("HOTLINE_TEST_REQUIRE_SERVICES") == "1"
-PG_SCHEMA = "hotline_test"
+PG_SCHEMA = f"hotline_test_{os.getpid()}"  # one per test run: parallel runs do not collide
 
 TEST_ACCOUNT_SID = "AC" + "0" * 32
 TEST_AUTH_TOKEN = "test-primary-auth-token"
@@ -39,7 +40,7 @@ def _postgres_available() -> bool:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
+def postgres_url() -> Iterator[str]:
     """A migrated PostgreSQL schema of its own, or a skip where none runs."""
     if not _postgres_available():
         if REQUIRE_ALL:
@@ -54,7 +55,11 @@ def postgres_url() -> str:
     engine = create_engine(url)
     Base.metadata.create_all(engine)  # test_migrations.py proves the migrations build the same schema
     engine.dispose()
-    return url
+    yield url
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+    engine.dispose()
 
 
 def postgres_schema_url(schema: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -27,7 +29,7 @@ def test_sqlite_migrations_match_models(tmp_path):
 
 
 def test_postgresql_migrations_match_models(postgres_url):
-    schema = "hotline_migration_test"
+    schema = f"hotline_migration_test_{os.getpid()}"
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
