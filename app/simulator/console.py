@@ -34,7 +34,10 @@ def run_console(hotline: Hotline, server_url: str = "", caller: str = "+14155550
         if call.ended or prompt.kind == "hangup":
             click.echo("[call ended]")
             return
-        line = click.prompt(_hint(prompt), default="", show_default=False).strip()
+        try:
+            line = click.prompt(_hint(prompt), default="", show_default=False).strip()
+        except click.Abort:  # end of input or Ctrl-C: put the phone down
+            line = "/hangup"
         try:
             prompt = _act(call, prompt, line)
         except CallFlowError as exc:
