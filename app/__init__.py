@@ -11,7 +11,7 @@ def create_app(hotline: Hotline | None = None) -> Flask:
     """Build the Flask app around a wired ``Hotline`` (built from the environment if None)."""
     hotline = hotline or Hotline.build()
     app = Flask(__name__)
-    app.config["SECRET_KEY"] = hotline.settings.secret_key or "dev-only-not-secret"
+    app.config["SECRET_KEY"] = hotline.settings.signing_key()
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.extensions["hotline"] = hotline
 
@@ -20,15 +20,16 @@ def create_app(hotline: Hotline | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
 
+    from app.ack_link import bp as ack_link_bp
     from app.api import bp as api_bp
     from app.health import bp as health_bp
     from app.sms import bp as sms_bp
     from app.voice import bp as voice_bp
+    from app.voice.bridge import bp as bridge_bp
+    from app.voice.page_routes import bp as page_voice_bp
 
-    app.register_blueprint(voice_bp)
-    app.register_blueprint(sms_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(health_bp)
+    for blueprint in (voice_bp, page_voice_bp, bridge_bp, sms_bp, ack_link_bp, api_bp, health_bp):
+        app.register_blueprint(blueprint)
     return app
 
 

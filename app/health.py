@@ -24,5 +24,12 @@ def healthz():
         checks["redis"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["redis"] = f"error: {type(exc).__name__}"
+    watchdog = None
+    if checks["database"] == "ok":
+        from app.services import leases
+
+        with hotline.db.session() as session:
+            watchdog = leases.status(session, leases.WATCHDOG, hotline.clock.now())
+        checks["watchdog"] = "ok" if watchdog["alive"] else "not running"
     ok = all(v == "ok" for v in checks.values())
-    return jsonify(status="ok" if ok else "degraded", checks=checks), 200 if ok else 503
+    return jsonify(status="ok" if ok else "degraded", checks=checks, watchdog=watchdog), 200 if ok else 503

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from redis import Redis
 from rq import Queue
@@ -13,17 +13,26 @@ from rq import Queue
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
-STEP_JOB = "workers.jobs.run_step"
+JOB_FUNCTIONS = {
+    "step": "workers.jobs.run_step",
+    "page": "workers.jobs.send_page",
+    "callback": "workers.jobs.place_callback",
+}
 
 
-class DueJob(Protocol):
-    """A due step to hand to RQ (see ``app.services.incidents.PendingJob``)."""
+@dataclass(frozen=True)
+class PendingJob:
+    """Work written to SQL, to hand to RQ once the transaction that wrote it has committed."""
 
-    step_id: int
+    kind: str  # a key of JOB_FUNCTIONS
+    target_id: int  # the row the job acts on
     due_at: datetime
+    attempt: int = 0
 
     @property
-    def job_id(self) -> str: ...
+    def job_id(self) -> str:
+        """Deterministic RQ job id (letters, digits, dashes: no colons)."""
+        return f"{self.kind}-{self.target_id}" + (f"-{self.attempt}" if self.attempt else "")
 
 
 def connect_redis(settings: Settings) -> Redis:
@@ -51,7 +60,7 @@ class JobQueue:
         """Run ``func(*args)`` as soon as a worker is free."""
         self.queue.enqueue(func, *args, job_id=job_id, result_ttl=3600, failure_ttl=86400)
 
-    def dispatch(self, jobs: Iterable[DueJob], now: datetime) -> int:
+    def dispatch(self, jobs: Iterable[PendingJob], now: datetime) -> int:
         """Hand committed due steps to RQ; returns how many were accepted.
 
         A step already due runs at once (it must not wait for the scheduler); a
@@ -61,10 +70,11 @@ class JobQueue:
         accepted = 0
         for job in jobs:
             try:
+                func = JOB_FUNCTIONS[job.kind]
                 if job.due_at <= now:
-                    self.enqueue(STEP_JOB, job.step_id, job_id=job.job_id)
+                    self.enqueue(func, job.target_id, job_id=job.job_id)
                 else:
-                    self.enqueue_at(job.due_at, STEP_JOB, job.step_id, job_id=job.job_id)
+                    self.enqueue_at(job.due_at, func, job.target_id, job_id=job.job_id)
                 accepted += 1
             except Exception:  # noqa: BLE001 - losing a job loses nothing; the row remains
                 log.exception("could not enqueue %s; the watchdog will hand it over again", job.job_id)

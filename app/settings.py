@@ -58,7 +58,14 @@ class Settings:
 
     def simulated_auth_token(self) -> str:
         """The local signing token shared by ``hotline serve`` and ``hotline simulate``."""
-        path = self.data_dir / "simulated_auth_token"
+        return self._local_secret("simulated_auth_token")
+
+    def signing_key(self) -> str:
+        """SECRET_KEY, or a random key kept in the data dir (signs acknowledgement links)."""
+        return self.secret_key or self._local_secret("secret_key")
+
+    def _local_secret(self, name: str) -> str:
+        path = self.data_dir / name
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(secrets.token_hex(16))

@@ -8,16 +8,18 @@ from app.clock import Clock, SystemClock
 from app.db import Database
 from app.queue import JobQueue, connect_redis
 from app.settings import Settings
+from app.telephony import Telephony, telephony_for
 
 
 @dataclass
 class Hotline:
-    """Settings, database, clock and queue of one running hotline."""
+    """Settings, database, clock, queue and phone network of one running hotline."""
 
     settings: Settings
     db: Database
     clock: Clock
     jobs: JobQueue
+    telephony: Telephony
 
     @classmethod
     def build(
@@ -25,11 +27,13 @@ class Hotline:
         settings: Settings | None = None,
         clock: Clock | None = None,
         jobs: JobQueue | None = None,
+        telephony: Telephony | None = None,
     ) -> Hotline:
-        """Wire the pieces from settings; tests pass their own clock or queue."""
+        """Wire the pieces from settings; tests pass their own clock, queue or telephony."""
         settings = settings or Settings.from_env()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database(settings.resolved_database_url)
         if jobs is None:
             jobs = JobQueue(connect_redis(settings), settings.queue_name)
-        return cls(settings=settings, db=db, clock=clock or SystemClock(), jobs=jobs)
+        return cls(settings=settings, db=db, clock=clock or SystemClock(), jobs=jobs,
+                   telephony=telephony or telephony_for(settings))

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 
-from rq import Worker
+from rq import SimpleWorker
 
+from app.services import leases
 from app.wiring import Hotline
 from workers import context, watchdog
 
 log = logging.getLogger(__name__)
-WATCHDOG_SECONDS = 15.0
 
 
 def run_worker(hotline: Hotline, burst: bool = False) -> None:
@@ -23,14 +23,22 @@ def run_worker(hotline: Hotline, burst: bool = False) -> None:
     else:
         watchdog.sweep(hotline)
     try:
-        Worker([hotline.jobs.queue], connection=hotline.jobs.redis).work(with_scheduler=True, burst=burst)
+        # SimpleWorker runs jobs in this process: no fork under the watchdog thread and the
+        # pooled database connections; every job is short and bounded by telephony time-outs.
+        SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis).work(with_scheduler=True, burst=burst)
     finally:
         stop.set()
 
 
 def _watch(hotline: Hotline, stop: threading.Event) -> None:
-    while not stop.wait(WATCHDOG_SECONDS):
+    holder = watchdog.instance_name()
+    while True:
         try:
-            watchdog.sweep(hotline)
+            if watchdog.tick(hotline, holder) is None:
+                log.debug("watchdog standby: another instance holds the lease")
         except Exception:  # noqa: BLE001 - the loop must outlive a bad pass; it is logged
             log.exception("watchdog pass failed")
+        if stop.wait(watchdog.INTERVAL_SECONDS):
+            break
+    with hotline.db.transaction() as session:
+        leases.release(session, leases.WATCHDOG, holder, hotline.clock.now())

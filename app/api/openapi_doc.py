@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.api.openapi_oncall import ONCALL_PATHS, ONCALL_SCHEMAS
 from app.models import IncidentSource, IncidentStatus, TicketStatus
 
 P = "/api/v1"
@@ -227,15 +228,18 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "Sev-1 Hotline API",
             "version": "1.0.0",
-            "description": "Incidents recorded by the Sev-1 hotline, and the helpdesk tickets it matches callers to.",
+            "description": (
+                "Incidents recorded by the Sev-1 hotline, the helpdesk tickets it matches callers to, "
+                "and who is on call to be paged."
+            ),
         },
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
-        "paths": _PATHS,
+        "paths": _PATHS | ONCALL_PATHS,
         "components": {
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "description": "Create one with the CLI"}
             },
-            "schemas": _SCHEMAS,
+            "schemas": _SCHEMAS | ONCALL_SCHEMAS,
         },
     }

@@ -11,6 +11,9 @@ from app.models.incident import (
     IncidentSource,
     IncidentStatus,
 )
+from app.models.lease import Lease
+from app.models.oncall import EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
+from app.models.paging import Callback, CallbackKind, CallbackOutcome, Channel, Page, PageStatus
 from app.models.step import DueStep, StepKind, StepStatus
 
 __all__ = [
@@ -18,14 +21,26 @@ __all__ = [
     "ApiToken",
     "AppendOnlyViolation",
     "Base",
+    "Callback",
+    "CallbackKind",
+    "CallbackOutcome",
     "CallSession",
+    "Channel",
     "Contact",
     "DueStep",
+    "EscalationPolicy",
     "Incident",
     "IncidentEvent",
     "IncidentSource",
     "IncidentStatus",
+    "Lease",
     "OPEN_TICKET_STATUSES",
+    "Override",
+    "Page",
+    "PageStatus",
+    "Rep",
+    "Schedule",
+    "ScheduleLayer",
     "StepKind",
     "StepStatus",
     "Ticket",

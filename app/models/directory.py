@@ -33,6 +33,11 @@ class Account(Base):
     tam_name: Mapped[str] = mapped_column(String(200), default="")
     tam_email: Mapped[str] = mapped_column(String(254), default="")
     tam_phone: Mapped[str] = mapped_column(String(20), default="")
+    # When the TAM may be paged: a time zone and windows like "mon-fri 09:00-17:00".
+    tam_time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    tam_business_hours: Mapped[str] = mapped_column(
+        String(100), default="mon-fri 09:00-17:00", server_default="mon-fri 09:00-17:00"
+    )
 
 
 class Contact(Base):

@@ -54,6 +54,13 @@ class Incident(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime())
     callback_due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # the escalation policy as it was when the incident opened: later edits do not change it
+    escalation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
+    callback_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    callback_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # Twilio's timestamp
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class IncidentEvent(Base):

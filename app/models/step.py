@@ -14,7 +14,11 @@ from app.models.base import Base, UTCDateTime
 class StepKind(StrEnum):
     """What a step does when it is due."""
 
-    ANNOUNCE = "announce"  # tell the on-call side a new incident exists
+    RECEIPT = "receipt"  # SMS receipt to the customer: reference and callback time
+    PAGE = "page"  # escalation level ``level`` of the incident's policy
+    AT_RISK = "at_risk"  # T+10: no callback started yet -> managers and everyone paged
+    BREACH = "breach"  # T+15: record the breach, alert managers
+    REPAGE = "repage"  # after a breach: page again every few minutes until a callback
 
 
 class StepStatus(StrEnum):
@@ -28,17 +32,14 @@ class DueStep(Base):
     """One action owed to an incident at ``due_at``."""
 
     __tablename__ = "due_steps"
-    __table_args__ = (UniqueConstraint("incident_id", "kind", name="uq_due_steps_incident_kind"),)
+    __table_args__ = (UniqueConstraint("incident_id", "kind", "level", name="uq_due_steps_incident_kind_level"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
     kind: Mapped[StepKind] = mapped_column(String(32))
+    level: Mapped[int] = mapped_column(Integer, default=0)  # escalation level, or repage round
     due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     status: Mapped[StepStatus] = mapped_column(String(16), default=StepStatus.PENDING, index=True)
     runs: Mapped[int] = mapped_column(Integer, default=0)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-    @property
-    def job_id(self) -> str:
-        """Deterministic RQ job id (no colons)."""
-        return f"step-{self.id}"
+    outcome: Mapped[str] = mapped_column(String(64), default="")  # what the run did (or why it did nothing)

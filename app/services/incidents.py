@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -11,31 +11,18 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     CallSession,
-    DueStep,
     Incident,
     IncidentSource,
     IncidentStatus,
-    StepKind,
     Ticket,
 )
+from app.queue import PendingJob
+from app.services.escalation import plan_escalation
 from app.services.events import log_event
 from ivr_flows.model import AppendToIncident, CallState, Captured, FlowPolicy, SaveIncident, Stage
 from ivr_flows.validate import parse_callback_number
 
 RESCUE_EXCLUDED_STAGES = {Stage.NON_CRITICAL, Stage.DONE}
-
-
-@dataclass(frozen=True)
-class PendingJob:
-    """A due step to hand to RQ once the transaction that wrote it has committed."""
-
-    step_id: int
-    due_at: datetime
-
-    @property
-    def job_id(self) -> str:
-        """Deterministic RQ job id (matches ``DueStep.job_id``)."""
-        return f"step-{self.step_id}"
 
 
 def new_reference(session: Session) -> str:
@@ -75,7 +62,7 @@ def save_incident(
         source=IncidentSource.IVR, sla_minutes=sla_minutes,
     )
     call.incident_id = incident.id
-    return incident, [_announce_step(session, incident, now)]
+    return incident, plan_escalation(session, incident, now)
 
 
 def append_to_incident(session: Session, call: CallSession, effect: AppendToIncident, now: datetime) -> Incident:
@@ -124,7 +111,7 @@ def rescue_call(
     call.incident_id = incident.id
     log_event(session, at=now, actor="system", kind="incident_rescued", incident_id=incident.id,
               call_sid=call_sid, detail={"reason": reason, "stage": state.stage.value if state else ""})
-    return incident, [_announce_step(session, incident, now)]
+    return incident, plan_escalation(session, incident, now)
 
 
 def _new_incident(
@@ -165,14 +152,6 @@ def _new_incident(
                       "callback_due_at": incident.callback_due_at.isoformat(),
                       "missing": list(captured.missing)})
     return incident
-
-
-def _announce_step(session: Session, incident: Incident, now: datetime) -> PendingJob:
-    step = DueStep(incident_id=incident.id, kind=StepKind.ANNOUNCE, due_at=now)
-    session.add(step)
-    session.flush()
-    return PendingJob(step.id, step.due_at)
-
 
 
 def attach_recording(session: Session, *, call_sid: str, url: str, seconds: int, now: datetime) -> Incident | None:

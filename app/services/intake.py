@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import CallSession, Incident, IncidentStatus
+from app.queue import PendingJob
 from app.services.events import log_event
 from app.services.incidents import (
-    PendingJob,
     append_to_incident,
     open_incident_for,
     rescue_call,

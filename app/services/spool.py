@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from app.models import IncidentSource
-from app.services.incidents import PendingJob, attach_recording, rescue_call
+from app.queue import PendingJob
+from app.services.incidents import attach_recording, rescue_call
 from ivr_flows.model import FlowPolicy
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Running due steps exactly once: a compare-and-set on the step row."""
+"""Running due steps exactly once: a compare-and-set on the step row, then its handler."""
 
 from __future__ import annotations
 
@@ -8,8 +8,17 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models import DueStep, Incident, StepKind, StepStatus
+from app.queue import PendingJob
+from app.services import escalation_steps
 from app.services.events import log_event
-from app.services.incidents import PendingJob
+
+HANDLERS = {
+    StepKind.RECEIPT: escalation_steps.send_receipt,
+    StepKind.PAGE: escalation_steps.page_level,
+    StepKind.AT_RISK: escalation_steps.at_risk,
+    StepKind.BREACH: escalation_steps.breach,
+    StepKind.REPAGE: escalation_steps.repage,
+}
 
 
 def claim_step(session: Session, step_id: int, now: datetime) -> DueStep | None:
@@ -24,17 +33,19 @@ def claim_step(session: Session, step_id: int, now: datetime) -> DueStep | None:
     return session.get(DueStep, step_id)
 
 
-def run_step(session: Session, step_id: int, now: datetime) -> bool:
-    """Carry out one due step if this run claims it; True when it ran."""
+def run_step(session: Session, step_id: int, now: datetime) -> list[PendingJob] | None:
+    """Carry out one due step if this run claims it; None when it did not, else the jobs it queued."""
     step = claim_step(session, step_id, now)
     if step is None:
-        return False
-    incident = session.get(Incident, step.incident_id)
-    if step.kind == StepKind.ANNOUNCE:
-        log_event(session, at=now, actor="worker", kind="incident_announced", incident_id=incident.id,
-                  detail={"reference": incident.reference, "step_id": step.id,
-                          "lateness_seconds": round((now - step.due_at).total_seconds(), 3)})
-    return True
+        return None
+    incident = session.scalars(select(Incident).where(Incident.id == step.incident_id).with_for_update()).one()
+    outcome, jobs = HANDLERS[StepKind(step.kind)](session, incident, step, now)
+    step.outcome = outcome[:64]
+    log_event(session, at=now, actor="worker", kind=f"step_{step.kind}", incident_id=incident.id,
+              detail={"step_id": step.id, "level": step.level, "outcome": outcome,
+                      "due_at": step.due_at.isoformat(),
+                      "lateness_seconds": round((now - step.due_at).total_seconds(), 3)})
+    return jobs
 
 
 def overdue_steps(session: Session, now: datetime, limit: int = 500) -> list[PendingJob]:
@@ -45,4 +56,4 @@ def overdue_steps(session: Session, now: datetime, limit: int = 500) -> list[Pen
         .order_by(DueStep.due_at)
         .limit(limit)
     )
-    return [PendingJob(step_id, due_at) for step_id, due_at in session.execute(stmt)]
+    return [PendingJob("step", step_id, due_at) for step_id, due_at in session.execute(stmt)]

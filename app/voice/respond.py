@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import WebhookDelivery
-from app.services.incidents import PendingJob
+from app.queue import PendingJob
 from app.wiring import Hotline
 
 log = logging.getLogger(__name__)

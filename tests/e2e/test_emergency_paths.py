@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from app import create_app
-from app.models import CallSession, Incident, IncidentEvent, IncidentSource
+from app.models import CallSession, DueStep, Incident, IncidentEvent, IncidentSource
 from app.queue import JobQueue
 from app.services.intake import policy_from
 from app.services.spool import SPOOL_NAME, replay
@@ -116,8 +116,10 @@ def test_database_down_fallback_still_answers_and_the_spool_is_replayed(settings
     assert _incidents(hotline) == []
 
     replayed, jobs = replay(hotline.db, settings.data_dir, policy_from(settings))
-    assert replayed == 2 and len(jobs) == 1
     [incident] = _incidents(hotline)
+    with hotline.db.session() as s:  # the replayed incident owes its whole escalation plan
+        steps = s.scalars(select(DueStep.id).where(DueStep.incident_id == incident.id)).all()
+    assert replayed == 2 and sorted(j.target_id for j in jobs) == sorted(steps) and len(steps) == 6
     assert incident.callback_phone == "+14155550199"
     assert incident.recording_seconds == 33
     assert not (settings.data_dir / SPOOL_NAME).exists()

@@ -71,11 +71,15 @@ def test_english_call_with_ticket_from_caller_id_ends_with_incident_and_deadline
     with hotline.db.session() as s:
         assert incident.ticket_id == s.scalar(select(Ticket.id).where(Ticket.number == "4521"))
         kinds = [e.kind for e in events_of(s, incident)]
-        [step] = s.scalars(select(DueStep).where(DueStep.incident_id == incident.id)).all()
+        steps = {(st.kind, st.level): st for st in s.scalars(select(DueStep).where(DueStep.incident_id == incident.id))}
     assert kinds[0] == "call_received" and "incident_opened" in kinds
     assert kinds.index("call_received") < kinds.index("language_chosen") < kinds.index("incident_opened")
     assert kinds[-1] == "call_status"  # the hang-up after the goodbye, and no second incident
-    assert hotline.jobs.queue.fetch_job(step.job_id) is not None  # announced to RQ after commit
+    # the whole plan was written with the incident, and handed to RQ after commit
+    assert set(steps) == {("receipt", 0), ("page", 0), ("page", 1), ("page", 2), ("at_risk", 0), ("breach", 0)}
+    assert steps[("page", 1)].due_at == incident.captured_at + timedelta(minutes=3)
+    assert steps[("breach", 0)].due_at == incident.callback_due_at
+    assert all(hotline.jobs.queue.fetch_job(f"step-{st.id}") is not None for st in steps.values())
 
 
 def test_german_call_without_ticket_from_a_withheld_number(phone, hotline):

@@ -1,0 +1,62 @@
+"""Signed, expiring acknowledgement links (from the SMS page), for a phone's browser."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, render_template_string
+from sqlalchemy import select
+
+from app.models import Incident, Page
+from app.models.oncall import Rep
+from app.services.acks import acknowledge
+from app.services.page_text import hhmm
+from app.services.page_urls import BadAckLink, PageUrls
+
+bp = Blueprint("ack_link", __name__)
+
+PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Sev-1 {{ ref }}</title>
+<style>body{font:18px system-ui,sans-serif;margin:1.5em;max-width:30em}button{font-size:1.2em;padding:.6em 1.2em}</style>
+</head><body><h1>Sev-1 {{ ref }}</h1><p>{{ message }}</p>
+{% if form %}<form method="post"><button type="submit">Acknowledge</button></form>{% endif %}</body></html>"""
+
+
+def _page(token: str):
+    hotline = current_app.extensions["hotline"]
+    page_id = PageUrls(hotline.settings).page_of_link(token)
+    return hotline, page_id
+
+
+@bp.get("/ack/<token>")
+def show(token: str) -> Response | tuple[str, int]:
+    """Show the incident and an Acknowledge button (a GET never acknowledges: link scanners fetch links)."""
+    try:
+        hotline, page_id = _page(token)
+    except BadAckLink as exc:
+        return render_template_string(PAGE, ref="", message=f"{exc}. Nothing was changed.", form=False), 410
+    with hotline.db.session() as session:
+        page = session.get(Page, page_id)
+        incident = session.get(Incident, page.incident_id) if page else None
+        if incident is None:
+            return render_template_string(PAGE, ref="", message="Unknown page. Nothing was changed.", form=False), 404
+        message = (f"{incident.company or 'Unknown company'}: call back {incident.callback_phone or 'n/a'} "
+                   f"by {hhmm(incident.callback_due_at)}.")
+        return render_template_string(PAGE, ref=incident.reference, message=message, form=True)
+
+
+@bp.post("/ack/<token>")
+def acknowledge_link(token: str) -> Response | tuple[str, int]:
+    """Acknowledge the incident of the link's page, as the rep it was sent to."""
+    try:
+        hotline, page_id = _page(token)
+    except BadAckLink as exc:
+        return render_template_string(PAGE, ref="", message=f"{exc}. Nothing was changed.", form=False), 410
+    now = hotline.clock.now()
+    with hotline.db.transaction() as session:
+        page = session.get(Page, page_id)
+        if page is None:
+            return render_template_string(PAGE, ref="", message="Unknown page. Nothing was changed.", form=False), 404
+        incident = session.scalars(select(Incident).where(Incident.id == page.incident_id).with_for_update()).one()
+        rep = session.get(Rep, page.rep_id) if page.rep_id else None
+        result = acknowledge(session, incident, page.rep_id, rep.name if rep else page.name, "link", now)
+    hotline.jobs.dispatch(result.jobs, now)
+    return render_template_string(PAGE, ref=incident.reference, message=result.message, form=False), (200 if result.ok else 409)

@@ -1,0 +1,235 @@
+"""On-call configuration: ``/reps``, ``/schedules``, ``/overrides``, ``/oncall``, ``/escalation-policies``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from app.api.auth import require_token
+from app.api.errors import ApiError, json_error
+from app.api.formats import int_param, iso_utc, timestamp_param
+from app.api.oncall_json import override_json, rep_input, rep_json, schedule_json, shift_json
+from app.models import EscalationPolicy, Override, Rep, Schedule
+from app.oncall.errors import NameTaken, OnCallConfigError
+from app.oncall.fields import bool_field, known_keys
+from app.oncall.records import parse_override, parse_rep, parse_schedule
+from app.services.oncall import find_schedule, managers, on_call_everywhere, policy_dict, schedule_shifts
+from app.services.oncall_admin import (
+    add_override,
+    create_rep,
+    create_schedule,
+    deactivate_rep,
+    delete_override,
+    save_policy,
+    save_rep,
+    save_schedule,
+)
+
+bp = Blueprint("oncall", __name__)
+
+MAX_DAYS = 90
+
+
+@bp.errorhandler(OnCallConfigError)
+def _invalid(exc: OnCallConfigError) -> Response:
+    if isinstance(exc, NameTaken):
+        return json_error(409, exc.message, code="conflict", field=exc.path or None)
+    return json_error(422, exc.message, code="invalid", field=exc.path or None)
+
+
+@bp.errorhandler(IntegrityError)
+def _conflict(_exc: IntegrityError) -> Response:
+    # Two requests created the same name at once: the loser is told to retry.
+    return json_error(409, "the change conflicts with one made at the same time; retry", code="conflict")
+
+
+@bp.get("/reps")
+@require_token
+def list_reps():
+    """Every rep (active or not), by name."""
+    with _hotline().db.transaction() as session:
+        return jsonify(reps=[rep_json(r) for r in session.scalars(select(Rep).order_by(Rep.name))])
+
+
+@bp.post("/reps")
+@require_token
+def add_rep():
+    """Create a rep (201); 409 if the name is taken."""
+    data = parse_rep(request.get_json())
+    with _hotline().db.transaction() as session:
+        return jsonify(rep_json(create_rep(session, data))), 201
+
+
+@bp.get("/reps/<rep_id>")
+@require_token
+def show_rep(rep_id: str):
+    """One rep."""
+    with _hotline().db.transaction() as session:
+        return jsonify(rep_json(_rep(session, rep_id)))
+
+
+@bp.put("/reps/<rep_id>")
+@require_token
+def change_rep(rep_id: str):
+    """Update a rep; fields not given keep their value."""
+    body = request.get_json()
+    with _hotline().db.transaction() as session:
+        rep = _rep(session, rep_id)
+        data = parse_rep(rep_input(rep) | known_keys(body, set(rep_input(rep)), ""))
+        return jsonify(rep_json(save_rep(session, data, rep)[0]))
+
+
+@bp.delete("/reps/<rep_id>")
+@require_token
+def remove_rep(rep_id: str):
+    """Deactivate a rep: never paged again, kept in history."""
+    with _hotline().db.transaction() as session:
+        return jsonify(rep_json(deactivate_rep(session, _rep(session, rep_id))))
+
+
+@bp.get("/schedules")
+@require_token
+def list_schedules():
+    """Every schedule with its layers, by name."""
+    with _hotline().db.transaction() as session:
+        schedules = session.scalars(select(Schedule).order_by(Schedule.name).options(selectinload(Schedule.layers)))
+        names = _names(session)
+        return jsonify(schedules=[schedule_json(s, names) for s in schedules])
+
+
+@bp.post("/schedules")
+@require_token
+def add_schedule():
+    """Create a schedule with its layers (201); 409 if the name is taken."""
+    data = parse_schedule(request.get_json())
+    with _hotline().db.transaction() as session:
+        schedule = create_schedule(session, data)
+        return jsonify(schedule_json(schedule, _names(session))), 201
+
+
+@bp.get("/schedules/<name>")
+@require_token
+def show_schedule(name: str):
+    """A schedule, its overrides not yet over, and its shifts for the next ``days`` (default 14)."""
+    days = int_param("days", request.args.get("days"), 14, 0, MAX_DAYS)
+    hotline = _hotline()
+    with hotline.db.transaction() as session:
+        schedule = _schedule(session, name)
+        now = hotline.clock.now()
+        names = _names(session)
+        overrides = session.scalars(
+            select(Override)
+            .where(Override.schedule_id == schedule.id, Override.ends_at > now)
+            .order_by(Override.starts_at, Override.id)
+        )
+        shifts = schedule_shifts(session, schedule, now, now + timedelta(days=days)) if days else []
+        body = schedule_json(schedule, names) | {
+            "overrides": [override_json(o) for o in overrides],
+            "shifts": [shift_json(s, names) for s in shifts],
+        }
+        return jsonify(body)
+
+
+@bp.put("/schedules/<name>")
+@require_token
+def put_schedule(name: str):
+    """Set a schedule's time zone and replace its layers (created if new: 201)."""
+    body = request.get_json()
+    if isinstance(body, dict) and body.get("name", name) != name:
+        raise OnCallConfigError("name", "renaming a schedule is not supported")
+    data = parse_schedule(body | {"name": name} if isinstance(body, dict) else body)
+    with _hotline().db.transaction() as session:
+        schedule, created = save_schedule(session, data)
+        return jsonify(schedule_json(schedule, _names(session))), 201 if created else 200
+
+
+@bp.post("/schedules/<name>/overrides")
+@require_token
+def add_schedule_override(name: str):
+    """Put a rep on call over every layer for a while (201; 200 if an identical one exists)."""
+    data = parse_override(request.get_json())
+    hotline = _hotline()
+    with hotline.db.transaction() as session:
+        override, created = add_override(session, _schedule(session, name), data, hotline.clock.now())
+        return jsonify(override_json(override)), 201 if created else 200
+
+
+@bp.delete("/overrides/<override_id>")
+@require_token
+def remove_override(override_id: str):
+    """Delete an override (204)."""
+    with _hotline().db.transaction() as session:
+        if not delete_override(session, _id(override_id, "override")):
+            raise ApiError(404, f"no override {override_id}")
+    return "", 204
+
+
+@bp.get("/oncall")
+@require_token
+def now_on_call():
+    """Who is on call per schedule at ``at`` (default now), and the managers."""
+    hotline = _hotline()
+    at = timestamp_param("at", request.args.get("at")) or hotline.clock.now()
+    with hotline.db.transaction() as session:
+        schedules = [
+            {"name": s.name, "time_zone": s.time_zone, "on_call": [rep_json(r) for r in reps]}
+            for s, reps in on_call_everywhere(session, at)
+        ]
+        return jsonify(at=iso_utc(at), schedules=schedules, managers=[rep_json(r) for r in managers(session)])
+
+
+@bp.get("/escalation-policies/<name>")
+@require_token
+def show_policy(name: str):
+    """One escalation policy."""
+    with _hotline().db.transaction() as session:
+        policy = session.scalar(select(EscalationPolicy).where(EscalationPolicy.name == name))
+        if policy is None:
+            raise ApiError(404, f"no escalation policy {name!r}")
+        return jsonify(policy_dict(policy))
+
+
+@bp.put("/escalation-policies/<name>")
+@require_token
+def put_policy(name: str):
+    """Create (201) or replace (200) an escalation policy; ``is_default`` makes it the default."""
+    body = known_keys(request.get_json(), {"name", "is_default", "levels"}, "", ("levels",))
+    if body.get("name", name) != name:
+        raise OnCallConfigError("name", "renaming a policy is not supported")
+    is_default = bool_field(body.get("is_default", False), "is_default")
+    with _hotline().db.transaction() as session:
+        policy, created = save_policy(session, name, body["levels"], is_default)
+        return jsonify(policy_dict(policy)), 201 if created else 200
+
+
+def _hotline():
+    return current_app.extensions["hotline"]
+
+
+def _id(raw: str, what: str) -> int:
+    # Route converters would hide the path from the OpenAPI coverage test: check here.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise ApiError(404, f"no {what} {raw!r}")
+    return int(raw)
+
+
+def _rep(session: Session, rep_id: str) -> Rep:
+    rep = session.get(Rep, _id(rep_id, "rep"))
+    if rep is None:
+        raise ApiError(404, f"no rep {rep_id}")
+    return rep
+
+
+def _schedule(session: Session, name: str) -> Schedule:
+    schedule = find_schedule(session, name)
+    if schedule is None:
+        raise ApiError(404, f"no schedule {name!r}")
+    return schedule
+
+
+def _names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Rep.id, Rep.name)).tuples().all())

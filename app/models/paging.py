@@ -1,0 +1,106 @@
+"""Pages sent to reps, and callbacks to customers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, UTCDateTime
+
+
+class Channel(StrEnum):
+    """How a page reaches a rep."""
+
+    SMS = "sms"
+    VOICE = "voice"
+
+
+class PageStatus(StrEnum):
+    """A page's state; it only moves forward (see ``PAGE_STATUS_RANK``)."""
+
+    QUEUED = "queued"  # row written, not yet handed to Twilio
+    SENDING = "sending"  # a run is talking to Twilio now (or died doing so)
+    SENT = "sent"  # Twilio accepted it (has a SID)
+    RINGING = "ringing"
+    DELIVERED = "delivered"
+    ANSWERED = "answered"  # a human picked up the voice page
+    MACHINE = "machine"  # voicemail / answering machine: not an acknowledgement
+    NO_ANSWER = "no-answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    UNDELIVERED = "undelivered"
+    CANCELED = "canceled"  # not sent: the incident was acknowledged first
+
+
+PAGE_STATUS_RANK = {
+    PageStatus.QUEUED: 0, PageStatus.SENDING: 1, PageStatus.SENT: 2, PageStatus.RINGING: 3,
+    PageStatus.DELIVERED: 4, PageStatus.ANSWERED: 4, PageStatus.MACHINE: 5, PageStatus.NO_ANSWER: 5,
+    PageStatus.BUSY: 5, PageStatus.FAILED: 6, PageStatus.UNDELIVERED: 6, PageStatus.CANCELED: 6,
+}
+
+
+class Page(Base):
+    """One SMS or voice page to one person for one incident."""
+
+    __tablename__ = "pages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("due_steps.id"))
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(32), default="")  # primary, secondary, manager, tam, ...
+    channel: Mapped[Channel] = mapped_column(String(8))
+    to_number: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(16), default="page")  # page, at_risk, breach
+    status: Mapped[PageStatus] = mapped_column(String(16), default=PageStatus.QUEUED, index=True)
+    twilio_sid: Mapped[str] = mapped_column(String(64), default="", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sending_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CallbackKind(StrEnum):
+    """How a callback was made."""
+
+    BRIDGED = "bridged"  # the hotline called the rep, then the customer from the hotline number
+    SELF_REPORTED = "self_reported"  # the rep says they called from their own phone
+
+
+class CallbackOutcome(StrEnum):
+    """What became of a callback (self-reported ones are never "met")."""
+
+    PENDING = "pending"
+    MET = "met"  # customer leg answered within the deadline (Twilio's timestamps)
+    LATE = "late"  # answered, after the deadline
+    ATTEMPTED = "attempted"  # placed, not answered
+    SELF_REPORTED = "self_reported"
+
+
+class Callback(Base):
+    """A call back to the customer, bridged through the hotline or self-reported."""
+
+    __tablename__ = "callbacks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
+    kind: Mapped[CallbackKind] = mapped_column(String(16))
+    outcome: Mapped[CallbackOutcome] = mapped_column(String(16), default=CallbackOutcome.PENDING)
+    customer_number: Mapped[str] = mapped_column(String(20), default="")
+    rep_call_sid: Mapped[str] = mapped_column(String(64), default="", index=True)
+    customer_call_sid: Mapped[str] = mapped_column(String(64), default="", index=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # Twilio's timestamp of the answer
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    note: Mapped[str] = mapped_column(String(500), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # tries to place the rep's leg
+    last_error: Mapped[str] = mapped_column(String(500), default="")

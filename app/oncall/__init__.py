@@ -1,0 +1,1 @@
+"""On-call scheduling core: pure (no database, no clock, no Flask)."""

@@ -1,0 +1,47 @@
+"""Turning local wall-clock times into instants, across daylight-saving changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    """The ZoneInfo of an IANA name; raise ValueError if unknown."""
+    if not isinstance(name, str) or not name or name != name.strip() or name.startswith(("/", ".")):
+        raise ValueError(f"unknown time zone {name!r}")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+
+
+def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """The UTC instant the wall clock of ``tz`` shows ``day at``.
+
+    A time in a spring-forward gap gives the first valid instant after the gap (the moment
+    of the change); an ambiguous fall-back time gives its first occurrence (fold=0).
+    """
+    naive = datetime.combine(day, at)
+    first = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    if first.astimezone(tz).replace(tzinfo=None) == naive:
+        return first
+    return _gap_end(naive.replace(tzinfo=tz, fold=1).astimezone(UTC), first, tz)
+
+
+def _gap_end(low: datetime, high: datetime, tz: ZoneInfo) -> datetime:
+    # In a gap, fold=1 maps to an instant before the change and fold=0 to one after it;
+    # bisect (to the second: zone changes fall on whole seconds) for the change itself.
+    after = high.astimezone(tz).utcoffset()
+    while high - low > timedelta(seconds=1):
+        mid = low + (high - low) / 2
+        mid = mid.replace(microsecond=0)
+        if mid <= low:
+            mid = low + timedelta(seconds=1)
+        if mid.astimezone(tz).utcoffset() == after:
+            high = mid
+        else:
+            low = mid
+    return high

@@ -1,0 +1,63 @@
+"""Placing the rep's leg of a bridged callback (the customer leg is a <Dial> on answer)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from app.models import Callback, CallbackOutcome, Incident
+from app.models.oncall import Rep
+from app.queue import PendingJob
+from app.services.events import log_event
+from app.services.pages import backoff
+from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, TelephonyError
+
+MAX_ATTEMPTS = 4
+
+
+def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: datetime) -> list[PendingJob]:
+    """Call the rep for ``callback_id`` once; a retry job comes back on a passing failure."""
+    base = settings.public_base_url or "http://localhost:8000"
+    with db.transaction() as session:
+        callback = session.scalars(select(Callback).where(Callback.id == callback_id).with_for_update()).first()
+        if callback is None or callback.rep_call_sid or callback.outcome != CallbackOutcome.PENDING:
+            return []
+        rep = session.get(Rep, callback.rep_id) if callback.rep_id else None
+        if rep is None:
+            return []
+        uncertain = callback.last_error.startswith("OutcomeUnknown")
+        callback.attempts += 1
+        to, since = rep.phone, callback.requested_at
+    try:
+        sent = telephony.find_call(to=to, since=since) if uncertain else None
+        sent = sent or telephony.place_call(
+            to=to, url=f"{base}/twilio/bridge/rep?callback={callback_id}",
+            status_callback=f"{base}/twilio/bridge/rep-status?callback={callback_id}")
+    except TelephonyError as exc:
+        return _failed(db, callback_id, now, exc)
+    with db.transaction() as session:
+        callback = session.get(Callback, callback_id)
+        callback.rep_call_sid = sent.sid
+        callback.placed_at = now
+        callback.last_error = ""
+        log_event(session, at=now, actor="twilio", kind="callback_rep_call_placed", incident_id=callback.incident_id,
+                  detail={"callback_id": callback_id, "sid": sent.sid})
+    return []
+
+
+def _failed(db, callback_id: int, now: datetime, exc: TelephonyError) -> list[PendingJob]:
+    with db.transaction() as session:
+        callback = session.get(Callback, callback_id)
+        callback.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        final = isinstance(exc, Rejected) or callback.attempts >= MAX_ATTEMPTS
+        log_event(session, at=now, actor="twilio", kind="callback_rep_call_failed", incident_id=callback.incident_id,
+                  detail={"callback_id": callback_id, "error": callback.last_error[:200], "final": final})
+        if final:
+            callback.outcome = CallbackOutcome.ATTEMPTED
+            incident = session.get(Incident, callback.incident_id)
+            if incident.callback_answered_at is None:
+                incident.callback_started_at = None  # nothing reached the customer: at-risk must still fire
+            return []
+        delay = backoff(callback.attempts) if not isinstance(exc, OutcomeUnknown) else timedelta(seconds=2)
+        return [PendingJob("callback", callback_id, now + delay, attempt=callback.attempts)]

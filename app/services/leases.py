@@ -1,0 +1,47 @@
+"""A lease row in SQL elects one active watchdog; its heartbeat shows on /healthz."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.models import Lease
+
+WATCHDOG = "watchdog"
+
+
+def hold(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+    """Take or renew lease ``name`` for ``holder``; False while another holder's lease is live."""
+    result = session.execute(
+        update(Lease)
+        .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at < now))
+        .values(holder=holder, expires_at=now + ttl, heartbeat_at=now)
+    )
+    if result.rowcount == 1:
+        return True
+    if session.get(Lease, name) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(Lease(name=name, holder=holder, expires_at=now + ttl, heartbeat_at=now))
+        return True
+    except IntegrityError:  # another instance created it first
+        return False
+
+
+def release(session: Session, name: str, holder: str, now: datetime) -> None:
+    """Give the lease up at once (a clean shutdown), so a standby takes over without waiting."""
+    session.execute(update(Lease).where(Lease.name == name, Lease.holder == holder).values(expires_at=now))
+
+
+def status(session: Session, name: str, now: datetime) -> dict:
+    """Holder, heartbeat age and liveness of a lease, for /healthz."""
+    lease = session.get(Lease, name)
+    if lease is None:
+        return {"holder": None, "heartbeat_age_seconds": None, "alive": False}
+    return {"holder": lease.holder, "heartbeat_at": lease.heartbeat_at.isoformat(),
+            "heartbeat_age_seconds": round((now - lease.heartbeat_at).total_seconds(), 1),
+            "alive": lease.expires_at >= now}

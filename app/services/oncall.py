@@ -1,0 +1,201 @@
+"""Who is on call and whom a page reaches: schedules, managers, escalation targets.
+
+Every function works inside the caller's transaction (``hotline.db.transaction()``).
+Deactivated reps are never returned: they are dropped from layer rotations (the next
+active member takes their turns) and their overrides are ignored.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import Account, EscalationPolicy, Override, Rep, Schedule
+from app.oncall.business_hours import is_open, parse_business_hours
+from app.oncall.contactable import Contactable
+from app.oncall.errors import OnCallConfigError, UnknownRep, UnknownSchedule
+from app.oncall.fields import ALL_CHANNELS, iso_z, parse_hhmm, time_zone_field
+from app.oncall.policy import DEFAULT_POLICY_NAME, TargetType, default_levels
+from app.oncall.rotation import LayerSpec, OverrideSpec, Rotation, ScheduleSpec, Shift, on_call, shifts
+from app.oncall.wallclock import zone
+
+
+def find_rep(session: Session, ref: int | str) -> Rep | None:
+    """The rep with this id (an int or digits) or this exact name, else None."""
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdecimal()):
+        rep = session.get(Rep, int(ref))
+        if rep is not None or isinstance(ref, int):
+            return rep
+    return session.scalar(select(Rep).where(Rep.name == str(ref).strip()))
+
+
+def find_schedule(session: Session, name: str) -> Schedule | None:
+    """The schedule with this name (its layers loaded), else None."""
+    return session.scalar(select(Schedule).where(Schedule.name == name).options(selectinload(Schedule.layers)))
+
+
+def schedule_spec(session: Session, schedule: Schedule, start: datetime, end: datetime | None = None) -> ScheduleSpec:
+    """The pure form of ``schedule`` with active reps and the overrides overlapping ``[start, end]``."""
+    end = end or start
+    active = set(session.scalars(select(Rep.id).where(Rep.active.is_(True))))
+    overrides = session.scalars(
+        select(Override).where(Override.schedule_id == schedule.id, Override.starts_at <= end, Override.ends_at > start)
+    )
+    return ScheduleSpec(
+        name=schedule.name,
+        time_zone=schedule.time_zone,
+        layers=tuple(
+            LayerSpec(
+                position=layer.position,
+                rotation=Rotation(layer.rotation),
+                handoff_time=parse_hhmm(layer.handoff_time),
+                starts_on=layer.starts_on,
+                members=tuple(m for m in layer.members if m in active),
+                handoff_weekday=layer.handoff_weekday,
+                shift_hours=layer.shift_hours,
+            )
+            for layer in schedule.layers
+        ),
+        overrides=tuple(
+            OverrideSpec(rep_id=o.rep_id, starts_at=o.starts_at, ends_at=o.ends_at, id=o.id)
+            for o in overrides
+            if o.rep_id in active
+        ),
+    )
+
+
+def who_is_on_call(session: Session, schedule_name: str, at: datetime) -> list[Rep]:
+    """The active reps on call for ``schedule_name`` at ``at``; raise UnknownSchedule if none has that name."""
+    schedule = find_schedule(session, schedule_name)
+    if schedule is None:
+        raise UnknownSchedule(f"no schedule {schedule_name!r}")
+    return _reps(session, on_call(schedule_spec(session, schedule, at), at))
+
+
+def on_call_everywhere(session: Session, at: datetime) -> list[tuple[Schedule, list[Rep]]]:
+    """Every schedule, by name, with the reps on call at ``at``."""
+    schedules = session.scalars(select(Schedule).order_by(Schedule.name).options(selectinload(Schedule.layers)))
+    return [(s, _reps(session, on_call(schedule_spec(session, s, at), at))) for s in schedules]
+
+
+def schedule_shifts(session: Session, schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:
+    """The shifts of ``schedule`` from ``start`` until ``end`` (e.g. the next 14 days)."""
+    return shifts(schedule_spec(session, schedule, start, end), start, end)
+
+
+def managers(session: Session) -> list[Rep]:
+    """Active managers, by name."""
+    return list(session.scalars(select(Rep).where(Rep.is_manager.is_(True), Rep.active.is_(True)).order_by(Rep.name)))
+
+
+def policy_dict(policy: EscalationPolicy) -> dict:
+    """A policy as ``{"name", "is_default", "levels"}``."""
+    return {"name": policy.name, "is_default": policy.is_default, "levels": policy.levels}
+
+
+def default_policy(session: Session) -> dict:
+    """The default escalation policy as a dict; created from DEFAULT_POLICY on first use."""
+    policy = session.scalar(select(EscalationPolicy).where(EscalationPolicy.is_default.is_(True)))
+    if policy is not None:
+        return policy_dict(policy)
+    policy = session.scalar(select(EscalationPolicy).where(EscalationPolicy.name == DEFAULT_POLICY_NAME))
+    if policy is None:
+        try:
+            with session.begin_nested():  # a concurrent first use may create it first
+                policy = EscalationPolicy(name=DEFAULT_POLICY_NAME, is_default=True, levels=default_levels())
+                session.add(policy)
+        except IntegrityError:
+            policy = session.scalar(select(EscalationPolicy).where(EscalationPolicy.name == DEFAULT_POLICY_NAME))
+    assert policy is not None
+    policy.is_default = True
+    return policy_dict(policy)
+
+
+def contactable(rep: Rep, role: str, channels: list[str] | tuple[str, ...] | None = None) -> Contactable:
+    """A rep as someone to page; ``channels`` (a target's) replace the rep's own preference."""
+    return Contactable(
+        rep_id=rep.id,
+        name=rep.name,
+        phone=rep.phone,
+        channels=tuple(channels or rep.channels),
+        role=role,
+        phone_alt=rep.phone_alt,
+    )
+
+
+def resolve_target(session: Session, target: dict, at: datetime, account: Account | None = None) -> list[Contactable]:
+    """Whom one escalation target reaches at ``at``.
+
+    Raise UnknownSchedule or UnknownRep for a reference that no longer exists.
+    The TAM target reaches ``account``'s TAM only within their business hours.
+    """
+    kind = TargetType(target["type"])
+    channels = target.get("channels")
+    if kind == TargetType.SCHEDULE:
+        name = target["schedule"]
+        return [contactable(r, f"oncall:{name}", channels) for r in who_is_on_call(session, name, at)]
+    if kind == TargetType.REP:
+        rep = find_rep(session, target["rep"])
+        if rep is None:
+            raise UnknownRep(f"no rep {target['rep']!r}")
+        return [contactable(rep, "rep", channels)] if rep.active else []
+    if kind == TargetType.MANAGERS:
+        return [contactable(r, "manager", channels) for r in managers(session)]
+    return _tam(account, at, channels)
+
+
+def format_now(session: Session, at: datetime) -> str:
+    """Each schedule and who is on call at ``at``, then the managers, as text for the CLI."""
+    lines = [f"On call at {iso_z(at)}"]
+    found = on_call_everywhere(session, at)
+    if not found:
+        lines.append("  (no schedules)")
+    for schedule, reps in found:
+        local = at.astimezone(zone(schedule.time_zone))
+        who = ", ".join(f"{r.name} ({r.phone})" for r in reps) or "NOBODY"
+        lines.append(f"  {schedule.name} [{schedule.time_zone}, {local:%a %H:%M %Z}]: {who}")
+    people = managers(session)
+    lines.append("Managers: " + (", ".join(f"{r.name} ({r.phone})" for r in people) or "none"))
+    return "\n".join(lines)
+
+
+def _reps(session: Session, rep_ids: list[int]) -> list[Rep]:
+    if not rep_ids:
+        return []
+    by_id = {r.id: r for r in session.scalars(select(Rep).where(Rep.id.in_(rep_ids)))}
+    return [by_id[i] for i in rep_ids if i in by_id]
+
+
+def _tam(account: Account | None, at: datetime, channels: list[str] | None) -> list[Contactable]:
+    if account is None or not account.tam_phone:
+        return []
+    time_zone = time_zone_field(account.tam_time_zone or "UTC", "tam_time_zone")
+    hours = account.tam_business_hours or ""
+    parse_business_hours(hours, "tam_business_hours")  # raise OnCallConfigError, not a bare ValueError
+    if not is_open(hours, time_zone, at.astimezone(UTC)):
+        return []
+    name = account.tam_name or f"TAM of {account.name}"
+    return [Contactable(None, name, account.tam_phone, tuple(channels or ALL_CHANNELS), "tam")]
+
+
+__all__ = [
+    "Contactable",
+    "OnCallConfigError",
+    "UnknownRep",
+    "UnknownSchedule",
+    "contactable",
+    "default_policy",
+    "find_rep",
+    "find_schedule",
+    "format_now",
+    "managers",
+    "on_call_everywhere",
+    "policy_dict",
+    "resolve_target",
+    "schedule_shifts",
+    "schedule_spec",
+    "who_is_on_call",
+]

@@ -1,0 +1,177 @@
+"""Changing on-call configuration: reps, schedules with layers, overrides, escalation policies.
+
+Each function works inside the caller's transaction and raises OnCallConfigError (or its
+NameTaken) naming the offending field; nothing is half-applied when the caller rolls back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.models import EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
+from app.oncall.errors import NameTaken, OnCallConfigError
+from app.oncall.policy import TargetType, targets_of, validate_levels
+from app.oncall.records import LayerInput, OverrideInput, RepInput, RepRef, ScheduleInput
+from app.services.oncall import find_rep, find_schedule
+
+
+def save_rep(session: Session, data: RepInput, rep: Rep | None = None) -> tuple[Rep, bool]:
+    """Create a rep, or update ``rep`` (or the one named ``data.name``); True if created."""
+    named = session.scalar(select(Rep).where(Rep.name == data.name))
+    if rep is not None and named is not None and named.id != rep.id:
+        raise NameTaken("name", f"another rep is named {data.name!r}")
+    rep = rep or named
+    created = rep is None
+    if rep is None:
+        rep = Rep(name=data.name, phone=data.phone)
+        session.add(rep)
+    rep.name = data.name
+    rep.phone = data.phone
+    rep.phone_alt = data.phone_alt
+    rep.email = data.email
+    rep.channels = list(data.channels)
+    rep.time_zone = data.time_zone
+    rep.is_manager = data.is_manager
+    rep.active = data.active
+    session.flush()
+    return rep, created
+
+
+def create_rep(session: Session, data: RepInput) -> Rep:
+    """Create a rep; raise NameTaken if one already has this name."""
+    if session.scalar(select(Rep.id).where(Rep.name == data.name)) is not None:
+        raise NameTaken("name", f"a rep named {data.name!r} exists")
+    return save_rep(session, data)[0]
+
+
+def deactivate_rep(session: Session, rep: Rep) -> Rep:
+    """Stop paging ``rep``: kept in history and rotations, skipped when on call."""
+    rep.active = False
+    session.flush()
+    return rep
+
+
+def rep_ids(session: Session, refs: tuple[RepRef, ...] | list[RepRef], path: str) -> list[int]:
+    """The ids of rep references (ids or names); raise OnCallConfigError naming the unknown one."""
+    ids = []
+    for index, ref in enumerate(refs):
+        rep = find_rep(session, ref)
+        if rep is None:
+            raise OnCallConfigError(f"{path}[{index}]", f"unknown rep {ref!r}")
+        ids.append(rep.id)
+    return ids
+
+
+def save_schedule(session: Session, data: ScheduleInput, path: str = "") -> tuple[Schedule, bool]:
+    """Create the schedule named ``data.name`` or replace its time zone and layers; True if created."""
+    layers = [
+        _layer(layer, rep_ids(session, layer.members, _path(path, f"layers[{i}].members")))
+        for i, layer in enumerate(data.layers)
+    ]
+    schedule = find_schedule(session, data.name)
+    created = schedule is None
+    if schedule is None:
+        schedule = Schedule(name=data.name, time_zone=data.time_zone)
+        session.add(schedule)
+    schedule.time_zone = data.time_zone
+    schedule.layers.clear()
+    session.flush()  # delete the old layers before their positions are reused
+    schedule.layers.extend(layers)
+    session.flush()
+    return schedule, created
+
+
+def create_schedule(session: Session, data: ScheduleInput) -> Schedule:
+    """Create a schedule; raise NameTaken if one already has this name."""
+    if session.scalar(select(Schedule.id).where(Schedule.name == data.name)) is not None:
+        raise NameTaken("name", f"a schedule named {data.name!r} exists")
+    return save_schedule(session, data)[0]
+
+
+def add_override(
+    session: Session, schedule: Schedule, data: OverrideInput, now: datetime, path: str = ""
+) -> tuple[Override, bool]:
+    """Add an override unless one with the same rep and times exists (its reason is updated); True if added."""
+    [rep_id] = rep_ids(session, [data.rep], _path(path, "rep"))
+    existing = session.scalar(
+        select(Override).where(
+            Override.schedule_id == schedule.id,
+            Override.rep_id == rep_id,
+            Override.starts_at == data.starts_at,
+            Override.ends_at == data.ends_at,
+        )
+    )
+    if existing is not None:
+        existing.reason = data.reason
+        return existing, False
+    override = Override(
+        schedule_id=schedule.id,
+        rep_id=rep_id,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        reason=data.reason,
+        created_at=now,
+    )
+    session.add(override)
+    session.flush()
+    return override, True
+
+
+def delete_override(session: Session, override_id: int) -> bool:
+    """Delete an override; False if there was none with this id."""
+    override = session.get(Override, override_id)
+    if override is None:
+        return False
+    session.delete(override)
+    session.flush()
+    return True
+
+
+def save_policy(
+    session: Session, name: str, levels: object, is_default: bool = False, path: str = ""
+) -> tuple[EscalationPolicy, bool]:
+    """Create or replace the policy ``name`` after checking its schedules and reps exist; True if created.
+
+    Making it the default unsets the previous default.
+    """
+    levels = validate_levels(levels, _path(path, "levels"))
+    for where, target in targets_of(levels):
+        where = _path(path, where)
+        if target["type"] == TargetType.SCHEDULE and find_schedule(session, target["schedule"]) is None:
+            raise OnCallConfigError(f"{where}.schedule", f"unknown schedule {target['schedule']!r}")
+        if target["type"] == TargetType.REP and find_rep(session, target["rep"]) is None:
+            raise OnCallConfigError(f"{where}.rep", f"unknown rep {target['rep']!r}")
+    policy = session.scalar(select(EscalationPolicy).where(EscalationPolicy.name == name))
+    created = policy is None
+    if is_default:
+        session.execute(
+            update(EscalationPolicy)
+            .where(EscalationPolicy.is_default.is_(True), EscalationPolicy.name != name)
+            .values(is_default=False)
+        )
+    if policy is None:
+        policy = EscalationPolicy(name=name, levels=levels, is_default=is_default)
+        session.add(policy)
+    policy.levels = levels
+    policy.is_default = is_default
+    session.flush()
+    return policy, created
+
+
+def _layer(data: LayerInput, members: list[int]) -> ScheduleLayer:
+    return ScheduleLayer(
+        position=data.position,
+        rotation=data.rotation,
+        handoff_time=data.handoff_time,
+        handoff_weekday=data.handoff_weekday,
+        shift_hours=data.shift_hours,
+        starts_on=data.starts_on,
+        members=members,
+    )
+
+
+def _path(prefix: str, path: str) -> str:
+    return f"{prefix}.{path}" if prefix else path

@@ -1,0 +1,188 @@
+"""On-call configuration as YAML: import (upsert by name) and export (round-trips exactly).
+
+The document has three optional lists, each item keyed by name::
+
+    reps: [{name, phone, phone_alt?, email?, channels, time_zone, is_manager, active}]
+    schedules: [{name, time_zone, layers: [...], overrides: [{rep, starts_at, ends_at, reason?}]}]
+    escalation_policies: [{name, is_default, levels: [{delay_minutes, targets: [...]}]}]
+
+Reps and schedules named in the file are created or updated (a schedule's layers are
+replaced); reps, schedules and overrides not in the file are left alone. Overrides are
+added unless an identical one exists; those already over at ``now`` are skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import EscalationPolicy, Override, Rep, Schedule
+from app.oncall.errors import OnCallConfigError
+from app.oncall.fields import WEEKDAYS, bool_field, iso_z, known_keys, name_field
+from app.oncall.records import SCHEDULE_FIELDS, parse_override, parse_rep, parse_schedule
+from app.services.oncall_admin import add_override, save_policy, save_rep, save_schedule
+
+__all__ = ["ImportSummary", "OnCallConfigError", "export_yaml", "import_yaml"]
+
+MAX_BYTES = 1024 * 1024
+
+
+@dataclass
+class ImportSummary:
+    """What one import changed."""
+
+    reps_created: int = 0
+    reps_updated: int = 0
+    schedules_created: int = 0
+    schedules_updated: int = 0
+    overrides_added: int = 0
+    overrides_unchanged: int = 0
+    overrides_expired: int = 0
+    policies_created: int = 0
+    policies_updated: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"reps: {self.reps_created} created, {self.reps_updated} updated; "
+            f"schedules: {self.schedules_created} created, {self.schedules_updated} updated; "
+            f"overrides: {self.overrides_added} added, {self.overrides_unchanged} already there, "
+            f"{self.overrides_expired} skipped as over; "
+            f"escalation policies: {self.policies_created} created, {self.policies_updated} updated"
+        )
+
+
+def import_yaml(session: Session, text: str, now: datetime) -> ImportSummary:
+    """Apply a YAML document; raise OnCallConfigError with a path such as "schedules[0].layers[1].members[2]"."""
+    doc = _load(text)
+    summary = ImportSummary()
+    for index, item in enumerate(_items(doc, "reps")):
+        _, created = save_rep(session, parse_rep(item, f"reps[{index}]"))
+        summary.reps_created += created
+        summary.reps_updated += not created
+    for index, item in enumerate(_items(doc, "schedules")):
+        _import_schedule(session, item, f"schedules[{index}]", now, summary)
+    defaults = 0
+    for index, item in enumerate(_items(doc, "escalation_policies")):
+        path = f"escalation_policies[{index}]"
+        item = known_keys(item, {"name", "is_default", "levels"}, path, ("name", "levels"))
+        is_default = bool_field(item.get("is_default", False), f"{path}.is_default")
+        defaults += is_default
+        if defaults > 1:
+            raise OnCallConfigError(f"{path}.is_default", "only one escalation policy can be the default")
+        name = name_field(item["name"], f"{path}.name", 100)
+        _, created = save_policy(session, name, item["levels"], is_default, path)
+        summary.policies_created += created
+        summary.policies_updated += not created
+    return summary
+
+
+def export_yaml(session: Session) -> str:
+    """Every rep, schedule (with layers and overrides) and escalation policy as YAML, sorted by name."""
+    reps = list(session.scalars(select(Rep).order_by(Rep.name)))
+    names = {r.id: r.name for r in reps}
+    schedules = session.scalars(select(Schedule).order_by(Schedule.name).options(selectinload(Schedule.layers)))
+    policies = session.scalars(select(EscalationPolicy).order_by(EscalationPolicy.name))
+    doc = {
+        "reps": [_rep_doc(r) for r in reps],
+        "schedules": [_schedule_doc(session, s, names) for s in schedules],
+        "escalation_policies": [_policy_doc(p, names) for p in policies],
+    }
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120)
+
+
+def _load(text: str) -> dict:
+    if len(text.encode("utf-8")) > MAX_BYTES:
+        raise OnCallConfigError("", "the YAML document is larger than 1 MiB")
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise OnCallConfigError("", f"not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    if doc is None:
+        return {}
+    return known_keys(doc, {"reps", "schedules", "escalation_policies"}, "")
+
+
+def _items(doc: dict, key: str) -> list:
+    items = doc.get(key) or []
+    if not isinstance(items, list):
+        raise OnCallConfigError(key, "must be a list")
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        name = item.get("name") if isinstance(item, dict) else None
+        if isinstance(name, str) and name.strip() in seen:
+            raise OnCallConfigError(f"{key}[{index}].name", f"{name!r} is already given at {key}[{seen[name.strip()]}]")
+        if isinstance(name, str):
+            seen[name.strip()] = index
+    return items
+
+
+def _import_schedule(session: Session, item: object, path: str, now: datetime, summary: ImportSummary) -> None:
+    item = known_keys(item, SCHEDULE_FIELDS | {"overrides"}, path)
+    overrides = item.get("overrides") or []
+    if not isinstance(overrides, list):
+        raise OnCallConfigError(f"{path}.overrides", "must be a list")
+    data = parse_schedule({k: v for k, v in item.items() if k != "overrides"}, path)
+    parsed = [parse_override(o, f"{path}.overrides[{i}]") for i, o in enumerate(overrides)]
+    schedule, created = save_schedule(session, data, path)
+    summary.schedules_created += created
+    summary.schedules_updated += not created
+    for index, override in enumerate(parsed):
+        if override.ends_at <= now:
+            summary.overrides_expired += 1
+            continue
+        _, added = add_override(session, schedule, override, now, f"{path}.overrides[{index}]")
+        summary.overrides_added += added
+        summary.overrides_unchanged += not added
+
+
+def _rep_doc(rep: Rep) -> dict:
+    doc: dict = {"name": rep.name, "phone": rep.phone}
+    if rep.phone_alt:
+        doc["phone_alt"] = rep.phone_alt
+    if rep.email:
+        doc["email"] = rep.email
+    doc |= {"channels": list(rep.channels), "time_zone": rep.time_zone, "is_manager": rep.is_manager}
+    doc["active"] = rep.active
+    return doc
+
+
+def _schedule_doc(session: Session, schedule: Schedule, names: dict[int, str]) -> dict:
+    layers = []
+    for layer in schedule.layers:
+        doc: dict = {"position": layer.position, "rotation": str(layer.rotation), "handoff_time": layer.handoff_time}
+        if layer.handoff_weekday is not None:
+            doc["handoff_weekday"] = WEEKDAYS[layer.handoff_weekday]
+        if layer.shift_hours is not None:
+            doc["shift_hours"] = layer.shift_hours
+        doc["starts_on"] = layer.starts_on.isoformat()
+        doc["members"] = [names.get(m, m) for m in layer.members]
+        layers.append(doc)
+    overrides = session.scalars(
+        select(Override).where(Override.schedule_id == schedule.id).order_by(Override.starts_at, Override.id)
+    )
+    override_docs = []
+    for o in overrides:
+        doc = {"rep": names.get(o.rep_id, o.rep_id), "starts_at": iso_z(o.starts_at), "ends_at": iso_z(o.ends_at)}
+        if o.reason:
+            doc["reason"] = o.reason
+        override_docs.append(doc)
+    return {"name": schedule.name, "time_zone": schedule.time_zone, "layers": layers, "overrides": override_docs}
+
+
+def _policy_doc(policy: EscalationPolicy, names: dict[int, str]) -> dict:
+    levels = []
+    for level in policy.levels:
+        targets = []
+        for target in level["targets"]:
+            target = dict(target)
+            if target["type"] == "rep" and isinstance(target["rep"], int):
+                target["rep"] = names.get(target["rep"], target["rep"])
+            targets.append(target)
+        levels.append({"delay_minutes": level["delay_minutes"], "targets": targets})
+    return {"name": policy.name, "is_default": policy.is_default, "levels": levels}

@@ -1,0 +1,59 @@
+"""What pages and customer messages say (SMS bodies and spoken page summaries)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from app.models import Incident
+
+SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
+                 "both": "API + SMTP failing", "other": "critical problem"}
+
+
+def hhmm(when: datetime, tz: str = "UTC") -> str:
+    """``03:15 UTC`` style time in ``tz``."""
+    local = when.astimezone(ZoneInfo(tz))
+    return f"{local:%H:%M} {local.tzname()}"
+
+
+def page_sms(incident: Incident, ack_link: str) -> str:
+    """The SMS page: reference, company, service, deadline, how to acknowledge."""
+    company = incident.company or "unknown company"
+    service = SERVICE_SHORT.get(incident.affected_service, "critical problem")
+    return (f"SEV1 {incident.reference} {company[:40]}: {service}. Call back {incident.callback_phone or 'n/a'} "
+            f"by {hhmm(incident.callback_due_at)}. Reply ACK {incident.reference} or CALL {incident.reference}. "
+            f"{ack_link}").strip()
+
+
+def alert_sms(incident: Incident, purpose: str, now: datetime) -> str:
+    """At-risk and breach alerts for managers and everyone paged."""
+    company = incident.company or "unknown company"
+    if purpose == "breach":
+        return (f"SEV1 {incident.reference} {company[:40]}: callback deadline {hhmm(incident.callback_due_at)} "
+                f"BREACHED, no callback yet. Reply CALL {incident.reference} to call the customer now.")
+    minutes = max(0, int((incident.callback_due_at - now).total_seconds() // 60))
+    return (f"SEV1 {incident.reference} {company[:40]}: AT RISK, {minutes} min left, no callback started. "
+            f"Reply CALL {incident.reference} to call the customer now.")
+
+
+def receipt_sms(incident: Incident, tz: str) -> str:
+    """The customer's receipt right after intake."""
+    return (f"Sev-1 hotline: we have your report, reference {incident.reference}. "
+            f"An engineer will call you back by {hhmm(incident.callback_due_at, tz)}.")
+
+
+def ack_notice_sms(incident: Incident) -> str:
+    """Tells the customer an engineer has taken the incident."""
+    return (f"Sev-1 hotline, reference {incident.reference}: an engineer has taken your incident "
+            f"and will call you back by {hhmm(incident.callback_due_at)} at the latest.")
+
+
+def spoken_summary(incident: Incident) -> str:
+    """The voice page summary."""
+    ref = ", ".join(incident.reference)
+    service = SERVICE_SHORT.get(incident.affected_service, "critical problem").replace("+", "and")
+    company = incident.company or "an unknown company"
+    due = incident.callback_due_at
+    return (f"Severity 1 page. Incident {ref}, for {company}: {service}. "
+            f"The customer must be called back by {due:%H:%M} U T C.")

@@ -1,0 +1,82 @@
+"""The outbound request for a page: body or TwiML URL, status callback, signed links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import phonenumbers
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from app.models import Channel, Incident, Page
+from app.services import page_text
+from app.settings import Settings
+
+ACK_LINK_MAX_AGE = 2 * 3600  # seconds an acknowledgement link stays valid
+
+
+class BadAckLink(Exception):
+    """An acknowledgement link that is forged, garbled or expired."""
+
+
+@dataclass(frozen=True)
+class OutboundRequest:
+    """Everything the telephony seam needs to send one page."""
+
+    channel: Channel
+    to: str
+    body: str
+    url: str
+    status_callback: str
+    marker: str  # text that identifies this SMS when looking for it after a time-out
+    since: datetime
+
+
+class PageUrls:
+    """Builds page requests and signed links against the public base URL."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.base = settings.public_base_url or "http://localhost:8000"
+        self.serializer = URLSafeTimedSerializer(settings.signing_key(), salt="sev1-ack-link")
+
+    def ack_link(self, page_id: int) -> str:
+        """A signed, expiring link that acknowledges the page's incident."""
+        return f"{self.base}/ack/{self.serializer.dumps({'p': page_id})}"
+
+    def page_of_link(self, token: str, max_age: int = ACK_LINK_MAX_AGE) -> int:
+        """The page id a link was made for; raises BadAckLink."""
+        try:
+            return int(self.serializer.loads(token, max_age=max_age)["p"])
+        except SignatureExpired as exc:
+            raise BadAckLink("this acknowledgement link has expired") from exc
+        except (BadSignature, KeyError, TypeError, ValueError) as exc:
+            raise BadAckLink("this acknowledgement link is not valid") from exc
+
+    def request_for(self, page: Page, incident: Incident) -> OutboundRequest:
+        """The SMS or call to make for ``page``."""
+        if page.channel == Channel.VOICE:
+            return OutboundRequest(Channel.VOICE, page.to_number, "", f"{self.base}/twilio/page/voice?page={page.id}",
+                                   f"{self.base}/twilio/page/voice/status?page={page.id}", "", page.created_at)
+        body = self._body(page, incident)
+        return OutboundRequest(Channel.SMS, page.to_number, body, "",
+                               f"{self.base}/twilio/sms/status?page={page.id}", body, page.created_at)
+
+    def _body(self, page: Page, incident: Incident) -> str:
+        if page.purpose == "page":
+            return page_text.page_sms(incident, self.ack_link(page.id))
+        if page.purpose in ("at_risk", "breach"):
+            return page_text.alert_sms(incident, page.purpose, page.created_at)
+        if page.purpose == "receipt":
+            return page_text.receipt_sms(incident, customer_time_zone(incident.callback_phone))
+        return page_text.ack_notice_sms(incident)
+
+
+def customer_time_zone(e164: str) -> str:
+    """The customer's time zone when their number has exactly one, else UTC."""
+    from phonenumbers import timezone
+
+    try:
+        zones = timezone.time_zones_for_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return "UTC"
+    return zones[0] if len(zones) == 1 and zones[0] != "Etc/Unknown" else "UTC"

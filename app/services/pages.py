@@ -1,0 +1,175 @@
+"""Pages: written as rows with the step that wants them, sent by a job, tracked by callbacks."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Channel, Incident, Page, PageStatus
+from app.models.paging import PAGE_STATUS_RANK
+from app.oncall.contactable import Contactable
+from app.queue import PendingJob
+from app.services.events import log_event
+from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, TelephonyError, Throttled
+
+log = logging.getLogger(__name__)
+ESCALATION_PURPOSES = ("page",)  # an acknowledgement cancels these, never alerts or customer messages
+MAX_ATTEMPTS = 6
+STALE_SENDING = timedelta(minutes=2)  # a "sending" row older than this belongs to a dead run
+SMS_VALIDITY_SECONDS = 600
+
+
+def backoff(attempt: int) -> timedelta:
+    """Bounded exponential back-off: 2, 4, 8, 16, 30, 30 s."""
+    return timedelta(seconds=min(2 ** attempt, 30))
+
+
+def queue_page(
+    session: Session, incident: Incident, who: Contactable, channel: Channel, purpose: str, now: datetime,
+    step_id: int | None = None,
+) -> PendingJob | None:
+    """Write one page row (once per step, person and channel) and return its send job."""
+    if not who.phone:
+        return None
+    existing = session.scalars(select(Page).where(
+        Page.incident_id == incident.id, Page.to_number == who.phone, Page.channel == channel,
+        Page.purpose == purpose, Page.step_id == step_id if step_id is not None else Page.step_id.is_(None),
+    )).first()
+    if existing is not None:
+        return None
+    page = Page(incident_id=incident.id, step_id=step_id, rep_id=who.rep_id, name=who.name[:200], role=who.role,
+                channel=channel, to_number=who.phone, purpose=purpose, status=PageStatus.QUEUED,
+                next_attempt_at=now, created_at=now, updated_at=now)
+    session.add(page)
+    session.flush()
+    log_event(session, at=now, actor="system", kind="page_queued", incident_id=incident.id,
+              detail={"page_id": page.id, "to": who.name, "role": who.role, "channel": channel.value,
+                      "purpose": purpose})
+    return PendingJob("page", page.id, now)
+
+
+def move_status(page: Page, status: PageStatus, now: datetime) -> bool:
+    """Move a page forward; a late or out-of-order status never moves it back."""
+    if PAGE_STATUS_RANK[status] < PAGE_STATUS_RANK[PageStatus(page.status)]:
+        return False
+    if status == page.status:
+        return False
+    page.status = status
+    page.updated_at = now
+    return True
+
+
+class PageSender:
+    """Sends one page through the telephony seam, around (not inside) SQL transactions."""
+
+    def __init__(self, db, telephony: Telephony, urls) -> None:
+        self.db = db
+        self.telephony = telephony
+        self.urls = urls  # app.services.page_urls.PageUrls
+
+    def send(self, page_id: int, now: datetime) -> list[PendingJob]:
+        """Claim, send, record; returns a retry job when Twilio must be asked again later."""
+        with self.db.transaction() as session:
+            claim = self._claim(session, page_id, now)
+        if claim is None:
+            return []
+        request, uncertain = claim
+        try:
+            sent = self._find(request) if uncertain else None
+            sent = sent or self._deliver(request)
+        except Rejected as exc:
+            return self._record_failure(page_id, now, str(exc), permanent=True)
+        except (Throttled, OutcomeUnknown) as exc:
+            return self._record_failure(page_id, now, f"{type(exc).__name__}: {exc}", permanent=False)
+        except TelephonyError as exc:
+            return self._record_failure(page_id, now, f"{type(exc).__name__}: {exc}", permanent=False)
+        with self.db.transaction() as session:
+            page = session.get(Page, page_id, with_for_update=True)
+            page.twilio_sid = sent.sid
+            page.sent_at = page.sent_at or now
+            page.last_error = ""
+            move_status(page, PageStatus.SENT, now)
+            log_event(session, at=now, actor="twilio", kind="page_sent", incident_id=page.incident_id,
+                      detail={"page_id": page.id, "sid": sent.sid, "channel": page.channel,
+                              "attempt": page.attempts, "adopted": uncertain and sent is not None})
+        return []
+
+    def _claim(self, session: Session, page_id: int, now: datetime):
+        page = session.get(Page, page_id, with_for_update=True)
+        if page is None:
+            return None
+        stale = page.status == PageStatus.SENDING and page.sending_since and now - page.sending_since > STALE_SENDING
+        if page.status != PageStatus.QUEUED and not stale:
+            return None
+        if page.next_attempt_at > now:
+            return None
+        incident = session.get(Incident, page.incident_id)
+        if page.purpose in ESCALATION_PURPOSES and (incident.acknowledged_at or incident.callback_answered_at):
+            page.status = PageStatus.CANCELED
+            page.updated_at = now
+            log_event(session, at=now, actor="system", kind="page_canceled", incident_id=incident.id,
+                      detail={"page_id": page.id, "reason": "acknowledged" if incident.acknowledged_at else "callback"})
+            return None
+        uncertain = stale or page.last_error.startswith("OutcomeUnknown")
+        page.status = PageStatus.SENDING
+        page.sending_since = now
+        page.attempts += 1
+        page.updated_at = now
+        return self.urls.request_for(page, incident), uncertain
+
+    def _find(self, request):
+        if request.channel == Channel.SMS:
+            return self.telephony.find_sms(to=request.to, since=request.since, marker=request.marker)
+        return self.telephony.find_call(to=request.to, since=request.since)
+
+    def _deliver(self, request):
+        if request.channel == Channel.SMS:
+            return self.telephony.send_sms(to=request.to, body=request.body, status_callback=request.status_callback,
+                                           validity_seconds=SMS_VALIDITY_SECONDS)
+        return self.telephony.place_call(to=request.to, url=request.url, status_callback=request.status_callback,
+                                         machine_detection=True)
+
+    def _record_failure(self, page_id: int, now: datetime, error: str, permanent: bool) -> list[PendingJob]:
+        with self.db.transaction() as session:
+            page = session.get(Page, page_id, with_for_update=True)
+            page.last_error = error[:500]
+            give_up = permanent or page.attempts >= MAX_ATTEMPTS
+            log_event(session, at=now, actor="twilio", kind="page_send_failed", incident_id=page.incident_id,
+                      detail={"page_id": page.id, "error": error[:200], "attempt": page.attempts,
+                              "final": give_up})
+            if give_up:
+                move_status(page, PageStatus.FAILED, now)
+                return fall_back_to_voice(session, page, now)
+            page.status = PageStatus.QUEUED
+            page.next_attempt_at = now + backoff(page.attempts)
+            page.updated_at = now
+            return [PendingJob("page", page.id, page.next_attempt_at, attempt=page.attempts)]
+
+
+def fall_back_to_voice(session: Session, page: Page, now: datetime) -> list[PendingJob]:
+    """A page SMS that failed or was undelivered: call the same person at once."""
+    if page.channel != Channel.SMS or page.purpose not in ESCALATION_PURPOSES:
+        return []
+    incident = session.get(Incident, page.incident_id)
+    if incident.acknowledged_at or incident.callback_answered_at:
+        return []
+    who = Contactable(rep_id=page.rep_id, name=page.name, phone=page.to_number, channels=("voice",), role=page.role)
+    job = queue_page(session, incident, who, Channel.VOICE, "page", now, step_id=page.step_id)
+    if job is not None:
+        log_event(session, at=now, actor="system", kind="page_sms_failed_calling", incident_id=incident.id,
+                  detail={"page_id": page.id, "voice_page_id": job.target_id})
+    return [job] if job else []
+
+
+def due_pages(session: Session, now: datetime, limit: int = 500) -> list[PendingJob]:
+    """Queued pages whose time has come, and sends that died mid-way: for the watchdog."""
+    stmt = select(Page.id, Page.next_attempt_at, Page.attempts).where(
+        Page.status == PageStatus.QUEUED, Page.next_attempt_at <= now).limit(limit)
+    jobs = [PendingJob("page", pid, at, attempt=n) for pid, at, n in session.execute(stmt)]
+    stale = select(Page.id, Page.attempts).where(
+        Page.status == PageStatus.SENDING, Page.sending_since <= now - STALE_SENDING).limit(limit)
+    jobs += [PendingJob("page", pid, now, attempt=n) for pid, n in session.execute(stale)]
+    return jobs

@@ -1,0 +1,382 @@
+"""The telephone network behind the simulated Twilio: delivers SMS and plays calls to scripted phones.
+
+Nothing happens in the background. ``PhoneNetwork.run()`` delivers everything
+the simulated Twilio has accepted, in order, and keeps going until nothing is
+pending (a webhook may make the app send more). Every webhook to the app is
+signed like Twilio's (``X-Twilio-Signature``: HMAC-SHA1 over the full URL and
+the sorted POST parameters) and sent through a transport from
+:mod:`app.simulator.phone`.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from twilio.request_validator import RequestValidator
+
+from app.clock import Clock, SystemClock
+from app.simulator.phone import Transport
+from app.simulator.scripted_phone import (
+    CallExpectation,
+    ReceivedCall,
+    ReceivedSms,
+    ScriptedPhone,
+    UnexpectedPage,
+    WebhookFailed,
+)
+from app.simulator.twilio_api import SimulatedTwilio
+from app.simulator.twilio_records import API_VERSION, ApiCall, ApiMessage, new_sid, rfc2822
+
+__all__ = ["PhoneNetwork", "ScriptedPhone", "UnexpectedPage", "WebhookFailed", "Webhook"]
+
+MAX_ROUNDS = 50
+MAX_DOCUMENTS_PER_CALL = 30
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """One request the network made to the app, and the answer."""
+
+    url: str
+    params: dict[str, str]
+    status: int
+    body: str
+
+
+@dataclass
+class _Leg:
+    """One call leg being played."""
+
+    call: ApiCall
+    heard: ReceivedCall
+    expectation: CallExpectation | None
+    sequence: int = 0
+    ended: bool = False
+
+    def base_params(self, status: str) -> dict[str, str]:
+        c = self.call
+        params = {"CallSid": c.sid, "AccountSid": "", "From": c.from_, "To": c.to, "Caller": c.from_,
+                  "Called": c.to, "CallStatus": status, "Direction": c.direction, "ApiVersion": API_VERSION}
+        if c.parent_call_sid:
+            params["ParentCallSid"] = c.parent_call_sid
+        if c.answered_by:
+            params["AnsweredBy"] = c.answered_by
+        return params
+
+
+class PhoneNetwork:
+    """Scripted phones reached through a :class:`SimulatedTwilio`; drives the app's webhooks."""
+
+    def __init__(
+        self,
+        twilio: SimulatedTwilio,
+        app_transport: Transport,
+        auth_token: str,
+        *,
+        app_base_url: str = "https://hotline.example.com",
+        clock: Clock | None = None,
+        sms_path: str = "/twilio/sms",
+        strict: bool = True,
+    ) -> None:
+        self.twilio = twilio
+        self.transport = app_transport
+        self.auth_token = auth_token
+        self.app_base_url = app_base_url.rstrip("/")
+        self.clock: Clock = clock or SystemClock()
+        self.sms_path = sms_path
+        self.strict = strict
+        self.webhooks: list[Webhook] = []
+        self.unexpected: list[str] = []
+        self.failures: list[str] = []
+        self._phones: dict[str, ScriptedPhone] = {}
+        self._done: set[str] = set()
+
+    def phone(self, number: str) -> ScriptedPhone:
+        """The scripted phone at ``number`` (created on first use)."""
+        return self._phones.setdefault(number, ScriptedPhone(number))
+
+    # ------------------------------------------------------------ driving
+
+    def run(self) -> None:
+        """Deliver everything pending until the network is quiet; raise on unexpected pages or failed webhooks."""
+        unexpected, failures = len(self.unexpected), len(self.failures)
+        for _ in range(MAX_ROUNDS):
+            pending = self._pending()
+            if not pending:
+                break
+            for item in pending:
+                self._done.add(item.sid)
+                if isinstance(item, ApiMessage):
+                    self._deliver_sms(item)
+                else:
+                    self._deliver_call(item)
+        else:
+            raise RuntimeError(f"the network did not settle after {MAX_ROUNDS} rounds")
+        if len(self.unexpected) > unexpected:
+            raise UnexpectedPage("\n".join(self.unexpected[unexpected:]))
+        if self.strict and len(self.failures) > failures:
+            raise WebhookFailed("\n".join(self.failures[failures:]))
+
+    def verify(self) -> None:
+        """Raise unless every page was expected and every expectation was used (call at test end)."""
+        problems = list(self.unexpected) + [u for p in self._phones.values() for u in p.unmet]
+        if problems:
+            raise UnexpectedPage("\n".join(problems))
+
+    def _pending(self) -> list[ApiMessage | ApiCall]:
+        items: list[ApiMessage | ApiCall] = [
+            m for m in self.twilio.messages if m.direction != "inbound" and m.sid not in self._done
+        ]
+        items += [c for c in self.twilio.calls if c.direction == "outbound-api" and c.sid not in self._done]
+        return sorted(items, key=lambda r: (r.date_created, r.seq))
+
+    # ------------------------------------------------------------ SMS
+
+    def _deliver_sms(self, message: ApiMessage) -> None:
+        phone = self._phones.get(message.to)
+        expectation = phone.take_sms(message.body) if phone else None
+        if expectation is None:
+            self.unexpected.append(f"unexpected SMS to {message.to}: {message.body!r}")
+        fail = expectation.fail if expectation else None
+        code = expectation.error_code if expectation else None
+        if fail == "failed":
+            self._sms_status(message, "failed", code)
+            return
+        self._sms_status(message, "sent")
+        if fail == "undelivered":
+            self._sms_status(message, "undelivered", code)
+            return
+        self._sms_status(message, "delivered")
+        if phone is not None:
+            phone.received.append(ReceivedSms(message.sid, message.from_, message.body))
+        if phone is not None and expectation is not None and expectation.reply is not None:
+            self._reply(message, phone, expectation.reply)
+
+    def _sms_status(self, message: ApiMessage, status: str, error_code: int | None = None) -> None:
+        changes: dict[str, object] = {"status": status, "error_code": error_code}
+        if status == "sent":
+            changes["date_sent"] = self.clock.now()
+        self.twilio.update(message, **changes)
+        if not message.status_callback:
+            return
+        params = {"MessageSid": message.sid, "SmsSid": message.sid, "MessageStatus": status, "SmsStatus": status,
+                  "AccountSid": self.twilio.account_sid, "From": message.from_, "To": message.to,
+                  "ApiVersion": API_VERSION}
+        if error_code is not None:
+            params["ErrorCode"] = str(error_code)
+        self._post(message.status_callback, params)
+
+    def _reply(self, message: ApiMessage, phone: ScriptedPhone, body: str) -> None:
+        inbound = self.twilio.add_message(ApiMessage(
+            sid=new_sid("SM"), to=message.from_, from_=phone.number, body=body, date_created=self.clock.now(),
+            direction="inbound", status="received",
+        ))
+        params = {"MessageSid": inbound.sid, "SmsSid": inbound.sid, "SmsMessageSid": inbound.sid,
+                  "AccountSid": self.twilio.account_sid, "From": phone.number, "To": message.from_, "Body": body,
+                  "NumMedia": "0", "NumSegments": "1", "SmsStatus": "received", "ApiVersion": API_VERSION}
+        status, answer = self._post(self.app_base_url + self.sms_path, params)
+        if status // 100 != 2 or not answer.strip():
+            return
+        try:
+            root = ET.fromstring(answer)
+        except ET.ParseError:
+            self.failures.append(f"{self.sms_path} answered something that is not TwiML: {answer[:200]!r}")
+            return
+        for verb in root:  # <Message> replies are sent to the phone like any other SMS
+            if verb.tag != "Message":
+                self.failures.append(f"{self.sms_path} answered unsupported messaging verb <{verb.tag}>")
+                continue
+            text = verb.findtext("Body") if verb.find("Body") is not None else verb.text
+            self.twilio.add_message(ApiMessage(
+                sid=new_sid("SM"), to=verb.get("to", phone.number), from_=verb.get("from", message.from_),
+                body=(text or "").strip(), date_created=self.clock.now(), direction="outbound-reply",
+            ))
+
+    # ------------------------------------------------------------ calls
+
+    def _deliver_call(self, call: ApiCall) -> None:
+        leg = self._ring(call)
+        if leg.call.status != "in-progress":
+            return
+        if call.twiml:
+            self._play(leg, "", call.twiml)
+        else:
+            self._play(leg, call.url, None)
+        self._hang_up(leg, "completed")
+
+    def _ring(self, call: ApiCall) -> _Leg:
+        """Ring ``call.to``: initiated, ringing, then answered (in-progress), no-answer or busy."""
+        phone = self._phones.get(call.to)
+        expectation = phone.take_call() if phone else None
+        if expectation is None:
+            self.unexpected.append(f"unexpected call to {call.to} from {call.from_} ({call.direction})")
+        heard = ReceivedCall(call.sid, call.from_)
+        if phone is not None:
+            phone.received.append(heard)
+        leg = _Leg(call, heard, expectation)
+        self.twilio.update(call, status="queued", start_time=self.clock.now())
+        self._call_event(leg, "initiated", "initiated")
+        self.twilio.update(call, status="ringing")
+        self._call_event(leg, "ringing", "ringing")
+        if expectation is None or not expectation.answer:
+            self._hang_up(leg, "busy" if expectation and expectation.busy else "no-answer")
+            return leg
+        self._advance(expectation.ring_seconds)
+        answered_by = None
+        if call.machine_detection:
+            answered_by = "machine_start" if expectation.machine else "human"
+        self.twilio.update(call, status="in-progress", start_time=self.clock.now(), answered_by=answered_by)
+        heard.status, heard.answered_by = "in-progress", answered_by
+        self._call_event(leg, "answered", "in-progress")
+        return leg
+
+    def _hang_up(self, leg: _Leg, status: str) -> None:
+        if leg.ended:
+            return
+        leg.ended = True
+        if status == "completed" and leg.expectation:
+            self._advance(leg.expectation.talk_seconds)
+        duration = int(leg.expectation.talk_seconds) if leg.expectation and status == "completed" else 0
+        self.twilio.update(leg.call, status=status, end_time=self.clock.now(), duration=duration)
+        leg.heard.status = status
+        self._call_event(leg, "completed", status, {"CallDuration": str(duration), "Duration": str(-(-duration // 60))})
+
+    def _call_event(self, leg: _Leg, event: str, status: str, extra: dict[str, str] | None = None) -> None:
+        call = leg.call
+        wanted = call.status_callback_events or ("completed",)
+        if not call.status_callback or event not in wanted:
+            return
+        leg.sequence += 1
+        params = self._voice_params(leg, status)
+        params.update({"CallbackSource": "call-progress-events", "Timestamp": rfc2822(self.clock.now()) or "",
+                       "SequenceNumber": str(leg.sequence - 1)})
+        params.update(extra or {})
+        self._post(call.status_callback, params)
+
+    def _voice_params(self, leg: _Leg, status: str) -> dict[str, str]:
+        params = leg.base_params(status)
+        params["AccountSid"] = self.twilio.account_sid
+        return params
+
+    # ------------------------------------------------------------ TwiML
+
+    def _play(self, leg: _Leg, url: str, document: str | None, extra: dict[str, str] | None = None) -> str:
+        """Play TwiML on ``leg`` until it ends; returns "hangup" (a <Hangup>/<Reject>) or "end"."""
+        if document is None:
+            fetched = self._fetch(leg, url, extra or {})
+            if fetched is None:
+                return "hangup"
+            document = fetched
+        for _ in range(MAX_DOCUMENTS_PER_CALL):
+            step = self._run_document(leg, url, document)
+            if step is None or isinstance(step, str):
+                return step or "end"
+            url, params = urljoin(url, step[0]) if url else step[0], step[1]
+            fetched = self._fetch(leg, url, params)
+            if fetched is None:
+                return "hangup"
+            document = fetched
+        self.failures.append(f"call {leg.call.sid} went through {MAX_DOCUMENTS_PER_CALL} TwiML documents")
+        return "hangup"
+
+    def _run_document(self, leg: _Leg, url: str, document: str) -> tuple[str, dict[str, str]] | str | None:
+        """Play one document: the next (url, params) to request, "hangup", or None at its end."""
+        try:
+            root = ET.fromstring(document)
+        except ET.ParseError:
+            self.failures.append(f"{url} answered something that is not TwiML: {document[:200]!r}")
+            return "hangup"
+        if root.tag != "Response":
+            self.failures.append(f"{url}: TwiML root is <{root.tag}>")
+            return "hangup"
+        for verb in root:
+            if verb.tag == "Say":
+                leg.heard.said.append((verb.text or "").strip())
+            elif verb.tag == "Play":
+                leg.heard.said.append(f"[plays {(verb.text or '').strip()}]")
+            elif verb.tag == "Pause":
+                continue
+            elif verb.tag == "Gather":
+                leg.heard.said += [(s.text or "").strip() for s in verb if s.tag == "Say"]
+                keys = leg.expectation.next_keys() if leg.expectation and not leg.expectation.machine else None
+                if keys is not None and "dtmf" in verb.get("input", "dtmf"):
+                    leg.heard.pressed.append(keys)
+                    return verb.get("action") or url, {"Digits": keys, "FinishedOnKey": ""}
+            elif verb.tag == "Redirect":
+                return (verb.text or "").strip(), {}
+            elif verb.tag in ("Hangup", "Reject"):
+                return "hangup"
+            elif verb.tag == "Dial":
+                outcome = self._dial(leg, verb, url)
+                if verb.get("action"):
+                    return verb.get("action", ""), outcome
+            else:
+                self.failures.append(f"{url}: the simulated network does not play <{verb.tag}>")
+                return "hangup"
+        return None
+
+    def _fetch(self, leg: _Leg, url: str, extra: dict[str, str]) -> str | None:
+        if leg.call.method.upper() != "POST":
+            self.failures.append(f"call {leg.call.sid}: only POST TwiML requests are simulated")
+            return None
+        params = self._voice_params(leg, "in-progress")
+        params.update(extra)
+        status, body = self._post(url, params)
+        if status != 200:
+            leg.heard.said.append("[We are sorry, an application error has occurred. Goodbye.]")
+            return None
+        return body
+
+    def _dial(self, parent: _Leg, verb: ET.Element, url: str) -> dict[str, str]:
+        """Ring each <Number> in turn until one answers; bridge it. Returns the Dial action parameters."""
+        numbers = [(n.text or "").strip() for n in verb if n.tag == "Number"]
+        nouns = [n for n in verb if n.tag == "Number"] or [ET.Element("Number")]
+        if not numbers:
+            numbers = [(verb.text or "").strip()]
+        if any(n.tag != "Number" for n in verb):
+            self.failures.append(f"{url}: only <Number> is simulated inside <Dial>")
+        outcome = {"DialCallStatus": "no-answer"}
+        for number, noun in zip(numbers, nouns, strict=True):
+            child = self.twilio.add_call(ApiCall(
+                sid=new_sid("CA"), to=number, from_=verb.get("callerId") or parent.call.from_,
+                date_created=self.clock.now(), direction="outbound-dial", parent_call_sid=parent.call.sid,
+                url=urljoin(url, noun.get("url", "")) if noun.get("url") else "",
+                status_callback=urljoin(url, noun.get("statusCallback", "")) if noun.get("statusCallback") else "",
+                status_callback_events=tuple(noun.get("statusCallbackEvent", "").split()),
+                method=noun.get("method", "POST"),
+            ))
+            self._done.add(child.sid)
+            leg = self._ring(child)
+            if child.status != "in-progress":
+                outcome = {"DialCallStatus": child.status, "DialCallSid": child.sid, "DialCallDuration": "0"}
+                continue
+            whispered = self._play(leg, child.url, None) if child.url else "end"
+            if whispered == "hangup":  # the whisper hung up on the callee: the legs are never bridged
+                self._hang_up(leg, "completed")
+                outcome = {"DialCallStatus": "no-answer", "DialCallSid": child.sid, "DialCallDuration": "0"}
+                continue
+            parent.heard.said.append(f"[connected to {number}]")
+            leg.heard.said.append(f"[connected to {parent.call.to}]")
+            self._hang_up(leg, "completed")
+            return {"DialCallStatus": "completed", "DialCallSid": child.sid,
+                    "DialCallDuration": str(child.duration or 0), "DialBridged": "true"}
+        return outcome
+
+    # ------------------------------------------------------------ HTTP
+
+    def _post(self, url: str, params: dict[str, str]) -> tuple[int, str]:
+        """POST a signed webhook to the app; record it (and any failure)."""
+        signature = RequestValidator(self.auth_token).compute_signature(url, params)
+        status, body = self.transport(url, params, {"X-Twilio-Signature": signature})
+        self.webhooks.append(Webhook(url, dict(params), status, body))
+        if status // 100 != 2:
+            self.failures.append(f"{url} answered HTTP {status}: {body[:200]!r}")
+        return status, body
+
+    def _advance(self, seconds: float) -> None:
+        advance = getattr(self.clock, "advance", None)
+        if seconds and advance is not None:
+            advance(seconds=seconds)
+

@@ -1,0 +1,337 @@
+"""A simulated Twilio REST API (2010-04-01 Messages and Calls) served over real HTTP.
+
+The real ``twilio`` client talks to it unchanged (only its base URL differs),
+so tests exercise the client's encoding, authentication, error parsing and
+time-outs. Every create request is checked against Twilio's OpenAPI
+description; what does not conform is recorded in ``spec_violations``.
+Nothing here dials out: :mod:`app.simulator.network` plays the phones.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+from collections import deque
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from app.clock import Clock, SystemClock
+from app.settings import Settings
+from app.simulator.twilio_records import (
+    API_VERSION,
+    ApiCall,
+    ApiMessage,
+    ApiRequest,
+    matches_filters,
+    new_sid,
+    newest_first,
+)
+from app.simulator.twilio_spec import CALLS_PATH, MESSAGES_PATH, OperationSpec, TwilioSpec
+
+DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
+DEFAULT_AUTH_TOKEN = "simulated-twilio-auth-token"
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class SimulatedTwilio:
+    """Twilio's REST API on ``127.0.0.1:<ephemeral port>``, with fault injection.
+
+    Use as a context manager (or ``start()``/``stop()``); point the app at it with
+    :meth:`configure`.
+    """
+
+    def __init__(
+        self,
+        *,
+        spec_path: Path | str | None = None,
+        account_sid: str = DEFAULT_ACCOUNT_SID,
+        auth_token: str = DEFAULT_AUTH_TOKEN,
+        clock: Clock | None = None,
+        hang_seconds: float = 2.0,
+    ) -> None:
+        spec = TwilioSpec.load(spec_path)
+        self._ops = {"Messages": spec.create_operation(MESSAGES_PATH), "Calls": spec.create_operation(CALLS_PATH)}
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.clock: Clock = clock or SystemClock()
+        self.hang_seconds = hang_seconds
+        self.spec_violations: list[str] = []
+        self.requests: list[ApiRequest] = []
+        self._messages: list[ApiMessage] = []
+        self._calls: list[ApiCall] = []
+        self._seq = itertools.count(1)
+        self._faults: deque[tuple[str, int]] = deque()
+        self._lock = threading.RLock()
+        self._release = threading.Event()
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> SimulatedTwilio:
+        """Serve on an ephemeral port in a background thread."""
+        self._server = make_server("127.0.0.1", 0, self._build_app(), threaded=True, request_handler=_QuietHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="simulated-twilio", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Wake any hanging request and shut the server down."""
+        self._release.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> SimulatedTwilio:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``: what ``TWILIO_API_BASE_URL`` should be."""
+        if self._server is None:
+            raise RuntimeError("SimulatedTwilio is not running: call start()")
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def configure(self, settings: Settings, number: str | None = None) -> Settings:
+        """``settings`` pointed at this API with its credentials (and ``number`` as the hotline number)."""
+        return settings.with_overrides(
+            twilio_api_base_url=self.base_url, twilio_account_sid=self.account_sid,
+            twilio_auth_token=self.auth_token, twilio_number=number or settings.twilio_number,
+        )
+
+    # ------------------------------------------------------------ what was accepted
+
+    @property
+    def messages(self) -> list[ApiMessage]:
+        """Every message accepted or received, oldest first."""
+        with self._lock:
+            return list(self._messages)
+
+    @property
+    def calls(self) -> list[ApiCall]:
+        """Every call accepted or dialled, oldest first."""
+        with self._lock:
+            return list(self._calls)
+
+    def update(self, record: ApiMessage | ApiCall, **changes: Any) -> None:
+        """Change a record's fields (the network moves statuses along)."""
+        with self._lock:
+            for name, value in changes.items():
+                setattr(record, name, value)
+
+    def add_message(self, message: ApiMessage) -> ApiMessage:
+        """Store a message the network created (an inbound SMS or a TwiML reply)."""
+        with self._lock:
+            message.seq = next(self._seq)
+            self._messages.append(message)
+        return message
+
+    def add_call(self, call: ApiCall) -> ApiCall:
+        """Store a call the network created (the child leg of a ``<Dial>``)."""
+        with self._lock:
+            call.seq = next(self._seq)
+            self._calls.append(call)
+        return call
+
+    # ------------------------------------------------------------ faults
+
+    def fail_next(self, n: int = 1, status: int = 500) -> None:
+        """The next ``n`` requests are refused with ``status`` (429, 500, 503, ...); nothing is created."""
+        with self._lock:
+            self._faults.extend([("fail", status)] * n)
+
+    def hang_next(self, n: int = 1) -> None:
+        """The next ``n`` requests get no answer for ``hang_seconds`` (then a 503); nothing is created."""
+        with self._lock:
+            self._faults.extend([("hang", 503)] * n)
+
+    def accept_then_timeout_next(self, n: int = 1) -> None:
+        """The next ``n`` create requests succeed, but the answer comes only after ``hang_seconds``."""
+        with self._lock:
+            self._faults.extend([("accept_then_hang", 201)] * n)
+
+    def release(self) -> None:
+        """Let hanging requests answer now."""
+        self._release.set()
+
+    # ------------------------------------------------------------ HTTP
+
+    def _build_app(self) -> Flask:
+        app = Flask("simulated_twilio")
+        base = f"/{API_VERSION}/Accounts/<account_sid>"
+
+        @app.before_request
+        def gate() -> Response | None:
+            params = {k: request.form.getlist(k) for k in request.form} or {
+                k: request.args.getlist(k) for k in request.args
+            }
+            fault = self._take_fault()
+            with self._lock:
+                self.requests.append(ApiRequest(request.method, request.path, params))
+            auth = request.authorization
+            if fault and fault[0] == "fail":
+                return _error(fault[1], {429: 20429, 503: 20503}.get(fault[1], 20500), "Simulated failure")
+            if fault and fault[0] == "hang":
+                self._release.wait(self.hang_seconds)
+                return _error(503, 20503, "Service Unavailable")
+            if fault:
+                request.environ["simulated.accept_then_hang"] = True
+            path_sid = (request.view_args or {}).get("account_sid")
+            if (auth is None or auth.username != self.account_sid or auth.password != self.auth_token
+                    or path_sid != self.account_sid):
+                return _error(401, 20003, "Authenticate")
+            return None
+
+        @app.after_request
+        def delay(response: Response) -> Response:
+            if request.environ.get("simulated.accept_then_hang"):
+                self._release.wait(self.hang_seconds)
+            return response
+
+        @app.post(f"{base}/Messages.json")
+        def create_message(account_sid: str) -> tuple[Response, int]:
+            form = self._validated("Messages")
+            problem = _message_problem(form)
+            if problem:
+                return _error(400, *problem)
+            message = self.add_message(ApiMessage(
+                sid=new_sid("SM"), to=form["To"][0], from_=form["From"][0], body=form.get("Body", [""])[0],
+                date_created=self.clock.now(), status_callback=form.get("StatusCallback", [""])[0],
+                validity_period=int(form["ValidityPeriod"][0]) if "ValidityPeriod" in form else None,
+                params=form,
+            ))
+            return jsonify(message.to_json(self.account_sid)), 201
+
+        @app.post(f"{base}/Calls.json")
+        def create_call(account_sid: str) -> tuple[Response, int]:
+            form = self._validated("Calls")
+            problem = _call_problem(form)
+            if problem:
+                return _error(400, *problem)
+            call = self.add_call(ApiCall(
+                sid=new_sid("CA"), to=form["To"][0], from_=form["From"][0], date_created=self.clock.now(),
+                url=form.get("Url", [""])[0], twiml=form.get("Twiml", [""])[0],
+                method=form.get("Method", ["POST"])[0], status_callback=form.get("StatusCallback", [""])[0],
+                status_callback_events=tuple(e for v in form.get("StatusCallbackEvent", []) for e in v.split()),
+                machine_detection=form.get("MachineDetection", [""])[0],
+                timeout=int(form.get("Timeout", ["60"])[0]), params=form,
+            ))
+            return jsonify(call.to_json(self.account_sid)), 201
+
+        @app.get(f"{base}/Messages.json")
+        def list_messages(account_sid: str) -> Response:
+            found = [m for m in self.messages if matches_filters(m, request.args, "DateSent", m.date_sent)]
+            return self._page("messages", "Messages", [m.to_json(self.account_sid) for m in newest_first(found)])
+
+        @app.get(f"{base}/Calls.json")
+        def list_calls(account_sid: str) -> Response:
+            found = [c for c in self.calls if matches_filters(c, request.args, "StartTime", c.start_time)
+                     and matches_filters(c, request.args, "EndTime", c.end_time)]
+            return self._page("calls", "Calls", [c.to_json(self.account_sid) for c in newest_first(found)])
+
+        @app.get(f"{base}/Messages/<sid>.json")
+        def fetch_message(account_sid: str, sid: str) -> tuple[Response, int]:
+            found = next((m for m in self.messages if m.sid == sid), None)
+            return (jsonify(found.to_json(self.account_sid)), 200) if found else _error(404, 20404, "Not Found")
+
+        @app.get(f"{base}/Calls/<sid>.json")
+        def fetch_call(account_sid: str, sid: str) -> tuple[Response, int]:
+            found = next((c for c in self.calls if c.sid == sid), None)
+            return (jsonify(found.to_json(self.account_sid)), 200) if found else _error(404, 20404, "Not Found")
+
+        return app
+
+    def _take_fault(self) -> tuple[str, int] | None:
+        with self._lock:
+            return self._faults.popleft() if self._faults else None
+
+    def _validated(self, resource: str) -> dict[str, list[str]]:
+        form = {k: request.form.getlist(k) for k in request.form}
+        op: OperationSpec = self._ops[resource]
+        problems = op.violations(form)
+        if problems:
+            with self._lock:
+                self.spec_violations.extend(problems)
+        return form
+
+    def _page(self, key: str, resource: str, items: list[dict[str, Any]]) -> Response:
+        size = max(1, min(1000, int(request.args.get("PageSize", "50"))))
+        page = max(0, int(request.args.get("Page", "0")))
+        chunk = items[page * size:(page + 1) * size]
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/{resource}.json"
+        args = {k: v for k, v in request.args.items() if k not in ("Page", "PageSize", "PageToken")}
+        query = "".join(f"&{_q(k)}={_q(v)}" for k, v in args.items())
+        more = (page + 1) * size < len(items)
+        return jsonify({
+            key: chunk, "start": page * size, "end": page * size + max(len(chunk) - 1, 0), "page": page,
+            "page_size": size, "uri": f"{uri}?PageSize={size}&Page={page}{query}",
+            "first_page_uri": f"{uri}?PageSize={size}&Page=0{query}",
+            "next_page_uri": f"{uri}?PageSize={size}&Page={page + 1}&PageToken=PA{page + 1}{query}" if more else None,
+            "previous_page_uri": f"{uri}?PageSize={size}&Page={page - 1}{query}" if page else None,
+        })
+
+
+def _q(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _error(status: int, code: int, message: str) -> tuple[Response, int]:
+    body = {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status}
+    return jsonify(body), status
+
+
+def _message_problem(form: dict[str, list[str]]) -> tuple[int, str] | None:
+    to, sender = form.get("To", [""])[0], form.get("From", [""])[0]
+    if not to:
+        return 21604, "A 'To' phone number is required."
+    if not sender and "MessagingServiceSid" not in form:
+        return 21603, "A 'From' phone number is required."
+    if not E164.match(to):
+        return 21211, f"The 'To' number {to} is not a valid phone number."
+    if sender and not E164.match(sender):
+        return 21212, f"The 'From' number {sender} is not a valid phone number."
+    body = form.get("Body", [""])[0]
+    if not body and not form.get("MediaUrl") and "ContentSid" not in form:
+        return 21602, "Message body is required."
+    if len(body) > 1600:
+        return 21617, "The concatenated message body exceeds the 1600 character limit."
+    validity = form.get("ValidityPeriod", ["1"])[0]
+    if not validity.isdigit() or not 1 <= int(validity) <= 36000:
+        return 20001, "ValidityPeriod must be between 1 and 36000 seconds (simulated check)."
+    return None
+
+
+def _call_problem(form: dict[str, list[str]]) -> tuple[int, str] | None:
+    to, sender = form.get("To", [""])[0], form.get("From", [""])[0]
+    if not to:
+        return 21201, "No 'To' number is specified"
+    if not sender:
+        return 21213, "No 'From' number is specified"
+    if not E164.match(to):
+        return 21211, f"The 'To' number {to} is not a valid phone number."
+    if not E164.match(sender):
+        return 21212, f"The 'From' number {sender} is not a valid phone number."
+    if not any(form.get(k, [""])[0] for k in ("Url", "Twiml", "ApplicationSid")):
+        return 21205, "Url parameter is required."
+    timeout = form.get("Timeout", ["60"])[0]
+    if not timeout.isdigit() or not 1 <= int(timeout) <= 600:
+        return 20001, "Timeout must be between 1 and 600 seconds (simulated check)."
+    return None

@@ -1,0 +1,192 @@
+"""On-call configuration as YAML: import, export, round trips, and errors that name their path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from app.db import Database
+from app.models import Base, Override, Rep, Schedule
+from app.services.oncall import default_policy, who_is_on_call
+from app.services.oncall_yaml import OnCallConfigError, export_yaml, import_yaml
+
+NOW = datetime(2026, 11, 26, 3, tzinfo=UTC)
+
+CONFIG = """
+reps:
+  - name: Alice
+    phone: "+4930901820"
+    email: alice@hotline.example
+    time_zone: Europe/Berlin
+  - name: Bob
+    phone: "+4930901821"
+    phone_alt: "+4915123456789"
+    channels: [sms]
+  - name: Mia
+    phone: "+14155552671"
+    time_zone: America/New_York
+    is_manager: true
+schedules:
+  - name: primary
+    time_zone: Europe/Berlin
+    layers:
+      - rotation: weekly
+        handoff_time: "09:00"
+        handoff_weekday: mon
+        starts_on: 2026-11-23
+        members: [Alice, Bob]
+      - position: 5
+        rotation: custom
+        handoff_time: "20:00"
+        shift_hours: 12
+        starts_on: 2026-11-28
+        members: [Mia]
+    overrides:
+      - rep: Bob
+        starts_at: 2026-12-24T09:00:00+01:00
+        ends_at: 2026-12-27T09:00:00+01:00
+        reason: Christmas swap
+      - rep: Alice
+        starts_at: 2026-01-01T00:00:00Z
+        ends_at: 2026-01-02T00:00:00Z
+  - name: secondary
+    time_zone: Europe/Berlin
+    layers:
+      - {rotation: daily, handoff_time: "09:00", starts_on: 2026-11-01, members: [Bob, Alice]}
+escalation_policies:
+  - name: sev1
+    is_default: true
+    levels:
+      - delay_minutes: 0
+        targets: [{type: schedule, schedule: primary, channels: [sms, voice]}]
+      - delay_minutes: 5
+        targets: [{type: rep, rep: Mia}, {type: tam}]
+"""
+
+
+@pytest.fixture
+def db(database_url) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def other_db(tmp_path) -> Iterator[Database]:
+    """A second, empty SQLite database."""
+    database = Database(f"sqlite:///{tmp_path / 'other.db'}")
+    Base.metadata.create_all(database.engine)
+    yield database
+    database.dispose()
+
+
+def _import(db: Database, text: str = CONFIG):
+    with db.transaction() as session:
+        return import_yaml(session, text, NOW)
+
+
+def _export(db: Database) -> str:
+    with db.transaction() as session:
+        return export_yaml(session)
+
+
+def _count(db: Database, model) -> int:
+    with db.transaction() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_import_creates_everything(db):
+    summary = _import(db)
+    assert (summary.reps_created, summary.schedules_created, summary.policies_created) == (3, 2, 1)
+    assert (summary.overrides_added, summary.overrides_expired) == (1, 1)
+    assert "reps: 3 created" in str(summary)
+    with db.transaction() as session:
+        assert [r.name for r in who_is_on_call(session, "primary", NOW)] == ["Alice"]
+        assert [r.name for r in who_is_on_call(session, "primary", datetime(2026, 11, 28, 19, tzinfo=UTC))] == ["Mia"]
+        assert [r.name for r in who_is_on_call(session, "primary", datetime(2026, 12, 25, tzinfo=UTC))] == ["Bob"]
+        assert default_policy(session)["name"] == "sev1"
+        bob = session.scalar(select(Rep).where(Rep.name == "Bob"))
+        assert (bob.channels, bob.phone_alt, bob.time_zone) == (["sms"], "+4915123456789", "UTC")
+
+
+def test_importing_twice_updates_and_adds_no_duplicate_overrides(db):
+    _import(db)
+    summary = _import(db)
+    assert (summary.reps_created, summary.reps_updated) == (0, 3)
+    assert (summary.schedules_updated, summary.overrides_added, summary.overrides_unchanged) == (2, 0, 1)
+    assert _count(db, Override) == 1
+
+
+def test_export_import_export_is_identical(db, other_db):
+    _import(db)
+    first = _export(db)
+    _import(db, first)
+    assert _export(db) == first
+    _import(other_db, first)
+    assert _export(other_db) == first
+
+
+def test_export_format(db):
+    _import(db)
+    text = _export(db)
+    assert "  - name: Bob\n    phone: '+4930901821'\n    phone_alt: '+4915123456789'\n" in text
+    assert "handoff_weekday: mon" in text
+    assert "starts_on: '2026-11-23'" in text
+    assert "members: [Alice, Bob]" in text
+    assert "starts_at: '2026-12-24T08:00:00Z'" in text
+    assert "- {type: rep, rep: Mia}" in text
+
+
+def test_export_of_an_empty_database(db):
+    assert _export(db) == "reps: []\nschedules: []\nescalation_policies: []\n"
+
+
+def test_rep_targets_given_by_id_are_exported_by_name(db):
+    _import(db)
+    with db.transaction() as session:
+        mia = session.scalar(select(Rep.id).where(Rep.name == "Mia"))
+    _import(db, f"escalation_policies: [{{name: mia, levels: [{{delay_minutes: 0, targets: [{{type: rep, rep: {mia}}}]}}]}}]")
+    assert "name: mia\n  is_default: false\n  levels:\n  - delay_minutes: 0\n    targets:\n    - {type: rep, rep: Mia}" in _export(db)
+
+
+ERRORS = [
+    (
+        "schedules: [{name: p, time_zone: UTC, layers: [{rotation: daily, handoff_time: '09:00', starts_on: 2026-01-01},"
+        " {rotation: daily, handoff_time: '09:00', starts_on: 2026-01-01, members: [Alice, Mia, Bob]}]}]",
+        "schedules[0].layers[1].members[2]: unknown rep 'Bob'",
+    ),
+    ("reps: [{name: Zed, phone: +4930901820}]", 'reps[0].phone: must be a quoted E.164 string such as "+4930901820"'),
+    ("reps: [{name: Zed, phone: '+4930901820', time_zone: Mars/Base}]", "reps[0].time_zone: unknown time zone 'Mars/Base'"),
+    ("schedules: [{name: p, time_zone: UTC, layers: [{rotation: daily, handoff_time: 9:00, starts_on: 2026-01-01}]}]",
+     'schedules[0].layers[0].handoff_time: must be a quoted "HH:MM" time such as "09:00"'),
+    ("schedules: [{name: p, time_zone: UTC, overrides: [{rep: Nobody, starts_at: 2027-01-01T00:00:00Z,"
+     " ends_at: 2027-01-02T00:00:00Z}]}]", "schedules[0].overrides[0].rep: unknown rep 'Nobody'"),
+    ("escalation_policies: [{name: x, levels: [{delay_minutes: 0, targets: [{type: schedule, schedule: nope}]}]}]",
+     "escalation_policies[0].levels[0].targets[0].schedule: unknown schedule 'nope'"),
+    ("escalation_policies: [{name: a, is_default: true, levels: [{delay_minutes: 0, targets: [{type: tam}]}]},"
+     " {name: b, is_default: true, levels: [{delay_minutes: 0, targets: [{type: tam}]}]}]",
+     "escalation_policies[1].is_default: only one escalation policy can be the default"),
+    ("reps: [{name: Zed, phone: '+4930901820'}, {name: Zed, phone: '+4930901821'}]",
+     "reps[1].name: 'Zed' is already given at reps[0]"),
+    ("pagers: []", "pagers: unknown field"),
+    ("- just a list", "must be a mapping"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), ERRORS)
+def test_errors_name_their_path_and_change_nothing(db, text, message):
+    _import(db, "reps: [{name: Alice, phone: '+4930901820'}, {name: Mia, phone: '+14155552671'}]")
+    before = _export(db)
+    with pytest.raises(OnCallConfigError) as caught:
+        _import(db, "reps: [{name: New, phone: '+4930901888'}]\n" + text if text.startswith("sch") else text)
+    assert str(caught.value) == message
+    assert _export(db) == before  # the transaction rolled back: not even "New" was added
+
+
+def test_malformed_yaml_names_the_line(db):
+    with pytest.raises(OnCallConfigError, match=r"not valid YAML at line 2, column \d+"):
+        _import(db, "reps:\n  - name: [unclosed\n")
+    assert _count(db, Schedule) == 0

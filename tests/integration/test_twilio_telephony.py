@@ -1,0 +1,200 @@
+"""The real TwilioTelephony (real twilio client, real HTTP) against the simulated Twilio REST API."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import requests
+
+from app.settings import Settings
+from app.simulator.twilio_api import SimulatedTwilio
+from app.simulator.twilio_spec import SpecNotFound, TwilioSpec
+from app.telephony import SimulatedTelephony, telephony_for
+from app.telephony.protocol import OutcomeUnknown, Rejected, Throttled
+from app.telephony.twilio import TwilioTelephony
+from tests.integration.twilio_support import twilio_spec_path
+
+HOTLINE = "+15005550006"
+REP = "+14155550111"
+STATUS_URL = "https://hotline.example.com/twilio/sms/status"
+CALL_URL = "https://hotline.example.com/twilio/page/call"
+CALL_STATUS_URL = "https://hotline.example.com/twilio/voice/status"
+CLIENT_TIMEOUT = 0.5
+
+
+@pytest.fixture
+def twilio(clock) -> Iterator[SimulatedTwilio]:
+    """The simulated Twilio REST API over HTTP on an ephemeral port."""
+    with SimulatedTwilio(spec_path=twilio_spec_path(), clock=clock, hang_seconds=2.0) as sim:
+        yield sim
+
+
+@pytest.fixture
+def telephony(twilio) -> TwilioTelephony:
+    """The production telephony, pointed at the simulated API with a short time-out."""
+    return TwilioTelephony(twilio.configure(Settings(), number=HOTLINE), timeout_seconds=CLIENT_TIMEOUT)
+
+
+def send_page(telephony: TwilioTelephony, body: str = "Sev-1 INC-42: customer ACME is down") -> object:
+    return telephony.send_sms(to=REP, body=body, status_callback=STATUS_URL, validity_seconds=600)
+
+
+def test_send_sms_is_accepted_as_twilio_documents_it(telephony, twilio):
+    sent = send_page(telephony)
+
+    assert sent.sid.startswith("SM") and len(sent.sid) == 34
+    assert sent.status == "queued"
+    [message] = twilio.messages
+    assert (message.sid, message.to, message.from_, message.status_callback) == (sent.sid, REP, HOTLINE, STATUS_URL)
+    assert message.params["ValidityPeriod"] == ["600"]
+    assert twilio.spec_violations == []
+
+
+def test_place_call_is_accepted_as_twilio_documents_it(telephony, twilio):
+    sent = telephony.place_call(to=REP, url=CALL_URL, status_callback=CALL_STATUS_URL, machine_detection=True,
+                                timeout_seconds=25)
+
+    assert sent.sid.startswith("CA") and sent.status == "queued"
+    [call] = twilio.calls
+    assert call.params["StatusCallbackEvent"] == ["initiated", "ringing", "answered", "completed"]
+    assert {k: call.params[k] for k in ("Url", "Method", "StatusCallbackMethod", "MachineDetection", "Timeout")} == {
+        "Url": [CALL_URL], "Method": ["POST"], "StatusCallbackMethod": ["POST"], "MachineDetection": ["Enable"],
+        "Timeout": ["25"],
+    }
+    assert twilio.spec_violations == []
+
+
+def test_call_without_machine_detection_does_not_ask_for_it(telephony, twilio):
+    telephony.place_call(to=REP, url=CALL_URL, status_callback=CALL_STATUS_URL)
+
+    assert "MachineDetection" not in twilio.calls[0].params
+    assert twilio.spec_violations == []
+
+
+def test_429_is_throttled_and_nothing_is_sent(telephony, twilio):
+    twilio.fail_next(status=429)
+
+    with pytest.raises(Throttled):
+        send_page(telephony)
+    assert twilio.messages == []
+    assert send_page(telephony).sid == twilio.messages[0].sid  # the next attempt goes through
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_server_errors_leave_the_outcome_unknown(telephony, twilio, status):
+    twilio.fail_next(status=status)
+
+    with pytest.raises(OutcomeUnknown):
+        telephony.place_call(to=REP, url=CALL_URL, status_callback=CALL_STATUS_URL)
+
+
+def test_a_hanging_twilio_is_given_up_on_within_the_client_timeout(telephony, twilio):
+    twilio.hang_next()
+
+    started = time.monotonic()
+    with pytest.raises(OutcomeUnknown):
+        send_page(telephony)
+    assert time.monotonic() - started < twilio.hang_seconds
+    assert twilio.messages == []
+
+
+def test_an_accepted_page_whose_answer_was_lost_is_found_not_resent(telephony, twilio, clock):
+    since = clock.now()
+    twilio.accept_then_timeout_next()
+
+    with pytest.raises(OutcomeUnknown):
+        send_page(telephony)
+    found = telephony.find_sms(to=REP, since=since, marker="INC-42")
+
+    [message] = twilio.messages
+    assert found is not None and found.sid == message.sid  # so the caller does not send it again
+    assert twilio.spec_violations == []
+
+
+def test_an_accepted_call_whose_answer_was_lost_is_found(telephony, twilio, clock):
+    since = clock.now()
+    twilio.accept_then_timeout_next()
+
+    with pytest.raises(OutcomeUnknown):
+        telephony.place_call(to=REP, url=CALL_URL, status_callback=CALL_STATUS_URL)
+
+    found = telephony.find_call(to=REP, since=since)
+    assert found is not None and found.sid == twilio.calls[0].sid
+
+
+def test_find_looks_only_at_recent_pages_with_the_marker(telephony, twilio, clock):
+    send_page(telephony, body="Sev-1 INC-41: older")
+    clock.advance(minutes=5)
+    since = clock.now()
+    send_page(telephony, body="Sev-1 INC-43: other incident")
+
+    assert telephony.find_sms(to=REP, since=since, marker="INC-41") is None
+    assert telephony.find_sms(to=REP, since=since, marker="INC-42") is None
+    assert telephony.find_sms(to="+14155550999", since=since - timedelta(hours=1), marker="INC") is None
+    assert telephony.find_call(to=REP, since=since) is None
+
+
+def test_invalid_number_is_rejected(telephony, twilio):
+    with pytest.raises(Rejected, match="21211"):
+        telephony.send_sms(to="12345", body="Sev-1", status_callback=STATUS_URL)
+    assert twilio.messages == []
+
+
+def test_wrong_credentials_are_rejected(twilio):
+    settings = twilio.configure(Settings(), number=HOTLINE).with_overrides(twilio_auth_token="not-the-token")
+
+    with pytest.raises(Rejected, match="401"):
+        send_page(TwilioTelephony(settings, timeout_seconds=CLIENT_TIMEOUT))
+    assert twilio.messages == []
+
+
+def test_unreachable_twilio_leaves_the_outcome_unknown(clock):
+    with SimulatedTwilio(spec_path=twilio_spec_path(), clock=clock) as sim:
+        settings = sim.configure(Settings(), number=HOTLINE)
+    telephony = TwilioTelephony(settings, timeout_seconds=CLIENT_TIMEOUT)  # nothing listens there any more
+
+    with pytest.raises(OutcomeUnknown):
+        send_page(telephony)
+    with pytest.raises(OutcomeUnknown):
+        telephony.find_sms(to=REP, since=clock.now(), marker="INC-42")
+
+
+def test_the_spec_check_catches_requests_twilio_does_not_document(twilio):
+    url = f"{twilio.base_url}/2010-04-01/Accounts/{twilio.account_sid}/Calls.json"
+    data = {"To": REP, "From": HOTLINE, "Url": "/relative", "Method": "PUT", "Colour": "red"}
+
+    requests.post(url, data=data, auth=(twilio.account_sid, twilio.auth_token), timeout=5)
+
+    problems = "\n".join(twilio.spec_violations)
+    assert "unknown parameter Colour" in problems
+    assert "Method='PUT'" in problems
+    assert "Url='/relative': not an absolute http(s) URL" in problems
+
+
+def test_a_missing_spec_file_is_a_clear_error(tmp_path):
+    with pytest.raises(SpecNotFound, match="shared/twilio/twilio_api_v2010.json"):
+        TwilioSpec.load(tmp_path / "missing.json")
+
+
+def test_telephony_for_uses_twilio_only_when_an_account_is_configured(twilio):
+    assert isinstance(telephony_for(Settings()), SimulatedTelephony)
+    assert telephony_for(Settings()) is telephony_for(Settings())
+    assert isinstance(telephony_for(twilio.configure(Settings(), number=HOTLINE)), TwilioTelephony)
+
+
+def test_simulated_telephony_keeps_an_outbox(clock):
+    telephony = SimulatedTelephony(clock)
+    since = clock.now()
+
+    sent = telephony.send_sms(to=REP, body="Sev-1 INC-42", status_callback=STATUS_URL)
+    call = telephony.place_call(to=REP, url=CALL_URL, status_callback=CALL_STATUS_URL)
+    telephony.fail_next(Throttled("simulated"))
+
+    with pytest.raises(Throttled):
+        telephony.send_sms(to=REP, body="again", status_callback=STATUS_URL)
+    assert telephony.find_sms(to=REP, since=since, marker="INC-42").sid == sent.sid
+    assert telephony.find_call(to=REP, since=since).sid == call.sid
+    assert [item.sid for item in telephony.outbox] == [sent.sid, call.sid]

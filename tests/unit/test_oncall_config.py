@@ -1,0 +1,153 @@
+"""Validation of on-call configuration: reps, layers, overrides, escalation policies, business hours."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from app.oncall.business_hours import is_open, parse_business_hours
+from app.oncall.errors import OnCallConfigError
+from app.oncall.policy import DEFAULT_POLICY, validate_levels
+from app.oncall.records import parse_override, parse_rep, parse_schedule
+from app.oncall.rotation import Rotation
+
+
+def test_rep_defaults_and_normalisation():
+    rep = parse_rep({"name": "  Alice   Example ", "phone": "+49 30 901820", "channels": ["voice", "sms", "voice"]})
+    assert rep.name == "Alice Example"
+    assert rep.phone == "+4930901820"
+    assert rep.channels == ("sms", "voice")
+    assert (rep.time_zone, rep.is_manager, rep.active, rep.phone_alt, rep.email) == ("UTC", False, True, None, None)
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "message"),
+    [
+        ({"phone": "030 901820"}, "reps[0].phone", "E.164"),
+        ({"phone": 4930901820}, "reps[0].phone", "quoted"),
+        ({"phone": "+1900555"}, "reps[0].phone", "not a valid"),
+        ({"time_zone": "Europe/Atlantis"}, "reps[0].time_zone", "unknown time zone"),
+        ({"channels": ["pager"]}, "reps[0].channels[0]", "unknown channel"),
+        ({"channels": []}, "reps[0].channels", "non-empty"),
+        ({"nickname": "Al"}, "reps[0].nickname", "unknown field"),
+        ({"is_manager": "yes"}, "reps[0].is_manager", "true or false"),
+        ({"name": ""}, "reps[0].name", "required"),
+    ],
+)
+def test_rep_errors_name_their_path(change, path, message):
+    with pytest.raises(OnCallConfigError, match=message) as caught:
+        parse_rep({"name": "Alice", "phone": "+4930901820"} | change, "reps[0]")
+    assert caught.value.path == path
+
+
+def test_schedule_layers():
+    data = parse_schedule(
+        {
+            "name": "primary",
+            "time_zone": "Europe/Berlin",
+            "layers": [
+                {
+                    "rotation": "weekly",
+                    "handoff_time": "09:00",
+                    "handoff_weekday": "Mon",
+                    "starts_on": "2026-01-05",
+                    "members": ["Alice", 2],
+                },
+                {"rotation": "custom", "handoff_time": "20:00", "shift_hours": 12, "starts_on": date(2026, 1, 5)},
+            ],
+        }
+    )
+    weekly, night = data.layers
+    assert (weekly.position, weekly.rotation, weekly.handoff_weekday, weekly.members) == (
+        0,
+        Rotation.WEEKLY,
+        0,
+        ("Alice", 2),
+    )
+    assert (night.position, night.shift_hours, night.starts_on) == (1, 12, date(2026, 1, 5))
+
+
+@pytest.mark.parametrize(
+    ("layer", "path"),
+    [
+        ({"rotation": "weekly"}, "layers[0].handoff_weekday"),
+        ({"rotation": "daily", "handoff_weekday": 0}, "layers[0].handoff_weekday"),
+        ({"rotation": "custom"}, "layers[0].shift_hours"),
+        ({"rotation": "custom", "shift_hours": 0}, "layers[0].shift_hours"),
+        ({"rotation": "daily", "shift_hours": 8}, "layers[0].shift_hours"),
+        ({"rotation": "monthly"}, "layers[0].rotation"),
+        ({"rotation": "daily", "handoff_time": 540}, "layers[0].handoff_time"),
+        ({"rotation": "daily", "handoff_time": "24:00"}, "layers[0].handoff_time"),
+        ({"rotation": "daily", "starts_on": "2026-02-30"}, "layers[0].starts_on"),
+        ({"rotation": "daily", "members": [None]}, "layers[0].members[0]"),
+    ],
+)
+def test_layer_errors_name_their_path(layer, path):
+    base = {"handoff_time": "09:00", "starts_on": "2026-01-05"}
+    with pytest.raises(OnCallConfigError) as caught:
+        parse_schedule({"name": "p", "time_zone": "UTC", "layers": [base | layer]})
+    assert caught.value.path == path
+
+
+def test_layer_positions_are_unique():
+    layer = {"rotation": "daily", "handoff_time": "09:00", "starts_on": "2026-01-05", "position": 1}
+    with pytest.raises(OnCallConfigError, match="twice") as caught:
+        parse_schedule({"name": "p", "time_zone": "UTC", "layers": [layer, layer]})
+    assert caught.value.path == "layers[1].position"
+
+
+def test_override_times():
+    o = parse_override({"rep": "Bob", "starts_at": "2026-12-24T09:00:00+01:00", "ends_at": "2026-12-25T09:00:00Z"})
+    assert o.starts_at == datetime(2026, 12, 24, 8, tzinfo=UTC)
+    with pytest.raises(OnCallConfigError, match="later than") as caught:
+        parse_override({"rep": "Bob", "starts_at": "2026-12-24T09:00:00Z", "ends_at": "2026-12-24T09:00:00Z"})
+    assert caught.value.path == "ends_at"
+    with pytest.raises(OnCallConfigError, match="UTC offset"):
+        parse_override({"rep": "Bob", "starts_at": "2026-12-24T09:00:00", "ends_at": "2026-12-25T09:00:00Z"})
+
+
+def test_default_policy_is_valid_and_canonical():
+    assert validate_levels(DEFAULT_POLICY) == DEFAULT_POLICY
+
+
+@pytest.mark.parametrize(
+    ("levels", "path"),
+    [
+        ([], "levels"),
+        ([{"delay_minutes": 0}], "levels[0].targets"),
+        ([{"delay_minutes": -1, "targets": [{"type": "managers"}]}], "levels[0].delay_minutes"),
+        ([{"delay_minutes": 0, "targets": [{"type": "pager"}]}], "levels[0].targets[0].type"),
+        ([{"delay_minutes": 0, "targets": [{"type": "schedule"}]}], "levels[0].targets[0].schedule"),
+        ([{"delay_minutes": 0, "targets": [{"type": "rep", "rep": True}]}], "levels[0].targets[0].rep"),
+        ([{"delay_minutes": 0, "targets": [{"type": "tam", "channels": ["fax"]}]}], "levels[0].targets[0].channels[0]"),
+        ([{"delay_minutes": 0, "targets": [{"type": "managers", "who": "all"}]}], "levels[0].targets[0].who"),
+        (
+            [
+                {"delay_minutes": 5, "targets": [{"type": "managers"}]},
+                {"delay_minutes": 3, "targets": [{"type": "tam"}]},
+            ],
+            "levels[1].delay_minutes",
+        ),
+    ],
+)
+def test_policy_errors_name_their_path(levels, path):
+    with pytest.raises(OnCallConfigError) as caught:
+        validate_levels(levels)
+    assert caught.value.path == path
+
+
+def test_business_hours_in_the_tams_time_zone():
+    hours = "mon-fri 09:00-17:00"
+    # 2026-11-26 is a Thursday; 08:00Z is 09:00 in Berlin, 03:00 in New York.
+    assert is_open(hours, "Europe/Berlin", datetime(2026, 11, 26, 8, tzinfo=UTC))
+    assert not is_open(hours, "Europe/Berlin", datetime(2026, 11, 26, 16, tzinfo=UTC))  # 17:00: closed
+    assert not is_open(hours, "America/New_York", datetime(2026, 11, 26, 8, tzinfo=UTC))
+    assert not is_open(hours, "Europe/Berlin", datetime(2026, 11, 28, 10, tzinfo=UTC))  # Saturday
+    assert is_open("sat-sun 10:00-24:00, fri 12:00-13:00", "UTC", datetime(2026, 11, 29, 23, 59, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("text", ["weekdays 9-5", "mon-fri 17:00-09:00", "mon-xyz 09:00-17:00", "mon 24:00-24:00"])
+def test_malformed_business_hours(text):
+    with pytest.raises(OnCallConfigError):
+        parse_business_hours(text)
