@@ -22,7 +22,7 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 
 def _page(token: str):
     hotline = current_app.extensions["hotline"]
-    page_id = PageUrls(hotline.settings).page_of_link(token)
+    page_id = PageUrls(hotline.settings).page_of_link(token, hotline.clock.now())
     return hotline, page_id
 
 

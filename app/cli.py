@@ -117,6 +117,54 @@ def api_token_revoke(name: str) -> None:
     click.echo(f"revoked {len(revoked)} token(s) named {name}")
 
 
+@main.group()
+def oncall() -> None:
+    """Reps, schedules, overrides and escalation policies."""
+
+
+@oncall.command("import")
+@click.argument("yaml_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def oncall_import(yaml_file: Path) -> None:
+    """Create or update reps, schedules, overrides and policies from a YAML file."""
+    from app.oncall.errors import OnCallConfigError
+    from app.services.oncall_yaml import import_yaml
+
+    hotline = _ready_hotline()
+    try:
+        with hotline.db.transaction() as session:
+            summary = import_yaml(session, yaml_file.read_text(encoding="utf-8"), hotline.clock.now())
+    except OnCallConfigError as exc:
+        raise click.ClickException(f"{yaml_file}: {exc} (nothing was changed)") from exc
+    click.echo(str(summary))
+
+
+@oncall.command("export")
+def oncall_export() -> None:
+    """Print the whole on-call configuration as YAML (the format `oncall import` reads)."""
+    from app.services.oncall_yaml import export_yaml
+
+    hotline = _ready_hotline()
+    with hotline.db.session() as session:
+        click.echo(export_yaml(session), nl=False)
+
+
+@oncall.command("now")
+@click.option("--at", "at_text", default="", help="An ISO 8601 instant with offset (default: now).")
+def oncall_now(at_text: str) -> None:
+    """Print who is on call on every schedule, and the managers."""
+    from app.oncall.errors import OnCallConfigError
+    from app.oncall.fields import instant_field
+    from app.services.oncall import format_now
+
+    hotline = _ready_hotline()
+    try:
+        at = instant_field(at_text, "--at") if at_text else hotline.clock.now()
+    except OnCallConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with hotline.db.session() as session:
+        click.echo(format_now(session, at))
+
+
 @main.command()
 @click.option("--url", default="", help="A running `hotline serve` (default: in-process app).")
 @click.option("--caller", "caller", default="+14155550100", show_default=True, help="Caller ID to present.")

@@ -232,4 +232,4 @@ def _schedule(session: Session, name: str) -> Schedule:
 
 
 def _names(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Rep.id, Rep.name)).tuples().all())
+    return {rep_id: name for rep_id, name in session.execute(select(Rep.id, Rep.name))}

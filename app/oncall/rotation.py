@@ -10,7 +10,7 @@ Shifts are half-open: a shift starting at T is on at T; the previous one ends ju
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -73,7 +73,7 @@ class Shift:
     starts_at: datetime
     ends_at: datetime
     layer: int | None = None
-    override_id: int | None = field(default=None)
+    override_id: int | None = None
 
     @property
     def is_override(self) -> bool:

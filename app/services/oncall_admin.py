@@ -95,7 +95,10 @@ def add_override(
     session: Session, schedule: Schedule, data: OverrideInput, now: datetime, path: str = ""
 ) -> tuple[Override, bool]:
     """Add an override unless one with the same rep and times exists (its reason is updated); True if added."""
-    [rep_id] = rep_ids(session, [data.rep], _path(path, "rep"))
+    rep = find_rep(session, data.rep)
+    if rep is None:
+        raise OnCallConfigError(_path(path, "rep"), f"unknown rep {data.rep!r}")
+    rep_id = rep.id
     existing = session.scalar(
         select(Override).where(
             Override.schedule_id == schedule.id,

@@ -91,7 +91,23 @@ def export_yaml(session: Session) -> str:
         "schedules": [_schedule_doc(session, s, names) for s in schedules],
         "escalation_policies": [_policy_doc(p, names) for p in policies],
     }
-    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120)
+    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, indented sequences; lists of plain values (channels, members) on one line."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        """Indent sequences under their key, as people write YAML by hand."""
+        super().increase_indent(flow, False)
+
+
+def _represent_list(dumper: yaml.SafeDumper, items: list) -> yaml.Node:
+    flow = all(not isinstance(item, dict | list) for item in items)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=flow)
+
+
+_Dumper.add_representer(list, _represent_list)
 
 
 def _load(text: str) -> dict:

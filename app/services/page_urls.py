@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import phonenumbers
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.models import Channel, Incident, Page
 from app.services import page_text
@@ -37,20 +37,22 @@ class PageUrls:
 
     def __init__(self, settings: Settings) -> None:
         self.base = settings.public_base_url or "http://localhost:8000"
-        self.serializer = URLSafeTimedSerializer(settings.signing_key(), salt="sev1-ack-link")
+        self.serializer = URLSafeSerializer(settings.signing_key(), salt="sev1-ack-link")
 
-    def ack_link(self, page_id: int) -> str:
-        """A signed, expiring link that acknowledges the page's incident."""
-        return f"{self.base}/ack/{self.serializer.dumps({'p': page_id})}"
+    def ack_link(self, page_id: int, issued: datetime) -> str:
+        """A signed link that acknowledges the page's incident, valid ACK_LINK_MAX_AGE from ``issued``."""
+        return f"{self.base}/ack/{self.serializer.dumps({'p': page_id, 't': int(issued.timestamp())})}"
 
-    def page_of_link(self, token: str, max_age: int = ACK_LINK_MAX_AGE) -> int:
-        """The page id a link was made for; raises BadAckLink."""
+    def page_of_link(self, token: str, now: datetime, max_age: int = ACK_LINK_MAX_AGE) -> int:
+        """The page id a link was made for; raises BadAckLink (forged, garbled or expired)."""
         try:
-            return int(self.serializer.loads(token, max_age=max_age)["p"])
-        except SignatureExpired as exc:
-            raise BadAckLink("this acknowledgement link has expired") from exc
+            data = self.serializer.loads(token)
+            page_id, issued = int(data["p"]), int(data["t"])
         except (BadSignature, KeyError, TypeError, ValueError) as exc:
             raise BadAckLink("this acknowledgement link is not valid") from exc
+        if now.timestamp() - issued > max_age:
+            raise BadAckLink("this acknowledgement link has expired")
+        return page_id
 
     def request_for(self, page: Page, incident: Incident) -> OutboundRequest:
         """The SMS or call to make for ``page``."""
@@ -63,7 +65,7 @@ class PageUrls:
 
     def _body(self, page: Page, incident: Incident) -> str:
         if page.purpose == "page":
-            return page_text.page_sms(incident, self.ack_link(page.id))
+            return page_text.page_sms(incident, self.ack_link(page.id, page.created_at))
         if page.purpose in ("at_risk", "breach"):
             return page_text.alert_sms(incident, page.purpose, page.created_at)
         if page.purpose == "receipt":

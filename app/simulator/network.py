@@ -55,9 +55,10 @@ class _Leg:
     sequence: int = 0
     ended: bool = False
 
-    def base_params(self, status: str) -> dict[str, str]:
+    def base_params(self, account_sid: str, status: str) -> dict[str, str]:
+        """The parameters Twilio sends with every voice webhook of this leg."""
         c = self.call
-        params = {"CallSid": c.sid, "AccountSid": "", "From": c.from_, "To": c.to, "Caller": c.from_,
+        params = {"CallSid": c.sid, "AccountSid": account_sid, "From": c.from_, "To": c.to, "Caller": c.from_,
                   "Called": c.to, "CallStatus": status, "Direction": c.direction, "ApiVersion": API_VERSION}
         if c.parent_call_sid:
             params["ParentCallSid"] = c.parent_call_sid
@@ -256,9 +257,7 @@ class PhoneNetwork:
         self._post(call.status_callback, params)
 
     def _voice_params(self, leg: _Leg, status: str) -> dict[str, str]:
-        params = leg.base_params(status)
-        params["AccountSid"] = self.twilio.account_sid
-        return params
+        return leg.base_params(self.twilio.account_sid, status)
 
     # ------------------------------------------------------------ TwiML
 

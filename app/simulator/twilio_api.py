@@ -160,15 +160,17 @@ class SimulatedTwilio:
     def hang_next(self, n: int = 1) -> None:
         """The next ``n`` requests get no answer for ``hang_seconds`` (then a 503); nothing is created."""
         with self._lock:
+            self._release.clear()
             self._faults.extend([("hang", 503)] * n)
 
     def accept_then_timeout_next(self, n: int = 1) -> None:
         """The next ``n`` create requests succeed, but the answer comes only after ``hang_seconds``."""
         with self._lock:
+            self._release.clear()
             self._faults.extend([("accept_then_hang", 201)] * n)
 
     def release(self) -> None:
-        """Let hanging requests answer now."""
+        """Let hanging requests answer now (until the next ``hang_next``/``accept_then_timeout_next``)."""
         self._release.set()
 
     # ------------------------------------------------------------ HTTP

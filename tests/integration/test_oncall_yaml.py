@@ -132,12 +132,12 @@ def test_export_import_export_is_identical(db, other_db):
 def test_export_format(db):
     _import(db)
     text = _export(db)
-    assert "  - name: Bob\n    phone: '+4930901821'\n    phone_alt: '+4915123456789'\n" in text
-    assert "handoff_weekday: mon" in text
-    assert "starts_on: '2026-11-23'" in text
-    assert "members: [Alice, Bob]" in text
-    assert "starts_at: '2026-12-24T08:00:00Z'" in text
-    assert "- {type: rep, rep: Mia}" in text
+    assert "  - name: Bob\n    phone: '+4930901821'\n    phone_alt: '+4915123456789'\n    channels: [sms]\n" in text
+    assert "        handoff_weekday: mon\n        starts_on: '2026-11-23'\n        members: [Alice, Bob]\n" in text
+    assert (
+        "      - rep: Bob\n        starts_at: '2026-12-24T08:00:00Z'\n        ends_at: '2026-12-27T08:00:00Z'\n" in text
+    )
+    assert "          - type: rep\n            rep: Mia\n          - type: tam\n" in text
 
 
 def test_export_of_an_empty_database(db):
@@ -148,8 +148,14 @@ def test_rep_targets_given_by_id_are_exported_by_name(db):
     _import(db)
     with db.transaction() as session:
         mia = session.scalar(select(Rep.id).where(Rep.name == "Mia"))
-    _import(db, f"escalation_policies: [{{name: mia, levels: [{{delay_minutes: 0, targets: [{{type: rep, rep: {mia}}}]}}]}}]")
-    assert "name: mia\n  is_default: false\n  levels:\n  - delay_minutes: 0\n    targets:\n    - {type: rep, rep: Mia}" in _export(db)
+    _import(
+        db,
+        f"escalation_policies: [{{name: mia, levels: [{{delay_minutes: 0, targets: [{{type: rep, rep: {mia}}}]}}]}}]",
+    )
+    assert (
+        "  - name: mia\n    is_default: false\n    levels:\n      - delay_minutes: 0\n        targets:\n          - type: rep\n            rep: Mia\n"
+        in _export(db)
+    )
 
 
 ERRORS = [
@@ -159,18 +165,32 @@ ERRORS = [
         "schedules[0].layers[1].members[2]: unknown rep 'Bob'",
     ),
     ("reps: [{name: Zed, phone: +4930901820}]", 'reps[0].phone: must be a quoted E.164 string such as "+4930901820"'),
-    ("reps: [{name: Zed, phone: '+4930901820', time_zone: Mars/Base}]", "reps[0].time_zone: unknown time zone 'Mars/Base'"),
-    ("schedules: [{name: p, time_zone: UTC, layers: [{rotation: daily, handoff_time: 9:00, starts_on: 2026-01-01}]}]",
-     'schedules[0].layers[0].handoff_time: must be a quoted "HH:MM" time such as "09:00"'),
-    ("schedules: [{name: p, time_zone: UTC, overrides: [{rep: Nobody, starts_at: 2027-01-01T00:00:00Z,"
-     " ends_at: 2027-01-02T00:00:00Z}]}]", "schedules[0].overrides[0].rep: unknown rep 'Nobody'"),
-    ("escalation_policies: [{name: x, levels: [{delay_minutes: 0, targets: [{type: schedule, schedule: nope}]}]}]",
-     "escalation_policies[0].levels[0].targets[0].schedule: unknown schedule 'nope'"),
-    ("escalation_policies: [{name: a, is_default: true, levels: [{delay_minutes: 0, targets: [{type: tam}]}]},"
-     " {name: b, is_default: true, levels: [{delay_minutes: 0, targets: [{type: tam}]}]}]",
-     "escalation_policies[1].is_default: only one escalation policy can be the default"),
-    ("reps: [{name: Zed, phone: '+4930901820'}, {name: Zed, phone: '+4930901821'}]",
-     "reps[1].name: 'Zed' is already given at reps[0]"),
+    (
+        "reps: [{name: Zed, phone: '+4930901820', time_zone: Mars/Base}]",
+        "reps[0].time_zone: unknown time zone 'Mars/Base'",
+    ),
+    (
+        "schedules: [{name: p, time_zone: UTC, layers: [{rotation: daily, handoff_time: 9:00, starts_on: 2026-01-01}]}]",
+        'schedules[0].layers[0].handoff_time: must be a quoted "HH:MM" time such as "09:00"',
+    ),
+    (
+        "schedules: [{name: p, time_zone: UTC, overrides: [{rep: Nobody, starts_at: 2027-01-01T00:00:00Z,"
+        " ends_at: 2027-01-02T00:00:00Z}]}]",
+        "schedules[0].overrides[0].rep: unknown rep 'Nobody'",
+    ),
+    (
+        "escalation_policies: [{name: x, levels: [{delay_minutes: 0, targets: [{type: schedule, schedule: nope}]}]}]",
+        "escalation_policies[0].levels[0].targets[0].schedule: unknown schedule 'nope'",
+    ),
+    (
+        "escalation_policies: [{name: a, is_default: true, levels: [{delay_minutes: 0, targets: [{type: tam}]}]},"
+        " {name: b, is_default: true, levels: [{delay_minutes: 0, targets: [{type: tam}]}]}]",
+        "escalation_policies[1].is_default: only one escalation policy can be the default",
+    ),
+    (
+        "reps: [{name: Zed, phone: '+4930901820'}, {name: Zed, phone: '+4930901821'}]",
+        "reps[1].name: 'Zed' is already given at reps[0]",
+    ),
     ("pagers: []", "pagers: unknown field"),
     ("- just a list", "must be a mapping"),
 ]
@@ -187,6 +207,6 @@ def test_errors_name_their_path_and_change_nothing(db, text, message):
 
 
 def test_malformed_yaml_names_the_line(db):
-    with pytest.raises(OnCallConfigError, match=r"not valid YAML at line 2, column \d+"):
+    with pytest.raises(OnCallConfigError, match=r"not valid YAML at line \d+, column \d+: expected ',' or ']'"):
         _import(db, "reps:\n  - name: [unclosed\n")
     assert _count(db, Schedule) == 0

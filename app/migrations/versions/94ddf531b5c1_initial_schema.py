@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 7427d42b1416
+Revision ID: 94ddf531b5c1
 Revises: 
-Create Date: 2026-11-26 20:06:53.369637
+Create Date: 2026-11-26 20:28:52.602899
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import app.models.base
 
 
-revision = '7427d42b1416'
+revision = '94ddf531b5c1'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -24,6 +24,8 @@ def upgrade() -> None:
     sa.Column('tam_name', sa.String(length=200), nullable=False),
     sa.Column('tam_email', sa.String(length=254), nullable=False),
     sa.Column('tam_phone', sa.String(length=20), nullable=False),
+    sa.Column('tam_time_zone', sa.String(length=64), server_default='UTC', nullable=False),
+    sa.Column('tam_business_hours', sa.String(length=100), server_default='mon-fri 09:00-17:00', nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_accounts')),
     sa.UniqueConstraint('name', name=op.f('uq_accounts_name'))
     )
@@ -36,6 +38,41 @@ def upgrade() -> None:
     sa.Column('revoked_at', app.models.base.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
+    )
+    op.create_table('escalation_policies',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('is_default', sa.Boolean(), nullable=False),
+    sa.Column('levels', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_escalation_policies')),
+    sa.UniqueConstraint('name', name=op.f('uq_escalation_policies_name'))
+    )
+    op.create_table('leases',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('holder', sa.String(length=128), nullable=False),
+    sa.Column('expires_at', app.models.base.UTCDateTime(), nullable=False),
+    sa.Column('heartbeat_at', app.models.base.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_leases'))
+    )
+    op.create_table('reps',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('phone', sa.String(length=20), nullable=False),
+    sa.Column('phone_alt', sa.String(length=20), nullable=True),
+    sa.Column('email', sa.String(length=254), nullable=True),
+    sa.Column('channels', sa.JSON(), nullable=False),
+    sa.Column('time_zone', sa.String(length=64), nullable=False),
+    sa.Column('is_manager', sa.Boolean(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reps')),
+    sa.UniqueConstraint('name', name=op.f('uq_reps_name'))
+    )
+    op.create_table('schedules',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('time_zone', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_schedules')),
+    sa.UniqueConstraint('name', name=op.f('uq_schedules_name'))
     )
     op.create_table('webhook_deliveries',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -61,6 +98,40 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_contacts_email'), ['email'], unique=False)
         batch_op.create_index(batch_op.f('ix_contacts_phone'), ['phone'], unique=False)
         batch_op.create_index(batch_op.f('ix_contacts_phone_alt'), ['phone_alt'], unique=False)
+
+    op.create_table('schedule_layers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('schedule_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('rotation', sa.String(length=16), nullable=False),
+    sa.Column('handoff_time', sa.String(length=5), nullable=False),
+    sa.Column('handoff_weekday', sa.Integer(), nullable=True),
+    sa.Column('shift_hours', sa.Integer(), nullable=True),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('members', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['schedule_id'], ['schedules.id'], name=op.f('fk_schedule_layers_schedule_id_schedules'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_schedule_layers')),
+    sa.UniqueConstraint('schedule_id', 'position', name='uq_schedule_layers_schedule_position')
+    )
+    with op.batch_alter_table('schedule_layers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_schedule_layers_schedule_id'), ['schedule_id'], unique=False)
+
+    op.create_table('schedule_overrides',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('schedule_id', sa.Integer(), nullable=False),
+    sa.Column('rep_id', sa.Integer(), nullable=False),
+    sa.Column('starts_at', app.models.base.UTCDateTime(), nullable=False),
+    sa.Column('ends_at', app.models.base.UTCDateTime(), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['rep_id'], ['reps.id'], name=op.f('fk_schedule_overrides_rep_id_reps')),
+    sa.ForeignKeyConstraint(['schedule_id'], ['schedules.id'], name=op.f('fk_schedule_overrides_schedule_id_schedules'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_schedule_overrides'))
+    )
+    with op.batch_alter_table('schedule_overrides', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_schedule_overrides_ends_at'), ['ends_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_schedule_overrides_rep_id'), ['rep_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_schedule_overrides_schedule_id'), ['schedule_id'], unique=False)
 
     op.create_table('tickets',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -103,6 +174,13 @@ def upgrade() -> None:
     sa.Column('received_at', app.models.base.UTCDateTime(), nullable=False),
     sa.Column('captured_at', app.models.base.UTCDateTime(), nullable=False),
     sa.Column('callback_due_at', app.models.base.UTCDateTime(), nullable=False),
+    sa.Column('escalation', sa.JSON(), nullable=False),
+    sa.Column('acknowledged_at', app.models.base.UTCDateTime(), nullable=True),
+    sa.Column('acknowledged_by', sa.Integer(), nullable=True),
+    sa.Column('callback_started_at', app.models.base.UTCDateTime(), nullable=True),
+    sa.Column('callback_answered_at', app.models.base.UTCDateTime(), nullable=True),
+    sa.Column('breached_at', app.models.base.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['acknowledged_by'], ['reps.id'], name=op.f('fk_incidents_acknowledged_by_reps')),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_incidents_ticket_id_tickets')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_incidents')),
     sa.UniqueConstraint('call_sid', name=op.f('uq_incidents_call_sid')),
@@ -127,17 +205,44 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_call_sessions_incident_id_incidents')),
     sa.PrimaryKeyConstraint('call_sid', name=op.f('pk_call_sessions'))
     )
+    op.create_table('callbacks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('rep_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('outcome', sa.String(length=16), nullable=False),
+    sa.Column('customer_number', sa.String(length=20), nullable=False),
+    sa.Column('rep_call_sid', sa.String(length=64), nullable=False),
+    sa.Column('customer_call_sid', sa.String(length=64), nullable=False),
+    sa.Column('requested_at', app.models.base.UTCDateTime(), nullable=False),
+    sa.Column('placed_at', app.models.base.UTCDateTime(), nullable=True),
+    sa.Column('answered_at', app.models.base.UTCDateTime(), nullable=True),
+    sa.Column('ended_at', app.models.base.UTCDateTime(), nullable=True),
+    sa.Column('note', sa.String(length=500), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.String(length=500), nullable=False),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_callbacks_incident_id_incidents')),
+    sa.ForeignKeyConstraint(['rep_id'], ['reps.id'], name=op.f('fk_callbacks_rep_id_reps')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_callbacks'))
+    )
+    with op.batch_alter_table('callbacks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_callbacks_customer_call_sid'), ['customer_call_sid'], unique=False)
+        batch_op.create_index(batch_op.f('ix_callbacks_incident_id'), ['incident_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_callbacks_rep_call_sid'), ['rep_call_sid'], unique=False)
+
     op.create_table('due_steps',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('incident_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('level', sa.Integer(), nullable=False),
     sa.Column('due_at', app.models.base.UTCDateTime(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('runs', sa.Integer(), nullable=False),
     sa.Column('done_at', app.models.base.UTCDateTime(), nullable=True),
+    sa.Column('outcome', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_due_steps_incident_id_incidents')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_due_steps')),
-    sa.UniqueConstraint('incident_id', 'kind', name='uq_due_steps_incident_kind')
+    sa.UniqueConstraint('incident_id', 'kind', 'level', name='uq_due_steps_incident_kind_level')
     )
     with op.batch_alter_table('due_steps', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_due_steps_due_at'), ['due_at'], unique=False)
@@ -160,11 +265,50 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_incident_events_call_sid'), ['call_sid'], unique=False)
         batch_op.create_index(batch_op.f('ix_incident_events_incident_id'), ['incident_id'], unique=False)
 
+    op.create_table('pages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('step_id', sa.Integer(), nullable=True),
+    sa.Column('rep_id', sa.Integer(), nullable=True),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('role', sa.String(length=32), nullable=False),
+    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('to_number', sa.String(length=20), nullable=False),
+    sa.Column('purpose', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('twilio_sid', sa.String(length=64), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', app.models.base.UTCDateTime(), nullable=False),
+    sa.Column('last_error', sa.String(length=500), nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(), nullable=False),
+    sa.Column('sending_since', app.models.base.UTCDateTime(), nullable=True),
+    sa.Column('sent_at', app.models.base.UTCDateTime(), nullable=True),
+    sa.Column('updated_at', app.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_pages_incident_id_incidents')),
+    sa.ForeignKeyConstraint(['rep_id'], ['reps.id'], name=op.f('fk_pages_rep_id_reps')),
+    sa.ForeignKeyConstraint(['step_id'], ['due_steps.id'], name=op.f('fk_pages_step_id_due_steps')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pages'))
+    )
+    with op.batch_alter_table('pages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pages_incident_id'), ['incident_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pages_next_attempt_at'), ['next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pages_rep_id'), ['rep_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pages_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pages_twilio_sid'), ['twilio_sid'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('pages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pages_twilio_sid'))
+        batch_op.drop_index(batch_op.f('ix_pages_status'))
+        batch_op.drop_index(batch_op.f('ix_pages_rep_id'))
+        batch_op.drop_index(batch_op.f('ix_pages_next_attempt_at'))
+        batch_op.drop_index(batch_op.f('ix_pages_incident_id'))
+
+    op.drop_table('pages')
     with op.batch_alter_table('incident_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_incident_events_incident_id'))
         batch_op.drop_index(batch_op.f('ix_incident_events_call_sid'))
@@ -177,6 +321,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_due_steps_due_at'))
 
     op.drop_table('due_steps')
+    with op.batch_alter_table('callbacks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_callbacks_rep_call_sid'))
+        batch_op.drop_index(batch_op.f('ix_callbacks_incident_id'))
+        batch_op.drop_index(batch_op.f('ix_callbacks_customer_call_sid'))
+
+    op.drop_table('callbacks')
     op.drop_table('call_sessions')
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_incidents_ticket_id'))
@@ -190,6 +340,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_tickets_account_id'))
 
     op.drop_table('tickets')
+    with op.batch_alter_table('schedule_overrides', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_schedule_overrides_schedule_id'))
+        batch_op.drop_index(batch_op.f('ix_schedule_overrides_rep_id'))
+        batch_op.drop_index(batch_op.f('ix_schedule_overrides_ends_at'))
+
+    op.drop_table('schedule_overrides')
+    with op.batch_alter_table('schedule_layers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_schedule_layers_schedule_id'))
+
+    op.drop_table('schedule_layers')
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contacts_phone_alt'))
         batch_op.drop_index(batch_op.f('ix_contacts_phone'))
@@ -198,6 +358,10 @@ def downgrade() -> None:
 
     op.drop_table('contacts')
     op.drop_table('webhook_deliveries')
+    op.drop_table('schedules')
+    op.drop_table('reps')
+    op.drop_table('leases')
+    op.drop_table('escalation_policies')
     op.drop_table('api_tokens')
     op.drop_table('accounts')
     # ### end Alembic commands ###

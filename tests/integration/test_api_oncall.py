@@ -1,0 +1,204 @@
+"""The on-call JSON API: reps, schedules, overrides, who is on call, escalation policies."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.services.api_tokens import create_token
+
+ALICE = {"name": "Alice", "phone": "+4930901820", "time_zone": "Europe/Berlin"}
+BOB = {"name": "Bob", "phone": "+4930901821", "channels": ["sms"]}
+PRIMARY = {
+    "name": "primary",
+    "time_zone": "Europe/Berlin",
+    "layers": [{"rotation": "daily", "handoff_time": "09:00", "starts_on": "2026-11-23", "members": ["Alice", "Bob"]}],
+}
+
+
+@pytest.fixture
+def auth(hotline, clock) -> dict[str, str]:
+    """Headers carrying a fresh API token."""
+    with hotline.db.transaction() as session:
+        token = create_token(session, "oncall-admin", clock.now())
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def team(client, auth) -> dict[str, int]:
+    """Alice, Bob and a primary schedule; rep ids by name."""
+    ids = {r["name"]: client.post("/api/v1/reps", json=r, headers=auth).get_json()["id"] for r in (ALICE, BOB)}
+    assert client.post("/api/v1/schedules", json=PRIMARY, headers=auth).status_code == 201
+    return ids
+
+
+def _error(response) -> tuple[int, str, str | None]:
+    body = response.get_json()["error"]
+    return response.status_code, body["code"], body.get("field")
+
+
+def test_routes_need_a_token(client):
+    for path in ("/api/v1/reps", "/api/v1/schedules", "/api/v1/oncall", "/api/v1/escalation-policies/default"):
+        assert client.get(path).status_code == 401
+
+
+def test_create_show_and_list_reps(client, auth):
+    created = client.post("/api/v1/reps", json=ALICE | {"phone": "+49 30 901820"}, headers=auth)
+    assert created.status_code == 201
+    rep = created.get_json()
+    assert rep == {
+        "id": rep["id"],
+        "name": "Alice",
+        "phone": "+4930901820",
+        "phone_alt": None,
+        "email": None,
+        "channels": ["sms", "voice"],
+        "time_zone": "Europe/Berlin",
+        "is_manager": False,
+        "active": True,
+    }
+    assert client.get(f"/api/v1/reps/{rep['id']}", headers=auth).get_json() == rep
+    assert client.get("/api/v1/reps", headers=auth).get_json() == {"reps": [rep]}
+
+
+def test_rep_errors(client, auth):
+    client.post("/api/v1/reps", json=ALICE, headers=auth)
+    assert _error(client.post("/api/v1/reps", json=ALICE, headers=auth)) == (409, "conflict", "name")
+    assert _error(client.post("/api/v1/reps", json=ALICE | {"name": "Al", "phone": "12"}, headers=auth)) == (
+        422,
+        "invalid",
+        "phone",
+    )
+    assert _error(client.post("/api/v1/reps", json={"name": "X"}, headers=auth)) == (422, "invalid", "phone")
+    assert _error(client.post("/api/v1/reps", json=[1], headers=auth))[:2] == (422, "invalid")
+    assert _error(client.get("/api/v1/reps/999", headers=auth)) == (404, "not_found", None)
+    assert _error(client.get("/api/v1/reps/abc", headers=auth)) == (404, "not_found", None)
+    bad_json = client.post("/api/v1/reps", data="{", headers=auth | {"Content-Type": "application/json"})
+    assert bad_json.status_code == 400
+
+
+def test_update_keeps_fields_not_given_and_delete_deactivates(client, auth, team):
+    url = f"/api/v1/reps/{team['Bob']}"
+    updated = client.put(url, json={"channels": ["voice", "sms"], "is_manager": True}, headers=auth).get_json()
+    assert (updated["name"], updated["phone"], updated["channels"], updated["is_manager"]) == (
+        "Bob",
+        "+4930901821",
+        ["sms", "voice"],
+        True,
+    )
+    assert _error(client.put(url, json={"name": "Alice"}, headers=auth)) == (409, "conflict", "name")
+    assert _error(client.put(url, json={"id": 5}, headers=auth)) == (422, "invalid", "id")
+    deleted = client.delete(url, headers=auth)
+    assert deleted.status_code == 200
+    assert deleted.get_json()["active"] is False
+    assert client.get(url, headers=auth).get_json()["active"] is False  # kept, not deleted
+
+
+def test_schedule_with_layers_and_upcoming_shifts(client, auth, team):
+    body = client.get("/api/v1/schedules/primary?days=2", headers=auth).get_json()
+    assert body["layers"] == [
+        {
+            "position": 0,
+            "rotation": "daily",
+            "handoff_time": "09:00",
+            "handoff_weekday": None,
+            "shift_hours": None,
+            "starts_on": "2026-11-23",
+            "members": [team["Alice"], team["Bob"]],
+            "member_names": ["Alice", "Bob"],
+        }
+    ]
+    # The fake clock is Thursday 2026-11-26 03:00Z (04:00 in Berlin): Wednesday's shift, Alice's.
+    assert [(s["rep_name"], s["starts_at"], s["ends_at"]) for s in body["shifts"]] == [
+        ("Alice", "2026-11-26T03:00:00Z", "2026-11-26T08:00:00Z"),
+        ("Bob", "2026-11-26T08:00:00Z", "2026-11-27T08:00:00Z"),
+        ("Alice", "2026-11-27T08:00:00Z", "2026-11-28T03:00:00Z"),
+    ]
+    assert body["overrides"] == []
+    listed = client.get("/api/v1/schedules", headers=auth).get_json()["schedules"]
+    assert [s["name"] for s in listed] == ["primary"]
+
+
+def test_schedule_errors(client, auth, team):
+    assert _error(client.post("/api/v1/schedules", json=PRIMARY, headers=auth)) == (409, "conflict", "name")
+    bad = PRIMARY | {"name": "b", "layers": [PRIMARY["layers"][0] | {"members": ["Alice", "Zed"]}]}
+    response = client.post("/api/v1/schedules", json=bad, headers=auth)
+    assert _error(response) == (422, "invalid", "layers[0].members[1]")
+    assert response.get_json()["error"]["message"] == "unknown rep 'Zed'"
+    assert _error(client.get("/api/v1/schedules/nope", headers=auth)) == (404, "not_found", None)
+    assert _error(client.get("/api/v1/schedules/primary?days=400", headers=auth)) == (400, "invalid_parameter", "days")
+    renamed = client.put("/api/v1/schedules/primary", json=PRIMARY | {"name": "other"}, headers=auth)
+    assert _error(renamed) == (422, "invalid", "name")
+
+
+def test_put_schedule_replaces_layers_or_creates(client, auth, team):
+    weekly = {"rotation": "weekly", "handoff_time": "10:00", "handoff_weekday": 0, "starts_on": "2026-11-23"}
+    replaced = client.put(
+        "/api/v1/schedules/primary",
+        json={"time_zone": "America/New_York", "layers": [weekly | {"members": [team["Bob"]]}]},
+        headers=auth,
+    )
+    assert replaced.status_code == 200
+    assert replaced.get_json()["time_zone"] == "America/New_York"
+    assert [layer["member_names"] for layer in replaced.get_json()["layers"]] == [["Bob"]]
+    created = client.put("/api/v1/schedules/secondary", json={"time_zone": "UTC"}, headers=auth)
+    assert created.status_code == 201
+    assert created.get_json()["layers"] == []
+
+
+def test_overrides_and_who_is_on_call(client, auth, team):
+    override = {"rep": "Bob", "starts_at": "2026-11-26T02:00:00Z", "ends_at": "2026-11-26T05:00:00Z", "reason": "swap"}
+    created = client.post("/api/v1/schedules/primary/overrides", json=override, headers=auth)
+    assert created.status_code == 201
+    assert created.get_json()["rep_name"] == "Bob"
+    again = client.post("/api/v1/schedules/primary/overrides", json=override, headers=auth)
+    assert (again.status_code, again.get_json()["id"]) == (200, created.get_json()["id"])
+
+    now = client.get("/api/v1/oncall", headers=auth).get_json()
+    assert now["at"] == "2026-11-26T03:00:00Z"
+    assert [(s["name"], [r["name"] for r in s["on_call"]]) for s in now["schedules"]] == [("primary", ["Bob"])]
+    later = client.get("/api/v1/oncall?at=2026-11-26T06:00:00%2B01:00", headers=auth).get_json()
+    assert [r["name"] for r in later["schedules"][0]["on_call"]] == ["Alice"]
+    assert later["managers"] == []
+
+    override_id = created.get_json()["id"]
+    assert client.delete(f"/api/v1/overrides/{override_id}", headers=auth).status_code == 204
+    assert _error(client.delete(f"/api/v1/overrides/{override_id}", headers=auth)) == (404, "not_found", None)
+    now = client.get("/api/v1/oncall", headers=auth).get_json()
+    assert [r["name"] for r in now["schedules"][0]["on_call"]] == ["Alice"]
+
+
+def test_override_errors(client, auth, team):
+    url = "/api/v1/schedules/primary/overrides"
+    backwards = {"rep": "Bob", "starts_at": "2026-11-27T00:00:00Z", "ends_at": "2026-11-26T00:00:00Z"}
+    assert _error(client.post(url, json=backwards, headers=auth)) == (422, "invalid", "ends_at")
+    stranger = backwards | {"rep": "Zed", "ends_at": "2026-11-28T00:00:00Z"}
+    assert _error(client.post(url, json=stranger, headers=auth)) == (422, "invalid", "rep")
+    assert _error(client.post("/api/v1/schedules/nope/overrides", json=stranger, headers=auth))[0] == 404
+    assert _error(client.get("/api/v1/oncall?at=yesterday", headers=auth)) == (400, "invalid_parameter", "at")
+
+
+def test_escalation_policies(client, auth, team):
+    url = "/api/v1/escalation-policies/sev1"
+    assert _error(client.get(url, headers=auth)) == (404, "not_found", None)
+    levels = [
+        {"delay_minutes": 0, "targets": [{"type": "schedule", "schedule": "primary", "channels": ["voice", "sms"]}]},
+        {"delay_minutes": 4, "targets": [{"type": "rep", "rep": "Alice"}, {"type": "managers"}]},
+    ]
+    created = client.put(url, json={"levels": levels, "is_default": True}, headers=auth)
+    assert created.status_code == 201
+    assert created.get_json()["levels"][0]["targets"][0]["channels"] == ["sms", "voice"]
+    assert client.put(url, json={"levels": levels}, headers=auth).status_code == 200
+    assert client.get(url, headers=auth).get_json()["is_default"] is False
+
+    unknown = [{"delay_minutes": 0, "targets": [{"type": "schedule", "schedule": "tertiary"}]}]
+    assert _error(client.put(url, json={"levels": unknown}, headers=auth)) == (
+        422,
+        "invalid",
+        "levels[0].targets[0].schedule",
+    )
+    assert _error(client.put(url, json={}, headers=auth)) == (422, "invalid", "levels")
+    assert _error(client.put(url, json={"levels": levels, "is_default": "yes"}, headers=auth)) == (
+        422,
+        "invalid",
+        "is_default",
+    )

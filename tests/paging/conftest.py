@@ -1,0 +1,128 @@
+"""A hotline wired to a simulated Twilio over HTTP, scripted phones per person, and a fake clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from rq import SimpleWorker
+from sqlalchemy import select
+
+from app.models import Incident
+from app.oncall.records import parse_rep, parse_schedule
+from app.queue import JobQueue
+from app.services.oncall_admin import create_rep, save_schedule
+from app.simulator.network import PhoneNetwork
+from app.simulator.phone import SimulatedCall, flask_transport
+from app.simulator.twilio_api import SimulatedTwilio
+from app.telephony.twilio import TwilioTelephony
+from app.wiring import Hotline
+from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+from tests.integration.twilio_support import twilio_spec_path
+from workers import context, watchdog
+
+CUSTOMER = "+14155550100"
+ALICE, BOB, MARIA = "+14155550111", "+14155550122", "+14155550133"
+REPS = [
+    {"name": "Alice Primary", "phone": ALICE, "time_zone": "America/Los_Angeles"},
+    {"name": "Bob Secondary", "phone": BOB},
+    {"name": "Maria Manager", "phone": MARIA, "is_manager": True},
+]
+SCHEDULES = [
+    {"name": "primary", "time_zone": "America/Los_Angeles",
+     "layers": [{"rotation": "weekly", "handoff_time": "09:00", "handoff_weekday": "mon", "starts_on": "2026-11-02",
+                 "members": ["Alice Primary"]}]},
+    {"name": "secondary", "time_zone": "America/Los_Angeles",
+     "layers": [{"rotation": "weekly", "handoff_time": "09:00", "handoff_weekday": "mon", "starts_on": "2026-11-02",
+                 "members": ["Bob Secondary"]}]},
+]
+
+
+@pytest.fixture
+def twilio(clock):
+    """The simulated Twilio REST API, on a real local HTTP port."""
+    with SimulatedTwilio(spec_path=twilio_spec_path(), account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN,
+                         clock=clock) as server:
+        yield server
+        assert server.spec_violations == [], "requests Twilio's API description does not allow"
+
+
+@pytest.fixture
+def hotline(settings, clock, redis_conn, twilio):
+    """A hotline whose real Twilio client talks to the simulated Twilio."""
+    configured = twilio.configure(settings)
+    h = Hotline.build(configured, clock=clock, jobs=JobQueue(redis_conn, configured.queue_name),
+                      telephony=TwilioTelephony(configured, timeout_seconds=0.5))
+    with h.db.transaction() as session:
+        for rep in REPS:
+            create_rep(session, parse_rep(rep))
+        for schedule in SCHEDULES:
+            save_schedule(session, parse_schedule(schedule))
+    context.use(h)
+    yield h
+    context.use(None)
+    h.db.dispose()
+
+
+class Desk:
+    """Runs the hotline's back office against scripted phones: watchdog, worker, network."""
+
+    def __init__(self, hotline: Hotline, client, network: PhoneNetwork, clock) -> None:
+        self.hotline, self.client, self.network, self.clock = hotline, client, network, clock
+        self.t0 = clock.now()
+
+    def settle(self, rounds: int = 30) -> None:
+        """Do everything due now, until nothing moves (the watchdog stands in for RQ's scheduler)."""
+        for _ in range(rounds):
+            handed = watchdog.sweep(self.hotline)
+            queued = len(self.hotline.jobs.queue)
+            SimpleWorker([self.hotline.jobs.queue], connection=self.hotline.jobs.redis).work(
+                burst=True, logging_level="WARNING")
+            before = len(self.network.webhooks)
+            self.network.run()
+            if not handed and not queued and len(self.network.webhooks) == before:
+                return
+        raise AssertionError("the hotline did not settle")
+
+    def at(self, minutes: float = 0, seconds: float = 0) -> None:
+        """Move the clock to T0 + the given time and do what is due."""
+        self.clock.set(self.t0 + timedelta(minutes=minutes, seconds=seconds))
+        self.settle()
+
+    def open_incident(self, caller: str = CUSTOMER) -> Incident:
+        """A customer calls and completes the intake; returns the incident."""
+        call = SimulatedCall(transport=flask_transport(self.client), base_url=PUBLIC_BASE_URL,
+                             auth_token=TEST_AUTH_TOKEN, caller=caller)
+        call.dial()
+        call.press("1")
+        call.press("1")  # API calls failing
+        call.press("#")  # no ticket
+        call.say("Acme Mail")
+        call.say("Dana Smith")
+        call.press("1")  # call back on this number
+        call.say("dana at acme dot example")
+        call.press("1")
+        call.say("Every API call returns 500.")
+        call.record(seconds=5)
+        call.press("1")
+        with self.hotline.db.session() as session:
+            return session.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
+
+    def incident(self, incident_id: int) -> Incident:
+        """The incident as it is now."""
+        with self.hotline.db.session() as session:
+            return session.get(Incident, incident_id)
+
+
+@pytest.fixture
+def network(twilio, client, clock):
+    """Scripted phones; any SMS or call nobody expected fails the test."""
+    net = PhoneNetwork(twilio, flask_transport(client), TEST_AUTH_TOKEN, app_base_url=PUBLIC_BASE_URL, clock=clock)
+    yield net
+    net.verify()
+
+
+@pytest.fixture
+def desk(hotline, client, network, clock):
+    """The back office, started at the fake clock's now (T0)."""
+    return Desk(hotline, client, network, clock)
