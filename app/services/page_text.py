@@ -43,10 +43,10 @@ def receipt_sms(incident: Incident, tz: str) -> str:
             f"An engineer will call you back by {hhmm(incident.callback_due_at, tz)}.")
 
 
-def ack_notice_sms(incident: Incident) -> str:
+def ack_notice_sms(incident: Incident, tz: str) -> str:
     """Tells the customer an engineer has taken the incident."""
     return (f"Sev-1 hotline, reference {incident.reference}: an engineer has taken your incident "
-            f"and will call you back by {hhmm(incident.callback_due_at)} at the latest.")
+            f"and will call you back by {hhmm(incident.callback_due_at, tz)} at the latest.")
 
 
 def spoken_summary(incident: Incident) -> str:

@@ -70,7 +70,7 @@ class PageUrls:
             return page_text.alert_sms(incident, page.purpose, page.created_at)
         if page.purpose == "receipt":
             return page_text.receipt_sms(incident, customer_time_zone(incident.callback_phone))
-        return page_text.ack_notice_sms(incident)
+        return page_text.ack_notice_sms(incident, customer_time_zone(incident.callback_phone))
 
 
 def customer_time_zone(e164: str) -> str:

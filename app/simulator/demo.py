@@ -1,24 +1,41 @@
-"""``hotline demo``: a scripted Sev-1 call end to end on embedded defaults."""
+"""``hotline demo``: a Sev-1 call end to end on embedded defaults, with a simulated phone network.
+
+SQLite and an embedded Redis in a temporary data dir; the real Twilio client talks to
+a simulated Twilio on a local port; scripted phones play the on-call rep and the
+customer; the clock is simulated so rings and pauses take no real time.
+"""
 
 from __future__ import annotations
 
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
-from rq import SimpleWorker
 from sqlalchemy import select
 
+from app import create_app
+from app.clock import FakeClock
 from app.migrate import upgrade
-from app.models import Incident
+from app.models import Callback, Incident, Page
+from app.oncall.records import parse_rep, parse_schedule
 from app.services.events import events_of
+from app.services.oncall_admin import create_rep, save_schedule
 from app.services.tickets import parse_ticket_input, upsert_ticket
 from app.settings import Settings
-from app.simulator.console import simulated_call
+from app.simulator.backoffice import settle
+from app.simulator.network import PhoneNetwork
+from app.simulator.phone import SimulatedCall, flask_transport
+from app.simulator.twilio_api import SimulatedTwilio
+from app.simulator.twilio_spec import default_spec_path
+from app.telephony.twilio import TwilioTelephony
 from app.wiring import Hotline
 from workers import context
 
 CALLER = "+14155550100"
+REP = "+14155550111"
+HOTLINE_NUMBER = "+15005550006"
+PUBLIC_URL = "https://hotline.demo"
 SCRIPT = [  # what the caller does, in order
     ("press", "1"),  # English
     ("press", "3"),  # API calls and SMTP injection both failing
@@ -34,52 +51,86 @@ SCRIPT = [  # what the caller does, in order
 
 
 def run_demo(data_dir: Path | None = None) -> Incident:
-    """Seed a ticket, play the call, run the announce job, print the incident and its log."""
+    """Call, page, acknowledgement, bridged callback; print the story and the incident's log."""
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="hotline-demo-"))
-    settings = Settings(data_dir=data_dir)  # embedded defaults: SQLite, embedded Redis, simulated telephony
     data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url)
-    hotline = Hotline.build(settings)
-    _seed(hotline)
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    spec = default_spec_path()
+    with SimulatedTwilio(spec_path=spec, validate=spec.is_file(), clock=clock) as twilio:
+        settings = twilio.configure(Settings(data_dir=data_dir, public_base_url=PUBLIC_URL), number=HOTLINE_NUMBER)
+        upgrade(settings.resolved_database_url)
+        hotline = Hotline.build(settings, clock=clock, telephony=TwilioTelephony(settings, timeout_seconds=5))
+        context.use(hotline)
+        _seed(hotline)
+        client = create_app(hotline).test_client()
+        network = PhoneNetwork(twilio, flask_transport(client), settings.twilio_auth_token,
+                               app_base_url=PUBLIC_URL, clock=clock)
+        customer = network.phone(CALLER).expect_sms("we have your report").expect_sms("has taken your incident")
+        customer.expect_call(answered=True, ring_seconds=9, talk_seconds=90)
+        rep = network.phone(REP).expect_sms("SEV1").expect_call(press="2", ring_seconds=31)
 
-    click.secho(f"== A Sev-1 call from {CALLER} (data in {data_dir})", bold=True)
-    call = simulated_call(hotline, caller=CALLER)
-    call.dial()
-    for action, arg in SCRIPT:
-        if call.ended:
-            break
-        {"press": call.press, "say": call.say, "record": lambda s: call.record(int(s))}[action](arg)
-    for who, text in call.transcript:
-        click.echo(f"  {'hotline' if who == 'hotline' else 'caller '}: {text}")
+        click.secho(f"== 1. A Sev-1 call from {CALLER}  (data in {data_dir}; simulated clock and phones)", bold=True)
+        call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_URL,
+                             auth_token=settings.twilio_auth_token, caller=CALLER, to=HOTLINE_NUMBER)
+        call.dial()
+        for action, arg in SCRIPT:
+            {"press": call.press, "say": call.say, "record": lambda s: call.record(int(s))}[action](arg)
+        for who, text in call.transcript:
+            click.echo(f"  {'hotline' if who == 'hotline' else 'caller '}: {text}")
 
-    context.use(hotline)
-    SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis).work(burst=True, logging_level="WARNING")
+        settle(hotline, network)
+        incident = _report(hotline, call.call_sid, rep, customer)
+        hotline.db.dispose()
+        context.use(None)
+        return incident
 
+
+def _report(hotline: Hotline, call_sid: str, rep, customer) -> Incident:
     with hotline.db.session() as session:
-        incident = session.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
+        incident = session.scalars(select(Incident).where(Incident.call_sid == call_sid)).one()
+        pages = list(session.scalars(select(Page).where(Page.incident_id == incident.id).order_by(Page.id)))
+        callback = session.scalars(select(Callback).where(Callback.incident_id == incident.id)).first()
         log = events_of(session, incident)
-    click.secho(f"\n== Incident {incident.reference}", bold=True)
-    for label, value in [
-        ("company", incident.company), ("contact", incident.contact_name),
-        ("callback phone", incident.callback_phone), ("e-mail", incident.email),
-        ("affected service", incident.affected_service), ("ticket", incident.ticket_number),
-        ("problem", incident.problem_text), ("recording", f"{incident.recording_seconds} s"),
-        ("received at", incident.received_at.isoformat()), ("callback due", incident.callback_due_at.isoformat()),
-    ]:
-        click.echo(f"  {label:>16}: {value}")
-    click.secho("\n== Event log", bold=True)
+    t0 = incident.captured_at
+
+    def at(when: datetime | None) -> str:
+        return f"T+{(when - t0).total_seconds():>4.0f}s" if when else "   -   "
+
+    click.secho(f"\n== 2. Incident {incident.reference}: {incident.company}, callback due "
+                f"{incident.callback_due_at:%H:%M:%S} UTC", bold=True)
+    for page in pages:
+        click.echo(f"  {at(page.sent_at)}  {page.purpose:<10} {page.channel:<5} to {page.name} ({page.to_number}): "
+                   f"{page.status}")
+    click.secho("\n== 3. The on-call rep's phone", bold=True)
+    click.echo(f"  SMS: {rep.sms[0]}")
+    click.echo(f"  call: heard \"{rep.calls[0].heard[:160]}...\" and pressed {', '.join(rep.calls[0].pressed)}")
+    click.secho("\n== 4. The customer's phone", bold=True)
+    for body in customer.sms:
+        click.echo(f"  SMS: {body}")
+    click.echo(f"  call from {customer.calls[0].from_}: heard \"{customer.calls[0].heard}\"")
+    click.secho("\n== 5. Result", bold=True)
+    if callback and callback.answered_at:
+        seconds = (callback.answered_at - t0).total_seconds()
+        click.secho(f"  callback {callback.outcome} in {seconds:.0f} s (customer answered at "
+                    f"{callback.answered_at:%H:%M:%S} UTC by Twilio's timestamp; deadline "
+                    f"{incident.callback_due_at:%H:%M:%S})", fg="green" if callback.outcome == "met" else "red")
+    click.secho("\n== 6. Event log", bold=True)
     for event in log:
         detail = ", ".join(f"{k}={v}" for k, v in event.detail.items() if v not in ("", None, [], {}))
-        click.echo(f"  {event.at:%H:%M:%S}  {event.actor:<8} {event.kind:<20} {detail[:90]}")
-    hotline.db.dispose()
+        click.echo(f"  {at(event.at)}  {event.actor[:14]:<14} {event.kind:<26} {detail[:70]}")
     return incident
 
 
 def _seed(hotline: Hotline) -> None:
+    today = hotline.clock.now().date() - timedelta(days=1)
     with hotline.db.transaction() as session:
-        data = parse_ticket_input({
+        upsert_ticket(session, parse_ticket_input({
             "number": "4521", "company": "Acme Mail Inc", "contact_name": "Dana Smith",
-            "contact_email": "dana.smith@acme.example", "contact_phone": CALLER,
-            "subject": "Sending API returns 500",
-        })
-        upsert_ticket(session, data, hotline.clock.now())
+            "contact_email": "dana.smith@acme.example", "contact_phone": CALLER, "subject": "Sending API returns 500",
+        }), hotline.clock.now())
+        create_rep(session, parse_rep({"name": "Riley On-Call", "phone": REP}))
+        create_rep(session, parse_rep({"name": "Morgan Manager", "phone": "+14155550133", "is_manager": True}))
+        save_schedule(session, parse_schedule({
+            "name": "primary", "time_zone": "UTC",
+            "layers": [{"rotation": "daily", "handoff_time": "00:00", "starts_on": today.isoformat(),
+                        "members": ["Riley On-Call"]}]}))

@@ -8,6 +8,7 @@ enum values, integers, booleans and absolute URLs.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,10 @@ FORM = "application/x-www-form-urlencoded"
 
 
 def default_spec_path() -> Path:
-    """``<repo root>/../shared/twilio/twilio_api_v2010.json`` (shared/ sits beside the repository)."""
+    """``$TWILIO_OPENAPI_SPEC``, else ``<repo root>/../shared/twilio/twilio_api_v2010.json``."""
+    override = os.environ.get("TWILIO_OPENAPI_SPEC")
+    if override:
+        return Path(override)
     return Path(__file__).resolve().parents[2].parent / "shared" / "twilio" / "twilio_api_v2010.json"
 
 

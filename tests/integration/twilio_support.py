@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SPEC_PATH = REPO_ROOT.parent / "shared" / "twilio" / "twilio_api_v2010.json"
+from app.simulator.twilio_spec import default_spec_path
+
+SPEC_PATH = default_spec_path()  # $TWILIO_OPENAPI_SPEC, else ../shared beside the repository
 
 
 def twilio_spec_path() -> Path:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from rq import SimpleWorker
 from sqlalchemy import select
 
 from app.models import Incident
 from app.oncall.records import parse_rep, parse_schedule
 from app.queue import JobQueue
 from app.services.oncall_admin import create_rep, save_schedule
+from app.simulator.backoffice import settle
 from app.simulator.network import PhoneNetwork
 from app.simulator.phone import SimulatedCall, flask_transport
 from app.simulator.twilio_api import SimulatedTwilio
@@ -19,7 +19,7 @@ from app.telephony.twilio import TwilioTelephony
 from app.wiring import Hotline
 from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.integration.twilio_support import twilio_spec_path
-from workers import context, watchdog
+from workers import context
 
 CUSTOMER = "+14155550100"
 ALICE, BOB, MARIA = "+14155550111", "+14155550122", "+14155550133"
@@ -71,18 +71,9 @@ class Desk:
         self.hotline, self.client, self.network, self.clock = hotline, client, network, clock
         self.t0 = clock.now()
 
-    def settle(self, rounds: int = 30) -> None:
-        """Do everything due now, until nothing moves (the watchdog stands in for RQ's scheduler)."""
-        for _ in range(rounds):
-            handed = watchdog.sweep(self.hotline)
-            queued = len(self.hotline.jobs.queue)
-            SimpleWorker([self.hotline.jobs.queue], connection=self.hotline.jobs.redis).work(
-                burst=True, logging_level="WARNING")
-            before = len(self.network.webhooks)
-            self.network.run()
-            if not handed and not queued and len(self.network.webhooks) == before:
-                return
-        raise AssertionError("the hotline did not settle")
+    def settle(self) -> None:
+        """Do everything due now, until nothing moves."""
+        settle(self.hotline, self.network)
 
     def at(self, minutes: float = 0, seconds: float = 0) -> None:
         """Move the clock to T0 + the given time and do what is due."""

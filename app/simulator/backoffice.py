@@ -1,0 +1,22 @@
+"""Run the hotline's back office in one process: watchdog, RQ worker and phone network."""
+
+from __future__ import annotations
+
+from rq import SimpleWorker
+
+from app.simulator.network import PhoneNetwork
+from app.wiring import Hotline
+from workers import watchdog
+
+
+def settle(hotline: Hotline, network: PhoneNetwork, rounds: int = 30) -> None:
+    """Do everything due now, until nothing moves (the watchdog stands in for RQ's scheduler)."""
+    for _ in range(rounds):
+        handed = watchdog.sweep(hotline)
+        queued = len(hotline.jobs.queue)
+        SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis).work(burst=True, logging_level="WARNING")
+        before = len(network.webhooks)
+        network.run()
+        if not handed and not queued and len(network.webhooks) == before:
+            return
+    raise RuntimeError("the back office did not settle")

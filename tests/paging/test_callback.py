@@ -1,0 +1,118 @@
+"""The callback: a bridged call from the hotline number, judged by Twilio's timestamps."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.models import Callback, DueStep, IncidentEvent
+from tests.paging.conftest import ALICE, CUSTOMER, MARIA
+
+
+def _callbacks(desk, incident_id):
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(Callback).where(Callback.incident_id == incident_id).order_by(Callback.id)))
+
+
+def _step_outcomes(desk, incident_id):
+    with desk.hotline.db.session() as s:
+        return {(st.kind, st.level): st.outcome for st in
+                s.scalars(select(DueStep).where(DueStep.incident_id == incident_id))}
+
+
+def test_rep_presses_2_and_is_bridged_callback_met_with_twilios_timestamp(desk, network, clock):
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(answered=True, ring_seconds=7, talk_seconds=120)
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press="2", ring_seconds=20)
+    incident = desk.open_incident()
+    desk.settle()
+
+    [callback] = _callbacks(desk, incident.id)
+    # the rep answered 20 s after T0, the customer 7 s later: Twilio's "answered" Timestamp decides
+    assert callback.answered_at == desk.t0 + timedelta(seconds=27)
+    assert callback.outcome == "met" and callback.kind == "bridged"
+    assert desk.incident(incident.id).callback_answered_at == callback.answered_at
+    call = customer.calls[0]
+    assert call.from_ == "+15005550006"  # from the hotline number, not the rep's own
+    assert incident.reference[0] in call.heard and "Severity-1 hotline" in call.heard  # the customer's whisper
+    assert "Acme Mail" in alice.calls[0].heard  # the rep's whisper names the incident
+    with desk.hotline.db.session() as s:
+        met = s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "callback_met")).one()
+    assert met.detail["seconds_after_capture"] == 27.0
+
+    desk.at(minutes=10)  # a met callback: no at-risk alert, no breach, nobody else paged
+    desk.at(minutes=15)
+    outcomes = _step_outcomes(desk, incident.id)
+    assert outcomes[("at_risk", 0)] == "skipped_callback_started" and outcomes[("breach", 0)] == "met"
+    assert desk.incident(incident.id).breached_at is None
+
+
+def test_customer_not_answering_is_attempted_and_the_rep_can_retry(desk, network):
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(answer=False).expect_call(answered=True)
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "1"])
+    incident = desk.open_incident()
+    desk.settle()
+    first, second = _callbacks(desk, incident.id)
+    assert first.outcome == "attempted" and first.answered_at is None
+    assert second.outcome == "met"
+    assert "did not answer" in alice.calls[0].heard and "Trying the customer again" in alice.calls[0].heard
+
+
+def test_reply_call_by_sms_calls_the_rep_then_bridges_the_customer(desk, network):
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(answered=True)
+    alice = network.phone(ALICE).expect_sms("SEV1", reply="CALL").expect_call(answer=False)
+    alice.expect_sms("Calling you now").expect_call()  # the hotline calls Alice, then dials the customer
+    incident = desk.open_incident()
+    desk.settle()
+    [callback] = _callbacks(desk, incident.id)
+    assert callback.outcome == "met" and callback.rep_call_sid and callback.customer_call_sid
+    assert desk.incident(incident.id).acknowledged_at == desk.t0
+
+
+def test_callback_answered_after_the_deadline_is_late_and_the_breach_stands(desk, network):
+    customer = network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    network.phone(ALICE).expect_call(answer=False)
+    network.phone("+14155550122").expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=3)
+    network.phone(MARIA).expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=6)
+    for number in (ALICE, "+14155550122", MARIA):
+        network.phone(number).expect_sms("AT RISK")
+    desk.at(minutes=10)
+    network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
+    desk.at(minutes=15)
+    # a late reply CALL: the callback happens, but after the deadline
+    customer.expect_sms("has taken your incident").expect_call(answered=True)
+    alice.expect_call()
+    from tests.paging.test_acknowledgement import _sms_from
+
+    desk.clock.set(desk.t0 + timedelta(minutes=16))
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    desk.settle()
+    [callback] = _callbacks(desk, incident.id)
+    assert callback.outcome == "late"
+    later = desk.incident(incident.id)
+    assert later.breached_at == later.callback_due_at
+    desk.at(minutes=20)  # the repage round finds the callback done: nobody is paged again
+    assert _step_outcomes(desk, incident.id)[("repage", 0)] == "stopped_callback_done"
+
+
+def test_self_reported_callback_is_recorded_separately_and_never_met(desk, network):
+    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False)
+    alice.expect_sms("Acknowledged")
+    incident = desk.open_incident()
+    desk.settle()
+    from tests.paging.test_acknowledgement import _sms_from
+
+    answer = _sms_from(desk, ALICE, f"CALLED {incident.reference}").get_data(as_text=True)
+    assert "Noted" in answer
+    [callback] = _callbacks(desk, incident.id)
+    assert callback.kind == "self_reported" and callback.outcome == "self_reported"
+    assert desk.incident(incident.id).callback_answered_at is None  # never counted as met
