@@ -24,7 +24,10 @@ class TargetType(StrEnum):
 
 DEFAULT_POLICY_NAME = "default"
 DEFAULT_POLICY: list[dict] = [
-    {"delay_minutes": 0, "targets": [{"type": "schedule", "schedule": "primary", "channels": ["sms", "voice"]}]},
+    {"delay_minutes": 0, "targets": [
+        {"type": "schedule", "schedule": "primary", "channels": ["sms", "voice"]},
+        {"type": "tam", "channels": ["sms"]},  # the account's TAM hears of it, in their business hours
+    ]},
     {
         "delay_minutes": 3,
         "targets": [

@@ -1,0 +1,78 @@
+"""The `hotline` command as an operator uses it: on-call YAML, tickets CSV, API tokens."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from app.cli import main
+from tests.conftest import REDIS_URL
+
+ONCALL_YAML = """
+reps:
+  - {name: Alice, phone: '+14155550111', time_zone: America/Los_Angeles}
+  - {name: Bob, phone: '+14155550122'}
+  - {name: Maria, phone: '+14155550133', is_manager: true}
+schedules:
+  - name: primary
+    time_zone: Europe/Berlin
+    layers:
+      - {rotation: daily, handoff_time: '09:00', starts_on: '2026-10-20', members: [Alice, Bob]}
+"""
+
+
+@pytest.fixture
+def run(tmp_path):
+    env = {"HOTLINE_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+           "REDIS_URL": REDIS_URL, "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": ""}
+
+    def invoke(*args: str):
+        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+    return invoke
+
+
+def test_oncall_import_now_and_export_round_trip(run, tmp_path):
+    config = tmp_path / "oncall.yaml"
+    config.write_text(ONCALL_YAML)
+    imported = run("oncall", "import", str(config))
+    assert imported.exit_code == 0, imported.output
+    # Berlin falls back on 2026-10-25: Saturday's 09:00 CEST shift runs until 08:00 UTC on Sunday
+    before = run("oncall", "now", "--at", "2026-10-25T07:59:00Z")
+    after = run("oncall", "now", "--at", "2026-10-25T08:00:00Z")
+    assert "primary [Europe/Berlin, Sun 08:59 CET]: Alice (+14155550111)" in before.output
+    assert "primary [Europe/Berlin, Sun 09:00 CET]: Bob (+14155550122)" in after.output
+    assert "Managers: Maria (+14155550133)" in after.output
+    exported = run("oncall", "export")
+    assert exported.exit_code == 0 and "members: [Alice, Bob]" in exported.output
+    config.write_text(exported.output)
+    assert run("oncall", "import", str(config)).exit_code == 0
+    assert run("oncall", "export").output == exported.output
+
+
+def test_oncall_import_error_names_the_place_and_changes_nothing(run, tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text(ONCALL_YAML.replace("members: [Alice, Bob]", "members: [Alice, Zed]"))
+    result = CliRunner().invoke(main, ["oncall", "import", str(config)],
+                                env={"HOTLINE_DATA_DIR": str(tmp_path / "d"), "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",
+                                     "REDIS_URL": REDIS_URL})
+    assert result.exit_code != 0
+    assert "members[1]" in result.output and "Zed" in result.output and "nothing was changed" in result.output
+    assert "Alice" not in CliRunner().invoke(main, ["oncall", "export"], env={
+        "HOTLINE_DATA_DIR": str(tmp_path / "d"), "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",
+        "REDIS_URL": REDIS_URL}).output
+
+
+def test_tickets_import_reports_bad_rows_and_keeps_good_ones(run, tmp_path):
+    csv = tmp_path / "tickets.csv"
+    csv.write_text("number,company,contact_phone\n4521,Acme Mail,+14155550100\nABC,Broken,+1\n")
+    result = run("tickets", "import", str(csv))
+    assert result.exit_code == 1
+    assert "1 created, 0 updated, 1 rejected" in result.output and "line 3" in result.output
+
+
+def test_api_token_create_prints_a_token_once_and_revoke_names_it(run):
+    created = run("api-token", "create", "helpdesk")
+    token = created.output.strip()
+    assert created.exit_code == 0 and token.startswith("hl_") and len(token) > 30
+    assert "revoked 1 token(s)" in run("api-token", "revoke", "helpdesk").output

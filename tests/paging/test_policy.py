@@ -1,0 +1,68 @@
+"""The policy is copied onto the incident; the account's TAM hears of it in business hours."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Account, Incident
+from app.services.oncall_admin import save_policy
+from app.services.tickets import parse_ticket_input, upsert_ticket
+from app.simulator.phone import SimulatedCall, flask_transport
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
+
+TAM = "+14155550144"
+
+
+def test_editing_the_policy_does_not_change_a_running_escalation(desk, network):
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    with desk.hotline.db.transaction() as s:  # an admin now pages managers after 1 minute, and drops Bob
+        save_policy(s, "default", [
+            {"delay_minutes": 0, "targets": [{"type": "schedule", "schedule": "primary"}]},
+            {"delay_minutes": 1, "targets": [{"type": "managers"}]},
+        ], is_default=True)
+    desk.at(minutes=1)  # a page to Maria now would be unexpected
+    network.phone(ALICE).expect_call(answer=False)
+    network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=3)  # the copy on the incident still says: primary by voice + secondary
+    assert desk.incident(incident.id).escalation["levels"][1]["delay_minutes"] == 3
+    network.phone(MARIA).expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=6)
+
+
+def _call_about_ticket(desk) -> Incident:
+    call = SimulatedCall(transport=flask_transport(desk.client), base_url=PUBLIC_BASE_URL,
+                         auth_token=TEST_AUTH_TOKEN, caller=CUSTOMER)
+    call.dial()
+    call.press("1")
+    call.press("2")  # SMTP injection failing
+    for keys in ("7788", "1", "1", "1", "1"):  # ticket found; company, name, number, e-mail confirmed
+        call.press(keys)
+    call.say("All SMTP sessions are refused.")
+    call.record(seconds=5)
+    call.press("1")
+    with desk.hotline.db.session() as s:
+        return s.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
+
+
+@pytest.mark.parametrize("tam_zone, tam_paged", [("Asia/Tokyo", True), ("America/New_York", False)])
+def test_the_accounts_tam_is_told_only_in_their_business_hours(desk, network, tam_zone, tam_paged):
+    # 03:00 UTC on a Thursday: noon in Tokyo (open), 22:00 the evening before in New York (closed)
+    with desk.hotline.db.transaction() as s:
+        upsert_ticket(s, parse_ticket_input({
+            "number": "7788", "company": "Globex Mailers", "contact_name": "Hank Scorpio",
+            "contact_email": "hank@globex.example", "contact_phone": "+14155550166",
+            "tam_name": "Terry TAM", "tam_phone": TAM}), desk.clock.now())
+        s.scalars(select(Account).where(Account.name == "Globex Mailers")).one().tam_time_zone = tam_zone
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    if tam_paged:
+        network.phone(TAM).expect_sms("Globex Mailers")
+    incident = _call_about_ticket(desk)
+    desk.settle()
+    assert incident.ticket_number == "7788"
+    assert (TAM in [m.to for m in desk.network.twilio.messages]) is tam_paged
