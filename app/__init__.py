@@ -30,6 +30,10 @@ def create_app(hotline: Hotline | None = None) -> Flask:
 
     for blueprint in (voice_bp, page_voice_bp, bridge_bp, sms_bp, ack_link_bp, api_bp, health_bp):
         app.register_blueprint(blueprint)
+
+    from app.dashboard import register as register_dashboard
+
+    register_dashboard(app)
     return app
 
 

@@ -15,6 +15,7 @@ from app.models.lease import Lease
 from app.models.oncall import EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
 from app.models.paging import Callback, CallbackKind, CallbackOutcome, Channel, Page, PageStatus
 from app.models.step import DueStep, StepKind, StepStatus
+from app.models.user import Role, User
 
 __all__ = [
     "Account",
@@ -39,12 +40,14 @@ __all__ = [
     "Page",
     "PageStatus",
     "Rep",
+    "Role",
     "Schedule",
     "ScheduleLayer",
     "StepKind",
     "StepStatus",
     "Ticket",
     "TicketStatus",
+    "User",
     "UTCDateTime",
     "WebhookDelivery",
 ]

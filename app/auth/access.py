@@ -1,0 +1,42 @@
+"""The logged-in user and the role check every dashboard view makes on the server."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from flask import abort, current_app, g, redirect, request, session, url_for
+
+from app.models.user import Role, User
+
+
+def current_user() -> User | None:
+    """The active user of this request's session, or None."""
+    if "user" not in g:
+        g.user = None
+        user_id = session.get("user_id")
+        if user_id is not None:
+            with current_app.extensions["hotline"].db.session() as db:
+                user = db.get(User, user_id)
+                if user is not None and user.active and session.get("pw") == user.password_hash[-16:]:
+                    db.expunge(user)
+                    g.user = user
+    return g.user
+
+
+def requires(role: Role) -> Callable:
+    """Only users whose role includes ``role``; others get the login page or 403."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            user = current_user()
+            if user is None:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if not Role(user.role).includes(role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

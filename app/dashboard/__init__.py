@@ -1,0 +1,30 @@
+"""The web dashboard: live board for reps, compliance reports for managers, admin pages.
+
+Server-rendered (Jinja), light on JavaScript, readable on a phone. Every view checks
+the role on the server; every form carries a CSRF token.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.auth.access import current_user
+from app.auth.csrf import check_csrf, csrf_field, csrf_token
+
+
+def register(app: Flask) -> None:
+    """Register the dashboard's blueprints, CSRF check, template globals and cookie policy."""
+    from app.auth.views import bp as auth_bp
+    from app.dashboard.admin_views import bp as admin_bp
+    from app.dashboard.board_views import bp as board_bp
+    from app.dashboard.incident_views import bp as incident_bp
+    from app.dashboard.oncall_views import bp as oncall_bp
+    from app.dashboard.report_views import bp as report_bp
+
+    for blueprint in (auth_bp, board_bp, incident_bp, report_bp, oncall_bp, admin_bp):
+        blueprint.before_request(check_csrf)
+        app.register_blueprint(blueprint)
+    app.jinja_env.globals.update(csrf_field=csrf_field, csrf_token=csrf_token, current_user=current_user)
+    secure = app.extensions["hotline"].settings.public_base_url.startswith("https://")
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure,
+                      PERMANENT_SESSION_LIFETIME=12 * 3600)

@@ -1,0 +1,46 @@
+"""Dashboard users: reps, managers and admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, UTCDateTime
+
+
+class Role(StrEnum):
+    """What a user may see and do; each role includes the ones before it."""
+
+    REP = "rep"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        """0 for rep, 1 for manager, 2 for admin."""
+        return list(Role).index(self)
+
+    def includes(self, other: Role) -> bool:
+        """True when this role may do what ``other`` may."""
+        return self.rank >= Role(other).rank
+
+
+class User(Base):
+    """Someone who logs in to the dashboard (password stored only as a hash)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(String(16), default=Role.REP)
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))  # the on-call rep this user is
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
