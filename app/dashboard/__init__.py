@@ -21,9 +21,17 @@ def register(app: Flask) -> None:
     from app.dashboard.oncall_views import bp as oncall_bp
     from app.dashboard.report_views import bp as report_bp
 
-    for blueprint in (auth_bp, board_bp, incident_bp, report_bp, oncall_bp, admin_bp):
-        blueprint.before_request(check_csrf)
+    blueprints = (auth_bp, board_bp, incident_bp, report_bp, oncall_bp, admin_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    names = {bp.name for bp in blueprints}
+
+    @app.before_request
+    def _csrf() -> None:
+        from flask import request
+
+        if request.blueprint in names:
+            check_csrf()
     app.jinja_env.globals.update(csrf_field=csrf_field, csrf_token=csrf_token, current_user=current_user)
     secure = app.extensions["hotline"].settings.public_base_url.startswith("https://")
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure,
