@@ -165,6 +165,34 @@ def oncall_now(at_text: str) -> None:
         click.echo(format_now(session, at))
 
 
+@main.group()
+def users() -> None:
+    """Dashboard users (the first admin is created here)."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(["rep", "manager", "admin"]))
+@click.option("--rep", "rep_name", default="", help="Link the user to this on-call rep.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def users_create(email: str, name: str, role: str, rep_name: str, password_stdin: bool) -> None:
+    """Create a dashboard user; the password is asked for twice, hidden, unless --password-stdin."""
+    from app.services.users import InvalidUser, create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    hotline = _ready_hotline()
+    try:
+        with hotline.db.transaction() as session:
+            user = create_user(session, email, name, password, role, hotline.clock.now(), rep_name=rep_name or None)
+    except InvalidUser as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created {user.role} {user.email} (id {user.id})")
+
+
 @main.command()
 @click.option("--url", default="", help="A running `hotline serve` (default: in-process app).")
 @click.option("--caller", "caller", default="+14155550100", show_default=True, help="Caller ID to present.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from redis import Redis
 from rq import Queue
@@ -53,7 +53,14 @@ class JobQueue:
         self.queue = Queue(name, connection=redis)
 
     def enqueue_at(self, when: datetime, func: str, *args: object, job_id: str) -> None:
-        """Run ``func(*args)`` at ``when`` (aware UTC), under a stable job id."""
+        """Run ``func(*args)`` at ``when`` (aware UTC), under a stable job id.
+
+        RQ's scheduler counts whole seconds and may fire up to a second early; a step
+        run early is refused by its compare-and-set and would wait for the watchdog.
+        So the time is rounded up to the next whole second.
+        """
+        if when.microsecond:
+            when = when.replace(microsecond=0) + timedelta(seconds=1)
         self.queue.enqueue_at(when, func, *args, job_id=job_id, result_ttl=3600, failure_ttl=86400)
 
     def enqueue(self, func: str, *args: object, job_id: str) -> None:

@@ -68,7 +68,8 @@ def incident_json(incident: Incident) -> dict[str, object]:
 
 def event_json(event: IncidentEvent) -> dict[str, object]:
     """The API form of one logged event."""
-    return {"at": iso_utc(event.at), "actor": event.actor, "kind": event.kind, "detail": event.detail or {}}
+    return {"id": event.id, "at": iso_utc(event.at), "actor": event.actor, "kind": event.kind,
+            "detail": event.detail or {}}
 
 
 def _filter_from(args: MultiDict[str, str]) -> IncidentFilter:

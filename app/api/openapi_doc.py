@@ -5,25 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from app.api.openapi_oncall import ONCALL_PATHS, ONCALL_SCHEMAS
+from app.api.openapi_parts import STR as _STR
+from app.api.openapi_parts import TIME as _TIME
+from app.api.openapi_parts import P
+from app.api.openapi_parts import error as _error
+from app.api.openapi_parts import json_response as _json
+from app.api.openapi_parts import ref as _ref
 from app.models import IncidentSource, IncidentStatus, TicketStatus
 
-P = "/api/v1"
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return _json(_ref("Error"), description)
-
-
-_STR = {"type": "string"}
-_TIME = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC (Z)"}
 _INCIDENT_REF = {
     "name": "ref",
     "in": "path",
@@ -31,6 +20,8 @@ _INCIDENT_REF = {
     "description": "The incident's reference, or its numeric id",
     "schema": _STR,
 }
+_EVENT_ID = {"name": "event_id", "in": "path", "required": True, "description": "The event's id",
+             "schema": {"type": "integer"}}
 
 _SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -43,7 +34,7 @@ _SCHEMAS: dict[str, Any] = {
                 "properties": {
                     "code": {
                         "type": "string",
-                        "examples": ["unauthorized", "invalid", "not_found", "unsupported_media_type"],
+                        "examples": ["unauthorized", "invalid", "not_found", "unsupported_media_type", "append_only"],
                     },
                     "message": _STR,
                     "field": {"type": "string", "description": "The offending field or parameter"},
@@ -77,11 +68,15 @@ _SCHEMAS: dict[str, Any] = {
     "IncidentEvent": {
         "type": "object",
         "properties": {
+            "id": {"type": "integer"},
             "at": _TIME,
             "actor": _STR,
             "kind": _STR,
             "detail": {"type": "object", "additionalProperties": True},
         },
+    },
+    "LoggedEvent": {
+        "allOf": [_ref("IncidentEvent"), {"type": "object", "properties": {"id": {"type": "integer"}}}],
     },
     "IncidentDetail": {
         "allOf": [
@@ -187,6 +182,34 @@ _PATHS: dict[str, Any] = {
                 "404": _error("No such incident"),
             },
         }
+    },
+    f"{P}/incidents/{{ref}}/events/{{event_id}}": {
+        "parameters": [_INCIDENT_REF, _EVENT_ID],
+        "get": {
+            "operationId": "getIncidentEvent",
+            "summary": "One line of the incident's append-only event log",
+            "responses": {
+                "200": _json(_ref("LoggedEvent"), "The event"),
+                "401": _error("Missing, unknown or revoked token"),
+                "404": _error("No such incident, or no such event on its log"),
+            },
+        },
+        **{
+            method: {
+                "operationId": f"{method}IncidentEvent",
+                "summary": "Refused: the event log is append-only; the attempt is itself logged",
+                "description": (
+                    "Always answers 405 (error.code append_only) for an existing incident, and appends an "
+                    "event_change_refused line (token, event id, method, field names) to its log."
+                ),
+                "responses": {
+                    "401": _error("Missing, unknown or revoked token"),
+                    "404": _error("No such incident"),
+                    "405": _error("Events cannot be changed or deleted; the attempt was logged"),
+                },
+            }
+            for method in ("put", "patch", "delete")
+        },
     },
     f"{P}/tickets": {
         "post": {

@@ -4,29 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.api.openapi_parts import STR as _STR
+from app.api.openapi_parts import TIME as _TIME
+from app.api.openapi_parts import P
+from app.api.openapi_parts import error as _error
+from app.api.openapi_parts import json_response as _json
+from app.api.openapi_parts import ref as _ref
 from app.oncall.fields import ALL_CHANNELS
 from app.oncall.policy import TargetType
 from app.oncall.rotation import Rotation
 
-P = "/api/v1"
-_STR = {"type": "string"}
 _INT = {"type": "integer"}
 _BOOL = {"type": "boolean"}
-_TIME = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC (Z)"}
 _CHANNELS = {"type": "array", "items": {"type": "string", "enum": list(ALL_CHANNELS)}, "minItems": 1}
 _NULL_STR = {"type": ["string", "null"]}
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return _json(_ref("Error"), description)
 
 
 def _body(name: str) -> dict[str, Any]:

@@ -18,10 +18,15 @@ def current_user() -> User | None:
         if user_id is not None:
             with current_app.extensions["hotline"].db.session() as db:
                 user = db.get(User, user_id)
-                if user is not None and user.active and session.get("pw") == user.password_hash[-16:]:
+                if user is not None and user.active and session.get("pw") == password_fingerprint(user):
                     db.expunge(user)
                     g.user = user
     return g.user
+
+
+def password_fingerprint(user: User) -> str:
+    """What a session keeps of the password hash, so a password change ends every other session."""
+    return user.password_hash[-16:]
 
 
 def requires(role: Role) -> Callable:

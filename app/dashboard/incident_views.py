@@ -1,5 +1,89 @@
-"""Dashboard pages (being written)."""
+"""One incident: every captured field, the recording, the timeline; and the rep's actions on it."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from app.auth import Role, current_user, requires
+from app.dashboard.display import HELPERS, remaining_seconds, state_of, urgency
+from app.dashboard.queries import incident_detail
+from app.dashboard.timeline import timeline
+from app.services.acks import lock_incident
+from app.services.board_actions import ActionResult, acknowledge_as, call_customer
+from app.services.notes import MAX_NOTE_CHARS, InvalidNote, add_note
 
 bp = Blueprint("incident", __name__, template_folder="templates")
+
+
+@bp.get("/incidents/<reference>")
+@requires(Role.REP)
+def show(reference: str) -> str | tuple[str, int]:
+    """The incident page, or a 404 page for an unknown reference."""
+    hotline = current_app.extensions["hotline"]
+    now = hotline.clock.now()
+    with hotline.db.session() as session:
+        detail = incident_detail(session, reference)
+        if detail is None:
+            return render_template("dashboard/not_found.html", reference=reference), 404
+        incident = detail.incident
+        left = remaining_seconds(incident.callback_due_at, now)
+        return render_template(
+            "dashboard/incident.html", d=detail, i=incident, now=now, remaining=left,
+            countdown_css=urgency(left, incident), state=state_of(incident, detail.pages, detail.acknowledged_by),
+            entries=timeline(detail.events, detail.pages), max_note=MAX_NOTE_CHARS, **HELPERS)
+
+
+@bp.post("/incidents/<reference>/acknowledge")
+@requires(Role.REP)
+def acknowledge(reference: str) -> Response:
+    """Acknowledge as the logged-in user."""
+    return _act(reference, acknowledge_as)
+
+
+@bp.post("/incidents/<reference>/call")
+@requires(Role.REP)
+def call(reference: str) -> Response:
+    """Acknowledge if needed, then have the hotline call the user's phone and bridge them to the customer."""
+    return _act(reference, call_customer)
+
+
+@bp.post("/incidents/<reference>/notes")
+@requires(Role.REP)
+def note(reference: str) -> Response:
+    """Add a note to the incident's log."""
+    hotline = current_app.extensions["hotline"]
+    now = hotline.clock.now()
+    try:
+        with hotline.db.transaction() as session:
+            incident = lock_incident(session, reference)
+            if incident is None:
+                abort(404)
+            add_note(session, incident, current_user().name, request.form.get("text", ""), now)
+    except InvalidNote as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Note added to incident {reference}.", "message")
+    return _back(reference)
+
+
+def _act(reference: str, action: Callable[..., ActionResult]) -> Response:
+    hotline = current_app.extensions["hotline"]
+    now = hotline.clock.now()
+    with hotline.db.transaction() as session:
+        incident = lock_incident(session, reference)
+        if incident is None:
+            abort(404)
+        result = action(session, incident, current_user(), now)
+    hotline.jobs.dispatch(result.jobs, now)
+    flash(result.message, "message" if result.ok else "error")
+    return _back(reference)
+
+
+def _back(reference: str) -> Response:
+    """Back to the page the form was on (only our own two pages: no open redirect)."""
+    if request.form.get("back") == "incident":
+        return redirect(url_for("incident.show", reference=reference))
+    return redirect(url_for("board.show", _anchor=f"inc-{reference}"))

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.models import event_guard
 from app.models.base import Base, UTCDateTime
 
 
@@ -89,3 +90,7 @@ class AppendOnlyViolation(Exception):
 @event.listens_for(IncidentEvent, "before_delete")
 def _refuse_change(_mapper, _conn, target: IncidentEvent) -> None:
     raise AppendOnlyViolation(f"incident event {target.id} is append-only")
+
+
+# Below the ORM too: the database itself refuses UPDATE and DELETE (the migration calls the same install).
+event.listen(IncidentEvent.__table__, "after_create", event_guard.after_create)

@@ -103,4 +103,5 @@ class Callback(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     note: Mapped[str] = mapped_column(String(500), default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # tries to place the rep's leg
+    placing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a run is calling the rep now
     last_error: Mapped[str] = mapped_column(String(500), default="")

@@ -38,7 +38,7 @@ def acknowledge(session: Session, incident: Incident, rep_id: int | None, rep_na
     if incident.status != IncidentStatus.OPEN:
         return _refused(session, incident, rep_name, via, now, f"Incident {ref} is closed. Nothing was changed.")
     if incident.acknowledged_at is not None:
-        if incident.acknowledged_by == rep_id:
+        if rep_id is not None and incident.acknowledged_by == rep_id:
             return AckResult(True, f"You already acknowledged incident {ref}.")
         return _refused(session, incident, rep_name, via, now,
                         f"Incident {ref} was already acknowledged at {hhmm(incident.acknowledged_at)}. "

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from app.models import Callback, CallbackOutcome, Incident
+from app.models import Callback, CallbackOutcome
 from app.models.oncall import Rep
 from app.queue import PendingJob
 from app.services.events import log_event
@@ -14,6 +14,8 @@ from app.services.pages import backoff
 from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, TelephonyError
 
 MAX_ATTEMPTS = 4
+STALE_PLACING = timedelta(minutes=2)  # a placement older than this belongs to a dead run
+UNPLACED_GRACE = timedelta(seconds=30)  # a requested callback not placed by then is handed over again
 
 
 def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: datetime) -> list[PendingJob]:
@@ -23,11 +25,14 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
         callback = session.scalars(select(Callback).where(Callback.id == callback_id).with_for_update()).first()
         if callback is None or callback.rep_call_sid or callback.outcome != CallbackOutcome.PENDING:
             return []
+        if callback.placing_since is not None and now - callback.placing_since <= STALE_PLACING:
+            return []  # another run is placing it right now
         rep = session.get(Rep, callback.rep_id) if callback.rep_id else None
         if rep is None:
             return []
-        uncertain = callback.last_error.startswith("OutcomeUnknown")
+        uncertain = callback.attempts > 0  # any earlier try may have reached Twilio: look before calling
         callback.attempts += 1
+        callback.placing_since = now
         to, since = rep.phone, callback.requested_at
     try:
         sent = telephony.find_call(to=to, since=since) if uncertain else None
@@ -40,6 +45,7 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
         callback = session.get(Callback, callback_id)
         callback.rep_call_sid = sent.sid
         callback.placed_at = now
+        callback.placing_since = None
         callback.last_error = ""
         log_event(session, at=now, actor="twilio", kind="callback_rep_call_placed", incident_id=callback.incident_id,
                   detail={"callback_id": callback_id, "sid": sent.sid})
@@ -50,14 +56,22 @@ def _failed(db, callback_id: int, now: datetime, exc: TelephonyError) -> list[Pe
     with db.transaction() as session:
         callback = session.get(Callback, callback_id)
         callback.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        callback.placing_since = None
         final = isinstance(exc, Rejected) or callback.attempts >= MAX_ATTEMPTS
         log_event(session, at=now, actor="twilio", kind="callback_rep_call_failed", incident_id=callback.incident_id,
                   detail={"callback_id": callback_id, "error": callback.last_error[:200], "final": final})
         if final:
             callback.outcome = CallbackOutcome.ATTEMPTED
-            incident = session.get(Incident, callback.incident_id)
-            if incident.callback_answered_at is None:
-                incident.callback_started_at = None  # nothing reached the customer: at-risk must still fire
             return []
         delay = backoff(callback.attempts) if not isinstance(exc, OutcomeUnknown) else timedelta(seconds=2)
         return [PendingJob("callback", callback_id, now + delay, attempt=callback.attempts)]
+
+
+def due_callbacks(session, now: datetime) -> list[PendingJob]:
+    """Requested callbacks whose rep call was never placed (a lost job or a dead run): for the watchdog."""
+    stmt = select(Callback.id, Callback.attempts).where(
+        Callback.rep_call_sid == "", Callback.outcome == CallbackOutcome.PENDING, Callback.rep_id.is_not(None),
+        Callback.attempts < MAX_ATTEMPTS, Callback.requested_at <= now - UNPLACED_GRACE,
+        or_(Callback.placing_since.is_(None), Callback.placing_since < now - STALE_PLACING),
+    )
+    return [PendingJob("callback", cid, now, attempt=n) for cid, n in session.execute(stmt)]

@@ -49,8 +49,12 @@ def page_level(session: Session, incident: Incident, step: DueStep, now: datetim
 
 
 def at_risk(session: Session, incident: Incident, step: DueStep, now: datetime) -> Outcome:
-    """T+10 and no callback started: alert the managers and everyone paged so far."""
-    if incident.callback_started_at is not None or incident.callback_answered_at is not None:
+    """T+10 and no callback started: alert the managers and everyone paged so far.
+
+    A callback counts as started once the hotline placed the rep's leg (or the rep
+    pressed 2 on a page call), not when someone merely asked for one.
+    """
+    if incident.callback_answered_at is not None or _callback_placed(session, incident):
         return "skipped_callback_started", []
     people = _managers(session, now) + _paged_so_far(session, incident)
     jobs: list[PendingJob] = []
@@ -145,6 +149,13 @@ def _account(session: Session, incident: Incident) -> Account | None:
         return None
     ticket = session.get(Ticket, incident.ticket_id)
     return session.get(Account, ticket.account_id) if ticket else None
+
+
+def _callback_placed(session: Session, incident: Incident) -> bool:
+    from app.models import Callback
+
+    return session.scalar(select(Callback.id).where(
+        Callback.incident_id == incident.id, Callback.rep_call_sid != "").limit(1)) is not None
 
 
 def _self_reported(session: Session, incident: Incident) -> bool:

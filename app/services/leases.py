@@ -1,4 +1,8 @@
-"""A lease row in SQL elects one active watchdog; its heartbeat shows on /healthz."""
+"""A lease row in SQL elects one active watchdog; its heartbeat shows on /healthz.
+
+A lease is live while ``now < expires_at``: at its expiry instant (and at once after a
+release, which sets ``expires_at`` to now) it is free, for ``hold`` and ``status`` alike.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ def hold(session: Session, name: str, holder: str, now: datetime, ttl: timedelta
     """Take or renew lease ``name`` for ``holder``; False while another holder's lease is live."""
     result = session.execute(
         update(Lease)
-        .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at < now))
+        .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at <= now))
         .values(holder=holder, expires_at=now + ttl, heartbeat_at=now)
     )
     if result.rowcount == 1:
@@ -44,4 +48,4 @@ def status(session: Session, name: str, now: datetime) -> dict:
         return {"holder": None, "heartbeat_age_seconds": None, "alive": False}
     return {"holder": lease.holder, "heartbeat_at": lease.heartbeat_at.isoformat(),
             "heartbeat_age_seconds": round((now - lease.heartbeat_at).total_seconds(), 1),
-            "alive": lease.expires_at >= now}
+            "alive": lease.expires_at > now}

@@ -78,8 +78,8 @@ class PageSender:
             return []
         request, uncertain = claim
         try:
-            sent = self._find(request) if uncertain else None
-            sent = sent or self._deliver(request)
+            found = self._find(request) if uncertain else None
+            sent = found or self._deliver(request)
         except Rejected as exc:
             return self._record_failure(page_id, now, str(exc), permanent=True)
         except (Throttled, OutcomeUnknown) as exc:
@@ -94,7 +94,7 @@ class PageSender:
             move_status(page, PageStatus.SENT, now)
             log_event(session, at=now, actor="twilio", kind="page_sent", incident_id=page.incident_id,
                       detail={"page_id": page.id, "sid": sent.sid, "channel": page.channel,
-                              "attempt": page.attempts, "adopted": uncertain and sent is not None})
+                              "attempt": page.attempts, "adopted": found is not None})
         return []
 
     def _claim(self, session: Session, page_id: int, now: datetime):
@@ -121,9 +121,12 @@ class PageSender:
         return self.urls.request_for(page, incident), uncertain
 
     def _find(self, request):
+        # Twilio's date_created has whole seconds: a page row written at 03:00:00.3 whose SMS
+        # Twilio created at 03:00:00.35 (reported as 03:00:00) must still be found.
+        since = request.since.replace(microsecond=0)
         if request.channel == Channel.SMS:
-            return self.telephony.find_sms(to=request.to, since=request.since, marker=request.marker)
-        return self.telephony.find_call(to=request.to, since=request.since)
+            return self.telephony.find_sms(to=request.to, since=since, marker=request.marker)
+        return self.telephony.find_call(to=request.to, since=since)
 
     def _deliver(self, request):
         if request.channel == Channel.SMS:
@@ -136,6 +139,12 @@ class PageSender:
         with self.db.transaction() as session:
             page = session.get(Page, page_id, with_for_update=True)
             page.last_error = error[:500]
+            if PAGE_STATUS_RANK[PageStatus(page.status)] > PAGE_STATUS_RANK[PageStatus.SENDING]:
+                # a status callback already told us Twilio took it (the answer to us was lost): keep that
+                log_event(session, at=now, actor="twilio", kind="page_send_failed", incident_id=page.incident_id,
+                          detail={"page_id": page.id, "error": error[:200], "attempt": page.attempts,
+                                  "final": True, "status": page.status})
+                return []
             give_up = permanent or page.attempts >= MAX_ATTEMPTS
             log_event(session, at=now, actor="twilio", kind="page_send_failed", incident_id=page.incident_id,
                       detail={"page_id": page.id, "error": error[:200], "attempt": page.attempts,
@@ -147,6 +156,14 @@ class PageSender:
             page.next_attempt_at = now + backoff(page.attempts)
             page.updated_at = now
             return [PendingJob("page", page.id, page.next_attempt_at, attempt=page.attempts)]
+
+
+def adopt_sid(page: Page, sid: str, now: datetime) -> None:
+    """A status callback names the page's SID: keep it when the answer to our send was lost."""
+    if sid and not page.twilio_sid:
+        page.twilio_sid = sid[:64]
+        page.sent_at = page.sent_at or now
+        page.updated_at = now
 
 
 def fall_back_to_voice(session: Session, page: Page, now: datetime) -> list[PendingJob]:
@@ -170,6 +187,6 @@ def due_pages(session: Session, now: datetime, limit: int = 500) -> list[Pending
         Page.status == PageStatus.QUEUED, Page.next_attempt_at <= now).limit(limit)
     jobs = [PendingJob("page", pid, at, attempt=n) for pid, at, n in session.execute(stmt)]
     stale = select(Page.id, Page.attempts).where(
-        Page.status == PageStatus.SENDING, Page.sending_since <= now - STALE_SENDING).limit(limit)
+        Page.status == PageStatus.SENDING, Page.sending_since < now - STALE_SENDING).limit(limit)
     jobs += [PendingJob("page", pid, now, attempt=n) for pid, n in session.execute(stale)]
     return jobs

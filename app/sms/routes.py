@@ -7,7 +7,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from app.models import Page, PageStatus
 from app.services.events import log_event
-from app.services.pages import fall_back_to_voice, move_status
+from app.services.pages import adopt_sid, fall_back_to_voice, move_status
 from app.services.sms_commands import handle_rep_sms
 from app.voice.respond import answer_once
 from app.voice.signature import twilio_webhook
@@ -47,6 +47,8 @@ def status() -> Response:
                       detail={"message_sid": f.get("MessageSid", ""), "status": reported})
             return "", []
         new = SMS_STATUS.get(reported)
+        if new:
+            adopt_sid(page, f.get("MessageSid", ""), now)
         moved = bool(new) and move_status(page, new, now)
         log_event(session, at=now, actor="twilio", kind="page_status", incident_id=page.incident_id,
                   detail={"page_id": page.id, "channel": "sms", "status": reported, "applied": moved,

@@ -12,7 +12,7 @@ from app.services.acks import acknowledge
 from app.services.callbacks import open_callback
 from app.services.events import log_event
 from app.services.page_text import spoken_summary
-from app.services.pages import move_status
+from app.services.pages import adopt_sid, move_status
 from app.voice.bridge import bridge_twiml
 from app.voice.respond import answer_once
 from app.voice.signature import twilio_webhook
@@ -21,7 +21,8 @@ bp = Blueprint("page_voice", __name__, url_prefix="/twilio/page")
 VOICE = {"language": "en-US", "voice": "Polly.Joanna"}
 CALL_STATUS = {"queued": PageStatus.SENT, "initiated": PageStatus.SENT, "ringing": PageStatus.RINGING,
                "in-progress": PageStatus.ANSWERED, "answered": PageStatus.ANSWERED, "no-answer": PageStatus.NO_ANSWER,
-               "busy": PageStatus.BUSY, "failed": PageStatus.FAILED, "canceled": PageStatus.FAILED}
+               "busy": PageStatus.BUSY, "failed": PageStatus.FAILED, "canceled": PageStatus.FAILED,
+               "completed": PageStatus.ANSWERED}  # Twilio: completed = answered, then hung up
 
 
 def _page_and_incident(session, page_id: int):
@@ -106,6 +107,8 @@ def status() -> Response:
         if page is None:
             return "", []
         new = PageStatus.MACHINE if answered_by.startswith("machine") else CALL_STATUS.get(call_status)
+        if new:
+            adopt_sid(page, request.form.get("CallSid", ""), now)
         moved = bool(new) and move_status(page, new, now)
         log_event(session, at=now, actor="twilio", kind="page_status", incident_id=page.incident_id,
                   detail={"page_id": page.id, "channel": "voice", "status": call_status, "applied": moved})

@@ -53,3 +53,22 @@ def test_upgrade_on_a_database_that_is_already_current_changes_nothing(tmp_path)
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def test_migrated_database_refuses_to_change_the_event_log(tmp_path):
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import DatabaseError
+
+    url = f"sqlite:///{tmp_path / 'guarded.db'}"
+    upgrade(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO incident_events (at, actor, kind, detail) VALUES (:at, 'test', 'x', '{}')"),
+                     {"at": datetime(2026, 1, 1, tzinfo=UTC).replace(tzinfo=None)})
+    for statement in ("UPDATE incident_events SET kind = 'y'", "DELETE FROM incident_events"):
+        with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT kind FROM incident_events")).scalars().all() == ["x"]
+    engine.dispose()

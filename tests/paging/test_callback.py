@@ -116,3 +116,23 @@ def test_self_reported_callback_is_recorded_separately_and_never_met(desk, netwo
     [callback] = _callbacks(desk, incident.id)
     assert callback.kind == "self_reported" and callback.outcome == "self_reported"
     assert desk.incident(incident.id).callback_answered_at is None  # never counted as met
+
+
+def test_a_lost_callback_job_is_placed_by_the_watchdog_exactly_once(desk, network):
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False)
+    alice.expect_sms("Acknowledged")
+    incident = desk.open_incident()
+    desk.settle()
+    from tests.paging.test_acknowledgement import _sms_from
+
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    desk.hotline.jobs.redis.flushdb()  # Redis loses the job that would call Alice
+    desk.at(seconds=29)  # not yet handed over again: nothing is placed
+    assert _callbacks(desk, incident.id)[0].rep_call_sid == ""
+    alice.expect_call()
+    customer.expect_call(answered=True)
+    desk.at(seconds=30)
+    [callback] = _callbacks(desk, incident.id)
+    assert callback.outcome == "met" and callback.attempts == 1
+    assert len([c for c in desk.network.twilio.calls if c.to == ALICE]) == 2  # the page call and this one

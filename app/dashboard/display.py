@@ -1,0 +1,187 @@
+"""How the dashboard words and colours times, deadlines and incident states (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from app.dashboard.queries import BoardIncident
+from app.models import Incident, Page, Rep
+from app.oncall.wallclock import zone
+from app.services.page_text import SERVICE_SHORT
+
+WARN_SECONDS = 5 * 60  # the last five minutes before the deadline show amber
+TWILIO_RECORDING_HOSTS = ("api.twilio.com",)
+CHANNEL_NAMES = {"sms": "SMS", "voice": "voice call"}
+PURPOSE_NAMES = {"page": "page", "at_risk": "at-risk alert", "breach": "breach alert",
+                 "receipt": "receipt SMS", "ack_notice": "acknowledgement SMS"}
+BAD_PAGE_STATUSES = {"failed", "undelivered", "busy", "no-answer", "machine"}
+GOOD_PAGE_STATUSES = {"delivered", "answered"}
+
+
+@dataclass(frozen=True)
+class State:
+    """An incident's state in a few words, and its colour class."""
+
+    label: str
+    css: str
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One line of the live board."""
+
+    incident: Incident
+    pages: list[Page]
+    acknowledged_by: str
+    state: State
+    remaining: int  # seconds until the deadline; negative once past it
+    countdown: str
+    countdown_css: str
+
+
+def board_rows(items: list[BoardIncident], now: datetime) -> list[BoardRow]:
+    """The board's rows with their states and countdowns at ``now``."""
+    rows = []
+    for item in items:
+        incident = item.incident
+        left = remaining_seconds(incident.callback_due_at, now)
+        text = countdown_text(left)
+        if incident.callback_answered_at is not None:  # the promise is decided: show how long it took
+            took = remaining_seconds(incident.callback_answered_at, incident.captured_at)
+            text = f"called back in {took // 60}:{took % 60:02d}"
+        rows.append(BoardRow(incident, item.pages, item.acknowledged_by, state_of(incident, item.pages,
+                                                                                   item.acknowledged_by),
+                             left, text, urgency(left, incident)))
+    return rows
+
+
+def remaining_seconds(due: datetime, now: datetime) -> int:
+    """Whole seconds from ``now`` until ``due`` (negative when past), rounded toward the past."""
+    return int((due - now).total_seconds() // 1)
+
+
+def countdown_text(seconds: int) -> str:
+    """``12:05 left`` or ``3:20 overdue`` (minutes:seconds; hours as minutes)."""
+    span = abs(seconds)
+    text = f"{span // 60}:{span % 60:02d}"
+    return f"{text} left" if seconds > 0 else f"{text} overdue" if seconds < 0 else "0:00 left"
+
+
+def urgency(seconds: int, incident: Incident) -> str:
+    """``ok``, ``warn`` or ``bad`` for a countdown; a connected callback is ``ok``."""
+    if incident.callback_answered_at is not None:
+        return "ok"
+    if seconds <= 0 or incident.breached_at is not None:
+        return "bad"
+    return "warn" if seconds <= WARN_SECONDS else "ok"
+
+
+def state_of(incident: Incident, pages: list[Page], acknowledged_by: str) -> State:
+    """Paged, acknowledged by X, calling, callback connected or breached."""
+    if incident.callback_answered_at is not None:
+        late = incident.callback_answered_at > incident.callback_due_at
+        return State(f"Callback connected at {clock(incident.callback_answered_at)}" + (" (late)" if late else ""),
+                     "warn" if late else "ok")
+    if incident.breached_at is not None:
+        return State(f"Breached at {clock(incident.breached_at)}", "bad")
+    if incident.callback_started_at is not None:
+        return State(f"Calling the customer since {clock(incident.callback_started_at)}", "warn")
+    if incident.acknowledged_at is not None:
+        return State(f"Acknowledged by {acknowledged_by or 'someone'} at {clock(incident.acknowledged_at)}", "ok")
+    if pages:
+        return State("Paged, not acknowledged", "warn")
+    return State("Not paged yet", "bad")
+
+
+def clock(when: datetime | None) -> str:
+    """``03:15 UTC``; an empty string for no time."""
+    return f"{when.astimezone(UTC):%H:%M} UTC" if when else ""
+
+
+def stamp(when: datetime | None) -> str:
+    """``Thu 26 Nov 03:15:07 UTC``; an empty string for no time."""
+    return f"{when.astimezone(UTC):%a %d %b %H:%M:%S} UTC" if when else ""
+
+
+def local(when: datetime, time_zone: str) -> str:
+    """``Thu 26 Nov 09:00 CET`` in ``time_zone``."""
+    at = when.astimezone(zone(time_zone))
+    return f"{at:%a %d %b %H:%M} {at.tzname()}"
+
+
+def iso(when: datetime | None) -> str:
+    """ISO 8601 UTC with ``Z``, for machine-readable attributes."""
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z") if when else ""
+
+
+def page_line(page: Page) -> str:
+    """``Alice, SMS: delivered``."""
+    return f"{page.name or page.to_number}, {CHANNEL_NAMES.get(page.channel, page.channel)}: {page.status}"
+
+
+def page_words(channel: str, purpose: str, name: str, role: str) -> str:
+    """``SMS page to Alice`` or ``acknowledgement SMS to the customer``."""
+    what = PURPOSE_NAMES.get(purpose, purpose)
+    if role == "customer":
+        return f"{what} to the customer" + (f" {name}" if name else "")
+    return f"{CHANNEL_NAMES.get(channel, channel)} {what} to {name}"
+
+
+def sentence(text: str) -> str:
+    """``text`` with its first letter in upper case (the rest untouched)."""
+    return text[:1].upper() + text[1:]
+
+
+def page_css(page: Page) -> str:
+    """Colour of a page's delivery status."""
+    if page.status in BAD_PAGE_STATUSES:
+        return "bad"
+    return "ok" if page.status in GOOD_PAGE_STATUSES else "muted"
+
+
+def safe_link(url: str) -> str:
+    """``url`` if it is http(s), else an empty string (no ``javascript:`` links from callers)."""
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return ""
+    return url.strip() if scheme in ("http", "https") else ""
+
+
+def audio_url(url: str) -> str:
+    """A playable URL: Twilio recording URLs get ``.mp3``; other http(s) URLs are used as given."""
+    link = safe_link(url)
+    if not link:
+        return ""
+    parts = urlsplit(link)
+    if parts.hostname in TWILIO_RECORDING_HOSTS and "/Recordings/" in parts.path and \
+            not parts.path.endswith((".mp3", ".wav")):
+        return parts._replace(path=parts.path + ".mp3").geturl()
+    return link
+
+
+def service(incident: Incident) -> str:
+    """The affected service in words."""
+    return SERVICE_SHORT.get(incident.affected_service, "service not given")
+
+
+def target_text(target: dict, reps: dict[int, Rep]) -> str:
+    """One escalation target in words, e.g. ``whoever is on call for primary (SMS, voice call)``."""
+    channels = target.get("channels")
+    via = f" ({', '.join(CHANNEL_NAMES.get(c, c) for c in channels)})" if channels else ""
+    kind = target.get("type")
+    if kind == "schedule":
+        return f"whoever is on call for {target.get('schedule')}{via}"
+    if kind == "rep":
+        rep = reps.get(target["rep"]) if isinstance(target.get("rep"), int) else None
+        return f"{rep.name if rep else target.get('rep')}{via}"
+    if kind == "managers":
+        return f"every manager{via}"
+    return f"the account's TAM, in their business hours{via}"
+
+
+HELPERS = {"clock": clock, "stamp": stamp, "local": local, "iso": iso, "page_line": page_line,
+           "page_css": page_css, "service": service, "safe_link": safe_link, "audio_url": audio_url,
+           "target_text": target_text, "countdown_text": countdown_text, "warn_seconds": WARN_SECONDS}

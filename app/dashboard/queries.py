@@ -1,0 +1,151 @@
+"""Read-only queries behind the dashboard pages: the board, one incident, who is on call.
+
+Nothing here writes; each function runs in the caller's session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Callback,
+    EscalationPolicy,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    Override,
+    Page,
+    Rep,
+    Schedule,
+)
+from app.oncall.policy import DEFAULT_POLICY_NAME, default_levels
+from app.oncall.rotation import Shift
+from app.services.events import events_of
+from app.services.oncall import on_call_everywhere, schedule_shifts
+
+CUSTOMER_ROLE = "customer"  # receipts and acknowledgement notices to the caller are not pages
+
+
+@dataclass(frozen=True)
+class BoardIncident:
+    """An open incident with the pages sent for it and who acknowledged it."""
+
+    incident: Incident
+    pages: list[Page]
+    acknowledged_by: str  # "" when nobody has
+
+
+@dataclass(frozen=True)
+class IncidentDetail:
+    """Everything the incident page shows."""
+
+    incident: Incident
+    pages: list[Page]
+    callbacks: list[Callback]
+    events: list[IncidentEvent]
+    acknowledged_by: str
+    rep_names: dict[int, str]
+
+
+@dataclass(frozen=True)
+class ScheduleOverview:
+    """One schedule: who is on call now, the coming shifts, and its current and future overrides."""
+
+    schedule: Schedule
+    on_call: list[Rep]
+    shifts: list[Shift]
+    overrides: list[Override]
+
+
+@dataclass(frozen=True)
+class OnCallOverview:
+    """The on-call page: schedules, the default policy, and every rep by id."""
+
+    schedules: list[ScheduleOverview]
+    policy_name: str
+    policy_levels: list[dict]
+    policy_saved: bool  # False while the built-in default has never been stored
+    reps: dict[int, Rep]
+
+
+def board(session: Session) -> list[BoardIncident]:
+    """Open incidents, most urgent first: not yet connected, then by callback deadline."""
+    incidents = list(session.scalars(
+        select(Incident)
+        .where(Incident.status == IncidentStatus.OPEN)
+        .order_by(Incident.callback_answered_at.is_not(None), Incident.callback_due_at, Incident.id)
+    ))
+    ids = [i.id for i in incidents]
+    pages = _pages(session, ids)
+    acks = _acknowledgers(session, incidents)
+    return [BoardIncident(i, pages.get(i.id, []), acks.get(i.id, "")) for i in incidents]
+
+
+def incident_detail(session: Session, reference: str) -> IncidentDetail | None:
+    """The incident with this reference and its pages, callbacks and log, else None."""
+    incident = session.scalar(select(Incident).where(Incident.reference == reference.strip()))
+    if incident is None:
+        return None
+    pages = list(session.scalars(select(Page).where(Page.incident_id == incident.id).order_by(Page.created_at, Page.id)))
+    callbacks = list(session.scalars(
+        select(Callback).where(Callback.incident_id == incident.id).order_by(Callback.requested_at, Callback.id)))
+    rep_ids = {c.rep_id for c in callbacks if c.rep_id} | ({incident.acknowledged_by} - {None})
+    names = {rep_id: name for rep_id, name in session.execute(select(Rep.id, Rep.name).where(Rep.id.in_(rep_ids)))}
+    return IncidentDetail(incident, pages, callbacks, events_of(session, incident),
+                          _acknowledgers(session, [incident]).get(incident.id, ""), names)
+
+
+def oncall_overview(session: Session, now: datetime, days: int = 14) -> OnCallOverview:
+    """Who is on call now for each schedule, the next ``days`` of shifts, overrides and the default policy."""
+    end = now + timedelta(days=days)
+    reps = {r.id: r for r in session.scalars(select(Rep).order_by(Rep.name))}
+    overrides: dict[int, list[Override]] = {}
+    for o in session.scalars(select(Override).where(Override.ends_at > now).order_by(Override.starts_at, Override.id)):
+        overrides.setdefault(o.schedule_id, []).append(o)
+    schedules = [
+        ScheduleOverview(schedule, on_call, schedule_shifts(session, schedule, now, end), overrides.get(schedule.id, []))
+        for schedule, on_call in on_call_everywhere(session, now)
+    ]
+    policy = session.scalar(select(EscalationPolicy).where(EscalationPolicy.is_default.is_(True)))
+    if policy is None:  # default_policy() would store it: a read-only page shows the built-in one instead
+        return OnCallOverview(schedules, DEFAULT_POLICY_NAME, default_levels(), False, reps)
+    return OnCallOverview(schedules, policy.name, policy.levels, True, reps)
+
+
+def default_policy_name(session: Session) -> str:
+    """The name of the default escalation policy (the built-in name while none is stored)."""
+    name = session.scalar(select(EscalationPolicy.name).where(EscalationPolicy.is_default.is_(True)))
+    return name or DEFAULT_POLICY_NAME
+
+
+def _pages(session: Session, incident_ids: list[int]) -> dict[int, list[Page]]:
+    if not incident_ids:
+        return {}
+    found: dict[int, list[Page]] = {}
+    stmt = (select(Page).where(Page.incident_id.in_(incident_ids), Page.role != CUSTOMER_ROLE)
+            .order_by(Page.created_at, Page.id))
+    for page in session.scalars(stmt):
+        found.setdefault(page.incident_id, []).append(page)
+    return found
+
+
+def _acknowledgers(session: Session, incidents: list[Incident]) -> dict[int, str]:
+    """Who acknowledged each incident: the name logged with the acknowledgement, else the rep's name."""
+    acked = [i for i in incidents if i.acknowledged_at is not None]
+    if not acked:
+        return {}
+    names: dict[int, str] = {}
+    stmt = (select(IncidentEvent.incident_id, IncidentEvent.actor)
+            .where(IncidentEvent.incident_id.in_([i.id for i in acked]), IncidentEvent.kind == "acknowledged")
+            .order_by(IncidentEvent.at, IncidentEvent.id))
+    for incident_id, actor in session.execute(stmt):
+        names.setdefault(incident_id, actor)
+    missing = {i.acknowledged_by for i in acked if i.id not in names and i.acknowledged_by}
+    reps = {rep_id: name for rep_id, name in session.execute(select(Rep.id, Rep.name).where(Rep.id.in_(missing)))}
+    for i in acked:
+        names.setdefault(i.id, reps.get(i.acknowledged_by, "someone"))
+    return names

@@ -1,0 +1,141 @@
+"""The incident log in human words, one line per event (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.dashboard.display import clock, page_words, sentence
+from app.models import IncidentEvent, Page
+
+STEP_NAMES = {"receipt": "Receipt SMS step", "page": "Escalation level {level}", "at_risk": "At-risk check (T+10)",
+              "breach": "Deadline check (T+15)", "repage": "Re-page after breach"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the timeline."""
+
+    at: datetime
+    actor: str
+    text: str
+    css: str = ""
+    note: str = ""  # a note's text, shown as its own paragraph
+
+
+def timeline(events: list[IncidentEvent], pages: list[Page]) -> list[Entry]:
+    """The events, in log order, in words; pages are named from ``pages``."""
+    by_id = {p.id: p for p in pages}
+    return [_entry(e, by_id) for e in events]
+
+
+def _entry(event: IncidentEvent, pages: dict[int, Page]) -> Entry:
+    d = event.detail or {}
+    if event.kind == "note":
+        return Entry(event.at, event.actor, f"Note by {event.actor}", note=str(d.get("text", "")))
+    if event.kind.startswith("step_"):
+        return Entry(event.at, event.actor, _step(event.kind[5:], d), "muted")
+    describe = WORDS.get(event.kind)
+    if describe is None:
+        details = ", ".join(f"{k}: {v}" for k, v in d.items())
+        return Entry(event.at, event.actor, event.kind.replace("_", " ").capitalize() + (f" ({details})" if details
+                                                                                          else ""), "muted")
+    text, css = describe(d, _page(d.get("page_id"), pages))
+    return Entry(event.at, event.actor, text, css)
+
+
+def _step(kind: str, d: dict) -> str:
+    name = STEP_NAMES.get(kind, kind.replace("_", " ")).format(level=d.get("level"))
+    return f"{name}: {str(d.get('outcome', '')).replace('_', ' ')}"
+
+
+def _page(page_id: object, pages: dict[int, Page]) -> str:
+    page = pages.get(page_id) if isinstance(page_id, int) else None
+    if page is None:
+        return "a page"
+    return page_words(page.channel, page.purpose, page.name or page.to_number, page.role)
+
+
+def _when(value: object) -> str:
+    try:
+        return clock(datetime.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def _queued(d: dict, _page: str) -> tuple[str, str]:
+    role = str(d.get("role") or "")
+    words = page_words(str(d.get("channel", "")), str(d.get("purpose", "page")), str(d.get("to") or ""), role)
+    return sentence(words) + (f" ({role})" if role and role != "customer" else "") + " queued", ""
+
+
+def _status(d: dict, page: str) -> tuple[str, str]:
+    status = d.get("status", "")
+    css = "bad" if status in ("failed", "undelivered", "busy", "no-answer") else "ok" if status in (
+        "delivered", "answered", "in-progress") else ""
+    code = f", error {d['error_code']}" if d.get("error_code") else ""
+    return f"{sentence(page)}: {status}{code}", css
+
+
+def _send_failed(d: dict, page: str) -> tuple[str, str]:
+    ending = "; gave up" if d.get("final") else "; will retry"
+    return f"Sending {page} failed (attempt {d.get('attempt')}): {d.get('error', '')}{ending}", "bad"
+
+
+def _acknowledged(d: dict, _page: str) -> tuple[str, str]:
+    canceled = d.get("pages_canceled") or 0
+    extra = f"; {canceled} queued page{'s' if canceled != 1 else ''} canceled" if canceled else ""
+    return f"Acknowledged via {d.get('via', '?')}{extra}", "ok"
+
+
+def _opened(d: dict, _page: str) -> tuple[str, str]:
+    missing = f"; missing: {', '.join(d['missing'])}" if d.get("missing") else ""
+    return (f"Incident {d.get('reference', '')} opened ({d.get('source', '')}); callback due by "
+            f"{_when(d.get('callback_due_at'))}{missing}"), ""
+
+
+def _connected(late: bool) -> Callable[[dict, str], tuple[str, str]]:
+    def words(d: dict, _page: str) -> tuple[str, str]:
+        minutes = float(d.get("seconds_after_capture") or 0) / 60
+        return (f"Customer connected at {_when(d.get('answered_at'))}, {minutes:.1f} min after capture"
+                + (" (after the deadline)" if late else " (within the deadline)"), "warn" if late else "ok")
+    return words
+
+
+WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
+    "call_received": lambda d, _: (f"Call received from {d.get('from') or 'a withheld number'}", ""),
+    "call_status": lambda d, _: (f"Caller's call {d.get('status')}"
+                                 + (f" after {d['duration']} s" if d.get("duration") else ""), "muted"),
+    "incident_opened": _opened,
+    "incident_rescued": lambda d, _: (f"Saved from an unfinished call ({d.get('reason', '')})", "warn"),
+    "information_added": lambda d, _: (f"Caller added information: {d.get('text') or ''}"
+                                       + (" (with a recording)" if d.get("recording_url") else ""), ""),
+    "voicemail_recorded": lambda d, _: (f"Voicemail recorded ({d.get('seconds', 0)} s)", ""),
+    "page_queued": _queued,
+    "page_sent": lambda d, page: (f"{sentence(page)} sent", ""),
+    "page_status": _status,
+    "page_send_failed": _send_failed,
+    "page_canceled": lambda d, page: (f"{sentence(page)} canceled ({d.get('reason', '')})", "muted"),
+    "page_reached_machine": lambda d, page: (f"{sentence(page)} reached voicemail", "bad"),
+    "page_sms_failed_calling": lambda d, page: (f"{sentence(page)} failed; calling instead", "warn"),
+    "nobody_to_page": lambda d, _: (f"Nobody to page at escalation level {d.get('level')}", "bad"),
+    "target_unresolvable": lambda d, _: (f"An escalation target could not be resolved: {d.get('error', '')}", "bad"),
+    "acknowledged": _acknowledged,
+    "acknowledgement_refused": lambda d, _: (f"Acknowledgement refused: {d.get('reason', '')}", "muted"),
+    "callback_requested": lambda d, _: (f"Callback requested: the hotline calls the rep, then {d.get('to', '')}", ""),
+    "callback_rep_call_placed": lambda d, _: ("Calling the rep's phone", ""),
+    "callback_rep_call_failed": lambda d, _: (f"Could not call the rep: {d.get('error', '')}"
+                                              + ("; gave up" if d.get("final") else "; will retry"), "bad"),
+    "callback_rep_leg_status": lambda d, _: (f"Rep's phone: {d.get('status', '')}", "muted"),
+    "callback_leg_status": lambda d, _: (f"Customer's phone: {d.get('status', '')}", "muted"),
+    "callback_met": _connected(False),
+    "callback_late": _connected(True),
+    "callback_attempted": lambda d, _: (f"Customer not reached ({d.get('status', 'no answer')})", "bad"),
+    "callback_self_reported": lambda d, _: (f"Reports calling the customer from their own phone at "
+                                            f"{_when(d.get('called_at'))}"
+                                            + (f": {d['note']}" if d.get("note") else ""), "warn"),
+    "callback_at_risk": lambda d, _: (f"Callback at risk: no callback started; {d.get('alerted', 0)} alerts sent",
+                                      "warn"),
+    "callback_breached": lambda d, _: (f"Deadline of {_when(d.get('due_at'))} breached", "bad"),
+}

@@ -1,0 +1,83 @@
+"""Server-rendered inline SVG charts of a compliance report (no JavaScript).
+
+Each chart scales to its container (``viewBox``, width 100%), carries a ``<title>`` and
+an ``aria-label`` for screen readers, and a ``<title>`` per mark as its tooltip.
+"""
+
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+from app.reports.compliance import WEEKDAYS, Report
+
+COLOURS = {"met": "#1a7f37", "late": "#b35900", "self_reported": "#6f42c1", "attempted": "#c62828",
+           "no_callback": "#5b6470"}
+SHORT = {"met": "Met", "late": "Late", "self_reported": "Self-reported", "attempted": "Attempted",
+         "no_callback": "No callback"}
+BIN_MINUTES = 15  # one bar per minute up to the 15-minute promise, then one overflow bar
+
+
+def outcome_bars(report: Report) -> Markup:
+    """Horizontal bars: how many incidents ended in each outcome."""
+    width, row, label_w = 360, 30, 110
+    top = max((r.count for r in report.outcomes), default=0) or 1
+    parts = []
+    for i, r in enumerate(report.outcomes):
+        y = i * row
+        w = (width - label_w - 100) * r.count / top  # room for "12 · 100.0%"
+        tip = f"{r.label}: {r.count} ({r.percent}%)"
+        parts.append(
+            f'<text x="0" y="{y + 19}" font-size="14">{escape(SHORT.get(r.key, r.label))}</text>'
+            f'<rect x="{label_w}" y="{y + 5}" width="{w:.1f}" height="18" fill="{COLOURS[r.key]}">'
+            f"<title>{escape(tip)}</title></rect>"
+            f'<text x="{label_w + w + 6:.1f}" y="{y + 19}" font-size="14">{r.count} · {r.percent}%</text>')
+    return _svg(width, row * len(report.outcomes), "Callback outcomes", "".join(parts))
+
+
+def time_histogram(report: Report) -> Markup:
+    """Histogram of time to callback in one-minute bins; the last bin is 15 minutes or more."""
+    bins = [0] * (BIN_MINUTES + 1)
+    for line in report.lines:
+        seconds = line.facts.seconds_to_callback
+        if seconds is not None:
+            bins[min(int(seconds // 60), BIN_MINUTES)] += 1
+    width, height, base = 360, 150, 120
+    bar = width / len(bins)
+    top = max(bins) or 1
+    parts = [f'<line x1="0" y1="{base}" x2="{width}" y2="{base}" stroke="#9aa4b1"/>']
+    for i, n in enumerate(bins):
+        h = (base - 10) * n / top
+        label = f"{i}–{i + 1} min" if i < BIN_MINUTES else f"{BIN_MINUTES} min or more (late)"
+        colour = COLOURS["late"] if i == BIN_MINUTES else COLOURS["met"]
+        parts.append(f'<rect x="{i * bar + 1:.1f}" y="{base - h:.1f}" width="{bar - 2:.1f}" height="{h:.1f}" '
+                     f'fill="{colour}"><title>{escape(label)}: {n}</title></rect>')
+        if i % 5 == 0 or i == BIN_MINUTES:
+            text = f"{i}" if i < BIN_MINUTES else f"{BIN_MINUTES}+"
+            parts.append(f'<text x="{i * bar + bar / 2:.1f}" y="{base + 16}" font-size="12" '
+                         f'text-anchor="middle">{text}</text>')
+    parts.append(f'<text x="{width}" y="{height - 2}" font-size="12" text-anchor="end">minutes after capture</text>')
+    return _svg(width, height, "Time to callback (minutes after capture)", "".join(parts))
+
+
+def hour_heat_strip(report: Report) -> Markup:
+    """A 7 x 24 grid: darker = more incidents captured in that local hour; red ring = a breach."""
+    cell, left, top_pad = 18, 34, 16
+    top = max((b.incidents for b in report.hours), default=0) or 1
+    parts = [f'<text x="{left + h * cell + cell / 2}" y="12" font-size="10" text-anchor="middle">{h:02d}</text>'
+             for h in range(0, 24, 3)]
+    for d, day in enumerate(WEEKDAYS):
+        parts.append(f'<text x="0" y="{top_pad + d * cell + 13}" font-size="12">{day}</text>')
+    for b in report.hours:
+        x, y = left + b.hour * cell, top_pad + (b.index // 24) * cell
+        alpha = 0.08 + 0.92 * b.incidents / top if b.incidents else 0
+        stroke = ' stroke="#c62828" stroke-width="2"' if b.breached else ' stroke="#e3e6ea"'
+        tip = f"{b.weekday} {b.hour:02d}:00–{b.hour:02d}:59: {b.incidents} incidents, {b.met} met, {b.breached} breached"
+        parts.append(f'<rect x="{x + 1}" y="{y + 1}" width="{cell - 2}" height="{cell - 2}" '
+                     f'fill="#14171a" fill-opacity="{alpha:.2f}"{stroke}><title>{tip}</title></rect>')
+    return _svg(left + 24 * cell, top_pad + 7 * cell, f"Incidents per hour of the week ({report.tz})", "".join(parts))
+
+
+def _svg(width: float, height: float, title: str, body: str) -> Markup:
+    t = escape(title)
+    return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+                  f'role="img" aria-label="{t}" class="chart"><title>{t}</title>{body}</svg>')

@@ -1,0 +1,234 @@
+"""The compliance report: was the 15-minute callback promise kept, per incident and in aggregate.
+
+Pure: no database, no clock. Input is ``IncidentFacts`` (derived only from the event
+log, see ``app.reports.facts``); the range is a pair of local dates in a time zone.
+
+Definitions (shown to managers on the report page too):
+
+- An incident belongs to the range when its *captured* time (the moment the hotline had
+  the caller's details, the start of the 15 minutes) is in [start 00:00, end 00:00) local
+  time in ``tz``; zoneinfo converts the boundaries, so a day may last 23 or 25 hours.
+- Outcome, exactly one per incident: met (a bridged callback answered by the customer at
+  or before the deadline, by Twilio's timestamp) > late (first answer after it) >
+  self-reported (the rep says they called from their own phone: shown, never counted as
+  met) > attempted (placed, never answered) > no callback.
+- Breached: the deadline passed (before ``as_of``, or a breach line is logged) without a
+  met callback. Self-reported incidents are therefore breached.
+- Breach reason, the first that applies, from verified facts only (a self-report is a
+  claim, not a call, so it is ignored here): "customer unreachable" (a callback placed
+  by the deadline was not answered by then); "nobody acknowledged" (no acknowledgement
+  by the deadline); "acknowledged but called late" (a callback was placed, only after
+  the deadline or answered after it); "acknowledged, no callback attempted".
+- Time to callback: captured -> customer answered (Twilio's timestamp), for met and late
+  incidents. Percentiles by nearest rank (``stats.nearest_rank``): the ceil(p/100*n)-th
+  smallest value, so the median of an even count is the lower middle value.
+- Hour of week: Mon 00 ... Sun 23 of the captured time in ``tz`` (168 buckets).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from app.reports.facts import BreachReason, IncidentFacts, Outcome
+from app.reports.stats import Spread, percent
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+OUTCOME_LABELS = {
+    Outcome.MET: "Met (answered in time)",
+    Outcome.LATE: "Late (answered after the deadline)",
+    Outcome.SELF_REPORTED: "Self-reported (not counted as met)",
+    Outcome.ATTEMPTED: "Attempted, never answered",
+    Outcome.NO_CALLBACK: "No callback",
+}
+_ANONYMOUS_ACTORS = {"", "rep", "system", "twilio", "ivr"}
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A count and its share of the incidents in the range."""
+
+    count: int
+    percent: float
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    """One outcome (or breach reason) with its count and percentage."""
+
+    key: str
+    label: str
+    count: int
+    percent: float
+
+
+@dataclass(frozen=True)
+class IncidentLine:
+    """One incident as the report judges it."""
+
+    facts: IncidentFacts
+    outcome: Outcome
+    breached: bool
+    reason: BreachReason | None
+    acknowledged_by: str
+    called_by: str
+    captured_local: datetime
+
+    @property
+    def reference(self) -> str:
+        """The incident's reference."""
+        return self.facts.reference
+
+
+@dataclass(frozen=True)
+class RepRow:
+    """What one rep did in the range: acknowledgements, and the outcome of the callbacks they made."""
+
+    name: str
+    acknowledged: int
+    met: int
+    late: int
+    attempted: int
+    self_reported: int
+
+
+@dataclass(frozen=True)
+class HourBucket:
+    """Incidents captured in one local hour of the week (index 0 = Monday 00:00-00:59)."""
+
+    index: int
+    incidents: int
+    met: int
+    breached: int
+
+    @property
+    def weekday(self) -> str:
+        """Mon ... Sun."""
+        return WEEKDAYS[self.index // 24]
+
+    @property
+    def hour(self) -> int:
+        """0 ... 23."""
+        return self.index % 24
+
+
+@dataclass(frozen=True)
+class Report:
+    """The compliance figures of one date range."""
+
+    start: date
+    end: date
+    tz: str
+    starts_at: datetime  # UTC
+    ends_at: datetime  # UTC
+    as_of: datetime | None
+    total: int
+    outcomes: tuple[OutcomeRow, ...]
+    breached: Tally
+    open: Tally  # deadline not passed yet and not met: neither kept nor broken
+    time_to_callback: Spread
+    reasons: tuple[OutcomeRow, ...]
+    lines: tuple[IncidentLine, ...]
+    reps: tuple[RepRow, ...]
+    hours: tuple[HourBucket, ...]
+
+    @property
+    def range_hours(self) -> float:
+        """Length of the range in hours (a DST day adds or drops one)."""
+        return (self.ends_at - self.starts_at).total_seconds() / 3600
+
+    @property
+    def breaches(self) -> tuple[IncidentLine, ...]:
+        """The breached incidents, oldest first."""
+        return tuple(line for line in self.lines if line.breached)
+
+    def count(self, outcome: Outcome | str) -> int:
+        """Incidents with this outcome."""
+        return next(row.count for row in self.outcomes if row.key == outcome)
+
+    def share(self, outcome: Outcome | str) -> float:
+        """Percentage of incidents with this outcome."""
+        return next(row.percent for row in self.outcomes if row.key == outcome)
+
+
+def range_bounds(start: date, end: date, tz: str) -> tuple[datetime, datetime]:
+    """[start 00:00, end 00:00) local time in ``tz``, as aware UTC datetimes."""
+    zone = ZoneInfo(tz)
+    return (datetime.combine(start, time(0), tzinfo=zone).astimezone(UTC),
+            datetime.combine(end, time(0), tzinfo=zone).astimezone(UTC))
+
+
+def compliance_report(facts: Sequence[IncidentFacts], start: date, end: date, tz: str, *,
+                      as_of: datetime | None = None, rep_names: Mapping[int, str] | None = None) -> Report:
+    """Judge every incident captured in [start, end) local to ``tz`` (``as_of`` None: all deadlines passed)."""
+    if end <= start:
+        raise ValueError("end must be after start")
+    zone = ZoneInfo(tz)
+    starts_at, ends_at = range_bounds(start, end, tz)
+    names = rep_names or {}
+    chosen = sorted((f for f in facts if starts_at <= f.captured_at < ends_at), key=lambda f: (f.captured_at, f.reference))
+    lines = tuple(_judge(f, as_of, names, zone) for f in chosen)
+    total = len(lines)
+    outcome_counts = Counter(line.outcome for line in lines)
+    reason_counts = Counter(line.reason for line in lines if line.reason is not None)
+    breached = sum(1 for line in lines if line.breached)
+    still_open = sum(1 for line in lines if not line.breached and line.outcome != Outcome.MET)
+    return Report(
+        start=start, end=end, tz=tz, starts_at=starts_at, ends_at=ends_at, as_of=as_of, total=total,
+        outcomes=tuple(OutcomeRow(o.value, OUTCOME_LABELS[o], outcome_counts[o], percent(outcome_counts[o], total))
+                       for o in Outcome),
+        breached=Tally(breached, percent(breached, total)),
+        open=Tally(still_open, percent(still_open, total)),
+        time_to_callback=Spread.of([s for line in lines if (s := line.facts.seconds_to_callback) is not None]),
+        reasons=tuple(OutcomeRow(r.name.lower(), r.value, reason_counts[r], percent(reason_counts[r], breached))
+                      for r in BreachReason),
+        lines=lines,
+        reps=_per_rep(lines),
+        hours=_per_hour(lines),
+    )
+
+
+def rep_label(rep_id: int | None, actor: str, names: Mapping[int, str]) -> str:
+    """A rep's display name: the directory's, else the name the log gives, else their id."""
+    if rep_id is not None and rep_id in names:
+        return names[rep_id]
+    if actor not in _ANONYMOUS_ACTORS:
+        return actor
+    return f"rep #{rep_id}" if rep_id is not None else ""
+
+
+def _judge(facts: IncidentFacts, as_of: datetime | None, names: Mapping[int, str], zone: ZoneInfo) -> IncidentLine:
+    deciding = facts.deciding_callback
+    return IncidentLine(
+        facts=facts,
+        outcome=facts.outcome,
+        breached=facts.breached(as_of),
+        reason=facts.breach_reason(as_of),
+        acknowledged_by=rep_label(facts.acknowledged_rep_id, facts.acknowledged_actor, names)
+        if facts.acknowledged_at else "",
+        called_by=rep_label(deciding.rep_id, deciding.actor, names) if deciding else "",
+        captured_local=facts.captured_at.astimezone(zone),
+    )
+
+
+def _per_rep(lines: Sequence[IncidentLine]) -> tuple[RepRow, ...]:
+    acks: Counter[str] = Counter(line.acknowledged_by for line in lines if line.acknowledged_by)
+    calls: Counter[tuple[str, Outcome]] = Counter((line.called_by, line.outcome) for line in lines if line.called_by)
+    everyone = sorted(set(acks) | {name for name, _ in calls}, key=str.casefold)
+    return tuple(RepRow(name, acks[name], calls[name, Outcome.MET], calls[name, Outcome.LATE],
+                        calls[name, Outcome.ATTEMPTED], calls[name, Outcome.SELF_REPORTED]) for name in everyone)
+
+
+def _per_hour(lines: Sequence[IncidentLine]) -> tuple[HourBucket, ...]:
+    incidents: Counter[int] = Counter()
+    met: Counter[int] = Counter()
+    breached: Counter[int] = Counter()
+    for line in lines:
+        index = line.captured_local.weekday() * 24 + line.captured_local.hour
+        incidents[index] += 1
+        met[index] += line.outcome == Outcome.MET
+        breached[index] += line.breached
+    return tuple(HourBucket(i, incidents[i], met[i], breached[i]) for i in range(168))

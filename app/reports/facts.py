@@ -1,0 +1,202 @@
+"""An incident's compliance facts, derived only from its append-only event log.
+
+Nothing here reads the ``incidents`` or ``callbacks`` tables: the log is the evidence,
+so a report can be re-derived (and audited) from the log alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class EventLike(Protocol):
+    """What the facts need of a log line (an ``IncidentEvent`` row or a ``LoggedEvent``)."""
+
+    kind: str
+    at: datetime
+    actor: str
+    detail: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """A log line outside the database (hand-built in tests, or read from an export)."""
+
+    kind: str
+    at: datetime
+    actor: str = "system"
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+class MissingOpening(ValueError):
+    """The events hold no ``incident_opened`` line, so there is no deadline to judge."""
+
+
+class Outcome(StrEnum):
+    """What became of an incident's callback; each incident has exactly one."""
+
+    MET = "met"  # a bridged callback answered at or before the deadline
+    LATE = "late"  # first answered bridged callback came after the deadline
+    SELF_REPORTED = "self_reported"  # only the rep's word: never counted as met
+    ATTEMPTED = "attempted"  # placed, never answered
+    NO_CALLBACK = "no_callback"  # nothing placed or reported (yet)
+
+
+class BreachReason(StrEnum):
+    """Why a deadline passed without a met callback (checked in this order)."""
+
+    UNREACHABLE = "customer unreachable"
+    NOBODY_ACKNOWLEDGED = "nobody acknowledged"
+    CALLED_LATE = "acknowledged but called late"
+    NO_CALLBACK_ATTEMPTED = "acknowledged, no callback attempted"
+
+
+@dataclass(frozen=True)
+class CallbackFacts:
+    """One callback as the log tells it."""
+
+    callback_id: int
+    rep_id: int | None = None
+    actor: str = ""  # who the log names (self-reports carry only the rep's name)
+    requested_at: datetime | None = None
+    answered_at: datetime | None = None  # Twilio's timestamp of the customer answering
+    attempted_at: datetime | None = None  # Twilio (or the rep leg) said: not answered
+    self_reported_at: datetime | None = None  # the time the rep says they called
+
+    @property
+    def self_reported(self) -> bool:
+        """True for a call the rep made from their own phone (unverified)."""
+        return self.self_reported_at is not None
+
+
+@dataclass(frozen=True)
+class IncidentFacts:
+    """What the log proves about one incident's 15-minute promise."""
+
+    reference: str
+    captured_at: datetime
+    due_at: datetime
+    acknowledged_at: datetime | None = None
+    acknowledged_rep_id: int | None = None
+    acknowledged_actor: str = ""
+    callbacks: tuple[CallbackFacts, ...] = ()
+    breach_logged_at: datetime | None = None  # the breach step's own line, if it ran
+
+    @classmethod
+    def from_events(cls, events: Iterable[EventLike]) -> IncidentFacts:
+        """Fold one incident's log lines (any order) into its facts."""
+        ordered = sorted(events, key=lambda e: e.at)
+        opened = next((e for e in ordered if e.kind == "incident_opened"), None)
+        if opened is None:
+            raise MissingOpening("no incident_opened line in the events")
+        ack = next((e for e in ordered if e.kind == "acknowledged"), None)  # the first rep wins
+        breach = next((e for e in ordered if e.kind == "callback_breached"), None)
+        return cls(
+            reference=str(opened.detail.get("reference", "")),
+            captured_at=opened.at,
+            due_at=_time(opened.detail["callback_due_at"]),
+            acknowledged_at=ack.at if ack else None,
+            acknowledged_rep_id=_int(ack.detail.get("rep_id")) if ack else None,
+            acknowledged_actor=ack.actor if ack else "",
+            callbacks=_callbacks(ordered),
+            breach_logged_at=breach.at if breach else None,
+        )
+
+    @property
+    def first_answer(self) -> CallbackFacts | None:
+        """The bridged callback the customer answered first, if any."""
+        answered = [c for c in self.callbacks if c.answered_at is not None]
+        return min(answered, key=lambda c: c.answered_at) if answered else None  # type: ignore[arg-type,return-value]
+
+    @property
+    def seconds_to_callback(self) -> float | None:
+        """Seconds from capture to the customer answering (Twilio's timestamp), or None."""
+        first = self.first_answer
+        if first is None or first.answered_at is None:
+            return None
+        return round((first.answered_at - self.captured_at).total_seconds(), 1)
+
+    @property
+    def outcome(self) -> Outcome:
+        """Met > late > self-reported > attempted > no callback."""
+        first = self.first_answer
+        if first is not None and first.answered_at is not None:
+            return Outcome.MET if first.answered_at <= self.due_at else Outcome.LATE
+        if any(c.self_reported for c in self.callbacks):
+            return Outcome.SELF_REPORTED
+        if any(c.attempted_at is not None for c in self.callbacks):
+            return Outcome.ATTEMPTED
+        return Outcome.NO_CALLBACK
+
+    def breached(self, as_of: datetime | None = None) -> bool:
+        """Deadline passed without a met callback (``as_of`` None: every deadline has passed)."""
+        if self.outcome == Outcome.MET:
+            return False
+        return as_of is None or as_of > self.due_at or self.breach_logged_at is not None
+
+    def breach_reason(self, as_of: datetime | None = None) -> BreachReason | None:
+        """Why the promise was broken, from verified facts only (self-reports are ignored)."""
+        if not self.breached(as_of):
+            return None
+        due = self.due_at
+        bridged = [c for c in self.callbacks if not c.self_reported]
+        if any(_unanswered_in_time(c, due) for c in bridged):
+            return BreachReason.UNREACHABLE
+        if self.acknowledged_at is None or self.acknowledged_at > due:
+            return BreachReason.NOBODY_ACKNOWLEDGED
+        if bridged:
+            return BreachReason.CALLED_LATE
+        return BreachReason.NO_CALLBACK_ATTEMPTED
+
+    @property
+    def deciding_callback(self) -> CallbackFacts | None:
+        """The callback whose result is the incident's outcome (credited to its rep)."""
+        outcome = self.outcome
+        if outcome in (Outcome.MET, Outcome.LATE):
+            return self.first_answer
+        if outcome == Outcome.SELF_REPORTED:
+            return next(c for c in self.callbacks if c.self_reported)
+        if outcome == Outcome.ATTEMPTED:
+            return next(c for c in self.callbacks if c.attempted_at is not None)
+        return None
+
+
+def _unanswered_in_time(callback: CallbackFacts, due: datetime) -> bool:
+    """Placed by the deadline, and the customer did not answer by then."""
+    placed = callback.requested_at is not None and callback.requested_at <= due
+    answered_in_time = callback.answered_at is not None and callback.answered_at <= due
+    return placed and callback.attempted_at is not None and not answered_in_time
+
+
+def _callbacks(ordered: list[EventLike]) -> tuple[CallbackFacts, ...]:
+    found: dict[int, dict[str, Any]] = {}
+    for e in ordered:
+        cid = _int(e.detail.get("callback_id"))
+        if cid is None or not e.kind.startswith("callback_"):
+            continue
+        row = found.setdefault(cid, {"callback_id": cid})
+        if e.kind == "callback_requested":
+            row.setdefault("requested_at", e.at)
+            row.setdefault("rep_id", _int(e.detail.get("rep_id")))
+            row.setdefault("actor", e.actor)
+        elif e.kind in ("callback_met", "callback_late"):
+            row.setdefault("answered_at", _time(e.detail["answered_at"]))
+        elif e.kind == "callback_attempted" or (e.kind == "callback_rep_call_failed" and e.detail.get("final")):
+            row.setdefault("attempted_at", e.at)
+        elif e.kind == "callback_self_reported":
+            row["self_reported_at"] = _time(e.detail["called_at"])
+            row["actor"] = e.actor
+            row.setdefault("requested_at", e.at)
+    return tuple(CallbackFacts(**row) for row in found.values())
+
+
+def _time(value: str | datetime) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,88 @@
+"""Reading a report's range from query parameters: local dates, a time zone, an optional as-of instant."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+DEFAULT_DAYS = 7
+MAX_DAYS = 366
+
+
+class InvalidRange(ValueError):
+    """A parameter a manager can fix; the message says how."""
+
+
+@dataclass(frozen=True)
+class RangeParams:
+    """[start, end) in local dates of ``tz``, judged from the log as it was at ``as_of``."""
+
+    start: date
+    end: date
+    tz: str
+    as_of: datetime
+
+    def query(self) -> dict[str, str]:
+        """The query string that reproduces this exact report (exports, digests)."""
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "tz": self.tz,
+                "as_of": self.as_of.astimezone(UTC).isoformat().replace("+00:00", "Z")}
+
+
+def parse_range(args: Mapping[str, str], now: datetime) -> RangeParams:
+    """The range asked for; defaults: the last 7 days up to and including today, UTC, as of now."""
+    tz = (args.get("tz") or "UTC").strip()
+    if not _known_zone(tz):
+        raise InvalidRange(f"Unknown time zone {tz[:64]!r}. Use an IANA name such as Europe/Berlin or UTC.")
+    today = now.astimezone(ZoneInfo(tz)).date()
+    end = _date(args, "end") or today + timedelta(days=1)
+    start = _date(args, "start") or end - timedelta(days=DEFAULT_DAYS)
+    if end <= start:
+        raise InvalidRange("The end date must be after the start date (the end date itself is not included).")
+    if (end - start).days > MAX_DAYS:
+        raise InvalidRange(f"A report covers at most {MAX_DAYS} days; choose a shorter range.")
+    as_of = _as_of(args.get("as_of"), now)
+    return RangeParams(start, end, tz, as_of)
+
+
+def _known_zone(tz: str) -> bool:
+    if not tz or len(tz) > 64:
+        return False
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return tz == "UTC" or tz in _zones()
+
+
+def _date(args: Mapping[str, str], name: str) -> date | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        if len(raw) != 10:
+            raise ValueError
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidRange(f"The {name} date {raw[:32]!r} is not a date: use YYYY-MM-DD, e.g. 2026-10-19.") from None
+
+
+def _as_of(raw: str | None, now: datetime) -> datetime:
+    """An ISO instant with offset, not in the future; default: now, to the second."""
+    current = now.astimezone(UTC).replace(microsecond=0)
+    if not raw or not raw.strip():
+        return current
+    try:
+        value = datetime.fromisoformat(raw.strip().replace(" ", "+"))
+    except ValueError:
+        raise InvalidRange("as_of must be an ISO 8601 instant with offset, e.g. 2026-10-26T08:00:00Z.") from None
+    if value.tzinfo is None:
+        raise InvalidRange("as_of must include a UTC offset, e.g. 2026-10-26T08:00:00Z.")
+    return min(value.astimezone(UTC), current)
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())

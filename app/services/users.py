@@ -1,0 +1,244 @@
+"""Dashboard users: creating them, checking their passwords, and the limits on guessing."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.models.oncall import Rep
+from app.models.user import LoginAttempt, Role, User
+
+# Security events go to their own logger so operators can route them (never the incident log).
+log = logging.getLogger("app.security")
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024  # hashing a megabyte per guess would be a cheap denial of service
+ACCOUNT_MAX_FAILURES = 5
+ACCOUNT_LOCK = timedelta(minutes=15)
+ADDRESS_MAX_FAILURES = 20
+ADDRESS_WINDOW = timedelta(minutes=15)
+ATTEMPTS_KEPT = timedelta(days=1)
+HASH_METHOD = "scrypt"
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Checked against when the e-mail is unknown, so a miss costs the same time as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a real password, never matches", method=HASH_METHOD)
+
+
+class InvalidUser(ValueError):
+    """A user's e-mail, name, role or rep is not acceptable."""
+
+
+class UserExists(InvalidUser):
+    """Another user already has this e-mail address."""
+
+
+class WeakPassword(InvalidUser):
+    """A password is too short (or absurdly long)."""
+
+
+class LastAdmin(InvalidUser):
+    """The change would leave the dashboard without an active admin."""
+
+
+class UnknownUser(LookupError):
+    """No user has this id."""
+
+
+class LoginThrottled(Exception):
+    """Too many failed logins for this account or address; try again later."""
+
+    def __init__(self, retry_after: timedelta) -> None:
+        self.retry_after = max(retry_after, timedelta(seconds=1))
+        super().__init__(f"Too many attempts, try again in {self.minutes} minutes.")
+
+    @property
+    def minutes(self) -> int:
+        """Whole minutes to wait, rounded up."""
+        return max(1, math.ceil(self.retry_after.total_seconds() / 60))
+
+
+def normalise_email(email: str) -> str:
+    """The e-mail address as stored and looked up: trimmed, lower case."""
+    return (email or "").strip().lower()
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash of ``password``; raise WeakPassword if it is too short or too long."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(f"password must be at least {MIN_PASSWORD_LENGTH} characters long")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise WeakPassword(f"password must be at most {MAX_PASSWORD_LENGTH} characters long")
+    return generate_password_hash(password, method=HASH_METHOD)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True when ``password`` matches ``password_hash`` (constant-time comparison)."""
+    if not password or len(password) > MAX_PASSWORD_LENGTH:
+        return False
+    return check_password_hash(password_hash, password)
+
+
+def create_user(session: Session, email: str, name: str, password: str, role: Role | str, now: datetime,
+                rep_name: str | None = None) -> User:
+    """Add a dashboard user, optionally linked to the on-call rep named ``rep_name``."""
+    email = normalise_email(email)
+    name = (name or "").strip()
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        raise InvalidUser("e-mail must look like name@example.com")
+    if not name or len(name) > 200 or not name.isprintable():
+        raise InvalidUser("name must be 1-200 printable characters")
+    role = _role(role)
+    rep_id = _rep_id(session, rep_name)
+    password_hash = hash_password(password)
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise UserExists(f"a user with e-mail {email} already exists")
+    user = User(email=email, name=name, password_hash=password_hash, role=role, rep_id=rep_id, active=True,
+                created_at=now, failed_logins=0)
+    session.add(user)
+    session.flush()
+    log.info("user %s created with role %s", user.id, role)
+    return user
+
+
+def authenticate(session: Session, email: str, password: str, now: datetime, remote_addr: str) -> User | None:
+    """The active user with this e-mail and password, else None; LoginThrottled when locked out."""
+    email = normalise_email(email)[:254]
+    remote_addr = (remote_addr or "unknown")[:64]
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - ATTEMPTS_KEPT))
+    _check_address(session, remote_addr, now)
+    user = session.scalar(select(User).where(User.email == email).with_for_update())
+    if user is None:
+        _check_unknown_email(session, email, now)
+        verify_password(_DUMMY_HASH, password)
+    elif user.locked_until is not None and user.locked_until > now:
+        raise LoginThrottled(user.locked_until - now)
+    elif verify_password(user.password_hash, password) and user.active:
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_login_at = now
+        log.info("login: user %s from %s", user.id, remote_addr)
+        return user
+    session.add(LoginAttempt(at=now, remote_addr=remote_addr, email=email))
+    if user is None:
+        log.warning("failed login for an unknown e-mail from %s", remote_addr)
+        return None
+    user.failed_logins = (user.failed_logins or 0) + 1
+    log.warning("failed login %d for user %s from %s", user.failed_logins, user.id, remote_addr)
+    if user.failed_logins >= ACCOUNT_MAX_FAILURES:
+        user.failed_logins = 0
+        user.locked_until = now + ACCOUNT_LOCK
+        log.warning("user %s locked until %s after %d failed logins", user.id, user.locked_until.isoformat(),
+                    ACCOUNT_MAX_FAILURES)
+    return None
+
+
+def get_user(session: Session, user_id: int) -> User:
+    """The user with this id; raise UnknownUser if there is none."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise UnknownUser(f"no user with id {user_id}")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    """Every user, active first, then by name."""
+    return list(session.scalars(select(User).order_by(User.active.desc(), User.name, User.id)))
+
+
+def rep_names(session: Session) -> list[str]:
+    """Names of the active reps a user may be linked to, alphabetically."""
+    return list(session.scalars(select(Rep.name).where(Rep.active.is_(True)).order_by(Rep.name)))
+
+
+def set_role(session: Session, user_id: int, role: Role | str, actor_id: int | None = None) -> User:
+    """Give a user another role; the last active admin keeps theirs."""
+    role = _role(role)
+    user = get_user(session, user_id)
+    if user.role == Role.ADMIN and role != Role.ADMIN and user.active:
+        _keep_an_admin(session, user)
+    user.role = role
+    log.info("user %s given role %s by user %s", user.id, role, actor_id)
+    return user
+
+
+def deactivate(session: Session, user_id: int, actor_id: int | None = None) -> User:
+    """Stop a user from logging in; their open sessions end on their next request."""
+    user = get_user(session, user_id)
+    if user.role == Role.ADMIN and user.active:
+        _keep_an_admin(session, user)
+    user.active = False
+    log.info("user %s deactivated by user %s", user.id, actor_id)
+    return user
+
+
+def activate(session: Session, user_id: int, actor_id: int | None = None) -> User:
+    """Let a deactivated user log in again (any lock is lifted too)."""
+    user = get_user(session, user_id)
+    user.active = True
+    user.failed_logins = 0
+    user.locked_until = None
+    log.info("user %s reactivated by user %s", user.id, actor_id)
+    return user
+
+
+def reset_password(session: Session, user_id: int, password: str, actor_id: int | None = None) -> User:
+    """Set a new password, lift any lock, and so end every session the user has open."""
+    user = get_user(session, user_id)
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    log.info("password of user %s reset by user %s", user.id, actor_id)
+    return user
+
+
+def _role(role: Role | str) -> Role:
+    try:
+        return Role(str(role).strip().lower())
+    except ValueError:
+        raise InvalidUser(f"role must be one of {', '.join(Role)}") from None
+
+
+def _rep_id(session: Session, rep_name: str | None) -> int | None:
+    rep_name = (rep_name or "").strip()
+    if not rep_name:
+        return None
+    rep_id = session.scalar(select(Rep.id).where(Rep.name == rep_name))
+    if rep_id is None:
+        raise InvalidUser(f"no on-call rep is named {rep_name!r}")
+    return rep_id
+
+
+def _keep_an_admin(session: Session, user: User) -> None:
+    others = session.scalar(
+        select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.active.is_(True), User.id != user.id)
+    )
+    if not others:
+        raise LastAdmin("this is the last active admin; make someone else an admin first")
+
+
+def _check_address(session: Session, remote_addr: str, now: datetime) -> None:
+    since = now - ADDRESS_WINDOW
+    failures = list(session.scalars(
+        select(LoginAttempt.at).where(LoginAttempt.remote_addr == remote_addr, LoginAttempt.at > since)
+        .order_by(LoginAttempt.at.desc()).limit(ADDRESS_MAX_FAILURES)
+    ))
+    if len(failures) >= ADDRESS_MAX_FAILURES:
+        log.warning("logins from %s refused: %d failures in %s", remote_addr, len(failures), ADDRESS_WINDOW)
+        # Open again once the oldest of the last twenty failures leaves the window.
+        raise LoginThrottled(failures[-1] + ADDRESS_WINDOW - now)
+
+
+def _check_unknown_email(session: Session, email: str, now: datetime) -> None:
+    # An unknown e-mail locks exactly like an account does (every fifth failure, for fifteen
+    # minutes), so the 429 does not tell a guesser which addresses have accounts.
+    count, last = session.execute(
+        select(func.count(), func.max(LoginAttempt.at)).where(LoginAttempt.email == email)
+    ).one()
+    if count and count % ACCOUNT_MAX_FAILURES == 0 and last + ACCOUNT_LOCK > now:
+        raise LoginThrottled(last + ACCOUNT_LOCK - now)

@@ -1,0 +1,85 @@
+"""Real headless Chromium (Debian's, driven by Playwright) against the app on a local port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.clock import FakeClock
+from app.queue import JobQueue
+from app.settings import Settings
+from app.wiring import Hotline
+from tests.browser.seed import seed
+from tests.conftest import REQUIRE_ALL
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                  "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """The hotline on 127.0.0.1:<port>, seeded with incidents, reps and users; yields (base_url, hotline)."""
+    from redis import Redis
+
+    from app.migrate import upgrade
+    from tests.conftest import REDIS_URL
+
+    data = tmp_path_factory.mktemp("browser")
+    clock = FakeClock()
+    server_holder: dict = {}
+    settings = Settings(data_dir=data / "data", database_url=f"sqlite:///{data / 'hotline.db'}",
+                        queue_name=f"browser-{uuid.uuid4().hex[:8]}", public_base_url="")
+    upgrade(settings.resolved_database_url)
+    redis = Redis.from_url(REDIS_URL)
+    hotline = Hotline.build(settings, clock=clock, jobs=JobQueue(redis, settings.queue_name))
+    seed(hotline)
+    clock.advance(minutes=5)  # "now" is five minutes after the newest incident opened
+    server = make_server("127.0.0.1", 0, create_app(hotline), threaded=True)
+    server_holder["thread"] = threading.Thread(target=server.serve_forever, daemon=True)
+    server_holder["thread"].start()
+    yield f"http://127.0.0.1:{server.server_port}", hotline
+    server.shutdown()
+    hotline.db.dispose()
+    redis.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium; a missing browser fails in CI and skips elsewhere."""
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        if REQUIRE_ALL:
+            pytest.fail(f"Chromium required for browser tests but not found at {CHROMIUM}")
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (no cookies) sized like a phone."""
+    context = browser.new_context(viewport={"width": 412, "height": 915}, accept_downloads=True)
+    yield context.new_page()
+    context.close()
+
+
+def log_in(page, base_url: str, email: str, password: str) -> None:
+    """Log in through the real form."""
+    page.goto(f"{base_url}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/board")
+
+
+__all__ = ["log_in", "timedelta"]

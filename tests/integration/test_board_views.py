@@ -1,0 +1,254 @@
+"""The live board: open incidents by urgency, countdowns, pages, and the acknowledge / call / note actions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.models import (
+    Callback,
+    CallbackOutcome,
+    Channel,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    Page,
+    PageStatus,
+    Role,
+)
+from tests.integration.board_support import CSRF, login_as, make_incident, make_rep, page, parse
+
+
+def _incident(hotline, reference: str) -> Incident:
+    with hotline.db.session() as session:
+        return session.scalar(select(Incident).where(Incident.reference == reference))
+
+
+def _events(hotline, kind: str) -> list[IncidentEvent]:
+    with hotline.db.session() as session:
+        return list(session.scalars(select(IncidentEvent).where(IncidentEvent.kind == kind).order_by(IncidentEvent.id)))
+
+
+def test_open_incidents_most_urgent_first_with_live_countdowns(client, hotline, clock):
+    login_as(client, hotline)
+    now = clock.now()
+    make_incident(hotline, "222222", captured_at=now - timedelta(minutes=1))
+    make_incident(hotline, "111111", captured_at=now - timedelta(minutes=10), company="Globex")
+    make_incident(hotline, "333333", captured_at=now - timedelta(minutes=14), status=IncidentStatus.RESOLVED)
+
+    doc = parse(client.get("/board"))
+
+    rows = doc.find_all("tr", cls="incident")
+    assert [r.attrs["id"] for r in rows] == ["inc-111111", "inc-222222"]
+    first = rows[0].find(cls="countdown")
+    assert first.text() == "5:00 left"
+    assert first.attrs["data-remaining"] == "300"
+    assert first.attrs["data-due"] == "2026-11-26T03:05:00Z"
+    assert "warn" in first.attrs["class"].split()
+    assert rows[1].find(cls="countdown").text() == "14:00 left"
+    assert rows[0].find(cls="company").text() == "Globex"
+    assert rows[0].find(cls="service").text() == "SMTP injection failing"
+
+    clock.advance(minutes=6, seconds=30)
+    later = parse(client.get("/board")).find("tr", id="inc-111111").find(cls="countdown")
+    assert later.text() == "1:30 overdue"
+    assert "bad" in later.attrs["class"].split()
+
+
+def test_board_works_without_javascript_and_says_when_empty(client, hotline):
+    login_as(client, hotline)
+    doc = parse(client.get("/board"))
+    meta = doc.find("noscript").find("meta")
+    assert meta.attrs == {"http-equiv": "refresh", "content": "30"}
+    assert doc.find(id="no-incidents").text() == "No open Sev-1 incidents."
+
+
+def test_board_shows_who_was_paged_with_delivery_status(client, hotline):
+    login_as(client, hotline)
+    alice = make_rep(hotline, "Alice")
+    incident_id = make_incident(hotline)
+    page(hotline, incident_id, "Alice", alice, Channel.SMS, PageStatus.DELIVERED)
+    page(hotline, incident_id, "Bob", None, Channel.VOICE, PageStatus.NO_ANSWER, phone="+4930901821")
+
+    row = parse(client.get("/board")).find("tr", id="inc-123456")
+
+    assert [li.text() for li in row.find(cls="pages").find_all("li")] == [
+        "Alice, SMS: delivered", "Bob, voice call: no-answer"]
+    assert row.find(cls="state").text() == "Paged, not acknowledged"
+
+
+def test_acknowledge_records_the_users_rep_and_cancels_queued_pages(client, hotline, clock):
+    alice = make_rep(hotline, "Alice")
+    login_as(client, hotline, name="Alice A.", rep_id=alice)
+    incident_id = make_incident(hotline)
+    page(hotline, incident_id, "Bob", None, Channel.VOICE, PageStatus.QUEUED, phone="+4930901821")
+
+    response = client.post("/incidents/123456/acknowledge", data={"csrf_token": CSRF, "back": "board"})
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/board#inc-123456")
+    incident = _incident(hotline, "123456")
+    assert incident.acknowledged_by == alice
+    assert incident.acknowledged_at == clock.now()
+    [ack] = _events(hotline, "acknowledged")
+    assert (ack.actor, ack.detail["via"], ack.detail["pages_canceled"]) == ("Alice", "dashboard", 1)
+    with hotline.db.session() as session:
+        notice = session.scalar(select(Page).where(Page.purpose == "ack_notice"))
+    assert notice is not None and notice.to_number == "+14155552671"
+    assert f"page-{notice.id}" in hotline.jobs.queue.job_ids
+    doc = parse(client.get("/board"))
+    assert "Acknowledged 123456." in doc.find("p", cls="flash").text()
+    assert doc.find("tr", id="inc-123456").find(cls="state").text() == "Acknowledged by Alice at 03:00 UTC"
+    assert not [f for f in doc.find_all("form") if f.attrs["action"].endswith("/acknowledge")]
+
+
+def test_a_user_without_a_rep_acknowledges_under_their_own_name(client, hotline):
+    login_as(client, hotline, role=Role.MANAGER, name="Max Manager")
+    make_incident(hotline)
+
+    client.post("/incidents/123456/acknowledge", data={"csrf_token": CSRF})
+
+    incident = _incident(hotline, "123456")
+    assert incident.acknowledged_at is not None and incident.acknowledged_by is None
+    assert [e.actor for e in _events(hotline, "acknowledged")] == ["Max Manager"]
+    row = parse(client.get("/board")).find("tr", id="inc-123456")
+    assert row.find(cls="state").text().startswith("Acknowledged by Max Manager")
+
+
+def test_a_second_rep_cannot_take_over_an_acknowledged_incident(client, hotline):
+    alice, bob = make_rep(hotline, "Alice"), make_rep(hotline, "Bob", "+4930901821")
+    login_as(client, hotline, rep_id=alice)
+    make_incident(hotline)
+    client.post("/incidents/123456/acknowledge", data={"csrf_token": CSRF})
+    login_as(client, hotline, name="Bob B.", rep_id=bob)
+
+    client.post("/incidents/123456/call", data={"csrf_token": CSRF})
+
+    assert _incident(hotline, "123456").acknowledged_by == alice
+    with hotline.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Callback)) == 0
+    flash = parse(client.get("/board")).find_all("p", cls="flash")[-1]
+    assert "error" in flash.attrs["class"].split() and "was already acknowledged at 03:00 UTC" in flash.text()
+
+
+def test_call_the_customer_acknowledges_then_queues_the_bridged_call_after_commit(client, hotline, clock):
+    alice = make_rep(hotline, "Alice")
+    login_as(client, hotline, rep_id=alice)
+    make_incident(hotline)
+
+    response = client.post("/incidents/123456/call", data={"csrf_token": CSRF})
+    client.post("/incidents/123456/call", data={"csrf_token": CSRF})  # a second tap is the same request
+
+    assert response.status_code == 302
+    incident = _incident(hotline, "123456")
+    assert incident.acknowledged_by == alice and incident.callback_started_at == clock.now()
+    with hotline.db.session() as session:
+        [callback] = session.scalars(select(Callback))
+    assert (callback.rep_id, callback.outcome, callback.customer_number) == (
+        alice, CallbackOutcome.PENDING, "+14155552671")
+    assert f"callback-{callback.id}" in hotline.jobs.queue.job_ids
+    assert [e.detail["callback_id"] for e in _events(hotline, "callback_requested")] == [callback.id]
+    flashes = [p.text() for p in parse(client.get("/board")).find_all("p", cls="flash")]
+    assert flashes[0].startswith("Calling you on +4930901820 now")
+    assert flashes[1].startswith("The hotline is already calling you")
+
+
+def test_call_needs_a_login_linked_to_a_rep(client, hotline):
+    login_as(client, hotline, role=Role.ADMIN, name="Ada Admin")
+    make_incident(hotline)
+
+    client.post("/incidents/123456/call", data={"csrf_token": CSRF})
+
+    incident = _incident(hotline, "123456")
+    assert incident.acknowledged_at is None and incident.callback_started_at is None
+    with hotline.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Callback)) == 0
+    assert hotline.jobs.queue.job_ids == []
+    flash = parse(client.get("/board")).find("p", cls="flash")
+    assert "error" in flash.attrs["class"].split()
+    assert "not linked to a rep with a phone number" in flash.text()
+
+
+def test_a_note_is_logged_cleaned(client, hotline, clock):
+    user = login_as(client, hotline, name="Rita Rep")
+    make_incident(hotline)
+
+    client.post("/incidents/123456/notes", data={"csrf_token": CSRF, "text": "  Called twice,\r\nno answer\x07 \n\n\n\nretrying "})
+
+    [note] = _events(hotline, "note")
+    assert (note.actor, note.at, note.detail) == (user.name, clock.now(), {"text": "Called twice,\nno answer \n\nretrying"})
+    assert note.incident_id == _incident(hotline, "123456").id
+
+
+def test_an_empty_or_too_long_note_is_refused(client, hotline):
+    login_as(client, hotline)
+    make_incident(hotline)
+
+    client.post("/incidents/123456/notes", data={"csrf_token": CSRF, "text": " \n "})
+    client.post("/incidents/123456/notes", data={"csrf_token": CSRF, "text": "x" * 2001})
+
+    assert _events(hotline, "note") == []
+    flashes = [p.text() for p in parse(client.get("/board")).find_all("p", cls="error")]
+    assert flashes == ["The note is empty. Nothing was saved.",
+                       "The note has 2001 characters; at most 2000 fit. Nothing was saved."]
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(client, hotline):
+    alice = make_rep(hotline, "Alice")
+    login_as(client, hotline, rep_id=alice)
+    make_incident(hotline)
+
+    responses = [client.post("/incidents/123456/acknowledge", data={"csrf_token": "forged"}),
+                 client.post("/incidents/123456/call"),
+                 client.post("/incidents/123456/notes", data={"text": "hi"})]
+
+    assert [r.status_code for r in responses] == [400, 400, 400]
+    assert _incident(hotline, "123456").acknowledged_at is None
+    assert _events(hotline, "note") == [] and _events(hotline, "callback_requested") == []
+    assert hotline.jobs.queue.job_ids == []
+
+
+def test_actions_on_an_unknown_incident_are_404(client, hotline):
+    login_as(client, hotline)
+    assert client.post("/incidents/999999/acknowledge", data={"csrf_token": CSRF}).status_code == 404
+    assert client.post("/incidents/999999/notes", data={"csrf_token": CSRF, "text": "x"}).status_code == 404
+
+
+def test_caller_text_is_escaped(client, hotline):
+    login_as(client, hotline)
+    make_incident(hotline, company="<script>alert(1)</script>", contact_name="Robert'); DROP TABLE incidents;--")
+
+    response = client.get("/board")
+
+    body = response.get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in body
+    row = parse(response).find("tr", id="inc-123456")
+    assert row.find(cls="company").text() == "<script>alert(1)</script>"
+    assert "Robert'); DROP TABLE incidents;--" in row.text()
+    assert _incident(hotline, "123456") is not None
+
+
+def test_breached_and_connected_states(client, hotline, clock):
+    login_as(client, hotline)
+    now = clock.now()
+    make_incident(hotline, "111111", captured_at=now - timedelta(minutes=20), breached_at=now - timedelta(minutes=5))
+    make_incident(hotline, "222222", captured_at=now - timedelta(minutes=25),
+                  acknowledged_at=now - timedelta(minutes=20), callback_started_at=now - timedelta(minutes=19),
+                  callback_answered_at=now - timedelta(minutes=18))
+
+    rows = parse(client.get("/board")).find_all("tr", cls="incident")
+
+    assert [r.attrs["id"] for r in rows] == ["inc-111111", "inc-222222"]  # a connected callback sinks
+    assert rows[0].find(cls="state").text() == "Breached at 02:55 UTC"
+    assert rows[0].find(cls="countdown").text() == "5:00 overdue"
+    assert rows[1].find(cls="state").text() == "Callback connected at 02:42 UTC"
+    assert "ok" in rows[1].find(cls="countdown").attrs["class"].split()
+    assert not [f for f in rows[1].find_all("form") if f.attrs["action"].endswith("/call")]
+
+
+def test_pages_need_a_login(client, hotline):
+    make_incident(hotline)
+    for path in ("/board", "/incidents/123456", "/oncall"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]

@@ -1,0 +1,265 @@
+"""The compliance report over real rows: its figures equal those recomputed here from the event log."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import re
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from html import unescape
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Incident, IncidentEvent, Rep, Role
+from app.services.acks import acknowledge
+from app.services.callbacks import customer_leg_status, open_callback, self_report
+from app.services.events import log_event
+from tests.integration.dashboard_support import login_as
+
+WEEK = {"start": "2026-11-23", "end": "2026-11-30", "tz": "Europe/Berlin"}
+RANGE_UTC = (datetime(2026, 11, 22, 23, 0, tzinfo=UTC), datetime(2026, 11, 29, 23, 0, tzinfo=UTC))
+OUTCOMES = ("met", "late", "self_reported", "attempted", "no_callback")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+class Desk:
+    """Drives the real services, one transaction per action, at the given times."""
+
+    def __init__(self, hotline):
+        self.db = hotline.db
+        with self.db.transaction() as session:
+            reps = [Rep(name="Alice Example", phone="+4930000001"), Rep(name="Bob Example", phone="+4930000002")]
+            session.add_all(reps)
+            session.flush()
+            self.reps = {r.name.split()[0]: (r.id, r.name) for r in reps}
+
+    def open(self, reference: str, captured: str, company: str = "") -> None:
+        captured_at = at(captured)
+        with self.db.transaction() as session:
+            incident = Incident(reference=reference, company=company or f"{reference} GmbH",
+                                received_at=captured_at - timedelta(minutes=2), captured_at=captured_at,
+                                callback_due_at=captured_at + timedelta(minutes=15))
+            session.add(incident)
+            session.flush()
+            log_event(session, at=captured_at, actor="ivr", kind="incident_opened", incident_id=incident.id,
+                      detail={"reference": reference, "source": "ivr",
+                              "callback_due_at": incident.callback_due_at.isoformat(), "missing": []})
+
+    def ack(self, reference: str, rep: str, now: str) -> None:
+        rep_id, name = self.reps[rep]
+        with self.db.transaction() as session:
+            assert acknowledge(session, self._incident(session, reference), rep_id, name, "web", at(now)).ok
+
+    def call(self, reference: str, rep: str, now: str, status: str, twilio_time: str) -> None:
+        with self.db.transaction() as session:
+            callback = open_callback(session, self._incident(session, reference), self.reps[rep][0], at(now))
+            callback_id = callback.id
+        with self.db.transaction() as session:
+            customer_leg_status(session, callback_id, status, format_datetime(at(twilio_time)), f"CA{callback_id}",
+                                at(twilio_time) + timedelta(seconds=1))
+
+    def self_report(self, reference: str, rep: str, called: str, now: str) -> None:
+        rep_id, name = self.reps[rep]
+        with self.db.transaction() as session:
+            self_report(session, self._incident(session, reference), rep_id, name, at(called), "own phone", at(now))
+
+    @staticmethod
+    def _incident(session, reference: str) -> Incident:
+        return session.scalars(select(Incident).where(Incident.reference == reference)).one()
+
+
+@pytest.fixture
+def desk(hotline, clock) -> Desk:
+    """A week of incidents in Berlin time, one or more of each outcome, then the clock on Monday after."""
+    d = Desk(hotline)
+    d.open("R1MET", "2026-11-23 09:00")  # Mon 10:00 CET
+    d.ack("R1MET", "Alice", "2026-11-23 09:02")
+    d.call("R1MET", "Alice", "2026-11-23 09:03", "answered", "2026-11-23 09:06:10")
+    d.open("R2MET", "2026-11-23 09:30")
+    d.ack("R2MET", "Bob", "2026-11-23 09:31")
+    d.call("R2MET", "Bob", "2026-11-23 09:32", "in-progress", "2026-11-23 09:40:00")
+    d.open("R3LATE", "2026-11-24 12:00")
+    d.ack("R3LATE", "Bob", "2026-11-24 12:10")
+    d.call("R3LATE", "Bob", "2026-11-24 12:14", "answered", "2026-11-24 12:17:30")
+    d.open("R4UNREACH", "2026-11-25 20:00")
+    d.ack("R4UNREACH", "Alice", "2026-11-25 20:01")
+    d.call("R4UNREACH", "Alice", "2026-11-25 20:02", "no-answer", "2026-11-25 20:02:40")
+    d.open("R5SELF", "2026-11-26 02:00", company="=HYPERLINK(\"x\")")
+    d.ack("R5SELF", "Bob", "2026-11-26 02:03")
+    d.self_report("R5SELF", "Bob", "2026-11-26 02:09", "2026-11-26 02:20")
+    d.open("R6NOBODY", "2026-11-27 23:30")  # Sat 00:30 CET
+    d.open("R7RETRY", "2026-11-28 10:00")
+    d.ack("R7RETRY", "Alice", "2026-11-28 10:01")
+    d.call("R7RETRY", "Alice", "2026-11-28 10:02", "busy", "2026-11-28 10:02:30")
+    d.call("R7RETRY", "Alice", "2026-11-28 10:05", "answered", "2026-11-28 10:08:00")
+    d.open("R0BEFORE", "2026-11-22 22:59")  # Sun 23:59 CET: the week before
+    d.open("R8AFTER", "2026-11-29 23:00")  # Mon 00:00 CET: the range's end, excluded
+    clock.set(at("2026-11-30 08:00"))
+    return d
+
+
+def recompute(hotline) -> dict:
+    """The figures, worked out here from the raw log lines with none of the report's code."""
+    with hotline.db.session() as session:
+        refs = dict(session.execute(select(Incident.id, Incident.reference).where(
+            Incident.captured_at >= RANGE_UTC[0], Incident.captured_at < RANGE_UTC[1])).all())
+        kinds: dict[str, dict[str, list[dict]]] = {ref: {} for ref in refs.values()}
+        for event in session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id.in_(refs))):
+            kinds[refs[event.incident_id]].setdefault(event.kind, []).append(event.detail)
+    outcome, seconds = {}, []
+    for ref, lines in kinds.items():
+        answered = lines.get("callback_met", []) + lines.get("callback_late", [])
+        if answered:
+            seconds.append(min(d["seconds_after_capture"] for d in answered))
+        outcome[ref] = next((name for name, kind in (("met", "callback_met"), ("late", "callback_late"),
+                                                     ("self_reported", "callback_self_reported"),
+                                                     ("attempted", "callback_attempted")) if kind in lines),
+                            "no_callback")
+    total = len(outcome)
+    ordered = sorted(seconds)
+
+    def rank(p: int) -> float:
+        return ordered[math.ceil(p * len(ordered) / 100) - 1]
+
+    figures = {"total": total, "breached-count": sum(o != "met" for o in outcome.values()),
+               "ttc-count": len(ordered), "ttc-median": rank(50), "ttc-p90": rank(90), "ttc-p99": rank(99),
+               "ttc-max": ordered[-1]}
+    for name in OUTCOMES:
+        count = sum(o == name for o in outcome.values())
+        figures[f"{name}-count"] = count
+        figures[f"{name}-percent"] = round(100 * count / total, 1)
+    figures["breached-percent"] = round(100 * figures["breached-count"] / total, 1)
+    return {"figures": figures, "outcome": outcome}
+
+
+def page_figures(html: str) -> dict:
+    found = {}
+    for name, attrs, value in re.findall(r'data-figure="([\w-]+)"([^>]*)>([^<]*)<', html):
+        seconds = re.search(r'data-seconds="([^"]*)"', attrs)
+        raw = seconds.group(1) if seconds else value.strip().rstrip("%")
+        found[name] = None if raw == "" else float(raw) if "." in raw else int(raw)
+    return found
+
+
+def links(html: str) -> dict[str, str]:
+    return {text: unescape(href) for href, text in re.findall(r'<a href="([^"]+)">([^<]+)</a>', html)}
+
+
+def test_a_manager_sees_figures_equal_to_the_log(client, hotline, desk):
+    login_as(client, hotline, Role.MANAGER)
+    response = client.get("/reports/compliance", query_string=WEEK)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    expected = recompute(hotline)
+    assert expected["figures"]["total"] == 7 and expected["figures"]["met-count"] == 3  # the data is what we think
+    shown = page_figures(html)
+    assert {k: shown[k] for k in expected["figures"]} == expected["figures"]
+    breaches = dict(re.findall(r'<tr data-reference="(\w+)">.*?<td class="bad" data-reason>([^<]+)</td>', html, re.S))
+    assert breaches == {"R3LATE": "acknowledged but called late", "R4UNREACH": "customer unreachable",
+                        "R5SELF": "acknowledged, no callback attempted", "R6NOBODY": "nobody acknowledged"}
+    assert breaches.keys() == {ref for ref, o in expected["outcome"].items() if o != "met"}
+    for ref in breaches:
+        assert f'href="/incidents/{ref}"' in html
+    reps = {name: [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', row)]
+            for name, row in re.findall(r'<tr data-rep="([^"]+)">(.*?)</tr>', html, re.S)}
+    assert reps == {"Alice Example": [3, 2, 0, 1, 0], "Bob Example": [3, 1, 1, 0, 1]}
+    hours = re.findall(r'<tr data-hour-index="(\d+)"><th>([^<]+)</th>', html)
+    assert ("120", "Sat 00:00–00:59") in hours  # R6NOBODY, Fri 23:30 UTC, counted in Berlin time
+    assert html.count("<svg") == 3 and "<script" not in html
+    assert 'name="viewport"' in html
+
+
+def test_exports_parse_carry_their_digest_and_agree_with_the_log(client, hotline, desk):
+    login_as(client, hotline, Role.MANAGER)
+    html = client.get("/reports/compliance", query_string=WEEK).get_data(as_text=True)
+    href = links(html)
+    expected = recompute(hotline)
+
+    csv_response = client.get(href["CSV"])
+    assert csv_response.status_code == 200
+    assert csv_response.headers["Content-Disposition"] == 'attachment; filename="compliance_2026-11-23_2026-11-30.csv"'
+    body = csv_response.get_data()
+    assert csv_response.headers["X-Content-SHA256"] == hashlib.sha256(body).hexdigest()
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    assert {r["reference"]: r["outcome"] for r in rows} == expected["outcome"]
+    assert next(r for r in rows if r["reference"] == "R5SELF")["company"] == "'=HYPERLINK(\"x\")"
+    assert all(r["breached"] == ("no" if r["outcome"] == "met" else "yes") for r in rows)
+    digest_file = client.get(href["CSV SHA-256"]).get_data(as_text=True)
+    assert digest_file == f"{hashlib.sha256(body).hexdigest()}  compliance_2026-11-23_2026-11-30.csv\n"
+
+    json_response = client.get(href["JSON"])
+    raw = json_response.get_data()
+    assert json_response.headers["X-Content-SHA256"] == hashlib.sha256(raw).hexdigest()
+    document = json.loads(raw)
+    canonical = json.dumps(document["rows"], sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert document["rows_sha256"] == hashlib.sha256(canonical).hexdigest()
+    summary = document["summary"]
+    figures = expected["figures"]
+    assert summary["incidents"] == figures["total"]
+    assert {k: v["count"] for k, v in summary["outcomes"].items()} == {o: figures[f"{o}-count"] for o in OUTCOMES}
+    assert summary["breached"] == {"count": figures["breached-count"], "percent": figures["breached-percent"]}
+    assert [summary["seconds_to_callback"][k] for k in ("median", "p90", "p99", "max")] == [
+        figures["ttc-median"], figures["ttc-p90"], figures["ttc-p99"], figures["ttc-max"]]
+    assert [r["reference"] for r in document["rows"]] == [r["reference"] for r in rows]
+
+
+def test_a_pinned_export_does_not_change_when_the_log_grows(client, hotline, clock, desk):
+    login_as(client, hotline, Role.MANAGER)
+    href = links(client.get("/reports/compliance", query_string=WEEK).get_data(as_text=True))
+    first = client.get(href["CSV"]).headers["X-Content-SHA256"]
+    clock.advance(hours=1)
+    desk.ack("R6NOBODY", "Bob", "2026-11-30 08:30")  # a late acknowledgement, logged after the report
+    assert client.get(href["CSV"]).headers["X-Content-SHA256"] == first
+    assert client.get("/reports/compliance.csv", query_string=WEEK).headers["X-Content-SHA256"] != first
+
+
+def test_an_empty_range_shows_zeros(client, hotline, desk):
+    login_as(client, hotline, Role.MANAGER)
+    response = client.get("/reports/compliance", query_string={"start": "2027-01-04", "end": "2027-01-11"})
+    assert response.status_code == 200
+    shown = page_figures(response.get_data(as_text=True))
+    assert (shown["total"], shown["met-count"], shown["met-percent"], shown["breached-percent"]) == (0, 0, 0.0, 0.0)
+    assert (shown["ttc-count"], shown["ttc-median"], shown["ttc-max"]) == (0, None, None)
+
+
+def test_defaults_are_the_last_seven_days_in_utc(client, hotline, desk):
+    login_as(client, hotline, Role.MANAGER)
+    html = client.get("/reports/compliance").get_data(as_text=True)
+    assert "Tue 2026-11-24 00:00 UTC" in html and "Tue 2026-12-01 00:00 UTC" in html
+    assert page_figures(html)["total"] == 6  # R3LATE .. R7RETRY (5) and R8AFTER are in the UTC week
+
+
+@pytest.mark.parametrize("query, message", [
+    ({"start": "2026-13-01"}, "is not a date"),
+    ({"start": "2026-11-30", "end": "2026-11-23"}, "must be after the start"),
+    ({"tz": "Mars/Olympus"}, "Unknown time zone"),
+    ({"start": "2020-01-01", "end": "2026-01-01"}, "at most 366 days"),
+])
+def test_bad_input_gives_the_page_with_an_error(client, hotline, query, message):
+    login_as(client, hotline, Role.MANAGER)
+    response = client.get("/reports/compliance", query_string=query)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert client.get("/reports/compliance.csv", query_string=query).status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/reports/compliance", "/reports/compliance.csv", "/reports/compliance.json",
+                                  "/reports/compliance.csv.sha256"])
+def test_a_rep_is_forbidden(client, hotline, path):
+    login_as(client, hotline, Role.REP)
+    assert client.get(path).status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/reports/compliance", "/reports/compliance.csv", "/reports/compliance.json"])
+def test_without_login_the_way_is_to_the_login_page(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")

@@ -1,0 +1,320 @@
+"""The 15-minute promise survives lost Redis data, workers killed mid-job and a dead RQ scheduler.
+
+SQL is the truth: every due step is a row, and the watchdog re-derives RQ jobs from
+rows each pass. These tests break the infrastructure on purpose, move the fake clock
+in steps no longer than the watchdog interval (one settle = one watchdog pass), and
+check outcomes: when each step ran, how often, and what reached the phones.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from rq import SimpleWorker
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
+from sqlalchemy import select, update
+
+from app.models import DueStep, IncidentEvent, Page, PageStatus, StepKind, StepStatus
+from app.queue import PendingJob
+from app.services import steps
+from app.services.page_urls import PageUrls
+from app.services.pages import SMS_VALIDITY_SECONDS, STALE_SENDING
+from app.simulator.twilio_records import ApiMessage, new_sid
+from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
+from workers import jobs, watchdog
+
+STEP = watchdog.INTERVAL_SECONDS  # how far the clock moves between two watchdog passes
+CUSTOMERS = [f"+1415555020{n}" for n in range(10)]
+CLAIMED_AFTER = timedelta(seconds=3)  # when the doomed worker claims a page (between two passes)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _steps(desk, incident_id=None):
+    with desk.hotline.db.session() as s:
+        stmt = select(DueStep).order_by(DueStep.id)
+        if incident_id is not None:
+            stmt = stmt.where(DueStep.incident_id == incident_id)
+        return list(s.scalars(stmt))
+
+
+def _step(desk, incident_id, kind, level=0):
+    return next(st for st in _steps(desk, incident_id) if st.kind == kind and st.level == level)
+
+
+def _pages(desk, **where):
+    with desk.hotline.db.session() as s:
+        stmt = select(Page).order_by(Page.id)
+        for name, value in where.items():
+            stmt = stmt.where(getattr(Page, name) == value)
+        return list(s.scalars(stmt))
+
+
+def _events(desk, kind):
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(IncidentEvent).where(IncidentEvent.kind == kind).order_by(IncidentEvent.id)))
+
+
+def _accepted(twilio) -> Counter:
+    """How often Twilio accepted each distinct page: SMS by (to, body), calls by (to, TwiML URL)."""
+    sent = Counter(("sms", m.to, m.body) for m in twilio.messages if m.direction == "outbound-api")
+    sent.update(("voice", c.to, c.url) for c in twilio.calls if c.direction == "outbound-api")
+    return sent
+
+
+def _lateness(step: DueStep) -> float:
+    return (step.done_at - step.due_at).total_seconds()
+
+
+def _run_jobs(desk, max_jobs=None) -> None:
+    """One RQ worker burst over the hotline queue (no scheduler, as in the harness)."""
+    SimpleWorker([desk.hotline.jobs.queue], connection=desk.hotline.jobs.redis).work(
+        burst=True, max_jobs=max_jobs, logging_level="WARNING")
+
+
+def _first_pass_at_or_after(due, passes):
+    return min(p for p in passes if p >= due)
+
+
+# ---------------------------------------------------------------- 1. Redis flushed
+
+
+def _expect_phase(network, minute, ref, customer):
+    """What the phones receive for one unacknowledged incident when the clock reaches T+minute."""
+    alice, bob, maria = (network.phone(n) for n in (ALICE, BOB, MARIA))
+    if minute == 0:
+        network.phone(customer).expect_sms(f"we have your report, reference {ref}")
+        alice.expect_sms(f"SEV1 {ref} Acme Mail: API calls failing").expect_call(answer=False)
+    elif minute == 3:
+        alice.expect_call(answer=False)
+        bob.expect_sms(f"SEV1 {ref} Acme Mail: API calls failing").expect_call(answer=False)
+    elif minute == 6:
+        maria.expect_sms(f"SEV1 {ref} Acme Mail: API calls failing").expect_call(answer=False)
+    elif minute == 10:
+        for phone in (alice, bob, maria):
+            phone.expect_sms(f"SEV1 {ref} Acme Mail: AT RISK")
+    elif minute == 15:
+        maria.expect_sms(f"SEV1 {ref} Acme Mail: callback deadline").expect_call(answer=False)
+
+
+def test_redis_flushed_with_ten_incidents_pending_every_step_fires_within_one_watchdog_pass(desk, network, twilio):
+    hotline = desk.hotline
+    incidents = [desk.open_incident(caller=number) for number in CUSTOMERS]
+    assert len(hotline.jobs.queue) > 0 and ScheduledJobRegistry(queue=hotline.jobs.queue).count > 0
+    hotline.jobs.redis.flushdb()  # every queued and scheduled job of the ten incidents is gone
+    assert len(hotline.jobs.queue) == 0 and ScheduledJobRegistry(queue=hotline.jobs.queue).count == 0
+
+    # Passes fall 4 s after each 10 s mark, so every step is late by a visible, bounded amount.
+    # At the first pass of each phase Redis is flushed again between the step runs and their
+    # page sends: the queued pages are lost too and must come back from their rows.
+    phases = [0, 3, 6, 10, 15]
+    passes: list[float] = []
+    lost_page_jobs = 0
+    t = 4.0
+    for i, minute in enumerate(phases):
+        for incident, customer in zip(incidents, CUSTOMERS, strict=True):
+            _expect_phase(network, minute, incident.reference, customer)
+        first = True
+        end = phases[i + 1] * 60 if i + 1 < len(phases) else 16 * 60
+        while t < end:
+            if first:
+                desk.clock.set(desk.t0 + timedelta(seconds=t))
+                handed = watchdog.sweep(hotline)
+                _run_jobs(desk, max_jobs=handed)  # the due steps run and queue their pages ...
+                hotline.jobs.redis.flushdb()  # ... and Redis loses the page jobs
+                lost_page_jobs += len(_pages(desk, status=PageStatus.QUEUED))  # rows that only SQL remembers
+                first = False
+            desk.at(seconds=t)
+            passes.append(t)
+            t += STEP
+    assert lost_page_jobs == 10 * (3 + 3 + 2 + 3 + 2)  # every page of every phase lost its job once
+    assert all(b - a <= watchdog.INTERVAL_SECONDS for a, b in zip(passes, passes[1:], strict=False))
+
+    ran = [st for st in _steps(desk) if st.status == StepStatus.DONE]
+    assert len(ran) == 10 * 6  # receipt, three page levels, at-risk, breach: for each incident
+    assert all(st.runs == 1 for st in ran)
+    for st in ran:
+        offset = (st.due_at - desk.t0).total_seconds()
+        assert (st.done_at - desk.t0).total_seconds() == _first_pass_at_or_after(offset, passes)
+        assert 0 <= _lateness(st) <= watchdog.INTERVAL_SECONDS
+    assert max(_lateness(st) for st in ran) == 4.0
+    pending = [st for st in _steps(desk) if st.status == StepStatus.PENDING]
+    assert [(st.kind, st.level) for st in pending] == [("repage", 0)] * 10  # due at T+20, after the run
+
+    accepted = _accepted(twilio)
+    assert max(accepted.values()) == 1, [k for k, n in accepted.items() if n > 1]
+    assert sum(1 for kind, _to, _what in accepted if kind == "sms") == 10 * (1 + 1 + 1 + 1 + 3 + 1)
+    assert sum(1 for kind, _to, _what in accepted if kind == "voice") == 10 * (1 + 2 + 1 + 1)
+    pages = _pages(desk)
+    assert len(pages) == sum(accepted.values())
+    assert all(p.attempts == 1 and p.twilio_sid and p.sent_at for p in pages)
+
+
+# ---------------------------------------------------------------- 2. a worker killed mid-job
+
+
+def test_worker_killed_mid_step_rolls_back_and_the_watchdog_runs_the_step_once(desk, network, twilio):
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    alice, bob = network.phone(ALICE), network.phone(BOB)
+    alice.expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    level1 = _step(desk, incident.id, StepKind.PAGE, level=1)
+    due = desk.t0 + timedelta(minutes=3)
+    assert level1.due_at == due
+
+    # A worker picks the step up at T+3, claims it, queues its pages, and dies before COMMIT.
+    desk.clock.set(due)
+    with desk.hotline.db.session() as session:
+        queued = steps.run_step(session, level1.id, desk.clock.now())
+        assert queued is not None and len(queued) == 3  # Alice by voice, Bob by SMS and voice
+        session.rollback()
+    after_crash = _step(desk, incident.id, StepKind.PAGE, level=1)
+    assert (after_crash.status, after_crash.runs, after_crash.done_at) == (StepStatus.PENDING, 0, None)
+    assert _pages(desk, step_id=level1.id) == []
+
+    alice.expect_call(answer=False)
+    bob.expect_sms("SEV1").expect_call(answer=False)
+    for seconds in (0, STEP, 2 * STEP):  # the watchdog's pass at T+3 fires it; later passes do nothing
+        desk.at(minutes=3, seconds=seconds)
+    fired = _step(desk, incident.id, StepKind.PAGE, level=1)
+    assert (fired.status, fired.runs, fired.done_at) == (StepStatus.DONE, 1, due)
+    pages = _pages(desk, step_id=level1.id)
+    assert sorted((p.to_number, p.channel) for p in pages) == [(ALICE, "voice"), (BOB, "sms"), (BOB, "voice")]
+    assert all(p.attempts == 1 and p.sent_at == due for p in pages)
+    assert max(_accepted(twilio).values()) == 1
+    assert [e.detail["step_id"] for e in _events(desk, "step_page")].count(level1.id) == 1
+
+
+def _die_after_claiming_alices_sms(desk, incident):
+    """At T0+3s run the level-0 page step, then leave Alice's SMS page as a dead worker's claim."""
+    desk.clock.set(desk.t0 + CLAIMED_AFTER)
+    level0 = _step(desk, incident.id, StepKind.PAGE, level=0)
+    assert jobs.run_step(level0.id) is True
+    [page] = _pages(desk, step_id=level0.id, to_number=ALICE, channel="sms")
+    claimed_at = desk.clock.now()
+    with desk.hotline.db.transaction() as s:
+        s.execute(update(Page).where(Page.id == page.id).values(
+            status=PageStatus.SENDING, sending_since=claimed_at, attempts=1, updated_at=claimed_at))
+    return page
+
+
+def _tick_until(desk, limit: timedelta, start: timedelta = timedelta(seconds=STEP)) -> list[timedelta]:
+    """One watchdog pass every STEP seconds from T0+``start`` up to T0+``limit``; returns the pass times."""
+    passes, at = [], start
+    while at <= limit:
+        desk.clock.set(desk.t0 + at)
+        desk.settle()
+        passes.append(at)
+        at += timedelta(seconds=STEP)
+    return passes
+
+
+def test_worker_killed_between_claim_and_twilio_the_page_is_sent_once_after_stale_sending(desk, network, twilio):
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_call(answer=False)  # the voice page goes out as usual
+    incident = desk.open_incident()
+    page = _die_after_claiming_alices_sms(desk, incident)
+    stale_at = CLAIMED_AFTER + STALE_SENDING
+
+    _tick_until(desk, stale_at)  # the claim is not stale yet: nobody may send the page meanwhile
+    assert alice.sms == [] and _pages(desk, id=page.id)[0].status == PageStatus.SENDING
+
+    alice.expect_sms(f"SEV1 {incident.reference}")
+    passes = _tick_until(desk, stale_at + timedelta(seconds=5 * STEP), start=stale_at + timedelta(seconds=STEP))
+    [resent] = _pages(desk, id=page.id)
+    assert resent.status == PageStatus.DELIVERED and resent.attempts == 2
+    first_stale_pass = min(p for p in passes if p > stale_at)
+    assert resent.sent_at == desk.t0 + first_stale_pass
+    assert first_stale_pass - stale_at <= timedelta(seconds=watchdog.INTERVAL_SECONDS)
+    assert len(alice.sms) == 1 and max(_accepted(twilio).values()) == 1
+    [message] = [m for m in twilio.messages if m.to == ALICE]
+    assert resent.twilio_sid == message.sid
+    [sent] = [e for e in _events(desk, "page_sent") if e.detail["page_id"] == page.id]
+    assert sent.detail["adopted"] is False  # looked up first, found nothing, then sent
+
+
+@pytest.mark.parametrize("callbacks", ["lost", "delivered"])
+def test_worker_killed_after_twilio_accepted_the_page_is_adopted_not_sent_twice(desk, network, twilio, callbacks):
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_call(answer=False)
+    incident = desk.open_incident()
+    page = _die_after_claiming_alices_sms(desk, incident)
+    with desk.hotline.db.session() as s:  # the dead worker had sent this request, and Twilio took it
+        request = PageUrls(desk.hotline.settings).request_for(s.get(Page, page.id), incident)
+    if callbacks == "delivered":
+        accepted = desk.hotline.telephony.send_sms(to=request.to, body=request.body, validity_seconds=SMS_VALIDITY_SECONDS,
+                                                   status_callback=request.status_callback)
+    else:  # Twilio took it, but none of its status callbacks will ever reach the hotline
+        accepted = twilio.add_message(ApiMessage(sid=new_sid("SM"), to=request.to, body=request.body,
+                                                 from_=desk.hotline.settings.twilio_number,
+                                                 date_created=desk.clock.now()))
+    alice.expect_sms(f"SEV1 {incident.reference}")  # exactly once
+
+    _tick_until(desk, CLAIMED_AFTER + STALE_SENDING + timedelta(seconds=5 * STEP))
+    assert alice.sms == [request.body] and max(_accepted(twilio).values()) == 1
+    [after] = _pages(desk, id=page.id)
+    if callbacks == "lost":  # only the watchdog's lookup can tell that Twilio has it
+        assert (after.status, after.twilio_sid, after.attempts) == (PageStatus.SENT, accepted.sid, 2)
+        [sent] = [e for e in _events(desk, "page_sent") if e.detail["page_id"] == page.id]
+        assert sent.detail["adopted"] is True and sent.detail["sid"] == accepted.sid
+    else:  # Twilio's status callbacks moved the row on and named the SID: never stale, never resent
+        assert (after.status, after.twilio_sid, after.attempts) == (PageStatus.DELIVERED, accepted.sid, 1)
+
+
+# ---------------------------------------------------------------- 3. a dead RQ scheduler
+
+
+def test_dead_scheduler_the_watchdog_fires_scheduled_steps_on_time_exactly_once(desk, network, twilio):
+    hotline = desk.hotline
+    customer, alice, bob, maria = (network.phone(n) for n in (CUSTOMER, ALICE, BOB, MARIA))
+    customer.expect_sms("we have your report")
+    alice.expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    scheduled = ScheduledJobRegistry(queue=hotline.jobs.queue)
+    future = [st for st in _steps(desk, incident.id) if st.due_at > desk.t0]
+    job_ids = {PendingJob("step", st.id, st.due_at).job_id for st in future}
+    assert len(future) == 4 and set(scheduled.get_job_ids()) == job_ids  # page 1 and 2, at-risk, breach
+
+    # No scheduler runs: the passes alone move the clock through the escalation, 7 s off the minute.
+    due = {
+        3: lambda: (alice.expect_call(answer=False), bob.expect_sms("SEV1").expect_call(answer=False)),
+        6: lambda: maria.expect_sms("SEV1").expect_call(answer=False),
+        10: lambda: [p.expect_sms("AT RISK") for p in (alice, bob, maria)],
+        15: lambda: maria.expect_sms("BREACHED").expect_call(answer=False),
+    }
+    desk.settle()
+    passes = [timedelta(0)]
+    at = timedelta(seconds=7)
+    while at <= timedelta(minutes=16):
+        for minute, expect in due.items():
+            if passes[-1] < timedelta(minutes=minute) <= at:  # this pass is the first one after it
+                expect()
+        desk.clock.set(desk.t0 + at)
+        desk.settle()
+        passes.append(at)
+        at += timedelta(seconds=STEP)
+    [repage] = [st for st in _steps(desk, incident.id) if st.kind == StepKind.REPAGE]  # written by the breach
+    job_ids.add(PendingJob("step", repage.id, repage.due_at).job_id)
+    assert set(scheduled.get_job_ids()) == job_ids  # nobody moved them: the scheduler is dead
+
+    for st in future:
+        done = _step(desk, incident.id, st.kind, st.level)
+        assert done.status == StepStatus.DONE and done.runs == 1
+        assert 0 <= _lateness(done) <= watchdog.INTERVAL_SECONDS
+        assert done.done_at - desk.t0 == min(p for p in passes if desk.t0 + p >= done.due_at)
+
+    # The scheduler comes back late and hands over every job it kept: they run, and do nothing.
+    before = _accepted(twilio)
+    moved = scheduled.get_job_ids()
+    for job in Job.fetch_many(moved, connection=hotline.jobs.redis):
+        hotline.jobs.queue.enqueue_job(job)
+        scheduled.remove(job)
+    desk.settle()
+    assert len(moved) == 5 and _accepted(twilio) == before
+    assert all(_step(desk, incident.id, st.kind, st.level).runs == 1 for st in future)
+    assert _step(desk, incident.id, StepKind.REPAGE).status == StepStatus.PENDING  # early: it waits for T+20

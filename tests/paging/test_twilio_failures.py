@@ -1,0 +1,424 @@
+"""Twilio failing while we page: throttling, 5xx, time-outs, rejections, failed SMS, late or repeated callbacks.
+
+The customer calls from a landline (no receipt SMS), so the first request the hotline makes
+to Twilio is the level-0 page SMS to the primary on call; the fault injected with
+``twilio.fail_next``/``hang_next``/``accept_then_timeout_next`` hits exactly that request,
+which each test checks on ``twilio.requests`` rather than assumes.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from rq import SimpleWorker
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from app.models import DueStep, IncidentEvent, Page
+from app.services.oncall_admin import save_policy
+from app.services.pages import MAX_ATTEMPTS, backoff
+from app.telephony.protocol import OutcomeUnknown
+from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+from tests.paging.conftest import ALICE, BOB
+from workers import watchdog
+
+LANDLINE = "+442079460958"  # a fixed line: the customer gets no receipt SMS
+HOTLINE_NUMBER = "+15005550006"
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _policy(desk, *channels: str) -> None:
+    """One level: the primary on call, on ``channels`` only (so a fall-back call is not hidden by the step's own)."""
+    levels = [{"delay_minutes": 0, "targets": [{"type": "schedule", "schedule": "primary", "channels": list(channels)}]}]
+    with desk.hotline.db.transaction() as s:
+        save_policy(s, "test-policy", levels, is_default=True)
+
+
+def _expect_page(phone, channel: str) -> None:
+    """The page on ``channel`` reaches ``phone`` (a call rings out unanswered)."""
+    if channel == "sms":
+        phone.expect_sms("SEV1")
+    else:
+        phone.expect_call(answer=False)
+
+
+def _pages(desk, incident_id: int) -> list[Page]:
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(Page).where(Page.incident_id == incident_id).order_by(Page.id)))
+
+
+def _page(desk, incident_id: int, to: str, channel: str, level: int = 0) -> Page:
+    """The escalation page of ``level`` to ``to`` on ``channel``."""
+    with desk.hotline.db.session() as s:
+        return s.scalars(select(Page).join(DueStep, DueStep.id == Page.step_id).where(
+            Page.incident_id == incident_id, Page.to_number == to, Page.channel == channel, Page.purpose == "page",
+            DueStep.level == level)).one()
+
+
+def _events(desk, incident_id: int, kind: str) -> list[IncidentEvent]:
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(IncidentEvent).where(
+            IncidentEvent.incident_id == incident_id, IncidentEvent.kind == kind).order_by(IncidentEvent.id)))
+
+
+def _messages(twilio, to: str, contains: str) -> list:
+    """Messages Twilio accepted from the hotline to ``to`` whose body contains ``contains``."""
+    return [m for m in twilio.messages if m.to == to and m.from_ == HOTLINE_NUMBER and contains in m.body]
+
+
+def _calls(twilio, to: str) -> list:
+    return [c for c in twilio.calls if c.to == to and c.direction == "outbound-api"]
+
+
+def _requests(twilio) -> list[tuple[str, str, str]]:
+    """(method, resource, To) of every request Twilio received, faulted ones included."""
+    return [(r.method, r.path.rsplit("/", 1)[-1], (r.params.get("To") or [""])[0]) for r in twilio.requests]
+
+
+def _work(desk) -> None:
+    """The back office without the phone network: watchdog and worker only (Twilio sends no callbacks)."""
+    for _ in range(10):
+        handed = watchdog.sweep(desk.hotline)
+        queued = len(desk.hotline.jobs.queue)
+        SimpleWorker([desk.hotline.jobs.queue], connection=desk.hotline.jobs.redis).work(
+            burst=True, logging_level="WARNING")
+        if not handed and not queued:
+            return
+    raise AssertionError("the worker did not settle")
+
+
+def _signed_post(desk, url: str, params: dict[str, str]):
+    """POST ``params`` to ``url`` (a full public URL) signed like Twilio."""
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(url, params)
+    response = desk.client.post(url.removeprefix(PUBLIC_BASE_URL), data=params,
+                                headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response
+
+
+def _sms_status(desk, page: Page, status: str) -> None:
+    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/sms/status?page={page.id}", {
+        "MessageSid": page.twilio_sid, "SmsSid": page.twilio_sid, "MessageStatus": status, "SmsStatus": status,
+        "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": page.to_number, "ApiVersion": "2010-04-01"})
+
+
+def _call_status(desk, page: Page, status: str) -> None:
+    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/page/voice/status?page={page.id}", {
+        "CallSid": page.twilio_sid, "CallStatus": status, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER,
+        "To": page.to_number, "Direction": "outbound-api", "ApiVersion": "2010-04-01"})
+
+
+def _at(desk, delta: timedelta) -> None:
+    desk.at(seconds=delta.total_seconds())
+
+
+# ------------------------------------------------------------------ 1. throttled
+
+
+def test_throttled_page_sms_is_retried_after_the_backoff_and_delays_nothing_else(desk, network, twilio):
+    alice, bob = network.phone(ALICE), network.phone(BOB)
+    alice.expect_sms("SEV1").expect_call(answer=False)
+    twilio.fail_next(1, status=429)
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()
+    assert _requests(twilio) == [("POST", "Messages.json", ALICE), ("POST", "Calls.json", ALICE)]
+    sms, voice = _page(desk, incident.id, ALICE, "sms"), _page(desk, incident.id, ALICE, "voice")
+    assert (sms.status, sms.attempts, sms.sent_at, sms.twilio_sid) == ("queued", 1, None, "")
+    assert sms.last_error.startswith("Throttled") and "429" in sms.last_error
+    assert sms.next_attempt_at == desk.t0 + backoff(1)
+    assert voice.sent_at == desk.t0 and len(alice.calls) == 1  # the call did not wait for the SMS retry
+    assert _messages(twilio, ALICE, incident.reference) == []
+
+    _at(desk, backoff(1) - timedelta(milliseconds=1))  # not before the back-off
+    assert _messages(twilio, ALICE, incident.reference) == []
+    _at(desk, backoff(1))
+    [message] = _messages(twilio, ALICE, incident.reference)
+    sms = _page(desk, incident.id, ALICE, "sms")
+    assert (sms.attempts, sms.sent_at, sms.twilio_sid, sms.last_error) == (2, desk.t0 + backoff(1), message.sid, "")
+    assert sms.status == "delivered" and len(alice.sms) == 1
+
+    alice.expect_call(answer=False)
+    bob.expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=3)
+    level1 = [(p.to_number, p.channel, p.sent_at) for p in _pages(desk, incident.id) if p.sent_at
+              and p.sent_at >= desk.t0 + timedelta(minutes=3)]
+    three = desk.t0 + timedelta(minutes=3)
+    assert sorted(level1) == [(ALICE, "voice", three), (BOB, "sms", three), (BOB, "voice", three)]
+    assert len(_messages(twilio, ALICE, incident.reference)) == 1  # still one page SMS to Alice
+
+
+# ------------------------------------------------------------------ 2. 5xx and time-out
+
+
+@pytest.mark.parametrize("channel", ["sms", "voice"])
+@pytest.mark.parametrize("fault", ["http_500", "hang"])
+def test_server_error_or_timeout_is_retried_and_the_page_goes_out_once(desk, network, twilio, fault, channel):
+    _policy(desk, channel)
+    alice = network.phone(ALICE)
+    _expect_page(alice, channel)
+    resource = "Messages.json" if channel == "sms" else "Calls.json"
+    if fault == "hang":
+        twilio.hang_next(1)
+    else:
+        twilio.fail_next(1, status=500)
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()
+    twilio.release()
+    assert _requests(twilio) == [("POST", resource, ALICE)]
+    page = _page(desk, incident.id, ALICE, channel)
+    assert (page.status, page.attempts, page.sent_at) == ("queued", 1, None)
+    expected_error = "500" if fault == "http_500" else "Timeout"
+    assert page.last_error.startswith("OutcomeUnknown") and expected_error in page.last_error
+    [failed] = _events(desk, incident.id, "page_send_failed")
+    assert failed.detail["page_id"] == page.id and failed.detail["attempt"] == 1 and not failed.detail["final"]
+    assert expected_error in failed.detail["error"]
+
+    _at(desk, backoff(1))
+    # the outcome was unknown: Twilio is asked first, then (nothing found) the page is sent
+    assert _requests(twilio)[1:] == [("GET", resource, ALICE), ("POST", resource, ALICE)]
+    [sent] = _messages(twilio, ALICE, incident.reference) if channel == "sms" else _calls(twilio, ALICE)
+    page = _page(desk, incident.id, ALICE, channel)
+    assert (page.attempts, page.twilio_sid, page.sent_at) == (2, sent.sid, desk.t0 + backoff(1))
+    assert page.status == ("delivered" if channel == "sms" else "no-answer")
+    [ok] = _events(desk, incident.id, "page_sent")
+    assert ok.detail["attempt"] == 2 and ok.detail["adopted"] is False
+    desk.at(minutes=2)  # nothing more goes out
+    assert len(twilio.messages) + len(twilio.calls) == 1
+
+
+# ------------------------------------------------------------------ 3. accepted, then the answer timed out
+
+
+@pytest.mark.parametrize("channel", ["sms", "voice"])
+def test_accepted_then_timed_out_page_is_found_and_adopted_not_sent_again(desk, network, twilio, channel):
+    _policy(desk, channel)
+    alice = network.phone(ALICE)
+    _expect_page(alice, channel)
+    resource = "Messages.json" if channel == "sms" else "Calls.json"
+    twilio.accept_then_timeout_next(1)
+    incident = desk.open_incident(caller=LANDLINE)
+    _work(desk)  # the retry runs before Twilio's first status callback arrives
+    twilio.release()
+    accepted = twilio.messages if channel == "sms" else twilio.calls
+    assert len(accepted) == 1  # Twilio has it ...
+    page = _page(desk, incident.id, ALICE, channel)
+    assert (page.status, page.attempts, page.twilio_sid) == ("queued", 1, "")  # ... the hotline does not know
+    assert page.last_error.startswith("OutcomeUnknown")
+
+    desk.clock.set(desk.t0 + backoff(1))
+    _work(desk)
+    assert _requests(twilio) == [("POST", resource, ALICE), ("GET", resource, ALICE)]  # looked up, not sent again
+    page = _page(desk, incident.id, ALICE, channel)
+    assert (page.status, page.attempts, page.twilio_sid) == ("sent", 2, accepted[0].sid)
+    assert page.sent_at == desk.t0 + backoff(1)
+    [ok] = _events(desk, incident.id, "page_sent")
+    assert ok.detail["adopted"] is True
+
+    desk.settle()  # now the phone network delivers it: once
+    received = alice.sms if channel == "sms" else alice.calls
+    assert len(received) == 1
+    assert len(twilio.messages if channel == "sms" else twilio.calls) == 1
+
+
+@pytest.mark.parametrize("channel", ["sms", "voice"])
+def test_accepted_then_timed_out_page_whose_callbacks_came_first_keeps_its_sid(desk, network, twilio, channel):
+    _policy(desk, channel)
+    alice = network.phone(ALICE)
+    _expect_page(alice, channel)
+    twilio.accept_then_timeout_next(1)
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()  # Twilio delivers and calls back before the retry is due
+    twilio.release()
+    [accepted] = twilio.messages if channel == "sms" else twilio.calls
+    desk.at(minutes=2)
+    assert len(twilio.messages if channel == "sms" else twilio.calls) == 1
+    page = _page(desk, incident.id, ALICE, channel)
+    assert page.status == ("delivered" if channel == "sms" else "no-answer")
+    assert page.twilio_sid == accepted.sid and page.sent_at == desk.t0
+
+
+class CallbacksBeforeTheTimeout:
+    """The real Twilio client, but Twilio's status callbacks reach the hotline before the client gives up.
+
+    That is the usual order in production (callbacks come within a second, the client waits 10 s);
+    the harness runs the network only after the worker, so this seam puts it in between.
+    """
+
+    def __init__(self, telephony, network) -> None:
+        self.telephony, self.network = telephony, network
+        self.find_sms, self.find_call = telephony.find_sms, telephony.find_call
+
+    def send_sms(self, **kwargs):
+        return self._callbacks_first(self.telephony.send_sms, kwargs)
+
+    def place_call(self, **kwargs):
+        return self._callbacks_first(self.telephony.place_call, kwargs)
+
+    def _callbacks_first(self, send, kwargs):
+        try:
+            return send(**kwargs)
+        except OutcomeUnknown:
+            self.network.run()
+            raise
+
+
+@pytest.mark.parametrize("outcome", ["delivered", "failed"])
+def test_status_callback_during_a_timed_out_send_is_not_undone(desk, network, twilio, outcome):
+    _policy(desk, "sms")
+    alice = network.phone(ALICE)
+    if outcome == "failed":
+        alice.expect_sms("SEV1", fail="failed").expect_call(answer=False)
+    else:
+        alice.expect_sms("SEV1")
+    desk.hotline.telephony = CallbacksBeforeTheTimeout(desk.hotline.telephony, network)
+    twilio.accept_then_timeout_next(1)
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()
+    twilio.release()
+    [message] = _messages(twilio, ALICE, incident.reference)
+    sms = _page(desk, incident.id, ALICE, "sms")
+    assert (sms.status, sms.twilio_sid, sms.sent_at, sms.attempts) == (outcome, message.sid, desk.t0, 1)
+    desk.at(minutes=2)  # no retry turns it back into "sent", and nothing is sent twice
+    assert _page(desk, incident.id, ALICE, "sms").status == outcome
+    assert len(twilio.messages) == 1 and len(twilio.calls) == (1 if outcome == "failed" else 0)
+    assert [e.detail["final"] for e in _events(desk, incident.id, "page_send_failed")] == [True]
+
+
+def test_page_created_mid_second_is_still_found_after_a_timeout(desk, network, twilio):
+    """Twilio's date_created has whole seconds; a page row created at x.5 s must still find its SMS."""
+    _policy(desk, "sms")
+    alice = network.phone(ALICE).expect_sms("SEV1")
+    twilio.accept_then_timeout_next(1)
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.clock.set(desk.t0 + timedelta(milliseconds=500))
+    _work(desk)
+    twilio.release()
+    assert _page(desk, incident.id, ALICE, "sms").created_at == desk.t0 + timedelta(milliseconds=500)
+    desk.clock.set(desk.t0 + timedelta(milliseconds=500) + backoff(1))
+    _work(desk)
+    desk.settle()
+    [message] = _messages(twilio, ALICE, incident.reference)
+    assert _page(desk, incident.id, ALICE, "sms").twilio_sid == message.sid
+    assert len(alice.sms) == 1
+
+
+# ------------------------------------------------------------------ 4. rejected for good
+
+
+def test_rejected_page_sms_fails_at_once_and_calls_the_rep_without_waiting(desk, network, twilio):
+    _policy(desk, "sms")
+    alice = network.phone(ALICE).expect_call(answer=False)
+    twilio.fail_next(1, status=400)
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()
+    assert _requests(twilio) == [("POST", "Messages.json", ALICE), ("POST", "Calls.json", ALICE)]
+    sms, voice = _page(desk, incident.id, ALICE, "sms"), _page(desk, incident.id, ALICE, "voice")
+    assert (sms.status, sms.attempts, sms.sent_at) == ("failed", 1, None)
+    assert sms.last_error.startswith("Twilio answered HTTP 400")
+    assert voice.sent_at == desk.t0 and voice.twilio_sid == _calls(twilio, ALICE)[0].sid
+    assert len(alice.calls) == 1
+    [failed] = _events(desk, incident.id, "page_send_failed")
+    assert failed.detail["final"] is True
+    [fallback] = _events(desk, incident.id, "page_sms_failed_calling")
+    assert fallback.detail == {"page_id": sms.id, "voice_page_id": voice.id}
+    desk.at(minutes=2)  # a rejection is not retried
+    assert len(twilio.requests) == 2 and _page(desk, incident.id, ALICE, "sms").attempts == 1
+
+
+# ------------------------------------------------------------------ 5. failed / undelivered SMS
+
+
+@pytest.mark.parametrize("outcome", ["failed", "undelivered"])
+def test_failed_or_undelivered_page_sms_calls_the_same_rep_at_once(desk, network, twilio, outcome):
+    _policy(desk, "sms")
+    alice = network.phone(ALICE).expect_sms("SEV1", fail=outcome).expect_call(answer=False)
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()
+    sms, voice = _page(desk, incident.id, ALICE, "sms"), _page(desk, incident.id, ALICE, "voice")
+    assert sms.status == outcome and sms.sent_at == desk.t0
+    assert (voice.rep_id, voice.step_id, voice.sent_at) == (sms.rep_id, sms.step_id, desk.t0)
+    assert alice.sms == [] and len(alice.calls) == 1 and alice.calls[0].sid == voice.twilio_sid
+    [fallback] = _events(desk, incident.id, "page_sms_failed_calling")
+    assert fallback.detail == {"page_id": sms.id, "voice_page_id": voice.id}
+
+
+# ------------------------------------------------------------------ 6. repeated and late callbacks
+
+
+def test_the_same_status_callback_delivered_twice_is_recorded_once(desk, network, twilio):
+    network.phone(ALICE).expect_sms("SEV1", fail="undelivered").expect_call(answer=False)
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()
+    sms = _page(desk, incident.id, ALICE, "sms")
+    [undelivered] = [w for w in network.webhooks if w.params.get("MessageStatus") == "undelivered"]
+    _signed_post(desk, undelivered.url, undelivered.params)  # Twilio's retry of the very same request
+    statuses = [e.detail["status"] for e in _events(desk, incident.id, "page_status") if e.detail["page_id"] == sms.id]
+    assert statuses == ["sent", "undelivered"]
+    assert _page(desk, incident.id, ALICE, "sms").status == "undelivered"
+    assert len(twilio.calls) == 1  # no second call either
+
+
+def test_late_sms_status_never_moves_the_page_back(desk, network, twilio):
+    _policy(desk, "sms")
+    incident = desk.open_incident(caller=LANDLINE)
+    _work(desk)  # sent; the network stays silent, the callbacks below stand in for it
+    sms = _page(desk, incident.id, ALICE, "sms")
+    assert sms.status == "sent" and sms.twilio_sid
+    _sms_status(desk, sms, "delivered")
+    _sms_status(desk, sms, "sent")
+    _sms_status(desk, sms, "queued")
+    assert _page(desk, incident.id, ALICE, "sms").status == "delivered"
+    applied = [(e.detail["status"], e.detail["applied"]) for e in _events(desk, incident.id, "page_status")]
+    assert applied == [("delivered", True), ("sent", False), ("queued", False)]
+    _sms_status(desk, sms, "undelivered")  # a final failure still counts, once
+    assert _page(desk, incident.id, ALICE, "sms").status == "undelivered"
+
+
+@pytest.mark.parametrize("final", ["in-progress", "answered", "completed"])
+def test_late_call_status_never_moves_the_page_back(desk, network, twilio, final):
+    _policy(desk, "voice")
+    incident = desk.open_incident(caller=LANDLINE)
+    _work(desk)
+    voice = _page(desk, incident.id, ALICE, "voice")
+    assert voice.status == "sent" and voice.twilio_sid
+    _call_status(desk, voice, final)
+    _call_status(desk, voice, "ringing")
+    _call_status(desk, voice, "initiated")
+    assert _page(desk, incident.id, ALICE, "voice").status == "answered"
+    applied = [(e.detail["status"], e.detail["applied"]) for e in _events(desk, incident.id, "page_status")]
+    assert applied == [(final, True), ("ringing", False), ("initiated", False)]
+
+
+# ------------------------------------------------------------------ 7. bounded retries
+
+
+def test_retries_are_bounded_then_the_sms_page_fails_over_to_voice(desk, network, twilio):
+    _policy(desk, "sms")
+    alice = network.phone(ALICE)
+    twilio.fail_next(MAX_ATTEMPTS, status=500)  # every attempt fails at its first request
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()
+    elapsed = timedelta(0)
+    for attempt in range(1, MAX_ATTEMPTS):
+        page = _page(desk, incident.id, ALICE, "sms")
+        assert (page.status, page.attempts) == ("queued", attempt)
+        elapsed += backoff(attempt)
+        assert page.next_attempt_at == desk.t0 + elapsed
+        if attempt == MAX_ATTEMPTS - 1:
+            alice.expect_call(answer=False)  # the last failure calls Alice
+        _at(desk, elapsed)
+    page = _page(desk, incident.id, ALICE, "sms")
+    assert (page.status, page.attempts, page.sent_at) == ("failed", MAX_ATTEMPTS, None)
+    assert "500" in page.last_error
+    failures = _events(desk, incident.id, "page_send_failed")
+    assert [(e.detail["attempt"], e.detail["final"]) for e in failures] == (
+        [(n, False) for n in range(1, MAX_ATTEMPTS)] + [(MAX_ATTEMPTS, True)])
+    assert _messages(twilio, ALICE, incident.reference) == []
+    voice = _page(desk, incident.id, ALICE, "voice")
+    assert voice.sent_at == desk.t0 + elapsed and len(alice.calls) == 1
+    requests = len(twilio.requests)
+    desk.at(minutes=9)  # no retry after the last one
+    assert len(twilio.requests) == requests and _page(desk, incident.id, ALICE, "sms").attempts == MAX_ATTEMPTS

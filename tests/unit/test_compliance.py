@@ -1,0 +1,242 @@
+"""The compliance report's arithmetic against a hand-written event log (no database, no clock).
+
+Six incidents captured in the week of Mon 2026-11-23 (UTC), one per outcome:
+
+    MET1     acknowledged, called back, answered after 5:30                -> met
+    LATE1    acknowledged at 5 min, callback placed at 16 min, answered 20 min -> late, "acknowledged but called late"
+    RETRY1   first callback not answered, second answered after 6:40        -> met (the attempt does not count against it)
+    UNREACH1 acknowledged, callback placed at 2 min, never answered         -> attempted, "customer unreachable"
+    SELF1    acknowledged, the rep self-reports a call at 8 min             -> self-reported, breached,
+             reason "acknowledged, no callback attempted": a self-report is a claim, not a placed call
+    NOACK1   nobody acknowledged, nothing happened                          -> no callback, "nobody acknowledged"
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from app.reports.compliance import compliance_report
+from app.reports.facts import BreachReason, IncidentFacts, LoggedEvent, MissingOpening, Outcome
+from app.reports.stats import nearest_rank, percent
+
+REPS = {1: "Alice", 2: "Bob"}
+WEEK = (date(2026, 11, 23), date(2026, 11, 30))  # Mon .. next Mon (excluded)
+
+
+def t(text: str) -> datetime:
+    """A UTC instant written as 'YYYY-MM-DD HH:MM[:SS]'."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+LOGS: dict[str, list[LoggedEvent]] = {
+    "MET1": [
+        LoggedEvent("incident_opened", t("2026-11-23 10:00"), "ivr",
+                    {"reference": "MET1", "callback_due_at": "2026-11-23T10:15:00+00:00"}),
+        LoggedEvent("page_sent", t("2026-11-23 10:00:05"), "twilio",
+                    {"page_id": 1, "to": "+4915100000001", "role": "primary", "channel": "sms", "purpose": "page"}),
+        LoggedEvent("acknowledged", t("2026-11-23 10:02"), "Alice", {"rep_id": 1, "via": "sms"}),
+        LoggedEvent("callback_requested", t("2026-11-23 10:03"), "rep", {"callback_id": 1, "rep_id": 1}),
+        LoggedEvent("callback_met", t("2026-11-23 10:05:31"), "twilio",
+                    {"callback_id": 1, "answered_at": "2026-11-23T10:05:30+00:00", "seconds_after_capture": 330.0}),
+    ],
+    "LATE1": [
+        LoggedEvent("incident_opened", t("2026-11-24 14:00"), "ivr",
+                    {"reference": "LATE1", "callback_due_at": "2026-11-24T14:15:00+00:00"}),
+        LoggedEvent("acknowledged", t("2026-11-24 14:05"), "Bob", {"rep_id": 2, "via": "voice"}),
+        LoggedEvent("callback_breached", t("2026-11-24 14:15"), "system",
+                    {"due_at": "2026-11-24T14:15:00+00:00", "acknowledged": True, "callback_started": False}),
+        LoggedEvent("callback_requested", t("2026-11-24 14:16"), "rep", {"callback_id": 2, "rep_id": 2}),
+        LoggedEvent("callback_late", t("2026-11-24 14:20:01"), "twilio",
+                    {"callback_id": 2, "answered_at": "2026-11-24T14:20:00+00:00", "seconds_after_capture": 1200.0}),
+    ],
+    "RETRY1": [
+        LoggedEvent("incident_opened", t("2026-11-25 09:30"), "ivr",
+                    {"reference": "RETRY1", "callback_due_at": "2026-11-25T09:45:00+00:00"}),
+        LoggedEvent("acknowledged", t("2026-11-25 09:31"), "Alice", {"rep_id": 1, "via": "web"}),
+        LoggedEvent("callback_requested", t("2026-11-25 09:32"), "rep", {"callback_id": 3, "rep_id": 1}),
+        LoggedEvent("callback_attempted", t("2026-11-25 09:33"), "twilio", {"callback_id": 3, "status": "no-answer"}),
+        LoggedEvent("callback_requested", t("2026-11-25 09:35"), "rep", {"callback_id": 4, "rep_id": 1}),
+        LoggedEvent("callback_met", t("2026-11-25 09:36:41"), "twilio",
+                    {"callback_id": 4, "answered_at": "2026-11-25T09:36:40+00:00", "seconds_after_capture": 400.0}),
+    ],
+    "UNREACH1": [
+        LoggedEvent("incident_opened", t("2026-11-26 22:00"), "ivr",
+                    {"reference": "UNREACH1", "callback_due_at": "2026-11-26T22:15:00+00:00"}),
+        LoggedEvent("acknowledged", t("2026-11-26 22:01"), "Bob", {"rep_id": 2, "via": "sms"}),
+        LoggedEvent("callback_requested", t("2026-11-26 22:02"), "rep", {"callback_id": 5, "rep_id": 2}),
+        LoggedEvent("callback_attempted", t("2026-11-26 22:03"), "twilio", {"callback_id": 5, "status": "busy"}),
+        LoggedEvent("callback_breached", t("2026-11-26 22:15"), "system",
+                    {"due_at": "2026-11-26T22:15:00+00:00", "acknowledged": True, "callback_started": True}),
+    ],
+    "SELF1": [
+        LoggedEvent("incident_opened", t("2026-11-27 03:00"), "ivr",
+                    {"reference": "SELF1", "callback_due_at": "2026-11-27T03:15:00+00:00"}),
+        LoggedEvent("acknowledged", t("2026-11-27 03:04"), "Bob", {"rep_id": 2, "via": "sms"}),
+        LoggedEvent("callback_breached", t("2026-11-27 03:15"), "system",
+                    {"due_at": "2026-11-27T03:15:00+00:00", "acknowledged": True, "callback_started": False}),
+        LoggedEvent("callback_self_reported", t("2026-11-27 03:20"), "Bob",
+                    {"callback_id": 6, "called_at": "2026-11-27T03:08:00+00:00", "note": "from my mobile"}),
+    ],
+    "NOACK1": [
+        LoggedEvent("incident_opened", t("2026-11-28 23:50"), "ivr",
+                    {"reference": "NOACK1", "callback_due_at": "2026-11-29T00:05:00+00:00"}),
+        LoggedEvent("callback_breached", t("2026-11-29 00:05"), "system",
+                    {"due_at": "2026-11-29T00:05:00+00:00", "acknowledged": False, "callback_started": False}),
+    ],
+    # outside the week: the Sunday before, and the Monday the range ends on (excluded)
+    "BEFORE": [LoggedEvent("incident_opened", t("2026-11-22 23:59:59"), "ivr",
+                           {"reference": "BEFORE", "callback_due_at": "2026-11-23T00:14:59+00:00"})],
+    "AFTER": [LoggedEvent("incident_opened", t("2026-11-30 00:00"), "ivr",
+                          {"reference": "AFTER", "callback_due_at": "2026-11-30T00:15:00+00:00"})],
+}
+
+
+@pytest.fixture(scope="module")
+def report():
+    facts = [IncidentFacts.from_events(events) for events in LOGS.values()]
+    return compliance_report(facts, *WEEK, "UTC", rep_names=REPS)
+
+
+def test_counts_and_percentages(report):
+    assert report.total == 6
+    assert [(r.key, r.count, r.percent) for r in report.outcomes] == [
+        ("met", 2, 33.3),
+        ("late", 1, 16.7),
+        ("self_reported", 1, 16.7),
+        ("attempted", 1, 16.7),
+        ("no_callback", 1, 16.7),
+    ]
+    assert (report.breached.count, report.breached.percent) == (4, 66.7)
+    assert (report.open.count, report.open.percent) == (0, 0.0)
+
+
+def test_self_reported_is_never_met(report):
+    self1 = next(line for line in report.lines if line.reference == "SELF1")
+    assert self1.outcome == Outcome.SELF_REPORTED
+    assert self1.breached is True
+    assert report.count("met") == 2  # MET1 and RETRY1 only
+
+
+def test_time_to_callback_nearest_rank(report):
+    spread = report.time_to_callback
+    # samples 330 (MET1), 400 (RETRY1), 1200 (LATE1); self-reported and unanswered have none
+    assert (spread.count, spread.median, spread.p90, spread.p99, spread.maximum) == (3, 400.0, 1200.0, 1200.0, 1200.0)
+
+
+def test_breach_reasons(report):
+    assert {line.reference: line.reason for line in report.breaches} == {
+        "LATE1": BreachReason.CALLED_LATE,
+        "UNREACH1": BreachReason.UNREACHABLE,
+        "SELF1": BreachReason.NO_CALLBACK_ATTEMPTED,
+        "NOACK1": BreachReason.NOBODY_ACKNOWLEDGED,
+    }
+    assert [(r.label, r.count, r.percent) for r in report.reasons] == [
+        ("customer unreachable", 1, 25.0),
+        ("nobody acknowledged", 1, 25.0),
+        ("acknowledged but called late", 1, 25.0),
+        ("acknowledged, no callback attempted", 1, 25.0),
+    ]
+
+
+def test_per_rep(report):
+    assert [vars(r) for r in report.reps] == [
+        {"name": "Alice", "acknowledged": 2, "met": 2, "late": 0, "attempted": 0, "self_reported": 0},
+        {"name": "Bob", "acknowledged": 3, "met": 0, "late": 1, "attempted": 1, "self_reported": 1},
+    ]
+
+
+def test_per_hour_of_week_in_utc(report):
+    busy = {b.index: (b.weekday, b.hour, b.incidents, b.met, b.breached) for b in report.hours if b.incidents}
+    assert len(report.hours) == 168
+    assert busy == {
+        10: ("Mon", 10, 1, 1, 0),
+        38: ("Tue", 14, 1, 0, 1),
+        57: ("Wed", 9, 1, 1, 0),
+        94: ("Thu", 22, 1, 0, 1),
+        99: ("Fri", 3, 1, 0, 1),
+        143: ("Sat", 23, 1, 0, 1),
+    }
+
+
+def test_the_same_log_in_berlin_moves_the_saturday_night_incident_to_sunday():
+    facts = [IncidentFacts.from_events(events) for events in LOGS.values()]
+    berlin = compliance_report(facts, *WEEK, "Europe/Berlin", rep_names=REPS)
+    assert berlin.starts_at == t("2026-11-22 23:00")  # CET midnight
+    assert berlin.total == 7  # BEFORE (Mon 00:59:59 CET) is in, NOACK1 (Sun 00:50 CET) still in
+    busy = {b.index: b.incidents for b in berlin.hours if b.incidents}
+    assert busy == {0: 1, 11: 1, 39: 1, 58: 1, 95: 1, 100: 1, 144: 1}
+
+
+def test_an_empty_range_gives_zeros():
+    facts = [IncidentFacts.from_events(events) for events in LOGS.values()]
+    for report in (compliance_report([], *WEEK, "UTC"),
+                   compliance_report(facts, date(2027, 1, 4), date(2027, 1, 11), "Europe/Berlin")):
+        assert report.total == 0
+        assert all((r.count, r.percent) == (0, 0.0) for r in report.outcomes)
+        assert (report.breached.count, report.breached.percent) == (0, 0.0)
+        assert all((r.count, r.percent) == (0, 0.0) for r in report.reasons)
+        spread = report.time_to_callback
+        assert (spread.count, spread.median, spread.p90, spread.p99, spread.maximum) == (0, None, None, None, None)
+        assert report.reps == ()
+        assert sum(b.incidents for b in report.hours) == 0 and len(report.hours) == 168
+
+
+def test_a_range_across_the_october_dst_change_in_berlin():
+    """2026-10-25 lasts 25 hours in Berlin; the hour 02:00-02:59 happens twice, both in Sun 02."""
+
+    def opened(ref: str, at: str) -> IncidentFacts:
+        due = t(at) + timedelta(minutes=15)
+        return IncidentFacts.from_events([LoggedEvent("incident_opened", t(at), "ivr",
+                                                      {"reference": ref, "callback_due_at": due.isoformat()})])
+
+    facts = [
+        opened("SAT2359", "2026-10-24 21:59"),  # Sat 23:59 CEST: the day before
+        opened("SUN0000", "2026-10-24 22:00"),  # Sun 00:00 CEST
+        opened("SUN0230A", "2026-10-25 00:30"),  # Sun 02:30 CEST (first time)
+        opened("SUN0230B", "2026-10-25 01:30"),  # Sun 02:30 CET (second time)
+        opened("SUN2359", "2026-10-25 22:59"),  # Sun 23:59 CET
+        opened("MON0000", "2026-10-25 23:00"),  # Mon 00:00 CET: the range's end, excluded
+    ]
+    report = compliance_report(facts, date(2026, 10, 25), date(2026, 10, 26), "Europe/Berlin")
+    assert (report.starts_at, report.ends_at) == (t("2026-10-24 22:00"), t("2026-10-25 23:00"))
+    assert report.range_hours == 25
+    assert [line.reference for line in report.lines] == ["SUN0000", "SUN0230A", "SUN0230B", "SUN2359"]
+    assert {b.index: b.incidents for b in report.hours if b.incidents} == {144: 1, 146: 2, 167: 1}
+    spring = compliance_report(facts, date(2026, 3, 29), date(2026, 3, 30), "Europe/Berlin")
+    assert spring.range_hours == 23
+
+
+def test_a_deadline_not_yet_passed_is_neither_kept_nor_broken():
+    facts = IncidentFacts.from_events(LOGS["NOACK1"][:1])  # no breach line yet
+    before = compliance_report([facts], *WEEK, "UTC", as_of=t("2026-11-29 00:04"))
+    after = compliance_report([facts], *WEEK, "UTC", as_of=t("2026-11-29 00:06"))
+    assert (before.breached.count, before.open.count, before.breaches) == (0, 1, ())
+    assert (after.breached.count, after.open.count) == (1, 0)
+    assert after.breaches[0].reason == BreachReason.NOBODY_ACKNOWLEDGED
+
+
+def test_facts_do_not_depend_on_the_order_of_the_lines():
+    shuffled = list(reversed(LOGS["RETRY1"]))
+    facts = IncidentFacts.from_events(shuffled)
+    assert facts == IncidentFacts.from_events(LOGS["RETRY1"])
+    assert (facts.outcome, facts.seconds_to_callback, facts.acknowledged_rep_id) == (Outcome.MET, 400.0, 1)
+
+
+def test_a_log_without_its_opening_line_is_refused():
+    with pytest.raises(MissingOpening):
+        IncidentFacts.from_events(LOGS["MET1"][1:])
+
+
+def test_nearest_rank_picks_an_observed_value():
+    values = [10, 1, 9, 2, 8, 3, 7, 4, 6, 5]
+    assert [nearest_rank(values, p) for p in (50, 90, 99, 100)] == [5, 9, 10, 10]  # linear interpolation: 5.5, 9.1
+    assert nearest_rank([42], 50) == 42
+    assert nearest_rank([], 50) is None
+    assert (percent(1, 3), percent(2, 3), percent(0, 0)) == (33.3, 66.7, 0.0)
+
+
+def test_a_range_must_move_forward():
+    with pytest.raises(ValueError):
+        compliance_report([], date(2026, 11, 30), date(2026, 11, 23), "UTC")
