@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template_string
+from flask import Blueprint, Response, current_app, render_template_string, request
 from sqlalchemy import select
 
 from app.models import Incident, Page
 from app.models.oncall import Rep
 from app.services.acks import acknowledge
+from app.services.callbacks import callback_job, open_callback
 from app.services.page_text import hhmm
 from app.services.page_urls import BadAckLink, PageUrls
 
@@ -17,7 +18,9 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Sev-1 {{ ref }}</title>
 <style>body{font:18px system-ui,sans-serif;margin:1.5em;max-width:30em}button{font-size:1.2em;padding:.6em 1.2em}</style>
 </head><body><h1>Sev-1 {{ ref }}</h1><p>{{ message }}</p>
-{% if form %}<form method="post"><button type="submit">Acknowledge</button></form>{% endif %}</body></html>"""
+{% if form %}<form method="post"><p><button type="submit" name="action" value="ack">Acknowledge</button></p>
+<p><button type="submit" name="action" value="call">Acknowledge and call me now: I will be connected to the customer</button></p>
+</form>{% endif %}</body></html>"""
 
 
 def _page(token: str):
@@ -58,5 +61,10 @@ def acknowledge_link(token: str) -> Response | tuple[str, int]:
         incident = session.scalars(select(Incident).where(Incident.id == page.incident_id).with_for_update()).one()
         rep = session.get(Rep, page.rep_id) if page.rep_id else None
         result = acknowledge(session, incident, page.rep_id, rep.name if rep else page.name, "link", now)
+        if request.form.get("action") == "call" and rep is not None and incident.callback_phone and (
+                result.ok or incident.acknowledged_by == rep.id):
+            callback = open_callback(session, incident, rep.id, now)
+            result.jobs.append(callback_job(callback, now))
+            result.message = f"{result.message} We are calling you on {rep.phone} now to connect you."
     hotline.jobs.dispatch(result.jobs, now)
     return render_template_string(PAGE, ref=incident.reference, message=result.message, form=False), (200 if result.ok else 409)

@@ -136,3 +136,20 @@ def test_a_lost_callback_job_is_placed_by_the_watchdog_exactly_once(desk, networ
     [callback] = _callbacks(desk, incident.id)
     assert callback.outcome == "met" and callback.attempts == 1
     assert len([c for c in desk.network.twilio.calls if c.to == ALICE]) == 2  # the page call and this one
+
+
+def test_the_link_in_the_sms_can_acknowledge_and_connect_the_rep_to_the_customer(desk, network):
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(answered=True)
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    from tests.paging.test_acknowledgement import _ack_link
+
+    token = _ack_link(desk, incident.id)
+    alice.expect_call()  # the hotline calls Alice back, then dials the customer
+    answer = desk.client.post(f"/ack/{token}", data={"action": "call"})
+    assert answer.status_code == 200 and b"calling you on +14155550111" in answer.data
+    desk.settle()
+    [callback] = _callbacks(desk, incident.id)
+    assert callback.outcome == "met" and desk.incident(incident.id).acknowledged_at == desk.t0
