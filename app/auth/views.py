@@ -16,9 +16,6 @@ bp = Blueprint("auth", __name__, template_folder="../dashboard/templates")
 HOME = "/board"
 LOGIN_FAILED = "That e-mail and password do not match an active account."
 # The blueprints whose errors get HTML pages; the API and Twilio webhooks answer their own way.
-DASHBOARD_BLUEPRINTS = frozenset({"auth", "board", "incident", "report", "oncall", "admin"})
-
-
 def safe_next(target: str | None) -> str:
     """``target`` if it is a path on this site, else the board (no open redirects)."""
     target = target or ""
@@ -84,7 +81,7 @@ def logout() -> Response:
 @bp.app_errorhandler(HTTPException)
 def dashboard_error(exc: HTTPException) -> tuple[str, int] | HTTPException:
     """Plain 400 and 403 pages on dashboard routes; every other error is handled as before."""
-    if request.blueprint not in DASHBOARD_BLUEPRINTS or exc.code not in (400, 403):
+    if request.blueprint not in current_app.extensions["dashboard_blueprints"] or exc.code not in (400, 403):
         return exc
     if exc.code == 403:  # names nothing the user may not see
         return render_template("dashboard/forbidden.html", heading="Not allowed",

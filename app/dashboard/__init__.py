@@ -24,7 +24,8 @@ def register(app: Flask) -> None:
     blueprints = (auth_bp, board_bp, incident_bp, report_bp, oncall_bp, admin_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
-    names = {bp.name for bp in blueprints}
+    names = frozenset(bp.name for bp in blueprints)
+    app.extensions["dashboard_blueprints"] = names  # its error pages apply to these only
 
     @app.before_request
     def _csrf() -> None:

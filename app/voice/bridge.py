@@ -11,9 +11,9 @@ from app.services.callbacks import customer_leg_status, open_callback
 from app.services.events import log_event
 from app.voice.respond import answer_once
 from app.voice.signature import twilio_webhook
+from app.voice.twiml import REP_VOICE, say_and_hang_up
 
 bp = Blueprint("bridge", __name__, url_prefix="/twilio/bridge")
-VOICE = {"language": "en-US", "voice": "Polly.Joanna"}
 CUSTOMER_VOICE = {"en-US": ("en-US", "Polly.Joanna"), "de-DE": ("de-DE", "Polly.Vicki")}
 
 
@@ -21,9 +21,9 @@ def bridge_twiml(callback: Callback, incident: Incident, settings, whisper: str 
     """Whisper the incident to the rep, then dial the customer with a whisper of their own."""
     response = VoiceResponse()
     ref = ", ".join(incident.reference)
-    response.say(whisper or f"Sev-1 callback for incident {ref}.", **VOICE)
+    response.say(whisper or f"Sev-1 callback for incident {ref}.", **REP_VOICE)
     response.say(f"{incident.company or 'The customer'}, {incident.contact_name or 'contact unknown'}. "
-                 f"Incident {ref}. Dialling now.", **VOICE)
+                 f"Incident {ref}. Dialling now.", **REP_VOICE)
     dial = response.dial(caller_id=settings.twilio_number or None, timeout=30, answer_on_bridge=True,
                          action=f"/twilio/bridge/dial-done?callback={callback.id}", method="POST")
     dial.number(incident.callback_phone, url=f"/twilio/bridge/customer-whisper?callback={callback.id}",
@@ -48,7 +48,7 @@ def rep_answered() -> Response:
     def handle(session, now):
         callback, incident = _callback(session, callback_id)
         if callback is None:
-            return _say_hangup("This callback is no longer valid."), []
+            return say_and_hang_up("This callback is no longer valid."), []
         return bridge_twiml(callback, incident, settings), []
 
     return answer_once(handle)
@@ -115,9 +115,9 @@ def dial_done() -> Response:
     def handle(session, now):
         callback, incident = _callback(session, callback_id)
         if callback is None:
-            return _say_hangup("Goodbye."), []
+            return say_and_hang_up("Goodbye."), []
         if dial_status == "completed" or callback.answered_at is not None:
-            return _say_hangup("The call with the customer has ended. Thank you."), []
+            return say_and_hang_up("The call with the customer has ended. Thank you."), []
         if callback.outcome == CallbackOutcome.PENDING:
             callback.outcome = CallbackOutcome.ATTEMPTED
             log_event(session, at=now, actor="twilio", kind="callback_attempted", incident_id=incident.id,
@@ -125,8 +125,8 @@ def dial_done() -> Response:
         response = VoiceResponse()
         gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
                                  action=f"/twilio/bridge/retry?callback={callback.id}")
-        gather.say("The customer did not answer. Press 1 to try again, or hang up and try later.", **VOICE)
-        response.say("Goodbye.", **VOICE)
+        gather.say("The customer did not answer. Press 1 to try again, or hang up and try later.", **REP_VOICE)
+        response.say("Goodbye.", **REP_VOICE)
         response.hangup()
         return str(response), []
 
@@ -143,15 +143,8 @@ def retry() -> Response:
     def handle(session, now):
         old, incident = _callback(session, callback_id)
         if old is None or digits != "1":
-            return _say_hangup("Goodbye."), []
+            return say_and_hang_up("Goodbye."), []
         again = open_callback(session, incident, old.rep_id, now, rep_call_sid=call_sid)
         return bridge_twiml(again, incident, settings, whisper="Trying the customer again."), []
 
     return answer_once(handle)
-
-
-def _say_hangup(text: str) -> str:
-    response = VoiceResponse()
-    response.say(text, **VOICE)
-    response.hangup()
-    return str(response)

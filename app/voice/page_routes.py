@@ -16,9 +16,9 @@ from app.services.pages import adopt_sid, move_status
 from app.voice.bridge import bridge_twiml
 from app.voice.respond import answer_once
 from app.voice.signature import twilio_webhook
+from app.voice.twiml import REP_VOICE, say_and_hang_up
 
 bp = Blueprint("page_voice", __name__, url_prefix="/twilio/page")
-VOICE = {"language": "en-US", "voice": "Polly.Joanna"}
 CALL_STATUS = {"queued": PageStatus.SENT, "initiated": PageStatus.SENT, "ringing": PageStatus.RINGING,
                "in-progress": PageStatus.ANSWERED, "answered": PageStatus.ANSWERED, "no-answer": PageStatus.NO_ANSWER,
                "busy": PageStatus.BUSY, "failed": PageStatus.FAILED, "canceled": PageStatus.FAILED,
@@ -37,10 +37,10 @@ def _menu(page_id: int, incident: Incident, intro: str = "") -> str:
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=f"/twilio/page/voice/key?page={page_id}",
                              method="POST", action_on_empty_result=False)
     if intro:
-        gather.say(intro, **VOICE)
-    gather.say(spoken_summary(incident), **VOICE)
-    gather.say("Press 1 to acknowledge. Press 2 to be connected to the customer now. Press 9 to repeat.", **VOICE)
-    response.say("No key pressed. This page is not acknowledged; we will keep paging. Goodbye.", **VOICE)
+        gather.say(intro, **REP_VOICE)
+    gather.say(spoken_summary(incident), **REP_VOICE)
+    gather.say("Press 1 to acknowledge. Press 2 to be connected to the customer now. Press 9 to repeat.", **REP_VOICE)
+    response.say("No key pressed. This page is not acknowledged; we will keep paging. Goodbye.", **REP_VOICE)
     response.hangup()
     return str(response)
 
@@ -54,12 +54,12 @@ def voice() -> Response:
     def handle(session, now):
         page, incident = _page_and_incident(session, page_id)
         if page is None:
-            return _goodbye("This page is no longer valid."), []
+            return say_and_hang_up("This page is no longer valid."), []
         if answered_by.startswith("machine") or answered_by == "fax":
             move_status(page, PageStatus.MACHINE, now)
             log_event(session, at=now, actor="twilio", kind="page_reached_machine", incident_id=incident.id,
                       detail={"page_id": page.id, "answered_by": answered_by})
-            return _goodbye(f"Severity 1 page for incident {', '.join(incident.reference)}. "
+            return say_and_hang_up(f"Severity 1 page for incident {', '.join(incident.reference)}. "
                             "Please call the hotline or reply to the text message."), []
         move_status(page, PageStatus.ANSWERED, now)
         return _menu(page.id, incident), []
@@ -78,16 +78,16 @@ def key() -> Response:
     def handle(session, now):
         page, incident = _page_and_incident(session, page_id)
         if page is None:
-            return _goodbye("This page is no longer valid."), []
+            return say_and_hang_up("This page is no longer valid."), []
         rep = session.get(Rep, page.rep_id) if page.rep_id else None
         name = rep.name if rep else page.name
         if digits == "1":
             result = acknowledge(session, incident, page.rep_id, name, "voice", now)
-            return _goodbye(result.message), result.jobs
+            return say_and_hang_up(result.message), result.jobs
         if digits == "2":
             result = acknowledge(session, incident, page.rep_id, name, "voice", now)
             if not result.ok and incident.acknowledged_by != page.rep_id:
-                return _goodbye(result.message), []
+                return say_and_hang_up(result.message), []
             callback = open_callback(session, incident, page.rep_id, now, rep_call_sid=call_sid)
             return bridge_twiml(callback, incident, settings, whisper="Connecting you to the customer now."), result.jobs
         return _menu(page.id, incident), []
@@ -115,10 +115,3 @@ def status() -> Response:
         return "", []
 
     return answer_once(handle, mimetype="text/plain")
-
-
-def _goodbye(text: str) -> str:
-    response = VoiceResponse()
-    response.say(text, **VOICE)
-    response.hangup()
-    return str(response)

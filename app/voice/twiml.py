@@ -7,6 +7,15 @@ from twilio.twiml.voice_response import VoiceResponse
 from ivr_flows.model import Lang, Reply
 
 VOICES = {Lang.EN: "Polly.Joanna", Lang.DE: "Polly.Vicki"}
+REP_VOICE = {"language": Lang.EN.value, "voice": VOICES[Lang.EN]}  # pages and bridges speak to reps in English
+
+
+def say_and_hang_up(text: str) -> str:
+    """TwiML that says ``text`` to a rep and ends the call."""
+    response = VoiceResponse()
+    response.say(text, **REP_VOICE)
+    response.hangup()
+    return str(response)
 
 
 def render(reply: Reply, step_url: str, recording_url: str) -> str:
