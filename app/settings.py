@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 TWILIO_API_BASE = "https://api.twilio.com"
@@ -37,7 +37,6 @@ class Settings:
     allowed_callback_regions: tuple[str, ...] = ("US", "CA", "GB", "IE", "DE", "AT", "CH", "FR", "NL")
     secret_key: str = ""
     queue_name: str = "hotline"
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def simulated_telephony(self) -> bool:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.models import DueStep, Incident, StepKind
 from app.queue import PendingJob
+from app.services.oncall import default_policy
 
 AT_RISK_BEFORE_DUE = timedelta(minutes=5)  # T+10 on a 15-minute promise
 REPAGE_EVERY = timedelta(minutes=5)  # after a breach, page again until a callback happens
@@ -17,8 +18,6 @@ REPAGE_EVERY = timedelta(minutes=5)  # after a breach, page again until a callba
 
 def plan_escalation(session: Session, incident: Incident, now: datetime) -> list[PendingJob]:
     """Copy the policy onto the incident and write its receipt, page, at-risk and breach steps."""
-    from app.services.oncall import default_policy
-
     incident.escalation = copy.deepcopy(default_policy(session))
     start = incident.captured_at
     steps = [DueStep(incident_id=incident.id, kind=StepKind.RECEIPT, level=0, due_at=now)]

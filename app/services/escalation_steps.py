@@ -7,11 +7,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Account, Channel, DueStep, Incident, Page, Ticket
+from app.models import Account, Callback, CallbackKind, Channel, DueStep, Incident, Page, Ticket
 from app.oncall.contactable import Contactable
+from app.oncall.errors import OnCallConfigError
 from app.queue import PendingJob
 from app.services.escalation import add_repage
 from app.services.events import log_event
+from app.services.oncall import contactable, find_rep, resolve_target
 from app.services.pages import queue_page
 from app.services.phones import is_textable
 
@@ -87,8 +89,6 @@ def repage(session: Session, incident: Incident, step: DueStep, now: datetime) -
     """After a breach: page the acknowledger (or primary on call) and managers until a callback."""
     if incident.callback_answered_at is not None or _self_reported(session, incident):
         return "stopped_callback_done", []
-    from app.services.oncall import contactable, find_rep
-
     acknowledger = find_rep(session, incident.acknowledged_by) if incident.acknowledged_by else None
     if acknowledger is not None:
         people = [contactable(acknowledger, "acknowledger")]
@@ -113,9 +113,6 @@ def _page(session, incident, who: Contactable, channels, purpose, now, step) -> 
 
 def _resolve(session: Session, incident: Incident | None, target: dict, now: datetime) -> list[Contactable]:
     """Who a target reaches now; a target that no longer resolves is logged, never fatal."""
-    from app.oncall.errors import OnCallConfigError
-    from app.services.oncall import resolve_target
-
     try:
         return resolve_target(session, target, now, account=_account(session, incident) if incident else None)
     except (OnCallConfigError, LookupError, KeyError, ValueError) as exc:
@@ -152,14 +149,10 @@ def _account(session: Session, incident: Incident) -> Account | None:
 
 
 def _callback_placed(session: Session, incident: Incident) -> bool:
-    from app.models import Callback
-
     return session.scalar(select(Callback.id).where(
         Callback.incident_id == incident.id, Callback.rep_call_sid != "").limit(1)) is not None
 
 
 def _self_reported(session: Session, incident: Incident) -> bool:
-    from app.models import Callback, CallbackKind
-
     return session.scalar(select(Callback.id).where(
         Callback.incident_id == incident.id, Callback.kind == CallbackKind.SELF_REPORTED).limit(1)) is not None
