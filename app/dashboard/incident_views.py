@@ -12,7 +12,7 @@ from app.dashboard.display import HELPERS, remaining_seconds, state_of, urgency
 from app.dashboard.queries import incident_detail
 from app.dashboard.timeline import timeline
 from app.services.acks import lock_incident
-from app.services.board_actions import ActionResult, acknowledge_as, call_customer
+from app.services.board_actions import ActionResult, acknowledge_as, call_customer, resolve
 from app.services.notes import MAX_NOTE_CHARS, InvalidNote, add_note
 
 bp = Blueprint("incident", __name__, template_folder="templates")
@@ -48,6 +48,13 @@ def acknowledge(reference: str) -> Response:
 def call(reference: str) -> Response:
     """Acknowledge if needed, then have the hotline call the user's phone and bridge them to the customer."""
     return _act(reference, call_customer)
+
+
+@bp.post("/incidents/<reference>/resolve")
+@requires(Role.REP)
+def resolve_incident(reference: str) -> Response:
+    """Mark the incident resolved (the customer agrees; a callback happened)."""
+    return _act(reference, resolve)
 
 
 @bp.post("/incidents/<reference>/notes")

@@ -15,6 +15,7 @@ from app.models import Callback, CallbackOutcome, Incident, IncidentStatus, Rep,
 from app.queue import PendingJob
 from app.services.acks import acknowledge
 from app.services.callbacks import callback_job, open_callback
+from app.services.events import log_event
 from app.services.page_text import hhmm
 
 VIA = "dashboard"
@@ -60,6 +61,21 @@ def call_customer(session: Session, incident: Incident, user: User, now: datetim
     return ActionResult(True, f"Calling you on {rep.phone} now. Answer, and you will be connected to "
                               f"{incident.company or 'the customer'} on {incident.callback_phone}.",
                         result.jobs + [callback_job(callback, now)])
+
+
+def resolve(session: Session, incident: Incident, user: User, now: datetime) -> ActionResult:
+    """Close an incident the customer agrees is resolved; only after someone called them back."""
+    if incident.status != IncidentStatus.OPEN:
+        return ActionResult(False, f"Incident {incident.reference} is already resolved.")
+    called = incident.callback_answered_at is not None or session.scalar(select(Callback.id).where(
+        Callback.incident_id == incident.id, Callback.outcome == CallbackOutcome.SELF_REPORTED).limit(1))
+    if not called:
+        return ActionResult(False, f"Call the customer back before resolving {incident.reference}: "
+                                   "the 15-minute promise is kept only by a call.")
+    incident.status = IncidentStatus.RESOLVED
+    log_event(session, at=now, actor=user.name, kind="resolved", incident_id=incident.id,
+              detail={"user_id": user.id})
+    return ActionResult(True, f"Incident {incident.reference} is resolved and leaves the board.")
 
 
 def _rep_of(session: Session, user: User) -> Rep | None:

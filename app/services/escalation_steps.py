@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Account, Callback, CallbackKind, Channel, DueStep, Incident, Page, Ticket
+from app.models import Account, Callback, CallbackKind, Channel, DueStep, Incident, IncidentStatus, Page, Ticket
 from app.oncall.contactable import Contactable
 from app.oncall.errors import OnCallConfigError
 from app.queue import PendingJob
@@ -32,6 +32,8 @@ def send_receipt(session: Session, incident: Incident, step: DueStep, now: datet
 
 def page_level(session: Session, incident: Incident, step: DueStep, now: datetime) -> Outcome:
     """Page every target of escalation level ``step.level`` unless someone acknowledged."""
+    if incident.status != IncidentStatus.OPEN:
+        return "skipped_resolved", []
     if incident.acknowledged_at is not None:
         return "skipped_acknowledged", []
     if incident.callback_answered_at is not None:
