@@ -70,9 +70,9 @@ def countdown_text(seconds: int) -> str:
 
 
 def urgency(seconds: int, incident: Incident) -> str:
-    """``ok``, ``warn`` or ``bad`` for a countdown; a connected callback is ``ok``."""
+    """``ok``, ``warn`` or ``bad`` for a countdown; a connected callback is ``ok``, or ``bad`` when late."""
     if incident.callback_answered_at is not None:
-        return "ok"
+        return "ok" if incident.callback_answered_at <= incident.callback_due_at else "bad"
     if seconds <= 0 or incident.breached_at is not None:
         return "bad"
     return "warn" if seconds <= WARN_SECONDS else "ok"
