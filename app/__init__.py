@@ -35,8 +35,3 @@ def create_app(hotline: Hotline | None = None) -> Flask:
 
     register_dashboard(app)
     return app
-
-
-def hotline_of(app: Flask) -> Hotline:
-    """The ``Hotline`` an app was built with."""
-    return app.extensions["hotline"]

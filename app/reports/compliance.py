@@ -149,10 +149,6 @@ class Report:
         """Incidents with this outcome."""
         return next(row.count for row in self.outcomes if row.key == outcome)
 
-    def share(self, outcome: Outcome | str) -> float:
-        """Percentage of incidents with this outcome."""
-        return next(row.percent for row in self.outcomes if row.key == outcome)
-
 
 def range_bounds(start: date, end: date, tz: str) -> tuple[datetime, datetime]:
     """[start 00:00, end 00:00) local time in ``tz``, as aware UTC datetimes."""

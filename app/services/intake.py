@@ -87,11 +87,6 @@ def continue_call(session: Session, *, call_sid: str, seq: int, event: Event, no
     return _run(session, call, state, event, now)
 
 
-def current_state(session: Session, call_sid: str) -> CallState | None:
-    """The saved flow state of a call, if any."""
-    call = session.get(CallSession, call_sid)
-    return CallState.from_dict(call.state) if call and call.state else None
-
 
 def _load(session: Session, call_sid: str) -> CallSession:
     stmt = select(CallSession).where(CallSession.call_sid == call_sid).with_for_update()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import phonenumbers
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.models import Channel, Incident, Page
 from app.services import page_text
 from app.settings import Settings
+from ivr_flows.prompts import zone_for_number
 
 ACK_LINK_MAX_AGE = 2 * 3600  # seconds an acknowledgement link stays valid
 
@@ -69,16 +69,5 @@ class PageUrls:
         if page.purpose in ("at_risk", "breach"):
             return page_text.alert_sms(incident, page.purpose, page.created_at)
         if page.purpose == "receipt":
-            return page_text.receipt_sms(incident, customer_time_zone(incident.callback_phone))
-        return page_text.ack_notice_sms(incident, customer_time_zone(incident.callback_phone))
-
-
-def customer_time_zone(e164: str) -> str:
-    """The customer's time zone when their number has exactly one, else UTC."""
-    from phonenumbers import timezone
-
-    try:
-        zones = timezone.time_zones_for_number(phonenumbers.parse(e164, None))
-    except phonenumbers.NumberParseException:
-        return "UTC"
-    return zones[0] if len(zones) == 1 and zones[0] != "Etc/Unknown" else "UTC"
+            return page_text.receipt_sms(incident, zone_for_number(incident.callback_phone).key)
+        return page_text.ack_notice_sms(incident, zone_for_number(incident.callback_phone).key)
