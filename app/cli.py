@@ -198,7 +198,7 @@ def users_create(email: str, name: str, role: str, rep_name: str, password_stdin
 @click.option("--caller", "caller", default="+14155550100", show_default=True, help="Caller ID to present.")
 def simulate(url: str, caller: str) -> None:
     """An interactive phone in the terminal: type digits, words, or /silence /record /hangup."""
-    from app.simulator.console import run_console
+    from hotline_sim.console import run_console
 
     run_console(_ready_hotline(), server_url=url, caller=caller)
 
@@ -208,7 +208,7 @@ def simulate(url: str, caller: str) -> None:
               help="Where the demo keeps its database and embedded Redis (default: a new temp dir).")
 def demo(data_dir: Path | None) -> None:
     """A scripted Sev-1 call end to end on embedded defaults."""
-    from app.simulator.demo import run_demo
+    from hotline_sim.demo import run_demo
 
     run_demo(data_dir)
 

@@ -10,11 +10,11 @@ import pytest
 from redis import Redis
 from sqlalchemy import create_engine, text
 
-from app.clock import FakeClock
 from app.models import Base
 from app.queue import JobQueue
 from app.settings import Settings
 from app.wiring import Hotline
+from tests.fakes import FakeClock
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # Test runs flush their Redis database: parallel runs on one machine take different ones.

@@ -12,12 +12,12 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.clock import FakeClock
 from app.queue import JobQueue
 from app.settings import Settings
 from app.wiring import Hotline
 from tests.browser.seed import seed
 from tests.conftest import REQUIRE_ALL
+from tests.fakes import FakeClock
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.simulator.phone import SimulatedCall, flask_transport
+from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 
 

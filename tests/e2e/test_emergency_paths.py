@@ -9,8 +9,8 @@ from app.models import CallSession, DueStep, Incident, IncidentEvent, IncidentSo
 from app.queue import JobQueue
 from app.services.intake import policy_from
 from app.services.spool import SPOOL_NAME, replay
-from app.simulator.phone import SimulatedCall, flask_transport
 from app.wiring import Hotline
+from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 
 

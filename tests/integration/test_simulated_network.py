@@ -15,12 +15,12 @@ from flask import Flask, abort, request
 from twilio.request_validator import RequestValidator
 
 from app.settings import Settings
-from app.simulator.network import PhoneNetwork
-from app.simulator.phone import flask_transport
-from app.simulator.scripted_phone import UnexpectedPage, WebhookFailed
-from app.simulator.twilio_api import SimulatedTwilio
-from app.simulator.twilio_records import rfc2822
 from app.telephony.twilio import TwilioTelephony
+from hotline_sim.network import PhoneNetwork
+from hotline_sim.phone import flask_transport
+from hotline_sim.scripted_phone import UnexpectedPage, WebhookFailed
+from hotline_sim.twilio_api import SimulatedTwilio
+from hotline_sim.twilio_records import rfc2822
 from tests.integration.twilio_support import twilio_spec_path
 
 PUBLIC = "https://hotline.example.com"

@@ -10,11 +10,12 @@ import pytest
 import requests
 
 from app.settings import Settings
-from app.simulator.twilio_api import SimulatedTwilio
-from app.simulator.twilio_spec import SpecNotFound, TwilioSpec
-from app.telephony import SimulatedTelephony, telephony_for
+from app.telephony import telephony_for
 from app.telephony.protocol import OutcomeUnknown, Rejected, Throttled
 from app.telephony.twilio import TwilioTelephony
+from hotline_sim.twilio_api import SimulatedTwilio
+from hotline_sim.twilio_spec import SpecNotFound, TwilioSpec
+from tests.fakes import SimulatedTelephony
 from tests.integration.twilio_support import twilio_spec_path
 
 HOTLINE = "+15005550006"
@@ -181,7 +182,7 @@ def test_a_missing_spec_file_is_a_clear_error(tmp_path):
 
 def test_telephony_for_uses_twilio_only_when_an_account_is_configured(twilio):
     assert isinstance(telephony_for(Settings()), SimulatedTelephony)
-    assert telephony_for(Settings()) is telephony_for(Settings())
+    assert telephony_for(Settings()) is not telephony_for(Settings())  # no process-global network
     assert isinstance(telephony_for(twilio.configure(Settings(), number=HOTLINE)), TwilioTelephony)
 
 

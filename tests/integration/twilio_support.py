@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.simulator.twilio_spec import default_spec_path
+from hotline_sim.twilio_spec import default_spec_path
 
 SPEC_PATH = default_spec_path()  # $TWILIO_OPENAPI_SPEC, else ../shared beside the repository
 

@@ -11,12 +11,12 @@ from app.models import Incident
 from app.oncall.records import parse_rep, parse_schedule
 from app.queue import JobQueue
 from app.services.oncall_admin import create_rep, save_schedule
-from app.simulator.backoffice import settle
-from app.simulator.network import PhoneNetwork
-from app.simulator.phone import SimulatedCall, flask_transport
-from app.simulator.twilio_api import SimulatedTwilio
 from app.telephony.twilio import TwilioTelephony
 from app.wiring import Hotline
+from hotline_sim.backoffice import settle
+from hotline_sim.network import PhoneNetwork
+from hotline_sim.phone import SimulatedCall, flask_transport
+from hotline_sim.twilio_api import SimulatedTwilio
 from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.integration.twilio_support import twilio_spec_path
 from workers import context

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.models import Account, Incident
 from app.services.oncall_admin import save_policy
 from app.services.tickets import parse_ticket_input, upsert_ticket
-from app.simulator.phone import SimulatedCall, flask_transport
+from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 

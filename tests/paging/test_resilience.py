@@ -22,7 +22,7 @@ from app.queue import PendingJob
 from app.services import steps
 from app.services.page_urls import PageUrls
 from app.services.pages import SMS_VALIDITY_SECONDS, STALE_SENDING
-from app.simulator.twilio_records import ApiMessage, new_sid
+from hotline_sim.twilio_records import ApiMessage, new_sid
 from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 from workers import jobs, watchdog
 

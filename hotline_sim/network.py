@@ -5,7 +5,7 @@ the simulated Twilio has accepted, in order, and keeps going until nothing is
 pending (a webhook may make the app send more). Every webhook to the app is
 signed like Twilio's (``X-Twilio-Signature``: HMAC-SHA1 over the full URL and
 the sorted POST parameters) and sent through a transport from
-:mod:`app.simulator.phone`.
+:mod:`hotline_sim.phone`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from urllib.parse import urljoin
 from twilio.request_validator import RequestValidator
 
 from app.clock import Clock, SystemClock
-from app.simulator.phone import Transport
-from app.simulator.scripted_phone import (
+from hotline_sim.phone import Transport
+from hotline_sim.scripted_phone import (
     CallExpectation,
     ReceivedCall,
     ReceivedSms,
@@ -26,8 +26,8 @@ from app.simulator.scripted_phone import (
     UnexpectedPage,
     WebhookFailed,
 )
-from app.simulator.twilio_api import SimulatedTwilio
-from app.simulator.twilio_records import API_VERSION, ApiCall, ApiMessage, new_sid, rfc2822
+from hotline_sim.twilio_api import SimulatedTwilio
+from hotline_sim.twilio_records import API_VERSION, ApiCall, ApiMessage, new_sid, rfc2822
 
 __all__ = ["PhoneNetwork", "ScriptedPhone", "UnexpectedPage", "WebhookFailed", "Webhook"]
 

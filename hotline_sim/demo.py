@@ -15,7 +15,6 @@ import click
 from sqlalchemy import select
 
 from app import create_app
-from app.clock import FakeClock
 from app.migrate import upgrade
 from app.models import Callback, Incident, Page
 from app.oncall.records import parse_rep, parse_schedule
@@ -23,13 +22,14 @@ from app.services.events import events_of
 from app.services.oncall_admin import create_rep, save_schedule
 from app.services.tickets import parse_ticket_input, upsert_ticket
 from app.settings import Settings
-from app.simulator.backoffice import settle
-from app.simulator.network import PhoneNetwork
-from app.simulator.phone import SimulatedCall, flask_transport
-from app.simulator.twilio_api import SimulatedTwilio
-from app.simulator.twilio_spec import default_spec_path
 from app.telephony.twilio import TwilioTelephony
 from app.wiring import Hotline
+from hotline_sim.backoffice import settle
+from hotline_sim.clock import FakeClock
+from hotline_sim.network import PhoneNetwork
+from hotline_sim.phone import SimulatedCall, flask_transport
+from hotline_sim.twilio_api import SimulatedTwilio
+from hotline_sim.twilio_spec import default_spec_path
 from workers import context
 
 CALLER = "+14155550100"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from app.simulator.phone import CallFlowError, Prompt, SimulatedCall, flask_transport, http_transport
 from app.wiring import Hotline
+from hotline_sim.phone import CallFlowError, Prompt, SimulatedCall, flask_transport, http_transport
 
 HELP = "Type digits to press keys, words to speak; /silence, /record [seconds], /hangup, /help."
 

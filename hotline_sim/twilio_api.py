@@ -4,7 +4,7 @@ The real ``twilio`` client talks to it unchanged (only its base URL differs),
 so tests exercise the client's encoding, authentication, error parsing and
 time-outs. Every create request is checked against Twilio's OpenAPI
 description; what does not conform is recorded in ``spec_violations``.
-Nothing here dials out: :mod:`app.simulator.network` plays the phones.
+Nothing here dials out: :mod:`hotline_sim.network` plays the phones.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.clock import Clock, SystemClock
 from app.settings import Settings
-from app.simulator.twilio_records import (
+from hotline_sim.twilio_records import (
     API_VERSION,
     ApiCall,
     ApiMessage,
@@ -31,7 +31,7 @@ from app.simulator.twilio_records import (
     new_sid,
     newest_first,
 )
-from app.simulator.twilio_spec import CALLS_PATH, MESSAGES_PATH, OperationSpec, TwilioSpec
+from hotline_sim.twilio_spec import CALLS_PATH, MESSAGES_PATH, OperationSpec, TwilioSpec
 
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
 DEFAULT_AUTH_TOKEN = "simulated-twilio-auth-token"

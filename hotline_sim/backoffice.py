@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rq import SimpleWorker
 
-from app.simulator.network import PhoneNetwork
 from app.wiring import Hotline
+from hotline_sim.network import PhoneNetwork
 from workers import watchdog
 
 

@@ -1,7 +1,7 @@
 """Scripted phones: what each number expects to receive and how it answers.
 
 A phone only accepts what its script expects; anything else is an unexpected
-page and fails the test (see :class:`app.simulator.network.PhoneNetwork`).
+page and fails the test (see :class:`hotline_sim.network.PhoneNetwork`).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ def default_spec_path() -> Path:
     override = os.environ.get("TWILIO_OPENAPI_SPEC")
     if override:
         return Path(override)
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[1]
     shared = root.parent / "shared" / "twilio" / "twilio_api_v2010.json"
     return shared if shared.is_file() else root / "tests" / "data" / "twilio" / "twilio_api_v2010.json"
 
