@@ -89,15 +89,17 @@ def api_token() -> None:
 
 @api_token.command("create")
 @click.argument("name")
-def api_token_create(name: str) -> None:
+@click.option("--scope", "scopes", multiple=True, metavar="SCOPE",
+              help="tickets:write (the default), incidents:read, oncall:read or oncall:admin; repeat for more.")
+def api_token_create(name: str, scopes: tuple[str, ...]) -> None:
     """Create a token; it is shown once and stored only as a hash."""
-    from app.services.api_tokens import InvalidTokenName, create_token
+    from app.services.api_tokens import DEFAULT_SCOPES, InvalidScope, InvalidTokenName, create_token
 
     hotline = _ready_hotline()
     try:
         with hotline.db.transaction() as session:
-            token = create_token(session, name, hotline.clock.now())
-    except InvalidTokenName as exc:
+            token = create_token(session, name, hotline.clock.now(), scopes=scopes or DEFAULT_SCOPES)
+    except (InvalidTokenName, InvalidScope) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(token)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.datastructures import MultiDict
 
-from app.api.auth import require_token
+from app.api.auth import require_scope
 from app.api.errors import ApiError
 from app.api.formats import int_param, iso_utc, timestamp_param
 from app.api.incident_queries import IncidentFilter, InvalidCursor, decode_cursor, find_incident, list_incidents
@@ -18,7 +18,7 @@ MAX_LIMIT = 200
 
 
 @bp.get("/incidents")
-@require_token
+@require_scope("incidents:read")
 def index():
     """Incidents, newest first; filters status, since, until; limit and cursor paginate."""
     query = _filter_from(request.args)
@@ -30,7 +30,7 @@ def index():
 
 
 @bp.get("/incidents/<ref>")
-@require_token
+@require_scope("incidents:read")
 def show(ref: str):
     """One incident by reference or id, with its event log."""
     hotline = current_app.extensions["hotline"]

@@ -16,7 +16,7 @@ T0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
 def auth(hotline, clock) -> dict[str, str]:
     """Headers carrying a fresh API token."""
     with hotline.db.transaction() as session:
-        token = create_token(session, "dashboard", clock.now())
+        token = create_token(session, "dashboard", clock.now(), scopes=("incidents:read",))
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -19,7 +19,7 @@ PRIMARY = {
 def auth(hotline, clock) -> dict[str, str]:
     """Headers carrying a fresh API token."""
     with hotline.db.transaction() as session:
-        token = create_token(session, "oncall-admin", clock.now())
+        token = create_token(session, "oncall-admin", clock.now(), scopes=("oncall:admin",))
     return {"Authorization": f"Bearer {token}"}
 
 
