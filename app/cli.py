@@ -54,7 +54,7 @@ def db_upgrade(revision: str) -> None:
     from app.migrate import upgrade
 
     settings = Settings.from_env()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.prepare_data_dir()
     upgrade(settings.resolved_database_url, revision)
     click.echo(f"database at {revision}: {_safe_url(settings.resolved_database_url)}")
 
@@ -220,7 +220,7 @@ def _ready_hotline() -> Hotline:
     from app.migrate import upgrade
 
     settings = Settings.from_env()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.prepare_data_dir()
     upgrade(settings.resolved_database_url)
     return Hotline.build(settings)
 

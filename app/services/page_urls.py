@@ -13,6 +13,9 @@ from app.settings import Settings
 from ivr_flows.prompts import zone_for_number
 
 ACK_LINK_MAX_AGE = 2 * 3600  # seconds an acknowledgement link stays valid
+# Links are made and checked by machines whose clocks may differ a little; more than this
+# ahead means the link was signed with a stolen key to outlive its two hours.
+ACK_LINK_CLOCK_SKEW = 60
 
 
 class BadAckLink(Exception):
@@ -52,6 +55,8 @@ class PageUrls:
             raise BadAckLink("this acknowledgement link is not valid") from exc
         if now.timestamp() - issued > max_age:
             raise BadAckLink("this acknowledgement link has expired")
+        if issued - now.timestamp() > ACK_LINK_CLOCK_SKEW:
+            raise BadAckLink("this acknowledgement link is not valid")
         return page_id
 
     def request_for(self, page: Page, incident: Incident) -> OutboundRequest:

@@ -24,9 +24,11 @@ SPOOL_NAME = "spool.jsonl"
 
 def spool(data_dir: Path, kind: str, payload: dict[str, Any]) -> None:
     """Append one record durably (fsync) to the spool file."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     line = json.dumps({"kind": kind, **payload}, default=str)
-    with open(data_dir / SPOOL_NAME, "a", encoding="utf-8") as fh:
+    # 0600: spooled records carry callers' phone numbers.
+    with os.fdopen(os.open(data_dir / SPOOL_NAME, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600),
+                   "a", encoding="utf-8") as fh:
         fh.write(line + "\n")
         fh.flush()
         os.fsync(fh.fileno())
@@ -50,7 +52,7 @@ def replay(db, data_dir: Path, policy: FlowPolicy) -> tuple[int, list[PendingJob
             log.exception("spool record not replayed; kept")
             left.append(line)
     for line in left:
-        with open(path, "a", encoding="utf-8") as fh:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a", encoding="utf-8") as fh:
             fh.write(line + "\n")
     work.unlink()
     return done, jobs
