@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 
 from app.wiring import Hotline
+
+log = logging.getLogger(__name__)
 
 
 def create_app(hotline: Hotline | None = None) -> Flask:
@@ -34,4 +38,21 @@ def create_app(hotline: Hotline | None = None) -> Flask:
     from app.dashboard import register as register_dashboard
 
     register_dashboard(app)
+    _harden(app, hotline)
     return app
+
+
+def _harden(app: Flask, hotline: Hotline) -> None:
+    """Issue 9: security headers, hostile JSON, the cookie's Secure flag, log redaction, proxy warning."""
+    from app import json_guard, logging_redact, security_headers
+    from app.auth.cookie import SchemeAwareSessionInterface
+
+    security_headers.install(app)
+    json_guard.install(app)
+    app.session_interface = SchemeAwareSessionInterface()
+    settings = hotline.settings
+    logging_redact.install(secrets=(settings.twilio_auth_token, settings.twilio_auth_token_secondary,
+                                    settings.signing_key()))
+    if hotline.settings.trust_proxy_headers and not hotline.settings.public_base_url:
+        log.warning("TRUST_PROXY_HEADERS is on but PUBLIC_BASE_URL is not set: Twilio signatures are checked "
+                    "against a URL built from client-supplied X-Forwarded-* headers; set PUBLIC_BASE_URL")

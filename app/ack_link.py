@@ -16,7 +16,7 @@ bp = Blueprint("ack_link", __name__)
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Sev-1 {{ ref }}</title>
-<style>body{font:18px system-ui,sans-serif;margin:1.5em;max-width:30em}button{font-size:1.2em;padding:.6em 1.2em}</style>
+<link rel="stylesheet" href="{{ url_for('static', filename='ack.css') }}">
 </head><body><h1>Sev-1 {{ ref }}</h1><p>{{ message }}</p>
 {% if form %}<form method="post"><p><button type="submit" name="action" value="ack">Acknowledge</button></p>
 <p><button type="submit" name="action" value="call">Acknowledge and call me now: I will be connected to the customer</button></p>

@@ -18,6 +18,10 @@ def main(verbose: bool) -> None:
     """Sev-1 Hotline: the telephone line for critical e-mail sending outages."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from app.logging_redact import install as redact_logs
+
+    env = Settings.from_env()  # no phone number, e-mail, token or password in any log line, even with -v
+    redact_logs(secrets=(env.twilio_auth_token, env.twilio_auth_token_secondary, env.secret_key))
 
 
 @main.command()
