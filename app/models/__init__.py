@@ -15,7 +15,7 @@ from app.models.lease import Lease
 from app.models.oncall import EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
 from app.models.paging import Callback, CallbackKind, CallbackOutcome, Channel, Page, PageStatus
 from app.models.step import DueStep, StepKind, StepStatus
-from app.models.user import Role, User
+from app.models.user import Role, User, UserSession
 
 __all__ = [
     "Account",
@@ -48,6 +48,7 @@ __all__ = [
     "Ticket",
     "TicketStatus",
     "User",
+    "UserSession",
     "UTCDateTime",
     "WebhookDelivery",
 ]
