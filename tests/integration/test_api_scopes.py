@@ -126,3 +126,13 @@ def test_migration_gives_existing_tokens_what_they_need_but_not_oncall_admin(tmp
     token = ApiToken(scopes=scopes)
     assert token.scope_set == {"tickets:write", "incidents:read", "oncall:read"}
     assert not grants(token.scope_set, "oncall:admin")
+
+
+def test_the_openapi_document_names_each_operations_scope(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["paths"]["/api/v1/reps"]["post"]["x-required-scope"] == "oncall:admin"
+    assert doc["paths"]["/api/v1/reps"]["get"]["security"] == [{"bearerAuth": ["oncall:read"]}]
+    assert doc["paths"]["/api/v1/tickets"]["post"]["x-required-scope"] == "tickets:write"
+    assert "403" in doc["paths"]["/api/v1/incidents"]["get"]["responses"]
+    assert "security" not in doc["paths"]["/api/v1/openapi.json"]["get"] or \
+        doc["paths"]["/api/v1/openapi.json"]["get"]["security"] == []
