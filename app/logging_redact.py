@@ -17,7 +17,8 @@ THIRD_PARTY_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "twilio.
 
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # Bearer credentials and our API tokens.
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]"),
+    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]"),
+    (re.compile(r"\b(Basic)\s+[A-Za-z0-9+/=]{8,}"), r"\1 [redacted]"),
     (re.compile(r"\bhl_[A-Za-z0-9_-]{8,}"), "hl_[redacted]"),
     # Signed acknowledgement links carry their token in the path.
     (re.compile(r"(/ack/)[^\s/?#\"'<>]+"), r"\1[redacted]"),

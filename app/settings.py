@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 TWILIO_API_BASE = "https://api.twilio.com"
+# Files the hotline keeps in its data dir (SQLite adds -wal/-shm/-journal; the spool a .replaying copy).
+DATA_FILE_PREFIXES = ("secret_key", "simulated_auth_token", "hotline.db", "spool.", "redis.")
 
 
 def _bool(value: str) -> bool:
@@ -80,8 +82,13 @@ class Settings:
         if db_file is not None and not db_file.exists():
             # SQLite creates its -wal and -shm files with the database file's mode.
             os.close(os.open(db_file, os.O_CREAT | os.O_WRONLY, 0o600))
+        if db_file is not None:  # DATABASE_URL may name another file in the data dir
+            for path in (Path(f"{db_file}{suffix}") for suffix in ("", "-wal", "-shm", "-journal")):
+                if path.is_file() and not path.is_symlink():
+                    os.chmod(path, 0o600)
         for path in self.data_dir.iterdir():
-            if path.is_file() and not path.is_symlink():
+            # Only the files the hotline itself keeps here: the data dir may be shared by mistake.
+            if path.name.startswith(DATA_FILE_PREFIXES) and path.is_file() and not path.is_symlink():
                 os.chmod(path, 0o600)
         return self.data_dir
 
@@ -89,7 +96,7 @@ class Settings:
         url = self.resolved_database_url
         if not url.startswith("sqlite:///"):
             return None
-        path = Path(url.removeprefix("sqlite:///"))
+        path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
         try:
             path.resolve().relative_to(self.data_dir.resolve())
         except ValueError:
