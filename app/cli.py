@@ -108,6 +108,18 @@ def api_token_create(name: str, scopes: tuple[str, ...]) -> None:
     click.echo(token)
 
 
+@api_token.command("list")
+def api_token_list() -> None:
+    """Every token: id, name, scopes, and whether it is revoked (never the token itself)."""
+    from app.services.api_tokens import list_tokens
+
+    hotline = _ready_hotline()
+    with hotline.db.session() as session:
+        for token in list_tokens(session):
+            state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
+            click.echo(f"{token.id}\t{token.name}\t{token.scopes or '-'}\t{state}")
+
+
 @api_token.command("revoke")
 @click.argument("name")
 def api_token_revoke(name: str) -> None:

@@ -111,6 +111,8 @@ def test_cli_defaults_to_the_ticket_sync_scope(tmp_path):
         rows = dict(conn.execute(text("SELECT name, scopes FROM api_tokens ORDER BY id")).all())
     engine.dispose()
     assert rows == {"helpdesk": "tickets:write", "ops": "incidents:read oncall:admin"}
+    listed = runner.invoke(main, ["api-token", "list"], env=env).output.splitlines()
+    assert listed == ["1\thelpdesk\ttickets:write\tactive", "2\tops\tincidents:read oncall:admin\tactive"]
 
 
 def test_migration_gives_existing_tokens_what_they_need_but_not_oncall_admin(tmp_path):
