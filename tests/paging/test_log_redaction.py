@@ -10,9 +10,11 @@ import urllib.request
 import pytest
 from werkzeug.serving import make_server
 
-from app.logging_redact import install, redact
+from app import create_app
+from app.cli import main
+from app.logging_redact import RedactingFilter, install, redact
 from app.services.api_tokens import create_token
-from tests.conftest import TEST_AUTH_TOKEN
+from tests.conftest import REDIS_URL, TEST_AUTH_TOKEN
 from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 from tests.paging.test_acknowledgement import _ack_link
 
@@ -41,7 +43,9 @@ def served(app):
 def test_a_whole_call_and_page_cycle_at_debug_logs_no_personal_data_or_token(desk, network, served, hotline,
                                                                                clock, caplog):
     caplog.set_level(logging.DEBUG)
-    install()  # what create_app and the CLI do, now that pytest's capturing handler is on the root logger
+    # Building an app installs the redacting filter on the root handlers present now, pytest's
+    # capturing handler among them (the fixtures' app was built before that handler existed).
+    create_app(hotline)
     network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
     network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
     with hotline.db.transaction() as session:
@@ -93,3 +97,28 @@ def test_tracebacks_are_redacted_too(caplog):
     [record] = caplog.records
     assert CUSTOMER not in record.getMessage() and CUSTOMER not in record.exc_text and EMAIL not in record.exc_text
     assert CUSTOMER not in caplog.text and EMAIL not in caplog.text
+
+
+def _redacting(filters) -> bool:
+    return any(isinstance(f, RedactingFilter) for f in filters)
+
+
+def test_the_cli_installs_the_filter_on_the_root_handlers_and_the_twilio_and_werkzeug_loggers(tmp_path):
+    from click.testing import CliRunner
+
+    root = logging.getLogger()
+    watched = [logging.getLogger(name) for name in ("werkzeug", "twilio.http_client")]
+    handler = logging.StreamHandler()
+    root.addHandler(handler)
+    for logger in watched:
+        for f in [f for f in logger.filters if isinstance(f, RedactingFilter)]:
+            logger.removeFilter(f)
+    try:
+        result = CliRunner().invoke(main, ["-v", "api-token", "list"], env={
+            "HOTLINE_DATA_DIR": str(tmp_path / "d"), "DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}",
+            "REDIS_URL": REDIS_URL})
+        assert result.exit_code == 0, result.output
+        assert _redacting(handler.filters)
+        assert all(_redacting(logger.filters) for logger in watched)
+    finally:
+        root.removeHandler(handler)
