@@ -73,10 +73,10 @@ def test_keyboard_only_acknowledge_keeps_focus_through_a_live_update(live, brows
             incident = session.scalar(select(Incident).where(Incident.reference == umbrella))
             for p in session.scalars(select(Page).where(Page.incident_id == incident.id)):
                 p.status = "failed"
-        page.evaluate(f"document.getElementById('inc-{umbrella}').setAttribute('data-marker', 'before')")
+        page.evaluate(f"document.getElementById('inc-{umbrella}').probe = 'old'")
         scrolled = page.evaluate("window.scrollY")
         assert page.evaluate("window.hotlineBoard.refresh()") is True
-        assert page.locator(f"#inc-{umbrella}[data-marker]").count() == 0  # the row was swapped in place
+        assert page.evaluate(f"document.getElementById('inc-{umbrella}').probe") is None  # the row was swapped
         assert page.locator(f"#inc-{umbrella} .pages li.bad").count() >= 1
         assert _active_id(page) == f"call-{umbrella}"
         assert page.evaluate("window.scrollY") == scrolled

@@ -61,7 +61,9 @@
         c.classList.add(css);
         d.setAttribute("data-level", css);
         // Announce only a change seen while the page is open, never the first reading.
-        if (before && !quiet && css !== "ok") { said.push(whose(d) + word(s, breached) + ", " + clockText(s)); }
+        if (before && !quiet && css !== "ok") {
+          said.push(whose(d) + word(s, breached) + (css === "warn" ? ", " + clockText(s) : ""));
+        }
       }
     }
     if (said.length) { announce(said.join(". ")); }

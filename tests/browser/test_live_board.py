@@ -1,0 +1,80 @@
+"""The board's live behaviour in the browser: countdowns tick in words, only state changes are announced,
+resolved incidents leave the board, and an unchanged row is never touched. The page's clock is
+Playwright's (installed and fast-forwarded), so nothing sleeps."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.models import Incident, IncidentStatus
+from tests.browser.conftest import log_in
+from tests.browser.seed import PASSWORD, USERS
+
+PHONE = {"width": 390, "height": 844}
+# Every text the live region takes, in order (the region itself is cleared before each message).
+RECORD_ANNOUNCEMENTS = """() => {
+  window.__said = [];
+  new MutationObserver(() => {
+    const text = document.getElementById('announcer').textContent;
+    if (text) { window.__said.push(text); }
+  }).observe(document.getElementById('announcer'), {childList: true, characterData: true, subtree: true});
+}"""
+
+
+def _reference(hotline, company: str) -> str:
+    with hotline.db.session() as session:
+        return session.scalar(select(Incident.reference).where(Incident.company == company))
+
+
+def test_countdowns_tick_in_words_and_only_state_changes_are_announced(live, browser):
+    base, hotline = live
+    umbrella = _reference(hotline, "Umbrella Post")  # opened 6 minutes ago: 9:00 left
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    try:
+        page.clock.install()
+        log_in(page, base, USERS["rep"], PASSWORD)
+        deadline = page.locator(f"#inc-{umbrella} .deadline")
+        assert deadline.inner_text() == "On track — 9:00 left"
+        page.evaluate(RECORD_ANNOUNCEMENTS)
+
+        page.clock.run_for(60_000)  # a minute of ticking: the text changes, nothing is announced
+        assert deadline.inner_text() == "On track — 8:00 left"
+        page.clock.run_for(4 * 60_000)
+        assert deadline.inner_text() == "At risk — 4:00 left"
+        assert "warn" in deadline.get_attribute("class").split()
+        page.clock.run_for(4 * 60_000 + 5_000)
+        assert deadline.inner_text() == "Overdue — 0:05 overdue"
+        assert "bad" in deadline.get_attribute("class").split()
+        said = [s for s in page.evaluate("window.__said") if "Umbrella Post" in s]
+        assert said == [f"Incident {umbrella}, Umbrella Post: At risk, 5:00 left",
+                        f"Incident {umbrella}, Umbrella Post: Overdue"]
+    finally:
+        context.close()
+
+
+def test_a_live_update_drops_resolved_rows_and_leaves_unchanged_rows_alone(live, browser):
+    base, hotline = live
+    initech, acme = _reference(hotline, "Initech Mail"), _reference(hotline, "Acme Mail Inc")
+    umbrella = _reference(hotline, "Umbrella Post")
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    try:
+        log_in(page, base, USERS["rep"], PASSWORD)
+        page.evaluate(RECORD_ANNOUNCEMENTS)
+        page.evaluate(f"document.getElementById('inc-{umbrella}').kept = true")  # a property: no change to the HTML
+        page.click(f"#inc-{acme} summary")
+        page.fill(f"#note-text-{acme}", "half-typed note")
+        with hotline.db.transaction() as session:
+            incident = session.scalar(select(Incident).where(Incident.reference == initech))
+            incident.status = IncidentStatus.RESOLVED
+
+        assert page.evaluate("window.hotlineBoard.refresh()") is True
+
+        assert page.locator(f"#inc-{initech}").count() == 0
+        assert page.evaluate(f"document.getElementById('inc-{umbrella}').kept") is True  # unchanged: the same node
+        assert page.input_value(f"#note-text-{acme}") == "half-typed note"  # a row being typed in is kept
+        assert page.evaluate("document.activeElement.id") == f"note-text-{acme}"
+        assert page.evaluate("window.__said") == []  # a row leaving is no state change to announce
+    finally:
+        context.close()
