@@ -66,3 +66,38 @@ def test_every_page_passes_axe_with_wcag_22_aa_rules(live, browser, axe_source, 
         assert len(found) >= 8  # every page above was checked, not skipped
     finally:
         context.close()
+
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' https:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+RECORD_CSP_VIOLATIONS = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+"""
+
+
+def test_every_page_works_under_a_strict_content_security_policy(live, browser):
+    base, hotline = live
+    context = browser.new_context(viewport=SIZES["laptop"])
+    context.add_init_script(RECORD_CSP_VIOLATIONS)
+
+    def with_csp(route):
+        response = route.fetch(max_redirects=0)  # the browser follows redirects itself
+        route.fulfill(response=response, headers={**response.headers, "content-security-policy": CSP})
+
+    context.route(f"{base}/**", with_csp)
+    page = context.new_page()
+    try:
+        log_in(page, base, USERS["admin"], PASSWORD)
+        blocked = {}
+        for path in ["/board", "/oncall", REPORT, "/admin/users", "/admin/users/new", "/login"] + [
+                f"/incidents/{ref}" for ref in _references(hotline)]:
+            page.goto(base + path)
+            blocked[path] = page.evaluate("window.__csp")
+        page.goto(f"{base}/board")
+        assert page.evaluate("typeof window.hotlineBoard") == "object"  # the script ran
+        assert page.evaluate("window.hotlineBoard.refresh()") is True
+        assert {path: v for path, v in blocked.items() if v} == {}
+        assert page.evaluate("window.__csp") == []
+    finally:
+        context.close()
