@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import Incident, IncidentStatus
+from app.services.acks import acknowledge
 from tests.browser.conftest import log_in
 from tests.browser.seed import PASSWORD, USERS
 
@@ -49,6 +50,12 @@ def test_countdowns_tick_in_words_and_only_state_changes_are_announced(live, bro
         said = [s for s in page.evaluate("window.__said") if "Umbrella Post" in s]
         assert said == [f"Incident {umbrella}, Umbrella Post: At risk, 5:00 left",
                         f"Incident {umbrella}, Umbrella Post: Overdue"]
+
+        page.click("#live-toggle")  # paused: the countdowns stand still until resumed
+        page.clock.run_for(60_000)
+        assert deadline.inner_text() == "Overdue — 0:05 overdue"
+        page.click("#live-toggle")
+        assert deadline.inner_text() == "Overdue — 1:05 overdue"
     finally:
         context.close()
 
@@ -76,5 +83,34 @@ def test_a_live_update_drops_resolved_rows_and_leaves_unchanged_rows_alone(live,
         assert page.input_value(f"#note-text-{acme}") == "half-typed note"  # a row being typed in is kept
         assert page.evaluate("document.activeElement.id") == f"note-text-{acme}"
         assert page.evaluate("window.__said") == []  # a row leaving is no state change to announce
+    finally:
+        context.close()
+
+
+def test_an_acknowledgement_elsewhere_is_announced_on_the_board_and_the_incident_page(live, browser):
+    base, hotline = live
+    umbrella = _reference(hotline, "Umbrella Post")
+    context = browser.new_context(viewport=PHONE)
+    board, detail = context.new_page(), None
+    try:
+        log_in(board, base, USERS["rep"], PASSWORD)
+        detail = context.new_page()
+        detail.goto(f"{base}/incidents/{umbrella}")
+        for page in (board, detail):
+            page.evaluate(RECORD_ANNOUNCEMENTS)
+        with hotline.db.transaction() as session:  # Maria acknowledges by SMS meanwhile
+            incident = session.scalar(select(Incident).where(Incident.reference == umbrella))
+            acknowledge(session, incident, None, "Maria Manager", "sms", hotline.clock.now())
+
+        assert board.evaluate("window.hotlineBoard.refresh()") is True
+        assert detail.evaluate("window.hotlineBoard.refresh()") is True
+
+        board.wait_for_function("window.__said.length > 0")
+        detail.wait_for_function("window.__said.length > 0")
+        assert board.evaluate("window.__said") == [
+            f"Incident {umbrella}, Umbrella Post: Acknowledged by Maria Manager at 03:05 UTC"]
+        assert detail.evaluate("window.__said") == ["This incident: Acknowledged by Maria Manager at 03:05 UTC"]
+        assert detail.locator(f"#ack-{umbrella}").count() == 0  # its actions follow too
+        assert "Maria Manager" in detail.inner_text("#timeline")
     finally:
         context.close()

@@ -13,6 +13,7 @@
 (function () {
   "use strict";
   var WARN = 300;
+  var paused = false;  // the user paused the live updates and the ticking (WCAG 2.2.1 and 2.2.2)
   var bases = new WeakMap();  // countdown element -> Date.now() when its data-remaining was read
 
   function announce(text) {
@@ -45,6 +46,7 @@
   }
 
   function tick(quiet) {
+    if (paused) { return; }
     var now = Date.now(), said = [];
     var all = document.querySelectorAll(".deadline[data-ticking]");
     for (var k = 0; k < all.length; k++) {
@@ -71,7 +73,7 @@
 
   // ---- the board's live rows -------------------------------------------------------------------------
   var box = document.getElementById("board-rows");
-  var paused = false, busy = false;
+  var busy = false;
 
   function signature(row) {
     var copy = row.cloneNode(true);
@@ -172,8 +174,11 @@
   }
 
   function schedule() {
-    var seconds = parseInt(box.getAttribute("data-refresh"), 10) || 30;
-    window.setInterval(function () { if (!paused && !document.hidden) { refresh(); } }, seconds * 1000);
+    var seconds = parseInt((box || incident).getAttribute("data-refresh"), 10) || 30;
+    window.setInterval(function () {
+      if (paused || document.hidden) { return; }
+      if (box) { refresh(); } else { refreshIncident(); }
+    }, seconds * 1000);
   }
 
   function setupToggle() {
@@ -185,8 +190,43 @@
       button.setAttribute("aria-pressed", paused ? "true" : "false");
       button.textContent = paused ? "Resume live updates" : "Pause live updates";
       announce(paused ? "Live updates paused" : "Live updates resumed");
-      if (!paused) { refresh(); }
+      if (!paused) { tick(false); if (box) { refresh(); } else { refreshIncident(); } }
     });
+  }
+
+  // ---- the incident page: its state, callbacks, pages and timeline follow the server, in place ----------
+  var incident = document.getElementById("incident-live");
+
+  function refreshIncident() {
+    if (!incident || busy) { return Promise.resolve(false); }
+    busy = true;
+    return fetch(window.location.pathname, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        if (response.redirected && response.url.indexOf("/login") !== -1) { window.location.reload(); return ""; }
+        return response.ok ? response.text() : "";
+      })
+      .then(function (html) {
+        if (!html) { return false; }
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        var said = [];
+        ["#state-box", "#deadline-text", "#deadline .actions", "#callbacks", "#pages", "#timeline"].forEach(function (sel) {
+          var old = document.querySelector(sel), now = fresh.querySelector(sel);
+          if (!old || !now || old.contains(document.activeElement) || busyTyping(old)) { return; }
+          if (sel === "#deadline-text" && old.hasAttribute("data-ticking") && now.hasAttribute("data-ticking")) { return; }
+          if (sel !== "#deadline-text" && old.outerHTML === now.outerHTML) { return; }
+          if (sel === "#deadline-text" && !now.hasAttribute("data-ticking") && !old.hasAttribute("data-ticking")) { return; }
+          var before = old.querySelector(".state"), after = now.querySelector(".state");
+          if (before && after && before.textContent.trim() !== after.textContent.trim()) {
+            said.push("This incident: " + after.textContent.trim());
+          }
+          old.replaceWith(document.importNode(now, true));
+        });
+        tick(true);
+        announce(said.join(". "));
+        return true;
+      })
+      .catch(function () { return false; })
+      .finally(function () { busy = false; });
   }
 
   function say(reference, messages, focusId) {
@@ -263,13 +303,16 @@
     if (box) { WARN = parseInt(box.getAttribute("data-warn"), 10) || WARN; }
     tick(true);
     window.setInterval(function () { tick(false); }, 1000);
-    if (box) {
+    if (box || incident) {
       setupToggle();
-      document.addEventListener("submit", onSubmit);
       schedule();
+    }
+    if (box) {
+      document.addEventListener("submit", onSubmit);
       confirmationInView();
     }
-    window.hotlineBoard = { refresh: refresh, tick: tick, paused: function () { return paused; } };
+    window.hotlineBoard = { refresh: box ? refresh : refreshIncident, tick: tick,
+                            paused: function () { return paused; } };
   }
 
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
