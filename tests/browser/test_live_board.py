@@ -114,3 +114,27 @@ def test_an_acknowledgement_elsewhere_is_announced_on_the_board_and_the_incident
         assert "Maria Manager" in detail.inner_text("#timeline")
     finally:
         context.close()
+
+
+def test_a_refused_action_says_why_next_to_the_row_and_the_button_still_works(live, browser):
+    base, hotline = live
+    acme = _reference(hotline, "Acme Mail Inc")
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    try:
+        log_in(page, base, USERS["admin"], PASSWORD)  # an admin without a rep's phone cannot be bridged
+        posts.clear()
+        for _attempt in (1, 2):
+            page.focus(f"#call-{acme}")
+            page.keyboard.press("Enter")
+            page.wait_for_function(f"document.getElementById('status-{acme}').textContent.includes('not linked')")
+            status = page.locator(f"#status-{acme}")
+            assert "not linked to a rep with a phone number" in status.inner_text()
+            assert "error" in status.get_attribute("class").split()
+            assert page.evaluate("document.activeElement.id") == f"call-{acme}"
+            page.evaluate(f"document.getElementById('status-{acme}').textContent = ''")
+        assert posts == [f"{base}/incidents/{acme}/call"] * 2
+    finally:
+        context.close()

@@ -73,7 +73,7 @@
 
   // ---- the board's live rows -------------------------------------------------------------------------
   var box = document.getElementById("board-rows");
-  var busy = false;
+  var busy = false, actionsSent = 0;  // a refresh that was under way when an action was sent is stale
 
   function signature(row) {
     var copy = row.cloneNode(true);
@@ -163,12 +163,13 @@
   function refresh() {
     if (!box || busy) { return Promise.resolve(false); }
     busy = true;
+    var started = actionsSent;
     return fetch(box.getAttribute("data-board-rows"), { credentials: "same-origin", cache: "no-store" })
       .then(function (response) {
         if (response.redirected && response.url.indexOf("/login") !== -1) { window.location.reload(); return ""; }
         return response.ok ? response.text() : "";
       })
-      .then(function (html) { return html ? patch(html) : false; })
+      .then(function (html) { return html && started === actionsSent ? patch(html) : false; })
       .catch(function () { return false; })
       .finally(function () { busy = false; });
   }
@@ -260,6 +261,7 @@
     event.preventDefault();
     if (form.getAttribute("data-sending")) { return; }  // a second tap is ignored while the first is on its way
     form.setAttribute("data-sending", "1");
+    actionsSent += 1;
     var actions = form.closest(".actions"), reference = actions.getAttribute("data-reference");
     var button = form.querySelector("button"), focusId = button ? button.id : "";
     fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
@@ -274,6 +276,7 @@
         var messages = Array.prototype.map.call(page.querySelectorAll("#flashes .flash"), function (p) {
           return { text: p.textContent, error: p.classList.contains("error") };
         });
+        form.removeAttribute("data-sending");  // an unchanged row keeps this form: it must work again
         patch(rows.innerHTML);
         say(reference, messages, focusId);
       })
