@@ -99,6 +99,9 @@
     var active = document.activeElement;
     if (id && active && active.id === id && document.contains(active)) { return; }
     var target = (id && document.getElementById(id)) || firstControl(rowId && document.getElementById(rowId));
+    if (!target && rowId && (!active || active === document.body || !document.contains(active))) {
+      target = document.getElementById("main");  // the row left the board: focus stays on the page, not lost
+    }
     if (target) { target.focus({ preventScroll: true }); }
   }
 
