@@ -31,8 +31,8 @@ def add_security_headers(response: Response) -> Response:
     headers["Referrer-Policy"] = "no-referrer"  # ack links carry a token in their path
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-    if request.endpoint == "static":
-        headers["Cache-Control"] = STATIC_CACHE  # our CSS and JS: no personal data
+    if request.endpoint and (request.endpoint == "static" or request.endpoint.endswith(".static")):
+        headers["Cache-Control"] = STATIC_CACHE  # our CSS and JS (app or blueprint): no personal data
     else:
         # Pages, API answers and exports carry names, phone numbers and e-mails: never stored
         # by a browser or a shared cache (a phone's back button must not show them after logout).

@@ -30,7 +30,7 @@ def show() -> tuple[str, int]:
     svgs = {"outcomes": charts.outcome_bars(report), "times": charts.time_histogram(report),
             "hours": charts.hour_heat_strip(report)}
     return render_template("dashboard/report.html", report=report, loaded=loaded, params=params, charts=svgs,
-                           query=params.query(), error=None, args=request.args, mmss=mmss,
+                           chart_texts=charts.texts(report), query=params.query(), error=None, args=request.args, mmss=mmss,
                            fmt_local=lambda at: local_time(at, params.tz)), 200
 
 

@@ -64,17 +64,19 @@ def test_board_works_without_javascript_and_says_when_empty(client, hotline):
     assert doc.find(id="no-incidents").text() == "No open Sev-1 incidents."
 
 
-def test_board_shows_who_was_paged_with_delivery_status(client, hotline):
+def test_board_shows_one_line_per_person_paged_with_their_latest_status_and_purpose(client, hotline, clock):
     login_as(client, hotline)
     alice = make_rep(hotline, "Alice")
     incident_id = make_incident(hotline)
     page(hotline, incident_id, "Alice", alice, Channel.SMS, PageStatus.DELIVERED)
+    page(hotline, incident_id, "Alice", alice, Channel.VOICE, PageStatus.NO_ANSWER)  # same round, second channel
+    clock.advance(minutes=3)
     page(hotline, incident_id, "Bob", None, Channel.VOICE, PageStatus.NO_ANSWER, phone="+4930901821")
 
     row = parse(client.get("/board")).find("tr", id="inc-123456")
 
     assert [li.text() for li in row.find(cls="pages").find_all("li")] == [
-        "Alice, SMS: delivered", "Bob, voice call: no-answer"]
+        "Alice, voice call: no-answer (first page, 2 pages)", "Bob, voice call: no-answer (escalation)"]
     assert row.find(cls="state").text() == "Paged, not acknowledged"
 
 

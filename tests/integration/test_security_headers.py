@@ -63,14 +63,14 @@ def test_every_dashboard_page_has_the_headers_and_nothing_inline(hotline, client
     board = _InlineFinder()
     board.feed(client.get("/board").get_data(as_text=True))
     [script] = board.scripts
-    assert script == "/static/countdown.js" and client.get(script).status_code == 200
+    assert script == "/static/dashboard/dashboard.js" and client.get(script).status_code == 200
 
 
 def test_the_login_page_and_its_stylesheet(client):
     response = client.get("/login")
     _check_headers(response)
-    assert 'rel="stylesheet" href="/static/dashboard.css"' in response.get_data(as_text=True)
-    css = client.get("/static/dashboard.css")
+    assert 'rel="stylesheet" href="/static/dashboard/dashboard.css"' in response.get_data(as_text=True)
+    css = client.get("/static/dashboard/dashboard.css")
     assert css.status_code == 200 and b".countdown" in css.data and b".range-form" in css.data
     _check_headers(css, personal=False)
     assert "no-store" not in css.headers["Cache-Control"]
