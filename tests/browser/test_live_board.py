@@ -6,7 +6,6 @@ from __future__ import annotations
 
 # Contexts here set bypass_csp: Playwright's wait_for_function evaluates strings, which the app's
 # strict policy forbids; test_accessibility.py proves every page works under that policy.
-
 from sqlalchemy import select
 
 from app.models import Incident, IncidentStatus
