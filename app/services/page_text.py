@@ -57,3 +57,10 @@ def spoken_summary(incident: Incident) -> str:
     due = incident.callback_due_at
     return (f"Severity 1 page. Incident {ref}, for {company}: {service}. "
             f"The customer must be called back by {due:%H:%M} U T C.")
+
+
+def taken_over_sms(incident: Incident) -> str:
+    """Tells the previous owner that another rep took the incident over."""
+    from app.prompts import text
+
+    return text("taken_over_notice", ref=incident.reference)
