@@ -19,6 +19,11 @@ def register(session: Session, job: Any) -> None:
     session.info.setdefault(_PENDING, []).append(job)
 
 
+def withdraw(session: Session) -> list[Any]:
+    """Take back every job registered on ``session`` (a caller that reschedules the rows itself)."""
+    return session.info.pop(_PENDING, [])
+
+
 def registered(session: Session) -> list[Any]:
     """The jobs registered on ``session`` and not yet dispatched (for tests and logs)."""
     return list(session.info.get(_PENDING, []))

@@ -86,8 +86,12 @@ def state_of(incident: Incident, pages: list[Page], acknowledged_by: str) -> Sta
                      "warn" if late else "ok")
     if incident.breached_at is not None:
         return State(f"Breached at {clock(incident.breached_at)}", "bad")
+    if incident.reached_by_email_at is not None:
+        return State(f"Reached by e-mail by {acknowledged_by or 'someone'} at {clock(incident.reached_by_email_at)}",
+                     "ok")
     if incident.callback_started_at is not None:
-        return State(f"Calling the customer since {clock(incident.callback_started_at)}", "warn")
+        owner = f" ({acknowledged_by})" if acknowledged_by else ""
+        return State(f"Calling the customer since {clock(incident.callback_started_at)}{owner}", "warn")
     if incident.acknowledged_at is not None:
         return State(f"Acknowledged by {acknowledged_by or 'someone'} at {clock(incident.acknowledged_at)}", "ok")
     if pages:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     Callback,
+    EventKind,
     EscalationPolicy,
     Incident,
     IncidentEvent,
@@ -134,16 +135,17 @@ def _pages(session: Session, incident_ids: list[int]) -> dict[int, list[Page]]:
 
 
 def _acknowledgers(session: Session, incidents: list[Incident]) -> dict[int, str]:
-    """Who acknowledged each incident: the name logged with the acknowledgement, else the rep's name."""
+    """Who owns each incident: the rep who took it over last, else the name logged with the acknowledgement."""
     acked = [i for i in incidents if i.acknowledged_at is not None]
     if not acked:
         return {}
     names: dict[int, str] = {}
     stmt = (select(IncidentEvent.incident_id, IncidentEvent.actor)
-            .where(IncidentEvent.incident_id.in_([i.id for i in acked]), IncidentEvent.kind == "acknowledged")
+            .where(IncidentEvent.incident_id.in_([i.id for i in acked]),
+                   IncidentEvent.kind.in_((EventKind.ACKNOWLEDGED, EventKind.TAKEN_OVER)))
             .order_by(IncidentEvent.at, IncidentEvent.id))
     for incident_id, actor in session.execute(stmt):
-        names.setdefault(incident_id, actor)
+        names[incident_id] = actor  # the last acknowledgement or take-over names the owner
     missing = {i.acknowledged_by for i in acked if i.id not in names and i.acknowledged_by}
     reps = {rep_id: name for rep_id, name in session.execute(select(Rep.id, Rep.name).where(Rep.id.in_(missing)))}
     for i in acked:

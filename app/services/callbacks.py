@@ -34,7 +34,7 @@ def open_callback(session: Session, incident: Incident, rep_id: int | None, now:
     session.flush()
     incident.callback_started_at = incident.callback_started_at or now
     log_event(session, at=now, actor="rep", kind="callback_requested", incident_id=incident.id,
-              detail={"callback_id": callback.id, "rep_id": rep_id})
+              detail={"callback_id": callback.id, "rep_id": rep_id, "to": incident.callback_phone})
     if not rep_call_sid:
         schedule(session, "callback", callback.id, now)
     return callback

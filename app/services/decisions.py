@@ -57,18 +57,20 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
         incident.status = IncidentStatus.RESOLVED
         done.canceled += _cancel(session, incident, CHASING_PURPOSES, now)
     step_id = acting.step.id if acting.step is not None else None
-    for order in decision.pages:
-        for who, channels in _audience(session, incident, order, now, acting, done):
-            for name in channels:
-                page = queue_page(session, incident, who, Channel(name), order.purpose, now, step_id=step_id)
-                if page is not None:
-                    done.pages.append(page)
-    if decision.add_repage and acting.step is not None:
-        add_repage(session, incident, acting.step)
+    planned = [(order, who, channels) for order in decision.pages
+               for who, channels in _audience(session, incident, order, now, acting, done)]
+    # the log tells what was decided before the pages it caused (the timeline reads in that order)
     for kind in decision.log:
         log_event(session, at=now, actor=acting.actor or "system", kind=kind, incident_id=incident.id,
                   detail={**acting.detail, "outcome": decision.outcome, "pages_canceled": done.canceled,
-                          "alerted": len(done.pages)})
+                          "alerted": sum(len(channels) for _o, _w, channels in planned)})
+    for order, who, channels in planned:
+        for name in channels:
+            page = queue_page(session, incident, who, Channel(name), order.purpose, now, step_id=step_id)
+            if page is not None:
+                done.pages.append(page)
+    if decision.add_repage and acting.step is not None:
+        add_repage(session, incident, acting.step)
     return done
 
 

@@ -116,7 +116,8 @@ def test_a_user_without_a_rep_acknowledges_under_their_own_name(client, hotline)
     assert row.find(cls="state").text().startswith("Acknowledged by Max Manager")
 
 
-def test_a_second_rep_cannot_take_over_an_acknowledged_incident(client, hotline):
+def test_call_the_customer_by_a_second_rep_takes_the_incident_over_and_places_the_call(client, hotline):
+    # issue 7: Bob's "Call the customer now" answered "already acknowledged, nothing was changed" and placed no call
     alice, bob = make_rep(hotline, "Alice"), make_rep(hotline, "Bob", "+4930901821")
     login_as(client, hotline, rep_id=alice)
     make_incident(hotline)
@@ -125,11 +126,18 @@ def test_a_second_rep_cannot_take_over_an_acknowledged_incident(client, hotline)
 
     client.post("/incidents/123456/call", data={"csrf_token": CSRF})
 
-    assert _incident(hotline, "123456").acknowledged_by == alice
+    assert _incident(hotline, "123456").acknowledged_by == bob
     with hotline.db.session() as session:
-        assert session.scalar(select(func.count()).select_from(Callback)) == 0
+        [callback] = session.scalars(select(Callback)).all()
+        told = session.scalars(select(Page).where(Page.purpose == "taken_over")).one()
+    assert callback.rep_id == bob and f"callback-{callback.id}" in hotline.jobs.queue.job_ids
+    assert told.rep_id == alice and told.channel == "sms"  # the previous owner is told by SMS
+    [taken] = _events(hotline, "taken_over")
+    assert taken.detail["rep_id"] == bob and taken.actor == "Bob"
     flash = parse(client.get("/board")).find_all("p", cls="flash")[-1]
-    assert "error" in flash.attrs["class"].split() and "was already acknowledged at 03:00 UTC" in flash.text()
+    assert "error" not in flash.attrs["class"].split() and flash.text().startswith("Calling you on +4930901821")
+    row = parse(client.get("/board")).find("tr", id="inc-123456")
+    assert "Bob" in row.find(cls="state").text()  # the board shows the owner
 
 
 def test_call_the_customer_acknowledges_then_queues_the_bridged_call_after_commit(client, hotline, clock):

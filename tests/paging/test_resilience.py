@@ -17,8 +17,8 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select, update
 
-from app.models import DueStep, IncidentEvent, Page, PageStatus, StepKind, StepStatus
 from app.db import registered
+from app.models import DueStep, IncidentEvent, Page, PageStatus, StepKind, StepStatus
 from app.queue import PendingJob
 from app.services import steps
 from app.services.page_urls import PageUrls
