@@ -32,7 +32,8 @@ def show(reference: str) -> str | tuple[str, int]:
         left = remaining_seconds(incident.callback_due_at, now)
         return render_template(
             "dashboard/incident.html", d=detail, i=incident, now=now, remaining=left,
-            countdown_css=urgency(left, incident), state=state_of(incident, detail.pages, detail.acknowledged_by),
+            countdown_css=urgency(left, incident), state=state_of(incident, detail.pages, detail.acknowledged_by, next(
+                (detail.rep_names.get(c.rep_id, "a rep") for c in detail.callbacks if c.kind == "self_reported"), "")),
             entries=timeline(detail.events, detail.pages), max_note=MAX_NOTE_CHARS, **HELPERS)
 
 

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     Callback,
-    EventKind,
+    CallbackKind,
     EscalationPolicy,
+    EventKind,
     Incident,
     IncidentEvent,
     IncidentStatus,
@@ -38,6 +39,7 @@ class BoardIncident:
     incident: Incident
     pages: list[Page]
     acknowledged_by: str  # "" when nobody has
+    self_reported_by: str = ""  # the rep who says they called from their own phone, if any
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,17 @@ def board(session: Session) -> list[BoardIncident]:
     ids = [i.id for i in incidents]
     pages = _pages(session, ids)
     acks = _acknowledgers(session, incidents)
-    return [BoardIncident(i, pages.get(i.id, []), acks.get(i.id, "")) for i in incidents]
+    selfs = self_reporters(session, ids)
+    return [BoardIncident(i, pages.get(i.id, []), acks.get(i.id, ""), selfs.get(i.id, "")) for i in incidents]
+
+
+def self_reporters(session: Session, incident_ids: list[int]) -> dict[int, str]:
+    """Who self-reported a callback, per incident (the one stored self-report)."""
+    if not incident_ids:
+        return {}
+    stmt = (select(Callback.incident_id, Rep.name).join(Rep, Rep.id == Callback.rep_id, isouter=True)
+            .where(Callback.incident_id.in_(incident_ids), Callback.kind == CallbackKind.SELF_REPORTED))
+    return {incident_id: name or "a rep" for incident_id, name in session.execute(stmt)}
 
 
 def incident_detail(session: Session, reference: str) -> IncidentDetail | None:
