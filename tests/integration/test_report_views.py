@@ -23,7 +23,7 @@ from tests.integration.dashboard_support import login_as
 
 WEEK = {"start": "2026-11-23", "end": "2026-11-30", "tz": "Europe/Berlin"}
 RANGE_UTC = (datetime(2026, 11, 22, 23, 0, tzinfo=UTC), datetime(2026, 11, 29, 23, 0, tzinfo=UTC))
-OUTCOMES = ("met", "late", "self_reported", "attempted", "no_callback")
+OUTCOMES = ("met", "late", "self_reported", "worked_by_email", "attempted", "no_callback")
 
 
 def at(text: str) -> datetime:
