@@ -116,7 +116,7 @@ def _run(session: Session, call: CallSession, state: CallState | None, event: Ev
 def _apply(session: Session, call: CallSession, state: CallState, effect, now: datetime) -> Event | None:
     if isinstance(effect, LogEvent):
         log_event(session, at=now, actor="ivr", kind=effect.kind, detail=effect.detail,
-                  call_sid=call.call_sid, incident_id=call.incident_id)
+                  call_sid=call.call_sid, incident_id=call.incident_id, flow=True)
         return None
     if isinstance(effect, LookupTicket):
         ticket = find_open_ticket_by_number(session, effect.number)
