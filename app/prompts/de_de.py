@@ -60,4 +60,15 @@ PROMPTS: dict[str, str] = {
     "customer_press_key": "Hier ist die Severity-1-Hotline zu Ihrem Vorfall {ref}. "
                           "Drücken Sie eine beliebige Taste, um mit Ihrem Techniker zu sprechen.",
     "customer_no_key": "Wir haben keinen Tastendruck gehört. Wir versuchen es erneut. Auf Wiederhören.",
+    "page_sms": "SEV1 {ref} {company}: {service}. Rückruf {phone} bis {due}. Antworten Sie ACK {ref} oder CALL {ref}. "
+                "{link}",
+    "alert_breach": "SEV1 {ref} {company}: Rückruffrist {due} ÜBERSCHRITTEN, noch kein Rückruf. "
+                    "Antworten Sie CALL {ref}, um den Kunden jetzt anzurufen.",
+    "alert_at_risk": "SEV1 {ref} {company}: GEFÄHRDET, noch {minutes} Min., kein Rückruf begonnen. "
+                     "Antworten Sie CALL {ref}, um den Kunden jetzt anzurufen.",
+    "page_spoken": "Severity-1-Alarm. Vorfall {ref}, für {company}: {service}. "
+                   "Der Kunde muss bis {due} zurückgerufen werden.",
+    "receipt_sms": "Sev-1-Hotline: Wir haben Ihre Meldung, Referenz {ref}. Ein Techniker ruft Sie bis {due} zurück.",
+    "ack_notice_sms": "Sev-1-Hotline, Referenz {ref}: Ein Techniker bearbeitet Ihren Vorfall "
+                      "und ruft Sie spätestens bis {due} zurück.",
 }

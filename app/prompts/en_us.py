@@ -58,4 +58,16 @@ PROMPTS: dict[str, str] = {
     "customer_press_key": "This is the Severity-1 hotline calling about your incident {ref}. "
                           "Press any key to speak with your engineer.",
     "customer_no_key": "We could not hear a key press. We will try again. Goodbye.",
+    # pages and alerts (SMS and the spoken page), to reps
+    "page_sms": "SEV1 {ref} {company}: {service}. Call back {phone} by {due}. Reply ACK {ref} or CALL {ref}. {link}",
+    "alert_breach": "SEV1 {ref} {company}: callback deadline {due} BREACHED, no callback yet. "
+                    "Reply CALL {ref} to call the customer now.",
+    "alert_at_risk": "SEV1 {ref} {company}: AT RISK, {minutes} min left, no callback started. "
+                     "Reply CALL {ref} to call the customer now.",
+    "page_spoken": "Severity 1 page. Incident {ref}, for {company}: {service}. "
+                   "The customer must be called back by {due}.",
+    # SMS to the customer (in their language)
+    "receipt_sms": "Sev-1 hotline: we have your report, reference {ref}. An engineer will call you back by {due}.",
+    "ack_notice_sms": "Sev-1 hotline, reference {ref}: an engineer has taken your incident "
+                      "and will call you back by {due} at the latest.",
 }
