@@ -12,7 +12,7 @@ from app.dashboard.display import HELPERS, remaining_seconds, state_of, urgency
 from app.dashboard.queries import incident_detail
 from app.dashboard.timeline import timeline
 from app.services.acks import Answer, lock_incident
-from app.services.board_actions import acknowledge_as, call_customer, record_reached, resolve_as
+from app.services.board_actions import acknowledge_as, call_customer, record_reached, resolve_as, take_over_as
 from app.services.notes import MAX_NOTE_CHARS, InvalidNote, add_note
 
 bp = Blueprint("incident", __name__, template_folder="templates")
@@ -42,6 +42,13 @@ def show(reference: str) -> str | tuple[str, int]:
 def acknowledge(reference: str) -> Response:
     """Acknowledge as the logged-in user."""
     return _act(reference, acknowledge_as)
+
+
+@bp.post("/incidents/<reference>/take-over")
+@requires(Role.REP)
+def take_over(reference: str) -> Response:
+    """Take the incident over from the rep who owns it (logged; they are told by SMS)."""
+    return _act(reference, take_over_as)
 
 
 @bp.post("/incidents/<reference>/call")

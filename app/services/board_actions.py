@@ -23,9 +23,13 @@ def actor_of(session: Session, user: User) -> Actor:
 
 
 def acknowledge_as(session: Session, incident: Incident, user: User, now: datetime, form=None) -> Answer:
-    """Acknowledge as the user's rep (or, unlinked, with no rep and the user's name); ``take_over`` takes it."""
-    take_over = bool(form and form.get("take_over"))
-    return acknowledge(session, incident, actor_of(session, user), now, take_over=take_over)
+    """Acknowledge as the user's rep (or, unlinked, with no rep and the user's name)."""
+    return acknowledge(session, incident, actor_of(session, user), now)
+
+
+def take_over_as(session: Session, incident: Incident, user: User, now: datetime, form=None) -> Answer:
+    """Take the incident over from its owner (the one take-over rule, as every channel applies it)."""
+    return acknowledge(session, incident, actor_of(session, user), now, take_over=True)
 
 
 def call_customer(session: Session, incident: Incident, user: User, now: datetime, form=None) -> Answer:

@@ -260,3 +260,21 @@ def test_pages_need_a_login(client, hotline):
     for path in ("/board", "/incidents/123456", "/oncall"):
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_take_over_moves_the_incident_to_the_second_rep_and_tells_the_first(client, hotline):
+    alice, bob = make_rep(hotline, "Alice"), make_rep(hotline, "Bob", "+4930901821")
+    login_as(client, hotline, rep_id=alice)
+    make_incident(hotline)
+    client.post("/incidents/123456/acknowledge", data={"csrf_token": CSRF})
+    login_as(client, hotline, name="Bob B.", rep_id=bob)
+    assert "Take over" in client.get("/board").get_data(as_text=True)
+
+    client.post("/incidents/123456/take-over", data={"csrf_token": CSRF})
+
+    assert _incident(hotline, "123456").acknowledged_by == bob
+    with hotline.db.session() as session:
+        told = session.scalars(select(Page).where(Page.purpose == "taken_over")).one()
+        assert session.scalar(select(func.count()).select_from(Callback)) == 0  # taking over places no call
+    assert told.rep_id == alice and f"page-{told.id}" in hotline.jobs.queue.job_ids
+    assert [e.actor for e in _events(hotline, "taken_over")] == ["Bob"]

@@ -189,15 +189,17 @@ def test_a_voicemail_alone_never_counts_as_met(desk, network):
     assert "callback_met" not in _kinds(desk, incident.id)
 
 
-def test_german_customer_hears_the_key_prompt_in_german(desk, network):
-    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+def test_german_customer_hears_the_key_prompt_and_reads_the_sms_in_german(desk, network):
+    customer = network.phone(CUSTOMER).expect_sms("Wir haben Ihre Meldung").expect_sms("bearbeitet Ihren Vorfall")
     customer.expect_call(press="1", answered=True)
-    network.phone(ALICE).expect_sms("SEV1").expect_call(press="2")
+    alice = network.phone(ALICE).expect_sms("SEV1")
     incident = desk.open_incident()
-    with desk.hotline.db.transaction() as s:
+    with desk.hotline.db.transaction() as s:  # as if the caller had chosen German in the intake
         s.get(Incident, incident.id).language = "de-DE"
+    alice.expect_call(press="2")
     desk.settle()
     assert "Drücken Sie eine beliebige Taste" in customer.calls[0].heard
+    assert _callbacks(desk, incident.id)[0].outcome == "met"
 
 
 def test_a_level_that_reaches_nobody_pages_the_managers_at_once(desk, network, client):
