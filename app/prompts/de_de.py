@@ -53,6 +53,8 @@ PROMPTS: dict[str, str] = {
                            "oder legen Sie auf und versuchen Sie es später.",
     "bridge_voicemail": "Eine Mailbox hat abgenommen, nicht der Kunde. Drücken Sie die 2 für eine kurze Nachricht, "
                         "die 1 für einen neuen Versuch, oder legen Sie auf.",
+    "bridge_message_left": "Ihre Nachricht liegt auf der Mailbox des Kunden. Sie zählt nicht als Rückruf: "
+                           "Bitte versuchen Sie es bald erneut. Auf Wiederhören.",
     "bridge_retrying": "Wir versuchen es noch einmal beim Kunden.",
     "bridge_goodbye": "Auf Wiederhören.",
     "bridge_error": "Entschuldigung, bei diesem Rückruf ist etwas schiefgegangen. Bitte rufen Sie den Kunden "

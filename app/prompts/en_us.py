@@ -50,6 +50,8 @@ PROMPTS: dict[str, str] = {
     "bridge_not_answered": "The customer did not answer. Press 1 to try again, or hang up and try later.",
     "bridge_voicemail": "A voicemail answered, not the customer. Press 2 to leave a short message, "
                         "press 1 to try again, or hang up and try later.",
+    "bridge_message_left": "Your message was left on the customer's voicemail. It does not count as a callback: "
+                           "please try again soon. Goodbye.",
     "bridge_retrying": "Trying the customer again.",
     "bridge_goodbye": "Goodbye.",
     "bridge_error": "Sorry, something went wrong with this callback. Please call the customer from your own "

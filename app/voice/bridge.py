@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.models import Callback, CallbackOutcome, Incident, Rep
+from app.models import Callback, CallbackOutcome, Incident, IncidentStatus, Rep
 from app.prompts import text
 from app.services.acks import Actor, connect
 from app.services.callbacks import (
@@ -28,6 +28,7 @@ from app.webhooks import answer_once
 bp = Blueprint("bridge", __name__, url_prefix="/twilio/bridge")
 CUSTOMER_VOICE = {"en-US": ("en-US", "Polly.Joanna"), "de-DE": ("de-DE", "Polly.Vicki")}
 PRESS_KEY_SECONDS = 10
+VOICEMAIL_MESSAGE = "voicemail message"  # a callback placed only to leave a message: never a callback that counts
 
 
 def _safe() -> str:
@@ -153,6 +154,8 @@ def dial_done() -> Response:
             return say_and_hang_up(text("bridge_goodbye"))
         if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE) or callback.person_confirmed_at:
             return say_and_hang_up(text("bridge_ended"))
+        if callback.note == VOICEMAIL_MESSAGE:
+            return say_and_hang_up(text("bridge_message_left"))
         voicemail = callback.outcome == CallbackOutcome.VOICEMAIL
         response = VoiceResponse()
         gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
@@ -176,9 +179,9 @@ def retry() -> Response:
         old, incident = lock_callback(session, callback_id)
         if old is None or digits not in ("1", "2"):
             return say_and_hang_up(text("bridge_goodbye"))
-        if digits == "2" and old.outcome == CallbackOutcome.VOICEMAIL:
+        if digits == "2" and old.outcome == CallbackOutcome.VOICEMAIL and incident.status == IncidentStatus.OPEN:
             # straight through to the voicemail: a message is not a callback and can never count as one
-            message = open_callback(session, incident, old.rep_id, now, rep_call_sid=call_sid, note="voicemail message")
+            message = open_callback(session, incident, old.rep_id, now, rep_call_sid=call_sid, note=VOICEMAIL_MESSAGE)
             return bridge_twiml(message, incident, settings, whisper=text("bridge_retrying"), confirm=False)
         answer = connect(session, incident, _actor(session, old), now, rep_call_sid=call_sid)
         if answer.callback is None:

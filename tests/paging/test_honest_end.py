@@ -189,6 +189,19 @@ def test_a_voicemail_alone_never_counts_as_met(desk, network):
     assert "callback_met" not in _kinds(desk, incident.id)
 
 
+def test_the_rep_may_leave_a_short_message_on_the_voicemail_which_never_counts(desk, network):
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(machine=True).expect_call(machine=True)
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "2"])
+    incident = desk.open_incident()
+    desk.settle()
+    first, message = _callbacks(desk, incident.id)
+    assert first.outcome == message.outcome == "voicemail" and message.note == "voicemail message"
+    assert "[connected to" in " ".join(customer.calls[1].said)  # straight through to the voicemail
+    assert "Your message was left" in alice.calls[0].heard
+    assert desk.incident(incident.id).callback_answered_at is None
+
+
 def test_german_customer_hears_the_key_prompt_and_reads_the_sms_in_german(desk, network):
     customer = network.phone(CUSTOMER).expect_sms("Wir haben Ihre Meldung").expect_sms("bearbeitet Ihren Vorfall")
     customer.expect_call(press="1", answered=True)
