@@ -23,6 +23,7 @@ PROMPTS: dict[str, str] = {
     "self_reported": "Vermerkt: Sie haben den Kunden von {ref} von Ihrem eigenen Telefon angerufen.",
     "self_report_closed": "Vorfall {ref} ist abgeschlossen. Es wurde nichts vermerkt.",
     "reached_by_email": "Vermerkt, wie der Kunde von {ref} erreicht wurde. Die Alarmierung endet.",
+    "reached_empty": "Geben Sie an, wie Sie den Kunden erreicht haben. Es wurde nichts vermerkt.",
     "reached_has_number": "Vorfall {ref} hat eine Rückrufnummer: Rufen Sie den Kunden zurück.",
     "resolved": "Vorfall {ref} ist gelöst und verschwindet von der Übersicht.",
     "resolve_already": "Vorfall {ref} ist bereits gelöst.",

@@ -21,6 +21,7 @@ PROMPTS: dict[str, str] = {
     "self_reported": "Noted: you called the customer of {ref} from your own phone.",
     "self_report_closed": "Incident {ref} is closed. Nothing was recorded.",
     "reached_by_email": "Recorded how the customer of {ref} was reached. Paging stops.",
+    "reached_empty": "Say how you reached the customer. Nothing was recorded.",
     "reached_has_number": "Incident {ref} has a callback number: call the customer back.",
     "resolved": "Incident {ref} is resolved and leaves the board.",
     "resolve_already": "Incident {ref} is already resolved.",

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.models import Incident, Rep, Role, User
+from app.prompts import text
 from app.services.acks import Actor, Answer, acknowledge, connect, reached_by_email, resolve
 
 VIA = "dashboard"
@@ -41,7 +42,7 @@ def record_reached(session: Session, incident: Incident, user: User, now: dateti
     """No callback number: record how the customer was reached by e-mail."""
     how = (form.get("how", "") if form else "").strip()
     if not how:
-        return Answer(False, "refused_empty", "Say how you reached the customer. Nothing was recorded.")
+        return Answer(False, "refused_empty", text("reached_empty"))
     return reached_by_email(session, incident, actor_of(session, user), how, now)
 
 

@@ -79,6 +79,15 @@ def customer_leg_status(session: Session, callback_id: int, status: str, timesta
     return callback
 
 
+def rep_leg_status(session: Session, callback_id: int, status: str, now: datetime) -> Callback | None:
+    """Record the progress of the hotline's call to the rep (logged; the customer leg decides the outcome)."""
+    callback, incident = lock_callback(session, callback_id)
+    if callback is not None:
+        log_event(session, at=now, actor="twilio", kind="callback_rep_leg_status", incident_id=incident.id,
+                  detail={"callback_id": callback.id, "status": status})
+    return callback
+
+
 def dial_ended(session: Session, callback_id: int, dial_status: str, now: datetime) -> Callback | None:
     """The rep's <Dial> ended: a callback nobody (no person) answered is attempted, or voicemail if a machine took it."""
     callback, incident = lock_callback(session, callback_id)

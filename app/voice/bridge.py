@@ -20,6 +20,7 @@ from app.services.callbacks import (
     dial_ended,
     lock_callback,
     open_callback,
+    rep_leg_status,
 )
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
@@ -78,12 +79,7 @@ def rep_status() -> Response:
     callback_id, status = request.args.get("callback", 0, type=int), request.form.get("CallStatus", "")
 
     def handle(session, now):
-        from app.services.events import log_event
-
-        callback, incident = lock_callback(session, callback_id)
-        if callback is not None:
-            log_event(session, at=now, actor="twilio", kind="callback_rep_leg_status", incident_id=incident.id,
-                      detail={"callback_id": callback.id, "status": status})
+        rep_leg_status(session, callback_id, status, now)
         return ""
 
     return answer_once(handle, mimetype="text/plain")
