@@ -7,8 +7,7 @@ from sqlalchemy import select
 
 from app.models import Incident, Page
 from app.models.oncall import Rep
-from app.services.acks import acknowledge
-from app.services.callbacks import callback_job, open_callback
+from app.services.acks import Actor, acknowledge, connect
 from app.services.page_text import hhmm
 from app.services.page_urls import BadAckLink, PageUrls
 
@@ -54,17 +53,15 @@ def acknowledge_link(token: str) -> Response | tuple[str, int]:
     except BadAckLink as exc:
         return render_template_string(PAGE, ref="", message=f"{exc}. Nothing was changed.", form=False), 410
     now = hotline.clock.now()
-    with hotline.db.transaction() as session:
+    with hotline.db.transaction() as session:  # its unit of work dispatches any jobs after commit
         page = session.get(Page, page_id)
         if page is None:
             return render_template_string(PAGE, ref="", message="Unknown page. Nothing was changed.", form=False), 404
         incident = session.scalars(select(Incident).where(Incident.id == page.incident_id).with_for_update()).one()
         rep = session.get(Rep, page.rep_id) if page.rep_id else None
-        result = acknowledge(session, incident, page.rep_id, rep.name if rep else page.name, "link", now)
-        if request.form.get("action") == "call" and rep is not None and incident.callback_phone and (
-                result.ok or incident.acknowledged_by == rep.id):
-            callback = open_callback(session, incident, rep.id, now)
-            result.jobs.append(callback_job(callback, now))
-            result.message = f"{result.message} We are calling you on {rep.phone} now to connect you."
-    hotline.jobs.dispatch(result.jobs, now)
+        actor = Actor(name=rep.name if rep else page.name, via="link", rep=rep, is_manager=bool(rep and rep.is_manager))
+        if request.form.get("action") == "call":
+            result = connect(session, incident, actor, now)
+        else:
+            result = acknowledge(session, incident, actor, now)
     return render_template_string(PAGE, ref=incident.reference, message=result.message, form=False), (200 if result.ok else 409)

@@ -86,3 +86,12 @@ class JobQueue:
             except Exception:  # noqa: BLE001 - losing a job loses nothing; the row remains
                 log.exception("could not enqueue %s; the watchdog will hand it over again", job.job_id)
         return accepted
+
+
+def schedule(session, kind: str, target_id: int, due_at: datetime, attempt: int = 0) -> PendingJob:
+    """Register a job on the session's unit of work; it reaches RQ only after the transaction commits."""
+    from app.db import register  # the unit of work lives with the database
+
+    job = PendingJob(kind, target_id, due_at, attempt)
+    register(session, job)
+    return job

@@ -157,8 +157,9 @@ class Bench:
         """Write ``count`` incidents whose steps fall due in the next seconds; enqueue their jobs. Step ids."""
         from sqlalchemy import select
 
+        from app.db import withdraw
         from app.models import DueStep, IncidentSource
-        from app.services.escalation import step_job
+        from app.queue import PendingJob
         from app.services.incidents import rescue_call
         from app.services.intake import policy_from
 
@@ -167,14 +168,15 @@ class Bench:
         jobs, ids = [], []
         with self.hotline.db.transaction() as session:
             for n in range(count):
-                incident, _planned = rescue_call(
+                incident = rescue_call(
                     session, call_sid=f"CA{uuid.uuid4().hex}", from_number=f"+1415555{n % 10000:04d}", now=now,
                     reason="benchmark", policy=policy_from(self.settings), source=IncidentSource.RESCUED)
                 for step in session.scalars(select(DueStep).where(DueStep.incident_id == incident.id)):
                     offset = OFFSETS[(step.kind, step.level)] + n * self.stagger
                     step.due_at = start + timedelta(seconds=offset)
-                    jobs.append(step_job(step))
+                    jobs.append(PendingJob("step", step.id, step.due_at))
                     ids.append(step.id)
+            withdraw(session)  # the plan's own jobs carry the times before the benchmark moved them
         self.hotline.jobs.dispatch(jobs, datetime.now(UTC))
         return ids
 

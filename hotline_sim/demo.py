@@ -66,7 +66,7 @@ def run_demo(data_dir: Path | None = None) -> Incident:
         network = PhoneNetwork(twilio, flask_transport(client), settings.twilio_auth_token,
                                app_base_url=PUBLIC_URL, clock=clock)
         customer = network.phone(CALLER).expect_sms("we have your report").expect_sms("has taken your incident")
-        customer.expect_call(answered=True, ring_seconds=9, talk_seconds=20)
+        customer.expect_call(press="1", answered=True, ring_seconds=9, talk_seconds=20)
         rep = network.phone(REP).expect_sms("SEV1").expect_call(press="2", ring_seconds=31)
 
         click.secho(f"== 1. A Sev-1 call from {CALLER}  (data in {data_dir}; simulated clock and phones)", bold=True)

@@ -1,4 +1,8 @@
-"""RQ job functions: take ids, reload, exit early, safe to run twice."""
+"""RQ job functions: take ids, reload, exit early, safe to run twice.
+
+Follow-up jobs (a retry, the pages a step wrote) are registered on the unit of work
+and reach RQ after their transaction commits: none is carried back through here.
+"""
 
 from __future__ import annotations
 
@@ -14,24 +18,16 @@ def run_step(step_id: int) -> bool:
     hotline = current()
     now = hotline.clock.now()
     with hotline.db.transaction() as session:
-        jobs = steps.run_step(session, step_id, now)
-    if jobs is None:
-        return False
-    hotline.jobs.dispatch(jobs, now)
-    return True
+        return steps.run_step(session, step_id, now)
 
 
 def send_page(page_id: int) -> None:
     """Send page ``page_id`` unless it was sent, canceled or is not yet due."""
     hotline = current()
-    now = hotline.clock.now()
-    retry = PageSender(hotline.db, hotline.telephony, PageUrls(hotline.settings)).send(page_id, now)
-    hotline.jobs.dispatch(retry, now)
+    PageSender(hotline.db, hotline.telephony, PageUrls(hotline.settings)).send(page_id, hotline.clock.now())
 
 
 def place_callback(callback_id: int) -> None:
     """Call the rep of callback ``callback_id``; the bridge to the customer follows on answer."""
     hotline = current()
-    now = hotline.clock.now()
-    retry = place_rep_call(hotline.db, hotline.telephony, hotline.settings, callback_id, now)
-    hotline.jobs.dispatch(retry, now)
+    place_rep_call(hotline.db, hotline.telephony, hotline.settings, callback_id, hotline.clock.now())

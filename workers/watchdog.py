@@ -60,12 +60,12 @@ def tick(hotline: Hotline, holder: str, ttl: timedelta = LEASE_TTL) -> int | Non
 
 def sweep(hotline: Hotline) -> int:
     """One pass: replay the emergency spool, re-enqueue overdue steps and due pages."""
-    replayed, jobs = replay(hotline.db, hotline.settings.data_dir, policy_from(hotline.settings))
+    replayed = replay(hotline.db, hotline.settings.data_dir, policy_from(hotline.settings))
     if replayed:
         log.warning("replayed %d spooled emergency records", replayed)
     now = hotline.clock.now()
     with hotline.db.session() as session:
-        jobs += overdue_steps(session, now)
+        jobs = overdue_steps(session, now)
         jobs += due_pages(session, now)
         jobs += due_callbacks(session, now)
     hotline.jobs.dispatch(jobs, now)

@@ -81,7 +81,8 @@ def board_rows(items: list[BoardIncident], now: datetime) -> list[BoardRow]:
             took = remaining_seconds(incident.callback_answered_at, incident.captured_at)
             text = f"called back in {took // 60}:{took % 60:02d}"
         rows.append(BoardRow(incident, item.pages, item.acknowledged_by, state_of(incident, item.pages,
-                                                                                   item.acknowledged_by),
+                                                                                   item.acknowledged_by,
+                                                                                   item.self_reported_by),
                              left, text, urgency(left, incident), deadline_of(incident, now),
                              paged_people(item.pages)))
     return rows
@@ -150,16 +151,22 @@ def urgency(seconds: int, incident: Incident) -> str:
     return "warn" if seconds <= WARN_SECONDS else "ok"
 
 
-def state_of(incident: Incident, pages: list[Page], acknowledged_by: str) -> State:
-    """Paged, acknowledged by X, calling, callback connected or breached."""
+def state_of(incident: Incident, pages: list[Page], acknowledged_by: str, self_reported_by: str = "") -> State:
+    """Paged, acknowledged by X, calling, called from their own phone, reached by e-mail, connected or breached."""
     if incident.callback_answered_at is not None:
         late = incident.callback_answered_at > incident.callback_due_at
         return State(f"Callback connected at {clock(incident.callback_answered_at)}" + (" (late)" if late else ""),
                      "warn" if late else "ok")
+    if incident.reached_by_email_at is not None:
+        return State(f"Reached by e-mail by {acknowledged_by or 'someone'} at {clock(incident.reached_by_email_at)}",
+                     "ok")
+    if self_reported_by:  # shown, and it stops the chase, but it is never "met"
+        return State(f"Called by {self_reported_by} from their own phone (self-reported, unverified)", "warn")
     if incident.breached_at is not None:
         return State(f"Breached at {clock(incident.breached_at)}", "bad")
     if incident.callback_started_at is not None:
-        return State(f"Calling the customer since {clock(incident.callback_started_at)}", "warn")
+        owner = f" ({acknowledged_by})" if acknowledged_by else ""
+        return State(f"Calling the customer since {clock(incident.callback_started_at)}{owner}", "warn")
     if incident.acknowledged_at is not None:
         return State(f"Acknowledged by {acknowledged_by or 'someone'} at {clock(incident.acknowledged_at)}", "ok")
     if pages:

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     Callback,
+    CallbackKind,
     EscalationPolicy,
+    EventKind,
     Incident,
     IncidentEvent,
     IncidentStatus,
@@ -37,6 +39,7 @@ class BoardIncident:
     incident: Incident
     pages: list[Page]
     acknowledged_by: str  # "" when nobody has
+    self_reported_by: str = ""  # the rep who says they called from their own phone, if any
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,17 @@ def board(session: Session) -> list[BoardIncident]:
     ids = [i.id for i in incidents]
     pages = _pages(session, ids)
     acks = _acknowledgers(session, incidents)
-    return [BoardIncident(i, pages.get(i.id, []), acks.get(i.id, "")) for i in incidents]
+    selfs = self_reporters(session, ids)
+    return [BoardIncident(i, pages.get(i.id, []), acks.get(i.id, ""), selfs.get(i.id, "")) for i in incidents]
+
+
+def self_reporters(session: Session, incident_ids: list[int]) -> dict[int, str]:
+    """Who self-reported a callback, per incident (the one stored self-report)."""
+    if not incident_ids:
+        return {}
+    stmt = (select(Callback.incident_id, Rep.name).join(Rep, Rep.id == Callback.rep_id, isouter=True)
+            .where(Callback.incident_id.in_(incident_ids), Callback.kind == CallbackKind.SELF_REPORTED))
+    return {incident_id: name or "a rep" for incident_id, name in session.execute(stmt)}
 
 
 def incident_detail(session: Session, reference: str) -> IncidentDetail | None:
@@ -134,16 +147,17 @@ def _pages(session: Session, incident_ids: list[int]) -> dict[int, list[Page]]:
 
 
 def _acknowledgers(session: Session, incidents: list[Incident]) -> dict[int, str]:
-    """Who acknowledged each incident: the name logged with the acknowledgement, else the rep's name."""
+    """Who owns each incident: the rep who took it over last, else the name logged with the acknowledgement."""
     acked = [i for i in incidents if i.acknowledged_at is not None]
     if not acked:
         return {}
     names: dict[int, str] = {}
     stmt = (select(IncidentEvent.incident_id, IncidentEvent.actor)
-            .where(IncidentEvent.incident_id.in_([i.id for i in acked]), IncidentEvent.kind == "acknowledged")
+            .where(IncidentEvent.incident_id.in_([i.id for i in acked]),
+                   IncidentEvent.kind.in_((EventKind.ACKNOWLEDGED, EventKind.TAKEN_OVER)))
             .order_by(IncidentEvent.at, IncidentEvent.id))
     for incident_id, actor in session.execute(stmt):
-        names.setdefault(incident_id, actor)
+        names[incident_id] = actor  # the last acknowledgement or take-over names the owner
     missing = {i.acknowledged_by for i in acked if i.id not in names and i.acknowledged_by}
     reps = {rep_id: name for rep_id, name in session.execute(select(Rep.id, Rep.name).where(Rep.id.in_(missing)))}
     for i in acked:

@@ -1,5 +1,6 @@
 """SQLAlchemy models; importing this registers every table on ``Base.metadata``."""
 
+from app.event_kind import EventKind
 from app.models.api_token import ApiToken
 from app.models.base import Base, UTCDateTime
 from app.models.call import CallSession, WebhookDelivery
@@ -30,6 +31,7 @@ __all__ = [
     "Contact",
     "DueStep",
     "EscalationPolicy",
+    "EventKind",
     "Incident",
     "IncidentEvent",
     "IncidentSource",

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models import event_guard
-from app.models.base import Base, UTCDateTime
+from app.models.base import Base, StrEnumColumn, UTCDateTime
 
 
 class IncidentStatus(StrEnum):
@@ -35,8 +35,8 @@ class Incident(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(12), unique=True)
-    status: Mapped[IncidentStatus] = mapped_column(String(16), default=IncidentStatus.OPEN)
-    source: Mapped[IncidentSource] = mapped_column(String(16), default=IncidentSource.IVR)
+    status: Mapped[IncidentStatus] = mapped_column(StrEnumColumn(IncidentStatus), default=IncidentStatus.OPEN)
+    source: Mapped[IncidentSource] = mapped_column(StrEnumColumn(IncidentSource), default=IncidentSource.IVR)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     ticket_number: Mapped[str] = mapped_column(String(20), default="")
     ticket_match: Mapped[str] = mapped_column(String(16), default="")
@@ -62,6 +62,11 @@ class Incident(Base):
     callback_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     callback_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # Twilio's timestamp
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # no callback number: when the owner recorded how they reached the customer by e-mail (ends the chase)
+    reached_by_email_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reached_how: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # an escalation level resolved to nobody: the managers were paged at once (shown red on the board)
+    nobody_to_page_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class IncidentEvent(Base):

@@ -41,6 +41,7 @@ OUTCOME_LABELS = {
     Outcome.MET: "Met (answered in time)",
     Outcome.LATE: "Late (answered after the deadline)",
     Outcome.SELF_REPORTED: "Self-reported (not counted as met)",
+    Outcome.WORKED_BY_EMAIL: "Worked by e-mail (no callback number)",
     Outcome.ATTEMPTED: "Attempted, never answered",
     Outcome.NO_CALLBACK: "No callback",
 }

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import CallSession, Incident, IncidentStatus
-from app.queue import PendingJob
 from app.services.events import log_event
 from app.services.incidents import (
     append_to_incident,
@@ -44,11 +43,10 @@ class UnknownCall(Exception):
 
 @dataclass
 class Turn:
-    """What one webhook produced: the reply, its sequence number, jobs to enqueue after commit."""
+    """What one webhook produced: the reply and its sequence number (jobs ride on the unit of work)."""
 
     reply: Reply
     seq: int
-    jobs: list[PendingJob] = field(default_factory=list)
 
 
 def start_call(
@@ -97,30 +95,28 @@ def _load(session: Session, call_sid: str) -> CallSession:
 
 
 def _run(session: Session, call: CallSession, state: CallState | None, event: Event, now: datetime) -> Turn:
-    jobs: list[PendingJob] = []
     for _ in range(MAX_EFFECT_ROUNDS):
         step = advance(state, event, now)
         state = step.state
         answer: Event | None = None
         # log lines first: the flow's account of the step precedes what the step caused
         for effect in sorted(step.effects, key=lambda e: not isinstance(e, LogEvent)):
-            answer = _apply(session, call, state, effect, now, jobs) or answer
+            answer = _apply(session, call, state, effect, now) or answer
         if step.reply is not None:
             call.state = state.to_dict()
             call.seq += 1
             call.updated_at = now
-            return Turn(step.reply, call.seq, jobs)
+            return Turn(step.reply, call.seq)
         if answer is None:
             break
         event = answer
     raise RuntimeError(f"flow gave no reply in stage {state.stage if state else None}")
 
 
-def _apply(session: Session, call: CallSession, state: CallState, effect, now: datetime,
-           jobs: list[PendingJob]) -> Event | None:
+def _apply(session: Session, call: CallSession, state: CallState, effect, now: datetime) -> Event | None:
     if isinstance(effect, LogEvent):
         log_event(session, at=now, actor="ivr", kind=effect.kind, detail=effect.detail,
-                  call_sid=call.call_sid, incident_id=call.incident_id)
+                  call_sid=call.call_sid, incident_id=call.incident_id, flow=True)
         return None
     if isinstance(effect, LookupTicket):
         ticket = find_open_ticket_by_number(session, effect.number)
@@ -131,8 +127,7 @@ def _apply(session: Session, call: CallSession, state: CallState, effect, now: d
             open_incident=_incident_info(incident) if incident else None,
         )
     if isinstance(effect, SaveIncident):
-        incident, new_jobs = save_incident(session, call, effect, now, state.policy.sla_minutes)
-        jobs.extend(new_jobs)
+        incident = save_incident(session, call, effect, now, state.policy.sla_minutes)
         return IncidentSaved(incident.reference, incident.callback_due_at)
     if isinstance(effect, AppendToIncident):
         incident = append_to_incident(session, call, effect, now)
@@ -168,16 +163,15 @@ def policy_from(settings) -> FlowPolicy:
 def end_call(
     session: Session, *, call_sid: str, call_status: str, duration: str, ended: bool,
     policy: FlowPolicy, now: datetime,
-) -> list[PendingJob]:
+) -> None:
     """Record a call status; an ended, unfinished intake is rescued when the caller is reachable."""
     call = session.get(CallSession, call_sid)
     log_event(session, at=now, actor="twilio", kind="call_status", call_sid=call_sid,
               incident_id=call.incident_id if call else None,
               detail={"status": call_status, "duration": duration})
     if call is None or not ended:
-        return []
+        return
     call.status = call_status
     call.updated_at = now
-    _incident, jobs = rescue_call(session, call_sid=call_sid, from_number=call.from_number, now=now,
-                                  reason="caller_hung_up", policy=policy, require_reachable=True)
-    return jobs
+    rescue_call(session, call_sid=call_sid, from_number=call.from_number, now=now,
+                reason="caller_hung_up", policy=policy, require_reachable=True)

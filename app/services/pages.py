@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Channel, Incident, Page, PageStatus
-from app.models.paging import PAGE_STATUS_RANK
+from app.models.paging import PAGE_STATUS_RANK, status_rank
 from app.oncall.contactable import Contactable
-from app.queue import PendingJob
+from app.queue import PendingJob, schedule
 from app.services.events import log_event
 from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, TelephonyError, Throttled
 
@@ -30,8 +30,8 @@ def backoff(attempt: int) -> timedelta:
 def queue_page(
     session: Session, incident: Incident, who: Contactable, channel: Channel, purpose: str, now: datetime,
     step_id: int | None = None,
-) -> PendingJob | None:
-    """Write one page row (once per step, person and channel) and return its send job."""
+) -> Page | None:
+    """Write one page row (once per step, person and channel) and register its send job; None if written before."""
     if not who.phone:
         return None
     existing = session.scalars(select(Page).where(
@@ -48,12 +48,13 @@ def queue_page(
     log_event(session, at=now, actor="system", kind="page_queued", incident_id=incident.id,
               detail={"page_id": page.id, "to": who.name, "role": who.role, "channel": channel.value,
                       "purpose": purpose})
-    return PendingJob("page", page.id, now)
+    schedule(session, "page", page.id, now)
+    return page
 
 
 def move_status(page: Page, status: PageStatus, now: datetime) -> bool:
-    """Move a page forward; a late or out-of-order status never moves it back."""
-    if PAGE_STATUS_RANK[status] < PAGE_STATUS_RANK[PageStatus(page.status)]:
+    """Move a page forward along its channel's order; a late or out-of-order status never moves it back."""
+    if status_rank(page.channel, status) < status_rank(page.channel, page.status):
         return False
     if status == page.status:
         return False
@@ -70,12 +71,12 @@ class PageSender:
         self.telephony = telephony
         self.urls = urls  # app.services.page_urls.PageUrls
 
-    def send(self, page_id: int, now: datetime) -> list[PendingJob]:
-        """Claim, send, record; returns a retry job when Twilio must be asked again later."""
+    def send(self, page_id: int, now: datetime) -> None:
+        """Claim, send, record; a retry is registered when Twilio must be asked again later."""
         with self.db.transaction() as session:
             claim = self._claim(session, page_id, now)
         if claim is None:
-            return []
+            return
         request, uncertain = claim
         try:
             found = self._find(request) if uncertain else None
@@ -95,7 +96,6 @@ class PageSender:
             log_event(session, at=now, actor="twilio", kind="page_sent", incident_id=page.incident_id,
                       detail={"page_id": page.id, "sid": sent.sid, "channel": page.channel,
                               "attempt": page.attempts, "adopted": found is not None})
-        return []
 
     def _claim(self, session: Session, page_id: int, now: datetime):
         page = session.get(Page, page_id, with_for_update=True)
@@ -135,7 +135,7 @@ class PageSender:
         return self.telephony.place_call(to=request.to, url=request.url, status_callback=request.status_callback,
                                          machine_detection=True)
 
-    def _record_failure(self, page_id: int, now: datetime, error: str, permanent: bool) -> list[PendingJob]:
+    def _record_failure(self, page_id: int, now: datetime, error: str, permanent: bool) -> None:
         with self.db.transaction() as session:
             page = session.get(Page, page_id, with_for_update=True)
             page.last_error = error[:500]
@@ -144,18 +144,19 @@ class PageSender:
                 log_event(session, at=now, actor="twilio", kind="page_send_failed", incident_id=page.incident_id,
                           detail={"page_id": page.id, "error": error[:200], "attempt": page.attempts,
                                   "final": True, "status": page.status})
-                return []
+                return
             give_up = permanent or page.attempts >= MAX_ATTEMPTS
             log_event(session, at=now, actor="twilio", kind="page_send_failed", incident_id=page.incident_id,
                       detail={"page_id": page.id, "error": error[:200], "attempt": page.attempts,
                               "final": give_up})
             if give_up:
                 move_status(page, PageStatus.FAILED, now)
-                return fall_back_to_voice(session, page, now)
+                fall_back_to_voice(session, page, now)
+                return
             page.status = PageStatus.QUEUED
             page.next_attempt_at = now + backoff(page.attempts)
             page.updated_at = now
-            return [PendingJob("page", page.id, page.next_attempt_at, attempt=page.attempts)]
+            schedule(session, "page", page.id, page.next_attempt_at, attempt=page.attempts)
 
 
 def adopt_sid(page: Page, sid: str, now: datetime) -> None:
@@ -166,19 +167,22 @@ def adopt_sid(page: Page, sid: str, now: datetime) -> None:
         page.updated_at = now
 
 
-def fall_back_to_voice(session: Session, page: Page, now: datetime) -> list[PendingJob]:
-    """A page SMS that failed or was undelivered: call the same person at once."""
-    if page.channel != Channel.SMS or page.purpose not in ESCALATION_PURPOSES:
-        return []
+def fall_back_to_voice(session: Session, page: Page, now: datetime) -> Page | None:
+    """A page SMS that failed or was undelivered: call the same person at once, if the core says so."""
+    from app.escalation import PageFailed, decide
+    from app.services.escalation import snapshot
+
     incident = session.get(Incident, page.incident_id)
-    if incident.acknowledged_at or incident.callback_answered_at:
-        return []
+    decision = decide(PageFailed(page.channel, page.purpose), snapshot(session, incident, now), now)
+    if not decision.pages:
+        return None
     who = Contactable(rep_id=page.rep_id, name=page.name, phone=page.to_number, channels=("voice",), role=page.role)
-    job = queue_page(session, incident, who, Channel.VOICE, "page", now, step_id=page.step_id)
-    if job is not None:
-        log_event(session, at=now, actor="system", kind="page_sms_failed_calling", incident_id=incident.id,
-                  detail={"page_id": page.id, "voice_page_id": job.target_id})
-    return [job] if job else []
+    voice = queue_page(session, incident, who, Channel.VOICE, "page", now, step_id=page.step_id)
+    if voice is not None:
+        for kind in decision.log:
+            log_event(session, at=now, actor="system", kind=kind, incident_id=incident.id,
+                      detail={"page_id": page.id, "voice_page_id": voice.id})
+    return voice
 
 
 def due_pages(session: Session, now: datetime, limit: int = 500) -> list[PendingJob]:

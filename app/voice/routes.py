@@ -11,9 +11,9 @@ from app.services import intake
 from app.services.incidents import attach_recording, rescue_call
 from app.services.spool import spool
 from app.voice.emergency import goodbye_twiml, voicemail_twiml
-from app.voice.respond import answer_once
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import render
+from app.webhooks import answer_once
 from ivr_flows.model import Gathered, NoInput, Recorded
 
 log = logging.getLogger(__name__)
@@ -25,9 +25,9 @@ def _hotline():
     return current_app.extensions["hotline"]
 
 
-def _twiml(turn: intake.Turn) -> tuple[str, list]:
+def _twiml(turn: intake.Turn) -> str:
     step_url = f"/twilio/voice/step?seq={turn.seq}"
-    return render(turn.reply, step_url, f"/twilio/voice/recording?seq={turn.seq}"), turn.jobs
+    return render(turn.reply, step_url, f"/twilio/voice/recording?seq={turn.seq}")
 
 
 def _guarded(handler) -> Response:
@@ -46,9 +46,8 @@ def _rescue(source: IncidentSource, reason: str) -> None:
     now = hotline.clock.now()
     try:
         with hotline.db.transaction() as session:
-            _incident, jobs = rescue_call(session, call_sid=sid, from_number=caller, now=now, reason=reason,
-                                          policy=intake.policy_from(hotline.settings), source=source)
-        hotline.jobs.dispatch(jobs, now)
+            rescue_call(session, call_sid=sid, from_number=caller, now=now, reason=reason,
+                        policy=intake.policy_from(hotline.settings), source=source)
     except Exception:  # noqa: BLE001 - SQL is down too: keep it on disk
         log.exception("could not save rescued call %s; spooled", sid)
         spool(hotline.settings.data_dir, "rescue", {"call_sid": sid, "from": caller, "reason": reason,
@@ -91,9 +90,9 @@ def status() -> Response:
     """Call status callback: a caller who hung up mid-intake is saved when reachable."""
     f = request.form
     call_status = f.get("CallStatus", "")
-    return answer_once(lambda s, now: ("", intake.end_call(
+    return answer_once(lambda s, now: intake.end_call(
         s, call_sid=f.get("CallSid", ""), call_status=call_status, duration=f.get("CallDuration", ""),
-        ended=call_status in ENDED, policy=intake.policy_from(_hotline().settings), now=now)), mimetype="text/plain")
+        ended=call_status in ENDED, policy=intake.policy_from(_hotline().settings), now=now) or "", mimetype="text/plain")
 
 
 @bp.post("/fallback")

@@ -16,14 +16,14 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Incident, IncidentEvent, Rep, Role
-from app.services.acks import acknowledge
-from app.services.callbacks import customer_leg_status, open_callback, self_report
+from app.services.acks import Actor, acknowledge
+from app.services.callbacks import confirm_person, customer_leg_status, open_callback, self_report
 from app.services.events import log_event
 from tests.integration.dashboard_support import login_as
 
 WEEK = {"start": "2026-11-23", "end": "2026-11-30", "tz": "Europe/Berlin"}
 RANGE_UTC = (datetime(2026, 11, 22, 23, 0, tzinfo=UTC), datetime(2026, 11, 29, 23, 0, tzinfo=UTC))
-OUTCOMES = ("met", "late", "self_reported", "attempted", "no_callback")
+OUTCOMES = ("met", "late", "self_reported", "worked_by_email", "attempted", "no_callback")
 
 
 def at(text: str) -> datetime:
@@ -56,7 +56,8 @@ class Desk:
     def ack(self, reference: str, rep: str, now: str) -> None:
         rep_id, name = self.reps[rep]
         with self.db.transaction() as session:
-            assert acknowledge(session, self._incident(session, reference), rep_id, name, "web", at(now)).ok
+            rep = session.get(Rep, rep_id)
+            assert acknowledge(session, self._incident(session, reference), Actor(name, "web", rep), at(now)).ok
 
     def call(self, reference: str, rep: str, now: str, status: str, twilio_time: str) -> None:
         with self.db.transaction() as session:
@@ -65,6 +66,8 @@ class Desk:
         with self.db.transaction() as session:
             customer_leg_status(session, callback_id, status, format_datetime(at(twilio_time)), f"CA{callback_id}",
                                 at(twilio_time) + timedelta(seconds=1))
+            if status in ("answered", "in-progress"):  # the customer pressed a key: a person answered
+                confirm_person(session, callback_id, at(twilio_time) + timedelta(seconds=2))
 
     def self_report(self, reference: str, rep: str, called: str, now: str) -> None:
         rep_id, name = self.reps[rep]

@@ -373,8 +373,24 @@ def test_late_sms_status_never_moves_the_page_back(desk, network, twilio):
     assert _page(desk, incident.id, ALICE, "sms").status == "delivered"
     applied = [(e.detail["status"], e.detail["applied"]) for e in _events(desk, incident.id, "page_status")]
     assert applied == [("delivered", True), ("sent", False), ("queued", False)]
-    _sms_status(desk, sms, "undelivered")  # a final failure still counts, once
-    assert _page(desk, incident.id, ALICE, "sms").status == "undelivered"
+    # issue 7: a late "failed" after "delivered" moved the page back to failed (and could re-page by voice)
+    _sms_status(desk, sms, "failed")
+    _sms_status(desk, sms, "undelivered")
+    assert _page(desk, incident.id, ALICE, "sms").status == "delivered"
+    applied = [(e.detail["status"], e.detail["applied"]) for e in _events(desk, incident.id, "page_status")]
+    assert applied[-2:] == [("failed", False), ("undelivered", False)]
+    assert _events(desk, incident.id, "page_sms_failed_calling") == []
+
+
+def test_an_answered_page_call_stays_answered(desk, network, twilio):
+    _policy(desk, "voice")
+    incident = desk.open_incident(caller=LANDLINE)
+    _work(desk)
+    voice = _page(desk, incident.id, ALICE, "voice")
+    _call_status(desk, voice, "in-progress")
+    _call_status(desk, voice, "no-answer")
+    _call_status(desk, voice, "failed")
+    assert _page(desk, incident.id, ALICE, "voice").status == "answered"
 
 
 @pytest.mark.parametrize("final", ["in-progress", "answered", "completed"])

@@ -1,0 +1,67 @@
+"""Every kind of line the hotline writes to the incident event log, as one vocabulary."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    """The kind of an ``IncidentEvent``; the report and the timeline read the log through it.
+
+    The intake flow's own lines (``ivr_flows`` ``LogEvent`` kinds) are kept as the flow names them.
+    """
+
+    # intake
+    CALL_RECEIVED = "call_received"
+    CALL_STATUS = "call_status"
+    CALL_ABANDONED_UNREACHABLE = "call_abandoned_unreachable"
+    STALE_STEP_IGNORED = "stale_step_ignored"
+    INCIDENT_OPENED = "incident_opened"
+    INCIDENT_RESCUED = "incident_rescued"
+    INFORMATION_ADDED = "information_added"
+    VOICEMAIL_RECORDED = "voicemail_recorded"
+    # due steps (one kind per step kind: never built with an f-string)
+    STEP_RECEIPT = "step_receipt"
+    STEP_PAGE = "step_page"
+    STEP_AT_RISK = "step_at_risk"
+    STEP_BREACH = "step_breach"
+    STEP_REPAGE = "step_repage"
+    NOBODY_TO_PAGE = "nobody_to_page"
+    TARGET_UNRESOLVABLE = "target_unresolvable"
+    CALLBACK_AT_RISK = "callback_at_risk"
+    CALLBACK_BREACHED = "callback_breached"
+    # pages
+    PAGE_QUEUED = "page_queued"
+    PAGE_SENT = "page_sent"
+    PAGE_SEND_FAILED = "page_send_failed"
+    PAGE_CANCELED = "page_canceled"
+    PAGE_STATUS = "page_status"
+    PAGE_REACHED_MACHINE = "page_reached_machine"
+    PAGE_SMS_FAILED_CALLING = "page_sms_failed_calling"
+    SMS_STATUS_UNMATCHED = "sms_status_unmatched"
+    SMS_FROM_UNKNOWN_SENDER = "sms_from_unknown_sender"
+    SMS_UNKNOWN_REFERENCE = "sms_unknown_reference"
+    # owning the incident
+    ACKNOWLEDGED = "acknowledged"
+    ACKNOWLEDGEMENT_REFUSED = "acknowledgement_refused"
+    TAKEN_OVER = "taken_over"
+    # callbacks
+    CALLBACK_REQUESTED = "callback_requested"
+    CALLBACK_REP_CALL_PLACED = "callback_rep_call_placed"
+    CALLBACK_REP_CALL_FAILED = "callback_rep_call_failed"
+    CALLBACK_REP_LEG_STATUS = "callback_rep_leg_status"
+    CALLBACK_LEG_STATUS = "callback_leg_status"
+    CALLBACK_MET = "callback_met"
+    CALLBACK_LATE = "callback_late"
+    CALLBACK_ATTEMPTED = "callback_attempted"
+    CALLBACK_SELF_REPORTED = "callback_self_reported"
+    REACHED_BY_EMAIL = "reached_by_email"
+    # the end
+    RESOLVED = "resolved"
+    RESOLVE_REFUSED = "resolve_refused"
+    NOTE = "note"
+    EVENT_CHANGE_REFUSED = "event_change_refused"
+
+
+STEP_EVENT = {"receipt": EventKind.STEP_RECEIPT, "page": EventKind.STEP_PAGE, "at_risk": EventKind.STEP_AT_RISK,
+              "breach": EventKind.STEP_BREACH, "repage": EventKind.STEP_REPAGE}
