@@ -20,7 +20,7 @@ from .model import (
     Stage,
     Step,
 )
-from .questions import added_lines, is_email_on_file, saved_lines
+from .questions import added_lines, is_email_on_file, joined_lines, saved_lines
 from .steps import (
     GiveUp,
     callback_number,
@@ -231,7 +231,8 @@ def on_recording(state: CallState, event: Event, now: datetime) -> Step:
 def save(state: CallState, now: datetime, kind: str) -> Step:
     """Ask the service to persist the incident; the reply waits for IncidentSaved."""
     s = replace(state, stage=Stage.SAVING, tries=0, pending="", correcting=False)
-    effect = SaveIncident(captured=s.captured, lang=s.lang, caller_id=s.caller_id, captured_at=now)
+    effect = SaveIncident(captured=s.captured, lang=s.lang, caller_id=s.caller_id, captured_at=now,
+                          verified=s.verified, related_reference=s.related_reference)
     return Step(state=s, reply=None, effects=(effect, log(kind, missing=list(s.captured.missing))))
 
 
@@ -259,10 +260,14 @@ def on_saving(state: CallState, event: Event, now: datetime) -> Step:
     if isinstance(event, IncidentSaved):
         appended = state.incident is not None
         inc = IncidentInfo(reference=event.reference, callback_due_at=event.callback_due_at)
-        s = replace(state, stage=Stage.DONE, incident=inc, tries=0, pending="")
-        lines = added_lines(s) if appended else saved_lines(s)
+        s = replace(state, stage=Stage.DONE, incident=inc, tries=0, pending="", joined=event.joined)
+        if event.joined:
+            lines, kind = joined_lines(s), "incident_joined"
+        elif appended:
+            lines, kind = added_lines(s), "incident_appended"
+        else:
+            lines, kind = saved_lines(s), "reference_given"
         reply = Reply(lang=s.lang, say=tuple(lines), hangup=True)
-        kind = "incident_appended" if appended else "reference_given"
         return Step(state=s, reply=reply, effects=(log(kind, reference=event.reference),))
     if state.incident is None and isinstance(event, Gathered | NoInput):
         return on_readback(state, event, now)

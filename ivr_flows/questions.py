@@ -62,17 +62,33 @@ def contact_phone(state: CallState) -> str:
 
 
 def incident_lines(state: CallState, now: datetime | None) -> list[str]:
-    """Reference and callback deadline of the call's incident (repeat caller)."""
+    """Status of the call's open incident (repeat caller): its deadline and whether someone has it.
+
+    The reference is spoken only to a caller who proved who they are: a caller ID
+    or a ticket number is not an identity (issue 9).
+    """
     inc = state.incident
     if inc is None:
         return []
-    lines = [t(state, "repeat_caller", reference=say_digits(inc.reference))]
+    if state.verified:
+        lines = [t(state, "repeat_caller", reference=say_digits(inc.reference))]
+    else:
+        lines = [t(state, "repeat_caller_status")]
     if now is not None and inc.callback_due_at <= now:
         lines.append(t(state, "callback_overdue"))
     else:
         when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
-        lines.append(t(state, "callback_by", time=when))
+        lines.append(t(state, "callback_taken" if inc.acknowledged else "callback_by", time=when))
     return lines
+
+
+def joined_lines(state: CallState) -> list[str]:
+    """The closing words when the report was added to the caller's open incident (no reference)."""
+    inc = state.incident
+    if inc is None:
+        return [t(state, "goodbye")]
+    when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
+    return [t(state, "joined"), t(state, "callback_by", time=when), t(state, "goodbye")]
 
 
 def _can_text(e164: str) -> bool:
@@ -184,6 +200,14 @@ def _repeat_caller(state: CallState, now: datetime | None) -> Reply:
     return _reply(state, lines, gather=_menu(state))
 
 
+def _repeat_verify(state: CallState, now: datetime | None) -> Reply:
+    return _reply(state, [t(state, "repeat_verify")], gather=_keypad())
+
+
+def _pin_entry(state: CallState, now: datetime | None) -> Reply:
+    return _reply(state, [t(state, "pin_ask")], gather=_keypad())
+
+
 def _add_info(state: CallState, now: datetime | None) -> Reply:
     return _reply(state, [t(state, "add_info")], gather=_speech(long=True))
 
@@ -239,8 +263,8 @@ def _email(state: CallState, now: datetime | None) -> Reply:
 
 
 def ticket_email(state: CallState) -> str:
-    """The ticket's e-mail address if it is usable, lower-cased; else ""."""
-    if state.ticket is None:
+    """The ticket's e-mail address if it is usable and the caller verified, lower-cased; else ""."""
+    if state.ticket is None or not state.verified:
         return ""
     email = clean_text(state.ticket.email, 254).lower().replace(" ", "")
     return email if is_valid_email(email) else ""
@@ -283,6 +307,9 @@ def _done(state: CallState, now: datetime | None) -> Reply:
     if state.incident is None:
         return _reply(state, [t(state, "goodbye")], hangup=True)
     inc = state.incident
+    if state.joined and not state.verified:
+        # An incident the caller did not open in this call, and did not prove is theirs: status only.
+        return _reply(state, incident_lines(state, now) + [t(state, "goodbye")], hangup=True)
     when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
     lines = [
         t(state, "reference_is", reference=say_digits(inc.reference)),
@@ -314,6 +341,10 @@ _QUESTIONS: dict[Stage, Callable[[CallState, datetime | None], Reply]] = {
     Stage.CORRECTION: _readback,
     Stage.SAVING: _saving,
     Stage.DONE: _done,
+    Stage.PIN_ENTRY: _pin_entry,
+    Stage.PIN_CHECK: _pin_entry,
+    Stage.REPEAT_VERIFY: _repeat_verify,
+    Stage.REPEAT_CHECK: _repeat_verify,
 }
 
 

@@ -13,12 +13,14 @@ from .model import (
     AppendToIncident,
     CallStarted,
     CallState,
+    CheckPin,
     Effect,
     Event,
     Gathered,
     Lang,
     LookupTicket,
     NoInput,
+    PinChecked,
     Recorded,
     Reply,
     Stage,
@@ -83,8 +85,9 @@ def _on_language(state: CallState, event: Event, now: datetime) -> Step:
 def _after_triage(state: CallState, now: datetime, *before: str, effects: tuple[Effect, ...] = ()) -> Step:
     if state.captured.ticket_match is not None:
         return enter(state, Stage.COMPANY, now, *before, effects=effects)
-    stage = Stage.TICKET_OFFER if state.ticket is not None else Stage.TICKET_ENTRY
-    return go(replace(state, stage=stage, tries=0), now, *before, effects=effects)
+    # A ticket found by caller ID is never offered: that would tell a spoofed caller what is
+    # on file. The caller keys their number; without one the caller-ID ticket is linked silently.
+    return go(replace(state, stage=Stage.TICKET_ENTRY, tries=0), now, *before, effects=effects)
 
 
 def _on_triage(state: CallState, event: Event, now: datetime) -> Step:
@@ -130,7 +133,7 @@ def _on_non_critical(state: CallState, event: Event, now: datetime) -> Step:
 
 
 def _reminder(state: CallState, now: datetime, kind: str) -> Step:
-    s = replace(state, stage=Stage.DONE, tries=0, pending="")
+    s = replace(state, stage=Stage.DONE, tries=0, pending="", joined=True)
     lines = incident_lines(s, now) + [t(s, "goodbye")]
     return Step(state=s, reply=Reply(lang=s.lang, say=tuple(lines), hangup=True), effects=(log(kind),))
 
@@ -148,17 +151,63 @@ def _on_repeat_caller(state: CallState, event: Event, now: datetime) -> Step:
         add = keys == "1" or (not keys and bool(_ADD_WORDS.search(speech)))
         new = keys == "2" or (not keys and bool(_NEW_WORDS.search(speech)))
         if add and not new:
-            info = replace(s, stage=Stage.ADD_INFO, tries=0)
-            return go(info, n, effects=(log("repeat_caller", choice="add_info"),))
+            # Only a caller who keys the reference (from their receipt SMS) or the PIN may add to it.
+            nxt = Stage.ADD_INFO if s.verified else Stage.REPEAT_VERIFY
+            return go(replace(s, stage=nxt, tries=0), n, effects=(log("repeat_caller", choice="add_info"),))
         if new and not add:
-            fresh = replace(s, incident=None, tries=0)
-            effects = (log("repeat_caller", choice="new_outage"),)
-            if fresh.captured.affected_service is None:
-                return go(replace(fresh, stage=Stage.TRIAGE), n, effects=effects)
-            return _after_triage(fresh, n, effects=effects)
+            return _new_related(s, n, effects=(log("repeat_caller", choice="new_outage"),))
         return fail(s, n, "sorry_nonsense", give_up)
 
     return capture.answer_or_silence(state, event, now, on_answer, give_up)
+
+
+def _new_related(state: CallState, now: datetime, *before: str, effects: tuple[Effect, ...] = ()) -> Step:
+    """Take a new incident, linked to the caller's open one as possibly related (never turn them away)."""
+    related = state.incident.reference if state.incident else state.related_reference
+    fresh = replace(state, incident=None, tries=0, pending="", related_reference=related, joined=False)
+    if fresh.captured.affected_service is None:
+        return go(replace(fresh, stage=Stage.TRIAGE), now, *before, effects=effects)
+    return _after_triage(fresh, now, *before, effects=effects)
+
+
+def _on_repeat_verify(state: CallState, event: Event, now: datetime) -> Step:
+    if state.incident is None:
+        return go(replace(state, stage=Stage.TRIAGE, tries=0), now)
+    reference = state.incident.reference
+
+    def give_up(s: CallState, n: datetime) -> Step:
+        effects = (log("repeat_caller_unverified", reason="no_entry"),)
+        return _new_related(s, n, t(s, "repeat_unverified"), effects=effects)
+
+    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
+        digits = answers.digits_from(ev, max_len=12)
+        if not digits:
+            return fail(s, n, "sorry_nonsense", give_up)
+        if digits == reference:
+            ok = replace(s, verified="reference", stage=Stage.ADD_INFO, tries=0, pin_tries=0)
+            return go(ok, n, t(ok, "thanks"), effects=(log("caller_verified", how="reference"),))
+        check = replace(s, stage=Stage.REPEAT_CHECK, tries=0)
+        return Step(state=check, reply=None, effects=(CheckPin(pin=digits, incident_reference=reference),))
+
+    if isinstance(event, Gathered) and answers.is_empty(event):
+        return give_up(state, now)  # a bare '#': neither the reference nor the PIN to hand
+    return capture.answer_or_silence(state, event, now, on_answer, give_up)
+
+
+def _on_repeat_check(state: CallState, event: Event, now: datetime) -> Step:
+    if isinstance(event, Gathered | NoInput):
+        return _on_repeat_verify(replace(state, stage=Stage.REPEAT_VERIFY), event, now)  # the check got lost
+    if not isinstance(event, PinChecked):
+        return repeat(state, now)
+    if event.ok:
+        ok = replace(state, verified="pin", stage=Stage.ADD_INFO, tries=0, pin_tries=0,
+                     ticket=event.ticket or state.ticket)
+        return go(ok, now, t(ok, "pin_ok"), effects=(log("caller_verified", how="pin"),))
+    s = replace(state, pin_tries=state.pin_tries + 1)
+    effects = (log("repeat_caller_verify_failed", attempt=s.pin_tries),)
+    if s.pin_tries >= 2:
+        return _new_related(s, now, t(s, "repeat_wrong"), t(s, "repeat_unverified"), effects=effects)
+    return go(replace(s, stage=Stage.REPEAT_VERIFY, tries=0), now, t(s, "repeat_wrong"), effects=effects)
 
 
 def _on_add_info(state: CallState, event: Event, now: datetime) -> Step:
@@ -191,30 +240,16 @@ def _on_add_recording(state: CallState, event: Event, now: datetime) -> Step:
 
 
 def _on_ticket_offer(state: CallState, event: Event, now: datetime) -> Step:
-    if state.ticket is None:
-        return _on_ticket_entry(replace(state, stage=Stage.TICKET_ENTRY), event, now)
-    number = state.ticket.number
-
-    def give_up(s: CallState, n: datetime) -> Step:
-        # The caller ID matched the ticket's contact: keep it, but say it was not confirmed.
-        s = store(s, ticket_number=number, ticket_match=TicketMatch.CALLER_ID)
-        return enter(s, Stage.COMPANY, n, effects=(log("ticket_unconfirmed", number=number),))
-
-    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
-        yes = answers.yes_no(ev)
-        if yes is None:
-            return fail(s, n, "sorry_nonsense", give_up)
-        if yes:
-            s = store(s, ticket_number=number, ticket_match=TicketMatch.CALLER_ID)
-            effects = (log("ticket_matched", number=number, match=TicketMatch.CALLER_ID.value),)
-            return enter(s, Stage.COMPANY, n, effects=effects)
-        entry = replace(s, stage=Stage.TICKET_ENTRY, ticket=None, tries=0)
-        return go(entry, n, effects=(log("ticket_offer_declined", number=number),))
-
-    return capture.answer_or_silence(state, event, now, on_answer, give_up)
+    # No longer asked (it read a ticket number to anyone with the caller ID); kept for saved calls.
+    return _on_ticket_entry(replace(state, stage=Stage.TICKET_ENTRY), event, now)
 
 
 def _no_ticket(state: CallState, now: datetime, silent: bool) -> Step:
+    if state.ticket is not None:
+        # The caller ID matches a ticket's contact: link it without a word; the rep sees it unconfirmed.
+        number = state.ticket.number
+        s = store(state, ticket_number=number, ticket_match=TicketMatch.CALLER_ID)
+        return enter(s, Stage.COMPANY, now, effects=(log("ticket_linked_silently", number=number),))
     s = store(state, ticket_number="", ticket_match=TicketMatch.NONE)
     if silent:
         s = miss(s, "ticket_number")
@@ -255,6 +290,8 @@ def _on_ticket_lookup(state: CallState, event: Event, now: datetime) -> Step:
         if event.open_incident is not None:
             s = replace(s, stage=Stage.REPEAT_CALLER, incident=event.open_incident, tries=0)
             return go(s, now, found, effects=effects)
+        if event.ticket.has_pin and not s.verified:
+            return go(replace(s, stage=Stage.PIN_ENTRY, tries=0), now, found, effects=effects)
         return enter(s, Stage.COMPANY, now, found, effects=effects)
     effects = (log("ticket_not_found", number=event.number, attempt=state.ticket_entries),)
     not_found = t(state, "ticket_not_found", ticket=spoken)
@@ -262,6 +299,46 @@ def _on_ticket_lookup(state: CallState, event: Event, now: datetime) -> Step:
         s = store(state, ticket_match=TicketMatch.UNKNOWN)
         return enter(s, Stage.COMPANY, now, not_found, t(s, "ticket_give_up"), effects=effects)
     return go(replace(state, stage=Stage.TICKET_ENTRY, tries=0), now, not_found, effects=effects)
+
+
+# ---------------------------------------------------------------- support PIN
+
+
+def _unverified(state: CallState, now: datetime, *before: str, effects: tuple[Effect, ...] = ()) -> Step:
+    """Go on without proof of identity: the caller says their details, the ticket stays linked."""
+    return enter(state, Stage.COMPANY, now, *before, effects=effects)
+
+
+def _on_pin_entry(state: CallState, event: Event, now: datetime) -> Step:
+    def give_up(s: CallState, n: datetime) -> Step:
+        return _unverified(s, n, effects=(log("pin_skipped", silent=True),))
+
+    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
+        digits = answers.digits_from(ev, max_len=12)
+        if not digits:
+            return fail(s, n, "sorry_nonsense", give_up)
+        check = replace(s, stage=Stage.PIN_CHECK, tries=0)
+        # The digits go to the service only: never into the state or the event log.
+        return Step(state=check, reply=None, effects=(CheckPin(pin=digits, ticket_number=s.captured.ticket_number),))
+
+    if isinstance(event, Gathered) and answers.is_empty(event):
+        return _unverified(state, now, effects=(log("pin_skipped", silent=False),))
+    return capture.answer_or_silence(state, event, now, on_answer, give_up)
+
+
+def _on_pin_check(state: CallState, event: Event, now: datetime) -> Step:
+    if isinstance(event, Gathered | NoInput):
+        return _on_pin_entry(replace(state, stage=Stage.PIN_ENTRY), event, now)  # the check got lost
+    if not isinstance(event, PinChecked):
+        return repeat(state, now)
+    if event.ok:
+        ok = replace(state, verified="pin", pin_tries=0, ticket=event.ticket or state.ticket)
+        return enter(ok, Stage.COMPANY, now, t(ok, "pin_ok"), effects=(log("caller_verified", how="pin"),))
+    s = replace(state, pin_tries=state.pin_tries + 1)
+    effects = (log("pin_wrong", attempt=s.pin_tries),)
+    if s.pin_tries >= 2:
+        return _unverified(s, now, t(s, "pin_wrong"), t(s, "pin_give_up"), effects=effects)
+    return go(replace(s, stage=Stage.PIN_ENTRY, tries=0), now, t(s, "pin_wrong"), effects=effects)
 
 
 # ---------------------------------------------------------------- dispatch
@@ -293,6 +370,10 @@ _HANDLERS: dict[Stage, Handler] = {
     Stage.CORRECTION: capture.on_readback,
     Stage.SAVING: capture.on_saving,
     Stage.DONE: _on_done,
+    Stage.PIN_ENTRY: _on_pin_entry,
+    Stage.PIN_CHECK: _on_pin_check,
+    Stage.REPEAT_VERIFY: _on_repeat_verify,
+    Stage.REPEAT_CHECK: _on_repeat_check,
 }
 
 

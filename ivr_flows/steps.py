@@ -96,8 +96,9 @@ def callback_number(state: CallState, raw: str) -> str | None:
 
 
 def offered_number(state: CallState) -> str:
-    """The number we offer for the callback: the caller ID, else the ticket's phone."""
-    candidates = [state.caller_id] + ([state.ticket.phone] if state.ticket else [])
+    """The number we offer for the callback: the caller ID, else (verified callers) the ticket's phone."""
+    # The caller ID is what the caller dials from; the ticket's phone is personal data.
+    candidates = [state.caller_id] + ([state.ticket.phone] if state.ticket and state.verified else [])
     for raw in candidates:
         number = callback_number(state, raw) if raw else None
         if number:
@@ -112,10 +113,14 @@ def enter(
     *before: str,
     effects: tuple[Effect, ...] = (),
 ) -> Step:
-    """Go to a capture stage, offering what the ticket or caller ID already tells us."""
+    """Go to a capture stage, offering what the ticket or caller ID already tells us.
+
+    What the ticket knows is offered only to a caller who proved who they are
+    (issue 9): a caller ID or a ticket number is not an identity.
+    """
     s = replace(state, stage=stage, tries=0, pending="")
     offer = not s.correcting
-    ticket = s.ticket
+    ticket = s.ticket if s.verified else None
     if stage is Stage.COMPANY and offer and ticket:
         s = replace(s, pending=clean(s, ticket.company))
     elif stage is Stage.CONTACT_NAME and offer and ticket:

@@ -41,6 +41,25 @@ PROMPTS: dict[str, str] = {
         "After the tone, you can add more in a recording of up to {duration}. Press the hash key when you're done."
     ),
     "added": "Thank you, we added this to incident {reference}.",
+    "repeat_caller_status": "You already have an open incident with us.",
+    "callback_taken": "An engineer has taken it and will call you back by {time}.",
+    "repeat_verify": (
+        "To add to it, enter its reference number from your text message, or your support PIN, "
+        "followed by the hash key. If you have neither, just press the hash key."
+    ),
+    "repeat_wrong": "Sorry, that number doesn't match.",
+    "repeat_unverified": (
+        "I'll take your report as a new incident, and we'll link it to the open one."
+    ),
+    "joined": "Thank you. We added your report to the open incident for your number.",
+    # support PIN
+    "pin_ask": (
+        "If you have the support PIN for your account, enter it now, followed by the hash key. "
+        "If you don't have it, just press the hash key."
+    ),
+    "pin_ok": "Thank you, your PIN is correct.",
+    "pin_wrong": "Sorry, that PIN is not correct.",
+    "pin_give_up": "We'll continue without it.",
     # ticket
     "ticket_offer": "Are you calling about ticket {ticket}? Press 1 for yes, 2 for no.",
     "ticket_entry": (
