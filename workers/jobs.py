@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.services import steps
 from app.services.callback_calls import place_rep_call
+from app.services.notices import send_notice as send_notice_sms
 from app.services.page_urls import PageUrls
 from app.services.pages import PageSender
 from workers.context import current
@@ -34,4 +35,13 @@ def place_callback(callback_id: int) -> None:
     hotline = current()
     now = hotline.clock.now()
     retry = place_rep_call(hotline.db, hotline.telephony, hotline.settings, callback_id, now)
+    hotline.jobs.dispatch(retry, now)
+
+
+def send_notice(notice_id: int) -> None:
+    """Send notice ``notice_id`` (a missed-call SMS or a volume alert) unless already sent."""
+    hotline = current()
+    now = hotline.clock.now()
+    base = PageUrls(hotline.settings).base
+    retry = send_notice_sms(hotline.db, hotline.telephony, base, notice_id, now)
     hotline.jobs.dispatch(retry, now)

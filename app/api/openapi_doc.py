@@ -109,6 +109,8 @@ _SCHEMAS: dict[str, Any] = {
             "tam_name": {"type": "string", "maxLength": 200},
             "tam_email": {"type": "string", "format": "email"},
             "tam_phone": _STR,
+            "support_pin": {"type": "string", "pattern": "^([0-9]{4,8}|-)$",
+                            "description": "The account's support PIN for callers (stored hashed; '-' removes it)"},
         },
         "description": "Absent or empty optional fields keep their stored value on update.",
     },

@@ -62,6 +62,10 @@ class Incident(Base):
     callback_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     callback_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # Twilio's timestamp
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # issue 9: how the caller proved who they are ("pin", "reference", "" = not at all)
+    caller_verified: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    # an open incident of the same caller this one may be related to
+    related_incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
 
 
 class IncidentEvent(Base):

@@ -1,0 +1,49 @@
+"""Sending one-off SMS that belong to no incident (missed-call invitations, volume alerts)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from app.models import Notice, NoticeStatus
+from app.queue import PendingJob
+from app.telephony.protocol import Rejected, TelephonyError, Throttled
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
+
+
+def send_notice(db, telephony, base_url: str, notice_id: int, now: datetime) -> list[PendingJob]:
+    """Claim the notice (compare-and-set), send it, record the outcome; a retry job if throttled."""
+    with db.transaction() as session:
+        notice = session.get(Notice, notice_id, with_for_update=True)
+        if notice is None or notice.status != NoticeStatus.QUEUED:
+            return []  # sent, failed or claimed by another run: nothing to do
+        notice.status = NoticeStatus.SENDING
+        notice.attempts += 1
+        to, body, attempt = notice.to_number, notice.body, notice.attempts
+    try:
+        sent = telephony.send_sms(to=to, body=body, status_callback=f"{base_url}/twilio/sms/status?notice={notice_id}")
+    except Throttled as exc:
+        return _failed(db, notice_id, str(exc), retry=attempt < MAX_ATTEMPTS, now=now)
+    except Rejected as exc:
+        return _failed(db, notice_id, str(exc), retry=False, now=now)
+    except TelephonyError as exc:
+        # The outcome is unknown: a notice is not a Sev-1 page, so it is not sent twice.
+        return _failed(db, notice_id, f"{type(exc).__name__}: {exc}", retry=False, now=now)
+    with db.transaction() as session:
+        notice = session.get(Notice, notice_id, with_for_update=True)
+        notice.status = NoticeStatus.SENT
+        notice.twilio_sid = sent.sid
+        notice.sent_at = now
+    log.info("notice %s sent (%s)", notice_id, sent.sid)
+    return []
+
+
+def _failed(db, notice_id: int, error: str, *, retry: bool, now: datetime) -> list[PendingJob]:
+    with db.transaction() as session:
+        notice = session.get(Notice, notice_id, with_for_update=True)
+        notice.status = NoticeStatus.QUEUED if retry else NoticeStatus.FAILED
+        notice.last_error = error[:200]
+    log.warning("notice %s not sent: %s", notice_id, error[:200])
+    return [PendingJob("notice", notice_id, now + timedelta(seconds=30), attempt=1)] if retry else []
