@@ -12,7 +12,6 @@ from app.models import CallSession, Incident
 from app.queue import PendingJob
 from app.services import caller_trust
 from app.services.call_endings import settle_ended_call
-from app.services.outbound_volume import check_outbound_volume
 from app.services.caller_limits import CallerLimits, incident_to_join, join_report
 from app.services.events import log_event
 from app.services.incidents import (
@@ -20,6 +19,7 @@ from app.services.incidents import (
     open_incident_for,
     save_incident,
 )
+from app.services.outbound_volume import check_outbound_volume
 from app.services.tickets import find_open_ticket_by_number, find_open_ticket_by_phone
 from ivr_flows import advance, question
 from ivr_flows.model import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from app import create_app
-from app.models import MissedCall, CallSession, DueStep, Incident, IncidentEvent, IncidentSource
+from app.models import CallSession, DueStep, Incident, IncidentEvent, IncidentSource, MissedCall
 from app.queue import JobQueue
 from app.services.intake import policy_from
 from app.services.spool import SPOOL_NAME, replay
