@@ -288,7 +288,8 @@ def _problem(state: CallState, now: datetime | None) -> Reply:
 
 
 def _recording(state: CallState, now: datetime | None) -> Reply:
-    return _recording_prompt(state, "recording")
+    # A silent caller skipped here gets one prompt that asks for everything at once.
+    return _recording_prompt(state, "silent_recording" if state.silences >= 2 else "recording")
 
 
 def _readback(state: CallState, now: datetime | None) -> Reply:

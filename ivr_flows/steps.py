@@ -9,7 +9,7 @@ from typing import Any
 
 from .model import CallState, Effect, LogEvent, Reply, Stage, Step
 from .questions import question, t, ticket_email
-from .validate import clean_text, parse_callback_number, region_of
+from .validate import callback_refusal, clean_text, parse_callback_number, region_of
 
 GiveUp = Callable[[CallState, datetime], Step]
 
@@ -95,6 +95,19 @@ def callback_number(state: CallState, raw: str) -> str | None:
     return None
 
 
+def refusal(state: CallState, raw: str) -> str:
+    """Why ``raw`` cannot be called back ("withheld", "premium", "region", "invalid"), judged as the flow does."""
+    p = state.policy
+    reasons = [callback_refusal(raw, p.default_region, p.allowed_regions)]
+    caller_region = region_of(state.caller_id)
+    if caller_region and caller_region != p.default_region:
+        reasons.append(callback_refusal(raw, caller_region, p.allowed_regions))
+    for preferred in ("", "premium", "region", "withheld"):
+        if preferred in reasons:
+            return preferred
+    return "invalid"
+
+
 def offered_number(state: CallState) -> str:
     """The number we offer for the callback: the caller ID, else (verified callers) the ticket's phone."""
     # The caller ID is what the caller dials from; the ticket's phone is personal data.
@@ -128,6 +141,11 @@ def enter(
     elif stage is Stage.CALLBACK_CONFIRM:
         number = offered_number(s) if offer else ""
         s = replace(s, stage=Stage.CALLBACK_CONFIRM if number else Stage.CALLBACK_ENTRY, pending=number)
+        if offer and not number:
+            # Say why the number they call from is not offered (issue 10): withheld, premium, abroad.
+            why = refusal(s, s.caller_id)
+            if why in ("withheld", "premium", "region"):
+                before = (*before, t(s, f"caller_id_{why}"))
     elif stage is Stage.EMAIL and offer and ticket_email(s):
         s = replace(s, stage=Stage.EMAIL_CONFIRM, pending=ticket_email(s))
     return go(s, now, *before, effects=effects)

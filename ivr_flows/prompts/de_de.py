@@ -91,6 +91,25 @@ PROMPTS: dict[str, str] = {
         "Bitte geben Sie Ihre Rückrufnummer mit Ländervorwahl ein und drücken Sie danach die Rautetaste."
     ),
     "callback_invalid": "Diese Nummer können wir für den Rückruf leider nicht verwenden.",
+    "callback_refused_invalid": (
+        "Diese Nummer können wir für den Rückruf leider nicht verwenden: Sie ist nicht vollständig."
+    ),
+    "callback_refused_premium": (
+        "Diese Nummer können wir für den Rückruf leider nicht verwenden: "
+        "Wir rufen keine Mehrwert- oder Sonderrufnummern an."
+    ),
+    "callback_refused_region": (
+        "Diese Nummer können wir für den Rückruf leider nicht verwenden: In dieses Land rufen wir nicht zurück."
+    ),
+    "caller_id_withheld": "Ihre Rufnummer ist unterdrückt, deshalb kann ich Ihnen keinen Rückruf darauf anbieten.",
+    "caller_id_premium": "Sie rufen von einer Mehrwertnummer an, deshalb können wir Sie darunter nicht zurückrufen.",
+    "caller_id_region": "In das Land, aus dem Sie anrufen, rufen wir leider nicht zurück.",
+    # a silent or struggling caller
+    "silent_skip": "Ich mache es kurz.",
+    "silent_recording": (
+        "Bitte nennen Sie nach dem Signalton Ihre Firma, Ihren Namen, Ihre Telefonnummer und was ausfällt, "
+        "bis zu {duration} lang. Drücken Sie die Rautetaste, wenn Sie fertig sind."
+    ),
     # e-mail
     "email_ask": "Bitte nennen Sie Ihre E-Mail-Adresse, zum Beispiel: max punkt mustermann ät example punkt com.",
     "email_invalid": "Entschuldigung, das klang nicht nach einer E-Mail-Adresse.",

@@ -80,6 +80,20 @@ PROMPTS: dict[str, str] = {
         "Please enter the number we should call you back on, including the country code, followed by the hash key."
     ),
     "callback_invalid": "That number can't be used for a callback.",
+    "callback_refused_invalid": "That number can't be used for a callback: it isn't a complete phone number.",
+    "callback_refused_premium": (
+        "That number can't be used for a callback: we don't call premium-rate or shared-cost numbers."
+    ),
+    "callback_refused_region": "That number can't be used for a callback: we don't call back to that country.",
+    "caller_id_withheld": "Your number is withheld, so I can't offer to call you back on it.",
+    "caller_id_premium": "You're calling from a premium-rate number, so we can't call you back on it.",
+    "caller_id_region": "We don't call back to the country you're calling from.",
+    # a silent or struggling caller
+    "silent_skip": "I'll keep this short.",
+    "silent_recording": (
+        "After the tone, please say your company, your name, your phone number and what is failing, "
+        "in a recording of up to {duration}. Press the hash key when you're done."
+    ),
     # e-mail
     "email_ask": "Please say your e-mail address, for example: john dot smith at example dot com.",
     "email_invalid": "Sorry, that didn't sound like an e-mail address.",

@@ -120,8 +120,11 @@ def test_german_silence_everywhere_still_saves():
 def test_german_withheld_number_then_keypad_entry():
     call = run(Call(caller_id="+266696687"), TO_CAPTURE + [("say", "Firma"), ("say", "Max")])
     assert call.stage is Stage.CALLBACK_ENTRY and "Ländervorwahl" in call.said
-    call.press("0049900123456#")  # German premium-rate (0900) is refused
-    assert call.said.startswith("Diese Nummer können wir für den Rückruf leider nicht verwenden.")
+    assert "Ihre Rufnummer ist unterdrückt" in call.said
+    assert "Bitte geben Sie Ihre Rückrufnummer mit Ländervorwahl ein und drücken Sie danach die Rautetaste." in call.said
+    call.press("00499001234567#")  # German premium-rate (0900) is refused, saying why
+    assert call.said.startswith("Diese Nummer können wir für den Rückruf leider nicht verwenden: Wir rufen keine "
+                                "Mehrwert")
     run(call, [("press", "00491701234567#"), ("press", "1")])
     assert call.state.captured.callback_phone == "+491701234567"
 

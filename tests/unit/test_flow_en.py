@@ -202,13 +202,15 @@ def test_non_critical_then_hang_up_without_incident(ending):
 def test_silence_on_every_question_still_saves_an_incident(caller_id):
     call = Call(caller_id=caller_id)
     silences = silent_until(call, {Stage.SAVING})
-    assert silences <= 3 * 12
+    # Language and triage (three asks each), then straight to the recording: not 28 prompts (issue 10).
+    assert silences == 3 + 3 + 1
+    assert Stage.READBACK not in call.stages and Stage.COMPANY not in call.stages
     c = saved_call(call).captured
     assert c.affected_service is AffectedService.OTHER
     assert c.ticket_match is TicketMatch.NONE
     for field in ("affected_service", "ticket_number", "company", "contact_name", "email", "problem"):
         assert field in c.missing
-    assert call.logs("readback_timeout")
+    assert call.logs("silent_caller_skipped") and call.logs("silent_caller_saved")
     if caller_id == US_CALLER:
         # The caller ID was offered and never refused: keep it, but log it unconfirmed.
         assert c.callback_phone == US_CALLER and "callback_phone" not in c.missing
@@ -219,6 +221,22 @@ def test_silence_on_every_question_still_saves_an_incident(caller_id):
     assert call.stage is Stage.DONE and "7, 7, 7, 0, 0, 0" in call.said
     if caller_id != US_CALLER:
         assert "didn't get a phone number or an e-mail address" in call.said
+
+
+def test_an_answer_resets_the_silence_count_so_a_slow_caller_is_not_skipped():
+    call = Call()
+    run(call, [("silence",)] * 3)  # language given up in silence: English
+    run(call, [("press", "1")])  # triage answered
+    run(call, [("silence",)] * 3)  # no ticket number: one silent question, not two in a row
+    assert call.stage is Stage.COMPANY and not call.logs("silent_caller_skipped")
+    run(call, [("silence",)] * 3)  # company: now two in a row
+    assert call.stage is Stage.RECORDING and "please say your company, your name" in call.said
+    call.record()
+    assert call.stage is Stage.SAVING
+    c = saved_call(call).captured
+    assert c.affected_service is AffectedService.API and c.callback_phone == US_CALLER
+    call.saved("246810")
+    assert "within 15 minutes" in call.said and call.steps[-1].reply.hangup
 
 
 def test_every_reprompt_says_why_and_gives_up_after_three_asks():
@@ -298,14 +316,24 @@ def test_empty_after_cleaning_is_not_accepted_as_a_company(answer):
     assert call.said.startswith("Sorry")
 
 
-@pytest.mark.parametrize("caller_id", ["+266696687", "anonymous", "", "+19005551234", "+449091234567", "+33123456789"])
-def test_unusable_caller_ids_lead_to_keypad_entry(caller_id):
+@pytest.mark.parametrize(
+    ("caller_id", "why"),
+    [
+        ("+266696687", "Your number is withheld"),
+        ("anonymous", "Your number is withheld"),
+        ("", "Your number is withheld"),
+        ("+19005551234", "calling from a premium-rate number"),
+        ("+449091234567", "calling from a premium-rate number"),
+        ("+33123456789", "don't call back to the country you're calling from"),
+    ],
+)
+def test_unusable_caller_ids_lead_to_keypad_entry_saying_why(caller_id, why):
     call = run(Call(caller_id=caller_id), TO_CAPTURE + [("say", "Globex"), ("say", "Jane Doe")])
     assert call.stage is Stage.CALLBACK_ENTRY
-    assert "including the country code" in call.said
+    assert why in call.said and "including the country code" in call.said
     call.press("19005551234#")  # premium rate
     assert call.stage is Stage.CALLBACK_ENTRY
-    assert call.said.startswith("That number can't be used for a callback.")
+    assert call.said.startswith("That number can't be used for a callback: we don't call premium-rate")
     call.press("00442079460000#")
     assert call.stage is Stage.CALLBACK_CONFIRM
     assert "plus 4 4, 2 0, 7 9 4 6, 0 0 0 0" in call.said
