@@ -286,6 +286,8 @@ class Reply:
     gather: Gather | None = None
     record: Record | None = None
     hangup: bool = False
+    # per-line language when lines differ (the bilingual greeting before the choice); else ``lang``
+    say_langs: tuple[Lang, ...] = ()
 
 
 # ---------------------------------------------------------------- effects

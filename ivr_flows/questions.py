@@ -176,11 +176,14 @@ def readback_lines(state: CallState) -> list[str]:
 
 
 def _language(state: CallState, now: datetime | None) -> Reply:
-    # Before a choice the bilingual menu is spoken by the English voice.
-    lines = [text(Lang.EN, "greeting")] if state.tries == 0 else []
-    lines.append(text(Lang.EN, "language_choice"))
+    # Before the choice, the greeting and its recording notice are spoken in both languages,
+    # each by its own voice (issue 10), then the choice in both.
+    first = state.tries == 0
+    lines = [(Lang.EN, text(Lang.EN, "greeting")), (Lang.DE, text(Lang.DE, "greeting"))] if first else []
+    lines += [(Lang.EN, text(Lang.EN, "language_choice")), (Lang.DE, text(Lang.DE, "language_choice"))]
     hints = ("English", "Deutsch", "German")
-    return Reply(lang=Lang.EN, say=tuple(lines), gather=_menu(state, hints))
+    return Reply(lang=Lang.EN, say=tuple(line for _, line in lines), gather=_menu(state, hints),
+                 say_langs=tuple(lang for lang, _ in lines))
 
 
 def _triage(state: CallState, now: datetime | None) -> Reply:

@@ -7,7 +7,7 @@ PROMPTS: dict[str, str] = {
         "verbunden. Anrufe werden zur Qualitätssicherung und zur Bearbeitung Ihres "
         "Vorfalls aufgezeichnet."
     ),
-    "language_choice": "For English, press 1. Für Deutsch drücken Sie die 2.",
+    "language_choice": "Für Deutsch drücken Sie die 2.",
     "language_default": "Ich fahre auf Englisch fort.",
     # re-prompts
     "sorry_silence": "Entschuldigung, ich habe nichts gehört.",

@@ -6,7 +6,7 @@ PROMPTS: dict[str, str] = {
         "This is the Severity-1 hotline for critical e-mail sending outages. "
         "Calls are recorded for quality and to handle your incident."
     ),
-    "language_choice": "For English, press 1. Für Deutsch drücken Sie die 2.",
+    "language_choice": "For English, press 1.",
     "language_default": "I'll continue in English.",
     # re-prompts
     "sorry_silence": "Sorry, I didn't hear anything.",
