@@ -242,3 +242,18 @@ def test_a_repeat_caller_who_hangs_up_joins_their_open_incident(phone, hotline):
         call.hang_up()
     [incident] = _incidents(hotline)
     assert len(_event(hotline, incident, "repeat_call_ended")) == 3
+
+
+def test_missed_calls_are_listed_for_the_reps(phone, hotline, client):
+    from app.auth import Role
+    from tests.integration.board_support import login_as
+
+    call = phone("+14155550177")
+    call.dial()
+    call.hang_up()
+    login_as(client, hotline, Role.REP)
+    page = client.get("/missed-calls")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="missed-calls"' in html and "+14155550177" in html and "queued" in html
+    assert "Missed calls" in client.get("/board").get_data(as_text=True)
