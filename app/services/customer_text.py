@@ -59,3 +59,12 @@ def missed_call_sms(language: str) -> str:
                 "Sie auf diese SMS mit Ihrer Firma und dem, was ausfällt.")
     return ("Sev-1 hotline: your call ended before we could take your details. If your e-mail sending is down, "
             "please call us again, or reply to this message with your company and what is failing.")
+
+
+def bridge_greeting(reference: str, language: str) -> str:
+    """What the customer hears when the hotline bridges a rep's callback (for the bridge webhook to speak)."""
+    spoken = ", ".join(reference)
+    if is_german(language):
+        return (f"Hier ist die Severity-1-Hotline. Wir rufen wegen Ihres Vorfalls {spoken} an "
+                "und verbinden Sie jetzt mit einem Techniker.")
+    return f"This is the Severity-1 hotline, calling about your incident {spoken}. Connecting you to an engineer now."
