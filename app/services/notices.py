@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from app.models import Notice, NoticeStatus
 from app.queue import PendingJob
 from app.telephony.protocol import Rejected, TelephonyError, Throttled
@@ -47,3 +50,9 @@ def _failed(db, notice_id: int, error: str, *, retry: bool, now: datetime) -> li
         notice.last_error = error[:200]
     log.warning("notice %s not sent: %s", notice_id, error[:200])
     return [PendingJob("notice", notice_id, now + timedelta(seconds=30), attempt=1)] if retry else []
+
+
+def queued_notices(session: Session, now: datetime) -> list[PendingJob]:
+    """Jobs for notices still queued (their job lost with Redis); the watchdog hands them over again."""
+    stmt = select(Notice.id).where(Notice.status == NoticeStatus.QUEUED, Notice.created_at >= now - timedelta(hours=1))
+    return [PendingJob("notice", notice_id, now) for notice_id in session.scalars(stmt)]

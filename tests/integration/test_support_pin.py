@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.models import Account, MissedCall, Notice, NoticeStatus
 from app.services.api_tokens import create_token
-from app.services.notices import send_notice
+from app.services.notices import queued_notices, send_notice
 from app.services.support_pin import MAX_FAILURES, check_pin, pin_matches
 from app.services.ticket_import import import_tickets_csv
 from tests.fakes import SimulatedTelephony
@@ -69,8 +69,11 @@ def test_a_missed_call_sms_is_sent_once_by_its_job(hotline, clock):
         s.add(MissedCall(call_sid="CA1", caller_id="+14155550123", received_at=clock.now(), ended_at=clock.now(),
                          notice_id=notice.id))
         notice_id = notice.id
+    with hotline.db.session() as s:  # its RQ job lost: the watchdog finds it again
+        assert [job.job_id for job in queued_notices(s, clock.now())] == [f"notice-{notice_id}"]
     assert send_notice(hotline.db, telephony, "https://hotline.example.com", notice_id, clock.now()) == []
     assert send_notice(hotline.db, telephony, "https://hotline.example.com", notice_id, clock.now()) == []
     assert [(m.to, m.body) for m in telephony.sms] == [("+14155550123", "Sev-1 hotline: call us again")]
     with hotline.db.session() as s:
         assert s.get(Notice, notice_id).status == NoticeStatus.SENT
+        assert queued_notices(s, clock.now()) == []
