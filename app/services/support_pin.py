@@ -50,8 +50,14 @@ def pin_matches(stored: str, pin: str) -> bool:
 
 
 def set_pin(account: Account, pin: str) -> None:
-    """Give ``account`` a new support PIN (and clear any lock from guessing the old one)."""
-    account.support_pin_hash = hash_pin(validate_pin(pin))
+    """Give ``account`` a new support PIN (and clear any lock from guessing the old one).
+
+    Re-sending the same PIN (a helpdesk sync) changes nothing, so it cannot lift a lock.
+    """
+    pin = validate_pin(pin)
+    if account.support_pin_hash and pin_matches(account.support_pin_hash, pin):
+        return
+    account.support_pin_hash = hash_pin(pin)
     account.support_pin_failures = 0
     account.support_pin_failed_at = None
 

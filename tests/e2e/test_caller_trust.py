@@ -257,3 +257,17 @@ def test_missed_calls_are_listed_for_the_reps(phone, hotline, client):
     html = page.get_data(as_text=True)
     assert 'id="missed-calls"' in html and "+14155550177" in html and "queued" in html
     assert "Missed calls" in client.get("/board").get_data(as_text=True)
+
+
+def test_the_rep_sees_on_the_incident_page_that_the_caller_was_not_verified(phone, hotline, bigcorp, client):
+    from app.auth import Role
+    from tests.integration.board_support import login_as
+
+    call = phone("anonymous")
+    call.dial()
+    call.press("1")
+    _report(call, Heard(call), "Evil Corp", "Mallory", ticket=BIGCORP["number"])
+    [incident] = _incidents(hotline)
+    login_as(client, hotline, Role.REP)
+    html = client.get(f"/incidents/{incident.reference}").get_data(as_text=True)
+    assert "NOT verified" in html and "company differs" in html and "name differs" in html

@@ -55,6 +55,11 @@ def test_wrong_pins_lock_the_account_for_an_hour(hotline, clock):
         account = s.scalar(select(Account).where(Account.name == "Umbrella"))
         assert [check_pin(account, "0000", clock.now()) for _ in range(MAX_FAILURES)] == [False] * MAX_FAILURES
         assert check_pin(account, "4321", clock.now()) is False  # locked: even the right PIN fails
+    # the helpdesk syncing the same PIN again does not lift the lock
+    import_tickets_csv(hotline.db, io.StringIO("number,company,support_pin\n701,Umbrella,4321\n"), clock.now(), "US")
+    with hotline.db.transaction() as s:
+        account = s.scalar(select(Account).where(Account.name == "Umbrella"))
+        assert check_pin(account, "4321", clock.now()) is False
         later = clock.now() + timedelta(hours=1, minutes=1)
         assert check_pin(account, "4321", later) is True and account.support_pin_failures == 0
 
