@@ -56,6 +56,8 @@ _SCHEMAS: dict[str, Any] = {
             "affected_service": _STR,
             "ticket_number": _STR,
             "ticket_match": _STR,
+            "caller_verified": {"type": "string", "enum": ["pin", "reference", "no"],
+                                "description": "How the caller proved who they are (issue 9)"},
             "language": {"type": "string", "examples": ["en-US", "de-DE"]},
             "received_at": _TIME,
             "captured_at": _TIME,

@@ -48,7 +48,8 @@ def _failed(db, notice_id: int, error: str, *, retry: bool, now: datetime) -> li
         notice = session.get(Notice, notice_id, with_for_update=True)
         notice.status = NoticeStatus.QUEUED if retry else NoticeStatus.FAILED
         notice.last_error = error[:200]
-    log.warning("notice %s not sent: %s", notice_id, error[:200])
+    # Provider messages can quote the number: the log says where to look, not what it said.
+    log.warning("notice %s not sent (%s); see notices.last_error", notice_id, "will retry" if retry else "failed")
     return [PendingJob("notice", notice_id, now + timedelta(seconds=30), attempt=1)] if retry else []
 
 

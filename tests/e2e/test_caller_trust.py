@@ -271,3 +271,9 @@ def test_the_rep_sees_on_the_incident_page_that_the_caller_was_not_verified(phon
     login_as(client, hotline, Role.REP)
     html = client.get(f"/incidents/{incident.reference}").get_data(as_text=True)
     assert "NOT verified" in html and "company differs" in html and "name differs" in html
+    with hotline.db.transaction() as s:
+        token = create_token(s, "reader", hotline.clock.now())
+    body = client.get(f"/api/v1/incidents/{incident.reference}", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert body["caller_verified"] == "no"
+    [checked] = [e for e in body["events"] if e["kind"] == "caller_details_checked"]
+    assert checked["detail"]["company"] == "differs"
