@@ -153,3 +153,15 @@ def test_german_repeat_and_sms_wording():
     assert customer_text.receipt_sms("123456", due, "UTC", "en-US").endswith("by 15:21 UTC.")
     assert "rufen Sie uns bitte noch einmal an" in customer_text.missed_call_sms(
         customer_text.language_for("", "+4930123456"))
+
+
+def test_the_receipt_sms_of_a_german_incident_is_german():
+    from app.models import Incident
+    from app.services import page_text
+
+    incident = Incident(reference="123456", callback_due_at=datetime(2026, 7, 1, 14, 21, tzinfo=UTC),
+                        language="de-DE")
+    assert page_text.receipt_sms(incident, "Europe/Berlin").endswith("spätestens um 16:21 Uhr (MESZ) zurück.")
+    assert "übernommen" in page_text.ack_notice_sms(incident, "Europe/Berlin")
+    incident.language = "en-US"
+    assert page_text.receipt_sms(incident, "UTC").endswith("by 14:21 UTC.")
