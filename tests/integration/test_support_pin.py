@@ -82,3 +82,27 @@ def test_a_missed_call_sms_is_sent_once_by_its_job(hotline, clock):
     with hotline.db.session() as s:
         assert s.get(Notice, notice_id).status == NoticeStatus.SENT
         assert queued_notices(s, clock.now()) == []
+
+
+def test_an_admin_sets_and_removes_a_pin_on_the_dashboard(client, hotline, clock):
+    from app.auth import Role
+    from tests.integration.board_support import CSRF, login_as
+
+    import_tickets_csv(hotline.db, io.StringIO("number,company\n801,Hooli\n"), clock.now(), "US")
+    account_id = _account(hotline, "Hooli").id
+    login_as(client, hotline, Role.REP, name="Rita Rep")
+    assert client.get("/admin/accounts").status_code == 403  # reps may not
+    client.post("/logout", data={"csrf_token": CSRF})
+    login_as(client, hotline, Role.ADMIN, name="Ada Admin")
+    page = client.get("/admin/accounts").get_data(as_text=True)
+    assert "Hooli" in page and 'name="csrf_token"' in page
+    bad = client.post(f"/admin/accounts/{account_id}/pin", data={"csrf_token": CSRF, "pin": "12"}, follow_redirects=True)
+    assert "not changed" in bad.get_data(as_text=True) and _account(hotline, "Hooli").support_pin_hash == ""
+    assert client.post(f"/admin/accounts/{account_id}/pin", data={"csrf_token": "wrong", "pin": "5555"}).status_code in (
+        400, 403)
+    done = client.post(f"/admin/accounts/{account_id}/pin", data={"csrf_token": CSRF, "pin": "5555"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Support PIN set for Hooli" in done and "5555" not in done
+    assert pin_matches(_account(hotline, "Hooli").support_pin_hash, "5555")
+    client.post(f"/admin/accounts/{account_id}/pin", data={"csrf_token": CSRF, "remove": "1"})
+    assert _account(hotline, "Hooli").support_pin_hash == ""
