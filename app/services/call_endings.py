@@ -9,12 +9,13 @@ from sqlalchemy.orm import Session
 
 from app.models import CallSession, Incident
 from app.queue import PendingJob
+from app.services import caller_trust
 from app.services.caller_limits import CallerLimits
 from app.services.events import log_event
 from app.services.incidents import open_incident_for, rescue_call
 from app.services.missed_calls import ended_before_triage, record_missed_call
 from app.services.outbound_volume import check_outbound_volume
-from ivr_flows.model import CallState, FlowPolicy
+from ivr_flows.model import CallState, FlowPolicy, SaveIncident
 from ivr_flows.validate import is_valid_phone
 
 
@@ -48,8 +49,13 @@ def settle_ended_call(
                           "text": c.problem_text, "recording_url": c.recording_url, "company": c.company,
                           "contact_name": c.contact_name, "callback_phone": c.callback_phone, "email": c.email})
         return []
-    _incident, jobs = rescue_call(session, call_sid=call.call_sid, from_number=call.from_number, now=now,
-                                  reason="caller_hung_up", policy=policy, require_reachable=True)
+    incident, jobs = rescue_call(session, call_sid=call.call_sid, from_number=call.from_number, now=now,
+                                 reason="caller_hung_up", policy=policy, require_reachable=True)
+    if incident is not None and state is not None:
+        # The rep sees for a rescued call too whether the caller was verified and what matches.
+        said = SaveIncident(captured=state.captured, lang=state.lang, caller_id=call.from_number, captured_at=now,
+                            verified=state.verified, related_reference=state.related_reference)
+        caller_trust.record_caller_check(session, incident, said, now)
     return jobs
 
 

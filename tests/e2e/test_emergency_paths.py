@@ -86,6 +86,7 @@ def test_caller_hanging_up_mid_intake_is_saved_when_reachable(phone, hotline):
     assert incident.affected_service == "smtp"
     assert incident.callback_phone == "+14155550188"
     assert "incident_rescued" in _kinds(hotline, call.call_sid)
+    assert "caller_details_checked" in _kinds(hotline, call.call_sid)  # unverified, nothing to compare with
 
 
 def test_hang_up_from_a_withheld_number_with_nothing_captured_opens_nothing(phone, hotline):
