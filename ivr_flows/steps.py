@@ -161,3 +161,12 @@ def field_done(
     if state.correcting:
         return enter(replace(state, correcting=False), Stage.READBACK, now, *before, effects=effects)
     return enter(state, NEXT[state.stage], now, *before, effects=effects)
+
+
+def after_triage(state: CallState, now: datetime, *before: str, effects: tuple[Effect, ...] = ()) -> Step:
+    """After triage: the capture questions (ticket known) or the ticket question."""
+    if state.captured.ticket_match is not None:
+        return enter(state, Stage.COMPANY, now, *before, effects=effects)
+    # A ticket found by caller ID is never offered: that would tell a spoofed caller what is
+    # on file. The caller keys their number; without one the caller-ID ticket is linked silently.
+    return go(replace(state, stage=Stage.TICKET_ENTRY, tries=0), now, *before, effects=effects)
