@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from .model import CallState, Effect, LogEvent, Reply, Stage, Step
+from .model import CallState, Effect, LogEvent, Reply, Stage, Step, TicketMatch
 from .questions import question, t, ticket_email
 from .validate import callback_refusal, clean_text, parse_callback_number, region_of
 
@@ -164,7 +164,10 @@ def field_done(
 
 
 def after_triage(state: CallState, now: datetime, *before: str, effects: tuple[Effect, ...] = ()) -> Step:
-    """After triage: the capture questions (ticket known) or the ticket question."""
+    """After triage: the PIN (a keyed ticket with one), the capture questions, or the ticket question."""
+    keyed = state.captured.ticket_match is TicketMatch.KEYPAD
+    if keyed and state.ticket and state.ticket.has_pin and not state.verified and not state.pin_tries:
+        return go(replace(state, stage=Stage.PIN_ENTRY, tries=0), now, *before, effects=effects)
     if state.captured.ticket_match is not None:
         return enter(state, Stage.COMPANY, now, *before, effects=effects)
     # A ticket found by caller ID is never offered: that would tell a spoofed caller what is

@@ -165,3 +165,14 @@ def test_the_receipt_sms_of_a_german_incident_is_german():
     assert "übernommen" in page_text.ack_notice_sms(incident, "Europe/Berlin")
     incident.language = "en-US"
     assert page_text.receipt_sms(incident, "UTC").endswith("by 14:21 UTC.")
+
+
+def test_keyed_ticket_with_an_open_incident_and_a_pin_asks_for_the_pin_for_a_new_outage():
+    open_incident = IncidentInfo(reference="555111", callback_due_at=NOW + timedelta(minutes=3))
+    call = run(Call(), [*TO_TICKET, ("press", "4521#")])
+    call.lookup_answer(TicketInfo(number="4521", has_pin=True), open_incident)
+    call.press("2")  # a different outage
+    assert call.stage is Stage.PIN_ENTRY and "5, 5, 5, 1, 1, 1" not in call.said
+    call.press("2468#")
+    call.pin_answer(True, ACME_TICKET)
+    assert "Is this about Acme Mail GmbH?" in call.said and call.state.related_reference == "555111"
