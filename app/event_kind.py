@@ -20,6 +20,15 @@ class EventKind(StrEnum):
     INCIDENT_RESCUED = "incident_rescued"
     INFORMATION_ADDED = "information_added"
     VOICEMAIL_RECORDED = "voicemail_recorded"
+    # who the caller is, and floods
+    SUPPORT_PIN_CHECKED = "support_pin_checked"
+    CALLER_DETAILS_CHECKED = "caller_details_checked"
+    POSSIBLY_RELATED = "possibly_related"
+    CALL_JOINED = "call_joined"
+    REPORT_JOINED = "report_joined"
+    REPEAT_CALL_ENDED = "repeat_call_ended"
+    MISSED_CALL = "missed_call"
+    OUTBOUND_VOLUME_ALERT = "outbound_volume_alert"
     # due steps (one kind per step kind: never built with an f-string)
     STEP_RECEIPT = "step_receipt"
     STEP_PAGE = "step_page"

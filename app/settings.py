@@ -39,6 +39,11 @@ class Settings:
     allowed_callback_regions: tuple[str, ...] = ("US", "CA", "GB", "IE", "DE", "AT", "CH", "FR", "NL")
     secret_key: str = ""
     queue_name: str = "hotline"
+    # issue 9: floods and toll fraud
+    max_incidents_per_caller: int = 3  # new incidents per caller ID per window; more join the newest open one
+    caller_incident_window_minutes: int = 60
+    outbound_alert_per_hour: int = 120  # outbound SMS + calls per hour above which managers are alerted
+    missed_call_sms_hours: int = 24  # at most one missed-call SMS per number in this many hours
 
     @property
     def simulated_telephony(self) -> bool:
@@ -133,6 +138,10 @@ class Settings:
             ),
             secret_key=get("SECRET_KEY", ""),
             queue_name=get("QUEUE_NAME", "hotline"),
+            max_incidents_per_caller=int(get("MAX_INCIDENTS_PER_CALLER", "3")),
+            caller_incident_window_minutes=int(get("CALLER_INCIDENT_WINDOW_MINUTES", "60")),
+            outbound_alert_per_hour=int(get("OUTBOUND_ALERT_PER_HOUR", "120")),
+            missed_call_sms_hours=int(get("MISSED_CALL_SMS_HOURS", "24")),
         )
 
 

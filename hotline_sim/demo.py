@@ -39,7 +39,8 @@ PUBLIC_URL = "https://hotline.demo"
 SCRIPT = [  # what the caller does, in order
     ("press", "1"),  # English
     ("press", "3"),  # API calls and SMTP injection both failing
-    ("press", "1"),  # yes, about ticket 4521
+    ("press", "4521"),  # the ticket number, keyed
+    ("press", "2468"),  # the account's support PIN: now the flow may offer what the ticket knows
     ("press", "1"),  # company confirmed
     ("press", "1"),  # name confirmed
     ("press", "1"),  # call back on this number
@@ -127,6 +128,7 @@ def _seed(hotline: Hotline) -> None:
         upsert_ticket(session, parse_ticket_input({
             "number": "4521", "company": "Acme Mail Inc", "contact_name": "Dana Smith",
             "contact_email": "dana.smith@acme.example", "contact_phone": CALLER, "subject": "Sending API returns 500",
+            "support_pin": "2468",
         }), hotline.clock.now())
         create_rep(session, parse_rep({"name": "Riley On-Call", "phone": REP}))
         create_rep(session, parse_rep({"name": "Morgan Manager", "phone": "+14155550133", "is_manager": True}))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from app.services import steps
 from app.services.callback_calls import place_rep_call
+from app.services.notices import send_notice as send_notice_sms
 from app.services.page_urls import PageUrls
 from app.services.pages import PageSender
 from workers.context import current
@@ -31,3 +32,9 @@ def place_callback(callback_id: int) -> None:
     """Call the rep of callback ``callback_id``; the bridge to the customer follows on answer."""
     hotline = current()
     place_rep_call(hotline.db, hotline.telephony, hotline.settings, callback_id, hotline.clock.now())
+
+
+def send_notice(notice_id: int) -> None:
+    """Send notice ``notice_id`` (a missed-call SMS or a volume alert) unless already sent."""
+    hotline = current()
+    send_notice_sms(hotline.db, hotline.telephony, PageUrls(hotline.settings).base, notice_id, hotline.clock.now())

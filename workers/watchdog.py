@@ -15,6 +15,7 @@ from datetime import timedelta
 from app.services import leases
 from app.services.callback_calls import due_callbacks
 from app.services.intake import policy_from
+from app.services.notices import queued_notices
 from app.services.pages import due_pages
 from app.services.spool import replay
 from app.services.steps import overdue_steps
@@ -68,5 +69,6 @@ def sweep(hotline: Hotline) -> int:
         jobs = overdue_steps(session, now)
         jobs += due_pages(session, now)
         jobs += due_callbacks(session, now)
+        jobs += queued_notices(session, now)  # issue 9: missed-call SMS and volume alerts
     hotline.jobs.dispatch(jobs, now)
     return len(jobs)

@@ -56,6 +56,7 @@ def incident_json(incident: Incident) -> dict[str, object]:
         "affected_service": incident.affected_service,
         "ticket_number": incident.ticket_number,
         "ticket_match": incident.ticket_match,
+        "caller_verified": incident.caller_verified or "no",  # issue 9: "pin", "reference" or "no"
         "language": incident.language,
         "received_at": iso_utc(incident.received_at),
         "captured_at": iso_utc(incident.captured_at),

@@ -15,13 +15,15 @@ from app.auth.csrf import check_csrf, csrf_field, csrf_token
 def register(app: Flask) -> None:
     """Register the dashboard's blueprints, CSRF check, template globals and cookie policy."""
     from app.auth.views import bp as auth_bp
+    from app.dashboard.account_views import bp as accounts_bp
     from app.dashboard.admin_views import bp as admin_bp
     from app.dashboard.board_views import bp as board_bp
     from app.dashboard.incident_views import bp as incident_bp
+    from app.dashboard.missed_call_views import bp as missed_calls_bp
     from app.dashboard.oncall_views import bp as oncall_bp
     from app.dashboard.report_views import bp as report_bp
 
-    blueprints = (auth_bp, board_bp, incident_bp, report_bp, oncall_bp, admin_bp)
+    blueprints = (auth_bp, board_bp, incident_bp, report_bp, oncall_bp, admin_bp, missed_calls_bp, accounts_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     names = frozenset(bp.name for bp in blueprints)

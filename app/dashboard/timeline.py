@@ -148,3 +148,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
                                       "warn"),
     "callback_breached": lambda d, _: (f"Deadline of {_when(d.get('due_at'))} breached", "bad"),
 }
+
+# issue 9: caller-trust events (kept in their own module)
+from app.dashboard.trust_words import TRUST_WORDS  # noqa: E402
+
+WORDS.update(TRUST_WORDS)

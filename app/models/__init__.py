@@ -13,6 +13,7 @@ from app.models.incident import (
     IncidentStatus,
 )
 from app.models.lease import Lease
+from app.models.missed_call import MissedCall, Notice, NoticeStatus
 from app.models.oncall import EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
 from app.models.paging import Callback, CallbackKind, CallbackOutcome, Channel, Page, PageStatus
 from app.models.step import DueStep, StepKind, StepStatus
@@ -37,6 +38,9 @@ __all__ = [
     "IncidentSource",
     "IncidentStatus",
     "Lease",
+    "MissedCall",
+    "Notice",
+    "NoticeStatus",
     "OPEN_TICKET_STATUSES",
     "Override",
     "Page",

@@ -67,6 +67,10 @@ class Incident(Base):
     reached_how: Mapped[str] = mapped_column(String(500), default="", server_default="")
     # an escalation level resolved to nobody: the managers were paged at once (shown red on the board)
     nobody_to_page_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # issue 9: how the caller proved who they are ("pin", "reference", "" = not at all)
+    caller_verified: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    # an open incident of the same caller this one may be related to
+    related_incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
 
 
 class IncidentEvent(Base):

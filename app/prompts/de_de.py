@@ -60,8 +60,8 @@ PROMPTS: dict[str, str] = {
     "bridge_goodbye": "Auf Wiederhören.",
     "bridge_error": "Entschuldigung, bei diesem Rückruf ist etwas schiefgegangen. Bitte rufen Sie den Kunden "
                     "selbst an und antworten Sie CALLED mit der Vorfallsnummer. Auf Wiederhören.",
-    "customer_press_key": "Hier ist die Severity-1-Hotline zu Ihrem Vorfall {ref}. "
-                          "Drücken Sie eine beliebige Taste, um mit Ihrem Techniker zu sprechen.",
+    "customer_press_key": "Hier ist die Severity-1-Hotline. Wir rufen wegen Ihres Vorfalls {ref} an. "
+                          "Drücken Sie eine beliebige Taste, dann verbinden wir Sie mit einem Techniker.",
     "customer_no_key": "Wir haben keinen Tastendruck gehört. Wir versuchen es erneut. Auf Wiederhören.",
     "page_sms": "SEV1 {ref} {company}: {service}. Rückruf {phone} bis {due}. Antworten Sie ACK {ref} oder CALL {ref}. "
                 "{link}",
@@ -71,7 +71,11 @@ PROMPTS: dict[str, str] = {
                      "Antworten Sie CALL {ref}, um den Kunden jetzt anzurufen.",
     "page_spoken": "Severity-1-Alarm. Vorfall {ref}, für {company}: {service}. "
                    "Der Kunde muss bis {due} zurückgerufen werden.",
-    "receipt_sms": "Sev-1-Hotline: Wir haben Ihre Meldung, Referenz {ref}. Ein Techniker ruft Sie bis {due} zurück.",
-    "ack_notice_sms": "Sev-1-Hotline, Referenz {ref}: Ein Techniker bearbeitet Ihren Vorfall "
-                      "und ruft Sie spätestens bis {due} zurück.",
+    "receipt_sms": "Severity-1-Hotline: Wir haben Ihre Meldung, Referenznummer {ref}. "
+                   "Ein Techniker ruft Sie spätestens um {due} zurück.",
+    "ack_notice_sms": "Severity-1-Hotline, Referenznummer {ref}: Ein Techniker hat Ihren Vorfall übernommen "
+                      "und ruft Sie spätestens um {due} zurück.",
+    "missed_call_sms": "Severity-1-Hotline: Ihr Anruf wurde beendet, bevor wir Ihr Anliegen aufnehmen konnten. "
+                       "Wenn Ihr E-Mail-Versand ausgefallen ist, rufen Sie uns bitte noch einmal an oder antworten "
+                       "Sie auf diese SMS mit Ihrer Firma und dem, was ausfällt.",
 }

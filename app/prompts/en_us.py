@@ -73,4 +73,6 @@ PROMPTS: dict[str, str] = {
     "receipt_sms": "Sev-1 hotline: we have your report, reference {ref}. An engineer will call you back by {due}.",
     "ack_notice_sms": "Sev-1 hotline, reference {ref}: an engineer has taken your incident "
                       "and will call you back by {due} at the latest.",
+    "missed_call_sms": "Sev-1 hotline: your call ended before we could take your details. If your e-mail sending "
+                       "is down, please call us again, or reply to this message with your company and what is failing.",
 }

@@ -1,4 +1,4 @@
-"""Pages and customer messages (SMS bodies, spoken page summaries), worded from the prompt catalog."""
+"""What pages and customer messages say (SMS bodies and spoken page summaries)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.models import Incident
-from app.prompts import text
+from app.services import customer_text
 
 SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
                  "both": "API + SMTP failing", "other": "critical problem"}
@@ -20,27 +20,32 @@ def hhmm(when: datetime, tz: str = "UTC") -> str:
 
 def page_sms(incident: Incident, ack_link: str) -> str:
     """The SMS page: reference, company, service, deadline, how to acknowledge."""
-    return text("page_sms", ref=incident.reference, company=(incident.company or "unknown company")[:40],
-                service=SERVICE_SHORT.get(incident.affected_service, "critical problem"),
-                phone=incident.callback_phone or "n/a", due=hhmm(incident.callback_due_at), link=ack_link).strip()
+    company = incident.company or "unknown company"
+    service = SERVICE_SHORT.get(incident.affected_service, "critical problem")
+    return (f"SEV1 {incident.reference} {company[:40]}: {service}. Call back {incident.callback_phone or 'n/a'} "
+            f"by {hhmm(incident.callback_due_at)}. Reply ACK {incident.reference} or CALL {incident.reference}. "
+            f"{ack_link}").strip()
 
 
 def alert_sms(incident: Incident, purpose: str, now: datetime) -> str:
     """At-risk and breach alerts for managers and everyone paged."""
-    company = (incident.company or "unknown company")[:40]
+    company = incident.company or "unknown company"
+    if purpose == "breach":
+        return (f"SEV1 {incident.reference} {company[:40]}: callback deadline {hhmm(incident.callback_due_at)} "
+                f"BREACHED, no callback yet. Reply CALL {incident.reference} to call the customer now.")
     minutes = max(0, int((incident.callback_due_at - now).total_seconds() // 60))
-    return text("alert_breach" if purpose == "breach" else "alert_at_risk", ref=incident.reference, company=company,
-                due=hhmm(incident.callback_due_at), minutes=minutes)
+    return (f"SEV1 {incident.reference} {company[:40]}: AT RISK, {minutes} min left, no callback started. "
+            f"Reply CALL {incident.reference} to call the customer now.")
 
 
 def receipt_sms(incident: Incident, tz: str) -> str:
-    """The customer's receipt right after intake."""
-    return text("receipt_sms", incident.language, ref=incident.reference, due=hhmm(incident.callback_due_at, tz))
+    """The customer's receipt right after intake, in the caller's language."""
+    return customer_text.receipt_sms(incident.reference, incident.callback_due_at, tz, incident.language)
 
 
 def ack_notice_sms(incident: Incident, tz: str) -> str:
-    """Tells the customer an engineer has taken the incident."""
-    return text("ack_notice_sms", incident.language, ref=incident.reference, due=hhmm(incident.callback_due_at, tz))
+    """Tells the customer an engineer has taken the incident, in the caller's language."""
+    return customer_text.ack_notice_sms(incident.reference, incident.callback_due_at, tz, incident.language)
 
 
 def spoken_summary(incident: Incident) -> str:
@@ -48,9 +53,6 @@ def spoken_summary(incident: Incident) -> str:
     ref = ", ".join(incident.reference)
     service = SERVICE_SHORT.get(incident.affected_service, "critical problem").replace("+", "and")
     company = incident.company or "an unknown company"
-    return text("page_spoken", ref=ref, company=company, service=service, due=f"{incident.callback_due_at:%H:%M} U T C")
-
-
-def taken_over_sms(incident: Incident) -> str:
-    """Tells the previous owner that another rep took the incident over."""
-    return text("taken_over_notice", ref=incident.reference)
+    due = incident.callback_due_at
+    return (f"Severity 1 page. Incident {ref}, for {company}: {service}. "
+            f"The customer must be called back by {due:%H:%M} U T C.")

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, request
 
 from app.models import IncidentSource
 from app.services import intake
+from app.services.caller_limits import limits_from
 from app.services.incidents import attach_recording, rescue_call
 from app.services.spool import spool
 from app.voice.emergency import goodbye_twiml, voicemail_twiml
@@ -58,9 +59,10 @@ def _rescue(source: IncidentSource, reason: str) -> None:
 @twilio_webhook
 def incoming() -> Response:
     """A new call: greet and ask the first question."""
-    f, policy = request.form, intake.policy_from(_hotline().settings)
+    f, policy, limits = request.form, intake.policy_from(_hotline().settings), limits_from(_hotline().settings)
     return _guarded(lambda s, now: _twiml(intake.start_call(
-        s, call_sid=f["CallSid"], from_number=f.get("From", ""), to_number=f.get("To", ""), policy=policy, now=now)))
+        s, call_sid=f["CallSid"], from_number=f.get("From", ""), to_number=f.get("To", ""), policy=policy, now=now,
+        limits=limits)))
 
 
 @bp.post("/step")
@@ -70,7 +72,9 @@ def step() -> Response:
     f = request.form
     event = NoInput() if request.args.get("noinput") else Gathered(f.get("Digits", ""), f.get("SpeechResult", ""))
     seq = request.args.get("seq", -1, type=int)
-    return _guarded(lambda s, now: _twiml(intake.continue_call(s, call_sid=f["CallSid"], seq=seq, event=event, now=now)))
+    limits = limits_from(_hotline().settings)
+    return _guarded(lambda s, now: _twiml(intake.continue_call(s, call_sid=f["CallSid"], seq=seq, event=event, now=now,
+                                                               limits=limits)))
 
 
 @bp.post("/recording")
@@ -81,7 +85,9 @@ def recording() -> Response:
     event = Recorded() if request.args.get("noinput") else Recorded(
         f.get("RecordingUrl", ""), f.get("RecordingDuration", 0, type=int))
     seq = request.args.get("seq", -1, type=int)
-    return _guarded(lambda s, now: _twiml(intake.continue_call(s, call_sid=f["CallSid"], seq=seq, event=event, now=now)))
+    limits = limits_from(_hotline().settings)
+    return _guarded(lambda s, now: _twiml(intake.continue_call(s, call_sid=f["CallSid"], seq=seq, event=event, now=now,
+                                                               limits=limits)))
 
 
 @bp.post("/status")
@@ -92,7 +98,8 @@ def status() -> Response:
     call_status = f.get("CallStatus", "")
     return answer_once(lambda s, now: intake.end_call(
         s, call_sid=f.get("CallSid", ""), call_status=call_status, duration=f.get("CallDuration", ""),
-        ended=call_status in ENDED, policy=intake.policy_from(_hotline().settings), now=now) or "", mimetype="text/plain")
+        ended=call_status in ENDED, policy=intake.policy_from(_hotline().settings), now=now,
+        limits=limits_from(_hotline().settings)) or "", mimetype="text/plain")
 
 
 @bp.post("/fallback")

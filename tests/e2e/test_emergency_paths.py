@@ -6,7 +6,7 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select, update
 
 from app import create_app
-from app.models import CallSession, DueStep, Incident, IncidentEvent, IncidentSource
+from app.models import CallSession, DueStep, Incident, IncidentEvent, IncidentSource, MissedCall
 from app.queue import JobQueue
 from app.services.intake import policy_from
 from app.services.spool import SPOOL_NAME, replay
@@ -87,6 +87,7 @@ def test_caller_hanging_up_mid_intake_is_saved_when_reachable(phone, hotline):
     assert incident.affected_service == "smtp"
     assert incident.callback_phone == "+14155550188"
     assert "incident_rescued" in _kinds(hotline, call.call_sid)
+    assert "caller_details_checked" in _kinds(hotline, call.call_sid)  # unverified, nothing to compare with
 
 
 def test_hang_up_from_a_withheld_number_with_nothing_captured_opens_nothing(phone, hotline):
@@ -94,7 +95,11 @@ def test_hang_up_from_a_withheld_number_with_nothing_captured_opens_nothing(phon
     call.dial()
     call.hang_up()
     assert _incidents(hotline) == []
-    assert "call_abandoned_unreachable" in _kinds(hotline, call.call_sid)
+    # Before triage it is a missed call on the board (issue 9); a withheld number gets no SMS.
+    assert "missed_call" in _kinds(hotline, call.call_sid)
+    with hotline.db.session() as s:
+        [missed] = s.scalars(select(MissedCall)).all()
+        assert (missed.caller_id, missed.notice_id, missed.stage) == ("anonymous", None, "language")
 
 
 def test_non_critical_caller_who_hangs_up_opens_nothing(phone, hotline):

@@ -75,6 +75,7 @@ def test_list_is_newest_first_with_every_field(client, auth, hotline):
         "affected_service": "smtp",
         "ticket_number": "40211",
         "ticket_match": "number",
+        "caller_verified": "no",
         "language": "de-DE",
         "received_at": "2026-11-26T01:30:00Z",
         "captured_at": "2026-11-26T01:32:00Z",

@@ -203,7 +203,7 @@ def test_the_rep_may_leave_a_short_message_on_the_voicemail_which_never_counts(d
 
 
 def test_german_customer_hears_the_key_prompt_and_reads_the_sms_in_german(desk, network):
-    customer = network.phone(CUSTOMER).expect_sms("Wir haben Ihre Meldung").expect_sms("bearbeitet Ihren Vorfall")
+    customer = network.phone(CUSTOMER).expect_sms("Wir haben Ihre Meldung").expect_sms("Ihren Vorfall übernommen")
     customer.expect_call(press="1", answered=True)
     alice = network.phone(ALICE).expect_sms("SEV1")
     incident = desk.open_incident()
