@@ -34,4 +34,8 @@ def create_app(hotline: Hotline | None = None) -> Flask:
     from app.dashboard import register as register_dashboard
 
     register_dashboard(app)
+
+    from app.health import register_schema_guard
+
+    register_schema_guard(app)
     return app
