@@ -26,7 +26,8 @@ class HotlineServer(BaseApplication):
     def load_config(self) -> None:
         """Hand our options to gunicorn's settings."""
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # e.g. control_socket_disable exists from gunicorn 24 on
+                self.cfg.set(key, value)
         self.cfg.set("post_fork", self._post_fork)
 
     def load(self) -> Flask:
@@ -51,6 +52,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int = DEFAULT_
         "accesslog": "-",
         "errorlog": "-",
         "proc_name": "hotline-web",
+        "control_socket_disable": True,  # a shared default path would clash between several instances
     }
 
 
