@@ -102,7 +102,13 @@ def tickets() -> None:
     """Support tickets synced from the helpdesk."""
 
 
-@tickets.command("import")
+@tickets.command("import", epilog=(
+    "\b\nColumns (a header line names them, in any order; number and company are required):\n"
+    "  number, company, status (open, pending, solved, closed), subject,\n"
+    "  opened_at (ISO 8601 with offset), contact_name, contact_email,\n"
+    "  contact_phone, contact_phone_alt (E.164, or national in DEFAULT_REGION),\n"
+    "  tam_name, tam_email, tam_phone\n"
+    "Each row is its own transaction: bad rows are reported by line and the rest are imported."))
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
 def tickets_import(csv_file: Path) -> None:
     """Create or update tickets from a CSV file (header: number, company, status, ...)."""
