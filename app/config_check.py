@@ -118,12 +118,28 @@ def settings_problems(settings: Settings, env: Mapping[str, str], report: CheckR
     if production and not settings.database_url:
         report.warn("DATABASE_URL", "is not set: SQLite in HOTLINE_DATA_DIR serves one host only.",
                     "use PostgreSQL: DATABASE_URL=postgresql://user:password@host:5432/hotline")
+    _helpdesk_problems(settings, production, report)
     try:
         from workers.watchdog import interval_seconds
 
         interval_seconds(env)
     except ValueError as exc:
         report.error("HOTLINE_WATCHDOG_SECONDS", f"{exc}.", "leave it empty (10 s) or set a number from 1 to 15")
+
+
+def _helpdesk_problems(settings: Settings, production: bool, report: CheckReport) -> None:
+    url = settings.helpdesk_webhook_url
+    if not url:
+        return
+    if not url.startswith(("https://", "http://")):
+        report.error("HELPDESK_WEBHOOK_URL", f"{url!r} is not an http(s) URL.", "e.g. https://helpdesk.example.com/hooks/sev1")
+    elif production and not url.startswith("https://"):
+        report.warn("HELPDESK_WEBHOOK_URL", "is not https: incident details would travel in clear text.",
+                    "use the helpdesk's https endpoint")
+    if len(settings.helpdesk_webhook_secret) < 16:
+        report.error("HELPDESK_WEBHOOK_SECRET", "must be set (16 characters or more) when HELPDESK_WEBHOOK_URL is: "
+                     "the helpdesk checks X-Hotline-Signature with it.",
+                     "python3 -c 'import secrets; print(secrets.token_hex(32))', and give the helpdesk the same value")
 
 
 def _twilio_problems(settings: Settings, report: CheckReport) -> None:

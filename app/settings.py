@@ -101,6 +101,8 @@ class Settings:
     allowed_callback_regions: tuple[str, ...] = ("US", "CA", "GB", "IE", "DE", "AT", "CH", "FR", "NL")
     secret_key: str = ""
     queue_name: str = "hotline"
+    helpdesk_webhook_url: str = ""  # unset: no outbound webhooks
+    helpdesk_webhook_secret: str = ""  # HMAC-SHA256 key of X-Hotline-Signature
 
     @property
     def simulated_telephony(self) -> bool:
@@ -165,6 +167,8 @@ class Settings:
             ),
             secret_key=get("SECRET_KEY", ""),
             queue_name=get("QUEUE_NAME", "hotline"),
+            helpdesk_webhook_url=get("HELPDESK_WEBHOOK_URL", "").strip(),
+            helpdesk_webhook_secret=get("HELPDESK_WEBHOOK_SECRET", ""),
         )
 
 

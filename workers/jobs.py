@@ -35,3 +35,16 @@ def place_callback(callback_id: int) -> None:
     now = hotline.clock.now()
     retry = place_rep_call(hotline.db, hotline.telephony, hotline.settings, callback_id, now)
     hotline.jobs.dispatch(retry, now)
+
+
+def deliver_webhook(delivery_id: int) -> None:
+    """Post helpdesk delivery ``delivery_id`` unless it was delivered, failed or is not yet due; schedule a retry."""
+    from app.services import helpdesk_webhooks
+
+    hotline = current()
+    now = hotline.clock.now()
+    if helpdesk_webhooks.deliver(hotline.db, hotline.settings, delivery_id, now) is None:
+        return
+    retry = helpdesk_webhooks.retry_job(hotline.db, delivery_id)
+    if retry is not None:
+        hotline.jobs.dispatch([retry], now)

@@ -4,6 +4,7 @@ from app.models.api_token import ApiToken
 from app.models.base import Base, UTCDateTime
 from app.models.call import CallSession, WebhookDelivery
 from app.models.directory import OPEN_TICKET_STATUSES, Account, Contact, Ticket, TicketStatus
+from app.models.helpdesk import DeliveryStatus, HelpdeskDelivery
 from app.models.incident import (
     AppendOnlyViolation,
     Incident,
@@ -28,8 +29,10 @@ __all__ = [
     "CallSession",
     "Channel",
     "Contact",
+    "DeliveryStatus",
     "DueStep",
     "EscalationPolicy",
+    "HelpdeskDelivery",
     "Incident",
     "IncidentEvent",
     "IncidentSource",
