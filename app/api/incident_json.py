@@ -25,10 +25,10 @@ def extras_for(session: Session, incidents: Sequence[Incident]) -> dict[int, dic
         callbacks.setdefault(cb.incident_id, []).append(cb)
     rep_ids = {i.acknowledged_by for i in incidents if i.acknowledged_by}
     rep_ids |= {cb.rep_id for cbs in callbacks.values() for cb in cbs if cb.rep_id}
-    names = dict(session.execute(select(Rep.id, Rep.name).where(Rep.id.in_(rep_ids))).tuples().all()) if rep_ids else {}
-    updated = dict(session.execute(select(IncidentEvent.incident_id, func.max(IncidentEvent.at))
-                                   .where(IncidentEvent.incident_id.in_(ids))
-                                   .group_by(IncidentEvent.incident_id)).tuples().all())
+    names = {row[0]: row[1] for row in session.execute(select(Rep.id, Rep.name).where(Rep.id.in_(rep_ids)))}
+    updated = {row[0]: row[1] for row in session.execute(
+        select(IncidentEvent.incident_id, func.max(IncidentEvent.at))
+        .where(IncidentEvent.incident_id.in_(ids)).group_by(IncidentEvent.incident_id))}
     return {i.id: _extras(i, callbacks.get(i.id, []), names, updated.get(i.id)) for i in incidents}
 
 
