@@ -293,3 +293,24 @@ def test_a_fresh_database_answers_healthz_and_pages_with_the_fix(tmp_path, redis
 def test_version_is_printed(cli):
     result = cli("--version")
     assert result.exit_code == 0 and result.output.startswith("hotline, version ")
+
+
+def test_a_refused_page_is_logged_at_the_workers_default_level_without_the_number(hotline, caplog):
+    import logging
+
+    from app.models import Channel, PageStatus
+    from app.services.page_urls import PageUrls
+    from app.services.pages import PageSender
+    from app.telephony import Rejected
+    from tests.fakes import SimulatedTelephony
+    from tests.integration.board_support import make_incident, page
+
+    incident_id = make_incident(hotline)
+    page_id = page(hotline, incident_id, "Alice", None, Channel.SMS, PageStatus.QUEUED, phone="+4930901820")
+    telephony = SimulatedTelephony(hotline.clock)
+    telephony.fail_next(Rejected("HTTP 400 error 21603: A 'From' phone number is required (to +4930901820)"))
+    with caplog.at_level(logging.WARNING):  # the worker's default level
+        PageSender(hotline.db, telephony, PageUrls(hotline.settings)).send(page_id, hotline.clock.now())
+    [line] = [r.getMessage() for r in caplog.records if r.name == "app.services.pages"]
+    assert f"page {page_id} of incident {incident_id} (sms) failed, attempt 1, giving up" in line
+    assert "21603" in line and "+4930901820" not in line and "<number>" in line
