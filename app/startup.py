@@ -57,3 +57,19 @@ def configuration_errors() -> Iterator[None]:
 def _fail(message: str) -> None:
     click.echo(f"configuration error: {message}", err=True)
     raise SystemExit(2)
+
+
+def hotline_from_environment():
+    """A Hotline from the environment for ``create_app()`` under a WSGI server; a bad setting exits, no traceback.
+
+    Exit code 3 is gunicorn's "worker failed to boot": the master stops instead of respawning.
+    """
+    import sys
+
+    from app.wiring import Hotline
+
+    try:
+        return Hotline.build(Settings.from_env())
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(3) from None

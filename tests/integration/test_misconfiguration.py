@@ -314,3 +314,45 @@ def test_a_refused_page_is_logged_at_the_workers_default_level_without_the_numbe
     [line] = [r.getMessage() for r in caplog.records if r.name == "app.services.pages"]
     assert f"page {page_id} of incident {incident_id} (sms) failed, attempt 1, giving up" in line
     assert "21603" in line and "+4930901820" not in line and "<number>" in line
+
+
+def test_create_app_under_a_wsgi_server_exits_with_the_message_not_a_traceback(monkeypatch, tmp_path, capsys):
+    from app import create_app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CALLBACK_SLA_MINUTES", "15m")
+    with pytest.raises(SystemExit) as stopped:
+        create_app()
+    assert stopped.value.code == 3  # gunicorn: "worker failed to boot", the master stops
+    assert "configuration error: CALLBACK_SLA_MINUTES" in capsys.readouterr().err
+
+
+def test_two_processes_migrating_a_fresh_postgresql_at_once_do_not_race(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.migrate import upgrade_locked
+    from app.probes import schema_state
+
+    engine = create_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001
+        pytest.skip("PostgreSQL not reachable")
+    schema = f"h5_lock_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = POSTGRES_URL + f"?options=-csearch_path%3D{schema}"
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:  # web and worker starting together
+            results = [pool.submit(upgrade_locked, url, tmp_path / f"d{i}") for i in range(2)]
+            for result in results:
+                result.result()  # raises if either migration failed
+        migrated = create_engine(url)
+        assert schema_state(migrated).at_head
+        migrated.dispose()
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
