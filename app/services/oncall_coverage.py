@@ -126,3 +126,11 @@ def overlapping_overrides(session: Session, now: datetime) -> list[Overlap]:
 def has_managers(session: Session) -> bool:
     """True when at least one active manager exists (the last escalation level pages them)."""
     return bool(managers(session))
+
+
+def overlaps_of(session: Session, override: Override, now: datetime) -> list[str]:
+    """What ``override`` overlaps on its schedule (other reps' overrides at the same time), as lines."""
+    schedule = session.get(Schedule, override.schedule_id)
+    return [o.describe() for o in overlapping_overrides(session, now)
+            if schedule is not None and o.schedule == schedule.name
+            and o.starts_at < override.ends_at and override.starts_at < o.ends_at]
