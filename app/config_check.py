@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app import probes
 from app.config_report import CheckReport, Problem, Role, Severity
@@ -169,6 +169,34 @@ def liveness_problems(settings: Settings, report: CheckReport, now: datetime, st
                  "run `hotline worker` with the same REDIS_URL and QUEUE_NAME")
 
 
+def helpdesk_delivery_problems(settings: Settings, report: CheckReport, now: datetime) -> None:
+    """Webhook deliveries that failed for good, or are stuck, in the last day."""
+    from sqlalchemy import func, select
+
+    from app.db import Database
+    from app.models import DeliveryStatus, HelpdeskDelivery
+
+    since = now - timedelta(days=1)
+    db = Database(settings.resolved_database_url)
+    try:
+        with db.session() as session:
+            failed = session.scalar(select(func.count()).select_from(HelpdeskDelivery).where(
+                HelpdeskDelivery.status == DeliveryStatus.FAILED, HelpdeskDelivery.created_at >= since))
+            stuck = session.scalar(select(func.count()).select_from(HelpdeskDelivery).where(
+                HelpdeskDelivery.status == DeliveryStatus.PENDING,
+                HelpdeskDelivery.created_at < now - timedelta(minutes=15)))
+    finally:
+        db.dispose()
+    if failed:
+        report.warn("HELPDESK_WEBHOOK_URL", f"{failed} webhook deliveries failed for good in the last 24 hours "
+                    "(see the helpdesk_deliveries table, last_error).", "check the URL, the secret and the helpdesk")
+    if stuck:
+        report.warn("HELPDESK_WEBHOOK_URL", f"{stuck} webhook deliveries are still being retried after 15 minutes.",
+                    "check that the helpdesk answers 2xx")
+    if not failed and not stuck:
+        report.passed.append("helpdesk webhooks: no failed or stuck deliveries")
+
+
 def run_checks(
     env: Mapping[str, str] | None = None,
     *,
@@ -198,4 +226,6 @@ def run_checks(
         oncall_problems(settings, report, now, strict=role == Role.CHECK or not settings.simulated_telephony)
         if role != Role.WORKER and redis_ok:
             liveness_problems(settings, report, now, strict=role == Role.CHECK)
+        if role == Role.CHECK and settings.helpdesk_webhook_url:
+            helpdesk_delivery_problems(settings, report, now)
     return report

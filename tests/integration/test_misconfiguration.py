@@ -356,3 +356,28 @@ def test_two_processes_migrating_a_fresh_postgresql_at_once_do_not_race(tmp_path
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         engine.dispose()
+
+
+def test_check_reports_helpdesk_webhook_settings_and_failed_deliveries(cli, tmp_path):
+    short = cli("check", "--no-twilio", HELPDESK_WEBHOOK_URL="https://helpdesk.example/hooks",
+                HELPDESK_WEBHOOK_SECRET="short")
+    assert "ERROR   HELPDESK_WEBHOOK_SECRET: must be set (16 characters or more)" in short.output
+    from datetime import timedelta
+
+    from app.clock import SystemClock
+    from app.db import Database
+    from app.models import DeliveryStatus, HelpdeskDelivery
+    from app.services.events import log_event
+
+    assert cli("oncall", "now").exit_code == 0  # migrates the database
+    db = Database(f"sqlite:///{tmp_path / 'hotline.db'}")
+    now = SystemClock().now()
+    with db.transaction() as session:
+        event = log_event(session, at=now, actor="system", kind="note")
+        session.flush()
+        session.add(HelpdeskDelivery(event_id=event.id, kind="incident.opened", status=DeliveryStatus.FAILED,
+                                     attempts=6, next_attempt_at=now, created_at=now - timedelta(hours=1)))
+    db.dispose()
+    failed = cli("check", "--no-twilio", HELPDESK_WEBHOOK_URL="https://helpdesk.example/hooks",
+                 HELPDESK_WEBHOOK_SECRET="s" * 32)
+    assert "WARNING HELPDESK_WEBHOOK_URL: 1 webhook deliveries failed for good in the last 24 hours" in failed.output
