@@ -28,8 +28,10 @@ def read_settings(env: Mapping[str, str], report: CheckReport) -> tuple[Settings
             return Settings.from_env(env), broken
         except SettingsError as exc:
             report.error(exc.variable, exc.problem, exc.fix)
+            if exc.variable in broken or exc.variable not in env:
+                return Settings(), broken | {exc.variable}  # cannot happen with valid defaults; never loop
             broken.add(exc.variable)
-            env.pop(exc.variable, None)  # read the rest with its default, to report them all at once
+            env.pop(exc.variable)  # read the rest with its default, to report them all at once
 
 
 def twilio_account_problems(settings: Settings, report: CheckReport) -> None:
