@@ -89,11 +89,11 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply Alembic migrations (default: to the newest)."""
-    from app.migrate import upgrade
+    from app.migrate import upgrade_locked
 
     settings = Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url, revision)
+    upgrade_locked(settings.resolved_database_url, settings.data_dir, revision)
     click.echo(f"database at {revision}: {_safe_url(settings.resolved_database_url)}")
 
 
