@@ -13,7 +13,10 @@ log = logging.getLogger(__name__)
 
 def create_app(hotline: Hotline | None = None) -> Flask:
     """Build the Flask app around a wired ``Hotline`` (built from the environment if None)."""
-    hotline = hotline or Hotline.build()
+    if hotline is None:
+        from app.startup import hotline_from_environment
+
+        hotline = hotline_from_environment()
     app = Flask(__name__)
     app.config["SECRET_KEY"] = hotline.settings.signing_key()
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
@@ -39,6 +42,10 @@ def create_app(hotline: Hotline | None = None) -> Flask:
 
     register_dashboard(app)
     _harden(app, hotline)
+
+    from app.health import register_schema_guard
+
+    register_schema_guard(app)
     return app
 
 

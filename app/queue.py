@@ -18,6 +18,7 @@ JOB_FUNCTIONS = {
     "page": "workers.jobs.send_page",
     "callback": "workers.jobs.place_callback",
     "notice": "workers.jobs.send_notice",  # issue 9: missed-call SMS and volume alerts
+    "webhook": "workers.jobs.deliver_webhook",
 }
 
 

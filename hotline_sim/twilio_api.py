@@ -74,6 +74,7 @@ class SimulatedTwilio:
         self._calls: list[ApiCall] = []
         self._seq = itertools.count(1)
         self._faults: deque[tuple[str, int]] = deque()
+        self.numbers: set[str] = set()  # the account's incoming numbers (``hotline check`` asks for them)
         self._lock = threading.RLock()
         self._release = threading.Event()
         self._server: Any = None
@@ -114,6 +115,8 @@ class SimulatedTwilio:
 
     def configure(self, settings: Settings, number: str | None = None) -> Settings:
         """``settings`` pointed at this API with its credentials (and ``number`` as the hotline number)."""
+        if number or settings.twilio_number:
+            self.numbers.add(number or settings.twilio_number)
         return settings.with_overrides(
             twilio_api_base_url=self.base_url, twilio_account_sid=self.account_sid,
             twilio_auth_token=self.auth_token, twilio_number=number or settings.twilio_number,
@@ -250,6 +253,13 @@ class SimulatedTwilio:
             found = [c for c in self.calls if matches_filters(c, request.args, "StartTime", c.start_time)
                      and matches_filters(c, request.args, "EndTime", c.end_time)]
             return self._page("calls", "Calls", [c.to_json(self.account_sid) for c in newest_first(found)])
+
+        @app.get(f"{base}/IncomingPhoneNumbers.json")
+        def list_numbers(account_sid: str) -> Response:
+            wanted = request.args.get("PhoneNumber")
+            found = sorted(n for n in self.numbers if wanted in (None, n))
+            return self._page("incoming_phone_numbers", "IncomingPhoneNumbers",
+                              [{"phone_number": n, "account_sid": self.account_sid} for n in found])
 
         @app.get(f"{base}/Messages/<sid>.json")
         def fetch_message(account_sid: str, sid: str) -> tuple[Response, int]:

@@ -38,3 +38,11 @@ def send_notice(notice_id: int) -> None:
     """Send notice ``notice_id`` (a missed-call SMS or a volume alert) unless already sent."""
     hotline = current()
     send_notice_sms(hotline.db, hotline.telephony, PageUrls(hotline.settings).base, notice_id, hotline.clock.now())
+
+
+def deliver_webhook(delivery_id: int) -> None:
+    """Post helpdesk delivery ``delivery_id`` unless it was delivered, failed or is not yet due (a retry is scheduled)."""
+    from app.services import helpdesk_webhooks
+
+    hotline = current()
+    helpdesk_webhooks.deliver(hotline.db, hotline.settings, delivery_id, hotline.clock.now())

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from app.services import leases
 from app.services.callback_calls import due_callbacks
+from app.services.helpdesk_webhooks import webhook_jobs
 from app.services.intake import policy_from
 from app.services.notices import queued_notices
 from app.services.pages import due_pages
@@ -70,5 +71,6 @@ def sweep(hotline: Hotline) -> int:
         jobs += due_pages(session, now)
         jobs += due_callbacks(session, now)
         jobs += queued_notices(session, now)  # issue 9: missed-call SMS and volume alerts
+    jobs += webhook_jobs(hotline.db, hotline.settings, now)  # helpdesk webhooks (none unless configured)
     hotline.jobs.dispatch(jobs, now)
     return len(jobs)

@@ -8,6 +8,7 @@ from werkzeug.datastructures import MultiDict
 from app.api.auth import require_scope
 from app.api.errors import ApiError
 from app.api.formats import int_param, iso_utc, timestamp_param
+from app.api.incident_json import extras_for
 from app.api.incident_queries import IncidentFilter, InvalidCursor, decode_cursor, find_incident, list_incidents
 from app.models import Incident, IncidentEvent, IncidentStatus
 from app.services.events import events_of
@@ -25,7 +26,8 @@ def index():
     hotline = current_app.extensions["hotline"]
     with hotline.db.transaction() as session:
         page, next_cursor = list_incidents(session, query)
-        items = [incident_json(i) for i in page]
+        extras = extras_for(session, page)
+        items = [incident_json(i) | extras[i.id] for i in page]
     return jsonify(incidents=items, next_cursor=next_cursor, limit=query.limit)
 
 
@@ -38,7 +40,8 @@ def show(ref: str):
         incident = find_incident(session, ref)
         if incident is None:
             raise ApiError(404, f"no incident {ref!r}")
-        body = incident_json(incident) | {"events": [event_json(e) for e in events_of(session, incident)]}
+        body = (incident_json(incident) | extras_for(session, [incident])[incident.id]
+                | {"events": [event_json(e) for e in events_of(session, incident)]})
     return jsonify(body)
 
 
@@ -94,4 +97,5 @@ def _filter_from(args: MultiDict[str, str]) -> IncidentFilter:
         until=until,
         limit=int_param("limit", args.get("limit"), 50, 1, MAX_LIMIT),
         after=after,
+        updated_since=timestamp_param("updated_since", args.get("updated_since")),
     )

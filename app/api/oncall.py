@@ -28,6 +28,7 @@ from app.services.oncall_admin import (
     save_rep,
     save_schedule,
 )
+from app.services.oncall_coverage import overlaps_of
 
 bp = Blueprint("oncall", __name__)
 
@@ -155,7 +156,9 @@ def add_schedule_override(name: str):
     hotline = _hotline()
     with hotline.db.transaction() as session:
         override, created = add_override(session, _schedule(session, name), data, hotline.clock.now())
-        return jsonify(override_json(override)), 201 if created else 200
+        overlaps = overlaps_of(session, override, hotline.clock.now())  # allowed, but said: both reps are paged
+        body = override_json(override) | ({"warnings": overlaps} if overlaps else {})
+        return jsonify(body), 201 if created else 200
 
 
 @bp.delete("/overrides/<override_id>")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from app.api.openapi_oncall import ONCALL_PATHS, ONCALL_SCHEMAS
@@ -250,7 +251,9 @@ _PATHS: dict[str, Any] = {
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document (a fresh dict each call)."""
-    return {
+    from app.api.openapi_helpdesk import with_helpdesk
+
+    return with_helpdesk(copy.deepcopy({
         "openapi": "3.1.0",
         "info": {
             "title": "Sev-1 Hotline API",
@@ -269,4 +272,4 @@ def openapi_document() -> dict[str, Any]:
             },
             "schemas": _SCHEMAS | ONCALL_SCHEMAS,
         },
-    }
+    }))

@@ -21,9 +21,11 @@ def register(app: Flask) -> None:
     from app.dashboard.incident_views import bp as incident_bp
     from app.dashboard.missed_call_views import bp as missed_calls_bp
     from app.dashboard.oncall_views import bp as oncall_bp
+    from app.dashboard.phone_views import bp as phones_bp
     from app.dashboard.report_views import bp as report_bp
 
-    blueprints = (auth_bp, board_bp, incident_bp, report_bp, oncall_bp, admin_bp, missed_calls_bp, accounts_bp)
+    blueprints = (auth_bp, board_bp, incident_bp, report_bp, oncall_bp, admin_bp, missed_calls_bp, accounts_bp,
+                  phones_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     names = frozenset(bp.name for bp in blueprints)
@@ -36,6 +38,7 @@ def register(app: Flask) -> None:
         if request.blueprint in names:
             check_csrf()
     app.jinja_env.globals.update(csrf_field=csrf_field, csrf_token=csrf_token, current_user=current_user)
+    app.jinja_env.globals["simulated_phones"] = app.extensions["hotline"].settings.simulated_telephony
     secure = app.extensions["hotline"].settings.public_base_url.startswith("https://")
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure,
                       PERMANENT_SESSION_LIFETIME=12 * 3600)

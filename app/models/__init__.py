@@ -5,6 +5,7 @@ from app.models.api_token import ApiToken
 from app.models.base import Base, UTCDateTime
 from app.models.call import CallSession, WebhookDelivery
 from app.models.directory import OPEN_TICKET_STATUSES, Account, Contact, Ticket, TicketStatus
+from app.models.helpdesk import DeliveryStatus, HelpdeskDelivery
 from app.models.incident import (
     AppendOnlyViolation,
     Incident,
@@ -30,9 +31,11 @@ __all__ = [
     "CallSession",
     "Channel",
     "Contact",
+    "DeliveryStatus",
     "DueStep",
     "EscalationPolicy",
     "EventKind",
+    "HelpdeskDelivery",
     "Incident",
     "IncidentEvent",
     "IncidentSource",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from app.services.events import log_event
 from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, TelephonyError, Throttled
 
 log = logging.getLogger(__name__)
+_NUMBERS = re.compile(r"\+?\d[\d ()-]{5,}\d")  # phone numbers never reach the logs
 ESCALATION_PURPOSES = ("page",)  # an acknowledgement cancels these, never alerts or customer messages
 MAX_ATTEMPTS = 6
 STALE_SENDING = timedelta(minutes=2)  # a "sending" row older than this belongs to a dead run
@@ -146,6 +148,10 @@ class PageSender:
                                   "final": True, "status": page.status})
                 return
             give_up = permanent or page.attempts >= MAX_ATTEMPTS
+            # visible at the worker's default level: a misconfigured account fails every page (issue 10)
+            log.warning("page %s of incident %s (%s) failed, attempt %d%s: %s", page.id, page.incident_id,
+                        page.channel, page.attempts, ", giving up" if give_up else ", will retry",
+                        _NUMBERS.sub("<number>", error[:200]))
             log_event(session, at=now, actor="twilio", kind="page_send_failed", incident_id=page.incident_id,
                       detail={"page_id": page.id, "error": error[:200], "attempt": page.attempts,
                               "final": give_up})

@@ -83,6 +83,12 @@ def test_list_is_newest_first_with_every_field(client, auth, hotline):
         "problem_text": "Bounces <everything>",
         "recording_url": "https://api.twilio.com/rec/RE1",
         "missing_fields": ["email"],
+        "owner": None,
+        "acknowledgement": None,
+        "callback": {"due_at": "2026-11-26T01:45:00Z", "outcome": "none", "started_at": None, "answered_at": None,
+                     "attempts": 0},
+        "breach": {"breached": False, "at": None},
+        "updated_at": "2026-11-26T01:30:00Z",  # no event logged: when it was received
     }
 
 
