@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from app.reports.compliance import WEEKDAYS, Report
+from app.reports.compliance import BIN_MINUTES, WEEKDAYS, Report
 
 COLOURS = {"met": "#1a7f37", "late": "#b35900", "self_reported": "#6f42c1", "attempted": "#c62828",
            "no_callback": "#5b6470"}
 SHORT = {"met": "Met", "late": "Late", "self_reported": "Self-reported", "attempted": "Attempted",
          "no_callback": "No callback"}
-BIN_MINUTES = 15  # one bar per minute up to the 15-minute promise, then one overflow bar
 
 
 def outcome_bars(report: Report) -> Markup:
@@ -36,11 +35,7 @@ def outcome_bars(report: Report) -> Markup:
 
 def time_histogram(report: Report) -> Markup:
     """Histogram of time to callback in one-minute bins; the last bin is 15 minutes or more."""
-    bins = [0] * (BIN_MINUTES + 1)
-    for line in report.lines:
-        seconds = line.facts.seconds_to_callback
-        if seconds is not None:
-            bins[min(int(seconds // 60), BIN_MINUTES)] += 1
+    bins = report.callback_minutes
     width, height, base = 360, 150, 120
     bar = width / len(bins)
     top = max(bins) or 1

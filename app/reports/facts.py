@@ -12,6 +12,23 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+# The log lines the facts are folded from (named once, so a renamed kind is changed here only).
+OPENED = "incident_opened"
+ACKNOWLEDGED = "acknowledged"
+BREACHED = "callback_breached"
+CALLBACK_PREFIX = "callback_"  # every line about one callback carries ``detail.callback_id``
+CALLBACK_REQUESTED = "callback_requested"
+CALLBACK_ANSWERED = ("callback_met", "callback_late")
+CALLBACK_ATTEMPTED = "callback_attempted"
+CALLBACK_REP_CALL_FAILED = "callback_rep_call_failed"
+CALLBACK_SELF_REPORTED = "callback_self_reported"
+FACT_KINDS = (OPENED, ACKNOWLEDGED, BREACHED)  # plus every kind starting with CALLBACK_PREFIX
+
+
+def shapes_facts(kind: str) -> bool:
+    """True when a log line of this kind can change an incident's facts (others never do)."""
+    return kind in FACT_KINDS or kind.startswith(CALLBACK_PREFIX)
+
 
 class EventLike(Protocol):
     """What the facts need of a log line (an ``IncidentEvent`` row or a ``LoggedEvent``)."""
@@ -90,11 +107,11 @@ class IncidentFacts:
     def from_events(cls, events: Iterable[EventLike]) -> IncidentFacts:
         """Fold one incident's log lines (any order) into its facts."""
         ordered = sorted(events, key=lambda e: e.at)
-        opened = next((e for e in ordered if e.kind == "incident_opened"), None)
+        opened = next((e for e in ordered if e.kind == OPENED), None)
         if opened is None:
             raise MissingOpening("no incident_opened line in the events")
-        ack = next((e for e in ordered if e.kind == "acknowledged"), None)  # the first rep wins
-        breach = next((e for e in ordered if e.kind == "callback_breached"), None)
+        ack = next((e for e in ordered if e.kind == ACKNOWLEDGED), None)  # the first rep wins
+        breach = next((e for e in ordered if e.kind == BREACHED), None)
         return cls(
             reference=str(opened.detail.get("reference", "")),
             captured_at=opened.at,
@@ -111,6 +128,12 @@ class IncidentFacts:
         """The bridged callback the customer answered first, if any."""
         answered = [c for c in self.callbacks if c.answered_at is not None]
         return min(answered, key=lambda c: c.answered_at) if answered else None  # type: ignore[arg-type,return-value]
+
+    @property
+    def answered_at(self) -> datetime | None:
+        """When the customer first answered a bridged callback (Twilio's timestamp), or None."""
+        first = self.first_answer
+        return first.answered_at if first else None
 
     @property
     def seconds_to_callback(self) -> float | None:
@@ -176,18 +199,18 @@ def _callbacks(ordered: list[EventLike]) -> tuple[CallbackFacts, ...]:
     found: dict[int, dict[str, Any]] = {}
     for e in ordered:
         cid = _int(e.detail.get("callback_id"))
-        if cid is None or not e.kind.startswith("callback_"):
+        if cid is None or not e.kind.startswith(CALLBACK_PREFIX):
             continue
         row = found.setdefault(cid, {"callback_id": cid})
-        if e.kind == "callback_requested":
+        if e.kind == CALLBACK_REQUESTED:
             row.setdefault("requested_at", e.at)
             row.setdefault("rep_id", _int(e.detail.get("rep_id")))
             row.setdefault("actor", e.actor)
-        elif e.kind in ("callback_met", "callback_late"):
+        elif e.kind in CALLBACK_ANSWERED:
             row.setdefault("answered_at", _time(e.detail["answered_at"]))
-        elif e.kind == "callback_attempted" or (e.kind == "callback_rep_call_failed" and e.detail.get("final")):
+        elif e.kind == CALLBACK_ATTEMPTED or (e.kind == CALLBACK_REP_CALL_FAILED and e.detail.get("final")):
             row.setdefault("attempted_at", e.at)
-        elif e.kind == "callback_self_reported":
+        elif e.kind == CALLBACK_SELF_REPORTED:
             row["self_reported_at"] = _time(e.detail["called_at"])
             row["actor"] = e.actor
             row.setdefault("requested_at", e.at)
