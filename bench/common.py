@@ -52,13 +52,13 @@ class Store:
         engine = create_engine(self.url)
         try:
             with engine.begin() as conn:
-                conn.execute(text("CREATE TABLE IF NOT EXISTS bench_meta (plan VARCHAR(200))"))
+                conn.execute(text("CREATE TABLE IF NOT EXISTS bench_meta (plan TEXT)"))
                 if conn.execute(text("SELECT plan FROM bench_meta")).scalar() == plan_key:
                     return False, 0.0
             engine.dispose()
             self.drop()  # another plan, or a run that stopped half-way: start clean
             with engine.begin() as conn:
-                conn.execute(text("CREATE TABLE bench_meta (plan VARCHAR(200))"))
+                conn.execute(text("CREATE TABLE bench_meta (plan TEXT)"))
             Base.metadata.create_all(engine)
             started = time.perf_counter()
             fill(engine)

@@ -49,8 +49,8 @@ def download(ext: str) -> Response:
         params = parse_range(request.args, _now())
     except InvalidRange as exc:
         return Response(str(exc) + "\n", 400, mimetype="text/plain")
-    report, _ = _build(params, breach_limit=0)
-    name = export.filename(report, ext)
+    report = _build(params, breach_limit=0)[0] if ext == "json" else None  # the CSV holds no summary
+    name = export.range_filename(params.start, params.end, ext)
     return _download(_stream(ext, params, report), name, _MIMETYPES[ext])
 
 
@@ -62,8 +62,8 @@ def digest(ext: str) -> Response:
         params = parse_range(request.args, _now())
     except InvalidRange as exc:
         return Response(str(exc) + "\n", 400, mimetype="text/plain")
-    report, _ = _build(params, breach_limit=0)
-    name = export.filename(report, ext)
+    report = _build(params, breach_limit=0)[0] if ext == "json" else None
+    name = export.range_filename(params.start, params.end, ext)
     sha = hashlib.sha256()
     for piece in _stream(ext, params, report):
         sha.update(piece)
@@ -73,15 +73,15 @@ def digest(ext: str) -> Response:
     return response
 
 
-def _stream(ext: str, params: RangeParams, report: Report) -> Iterator[bytes]:
+def _stream(ext: str, params: RangeParams, report: Report | None) -> Iterator[bytes]:
     """The export's bytes piece by piece, read from the database while they are sent."""
     db = current_app.extensions["hotline"].db  # taken now: the body is sent after the request context ends
     facts = _range(params)
 
     def pieces() -> Iterator[bytes]:
         with db.session() as session:
-            lines = facts.lines(session)
-            yield from export.stream_csv(lines) if ext == "csv" else export.stream_json(report, lines)
+            rows = facts.export_rows(session)
+            yield from export.stream_csv(rows) if report is None else export.stream_json(report, rows)
     return pieces()
 
 

@@ -12,7 +12,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from app.reports.compliance import IncidentLine, Report
@@ -63,29 +63,38 @@ def row(line: IncidentLine, company: str) -> dict[str, Any]:
     }
 
 
+def values(line: IncidentLine, company: str) -> tuple[Any, ...]:
+    """One incident's export values in ``COLUMNS`` order (what ``row`` holds, as a tuple)."""
+    return tuple(row(line, company).values())
+
+
 def to_csv(report: Report, companies: Mapping[str, str]) -> bytes:
     """The CSV export: a header line, then one line per incident (UTF-8, CRLF)."""
-    return b"".join(stream_csv((line, companies.get(line.reference, "")) for line in report.lines))
+    return b"".join(stream_csv(values(line, companies.get(line.reference, "")) for line in report.lines))
 
 
-def stream_csv(lines: Iterable[tuple[IncidentLine, str]], chunk: int = CHUNK_ROWS) -> Iterator[bytes]:
-    """The CSV export in pieces of ``chunk`` rows, from (line, company) pairs in report order."""
+def stream_csv(rows: Iterable[tuple[Any, ...]], chunk: int = CHUNK_ROWS) -> Iterator[bytes]:
+    """The CSV export in pieces of ``chunk`` rows, from value tuples (``values``) in report order."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
-    for n, (line, company) in enumerate(lines, 1):
-        writer.writerow([_cell(v) for v in row(line, company).values()])
-        if n % chunk == 0:
+    batch: list[tuple[str, ...]] = []
+    for data in rows:
+        batch.append(_csv_cells(data))
+        if len(batch) == chunk:
+            writer.writerows(batch)
+            batch.clear()
             yield _drain(buffer)
+    writer.writerows(batch)
     yield _drain(buffer)
 
 
 def to_json(report: Report, companies: Mapping[str, str]) -> bytes:
     """The JSON export: range, summary, rows, and the SHA-256 of the canonical rows."""
-    return b"".join(stream_json(report, ((line, companies.get(line.reference, "")) for line in report.lines)))
+    return b"".join(stream_json(report, (values(line, companies.get(line.reference, "")) for line in report.lines)))
 
 
-def stream_json(report: Report, lines: Iterable[tuple[IncidentLine, str]], chunk: int = CHUNK_ROWS) -> Iterator[bytes]:
+def stream_json(report: Report, rows: Iterable[tuple[Any, ...]], chunk: int = CHUNK_ROWS) -> Iterator[bytes]:
     """The JSON export in pieces: byte for byte ``json.dumps(document, indent=2)``, rows never all in memory.
 
     ``rows_sha256`` (the digest of the canonical rows) comes last in the document, so it
@@ -95,12 +104,12 @@ def stream_json(report: Report, lines: Iterable[tuple[IncidentLine, str]], chunk
     digest = hashlib.sha256(b"[")
     parts = [head[:-2], ',\n  "rows": [']
     n = 0
-    for n, (line, company) in enumerate(lines, 1):
-        data = row(line, company)
+    for n, data in enumerate(rows, 1):
+        item = dict(zip(COLUMNS, data, strict=True))
         if n > 1:
             digest.update(b",")
-        digest.update(canonical_json(data))
-        text = json.dumps(data, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        digest.update(canonical_json(item))
+        text = json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n    ")
         parts.append(("\n    " if n == 1 else ",\n    ") + text)
         if n % chunk == 0:
             yield "".join(parts).encode()
@@ -130,7 +139,12 @@ def summary(report: Report) -> dict[str, Any]:
 
 def filename(report: Report, ext: str) -> str:
     """compliance_<start>_<end>.<ext> (end excluded)."""
-    return f"compliance_{report.start.isoformat()}_{report.end.isoformat()}.{ext}"
+    return range_filename(report.start, report.end, ext)
+
+
+def range_filename(start: date, end: date, ext: str) -> str:
+    """compliance_<start>_<end>.<ext> for a range (end excluded)."""
+    return f"compliance_{start.isoformat()}_{end.isoformat()}.{ext}"
 
 
 def _range(report: Report) -> dict[str, Any]:
@@ -144,6 +158,17 @@ def _drain(buffer: io.StringIO) -> bytes:
     buffer.seek(0)
     buffer.truncate()
     return data
+
+
+def _csv_cells(data: tuple[Any, ...]) -> tuple[str, ...]:
+    """``_cell`` of each value, unrolled for the export's known column types (a year is 250,000 rows)."""
+    ref, company, captured, due, acked, acked_by, answered, outcome, seconds, breached, reason = data
+    return (_text(ref), _text(company), captured or "", due or "", acked or "", _text(acked_by), answered or "",
+            outcome, "" if seconds is None else str(seconds), "yes" if breached else "no", reason)
+
+
+def _text(value: str) -> str:
+    return "'" + value if value[:1] in _FORMULA_STARTS else value
 
 
 def _cell(value: Any) -> str:

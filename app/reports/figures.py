@@ -14,12 +14,14 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import DateTime, and_, case, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from app.models import Incident, IncidentEvent, IncidentFactsRow, Rep
+from app.reports import export
 from app.reports.compliance import (
     OUTCOME_LABELS,
     HourBucket,
@@ -118,18 +120,26 @@ class FactsRange:
         report = _report_of(self, tally, listed, zone)
         return report, LoadedRange([], companies, names, unlogged)
 
-    def lines(self, session: Session) -> Iterator[tuple[IncidentLine, str]]:
-        """Every incident line of the range with its company, in report order, streamed from the database."""
+    def export_rows(self, session: Session) -> Iterator[tuple[Any, ...]]:
+        """Every incident of the range as export values (``export.values``), in report order, streamed.
+
+        The hot loop of a year's CSV (250,000 rows of the benchmark): plain naive-UTC
+        datetimes from the driver, labels looked up once per rep, no objects per row.
+        """
         names = dict(session.execute(select(Rep.id, Rep.name)).all())
-        zone = ZoneInfo(self.tz)
-        refolded, _ = self._refolded(session, names, zone)
+        refolded, _ = self._refolded(session, names, ZoneInfo(self.tz))
         companies = self._companies(session, [line.reference for line in refolded])
-        stmt = (select(*_LINE_COLUMNS, Incident.company).join(Incident, Incident.id == F.incident_id)
-                .where(*self._fresh()).order_by(F.captured_at, F.reference)
-                .execution_options(yield_per=STREAM_CHUNK))
-        stored = ((self._line(row, names, zone), row[-1]) for row in session.execute(stmt))
-        slow = [(line, companies.get(line.reference, "")) for line in refolded]
-        yield from heapq.merge(stored, slow, key=lambda pair: (pair[0].facts.captured_at, pair[0].reference))
+        slow = [((_naive(line.facts.captured_at), line.reference), export.values(line, companies.get(line.reference, "")))
+                for line in refolded]
+        stmt = (select(F.reference, Incident.company, *(type_coerce(c, DateTime()) for c in
+                                                        (F.captured_at, F.due_at, F.acknowledged_at)),
+                       F.acknowledged_rep_id, F.acknowledged_actor, F.outcome, type_coerce(F.answered_at, DateTime()),
+                       F.seconds_to_callback, type_coerce(F.breach_logged_at, DateTime()), F.breach_reason)
+                .join(Incident, Incident.id == F.incident_id).where(*self._fresh())
+                .order_by(F.captured_at, F.reference).execution_options(yield_per=STREAM_CHUNK))
+        stored = _stored_values(session.execute(stmt), None if self.as_of is None else _naive(self.as_of), names)
+        for _, data in heapq.merge(stored, slow, key=lambda pair: pair[0]):
+            yield data
 
     # -- SQL over the facts rows ------------------------------------------------------------------
 
@@ -254,6 +264,28 @@ class FactsRange:
             return {}
         return dict(session.execute(select(Incident.reference, Incident.company)
                                     .where(Incident.reference.in_(references))).all())
+
+
+def _stored_values(result, as_of: datetime | None, names: Mapping[int, str]) -> Iterator[tuple[tuple, tuple]]:
+    """(sort key, export values) of each stored row; the same values ``export.values`` gives for its line."""
+    labels: dict[tuple[int | None, str], str] = {}
+    met = Outcome.MET.value
+    for ref, company, captured, due, acked, rep_id, actor, outcome, answered, seconds, logged, reason in result:
+        breached = outcome != met and (as_of is None or as_of > due or logged is not None)
+        if acked is None:
+            acked_by = ""
+        elif (rep_id, actor) in labels:
+            acked_by = labels[rep_id, actor]
+        else:
+            acked_by = labels[rep_id, actor] = rep_label(rep_id, actor, names)
+        yield (captured, ref), (ref, company, captured.isoformat() + "Z", due.isoformat() + "Z",
+                                acked.isoformat() + "Z" if acked else None, acked_by,
+                                answered.isoformat() + "Z" if answered else None, outcome, seconds, breached,
+                                reason if breached else "")
+
+
+def _naive(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(tzinfo=None)
 
 
 _LINE_COLUMNS = (F.reference, F.captured_at, F.due_at, F.acknowledged_at, F.acknowledged_rep_id,

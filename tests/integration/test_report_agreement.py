@@ -73,8 +73,8 @@ def test_fast_report_and_exports_agree_with_a_full_recomputation(engine, start, 
         full, loaded = _reference(session, start, end, tz, as_of)
         rng = FactsRange(start, end, tz, as_of)
         fast, fast_loaded = rng.report(session, breach_limit=None)
-        fast_csv = b"".join(export.stream_csv(rng.lines(session)))
-        fast_json = b"".join(export.stream_json(fast, rng.lines(session)))
+        fast_csv = b"".join(export.stream_csv(rng.export_rows(session)))
+        fast_json = b"".join(export.stream_json(fast, rng.export_rows(session)))
         capped, _ = rng.report(session, breach_limit=7)
     assert full.total > 20 and full.breached.count > 0
     assert _figures(fast) == _figures(full)
