@@ -113,7 +113,7 @@ class FactsRange:
         zone = ZoneInfo(self.tz)
         tally = _Tally()
         self._count(session, tally, names, zone)
-        refolded, unlogged = self._refolded(session, names, zone)
+        refolded, unlogged = self._refolded(session, names, zone, fresh=tally.total)
         for line in refolded:
             tally.add_line(line)
         listed, companies = self._breaches(session, refolded, names, zone, breach_limit)
@@ -157,56 +157,70 @@ class FactsRange:
         return and_(F.outcome != Outcome.MET.value, or_(F.due_at < self.as_of, F.breach_logged_at.is_not(None)))
 
     def _count(self, session: Session, tally: _Tally, names: Mapping[int, str], zone: ZoneInfo) -> None:
+        """Tally the fresh rows with three GROUP BYs (GROUPING SETS measured slower: its sorts spill to disk)."""
         where = self._fresh()
         breached = case((self._breached(), 1), else_=0)
-        for outcome, is_breached, reason, n in session.execute(
-                select(F.outcome, breached, F.breach_reason, func.count()).where(*where)
-                .group_by(F.outcome, breached, F.breach_reason)):
-            tally.total += n
-            tally.outcomes[outcome] += n
-            if is_breached:
-                tally.breached += n
-                tally.reasons[reason] += n
-            elif outcome != Outcome.MET.value:
-                tally.still_open += n
+        met = case((F.outcome == Outcome.MET.value, 1), else_=0)
+        acked = F.acknowledged_at.is_not(None)
+        # Outcomes, breaches, reasons and both per-rep tallies: few distinct combinations.
+        kinds = (F.outcome, breached, F.breach_reason, F.acknowledged_rep_id, F.acknowledged_actor, acked,
+                 F.called_rep_id, F.called_actor)
+        for row in session.execute(select(*kinds, func.count()).where(*where).group_by(*kinds)):
+            self._add_kind(tally, names, *row)
         for seconds, n in session.execute(select(F.seconds_to_callback, func.count())
                                           .where(*where, F.seconds_to_callback.is_not(None))
                                           .group_by(F.seconds_to_callback)):
             tally.seconds[seconds] += n
-        for rep_id, actor, n in session.execute(select(F.acknowledged_rep_id, F.acknowledged_actor, func.count())
-                                                .where(*where, F.acknowledged_at.is_not(None))
-                                                .group_by(F.acknowledged_rep_id, F.acknowledged_actor)):
-            if label := rep_label(rep_id, actor, names):
-                tally.acks[label] += n
-        for rep_id, actor, outcome, n in session.execute(
-                select(F.called_rep_id, F.called_actor, F.outcome, func.count())
-                .where(*where, F.outcome != Outcome.NO_CALLBACK.value)
-                .group_by(F.called_rep_id, F.called_actor, F.outcome)):
-            if label := rep_label(rep_id, actor, names):
-                tally.calls[label, outcome] += n
-        met = case((F.outcome == Outcome.MET.value, 1), else_=0)
-        for slot, n, n_met, n_breached in session.execute(
-                select(F.captured_slot, func.count(), func.sum(met), func.sum(breached))
-                .where(*where).group_by(F.captured_slot)):
-            local = datetime.fromtimestamp(slot * SLOT_SECONDS, UTC).astimezone(zone)
-            bucket = tally.hours[local.weekday() * 24 + local.hour]
-            bucket[0] += n
-            bucket[1] += int(n_met)
-            bucket[2] += int(n_breached)
+        for row in session.execute(select(F.captured_slot, func.count(), func.sum(met), func.sum(breached))
+                                   .where(*where).group_by(F.captured_slot)):
+            self._add_slot(tally, zone, *row)
 
-    def _refolded(self, session: Session, names: Mapping[int, str],
-                  zone: ZoneInfo) -> tuple[list[IncidentLine], list[str]]:
-        """Lines refolded from the log cut at ``as_of``: stale or missing facts rows; and the unjudged."""
+    @staticmethod
+    def _add_kind(tally: _Tally, names: Mapping[int, str], outcome: str, is_breached: int, reason: str,
+                  ack_rep: int | None, ack_actor: str, acked: bool, call_rep: int | None, call_actor: str,
+                  n: int) -> None:
+        tally.total += n
+        tally.outcomes[outcome] += n
+        if is_breached:
+            tally.breached += n
+            tally.reasons[reason] += n
+        elif outcome != Outcome.MET.value:
+            tally.still_open += n
+        if acked and (label := rep_label(ack_rep, ack_actor, names)):
+            tally.acks[label] += n
+        if outcome != Outcome.NO_CALLBACK.value and (label := rep_label(call_rep, call_actor, names)):
+            tally.calls[label, outcome] += n
+
+    @staticmethod
+    def _add_slot(tally: _Tally, zone: ZoneInfo, slot: int, n: int, n_met: int, n_breached: int) -> None:
+        local = datetime.fromtimestamp(slot * SLOT_SECONDS, UTC).astimezone(zone)
+        bucket = tally.hours[local.weekday() * 24 + local.hour]
+        bucket[0] += n
+        bucket[1] += int(n_met)
+        bucket[2] += int(n_breached)
+
+    def _refolded(self, session: Session, names: Mapping[int, str], zone: ZoneInfo,
+                  fresh: int | None = None) -> tuple[list[IncidentLine], list[str]]:
+        """Lines refolded from the log cut at ``as_of``: stale or missing facts rows; and the unjudged.
+
+        ``fresh``: how many fresh rows the range has, when the caller counted them already.
+        """
         starts_at, ends_at = self.bounds
         listed = [Incident.captured_at >= starts_at, Incident.captured_at < ends_at]
         if self.as_of is not None:
             listed.append(Incident.captured_at <= self.as_of)
-        stale = select(F.incident_id).where(*listed_in(F, starts_at, ends_at, self.as_of),
-                                            F.last_event_at > self.as_of) if self.as_of is not None else None
-        missing = select(Incident.id).where(*listed, ~exists().where(F.incident_id == Incident.id))
-        ids = set(session.execute(missing).scalars())
-        if stale is not None:
-            ids |= set(session.execute(stale).scalars())
+        ids: set[int] = set()
+        if self.as_of is not None:
+            ids |= set(session.execute(select(F.incident_id).where(*listed_in(F, starts_at, ends_at, self.as_of),
+                                                                   F.last_event_at > self.as_of)).scalars())
+        if fresh is None:
+            fresh = session.execute(select(func.count()).select_from(F).where(*self._fresh())).scalar_one()
+        # Every facts row listed in the range is one of the range's incidents, so equal counts mean none
+        # lacks a row; only otherwise look for them (an anti-join over the whole table is slow).
+        incidents = session.execute(select(func.count()).select_from(Incident).where(*listed)).scalar_one()
+        if incidents != fresh + len(ids):
+            ids |= set(session.execute(select(Incident.id).where(*listed, ~exists().where(F.incident_id == Incident.id)))
+                       .scalars())
         if not ids:
             return [], []
         refs = dict(session.execute(select(Incident.id, Incident.reference).where(Incident.id.in_(ids))).all())
