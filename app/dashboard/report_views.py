@@ -80,8 +80,10 @@ def _stream(ext: str, params: RangeParams, report: Report | None) -> Iterator[by
 
     def pieces() -> Iterator[bytes]:
         with db.session() as session:
-            rows = facts.export_rows(session)
-            yield from export.stream_csv(rows) if report is None else export.stream_json(report, rows)
+            if report is None:
+                yield from export.stream_csv_lines(facts.csv_lines(session))
+            else:
+                yield from export.stream_json(report, facts.export_rows(session))
     return pieces()
 
 

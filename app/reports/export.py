@@ -89,6 +89,26 @@ def stream_csv(rows: Iterable[tuple[Any, ...]], chunk: int = CHUNK_ROWS) -> Iter
     yield _drain(buffer)
 
 
+def csv_line(data: tuple[Any, ...]) -> str:
+    """One CSV line (CRLF included) of export values, as ``stream_csv`` writes it."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(_csv_cells(data))
+    return buffer.getvalue()
+
+
+def stream_csv_lines(lines: Iterable[str], chunk: int = CHUNK_ROWS) -> Iterator[bytes]:
+    """The CSV export in pieces from ready lines (``csv_line`` or the database's own rendering)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(COLUMNS)
+    batch = [buffer.getvalue()]
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= chunk:
+            yield "".join(batch).encode()
+            batch.clear()
+    yield "".join(batch).encode()
+
+
 def to_json(report: Report, companies: Mapping[str, str]) -> bytes:
     """The JSON export: range, summary, rows, and the SHA-256 of the canonical rows."""
     return b"".join(stream_json(report, (values(line, companies.get(line.reference, "")) for line in report.lines)))

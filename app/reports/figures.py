@@ -21,7 +21,7 @@ from sqlalchemy import DateTime, and_, case, exists, func, or_, select, type_coe
 from sqlalchemy.orm import Session
 
 from app.models import Incident, IncidentEvent, IncidentFactsRow, Rep
-from app.reports import export
+from app.reports import csv_sql, export
 from app.reports.compliance import (
     OUTCOME_LABELS,
     HourBucket,
@@ -140,6 +140,21 @@ class FactsRange:
         stored = _stored_values(session.execute(stmt), None if self.as_of is None else _naive(self.as_of), names)
         for _, data in heapq.merge(stored, slow, key=lambda pair: pair[0]):
             yield data
+
+    def csv_lines(self, session: Session) -> Iterator[str]:
+        """Every CSV line of the range in report order: rendered by PostgreSQL, else from ``export_rows``."""
+        if session.get_bind().dialect.name != "postgresql":
+            yield from map(export.csv_line, self.export_rows(session))
+            return
+        names = dict(session.execute(select(Rep.id, Rep.name)).all())
+        refolded, _ = self._refolded(session, names, ZoneInfo(self.tz))
+        companies = self._companies(session, [line.reference for line in refolded])
+        slow = [((_naive(line.facts.captured_at), line.reference),
+                 export.csv_line(export.values(line, companies.get(line.reference, "")))) for line in refolded]
+        as_of = None if self.as_of is None else _naive(self.as_of)
+        stored = csv_sql.csv_lines(session, *(_naive(b) for b in self.bounds), as_of, STREAM_CHUNK)
+        for _, line in heapq.merge(stored, slow, key=lambda pair: pair[0]):
+            yield line
 
     # -- SQL over the facts rows ------------------------------------------------------------------
 
