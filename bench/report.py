@@ -19,6 +19,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -129,22 +130,43 @@ def memory(url: str) -> Figure:
     out = subprocess.run([sys.executable, "-m", "bench.report", "--memory-child", url],
                          capture_output=True, text=True, check=True, timeout=170).stdout.split()
     before, after = (float(x) for x in out[-2:])
-    return Figure("peak RSS, a year's page + CSV (fresh process)", [after], [before], unit="MB", target="< 200 MB")
+    return Figure("peak RSS serving a year's page + CSV (baseline: the same process idle)", [after], [before],
+                  unit="MB", target="< 200 MB")
 
 
 def _ok(response) -> int:
+    """Bytes of a 200 response, read piece by piece as a client would (the body is never held whole)."""
     assert response.status_code == 200, response.status_code
-    return len(response.get_data())
+    size = 0
+    for piece in response.iter_encoded():
+        size += len(piece)
+    response.close()
+    return size
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
 def _memory_child(url: str) -> None:
+    """Peak RSS sampled every 2 ms (the login's scrypt peak is not the report's, so ru_maxrss would mislead)."""
     client, _ = dashboard_client(url, Role.MANAGER, NOW, Path(tempfile.mkdtemp(prefix="bench-mem-")))
     client.get("/reports/compliance", query_string=MONTH)  # imports and pools warm
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = _rss_mb()
+    peak = [before]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.002):
+            peak[0] = max(peak[0], _rss_mb())
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
     _ok(client.get("/reports/compliance", query_string=YEAR))
     _ok(client.get("/reports/compliance.csv", query_string=YEAR))
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{before:.0f} {after:.0f}")
+    done.set()
+    watcher.join()
+    print(f"{before:.0f} {max(peak[0], _rss_mb()):.0f}")
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--memory-child"]:
