@@ -14,7 +14,7 @@ from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from app.models import Incident, IncidentFactsRow
@@ -123,3 +123,25 @@ def test_the_facts_table_is_exactly_what_the_log_rebuilds(engine):
         rebuilt = conn.execute(select(*columns).order_by(IncidentFactsRow.incident_id)).all()
     assert rebuilt_count == len(kept) == 900 - 900 // 97
     assert rebuilt == kept
+
+
+def test_a_facts_row_commits_and_rolls_back_with_the_log_line_that_changed_it(engine):
+    row_of_9 = select(IncidentFactsRow.acknowledged_actor, IncidentFactsRow.last_event_at).where(
+        IncidentFactsRow.incident_id == 9)
+    with engine.connect() as conn:
+        before = conn.execute(row_of_9).one()
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    with Session(engine) as session:
+        session.execute(text("DELETE FROM incident_facts WHERE incident_id = 9"))  # the next line rewrites it whole
+        log_event(session, at=at, actor="Grace", kind="acknowledged", incident_id=9, detail={"rep_id": 7})
+        session.flush()
+        inside = session.execute(row_of_9).one()
+        session.rollback()
+    with engine.connect() as conn:
+        after = conn.execute(row_of_9).one()
+    assert inside.last_event_at == at
+    assert after == before
+    with Session(engine) as session, session.begin():
+        log_event(session, at=at, actor="twilio", kind="page_status", incident_id=9, detail={"page_id": 1})
+    with engine.connect() as conn:
+        assert conn.execute(row_of_9).one() == before  # a line that cannot change the facts leaves the row alone
