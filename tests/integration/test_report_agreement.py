@@ -145,3 +145,30 @@ def test_a_facts_row_commits_and_rolls_back_with_the_log_line_that_changed_it(en
         log_event(session, at=at, actor="twilio", kind="page_status", incident_id=9, detail={"page_id": 1})
     with engine.connect() as conn:
         assert conn.execute(row_of_9).one() == before  # a line that cannot change the facts leaves the row alone
+
+
+def test_hotline_db_rebuild_facts_restores_a_tampered_facts_table_from_the_log(tmp_path):
+    from click.testing import CliRunner
+
+    from app.cli import main
+    from tests.conftest import REDIS_URL
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    env = {"HOTLINE_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": url, "REDIS_URL": REDIS_URL,
+           "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": ""}
+    assert CliRunner().invoke(main, ["db", "upgrade"], env=env, catch_exceptions=False).exit_code == 0
+    eng = create_engine(url)
+    with eng.begin() as conn:
+        seed_reps(conn)
+        generate(conn, Plan(60, START, END, seed=5))
+    columns = list(IncidentFactsRow.__table__.columns)
+    with eng.begin() as conn:
+        kept = conn.execute(select(*columns).order_by(IncidentFactsRow.incident_id)).all()
+        conn.execute(text("UPDATE incident_facts SET outcome = 'met', breach_reason = ''"))
+        conn.execute(text("DELETE FROM incident_facts WHERE incident_id < 10"))
+    result = CliRunner().invoke(main, ["db", "rebuild-facts"], env=env, catch_exceptions=False)
+    with eng.connect() as conn:
+        rebuilt = conn.execute(select(*columns).order_by(IncidentFactsRow.incident_id)).all()
+    eng.dispose()
+    assert result.exit_code == 0 and "60 incidents" in result.output
+    assert rebuilt == kept
