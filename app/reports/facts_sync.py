@@ -79,10 +79,11 @@ def refresh_facts(connection: Connection, incident_ids: Iterable[int]) -> int:
     ids = sorted(set(incident_ids))
     if not ids:
         return 0
+    listed_query = select(Incident.id, Incident.captured_at).where(Incident.id.in_(ids)).order_by(Incident.id)
     if connection.dialect.name == "postgresql":
         # Serialise writers of one incident, so the fold sees every committed line (READ COMMITTED).
-        connection.execute(select(Incident.id).where(Incident.id.in_(ids)).order_by(Incident.id).with_for_update())
-    listed = dict(connection.execute(select(Incident.id, Incident.captured_at).where(Incident.id.in_(ids))).all())
+        listed_query = listed_query.with_for_update()
+    listed = dict(connection.execute(listed_query).all())
     stmt = (select(_events.c.incident_id, _events.c.kind, _events.c.at, _events.c.actor, _events.c.detail)
             .where(_events.c.incident_id.in_(ids), fact_kind_filter())
             .order_by(_events.c.incident_id, _events.c.at, _events.c.id))
@@ -90,10 +91,29 @@ def refresh_facts(connection: Connection, incident_ids: Iterable[int]) -> int:
     for incident_id, kind, at, actor, detail in connection.execute(stmt):
         logs[incident_id].append(LoggedEvent(kind, at, actor, detail or {}))
     rows = [row for i in ids if i in listed and (row := facts_row(i, listed[i], logs.get(i, []))) is not None]
-    connection.execute(delete(_facts).where(_facts.c.incident_id.in_(ids)))
+    gone = set(ids) - {row["incident_id"] for row in rows}  # no opening line (yet): no facts to keep
+    if gone:
+        connection.execute(delete(_facts).where(_facts.c.incident_id.in_(gone)))
     if rows:
-        connection.execute(insert(_facts), rows)
+        _upsert(connection, rows)
     return len(rows)
+
+
+def _upsert(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert or replace facts rows in one statement (one round trip on the webhook's path)."""
+    name = connection.dialect.name
+    if name not in ("postgresql", "sqlite"):
+        connection.execute(delete(_facts).where(_facts.c.incident_id.in_([r["incident_id"] for r in rows])))
+        connection.execute(insert(_facts), rows)
+        return
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = dialect_insert(_facts)
+    stmt = stmt.on_conflict_do_update(index_elements=[_facts.c.incident_id],
+                                      set_={c.name: stmt.excluded[c.name] for c in _facts.c if c.name != "incident_id"})
+    connection.execute(stmt, rows)
 
 
 def rebuild_facts(connection: Connection, batch: int = REBUILD_BATCH) -> int:
