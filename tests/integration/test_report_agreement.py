@@ -172,3 +172,21 @@ def test_hotline_db_rebuild_facts_restores_a_tampered_facts_table_from_the_log(t
     eng.dispose()
     assert result.exit_code == 0 and "60 incidents" in result.output
     assert rebuilt == kept
+
+
+def test_the_report_and_its_csv_read_no_event_log_when_every_facts_row_is_current(database_url):
+    from sqlalchemy import event
+
+    eng = create_engine(database_url)
+    with eng.begin() as conn:
+        seed_reps(conn)
+        generate(conn, Plan(300, START, END, seed=9))
+    statements: list[str] = []
+    event.listen(eng, "before_cursor_execute", lambda _c, _cur, sql, *_a: statements.append(sql))
+    rng = FactsRange(date(2026, 10, 1), date(2026, 12, 1), "Europe/Berlin", datetime(2026, 12, 2, tzinfo=UTC))
+    with Session(eng) as session:
+        report, _ = rng.report(session)
+        lines = list(rng.csv_lines(session))
+    eng.dispose()
+    assert report.total == len(lines) == 300
+    assert statements and not [sql for sql in statements if "incident_events" in sql]  # the old report read them all
