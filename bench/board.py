@@ -8,14 +8,12 @@ their pages, fetched as plain rows).
 
 from __future__ import annotations
 
-import tempfile
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
 from app.models.user import Role
-from bench.common import Figure, Store, dashboard_client, timed
+from bench.common import Figure, Store, dashboard_client, scratch_dir, timed
 from bench.eventlog import Plan, generate, seed_reps
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -54,7 +52,7 @@ def bare_sql(url: str) -> float:
 
 def figures(store: Store, runs: int) -> list[Figure]:
     """Interleaved runs of GET /board and its bare SQL."""
-    client, _ = dashboard_client(store.url, Role.REP, NOW, Path(tempfile.mkdtemp(prefix="bench-board-")))
+    client, _ = dashboard_client(store.url, Role.REP, NOW, scratch_dir())
     figure = Figure("board, 1,000 open incidents", target="≤ 150 ms")
     client.get("/board")  # warm
     for _ in range(runs):

@@ -110,6 +110,14 @@ class FixedClock:
         return self._now
 
 
+_DATA_ROOT = tempfile.TemporaryDirectory(prefix="hotline-bench-")  # settings' data dirs; removed at exit
+
+
+def scratch_dir() -> Path:
+    """A fresh directory for one measured app's data dir (removed when the process ends)."""
+    return Path(tempfile.mkdtemp(dir=_DATA_ROOT.name))
+
+
 def dashboard_client(url: str, role: Role, now: datetime, data_dir: Path):
     """A Flask test client logged in as a new user of ``role``, on the database at ``url``."""
     from app import create_app

@@ -18,17 +18,15 @@ import random
 import resource
 import subprocess
 import sys
-import tempfile
 import threading
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import create_engine, select, text
 
 from app.models import IncidentFactsRow
 from app.models.user import Role
 from app.reports.facts_sync import refresh_facts
-from bench.common import Figure, Store, dashboard_client, timed
+from bench.common import Figure, Store, dashboard_client, scratch_dir, timed
 from bench.eventlog import Plan, generate, seed_reps
 
 NOW = datetime(2027, 1, 2, 12, 0, tzinfo=UTC)
@@ -101,7 +99,7 @@ def figures(stores: dict[str, tuple[Store, str]], runs: int, quick: bool = False
     big_n, real_n = f"{sizes['bench_report'].count:,}", f"{sizes['bench_report_real'].count:,}"
     big = stores["bench_report"][0].url
     real = stores["bench_report_real"][0].url
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-report-"))
+    data_dir = scratch_dir()
     client, _ = dashboard_client(big, Role.MANAGER, NOW, data_dir)
     real_client, _ = dashboard_client(real, Role.MANAGER, NOW, data_dir)
     page = lambda c, q: _ok(c.get("/reports/compliance", query_string=q))  # noqa: E731
@@ -151,7 +149,7 @@ def _rss_mb() -> float:
 
 def _memory_child(url: str) -> None:
     """Peak RSS sampled every 2 ms (the login's scrypt peak is not the report's, so ru_maxrss would mislead)."""
-    client, _ = dashboard_client(url, Role.MANAGER, NOW, Path(tempfile.mkdtemp(prefix="bench-mem-")))
+    client, _ = dashboard_client(url, Role.MANAGER, NOW, scratch_dir())
     client.get("/reports/compliance", query_string=MONTH)  # imports and pools warm
     before = _rss_mb()
     peak = [before]
