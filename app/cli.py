@@ -31,7 +31,6 @@ def main(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from app.logging_redact import install as redact_logs
-
     from app.settings import SettingsError
 
     try:  # no phone number, e-mail, token or password in any log line, even with -v
@@ -297,3 +296,14 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+@db.command("rebuild-facts")
+def db_rebuild_facts() -> None:
+    """Recompute the compliance report's incident_facts table from the append-only event log alone."""
+    from app.reports.facts_sync import rebuild_facts
+
+    hotline = _ready_hotline()
+    with hotline.db.engine.begin() as connection:
+        written = rebuild_facts(connection)
+    click.echo(f"incident facts rebuilt from the event log: {written} incidents")

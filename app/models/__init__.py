@@ -61,3 +61,10 @@ __all__ = [
     "UTCDateTime",
     "WebhookDelivery",
 ]
+
+from app.models.report_facts import IncidentFactsRow  # noqa: E402  (the report's derived table)
+
+__all__ += ["IncidentFactsRow"]
+
+# Keeps incident_facts in step with every ORM session's log lines (a Session-class listener).
+import app.reports.facts_sync  # noqa: E402,F401

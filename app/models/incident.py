@@ -53,7 +53,7 @@ class Incident(Base):
     call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     missing_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    captured_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # the report filters by it
     callback_due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     # the escalation policy as it was when the incident opened: later edits do not change it
     escalation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

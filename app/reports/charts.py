@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from app.reports.compliance import WEEKDAYS, Report
+from app.reports.compliance import BIN_MINUTES, WEEKDAYS, Report
 
 COLOURS = {"met": "#1a7f37", "late": "#b35900", "self_reported": "#6f42c1", "attempted": "#c62828",
            "no_callback": "#5b6470", "worked_by_email": "#0b5cad"}
 SHORT = {"met": "Met", "late": "Late", "self_reported": "Self-reported", "attempted": "Attempted",
          "no_callback": "No callback", "worked_by_email": "By e-mail"}
-BIN_MINUTES = 15  # one bar per minute up to the 15-minute promise, then one overflow bar
 TEXT = 'fill="currentColor"'  # chart text in the page's text colour, never a fixed grey
 
 
@@ -37,18 +36,9 @@ def outcome_bars(report: Report) -> Markup:
     return _svg(width, row * len(report.outcomes), "Callback outcomes", "".join(parts))
 
 
-def _time_bins(report: Report) -> list[int]:
-    bins = [0] * (BIN_MINUTES + 1)
-    for line in report.lines:
-        seconds = line.facts.seconds_to_callback
-        if seconds is not None:
-            bins[min(int(seconds // 60), BIN_MINUTES)] += 1
-    return bins
-
-
 def time_histogram(report: Report) -> Markup:
     """Histogram of time to callback in one-minute bins; the last bin is 15 minutes or more."""
-    bins = _time_bins(report)
+    bins = report.callback_minutes
     width, height, base = 360, 150, 120
     bar = width / len(bins)
     top = max(bins) or 1
@@ -101,7 +91,7 @@ def outcomes_text(report: Report) -> str:
 
 def times_text(report: Report) -> str:
     """How many answered callbacks fell in which minutes, and how many took 15 minutes or more."""
-    bins = _time_bins(report)
+    bins = report.callback_minutes
     answered = sum(bins)
     if not answered:
         return "No answered callbacks in this range."

@@ -14,6 +14,17 @@ from typing import Any, Protocol
 
 from app.event_kind import EventKind
 
+# The log lines the facts are folded from (named once, so a renamed kind is changed here only).
+OPENED = EventKind.INCIDENT_OPENED  # the line every incident's facts start from
+CALLBACK_PREFIX = "callback_"  # every line about one callback carries ``detail.callback_id``
+FACT_KINDS = (EventKind.INCIDENT_OPENED, EventKind.ACKNOWLEDGED, EventKind.CALLBACK_BREACHED,
+              EventKind.REACHED_BY_EMAIL)  # plus every kind starting with CALLBACK_PREFIX
+
+
+def shapes_facts(kind: str) -> bool:
+    """True when a log line of this kind can change an incident's facts (others never do)."""
+    return kind in FACT_KINDS or kind.startswith(CALLBACK_PREFIX)
+
 
 class EventLike(Protocol):
     """What the facts need of a log line (an ``IncidentEvent`` row or a ``LoggedEvent``)."""
@@ -119,6 +130,12 @@ class IncidentFacts:
         return min(answered, key=lambda c: c.answered_at) if answered else None  # type: ignore[arg-type,return-value]
 
     @property
+    def answered_at(self) -> datetime | None:
+        """When the customer first answered a bridged callback (Twilio's timestamp), or None."""
+        first = self.first_answer
+        return first.answered_at if first else None
+
+    @property
     def seconds_to_callback(self) -> float | None:
         """Seconds from capture to the customer answering (Twilio's timestamp), or None."""
         first = self.first_answer
@@ -184,7 +201,7 @@ def _callbacks(ordered: list[EventLike]) -> tuple[CallbackFacts, ...]:
     found: dict[int, dict[str, Any]] = {}
     for e in ordered:
         cid = _int(e.detail.get("callback_id"))
-        if cid is None or not e.kind.startswith("callback_"):
+        if cid is None or not e.kind.startswith(CALLBACK_PREFIX):
             continue
         row = found.setdefault(cid, {"callback_id": cid})
         if e.kind == EventKind.CALLBACK_REQUESTED:

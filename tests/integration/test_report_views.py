@@ -189,8 +189,8 @@ def test_exports_parse_carry_their_digest_and_agree_with_the_log(client, hotline
     csv_response = client.get(href["CSV"])
     assert csv_response.status_code == 200
     assert csv_response.headers["Content-Disposition"] == 'attachment; filename="compliance_2026-11-23_2026-11-30.csv"'
+    assert csv_response.is_streamed and "X-Content-SHA256" not in csv_response.headers  # streamed: no digest header
     body = csv_response.get_data()
-    assert csv_response.headers["X-Content-SHA256"] == hashlib.sha256(body).hexdigest()
     rows = list(csv.DictReader(io.StringIO(body.decode())))
     assert {r["reference"]: r["outcome"] for r in rows} == expected["outcome"]
     assert next(r for r in rows if r["reference"] == "R5SELF")["company"] == "'=HYPERLINK(\"x\")"
@@ -200,7 +200,7 @@ def test_exports_parse_carry_their_digest_and_agree_with_the_log(client, hotline
 
     json_response = client.get(href["JSON"])
     raw = json_response.get_data()
-    assert json_response.headers["X-Content-SHA256"] == hashlib.sha256(raw).hexdigest()
+    assert client.get(href["JSON SHA-256"]).get_data(as_text=True).split()[0] == hashlib.sha256(raw).hexdigest()
     document = json.loads(raw)
     canonical = json.dumps(document["rows"], sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert document["rows_sha256"] == hashlib.sha256(canonical).hexdigest()
@@ -217,11 +217,13 @@ def test_exports_parse_carry_their_digest_and_agree_with_the_log(client, hotline
 def test_a_pinned_export_does_not_change_when_the_log_grows(client, hotline, clock, desk):
     login_as(client, hotline, Role.MANAGER)
     href = links(client.get("/reports/compliance", query_string=WEEK).get_data(as_text=True))
-    first = client.get(href["CSV"]).headers["X-Content-SHA256"]
+    first = client.get(href["CSV"]).get_data()
+    first_digest = client.get(href["CSV SHA-256"]).get_data()
     clock.advance(hours=1)
     desk.ack("R6NOBODY", "Bob", "2026-11-30 08:30")  # a late acknowledgement, logged after the report
-    assert client.get(href["CSV"]).headers["X-Content-SHA256"] == first
-    assert client.get("/reports/compliance.csv", query_string=WEEK).headers["X-Content-SHA256"] != first
+    assert client.get(href["CSV"]).get_data() == first
+    assert client.get(href["CSV SHA-256"]).get_data() == first_digest
+    assert client.get("/reports/compliance.csv", query_string=WEEK).get_data() != first
 
 
 def test_an_empty_range_shows_zeros(client, hotline, desk):
