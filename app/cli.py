@@ -28,6 +28,7 @@ def serve(host: str, port: int) -> None:
     from app import create_app
 
     hotline = _ready_hotline()
+    _exit_on_sigterm()
     mode = "SIMULATED telephony" if hotline.settings.simulated_telephony else "Twilio"
     click.echo(f"Sev-1 Hotline on http://{host}:{port} ({mode}; database {hotline.db.engine.url!r})")
     create_app(hotline).run(host=host, port=port, threaded=True)
@@ -220,7 +221,25 @@ def _ready_hotline() -> Hotline:
     settings = Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
-    return Hotline.build(settings)
+    hotline = Hotline.build(settings)
+    _stop_embedded_redis_on_exit(hotline)
+    return hotline
+
+
+def _stop_embedded_redis_on_exit(hotline: Hotline) -> None:
+    """When the command ends (normally, on error or on SIGTERM), stop the embedded redis-server it started."""
+    from app.embedded_redis import stop_embedded
+
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(lambda: stop_embedded(hotline.jobs.redis))
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM ends the process through SystemExit, so the cleanup above still runs."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
 
 
 def _safe_url(url: str) -> str:

@@ -126,7 +126,8 @@ def run_here(hotline: Hotline, jobs: list[PendingJob], until_done: bool = False,
     With ``until_done`` the work those jobs create (a step's pages, a page's retry) is looked up
     again and run too, since no RQ worker will see it.
     """
-    from workers import context, jobs as entry  # the job module imports the worker context
+    from workers import context  # the job module imports the worker context
+    from workers import jobs as entry
 
     previous = context.peek()
     context.use(hotline)

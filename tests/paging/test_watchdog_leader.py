@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.models import DueStep, Incident, StepStatus
+from app.models import Incident
 from app.services import leases
 from app.services.spool import spool
-from tests.paging.conftest import ALICE, CUSTOMER
+from tests.paging.conftest import CUSTOMER
 from workers import watchdog
 
 
