@@ -28,7 +28,6 @@ def serve(host: str, port: int) -> None:
     from app import create_app
 
     hotline = _ready_hotline()
-    _exit_on_sigterm()
     mode = "SIMULATED telephony" if hotline.settings.simulated_telephony else "Twilio"
     click.echo(f"Sev-1 Hotline on http://{host}:{port} ({mode}; database {hotline.db.engine.url!r})")
     create_app(hotline).run(host=host, port=port, threaded=True)
@@ -221,6 +220,7 @@ def _ready_hotline() -> Hotline:
     settings = Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
+    _exit_on_sigterm()  # before the embedded redis-server starts (RQ's worker installs its own later)
     hotline = Hotline.build(settings)
     _stop_embedded_redis_on_exit(hotline)
     return hotline

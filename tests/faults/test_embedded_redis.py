@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -50,6 +51,22 @@ def _wait_for(condition, what: str) -> None:
         time.sleep(0.1)
 
 
+def _ready(command: str, args: tuple[str, ...], tmp_path: Path) -> bool:
+    """serve answers on its port; worker's watchdog has written its lease."""
+    if command == "serve":
+        try:
+            socket.create_connection(("127.0.0.1", int(args[-1])), timeout=1).close()
+            return True
+        except OSError:
+            return False
+    db = tmp_path / "data" / "hotline.db"
+    try:
+        with sqlite3.connect(db) as conn:
+            return conn.execute("SELECT count(*) FROM leases").fetchone()[0] > 0
+    except sqlite3.Error:
+        return False
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -88,8 +105,9 @@ def test_serve_and_worker_stopped_with_sigterm_leave_no_redis_server(tmp_path, c
     proc = subprocess.Popen(_hotline(*args), env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     try:
-        _wait_for(lambda: _embedded_servers(tmp_path / "data") or proc.poll() is not None, "the redis-server")
+        _wait_for(lambda: _ready(command, args, tmp_path) or proc.poll() is not None, f"hotline {command} to run")
         assert proc.poll() is None, proc.stderr.read()[-2000:]
+        assert _embedded_servers(tmp_path / "data")
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=DEADLINE_SECONDS)
     finally:
