@@ -178,6 +178,6 @@ def next_wake(hotline: Hotline, interval: float, redis_ok: bool = True) -> float
         if due is not None:
             marks += [due, due + GRACE, due + TAKEOVER] if not redis_ok else [due + GRACE, due + TAKEOVER]
     if sending is not None:
-        marks.append(sending + STALE_SENDING)
+        marks.append(sending + STALE_SENDING + timedelta(seconds=MIN_WAKE_SECONDS))  # stale only *after* it
     ahead = [(m - now).total_seconds() for m in marks if m > now]
     return max(MIN_WAKE_SECONDS, min([interval, *ahead]))

@@ -86,7 +86,7 @@ def test_a_worker_killed_mid_send_on_a_voice_page_sends_it_again_and_says_it_may
     _voice_only(desk)
     alice = network.phone(ALICE)
     alice.expect_call(answer=False).expect_call(answer=False)
-    first = desk.open_incident(caller=LANDLINE_A)
+    desk.open_incident(caller=LANDLINE_A)
     _burst(desk)
     [call_a] = twilio.calls
     second = desk.open_incident(caller=LANDLINE_B)
