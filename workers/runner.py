@@ -44,9 +44,9 @@ def _work(hotline: Hotline, burst: bool) -> None:
     while True:
         # SimpleWorker runs jobs in this process: no fork under the watchdog thread and the
         # pooled database connections; every job is short and bounded by telephony time-outs.
-        worker = SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis)
-        worker.max_connection_wait_time = REDIS_RETRY_SECONDS
         try:
+            worker = SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis)  # talks to Redis already
+            worker.max_connection_wait_time = REDIS_RETRY_SECONDS
             worker.work(with_scheduler=True, burst=burst)
             return
         except (RedisConnectionError, RedisTimeoutError) as exc:

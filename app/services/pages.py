@@ -17,8 +17,8 @@ from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, Telephon
 
 log = logging.getLogger(__name__)
 ESCALATION_PURPOSES = ("page",)  # an acknowledgement cancels these, never alerts or customer messages
-MAX_ATTEMPTS = 15  # 2, 4, 8, then every 8 s: about two minutes of Twilio failing before a page gives up
-MAX_BACKOFF_SECONDS = 8  # + a 5 s client time-out: a page leaves within 15 s of Twilio answering again
+MAX_ATTEMPTS = 15  # 2, 4, then every 6 s: 80 s (plus time-outs) of Twilio failing before a page gives up
+MAX_BACKOFF_SECONDS = 6  # + a 5 s client time-out + RQ scheduling: a page leaves within 15 s of Twilio answering again
 # A "sending" row older than this belongs to a dead run: twice the Twilio client's time-out
 # (app.telephony.twilio.DEFAULT_TIMEOUT_SECONDS), so a live send has given up long before.
 STALE_SENDING = timedelta(seconds=10)
@@ -26,7 +26,7 @@ SMS_VALIDITY_SECONDS = 600
 
 
 def backoff(attempt: int) -> timedelta:
-    """Bounded exponential back-off: 2, 4, 8, 8, 8 ... s."""
+    """Bounded exponential back-off: 2, 4, 6, 6, 6 ... s."""
     return timedelta(seconds=min(2 ** attempt, MAX_BACKOFF_SECONDS))
 
 
