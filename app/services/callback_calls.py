@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from app.models import Callback, CallbackOutcome
 from app.models.oncall import Rep
@@ -33,8 +33,13 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
         # any earlier try may have reached Twilio; a call resource names nothing of ours, so a lookup
         # could only find *a* call to the rep (maybe a page): call again and say it may be a second one
         uncertain = callback.attempts > 0
-        callback.attempts += 1
-        callback.placing_since = now
+        # compare-and-set on what we read: SQLite ignores FOR UPDATE, and only one claim may match
+        claimed = session.execute(
+            update(Callback).where(Callback.id == callback.id, Callback.attempts == callback.attempts)
+            .values(attempts=Callback.attempts + 1, placing_since=now)
+            .execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            return []
         to = rep.phone
     try:
         sent = telephony.place_call(

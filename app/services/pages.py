@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models import Channel, Incident, Page, PageStatus
@@ -120,10 +120,15 @@ class PageSender:
                       detail={"page_id": page.id, "reason": "acknowledged" if incident.acknowledged_at else "callback"})
             return None
         uncertain = stale or page.last_error.startswith("OutcomeUnknown")
-        page.status = PageStatus.SENDING
-        page.sending_since = now
-        page.attempts += 1
-        page.updated_at = now
+        # Compare-and-set on what we read: SQLite ignores FOR UPDATE (and pysqlite reads outside the
+        # transaction), so two workers could both claim the same row; only one UPDATE matches.
+        claimed = session.execute(
+            update(Page).where(Page.id == page.id, Page.status == page.status, Page.attempts == page.attempts)
+            .values(status=PageStatus.SENDING, sending_since=now, attempts=Page.attempts + 1, updated_at=now)
+            .execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            return None
+        session.refresh(page)
         return self.urls.request_for(page, incident), uncertain
 
     def _find(self, request):

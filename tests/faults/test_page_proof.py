@@ -116,3 +116,44 @@ def _voice_page_step(desk, incident_id: int) -> int:
     with desk.hotline.db.session() as s:
         return s.scalars(select(DueStep.id).where(DueStep.incident_id == incident_id, DueStep.kind == "page",
                                                   DueStep.level == 0)).one()
+
+
+def test_two_workers_claiming_one_page_at_once_only_one_sends_it(desk, network, twilio, database_url):
+    """While Redis is down both workers' watchdogs run the same due page; only one claim may win.
+
+    SQLite ignores FOR UPDATE and pysqlite reads outside the transaction, so worker B may read the
+    row as queued, then worker A claims and commits, then B writes its claim: the chaos run saw
+    pages sent twice that way. The claim is a compare-and-set on what was read.
+    (PostgreSQL's FOR UPDATE makes B wait for A instead, so the interleaving cannot happen there.)
+    """
+    if not database_url.startswith("sqlite"):
+        pytest.skip("FOR UPDATE serializes the claims on PostgreSQL")
+    from sqlalchemy import event
+
+    from app.services.page_urls import PageUrls
+    from app.services.pages import PageSender
+
+    _voice_only(desk)
+    incident = desk.open_incident(caller=LANDLINE_A)
+    assert jobs.run_step(_voice_page_step(desk, incident.id)) is True
+    page = _voice_page(desk, incident.id)
+    db = desk.hotline.db
+    sender = PageSender(db, desk.hotline.telephony, PageUrls(desk.hotline.settings))
+    now = desk.clock.now()
+    claims = []
+
+    def worker_a_claims_first(conn, cursor, statement, *args):
+        if statement.startswith("UPDATE pages") and not claims:  # B has read the row and is about to write
+            claims.append("A")
+            with db.transaction() as other:
+                claims.append(sender._claim(other, page.id, now) is not None)
+
+    event.listen(db.engine, "before_cursor_execute", worker_a_claims_first)
+    try:
+        with db.transaction() as session:
+            b_claimed = sender._claim(session, page.id, now) is not None
+    finally:
+        event.remove(db.engine, "before_cursor_execute", worker_a_claims_first)
+    assert claims == ["A", True]
+    assert b_claimed is False  # B's claim on what it read no longer matches
+    assert _voice_page(desk, incident.id).attempts == 1
