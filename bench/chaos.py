@@ -132,6 +132,18 @@ class Deployment:
             wait_port(port, 90)
         self.start_worker("worker-1")
         self.start_worker("worker-2")
+        self.wait_workers(2)
+
+    def wait_workers(self, count: int, seconds: float = 120) -> None:
+        """Until ``count`` RQ workers are registered: calls made before that would only measure start-up."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            found = subprocess.run(["redis-cli", "-p", str(self.redis_port), "SCARD", "rq:workers"],
+                                   capture_output=True, text=True).stdout.strip()
+            if found.isdigit() and int(found) >= count:
+                return
+            time.sleep(0.5)
+        raise SystemExit("the workers did not start")
 
     def stop(self) -> None:
         procs = list(self.workers.values()) + self.web
@@ -338,8 +350,9 @@ def report(engine, twilio: SimulatedTwilio, phones: Phones, ended: datetime,
             if page.id not in first_accept:
                 row["unsent"] += 1
                 continue
-            since = max([st.due_at] + [end for begin, end in outages if begin <= st.due_at < end])
-            row["page_late"].append((first_accept[page.id] - since).total_seconds())
+            accepted_at = first_accept[page.id]
+            since = max([st.due_at] + [end for begin, end in outages if begin < accepted_at and end > st.due_at])
+            row["page_late"].append((accepted_at - since).total_seconds())
             if accepted[page.id] > 1:
                 row["flagged" if page.id in flagged else "dups"] += accepted[page.id] - 1
     lines = [f"{incidents} incidents; webhook answers: " + ", ".join(f"{k}xx {v}" for k, v in
