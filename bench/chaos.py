@@ -18,32 +18,28 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
-from twilio.request_validator import RequestValidator  # noqa: E402
 
-from app.models import DueStep, Incident, IncidentEvent, Page  # noqa: E402
-from hotline_sim.phone import SimulatedCall, http_transport  # noqa: E402
+from app.models import Incident  # noqa: E402
+from bench.chaos_deploy import Deployment, free_port  # noqa: E402
+from bench.chaos_phones import ALICE, HOTLINE_NUMBER, Phones, acknowledge, intake_call  # noqa: E402
+from bench.chaos_report import report  # noqa: E402
 from hotline_sim.twilio_api import SimulatedTwilio  # noqa: E402
 from hotline_sim.twilio_spec import default_spec_path  # noqa: E402
 
-HOTLINE_NUMBER = "+15005550006"
-ALICE, BOB, MARIA = "+14155550111", "+14155550122", "+14155550133"
-PROMISE = 15.0
+BOB, MARIA = "+14155550122", "+14155550133"
 
 
 def oncall_yaml(quick: bool) -> str:
@@ -71,168 +67,6 @@ escalation_policies:
                                  {{type: schedule, schedule: secondary, channels: [sms, voice]}}]}}
       - {{delay_minutes: {2 * gap}, targets: [{{type: managers, channels: [sms, voice]}}]}}
 """
-
-
-def free_port(preferred: range) -> int:
-    """A port from ``preferred`` nothing listens on."""
-    for port in preferred:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    raise SystemExit(f"no free port in {preferred}")
-
-
-class Deployment:
-    """Redis, 2 web processes and 2 workers as child processes; every one is stopped at the end."""
-
-    def __init__(self, run_dir: Path, env: dict[str, str], redis_port: int, web_ports: list[int]) -> None:
-        self.run_dir, self.env, self.redis_port, self.web_ports = run_dir, env, redis_port, web_ports
-        self.redis: subprocess.Popen | None = None
-        self.web: list[subprocess.Popen] = []
-        self.workers: dict[str, subprocess.Popen] = {}
-        self.log = open(run_dir / "processes.log", "a")  # noqa: SIM115 - closed in stop()
-
-    def hotline(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", *args], env=self.env,
-                                cwd=self.run_dir, stdout=self.log, stderr=self.log)
-
-    def start_redis(self) -> None:
-        self.redis = subprocess.Popen(["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
-                                       "--save", "", "--appendonly", "no"], stdout=self.log, stderr=self.log)
-        wait_port(self.redis_port)
-
-    def kill_redis(self) -> None:
-        if self.redis and self.redis.poll() is None:
-            self.redis.kill()
-            self.redis.wait()
-
-    def start_worker(self, name: str) -> None:
-        self.workers[name] = self.hotline("-v", "worker")
-
-    def kill_worker(self, name: str) -> None:
-        proc = self.workers[name]
-        if proc.poll() is None:
-            proc.kill()  # SIGKILL: no clean shutdown, the lease is not released
-            proc.wait()
-
-    def start(self) -> None:
-        self.start_redis()
-        upgrade = self.hotline("db", "upgrade")
-        upgrade.wait()
-        imported = subprocess.run([sys.executable, "-c", "from app.cli import main; main()", "oncall", "import",
-                                   str(self.run_dir / "oncall.yaml")], env=self.env, cwd=self.run_dir,
-                                  capture_output=True, text=True)
-        if imported.returncode:
-            raise SystemExit(imported.stderr)
-        self.web = [self.hotline("serve", "--port", str(port)) for port in self.web_ports]
-        for port in self.web_ports:
-            wait_port(port, 90)
-        self.start_worker("worker-1")
-        self.start_worker("worker-2")
-        self.wait_workers(2)
-
-    def wait_workers(self, count: int, seconds: float = 120) -> None:
-        """Until ``count`` RQ workers are registered: calls made before that would only measure start-up."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            found = subprocess.run(["redis-cli", "-p", str(self.redis_port), "SCARD", "rq:workers"],
-                                   capture_output=True, text=True).stdout.strip()
-            if found.isdigit() and int(found) >= count:
-                return
-            time.sleep(0.5)
-        raise SystemExit("the workers did not start")
-
-    def stop(self) -> None:
-        procs = list(self.workers.values()) + self.web
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        self.kill_redis()
-        self.log.close()
-
-
-def wait_port(port: int, seconds: float = 30) -> None:
-    """Until something accepts connections on ``port`` (bounded)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"nothing listens on port {port}")
-
-
-class Phones:
-    """Twilio's side of the phones: status callbacks for what it accepted; counts webhook 5xx."""
-
-    def __init__(self, twilio: SimulatedTwilio, web_urls: list[str], public: str) -> None:
-        self.twilio, self.web_urls, self.public = twilio, web_urls, public
-        self.validator = RequestValidator(twilio.auth_token)
-        self.seen: set[str] = set()
-        self.statuses: Counter = Counter()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self._n = 0
-
-    def post(self, public_url: str, params: dict[str, str]) -> int:
-        """POST signed like Twilio, to one of the web processes in turn."""
-        self._n += 1
-        transport = http_transport(self.web_urls[self._n % len(self.web_urls)], timeout=15)
-        signature = self.validator.compute_signature(public_url, params)
-        try:
-            status, _ = transport(public_url, params, {"X-Twilio-Signature": signature})
-        except OSError:
-            status = 599  # no answer at all
-        self.statuses[status // 100 * 100] += 1
-        return status
-
-    def _run(self) -> None:
-        while not self.stop.wait(1.0):
-            for call in self.twilio.calls:
-                if call.sid in self.seen or not call.status_callback or time.time() - call.date_created.timestamp() < 2:
-                    continue
-                self.seen.add(call.sid)
-                self.post(call.status_callback, {"CallSid": call.sid, "CallStatus": "no-answer",
-                                                 "AccountSid": self.twilio.account_sid, "From": call.from_,
-                                                 "To": call.to, "Direction": "outbound-api",
-                                                 "ApiVersion": "2010-04-01"})
-            for message in self.twilio.messages:
-                if message.sid in self.seen or not message.status_callback:
-                    continue
-                self.seen.add(message.sid)
-                self.post(message.status_callback, {"MessageSid": message.sid, "SmsSid": message.sid,
-                                                    "MessageStatus": "delivered", "SmsStatus": "delivered",
-                                                    "AccountSid": self.twilio.account_sid, "From": message.from_,
-                                                    "To": message.to, "ApiVersion": "2010-04-01"})
-
-
-def intake_call(phones: Phones, caller: str) -> bool:
-    """One signed Sev-1 intake call through the whole flow; True when it ended with the promise."""
-    phones._n += 1
-    transport = http_transport(phones.web_urls[phones._n % len(phones.web_urls)], timeout=15)
-    call = SimulatedCall(transport=transport, base_url=phones.public, auth_token=phones.twilio.auth_token,
-                         caller=caller, to=HOTLINE_NUMBER)
-    try:
-        call.dial()
-        for action, arg in [("press", "1"), ("press", "1"), ("press", "#"), ("say", "Acme Mail"),
-                            ("say", "Dana Smith"), ("press", "1"), ("say", "dana at acme dot example"),
-                            ("press", "1"), ("say", "Every API call returns 500."), ("record", "5"), ("press", "1")]:
-            {"press": call.press, "say": call.say, "record": lambda s: call.record(int(s))}[action](arg)
-        return True
-    except Exception as exc:  # noqa: BLE001 - counted and reported, the run goes on
-        print(f"  intake call from {caller[-4:]} failed: {exc}", flush=True)
-        phones.statuses[500] += 1
-        return False
 
 
 def plan(quick: bool) -> tuple[list[float], list[tuple[float, str]], float]:
@@ -289,88 +123,6 @@ def inject(fault: str, deployment: Deployment, twilio: SimulatedTwilio, engine, 
         end = begin + timedelta(seconds=float(words[2]))
         twilio.fail_until(end, status=status)
         state.setdefault("outages", []).append((begin, end))
-
-
-def acknowledge(phones: Phones, engine, reference: str) -> None:
-    """The primary replies ACK <ref> to the page SMS."""
-    phones.post(f"{phones.public}/twilio/sms", {
-        "MessageSid": "SM" + os.urandom(16).hex(), "SmsSid": "SM" + os.urandom(16).hex(), "From": ALICE,
-        "To": HOTLINE_NUMBER, "Body": f"ACK {reference}", "AccountSid": phones.twilio.account_sid,
-        "NumMedia": "0", "ApiVersion": "2010-04-01"})
-
-
-def kind_of(step: DueStep) -> str:
-    return f"page L{step.level}" if step.kind == "page" else str(step.kind)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, int(round(q * len(ordered) + 0.5)) - 1))] if ordered else 0.0
-
-
-def report(engine, twilio: SimulatedTwilio, phones: Phones, ended: datetime,
-           outages: list[tuple[datetime, datetime]]) -> tuple[str, int]:
-    """The markdown table, and how many missed or unexplained duplicate pages there were.
-
-    A page's lateness counts from its step's due time, or from Twilio answering again when
-    the step fell due during an injected Twilio outage.
-    """
-    accepted: Counter = Counter()
-    first_accept: dict[int, datetime] = {}
-    for record in list(twilio.messages) + [c for c in twilio.calls if c.direction == "outbound-api"]:
-        page = parse_qs(urlparse(record.status_callback).query).get("page")
-        if page:
-            pid = int(page[0])
-            accepted[pid] += 1
-            first_accept[pid] = min(first_accept.get(pid, record.date_created), record.date_created)
-    with Session(engine) as s:
-        steps = list(s.scalars(select(DueStep)))
-        pages = list(s.scalars(select(Page)))
-        flagged = {e.detail.get("page_id") for e in s.scalars(select(IncidentEvent).where(
-            IncidentEvent.kind == "page_sent")) if e.detail.get("possible_duplicate")}
-        incidents = s.scalar(select(Incident.id).order_by(Incident.id.desc()).limit(1)) or 0
-    pages_by_step = defaultdict(list)
-    for page in pages:
-        pages_by_step[page.step_id].append(page)
-    rows: dict[str, dict] = defaultdict(lambda: {"expected": 0, "fired": 0, "never": 0, "late": [], "page_late": [],
-                                                 "dups": 0, "flagged": 0, "unsent": 0})
-    for st in steps:
-        if st.due_at > ended - timedelta(seconds=PROMISE):
-            continue  # not due long enough before the end to be judged
-        row = rows[kind_of(st)]
-        row["expected"] += 1
-        if st.status != "done":
-            row["never"] += 1
-            continue
-        row["fired"] += 1
-        row["late"].append((st.done_at - st.due_at).total_seconds())
-        for page in pages_by_step[st.id]:
-            if page.status == "canceled":
-                continue
-            if page.id not in first_accept:
-                row["unsent"] += 1
-                continue
-            accepted_at = first_accept[page.id]
-            since = max([st.due_at] + [end for begin, end in outages if begin < accepted_at and end > st.due_at])
-            row["page_late"].append((accepted_at - since).total_seconds())
-            if accepted[page.id] > 1:
-                row["flagged" if page.id in flagged else "dups"] += accepted[page.id] - 1
-    lines = [f"{incidents} incidents; webhook answers: " + ", ".join(f"{k}xx {v}" for k, v in
-                                                                      sorted(phones.statuses.items())), "",
-             "| step kind | expected | fired | never fired | lateness p50 / p95 / max (s) | pages | page not sent "
-             "| page lateness p95 / max (s, from due or Twilio back) | duplicates (flagged possible / unexplained) |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    bad = 0
-    order = ["receipt", "page L0", "page L1", "page L2", "at_risk", "breach", "repage"]
-    for kind in sorted(rows, key=lambda k: order.index(k) if k in order else 99):
-        r = rows[kind]
-        late, plate = r["late"], r["page_late"]
-        lines.append(f"| {kind} | {r['expected']} | {r['fired']} | {r['never']} | "
-                     f"{percentile(late, .5):.1f} / {percentile(late, .95):.1f} / {max(late, default=0):.1f} | "
-                     f"{len(plate) + r['unsent']} | {r['unsent']} | "
-                     f"{percentile(plate, .95):.1f} / {max(plate, default=0):.1f} | {r['flagged']} / {r['dups']} |")
-        bad += r["never"] + r["unsent"] + r["dups"]
-    return "\n".join(lines), bad
 
 
 def main(argv: list[str] | None = None) -> int:
