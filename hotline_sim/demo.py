@@ -15,6 +15,7 @@ import click
 from sqlalchemy import select
 
 from app import create_app
+from app.embedded_redis import stop_embedded
 from app.migrate import upgrade
 from app.models import Callback, Incident, Page
 from app.oncall.records import parse_rep, parse_schedule
@@ -61,29 +62,36 @@ def run_demo(data_dir: Path | None = None) -> Incident:
         settings = twilio.configure(Settings(data_dir=data_dir, public_base_url=PUBLIC_URL), number=HOTLINE_NUMBER)
         upgrade(settings.resolved_database_url)
         hotline = Hotline.build(settings, clock=clock, telephony=TwilioTelephony(settings, timeout_seconds=5))
-        context.use(hotline)
-        _seed(hotline)
-        client = create_app(hotline).test_client()
-        network = PhoneNetwork(twilio, flask_transport(client), settings.twilio_auth_token,
-                               app_base_url=PUBLIC_URL, clock=clock)
-        customer = network.phone(CALLER).expect_sms("we have your report").expect_sms("has taken your incident")
-        customer.expect_call(press="1", answered=True, ring_seconds=9, talk_seconds=20)
-        rep = network.phone(REP).expect_sms("SEV1").expect_call(press="2", ring_seconds=31)
+        try:
+            return _story(hotline, twilio, settings, clock)
+        finally:
+            hotline.db.dispose()
+            context.use(None)
+            stop_embedded(hotline.jobs.redis)  # the demo's embedded redis-server must not outlive it
 
-        click.secho(f"== 1. A Sev-1 call from {CALLER}  (data in {data_dir}; simulated clock and phones)", bold=True)
-        call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_URL,
-                             auth_token=settings.twilio_auth_token, caller=CALLER, to=HOTLINE_NUMBER)
-        call.dial()
-        for action, arg in SCRIPT:
-            {"press": call.press, "say": call.say, "record": lambda s: call.record(int(s))}[action](arg)
-        for who, text in call.transcript:
-            click.echo(f"  {'hotline' if who == 'hotline' else 'caller '}: {text}")
 
-        settle(hotline, network)
-        incident = _report(hotline, call.call_sid, rep, customer)
-        hotline.db.dispose()
-        context.use(None)
-        return incident
+def _story(hotline: Hotline, twilio: SimulatedTwilio, settings: Settings, clock: FakeClock) -> Incident:
+    """The scripted call, the back office and the report (see ``run_demo``)."""
+    context.use(hotline)
+    _seed(hotline)
+    client = create_app(hotline).test_client()
+    network = PhoneNetwork(twilio, flask_transport(client), settings.twilio_auth_token,
+                           app_base_url=PUBLIC_URL, clock=clock)
+    customer = network.phone(CALLER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(press="1", answered=True, ring_seconds=9, talk_seconds=20)
+    rep = network.phone(REP).expect_sms("SEV1").expect_call(press="2", ring_seconds=31)
+
+    click.secho(f"== 1. A Sev-1 call from {CALLER}  (data in {settings.data_dir}; simulated clock and phones)", bold=True)
+    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_URL,
+                         auth_token=settings.twilio_auth_token, caller=CALLER, to=HOTLINE_NUMBER)
+    call.dial()
+    for action, arg in SCRIPT:
+        {"press": call.press, "say": call.say, "record": lambda s: call.record(int(s))}[action](arg)
+    for who, text in call.transcript:
+        click.echo(f"  {'hotline' if who == 'hotline' else 'caller '}: {text}")
+
+    settle(hotline, network)
+    return _report(hotline, call.call_sid, rep, customer)
 
 
 def _report(hotline: Hotline, call_sid: str, rep, customer) -> Incident:

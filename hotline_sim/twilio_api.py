@@ -75,6 +75,7 @@ class SimulatedTwilio:
         self._seq = itertools.count(1)
         self._faults: deque[tuple[str, int]] = deque()
         self.numbers: set[str] = set()  # the account's incoming numbers (``hotline check`` asks for them)
+        self._outage: tuple[Any, int] | None = None  # (until, status) of a time-boxed outage
         self._lock = threading.RLock()
         self._release = threading.Event()
         self._server: Any = None
@@ -174,6 +175,15 @@ class SimulatedTwilio:
         with self._lock:
             self._release.clear()
             self._faults.extend([("accept_then_hang", 201)] * n)
+
+    def fail_until(self, until, status: int = 500) -> None:
+        """Refuse every request with ``status`` until the simulated clock reaches ``until``; nothing is created.
+
+        ``status`` 0 means no answer at all: the request hangs ``hang_seconds`` (a client time-out).
+        """
+        with self._lock:
+            self._release.clear()
+            self._outage = (until, status)
 
     def release(self) -> None:
         """Let hanging requests answer now (until the next ``hang_next``/``accept_then_timeout_next``)."""
@@ -275,6 +285,11 @@ class SimulatedTwilio:
 
     def _take_fault(self) -> tuple[str, int] | None:
         with self._lock:
+            if self._outage is not None:
+                until, status = self._outage
+                if self.clock.now() < until:
+                    return ("hang", 503) if status == 0 else ("fail", status)
+                self._outage = None
             return self._faults.popleft() if self._faults else None
 
     def _validated(self, resource: str) -> dict[str, list[str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from app.models import Callback, CallbackOutcome
 from app.models.oncall import Rep
@@ -14,7 +14,7 @@ from app.services.pages import backoff
 from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, TelephonyError
 
 MAX_ATTEMPTS = 4
-STALE_PLACING = timedelta(minutes=2)  # a placement older than this belongs to a dead run
+STALE_PLACING = timedelta(seconds=10)  # a placement older than this belongs to a dead run (2x the client time-out)
 UNPLACED_GRACE = timedelta(seconds=30)  # a requested callback not placed by then is handed over again
 
 
@@ -30,13 +30,19 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
         rep = session.get(Rep, callback.rep_id) if callback.rep_id else None
         if rep is None:
             return
-        uncertain = callback.attempts > 0  # any earlier try may have reached Twilio: look before calling
-        callback.attempts += 1
-        callback.placing_since = now
-        to, since = rep.phone, callback.requested_at
+        # any earlier try may have reached Twilio; a call resource names nothing of ours, so a lookup
+        # could only find *a* call to the rep (maybe a page): call again and say it may be a second one
+        uncertain = callback.attempts > 0
+        # compare-and-set on what we read: SQLite ignores FOR UPDATE, and only one claim may match
+        claimed = session.execute(
+            update(Callback).where(Callback.id == callback.id, Callback.attempts == callback.attempts)
+            .values(attempts=Callback.attempts + 1, placing_since=now)
+            .execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            return
+        to = rep.phone
     try:
-        sent = telephony.find_call(to=to, since=since) if uncertain else None
-        sent = sent or telephony.place_call(
+        sent = telephony.place_call(
             to=to, url=f"{base}/twilio/bridge/rep?callback={callback_id}",
             status_callback=f"{base}/twilio/bridge/rep-status?callback={callback_id}")
     except TelephonyError as exc:
@@ -49,7 +55,7 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
         callback.placing_since = None
         callback.last_error = ""
         log_event(session, at=now, actor="twilio", kind="callback_rep_call_placed", incident_id=callback.incident_id,
-                  detail={"callback_id": callback_id, "sid": sent.sid})
+                  detail={"callback_id": callback_id, "sid": sent.sid, "possible_duplicate": uncertain})
 
 
 def _failed(db, callback_id: int, now: datetime, exc: TelephonyError) -> None:

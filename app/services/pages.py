@@ -6,7 +6,7 @@ import logging
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models import Channel, Incident, Page, PageStatus
@@ -19,14 +19,17 @@ from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, Telephon
 log = logging.getLogger(__name__)
 _NUMBERS = re.compile(r"\+?\d[\d ()-]{5,}\d")  # phone numbers never reach the logs
 ESCALATION_PURPOSES = ("page",)  # an acknowledgement cancels these, never alerts or customer messages
-MAX_ATTEMPTS = 6
-STALE_SENDING = timedelta(minutes=2)  # a "sending" row older than this belongs to a dead run
+MAX_ATTEMPTS = 15  # 2, 4, then every 6 s: 80 s (plus time-outs) of Twilio failing before a page gives up
+MAX_BACKOFF_SECONDS = 6  # + a 5 s client time-out + RQ scheduling: a page leaves within 15 s of Twilio answering again
+# A "sending" row older than this belongs to a dead run: twice the Twilio client's time-out
+# (app.telephony.twilio.DEFAULT_TIMEOUT_SECONDS), so a live send has given up long before.
+STALE_SENDING = timedelta(seconds=10)
 SMS_VALIDITY_SECONDS = 600
 
 
 def backoff(attempt: int) -> timedelta:
-    """Bounded exponential back-off: 2, 4, 8, 16, 30, 30 s."""
-    return timedelta(seconds=min(2 ** attempt, 30))
+    """Bounded exponential back-off: 2, 4, 6, 6, 6 ... s."""
+    return timedelta(seconds=min(2 ** attempt, MAX_BACKOFF_SECONDS))
 
 
 def queue_page(
@@ -83,6 +86,8 @@ class PageSender:
         try:
             found = self._find(request) if uncertain else None
             sent = found or self._deliver(request)
+            # unknown whether an earlier try reached Twilio, and no proof it did: this may be a second page
+            possible_duplicate = uncertain and found is None
         except Rejected as exc:
             return self._record_failure(page_id, now, str(exc), permanent=True)
         except (Throttled, OutcomeUnknown) as exc:
@@ -97,7 +102,8 @@ class PageSender:
             move_status(page, PageStatus.SENT, now)
             log_event(session, at=now, actor="twilio", kind="page_sent", incident_id=page.incident_id,
                       detail={"page_id": page.id, "sid": sent.sid, "channel": page.channel,
-                              "attempt": page.attempts, "adopted": found is not None})
+                              "attempt": page.attempts, "adopted": found is not None,
+                              "possible_duplicate": possible_duplicate})
 
     def _claim(self, session: Session, page_id: int, now: datetime):
         page = session.get(Page, page_id, with_for_update=True)
@@ -116,19 +122,32 @@ class PageSender:
                       detail={"page_id": page.id, "reason": "acknowledged" if incident.acknowledged_at else "callback"})
             return None
         uncertain = stale or page.last_error.startswith("OutcomeUnknown")
-        page.status = PageStatus.SENDING
-        page.sending_since = now
-        page.attempts += 1
-        page.updated_at = now
+        # Compare-and-set on what we read: SQLite ignores FOR UPDATE (and pysqlite reads outside the
+        # transaction), so two workers could both claim the same row; only one UPDATE matches.
+        claimed = session.execute(
+            update(Page).where(Page.id == page.id, Page.status == page.status, Page.attempts == page.attempts)
+            .values(status=PageStatus.SENDING, sending_since=now, attempts=Page.attempts + 1, updated_at=now)
+            .execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            return None
+        session.refresh(page)
         return self.urls.request_for(page, incident), uncertain
 
     def _find(self, request):
+        """Twilio's record of THIS page's earlier request, or None when it cannot be proven.
+
+        An SMS carries its page's own text (the page SMS holds a link signed with the page id), so
+        a message to the same number with the same body is this page's. A call carries nothing
+        Twilio shows back: any call found to the same number may be another incident's page, so a
+        call is never adopted from a lookup. Only the page's own status callback (its URL names
+        the page) proves Twilio took it, and that moves the row on before any retry claims it.
+        """
+        if request.channel != Channel.SMS or not request.marker:
+            return None
         # Twilio's date_created has whole seconds: a page row written at 03:00:00.3 whose SMS
         # Twilio created at 03:00:00.35 (reported as 03:00:00) must still be found.
         since = request.since.replace(microsecond=0)
-        if request.channel == Channel.SMS:
-            return self.telephony.find_sms(to=request.to, since=since, marker=request.marker)
-        return self.telephony.find_call(to=request.to, since=since)
+        return self.telephony.find_sms(to=request.to, since=since, marker=request.marker)
 
     def _deliver(self, request):
         if request.channel == Channel.SMS:
@@ -196,7 +215,8 @@ def due_pages(session: Session, now: datetime, limit: int = 500) -> list[Pending
     stmt = select(Page.id, Page.next_attempt_at, Page.attempts).where(
         Page.status == PageStatus.QUEUED, Page.next_attempt_at <= now).limit(limit)
     jobs = [PendingJob("page", pid, at, attempt=n) for pid, at, n in session.execute(stmt)]
-    stale = select(Page.id, Page.attempts).where(
+    stale = select(Page.id, Page.sending_since, Page.attempts).where(
         Page.status == PageStatus.SENDING, Page.sending_since < now - STALE_SENDING).limit(limit)
-    jobs += [PendingJob("page", pid, now, attempt=n) for pid, n in session.execute(stale)]
+    # due since its dead run began: the watchdog sees it is late and resends it itself at once
+    jobs += [PendingJob("page", pid, since, attempt=n) for pid, since, n in session.execute(stale)]
     return jobs

