@@ -21,7 +21,9 @@ def inbound() -> Response:
 
     def handle(session, now):
         reply = MessagingResponse()
-        reply.message(handle_rep_sms(session, f.get("From", ""), f.get("Body", "")[:1600], now))
+        answer = handle_rep_sms(session, f.get("From", ""), f.get("Body", "")[:1600], now)
+        if answer:  # an unknown sender over its limits gets no SMS back (floods, toll fraud)
+            reply.message(answer)
         return str(reply)
 
     return answer_once(handle)
