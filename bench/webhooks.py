@@ -216,7 +216,7 @@ def figures(runs: int, quick: bool) -> list[Figure]:
            "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     seconds, cap = (1.5, 600) if quick else (6.0, 6000)
     levels = [10] if quick else [10, 50]
-    ours, bare = Server("hotline_app()", 18710, env), Server("bare_app()", 18711, env)
+    ours, bare = Server("hotline_app()", _free_port(), env), Server("bare_app()", _free_port(), env)
     results: dict[tuple[str, int], list[Load]] = {}
     try:
         for _ in range(runs):
@@ -245,6 +245,15 @@ def figures(runs: int, quick: bool) -> list[Figure]:
     out.append(Figure("gunicorn worker RSS after the load (largest of 4)", [max(rss[0], default=0)],
                       [max(rss[1], default=0)], unit="MB", target="≤ 80 MB"))
     return out
+
+
+def _free_port() -> int:
+    """A loopback port nobody listens on now (two benchmarks may run at once on a shared machine)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _forget_jobs() -> None:
