@@ -267,5 +267,6 @@ def _forget_jobs() -> None:
         doomed += list(conn.scan_iter(f"rq:*:{QUEUE}", count=1000))
         for start in range(0, len(doomed), 500):
             conn.delete(*doomed[start:start + 500])
+        conn.srem("rq:queues", f"rq:queue:{QUEUE}")
     finally:
         conn.close()
