@@ -14,6 +14,7 @@ from .model import (
     IncidentInfo,
     IncidentSaved,
     NoInput,
+    OpenIncident,
     Recorded,
     Reply,
     SaveIncident,
@@ -122,7 +123,25 @@ def _accept_pending(field: str) -> GiveUp:
 
 def _captured(state: CallState, now: datetime, field: str, source: str, **values: object) -> Step:
     s = capture(replace(state, pending=""), **values)
-    return field_done(s, now, effects=(log("field_captured", field=field, source=source),))
+    step = field_done(s, now, effects=(log("field_captured", field=field, source=source),))
+    return open_when_reachable(step, now) if field == "callback_phone" else step
+
+
+def open_when_reachable(step: Step, now: datetime) -> Step:
+    """Issue 13: once a critical caller's callback number is confirmed, open the incident and page now.
+
+    Only a caller who said e-mail sending is down (not a garbled triage), with a number
+    they confirmed or keyed, on a new report (not a repeat caller) and only once.
+    """
+    s = step.state
+    c = s.captured
+    if (s.opened or s.incident is not None or c.affected_service is None or "affected_service" in c.missing
+            or not c.callback_phone):
+        return step
+    s = replace(s, opened=True)
+    effect = OpenIncident(captured=c, lang=s.lang, caller_id=s.caller_id, captured_at=now,
+                          verified=s.verified, related_reference=s.related_reference)
+    return replace(step, state=s, effects=(*step.effects, effect, log("incident_opened_early")))
 
 
 # ---------------------------------------------------------------- company, name

@@ -142,6 +142,7 @@ class CallState:
     related_reference: str = ""  # an open incident this new one may be related to (same caller)
     joined: bool = False  # the call's incident was not opened by this call (repeat caller, over the limit)
     silences: int = 0  # questions in a row the caller left unanswered
+    opened: bool = False  # issue 13: the incident was opened mid-call (critical and reachable); paging runs
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of the state."""
@@ -341,7 +342,23 @@ class CheckPin:
     incident_reference: str = ""
 
 
-Effect = LookupTicket | SaveIncident | AppendToIncident | LogEvent | CheckPin
+@dataclass(frozen=True)
+class OpenIncident:
+    """Open the incident now, mid-call (critical and reachable), so paging starts; no answer expected.
+
+    The call goes on; the service copies each further answer into the incident,
+    and the final SaveIncident completes it.
+    """
+
+    captured: Captured
+    lang: Lang
+    caller_id: str
+    captured_at: datetime  # the deadline runs from here: the moment the hotline can call back
+    verified: str = ""
+    related_reference: str = ""
+
+
+Effect = LookupTicket | SaveIncident | AppendToIncident | LogEvent | CheckPin | OpenIncident
 
 
 @dataclass(frozen=True)
