@@ -144,7 +144,7 @@ def _apply(session: Session, call: CallSession, state: CallState, effect, now: d
             early = SaveIncident(captured=effect.captured, lang=effect.lang, caller_id=effect.caller_id,
                                  captured_at=effect.captured_at, verified=effect.verified,
                                  related_reference=effect.related_reference)
-            _save(session, call, state, early, now, limits)
+            _save(session, call, state, early, now, limits, early=True)
         return None
     if isinstance(effect, SaveIncident):
         return _save(session, call, state, effect, now, limits)
@@ -155,7 +155,7 @@ def _apply(session: Session, call: CallSession, state: CallState, effect, now: d
 
 
 def _save(session: Session, call: CallSession, state: CallState, effect: SaveIncident, now: datetime,
-          limits: CallerLimits) -> IncidentSaved:
+          limits: CallerLimits, early: bool = False) -> IncidentSaved:
     """Open the incident, or (a caller over the per-number limit) add the report to their open one."""
     if call.incident_id is not None:  # opened mid-call (issue 13) or a retried webhook: complete it
         incident = session.get(Incident, call.incident_id)
@@ -164,13 +164,20 @@ def _save(session: Session, call: CallSession, state: CallState, effect: SaveInc
             join_report(session, call, incident, effect, now)  # the whole report, not just its start
         elif state.opened:
             update_from_call(session, incident, effect.captured, now, final=True)
+            caller_trust.record_caller_check(session, incident, effect, now)  # on everything the caller said
         return IncidentSaved(incident.reference, incident.callback_due_at, joined=joined)
     joined = incident_to_join(session, effect.caller_id, now, limits)
+    if joined is not None and early:
+        call.incident_id = joined.id  # one number, one open incident: the report is logged when it is whole
+        return IncidentSaved(joined.reference, joined.callback_due_at, joined=True)
     if joined is not None:
         join_report(session, call, joined, effect, now)
         return IncidentSaved(joined.reference, joined.callback_due_at, joined=True)
     incident = save_incident(session, call, effect, now, state.policy.sla_minutes)
-    caller_trust.record_caller_check(session, incident, effect, now)
+    if early:
+        incident.caller_verified = effect.verified  # the details are compared once the caller has given them
+    else:
+        caller_trust.record_caller_check(session, incident, effect, now)
     check_outbound_volume(session, now, limits.outbound_alert_per_hour)
     return IncidentSaved(incident.reference, incident.callback_due_at)
 
