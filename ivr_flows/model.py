@@ -143,6 +143,9 @@ class CallState:
     joined: bool = False  # the call's incident was not opened by this call (repeat caller, over the limit)
     silences: int = 0  # questions in a row the caller left unanswered
     opened: bool = False  # issue 13: the incident was opened mid-call (critical and reachable); paging runs
+    # issue 13: the read-back speaks only what the caller said or changed, not what they just confirmed
+    confirmed: tuple[str, ...] = ()  # fields the caller confirmed as read to them
+    changed: tuple[str, ...] = ()  # fields corrected since the read-back was last heard
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of the state."""
@@ -165,6 +168,8 @@ class CallState:
         c["missing"] = tuple(c.get("missing", ()))
         d["captured"] = Captured(**c)
         d["ticket"] = TicketInfo(**d["ticket"]) if d.get("ticket") else None
+        d["confirmed"] = tuple(d.get("confirmed", ()))
+        d["changed"] = tuple(d.get("changed", ()))
         if d.get("incident"):
             i = d["incident"]
             d["incident"] = IncidentInfo(
