@@ -15,8 +15,8 @@ PROMPTS: dict[str, str] = {
     "goodbye": "Auf Wiederhören.",
     # triage
     "triage": (
-        "Ist Ihr E-Mail-Versand ausgefallen? API-Aufrufe schlagen fehl: die 1. SMTP-Einlieferung "
-        "schlägt fehl: die 2. Beides: die 3. Ein anderes kritisches Problem: die 4. Nicht kritisch: die 9."
+        "Ist Ihr E-Mail-Versand ausgefallen? Wenn API-Aufrufe fehlschlagen, drücken Sie die 1. "
+        "SMTP-Einlieferung: die 2. Beides: die 3. Ein anderes kritisches Problem: die 4. Nicht kritisch: die 9."
     ),
     "triage_default": "Ich nehme das als kritisches Problem auf, und wir machen weiter.",
     "non_critical": (
@@ -75,7 +75,9 @@ PROMPTS: dict[str, str] = {
     "name_ask": "Bitte nennen Sie Ihren vollständigen Namen.",
     # callback number
     "callback_confirm": "Können wir Sie unter {number} zurückrufen? 1 für Ja, 2 für eine andere Nummer.",
-    "callback_entry": "Geben Sie Ihre Rückrufnummer mit Ländervorwahl ein, dann die Rautetaste.",
+    "callback_entry": (
+        "Bitte geben Sie Ihre Rückrufnummer mit Ländervorwahl ein und drücken Sie danach die Rautetaste."
+    ),
     "callback_invalid": "Diese Nummer können wir für den Rückruf leider nicht verwenden.",
     "callback_refused_invalid": (
         "Diese Nummer können wir für den Rückruf leider nicht verwenden: Sie ist nicht vollständig."
@@ -116,7 +118,7 @@ PROMPTS: dict[str, str] = {
     "readback_service": "Problem: {service}.",
     "readback_problem": "Ihre Beschreibung: {summary}.",
     "readback_options": (
-        "Wenn das stimmt, drücken Sie die 1. Zum Korrigieren: Firma, die 2. Name, die 3. "
+        "Wenn alles stimmt, drücken Sie die 1. Zum Korrigieren: Firma, die 2. Name, die 3. "
         "Rückrufnummer, die 4. E-Mail, die 5. Beschreibung, die 6."
     ),
     "not_given": "nicht angegeben",
@@ -129,7 +131,7 @@ PROMPTS: dict[str, str] = {
     "reference_is": "Ihre Referenznummer für diesen Vorfall lautet {reference}.",
     "done_reference": "Vielen Dank. Ihre Referenznummer für diesen Vorfall lautet {reference}.",
     "done_callback": "Ein Techniker ruft Sie unter {number} innerhalb von {minutes} Minuten zurück, spätestens um {time}.",
-    "done_sms": "Die Referenznummer kommt auch per SMS.",
+    "done_sms": "Die Referenznummer erhalten Sie außerdem per SMS.",
     "done_reach_email_and_caller": (
         "Wir haben keine Rückrufnummer. Deshalb meldet sich ein Techniker innerhalb von "
         "{minutes} Minuten, spätestens um {time}, per E-Mail und unter der Nummer, "

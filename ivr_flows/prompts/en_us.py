@@ -60,12 +60,14 @@ PROMPTS: dict[str, str] = {
     "ticket_give_up": "We'll continue without it. The engineer will sort it out with you.",
     # company and name
     "company_confirm": "Is this about {company}? Press 1 for yes, 2 for no.",
-    "company_ask": "Please say your company name.",
+    "company_ask": "Please say the name of your company.",
     "name_confirm": "Am I speaking with {name}? Press 1 for yes, 2 for no.",
     "name_ask": "Please say your full name.",
     # callback number
     "callback_confirm": "Can we call you back on {number}? Press 1 for yes, 2 for another number.",
-    "callback_entry": "Enter your callback number with the country code, then the hash key.",
+    "callback_entry": (
+        "Please enter the number we should call you back on, including the country code, followed by the hash key."
+    ),
     "callback_invalid": "That number can't be used for a callback.",
     "callback_refused_invalid": "That number can't be used for a callback: it isn't a complete phone number.",
     "callback_refused_premium": (
@@ -78,8 +80,8 @@ PROMPTS: dict[str, str] = {
     # a silent or struggling caller
     "silent_skip": "I'll keep this short.",
     "silent_recording": (
-        "After the tone, say your company, name, phone number and what fails, up to {duration}. "
-        "Press the hash key when done."
+        "After the tone, please say your company, your name, your phone number and what is failing, "
+        "up to {duration}. Press the hash key when you're done."
     ),
     # e-mail
     "email_ask": "Please say your e-mail address, like: john dot smith at example dot com.",
@@ -98,7 +100,7 @@ PROMPTS: dict[str, str] = {
     "readback_service": "Problem: {service}.",
     "readback_problem": "Your description: {summary}.",
     "readback_options": (
-        "If this is right, press 1. To correct: company, 2. Name, 3. Callback number, 4. "
+        "If all of this is correct, press 1. To correct: company, 2. Name, 3. Callback number, 4. "
         "E-mail, 5. Description, 6."
     ),
     "not_given": "not given",
