@@ -130,7 +130,10 @@ PROMPTS: dict[str, str] = {
     # done
     "reference_is": "Ihre Referenznummer für diesen Vorfall lautet {reference}.",
     "done_reference": "Vielen Dank. Ihre Referenznummer für diesen Vorfall lautet {reference}.",
-    "done_callback": "Ein Techniker ruft Sie unter {number} innerhalb von {minutes} Minuten zurück, spätestens um {time}.",
+    "done_callback": (
+        "Ein Techniker ruft Sie innerhalb von {minutes} Minuten, spätestens um {time}, "
+        "unter der Nummer {number} zurück."
+    ),
     "done_sms": "Die Referenznummer erhalten Sie außerdem per SMS.",
     "done_reach_email_and_caller": (
         "Wir haben keine Rückrufnummer. Deshalb meldet sich ein Techniker innerhalb von "
