@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.models import Incident, IncidentEvent, Page
 from hotline_sim.phone import SimulatedCall, flask_transport
+from ivr_flows.prompts import say_digits
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.paging.conftest import ALICE, CUSTOMER
 
@@ -120,3 +121,24 @@ def test_a_garbled_triage_still_waits_for_the_whole_intake(desk, network):
     call.press("1")
     desk.settle()
     assert _incidents(desk) == []
+
+
+def test_a_caller_who_hung_up_after_the_page_and_calls_again_is_a_repeat_caller(desk, network):
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    first = _call(desk, CUSTOMER)
+    first.dial()
+    for action in (lambda c: c.press("1"), lambda c: c.press("2"), lambda c: c.press("#"),
+                   lambda c: c.say("Acme Mail"), lambda c: c.say("Dana Smith"), lambda c: c.press("1")):
+        _answer(desk, first, 5, action)
+    first.hang_up()
+    desk.settle()
+    [incident] = _incidents(desk)
+    again = _call(desk, CUSTOMER)
+    again.dial()
+    heard = _said(again.press("1"))
+    assert "You already have an open incident" in heard
+    assert say_digits(incident.reference) not in heard  # not verified: status only, no reference
+    again.press("2")  # report a different outage: asked to prove who they are first, nothing opened yet
+    desk.settle()
+    assert [i.id for i in _incidents(desk)] == [incident.id]
