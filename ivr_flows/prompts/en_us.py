@@ -113,7 +113,7 @@ PROMPTS: dict[str, str] = {
     "reference_is": "Your incident reference is {reference}.",
     "done_reference": "Thank you. Your incident reference is {reference}.",
     "done_callback": "An engineer will call you back on {number} within {minutes} minutes, by {time}.",
-    "done_sms": "A text message with the reference follows.",
+    "done_sms": "You'll also get a text message with this reference.",
     "done_reach_email_and_caller": (
         "We don't have a callback number, so within {minutes} minutes, by {time}, "
         "an engineer will reach you by e-mail and on the number you're calling from."
