@@ -20,6 +20,8 @@ class EventKind(StrEnum):
     INCIDENT_RESCUED = "incident_rescued"
     INFORMATION_ADDED = "information_added"
     VOICEMAIL_RECORDED = "voicemail_recorded"
+    INCIDENT_UPDATED = "incident_updated"  # issue 13: an answer given after the incident opened mid-call
+    INCIDENT_COMPLETED = "incident_completed"  # issue 13: the intake of an incident opened mid-call ended
     # who the caller is, and floods
     SUPPORT_PIN_CHECKED = "support_pin_checked"
     CALLER_DETAILS_CHECKED = "caller_details_checked"

@@ -14,6 +14,7 @@ from .model import (
     IncidentInfo,
     IncidentSaved,
     NoInput,
+    OpenIncident,
     Recorded,
     Reply,
     SaveIncident,
@@ -120,9 +121,32 @@ def _accept_pending(field: str) -> GiveUp:
     return give_up
 
 
-def _captured(state: CallState, now: datetime, field: str, source: str, **values: object) -> Step:
+def _captured(state: CallState, now: datetime, field: str, source: str, confirmed: bool = False,
+              **values: object) -> Step:
     s = capture(replace(state, pending=""), **values)
-    return field_done(s, now, effects=(log("field_captured", field=field, source=source),))
+    # What the caller just confirmed is not read back again; a correction is (issue 13).
+    s = replace(s, confirmed=tuple(f for f in s.confirmed if f != field) + ((field,) if confirmed else ()))
+    if s.correcting:
+        s = replace(s, changed=(*s.changed, field))
+    step = field_done(s, now, effects=(log("field_captured", field=field, source=source),))
+    return open_when_reachable(step, now) if field == "callback_phone" else step
+
+
+def open_when_reachable(step: Step, now: datetime) -> Step:
+    """Issue 13: once a critical caller's callback number is confirmed, open the incident and page now.
+
+    Only a caller who said e-mail sending is down (not a garbled triage), with a number
+    they confirmed or keyed, on a new report (not a repeat caller) and only once.
+    """
+    s = step.state
+    c = s.captured
+    if (s.opened or s.incident is not None or c.affected_service is None or "affected_service" in c.missing
+            or not c.callback_phone):
+        return step
+    s = replace(s, opened=True)
+    effect = OpenIncident(captured=c, lang=s.lang, caller_id=s.caller_id, captured_at=now,
+                          verified=s.verified, related_reference=s.related_reference)
+    return replace(step, state=s, effects=(*step.effects, effect, log("incident_opened_early")))
 
 
 # ---------------------------------------------------------------- company, name
@@ -142,7 +166,7 @@ def _confirm_text(state: CallState, event: Gathered, now: datetime) -> Step:
     if yes is None:
         return fail(state, now, "sorry_nonsense", _accept_pending(field))
     if yes:
-        return _captured(state, now, field, "ticket", **{field: state.pending})
+        return _captured(state, now, field, "ticket", confirmed=True, **{field: state.pending})
     return go(replace(state, pending="", tries=0), now)  # ask for it openly
 
 
@@ -167,7 +191,7 @@ def on_callback_confirm(state: CallState, event: Event, now: datetime) -> Step:
             return fail(s, n, "sorry_nonsense", give_up)
         source = "caller_id" if s.pending == offered_number(s) else "keypad"
         if yes:
-            return _captured(s, n, "callback_phone", source, callback_phone=s.pending)
+            return _captured(s, n, "callback_phone", source, confirmed=True, callback_phone=s.pending)
         entry = replace(s, stage=Stage.CALLBACK_ENTRY, pending="")
         if source == "caller_id":
             return go(replace(entry, tries=0), n)
@@ -223,7 +247,7 @@ def on_email_confirm(state: CallState, event: Event, now: datetime) -> Step:
             return fail(s, n, "sorry_nonsense", give_up)
         on_file = is_email_on_file(s)
         if yes:
-            return _captured(s, n, "email", "ticket" if on_file else "speech", email=s.pending)
+            return _captured(s, n, "email", "ticket" if on_file else "speech", confirmed=True, email=s.pending)
         again = replace(s, stage=Stage.EMAIL, pending="")
         if on_file:
             return go(replace(again, tries=0), n)
@@ -294,7 +318,7 @@ def on_readback(state: CallState, event: Event, now: datetime) -> Step:
             return save(s, n, "readback_confirmed")
         if choice in _CORRECT:
             target = _CORRECT[choice]
-            fix = replace(s, correcting=True)
+            fix = replace(s, correcting=True, changed=())
             return enter(fix, target, n, effects=(log("readback_correction", field=target.value),))
         return fail(s, n, "sorry_nonsense", give_up)
 

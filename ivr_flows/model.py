@@ -142,6 +142,10 @@ class CallState:
     related_reference: str = ""  # an open incident this new one may be related to (same caller)
     joined: bool = False  # the call's incident was not opened by this call (repeat caller, over the limit)
     silences: int = 0  # questions in a row the caller left unanswered
+    opened: bool = False  # issue 13: the incident was opened mid-call (critical and reachable); paging runs
+    # issue 13: the read-back speaks only what the caller said or changed, not what they just confirmed
+    confirmed: tuple[str, ...] = ()  # fields the caller confirmed as read to them
+    changed: tuple[str, ...] = ()  # fields corrected since the read-back was last heard
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of the state."""
@@ -164,6 +168,8 @@ class CallState:
         c["missing"] = tuple(c.get("missing", ()))
         d["captured"] = Captured(**c)
         d["ticket"] = TicketInfo(**d["ticket"]) if d.get("ticket") else None
+        d["confirmed"] = tuple(d.get("confirmed", ()))
+        d["changed"] = tuple(d.get("changed", ()))
         if d.get("incident"):
             i = d["incident"]
             d["incident"] = IncidentInfo(
@@ -341,7 +347,23 @@ class CheckPin:
     incident_reference: str = ""
 
 
-Effect = LookupTicket | SaveIncident | AppendToIncident | LogEvent | CheckPin
+@dataclass(frozen=True)
+class OpenIncident:
+    """Open the incident now, mid-call (critical and reachable), so paging starts; no answer expected.
+
+    The call goes on; the service copies each further answer into the incident,
+    and the final SaveIncident completes it.
+    """
+
+    captured: Captured
+    lang: Lang
+    caller_id: str
+    captured_at: datetime  # the deadline runs from here: the moment the hotline can call back
+    verified: str = ""
+    related_reference: str = ""
+
+
+Effect = LookupTicket | SaveIncident | AppendToIncident | LogEvent | CheckPin | OpenIncident
 
 
 @dataclass(frozen=True)

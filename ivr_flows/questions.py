@@ -153,23 +153,30 @@ def _summary(state: CallState) -> str:
 
 
 def readback_lines(state: CallState) -> list[str]:
-    """Everything captured so far, in speakable form."""
+    """What the caller said and did not confirm (or, after a correction, what changed), speakable.
+
+    Issue 13: a value the caller just heard and confirmed (from the ticket, the caller ID, an
+    e-mail read back) is not read again, and a field never given is not listed as "not given".
+    """
     c = state.captured
-    none = t(state, "not_given")
-    service = t(state, f"service_{c.affected_service.value}") if c.affected_service else none
-    return [
-        t(state, "readback_intro"),
-        t(state, "readback_company", company=c.company or none),
-        t(state, "readback_name", name=c.contact_name or none),
-        t(
-            state,
-            "readback_callback",
-            number=say_phone(state.lang, c.callback_phone) if c.callback_phone else none,
-        ),
-        t(state, "readback_email", email=say_email(state.lang, c.email) if c.email else none),
-        t(state, "readback_service", service=service),
-        t(state, "readback_problem", summary=_summary(state)),
-    ]
+    fields = state.changed or tuple(f for f in _READBACK_ORDER if f not in state.confirmed)
+    lines = []
+    if "affected_service" in fields and c.affected_service and not state.changed:
+        lines.append(t(state, "readback_service", service=t(state, f"service_{c.affected_service.value}")))
+    if "company" in fields and c.company:
+        lines.append(t(state, "readback_company", company=c.company))
+    if "contact_name" in fields and c.contact_name:
+        lines.append(t(state, "readback_name", name=c.contact_name))
+    if "callback_phone" in fields and c.callback_phone:
+        lines.append(t(state, "readback_callback", number=say_phone(state.lang, c.callback_phone)))
+    if "email" in fields and c.email:
+        lines.append(t(state, "readback_email", email=say_email(state.lang, c.email)))
+    if "problem" in fields and (c.problem_text or c.recording_url):
+        lines.append(t(state, "readback_problem", summary=_summary(state)))
+    return [t(state, "readback_intro"), *lines] if lines else []
+
+
+_READBACK_ORDER = ("affected_service", "company", "contact_name", "callback_phone", "email", "problem")
 
 
 # ---------------------------------------------------------------- per stage

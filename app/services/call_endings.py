@@ -14,7 +14,7 @@ from app.services.events import log_event
 from app.services.incidents import open_incident_for, rescue_call
 from app.services.missed_calls import ended_before_triage, record_missed_call
 from app.services.outbound_volume import check_outbound_volume
-from ivr_flows.model import CallState, FlowPolicy, SaveIncident
+from ivr_flows.model import CallState, FlowPolicy, SaveIncident, Stage
 from ivr_flows.validate import is_valid_phone
 
 
@@ -26,6 +26,7 @@ def settle_ended_call(
     Otherwise the unfinished intake is rescued when the caller is reachable, as before.
     """
     if call.incident_id is not None:
+        _settle_opened_early(session, call, now)
         return
     state = _state(call)
     if ended_before_triage(state):
@@ -63,3 +64,21 @@ def _state(call: CallSession) -> CallState | None:
         return CallState.from_dict(call.state) if call.state else None
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _settle_opened_early(session: Session, call: CallSession, now: datetime) -> None:
+    """A caller who hung up after their incident opened mid-call (issue 13): compare what they said."""
+    state = _state(call)
+    incident = session.get(Incident, call.incident_id)
+    if state is None or not state.opened or state.stage is Stage.DONE or incident is None:
+        return
+    c = state.captured
+    if incident.call_sid != call.call_sid:  # joined the caller's open incident mid-call: keep what was said
+        log_event(session, at=now, actor="caller", kind="call_joined", incident_id=incident.id, call_sid=call.call_sid,
+                  detail={"reason": "caller_hung_up", "stage": state.stage.value, "verified": state.verified or "no",
+                          "text": c.problem_text, "recording_url": c.recording_url, "company": c.company,
+                          "contact_name": c.contact_name, "callback_phone": c.callback_phone, "email": c.email})
+        return
+    said = SaveIncident(captured=state.captured, lang=state.lang, caller_id=call.from_number, captured_at=now,
+                        verified=state.verified, related_reference=state.related_reference)
+    caller_trust.record_caller_check(session, incident, said, now)

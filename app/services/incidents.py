@@ -65,6 +65,35 @@ def save_incident(
     return incident
 
 
+_FOLLOWED = ("ticket_number", "company", "contact_name", "callback_phone", "email", "problem_text",
+             "recording_url", "recording_seconds")
+
+
+def update_from_call(session: Session, incident: Incident, captured: Captured, now: datetime, *, final: bool) -> None:
+    """Copy a call's answers into the incident it opened mid-call (issue 13); the deadline never moves.
+
+    Until the intake is done, every field not yet given counts as missing, so a caller
+    who hangs up leaves an incident that says what it lacks.
+    """
+    changed = [name for name in _FOLLOWED if getattr(captured, name) and getattr(captured, name) != getattr(incident, name)]
+    for name in changed:
+        setattr(incident, name, getattr(captured, name))
+    if "ticket_number" in changed:
+        incident.ticket_match = captured.ticket_match.value if captured.ticket_match else ""
+        incident.ticket_id = session.scalar(select(Ticket.id).where(Ticket.number == captured.ticket_number))
+    missing = list(captured.missing)
+    if not final:
+        pending = {"company": captured.company, "contact_name": captured.contact_name, "email": captured.email,
+                   "problem": captured.problem_text or captured.recording_url}
+        missing += [name for name, value in pending.items() if not value and name not in missing]
+    if missing != list(incident.missing_fields or []):
+        incident.missing_fields = missing
+    if changed or final:
+        log_event(session, at=now, actor="ivr", kind="incident_completed" if final else "incident_updated",
+                  incident_id=incident.id, call_sid=incident.call_sid,
+                  detail={"fields": changed, "missing": missing})
+
+
 def append_to_incident(session: Session, call: CallSession, effect: AppendToIncident, now: datetime) -> Incident:
     """Add a repeat caller's text or recording to their open incident."""
     incident = session.scalars(select(Incident).where(Incident.reference == effect.reference)).one()

@@ -17,6 +17,7 @@ from app.services.incidents import (
     append_to_incident,
     open_incident_for,
     save_incident,
+    update_from_call,
 )
 from app.services.outbound_volume import check_outbound_volume
 from app.services.tickets import find_open_ticket_by_number, find_open_ticket_by_phone
@@ -31,8 +32,10 @@ from ivr_flows.model import (
     IncidentSaved,
     LogEvent,
     LookupTicket,
+    OpenIncident,
     Reply,
     SaveIncident,
+    Stage,
     TicketLookedUp,
 )
 
@@ -108,6 +111,8 @@ def _run(session: Session, call: CallSession, state: CallState | None, event: Ev
         for effect in sorted(step.effects, key=lambda e: not isinstance(e, LogEvent)):
             answer = _apply(session, call, state, effect, now, limits) or answer
         if step.reply is not None:
+            if state.opened and call.incident_id is not None and state.stage is not Stage.DONE:
+                _follow(session, call, state, now)  # issue 13: each answer reaches the open incident
             call.state = state.to_dict()
             call.seq += 1
             call.updated_at = now
@@ -134,6 +139,13 @@ def _apply(session: Session, call: CallSession, state: CallState, effect, now: d
         )
     if isinstance(effect, CheckPin):
         return caller_trust.answer_pin_check(session, effect, call.call_sid, now)
+    if isinstance(effect, OpenIncident):
+        if call.incident_id is None:  # opened once, whatever the webhook retries do
+            early = SaveIncident(captured=effect.captured, lang=effect.lang, caller_id=effect.caller_id,
+                                 captured_at=effect.captured_at, verified=effect.verified,
+                                 related_reference=effect.related_reference)
+            _save(session, call, state, early, now, limits, early=True)
+        return None
     if isinstance(effect, SaveIncident):
         return _save(session, call, state, effect, now, limits)
     if isinstance(effect, AppendToIncident):
@@ -143,19 +155,38 @@ def _apply(session: Session, call: CallSession, state: CallState, effect, now: d
 
 
 def _save(session: Session, call: CallSession, state: CallState, effect: SaveIncident, now: datetime,
-          limits: CallerLimits) -> IncidentSaved:
+          limits: CallerLimits, early: bool = False) -> IncidentSaved:
     """Open the incident, or (a caller over the per-number limit) add the report to their open one."""
-    if call.incident_id is not None:  # a retried webhook: answer as the first time
+    if call.incident_id is not None:  # opened mid-call (issue 13) or a retried webhook: complete it
         incident = session.get(Incident, call.incident_id)
-        return IncidentSaved(incident.reference, incident.callback_due_at, joined=incident.call_sid != call.call_sid)
+        joined = incident.call_sid != call.call_sid
+        if state.opened and joined:
+            join_report(session, call, incident, effect, now)  # the whole report, not just its start
+        elif state.opened:
+            update_from_call(session, incident, effect.captured, now, final=True)
+            caller_trust.record_caller_check(session, incident, effect, now)  # on everything the caller said
+        return IncidentSaved(incident.reference, incident.callback_due_at, joined=joined)
     joined = incident_to_join(session, effect.caller_id, now, limits)
+    if joined is not None and early:
+        call.incident_id = joined.id  # one number, one open incident: the report is logged when it is whole
+        return IncidentSaved(joined.reference, joined.callback_due_at, joined=True)
     if joined is not None:
         join_report(session, call, joined, effect, now)
         return IncidentSaved(joined.reference, joined.callback_due_at, joined=True)
     incident = save_incident(session, call, effect, now, state.policy.sla_minutes)
-    caller_trust.record_caller_check(session, incident, effect, now)
+    if early:
+        incident.caller_verified = effect.verified  # the details are compared once the caller has given them
+    else:
+        caller_trust.record_caller_check(session, incident, effect, now)
     check_outbound_volume(session, now, limits.outbound_alert_per_hour)
     return IncidentSaved(incident.reference, incident.callback_due_at)
+
+
+def _follow(session: Session, call: CallSession, state: CallState, now: datetime) -> None:
+    """Copy what the caller has said so far into the incident this call opened (not one it joined)."""
+    incident = session.get(Incident, call.incident_id)
+    if incident is not None and incident.call_sid == call.call_sid:
+        update_from_call(session, incident, state.captured, now, final=False)
 
 
 def policy_from(settings) -> FlowPolicy:

@@ -3,9 +3,8 @@
 PROMPTS: dict[str, str] = {
     # call opening
     "greeting": (
-        "Sie sind mit der Severity-1-Hotline für kritische Ausfälle beim E-Mail-Versand "
-        "verbunden. Anrufe werden zur Qualitätssicherung und zur Bearbeitung Ihres "
-        "Vorfalls aufgezeichnet."
+        "Hier ist die Severity-1-Hotline für Ausfälle beim E-Mail-Versand. "
+        "Anrufe werden zur Bearbeitung Ihres Vorfalls aufgezeichnet."
     ),
     "language_choice": "Für Deutsch drücken Sie die 2.",
     "language_default": "Ich fahre auf Englisch fort.",
@@ -16,10 +15,8 @@ PROMPTS: dict[str, str] = {
     "goodbye": "Auf Wiederhören.",
     # triage
     "triage": (
-        "Ist Ihr E-Mail-Versand ausgefallen? Wenn API-Aufrufe fehlschlagen, drücken Sie "
-        "die 1. Wenn die SMTP-Einlieferung fehlschlägt, drücken Sie die 2. Wenn beides "
-        "fehlschlägt, drücken Sie die 3. Bei einem anderen kritischen Problem drücken Sie "
-        "die 4. Wenn es kein kritischer Ausfall ist, drücken Sie die 9."
+        "Ist Ihr E-Mail-Versand ausgefallen? Wenn API-Aufrufe fehlschlagen, drücken Sie die 1. "
+        "SMTP-Einlieferung: die 2. Beides: die 3. Ein anderes kritisches Problem: die 4. Nicht kritisch: die 9."
     ),
     "triage_default": "Ich nehme das als kritisches Problem auf, und wir machen weiter.",
     "non_critical": (
@@ -61,19 +58,13 @@ PROMPTS: dict[str, str] = {
     ),
     "joined": "Vielen Dank. Wir haben Ihre Meldung zum offenen Vorfall für Ihre Nummer hinzugefügt.",
     # support PIN
-    "pin_ask": (
-        "Wenn Sie die Support-PIN Ihres Kontos haben, geben Sie sie jetzt ein und drücken Sie danach "
-        "die Rautetaste. Wenn nicht, drücken Sie nur die Rautetaste."
-    ),
+    "pin_ask": "Geben Sie die Support-PIN Ihres Kontos ein, dann die Rautetaste. Keine PIN? Nur die Rautetaste.",
     "pin_ok": "Vielen Dank, Ihre PIN ist richtig.",
     "pin_wrong": "Diese PIN ist leider nicht richtig.",
     "pin_give_up": "Wir machen ohne PIN weiter.",
     # ticket
     "ticket_offer": "Rufen Sie wegen Ticket {ticket} an? Drücken Sie die 1 für Ja, die 2 für Nein.",
-    "ticket_entry": (
-        "Wenn Sie eine Support-Ticketnummer haben, geben Sie sie jetzt ein und drücken "
-        "Sie danach die Rautetaste. Wenn Sie keine haben, drücken Sie nur die Rautetaste."
-    ),
+    "ticket_entry": "Geben Sie Ihre Support-Ticketnummer ein, dann die Rautetaste. Kein Ticket? Nur die Rautetaste.",
     "ticket_found": "Vielen Dank, ich habe das Ticket {ticket} gefunden.",
     "ticket_not_found": "Ich konnte das Ticket {ticket} nicht finden.",
     "ticket_give_up": "Wir machen ohne Ticket weiter. Der Techniker klärt das mit Ihnen.",
@@ -83,10 +74,7 @@ PROMPTS: dict[str, str] = {
     "name_confirm": "Spreche ich mit {name}? Drücken Sie die 1 für Ja, die 2 für Nein.",
     "name_ask": "Bitte nennen Sie Ihren vollständigen Namen.",
     # callback number
-    "callback_confirm": (
-        "Können wir Sie unter {number} zurückrufen? Drücken Sie die 1 für Ja "
-        "oder die 2, um eine andere Nummer einzugeben."
-    ),
+    "callback_confirm": "Können wir Sie unter {number} zurückrufen? 1 für Ja, 2 für eine andere Nummer.",
     "callback_entry": (
         "Bitte geben Sie Ihre Rückrufnummer mit Ländervorwahl ein und drücken Sie danach die Rautetaste."
     ),
@@ -111,27 +99,18 @@ PROMPTS: dict[str, str] = {
         "bis zu {duration} lang. Drücken Sie die Rautetaste, wenn Sie fertig sind."
     ),
     # e-mail
-    "email_ask": "Bitte nennen Sie Ihre E-Mail-Adresse, zum Beispiel: max punkt mustermann ät example punkt com.",
+    "email_ask": "Bitte nennen Sie Ihre E-Mail-Adresse, etwa: max punkt mustermann ät example punkt com.",
     "email_invalid": "Entschuldigung, das klang nicht nach einer E-Mail-Adresse.",
-    "email_heard": (
-        "Ich habe {email} verstanden. Drücken Sie die 1, wenn das stimmt, "
-        "oder die 2, um die Adresse noch einmal zu sagen."
-    ),
-    "email_on_file": (
-        "Wir haben als Ihre E-Mail-Adresse {email} gespeichert. Drücken Sie die 1, "
-        "wenn das stimmt, oder die 2, um eine andere zu nennen."
-    ),
+    "email_heard": "Ich habe {email} verstanden. 1, wenn das stimmt, 2, um sie noch einmal zu sagen.",
+    "email_on_file": "Ist Ihre E-Mail-Adresse {email}? 1 für Ja, 2, um eine andere zu nennen.",
     # problem
-    "problem_ask": (
-        "Beschreiben Sie das Problem bitte in wenigen Sätzen: was fehlschlägt, seit wann "
-        "und welche Fehlermeldung Sie sehen."
-    ),
+    "problem_ask": "Bitte beschreiben Sie das Problem: was fehlschlägt, seit wann, und welche Fehlermeldung.",
     "recording": (
-        "Nach dem Signalton können Sie bis zu {duration} lang weitere Einzelheiten aufsprechen. "
+        "Nach dem Signalton können Sie bis zu {duration} lang Einzelheiten ergänzen. "
         "Drücken Sie die Rautetaste, wenn Sie fertig sind."
     ),
     # read-back
-    "readback_intro": "Ich fasse zusammen.",
+    "readback_intro": "Ich habe notiert:",
     "readback_company": "Firma: {company}.",
     "readback_name": "Name: {name}.",
     "readback_callback": "Rückrufnummer: {number}.",
@@ -139,9 +118,8 @@ PROMPTS: dict[str, str] = {
     "readback_service": "Problem: {service}.",
     "readback_problem": "Ihre Beschreibung: {summary}.",
     "readback_options": (
-        "Wenn alles stimmt, drücken Sie die 1. Zum Korrigieren drücken Sie: "
-        "für die Firma die 2, für den Namen die 3, für die Rückrufnummer die 4, "
-        "für die E-Mail-Adresse die 5, für die Problembeschreibung die 6."
+        "Wenn alles stimmt, drücken Sie die 1. Zum Korrigieren: Firma, die 2. Name, die 3. "
+        "Rückrufnummer, die 4. E-Mail, die 5. Beschreibung, die 6."
     ),
     "not_given": "nicht angegeben",
     "summary_recording": "in Ihrer Aufnahme",

@@ -2,10 +2,7 @@
 
 PROMPTS: dict[str, str] = {
     # call opening
-    "greeting": (
-        "This is the Severity-1 hotline for critical e-mail sending outages. "
-        "Calls are recorded for quality and to handle your incident."
-    ),
+    "greeting": "This is the Severity-1 hotline for e-mail sending outages. Calls are recorded to handle your incident.",
     "language_choice": "For English, press 1.",
     "language_default": "I'll continue in English.",
     # re-prompts
@@ -15,10 +12,8 @@ PROMPTS: dict[str, str] = {
     "goodbye": "Goodbye.",
     # triage
     "triage": (
-        "Is your e-mail sending down? If API calls are failing, press 1. "
-        "If SMTP injection is failing, press 2. If both are failing, press 3. "
-        "For another critical problem, press 4. "
-        "If this is not a critical outage, press 9."
+        "Is your e-mail sending down? API calls failing, press 1. SMTP injection failing, press 2. "
+        "Both, press 3. Another critical problem, press 4. Not critical, press 9."
     ),
     "triage_default": "I'll note this as a critical problem, and we'll continue.",
     "non_critical": (
@@ -53,19 +48,13 @@ PROMPTS: dict[str, str] = {
     ),
     "joined": "Thank you. We added your report to the open incident for your number.",
     # support PIN
-    "pin_ask": (
-        "If you have the support PIN for your account, enter it now, followed by the hash key. "
-        "If you don't have it, just press the hash key."
-    ),
+    "pin_ask": "Enter your account's support PIN, then the hash key. No PIN? Just press the hash key.",
     "pin_ok": "Thank you, your PIN is correct.",
     "pin_wrong": "Sorry, that PIN is not correct.",
     "pin_give_up": "We'll continue without it.",
     # ticket
     "ticket_offer": "Are you calling about ticket {ticket}? Press 1 for yes, 2 for no.",
-    "ticket_entry": (
-        "If you have a support ticket number, enter it now, followed by the hash key. "
-        "If you don't have one, just press the hash key."
-    ),
+    "ticket_entry": "Enter your support ticket number, then the hash key. No ticket? Just press the hash key.",
     "ticket_found": "Thank you, I found ticket {ticket}.",
     "ticket_not_found": "I could not find ticket {ticket}.",
     "ticket_give_up": "We'll continue without it. The engineer will sort it out with you.",
@@ -75,7 +64,7 @@ PROMPTS: dict[str, str] = {
     "name_confirm": "Am I speaking with {name}? Press 1 for yes, 2 for no.",
     "name_ask": "Please say your full name.",
     # callback number
-    "callback_confirm": "Can we call you back on {number}? Press 1 for yes, 2 to enter another number.",
+    "callback_confirm": "Can we call you back on {number}? Press 1 for yes, 2 for another number.",
     "callback_entry": (
         "Please enter the number we should call you back on, including the country code, followed by the hash key."
     ),
@@ -92,21 +81,18 @@ PROMPTS: dict[str, str] = {
     "silent_skip": "I'll keep this short.",
     "silent_recording": (
         "After the tone, please say your company, your name, your phone number and what is failing, "
-        "in a recording of up to {duration}. Press the hash key when you're done."
+        "up to {duration}. Press the hash key when you're done."
     ),
     # e-mail
-    "email_ask": "Please say your e-mail address, for example: john dot smith at example dot com.",
+    "email_ask": "Please say your e-mail address, like: john dot smith at example dot com.",
     "email_invalid": "Sorry, that didn't sound like an e-mail address.",
-    "email_heard": "I heard {email}. Press 1 if that's right, 2 to say it again.",
-    "email_on_file": "We have your e-mail address as {email}. Press 1 if that's right, 2 to say a different one.",
+    "email_heard": "I heard {email}. Press 1 if right, 2 to say it again.",
+    "email_on_file": "Is your e-mail {email}? Press 1 for yes, 2 to say another.",
     # problem
-    "problem_ask": "In a few sentences, describe the problem: what fails, since when, and any error you see.",
-    "recording": (
-        "After the tone, you can add more detail in a recording of up to {duration}. "
-        "Press the hash key when you're done."
-    ),
+    "problem_ask": "Please describe the problem: what fails, since when, and any error.",
+    "recording": "After the tone, add detail if you like, up to {duration}. Press the hash key when done.",
     # read-back
-    "readback_intro": "Here is what I have.",
+    "readback_intro": "I have:",
     "readback_company": "Company: {company}.",
     "readback_name": "Name: {name}.",
     "readback_callback": "Callback number: {number}.",
@@ -114,9 +100,8 @@ PROMPTS: dict[str, str] = {
     "readback_service": "Problem: {service}.",
     "readback_problem": "Your description: {summary}.",
     "readback_options": (
-        "If all of this is correct, press 1. To correct the company, press 2. "
-        "Your name, 3. The callback number, 4. The e-mail address, 5. "
-        "The problem description, 6."
+        "If all of this is correct, press 1. To correct: company, 2. Name, 3. Callback number, 4. "
+        "E-mail, 5. Description, 6."
     ),
     "not_given": "not given",
     "summary_recording": "in your recording",
@@ -127,7 +112,7 @@ PROMPTS: dict[str, str] = {
     # done
     "reference_is": "Your incident reference is {reference}.",
     "done_reference": "Thank you. Your incident reference is {reference}.",
-    "done_callback": "An engineer will call you back within {minutes} minutes, by {time}, on {number}.",
+    "done_callback": "An engineer will call you back on {number} within {minutes} minutes, by {time}.",
     "done_sms": "You'll also get a text message with this reference.",
     "done_reach_email_and_caller": (
         "We don't have a callback number, so within {minutes} minutes, by {time}, "

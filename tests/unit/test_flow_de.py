@@ -52,8 +52,10 @@ def test_german_happy_path_with_keyed_ticket_and_pin():
     assert "Signalton" in call.said and "2 Minuten" in call.said
     call.record()
     assert call.stage is Stage.READBACK
-    assert "Ich fasse zusammen." in call.said and "Firma: Müller & Söhne GmbH." in call.said
-    assert "Rückrufnummer: plus 4 9" in call.said and "Wenn alles stimmt, drücken Sie die 1." in call.said
+    # Issue 13: confirmed values are not read back again; what the caller said is
+    assert "Ich habe notiert:" in call.said and "Müller & Söhne GmbH" not in call.said
+    assert "Rückrufnummer" not in call.said.split("Zum Korrigieren")[0]
+    assert "Ihre Beschreibung: Seit drei Uhr" in call.said and "Wenn alles stimmt, drücken Sie die 1." in call.said
     call.press("1")
     (save,) = call.effects(SaveIncident)
     assert save.lang is Lang.DE

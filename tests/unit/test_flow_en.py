@@ -81,8 +81,10 @@ def test_happy_path_with_keyed_ticket_and_pin_confirms_prefilled_fields():
     assert "two minutes" in call.said or "2 minutes" in call.said
     run(call, [("record", "https://api.twilio.com/rec/RE1", 42)])
     assert call.stage is Stage.READBACK
-    for heard in ("Acme Mail GmbH", "John Smith", "plus 1, 2 1 2", "john dot smith at example dot com", "API calls"):
-        assert heard in call.said
+    # Issue 13: what the caller just confirmed is not read back; what they said (service, description) is.
+    for confirmed in ("Acme Mail GmbH", "John Smith", "plus 1, 2 1 2", "john dot smith at example dot com"):
+        assert confirmed not in call.said
+    assert "API calls" in call.said and "Your description:" in call.said
     assert "press 1" in call.said
     call.press("1")
     assert call.stage is Stage.SAVING and call.steps[-1].reply is None
@@ -421,8 +423,11 @@ def test_silent_correction_keeps_the_old_value():
 def test_correcting_a_missing_field_removes_it_from_missing():
     script = TO_CAPTURE + [("silence",)] * 3 + SPOKEN_FIELDS[1:]
     call = run(Call(), script)
-    assert "company" in call.state.captured.missing and "Company: not given." in call.said
-    run(call, [("press", "2"), ("say", "Globex"), ("press", "1")])
+    assert "company" in call.state.captured.missing and "Company:" not in call.said  # issue 13: not read back
+    run(call, [("press", "2"), ("say", "Globex")])
+    # after a correction only the changed field is read back
+    assert "Company: Globex." in call.said and "Name:" not in call.said and "Your description" not in call.said
+    call.press("1")
     c = saved_call(call).captured
     assert c.company == "Globex" and "company" not in c.missing
 

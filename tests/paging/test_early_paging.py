@@ -1,0 +1,144 @@
+"""Issue 13: the incident opens and the first page leaves while the caller is still talking.
+
+Signed webhooks through the scripted caller, the real app, and the simulated Twilio for the pages;
+the fake clock moves as a caller would take time to answer.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.models import Incident, IncidentEvent, Page
+from hotline_sim.phone import SimulatedCall, flask_transport
+from ivr_flows.prompts import say_digits
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+from tests.paging.conftest import ALICE, CUSTOMER
+
+DE_MOBILE = "+491701234567"
+
+
+def _call(desk, caller: str) -> SimulatedCall:
+    return SimulatedCall(transport=flask_transport(desk.client), base_url=PUBLIC_BASE_URL,
+                         auth_token=TEST_AUTH_TOKEN, caller=caller)
+
+
+def _said(prompt) -> str:
+    return " ".join(prompt.said)
+
+
+def _incidents(desk) -> list[Incident]:
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(Incident)))
+
+
+def _sent_pages(desk) -> list[Page]:
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(Page).where(Page.sent_at.is_not(None))))  # the provider took it
+
+
+def _answer(desk, call, seconds: float, action):
+    """The caller takes ``seconds`` to answer, then answers; everything due meanwhile runs."""
+    desk.clock.advance(seconds=seconds)
+    prompt = action(call)
+    desk.settle()
+    return prompt
+
+
+def test_first_page_leaves_before_the_description_is_asked(desk, network):
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    call = _call(desk, CUSTOMER)
+    call.dial()
+    _answer(desk, call, 5, lambda c: c.press("1"))  # English
+    _answer(desk, call, 5, lambda c: c.press("1"))  # API calls failing
+    _answer(desk, call, 5, lambda c: c.press("#"))  # no ticket
+    _answer(desk, call, 5, lambda c: c.say("Acme Mail"))
+    _answer(desk, call, 5, lambda c: c.say("Dana Smith"))
+    assert _incidents(desk) == [] and _sent_pages(desk) == []  # no number confirmed yet: nothing opened
+    email_q = _answer(desk, call, 5, lambda c: c.press("1"))  # call back on this number
+    assert "e-mail" in _said(email_q)
+    [incident] = _incidents(desk)
+    opened_at = desk.t0 + timedelta(seconds=30)
+    assert incident.captured_at == opened_at  # the deadline runs from the moment we can call back
+    assert incident.callback_due_at == opened_at + timedelta(minutes=15)
+    assert incident.callback_phone == CUSTOMER and incident.company == "Acme Mail"
+    assert "email" in incident.missing_fields and "problem" in incident.missing_fields
+    [page] = [p for p in _sent_pages(desk) if p.to_number == ALICE and p.channel == "sms"]
+    assert page.status == "delivered"
+    assert page.sent_at == opened_at  # 30 s after the answer, while the caller is still on the line
+
+    _answer(desk, call, 5, lambda c: c.say("dana at acme dot example"))
+    problem_q = _answer(desk, call, 5, lambda c: c.press("1"))
+    assert "describe" in _said(problem_q)  # the description is asked only now, after the page left
+    assert desk.incident(incident.id).email == "dana@acme.example"  # each answer updates the incident
+    _answer(desk, call, 10, lambda c: c.say("Every API call returns 500."))
+    _answer(desk, call, 20, lambda c: c.record(seconds=15))
+    done = _answer(desk, call, 5, lambda c: c.press("1"))
+    assert done.kind == "hangup"
+    [final] = _incidents(desk)
+    assert final.id == incident.id and final.reference in _said(done).replace(", ", "")
+    assert final.problem_text == "Every API call returns 500." and final.recording_seconds == 15
+    assert final.missing_fields == [] and final.callback_due_at == incident.callback_due_at
+    with desk.hotline.db.session() as s:
+        kinds = list(s.scalars(select(IncidentEvent.kind).where(IncidentEvent.incident_id == incident.id)))
+    assert kinds.count("incident_opened") == 1 and "incident_completed" in kinds
+
+
+def test_a_german_caller_who_hangs_up_after_the_number_leaves_a_paged_incident(desk, network):
+    network.phone(DE_MOBILE).expect_sms("Wir haben Ihre Meldung")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    call = _call(desk, DE_MOBILE)
+    call.dial()
+    _answer(desk, call, 5, lambda c: c.press("2"))  # Deutsch
+    _answer(desk, call, 5, lambda c: c.press("3"))  # API und SMTP
+    _answer(desk, call, 5, lambda c: c.press("#"))  # kein Ticket
+    _answer(desk, call, 5, lambda c: c.say("Müller Versand GmbH"))
+    _answer(desk, call, 5, lambda c: c.say("Jürgen Weiß"))
+    email_q = _answer(desk, call, 5, lambda c: c.press("1"))  # Rückruf unter dieser Nummer
+    assert "E-Mail" in _said(email_q) and "beschreiben" not in _said(email_q)
+    assert [p.to_number for p in _sent_pages(desk)].count(ALICE) >= 1  # paged before the description
+    call.hang_up()
+    desk.settle()
+    [incident] = _incidents(desk)
+    assert (incident.company, incident.contact_name, incident.language) == ("Müller Versand GmbH", "Jürgen Weiß",
+                                                                            "de-DE")
+    assert incident.affected_service == "both" and incident.callback_phone == DE_MOBILE
+    assert set(incident.missing_fields) == {"email", "problem"}  # what it lacks, said plainly
+
+
+def test_a_garbled_triage_still_waits_for_the_whole_intake(desk, network):
+    """Only a caller who said e-mail sending is down opens early; a defaulted triage opens at the end."""
+    call = _call(desk, CUSTOMER)
+    call.dial()
+    call.press("1")
+    for _ in range(3):
+        call.press("7")  # not a choice: after three tries the flow carries on as "another critical problem"
+    call.press("#")
+    call.say("Acme Mail")
+    call.say("Dana Smith")
+    call.press("1")
+    desk.settle()
+    assert _incidents(desk) == []
+
+
+def test_a_caller_who_hung_up_after_the_page_and_calls_again_is_a_repeat_caller(desk, network):
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    first = _call(desk, CUSTOMER)
+    first.dial()
+    for action in (lambda c: c.press("1"), lambda c: c.press("2"), lambda c: c.press("#"),
+                   lambda c: c.say("Acme Mail"), lambda c: c.say("Dana Smith"), lambda c: c.press("1")):
+        _answer(desk, first, 5, action)
+    first.hang_up()
+    desk.settle()
+    [incident] = _incidents(desk)
+    again = _call(desk, CUSTOMER)
+    again.dial()
+    heard = _said(again.press("1"))
+    assert "You already have an open incident" in heard
+    assert say_digits(incident.reference) not in heard  # not verified: status only, no reference
+    again.press("2")  # report a different outage: asked to prove who they are first, nothing opened yet
+    desk.settle()
+    assert [i.id for i in _incidents(desk)] == [incident.id]
