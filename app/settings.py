@@ -37,6 +37,15 @@ class Settings:
     allowed_callback_regions: tuple[str, ...] = ("US", "CA", "GB", "IE", "DE", "AT", "CH", "FR", "NL")
     secret_key: str = ""
     queue_name: str = "hotline"
+    # issue 11: customer updates by e-mail, and how long a resolution proposal waits for an answer
+    smtp_host: str = ""  # unset: e-mail deliveries are skipped (and shown so)
+    smtp_port: int = 587
+    smtp_tls: str = "starttls"  # starttls, ssl or none
+    smtp_username: str = ""
+    smtp_password: str = ""
+    mail_from: str = "Sev-1 Hotline <hotline@localhost>"
+    resolution_silence_hours: int = 72
+    ticket_howto: str = "To open a support ticket, write to support@example.com or use the customer dashboard."
 
     @property
     def simulated_telephony(self) -> bool:
@@ -100,6 +109,14 @@ class Settings:
             ),
             secret_key=get("SECRET_KEY", ""),
             queue_name=get("QUEUE_NAME", "hotline"),
+            smtp_host=get("SMTP_HOST", ""),
+            smtp_port=int(get("SMTP_PORT", "587")),
+            smtp_tls=get("SMTP_TLS", "starttls").strip().lower(),
+            smtp_username=get("SMTP_USERNAME", ""),
+            smtp_password=get("SMTP_PASSWORD", ""),
+            mail_from=get("MAIL_FROM", "") or cls.mail_from,
+            resolution_silence_hours=int(get("RESOLUTION_SILENCE_HOURS", "72")),
+            ticket_howto=get("TICKET_HOWTO", "") or cls.ticket_howto,
         )
 
 

@@ -16,6 +16,18 @@ from app.models.oncall import EscalationPolicy, Override, Rep, Schedule, Schedul
 from app.models.paging import Callback, CallbackKind, CallbackOutcome, Channel, Page, PageStatus
 from app.models.step import DueStep, StepKind, StepStatus
 from app.models.user import Role, User
+from app.models.outage import NonCriticalContact, Outage, OutageLink  # issue 11
+from app.models.followup import (  # issue 11
+    CustomerUpdate,
+    Delivery,
+    DeliveryChannel,
+    DeliveryStatus,
+    FollowUp,
+    FollowUpState,
+    ProposalKind,
+    ProposalState,
+    ResolutionProposal,
+)
 
 __all__ = [
     "Account",
@@ -50,4 +62,17 @@ __all__ = [
     "User",
     "UTCDateTime",
     "WebhookDelivery",
+    # issue 11
+    "CustomerUpdate",
+    "Delivery",
+    "DeliveryChannel",
+    "DeliveryStatus",
+    "FollowUp",
+    "FollowUpState",
+    "NonCriticalContact",
+    "Outage",
+    "OutageLink",
+    "ProposalKind",
+    "ProposalState",
+    "ResolutionProposal",
 ]
