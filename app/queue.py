@@ -17,6 +17,7 @@ JOB_FUNCTIONS = {
     "step": "workers.jobs.run_step",
     "page": "workers.jobs.send_page",
     "callback": "workers.jobs.place_callback",
+    "delivery": "workers.update_jobs.send_delivery",  # issue 11: customer updates
 }
 
 

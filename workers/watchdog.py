@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from app.services import leases
 from app.services.callback_calls import due_callbacks
+from app.services.deliveries import due_deliveries
 from app.services.intake import policy_from
 from app.services.pages import due_pages
 from app.services.spool import replay
@@ -68,5 +69,6 @@ def sweep(hotline: Hotline) -> int:
         jobs += overdue_steps(session, now)
         jobs += due_pages(session, now)
         jobs += due_callbacks(session, now)
+        jobs += due_deliveries(session, now)  # issue 11
     hotline.jobs.dispatch(jobs, now)
     return len(jobs)

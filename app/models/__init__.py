@@ -4,19 +4,6 @@ from app.models.api_token import ApiToken
 from app.models.base import Base, UTCDateTime
 from app.models.call import CallSession, WebhookDelivery
 from app.models.directory import OPEN_TICKET_STATUSES, Account, Contact, Ticket, TicketStatus
-from app.models.incident import (
-    AppendOnlyViolation,
-    Incident,
-    IncidentEvent,
-    IncidentSource,
-    IncidentStatus,
-)
-from app.models.lease import Lease
-from app.models.oncall import EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
-from app.models.paging import Callback, CallbackKind, CallbackOutcome, Channel, Page, PageStatus
-from app.models.step import DueStep, StepKind, StepStatus
-from app.models.user import Role, User
-from app.models.outage import NonCriticalContact, Outage, OutageLink  # issue 11
 from app.models.followup import (  # issue 11
     CustomerUpdate,
     Delivery,
@@ -28,6 +15,19 @@ from app.models.followup import (  # issue 11
     ProposalState,
     ResolutionProposal,
 )
+from app.models.incident import (
+    AppendOnlyViolation,
+    Incident,
+    IncidentEvent,
+    IncidentSource,
+    IncidentStatus,
+)
+from app.models.lease import Lease
+from app.models.oncall import EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
+from app.models.outage import NonCriticalContact, Outage, OutageLink  # issue 11
+from app.models.paging import Callback, CallbackKind, CallbackOutcome, Channel, Page, PageStatus
+from app.models.step import DueStep, StepKind, StepStatus
+from app.models.user import Role, User
 
 __all__ = [
     "Account",

@@ -19,6 +19,7 @@ from app.models import (
 from app.queue import PendingJob
 from app.services.escalation import plan_escalation
 from app.services.events import log_event
+from app.services.outages import link_if_declared
 from ivr_flows.model import AppendToIncident, CallState, Captured, FlowPolicy, SaveIncident, Stage
 from ivr_flows.validate import parse_callback_number
 
@@ -62,6 +63,7 @@ def save_incident(
         source=IncidentSource.IVR, sla_minutes=sla_minutes,
     )
     call.incident_id = incident.id
+    link_if_declared(session, incident, now)  # issue 11: a declared outage takes in new incidents
     return incident, plan_escalation(session, incident, now)
 
 
@@ -111,6 +113,7 @@ def rescue_call(
     call.incident_id = incident.id
     log_event(session, at=now, actor="system", kind="incident_rescued", incident_id=incident.id,
               call_sid=call_sid, detail={"reason": reason, "stage": state.stage.value if state else ""})
+    link_if_declared(session, incident, now)  # issue 11
     return incident, plan_escalation(session, incident, now)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.models import DueStep, Incident, StepKind, StepStatus
 from app.queue import PendingJob
-from app.services import escalation_steps
+from app.services import escalation_steps, resolution, updates
 from app.services.events import log_event
 
 HANDLERS = {
@@ -18,6 +18,10 @@ HANDLERS = {
     StepKind.AT_RISK: escalation_steps.at_risk,
     StepKind.BREACH: escalation_steps.breach,
     StepKind.REPAGE: escalation_steps.repage,
+    # issue 11: the customer's updates and the resolution
+    StepKind.UPDATE_REMINDER: updates.remind_owner,
+    StepKind.UPDATE_DUE: updates.update_overdue,
+    StepKind.RESOLUTION_EXPIRY: resolution.expire,
 }
 
 

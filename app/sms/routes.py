@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from app.models import Page, PageStatus
 from app.services.events import log_event
 from app.services.pages import adopt_sid, fall_back_to_voice, move_status
 from app.services.sms_commands import handle_rep_sms
+from app.services.update_sms import handle_update_sms
 from app.voice.respond import answer_once
 from app.voice.signature import twilio_webhook
 
@@ -25,7 +26,8 @@ def inbound() -> Response:
     f = request.form
 
     def handle(session, now):
-        answer = handle_rep_sms(session, f.get("From", ""), f.get("Body", "")[:1600], now)
+        answer = (handle_update_sms(session, f.get("From", ""), f.get("Body", "")[:1600], now, _settings())  # issue 11
+                  or handle_rep_sms(session, f.get("From", ""), f.get("Body", "")[:1600], now))
         reply = MessagingResponse()
         reply.message(answer.reply)
         return str(reply), answer.jobs
@@ -57,3 +59,7 @@ def status() -> Response:
         return "", jobs
 
     return answer_once(handle, mimetype="text/plain")
+
+
+def _settings():
+    return current_app.extensions["hotline"].settings

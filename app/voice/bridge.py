@@ -12,6 +12,7 @@ from app.services.events import log_event
 from app.voice.respond import answer_once
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
+from app.voice.update_routes import after_callback
 
 bp = Blueprint("bridge", __name__, url_prefix="/twilio/bridge")
 CUSTOMER_VOICE = {"en-US": ("en-US", "Polly.Joanna"), "de-DE": ("de-DE", "Polly.Vicki")}
@@ -117,7 +118,7 @@ def dial_done() -> Response:
         if callback is None:
             return say_and_hang_up("Goodbye."), []
         if dial_status == "completed" or callback.answered_at is not None:
-            return say_and_hang_up("The call with the customer has ended. Thank you."), []
+            return after_callback(session, callback, incident, now)  # issue 11: offer the update interval
         if callback.outcome == CallbackOutcome.PENDING:
             callback.outcome = CallbackOutcome.ATTEMPTED
             log_event(session, at=now, actor="twilio", kind="callback_attempted", incident_id=incident.id,

@@ -1,0 +1,40 @@
+"""Non-critical callers: logged as contacts (nobody is paged), offered an SMS on how to open a ticket."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import DeliveryChannel, NonCriticalContact
+from app.queue import PendingJob
+from app.services import update_text
+from app.services.deliveries import queue_delivery
+from app.services.events import log_event
+from app.services.phones import is_textable
+from app.settings import Settings
+
+
+def record_non_critical(session: Session, *, call_sid: str | None, caller_id: str, language: str, now: datetime,
+                        settings: Settings, send_howto: bool) -> tuple[NonCriticalContact, list[PendingJob]]:
+    """Log a non-critical caller once per call; text them how to open a ticket when they accepted.
+
+    Hook for the call flow (h3): call this where the caller says their problem is not critical.
+    """
+    contact = session.scalars(select(NonCriticalContact).where(NonCriticalContact.call_sid == call_sid)).first() \
+        if call_sid else None
+    if contact is None:
+        contact = NonCriticalContact(at=now, call_sid=call_sid, caller_id=caller_id[:32], language=language)
+        session.add(contact)
+        session.flush()
+        log_event(session, at=now, actor="ivr", kind="non_critical_contact", call_sid=call_sid,
+                  detail={"contact_id": contact.id, "language": language})
+    jobs: list[PendingJob] = []
+    if send_howto and not contact.sms_to and is_textable(caller_id):
+        contact.sms_to = caller_id[:20]
+        job = queue_delivery(session, channel=DeliveryChannel.SMS, to=caller_id, purpose="ticket_info",
+                             body=update_text.ticket_howto_sms(settings.ticket_howto, language), now=now,
+                             contact_id=contact.id, language=language)
+        jobs += [job] if job else []
+    return contact, jobs

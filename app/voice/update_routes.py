@@ -1,0 +1,70 @@
+"""Issue 11 webhooks: the interval keypad after the bridged callback, and delivery reports of update SMS."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Response, request
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from app.models import Callback, Incident
+from app.queue import PendingJob
+from app.services.deliveries import sms_status
+from app.services.updates import KEYPAD_INTERVALS, agree_interval, start_follow_up
+from app.voice.respond import answer_once
+from app.voice.signature import twilio_webhook
+from app.voice.twiml import REP_VOICE, say_and_hang_up
+
+bp = Blueprint("updates_voice", __name__, url_prefix="/twilio/updates")
+OFFER = ("The call with the customer has ended. Thank you. Which update interval did you agree? "
+         "Press 1 for updates every 30 minutes, 2 for every hour, 3 for every 4 hours.")
+
+
+def after_callback(session: Session, callback: Callback, incident: Incident,
+                   now: datetime) -> tuple[str, list[PendingJob]]:
+    """TwiML for the rep when the bridged call with the customer ended: offer the update interval.
+
+    The schedule starts at once with the default interval (the rep becomes its owner); a key
+    pressed here changes it. Hook: app/voice/bridge.py ``dial_done`` returns this when the call completed.
+    """
+    _follow_up, jobs = start_follow_up(session, incident, now, owner_rep_id=callback.rep_id)
+    response = VoiceResponse()
+    gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
+                             action=f"/twilio/updates/interval?callback={callback.id}")
+    gather.say(OFFER, **REP_VOICE)
+    response.say("No key pressed: updates every hour. Goodbye.", **REP_VOICE)
+    response.hangup()
+    return str(response), jobs
+
+
+@bp.post("/interval")
+@twilio_webhook
+def interval() -> Response:
+    """The rep pressed the interval agreed with the customer."""
+    callback_id, digits = request.args.get("callback", 0, type=int), request.form.get("Digits", "")
+
+    def handle(session, now):
+        callback = session.get(Callback, callback_id)
+        minutes = KEYPAD_INTERVALS.get(digits)
+        if callback is None or minutes is None:
+            return say_and_hang_up("No interval was changed: updates every hour. Goodbye."), []
+        incident = session.get(Incident, callback.incident_id, with_for_update=True)
+        result = agree_interval(session, incident, minutes, via="keypad", by=f"rep {callback.rep_id}", now=now,
+                                owner_rep_id=callback.rep_id)
+        return say_and_hang_up(f"{result.message} Goodbye."), result.jobs
+
+    return answer_once(handle)
+
+
+@bp.post("/sms-status")
+@twilio_webhook
+def sms_delivery_status() -> Response:
+    """Twilio's delivery report for an update, proposal or reminder SMS."""
+    delivery_id, f = request.args.get("delivery", 0, type=int), request.form
+
+    def handle(session, now):
+        sms_status(session, delivery_id, f.get("MessageStatus", ""), f.get("ErrorCode", ""), now)
+        return "", []
+
+    return answer_once(handle, mimetype="text/plain")
