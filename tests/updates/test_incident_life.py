@@ -17,7 +17,6 @@ from app.models import (
     Delivery,
     DueStep,
     FollowUp,
-    Incident,
     IncidentEvent,
     ProposalKind,
     ResolutionProposal,
@@ -68,7 +67,7 @@ def test_whole_life_callback_interval_updates_late_rejected_then_confirmed(desk,
     assert follow_up.next_due_at == agreed + timedelta(minutes=30)
 
     # -- update 1: Alice is reminded 10 minutes before and answers by SMS: on time
-    alice.expect_sms(f"customer update 1 due", reply=f"UPDATE {ref} A storage node of the API cluster failed, "
+    alice.expect_sms("customer update 1 due", reply=f"UPDATE {ref} A storage node of the API cluster failed, "
                                                    "failover running")
     alice.expect_sms(f"Update 1 for {ref} sent (on time)")
     customer.expect_sms(f"Sev-1 {ref} update: A storage node")
