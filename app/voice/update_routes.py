@@ -8,7 +8,7 @@ from flask import Blueprint, Response, request
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.models import Callback, Incident
+from app.models import Callback, Incident, Rep
 from app.queue import PendingJob
 from app.services.deliveries import sms_status
 from app.services.updates import KEYPAD_INTERVALS, agree_interval, start_follow_up
@@ -50,7 +50,8 @@ def interval() -> Response:
         if callback is None or minutes is None:
             return say_and_hang_up("No interval was changed: updates every hour. Goodbye."), []
         incident = session.get(Incident, callback.incident_id, with_for_update=True)
-        result = agree_interval(session, incident, minutes, via="keypad", by=f"rep {callback.rep_id}", now=now,
+        rep = session.get(Rep, callback.rep_id) if callback.rep_id else None
+        result = agree_interval(session, incident, minutes, via="keypad", by=rep.name if rep else "rep", now=now,
                                 owner_rep_id=callback.rep_id)
         return say_and_hang_up(f"{result.message} Goodbye."), result.jobs
 
