@@ -12,12 +12,12 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Incident, IncidentStatus, ProposalKind, ProposalState, Rep, ResolutionProposal
+from app.models import Incident, IncidentStatus, Page, ProposalKind, ProposalState, Rep, ResolutionProposal
 from app.services.acks import lock_incident
 from app.services.events import log_event
 from app.services.resolution import decide, propose
 from app.services.sms_commands import SmsAnswer
-from app.services.updates import agree_interval, write_update
+from app.services.updates import agree_interval, follow_up_of, write_update
 from app.settings import Settings
 
 REFERENCE = re.compile(r"\b(\d{6})\b")
@@ -52,6 +52,10 @@ def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datet
     incident = lock_incident(session, match.group(1))
     if incident is None:
         return SmsAnswer(f"No incident {match.group(1)}. Nothing was changed.")
+    if not _may_act(session, rep, incident):
+        log_event(session, at=now, actor=rep.name, kind="update_sms_refused", incident_id=incident.id,
+                  detail={"command": command.lower()})
+        return SmsAnswer(f"You were not paged for {incident.reference} and do not own it. Nothing was changed.")
     rest = body[match.end():].strip()
     if command == "EVERY":
         minutes = re.search(r"\b(\d{1,4})\b", REFERENCE.sub("", body))
@@ -65,6 +69,17 @@ def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datet
         kind = ProposalKind.WORKAROUND if command == "WORKAROUND" else ProposalKind.RESOLVED
         result = propose(session, incident, kind, summary=rest, by=rep.name, now=now, settings=settings)
     return SmsAnswer(result.message, result.jobs)
+
+
+def _may_act(session: Session, rep: Rep, incident: Incident) -> bool:
+    """A rep acts by SMS on incidents they own, acknowledged or were paged for; managers on any."""
+    if rep.is_manager or incident.acknowledged_by == rep.id:
+        return True
+    follow_up = follow_up_of(session, incident)
+    if follow_up is not None and follow_up.owner_rep_id == rep.id:
+        return True
+    return session.scalar(select(Page.id).where(Page.incident_id == incident.id, Page.rep_id == rep.id)
+                          .limit(1)) is not None
 
 
 def _customer_answer(session: Session, from_number: str, confirmed: bool, body: str, now: datetime) -> SmsAnswer | None:

@@ -3,6 +3,7 @@ repeat caller's keypad (service side), non-critical callers, and the interval's 
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -33,7 +34,8 @@ from tests.fakes import SimulatedTelephony
 from tests.integration.dashboard_support import login_as, post_form
 from workers import context, watchdog
 
-CUSTOMER, ALICE = "+14155550100", "+14155550111"
+_SIDS = itertools.count(1)  # each SMS its own MessageSid: a repeated one is a retry and gets the stored answer
+CUSTOMER, ALICE, BOB = "+14155550100", "+14155550111", "+14155550122"
 
 
 @pytest.fixture
@@ -43,6 +45,7 @@ def hotline(settings, clock, redis_conn):
                       telephony=SimulatedTelephony(clock))
     with h.db.transaction() as session:
         create_rep(session, parse_rep({"name": "Alice Primary", "phone": ALICE}))
+        create_rep(session, parse_rep({"name": "Bob Other", "phone": BOB}))
     context.use(h)
     yield h
     context.use(None)
@@ -79,7 +82,7 @@ def _incident(client, hotline) -> Incident:
 
 def _sms(client, from_: str, body: str) -> str:
     url = f"{PUBLIC_BASE_URL}/twilio/sms"
-    params = {"MessageSid": "SM" + str(abs(hash((from_, body))))[:32].rjust(32, "0"), "From": from_,
+    params = {"MessageSid": f"SM{next(_SIDS):032d}", "From": from_,
               "To": "+15005550006", "Body": body, "AccountSid": "AC" + "0" * 32}
     response = client.post("/twilio/sms", data=params,
                            headers={"X-Twilio-Signature": RequestValidator(TEST_AUTH_TOKEN).compute_signature(url, params)})
@@ -140,11 +143,15 @@ def test_rep_cannot_declare_an_outage(hotline, client):
 def test_owner_sms_sets_interval_writes_update_and_proposes(hotline, client, clock, smtp):
     incident = _incident(client, hotline)
     ref = incident.reference
+    assert "not paged for" in _sms(client, ALICE, f"EVERY 30 {ref}")  # reps act on their own incidents
+    assert _rows(hotline, FollowUp) == []
+    assert "acknowledged" in _sms(client, ALICE, f"ACK {ref}").lower()
     assert "every 30 minutes" in _sms(client, ALICE, f"EVERY 30 {ref}")
     [follow_up] = _rows(hotline, FollowUp, incident_id=incident.id)
     assert follow_up.interval_minutes == 30 and follow_up.agreed_via == "sms" and follow_up.owner_rep_id
     assert "not 5 minutes" in _sms(client, ALICE, f"EVERY 5 {ref}")
     clock.advance(minutes=40)  # 10 minutes late
+    assert "not paged for" in _sms(client, BOB, f"UPDATE {ref} Bob was never paged for this")
     assert "10 min late" in _sms(client, ALICE, f"UPDATE {ref} Rebuilding the index")
     [update] = _rows(hotline, CustomerUpdate, incident_id=incident.id)
     assert update.round == 1 and update.late_seconds == 600 and update.written_by == "Alice Primary"
@@ -163,6 +170,7 @@ def test_repeat_caller_hears_the_proposal_and_presses_2_then_1(hotline, client, 
     incident = _incident(client, hotline)
     with hotline.db.session() as s:
         assert spoken_proposal(s, incident.reference) is None
+    _sms(client, ALICE, f"ACK {incident.reference}")
     _sms(client, ALICE, f"PROPOSE {incident.reference} the queue is drained")
     with hotline.db.transaction() as s:
         heard = spoken_proposal(s, incident.reference)
