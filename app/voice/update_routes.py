@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, Response, request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.models import Callback, Incident, Rep
 from app.queue import PendingJob
 from app.services.deliveries import sms_status
+from app.services.resolution import decide_by_call, spoken_proposal
 from app.services.updates import KEYPAD_INTERVALS, agree_interval, start_follow_up
 from app.voice.respond import answer_once
 from app.voice.signature import twilio_webhook
@@ -69,3 +71,64 @@ def sms_delivery_status() -> Response:
         return "", []
 
     return answer_once(handle, mimetype="text/plain")
+
+
+CUSTOMER_VOICE = {"en-US": ("en-US", "Polly.Joanna"), "de-DE": ("de-DE", "Polly.Vicki")}
+NO_ANSWER = {"en-US": "No key pressed. Nothing was changed. Goodbye.",
+             "de-DE": "Keine Taste gedrückt. Es wurde nichts geändert. Auf Wiederhören."}
+
+
+def _customer_say(response: VoiceResponse | object, text: str, language: str) -> None:
+    lang, voice = CUSTOMER_VOICE.get(language, CUSTOMER_VOICE["en-US"])
+    response.say(text, language=lang, voice=voice)
+
+
+@bp.post("/proposal")
+@twilio_webhook
+def proposal_prompt() -> Response:
+    """A repeat caller whose incident awaits confirmation hears the proposal: 1 confirms, 2 rejects.
+
+    Hook for the call flow (h3): once the caller has keyed their reference and PIN, <Redirect> to
+    ``/twilio/updates/proposal?ref=<reference>`` when ``resolution.spoken_proposal`` is not None.
+    Only our own signed TwiML can lead here, so the reference in the URL was proven by the caller.
+    """
+    reference = request.args.get("ref", "")
+
+    def handle(session, now):
+        incident = session.scalars(select(Incident).where(Incident.reference == reference)).first()
+        text = spoken_proposal(session, reference) if incident else None
+        response = VoiceResponse()
+        if text is None:
+            _customer_say(response, "No resolution awaits your answer. Goodbye."
+                          if not incident or incident.language != "de-DE"
+                          else "Es wartet keine Lösung auf Ihre Antwort. Auf Wiederhören.",
+                          incident.language if incident else "en-US")
+            response.hangup()
+            return str(response), []
+        gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
+                                 action=f"/twilio/updates/proposal/answer?ref={reference}")
+        _customer_say(gather, text, incident.language)
+        _customer_say(response, NO_ANSWER.get(incident.language, NO_ANSWER["en-US"]), incident.language)
+        response.hangup()
+        return str(response), []
+
+    return answer_once(handle)
+
+
+@bp.post("/proposal/answer")
+@twilio_webhook
+def proposal_answer() -> Response:
+    """The repeat caller's key: 1 confirms the resolution, 2 rejects it (updates continue)."""
+    reference, digits = request.args.get("ref", ""), request.form.get("Digits", "")
+
+    def handle(session, now):
+        incident = session.scalars(select(Incident).where(Incident.reference == reference)).first()
+        language = incident.language if incident else "en-US"
+        result = decide_by_call(session, reference, digits, now)
+        response = VoiceResponse()
+        _customer_say(response, result.message if result.ok else NO_ANSWER.get(language, NO_ANSWER["en-US"]),
+                      language)
+        response.hangup()
+        return str(response), result.jobs
+
+    return answer_once(handle)

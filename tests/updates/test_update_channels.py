@@ -203,3 +203,21 @@ def test_non_critical_caller_is_logged_texted_and_counted_apart(hotline, clock):
     with hotline.db.session() as s:
         figures = update_figures(s, clock.now() - timedelta(hours=1), clock.now() + timedelta(hours=1))
     assert figures.non_critical_contacts == 2
+
+
+def test_repeat_caller_answers_the_proposal_by_keypad_on_the_webhook(hotline, client, clock, smtp):
+    incident = _incident(client, hotline)
+    ref = incident.reference
+    _sms(client, ALICE, f"ACK {ref}")
+    _sms(client, ALICE, f"PROPOSE {ref} the queue is drained")
+    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                         caller=CUSTOMER)
+    heard = call.dial(path=f"/twilio/updates/proposal?ref={ref}")
+    assert "the queue is drained" in " ".join(heard.said) and "Press 1 to confirm" in " ".join(heard.said)
+    closing = call.press("1")
+    assert f"Incident {ref} is closed" in " ".join(closing.said)
+    [proposal] = _rows(hotline, ResolutionProposal, incident_id=incident.id)
+    assert proposal.state == "confirmed" and proposal.decided_via == "call"
+    again = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                          caller=CUSTOMER)
+    assert "No resolution awaits your answer" in " ".join(again.dial(path=f"/twilio/updates/proposal?ref={ref}").said)
