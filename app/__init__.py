@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 
 from app.wiring import Hotline
 
+log = logging.getLogger(__name__)
+
 
 def create_app(hotline: Hotline | None = None) -> Flask:
     """Build the Flask app around a wired ``Hotline`` (built from the environment if None)."""
-    hotline = hotline or Hotline.build()
+    if hotline is None:
+        from app.startup import hotline_from_environment
+
+        hotline = hotline_from_environment()
     app = Flask(__name__)
     app.config["SECRET_KEY"] = hotline.settings.signing_key()
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
@@ -40,4 +47,25 @@ def create_app(hotline: Hotline | None = None) -> Flask:
     from app.dashboard import register as register_dashboard
 
     register_dashboard(app)
+    _harden(app, hotline)
+
+    from app.health import register_schema_guard
+
+    register_schema_guard(app)
     return app
+
+
+def _harden(app: Flask, hotline: Hotline) -> None:
+    """Issue 9: security headers, hostile JSON, the cookie's Secure flag, log redaction, proxy warning."""
+    from app import json_guard, logging_redact, security_headers
+    from app.auth.cookie import SchemeAwareSessionInterface
+
+    security_headers.install(app)
+    json_guard.install(app)
+    app.session_interface = SchemeAwareSessionInterface()
+    settings = hotline.settings
+    logging_redact.install(secrets=(settings.twilio_auth_token, settings.twilio_auth_token_secondary,
+                                    settings.signing_key()))
+    if hotline.settings.trust_proxy_headers and not hotline.settings.public_base_url:
+        log.warning("TRUST_PROXY_HEADERS is on but PUBLIC_BASE_URL is not set: Twilio signatures are checked "
+                    "against a URL built from client-supplied X-Forwarded-* headers; set PUBLIC_BASE_URL")

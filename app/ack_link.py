@@ -7,8 +7,7 @@ from sqlalchemy import select
 
 from app.models import Incident, Page
 from app.models.oncall import Rep
-from app.services.acks import acknowledge
-from app.services.callbacks import callback_job, open_callback
+from app.services.acks import Actor, acknowledge, connect
 from app.services.page_text import hhmm
 from app.services.page_urls import BadAckLink, PageUrls
 
@@ -16,7 +15,7 @@ bp = Blueprint("ack_link", __name__)
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Sev-1 {{ ref }}</title>
-<style>body{font:18px system-ui,sans-serif;margin:1.5em;max-width:30em}button{font-size:1.2em;padding:.6em 1.2em}</style>
+<link rel="stylesheet" href="{{ url_for('static', filename='ack.css') }}">
 </head><body><h1>Sev-1 {{ ref }}</h1><p>{{ message }}</p>
 {% if form %}<form method="post"><p><button type="submit" name="action" value="ack">Acknowledge</button></p>
 <p><button type="submit" name="action" value="call">Acknowledge and call me now: I will be connected to the customer</button></p>
@@ -54,17 +53,15 @@ def acknowledge_link(token: str) -> Response | tuple[str, int]:
     except BadAckLink as exc:
         return render_template_string(PAGE, ref="", message=f"{exc}. Nothing was changed.", form=False), 410
     now = hotline.clock.now()
-    with hotline.db.transaction() as session:
+    with hotline.db.transaction() as session:  # its unit of work dispatches any jobs after commit
         page = session.get(Page, page_id)
         if page is None:
             return render_template_string(PAGE, ref="", message="Unknown page. Nothing was changed.", form=False), 404
         incident = session.scalars(select(Incident).where(Incident.id == page.incident_id).with_for_update()).one()
         rep = session.get(Rep, page.rep_id) if page.rep_id else None
-        result = acknowledge(session, incident, page.rep_id, rep.name if rep else page.name, "link", now)
-        if request.form.get("action") == "call" and rep is not None and incident.callback_phone and (
-                result.ok or incident.acknowledged_by == rep.id):
-            callback = open_callback(session, incident, rep.id, now)
-            result.jobs.append(callback_job(callback, now))
-            result.message = f"{result.message} We are calling you on {rep.phone} now to connect you."
-    hotline.jobs.dispatch(result.jobs, now)
+        actor = Actor(name=rep.name if rep else page.name, via="link", rep=rep, is_manager=bool(rep and rep.is_manager))
+        if request.form.get("action") == "call":
+            result = connect(session, incident, actor, now)
+        else:
+            result = acknowledge(session, incident, actor, now)
     return render_template_string(PAGE, ref=incident.reference, message=result.message, form=False), (200 if result.ok else 409)

@@ -12,34 +12,80 @@ from app.settings import Settings
 from app.wiring import Hotline
 
 
-@click.group()
+class HotlineGroup(click.Group):
+    """The command group; a configuration mistake ends any command with its variable and fix, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command, turning configuration errors into one clear message."""
+        from app.startup import configuration_errors
+
+        with configuration_errors():
+            return super().invoke(ctx)
+
+
+@click.group(cls=HotlineGroup)
+@click.version_option(package_name="sev1-hotline", prog_name="hotline")
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
 def main(verbose: bool) -> None:
     """Sev-1 Hotline: the telephone line for critical e-mail sending outages."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from app.logging_redact import install as redact_logs
+    from app.settings import SettingsError
+
+    try:  # no phone number, e-mail, token or password in any log line, even with -v
+        env = Settings.from_env()
+        redact_logs(secrets=(env.twilio_auth_token, env.twilio_auth_token_secondary, env.secret_key))
+    except SettingsError:  # the command reports the unreadable variable itself (``check`` lists them all)
+        redact_logs(secrets=())
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
-    """Run the web app (Twilio webhooks and JSON API). Production: gunicorn 'app:create_app()'."""
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="gunicorn worker processes (each runs --threads threads).")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
+def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
+    """Run the web app (Twilio webhooks, dashboard, JSON API) with gunicorn, after the start-up checks."""
     from app import create_app
+    from app.startup import checked_settings
 
-    hotline = _ready_hotline()
+    hotline = _hotline(checked_settings("serve"))
     mode = "SIMULATED telephony" if hotline.settings.simulated_telephony else "Twilio"
-    click.echo(f"Sev-1 Hotline on http://{host}:{port} ({mode}; database {hotline.db.engine.url!r})")
-    create_app(hotline).run(host=host, port=port, threaded=True)
+    server = "Flask development server" if dev else f"gunicorn, {workers} worker(s) x {threads} threads"
+    click.echo(f"Sev-1 Hotline on http://{host}:{port} ({mode}; {server}; "
+               f"database {_safe_url(hotline.settings.resolved_database_url)})")
+    app = create_app(hotline)
+    if dev:
+        app.run(host=host, port=port, threaded=True)
+        return
+    from app.serving import run_gunicorn
+
+    run_gunicorn(app, hotline, host, port, workers, threads)
 
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Run queued jobs, then exit.")
 def worker(burst: bool) -> None:
     """Run an RQ worker with the scheduler, and the watchdog."""
+    from app.startup import checked_settings
     from workers.runner import run_worker
 
-    run_worker(_ready_hotline(), burst=burst)
+    run_worker(_hotline(checked_settings("worker")), burst=burst)
+
+
+@main.command()
+@click.option("--quiet", is_flag=True, help="Print only the problems.")
+@click.option("--no-twilio", is_flag=True, help="Do not ask Twilio about the account and number.")
+def check(quiet: bool, no_twilio: bool) -> None:
+    """Check the whole configuration; print each problem with its variable or YAML path and the fix."""
+    from app.config_check import run_checks
+
+    report = run_checks(probe_twilio=not no_twilio)
+    click.echo(report.text(show_passed=not quiet))
+    sys.exit(1 if report.errors else 0)
 
 
 @main.group()
@@ -51,11 +97,11 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply Alembic migrations (default: to the newest)."""
-    from app.migrate import upgrade
+    from app.migrate import upgrade_locked
 
     settings = Settings.from_env()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url, revision)
+    settings.prepare_data_dir()
+    upgrade_locked(settings.resolved_database_url, settings.data_dir, revision)
     click.echo(f"database at {revision}: {_safe_url(settings.resolved_database_url)}")
 
 
@@ -64,7 +110,14 @@ def tickets() -> None:
     """Support tickets synced from the helpdesk."""
 
 
-@tickets.command("import")
+@tickets.command("import", epilog=(
+    "\b\nColumns (a header line names them, in any order; number and company are required):\n"
+    "  number, company, status (open, pending, solved, closed), subject,\n"
+    "  opened_at (ISO 8601 with offset), contact_name, contact_email,\n"
+    "  contact_phone, contact_phone_alt (E.164, or national in DEFAULT_REGION),\n"
+    "  tam_name, tam_email, tam_phone,\n"
+    "  support_pin (4 to 8 digits, stored hashed; - removes it)\n"
+    "Each row is its own transaction: bad rows are reported by line and the rest are imported."))
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
 def tickets_import(csv_file: Path) -> None:
     """Create or update tickets from a CSV file (header: number, company, status, ...)."""
@@ -89,17 +142,31 @@ def api_token() -> None:
 
 @api_token.command("create")
 @click.argument("name")
-def api_token_create(name: str) -> None:
+@click.option("--scope", "scopes", multiple=True, metavar="SCOPE",
+              help="tickets:write (the default), incidents:read, oncall:read or oncall:admin; repeat for more.")
+def api_token_create(name: str, scopes: tuple[str, ...]) -> None:
     """Create a token; it is shown once and stored only as a hash."""
-    from app.services.api_tokens import InvalidTokenName, create_token
+    from app.services.api_tokens import DEFAULT_SCOPES, InvalidScope, InvalidTokenName, create_token
 
     hotline = _ready_hotline()
     try:
         with hotline.db.transaction() as session:
-            token = create_token(session, name, hotline.clock.now())
-    except InvalidTokenName as exc:
+            token = create_token(session, name, hotline.clock.now(), scopes=scopes or DEFAULT_SCOPES)
+    except (InvalidTokenName, InvalidScope) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(token)
+
+
+@api_token.command("list")
+def api_token_list() -> None:
+    """Every token: id, name, scopes, and whether it is revoked (never the token itself)."""
+    from app.services.api_tokens import list_tokens
+
+    hotline = _ready_hotline()
+    with hotline.db.session() as session:
+        for token in list_tokens(session):
+            state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
+            click.echo(f"{token.id}\t{token.name}\t{token.scopes or '-'}\t{state}")
 
 
 @api_token.command("revoke")
@@ -136,6 +203,8 @@ def oncall_import(yaml_file: Path) -> None:
     except OnCallConfigError as exc:
         raise click.ClickException(f"{yaml_file}: {exc} (nothing was changed)") from exc
     click.echo(str(summary))
+    for warning in summary.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @oncall.command("export")
@@ -215,15 +284,50 @@ def demo(data_dir: Path | None) -> None:
 
 def _ready_hotline() -> Hotline:
     """A hotline from the environment, with its schema brought up to date."""
-    from app.migrate import upgrade
+    from app.migrate import upgrade_locked
 
     settings = Settings.from_env()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url)
-    return Hotline.build(settings)
+    settings.prepare_data_dir()
+    upgrade_locked(settings.resolved_database_url, settings.data_dir)
+    return _hotline(settings)
+
+
+def _hotline(settings: Settings) -> Hotline:
+    """Wire the hotline for this command; its embedded redis-server (if any) stops when the command ends."""
+    _exit_on_sigterm()  # before the embedded redis-server starts (RQ's worker installs its own later)
+    hotline = Hotline.build(settings)
+    _stop_embedded_redis_on_exit(hotline)
+    return hotline
+
+
+def _stop_embedded_redis_on_exit(hotline: Hotline) -> None:
+    """When the command ends (normally, on error or on SIGTERM), stop the embedded redis-server it started."""
+    from app.embedded_redis import stop_embedded
+
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(lambda: stop_embedded(hotline.jobs.redis))
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM ends the process through SystemExit, so the cleanup above still runs."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
 
 
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+@db.command("rebuild-facts")
+def db_rebuild_facts() -> None:
+    """Recompute the compliance report's incident_facts table from the append-only event log alone."""
+    from app.reports.facts_sync import rebuild_facts
+
+    hotline = _ready_hotline()
+    with hotline.db.engine.begin() as connection:
+        written = rebuild_facts(connection)
+    click.echo(f"incident facts rebuilt from the event log: {written} incidents")

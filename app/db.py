@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+_PENDING = "hotline.after_commit"  # key in Session.info: the jobs this transaction registered
+
+
+def register(session: Session, job: Any) -> None:
+    """Register ``job`` on the session's unit of work: it is dispatched only if, and after, the transaction commits."""
+    session.info.setdefault(_PENDING, []).append(job)
+
+
+def withdraw(session: Session) -> list[Any]:
+    """Take back every job registered on ``session`` (a caller that reschedules the rows itself)."""
+    return session.info.pop(_PENDING, [])
+
+
+def registered(session: Session) -> list[Any]:
+    """The jobs registered on ``session`` and not yet dispatched (for tests and logs)."""
+    return list(session.info.get(_PENDING, []))
 
 
 class Database:
@@ -23,6 +43,20 @@ class Database:
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # The one place jobs leave a transaction: after its commit, to whoever the wiring named.
+        self.dispatch: Callable[[list[Any]], None] | None = None
+        event.listen(self.sessions, "after_commit", self._after_commit)
+        event.listen(self.sessions, "after_rollback", _forget)
+
+    def _after_commit(self, session: Session) -> None:
+        jobs = session.info.pop(_PENDING, [])
+        if not jobs:
+            return
+        if self.dispatch is None:
+            # No queue wired (a bare CLI database): the rows stay due and the watchdog hands them over.
+            log.warning("%d jobs committed with no queue wired; left to the watchdog", len(jobs))
+            return
+        self.dispatch(jobs)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -45,3 +79,8 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def _forget(session: Session) -> None:
+    """A rolled-back transaction dispatches nothing."""
+    session.info.pop(_PENDING, None)

@@ -26,6 +26,8 @@ def healthz():
         checks["redis"] = f"error: {type(exc).__name__}"
     watchdog = None
     if checks["database"] == "ok":
+        checks["schema"] = _schema_check(hotline)
+    if checks.get("schema") == "ok":
         from app.services import leases
 
         with hotline.db.session() as session:
@@ -33,3 +35,42 @@ def healthz():
         checks["watchdog"] = "ok" if watchdog["alive"] else "not running"
     ok = all(v == "ok" for v in checks.values())
     return jsonify(status="ok" if ok else "degraded", checks=checks, watchdog=watchdog), 200 if ok else 503
+
+
+def _schema_check(hotline) -> str:
+    """"ok", or what is wrong with the schema and the command that fixes it."""
+    from app.probes import schema_state
+
+    try:
+        state = schema_state(hotline.db.engine)
+    except Exception as exc:  # noqa: BLE001 - reported, not swallowed
+        return f"error: {type(exc).__name__}"
+    return "ok" if state.usable else f"error: {state.describe()}; run `hotline db upgrade`"
+
+
+def register_schema_guard(app) -> None:
+    """Answer 503 naming `hotline db upgrade` (not a 500 "no such table") until the schema is usable.
+
+    create_app() never migrates: it is wiring only and runs in every gunicorn worker;
+    ``hotline serve``/``worker``/``db upgrade`` migrate under a lock. Once the schema is
+    found usable the guard stops looking.
+    """
+    state = {"usable": False}
+
+    @app.before_request
+    def _schema_guard():
+        from flask import request
+
+        if state["usable"] or request.path == "/healthz":
+            return None
+        from app.probes import schema_state
+
+        try:
+            found = schema_state(app.extensions["hotline"].db.engine)
+        except Exception:  # noqa: BLE001 - a database that is down is the emergency path's case, not ours
+            return None
+        if found.usable:
+            state["usable"] = True
+            return None
+        return jsonify(error="database schema not ready",
+                       detail=f"{found.describe()}; run `hotline db upgrade`"), 503

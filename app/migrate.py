@@ -26,3 +26,42 @@ def upgrade(url: str, revision: str = "head") -> None:
 def revision(url: str, message: str) -> None:
     """Autogenerate a new migration from the models (developer tool)."""
     command.revision(alembic_config(url), message=message, autogenerate=True)
+
+
+MIGRATION_LOCK_KEY = 727_001_015  # pg_advisory_lock key: one migrating process per database
+
+
+def upgrade_locked(url: str, lock_dir: Path, revision: str = "head") -> None:
+    """``upgrade`` while holding a lock, so web and worker (or several hosts) starting at once do not race.
+
+    PostgreSQL: a session advisory lock, held on the connection the migration runs on.
+    SQLite: an exclusive file lock beside the data (SQLite serves one host).
+    """
+    if url.startswith("postgresql"):
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                conn.commit()
+                try:
+                    cfg = alembic_config(url)
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, revision)
+                    conn.commit()
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                    conn.commit()
+        finally:
+            engine.dispose()
+        return
+    import fcntl
+
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with open(lock_dir / "migrate.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            upgrade(url, revision)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

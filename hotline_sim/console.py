@@ -58,7 +58,13 @@ def _act(call: SimulatedCall, prompt: Prompt, line: str) -> Prompt | None:
         return call.silence()
     if line.startswith("/record"):
         parts = line.split()
-        return call.record(int(parts[1]) if len(parts) > 1 else 30)
+        if len(parts) > 2 or (len(parts) == 2 and not (parts[1].isdecimal() and 1 <= int(parts[1]) <= 600)):
+            click.echo("[usage: /record [seconds], a whole number from 1 to 600, e.g. /record 30]")
+            return prompt
+        if prompt.kind != "record":
+            click.echo("[the hotline is not recording yet: answer its question first]")
+            return prompt
+        return call.record(int(parts[1]) if len(parts) == 2 else 30)
     if prompt.kind == "record":
         return call.record(30)
     compact = line.replace(" ", "")

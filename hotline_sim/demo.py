@@ -15,6 +15,7 @@ import click
 from sqlalchemy import select
 
 from app import create_app
+from app.embedded_redis import stop_embedded
 from app.migrate import upgrade
 from app.models import Callback, Incident, Page
 from app.oncall.records import parse_rep, parse_schedule
@@ -40,7 +41,8 @@ PUBLIC_URL = "https://hotline.demo"
 SCRIPT = [  # what the caller does, in order
     ("press", "1"),  # English
     ("press", "3"),  # API calls and SMTP injection both failing
-    ("press", "1"),  # yes, about ticket 4521
+    ("press", "4521"),  # the ticket number, keyed
+    ("press", "2468"),  # the account's support PIN: now the flow may offer what the ticket knows
     ("press", "1"),  # company confirmed
     ("press", "1"),  # name confirmed
     ("press", "1"),  # call back on this number
@@ -61,32 +63,40 @@ def run_demo(data_dir: Path | None = None) -> Incident:
         settings = twilio.configure(Settings(data_dir=data_dir, public_base_url=PUBLIC_URL), number=HOTLINE_NUMBER)
         upgrade(settings.resolved_database_url)
         hotline = Hotline.build(settings, clock=clock, telephony=TwilioTelephony(settings, timeout_seconds=5))
-        context.use(hotline)
-        _seed(hotline)
-        client = create_app(hotline).test_client()
-        network = PhoneNetwork(twilio, flask_transport(client), settings.twilio_auth_token,
-                               app_base_url=PUBLIC_URL, clock=clock)
-        customer = network.phone(CALLER).expect_sms("we have your report").expect_sms("has taken your incident")
-        customer.expect_call(answered=True, ring_seconds=9, talk_seconds=20)
-        rep = network.phone(REP).expect_sms("SEV1")
-        demo_updates.expect_interval_key(rep)  # issue 11: press 2 to connect, then 1 for updates every 30 min
+        try:
+            return _story(hotline, twilio, settings, clock)
+        finally:
+            hotline.db.dispose()
+            context.use(None)
+            stop_embedded(hotline.jobs.redis)  # the demo's embedded redis-server must not outlive it
 
-        click.secho(f"== 1. A Sev-1 call from {CALLER}  (data in {data_dir}; simulated clock and phones)", bold=True)
-        call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_URL,
-                             auth_token=settings.twilio_auth_token, caller=CALLER, to=HOTLINE_NUMBER)
-        call.dial()
-        for action, arg in SCRIPT:
-            {"press": call.press, "say": call.say, "record": lambda s: call.record(int(s))}[action](arg)
-        for who, text in call.transcript:
-            click.echo(f"  {'hotline' if who == 'hotline' else 'caller '}: {text}")
 
-        settle(hotline, network)
-        incident = _report(hotline, call.call_sid, rep, customer)
-        demo_updates.tell_updates(hotline, network, clock, incident.id, REP, CALLER)  # issue 11
-        network.verify()
-        hotline.db.dispose()
-        context.use(None)
-        return incident
+def _story(hotline: Hotline, twilio: SimulatedTwilio, settings: Settings, clock: FakeClock) -> Incident:
+    """The scripted call, the back office and the report (see ``run_demo``)."""
+    context.use(hotline)
+    _seed(hotline)
+    client = create_app(hotline).test_client()
+    network = PhoneNetwork(twilio, flask_transport(client), settings.twilio_auth_token,
+                           app_base_url=PUBLIC_URL, clock=clock)
+    customer = network.phone(CALLER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(press="1", answered=True, ring_seconds=9, talk_seconds=20)
+    rep = network.phone(REP).expect_sms("SEV1")
+    demo_updates.expect_interval_key(rep)  # issue 11: press 2 to connect, then 1 for updates every 30 min
+
+    click.secho(f"== 1. A Sev-1 call from {CALLER}  (data in {settings.data_dir}; simulated clock and phones)", bold=True)
+    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_URL,
+                         auth_token=settings.twilio_auth_token, caller=CALLER, to=HOTLINE_NUMBER)
+    call.dial()
+    for action, arg in SCRIPT:
+        {"press": call.press, "say": call.say, "record": lambda s: call.record(int(s))}[action](arg)
+    for who, text in call.transcript:
+        click.echo(f"  {'hotline' if who == 'hotline' else 'caller '}: {text}")
+
+    settle(hotline, network)
+    incident = _report(hotline, call.call_sid, rep, customer)
+    demo_updates.tell_updates(hotline, network, clock, incident.id, REP, CALLER)  # issue 11
+    network.verify()
+    return incident
 
 
 def _report(hotline: Hotline, call_sid: str, rep, customer) -> Incident:
@@ -131,6 +141,7 @@ def _seed(hotline: Hotline) -> None:
         upsert_ticket(session, parse_ticket_input({
             "number": "4521", "company": "Acme Mail Inc", "contact_name": "Dana Smith",
             "contact_email": "dana.smith@acme.example", "contact_phone": CALLER, "subject": "Sending API returns 500",
+            "support_pin": "2468",
         }), hotline.clock.now())
         create_rep(session, parse_rep({"name": "Riley On-Call", "phone": REP}))
         create_rep(session, parse_rep({"name": "Morgan Manager", "phone": "+14155550133", "is_manager": True}))

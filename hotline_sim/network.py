@@ -345,6 +345,7 @@ class PhoneNetwork:
                 status_callback=urljoin(url, noun.get("statusCallback", "")) if noun.get("statusCallback") else "",
                 status_callback_events=tuple(noun.get("statusCallbackEvent", "").split()),
                 method=noun.get("method", "POST"),
+                machine_detection=noun.get("machineDetection", ""),
             ))
             self._done.add(child.sid)
             leg = self._ring(child)

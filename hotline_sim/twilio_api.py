@@ -74,6 +74,8 @@ class SimulatedTwilio:
         self._calls: list[ApiCall] = []
         self._seq = itertools.count(1)
         self._faults: deque[tuple[str, int]] = deque()
+        self.numbers: set[str] = set()  # the account's incoming numbers (``hotline check`` asks for them)
+        self._outage: tuple[Any, int] | None = None  # (until, status) of a time-boxed outage
         self._lock = threading.RLock()
         self._release = threading.Event()
         self._server: Any = None
@@ -114,6 +116,8 @@ class SimulatedTwilio:
 
     def configure(self, settings: Settings, number: str | None = None) -> Settings:
         """``settings`` pointed at this API with its credentials (and ``number`` as the hotline number)."""
+        if number or settings.twilio_number:
+            self.numbers.add(number or settings.twilio_number)
         return settings.with_overrides(
             twilio_api_base_url=self.base_url, twilio_account_sid=self.account_sid,
             twilio_auth_token=self.auth_token, twilio_number=number or settings.twilio_number,
@@ -171,6 +175,15 @@ class SimulatedTwilio:
         with self._lock:
             self._release.clear()
             self._faults.extend([("accept_then_hang", 201)] * n)
+
+    def fail_until(self, until, status: int = 500) -> None:
+        """Refuse every request with ``status`` until the simulated clock reaches ``until``; nothing is created.
+
+        ``status`` 0 means no answer at all: the request hangs ``hang_seconds`` (a client time-out).
+        """
+        with self._lock:
+            self._release.clear()
+            self._outage = (until, status)
 
     def release(self) -> None:
         """Let hanging requests answer now (until the next ``hang_next``/``accept_then_timeout_next``)."""
@@ -251,6 +264,13 @@ class SimulatedTwilio:
                      and matches_filters(c, request.args, "EndTime", c.end_time)]
             return self._page("calls", "Calls", [c.to_json(self.account_sid) for c in newest_first(found)])
 
+        @app.get(f"{base}/IncomingPhoneNumbers.json")
+        def list_numbers(account_sid: str) -> Response:
+            wanted = request.args.get("PhoneNumber")
+            found = sorted(n for n in self.numbers if wanted in (None, n))
+            return self._page("incoming_phone_numbers", "IncomingPhoneNumbers",
+                              [{"phone_number": n, "account_sid": self.account_sid} for n in found])
+
         @app.get(f"{base}/Messages/<sid>.json")
         def fetch_message(account_sid: str, sid: str) -> tuple[Response, int]:
             found = next((m for m in self.messages if m.sid == sid), None)
@@ -265,6 +285,11 @@ class SimulatedTwilio:
 
     def _take_fault(self) -> tuple[str, int] | None:
         with self._lock:
+            if self._outage is not None:
+                until, status = self._outage
+                if self.clock.now() < until:
+                    return ("hang", 503) if status == 0 else ("fail", status)
+                self._outage = None
             return self._faults.popleft() if self._faults else None
 
     def _validated(self, resource: str) -> dict[str, list[str]]:

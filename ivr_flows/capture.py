@@ -19,8 +19,9 @@ from .model import (
     SaveIncident,
     Stage,
     Step,
+    TicketMatch,
 )
-from .questions import added_lines, is_email_on_file, saved_lines
+from .questions import added_lines, is_email_on_file, joined_lines, saved_lines, t
 from .steps import (
     GiveUp,
     callback_number,
@@ -33,6 +34,7 @@ from .steps import (
     log,
     miss,
     offered_number,
+    refusal,
     repeat,
 )
 from .validate import clean_text, is_valid_email, normalize_spoken_email
@@ -49,13 +51,51 @@ _CORRECT = {
 }
 
 
+SILENT_QUESTIONS_BEFORE_SKIP = 2
+# Stages of a new report: a caller silent on two of them in a row goes straight to the recording.
+_SKIPPABLE = {
+    Stage.TRIAGE, Stage.TICKET_ENTRY, Stage.PIN_ENTRY, Stage.COMPANY, Stage.CONTACT_NAME,
+    Stage.CALLBACK_CONFIRM, Stage.CALLBACK_ENTRY, Stage.EMAIL, Stage.EMAIL_CONFIRM, Stage.PROBLEM,
+}
+
+
 def answer_or_silence(state: CallState, event: Event, now: datetime, on_answer: OnAnswer, give_up: GiveUp) -> Step:
-    """Dispatch a Gathered answer, count silence, repeat the question on anything else."""
+    """Dispatch a Gathered answer, count silence, repeat the question on anything else.
+
+    A question given up in silence counts towards the silent-caller skip; any answer resets it.
+    """
     if isinstance(event, NoInput) or (isinstance(event, Gathered) and answers.is_empty(event)):
-        return fail(state, now, "sorry_silence", give_up)
+
+        def silent_give_up(s: CallState, n: datetime) -> Step:
+            return _skip_if_silent(give_up(replace(s, silences=s.silences + 1), n), n)
+
+        return fail(state, now, "sorry_silence", silent_give_up)
     if isinstance(event, Gathered):
-        return on_answer(state, event, now)
+        return on_answer(replace(state, silences=0), event, now)
     return repeat(state, now)
+
+
+def _skip_if_silent(step: Step, now: datetime) -> Step:
+    """After two questions in a row with no answer, skip to the recording (issue 10: a kinder call)."""
+    s = step.state
+    if (step.reply is None or s.silences < SILENT_QUESTIONS_BEFORE_SKIP or s.stage not in _SKIPPABLE
+            or s.incident is not None or s.correcting):
+        return step
+    c = s.captured
+    if c.ticket_match is None:
+        s = capture(s, ticket_number=s.ticket.number, ticket_match=TicketMatch.CALLER_ID) if s.ticket else miss(
+            capture(s, ticket_match=TicketMatch.NONE), "ticket_number")
+    effects = [*step.effects, log("silent_caller_skipped")]
+    if not s.captured.callback_phone:
+        number = offered_number(s)
+        s = capture(s, callback_phone=number) if number else miss(s, "callback_phone")
+        if number:
+            effects.append(log("field_unconfirmed", field="callback_phone"))
+    for name in ("company", "contact_name", "email"):
+        if not getattr(s.captured, name):
+            s = miss(s, name)
+    s = replace(s, stage=Stage.RECORDING, tries=0, pending="")
+    return go(s, now, t(s, "silent_skip"), effects=tuple(effects))
 
 
 def _keep_or_miss(field: str) -> GiveUp:
@@ -145,13 +185,15 @@ def on_callback_entry(state: CallState, event: Event, now: datetime) -> Step:
         digits = answers.digits_from(ev, max_len=20)
         number = callback_number(s, digits) if digits else None
         if not number:
-            return fail(s, n, "callback_invalid", give_up)
+            # Say why (issue 10): not a complete number, premium-rate, or a country we don't serve.
+            why = refusal(s, digits) if digits else "invalid"
+            return fail(s, n, f"callback_refused_{why if why in ('premium', 'region') else 'invalid'}", give_up)
         # Keep the try count across entry and confirmation so a garbled loop still ends.
         return go(replace(s, stage=Stage.CALLBACK_CONFIRM, pending=number), n)
 
     if isinstance(event, Gathered) and answers.is_empty(event):
         # A bare '#' submits an empty Gather: the caller has no number to give.
-        return fail(state, now, "callback_invalid", give_up)
+        return fail(state, now, "callback_refused_invalid", give_up)
     return answer_or_silence(state, event, now, on_answer, give_up)
 
 
@@ -222,6 +264,10 @@ def on_recording(state: CallState, event: Event, now: datetime) -> Step:
     if not s.captured.problem_text and not s.captured.recording_url:
         s = miss(s, "problem")
         effects.append(log("field_missing", field="problem"))
+    if s.silences >= SILENT_QUESTIONS_BEFORE_SKIP and not s.correcting:
+        # A silent caller is not read everything back: save what we have and close with the promise.
+        saved = save(s, now, "silent_caller_saved")
+        return replace(saved, effects=(*effects, *saved.effects))
     return field_done(s, now, effects=tuple(effects))
 
 
@@ -231,7 +277,8 @@ def on_recording(state: CallState, event: Event, now: datetime) -> Step:
 def save(state: CallState, now: datetime, kind: str) -> Step:
     """Ask the service to persist the incident; the reply waits for IncidentSaved."""
     s = replace(state, stage=Stage.SAVING, tries=0, pending="", correcting=False)
-    effect = SaveIncident(captured=s.captured, lang=s.lang, caller_id=s.caller_id, captured_at=now)
+    effect = SaveIncident(captured=s.captured, lang=s.lang, caller_id=s.caller_id, captured_at=now,
+                          verified=s.verified, related_reference=s.related_reference)
     return Step(state=s, reply=None, effects=(effect, log(kind, missing=list(s.captured.missing))))
 
 
@@ -259,10 +306,14 @@ def on_saving(state: CallState, event: Event, now: datetime) -> Step:
     if isinstance(event, IncidentSaved):
         appended = state.incident is not None
         inc = IncidentInfo(reference=event.reference, callback_due_at=event.callback_due_at)
-        s = replace(state, stage=Stage.DONE, incident=inc, tries=0, pending="")
-        lines = added_lines(s) if appended else saved_lines(s)
+        s = replace(state, stage=Stage.DONE, incident=inc, tries=0, pending="", joined=event.joined)
+        if event.joined:
+            lines, kind = joined_lines(s), "incident_joined"
+        elif appended:
+            lines, kind = added_lines(s), "incident_appended"
+        else:
+            lines, kind = saved_lines(s), "reference_given"
         reply = Reply(lang=s.lang, say=tuple(lines), hangup=True)
-        kind = "incident_appended" if appended else "reference_given"
         return Step(state=s, reply=reply, effects=(log(kind, reference=event.reference),))
     if state.incident is None and isinstance(event, Gathered | NoInput):
         return on_readback(state, event, now)

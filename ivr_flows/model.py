@@ -45,6 +45,11 @@ class Stage(StrEnum):
     CORRECTION = "correction"
     SAVING = "saving"
     DONE = "done"
+    # issue 9: proof of identity before anything stored is spoken
+    PIN_ENTRY = "pin_entry"  # after a keyed ticket whose account has a support PIN
+    PIN_CHECK = "pin_check"  # waiting for the service's PinChecked
+    REPEAT_VERIFY = "repeat_verify"  # repeat caller keys the incident reference or the PIN
+    REPEAT_CHECK = "repeat_check"  # waiting for PinChecked on a repeat caller's digits
 
 
 class AffectedService(StrEnum):
@@ -87,6 +92,7 @@ class TicketInfo:
     contact_name: str = ""
     email: str = ""
     phone: str = ""  # E.164
+    has_pin: bool = False  # the account has a support PIN the caller may key
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,7 @@ class IncidentInfo:
 
     reference: str
     callback_due_at: datetime
+    acknowledged: bool = False  # someone has taken it (the status a repeat caller may hear)
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,12 @@ class CallState:
     pending: str = ""  # a value awaiting confirmation (callback number, e-mail)
     correcting: bool = False  # answering one field from the read-back, then back to it
     ticket_entries: int = 0  # keypad ticket numbers tried so far
+    # how the caller proved who they are: "" (not at all), "pin" or "reference"
+    verified: str = ""
+    pin_tries: int = 0  # wrong PINs or references keyed in this call
+    related_reference: str = ""  # an open incident this new one may be related to (same caller)
+    joined: bool = False  # the call's incident was not opened by this call (repeat caller, over the limit)
+    silences: int = 0  # questions in a row the caller left unanswered
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of the state."""
@@ -156,6 +169,7 @@ class CallState:
             d["incident"] = IncidentInfo(
                 reference=i["reference"],
                 callback_due_at=datetime.fromisoformat(i["callback_due_at"]),
+                acknowledged=bool(i.get("acknowledged", False)),
             )
         return cls(**d)
 
@@ -217,13 +231,26 @@ class TicketLookedUp:
 
 @dataclass(frozen=True)
 class IncidentSaved:
-    """Answer to a SaveIncident or AppendToIncident effect."""
+    """Answer to a SaveIncident or AppendToIncident effect.
+
+    ``joined`` means the service added the report to the caller's open incident
+    (too many new ones from this number) instead of opening another.
+    """
 
     reference: str
     callback_due_at: datetime
+    joined: bool = False
 
 
-Event = CallStarted | Gathered | NoInput | Recorded | TicketLookedUp | IncidentSaved
+@dataclass(frozen=True)
+class PinChecked:
+    """Answer to a CheckPin effect; ``ticket`` carries the details on file only when ``ok``."""
+
+    ok: bool
+    ticket: TicketInfo | None = None
+
+
+Event = CallStarted | Gathered | NoInput | Recorded | TicketLookedUp | IncidentSaved | PinChecked
 
 
 # ---------------------------------------------------------------- replies
@@ -259,6 +286,8 @@ class Reply:
     gather: Gather | None = None
     record: Record | None = None
     hangup: bool = False
+    # per-line language when lines differ (the bilingual greeting before the choice); else ``lang``
+    say_langs: tuple[Lang, ...] = ()
 
 
 # ---------------------------------------------------------------- effects
@@ -279,6 +308,8 @@ class SaveIncident:
     lang: Lang
     caller_id: str
     captured_at: datetime
+    verified: str = ""  # how the caller proved who they are ("" = not at all)
+    related_reference: str = ""  # an open incident of this caller it may be related to
 
 
 @dataclass(frozen=True)
@@ -298,14 +329,26 @@ class LogEvent:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-Effect = LookupTicket | SaveIncident | AppendToIncident | LogEvent
+@dataclass(frozen=True)
+class CheckPin:
+    """Check keyed digits against the support PIN of a ticket's or an incident's account.
+
+    Answer with PinChecked. The digits never go into logs or the call state.
+    """
+
+    pin: str
+    ticket_number: str = ""
+    incident_reference: str = ""
+
+
+Effect = LookupTicket | SaveIncident | AppendToIncident | LogEvent | CheckPin
 
 
 @dataclass(frozen=True)
 class Step:
     """Result of ``advance``: the new state, what to say, what to do.
 
-    When ``effects`` contains a LookupTicket, SaveIncident or AppendToIncident,
+    When ``effects`` contains a LookupTicket, SaveIncident, AppendToIncident or CheckPin,
     ``reply`` is None: the service carries the effect out and calls ``advance``
     again with its answer event, which yields the reply.
     """

@@ -62,17 +62,33 @@ def contact_phone(state: CallState) -> str:
 
 
 def incident_lines(state: CallState, now: datetime | None) -> list[str]:
-    """Reference and callback deadline of the call's incident (repeat caller)."""
+    """Status of the call's open incident (repeat caller): its deadline and whether someone has it.
+
+    The reference is spoken only to a caller who proved who they are: a caller ID
+    or a ticket number is not an identity (issue 9).
+    """
     inc = state.incident
     if inc is None:
         return []
-    lines = [t(state, "repeat_caller", reference=say_digits(inc.reference))]
+    if state.verified:
+        lines = [t(state, "repeat_caller", reference=say_digits(inc.reference))]
+    else:
+        lines = [t(state, "repeat_caller_status")]
     if now is not None and inc.callback_due_at <= now:
         lines.append(t(state, "callback_overdue"))
     else:
         when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
-        lines.append(t(state, "callback_by", time=when))
+        lines.append(t(state, "callback_taken" if inc.acknowledged else "callback_by", time=when))
     return lines
+
+
+def joined_lines(state: CallState) -> list[str]:
+    """The closing words when the report was added to the caller's open incident (no reference)."""
+    inc = state.incident
+    if inc is None:
+        return [t(state, "goodbye")]
+    when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
+    return [t(state, "joined"), t(state, "callback_by", time=when), t(state, "goodbye")]
 
 
 def _can_text(e164: str) -> bool:
@@ -160,11 +176,14 @@ def readback_lines(state: CallState) -> list[str]:
 
 
 def _language(state: CallState, now: datetime | None) -> Reply:
-    # Before a choice the bilingual menu is spoken by the English voice.
-    lines = [text(Lang.EN, "greeting")] if state.tries == 0 else []
-    lines.append(text(Lang.EN, "language_choice"))
+    # Before the choice, the greeting and its recording notice are spoken in both languages,
+    # each by its own voice (issue 10), then the choice in both.
+    first = state.tries == 0
+    lines = [(Lang.EN, text(Lang.EN, "greeting")), (Lang.DE, text(Lang.DE, "greeting"))] if first else []
+    lines += [(Lang.EN, text(Lang.EN, "language_choice")), (Lang.DE, text(Lang.DE, "language_choice"))]
     hints = ("English", "Deutsch", "German")
-    return Reply(lang=Lang.EN, say=tuple(lines), gather=_menu(state, hints))
+    return Reply(lang=Lang.EN, say=tuple(line for _, line in lines), gather=_menu(state, hints),
+                 say_langs=tuple(lang for lang, _ in lines))
 
 
 def _triage(state: CallState, now: datetime | None) -> Reply:
@@ -182,6 +201,14 @@ def _repeat_caller(state: CallState, now: datetime | None) -> Reply:
         return _triage(state, now)
     lines = incident_lines(state, now) + [t(state, "repeat_caller_menu")]
     return _reply(state, lines, gather=_menu(state))
+
+
+def _repeat_verify(state: CallState, now: datetime | None) -> Reply:
+    return _reply(state, [t(state, "repeat_verify")], gather=_keypad())
+
+
+def _pin_entry(state: CallState, now: datetime | None) -> Reply:
+    return _reply(state, [t(state, "pin_ask")], gather=_keypad())
 
 
 def _add_info(state: CallState, now: datetime | None) -> Reply:
@@ -239,8 +266,8 @@ def _email(state: CallState, now: datetime | None) -> Reply:
 
 
 def ticket_email(state: CallState) -> str:
-    """The ticket's e-mail address if it is usable, lower-cased; else ""."""
-    if state.ticket is None:
+    """The ticket's e-mail address if it is usable and the caller verified, lower-cased; else ""."""
+    if state.ticket is None or not state.verified:
         return ""
     email = clean_text(state.ticket.email, 254).lower().replace(" ", "")
     return email if is_valid_email(email) else ""
@@ -264,7 +291,8 @@ def _problem(state: CallState, now: datetime | None) -> Reply:
 
 
 def _recording(state: CallState, now: datetime | None) -> Reply:
-    return _recording_prompt(state, "recording")
+    # A silent caller skipped here gets one prompt that asks for everything at once.
+    return _recording_prompt(state, "silent_recording" if state.silences >= 2 else "recording")
 
 
 def _readback(state: CallState, now: datetime | None) -> Reply:
@@ -283,6 +311,9 @@ def _done(state: CallState, now: datetime | None) -> Reply:
     if state.incident is None:
         return _reply(state, [t(state, "goodbye")], hangup=True)
     inc = state.incident
+    if state.joined and not state.verified:
+        # An incident the caller did not open in this call, and did not prove is theirs: status only.
+        return _reply(state, incident_lines(state, now) + [t(state, "goodbye")], hangup=True)
     when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
     lines = [
         t(state, "reference_is", reference=say_digits(inc.reference)),
@@ -314,6 +345,10 @@ _QUESTIONS: dict[Stage, Callable[[CallState, datetime | None], Reply]] = {
     Stage.CORRECTION: _readback,
     Stage.SAVING: _saving,
     Stage.DONE: _done,
+    Stage.PIN_ENTRY: _pin_entry,
+    Stage.PIN_CHECK: _pin_entry,
+    Stage.REPEAT_VERIFY: _repeat_verify,
+    Stage.REPEAT_CHECK: _repeat_verify,
 }
 
 

@@ -7,19 +7,16 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from . import answers, capture
+from . import answers, capture, verification
 from .model import (
     AffectedService,
-    AppendToIncident,
     CallStarted,
     CallState,
-    Effect,
     Event,
     Gathered,
     Lang,
     LookupTicket,
     NoInput,
-    Recorded,
     Reply,
     Stage,
     Step,
@@ -27,15 +24,13 @@ from .model import (
     TicketMatch,
 )
 from .prompts import say_digits, text
-from .questions import incident_lines, question, t
+from .questions import question, t
+from .steps import after_triage, enter, fail, go, log, miss, repeat
 from .steps import capture as store
-from .steps import clean, enter, fail, go, log, miss, repeat
 from .validate import clean_text
 
 Handler = Callable[[CallState, Event, datetime], Step]
 
-_ADD_WORDS = re.compile(r"\b(add|more|information|hinzufügen|ergänzen|informationen)\b")
-_NEW_WORDS = re.compile(r"\b(different|new|another|other|anderen|anderer|neuen|neu)\b")
 _CONTINUE_WORDS = re.compile(r"\b(continue|critical|down|weiter|fortfahren|kritisch|ausgefallen)\b")
 
 
@@ -80,19 +75,12 @@ def _on_language(state: CallState, event: Event, now: datetime) -> Step:
     return capture.answer_or_silence(state, event, now, on_answer, give_up)
 
 
-def _after_triage(state: CallState, now: datetime, *before: str, effects: tuple[Effect, ...] = ()) -> Step:
-    if state.captured.ticket_match is not None:
-        return enter(state, Stage.COMPANY, now, *before, effects=effects)
-    stage = Stage.TICKET_OFFER if state.ticket is not None else Stage.TICKET_ENTRY
-    return go(replace(state, stage=stage, tries=0), now, *before, effects=effects)
-
-
 def _on_triage(state: CallState, event: Event, now: datetime) -> Step:
     def give_up(s: CallState, n: datetime) -> Step:
         # Never turn a Sev-1 caller away: a garbled triage is "another critical problem".
         s = miss(store(s, affected_service=AffectedService.OTHER), "affected_service")
         effects = (log("triage", service=AffectedService.OTHER.value, defaulted=True),)
-        return _after_triage(s, n, t(s, "triage_default"), effects=effects)
+        return after_triage(s, n, t(s, "triage_default"), effects=effects)
 
     def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
         choice = answers.service(ev)
@@ -102,7 +90,7 @@ def _on_triage(state: CallState, event: Event, now: datetime) -> Step:
             nc = replace(s, stage=Stage.NON_CRITICAL, tries=0)
             return go(nc, n, effects=(log("triage", service="non_critical"),))
         s = store(s, affected_service=AffectedService(choice))
-        return _after_triage(s, n, effects=(log("triage", service=str(choice)),))
+        return after_triage(s, n, effects=(log("triage", service=str(choice)),))
 
     return capture.answer_or_silence(state, event, now, on_answer, give_up)
 
@@ -126,95 +114,20 @@ def _on_non_critical(state: CallState, event: Event, now: datetime) -> Step:
     return capture.answer_or_silence(state, event, now, on_answer, goodbye)
 
 
-# ---------------------------------------------------------------- repeat caller
-
-
-def _reminder(state: CallState, now: datetime, kind: str) -> Step:
-    s = replace(state, stage=Stage.DONE, tries=0, pending="")
-    lines = incident_lines(s, now) + [t(s, "goodbye")]
-    return Step(state=s, reply=Reply(lang=s.lang, say=tuple(lines), hangup=True), effects=(log(kind),))
-
-
-def _on_repeat_caller(state: CallState, event: Event, now: datetime) -> Step:
-    if state.incident is None:
-        return go(replace(state, stage=Stage.TRIAGE, tries=0), now)
-
-    def give_up(s: CallState, n: datetime) -> Step:
-        return _reminder(s, n, "repeat_caller_no_choice")
-
-    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
-        keys = (ev.digits or "").strip("#* ")
-        speech = " ".join(answers.words(ev.speech))
-        add = keys == "1" or (not keys and bool(_ADD_WORDS.search(speech)))
-        new = keys == "2" or (not keys and bool(_NEW_WORDS.search(speech)))
-        if add and not new:
-            info = replace(s, stage=Stage.ADD_INFO, tries=0)
-            return go(info, n, effects=(log("repeat_caller", choice="add_info"),))
-        if new and not add:
-            fresh = replace(s, incident=None, tries=0)
-            effects = (log("repeat_caller", choice="new_outage"),)
-            if fresh.captured.affected_service is None:
-                return go(replace(fresh, stage=Stage.TRIAGE), n, effects=effects)
-            return _after_triage(fresh, n, effects=effects)
-        return fail(s, n, "sorry_nonsense", give_up)
-
-    return capture.answer_or_silence(state, event, now, on_answer, give_up)
-
-
-def _on_add_info(state: CallState, event: Event, now: datetime) -> Step:
-    def give_up(s: CallState, n: datetime) -> Step:
-        return go(replace(s, stage=Stage.ADD_RECORDING, tries=0, pending=""), n)
-
-    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
-        value = clean(s, ev.speech, long=True)
-        if not any(ch.isalnum() for ch in value):
-            return fail(s, n, "sorry_nonsense", give_up)
-        return go(replace(s, stage=Stage.ADD_RECORDING, tries=0, pending=value), n)
-
-    return capture.answer_or_silence(state, event, now, on_answer, give_up)
-
-
-def _on_add_recording(state: CallState, event: Event, now: datetime) -> Step:
-    if not isinstance(event, Recorded | NoInput) or state.incident is None:
-        return repeat(state, now)
-    url = clean_text(event.url, 1000) if isinstance(event, Recorded) else ""
-    if not state.pending and not url:
-        return _reminder(state, now, "add_info_empty")
-    s = replace(state, stage=Stage.SAVING, tries=0)
-    effect = AppendToIncident(reference=state.incident.reference, text=state.pending, recording_url=url)
-    return Step(
-        state=s, reply=None, effects=(effect, log("add_info", has_text=bool(state.pending), has_recording=bool(url)))
-    )
-
-
 # ---------------------------------------------------------------- ticket
 
 
 def _on_ticket_offer(state: CallState, event: Event, now: datetime) -> Step:
-    if state.ticket is None:
-        return _on_ticket_entry(replace(state, stage=Stage.TICKET_ENTRY), event, now)
-    number = state.ticket.number
-
-    def give_up(s: CallState, n: datetime) -> Step:
-        # The caller ID matched the ticket's contact: keep it, but say it was not confirmed.
-        s = store(s, ticket_number=number, ticket_match=TicketMatch.CALLER_ID)
-        return enter(s, Stage.COMPANY, n, effects=(log("ticket_unconfirmed", number=number),))
-
-    def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
-        yes = answers.yes_no(ev)
-        if yes is None:
-            return fail(s, n, "sorry_nonsense", give_up)
-        if yes:
-            s = store(s, ticket_number=number, ticket_match=TicketMatch.CALLER_ID)
-            effects = (log("ticket_matched", number=number, match=TicketMatch.CALLER_ID.value),)
-            return enter(s, Stage.COMPANY, n, effects=effects)
-        entry = replace(s, stage=Stage.TICKET_ENTRY, ticket=None, tries=0)
-        return go(entry, n, effects=(log("ticket_offer_declined", number=number),))
-
-    return capture.answer_or_silence(state, event, now, on_answer, give_up)
+    # No longer asked (it read a ticket number to anyone with the caller ID); kept for saved calls.
+    return _on_ticket_entry(replace(state, stage=Stage.TICKET_ENTRY), event, now)
 
 
 def _no_ticket(state: CallState, now: datetime, silent: bool) -> Step:
+    if state.ticket is not None:
+        # The caller ID matches a ticket's contact: link it without a word; the rep sees it unconfirmed.
+        number = state.ticket.number
+        s = store(state, ticket_number=number, ticket_match=TicketMatch.CALLER_ID)
+        return enter(s, Stage.COMPANY, now, effects=(log("ticket_linked_silently", number=number),))
     s = store(state, ticket_number="", ticket_match=TicketMatch.NONE)
     if silent:
         s = miss(s, "ticket_number")
@@ -255,6 +168,8 @@ def _on_ticket_lookup(state: CallState, event: Event, now: datetime) -> Step:
         if event.open_incident is not None:
             s = replace(s, stage=Stage.REPEAT_CALLER, incident=event.open_incident, tries=0)
             return go(s, now, found, effects=effects)
+        if event.ticket.has_pin and not s.verified:
+            return go(replace(s, stage=Stage.PIN_ENTRY, tries=0), now, found, effects=effects)
         return enter(s, Stage.COMPANY, now, found, effects=effects)
     effects = (log("ticket_not_found", number=event.number, attempt=state.ticket_entries),)
     not_found = t(state, "ticket_not_found", ticket=spoken)
@@ -275,9 +190,9 @@ _HANDLERS: dict[Stage, Handler] = {
     Stage.LANGUAGE: _on_language,
     Stage.TRIAGE: _on_triage,
     Stage.NON_CRITICAL: _on_non_critical,
-    Stage.REPEAT_CALLER: _on_repeat_caller,
-    Stage.ADD_INFO: _on_add_info,
-    Stage.ADD_RECORDING: _on_add_recording,
+    Stage.REPEAT_CALLER: verification.on_repeat_caller,
+    Stage.ADD_INFO: verification.on_add_info,
+    Stage.ADD_RECORDING: verification.on_add_recording,
     Stage.TICKET_OFFER: _on_ticket_offer,
     Stage.TICKET_ENTRY: _on_ticket_entry,
     Stage.TICKET_LOOKUP: _on_ticket_lookup,
@@ -293,6 +208,10 @@ _HANDLERS: dict[Stage, Handler] = {
     Stage.CORRECTION: capture.on_readback,
     Stage.SAVING: capture.on_saving,
     Stage.DONE: _on_done,
+    Stage.PIN_ENTRY: verification.on_pin_entry,
+    Stage.PIN_CHECK: verification.on_pin_check,
+    Stage.REPEAT_VERIFY: verification.on_repeat_verify,
+    Stage.REPEAT_CHECK: verification.on_repeat_check,
 }
 
 

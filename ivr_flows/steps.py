@@ -7,9 +7,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from .model import CallState, Effect, LogEvent, Reply, Stage, Step
+from .model import CallState, Effect, LogEvent, Reply, Stage, Step, TicketMatch
 from .questions import question, t, ticket_email
-from .validate import clean_text, parse_callback_number, region_of
+from .validate import callback_refusal, clean_text, parse_callback_number, region_of
 
 GiveUp = Callable[[CallState, datetime], Step]
 
@@ -95,9 +95,23 @@ def callback_number(state: CallState, raw: str) -> str | None:
     return None
 
 
+def refusal(state: CallState, raw: str) -> str:
+    """Why ``raw`` cannot be called back ("withheld", "premium", "region", "invalid"), judged as the flow does."""
+    p = state.policy
+    reasons = [callback_refusal(raw, p.default_region, p.allowed_regions)]
+    caller_region = region_of(state.caller_id)
+    if caller_region and caller_region != p.default_region:
+        reasons.append(callback_refusal(raw, caller_region, p.allowed_regions))
+    for preferred in ("", "premium", "region", "withheld"):
+        if preferred in reasons:
+            return preferred
+    return "invalid"
+
+
 def offered_number(state: CallState) -> str:
-    """The number we offer for the callback: the caller ID, else the ticket's phone."""
-    candidates = [state.caller_id] + ([state.ticket.phone] if state.ticket else [])
+    """The number we offer for the callback: the caller ID, else (verified callers) the ticket's phone."""
+    # The caller ID is what the caller dials from; the ticket's phone is personal data.
+    candidates = [state.caller_id] + ([state.ticket.phone] if state.ticket and state.verified else [])
     for raw in candidates:
         number = callback_number(state, raw) if raw else None
         if number:
@@ -112,10 +126,14 @@ def enter(
     *before: str,
     effects: tuple[Effect, ...] = (),
 ) -> Step:
-    """Go to a capture stage, offering what the ticket or caller ID already tells us."""
+    """Go to a capture stage, offering what the ticket or caller ID already tells us.
+
+    What the ticket knows is offered only to a caller who proved who they are
+    (issue 9): a caller ID or a ticket number is not an identity.
+    """
     s = replace(state, stage=stage, tries=0, pending="")
     offer = not s.correcting
-    ticket = s.ticket
+    ticket = s.ticket if s.verified else None
     if stage is Stage.COMPANY and offer and ticket:
         s = replace(s, pending=clean(s, ticket.company))
     elif stage is Stage.CONTACT_NAME and offer and ticket:
@@ -123,6 +141,11 @@ def enter(
     elif stage is Stage.CALLBACK_CONFIRM:
         number = offered_number(s) if offer else ""
         s = replace(s, stage=Stage.CALLBACK_CONFIRM if number else Stage.CALLBACK_ENTRY, pending=number)
+        if offer and not number:
+            # Say why the number they call from is not offered (issue 10): withheld, premium, abroad.
+            why = refusal(s, s.caller_id)
+            if why in ("withheld", "premium", "region"):
+                before = (*before, t(s, f"caller_id_{why}"))
     elif stage is Stage.EMAIL and offer and ticket_email(s):
         s = replace(s, stage=Stage.EMAIL_CONFIRM, pending=ticket_email(s))
     return go(s, now, *before, effects=effects)
@@ -138,3 +161,15 @@ def field_done(
     if state.correcting:
         return enter(replace(state, correcting=False), Stage.READBACK, now, *before, effects=effects)
     return enter(state, NEXT[state.stage], now, *before, effects=effects)
+
+
+def after_triage(state: CallState, now: datetime, *before: str, effects: tuple[Effect, ...] = ()) -> Step:
+    """After triage: the PIN (a keyed ticket with one), the capture questions, or the ticket question."""
+    keyed = state.captured.ticket_match is TicketMatch.KEYPAD
+    if keyed and state.ticket and state.ticket.has_pin and not state.verified and not state.pin_tries:
+        return go(replace(state, stage=Stage.PIN_ENTRY, tries=0), now, *before, effects=effects)
+    if state.captured.ticket_match is not None:
+        return enter(state, Stage.COMPANY, now, *before, effects=effects)
+    # A ticket found by caller ID is never offered: that would tell a spoofed caller what is
+    # on file. The caller keys their number; without one the caller-ID ticket is linked silently.
+    return go(replace(state, stage=Stage.TICKET_ENTRY, tries=0), now, *before, effects=effects)

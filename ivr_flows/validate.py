@@ -17,6 +17,8 @@ _EMAIL = re.compile(
 
 # Caller IDs that mean "withheld" rather than a number.
 _WITHHELD = frozenset({"", "anonymous", "restricted", "unknown", "private", "unavailable", "withheld", "blocked"})
+# Twilio's stand-ins for a withheld caller ID: they parse as numbers but reach nobody.
+_WITHHELD_NUMBERS = frozenset({"+266696687", "+86282452253", "+8656696", "+2562533", "+7378742833"})
 # Numbers that cost the provider money or do not reach a person reliably.
 _REFUSED_TYPES = frozenset({PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST})
 _MAX_NUMBER_CHARS = 20
@@ -139,6 +141,35 @@ def parse_callback_number(
             continue
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return None
+
+
+def callback_refusal(
+    raw: str | None,
+    default_region: str,
+    allowed_regions: tuple[str, ...] | list[str],
+) -> str:
+    """Why ``raw`` cannot be a callback number: "withheld", "premium", "region", "invalid"; "" if it can."""
+    if raw is None or raw.strip().lower() in _WITHHELD or raw.strip() in _WITHHELD_NUMBERS:
+        return "withheld"
+    raw = raw.strip()
+    if len(raw) > _MAX_NUMBER_CHARS:
+        return "invalid"
+    reason = "invalid"
+    for candidate in _candidates(raw):
+        try:
+            number = phonenumbers.parse(candidate, default_region)
+        except phonenumbers.NumberParseException:
+            continue
+        if not phonenumbers.is_valid_number(number):
+            continue
+        if phonenumbers.number_type(number) in _REFUSED_TYPES:
+            reason = "premium"
+            continue
+        if phonenumbers.region_code_for_number(number) not in allowed_regions:
+            reason = "region" if reason == "invalid" else reason
+            continue
+        return ""
+    return reason
 
 
 def region_of(raw: str | None) -> str | None:

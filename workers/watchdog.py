@@ -1,7 +1,17 @@
-"""Re-derives RQ jobs from SQL: any due step or page not done is handed to RQ again.
+"""Keeps the promise from SQL: any due step, page or callback not done is handed to RQ or run here.
 
-Several worker hosts may run a watchdog; a lease row lets one act at a time.
-A standby keeps trying and takes over when the leader's lease expires.
+Every worker runs a watchdog and every one of them sweeps: each thing a sweep starts is
+idempotent (a compare-and-set on the step row, a locked claim on the page or callback row,
+deterministic RQ job ids), so two sweeps at once cost a duplicate no-op job, never a second
+page. No lease has to expire before a standby acts, so a worker's death delays nothing
+by more than the surviving watchdog's next pass. The SQL lease still elects one leader,
+for two things that must not run twice at once: replaying the local emergency spool, and
+the heartbeat ``/healthz`` shows.
+
+A pass hands due work to RQ when Redis answers. Work that RQ has not done ``TAKEOVER``
+after it was due (a dead scheduler, a worker backing off after a Redis restart, a flushed
+queue) and everything due while Redis is down is run by the watchdog itself, through the
+same job entry points RQ uses (``workers.jobs``).
 """
 
 from __future__ import annotations
@@ -10,22 +20,32 @@ import logging
 import os
 import socket
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from rq.job import Job, JobStatus
+from sqlalchemy import func, select
+
+from app.models import DueStep, Page, PageStatus, StepStatus
+from app.queue import JOB_FUNCTIONS, PendingJob
 from app.services import leases
 from app.services.callback_calls import due_callbacks
 from app.services.deliveries import due_deliveries
+from app.services.helpdesk_webhooks import webhook_jobs
 from app.services.intake import policy_from
-from app.services.pages import due_pages
+from app.services.notices import queued_notices
+from app.services.pages import STALE_SENDING, due_pages
 from app.services.spool import replay
 from app.services.steps import overdue_steps
 from app.wiring import Hotline
 
 log = logging.getLogger(__name__)
-INTERVAL_SECONDS = 10.0  # the promise: a lost step fires within 15 s
+INTERVAL_SECONDS = 10.0  # the longest a watchdog sleeps between passes
 INTERVAL_ENV = "HOTLINE_WATCHDOG_SECONDS"  # overrides INTERVAL_SECONDS (benchmarks, tight deployments)
 MAX_INTERVAL_SECONDS = 15.0  # a slower watchdog could not keep the 15 s promise
 LEASE_TTL = timedelta(seconds=30)
+GRACE = timedelta(seconds=3)  # RQ's scheduler fires a job within about 2 s of its time: hand over after that
+TAKEOVER = timedelta(seconds=6)  # due this long and still not done: RQ is not doing it, run it here
+MIN_WAKE_SECONDS = 0.2  # never spin
 
 
 def interval_seconds(env: Mapping[str, str] | None = None) -> float:
@@ -49,26 +69,115 @@ def instance_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def tick(hotline: Hotline, holder: str, ttl: timedelta = LEASE_TTL) -> int | None:
-    """Renew the lease and sweep if we hold it; None when another instance is the leader."""
+def tick(hotline: Hotline, holder: str, ttl: timedelta = LEASE_TTL) -> int:
+    """Renew (or take) the lease, then sweep; only the leader replays the spool. Returns what was handled."""
     now = hotline.clock.now()
     with hotline.db.transaction() as session:
         leader = leases.hold(session, leases.WATCHDOG, holder, now, ttl)
-    if not leader:
-        return None
-    return sweep(hotline)
+    return sweep(hotline, replay_spool=leader)
 
 
-def sweep(hotline: Hotline) -> int:
-    """One pass: replay the emergency spool, re-enqueue overdue steps and due pages."""
-    replayed, jobs = replay(hotline.db, hotline.settings.data_dir, policy_from(hotline.settings))
-    if replayed:
-        log.warning("replayed %d spooled emergency records", replayed)
+def sweep(hotline: Hotline, replay_spool: bool = True) -> int:
+    """One pass: replay the spool, hand due work to RQ, and run what RQ cannot or did not.
+
+    Returns how many jobs were handed over or run.
+    """
+    if replay_spool:
+        replayed = replay(hotline.db, hotline.settings.data_dir, policy_from(hotline.settings))
+        if replayed:
+            log.warning("replayed %d spooled emergency records", replayed)
     now = hotline.clock.now()
     with hotline.db.session() as session:
-        jobs += overdue_steps(session, now)
+        jobs = overdue_steps(session, now)
         jobs += due_pages(session, now)
         jobs += due_callbacks(session, now)
-        jobs += due_deliveries(session, now)  # issue 11
-    hotline.jobs.dispatch(jobs, now)
+        jobs += queued_notices(session, now)  # issue 9: missed-call SMS and volume alerts
+        jobs += due_deliveries(session, now)  # issue 11: customer updates by SMS and e-mail
+    jobs += webhook_jobs(hotline.db, hotline.settings, now)  # helpdesk webhooks (none unless configured)
+    if not redis_up(hotline):
+        log.warning("Redis is not answering: running %d due jobs here", len(jobs))
+        return run_here(hotline, jobs, until_done=True)
+    hotline.jobs.dispatch(_not_waiting_in_queue(hotline, jobs), now)
+    late = [job for job in jobs if job.due_at <= now - TAKEOVER]
+    if late:
+        log.warning("%d jobs still not done %ss after they were due: running them here", len(late),
+                    TAKEOVER.total_seconds())
+        run_here(hotline, late)
     return len(jobs)
+
+
+def _not_waiting_in_queue(hotline: Hotline, jobs: list[PendingJob]) -> list[PendingJob]:
+    """Leave out jobs already waiting in the queue: every worker sweeps, and a second copy is a wasted run."""
+    jobs = list({job.job_id: job for job in jobs}.values())  # a replayed incident's steps are also overdue rows
+    try:
+        found = Job.fetch_many([job.job_id for job in jobs], connection=hotline.jobs.redis)
+    except Exception:  # noqa: BLE001 - when in doubt, hand it over again: a duplicate job is a no-op
+        return jobs
+    return [job for job, rq_job in zip(jobs, found, strict=True)
+            if rq_job is None or rq_job.get_status(refresh=False) != JobStatus.QUEUED]
+
+
+def redis_up(hotline: Hotline) -> bool:
+    """Whether the hotline's Redis answers a PING now."""
+    try:
+        return bool(hotline.jobs.redis.ping())
+    except Exception:  # noqa: BLE001 - down, restarting, refusing: all mean "not now"
+        return False
+
+
+def run_here(hotline: Hotline, jobs: list[PendingJob], until_done: bool = False, rounds: int = 5) -> int:
+    """Run ``jobs`` in this process through the RQ job functions (safe twice: each claims its row).
+
+    With ``until_done`` the work those jobs create (a step's pages, a page's retry) is looked up
+    again and run too, since no RQ worker will see it.
+    """
+    from workers import context  # the job module imports the worker context
+    from workers import jobs as entry
+
+    previous = context.peek()
+    context.use(hotline)
+    run = 0
+    try:
+        for _ in range(rounds):
+            for job in sorted(jobs, key=lambda j: (j.due_at, j.kind, j.target_id)):
+                try:
+                    getattr(entry, JOB_FUNCTIONS[job.kind].rsplit(".", 1)[1])(job.target_id)
+                    run += 1
+                except Exception:  # noqa: BLE001 - one broken row must not stop the others
+                    log.exception("watchdog could not run %s", job.job_id)
+            if not until_done:
+                break
+            now = hotline.clock.now()
+            with hotline.db.session() as session:
+                jobs = due_pages(session, now) + overdue_steps(session, now)
+            jobs = [j for j in jobs if j.due_at <= now]
+            if not jobs:
+                break
+    finally:
+        context.use(previous)
+    return run
+
+
+
+
+def next_wake(hotline: Hotline, interval: float, redis_ok: bool = True) -> float:
+    """Seconds until the next pass: when the next step or page falls due (plus GRACE while RQ works).
+
+    A pass at each due time (not only every ``interval``) is what keeps a step lost from
+    Redis within seconds of its time instead of within a whole interval.
+    """
+    now = hotline.clock.now()
+    with hotline.db.session() as session:
+        step_due = session.scalar(select(func.min(DueStep.due_at)).where(
+            DueStep.status == StepStatus.PENDING, DueStep.due_at > now - TAKEOVER))
+        page_due = session.scalar(select(func.min(Page.next_attempt_at)).where(
+            Page.status == PageStatus.QUEUED, Page.next_attempt_at > now - TAKEOVER))
+        sending = session.scalar(select(func.min(Page.sending_since)).where(Page.status == PageStatus.SENDING))
+    marks: list[datetime] = []
+    for due in (step_due, page_due):
+        if due is not None:
+            marks += [due, due + GRACE, due + TAKEOVER] if not redis_ok else [due + GRACE, due + TAKEOVER]
+    if sending is not None:
+        marks.append(sending + STALE_SENDING + timedelta(seconds=MIN_WAKE_SECONDS))  # stale only *after* it
+    ahead = [(m - now).total_seconds() for m in marks if m > now]
+    return max(MIN_WAKE_SECONDS, min([interval, *ahead]))

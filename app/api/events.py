@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.api.auth import require_token
+from app.api.auth import require_scope
 from app.api.errors import ApiError, json_error
 from app.api.formats import iso_utc
 from app.api.incident_queries import find_incident
@@ -20,7 +20,7 @@ MAX_FIELDS = 20
 
 
 @bp.get("/incidents/<ref>/events/<event_id>")
-@require_token
+@require_scope("incidents:read")
 def show(ref: str, event_id: str):
     """One logged event of the incident, with its id."""
     hotline = current_app.extensions["hotline"]
@@ -35,7 +35,7 @@ def show(ref: str, event_id: str):
 
 
 @bp.route("/incidents/<ref>/events/<event_id>", methods=["PUT", "PATCH", "DELETE"])
-@require_token
+@require_scope("incidents:read")
 def refuse_change(ref: str, event_id: str) -> Response:
     """Never change or delete a logged event: answer 405 and log the attempt to the incident."""
     hotline = current_app.extensions["hotline"]

@@ -7,10 +7,10 @@ import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Incident, IncidentStatus
+from app.models import Incident, IncidentEvent, IncidentStatus
 
 
 class InvalidCursor(ValueError):
@@ -26,6 +26,7 @@ class IncidentFilter:
     until: datetime | None = None  # exclusive, on received_at
     limit: int = 50
     after: tuple[datetime, int] | None = None  # (received_at, id) of the last row already seen
+    updated_since: datetime | None = None  # inclusive: incidents with an event logged at or after it
 
 
 def list_incidents(session: Session, query: IncidentFilter) -> tuple[list[Incident], str | None]:
@@ -37,6 +38,9 @@ def list_incidents(session: Session, query: IncidentFilter) -> tuple[list[Incide
         conditions.append(Incident.received_at >= query.since)
     if query.until is not None:
         conditions.append(Incident.received_at < query.until)
+    if query.updated_since is not None:
+        # every change to an incident logs an event, so the log says what changed when
+        conditions.append(exists().where(IncidentEvent.incident_id == Incident.id, IncidentEvent.at >= query.updated_since))
     if query.after is not None:
         at, last_id = query.after
         conditions.append(or_(Incident.received_at < at, and_(Incident.received_at == at, Incident.id < last_id)))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.datastructures import MultiDict
 
-from app.api.auth import require_token
+from app.api.auth import require_scope
 from app.api.errors import ApiError
 from app.api.formats import int_param, iso_utc, timestamp_param
+from app.api.incident_json import extras_for
 from app.api.incident_queries import IncidentFilter, InvalidCursor, decode_cursor, find_incident, list_incidents
 from app.models import Incident, IncidentEvent, IncidentStatus
 from app.services.events import events_of
@@ -18,19 +19,20 @@ MAX_LIMIT = 200
 
 
 @bp.get("/incidents")
-@require_token
+@require_scope("incidents:read")
 def index():
     """Incidents, newest first; filters status, since, until; limit and cursor paginate."""
     query = _filter_from(request.args)
     hotline = current_app.extensions["hotline"]
     with hotline.db.transaction() as session:
         page, next_cursor = list_incidents(session, query)
-        items = [incident_json(i) for i in page]
+        extras = extras_for(session, page)
+        items = [incident_json(i) | extras[i.id] for i in page]
     return jsonify(incidents=items, next_cursor=next_cursor, limit=query.limit)
 
 
 @bp.get("/incidents/<ref>")
-@require_token
+@require_scope("incidents:read")
 def show(ref: str):
     """One incident by reference or id, with its event log."""
     hotline = current_app.extensions["hotline"]
@@ -38,7 +40,8 @@ def show(ref: str):
         incident = find_incident(session, ref)
         if incident is None:
             raise ApiError(404, f"no incident {ref!r}")
-        body = incident_json(incident) | {"events": [event_json(e) for e in events_of(session, incident)]}
+        body = (incident_json(incident) | extras_for(session, [incident])[incident.id]
+                | {"events": [event_json(e) for e in events_of(session, incident)]})
     return jsonify(body)
 
 
@@ -56,6 +59,7 @@ def incident_json(incident: Incident) -> dict[str, object]:
         "affected_service": incident.affected_service,
         "ticket_number": incident.ticket_number,
         "ticket_match": incident.ticket_match,
+        "caller_verified": incident.caller_verified or "no",  # issue 9: "pin", "reference" or "no"
         "language": incident.language,
         "received_at": iso_utc(incident.received_at),
         "captured_at": iso_utc(incident.captured_at),
@@ -93,4 +97,5 @@ def _filter_from(args: MultiDict[str, str]) -> IncidentFilter:
         until=until,
         limit=int_param("limit", args.get("limit"), 50, 1, MAX_LIMIT),
         after=after,
+        updated_since=timestamp_param("updated_since", args.get("updated_since")),
     )

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from app.api.auth import require_token
+from app.api.auth import require_scope
 from app.api.errors import ApiError, json_error
 from app.api.formats import int_param, iso_utc, timestamp_param
 from app.api.oncall_json import override_json, rep_input, rep_json, schedule_json, shift_json
@@ -28,6 +28,7 @@ from app.services.oncall_admin import (
     save_rep,
     save_schedule,
 )
+from app.services.oncall_coverage import overlaps_of
 
 bp = Blueprint("oncall", __name__)
 
@@ -48,7 +49,7 @@ def _conflict(_exc: IntegrityError) -> Response:
 
 
 @bp.get("/reps")
-@require_token
+@require_scope("oncall:read")
 def list_reps():
     """Every rep (active or not), by name."""
     with _hotline().db.transaction() as session:
@@ -56,7 +57,7 @@ def list_reps():
 
 
 @bp.post("/reps")
-@require_token
+@require_scope("oncall:admin")
 def add_rep():
     """Create a rep (201); 409 if the name is taken."""
     data = parse_rep(request.get_json())
@@ -65,7 +66,7 @@ def add_rep():
 
 
 @bp.get("/reps/<rep_id>")
-@require_token
+@require_scope("oncall:read")
 def show_rep(rep_id: str):
     """One rep."""
     with _hotline().db.transaction() as session:
@@ -73,7 +74,7 @@ def show_rep(rep_id: str):
 
 
 @bp.put("/reps/<rep_id>")
-@require_token
+@require_scope("oncall:admin")
 def change_rep(rep_id: str):
     """Update a rep; fields not given keep their value."""
     body = request.get_json()
@@ -84,7 +85,7 @@ def change_rep(rep_id: str):
 
 
 @bp.delete("/reps/<rep_id>")
-@require_token
+@require_scope("oncall:admin")
 def remove_rep(rep_id: str):
     """Deactivate a rep: never paged again, kept in history."""
     with _hotline().db.transaction() as session:
@@ -92,7 +93,7 @@ def remove_rep(rep_id: str):
 
 
 @bp.get("/schedules")
-@require_token
+@require_scope("oncall:read")
 def list_schedules():
     """Every schedule with its layers, by name."""
     with _hotline().db.transaction() as session:
@@ -102,7 +103,7 @@ def list_schedules():
 
 
 @bp.post("/schedules")
-@require_token
+@require_scope("oncall:admin")
 def add_schedule():
     """Create a schedule with its layers (201); 409 if the name is taken."""
     data = parse_schedule(request.get_json())
@@ -112,7 +113,7 @@ def add_schedule():
 
 
 @bp.get("/schedules/<name>")
-@require_token
+@require_scope("oncall:read")
 def show_schedule(name: str):
     """A schedule, its overrides not yet over, and its shifts for the next ``days`` (default 14)."""
     days = int_param("days", request.args.get("days"), 14, 0, MAX_DAYS)
@@ -135,7 +136,7 @@ def show_schedule(name: str):
 
 
 @bp.put("/schedules/<name>")
-@require_token
+@require_scope("oncall:admin")
 def put_schedule(name: str):
     """Set a schedule's time zone and replace its layers (created if new: 201)."""
     body = request.get_json()
@@ -148,18 +149,20 @@ def put_schedule(name: str):
 
 
 @bp.post("/schedules/<name>/overrides")
-@require_token
+@require_scope("oncall:admin")
 def add_schedule_override(name: str):
     """Put a rep on call over every layer for a while (201; 200 if an identical one exists)."""
     data = parse_override(request.get_json())
     hotline = _hotline()
     with hotline.db.transaction() as session:
         override, created = add_override(session, _schedule(session, name), data, hotline.clock.now())
-        return jsonify(override_json(override)), 201 if created else 200
+        overlaps = overlaps_of(session, override, hotline.clock.now())  # allowed, but said: both reps are paged
+        body = override_json(override) | ({"warnings": overlaps} if overlaps else {})
+        return jsonify(body), 201 if created else 200
 
 
 @bp.delete("/overrides/<override_id>")
-@require_token
+@require_scope("oncall:admin")
 def remove_override(override_id: str):
     """Delete an override (204)."""
     with _hotline().db.transaction() as session:
@@ -169,7 +172,7 @@ def remove_override(override_id: str):
 
 
 @bp.get("/oncall")
-@require_token
+@require_scope("oncall:read")
 def now_on_call():
     """Who is on call per schedule at ``at`` (default now), and the managers."""
     hotline = _hotline()
@@ -183,7 +186,7 @@ def now_on_call():
 
 
 @bp.get("/escalation-policies/<name>")
-@require_token
+@require_scope("oncall:read")
 def show_policy(name: str):
     """One escalation policy."""
     with _hotline().db.transaction() as session:
@@ -194,7 +197,7 @@ def show_policy(name: str):
 
 
 @bp.put("/escalation-policies/<name>")
-@require_token
+@require_scope("oncall:admin")
 def put_policy(name: str):
     """Create (201) or replace (200) an escalation policy; ``is_default`` makes it the default."""
     body = known_keys(request.get_json(), {"name", "is_default", "levels"}, "", ("levels",))

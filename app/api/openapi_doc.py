@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from app.api.openapi_oncall import ONCALL_PATHS, ONCALL_SCHEMAS
@@ -56,6 +57,8 @@ _SCHEMAS: dict[str, Any] = {
             "affected_service": _STR,
             "ticket_number": _STR,
             "ticket_match": _STR,
+            "caller_verified": {"type": "string", "enum": ["pin", "reference", "no"],
+                                "description": "How the caller proved who they are (issue 9)"},
             "language": {"type": "string", "examples": ["en-US", "de-DE"]},
             "received_at": _TIME,
             "captured_at": _TIME,
@@ -109,6 +112,8 @@ _SCHEMAS: dict[str, Any] = {
             "tam_name": {"type": "string", "maxLength": 200},
             "tam_email": {"type": "string", "format": "email"},
             "tam_phone": _STR,
+            "support_pin": {"type": "string", "pattern": "^([0-9]{4,8}|-)$",
+                            "description": "The account's support PIN for callers (stored hashed; '-' removes it)"},
         },
         "description": "Absent or empty optional fields keep their stored value on update.",
     },
@@ -246,7 +251,9 @@ _PATHS: dict[str, Any] = {
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document (a fresh dict each call)."""
-    return {
+    from app.api.openapi_helpdesk import with_helpdesk
+
+    return with_helpdesk(copy.deepcopy({
         "openapi": "3.1.0",
         "info": {
             "title": "Sev-1 Hotline API",
@@ -265,4 +272,4 @@ def openapi_document() -> dict[str, Any]:
             },
             "schemas": _SCHEMAS | ONCALL_SCHEMAS,
         },
-    }
+    }))

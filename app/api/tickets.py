@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from app.api.auth import require_token
+from app.api.auth import require_scope
 from app.api.errors import json_error
 from app.api.formats import iso_utc
 from app.models import Ticket
@@ -18,7 +18,7 @@ MAX_BATCH = 500
 
 
 @bp.post("/tickets")
-@require_token
+@require_scope("tickets:write")
 def upsert():
     """Create or update one ticket (201/200), or a batch under ``tickets`` (200), all or nothing."""
     body = request.get_json()  # 415 when not JSON, 400 when malformed

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from flask import abort, current_app, g, redirect, request, session, url_for
 
 from app.models.user import Role, User
+from app.services.user_sessions import session_is_live
 
 
 def current_user() -> User | None:
@@ -16,9 +17,12 @@ def current_user() -> User | None:
         g.user = None
         user_id = session.get("user_id")
         if user_id is not None:
-            with current_app.extensions["hotline"].db.session() as db:
+            hotline = current_app.extensions["hotline"]
+            with hotline.db.session() as db:
                 user = db.get(User, user_id)
-                if user is not None and user.active and session.get("pw") == password_fingerprint(user):
+                # The server-side row makes logout and password changes end copies of the cookie too.
+                if user is not None and user.active and session.get("pw") == password_fingerprint(user) and \
+                        session_is_live(db, user.id, session.get("sid"), hotline.clock.now()):
                     db.expunge(user)
                     g.user = user
     return g.user

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from app.auth.access import current_user, password_fingerprint
+from app.services.user_sessions import end_session, start_session
 from app.services.users import LoginThrottled, authenticate
 
 bp = Blueprint("auth", __name__, template_folder="../dashboard/templates")
@@ -57,6 +58,7 @@ def login_submit() -> Response | tuple[str, int, dict]:
         with hotline.db.transaction() as db:
             user = authenticate(db, email, request.form.get("password", ""), hotline.clock.now(),
                                 request.remote_addr or "")
+            session_id = start_session(db, user.id, hotline.clock.now()) if user is not None else None
     except LoginThrottled as exc:
         page = render_template("dashboard/login.html", next=target, email=email, error=str(exc))
         return page, 429, {"Retry-After": str(int(exc.retry_after.total_seconds()) + 1)}
@@ -65,13 +67,17 @@ def login_submit() -> Response | tuple[str, int, dict]:
     session.clear()  # a new session (and CSRF token) on login: no fixation
     session["user_id"] = user.id
     session["pw"] = password_fingerprint(user)
+    session["sid"] = session_id
     session.permanent = True
     return redirect(target)
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    """End the session (the CSRF check runs before this view)."""
+    """End the session on the server and in the cookie (the CSRF check runs before this view)."""
+    hotline = current_app.extensions["hotline"]
+    with hotline.db.transaction() as db:
+        end_session(db, session.get("sid"))
     session.clear()
     return redirect(url_for("auth.login"))
 

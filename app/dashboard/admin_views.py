@@ -71,12 +71,20 @@ def activate_user(user_id: int) -> Response:
     return _act(user_id, lambda db, actor: user_service.activate(db, user_id, actor), "{name} may log in again.")
 
 
+@bp.post("/admin/users/<int:user_id>/unlock")
+@requires(Role.ADMIN)
+def unlock_user(user_id: int) -> Response:
+    """Lift a login lock on a user's account, for every address."""
+    return _act(user_id, lambda db, actor: user_service.unlock(db, user_id, actor), "{name} may log in again.")
+
+
 @bp.post("/admin/users/<int:user_id>/password")
 @requires(Role.ADMIN)
 def set_password(user_id: int) -> Response:
     """Set a user's password; every session they have open ends."""
     password = request.form.get("password", "")
-    return _act(user_id, lambda db, actor: user_service.reset_password(db, user_id, password, actor),
+    own = session.get("sid") if user_id == current_user().id else None  # an admin's own password: stay in
+    return _act(user_id, lambda db, actor: user_service.reset_password(db, user_id, password, actor, own),
                 "New password set for {name}; their other sessions have ended.")
 
 

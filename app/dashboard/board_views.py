@@ -2,22 +2,56 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from collections.abc import Callable
+from urllib.parse import quote
+
+from flask import Blueprint, current_app, render_template, url_for
+from markupsafe import Markup
 
 from app.auth import Role, requires
+from app.auth.csrf import csrf_field
 from app.dashboard.display import HELPERS, board_rows
 from app.dashboard.queries import board
 
-bp = Blueprint("board", __name__, template_folder="templates")
+# The dashboard's stylesheet and script are files under static/ (the Content-Security-Policy allows no inline ones).
+bp = Blueprint("board", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/dashboard")
 REFRESH_SECONDS = 30
+_SLOT = "__reference__"
 
 
 @bp.get("/board")
 @requires(Role.REP)
 def show() -> str:
     """Every open incident with its countdown, state, pages and actions."""
+    return _render("dashboard/board.html")
+
+
+@bp.get("/board/rows")
+@requires(Role.REP)
+def rows() -> str:
+    """Only the board's rows, for the page's in-place live update (keeps focus and scroll position)."""
+    return _render("dashboard/_board_rows.html")
+
+
+def _render(template: str) -> str:
     hotline = current_app.extensions["hotline"]
     now = hotline.clock.now()
     with hotline.db.session() as session:
         rows = board_rows(board(session), now)
-        return render_template("dashboard/board.html", rows=rows, now=now, refresh=REFRESH_SECONDS, **HELPERS)
+        field = csrf_field()  # one token per page: the rows' forms (several per incident) reuse it
+        return render_template(template, rows=rows, now=now, refresh=REFRESH_SECONDS, **HELPERS,
+                               url_for=per_reference_urls(), csrf_field=lambda: Markup(field))
+
+
+def per_reference_urls() -> Callable[..., str]:
+    """``url_for`` that builds each endpoint's URL once and fills in the reference (thousands of URLs per board)."""
+    shapes: dict[str, str] = {}
+
+    def build(endpoint: str, **values) -> str:
+        if set(values) != {"reference"}:
+            return url_for(endpoint, **values)
+        if endpoint not in shapes:
+            shapes[endpoint] = url_for(endpoint, reference=_SLOT)
+        return shapes[endpoint].replace(_SLOT, quote(str(values["reference"]), safe=""))
+    return build

@@ -29,6 +29,33 @@ class State:
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """The callback deadline in words and colour: ``At risk`` + ``4:10 left``; ``ticking`` if it still counts down."""
+
+    word: str
+    text: str
+    css: str
+    ticking: bool
+
+
+@dataclass(frozen=True)
+class PagedPerson:
+    """One person paged for an incident: their latest page's status, what it was for, and how many pages."""
+
+    name: str
+    channel: str
+    status: str
+    purpose: str
+    count: int
+    css: str
+
+    @property
+    def line(self) -> str:
+        """``Alice, SMS: delivered`` (what the person's latest page did)."""
+        return f"{self.name}, {CHANNEL_NAMES.get(self.channel, self.channel)}: {self.status}"
+
+
+@dataclass(frozen=True)
 class BoardRow:
     """One line of the live board."""
 
@@ -39,6 +66,8 @@ class BoardRow:
     remaining: int  # seconds until the deadline; negative once past it
     countdown: str
     countdown_css: str
+    deadline: Deadline | None = None
+    paged: tuple[PagedPerson, ...] = ()
 
 
 def board_rows(items: list[BoardIncident], now: datetime) -> list[BoardRow]:
@@ -52,9 +81,53 @@ def board_rows(items: list[BoardIncident], now: datetime) -> list[BoardRow]:
             took = remaining_seconds(incident.callback_answered_at, incident.captured_at)
             text = f"called back in {took // 60}:{took % 60:02d}"
         rows.append(BoardRow(incident, item.pages, item.acknowledged_by, state_of(incident, item.pages,
-                                                                                   item.acknowledged_by),
-                             left, text, urgency(left, incident)))
+                                                                                   item.acknowledged_by,
+                                                                                   item.self_reported_by),
+                             left, text, urgency(left, incident), deadline_of(incident, now),
+                             paged_people(item.pages)))
     return rows
+
+
+def deadline_of(incident: Incident, now: datetime) -> Deadline:
+    """The deadline's word, text and colour at ``now``; it stops ticking once called back or resolved."""
+    left = remaining_seconds(incident.callback_due_at, now)
+    if incident.callback_answered_at is not None:
+        took = remaining_seconds(incident.callback_answered_at, incident.captured_at)
+        late = incident.callback_answered_at > incident.callback_due_at
+        return Deadline("Late" if late else "Met", f"called back in {took // 60}:{took % 60:02d}",
+                        "bad" if late else "ok", False)
+    if str(incident.status) != "open":
+        return Deadline(sentence(str(incident.status)), "no callback recorded", "done", False)
+    if incident.breached_at is not None:
+        return Deadline("Breached", countdown_text(left), "bad", True)
+    if left <= 0:
+        return Deadline("Overdue", countdown_text(left), "bad", True)
+    if left <= WARN_SECONDS:
+        return Deadline("At risk", countdown_text(left), "warn", True)
+    return Deadline("On track", countdown_text(left), "ok", True)
+
+
+def paged_people(pages: list[Page]) -> tuple[PagedPerson, ...]:
+    """One entry per person paged (by rep, else number), in the order first paged, with their latest page.
+
+    What a person was paged for: ``first page`` when they were in the incident's first round of pages,
+    ``escalation`` when paged later, or the alert's name (``at-risk alert``, ``breach alert``).
+    """
+    ordered = sorted(pages, key=lambda p: (p.created_at, p.id or 0))
+    first_round = ordered[0].created_at if ordered else None
+    people: dict[object, list[Page]] = {}
+    for page in ordered:
+        people.setdefault(page.rep_id or page.to_number, []).append(page)
+    found = []
+    for person_pages in people.values():
+        latest = person_pages[-1]
+        if latest.purpose == "page":
+            purpose = "first page" if person_pages[0].created_at == first_round else "escalation"
+        else:
+            purpose = PURPOSE_NAMES.get(latest.purpose, latest.purpose)
+        found.append(PagedPerson(latest.name or latest.to_number, str(latest.channel), str(latest.status), purpose,
+                                 len(person_pages), page_css(latest)))
+    return tuple(found)
 
 
 def remaining_seconds(due: datetime, now: datetime) -> int:
@@ -78,16 +151,22 @@ def urgency(seconds: int, incident: Incident) -> str:
     return "warn" if seconds <= WARN_SECONDS else "ok"
 
 
-def state_of(incident: Incident, pages: list[Page], acknowledged_by: str) -> State:
-    """Paged, acknowledged by X, calling, callback connected or breached."""
+def state_of(incident: Incident, pages: list[Page], acknowledged_by: str, self_reported_by: str = "") -> State:
+    """Paged, acknowledged by X, calling, called from their own phone, reached by e-mail, connected or breached."""
     if incident.callback_answered_at is not None:
         late = incident.callback_answered_at > incident.callback_due_at
         return State(f"Callback connected at {clock(incident.callback_answered_at)}" + (" (late)" if late else ""),
                      "warn" if late else "ok")
+    if incident.reached_by_email_at is not None:
+        return State(f"Reached by e-mail by {acknowledged_by or 'someone'} at {clock(incident.reached_by_email_at)}",
+                     "ok")
+    if self_reported_by:  # shown, and it stops the chase, but it is never "met"
+        return State(f"Called by {self_reported_by} from their own phone (self-reported, unverified)", "warn")
     if incident.breached_at is not None:
         return State(f"Breached at {clock(incident.breached_at)}", "bad")
     if incident.callback_started_at is not None:
-        return State(f"Calling the customer since {clock(incident.callback_started_at)}", "warn")
+        owner = f" ({acknowledged_by})" if acknowledged_by else ""
+        return State(f"Calling the customer since {clock(incident.callback_started_at)}{owner}", "warn")
     if incident.acknowledged_at is not None:
         return State(f"Acknowledged by {acknowledged_by or 'someone'} at {clock(incident.acknowledged_at)}", "ok")
     if pages:
@@ -184,4 +263,5 @@ def target_text(target: dict, reps: dict[int, Rep]) -> str:
 
 HELPERS = {"clock": clock, "stamp": stamp, "local": local, "iso": iso, "page_line": page_line,
            "page_css": page_css, "service": service, "safe_link": safe_link, "audio_url": audio_url,
-           "target_text": target_text, "countdown_text": countdown_text, "warn_seconds": WARN_SECONDS}
+           "target_text": target_text, "countdown_text": countdown_text, "warn_seconds": WARN_SECONDS,
+           "deadline_of": deadline_of}

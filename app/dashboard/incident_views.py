@@ -11,8 +11,8 @@ from app.auth import Role, current_user, requires
 from app.dashboard.display import HELPERS, remaining_seconds, state_of, urgency
 from app.dashboard.queries import incident_detail
 from app.dashboard.timeline import timeline
-from app.services.acks import lock_incident
-from app.services.board_actions import ActionResult, acknowledge_as, call_customer, resolve
+from app.services.acks import Answer, lock_incident
+from app.services.board_actions import acknowledge_as, call_customer, record_reached, resolve_as, take_over_as
 from app.services.notes import MAX_NOTE_CHARS, InvalidNote, add_note
 
 bp = Blueprint("incident", __name__, template_folder="templates")
@@ -32,7 +32,8 @@ def show(reference: str) -> str | tuple[str, int]:
         left = remaining_seconds(incident.callback_due_at, now)
         return render_template(
             "dashboard/incident.html", d=detail, i=incident, now=now, remaining=left,
-            countdown_css=urgency(left, incident), state=state_of(incident, detail.pages, detail.acknowledged_by),
+            countdown_css=urgency(left, incident), state=state_of(incident, detail.pages, detail.acknowledged_by, next(
+                (detail.rep_names.get(c.rep_id, "a rep") for c in detail.callbacks if c.kind == "self_reported"), "")),
             entries=timeline(detail.events, detail.pages), max_note=MAX_NOTE_CHARS, **HELPERS)
 
 
@@ -41,6 +42,13 @@ def show(reference: str) -> str | tuple[str, int]:
 def acknowledge(reference: str) -> Response:
     """Acknowledge as the logged-in user."""
     return _act(reference, acknowledge_as)
+
+
+@bp.post("/incidents/<reference>/take-over")
+@requires(Role.REP)
+def take_over(reference: str) -> Response:
+    """Take the incident over from the rep who owns it (logged; they are told by SMS)."""
+    return _act(reference, take_over_as)
 
 
 @bp.post("/incidents/<reference>/call")
@@ -53,8 +61,15 @@ def call(reference: str) -> Response:
 @bp.post("/incidents/<reference>/resolve")
 @requires(Role.REP)
 def resolve_incident(reference: str) -> Response:
-    """Mark the incident resolved (the customer agrees; a callback happened)."""
-    return _act(reference, resolve)
+    """Mark the incident resolved (a person answered a callback, or e-mail contact; or a manager's reason)."""
+    return _act(reference, resolve_as)
+
+
+@bp.post("/incidents/<reference>/reached")
+@requires(Role.REP)
+def reached(reference: str) -> Response:
+    """No callback number: record how the customer was reached by e-mail (stops the repages)."""
+    return _act(reference, record_reached)
 
 
 @bp.post("/incidents/<reference>/notes")
@@ -76,15 +91,14 @@ def note(reference: str) -> Response:
     return _back(reference)
 
 
-def _act(reference: str, action: Callable[..., ActionResult]) -> Response:
+def _act(reference: str, action: Callable[..., Answer]) -> Response:
     hotline = current_app.extensions["hotline"]
     now = hotline.clock.now()
-    with hotline.db.transaction() as session:
+    with hotline.db.transaction() as session:  # its unit of work dispatches any jobs after commit
         incident = lock_incident(session, reference)
         if incident is None:
             abort(404)
-        result = action(session, incident, current_user(), now)
-    hotline.jobs.dispatch(result.jobs, now)
+        result = action(session, incident, current_user(), now, request.form)
     flash(result.message, "message" if result.ok else "error")
     return _back(reference)
 

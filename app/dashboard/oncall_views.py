@@ -12,6 +12,7 @@ from app.dashboard.queries import default_policy_name, oncall_overview
 from app.oncall.errors import OnCallConfigError
 from app.services.oncall import find_schedule
 from app.services.oncall_admin import add_override, delete_override, save_policy
+from app.services.oncall_coverage import overlaps_of
 from app.services.oncall_yaml import export_yaml, import_yaml
 
 bp = Blueprint("oncall", __name__, template_folder="templates")
@@ -39,10 +40,13 @@ def add_override_view() -> Response | tuple[str, int]:
                 raise OnCallConfigError("schedule", f"unknown schedule {name!r}")
             override, added = add_override(session, schedule, override_input(request.form, schedule.time_zone), now)
             rep_name = override.rep.name
+            overlaps = overlaps_of(session, override, now)
     except OnCallConfigError as exc:
         return _page(errors={"override": exc}, status=422)
     flash(f"Override added: {rep_name} on {name}." if added else f"{rep_name} already had that override on {name}.",
           "message")
+    for line in overlaps:
+        flash(f"Note: {line}.", "message")
     return redirect(url_for("oncall.show", _anchor=f"schedule-{name}"))
 
 

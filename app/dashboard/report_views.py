@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -9,13 +11,14 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from app.auth import Role, requires
 from app.reports import charts, export
-from app.reports.compliance import Report, compliance_report, range_bounds
+from app.reports.compliance import Report
+from app.reports.figures import FactsRange
 from app.reports.params import InvalidRange, RangeParams, parse_range
-from app.reports.queries import LoadedRange, load_range
+from app.reports.queries import LoadedRange
 
 bp = Blueprint("report", __name__, template_folder="templates")
 
-_EXPORTS = {"csv": ("text/csv; charset=utf-8", export.to_csv), "json": ("application/json", export.to_json)}
+_MIMETYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 
 @bp.get("/reports/compliance")
@@ -30,54 +33,74 @@ def show() -> tuple[str, int]:
     svgs = {"outcomes": charts.outcome_bars(report), "times": charts.time_histogram(report),
             "hours": charts.hour_heat_strip(report)}
     return render_template("dashboard/report.html", report=report, loaded=loaded, params=params, charts=svgs,
-                           query=params.query(), error=None, args=request.args, mmss=mmss,
+                           chart_texts=charts.texts(report), query=params.query(), error=None, args=request.args, mmss=mmss,
                            fmt_local=lambda at: local_time(at, params.tz)), 200
 
 
 @bp.get("/reports/compliance.<any(csv, json):ext>")
 @requires(Role.MANAGER)
 def download(ext: str) -> Response:
-    """The CSV or JSON export as a download, its SHA-256 in ``X-Content-SHA256``."""
-    body, name = _export(ext)
-    if body is None:
-        return Response(name + "\n", 400, mimetype="text/plain")
-    return _download(body, name, _EXPORTS[ext][0])
+    """The CSV or JSON export, streamed; its SHA-256 is at the ``.sha256`` URL with the same parameters.
+
+    Streaming keeps memory flat for a year of incidents, so the digest cannot travel in
+    a header sent before the body; the ``.sha256`` URL hashes the same bytes.
+    """
+    try:
+        params = parse_range(request.args, _now())
+    except InvalidRange as exc:
+        return Response(str(exc) + "\n", 400, mimetype="text/plain")
+    report = _build(params, breach_limit=0)[0] if ext == "json" else None  # the CSV holds no summary
+    name = export.range_filename(params.start, params.end, ext)
+    return _download(_stream(ext, params, report), name, _MIMETYPES[ext])
 
 
 @bp.get("/reports/compliance.<any(csv, json):ext>.sha256")
 @requires(Role.MANAGER)
 def digest(ext: str) -> Response:
     """``sha256sum``-format digest of the export with the same parameters (pin ``as_of`` to match)."""
-    body, name = _export(ext)
-    if body is None:
-        return Response(name + "\n", 400, mimetype="text/plain")
-    line = f"{export.sha256_hex(body)}  {name}\n".encode()
-    return _download(line, f"{name}.sha256", "text/plain; charset=utf-8")
-
-
-def _export(ext: str) -> tuple[bytes | None, str]:
-    """The export's bytes and file name, or None and the error to show."""
     try:
         params = parse_range(request.args, _now())
     except InvalidRange as exc:
-        return None, str(exc)
-    report, loaded = _build(params)
-    return _EXPORTS[ext][1](report, loaded.companies), export.filename(report, ext)
+        return Response(str(exc) + "\n", 400, mimetype="text/plain")
+    report = _build(params, breach_limit=0)[0] if ext == "json" else None
+    name = export.range_filename(params.start, params.end, ext)
+    sha = hashlib.sha256()
+    for piece in _stream(ext, params, report):
+        sha.update(piece)
+    line = f"{sha.hexdigest()}  {name}\n".encode()
+    response = _download(iter([line]), f"{name}.sha256", "text/plain; charset=utf-8")
+    response.headers["X-Content-SHA256"] = export.sha256_hex(line)
+    return response
 
 
-def _build(params: RangeParams) -> tuple[Report, LoadedRange]:
-    starts_at, ends_at = range_bounds(params.start, params.end, params.tz)
+def _stream(ext: str, params: RangeParams, report: Report | None) -> Iterator[bytes]:
+    """The export's bytes piece by piece, read from the database while they are sent."""
+    db = current_app.extensions["hotline"].db  # taken now: the body is sent after the request context ends
+    facts = _range(params)
+
+    def pieces() -> Iterator[bytes]:
+        with db.session() as session:
+            if report is None:
+                yield from export.stream_csv_lines(facts.csv_lines(session))
+            else:
+                yield from export.stream_json(report, facts.export_rows(session))
+    return pieces()
+
+
+def _build(params: RangeParams, breach_limit: int | None = None) -> tuple[Report, LoadedRange]:
     with current_app.extensions["hotline"].db.session() as session:
-        loaded = load_range(session, starts_at, ends_at, params.as_of)
-    report = compliance_report(loaded.facts, params.start, params.end, params.tz, as_of=params.as_of,
-                               rep_names=loaded.rep_names)
-    return report, loaded
+        if breach_limit is None:
+            return _range(params).report(session)
+        return _range(params).report(session, breach_limit=breach_limit)
 
 
-def _download(body: bytes, name: str, mimetype: str) -> Response:
+def _range(params: RangeParams) -> FactsRange:
+    return FactsRange(params.start, params.end, params.tz, params.as_of)
+
+
+def _download(body: Iterator[bytes], name: str, mimetype: str) -> Response:
     response = Response(body, 200, content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["X-Content-SHA256"] = export.sha256_hex(body)
     response.headers["Cache-Control"] = "no-store"  # company names and staff names
     return response
 

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.dashboard.display import clock, page_words, sentence
+from app.event_kind import EventKind as K
 from app.models import IncidentEvent, Page
 
-STEP_NAMES = {"receipt": "Receipt SMS step", "page": "Escalation level {level}", "at_risk": "At-risk check (T+10)",
-              "breach": "Deadline check (T+15)", "repage": "Re-page after breach"}
+STEP_NAMES = {K.STEP_RECEIPT: "Receipt SMS step", K.STEP_PAGE: "Escalation level {level}",
+              K.STEP_AT_RISK: "At-risk check (T+10)", K.STEP_BREACH: "Deadline check (T+15)",
+              K.STEP_REPAGE: "Re-page after breach"}
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,10 @@ def timeline(events: list[IncidentEvent], pages: list[Page]) -> list[Entry]:
 
 def _entry(event: IncidentEvent, pages: dict[int, Page]) -> Entry:
     d = event.detail or {}
-    if event.kind == "note":
+    if event.kind == K.NOTE:
         return Entry(event.at, event.actor, f"Note by {event.actor}", note=str(d.get("text", "")))
-    if event.kind.startswith("step_"):
-        return Entry(event.at, event.actor, _step(event.kind[5:], d), "muted")
+    if event.kind in STEP_NAMES:
+        return Entry(event.at, event.actor, _step(K(event.kind), d), "muted")
     describe = WORDS.get(event.kind)
     if describe is None:
         details = ", ".join(f"{k}: {v}" for k, v in d.items())
@@ -45,8 +47,8 @@ def _entry(event: IncidentEvent, pages: dict[int, Page]) -> Entry:
     return Entry(event.at, event.actor, text, css)
 
 
-def _step(kind: str, d: dict) -> str:
-    name = STEP_NAMES.get(kind, kind.replace("_", " ")).format(level=d.get("level"))
+def _step(kind: K, d: dict) -> str:
+    name = STEP_NAMES[kind].format(level=d.get("level"))
     return f"{name}: {str(d.get('outcome', '')).replace('_', ' ')}"
 
 
@@ -103,6 +105,7 @@ def _connected(late: bool) -> Callable[[dict, str], tuple[str, str]]:
     return words
 
 
+# keyed by EventKind values; a test checks every key is one
 WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "call_received": lambda d, _: (f"Call received from {d.get('from') or 'a withheld number'}", ""),
     "call_status": lambda d, _: (f"Caller's call {d.get('status')}"
@@ -122,7 +125,12 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "nobody_to_page": lambda d, _: (f"Nobody to page at escalation level {d.get('level')}", "bad"),
     "target_unresolvable": lambda d, _: (f"An escalation target could not be resolved: {d.get('error', '')}", "bad"),
     "acknowledged": _acknowledged,
-    "acknowledgement_refused": lambda d, _: (f"Acknowledgement refused: {d.get('reason', '')}", "muted"),
+    "acknowledgement_refused": lambda d, _: (
+        f"Refused ({d.get('via', '?')}): {str(d.get('outcome') or d.get('reason', '')).replace('_', ' ')}", "muted"),
+    "taken_over": lambda d, _: (f"Taken over via {d.get('via', '?')}", "warn"),
+    "reached_by_email": lambda d, _: (f"Customer reached by e-mail: {d.get('how', '')}", "ok"),
+    "resolved": lambda d, _: ("Resolved" + (f" by a manager: {d['reason']}" if d.get("by_manager") else ""), "ok"),
+    "resolve_refused": lambda d, _: ("Resolving refused: no verified callback", "muted"),
     "callback_requested": lambda d, _: (f"Callback requested: the hotline calls the rep, then {d.get('to', '')}", ""),
     "callback_rep_call_placed": lambda d, _: ("Calling the rep's phone", ""),
     "callback_rep_call_failed": lambda d, _: (f"Could not call the rep: {d.get('error', '')}"
@@ -131,7 +139,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "callback_leg_status": lambda d, _: (f"Customer's phone: {d.get('status', '')}", "muted"),
     "callback_met": _connected(False),
     "callback_late": _connected(True),
-    "callback_attempted": lambda d, _: (f"Customer not reached ({d.get('status', 'no answer')})", "bad"),
+    "callback_attempted": lambda d, _: ("Customer not reached: a voicemail answered" if d.get("voicemail") else
+                                        f"Customer not reached ({d.get('status', 'no answer')})", "bad"),
     "callback_self_reported": lambda d, _: (f"Reports calling the customer from their own phone at "
                                             f"{_when(d.get('called_at'))}"
                                             + (f": {d['note']}" if d.get("note") else ""), "warn"),
@@ -139,3 +148,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
                                       "warn"),
     "callback_breached": lambda d, _: (f"Deadline of {_when(d.get('due_at'))} breached", "bad"),
 }
+
+# issue 9: caller-trust events (kept in their own module)
+from app.dashboard.trust_words import TRUST_WORDS  # noqa: E402
+
+WORDS.update(TRUST_WORDS)

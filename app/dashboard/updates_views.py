@@ -103,7 +103,6 @@ def _on_incident(reference: str, action) -> Response:
         if incident is None:
             abort(404)
         result: Result = action(session, incident, now)
-    hotline.jobs.dispatch(result.jobs, now)
     flash(result.message, "message" if result.ok else "error")
     return redirect(url_for("updates.show", reference=reference))
 
@@ -192,7 +191,6 @@ def _on_outage(outage_id: int, action) -> Response:
         if row is None:
             abort(404)
         result: Result = action(session, row, now)
-    hotline.jobs.dispatch(result.jobs, now)
     flash(result.message, "message" if result.ok else "error")
     return redirect(url_for("updates.outage", outage_id=outage_id))
 

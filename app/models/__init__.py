@@ -1,5 +1,6 @@
 """SQLAlchemy models; importing this registers every table on ``Base.metadata``."""
 
+from app.event_kind import EventKind
 from app.models.api_token import ApiToken
 from app.models.base import Base, UTCDateTime
 from app.models.call import CallSession, WebhookDelivery
@@ -8,13 +9,14 @@ from app.models.followup import (  # issue 11
     CustomerUpdate,
     Delivery,
     DeliveryChannel,
-    DeliveryStatus,
     FollowUp,
     FollowUpState,
     ProposalKind,
     ProposalState,
     ResolutionProposal,
+    UpdateDeliveryStatus,
 )
+from app.models.helpdesk import DeliveryStatus, HelpdeskDelivery
 from app.models.incident import (
     AppendOnlyViolation,
     Incident,
@@ -23,11 +25,12 @@ from app.models.incident import (
     IncidentStatus,
 )
 from app.models.lease import Lease
+from app.models.missed_call import MissedCall, Notice, NoticeStatus
 from app.models.oncall import EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
 from app.models.outage import NonCriticalContact, Outage, OutageLink  # issue 11
 from app.models.paging import Callback, CallbackKind, CallbackOutcome, Channel, Page, PageStatus
 from app.models.step import DueStep, StepKind, StepStatus
-from app.models.user import Role, User
+from app.models.user import Role, User, UserSession
 
 __all__ = [
     "Account",
@@ -40,13 +43,19 @@ __all__ = [
     "CallSession",
     "Channel",
     "Contact",
+    "DeliveryStatus",
     "DueStep",
     "EscalationPolicy",
+    "EventKind",
+    "HelpdeskDelivery",
     "Incident",
     "IncidentEvent",
     "IncidentSource",
     "IncidentStatus",
     "Lease",
+    "MissedCall",
+    "Notice",
+    "NoticeStatus",
     "OPEN_TICKET_STATUSES",
     "Override",
     "Page",
@@ -60,13 +69,14 @@ __all__ = [
     "Ticket",
     "TicketStatus",
     "User",
+    "UserSession",
     "UTCDateTime",
     "WebhookDelivery",
     # issue 11
     "CustomerUpdate",
     "Delivery",
     "DeliveryChannel",
-    "DeliveryStatus",
+    "UpdateDeliveryStatus",
     "FollowUp",
     "FollowUpState",
     "NonCriticalContact",
@@ -76,3 +86,10 @@ __all__ = [
     "ProposalState",
     "ResolutionProposal",
 ]
+
+from app.models.report_facts import IncidentFactsRow  # noqa: E402  (the report's derived table)
+
+__all__ += ["IncidentFactsRow"]
+
+# Keeps incident_facts in step with every ORM session's log lines (a Session-class listener).
+import app.reports.facts_sync  # noqa: E402,F401

@@ -21,3 +21,10 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Space-separated scopes (``tickets:write incidents:read``); see app.services.api_tokens.SCOPES.
+    scopes: Mapped[str] = mapped_column(String(200), default="")
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        """The scopes this token carries."""
+        return frozenset((self.scopes or "").split())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -37,3 +37,25 @@ class Base(DeclarativeBase):
     """Base of every model."""
 
     metadata = MetaData(naming_convention=NAMING)
+
+
+class StrEnumColumn(TypeDecorator):
+    """A ``StrEnum`` stored as its plain string value, loaded back as the enum (an unknown value stays a str)."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_cls, length: int = 16) -> None:
+        super().__init__(length)
+        self.enum_cls = enum_cls
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else str(value)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        try:
+            return self.enum_cls(value)
+        except ValueError:  # a value written by a newer release: show it rather than fail the page
+            return value

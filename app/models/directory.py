@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime
@@ -38,6 +38,10 @@ class Account(Base):
     tam_business_hours: Mapped[str] = mapped_column(
         String(100), default="mon-fri 09:00-17:00", server_default="mon-fri 09:00-17:00"
     )
+    # issue 9: an optional support PIN a caller keys to prove who they are (scrypt, salted; "" = none)
+    support_pin_hash: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    support_pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    support_pin_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Contact(Base):

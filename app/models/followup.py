@@ -68,7 +68,7 @@ class DeliveryChannel(StrEnum):
     EMAIL = "email"
 
 
-class DeliveryStatus(StrEnum):
+class UpdateDeliveryStatus(StrEnum):
     """A delivery's state: queued until a run claims it; failed only after its last try."""
 
     QUEUED = "queued"
@@ -96,7 +96,7 @@ class Delivery(Base):
     language: Mapped[str] = mapped_column(String(8), default="en-US")
     subject: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[DeliveryStatus] = mapped_column(String(16), default=DeliveryStatus.QUEUED, index=True)
+    status: Mapped[UpdateDeliveryStatus] = mapped_column(String(16), default=UpdateDeliveryStatus.QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     sending_since: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models import event_guard
-from app.models.base import Base, UTCDateTime
+from app.models.base import Base, StrEnumColumn, UTCDateTime
 
 
 class IncidentStatus(StrEnum):
@@ -35,8 +35,8 @@ class Incident(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(12), unique=True)
-    status: Mapped[IncidentStatus] = mapped_column(String(16), default=IncidentStatus.OPEN)
-    source: Mapped[IncidentSource] = mapped_column(String(16), default=IncidentSource.IVR)
+    status: Mapped[IncidentStatus] = mapped_column(StrEnumColumn(IncidentStatus), default=IncidentStatus.OPEN)
+    source: Mapped[IncidentSource] = mapped_column(StrEnumColumn(IncidentSource), default=IncidentSource.IVR)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     ticket_number: Mapped[str] = mapped_column(String(20), default="")
     ticket_match: Mapped[str] = mapped_column(String(16), default="")
@@ -53,7 +53,7 @@ class Incident(Base):
     call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     missing_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    captured_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # the report filters by it
     callback_due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     # the escalation policy as it was when the incident opened: later edits do not change it
     escalation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -62,6 +62,15 @@ class Incident(Base):
     callback_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     callback_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # Twilio's timestamp
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # no callback number: when the owner recorded how they reached the customer by e-mail (ends the chase)
+    reached_by_email_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reached_how: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # an escalation level resolved to nobody: the managers were paged at once (shown red on the board)
+    nobody_to_page_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # issue 9: how the caller proved who they are ("pin", "reference", "" = not at all)
+    caller_verified: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    # an open incident of the same caller this one may be related to
+    related_incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
 
 
 class IncidentEvent(Base):

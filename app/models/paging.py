@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime
+from app.models.base import Base, StrEnumColumn, UTCDateTime
 
 
 class Channel(StrEnum):
@@ -40,6 +40,23 @@ PAGE_STATUS_RANK = {
     PageStatus.DELIVERED: 4, PageStatus.ANSWERED: 4, PageStatus.MACHINE: 5, PageStatus.NO_ANSWER: 5,
     PageStatus.BUSY: 5, PageStatus.FAILED: 6, PageStatus.UNDELIVERED: 6, PageStatus.CANCELED: 6,
 }
+# Each channel's own order: an SMS that was delivered stays delivered (a late "failed" is history, not news);
+# a voice page a person answered stays answered, though answering-machine detection may still call it a machine.
+SMS_STATUS_RANK = {
+    PageStatus.QUEUED: 0, PageStatus.SENDING: 1, PageStatus.SENT: 2, PageStatus.FAILED: 3,
+    PageStatus.UNDELIVERED: 3, PageStatus.DELIVERED: 4, PageStatus.CANCELED: 5,
+}
+VOICE_STATUS_RANK = {
+    PageStatus.QUEUED: 0, PageStatus.SENDING: 1, PageStatus.SENT: 2, PageStatus.RINGING: 3,
+    PageStatus.NO_ANSWER: 4, PageStatus.BUSY: 4, PageStatus.FAILED: 4, PageStatus.ANSWERED: 5,
+    PageStatus.MACHINE: 6, PageStatus.CANCELED: 7,
+}
+
+
+def status_rank(channel: str, status: str) -> int:
+    """Where ``status`` stands in ``channel``'s own order (a status foreign to the channel ranks lowest)."""
+    order = SMS_STATUS_RANK if channel == Channel.SMS else VOICE_STATUS_RANK
+    return order.get(PageStatus(status), -1)
 
 
 class Page(Base):
@@ -53,10 +70,10 @@ class Page(Base):
     rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"), index=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(32), default="")  # primary, secondary, manager, tam, ...
-    channel: Mapped[Channel] = mapped_column(String(8))
+    channel: Mapped[Channel] = mapped_column(StrEnumColumn(Channel, 8))
     to_number: Mapped[str] = mapped_column(String(20))
     purpose: Mapped[str] = mapped_column(String(16), default="page")  # page, at_risk, breach
-    status: Mapped[PageStatus] = mapped_column(String(16), default=PageStatus.QUEUED, index=True)
+    status: Mapped[PageStatus] = mapped_column(StrEnumColumn(PageStatus), default=PageStatus.QUEUED, index=True)
     twilio_sid: Mapped[str] = mapped_column(String(64), default="", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
@@ -81,6 +98,7 @@ class CallbackOutcome(StrEnum):
     MET = "met"  # customer leg answered within the deadline (Twilio's timestamps)
     LATE = "late"  # answered, after the deadline
     ATTEMPTED = "attempted"  # placed, not answered
+    VOICEMAIL = "voicemail"  # attempted: a voicemail (or nobody pressing a key) took the call
     SELF_REPORTED = "self_reported"
 
 
@@ -92,8 +110,8 @@ class Callback(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
     rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
-    kind: Mapped[CallbackKind] = mapped_column(String(16))
-    outcome: Mapped[CallbackOutcome] = mapped_column(String(16), default=CallbackOutcome.PENDING)
+    kind: Mapped[CallbackKind] = mapped_column(StrEnumColumn(CallbackKind))
+    outcome: Mapped[CallbackOutcome] = mapped_column(StrEnumColumn(CallbackOutcome), default=CallbackOutcome.PENDING)
     customer_number: Mapped[str] = mapped_column(String(20), default="")
     rep_call_sid: Mapped[str] = mapped_column(String(64), default="", index=True)
     customer_call_sid: Mapped[str] = mapped_column(String(64), default="", index=True)
@@ -101,6 +119,9 @@ class Callback(Base):
     placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # Twilio's timestamp of the answer
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # a person, not a voicemail: the customer pressed a key (or answering-machine detection said human)
+    person_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_by: Mapped[str] = mapped_column(String(32), default="", server_default="")  # Twilio's AnsweredBy
     note: Mapped[str] = mapped_column(String(500), default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # tries to place the rep's leg
     placing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a run is calling the rep now

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime
+from app.models.base import Base, StrEnumColumn, UTCDateTime
 
 
 class StepKind(StrEnum):
@@ -40,10 +40,10 @@ class DueStep(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
-    kind: Mapped[StepKind] = mapped_column(String(32))
+    kind: Mapped[StepKind] = mapped_column(StrEnumColumn(StepKind, 32))
     level: Mapped[int] = mapped_column(Integer, default=0)  # escalation level, or repage round
     due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    status: Mapped[StepStatus] = mapped_column(String(16), default=StepStatus.PENDING, index=True)
+    status: Mapped[StepStatus] = mapped_column(StrEnumColumn(StepStatus), default=StepStatus.PENDING, index=True)
     runs: Mapped[int] = mapped_column(Integer, default=0)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outcome: Mapped[str] = mapped_column(String(64), default="")  # what the run did (or why it did nothing)

@@ -56,3 +56,15 @@ class LoginAttempt(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     remote_addr: Mapped[str] = mapped_column(String(64))
     email: Mapped[str] = mapped_column(String(254), index=True)  # as typed (normalised), known or not
+
+
+class UserSession(Base):
+    """A dashboard login, checked on every request; logout and password changes delete it."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the id in the cookie
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

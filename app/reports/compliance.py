@@ -28,9 +28,10 @@ Definitions (shown to managers on the report page too):
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from app.reports.facts import BreachReason, IncidentFacts, Outcome
@@ -41,10 +42,29 @@ OUTCOME_LABELS = {
     Outcome.MET: "Met (answered in time)",
     Outcome.LATE: "Late (answered after the deadline)",
     Outcome.SELF_REPORTED: "Self-reported (not counted as met)",
+    Outcome.WORKED_BY_EMAIL: "Worked by e-mail (no callback number)",
     Outcome.ATTEMPTED: "Attempted, never answered",
     Outcome.NO_CALLBACK: "No callback",
 }
 _ANONYMOUS_ACTORS = {"", "rep", "system", "twilio", "ivr"}
+BIN_MINUTES = 15  # time to callback in one-minute bins up to the promise, then one overflow bin
+
+
+class JudgedFacts(Protocol):
+    """What a report line shows of an incident's facts (``IncidentFacts``, or a stored facts row)."""
+
+    reference: str
+    captured_at: datetime
+    due_at: datetime
+    acknowledged_at: datetime | None
+
+    @property
+    def answered_at(self) -> datetime | None:
+        """First answer of a bridged callback (Twilio's timestamp)."""
+
+    @property
+    def seconds_to_callback(self) -> float | None:
+        """Seconds from capture to that answer."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +89,7 @@ class OutcomeRow:
 class IncidentLine:
     """One incident as the report judges it."""
 
-    facts: IncidentFacts
+    facts: JudgedFacts
     outcome: Outcome
     breached: bool
     reason: BreachReason | None
@@ -131,9 +151,11 @@ class Report:
     open: Tally  # deadline not passed yet and not met: neither kept nor broken
     time_to_callback: Spread
     reasons: tuple[OutcomeRow, ...]
-    lines: tuple[IncidentLine, ...]
+    lines: tuple[IncidentLine, ...]  # every line: the in-memory recomputation only (empty from stored facts)
     reps: tuple[RepRow, ...]
     hours: tuple[HourBucket, ...]
+    breach_lines: tuple[IncidentLine, ...] = ()  # the breaches listed, oldest first (at most breach_limit)
+    callback_minutes: tuple[int, ...] = (0,) * (BIN_MINUTES + 1)  # answered callbacks per minute after capture
 
     @property
     def range_hours(self) -> float:
@@ -142,8 +164,8 @@ class Report:
 
     @property
     def breaches(self) -> tuple[IncidentLine, ...]:
-        """The breached incidents, oldest first."""
-        return tuple(line for line in self.lines if line.breached)
+        """The breached incidents listed, oldest first (all of them unless more than the list limit)."""
+        return self.breach_lines
 
     def count(self, outcome: Outcome | str) -> int:
         """Incidents with this outcome."""
@@ -158,15 +180,20 @@ def range_bounds(start: date, end: date, tz: str) -> tuple[datetime, datetime]:
 
 
 def compliance_report(facts: Sequence[IncidentFacts], start: date, end: date, tz: str, *,
-                      as_of: datetime | None = None, rep_names: Mapping[int, str] | None = None) -> Report:
-    """Judge every incident captured in [start, end) local to ``tz`` (``as_of`` None: all deadlines passed)."""
+                      as_of: datetime | None = None, rep_names: Mapping[int, str] | None = None,
+                      breach_limit: int | None = None) -> Report:
+    """Judge every incident captured in [start, end) local to ``tz`` (``as_of`` None: all deadlines passed).
+
+    The full recomputation, in memory: ``app.reports.figures`` gives the same figures from
+    the stored facts rows with SQL aggregates. ``breach_limit`` caps the breaches listed.
+    """
     if end <= start:
         raise ValueError("end must be after start")
     zone = ZoneInfo(tz)
     starts_at, ends_at = range_bounds(start, end, tz)
     names = rep_names or {}
     chosen = sorted((f for f in facts if starts_at <= f.captured_at < ends_at), key=lambda f: (f.captured_at, f.reference))
-    lines = tuple(_judge(f, as_of, names, zone) for f in chosen)
+    lines = tuple(judge(f, as_of, names, zone) for f in chosen)
     total = len(lines)
     outcome_counts = Counter(line.outcome for line in lines)
     reason_counts = Counter(line.reason for line in lines if line.reason is not None)
@@ -184,7 +211,17 @@ def compliance_report(facts: Sequence[IncidentFacts], start: date, end: date, tz
         lines=lines,
         reps=_per_rep(lines),
         hours=_per_hour(lines),
+        breach_lines=tuple(line for line in lines if line.breached)[:breach_limit],
+        callback_minutes=minute_bins((s, 1) for line in lines if (s := line.facts.seconds_to_callback) is not None),
     )
+
+
+def minute_bins(counts: Iterable[tuple[float, int]]) -> tuple[int, ...]:
+    """Callbacks per whole minute after capture from (seconds, how many); the last bin: ``BIN_MINUTES`` or more."""
+    bins = [0] * (BIN_MINUTES + 1)
+    for seconds, n in counts:
+        bins[min(int(seconds // 60), BIN_MINUTES)] += n
+    return tuple(bins)
 
 
 def rep_label(rep_id: int | None, actor: str, names: Mapping[int, str]) -> str:
@@ -196,7 +233,8 @@ def rep_label(rep_id: int | None, actor: str, names: Mapping[int, str]) -> str:
     return f"rep #{rep_id}" if rep_id is not None else ""
 
 
-def _judge(facts: IncidentFacts, as_of: datetime | None, names: Mapping[int, str], zone: ZoneInfo) -> IncidentLine:
+def judge(facts: IncidentFacts, as_of: datetime | None, names: Mapping[int, str], zone: ZoneInfo) -> IncidentLine:
+    """One incident's report line: outcome, breach and reason at ``as_of``, who acknowledged and who called."""
     deciding = facts.deciding_callback
     return IncidentLine(
         facts=facts,

@@ -11,15 +11,16 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime
 from typing import Any
 
-from app.reports.compliance import Report
+from app.reports.compliance import IncidentLine, Report
 
 COLUMNS = ("reference", "company", "captured_at", "due_at", "acknowledged_at", "acknowledged_by",
            "callback_answered_at", "outcome", "seconds_to_callback", "breached", "breach_reason")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHUNK_ROWS = 1000  # rows per streamed piece
 
 
 def sha256_hex(data: bytes) -> str:
@@ -40,43 +41,103 @@ def iso(value: datetime | None) -> str | None:
 
 
 def rows(report: Report, companies: Mapping[str, str]) -> list[dict[str, Any]]:
-    """One dict per incident, in report order, with the export columns."""
-    out = []
-    for line in report.lines:
-        f = line.facts
-        first = f.first_answer
-        out.append({
-            "reference": f.reference,
-            "company": companies.get(f.reference, ""),
-            "captured_at": iso(f.captured_at),
-            "due_at": iso(f.due_at),
-            "acknowledged_at": iso(f.acknowledged_at),
-            "acknowledged_by": line.acknowledged_by,
-            "callback_answered_at": iso(first.answered_at) if first else None,
-            "outcome": line.outcome.value,
-            "seconds_to_callback": f.seconds_to_callback,
-            "breached": line.breached,
-            "breach_reason": line.reason.value if line.reason else "",
-        })
-    return out
+    """One dict per incident, in report order, with the export columns (the in-memory report's lines)."""
+    return [row(line, companies.get(line.reference, "")) for line in report.lines]
+
+
+def row(line: IncidentLine, company: str) -> dict[str, Any]:
+    """One incident's export columns."""
+    f = line.facts
+    return {
+        "reference": f.reference,
+        "company": company,
+        "captured_at": iso(f.captured_at),
+        "due_at": iso(f.due_at),
+        "acknowledged_at": iso(f.acknowledged_at),
+        "acknowledged_by": line.acknowledged_by,
+        "callback_answered_at": iso(f.answered_at),
+        "outcome": line.outcome.value,
+        "seconds_to_callback": f.seconds_to_callback,
+        "breached": line.breached,
+        "breach_reason": line.reason.value if line.reason else "",
+    }
+
+
+def values(line: IncidentLine, company: str) -> tuple[Any, ...]:
+    """One incident's export values in ``COLUMNS`` order (what ``row`` holds, as a tuple)."""
+    return tuple(row(line, company).values())
 
 
 def to_csv(report: Report, companies: Mapping[str, str]) -> bytes:
     """The CSV export: a header line, then one line per incident (UTF-8, CRLF)."""
+    return b"".join(stream_csv(values(line, companies.get(line.reference, "")) for line in report.lines))
+
+
+def stream_csv(rows: Iterable[tuple[Any, ...]], chunk: int = CHUNK_ROWS) -> Iterator[bytes]:
+    """The CSV export in pieces of ``chunk`` rows, from value tuples (``values``) in report order."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
-    writer.writeheader()
-    for row in rows(report, companies):
-        writer.writerow({k: _cell(v) for k, v in row.items()})
-    return buffer.getvalue().encode()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    batch: list[tuple[str, ...]] = []
+    for data in rows:
+        batch.append(_csv_cells(data))
+        if len(batch) == chunk:
+            writer.writerows(batch)
+            batch.clear()
+            yield _drain(buffer)
+    writer.writerows(batch)
+    yield _drain(buffer)
+
+
+def csv_line(data: tuple[Any, ...]) -> str:
+    """One CSV line (CRLF included) of export values, as ``stream_csv`` writes it."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(_csv_cells(data))
+    return buffer.getvalue()
+
+
+def stream_csv_lines(lines: Iterable[str], chunk: int = CHUNK_ROWS) -> Iterator[bytes]:
+    """The CSV export in pieces from ready lines (``csv_line`` or the database's own rendering)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(COLUMNS)
+    batch = [buffer.getvalue()]
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= chunk:
+            yield "".join(batch).encode()
+            batch.clear()
+    yield "".join(batch).encode()
 
 
 def to_json(report: Report, companies: Mapping[str, str]) -> bytes:
     """The JSON export: range, summary, rows, and the SHA-256 of the canonical rows."""
-    data = rows(report, companies)
-    document = {"range": _range(report), "summary": summary(report), "rows": data,
-                "rows_sha256": sha256_hex(canonical_json(data))}
-    return json.dumps(document, indent=2, ensure_ascii=False).encode()
+    return b"".join(stream_json(report, (values(line, companies.get(line.reference, "")) for line in report.lines)))
+
+
+def stream_json(report: Report, rows: Iterable[tuple[Any, ...]], chunk: int = CHUNK_ROWS) -> Iterator[bytes]:
+    """The JSON export in pieces: byte for byte ``json.dumps(document, indent=2)``, rows never all in memory.
+
+    ``rows_sha256`` (the digest of the canonical rows) comes last in the document, so it
+    is computed while the rows go out.
+    """
+    head = json.dumps({"range": _range(report), "summary": summary(report)}, indent=2, ensure_ascii=False)
+    digest = hashlib.sha256(b"[")
+    parts = [head[:-2], ',\n  "rows": [']
+    n = 0
+    for n, data in enumerate(rows, 1):
+        item = dict(zip(COLUMNS, data, strict=True))
+        if n > 1:
+            digest.update(b",")
+        digest.update(canonical_json(item))
+        text = json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        parts.append(("\n    " if n == 1 else ",\n    ") + text)
+        if n % chunk == 0:
+            yield "".join(parts).encode()
+            parts = []
+    digest.update(b"]")
+    parts.append("\n  ]" if n else "]")
+    parts.append(f',\n  "rows_sha256": "{digest.hexdigest()}"\n}}')
+    yield "".join(parts).encode()
 
 
 def summary(report: Report) -> dict[str, Any]:
@@ -98,13 +159,36 @@ def summary(report: Report) -> dict[str, Any]:
 
 def filename(report: Report, ext: str) -> str:
     """compliance_<start>_<end>.<ext> (end excluded)."""
-    return f"compliance_{report.start.isoformat()}_{report.end.isoformat()}.{ext}"
+    return range_filename(report.start, report.end, ext)
+
+
+def range_filename(start: date, end: date, ext: str) -> str:
+    """compliance_<start>_<end>.<ext> for a range (end excluded)."""
+    return f"compliance_{start.isoformat()}_{end.isoformat()}.{ext}"
 
 
 def _range(report: Report) -> dict[str, Any]:
     return {"start": report.start.isoformat(), "end": report.end.isoformat(), "end_excluded": True,
             "tz": report.tz, "starts_at": iso(report.starts_at), "ends_at": iso(report.ends_at),
             "as_of": iso(report.as_of)}
+
+
+def _drain(buffer: io.StringIO) -> bytes:
+    data = buffer.getvalue().encode()
+    buffer.seek(0)
+    buffer.truncate()
+    return data
+
+
+def _csv_cells(data: tuple[Any, ...]) -> tuple[str, ...]:
+    """``_cell`` of each value, unrolled for the export's known column types (a year is 250,000 rows)."""
+    ref, company, captured, due, acked, acked_by, answered, outcome, seconds, breached, reason = data
+    return (_text(ref), _text(company), captured or "", due or "", acked or "", _text(acked_by), answered or "",
+            outcome, "" if seconds is None else str(seconds), "yes" if breached else "no", reason)
+
+
+def _text(value: str) -> str:
+    return "'" + value if value[:1] in _FORMULA_STARTS else value
 
 
 def _cell(value: Any) -> str:

@@ -12,6 +12,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from app.event_kind import EventKind
+
+# The log lines the facts are folded from (named once, so a renamed kind is changed here only).
+OPENED = EventKind.INCIDENT_OPENED  # the line every incident's facts start from
+CALLBACK_PREFIX = "callback_"  # every line about one callback carries ``detail.callback_id``
+FACT_KINDS = (EventKind.INCIDENT_OPENED, EventKind.ACKNOWLEDGED, EventKind.CALLBACK_BREACHED,
+              EventKind.REACHED_BY_EMAIL)  # plus every kind starting with CALLBACK_PREFIX
+
+
+def shapes_facts(kind: str) -> bool:
+    """True when a log line of this kind can change an incident's facts (others never do)."""
+    return kind in FACT_KINDS or kind.startswith(CALLBACK_PREFIX)
+
 
 class EventLike(Protocol):
     """What the facts need of a log line (an ``IncidentEvent`` row or a ``LoggedEvent``)."""
@@ -42,6 +55,7 @@ class Outcome(StrEnum):
     MET = "met"  # a bridged callback answered at or before the deadline
     LATE = "late"  # first answered bridged callback came after the deadline
     SELF_REPORTED = "self_reported"  # only the rep's word: never counted as met
+    WORKED_BY_EMAIL = "worked_by_email"  # no callback number: the owner recorded how they reached the customer
     ATTEMPTED = "attempted"  # placed, never answered
     NO_CALLBACK = "no_callback"  # nothing placed or reported (yet)
 
@@ -85,16 +99,18 @@ class IncidentFacts:
     acknowledged_actor: str = ""
     callbacks: tuple[CallbackFacts, ...] = ()
     breach_logged_at: datetime | None = None  # the breach step's own line, if it ran
+    reached_by_email_at: datetime | None = None  # no callback number: when the owner recorded the e-mail contact
 
     @classmethod
     def from_events(cls, events: Iterable[EventLike]) -> IncidentFacts:
         """Fold one incident's log lines (any order) into its facts."""
         ordered = sorted(events, key=lambda e: e.at)
-        opened = next((e for e in ordered if e.kind == "incident_opened"), None)
+        opened = next((e for e in ordered if e.kind == EventKind.INCIDENT_OPENED), None)
         if opened is None:
             raise MissingOpening("no incident_opened line in the events")
-        ack = next((e for e in ordered if e.kind == "acknowledged"), None)  # the first rep wins
-        breach = next((e for e in ordered if e.kind == "callback_breached"), None)
+        ack = next((e for e in ordered if e.kind == EventKind.ACKNOWLEDGED), None)  # the first rep wins
+        breach = next((e for e in ordered if e.kind == EventKind.CALLBACK_BREACHED), None)
+        reached = next((e for e in ordered if e.kind == EventKind.REACHED_BY_EMAIL), None)
         return cls(
             reference=str(opened.detail.get("reference", "")),
             captured_at=opened.at,
@@ -104,6 +120,7 @@ class IncidentFacts:
             acknowledged_actor=ack.actor if ack else "",
             callbacks=_callbacks(ordered),
             breach_logged_at=breach.at if breach else None,
+            reached_by_email_at=reached.at if reached else None,
         )
 
     @property
@@ -111,6 +128,12 @@ class IncidentFacts:
         """The bridged callback the customer answered first, if any."""
         answered = [c for c in self.callbacks if c.answered_at is not None]
         return min(answered, key=lambda c: c.answered_at) if answered else None  # type: ignore[arg-type,return-value]
+
+    @property
+    def answered_at(self) -> datetime | None:
+        """When the customer first answered a bridged callback (Twilio's timestamp), or None."""
+        first = self.first_answer
+        return first.answered_at if first else None
 
     @property
     def seconds_to_callback(self) -> float | None:
@@ -128,6 +151,8 @@ class IncidentFacts:
             return Outcome.MET if first.answered_at <= self.due_at else Outcome.LATE
         if any(c.self_reported for c in self.callbacks):
             return Outcome.SELF_REPORTED
+        if self.reached_by_email_at is not None:
+            return Outcome.WORKED_BY_EMAIL
         if any(c.attempted_at is not None for c in self.callbacks):
             return Outcome.ATTEMPTED
         return Outcome.NO_CALLBACK
@@ -176,18 +201,19 @@ def _callbacks(ordered: list[EventLike]) -> tuple[CallbackFacts, ...]:
     found: dict[int, dict[str, Any]] = {}
     for e in ordered:
         cid = _int(e.detail.get("callback_id"))
-        if cid is None or not e.kind.startswith("callback_"):
+        if cid is None or not e.kind.startswith(CALLBACK_PREFIX):
             continue
         row = found.setdefault(cid, {"callback_id": cid})
-        if e.kind == "callback_requested":
+        if e.kind == EventKind.CALLBACK_REQUESTED:
             row.setdefault("requested_at", e.at)
             row.setdefault("rep_id", _int(e.detail.get("rep_id")))
             row.setdefault("actor", e.actor)
-        elif e.kind in ("callback_met", "callback_late"):
+        elif e.kind in (EventKind.CALLBACK_MET, EventKind.CALLBACK_LATE):
             row.setdefault("answered_at", _time(e.detail["answered_at"]))
-        elif e.kind == "callback_attempted" or (e.kind == "callback_rep_call_failed" and e.detail.get("final")):
+        elif e.kind == EventKind.CALLBACK_ATTEMPTED or (
+                e.kind == EventKind.CALLBACK_REP_CALL_FAILED and e.detail.get("final")):
             row.setdefault("attempted_at", e.at)
-        elif e.kind == "callback_self_reported":
+        elif e.kind == EventKind.CALLBACK_SELF_REPORTED:
             row["self_reported_at"] = _time(e.detail["called_at"])
             row["actor"] = e.actor
             row.setdefault("requested_at", e.at)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -39,7 +39,27 @@ class Spread:
     maximum: float | None
 
     @classmethod
+    def of_counts(cls, counts: Mapping[float, int]) -> Spread:
+        """The spread of values given as value -> how many times it occurs (the same figures as ``of``)."""
+        ordered = sorted((v, n) for v, n in counts.items() if n > 0)
+        total = sum(n for _, n in ordered)
+        if not total:
+            return cls(0, None, None, None, None)
+        return cls(total, *(_rank_in(ordered, total, p) for p in (50, 90, 99)), ordered[-1][0])
+
+    @classmethod
     def of(cls, values: Sequence[float]) -> Spread:
         """The spread of ``values`` (all None when there are none)."""
         return cls(len(values), nearest_rank(values, 50), nearest_rank(values, 90), nearest_rank(values, 99),
                    max(values) if values else None)
+
+
+def _rank_in(ordered: Sequence[tuple[float, int]], total: int, p: float) -> float:
+    """Nearest rank over (value, count) pairs sorted by value."""
+    rank = max(math.ceil(Fraction(str(p)) * total / 100), 1)
+    seen = 0
+    for value, n in ordered:
+        seen += n
+        if seen >= rank:
+            return value
+    return ordered[-1][0]

@@ -1,29 +1,52 @@
-"""Acknowledging an incident: the first rep wins; queued escalation pages are canceled."""
+"""Acknowledge, take over, connect, report reached, resolve: one service each, for every channel.
+
+The voice keypress, SMS, the acknowledgement link and the dashboard all call these,
+with the same guards (the incident is open; one bridged callback in flight per
+incident; who may act). The rules themselves are the escalation core's.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Channel, Incident, IncidentStatus, Page, PageStatus
-from app.oncall.contactable import Contactable
-from app.queue import PendingJob
+from app.escalation import Acknowledge, Connect, ReachedByEmail, Resolve, decide
+from app.models import Callback, CallbackOutcome, Incident, Page, Rep
+from app.prompts import text
+from app.services.callbacks import open_callback
+from app.services.decisions import Acting, carry_out
+from app.services.escalation import snapshot
 from app.services.events import log_event
+from app.services.oncall import on_call_everywhere
 from app.services.page_text import hhmm
-from app.services.pages import ESCALATION_PURPOSES, queue_page
-from app.services.phones import is_textable
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, and through which channel (voice, sms, link, dashboard)."""
+
+    name: str
+    via: str
+    rep: Rep | None = None
+    is_manager: bool = False
+
+    @property
+    def rep_id(self) -> int | None:
+        """The acting rep's id (None: a login without a rep)."""
+        return self.rep.id if self.rep is not None else None
 
 
 @dataclass
-class AckResult:
-    """What an acknowledgement attempt did, and what to tell the rep."""
+class Answer:
+    """What the action did and what to tell the person (jobs ride on the unit of work, not here)."""
 
     ok: bool
+    outcome: str
     message: str
-    jobs: list[PendingJob] = field(default_factory=list)
+    callback: Callback | None = None
 
 
 def lock_incident(session: Session, reference: str) -> Incident | None:
@@ -31,39 +54,96 @@ def lock_incident(session: Session, reference: str) -> Incident | None:
     return session.scalars(select(Incident).where(Incident.reference == reference).with_for_update()).first()
 
 
-def acknowledge(session: Session, incident: Incident, rep_id: int | None, rep_name: str, via: str,
-                now: datetime) -> AckResult:
-    """Record ``rep``'s acknowledgement unless the incident is closed or someone else was first."""
-    ref = incident.reference
-    if incident.status != IncidentStatus.OPEN:
-        return _refused(session, incident, rep_name, via, now, f"Incident {ref} is closed. Nothing was changed.")
-    if incident.acknowledged_at is not None:
-        if rep_id is not None and incident.acknowledged_by == rep_id:
-            return AckResult(True, f"You already acknowledged incident {ref}.")
-        return _refused(session, incident, rep_name, via, now,
-                        f"Incident {ref} was already acknowledged at {hhmm(incident.acknowledged_at)}. "
-                        "Nothing was changed.")
-    incident.acknowledged_at = now
-    incident.acknowledged_by = rep_id
-    canceled = session.execute(
-        update(Page)
-        .where(Page.incident_id == incident.id, Page.status == PageStatus.QUEUED, Page.purpose.in_(ESCALATION_PURPOSES))
-        .values(status=PageStatus.CANCELED, updated_at=now)
-    ).rowcount
-    log_event(session, at=now, actor=rep_name or "rep", kind="acknowledged", incident_id=incident.id,
-              detail={"rep_id": rep_id, "via": via, "pages_canceled": canceled})
-    jobs = []
-    if is_textable(incident.callback_phone):
-        customer = Contactable(rep_id=None, name=incident.contact_name, phone=incident.callback_phone,
-                               channels=("sms",), role="customer")
-        job = queue_page(session, incident, customer, Channel.SMS, "ack_notice", now)
-        jobs = [job] if job else []
-    return AckResult(True, f"Acknowledged {ref}. Call {incident.company or 'the customer'} on "
-                           f"{incident.callback_phone or 'the number in the incident'} by "
-                           f"{hhmm(incident.callback_due_at)}. Reply CALL {ref} to be connected.", jobs)
+def may_act(session: Session, incident: Incident, rep: Rep | None, now: datetime) -> bool:
+    """A rep acts on incidents they were paged for, or while on call (managers always)."""
+    if rep is None:
+        return False
+    if rep.is_manager:
+        return True
+    paged = session.scalar(select(Page.id).where(
+        Page.incident_id == incident.id, or_(Page.rep_id == rep.id, Page.to_number == rep.phone)).limit(1))
+    if paged is not None:
+        return True
+    return any(rep.id == r.id for _schedule, reps in on_call_everywhere(session, now) for r in reps)
 
 
-def _refused(session: Session, incident: Incident, rep_name: str, via: str, now: datetime, message: str) -> AckResult:
-    log_event(session, at=now, actor=rep_name or "rep", kind="acknowledgement_refused", incident_id=incident.id,
-              detail={"via": via, "reason": message})
-    return AckResult(False, message)
+def acknowledge(session: Session, incident: Incident, actor: Actor, now: datetime, *, allowed: bool = True,
+                take_over: bool = False) -> Answer:
+    """Acknowledge (or, with ``take_over``, take the incident from its owner)."""
+    snap = snapshot(session, incident, now)
+    decision = decide(Acknowledge(actor.rep_id, paged_or_on_call=allowed, take_over=take_over), snap, now)
+    done = carry_out(session, incident, decision, now, _acting(actor, incident))
+    return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, done.previous_owner,
+                                                         session))
+
+
+def connect(session: Session, incident: Incident, actor: Actor, now: datetime, *, allowed: bool = True,
+            rep_call_sid: str = "") -> Answer:
+    """Acknowledge or take over if needed, then open one bridged callback (the hotline rings the rep first).
+
+    With ``rep_call_sid`` the rep is already on the line (pressed 2 on a page call).
+    """
+    rep = actor.rep
+    has_phone = rep is not None and (bool(rep.phone) or bool(rep_call_sid))
+    decision = decide(Connect(actor.rep_id, paged_or_on_call=allowed, has_phone=has_phone),
+                      snapshot(session, incident, now), now)
+    done = carry_out(session, incident, decision, now, _acting(actor, incident))
+    callback = None
+    if decision.open_callback:
+        callback = open_callback(session, incident, actor.rep_id, now, rep_call_sid=rep_call_sid)
+    return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, done.previous_owner,
+                                                         session), callback)
+
+
+def reached_by_email(session: Session, incident: Incident, actor: Actor, how: str, now: datetime) -> Answer:
+    """The owner of an incident without a callback number records how the customer was reached."""
+    decision = decide(ReachedByEmail(actor.rep_id), snapshot(session, incident, now), now)
+    if decision.mark_reached_by_email:
+        incident.reached_how = how.strip()[:500]
+    carry_out(session, incident, decision, now, _acting(actor, incident, how=how.strip()[:200]))
+    return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, None, session))
+
+
+def resolve(session: Session, incident: Incident, actor: Actor, now: datetime, reason: str = "") -> Answer:
+    """Resolve after a verified callback (or e-mail contact); a manager may, with a written reason."""
+    decision = decide(Resolve(by_manager=actor.is_manager, reason=reason), snapshot(session, incident, now), now)
+    if decision.refused:
+        log_event(session, at=now, actor=actor.name or "rep", kind="resolve_refused", incident_id=incident.id,
+                  detail={"via": actor.via, "outcome": decision.outcome})
+    carry_out(session, incident, decision, now, _acting(actor, incident, reason=reason.strip()[:500],
+                                                        by_manager=decision.outcome == "resolved_by_manager"))
+    return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, None, session))
+
+
+def _acting(actor: Actor, incident: Incident, **detail) -> Acting:
+    return Acting(actor=actor.name or "rep", rep_id=actor.rep_id,
+                  detail={"rep_id": actor.rep_id, "via": actor.via, **detail})
+
+
+_MESSAGES = {
+    "acknowledged": "ack_done", "acknowledged_and_connecting": "connect_calling", "already_owner": "ack_already_yours",
+    "refused_closed": "ack_closed", "refused_owned_by_other": "ack_owned_by_other", "refused_not_paged": "ack_not_paged",
+    "taken_over": "taken_over", "taken_over_and_connecting": "connect_calling", "connecting": "connect_calling",
+    "callback_in_flight": "connect_in_flight", "refused_no_number": "connect_no_number",
+    "refused_no_phone": "connect_no_phone", "reached_by_email": "reached_by_email",
+    "already_reached_by_email": "reached_by_email", "refused_has_number": "reached_has_number",
+    "resolved": "resolved", "resolved_by_manager": "resolved", "refused_already_resolved": "resolve_already",
+    "refused_no_verified_callback": "resolve_needs_callback",
+}
+
+
+def _message(outcome: str, incident: Incident, actor: Actor, previous: int | None, session: Session) -> str:
+    """What to tell the person who acted, from the prompt catalog."""
+    previous_rep = session.get(Rep, previous) if previous else None
+    in_flight = session.scalars(select(Callback).where(
+        Callback.incident_id == incident.id, Callback.outcome == CallbackOutcome.PENDING)
+        .order_by(Callback.requested_at.desc())).first()
+    params = {
+        "ref": incident.reference, "company": incident.company or "the customer",
+        "phone": incident.callback_phone or "the number in the incident", "due": hhmm(incident.callback_due_at),
+        "at": hhmm(in_flight.requested_at if outcome == "callback_in_flight" and in_flight
+                   else incident.acknowledged_at or incident.callback_due_at),
+        "previous": previous_rep.name if previous_rep else "another rep",
+        "rep_phone": actor.rep.phone if actor.rep else "",
+    }
+    return text(_MESSAGES.get(outcome, "ack_closed"), **params)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -14,9 +15,25 @@ from app.models import ApiToken
 TOKEN_PREFIX = "hl_"
 NAME_MAX = 100
 
+# What each scope lets a token do; every API endpoint names the one it needs.
+SCOPES = {
+    "tickets:write": "create and update support tickets (the helpdesk sync)",
+    "incidents:read": "read incidents and their event log (names, phone numbers, e-mails)",
+    "oncall:read": "read reps, schedules, overrides, escalation policies and who is on call",
+    "oncall:admin": "change reps, schedules, overrides and escalation policies (includes oncall:read)",
+}
+# A scope that brings others with it: whoever may change the on-call set-up may read it.
+IMPLIED = {"oncall:admin": frozenset({"oncall:read"})}
+# ``hotline api-token create`` without --scope: the helpdesk sync, the most common use, and nothing else.
+DEFAULT_SCOPES = ("tickets:write",)
+
 
 class InvalidTokenName(ValueError):
     """A token name is empty, too long or has control characters."""
+
+
+class InvalidScope(ValueError):
+    """A scope name that does not exist."""
 
 
 class UnknownToken(LookupError):
@@ -28,13 +45,33 @@ def hash_token(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
 
 
-def create_token(session: Session, name: str, now: datetime) -> str:
-    """Store a new named token and return its plaintext (shown once, never stored)."""
+def normalise_scopes(scopes: Iterable[str]) -> str:
+    """The stored form of ``scopes``: known names, sorted, space-separated; InvalidScope otherwise."""
+    names = {part for scope in scopes for part in scope.replace(",", " ").split()}
+    unknown = sorted(names - SCOPES.keys())
+    if unknown:
+        raise InvalidScope(f"unknown scope {', '.join(unknown)}; known: {', '.join(SCOPES)}")
+    if not names:
+        raise InvalidScope(f"a token needs at least one scope; known: {', '.join(SCOPES)}")
+    return " ".join(sorted(names))
+
+
+def grants(token_scopes: Iterable[str], needed: str) -> bool:
+    """True when a token with ``token_scopes`` may do what ``needed`` allows."""
+    have = set(token_scopes)
+    for scope in list(have):
+        have |= IMPLIED.get(scope, frozenset())
+    return needed in have
+
+
+def create_token(session: Session, name: str, now: datetime, scopes: Iterable[str] = DEFAULT_SCOPES) -> str:
+    """Store a new named token with ``scopes`` and return its plaintext (shown once, never stored)."""
     name = name.strip()
     if not name or len(name) > NAME_MAX or not name.isprintable():
         raise InvalidTokenName(f"token name must be 1-{NAME_MAX} printable characters")
+    stored_scopes = normalise_scopes(scopes)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(name=name, token_hash=hash_token(plaintext), created_at=now))
+    session.add(ApiToken(name=name, token_hash=hash_token(plaintext), created_at=now, scopes=stored_scopes))
     session.flush()
     return plaintext
 

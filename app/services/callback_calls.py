@@ -4,43 +4,50 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from app.models import Callback, CallbackOutcome
 from app.models.oncall import Rep
-from app.queue import PendingJob
+from app.queue import PendingJob, schedule
 from app.services.events import log_event
 from app.services.pages import backoff
 from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, TelephonyError
 
 MAX_ATTEMPTS = 4
-STALE_PLACING = timedelta(minutes=2)  # a placement older than this belongs to a dead run
+STALE_PLACING = timedelta(seconds=10)  # a placement older than this belongs to a dead run (2x the client time-out)
 UNPLACED_GRACE = timedelta(seconds=30)  # a requested callback not placed by then is handed over again
 
 
-def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: datetime) -> list[PendingJob]:
-    """Call the rep for ``callback_id`` once; a retry job comes back on a passing failure."""
+def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: datetime) -> None:
+    """Call the rep for ``callback_id`` once; a passing failure registers a retry on the unit of work."""
     base = settings.public_base_url or "http://localhost:8000"
     with db.transaction() as session:
         callback = session.scalars(select(Callback).where(Callback.id == callback_id).with_for_update()).first()
         if callback is None or callback.rep_call_sid or callback.outcome != CallbackOutcome.PENDING:
-            return []
+            return
         if callback.placing_since is not None and now - callback.placing_since <= STALE_PLACING:
-            return []  # another run is placing it right now
+            return  # another run is placing it right now
         rep = session.get(Rep, callback.rep_id) if callback.rep_id else None
         if rep is None:
-            return []
-        uncertain = callback.attempts > 0  # any earlier try may have reached Twilio: look before calling
-        callback.attempts += 1
-        callback.placing_since = now
-        to, since = rep.phone, callback.requested_at
+            return
+        # any earlier try may have reached Twilio; a call resource names nothing of ours, so a lookup
+        # could only find *a* call to the rep (maybe a page): call again and say it may be a second one
+        uncertain = callback.attempts > 0
+        # compare-and-set on what we read: SQLite ignores FOR UPDATE, and only one claim may match
+        claimed = session.execute(
+            update(Callback).where(Callback.id == callback.id, Callback.attempts == callback.attempts)
+            .values(attempts=Callback.attempts + 1, placing_since=now)
+            .execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            return
+        to = rep.phone
     try:
-        sent = telephony.find_call(to=to, since=since) if uncertain else None
-        sent = sent or telephony.place_call(
+        sent = telephony.place_call(
             to=to, url=f"{base}/twilio/bridge/rep?callback={callback_id}",
             status_callback=f"{base}/twilio/bridge/rep-status?callback={callback_id}")
     except TelephonyError as exc:
-        return _failed(db, callback_id, now, exc)
+        _failed(db, callback_id, now, exc)
+        return
     with db.transaction() as session:
         callback = session.get(Callback, callback_id)
         callback.rep_call_sid = sent.sid
@@ -48,11 +55,10 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
         callback.placing_since = None
         callback.last_error = ""
         log_event(session, at=now, actor="twilio", kind="callback_rep_call_placed", incident_id=callback.incident_id,
-                  detail={"callback_id": callback_id, "sid": sent.sid})
-    return []
+                  detail={"callback_id": callback_id, "sid": sent.sid, "possible_duplicate": uncertain})
 
 
-def _failed(db, callback_id: int, now: datetime, exc: TelephonyError) -> list[PendingJob]:
+def _failed(db, callback_id: int, now: datetime, exc: TelephonyError) -> None:
     with db.transaction() as session:
         callback = session.get(Callback, callback_id)
         callback.last_error = f"{type(exc).__name__}: {exc}"[:500]
@@ -62,9 +68,9 @@ def _failed(db, callback_id: int, now: datetime, exc: TelephonyError) -> list[Pe
                   detail={"callback_id": callback_id, "error": callback.last_error[:200], "final": final})
         if final:
             callback.outcome = CallbackOutcome.ATTEMPTED
-            return []
+            return
         delay = backoff(callback.attempts) if not isinstance(exc, OutcomeUnknown) else timedelta(seconds=2)
-        return [PendingJob("callback", callback_id, now + delay, attempt=callback.attempts)]
+        schedule(session, "callback", callback_id, now + delay, attempt=callback.attempts)
 
 
 def due_callbacks(session, now: datetime) -> list[PendingJob]:

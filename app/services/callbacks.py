@@ -1,4 +1,9 @@
-"""Callbacks: the hotline calls the rep, then bridges them to the customer; or a self-report."""
+"""Callbacks: the hotline calls the rep, then bridges them to the customer; or a self-report.
+
+A callback counts only when a person answered: the customer pressed a key after
+"Press any key to speak with your engineer" (answering-machine detection is the
+second signal). "Met" is then decided by Twilio's timestamp of that answer.
+"""
 
 from __future__ import annotations
 
@@ -8,73 +13,161 @@ from email.utils import parsedate_to_datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.escalation import CallbackAnswered, CallbackUnanswered, SelfReported, decide
 from app.models import Callback, CallbackKind, CallbackOutcome, Incident
-from app.queue import PendingJob
+from app.queue import schedule
+from app.services.decisions import Acting, carry_out
+from app.services.escalation import snapshot
 from app.services.events import log_event
 
 TERMINAL_UNANSWERED = {"no-answer", "busy", "failed", "canceled"}
 
 
 def open_callback(session: Session, incident: Incident, rep_id: int | None, now: datetime,
-                  rep_call_sid: str = "") -> Callback:
-    """Start a bridged callback (the rep's leg exists already when ``rep_call_sid`` is given)."""
+                  rep_call_sid: str = "", note: str = "") -> Callback:
+    """Start a bridged callback; without the rep's leg (``rep_call_sid``) the job that calls the rep is registered."""
     callback = Callback(incident_id=incident.id, rep_id=rep_id, kind=CallbackKind.BRIDGED,
                         outcome=CallbackOutcome.PENDING, customer_number=incident.callback_phone,
-                        rep_call_sid=rep_call_sid, requested_at=now, placed_at=now if rep_call_sid else None)
+                        rep_call_sid=rep_call_sid, requested_at=now, placed_at=now if rep_call_sid else None,
+                        note=note)
     session.add(callback)
     session.flush()
     incident.callback_started_at = incident.callback_started_at or now
     log_event(session, at=now, actor="rep", kind="callback_requested", incident_id=incident.id,
               detail={"callback_id": callback.id, "rep_id": rep_id, "to": incident.callback_phone})
+    if not rep_call_sid:
+        schedule(session, "callback", callback.id, now)
     return callback
 
 
-def callback_job(callback: Callback, now: datetime) -> PendingJob:
-    """The job that places the call to the rep for ``callback``."""
-    return PendingJob("callback", callback.id, now)
+def lock_callback(session: Session, callback_id: int) -> tuple[Callback | None, Incident | None]:
+    """The callback and its incident, both row-locked."""
+    callback = session.scalars(select(Callback).where(Callback.id == callback_id).with_for_update()).first()
+    if callback is None:
+        return None, None
+    return callback, session.scalars(select(Incident).where(Incident.id == callback.incident_id).with_for_update()).one()
 
 
 def customer_leg_status(session: Session, callback_id: int, status: str, timestamp: str, call_sid: str,
-                        now: datetime) -> Callback | None:
-    """Record the customer leg's progress; 'answered' decides met or late by Twilio's timestamp."""
-    callback = session.scalars(select(Callback).where(Callback.id == callback_id).with_for_update()).first()
+                        now: datetime, answered_by: str = "") -> Callback | None:
+    """Record the customer leg's progress: 'answered' keeps Twilio's time; it counts once a person is confirmed."""
+    callback, incident = lock_callback(session, callback_id)
     if callback is None:
         return None
-    incident = session.scalars(select(Incident).where(Incident.id == callback.incident_id).with_for_update()).one()
     at = _twilio_time(timestamp) or now
     callback.customer_call_sid = callback.customer_call_sid or call_sid
+    if answered_by:
+        callback.answered_by = answered_by[:32]
     log_event(session, at=now, actor="twilio", kind="callback_leg_status", incident_id=incident.id,
-              detail={"callback_id": callback.id, "status": status, "timestamp": at.isoformat()})
-    if status in ("answered", "in-progress") and callback.answered_at is None:
-        callback.answered_at = at
-        callback.outcome = CallbackOutcome.MET if at <= incident.callback_due_at else CallbackOutcome.LATE
-        if incident.callback_answered_at is None:
-            incident.callback_answered_at = at
-        seconds = (at - incident.captured_at).total_seconds()
-        log_event(session, at=now, actor="twilio", kind=f"callback_{callback.outcome}", incident_id=incident.id,
-                  detail={"callback_id": callback.id, "answered_at": at.isoformat(),
-                          "seconds_after_capture": round(seconds, 1)})
-    elif status == "completed" and callback.answered_at is not None:
-        callback.ended_at = at
-    elif (status in TERMINAL_UNANSWERED or status == "completed") and callback.answered_at is None:
-        if callback.outcome == CallbackOutcome.PENDING:
-            callback.outcome = CallbackOutcome.ATTEMPTED
-            callback.ended_at = at
-            log_event(session, at=now, actor="twilio", kind="callback_attempted", incident_id=incident.id,
-                      detail={"callback_id": callback.id, "status": status})
+              detail={"callback_id": callback.id, "status": status, "timestamp": at.isoformat(),
+                      "answered_by": answered_by})
+    if status in ("answered", "in-progress"):
+        if callback.answered_at is None:
+            callback.answered_at = at
+        # answering-machine detection saying "human" is not enough (it guesses): only a key press confirms
+        _count_if_confirmed(session, incident, callback, now)
+    elif status == "completed" or status in TERMINAL_UNANSWERED:
+        if callback.person_confirmed_at is not None and callback.answered_at is None:
+            # the 'answered' callback never came: the confirmation is the best time we have
+            callback.answered_at = callback.person_confirmed_at
+            _count_if_confirmed(session, incident, callback, now)
+        if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE):
+            callback.ended_at = callback.ended_at or at
+        elif callback.outcome == CallbackOutcome.PENDING:
+            voicemail = callback.answered_at is not None or answered_by.startswith("machine")
+            _unanswered(session, incident, callback, at, now, status, voicemail)
     return callback
 
 
+def rep_leg_status(session: Session, callback_id: int, status: str, now: datetime) -> Callback | None:
+    """Record the progress of the hotline's call to the rep (logged; the customer leg decides the outcome)."""
+    callback, incident = lock_callback(session, callback_id)
+    if callback is not None:
+        log_event(session, at=now, actor="twilio", kind="callback_rep_leg_status", incident_id=incident.id,
+                  detail={"callback_id": callback.id, "status": status})
+    return callback
+
+
+def dial_ended(session: Session, callback_id: int, dial_status: str, now: datetime) -> Callback | None:
+    """The rep's <Dial> ended: a callback nobody (no person) answered is attempted, or voicemail if a machine took it."""
+    callback, incident = lock_callback(session, callback_id)
+    if callback is None:
+        return None
+    if callback.outcome == CallbackOutcome.PENDING and callback.person_confirmed_at is None:
+        voicemail = callback.answered_at is not None or callback.answered_by.startswith("machine")
+        _unanswered(session, incident, callback, now, now, dial_status, voicemail)
+    return callback
+
+
+def confirm_person(session: Session, callback_id: int, now: datetime) -> Callback | None:
+    """The customer pressed a key on the callback: a person answered."""
+    callback, incident = lock_callback(session, callback_id)
+    if callback is None:
+        return None
+    _confirm(session, incident, callback, now)
+    return callback
+
+
+def customer_is_machine(session: Session, callback_id: int, answered_by: str, now: datetime) -> Callback | None:
+    """Answering-machine detection heard a voicemail on the customer leg: attempted (voicemail)."""
+    callback, incident = lock_callback(session, callback_id)
+    if callback is None:
+        return None
+    callback.answered_by = answered_by[:32]
+    if callback.outcome == CallbackOutcome.PENDING:
+        _unanswered(session, incident, callback, now, now, "machine", True)
+    return callback
+
+
+def _confirm(session: Session, incident: Incident, callback: Callback, now: datetime) -> None:
+    callback.person_confirmed_at = callback.person_confirmed_at or now
+    _count_if_confirmed(session, incident, callback, now)
+
+
+def _count_if_confirmed(session: Session, incident: Incident, callback: Callback, now: datetime) -> None:
+    """Met or late, once both Twilio's answer time and the person's confirmation are known."""
+    if callback.person_confirmed_at is None or callback.answered_at is None:
+        return
+    if callback.outcome not in (CallbackOutcome.PENDING, CallbackOutcome.VOICEMAIL, CallbackOutcome.ATTEMPTED):
+        return
+    at = callback.answered_at
+    decision = decide(CallbackAnswered(at=at, by_person=True), snapshot(session, incident, now), now)
+    if decision.outcome not in ("met", "late"):
+        callback.outcome = CallbackOutcome.LATE if at > incident.callback_due_at else CallbackOutcome.MET
+        return
+    callback.outcome = CallbackOutcome(decision.outcome)
+    if incident.callback_answered_at is None:
+        incident.callback_answered_at = at
+    carry_out(session, incident, decision, now, Acting(actor="twilio", detail={
+        "callback_id": callback.id, "answered_at": at.isoformat(),
+        "seconds_after_capture": round((at - incident.captured_at).total_seconds(), 1)}))
+
+
+def _unanswered(session: Session, incident: Incident, callback: Callback, at: datetime, now: datetime, status: str,
+                voicemail: bool) -> None:
+    decision = decide(CallbackUnanswered(voicemail=voicemail), snapshot(session, incident, now), now)
+    callback.outcome = CallbackOutcome.VOICEMAIL if voicemail else CallbackOutcome.ATTEMPTED
+    callback.ended_at = callback.ended_at or at
+    carry_out(session, incident, decision, now, Acting(actor="twilio", detail={
+        "callback_id": callback.id, "status": status, "voicemail": voicemail}))
+
+
 def self_report(session: Session, incident: Incident, rep_id: int | None, rep_name: str, called_at: datetime,
-                note: str, now: datetime) -> Callback:
-    """Record a call the rep says they made from their own phone (never counted as met)."""
+                note: str, now: datetime) -> Callback | None:
+    """Record (once) a call the rep says they made from their own phone; never counted as met. None if refused."""
+    decision = decide(SelfReported(rep_id), snapshot(session, incident, now), now)
+    if decision.refused:
+        return None
+    if decision.outcome == "already_self_reported":
+        return session.scalars(select(Callback).where(
+            Callback.incident_id == incident.id, Callback.kind == CallbackKind.SELF_REPORTED)).first()
     callback = Callback(incident_id=incident.id, rep_id=rep_id, kind=CallbackKind.SELF_REPORTED,
                         outcome=CallbackOutcome.SELF_REPORTED, customer_number=incident.callback_phone,
                         requested_at=now, placed_at=called_at, note=note[:500])
     session.add(callback)
     session.flush()
-    log_event(session, at=now, actor=rep_name or "rep", kind="callback_self_reported", incident_id=incident.id,
-              detail={"callback_id": callback.id, "called_at": called_at.isoformat(), "note": note[:200]})
+    carry_out(session, incident, decision, now, Acting(actor=rep_name or "rep", rep_id=rep_id, detail={
+        "callback_id": callback.id, "called_at": called_at.isoformat(), "note": note[:200]}))
     return callback
 
 

@@ -1,4 +1,4 @@
-"""The escalation plan of an incident: every step owed to it is a row, written with the incident."""
+"""The escalation plan of an incident (every step owed to it is a row), and its snapshot for the core."""
 
 from __future__ import annotations
 
@@ -8,16 +8,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import DueStep, Incident, StepKind
-from app.queue import PendingJob
+from app.escalation import Snapshot
+from app.models import Callback, CallbackKind, CallbackOutcome, DueStep, Incident, IncidentStatus, StepKind
+from app.queue import schedule
 from app.services.oncall import default_policy
+from app.services.phones import is_textable
 
 AT_RISK_BEFORE_DUE = timedelta(minutes=5)  # T+10 on a 15-minute promise
 REPAGE_EVERY = timedelta(minutes=5)  # after a breach, page again until a callback happens
+IN_FLIGHT_FOR = timedelta(minutes=10)  # a bridged callback with no word from Twilio for this long is over
 
 
-def plan_escalation(session: Session, incident: Incident, now: datetime) -> list[PendingJob]:
-    """Copy the policy onto the incident and write its receipt, page, at-risk and breach steps."""
+def plan_escalation(session: Session, incident: Incident, now: datetime) -> list[DueStep]:
+    """Copy the policy onto the incident, write its receipt, page, at-risk and breach steps, register their jobs."""
     incident.escalation = copy.deepcopy(default_policy(session))
     start = incident.captured_at
     steps = [DueStep(incident_id=incident.id, kind=StepKind.RECEIPT, level=0, due_at=now)]
@@ -29,11 +32,13 @@ def plan_escalation(session: Session, incident: Incident, now: datetime) -> list
     steps.append(DueStep(incident_id=incident.id, kind=StepKind.BREACH, level=0, due_at=incident.callback_due_at))
     session.add_all(steps)
     session.flush()
-    return [step_job(step) for step in steps]
+    for step in steps:
+        schedule(session, "step", step.id, step.due_at)
+    return steps
 
 
-def add_repage(session: Session, incident: Incident, after: DueStep) -> PendingJob:
-    """Write the next repage round, REPAGE_EVERY after ``after``."""
+def add_repage(session: Session, incident: Incident, after: DueStep) -> DueStep:
+    """Write (once) the next repage round, REPAGE_EVERY after ``after``, and register its job."""
     level = after.level + 1 if after.kind == StepKind.REPAGE else 0
     existing = session.scalars(select(DueStep).where(
         DueStep.incident_id == incident.id, DueStep.kind == StepKind.REPAGE, DueStep.level == level)).first()
@@ -41,9 +46,28 @@ def add_repage(session: Session, incident: Incident, after: DueStep) -> PendingJ
                                due_at=after.due_at + REPAGE_EVERY)
     session.add(step)
     session.flush()
-    return step_job(step)
+    schedule(session, "step", step.id, step.due_at)
+    return step
 
 
-def step_job(step: DueStep) -> PendingJob:
-    """The RQ job that runs ``step`` when it is due."""
-    return PendingJob("step", step.id, step.due_at)
+def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
+    """The facts of ``incident`` the escalation core decides on."""
+    callbacks = list(session.scalars(select(Callback).where(Callback.incident_id == incident.id)))
+    bridged = [c for c in callbacks if c.kind == CallbackKind.BRIDGED]
+    in_flight = any(c.outcome == CallbackOutcome.PENDING and now - c.requested_at < IN_FLIGHT_FOR for c in bridged)
+    return Snapshot(
+        due_at=incident.callback_due_at,
+        resolved=incident.status != IncidentStatus.OPEN,
+        has_callback_number=bool(incident.callback_phone),
+        textable_customer=bool(incident.callback_phone) and is_textable(incident.callback_phone),
+        owner_rep_id=incident.acknowledged_by,
+        acknowledged=incident.acknowledged_at is not None,
+        callback_in_flight=in_flight,
+        callback_started=any(c.rep_call_sid for c in bridged),
+        attempted=any(c.outcome in (CallbackOutcome.ATTEMPTED, CallbackOutcome.VOICEMAIL) for c in bridged),
+        answered_at=incident.callback_answered_at,
+        self_reported=any(c.kind == CallbackKind.SELF_REPORTED for c in callbacks),
+        reached_by_email=incident.reached_by_email_at is not None,
+        breached=incident.breached_at is not None,
+        levels=len(incident.escalation.get("levels", [])),
+    )

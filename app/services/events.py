@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from app.event_kind import EventKind
 from app.models import Incident, IncidentEvent
 
 
@@ -16,12 +17,19 @@ def log_event(
     *,
     at: datetime,
     actor: str,
-    kind: str,
+    kind: EventKind | str,
     detail: dict[str, Any] | None = None,
     incident_id: int | None = None,
     call_sid: str | None = None,
+    flow: bool = False,
 ) -> IncidentEvent:
-    """Append one line to the log (in the caller's transaction)."""
+    """Append one line to the log (in the caller's transaction).
+
+    ``kind`` must be an ``EventKind`` (a typo raises ValueError); only the intake flow's own
+    lines (``flow=True``) keep the kinds ``ivr_flows`` names them with.
+    """
+    if not flow:
+        kind = EventKind(kind)
     row = IncidentEvent(
         incident_id=incident_id, call_sid=call_sid, at=at, actor=actor, kind=kind, detail=detail or {}
     )

@@ -16,7 +16,6 @@ from app.models import (
     IncidentStatus,
     Ticket,
 )
-from app.queue import PendingJob
 from app.services.escalation import plan_escalation
 from app.services.events import log_event
 from app.services.outages import link_if_declared
@@ -53,10 +52,10 @@ def open_incident_for(session: Session, *, phone: str = "", ticket_number: str =
 
 def save_incident(
     session: Session, call: CallSession, effect: SaveIncident, now: datetime, sla_minutes: int
-) -> tuple[Incident, list[PendingJob]]:
-    """Write the incident, its deadline and its first due step for ``call``."""
+) -> Incident:
+    """Write the incident, its deadline and its due steps for ``call`` (their jobs go on the unit of work)."""
     if call.incident_id is not None:  # saved already (a retried webhook): same incident
-        return session.get(Incident, call.incident_id), []
+        return session.get(Incident, call.incident_id)
     incident = _new_incident(
         session, captured=effect.captured, call_sid=call.call_sid, caller_id=effect.caller_id,
         lang=effect.lang.value, received_at=call.started_at, captured_at=effect.captured_at,
@@ -64,7 +63,8 @@ def save_incident(
     )
     call.incident_id = incident.id
     link_if_declared(session, incident, now)  # issue 11: a declared outage takes in new incidents
-    return incident, plan_escalation(session, incident, now)
+    plan_escalation(session, incident, now)
+    return incident
 
 
 def append_to_incident(session: Session, call: CallSession, effect: AppendToIncident, now: datetime) -> Incident:
@@ -79,7 +79,7 @@ def append_to_incident(session: Session, call: CallSession, effect: AppendToInci
 def rescue_call(
     session: Session, *, call_sid: str, from_number: str, now: datetime, reason: str,
     policy: FlowPolicy, source: IncidentSource = IncidentSource.RESCUED, require_reachable: bool = False,
-) -> tuple[Incident | None, list[PendingJob]]:
+) -> Incident | None:
     """Save an unfinished (or never started) intake with what it has: no Sev-1 caller is lost.
 
     A caller who hung up (``require_reachable``) is saved only when we can reach
@@ -91,12 +91,12 @@ def rescue_call(
                            started_at=now, updated_at=now)
         session.add(call)
     if call.incident_id is not None:
-        return session.get(Incident, call.incident_id), []
+        return session.get(Incident, call.incident_id)
     state = _readable_state(call)
     if state is not None:
         policy = state.policy
         if state.stage in RESCUE_EXCLUDED_STAGES and require_reachable:
-            return None, []
+            return None
     captured = state.captured if state else Captured()
     if not captured.callback_phone:
         phone = parse_callback_number(call.from_number, policy.default_region, policy.allowed_regions)
@@ -104,7 +104,7 @@ def rescue_call(
     if require_reachable and not (captured.callback_phone or captured.email):
         log_event(session, at=now, actor="system", kind="call_abandoned_unreachable", call_sid=call_sid,
                   detail={"reason": reason})
-        return None, []
+        return None
     incident = _new_incident(
         session, captured=captured, call_sid=call_sid, caller_id=call.from_number,
         lang=state.lang.value if state else "en-US", received_at=call.started_at, captured_at=now,
@@ -114,7 +114,8 @@ def rescue_call(
     log_event(session, at=now, actor="system", kind="incident_rescued", incident_id=incident.id,
               call_sid=call_sid, detail={"reason": reason, "stage": state.stage.value if state else ""})
     link_if_declared(session, incident, now)  # issue 11
-    return incident, plan_escalation(session, incident, now)
+    plan_escalation(session, incident, now)
+    return incident
 
 
 def _new_incident(

@@ -2,36 +2,37 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import CallSession, Incident, IncidentStatus
-from app.queue import PendingJob
+from app.models import CallSession, Incident
+from app.services import caller_trust
+from app.services.call_endings import settle_ended_call
+from app.services.caller_limits import CallerLimits, incident_to_join, join_report
 from app.services.events import log_event
 from app.services.incidents import (
     append_to_incident,
     open_incident_for,
-    rescue_call,
     save_incident,
 )
+from app.services.outbound_volume import check_outbound_volume
 from app.services.tickets import find_open_ticket_by_number, find_open_ticket_by_phone
 from ivr_flows import advance, question
 from ivr_flows.model import (
     AppendToIncident,
     CallStarted,
     CallState,
+    CheckPin,
     Event,
     FlowPolicy,
-    IncidentInfo,
     IncidentSaved,
     LogEvent,
     LookupTicket,
     Reply,
     SaveIncident,
-    TicketInfo,
     TicketLookedUp,
 )
 
@@ -44,15 +45,15 @@ class UnknownCall(Exception):
 
 @dataclass
 class Turn:
-    """What one webhook produced: the reply, its sequence number, jobs to enqueue after commit."""
+    """What one webhook produced: the reply and its sequence number (jobs ride on the unit of work)."""
 
     reply: Reply
     seq: int
-    jobs: list[PendingJob] = field(default_factory=list)
 
 
 def start_call(
-    session: Session, *, call_sid: str, from_number: str, to_number: str, policy: FlowPolicy, now: datetime
+    session: Session, *, call_sid: str, from_number: str, to_number: str, policy: FlowPolicy, now: datetime,
+    limits: CallerLimits | None = None,
 ) -> Turn:
     """Open the call's state (or return to it, if Twilio sent the start twice)."""
     call = session.get(CallSession, call_sid)
@@ -63,8 +64,8 @@ def start_call(
     event = CallStarted(
         caller_id=from_number,
         policy=policy,
-        ticket=_ticket_info(ticket) if ticket else None,
-        open_incident=_incident_info(incident) if incident else None,
+        ticket=caller_trust.ticket_info(ticket, verified=False) if ticket else None,
+        open_incident=caller_trust.incident_info(incident) if incident else None,
     )
     call = CallSession(
         call_sid=call_sid, from_number=from_number[:32], to_number=to_number[:32],
@@ -73,10 +74,11 @@ def start_call(
     session.add(call)
     log_event(session, at=now, actor="caller", kind="call_received", call_sid=call_sid,
               detail={"from": from_number, "to": to_number})
-    return _run(session, call, None, event, now)
+    return _run(session, call, None, event, now, limits or CallerLimits())
 
 
-def continue_call(session: Session, *, call_sid: str, seq: int, event: Event, now: datetime) -> Turn:
+def continue_call(session: Session, *, call_sid: str, seq: int, event: Event, now: datetime,
+                  limits: CallerLimits | None = None) -> Turn:
     """Feed one caller event to the flow; a stale step gets the current question again."""
     call = _load(session, call_sid)
     state = CallState.from_dict(call.state)
@@ -84,7 +86,7 @@ def continue_call(session: Session, *, call_sid: str, seq: int, event: Event, no
         log_event(session, at=now, actor="twilio", kind="stale_step_ignored", call_sid=call_sid,
                   detail={"got_seq": seq, "current_seq": call.seq})
         return Turn(question(state), call.seq)
-    return _run(session, call, state, event, now)
+    return _run(session, call, state, event, now, limits or CallerLimits())
 
 
 
@@ -96,20 +98,20 @@ def _load(session: Session, call_sid: str) -> CallSession:
     return call
 
 
-def _run(session: Session, call: CallSession, state: CallState | None, event: Event, now: datetime) -> Turn:
-    jobs: list[PendingJob] = []
+def _run(session: Session, call: CallSession, state: CallState | None, event: Event, now: datetime,
+         limits: CallerLimits) -> Turn:
     for _ in range(MAX_EFFECT_ROUNDS):
         step = advance(state, event, now)
         state = step.state
         answer: Event | None = None
         # log lines first: the flow's account of the step precedes what the step caused
         for effect in sorted(step.effects, key=lambda e: not isinstance(e, LogEvent)):
-            answer = _apply(session, call, state, effect, now, jobs) or answer
+            answer = _apply(session, call, state, effect, now, limits) or answer
         if step.reply is not None:
             call.state = state.to_dict()
             call.seq += 1
             call.updated_at = now
-            return Turn(step.reply, call.seq, jobs)
+            return Turn(step.reply, call.seq)
         if answer is None:
             break
         event = answer
@@ -117,43 +119,43 @@ def _run(session: Session, call: CallSession, state: CallState | None, event: Ev
 
 
 def _apply(session: Session, call: CallSession, state: CallState, effect, now: datetime,
-           jobs: list[PendingJob]) -> Event | None:
+           limits: CallerLimits) -> Event | None:
     if isinstance(effect, LogEvent):
         log_event(session, at=now, actor="ivr", kind=effect.kind, detail=effect.detail,
-                  call_sid=call.call_sid, incident_id=call.incident_id)
+                  call_sid=call.call_sid, incident_id=call.incident_id, flow=True)
         return None
     if isinstance(effect, LookupTicket):
         ticket = find_open_ticket_by_number(session, effect.number)
         incident = open_incident_for(session, ticket_number=effect.number) if ticket else None
         return TicketLookedUp(
             number=effect.number,
-            ticket=_ticket_info(ticket) if ticket else None,
-            open_incident=_incident_info(incident) if incident else None,
+            ticket=caller_trust.ticket_info(ticket, verified=state.verified != "") if ticket else None,
+            open_incident=caller_trust.incident_info(incident) if incident else None,
         )
+    if isinstance(effect, CheckPin):
+        return caller_trust.answer_pin_check(session, effect, call.call_sid, now)
     if isinstance(effect, SaveIncident):
-        incident, new_jobs = save_incident(session, call, effect, now, state.policy.sla_minutes)
-        jobs.extend(new_jobs)
-        return IncidentSaved(incident.reference, incident.callback_due_at)
+        return _save(session, call, state, effect, now, limits)
     if isinstance(effect, AppendToIncident):
         incident = append_to_incident(session, call, effect, now)
         return IncidentSaved(incident.reference, incident.callback_due_at)
     raise TypeError(f"unknown effect {effect!r}")
 
 
-def _ticket_info(ticket) -> TicketInfo:
-    contact = ticket.contact
-    return TicketInfo(
-        number=ticket.number,
-        company=ticket.account.name if ticket.account else "",
-        contact_name=contact.name if contact else "",
-        email=contact.email if contact else "",
-        phone=contact.phone if contact else "",
-    )
-
-
-def _incident_info(incident: Incident) -> IncidentInfo:
-    assert incident.status == IncidentStatus.OPEN
-    return IncidentInfo(reference=incident.reference, callback_due_at=incident.callback_due_at)
+def _save(session: Session, call: CallSession, state: CallState, effect: SaveIncident, now: datetime,
+          limits: CallerLimits) -> IncidentSaved:
+    """Open the incident, or (a caller over the per-number limit) add the report to their open one."""
+    if call.incident_id is not None:  # a retried webhook: answer as the first time
+        incident = session.get(Incident, call.incident_id)
+        return IncidentSaved(incident.reference, incident.callback_due_at, joined=incident.call_sid != call.call_sid)
+    joined = incident_to_join(session, effect.caller_id, now, limits)
+    if joined is not None:
+        join_report(session, call, joined, effect, now)
+        return IncidentSaved(joined.reference, joined.callback_due_at, joined=True)
+    incident = save_incident(session, call, effect, now, state.policy.sla_minutes)
+    caller_trust.record_caller_check(session, incident, effect, now)
+    check_outbound_volume(session, now, limits.outbound_alert_per_hour)
+    return IncidentSaved(incident.reference, incident.callback_due_at)
 
 
 def policy_from(settings) -> FlowPolicy:
@@ -167,17 +169,15 @@ def policy_from(settings) -> FlowPolicy:
 
 def end_call(
     session: Session, *, call_sid: str, call_status: str, duration: str, ended: bool,
-    policy: FlowPolicy, now: datetime,
-) -> list[PendingJob]:
-    """Record a call status; an ended, unfinished intake is rescued when the caller is reachable."""
+    policy: FlowPolicy, now: datetime, limits: CallerLimits | None = None,
+) -> None:
+    """Record a call status; an ended, unfinished intake becomes a missed call, joins, or is rescued."""
     call = session.get(CallSession, call_sid)
     log_event(session, at=now, actor="twilio", kind="call_status", call_sid=call_sid,
               incident_id=call.incident_id if call else None,
               detail={"status": call_status, "duration": duration})
     if call is None or not ended:
-        return []
+        return
     call.status = call_status
     call.updated_at = now
-    _incident, jobs = rescue_call(session, call_sid=call_sid, from_number=call.from_number, now=now,
-                                  reason="caller_hung_up", policy=policy, require_reachable=True)
-    return jobs
+    settle_ended_call(session, call, now, policy, limits or CallerLimits())

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import DeliveryChannel, NonCriticalContact
-from app.queue import PendingJob
 from app.services import update_text
 from app.services.deliveries import queue_delivery
 from app.services.events import log_event
@@ -17,7 +16,7 @@ from app.settings import Settings
 
 
 def record_non_critical(session: Session, *, call_sid: str | None, caller_id: str, language: str, now: datetime,
-                        settings: Settings, send_howto: bool) -> tuple[NonCriticalContact, list[PendingJob]]:
+                        settings: Settings, send_howto: bool) -> NonCriticalContact:
     """Log a non-critical caller once per call; text them how to open a ticket when they accepted.
 
     Hook for the call flow (h3): call this where the caller says their problem is not critical.
@@ -30,11 +29,9 @@ def record_non_critical(session: Session, *, call_sid: str | None, caller_id: st
         session.flush()
         log_event(session, at=now, actor="ivr", kind="non_critical_contact", call_sid=call_sid,
                   detail={"contact_id": contact.id, "language": language})
-    jobs: list[PendingJob] = []
     if send_howto and not contact.sms_to and is_textable(caller_id):
         contact.sms_to = caller_id[:20]
-        job = queue_delivery(session, channel=DeliveryChannel.SMS, to=caller_id, purpose="ticket_info",
-                             body=update_text.ticket_howto_sms(settings.ticket_howto, language), now=now,
-                             contact_id=contact.id, language=language)
-        jobs += [job] if job else []
-    return contact, jobs
+        queue_delivery(session, channel=DeliveryChannel.SMS, to=caller_id, purpose="ticket_info",
+                       body=update_text.ticket_howto_sms(settings.ticket_howto, language), now=now,
+                       contact_id=contact.id, language=language)
+    return contact

@@ -13,7 +13,7 @@ added unless an identical one exists; those already over at ``now`` are skipped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import yaml
@@ -25,6 +25,7 @@ from app.oncall.errors import OnCallConfigError
 from app.oncall.fields import WEEKDAYS, bool_field, iso_z, known_keys, name_field
 from app.oncall.records import SCHEDULE_FIELDS, parse_override, parse_rep, parse_schedule
 from app.services.oncall_admin import add_override, save_policy, save_rep, save_schedule
+from app.services.oncall_coverage import missing_schedules, overlapping_overrides
 
 __all__ = ["ImportSummary", "OnCallConfigError", "export_yaml", "import_yaml"]
 
@@ -44,6 +45,7 @@ class ImportSummary:
     overrides_expired: int = 0
     policies_created: int = 0
     policies_updated: int = 0
+    warnings: list[str] = field(default_factory=list)  # e.g. overlapping overrides: imported, but worth a look
 
     def __str__(self) -> str:
         return (
@@ -77,7 +79,24 @@ def import_yaml(session: Session, text: str, now: datetime) -> ImportSummary:
         _, created = save_policy(session, name, item["levels"], is_default, path)
         summary.policies_created += created
         summary.policies_updated += not created
+    if doc.get("schedules") or doc.get("escalation_policies"):
+        _refuse_missing_schedules(session)
+        summary.warnings.extend(o.describe() for o in overlapping_overrides(session, now))
     return summary
+
+
+def _refuse_missing_schedules(session: Session) -> None:
+    """A policy paging a schedule that does not exist would page nobody: refuse the whole import."""
+    missing = missing_schedules(session)
+    if not missing:
+        return
+    first = missing[0]
+    path = "escalation_policies" if first.built_in else f"escalation_policies[{first.policy}].{first.path}"
+    raise OnCallConfigError(
+        path,
+        f"{first.describe()}. Add a schedule named {first.schedule!r} under schedules, or an escalation "
+        "policy with is_default: true that pages only schedules you define",
+    )
 
 
 def export_yaml(session: Session) -> str:

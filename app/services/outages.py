@@ -1,6 +1,6 @@
 """Known platform outages: declared by a manager, heard by callers, one update and one resolution for all.
 
-Each function works inside the caller's transaction and returns jobs to dispatch after commit.
+Each function works inside the caller's transaction; its jobs go on the unit of work.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Incident, IncidentStatus, Outage, OutageLink, ProposalKind
-from app.queue import PendingJob
 from app.services import update_text
 from app.services.events import log_event
 from app.services.resolution import pending_proposal, propose
@@ -83,17 +82,15 @@ def write_outage_update(session: Session, outage: Outage, *, what_is_wrong: str,
     """One update for the outage, sent to every linked open incident's customer in their language."""
     if outage.resolved_at is not None:
         return Result(False, "This outage is resolved. Nothing was sent.")
-    jobs: list[PendingJob] = []
     sent = 0
     for incident in linked_open_incidents(session, outage):
         result = write_update(session, incident, what_is_wrong=what_is_wrong, expected_resolution=expected_resolution,
                               workaround=workaround, by=by, via="outage", now=now, outage_id=outage.id)
-        jobs += result.jobs
         sent += result.ok
     outage.next_update_at = next_update_at or now + DEFAULT_NEXT_UPDATE
     log_event(session, at=now, actor=by, kind="outage_update_sent",
               detail={"outage_id": outage.id, "incidents": sent})
-    return Result(True, f"Outage update sent to {sent} incidents.", jobs)
+    return Result(True, f"Outage update sent to {sent} incidents.")
 
 
 def resolve_outage(session: Session, outage: Outage, *, summary: str, by: str, now: datetime,
@@ -102,14 +99,12 @@ def resolve_outage(session: Session, outage: Outage, *, summary: str, by: str, n
     if outage.resolved_at is not None:
         return Result(False, "This outage is resolved already.")
     outage.resolved_at, outage.resolved_by = now, by[:200]
-    jobs: list[PendingJob] = []
     proposed = 0
     for incident in linked_open_incidents(session, outage):
         if pending_proposal(session, incident) is not None:
             continue
         result = propose(session, incident, ProposalKind.RESOLVED, summary=summary, by=by, now=now,
                          settings=settings, outage_id=outage.id)
-        jobs += result.jobs
         proposed += result.ok
     log_event(session, at=now, actor=by, kind="outage_resolved", detail={"outage_id": outage.id, "proposed": proposed})
-    return Result(True, f"Outage resolved; resolution proposed to {proposed} incidents.", jobs)
+    return Result(True, f"Outage resolved; resolution proposed to {proposed} incidents.")

@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.models import Incident
+from app.services import customer_text
 
 SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
                  "both": "API + SMTP failing", "other": "critical problem"}
@@ -38,15 +39,13 @@ def alert_sms(incident: Incident, purpose: str, now: datetime) -> str:
 
 
 def receipt_sms(incident: Incident, tz: str) -> str:
-    """The customer's receipt right after intake."""
-    return (f"Sev-1 hotline: we have your report, reference {incident.reference}. "
-            f"An engineer will call you back by {hhmm(incident.callback_due_at, tz)}.")
+    """The customer's receipt right after intake, in the caller's language."""
+    return customer_text.receipt_sms(incident.reference, incident.callback_due_at, tz, incident.language)
 
 
 def ack_notice_sms(incident: Incident, tz: str) -> str:
-    """Tells the customer an engineer has taken the incident."""
-    return (f"Sev-1 hotline, reference {incident.reference}: an engineer has taken your incident "
-            f"and will call you back by {hhmm(incident.callback_due_at, tz)} at the latest.")
+    """Tells the customer an engineer has taken the incident, in the caller's language."""
+    return customer_text.ack_notice_sms(incident.reference, incident.callback_due_at, tz, incident.language)
 
 
 def spoken_summary(incident: Incident) -> str:

@@ -13,6 +13,9 @@ from app.settings import Settings
 from ivr_flows.prompts import zone_for_number
 
 ACK_LINK_MAX_AGE = 2 * 3600  # seconds an acknowledgement link stays valid
+# Links are made and checked by machines whose clocks may differ a little; more than this
+# ahead means the link was signed with a stolen key to outlive its two hours.
+ACK_LINK_CLOCK_SKEW = 60
 
 
 class BadAckLink(Exception):
@@ -52,6 +55,8 @@ class PageUrls:
             raise BadAckLink("this acknowledgement link is not valid") from exc
         if now.timestamp() - issued > max_age:
             raise BadAckLink("this acknowledgement link has expired")
+        if issued - now.timestamp() > ACK_LINK_CLOCK_SKEW:
+            raise BadAckLink("this acknowledgement link is not valid")
         return page_id
 
     def request_for(self, page: Page, incident: Incident) -> OutboundRequest:
@@ -68,6 +73,8 @@ class PageUrls:
             return page_text.page_sms(incident, self.ack_link(page.id, page.created_at))
         if page.purpose in ("at_risk", "breach"):
             return page_text.alert_sms(incident, page.purpose, page.created_at)
+        if page.purpose == "taken_over":
+            return page_text.taken_over_sms(incident)
         if page.purpose == "receipt":
             return page_text.receipt_sms(incident, zone_for_number(incident.callback_phone).key)
         return page_text.ack_notice_sms(incident, zone_for_number(incident.callback_phone).key)

@@ -3,35 +3,40 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models import Channel, Incident, Page, PageStatus
-from app.models.paging import PAGE_STATUS_RANK
+from app.models.paging import PAGE_STATUS_RANK, status_rank
 from app.oncall.contactable import Contactable
-from app.queue import PendingJob
+from app.queue import PendingJob, schedule
 from app.services.events import log_event
 from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, TelephonyError, Throttled
 
 log = logging.getLogger(__name__)
+_NUMBERS = re.compile(r"\+?\d[\d ()-]{5,}\d")  # phone numbers never reach the logs
 ESCALATION_PURPOSES = ("page",)  # an acknowledgement cancels these, never alerts or customer messages
-MAX_ATTEMPTS = 6
-STALE_SENDING = timedelta(minutes=2)  # a "sending" row older than this belongs to a dead run
+MAX_ATTEMPTS = 15  # 2, 4, then every 6 s: 80 s (plus time-outs) of Twilio failing before a page gives up
+MAX_BACKOFF_SECONDS = 6  # + a 5 s client time-out + RQ scheduling: a page leaves within 15 s of Twilio answering again
+# A "sending" row older than this belongs to a dead run: twice the Twilio client's time-out
+# (app.telephony.twilio.DEFAULT_TIMEOUT_SECONDS), so a live send has given up long before.
+STALE_SENDING = timedelta(seconds=10)
 SMS_VALIDITY_SECONDS = 600
 
 
 def backoff(attempt: int) -> timedelta:
-    """Bounded exponential back-off: 2, 4, 8, 16, 30, 30 s."""
-    return timedelta(seconds=min(2 ** attempt, 30))
+    """Bounded exponential back-off: 2, 4, 6, 6, 6 ... s."""
+    return timedelta(seconds=min(2 ** attempt, MAX_BACKOFF_SECONDS))
 
 
 def queue_page(
     session: Session, incident: Incident, who: Contactable, channel: Channel, purpose: str, now: datetime,
     step_id: int | None = None,
-) -> PendingJob | None:
-    """Write one page row (once per step, person and channel) and return its send job."""
+) -> Page | None:
+    """Write one page row (once per step, person and channel) and register its send job; None if written before."""
     if not who.phone:
         return None
     existing = session.scalars(select(Page).where(
@@ -48,12 +53,13 @@ def queue_page(
     log_event(session, at=now, actor="system", kind="page_queued", incident_id=incident.id,
               detail={"page_id": page.id, "to": who.name, "role": who.role, "channel": channel.value,
                       "purpose": purpose})
-    return PendingJob("page", page.id, now)
+    schedule(session, "page", page.id, now)
+    return page
 
 
 def move_status(page: Page, status: PageStatus, now: datetime) -> bool:
-    """Move a page forward; a late or out-of-order status never moves it back."""
-    if PAGE_STATUS_RANK[status] < PAGE_STATUS_RANK[PageStatus(page.status)]:
+    """Move a page forward along its channel's order; a late or out-of-order status never moves it back."""
+    if status_rank(page.channel, status) < status_rank(page.channel, page.status):
         return False
     if status == page.status:
         return False
@@ -70,16 +76,18 @@ class PageSender:
         self.telephony = telephony
         self.urls = urls  # app.services.page_urls.PageUrls
 
-    def send(self, page_id: int, now: datetime) -> list[PendingJob]:
-        """Claim, send, record; returns a retry job when Twilio must be asked again later."""
+    def send(self, page_id: int, now: datetime) -> None:
+        """Claim, send, record; a retry is registered when Twilio must be asked again later."""
         with self.db.transaction() as session:
             claim = self._claim(session, page_id, now)
         if claim is None:
-            return []
+            return
         request, uncertain = claim
         try:
             found = self._find(request) if uncertain else None
             sent = found or self._deliver(request)
+            # unknown whether an earlier try reached Twilio, and no proof it did: this may be a second page
+            possible_duplicate = uncertain and found is None
         except Rejected as exc:
             return self._record_failure(page_id, now, str(exc), permanent=True)
         except (Throttled, OutcomeUnknown) as exc:
@@ -94,8 +102,8 @@ class PageSender:
             move_status(page, PageStatus.SENT, now)
             log_event(session, at=now, actor="twilio", kind="page_sent", incident_id=page.incident_id,
                       detail={"page_id": page.id, "sid": sent.sid, "channel": page.channel,
-                              "attempt": page.attempts, "adopted": found is not None})
-        return []
+                              "attempt": page.attempts, "adopted": found is not None,
+                              "possible_duplicate": possible_duplicate})
 
     def _claim(self, session: Session, page_id: int, now: datetime):
         page = session.get(Page, page_id, with_for_update=True)
@@ -114,19 +122,32 @@ class PageSender:
                       detail={"page_id": page.id, "reason": "acknowledged" if incident.acknowledged_at else "callback"})
             return None
         uncertain = stale or page.last_error.startswith("OutcomeUnknown")
-        page.status = PageStatus.SENDING
-        page.sending_since = now
-        page.attempts += 1
-        page.updated_at = now
+        # Compare-and-set on what we read: SQLite ignores FOR UPDATE (and pysqlite reads outside the
+        # transaction), so two workers could both claim the same row; only one UPDATE matches.
+        claimed = session.execute(
+            update(Page).where(Page.id == page.id, Page.status == page.status, Page.attempts == page.attempts)
+            .values(status=PageStatus.SENDING, sending_since=now, attempts=Page.attempts + 1, updated_at=now)
+            .execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            return None
+        session.refresh(page)
         return self.urls.request_for(page, incident), uncertain
 
     def _find(self, request):
+        """Twilio's record of THIS page's earlier request, or None when it cannot be proven.
+
+        An SMS carries its page's own text (the page SMS holds a link signed with the page id), so
+        a message to the same number with the same body is this page's. A call carries nothing
+        Twilio shows back: any call found to the same number may be another incident's page, so a
+        call is never adopted from a lookup. Only the page's own status callback (its URL names
+        the page) proves Twilio took it, and that moves the row on before any retry claims it.
+        """
+        if request.channel != Channel.SMS or not request.marker:
+            return None
         # Twilio's date_created has whole seconds: a page row written at 03:00:00.3 whose SMS
         # Twilio created at 03:00:00.35 (reported as 03:00:00) must still be found.
         since = request.since.replace(microsecond=0)
-        if request.channel == Channel.SMS:
-            return self.telephony.find_sms(to=request.to, since=since, marker=request.marker)
-        return self.telephony.find_call(to=request.to, since=since)
+        return self.telephony.find_sms(to=request.to, since=since, marker=request.marker)
 
     def _deliver(self, request):
         if request.channel == Channel.SMS:
@@ -135,7 +156,7 @@ class PageSender:
         return self.telephony.place_call(to=request.to, url=request.url, status_callback=request.status_callback,
                                          machine_detection=True)
 
-    def _record_failure(self, page_id: int, now: datetime, error: str, permanent: bool) -> list[PendingJob]:
+    def _record_failure(self, page_id: int, now: datetime, error: str, permanent: bool) -> None:
         with self.db.transaction() as session:
             page = session.get(Page, page_id, with_for_update=True)
             page.last_error = error[:500]
@@ -144,18 +165,23 @@ class PageSender:
                 log_event(session, at=now, actor="twilio", kind="page_send_failed", incident_id=page.incident_id,
                           detail={"page_id": page.id, "error": error[:200], "attempt": page.attempts,
                                   "final": True, "status": page.status})
-                return []
+                return
             give_up = permanent or page.attempts >= MAX_ATTEMPTS
+            # visible at the worker's default level: a misconfigured account fails every page (issue 10)
+            log.warning("page %s of incident %s (%s) failed, attempt %d%s: %s", page.id, page.incident_id,
+                        page.channel, page.attempts, ", giving up" if give_up else ", will retry",
+                        _NUMBERS.sub("<number>", error[:200]))
             log_event(session, at=now, actor="twilio", kind="page_send_failed", incident_id=page.incident_id,
                       detail={"page_id": page.id, "error": error[:200], "attempt": page.attempts,
                               "final": give_up})
             if give_up:
                 move_status(page, PageStatus.FAILED, now)
-                return fall_back_to_voice(session, page, now)
+                fall_back_to_voice(session, page, now)
+                return
             page.status = PageStatus.QUEUED
             page.next_attempt_at = now + backoff(page.attempts)
             page.updated_at = now
-            return [PendingJob("page", page.id, page.next_attempt_at, attempt=page.attempts)]
+            schedule(session, "page", page.id, page.next_attempt_at, attempt=page.attempts)
 
 
 def adopt_sid(page: Page, sid: str, now: datetime) -> None:
@@ -166,19 +192,22 @@ def adopt_sid(page: Page, sid: str, now: datetime) -> None:
         page.updated_at = now
 
 
-def fall_back_to_voice(session: Session, page: Page, now: datetime) -> list[PendingJob]:
-    """A page SMS that failed or was undelivered: call the same person at once."""
-    if page.channel != Channel.SMS or page.purpose not in ESCALATION_PURPOSES:
-        return []
+def fall_back_to_voice(session: Session, page: Page, now: datetime) -> Page | None:
+    """A page SMS that failed or was undelivered: call the same person at once, if the core says so."""
+    from app.escalation import PageFailed, decide
+    from app.services.escalation import snapshot
+
     incident = session.get(Incident, page.incident_id)
-    if incident.acknowledged_at or incident.callback_answered_at:
-        return []
+    decision = decide(PageFailed(page.channel, page.purpose), snapshot(session, incident, now), now)
+    if not decision.pages:
+        return None
     who = Contactable(rep_id=page.rep_id, name=page.name, phone=page.to_number, channels=("voice",), role=page.role)
-    job = queue_page(session, incident, who, Channel.VOICE, "page", now, step_id=page.step_id)
-    if job is not None:
-        log_event(session, at=now, actor="system", kind="page_sms_failed_calling", incident_id=incident.id,
-                  detail={"page_id": page.id, "voice_page_id": job.target_id})
-    return [job] if job else []
+    voice = queue_page(session, incident, who, Channel.VOICE, "page", now, step_id=page.step_id)
+    if voice is not None:
+        for kind in decision.log:
+            log_event(session, at=now, actor="system", kind=kind, incident_id=incident.id,
+                      detail={"page_id": page.id, "voice_page_id": voice.id})
+    return voice
 
 
 def due_pages(session: Session, now: datetime, limit: int = 500) -> list[PendingJob]:
@@ -186,7 +215,8 @@ def due_pages(session: Session, now: datetime, limit: int = 500) -> list[Pending
     stmt = select(Page.id, Page.next_attempt_at, Page.attempts).where(
         Page.status == PageStatus.QUEUED, Page.next_attempt_at <= now).limit(limit)
     jobs = [PendingJob("page", pid, at, attempt=n) for pid, at, n in session.execute(stmt)]
-    stale = select(Page.id, Page.attempts).where(
+    stale = select(Page.id, Page.sending_since, Page.attempts).where(
         Page.status == PageStatus.SENDING, Page.sending_since < now - STALE_SENDING).limit(limit)
-    jobs += [PendingJob("page", pid, now, attempt=n) for pid, n in session.execute(stale)]
+    # due since its dead run began: the watchdog sees it is late and resends it itself at once
+    jobs += [PendingJob("page", pid, since, attempt=n) for pid, since, n in session.execute(stale)]
     return jobs

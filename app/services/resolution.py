@@ -24,10 +24,9 @@ from app.models import (
     StepKind,
     StepStatus,
 )
-from app.queue import PendingJob
+from app.queue import schedule
 from app.services import update_text
 from app.services.deliveries import queue_delivery
-from app.services.escalation import step_job
 from app.services.events import log_event
 from app.services.phones import is_textable
 from app.services.updates import Result, close_round_steps, follow_up_of, schedule_round, start_follow_up
@@ -89,24 +88,23 @@ def propose(session: Session, incident: Incident, kind: ProposalKind, *, summary
     log_event(session, at=now, actor=by or "rep", kind="resolution_proposed", incident_id=incident.id,
               detail={"proposal_id": proposal.id, "kind": kind.value, "expires_at": proposal.expires_at.isoformat(),
                       "outage_id": outage_id})
-    jobs = [step_job(expiry)] + _ask_customer(session, incident, proposal, settings, now)
-    return Result(True, f"Proposed to the customer of {incident.reference}; waiting for their answer.", jobs)
+    schedule(session, "step", expiry.id, expiry.due_at)
+    _ask_customer(session, incident, proposal, settings, now)
+    return Result(True, f"Proposed to the customer of {incident.reference}; waiting for their answer.")
 
 
 def _ask_customer(session: Session, incident: Incident, proposal: ResolutionProposal, settings: Settings,
-                  now: datetime) -> list[PendingJob]:
-    jobs = []
+                  now: datetime) -> None:
     if is_textable(incident.callback_phone):
-        jobs.append(queue_delivery(session, channel=DeliveryChannel.SMS, to=incident.callback_phone, purpose="proposal",
-                                   body=update_text.proposal_sms(incident, proposal), now=now,
-                                   incident_id=incident.id, proposal_id=proposal.id, language=incident.language))
+        queue_delivery(session, channel=DeliveryChannel.SMS, to=incident.callback_phone, purpose="proposal",
+                       body=update_text.proposal_sms(incident, proposal), now=now,
+                       incident_id=incident.id, proposal_id=proposal.id, language=incident.language)
     if incident.email:
         subject, body = update_text.proposal_email(incident, proposal, resolution_link(settings, proposal.id),
                                                    settings.resolution_silence_hours)
-        jobs.append(queue_delivery(session, channel=DeliveryChannel.EMAIL, to=incident.email, purpose="proposal",
-                                   subject=subject, body=body, now=now, incident_id=incident.id,
-                                   proposal_id=proposal.id, language=incident.language))
-    return [j for j in jobs if j is not None]
+        queue_delivery(session, channel=DeliveryChannel.EMAIL, to=incident.email, purpose="proposal",
+                       subject=subject, body=body, now=now, incident_id=incident.id,
+                       proposal_id=proposal.id, language=incident.language)
 
 
 def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, via: str, who: str, now: datetime,
@@ -123,7 +121,6 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
         DueStep.level == proposal.seq, DueStep.status == StepStatus.PENDING,
     ).values(status=StepStatus.DONE, done_at=now, outcome=f"answered_{proposal.state}"))
     follow_up = follow_up_of(session, incident, lock=True)
-    jobs: list[PendingJob] = []
     if confirmed:
         incident.status = IncidentStatus.RESOLVED
         follow_up.state, follow_up.closed_at = FollowUpState.CLOSED, now
@@ -136,10 +133,10 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
     follow_up.state = FollowUpState.UPDATING
     follow_up.round += 1  # the paused round was closed when the proposal was made
     follow_up.next_due_at = now + timedelta(minutes=follow_up.interval_minutes)
-    jobs = schedule_round(session, follow_up)
+    schedule_round(session, follow_up)
     log_event(session, at=now, actor=who or "customer", kind="resolution_rejected", incident_id=incident.id,
               detail={"proposal_id": proposal.id, "via": via, "next_update_due_at": follow_up.next_due_at.isoformat()})
-    return Result(True, update_text.decision_reply(incident, False), jobs)
+    return Result(True, update_text.decision_reply(incident, False))
 
 
 def record_verbal_agreement(session: Session, incident: Incident, *, who_agreed: str, by: str, now: datetime,
@@ -149,28 +146,26 @@ def record_verbal_agreement(session: Session, incident: Incident, *, who_agreed:
     if not who_agreed:
         return Result(False, "Name who at the customer agreed. Nothing was changed.")
     proposal = pending_proposal(session, incident)
-    jobs: list[PendingJob] = []
     if proposal is None:
         proposed = propose(session, incident, kind, summary=note, by=by, now=now, settings=settings)
         if not proposed.ok:
             return proposed
         proposal = pending_proposal(session, incident)
-        # the customer already agreed on the phone: do not ask them again in writing
-        jobs = [j for j in proposed.jobs if j.kind == "step"]
+        # the customer already agreed on the phone: do not ask them again in writing (their send jobs find
+        # the rows skipped and do nothing)
         _drop_queued_deliveries(session, proposal.id)
     result = decide(session, proposal, confirmed=True, via="verbal", who=f"{who_agreed} (recorded by {by})"[:200],
                     now=now, note=note)
-    result.jobs = jobs + result.jobs
     if result.ok:
         result.message = f"Incident {incident.reference} is resolved: {who_agreed} agreed."
     return result
 
 
 def _drop_queued_deliveries(session: Session, proposal_id: int) -> None:
-    from app.models import Delivery, DeliveryStatus
+    from app.models import Delivery, UpdateDeliveryStatus
 
-    session.execute(update(Delivery).where(Delivery.proposal_id == proposal_id, Delivery.status == DeliveryStatus.QUEUED)
-                    .values(status=DeliveryStatus.SKIPPED, last_error="agreed verbally before sending"))
+    session.execute(update(Delivery).where(Delivery.proposal_id == proposal_id, Delivery.status == UpdateDeliveryStatus.QUEUED)
+                    .values(status=UpdateDeliveryStatus.SKIPPED, last_error="agreed verbally before sending"))
 
 
 def decide_by_call(session: Session, reference: str, digits: str, now: datetime) -> Result:
@@ -190,12 +185,12 @@ def spoken_proposal(session: Session, reference: str) -> str | None:
     return update_text.proposal_spoken(incident, proposal) if proposal else None
 
 
-def expire(session: Session, incident: Incident, step: DueStep, now: datetime) -> tuple[str, list[PendingJob]]:
+def expire(session: Session, incident: Incident, step: DueStep, now: datetime) -> str:
     """Step RESOLUTION_EXPIRY: the customer stayed silent; close as resolved, not confirmed."""
     proposal = session.scalars(select(ResolutionProposal).where(
         ResolutionProposal.incident_id == incident.id, ResolutionProposal.seq == step.level)).first()
     if proposal is None or proposal.state != ProposalState.PROPOSED:
-        return "skipped_answered", []
+        return "skipped_answered"
     proposal.state, proposal.decided_at, proposal.decided_via = ProposalState.EXPIRED, now, "silence"
     incident.status = IncidentStatus.RESOLVED
     follow_up = follow_up_of(session, incident, lock=True)
@@ -205,4 +200,4 @@ def expire(session: Session, incident: Incident, step: DueStep, now: datetime) -
               detail={"proposal_id": proposal.id, "proposed_at": proposal.proposed_at.isoformat(),
                       "seconds_since_capture": round((now - incident.captured_at).total_seconds(), 1),
                       "outage_id": proposal.outage_id})
-    return "resolved_unconfirmed", []
+    return "resolved_unconfirmed"

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import phonenumbers
 
 from app.models import TicketStatus
+from app.services.support_pin import InvalidPin, validate_pin
 
 TICKET_FIELDS = (
     "number",
@@ -25,6 +26,7 @@ TICKET_FIELDS = (
     "tam_name",
     "tam_email",
     "tam_phone",
+    "support_pin",  # issue 9: the account's support PIN (4-8 digits; stored hashed; "-" removes it)
 )
 REQUIRED_FIELDS = ("number", "company")
 NUMBER_MAX = 20
@@ -65,6 +67,7 @@ class TicketInput:
     tam_name: str | None = None
     tam_email: str | None = None
     tam_phone: str | None = None
+    support_pin: str | None = None  # digits to set, "" to remove, None to keep
 
 
 def parse_ticket_input(data: Mapping[str, object], default_region: str = "US") -> TicketInput:
@@ -90,6 +93,7 @@ def parse_ticket_input(data: Mapping[str, object], default_region: str = "US") -
         tam_name=_name(data, "tam_name", 200),
         tam_email=_email(_text(data, "tam_email", 254), "tam_email"),
         tam_phone=_phone(_text(data, "tam_phone", 40), "tam_phone", default_region),
+        support_pin=_support_pin(_text(data, "support_pin", 20)),
     )
 
 
@@ -160,6 +164,17 @@ def _timestamp(text: str | None, field: str) -> datetime | None:
     if value.tzinfo is None:
         raise InvalidTicket(field, "must include a UTC offset, e.g. 2026-11-26T03:00:00Z")
     return value.astimezone(UTC)
+
+
+def _support_pin(text: str | None) -> str | None:
+    if text is None:
+        return None
+    if text == "-":
+        return ""  # remove the PIN
+    try:
+        return validate_pin(text)
+    except InvalidPin as exc:
+        raise InvalidTicket("support_pin", str(exc)) from None
 
 
 def _email(text: str | None, field: str) -> str | None:

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import OPEN_TICKET_STATUSES, Account, Contact, Ticket, TicketStatus
+from app.services.support_pin import clear_pin, set_pin
 from app.services.ticket_input import (
     TICKET_FIELDS,
     InvalidTicket,
@@ -99,6 +100,10 @@ def _upsert_account(session: Session, data: TicketInput) -> Account:
         account.tam_email = data.tam_email
     if data.tam_phone is not None:
         account.tam_phone = data.tam_phone
+    if data.support_pin:
+        set_pin(account, data.support_pin)
+    elif data.support_pin == "":
+        clear_pin(account)
     session.flush()
     return account
 

@@ -16,7 +16,6 @@ from app.models import Incident, IncidentStatus, Page, ProposalKind, ProposalSta
 from app.services.acks import lock_incident
 from app.services.events import log_event
 from app.services.resolution import decide, propose
-from app.services.sms_commands import SmsAnswer
 from app.services.updates import agree_interval, follow_up_of, write_update
 from app.settings import Settings
 
@@ -29,7 +28,7 @@ REP_HELP = ("Updates: UPDATE <ref> <text>; EVERY <minutes> <ref> sets the interv
 
 
 def handle_update_sms(session: Session, from_number: str, body: str, now: datetime,
-                      settings: Settings) -> SmsAnswer | None:
+                      settings: Settings) -> str | None:
     """Carry out an update command or a customer's answer; None when the SMS is not about updates."""
     words = body.strip().split()
     if not words:
@@ -45,22 +44,22 @@ def handle_update_sms(session: Session, from_number: str, body: str, now: dateti
 
 
 def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datetime,
-                 settings: Settings) -> SmsAnswer:
+                 settings: Settings) -> str:
     match = REFERENCE.search(body)
     if match is None:
-        return SmsAnswer(REP_HELP)
+        return REP_HELP
     incident = lock_incident(session, match.group(1))
     if incident is None:
-        return SmsAnswer(f"No incident {match.group(1)}. Nothing was changed.")
+        return f"No incident {match.group(1)}. Nothing was changed."
     if not _may_act(session, rep, incident):
         log_event(session, at=now, actor=rep.name, kind="update_sms_refused", incident_id=incident.id,
                   detail={"command": command.lower()})
-        return SmsAnswer(f"You were not paged for {incident.reference} and do not own it. Nothing was changed.")
+        return f"You were not paged for {incident.reference} and do not own it. Nothing was changed."
     rest = body[match.end():].strip()
     if command == "EVERY":
         minutes = re.search(r"\b(\d{1,4})\b", REFERENCE.sub("", body))
         if minutes is None:
-            return SmsAnswer("Reply EVERY <minutes> <ref>, e.g. EVERY 30 " + incident.reference)
+            return "Reply EVERY <minutes> <ref>, e.g. EVERY 30 " + incident.reference
         result = agree_interval(session, incident, int(minutes.group(1)), via="sms", by=rep.name, now=now,
                                 owner_rep_id=rep.id)
     elif command == "UPDATE":
@@ -68,7 +67,7 @@ def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datet
     else:
         kind = ProposalKind.WORKAROUND if command == "WORKAROUND" else ProposalKind.RESOLVED
         result = propose(session, incident, kind, summary=rest, by=rep.name, now=now, settings=settings)
-    return SmsAnswer(result.message, result.jobs)
+    return result.message
 
 
 def _may_act(session: Session, rep: Rep, incident: Incident) -> bool:
@@ -82,7 +81,7 @@ def _may_act(session: Session, rep: Rep, incident: Incident) -> bool:
                           .limit(1)) is not None
 
 
-def _customer_answer(session: Session, from_number: str, confirmed: bool, body: str, now: datetime) -> SmsAnswer | None:
+def _customer_answer(session: Session, from_number: str, confirmed: bool, body: str, now: datetime) -> str | None:
     """A customer's YES/NO: only from the number we wrote to, for a proposal awaiting an answer."""
     stmt = select(ResolutionProposal).join(Incident, Incident.id == ResolutionProposal.incident_id).where(
         Incident.callback_phone == from_number, Incident.status == IncidentStatus.OPEN,
@@ -95,10 +94,10 @@ def _customer_answer(session: Session, from_number: str, confirmed: bool, body: 
         return None  # not a customer's answer we know of: the rep commands say what they say
     if len(proposals) > 1:
         refs = ", ".join(sorted(session.get(Incident, p.incident_id).reference for p in proposals))
-        return SmsAnswer(f"Several incidents await your answer ({refs}). Reply YES <reference> or NO <reference>.")
+        return f"Several incidents await your answer ({refs}). Reply YES <reference> or NO <reference>."
     proposal = proposals[0]
     incident = session.get(Incident, proposal.incident_id)
     log_event(session, at=now, actor="customer", kind="customer_sms_answer", incident_id=incident.id,
               detail={"proposal_id": proposal.id, "confirmed": confirmed})
     result = decide(session, proposal, confirmed=confirmed, via="sms", who=incident.contact_name or "customer", now=now)
-    return SmsAnswer(result.message, result.jobs)
+    return result.message

@@ -1,11 +1,11 @@
 """The customer's updates: the agreed interval, each update as a due step, punctuality, delivery.
 
-Every function works inside the caller's transaction and returns the jobs to dispatch after commit.
+Every function works inside the caller's transaction; its jobs go on the unit of work (app.queue.schedule).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -24,10 +24,9 @@ from app.models import (
     StepStatus,
 )
 from app.models.followup import DEFAULT_INTERVAL_MINUTES, MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
-from app.queue import PendingJob
+from app.queue import schedule
 from app.services import update_text
 from app.services.deliveries import queue_delivery
-from app.services.escalation import step_job
 from app.services.events import log_event
 from app.services.oncall import resolve_target
 from app.services.phones import is_textable
@@ -39,11 +38,10 @@ KEYPAD_INTERVALS = {"1": 30, "2": 60, "3": 240}  # at the end of the bridged cal
 
 @dataclass
 class Result:
-    """What a service did, what to tell whoever asked, and jobs to dispatch after commit."""
+    """What a service did and what to tell whoever asked (its jobs are on the unit of work)."""
 
     ok: bool
     message: str
-    jobs: list[PendingJob] = field(default_factory=list)
 
 
 class InvalidInterval(ValueError):
@@ -64,13 +62,13 @@ def follow_up_of(session: Session, incident: Incident, lock: bool = False) -> Fo
 
 
 def start_follow_up(session: Session, incident: Incident, now: datetime, *, minutes: int = DEFAULT_INTERVAL_MINUTES,
-                    via: str = "default", owner_rep_id: int | None = None) -> tuple[FollowUp, list[PendingJob]]:
-    """The incident's schedule, started now (first update due one interval from now) if it has none."""
+                    via: str = "default", owner_rep_id: int | None = None) -> tuple[FollowUp, bool]:
+    """The incident's schedule, started now (first update due one interval from now) if it has none; True if new."""
     existing = follow_up_of(session, incident, lock=True)
     if existing is not None:
         if existing.owner_rep_id is None and owner_rep_id is not None:
             existing.owner_rep_id = owner_rep_id
-        return existing, []
+        return existing, False
     follow_up = FollowUp(incident_id=incident.id, interval_minutes=check_interval(minutes), agreed_via=via,
                          agreed_at=now, owner_rep_id=owner_rep_id or incident.acknowledged_by,
                          state=FollowUpState.UPDATING, round=1, next_due_at=now + timedelta(minutes=minutes))
@@ -78,16 +76,17 @@ def start_follow_up(session: Session, incident: Incident, now: datetime, *, minu
     session.flush()
     log_event(session, at=now, actor="system", kind="updates_scheduled", incident_id=incident.id,
               detail={"interval_minutes": minutes, "via": via, "first_due_at": follow_up.next_due_at.isoformat()})
-    return follow_up, schedule_round(session, follow_up)
+    schedule_round(session, follow_up)
+    return follow_up, True
 
 
-def schedule_round(session: Session, follow_up: FollowUp) -> list[PendingJob]:
-    """Write (or move) the reminder and due steps of the round owed next."""
+def schedule_round(session: Session, follow_up: FollowUp) -> int:
+    """Write (or move) the reminder and due steps of the round owed next; returns how many were scheduled."""
     if follow_up.state != FollowUpState.UPDATING or follow_up.next_due_at is None:
-        return []
+        return 0
     due = follow_up.next_due_at
     lead = min(REMIND_BEFORE, timedelta(minutes=follow_up.interval_minutes) / 3)
-    jobs = []
+    scheduled = 0
     for kind, at in ((StepKind.UPDATE_REMINDER, due - lead), (StepKind.UPDATE_DUE, due)):
         step = session.scalars(select(DueStep).where(DueStep.incident_id == follow_up.incident_id,
                                                      DueStep.kind == kind, DueStep.level == follow_up.round)).first()
@@ -99,8 +98,9 @@ def schedule_round(session: Session, follow_up: FollowUp) -> list[PendingJob]:
         else:
             continue
         session.flush()
-        jobs.append(step_job(step))
-    return jobs
+        schedule(session, "step", step.id, step.due_at)
+        scheduled += 1
+    return scheduled
 
 
 def close_round_steps(session: Session, incident_id: int, round_: int, outcome: str, now: datetime) -> None:
@@ -119,19 +119,19 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
         return Result(False, f"{exc}. Nothing was changed.")
     if incident.status != IncidentStatus.OPEN:
         return Result(False, f"Incident {incident.reference} is closed. Nothing was changed.")
-    follow_up, jobs = start_follow_up(session, incident, now, minutes=minutes, via=via, owner_rep_id=owner_rep_id)
-    if not jobs:  # it existed: change the interval and move the next due time
+    follow_up, created = start_follow_up(session, incident, now, minutes=minutes, via=via, owner_rep_id=owner_rep_id)
+    if not created:  # it existed: change the interval and move the next due time
         follow_up.interval_minutes = minutes
         follow_up.agreed_via, follow_up.agreed_at = via, now
         if follow_up.state == FollowUpState.UPDATING:
             base = follow_up.last_update_at or now
             follow_up.next_due_at = max(base + timedelta(minutes=minutes), now + REMIND_BEFORE)
-            jobs = schedule_round(session, follow_up)
+            schedule_round(session, follow_up)
     log_event(session, at=now, actor=by, kind="update_interval_agreed", incident_id=incident.id,
               detail={"minutes": minutes, "via": via,
                       "next_due_at": follow_up.next_due_at.isoformat() if follow_up.next_due_at else None})
     due = f" The next update is due by {update_text.hhmm(follow_up.next_due_at)}." if follow_up.next_due_at else ""
-    return Result(True, f"Updates for {incident.reference} every {_say_minutes(minutes)}.{due}", jobs)
+    return Result(True, f"Updates for {incident.reference} every {_say_minutes(minutes)}.{due}")
 
 
 def write_update(session: Session, incident: Incident, *, what_is_wrong: str, expected_resolution: str = "",
@@ -142,7 +142,7 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
         return Result(False, "Write what is wrong. Nothing was sent.")
     if incident.status != IncidentStatus.OPEN:
         return Result(False, f"Incident {incident.reference} is closed. Nothing was sent.")
-    follow_up, jobs = start_follow_up(session, incident, now)
+    follow_up, _ = start_follow_up(session, incident, now)
     owed = follow_up.state == FollowUpState.UPDATING and follow_up.next_due_at is not None
     round_, due = (follow_up.round, follow_up.next_due_at) if owed else (0, None)
     late = max(0, int((now - due).total_seconds())) if due else 0
@@ -153,69 +153,65 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
     session.add(row)
     session.flush()
     follow_up.last_update_at = now
-    jobs = []  # a schedule started just now is replaced by the next round's below
     if owed:
         close_round_steps(session, incident.id, round_, "update_written", now)
         follow_up.round += 1
         follow_up.next_due_at = now + timedelta(minutes=follow_up.interval_minutes)
-        jobs = schedule_round(session, follow_up)
+        schedule_round(session, follow_up)  # moves the round's steps a schedule started just now wrote
     log_event(session, at=now, actor=by or "rep", kind="customer_update_sent", incident_id=incident.id,
               detail={"update_id": row.id, "round": round_, "due_at": due.isoformat() if due else None,
                       "late_seconds": late, "via": via, "outage_id": outage_id})
-    jobs += _send_to_customer(session, incident, row, follow_up.next_due_at, now)
+    _send_to_customer(session, incident, row, follow_up.next_due_at, now)
     when = "on time" if late == 0 else f"{late // 60} min late"
-    return Result(True, f"Update {round_ or ''} for {incident.reference} sent ({when}).".replace("Update  ", "Update "),
-                  jobs)
+    return Result(True, f"Update {round_ or ''} for {incident.reference} sent ({when}).".replace("Update  ", "Update "))
 
 
 def _send_to_customer(session: Session, incident: Incident, row: CustomerUpdate, next_due: datetime | None,
-                      now: datetime) -> list[PendingJob]:
-    jobs = []
+                      now: datetime) -> None:
     if is_textable(incident.callback_phone):
-        jobs.append(queue_delivery(session, channel=DeliveryChannel.SMS, to=incident.callback_phone, purpose="update",
-                                   body=update_text.update_sms(incident, row, next_due), now=now,
-                                   incident_id=incident.id, update_id=row.id, language=incident.language))
+        queue_delivery(session, channel=DeliveryChannel.SMS, to=incident.callback_phone, purpose="update",
+                       body=update_text.update_sms(incident, row, next_due), now=now,
+                       incident_id=incident.id, update_id=row.id, language=incident.language)
     if incident.email:
         subject, body = update_text.update_email(incident, row, next_due)
-        jobs.append(queue_delivery(session, channel=DeliveryChannel.EMAIL, to=incident.email, purpose="update",
-                                   subject=subject, body=body, now=now, incident_id=incident.id, update_id=row.id,
-                                   language=incident.language))
-    return [j for j in jobs if j is not None]
+        queue_delivery(session, channel=DeliveryChannel.EMAIL, to=incident.email, purpose="update",
+                       subject=subject, body=body, now=now, incident_id=incident.id, update_id=row.id,
+                       language=incident.language)
 
 
-def remind_owner(session: Session, incident: Incident, step: DueStep, now: datetime) -> tuple[str, list[PendingJob]]:
+def remind_owner(session: Session, incident: Incident, step: DueStep, now: datetime) -> str:
     """Step UPDATE_REMINDER: SMS the owner that the customer's update is due soon."""
     follow_up = _owed(session, incident, step)
     if follow_up is None:
-        return "skipped_not_owed", []
+        return "skipped_not_owed"
     owner = session.get(Rep, follow_up.owner_rep_id) if follow_up.owner_rep_id else None
     if owner is None or not owner.phone:
-        return "skipped_no_owner", []
-    job = queue_delivery(session, channel=DeliveryChannel.SMS, to=owner.phone, purpose="update_reminder",
-                         recipient="owner", body=update_text.reminder_sms(incident, step.level, follow_up.next_due_at),
-                         now=now, incident_id=incident.id)
-    return "reminded", [job] if job else []
+        return "skipped_no_owner"
+    queue_delivery(session, channel=DeliveryChannel.SMS, to=owner.phone, purpose="update_reminder",
+                   recipient="owner", body=update_text.reminder_sms(incident, step.level, follow_up.next_due_at),
+                   now=now, incident_id=incident.id)
+    return "reminded"
 
 
-def update_overdue(session: Session, incident: Incident, step: DueStep, now: datetime) -> tuple[str, list[PendingJob]]:
+def update_overdue(session: Session, incident: Incident, step: DueStep, now: datetime) -> str:
     """Step UPDATE_DUE: the update was not written in time; tell the managers, record it late."""
     follow_up = _owed(session, incident, step)
     if follow_up is None:
-        return "skipped_not_owed", []
+        return "skipped_not_owed"
     owner = session.get(Rep, follow_up.owner_rep_id) if follow_up.owner_rep_id else None
     body = update_text.late_sms(incident, step.level, follow_up.next_due_at, owner.name if owner else "")
-    jobs = []
+    alerted = 0
     seen: set[str] = set()
     for manager in resolve_target(session, {"type": "managers"}, now):
         if manager.phone and manager.phone not in seen:
             seen.add(manager.phone)
-            job = queue_delivery(session, channel=DeliveryChannel.SMS, to=manager.phone, purpose="update_late",
-                                 recipient="manager", body=body, now=now, incident_id=incident.id)
-            jobs += [job] if job else []
+            queue_delivery(session, channel=DeliveryChannel.SMS, to=manager.phone, purpose="update_late",
+                           recipient="manager", body=body, now=now, incident_id=incident.id)
+            alerted += 1
     log_event(session, at=now, actor="system", kind="customer_update_late", incident_id=incident.id,
-              detail={"round": step.level, "due_at": step.due_at.isoformat(), "alerted": len(jobs),
+              detail={"round": step.level, "due_at": step.due_at.isoformat(), "alerted": alerted,
                       "owner_rep_id": follow_up.owner_rep_id})
-    return f"escalated_{len(jobs)}", jobs
+    return f"escalated_{alerted}"
 
 
 def _owed(session: Session, incident: Incident, step: DueStep) -> FollowUp | None:

@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.models.oncall import Rep
 from app.models.user import LoginAttempt, Role, User
+from app.services.user_sessions import end_all_sessions
 
 # Security events go to their own logger so operators can route them (never the incident log).
 log = logging.getLogger("app.security")
@@ -107,21 +108,31 @@ def create_user(session: Session, email: str, name: str, password: str, role: Ro
 
 
 def authenticate(session: Session, email: str, password: str, now: datetime, remote_addr: str) -> User | None:
-    """The active user with this e-mail and password, else None; LoginThrottled when locked out."""
+    """The active user with this e-mail and password, else None; LoginThrottled when locked out.
+
+    Locks are per account AND address: five failures from one address lock the account for that
+    address only. Five failures in all lock the account for every address that has failed; an
+    address that has not failed may still log in, and its success lifts the lock. So nobody can
+    keep a user out by failing from many addresses, and each new address gets one guess at most.
+    """
     email = normalise_email(email)[:254]
     remote_addr = (remote_addr or "unknown")[:64]
     session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - ATTEMPTS_KEPT))
     _check_address(session, remote_addr, now)
+    _check_account_from_address(session, email, remote_addr, now)
     user = session.scalar(select(User).where(User.email == email).with_for_update())
     if user is None:
-        _check_unknown_email(session, email, now)
+        _check_unknown_email(session, email, remote_addr, now)
         verify_password(_DUMMY_HASH, password)
-    elif user.locked_until is not None and user.locked_until > now:
+    elif user.locked_until is not None and user.locked_until > now and \
+            _failed_from(session, email, remote_addr, user.locked_until - ACCOUNT_LOCK - ADDRESS_WINDOW):
         raise LoginThrottled(user.locked_until - now)
     elif verify_password(user.password_hash, password) and user.active:
         user.failed_logins = 0
         user.locked_until = None
         user.last_login_at = now
+        # This address's own slips are forgiven; other addresses' failures still count against them.
+        session.execute(delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr))
         log.info("login: user %s from %s", user.id, remote_addr)
         return user
     session.add(LoginAttempt(at=now, remote_addr=remote_addr, email=email))
@@ -133,9 +144,19 @@ def authenticate(session: Session, email: str, password: str, now: datetime, rem
     if user.failed_logins >= ACCOUNT_MAX_FAILURES:
         user.failed_logins = 0
         user.locked_until = now + ACCOUNT_LOCK
-        log.warning("user %s locked until %s after %d failed logins", user.id, user.locked_until.isoformat(),
-                    ACCOUNT_MAX_FAILURES)
+        log.warning("user %s locked until %s after %d failed logins, for the addresses that failed", user.id,
+                    user.locked_until.isoformat(), ACCOUNT_MAX_FAILURES)
     return None
+
+
+def unlock(session: Session, user_id: int, actor_id: int | None = None) -> User:
+    """Lift every lock on a user's account, for every address (an admin's action)."""
+    user = get_user(session, user_id)
+    user.failed_logins = 0
+    user.locked_until = None
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
+    log.info("user %s unlocked by user %s", user.id, actor_id)
+    return user
 
 
 def get_user(session: Session, user_id: int) -> User:
@@ -173,6 +194,7 @@ def deactivate(session: Session, user_id: int, actor_id: int | None = None) -> U
     if user.role == Role.ADMIN and user.active:
         _keep_an_admin(session, user)
     user.active = False
+    end_all_sessions(session, user.id)
     log.info("user %s deactivated by user %s", user.id, actor_id)
     return user
 
@@ -187,12 +209,14 @@ def activate(session: Session, user_id: int, actor_id: int | None = None) -> Use
     return user
 
 
-def reset_password(session: Session, user_id: int, password: str, actor_id: int | None = None) -> User:
-    """Set a new password, lift any lock, and so end every session the user has open."""
+def reset_password(session: Session, user_id: int, password: str, actor_id: int | None = None,
+                   keep_session: str | None = None) -> User:
+    """Set a new password, lift any lock, and end every session the user has open (but ``keep_session``)."""
     user = get_user(session, user_id)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    end_all_sessions(session, user.id, keep=keep_session)
     log.info("password of user %s reset by user %s", user.id, actor_id)
     return user
 
@@ -234,11 +258,30 @@ def _check_address(session: Session, remote_addr: str, now: datetime) -> None:
         raise LoginThrottled(failures[-1] + ADDRESS_WINDOW - now)
 
 
-def _check_unknown_email(session: Session, email: str, now: datetime) -> None:
+def _check_account_from_address(session: Session, email: str, remote_addr: str, now: datetime) -> None:
+    # Five failures for this account from this address: this address waits, no other does.
+    failures = list(session.scalars(
+        select(LoginAttempt.at).where(LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr,
+                                      LoginAttempt.at > now - ACCOUNT_LOCK)
+        .order_by(LoginAttempt.at.desc()).limit(ACCOUNT_MAX_FAILURES)
+    ))
+    if len(failures) >= ACCOUNT_MAX_FAILURES:
+        raise LoginThrottled(failures[-1] + ACCOUNT_LOCK - now)
+
+
+def _failed_from(session: Session, email: str, remote_addr: str, since: datetime) -> bool:
+    return session.scalar(select(LoginAttempt.id).where(
+        LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr, LoginAttempt.at > since).limit(1)
+    ) is not None
+
+
+def _check_unknown_email(session: Session, email: str, remote_addr: str, now: datetime) -> None:
     # An unknown e-mail locks exactly like an account does (every fifth failure, for fifteen
-    # minutes), so the 429 does not tell a guesser which addresses have accounts.
+    # minutes, for the addresses that failed), so the 429 does not tell a guesser which
+    # addresses have accounts.
     count, last = session.execute(
         select(func.count(), func.max(LoginAttempt.at)).where(LoginAttempt.email == email)
     ).one()
-    if count and count % ACCOUNT_MAX_FAILURES == 0 and last + ACCOUNT_LOCK > now:
+    if count and count % ACCOUNT_MAX_FAILURES == 0 and last + ACCOUNT_LOCK > now and \
+            _failed_from(session, email, remote_addr, last - ACCOUNT_LOCK - ADDRESS_WINDOW):
         raise LoginThrottled(last + ACCOUNT_LOCK - now)

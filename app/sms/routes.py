@@ -5,18 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from app.models import Page, PageStatus
-from app.services.events import log_event
-from app.services.pages import adopt_sid, fall_back_to_voice, move_status
+from app.services.page_status import sms_status
 from app.services.sms_commands import handle_rep_sms
 from app.services.update_sms import handle_update_sms
-from app.voice.respond import answer_once
 from app.voice.signature import twilio_webhook
+from app.webhooks import answer_once
 
 bp = Blueprint("sms", __name__, url_prefix="/twilio/sms")
-SMS_STATUS = {"accepted": PageStatus.SENT, "queued": PageStatus.SENT, "sending": PageStatus.SENT,
-              "sent": PageStatus.SENT, "delivered": PageStatus.DELIVERED, "failed": PageStatus.FAILED,
-              "undelivered": PageStatus.UNDELIVERED}
 
 
 @bp.post("")
@@ -26,11 +21,11 @@ def inbound() -> Response:
     f = request.form
 
     def handle(session, now):
-        answer = (handle_update_sms(session, f.get("From", ""), f.get("Body", "")[:1600], now, _settings())  # issue 11
-                  or handle_rep_sms(session, f.get("From", ""), f.get("Body", "")[:1600], now))
+        body = f.get("Body", "")[:1600]
         reply = MessagingResponse()
-        reply.message(answer.reply)
-        return str(reply), answer.jobs
+        reply.message(handle_update_sms(session, f.get("From", ""), body, now, _settings())  # issue 11
+                      or handle_rep_sms(session, f.get("From", ""), body, now))
+        return str(reply)
 
     return answer_once(handle)
 
@@ -42,21 +37,8 @@ def status() -> Response:
     f, page_id = request.form, request.args.get("page", 0, type=int)
 
     def handle(session, now):
-        page = session.get(Page, page_id, with_for_update=True) if page_id else None
-        reported = f.get("MessageStatus", "")
-        if page is None:
-            log_event(session, at=now, actor="twilio", kind="sms_status_unmatched",
-                      detail={"message_sid": f.get("MessageSid", ""), "status": reported})
-            return "", []
-        new = SMS_STATUS.get(reported)
-        if new:
-            adopt_sid(page, f.get("MessageSid", ""), now)
-        moved = bool(new) and move_status(page, new, now)
-        log_event(session, at=now, actor="twilio", kind="page_status", incident_id=page.incident_id,
-                  detail={"page_id": page.id, "channel": "sms", "status": reported, "applied": moved,
-                          "error_code": f.get("ErrorCode", "")})
-        jobs = fall_back_to_voice(session, page, now) if moved and new in (PageStatus.FAILED, PageStatus.UNDELIVERED) else []
-        return "", jobs
+        sms_status(session, page_id, f.get("MessageStatus", ""), f.get("MessageSid", ""), f.get("ErrorCode", ""), now)
+        return ""
 
     return answer_once(handle, mimetype="text/plain")
 

@@ -9,11 +9,13 @@ __all__ = ["OutcomeUnknown", "Rejected", "Sent", "Telephony", "TelephonyError", 
 
 
 def telephony_for(settings: Settings) -> Telephony:
-    """Twilio when an account is configured, else the simulated network of the dev package."""
+    """Twilio when an account is configured, else the shared simulated outbox of the dev package."""
     if not settings.simulated_telephony:
         from app.telephony.twilio import TwilioTelephony
 
         return TwilioTelephony(settings)
-    from hotline_sim.telephony import SimulatedTelephony  # the dev package: only on embedded defaults
+    # the dev package, only without a Twilio account: an outbox in the data dir that the
+    # worker (which sends pages) and the web app (whose admin page shows them) share
+    from hotline_sim.outbox import FILE_NAME, SharedOutboxTelephony
 
-    return SimulatedTelephony()
+    return SharedOutboxTelephony(settings.data_dir / FILE_NAME)

@@ -22,7 +22,8 @@ class Rejected(TelephonyError):
 class OutcomeUnknown(TelephonyError):
     """Time-out, connection error or 5xx: the request may or may not have been accepted.
 
-    Look it up (``find_sms``/``find_call``) before sending again.
+    An SMS can be looked up by its own text (``find_sms``) before sending again; a call
+    carries nothing of ours, so only its own status callback proves it was accepted.
     """
 
 
@@ -52,5 +53,5 @@ class Telephony(Protocol):
         ...
 
     def find_call(self, *, to: str, since: datetime) -> Sent | None:
-        """A call to ``to`` created since ``since``, if any."""
+        """A call to ``to`` created since ``since``, if any (any sender's reason: never proof it is ours)."""
         ...

@@ -18,6 +18,9 @@ from app.telephony.protocol import OutcomeUnknown, Rejected, Sent, TelephonyErro
 
 CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
 LOOKUP_LIMIT = 50  # newest first; a retry looks back minutes, not days
+# Twilio answers a create in well under a second; a send still waiting after this is treated as
+# unknown, and a "sending" claim twice this old belongs to a dead run (pages.STALE_SENDING).
+DEFAULT_TIMEOUT_SECONDS = 5.0
 
 T = TypeVar("T")
 
@@ -25,7 +28,7 @@ T = TypeVar("T")
 class TwilioTelephony:
     """The :class:`~app.telephony.protocol.Telephony` seam backed by the ``twilio`` client."""
 
-    def __init__(self, settings: Settings, timeout_seconds: float = 10) -> None:
+    def __init__(self, settings: Settings, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         http = TwilioHttpClient(timeout=timeout_seconds)
         self._client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
         base_url = (settings.twilio_api_base_url or TWILIO_API_BASE).rstrip("/")
@@ -73,7 +76,9 @@ class TwilioTelephony:
     def find_call(self, *, to: str, since: datetime) -> Sent | None:
         """A call to ``to`` placed (via the API) since ``since``, if any.
 
-        Filtered on ``date_created``: ``start_time`` stays empty while a call is queued.
+        Filtered on ``date_created``: ``start_time`` stays empty while a call is queued. A call
+        resource carries nothing of ours (not even its TwiML URL), so a call found here is only
+        *a* call to that number: never proof that it is a given page's or callback's.
         """
         found = _translated(lambda: self._client.calls.list(to=to, from_=self._from, limit=LOOKUP_LIMIT))
         since = _utc(since)

@@ -1,43 +1,61 @@
-"""Bridged callbacks: whisper to the rep, dial the customer from the hotline number."""
+"""Bridged callbacks: whisper to the rep, dial the customer from the hotline number.
+
+The customer's leg is connected only after the customer presses a key ("Press any key
+to speak with your engineer", in their language); a voicemail never presses one, and
+answering-machine detection is the second signal.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.models import Callback, CallbackOutcome, Incident
-from app.services.callbacks import customer_leg_status, open_callback
-from app.services.events import log_event
-from app.voice.respond import answer_once
+from app.models import Callback, CallbackOutcome, Incident, IncidentStatus, Rep
+from app.prompts import text
+from app.services.acks import Actor, connect
+from app.services.callbacks import (
+    confirm_person,
+    customer_is_machine,
+    customer_leg_status,
+    dial_ended,
+    lock_callback,
+    open_callback,
+    rep_leg_status,
+)
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
 from app.voice.update_routes import after_callback
+from app.webhooks import answer_once
 
 bp = Blueprint("bridge", __name__, url_prefix="/twilio/bridge")
 CUSTOMER_VOICE = {"en-US": ("en-US", "Polly.Joanna"), "de-DE": ("de-DE", "Polly.Vicki")}
+PRESS_KEY_SECONDS = 10
+VOICEMAIL_MESSAGE = "voicemail message"  # a callback placed only to leave a message: never a callback that counts
 
 
-def bridge_twiml(callback: Callback, incident: Incident, settings, whisper: str = "") -> str:
-    """Whisper the incident to the rep, then dial the customer with a whisper of their own."""
+def _safe() -> str:
+    return say_and_hang_up(text("bridge_error"))
+
+
+def bridge_twiml(callback: Callback, incident: Incident, settings, whisper: str = "", confirm: bool = True) -> str:
+    """Whisper the incident to the rep, then dial the customer (who must press a key unless ``confirm`` is off)."""
     response = VoiceResponse()
     ref = ", ".join(incident.reference)
-    response.say(whisper or f"Sev-1 callback for incident {ref}.", **REP_VOICE)
-    response.say(f"{incident.company or 'The customer'}, {incident.contact_name or 'contact unknown'}. "
-                 f"Incident {ref}. Dialling now.", **REP_VOICE)
+    response.say(whisper or text("bridge_intro", ref=ref), **REP_VOICE)
+    response.say(text("bridge_dialling", company=incident.company or "The customer",
+                      contact=incident.contact_name or "contact unknown", ref=ref), **REP_VOICE)
     dial = response.dial(caller_id=settings.twilio_number or None, timeout=30, answer_on_bridge=True,
                          action=f"/twilio/bridge/dial-done?callback={callback.id}", method="POST")
-    dial.number(incident.callback_phone, url=f"/twilio/bridge/customer-whisper?callback={callback.id}",
-                method="POST", status_callback=f"/twilio/bridge/customer-status?callback={callback.id}",
-                status_callback_event="initiated ringing answered completed", status_callback_method="POST")
+    extra = {"url": f"/twilio/bridge/customer-whisper?callback={callback.id}", "method": "POST",
+             "machine_detection": "Enable"} if confirm else {}
+    dial.number(incident.callback_phone, status_callback=f"/twilio/bridge/customer-status?callback={callback.id}",
+                status_callback_event="initiated ringing answered completed", status_callback_method="POST", **extra)
     return str(response)
 
 
-def _callback(session, callback_id: int):
-    callback = session.get(Callback, callback_id)
-    if callback is None:
-        return None, None
-    return callback, session.scalars(select(Incident).where(Incident.id == callback.incident_id)).one()
+def _actor(session, callback: Callback) -> Actor:
+    rep = session.get(Rep, callback.rep_id) if callback.rep_id else None
+    return Actor(name=rep.name if rep else "rep", via="voice", rep=rep, is_manager=bool(rep and rep.is_manager))
 
 
 @bp.post("/rep")
@@ -47,12 +65,12 @@ def rep_answered() -> Response:
     callback_id, settings = request.args.get("callback", 0, type=int), current_app.extensions["hotline"].settings
 
     def handle(session, now):
-        callback, incident = _callback(session, callback_id)
+        callback, incident = lock_callback(session, callback_id)
         if callback is None:
-            return say_and_hang_up("This callback is no longer valid."), []
-        return bridge_twiml(callback, incident, settings), []
+            return say_and_hang_up(text("bridge_invalid"))
+        return bridge_twiml(callback, incident, settings)
 
-    return answer_once(handle)
+    return answer_once(handle, safe=_safe())
 
 
 @bp.post("/rep-status")
@@ -62,11 +80,8 @@ def rep_status() -> Response:
     callback_id, status = request.args.get("callback", 0, type=int), request.form.get("CallStatus", "")
 
     def handle(session, now):
-        callback, incident = _callback(session, callback_id)
-        if callback is not None:
-            log_event(session, at=now, actor="twilio", kind="callback_rep_leg_status", incident_id=incident.id,
-                      detail={"callback_id": callback.id, "status": status})
-        return "", []
+        rep_leg_status(session, callback_id, status, now)
+        return ""
 
     return answer_once(handle, mimetype="text/plain")
 
@@ -74,34 +89,52 @@ def rep_status() -> Response:
 @bp.post("/customer-whisper")
 @twilio_webhook
 def customer_whisper() -> Response:
-    """Played to the customer on answer, before the legs connect."""
+    """The customer leg was answered: a voicemail is hung up on; a person is asked to press a key."""
+    callback_id, answered_by = request.args.get("callback", 0, type=int), request.form.get("AnsweredBy", "")
+
+    def handle(session, now):
+        response = VoiceResponse()
+        if answered_by.startswith("machine") or answered_by == "fax":
+            customer_is_machine(session, callback_id, answered_by, now)
+            response.hangup()
+            return str(response)
+        callback, incident = lock_callback(session, callback_id)
+        lang, voice = CUSTOMER_VOICE.get(incident.language if incident else "", CUSTOMER_VOICE["en-US"])
+        ref = ", ".join(incident.reference) if incident else ""
+        gather = response.gather(input="dtmf", num_digits=1, timeout=PRESS_KEY_SECONDS, method="POST",
+                                 action=f"/twilio/bridge/customer-confirm?callback={callback_id}",
+                                 action_on_empty_result=False)
+        gather.say(text("customer_press_key", lang, ref=ref), language=lang, voice=voice)
+        response.say(text("customer_no_key", lang), language=lang, voice=voice)
+        response.hangup()  # no key: the legs are never bridged, and the callback is only attempted
+        return str(response)
+
+    return answer_once(handle, safe=str(VoiceResponse().hangup()))
+
+
+@bp.post("/customer-confirm")
+@twilio_webhook
+def customer_confirm() -> Response:
+    """The customer pressed a key: a person answered; an empty answer bridges the legs."""
     callback_id = request.args.get("callback", 0, type=int)
 
     def handle(session, now):
-        callback, incident = _callback(session, callback_id)
-        response = VoiceResponse()
-        if incident is not None:
-            lang, voice = CUSTOMER_VOICE.get(incident.language, CUSTOMER_VOICE["en-US"])
-            ref = ", ".join(incident.reference)
-            text = (f"Hier ist die Severity-1-Hotline zu Ihrem Vorfall {ref}. Wir verbinden Sie mit einem Techniker."
-                    if lang == "de-DE" else
-                    f"This is the Severity-1 hotline calling about your incident {ref}. Connecting you to an engineer.")
-            response.say(text, language=lang, voice=voice)
-        return str(response), []
+        confirm_person(session, callback_id, now)
+        return str(VoiceResponse())
 
-    return answer_once(handle)
+    return answer_once(handle, safe=str(VoiceResponse()))
 
 
 @bp.post("/customer-status")
 @twilio_webhook
 def customer_status() -> Response:
-    """Status of the customer leg: its 'answered' Timestamp decides met or late."""
+    """Status of the customer leg: the answer's Timestamp decides met or late, once a person is confirmed."""
     callback_id, f = request.args.get("callback", 0, type=int), request.form
 
     def handle(session, now):
         customer_leg_status(session, callback_id, f.get("CallStatus", ""), f.get("Timestamp", ""),
-                            f.get("CallSid", ""), now)
-        return "", []
+                            f.get("CallSid", ""), now, answered_by=f.get("AnsweredBy", ""))
+        return ""
 
     return answer_once(handle, mimetype="text/plain")
 
@@ -109,43 +142,48 @@ def customer_status() -> Response:
 @bp.post("/dial-done")
 @twilio_webhook
 def dial_done() -> Response:
-    """The <Dial> ended: thank the rep, or offer to try again when the customer did not answer."""
-    callback_id, f = request.args.get("callback", 0, type=int), request.form
-    dial_status = f.get("DialCallStatus", "")
+    """The <Dial> ended: thank the rep, or offer a retry (and, for a voicemail, a short message)."""
+    callback_id, dial_status = request.args.get("callback", 0, type=int), request.form.get("DialCallStatus", "")
 
     def handle(session, now):
-        callback, incident = _callback(session, callback_id)
+        callback = dial_ended(session, callback_id, dial_status, now)
         if callback is None:
-            return say_and_hang_up("Goodbye."), []
-        if dial_status == "completed" or callback.answered_at is not None:
+            return say_and_hang_up(text("bridge_goodbye"))
+        if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE) or callback.person_confirmed_at:
+            incident = session.get(Incident, callback.incident_id)
             return after_callback(session, callback, incident, now)  # issue 11: offer the update interval
-        if callback.outcome == CallbackOutcome.PENDING:
-            callback.outcome = CallbackOutcome.ATTEMPTED
-            log_event(session, at=now, actor="twilio", kind="callback_attempted", incident_id=incident.id,
-                      detail={"callback_id": callback.id, "status": dial_status})
+        if callback.note == VOICEMAIL_MESSAGE:
+            return say_and_hang_up(text("bridge_message_left"))
+        voicemail = callback.outcome == CallbackOutcome.VOICEMAIL
         response = VoiceResponse()
         gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
                                  action=f"/twilio/bridge/retry?callback={callback.id}")
-        gather.say("The customer did not answer. Press 1 to try again, or hang up and try later.", **REP_VOICE)
-        response.say("Goodbye.", **REP_VOICE)
+        gather.say(text("bridge_voicemail" if voicemail else "bridge_not_answered"), **REP_VOICE)
+        response.say(text("bridge_goodbye"), **REP_VOICE)
         response.hangup()
-        return str(response), []
+        return str(response)
 
-    return answer_once(handle)
+    return answer_once(handle, safe=_safe())
 
 
 @bp.post("/retry")
 @twilio_webhook
 def retry() -> Response:
-    """The rep asked to dial the customer again."""
+    """The rep asked to dial the customer again (1), or to leave a short voicemail message (2)."""
     callback_id, digits = request.args.get("callback", 0, type=int), request.form.get("Digits", "")
     call_sid, settings = request.form.get("CallSid", ""), current_app.extensions["hotline"].settings
 
     def handle(session, now):
-        old, incident = _callback(session, callback_id)
-        if old is None or digits != "1":
-            return say_and_hang_up("Goodbye."), []
-        again = open_callback(session, incident, old.rep_id, now, rep_call_sid=call_sid)
-        return bridge_twiml(again, incident, settings, whisper="Trying the customer again."), []
+        old, incident = lock_callback(session, callback_id)
+        if old is None or digits not in ("1", "2"):
+            return say_and_hang_up(text("bridge_goodbye"))
+        if digits == "2" and old.outcome == CallbackOutcome.VOICEMAIL and incident.status == IncidentStatus.OPEN:
+            # straight through to the voicemail: a message is not a callback and can never count as one
+            message = open_callback(session, incident, old.rep_id, now, rep_call_sid=call_sid, note=VOICEMAIL_MESSAGE)
+            return bridge_twiml(message, incident, settings, whisper=text("bridge_retrying"), confirm=False)
+        answer = connect(session, incident, _actor(session, old), now, rep_call_sid=call_sid)
+        if answer.callback is None:
+            return say_and_hang_up(answer.message)
+        return bridge_twiml(answer.callback, incident, settings, whisper=text("bridge_retrying"))
 
-    return answer_once(handle)
+    return answer_once(handle, safe=_safe())

@@ -6,23 +6,23 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.models import Incident, Page, PageStatus
+from app.models import Incident, Page
 from app.models.oncall import Rep
-from app.services.acks import acknowledge
-from app.services.callbacks import open_callback
-from app.services.events import log_event
+from app.prompts import text
+from app.services.acks import Actor, acknowledge, connect
+from app.services.page_status import call_status, page_call_answered
 from app.services.page_text import spoken_summary
-from app.services.pages import adopt_sid, move_status
 from app.voice.bridge import bridge_twiml
-from app.voice.respond import answer_once
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
+from app.webhooks import answer_once
 
 bp = Blueprint("page_voice", __name__, url_prefix="/twilio/page")
-CALL_STATUS = {"queued": PageStatus.SENT, "initiated": PageStatus.SENT, "ringing": PageStatus.RINGING,
-               "in-progress": PageStatus.ANSWERED, "answered": PageStatus.ANSWERED, "no-answer": PageStatus.NO_ANSWER,
-               "busy": PageStatus.BUSY, "failed": PageStatus.FAILED, "canceled": PageStatus.FAILED,
-               "completed": PageStatus.ANSWERED}  # Twilio: completed = answered, then hung up
+
+
+def _safe() -> str:
+    """What a rep hears when the page webhook fails inside: never silence, never an acknowledgement."""
+    return say_and_hang_up(text("page_error"))
 
 
 def _page_and_incident(session, page_id: int):
@@ -32,15 +32,13 @@ def _page_and_incident(session, page_id: int):
     return page, session.scalars(select(Incident).where(Incident.id == page.incident_id).with_for_update()).one()
 
 
-def _menu(page_id: int, incident: Incident, intro: str = "") -> str:
+def _menu(page_id: int, incident: Incident) -> str:
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=f"/twilio/page/voice/key?page={page_id}",
                              method="POST", action_on_empty_result=False)
-    if intro:
-        gather.say(intro, **REP_VOICE)
     gather.say(spoken_summary(incident), **REP_VOICE)
-    gather.say("Press 1 to acknowledge. Press 2 to be connected to the customer now. Press 9 to repeat.", **REP_VOICE)
-    response.say("No key pressed. This page is not acknowledged; we will keep paging. Goodbye.", **REP_VOICE)
+    gather.say(text("page_menu"), **REP_VOICE)
+    response.say(text("page_no_key"), **REP_VOICE)
     response.hangup()
     return str(response)
 
@@ -54,23 +52,18 @@ def voice() -> Response:
     def handle(session, now):
         page, incident = _page_and_incident(session, page_id)
         if page is None:
-            return say_and_hang_up("This page is no longer valid."), []
-        if answered_by.startswith("machine") or answered_by == "fax":
-            move_status(page, PageStatus.MACHINE, now)
-            log_event(session, at=now, actor="twilio", kind="page_reached_machine", incident_id=incident.id,
-                      detail={"page_id": page.id, "answered_by": answered_by})
-            return say_and_hang_up(f"Severity 1 page for incident {', '.join(incident.reference)}. "
-                            "Please call the hotline or reply to the text message."), []
-        move_status(page, PageStatus.ANSWERED, now)
-        return _menu(page.id, incident), []
+            return say_and_hang_up(text("page_invalid"))
+        if not page_call_answered(session, page, answered_by, now):
+            return say_and_hang_up(text("page_machine", ref=", ".join(incident.reference)))
+        return _menu(page.id, incident)
 
-    return answer_once(handle)
+    return answer_once(handle, safe=_safe())
 
 
 @bp.post("/voice/key")
 @twilio_webhook
 def key() -> Response:
-    """The rep pressed a key on the page call."""
+    """The rep pressed a key on the page call: the one acknowledge/connect service decides."""
     page_id, digits = request.args.get("page", 0, type=int), request.form.get("Digits", "")
     call_sid = request.form.get("CallSid", "")
     settings = current_app.extensions["hotline"].settings
@@ -78,40 +71,29 @@ def key() -> Response:
     def handle(session, now):
         page, incident = _page_and_incident(session, page_id)
         if page is None:
-            return say_and_hang_up("This page is no longer valid."), []
+            return say_and_hang_up(text("page_invalid"))
         rep = session.get(Rep, page.rep_id) if page.rep_id else None
-        name = rep.name if rep else page.name
+        actor = Actor(name=rep.name if rep else page.name, via="voice", rep=rep, is_manager=bool(rep and rep.is_manager))
         if digits == "1":
-            result = acknowledge(session, incident, page.rep_id, name, "voice", now)
-            return say_and_hang_up(result.message), result.jobs
+            return say_and_hang_up(acknowledge(session, incident, actor, now).message)
         if digits == "2":
-            result = acknowledge(session, incident, page.rep_id, name, "voice", now)
-            if not result.ok and incident.acknowledged_by != page.rep_id:
-                return say_and_hang_up(result.message), []
-            callback = open_callback(session, incident, page.rep_id, now, rep_call_sid=call_sid)
-            return bridge_twiml(callback, incident, settings, whisper="Connecting you to the customer now."), result.jobs
-        return _menu(page.id, incident), []
+            answer = connect(session, incident, actor, now, rep_call_sid=call_sid)
+            if answer.callback is None:
+                return say_and_hang_up(answer.message)
+            return bridge_twiml(answer.callback, incident, settings, whisper=text("page_connecting"))
+        return _menu(page.id, incident)
 
-    return answer_once(handle)
+    return answer_once(handle, safe=_safe())
 
 
 @bp.post("/voice/status")
 @twilio_webhook
 def status() -> Response:
     """Status callback of a page call; only moves the page forward."""
-    page_id = request.args.get("page", 0, type=int)
-    call_status, answered_by = request.form.get("CallStatus", ""), request.form.get("AnsweredBy", "")
+    page_id, f = request.args.get("page", 0, type=int), request.form
 
     def handle(session, now):
-        page = session.get(Page, page_id, with_for_update=True)
-        if page is None:
-            return "", []
-        new = PageStatus.MACHINE if answered_by.startswith("machine") else CALL_STATUS.get(call_status)
-        if new:
-            adopt_sid(page, request.form.get("CallSid", ""), now)
-        moved = bool(new) and move_status(page, new, now)
-        log_event(session, at=now, actor="twilio", kind="page_status", incident_id=page.incident_id,
-                  detail={"page_id": page.id, "channel": "voice", "status": call_status, "applied": moved})
-        return "", []
+        call_status(session, page_id, f.get("CallStatus", ""), f.get("AnsweredBy", ""), f.get("CallSid", ""), now)
+        return ""
 
     return answer_once(handle, mimetype="text/plain")

@@ -8,12 +8,13 @@ from flask import Blueprint, Response, current_app, request
 
 from app.models import IncidentSource
 from app.services import intake
+from app.services.caller_limits import limits_from
 from app.services.incidents import attach_recording, rescue_call
 from app.services.spool import spool
 from app.voice.emergency import goodbye_twiml, voicemail_twiml
-from app.voice.respond import answer_once
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import render
+from app.webhooks import answer_once
 from ivr_flows.model import Gathered, NoInput, Recorded
 
 log = logging.getLogger(__name__)
@@ -25,9 +26,9 @@ def _hotline():
     return current_app.extensions["hotline"]
 
 
-def _twiml(turn: intake.Turn) -> tuple[str, list]:
+def _twiml(turn: intake.Turn) -> str:
     step_url = f"/twilio/voice/step?seq={turn.seq}"
-    return render(turn.reply, step_url, f"/twilio/voice/recording?seq={turn.seq}"), turn.jobs
+    return render(turn.reply, step_url, f"/twilio/voice/recording?seq={turn.seq}")
 
 
 def _guarded(handler) -> Response:
@@ -46,9 +47,8 @@ def _rescue(source: IncidentSource, reason: str) -> None:
     now = hotline.clock.now()
     try:
         with hotline.db.transaction() as session:
-            _incident, jobs = rescue_call(session, call_sid=sid, from_number=caller, now=now, reason=reason,
-                                          policy=intake.policy_from(hotline.settings), source=source)
-        hotline.jobs.dispatch(jobs, now)
+            rescue_call(session, call_sid=sid, from_number=caller, now=now, reason=reason,
+                        policy=intake.policy_from(hotline.settings), source=source)
     except Exception:  # noqa: BLE001 - SQL is down too: keep it on disk
         log.exception("could not save rescued call %s; spooled", sid)
         spool(hotline.settings.data_dir, "rescue", {"call_sid": sid, "from": caller, "reason": reason,
@@ -59,9 +59,10 @@ def _rescue(source: IncidentSource, reason: str) -> None:
 @twilio_webhook
 def incoming() -> Response:
     """A new call: greet and ask the first question."""
-    f, policy = request.form, intake.policy_from(_hotline().settings)
+    f, policy, limits = request.form, intake.policy_from(_hotline().settings), limits_from(_hotline().settings)
     return _guarded(lambda s, now: _twiml(intake.start_call(
-        s, call_sid=f["CallSid"], from_number=f.get("From", ""), to_number=f.get("To", ""), policy=policy, now=now)))
+        s, call_sid=f["CallSid"], from_number=f.get("From", ""), to_number=f.get("To", ""), policy=policy, now=now,
+        limits=limits)))
 
 
 @bp.post("/step")
@@ -71,7 +72,9 @@ def step() -> Response:
     f = request.form
     event = NoInput() if request.args.get("noinput") else Gathered(f.get("Digits", ""), f.get("SpeechResult", ""))
     seq = request.args.get("seq", -1, type=int)
-    return _guarded(lambda s, now: _twiml(intake.continue_call(s, call_sid=f["CallSid"], seq=seq, event=event, now=now)))
+    limits = limits_from(_hotline().settings)
+    return _guarded(lambda s, now: _twiml(intake.continue_call(s, call_sid=f["CallSid"], seq=seq, event=event, now=now,
+                                                               limits=limits)))
 
 
 @bp.post("/recording")
@@ -82,7 +85,9 @@ def recording() -> Response:
     event = Recorded() if request.args.get("noinput") else Recorded(
         f.get("RecordingUrl", ""), f.get("RecordingDuration", 0, type=int))
     seq = request.args.get("seq", -1, type=int)
-    return _guarded(lambda s, now: _twiml(intake.continue_call(s, call_sid=f["CallSid"], seq=seq, event=event, now=now)))
+    limits = limits_from(_hotline().settings)
+    return _guarded(lambda s, now: _twiml(intake.continue_call(s, call_sid=f["CallSid"], seq=seq, event=event, now=now,
+                                                               limits=limits)))
 
 
 @bp.post("/status")
@@ -91,9 +96,10 @@ def status() -> Response:
     """Call status callback: a caller who hung up mid-intake is saved when reachable."""
     f = request.form
     call_status = f.get("CallStatus", "")
-    return answer_once(lambda s, now: ("", intake.end_call(
+    return answer_once(lambda s, now: intake.end_call(
         s, call_sid=f.get("CallSid", ""), call_status=call_status, duration=f.get("CallDuration", ""),
-        ended=call_status in ENDED, policy=intake.policy_from(_hotline().settings), now=now)), mimetype="text/plain")
+        ended=call_status in ENDED, policy=intake.policy_from(_hotline().settings), now=now,
+        limits=limits_from(_hotline().settings)) or "", mimetype="text/plain")
 
 
 @bp.post("/fallback")

@@ -25,7 +25,6 @@ def render(reply: Reply, step_url: str, recording_url: str) -> str:
     <Redirect> follows each with ``noinput=1``: the flow always hears about silence.
     """
     response = VoiceResponse()
-    say_kwargs = {"language": reply.lang.value, "voice": VOICES[reply.lang]}
     target = response
     if reply.gather is not None:
         g = reply.gather
@@ -45,8 +44,9 @@ def render(reply: Reply, step_url: str, recording_url: str) -> str:
             if g.hints:
                 gather_kwargs["hints"] = ", ".join(g.hints)
         target = response.gather(**gather_kwargs)
-    for line in reply.say:
-        target.say(line, **say_kwargs)
+    langs = reply.say_langs if len(reply.say_langs) == len(reply.say) else (reply.lang,) * len(reply.say)
+    for line, lang in zip(reply.say, langs, strict=True):
+        target.say(line, language=lang.value, voice=VOICES[lang])
     if reply.gather is not None:
         response.redirect(_with_noinput(step_url), method="POST")
     elif reply.record is not None:

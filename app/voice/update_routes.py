@@ -10,34 +10,32 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.models import Callback, Incident, Rep
-from app.queue import PendingJob
 from app.services.deliveries import sms_status
 from app.services.resolution import decide_by_call, spoken_proposal
 from app.services.updates import KEYPAD_INTERVALS, agree_interval, start_follow_up
-from app.voice.respond import answer_once
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
+from app.webhooks import answer_once
 
 bp = Blueprint("updates_voice", __name__, url_prefix="/twilio/updates")
 OFFER = ("The call with the customer has ended. Thank you. Which update interval did you agree? "
          "Press 1 for updates every 30 minutes, 2 for every hour, 3 for every 4 hours.")
 
 
-def after_callback(session: Session, callback: Callback, incident: Incident,
-                   now: datetime) -> tuple[str, list[PendingJob]]:
+def after_callback(session: Session, callback: Callback, incident: Incident, now: datetime) -> str:
     """TwiML for the rep when the bridged call with the customer ended: offer the update interval.
 
     The schedule starts at once with the default interval (the rep becomes its owner); a key
     pressed here changes it. Hook: app/voice/bridge.py ``dial_done`` returns this when the call completed.
     """
-    _follow_up, jobs = start_follow_up(session, incident, now, owner_rep_id=callback.rep_id)
+    start_follow_up(session, incident, now, owner_rep_id=callback.rep_id)
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
                              action=f"/twilio/updates/interval?callback={callback.id}")
     gather.say(OFFER, **REP_VOICE)
     response.say("No key pressed: updates every hour. Goodbye.", **REP_VOICE)
     response.hangup()
-    return str(response), jobs
+    return str(response)
 
 
 @bp.post("/interval")
@@ -50,12 +48,12 @@ def interval() -> Response:
         callback = session.get(Callback, callback_id)
         minutes = KEYPAD_INTERVALS.get(digits)
         if callback is None or minutes is None:
-            return say_and_hang_up("No interval was changed: updates every hour. Goodbye."), []
+            return say_and_hang_up("No interval was changed: updates every hour. Goodbye.")
         incident = session.get(Incident, callback.incident_id, with_for_update=True)
         rep = session.get(Rep, callback.rep_id) if callback.rep_id else None
         result = agree_interval(session, incident, minutes, via="keypad", by=rep.name if rep else "rep", now=now,
                                 owner_rep_id=callback.rep_id)
-        return say_and_hang_up(f"{result.message} Goodbye."), result.jobs
+        return say_and_hang_up(f"{result.message} Goodbye.")
 
     return answer_once(handle)
 
@@ -68,7 +66,7 @@ def sms_delivery_status() -> Response:
 
     def handle(session, now):
         sms_status(session, delivery_id, f.get("MessageStatus", ""), f.get("ErrorCode", ""), now)
-        return "", []
+        return ""
 
     return answer_once(handle, mimetype="text/plain")
 
@@ -104,13 +102,13 @@ def proposal_prompt() -> Response:
                           else "Es wartet keine Lösung auf Ihre Antwort. Auf Wiederhören.",
                           incident.language if incident else "en-US")
             response.hangup()
-            return str(response), []
+            return str(response)
         gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
                                  action=f"/twilio/updates/proposal/answer?ref={reference}")
         _customer_say(gather, text, incident.language)
         _customer_say(response, NO_ANSWER.get(incident.language, NO_ANSWER["en-US"]), incident.language)
         response.hangup()
-        return str(response), []
+        return str(response)
 
     return answer_once(handle)
 
@@ -129,6 +127,6 @@ def proposal_answer() -> Response:
         _customer_say(response, result.message if result.ok else NO_ANSWER.get(language, NO_ANSWER["en-US"]),
                       language)
         response.hangup()
-        return str(response), result.jobs
+        return str(response)
 
     return answer_once(handle)

@@ -11,6 +11,8 @@ from phonenumbers import timezone as number_timezone
 from ..model import Lang
 from . import de_de, en_us
 
+GERMAN_ZONE_NAMES = {"CET": "MEZ", "CEST": "MESZ"}
+
 CATALOGS: dict[Lang, dict[str, str]] = {
     Lang.EN: en_us.PROMPTS,
     Lang.DE: de_de.PROMPTS,
@@ -92,14 +94,16 @@ def zone_for_number(e164: str) -> ZoneInfo:
 
 
 def say_time(lang: Lang | str, when: datetime, phone: str = "") -> str:
-    """Speak a deadline in the caller's zone: "3:27 a.m. UTC" / "3:27 Uhr UTC"."""
+    """Speak a deadline in the caller's zone: "3:27 a.m. UTC" / "16:21 Uhr (MEZ)"."""
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     zone = zone_for_number(phone) if phone else ZoneInfo("UTC")
     local = when.astimezone(zone)
     abbr = local.tzname() or "UTC"
     if Lang(lang) is Lang.DE:
-        return f"{local.hour}:{local.minute:02d} Uhr {abbr}"
+        # German listeners know Central European time as MEZ / MESZ, not CET / CEST.
+        abbr = GERMAN_ZONE_NAMES.get(abbr, abbr)
+        return f"{local.hour}:{local.minute:02d} Uhr ({abbr})"
     hour12 = local.hour % 12 or 12
     ampm = "a.m." if local.hour < 12 else "p.m."
     return f"{hour12}:{local.minute:02d} {ampm} {abbr}"

@@ -7,7 +7,7 @@ PROMPTS: dict[str, str] = {
         "verbunden. Anrufe werden zur Qualitätssicherung und zur Bearbeitung Ihres "
         "Vorfalls aufgezeichnet."
     ),
-    "language_choice": "For English, press 1. Für Deutsch drücken Sie die 2.",
+    "language_choice": "Für Deutsch drücken Sie die 2.",
     "language_default": "Ich fahre auf Englisch fort.",
     # re-prompts
     "sorry_silence": "Entschuldigung, ich habe nichts gehört.",
@@ -33,8 +33,8 @@ PROMPTS: dict[str, str] = {
     ),
     "non_critical_goodbye": "Vielen Dank für Ihren Anruf. Auf Wiederhören.",
     # repeat caller
-    "repeat_caller": "Sie haben bereits einen offenen Vorfall, Referenz {reference}.",
-    "callback_by": "Ein Techniker ruft Sie bis {time} zurück.",
+    "repeat_caller": "Sie haben bereits einen offenen Vorfall mit der Referenznummer {reference}.",
+    "callback_by": "Ein Techniker ruft Sie spätestens um {time} zurück.",
     "callback_overdue": (
         "Es tut uns leid, dass wir Sie noch nicht zurückgerufen haben. "
         "Ein Techniker ruft Sie so schnell wie möglich an."
@@ -45,10 +45,29 @@ PROMPTS: dict[str, str] = {
     ),
     "add_info": "Bitte sagen Sie mir in wenigen Sätzen, was Sie ergänzen möchten.",
     "add_recording": (
-        "Nach dem Signalton können Sie noch mehr aufsprechen, bis zu {duration}. "
+        "Nach dem Signalton können Sie bis zu {duration} lang noch mehr aufsprechen. "
         "Drücken Sie die Rautetaste, wenn Sie fertig sind."
     ),
     "added": "Vielen Dank, wir haben das zum Vorfall {reference} hinzugefügt.",
+    "repeat_caller_status": "Sie haben bereits einen offenen Vorfall bei uns.",
+    "callback_taken": "Ein Techniker hat ihn übernommen und ruft Sie spätestens um {time} zurück.",
+    "repeat_verify": (
+        "Um etwas zu ergänzen, geben Sie die Referenznummer aus Ihrer SMS oder Ihre Support-PIN ein "
+        "und drücken Sie danach die Rautetaste. Wenn Sie beides nicht haben, drücken Sie nur die Rautetaste."
+    ),
+    "repeat_wrong": "Diese Nummer passt leider nicht.",
+    "repeat_unverified": (
+        "Ich nehme Ihre Meldung als neuen Vorfall auf, und wir verknüpfen ihn mit dem offenen."
+    ),
+    "joined": "Vielen Dank. Wir haben Ihre Meldung zum offenen Vorfall für Ihre Nummer hinzugefügt.",
+    # support PIN
+    "pin_ask": (
+        "Wenn Sie die Support-PIN Ihres Kontos haben, geben Sie sie jetzt ein und drücken Sie danach "
+        "die Rautetaste. Wenn nicht, drücken Sie nur die Rautetaste."
+    ),
+    "pin_ok": "Vielen Dank, Ihre PIN ist richtig.",
+    "pin_wrong": "Diese PIN ist leider nicht richtig.",
+    "pin_give_up": "Wir machen ohne PIN weiter.",
     # ticket
     "ticket_offer": "Rufen Sie wegen Ticket {ticket} an? Drücken Sie die 1 für Ja, die 2 für Nein.",
     "ticket_entry": (
@@ -65,13 +84,32 @@ PROMPTS: dict[str, str] = {
     "name_ask": "Bitte nennen Sie Ihren vollständigen Namen.",
     # callback number
     "callback_confirm": (
-        "Können wir Sie unter {number} zurückrufen? Drücken Sie die 1 für Ja, "
+        "Können wir Sie unter {number} zurückrufen? Drücken Sie die 1 für Ja "
         "oder die 2, um eine andere Nummer einzugeben."
     ),
     "callback_entry": (
-        "Bitte geben Sie die Nummer für den Rückruf mit Ländervorwahl ein, und drücken Sie danach die Rautetaste."
+        "Bitte geben Sie Ihre Rückrufnummer mit Ländervorwahl ein und drücken Sie danach die Rautetaste."
     ),
     "callback_invalid": "Diese Nummer können wir für den Rückruf leider nicht verwenden.",
+    "callback_refused_invalid": (
+        "Diese Nummer können wir für den Rückruf leider nicht verwenden: Sie ist nicht vollständig."
+    ),
+    "callback_refused_premium": (
+        "Diese Nummer können wir für den Rückruf leider nicht verwenden: "
+        "Wir rufen keine Mehrwert- oder Sonderrufnummern an."
+    ),
+    "callback_refused_region": (
+        "Diese Nummer können wir für den Rückruf leider nicht verwenden: In dieses Land rufen wir nicht zurück."
+    ),
+    "caller_id_withheld": "Ihre Rufnummer ist unterdrückt, deshalb kann ich Ihnen keinen Rückruf darauf anbieten.",
+    "caller_id_premium": "Sie rufen von einer Mehrwertnummer an, deshalb können wir Sie darunter nicht zurückrufen.",
+    "caller_id_region": "In das Land, aus dem Sie anrufen, rufen wir leider nicht zurück.",
+    # a silent or struggling caller
+    "silent_skip": "Ich mache es kurz.",
+    "silent_recording": (
+        "Bitte nennen Sie nach dem Signalton Ihre Firma, Ihren Namen, Ihre Telefonnummer und was ausfällt, "
+        "bis zu {duration} lang. Drücken Sie die Rautetaste, wenn Sie fertig sind."
+    ),
     # e-mail
     "email_ask": "Bitte nennen Sie Ihre E-Mail-Adresse, zum Beispiel: max punkt mustermann ät example punkt com.",
     "email_invalid": "Entschuldigung, das klang nicht nach einer E-Mail-Adresse.",
@@ -85,11 +123,11 @@ PROMPTS: dict[str, str] = {
     ),
     # problem
     "problem_ask": (
-        "Beschreiben Sie das Problem bitte in wenigen Sätzen: was fehlschlägt, seit wann, "
+        "Beschreiben Sie das Problem bitte in wenigen Sätzen: was fehlschlägt, seit wann "
         "und welche Fehlermeldung Sie sehen."
     ),
     "recording": (
-        "Nach dem Signalton können Sie weitere Einzelheiten aufsprechen, bis zu {duration}. "
+        "Nach dem Signalton können Sie bis zu {duration} lang weitere Einzelheiten aufsprechen. "
         "Drücken Sie die Rautetaste, wenn Sie fertig sind."
     ),
     # read-back
@@ -115,21 +153,22 @@ PROMPTS: dict[str, str] = {
     "reference_is": "Ihre Referenznummer für diesen Vorfall lautet {reference}.",
     "done_reference": "Vielen Dank. Ihre Referenznummer für diesen Vorfall lautet {reference}.",
     "done_callback": (
-        "Ein Techniker ruft Sie innerhalb von {minutes} Minuten zurück, also bis {time}, unter {number}."
+        "Ein Techniker ruft Sie innerhalb von {minutes} Minuten, spätestens um {time}, "
+        "unter der Nummer {number} zurück."
     ),
-    "done_sms": "Sie erhalten diese Referenz außerdem per SMS.",
+    "done_sms": "Die Referenznummer erhalten Sie außerdem per SMS.",
     "done_reach_email_and_caller": (
         "Wir haben keine Rückrufnummer. Deshalb meldet sich ein Techniker innerhalb von "
-        "{minutes} Minuten, also bis {time}, per E-Mail und unter der Nummer, "
+        "{minutes} Minuten, spätestens um {time}, per E-Mail und unter der Nummer, "
         "von der Sie anrufen."
     ),
     "done_reach_caller": (
-        "Ein Techniker ruft Sie innerhalb von {minutes} Minuten, also bis {time}, "
+        "Ein Techniker ruft Sie innerhalb von {minutes} Minuten, spätestens um {time}, "
         "unter der Nummer zurück, von der Sie anrufen."
     ),
     "done_reach_email": (
         "Wir haben keine Rückrufnummer. Deshalb meldet sich ein Techniker innerhalb von "
-        "{minutes} Minuten, also bis {time}, per E-Mail bei Ihnen."
+        "{minutes} Minuten, spätestens um {time}, per E-Mail bei Ihnen."
     ),
     "done_reach_none": (
         "Wir haben weder eine Telefonnummer noch eine E-Mail-Adresse von Ihnen. Ein "
@@ -143,7 +182,7 @@ PROMPTS: dict[str, str] = {
     "phone_plus": "plus",
     "email_dot": "punkt",
     "email_at": "ät",
-    "email_dash": "minus",
+    "email_dash": "Bindestrich",
     "email_underscore": "unterstrich",
     "email_plus": "plus",
 }

@@ -6,7 +6,7 @@ PROMPTS: dict[str, str] = {
         "This is the Severity-1 hotline for critical e-mail sending outages. "
         "Calls are recorded for quality and to handle your incident."
     ),
-    "language_choice": "For English, press 1. Für Deutsch drücken Sie die 2.",
+    "language_choice": "For English, press 1.",
     "language_default": "I'll continue in English.",
     # re-prompts
     "sorry_silence": "Sorry, I didn't hear anything.",
@@ -41,6 +41,25 @@ PROMPTS: dict[str, str] = {
         "After the tone, you can add more in a recording of up to {duration}. Press the hash key when you're done."
     ),
     "added": "Thank you, we added this to incident {reference}.",
+    "repeat_caller_status": "You already have an open incident with us.",
+    "callback_taken": "An engineer has taken it and will call you back by {time}.",
+    "repeat_verify": (
+        "To add to it, enter its reference number from your text message, or your support PIN, "
+        "followed by the hash key. If you have neither, just press the hash key."
+    ),
+    "repeat_wrong": "Sorry, that number doesn't match.",
+    "repeat_unverified": (
+        "I'll take your report as a new incident, and we'll link it to the open one."
+    ),
+    "joined": "Thank you. We added your report to the open incident for your number.",
+    # support PIN
+    "pin_ask": (
+        "If you have the support PIN for your account, enter it now, followed by the hash key. "
+        "If you don't have it, just press the hash key."
+    ),
+    "pin_ok": "Thank you, your PIN is correct.",
+    "pin_wrong": "Sorry, that PIN is not correct.",
+    "pin_give_up": "We'll continue without it.",
     # ticket
     "ticket_offer": "Are you calling about ticket {ticket}? Press 1 for yes, 2 for no.",
     "ticket_entry": (
@@ -61,6 +80,20 @@ PROMPTS: dict[str, str] = {
         "Please enter the number we should call you back on, including the country code, followed by the hash key."
     ),
     "callback_invalid": "That number can't be used for a callback.",
+    "callback_refused_invalid": "That number can't be used for a callback: it isn't a complete phone number.",
+    "callback_refused_premium": (
+        "That number can't be used for a callback: we don't call premium-rate or shared-cost numbers."
+    ),
+    "callback_refused_region": "That number can't be used for a callback: we don't call back to that country.",
+    "caller_id_withheld": "Your number is withheld, so I can't offer to call you back on it.",
+    "caller_id_premium": "You're calling from a premium-rate number, so we can't call you back on it.",
+    "caller_id_region": "We don't call back to the country you're calling from.",
+    # a silent or struggling caller
+    "silent_skip": "I'll keep this short.",
+    "silent_recording": (
+        "After the tone, please say your company, your name, your phone number and what is failing, "
+        "in a recording of up to {duration}. Press the hash key when you're done."
+    ),
     # e-mail
     "email_ask": "Please say your e-mail address, for example: john dot smith at example dot com.",
     "email_invalid": "Sorry, that didn't sound like an e-mail address.",

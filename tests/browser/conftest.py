@@ -7,6 +7,7 @@ import shutil
 import threading
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -20,6 +21,8 @@ from tests.conftest import REQUIRE_ALL
 from tests.fakes import FakeClock
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"  # `npm ci --prefix tests/browser`
+DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                   "--disable-background-networking", "--disable-component-update"]
 
@@ -73,6 +76,26 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory) -> Path:
+    """Where screenshots go: a temporary folder, or docs/screenshots when HOTLINE_REFRESH_SCREENSHOTS=1."""
+    if os.environ.get("HOTLINE_REFRESH_SCREENSHOTS") == "1":
+        DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+        return DOCS_SHOTS
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script from the npm registry; missing, it fails in CI and skips elsewhere."""
+    if not AXE.exists():
+        message = f"axe-core not installed at {AXE}: run `npm ci --prefix tests/browser`"
+        if REQUIRE_ALL:
+            pytest.fail(message)
+        pytest.skip(message)
+    return AXE.read_text(encoding="utf-8")
+
+
 def log_in(page, base_url: str, email: str, password: str) -> None:
     """Log in through the real form."""
     page.goto(f"{base_url}/login")
@@ -82,4 +105,4 @@ def log_in(page, base_url: str, email: str, password: str) -> None:
     page.wait_for_url(f"{base_url}/board")
 
 
-__all__ = ["log_in", "timedelta"]
+__all__ = ["DOCS_SHOTS", "log_in", "timedelta"]

@@ -7,10 +7,10 @@ from email.utils import format_datetime
 
 from sqlalchemy import select
 
-from app.models import CallSession, DueStep, Incident, Page, PageStatus, StepStatus
+from app.models import CallSession, DueStep, Incident, Page, PageStatus, Rep, StepStatus
 from app.oncall.records import parse_rep, parse_schedule
-from app.services.acks import acknowledge
-from app.services.callbacks import customer_leg_status, open_callback
+from app.services.acks import Actor, acknowledge
+from app.services.callbacks import confirm_person, customer_leg_status, open_callback
 from app.services.incidents import save_incident
 from app.services.oncall_admin import create_rep, save_schedule
 from app.services.pages import move_status
@@ -61,7 +61,7 @@ def _open(hotline, t0, company, contact, phone, service) -> int:
         captured = Captured(affected_service=service, company=company, contact_name=contact, callback_phone=phone,
                             email=f"{contact.split()[0].lower()}@{company.split()[0].lower()}.example",
                             problem_text="Every API call times out with error 500 since 02:40 UTC.")
-        incident, _jobs = save_incident(s, call, SaveIncident(captured, Lang.EN, phone, t0), t0, 15)
+        incident = save_incident(s, call, SaveIncident(captured, Lang.EN, phone, t0), t0, 15)
         return incident.id
 
 
@@ -89,7 +89,7 @@ def _play(hotline, incident_id, t0, story, alice_id, now) -> None:
     if ack_at is not None:
         with hotline.db.transaction() as s:
             incident = s.get(Incident, incident_id)
-            acknowledge(s, incident, alice_id, "Alice Primary", "voice", t0 + timedelta(minutes=ack_at))
+            acknowledge(s, incident, Actor("Alice Primary", "voice", s.get(Rep, alice_id)), t0 + timedelta(minutes=ack_at))
     if answered_at is not None:
         _run_due(hotline, incident_id, t0 + timedelta(minutes=answered_at - 1))
         with hotline.db.transaction() as s:
@@ -97,4 +97,5 @@ def _play(hotline, incident_id, t0, story, alice_id, now) -> None:
             at = t0 + timedelta(minutes=answered_at)
             callback = open_callback(s, incident, alice_id, at - timedelta(seconds=40), rep_call_sid="CA" + "1" * 32)
             customer_leg_status(s, callback.id, "answered", format_datetime(at), "CA" + "2" * 32, at)
+            confirm_person(s, callback.id, at)
     _run_due(hotline, incident_id, min(now, t0 + timedelta(minutes=21)))

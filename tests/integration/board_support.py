@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 
-from app.models import Channel, Incident, Page, PageStatus, Rep, Role, User
+from app.models import Channel, Incident, PageStatus, Rep, Role, User
 from app.oncall.contactable import Contactable
 from app.services.events import log_event
 from app.services.pages import queue_page
@@ -63,8 +63,7 @@ def page(hotline, incident_id: int, name: str, rep_id: int | None, channel: Chan
     with hotline.db.transaction() as session:
         incident = session.get(Incident, incident_id)
         who = Contactable(rep_id=rep_id, name=name, phone=phone, channels=(channel.value,), role="oncall:primary")
-        job = queue_page(session, incident, who, channel, "page", now)
-        row = session.get(Page, job.target_id)
+        row = queue_page(session, incident, who, channel, "page", now)
         row.status = status
         log_event(session, at=now, actor="twilio", kind="page_status", incident_id=incident_id,
                   detail={"page_id": row.id, "channel": channel.value, "status": status.value, "applied": True})

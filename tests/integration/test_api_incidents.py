@@ -16,7 +16,7 @@ T0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
 def auth(hotline, clock) -> dict[str, str]:
     """Headers carrying a fresh API token."""
     with hotline.db.transaction() as session:
-        token = create_token(session, "dashboard", clock.now())
+        token = create_token(session, "dashboard", clock.now(), scopes=("incidents:read",))
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -75,6 +75,7 @@ def test_list_is_newest_first_with_every_field(client, auth, hotline):
         "affected_service": "smtp",
         "ticket_number": "40211",
         "ticket_match": "number",
+        "caller_verified": "no",
         "language": "de-DE",
         "received_at": "2026-11-26T01:30:00Z",
         "captured_at": "2026-11-26T01:32:00Z",
@@ -82,6 +83,12 @@ def test_list_is_newest_first_with_every_field(client, auth, hotline):
         "problem_text": "Bounces <everything>",
         "recording_url": "https://api.twilio.com/rec/RE1",
         "missing_fields": ["email"],
+        "owner": None,
+        "acknowledgement": None,
+        "callback": {"due_at": "2026-11-26T01:45:00Z", "outcome": "none", "started_at": None, "answered_at": None,
+                     "attempts": 0},
+        "breach": {"breached": False, "at": None},
+        "updated_at": "2026-11-26T01:30:00Z",  # no event logged: when it was received
     }
 
 

@@ -19,7 +19,7 @@ PRIMARY = {
 def auth(hotline, clock) -> dict[str, str]:
     """Headers carrying a fresh API token."""
     with hotline.db.transaction() as session:
-        token = create_token(session, "oncall-admin", clock.now())
+        token = create_token(session, "oncall-admin", clock.now(), scopes=("oncall:admin",))
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -202,3 +202,15 @@ def test_escalation_policies(client, auth, team):
         "invalid",
         "is_default",
     )
+
+
+def test_an_override_overlapping_another_reps_is_accepted_with_a_warning(client, auth, team):
+    url = "/api/v1/schedules/primary/overrides"
+    first = {"rep": "Bob", "starts_at": "2026-12-24T08:00:00Z", "ends_at": "2026-12-27T08:00:00Z"}
+    assert "warnings" not in client.post(url, json=first, headers=auth).get_json()
+    second = client.post(url, json={"rep": "Alice", "starts_at": "2026-12-26T08:00:00Z",
+                                    "ends_at": "2026-12-28T08:00:00Z"}, headers=auth)
+    assert second.status_code == 201
+    assert second.get_json()["warnings"] == [
+        "schedule 'primary': overrides for Bob and Alice overlap from 2026-12-26T08:00:00Z to 2026-12-27T08:00:00Z "
+        "(both are paged)"]

@@ -11,9 +11,9 @@ from app.models import ApiToken
 from app.services.api_tokens import InvalidTokenName, UnknownToken, create_token, revoke_token, verify_token
 
 
-def _create(hotline, clock, name: str = "helpdesk") -> str:
+def _create(hotline, clock, name: str = "helpdesk", scopes=("incidents:read",)) -> str:
     with hotline.db.transaction() as session:
-        return create_token(session, name, clock.now())
+        return create_token(session, name, clock.now(), scopes=scopes)
 
 
 def test_only_the_hash_is_stored(hotline, clock):

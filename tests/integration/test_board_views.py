@@ -64,17 +64,19 @@ def test_board_works_without_javascript_and_says_when_empty(client, hotline):
     assert doc.find(id="no-incidents").text() == "No open Sev-1 incidents."
 
 
-def test_board_shows_who_was_paged_with_delivery_status(client, hotline):
+def test_board_shows_one_line_per_person_paged_with_their_latest_status_and_purpose(client, hotline, clock):
     login_as(client, hotline)
     alice = make_rep(hotline, "Alice")
     incident_id = make_incident(hotline)
     page(hotline, incident_id, "Alice", alice, Channel.SMS, PageStatus.DELIVERED)
+    page(hotline, incident_id, "Alice", alice, Channel.VOICE, PageStatus.NO_ANSWER)  # same round, second channel
+    clock.advance(minutes=3)
     page(hotline, incident_id, "Bob", None, Channel.VOICE, PageStatus.NO_ANSWER, phone="+4930901821")
 
     row = parse(client.get("/board")).find("tr", id="inc-123456")
 
     assert [li.text() for li in row.find(cls="pages").find_all("li")] == [
-        "Alice, SMS: delivered", "Bob, voice call: no-answer"]
+        "Alice, voice call: no-answer (first page, 2 pages)", "Bob, voice call: no-answer (escalation)"]
     assert row.find(cls="state").text() == "Paged, not acknowledged"
 
 
@@ -116,7 +118,8 @@ def test_a_user_without_a_rep_acknowledges_under_their_own_name(client, hotline)
     assert row.find(cls="state").text().startswith("Acknowledged by Max Manager")
 
 
-def test_a_second_rep_cannot_take_over_an_acknowledged_incident(client, hotline):
+def test_call_the_customer_by_a_second_rep_takes_the_incident_over_and_places_the_call(client, hotline):
+    # issue 7: Bob's "Call the customer now" answered "already acknowledged, nothing was changed" and placed no call
     alice, bob = make_rep(hotline, "Alice"), make_rep(hotline, "Bob", "+4930901821")
     login_as(client, hotline, rep_id=alice)
     make_incident(hotline)
@@ -125,11 +128,18 @@ def test_a_second_rep_cannot_take_over_an_acknowledged_incident(client, hotline)
 
     client.post("/incidents/123456/call", data={"csrf_token": CSRF})
 
-    assert _incident(hotline, "123456").acknowledged_by == alice
+    assert _incident(hotline, "123456").acknowledged_by == bob
     with hotline.db.session() as session:
-        assert session.scalar(select(func.count()).select_from(Callback)) == 0
+        [callback] = session.scalars(select(Callback)).all()
+        told = session.scalars(select(Page).where(Page.purpose == "taken_over")).one()
+    assert callback.rep_id == bob and f"callback-{callback.id}" in hotline.jobs.queue.job_ids
+    assert told.rep_id == alice and told.channel == "sms"  # the previous owner is told by SMS
+    [taken] = _events(hotline, "taken_over")
+    assert taken.detail["rep_id"] == bob and taken.actor == "Bob"
     flash = parse(client.get("/board")).find_all("p", cls="flash")[-1]
-    assert "error" in flash.attrs["class"].split() and "was already acknowledged at 03:00 UTC" in flash.text()
+    assert "error" not in flash.attrs["class"].split() and flash.text().startswith("Calling you on +4930901821")
+    row = parse(client.get("/board")).find("tr", id="inc-123456")
+    assert "Bob" in row.find(cls="state").text()  # the board shows the owner
 
 
 def test_call_the_customer_acknowledges_then_queues_the_bridged_call_after_commit(client, hotline, clock):
@@ -252,3 +262,21 @@ def test_pages_need_a_login(client, hotline):
     for path in ("/board", "/incidents/123456", "/oncall"):
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_take_over_moves_the_incident_to_the_second_rep_and_tells_the_first(client, hotline):
+    alice, bob = make_rep(hotline, "Alice"), make_rep(hotline, "Bob", "+4930901821")
+    login_as(client, hotline, rep_id=alice)
+    make_incident(hotline)
+    client.post("/incidents/123456/acknowledge", data={"csrf_token": CSRF})
+    login_as(client, hotline, name="Bob B.", rep_id=bob)
+    assert "Take over" in client.get("/board").get_data(as_text=True)
+
+    client.post("/incidents/123456/take-over", data={"csrf_token": CSRF})
+
+    assert _incident(hotline, "123456").acknowledged_by == bob
+    with hotline.db.session() as session:
+        told = session.scalars(select(Page).where(Page.purpose == "taken_over")).one()
+        assert session.scalar(select(func.count()).select_from(Callback)) == 0  # taking over places no call
+    assert told.rep_id == alice and f"page-{told.id}" in hotline.jobs.queue.job_ids
+    assert [e.actor for e in _events(hotline, "taken_over")] == ["Bob"]

@@ -18,6 +18,10 @@ schedules:
     time_zone: Europe/Berlin
     layers:
       - {rotation: daily, handoff_time: '09:00', starts_on: '2026-10-20', members: [Alice, Bob]}
+  - name: secondary
+    time_zone: Europe/Berlin
+    layers:
+      - {rotation: daily, handoff_time: '09:00', starts_on: '2026-10-20', members: [Bob, Alice]}
 """
 
 

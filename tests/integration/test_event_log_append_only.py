@@ -32,7 +32,7 @@ def incident(hotline) -> tuple[str, int]:
 @pytest.fixture
 def auth(hotline, clock) -> dict[str, str]:
     with hotline.db.transaction() as session:
-        token = create_token(session, "auditor-script", clock.now())
+        token = create_token(session, "auditor-script", clock.now(), scopes=("incidents:read",))
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -8,7 +8,7 @@ from email.utils import format_datetime
 from sqlalchemy import select
 
 from app.models import Callback, Channel, IncidentEvent, PageStatus
-from app.services.callbacks import customer_leg_status
+from app.services.callbacks import confirm_person, customer_leg_status
 from app.services.events import log_event
 from app.services.incidents import rescue_call
 from ivr_flows.model import FlowPolicy
@@ -56,7 +56,7 @@ def test_the_timeline_tells_the_story_in_order(client, hotline, clock):
     with hotline.db.transaction() as session:
         log_event(session, at=clock.now(), actor="caller", kind="call_received", call_sid="CA1",
                   detail={"from": "+14155552671", "to": "+15005550006"})
-        incident, jobs = rescue_call(session, call_sid="CA1", from_number="+14155552671", now=clock.now(),
+        incident = rescue_call(session, call_sid="CA1", from_number="+14155552671", now=clock.now(),
                                      reason="caller hung up", policy=FlowPolicy())
         incident_id, reference = incident.id, incident.reference
     clock.advance(minutes=1)
@@ -67,6 +67,7 @@ def test_the_timeline_tells_the_story_in_order(client, hotline, clock):
     with hotline.db.transaction() as session:
         callback = session.scalars(select(Callback)).one()
         customer_leg_status(session, callback.id, "answered", format_datetime(clock.now()), "CA2", clock.now())
+        confirm_person(session, callback.id, clock.now())  # the customer pressed a key
     clock.advance(minutes=1)
     response = client.post(f"/incidents/{reference}/notes",
                            data={"csrf_token": CSRF, "back": "incident", "text": "Customer <b>happy</b>"})

@@ -16,14 +16,14 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Incident, IncidentEvent, Rep, Role
-from app.services.acks import acknowledge
-from app.services.callbacks import customer_leg_status, open_callback, self_report
+from app.services.acks import Actor, acknowledge
+from app.services.callbacks import confirm_person, customer_leg_status, open_callback, self_report
 from app.services.events import log_event
 from tests.integration.dashboard_support import login_as
 
 WEEK = {"start": "2026-11-23", "end": "2026-11-30", "tz": "Europe/Berlin"}
 RANGE_UTC = (datetime(2026, 11, 22, 23, 0, tzinfo=UTC), datetime(2026, 11, 29, 23, 0, tzinfo=UTC))
-OUTCOMES = ("met", "late", "self_reported", "attempted", "no_callback")
+OUTCOMES = ("met", "late", "self_reported", "worked_by_email", "attempted", "no_callback")
 
 
 def at(text: str) -> datetime:
@@ -56,7 +56,8 @@ class Desk:
     def ack(self, reference: str, rep: str, now: str) -> None:
         rep_id, name = self.reps[rep]
         with self.db.transaction() as session:
-            assert acknowledge(session, self._incident(session, reference), rep_id, name, "web", at(now)).ok
+            rep = session.get(Rep, rep_id)
+            assert acknowledge(session, self._incident(session, reference), Actor(name, "web", rep), at(now)).ok
 
     def call(self, reference: str, rep: str, now: str, status: str, twilio_time: str) -> None:
         with self.db.transaction() as session:
@@ -65,6 +66,8 @@ class Desk:
         with self.db.transaction() as session:
             customer_leg_status(session, callback_id, status, format_datetime(at(twilio_time)), f"CA{callback_id}",
                                 at(twilio_time) + timedelta(seconds=1))
+            if status in ("answered", "in-progress"):  # the customer pressed a key: a person answered
+                confirm_person(session, callback_id, at(twilio_time) + timedelta(seconds=2))
 
     def self_report(self, reference: str, rep: str, called: str, now: str) -> None:
         rep_id, name = self.reps[rep]
@@ -186,8 +189,8 @@ def test_exports_parse_carry_their_digest_and_agree_with_the_log(client, hotline
     csv_response = client.get(href["CSV"])
     assert csv_response.status_code == 200
     assert csv_response.headers["Content-Disposition"] == 'attachment; filename="compliance_2026-11-23_2026-11-30.csv"'
+    assert csv_response.is_streamed and "X-Content-SHA256" not in csv_response.headers  # streamed: no digest header
     body = csv_response.get_data()
-    assert csv_response.headers["X-Content-SHA256"] == hashlib.sha256(body).hexdigest()
     rows = list(csv.DictReader(io.StringIO(body.decode())))
     assert {r["reference"]: r["outcome"] for r in rows} == expected["outcome"]
     assert next(r for r in rows if r["reference"] == "R5SELF")["company"] == "'=HYPERLINK(\"x\")"
@@ -197,7 +200,7 @@ def test_exports_parse_carry_their_digest_and_agree_with_the_log(client, hotline
 
     json_response = client.get(href["JSON"])
     raw = json_response.get_data()
-    assert json_response.headers["X-Content-SHA256"] == hashlib.sha256(raw).hexdigest()
+    assert client.get(href["JSON SHA-256"]).get_data(as_text=True).split()[0] == hashlib.sha256(raw).hexdigest()
     document = json.loads(raw)
     canonical = json.dumps(document["rows"], sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert document["rows_sha256"] == hashlib.sha256(canonical).hexdigest()
@@ -214,11 +217,13 @@ def test_exports_parse_carry_their_digest_and_agree_with_the_log(client, hotline
 def test_a_pinned_export_does_not_change_when_the_log_grows(client, hotline, clock, desk):
     login_as(client, hotline, Role.MANAGER)
     href = links(client.get("/reports/compliance", query_string=WEEK).get_data(as_text=True))
-    first = client.get(href["CSV"]).headers["X-Content-SHA256"]
+    first = client.get(href["CSV"]).get_data()
+    first_digest = client.get(href["CSV SHA-256"]).get_data()
     clock.advance(hours=1)
     desk.ack("R6NOBODY", "Bob", "2026-11-30 08:30")  # a late acknowledgement, logged after the report
-    assert client.get(href["CSV"]).headers["X-Content-SHA256"] == first
-    assert client.get("/reports/compliance.csv", query_string=WEEK).headers["X-Content-SHA256"] != first
+    assert client.get(href["CSV"]).get_data() == first
+    assert client.get(href["CSV SHA-256"]).get_data() == first_digest
+    assert client.get("/reports/compliance.csv", query_string=WEEK).get_data() != first
 
 
 def test_an_empty_range_shows_zeros(client, hotline, desk):

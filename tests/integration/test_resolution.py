@@ -7,7 +7,7 @@ from email.utils import format_datetime
 from sqlalchemy import select
 
 from app.models import Incident, IncidentEvent
-from app.services.callbacks import customer_leg_status, open_callback
+from app.services.callbacks import confirm_person, customer_leg_status, open_callback
 from tests.integration.board_support import CSRF, login_as, make_incident, make_rep
 
 
@@ -30,6 +30,7 @@ def test_resolving_needs_a_callback_first_then_the_incident_leaves_the_board(cli
         incident = s.get(Incident, incident_id)
         callback = open_callback(s, incident, rep_id, clock.now(), rep_call_sid="CA" + "1" * 32)
         customer_leg_status(s, callback.id, "answered", format_datetime(clock.now()), "CA" + "2" * 32, clock.now())
+        confirm_person(s, callback.id, clock.now())  # the customer pressed a key
     assert "Resolved (the customer agrees)" in client.get("/incidents/424242").get_data(as_text=True)
     done = client.post("/incidents/424242/resolve", data={"csrf_token": CSRF, "back": "incident"},
                        follow_redirects=True)

@@ -13,6 +13,7 @@ from app.settings import Settings
 from app.telephony import telephony_for
 from app.telephony.protocol import OutcomeUnknown, Rejected, Throttled
 from app.telephony.twilio import TwilioTelephony
+from hotline_sim.outbox import SharedOutboxTelephony
 from hotline_sim.twilio_api import SimulatedTwilio
 from hotline_sim.twilio_spec import SpecNotFound, TwilioSpec
 from tests.fakes import SimulatedTelephony
@@ -180,9 +181,9 @@ def test_a_missing_spec_file_is_a_clear_error(tmp_path):
         TwilioSpec.load(tmp_path / "missing.json")
 
 
-def test_telephony_for_uses_twilio_only_when_an_account_is_configured(twilio):
-    assert isinstance(telephony_for(Settings()), SimulatedTelephony)
-    assert telephony_for(Settings()) is not telephony_for(Settings())  # no process-global network
+def test_telephony_for_uses_twilio_only_when_an_account_is_configured(twilio, tmp_path):
+    assert isinstance(telephony_for(Settings(data_dir=tmp_path)), SharedOutboxTelephony)
+    assert telephony_for(Settings(data_dir=tmp_path)) is not telephony_for(Settings(data_dir=tmp_path))
     assert isinstance(telephony_for(twilio.configure(Settings(), number=HOTLINE)), TwilioTelephony)
 
 

@@ -23,7 +23,7 @@ def _step_outcomes(desk, incident_id):
 
 def test_rep_presses_2_and_is_bridged_callback_met_with_twilios_timestamp(desk, network, clock):
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    customer.expect_call(answered=True, ring_seconds=7, talk_seconds=120)
+    customer.expect_call(press="1", answered=True, ring_seconds=7, talk_seconds=120)
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press="2", ring_seconds=20)
     incident = desk.open_incident()
     desk.settle()
@@ -50,7 +50,7 @@ def test_rep_presses_2_and_is_bridged_callback_met_with_twilios_timestamp(desk, 
 
 def test_customer_not_answering_is_attempted_and_the_rep_can_retry(desk, network):
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    customer.expect_call(answer=False).expect_call(answered=True)
+    customer.expect_call(answer=False).expect_call(press="1", answered=True)
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "1"])
     incident = desk.open_incident()
     desk.settle()
@@ -62,7 +62,7 @@ def test_customer_not_answering_is_attempted_and_the_rep_can_retry(desk, network
 
 def test_reply_call_by_sms_calls_the_rep_then_bridges_the_customer(desk, network):
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    customer.expect_call(answered=True)
+    customer.expect_call(press="1", answered=True)
     alice = network.phone(ALICE).expect_sms("SEV1", reply="CALL").expect_call(answer=False)
     alice.expect_sms("Calling you now").expect_call()  # the hotline calls Alice, then dials the customer
     incident = desk.open_incident()
@@ -88,7 +88,7 @@ def test_callback_answered_after_the_deadline_is_late_and_the_breach_stands(desk
     network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
     desk.at(minutes=15)
     # a late reply CALL: the callback happens, but after the deadline
-    customer.expect_sms("has taken your incident").expect_call(answered=True)
+    customer.expect_sms("has taken your incident").expect_call(press="1", answered=True)
     alice.expect_call()
     from tests.paging.test_acknowledgement import _sms_from
 
@@ -131,7 +131,7 @@ def test_a_lost_callback_job_is_placed_by_the_watchdog_exactly_once(desk, networ
     desk.at(seconds=29)  # not yet handed over again: nothing is placed
     assert _callbacks(desk, incident.id)[0].rep_call_sid == ""
     alice.expect_call()
-    customer.expect_call(answered=True)
+    customer.expect_call(press="1", answered=True)
     desk.at(seconds=30)
     [callback] = _callbacks(desk, incident.id)
     assert callback.outcome == "met" and callback.attempts == 1
@@ -140,7 +140,7 @@ def test_a_lost_callback_job_is_placed_by_the_watchdog_exactly_once(desk, networ
 
 def test_the_link_in_the_sms_can_acknowledge_and_connect_the_rep_to_the_customer(desk, network):
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    customer.expect_call(answered=True)
+    customer.expect_call(press="1", answered=True)
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
     incident = desk.open_incident()
     desk.settle()
@@ -149,7 +149,7 @@ def test_the_link_in_the_sms_can_acknowledge_and_connect_the_rep_to_the_customer
     token = _ack_link(desk, incident.id)
     alice.expect_call()  # the hotline calls Alice back, then dials the customer
     answer = desk.client.post(f"/ack/{token}", data={"action": "call"})
-    assert answer.status_code == 200 and b"calling you on +14155550111" in answer.data
+    assert answer.status_code == 200 and b"Calling you on +14155550111" in answer.data
     desk.settle()
     [callback] = _callbacks(desk, incident.id)
     assert callback.outcome == "met" and desk.incident(incident.id).acknowledged_at == desk.t0

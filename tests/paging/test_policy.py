@@ -40,7 +40,7 @@ def _call_about_ticket(desk) -> Incident:
     call.dial()
     call.press("1")
     call.press("2")  # SMTP injection failing
-    for keys in ("7788", "1", "1", "1", "1"):  # ticket found; company, name, number, e-mail confirmed
+    for keys in ("7788", "2468", "1", "1", "1", "1"):  # ticket and support PIN; company, name, number, e-mail
         call.press(keys)
     call.say("All SMTP sessions are refused.")
     call.record(seconds=5)
@@ -56,7 +56,7 @@ def test_the_accounts_tam_is_told_only_in_their_business_hours(desk, network, ta
         upsert_ticket(s, parse_ticket_input({
             "number": "7788", "company": "Globex Mailers", "contact_name": "Hank Scorpio",
             "contact_email": "hank@globex.example", "contact_phone": "+14155550166",
-            "tam_name": "Terry TAM", "tam_phone": TAM}), desk.clock.now())
+            "tam_name": "Terry TAM", "tam_phone": TAM, "support_pin": "2468"}), desk.clock.now())
         s.scalars(select(Account).where(Account.name == "Globex Mailers")).one().tam_time_zone = tam_zone
     network.phone(CUSTOMER).expect_sms("we have your report")
     network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)

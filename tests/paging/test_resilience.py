@@ -17,6 +17,7 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select, update
 
+from app.db import registered
 from app.models import DueStep, IncidentEvent, Page, PageStatus, StepKind, StepStatus
 from app.queue import PendingJob
 from app.services import steps
@@ -170,9 +171,10 @@ def test_worker_killed_mid_step_rolls_back_and_the_watchdog_runs_the_step_once(d
     # A worker picks the step up at T+3, claims it, queues its pages, and dies before COMMIT.
     desk.clock.set(due)
     with desk.hotline.db.session() as session:
-        queued = steps.run_step(session, level1.id, desk.clock.now())
-        assert queued is not None and len(queued) == 3  # Alice by voice, Bob by SMS and voice
+        assert steps.run_step(session, level1.id, desk.clock.now()) is True
+        assert len(registered(session)) == 3  # Alice by voice, Bob by SMS and voice, on the unit of work
         session.rollback()
+        assert registered(session) == []  # a rolled-back transaction dispatches nothing
     after_crash = _step(desk, incident.id, StepKind.PAGE, level=1)
     assert (after_crash.status, after_crash.runs, after_crash.done_at) == (StepStatus.PENDING, 0, None)
     assert _pages(desk, step_id=level1.id) == []

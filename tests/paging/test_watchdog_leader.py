@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.models import DueStep, StepStatus
+from app.models import Incident
 from app.services import leases
-from tests.paging.conftest import ALICE, CUSTOMER
+from app.services.spool import spool
+from tests.paging.conftest import CUSTOMER
 from workers import watchdog
 
 
@@ -25,55 +26,78 @@ def _health(client):
     return answer.status_code, answer.get_json()
 
 
-def test_only_the_lease_holder_sweeps_and_a_standby_takes_over_when_it_stops_renewing(desk, network, clock):
+def _spool_one(hotline, call_sid: str) -> None:
+    spool(hotline.settings.data_dir, "rescue", {"call_sid": call_sid, "from": CUSTOMER, "reason": "db down",
+                                                "at": hotline.clock.now().isoformat()})
+
+
+def _incidents(hotline) -> int:
+    with hotline.db.session() as s:
+        return len(list(s.scalars(select(Incident.id))))
+
+
+def test_every_instance_sweeps_and_only_the_lease_holder_replays_the_spool(desk, network, clock):
+    """No standby waits for a lease to expire: a worker's death delays nothing beyond the next pass."""
     hotline = desk.hotline
-    network.phone(CUSTOMER).expect_sms("we have your report")
-    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
     desk.open_incident()
     hotline.jobs.redis.flushdb()  # the receipt and first pages are due now and only a sweep can bring them back
 
-    assert watchdog.tick(hotline, "b") == 2  # b is first: it leads and hands over the two due steps
-    assert watchdog.tick(hotline, "a") is None  # a is a standby: it sweeps nothing
-    assert len(hotline.jobs.queue) == 2
-    clock.advance(seconds=watchdog.INTERVAL_SECONDS)
-    assert watchdog.tick(hotline, "a") is None and isinstance(watchdog.tick(hotline, "b"), int)  # b renews
+    assert watchdog.tick(hotline, "b") == 2  # b leads and hands over the two due steps
+    _spool_one(hotline, "CA" + "1" * 32)
+    assert watchdog.tick(hotline, "a") == 2  # a is not the leader, and sweeps all the same ...
+    assert _incidents(hotline) == 1  # ... but leaves the spool to the leader
+    assert watchdog.tick(hotline, "b") > 2  # b replays it and hands over the rescued incident's steps too
+    assert _incidents(hotline) == 2
+    queued = {job.id for job in hotline.jobs.queue.jobs}
+    assert len(queued) == len(hotline.jobs.queue.jobs)  # deterministic ids: the two sweeps queued each job once
 
-    # b dies: it stops renewing. Until its lease runs out a stays standby, then a leads.
+
+def test_a_standby_replays_the_spool_once_the_leaders_lease_ran_out(hotline, clock):
+    assert watchdog.tick(hotline, "b") == 0
+    _spool_one(hotline, "CA" + "2" * 32)
     last_renewal = clock.now()
     clock.set(last_renewal + watchdog.LEASE_TTL - timedelta(seconds=1))
-    assert watchdog.tick(hotline, "a") is None  # the lease is live until its expiry instant
+    watchdog.tick(hotline, "a")
+    assert _incidents(hotline) == 0  # the lease is live until its expiry instant
     clock.set(last_renewal + watchdog.LEASE_TTL)
-    assert watchdog.tick(hotline, "a") == 2  # a took over, and sweeps (the steps are still pending)
-    assert watchdog.tick(hotline, "b") is None  # b came back: now it is the standby
-    desk.settle()
+    watchdog.tick(hotline, "a")  # b stopped renewing: a leads now
+    assert _incidents(hotline) == 1
     with hotline.db.session() as s:
-        assert set(s.scalars(select(DueStep.status).where(DueStep.due_at <= clock.now()))) == {StepStatus.DONE}
+        assert leases.status(s, leases.WATCHDOG, clock.now())["holder"] == "a"
 
 
 def test_instances_starting_together_elect_exactly_one_leader(hotline):
     holders = [f"host-{n}" for n in range(6)]
     start = threading.Barrier(len(holders))
 
-    def first_tick(holder):
+    def first_hold(holder):
         start.wait()
-        return watchdog.tick(hotline, holder)
+        with hotline.db.transaction() as s:
+            return leases.hold(s, leases.WATCHDOG, holder, hotline.clock.now(), watchdog.LEASE_TTL)
 
     with ThreadPoolExecutor(len(holders)) as pool:
-        results = dict(zip(holders, pool.map(first_tick, holders), strict=True))
-    leaders = [h for h, swept in results.items() if swept is not None]
-    assert len(leaders) == 1 and results[leaders[0]] == 0
+        results = dict(zip(holders, pool.map(first_hold, holders), strict=True))
+    leaders = [h for h, won in results.items() if won]
+    assert len(leaders) == 1
     with hotline.db.session() as s:
         assert leases.status(s, leases.WATCHDOG, hotline.clock.now())["holder"] == leaders[0]
 
 
+def _holder(hotline):
+    with hotline.db.session() as s:
+        return leases.status(s, leases.WATCHDOG, hotline.clock.now())["holder"]
+
+
 def test_release_hands_the_lease_over_at_once(hotline, clock):
-    assert watchdog.tick(hotline, "a") == 0
-    assert watchdog.tick(hotline, "b") is None
+    watchdog.tick(hotline, "a")
+    watchdog.tick(hotline, "b")
+    assert _holder(hotline) == "a"
     _release(hotline, "b")  # releasing a lease one does not hold changes nothing
-    assert watchdog.tick(hotline, "b") is None
+    watchdog.tick(hotline, "b")
+    assert _holder(hotline) == "a"
     _release(hotline, "a")  # a clean shutdown: no waiting for LEASE_TTL
-    assert watchdog.tick(hotline, "b") == 0
-    assert watchdog.tick(hotline, "a") is None
+    watchdog.tick(hotline, "b")
+    assert _holder(hotline) == "b"
 
 
 def test_healthz_reports_the_watchdog_heartbeat_and_when_it_stops(hotline, client, clock):

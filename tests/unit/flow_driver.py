@@ -10,6 +10,7 @@ from ivr_flows import (
     AppendToIncident,
     CallStarted,
     CallState,
+    CheckPin,
     Effect,
     Event,
     FlowPolicy,
@@ -19,6 +20,7 @@ from ivr_flows import (
     LogEvent,
     LookupTicket,
     NoInput,
+    PinChecked,
     Recorded,
     SaveIncident,
     Stage,
@@ -39,7 +41,7 @@ ACME_TICKET = TicketInfo(
     email="john.smith@example.com",
     phone=US_CALLER,
 )
-_ANSWERED_BY_SERVICE = (LookupTicket, SaveIncident, AppendToIncident)
+_ANSWERED_BY_SERVICE = (LookupTicket, SaveIncident, AppendToIncident, CheckPin)
 
 
 def round_trip(state: CallState) -> CallState:
@@ -97,9 +99,14 @@ class Call:
         (lookup,) = [e for e in self.steps[-1].effects if isinstance(e, LookupTicket)]
         return self.send(TicketLookedUp(number=lookup.number, ticket=ticket, open_incident=open_incident))
 
-    def saved(self, reference: str = "123456", due: datetime | None = None) -> Step:
+    def saved(self, reference: str = "123456", due: datetime | None = None, joined: bool = False) -> Step:
         due = due or self.now + timedelta(minutes=self.policy.sla_minutes)
-        return self.send(IncidentSaved(reference=reference, callback_due_at=due))
+        return self.send(IncidentSaved(reference=reference, callback_due_at=due, joined=joined))
+
+    def pin_answer(self, ok: bool, ticket: TicketInfo | None = None) -> Step:
+        """The service's answer to the last CheckPin."""
+        assert any(isinstance(e, CheckPin) for e in self.steps[-1].effects), "no PIN check pending"
+        return self.send(PinChecked(ok=ok, ticket=ticket if ok else None))
 
     # observations
     @property

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.dashboard.display import countdown_text, urgency
-from app.models import Incident
+from app.dashboard.display import countdown_text, deadline_of, paged_people, urgency
+from app.models import Incident, Page
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
@@ -34,3 +34,42 @@ def test_urgency(seconds_left, incident, expected):
                                            (-10_200, "170:00 overdue")])
 def test_countdown_text(seconds, text):
     assert countdown_text(seconds) == text
+
+
+@pytest.mark.parametrize("minutes_left, fields, expected", [
+    (10, {}, ("On track", "10:00 left", "ok", True)),
+    (4, {}, ("At risk", "4:00 left", "warn", True)),  # said in words, not by amber alone
+    (-2, {}, ("Overdue", "2:00 overdue", "bad", True)),
+    (-2, {"breached_at": T0 + timedelta(minutes=15)}, ("Breached", "2:00 overdue", "bad", True)),
+    (-30, {"callback_answered_at": T0 + timedelta(minutes=4, seconds=5)}, ("Met", "called back in 4:05", "ok", False)),
+    (-30, {"callback_answered_at": T0 + timedelta(minutes=17)}, ("Late", "called back in 17:00", "bad", False)),
+    (-30, {"status": "resolved"}, ("Resolved", "no callback recorded", "done", False)),  # stops ticking
+])
+def test_deadline_in_words_and_whether_it_ticks(minutes_left, fields, expected):
+    incident = Incident(**{"status": "open", "captured_at": T0, "callback_due_at": T0 + timedelta(minutes=15), **fields})
+    d = deadline_of(incident, T0 + timedelta(minutes=15 - minutes_left))
+    assert (d.word, d.text, d.css, d.ticking) == expected
+
+
+def _page(page_id, name, minutes, status="delivered", channel="sms", purpose="page", rep_id=None, number="+1555"):
+    return Page(id=page_id, name=name, rep_id=rep_id, to_number=number, channel=channel, status=status,
+                purpose=purpose, created_at=T0 + timedelta(minutes=minutes))
+
+
+def test_one_line_per_person_paged_with_the_latest_status_and_what_it_was_for():
+    pages = [
+        _page(1, "Alice", 0, rep_id=1), _page(2, "Alice", 0, status="no-answer", channel="voice", rep_id=1),
+        _page(3, "Bob", 0, rep_id=2),
+        _page(4, "Alice", 3, status="failed", rep_id=1),  # the repage round: Alice's latest
+        _page(5, "Maria", 3, status="answered", channel="voice", rep_id=3),  # the next escalation level
+        _page(6, "Bob", 10, status="queued", purpose="at_risk", rep_id=2),
+        _page(7, "", 11, status="delivered", number="+4930901821"),  # an extra number without a name
+    ]
+    people = paged_people(pages)
+    assert [(p.line, p.purpose, p.count, p.css) for p in people] == [
+        ("Alice, SMS: failed", "first page", 3, "bad"),
+        ("Bob, SMS: queued", "at-risk alert", 2, "muted"),
+        ("Maria, voice call: answered", "escalation", 1, "ok"),
+        ("+4930901821, SMS: delivered", "escalation", 1, "ok"),
+    ]
+    assert paged_people([]) == ()

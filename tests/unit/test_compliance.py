@@ -105,6 +105,7 @@ def test_counts_and_percentages(report):
         ("met", 2, 33.3),
         ("late", 1, 16.7),
         ("self_reported", 1, 16.7),
+        ("worked_by_email", 0, 0.0),
         ("attempted", 1, 16.7),
         ("no_callback", 1, 16.7),
     ]
@@ -240,3 +241,12 @@ def test_nearest_rank_picks_an_observed_value():
 def test_a_range_must_move_forward():
     with pytest.raises(ValueError):
         compliance_report([], date(2026, 11, 30), date(2026, 11, 23), "UTC")
+
+
+def test_an_incident_worked_by_email_is_counted_separately_never_met():
+    opened = LoggedEvent("incident_opened", t("2026-11-27 03:00"), "system",
+                         {"reference": "R9MAIL", "callback_due_at": t("2026-11-27 03:15").isoformat()})
+    reached = LoggedEvent("reached_by_email", t("2026-11-27 03:20"), "Alice", {"rep_id": 1})
+    facts = IncidentFacts.from_events([opened, reached])
+    assert facts.outcome == Outcome.WORKED_BY_EMAIL and facts.deciding_callback is None
+    assert facts.breached()  # the 15-minute promise is about a call; e-mail contact does not meet it

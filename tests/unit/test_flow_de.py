@@ -29,21 +29,25 @@ DE_TICKET = TicketInfo(
 TO_CAPTURE = [("press", "2"), ("press", "2"), ("press", "#")]  # Deutsch, SMTP down, no ticket
 
 
-def test_german_happy_path_with_caller_id_ticket():
+def test_german_happy_path_with_keyed_ticket_and_pin():
     call = Call(caller_id=DE_CALLER, ticket=DE_TICKET)
     call.press("2")
     assert call.state.lang is Lang.DE and call.steps[-1].reply.lang is Lang.DE
     assert call.stage is Stage.TRIAGE and "drücken Sie die 1" in call.said
     call.speak("beide")
-    assert call.stage is Stage.TICKET_OFFER and "Ticket 8, 8, 1, 2" in call.said
-    call.speak("ja")
+    assert call.stage is Stage.TICKET_ENTRY and "8, 8, 1, 2" not in call.said
+    call.press("8812#")
+    call.lookup_answer(TicketInfo(number="8812", has_pin=True))
+    assert call.stage is Stage.PIN_ENTRY and "Support-PIN" in call.said
+    call.press("1357#")
+    call.pin_answer(True, DE_TICKET)
     assert "Geht es um die Firma Müller & Söhne GmbH?" in call.said
     run(call, [("say", "ja, genau")])
     assert "Spreche ich mit Jürgen Weiß?" in call.said
     run(call, [("press", "1")])
     assert "zurückrufen" in call.said and "plus 4 9, 3 0, 1 2 3 4 5 6" in call.said
     run(call, [("press", "1")])
-    assert "j punkt weiss ät mueller minus soehne punkt de" in call.said
+    assert "j punkt weiss ät mueller Bindestrich soehne punkt de" in call.said
     run(call, [("press", "1"), ("say", "Seit drei Uhr schlägt jede SMTP-Einlieferung mit 451 fehl.")])
     assert "Signalton" in call.said and "2 Minuten" in call.said
     call.record()
@@ -56,13 +60,15 @@ def test_german_happy_path_with_caller_id_ticket():
     c = save.captured
     assert (c.affected_service, c.ticket_match, c.email) == (
         AffectedService.BOTH,
-        TicketMatch.CALLER_ID,
+        TicketMatch.KEYPAD,
         "j.weiss@mueller-soehne.de",
     )
     call.saved("123456")
     assert call.stage is Stage.DONE and call.steps[-1].reply.hangup
     assert "Referenznummer" in call.said and "1, 2, 3, 4, 5, 6" in call.said
-    assert "innerhalb von 15 Minuten" in call.said and "bis 4:27 Uhr CET" in call.said  # Berlin, winter
+    # issue 10's wording, in Berlin's winter time
+    assert ("Ein Techniker ruft Sie innerhalb von 15 Minuten, spätestens um 4:27 Uhr (MEZ), "
+            "unter der Nummer plus 4 9, 3 0, 1 2 3 4 5 6 zurück.") in call.said
     assert call.said.endswith("Auf Wiederhören.")
 
 
@@ -114,8 +120,11 @@ def test_german_silence_everywhere_still_saves():
 def test_german_withheld_number_then_keypad_entry():
     call = run(Call(caller_id="+266696687"), TO_CAPTURE + [("say", "Firma"), ("say", "Max")])
     assert call.stage is Stage.CALLBACK_ENTRY and "Ländervorwahl" in call.said
-    call.press("0049900123456#")  # German premium-rate (0900) is refused
-    assert call.said.startswith("Diese Nummer können wir für den Rückruf leider nicht verwenden.")
+    assert "Ihre Rufnummer ist unterdrückt" in call.said
+    assert "Bitte geben Sie Ihre Rückrufnummer mit Ländervorwahl ein und drücken Sie danach die Rautetaste." in call.said
+    call.press("00499001234567#")  # German premium-rate (0900) is refused, saying why
+    assert call.said.startswith("Diese Nummer können wir für den Rückruf leider nicht verwenden: Wir rufen keine "
+                                "Mehrwert")
     run(call, [("press", "00491701234567#"), ("press", "1")])
     assert call.state.captured.callback_phone == "+491701234567"
 
@@ -152,8 +161,9 @@ def test_german_repeat_caller_adds_information():
     call = Call(caller_id=DE_CALLER, open_incident=incident)
     call.press("2")
     assert call.stage is Stage.REPEAT_CALLER
-    assert "offenen Vorfall, Referenz 7, 6, 5, 4, 3, 2" in call.said and "bis 4:22 Uhr CET" in call.said
-    run(call, [("press", "1"), ("say", "Jetzt ist auch die API betroffen"), ("record", "", 0)])
+    assert "offenen Vorfall" in call.said and "7, 6, 5, 4, 3, 2" not in call.said
+    assert "spätestens um 4:22 Uhr (MEZ)" in call.said
+    run(call, [("press", "1"), ("press", "765432#"), ("say", "Jetzt ist auch die API betroffen"), ("record", "", 0)])
     assert call.effects(AppendToIncident) == [AppendToIncident("765432", "Jetzt ist auch die API betroffen", "")]
     call.saved("765432", incident.callback_due_at)
     assert "hinzugefügt" in call.said and call.steps[-1].reply.hangup

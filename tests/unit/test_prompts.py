@@ -83,7 +83,7 @@ def test_say_digits(value, spoken):
         (Lang.EN, "john.smith@example.com", "john dot smith at example dot com"),
         (Lang.DE, "john.smith@example.com", "john punkt smith ät example punkt com"),
         (Lang.EN, "ops-team_1@mail.example.org", "ops dash team underscore 1 at mail dot example dot org"),
-        (Lang.DE, "ops-team_1@mail.example.org", "ops minus team unterstrich 1 ät mail punkt example punkt org"),
+        (Lang.DE, "ops-team_1@mail.example.org", "ops Bindestrich team unterstrich 1 ät mail punkt example punkt org"),
     ],
 )
 def test_say_email(lang, email, spoken):
@@ -106,11 +106,11 @@ def test_say_phone_groups_digits(lang, number, spoken):
     ("lang", "when", "phone", "spoken"),
     [
         (Lang.EN, DUE, "", "3:27 a.m. UTC"),
-        (Lang.DE, DUE, "", "3:27 Uhr UTC"),
+        (Lang.DE, DUE, "", "3:27 Uhr (UTC)"),
         (Lang.EN, DUE, "+12125550100", "10:27 p.m. EST"),  # New York: exactly one zone
         (Lang.EN, SUMMER_DUE, "+12125550100", "9:05 a.m. EDT"),
-        (Lang.DE, DUE, "+4930123456", "4:27 Uhr CET"),
-        (Lang.DE, SUMMER_DUE, "+4930123456", "15:05 Uhr CEST"),
+        (Lang.DE, DUE, "+4930123456", "4:27 Uhr (MEZ)"),
+        (Lang.DE, SUMMER_DUE, "+4930123456", "15:05 Uhr (MESZ)"),
         (Lang.EN, DUE, "+18005550100", "3:27 a.m. UTC"),  # toll-free spans many zones
         (Lang.EN, datetime(2025, 1, 15, 12, 0, tzinfo=UTC), "", "12:00 p.m. UTC"),
         (Lang.EN, datetime(2025, 1, 15, 0, 5, tzinfo=UTC), "", "12:05 a.m. UTC"),

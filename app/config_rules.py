@@ -1,0 +1,95 @@
+"""Pure checks of settings that parse but cannot work (Twilio, public URL, secrets, helpdesk webhooks)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import phonenumbers
+
+from app.config_report import CheckReport
+from app.settings import TWILIO_API_BASE, Settings
+
+
+def settings_problems(settings: Settings, env: Mapping[str, str], report: CheckReport) -> None:
+    """Pure checks of values that parse but cannot work together (Twilio, public URL, secrets)."""
+    production = not settings.simulated_telephony
+    if bool(settings.twilio_account_sid) != bool(settings.twilio_auth_token):
+        missing = "TWILIO_AUTH_TOKEN" if settings.twilio_account_sid else "TWILIO_ACCOUNT_SID"
+        report.error(missing, "is not set while the other Twilio credential is, so telephony would be simulated "
+                     "and nothing would dial out.", f"set {missing} from the Twilio console, or unset both")
+    if production:
+        _twilio_problems(settings, report)
+    else:
+        report.passed.append("telephony: SIMULATED (no Twilio account configured; nothing dials out)")
+    _public_url_problems(settings, production, report)
+    if production and not settings.secret_key:
+        report.warn("SECRET_KEY", "is not set: a random key in HOTLINE_DATA_DIR signs sessions and acknowledgement "
+                    "links, and every host would have its own.", "set one long random SECRET_KEY shared by all hosts")
+    if production and not settings.redis_url:
+        report.warn("REDIS_URL", "is not set: an embedded Redis in HOTLINE_DATA_DIR serves this host only.",
+                    "run Redis and set REDIS_URL=redis://host:6379/0 for web and worker alike")
+    if production and not settings.database_url:
+        report.warn("DATABASE_URL", "is not set: SQLite in HOTLINE_DATA_DIR serves one host only.",
+                    "use PostgreSQL: DATABASE_URL=postgresql://user:password@host:5432/hotline")
+    _helpdesk_problems(settings, production, report)
+    try:
+        from workers.watchdog import interval_seconds
+
+        interval_seconds(env)
+    except ValueError as exc:
+        report.error("HOTLINE_WATCHDOG_SECONDS", f"{exc}.", "leave it empty (10 s) or set a number from 1 to 15")
+
+
+def _helpdesk_problems(settings: Settings, production: bool, report: CheckReport) -> None:
+    url = settings.helpdesk_webhook_url
+    if not url:
+        return
+    if not url.startswith(("https://", "http://")):
+        report.error("HELPDESK_WEBHOOK_URL", f"{url!r} is not an http(s) URL.", "e.g. https://helpdesk.example.com/hooks/sev1")
+    elif production and not url.startswith("https://"):
+        report.warn("HELPDESK_WEBHOOK_URL", "is not https: incident details would travel in clear text.",
+                    "use the helpdesk's https endpoint")
+    if len(settings.helpdesk_webhook_secret) < 16:
+        report.error("HELPDESK_WEBHOOK_SECRET", "must be set (16 characters or more) when HELPDESK_WEBHOOK_URL is: "
+                     "the helpdesk checks X-Hotline-Signature with it.",
+                     "python3 -c 'import secrets; print(secrets.token_hex(32))', and give the helpdesk the same value")
+
+
+def _twilio_problems(settings: Settings, report: CheckReport) -> None:
+    sid = settings.twilio_account_sid
+    if not (sid.startswith("AC") and len(sid) == 34):
+        report.error("TWILIO_ACCOUNT_SID", "does not look like an account SID (AC followed by 32 characters).",
+                     "copy the Account SID from the Twilio console")
+    number = settings.twilio_number
+    if not number:
+        report.error("TWILIO_NUMBER", "is not set: every page and callback would fail (Twilio error 21603).",
+                     "set the hotline's Twilio number in E.164, e.g. TWILIO_NUMBER=+14155550100")
+        return
+    try:
+        valid = number.startswith("+") and phonenumbers.is_valid_number(phonenumbers.parse(number))
+    except phonenumbers.NumberParseException:
+        valid = False
+    if not valid:
+        report.error("TWILIO_NUMBER", f"{number!r} is not a valid number in E.164.",
+                     "write it with + and the country code, e.g. +14155550100")
+    if settings.twilio_api_base_url.rstrip("/") != TWILIO_API_BASE and not settings.twilio_api_base_url.startswith(
+            "https://"):
+        report.warn("TWILIO_API_BASE_URL", f"points at {settings.twilio_api_base_url} (not Twilio, not https).",
+                    "leave it empty in production")
+
+
+def _public_url_problems(settings: Settings, production: bool, report: CheckReport) -> None:
+    url = settings.public_base_url
+    if not url:
+        if production:
+            report.error("PUBLIC_BASE_URL", "is not set: links and TwiML URLs in outbound requests would point at "
+                         "http://localhost:8000 and Twilio could not reach them.",
+                         "set the https URL Twilio calls, e.g. PUBLIC_BASE_URL=https://hotline.example.com")
+        return
+    if not url.startswith(("http://", "https://")) or "://" not in url or not url.split("://", 1)[1]:
+        report.error("PUBLIC_BASE_URL", f"{url!r} is not an http(s) URL.", "e.g. https://hotline.example.com")
+    elif production and not url.startswith("https://"):
+        report.error("PUBLIC_BASE_URL", f"{url!r} is not https: Twilio's requests and the reps' links would travel "
+                     "in clear text.", "serve behind TLS and use the https URL")
+    else:
+        report.passed.append(f"PUBLIC_BASE_URL {url}")

@@ -1,0 +1,41 @@
+"""Timeline wording for caller-trust events (issue 9): who the caller proved to be, what matched, joins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+_FIELDS = (("company", "company"), ("contact_name", "name"), ("email", "e-mail"),
+           ("callback_phone", "callback number"), ("caller_id", "caller ID"))
+_VERIFIED = {"pin": "verified by support PIN", "reference": "verified by incident reference"}
+
+
+def _checked(d: dict, _page: str) -> tuple[str, str]:
+    who = _VERIFIED.get(str(d.get("verified")), "NOT verified (no PIN)")
+    if d.get("ticket") == "nothing_on_file":
+        return f"Caller {who}; no ticket to compare with", "muted" if d.get("verified") != "no" else "warn"
+    parts = [f"{label} {str(d.get(key, '')).replace('_', ' ')}" for key, label in _FIELDS if d.get(key)]
+    differs = any(d.get(key) == "differs" for key, _ in _FIELDS)
+    css = "bad" if differs and d.get("verified") == "no" else ("warn" if d.get("verified") == "no" else "")
+    return f"Caller {who}; against ticket {d.get('ticket', '')}: " + ", ".join(parts), css
+
+
+def _joined(what: str) -> Callable[[dict, str], tuple[str, str]]:
+    def describe(d: dict, _page: str) -> tuple[str, str]:
+        said = "; ".join(f"{k}: {d[k]}" for k in ("company", "contact_name", "callback_phone", "email", "text")
+                         if d.get(k))
+        return f"{what} (unverified caller){': ' + said if said else ''}", "warn"
+
+    return describe
+
+
+TRUST_WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
+    "caller_details_checked": _checked,
+    "possibly_related": lambda d, _: (f"Possibly related to incident {d.get('reference', '')} ({d.get('why', '')})",
+                                      "warn"),
+    "report_joined": _joined("Another report from this number joined this incident (caller over the limit)"),
+    "call_joined": _joined("A call from this number ended unfinished and joined this incident"),
+    "repeat_call_ended": lambda d, _: (f"The caller called again and hung up ({d.get('stage', '')})", "muted"),
+    "missed_call": lambda d, _: ("A call from this number ended before triage (missed call)", "muted"),
+    "support_pin_checked": lambda d, _: ("Support PIN " + ("correct" if d.get("ok") else "WRONG"),
+                                         "" if d.get("ok") else "warn"),
+}

@@ -1,0 +1,28 @@
+"""The escalation core: pure rules of the 15-minute promise (no Flask, RQ, SQL or clock).
+
+``decide(trigger, snapshot, now) -> Decision``; the services load the snapshot,
+call it, and carry out the decision in one transaction.
+"""
+
+from app.escalation.decide import decide
+from app.escalation.model import (
+    Acknowledge,
+    Audience,
+    CallbackAnswered,
+    CallbackUnanswered,
+    Connect,
+    Decision,
+    PageFailed,
+    PageOrder,
+    ReachedByEmail,
+    Resolve,
+    SelfReported,
+    Snapshot,
+    State,
+    StepDue,
+)
+
+__all__ = [
+    "Acknowledge", "Audience", "CallbackAnswered", "CallbackUnanswered", "Connect", "Decision", "PageFailed",
+    "PageOrder", "ReachedByEmail", "Resolve", "SelfReported", "Snapshot", "State", "StepDue", "decide",
+]

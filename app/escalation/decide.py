@@ -1,0 +1,226 @@
+"""The rules of the 15-minute promise, as one pure function."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.escalation.model import (
+    Acknowledge,
+    Audience,
+    CallbackAnswered,
+    CallbackUnanswered,
+    Connect,
+    Decision,
+    PageFailed,
+    PageOrder,
+    ReachedByEmail,
+    Resolve,
+    SelfReported,
+    Snapshot,
+    State,
+    StepDue,
+    Trigger,
+)
+from app.event_kind import EventKind as K
+
+SMS, VOICE = "sms", "voice"
+ALERT = (SMS, VOICE)
+
+
+def decide(trigger: Trigger, snap: Snapshot, now: datetime) -> Decision:
+    """What happens when ``trigger`` meets an incident in the state ``snap`` describes, at ``now``."""
+    handler = _HANDLERS[type(trigger)]
+    return handler(trigger, snap, now)
+
+
+# --- due steps -------------------------------------------------------------------------------------
+
+
+def _step(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
+    return _STEPS[step.kind](step, snap, now)
+
+
+def _skip(snap: Snapshot, outcome: str) -> Decision:
+    return Decision(outcome, snap.state)
+
+
+def _receipt(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
+    if snap.resolved:
+        return _skip(snap, "skipped_resolved")
+    if not snap.has_callback_number or not snap.textable_customer:
+        return _skip(snap, "skipped_not_textable")
+    return Decision("receipt_queued", snap.state, pages=(PageOrder(Audience.CUSTOMER, (SMS,), "receipt"),))
+
+
+def _page(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
+    if snap.resolved:
+        return _skip(snap, "skipped_resolved")
+    if snap.customer_reached:
+        return _skip(snap, "skipped_callback_done")
+    if snap.acknowledged or snap.owner_rep_id is not None:
+        return _skip(snap, "skipped_acknowledged")
+    if step.level >= snap.levels:
+        return _skip(snap, "skipped_no_such_level")
+    if step.nobody_at_level:
+        # a level that reaches nobody must not eat the minutes: the managers hear at once
+        return Decision("nobody_to_page", snap.state, pages=(PageOrder(Audience.MANAGERS, ALERT, "page"),),
+                        log=(K.NOBODY_TO_PAGE,))
+    return Decision("paged", snap.state, pages=(PageOrder(Audience.LEVEL, (), "page"),))
+
+
+def _at_risk(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
+    if snap.resolved:
+        return _skip(snap, "skipped_resolved")
+    if snap.callback_started:
+        return _skip(snap, "skipped_callback_started")
+    if snap.customer_reached:
+        return _skip(snap, "skipped_callback_done")
+    return Decision("alerted", snap.state, log=(K.CALLBACK_AT_RISK,),
+                    pages=(PageOrder(Audience.MANAGERS, (SMS,), "at_risk"),
+                           PageOrder(Audience.PAGED_SO_FAR, (SMS,), "at_risk")))
+
+
+def _breach(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
+    state = snap.state
+    if state == State.RESOLVED:
+        return _skip(snap, "skipped_resolved")
+    if state == State.MET:
+        return _skip(snap, "met")
+    if state in (State.SELF_REPORTED, State.WORKED_BY_EMAIL):
+        return _skip(snap, f"skipped_{state.value}")
+    if state == State.LATE:  # answered, but after the deadline: on record, nobody left to chase
+        return Decision("breached", state, record_breach=True, log=(K.CALLBACK_BREACHED,))
+    return Decision("breached", state, record_breach=True, add_repage=True, log=(K.CALLBACK_BREACHED,),
+                    pages=(PageOrder(Audience.MANAGERS, ALERT, "breach"),))
+
+
+def _repage(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
+    if snap.resolved:
+        return _skip(snap, "stopped_resolved")
+    if snap.customer_reached:
+        return _skip(snap, "stopped_callback_done")
+    return Decision("repaged", snap.state, add_repage=True,
+                    pages=(PageOrder(Audience.OWNER_OR_PRIMARY, ALERT, "breach"),
+                           PageOrder(Audience.MANAGERS, ALERT, "breach")))
+
+
+_STEPS = {"receipt": _receipt, "page": _page, "at_risk": _at_risk, "breach": _breach, "repage": _repage}
+
+
+# --- events ----------------------------------------------------------------------------------------
+
+
+def _refuse(snap: Snapshot, outcome: str) -> Decision:
+    return Decision(outcome, snap.state, refused=True, log=(K.ACKNOWLEDGEMENT_REFUSED,))
+
+
+def _owned(snap: Snapshot) -> bool:
+    return snap.acknowledged or snap.owner_rep_id is not None
+
+
+def _first_ack(snap: Snapshot, outcome: str, **more) -> Decision:
+    """The first acknowledgement: own it, stop escalation pages, tell the customer someone has it."""
+    notice = (PageOrder(Audience.CUSTOMER, (SMS,), "ack_notice"),) if snap.textable_customer else ()
+    return Decision(outcome, State.ACKNOWLEDGED if not more.get("open_callback") else State.CALLBACK_IN_PROGRESS,
+                    set_owner=True, cancel_escalation_pages=True, pages=notice, log=(K.ACKNOWLEDGED,), **more)
+
+
+def _take_over(snap: Snapshot, outcome: str, **more) -> Decision:
+    """Another rep takes the incident: logged, and the previous owner is told by SMS."""
+    told = (PageOrder(Audience.PREVIOUS_OWNER, (SMS,), "taken_over"),) if snap.owner_rep_id is not None else ()
+    return Decision(outcome, State.CALLBACK_IN_PROGRESS if more.get("open_callback") else snap.state,
+                    set_owner=True, cancel_escalation_pages=True, pages=told, log=(K.TAKEN_OVER,), **more)
+
+
+def _acknowledge(ev: Acknowledge, snap: Snapshot, now: datetime) -> Decision:
+    if snap.resolved:
+        return _refuse(snap, "refused_closed")
+    if not ev.paged_or_on_call:
+        return _refuse(snap, "refused_not_paged")
+    if ev.rep_id is not None and snap.owner_rep_id == ev.rep_id:
+        return Decision("already_owner", snap.state)
+    if not _owned(snap):
+        return _first_ack(snap, "acknowledged")
+    if ev.take_over and ev.rep_id is not None:
+        return _take_over(snap, "taken_over")
+    return _refuse(snap, "refused_owned_by_other")
+
+
+def _connect(ev: Connect, snap: Snapshot, now: datetime) -> Decision:
+    if snap.resolved:
+        return _refuse(snap, "refused_closed")
+    if not ev.paged_or_on_call:
+        return _refuse(snap, "refused_not_paged")
+    if not snap.has_callback_number:
+        return _refuse(snap, "refused_no_number")
+    if ev.rep_id is None or not ev.has_phone:
+        return _refuse(snap, "refused_no_phone")
+    if snap.callback_in_flight:  # one bridged callback per incident at a time: a double tap is the same request
+        return Decision("callback_in_flight", snap.state)
+    if not _owned(snap):
+        return _first_ack(snap, "acknowledged_and_connecting", open_callback=True)
+    if snap.owner_rep_id != ev.rep_id:
+        return _take_over(snap, "taken_over_and_connecting", open_callback=True)
+    return Decision("connecting", State.CALLBACK_IN_PROGRESS, open_callback=True)
+
+
+def _answered(ev: CallbackAnswered, snap: Snapshot, now: datetime) -> Decision:
+    if not ev.by_person:
+        return Decision("attempted_voicemail", State.ATTEMPTED, log=(K.CALLBACK_ATTEMPTED,))
+    if snap.answered_at is not None:
+        return Decision("already_answered", snap.state)
+    met = ev.at <= snap.due_at
+    state = State.MET if met else State.LATE
+    return Decision(state.value, state, log=(K.CALLBACK_MET if met else K.CALLBACK_LATE,))
+
+
+def _unanswered(ev: CallbackUnanswered, snap: Snapshot, now: datetime) -> Decision:
+    outcome = "attempted_voicemail" if ev.voicemail else "attempted"
+    state = snap.state if snap.customer_reached else State.ATTEMPTED
+    return Decision(outcome, state, log=(K.CALLBACK_ATTEMPTED,))
+
+
+def _self_reported(ev: SelfReported, snap: Snapshot, now: datetime) -> Decision:
+    if snap.resolved:
+        return _refuse(snap, "refused_closed")
+    if snap.self_reported:  # stored once
+        return Decision("already_self_reported", snap.state)
+    return Decision("self_reported", State.SELF_REPORTED, set_owner=not _owned(snap),
+                    cancel_escalation_pages=True, log=(K.CALLBACK_SELF_REPORTED,))
+
+
+def _reached_by_email(ev: ReachedByEmail, snap: Snapshot, now: datetime) -> Decision:
+    if snap.resolved:
+        return _refuse(snap, "refused_closed")
+    if snap.has_callback_number:  # a number means the promise is a call
+        return _refuse(snap, "refused_has_number")
+    if snap.reached_by_email:
+        return Decision("already_reached_by_email", snap.state)
+    return Decision("reached_by_email", State.WORKED_BY_EMAIL, set_owner=not _owned(snap),
+                    cancel_escalation_pages=True, mark_reached_by_email=True, log=(K.REACHED_BY_EMAIL,))
+
+
+def _resolve(ev: Resolve, snap: Snapshot, now: datetime) -> Decision:
+    if snap.resolved:
+        return Decision("refused_already_resolved", snap.state, refused=True)
+    if snap.answered_at is not None or snap.reached_by_email:
+        return Decision("resolved", State.RESOLVED, resolve=True, log=(K.RESOLVED,))
+    if ev.by_manager and ev.reason.strip():
+        return Decision("resolved_by_manager", State.RESOLVED, resolve=True, log=(K.RESOLVED,))
+    return Decision("refused_no_verified_callback", snap.state, refused=True)
+
+
+def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
+    if ev.channel != SMS or ev.purpose != "page":
+        return _skip(snap, "no_fallback")
+    if snap.resolved or snap.customer_reached or _owned(snap):
+        return _skip(snap, "no_fallback_needed")
+    return Decision("calling_instead", snap.state, pages=(PageOrder(Audience.SAME_PERSON, (VOICE,), "page"),),
+                    log=(K.PAGE_SMS_FAILED_CALLING,))
+
+
+_HANDLERS = {
+    StepDue: _step, Acknowledge: _acknowledge, Connect: _connect, CallbackAnswered: _answered,
+    CallbackUnanswered: _unanswered, SelfReported: _self_reported, ReachedByEmail: _reached_by_email,
+    Resolve: _resolve, PageFailed: _page_failed,
+}

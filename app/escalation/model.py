@@ -1,0 +1,196 @@
+"""What the escalation core reads (a snapshot and a trigger) and what it answers (a decision)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from app.event_kind import EventKind
+
+
+class State(StrEnum):
+    """Where an incident stands on its way to an honest end."""
+
+    OPEN = "open"  # paged, nobody acknowledged
+    ACKNOWLEDGED = "acknowledged"  # a rep owns it, no callback yet
+    CALLBACK_IN_PROGRESS = "callback_in_progress"  # a bridged callback is placed and not finished
+    ATTEMPTED = "attempted"  # a callback was placed and nobody (or a voicemail) answered
+    MET = "met"  # a person answered by the deadline (Twilio's timestamp)
+    LATE = "late"  # a person answered after the deadline
+    SELF_REPORTED = "self_reported"  # the rep says they called from their own phone: never "met"
+    WORKED_BY_EMAIL = "worked_by_email"  # no callback number: the owner recorded how they reached the customer
+    RESOLVED = "resolved"
+
+
+ENDED = {State.MET, State.LATE, State.SELF_REPORTED, State.WORKED_BY_EMAIL, State.RESOLVED}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The facts of one incident the rules need, loaded by a service."""
+
+    due_at: datetime
+    resolved: bool = False
+    has_callback_number: bool = True
+    textable_customer: bool = True  # the callback number can take an SMS (receipt, acknowledgement notice)
+    owner_rep_id: int | None = None  # who acknowledged (or took it over)
+    acknowledged: bool = False  # also true for an acknowledgement by a login without a rep
+    callback_in_flight: bool = False  # a bridged callback requested or placed, not yet finished
+    callback_started: bool = False  # a rep's leg was ever placed (at-risk counts this as started)
+    attempted: bool = False
+    answered_at: datetime | None = None  # the customer's confirmed answer, by Twilio's timestamp
+    self_reported: bool = False
+    reached_by_email: bool = False
+    breached: bool = False
+    levels: int = 0  # escalation levels in the incident's copied policy
+
+    @property
+    def state(self) -> State:
+        """The one state these facts add up to."""
+        if self.resolved:
+            return State.RESOLVED
+        if self.answered_at is not None:
+            return State.MET if self.answered_at <= self.due_at else State.LATE
+        if self.self_reported:
+            return State.SELF_REPORTED
+        if self.reached_by_email:
+            return State.WORKED_BY_EMAIL
+        if self.callback_in_flight:
+            return State.CALLBACK_IN_PROGRESS
+        if self.attempted:
+            return State.ATTEMPTED
+        if self.acknowledged or self.owner_rep_id is not None:
+            return State.ACKNOWLEDGED
+        return State.OPEN
+
+    @property
+    def customer_reached(self) -> bool:
+        """Someone spoke to (or e-mailed with) the customer: escalation has done its job."""
+        return self.state in ENDED
+
+
+# --- triggers: a due step, or an event ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepDue:
+    """A due step row came up: ``kind`` is receipt, page, at_risk, breach or repage."""
+
+    kind: str
+    level: int = 0
+    nobody_at_level: bool = False  # the service resolved this level's targets to no one reachable
+
+
+@dataclass(frozen=True)
+class Acknowledge:
+    """A rep (or a login without a rep: ``rep_id`` None) acknowledges, by any channel."""
+
+    rep_id: int | None
+    paged_or_on_call: bool = True  # the rep was paged for this incident or is on call now
+    take_over: bool = False  # the rep asks to take the incident from its owner
+
+
+@dataclass(frozen=True)
+class Connect:
+    """A rep asks the hotline to call them and bridge them to the customer."""
+
+    rep_id: int | None
+    paged_or_on_call: bool = True
+    has_phone: bool = True
+
+
+@dataclass(frozen=True)
+class CallbackAnswered:
+    """The customer leg was answered; ``by_person`` once the customer pressed a key (or AMD said human)."""
+
+    at: datetime
+    by_person: bool
+
+
+@dataclass(frozen=True)
+class CallbackUnanswered:
+    """The customer leg ended without a person: no answer, busy, failed, or a voicemail."""
+
+    voicemail: bool = False
+
+
+@dataclass(frozen=True)
+class SelfReported:
+    """A rep says they called the customer from their own phone."""
+
+    rep_id: int | None
+
+
+@dataclass(frozen=True)
+class ReachedByEmail:
+    """The owner of an incident without a callback number recorded how they reached the customer."""
+
+    rep_id: int | None
+
+
+@dataclass(frozen=True)
+class Resolve:
+    """Someone asks to resolve; a manager may do so without a verified callback, with a written reason."""
+
+    by_manager: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class PageFailed:
+    """A page could not be delivered on ``channel``."""
+
+    channel: str
+    purpose: str
+
+
+Trigger = StepDue | Acknowledge | Connect | CallbackAnswered | CallbackUnanswered | SelfReported | \
+    ReachedByEmail | Resolve | PageFailed
+
+
+# --- the answer ----------------------------------------------------------------------------------
+
+
+class Audience(StrEnum):
+    """Whom a page order reaches; the service turns an audience into people."""
+
+    LEVEL = "level"  # the targets of the step's escalation level
+    MANAGERS = "managers"
+    PAGED_SO_FAR = "paged_so_far"
+    OWNER_OR_PRIMARY = "owner_or_primary"  # the acknowledger, else the primary on call
+    PREVIOUS_OWNER = "previous_owner"  # told when someone takes the incident over
+    SAME_PERSON = "same_person"  # the person of a failed page
+    CUSTOMER = "customer"
+
+
+@dataclass(frozen=True)
+class PageOrder:
+    """Page an audience on these channels for this purpose."""
+
+    audience: Audience
+    channels: tuple[str, ...]
+    purpose: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the service must do; ``outcome`` is a short code for the step row and the log."""
+
+    outcome: str
+    next_state: State
+    pages: tuple[PageOrder, ...] = ()
+    cancel_escalation_pages: bool = False
+    set_owner: bool = False  # the acting rep becomes the owner
+    open_callback: bool = False
+    record_breach: bool = False
+    add_repage: bool = False
+    mark_reached_by_email: bool = False
+    resolve: bool = False
+    log: tuple[EventKind, ...] = field(default=())  # lines the service writes to the log
+    refused: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """The trigger was carried out (not refused)."""
+        return not self.refused

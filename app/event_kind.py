@@ -1,0 +1,103 @@
+"""Every kind of line the hotline writes to the incident event log, as one vocabulary."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    """The kind of an ``IncidentEvent``; the report and the timeline read the log through it.
+
+    The intake flow's own lines (``ivr_flows`` ``LogEvent`` kinds) are kept as the flow names them.
+    """
+
+    # intake
+    CALL_RECEIVED = "call_received"
+    CALL_STATUS = "call_status"
+    CALL_ABANDONED_UNREACHABLE = "call_abandoned_unreachable"
+    STALE_STEP_IGNORED = "stale_step_ignored"
+    INCIDENT_OPENED = "incident_opened"
+    INCIDENT_RESCUED = "incident_rescued"
+    INFORMATION_ADDED = "information_added"
+    VOICEMAIL_RECORDED = "voicemail_recorded"
+    # who the caller is, and floods
+    SUPPORT_PIN_CHECKED = "support_pin_checked"
+    CALLER_DETAILS_CHECKED = "caller_details_checked"
+    POSSIBLY_RELATED = "possibly_related"
+    CALL_JOINED = "call_joined"
+    REPORT_JOINED = "report_joined"
+    REPEAT_CALL_ENDED = "repeat_call_ended"
+    MISSED_CALL = "missed_call"
+    OUTBOUND_VOLUME_ALERT = "outbound_volume_alert"
+    # due steps (one kind per step kind: never built with an f-string)
+    STEP_RECEIPT = "step_receipt"
+    STEP_PAGE = "step_page"
+    STEP_AT_RISK = "step_at_risk"
+    STEP_BREACH = "step_breach"
+    STEP_REPAGE = "step_repage"
+    NOBODY_TO_PAGE = "nobody_to_page"
+    TARGET_UNRESOLVABLE = "target_unresolvable"
+    CALLBACK_AT_RISK = "callback_at_risk"
+    CALLBACK_BREACHED = "callback_breached"
+    # pages
+    PAGE_QUEUED = "page_queued"
+    PAGE_SENT = "page_sent"
+    PAGE_SEND_FAILED = "page_send_failed"
+    PAGE_CANCELED = "page_canceled"
+    PAGE_STATUS = "page_status"
+    PAGE_REACHED_MACHINE = "page_reached_machine"
+    PAGE_SMS_FAILED_CALLING = "page_sms_failed_calling"
+    SMS_STATUS_UNMATCHED = "sms_status_unmatched"
+    SMS_FROM_UNKNOWN_SENDER = "sms_from_unknown_sender"
+    SMS_UNKNOWN_REFERENCE = "sms_unknown_reference"
+    # owning the incident
+    ACKNOWLEDGED = "acknowledged"
+    ACKNOWLEDGEMENT_REFUSED = "acknowledgement_refused"
+    TAKEN_OVER = "taken_over"
+    # callbacks
+    CALLBACK_REQUESTED = "callback_requested"
+    CALLBACK_REP_CALL_PLACED = "callback_rep_call_placed"
+    CALLBACK_REP_CALL_FAILED = "callback_rep_call_failed"
+    CALLBACK_REP_LEG_STATUS = "callback_rep_leg_status"
+    CALLBACK_LEG_STATUS = "callback_leg_status"
+    CALLBACK_MET = "callback_met"
+    CALLBACK_LATE = "callback_late"
+    CALLBACK_ATTEMPTED = "callback_attempted"
+    CALLBACK_SELF_REPORTED = "callback_self_reported"
+    REACHED_BY_EMAIL = "reached_by_email"
+    # the end
+    RESOLVED = "resolved"
+    RESOLVE_REFUSED = "resolve_refused"
+    NOTE = "note"
+    EVENT_CHANGE_REFUSED = "event_change_refused"
+    # issue 11: the customer's updates, resolution by agreement, outages, non-critical callers
+    STEP_UPDATE_REMINDER = "step_update_reminder"
+    STEP_UPDATE_DUE = "step_update_due"
+    STEP_RESOLUTION_EXPIRY = "step_resolution_expiry"
+    CUSTOMER_SMS_ANSWER = "customer_sms_answer"
+    CUSTOMER_UPDATE_LATE = "customer_update_late"
+    CUSTOMER_UPDATE_SENT = "customer_update_sent"
+    DELIVERY_FAILED = "delivery_failed"
+    DELIVERY_QUEUED = "delivery_queued"
+    DELIVERY_SENT = "delivery_sent"
+    DELIVERY_SKIPPED = "delivery_skipped"
+    DELIVERY_STATUS = "delivery_status"
+    NON_CRITICAL_CONTACT = "non_critical_contact"
+    OUTAGE_DECLARED = "outage_declared"
+    OUTAGE_LINKED = "outage_linked"
+    OUTAGE_RESOLVED = "outage_resolved"
+    OUTAGE_UPDATE_SENT = "outage_update_sent"
+    RESOLUTION_CONFIRMED = "resolution_confirmed"
+    RESOLUTION_PROPOSED = "resolution_proposed"
+    RESOLUTION_REJECTED = "resolution_rejected"
+    RESOLVED_UNCONFIRMED = "resolved_unconfirmed"
+    UPDATE_INTERVAL_AGREED = "update_interval_agreed"
+    UPDATE_SMS_REFUSED = "update_sms_refused"
+    UPDATES_SCHEDULED = "updates_scheduled"
+
+
+STEP_EVENT = {"receipt": EventKind.STEP_RECEIPT, "page": EventKind.STEP_PAGE, "at_risk": EventKind.STEP_AT_RISK,
+              "breach": EventKind.STEP_BREACH, "repage": EventKind.STEP_REPAGE,
+              # issue 11
+              "update_reminder": EventKind.STEP_UPDATE_REMINDER, "update_due": EventKind.STEP_UPDATE_DUE,
+              "resolution_expiry": EventKind.STEP_RESOLUTION_EXPIRY}

@@ -1,0 +1,88 @@
+"""A logging filter that takes phone numbers, e-mails, tokens and passwords out of every log line.
+
+Installed by ``create_app`` and the CLI on the root logger's handlers (so it sees every record
+that propagates: ours, werkzeug's access log, the Twilio client's request log, urllib3's) and
+directly on the third-party loggers that may get handlers of their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+# Loggers that may log request lines or bodies, and may be given their own handlers.
+THIRD_PARTY_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "twilio.http_client",
+                       "urllib3.connectionpool", "rq.worker")
+
+_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    # Bearer credentials and our API tokens.
+    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]"),
+    (re.compile(r"\b(Basic)\s+[A-Za-z0-9+/=]{8,}"), r"\1 [redacted]"),
+    (re.compile(r"\bhl_[A-Za-z0-9_-]{8,}"), "hl_[redacted]"),
+    # Signed acknowledgement links carry their token in the path.
+    (re.compile(r"(/ack/)[^\s/?#\"'<>]+"), r"\1[redacted]"),
+    # key=value and "key": "value" pairs whose value is a secret (query strings, forms, dict reprs).
+    (re.compile(r"(?i)((?:password|passwd|token|secret|signature|auth|api[_-]?key|csrf)[\w-]*"
+                r"['\"]?\s*(?:=|:|%3D)\s*['\"]?)[^\s&'\",;}]+"), r"\1[redacted]"),
+    # E-mail addresses, also URL-encoded (%40).
+    (re.compile(r"[\w.+%-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+"), "[email]"),
+    # Phone numbers: E.164 (+, or %2B when URL-encoded), possibly spaced, and bare runs of 10-15 digits.
+    (re.compile(r"(?:\+|%2B)\d{5,13}(\d\d)(?!\d)", re.IGNORECASE), r"[phone …\1]"),
+    (re.compile(r"\+\d{1,3}(?:[ .-]\(?\d{1,5}\)?){2,6}"), "[phone]"),
+    (re.compile(r"(?<![\w.])\d{8,13}(\d\d)(?![\w])"), r"[number …\1]"),
+]
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` without phone numbers, e-mail addresses, tokens, passwords or the given secrets."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's message (and traceback) with ``redact``; never drops a record."""
+
+    def __init__(self) -> None:
+        super().__init__("redact")
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact ``record`` in place, once; other handlers then see the redacted record too."""
+        if getattr(record, "redacted", False):
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string: log what we have, still redacted
+            message = f"{record.msg!r} {record.args!r}"
+        record.msg, record.args = redact(message, self.secrets), ()
+        if record.exc_info and not record.exc_text:
+            # Exceptions quote SQL parameters and request bodies: format now, then redact.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.secrets)
+            record.exc_info = None  # formatters use exc_text; the raw exception would be formatted again
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, self.secrets)
+        record.redacted = True
+        return True
+
+
+_FILTER = RedactingFilter()
+
+
+def install(secrets: Iterable[str] = ()) -> RedactingFilter:
+    """Put the redacting filter on the root logger's handlers and the third-party loggers (idempotent)."""
+    _FILTER.secrets.update(s for s in secrets if s and len(s) >= 8)
+    for name in ("", *THIRD_PARTY_LOGGERS):
+        logger = logging.getLogger(name)
+        if name and _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)  # records created on this logger, whichever handler gets them
+        for handler in logger.handlers:
+            if _FILTER not in handler.filters:
+                handler.addFilter(_FILTER)
+    return _FILTER

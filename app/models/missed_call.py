@@ -1,0 +1,54 @@
+"""Calls that ended before triage, and the one-off SMS the hotline sends outside incidents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, UTCDateTime
+
+
+class NoticeStatus(StrEnum):
+    """A notice SMS's state."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class MissedCall(Base):
+    """A call that ended before triage: shown on the board, never paged (issue 9)."""
+
+    __tablename__ = "missed_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    caller_id: Mapped[str] = mapped_column(String(32), default="", index=True)
+    language: Mapped[str] = mapped_column(String(8), default="")  # "" when the caller never chose
+    stage: Mapped[str] = mapped_column(String(32), default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # the caller's open incident, when they already had one (the call joined it)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
+
+
+class Notice(Base):
+    """One SMS that belongs to no incident: a missed-call invitation or a volume alert."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))  # missed_call, outbound_volume
+    to_number: Mapped[str] = mapped_column(String(20), index=True)
+    body: Mapped[str] = mapped_column(String(500))
+    status: Mapped[NoticeStatus] = mapped_column(String(16), default=NoticeStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    twilio_sid: Mapped[str] = mapped_column(String(64), default="")
+    last_error: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

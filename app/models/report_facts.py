@@ -1,0 +1,40 @@
+"""The compliance report's per-incident facts: a derived table, always recomputable from the event log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, UTCDateTime
+
+
+class IncidentFactsRow(Base):
+    """One incident's compliance facts, folded from its log (``app.reports.facts``); never edited by hand.
+
+    Rewritten in the same transaction as every log line that can change it
+    (``app.reports.facts_sync``), and rebuilt from the log by ``rebuild_facts``. The report
+    reads these rows instead of every event; rows whose ``last_event_at`` is after a
+    report's ``as_of`` are recomputed from the log for that report.
+    """
+
+    __tablename__ = "incident_facts"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), primary_key=True, autoincrement=False)
+    reference: Mapped[str] = mapped_column(String(12))
+    listed_at: Mapped[datetime] = mapped_column(UTCDateTime())  # incidents.captured_at (the range filter)
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # the incident_opened line's time
+    captured_slot: Mapped[int] = mapped_column(Integer)  # captured_at as Unix seconds // 900 (per-hour grouping)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_event_at: Mapped[datetime] = mapped_column(UTCDateTime())  # latest log line these facts depend on
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_rep_id: Mapped[int | None] = mapped_column(Integer)
+    acknowledged_actor: Mapped[str] = mapped_column(String(100), default="")
+    outcome: Mapped[str] = mapped_column(String(24))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # first answer, Twilio's timestamp
+    seconds_to_callback: Mapped[float | None] = mapped_column(Float)
+    called_rep_id: Mapped[int | None] = mapped_column(Integer)  # the deciding callback's rep
+    called_actor: Mapped[str] = mapped_column(String(100), default="")
+    breach_logged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    breach_reason: Mapped[str] = mapped_column(String(64), default="")  # the reason should it be breached

@@ -1,0 +1,146 @@
+"""Small probes of what the configuration points at: database, schema, Redis, Twilio.
+
+Each returns a short reason on failure (one line, never a traceback, never a password)
+and None when all is well.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Engine, make_url
+
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+def safe_url(url: str) -> str:
+    """A database or Redis URL with its password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unreadable URL is shown without its credentials
+        return url.split("@")[-1]
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, prefixed by its type."""
+    message = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {message[0].rstrip('.')}" if message else type(exc).__name__
+
+
+def probe_engine(url: str) -> Engine:
+    """An engine that gives up connecting after a few seconds."""
+    kwargs: dict = {}
+    if url.startswith("postgresql"):
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    return create_engine(url, **kwargs)
+
+
+def database_unreachable(url: str) -> str | None:
+    """Why the database at ``url`` cannot be used, or None."""
+    try:
+        engine = probe_engine(url)
+    except Exception as exc:  # noqa: BLE001 - e.g. an unknown dialect or a driver that is not installed
+        return first_line(exc)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001
+        return first_line(getattr(exc, "orig", None) or exc)
+    finally:
+        engine.dispose()
+    return None
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where the database's schema stands against the migrations shipped with this version."""
+
+    current: tuple[str, ...]
+    head: tuple[str, ...]
+    has_tables: bool
+
+    @property
+    def at_head(self) -> bool:
+        """True when the database is at the newest migration."""
+        return set(self.current) == set(self.head)
+
+    @property
+    def usable(self) -> bool:
+        """At head, or built without Alembic from the same models (tests, ``create_all``)."""
+        return self.at_head or (not self.current and self.has_tables)
+
+    def describe(self) -> str:
+        """One line: empty, behind or at head."""
+        if not self.has_tables:
+            return "the database is empty (no tables)"
+        if not self.current:
+            return "the tables exist but carry no Alembic revision"
+        if self.at_head:
+            return f"at head ({', '.join(self.head)})"
+        return f"at {', '.join(self.current)}, but this version needs {', '.join(self.head)}"
+
+
+@lru_cache(maxsize=1)
+def head_revisions() -> tuple[str, ...]:
+    """The newest migration(s) shipped with this code."""
+    from alembic.script import ScriptDirectory
+
+    from app.migrate import alembic_config
+
+    return tuple(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    """The database's Alembic revision against the shipped head; raises on a connection error."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        current = tuple(MigrationContext.configure(conn).get_current_heads())
+        has_tables = bool(set(inspect(conn).get_table_names()) - {"alembic_version"})
+    return SchemaState(current=current, head=head_revisions(), has_tables=has_tables)
+
+
+def redis_unreachable(url: str) -> str | None:
+    """Why Redis at ``url`` does not answer PING, or None."""
+    from redis import Redis
+
+    try:
+        conn = Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=CONNECT_TIMEOUT_SECONDS)
+    except ValueError as exc:
+        return first_line(exc)
+    try:
+        conn.ping()
+    except Exception as exc:  # noqa: BLE001
+        return first_line(exc)
+    finally:
+        conn.close()
+    return None
+
+
+def twilio_number_problem(base_url: str, account_sid: str, auth_token: str, number: str) -> tuple[str, str] | None:
+    """("credentials" | "number" | "unreachable", reason) when Twilio refuses the account or the number, else None.
+
+    Lists the account's incoming numbers filtered by ``number``: a 401 means the SID or
+    token is wrong; an empty list means the number does not belong to this account.
+    """
+    import requests
+
+    url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers.json"
+    try:
+        response = requests.get(url, params={"PhoneNumber": number, "PageSize": 1}, auth=(account_sid, auth_token),
+                                timeout=CONNECT_TIMEOUT_SECONDS)
+    except requests.RequestException as exc:
+        return "unreachable", first_line(exc)
+    if response.status_code in (401, 403):
+        return "credentials", f"Twilio answered {response.status_code} to the account's credentials"
+    if response.status_code != 200:
+        return "unreachable", f"Twilio answered HTTP {response.status_code}"
+    try:
+        numbers = response.json().get("incoming_phone_numbers", [])
+    except ValueError:
+        return "unreachable", "Twilio's answer was not JSON"
+    if not any(n.get("phone_number") == number for n in numbers):
+        return "number", f"{number} is not a phone number of account {account_sid}"
+    return None

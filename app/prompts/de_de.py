@@ -1,0 +1,81 @@
+"""German (de-DE) messages to reps and customers, polite "Sie" form. Same keys and fields as en_us."""
+
+PROMPTS: dict[str, str] = {
+    "ack_done": "Bestätigt: {ref}. Rufen Sie {company} unter {phone} bis {due} an. "
+                "Antworten Sie CALL {ref}, um verbunden zu werden.",
+    "ack_already_yours": "Sie haben Vorfall {ref} bereits bestätigt.",
+    "ack_closed": "Vorfall {ref} ist abgeschlossen. Es wurde nichts geändert.",
+    "ack_owned_by_other": "Vorfall {ref} wurde bereits um {at} bestätigt. Es wurde nichts geändert. "
+                          "Antworten Sie CALL {ref}, um ihn zu übernehmen und den Kunden anzurufen.",
+    "ack_not_paged": "Sie wurden für Vorfall {ref} nicht alarmiert und haben keine Bereitschaft. "
+                     "Es wurde nichts geändert.",
+    "taken_over": "Sie haben Vorfall {ref} von {previous} übernommen.",
+    "taken_over_notice": "SEV1 {ref}: Eine Kollegin oder ein Kollege hat diesen Vorfall von Ihnen übernommen. "
+                         "Sie müssen nichts weiter tun.",
+    "connect_calling": "Wir rufen Sie jetzt unter {rep_phone} an. Nehmen Sie ab, dann verbinden wir Sie mit {company}.",
+    "connect_in_flight": "Die Hotline ruft wegen Vorfall {ref} bereits an (angefordert um {at}). "
+                         "Es wurde kein zweiter Anruf gestartet.",
+    "connect_no_number": "Vorfall {ref} hat keine Rückrufnummer. Es wurde kein Anruf gestartet. "
+                         "Erreichen Sie den Kunden per E-Mail und vermerken Sie, wie.",
+    "connect_no_phone": "Ihr Login ist mit keinem Mitarbeiter mit Telefonnummer verknüpft; die Hotline kann Sie "
+                        "nicht anrufen. Rufen Sie {phone} selbst an und lassen Sie Ihren Login verknüpfen.",
+    "sms_connect": "Wir rufen Sie jetzt an und verbinden Sie mit {company} ({ref}).",
+    "self_reported": "Vermerkt: Sie haben den Kunden von {ref} von Ihrem eigenen Telefon angerufen.",
+    "self_report_closed": "Vorfall {ref} ist abgeschlossen. Es wurde nichts vermerkt.",
+    "reached_by_email": "Vermerkt, wie der Kunde von {ref} erreicht wurde. Die Alarmierung endet.",
+    "reached_empty": "Geben Sie an, wie Sie den Kunden erreicht haben. Es wurde nichts vermerkt.",
+    "reached_has_number": "Vorfall {ref} hat eine Rückrufnummer: Rufen Sie den Kunden zurück.",
+    "resolved": "Vorfall {ref} ist gelöst und verschwindet von der Übersicht.",
+    "resolve_already": "Vorfall {ref} ist bereits gelöst.",
+    "resolve_needs_callback": "Rufen Sie den Kunden zurück, bevor Sie {ref} als gelöst markieren: Das "
+                              "15-Minuten-Versprechen gilt nur mit einem Anruf, den ein Mensch angenommen hat. "
+                              "Eine Managerin kann mit schriftlicher Begründung abschließen.",
+    "sms_unknown_sender": "Diese Nummer ist nicht für Sev-1-Alarme registriert. Es wurde nichts geändert. "
+                          "Um einen kritischen Ausfall zu melden, rufen Sie diese Nummer an.",
+    "sms_help": "Sev-1-Alarme: Antworten Sie ACK <Ref> zum Bestätigen, CALL <Ref> zum Verbinden mit dem Kunden, "
+                "CALLED <Ref>, wenn Sie selbst angerufen haben.",
+    "sms_no_open_page": "Sie haben keinen offenen Sev-1-Alarm. Es wurde nichts geändert.",
+    "sms_several": "Sie haben mehrere offene Alarme ({refs}). Antworten Sie {word} <Referenz>.",
+    "sms_unknown_reference": "Kein Vorfall {ref}. Es wurde nichts geändert.",
+    "page_invalid": "Dieser Alarm ist nicht mehr gültig.",
+    "page_machine": "Severity-1-Alarm für Vorfall {ref}. Bitte rufen Sie die Hotline an oder antworten Sie "
+                    "auf die SMS.",
+    "page_menu": "Drücken Sie die 1 zum Bestätigen. Drücken Sie die 2, um jetzt mit dem Kunden verbunden zu "
+                 "werden. Drücken Sie die 9 zum Wiederholen.",
+    "page_no_key": "Keine Taste gedrückt. Dieser Alarm ist nicht bestätigt; wir alarmieren weiter. Auf Wiederhören.",
+    "page_connecting": "Wir verbinden Sie jetzt mit dem Kunden.",
+    "page_error": "Entschuldigung, etwas ist schiefgegangen. Dieser Alarm ist nicht bestätigt: Antworten Sie "
+                  "auf die SMS oder rufen Sie die Hotline an. Auf Wiederhören.",
+    "bridge_intro": "Sev-1-Rückruf für Vorfall {ref}.",
+    "bridge_dialling": "{company}, {contact}. Vorfall {ref}. Wir wählen jetzt.",
+    "bridge_invalid": "Dieser Rückruf ist nicht mehr gültig.",
+    "bridge_ended": "Das Gespräch mit dem Kunden ist beendet. Vielen Dank.",
+    "bridge_not_answered": "Der Kunde hat nicht abgenommen. Drücken Sie die 1 für einen neuen Versuch, "
+                           "oder legen Sie auf und versuchen Sie es später.",
+    "bridge_voicemail": "Eine Mailbox hat abgenommen, nicht der Kunde. Drücken Sie die 2 für eine kurze Nachricht, "
+                        "die 1 für einen neuen Versuch, oder legen Sie auf.",
+    "bridge_message_left": "Ihre Nachricht liegt auf der Mailbox des Kunden. Sie zählt nicht als Rückruf: "
+                           "Bitte versuchen Sie es bald erneut. Auf Wiederhören.",
+    "bridge_retrying": "Wir versuchen es noch einmal beim Kunden.",
+    "bridge_goodbye": "Auf Wiederhören.",
+    "bridge_error": "Entschuldigung, bei diesem Rückruf ist etwas schiefgegangen. Bitte rufen Sie den Kunden "
+                    "selbst an und antworten Sie CALLED mit der Vorfallsnummer. Auf Wiederhören.",
+    "customer_press_key": "Hier ist die Severity-1-Hotline. Wir rufen wegen Ihres Vorfalls {ref} an. "
+                          "Drücken Sie eine beliebige Taste, dann verbinden wir Sie mit einem Techniker.",
+    "customer_no_key": "Wir haben keinen Tastendruck gehört. Wir versuchen es erneut. Auf Wiederhören.",
+    "page_sms": "SEV1 {ref} {company}: {service}. Rückruf {phone} bis {due}. Antworten Sie ACK {ref} oder CALL {ref}. "
+                "{link}",
+    "alert_breach": "SEV1 {ref} {company}: Rückruffrist {due} ÜBERSCHRITTEN, noch kein Rückruf. "
+                    "Antworten Sie CALL {ref}, um den Kunden jetzt anzurufen.",
+    "alert_at_risk": "SEV1 {ref} {company}: GEFÄHRDET, noch {minutes} Min., kein Rückruf begonnen. "
+                     "Antworten Sie CALL {ref}, um den Kunden jetzt anzurufen.",
+    "page_spoken": "Severity-1-Alarm. Vorfall {ref}, für {company}: {service}. "
+                   "Der Kunde muss bis {due} zurückgerufen werden.",
+    "receipt_sms": "Severity-1-Hotline: Wir haben Ihre Meldung, Referenznummer {ref}. "
+                   "Ein Techniker ruft Sie spätestens um {due} zurück.",
+    "ack_notice_sms": "Severity-1-Hotline, Referenznummer {ref}: Ein Techniker hat Ihren Vorfall übernommen "
+                      "und ruft Sie spätestens um {due} zurück.",
+    "missed_call_sms": "Severity-1-Hotline: Ihr Anruf wurde beendet, bevor wir Ihr Anliegen aufnehmen konnten. "
+                       "Wenn Ihr E-Mail-Versand ausgefallen ist, rufen Sie uns bitte noch einmal an oder antworten "
+                       "Sie auf diese SMS mit Ihrer Firma und dem, was ausfällt.",
+}

@@ -1,0 +1,78 @@
+"""English (en-US) messages to reps and customers. Same keys and fields as de_de."""
+
+PROMPTS: dict[str, str] = {
+    # acknowledging, taking over, connecting (any channel)
+    "ack_done": "Acknowledged {ref}. Call {company} on {phone} by {due}. Reply CALL {ref} to be connected.",
+    "ack_already_yours": "You already acknowledged incident {ref}.",
+    "ack_closed": "Incident {ref} is closed. Nothing was changed.",
+    "ack_owned_by_other": "Incident {ref} was already acknowledged at {at}. Nothing was changed. "
+                          "Reply CALL {ref} to take it over and call the customer.",
+    "ack_not_paged": "You were not paged for incident {ref} and are not on call. Nothing was changed.",
+    "taken_over": "You took incident {ref} over from {previous}.",
+    "taken_over_notice": "SEV1 {ref}: another rep took this incident over from you. You need do nothing more.",
+    "connect_calling": "Calling you on {rep_phone} now. Answer, and you will be connected to {company}.",
+    "connect_in_flight": "The hotline is already calling you for incident {ref} (requested at {at}). "
+                         "No second call was placed.",
+    "connect_no_number": "Incident {ref} has no callback number. No call was placed. "
+                         "Reach the customer by e-mail and record how you did.",
+    "connect_no_phone": "Your login is not linked to a rep with a phone number, so the hotline cannot call you. "
+                        "Call {phone} from your own phone, and ask an admin to link your login to your rep.",
+    "sms_connect": "Calling you now to connect you to {company} ({ref}).",
+    "self_reported": "Noted: you called the customer of {ref} from your own phone.",
+    "self_report_closed": "Incident {ref} is closed. Nothing was recorded.",
+    "reached_by_email": "Recorded how the customer of {ref} was reached. Paging stops.",
+    "reached_empty": "Say how you reached the customer. Nothing was recorded.",
+    "reached_has_number": "Incident {ref} has a callback number: call the customer back.",
+    "resolved": "Incident {ref} is resolved and leaves the board.",
+    "resolve_already": "Incident {ref} is already resolved.",
+    "resolve_needs_callback": "Call the customer back before resolving {ref}: the 15-minute promise is kept only "
+                              "by a call a person answered. A manager may resolve it with a written reason.",
+    # SMS command answers
+    "sms_unknown_sender": "This number is not registered for Sev-1 pages. Nothing was changed. "
+                          "To report a critical outage, call this number.",
+    "sms_help": "Sev-1 pages: reply ACK <ref> to acknowledge, CALL <ref> to be connected to the customer, "
+                "CALLED <ref> if you called from your own phone.",
+    "sms_no_open_page": "You have no open Sev-1 page. Nothing was changed.",
+    "sms_several": "You have several open pages ({refs}). Reply {word} <reference>.",
+    "sms_unknown_reference": "No incident {ref}. Nothing was changed.",
+    # voice page
+    "page_invalid": "This page is no longer valid.",
+    "page_machine": "Severity 1 page for incident {ref}. Please call the hotline or reply to the text message.",
+    "page_menu": "Press 1 to acknowledge. Press 2 to be connected to the customer now. Press 9 to repeat.",
+    "page_no_key": "No key pressed. This page is not acknowledged; we will keep paging. Goodbye.",
+    "page_connecting": "Connecting you to the customer now.",
+    "page_error": "Sorry, something went wrong. This page is not acknowledged: reply to the text message "
+                  "or call the hotline. Goodbye.",
+    # bridged callback, to the rep
+    "bridge_intro": "Sev-1 callback for incident {ref}.",
+    "bridge_dialling": "{company}, {contact}. Incident {ref}. Dialling now.",
+    "bridge_invalid": "This callback is no longer valid.",
+    "bridge_ended": "The call with the customer has ended. Thank you.",
+    "bridge_not_answered": "The customer did not answer. Press 1 to try again, or hang up and try later.",
+    "bridge_voicemail": "A voicemail answered, not the customer. Press 2 to leave a short message, "
+                        "press 1 to try again, or hang up and try later.",
+    "bridge_message_left": "Your message was left on the customer's voicemail. It does not count as a callback: "
+                           "please try again soon. Goodbye.",
+    "bridge_retrying": "Trying the customer again.",
+    "bridge_goodbye": "Goodbye.",
+    "bridge_error": "Sorry, something went wrong with this callback. Please call the customer from your own "
+                    "phone and reply CALLED with the incident number. Goodbye.",
+    # bridged callback, to the customer (in their language)
+    "customer_press_key": "This is the Severity-1 hotline calling about your incident {ref}. "
+                          "Press any key to speak with your engineer.",
+    "customer_no_key": "We could not hear a key press. We will try again. Goodbye.",
+    # pages and alerts (SMS and the spoken page), to reps
+    "page_sms": "SEV1 {ref} {company}: {service}. Call back {phone} by {due}. Reply ACK {ref} or CALL {ref}. {link}",
+    "alert_breach": "SEV1 {ref} {company}: callback deadline {due} BREACHED, no callback yet. "
+                    "Reply CALL {ref} to call the customer now.",
+    "alert_at_risk": "SEV1 {ref} {company}: AT RISK, {minutes} min left, no callback started. "
+                     "Reply CALL {ref} to call the customer now.",
+    "page_spoken": "Severity 1 page. Incident {ref}, for {company}: {service}. "
+                   "The customer must be called back by {due}.",
+    # SMS to the customer (in their language)
+    "receipt_sms": "Sev-1 hotline: we have your report, reference {ref}. An engineer will call you back by {due}.",
+    "ack_notice_sms": "Sev-1 hotline, reference {ref}: an engineer has taken your incident "
+                      "and will call you back by {due} at the latest.",
+    "missed_call_sms": "Sev-1 hotline: your call ended before we could take your details. If your e-mail sending "
+                       "is down, please call us again, or reply to this message with your company and what is failing.",
+}

@@ -1,0 +1,145 @@
+"""Keeping ``incident_facts`` in step with the event log: in the writer's transaction, and rebuilt from the log.
+
+Every ORM flush that appends a log line able to change an incident's facts
+(``facts.shapes_facts``) refolds that incident's facts from its whole log, in the same
+transaction, so the derived row commits or rolls back with the line. ``rebuild_facts``
+recomputes every row from the log alone: the table holds nothing the log does not prove.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, event, insert, or_, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from app.models.incident import Incident, IncidentEvent
+from app.models.report_facts import IncidentFactsRow
+from app.reports.facts import (
+    CALLBACK_PREFIX,
+    FACT_KINDS,
+    OPENED,
+    IncidentFacts,
+    LoggedEvent,
+    Outcome,
+    shapes_facts,
+)
+
+SLOT_SECONDS = 900  # every UTC offset in use is a multiple of 15 minutes
+REBUILD_BATCH = 2000
+_facts = IncidentFactsRow.__table__
+_events = IncidentEvent.__table__
+
+
+def slot_of(at: datetime) -> int:
+    """The 15-minute slot (Unix seconds // 900) holding ``at``."""
+    return math.floor(at.timestamp()) // SLOT_SECONDS
+
+
+def fact_kind_filter():
+    """SQL condition: the log lines that can change facts (the same set as ``shapes_facts``)."""
+    return or_(_events.c.kind.in_(FACT_KINDS), _events.c.kind.startswith(CALLBACK_PREFIX, autoescape=True))
+
+
+def facts_row(incident_id: int, listed_at: datetime, events: Sequence[Any]) -> dict[str, Any] | None:
+    """The ``incident_facts`` row of one incident from its log lines (None without an opening line)."""
+    relevant = [e for e in events if shapes_facts(e.kind)]
+    if not any(e.kind == OPENED for e in relevant):
+        return None
+    facts = IncidentFacts.from_events(relevant)
+    return row_of(incident_id, listed_at, facts, max(e.at for e in relevant))
+
+
+def row_of(incident_id: int, listed_at: datetime, facts: IncidentFacts, last_event_at: datetime) -> dict[str, Any]:
+    """The stored form of ``facts`` (as_of-independent: breach is judged when the report is read)."""
+    first = facts.first_answer
+    deciding = facts.deciding_callback
+    reason = facts.breach_reason(None)  # the reason it has whenever it counts as breached
+    return {
+        "incident_id": incident_id, "reference": facts.reference, "listed_at": listed_at,
+        "captured_at": facts.captured_at, "captured_slot": slot_of(facts.captured_at), "due_at": facts.due_at,
+        "last_event_at": last_event_at, "acknowledged_at": facts.acknowledged_at,
+        "acknowledged_rep_id": facts.acknowledged_rep_id, "acknowledged_actor": facts.acknowledged_actor[:100],
+        "outcome": facts.outcome.value, "answered_at": first.answered_at if first else None,
+        "seconds_to_callback": facts.seconds_to_callback,
+        "called_rep_id": deciding.rep_id if deciding else None,
+        "called_actor": (deciding.actor if deciding else "")[:100],
+        "breach_logged_at": facts.breach_logged_at,
+        "breach_reason": reason.value if reason is not None and facts.outcome != Outcome.MET else "",
+    }
+
+
+def refresh_facts(connection: Connection, incident_ids: Iterable[int]) -> int:
+    """Refold and rewrite the facts rows of these incidents from their logs; returns rows written."""
+    ids = sorted(set(incident_ids))
+    if not ids:
+        return 0
+    listed_query = select(Incident.id, Incident.captured_at).where(Incident.id.in_(ids)).order_by(Incident.id)
+    if connection.dialect.name == "postgresql":
+        # Serialise writers of one incident, so the fold sees every committed line (READ COMMITTED).
+        listed_query = listed_query.with_for_update()
+    listed = dict(connection.execute(listed_query).all())
+    stmt = (select(_events.c.incident_id, _events.c.kind, _events.c.at, _events.c.actor, _events.c.detail)
+            .where(_events.c.incident_id.in_(ids), fact_kind_filter())
+            .order_by(_events.c.incident_id, _events.c.at, _events.c.id))
+    logs: dict[int, list[LoggedEvent]] = defaultdict(list)
+    for incident_id, kind, at, actor, detail in connection.execute(stmt):
+        logs[incident_id].append(LoggedEvent(kind, at, actor, detail or {}))
+    rows = [row for i in ids if i in listed and (row := facts_row(i, listed[i], logs.get(i, []))) is not None]
+    gone = set(ids) - {row["incident_id"] for row in rows}  # no opening line (yet): no facts to keep
+    if gone:
+        connection.execute(delete(_facts).where(_facts.c.incident_id.in_(gone)))
+    if rows:
+        _upsert(connection, rows)
+    return len(rows)
+
+
+def _upsert(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert or replace facts rows in one statement (one round trip on the webhook's path)."""
+    name = connection.dialect.name
+    if name not in ("postgresql", "sqlite"):
+        connection.execute(delete(_facts).where(_facts.c.incident_id.in_([r["incident_id"] for r in rows])))
+        connection.execute(insert(_facts), rows)
+        return
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = dialect_insert(_facts)
+    stmt = stmt.on_conflict_do_update(index_elements=[_facts.c.incident_id],
+                                      set_={c.name: stmt.excluded[c.name] for c in _facts.c if c.name != "incident_id"})
+    connection.execute(stmt, rows)
+
+
+def rebuild_facts(connection: Connection, batch: int = REBUILD_BATCH) -> int:
+    """Recompute every ``incident_facts`` row from the event log alone; returns rows written."""
+    connection.execute(delete(_facts))
+    written = 0
+    for ids in _id_batches(connection, batch):
+        written += refresh_facts(connection, ids)
+    return written
+
+
+def _id_batches(connection: Connection, batch: int) -> Iterator[list[int]]:
+    last = 0
+    while True:
+        ids = list(connection.execute(select(Incident.id).where(Incident.id > last).order_by(Incident.id)
+                                      .limit(batch)).scalars())
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+@event.listens_for(Session, "after_flush")
+def _sync_after_flush(session: Session, _context) -> None:
+    """Refold the facts of incidents that got a fact-shaping log line in this flush (same transaction)."""
+    touched = {obj.incident_id for obj in session.new
+               if isinstance(obj, IncidentEvent) and obj.incident_id is not None and shapes_facts(obj.kind)}
+    if touched:
+        refresh_facts(session.connection(), touched)

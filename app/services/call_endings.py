@@ -1,0 +1,65 @@
+"""What an intake call that ended unfinished leaves behind: a missed call, a joined incident or a rescue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import CallSession, Incident
+from app.services import caller_trust
+from app.services.caller_limits import CallerLimits
+from app.services.events import log_event
+from app.services.incidents import open_incident_for, rescue_call
+from app.services.missed_calls import ended_before_triage, record_missed_call
+from app.services.outbound_volume import check_outbound_volume
+from ivr_flows.model import CallState, FlowPolicy, SaveIncident
+from ivr_flows.validate import is_valid_phone
+
+
+def settle_ended_call(
+    session: Session, call: CallSession, now: datetime, policy: FlowPolicy, limits: CallerLimits
+) -> None:
+    """An ended call with no incident: before triage a missed call; a caller with an open incident joins it.
+
+    Otherwise the unfinished intake is rescued when the caller is reachable, as before.
+    """
+    if call.incident_id is not None:
+        return
+    state = _state(call)
+    if ended_before_triage(state):
+        record_missed_call(session, call, state, now, policy, limits)
+        check_outbound_volume(session, now, limits.outbound_alert_per_hour)
+        return
+    if state is not None and state.incident is not None:
+        # A repeat caller hung up: their open incident notes it; nothing new is opened.
+        incident = session.scalar(select(Incident).where(Incident.reference == state.incident.reference))
+        log_event(session, at=now, actor="system", kind="repeat_call_ended", call_sid=call.call_sid,
+                  incident_id=incident.id if incident else None,
+                  detail={"stage": state.stage.value, "verified": state.verified or "no"})
+        return
+    joined = open_incident_for(session, phone=call.from_number) if is_valid_phone(call.from_number) else None
+    if joined is not None and state is not None:
+        # Floods: one number, one open incident. What was said is kept, marked unverified.
+        c = state.captured
+        call.incident_id = joined.id
+        log_event(session, at=now, actor="caller", kind="call_joined", incident_id=joined.id, call_sid=call.call_sid,
+                  detail={"reason": "caller_hung_up", "stage": state.stage.value, "verified": state.verified or "no",
+                          "text": c.problem_text, "recording_url": c.recording_url, "company": c.company,
+                          "contact_name": c.contact_name, "callback_phone": c.callback_phone, "email": c.email})
+        return
+    incident = rescue_call(session, call_sid=call.call_sid, from_number=call.from_number, now=now,
+                            reason="caller_hung_up", policy=policy, require_reachable=True)
+    if incident is not None and state is not None:
+        # The rep sees for a rescued call too whether the caller was verified and what matches.
+        said = SaveIncident(captured=state.captured, lang=state.lang, caller_id=call.from_number, captured_at=now,
+                            verified=state.verified, related_reference=state.related_reference)
+        caller_trust.record_caller_check(session, incident, said, now)
+
+
+def _state(call: CallSession) -> CallState | None:
+    try:
+        return CallState.from_dict(call.state) if call.state else None
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -1,0 +1,122 @@
+"""What the call flow may know about a caller, and how what they said compares with the ticket (issue 9)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Account, Incident, Ticket
+from app.services.events import log_event
+from app.services.support_pin import check_pin
+from ivr_flows.model import CheckPin, IncidentInfo, PinChecked, SaveIncident, TicketInfo
+
+MATCHES, DIFFERS, NOT_GIVEN, NOTHING_ON_FILE = "matches", "differs", "not_given", "nothing_on_file"
+_COMPANY_SUFFIXES = re.compile(r"\b(inc|incorporated|llc|ltd|limited|gmbh|ag|corp|corporation|co|company|plc|sa|bv)\b")
+
+
+def ticket_info(ticket: Ticket, *, verified: bool) -> TicketInfo:
+    """The ticket as the flow may see it: its details only for a caller who proved who they are."""
+    has_pin = bool(ticket.account and ticket.account.support_pin_hash)
+    if not verified:
+        return TicketInfo(number=ticket.number, has_pin=has_pin)
+    contact = ticket.contact
+    return TicketInfo(
+        number=ticket.number,
+        company=ticket.account.name if ticket.account else "",
+        contact_name=contact.name if contact else "",
+        email=contact.email if contact else "",
+        phone=contact.phone if contact else "",
+        has_pin=has_pin,
+    )
+
+
+def incident_info(incident: Incident) -> IncidentInfo:
+    """A repeat caller's open incident: reference (never spoken unverified), deadline, taken or not."""
+    return IncidentInfo(reference=incident.reference, callback_due_at=incident.callback_due_at,
+                        acknowledged=incident.acknowledged_at is not None)
+
+
+def answer_pin_check(session: Session, effect: CheckPin, call_sid: str, now: datetime) -> PinChecked:
+    """Check keyed digits against the support PIN of the ticket's (or incident's) account."""
+    ticket = _ticket_for(session, effect)
+    account = session.get(Account, ticket.account_id) if ticket else None
+    ok = check_pin(account, effect.pin, now)
+    # The digits are never logged; the outcome is, so guessing shows on the incident's log.
+    log_event(session, at=now, actor="ivr", kind="support_pin_checked", call_sid=call_sid,
+              detail={"ok": ok, "account_has_pin": bool(account and account.support_pin_hash),
+                      "for": "incident" if effect.incident_reference else "ticket"})
+    return PinChecked(ok=ok, ticket=ticket_info(ticket, verified=True) if ok and ticket else None)
+
+
+def _ticket_for(session: Session, effect: CheckPin) -> Ticket | None:
+    if effect.ticket_number:
+        return session.scalar(select(Ticket).where(Ticket.number == effect.ticket_number))
+    if effect.incident_reference:
+        incident = session.scalar(select(Incident).where(Incident.reference == effect.incident_reference))
+        if incident is not None and incident.ticket_id is not None:
+            return session.get(Ticket, incident.ticket_id)
+    return None
+
+
+def record_caller_check(session: Session, incident: Incident, effect: SaveIncident, now: datetime) -> dict[str, str]:
+    """Note on the incident how the caller proved who they are and whether what they said matches the ticket."""
+    incident.caller_verified = effect.verified
+    result = details_match(session, incident)
+    log_event(session, at=now, actor="system", kind="caller_details_checked", incident_id=incident.id,
+              call_sid=incident.call_sid, detail={"verified": effect.verified or "no", **result})
+    if effect.related_reference:
+        related = session.scalar(select(Incident).where(Incident.reference == effect.related_reference))
+        if related is not None and related.id != incident.id:
+            incident.related_incident_id = related.id
+            for one, other in ((incident, related), (related, incident)):
+                log_event(session, at=now, actor="system", kind="possibly_related", incident_id=one.id,
+                          detail={"reference": other.reference, "why": "same caller, identity not proven"
+                                  if not effect.verified else "same caller reported a different outage"})
+    return result
+
+
+def details_match(session: Session, incident: Incident) -> dict[str, str]:
+    """Per field: does what the caller said match the linked ticket's account and contact?"""
+    ticket = session.get(Ticket, incident.ticket_id) if incident.ticket_id else None
+    if ticket is None:
+        return {"ticket": NOTHING_ON_FILE}
+    contact = ticket.contact
+    phones = {p for p in ((contact.phone, contact.phone_alt) if contact else ()) if p}
+    return {
+        "ticket": ticket.number,
+        "company": _compare(incident.company, ticket.account.name if ticket.account else "", _company_key),
+        "contact_name": _compare(incident.contact_name, contact.name if contact else "", _name_key),
+        "email": _compare(incident.email, contact.email if contact else "", str.lower),
+        "callback_phone": _in(incident.callback_phone, phones),
+        "caller_id": _in(incident.caller_id, phones),
+    }
+
+
+def _compare(said: str, on_file: str, key) -> str:
+    if not said:
+        return NOT_GIVEN
+    if not on_file:
+        return NOTHING_ON_FILE
+    a, b = key(said), key(on_file)
+    return MATCHES if a and b and (a == b or a in b or b in a) else DIFFERS
+
+
+def _in(number: str, phones: set[str]) -> str:
+    if not number:
+        return NOT_GIVEN
+    if not phones:
+        return NOTHING_ON_FILE
+    return MATCHES if number in phones else DIFFERS
+
+
+def _name_key(value: str) -> str:
+    text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower()
+    return " ".join(re.findall(r"[a-z0-9]+", text))
+
+
+def _company_key(value: str) -> str:
+    return " ".join(_COMPANY_SUFFIXES.sub(" ", _name_key(value)).split())

@@ -1,0 +1,49 @@
+"""What the hotline texts a caller, in the caller's language; the words are in the catalog (app/prompts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from app.prompts import text
+from ivr_flows.prompts import GERMAN_ZONE_NAMES
+from ivr_flows.validate import region_of
+
+GERMAN = "de-DE"
+_GERMAN_REGIONS = {"DE", "AT", "CH", "LI"}
+
+
+def is_german(language: str) -> bool:
+    """True for the German flow's language code."""
+    return (language or "").lower().startswith("de")
+
+
+def language_for(language: str, caller_id: str) -> str:
+    """The caller's chosen language, else German for a German-speaking country's number, else English."""
+    if language:
+        return language
+    return GERMAN if region_of(caller_id) in _GERMAN_REGIONS else "en-US"
+
+
+def local_time(when: datetime, tz: str, language: str) -> str:
+    """``03:15 UTC`` / ``16:21 Uhr (MEZ)`` in ``tz``."""
+    local = when.astimezone(ZoneInfo(tz))
+    abbr = local.tzname() or "UTC"
+    if is_german(language):
+        return f"{local:%H:%M} Uhr ({GERMAN_ZONE_NAMES.get(abbr, abbr)})"
+    return f"{local:%H:%M} {abbr}"
+
+
+def receipt_sms(reference: str, due: datetime, tz: str, language: str) -> str:
+    """The customer's receipt right after intake."""
+    return text("receipt_sms", language, ref=reference, due=local_time(due, tz, language))
+
+
+def ack_notice_sms(reference: str, due: datetime, tz: str, language: str) -> str:
+    """Tells the customer an engineer has taken the incident."""
+    return text("ack_notice_sms", language, ref=reference, due=local_time(due, tz, language))
+
+
+def missed_call_sms(language: str) -> str:
+    """Invites a caller whose call ended before we knew their problem to call again or reply."""
+    return text("missed_call_sms", language)

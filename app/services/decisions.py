@@ -1,0 +1,144 @@
+"""Carrying out what the escalation core decided, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.escalation import Audience, Decision, PageOrder
+from app.models import Account, Channel, DueStep, Incident, IncidentStatus, Page, PageStatus, Ticket
+from app.oncall.contactable import Contactable
+from app.oncall.errors import OnCallConfigError
+from app.services.escalation import add_repage
+from app.services.events import log_event
+from app.services.oncall import contactable, find_rep, resolve_target
+from app.services.pages import ESCALATION_PURPOSES, queue_page
+
+CHASING_PURPOSES = ("page", "at_risk", "breach")  # what a resolved incident no longer sends
+
+
+@dataclass
+class Acting:
+    """Who or what the decision is carried out for."""
+
+    actor: str = "system"
+    rep_id: int | None = None  # the acting rep (becomes the owner on ``set_owner``)
+    step: DueStep | None = None
+    level_people: list[tuple[Contactable, tuple[str, ...]]] = field(default_factory=list)
+    detail: dict[str, Any] = field(default_factory=dict)  # added to every line the decision logs
+
+
+@dataclass
+class Done:
+    """What carrying out a decision changed."""
+
+    pages: list[Page] = field(default_factory=list)
+    canceled: int = 0
+    previous_owner: int | None = None
+
+
+def carry_out(session: Session, incident: Incident, decision: Decision, now: datetime, acting: Acting) -> Done:
+    """Apply ``decision`` to ``incident``: ownership, cancels, state, pages, repage, log lines."""
+    done = Done(previous_owner=incident.acknowledged_by)
+    if decision.set_owner:
+        incident.acknowledged_at = incident.acknowledged_at or now
+        incident.acknowledged_by = acting.rep_id if acting.rep_id is not None else incident.acknowledged_by
+    if decision.cancel_escalation_pages:
+        done.canceled = _cancel(session, incident, ESCALATION_PURPOSES, now)
+    if decision.record_breach and acting.step is not None:
+        incident.breached_at = incident.breached_at or acting.step.due_at
+    if decision.mark_reached_by_email:
+        incident.reached_by_email_at = now
+    if decision.resolve:
+        incident.status = IncidentStatus.RESOLVED
+        done.canceled += _cancel(session, incident, CHASING_PURPOSES, now)
+    step_id = acting.step.id if acting.step is not None else None
+    planned = [(order, who, channels) for order in decision.pages
+               for who, channels in _audience(session, incident, order, now, acting, done)]
+    # the log tells what was decided before the pages it caused (the timeline reads in that order)
+    for kind in decision.log:
+        log_event(session, at=now, actor=acting.actor or "system", kind=kind, incident_id=incident.id,
+                  detail={**acting.detail, "outcome": decision.outcome, "pages_canceled": done.canceled,
+                          "alerted": sum(len(channels) for _o, _w, channels in planned)})
+    for order, who, channels in planned:
+        for name in channels:
+            page = queue_page(session, incident, who, Channel(name), order.purpose, now, step_id=step_id)
+            if page is not None:
+                done.pages.append(page)
+    if decision.add_repage and acting.step is not None:
+        add_repage(session, incident, acting.step)
+    return done
+
+
+def _cancel(session: Session, incident: Incident, purposes: tuple[str, ...], now: datetime) -> int:
+    return session.execute(
+        update(Page)
+        .where(Page.incident_id == incident.id, Page.status == PageStatus.QUEUED, Page.purpose.in_(purposes))
+        .values(status=PageStatus.CANCELED, updated_at=now)
+    ).rowcount
+
+
+def _audience(session: Session, incident: Incident, order: PageOrder, now: datetime, acting: Acting,
+              done: Done) -> list[tuple[Contactable, tuple[str, ...]]]:
+    """The people an order reaches, each with the channels to use, without duplicates."""
+    if order.audience == Audience.LEVEL:
+        return acting.level_people
+    people: list[Contactable] = []
+    if order.audience == Audience.MANAGERS:
+        people = managers(session, incident, now)
+    elif order.audience == Audience.PAGED_SO_FAR:
+        people = _paged_so_far(session, incident)
+    elif order.audience == Audience.OWNER_OR_PRIMARY:
+        owner = find_rep(session, incident.acknowledged_by) if incident.acknowledged_by else None
+        people = [contactable(owner, "acknowledger")] if owner is not None else resolve(
+            session, incident, {"type": "schedule", "schedule": "primary"}, now)
+    elif order.audience == Audience.PREVIOUS_OWNER:
+        previous = find_rep(session, done.previous_owner) if done.previous_owner else None
+        people = [contactable(previous, "previous_owner")] if previous is not None else []
+    elif order.audience == Audience.CUSTOMER:
+        people = [Contactable(rep_id=None, name=incident.contact_name, phone=incident.callback_phone,
+                              channels=("sms",), role="customer")]
+    return [(who, order.channels) for who in distinct(people)]
+
+
+def resolve(session: Session, incident: Incident | None, target: dict, now: datetime) -> list[Contactable]:
+    """Who a target reaches now; a target that no longer resolves is logged, never fatal."""
+    try:
+        return resolve_target(session, target, now, account=_account(session, incident) if incident else None)
+    except (OnCallConfigError, LookupError, KeyError, ValueError) as exc:
+        log_event(session, at=now, actor="system", kind="target_unresolvable",
+                  incident_id=incident.id if incident else None, detail={"target": target, "error": str(exc)})
+        return []
+
+
+def managers(session: Session, incident: Incident | None, now: datetime) -> list[Contactable]:
+    """The managers, as the on-call config names them now."""
+    return resolve(session, incident, {"type": "managers"}, now)
+
+
+def _paged_so_far(session: Session, incident: Incident) -> list[Contactable]:
+    pages = session.scalars(select(Page).where(Page.incident_id == incident.id, Page.purpose == "page")).all()
+    return [Contactable(rep_id=p.rep_id, name=p.name, phone=p.to_number, channels=("sms", "voice"), role=p.role)
+            for p in pages]
+
+
+def distinct(people: list[Contactable]) -> list[Contactable]:
+    """``people`` without a second entry for the same phone number."""
+    seen: set[str] = set()
+    out = []
+    for who in people:
+        if who and who.phone and who.phone not in seen:
+            seen.add(who.phone)
+            out.append(who)
+    return out
+
+
+def _account(session: Session, incident: Incident) -> Account | None:
+    if incident.ticket_id is None:
+        return None
+    ticket = session.get(Ticket, incident.ticket_id)
+    return session.get(Account, ticket.account_id) if ticket else None

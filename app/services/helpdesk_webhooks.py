@@ -1,0 +1,159 @@
+"""Signed, retried webhooks to the helpdesk, derived from the append-only incident event log.
+
+The leader watchdog turns new log lines of the kinds below into ``helpdesk_deliveries``
+rows (one per event: a unique key), then hands due rows to RQ. A job posts the event,
+signed with HMAC-SHA256, and records the answer; a failure is retried with growing
+delays up to MAX_ATTEMPTS, then the row is marked failed. Delivery is at least once:
+receivers deduplicate on ``X-Hotline-Delivery``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.db import Database
+from app.models import DeliveryStatus, HelpdeskDelivery, Incident, IncidentEvent
+from app.queue import PendingJob, schedule
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EVENT_KINDS: dict[str, str] = {  # event log kind -> webhook event
+    "incident_opened": "incident.opened",
+    "incident_rescued": "incident.opened",
+    "acknowledged": "incident.acknowledged",
+    "callback_met": "callback.met",
+    "callback_late": "callback.missed",
+    "callback_breached": "incident.breached",
+    "resolved": "incident.resolved",
+}
+WEBHOOK_EVENTS = tuple(dict.fromkeys(EVENT_KINDS.values()))  # each once, in order, for the OpenAPI document
+MAX_ATTEMPTS = 6
+RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=5),
+                timedelta(minutes=10))
+FIRST_LOOK_BACK = timedelta(minutes=10)  # when webhooks are first configured, older events are not sent
+TIMEOUT_SECONDS = 10
+SIGNATURE_HEADER = "X-Hotline-Signature"
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=<hex>`` of HMAC-SHA256 over ``timestamp + "." + body`` (the timestamp defeats replays)."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def collect(session: Session, now: datetime) -> int:
+    """Create a delivery row for every new event of a webhook kind; returns how many."""
+    last = session.scalar(select(func.max(HelpdeskDelivery.event_id)))
+    query = select(IncidentEvent).where(IncidentEvent.kind.in_(EVENT_KINDS)).order_by(IncidentEvent.id)
+    if last is None:
+        query = query.where(IncidentEvent.at >= now - FIRST_LOOK_BACK)
+    else:
+        query = query.where(IncidentEvent.id > last)
+    created = 0
+    for event in session.scalars(query.limit(500)):
+        try:
+            with session.begin_nested():
+                session.add(HelpdeskDelivery(event_id=event.id, incident_id=event.incident_id,
+                                             kind=EVENT_KINDS[event.kind], next_attempt_at=now, created_at=now))
+            created += 1
+        except IntegrityError:  # another watchdog pass got there first
+            continue
+    return created
+
+
+def due_deliveries(session: Session, now: datetime) -> list[PendingJob]:
+    """Jobs for pending deliveries whose next attempt is due."""
+    rows = session.execute(
+        select(HelpdeskDelivery.id, HelpdeskDelivery.attempts, HelpdeskDelivery.next_attempt_at)
+        .where(HelpdeskDelivery.status == DeliveryStatus.PENDING, HelpdeskDelivery.next_attempt_at <= now)
+        .order_by(HelpdeskDelivery.id).limit(500)
+    ).all()
+    return [PendingJob("webhook", row.id, row.next_attempt_at, attempt=row.attempts) for row in rows]
+
+
+def webhook_jobs(db: Database, settings: Settings, now: datetime) -> list[PendingJob]:
+    """The watchdog's share: collect new events and return the due deliveries (none when unconfigured)."""
+    if not settings.helpdesk_webhook_url:
+        return []
+    with db.transaction() as session:
+        collect(session, now)
+    with db.session() as session:
+        return due_deliveries(session, now)
+
+
+def payload(session: Session, delivery: HelpdeskDelivery) -> dict:
+    """The JSON body: the event and the incident as the API shows it."""
+    from app.api.incident_json import incident_document
+
+    event = session.get(IncidentEvent, delivery.event_id)
+    incident = session.get(Incident, delivery.incident_id) if delivery.incident_id else None
+    return {
+        "delivery_id": delivery.id,
+        "event": delivery.kind,
+        "occurred_at": event.at.isoformat().replace("+00:00", "Z") if event else None,
+        "detail": (event.detail or {}) if event else {},
+        "incident": incident_document(session, incident) if incident else None,
+    }
+
+
+def deliver(db: Database, settings: Settings, delivery_id: int, now: datetime, post=None) -> DeliveryStatus | None:
+    """Send one delivery; returns its new status, or None when there was nothing to do.
+
+    ``post(url, body, headers) -> status code`` defaults to an HTTP POST with a time-out.
+    """
+    post = post or _http_post
+    with db.transaction() as session:
+        delivery = session.get(HelpdeskDelivery, delivery_id)
+        if delivery is None or delivery.status != DeliveryStatus.PENDING or delivery.next_attempt_at > now:
+            return None
+        seen = delivery.attempts
+        # claim this attempt: a duplicate job for the same attempt finds the counter moved and stops
+        claimed = session.execute(update(HelpdeskDelivery).where(HelpdeskDelivery.id == delivery_id,
+                                                                 HelpdeskDelivery.attempts == seen)
+                                  .values(attempts=seen + 1)).rowcount
+        if claimed != 1:
+            return None
+        body = json.dumps(payload(session, delivery), separators=(",", ":"), default=str).encode()
+    stamp = str(int(now.timestamp()))
+    headers = {"Content-Type": "application/json", "User-Agent": "sev1-hotline",
+               "X-Hotline-Event": delivery.kind, "X-Hotline-Delivery": str(delivery_id),
+               "X-Hotline-Timestamp": stamp,
+               SIGNATURE_HEADER: signature(settings.helpdesk_webhook_secret, stamp, body)}
+    code, error = None, ""
+    try:
+        code = post(settings.helpdesk_webhook_url, body, headers)
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the helpdesk is retried, and logged
+        error = f"{type(exc).__name__}: {str(exc)[:300]}"
+    ok = code is not None and 200 <= code < 300
+    with db.transaction() as session:
+        delivery = session.get(HelpdeskDelivery, delivery_id)
+        assert delivery is not None
+        delivery.last_status_code = code
+        delivery.last_error = error or ("" if ok else f"HTTP {code}")
+        if ok:
+            delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, now
+        elif delivery.attempts >= MAX_ATTEMPTS:
+            delivery.status = DeliveryStatus.FAILED
+            log.error("helpdesk webhook delivery %s (%s) failed after %d attempts", delivery_id, delivery.kind,
+                      delivery.attempts)
+        else:
+            delivery.next_attempt_at = now + RETRY_DELAYS[min(delivery.attempts - 1, len(RETRY_DELAYS) - 1)]
+            schedule(session, "webhook", delivery.id, delivery.next_attempt_at, attempt=delivery.attempts)
+            log.warning("helpdesk webhook delivery %s attempt %d failed (%s); retrying at %s", delivery_id,
+                        delivery.attempts, delivery.last_error, delivery.next_attempt_at.isoformat())
+        return delivery.status
+
+
+def _http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    import requests
+
+    return requests.post(url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False).status_code

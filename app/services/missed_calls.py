@@ -1,0 +1,80 @@
+"""Calls that end before triage: a "missed call" on the board and one SMS, never a paged incident."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import CallSession, MissedCall, Notice
+from app.queue import schedule
+from app.services import customer_text
+from app.services.caller_limits import CallerLimits
+from app.services.events import log_event
+from app.services.incidents import open_incident_for
+from ivr_flows.model import CallState, FlowPolicy, Stage
+from ivr_flows.validate import is_valid_phone, parse_callback_number
+
+PRE_TRIAGE_STAGES = {Stage.LANGUAGE, Stage.TRIAGE}
+_TEXTABLE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+def ended_before_triage(state: CallState | None) -> bool:
+    """True when the caller hung up before telling us what is down (or we never had their state)."""
+    if state is None:
+        return True
+    return state.stage in PRE_TRIAGE_STAGES and state.captured.affected_service is None and state.incident is None
+
+
+def textable(number: str, policy: FlowPolicy) -> bool:
+    """True for a valid mobile number in a country we serve (and not premium-rate)."""
+    e164 = parse_callback_number(number, policy.default_region, policy.allowed_regions)
+    if not e164:
+        return False
+    return phonenumbers.number_type(phonenumbers.parse(e164, None)) in _TEXTABLE
+
+
+def record_missed_call(
+    session: Session, call: CallSession, state: CallState | None, now: datetime, policy: FlowPolicy,
+    limits: CallerLimits,
+) -> None:
+    """Write the missed call (once per CallSid) and queue one SMS inviting the caller back."""
+    if session.scalar(select(MissedCall.id).where(MissedCall.call_sid == call.call_sid)) is not None:
+        return
+    caller = call.from_number
+    open_incident = open_incident_for(session, phone=caller) if is_valid_phone(caller) else None
+    chosen = state.lang.value if state is not None and state.stage is not Stage.LANGUAGE else ""
+    missed = MissedCall(call_sid=call.call_sid, caller_id=caller[:32], language=chosen,
+                        stage=state.stage.value if state else "", received_at=call.started_at, ended_at=now,
+                        incident_id=open_incident.id if open_incident else None)
+    session.add(missed)
+    session.flush()
+    log_event(session, at=now, actor="system", kind="missed_call", call_sid=call.call_sid,
+              incident_id=open_incident.id if open_incident else None,
+              detail={"missed_call_id": missed.id, "stage": missed.stage})
+    if open_incident is not None or not textable(caller, policy):
+        return  # the caller already has an incident (and its receipt), or cannot get an SMS
+    since = now - timedelta(hours=limits.missed_call_sms_hours)
+    recent = select(Notice.id).where(Notice.to_number == caller, Notice.purpose == "missed_call",
+                                     Notice.created_at >= since)
+    if session.scalar(recent.limit(1)) is not None:
+        return  # one invitation per number a day: a flood of hang-ups is not a flood of SMS
+    language = customer_text.language_for(chosen, caller)
+    notice = Notice(purpose="missed_call", to_number=caller, body=customer_text.missed_call_sms(language),
+                    created_at=now)
+    session.add(notice)
+    session.flush()
+    missed.notice_id = notice.id
+    schedule(session, "notice", notice.id, now)
+
+
+def recent_missed_calls(session: Session, since: datetime, limit: int = 100) -> list[MissedCall]:
+    """Missed calls that ended since ``since``, newest first (for the board)."""
+    stmt = select(MissedCall).where(MissedCall.ended_at >= since).order_by(MissedCall.ended_at.desc()).limit(limit)
+    return list(session.scalars(stmt))
+
+
+__all__ = ["ended_before_triage", "record_missed_call", "recent_missed_calls", "textable"]

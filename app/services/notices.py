@@ -1,0 +1,62 @@
+"""Sending one-off SMS that belong to no incident (missed-call invitations, volume alerts)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Notice, NoticeStatus
+from app.queue import PendingJob, schedule
+from app.telephony.protocol import Rejected, TelephonyError, Throttled
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
+
+
+def send_notice(db, telephony, base_url: str, notice_id: int, now: datetime) -> None:
+    """Claim the notice (compare-and-set), send it, record the outcome; a retry is scheduled if throttled."""
+    with db.transaction() as session:
+        notice = session.get(Notice, notice_id, with_for_update=True)
+        if notice is None or notice.status != NoticeStatus.QUEUED:
+            return  # sent, failed or claimed by another run: nothing to do
+        notice.status = NoticeStatus.SENDING
+        notice.attempts += 1
+        to, body, attempt = notice.to_number, notice.body, notice.attempts
+    try:
+        sent = telephony.send_sms(to=to, body=body, status_callback=f"{base_url}/twilio/sms/status?notice={notice_id}")
+    except Throttled as exc:
+        _failed(db, notice_id, str(exc), retry=attempt < MAX_ATTEMPTS, now=now)
+        return
+    except Rejected as exc:
+        _failed(db, notice_id, str(exc), retry=False, now=now)
+        return
+    except TelephonyError as exc:
+        # The outcome is unknown: a notice is not a Sev-1 page, so it is not sent twice.
+        _failed(db, notice_id, f"{type(exc).__name__}: {exc}", retry=False, now=now)
+        return
+    with db.transaction() as session:
+        notice = session.get(Notice, notice_id, with_for_update=True)
+        notice.status = NoticeStatus.SENT
+        notice.twilio_sid = sent.sid
+        notice.sent_at = now
+    log.info("notice %s sent (%s)", notice_id, sent.sid)
+
+
+def _failed(db, notice_id: int, error: str, *, retry: bool, now: datetime) -> None:
+    with db.transaction() as session:
+        notice = session.get(Notice, notice_id, with_for_update=True)
+        notice.status = NoticeStatus.QUEUED if retry else NoticeStatus.FAILED
+        notice.last_error = error[:200]
+        if retry:
+            schedule(session, "notice", notice_id, now + timedelta(seconds=30), attempt=1)
+    # Provider messages can quote the number: the log says where to look, not what it said.
+    log.warning("notice %s not sent (%s); see notices.last_error", notice_id, "will retry" if retry else "failed")
+
+
+def queued_notices(session: Session, now: datetime) -> list[PendingJob]:
+    """Jobs for notices still queued (their job lost with Redis); the watchdog hands them over again."""
+    stmt = select(Notice.id).where(Notice.status == NoticeStatus.QUEUED, Notice.created_at >= now - timedelta(hours=1))
+    return [PendingJob("notice", notice_id, now) for notice_id in session.scalars(stmt)]

@@ -1,0 +1,136 @@
+"""Whether the escalation policies can reach anyone: missing schedules, gaps in coverage, overlaps.
+
+Read-only queries for ``hotline check``, the start-up checks of ``serve``/``worker`` and
+the on-call import, which refuses a configuration whose policy names a schedule that
+does not exist (the incident would log ``nobody_to_page`` and nobody would hear of it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import EscalationPolicy, Override, Rep, Schedule
+from app.oncall.fields import iso_z
+from app.oncall.policy import DEFAULT_POLICY_NAME, TargetType, default_levels, targets_of
+from app.services.oncall import managers, schedule_shifts
+
+COVERAGE_DAYS = 14
+
+
+@dataclass(frozen=True)
+class MissingSchedule:
+    """A schedule target of a policy that names no existing schedule."""
+
+    policy: str
+    path: str  # e.g. "levels[1].targets[1].schedule"
+    schedule: str
+    built_in: bool  # the built-in default policy (no policy row is the default yet)
+
+    def describe(self) -> str:
+        """One line naming the policy, the YAML path and the schedule."""
+        which = "the built-in default escalation policy" if self.built_in else f"escalation policy {self.policy!r}"
+        return f"{which} pages schedule {self.schedule!r} at {self.path}, but no schedule has that name"
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch of time in which a schedule has nobody on call."""
+
+    schedule: str
+    starts_at: datetime
+    ends_at: datetime
+
+    def describe(self) -> str:
+        """One line with the schedule and the gap in UTC."""
+        return f"schedule {self.schedule!r} has nobody on call from {iso_z(self.starts_at)} to {iso_z(self.ends_at)}"
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Two overrides of one schedule for different reps at the same time (both are paged)."""
+
+    schedule: str
+    reps: tuple[str, str]
+    starts_at: datetime
+    ends_at: datetime
+
+    def describe(self) -> str:
+        """One line naming both reps and the overlap."""
+        return (f"schedule {self.schedule!r}: overrides for {self.reps[0]} and {self.reps[1]} overlap from "
+                f"{iso_z(self.starts_at)} to {iso_z(self.ends_at)} (both are paged)")
+
+
+def effective_policies(session: Session) -> list[tuple[str, list[dict], bool]]:
+    """Every stored policy as (name, levels, built_in), plus the built-in default when none is the default."""
+    stored = list(session.scalars(select(EscalationPolicy).order_by(EscalationPolicy.name)))
+    result = [(p.name, p.levels, False) for p in stored]
+    if not any(p.is_default for p in stored) and DEFAULT_POLICY_NAME not in {p.name for p in stored}:
+        result.append((DEFAULT_POLICY_NAME, default_levels(), True))
+    return result
+
+
+def missing_schedules(session: Session) -> list[MissingSchedule]:
+    """Schedule targets of any policy (or the built-in default) whose schedule does not exist."""
+    names = set(session.scalars(select(Schedule.name)))
+    found = []
+    for name, levels, built_in in effective_policies(session):
+        for path, target in targets_of(levels):
+            if target["type"] == TargetType.SCHEDULE and target["schedule"] not in names:
+                found.append(MissingSchedule(name, f"{path}.schedule", target["schedule"], built_in))
+    return found
+
+
+def coverage_gaps(session: Session, now: datetime, days: int = COVERAGE_DAYS) -> list[Gap]:
+    """Gaps in the next ``days`` days of every schedule a policy pages."""
+    wanted = {t["schedule"] for _, levels, _ in effective_policies(session)
+              for _, t in targets_of(levels) if t["type"] == TargetType.SCHEDULE}
+    end = now + timedelta(days=days)
+    gaps = []
+    schedules = session.scalars(select(Schedule).where(Schedule.name.in_(wanted)).order_by(Schedule.name)
+                                .options(selectinload(Schedule.layers)))
+    for schedule in schedules:
+        covered_until = now
+        for shift in schedule_shifts(session, schedule, now, end):
+            if shift.starts_at > covered_until:
+                gaps.append(Gap(schedule.name, covered_until, shift.starts_at))
+            covered_until = max(covered_until, shift.ends_at)
+        if covered_until < end:
+            gaps.append(Gap(schedule.name, covered_until, end))
+    return gaps
+
+
+def overlapping_overrides(session: Session, now: datetime) -> list[Overlap]:
+    """Pairs of current or future overrides of one schedule, for different reps, that overlap."""
+    rows = session.execute(
+        select(Override, Schedule.name, Rep.name)
+        .join(Schedule, Schedule.id == Override.schedule_id)
+        .join(Rep, Rep.id == Override.rep_id)
+        .where(Override.ends_at > now)
+        .order_by(Schedule.name, Override.starts_at, Override.id)
+    ).all()
+    found = []
+    for i, (first, schedule, first_rep) in enumerate(rows):
+        for second, other_schedule, second_rep in rows[i + 1:]:
+            if other_schedule != schedule or second.starts_at >= first.ends_at:
+                continue
+            if second.rep_id != first.rep_id:
+                found.append(Overlap(schedule, (first_rep, second_rep), max(first.starts_at, second.starts_at),
+                                     min(first.ends_at, second.ends_at)))
+    return found
+
+
+def has_managers(session: Session) -> bool:
+    """True when at least one active manager exists (the last escalation level pages them)."""
+    return bool(managers(session))
+
+
+def overlaps_of(session: Session, override: Override, now: datetime) -> list[str]:
+    """What ``override`` overlaps on its schedule (other reps' overrides at the same time), as lines."""
+    schedule = session.get(Schedule, override.schedule_id)
+    return [o.describe() for o in overlapping_overrides(session, now)
+            if schedule is not None and o.schedule == schedule.name
+            and o.starts_at < override.ends_at and override.starts_at < o.ends_at]

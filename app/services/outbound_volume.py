@@ -1,0 +1,51 @@
+"""Outbound volume watch: too many SMS and calls in an hour alerts the managers (issue 9).
+
+It never holds anything back: every Sev-1 page is still sent. The paging code may
+call ``check_outbound_volume`` after it queues pages; intake calls it after each
+new incident and missed call.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import IncidentEvent, Notice, Page, Rep
+from app.queue import schedule
+from app.services.events import log_event
+
+WINDOW = timedelta(hours=1)
+ALERT_KIND = "outbound_volume_alert"
+
+
+def outbound_count(session: Session, since: datetime) -> int:
+    """SMS and calls queued since ``since``: pages, customer messages and notices."""
+    pages = session.scalar(select(func.count(Page.id)).where(Page.created_at >= since)) or 0
+    notices = session.scalar(select(func.count(Notice.id)).where(Notice.created_at >= since,
+                                                                 Notice.purpose != "outbound_volume")) or 0
+    return pages + notices
+
+
+def check_outbound_volume(session: Session, now: datetime, per_hour: int) -> None:
+    """Alert the managers by SMS (once an hour) when outbound volume passes ``per_hour``."""
+    count = outbound_count(session, now - WINDOW)
+    if per_hour <= 0 or count <= per_hour:
+        return
+    already = select(IncidentEvent.id).where(IncidentEvent.kind == ALERT_KIND, IncidentEvent.at >= now - WINDOW)
+    if session.scalar(already.limit(1)) is not None:
+        return
+    managers = list(session.scalars(select(Rep).where(Rep.is_manager.is_(True), Rep.active.is_(True))))
+    log_event(session, at=now, actor="system", kind=ALERT_KIND,
+              detail={"count": count, "per_hour": per_hour, "managers": len(managers)})
+    body = (f"Sev-1 hotline: {count} outbound SMS and calls in the last hour (alert above {per_hour}). "
+            "Possible flood or toll fraud: check the board's missed calls and new incidents. "
+            "No Sev-1 page is held back.")
+    for rep in managers:
+        if not rep.phone:
+            continue
+        notice = Notice(purpose="outbound_volume", to_number=rep.phone, body=body, created_at=now)
+        session.add(notice)
+        session.flush()
+        schedule(session, "notice", notice.id, now)

@@ -1,0 +1,65 @@
+"""Status callbacks of pages (SMS delivery reports, page calls): forward-only, per channel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.models import Page, PageStatus
+from app.services.events import log_event
+from app.services.pages import adopt_sid, fall_back_to_voice, move_status
+
+SMS_STATUS = {"accepted": PageStatus.SENT, "queued": PageStatus.SENT, "sending": PageStatus.SENT,
+              "sent": PageStatus.SENT, "delivered": PageStatus.DELIVERED, "failed": PageStatus.FAILED,
+              "undelivered": PageStatus.UNDELIVERED}
+CALL_STATUS = {"queued": PageStatus.SENT, "initiated": PageStatus.SENT, "ringing": PageStatus.RINGING,
+               "in-progress": PageStatus.ANSWERED, "answered": PageStatus.ANSWERED, "no-answer": PageStatus.NO_ANSWER,
+               "busy": PageStatus.BUSY, "failed": PageStatus.FAILED, "canceled": PageStatus.FAILED,
+               "completed": PageStatus.ANSWERED}  # Twilio: completed = answered, then hung up
+
+
+def sms_status(session: Session, page_id: int, reported: str, message_sid: str, error_code: str,
+               now: datetime) -> Page | None:
+    """Apply an SMS delivery report; a page SMS that failed turns into a voice page at once."""
+    page = session.get(Page, page_id, with_for_update=True) if page_id else None
+    if page is None:
+        log_event(session, at=now, actor="twilio", kind="sms_status_unmatched",
+                  detail={"message_sid": message_sid, "status": reported})
+        return None
+    new = SMS_STATUS.get(reported)
+    if new:
+        adopt_sid(page, message_sid, now)
+    moved = bool(new) and move_status(page, new, now)
+    log_event(session, at=now, actor="twilio", kind="page_status", incident_id=page.incident_id,
+              detail={"page_id": page.id, "channel": "sms", "status": reported, "applied": moved,
+                      "error_code": error_code})
+    if moved and new in (PageStatus.FAILED, PageStatus.UNDELIVERED):
+        fall_back_to_voice(session, page, now)
+    return page
+
+
+def call_status(session: Session, page_id: int, reported: str, answered_by: str, call_sid: str,
+                now: datetime) -> Page | None:
+    """Apply a page call's status callback; only moves the page forward."""
+    page = session.get(Page, page_id, with_for_update=True)
+    if page is None:
+        return None
+    new = PageStatus.MACHINE if answered_by.startswith("machine") else CALL_STATUS.get(reported)
+    if new:
+        adopt_sid(page, call_sid, now)
+    moved = bool(new) and move_status(page, new, now)
+    log_event(session, at=now, actor="twilio", kind="page_status", incident_id=page.incident_id,
+              detail={"page_id": page.id, "channel": "voice", "status": reported, "applied": moved})
+    return page
+
+
+def page_call_answered(session: Session, page: Page, answered_by: str, now: datetime) -> bool:
+    """Twilio fetched a page call's TwiML: True for a person, False for a machine (logged, not an acknowledgement)."""
+    if answered_by.startswith("machine") or answered_by == "fax":
+        move_status(page, PageStatus.MACHINE, now)
+        log_event(session, at=now, actor="twilio", kind="page_reached_machine", incident_id=page.incident_id,
+                  detail={"page_id": page.id, "answered_by": answered_by})
+        return False
+    move_status(page, PageStatus.ANSWERED, now)
+    return True

@@ -1,0 +1,61 @@
+"""``hotline serve`` in production: gunicorn around the app built (and checked) once in the master."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from app.wiring import Hotline
+
+DEFAULT_WORKERS = 2
+DEFAULT_THREADS = 4
+TIMEOUT_SECONDS = 30  # Twilio gives up on a webhook after 15 s; a worker stuck longer is replaced
+
+
+class HotlineServer(BaseApplication):
+    """gunicorn with the already-built Flask app (preloaded: forked workers share the checked wiring)."""
+
+    def __init__(self, app: Flask, hotline: Hotline, options: dict[str, Any]) -> None:
+        self.application = app
+        self.hotline = hotline
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Hand our options to gunicorn's settings."""
+        for key, value in self.options.items():
+            if key in self.cfg.settings:  # e.g. control_socket_disable exists from gunicorn 24 on
+                self.cfg.set(key, value)
+        self.cfg.set("post_fork", self._post_fork)
+
+    def load(self) -> Flask:
+        """The app, built before gunicorn started."""
+        return self.application
+
+    def _post_fork(self, _server: Any, _worker: Any) -> None:
+        # pooled database connections opened in the master must not be shared by the children
+        self.hotline.db.engine.dispose(close=False)
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int = DEFAULT_THREADS) -> dict[str, Any]:
+    """gunicorn settings for ``hotline serve``: threaded workers, access log on stdout."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "timeout": TIMEOUT_SECONDS,
+        "graceful_timeout": TIMEOUT_SECONDS,
+        "preload_app": True,
+        "accesslog": "-",
+        "errorlog": "-",
+        "proc_name": "hotline-web",
+        "control_socket_disable": True,  # a shared default path would clash between several instances
+    }
+
+
+def run_gunicorn(app: Flask, hotline: Hotline, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve ``app`` with gunicorn until stopped."""
+    HotlineServer(app, hotline, gunicorn_options(host, port, workers, threads)).run()

@@ -1,0 +1,61 @@
+"""Answering a Twilio webhook once: dedupe, one transaction (its jobs dispatched after commit), a safe answer on error."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from flask import Request, Response, current_app, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.models import WebhookDelivery
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, datetime], str]
+
+
+def delivery_key(req: Request) -> str:
+    """Same path, query and form: the same delivery (Twilio retries send exactly that)."""
+    parts = [req.path, req.query_string.decode()]
+    parts += [f"{k}={v}" for k, v in sorted(req.form.items(multi=True))]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def answer_once(handler: Handler, mimetype: str = "text/xml", safe: str | None = None) -> Response:
+    """Run ``handler`` in one transaction unless this delivery was answered before.
+
+    With ``safe``, an internal error is logged and answered with ``safe`` (nothing is stored,
+    so Twilio's retry runs the handler again); without it, the error propagates.
+    """
+    hotline = current_app.extensions["hotline"]
+    key = delivery_key(request)
+    try:
+        stored = _stored(hotline, key)
+        if stored is not None:
+            return Response(stored, mimetype=mimetype)
+        now = hotline.clock.now()
+        try:
+            with hotline.db.transaction() as session:
+                body = handler(session, now)
+                session.add(WebhookDelivery(key=key, path=request.path[:200], response=body, received_at=now))
+        except IntegrityError:  # a concurrent duplicate won the race: answer what it answered
+            stored = _stored(hotline, key)
+            if stored is None:
+                raise
+            return Response(stored, mimetype=mimetype)
+        return Response(body, mimetype=mimetype)
+    except Exception:
+        if safe is None:
+            raise
+        log.exception("webhook %s failed; answered with safe TwiML", request.path)
+        return Response(safe, mimetype=mimetype)
+
+
+def _stored(hotline, key: str) -> str | None:
+    with hotline.db.session() as session:
+        return session.scalar(select(WebhookDelivery.response).where(WebhookDelivery.key == key))

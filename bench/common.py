@@ -1,0 +1,182 @@
+"""What the benchmarks share: a database per data set (cached), a logged-in dashboard client, timing and tables."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from redis import Redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from app.models import Base
+from app.models.user import Role
+from app.queue import JobQueue
+from app.settings import Settings
+from app.wiring import Hotline
+
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")  # never used by the pages measured
+PASSWORD = "bench horse battery staple"
+
+
+@dataclass
+class Store:
+    """One data set's database: a PostgreSQL schema of its own, or a SQLite file in a temp dir (``--quick``)."""
+
+    name: str
+    quick: bool
+    url: str = ""
+    _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.quick:
+            self._tmp = tempfile.TemporaryDirectory(prefix=f"{self.name}-")
+            self.url = f"sqlite:///{Path(self._tmp.name) / 'bench.db'}"
+        else:
+            self.url = f"{POSTGRES_URL}?options=-csearch_path%3D{self.name}"
+
+    def prepare(self, plan_key: str, fill: Callable[[Engine], object]) -> tuple[bool, float]:
+        """Create the schema and fill it unless it already holds ``plan_key``; returns (generated, seconds)."""
+        if not self.quick:
+            admin = create_engine(POSTGRES_URL)
+            with admin.begin() as conn:
+                conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {self.name}"))
+            admin.dispose()
+        engine = create_engine(self.url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("CREATE TABLE IF NOT EXISTS bench_meta (plan TEXT)"))
+                if conn.execute(text("SELECT plan FROM bench_meta")).scalar() == plan_key:
+                    return False, 0.0
+            engine.dispose()
+            self.drop()  # another plan, or a run that stopped half-way: start clean
+            with engine.begin() as conn:
+                conn.execute(text("CREATE TABLE bench_meta (plan TEXT)"))
+            Base.metadata.create_all(engine)
+            started = time.perf_counter()
+            fill(engine)
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO bench_meta (plan) VALUES (:p)"), {"p": plan_key})
+                if engine.dialect.name == "postgresql":
+                    conn.execute(text("ANALYZE"))
+            return True, time.perf_counter() - started
+        finally:
+            engine.dispose()
+
+    def create_tables(self) -> None:
+        """The app's tables (no data)."""
+        engine = create_engine(self.url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+
+    def drop(self) -> None:
+        """Empty the schema (or the SQLite file)."""
+        if self.quick:
+            Path(self.url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+            return
+        admin = create_engine(POSTGRES_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {self.name} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {self.name}"))
+        admin.dispose()
+
+    def remove(self) -> None:
+        """Drop the schema for good (end of a run without ``--keep``)."""
+        if self.quick:
+            if self._tmp is not None:
+                self._tmp.cleanup()
+            return
+        admin = create_engine(POSTGRES_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {self.name} CASCADE"))
+        admin.dispose()
+
+
+class FixedClock:
+    """The clock the measured app sees: a fixed instant, so runs are comparable."""
+
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        """The fixed instant."""
+        return self._now
+
+
+_DATA_ROOT = tempfile.TemporaryDirectory(prefix="hotline-bench-")  # settings' data dirs; removed at exit
+
+
+def scratch_dir() -> Path:
+    """A fresh directory for one measured app's data dir (removed when the process ends)."""
+    return Path(tempfile.mkdtemp(dir=_DATA_ROOT.name))
+
+
+def dashboard_client(url: str, role: Role, now: datetime, data_dir: Path):
+    """A Flask test client logged in as a new user of ``role``, on the database at ``url``."""
+    from app import create_app
+    from app.services.users import create_user
+
+    settings = Settings(data_dir=data_dir, database_url=url, redis_url=REDIS_URL, queue_name="bench")
+    hotline = Hotline.build(settings, clock=FixedClock(now), jobs=JobQueue(Redis.from_url(REDIS_URL), "bench"))
+    email = f"bench-{role}-{time.time_ns()}@example.com"
+    with hotline.db.transaction() as session:
+        create_user(session, email, f"Bench {role}", PASSWORD, role, datetime.now(UTC))
+    app = create_app(hotline)
+    client = app.test_client()
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"\s+value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
+    assert response.status_code == 302, f"bench login failed: {response.status_code}"
+    return client, hotline
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, object]:
+    """Seconds ``fn`` took, and what it returned."""
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+@dataclass
+class Figure:
+    """One line of the table: our samples against the baseline's (seconds), or a fixed value."""
+
+    name: str
+    ours: list[float] = field(default_factory=list)
+    baseline: list[float] = field(default_factory=list)
+    unit: str = "ms"
+    target: str = ""
+    note: str = ""
+
+    def cells(self) -> tuple[str, str, str, str]:
+        """ours, baseline, ratio as printed."""
+        ours = statistics.median(self.ours) if self.ours else None
+        base = statistics.median(self.baseline) if self.baseline else None
+        ratio = f"{ours / base:.2f}" if ours is not None and base else "–"
+        return _fmt(ours, self.unit), _fmt(base, self.unit), ratio, self.target
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "–"
+    if unit == "ms":
+        return f"{value * 1000:.0f} ms" if value >= 0.01 else f"{value * 1000:.1f} ms"
+    return f"{value:.0f} {unit}"
+
+
+def table(figures: list[Figure], runs: int) -> str:
+    """A markdown table of medians."""
+    out = [f"| figure (median of {runs} interleaved runs) | ours | baseline | ratio | target |", "|---|---|---|---|---|"]
+    for f in figures:
+        ours, base, ratio, target = f.cells()
+        out.append(f"| {f.name}{' (' + f.note + ')' if f.note else ''} | {ours} | {base} | {ratio} | {target} |")
+    return "\n".join(out)

@@ -1,0 +1,104 @@
+"""axe-core (WCAG 2.2 A/AA rules) on every dashboard page, as each role, on a phone and a laptop, light and dark."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Incident
+from tests.browser.conftest import log_in
+from tests.browser.seed import PASSWORD, USERS
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+SIZES = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 900}}
+REPORT = "/reports/compliance?start=2026-11-25&end=2026-11-27&tz=UTC"
+ROLE_PAGES = {  # beyond the board, the on-call page and every incident page, which every role sees
+    "rep": ["/reports/compliance", "/incidents/000000"],  # a refusal page and the not-found page
+    "manager": [REPORT, "/reports/compliance?start=2026-13-01&end=x", "/admin/users"],
+    "admin": [REPORT, "/admin/users", "/admin/users/new"],
+}
+
+
+def axe_violations(page, axe_source: str) -> list[dict]:
+    """Run axe-core with the WCAG 2.2 A/AA tags on the page as it is; the violations found."""
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+                           WCAG_TAGS)
+    return [{"rule": v["id"], "impact": v["impact"], "help": v["help"],
+             "where": [(n["target"], n.get("failureSummary", "")[:300]) for n in v["nodes"][:5]]}
+            for v in result["violations"]]
+
+
+def _references(hotline) -> list[str]:
+    with hotline.db.session() as session:
+        return list(session.scalars(select(Incident.reference).order_by(Incident.id)))
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", sorted(SIZES))
+@pytest.mark.parametrize("role", ["rep", "manager", "admin"])
+def test_every_page_passes_axe_with_wcag_22_aa_rules(live, browser, axe_source, role, size, scheme):
+    base, hotline = live
+    # bypass_csp: axe is injected inline; the app's own policy is proven by the strict-CSP test below
+    context = browser.new_context(viewport=SIZES[size], color_scheme=scheme, bypass_csp=True)
+    page = context.new_page()
+    try:
+        found: dict[str, list[dict]] = {}
+        page.goto(f"{base}/login")
+        found["/login"] = axe_violations(page, axe_source)
+        log_in(page, base, USERS[role], PASSWORD)
+        paths = ["/board", "/oncall"] + [f"/incidents/{ref}" for ref in _references(hotline)] + ROLE_PAGES[role]
+        for path in paths:
+            page.goto(base + path)
+            found[path] = axe_violations(page, axe_source)
+        if role == "admin":  # the on-call page showing a form error, and an open note form on the board
+            page.goto(f"{base}/oncall")
+            page.fill("#policy-levels", "- delay_minutes: banana")
+            page.click("#edit-policy button.primary")
+            page.wait_for_selector("#error-policy")
+            found["/oncall (policy error)"] = axe_violations(page, axe_source)
+        page.goto(f"{base}/board")
+        page.locator("tr.incident details summary").first.click()
+        found["/board (note form open)"] = axe_violations(page, axe_source)
+        bad = {path: v for path, v in found.items() if v}
+        assert not bad, json.dumps(bad, indent=1)
+        assert len(found) >= 8  # every page above was checked, not skipped
+    finally:
+        context.close()
+
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' https:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+RECORD_CSP_VIOLATIONS = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+"""
+
+
+def test_every_page_works_under_a_strict_content_security_policy(live, browser):
+    base, hotline = live
+    context = browser.new_context(viewport=SIZES["laptop"])
+    context.add_init_script(RECORD_CSP_VIOLATIONS)
+
+    def with_csp(route):
+        response = route.fetch(max_redirects=0)  # the browser follows redirects itself
+        route.fulfill(response=response, headers={**response.headers, "content-security-policy": CSP})
+
+    context.route(f"{base}/**", with_csp)
+    page = context.new_page()
+    try:
+        log_in(page, base, USERS["admin"], PASSWORD)
+        blocked = {}
+        for path in ["/board", "/oncall", REPORT, "/admin/users", "/admin/users/new", "/login"] + [
+                f"/incidents/{ref}" for ref in _references(hotline)]:
+            page.goto(base + path)
+            blocked[path] = page.evaluate("window.__csp")
+        page.goto(f"{base}/board")
+        assert page.evaluate("typeof window.hotlineBoard") == "object"  # the script ran
+        assert page.evaluate("window.hotlineBoard.refresh()") is True
+        assert {path: v for path, v in blocked.items() if v} == {}
+        assert page.evaluate("window.__csp") == []
+    finally:
+        context.close()

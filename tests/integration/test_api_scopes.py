@@ -1,0 +1,140 @@
+"""API token scopes (issue 9, row 2): every endpoint checks one, and a ticket-sync token cannot add a rep."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, select, text
+
+from app.cli import main
+from app.migrate import upgrade
+from app.models import ApiToken, Rep
+from app.services.api_tokens import (
+    DEFAULT_SCOPES,
+    IMPLIED,
+    SCOPES,
+    InvalidScope,
+    create_token,
+    grants,
+    verify_token,
+)
+from tests.conftest import REDIS_URL
+
+EVE = {"name": "Eve", "phone": "+14155550199"}
+
+
+def _headers(hotline, clock, *scopes: str) -> dict[str, str]:
+    with hotline.db.transaction() as session:
+        token = create_token(session, "t", clock.now(), scopes=scopes)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _api_routes(app) -> list[tuple[str, str, str]]:
+    """(method, url, scope) for every guarded API route; fails if a route has no scope."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or rule.endpoint == "api.openapi.document":
+            continue
+        view = app.view_functions[rule.endpoint]
+        scope = getattr(view, "required_scope", None)
+        assert scope in SCOPES, f"{rule.rule} checks no API scope"
+        url = re.sub(r"<(?:[^:>]+:)?[^>]+>", "1", rule.rule)
+        routes += [(method, url, scope) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return routes
+
+
+def test_every_api_route_refuses_a_token_without_its_scope(app, client, hotline, clock):
+    routes = _api_routes(app)
+    assert len(routes) >= 18
+    for scope in SCOPES:
+        # A token holding every scope except those that would grant this one.
+        others = [s for s in SCOPES if not grants([s], scope)]
+        headers = _headers(hotline, clock, *others) if others else None
+        for method, url, needed in routes:
+            if needed != scope or headers is None:
+                continue
+            response = client.open(url, method=method, json={}, headers=headers)
+            assert response.status_code == 403, (method, url)
+            error = response.get_json()["error"]
+            assert error["code"] == "insufficient_scope" and error["required_scope"] == scope
+            assert scope in error["message"]
+            assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
+
+
+def test_every_api_route_lets_its_scope_through(app, client, hotline, clock):
+    for method, url, scope in _api_routes(app):
+        response = client.open(url, method=method, json={}, headers=_headers(hotline, clock, scope))
+        assert response.status_code not in (401, 403), (method, url, response.get_json())
+
+
+def test_a_ticket_sync_token_cannot_add_a_rep(client, hotline, clock):
+    sync = _headers(hotline, clock, *DEFAULT_SCOPES)
+    refused = client.post("/api/v1/reps", json=EVE, headers=sync)
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["required_scope"] == "oncall:admin"
+    with hotline.db.transaction() as session:
+        assert session.scalars(select(Rep)).all() == []
+    assert client.post("/api/v1/tickets", json={"number": "4521", "company": "Acme"}, headers=sync).status_code == 201
+    admin = _headers(hotline, clock, "oncall:admin")
+    assert client.post("/api/v1/reps", json=EVE, headers=admin).status_code == 201
+    assert client.get("/api/v1/reps", headers=admin).status_code == 200  # admin includes read
+
+
+def test_scopes_are_checked_and_stored_sorted(hotline, clock):
+    with hotline.db.transaction() as session:
+        plain = create_token(session, "a", clock.now(), scopes=["oncall:admin", "incidents:read"])
+        with pytest.raises(InvalidScope):
+            create_token(session, "b", clock.now(), scopes=["tickets:delete"])
+        with pytest.raises(InvalidScope):
+            create_token(session, "c", clock.now(), scopes=[])
+    with hotline.db.transaction() as session:
+        assert verify_token(session, plain, clock.now()).scopes == "incidents:read oncall:admin"
+    assert IMPLIED["oncall:admin"] == {"oncall:read"}
+    assert not grants(["oncall:read"], "oncall:admin")
+
+
+def test_cli_defaults_to_the_ticket_sync_scope(tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'cli.db'}"
+    env = {"HOTLINE_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": db_url, "REDIS_URL": REDIS_URL,
+           "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": ""}
+    runner = CliRunner()
+    assert runner.invoke(main, ["api-token", "create", "helpdesk"], env=env).exit_code == 0
+    made = runner.invoke(main, ["api-token", "create", "ops", "--scope", "oncall:admin", "--scope", "incidents:read"],
+                         env=env)
+    assert made.exit_code == 0
+    bad = runner.invoke(main, ["api-token", "create", "x", "--scope", "everything"], env=env)
+    assert bad.exit_code != 0 and "unknown scope everything" in bad.output
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT name, scopes FROM api_tokens ORDER BY id")).all())
+    engine.dispose()
+    assert rows == {"helpdesk": "tickets:write", "ops": "incidents:read oncall:admin"}
+    listed = runner.invoke(main, ["api-token", "list"], env=env).output.splitlines()
+    assert listed == ["1\thelpdesk\ttickets:write\tactive", "2\tops\tincidents:read oncall:admin\tactive"]
+
+
+def test_migration_gives_existing_tokens_what_they_need_but_not_oncall_admin(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "4c2effe9f953")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO api_tokens (name, token_hash, created_at) VALUES ('sync', 'h', '2026-01-01')"))
+    upgrade(url)
+    with engine.connect() as conn:
+        scopes = conn.execute(text("SELECT scopes FROM api_tokens")).scalar_one()
+    engine.dispose()
+    token = ApiToken(scopes=scopes)
+    assert token.scope_set == {"tickets:write", "incidents:read", "oncall:read"}
+    assert not grants(token.scope_set, "oncall:admin")
+
+
+def test_the_openapi_document_names_each_operations_scope(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["paths"]["/api/v1/reps"]["post"]["x-required-scope"] == "oncall:admin"
+    assert doc["paths"]["/api/v1/reps"]["get"]["security"] == [{"bearerAuth": ["oncall:read"]}]
+    assert doc["paths"]["/api/v1/tickets"]["post"]["x-required-scope"] == "tickets:write"
+    assert "403" in doc["paths"]["/api/v1/incidents"]["get"]["responses"]
+    assert "security" not in doc["paths"]["/api/v1/openapi.json"]["get"] or \
+        doc["paths"]["/api/v1/openapi.json"]["get"]["security"] == []

@@ -1,0 +1,34 @@
+"""Small CLI fixes: `simulate` survives a bad /record, `tickets import --help` lists the columns, --version."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from app.cli import main
+from app.services.ticket_input import TICKET_FIELDS
+from tests.conftest import REDIS_URL
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return {"HOTLINE_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+            "REDIS_URL": REDIS_URL, "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": ""}
+
+
+def test_simulate_survives_record_with_a_word_and_a_record_before_the_recording(env):
+    result = CliRunner().invoke(main, ["simulate"], env=env, input="/record abc\n/record 20\n/hangup\n",
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "[usage: /record [seconds], a whole number from 1 to 600, e.g. /record 30]" in result.output
+    assert "[the hotline is not recording yet" in result.output
+    assert "[you hung up]" in result.output
+
+
+def test_tickets_import_help_lists_every_column(env):
+    result = CliRunner().invoke(main, ["tickets", "import", "--help"], env=env)
+    assert result.exit_code == 0
+    for column in TICKET_FIELDS:
+        assert column in result.output
+    assert "number and company are required" in result.output

@@ -1,0 +1,81 @@
+"""Secrets and data files are readable by the service's user alone (issue 9, row 4)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from app.cli import main
+from app.db import Database
+from app.migrate import upgrade
+from app.services.page_urls import BadAckLink, PageUrls
+from app.services.spool import spool
+from app.settings import Settings
+from tests.conftest import REDIS_URL
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.fixture
+def loose_umask():
+    """The usual umask 022, under which plain creation gives 0755 dirs and 0644 files."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_data_dir_secrets_and_sqlite_file_are_private(tmp_path, loose_umask):
+    settings = Settings(data_dir=tmp_path / "data")
+    settings.signing_key()
+    settings.simulated_auth_token()
+    settings.prepare_data_dir()
+    upgrade(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url)
+    with db.transaction() as session:  # WAL mode: SQLite makes -wal and -shm beside the file
+        session.execute(text("INSERT INTO leases (name, holder, expires_at, heartbeat_at) "
+                             "VALUES ('x', 'y', '2026-01-01', '2026-01-01')"))
+    spool(settings.data_dir, "rescue", {"call_sid": "CA1", "from": "+14155550100"})
+    assert _mode(settings.data_dir) == 0o700
+    files = sorted(p.name for p in settings.data_dir.iterdir())
+    assert {"secret_key", "simulated_auth_token", "hotline.db", "hotline.db-wal", "spool.jsonl"} <= set(files)
+    assert {name: _mode(settings.data_dir / name) for name in files} == {name: 0o600 for name in files}
+    db.dispose()
+
+
+def test_an_existing_world_readable_data_dir_is_tightened(tmp_path, loose_umask):
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    (data / "secret_key").write_text("0123456789abcdef")
+    (data / "hotline.db").write_bytes(b"")
+    os.chmod(data / "secret_key", 0o644)
+    Settings(data_dir=data).prepare_data_dir()
+    assert _mode(data) == 0o700
+    assert _mode(data / "secret_key") == 0o600 and _mode(data / "hotline.db") == 0o600
+    assert Settings(data_dir=data).signing_key() == "0123456789abcdef"
+
+
+def test_cli_db_upgrade_creates_a_private_data_dir(tmp_path, loose_umask):
+    data = tmp_path / "fresh" / "data"
+    result = CliRunner().invoke(main, ["db", "upgrade"], env={
+        "HOTLINE_DATA_DIR": str(data), "DATABASE_URL": "", "REDIS_URL": REDIS_URL})
+    assert result.exit_code == 0, result.output
+    assert _mode(data) == 0o700 and _mode(data / "hotline.db") == 0o600
+
+
+def test_ack_link_issued_in_the_future_is_refused(tmp_path, client, clock, settings):
+    urls = PageUrls(settings)
+    now = clock.now()
+    future = urls.ack_link(1, now + timedelta(days=3650)).rsplit("/", 1)[1]
+    with pytest.raises(BadAckLink):
+        urls.page_of_link(future, now)
+    response = client.get(f"/ack/{future}")
+    assert response.status_code == 410 and b"not valid" in response.data
+    # a few seconds of clock difference between servers is still fine
+    assert urls.page_of_link(urls.ack_link(7, now + timedelta(seconds=5)).rsplit("/", 1)[1], now) == 7

@@ -1,0 +1,203 @@
+"""Helpdesk integration: status fields on incidents, ``updated_since``, signed and retried webhooks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+from flask import Flask, request
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from app.models import Callback, CallbackKind, CallbackOutcome, DeliveryStatus, HelpdeskDelivery, Incident
+from app.services import helpdesk_webhooks as webhooks
+from app.services.api_tokens import create_token
+from app.services.events import log_event
+from tests.integration.board_support import make_incident, make_rep
+
+SECRET = "helpdesk-shared-secret-0123456789"
+
+
+@pytest.fixture
+def auth(hotline, clock) -> dict[str, str]:
+    with hotline.db.transaction() as session:
+        token = create_token(session, "helpdesk", clock.now(), scopes=["incidents:read", "tickets:write"])
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _acknowledge_and_meet(hotline, incident_id: int, rep_id: int) -> None:
+    now = hotline.clock.now()
+    with hotline.db.transaction() as session:
+        incident = session.get(Incident, incident_id)
+        incident.acknowledged_at, incident.acknowledged_by = now, rep_id
+        log_event(session, at=now, actor="Alice", kind="acknowledged", incident_id=incident_id, detail={})
+        session.add(Callback(incident_id=incident_id, rep_id=rep_id, kind=CallbackKind.BRIDGED,
+                             outcome=CallbackOutcome.MET, customer_number=incident.callback_phone, requested_at=now,
+                             placed_at=now, answered_at=now))
+        incident.callback_started_at = incident.callback_answered_at = now
+        log_event(session, at=now, actor="twilio", kind="callback_met", incident_id=incident_id, detail={})
+
+
+def test_incident_json_carries_owner_acknowledgement_callback_and_breach(client, auth, hotline, clock):
+    rep_id = make_rep(hotline)
+    incident_id = make_incident(hotline, "111111")
+    breached = make_incident(hotline, "222222", breached_at=clock.now())
+    clock.advance(minutes=1)
+    _acknowledge_and_meet(hotline, incident_id, rep_id)
+    body = client.get("/api/v1/incidents/111111", headers=auth).get_json()
+    assert body["owner"] == {"rep_id": rep_id, "name": "Alice"}
+    assert body["acknowledgement"] == {"at": clock.now().isoformat().replace("+00:00", "Z"),
+                                       "by": {"rep_id": rep_id, "name": "Alice"}}
+    assert body["callback"]["outcome"] == "met" and body["callback"]["attempts"] == 1
+    assert body["breach"] == {"breached": False, "at": None}
+    listed = {i["reference"]: i for i in client.get("/api/v1/incidents", headers=auth).get_json()["incidents"]}
+    assert listed["222222"]["breach"]["breached"] is True
+    assert listed["222222"]["owner"] is None and listed["222222"]["callback"]["outcome"] == "none"
+    assert breached
+
+
+def test_updated_since_lists_only_incidents_with_newer_events(client, auth, hotline, clock):
+    rep_id = make_rep(hotline)
+    quiet = make_incident(hotline, "111111")
+    busy = make_incident(hotline, "222222")
+    clock.advance(minutes=5)
+    cut = clock.now()
+    _acknowledge_and_meet(hotline, busy, rep_id)
+    response = client.get("/api/v1/incidents", headers=auth,
+                          query_string={"updated_since": cut.isoformat().replace("+00:00", "Z")})
+    assert [i["reference"] for i in response.get_json()["incidents"]] == ["222222"]
+    assert response.get_json()["incidents"][0]["updated_at"] == cut.isoformat().replace("+00:00", "Z")
+    bad = client.get("/api/v1/incidents", headers=auth, query_string={"updated_since": "yesterday"})
+    assert bad.status_code == 400
+    assert quiet
+
+
+def test_openapi_lists_the_webhook_events_and_the_new_fields(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert sorted(doc["webhooks"]) == sorted(["incident.opened", "incident.acknowledged", "callback.met",
+                                              "callback.missed", "incident.breached", "incident.resolved"])
+    assert {"owner", "acknowledgement", "callback", "breach", "updated_at"} <= set(
+        doc["components"]["schemas"]["Incident"]["properties"])
+    assert "updated_since" in [p["name"] for p in doc["paths"]["/api/v1/incidents"]["get"]["parameters"]]
+
+
+class Receiver:
+    """A helpdesk endpoint on a local port that records each request and fails the first ``fail`` ones."""
+
+    def __init__(self, fail: int = 0) -> None:
+        self.fail = fail
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        app = Flask("helpdesk")
+
+        @app.post("/hooks")
+        def hook():
+            self.received.append((dict(request.headers), request.get_data()))
+            if len(self.received) <= self.fail:
+                return "down", 503
+            return "", 204
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/hooks"
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+
+
+def _configured(hotline, url: str):
+    hotline.settings = hotline.settings.with_overrides(helpdesk_webhook_url=url, helpdesk_webhook_secret=SECRET)
+    return hotline
+
+
+def test_events_become_signed_webhooks_delivered_once(hotline, clock):
+    rep_id = make_rep(hotline)
+    with Receiver() as helpdesk:
+        _configured(hotline, helpdesk.url)
+        incident_id = make_incident(hotline, "111111", captured_at=clock.now())
+        _acknowledge_and_meet(hotline, incident_id, rep_id)
+        jobs = webhooks.webhook_jobs(hotline.db, hotline.settings, clock.now())
+        assert [j.kind for j in jobs] == ["webhook"] * 3
+        assert webhooks.webhook_jobs(hotline.db, hotline.settings, clock.now()) == jobs  # no new rows the 2nd time
+        for job in jobs:
+            assert webhooks.deliver(hotline.db, hotline.settings, job.target_id, clock.now()) == DeliveryStatus.DELIVERED
+            assert webhooks.deliver(hotline.db, hotline.settings, job.target_id, clock.now()) is None  # a duplicate job
+    assert [h["X-Hotline-Event"] for h, _ in helpdesk.received] == ["incident.opened", "incident.acknowledged",
+                                                                     "callback.met"]
+    headers, body = helpdesk.received[2]
+    expected = hmac.new(SECRET.encode(), headers["X-Hotline-Timestamp"].encode() + b"." + body, hashlib.sha256)
+    assert headers["X-Hotline-Signature"] == "sha256=" + expected.hexdigest()
+    document = json.loads(body)
+    assert document["event"] == "callback.met" and document["incident"]["reference"] == "111111"
+    assert document["incident"]["callback"]["outcome"] == "met"
+    assert webhooks.webhook_jobs(hotline.db, hotline.settings, clock.now()) == []
+
+
+def test_a_failing_helpdesk_is_retried_with_back_off_then_given_up(hotline, clock):
+    with Receiver(fail=100) as helpdesk:
+        _configured(hotline, helpdesk.url)
+        make_incident(hotline, "111111", captured_at=clock.now())
+        [job] = webhooks.webhook_jobs(hotline.db, hotline.settings, clock.now())
+        statuses = []
+        for _ in range(webhooks.MAX_ATTEMPTS):
+            assert webhooks.deliver(hotline.db, hotline.settings, job.target_id, clock.now()) is not None
+            with hotline.db.session() as session:
+                row = session.get(HelpdeskDelivery, job.target_id)
+                statuses.append((row.status, row.attempts, row.last_error))
+                if row.status == DeliveryStatus.PENDING:
+                    # not due yet: a job arriving early does nothing
+                    assert webhooks.deliver(hotline.db, hotline.settings, job.target_id, clock.now()) is None
+                    assert row.next_attempt_at > clock.now()
+                    clock.set(row.next_attempt_at)
+    assert len(helpdesk.received) == webhooks.MAX_ATTEMPTS
+    assert statuses[0] == (DeliveryStatus.PENDING, 1, "HTTP 503")
+    assert statuses[-1] == (DeliveryStatus.FAILED, webhooks.MAX_ATTEMPTS, "HTTP 503")
+
+
+def test_the_worker_delivers_through_rq_and_schedules_the_retry(hotline, clock):
+    from rq import SimpleWorker
+
+    from workers import context, watchdog
+
+    with Receiver(fail=1) as helpdesk:
+        _configured(hotline, helpdesk.url)
+        make_incident(hotline, "111111", captured_at=clock.now())
+        context.use(hotline)
+        try:
+            watchdog.sweep(hotline)  # collects the event and enqueues its delivery
+            SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis).work(burst=True)
+            with hotline.db.session() as session:
+                row = session.scalars(select(HelpdeskDelivery)).one()
+                assert (row.status, row.attempts) == (DeliveryStatus.PENDING, 1)
+                clock.set(row.next_attempt_at)
+            watchdog.sweep(hotline)  # the retry is due: handed to RQ again
+            SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis).work(burst=True)
+        finally:
+            context.use(None)
+    with hotline.db.session() as session:
+        row = session.scalars(select(HelpdeskDelivery)).one()
+        assert (row.status, row.attempts, row.last_status_code) == (DeliveryStatus.DELIVERED, 2, 204)
+    assert len(helpdesk.received) == 2
+
+
+def test_nothing_is_collected_without_a_webhook_url(hotline, clock):
+    make_incident(hotline, "111111", captured_at=clock.now())
+    assert webhooks.webhook_jobs(hotline.db, hotline.settings, clock.now()) == []
+    with hotline.db.session() as session:
+        assert session.scalars(select(HelpdeskDelivery)).all() == []
+
+
+def test_events_older_than_the_look_back_are_not_sent_on_first_configuration(hotline, clock):
+    make_incident(hotline, "111111", captured_at=clock.now() - timedelta(hours=2))
+    _configured(hotline, "http://127.0.0.1:9/hooks")
+    assert webhooks.webhook_jobs(hotline.db, hotline.settings, clock.now()) == []

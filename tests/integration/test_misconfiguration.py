@@ -1,0 +1,383 @@
+"""Each misconfiguration an operator can make ends in one clear message naming the variable, and nothing starts."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from click.testing import CliRunner
+from redis import Redis
+from rq import Queue, Worker
+from sqlalchemy import create_engine, func, select, text
+
+from app.cli import main
+from app.models import Lease, Schedule
+from app.settings import Settings, SettingsError
+from tests.conftest import POSTGRES_URL, REDIS_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+
+TWILIO_NUMBER = "+14155550100"
+ONCALL_PRIMARY_ONLY = """
+reps:
+  - {name: Alice, phone: '+14155550111'}
+  - {name: Maria, phone: '+14155550133', is_manager: true}
+schedules:
+  - name: oncall-emea
+    time_zone: Europe/Berlin
+    layers:
+      - {rotation: daily, handoff_time: '09:00', starts_on: '2026-10-20', members: [Alice]}
+"""
+UNSET = ("DATABASE_URL", "REDIS_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER", "PUBLIC_BASE_URL",
+         "CALLBACK_SLA_MINUTES", "ALLOWED_CALLBACK_REGIONS", "DEFAULT_REGION", "SECRET_KEY", "QUEUE_NAME",
+         "HOTLINE_WATCHDOG_SECONDS", "TWILIO_API_BASE_URL")
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    """Run `hotline` in an empty working directory with only the given variables set."""
+    monkeypatch.chdir(tmp_path)
+
+    def invoke(*args: str, **env: str):
+        full = dict.fromkeys(UNSET, "") | {"HOTLINE_DATA_DIR": str(tmp_path / "data"),
+                                           "DATABASE_URL": f"sqlite:///{tmp_path / 'hotline.db'}",
+                                           "REDIS_URL": REDIS_URL, "QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}"} | env
+        return CliRunner().invoke(main, list(args), env=full, catch_exceptions=False)
+
+    return invoke
+
+
+def _refused(result, variable: str, command: str) -> None:
+    """The command exited 2 naming ``variable``, without a traceback and without starting."""
+    assert result.exit_code == 2, result.output
+    assert variable in result.output
+    assert "Traceback" not in result.output
+    assert "Sev-1 Hotline on" not in result.output  # serve never got to announce itself, let alone bind
+    assert f"hotline {command} did not start" in result.output or "configuration error" in result.output
+
+
+PRODUCTION = {"TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+              "TWILIO_NUMBER": TWILIO_NUMBER, "PUBLIC_BASE_URL": "https://hotline.example.com",
+              "TWILIO_API_BASE_URL": "http://127.0.0.1:9"}
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_missing_twilio_number_stops_serve_and_worker(cli, tmp_path, command):
+    result = cli(command, **(PRODUCTION | {"TWILIO_NUMBER": ""}))
+    _refused(result, "TWILIO_NUMBER", command)
+    assert "21603" in result.output and "E.164" in result.output
+    engine = create_engine(f"sqlite:///{tmp_path / 'hotline.db'}")
+    with engine.connect() as conn:  # the worker never took the watchdog lease
+        assert conn.execute(select(func.count()).select_from(Lease)).scalar_one() == 0
+    engine.dispose()
+
+
+@pytest.mark.parametrize(("url", "words"), [("", "is not set"), ("http://hotline.example.com", "not https")])
+def test_public_base_url_must_be_https_in_production(cli, url, words):
+    result = cli("serve", **(PRODUCTION | {"PUBLIC_BASE_URL": url}))
+    _refused(result, "PUBLIC_BASE_URL", "serve")
+    assert words in result.output
+
+
+@pytest.mark.parametrize(("raw", "words"), [("US;GB", "separate them with commas"),
+                                           ("US,XX", "'XX' is not a country code")])
+def test_callback_regions_with_a_wrong_separator_or_unknown_code_are_refused(cli, raw, words):
+    for command in ("serve", "oncall"):
+        result = cli(command, "now", ALLOWED_CALLBACK_REGIONS=raw) if command == "oncall" else cli(command,
+                                                                                                    ALLOWED_CALLBACK_REGIONS=raw)
+        _refused(result, "ALLOWED_CALLBACK_REGIONS", command)
+        assert words in result.output
+
+
+def test_regions_with_spaces_after_commas_are_read():
+    assert Settings.from_env({"ALLOWED_CALLBACK_REGIONS": "us, gb"}).allowed_callback_regions == ("US", "GB")
+
+
+def test_callback_sla_with_a_unit_is_a_clear_error(cli):
+    result = cli("oncall", "now", CALLBACK_SLA_MINUTES="15m")
+    _refused(result, "CALLBACK_SLA_MINUTES", "oncall")
+    assert "'15m'" in result.output and "CALLBACK_SLA_MINUTES=15" in result.output
+
+
+def test_check_reports_every_unreadable_variable_at_once(cli):
+    result = cli("check", CALLBACK_SLA_MINUTES="15m", ALLOWED_CALLBACK_REGIONS="US;GB", DEFAULT_REGION="USA")
+    assert result.exit_code == 1
+    for variable in ("CALLBACK_SLA_MINUTES", "ALLOWED_CALLBACK_REGIONS", "DEFAULT_REGION"):
+        assert f"ERROR   {variable}:" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("url", ["not a url", "postgresql://postgres@127.0.0.1:1/nowhere"])
+def test_bad_database_url_names_the_variable_without_a_traceback(cli, url):
+    result = cli("oncall", "export", DATABASE_URL=url)
+    _refused(result, "DATABASE_URL", "oncall")
+    assert len(result.output.splitlines()) <= 3
+
+
+def test_bad_database_url_stops_serve(cli):
+    result = cli("serve", DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere")
+    _refused(result, "DATABASE_URL", "serve")
+    assert "cannot connect" in result.output
+
+
+def test_postgres_scheme_urls_are_normalized_and_work(cli):
+    assert Settings.from_env({"DATABASE_URL": "postgres://u:p@db/hotline"}).database_url == \
+        "postgresql+psycopg://u:p@db/hotline"
+    engine = create_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001
+        pytest.skip("PostgreSQL not reachable")
+    schema = f"h5_pgurl_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        url = POSTGRES_URL.replace("postgresql://", "postgres://", 1) + f"?options=-csearch_path%3D{schema}"
+        result = cli("oncall", "now", DATABASE_URL=url)  # migrates the empty schema under the advisory lock
+        assert result.exit_code == 0, result.output
+        assert "(no schedules)" in result.output
+        with engine.connect() as conn:
+            assert conn.execute(text(f"SELECT count(*) FROM {schema}.alembic_version")).scalar_one() == 1
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_unreachable_redis_stops_serve_and_worker(cli, command):
+    result = cli(command, REDIS_URL="redis://127.0.0.1:1/0")
+    _refused(result, "REDIS_URL", command)
+    assert "does not answer" in result.output
+
+
+def test_dotenv_in_the_working_directory_is_read_and_the_environment_wins(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("QUEUE_NAME=from-dotenv\nCALLBACK_SLA_MINUTES=20\n")
+    monkeypatch.setenv("QUEUE_NAME", "placeholder")
+    monkeypatch.delenv("QUEUE_NAME")  # monkeypatch restores the absence after the test
+    monkeypatch.setenv("CALLBACK_SLA_MINUTES", "12")
+    settings = Settings.from_env()
+    assert settings.queue_name == "from-dotenv"
+    assert settings.callback_sla_minutes == 12
+
+
+def test_dotenv_mistakes_are_reported_like_environment_ones(cli, tmp_path):
+    (tmp_path / ".env").write_text("ALLOWED_CALLBACK_REGIONS=US;GB\n")
+    result = CliRunner().invoke(main, ["check"], env={"ALLOWED_CALLBACK_REGIONS": None, "REDIS_URL": REDIS_URL,
+                                                     "HOTLINE_DATA_DIR": str(tmp_path / "data")})
+    assert result.exit_code == 1
+    assert "ALLOWED_CALLBACK_REGIONS: 'US;GB'" in result.output
+
+
+def test_import_naming_schedules_the_policy_does_not_page_is_refused(cli, tmp_path):
+    config = tmp_path / "oncall.yaml"
+    config.write_text(ONCALL_PRIMARY_ONLY)
+    result = cli("oncall", "import", str(config))
+    assert result.exit_code == 1
+    assert "schedule 'primary'" in result.output and "nothing was changed" in result.output
+    assert "escalation_policies" in result.output
+    engine = create_engine(f"sqlite:///{tmp_path / 'hotline.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Schedule)).scalar_one() == 0
+    engine.dispose()
+
+
+def test_readme_example_yaml_defines_every_schedule_the_default_policy_pages(cli, tmp_path):
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    config = tmp_path / "readme.yaml"
+    config.write_text("\n".join(line[2:] for line in block.splitlines()))
+    result = cli("oncall", "import", str(config))
+    assert result.exit_code == 0, result.output
+
+
+def test_overlapping_overrides_are_reported(cli, tmp_path):
+    config = tmp_path / "oncall.yaml"
+    config.write_text(ONCALL_PRIMARY_ONLY.replace("oncall-emea", "primary") + """
+    overrides:
+      - {rep: Maria, starts_at: '2030-12-24T08:00:00Z', ends_at: '2030-12-27T08:00:00Z'}
+      - {rep: Alice, starts_at: '2030-12-26T08:00:00Z', ends_at: '2030-12-28T08:00:00Z'}
+  - name: secondary
+    time_zone: UTC
+    layers:
+      - {rotation: daily, handoff_time: '09:00', starts_on: '2026-10-20', members: [Maria]}
+""")
+    result = cli("oncall", "import", str(config))
+    assert result.exit_code == 0, result.output
+    assert "overrides for Maria and Alice overlap from 2030-12-26T08:00:00Z to 2030-12-27T08:00:00Z" in result.output
+    checked = cli("check", "--no-twilio")
+    assert "WARNING schedules[primary].overrides" in checked.output
+
+
+def test_check_passes_a_complete_configuration_and_names_coverage_gaps(cli, tmp_path):
+    config = tmp_path / "oncall.yaml"
+    config.write_text(ONCALL_PRIMARY_ONLY.replace("oncall-emea", "primary") + """
+  - name: secondary
+    time_zone: UTC
+    layers:
+      - {rotation: daily, handoff_time: '09:00', starts_on: '2099-01-01', members: [Maria]}
+""")
+    assert cli("oncall", "import", str(config)).exit_code == 0
+    without_worker = cli("check", "--no-twilio")
+    assert without_worker.exit_code == 1
+    assert "ERROR   watchdog: no watchdog holds its lease" in without_worker.output
+    assert "WARNING schedules[secondary]: schedule 'secondary' has nobody on call from" in without_worker.output
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    redis = Redis.from_url(REDIS_URL)
+    worker = Worker([Queue(queue, connection=redis)], connection=redis, name=f"h5-{uuid.uuid4().hex[:6]}")
+    worker.register_birth()
+    try:
+        from app.clock import SystemClock
+        from app.db import Database
+        from app.services import leases
+
+        db = Database(f"sqlite:///{tmp_path / 'hotline.db'}")
+        with db.transaction() as session:
+            from datetime import timedelta
+
+            leases.hold(session, leases.WATCHDOG, "test-host:1", SystemClock().now(), timedelta(seconds=60))
+        db.dispose()
+        alive = cli("check", "--no-twilio", QUEUE_NAME=queue)
+    finally:
+        worker.register_death()
+        redis.close()
+    assert "watchdog alive (test-host:1" in alive.output
+    assert f"1 RQ worker(s) listen on queue '{queue}'" in alive.output
+    assert alive.exit_code == 0, alive.output  # only the coverage warning is left
+
+
+def test_check_asks_twilio_about_the_credentials_and_the_number(cli):
+    from hotline_sim.twilio_api import SimulatedTwilio
+
+    with SimulatedTwilio(validate=False, account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN) as sim:
+        sim.numbers.add(TWILIO_NUMBER)
+        env = PRODUCTION | {"TWILIO_API_BASE_URL": sim.base_url}
+        good = cli("check", **env)
+        wrong_token = cli("check", **(env | {"TWILIO_AUTH_TOKEN": "wrong"}))
+        foreign_number = cli("check", **(env | {"TWILIO_NUMBER": "+14155550199"}))
+    assert f"ok      Twilio account accepts the credentials and owns {TWILIO_NUMBER}" in good.output
+    assert "ERROR   TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN: Twilio answered 401" in wrong_token.output
+    assert "ERROR   TWILIO_NUMBER: +14155550199 is not a phone number of account" in foreign_number.output
+
+
+def test_settings_error_names_variable_and_fix():
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"DEFAULT_REGION": "Germany"})
+    assert caught.value.variable == "DEFAULT_REGION" and "ISO 3166" in caught.value.fix
+
+
+def test_a_fresh_database_answers_healthz_and_pages_with_the_fix(tmp_path, redis_conn):
+    from app import create_app
+    from app.queue import JobQueue
+    from app.wiring import Hotline
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'fresh.db'}")
+    hotline = Hotline.build(settings, jobs=JobQueue(redis_conn, "test-fresh"))
+    client = create_app(hotline).test_client()
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.get_json()["checks"]["schema"] == "error: the database is empty (no tables); run `hotline db upgrade`"
+    login = client.get("/login")
+    assert login.status_code == 503 and "hotline db upgrade" in login.get_json()["detail"]
+    from app.migrate import upgrade
+
+    upgrade(settings.resolved_database_url)
+    assert client.get("/healthz").get_json()["checks"]["schema"] == "ok"
+    assert client.get("/login").status_code == 200
+    hotline.db.dispose()
+
+
+def test_version_is_printed(cli):
+    result = cli("--version")
+    assert result.exit_code == 0 and result.output.startswith("hotline, version ")
+
+
+def test_a_refused_page_is_logged_at_the_workers_default_level_without_the_number(hotline, caplog):
+    import logging
+
+    from app.models import Channel, PageStatus
+    from app.services.page_urls import PageUrls
+    from app.services.pages import PageSender
+    from app.telephony import Rejected
+    from tests.fakes import SimulatedTelephony
+    from tests.integration.board_support import make_incident, page
+
+    incident_id = make_incident(hotline)
+    page_id = page(hotline, incident_id, "Alice", None, Channel.SMS, PageStatus.QUEUED, phone="+4930901820")
+    telephony = SimulatedTelephony(hotline.clock)
+    telephony.fail_next(Rejected("HTTP 400 error 21603: A 'From' phone number is required (to +4930901820)"))
+    with caplog.at_level(logging.WARNING):  # the worker's default level
+        PageSender(hotline.db, telephony, PageUrls(hotline.settings)).send(page_id, hotline.clock.now())
+    [line] = [r.getMessage() for r in caplog.records if r.name == "app.services.pages"]
+    assert f"page {page_id} of incident {incident_id} (sms) failed, attempt 1, giving up" in line
+    assert "21603" in line and "+4930901820" not in line and "<number>" in line
+
+
+def test_create_app_under_a_wsgi_server_exits_with_the_message_not_a_traceback(monkeypatch, tmp_path, capsys):
+    from app import create_app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CALLBACK_SLA_MINUTES", "15m")
+    with pytest.raises(SystemExit) as stopped:
+        create_app()
+    assert stopped.value.code == 3  # gunicorn: "worker failed to boot", the master stops
+    assert "configuration error: CALLBACK_SLA_MINUTES" in capsys.readouterr().err
+
+
+def test_two_processes_migrating_a_fresh_postgresql_at_once_do_not_race(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.migrate import upgrade_locked
+    from app.probes import schema_state
+
+    engine = create_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001
+        pytest.skip("PostgreSQL not reachable")
+    schema = f"h5_lock_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = POSTGRES_URL + f"?options=-csearch_path%3D{schema}"
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:  # web and worker starting together
+            results = [pool.submit(upgrade_locked, url, tmp_path / f"d{i}") for i in range(2)]
+            for result in results:
+                result.result()  # raises if either migration failed
+        migrated = create_engine(url)
+        assert schema_state(migrated).at_head
+        migrated.dispose()
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
+def test_check_reports_helpdesk_webhook_settings_and_failed_deliveries(cli, tmp_path):
+    short = cli("check", "--no-twilio", HELPDESK_WEBHOOK_URL="https://helpdesk.example/hooks",
+                HELPDESK_WEBHOOK_SECRET="short")
+    assert "ERROR   HELPDESK_WEBHOOK_SECRET: must be set (16 characters or more)" in short.output
+    from datetime import timedelta
+
+    from app.clock import SystemClock
+    from app.db import Database
+    from app.models import DeliveryStatus, HelpdeskDelivery
+    from app.services.events import log_event
+
+    assert cli("oncall", "now").exit_code == 0  # migrates the database
+    db = Database(f"sqlite:///{tmp_path / 'hotline.db'}")
+    now = SystemClock().now()
+    with db.transaction() as session:
+        event = log_event(session, at=now, actor="system", kind="note")
+        session.flush()
+        session.add(HelpdeskDelivery(event_id=event.id, kind="incident.opened", status=DeliveryStatus.FAILED,
+                                     attempts=6, next_attempt_at=now, created_at=now - timedelta(hours=1)))
+    db.dispose()
+    failed = cli("check", "--no-twilio", HELPDESK_WEBHOOK_URL="https://helpdesk.example/hooks",
+                 HELPDESK_WEBHOOK_SECRET="s" * 32)
+    assert "WARNING HELPDESK_WEBHOOK_URL: 1 webhook deliveries failed for good in the last 24 hours" in failed.output

@@ -1,0 +1,193 @@
+"""The fast report (stored facts rows + SQL aggregates) agrees with a full recomputation from the event log.
+
+A generated data set (bench/eventlog.py: the services' own event kinds and detail keys)
+holds every outcome, incidents without an opening line, and open ones. Lines are then
+appended through ORM sessions, as the services do, so the facts rows are kept by the
+flush hook; some land after a pinned ``as_of`` so those rows must be refolded. On both
+SQLite and PostgreSQL, for several ranges, time zones and ``as_of`` instants, the
+figures, the listed breaches and the exported CSV and JSON bytes must be identical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
+
+from app.models import Incident, IncidentFactsRow
+from app.reports import export
+from app.reports.compliance import Report, compliance_report, range_bounds
+from app.reports.facts import Outcome
+from app.reports.facts_sync import rebuild_facts
+from app.reports.figures import FactsRange
+from app.reports.queries import load_range
+from app.services.events import log_event
+from bench.eventlog import Plan, generate, seed_reps
+
+START = datetime(2026, 10, 1, tzinfo=UTC)
+END = datetime(2026, 12, 1, tzinfo=UTC)
+LATE_LINES_AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+COMPANIES = ['=HYPERLINK("x")', "Acme, Inc.", 'Line\nbreak "Co"', "@home", "-minus", "+plus", "\tTab", "Ünïcode ✓"]
+CASES = [  # start, end, tz, as_of
+    (date(2026, 10, 1), date(2026, 11, 1), "UTC", None),
+    (date(2026, 10, 1), date(2026, 12, 1), "Europe/Berlin", datetime(2026, 12, 2, tzinfo=UTC)),  # DST change
+    (date(2026, 10, 20), date(2026, 11, 10), "Asia/Kolkata", datetime(2026, 12, 2, tzinfo=UTC)),  # +05:30
+    (date(2026, 11, 1), date(2026, 12, 1), "America/New_York", LATE_LINES_AT - timedelta(minutes=1)),
+    (date(2026, 11, 25), date(2026, 12, 1), "UTC", datetime(2026, 11, 28, 6, 0, tzinfo=UTC)),  # deadlines open
+]
+
+
+@pytest.fixture
+def engine(database_url):
+    eng = create_engine(database_url)
+    with eng.begin() as conn:
+        seed_reps(conn)
+        generate(conn, Plan(900, START, END, realistic=True, unlogged_every=97, open_last=6, seed=7))
+    with Session(eng) as session, session.begin():  # later lines, through the ORM like the services write them
+        for n, incident_id in enumerate(range(40, 900, 50)):
+            actor, rep_id = (("Bob", 2), ('Zoë "Z", temp', None), ("=SUM(A1)", None), ("rep", 77))[n % 4]
+            log_event(session, at=LATE_LINES_AT, actor=actor, kind="acknowledged", incident_id=incident_id,
+                      detail={"rep_id": rep_id, "via": "sms", "pages_canceled": 0})
+            answered = LATE_LINES_AT + timedelta(microseconds=250_000 + n)  # fractional seconds and microseconds
+            log_event(session, at=LATE_LINES_AT, actor="twilio", kind="callback_met", incident_id=incident_id + 1,
+                      detail={"callback_id": 10_000 + incident_id, "answered_at": answered.isoformat(),
+                              "seconds_after_capture": 1.0})
+        for incident_id, company in zip(range(3, 900, 7), COMPANIES * 200, strict=False):
+            session.get(Incident, incident_id).company = company
+    yield eng
+    eng.dispose()
+
+
+def _reference(session: Session, start: date, end: date, tz: str, as_of: datetime | None):
+    starts_at, ends_at = range_bounds(start, end, tz)
+    loaded = load_range(session, starts_at, ends_at, as_of or datetime(2100, 1, 1, tzinfo=UTC))
+    return compliance_report(loaded.facts, start, end, tz, as_of=as_of, rep_names=loaded.rep_names), loaded
+
+
+def _figures(report: Report) -> dict:
+    skip = {"lines", "breach_lines"}
+    return {f.name: getattr(report, f.name) for f in fields(report) if f.name not in skip}
+
+
+@pytest.mark.parametrize(("start", "end", "tz", "as_of"), CASES)
+def test_fast_report_and_exports_agree_with_a_full_recomputation(engine, start, end, tz, as_of):
+    with Session(engine) as session:
+        full, loaded = _reference(session, start, end, tz, as_of)
+        rng = FactsRange(start, end, tz, as_of)
+        fast, fast_loaded = rng.report(session, breach_limit=None)
+        fast_csv = b"".join(export.stream_csv_lines(rng.csv_lines(session)))  # PostgreSQL renders these
+        python_csv = b"".join(export.stream_csv(rng.export_rows(session)))
+        fast_json = b"".join(export.stream_json(fast, rng.export_rows(session)))
+        capped, _ = rng.report(session, breach_limit=7)
+    assert full.total > 20 and full.breached.count > 0
+    assert _figures(fast) == _figures(full)
+    assert fast_loaded.unlogged == loaded.unlogged
+    assert [export.row(line, fast_loaded.companies[line.reference]) for line in fast.breaches] == \
+        [export.row(line, loaded.companies[line.reference]) for line in full.breaches]
+    assert [line.reference for line in capped.breaches] == [line.reference for line in full.breaches][:7]
+    assert fast_csv == python_csv == export.to_csv(full, loaded.companies)
+    assert fast_json == export.to_json(full, loaded.companies)
+
+
+def test_the_data_set_holds_every_outcome_unjudged_and_refolded_incidents(engine):
+    with Session(engine) as session:
+        full, loaded = _reference(session, date(2026, 10, 1), date(2026, 12, 1), "UTC", LATE_LINES_AT)
+        stale = session.scalars(select(IncidentFactsRow.incident_id)
+                                .where(IncidentFactsRow.last_event_at > LATE_LINES_AT - timedelta(minutes=1))).all()
+    assert {o.value for o in Outcome} <= {row.key for row in full.outcomes if row.count}
+    assert all(row.count for row in full.reasons)
+    assert len(loaded.unlogged) == 900 // 97
+    assert len(stale) >= 30  # the rows the late ORM lines rewrote: a report pinned before them refolds them
+
+
+def test_a_report_pinned_inside_a_deadline_counts_it_open_on_both_paths(engine):
+    with Session(engine) as session:
+        captured = session.scalar(select(Incident.captured_at).where(Incident.id == 500))
+        as_of = captured + timedelta(seconds=20)  # opened, nothing else logged yet
+        full, _ = _reference(session, date(2026, 10, 1), date(2026, 12, 1), "UTC", as_of)
+        fast, _ = FactsRange(date(2026, 10, 1), date(2026, 12, 1), "UTC", as_of).report(session)
+    assert full.open.count >= 1
+    assert _figures(fast) == _figures(full)
+
+
+def test_the_facts_table_is_exactly_what_the_log_rebuilds(engine):
+    columns = [c for c in IncidentFactsRow.__table__.columns]
+    with engine.connect() as conn:
+        kept = conn.execute(select(*columns).order_by(IncidentFactsRow.incident_id)).all()
+    with engine.begin() as conn:
+        rebuilt_count = rebuild_facts(conn, batch=128)
+    with engine.connect() as conn:
+        rebuilt = conn.execute(select(*columns).order_by(IncidentFactsRow.incident_id)).all()
+    assert rebuilt_count == len(kept) == 900 - 900 // 97
+    assert rebuilt == kept
+
+
+def test_a_facts_row_commits_and_rolls_back_with_the_log_line_that_changed_it(engine):
+    row_of_9 = select(IncidentFactsRow.acknowledged_actor, IncidentFactsRow.last_event_at).where(
+        IncidentFactsRow.incident_id == 9)
+    with engine.connect() as conn:
+        before = conn.execute(row_of_9).one()
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    with Session(engine) as session:
+        session.execute(text("DELETE FROM incident_facts WHERE incident_id = 9"))  # the next line rewrites it whole
+        log_event(session, at=at, actor="Grace", kind="acknowledged", incident_id=9, detail={"rep_id": 7})
+        session.flush()
+        inside = session.execute(row_of_9).one()
+        session.rollback()
+    with engine.connect() as conn:
+        after = conn.execute(row_of_9).one()
+    assert inside.last_event_at == at
+    assert after == before
+    with Session(engine) as session, session.begin():
+        log_event(session, at=at, actor="twilio", kind="page_status", incident_id=9, detail={"page_id": 1})
+    with engine.connect() as conn:
+        assert conn.execute(row_of_9).one() == before  # a line that cannot change the facts leaves the row alone
+
+
+def test_hotline_db_rebuild_facts_restores_a_tampered_facts_table_from_the_log(tmp_path):
+    from click.testing import CliRunner
+
+    from app.cli import main
+    from tests.conftest import REDIS_URL
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    env = {"HOTLINE_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": url, "REDIS_URL": REDIS_URL,
+           "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": ""}
+    assert CliRunner().invoke(main, ["db", "upgrade"], env=env, catch_exceptions=False).exit_code == 0
+    eng = create_engine(url)
+    with eng.begin() as conn:
+        seed_reps(conn)
+        generate(conn, Plan(60, START, END, seed=5))
+    columns = list(IncidentFactsRow.__table__.columns)
+    with eng.begin() as conn:
+        kept = conn.execute(select(*columns).order_by(IncidentFactsRow.incident_id)).all()
+        conn.execute(text("UPDATE incident_facts SET outcome = 'met', breach_reason = ''"))
+        conn.execute(text("DELETE FROM incident_facts WHERE incident_id < 10"))
+    result = CliRunner().invoke(main, ["db", "rebuild-facts"], env=env, catch_exceptions=False)
+    with eng.connect() as conn:
+        rebuilt = conn.execute(select(*columns).order_by(IncidentFactsRow.incident_id)).all()
+    eng.dispose()
+    assert result.exit_code == 0 and "60 incidents" in result.output
+    assert rebuilt == kept
+
+
+def test_the_report_and_its_csv_read_no_event_log_when_every_facts_row_is_current(database_url):
+    from sqlalchemy import event
+
+    eng = create_engine(database_url)
+    with eng.begin() as conn:
+        seed_reps(conn)
+        generate(conn, Plan(300, START, END, seed=9))
+    statements: list[str] = []
+    event.listen(eng, "before_cursor_execute", lambda _c, _cur, sql, *_a: statements.append(sql))
+    # to 2 December in Berlin: every generated incident (the last may fall after midnight there) is in range
+    rng = FactsRange(date(2026, 10, 1), date(2026, 12, 2), "Europe/Berlin", datetime(2026, 12, 3, tzinfo=UTC))
+    with Session(eng) as session:
+        report, _ = rng.report(session)
+        lines = list(rng.csv_lines(session))
+    eng.dispose()
+    assert report.total == len(lines) == 300
+    assert statements and not [sql for sql in statements if "incident_events" in sql]  # the old report read them all

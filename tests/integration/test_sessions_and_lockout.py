@@ -1,0 +1,109 @@
+"""Sessions end on the server (issue 9, row 6); lockout is per account and address (row 7)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.models.user import LoginAttempt, Role, User, UserSession
+from app.services.users import reset_password
+from tests.integration.dashboard_support import PASSWORD, csrf_token_of, login, make_user, post_form
+
+WRONG = "wrong password 123"
+
+
+def _cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def _replay(app, cookie: str):
+    """A fresh browser presenting a copied session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    return thief
+
+
+def _sessions(hotline, user_id: int) -> int:
+    with hotline.db.session() as db:
+        return db.scalar(select(func.count()).select_from(UserSession).where(UserSession.user_id == user_id))
+
+
+def _attempt(client, email: str, password: str, remote_addr: str):
+    return client.post("/login", data={"csrf_token": csrf_token_of(client), "email": email, "password": password},
+                       environ_base={"REMOTE_ADDR": remote_addr})
+
+
+def test_a_copied_cookie_stops_working_after_logout(hotline, app, client):
+    user = make_user(hotline, Role.ADMIN)
+    login(client, user.email)
+    stolen = _cookie(client)
+    assert _replay(app, stolen).get("/admin/users").status_code == 200
+    post_form(client, "/logout")
+    assert _replay(app, stolen).get("/admin/users").status_code == 302  # sent to log in
+    assert _sessions(hotline, user.id) == 0
+
+
+def test_a_password_change_ends_every_other_session_on_the_server(hotline, app):
+    admin = make_user(hotline, Role.ADMIN)
+    mine, other = app.test_client(), app.test_client()
+    login(mine, admin.email)
+    login(other, admin.email)
+    assert _sessions(hotline, admin.id) == 2
+    changed = post_form(mine, f"/admin/users/{admin.id}/password", {"password": "another long passphrase"})
+    assert changed.status_code == 302
+    assert mine.get("/admin/users").status_code == 200  # the admin who changed it stays in
+    assert other.get("/admin/users").status_code == 302
+    assert _sessions(hotline, admin.id) == 1
+    with hotline.db.transaction() as db:  # an admin resetting it for them ends the last one too
+        reset_password(db, admin.id, "a third long passphrase")
+    assert _sessions(hotline, admin.id) == 0 and mine.get("/admin/users").status_code == 302
+
+
+def test_a_session_expires_on_the_server_after_twelve_hours(hotline, app, client, clock):
+    user = make_user(hotline, Role.REP)
+    login(client, user.email)
+    clock.advance(hours=12, seconds=1)
+    assert client.get("/board").status_code == 302
+
+
+def test_failing_from_many_addresses_does_not_keep_the_real_user_out(hotline, client):
+    admin = make_user(hotline, Role.ADMIN)
+    for n in range(5):
+        assert _attempt(client, admin.email, WRONG, f"203.0.113.{n}").status_code == 401
+    # The account is now locked for the addresses that failed, even with the right password ...
+    assert _attempt(client, admin.email, PASSWORD, "203.0.113.0").status_code == 429
+    # ... and a fresh address gets one guess, then is locked too.
+    assert _attempt(client, admin.email, WRONG, "203.0.113.77").status_code == 401
+    assert _attempt(client, admin.email, PASSWORD, "203.0.113.77").status_code == 429
+    # The real admin, from an address that has not failed, logs in, which lifts the lock.
+    assert _attempt(client, admin.email, PASSWORD, "198.51.100.7").status_code == 302
+    with hotline.db.session() as db:
+        assert db.get(User, admin.id).locked_until is None
+
+
+def test_five_failures_from_one_address_lock_the_account_for_that_address_only(hotline, app, client, clock):
+    admin, rep = make_user(hotline, Role.ADMIN), make_user(hotline, Role.REP)
+    for _ in range(5):
+        assert _attempt(client, rep.email, WRONG, "203.0.113.9").status_code == 401
+    assert _attempt(client, rep.email, PASSWORD, "203.0.113.9").status_code == 429
+    elsewhere = app.test_client()
+    assert _attempt(elsewhere, rep.email, PASSWORD, "198.51.100.7").status_code == 302
+    # the attacker's address stays locked for this account until an admin lifts it (or 15 minutes pass)
+    assert _attempt(client, rep.email, PASSWORD, "203.0.113.9").status_code == 429
+    admin_browser = app.test_client()
+    login(admin_browser, admin.email)
+    assert b"Unlock" not in admin_browser.get("/admin/users").data  # the account itself is not locked now
+    for _ in range(5):
+        _attempt(app.test_client(), rep.email, WRONG, "192.0.2.1")
+    assert b"Unlock" in admin_browser.get("/admin/users").data
+    assert post_form(admin_browser, f"/admin/users/{rep.id}/unlock").status_code == 302
+    assert _attempt(client, rep.email, PASSWORD, "203.0.113.9").status_code == 302
+    with hotline.db.session() as db:
+        assert db.get(User, rep.id).locked_until is None
+        assert db.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.email == rep.email)) == 0
+
+
+def test_the_per_address_limit_still_holds_across_accounts(hotline, client):
+    user = make_user(hotline, Role.REP)
+    for n in range(20):
+        assert _attempt(client, f"guess{n}@hotline.example", WRONG, "203.0.113.50").status_code == 401
+    assert _attempt(client, user.email, PASSWORD, "203.0.113.50").status_code == 429

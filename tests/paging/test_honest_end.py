@@ -1,0 +1,255 @@
+"""Issue 7: every incident reaches an honest end (each test failed before the escalation core)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.models import Callback, DueStep, Incident, IncidentEvent, Rep, Role
+from app.oncall.records import parse_rep, parse_schedule
+from app.services.incidents import rescue_call
+from app.services.intake import policy_from
+from app.services.oncall_admin import create_rep, save_policy, save_schedule
+from tests.integration.board_support import CSRF, login_as, parse
+from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
+from tests.paging.test_acknowledgement import _ack_link, _sms_from
+
+
+def _steps(desk, incident_id):
+    with desk.hotline.db.session() as s:
+        return {(st.kind, st.level): st.outcome for st in
+                s.scalars(select(DueStep).where(DueStep.incident_id == incident_id))}
+
+
+def _callbacks(desk, incident_id):
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(Callback).where(Callback.incident_id == incident_id).order_by(Callback.id)))
+
+
+def _kinds(desk, incident_id):
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(IncidentEvent.kind).where(IncidentEvent.incident_id == incident_id)))
+
+
+def _rep_id(desk, phone):
+    with desk.hotline.db.session() as s:
+        return s.scalar(select(Rep.id).where(Rep.phone == phone))
+
+
+def _email_only_incident(desk) -> Incident:
+    """A caller with a withheld number who left only an e-mail address."""
+    now = desk.clock.now()
+    with desk.hotline.db.transaction() as s:
+        incident = rescue_call(s, call_sid="CA" + "e" * 32, from_number="+266696687", now=now,
+                               reason="caller_hung_up", policy=policy_from(desk.hotline.settings))
+        incident.email = "dana@acme.example"
+        return incident
+
+
+def _alice_acknowledges_by_sms(desk, network, incident_id):
+    with desk.hotline.db.session() as s:
+        ref = s.get(Incident, incident_id).reference
+    assert "Acknowledged" in _sms_from(desk, ALICE, f"ACK {ref}").get_data(as_text=True)
+    return ref
+
+
+def test_an_email_only_incident_is_worked_by_email_and_its_repages_stop(desk, network, client):
+    alice, maria = network.phone(ALICE), network.phone(MARIA)
+    alice.expect_sms("SEV1").expect_call(answer=False)
+    incident = _email_only_incident(desk)
+    desk.settle()
+    ref = _alice_acknowledges_by_sms(desk, network, incident.id)
+    alice.expect_sms("AT RISK")
+    maria.expect_sms("AT RISK")
+    desk.at(minutes=10)
+    maria.expect_sms("BREACHED").expect_call(answer=False)
+    desk.at(minutes=15)
+    alice.expect_sms("BREACHED").expect_call(answer=False)
+    maria.expect_sms("BREACHED").expect_call(answer=False)
+    desk.at(minutes=20)  # before: this went on every 5 minutes, forever
+
+    login_as(client, desk.hotline, rep_id=_rep_id(desk, ALICE))
+    board = parse(client.get("/board")).find("tr", id=f"inc-{ref}")
+    assert board.find_all("form", id=f"reached-{ref}")  # no Call button: a "how I reached them" form
+    assert board.find_all("form", id=f"call-{ref}") == []
+    client.post(f"/incidents/{ref}/reached", data={"csrf_token": CSRF, "how": "E-mailed Dana, she replied 03:21"})
+    done = desk.incident(incident.id)
+    assert done.reached_by_email_at == desk.clock.now() and "Dana" in done.reached_how
+
+    desk.at(minutes=25)  # the repage finds the customer reached: nobody is paged (the network fails the test else)
+    assert _steps(desk, incident.id)[("repage", 1)] == "stopped_callback_done"
+    resolved = client.post(f"/incidents/{ref}/resolve", data={"csrf_token": CSRF}, follow_redirects=True)
+    assert "is resolved" in resolved.get_data(as_text=True)
+    assert desk.incident(incident.id).status == "resolved"
+    assert "reached_by_email" in _kinds(desk, incident.id)
+
+
+def test_called_by_sms_shows_on_the_board_and_stops_at_risk_and_repages(desk, network, client):
+    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    ref = _alice_acknowledges_by_sms(desk, network, incident.id)
+    desk.at(minutes=5)
+    assert "Noted" in _sms_from(desk, ALICE, f"CALLED {ref}").get_data(as_text=True)
+    assert "Noted" in _sms_from(desk, ALICE, f"CALLED {ref} again").get_data(as_text=True)
+    assert len(_callbacks(desk, incident.id)) == 1  # a self-reported callback is stored once
+
+    login_as(client, desk.hotline, rep_id=_rep_id(desk, ALICE))
+    row = parse(client.get("/board")).find("tr", id=f"inc-{ref}")
+    assert row.find(cls="state").text().startswith("Called by Alice Primary from their own phone")
+
+    desk.at(minutes=10)  # no at-risk SMS to anyone
+    desk.at(minutes=15)  # no breach alert, no repage
+    desk.at(minutes=20)
+    steps = _steps(desk, incident.id)
+    assert steps[("at_risk", 0)] == "skipped_callback_done" and steps[("breach", 0)] == "skipped_self_reported"
+    assert ("repage", 0) not in steps
+    # a rep's CALLED is not a verified callback: only a manager with a written reason may resolve it
+    refused = client.post(f"/incidents/{ref}/resolve", data={"csrf_token": CSRF}, follow_redirects=True)
+    assert "Call the customer back before resolving" in refused.get_data(as_text=True)
+    assert desk.incident(incident.id).status == "open"
+    assert alice.unmet == []
+
+
+def test_a_resolved_incident_gets_no_at_risk_breach_or_repage(desk, network, client):
+    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    ref = _alice_acknowledges_by_sms(desk, network, incident.id)
+    _sms_from(desk, ALICE, f"CALLED {ref}")
+    login_as(client, desk.hotline, Role.MANAGER, name="Maria M.", rep_id=_rep_id(desk, MARIA))
+    no_reason = client.post(f"/incidents/{ref}/resolve", data={"csrf_token": CSRF}, follow_redirects=True)
+    assert "written reason" in no_reason.get_data(as_text=True) and desk.incident(incident.id).status == "open"
+    client.post(f"/incidents/{ref}/resolve", data={"csrf_token": CSRF, "reason": "Customer confirmed by e-mail"})
+    assert desk.incident(incident.id).status == "resolved"
+    for minute in (10, 15, 20, 25):  # before: an at-risk SMS to 3 people, a breach SMS and call to Maria
+        desk.at(minutes=minute)
+    steps = _steps(desk, incident.id)
+    assert steps[("at_risk", 0)] == steps[("breach", 0)] == "skipped_resolved"
+    resolved = [e for e in _events(desk, incident.id) if e.kind == "resolved"]
+    assert resolved[0].detail["reason"] == "Customer confirmed by e-mail" and resolved[0].detail["by_manager"]
+
+
+def _events(desk, incident_id):
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident_id)))
+
+
+def test_one_ack_link_posted_four_times_places_one_call_and_none_once_resolved(desk, network, client):
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    token = _ack_link(desk, incident.id)
+    answers = [desk.client.post(f"/ack/{token}", data={"action": "call"}) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 200]
+    assert b"already calling" in answers[-1].data
+    assert len(_callbacks(desk, incident.id)) == 1  # before: four bridged calls
+    network.phone(ALICE).expect_call()
+    customer.expect_call(press="1", answered=True)
+    desk.settle()
+    assert _callbacks(desk, incident.id)[0].outcome == "met"
+
+    login_as(client, desk.hotline, rep_id=_rep_id(desk, ALICE))
+    client.post(f"/incidents/{incident.reference}/resolve", data={"csrf_token": CSRF})
+    assert desk.incident(incident.id).status == "resolved"
+    late = desk.client.post(f"/ack/{token}", data={"action": "call"})
+    assert late.status_code == 409 and b"closed" in late.data
+    desk.settle()
+    assert len(_callbacks(desk, incident.id)) == 1  # before: a call after resolution
+
+
+def test_a_voicemail_on_the_customer_leg_is_attempted_not_met(desk, network):
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(machine=True)  # answering-machine detection hears the voicemail
+    customer.expect_call(answered=True)  # picked up, but nobody presses a key: a voicemail too
+    customer.expect_call(press="5", answered=True)  # a person
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "1", "1"])
+    incident = desk.open_incident()
+    desk.settle()
+    first, second, third = _callbacks(desk, incident.id)
+    assert (first.outcome, second.outcome, third.outcome) == ("voicemail", "voicemail", "met")
+    assert "Press any key to speak with your engineer" in customer.calls[1].heard
+    assert "A voicemail answered" in alice.calls[0].heard
+    assert desk.incident(incident.id).callback_answered_at == third.answered_at
+    met = [e for e in _events(desk, incident.id) if e.kind == "callback_met"]
+    assert len(met) == 1 and met[0].detail["callback_id"] == third.id
+
+
+def test_a_voicemail_alone_never_counts_as_met(desk, network):
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(machine=True)
+    network.phone(ALICE).expect_sms("SEV1").expect_call(press="2")
+    incident = desk.open_incident()
+    desk.settle()
+    [callback] = _callbacks(desk, incident.id)
+    assert callback.outcome == "voicemail" and callback.person_confirmed_at is None
+    assert desk.incident(incident.id).callback_answered_at is None  # before: "met"
+    assert "callback_met" not in _kinds(desk, incident.id)
+
+
+def test_the_rep_may_leave_a_short_message_on_the_voicemail_which_never_counts(desk, network):
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(machine=True).expect_call(machine=True)
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "2"])
+    incident = desk.open_incident()
+    desk.settle()
+    first, message = _callbacks(desk, incident.id)
+    assert first.outcome == message.outcome == "voicemail" and message.note == "voicemail message"
+    assert "[connected to" in " ".join(customer.calls[1].said)  # straight through to the voicemail
+    assert "Your message was left" in alice.calls[0].heard
+    assert desk.incident(incident.id).callback_answered_at is None
+
+
+def test_german_customer_hears_the_key_prompt_and_reads_the_sms_in_german(desk, network):
+    customer = network.phone(CUSTOMER).expect_sms("Wir haben Ihre Meldung").expect_sms("Ihren Vorfall übernommen")
+    customer.expect_call(press="1", answered=True)
+    alice = network.phone(ALICE).expect_sms("SEV1")
+    incident = desk.open_incident()
+    with desk.hotline.db.transaction() as s:  # as if the caller had chosen German in the intake
+        s.get(Incident, incident.id).language = "de-DE"
+    alice.expect_call(press="2")
+    desk.settle()
+    assert "Drücken Sie eine beliebige Taste" in customer.calls[0].heard
+    assert _callbacks(desk, incident.id)[0].outcome == "met"
+
+
+def test_a_level_that_reaches_nobody_pages_the_managers_at_once(desk, network, client):
+    levels = [{"delay_minutes": 0, "targets": [{"type": "schedule", "schedule": "night-shift"}]},
+              {"delay_minutes": 6, "targets": [{"type": "managers"}]}]
+    night = {"name": "night-shift", "time_zone": "UTC",  # its rotation starts years from now: nobody on call
+             "layers": [{"rotation": "weekly", "handoff_time": "09:00", "handoff_weekday": "mon",
+                         "starts_on": "2031-01-06", "members": ["Bob Secondary"]}]}
+    with desk.hotline.db.transaction() as s:
+        save_schedule(s, parse_schedule(night))
+        save_policy(s, "gap", levels, is_default=True)
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(MARIA).expect_sms("SEV1").expect_call(answer=False)  # at T0, not at T+6
+    incident = desk.open_incident()
+    desk.settle()
+    assert "nobody_to_page" in _kinds(desk, incident.id)
+    assert desk.incident(incident.id).nobody_to_page_at == desk.t0
+    login_as(client, desk.hotline)
+    row = parse(client.get("/board")).find("tr", id=f"inc-{incident.reference}")
+    assert "nobody-to-page" in row.attrs["class"].split() and "Nobody to page" in row.text()
+
+
+def test_sms_commands_act_only_for_reps_paged_or_on_call(desk, network):
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    with desk.hotline.db.transaction() as s:
+        create_rep(s, parse_rep({"name": "Eve Elsewhere", "phone": "+14155550144"}))
+    for command in ("ACK", "CALL", "CALLED"):
+        answer = _sms_from(desk, "+14155550144", f"{command} {incident.reference}").get_data(as_text=True)
+        assert "not paged" in answer and "Nothing was changed" in answer
+    later = desk.incident(incident.id)
+    assert later.acknowledged_at is None and _callbacks(desk, incident.id) == []
+    refused = [e for e in _events(desk, incident.id) if e.kind == "acknowledgement_refused"]
+    assert len(refused) == 3 and {e.detail["outcome"] for e in refused} == {"refused_not_paged"}
+    network.phone(ALICE).expect_call(answer=False)
+    network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=3)  # escalation goes on as if Eve had not written
+    assert _steps(desk, incident.id)[("page", 1)] == "paged_3"

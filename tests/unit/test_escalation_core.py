@@ -1,0 +1,273 @@
+"""The escalation core as a table: every step kind against every incident state, then the events."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from app.escalation import (
+    Acknowledge,
+    Audience,
+    CallbackAnswered,
+    CallbackUnanswered,
+    Connect,
+    PageFailed,
+    ReachedByEmail,
+    Resolve,
+    SelfReported,
+    Snapshot,
+    State,
+    StepDue,
+    decide,
+)
+from app.event_kind import EventKind
+
+T0 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+DUE = T0 + timedelta(minutes=15)
+ALICE, BOB = 1, 2
+BASE = Snapshot(due_at=DUE, levels=3)
+
+# Every incident state the issue names, as a snapshot.
+STATES = {
+    "open": BASE,
+    "acknowledged": replace(BASE, acknowledged=True, owner_rep_id=ALICE),
+    "owned_by_another_rep": replace(BASE, acknowledged=True, owner_rep_id=BOB),
+    "callback_in_progress": replace(BASE, acknowledged=True, owner_rep_id=ALICE, callback_in_flight=True,
+                                    callback_started=True),
+    "attempted": replace(BASE, acknowledged=True, owner_rep_id=ALICE, callback_started=True, attempted=True),
+    "met": replace(BASE, acknowledged=True, owner_rep_id=ALICE, callback_started=True,
+                   answered_at=T0 + timedelta(minutes=4)),
+    "late": replace(BASE, acknowledged=True, owner_rep_id=ALICE, callback_started=True,
+                    answered_at=T0 + timedelta(minutes=17)),
+    "self_reported": replace(BASE, acknowledged=True, owner_rep_id=ALICE, self_reported=True),
+    "resolved": replace(BASE, acknowledged=True, owner_rep_id=ALICE, resolved=True,
+                        answered_at=T0 + timedelta(minutes=4)),
+    "no_callback_number": replace(BASE, has_callback_number=False, textable_customer=False),
+    "no_number_reached_by_email": replace(BASE, has_callback_number=False, textable_customer=False,
+                                          acknowledged=True, owner_rep_id=ALICE, reached_by_email=True),
+    "nobody_to_page": BASE,  # the page step below says its level reached nobody
+}
+
+EXPECTED_STATE = {
+    "open": State.OPEN, "acknowledged": State.ACKNOWLEDGED, "owned_by_another_rep": State.ACKNOWLEDGED,
+    "callback_in_progress": State.CALLBACK_IN_PROGRESS, "attempted": State.ATTEMPTED, "met": State.MET,
+    "late": State.LATE, "self_reported": State.SELF_REPORTED, "resolved": State.RESOLVED,
+    "no_callback_number": State.OPEN, "no_number_reached_by_email": State.WORKED_BY_EMAIL,
+    "nobody_to_page": State.OPEN,
+}
+
+# (step kind, state) -> (outcome, audiences paged, breach recorded, repage added)
+M, P, OP, L, C, SO = (Audience.MANAGERS, Audience.PAGED_SO_FAR, Audience.OWNER_OR_PRIMARY, Audience.LEVEL,
+                      Audience.CUSTOMER, "skip")
+TABLE = {
+    "receipt": {
+        "open": ("receipt_queued", [C]), "acknowledged": ("receipt_queued", [C]),
+        "owned_by_another_rep": ("receipt_queued", [C]), "callback_in_progress": ("receipt_queued", [C]),
+        "attempted": ("receipt_queued", [C]), "met": ("receipt_queued", [C]), "late": ("receipt_queued", [C]),
+        "self_reported": ("receipt_queued", [C]), "resolved": ("skipped_resolved", []),
+        "no_callback_number": ("skipped_not_textable", []), "no_number_reached_by_email": ("skipped_not_textable", []),
+        "nobody_to_page": ("receipt_queued", [C]),
+    },
+    "page": {
+        "open": ("paged", [L]), "acknowledged": ("skipped_acknowledged", []),
+        "owned_by_another_rep": ("skipped_acknowledged", []), "callback_in_progress": ("skipped_acknowledged", []),
+        "attempted": ("skipped_acknowledged", []), "met": ("skipped_callback_done", []),
+        "late": ("skipped_callback_done", []), "self_reported": ("skipped_callback_done", []),
+        "resolved": ("skipped_resolved", []), "no_callback_number": ("paged", [L]),
+        "no_number_reached_by_email": ("skipped_callback_done", []), "nobody_to_page": ("nobody_to_page", [M]),
+    },
+    "at_risk": {
+        "open": ("alerted", [M, P]), "acknowledged": ("alerted", [M, P]), "owned_by_another_rep": ("alerted", [M, P]),
+        "callback_in_progress": ("skipped_callback_started", []), "attempted": ("skipped_callback_started", []),
+        "met": ("skipped_callback_started", []), "late": ("skipped_callback_started", []),
+        "self_reported": ("skipped_callback_done", []), "resolved": ("skipped_resolved", []),
+        "no_callback_number": ("alerted", [M, P]), "no_number_reached_by_email": ("skipped_callback_done", []),
+        "nobody_to_page": ("alerted", [M, P]),
+    },
+    "breach": {
+        "open": ("breached", [M]), "acknowledged": ("breached", [M]), "owned_by_another_rep": ("breached", [M]),
+        "callback_in_progress": ("breached", [M]), "attempted": ("breached", [M]), "met": ("met", []),
+        "late": ("breached", []), "self_reported": ("skipped_self_reported", []),
+        "resolved": ("skipped_resolved", []), "no_callback_number": ("breached", [M]),
+        "no_number_reached_by_email": ("skipped_worked_by_email", []), "nobody_to_page": ("breached", [M]),
+    },
+    "repage": {
+        "open": ("repaged", [OP, M]), "acknowledged": ("repaged", [OP, M]), "owned_by_another_rep": ("repaged", [OP, M]),
+        "callback_in_progress": ("repaged", [OP, M]), "attempted": ("repaged", [OP, M]),
+        "met": ("stopped_callback_done", []), "late": ("stopped_callback_done", []),
+        "self_reported": ("stopped_callback_done", []), "resolved": ("stopped_resolved", []),
+        "no_callback_number": ("repaged", [OP, M]), "no_number_reached_by_email": ("stopped_callback_done", []),
+        "nobody_to_page": ("repaged", [OP, M]),
+    },
+}
+CASES = [(kind, state) for kind in TABLE for state in STATES]
+
+
+def test_the_table_covers_every_step_kind_and_every_state():
+    assert {kind for kind, _ in CASES} == {"receipt", "page", "at_risk", "breach", "repage"}
+    assert all(set(row) == set(STATES) for row in TABLE.values())
+
+
+@pytest.mark.parametrize("state", list(STATES))
+def test_each_snapshot_is_the_state_it_is_named_for(state):
+    assert STATES[state].state == EXPECTED_STATE[state]
+
+
+@pytest.mark.parametrize(("kind", "state"), CASES)
+def test_due_step(kind, state):
+    step = StepDue(kind, level=0, nobody_at_level=state == "nobody_to_page")
+    decision = decide(step, STATES[state], T0 + timedelta(minutes=10))
+    outcome, audiences = TABLE[kind][state]
+    assert decision.outcome == outcome
+    assert [order.audience for order in decision.pages] == audiences
+    assert decision.record_breach == (outcome == "breached")
+    # paging goes on after the breach until someone reaches the customer: a late answer already did
+    assert decision.add_repage == (outcome == "repaged" or (outcome == "breached" and state != "late"))
+    assert not decision.set_owner and not decision.open_callback and not decision.resolve
+
+
+def test_a_breach_pages_managers_by_sms_and_voice_and_logs_once():
+    decision = decide(StepDue("breach"), STATES["open"], DUE)
+    assert decision.pages[0].channels == ("sms", "voice") and decision.pages[0].purpose == "breach"
+    assert decision.log == (EventKind.CALLBACK_BREACHED,)
+
+
+def test_a_page_step_beyond_the_policy_does_nothing():
+    assert decide(StepDue("page", level=3), STATES["open"], T0).outcome == "skipped_no_such_level"
+
+
+def test_nobody_to_page_alerts_managers_on_both_channels_and_says_so():
+    decision = decide(StepDue("page", nobody_at_level=True), STATES["open"], T0)
+    assert decision.pages[0].channels == ("sms", "voice") and decision.log == (EventKind.NOBODY_TO_PAGE,)
+
+
+# ------------------------------------------------------------------ events: acknowledge, take over, connect
+
+ACK = {
+    "open": ("acknowledged", True), "acknowledged": ("already_owner", True),
+    "owned_by_another_rep": ("refused_owned_by_other", False), "callback_in_progress": ("already_owner", True),
+    "attempted": ("already_owner", True), "met": ("already_owner", True), "late": ("already_owner", True),
+    "self_reported": ("already_owner", True), "resolved": ("refused_closed", False),
+    "no_callback_number": ("acknowledged", True), "no_number_reached_by_email": ("already_owner", True),
+    "nobody_to_page": ("acknowledged", True),
+}
+
+
+@pytest.mark.parametrize("state", list(STATES))
+def test_alice_acknowledges(state):
+    decision = decide(Acknowledge(ALICE), STATES[state], T0)
+    assert (decision.outcome, decision.ok) == ACK[state]
+    assert decision.set_owner == (decision.outcome == "acknowledged")
+    assert decision.cancel_escalation_pages == decision.set_owner
+
+
+def test_the_first_acknowledgement_tells_a_textable_customer_only():
+    assert [o.audience for o in decide(Acknowledge(ALICE), STATES["open"], T0).pages] == [Audience.CUSTOMER]
+    assert decide(Acknowledge(ALICE), STATES["no_callback_number"], T0).pages == ()
+
+
+def test_take_over_is_logged_and_the_previous_owner_told():
+    refused = decide(Acknowledge(ALICE), STATES["owned_by_another_rep"], T0)
+    assert refused.refused and refused.log == (EventKind.ACKNOWLEDGEMENT_REFUSED,)
+    taken = decide(Acknowledge(ALICE, take_over=True), STATES["owned_by_another_rep"], T0)
+    assert taken.ok and taken.set_owner and taken.log == (EventKind.TAKEN_OVER,)
+    assert [(o.audience, o.channels) for o in taken.pages] == [(Audience.PREVIOUS_OWNER, ("sms",))]
+
+
+def test_a_rep_not_paged_and_not_on_call_changes_nothing():
+    for trigger in (Acknowledge(ALICE, paged_or_on_call=False), Connect(ALICE, paged_or_on_call=False)):
+        decision = decide(trigger, STATES["open"], T0)
+        assert decision.outcome == "refused_not_paged" and not decision.set_owner and not decision.open_callback
+
+
+CONNECT = {
+    "open": "acknowledged_and_connecting", "acknowledged": "connecting",
+    "owned_by_another_rep": "taken_over_and_connecting", "callback_in_progress": "callback_in_flight",
+    "attempted": "connecting", "met": "connecting", "late": "connecting", "self_reported": "connecting",
+    "resolved": "refused_closed", "no_callback_number": "refused_no_number",
+    "no_number_reached_by_email": "refused_no_number", "nobody_to_page": "acknowledged_and_connecting",
+}
+
+
+@pytest.mark.parametrize("state", list(STATES))
+def test_alice_asks_to_be_connected(state):
+    decision = decide(Connect(ALICE), STATES[state], T0)
+    assert decision.outcome == CONNECT[state]
+    assert decision.open_callback == decision.outcome.endswith("connecting")
+
+
+def test_connect_without_a_phone_is_refused():
+    assert decide(Connect(None), STATES["open"], T0).outcome == "refused_no_phone"
+    assert decide(Connect(ALICE, has_phone=False), STATES["open"], T0).outcome == "refused_no_phone"
+
+
+# ------------------------------------------------------------------ events: the callback's result
+
+def test_a_person_answering_by_the_deadline_is_met_after_it_late():
+    assert decide(CallbackAnswered(DUE, by_person=True), STATES["callback_in_progress"], T0).outcome == "met"
+    late = decide(CallbackAnswered(DUE + timedelta(seconds=1), by_person=True), STATES["callback_in_progress"], T0)
+    assert late.outcome == "late" and late.log == (EventKind.CALLBACK_LATE,)
+
+
+def test_an_answer_without_a_person_is_a_voicemail_never_met():
+    decision = decide(CallbackAnswered(T0, by_person=False), STATES["callback_in_progress"], T0)
+    assert decision.outcome == "attempted_voicemail" and decision.next_state == State.ATTEMPTED
+
+
+def test_unanswered_and_voicemail_are_attempted():
+    assert decide(CallbackUnanswered(), STATES["callback_in_progress"], T0).outcome == "attempted"
+    assert decide(CallbackUnanswered(voicemail=True), STATES["callback_in_progress"], T0).outcome == \
+        "attempted_voicemail"
+    assert decide(CallbackUnanswered(), STATES["met"], T0).next_state == State.MET  # a later miss keeps the met
+
+
+def test_a_self_report_is_stored_once_and_never_met():
+    first = decide(SelfReported(ALICE), STATES["acknowledged"], T0)
+    assert first.next_state == State.SELF_REPORTED and first.log == (EventKind.CALLBACK_SELF_REPORTED,)
+    assert decide(SelfReported(ALICE), STATES["self_reported"], T0).outcome == "already_self_reported"
+    assert decide(SelfReported(ALICE), STATES["resolved"], T0).refused
+
+
+def test_reached_by_email_only_without_a_number():
+    assert decide(ReachedByEmail(ALICE), STATES["acknowledged"], T0).outcome == "refused_has_number"
+    worked = decide(ReachedByEmail(ALICE), STATES["no_callback_number"], T0)
+    assert worked.mark_reached_by_email and worked.set_owner and worked.next_state == State.WORKED_BY_EMAIL
+
+
+RESOLVE = {  # (a rep, a manager without a reason, a manager with one)
+    "open": ("refused_no_verified_callback",) * 2 + ("resolved_by_manager",),
+    "self_reported": ("refused_no_verified_callback",) * 2 + ("resolved_by_manager",),
+    "met": ("resolved",) * 3, "late": ("resolved",) * 3,
+    "no_number_reached_by_email": ("resolved",) * 3,
+    "resolved": ("refused_already_resolved",) * 3,
+}
+
+
+@pytest.mark.parametrize("state", list(RESOLVE))
+def test_only_a_verified_callback_or_a_managers_reason_resolves(state):
+    got = tuple(decide(trigger, STATES[state], T0).outcome for trigger in (
+        Resolve(by_manager=False, reason="customer happy"), Resolve(by_manager=True, reason="  "),
+        Resolve(by_manager=True, reason="Customer confirmed by e-mail")))
+    assert got == RESOLVE[state]
+
+
+def test_a_failed_page_sms_calls_the_same_person_only_while_nobody_has_it():
+    assert [o.audience for o in decide(PageFailed("sms", "page"), STATES["open"], T0).pages] == \
+        [Audience.SAME_PERSON]
+    assert decide(PageFailed("sms", "page"), STATES["acknowledged"], T0).pages == ()
+    assert decide(PageFailed("sms", "at_risk"), STATES["open"], T0).pages == ()
+    assert decide(PageFailed("voice", "page"), STATES["open"], T0).pages == ()
+
+
+def test_the_core_imports_no_flask_rq_sql_or_clock():
+    banned = {"flask", "rq", "redis", "sqlalchemy", "twilio", "app.clock", "app.db", "app.models", "app.services"}
+    for path in Path("app/escalation").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                assert not any(name == b or name.startswith(b + ".") for b in banned), f"{path}: imports {name}"

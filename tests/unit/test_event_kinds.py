@@ -1,0 +1,34 @@
+"""One typed vocabulary for the event log: every kind the app writes or reads is an EventKind."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from app.dashboard.timeline import STEP_NAMES, WORDS
+from app.event_kind import STEP_EVENT, EventKind
+from app.models import StepKind
+from app.services.events import log_event
+
+
+def test_the_timeline_words_only_known_kinds():
+    assert set(WORDS) <= {k.value for k in EventKind}
+    assert set(STEP_NAMES) == set(STEP_EVENT.values())
+
+
+def test_every_step_kind_has_its_own_event_kind():
+    assert set(STEP_EVENT) == {k.value for k in StepKind}
+
+
+def test_an_unknown_kind_is_refused_before_it_reaches_the_log():
+    with pytest.raises(ValueError):
+        log_event(None, at=None, actor="x", kind="acknowledgd")  # type: ignore[arg-type]
+
+
+def test_no_kind_is_built_with_an_f_string():
+    for path in [*Path("app").rglob("*.py"), *Path("workers").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg == "kind":
+                assert not isinstance(node.value, ast.JoinedStr), f"{path}:{node.value.lineno} builds a kind"

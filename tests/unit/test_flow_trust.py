@@ -1,0 +1,178 @@
+"""Issue 9 (row 1) and issue 10 in the pure flow: proof before personal data, repeat callers, German."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from app.services import customer_text
+from app.voice.twiml import render
+from ivr_flows import CallState, CheckPin, IncidentInfo, Lang, LogEvent, SaveIncident, Stage, TicketInfo
+from ivr_flows.model import AppendToIncident
+
+from .flow_driver import ACME_TICKET, NOW, US_CALLER, Call, run
+
+# (the e-mail question's own example is "john dot smith at example dot com": the offer is what must not come)
+PERSONAL = ("Acme", "John Smith", "Is this about", "Am I speaking with", "We have your e-mail address")
+TO_TICKET = [("press", "1"), ("press", "1")]  # English, API down: the ticket question
+
+
+def _heard(call: Call) -> str:
+    return " ".join(line for step in call.steps if step.reply for line in step.reply.say)
+
+
+def _finish(call: Call) -> Call:
+    """Answer the capture questions in the caller's own words and save."""
+    run(call, [("say", "Evil Corp"), ("say", "Mallory")])
+    if call.stage is Stage.CALLBACK_ENTRY:
+        call.press("14155550166#")
+    run(call, [("press", "1"), ("say", "mallory at evil dot example"), ("press", "1"), ("say", "All down"),
+               ("record",), ("press", "1")])
+    return call
+
+
+def test_keyed_ticket_without_pin_offers_nothing_from_it_even_if_the_service_sent_details():
+    call = run(Call(caller_id="anonymous"), [*TO_TICKET, ("press", "4521#")])
+    call.lookup_answer(ACME_TICKET)  # even a service that sent everything: the flow does not speak it
+    assert call.stage is Stage.COMPANY and "Please say the name of your company." in call.said
+    _finish(call)
+    heard = _heard(call)
+    assert [p for p in PERSONAL if p in heard] == []
+    assert "plus 1, 2 1 2, 5 5 5, 0 1 0 0" not in heard  # the ticket's phone is not offered either
+    (save,) = call.effects(SaveIncident)
+    assert save.verified == "" and save.captured.ticket_number == "4521" and save.captured.company == "Evil Corp"
+
+
+def test_a_wrong_pin_twice_goes_on_unverified_and_the_pin_never_enters_state_or_log():
+    call = run(Call(caller_id="anonymous"), [*TO_TICKET, ("press", "4521#")])
+    call.lookup_answer(TicketInfo(number="4521", has_pin=True))
+    call.press("1111#")
+    assert call.effects(CheckPin) == [CheckPin(pin="1111", ticket_number="4521")]
+    call.pin_answer(False)
+    assert call.stage is Stage.PIN_ENTRY and call.said.startswith("Sorry, that PIN is not correct.")
+    call.press("2222#")
+    call.pin_answer(False)
+    assert call.stage is Stage.COMPANY and "continue without it" in call.said and "Acme" not in call.said
+    assert call.state.verified == "" and call.state.pin_tries == 2
+    everything = repr([e for e in call.effects(LogEvent)]) + repr(call.state.to_dict())
+    assert "1111" not in everything and "2222" not in everything
+
+
+def test_hash_or_silence_at_the_pin_question_goes_on_without_it():
+    call = run(Call(), [*TO_TICKET, ("press", "4521#")])
+    call.lookup_answer(TicketInfo(number="4521", has_pin=True))
+    call.press("#")
+    assert call.stage is Stage.COMPANY and call.logs("pin_skipped")
+    call = run(Call(), [*TO_TICKET, ("press", "4521#")])
+    call.lookup_answer(TicketInfo(number="4521", has_pin=True))
+    run(call, [("silence",)] * 3)
+    assert call.stage is Stage.COMPANY and not call.effects(CheckPin)
+
+
+def _repeat(acknowledged: bool = False) -> Call:
+    incident = IncidentInfo("123456", NOW + timedelta(minutes=9), acknowledged=acknowledged)
+    return run(Call(open_incident=incident), [("press", "1")])
+
+
+def test_repeat_caller_hears_whether_someone_has_it_but_not_the_reference():
+    call = _repeat(acknowledged=True)
+    assert "An engineer has taken it and will call you back by 10:21 p.m. EST." in call.said
+    assert "1, 2, 3, 4, 5, 6" not in call.said
+
+
+def test_repeat_caller_verified_by_pin_may_add():
+    call = _repeat()
+    run(call, [("press", "1"), ("press", "9876#")])
+    assert call.effects(CheckPin) == [CheckPin(pin="9876", incident_reference="123456")]
+    call.pin_answer(True, ACME_TICKET)
+    assert call.stage is Stage.ADD_INFO and call.state.verified == "pin"
+    run(call, [("say", "More"), ("record",)])
+    assert call.effects(AppendToIncident)
+
+
+def test_repeat_caller_who_cannot_verify_gets_a_new_incident_linked_to_the_open_one():
+    call = _repeat()
+    run(call, [("press", "1"), ("press", "555555#")])
+    call.pin_answer(False)
+    assert call.stage is Stage.REPEAT_VERIFY and "doesn't match" in call.said
+    call.press("666666#")
+    call.pin_answer(False)
+    assert call.stage is Stage.TRIAGE and "new incident" in call.said and "link it" in call.said
+    run(call, [("press", "1"), ("press", "#")])
+    _finish(call)
+    (save,) = call.effects(SaveIncident)
+    assert save.related_reference == "123456" and not call.effects(AppendToIncident)
+    assert "1, 2, 3, 4, 5, 6" not in _heard(call)
+
+
+def test_repeat_caller_with_neither_reference_nor_pin_is_never_turned_away():
+    call = _repeat()
+    run(call, [("press", "1"), ("press", "#")])
+    assert call.stage is Stage.TRIAGE and call.state.related_reference == "123456"
+
+
+def test_a_report_joined_to_the_open_incident_closes_without_a_reference():
+    call = run(Call(), [*TO_TICKET, ("press", "#")])
+    _finish(call)
+    call.saved("999888", joined=True)
+    assert "We added your report to the open incident for your number." in call.said
+    assert "9, 9, 9, 8, 8, 8" not in call.said and "9, 9, 9, 8, 8, 8" not in call.question()
+
+
+def test_states_saved_before_issue_9_still_load():
+    state = CallState(stage=Stage.COMPANY, caller_id=US_CALLER, incident=IncidentInfo("1", NOW)).to_dict()
+    for key in ("verified", "pin_tries", "related_reference", "joined", "silences"):
+        del state[key]
+    del state["incident"]["acknowledged"]
+    loaded = CallState.from_dict(state)
+    assert loaded.verified == "" and loaded.incident == IncidentInfo("1", NOW)
+
+
+# ---------------------------------------------------------------- issue 10: German
+
+
+def test_recording_notice_is_spoken_in_both_languages_before_the_choice():
+    call = Call()
+    reply = call.steps[-1].reply
+    assert reply.say_langs[:2] == (Lang.EN, Lang.DE)
+    assert "Calls are recorded" in reply.say[0] and "aufgezeichnet" in reply.say[1]
+    twiml = render(reply, "/step", "/rec")
+    assert 'language="de-DE"' in twiml and "aufgezeichnet" in twiml and "Für Deutsch drücken Sie die 2." in twiml
+
+
+def test_german_repeat_and_sms_wording():
+    call = run(Call(caller_id="+4930123456", open_incident=IncidentInfo("765432", NOW + timedelta(minutes=10))),
+               [("press", "2"), ("press", "1"), ("press", "765432#"), ("say", "mehr"), ("record",)])
+    call.saved("765432", NOW + timedelta(minutes=10))
+    assert "Vielen Dank, wir haben das zum Vorfall 7, 6, 5, 4, 3, 2 hinzugefügt." in call.said
+    due = datetime(2026, 1, 15, 15, 21, tzinfo=UTC)
+    receipt = customer_text.receipt_sms("123456", due, "Europe/Berlin", "de-DE")
+    assert receipt == ("Severity-1-Hotline: Wir haben Ihre Meldung, Referenznummer 123456. "
+                       "Ein Techniker ruft Sie spätestens um 16:21 Uhr (MEZ) zurück.")
+    summer = customer_text.ack_notice_sms("123456", due.replace(month=7), "Europe/Berlin", "de-DE")
+    assert "17:21 Uhr (MESZ)" in summer and "übernommen" in summer
+    assert customer_text.receipt_sms("123456", due, "UTC", "en-US").endswith("by 15:21 UTC.")
+    assert "rufen Sie uns bitte noch einmal an" in customer_text.missed_call_sms(
+        customer_text.language_for("", "+4930123456"))
+
+
+def test_the_receipt_sms_of_a_german_incident_is_german():
+    from app.models import Incident
+    from app.services import page_text
+
+    incident = Incident(reference="123456", callback_due_at=datetime(2026, 7, 1, 14, 21, tzinfo=UTC),
+                        language="de-DE")
+    assert page_text.receipt_sms(incident, "Europe/Berlin").endswith("spätestens um 16:21 Uhr (MESZ) zurück.")
+    assert "übernommen" in page_text.ack_notice_sms(incident, "Europe/Berlin")
+    incident.language = "en-US"
+    assert page_text.receipt_sms(incident, "UTC").endswith("by 14:21 UTC.")
+
+
+def test_keyed_ticket_with_an_open_incident_and_a_pin_asks_for_the_pin_for_a_new_outage():
+    open_incident = IncidentInfo(reference="555111", callback_due_at=NOW + timedelta(minutes=3))
+    call = run(Call(), [*TO_TICKET, ("press", "4521#")])
+    call.lookup_answer(TicketInfo(number="4521", has_pin=True), open_incident)
+    call.press("2")  # a different outage
+    assert call.stage is Stage.PIN_ENTRY and "5, 5, 5, 1, 1, 1" not in call.said
+    call.press("2468#")
+    call.pin_answer(True, ACME_TICKET)
+    assert "Is this about Acme Mail GmbH?" in call.said and call.state.related_reference == "555111"
