@@ -28,12 +28,11 @@ from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 
 
 def _run(desk, fn):
-    """Carry out a service in one transaction and dispatch its jobs after commit (as a view does)."""
+    """Carry out a service in one transaction; its jobs leave on the unit of work after commit (as a view does)."""
     hotline = desk.hotline
     now = hotline.clock.now()
     with hotline.db.transaction() as session:
         result = fn(session, now)
-    hotline.jobs.dispatch(result.jobs, now)
     desk.settle()
     return result
 
@@ -51,7 +50,7 @@ def _to_minutes(desk, at):
 
 def test_whole_life_callback_interval_updates_late_rejected_then_confirmed(desk, network, smtp, client):
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    customer.expect_call(answered=True, ring_seconds=5, talk_seconds=120)
+    customer.expect_call(press="1", answered=True, ring_seconds=5, talk_seconds=120)
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "1"])  # connect; then "every 30 min"
     incident = desk.open_incident()
     ref = incident.reference
@@ -153,7 +152,7 @@ def test_whole_life_callback_interval_updates_late_rejected_then_confirmed(desk,
 
 def test_silence_after_a_proposal_closes_it_resolved_not_confirmed(desk, network, smtp):
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    customer.expect_call(answered=True)
+    customer.expect_call(press="1", answered=True)
     network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2"])  # no interval key: the default hour
     incident = desk.open_incident()
     desk.settle()
@@ -175,7 +174,7 @@ def test_silence_after_a_proposal_closes_it_resolved_not_confirmed(desk, network
 
 def test_failed_email_is_retried_with_back_off_and_shown(desk, network, smtp):
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    customer.expect_call(answered=True)
+    customer.expect_call(press="1", answered=True)
     network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "2"])  # every hour
     incident = desk.open_incident()
     desk.settle()

@@ -26,7 +26,7 @@ from app.wiring import Hotline
 from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.fakes import SimulatedTelephony
-from tests.integration.dashboard_support import login_as, post_form
+from tests.integration.dashboard_support import login, login_as, post_form
 from workers import context, watchdog
 
 _SIDS = itertools.count(1)  # each SMS its own MessageSid: a repeated one is a retry and gets the stored answer
@@ -99,7 +99,7 @@ def _sms_reply(client, from_: str, body: str) -> str:
 def test_outage_with_20_linked_incidents_updated_and_resolved_together(hotline, client, clock, smtp):
     telephony: SimulatedTelephony = hotline.telephony
     before = _call(client, "+14155550999", "zed", german=False)  # before the outage: never linked
-    login_as(client, hotline, Role.MANAGER, name="Maria Manager")
+    maria = login_as(client, hotline, Role.MANAGER, name="Maria Manager")
     declared = post_form(client, "/outages", {"what_fails": "API calls in the EU region time out",
                                               "what_fails_de": "API-Aufrufe in der EU-Region laufen ab",
                                               "since": "2026-11-26 02:40", "next_update_at": "2026-11-26 03:30"})
@@ -180,6 +180,7 @@ def test_outage_with_20_linked_incidents_updated_and_resolved_together(hotline, 
     assert figures.confirmed == 3 and figures.confirmed_by == {"link": 1, "sms": 2}
     assert figures.unconfirmed == 16 and figures.rejected == 1 and figures.outage_linked_incidents == 20
     assert figures.updates_owed == 20 and figures.on_time == 20 and figures.punctuality_percent == 100.0
+    login(client, maria.email)  # three days on: the dashboard session timed out
     report = client.get("/reports/updates?from=2026-11-20 00:00&to=2026-12-31 00:00").get_data(as_text=True)
     assert re.search(r"Incidents linked to an outage</th><td>20<", report)
     assert re.search(r"Resolved, not confirmed</th><td>16<", report)

@@ -21,11 +21,11 @@ from app.models import (
     ResolutionProposal,
 )
 from app.models.user import Role
-from app.oncall.records import parse_rep
+from app.oncall.records import parse_rep, parse_schedule
 from app.queue import JobQueue
 from app.reports.updates import update_figures
 from app.services.noncritical import record_non_critical
-from app.services.oncall_admin import create_rep
+from app.services.oncall_admin import create_rep, save_schedule
 from app.services.resolution import decide_by_call, spoken_proposal
 from app.wiring import Hotline
 from hotline_sim.phone import SimulatedCall, flask_transport
@@ -46,6 +46,11 @@ def hotline(settings, clock, redis_conn):
     with h.db.transaction() as session:
         create_rep(session, parse_rep({"name": "Alice Primary", "phone": ALICE}))
         create_rep(session, parse_rep({"name": "Bob Other", "phone": BOB}))
+        # Alice is on call (an SMS acknowledgement needs a page or the pager); Bob is not
+        save_schedule(session, parse_schedule({
+            "name": "primary", "time_zone": "UTC",
+            "layers": [{"rotation": "daily", "handoff_time": "00:00",
+                        "starts_on": (clock.now().date() - timedelta(days=1)).isoformat(), "members": ["Alice Primary"]}]}))
     context.use(h)
     yield h
     context.use(None)
@@ -188,13 +193,12 @@ def test_repeat_caller_hears_the_proposal_and_presses_2_then_1(hotline, client, 
 
 def test_non_critical_caller_is_logged_texted_and_counted_apart(hotline, clock):
     with hotline.db.transaction() as s:
-        contact, jobs = record_non_critical(s, call_sid="CA1", caller_id=CUSTOMER, language="en-US", now=clock.now(),
-                                            settings=hotline.settings, send_howto=True)
+        record_non_critical(s, call_sid="CA1", caller_id=CUSTOMER, language="en-US", now=clock.now(),
+                            settings=hotline.settings, send_howto=True)
         record_non_critical(s, call_sid="CA1", caller_id=CUSTOMER, language="en-US", now=clock.now(),
                             settings=hotline.settings, send_howto=True)  # a retried webhook: once
         record_non_critical(s, call_sid="CA2", caller_id="+14155550188", language="de-DE", now=clock.now(),
                             settings=hotline.settings, send_howto=False)
-    hotline.jobs.dispatch(jobs, clock.now())
     _settle(hotline)
     assert len(_rows(hotline, NonCriticalContact)) == 2
     [sms] = hotline.telephony.sms
