@@ -30,6 +30,9 @@ PROMPTS: dict[str, str] = {
     "resolve_needs_callback": "Rufen Sie den Kunden zurück, bevor Sie {ref} als gelöst markieren: Das "
                               "15-Minuten-Versprechen gilt nur mit einem Anruf, den ein Mensch angenommen hat. "
                               "Eine Managerin kann mit schriftlicher Begründung abschließen.",
+    "resolve_needs_agreement": "Vorfall {ref} wird erst geschlossen, wenn der Kunde zustimmt: Schlagen Sie ihm die "
+                               "Lösung vor, oder vermerken Sie, wer beim Kunden zugestimmt hat. Eine Managerin kann "
+                               "mit schriftlicher Begründung abschließen.",
     "sms_unknown_sender": "Diese Nummer ist nicht für Sev-1-Alarme registriert. Es wurde nichts geändert. "
                           "Um einen kritischen Ausfall zu melden, rufen Sie diese Nummer an.",
     "sms_help": "Sev-1-Alarme: Antworten Sie ACK <Ref> zum Bestätigen, CALL <Ref> zum Verbinden mit dem Kunden, "

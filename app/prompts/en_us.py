@@ -27,6 +27,9 @@ PROMPTS: dict[str, str] = {
     "resolve_already": "Incident {ref} is already resolved.",
     "resolve_needs_callback": "Call the customer back before resolving {ref}: the 15-minute promise is kept only "
                               "by a call a person answered. A manager may resolve it with a written reason.",
+    # issue 11: resolution by agreement
+    "resolve_needs_agreement": "Incident {ref} closes only when the customer agrees: propose the resolution to them, "
+                               "or record who at the customer agreed. A manager may resolve it with a written reason.",
     # SMS command answers
     "sms_unknown_sender": "This number is not registered for Sev-1 pages. Nothing was changed. "
                           "To report a critical outage, call this number.",

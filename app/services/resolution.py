@@ -24,9 +24,12 @@ from app.models import (
     StepKind,
     StepStatus,
 )
+from app.prompts import text
 from app.queue import schedule
 from app.services import update_text
+from app.services.acks import Actor, resolve
 from app.services.deliveries import queue_delivery
+from app.services.escalation import snapshot
 from app.services.events import log_event
 from app.services.phones import is_textable
 from app.services.updates import Result, close_round_steps, follow_up_of, schedule_round, start_follow_up
@@ -70,6 +73,9 @@ def propose(session: Session, incident: Incident, kind: ProposalKind, *, summary
         return Result(False, f"Incident {incident.reference} is closed already.")
     if pending_proposal(session, incident) is not None:
         return Result(False, f"Incident {incident.reference} already awaits the customer's answer.")
+    snap = snapshot(session, incident, now)
+    if snap.answered_at is None and not snap.reached_by_email:  # h1's rule: a verified contact comes first
+        return Result(False, text("resolve_needs_callback", ref=incident.reference))
     follow_up, _ = start_follow_up(session, incident, now)
     if follow_up.state == FollowUpState.UPDATING:
         close_round_steps(session, incident.id, follow_up.round, "paused_for_proposal", now)
@@ -113,6 +119,10 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
     incident = session.scalars(select(Incident).where(Incident.id == proposal.incident_id).with_for_update()).one()
     if proposal.state != ProposalState.PROPOSED:
         return Result(False, f"This proposal for {incident.reference} was already answered ({proposal.state}).")
+    if confirmed:  # the one resolve service (and the core's rule) closes it, naming who agreed
+        answer = resolve(session, incident, Actor(name=who or "customer", via=via), now, agreed_by=who or "customer")
+        if not answer.ok:
+            return Result(False, answer.message)
     proposal.state = ProposalState.CONFIRMED if confirmed else ProposalState.REJECTED
     proposal.decided_at, proposal.decided_via = now, via
     proposal.agreed_by, proposal.note = who[:200], note[:500]
@@ -122,7 +132,6 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
     ).values(status=StepStatus.DONE, done_at=now, outcome=f"answered_{proposal.state}"))
     follow_up = follow_up_of(session, incident, lock=True)
     if confirmed:
-        incident.status = IncidentStatus.RESOLVED
         follow_up.state, follow_up.closed_at = FollowUpState.CLOSED, now
         follow_up.closed_how = "verbal" if via == "verbal" else "confirmed"
         log_event(session, at=now, actor=who or "customer", kind="resolution_confirmed", incident_id=incident.id,
@@ -191,8 +200,10 @@ def expire(session: Session, incident: Incident, step: DueStep, now: datetime) -
         ResolutionProposal.incident_id == incident.id, ResolutionProposal.seq == step.level)).first()
     if proposal is None or proposal.state != ProposalState.PROPOSED:
         return "skipped_answered"
+    answer = resolve(session, incident, Actor(name="system", via="silence"), now, after_silence=True)
+    if not answer.ok:
+        return f"refused_{answer.outcome}"[:64]
     proposal.state, proposal.decided_at, proposal.decided_via = ProposalState.EXPIRED, now, "silence"
-    incident.status = IncidentStatus.RESOLVED
     follow_up = follow_up_of(session, incident, lock=True)
     if follow_up is not None:
         follow_up.state, follow_up.closed_at, follow_up.closed_how = FollowUpState.CLOSED, now, "unconfirmed"
