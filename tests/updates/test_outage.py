@@ -20,13 +20,13 @@ from app.models import CustomerUpdate, DueStep, Incident, Outage, OutageLink, Re
 from app.models.user import Role
 from app.queue import JobQueue
 from app.reports.updates import update_figures
-from app.services.callbacks import self_report
 from app.services.outages import statement_for_callers
 from app.wiring import Hotline
 from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.fakes import SimulatedTelephony
 from tests.integration.dashboard_support import login, login_as, post_form
+from tests.updates.conftest import verified_callback
 from workers import context, watchdog
 
 _SIDS = itertools.count(1)  # each SMS its own MessageSid: a repeated one is a retry and gets the stored answer
@@ -114,9 +114,9 @@ def test_outage_with_20_linked_incidents_updated_and_resolved_together(hotline, 
         customers[_call(client, f"+1415555{n + 200:04d}", name, german=False)] = f"+1415555{n + 200:04d}"
     for n, name in enumerate(GERMAN):
         customers[_call(client, f"+4915112345{n + 10:03d}", name, german=True)] = f"+4915112345{n + 10:03d}"
-    with hotline.db.transaction() as s:  # each rep called their customer back from their own phone
+    with hotline.db.transaction() as s:  # each customer was called back and answered (a verified contact)
         for incident in s.scalars(select(Incident)):
-            self_report(s, incident, None, "Alice Primary", clock.now(), "called back", clock.now())
+            verified_callback(s, incident, clock.now())
     _settle(hotline)
 
     with hotline.db.session() as s:

@@ -32,6 +32,7 @@ from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.fakes import SimulatedTelephony
 from tests.integration.dashboard_support import login_as, post_form
+from tests.updates.conftest import verified_callback
 from workers import context, watchdog
 
 _SIDS = itertools.count(1)  # each SMS its own MessageSid: a repeated one is a retry and gets the stored answer
@@ -81,8 +82,10 @@ def _incident(client, hotline) -> Incident:
     call.say("Every API call returns 500.")
     call.record(seconds=5)
     call.press("1")
-    with hotline.db.session() as s:
-        return s.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
+    with hotline.db.transaction() as s:  # the customer was called back (a proposal needs a verified contact)
+        incident = s.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
+        verified_callback(s, incident, hotline.clock.now())
+    return incident
 
 
 def _sms(client, from_: str, body: str) -> str:
