@@ -102,6 +102,7 @@ class IncidentInfo:
     reference: str
     callback_due_at: datetime
     acknowledged: bool = False  # someone has taken it (the status a repeat caller may hear)
+    awaiting_confirmation: bool = False  # issue 11: a resolution proposal awaits the customer's answer
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ class CallState:
                 reference=i["reference"],
                 callback_due_at=datetime.fromisoformat(i["callback_due_at"]),
                 acknowledged=bool(i.get("acknowledged", False)),
+                awaiting_confirmation=bool(i.get("awaiting_confirmation", False)),
             )
         return cls(**d)
 
@@ -288,6 +290,8 @@ class Reply:
     hangup: bool = False
     # per-line language when lines differ (the bilingual greeting before the choice); else ``lang``
     say_langs: tuple[Lang, ...] = ()
+    # issue 11: after the lines, hand the call to another webhook (what, and for which incident reference)
+    hand_over: tuple[str, str] | None = None
 
 
 # ---------------------------------------------------------------- effects

@@ -228,3 +228,37 @@ def test_repeat_caller_answers_the_proposal_by_keypad_on_the_webhook(hotline, cl
     again = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
                           caller=CUSTOMER)
     assert "No resolution awaits your answer" in " ".join(again.dial(path=f"/twilio/updates/proposal?ref={ref}").said)
+
+
+def test_repeat_caller_keys_the_reference_hears_the_proposal_and_confirms(hotline, client, clock, smtp):
+    incident = _incident(client, hotline)
+    ref = incident.reference
+    _sms(client, ALICE, f"ACK {ref}")
+    _sms(client, ALICE, f"PROPOSE {ref} the queue is drained")
+    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                         caller=CUSTOMER)
+    call.dial()
+    call.press("1")  # English
+    asked = call.press("1")  # add information: first the reference from the receipt SMS
+    assert "reference number" in " ".join(asked.said)
+    heard = call.press(ref)  # proven: the proposal comes before anything else
+    said = " ".join(heard.said)
+    assert "We believe your problem is resolved: the queue is drained" in said and "Press 1 to confirm" in said
+    assert f"Incident {ref} is closed" in " ".join(call.press("1").said)
+    [proposal] = _rows(hotline, ResolutionProposal, incident_id=incident.id)
+    assert proposal.state == "confirmed" and proposal.decided_via == "call"
+    assert _rows(hotline, Incident, id=incident.id)[0].status == "resolved"
+
+
+def test_a_repeat_caller_who_does_not_key_the_reference_never_hears_the_proposal(hotline, client, clock, smtp):
+    incident = _incident(client, hotline)
+    _sms(client, ALICE, f"ACK {incident.reference}")
+    _sms(client, ALICE, f"PROPOSE {incident.reference} the queue is drained")
+    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                         caller=CUSTOMER)
+    call.dial()
+    call.press("1")
+    call.press("1")
+    wrong = call.press("999999")
+    assert "the queue is drained" not in " ".join(wrong.said)
+    assert [p.state for p in _rows(hotline, ResolutionProposal, incident_id=incident.id)] == ["proposed"]
