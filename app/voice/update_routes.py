@@ -9,13 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.models import Callback, Incident, Rep
+from app.models import Callback, CallSession, Incident, Rep
 from app.services.deliveries import sms_status
 from app.services.resolution import decide_by_call, spoken_proposal
 from app.services.updates import KEYPAD_INTERVALS, agree_interval, start_follow_up
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
 from app.webhooks import answer_once
+from ivr_flows.model import CallState
 
 bp = Blueprint("updates_voice", __name__, url_prefix="/twilio/updates")
 OFFER = ("The call with the customer has ended. Thank you. Which update interval did you agree? "
@@ -90,11 +91,11 @@ def proposal_prompt() -> Response:
     ``/twilio/updates/proposal?ref=<reference>`` when ``resolution.spoken_proposal`` is not None.
     Only our own signed TwiML can lead here, so the reference in the URL was proven by the caller.
     """
-    reference = request.args.get("ref", "")
+    reference, call_sid = request.args.get("ref", ""), request.form.get("CallSid", "")
 
     def handle(session, now):
         incident = session.scalars(select(Incident).where(Incident.reference == reference)).first()
-        text = spoken_proposal(session, reference) if incident else None
+        text = spoken_proposal(session, reference) if incident and _proven(session, call_sid, reference) else None
         response = VoiceResponse()
         if text is None:
             _customer_say(response, "No resolution awaits your answer. Goodbye."
@@ -118,11 +119,13 @@ def proposal_prompt() -> Response:
 def proposal_answer() -> Response:
     """The repeat caller's key: 1 confirms the resolution, 2 rejects it (updates continue)."""
     reference, digits = request.args.get("ref", ""), request.form.get("Digits", "")
+    call_sid = request.form.get("CallSid", "")
 
     def handle(session, now):
         incident = session.scalars(select(Incident).where(Incident.reference == reference)).first()
         language = incident.language if incident else "en-US"
-        result = decide_by_call(session, reference, digits, now)
+        proven = _proven(session, call_sid, reference)  # only a caller this call proved answers for the customer
+        result = decide_by_call(session, reference, digits if proven else "", now)
         response = VoiceResponse()
         _customer_say(response, result.message if result.ok else NO_ANSWER.get(language, NO_ANSWER["en-US"]),
                       language)
@@ -130,3 +133,13 @@ def proposal_answer() -> Response:
         return str(response)
 
     return answer_once(handle)
+
+
+def _proven(session: Session, call_sid: str, reference: str) -> bool:
+    """This call's caller keyed the incident's reference or its account's PIN (the flow's verified state)."""
+    call = session.get(CallSession, call_sid) if call_sid else None
+    try:
+        state = CallState.from_dict(call.state) if call is not None and call.state else None
+    except (KeyError, TypeError, ValueError):
+        return False
+    return bool(state and state.verified and state.incident and state.incident.reference == reference)

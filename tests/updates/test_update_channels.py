@@ -212,22 +212,18 @@ def test_non_critical_caller_is_logged_texted_and_counted_apart(hotline, clock):
     assert figures.non_critical_contacts == 2
 
 
-def test_repeat_caller_answers_the_proposal_by_keypad_on_the_webhook(hotline, client, clock, smtp):
+def test_the_proposal_webhook_refuses_a_call_that_did_not_prove_who_it_is(hotline, client, clock, smtp):
     incident = _incident(client, hotline)
     ref = incident.reference
     _sms(client, ALICE, f"ACK {ref}")
     _sms(client, ALICE, f"PROPOSE {ref} the queue is drained")
     call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
                          caller=CUSTOMER)
-    heard = call.dial(path=f"/twilio/updates/proposal?ref={ref}")
-    assert "the queue is drained" in " ".join(heard.said) and "Press 1 to confirm" in " ".join(heard.said)
-    closing = call.press("1")
-    assert f"Incident {ref} is closed" in " ".join(closing.said)
+    heard = call.dial(path=f"/twilio/updates/proposal?ref={ref}")  # no keyed reference or PIN on this call
+    assert "the queue is drained" not in " ".join(heard.said)
+    assert "No resolution awaits your answer" in " ".join(heard.said)
     [proposal] = _rows(hotline, ResolutionProposal, incident_id=incident.id)
-    assert proposal.state == "confirmed" and proposal.decided_via == "call"
-    again = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
-                          caller=CUSTOMER)
-    assert "No resolution awaits your answer" in " ".join(again.dial(path=f"/twilio/updates/proposal?ref={ref}").said)
+    assert proposal.state == "proposed"
 
 
 def test_repeat_caller_keys_the_reference_hears_the_proposal_and_confirms(hotline, client, clock, smtp):
