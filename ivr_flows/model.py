@@ -81,6 +81,9 @@ class FlowPolicy:
     recording_max_seconds: int = 120
     max_field_chars: int = 200
     max_problem_chars: int = 2000
+    # issue 11: while a platform outage is declared, the statement callers hear after the greeting
+    outage_statement_en: str = ""
+    outage_statement_de: str = ""
 
 
 @dataclass(frozen=True)

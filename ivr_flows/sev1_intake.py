@@ -61,7 +61,9 @@ def _on_language(state: CallState, event: Event, now: datetime) -> Step:
         s = replace(s, lang=lang, tries=0)
         nxt = Stage.REPEAT_CALLER if s.incident is not None else Stage.TRIAGE
         effects = (log("language_chosen", lang=lang.value, how=how),)
-        return go(replace(s, stage=nxt), n, *before, effects=effects)
+        # issue 11: a declared outage is stated before triage; the caller is still taken through intake
+        outage = s.policy.outage_statement_de if lang == Lang.DE else s.policy.outage_statement_en
+        return go(replace(s, stage=nxt), n, *before, *((outage,) if outage else ()), effects=effects)
 
     def give_up(s: CallState, n: datetime) -> Step:
         return choose(s, n, Lang.EN, "default", text(Lang.EN, "language_default"))

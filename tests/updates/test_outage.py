@@ -55,13 +55,18 @@ def _settle(hotline):
     raise AssertionError("did not settle")
 
 
-def _call(client, caller: str, name: str, german: bool) -> str:
-    """A customer calls and completes the intake (English or German); returns the call SID."""
+def _call(client, caller: str, name: str, german: bool, heard: list | None = None) -> str:
+    """A customer calls and completes the intake (English or German); returns the call SID.
+
+    ``heard`` gets what the caller heard right after choosing the language (before triage).
+    """
     call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
                          caller=caller)
     call.dial()
+    first = call.press("2" if german else "1")
+    if heard is not None:
+        heard.append(" ".join(first.said))
     if german:
-        call.press("2")
         call.say("beide")
         call.press("#")
         call.say(f"{name.title()} GmbH")
@@ -71,7 +76,6 @@ def _call(client, caller: str, name: str, german: bool) -> str:
         call.press("1")
         call.say("Alle Einlieferungen schlagen fehl.")
     else:
-        call.press("1")
         call.press("1")
         call.press("#")
         call.say(f"{name.title()} Mail")
@@ -98,7 +102,8 @@ def _sms_reply(client, from_: str, body: str) -> str:
 
 def test_outage_with_20_linked_incidents_updated_and_resolved_together(hotline, client, clock, smtp):
     telephony: SimulatedTelephony = hotline.telephony
-    before = _call(client, "+14155550999", "zed", german=False)  # before the outage: never linked
+    heard: list[str] = []
+    before = _call(client, "+14155550999", "zed", german=False, heard=heard)  # before the outage: never linked
     maria = login_as(client, hotline, Role.MANAGER, name="Maria Manager")
     declared = post_form(client, "/outages", {"what_fails": "API calls in the EU region time out",
                                               "what_fails_de": "API-Aufrufe in der EU-Region laufen ab",
@@ -111,9 +116,14 @@ def test_outage_with_20_linked_incidents_updated_and_resolved_together(hotline, 
 
     customers = {}
     for n, name in enumerate(ENGLISH):
-        customers[_call(client, f"+1415555{n + 200:04d}", name, german=False)] = f"+1415555{n + 200:04d}"
+        customers[_call(client, f"+1415555{n + 200:04d}", name, german=False, heard=heard)] = f"+1415555{n + 200:04d}"
     for n, name in enumerate(GERMAN):
-        customers[_call(client, f"+4915112345{n + 10:03d}", name, german=True)] = f"+4915112345{n + 10:03d}"
+        customers[_call(client, f"+4915112345{n + 10:03d}", name, german=True, heard=heard)] = \
+            f"+4915112345{n + 10:03d}"
+    # the statement right after the greeting, before triage, in the caller's language (never before the outage)
+    assert "EU region" not in heard[0] and "EU-Region" not in heard[0]
+    assert all("API calls in the EU region time out" in h for h in heard[1:15])
+    assert all("API-Aufrufe in der EU-Region laufen ab" in h for h in heard[15:])
     with hotline.db.transaction() as s:  # each customer was called back and answered (a verified contact)
         for incident in s.scalars(select(Incident)):
             verified_callback(s, incident, clock.now())
