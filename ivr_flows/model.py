@@ -348,7 +348,14 @@ class CheckPin:
     incident_reference: str = ""
 
 
-Effect = LookupTicket | SaveIncident | AppendToIncident | LogEvent | CheckPin
+@dataclass(frozen=True)
+class RecordNonCritical:
+    """Issue 11: log a non-critical caller as a contact (nobody is paged); text how to open a ticket if asked."""
+
+    send_howto: bool = False
+
+
+Effect = LookupTicket | SaveIncident | AppendToIncident | LogEvent | CheckPin | RecordNonCritical
 
 
 @dataclass(frozen=True)

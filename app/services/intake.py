@@ -31,6 +31,7 @@ from ivr_flows.model import (
     IncidentSaved,
     LogEvent,
     LookupTicket,
+    RecordNonCritical,
     Reply,
     SaveIncident,
     TicketLookedUp,
@@ -149,6 +150,12 @@ def _apply(session: Session, call: CallSession, state: CallState, effect, now: d
     if isinstance(effect, AppendToIncident):
         incident = append_to_incident(session, call, effect, now)
         return IncidentSaved(incident.reference, incident.callback_due_at)
+    if isinstance(effect, RecordNonCritical):  # issue 11: counted apart, nobody paged
+        from app.services.noncritical import record_non_critical
+
+        record_non_critical(session, call_sid=call.call_sid, caller_id=call.from_number, language=state.lang.value,
+                            now=now, send_howto=effect.send_howto, howto=limits.ticket_howto)
+        return None
     raise TypeError(f"unknown effect {effect!r}")
 
 

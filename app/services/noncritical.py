@@ -16,11 +16,13 @@ from app.settings import Settings
 
 
 def record_non_critical(session: Session, *, call_sid: str | None, caller_id: str, language: str, now: datetime,
-                        settings: Settings, send_howto: bool) -> NonCriticalContact:
+                        send_howto: bool, settings: Settings | None = None, howto: str = "") -> NonCriticalContact:
     """Log a non-critical caller once per call; text them how to open a ticket when they accepted.
 
-    Hook for the call flow (h3): call this where the caller says their problem is not critical.
+    The call flow's RecordNonCritical effect lands here (app/services/intake.py); ``howto`` (else the
+    settings' TICKET_HOWTO, else its default) is the text.
     """
+    howto = howto or (settings.ticket_howto if settings else "") or Settings.ticket_howto
     contact = session.scalars(select(NonCriticalContact).where(NonCriticalContact.call_sid == call_sid)).first() \
         if call_sid else None
     if contact is None:
@@ -32,6 +34,6 @@ def record_non_critical(session: Session, *, call_sid: str | None, caller_id: st
     if send_howto and not contact.sms_to and is_textable(caller_id):
         contact.sms_to = caller_id[:20]
         queue_delivery(session, channel=DeliveryChannel.SMS, to=caller_id, purpose="ticket_info",
-                       body=update_text.ticket_howto_sms(settings.ticket_howto, language), now=now,
+                       body=update_text.ticket_howto_sms(howto, language), now=now,
                        contact_id=contact.id, language=language)
     return contact

@@ -258,3 +258,30 @@ def test_a_repeat_caller_who_does_not_key_the_reference_never_hears_the_proposal
     wrong = call.press("999999")
     assert "the queue is drained" not in " ".join(wrong.said)
     assert [p.state for p in _rows(hotline, ResolutionProposal, incident_id=incident.id)] == ["proposed"]
+
+
+def test_a_non_critical_caller_on_the_hotline_is_counted_apart_and_texted_on_request(hotline, client, clock):
+    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                         caller=CUSTOMER)
+    call.dial()
+    call.press("1")  # English
+    menu = call.press("9")  # not a critical outage
+    assert "press 2" in " ".join(menu.said)
+    done = call.press("2")  # a text message on how to open a ticket
+    assert done.kind == "hangup" and "text message on how to open a ticket" in " ".join(done.said)
+    _settle(hotline)
+    [contact] = _rows(hotline, NonCriticalContact)
+    assert contact.call_sid == call.call_sid and contact.sms_to == CUSTOMER
+    [sms] = hotline.telephony.sms
+    assert sms.to == CUSTOMER and "To open a support ticket" in sms.body
+    assert _rows(hotline, Incident) == [] and hotline.telephony.calls == []  # nobody paged, no incident
+    other = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                          caller="+14155550177")
+    other.dial()
+    other.press("1")
+    other.press("9")
+    other.hang_up()  # logged as a contact, no SMS
+    with hotline.db.session() as s:
+        assert update_figures(s, clock.now() - timedelta(hours=1), clock.now() + timedelta(hours=1)) \
+            .non_critical_contacts == 2
+    assert len(hotline.telephony.sms) == 1
