@@ -12,11 +12,11 @@ bp = Blueprint("resolution_link", __name__)
 
 PAGE = """<!doctype html><html lang="{{ lang }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Sev-1 {{ ref }}</title>
-<style>body{font:18px system-ui,sans-serif;margin:1.5em;max-width:32em}button{font-size:1.1em;padding:.6em 1.2em}</style>
-</head><body><h1>Sev-1 {{ ref }}</h1><p>{{ message }}</p>
+<link rel="stylesheet" href="{{ url_for('board.static', filename='dashboard.css') }}">
+</head><body><main><h1>Sev-1 {{ ref }}</h1><p role="status">{{ message }}</p>
 {% if form %}<form method="post">
 <p><button type="submit" name="answer" value="confirm">{{ yes }}</button></p>
-<p><button type="submit" name="answer" value="reject">{{ no }}</button></p></form>{% endif %}</body></html>"""
+<p><button type="submit" name="answer" value="reject">{{ no }}</button></p></form>{% endif %}</main></body></html>"""
 BUTTONS = {"de-DE": ("Ja, das Problem ist gelöst", "Nein, das Problem besteht weiter"),
            "en-US": ("Yes, it is resolved", "No, the problem goes on")}
 

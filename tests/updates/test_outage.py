@@ -177,6 +177,9 @@ def test_outage_with_20_linked_incidents_updated_and_resolved_together(hotline, 
     assert "keep working" in _sms_reply(client, numbers[1], "no")
     link_mail = next(m for m in smtp.inbox.to("cat@acme.example") if "please confirm" in str(m["Subject"]))
     link = re.search(r"https://hotline\.example\.com(/resolution/\S+)", link_mail.get_content()).group(1)
+    page = client.get(link)  # strict CSP: the page's look comes from the dashboard stylesheet, nothing inline
+    assert page.status_code == 200 and "<style" not in page.get_data(as_text=True)
+    assert "unsafe-inline" not in page.headers.get("Content-Security-Policy", "unsafe-inline")
     assert client.post(link, data={"answer": "confirm"}).status_code == 200
 
     # -- silence closes the rest after 72 hours, counted apart
