@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.models import Callback, CallSession, Incident, Rep
+from app.prompts import text
 from app.services.deliveries import sms_status
 from app.services.resolution import decide_by_call, spoken_proposal
 from app.services.updates import KEYPAD_INTERVALS, agree_interval, start_follow_up
@@ -19,8 +20,6 @@ from app.webhooks import answer_once
 from ivr_flows.model import CallState
 
 bp = Blueprint("updates_voice", __name__, url_prefix="/twilio/updates")
-OFFER = ("The call with the customer has ended. Thank you. Which update interval did you agree? "
-         "Press 1 for updates every 30 minutes, 2 for every hour, 3 for every 4 hours.")
 
 
 def after_callback(session: Session, callback: Callback, incident: Incident, now: datetime) -> str:
@@ -33,8 +32,8 @@ def after_callback(session: Session, callback: Callback, incident: Incident, now
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
                              action=f"/twilio/updates/interval?callback={callback.id}")
-    gather.say(OFFER, **REP_VOICE)
-    response.say("No key pressed: updates every hour. Goodbye.", **REP_VOICE)
+    gather.say(text("upd_interval_offer"), **REP_VOICE)
+    response.say(text("upd_interval_default"), **REP_VOICE)
     response.hangup()
     return str(response)
 
@@ -49,7 +48,7 @@ def interval() -> Response:
         callback = session.get(Callback, callback_id)
         minutes = KEYPAD_INTERVALS.get(digits)
         if callback is None or minutes is None:
-            return say_and_hang_up("No interval was changed: updates every hour. Goodbye.")
+            return say_and_hang_up(text("upd_interval_unchanged"))
         incident = session.get(Incident, callback.incident_id, with_for_update=True)
         rep = session.get(Rep, callback.rep_id) if callback.rep_id else None
         result = agree_interval(session, incident, minutes, via="keypad", by=rep.name if rep else "rep", now=now,
@@ -73,13 +72,11 @@ def sms_delivery_status() -> Response:
 
 
 CUSTOMER_VOICE = {"en-US": ("en-US", "Polly.Joanna"), "de-DE": ("de-DE", "Polly.Vicki")}
-NO_ANSWER = {"en-US": "No key pressed. Nothing was changed. Goodbye.",
-             "de-DE": "Keine Taste gedrückt. Es wurde nichts geändert. Auf Wiederhören."}
 
 
-def _customer_say(response: VoiceResponse | object, text: str, language: str) -> None:
+def _customer_say(response: VoiceResponse | object, words: str, language: str) -> None:
     lang, voice = CUSTOMER_VOICE.get(language, CUSTOMER_VOICE["en-US"])
-    response.say(text, language=lang, voice=voice)
+    response.say(words, language=lang, voice=voice)
 
 
 @bp.post("/proposal")
@@ -95,19 +92,17 @@ def proposal_prompt() -> Response:
 
     def handle(session, now):
         incident = session.scalars(select(Incident).where(Incident.reference == reference)).first()
-        text = spoken_proposal(session, reference) if incident and _proven(session, call_sid, reference) else None
+        heard = spoken_proposal(session, reference) if incident and _proven(session, call_sid, reference) else None
         response = VoiceResponse()
-        if text is None:
-            _customer_say(response, "No resolution awaits your answer. Goodbye."
-                          if not incident or incident.language != "de-DE"
-                          else "Es wartet keine Lösung auf Ihre Antwort. Auf Wiederhören.",
-                          incident.language if incident else "en-US")
+        if heard is None:
+            language = incident.language if incident else "en-US"
+            _customer_say(response, text("upd_no_proposal", language), language)
             response.hangup()
             return str(response)
         gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
                                  action=f"/twilio/updates/proposal/answer?ref={reference}")
-        _customer_say(gather, text, incident.language)
-        _customer_say(response, NO_ANSWER.get(incident.language, NO_ANSWER["en-US"]), incident.language)
+        _customer_say(gather, heard, incident.language)
+        _customer_say(response, text("upd_no_key", incident.language), incident.language)
         response.hangup()
         return str(response)
 
@@ -127,8 +122,7 @@ def proposal_answer() -> Response:
         proven = _proven(session, call_sid, reference)  # only a caller this call proved answers for the customer
         result = decide_by_call(session, reference, digits if proven else "", now)
         response = VoiceResponse()
-        _customer_say(response, result.message if result.ok else NO_ANSWER.get(language, NO_ANSWER["en-US"]),
-                      language)
+        _customer_say(response, result.message if result.ok else text("upd_no_key", language), language)
         response.hangup()
         return str(response)
 
