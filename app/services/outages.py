@@ -42,7 +42,7 @@ def active_outage(session: Session, now: datetime) -> Outage | None:
 def statement_for_callers(session: Session, language: str, now: datetime) -> str | None:
     """What callers hear right after the greeting while an outage is declared (None: no outage).
 
-    Hook for the call flow (ivr_flows, h3): speak this after the greeting, before triage.
+    The intake service puts it in the call's flow policy; the flow speaks it after the language choice.
     """
     outage = active_outage(session, now)
     return update_text.outage_statement(outage, language) if outage else None

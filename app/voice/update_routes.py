@@ -84,9 +84,8 @@ def _customer_say(response: VoiceResponse | object, words: str, language: str) -
 def proposal_prompt() -> Response:
     """A repeat caller whose incident awaits confirmation hears the proposal: 1 confirms, 2 rejects.
 
-    Hook for the call flow (h3): once the caller has keyed their reference and PIN, <Redirect> to
-    ``/twilio/updates/proposal?ref=<reference>`` when ``resolution.spoken_proposal`` is not None.
-    Only our own signed TwiML can lead here, so the reference in the URL was proven by the caller.
+    The intake flow hands a caller over here (``Reply.hand_over``) right after they keyed the incident's
+    reference or their account's PIN; the call's own flow state must show that proof, else nothing is read.
     """
     reference, call_sid = request.args.get("ref", ""), request.form.get("CallSid", "")
 
