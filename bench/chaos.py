@@ -147,9 +147,12 @@ def main(argv: list[str] | None = None) -> int:
         database_url += ("&" if "?" in database_url else "?") + f"options=-csearch_path%3D{schema}"
     else:
         database_url = f"sqlite:///{run_dir / 'hotline.db'}"
-    public = f"http://127.0.0.1:{web_ports[0]}"
+    # What Twilio signs (the start-up checks refuse a plain-http public URL); the phones post to
+    # the loopback ports, keeping the path.
+    public = "https://hotline.chaos.example"
     spec = default_spec_path()
     twilio = SimulatedTwilio(spec_path=spec, validate=spec.is_file(), hang_seconds=6.0).start()
+    twilio.numbers.add(HOTLINE_NUMBER)  # the account owns the hotline's number (``hotline check`` asks)
     env = {**os.environ, "HOTLINE_DATA_DIR": str(run_dir / "data"), "DATABASE_URL": database_url,
            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "TWILIO_ACCOUNT_SID": twilio.account_sid,
            "TWILIO_AUTH_TOKEN": twilio.auth_token, "TWILIO_NUMBER": HOTLINE_NUMBER,

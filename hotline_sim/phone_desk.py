@@ -68,17 +68,29 @@ class PhoneDesk:
             extra = {"Timestamp": format_datetime(self.clock.now())} if state.get("parent") else {}
             self._post(call.status_callback, params | extra)
         if state.get("parent"):
-            # the customer leg of a <Dial>: its whisper plays, then the legs are connected
-            document = self._post_ok(call.url, params) if call.url else "<Response/>"
-            state["said"] = state.get("said", []) + _said(document) + ["(connected to the rep)"]
-            self.outbox.update_state(call.id, state)
-            parent = self.outbox.get(state["parent"])
-            if parent is not None:
-                self.outbox.update_state(parent.id, dict(parent.state, said=parent.state.get("said", []) +
-                                                         [f"(connected to {call.phone})"]))
+            # the customer leg of a <Dial>: its whisper plays (it may wait for a key), then the legs connect
+            self._whisper(call.id, self._post_ok(call.url, params) if call.url else "<Response/>")
             return self._reload(call.id)
         self._run(call.id, self._post_ok(call.url, params))
         return self._reload(call.id)
+
+    def _whisper(self, call_id: int, document: str) -> None:
+        """Play a <Dial>'d leg's whisper: a <Gather> waits for keys, a <Hangup> ends it, else the legs connect."""
+        root = ET.fromstring(document)
+        gather = root.find("Gather")
+        self._note(call_id, None, said=self._reload(call_id).state.get("said", []) + _said(document))
+        if gather is not None:
+            self._note(call_id, None, gather=gather.get("action", ""))
+            return
+        if root.find("Hangup") is not None:
+            self._complete(self._reload(call_id), "completed")
+            return
+        self._note(call_id, "(connected to the rep)")
+        call = self._reload(call_id)
+        parent = self.outbox.get(call.state["parent"])
+        if parent is not None:
+            self.outbox.update_state(parent.id, dict(parent.state, said=parent.state.get("said", []) +
+                                                     [f"(connected to {call.phone})"]))
 
     def press(self, item_id: int, digits: str) -> Item:
         """Press keys at the call's pending <Gather>."""
@@ -87,7 +99,11 @@ class PhoneDesk:
         if not gather:
             raise DeskError("the call is not waiting for keys")
         self._note(call.id, f"[pressed {digits}]", gather=None)
-        self._run(call.id, self._post_ok(gather, self._voice(call, "in-progress") | {"Digits": digits}))
+        document = self._post_ok(gather, self._voice(call, "in-progress") | {"Digits": digits})
+        if call.state.get("parent"):
+            self._whisper(call.id, document)  # a dialled leg's whisper: the key may connect it
+        else:
+            self._run(call.id, document)
         return self._reload(call.id)
 
     def hang_up(self, item_id: int) -> Item:

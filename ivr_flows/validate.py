@@ -123,24 +123,7 @@ def parse_callback_number(
     allowed_regions: tuple[str, ...] | list[str],
 ) -> str | None:
     """Return the E.164 form of a number we may call back, or None."""
-    if raw is None:
-        return None
-    raw = raw.strip()
-    if raw.lower() in _WITHHELD or len(raw) > _MAX_NUMBER_CHARS:
-        return None
-    for candidate in _candidates(raw):
-        try:
-            number = phonenumbers.parse(candidate, default_region)
-        except phonenumbers.NumberParseException:
-            continue
-        if not phonenumbers.is_valid_number(number):
-            continue
-        if phonenumbers.number_type(number) in _REFUSED_TYPES:
-            continue
-        if phonenumbers.region_code_for_number(number) not in allowed_regions:
-            continue
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return None
+    return _judge_callback(raw, default_region, allowed_regions)[0]
 
 
 def callback_refusal(
@@ -149,11 +132,18 @@ def callback_refusal(
     allowed_regions: tuple[str, ...] | list[str],
 ) -> str:
     """Why ``raw`` cannot be a callback number: "withheld", "premium", "region", "invalid"; "" if it can."""
+    return _judge_callback(raw, default_region, allowed_regions)[1]
+
+
+def _judge_callback(
+    raw: str | None, default_region: str, allowed_regions: tuple[str, ...] | list[str],
+) -> tuple[str | None, str]:
+    """The one rule for callback numbers: (E.164, "") when we may call it back, else (None, why not)."""
     if raw is None or raw.strip().lower() in _WITHHELD or raw.strip() in _WITHHELD_NUMBERS:
-        return "withheld"
+        return None, "withheld"
     raw = raw.strip()
     if len(raw) > _MAX_NUMBER_CHARS:
-        return "invalid"
+        return None, "invalid"
     reason = "invalid"
     for candidate in _candidates(raw):
         try:
@@ -168,8 +158,8 @@ def callback_refusal(
         if phonenumbers.region_code_for_number(number) not in allowed_regions:
             reason = "region" if reason == "invalid" else reason
             continue
-        return ""
-    return reason
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), ""
+    return None, reason
 
 
 def region_of(raw: str | None) -> str | None:

@@ -6,13 +6,14 @@ anything else is refused, logged, and changes nothing.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Incident, IncidentStatus, Page
+from app.models import Incident, IncidentEvent, IncidentStatus, Page
 from app.models.oncall import Rep
 from app.prompts import text
 from app.services.acks import Actor, acknowledge, connect, lock_incident, may_act
@@ -22,16 +23,18 @@ from app.services.events import log_event
 COMMANDS = {"ACK": "ack", "OK": "ack", "YES": "ack", "1": "ack", "CALL": "call", "2": "call",
             "CALLED": "called", "DONE": "called", "HELP": "help"}
 REFERENCE = re.compile(r"\b(\d{6})\b")
+# Toll fraud and floods: an unknown sender gets at most one answer a day, and all unknown senders
+# together at most UNKNOWN_REPLIES_PER_HOUR; the rest are logged and left unanswered.
+UNKNOWN_REPLY_EVERY = timedelta(hours=24)
+UNKNOWN_REPLIES_PER_HOUR = 20
 
 
 def handle_rep_sms(session: Session, from_number: str, body: str, now: datetime) -> str:
-    """Carry out a rep's SMS command and return the SMS answer; unknown senders and stale codes change nothing."""
+    """Carry out a rep's SMS command and return the SMS answer ("" for none); unknown senders change nothing."""
     rep = session.scalars(select(Rep).where(
         or_(Rep.phone == from_number, Rep.phone_alt == from_number), Rep.active.is_(True))).first()
     if rep is None:
-        log_event(session, at=now, actor="unknown", kind="sms_from_unknown_sender",
-                  detail={"from_suffix": from_number[-4:], "body": body[:160]})
-        return text("sms_unknown_sender")
+        return _answer_unknown(session, from_number, body, now)
     words = body.strip().upper().split()
     command = COMMANDS.get(words[0].strip(".!,")) if words else None
     if command is None or command == "help":
@@ -75,3 +78,18 @@ def _only_open_page(session: Session, rep: Rep) -> str | None:
     if len(refs) > 1:
         return "several:" + ", ".join(refs)
     return refs[0]
+
+
+def _answer_unknown(session: Session, from_number: str, body: str, now: datetime) -> str:
+    """Log an SMS from a number that is no rep; answer it only within the per-sender and hourly limits."""
+    sender = hashlib.sha256(from_number.encode()).hexdigest()[:16]  # matches a sender, never shows the number
+    seen = select(func.count(IncidentEvent.id)).where(
+        IncidentEvent.kind == "sms_from_unknown_sender", IncidentEvent.at > now - UNKNOWN_REPLY_EVERY,
+        IncidentEvent.detail["sender"].as_string() == sender, IncidentEvent.detail["answered"].as_boolean())
+    hourly = select(func.count(IncidentEvent.id)).where(
+        IncidentEvent.kind == "sms_from_unknown_sender", IncidentEvent.at > now - timedelta(hours=1),
+        IncidentEvent.detail["answered"].as_boolean())
+    answered = not session.scalar(seen) and (session.scalar(hourly) or 0) < UNKNOWN_REPLIES_PER_HOUR
+    log_event(session, at=now, actor="unknown", kind="sms_from_unknown_sender",
+              detail={"from_suffix": from_number[-4:], "sender": sender, "answered": answered, "body": body[:160]})
+    return text("sms_unknown_sender") if answered else ""

@@ -23,8 +23,10 @@ def inbound() -> Response:
     def handle(session, now):
         body = f.get("Body", "")[:1600]
         reply = MessagingResponse()
-        reply.message(handle_update_sms(session, f.get("From", ""), body, now, _settings())  # issue 11
-                      or handle_rep_sms(session, f.get("From", ""), body, now))
+        answer = (handle_update_sms(session, f.get("From", ""), body, now, _settings())  # issue 11
+                  or handle_rep_sms(session, f.get("From", ""), body, now))
+        if answer:  # an unknown sender over its limits gets no SMS back (floods, toll fraud)
+            reply.message(answer)
         return str(reply)
 
     return answer_once(handle)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import Incident, IncidentStatus
-from app.services.acks import acknowledge
+from app.services.acks import Actor, acknowledge
 from tests.browser.conftest import log_in
 from tests.browser.seed import PASSWORD, USERS
 
@@ -72,7 +72,7 @@ def test_a_live_update_drops_resolved_rows_and_leaves_unchanged_rows_alone(live,
         log_in(page, base, USERS["rep"], PASSWORD)
         page.evaluate(RECORD_ANNOUNCEMENTS)
         page.evaluate(f"document.getElementById('inc-{umbrella}').kept = true")  # a property: no change to the HTML
-        page.click(f"#inc-{acme} summary")
+        page.click(f"#note-{acme}")  # the row's "Add a note" summary
         page.fill(f"#note-text-{acme}", "half-typed note")
         with hotline.db.transaction() as session:
             incident = session.scalar(select(Incident).where(Incident.reference == initech))
@@ -102,7 +102,7 @@ def test_an_acknowledgement_elsewhere_is_announced_on_the_board_and_the_incident
             page.evaluate(RECORD_ANNOUNCEMENTS)
         with hotline.db.transaction() as session:  # Maria acknowledges by SMS meanwhile
             incident = session.scalar(select(Incident).where(Incident.reference == umbrella))
-            acknowledge(session, incident, None, "Maria Manager", "sms", hotline.clock.now())
+            acknowledge(session, incident, Actor("Maria Manager", "sms"), hotline.clock.now())
 
         assert board.evaluate("window.hotlineBoard.refresh()") is True
         assert detail.evaluate("window.hotlineBoard.refresh()") is True

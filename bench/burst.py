@@ -1,0 +1,126 @@
+"""300 Sev-1 calls starting within 10 s against the deployed shape (2 web processes, 2 workers, simulated Twilio).
+
+    python bench/burst.py [--calls 300] [--within 10] [--wait 120]
+
+Reuses the chaos run's deployment (``bench/chaos_deploy.py``: its own redis-server, two
+``hotline serve``, two ``hotline worker``) and its Twilio side (``bench/chaos_phones.py``:
+signed intake calls through the whole flow; the simulated Twilio REST server accepts the
+pages). Prints errors, incidents stored, incidents paged and the time from each incident's
+capture to its first page accepted by Twilio (p50, p99, max). Bounded: every process is
+stopped at the end, and the wait for pages is capped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from app.models import Incident, Page  # noqa: E402
+from bench.chaos import oncall_yaml  # noqa: E402
+from bench.chaos_deploy import Deployment, free_port  # noqa: E402
+from bench.chaos_phones import HOTLINE_NUMBER, Phones, intake_call  # noqa: E402
+from hotline_sim.twilio_api import SimulatedTwilio  # noqa: E402
+
+
+def first_pages(engine) -> tuple[int, list[float]]:
+    """Incidents stored, and for each paged one the seconds from capture to its first page accepted."""
+    with Session(engine) as s:
+        stored = s.scalar(select(func.count()).select_from(Incident))
+        rows = s.execute(select(Incident.captured_at, func.min(Page.sent_at)).join(Page, Page.incident_id == Incident.id)
+                         .where(Page.sent_at.is_not(None), Page.role != "customer")
+                         .group_by(Incident.id, Incident.captured_at)).all()
+    return stored, [(sent - captured).total_seconds() for captured, sent in rows]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the burst; print the figures."""
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("--calls", type=int, default=300)
+    args.add_argument("--within", type=float, default=10.0, help="seconds over which the calls start")
+    args.add_argument("--wait", type=float, default=120.0, help="at most this long for every incident's page")
+    opts = args.parse_args(argv)
+    run_dir = Path(tempfile.mkdtemp(prefix="hotline-burst-"))
+    (run_dir / "oncall.yaml").write_text(oncall_yaml(False))
+    redis_port = free_port(range(6400, 6410))
+    web_ports = [free_port(range(18300, 18400)), 0]
+    web_ports[1] = free_port(range(web_ports[0] + 1, 18500))
+    base_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    schema = f"hotline_burst_{os.getpid()}"
+    admin = create_engine(base_url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    database_url = base_url + ("&" if "?" in base_url else "?") + f"options=-csearch_path%3D{schema}"
+    public = "https://hotline.burst.example"  # what Twilio signs; the phones post to the loopback ports
+    twilio = SimulatedTwilio().start()
+    twilio.numbers.add(HOTLINE_NUMBER)
+    env = {**os.environ, "HOTLINE_DATA_DIR": str(run_dir / "data"), "DATABASE_URL": database_url,
+           "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "TWILIO_ACCOUNT_SID": twilio.account_sid,
+           "TWILIO_AUTH_TOKEN": twilio.auth_token, "TWILIO_NUMBER": HOTLINE_NUMBER,
+           "TWILIO_API_BASE_URL": twilio.base_url, "PUBLIC_BASE_URL": public,
+           "MAX_INCIDENTS_PER_CALLER": "0", "PYTHONPATH": str(ROOT)}
+    env.pop("TWILIO_AUTH_TOKEN_SECONDARY", None)
+    deployment = Deployment(run_dir, env, redis_port, web_ports)
+    engine = create_engine(database_url)
+    phones = Phones(twilio, [f"http://127.0.0.1:{p}" for p in web_ports], public)
+    results: list[bool] = []
+    try:
+        deployment.start()
+        phones.thread.start()
+        start = time.monotonic()
+        threads = []
+        for i in range(opts.calls):
+            while time.monotonic() - start < i * opts.within / opts.calls:
+                time.sleep(0.005)
+            caller = f"+1415555{4000 + i:04d}"
+            t = threading.Thread(target=lambda c=caller: results.append(intake_call(phones, c)), daemon=True)
+            t.start()
+            threads.append(t)
+        started_all = time.monotonic() - start
+        for t in threads:
+            t.join(timeout=max(1.0, opts.wait - (time.monotonic() - start)))
+        intake_done = time.monotonic() - start
+        while time.monotonic() - start < opts.wait:
+            stored, latencies = first_pages(engine)
+            if stored and len(latencies) >= stored:
+                break
+            time.sleep(1.0)
+        stored, latencies = first_pages(engine)
+        ordered = sorted(latencies)
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
+        print(f"| calls started | {opts.calls} in {started_all:.1f} s (all intakes ended after {intake_done:.1f} s) |")
+        print(f"| failed intake calls / webhook 5xx | {results.count(False)} / {phones.statuses[500]} |")
+        print(f"| incidents stored / paged | {stored} / {len(latencies)} |")
+        if ordered:
+            print(f"| first page after capture: p50 / p99 / max | {statistics.median(ordered):.2f} s / {p99:.2f} s"
+                  f" / {ordered[-1]:.2f} s |")
+        return 0 if results.count(False) == 0 and stored == opts.calls == len(latencies) else 1
+    except BaseException:
+        for log in run_dir.glob("*.log"):
+            print(f"--- {log.name}:\n" + log.read_text()[-3000:], file=sys.stderr)
+        raise
+    finally:
+        phones.stop.set()
+        deployment.stop()
+        twilio.stop()
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,272 @@
+"""IVR webhooks under load: the hotline vs a bare Flask endpoint, both under gunicorn ``-w 4`` sync, on loopback.
+
+The load generator plays Twilio: each simulated caller walks a whole intake call (no ticket,
+speech answers, a recording, the read-back), signing every request with the auth token and
+following the TwiML it is given (``hotline_sim.phone.SimulatedCall``). Each measurement is
+bounded in time and requests; server CPU is read from /proc of the gunicorn workers.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode, urlparse
+
+from bench.common import REDIS_URL, Figure, Store, scratch_dir
+from bench.webhook_app import AUTH_TOKEN, PUBLIC_URL, QUEUE
+from hotline_sim.phone import Prompt, SimulatedCall
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+ANSWERS = [  # the last sentence said -> what the caller does
+    ("For English", ("press", "1")),
+    ("Is your e-mail sending down", ("press", "3")),
+    ("support ticket number", ("press", "#")),
+    ("name of your company", ("say", "Acme Mail Inc")),
+    ("your full name", ("say", "Dana Smith")),
+    ("Please say your e-mail address", ("say", "dana dot smith at acme dot example")),
+    ("describe the problem", ("say", "All API calls time out with error 500 since 2:40, SMTP is refused.")),
+]
+
+
+def next_move(prompt: Prompt) -> tuple[str, str]:
+    """What a cooperative caller answers to ``prompt``: (press|say|record, value)."""
+    if prompt.kind == "record":
+        return "record", ""
+    last = prompt.said[-1] if prompt.said else ""
+    for words, move in ANSWERS:
+        if words in last:
+            return move
+    return "press", "1"  # every confirmation: yes
+
+
+@dataclass
+class Load:
+    """One measurement: requests answered, errors, latencies (s), wall seconds, server CPU seconds."""
+
+    requests: int
+    errors: int
+    latencies: list[float]
+    seconds: float
+    cpu: float
+
+    @property
+    def rps(self) -> float:
+        """Requests per second."""
+        return self.requests / self.seconds
+
+    @property
+    def p99(self) -> float:
+        """99th percentile latency in seconds."""
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+class Server:
+    """gunicorn -w 4 sync around one of bench.webhook_app's apps, on a loopback port."""
+
+    def __init__(self, factory: str, port: int, env: dict[str, str]) -> None:
+        self.port = port
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        self.proc = subprocess.Popen(
+            [gunicorn, "-w", "4", "-k", "sync", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+             "--backlog", "256", f"bench.webhook_app:{factory}"],
+            env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while len(self.workers()) < 4 or not self._answers():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn {factory} did not start: {self.proc.stderr.read().decode()[-2000:]}")
+            time.sleep(0.2)
+
+    def _answers(self) -> bool:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            return True
+        except OSError:
+            return False
+
+    def workers(self) -> list[int]:
+        """The worker pids (children of the gunicorn master)."""
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        except OSError:
+            return []
+        return [int(pid) for pid in children]
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the workers so far."""
+        total = 0
+        for pid in self.workers():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / CLK_TCK
+
+    def rss_mb(self) -> list[float]:
+        """Each worker's resident memory (MB)."""
+        out = []
+        for pid in self.workers():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    out.append(int(line.split()[1]) / 1024)
+        return out
+
+    def stop(self) -> None:
+        """Stop gunicorn (and its workers) and wait for it."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _caller(port: int, number: str, stop_at: float, budget: list[int], lock: threading.Lock, out: Load) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def transport(url: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, str]:
+        nonlocal conn
+        u = urlparse(url)
+        body = urlencode(params)
+        started = time.perf_counter()
+        try:
+            conn.request("POST", u.path + (f"?{u.query}" if u.query else ""), body,
+                         {**headers, "Content-Type": "application/x-www-form-urlencoded"})
+            response = conn.getresponse()
+            text, status = response.read().decode(), response.status
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            text, status = "", 599
+        elapsed = time.perf_counter() - started
+        with lock:
+            out.requests += 1
+            out.latencies.append(elapsed)
+            if status != 200:
+                out.errors += 1
+        return status, text
+
+    calls = 0
+    while time.perf_counter() < stop_at:
+        with lock:
+            if budget[0] <= 0:
+                break
+        call = SimulatedCall(transport, PUBLIC_URL, AUTH_TOKEN, caller=f"{number[:-2]}{calls % 100:02d}")
+        calls += 1
+        try:
+            prompt = call.dial()
+            for _ in range(25):
+                if prompt.kind == "hangup" or time.perf_counter() >= stop_at:
+                    break
+                kind, value = next_move(prompt)
+                prompt = call.record(seconds=20) if kind == "record" else getattr(call, kind)(value)
+                with lock:
+                    budget[0] -= 1
+        except AssertionError:  # the app answered something Twilio would reject: counted already as an error
+            with lock:
+                out.errors += 1
+    conn.close()
+
+
+def load(server: Server, callers: int, seconds: float, max_requests: int) -> Load:
+    """Run ``callers`` concurrent simulated callers against ``server`` for at most ``seconds`` / ``max_requests``."""
+    out = Load(0, 0, [], 0.0, 0.0)
+    lock, budget = threading.Lock(), [max_requests]
+    cpu0, started = server.cpu_seconds(), time.perf_counter()
+    stop_at = started + seconds
+    threads = [threading.Thread(target=_caller, args=(server.port, f"+1415{5550000 + i * 100:07d}", stop_at,
+                                                      budget, lock, out)) for i in range(callers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.seconds, out.cpu = time.perf_counter() - started, server.cpu_seconds() - cpu0
+    return out
+
+
+def figures(runs: int, quick: bool) -> list[Figure]:
+    """Interleaved runs of both servers at 10 and 50 callers; the table's lines."""
+    from app.migrate import upgrade
+
+    store = Store("bench_webhooks", quick)
+    store.drop() if not quick else None
+    if not quick:
+        from sqlalchemy import create_engine, text
+
+        from bench.common import POSTGRES_URL
+
+        admin = create_engine(POSTGRES_URL)
+        with admin.begin() as conn:
+            conn.execute(text("CREATE SCHEMA IF NOT EXISTS bench_webhooks"))
+        admin.dispose()
+    upgrade(store.url)
+    data = scratch_dir()
+    env = {"BENCH_WEBHOOK_DB": store.url, "BENCH_WEBHOOK_DATA": str(data), "BENCH_WEBHOOK_REDIS": REDIS_URL,
+           "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    seconds, cap = (1.5, 600) if quick else (6.0, 6000)
+    levels = [10] if quick else [10, 50]
+    ours, bare = Server("hotline_app()", _free_port(), env), Server("bare_app()", _free_port(), env)
+    results: dict[tuple[str, int], list[Load]] = {}
+    try:
+        for _ in range(runs):
+            for callers in levels:
+                for name, server in (("ours", ours), ("bare", bare)):
+                    results.setdefault((name, callers), []).append(load(server, callers, seconds, cap))
+        rss = ours.rss_mb(), bare.rss_mb()
+    finally:
+        ours.stop()
+        bare.stop()
+        store.remove()
+        shutil.rmtree(data, ignore_errors=True)
+        _forget_jobs()
+    out = []
+    for callers in levels:
+        mine, base = results[("ours", callers)], results[("bare", callers)]
+        errors = sum(r.errors for r in mine)
+        note = f"{errors} errors" if errors else ""
+        out.append(Figure(f"IVR webhooks, {callers} callers: requests per second", [r.rps for r in mine],
+                          [r.rps for r in base], unit="req/s", target="≥ 1/3 of bare", note=note))
+        out.append(Figure(f"IVR webhooks, {callers} callers: p99", [r.p99 for r in mine], [r.p99 for r in base],
+                          target="≤ 100 ms at 50 callers" if callers == 50 else ""))
+        out.append(Figure(f"IVR webhooks, {callers} callers: server CPU per request",
+                          [r.cpu / max(r.requests, 1) for r in mine], [r.cpu / max(r.requests, 1) for r in base],
+                          target="≤ 3x bare"))
+    out.append(Figure("gunicorn worker RSS after the load (largest of 4)", [max(rss[0], default=0)],
+                      [max(rss[1], default=0)], unit="MB", target="≤ 80 MB"))
+    return out
+
+
+def _free_port() -> int:
+    """A loopback port nobody listens on now (two benchmarks may run at once on a shared machine)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _forget_jobs() -> None:
+    """Remove the jobs the measured intakes queued (no worker runs in this benchmark)."""
+    from redis import Redis
+
+    conn = Redis.from_url(REDIS_URL)
+    try:
+        doomed = [key for key in conn.scan_iter("rq:job:*", count=1000) if conn.type(key) == b"hash"
+                  and conn.hget(key, "origin") == QUEUE.encode()]
+        doomed += list(conn.scan_iter(f"rq:*:{QUEUE}", count=1000))
+        for start in range(0, len(doomed), 500):
+            conn.delete(*doomed[start:start + 500])
+        conn.srem("rq:queues", f"rq:queue:{QUEUE}")
+    finally:
+        conn.close()

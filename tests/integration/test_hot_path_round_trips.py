@@ -1,0 +1,71 @@
+"""Issue 12: the IVR hot path's round trips — one database connection per webhook, one Redis round trip per commit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from redis import Redis
+from rq.registry import ScheduledJobRegistry
+from sqlalchemy import event
+from twilio.request_validator import RequestValidator
+
+from app.queue import JobQueue, PendingJob
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+
+CALL = {"CallSid": "CA" + "7" * 32, "From": "+14155550100", "To": "+15005550006"}
+
+
+def _post(client, path: str, params: dict):
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(PUBLIC_BASE_URL + path, params)
+    return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+
+def test_a_webhook_and_its_duplicate_check_use_one_connection(client, hotline):
+    client.get("/board")  # the first request of a process checks the schema once; not the hot path
+    checkouts = []
+    event.listen(hotline.db.engine, "checkout", lambda *a: checkouts.append(1))
+    first = _post(client, "/twilio/voice", CALL)
+    assert first.status_code == 200 and b"<Gather" in first.data
+    assert len(checkouts) == 1  # the duplicate lookup used to open a session of its own: 2
+    again = _post(client, "/twilio/voice", CALL)  # Twilio's retry: the stored answer, same single checkout
+    assert again.data == first.data
+    assert len(checkouts) == 2
+
+
+class _CountingRedis(Redis):
+    """A real Redis client that counts network round trips (single commands and pipeline executions)."""
+
+    round_trips = 0
+
+    def execute_command(self, *args, **options):
+        type(self).round_trips += 1
+        return super().execute_command(*args, **options)
+
+    def pipeline(self, transaction=True, shard_hint=None):
+        pipe = super().pipeline(transaction, shard_hint)
+        execute = pipe.execute
+
+        def counted(*a, **k):
+            type(self).round_trips += 1
+            return execute(*a, **k)
+
+        pipe.execute = counted
+        return pipe
+
+
+def test_dispatch_hands_a_transactions_jobs_to_redis_in_one_round_trip(redis_conn, settings, clock):
+    conn = _CountingRedis(connection_pool=redis_conn.connection_pool)
+    jobs = JobQueue(conn, settings.queue_name)
+    now = clock.now()
+    pending = [PendingJob("step", 1, now), PendingJob("page", 2, now), PendingJob("notice", 3, now),
+               PendingJob("step", 4, now + timedelta(minutes=5)), PendingJob("step", 5, now + timedelta(minutes=10)),
+               PendingJob("webhook", 6, now + timedelta(seconds=30), attempt=2)]
+    jobs.queue.get_redis_server_version()  # asked once per process (INFO), not per dispatch
+    _CountingRedis.round_trips = 0
+    assert jobs.dispatch(pending, now) == 6
+    # One pipeline, plus one ZADD per scheduled job: RQ 2.12's ScheduledJobRegistry.schedule ignores
+    # the pipeline it is given. One by one it was 3 x 1 + 3 x 2 = 9 round trips.
+    assert _CountingRedis.round_trips == 1 + 3
+    assert sorted(jobs.queue.job_ids) == ["notice-3", "page-2", "step-1"]
+    scheduled = ScheduledJobRegistry(queue=jobs.queue)
+    assert sorted(scheduled.get_job_ids()) == ["step-4", "step-5", "webhook-6-2"]
