@@ -38,6 +38,12 @@ def create_app(hotline: Hotline | None = None) -> Flask:
     for blueprint in (voice_bp, page_voice_bp, bridge_bp, sms_bp, ack_link_bp, api_bp, health_bp):
         app.register_blueprint(blueprint)
 
+    from app.resolution_link import bp as resolution_link_bp  # issue 11
+    from app.voice.update_routes import bp as updates_voice_bp  # issue 11
+
+    app.register_blueprint(resolution_link_bp)
+    app.register_blueprint(updates_voice_bp)
+
     from app.dashboard import register as register_dashboard
 
     register_dashboard(app)

@@ -72,7 +72,34 @@ class EventKind(StrEnum):
     RESOLVE_REFUSED = "resolve_refused"
     NOTE = "note"
     EVENT_CHANGE_REFUSED = "event_change_refused"
+    # issue 11: the customer's updates, resolution by agreement, outages, non-critical callers
+    STEP_UPDATE_REMINDER = "step_update_reminder"
+    STEP_UPDATE_DUE = "step_update_due"
+    STEP_RESOLUTION_EXPIRY = "step_resolution_expiry"
+    CUSTOMER_SMS_ANSWER = "customer_sms_answer"
+    CUSTOMER_UPDATE_LATE = "customer_update_late"
+    CUSTOMER_UPDATE_SENT = "customer_update_sent"
+    DELIVERY_FAILED = "delivery_failed"
+    DELIVERY_QUEUED = "delivery_queued"
+    DELIVERY_SENT = "delivery_sent"
+    DELIVERY_SKIPPED = "delivery_skipped"
+    DELIVERY_STATUS = "delivery_status"
+    NON_CRITICAL_CONTACT = "non_critical_contact"
+    OUTAGE_DECLARED = "outage_declared"
+    OUTAGE_LINKED = "outage_linked"
+    OUTAGE_RESOLVED = "outage_resolved"
+    OUTAGE_UPDATE_SENT = "outage_update_sent"
+    RESOLUTION_CONFIRMED = "resolution_confirmed"
+    RESOLUTION_PROPOSED = "resolution_proposed"
+    RESOLUTION_REJECTED = "resolution_rejected"
+    RESOLVED_UNCONFIRMED = "resolved_unconfirmed"
+    UPDATE_INTERVAL_AGREED = "update_interval_agreed"
+    UPDATE_SMS_REFUSED = "update_sms_refused"
+    UPDATES_SCHEDULED = "updates_scheduled"
 
 
 STEP_EVENT = {"receipt": EventKind.STEP_RECEIPT, "page": EventKind.STEP_PAGE, "at_risk": EventKind.STEP_AT_RISK,
-              "breach": EventKind.STEP_BREACH, "repage": EventKind.STEP_REPAGE}
+              "breach": EventKind.STEP_BREACH, "repage": EventKind.STEP_REPAGE,
+              # issue 11
+              "update_reminder": EventKind.STEP_UPDATE_REMINDER, "update_due": EventKind.STEP_UPDATE_DUE,
+              "resolution_expiry": EventKind.STEP_RESOLUTION_EXPIRY}

@@ -21,6 +21,7 @@ JOB_FUNCTIONS = {
     "callback": "workers.jobs.place_callback",
     "notice": "workers.jobs.send_notice",  # issue 9: missed-call SMS and volume alerts
     "webhook": "workers.jobs.deliver_webhook",
+    "delivery": "workers.jobs.send_delivery",  # issue 11: customer updates
 }
 
 

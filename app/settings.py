@@ -47,6 +47,33 @@ def _count(variable: str, raw: str) -> int:
     return int(text)
 
 
+def _port(variable: str, raw: str) -> int:
+    """A TCP port, 1 to 65535 (issue 11: the SMTP server's)."""
+    text = raw.strip()
+    if not text.isdecimal() or not 1 <= int(text) <= 65535:
+        raise SettingsError(variable, f"must be a port number from 1 to 65535, not {raw!r}.",
+                            f"write the number alone, e.g. {variable}=587")
+    return int(text)
+
+
+def _smtp_tls(variable: str, raw: str) -> str:
+    """How to secure SMTP: starttls, ssl or none (issue 11)."""
+    mode = raw.strip().lower()
+    if mode not in ("starttls", "ssl", "none"):
+        raise SettingsError(variable, f"must be starttls, ssl or none, not {raw!r}.",
+                            f"{variable}=starttls for port 587, ssl for port 465")
+    return mode
+
+
+def _hours(variable: str, raw: str) -> int:
+    """A whole number of hours, 1 to 720 (issue 11: how long a proposal waits for the customer)."""
+    text = raw.strip()
+    if not text.isdecimal() or not 1 <= int(text) <= 720:
+        raise SettingsError(variable, f"must be a whole number of hours from 1 to 720, not {raw!r}.",
+                            f"write the number alone, e.g. {variable}=72")
+    return int(text)
+
+
 def _region(variable: str, raw: str) -> str:
     """One ISO 3166 alpha-2 region that phone numbers can be read in."""
     import phonenumbers
@@ -118,6 +145,15 @@ class Settings:
     missed_call_sms_hours: int = 24  # at most one missed-call SMS per number in this many hours
     helpdesk_webhook_url: str = ""  # unset: no outbound webhooks
     helpdesk_webhook_secret: str = ""  # HMAC-SHA256 key of X-Hotline-Signature
+    # issue 11: customer updates by e-mail, and how long a resolution proposal waits for an answer
+    smtp_host: str = ""  # unset: e-mail deliveries are skipped (and shown so)
+    smtp_port: int = 587
+    smtp_tls: str = "starttls"  # starttls, ssl or none
+    smtp_username: str = ""
+    smtp_password: str = ""
+    mail_from: str = "Sev-1 Hotline <hotline@localhost>"
+    resolution_silence_hours: int = 72
+    ticket_howto: str = "To open a support ticket, write to support@example.com or use the customer dashboard."
 
     @property
     def simulated_telephony(self) -> bool:
@@ -220,6 +256,14 @@ class Settings:
             missed_call_sms_hours=_count("MISSED_CALL_SMS_HOURS", get("MISSED_CALL_SMS_HOURS", "") or "24"),
             helpdesk_webhook_url=get("HELPDESK_WEBHOOK_URL", "").strip(),
             helpdesk_webhook_secret=get("HELPDESK_WEBHOOK_SECRET", ""),
+            smtp_host=get("SMTP_HOST", ""),
+            smtp_port=_port("SMTP_PORT", get("SMTP_PORT", "") or "587"),
+            smtp_tls=_smtp_tls("SMTP_TLS", get("SMTP_TLS", "") or "starttls"),
+            smtp_username=get("SMTP_USERNAME", ""),
+            smtp_password=get("SMTP_PASSWORD", ""),
+            mail_from=get("MAIL_FROM", "") or cls.mail_from,
+            resolution_silence_hours=_hours("RESOLUTION_SILENCE_HOURS", get("RESOLUTION_SILENCE_HOURS", "") or "72"),
+            ticket_howto=get("TICKET_HOWTO", "") or cls.ticket_howto,
         )
 
 

@@ -25,6 +25,7 @@ from app.services.tickets import parse_ticket_input, upsert_ticket
 from app.settings import Settings
 from app.telephony.twilio import TwilioTelephony
 from app.wiring import Hotline
+from hotline_sim import demo_updates
 from hotline_sim.backoffice import settle
 from hotline_sim.clock import FakeClock
 from hotline_sim.network import PhoneNetwork
@@ -79,7 +80,8 @@ def _story(hotline: Hotline, twilio: SimulatedTwilio, settings: Settings, clock:
                            app_base_url=PUBLIC_URL, clock=clock)
     customer = network.phone(CALLER).expect_sms("we have your report").expect_sms("has taken your incident")
     customer.expect_call(press="1", answered=True, ring_seconds=9, talk_seconds=20)
-    rep = network.phone(REP).expect_sms("SEV1").expect_call(press="2", ring_seconds=31)
+    rep = network.phone(REP).expect_sms("SEV1")
+    demo_updates.expect_interval_key(rep)  # issue 11: press 2 to connect, then 1 for updates every 30 min
 
     click.secho(f"== 1. A Sev-1 call from {CALLER}  (data in {settings.data_dir}; simulated clock and phones)", bold=True)
     call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_URL,
@@ -91,7 +93,10 @@ def _story(hotline: Hotline, twilio: SimulatedTwilio, settings: Settings, clock:
         click.echo(f"  {'hotline' if who == 'hotline' else 'caller '}: {text}")
 
     settle(hotline, network)
-    return _report(hotline, call.call_sid, rep, customer)
+    incident = _report(hotline, call.call_sid, rep, customer)
+    demo_updates.tell_updates(hotline, network, clock, incident.id, REP, CALLER)  # issue 11
+    network.verify()
+    return incident
 
 
 def _report(hotline: Hotline, call_sid: str, rep, customer) -> Incident:

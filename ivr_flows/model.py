@@ -81,6 +81,9 @@ class FlowPolicy:
     recording_max_seconds: int = 120
     max_field_chars: int = 200
     max_problem_chars: int = 2000
+    # issue 11: while a platform outage is declared, the statement callers hear after the greeting
+    outage_statement_en: str = ""
+    outage_statement_de: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class IncidentInfo:
     reference: str
     callback_due_at: datetime
     acknowledged: bool = False  # someone has taken it (the status a repeat caller may hear)
+    awaiting_confirmation: bool = False  # issue 11: a resolution proposal awaits the customer's answer
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,7 @@ class CallState:
                 reference=i["reference"],
                 callback_due_at=datetime.fromisoformat(i["callback_due_at"]),
                 acknowledged=bool(i.get("acknowledged", False)),
+                awaiting_confirmation=bool(i.get("awaiting_confirmation", False)),
             )
         return cls(**d)
 
@@ -294,6 +299,8 @@ class Reply:
     hangup: bool = False
     # per-line language when lines differ (the bilingual greeting before the choice); else ``lang``
     say_langs: tuple[Lang, ...] = ()
+    # issue 11: after the lines, hand the call to another webhook (what, and for which incident reference)
+    hand_over: tuple[str, str] | None = None
 
 
 # ---------------------------------------------------------------- effects
@@ -363,7 +370,14 @@ class OpenIncident:
     related_reference: str = ""
 
 
-Effect = LookupTicket | SaveIncident | AppendToIncident | LogEvent | CheckPin | OpenIncident
+@dataclass(frozen=True)
+class RecordNonCritical:
+    """Issue 11: log a non-critical caller as a contact (nobody is paged); text how to open a ticket if asked."""
+
+    send_howto: bool = False
+
+
+Effect = LookupTicket | SaveIncident | AppendToIncident | LogEvent | CheckPin | OpenIncident | RecordNonCritical
 
 
 @dataclass(frozen=True)

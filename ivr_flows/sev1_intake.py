@@ -17,6 +17,7 @@ from .model import (
     Lang,
     LookupTicket,
     NoInput,
+    RecordNonCritical,
     Reply,
     Stage,
     Step,
@@ -61,7 +62,9 @@ def _on_language(state: CallState, event: Event, now: datetime) -> Step:
         s = replace(s, lang=lang, tries=0)
         nxt = Stage.REPEAT_CALLER if s.incident is not None else Stage.TRIAGE
         effects = (log("language_chosen", lang=lang.value, how=how),)
-        return go(replace(s, stage=nxt), n, *before, effects=effects)
+        # issue 11: a declared outage is stated before triage; the caller is still taken through intake
+        outage = s.policy.outage_statement_de if lang == Lang.DE else s.policy.outage_statement_en
+        return go(replace(s, stage=nxt), n, *before, *((outage,) if outage else ()), effects=effects)
 
     def give_up(s: CallState, n: datetime) -> Step:
         return choose(s, n, Lang.EN, "default", text(Lang.EN, "language_default"))
@@ -88,7 +91,7 @@ def _on_triage(state: CallState, event: Event, now: datetime) -> Step:
             return fail(s, n, "sorry_nonsense", give_up)
         if choice == answers.NON_CRITICAL:
             nc = replace(s, stage=Stage.NON_CRITICAL, tries=0)
-            return go(nc, n, effects=(log("triage", service="non_critical"),))
+            return go(nc, n, effects=(log("triage", service="non_critical"), RecordNonCritical()))
         s = store(s, affected_service=AffectedService(choice))
         return after_triage(s, n, effects=(log("triage", service=str(choice)),))
 
@@ -104,6 +107,10 @@ def _on_non_critical(state: CallState, event: Event, now: datetime) -> Step:
     def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
         keys = (ev.digits or "").strip("#* ")
         speech = " ".join(answers.words(ev.speech))
+        if keys == "2":  # issue 11: a text message with how to open a ticket, then goodbye
+            done = replace(s, stage=Stage.DONE, tries=0)
+            reply = Reply(lang=s.lang, say=(t(s, "non_critical_sms_sent"), t(s, "non_critical_goodbye")), hangup=True)
+            return Step(state=done, reply=reply, effects=(RecordNonCritical(send_howto=True),))
         if keys == "1" or (not keys and (answers.yes_no(ev) or _CONTINUE_WORDS.search(speech))):
             back = replace(s, stage=Stage.TRIAGE, tries=0)
             return go(back, n, effects=(log("non_critical_continue"),))

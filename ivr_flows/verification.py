@@ -59,7 +59,10 @@ def on_repeat_caller(state: CallState, event: Event, now: datetime) -> Step:
         if add and not new:
             # Only a caller who keys the reference (from their receipt SMS) or the PIN may add to it.
             nxt = Stage.ADD_INFO if s.verified else Stage.REPEAT_VERIFY
-            return go(replace(s, stage=nxt, tries=0), n, effects=(log("repeat_caller", choice="add_info"),))
+            chosen = (log("repeat_caller", choice="add_info"),)
+            if s.verified:
+                return proven(replace(s, stage=nxt, tries=0), n, effects=chosen)
+            return go(replace(s, stage=nxt, tries=0), n, effects=chosen)
         if new and not add:
             return new_related(s, n, effects=(log("repeat_caller", choice="new_outage"),))
         return fail(s, n, "sorry_nonsense", give_up)
@@ -92,13 +95,23 @@ def on_repeat_verify(state: CallState, event: Event, now: datetime) -> Step:
             return fail(s, n, "sorry_nonsense", give_up)
         if digits == reference:
             ok = replace(s, verified="reference", stage=Stage.ADD_INFO, tries=0, pin_tries=0)
-            return go(ok, n, t(ok, "thanks"), effects=(log("caller_verified", how="reference"),))
+            return proven(ok, n, t(ok, "thanks"), effects=(log("caller_verified", how="reference"),))
         check = replace(s, stage=Stage.REPEAT_CHECK, tries=0)
         return Step(state=check, reply=None, effects=(CheckPin(pin=digits, incident_reference=reference),))
 
     if isinstance(event, Gathered) and answers.is_empty(event):
         return give_up(state, now)  # a bare '#': neither the reference nor the PIN to hand
     return capture.answer_or_silence(state, event, now, on_answer, give_up)
+
+
+def proven(state: CallState, now: datetime, *before: str, effects: tuple = ()) -> Step:
+    """A repeat caller who proved who they are: the resolution awaiting their answer first (issue 11), else ADD_INFO."""
+    incident = state.incident
+    if incident is None or not incident.awaiting_confirmation:
+        return go(state, now, *before, effects=effects)
+    s = replace(state, stage=Stage.DONE, tries=0, pending="", joined=True)
+    reply = Reply(lang=s.lang, say=tuple(before), hand_over=("resolution_proposal", incident.reference))
+    return Step(state=s, reply=reply, effects=effects)
 
 
 def on_repeat_check(state: CallState, event: Event, now: datetime) -> Step:
@@ -110,7 +123,7 @@ def on_repeat_check(state: CallState, event: Event, now: datetime) -> Step:
     if event.ok:
         ok = replace(state, verified="pin", stage=Stage.ADD_INFO, tries=0, pin_tries=0,
                      ticket=event.ticket or state.ticket)
-        return go(ok, now, t(ok, "pin_ok"), effects=(log("caller_verified", how="pin"),))
+        return proven(ok, now, t(ok, "pin_ok"), effects=(log("caller_verified", how="pin"),))
     s = replace(state, pin_tries=state.pin_tries + 1)
     effects = (log("repeat_caller_verify_failed", attempt=s.pin_tries),)
     if s.pin_tries >= 2:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from app.services import steps
 from app.services.callback_calls import place_rep_call
+from app.services.deliveries import DeliverySender
 from app.services.notices import send_notice as send_notice_sms
 from app.services.page_urls import PageUrls
 from app.services.pages import PageSender
@@ -46,3 +47,9 @@ def deliver_webhook(delivery_id: int) -> None:
 
     hotline = current()
     helpdesk_webhooks.deliver(hotline.db, hotline.settings, delivery_id, hotline.clock.now())
+
+
+def send_delivery(delivery_id: int) -> None:
+    """Send issue 11's delivery ``delivery_id`` (an update, a proposal, a reminder) unless done or not yet due."""
+    hotline = current()
+    DeliverySender(hotline.db, hotline.telephony, hotline.settings).send(delivery_id, hotline.clock.now())

@@ -29,6 +29,7 @@ from app.models import DueStep, Page, PageStatus, StepStatus
 from app.queue import JOB_FUNCTIONS, PendingJob
 from app.services import leases
 from app.services.callback_calls import due_callbacks
+from app.services.deliveries import due_deliveries
 from app.services.helpdesk_webhooks import webhook_jobs
 from app.services.intake import policy_from
 from app.services.notices import queued_notices
@@ -91,6 +92,7 @@ def sweep(hotline: Hotline, replay_spool: bool = True) -> int:
         jobs += due_pages(session, now)
         jobs += due_callbacks(session, now)
         jobs += queued_notices(session, now)  # issue 9: missed-call SMS and volume alerts
+        jobs += due_deliveries(session, now)  # issue 11: customer updates by SMS and e-mail
     jobs += webhook_jobs(hotline.db, hotline.settings, now)  # helpdesk webhooks (none unless configured)
     if not redis_up(hotline):
         log.warning("Redis is not answering: running %d due jobs here", len(jobs))

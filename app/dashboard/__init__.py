@@ -23,9 +23,10 @@ def register(app: Flask) -> None:
     from app.dashboard.oncall_views import bp as oncall_bp
     from app.dashboard.phone_views import bp as phones_bp
     from app.dashboard.report_views import bp as report_bp
+    from app.dashboard.updates_views import bp as updates_bp  # issue 11
 
     blueprints = (auth_bp, board_bp, incident_bp, report_bp, oncall_bp, admin_bp, missed_calls_bp, accounts_bp,
-                  phones_bp)
+                  phones_bp, updates_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     names = frozenset(bp.name for bp in blueprints)

@@ -61,8 +61,9 @@ def call(reference: str) -> Response:
 @bp.post("/incidents/<reference>/resolve")
 @requires(Role.REP)
 def resolve_incident(reference: str) -> Response:
-    """Mark the incident resolved (a person answered a callback, or e-mail contact; or a manager's reason)."""
-    return _act(reference, resolve_as)
+    """Resolve by agreement after a verified contact (who at the customer agreed), or a manager's written reason."""
+    settings = current_app.extensions["hotline"].settings
+    return _act(reference, lambda *args: resolve_as(*args, settings=settings))
 
 
 @bp.post("/incidents/<reference>/reached")

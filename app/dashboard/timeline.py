@@ -12,7 +12,10 @@ from app.models import IncidentEvent, Page
 
 STEP_NAMES = {K.STEP_RECEIPT: "Receipt SMS step", K.STEP_PAGE: "Escalation level {level}",
               K.STEP_AT_RISK: "At-risk check (T+10)", K.STEP_BREACH: "Deadline check (T+15)",
-              K.STEP_REPAGE: "Re-page after breach"}
+              K.STEP_REPAGE: "Re-page after breach",
+              # issue 11
+              K.STEP_UPDATE_REMINDER: "Update reminder (round {level})", K.STEP_UPDATE_DUE: "Update due (round {level})",
+              K.STEP_RESOLUTION_EXPIRY: "Resolution proposal {level}: silence check"}
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,10 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
         f"Refused ({d.get('via', '?')}): {str(d.get('outcome') or d.get('reason', '')).replace('_', ' ')}", "muted"),
     "taken_over": lambda d, _: (f"Taken over via {d.get('via', '?')}", "warn"),
     "reached_by_email": lambda d, _: (f"Customer reached by e-mail: {d.get('how', '')}", "ok"),
-    "resolved": lambda d, _: ("Resolved" + (f" by a manager: {d['reason']}" if d.get("by_manager") else ""), "ok"),
+    "resolved": lambda d, _: ("Resolved" + (f" by a manager: {d['reason']}" if d.get("by_manager") else "")
+                              + (f" ({d['agreed_by']} agreed)" if d.get("agreed_by") else "")
+                              + (", not confirmed (the customer stayed silent)"
+                                 if d.get("outcome") == "resolved_unconfirmed" else ""), "ok"),
     "resolve_refused": lambda d, _: ("Resolving refused: no verified callback", "muted"),
     "callback_requested": lambda d, _: (f"Callback requested: the hotline calls the rep, then {d.get('to', '')}", ""),
     "callback_rep_call_placed": lambda d, _: ("Calling the rep's phone", ""),

@@ -203,10 +203,15 @@ def _reached_by_email(ev: ReachedByEmail, snap: Snapshot, now: datetime) -> Deci
 def _resolve(ev: Resolve, snap: Snapshot, now: datetime) -> Decision:
     if snap.resolved:
         return Decision("refused_already_resolved", snap.state, refused=True)
-    if snap.answered_at is not None or snap.reached_by_email:
+    verified = snap.answered_at is not None or snap.reached_by_email
+    if verified and ev.agreed_by.strip():  # policy: customer and provider agree together
         return Decision("resolved", State.RESOLVED, resolve=True, log=(K.RESOLVED,))
+    if verified and ev.after_silence:  # a proposal the customer never answered: counted apart
+        return Decision("resolved_unconfirmed", State.RESOLVED, resolve=True, log=(K.RESOLVED,))
     if ev.by_manager and ev.reason.strip():
         return Decision("resolved_by_manager", State.RESOLVED, resolve=True, log=(K.RESOLVED,))
+    if verified:
+        return Decision("refused_needs_agreement", snap.state, refused=True)
     return Decision("refused_no_verified_callback", snap.state, refused=True)
 
 

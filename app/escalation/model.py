@@ -131,10 +131,16 @@ class ReachedByEmail:
 
 @dataclass(frozen=True)
 class Resolve:
-    """Someone asks to resolve; a manager may do so without a verified callback, with a written reason."""
+    """Someone asks to resolve: with the customer's agreement after a verified contact, or a manager's reason.
+
+    ``agreed_by`` names who at the customer agreed (their SMS, link or keypress, or a verbal agreement
+    a rep recorded); ``after_silence`` is a proposal the customer left unanswered (resolved, not confirmed).
+    """
 
     by_manager: bool
     reason: str = ""
+    agreed_by: str = ""
+    after_silence: bool = False
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,17 @@ from app.models.api_token import ApiToken
 from app.models.base import Base, UTCDateTime
 from app.models.call import CallSession, WebhookDelivery
 from app.models.directory import OPEN_TICKET_STATUSES, Account, Contact, Ticket, TicketStatus
+from app.models.followup import (  # issue 11
+    CustomerUpdate,
+    Delivery,
+    DeliveryChannel,
+    FollowUp,
+    FollowUpState,
+    ProposalKind,
+    ProposalState,
+    ResolutionProposal,
+    UpdateDeliveryStatus,
+)
 from app.models.helpdesk import DeliveryStatus, HelpdeskDelivery
 from app.models.incident import (
     AppendOnlyViolation,
@@ -16,6 +27,7 @@ from app.models.incident import (
 from app.models.lease import Lease
 from app.models.missed_call import MissedCall, Notice, NoticeStatus
 from app.models.oncall import EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
+from app.models.outage import NonCriticalContact, Outage, OutageLink  # issue 11
 from app.models.paging import Callback, CallbackKind, CallbackOutcome, Channel, Page, PageStatus
 from app.models.step import DueStep, StepKind, StepStatus
 from app.models.user import Role, User, UserSession
@@ -60,6 +72,19 @@ __all__ = [
     "UserSession",
     "UTCDateTime",
     "WebhookDelivery",
+    # issue 11
+    "CustomerUpdate",
+    "Delivery",
+    "DeliveryChannel",
+    "UpdateDeliveryStatus",
+    "FollowUp",
+    "FollowUpState",
+    "NonCriticalContact",
+    "Outage",
+    "OutageLink",
+    "ProposalKind",
+    "ProposalState",
+    "ResolutionProposal",
 ]
 
 from app.models.report_facts import IncidentFactsRow  # noqa: E402  (the report's derived table)

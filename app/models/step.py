@@ -19,6 +19,10 @@ class StepKind(StrEnum):
     AT_RISK = "at_risk"  # T+10: no callback started yet -> managers and everyone paged
     BREACH = "breach"  # T+15: record the breach, alert managers
     REPAGE = "repage"  # after a breach: page again every few minutes until a callback
+    # issue 11: the customer's updates and the resolution (level = update round / proposal number)
+    UPDATE_REMINDER = "update_reminder"  # shortly before an update is due: remind the owner
+    UPDATE_DUE = "update_due"  # the update was not written by its due time: escalate to managers
+    RESOLUTION_EXPIRY = "resolution_expiry"  # the customer stayed silent: resolved, not confirmed
 
 
 class StepStatus(StrEnum):

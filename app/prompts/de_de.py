@@ -30,6 +30,9 @@ PROMPTS: dict[str, str] = {
     "resolve_needs_callback": "Rufen Sie den Kunden zurück, bevor Sie {ref} als gelöst markieren: Das "
                               "15-Minuten-Versprechen gilt nur mit einem Anruf, den ein Mensch angenommen hat. "
                               "Eine Managerin kann mit schriftlicher Begründung abschließen.",
+    "resolve_needs_agreement": "Vorfall {ref} wird erst geschlossen, wenn der Kunde zustimmt: Schlagen Sie ihm die "
+                               "Lösung vor, oder vermerken Sie, wer beim Kunden zugestimmt hat. Eine Managerin kann "
+                               "mit schriftlicher Begründung abschließen.",
     "sms_unknown_sender": "Diese Nummer ist nicht für Sev-1-Alarme registriert. Es wurde nichts geändert. "
                           "Um einen kritischen Ausfall zu melden, rufen Sie diese Nummer an.",
     "sms_help": "Sev-1-Alarme: Antworten Sie ACK <Ref> zum Bestätigen, CALL <Ref> zum Verbinden mit dem Kunden, "
@@ -79,3 +82,44 @@ PROMPTS: dict[str, str] = {
                        "Wenn Ihr E-Mail-Versand ausgefallen ist, rufen Sie uns bitte noch einmal an oder antworten "
                        "Sie auf diese SMS mit Ihrer Firma und dem, was ausfällt.",
 }
+
+# issue 11: customer updates, resolution proposals, outages, non-critical callers
+PROMPTS.update({
+    "upd_sms_head": "Sev-1 {ref} Update: {what}",
+    "upd_expected": "Erwartete Behebung: {expected}",
+    "upd_workaround": "Umgehung: {workaround}",
+    "upd_next": "Nächstes Update bis {due}",
+    "upd_mail_subject": "Sev-1-Vorfall {ref}: Update",
+    "upd_mail_body": "Guten Tag {name},\n\nhier der aktuelle Stand zu Ihrem Vorfall {ref}:\n\nWas ist gestört: {what}\n"
+                     "Erwartete Behebung: {expected}\nUmgehung: {workaround}\n{next}\nIhre Severity-1-Hotline\n",
+    "upd_mail_next": "\nDas nächste Update erhalten Sie bis {due}.\n",
+    "upd_unknown": "noch offen",
+    "upd_none": "keine",
+    "upd_resolved": "Wir halten Ihr Problem für gelöst",
+    "upd_workaround_in_place": "Eine Umgehung ist eingerichtet",
+    "upd_proposal_sms": "Sev-1 {ref}: {line}. Antworten Sie JA {ref} zur Bestätigung oder NEIN {ref}, "
+                        "wenn das Problem weiter besteht.",
+    "upd_proposal_subject": "Sev-1-Vorfall {ref}: Bitte bestätigen Sie die Lösung",
+    "upd_proposal_body": "{line}.\n\nBitte bestätigen oder widersprechen Sie hier:\n{link}\n\nOder antworten Sie per "
+                         "SMS mit JA {ref} bzw. NEIN {ref}. Ohne Antwort innerhalb von {hours} Stunden schließen wir "
+                         "den Vorfall als gelöst, aber nicht bestätigt.\n\nIhre Severity-1-Hotline\n",
+    "upd_proposal_spoken": "{line}. Drücken Sie die 1, um das zu bestätigen, oder die 2, wenn das Problem weiter "
+                           "besteht.",
+    "upd_confirmed": "Danke. Vorfall {ref} ist geschlossen.",
+    "upd_rejected": "Danke. Wir arbeiten weiter an Vorfall {ref} und melden uns mit dem nächsten Update.",
+    "upd_reminder_sms": "SEV1 {ref} {company}: Kunden-Update {round} fällig bis {due}. "
+                        "Antworten Sie UPDATE {ref} <Text>, oder schreiben Sie es im Dashboard.",
+    "upd_late_sms": "SEV1 {ref} {company}: Kunden-Update {round} war um {due} fällig und ist NICHT gesendet "
+                    "(zuständig: {owner}).",
+    "upd_outage": "Uns ist eine aktuelle Störung der Plattform bekannt: {what}, seit {since}.",
+    "upd_outage_next": " Das nächste Update folgt bis {due}.",
+    "upd_outage_end": " Wir nehmen Ihre Meldung trotzdem gern auf.",
+    "upd_howto_prefix": "Sev-1-Hotline: ",
+    "upd_interval_offer": "Das Gespräch mit dem Kunden ist beendet. Danke. Welches Update-Intervall haben Sie "
+                          "vereinbart? Drücken Sie die 1 für alle 30 Minuten, die 2 für stündlich, die 3 für alle "
+                          "4 Stunden.",
+    "upd_interval_default": "Keine Taste gedrückt: Updates stündlich. Auf Wiederhören.",
+    "upd_interval_unchanged": "Kein Intervall geändert: Updates stündlich. Auf Wiederhören.",
+    "upd_no_proposal": "Es wartet keine Lösung auf Ihre Antwort. Auf Wiederhören.",
+    "upd_no_key": "Keine Taste gedrückt. Es wurde nichts geändert. Auf Wiederhören.",
+})

@@ -27,6 +27,9 @@ PROMPTS: dict[str, str] = {
     "resolve_already": "Incident {ref} is already resolved.",
     "resolve_needs_callback": "Call the customer back before resolving {ref}: the 15-minute promise is kept only "
                               "by a call a person answered. A manager may resolve it with a written reason.",
+    # issue 11: resolution by agreement
+    "resolve_needs_agreement": "Incident {ref} closes only when the customer agrees: propose the resolution to them, "
+                               "or record who at the customer agreed. A manager may resolve it with a written reason.",
     # SMS command answers
     "sms_unknown_sender": "This number is not registered for Sev-1 pages. Nothing was changed. "
                           "To report a critical outage, call this number.",
@@ -76,3 +79,40 @@ PROMPTS: dict[str, str] = {
     "missed_call_sms": "Sev-1 hotline: your call ended before we could take your details. If your e-mail sending "
                        "is down, please call us again, or reply to this message with your company and what is failing.",
 }
+
+# issue 11: customer updates, resolution proposals, outages, non-critical callers
+PROMPTS.update({
+    "upd_sms_head": "Sev-1 {ref} update: {what}",
+    "upd_expected": "Expected resolution: {expected}",
+    "upd_workaround": "Workaround: {workaround}",
+    "upd_next": "Next update by {due}",
+    "upd_mail_subject": "Sev-1 incident {ref}: update",
+    "upd_mail_body": "Hello {name},\n\nHere is where your incident {ref} stands:\n\nWhat is wrong: {what}\n"
+                     "Expected resolution: {expected}\nWorkaround: {workaround}\n{next}\nYour Severity-1 hotline\n",
+    "upd_mail_next": "\nYour next update will come by {due}.\n",
+    "upd_unknown": "not known yet",
+    "upd_none": "none",
+    "upd_resolved": "We believe your problem is resolved",
+    "upd_workaround_in_place": "A workaround is in place",
+    "upd_proposal_sms": "Sev-1 {ref}: {line}. Reply YES {ref} to confirm, or NO {ref} if the problem goes on.",
+    "upd_proposal_subject": "Sev-1 incident {ref}: please confirm the resolution",
+    "upd_proposal_body": "{line}.\n\nPlease confirm or reject it here:\n{link}\n\nOr reply YES {ref} or NO {ref} by SMS. "
+                         "Without an answer within {hours} hours we close the incident as resolved, not confirmed."
+                         "\n\nYour Severity-1 hotline\n",
+    "upd_proposal_spoken": "{line}. Press 1 to confirm, or 2 if the problem goes on.",
+    "upd_confirmed": "Thank you. Incident {ref} is closed.",
+    "upd_rejected": "Thank you. We keep working on incident {ref} and will send the next update.",
+    "upd_reminder_sms": "SEV1 {ref} {company}: customer update {round} due by {due}. "
+                        "Reply UPDATE {ref} <text>, or write it on the dashboard.",
+    "upd_late_sms": "SEV1 {ref} {company}: customer update {round} was due {due} and is NOT sent (owner {owner}).",
+    "upd_outage": "We know of a current platform outage: {what}, since {since}.",
+    "upd_outage_next": " Our next update is due by {due}.",
+    "upd_outage_end": " We will still take your report.",
+    "upd_howto_prefix": "Sev-1 hotline: ",
+    "upd_interval_offer": "The call with the customer has ended. Thank you. Which update interval did you agree? "
+                          "Press 1 for updates every 30 minutes, 2 for every hour, 3 for every 4 hours.",
+    "upd_interval_default": "No key pressed: updates every hour. Goodbye.",
+    "upd_interval_unchanged": "No interval was changed: updates every hour. Goodbye.",
+    "upd_no_proposal": "No resolution awaits your answer. Goodbye.",
+    "upd_no_key": "No key pressed. Nothing was changed. Goodbye.",
+})

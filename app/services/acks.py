@@ -104,14 +104,17 @@ def reached_by_email(session: Session, incident: Incident, actor: Actor, how: st
     return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, None, session))
 
 
-def resolve(session: Session, incident: Incident, actor: Actor, now: datetime, reason: str = "") -> Answer:
-    """Resolve after a verified callback (or e-mail contact); a manager may, with a written reason."""
-    decision = decide(Resolve(by_manager=actor.is_manager, reason=reason), snapshot(session, incident, now), now)
+def resolve(session: Session, incident: Incident, actor: Actor, now: datetime, reason: str = "",
+            agreed_by: str = "", after_silence: bool = False) -> Answer:
+    """Resolve with the customer's agreement after a verified callback (or e-mail contact); a manager, with a reason."""
+    trigger = Resolve(by_manager=actor.is_manager, reason=reason, agreed_by=agreed_by, after_silence=after_silence)
+    decision = decide(trigger, snapshot(session, incident, now), now)
     if decision.refused:
         log_event(session, at=now, actor=actor.name or "rep", kind="resolve_refused", incident_id=incident.id,
                   detail={"via": actor.via, "outcome": decision.outcome})
     carry_out(session, incident, decision, now, _acting(actor, incident, reason=reason.strip()[:500],
-                                                        by_manager=decision.outcome == "resolved_by_manager"))
+                                                        by_manager=decision.outcome == "resolved_by_manager",
+                                                        agreed_by=agreed_by.strip()[:200]))
     return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, None, session))
 
 
@@ -129,6 +132,7 @@ _MESSAGES = {
     "already_reached_by_email": "reached_by_email", "refused_has_number": "reached_has_number",
     "resolved": "resolved", "resolved_by_manager": "resolved", "refused_already_resolved": "resolve_already",
     "refused_no_verified_callback": "resolve_needs_callback",
+    "resolved_unconfirmed": "resolved", "refused_needs_agreement": "resolve_needs_agreement",  # issue 11
 }
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.models import Incident, Rep, Role, User
 from app.prompts import text
 from app.services.acks import Actor, Answer, acknowledge, connect, reached_by_email, resolve
+from app.settings import Settings
 
 VIA = "dashboard"
 
@@ -46,6 +47,20 @@ def record_reached(session: Session, incident: Incident, user: User, now: dateti
     return reached_by_email(session, incident, actor_of(session, user), how, now)
 
 
-def resolve_as(session: Session, incident: Incident, user: User, now: datetime, form=None) -> Answer:
-    """Resolve once the customer was verifiably reached; a manager may with a written reason."""
-    return resolve(session, incident, actor_of(session, user), now, reason=(form.get("reason", "") if form else ""))
+def resolve_as(session: Session, incident: Incident, user: User, now: datetime, form=None,
+               settings: Settings | None = None) -> Answer:
+    """Resolve with a recorded verbal agreement (who at the customer agreed), or as a manager with a reason.
+
+    Issue 11: after a verified callback the rep names who agreed; the agreement is recorded as a
+    confirmed proposal and the one resolve service closes the incident.
+    """
+    form = form or {}
+    who_agreed = form.get("who_agreed", "").strip()
+    actor = actor_of(session, user)
+    if who_agreed and settings is not None:
+        from app.services.resolution import record_verbal_agreement  # resolution builds on acks
+
+        result = record_verbal_agreement(session, incident, who_agreed=who_agreed, by=actor.name, now=now,
+                                         settings=settings, note=form.get("note", ""))
+        return Answer(result.ok, "resolved" if result.ok else "refused", result.message)
+    return resolve(session, incident, actor, now, reason=form.get("reason", ""))

@@ -7,7 +7,7 @@ import unicodedata
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.models import Account, Incident, Ticket
 from app.services.events import log_event
@@ -36,8 +36,12 @@ def ticket_info(ticket: Ticket, *, verified: bool) -> TicketInfo:
 
 def incident_info(incident: Incident) -> IncidentInfo:
     """A repeat caller's open incident: reference (never spoken unverified), deadline, taken or not."""
+    from app.services.resolution import pending_proposal  # issue 11; resolution imports the intake's services
+
+    session = object_session(incident)
     return IncidentInfo(reference=incident.reference, callback_due_at=incident.callback_due_at,
-                        acknowledged=incident.acknowledged_at is not None)
+                        acknowledged=incident.acknowledged_at is not None,
+                        awaiting_confirmation=session is not None and pending_proposal(session, incident) is not None)
 
 
 def answer_pin_check(session: Session, effect: CheckPin, call_sid: str, now: datetime) -> PinChecked:

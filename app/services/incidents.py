@@ -18,6 +18,7 @@ from app.models import (
 )
 from app.services.escalation import plan_escalation
 from app.services.events import log_event
+from app.services.outages import link_if_declared
 from ivr_flows.model import AppendToIncident, CallState, Captured, FlowPolicy, SaveIncident, Stage
 from ivr_flows.validate import parse_callback_number
 
@@ -61,6 +62,7 @@ def save_incident(
         source=IncidentSource.IVR, sla_minutes=sla_minutes,
     )
     call.incident_id = incident.id
+    link_if_declared(session, incident, now)  # issue 11: a declared outage takes in new incidents
     plan_escalation(session, incident, now)
     return incident
 
@@ -140,6 +142,7 @@ def rescue_call(
     call.incident_id = incident.id
     log_event(session, at=now, actor="system", kind="incident_rescued", incident_id=incident.id,
               call_sid=call_sid, detail={"reason": reason, "stage": state.stage.value if state else ""})
+    link_if_declared(session, incident, now)  # issue 11
     plan_escalation(session, incident, now)
     return incident
 

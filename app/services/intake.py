@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -33,6 +33,7 @@ from ivr_flows.model import (
     LogEvent,
     LookupTicket,
     OpenIncident,
+    RecordNonCritical,
     Reply,
     SaveIncident,
     Stage,
@@ -66,7 +67,7 @@ def start_call(
     incident = open_incident_for(session, phone=from_number) if from_number.startswith("+") else None
     event = CallStarted(
         caller_id=from_number,
-        policy=policy,
+        policy=_with_outage(session, policy, now),  # issue 11
         ticket=caller_trust.ticket_info(ticket, verified=False) if ticket else None,
         open_incident=caller_trust.incident_info(incident) if incident else None,
     )
@@ -78,6 +79,16 @@ def start_call(
     log_event(session, at=now, actor="caller", kind="call_received", call_sid=call_sid,
               detail={"from": from_number, "to": to_number})
     return _run(session, call, None, event, now, limits or CallerLimits())
+
+
+def _with_outage(session: Session, policy: FlowPolicy, now: datetime) -> FlowPolicy:
+    """The policy carrying the declared outage's statement in both languages (unchanged when none is declared)."""
+    from app.services.outages import statement_for_callers  # issue 11
+
+    en = statement_for_callers(session, "en-US", now)
+    if en is None:
+        return policy
+    return replace(policy, outage_statement_en=en, outage_statement_de=statement_for_callers(session, "de-DE", now) or en)
 
 
 def continue_call(session: Session, *, call_sid: str, seq: int, event: Event, now: datetime,
@@ -151,6 +162,12 @@ def _apply(session: Session, call: CallSession, state: CallState, effect, now: d
     if isinstance(effect, AppendToIncident):
         incident = append_to_incident(session, call, effect, now)
         return IncidentSaved(incident.reference, incident.callback_due_at)
+    if isinstance(effect, RecordNonCritical):  # issue 11: counted apart, nobody paged
+        from app.services.noncritical import record_non_critical
+
+        record_non_critical(session, call_sid=call.call_sid, caller_id=call.from_number, language=state.lang.value,
+                            now=now, send_howto=effect.send_howto, howto=limits.ticket_howto)
+        return None
     raise TypeError(f"unknown effect {effect!r}")
 
 

@@ -8,10 +8,19 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.event_kind import STEP_EVENT
-from app.models import DueStep, Incident, StepStatus
+from app.models import DueStep, Incident, StepKind, StepStatus
 from app.queue import PendingJob
+from app.services import resolution, updates
 from app.services.escalation_steps import run_due_step
 from app.services.events import log_event
+
+# Due steps outside the 15-minute promise (issue 11: the customer's updates and the resolution). The
+# escalation core decides receipt, page, at-risk, breach and repage; these kinds have their own service.
+FOLLOW_UP_HANDLERS = {
+    StepKind.UPDATE_REMINDER: updates.remind_owner,
+    StepKind.UPDATE_DUE: updates.update_overdue,
+    StepKind.RESOLUTION_EXPIRY: resolution.expire,
+}
 
 
 def claim_step(session: Session, step_id: int, now: datetime) -> DueStep | None:
@@ -32,7 +41,8 @@ def run_step(session: Session, step_id: int, now: datetime) -> bool:
     if step is None:
         return False
     incident = session.scalars(select(Incident).where(Incident.id == step.incident_id).with_for_update()).one()
-    outcome = run_due_step(session, incident, step, now)
+    handler = FOLLOW_UP_HANDLERS.get(step.kind)
+    outcome = handler(session, incident, step, now) if handler else run_due_step(session, incident, step, now)
     step.outcome = outcome[:64]
     log_event(session, at=now, actor="worker", kind=STEP_EVENT[step.kind], incident_id=incident.id,
               detail={"step_id": step.id, "level": step.level, "outcome": outcome,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from app.services.page_status import sms_status
 from app.services.sms_commands import handle_rep_sms
+from app.services.update_sms import handle_update_sms
 from app.voice.signature import twilio_webhook
 from app.webhooks import answer_once
 
@@ -20,8 +21,10 @@ def inbound() -> Response:
     f = request.form
 
     def handle(session, now):
+        body = f.get("Body", "")[:1600]
         reply = MessagingResponse()
-        answer = handle_rep_sms(session, f.get("From", ""), f.get("Body", "")[:1600], now)
+        answer = (handle_update_sms(session, f.get("From", ""), body, now, _settings())  # issue 11
+                  or handle_rep_sms(session, f.get("From", ""), body, now))
         if answer:  # an unknown sender over its limits gets no SMS back (floods, toll fraud)
             reply.message(answer)
         return str(reply)
@@ -40,3 +43,7 @@ def status() -> Response:
         return ""
 
     return answer_once(handle, mimetype="text/plain")
+
+
+def _settings():
+    return current_app.extensions["hotline"].settings

@@ -24,6 +24,7 @@ from app.services.callbacks import (
 )
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
+from app.voice.update_routes import after_callback
 from app.webhooks import answer_once
 
 bp = Blueprint("bridge", __name__, url_prefix="/twilio/bridge")
@@ -149,7 +150,8 @@ def dial_done() -> Response:
         if callback is None:
             return say_and_hang_up(text("bridge_goodbye"))
         if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE) or callback.person_confirmed_at:
-            return say_and_hang_up(text("bridge_ended"))
+            incident = session.get(Incident, callback.incident_id)
+            return after_callback(session, callback, incident, now)  # issue 11: offer the update interval
         if callback.note == VOICEMAIL_MESSAGE:
             return say_and_hang_up(text("bridge_message_left"))
         voicemail = callback.outcome == CallbackOutcome.VOICEMAIL

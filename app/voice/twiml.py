@@ -18,6 +18,9 @@ def say_and_hang_up(text: str) -> str:
     return str(response)
 
 
+HAND_OVERS = {"resolution_proposal": "/twilio/updates/proposal?ref={ref}"}  # issue 11
+
+
 def render(reply: Reply, step_url: str, recording_url: str) -> str:
     """TwiML for ``reply``; input goes to ``step_url``, recordings to ``recording_url``.
 
@@ -47,7 +50,10 @@ def render(reply: Reply, step_url: str, recording_url: str) -> str:
     langs = reply.say_langs if len(reply.say_langs) == len(reply.say) else (reply.lang,) * len(reply.say)
     for line, lang in zip(reply.say, langs, strict=True):
         target.say(line, language=lang.value, voice=VOICES[lang])
-    if reply.gather is not None:
+    if reply.hand_over is not None:  # issue 11: another webhook takes the call on (the proposal prompt)
+        what, reference = reply.hand_over
+        response.redirect(HAND_OVERS[what].format(ref=reference), method="POST")
+    elif reply.gather is not None:
         response.redirect(_with_noinput(step_url), method="POST")
     elif reply.record is not None:
         r = reply.record

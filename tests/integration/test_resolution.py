@@ -32,9 +32,13 @@ def test_resolving_needs_a_callback_first_then_the_incident_leaves_the_board(cli
         customer_leg_status(s, callback.id, "answered", format_datetime(clock.now()), "CA" + "2" * 32, clock.now())
         confirm_person(s, callback.id, clock.now())  # the customer pressed a key
     assert "Resolved (the customer agrees)" in client.get("/incidents/424242").get_data(as_text=True)
-    done = client.post("/incidents/424242/resolve", data={"csrf_token": CSRF, "back": "incident"},
-                       follow_redirects=True)
-    assert "is resolved and leaves the board" in done.get_data(as_text=True)
+    unagreed = client.post("/incidents/424242/resolve", data={"csrf_token": CSRF, "back": "incident"},
+                           follow_redirects=True)  # issue 11: a callback alone does not close it
+    assert "closes only when the customer agrees" in unagreed.get_data(as_text=True)
+    assert _incident(hotline, incident_id).status == "open"
+    done = client.post("/incidents/424242/resolve", data={"csrf_token": CSRF, "back": "incident",
+                                                          "who_agreed": "Dana Smith"}, follow_redirects=True)
+    assert "Dana Smith agreed" in done.get_data(as_text=True)
     assert _incident(hotline, incident_id).status == "resolved"
     assert "424242" not in client.get("/board").get_data(as_text=True)
     with hotline.db.session() as s:

@@ -77,7 +77,8 @@ def test_an_email_only_incident_is_worked_by_email_and_its_repages_stop(desk, ne
 
     desk.at(minutes=25)  # the repage finds the customer reached: nobody is paged (the network fails the test else)
     assert _steps(desk, incident.id)[("repage", 1)] == "stopped_callback_done"
-    resolved = client.post(f"/incidents/{ref}/resolve", data={"csrf_token": CSRF}, follow_redirects=True)
+    resolved = client.post(f"/incidents/{ref}/resolve", data={"csrf_token": CSRF, "who_agreed": "Dana (e-mail)"},
+                           follow_redirects=True)
     assert "is resolved" in resolved.get_data(as_text=True)
     assert desk.incident(incident.id).status == "resolved"
     assert "reached_by_email" in _kinds(desk, incident.id)
@@ -152,7 +153,7 @@ def test_one_ack_link_posted_four_times_places_one_call_and_none_once_resolved(d
     assert _callbacks(desk, incident.id)[0].outcome == "met"
 
     login_as(client, desk.hotline, rep_id=_rep_id(desk, ALICE))
-    client.post(f"/incidents/{incident.reference}/resolve", data={"csrf_token": CSRF})
+    client.post(f"/incidents/{incident.reference}/resolve", data={"csrf_token": CSRF, "who_agreed": "Dana Smith"})
     assert desk.incident(incident.id).status == "resolved"
     late = desk.client.post(f"/ack/{token}", data={"action": "call"})
     assert late.status_code == 409 and b"closed" in late.data

@@ -238,20 +238,25 @@ def test_reached_by_email_only_without_a_number():
     assert worked.mark_reached_by_email and worked.set_owner and worked.next_state == State.WORKED_BY_EMAIL
 
 
-RESOLVE = {  # (a rep, a manager without a reason, a manager with one)
-    "open": ("refused_no_verified_callback",) * 2 + ("resolved_by_manager",),
-    "self_reported": ("refused_no_verified_callback",) * 2 + ("resolved_by_manager",),
-    "met": ("resolved",) * 3, "late": ("resolved",) * 3,
-    "no_number_reached_by_email": ("resolved",) * 3,
-    "resolved": ("refused_already_resolved",) * 3,
+# (a rep without the customer's agreement, a manager without a reason, a manager with one,
+#  the customer's agreement, a proposal left unanswered)
+AGREE = ("refused_needs_agreement", "refused_needs_agreement", "resolved_by_manager", "resolved",
+         "resolved_unconfirmed")
+RESOLVE = {
+    "open": ("refused_no_verified_callback",) * 2 + ("resolved_by_manager",) + ("refused_no_verified_callback",) * 2,
+    "self_reported": ("refused_no_verified_callback",) * 2 + ("resolved_by_manager",)
+    + ("refused_no_verified_callback",) * 2,
+    "met": AGREE, "late": AGREE, "no_number_reached_by_email": AGREE,
+    "resolved": ("refused_already_resolved",) * 5,
 }
 
 
 @pytest.mark.parametrize("state", list(RESOLVE))
-def test_only_a_verified_callback_or_a_managers_reason_resolves(state):
+def test_only_the_customers_agreement_after_a_verified_callback_or_a_managers_reason_resolves(state):
     got = tuple(decide(trigger, STATES[state], T0).outcome for trigger in (
         Resolve(by_manager=False, reason="customer happy"), Resolve(by_manager=True, reason="  "),
-        Resolve(by_manager=True, reason="Customer confirmed by e-mail")))
+        Resolve(by_manager=True, reason="Customer confirmed by e-mail"),
+        Resolve(by_manager=False, agreed_by="Dana Smith"), Resolve(by_manager=False, after_silence=True)))
     assert got == RESOLVE[state]
 
 

@@ -1,0 +1,221 @@
+"""Dashboard pages of issue 11: an incident's updates and resolution, known outages, the updates report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from app.auth import Role, current_user, requires
+from app.models import (
+    CustomerUpdate,
+    Delivery,
+    FollowUp,
+    Incident,
+    Outage,
+    OutageLink,
+    ProposalKind,
+    ResolutionProposal,
+)
+from app.reports.updates import update_figures
+from app.services import outages as outage_service
+from app.services.acks import lock_incident
+from app.services.resolution import propose, record_verbal_agreement
+from app.services.updates import Result, agree_interval, write_update
+
+bp = Blueprint("updates", __name__, template_folder="templates")
+
+
+def _hotline():
+    return current_app.extensions["hotline"]
+
+
+@bp.get("/incidents/<reference>/updates")
+@requires(Role.REP)
+def show(reference: str) -> str | tuple[str, int]:
+    """The incident's update schedule, updates with each delivery, and resolution proposals."""
+    hotline = _hotline()
+    with hotline.db.session() as session:
+        incident = session.scalars(select(Incident).where(Incident.reference == reference)).first()
+        if incident is None:
+            return render_template("dashboard/not_found.html", reference=reference), 404
+        follow_up = session.scalars(select(FollowUp).where(FollowUp.incident_id == incident.id)).first()
+        updates = list(session.scalars(select(CustomerUpdate).where(CustomerUpdate.incident_id == incident.id)
+                                       .order_by(CustomerUpdate.id)))
+        deliveries = list(session.scalars(select(Delivery).where(Delivery.incident_id == incident.id)
+                                          .order_by(Delivery.id)))
+        proposals = list(session.scalars(select(ResolutionProposal).where(
+            ResolutionProposal.incident_id == incident.id).order_by(ResolutionProposal.id)))
+        outage_ids = list(session.scalars(select(OutageLink.outage_id).where(OutageLink.incident_id == incident.id)))
+        return render_template("dashboard/updates.html", i=incident, f=follow_up, updates=updates,
+                               deliveries=deliveries, proposals=proposals, outage_ids=outage_ids,
+                               now=hotline.clock.now())
+
+
+@bp.post("/incidents/<reference>/updates/interval")
+@requires(Role.REP)
+def set_interval(reference: str) -> Response:
+    """Set the update interval agreed with the customer."""
+    minutes = request.form.get("minutes", "", type=int) or 0
+    user = current_user()
+    return _on_incident(reference, lambda s, inc, now: agree_interval(
+        s, inc, minutes, via="dashboard", by=user.name, now=now, owner_rep_id=user.rep_id))
+
+
+@bp.post("/incidents/<reference>/updates")
+@requires(Role.REP)
+def add_update(reference: str) -> Response:
+    """Write an update: it goes to the customer by SMS and e-mail."""
+    f, user = request.form, current_user()
+    return _on_incident(reference, lambda s, inc, now: write_update(
+        s, inc, what_is_wrong=f.get("what_is_wrong", ""), expected_resolution=f.get("expected_resolution", ""),
+        workaround=f.get("workaround", ""), by=user.name, via="dashboard", now=now))
+
+
+@bp.post("/incidents/<reference>/updates/propose")
+@requires(Role.REP)
+def propose_resolution(reference: str) -> Response:
+    """Propose "resolved" or "workaround provided" to the customer."""
+    f, user = request.form, current_user()
+    kind = ProposalKind.WORKAROUND if f.get("kind") == "workaround" else ProposalKind.RESOLVED
+    return _on_incident(reference, lambda s, inc, now: propose(
+        s, inc, kind, summary=f.get("summary", ""), by=user.name, now=now, settings=_hotline().settings))
+
+
+@bp.post("/incidents/<reference>/updates/verbal")
+@requires(Role.REP)
+def verbal(reference: str) -> Response:
+    """Record that the customer agreed on the phone, and who."""
+    f, user = request.form, current_user()
+    kind = ProposalKind.WORKAROUND if f.get("kind") == "workaround" else ProposalKind.RESOLVED
+    return _on_incident(reference, lambda s, inc, now: record_verbal_agreement(
+        s, inc, who_agreed=f.get("who_agreed", ""), by=user.name, now=now, settings=_hotline().settings,
+        kind=kind, note=f.get("note", "")))
+
+
+def _on_incident(reference: str, action) -> Response:
+    hotline = _hotline()
+    now = hotline.clock.now()
+    with hotline.db.transaction() as session:
+        incident = lock_incident(session, reference)
+        if incident is None:
+            abort(404)
+        result: Result = action(session, incident, now)
+    flash(result.message, "message" if result.ok else "error")
+    return redirect(url_for("updates.show", reference=reference))
+
+
+# ------------------------------------------------------------------ outages
+
+@bp.get("/outages")
+@requires(Role.REP)
+def outages() -> str:
+    """Declared outages, newest first, with how many incidents each took in; managers declare here."""
+    hotline = _hotline()
+    with hotline.db.session() as session:
+        rows = session.execute(select(Outage, func.count(OutageLink.id)).outerjoin(
+            OutageLink, OutageLink.outage_id == Outage.id).group_by(Outage.id)
+            .order_by(Outage.declared_at.desc()).limit(100)).all()
+        return render_template("dashboard/outages.html", rows=rows, now=hotline.clock.now())
+
+
+@bp.post("/outages")
+@requires(Role.MANAGER)
+def declare() -> Response:
+    """Declare a known outage: what fails, since when, when the next update comes."""
+    hotline, f = _hotline(), request.form
+    now = hotline.clock.now()
+    what = f.get("what_fails", "").strip()
+    try:
+        since = _when(f.get("since", ""), now)
+        next_update = _when(f.get("next_update_at", ""), now + outage_service.DEFAULT_NEXT_UPDATE)
+    except ValueError:
+        flash("Give times as YYYY-MM-DD HH:MM (UTC).", "error")
+        return redirect(url_for("updates.outages"))
+    if not what:
+        flash("Say what fails.", "error")
+        return redirect(url_for("updates.outages"))
+    with hotline.db.transaction() as session:
+        outage = outage_service.declare(session, what_fails=what, what_fails_de=f.get("what_fails_de", ""),
+                                        since=since, next_update_at=next_update, by=current_user().name, now=now)
+    flash("Outage declared: callers hear about it, new incidents are linked to it.", "message")
+    return redirect(url_for("updates.outage", outage_id=outage.id))
+
+
+@bp.get("/outages/<int:outage_id>")
+@requires(Role.REP)
+def outage(outage_id: int) -> str:
+    """One outage: its statement, linked incidents, and (managers) the update and resolve forms."""
+    hotline = _hotline()
+    with hotline.db.session() as session:
+        row = session.get(Outage, outage_id)
+        if row is None:
+            abort(404)
+        incidents = list(session.scalars(select(Incident).join(OutageLink, OutageLink.incident_id == Incident.id)
+                                         .where(OutageLink.outage_id == outage_id).order_by(Incident.id)))
+        statements = {lang: outage_service.update_text.outage_statement(row, lang) for lang in ("en-US", "de-DE")}
+        return render_template("dashboard/outage.html", o=row, incidents=incidents, statements=statements,
+                               now=hotline.clock.now())
+
+
+@bp.post("/outages/<int:outage_id>/update")
+@requires(Role.MANAGER)
+def outage_update(outage_id: int) -> Response:
+    """One update for the outage, to every linked customer."""
+    f = request.form
+    try:
+        next_update = _when(f.get("next_update_at", ""), None)
+    except ValueError:
+        next_update = None
+    return _on_outage(outage_id, lambda s, o, now: outage_service.write_outage_update(
+        s, o, what_is_wrong=f.get("what_is_wrong", ""), expected_resolution=f.get("expected_resolution", ""),
+        workaround=f.get("workaround", ""), by=current_user().name, now=now, next_update_at=next_update))
+
+
+@bp.post("/outages/<int:outage_id>/resolve")
+@requires(Role.MANAGER)
+def outage_resolve(outage_id: int) -> Response:
+    """End the outage and propose resolution to every linked incident."""
+    summary = request.form.get("summary", "")
+    return _on_outage(outage_id, lambda s, o, now: outage_service.resolve_outage(
+        s, o, summary=summary, by=current_user().name, now=now, settings=_hotline().settings))
+
+
+def _on_outage(outage_id: int, action) -> Response:
+    hotline = _hotline()
+    now = hotline.clock.now()
+    with hotline.db.transaction() as session:
+        row = session.get(Outage, outage_id, with_for_update=True)
+        if row is None:
+            abort(404)
+        result: Result = action(session, row, now)
+    flash(result.message, "message" if result.ok else "error")
+    return redirect(url_for("updates.outage", outage_id=outage_id))
+
+
+def _when(value: str, default: datetime | None) -> datetime | None:
+    """A form's "YYYY-MM-DD HH:MM" (UTC), or the default when empty; ValueError when garbled."""
+    value = value.strip().replace("T", " ")
+    if not value:
+        return default
+    return datetime.strptime(value[:16], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+
+
+# ------------------------------------------------------------------ report
+
+@bp.get("/reports/updates")
+@requires(Role.MANAGER)
+def report() -> str:
+    """Update punctuality, time to resolution, confirmed vs unconfirmed, outage-linked, non-critical."""
+    hotline = _hotline()
+    now = hotline.clock.now()
+    try:
+        start = _when(request.args.get("from", ""), now - timedelta(days=7))
+        end = _when(request.args.get("to", ""), now)
+    except ValueError:
+        start, end = now - timedelta(days=7), now
+    with hotline.db.session() as session:
+        figures = update_figures(session, start, end)
+    return render_template("dashboard/updates_report.html", r=figures, start=start, end=end)

@@ -1,0 +1,168 @@
+"""Deliveries: one message to one reader on one channel, written as a row, sent by a job, retried, shown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.mail import MailError, send_mail
+from app.models import Delivery, DeliveryChannel, UpdateDeliveryStatus
+from app.queue import PendingJob, schedule
+from app.services.events import log_event
+from app.settings import Settings
+from app.telephony.protocol import Rejected, Telephony, TelephonyError
+
+JOB_KIND = "delivery"  # app.queue.JOB_FUNCTIONS maps it to workers.jobs.send_delivery
+MAX_ATTEMPTS = 6
+STALE_SENDING = timedelta(minutes=2)  # a "sending" row older than this belongs to a dead run
+
+
+def backoff(channel: DeliveryChannel, attempt: int) -> timedelta:
+    """Bounded back-off: SMS 2..30 s (like pages); e-mail 1, 2, 4, 8, 16 then 30 minutes."""
+    if channel == DeliveryChannel.SMS:
+        return timedelta(seconds=min(2 ** attempt, 30))
+    return timedelta(minutes=min(2 ** (attempt - 1), 30))
+
+
+def queue_delivery(
+    session: Session, *, channel: DeliveryChannel, to: str, purpose: str, body: str, now: datetime,
+    incident_id: int | None = None, update_id: int | None = None, proposal_id: int | None = None,
+    contact_id: int | None = None, recipient: str = "customer", language: str = "en-US", subject: str = "",
+) -> Delivery | None:
+    """Write one delivery row and schedule its send on the unit of work (None when there is no address)."""
+    if not to:
+        return None
+    delivery = Delivery(incident_id=incident_id, update_id=update_id, proposal_id=proposal_id, contact_id=contact_id,
+                        purpose=purpose, recipient=recipient, channel=channel, to_address=to[:254], language=language,
+                        subject=subject[:200], body=body, status=UpdateDeliveryStatus.QUEUED, next_attempt_at=now,
+                        created_at=now)
+    session.add(delivery)
+    session.flush()
+    log_event(session, at=now, actor="system", kind="delivery_queued", incident_id=incident_id,
+              detail={"delivery_id": delivery.id, "channel": channel.value, "purpose": purpose,
+                      "recipient": recipient})
+    schedule(session, JOB_KIND, delivery.id, now)
+    return delivery
+
+
+@dataclass(frozen=True)
+class _Claim:
+    channel: DeliveryChannel
+    to: str
+    subject: str
+    body: str
+    created_at: datetime
+    uncertain: bool
+
+
+class DeliverySender:
+    """Sends one delivery through Twilio or SMTP, around (not inside) SQL transactions."""
+
+    def __init__(self, db, telephony: Telephony, settings: Settings) -> None:
+        self.db, self.telephony, self.settings = db, telephony, settings
+        self.base = settings.public_base_url or "http://localhost:8000"
+
+    def send(self, delivery_id: int, now: datetime) -> None:
+        """Claim, send, record; a retry is scheduled on the unit of work when it must be tried again later."""
+        with self.db.transaction() as session:
+            claim = self._claim(session, delivery_id, now)
+        if claim is None:
+            return
+        try:
+            provider_id = self._deliver(delivery_id, claim)
+        except (Rejected, MailError, TelephonyError) as exc:
+            permanent = isinstance(exc, Rejected) or (isinstance(exc, MailError) and exc.permanent)
+            self._record_failure(delivery_id, now, f"{type(exc).__name__}: {exc}", permanent)
+            return
+        with self.db.transaction() as session:
+            delivery = session.get(Delivery, delivery_id, with_for_update=True)
+            delivery.provider_id = provider_id[:200]
+            delivery.sent_at = delivery.sent_at or now
+            if delivery.status == UpdateDeliveryStatus.SENDING:
+                delivery.status = UpdateDeliveryStatus.SENT
+            delivery.last_error = ""
+            log_event(session, at=now, actor="smtp" if claim.channel == DeliveryChannel.EMAIL else "twilio",
+                      kind="delivery_sent", incident_id=delivery.incident_id,
+                      detail={"delivery_id": delivery.id, "channel": delivery.channel, "purpose": delivery.purpose,
+                              "attempt": delivery.attempts})
+
+    def _claim(self, session: Session, delivery_id: int, now: datetime) -> _Claim | None:
+        delivery = session.get(Delivery, delivery_id, with_for_update=True)
+        if delivery is None:
+            return None
+        stale = (delivery.status == UpdateDeliveryStatus.SENDING and delivery.sending_since is not None
+                 and now - delivery.sending_since > STALE_SENDING)
+        if (delivery.status != UpdateDeliveryStatus.QUEUED and not stale) or delivery.next_attempt_at > now:
+            return None
+        if delivery.channel == DeliveryChannel.EMAIL and not self.settings.smtp_host:
+            delivery.status = UpdateDeliveryStatus.SKIPPED
+            delivery.last_error = "SMTP is not configured (SMTP_HOST)"
+            log_event(session, at=now, actor="system", kind="delivery_skipped", incident_id=delivery.incident_id,
+                      detail={"delivery_id": delivery.id, "reason": "no_smtp"})
+            return None
+        uncertain = stale or delivery.last_error.startswith("OutcomeUnknown")
+        delivery.status = UpdateDeliveryStatus.SENDING
+        delivery.sending_since = now
+        delivery.attempts += 1
+        return _Claim(DeliveryChannel(delivery.channel), delivery.to_address, delivery.subject, delivery.body,
+                      delivery.created_at, uncertain)
+
+    def _deliver(self, delivery_id: int, claim: _Claim) -> str:
+        if claim.channel == DeliveryChannel.EMAIL:
+            return send_mail(self.settings, to=claim.to, subject=claim.subject, body=claim.body)
+        if claim.uncertain:  # the last try may have reached Twilio: never send an update twice if it did
+            found = self.telephony.find_sms(to=claim.to, since=claim.created_at.replace(microsecond=0),
+                                            marker=claim.body[:60])
+            if found is not None:
+                return found.sid
+        sent = self.telephony.send_sms(to=claim.to, body=claim.body,
+                                       status_callback=f"{self.base}/twilio/updates/sms-status?delivery={delivery_id}")
+        return sent.sid
+
+    def _record_failure(self, delivery_id: int, now: datetime, error: str, permanent: bool) -> None:
+        with self.db.transaction() as session:
+            delivery = session.get(Delivery, delivery_id, with_for_update=True)
+            delivery.last_error = error[:500]
+            give_up = permanent or delivery.attempts >= MAX_ATTEMPTS
+            log_event(session, at=now, actor="system", kind="delivery_failed", incident_id=delivery.incident_id,
+                      detail={"delivery_id": delivery.id, "channel": delivery.channel, "error": error[:200],
+                              "attempt": delivery.attempts, "final": give_up})
+            if give_up:
+                delivery.status = UpdateDeliveryStatus.FAILED
+                return
+            delivery.status = UpdateDeliveryStatus.QUEUED
+            delivery.next_attempt_at = now + backoff(DeliveryChannel(delivery.channel), delivery.attempts)
+            schedule(session, JOB_KIND, delivery.id, delivery.next_attempt_at, attempt=delivery.attempts)
+
+
+SMS_STATUS = {"delivered": UpdateDeliveryStatus.DELIVERED, "failed": UpdateDeliveryStatus.FAILED,
+              "undelivered": UpdateDeliveryStatus.FAILED}
+
+
+def sms_status(session: Session, delivery_id: int, status: str, error_code: str, now: datetime) -> Delivery | None:
+    """Apply Twilio's delivery report to a delivery (delivered or failed; earlier states change nothing)."""
+    delivery = session.get(Delivery, delivery_id, with_for_update=True)
+    if delivery is None:
+        return None
+    new = SMS_STATUS.get(status)
+    if new is not None and delivery.status in (UpdateDeliveryStatus.SENT, UpdateDeliveryStatus.SENDING):
+        delivery.status = new
+        if new == UpdateDeliveryStatus.FAILED:
+            delivery.last_error = f"Twilio {status} {error_code}".strip()[:500]
+        log_event(session, at=now, actor="twilio", kind="delivery_status", incident_id=delivery.incident_id,
+                  detail={"delivery_id": delivery.id, "status": status, "error_code": error_code})
+    return delivery
+
+
+def due_deliveries(session: Session, now: datetime, limit: int = 500) -> list[PendingJob]:
+    """Queued deliveries whose time has come, and sends that died mid-way: for the watchdog."""
+    stmt = select(Delivery.id, Delivery.next_attempt_at, Delivery.attempts).where(
+        Delivery.status == UpdateDeliveryStatus.QUEUED, Delivery.next_attempt_at <= now).limit(limit)
+    jobs = [PendingJob(JOB_KIND, did, at, attempt=n) for did, at, n in session.execute(stmt)]
+    stale = select(Delivery.id, Delivery.attempts).where(
+        Delivery.status == UpdateDeliveryStatus.SENDING, Delivery.sending_since < now - STALE_SENDING).limit(limit)
+    jobs += [PendingJob(JOB_KIND, did, now, attempt=n) for did, n in session.execute(stale)]
+    return jobs

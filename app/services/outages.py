@@ -1,0 +1,110 @@
+"""Known platform outages: declared by a manager, heard by callers, one update and one resolution for all.
+
+Each function works inside the caller's transaction; its jobs go on the unit of work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Incident, IncidentStatus, Outage, OutageLink, ProposalKind
+from app.services import update_text
+from app.services.events import log_event
+from app.services.resolution import pending_proposal, propose
+from app.services.updates import Result, write_update
+from app.settings import Settings
+
+DEFAULT_NEXT_UPDATE = timedelta(minutes=60)
+
+
+def declare(session: Session, *, what_fails: str, since: datetime, by: str, now: datetime,
+            next_update_at: datetime | None = None, what_fails_de: str = "") -> Outage:
+    """Declare a known outage (a manager, on the dashboard)."""
+    outage = Outage(what_fails=what_fails.strip()[:300], what_fails_de=what_fails_de.strip()[:300], since=since,
+                    next_update_at=next_update_at or now + DEFAULT_NEXT_UPDATE, declared_by=by[:200],
+                    declared_at=now)
+    session.add(outage)
+    session.flush()
+    log_event(session, at=now, actor=by, kind="outage_declared",
+              detail={"outage_id": outage.id, "what_fails": outage.what_fails, "since": since.isoformat()})
+    return outage
+
+
+def active_outage(session: Session, now: datetime) -> Outage | None:
+    """The newest outage declared and not yet resolved."""
+    return session.scalars(select(Outage).where(Outage.declared_at <= now, Outage.resolved_at.is_(None))
+                           .order_by(Outage.declared_at.desc(), Outage.id.desc())).first()
+
+
+def statement_for_callers(session: Session, language: str, now: datetime) -> str | None:
+    """What callers hear right after the greeting while an outage is declared (None: no outage).
+
+    The intake service puts it in the call's flow policy; the flow speaks it after the language choice.
+    """
+    outage = active_outage(session, now)
+    return update_text.outage_statement(outage, language) if outage else None
+
+
+def link_incident(session: Session, outage: Outage, incident: Incident, *, by: str, now: datetime) -> bool:
+    """Link an incident to an outage (once); True when it was linked now."""
+    exists = session.scalar(select(OutageLink.id).where(OutageLink.outage_id == outage.id,
+                                                        OutageLink.incident_id == incident.id))
+    if exists is not None:
+        return False
+    session.add(OutageLink(outage_id=outage.id, incident_id=incident.id, linked_at=now, linked_by=by[:200]))
+    session.flush()
+    log_event(session, at=now, actor=by, kind="outage_linked", incident_id=incident.id,
+              detail={"outage_id": outage.id})
+    return True
+
+
+def link_if_declared(session: Session, incident: Incident, now: datetime) -> Outage | None:
+    """Link a new incident to the declared outage, if there is one (called where incidents are opened)."""
+    outage = active_outage(session, now)
+    if outage is not None:
+        link_incident(session, outage, incident, by="system", now=now)
+    return outage
+
+
+def linked_open_incidents(session: Session, outage: Outage) -> list[Incident]:
+    """The outage's incidents that are still open, locked, in reference order."""
+    return list(session.scalars(select(Incident).join(OutageLink, OutageLink.incident_id == Incident.id).where(
+        OutageLink.outage_id == outage.id, Incident.status == IncidentStatus.OPEN)
+        .order_by(Incident.id).with_for_update()))
+
+
+def write_outage_update(session: Session, outage: Outage, *, what_is_wrong: str, expected_resolution: str = "",
+                        workaround: str = "", by: str, now: datetime,
+                        next_update_at: datetime | None = None) -> Result:
+    """One update for the outage, sent to every linked open incident's customer in their language."""
+    if outage.resolved_at is not None:
+        return Result(False, "This outage is resolved. Nothing was sent.")
+    sent = 0
+    for incident in linked_open_incidents(session, outage):
+        result = write_update(session, incident, what_is_wrong=what_is_wrong, expected_resolution=expected_resolution,
+                              workaround=workaround, by=by, via="outage", now=now, outage_id=outage.id)
+        sent += result.ok
+    outage.next_update_at = next_update_at or now + DEFAULT_NEXT_UPDATE
+    log_event(session, at=now, actor=by, kind="outage_update_sent",
+              detail={"outage_id": outage.id, "incidents": sent})
+    return Result(True, f"Outage update sent to {sent} incidents.")
+
+
+def resolve_outage(session: Session, outage: Outage, *, summary: str, by: str, now: datetime,
+                   settings: Settings) -> Result:
+    """End the outage and propose resolution to every linked open incident (each customer confirms)."""
+    if outage.resolved_at is not None:
+        return Result(False, "This outage is resolved already.")
+    outage.resolved_at, outage.resolved_by = now, by[:200]
+    proposed = 0
+    for incident in linked_open_incidents(session, outage):
+        if pending_proposal(session, incident) is not None:
+            continue
+        result = propose(session, incident, ProposalKind.RESOLVED, summary=summary, by=by, now=now,
+                         settings=settings, outage_id=outage.id)
+        proposed += result.ok
+    log_event(session, at=now, actor=by, kind="outage_resolved", detail={"outage_id": outage.id, "proposed": proposed})
+    return Result(True, f"Outage resolved; resolution proposed to {proposed} incidents.")

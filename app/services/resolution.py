@@ -1,0 +1,214 @@
+"""Resolution by agreement: the owner proposes, the customer confirms or rejects, or stays silent.
+
+Every channel (SMS reply, signed e-mail link, a repeat call, the rep's record of a verbal
+agreement) goes through ``decide``. Each function works inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.models import (
+    DeliveryChannel,
+    DueStep,
+    FollowUpState,
+    Incident,
+    IncidentStatus,
+    ProposalKind,
+    ProposalState,
+    ResolutionProposal,
+    StepKind,
+    StepStatus,
+)
+from app.prompts import text
+from app.queue import schedule
+from app.services import update_text
+from app.services.acks import Actor, resolve
+from app.services.deliveries import queue_delivery
+from app.services.escalation import snapshot
+from app.services.events import log_event
+from app.services.phones import is_textable
+from app.services.updates import Result, close_round_steps, follow_up_of, schedule_round, start_follow_up
+from app.settings import Settings
+
+VIAS = ("sms", "link", "call", "verbal")
+
+
+class BadResolutionLink(Exception):
+    """A resolution link that is forged or garbled."""
+
+
+def _serializer(settings: Settings) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.signing_key(), salt="sev1-resolution-link")
+
+
+def resolution_link(settings: Settings, proposal_id: int) -> str:
+    """The signed link in the proposal e-mail; it is good while the proposal awaits an answer."""
+    base = settings.public_base_url or "http://localhost:8000"
+    return f"{base}/resolution/{_serializer(settings).dumps({'r': proposal_id})}"
+
+
+def proposal_of_link(settings: Settings, token: str) -> int:
+    """The proposal id a link was made for; raises BadResolutionLink."""
+    try:
+        return int(_serializer(settings).loads(token)["r"])
+    except (BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise BadResolutionLink("this link is not valid") from exc
+
+
+def pending_proposal(session: Session, incident: Incident) -> ResolutionProposal | None:
+    """The proposal awaiting the customer's answer, if any."""
+    return session.scalars(select(ResolutionProposal).where(
+        ResolutionProposal.incident_id == incident.id, ResolutionProposal.state == ProposalState.PROPOSED)).first()
+
+
+def propose(session: Session, incident: Incident, kind: ProposalKind, *, summary: str, by: str, now: datetime,
+            settings: Settings, outage_id: int | None = None) -> Result:
+    """Propose "resolved" or "workaround provided"; updates pause until the customer answers or stays silent."""
+    if incident.status != IncidentStatus.OPEN:
+        return Result(False, f"Incident {incident.reference} is closed already.")
+    if pending_proposal(session, incident) is not None:
+        return Result(False, f"Incident {incident.reference} already awaits the customer's answer.")
+    snap = snapshot(session, incident, now)
+    if snap.answered_at is None and not snap.reached_by_email:  # h1's rule: a verified contact comes first
+        return Result(False, text("resolve_needs_callback", ref=incident.reference))
+    follow_up, _ = start_follow_up(session, incident, now)
+    if follow_up.state == FollowUpState.UPDATING:
+        close_round_steps(session, incident.id, follow_up.round, "paused_for_proposal", now)
+    follow_up.state, follow_up.next_due_at = FollowUpState.AWAITING_CONFIRMATION, None
+    seq = (session.scalar(select(func.count(ResolutionProposal.id)).where(
+        ResolutionProposal.incident_id == incident.id)) or 0) + 1
+    proposal = ResolutionProposal(incident_id=incident.id, seq=seq, kind=kind, state=ProposalState.PROPOSED,
+                                  summary=summary.strip()[:2000], proposed_by=by[:200], proposed_at=now,
+                                  expires_at=now + timedelta(hours=settings.resolution_silence_hours),
+                                  outage_id=outage_id)
+    session.add(proposal)
+    session.flush()
+    expiry = DueStep(incident_id=incident.id, kind=StepKind.RESOLUTION_EXPIRY, level=seq, due_at=proposal.expires_at)
+    session.add(expiry)
+    session.flush()
+    log_event(session, at=now, actor=by or "rep", kind="resolution_proposed", incident_id=incident.id,
+              detail={"proposal_id": proposal.id, "kind": kind.value, "expires_at": proposal.expires_at.isoformat(),
+                      "outage_id": outage_id})
+    schedule(session, "step", expiry.id, expiry.due_at)
+    _ask_customer(session, incident, proposal, settings, now)
+    return Result(True, f"Proposed to the customer of {incident.reference}; waiting for their answer.")
+
+
+def _ask_customer(session: Session, incident: Incident, proposal: ResolutionProposal, settings: Settings,
+                  now: datetime) -> None:
+    if is_textable(incident.callback_phone):
+        queue_delivery(session, channel=DeliveryChannel.SMS, to=incident.callback_phone, purpose="proposal",
+                       body=update_text.proposal_sms(incident, proposal), now=now,
+                       incident_id=incident.id, proposal_id=proposal.id, language=incident.language)
+    if incident.email:
+        subject, body = update_text.proposal_email(incident, proposal, resolution_link(settings, proposal.id),
+                                                   settings.resolution_silence_hours)
+        queue_delivery(session, channel=DeliveryChannel.EMAIL, to=incident.email, purpose="proposal",
+                       subject=subject, body=body, now=now, incident_id=incident.id,
+                       proposal_id=proposal.id, language=incident.language)
+
+
+def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, via: str, who: str, now: datetime,
+           note: str = "") -> Result:
+    """The customer's answer: confirmed closes the incident; rejected reopens it and updates continue."""
+    incident = session.scalars(select(Incident).where(Incident.id == proposal.incident_id).with_for_update()).one()
+    if proposal.state != ProposalState.PROPOSED:
+        return Result(False, f"This proposal for {incident.reference} was already answered ({proposal.state}).")
+    if confirmed:  # the one resolve service (and the core's rule) closes it, naming who agreed
+        answer = resolve(session, incident, Actor(name=who or "customer", via=via), now, agreed_by=who or "customer")
+        if not answer.ok:
+            return Result(False, answer.message)
+    proposal.state = ProposalState.CONFIRMED if confirmed else ProposalState.REJECTED
+    proposal.decided_at, proposal.decided_via = now, via
+    proposal.agreed_by, proposal.note = who[:200], note[:500]
+    session.execute(update(DueStep).where(
+        DueStep.incident_id == incident.id, DueStep.kind == StepKind.RESOLUTION_EXPIRY,
+        DueStep.level == proposal.seq, DueStep.status == StepStatus.PENDING,
+    ).values(status=StepStatus.DONE, done_at=now, outcome=f"answered_{proposal.state}"))
+    follow_up = follow_up_of(session, incident, lock=True)
+    if confirmed:
+        follow_up.state, follow_up.closed_at = FollowUpState.CLOSED, now
+        follow_up.closed_how = "verbal" if via == "verbal" else "confirmed"
+        log_event(session, at=now, actor=who or "customer", kind="resolution_confirmed", incident_id=incident.id,
+                  detail={"proposal_id": proposal.id, "kind": proposal.kind, "via": via, "agreed_by": who[:200],
+                          "seconds_since_capture": round((now - incident.captured_at).total_seconds(), 1),
+                          "outage_id": proposal.outage_id})
+        return Result(True, update_text.decision_reply(incident, True))
+    follow_up.state = FollowUpState.UPDATING
+    follow_up.round += 1  # the paused round was closed when the proposal was made
+    follow_up.next_due_at = now + timedelta(minutes=follow_up.interval_minutes)
+    schedule_round(session, follow_up)
+    log_event(session, at=now, actor=who or "customer", kind="resolution_rejected", incident_id=incident.id,
+              detail={"proposal_id": proposal.id, "via": via, "next_update_due_at": follow_up.next_due_at.isoformat()})
+    return Result(True, update_text.decision_reply(incident, False))
+
+
+def record_verbal_agreement(session: Session, incident: Incident, *, who_agreed: str, by: str, now: datetime,
+                            settings: Settings, kind: ProposalKind = ProposalKind.RESOLVED, note: str = "") -> Result:
+    """The rep spoke with the customer, who agreed it is resolved: close it, naming who agreed."""
+    who_agreed = who_agreed.strip()
+    if not who_agreed:
+        return Result(False, "Name who at the customer agreed. Nothing was changed.")
+    proposal = pending_proposal(session, incident)
+    if proposal is None:
+        proposed = propose(session, incident, kind, summary=note, by=by, now=now, settings=settings)
+        if not proposed.ok:
+            return proposed
+        proposal = pending_proposal(session, incident)
+        # the customer already agreed on the phone: do not ask them again in writing (their send jobs find
+        # the rows skipped and do nothing)
+        _drop_queued_deliveries(session, proposal.id)
+    result = decide(session, proposal, confirmed=True, via="verbal", who=f"{who_agreed} (recorded by {by})"[:200],
+                    now=now, note=note)
+    if result.ok:
+        result.message = f"Incident {incident.reference} is resolved: {who_agreed} agreed."
+    return result
+
+
+def _drop_queued_deliveries(session: Session, proposal_id: int) -> None:
+    from app.models import Delivery, UpdateDeliveryStatus
+
+    session.execute(update(Delivery).where(Delivery.proposal_id == proposal_id, Delivery.status == UpdateDeliveryStatus.QUEUED)
+                    .values(status=UpdateDeliveryStatus.SKIPPED, last_error="agreed verbally before sending"))
+
+
+def decide_by_call(session: Session, reference: str, digits: str, now: datetime) -> Result:
+    """A repeat caller (who proved who they are by reference/PIN in the flow) pressed 1 (confirm) or 2 (reject)."""
+    incident = session.scalars(select(Incident).where(Incident.reference == reference)).first()
+    proposal = pending_proposal(session, incident) if incident else None
+    if proposal is None or digits not in ("1", "2"):
+        return Result(False, "No resolution awaits your answer.")
+    return decide(session, proposal, confirmed=digits == "1", via="call", who=incident.contact_name or "caller",
+                  now=now)
+
+
+def spoken_proposal(session: Session, reference: str) -> str | None:
+    """What a repeat caller whose incident awaits confirmation hears (None when nothing awaits)."""
+    incident = session.scalars(select(Incident).where(Incident.reference == reference)).first()
+    proposal = pending_proposal(session, incident) if incident else None
+    return update_text.proposal_spoken(incident, proposal) if proposal else None
+
+
+def expire(session: Session, incident: Incident, step: DueStep, now: datetime) -> str:
+    """Step RESOLUTION_EXPIRY: the customer stayed silent; close as resolved, not confirmed."""
+    proposal = session.scalars(select(ResolutionProposal).where(
+        ResolutionProposal.incident_id == incident.id, ResolutionProposal.seq == step.level)).first()
+    if proposal is None or proposal.state != ProposalState.PROPOSED:
+        return "skipped_answered"
+    answer = resolve(session, incident, Actor(name="system", via="silence"), now, after_silence=True)
+    if not answer.ok:
+        return f"refused_{answer.outcome}"[:64]
+    proposal.state, proposal.decided_at, proposal.decided_via = ProposalState.EXPIRED, now, "silence"
+    follow_up = follow_up_of(session, incident, lock=True)
+    if follow_up is not None:
+        follow_up.state, follow_up.closed_at, follow_up.closed_how = FollowUpState.CLOSED, now, "unconfirmed"
+    log_event(session, at=now, actor="system", kind="resolved_unconfirmed", incident_id=incident.id,
+              detail={"proposal_id": proposal.id, "proposed_at": proposal.proposed_at.isoformat(),
+                      "seconds_since_capture": round((now - incident.captured_at).total_seconds(), 1),
+                      "outage_id": proposal.outage_id})
+    return "resolved_unconfirmed"

@@ -1,0 +1,103 @@
+"""SMS to the hotline number about updates: reps' UPDATE / EVERY / PROPOSE, customers' YES / NO.
+
+``handle_update_sms`` answers only what is its own and returns None otherwise, so the SMS
+router can try it before the rep paging commands (one line in app/sms/routes.py).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.models import Incident, IncidentStatus, Page, ProposalKind, ProposalState, Rep, ResolutionProposal
+from app.services.acks import lock_incident
+from app.services.events import log_event
+from app.services.resolution import decide, propose
+from app.services.updates import agree_interval, follow_up_of, write_update
+from app.settings import Settings
+
+REFERENCE = re.compile(r"\b(\d{6})\b")
+CONFIRM = {"YES", "Y", "CONFIRM", "CONFIRMED", "JA", "BESTÄTIGT", "BESTAETIGT"}
+REJECT = {"NO", "N", "REJECT", "REJECTED", "NEIN"}
+REP_COMMANDS = {"UPDATE", "EVERY", "PROPOSE", "WORKAROUND"}
+REP_HELP = ("Updates: UPDATE <ref> <text>; EVERY <minutes> <ref> sets the interval; "
+            "PROPOSE <ref> <summary> or WORKAROUND <ref> <summary> asks the customer to confirm.")
+
+
+def handle_update_sms(session: Session, from_number: str, body: str, now: datetime,
+                      settings: Settings) -> str | None:
+    """Carry out an update command or a customer's answer; None when the SMS is not about updates."""
+    words = body.strip().split()
+    if not words:
+        return None
+    first = words[0].strip(".!,").upper()
+    rep = session.scalars(select(Rep).where(
+        or_(Rep.phone == from_number, Rep.phone_alt == from_number), Rep.active.is_(True))).first()
+    if rep is not None:
+        return _rep_command(session, rep, first, body, now, settings) if first in REP_COMMANDS else None
+    if first in CONFIRM or first in REJECT:
+        return _customer_answer(session, from_number, first in CONFIRM, body, now)
+    return None
+
+
+def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datetime,
+                 settings: Settings) -> str:
+    match = REFERENCE.search(body)
+    if match is None:
+        return REP_HELP
+    incident = lock_incident(session, match.group(1))
+    if incident is None:
+        return f"No incident {match.group(1)}. Nothing was changed."
+    if not _may_act(session, rep, incident):
+        log_event(session, at=now, actor=rep.name, kind="update_sms_refused", incident_id=incident.id,
+                  detail={"command": command.lower()})
+        return f"You were not paged for {incident.reference} and do not own it. Nothing was changed."
+    rest = body[match.end():].strip()
+    if command == "EVERY":
+        minutes = re.search(r"\b(\d{1,4})\b", REFERENCE.sub("", body))
+        if minutes is None:
+            return "Reply EVERY <minutes> <ref>, e.g. EVERY 30 " + incident.reference
+        result = agree_interval(session, incident, int(minutes.group(1)), via="sms", by=rep.name, now=now,
+                                owner_rep_id=rep.id)
+    elif command == "UPDATE":
+        result = write_update(session, incident, what_is_wrong=rest, by=rep.name, via="sms", now=now)
+    else:
+        kind = ProposalKind.WORKAROUND if command == "WORKAROUND" else ProposalKind.RESOLVED
+        result = propose(session, incident, kind, summary=rest, by=rep.name, now=now, settings=settings)
+    return result.message
+
+
+def _may_act(session: Session, rep: Rep, incident: Incident) -> bool:
+    """A rep acts by SMS on incidents they own, acknowledged or were paged for; managers on any."""
+    if rep.is_manager or incident.acknowledged_by == rep.id:
+        return True
+    follow_up = follow_up_of(session, incident)
+    if follow_up is not None and follow_up.owner_rep_id == rep.id:
+        return True
+    return session.scalar(select(Page.id).where(Page.incident_id == incident.id, Page.rep_id == rep.id)
+                          .limit(1)) is not None
+
+
+def _customer_answer(session: Session, from_number: str, confirmed: bool, body: str, now: datetime) -> str | None:
+    """A customer's YES/NO: only from the number we wrote to, for a proposal awaiting an answer."""
+    stmt = select(ResolutionProposal).join(Incident, Incident.id == ResolutionProposal.incident_id).where(
+        Incident.callback_phone == from_number, Incident.status == IncidentStatus.OPEN,
+        ResolutionProposal.state == ProposalState.PROPOSED)
+    match = REFERENCE.search(body)
+    if match is not None:
+        stmt = stmt.where(Incident.reference == match.group(1))
+    proposals = list(session.scalars(stmt))
+    if not proposals:
+        return None  # not a customer's answer we know of: the rep commands say what they say
+    if len(proposals) > 1:
+        refs = ", ".join(sorted(session.get(Incident, p.incident_id).reference for p in proposals))
+        return f"Several incidents await your answer ({refs}). Reply YES <reference> or NO <reference>."
+    proposal = proposals[0]
+    incident = session.get(Incident, proposal.incident_id)
+    log_event(session, at=now, actor="customer", kind="customer_sms_answer", incident_id=incident.id,
+              detail={"proposal_id": proposal.id, "confirmed": confirmed})
+    result = decide(session, proposal, confirmed=confirmed, via="sms", who=incident.contact_name or "customer", now=now)
+    return result.message

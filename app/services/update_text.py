@@ -1,0 +1,105 @@
+"""Customer updates, resolution proposals and update reminders, composed from the prompt catalog (app/prompts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.models import CustomerUpdate, Incident, Outage, ProposalKind, ResolutionProposal
+from app.prompts import text
+from app.services.page_text import hhmm
+from ivr_flows.prompts import zone_for_number
+
+SMS_LIMIT = 1200  # several segments at most; the e-mail carries the whole text
+GERMAN = "de-DE"
+
+
+def _de(language: str) -> bool:
+    return language == GERMAN
+
+
+def customer_zone(incident: Incident) -> str:
+    """The customer's time zone (from their number), for times in their messages."""
+    return zone_for_number(incident.callback_phone).key if incident.callback_phone else "UTC"
+
+
+def _t(language: str, key: str, **params: object) -> str:
+    return text(key, GERMAN if _de(language) else "en-US", **params)
+
+
+def update_sms(incident: Incident, update: CustomerUpdate, next_due: datetime | None) -> str:
+    """The SMS form of an update."""
+    lang, tz = incident.language, customer_zone(incident)
+    parts = [_t(lang, "upd_sms_head", ref=incident.reference, what=update.what_is_wrong)]
+    if update.expected_resolution:
+        parts.append(_t(lang, "upd_expected", expected=update.expected_resolution))
+    if update.workaround:
+        parts.append(_t(lang, "upd_workaround", workaround=update.workaround))
+    if next_due:
+        parts.append(_t(lang, "upd_next", due=hhmm(next_due, tz)))
+    return ". ".join(p.rstrip(". ") for p in parts)[:SMS_LIMIT] + "."
+
+
+def update_email(incident: Incident, update: CustomerUpdate, next_due: datetime | None) -> tuple[str, str]:
+    """Subject and body of an update e-mail."""
+    lang, tz = incident.language, customer_zone(incident)
+    nxt = _t(lang, "upd_mail_next", due=hhmm(next_due, tz)) if next_due else ""
+    body = _t(lang, "upd_mail_body", name=incident.contact_name or "", ref=incident.reference,
+              what=update.what_is_wrong, expected=update.expected_resolution or _t(lang, "upd_unknown"),
+              workaround=update.workaround or _t(lang, "upd_none"), next=nxt)
+    return _t(lang, "upd_mail_subject", ref=incident.reference), body.replace(" ,\n", ",\n", 1)
+
+
+def _proposal_line(incident: Incident, proposal: ResolutionProposal) -> str:
+    key = "upd_resolved" if proposal.kind == ProposalKind.RESOLVED else "upd_workaround_in_place"
+    what = _t(incident.language, key)
+    return f"{what}: {proposal.summary}".rstrip(": ") if proposal.summary else what
+
+
+def proposal_sms(incident: Incident, proposal: ResolutionProposal) -> str:
+    """The SMS asking the customer to confirm or reject a resolution."""
+    return _t(incident.language, "upd_proposal_sms", ref=incident.reference,
+              line=_proposal_line(incident, proposal))[:SMS_LIMIT]
+
+
+def proposal_email(incident: Incident, proposal: ResolutionProposal, link: str, silence_hours: int) -> tuple[str, str]:
+    """Subject and body of the e-mail asking for confirmation, with the signed link."""
+    lang, ref = incident.language, incident.reference
+    return (_t(lang, "upd_proposal_subject", ref=ref),
+            _t(lang, "upd_proposal_body", ref=ref, line=_proposal_line(incident, proposal), link=link,
+               hours=silence_hours))
+
+
+def proposal_spoken(incident: Incident, proposal: ResolutionProposal) -> str:
+    """What a repeat caller hears about a proposal awaiting their answer (press 1 / 2)."""
+    return _t(incident.language, "upd_proposal_spoken", line=_proposal_line(incident, proposal))
+
+
+def decision_reply(incident: Incident, confirmed: bool) -> str:
+    """The answer to a customer who confirmed or rejected."""
+    return _t(incident.language, "upd_confirmed" if confirmed else "upd_rejected", ref=incident.reference)
+
+
+def reminder_sms(incident: Incident, round_: int, due: datetime) -> str:
+    """The owner's reminder shortly before an update is due (reps read English)."""
+    return text("upd_reminder_sms", ref=incident.reference, company=incident.company[:40], round=round_,
+                due=hhmm(due))
+
+
+def late_sms(incident: Incident, round_: int, due: datetime, owner: str) -> str:
+    """The managers' alert when an update was not sent by its due time."""
+    return text("upd_late_sms", ref=incident.reference, company=incident.company[:40], round=round_, due=hhmm(due),
+                owner=owner or "unknown")
+
+
+def outage_statement(outage: Outage, language: str, tz: str = "UTC") -> str:
+    """The short statement callers hear right after the greeting while an outage is declared."""
+    what = (outage.what_fails_de or outage.what_fails) if _de(language) else outage.what_fails
+    said = _t(language, "upd_outage", what=what, since=hhmm(outage.since, tz))
+    if outage.next_update_at:
+        said += _t(language, "upd_outage_next", due=hhmm(outage.next_update_at, tz))
+    return said + _t(language, "upd_outage_end")
+
+
+def ticket_howto_sms(howto: str, language: str) -> str:
+    """The SMS a non-critical caller accepted: how to open a ticket."""
+    return (_t(language, "upd_howto_prefix") + howto)[:SMS_LIMIT]

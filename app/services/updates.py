@@ -1,0 +1,230 @@
+"""The customer's updates: the agreed interval, each update as a due step, punctuality, delivery.
+
+Every function works inside the caller's transaction; its jobs go on the unit of work (app.queue.schedule).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.models import (
+    CustomerUpdate,
+    DeliveryChannel,
+    DueStep,
+    FollowUp,
+    FollowUpState,
+    Incident,
+    IncidentStatus,
+    Rep,
+    StepKind,
+    StepStatus,
+)
+from app.models.followup import DEFAULT_INTERVAL_MINUTES, MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
+from app.queue import schedule
+from app.services import update_text
+from app.services.deliveries import queue_delivery
+from app.services.events import log_event
+from app.services.oncall import resolve_target
+from app.services.phones import is_textable
+
+REMIND_BEFORE = timedelta(minutes=10)  # the owner hears about an update this long before it is due
+UPDATE_STEP_KINDS = (StepKind.UPDATE_REMINDER, StepKind.UPDATE_DUE)
+KEYPAD_INTERVALS = {"1": 30, "2": 60, "3": 240}  # at the end of the bridged callback
+
+
+@dataclass
+class Result:
+    """What a service did and what to tell whoever asked (its jobs are on the unit of work)."""
+
+    ok: bool
+    message: str
+
+
+class InvalidInterval(ValueError):
+    """An update interval outside 15 minutes .. 24 hours."""
+
+
+def check_interval(minutes: int) -> int:
+    """The interval in minutes, or InvalidInterval."""
+    if not MIN_INTERVAL_MINUTES <= minutes <= MAX_INTERVAL_MINUTES:
+        raise InvalidInterval(f"updates every {MIN_INTERVAL_MINUTES} minutes to 24 hours, not {minutes} minutes")
+    return minutes
+
+
+def follow_up_of(session: Session, incident: Incident, lock: bool = False) -> FollowUp | None:
+    """The incident's update schedule, if it has one."""
+    stmt = select(FollowUp).where(FollowUp.incident_id == incident.id)
+    return session.scalars(stmt.with_for_update() if lock else stmt).first()
+
+
+def start_follow_up(session: Session, incident: Incident, now: datetime, *, minutes: int = DEFAULT_INTERVAL_MINUTES,
+                    via: str = "default", owner_rep_id: int | None = None) -> tuple[FollowUp, bool]:
+    """The incident's schedule, started now (first update due one interval from now) if it has none; True if new."""
+    existing = follow_up_of(session, incident, lock=True)
+    if existing is not None:
+        if existing.owner_rep_id is None and owner_rep_id is not None:
+            existing.owner_rep_id = owner_rep_id
+        return existing, False
+    follow_up = FollowUp(incident_id=incident.id, interval_minutes=check_interval(minutes), agreed_via=via,
+                         agreed_at=now, owner_rep_id=owner_rep_id or incident.acknowledged_by,
+                         state=FollowUpState.UPDATING, round=1, next_due_at=now + timedelta(minutes=minutes))
+    session.add(follow_up)
+    session.flush()
+    log_event(session, at=now, actor="system", kind="updates_scheduled", incident_id=incident.id,
+              detail={"interval_minutes": minutes, "via": via, "first_due_at": follow_up.next_due_at.isoformat()})
+    schedule_round(session, follow_up)
+    return follow_up, True
+
+
+def schedule_round(session: Session, follow_up: FollowUp) -> int:
+    """Write (or move) the reminder and due steps of the round owed next; returns how many were scheduled."""
+    if follow_up.state != FollowUpState.UPDATING or follow_up.next_due_at is None:
+        return 0
+    due = follow_up.next_due_at
+    lead = min(REMIND_BEFORE, timedelta(minutes=follow_up.interval_minutes) / 3)
+    scheduled = 0
+    for kind, at in ((StepKind.UPDATE_REMINDER, due - lead), (StepKind.UPDATE_DUE, due)):
+        step = session.scalars(select(DueStep).where(DueStep.incident_id == follow_up.incident_id,
+                                                     DueStep.kind == kind, DueStep.level == follow_up.round)).first()
+        if step is None:
+            step = DueStep(incident_id=follow_up.incident_id, kind=kind, level=follow_up.round, due_at=at)
+            session.add(step)
+        elif step.status == StepStatus.PENDING:
+            step.due_at = at  # a new interval moves the round's steps (an early run is refused by its CAS)
+        else:
+            continue
+        session.flush()
+        schedule(session, "step", step.id, step.due_at)
+        scheduled += 1
+    return scheduled
+
+
+def close_round_steps(session: Session, incident_id: int, round_: int, outcome: str, now: datetime) -> None:
+    """Mark the round's pending reminder and due steps done: nothing is owed for it any more."""
+    session.execute(update(DueStep).where(
+        DueStep.incident_id == incident_id, DueStep.kind.in_(UPDATE_STEP_KINDS), DueStep.level == round_,
+        DueStep.status == StepStatus.PENDING).values(status=StepStatus.DONE, done_at=now, outcome=outcome))
+
+
+def agree_interval(session: Session, incident: Incident, minutes: int, *, via: str, by: str, now: datetime,
+                   owner_rep_id: int | None = None) -> Result:
+    """Set the update interval agreed with the customer (dashboard, keypad, owner's SMS)."""
+    try:
+        check_interval(minutes)
+    except InvalidInterval as exc:
+        return Result(False, f"{exc}. Nothing was changed.")
+    if incident.status != IncidentStatus.OPEN:
+        return Result(False, f"Incident {incident.reference} is closed. Nothing was changed.")
+    follow_up, created = start_follow_up(session, incident, now, minutes=minutes, via=via, owner_rep_id=owner_rep_id)
+    if not created:  # it existed: change the interval and move the next due time
+        follow_up.interval_minutes = minutes
+        follow_up.agreed_via, follow_up.agreed_at = via, now
+        if follow_up.state == FollowUpState.UPDATING:
+            base = follow_up.last_update_at or now
+            follow_up.next_due_at = max(base + timedelta(minutes=minutes), now + REMIND_BEFORE)
+            schedule_round(session, follow_up)
+    log_event(session, at=now, actor=by, kind="update_interval_agreed", incident_id=incident.id,
+              detail={"minutes": minutes, "via": via,
+                      "next_due_at": follow_up.next_due_at.isoformat() if follow_up.next_due_at else None})
+    due = f" The next update is due by {update_text.hhmm(follow_up.next_due_at)}." if follow_up.next_due_at else ""
+    return Result(True, f"Updates for {incident.reference} every {_say_minutes(minutes)}.{due}")
+
+
+def write_update(session: Session, incident: Incident, *, what_is_wrong: str, expected_resolution: str = "",
+                 workaround: str = "", by: str, via: str, now: datetime, outage_id: int | None = None) -> Result:
+    """Record an update, send it to the customer by SMS and e-mail, and schedule the next one."""
+    what_is_wrong = what_is_wrong.strip()
+    if not what_is_wrong:
+        return Result(False, "Write what is wrong. Nothing was sent.")
+    if incident.status != IncidentStatus.OPEN:
+        return Result(False, f"Incident {incident.reference} is closed. Nothing was sent.")
+    follow_up, _ = start_follow_up(session, incident, now)
+    owed = follow_up.state == FollowUpState.UPDATING and follow_up.next_due_at is not None
+    round_, due = (follow_up.round, follow_up.next_due_at) if owed else (0, None)
+    late = max(0, int((now - due).total_seconds())) if due else 0
+    row = CustomerUpdate(incident_id=incident.id, outage_id=outage_id, round=round_,
+                         what_is_wrong=what_is_wrong[:4000], expected_resolution=expected_resolution.strip()[:200],
+                         workaround=workaround.strip()[:4000], written_by=by[:200], written_via=via, written_at=now,
+                         due_at=due, late_seconds=late)
+    session.add(row)
+    session.flush()
+    follow_up.last_update_at = now
+    if owed:
+        close_round_steps(session, incident.id, round_, "update_written", now)
+        follow_up.round += 1
+        follow_up.next_due_at = now + timedelta(minutes=follow_up.interval_minutes)
+        schedule_round(session, follow_up)  # moves the round's steps a schedule started just now wrote
+    log_event(session, at=now, actor=by or "rep", kind="customer_update_sent", incident_id=incident.id,
+              detail={"update_id": row.id, "round": round_, "due_at": due.isoformat() if due else None,
+                      "late_seconds": late, "via": via, "outage_id": outage_id})
+    _send_to_customer(session, incident, row, follow_up.next_due_at, now)
+    when = "on time" if late == 0 else f"{late // 60} min late"
+    return Result(True, f"Update {round_ or ''} for {incident.reference} sent ({when}).".replace("Update  ", "Update "))
+
+
+def _send_to_customer(session: Session, incident: Incident, row: CustomerUpdate, next_due: datetime | None,
+                      now: datetime) -> None:
+    if is_textable(incident.callback_phone):
+        queue_delivery(session, channel=DeliveryChannel.SMS, to=incident.callback_phone, purpose="update",
+                       body=update_text.update_sms(incident, row, next_due), now=now,
+                       incident_id=incident.id, update_id=row.id, language=incident.language)
+    if incident.email:
+        subject, body = update_text.update_email(incident, row, next_due)
+        queue_delivery(session, channel=DeliveryChannel.EMAIL, to=incident.email, purpose="update",
+                       subject=subject, body=body, now=now, incident_id=incident.id, update_id=row.id,
+                       language=incident.language)
+
+
+def remind_owner(session: Session, incident: Incident, step: DueStep, now: datetime) -> str:
+    """Step UPDATE_REMINDER: SMS the owner that the customer's update is due soon."""
+    follow_up = _owed(session, incident, step)
+    if follow_up is None:
+        return "skipped_not_owed"
+    owner = session.get(Rep, follow_up.owner_rep_id) if follow_up.owner_rep_id else None
+    if owner is None or not owner.phone:
+        return "skipped_no_owner"
+    queue_delivery(session, channel=DeliveryChannel.SMS, to=owner.phone, purpose="update_reminder",
+                   recipient="owner", body=update_text.reminder_sms(incident, step.level, follow_up.next_due_at),
+                   now=now, incident_id=incident.id)
+    return "reminded"
+
+
+def update_overdue(session: Session, incident: Incident, step: DueStep, now: datetime) -> str:
+    """Step UPDATE_DUE: the update was not written in time; tell the managers, record it late."""
+    follow_up = _owed(session, incident, step)
+    if follow_up is None:
+        return "skipped_not_owed"
+    owner = session.get(Rep, follow_up.owner_rep_id) if follow_up.owner_rep_id else None
+    body = update_text.late_sms(incident, step.level, follow_up.next_due_at, owner.name if owner else "")
+    alerted = 0
+    seen: set[str] = set()
+    for manager in resolve_target(session, {"type": "managers"}, now):
+        if manager.phone and manager.phone not in seen:
+            seen.add(manager.phone)
+            queue_delivery(session, channel=DeliveryChannel.SMS, to=manager.phone, purpose="update_late",
+                           recipient="manager", body=body, now=now, incident_id=incident.id)
+            alerted += 1
+    log_event(session, at=now, actor="system", kind="customer_update_late", incident_id=incident.id,
+              detail={"round": step.level, "due_at": step.due_at.isoformat(), "alerted": alerted,
+                      "owner_rep_id": follow_up.owner_rep_id})
+    return f"escalated_{alerted}"
+
+
+def _owed(session: Session, incident: Incident, step: DueStep) -> FollowUp | None:
+    """The follow-up when the step's round is still owed (open, updating, not yet written)."""
+    follow_up = follow_up_of(session, incident)
+    if (incident.status != IncidentStatus.OPEN or follow_up is None or follow_up.state != FollowUpState.UPDATING
+            or follow_up.round != step.level):
+        return None
+    return follow_up
+
+
+def _say_minutes(minutes: int) -> str:
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return "hour" if hours == 1 else f"{hours} hours"
+    return f"{minutes} minutes"

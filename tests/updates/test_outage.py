@@ -1,0 +1,199 @@
+"""A known outage (issue 11): declared on the dashboard, 20 callers linked, one update and one resolution
+reach every customer in their language; each incident keeps its own 15-minute callback.
+
+Telephony is the in-memory simulated network (20 customers' pages would need 20 scripted reps);
+e-mail goes to a real local SMTP server.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import timedelta
+
+import pytest
+from rq import SimpleWorker
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from app.models import CustomerUpdate, DueStep, Incident, Outage, OutageLink, ResolutionProposal
+from app.models.user import Role
+from app.queue import JobQueue
+from app.reports.updates import update_figures
+from app.services.outages import statement_for_callers
+from app.wiring import Hotline
+from hotline_sim.phone import SimulatedCall, flask_transport
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+from tests.fakes import SimulatedTelephony
+from tests.integration.dashboard_support import login, login_as, post_form
+from tests.updates.conftest import verified_callback
+from workers import context, watchdog
+
+_SIDS = itertools.count(1)  # each SMS its own MessageSid: a repeated one is a retry and gets the stored answer
+ENGLISH = ["ann", "bea", "cat", "dan", "eve", "fay", "gus", "hal", "ivy", "jon", "kim", "lou", "max", "ned"]
+GERMAN = ["otto", "paul", "rita", "sven", "tina", "uwe"]
+
+
+@pytest.fixture
+def hotline(settings, clock, redis_conn):
+    """A hotline on the in-memory phone network (no scripted phones), real SQL, Redis and SMTP."""
+    h = Hotline.build(settings, clock=clock, jobs=JobQueue(redis_conn, settings.queue_name),
+                      telephony=SimulatedTelephony(clock))
+    context.use(h)
+    yield h
+    context.use(None)
+    h.db.dispose()
+
+
+def _settle(hotline):
+    for _ in range(20):
+        handed = watchdog.sweep(hotline)
+        queued = len(hotline.jobs.queue)
+        SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis).work(burst=True, logging_level="WARNING")
+        if not handed and not queued:
+            return
+    raise AssertionError("did not settle")
+
+
+def _call(client, caller: str, name: str, german: bool, heard: list | None = None) -> str:
+    """A customer calls and completes the intake (English or German); returns the call SID.
+
+    ``heard`` gets what the caller heard right after choosing the language (before triage).
+    """
+    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                         caller=caller)
+    call.dial()
+    first = call.press("2" if german else "1")
+    if heard is not None:
+        heard.append(" ".join(first.said))
+    if german:
+        call.say("beide")
+        call.press("#")
+        call.say(f"{name.title()} GmbH")
+        call.say(f"{name.title()} Meier")
+        call.press("1")
+        call.say(f"{name} ät firma punkt de")
+        call.press("1")
+        call.say("Alle Einlieferungen schlagen fehl.")
+    else:
+        call.press("1")
+        call.press("#")
+        call.say(f"{name.title()} Mail")
+        call.say(f"{name.title()} Smith")
+        call.press("1")
+        call.say(f"{name} at acme dot example")
+        call.press("1")
+        call.say("Every API call returns 500.")
+    call.record(seconds=5)
+    call.press("1")
+    return call.call_sid
+
+
+def _sms_reply(client, from_: str, body: str) -> str:
+    """A customer's SMS to the hotline number, signed as Twilio signs it."""
+    url = f"{PUBLIC_BASE_URL}/twilio/sms"
+    params = {"MessageSid": f"SM{next(_SIDS):032d}", "From": from_, "To": "+15005550006",
+              "Body": body, "AccountSid": "AC" + "0" * 32}
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(url, params)
+    response = client.post("/twilio/sms", data=params, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_outage_with_20_linked_incidents_updated_and_resolved_together(hotline, client, clock, smtp):
+    telephony: SimulatedTelephony = hotline.telephony
+    heard: list[str] = []
+    before = _call(client, "+14155550999", "zed", german=False, heard=heard)  # before the outage: never linked
+    maria = login_as(client, hotline, Role.MANAGER, name="Maria Manager")
+    declared = post_form(client, "/outages", {"what_fails": "API calls in the EU region time out",
+                                              "what_fails_de": "API-Aufrufe in der EU-Region laufen ab",
+                                              "since": "2026-11-26 02:40", "next_update_at": "2026-11-26 03:30"})
+    assert declared.status_code == 302
+    with hotline.db.session() as s:
+        outage = s.scalars(select(Outage)).one()
+        assert "API calls in the EU region time out, since 02:40 UTC" in statement_for_callers(s, "en-US", clock.now())
+        assert "API-Aufrufe in der EU-Region laufen ab" in statement_for_callers(s, "de-DE", clock.now())
+
+    customers = {}
+    for n, name in enumerate(ENGLISH):
+        customers[_call(client, f"+1415555{n + 200:04d}", name, german=False, heard=heard)] = f"+1415555{n + 200:04d}"
+    for n, name in enumerate(GERMAN):
+        customers[_call(client, f"+4915112345{n + 10:03d}", name, german=True, heard=heard)] = \
+            f"+4915112345{n + 10:03d}"
+    # the statement right after the greeting, before triage, in the caller's language (never before the outage)
+    assert "EU region" not in heard[0] and "EU-Region" not in heard[0]
+    assert all("API calls in the EU region time out" in h for h in heard[1:15])
+    assert all("API-Aufrufe in der EU-Region laufen ab" in h for h in heard[15:])
+    with hotline.db.transaction() as s:  # each customer was called back and answered (a verified contact)
+        for incident in s.scalars(select(Incident)):
+            verified_callback(s, incident, clock.now())
+    _settle(hotline)
+
+    with hotline.db.session() as s:
+        linked = list(s.scalars(select(Incident).join(OutageLink, OutageLink.incident_id == Incident.id)
+                                .where(OutageLink.outage_id == outage.id).order_by(Incident.id)))
+        unlinked = s.scalars(select(Incident).where(Incident.call_sid == before)).one()
+        assert len(linked) == 20 and unlinked not in linked
+        assert sum(i.language == "de-DE" for i in linked) == 6
+        for incident in linked:  # each keeps its own 15-minute callback
+            breach = s.scalars(select(DueStep).where(DueStep.incident_id == incident.id,
+                                                     DueStep.kind == "breach")).one()
+            assert breach.due_at == incident.captured_at + timedelta(minutes=15) and breach.status == "pending"
+    assert "Linked incidents (20)" in client.get(f"/outages/{outage.id}").get_data(as_text=True)
+
+    # -- one update for the outage reaches every linked customer, each in their language
+    clock.advance(minutes=5)
+    sms_before = len(telephony.sms)
+    sent = post_form(client, f"/outages/{outage.id}/update", {
+        "what_is_wrong": "A load balancer in the EU region drops connections", "expected_resolution": "04:00 UTC"})
+    assert sent.status_code == 302
+    _settle(hotline)
+    new_sms = telephony.sms[sms_before:]
+    updates = [m for m in new_sms if "load balancer" in m.body]
+    assert sorted(m.to for m in updates) == sorted(customers.values())
+    assert sum("Erwartete Behebung: 04:00 UTC" in m.body for m in updates) == 6
+    assert sum("Expected resolution: 04:00 UTC" in m.body for m in updates) == 14
+    mails = [m for m in smtp.inbox.messages if "load balancer" in m.get_content()]
+    assert len(mails) == 20 and sum(m["Subject"].startswith("Sev-1-Vorfall") for m in mails) == 6
+    with hotline.db.session() as s:
+        assert s.scalars(select(CustomerUpdate).where(CustomerUpdate.incident_id == unlinked.id)).all() == []
+        assert len(s.scalars(select(CustomerUpdate).where(CustomerUpdate.outage_id == outage.id)).all()) == 20
+
+    # -- resolving the outage proposes resolution to every linked incident
+    clock.advance(minutes=30)
+    sms_before = len(telephony.sms)
+    assert post_form(client, f"/outages/{outage.id}/resolve", {"summary": "load balancer replaced"}).status_code == 302
+    _settle(hotline)
+    proposals = [m for m in telephony.sms[sms_before:] if "Reply YES" in m.body or "Antworten Sie JA" in m.body]
+    assert sorted(m.to for m in proposals) == sorted(customers.values())
+    with hotline.db.session() as s:
+        assert len(s.scalars(select(ResolutionProposal).where(ResolutionProposal.outage_id == outage.id)).all()) == 20
+        assert s.scalars(select(ResolutionProposal).where(ResolutionProposal.incident_id == unlinked.id)).all() == []
+
+    # -- customers answer on their own: an English YES, a German JA, a NO, and one through the e-mail link
+    numbers = list(customers.values())
+    assert "Incident" in _sms_reply(client, numbers[0], "YES")
+    assert "geschlossen" in _sms_reply(client, numbers[15], "JA")
+    assert "keep working" in _sms_reply(client, numbers[1], "no")
+    link_mail = next(m for m in smtp.inbox.to("cat@acme.example") if "please confirm" in str(m["Subject"]))
+    link = re.search(r"https://hotline\.example\.com(/resolution/\S+)", link_mail.get_content()).group(1)
+    page = client.get(link)  # strict CSP: the page's look comes from the dashboard stylesheet, nothing inline
+    assert page.status_code == 200 and "<style" not in page.get_data(as_text=True)
+    assert "unsafe-inline" not in page.headers.get("Content-Security-Policy", "unsafe-inline")
+    assert client.post(link, data={"answer": "confirm"}).status_code == 200
+
+    # -- silence closes the rest after 72 hours, counted apart
+    clock.advance(hours=72)
+    _settle(hotline)
+    with hotline.db.session() as s:
+        states = sorted(p.state for p in s.scalars(select(ResolutionProposal).where(
+            ResolutionProposal.outage_id == outage.id)))
+        assert states.count("confirmed") == 3 and states.count("rejected") == 1 and states.count("expired") == 16
+        figures = update_figures(s, clock.now() - timedelta(days=5), clock.now() + timedelta(seconds=1))
+    assert figures.confirmed == 3 and figures.confirmed_by == {"link": 1, "sms": 2}
+    assert figures.unconfirmed == 16 and figures.rejected == 1 and figures.outage_linked_incidents == 20
+    assert figures.updates_owed == 20 and figures.on_time == 20 and figures.punctuality_percent == 100.0
+    login(client, maria.email)  # three days on: the dashboard session timed out
+    report = client.get("/reports/updates?from=2026-11-20 00:00&to=2026-12-31 00:00").get_data(as_text=True)
+    assert re.search(r"Incidents linked to an outage</th><td>20<", report)
+    assert re.search(r"Resolved, not confirmed</th><td>16<", report)

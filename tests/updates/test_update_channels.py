@@ -1,0 +1,287 @@
+"""Issue 11 channels other than the whole-life story: dashboard forms, the owner's SMS commands, the
+repeat caller's keypad (service side), non-critical callers, and the interval's bounds."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from rq import SimpleWorker
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from app.models import (
+    CustomerUpdate,
+    Delivery,
+    DueStep,
+    FollowUp,
+    Incident,
+    NonCriticalContact,
+    ResolutionProposal,
+)
+from app.models.user import Role
+from app.oncall.records import parse_rep, parse_schedule
+from app.queue import JobQueue
+from app.reports.updates import update_figures
+from app.services.noncritical import record_non_critical
+from app.services.oncall_admin import create_rep, save_schedule
+from app.services.resolution import decide_by_call, spoken_proposal
+from app.wiring import Hotline
+from hotline_sim.phone import SimulatedCall, flask_transport
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+from tests.fakes import SimulatedTelephony
+from tests.integration.dashboard_support import login_as, post_form
+from tests.updates.conftest import verified_callback
+from workers import context, watchdog
+
+_SIDS = itertools.count(1)  # each SMS its own MessageSid: a repeated one is a retry and gets the stored answer
+CUSTOMER, ALICE, BOB = "+14155550100", "+14155550111", "+14155550122"
+
+
+@pytest.fixture
+def hotline(settings, clock, redis_conn):
+    """A hotline on the in-memory phone network with one rep, Alice."""
+    h = Hotline.build(settings, clock=clock, jobs=JobQueue(redis_conn, settings.queue_name),
+                      telephony=SimulatedTelephony(clock))
+    with h.db.transaction() as session:
+        create_rep(session, parse_rep({"name": "Alice Primary", "phone": ALICE}))
+        create_rep(session, parse_rep({"name": "Bob Other", "phone": BOB}))
+        # Alice is on call (an SMS acknowledgement needs a page or the pager); Bob is not
+        save_schedule(session, parse_schedule({
+            "name": "primary", "time_zone": "UTC",
+            "layers": [{"rotation": "daily", "handoff_time": "00:00",
+                        "starts_on": (clock.now().date() - timedelta(days=1)).isoformat(), "members": ["Alice Primary"]}]}))
+    context.use(h)
+    yield h
+    context.use(None)
+    h.db.dispose()
+
+
+def _settle(hotline):
+    for _ in range(20):
+        handed = watchdog.sweep(hotline)
+        queued = len(hotline.jobs.queue)
+        SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis).work(burst=True, logging_level="WARNING")
+        if not handed and not queued:
+            return
+    raise AssertionError("did not settle")
+
+
+def _incident(client, hotline) -> Incident:
+    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                         caller=CUSTOMER)
+    call.dial()
+    for step in ("1", "1", "#"):
+        call.press(step)
+    call.say("Acme Mail")
+    call.say("Dana Smith")
+    call.press("1")
+    call.say("dana at acme dot example")
+    call.press("1")
+    call.say("Every API call returns 500.")
+    call.record(seconds=5)
+    call.press("1")
+    with hotline.db.transaction() as s:  # the customer was called back (a proposal needs a verified contact)
+        incident = s.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
+        verified_callback(s, incident, hotline.clock.now())
+    return incident
+
+
+def _sms(client, from_: str, body: str) -> str:
+    url = f"{PUBLIC_BASE_URL}/twilio/sms"
+    params = {"MessageSid": f"SM{next(_SIDS):032d}", "From": from_,
+              "To": "+15005550006", "Body": body, "AccountSid": "AC" + "0" * 32}
+    response = client.post("/twilio/sms", data=params,
+                           headers={"X-Twilio-Signature": RequestValidator(TEST_AUTH_TOKEN).compute_signature(url, params)})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def _rows(hotline, model, **where):
+    with hotline.db.session() as s:
+        return list(s.scalars(select(model).filter_by(**where).order_by(model.id)))
+
+
+def test_dashboard_interval_update_proposal_and_verbal_agreement(hotline, client, clock, smtp):
+    incident = _incident(client, hotline)
+    login_as(client, hotline, Role.REP, name="Rita Rep")
+    base = f"/incidents/{incident.reference}/updates"
+    assert post_form(client, f"{base}/interval", {"minutes": "10"}).status_code == 302
+    assert "15 minutes to 24 hours, not 10 minutes" in client.get(base).get_data(as_text=True)
+    assert _rows(hotline, FollowUp) == []
+    post_form(client, f"{base}/interval", {"minutes": "120"})
+    [follow_up] = _rows(hotline, FollowUp, incident_id=incident.id)
+    assert follow_up.interval_minutes == 120 and follow_up.agreed_via == "dashboard"
+    assert follow_up.next_due_at == clock.now() + timedelta(hours=2)
+    steps = {(s.kind, s.level): s.due_at for s in _rows(hotline, DueStep, incident_id=incident.id)}
+    assert steps[("update_reminder", 1)] == follow_up.next_due_at - timedelta(minutes=10)
+    assert steps[("update_due", 1)] == follow_up.next_due_at
+
+    clock.advance(minutes=30)
+    post_form(client, base, {"what_is_wrong": "DNS for the API is broken", "expected_resolution": "one hour",
+                             "workaround": "use api2.example"})
+    _settle(hotline)
+    page = client.get(base).get_data(as_text=True)
+    assert "DNS for the API is broken" in page and "on time" in page
+    sms = [m for m in hotline.telephony.sms if m.to == CUSTOMER and "DNS" in m.body]
+    assert len(sms) == 1 and "Workaround: use api2.example" in sms[0].body
+    assert [m["Subject"] for m in smtp.inbox.to("dana@acme.example")] == [f"Sev-1 incident {incident.reference}: update"]
+
+    post_form(client, f"{base}/verbal", {"who_agreed": ""})
+    assert _rows(hotline, Incident, id=incident.id)[0].status == "open"  # who agreed is required
+    post_form(client, f"{base}/verbal", {"who_agreed": "Dana Smith", "note": "confirmed on the phone"})
+    _settle(hotline)
+    assert _rows(hotline, Incident, id=incident.id)[0].status == "resolved"
+    [proposal] = _rows(hotline, ResolutionProposal, incident_id=incident.id)
+    assert proposal.state == "confirmed" and proposal.decided_via == "verbal"
+    assert proposal.agreed_by == "Dana Smith (recorded by Rita Rep)"
+    # agreed on the phone: the customer is not asked again in writing
+    assert {d.status for d in _rows(hotline, Delivery, proposal_id=proposal.id)} <= {"skipped"}
+    assert not [m for m in hotline.telephony.sms if "Reply YES" in m.body]
+    assert _rows(hotline, FollowUp)[0].closed_how == "verbal"
+
+
+def test_rep_cannot_declare_an_outage(hotline, client):
+    login_as(client, hotline, Role.REP)
+    assert post_form(client, "/outages", {"what_fails": "everything"}).status_code == 403
+    assert client.get("/reports/updates").status_code == 403
+
+
+def test_owner_sms_sets_interval_writes_update_and_proposes(hotline, client, clock, smtp):
+    incident = _incident(client, hotline)
+    ref = incident.reference
+    assert "not paged for" in _sms(client, ALICE, f"EVERY 30 {ref}")  # reps act on their own incidents
+    assert _rows(hotline, FollowUp) == []
+    assert "acknowledged" in _sms(client, ALICE, f"ACK {ref}").lower()
+    assert "every 30 minutes" in _sms(client, ALICE, f"EVERY 30 {ref}")
+    [follow_up] = _rows(hotline, FollowUp, incident_id=incident.id)
+    assert follow_up.interval_minutes == 30 and follow_up.agreed_via == "sms" and follow_up.owner_rep_id
+    assert "not 5 minutes" in _sms(client, ALICE, f"EVERY 5 {ref}")
+    clock.advance(minutes=40)  # 10 minutes late
+    assert "not paged for" in _sms(client, BOB, f"UPDATE {ref} Bob was never paged for this")
+    assert "10 min late" in _sms(client, ALICE, f"UPDATE {ref} Rebuilding the index")
+    [update] = _rows(hotline, CustomerUpdate, incident_id=incident.id)
+    assert update.round == 1 and update.late_seconds == 600 and update.written_by == "Alice Primary"
+    assert "waiting for their answer" in _sms(client, ALICE, f"WORKAROUND {ref} use the SMTP relay in us-east")
+    [proposal] = _rows(hotline, ResolutionProposal, incident_id=incident.id)
+    assert proposal.kind == "workaround" and proposal.summary == "use the SMTP relay in us-east"
+    # a customer's bare "YES" from another number is not theirs to give: the rep commands answer it
+    assert "not registered" in _sms(client, "+14155550177", "YES")
+    assert _rows(hotline, ResolutionProposal)[0].state == "proposed"
+    assert "is closed" in _sms(client, CUSTOMER, f"CONFIRM {ref}")
+    assert _rows(hotline, ResolutionProposal)[0].state == "confirmed"
+    assert _rows(hotline, Incident, id=incident.id)[0].status == "resolved"
+
+
+def test_repeat_caller_hears_the_proposal_and_presses_2_then_1(hotline, client, clock, smtp):
+    incident = _incident(client, hotline)
+    with hotline.db.session() as s:
+        assert spoken_proposal(s, incident.reference) is None
+    _sms(client, ALICE, f"ACK {incident.reference}")
+    _sms(client, ALICE, f"PROPOSE {incident.reference} the queue is drained")
+    with hotline.db.transaction() as s:
+        heard = spoken_proposal(s, incident.reference)
+        assert "We believe your problem is resolved: the queue is drained" in heard and "Press 1" in heard
+        assert decide_by_call(s, incident.reference, "2", clock.now()).ok
+    [follow_up] = _rows(hotline, FollowUp, incident_id=incident.id)
+    assert follow_up.state == "updating" and follow_up.next_due_at == clock.now() + timedelta(minutes=60)
+    _sms(client, ALICE, f"PROPOSE {incident.reference} really drained now")
+    with hotline.db.transaction() as s:
+        assert decide_by_call(s, incident.reference, "1", clock.now()).ok
+        assert not decide_by_call(s, incident.reference, "1", clock.now()).ok  # nothing awaits any more
+    states = [(p.state, p.decided_via) for p in _rows(hotline, ResolutionProposal, incident_id=incident.id)]
+    assert states == [("rejected", "call"), ("confirmed", "call")]
+
+
+def test_non_critical_caller_is_logged_texted_and_counted_apart(hotline, clock):
+    with hotline.db.transaction() as s:
+        record_non_critical(s, call_sid="CA1", caller_id=CUSTOMER, language="en-US", now=clock.now(),
+                            settings=hotline.settings, send_howto=True)
+        record_non_critical(s, call_sid="CA1", caller_id=CUSTOMER, language="en-US", now=clock.now(),
+                            settings=hotline.settings, send_howto=True)  # a retried webhook: once
+        record_non_critical(s, call_sid="CA2", caller_id="+14155550188", language="de-DE", now=clock.now(),
+                            settings=hotline.settings, send_howto=False)
+    _settle(hotline)
+    assert len(_rows(hotline, NonCriticalContact)) == 2
+    [sms] = hotline.telephony.sms
+    assert sms.to == CUSTOMER and "To open a support ticket" in sms.body
+    assert hotline.telephony.calls == []  # nobody paged
+    with hotline.db.session() as s:
+        figures = update_figures(s, clock.now() - timedelta(hours=1), clock.now() + timedelta(hours=1))
+    assert figures.non_critical_contacts == 2
+
+
+def test_the_proposal_webhook_refuses_a_call_that_did_not_prove_who_it_is(hotline, client, clock, smtp):
+    incident = _incident(client, hotline)
+    ref = incident.reference
+    _sms(client, ALICE, f"ACK {ref}")
+    _sms(client, ALICE, f"PROPOSE {ref} the queue is drained")
+    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                         caller=CUSTOMER)
+    heard = call.dial(path=f"/twilio/updates/proposal?ref={ref}")  # no keyed reference or PIN on this call
+    assert "the queue is drained" not in " ".join(heard.said)
+    assert "No resolution awaits your answer" in " ".join(heard.said)
+    [proposal] = _rows(hotline, ResolutionProposal, incident_id=incident.id)
+    assert proposal.state == "proposed"
+
+
+def test_repeat_caller_keys_the_reference_hears_the_proposal_and_confirms(hotline, client, clock, smtp):
+    incident = _incident(client, hotline)
+    ref = incident.reference
+    _sms(client, ALICE, f"ACK {ref}")
+    _sms(client, ALICE, f"PROPOSE {ref} the queue is drained")
+    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                         caller=CUSTOMER)
+    call.dial()
+    call.press("1")  # English
+    asked = call.press("1")  # add information: first the reference from the receipt SMS
+    assert "reference number" in " ".join(asked.said)
+    heard = call.press(ref)  # proven: the proposal comes before anything else
+    said = " ".join(heard.said)
+    assert "We believe your problem is resolved: the queue is drained" in said and "Press 1 to confirm" in said
+    assert f"Incident {ref} is closed" in " ".join(call.press("1").said)
+    [proposal] = _rows(hotline, ResolutionProposal, incident_id=incident.id)
+    assert proposal.state == "confirmed" and proposal.decided_via == "call"
+    assert _rows(hotline, Incident, id=incident.id)[0].status == "resolved"
+
+
+def test_a_repeat_caller_who_does_not_key_the_reference_never_hears_the_proposal(hotline, client, clock, smtp):
+    incident = _incident(client, hotline)
+    _sms(client, ALICE, f"ACK {incident.reference}")
+    _sms(client, ALICE, f"PROPOSE {incident.reference} the queue is drained")
+    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                         caller=CUSTOMER)
+    call.dial()
+    call.press("1")
+    call.press("1")
+    wrong = call.press("999999")
+    assert "the queue is drained" not in " ".join(wrong.said)
+    assert [p.state for p in _rows(hotline, ResolutionProposal, incident_id=incident.id)] == ["proposed"]
+
+
+def test_a_non_critical_caller_on_the_hotline_is_counted_apart_and_texted_on_request(hotline, client, clock):
+    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                         caller=CUSTOMER)
+    call.dial()
+    call.press("1")  # English
+    menu = call.press("9")  # not a critical outage
+    assert "press 2" in " ".join(menu.said)
+    done = call.press("2")  # a text message on how to open a ticket
+    assert done.kind == "hangup" and "text message on how to open a ticket" in " ".join(done.said)
+    _settle(hotline)
+    [contact] = _rows(hotline, NonCriticalContact)
+    assert contact.call_sid == call.call_sid and contact.sms_to == CUSTOMER
+    [sms] = hotline.telephony.sms
+    assert sms.to == CUSTOMER and "To open a support ticket" in sms.body
+    assert _rows(hotline, Incident) == [] and hotline.telephony.calls == []  # nobody paged, no incident
+    other = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                          caller="+14155550177")
+    other.dial()
+    other.press("1")
+    other.press("9")
+    other.hang_up()  # logged as a contact, no SMS
+    with hotline.db.session() as s:
+        assert update_figures(s, clock.now() - timedelta(hours=1), clock.now() + timedelta(hours=1)) \
+            .non_critical_contacts == 2
+    assert len(hotline.telephony.sms) == 1
