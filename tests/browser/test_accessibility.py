@@ -15,9 +15,10 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 SIZES = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 900}}
 REPORT = "/reports/compliance?start=2026-11-25&end=2026-11-27&tz=UTC"
 ROLE_PAGES = {  # beyond the board, the on-call page and every incident page, which every role sees
-    "rep": ["/reports/compliance", "/incidents/000000"],  # a refusal page and the not-found page
-    "manager": [REPORT, "/reports/compliance?start=2026-13-01&end=x", "/admin/users"],
-    "admin": [REPORT, "/admin/users", "/admin/users/new"],
+    "rep": ["/reports/compliance", "/incidents/000000", "/missed-calls"],  # a refusal page and the not-found page
+    "manager": [REPORT, "/reports/compliance?start=2026-13-01&end=x", "/admin/users", "/outages",
+                "/reports/updates?start=2026-11-25&end=2026-11-27&tz=UTC"],
+    "admin": [REPORT, "/admin/users", "/admin/users/new", "/admin/accounts", "/outages"],
 }
 
 
@@ -49,7 +50,9 @@ def test_every_page_passes_axe_with_wcag_22_aa_rules(live, browser, axe_source, 
         page.goto(f"{base}/login")
         found["/login"] = axe_violations(page, axe_source)
         log_in(page, base, USERS[role], PASSWORD)
-        paths = ["/board", "/oncall"] + [f"/incidents/{ref}" for ref in _references(hotline)] + ROLE_PAGES[role]
+        refs = _references(hotline)
+        paths = ["/board", "/oncall"] + [f"/incidents/{ref}" for ref in refs] + [
+            f"/incidents/{ref}/updates" for ref in refs[:2]] + ROLE_PAGES[role]
         for path in paths:
             page.goto(base + path)
             found[path] = axe_violations(page, axe_source)
