@@ -12,7 +12,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from rq import SimpleWorker
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
@@ -26,8 +25,9 @@ from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.fakes import SimulatedTelephony
 from tests.integration.dashboard_support import login, login_as, post_form
+from tests.updates.backoffice import settle
 from tests.updates.conftest import verified_callback
-from workers import context, watchdog
+from workers import context
 
 _SIDS = itertools.count(1)  # each SMS its own MessageSid: a repeated one is a retry and gets the stored answer
 ENGLISH = ["ann", "bea", "cat", "dan", "eve", "fay", "gus", "hal", "ivy", "jon", "kim", "lou", "max", "ned"]
@@ -43,16 +43,6 @@ def hotline(settings, clock, redis_conn):
     yield h
     context.use(None)
     h.db.dispose()
-
-
-def _settle(hotline):
-    for _ in range(20):
-        handed = watchdog.sweep(hotline)
-        queued = len(hotline.jobs.queue)
-        SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis).work(burst=True, logging_level="WARNING")
-        if not handed and not queued:
-            return
-    raise AssertionError("did not settle")
 
 
 def _call(client, caller: str, name: str, german: bool, heard: list | None = None) -> str:
@@ -127,7 +117,7 @@ def test_outage_with_20_linked_incidents_updated_and_resolved_together(hotline, 
     with hotline.db.transaction() as s:  # each customer was called back and answered (a verified contact)
         for incident in s.scalars(select(Incident)):
             verified_callback(s, incident, clock.now())
-    _settle(hotline)
+    settle(hotline)
 
     with hotline.db.session() as s:
         linked = list(s.scalars(select(Incident).join(OutageLink, OutageLink.incident_id == Incident.id)
@@ -147,7 +137,7 @@ def test_outage_with_20_linked_incidents_updated_and_resolved_together(hotline, 
     sent = post_form(client, f"/outages/{outage.id}/update", {
         "what_is_wrong": "A load balancer in the EU region drops connections", "expected_resolution": "04:00 UTC"})
     assert sent.status_code == 302
-    _settle(hotline)
+    settle(hotline)
     new_sms = telephony.sms[sms_before:]
     updates = [m for m in new_sms if "load balancer" in m.body]
     assert sorted(m.to for m in updates) == sorted(customers.values())
@@ -163,7 +153,7 @@ def test_outage_with_20_linked_incidents_updated_and_resolved_together(hotline, 
     clock.advance(minutes=30)
     sms_before = len(telephony.sms)
     assert post_form(client, f"/outages/{outage.id}/resolve", {"summary": "load balancer replaced"}).status_code == 302
-    _settle(hotline)
+    settle(hotline)
     proposals = [m for m in telephony.sms[sms_before:] if "Reply YES" in m.body or "Antworten Sie JA" in m.body]
     assert sorted(m.to for m in proposals) == sorted(customers.values())
     with hotline.db.session() as s:
@@ -184,7 +174,7 @@ def test_outage_with_20_linked_incidents_updated_and_resolved_together(hotline, 
 
     # -- silence closes the rest after 72 hours, counted apart
     clock.advance(hours=72)
-    _settle(hotline)
+    settle(hotline)
     with hotline.db.session() as s:
         states = sorted(p.state for p in s.scalars(select(ResolutionProposal).where(
             ResolutionProposal.outage_id == outage.id)))

@@ -7,7 +7,6 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from rq import SimpleWorker
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
@@ -32,8 +31,9 @@ from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.fakes import SimulatedTelephony
 from tests.integration.dashboard_support import login_as, post_form
+from tests.updates.backoffice import settle
 from tests.updates.conftest import verified_callback
-from workers import context, watchdog
+from workers import context
 
 _SIDS = itertools.count(1)  # each SMS its own MessageSid: a repeated one is a retry and gets the stored answer
 CUSTOMER, ALICE, BOB = "+14155550100", "+14155550111", "+14155550122"
@@ -56,16 +56,6 @@ def hotline(settings, clock, redis_conn):
     yield h
     context.use(None)
     h.db.dispose()
-
-
-def _settle(hotline):
-    for _ in range(20):
-        handed = watchdog.sweep(hotline)
-        queued = len(hotline.jobs.queue)
-        SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis).work(burst=True, logging_level="WARNING")
-        if not handed and not queued:
-            return
-    raise AssertionError("did not settle")
 
 
 def _incident(client, hotline) -> Incident:
@@ -121,7 +111,7 @@ def test_dashboard_interval_update_proposal_and_verbal_agreement(hotline, client
     clock.advance(minutes=30)
     post_form(client, base, {"what_is_wrong": "DNS for the API is broken", "expected_resolution": "one hour",
                              "workaround": "use api2.example"})
-    _settle(hotline)
+    settle(hotline)
     page = client.get(base).get_data(as_text=True)
     assert "DNS for the API is broken" in page and "on time" in page
     sms = [m for m in hotline.telephony.sms if m.to == CUSTOMER and "DNS" in m.body]
@@ -131,7 +121,7 @@ def test_dashboard_interval_update_proposal_and_verbal_agreement(hotline, client
     post_form(client, f"{base}/verbal", {"who_agreed": ""})
     assert _rows(hotline, Incident, id=incident.id)[0].status == "open"  # who agreed is required
     post_form(client, f"{base}/verbal", {"who_agreed": "Dana Smith", "note": "confirmed on the phone"})
-    _settle(hotline)
+    settle(hotline)
     assert _rows(hotline, Incident, id=incident.id)[0].status == "resolved"
     [proposal] = _rows(hotline, ResolutionProposal, incident_id=incident.id)
     assert proposal.state == "confirmed" and proposal.decided_via == "verbal"
@@ -202,7 +192,7 @@ def test_non_critical_caller_is_logged_texted_and_counted_apart(hotline, clock):
                             settings=hotline.settings, send_howto=True)  # a retried webhook: once
         record_non_critical(s, call_sid="CA2", caller_id="+14155550188", language="de-DE", now=clock.now(),
                             settings=hotline.settings, send_howto=False)
-    _settle(hotline)
+    settle(hotline)
     assert len(_rows(hotline, NonCriticalContact)) == 2
     [sms] = hotline.telephony.sms
     assert sms.to == CUSTOMER and "To open a support ticket" in sms.body
@@ -269,7 +259,7 @@ def test_a_non_critical_caller_on_the_hotline_is_counted_apart_and_texted_on_req
     assert "press 2" in " ".join(menu.said)
     done = call.press("2")  # a text message on how to open a ticket
     assert done.kind == "hangup" and "text message on how to open a ticket" in " ".join(done.said)
-    _settle(hotline)
+    settle(hotline)
     [contact] = _rows(hotline, NonCriticalContact)
     assert contact.call_sid == call.call_sid and contact.sms_to == CUSTOMER
     [sms] = hotline.telephony.sms

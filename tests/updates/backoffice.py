@@ -1,0 +1,18 @@
+"""Running the back office to rest on the in-memory phone network (no scripted phones to play)."""
+
+from __future__ import annotations
+
+from rq import SimpleWorker
+
+from workers import watchdog
+
+
+def settle(hotline) -> None:
+    """Sweep and work the queue until nothing is handed over or queued (at most 20 rounds)."""
+    for _ in range(20):
+        handed = watchdog.sweep(hotline)
+        queued = len(hotline.jobs.queue)
+        SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis).work(burst=True, logging_level="WARNING")
+        if not handed and not queued:
+            return
+    raise AssertionError("did not settle")
