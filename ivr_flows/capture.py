@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from . import answers
+from .live import hand_over_live
 from .model import (
     CallState,
     Event,
@@ -22,7 +23,6 @@ from .model import (
     Step,
     TicketMatch,
 )
-from .live import hand_over_live
 from .questions import added_lines, is_email_on_file, joined_lines, saved_lines, t
 from .steps import (
     GiveUp,
