@@ -39,16 +39,20 @@ def owner(session: Session, incident: Incident) -> Rep | None:
     return rep if rep is not None and rep.active and rep.phone else None
 
 
-def offer(session: Session, reference: str, call_sid: str, now: datetime) -> Offer:
-    """The offer for this call: only the call that opened or added to the open, not yet called back incident."""
+def offer(session: Session, reference: str, call_sid: str, now: datetime, announce: bool = True) -> Offer:
+    """The offer for this call: only the call that opened or added to the open, not yet called back incident.
+
+    ``announce`` logs the offer (once, when it is made; not again when the caller answers it).
+    """
     incident = lock_incident(session, reference)
     call = session.get(CallSession, call_sid)
     if (incident is None or call is None or call.incident_id != incident.id or incident.status != IncidentStatus.OPEN
             or incident.callback_answered_at is not None or not incident.callback_phone):
         return Offer(None)
     ready = owner(session, incident) is not None
-    log_event(session, at=now, actor="ivr", kind="live_connect_offered", incident_id=incident.id, call_sid=call_sid,
-              detail={"engineer_ready": ready})
+    if announce:
+        log_event(session, at=now, actor="ivr", kind="live_connect_offered", incident_id=incident.id,
+                  call_sid=call_sid, detail={"engineer_ready": ready})
     return Offer(incident, ready)
 
 

@@ -84,7 +84,7 @@ def choice() -> Response:
     ref, call_sid, digits = request.args.get("ref", ""), request.form.get("CallSid", ""), request.form.get("Digits", "")
 
     def handle(session, now):
-        found = live_connect.offer(session, ref, call_sid, now) if digits == "1" else None
+        found = live_connect.offer(session, ref, call_sid, now, announce=False) if digits == "1" else None
         incident = found.incident if found else live_connect.lock_incident(session, ref)
         lang = incident.language if incident is not None else "en-US"
         if found is None or found.incident is None:
