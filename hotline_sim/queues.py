@@ -114,6 +114,12 @@ class CallQueues:
             seconds += self._duration(verb)
         member.next_poll_at = self.clock.now() + timedelta(seconds=max(seconds, 1))
 
+    def hold(self, call: SimulatedCall) -> None:
+        """Request the waitUrl of ``call`` now (the interactive phone: each Enter is one more round on hold)."""
+        member = self.member_of(call)
+        if member is not None:
+            self._poll(member)
+
     def dequeue(self, name: str, dequeuing_call_sid: str, queue_url: str) -> QueueMember | None:
         """A ``<Dial><Queue>`` takes the first caller: their ``<Queue url>`` is played to them, then they are bridged."""
         queue = self._members.get(name) or []
