@@ -63,8 +63,9 @@ def offer() -> Response:
     def handle(session, now):
         found = live_connect.offer(session, ref, call_sid, now)
         incident = found.incident
-        if incident is None:
-            return _say_and_end("live_goodbye", "en-US")
+        if incident is None:  # nothing to offer (already called back, closed, no number): the flow's goodbye
+            other = live_connect.lock_incident(session, ref)
+            return _say_and_end("live_goodbye", other.language if other is not None else "en-US")
         lang, action = incident.language, f"/twilio/live/choice?ref={ref}"
         response = VoiceResponse()
         gather = response.gather(input="dtmf", num_digits=1, timeout=OFFER_SECONDS, action=action, method="POST",
@@ -170,9 +171,12 @@ def dial_done() -> Response:
         callback, incident = lock_callback(session, callback_id)
         if row is None or callback is None or row.callback_id != callback.id:
             return say_and_hang_up(text("bridge_goodbye"))
-        if dial_status in ("completed", "answered") and row.dequeued_at is not None:
-            live_connect.bridged(session, row, now)
-            return after_callback(session, callback, incident, now)  # issue 11: the update interval
+        if row.dequeued_at is not None:  # Twilio took the caller out of the queue for this leg: never dial out again
+            if dial_status in ("completed", "answered"):
+                live_connect.bridged(session, row, now)
+            if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE):
+                return after_callback(session, callback, incident, now)  # issue 11: the update interval
+            return say_and_hang_up(text("bridge_goodbye"))
         if callback.outcome != CallbackOutcome.PENDING or not incident.callback_phone:
             return say_and_hang_up(text("bridge_goodbye"))
         # the caller left the line before the rep's leg reached them: dial them out, as any callback
