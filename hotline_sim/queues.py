@@ -146,6 +146,13 @@ class CallQueues:
             self._remove(member)
             self._action(member, "hangup", self.queue_time(member))
 
+    def lose_caller(self, call: SimulatedCall) -> None:
+        """Fault injection: the caller's leg drops out of the queue and the <Enqueue action> never reaches the app."""
+        member = self.member_of(call)
+        if member is not None:
+            self._remove(member)
+            call.ended = True
+
     def _leave(self, member: QueueMember, result: str) -> None:
         self._remove(member)
         self._action(member, result, self.queue_time(member))

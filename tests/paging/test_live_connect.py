@@ -255,3 +255,23 @@ def _sms_from(desk, number: str, body: str) -> str:
     answer = desk.client.post("/twilio/sms", data=params, headers={"X-Twilio-Signature": signature})
     assert answer.status_code == 200
     return answer.get_data(as_text=True)
+
+
+def test_a_rep_leg_that_finds_the_queue_empty_dials_the_customer_out(desk, network):
+    """The caller dropped off hold and Twilio's <Enqueue action> was lost: the rep's <Dial><Queue> times out."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    call = _call(desk)
+    _intake_en(desk, call)
+    _step(desk, call, lambda c: c.press("1"))
+    network.queues.lose_caller(call)
+    customer.expect_call(press="1", answered=True)
+    alice.expect_call()
+    desk.clock.advance(seconds=20)
+    assert "Calling you now" in _sms_from(desk, ALICE, "CALL")
+    desk.settle()
+    [callback] = _callbacks(desk)
+    assert callback.outcome == "met" and callback.customer_call_sid != call.call_sid
+    assert "The customer has left the line. Dialling them now." in alice.calls[-1].heard
+    [wait] = _waits(desk)
+    assert wait.dequeued_at is None and wait.callback_id == callback.id
