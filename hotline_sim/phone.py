@@ -173,8 +173,11 @@ class SimulatedCall:
         self.prompt = parse_twiml(body)
         for line in self.prompt.said:
             self.transcript.append(("hotline", line))
-        if self.prompt.kind == "redirect":
-            return self._request(self.prompt.action, {})
+        if self.prompt.kind == "redirect":  # what was said before the <Redirect> is part of what the caller heard
+            before = self.prompt.said
+            after = self._request(self.prompt.action, {})
+            after.said[:0] = before
+            return after
         if self.prompt.kind == "hangup":
             self.hang_up()
         if self.prompt.kind == "queue":
