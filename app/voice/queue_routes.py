@@ -119,7 +119,14 @@ def wait() -> Response:
         response.play(settings.live_hold_music_url)
         return str(response)
 
-    return answer_once(handle, safe=str(VoiceResponse().play(settings.live_hold_music_url)))
+    return answer_once(handle, safe=_music(settings.live_hold_music_url))
+
+
+def _music(url: str) -> str:
+    """Hold music alone: what a waiting caller hears when the wait webhook fails inside (Twilio asks again)."""
+    response = VoiceResponse()
+    response.play(url)
+    return str(response)
 
 
 @bp.post("/connecting")
