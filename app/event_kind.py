@@ -97,6 +97,11 @@ class EventKind(StrEnum):
     UPDATE_INTERVAL_AGREED = "update_interval_agreed"
     UPDATE_SMS_REFUSED = "update_sms_refused"
     UPDATES_SCHEDULED = "updates_scheduled"
+    # issue 13: live connect (the caller waits on the line; a rep's leg dials them out of the queue)
+    LIVE_CONNECT_OFFERED = "live_connect_offered"
+    LIVE_WAIT_STARTED = "live_wait_started"
+    LIVE_CONNECTING = "live_connecting"
+    LIVE_WAIT_ENDED = "live_wait_ended"
 
 
 STEP_EVENT = {"receipt": EventKind.STEP_RECEIPT, "page": EventKind.STEP_PAGE, "at_risk": EventKind.STEP_AT_RISK,

@@ -212,6 +212,7 @@ def policy_from(settings) -> FlowPolicy:
         sla_minutes=settings.callback_sla_minutes,
         default_region=settings.default_region,
         allowed_regions=settings.allowed_callback_regions,
+        live_connect=settings.live_wait_minutes > 0,  # issue 13
     )
 
 
