@@ -7,12 +7,16 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from redis import Redis
-from redis.client import Pipeline
-from rq import Queue
 
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.client import Pipeline
+    from rq import Queue
 
 log = logging.getLogger(__name__)
 JOB_FUNCTIONS = {
@@ -60,7 +64,14 @@ class JobQueue:
 
     def __init__(self, redis: Redis, name: str = "hotline") -> None:
         self.redis = redis
-        self.queue = Queue(name, connection=redis)
+        self.name = name
+
+    @cached_property
+    def queue(self) -> Queue:
+        """The RQ queue; RQ (and the multiprocessing it pulls in) is imported when a job is first handed over."""
+        from rq import Queue
+
+        return Queue(self.name, connection=self.redis)
 
     def enqueue_at(self, when: datetime, func: str, *args: object, job_id: str, pipeline: Pipeline | None = None) -> None:
         """Run ``func(*args)`` at ``when`` (aware UTC), under a stable job id.

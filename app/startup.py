@@ -17,13 +17,7 @@ log = logging.getLogger(__name__)
 
 def checked_settings(role: str) -> Settings:
     """Settings that passed the start-up checks for ``role`` (schema migrated under a lock); exit 2 on an error."""
-    from app.migrate import upgrade_locked
-
-    def migrate(settings: Settings) -> None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        upgrade_locked(settings.resolved_database_url, settings.data_dir)
-
-    report = run_checks(role=Role(role), migrate=migrate)
+    report = run_checks(role=Role(role), migrate=migrate_in_child)
     for problem in report.warnings:
         click.echo("\n".join(problem.lines()), err=True)
     if report.errors:
@@ -34,6 +28,37 @@ def checked_settings(role: str) -> Settings:
         raise SystemExit(2)
     assert report.settings is not None
     return report.settings
+
+
+def migrate_in_child(settings: Settings) -> None:
+    """Bring the schema to head under the migration lock, in a child interpreter, unless it is there already.
+
+    ``serve`` and ``worker`` never import Alembic themselves: gunicorn's workers and RQ's
+    scheduler are forked from them and would each carry its ~11 MB. Raises with the child's
+    last line of error output when the migration fails.
+    """
+    import os
+    import subprocess
+    import sys
+
+    from app.probes import probe_engine, schema_state
+
+    url = settings.resolved_database_url
+    engine = probe_engine(url)
+    try:
+        if schema_state(engine).at_head:
+            return
+    finally:
+        engine.dispose()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([sys.executable, "-m", "app.migrate", str(settings.data_dir)],
+                          env={**os.environ, MIGRATE_URL_VARIABLE: url}, capture_output=True, text=True)
+    if done.returncode:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        raise RuntimeError(lines[-1] if lines else f"the migration exited with code {done.returncode}")
+
+
+MIGRATE_URL_VARIABLE = "HOTLINE_MIGRATE_URL"  # the URL goes to the child in its environment, not on a command line
 
 
 @contextmanager
