@@ -93,11 +93,15 @@ def head_revisions() -> tuple[str, ...]:
     """The newest migration(s) shipped with this code, read from the migration files without Alembic.
 
     Importing Alembic costs every web worker ~11 MB; the schema guard only needs the revision
-    graph, which each file states in ``revision = ...`` and ``down_revision = ...``. A head is a
-    revision no other migration revises (tests compare this with Alembic's own answer).
+    graph, which each file states in ``revision = ...`` and ``down_revision = ...``.
     """
+    return heads_in(MIGRATIONS_DIR)
+
+
+def heads_in(directory: Path) -> tuple[str, ...]:
+    """The revisions no other migration in ``directory`` revises (tests compare this with Alembic's answer)."""
     revises: dict[str, tuple[str, ...]] = {}
-    for path in sorted(MIGRATIONS_DIR.glob("*.py")):
+    for path in sorted(directory.glob("*.py")):
         found = _revision_ids(path)
         if found is not None:
             revises[found[0]] = found[1]
