@@ -7,6 +7,7 @@ and None when all is well.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -109,13 +110,16 @@ def heads_in(directory: Path) -> tuple[str, ...]:
     return tuple(sorted(set(revises) - superseded))
 
 
+_ASSIGNMENT = re.compile(r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(\([^)]*\)|[^\n#]+)", re.MULTILINE)
+
+
 def _revision_ids(path: Path) -> tuple[str, tuple[str, ...]] | None:
-    """(revision, the revisions it follows) from one migration file, or None for a file that is not one."""
-    values: dict[str, object] = {}
-    for node in ast.parse(path.read_text(encoding="utf-8"), filename=str(path)).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            if node.targets[0].id in ("revision", "down_revision"):
-                values[node.targets[0].id] = ast.literal_eval(node.value)
+    """(revision, the revisions it follows) from one migration file, or None for a file that is not one.
+
+    Only the two assignments are read (``ast.parse`` of every migration left ~1.4 MB in each worker).
+    """
+    values = {name: ast.literal_eval(value.strip())
+              for name, value in _ASSIGNMENT.findall(path.read_text(encoding="utf-8"))}
     revision, down = values.get("revision"), values.get("down_revision")
     if not isinstance(revision, str):
         return None

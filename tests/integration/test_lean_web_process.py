@@ -36,19 +36,22 @@ def test_the_heads_read_from_the_migration_files_are_alembics():
     assert head_revisions() == tuple(sorted(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()))
 
 
-def _migration(directory: Path, revision: str, down: str | tuple[str, ...] | None) -> None:
+def _migration(directory: Path, revision: str, down: str | tuple[str, ...] | None, annotated: bool = False) -> None:
+    down_text = f"(\n    {down[0]!r},\n    {down[1]!r},\n)" if isinstance(down, tuple) else repr(down)
+    kinds = (": str", ": Union[str, Sequence[str], None]") if annotated else ("", "")
     (directory / f"{revision}_step.py").write_text(
-        f'"""step"""\nfrom alembic import op\n\nrevision = {revision!r}\ndown_revision = {down!r}\n'
-        "branch_labels = None\n\n\ndef upgrade() -> None:\n    pass\n")
+        f'"""step\n\nrevision = "not this one"\n"""\nfrom alembic import op\n\n'
+        f"revision{kinds[0]} = {revision!r}\ndown_revision{kinds[1]} = {down_text}  # the parent(s)\n"
+        "branch_labels = None\n\n\ndef upgrade() -> None:\n    revision = 'local'\n")
 
 
 def test_two_branches_are_two_heads_until_a_merge_revises_both(tmp_path):
     _migration(tmp_path, "aaa", None)
     _migration(tmp_path, "bbb", "aaa")
-    _migration(tmp_path, "ccc", "aaa")
+    _migration(tmp_path, "ccc", "aaa", annotated=True)  # newer Alembic templates annotate the ids
     (tmp_path / "__init__.py").write_text("")
     assert heads_in(tmp_path) == ("bbb", "ccc")
-    _migration(tmp_path, "ddd", ("bbb", "ccc"))
+    _migration(tmp_path, "ddd", ("bbb", "ccc"))  # a merge names both parents, over several lines
     assert heads_in(tmp_path) == ("ddd",)
 
 
