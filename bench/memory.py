@@ -116,8 +116,13 @@ class Deployed:
         self.worker = subprocess.Popen([*HOTLINE, "worker"], env=self.env, cwd=self.run_dir,
                                        stdout=self.log, stderr=self.log)
         self.procs = [self.web, self.worker]
-        _wait(lambda: len(children(self.web.pid)) >= WEB_WORKERS and _answers(self.port), self.procs, "hotline serve")
-        _wait(lambda: _registered(self.queue) and children(self.worker.pid), self.procs, "hotline worker")
+        try:
+            _wait(lambda: len(children(self.web.pid)) >= WEB_WORKERS and _answers(self.port), self.procs,
+                  "hotline serve")
+            _wait(lambda: _registered(self.queue) and children(self.worker.pid), self.procs, "hotline worker")
+        except RuntimeError as exc:
+            self.log.flush()
+            raise RuntimeError(f"{exc}:\n{(self.run_dir / 'processes.log').read_text()[-3000:]}") from None
 
     def cpu_seconds(self) -> float:
         """CPU of the web workers (the load generator's interface)."""
@@ -200,7 +205,7 @@ def _worker_tree(pid: int) -> tuple[Memory, Memory]:
     return memory(pid), (largest(kids) if kids else Memory(0, 0, 0))
 
 
-def _wait(ready, procs: list[subprocess.Popen], what: str, seconds: float = 90) -> None:
+def _wait(ready, procs: list[subprocess.Popen], what: str, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while not ready():
         if any(p.poll() is not None for p in procs) or time.monotonic() > deadline:
