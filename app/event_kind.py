@@ -22,6 +22,7 @@ class EventKind(StrEnum):
     VOICEMAIL_RECORDED = "voicemail_recorded"
     INCIDENT_UPDATED = "incident_updated"  # issue 13: an answer given after the incident opened mid-call
     INCIDENT_COMPLETED = "incident_completed"  # issue 13: the intake of an incident opened mid-call ended
+    DEADLINE_SET = "deadline_set"  # issue 13: the details are in; the 15 minutes run from here
     # who the caller is, and floods
     SUPPORT_PIN_CHECKED = "support_pin_checked"
     CALLER_DETAILS_CHECKED = "caller_details_checked"

@@ -114,6 +114,9 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "call_status": lambda d, _: (f"Caller's call {d.get('status')}"
                                  + (f" after {d['duration']} s" if d.get("duration") else ""), "muted"),
     "incident_opened": _opened,
+    "deadline_set": lambda d, _: (
+        f"Details in ({str(d.get('reason', '')).replace('_', ' ')}): callback due by {_when(d.get('callback_due_at'))}",
+        ""),
     "incident_rescued": lambda d, _: (f"Saved from an unfinished call ({d.get('reason', '')})", "warn"),
     "information_added": lambda d, _: (f"Caller added information: {d.get('text') or ''}"
                                        + (" (with a recording)" if d.get("recording_url") else ""), ""),
