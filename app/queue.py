@@ -7,13 +7,17 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from redis import Redis
-from redis.client import Pipeline
-from rq import Queue
-from rq.registry import ScheduledJobRegistry
 
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.client import Pipeline
+    from rq import Queue
+    from rq.registry import ScheduledJobRegistry
 
 log = logging.getLogger(__name__)
 JOB_FUNCTIONS = {
@@ -61,8 +65,21 @@ class JobQueue:
 
     def __init__(self, redis: Redis, name: str = "hotline") -> None:
         self.redis = redis
-        self.queue = Queue(name, connection=redis)
-        self.scheduled = ScheduledJobRegistry(queue=self.queue)
+        self.name = name
+
+    @cached_property
+    def queue(self) -> Queue:
+        """The RQ queue; RQ (and the multiprocessing it pulls in) is imported when a job is first handed over."""
+        from rq import Queue
+
+        return Queue(self.name, connection=self.redis)
+
+    @cached_property
+    def scheduled(self) -> ScheduledJobRegistry:
+        """The queue's scheduled registry (an immediate run removes a job's earlier schedule from it)."""
+        from rq.registry import ScheduledJobRegistry
+
+        return ScheduledJobRegistry(queue=self.queue)
 
     def enqueue_at(self, when: datetime, func: str, *args: object, job_id: str, pipeline: Pipeline | None = None) -> None:
         """Run ``func(*args)`` at ``when`` (aware UTC), under a stable job id.

@@ -29,6 +29,10 @@ class SettingsError(ValueError):
         self.problem = problem
         self.fix = fix
 
+    def __reduce__(self):
+        """Pickled with its three parts (the start-up checks hand it from a forked child)."""
+        return type(self), (self.variable, self.problem, self.fix)
+
 
 def _minutes(variable: str, raw: str, low: int, high: int) -> int:
     """A whole number of minutes in [low, high]; a unit such as "15m" is refused with the fix."""
