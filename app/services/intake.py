@@ -125,7 +125,7 @@ def _run(session: Session, call: CallSession, state: CallState | None, event: Ev
         for effect in sorted(step.effects, key=lambda e: not isinstance(e, LogEvent)):
             answer = _apply(session, call, state, effect, now, limits) or answer
         if step.reply is not None:
-            if _follows(state, call.incident_id):
+            if follows(state, call.incident_id):
                 _follow(session, call, state, now)  # issue 13: each answer reaches the open incident
             call.state = state.to_dict()
             call.seq += 1
@@ -137,7 +137,7 @@ def _run(session: Session, call: CallSession, state: CallState | None, event: Ev
     raise RuntimeError(f"flow gave no reply in stage {state.stage if state else None}")
 
 
-def _follows(state: CallState, incident_id: int | None) -> bool:
+def follows(state: CallState, incident_id: int | None) -> bool:
     """True when this answer must be copied into the incident the call already opened (issue 13)."""
     return state.opened and incident_id is not None and state.stage is not Stage.DONE
 
@@ -145,11 +145,12 @@ def _follows(state: CallState, incident_id: int | None) -> bool:
 def plain_step(state: CallState, event: Event, now: datetime, incident_id: int | None) -> Step | None:
     """The flow's step when all it does is log and reply (the ordinary turn); None when it needs ``continue_call``.
 
-    ``app.services.lean_step`` writes such a step without the ORM; anything else (a lookup,
-    an incident to open, follow or complete, a job) takes the full path.
+    ``app.services.lean_step`` writes such a step without the ORM (copying the answer into
+    the incident the call opened, when ``follows``); anything else (a lookup, an incident to
+    open or complete, a job) takes the full path.
     """
     step = advance(state, event, now)
-    if step.reply is None or _follows(step.state, incident_id):
+    if step.reply is None:
         return None
     if not all(isinstance(e, LogEvent) and not (incident_id is not None and shapes_facts(e.kind))
                for e in step.effects):
