@@ -126,3 +126,30 @@ def test_a_pooled_connection_the_server_closed_is_replaced(client, hotline, data
     step = _post(client, "/twilio/voice/step?seq=1", {**CALL, "Digits": "1"})
     assert step.status_code == 200 and _gather_action(step.data) == "/twilio/voice/step?seq=2"
     assert _counts(hotline)[0] == 2
+
+
+def test_a_connection_lost_mid_webhook_is_retried_once(client, hotline, database_url, caplog):
+    """The server drops the connection after checkout, before the first statement: one retry, one step written."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server to close a connection")
+    _post(client, "/twilio/voice", CALL)
+    _, deliveries, lines = _counts(hotline)
+    admin = create_engine(hotline.settings.database_url)
+    killed = []
+
+    def kill_first(conn, cursor, statement, *_):
+        if not killed:
+            pid = conn.connection.dbapi_connection.info.backend_pid
+            killed.append(pid)
+            with admin.begin() as c:  # waits (up to 5 s) until the backend is gone
+                assert c.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar()
+
+    event.listen(hotline.db.engine, "before_cursor_execute", kill_first)
+    try:
+        step = _post(client, "/twilio/voice/step?seq=1", {**CALL, "Digits": "1"})
+    finally:
+        event.remove(hotline.db.engine, "before_cursor_execute", kill_first)
+        admin.dispose()
+    assert killed and step.status_code == 200 and _gather_action(step.data) == "/twilio/voice/step?seq=2"
+    assert "lost its database connection; retrying once" in caplog.text
+    assert _counts(hotline) == (2, deliveries + 1, lines + 1)
