@@ -34,7 +34,7 @@ def test_a_webhook_and_its_duplicate_check_use_one_connection(client, hotline):
 
 def test_an_ordinary_ivr_step_is_one_read_and_one_write_without_begin_or_commit(client, hotline, database_url):
     """The lean step: the call, its incident and any stored answer in one SELECT, then one write (PostgreSQL: a
-    CTE in autocommit, so no BEGIN/COMMIT round trips; SQLite: three statements in one transaction). No pre-ping."""
+    CTE in autocommit, so no BEGIN/COMMIT round trips; SQLite: three statements in one transaction)."""
     _post(client, "/twilio/voice", CALL)
     checkouts, statements = [], []
     event.listen(hotline.db.engine, "checkout", lambda *a: checkouts.append(1))
