@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from redis import Redis
 from redis.client import Pipeline
 from rq import Queue
+from rq.registry import ScheduledJobRegistry
 
 from app.settings import Settings
 
@@ -61,6 +62,7 @@ class JobQueue:
     def __init__(self, redis: Redis, name: str = "hotline") -> None:
         self.redis = redis
         self.queue = Queue(name, connection=redis)
+        self.scheduled = ScheduledJobRegistry(queue=self.queue)
 
     def enqueue_at(self, when: datetime, func: str, *args: object, job_id: str, pipeline: Pipeline | None = None) -> None:
         """Run ``func(*args)`` at ``when`` (aware UTC), under a stable job id.
@@ -74,8 +76,9 @@ class JobQueue:
         self.queue.enqueue_at(when, func, *args, job_id=job_id, result_ttl=3600, failure_ttl=86400, pipeline=pipeline)
 
     def enqueue(self, func: str, *args: object, job_id: str, pipeline: Pipeline | None = None) -> None:
-        """Run ``func(*args)`` as soon as a worker is free."""
+        """Run ``func(*args)`` as soon as a worker is free (a later time it was scheduled for is dropped)."""
         self.queue.enqueue(func, *args, job_id=job_id, result_ttl=3600, failure_ttl=86400, pipeline=pipeline)
+        self.scheduled.remove(job_id, pipeline=pipeline)
 
     def dispatch(self, jobs: Iterable[PendingJob], now: datetime) -> int:
         """Hand committed due steps to RQ; returns how many were accepted.
@@ -91,6 +94,9 @@ class JobQueue:
         # enqueue alone costs about seven Redis commands, each a round trip of its own.
         try:
             with self.redis.pipeline() as pipe:
+                # MULTI first: RQ puts the pipeline in MULTI itself on an immediate enqueue, which
+                # fails once a scheduled job's commands are queued ahead of it.
+                pipe.multi()
                 for job in jobs:
                     func = JOB_FUNCTIONS[job.kind]
                     if job.due_at <= now:

@@ -33,6 +33,7 @@ ANSWERS = [  # the last sentence said -> what the caller does
     ("your full name", ("say", "Dana Smith")),
     ("Please say your e-mail address", ("say", "dana dot smith at acme dot example")),
     ("describe the problem", ("say", "All API calls time out with error 500 since 2:40, SMTP is refused.")),
+    ("we will call you back by", ("press", "2")),  # issue 13: the live-connect offer; this caller takes the callback
 ]
 
 

@@ -18,7 +18,7 @@ from app.models import (
     IncidentStatus,
     Ticket,
 )
-from app.services.escalation import plan_escalation
+from app.services.escalation import plan_escalation, set_deadline
 from app.services.events import log_event
 from app.services.outages import link_if_declared
 from ivr_flows.model import AppendToIncident, CallState, Captured, FlowPolicy, SaveIncident, Stage
@@ -53,9 +53,14 @@ def open_incident_for(session: Session, *, phone: str = "", ticket_number: str =
 
 
 def save_incident(
-    session: Session, call: CallSession, effect: SaveIncident, now: datetime, sla_minutes: int
+    session: Session, call: CallSession, effect: SaveIncident, now: datetime, sla_minutes: int,
+    *, details_complete: bool = True,
 ) -> Incident:
-    """Write the incident, its deadline and its due steps for ``call`` (their jobs go on the unit of work)."""
+    """Write the incident, its deadline and its due steps for ``call`` (their jobs go on the unit of work).
+
+    Opened while the caller is still talking (``details_complete=False``, issue 13), the deadline
+    is provisional until ``set_deadline`` runs at the end of the intake.
+    """
     if call.incident_id is not None:  # saved already (a retried webhook): same incident
         return session.get(Incident, call.incident_id)
     incident = _new_incident(
@@ -65,7 +70,7 @@ def save_incident(
     )
     call.incident_id = incident.id
     link_if_declared(session, incident, now)  # issue 11: a declared outage takes in new incidents
-    plan_escalation(session, incident, now)
+    plan_escalation(session, incident, now, details_complete=details_complete)
     return incident
 
 
@@ -104,7 +109,11 @@ def incident_changes(current: Mapping[str, Any], captured: Captured, *, final: b
 
 
 def update_from_call(session: Session, incident: Incident, captured: Captured, now: datetime, *, final: bool) -> None:
-    """Copy a call's answers into the incident it opened mid-call (issue 13); the deadline never moves."""
+    """Copy a call's answers into the incident it opened mid-call (issue 13).
+
+    When the intake is done (``final``), the details are in and the 15 minutes run from
+    ``now`` (``set_deadline``).
+    """
     changes = incident_changes({name: getattr(incident, name) for name in (*FOLLOWED, "missing_fields")},
                                captured, final=final)
     for name, value in changes.values.items():
@@ -117,6 +126,8 @@ def update_from_call(session: Session, incident: Incident, captured: Captured, n
     if changes.detail is not None:
         log_event(session, at=now, actor="ivr", kind=changes.kind, incident_id=incident.id,
                   call_sid=incident.call_sid, detail=changes.detail)
+    if final:
+        set_deadline(session, incident, now, reason="intake_completed")
 
 
 def append_to_incident(session: Session, call: CallSession, effect: AppendToIncident, now: datetime) -> Incident:
