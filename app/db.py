@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import select as select_module
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
+POOL_RECYCLE_SECONDS = 600
 _PENDING = "hotline.after_commit"  # key in Session.info: the jobs this transaction registered
 
 
@@ -38,10 +41,19 @@ class Database:
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            kwargs["pool_pre_ping"] = True
+            # No pre-ping (a SELECT 1 round trip per checkout, issue 12): a connection the server
+            # closed is dropped at checkout by a zero-timeout poll of its socket, connections are
+            # renewed after POOL_RECYCLE_SECONDS, and webhooks retry once on a disconnect.
+            kwargs["pool_recycle"] = POOL_RECYCLE_SECONDS
         self.engine: Engine = create_engine(url, **kwargs)
+        # Connections on which each statement commits on its own (PostgreSQL only): the lean IVR
+        # step's single-statement write needs no BEGIN/COMMIT round trips. None on SQLite.
+        self.autocommit: Engine | None = None
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            event.listen(self.engine, "checkout", _drop_if_closed)
+            self.autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # The one place jobs leave a transaction: after its commit, to whoever the wiring named.
         self.dispatch: Callable[[list[Any]], None] | None = None
@@ -79,6 +91,22 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def _drop_if_closed(dbapi_conn, _record, _proxy) -> None:
+    """Refuse a pooled connection whose socket is readable while idle: the server closed it (restart, idle
+    time-out) and said so. A healthy idle connection has nothing to read; the check costs no round trip."""
+    try:
+        readable, _, _ = select_module.select([dbapi_conn.fileno()], [], [], 0)
+    except (OSError, ValueError) as exc:  # already closed on our side
+        raise DisconnectionError(str(exc)) from exc
+    if readable:
+        raise DisconnectionError("the server closed this pooled connection")
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """True for a database error that invalidated its connection (worth one retry on a fresh one)."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def _forget(session: Session) -> None:

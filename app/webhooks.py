@@ -9,14 +9,16 @@ from datetime import datetime
 
 from flask import Request, Response, current_app, request
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from app.db import is_disconnect
 from app.models import WebhookDelivery
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, datetime], str]
+Lean = Callable[[str, datetime], "str | None"]  # (delivery key, now) -> the answer, or None for the full path
 
 
 def delivery_key(req: Request) -> str:
@@ -26,9 +28,13 @@ def delivery_key(req: Request) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def answer_once(handler: Handler, mimetype: str = "text/xml", safe: str | None = None) -> Response:
+def answer_once(handler: Handler, mimetype: str = "text/xml", safe: str | None = None,
+                lean: Lean | None = None) -> Response:
     """Run ``handler`` in one transaction unless this delivery was answered before.
 
+    ``lean`` (the ordinary IVR step) is tried first and answers without the ORM when it can;
+    None from it means: take ``handler``'s transaction. A dropped database connection is
+    retried once on a fresh one (a retry finds its own delivery if the first attempt committed).
     With ``safe``, an internal error is logged and answered with ``safe`` (nothing is stored,
     so Twilio's retry runs the handler again); without it, the error propagates.
     """
@@ -37,25 +43,40 @@ def answer_once(handler: Handler, mimetype: str = "text/xml", safe: str | None =
     try:
         now = hotline.clock.now()
         try:
-            # The duplicate check shares the handler's transaction: one connection checkout
-            # and one round trip fewer than a session of its own.
-            with hotline.db.transaction() as session:
-                stored = session.scalar(select(WebhookDelivery.response).where(WebhookDelivery.key == key))
-                if stored is not None:
-                    return Response(stored, mimetype=mimetype)
-                body = handler(session, now)
-                session.add(WebhookDelivery(key=key, path=request.path[:200], response=body, received_at=now))
-        except IntegrityError:  # a concurrent duplicate won the race: answer what it answered
-            stored = _stored(hotline, key)
-            if stored is None:
+            body = _attempt(hotline, key, handler, lean, now)
+        except DBAPIError as exc:
+            if not is_disconnect(exc):
                 raise
-            return Response(stored, mimetype=mimetype)
+            log.warning("webhook %s lost its database connection; retrying once", request.path)
+            body = _attempt(hotline, key, handler, lean, now)
         return Response(body, mimetype=mimetype)
     except Exception:
         if safe is None:
             raise
         log.exception("webhook %s failed; answered with safe TwiML", request.path)
         return Response(safe, mimetype=mimetype)
+
+
+def _attempt(hotline, key: str, handler: Handler, lean: Lean | None, now: datetime) -> str:
+    if lean is not None:
+        body = lean(key, now)
+        if body is not None:
+            return body
+    try:
+        # The duplicate check shares the handler's transaction: one connection checkout
+        # and one round trip fewer than a session of its own.
+        with hotline.db.transaction() as session:
+            stored = session.scalar(select(WebhookDelivery.response).where(WebhookDelivery.key == key))
+            if stored is not None:
+                return stored
+            body = handler(session, now)
+            session.add(WebhookDelivery(key=key, path=request.path[:200], response=body, received_at=now))
+        return body
+    except IntegrityError:  # a concurrent duplicate won the race: answer what it answered
+        stored = _stored(hotline, key)
+        if stored is None:
+            raise
+        return stored
 
 
 def _stored(hotline, key: str) -> str | None:

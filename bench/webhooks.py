@@ -80,9 +80,10 @@ class Server:
             [gunicorn, "-w", "4", *(worker_args or ["-k", "sync"]), "-b", f"127.0.0.1:{port}", "--log-level",
              "warning", "--backlog", "256", f"bench.webhook_app:{factory}"],
             env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # four workers importing the app on a loaded 2-core machine
         while len(self.workers()) < 4 or not self._answers():
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()  # a live gunicorn never closes its stderr: reading it would wait forever
                 raise RuntimeError(f"gunicorn {factory} did not start: {self.proc.stderr.read().decode()[-2000:]}")
             time.sleep(0.2)
 

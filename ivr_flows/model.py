@@ -155,7 +155,7 @@ class CallState:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of the state."""
-        return _to_jsonable(dataclasses.asdict(self))
+        return _to_jsonable(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CallState:
@@ -188,6 +188,12 @@ class CallState:
 
 
 def _to_jsonable(value: Any) -> Any:
+    # Field by field (not ``dataclasses.asdict``, which deep-copies every value): once per IVR step.
+    names = _FIELD_NAMES.get(type(value))
+    if names is None and dataclasses.is_dataclass(value):
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return {name: _to_jsonable(getattr(value, name)) for name in names}
     if isinstance(value, dict):
         return {k: _to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -197,6 +203,9 @@ def _to_jsonable(value: Any) -> Any:
     if isinstance(value, StrEnum):
         return value.value
     return value
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 # ---------------------------------------------------------------- events

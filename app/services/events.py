@@ -28,13 +28,19 @@ def log_event(
     ``kind`` must be an ``EventKind`` (a typo raises ValueError); only the intake flow's own
     lines (``flow=True``) keep the kinds ``ivr_flows`` names them with.
     """
-    if not flow:
-        kind = EventKind(kind)
-    row = IncidentEvent(
-        incident_id=incident_id, call_sid=call_sid, at=at, actor=actor, kind=kind, detail=detail or {}
-    )
+    row = IncidentEvent(**event_row(at=at, actor=actor, kind=kind, detail=detail, incident_id=incident_id,
+                                    call_sid=call_sid, flow=flow))
     session.add(row)
     return row
+
+
+def event_row(*, at: datetime, actor: str, kind: EventKind | str, detail: dict[str, Any] | None = None,
+              incident_id: int | None = None, call_sid: str | None = None, flow: bool = False) -> dict[str, Any]:
+    """The column values of one log line (``log_event`` adds it to a session; the lean IVR step inserts it)."""
+    if not flow:
+        kind = EventKind(kind)
+    return {"incident_id": incident_id, "call_sid": call_sid, "at": at, "actor": actor, "kind": kind,
+            "detail": detail or {}}
 
 
 def events_of(session: Session, incident: Incident) -> list[IncidentEvent]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -72,34 +74,58 @@ def save_incident(
     return incident
 
 
-_FOLLOWED = ("ticket_number", "company", "contact_name", "callback_phone", "email", "problem_text",
-             "recording_url", "recording_seconds")
+FOLLOWED = ("ticket_number", "company", "contact_name", "callback_phone", "email", "problem_text",
+            "recording_url", "recording_seconds")
 
 
-def update_from_call(session: Session, incident: Incident, captured: Captured, now: datetime, *, final: bool) -> None:
-    """Copy a call's answers into the incident it opened mid-call (issue 13).
+@dataclass(frozen=True)
+class IncidentChanges:
+    """What a call's answers change in the incident it opened: field values, missing fields, the log line."""
+
+    values: dict[str, Any]  # followed fields whose value changes
+    missing: list[str] | None  # the new missing_fields, None when unchanged
+    kind: str  # incident_updated, or incident_completed when the intake is done
+    detail: dict[str, Any] | None  # the log line's detail, None when nothing is logged
+
+
+def incident_changes(current: Mapping[str, Any], captured: Captured, *, final: bool) -> IncidentChanges:
+    """The changes ``captured`` makes to an incident whose followed fields and missing_fields are ``current``.
 
     Until the intake is done, every field not yet given counts as missing, so a caller
-    who hangs up leaves an incident that says what it lacks. When it is done (``final``),
-    the details are in and the 15 minutes run from ``now`` (``set_deadline``).
+    who hangs up leaves an incident that says what it lacks.
     """
-    changed = [name for name in _FOLLOWED if getattr(captured, name) and getattr(captured, name) != getattr(incident, name)]
-    for name in changed:
-        setattr(incident, name, getattr(captured, name))
-    if "ticket_number" in changed:
-        incident.ticket_match = captured.ticket_match.value if captured.ticket_match else ""
-        incident.ticket_id = session.scalar(select(Ticket.id).where(Ticket.number == captured.ticket_number))
+    changed = [name for name in FOLLOWED if getattr(captured, name) and getattr(captured, name) != current[name]]
     missing = list(captured.missing)
     if not final:
         pending = {"company": captured.company, "contact_name": captured.contact_name, "email": captured.email,
                    "problem": captured.problem_text or captured.recording_url}
         missing += [name for name, value in pending.items() if not value and name not in missing]
-    if missing != list(incident.missing_fields or []):
-        incident.missing_fields = missing
-    if changed or final:
-        log_event(session, at=now, actor="ivr", kind="incident_completed" if final else "incident_updated",
-                  incident_id=incident.id, call_sid=incident.call_sid,
-                  detail={"fields": changed, "missing": missing})
+    return IncidentChanges(
+        values={name: getattr(captured, name) for name in changed},
+        missing=missing if missing != list(current["missing_fields"] or []) else None,
+        kind="incident_completed" if final else "incident_updated",
+        detail={"fields": changed, "missing": missing} if changed or final else None,
+    )
+
+
+def update_from_call(session: Session, incident: Incident, captured: Captured, now: datetime, *, final: bool) -> None:
+    """Copy a call's answers into the incident it opened mid-call (issue 13).
+
+    When the intake is done (``final``), the details are in and the 15 minutes run from
+    ``now`` (``set_deadline``).
+    """
+    changes = incident_changes({name: getattr(incident, name) for name in (*FOLLOWED, "missing_fields")},
+                               captured, final=final)
+    for name, value in changes.values.items():
+        setattr(incident, name, value)
+    if "ticket_number" in changes.values:
+        incident.ticket_match = captured.ticket_match.value if captured.ticket_match else ""
+        incident.ticket_id = session.scalar(select(Ticket.id).where(Ticket.number == captured.ticket_number))
+    if changes.missing is not None:
+        incident.missing_fields = changes.missing
+    if changes.detail is not None:
+        log_event(session, at=now, actor="ivr", kind=changes.kind, incident_id=incident.id,
+                  call_sid=incident.call_sid, detail=changes.detail)
     if final:
         set_deadline(session, incident, now, reason="intake_completed")
 

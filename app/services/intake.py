@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import CallSession, Incident
+from app.models import CallSession, Incident, IncidentEvent
+from app.reports.facts import shapes_facts
 from app.services import caller_trust
 from app.services.call_endings import settle_ended_call
 from app.services.caller_limits import CallerLimits, incident_to_join, join_report
-from app.services.events import log_event
+from app.services.events import event_row, log_event
 from app.services.incidents import (
     append_to_incident,
     open_incident_for,
@@ -37,6 +39,7 @@ from ivr_flows.model import (
     Reply,
     SaveIncident,
     Stage,
+    Step,
     TicketLookedUp,
 )
 
@@ -122,7 +125,7 @@ def _run(session: Session, call: CallSession, state: CallState | None, event: Ev
         for effect in sorted(step.effects, key=lambda e: not isinstance(e, LogEvent)):
             answer = _apply(session, call, state, effect, now, limits) or answer
         if step.reply is not None:
-            if state.opened and call.incident_id is not None and state.stage is not Stage.DONE:
+            if follows(state, call.incident_id):
                 _follow(session, call, state, now)  # issue 13: each answer reaches the open incident
             call.state = state.to_dict()
             call.seq += 1
@@ -134,11 +137,37 @@ def _run(session: Session, call: CallSession, state: CallState | None, event: Ev
     raise RuntimeError(f"flow gave no reply in stage {state.stage if state else None}")
 
 
+def follows(state: CallState, incident_id: int | None) -> bool:
+    """True when this answer must be copied into the incident the call already opened (issue 13)."""
+    return state.opened and incident_id is not None and state.stage is not Stage.DONE
+
+
+def plain_step(state: CallState, event: Event, now: datetime, incident_id: int | None) -> Step | None:
+    """The flow's step when all it does is log and reply (the ordinary turn); None when it needs ``continue_call``.
+
+    ``app.services.lean_step`` writes such a step without the ORM (copying the answer into
+    the incident the call opened, when ``follows``); anything else (a lookup, an incident to
+    open or complete, a job) takes the full path.
+    """
+    step = advance(state, event, now)
+    if step.reply is None:
+        return None
+    if not all(isinstance(e, LogEvent) and not (incident_id is not None and shapes_facts(e.kind))
+               for e in step.effects):
+        return None
+    return step
+
+
+def flow_line(effect: LogEvent, call_sid: str, incident_id: int | None, now: datetime) -> dict[str, Any]:
+    """The log line a flow's ``LogEvent`` becomes (one place for both paths)."""
+    return event_row(at=now, actor="ivr", kind=effect.kind, detail=effect.detail, call_sid=call_sid,
+                     incident_id=incident_id, flow=True)
+
+
 def _apply(session: Session, call: CallSession, state: CallState, effect, now: datetime,
            limits: CallerLimits) -> Event | None:
     if isinstance(effect, LogEvent):
-        log_event(session, at=now, actor="ivr", kind=effect.kind, detail=effect.detail,
-                  call_sid=call.call_sid, incident_id=call.incident_id, flow=True)
+        session.add(IncidentEvent(**flow_line(effect, call.call_sid, call.incident_id, now)))
         return None
     if isinstance(effect, LookupTicket):
         ticket = find_open_ticket_by_number(session, effect.number)

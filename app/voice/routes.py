@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, Response, current_app, request
 
 from app.models import IncidentSource
-from app.services import intake
+from app.services import intake, lean_step
 from app.services.caller_limits import limits_from
 from app.services.incidents import attach_recording, rescue_call
 from app.services.spool import spool
@@ -31,10 +31,10 @@ def _twiml(turn: intake.Turn) -> str:
     return render(turn.reply, step_url, f"/twilio/voice/recording?seq={turn.seq}")
 
 
-def _guarded(handler) -> Response:
+def _guarded(handler, lean=None) -> Response:
     """Answer the webhook; on any internal error still save the caller and take a voicemail."""
     try:
-        return answer_once(handler)
+        return answer_once(handler, lean=lean)
     except Exception:  # noqa: BLE001 - the caller must always get TwiML
         log.exception("voice webhook failed; rescuing call %s", request.form.get("CallSid"))
         _rescue(IncidentSource.RESCUED, "internal_error")
@@ -71,10 +71,7 @@ def step() -> Response:
     """The caller answered a <Gather> (or stayed silent: ``noinput=1``)."""
     f = request.form
     event = NoInput() if request.args.get("noinput") else Gathered(f.get("Digits", ""), f.get("SpeechResult", ""))
-    seq = request.args.get("seq", -1, type=int)
-    limits = limits_from(_hotline().settings)
-    return _guarded(lambda s, now: _twiml(intake.continue_call(s, call_sid=f["CallSid"], seq=seq, event=event, now=now,
-                                                               limits=limits)))
+    return _continue(f["CallSid"], request.args.get("seq", -1, type=int), event)
 
 
 @bp.post("/recording")
@@ -84,10 +81,17 @@ def recording() -> Response:
     f = request.form
     event = Recorded() if request.args.get("noinput") else Recorded(
         f.get("RecordingUrl", ""), f.get("RecordingDuration", 0, type=int))
-    seq = request.args.get("seq", -1, type=int)
-    limits = limits_from(_hotline().settings)
-    return _guarded(lambda s, now: _twiml(intake.continue_call(s, call_sid=f["CallSid"], seq=seq, event=event, now=now,
-                                                               limits=limits)))
+    return _continue(f["CallSid"], request.args.get("seq", -1, type=int), event)
+
+
+def _continue(call_sid: str, seq: int, event) -> Response:
+    """An answer to the flow: the lean ordinary step when it can, else ``continue_call``'s transaction."""
+    hotline = _hotline()
+    limits = limits_from(hotline.settings)
+    return _guarded(
+        lambda s, now: _twiml(intake.continue_call(s, call_sid=call_sid, seq=seq, event=event, now=now, limits=limits)),
+        lean=lambda key, now: lean_step.answer(hotline.db, key=key, path=request.path, call_sid=call_sid, seq=seq,
+                                               event=event, now=now, render=_twiml))
 
 
 @bp.post("/status")

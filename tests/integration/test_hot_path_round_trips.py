@@ -32,6 +32,30 @@ def test_a_webhook_and_its_duplicate_check_use_one_connection(client, hotline):
     assert len(checkouts) == 2
 
 
+def test_an_ordinary_ivr_step_is_one_read_and_one_write_without_begin_or_commit(client, hotline, database_url):
+    """The lean step: the call, its incident and any stored answer in one SELECT, then one write (PostgreSQL: a
+    CTE in autocommit, so no BEGIN/COMMIT round trips; SQLite: three statements in one transaction)."""
+    _post(client, "/twilio/voice", CALL)
+    checkouts, statements = [], []
+    event.listen(hotline.db.engine, "checkout", lambda *a: checkouts.append(1))
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement.split()[0].upper(), conn.connection.dbapi_connection.autocommit
+                           if database_url.startswith("postgresql") else None))
+
+    event.listen(hotline.db.engine, "before_cursor_execute", seen)
+    step = _post(client, "/twilio/voice/step?seq=1", {**CALL, "Digits": "1"})
+    assert step.status_code == 200 and b'action="/twilio/voice/step?seq=2"' in step.data
+    assert len(checkouts) == 1
+    if database_url.startswith("postgresql"):
+        assert statements == [("SELECT", True), ("WITH", True)]  # was 5 statements + pre-ping, BEGIN, COMMIT
+    else:
+        assert [kind for kind, _ in statements] == ["SELECT", "UPDATE", "INSERT", "INSERT"]
+    statements.clear()
+    again = _post(client, "/twilio/voice/step?seq=1", {**CALL, "Digits": "1"})  # Twilio's retry: the read alone
+    assert again.data == step.data and [kind for kind, _ in statements] == ["SELECT"]
+
+
 class _CountingRedis(Redis):
     """A real Redis client that counts network round trips (single commands and pipeline executions)."""
 

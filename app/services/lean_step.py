@@ -1,0 +1,157 @@
+"""The ordinary intake step in two statements, without the ORM's unit of work (issue 12).
+
+Read the call's row, the incident it opened (if any) and any answer already stored for this
+delivery in one SELECT; advance the pure flow (``intake.plain_step``); when the step only logs
+and replies, write it: compare-and-set the call's state on its ``seq``, store the delivery's
+answer, append the log lines and copy the answer into the incident the call opened (issue 13,
+``incidents.incident_changes``). On PostgreSQL that is one statement (a CTE, atomic on its own,
+so it needs no BEGIN/COMMIT round trips); on SQLite a few in one transaction. Whatever else a
+step needs (a lookup, an incident to open or complete, a job, a stale or unknown call) returns
+None: the caller then takes the full path (``intake.continue_call`` in one ORM transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Integer, String, Text, bindparam, column, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from app.db import Database
+from app.models import Incident
+from app.models.base import UTCDateTime
+from app.services.events import event_row
+from app.services.incidents import FOLLOWED, incident_changes
+from app.services.intake import Turn, flow_line, follows, plain_step
+from ivr_flows.model import CallState, Event
+
+Render = Callable[[Turn], str]
+_INCIDENT = (*FOLLOWED, "missing_fields")
+
+_READ = text(
+    "SELECT c.state, c.seq, c.incident_id, "
+    '(SELECT d.response FROM webhook_deliveries d WHERE d."key" = :key), i.call_sid, '
+    + ", ".join(f"i.{name}" for name in _INCIDENT)
+    + " FROM call_sessions c LEFT JOIN incidents i ON i.id = c.incident_id WHERE c.call_sid = :sid"
+).bindparams(bindparam("key", type_=String), bindparam("sid", type_=String)).columns(
+    column("state", JSON), column("seq", Integer), column("incident_id", Integer), column("stored", Text),
+    column("opened_by", String), *(column(name, Incident.__table__.c[name].type) for name in _INCIDENT))
+_STORED = text('SELECT response FROM webhook_deliveries WHERE "key" = :key')
+_NOW = bindparam("now", type_=UTCDateTime())
+_MOVE_TYPES = (bindparam("state", type_=JSON), _NOW)
+_STATEMENTS: dict[tuple, Any] = {}  # built once per shape (dialect, log lines, incident columns)
+
+
+def answer(db: Database, *, key: str, path: str, call_sid: str, seq: int, event: Event, now: datetime,
+           render: Render) -> str | None:
+    """The TwiML for this step if it is an ordinary one (written, or stored before); None for the full path."""
+    postgres = db.autocommit is not None
+    with (db.autocommit if postgres else db.engine).connect() as conn:
+        row = conn.execute(_READ, {"key": key, "sid": call_sid}).first()
+        if row is None:
+            return None
+        state, current, incident_id, stored, opened_by = row[:5]
+        if stored is not None:
+            return stored  # Twilio's retry: the answer it got the first time, written once
+        if seq != current:
+            return None  # stale: the full path logs it and repeats the question
+        step = plain_step(CallState.from_dict(state), event, now, incident_id)
+        if step is None:
+            return None
+        lines = [flow_line(e, call_sid, incident_id, now) for e in step.effects]
+        followed: dict[str, Any] = {}
+        if follows(step.state, incident_id) and opened_by == call_sid:  # not an incident the call joined
+            changes = incident_changes(dict(zip(_INCIDENT, row[5:], strict=True)), step.state.captured, final=False)
+            if "ticket_number" in changes.values:
+                return None  # the ticket is looked up on the full path
+            followed = {**changes.values, **({"missing_fields": changes.missing} if changes.missing is not None else {})}
+            if changes.detail is not None:
+                lines.append(event_row(at=now, actor="ivr", kind=changes.kind, incident_id=incident_id,
+                                       call_sid=call_sid, detail=changes.detail))
+        body = render(Turn(step.reply, current + 1))
+        params = {"state": step.state.to_dict(), "seq": current, "now": now, "sid": call_sid, "key": key,
+                  "path": path[:200], "response": body, "incident_id": incident_id,
+                  **{f"set_{name}": value for name, value in followed.items()}}
+        try:
+            write = _write_postgres if postgres else _write_sqlite
+            written = write(conn, params, lines, tuple(followed))
+        except IntegrityError:  # a concurrent duplicate stored this key first
+            conn.rollback()
+            written = False
+        if written:
+            return body
+        # Someone else moved the call first: a duplicate of this delivery (answer what it answered),
+        # or another delivery (None: the full path decides, as for any stale step).
+        return conn.execute(_STORED, {"key": key}).scalar()
+
+
+def _set_clause(columns: tuple[str, ...]) -> str:
+    return ", ".join(f"{name} = :set_{name}" for name in columns)
+
+
+def _set_types(columns: tuple[str, ...]) -> list:
+    return [bindparam(f"set_{name}", type_=Incident.__table__.c[name].type) for name in columns]
+
+
+def _write_postgres(conn: Connection, params: dict[str, Any], lines: list[dict[str, Any]],
+                    columns: tuple[str, ...]) -> bool:
+    for i, line in enumerate(lines):
+        params.update({f"{name}_{i}": value for name, value in line.items()})
+    return conn.execute(_cte(len(lines), columns), params).scalar() == 1
+
+
+def _cte(n_lines: int, columns: tuple[str, ...]):
+    """UPDATE the call WHERE seq = :seq and, only if that moved it, INSERT the delivery and lines, UPDATE the incident."""
+    shape = ("postgresql", n_lines, columns)
+    if shape not in _STATEMENTS:
+        parts = [
+            "moved AS (UPDATE call_sessions SET state = CAST(:state AS JSON), seq = :seq + 1, updated_at = :now "
+            "WHERE call_sid = :sid AND seq = :seq RETURNING call_sid)",
+            'stored AS (INSERT INTO webhook_deliveries ("key", path, response, received_at) '
+            "SELECT CAST(:key AS VARCHAR), CAST(:path AS VARCHAR), CAST(:response AS TEXT), :now FROM moved)",
+        ]
+        if n_lines:
+            parts.append("logged AS (INSERT INTO incident_events (incident_id, call_sid, at, actor, kind, detail) "
+                         + " UNION ALL ".join(
+                             f"SELECT CAST(:incident_id_{i} AS INTEGER), CAST(:call_sid_{i} AS VARCHAR), :at_{i}, "
+                             f"CAST(:actor_{i} AS VARCHAR), CAST(:kind_{i} AS VARCHAR), CAST(:detail_{i} AS JSON) "
+                             "FROM moved" for i in range(n_lines)) + ")")
+        if columns:
+            parts.append(f"followed AS (UPDATE incidents SET {_set_clause(columns)} FROM moved "
+                         "WHERE incidents.id = :incident_id)")
+        types = [*_MOVE_TYPES, *_set_types(columns),
+                 *(bindparam(f"at_{i}", type_=UTCDateTime()) for i in range(n_lines)),
+                 *(bindparam(f"detail_{i}", type_=JSON) for i in range(n_lines))]
+        _STATEMENTS[shape] = text("WITH " + ", ".join(parts) + " SELECT count(*) FROM moved").bindparams(*types)
+    return _STATEMENTS[shape]
+
+
+_MOVE = text("UPDATE call_sessions SET state = :state, seq = :seq + 1, updated_at = :now "
+             "WHERE call_sid = :sid AND seq = :seq").bindparams(*_MOVE_TYPES)
+_STORE = text('INSERT INTO webhook_deliveries ("key", path, response, received_at) '
+              "VALUES (:key, :path, :response, :now)").bindparams(_NOW)
+_LOG = text("INSERT INTO incident_events (incident_id, call_sid, at, actor, kind, detail) "
+            "VALUES (:incident_id, :call_sid, :at, :actor, :kind, :detail)").bindparams(
+    bindparam("at", type_=UTCDateTime()), bindparam("detail", type_=JSON))
+
+
+def _write_sqlite(conn: Connection, params: dict[str, Any], lines: list[dict[str, Any]],
+                  columns: tuple[str, ...]) -> bool:
+    """The same writes in the read's transaction (pysqlite begins it at the UPDATE)."""
+    if conn.execute(_MOVE, params).rowcount != 1:
+        conn.rollback()
+        return False
+    conn.execute(_STORE, params)
+    if lines:
+        conn.execute(_LOG, lines)
+    if columns:
+        shape = ("sqlite", columns)
+        if shape not in _STATEMENTS:
+            _STATEMENTS[shape] = text(f"UPDATE incidents SET {_set_clause(columns)} WHERE id = :incident_id"
+                                      ).bindparams(*_set_types(columns))
+        conn.execute(_STATEMENTS[shape], params)
+    conn.commit()
+    return True

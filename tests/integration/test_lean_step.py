@@ -1,0 +1,155 @@
+"""Issue 12: the ordinary IVR step written without the ORM — once, compare-and-set on seq, same answers as before."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from sqlalchemy import create_engine, event, func, select, text
+from twilio.request_validator import RequestValidator
+
+from app.models import CallSession, IncidentEvent, WebhookDelivery
+from app.services import intake, lean_step
+from app.voice.twiml import render
+from ivr_flows.model import Gathered
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+
+SID = "CA" + "5" * 32
+CALL = {"CallSid": SID, "From": "+14155550100", "To": "+15005550006"}
+
+
+def _post(client, path: str, params: dict):
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(PUBLIC_BASE_URL + path, params)
+    return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+
+def _counts(hotline):
+    with hotline.db.session() as s:
+        call = s.get(CallSession, SID)
+        return (call.seq, s.scalar(select(func.count()).select_from(WebhookDelivery)),
+                s.scalar(select(func.count()).select_from(IncidentEvent).where(IncidentEvent.call_sid == SID)))
+
+
+def _gather_action(body: bytes) -> str:
+    return ET.fromstring(body).find("Gather").get("action")
+
+
+def test_an_ordinary_step_is_written_once_and_its_retry_gets_the_same_answer(client, hotline):
+    assert _post(client, "/twilio/voice", CALL).status_code == 200
+    seq, deliveries, lines = _counts(hotline)
+    assert seq == 1
+    first = _post(client, "/twilio/voice/step?seq=1", {**CALL, "Digits": "1"})  # English: an ordinary step
+    assert first.status_code == 200 and _gather_action(first.data) == "/twilio/voice/step?seq=2"
+    assert _counts(hotline) == (2, deliveries + 1, lines + 1)
+    with hotline.db.session() as s:
+        call = s.get(CallSession, SID)
+        assert call.state["lang"] == "en-US" and call.updated_at == hotline.clock.now()
+        line = s.scalars(select(IncidentEvent).where(IncidentEvent.call_sid == SID)
+                         .order_by(IncidentEvent.id.desc())).first()
+        assert (line.kind, line.actor, line.detail, line.at) == (
+            "language_chosen", "ivr", {"lang": "en-US", "how": "keypad"}, hotline.clock.now())
+        stored = s.scalar(select(WebhookDelivery.response).where(WebhookDelivery.path == "/twilio/voice/step"))
+        assert stored == first.get_data(as_text=True)
+    again = _post(client, "/twilio/voice/step?seq=1", {**CALL, "Digits": "1"})  # Twilio's retry
+    assert again.data == first.data
+    assert _counts(hotline) == (2, deliveries + 1, lines + 1)
+
+
+def test_the_lean_answer_is_the_one_the_full_path_gives(client, hotline):
+    """Same TwiML and the same state as ``continue_call`` in its ORM transaction."""
+    _post(client, "/twilio/voice", CALL)
+    with hotline.db.session() as s:
+        before = s.get(CallSession, SID).state
+    lean = _post(client, "/twilio/voice/step?seq=1", {**CALL, "Digits": "2"})  # Deutsch
+    with hotline.db.session() as s:
+        lean_state = s.get(CallSession, SID).state
+    with hotline.db.transaction() as s:  # replay the same step through the full path
+        call = s.get(CallSession, SID)
+        call.state, call.seq = before, 1
+    with hotline.db.transaction() as s:
+        turn = intake.continue_call(s, call_sid=SID, seq=1, event=Gathered("2", ""), now=hotline.clock.now())
+        full_state = s.get(CallSession, SID).state
+    assert render(turn.reply, f"/twilio/voice/step?seq={turn.seq}", f"/twilio/voice/recording?seq={turn.seq}") \
+        == lean.get_data(as_text=True)
+    assert full_state == lean_state
+
+
+def test_a_stale_step_still_takes_the_full_path(client, hotline):
+    _post(client, "/twilio/voice", CALL)
+    _post(client, "/twilio/voice/step?seq=1", {**CALL, "Digits": "1"})
+    stale = _post(client, "/twilio/voice/step?seq=1", {**CALL, "Digits": "2"})  # an old URL, another answer
+    assert stale.status_code == 200 and _gather_action(stale.data) == "/twilio/voice/step?seq=2"
+    with hotline.db.session() as s:
+        kinds = list(s.scalars(select(IncidentEvent.kind).where(IncidentEvent.call_sid == SID)))
+        assert "stale_step_ignored" in kinds and s.get(CallSession, SID).state["lang"] == "en-US"
+
+
+def test_a_step_that_lost_the_race_writes_nothing(hotline, clock):
+    """Another delivery moves the call between the read and the write: compare-and-set refuses, no row lands."""
+    with hotline.db.transaction() as s:
+        intake.start_call(s, call_sid=SID, from_number=CALL["From"], to_number=CALL["To"],
+                          policy=intake.policy_from(hotline.settings), now=clock.now())
+    _, deliveries, lines = _counts(hotline)
+    other = create_engine(hotline.settings.database_url)
+
+    moved = []
+
+    def move_first(conn, cursor, statement, *_):
+        if not moved and statement.lstrip().upper().startswith(("UPDATE CALL_SESSIONS", "WITH MOVED")):
+            moved.append(True)
+            with other.begin() as c:
+                c.execute(text("UPDATE call_sessions SET seq = seq + 1 WHERE call_sid = :sid"), {"sid": SID})
+
+    event.listen(hotline.db.engine, "before_cursor_execute", move_first)
+    try:
+        body = lean_step.answer(hotline.db, key="k" * 64, path="/twilio/voice/step", call_sid=SID, seq=1,
+                                event=Gathered("1", ""), now=clock.now(), render=lambda turn: "<Response/>")
+    finally:
+        event.remove(hotline.db.engine, "before_cursor_execute", move_first)
+        other.dispose()
+    assert moved and body is None  # the full path decides (a stale step)
+    assert _counts(hotline) == (2, deliveries, lines)  # moved by the other delivery alone
+
+
+def test_a_pooled_connection_the_server_closed_is_replaced(client, hotline, database_url):
+    """No pre-ping: a connection PostgreSQL terminated is dropped at checkout and the caller gets the next question."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server to close a connection")
+    _post(client, "/twilio/voice", CALL)
+    with hotline.db.engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    assert hotline.db.engine.pool.checkedin() >= 1
+    admin = create_engine(hotline.settings.database_url)
+    with admin.begin() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    admin.dispose()
+    step = _post(client, "/twilio/voice/step?seq=1", {**CALL, "Digits": "1"})
+    assert step.status_code == 200 and _gather_action(step.data) == "/twilio/voice/step?seq=2"
+    assert _counts(hotline)[0] == 2
+
+
+def test_a_connection_lost_mid_webhook_is_retried_once(client, hotline, database_url, caplog):
+    """The server drops the connection after checkout, before the first statement: one retry, one step written."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server to close a connection")
+    _post(client, "/twilio/voice", CALL)
+    _, deliveries, lines = _counts(hotline)
+    admin = create_engine(hotline.settings.database_url)
+    killed = []
+
+    def kill_first(conn, cursor, statement, *_):
+        if not killed:
+            pid = conn.connection.dbapi_connection.info.backend_pid
+            killed.append(pid)
+            with admin.begin() as c:  # waits (up to 5 s) until the backend is gone
+                assert c.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar()
+
+    event.listen(hotline.db.engine, "before_cursor_execute", kill_first)
+    try:
+        step = _post(client, "/twilio/voice/step?seq=1", {**CALL, "Digits": "1"})
+    finally:
+        event.remove(hotline.db.engine, "before_cursor_execute", kill_first)
+        admin.dispose()
+    assert killed and step.status_code == 200 and _gather_action(step.data) == "/twilio/voice/step?seq=2"
+    assert "lost its database connection; retrying once" in caplog.text
+    assert _counts(hotline) == (2, deliveries + 1, lines + 1)
