@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, event, inspect, insert, or_, select
+from sqlalchemy import delete, event, insert, inspect, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
