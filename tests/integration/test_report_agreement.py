@@ -191,3 +191,17 @@ def test_the_report_and_its_csv_read_no_event_log_when_every_facts_row_is_curren
     eng.dispose()
     assert report.total == len(lines) == 300
     assert statements and not [sql for sql in statements if "incident_events" in sql]  # the old report read them all
+
+
+def test_a_renamed_rep_and_a_new_company_show_in_the_next_csv_as_in_a_full_recomputation(engine):
+    from app.models import Rep
+
+    with Session(engine) as session, session.begin():
+        session.get(Rep, 2).name = '=Bobby, "B"'  # the directory's name is looked up when the CSV is made
+        session.get(Incident, 12).company = "Renamed, Ltd."  # the flush hook rewrites that incident's stored line
+    start, end = date(2026, 10, 1), date(2026, 12, 1)
+    with Session(engine) as session:
+        full, loaded = _reference(session, start, end, "UTC", None)
+        fast_csv = b"".join(FactsRange(start, end, "UTC", None).csv_pieces(session))
+    assert b"'=Bobby" in fast_csv and b'"Renamed, Ltd."' in fast_csv
+    assert fast_csv == export.to_csv(full, loaded.companies)
