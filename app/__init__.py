@@ -44,6 +44,10 @@ def create_app(hotline: Hotline | None = None) -> Flask:
     app.register_blueprint(resolution_link_bp)
     app.register_blueprint(updates_voice_bp)
 
+    from app.voice.queue_routes import bp as live_voice_bp  # issue 13: live connect
+
+    app.register_blueprint(live_voice_bp)
+
     from app.dashboard import register as register_dashboard
 
     register_dashboard(app)

@@ -32,12 +32,30 @@ def settings_problems(settings: Settings, env: Mapping[str, str], report: CheckR
         report.warn("DATABASE_URL", "is not set: SQLite in HOTLINE_DATA_DIR serves one host only.",
                     "use PostgreSQL: DATABASE_URL=postgresql://user:password@host:5432/hotline")
     _helpdesk_problems(settings, production, report)
+    _live_connect_problems(settings, report)
     try:
         from workers.watchdog import interval_seconds
 
         interval_seconds(env)
     except ValueError as exc:
         report.error("HOTLINE_WATCHDOG_SECONDS", f"{exc}.", "leave it empty (10 s) or set a number from 1 to 15")
+
+
+def _live_connect_problems(settings: Settings, report: CheckReport) -> None:
+    """Issue 13: a caller on hold must still be called back in time, and hear music Twilio can fetch."""
+    minutes = settings.live_wait_minutes
+    if minutes == 0:
+        report.passed.append("live connect: off (LIVE_WAIT_MINUTES=0; callers are called back)")
+        return
+    if minutes >= settings.callback_sla_minutes:
+        report.warn("LIVE_WAIT_MINUTES", f"is {minutes}, not below CALLBACK_SLA_MINUTES "
+                    f"({settings.callback_sla_minutes}): a caller could still be on hold when the deadline passes.",
+                    "keep it well below, e.g. LIVE_WAIT_MINUTES=5")
+    if not settings.live_hold_music_url.startswith(("https://", "http://")):
+        report.error("LIVE_HOLD_MUSIC_URL", f"{settings.live_hold_music_url!r} is not an http(s) URL Twilio can fetch.",
+                     "leave it empty for Twilio's classical hold music, or give an mp3 URL")
+    else:
+        report.passed.append(f"live connect: callers may wait up to {minutes} min on the line")
 
 
 def _helpdesk_problems(settings: Settings, production: bool, report: CheckReport) -> None:

@@ -22,6 +22,7 @@ class EventKind(StrEnum):
     VOICEMAIL_RECORDED = "voicemail_recorded"
     INCIDENT_UPDATED = "incident_updated"  # issue 13: an answer given after the incident opened mid-call
     INCIDENT_COMPLETED = "incident_completed"  # issue 13: the intake of an incident opened mid-call ended
+    DEADLINE_SET = "deadline_set"  # issue 13: the details are in; the 15 minutes run from here
     # who the caller is, and floods
     SUPPORT_PIN_CHECKED = "support_pin_checked"
     CALLER_DETAILS_CHECKED = "caller_details_checked"
@@ -96,6 +97,11 @@ class EventKind(StrEnum):
     UPDATE_INTERVAL_AGREED = "update_interval_agreed"
     UPDATE_SMS_REFUSED = "update_sms_refused"
     UPDATES_SCHEDULED = "updates_scheduled"
+    # issue 13: live connect (the caller waits on the line; a rep's leg dials them out of the queue)
+    LIVE_CONNECT_OFFERED = "live_connect_offered"
+    LIVE_WAIT_STARTED = "live_wait_started"
+    LIVE_CONNECTING = "live_connecting"
+    LIVE_WAIT_ENDED = "live_wait_ended"
 
 
 STEP_EVENT = {"receipt": EventKind.STEP_RECEIPT, "page": EventKind.STEP_PAGE, "at_risk": EventKind.STEP_AT_RISK,

@@ -65,3 +65,19 @@ def upgrade_locked(url: str, lock_dir: Path, revision: str = "head") -> None:
             upgrade(url, revision)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m app.migrate DATA_DIR``: ``upgrade_locked`` for the URL in HOTLINE_MIGRATE_URL (app.startup runs it)."""
+    import os
+
+    from app.startup import MIGRATE_URL_VARIABLE
+
+    upgrade_locked(os.environ[MIGRATE_URL_VARIABLE], Path(argv[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))

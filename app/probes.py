@@ -6,11 +6,14 @@ and None when all is well.
 
 from __future__ import annotations
 
+import ast
+import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 
 CONNECT_TIMEOUT_SECONDS = 5
 
@@ -82,23 +85,60 @@ class SchemaState:
         return f"at {', '.join(self.current)}, but this version needs {', '.join(self.head)}"
 
 
+MIGRATIONS_DIR = Path(__file__).parent / "migrations" / "versions"
+VERSION_TABLE = "alembic_version"  # Alembic's default, which app/migrations/env.py keeps
+
+
 @lru_cache(maxsize=1)
 def head_revisions() -> tuple[str, ...]:
-    """The newest migration(s) shipped with this code."""
-    from alembic.script import ScriptDirectory
+    """The newest migration(s) shipped with this code, read from the migration files without Alembic.
 
-    from app.migrate import alembic_config
+    Importing Alembic costs every web worker ~11 MB; the schema guard only needs the revision
+    graph, which each file states in ``revision = ...`` and ``down_revision = ...``.
+    """
+    return heads_in(MIGRATIONS_DIR)
 
-    return tuple(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+def heads_in(directory: Path) -> tuple[str, ...]:
+    """The revisions no other migration in ``directory`` revises (tests compare this with Alembic's answer)."""
+    revises: dict[str, tuple[str, ...]] = {}
+    for path in sorted(directory.glob("*.py")):
+        found = _revision_ids(path)
+        if found is not None:
+            revises[found[0]] = found[1]
+    superseded = {parent for parents in revises.values() for parent in parents}
+    return tuple(sorted(set(revises) - superseded))
+
+
+_ASSIGNMENT = re.compile(r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(\([^)]*\)|[^\n#]+)", re.MULTILINE)
+
+
+def _revision_ids(path: Path) -> tuple[str, tuple[str, ...]] | None:
+    """(revision, the revisions it follows) from one migration file, or None for a file that is not one.
+
+    Only the two assignments are read (``ast.parse`` of every migration left ~1.4 MB in each worker).
+    """
+    values = {name: ast.literal_eval(value.strip())
+              for name, value in _ASSIGNMENT.findall(path.read_text(encoding="utf-8"))}
+    revision, down = values.get("revision"), values.get("down_revision")
+    if not isinstance(revision, str):
+        return None
+    parents = (down,) if isinstance(down, str) else tuple(down or ())
+    return revision, parents
+
+
+def current_revisions(conn: Connection) -> tuple[str, ...]:
+    """The revision(s) recorded in the database's ``alembic_version`` table (empty when it has none)."""
+    if not inspect(conn).has_table(VERSION_TABLE):
+        return ()
+    return tuple(sorted(conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()))
 
 
 def schema_state(engine: Engine) -> SchemaState:
     """The database's Alembic revision against the shipped head; raises on a connection error."""
-    from alembic.runtime.migration import MigrationContext
-
     with engine.connect() as conn:
-        current = tuple(MigrationContext.configure(conn).get_current_heads())
-        has_tables = bool(set(inspect(conn).get_table_names()) - {"alembic_version"})
+        current = current_revisions(conn)
+        has_tables = bool(set(inspect(conn).get_table_names()) - {VERSION_TABLE})
     return SchemaState(current=current, head=head_revisions(), has_tables=has_tables)
 
 
@@ -123,23 +163,38 @@ def twilio_number_problem(base_url: str, account_sid: str, auth_token: str, numb
     """("credentials" | "number" | "unreachable", reason) when Twilio refuses the account or the number, else None.
 
     Lists the account's incoming numbers filtered by ``number``: a 401 means the SID or
-    token is wrong; an empty list means the number does not belong to this account.
+    token is wrong; an empty list means the number does not belong to this account. Plain
+    ``urllib``: ``serve`` runs this before gunicorn forks, and ``requests`` would add ~5 MB
+    to every web worker.
     """
-    import requests
+    import base64
+    import json
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlencode
 
-    url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers.json"
+    query = urlencode({"PhoneNumber": number, "PageSize": 1})
+    url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers.json?{query}"
+    credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+    request = urllib.request.Request(url, headers={"Authorization": f"Basic {credentials}",
+                                                   "Accept": "application/json"})
     try:
-        response = requests.get(url, params={"PhoneNumber": number, "PageSize": 1}, auth=(account_sid, auth_token),
-                                timeout=CONNECT_TIMEOUT_SECONDS)
-    except requests.RequestException as exc:
+        with urllib.request.urlopen(request, timeout=CONNECT_TIMEOUT_SECONDS) as response:
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, body = exc.code, b""
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        return "unreachable", first_line(reason) if isinstance(reason, BaseException) else str(reason)
+    except (OSError, ValueError) as exc:  # a time-out while reading, an unreadable URL
         return "unreachable", first_line(exc)
-    if response.status_code in (401, 403):
-        return "credentials", f"Twilio answered {response.status_code} to the account's credentials"
-    if response.status_code != 200:
-        return "unreachable", f"Twilio answered HTTP {response.status_code}"
+    if status in (401, 403):
+        return "credentials", f"Twilio answered {status} to the account's credentials"
+    if status != 200:
+        return "unreachable", f"Twilio answered HTTP {status}"
     try:
-        numbers = response.json().get("incoming_phone_numbers", [])
-    except ValueError:
+        numbers = json.loads(body).get("incoming_phone_numbers", [])
+    except (ValueError, AttributeError):
         return "unreachable", "Twilio's answer was not JSON"
     if not any(n.get("phone_number") == number for n in numbers):
         return "number", f"{number} is not a phone number of account {account_sid}"

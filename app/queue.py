@@ -7,12 +7,17 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from redis import Redis
-from redis.client import Pipeline
-from rq import Queue
 
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.client import Pipeline
+    from rq import Queue
+    from rq.registry import ScheduledJobRegistry
 
 log = logging.getLogger(__name__)
 JOB_FUNCTIONS = {
@@ -60,7 +65,21 @@ class JobQueue:
 
     def __init__(self, redis: Redis, name: str = "hotline") -> None:
         self.redis = redis
-        self.queue = Queue(name, connection=redis)
+        self.name = name
+
+    @cached_property
+    def queue(self) -> Queue:
+        """The RQ queue; RQ (and the multiprocessing it pulls in) is imported when a job is first handed over."""
+        from rq import Queue
+
+        return Queue(self.name, connection=self.redis)
+
+    @cached_property
+    def scheduled(self) -> ScheduledJobRegistry:
+        """The queue's scheduled registry (an immediate run removes a job's earlier schedule from it)."""
+        from rq.registry import ScheduledJobRegistry
+
+        return ScheduledJobRegistry(queue=self.queue)
 
     def enqueue_at(self, when: datetime, func: str, *args: object, job_id: str, pipeline: Pipeline | None = None) -> None:
         """Run ``func(*args)`` at ``when`` (aware UTC), under a stable job id.
@@ -74,8 +93,9 @@ class JobQueue:
         self.queue.enqueue_at(when, func, *args, job_id=job_id, result_ttl=3600, failure_ttl=86400, pipeline=pipeline)
 
     def enqueue(self, func: str, *args: object, job_id: str, pipeline: Pipeline | None = None) -> None:
-        """Run ``func(*args)`` as soon as a worker is free."""
+        """Run ``func(*args)`` as soon as a worker is free (a later time it was scheduled for is dropped)."""
         self.queue.enqueue(func, *args, job_id=job_id, result_ttl=3600, failure_ttl=86400, pipeline=pipeline)
+        self.scheduled.remove(job_id, pipeline=pipeline)
 
     def dispatch(self, jobs: Iterable[PendingJob], now: datetime) -> int:
         """Hand committed due steps to RQ; returns how many were accepted.
@@ -91,6 +111,9 @@ class JobQueue:
         # enqueue alone costs about seven Redis commands, each a round trip of its own.
         try:
             with self.redis.pipeline() as pipe:
+                # MULTI first: RQ puts the pipeline in MULTI itself on an immediate enqueue, which
+                # fails once a scheduled job's commands are queued ahead of it.
+                pipe.multi()
                 for job in jobs:
                     func = JOB_FUNCTIONS[job.kind]
                     if job.due_at <= now:

@@ -29,6 +29,10 @@ class SettingsError(ValueError):
         self.problem = problem
         self.fix = fix
 
+    def __reduce__(self):
+        """Pickled with its three parts (the start-up checks hand it from a forked child)."""
+        return type(self), (self.variable, self.problem, self.fix)
+
 
 def _minutes(variable: str, raw: str, low: int, high: int) -> int:
     """A whole number of minutes in [low, high]; a unit such as "15m" is refused with the fix."""
@@ -154,6 +158,10 @@ class Settings:
     mail_from: str = "Sev-1 Hotline <hotline@localhost>"
     resolution_silence_hours: int = 72
     ticket_howto: str = "To open a support ticket, write to support@example.com or use the customer dashboard."
+    # issue 13: live connect. How long a caller may wait on the line for an engineer (0: never offered),
+    # and what they hear meanwhile (a clip of about a minute: "you are still in line" follows each play)
+    live_wait_minutes: int = 5
+    live_hold_music_url: str = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
 
     @property
     def simulated_telephony(self) -> bool:
@@ -264,6 +272,8 @@ class Settings:
             mail_from=get("MAIL_FROM", "") or cls.mail_from,
             resolution_silence_hours=_hours("RESOLUTION_SILENCE_HOURS", get("RESOLUTION_SILENCE_HOURS", "") or "72"),
             ticket_howto=get("TICKET_HOWTO", "") or cls.ticket_howto,
+            live_wait_minutes=_minutes("LIVE_WAIT_MINUTES", get("LIVE_WAIT_MINUTES", "") or "5", 0, 60),
+            live_hold_music_url=get("LIVE_HOLD_MUSIC_URL", "").strip() or cls.live_hold_music_url,
         )
 
 

@@ -72,6 +72,8 @@ def intake_call(phones: Phones, caller: str) -> bool:
                             ("say", "Dana Smith"), ("press", "1"), ("say", "dana at acme dot example"),
                             ("press", "1"), ("say", "Every API call returns 500."), ("record", "5"), ("press", "1")]:
             {"press": call.press, "say": call.say, "record": lambda s: call.record(int(s))}[action](arg)
+        if call.prompt is not None and call.prompt.kind == "gather":
+            call.silence()  # issue 13: no answer to the live-connect offer: the callback, and the call ends
         return True
     except Exception as exc:  # noqa: BLE001 - counted and reported, the run goes on
         print(f"  intake call from {caller[-4:]} failed: {exc}", flush=True)

@@ -15,7 +15,7 @@ import argparse
 import sys
 import time
 
-from bench import board, report, webhooks
+from bench import board, memory, report, webhooks
 from bench.common import table
 
 
@@ -24,8 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small data sets on SQLite, within a minute")
     parser.add_argument("--runs", type=int, default=3, help="interleaved runs per figure (median shown)")
-    parser.add_argument("--only", default="report,board,webhooks",
-                        help="comma-separated: report, board, webhooks")
+    parser.add_argument("--only", default="report,board,webhooks,memory",
+                        help="comma-separated: report, board, webhooks, memory")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schemas for the next run")
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
             figures += board.figures(store, args.runs)
         if "webhooks" in only:
             figures += webhooks.figures(args.runs, args.quick)
+        if "memory" in only:
+            figures += memory.figures(args.runs, args.quick)
     finally:
         for store in stores:
             if args.quick or not args.keep:

@@ -33,6 +33,7 @@ ANSWERS = [  # the last sentence said -> what the caller does
     ("your full name", ("say", "Dana Smith")),
     ("Please say your e-mail address", ("say", "dana dot smith at acme dot example")),
     ("describe the problem", ("say", "All API calls time out with error 500 since 2:40, SMTP is refused.")),
+    ("we will call you back by", ("press", "2")),  # issue 13: the live-connect offer; this caller takes the callback
 ]
 
 
@@ -70,14 +71,14 @@ class Load:
 
 
 class Server:
-    """gunicorn -w 4 sync around one of bench.webhook_app's apps, on a loopback port."""
+    """gunicorn -w 4 (sync unless ``worker_args`` say otherwise) around one of bench.webhook_app's apps, on loopback."""
 
-    def __init__(self, factory: str, port: int, env: dict[str, str]) -> None:
+    def __init__(self, factory: str, port: int, env: dict[str, str], worker_args: list[str] | None = None) -> None:
         self.port = port
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         self.proc = subprocess.Popen(
-            [gunicorn, "-w", "4", "-k", "sync", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-             "--backlog", "256", f"bench.webhook_app:{factory}"],
+            [gunicorn, "-w", "4", *(worker_args or ["-k", "sync"]), "-b", f"127.0.0.1:{port}", "--log-level",
+             "warning", "--backlog", "256", f"bench.webhook_app:{factory}"],
             env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while len(self.workers()) < 4 or not self._answers():

@@ -6,6 +6,7 @@ import click
 
 from app.wiring import Hotline
 from hotline_sim.phone import CallFlowError, Prompt, SimulatedCall, flask_transport, http_transport
+from hotline_sim.queues import CallQueues
 
 HELP = "Type digits to press keys, words to speak; /silence, /record [seconds], /hangup, /help."
 
@@ -20,7 +21,7 @@ def simulated_call(hotline: Hotline, server_url: str = "", caller: str = "+14155
 
         transport, base = flask_transport(create_app(hotline).test_client()), settings.public_base_url or "http://localhost"
     return SimulatedCall(transport=transport, base_url=base, auth_token=settings.auth_tokens[0], caller=caller,
-                         to=settings.twilio_number or "+15005550006")
+                         to=settings.twilio_number or "+15005550006", queues=CallQueues(hotline.clock))
 
 
 def run_console(hotline: Hotline, server_url: str = "", caller: str = "+14155550100") -> None:
@@ -54,6 +55,12 @@ def _act(call: SimulatedCall, prompt: Prompt, line: str) -> Prompt | None:
     if line == "/help":
         click.echo(HELP)
         return prompt
+    if prompt.kind == "queue":  # issue 13: on hold; each Enter is Twilio requesting the waitUrl again
+        if line not in ("", "/silence"):
+            click.echo("[you are on hold: Enter to keep holding, /hangup to hang up and be called back]")
+            return prompt
+        call.queues.hold(call)
+        return call.prompt
     if line == "" or line == "/silence":
         return call.silence()
     if line.startswith("/record"):
@@ -81,6 +88,8 @@ def _show(call: SimulatedCall, shown: int) -> int:
 
 
 def _hint(prompt: Prompt) -> str:
+    if prompt.kind == "queue":
+        return "  you (on hold; Enter to keep holding, /hangup)"
     if prompt.kind == "record":
         return "  you (recording; /record N or Enter for silence)"
     return "  you (keys or speech)"

@@ -50,6 +50,7 @@ SCRIPT = [  # what the caller does, in order
     ("say", "Since 2:40 every API call times out with error 500, and SMTP connections are refused."),
     ("record", "40"),
     ("press", "1"),  # all correct
+    ("press", "1"),  # issue 13: no engineer yet, so wait on the line while the hotline pages one
 ]
 
 
@@ -79,20 +80,20 @@ def _story(hotline: Hotline, twilio: SimulatedTwilio, settings: Settings, clock:
     network = PhoneNetwork(twilio, flask_transport(client), settings.twilio_auth_token,
                            app_base_url=PUBLIC_URL, clock=clock)
     customer = network.phone(CALLER).expect_sms("we have your report").expect_sms("has taken your incident")
-    customer.expect_call(press="1", answered=True, ring_seconds=9, talk_seconds=20)
     rep = network.phone(REP).expect_sms("SEV1")
-    demo_updates.expect_interval_key(rep)  # issue 11: press 2 to connect, then 1 for updates every 30 min
+    # issue 11: press 2 to connect, then 1 for updates every 30 min; issue 13: the caller is still on the line,
+    # so the rep's leg takes them out of the queue (no call out to the customer)
+    demo_updates.expect_interval_key(rep)
 
     click.secho(f"== 1. A Sev-1 call from {CALLER}  (data in {settings.data_dir}; simulated clock and phones)", bold=True)
     call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_URL,
-                         auth_token=settings.twilio_auth_token, caller=CALLER, to=HOTLINE_NUMBER)
+                         auth_token=settings.twilio_auth_token, caller=CALLER, to=HOTLINE_NUMBER, queues=twilio.queues)
     call.dial()
     for action, arg in SCRIPT:
         {"press": call.press, "say": call.say, "record": lambda s: call.record(int(s))}[action](arg)
+    settle(hotline, network)  # the page leaves; the rep answers it while the caller holds
     for who, text in call.transcript:
         click.echo(f"  {'hotline' if who == 'hotline' else 'caller '}: {text}")
-
-    settle(hotline, network)
     incident = _report(hotline, call.call_sid, rep, customer)
     demo_updates.tell_updates(hotline, network, clock, incident.id, REP, CALLER)  # issue 11
     network.verify()
@@ -121,13 +122,19 @@ def _report(hotline: Hotline, call_sid: str, rep, customer) -> Incident:
     click.secho("\n== 4. The customer's phone", bold=True)
     for body in customer.sms:
         click.echo(f"  SMS: {body}")
-    click.echo(f"  call from {customer.calls[0].from_}: heard \"{customer.calls[0].heard}\"")
+    for call in customer.calls:
+        click.echo(f"  call from {call.from_}: heard \"{call.heard}\"")
+    if not customer.calls:
+        click.echo("  no call back: the customer was connected live on the call they made (issue 13)")
     click.secho("\n== 5. Result", bold=True)
     if callback and callback.answered_at:
         seconds = (callback.answered_at - t0).total_seconds()
-        click.secho(f"  callback {callback.outcome} in {seconds:.0f} s (customer answered at "
-                    f"{callback.answered_at:%H:%M:%S} UTC by Twilio's timestamp; deadline "
-                    f"{incident.callback_due_at:%H:%M:%S})", fg="green" if callback.outcome == "met" else "red")
+        live = callback.customer_call_sid == incident.call_sid
+        how = ("connected live when Twilio took the caller out of the queue at {} UTC" if live
+               else "customer answered at {} UTC by Twilio's timestamp").format(f"{callback.answered_at:%H:%M:%S}")
+        click.secho(f"  callback {callback.outcome} in {seconds:.0f} s ({how}; deadline "
+                    f"{incident.callback_due_at:%H:%M:%S})",
+                    fg="green" if callback.outcome == "met" else "red")
     click.secho("\n== 6. Event log", bold=True)
     for event in log:
         detail = ", ".join(f"{k}={v}" for k, v in event.detail.items() if v not in ("", None, [], {}))

@@ -54,6 +54,7 @@ class _Leg:
     expectation: CallExpectation | None
     sequence: int = 0
     ended: bool = False
+    talked: bool = False  # the talk time was spent on a bridge to a queued caller (issue 13)
 
     def base_params(self, account_sid: str, status: str) -> dict[str, str]:
         """The parameters Twilio sends with every voice webhook of this leg."""
@@ -93,6 +94,8 @@ class PhoneNetwork:
         self.failures: list[str] = []
         self._phones: dict[str, ScriptedPhone] = {}
         self._done: set[str] = set()
+        self.queues = twilio.queues  # issue 13: callers waiting on the line; their requests are logged here
+        self.queues.record = self._record
 
     def phone(self, number: str) -> ScriptedPhone:
         """The scripted phone at ``number`` (created on first use)."""
@@ -105,18 +108,20 @@ class PhoneNetwork:
         unexpected, failures = len(self.unexpected), len(self.failures)
         for _ in range(MAX_ROUNDS):
             pending = self._pending()
-            if not pending:
-                break
             for item in pending:
                 self._done.add(item.sid)
                 if isinstance(item, ApiMessage):
                     self._deliver_sms(item)
                 else:
                     self._deliver_call(item)
+            if not pending and not self.queues.poll_due():  # waiting callers hear their waitUrl again
+                break
         else:
             raise RuntimeError(f"the network did not settle after {MAX_ROUNDS} rounds")
         if len(self.unexpected) > unexpected:
             raise UnexpectedPage("\n".join(self.unexpected[unexpected:]))
+        self.failures += self.queues.failures
+        self.queues.failures.clear()
         if self.strict and len(self.failures) > failures:
             raise WebhookFailed("\n".join(self.failures[failures:]))
 
@@ -237,7 +242,7 @@ class PhoneNetwork:
         if leg.ended:
             return
         leg.ended = True
-        if status == "completed" and leg.expectation:
+        if status == "completed" and leg.expectation and not leg.talked:
             self._advance(leg.expectation.talk_seconds)
         duration = int(leg.expectation.talk_seconds) if leg.expectation and status == "completed" else 0
         self.twilio.update(leg.call, status=status, end_time=self.clock.now(), duration=duration)
@@ -330,6 +335,9 @@ class PhoneNetwork:
 
     def _dial(self, parent: _Leg, verb: ET.Element, url: str) -> dict[str, str]:
         """Ring each <Number> in turn until one answers; bridge it. Returns the Dial action parameters."""
+        queue = next((n for n in verb if n.tag == "Queue"), None)
+        if queue is not None:
+            return self._dial_queue(parent, verb, queue, url)
         numbers = [(n.text or "").strip() for n in verb if n.tag == "Number"]
         nouns = [n for n in verb if n.tag == "Number"] or [ET.Element("Number")]
         if not numbers:
@@ -363,6 +371,31 @@ class PhoneNetwork:
             return {"DialCallStatus": "completed", "DialCallSid": child.sid,
                     "DialCallDuration": str(child.duration or 0), "DialBridged": "true"}
         return outcome
+
+    def _dial_queue(self, parent: _Leg, verb: ET.Element, noun: ET.Element, url: str) -> dict[str, str]:
+        """``<Dial><Queue>``: bridge the first caller waiting in the queue (none: the <Dial> times out)."""
+        name = (noun.text or "").strip()
+        queue_url = urljoin(self.app_base_url + "/", noun.get("url", "")) if noun.get("url") else ""
+        member = self.queues.dequeue(name, parent.call.sid, queue_url)
+        if member is None:  # Twilio waits for a caller until the <Dial> timeout
+            self._advance(float(verb.get("timeout", "30")))
+            return {"DialCallStatus": "no-answer", "DialCallDuration": "0"}
+        waited = self.queues.queue_time(member)
+        parent.heard.said.append(f"[connected to {member.call.caller}]")
+        member.call.heard_line(f"[connected to {parent.call.to}]")
+        talk = parent.expectation.talk_seconds if parent.expectation else 0
+        parent.talked = True
+        self._advance(talk)
+        self.queues.bridge_ended(member, waited)  # the caller hangs up first; the rep's <Dial> then ends
+        sid = self.queues.queue_sid(name)
+        return {"DialCallStatus": "completed", "DialCallSid": member.call.call_sid,
+                "DialCallDuration": str(int(talk)), "QueueSid": sid}
+
+    def _record(self, url: str, params: dict[str, str], status: int, body: str) -> None:
+        """A request Twilio made for a queued caller's call (signed by that call)."""
+        self.webhooks.append(Webhook(url, dict(params), status, body))
+        if status // 100 != 2:
+            self.failures.append(f"{url} answered HTTP {status}: {body[:200]!r}")
 
     # ------------------------------------------------------------ HTTP
 

@@ -11,9 +11,13 @@ import secrets
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlparse
 
 from twilio.request_validator import RequestValidator
+
+if TYPE_CHECKING:
+    from hotline_sim.queues import CallQueues
 
 Transport = Callable[[str, dict[str, str], dict[str, str]], tuple[int, str]]
 
@@ -26,13 +30,15 @@ class CallFlowError(AssertionError):
 class Prompt:
     """What the caller is being asked for now."""
 
-    kind: str  # "gather", "record", "hangup"
+    kind: str  # "gather", "record", "hangup", "queue" (an <Enqueue>: waiting on the line)
     said: list[str]
     action: str = ""
     fallthrough: str = ""  # the <Redirect> after a <Gather>/<Record>
     num_digits: int | None = None
     input: str = "dtmf"
     language: str = ""
+    queue: str = ""  # the <Enqueue>'s queue name
+    wait_url: str = ""  # the <Enqueue waitUrl>
 
 
 @dataclass
@@ -51,6 +57,7 @@ class SimulatedCall:
     responses: list[str] = field(default_factory=list)
     ended: bool = False
     last_request: tuple[str, dict[str, str]] | None = None
+    queues: CallQueues | None = None  # the simulated Twilio's queues, for <Enqueue> (issue 13)
 
     # ------------------------------------------------------------ driving
 
@@ -85,7 +92,9 @@ class SimulatedCall:
                                              "RecordingSid": url.rsplit("/", 1)[-1], "Digits": "#"})
 
     def hang_up(self, status: str = "completed", path: str = "/twilio/voice/status") -> int:
-        """End the call: Twilio sends the status callback."""
+        """End the call: Twilio sends the status callback (after the <Enqueue action>, if waiting)."""
+        if self.queues is not None and not self.ended:
+            self.queues.caller_hung_up(self)
         self.ended = True
         code, _ = self._post(path, {"CallStatus": status, "CallDuration": "42"})
         return code
@@ -134,18 +143,47 @@ class SimulatedCall:
         headers = {"X-Twilio-Signature": self.sign(full, params)}
         return self.transport(full, params, headers)
 
+    # ------------------------------------------------------------ in a queue (driven by hotline_sim.queues)
+
+    def queue_request(self, url: str, extra: dict[str, str]) -> tuple[int, str]:
+        """A signed request Twilio makes for this call while it is queued (waitUrl, <Queue url>, action)."""
+        return self._post(url, extra)
+
+    def heard_line(self, line: str) -> None:
+        """Something played to the caller while queued."""
+        self.transcript.append(("hotline", line))
+
+    def follow(self, body: str) -> Prompt:
+        """Go on with TwiML Twilio fetched for this call (the <Enqueue action> after leaving the queue)."""
+        return self._take("<Enqueue action>", body)
+
+    def end(self) -> None:
+        """Twilio ended the call (after a bridge, or a <Hangup> while waiting)."""
+        if not self.ended:
+            self.hang_up()
+
     def _request(self, url: str, extra: dict[str, str]) -> Prompt:
         code, body = self._post(url, extra)
         if code != 200:
             raise CallFlowError(f"{url} answered HTTP {code}: Twilio would play an application error")
+        return self._take(url, body)
+
+    def _take(self, url: str, body: str) -> Prompt:
         self.responses.append(body)
         self.prompt = parse_twiml(body)
         for line in self.prompt.said:
             self.transcript.append(("hotline", line))
-        if self.prompt.kind == "redirect":
-            return self._request(self.prompt.action, {})
+        if self.prompt.kind == "redirect":  # what was said before the <Redirect> is part of what the caller heard
+            before = self.prompt.said
+            after = self._request(self.prompt.action, {})
+            after.said[:0] = before
+            return after
         if self.prompt.kind == "hangup":
             self.hang_up()
+        if self.prompt.kind == "queue":
+            if self.queues is None:
+                raise CallFlowError(f"{url} answered <Enqueue>: give the call the simulated Twilio's queues")
+            self.queues.enqueue(self, self.prompt.queue, self.prompt.action, self.prompt.wait_url)
         return self.prompt
 
 
@@ -178,6 +216,9 @@ def parse_twiml(body: str) -> Prompt:
             return Prompt("redirect", said, action=(verb.text or "").strip())
         elif verb.tag == "Hangup":
             return Prompt("hangup", said)
+        elif verb.tag == "Enqueue":  # the call waits on the line until a <Dial><Queue> takes it, or it leaves
+            return Prompt("queue", said, action=verb.get("action", ""), queue=(verb.text or "").strip(),
+                          wait_url=verb.get("waitUrl", ""))
         else:
             raise CallFlowError(f"unexpected verb <{verb.tag}>")
     return Prompt("hangup", said)  # running out of verbs ends the call

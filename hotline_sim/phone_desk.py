@@ -159,6 +159,9 @@ class PhoneDesk:
             document = self._post_ok(redirect, self._voice(self._reload(call_id), "in-progress"))
 
     def _dial(self, call_id: int, verb: ET.Element) -> None:
+        if verb.find("Queue") is not None:
+            self._empty_queue(call_id, verb)
+            return
         number = verb.find("Number")
         target = (number.text or "").strip() if number is not None else (verb.text or "").strip()
         child = self.outbox.add(
@@ -168,6 +171,18 @@ class PhoneDesk:
         call = self._reload(call_id)
         self.outbox.update_state(call_id, dict(call.state, dialing=child.id, dial_action=verb.get("action", ""),
                                                said=call.state.get("said", []) + [f"(dialling {target})"]))
+
+    def _empty_queue(self, call_id: int, verb: ET.Element) -> None:
+        """Issue 13: a ``<Dial><Queue>`` finds nobody here (a waiting caller holds in their own process, the
+        scripted phones' ``hotline_sim.queues``); Twilio would time out the same way, and the app then dials out."""
+        call = self._reload(call_id)
+        self.outbox.update_state(call_id, dict(call.state, said=call.state.get("said", []) + ["(the queue is empty)"]))
+        action = verb.get("action", "")
+        if not action:
+            self._complete(call, "completed")
+            return
+        extra = {"DialCallStatus": "no-answer", "DialCallDuration": "0"}
+        self._run(call_id, self._post_ok(action, self._voice(self._reload(call_id), "in-progress") | extra))
 
     def _dial_done(self, parent: Item, child: Item, status: str) -> None:
         action = parent.state.get("dial_action", "")

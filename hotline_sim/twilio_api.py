@@ -22,6 +22,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.clock import Clock, SystemClock
 from app.settings import Settings
+from hotline_sim.queues import CallQueues
 from hotline_sim.twilio_records import (
     API_VERSION,
     ApiCall,
@@ -76,6 +77,7 @@ class SimulatedTwilio:
         self._faults: deque[tuple[str, int]] = deque()
         self.numbers: set[str] = set()  # the account's incoming numbers (``hotline check`` asks for them)
         self._outage: tuple[Any, int] | None = None  # (until, status) of a time-boxed outage
+        self.queues = CallQueues(self.clock)  # issue 13: <Enqueue> and <Dial><Queue>
         self._lock = threading.RLock()
         self._release = threading.Event()
         self._server: Any = None

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from . import answers
+from .live import hand_over_live
 from .model import (
     CallState,
     Event,
@@ -337,6 +338,10 @@ def on_saving(state: CallState, event: Event, now: datetime) -> Step:
             lines, kind = added_lines(s), "incident_appended"
         else:
             lines, kind = saved_lines(s), "reference_given"
+        silent = s.silences >= SILENT_QUESTIONS_BEFORE_SKIP  # a caller who keys nothing is not asked to key 1
+        live = None if event.joined or silent else hand_over_live(s, lines, kind, event.reference)
+        if live is not None:  # issue 13: the live-connect offer follows the closing lines
+            return live
         reply = Reply(lang=s.lang, say=tuple(lines), hangup=True)
         return Step(state=s, reply=reply, effects=(log(kind, reference=event.reference),))
     if state.incident is None and isinstance(event, Gathered | NoInput):

@@ -84,6 +84,8 @@ class FlowPolicy:
     # issue 11: while a platform outage is declared, the statement callers hear after the greeting
     outage_statement_en: str = ""
     outage_statement_de: str = ""
+    # issue 13: after the intake, offer to connect the caller live (the deployment allows waiting on the line)
+    live_connect: bool = False
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import yaml
-
 from app.models import Rep
 from app.oncall.errors import OnCallConfigError
 from app.oncall.records import OverrideInput, parse_override
@@ -28,6 +26,8 @@ def override_input(form: dict[str, str], time_zone: str) -> OverrideInput:
 
 def policy_levels(text: str) -> object:
     """The levels of a policy given as YAML or JSON: a list of levels, or a mapping with ``levels``."""
+    import yaml  # only when an admin saves a policy: a web worker does not carry PyYAML otherwise
+
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -44,6 +44,8 @@ def policy_levels(text: str) -> object:
 
 def levels_yaml(levels: list[dict], reps: dict[int, Rep]) -> str:
     """Policy levels as editable YAML, rep ids shown as names."""
+    import yaml
+
     named = [{"delay_minutes": level["delay_minutes"],
               "targets": [_named(t, reps) for t in level["targets"]]} for level in levels]
     return yaml.safe_dump({"levels": named}, sort_keys=False, allow_unicode=True, width=120)

@@ -13,7 +13,6 @@ from app.oncall.errors import OnCallConfigError
 from app.services.oncall import find_schedule
 from app.services.oncall_admin import add_override, delete_override, save_policy
 from app.services.oncall_coverage import overlaps_of
-from app.services.oncall_yaml import export_yaml, import_yaml
 
 bp = Blueprint("oncall", __name__, template_folder="templates")
 DAYS = 14
@@ -92,6 +91,8 @@ def import_yaml_view() -> Response | tuple[str, int]:
             except UnicodeDecodeError:
                 raise OnCallConfigError("", "the uploaded file is not UTF-8 text") from None
         with hotline.db.transaction() as session:
+            from app.services.oncall_yaml import import_yaml  # PyYAML only on the on-call pages
+
             summary = import_yaml(session, text, hotline.clock.now())
     except OnCallConfigError as exc:
         return _page(errors={"yaml": exc}, yaml_text=text, status=422)
@@ -107,6 +108,8 @@ def _page(errors: dict[str, OnCallConfigError] | None = None, policy_text: str |
     with hotline.db.session() as session:
         overview = oncall_overview(session, now, DAYS)
         if admin and yaml_text is None:
+            from app.services.oncall_yaml import export_yaml  # PyYAML only on the on-call pages
+
             yaml_text = export_yaml(session)
         if admin and policy_text is None:
             policy_text = levels_yaml(overview.policy_levels, overview.reps)

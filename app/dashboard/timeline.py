@@ -103,7 +103,8 @@ def _opened(d: dict, _page: str) -> tuple[str, str]:
 def _connected(late: bool) -> Callable[[dict, str], tuple[str, str]]:
     def words(d: dict, _page: str) -> tuple[str, str]:
         minutes = float(d.get("seconds_after_capture") or 0) / 60
-        return (f"Customer connected at {_when(d.get('answered_at'))}, {minutes:.1f} min after capture"
+        how = "connected live (they waited on the line)" if d.get("live") else "connected"
+        return (f"Customer {how} at {_when(d.get('answered_at'))}, {minutes:.1f} min after capture"
                 + (" (after the deadline)" if late else " (within the deadline)"), "warn" if late else "ok")
     return words
 
@@ -114,6 +115,9 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "call_status": lambda d, _: (f"Caller's call {d.get('status')}"
                                  + (f" after {d['duration']} s" if d.get("duration") else ""), "muted"),
     "incident_opened": _opened,
+    "deadline_set": lambda d, _: (
+        f"Details in ({str(d.get('reason', '')).replace('_', ' ')}): callback due by {_when(d.get('callback_due_at'))}",
+        ""),
     "incident_rescued": lambda d, _: (f"Saved from an unfinished call ({d.get('reason', '')})", "warn"),
     "information_added": lambda d, _: (f"Caller added information: {d.get('text') or ''}"
                                        + (" (with a recording)" if d.get("recording_url") else ""), ""),
@@ -159,3 +163,15 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
 from app.dashboard.trust_words import TRUST_WORDS  # noqa: E402
 
 WORDS.update(TRUST_WORDS)
+
+_LEFT = {"bridged": "after talking to the engineer", "hangup": "hung up while waiting: the callback goes on",
+         "leave": "waited the longest allowed: the callback goes on"}
+WORDS.update({  # issue 13: live connect
+    "live_connect_offered": lambda d, _: ("Caller offered: " + ("an engineer is ready, press 1" if d.get("engineer_ready")
+                                                                else "wait on the line"), "muted"),
+    "live_wait_started": lambda d, _: ("Caller waits on the line" + (" for the engineer" if d.get("engineer_ready")
+                                                                     else " while paging goes on"), ""),
+    "live_connecting": lambda d, _: (f"Caller taken off hold for the rep after {d.get('queue_seconds', 0)} s", ""),
+    "live_wait_ended": lambda d, _: (f"Caller left the line ({_LEFT.get(d.get('result', ''), d.get('result', ''))})",
+                                     "warn" if d.get("result") in ("hangup", "leave") else "muted"),
+})

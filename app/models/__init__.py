@@ -25,6 +25,7 @@ from app.models.incident import (
     IncidentStatus,
 )
 from app.models.lease import Lease
+from app.models.live_wait import LiveWait  # issue 13
 from app.models.missed_call import MissedCall, Notice, NoticeStatus
 from app.models.oncall import EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
 from app.models.outage import NonCriticalContact, Outage, OutageLink  # issue 11
@@ -53,6 +54,7 @@ __all__ = [
     "IncidentSource",
     "IncidentStatus",
     "Lease",
+    "LiveWait",
     "MissedCall",
     "Notice",
     "NoticeStatus",

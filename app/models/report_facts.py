@@ -26,7 +26,7 @@ class IncidentFactsRow(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), primary_key=True, autoincrement=False)
     reference: Mapped[str] = mapped_column(String(12))
     listed_at: Mapped[datetime] = mapped_column(UTCDateTime())  # incidents.captured_at (the range filter)
-    captured_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the incident_opened line's time
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the deadline_set line's time, else the incident_opened line's
     captured_slot: Mapped[int] = mapped_column(Integer)  # captured_at as Unix seconds // 900 (per-hour grouping)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_event_at: Mapped[datetime] = mapped_column(UTCDateTime())  # latest log line these facts depend on

@@ -123,3 +123,23 @@ PROMPTS.update({
     "upd_no_proposal": "Es wartet keine Lösung auf Ihre Antwort. Auf Wiederhören.",
     "upd_no_key": "Keine Taste gedrückt. Es wurde nichts geändert. Auf Wiederhören.",
 })
+
+# issue 13: Live-Verbindung
+PROMPTS.update({
+    "live_engineer_ready": "Ein Techniker ist bereit: Drücken Sie die 1, um jetzt verbunden zu werden, "
+                           "oder legen Sie auf, dann rufen wir Sie spätestens um {time} zurück.",
+    "live_offer_wait": "Noch ist kein Techniker frei. Um in der Leitung zu warten, während wir einen alarmieren, "
+                       "drücken Sie die 1, oder legen Sie auf, dann rufen wir Sie spätestens um {time} zurück.",
+    "live_no_key": "Wir rufen Sie spätestens um {time} zurück. Auf Wiederhören.",
+    "live_hold_ready": "Bitte bleiben Sie dran: Wir rufen Ihren Techniker jetzt an.",
+    "live_hold_wait": "Bitte bleiben Sie dran, während wir einen Techniker alarmieren.",
+    "live_still_in_line": "Sie sind weiterhin in der Warteschleife; Sie können auflegen, "
+                          "dann rufen wir Sie spätestens um {time} zurück.",
+    "live_wait_over": "Leider konnte noch kein Techniker Ihren Anruf annehmen. "
+                      "Wir rufen Sie spätestens um {time} zurück. Auf Wiederhören.",
+    "live_connecting": "Wir verbinden Sie jetzt mit Ihrem Techniker.",
+    "live_ended": "Vielen Dank für Ihren Anruf. Auf Wiederhören.",
+    "live_goodbye": "Auf Wiederhören.",
+    "live_rep_intro": "Sev-1-Vorfall {ref}: {company}, {contact}, wartet in der Leitung. Wir verbinden Sie jetzt.",
+    "live_rep_caller_gone": "Der Kunde hat die Leitung verlassen. Wir wählen ihn jetzt an.",
+})

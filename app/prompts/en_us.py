@@ -116,3 +116,22 @@ PROMPTS.update({
     "upd_no_proposal": "No resolution awaits your answer. Goodbye.",
     "upd_no_key": "No key pressed. Nothing was changed. Goodbye.",
 })
+
+# issue 13: live connect. To the caller (in their language) at the end of the intake and on hold,
+# and to the rep whose leg dials the waiting caller out of the queue.
+PROMPTS.update({
+    "live_engineer_ready": "An engineer is ready: press 1 to be connected now, "
+                           "or hang up and we will call you back by {time}.",
+    "live_offer_wait": "No engineer is free yet. To wait on the line while we page one, press 1, "
+                       "or hang up and we will call you back by {time}.",
+    "live_no_key": "We will call you back by {time}. Goodbye.",
+    "live_hold_ready": "Please hold: we are calling your engineer now.",
+    "live_hold_wait": "Please hold while we page an engineer.",
+    "live_still_in_line": "You are still in line; you can hang up and we will call you back by {time}.",
+    "live_wait_over": "No engineer could take your call yet. We will call you back by {time}. Goodbye.",
+    "live_connecting": "Connecting you to your engineer now.",
+    "live_ended": "Thank you for calling. Goodbye.",
+    "live_goodbye": "Goodbye.",
+    "live_rep_intro": "Sev-1 incident {ref}: {company}, {contact}, is waiting on the line. Connecting you now.",
+    "live_rep_caller_gone": "The customer has left the line. Dialling them now.",
+})

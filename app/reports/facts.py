@@ -17,8 +17,8 @@ from app.event_kind import EventKind
 # The log lines the facts are folded from (named once, so a renamed kind is changed here only).
 OPENED = EventKind.INCIDENT_OPENED  # the line every incident's facts start from
 CALLBACK_PREFIX = "callback_"  # every line about one callback carries ``detail.callback_id``
-FACT_KINDS = (EventKind.INCIDENT_OPENED, EventKind.ACKNOWLEDGED, EventKind.CALLBACK_BREACHED,
-              EventKind.REACHED_BY_EMAIL)  # plus every kind starting with CALLBACK_PREFIX
+FACT_KINDS = (EventKind.INCIDENT_OPENED, EventKind.DEADLINE_SET, EventKind.ACKNOWLEDGED,
+              EventKind.CALLBACK_BREACHED, EventKind.REACHED_BY_EMAIL)  # plus every kind starting with CALLBACK_PREFIX
 
 
 def shapes_facts(kind: str) -> bool:
@@ -111,10 +111,12 @@ class IncidentFacts:
         ack = next((e for e in ordered if e.kind == EventKind.ACKNOWLEDGED), None)  # the first rep wins
         breach = next((e for e in ordered if e.kind == EventKind.CALLBACK_BREACHED), None)
         reached = next((e for e in ordered if e.kind == EventKind.REACHED_BY_EMAIL), None)
+        # Opened mid-call (issue 13): the promise runs from the moment the details were in.
+        deadline = next((e for e in ordered if e.kind == EventKind.DEADLINE_SET), None) or opened
         return cls(
             reference=str(opened.detail.get("reference", "")),
-            captured_at=opened.at,
-            due_at=_time(opened.detail["callback_due_at"]),
+            captured_at=deadline.at,
+            due_at=_time(deadline.detail["callback_due_at"]),
             acknowledged_at=ack.at if ack else None,
             acknowledged_rep_id=_int(ack.detail.get("rep_id")) if ack else None,
             acknowledged_actor=ack.actor if ack else "",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.models import CallSession, Incident
 from app.services import caller_trust
 from app.services.caller_limits import CallerLimits
+from app.services.escalation import set_deadline
 from app.services.events import log_event
 from app.services.incidents import open_incident_for, rescue_call
 from app.services.missed_calls import ended_before_triage, record_missed_call
@@ -82,3 +83,4 @@ def _settle_opened_early(session: Session, call: CallSession, now: datetime) -> 
     said = SaveIncident(captured=state.captured, lang=state.lang, caller_id=call.from_number, captured_at=now,
                         verified=state.verified, related_reference=state.related_reference)
     caller_trust.record_caller_check(session, incident, said, now)
+    set_deadline(session, incident, now, reason="caller_hung_up")  # all the details this call will give

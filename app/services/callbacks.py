@@ -119,12 +119,31 @@ def customer_is_machine(session: Session, callback_id: int, answered_by: str, no
     return callback
 
 
+def live_connected(session: Session, callback_id: int, caller_call_sid: str, at: datetime,
+                   now: datetime) -> Callback | None:
+    """Issue 13: Twilio bridged the caller waiting on the line to this callback's rep leg.
+
+    A person on both sides: the rep answered the hotline's call, and the caller is on their own
+    call into the hotline (no voicemail can wait in a queue). ``at`` is when Twilio took the caller
+    out of the queue to connect them; met or late by the same rule as a bridged callback.
+    """
+    callback, incident = lock_callback(session, callback_id)
+    if callback is None:
+        return None
+    callback.customer_call_sid = callback.customer_call_sid or caller_call_sid
+    callback.answered_at = callback.answered_at or at
+    callback.person_confirmed_at = callback.person_confirmed_at or at
+    _count_if_confirmed(session, incident, callback, now, live=True)
+    return callback
+
+
 def _confirm(session: Session, incident: Incident, callback: Callback, now: datetime) -> None:
     callback.person_confirmed_at = callback.person_confirmed_at or now
     _count_if_confirmed(session, incident, callback, now)
 
 
-def _count_if_confirmed(session: Session, incident: Incident, callback: Callback, now: datetime) -> None:
+def _count_if_confirmed(session: Session, incident: Incident, callback: Callback, now: datetime,
+                        live: bool = False) -> None:
     """Met or late, once both Twilio's answer time and the person's confirmation are known."""
     if callback.person_confirmed_at is None or callback.answered_at is None:
         return
@@ -140,7 +159,8 @@ def _count_if_confirmed(session: Session, incident: Incident, callback: Callback
         incident.callback_answered_at = at
     carry_out(session, incident, decision, now, Acting(actor="twilio", detail={
         "callback_id": callback.id, "answered_at": at.isoformat(),
-        "seconds_after_capture": round((at - incident.captured_at).total_seconds(), 1)}))
+        "seconds_after_capture": round((at - incident.captured_at).total_seconds(), 1),
+        **({"live": True} if live else {})}))
 
 
 def _unanswered(session: Session, incident: Incident, callback: Callback, at: datetime, now: datetime, status: str,

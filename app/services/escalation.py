@@ -9,21 +9,41 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.escalation import Snapshot
-from app.models import Callback, CallbackKind, CallbackOutcome, DueStep, Incident, IncidentStatus, StepKind
+from app.event_kind import EventKind
+from app.models import (
+    Callback,
+    CallbackKind,
+    CallbackOutcome,
+    DueStep,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    StepKind,
+    StepStatus,
+)
 from app.queue import schedule
+from app.services.events import log_event
 from app.services.oncall import default_policy
 from app.services.phones import is_textable
 
 AT_RISK_BEFORE_DUE = timedelta(minutes=5)  # T+10 on a 15-minute promise
 REPAGE_EVERY = timedelta(minutes=5)  # after a breach, page again until a callback happens
 IN_FLIGHT_FOR = timedelta(minutes=10)  # a bridged callback with no word from Twilio for this long is over
+# Issue 13: an incident opened mid-call sends its receipt once the details are in; should the
+# end of the call never be heard of, the receipt still leaves this long after the opening.
+RECEIPT_AT_THE_LATEST = timedelta(minutes=5)
 
 
-def plan_escalation(session: Session, incident: Incident, now: datetime) -> list[DueStep]:
-    """Copy the policy onto the incident, write its receipt, page, at-risk and breach steps, register their jobs."""
+def plan_escalation(session: Session, incident: Incident, now: datetime, *, details_complete: bool = True) -> list[DueStep]:
+    """Copy the policy onto the incident, write its receipt, page, at-risk and breach steps, register their jobs.
+
+    Pages run from the opening; an incident opened while the caller is still talking
+    (``details_complete=False``) gets its receipt and its final deadline from ``set_deadline``.
+    """
     incident.escalation = copy.deepcopy(default_policy(session))
     start = incident.captured_at
-    steps = [DueStep(incident_id=incident.id, kind=StepKind.RECEIPT, level=0, due_at=now)]
+    receipt_at = now if details_complete else now + RECEIPT_AT_THE_LATEST
+    steps = [DueStep(incident_id=incident.id, kind=StepKind.RECEIPT, level=0, due_at=receipt_at)]
     for level, spec in enumerate(incident.escalation.get("levels", [])):
         due = start + timedelta(minutes=int(spec.get("delay_minutes", 0)))
         steps.append(DueStep(incident_id=incident.id, kind=StepKind.PAGE, level=level, due_at=max(due, now)))
@@ -35,6 +55,29 @@ def plan_escalation(session: Session, incident: Incident, now: datetime) -> list
     for step in steps:
         schedule(session, "step", step.id, step.due_at)
     return steps
+
+
+def set_deadline(session: Session, incident: Incident, now: datetime, reason: str) -> None:
+    """The caller's details are in (issue 13): the promise runs from ``now``; move the steps that hang on it.
+
+    Only for an incident opened mid-call whose steps are still pending; pages already sent stay sent.
+    Set once: a second call (a retried webhook, a hang-up after the end) changes nothing.
+    """
+    if session.scalar(select(IncidentEvent.id).where(IncidentEvent.incident_id == incident.id,
+                                                     IncidentEvent.kind == EventKind.DEADLINE_SET).limit(1)):
+        return
+    sla = incident.callback_due_at - incident.captured_at
+    incident.captured_at, incident.callback_due_at = now, now + sla
+    moved = {StepKind.RECEIPT: now, StepKind.AT_RISK: incident.callback_due_at - AT_RISK_BEFORE_DUE,
+             StepKind.BREACH: incident.callback_due_at}
+    pending = session.scalars(select(DueStep).where(
+        DueStep.incident_id == incident.id, DueStep.kind.in_(list(moved)), DueStep.status == StepStatus.PENDING))
+    for step in pending:
+        step.due_at = moved[step.kind]
+        schedule(session, "step", step.id, step.due_at)  # a job for the old time finds the step not yet due
+    log_event(session, at=now, actor="ivr", kind=EventKind.DEADLINE_SET, incident_id=incident.id,
+              call_sid=incident.call_sid, detail={"reason": reason, "captured_at": now.isoformat(),
+                                                  "callback_due_at": incident.callback_due_at.isoformat()})
 
 
 def add_repage(session: Session, incident: Incident, after: DueStep) -> DueStep:

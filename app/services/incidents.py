@@ -16,7 +16,7 @@ from app.models import (
     IncidentStatus,
     Ticket,
 )
-from app.services.escalation import plan_escalation
+from app.services.escalation import plan_escalation, set_deadline
 from app.services.events import log_event
 from app.services.outages import link_if_declared
 from ivr_flows.model import AppendToIncident, CallState, Captured, FlowPolicy, SaveIncident, Stage
@@ -51,9 +51,14 @@ def open_incident_for(session: Session, *, phone: str = "", ticket_number: str =
 
 
 def save_incident(
-    session: Session, call: CallSession, effect: SaveIncident, now: datetime, sla_minutes: int
+    session: Session, call: CallSession, effect: SaveIncident, now: datetime, sla_minutes: int,
+    *, details_complete: bool = True,
 ) -> Incident:
-    """Write the incident, its deadline and its due steps for ``call`` (their jobs go on the unit of work)."""
+    """Write the incident, its deadline and its due steps for ``call`` (their jobs go on the unit of work).
+
+    Opened while the caller is still talking (``details_complete=False``, issue 13), the deadline
+    is provisional until ``set_deadline`` runs at the end of the intake.
+    """
     if call.incident_id is not None:  # saved already (a retried webhook): same incident
         return session.get(Incident, call.incident_id)
     incident = _new_incident(
@@ -63,7 +68,7 @@ def save_incident(
     )
     call.incident_id = incident.id
     link_if_declared(session, incident, now)  # issue 11: a declared outage takes in new incidents
-    plan_escalation(session, incident, now)
+    plan_escalation(session, incident, now, details_complete=details_complete)
     return incident
 
 
@@ -72,10 +77,11 @@ _FOLLOWED = ("ticket_number", "company", "contact_name", "callback_phone", "emai
 
 
 def update_from_call(session: Session, incident: Incident, captured: Captured, now: datetime, *, final: bool) -> None:
-    """Copy a call's answers into the incident it opened mid-call (issue 13); the deadline never moves.
+    """Copy a call's answers into the incident it opened mid-call (issue 13).
 
     Until the intake is done, every field not yet given counts as missing, so a caller
-    who hangs up leaves an incident that says what it lacks.
+    who hangs up leaves an incident that says what it lacks. When it is done (``final``),
+    the details are in and the 15 minutes run from ``now`` (``set_deadline``).
     """
     changed = [name for name in _FOLLOWED if getattr(captured, name) and getattr(captured, name) != getattr(incident, name)]
     for name in changed:
@@ -94,6 +100,8 @@ def update_from_call(session: Session, incident: Incident, captured: Captured, n
         log_event(session, at=now, actor="ivr", kind="incident_completed" if final else "incident_updated",
                   incident_id=incident.id, call_sid=incident.call_sid,
                   detail={"fields": changed, "missing": missing})
+    if final:
+        set_deadline(session, incident, now, reason="intake_completed")
 
 
 def append_to_incident(session: Session, call: CallSession, effect: AppendToIncident, now: datetime) -> Incident:

@@ -190,7 +190,7 @@ def _save(session: Session, call: CallSession, state: CallState, effect: SaveInc
     if joined is not None:
         join_report(session, call, joined, effect, now)
         return IncidentSaved(joined.reference, joined.callback_due_at, joined=True)
-    incident = save_incident(session, call, effect, now, state.policy.sla_minutes)
+    incident = save_incident(session, call, effect, now, state.policy.sla_minutes, details_complete=not early)
     if early:
         incident.caller_verified = effect.verified  # the details are compared once the caller has given them
     else:
@@ -212,6 +212,7 @@ def policy_from(settings) -> FlowPolicy:
         sla_minutes=settings.callback_sla_minutes,
         default_region=settings.default_region,
         allowed_regions=settings.allowed_callback_regions,
+        live_connect=settings.live_wait_minutes > 0,  # issue 13
     )
 
 

@@ -1,17 +1,16 @@
-"""Telephony through Twilio's REST API, with every vendor error translated at this boundary."""
+"""Telephony through Twilio's REST API, with every vendor error translated at this boundary.
+
+The Twilio SDK and ``requests`` (~12 MB together) are imported at the first REST call, not
+when the seam is built: the web process builds it too, but only workers send pages.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
-
-import requests
-from twilio.base import values
-from twilio.base.exceptions import TwilioException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.settings import TWILIO_API_BASE, Settings
 from app.telephony.protocol import OutcomeUnknown, Rejected, Sent, TelephonyError, Throttled
@@ -24,23 +23,40 @@ DEFAULT_TIMEOUT_SECONDS = 5.0
 
 T = TypeVar("T")
 
+if TYPE_CHECKING:
+    from twilio.base.exceptions import TwilioException
+    from twilio.rest import Client
+
 
 class TwilioTelephony:
     """The :class:`~app.telephony.protocol.Telephony` seam backed by the ``twilio`` client."""
 
     def __init__(self, settings: Settings, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> None:
-        http = TwilioHttpClient(timeout=timeout_seconds)
-        self._client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
+        self._settings = settings
+        self._timeout_seconds = timeout_seconds
+        self._from = settings.twilio_number
+
+    @cached_property
+    def _client(self) -> Client:
+        """The SDK's client, built (and the SDK imported) at the first REST call."""
+        from twilio.http.http_client import TwilioHttpClient
+        from twilio.rest import Client
+
+        settings = self._settings
+        client = Client(settings.twilio_account_sid, settings.twilio_auth_token,
+                        http_client=TwilioHttpClient(timeout=self._timeout_seconds))
         base_url = (settings.twilio_api_base_url or TWILIO_API_BASE).rstrip("/")
         if base_url != TWILIO_API_BASE:
             # TWILIO_EDGE/TWILIO_REGION in the environment would rewrite the host name.
-            self._client.edge = None
-            self._client.region = None
-        self._client.api.base_url = base_url
-        self._from = settings.twilio_number
+            client.edge = None
+            client.region = None
+        client.api.base_url = base_url
+        return client
 
     def send_sms(self, *, to: str, body: str, status_callback: str, validity_seconds: int | None = None) -> Sent:
         """Send an SMS from the hotline number; raises a TelephonyError subclass."""
+        from twilio.base import values
+
         message = _translated(lambda: self._client.messages.create(
             to=to, from_=self._from, body=body, status_callback=status_callback,
             validity_period=values.unset if validity_seconds is None else validity_seconds,
@@ -51,6 +67,8 @@ class TwilioTelephony:
         self, *, to: str, url: str, status_callback: str, machine_detection: bool = False, timeout_seconds: int = 30
     ) -> Sent:
         """Call ``to`` from the hotline number; Twilio fetches TwiML from ``url`` (POST) on answer."""
+        from twilio.base import values
+
         call = _translated(lambda: self._client.calls.create(
             to=to, from_=self._from, url=url, method="POST",
             status_callback=status_callback, status_callback_event=CALL_EVENTS, status_callback_method="POST",
@@ -101,6 +119,9 @@ def _translated(request: Callable[[], T]) -> T:
 @contextmanager
 def _vendor_errors() -> Iterator[None]:
     """Turn whatever the client or the network raises into a TelephonyError."""
+    import requests
+    from twilio.base.exceptions import TwilioException
+
     try:
         yield
     except TwilioException as exc:

@@ -22,6 +22,7 @@ from app.services.callbacks import (
     open_callback,
     rep_leg_status,
 )
+from app.voice.live_twiml import live_twiml
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
 from app.voice.update_routes import after_callback
@@ -37,8 +38,15 @@ def _safe() -> str:
     return say_and_hang_up(text("bridge_error"))
 
 
-def bridge_twiml(callback: Callback, incident: Incident, settings, whisper: str = "", confirm: bool = True) -> str:
-    """Whisper the incident to the rep, then dial the customer (who must press a key unless ``confirm`` is off)."""
+def bridge_twiml(callback: Callback, incident: Incident, settings, whisper: str = "", confirm: bool = True,
+                 live: bool = True) -> str:
+    """Whisper the incident to the rep, then dial the customer (who must press a key unless ``confirm`` is off).
+
+    Issue 13: a caller waiting on the line for this incident is dialled out of its queue instead.
+    """
+    dequeue = live_twiml(callback, incident, settings) if confirm and live else None
+    if dequeue is not None:
+        return dequeue
     response = VoiceResponse()
     ref = ", ".join(incident.reference)
     response.say(whisper or text("bridge_intro", ref=ref), **REP_VOICE)

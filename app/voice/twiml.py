@@ -18,7 +18,8 @@ def say_and_hang_up(text: str) -> str:
     return str(response)
 
 
-HAND_OVERS = {"resolution_proposal": "/twilio/updates/proposal?ref={ref}"}  # issue 11
+HAND_OVERS = {"resolution_proposal": "/twilio/updates/proposal?ref={ref}",  # issue 11
+              "live_connect": "/twilio/live/offer?ref={ref}"}  # issue 13
 
 
 def render(reply: Reply, step_url: str, recording_url: str) -> str:

@@ -58,10 +58,12 @@ def test_english_call_with_ticket_and_support_pin_ends_with_incident_and_deadlin
         assert expected in text
     for confirmed in ("Acme Mail Inc", "Dana Smith", "dana dot smith at acme dot example"):
         assert confirmed not in text  # issue 13: just confirmed, not read back again
-    done = call.press("1")
-    assert done.kind == "hangup"
+    offer = call.press("1")
+    assert offer.kind == "gather" and "press 1" in _said(offer)  # issue 13: the live-connect offer
+    done = call.silence()  # no key: called back
+    assert done.kind == "hangup" and _said(done).startswith("We will call you back by")
     incident = _only_incident(hotline)
-    closing = _said(done)
+    closing = _said(offer)
     assert say_digits(incident.reference) in closing
     assert "within 15 minutes" in closing and "7:15" in closing  # 03:15 UTC is 7:15 p.m. in San Francisco
 

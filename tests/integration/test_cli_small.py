@@ -32,3 +32,14 @@ def test_tickets_import_help_lists_every_column(env):
     for column in TICKET_FIELDS:
         assert column in result.output
     assert "number and company are required" in result.output
+
+
+def test_simulate_can_wait_on_the_line_after_the_intake_and_hang_up(env):
+    """Issue 13: the terminal phone accepts the live-connect offer, holds (each Enter is one waitUrl round)."""
+    answers = ["1", "1", "#", "Acme Mail", "Dana Smith", "1", "dana at acme dot example", "1",
+               "Every API call fails.", "/record 5", "1", "1", "", "hello", "/hangup"]
+    result = CliRunner().invoke(main, ["simulate"], env=env, input="\n".join(answers) + "\n", catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "No engineer is free yet" in result.output and "Please hold while we page an engineer." in result.output
+    assert "[plays http" in result.output and "[you are on hold" in result.output
+    assert "[you hung up]" in result.output

@@ -69,3 +69,15 @@ def test_dispatch_hands_a_transactions_jobs_to_redis_in_one_round_trip(redis_con
     assert sorted(jobs.queue.job_ids) == ["notice-3", "page-2", "step-1"]
     scheduled = ScheduledJobRegistry(queue=jobs.queue)
     assert sorted(scheduled.get_job_ids()) == ["step-4", "step-5", "webhook-6-2"]
+
+
+def test_dispatch_takes_a_job_due_now_after_a_scheduled_one(redis_conn, settings, clock):
+    """A transaction that moves a step later and another to now (issue 13's deadline) hands over both."""
+    jobs = JobQueue(redis_conn, settings.queue_name)
+    now = clock.now()
+    assert jobs.dispatch([PendingJob("step", 8, now + timedelta(minutes=5))], now) == 1  # first planned later
+    pending = [PendingJob("step", 7, now + timedelta(minutes=15)), PendingJob("step", 8, now)]
+    assert jobs.dispatch(pending, now) == 2
+    assert jobs.queue.job_ids == ["step-8"]
+    # the step moved to now is no longer also waiting for its old time
+    assert ScheduledJobRegistry(queue=jobs.queue).get_job_ids() == ["step-7"]

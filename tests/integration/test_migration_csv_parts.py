@@ -24,7 +24,7 @@ from app.reports.queries import load_range
 from bench.eventlog import Plan, generate, seed_reps
 from tests.conftest import POSTGRES_URL, postgres_schema_url
 
-BEFORE = "58f4276a2da1"
+BEFORE = "c4f1a2b3d5e6"  # the revision before c4d8e2a61f37
 PARTS = ("csv_lead", "csv_acked_by", "csv_tail")
 START, END = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -55,6 +55,13 @@ def engine(database_url):
             log_event(session, at=LATE_LINES_AT, actor="twilio", kind="callback_met", incident_id=incident_id + 1,
                       detail={"callback_id": 10_000 + incident_id, "answered_at": answered.isoformat(),
                               "seconds_after_capture": 1.0})
+        for incident_id in range(5, 900, 61):  # opened mid-call (issue 13): the details came in 75 s later
+            incident = session.get(Incident, incident_id)
+            incident.captured_at += timedelta(seconds=75)
+            incident.callback_due_at += timedelta(seconds=75)
+            log_event(session, at=incident.captured_at, actor="ivr", kind="deadline_set", incident_id=incident_id,
+                      detail={"reason": "intake_completed", "captured_at": incident.captured_at.isoformat(),
+                              "callback_due_at": incident.callback_due_at.isoformat()})
         for incident_id, company in zip(range(3, 900, 7), COMPANIES * 200, strict=False):
             session.get(Incident, incident_id).company = company
     yield eng

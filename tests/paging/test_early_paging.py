@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.models import Incident, IncidentEvent, Page
+from app.models import DueStep, Incident, IncidentEvent, Page, StepKind
+from app.models.report_facts import IncidentFactsRow
 from hotline_sim.phone import SimulatedCall, flask_transport
 from ivr_flows.prompts import say_digits
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
@@ -38,6 +39,21 @@ def _sent_pages(desk) -> list[Page]:
         return list(s.scalars(select(Page).where(Page.sent_at.is_not(None))))  # the provider took it
 
 
+def _sms_to(network, number: str) -> list[str]:
+    return network.phone(number).sms
+
+
+def _steps_due(desk, incident_id: int) -> dict[str, object]:
+    with desk.hotline.db.session() as s:
+        rows = s.execute(select(DueStep.kind, DueStep.due_at).where(
+            DueStep.incident_id == incident_id, DueStep.kind.in_([StepKind.AT_RISK, StepKind.BREACH])))
+        return {kind.value: due for kind, due in rows}
+
+
+def _clock_words(at) -> str:
+    return f":{at.minute:02d} "  # the minute (the receipt speaks the customer's local time)
+
+
 def _answer(desk, call, seconds: float, action):
     """The caller takes ``seconds`` to answer, then answers; everything due meanwhile runs."""
     desk.clock.advance(seconds=seconds)
@@ -61,8 +77,9 @@ def test_first_page_leaves_before_the_description_is_asked(desk, network):
     assert "e-mail" in _said(email_q)
     [incident] = _incidents(desk)
     opened_at = desk.t0 + timedelta(seconds=30)
-    assert incident.captured_at == opened_at  # the deadline runs from the moment we can call back
+    assert incident.captured_at == opened_at  # provisional: the details are not all in yet
     assert incident.callback_due_at == opened_at + timedelta(minutes=15)
+    assert not _sms_to(network, CUSTOMER)  # the receipt (with the callback time) waits for the details
     assert incident.callback_phone == CUSTOMER and incident.company == "Acme Mail"
     assert "email" in incident.missing_fields and "problem" in incident.missing_fields
     [page] = [p for p in _sent_pages(desk) if p.to_number == ALICE and p.channel == "sms"]
@@ -75,15 +92,26 @@ def test_first_page_leaves_before_the_description_is_asked(desk, network):
     assert desk.incident(incident.id).email == "dana@acme.example"  # each answer updates the incident
     _answer(desk, call, 10, lambda c: c.say("Every API call returns 500."))
     _answer(desk, call, 20, lambda c: c.record(seconds=15))
-    done = _answer(desk, call, 5, lambda c: c.press("1"))
+    saved = _answer(desk, call, 5, lambda c: c.press("1"))
+    assert saved.kind == "gather"  # the reference, then the live-connect offer (tests/paging/test_live_connect.py)
+    done = _answer(desk, call, 8, lambda c: c.silence())
     assert done.kind == "hangup"
     [final] = _incidents(desk)
-    assert final.id == incident.id and final.reference in _said(done).replace(", ", "")
+    assert final.id == incident.id and final.reference in _said(saved).replace(", ", "")
     assert final.problem_text == "Every API call returns 500." and final.recording_seconds == 15
-    assert final.missing_fields == [] and final.callback_due_at == incident.callback_due_at
+    completed_at = opened_at + timedelta(seconds=45)
+    assert final.missing_fields == []
+    # The 15 minutes run from the details being captured (the policy); paging simply started earlier.
+    assert (final.captured_at, final.callback_due_at) == (completed_at, completed_at + timedelta(minutes=15))
+    assert _steps_due(desk, incident.id) == {"at_risk": completed_at + timedelta(minutes=10),
+                                             "breach": completed_at + timedelta(minutes=15)}
+    [receipt] = _sms_to(network, CUSTOMER)
+    assert _clock_words(final.callback_due_at) in receipt  # the time the caller was told, in writing
     with desk.hotline.db.session() as s:
         kinds = list(s.scalars(select(IncidentEvent.kind).where(IncidentEvent.incident_id == incident.id)))
-    assert kinds.count("incident_opened") == 1 and "incident_completed" in kinds
+        facts = s.get(IncidentFactsRow, incident.id)
+    assert kinds.count("incident_opened") == 1 and "incident_completed" in kinds and kinds.count("deadline_set") == 1
+    assert (facts.captured_at, facts.due_at, facts.listed_at) == (completed_at, final.callback_due_at, completed_at)
 
 
 def test_a_german_caller_who_hangs_up_after_the_number_leaves_a_paged_incident(desk, network):
@@ -106,6 +134,9 @@ def test_a_german_caller_who_hangs_up_after_the_number_leaves_a_paged_incident(d
                                                                             "de-DE")
     assert incident.affected_service == "both" and incident.callback_phone == DE_MOBILE
     assert set(incident.missing_fields) == {"email", "problem"}  # what it lacks, said plainly
+    hung_up_at = desk.t0 + timedelta(seconds=30)
+    assert incident.callback_due_at == hung_up_at + timedelta(minutes=15)  # all the details this call gave
+    assert len(_sms_to(network, DE_MOBILE)) == 1  # the receipt left once the caller hung up
 
 
 def test_a_garbled_triage_still_waits_for_the_whole_intake(desk, network):

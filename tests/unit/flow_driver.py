@@ -75,7 +75,8 @@ class Call:
         if step.reply is not None:
             assert step.reply.say, "every reply says something"
             assert all(isinstance(line, str) and line for line in step.reply.say)
-            assert step.reply.hangup or step.reply.gather or step.reply.record, "a reply must ask, record or end"
+            assert step.reply.hangup or step.reply.gather or step.reply.record or step.reply.hand_over, (
+                "a reply must ask, record, end or hand the call over")
         self.state = step.state
         self.steps.append(step)
         self.stages.append(step.state.stage)

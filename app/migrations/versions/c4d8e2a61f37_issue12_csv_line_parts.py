@@ -1,7 +1,7 @@
 """issue 12: the CSV export's line parts in incident_facts, and its (captured_at, reference) index
 
 Revision ID: c4d8e2a61f37
-Revises: 58f4276a2da1
+Revises: c4f1a2b3d5e6
 Create Date: 2026-12-01 19:40:00
 
 Each facts row keeps its CSV line in rendered parts (``app.reports.csv_parts``), so a
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = 'c4d8e2a61f37'
-down_revision = '58f4276a2da1'
+down_revision = 'c4f1a2b3d5e6'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,138 @@
+"""Issue 13: live connect. A caller waits on the line (Twilio's queue) and the rep's leg dials them out of it.
+
+The offer, the wait and its end are here; acknowledging and connecting stay in app/services/acks.py
+(the one connect service opens the callback and the hotline calls the rep), and whether the live
+connection is the callback that was met stays in app/services/callbacks.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Callback, CallbackOutcome, CallSession, Incident, IncidentStatus, LiveWait, Rep
+from app.services.acks import Actor, connect, lock_incident
+from app.services.callbacks import live_connected
+from app.services.events import log_event
+
+QUEUE_PREFIX = "sev1-incident-"  # one Twilio queue per incident: a rep's leg dials exactly its caller
+LEFT_HUNG_UP = "hangup"  # Twilio's QueueResult when the caller hung up while waiting
+BRIDGED = "bridged"
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What the caller at the end of the intake is offered (``incident`` None: nothing, say goodbye)."""
+
+    incident: Incident | None
+    ready: bool = False  # a rep has acknowledged: "an engineer is ready"
+
+
+def owner(session: Session, incident: Incident) -> Rep | None:
+    """The rep who acknowledged the incident, if they can still be called."""
+    if incident.acknowledged_at is None or incident.acknowledged_by is None:
+        return None
+    rep = session.get(Rep, incident.acknowledged_by)
+    return rep if rep is not None and rep.active and rep.phone else None
+
+
+def offer(session: Session, reference: str, call_sid: str, now: datetime, announce: bool = True) -> Offer:
+    """The offer for this call: only the call that opened or added to the open, not yet called back incident.
+
+    ``announce`` logs the offer (once, when it is made; not again when the caller answers it).
+    """
+    incident = lock_incident(session, reference)
+    call = session.get(CallSession, call_sid)
+    if (incident is None or call is None or call.incident_id != incident.id or incident.status != IncidentStatus.OPEN
+            or incident.callback_answered_at is not None or not incident.callback_phone):
+        return Offer(None)
+    ready = owner(session, incident) is not None
+    if announce:
+        log_event(session, at=now, actor="ivr", kind="live_connect_offered", incident_id=incident.id,
+                  call_sid=call_sid, detail={"engineer_ready": ready})
+    return Offer(incident, ready)
+
+
+def start_waiting(session: Session, incident: Incident, call_sid: str, now: datetime) -> LiveWait:
+    """The caller pressed 1: they wait in the incident's queue; an acknowledged rep is called at once."""
+    wait = session.scalars(select(LiveWait).where(LiveWait.call_sid == call_sid)).first()
+    if wait is not None:
+        return wait
+    rep = owner(session, incident)
+    wait = LiveWait(incident_id=incident.id, call_sid=call_sid, queue_name=f"{QUEUE_PREFIX}{incident.reference}",
+                    language=incident.language, engineer_ready=rep is not None, enqueued_at=now)
+    session.add(wait)
+    session.flush()
+    log_event(session, at=now, actor="caller", kind="live_wait_started", incident_id=incident.id, call_sid=call_sid,
+              detail={"wait_id": wait.id, "engineer_ready": rep is not None})
+    if rep is not None:  # the one connect service: the hotline calls the rep, whose leg dials the queue
+        connect(session, incident, Actor(name=rep.name, via="live", rep=rep, is_manager=rep.is_manager), now)
+    return wait
+
+
+def waiting_caller(session: Session, incident_id: int) -> LiveWait | None:
+    """The caller waiting on the line for this incident now, if any."""
+    return session.scalars(select(LiveWait).where(
+        LiveWait.incident_id == incident_id, LiveWait.dequeued_at.is_(None), LiveWait.left_at.is_(None))
+        .order_by(LiveWait.enqueued_at.desc())).first()
+
+
+def claim_for(session: Session, incident: Incident, callback: Callback) -> LiveWait | None:
+    """The waiting caller this callback's rep leg should dial out of the queue (linked to it), or None."""
+    wait = waiting_caller(session, incident.id)
+    if wait is None or (wait.callback_id is not None and wait.callback_id != callback.id and _pending(session, wait)):
+        return None  # nobody waits, or another rep's leg is already on its way to them
+    wait.callback_id = callback.id
+    callback.note = callback.note or "live connect"
+    return wait
+
+
+def _pending(session: Session, wait: LiveWait) -> bool:
+    other = session.get(Callback, wait.callback_id) if wait.callback_id else None
+    return other is not None and other.outcome == CallbackOutcome.PENDING
+
+
+def dequeued(session: Session, wait_id: int, dequeuing_call_sid: str, queue_seconds: int, now: datetime) -> LiveWait | None:
+    """Twilio is taking the caller out of the queue for a rep's leg (its <Queue url> on the caller's call)."""
+    wait = session.get(LiveWait, wait_id, with_for_update=True)
+    if wait is None:
+        return None
+    if wait.dequeued_at is None:
+        wait.dequeued_at = now
+        wait.dequeuing_call_sid = dequeuing_call_sid[:64]
+        log_event(session, at=now, actor="twilio", kind="live_connecting", incident_id=wait.incident_id,
+                  call_sid=wait.call_sid, detail={"wait_id": wait.id, "callback_id": wait.callback_id,
+                                                  "queue_seconds": queue_seconds})
+    return wait
+
+
+def bridged(session: Session, wait: LiveWait, now: datetime) -> Callback | None:
+    """Twilio says the caller and the rep were connected: the callback counts (met or late) from ``dequeued_at``."""
+    if wait.callback_id is None or wait.dequeued_at is None:
+        return None
+    callback = live_connected(session, wait.callback_id, wait.call_sid, wait.dequeued_at, now)
+    if callback is not None:
+        callback.ended_at = callback.ended_at or now
+    return callback
+
+
+def left(session: Session, wait_id: int, result: str, queue_seconds: int, now: datetime) -> LiveWait | None:
+    """The caller's <Enqueue action>: they left the queue (``result`` is Twilio's QueueResult)."""
+    wait = session.get(LiveWait, wait_id, with_for_update=True)
+    if wait is None or wait.left_at is not None:
+        return wait
+    wait.left_at, wait.result, wait.queue_seconds = now, result[:32], queue_seconds
+    log_event(session, at=now, actor="twilio", kind="live_wait_ended", incident_id=wait.incident_id,
+              call_sid=wait.call_sid, detail={"wait_id": wait.id, "result": result[:32], "queue_seconds": queue_seconds,
+                                              "callback_id": wait.callback_id})
+    if result == BRIDGED:
+        bridged(session, wait, now)  # the rep's <Dial action> may not have come (yet): either one counts it
+    return wait
+
+
+def incident_of(session: Session, wait: LiveWait) -> Incident:
+    """The incident a wait belongs to."""
+    return session.get(Incident, wait.incident_id)

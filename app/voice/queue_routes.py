@@ -1,0 +1,192 @@
+"""Issue 13: live connect webhooks. The offer after the intake, the wait on the line, and the queue's ends.
+
+Caller side: ``/offer`` (the intake flow hands over here), ``/choice`` (1: wait in the incident's
+queue), ``/wait`` (Twilio's waitUrl: music, "you are still in line", leave at the limit),
+``/connecting`` (the <Queue url> Twilio runs on the caller's leg before bridging it) and ``/left``
+(the <Enqueue action>). Rep side: ``/dial-done`` (the action of the rep's <Dial><Queue>).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+from twilio.twiml.voice_response import VoiceResponse
+
+from app.models import CallbackOutcome, Incident, LiveWait
+from app.prompts import text
+from app.services import live_connect
+from app.services.callbacks import lock_callback
+from app.voice.bridge import CUSTOMER_VOICE, bridge_twiml
+from app.voice.signature import twilio_webhook
+from app.voice.twiml import say_and_hang_up
+from app.voice.update_routes import after_callback
+from app.webhooks import answer_once
+from ivr_flows.model import Lang
+from ivr_flows.prompts import say_time
+
+bp = Blueprint("live", __name__, url_prefix="/twilio/live")
+OFFER_SECONDS = 8  # silence after the offer: the caller is called back
+STILL_IN_LINE_AFTER = 55  # seconds in the queue after which each wait document starts with "still in line"
+
+
+def _settings():
+    return current_app.extensions["hotline"].settings
+
+
+def _voice(lang: str) -> dict[str, str]:
+    code, voice = CUSTOMER_VOICE.get(lang, CUSTOMER_VOICE["en-US"])
+    return {"language": code, "voice": voice}
+
+
+def _by(incident: Incident) -> str:
+    """The callback deadline, spoken in the caller's language and zone."""
+    lang = incident.language if incident.language in CUSTOMER_VOICE else "en-US"
+    return say_time(Lang(lang), incident.callback_due_at, incident.callback_phone)
+
+
+def _say_and_end(key: str, lang: str, **params: object) -> str:
+    response = VoiceResponse()
+    response.say(text(key, lang, **params), **_voice(lang))
+    response.hangup()
+    return str(response)
+
+
+def _caller_safe() -> str:
+    return _say_and_end("live_goodbye", "en-US")  # the incident is saved and paged: the callback goes on
+
+
+@bp.post("/offer")
+@twilio_webhook
+def offer() -> Response:
+    """The intake is done: "an engineer is ready, press 1", or "press 1 to wait on the line"."""
+    ref, call_sid = request.args.get("ref", ""), request.form.get("CallSid", "")
+
+    def handle(session, now):
+        found = live_connect.offer(session, ref, call_sid, now)
+        incident = found.incident
+        if incident is None:  # nothing to offer (already called back, closed, no number): the flow's goodbye
+            other = live_connect.lock_incident(session, ref)
+            return _say_and_end("live_goodbye", other.language if other is not None else "en-US")
+        lang, action = incident.language, f"/twilio/live/choice?ref={ref}"
+        response = VoiceResponse()
+        gather = response.gather(input="dtmf", num_digits=1, timeout=OFFER_SECONDS, action=action, method="POST",
+                                 action_on_empty_result=False)
+        gather.say(text("live_engineer_ready" if found.ready else "live_offer_wait", lang, time=_by(incident)),
+                   **_voice(lang))
+        response.redirect(f"{action}&noinput=1", method="POST")
+        return str(response)
+
+    return answer_once(handle, safe=_caller_safe())
+
+
+@bp.post("/choice")
+@twilio_webhook
+def choice() -> Response:
+    """1: wait in the incident's queue (an acknowledged rep is called at once); anything else: the callback."""
+    ref, call_sid, digits = request.args.get("ref", ""), request.form.get("CallSid", ""), request.form.get("Digits", "")
+
+    def handle(session, now):
+        found = live_connect.offer(session, ref, call_sid, now, announce=False) if digits == "1" else None
+        incident = found.incident if found else live_connect.lock_incident(session, ref)
+        lang = incident.language if incident is not None else "en-US"
+        if found is None or found.incident is None:
+            return _say_and_end("live_no_key", lang, time=_by(incident)) if incident else _caller_safe()
+        wait = live_connect.start_waiting(session, incident, call_sid, now)
+        response = VoiceResponse()
+        response.say(text("live_hold_ready" if wait.engineer_ready else "live_hold_wait", lang), **_voice(lang))
+        response.enqueue(wait.queue_name, action=f"/twilio/live/left?wait={wait.id}", method="POST",
+                         wait_url=f"/twilio/live/wait?wait={wait.id}", wait_url_method="POST")
+        return str(response)
+
+    return answer_once(handle, safe=_caller_safe())
+
+
+@bp.post("/wait")
+@twilio_webhook
+def wait() -> Response:
+    """Twilio's waitUrl, requested again after each play: music, "still in line", leave at the limit."""
+    wait_id, queue_time = request.args.get("wait", 0, type=int), request.form.get("QueueTime", 0, type=int)
+    settings = _settings()
+
+    def handle(session, now):
+        row = session.get(LiveWait, wait_id)
+        incident = live_connect.incident_of(session, row) if row is not None else None
+        response = VoiceResponse()
+        if incident is None or queue_time >= settings.live_wait_minutes * 60 or incident.callback_answered_at:
+            response.leave()  # the <Enqueue action> says goodbye with the callback time
+            return str(response)
+        if queue_time >= STILL_IN_LINE_AFTER:
+            response.say(text("live_still_in_line", row.language, time=_by(incident)), **_voice(row.language))
+        response.play(settings.live_hold_music_url)
+        return str(response)
+
+    return answer_once(handle, safe=_music(settings.live_hold_music_url))
+
+
+def _music(url: str) -> str:
+    """Hold music alone: what a waiting caller hears when the wait webhook fails inside (Twilio asks again)."""
+    response = VoiceResponse()
+    response.play(url)
+    return str(response)
+
+
+@bp.post("/connecting")
+@twilio_webhook
+def connecting() -> Response:
+    """The <Queue url>: Twilio runs it on the waiting caller's leg just before bridging them to the rep."""
+    wait_id, f = request.args.get("wait", 0, type=int), request.form
+
+    def handle(session, now):
+        row = live_connect.dequeued(session, wait_id, f.get("DequeingCallSid", ""), f.get("QueueTime", 0, type=int),
+                                    now)
+        lang = row.language if row is not None else "en-US"
+        response = VoiceResponse()
+        response.say(text("live_connecting", lang), **_voice(lang))
+        return str(response)
+
+    return answer_once(handle, safe=str(VoiceResponse()))
+
+
+@bp.post("/left")
+@twilio_webhook
+def left() -> Response:
+    """The <Enqueue action>: bridged and done, hung up, or the wait limit reached (then the callback)."""
+    wait_id, f = request.args.get("wait", 0, type=int), request.form
+
+    def handle(session, now):
+        row = live_connect.left(session, wait_id, f.get("QueueResult", ""), f.get("QueueTime", 0, type=int), now)
+        if row is None:
+            return _caller_safe()
+        incident = live_connect.incident_of(session, row)
+        if row.result == live_connect.BRIDGED:
+            return _say_and_end("live_ended", row.language)
+        if row.result == live_connect.LEFT_HUNG_UP:
+            return str(VoiceResponse())  # nobody hears it; the escalation goes on to the callback
+        return _say_and_end("live_wait_over", row.language, time=_by(incident))
+
+    return answer_once(handle, safe=_caller_safe())
+
+
+@bp.post("/dial-done")
+@twilio_webhook
+def dial_done() -> Response:
+    """The rep's <Dial><Queue> ended: bridged (counted) then the update interval; else dial the customer out."""
+    callback_id, wait_id = request.args.get("callback", 0, type=int), request.args.get("wait", 0, type=int)
+    dial_status, settings = request.form.get("DialCallStatus", ""), _settings()
+
+    def handle(session, now):
+        row = session.get(LiveWait, wait_id)
+        callback, incident = lock_callback(session, callback_id)
+        if row is None or callback is None or row.callback_id != callback.id:
+            return say_and_hang_up(text("bridge_goodbye"))
+        if row.dequeued_at is not None:  # Twilio took the caller out of the queue for this leg: never dial out again
+            if dial_status in ("completed", "answered"):
+                live_connect.bridged(session, row, now)
+            if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE):
+                return after_callback(session, callback, incident, now)  # issue 11: the update interval
+            return say_and_hang_up(text("bridge_goodbye"))
+        if callback.outcome != CallbackOutcome.PENDING or not incident.callback_phone:
+            return say_and_hang_up(text("bridge_goodbye"))
+        # the caller left the line before the rep's leg reached them: dial them out, as any callback
+        return bridge_twiml(callback, incident, settings, whisper=text("live_rep_caller_gone"), live=False)
+
+    return answer_once(handle, safe=say_and_hang_up(text("bridge_error")))

@@ -1,0 +1,277 @@
+"""Issue 13, live connect: the caller waits on the line (Twilio's queue) and is connected to the rep who acts.
+
+Signed webhooks end to end: the scripted caller, the real app, the simulated Twilio REST API,
+and its simulated queues (``<Enqueue>`` with a polled waitUrl, ``<Dial><Queue>``); the fake
+clock moves as the caller and the reps take time.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from app.models import Callback, IncidentEvent, LiveWait
+from app.reports.facts import IncidentFacts, Outcome
+from hotline_sim.phone import SimulatedCall, flask_transport
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+from tests.paging.conftest import ALICE, BOB, CUSTOMER
+
+DE_MOBILE = "+491701234567"
+HOTLINE = "+15005550006"
+
+
+def _call(desk, caller: str = CUSTOMER) -> SimulatedCall:
+    return SimulatedCall(transport=flask_transport(desk.client), base_url=PUBLIC_BASE_URL,
+                         auth_token=TEST_AUTH_TOKEN, caller=caller, queues=desk.network.queues)
+
+
+def _step(desk, call, action, seconds: float = 5):
+    """The caller takes ``seconds`` to answer; everything due meanwhile (pages, SMS replies) runs."""
+    desk.clock.advance(seconds=seconds)
+    prompt = action(call)
+    desk.settle()
+    return prompt
+
+
+def _intake_en(desk, call):
+    call.dial()
+    for action in (lambda c: c.press("1"), lambda c: c.press("1"), lambda c: c.press("#"),
+                   lambda c: c.say("Acme Mail"), lambda c: c.say("Dana Smith"), lambda c: c.press("1"),
+                   lambda c: c.say("dana at acme dot example"), lambda c: c.press("1"),
+                   lambda c: c.say("Every API call returns 500."), lambda c: c.record(seconds=5)):
+        _step(desk, call, action)
+    return _step(desk, call, lambda c: c.press("1"))  # the read-back is right: saved, then the offer
+
+
+def _intake_de(desk, call):
+    call.dial()
+    for action in (lambda c: c.press("2"), lambda c: c.press("3"), lambda c: c.press("#"),
+                   lambda c: c.say("Müller Versand GmbH"), lambda c: c.say("Jürgen Weiß"), lambda c: c.press("1"),
+                   lambda c: c.say("juergen at mueller minus versand punkt de"), lambda c: c.press("1"),
+                   lambda c: c.say("Alle API-Aufrufe schlagen fehl."), lambda c: c.record(seconds=5)):
+        _step(desk, call, action)
+    return _step(desk, call, lambda c: c.press("1"))
+
+
+def _said(prompt) -> str:
+    return " ".join(prompt.said)
+
+
+def _callbacks(desk) -> list[Callback]:
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(Callback).order_by(Callback.id)))
+
+
+def _waits(desk) -> list[LiveWait]:
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(LiveWait).order_by(LiveWait.id)))
+
+
+def _events(desk, incident_id: int) -> list[IncidentEvent]:
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident_id)
+                              .order_by(IncidentEvent.id)))
+
+
+def _incident_id(desk, call) -> int:
+    from app.models import Incident
+
+    with desk.hotline.db.session() as s:
+        return s.scalars(select(Incident.id).where(Incident.call_sid == call.call_sid)).one()
+
+
+def test_an_engineer_is_ready_the_caller_presses_1_and_is_connected_live_met(desk, network):
+    """Alice acknowledges by SMS while the caller is still talking; pressing 1 connects them, from the hotline."""
+    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False)
+    alice.expect_sms("Acknowledged").expect_call(talk_seconds=240)  # the hotline calls her for the live connect
+    call = _call(desk)
+    offer = _intake_en(desk, call)
+    assert offer.kind == "gather" and offer.num_digits == 1
+    heard = _said(offer)
+    assert "An engineer is ready: press 1 to be connected now, or hang up and we will call you back by" in heard
+    assert "Goodbye" not in heard  # the offer replaces the goodbye
+    incident_id = _incident_id(desk, call)
+
+    queued = _step(desk, call, lambda c: c.press("1"))
+    # the hotline called Alice at once; her leg dialled the caller out of the queue, from the hotline number
+    [callback] = _callbacks(desk)
+    [wait] = _waits(desk)
+    assert queued.kind == "queue" and wait.queue_name == queued.queue and wait.engineer_ready
+    assert callback.rep_id is not None and callback.note == "live connect"
+    assert callback.outcome == "met" and callback.customer_call_sid == call.call_sid
+    assert callback.answered_at == wait.dequeued_at == desk.clock.now() - timedelta(seconds=240)
+    assert wait.result == "bridged" and wait.callback_id == callback.id and call.ended
+    rep_leg = alice.calls[-1]
+    assert rep_leg.from_ == HOTLINE and "waiting on the line" in rep_leg.heard
+    assert f"[connected to {CUSTOMER}]" in rep_leg.heard and "update interval" in rep_leg.heard
+    assert any("Connecting you to your engineer now." in line for who, line in call.transcript if who == "hotline")
+    dial = next(w for w in network.webhooks if w.url.startswith(f"{PUBLIC_BASE_URL}/twilio/live/dial-done"))
+    assert dial.params["DialCallStatus"] == "completed" and dial.params["QueueSid"].startswith("QU")
+    left = next(w for w in network.webhooks if "/twilio/live/left" in w.url)
+    assert left.params["QueueResult"] == "bridged" and left.params["CallSid"] == call.call_sid
+
+    kinds = [e.kind for e in _events(desk, incident_id)]
+    for kind in ("live_connect_offered", "live_wait_started", "live_connecting", "live_wait_ended", "callback_met"):
+        assert kind in kinds
+    met = next(e for e in _events(desk, incident_id) if e.kind == "callback_met")
+    assert met.detail["live"] is True
+    facts = IncidentFacts.from_events(_events(desk, incident_id))  # the report decides by the same rule
+    assert facts.outcome == Outcome.MET and facts.answered_at == callback.answered_at
+
+    desk.at(minutes=15)  # met: no breach
+    assert desk.incident(incident_id).breached_at is None
+
+
+def test_nobody_yet_the_caller_waits_hears_still_in_line_and_bob_pressing_1_takes_them(desk, network):
+    """No acknowledgement at the end of the intake: hold music, "still in line" each minute, paging goes on."""
+    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    call = _call(desk)
+    offer = _intake_en(desk, call)
+    assert "No engineer is free yet" in _said(offer) and "press 1" in _said(offer)
+    incident_id = _incident_id(desk, call)
+    queued = _step(desk, call, lambda c: c.press("1"))
+    assert queued.kind == "queue" and _callbacks(desk) == []
+    waits = [w for w in network.webhooks if "/twilio/live/wait" in w.url]
+    assert waits and waits[0].params["QueueTime"] == "0" and "QueuePosition" in waits[0].params
+    desk.at(minutes=2)
+    lines = [line for who, line in call.transcript if who == "hotline"]
+    assert any(line.startswith("[plays ") for line in lines)
+    assert any(line.startswith("You are still in line; you can hang up and we will call you back by")
+               for line in lines)
+
+    network.phone(ALICE).expect_call(answer=False)
+    bob = network.phone(BOB).expect_sms("SEV1").expect_call(press="1", talk_seconds=60)
+    desk.at(minutes=3, seconds=30)  # Bob is paged 3 min after the open; he presses 1 on his page call
+    [callback] = _callbacks(desk)
+    [wait] = _waits(desk)
+    assert callback.outcome == "met" and wait.result == "bridged" and call.ended
+    assert callback.answered_at == wait.dequeued_at == desk.t0 + timedelta(minutes=3, seconds=30)
+    assert f"[connected to {CUSTOMER}]" in bob.calls[0].heard
+    assert desk.incident(incident_id).acknowledged_at is not None
+
+
+def test_a_caller_who_waits_then_hangs_up_is_called_back_as_before(desk, network):
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    call = _call(desk)
+    _intake_en(desk, call)
+    incident_id = _incident_id(desk, call)
+    _step(desk, call, lambda c: c.press("1"))
+    desk.at(minutes=1, seconds=30)
+    call.hang_up()
+    desk.settle()
+    [wait] = _waits(desk)
+    assert wait.result == "hangup" and wait.dequeued_at is None and wait.callback_id is None
+    assert desk.incident(incident_id).callback_answered_at is None  # waiting is not a callback
+
+    # Alice replies CALL later: the hotline calls her and dials the customer out, as any callback
+    customer.expect_call(press="1", answered=True)
+    alice.expect_call()
+    desk.clock.set(desk.t0 + timedelta(minutes=2))
+    assert "Calling you now" in _sms_from(desk, ALICE, "CALL")
+    desk.settle()
+    [callback] = _callbacks(desk)
+    assert callback.outcome == "met" and callback.note == "" and callback.customer_call_sid != call.call_sid
+    assert "Press any key to speak with your engineer" in customer.calls[0].heard
+
+
+def test_a_caller_who_waits_past_the_limit_is_told_the_callback_time_and_the_call_ends(desk, network):
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    network.phone(ALICE).expect_call(answer=False)
+    network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
+    call = _call(desk)
+    _intake_en(desk, call)
+    _step(desk, call, lambda c: c.press("1"))
+    for seconds in (*range(60, 390, 30), 380):  # Bob and Alice are paged again at 3:30; nobody acknowledges
+        desk.at(seconds=seconds)
+    assert call.ended and call.prompt.kind == "hangup"
+    assert "No engineer could take your call yet. We will call you back by" in _said(call.prompt)
+    [wait] = _waits(desk)
+    assert wait.result == "leave" and wait.queue_seconds >= 300
+
+
+def test_a_german_caller_hears_the_offer_in_german_and_is_connected(desk, network):
+    network.phone(DE_MOBILE).expect_sms("Wir haben Ihre Meldung").expect_sms("")
+    alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False)
+    alice.expect_sms("Acknowledged").expect_call(talk_seconds=30)
+    call = _call(desk, DE_MOBILE)
+    offer = _intake_de(desk, call)
+    assert "Ein Techniker ist bereit: Drücken Sie die 1" in _said(offer) and "zurück" in _said(offer)
+    queued = _step(desk, call, lambda c: c.press("1"))
+    assert "Bitte bleiben Sie dran" in _said(queued)
+    assert any("Wir verbinden Sie jetzt mit Ihrem Techniker." in line for _who, line in call.transcript)
+    [callback] = _callbacks(desk)
+    assert callback.outcome == "met"
+
+
+def test_a_silent_offer_ends_with_the_callback_time(desk, network):
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    call = _call(desk)
+    _intake_en(desk, call)
+    end = _step(desk, call, lambda c: c.silence())
+    assert end.kind == "hangup" and _said(end).startswith("We will call you back by") and _waits(desk) == []
+
+
+def test_a_repeat_caller_is_offered_the_live_connect_too(desk, network):
+    """A caller who hung up while waiting calls again, proves who they are, adds information, and waits again."""
+    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    first = _call(desk)
+    _intake_en(desk, first)
+    incident_id = _incident_id(desk, first)
+    reference = desk.incident(incident_id).reference
+    _step(desk, first, lambda c: c.press("1"))
+    first.hang_up()
+    desk.settle()
+
+    again = _call(desk)
+    again.dial()
+    assert "open incident" in _said(_step(desk, again, lambda c: c.press("1")))
+    _step(desk, again, lambda c: c.press("1"))  # add information: key the reference first
+    _step(desk, again, lambda c: c.press(reference))
+    _step(desk, again, lambda c: c.say("Now SMTP fails as well."))
+    offer = _step(desk, again, lambda c: c.record(seconds=5))
+    assert "No engineer is free yet" in _said(offer)
+    _step(desk, again, lambda c: c.press("1"))
+    alice.expect_call(talk_seconds=30)
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {reference}")
+    desk.settle()  # Alice's SMS CALL: the hotline calls her and her leg takes the waiting repeat caller
+    first_wait, second_wait = _waits(desk)
+    assert first_wait.result == "hangup" and second_wait.result == "bridged"
+    [callback] = _callbacks(desk)
+    assert callback.outcome == "met" and callback.customer_call_sid == again.call_sid
+
+
+def _sms_from(desk, number: str, body: str) -> str:
+    """A rep's SMS reaches the hotline (signed like Twilio's); returns the hotline's answer."""
+    params = {"From": number, "To": HOTLINE, "Body": body, "MessageSid": "SM" + "7" * 32}
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(PUBLIC_BASE_URL + "/twilio/sms", params)
+    answer = desk.client.post("/twilio/sms", data=params, headers={"X-Twilio-Signature": signature})
+    assert answer.status_code == 200
+    return answer.get_data(as_text=True)
+
+
+def test_a_rep_leg_that_finds_the_queue_empty_dials_the_customer_out(desk, network):
+    """The caller dropped off hold and Twilio's <Enqueue action> was lost: the rep's <Dial><Queue> times out."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    call = _call(desk)
+    _intake_en(desk, call)
+    _step(desk, call, lambda c: c.press("1"))
+    network.queues.lose_caller(call)
+    customer.expect_call(press="1", answered=True)
+    alice.expect_call()
+    desk.clock.advance(seconds=20)
+    assert "Calling you now" in _sms_from(desk, ALICE, "CALL")
+    desk.settle()
+    [callback] = _callbacks(desk)
+    assert callback.outcome == "met" and callback.customer_call_sid != call.call_sid
+    assert "The customer has left the line. Dialling them now." in alice.calls[-1].heard
+    [wait] = _waits(desk)
+    assert wait.dequeued_at is None and wait.callback_id == callback.id
