@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import statistics
 import tempfile
@@ -43,7 +44,11 @@ class Store:
             self.url = f"{POSTGRES_URL}?options=-csearch_path%3D{self.name}"
 
     def prepare(self, plan_key: str, fill: Callable[[Engine], object]) -> tuple[bool, float]:
-        """Create the schema and fill it unless it already holds ``plan_key``; returns (generated, seconds)."""
+        """Create the schema and fill it unless it already holds ``plan_key``; returns (generated, seconds).
+
+        The key includes the models' tables and columns, so a data set made before a schema change is remade.
+        """
+        plan_key = f"{plan_key} schema={schema_digest()}"
         if not self.quick:
             admin = create_engine(POSTGRES_URL)
             with admin.begin() as conn:
@@ -97,6 +102,12 @@ class Store:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {self.name} CASCADE"))
         admin.dispose()
+
+
+def schema_digest() -> str:
+    """A short digest of every table's column names (what ``create_all`` would have built)."""
+    names = sorted(f"{table.name}.{column.name}" for table in Base.metadata.tables.values() for column in table.columns)
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()[:12]
 
 
 class FixedClock:

@@ -119,6 +119,7 @@ def generate(connection: Connection, plan: Plan, batch: int = 20_000) -> dict[st
         if not opened:
             lines = [e for e in lines if e[1] != "incident_opened"]
         incidents.append(_incident(n, captured, still_open, row_updates))
+        company = incidents[-1]["company"]
         logged = []
         call_sid = f"CA{n:032d}"
         for incident_id, kind, at, actor, detail in lines:
@@ -128,9 +129,9 @@ def generate(connection: Connection, plan: Plan, batch: int = 20_000) -> dict[st
             if incident_id is not None and shapes_facts(kind):
                 logged.append(LoggedEvent(kind, at, actor, detail))
         if plan.fold:
-            row = facts_row(n, captured, logged)
+            row = facts_row(n, captured, company, logged)
         else:
-            row = row_of(n, captured, direct, max(e.at for e in logged)) if opened else None
+            row = row_of(n, captured, company, direct, max(e.at for e in logged)) if opened else None
         if row is not None:
             facts.append(row)
         if still_open:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from urllib.parse import quote
-
 from flask import Blueprint, current_app, render_template, url_for
-from markupsafe import Markup
 
 from app.auth import Role, requires
 from app.auth.csrf import csrf_field
+from app.dashboard.board_html import rows_html
 from app.dashboard.display import HELPERS, board_rows
 from app.dashboard.queries import board
 
@@ -39,19 +36,7 @@ def _render(template: str) -> str:
     now = hotline.clock.now()
     with hotline.db.session() as session:
         rows = board_rows(board(session), now)
-        field = csrf_field()  # one token per page: the rows' forms (several per incident) reuse it
-        return render_template(template, rows=rows, now=now, refresh=REFRESH_SECONDS, **HELPERS,
-                               url_for=per_reference_urls(), csrf_field=lambda: Markup(field))
-
-
-def per_reference_urls() -> Callable[..., str]:
-    """``url_for`` that builds each endpoint's URL once and fills in the reference (thousands of URLs per board)."""
-    shapes: dict[str, str] = {}
-
-    def build(endpoint: str, **values) -> str:
-        if set(values) != {"reference"}:
-            return url_for(endpoint, **values)
-        if endpoint not in shapes:
-            shapes[endpoint] = url_for(endpoint, reference=_SLOT)
-        return shapes[endpoint].replace(_SLOT, quote(str(values["reference"]), safe=""))
-    return build
+    field = csrf_field()  # one token per page: the page's shared form and the few per-row forms reuse it
+    incident_url = url_for("incident.show", reference=_SLOT).replace(_SLOT, "{}")
+    return render_template(template, rows=rows, rows_html=rows_html(rows, incident_url, field), now=now,
+                           refresh=REFRESH_SECONDS, **HELPERS, csrf_field=lambda: field)

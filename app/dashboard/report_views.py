@@ -81,7 +81,7 @@ def _stream(ext: str, params: RangeParams, report: Report | None) -> Iterator[by
     def pieces() -> Iterator[bytes]:
         with db.session() as session:
             if report is None:
-                yield from export.stream_csv_lines(facts.csv_lines(session))
+                yield from facts.csv_pieces(session)
             else:
                 yield from export.stream_json(report, facts.export_rows(session))
     return pieces()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
@@ -20,11 +20,13 @@ class IncidentFactsRow(Base):
     """
 
     __tablename__ = "incident_facts"
+    # The report's order: a range's CSV is one index-ordered scan, never a sort.
+    __table_args__ = (Index("ix_incident_facts_captured_at_reference", "captured_at", "reference"),)
 
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), primary_key=True, autoincrement=False)
     reference: Mapped[str] = mapped_column(String(12))
     listed_at: Mapped[datetime] = mapped_column(UTCDateTime())  # incidents.captured_at (the range filter)
-    captured_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # the deadline_set line's time, else the incident_opened line's
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the deadline_set line's time, else the incident_opened line's
     captured_slot: Mapped[int] = mapped_column(Integer)  # captured_at as Unix seconds // 900 (per-hour grouping)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_event_at: Mapped[datetime] = mapped_column(UTCDateTime())  # latest log line these facts depend on
@@ -38,3 +40,8 @@ class IncidentFactsRow(Base):
     called_actor: Mapped[str] = mapped_column(String(100), default="")
     breach_logged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     breach_reason: Mapped[str] = mapped_column(String(64), default="")  # the reason should it be breached
+    # The CSV export's line in parts (``app.reports.csv_parts``): rendered from these facts and the
+    # incident's company whenever either changes, so a year's export only joins strings.
+    csv_lead: Mapped[str] = mapped_column(Text, default="")
+    csv_acked_by: Mapped[str] = mapped_column(Text, default="")
+    csv_tail: Mapped[str] = mapped_column(Text, default="")

@@ -1,84 +1,71 @@
-"""PostgreSQL renders the CSV export's lines itself: the same bytes as ``export.stream_csv``, ~10x faster.
+"""The CSV export's lines from the stored parts (``csv_parts``): joined by the database, streamed in big pieces.
 
-A year of the benchmark is 250,000 lines; building them in Python costs several
-seconds, PostgreSQL writes them while it reads the rows. Every rule of ``export`` is
-mirrored here: ISO 8601 UTC with ``Z`` (microseconds only when not zero, as
-``datetime.isoformat``), ``str(float)`` for seconds, ``yes``/``no``, a leading ``'`` on
-text that a spreadsheet would run as a formula, Python ``csv`` minimal quoting, CRLF.
-``tests/integration/test_report_agreement.py`` compares the bytes on PostgreSQL.
+Each facts row holds its line's parts already rendered, so a range's export is one
+index-ordered scan of ``incident_facts`` (``ix_incident_facts_captured_at_reference``)
+that only joins strings: the directory's rep names (rendered once per export, passed as
+arrays) and the breach cells judged at ``as_of`` are the only parts chosen per row. On
+PostgreSQL the lines leave the database in pieces of one day each (``string_agg``), so
+the driver and Python handle a few hundred values for a year instead of 250,000 lines;
+elsewhere (SQLite), and when refolded lines must be merged in, they are joined in Python
+(``parts_rows``). ``tests/integration/test_report_agreement.py`` compares the bytes with a
+full recomputation on both databases.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import DateTime, select, text, type_coerce
 from sqlalchemy.orm import Session
 
-from app.reports.compliance import _ANONYMOUS_ACTORS
+from app.models import IncidentFactsRow
+from app.reports.csv_parts import BREACHED, NOT_BREACHED, breach_cell
+
+F = IncidentFactsRow
+DAY_SLOTS = 96  # captured_slot is 15-minute UTC slots: a piece is one UTC day of lines
 
 
-def _ts(column: str) -> str:
-    # timestamp::text is ISO (DateStyle ISO, the default) and far cheaper than to_char; it trims the
-    # fraction's trailing zeros, so a time with microseconds takes to_char's six digits instead.
-    return (f"(CASE WHEN date_part('microseconds', {column})::bigint % 1000000 = 0 "
-            f"THEN replace({column}::text, ' ', 'T') || 'Z' "
-            f"ELSE to_char({column}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || 'Z' END)")
+def parts_rows(session: Session, where: list, breached, cells: Mapping[int, str],
+               chunk: int) -> Iterator[tuple[tuple[datetime, str], str]]:
+    """((captured_at naive UTC, reference), line) of the fresh rows in report order, joined in Python."""
+    stmt = (select(type_coerce(F.captured_at, DateTime()), F.reference, F.csv_lead, F.acknowledged_at.is_not(None),
+                   F.acknowledged_rep_id, F.csv_acked_by, F.csv_tail, breached, F.breach_reason)
+            .where(*where).order_by(F.captured_at, F.reference).execution_options(yield_per=chunk))
+    for captured, reference, lead, acked, rep_id, acked_by, tail, is_breached, reason in session.execute(stmt):
+        who = cells.get(rep_id, acked_by) if acked else acked_by
+        yield (captured, reference), lead + who + tail + breach_cell(bool(is_breached), reason)
 
 
-def _quoted(expr: str) -> str:
-    """Python ``csv`` QUOTE_MINIMAL: quote a field holding a comma, a double quote, CR or LF."""
-    return f"(CASE WHEN strpos({expr}, ',') > 0 OR strpos({expr}, '\"') > 0 OR strpos({expr}, chr(13)) > 0 " \
-           f"OR strpos({expr}, chr(10)) > 0 THEN '\"' || replace({expr}, '\"', '\"\"') || '\"' ELSE {expr} END)"
-
-
-def _text(expr: str) -> str:
-    """``export._text`` then quoting: a leading ' on = + - @ TAB CR."""
-    unformula = (f"(CASE WHEN left({expr}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
-                 f"THEN '''' || {expr} ELSE {expr} END)")
-    return _quoted(unformula)
-
-
-_ANON = ", ".join(f"'{a}'" for a in sorted(_ANONYMOUS_ACTORS))
-_ACKED_BY = (f"(CASE WHEN f.acknowledged_at IS NULL THEN '' WHEN r.id IS NOT NULL THEN r.name "
-             f"WHEN f.acknowledged_actor NOT IN ({_ANON}) THEN f.acknowledged_actor "
-             f"WHEN f.acknowledged_rep_id IS NOT NULL THEN 'rep #' || f.acknowledged_rep_id ELSE '' END)")
-_SECONDS = ("(CASE WHEN f.seconds_to_callback IS NULL THEN '' WHEN f.seconds_to_callback = trunc(f.seconds_to_callback) "
-            "THEN trunc(f.seconds_to_callback)::bigint::text || '.0' ELSE f.seconds_to_callback::text END)")
+def postgres_pieces(session: Session, starts_at: datetime, ends_at: datetime, as_of: datetime | None,
+                    cells: Mapping[int, str]) -> Iterator[bytes]:
+    """The fresh rows' lines in report order, one UTC day per piece, rendered by PostgreSQL (naive UTC bounds)."""
+    params = {"s": starts_at, "e": ends_at, "as_of": as_of, "ids": list(cells), "cells": list(cells.values())}
+    session.execute(text("SET LOCAL work_mem TO '64MB'"))  # this read-only transaction: each day sorts in memory
+    raw = session.connection().connection.dbapi_connection
+    with raw.cursor(name="compliance_csv") as cursor:  # server-side: a day at a time, never the year in memory
+        cursor.itersize = 16
+        cursor.execute(_query(as_of is not None), {k: v for k, v in params.items() if v is not None})
+        for (piece,) in cursor:
+            yield piece.encode()
 
 
 def _query(with_as_of: bool) -> str:
-    breached = "f.outcome <> 'met'" + (" AND (f.due_at < :as_of OR f.breach_logged_at IS NOT NULL)" if with_as_of else "")
-    fresh = " AND f.listed_at <= :as_of AND f.last_event_at <= :as_of" if with_as_of else ""
-    line = " || ',' || ".join((
-        _text("f.reference"), _text("i.company"), _ts("f.captured_at"), _ts("f.due_at"),
-        f"COALESCE({_ts('f.acknowledged_at')}, '')", _text(_ACKED_BY), f"COALESCE({_ts('f.answered_at')}, '')",
-        "f.outcome", _SECONDS, f"(CASE WHEN {breached} THEN 'yes' ELSE 'no' END)",
-        _quoted(f"(CASE WHEN {breached} THEN f.breach_reason ELSE '' END)"),
-    ))
-    return (f"SELECT f.captured_at, f.reference, {line} || chr(13) || chr(10) "
-            "FROM incident_facts f JOIN incidents i ON i.id = f.incident_id "
-            "LEFT JOIN reps r ON r.id = f.acknowledged_rep_id "
-            "WHERE f.captured_at >= :s AND f.captured_at < :e AND f.listed_at >= :s AND f.listed_at < :e"
-            f"{fresh} ORDER BY f.captured_at, f.reference")
+    breached = "f.outcome <> 'met'" + (" AND (f.due_at < %(as_of)s OR f.breach_logged_at IS NOT NULL)"
+                                       if with_as_of else "")
+    fresh = " AND f.listed_at <= %(as_of)s AND f.last_event_at <= %(as_of)s" if with_as_of else ""
+    reasons = " ".join(f"WHEN {_literal(reason)} THEN {_literal(cell)}" for reason, cell in BREACHED.items())
+    line = (f"f.csv_lead || COALESCE(n.cell, f.csv_acked_by) || f.csv_tail || "
+            f"(CASE WHEN {breached} THEN (CASE f.breach_reason {reasons} END) ELSE {_literal(NOT_BREACHED)} END)")
+    return (f"SELECT string_agg({line}, '' ORDER BY f.captured_at, f.reference) "
+            "FROM incident_facts f "
+            "LEFT JOIN unnest(%(ids)s::int[], %(cells)s::text[]) AS n(id, cell) "
+            "ON n.id = f.acknowledged_rep_id AND f.acknowledged_at IS NOT NULL "
+            "WHERE f.captured_at >= %(s)s AND f.captured_at < %(e)s AND f.listed_at >= %(s)s AND f.listed_at < %(e)s"
+            f"{fresh} GROUP BY f.captured_slot / {DAY_SLOTS} ORDER BY f.captured_slot / {DAY_SLOTS}")
 
 
-def csv_lines(session: Session, starts_at: datetime, ends_at: datetime,
-              as_of: datetime | None, chunk: int) -> Iterator[tuple[tuple[datetime, str], str]]:
-    """((captured_at naive UTC, reference), CSV line) of every fresh facts row of the range, in report order."""
-    params = {"s": starts_at, "e": ends_at, "as_of": as_of}
-    # This read-only transaction only: the ISO text form _ts relies on, and room to sort a year (~40 MB) in memory.
-    session.execute(text("SET LOCAL DateStyle TO 'ISO, MDY'"))
-    session.execute(text("SET LOCAL work_mem TO '64MB'"))
-    session.execute(text("SET LOCAL cursor_tuple_fraction TO 1.0"))  # all rows are read: plan for the total
-    # psycopg's own server-side cursor: ``chunk`` rows per round trip, plain tuples (a year is 250,000 lines).
-    raw = session.connection().connection.dbapi_connection
-    query = _query(as_of is not None).replace("%", "%%")
-    for name in ("as_of", "s", "e"):
-        query = query.replace(f":{name}", f"%({name})s")
-    with raw.cursor(name="compliance_csv") as cursor:
-        cursor.itersize = chunk
-        cursor.execute(query, {k: v for k, v in params.items() if v is not None})
-        for captured, reference, line in cursor:
-            yield (captured, reference), line
+def _literal(value: str) -> str:
+    """A SQL string literal (standard-conforming: only the quote is doubled)."""
+    return "'" + value.replace("'", "''").replace("%", "%%") + "'"
+

@@ -96,11 +96,16 @@ def csv_line(data: tuple[Any, ...]) -> str:
     return buffer.getvalue()
 
 
-def stream_csv_lines(lines: Iterable[str], chunk: int = CHUNK_ROWS) -> Iterator[bytes]:
-    """The CSV export in pieces from ready lines (``csv_line`` or the database's own rendering)."""
+def csv_header() -> str:
+    """The CSV export's first line: the column names (CRLF included)."""
     buffer = io.StringIO()
     csv.writer(buffer).writerow(COLUMNS)
-    batch = [buffer.getvalue()]
+    return buffer.getvalue()
+
+
+def stream_csv_lines(lines: Iterable[str], chunk: int = CHUNK_ROWS) -> Iterator[bytes]:
+    """The CSV export in pieces from ready lines (``csv_line`` or the stored parts), header first."""
+    batch = [csv_header()]
     for line in lines:
         batch.append(line)
         if len(batch) >= chunk:
@@ -183,11 +188,12 @@ def _drain(buffer: io.StringIO) -> bytes:
 def _csv_cells(data: tuple[Any, ...]) -> tuple[str, ...]:
     """``_cell`` of each value, unrolled for the export's known column types (a year is 250,000 rows)."""
     ref, company, captured, due, acked, acked_by, answered, outcome, seconds, breached, reason = data
-    return (_text(ref), _text(company), captured or "", due or "", acked or "", _text(acked_by), answered or "",
+    return (csv_text(ref), csv_text(company), captured or "", due or "", acked or "", csv_text(acked_by), answered or "",
             outcome, "" if seconds is None else str(seconds), "yes" if breached else "no", reason)
 
 
-def _text(value: str) -> str:
+def csv_text(value: str) -> str:
+    """A text cell with the formula guard: a leading ' on = + - @ TAB CR (a spreadsheet must not run it)."""
     return "'" + value if value[:1] in _FORMULA_STARTS else value
 
 

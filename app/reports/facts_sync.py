@@ -1,9 +1,10 @@
 """Keeping ``incident_facts`` in step with the event log: in the writer's transaction, and rebuilt from the log.
 
 Every ORM flush that appends a log line able to change an incident's facts
-(``facts.shapes_facts``) refolds that incident's facts from its whole log, in the same
-transaction, so the derived row commits or rolls back with the line. ``rebuild_facts``
-recomputes every row from the log alone: the table holds nothing the log does not prove.
+(``facts.shapes_facts``), or changes an incident's company (a label the CSV line shows),
+refolds that incident's facts from its whole log, in the same transaction, so the derived
+row commits or rolls back with the line. ``rebuild_facts`` recomputes every row from the
+log alone (and the incidents' companies): the table holds nothing the log does not prove.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, event, insert, or_, select
+from sqlalchemy import delete, event, insert, inspect, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from app.models.incident import Incident, IncidentEvent
 from app.models.report_facts import IncidentFactsRow
+from app.reports.csv_parts import parts
 from app.reports.facts import (
     CALLBACK_PREFIX,
     FACT_KINDS,
@@ -46,16 +48,17 @@ def fact_kind_filter():
     return or_(_events.c.kind.in_(FACT_KINDS), _events.c.kind.startswith(CALLBACK_PREFIX, autoescape=True))
 
 
-def facts_row(incident_id: int, listed_at: datetime, events: Sequence[Any]) -> dict[str, Any] | None:
+def facts_row(incident_id: int, listed_at: datetime, company: str, events: Sequence[Any]) -> dict[str, Any] | None:
     """The ``incident_facts`` row of one incident from its log lines (None without an opening line)."""
     relevant = [e for e in events if shapes_facts(e.kind)]
     if not any(e.kind == OPENED for e in relevant):
         return None
     facts = IncidentFacts.from_events(relevant)
-    return row_of(incident_id, listed_at, facts, max(e.at for e in relevant))
+    return row_of(incident_id, listed_at, company, facts, max(e.at for e in relevant))
 
 
-def row_of(incident_id: int, listed_at: datetime, facts: IncidentFacts, last_event_at: datetime) -> dict[str, Any]:
+def row_of(incident_id: int, listed_at: datetime, company: str, facts: IncidentFacts,
+           last_event_at: datetime) -> dict[str, Any]:
     """The stored form of ``facts`` (as_of-independent: breach is judged when the report is read)."""
     first = facts.first_answer
     deciding = facts.deciding_callback
@@ -71,6 +74,7 @@ def row_of(incident_id: int, listed_at: datetime, facts: IncidentFacts, last_eve
         "called_actor": (deciding.actor if deciding else "")[:100],
         "breach_logged_at": facts.breach_logged_at,
         "breach_reason": reason.value if reason is not None and facts.outcome != Outcome.MET else "",
+        **parts(facts.reference, company, facts),
     }
 
 
@@ -79,18 +83,19 @@ def refresh_facts(connection: Connection, incident_ids: Iterable[int]) -> int:
     ids = sorted(set(incident_ids))
     if not ids:
         return 0
-    listed_query = select(Incident.id, Incident.captured_at).where(Incident.id.in_(ids)).order_by(Incident.id)
+    listed_query = (select(Incident.id, Incident.captured_at, Incident.company).where(Incident.id.in_(ids))
+                    .order_by(Incident.id))
     if connection.dialect.name == "postgresql":
         # Serialise writers of one incident, so the fold sees every committed line (READ COMMITTED).
         listed_query = listed_query.with_for_update()
-    listed = dict(connection.execute(listed_query).all())
+    listed = {i: (captured, company) for i, captured, company in connection.execute(listed_query)}
     stmt = (select(_events.c.incident_id, _events.c.kind, _events.c.at, _events.c.actor, _events.c.detail)
             .where(_events.c.incident_id.in_(ids), fact_kind_filter())
             .order_by(_events.c.incident_id, _events.c.at, _events.c.id))
     logs: dict[int, list[LoggedEvent]] = defaultdict(list)
     for incident_id, kind, at, actor, detail in connection.execute(stmt):
         logs[incident_id].append(LoggedEvent(kind, at, actor, detail or {}))
-    rows = [row for i in ids if i in listed and (row := facts_row(i, listed[i], logs.get(i, []))) is not None]
+    rows = [row for i in ids if i in listed and (row := facts_row(i, *listed[i], logs.get(i, []))) is not None]
     gone = set(ids) - {row["incident_id"] for row in rows}  # no opening line (yet): no facts to keep
     if gone:
         connection.execute(delete(_facts).where(_facts.c.incident_id.in_(gone)))
@@ -138,8 +143,10 @@ def _id_batches(connection: Connection, batch: int) -> Iterator[list[int]]:
 
 @event.listens_for(Session, "after_flush")
 def _sync_after_flush(session: Session, _context) -> None:
-    """Refold the facts of incidents that got a fact-shaping log line in this flush (same transaction)."""
+    """Refold the facts of incidents that got a fact-shaping log line, or a new company, in this flush."""
     touched = {obj.incident_id for obj in session.new
                if isinstance(obj, IncidentEvent) and obj.incident_id is not None and shapes_facts(obj.kind)}
+    touched |= {obj.id for obj in session.dirty
+                if isinstance(obj, Incident) and inspect(obj).attrs.company.history.has_changes()}
     if touched:
         refresh_facts(session.connection(), touched)

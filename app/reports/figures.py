@@ -21,7 +21,7 @@ from sqlalchemy import DateTime, and_, case, exists, func, or_, select, type_coe
 from sqlalchemy.orm import Session
 
 from app.models import Incident, IncidentEvent, IncidentFactsRow, Rep
-from app.reports import csv_sql, export
+from app.reports import csv_parts, csv_sql, export
 from app.reports.compliance import (
     OUTCOME_LABELS,
     HourBucket,
@@ -141,24 +141,24 @@ class FactsRange:
         for _, data in heapq.merge(stored, slow, key=lambda pair: pair[0]):
             yield data
 
-    def csv_lines(self, session: Session) -> Iterator[str]:
-        """Every CSV line of the range in report order: rendered by PostgreSQL, else from ``export_rows``."""
-        if session.get_bind().dialect.name != "postgresql":
-            yield from map(export.csv_line, self.export_rows(session))
-            return
+    def csv_pieces(self, session: Session) -> Iterator[bytes]:
+        """The CSV export's bytes, header first, in report order: stored line parts joined by the database.
+
+        Refolded lines (rows stale at ``as_of``, usually none) are merged in by their sort key.
+        """
         names = dict(session.execute(select(Rep.id, Rep.name)).all())
+        cells = csv_parts.rep_cells(names)
         refolded, _ = self._refolded(session, names, ZoneInfo(self.tz))
+        if not refolded and session.get_bind().dialect.name == "postgresql":
+            yield export.csv_header().encode()
+            as_of = None if self.as_of is None else _naive(self.as_of)
+            yield from csv_sql.postgres_pieces(session, *(_naive(b) for b in self.bounds), as_of, cells)
+            return
         companies = self._companies(session, [line.reference for line in refolded])
         slow = [((_naive(line.facts.captured_at), line.reference),
                  export.csv_line(export.values(line, companies.get(line.reference, "")))) for line in refolded]
-        as_of = None if self.as_of is None else _naive(self.as_of)
-        stored = csv_sql.csv_lines(session, *(_naive(b) for b in self.bounds), as_of, STREAM_CHUNK)
-        if not slow:  # the usual case: the database's lines as they come
-            for _, line in stored:
-                yield line
-            return
-        for _, line in heapq.merge(stored, slow, key=lambda pair: pair[0]):
-            yield line
+        stored = csv_sql.parts_rows(session, self._fresh(), self._breached(), cells, STREAM_CHUNK)
+        yield from export.stream_csv_lines(line for _, line in heapq.merge(stored, slow, key=lambda pair: pair[0]))
 
     # -- SQL over the facts rows ------------------------------------------------------------------
 

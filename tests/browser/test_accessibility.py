@@ -63,7 +63,8 @@ def test_every_page_passes_axe_with_wcag_22_aa_rules(live, browser, axe_source, 
             page.wait_for_selector("#error-policy")
             found["/oncall (policy error)"] = axe_violations(page, axe_source)
         page.goto(f"{base}/board")
-        page.locator("tr.incident details summary").first.click()
+        page.locator("tr.incident a[data-opens=note]").first.click()  # the row's note form, opened on demand
+        page.wait_for_selector("tr.incident form.on-demand textarea")
         found["/board (note form open)"] = axe_violations(page, axe_source)
         bad = {path: v for path, v in found.items() if v}
         assert not bad, json.dumps(bad, indent=1)

@@ -72,7 +72,7 @@ def test_a_live_update_drops_resolved_rows_and_leaves_unchanged_rows_alone(live,
         log_in(page, base, USERS["rep"], PASSWORD)
         page.evaluate(RECORD_ANNOUNCEMENTS)
         page.evaluate(f"document.getElementById('inc-{umbrella}').kept = true")  # a property: no change to the HTML
-        page.click(f"#note-{acme}")  # the row's "Add a note" summary
+        page.click(f"#note-{acme}")  # the row's "Add a note" link: its form opens in the row
         page.fill(f"#note-text-{acme}", "half-typed note")
         with hotline.db.transaction() as session:
             incident = session.scalar(select(Incident).where(Incident.reference == initech))

@@ -25,6 +25,12 @@ def _incident(hotline, reference: str) -> Incident:
         return session.scalar(select(Incident).where(Incident.reference == reference))
 
 
+def _posting_to(node, path: str) -> list:
+    """The buttons and forms in ``node`` that post to an URL ending in ``path``."""
+    return [b for b in node.find_all("button") if b.attrs.get("formaction", "").endswith(path)] + \
+        [f for f in node.find_all("form") if f.attrs.get("action", "").endswith(path)]
+
+
 def _events(hotline, kind: str) -> list[IncidentEvent]:
     with hotline.db.session() as session:
         return list(session.scalars(select(IncidentEvent).where(IncidentEvent.kind == kind).order_by(IncidentEvent.id)))
@@ -62,6 +68,29 @@ def test_board_works_without_javascript_and_says_when_empty(client, hotline):
     meta = doc.find("noscript").find("meta")
     assert meta.attrs == {"http-equiv": "refresh", "content": "30"}
     assert doc.find(id="no-incidents").text() == "No open Sev-1 incidents."
+
+
+def test_without_javascript_a_rows_button_posts_the_pages_one_form_and_its_links_lead_to_the_forms(client, hotline):
+    alice = make_rep(hotline, "Alice")
+    login_as(client, hotline, rep_id=alice)
+    make_incident(hotline)
+    board = parse(client.get("/board"))
+    button = board.find("button", id="ack-123456")
+    shared = board.find("form", id=button.attrs["form"])  # outside the rows: a live update never replaces it
+    fields = {i.attrs["name"]: i.attrs["value"] for i in shared.find_all("input")}
+    assert (shared.attrs["method"], fields) == ("post", {"csrf_token": CSRF})
+    assert not board.find(id="board-rows").find_all("form", id="act")
+
+    response = client.post(button.attrs["formaction"], data=fields)  # what a browser without JavaScript sends
+
+    assert response.status_code == 302 and response.headers["Location"].endswith("/board#inc-123456")
+    assert _incident(hotline, "123456").acknowledged_by == alice
+    row = parse(client.get("/board")).find("tr", id="inc-123456")
+    incident_page = parse(client.get("/incidents/123456"))
+    for link in (row.find("a", id="note-123456"), row.find("a", id="resolve-reason-123456")):
+        path, anchor = link.attrs["href"].split("#")
+        assert path == "/incidents/123456" and incident_page.find(id=anchor).tag == "summary"  # the form's own place
+    assert client.post("/incidents/123456/notes", data={"text": "no token"}).status_code == 400
 
 
 def test_board_shows_one_line_per_person_paged_with_their_latest_status_and_purpose(client, hotline, clock):
@@ -102,7 +131,7 @@ def test_acknowledge_records_the_users_rep_and_cancels_queued_pages(client, hotl
     doc = parse(client.get("/board"))
     assert "Acknowledged 123456." in doc.find("p", cls="flash").text()
     assert doc.find("tr", id="inc-123456").find(cls="state").text() == "Acknowledged by Alice at 03:00 UTC"
-    assert not [f for f in doc.find_all("form") if f.attrs["action"].endswith("/acknowledge")]
+    assert not _posting_to(doc, "/acknowledge")
 
 
 def test_a_user_without_a_rep_acknowledges_under_their_own_name(client, hotline):
@@ -254,7 +283,7 @@ def test_breached_and_connected_states(client, hotline, clock):
     assert rows[0].find(cls="countdown").text() == "5:00 overdue"
     assert rows[1].find(cls="state").text() == "Callback connected at 02:42 UTC"
     assert "ok" in rows[1].find(cls="countdown").attrs["class"].split()
-    assert not [f for f in rows[1].find_all("form") if f.attrs["action"].endswith("/call")]
+    assert not _posting_to(rows[1], "/call")
 
 
 def test_pages_need_a_login(client, hotline):

@@ -9,6 +9,8 @@
  *   called back, a new incident; never the ticking seconds.
  * - The board's action buttons post in the background and put the confirmation next to the row (in view,
  *   role=status), keeping keyboard focus in the row. Without this script every form still works.
+ * - A row's "Add a note" and "Resolve without the customer's agreement" links open their form in the row,
+ *   cloned from the page's <template>s; without this script they lead to the incident page's forms.
  */
 (function () {
   "use strict";
@@ -79,6 +81,8 @@
     var copy = row.cloneNode(true);
     copy.querySelectorAll(".deadline").forEach(function (el) { el.remove(); });
     copy.querySelectorAll("details").forEach(function (el) { el.removeAttribute("open"); });
+    copy.querySelectorAll("form.on-demand").forEach(function (el) { el.remove(); });
+    copy.querySelectorAll("[aria-expanded]").forEach(function (el) { el.removeAttribute("aria-expanded"); });
     copy.querySelectorAll(".row-status").forEach(function (el) { el.textContent = ""; el.className = "row-status"; });
     return copy.outerHTML;
   }
@@ -143,6 +147,10 @@
       if (old) {
         var wasOpen = old.querySelector("details[open]");
         if (wasOpen) { var d = row.querySelector("details"); if (d) { d.setAttribute("open", ""); } }
+        old.querySelectorAll("form.on-demand").forEach(function (f) {  // an opened form stays open
+          var link = row.querySelector("a[data-opens='" + f.getAttribute("data-kind") + "']");
+          if (link) { openForm(link, false); }
+        });
         if (old.getAttribute("data-state") !== row.getAttribute("data-state")) {
           said.push("Incident " + row.getAttribute("data-reference") + ", " + row.getAttribute("data-name") + ": " +
                     row.getAttribute("data-state"));
@@ -259,15 +267,17 @@
   }
 
   function onSubmit(event) {
-    var form = event.target;
-    if (!form.matches || !form.matches("form[data-action]") || !box || !box.contains(form)) { return; }
+    var form = event.target, button = event.submitter || null;
+    if (!form.matches || !form.matches("form[data-action]") || !box || !box.contains(button || form)) { return; }
     event.preventDefault();
-    if (form.getAttribute("data-sending")) { return; }  // a second tap is ignored while the first is on its way
-    form.setAttribute("data-sending", "1");
+    var guard = button || form;  // the rows' buttons share one form: each tap is guarded on its own button
+    if (guard.getAttribute("data-sending")) { return; }  // a second tap is ignored while the first is on its way
+    guard.setAttribute("data-sending", "1");
     actionsSent += 1;
-    var actions = form.closest(".actions"), reference = actions.getAttribute("data-reference");
-    var button = form.querySelector("button"), focusId = button ? button.id : "";
-    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+    var action = (button && button.getAttribute("formaction")) || form.action;
+    var actions = guard.closest(".actions"), reference = actions.getAttribute("data-reference");
+    var focusId = button ? button.id : (form.querySelector("button") || {}).id || "";
+    fetch(action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) { throw new Error("HTTP " + response.status); }
         return response.text();
@@ -279,11 +289,43 @@
         var messages = Array.prototype.map.call(page.querySelectorAll("#flashes .flash"), function (p) {
           return { text: p.textContent, error: p.classList.contains("error") };
         });
-        form.removeAttribute("data-sending");  // an unchanged row keeps this form: it must work again
+        guard.removeAttribute("data-sending");  // an unchanged row keeps this button: it must work again
         patch(rows.innerHTML);
         say(reference, messages, focusId);
       })
-      .catch(function () { form.removeAttribute("data-sending"); form.submit(); });
+      .catch(function () { guard.removeAttribute("data-sending"); form.action = action; form.submit(); });
+  }
+
+  // The note and resolve-with-a-reason forms: cloned into the row from board.html's <template>s when asked for.
+  function openForm(link, focus) {
+    var kind = link.getAttribute("data-opens"), actions = link.closest(".actions");
+    var tpl = document.getElementById("form-" + kind);
+    if (!actions || !tpl) { return null; }
+    var reference = actions.getAttribute("data-reference"), named = actions.getAttribute("data-named");
+    var form = tpl.content.firstElementChild.cloneNode(true);
+    form.action = link.pathname + form.getAttribute("data-path");
+    form.querySelectorAll("[data-id]").forEach(function (el) { el.id = el.getAttribute("data-id") + reference; });
+    form.querySelectorAll("[data-named]").forEach(function (el) {
+      el.setAttribute("aria-label", el.getAttribute("data-named").replace("{}", named));
+    });
+    form.querySelectorAll("[data-reference]").forEach(function (el) { el.textContent = reference; });
+    link.after(form);
+    link.setAttribute("aria-expanded", "true");
+    if (focus) { form.querySelector("textarea, input[type=text]").focus(); }
+    return form;
+  }
+
+  function onOpen(event) {
+    var link = event.target.closest ? event.target.closest("a[data-opens]") : null;
+    if (!link || !box || !box.contains(link)) { return; }
+    event.preventDefault();
+    var open = link.parentNode.querySelector("form.on-demand[data-kind='" + link.getAttribute("data-opens") + "']");
+    if (open) {  // a second click closes it again
+      open.remove();
+      link.setAttribute("aria-expanded", "false");
+      return;
+    }
+    openForm(link, true);
   }
 
   // Without the background post (e.g. a form sent before this script ran), the redirect lands on #inc-REF:
@@ -315,6 +357,7 @@
     }
     if (box) {
       document.addEventListener("submit", onSubmit);
+      document.addEventListener("click", onOpen);
       confirmationInView();
     }
     window.hotlineBoard = { refresh: box ? refresh : refreshIncident, tick: tick,

@@ -5,7 +5,8 @@ Revises: 08ebd360235f
 Create Date: 2026-12-01 16:40:00
 
 The facts are filled from the existing event log on upgrade (``rebuild_facts``), so a
-database upgraded with data reports exactly what it reported before.
+database upgraded with data reports exactly what it reported before: by revision
+c4d8e2a61f37, which adds the CSV line parts the app's fold now writes too.
 """
 
 from alembic import op
@@ -45,9 +46,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_incident_facts_captured_at'), ['captured_at'], unique=False)
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_incidents_captured_at'), ['captured_at'], unique=False)
-
-    from app.reports.facts_sync import rebuild_facts  # the same fold the app uses, over the log alone
-    rebuild_facts(op.get_bind())
+    # Filled by c4d8e2a61f37 (issue 12's CSV line parts): the app's fold writes columns added there.
 
 
 def downgrade() -> None:
