@@ -73,7 +73,7 @@ def _lateness(step: DueStep) -> float:
 
 def _run_jobs(desk, max_jobs=None) -> None:
     """One RQ worker burst over the hotline queue (no scheduler, as in the harness)."""
-    SimpleWorker([desk.hotline.jobs.queue], connection=desk.hotline.jobs.redis).work(
+    SimpleWorker(desk.hotline.jobs.queues, connection=desk.hotline.jobs.redis).work(
         burst=True, max_jobs=max_jobs, logging_level="WARNING")
 
 
@@ -105,9 +105,9 @@ def _expect_phase(network, minute, ref, customer):
 def test_redis_flushed_with_ten_incidents_pending_every_step_fires_within_one_watchdog_pass(desk, network, twilio):
     hotline = desk.hotline
     incidents = [desk.open_incident(caller=number) for number in CUSTOMERS]
-    assert len(hotline.jobs.queue) > 0 and ScheduledJobRegistry(queue=hotline.jobs.queue).count > 0
+    assert hotline.jobs.waiting() > 0 and hotline.jobs.scheduled_ids()
     hotline.jobs.redis.flushdb()  # every queued and scheduled job of the ten incidents is gone
-    assert len(hotline.jobs.queue) == 0 and ScheduledJobRegistry(queue=hotline.jobs.queue).count == 0
+    assert hotline.jobs.waiting() == 0 and not hotline.jobs.scheduled_ids()
 
     # Passes fall 4 s after each 10 s mark, so every step is late by a visible, bounded amount.
     # At the first pass of each phase Redis is flushed again between the step runs and their
@@ -314,7 +314,7 @@ def test_dead_scheduler_the_watchdog_fires_scheduled_steps_on_time_exactly_once(
     before = _accepted(twilio)
     moved = scheduled.get_job_ids()
     for job in Job.fetch_many(moved, connection=hotline.jobs.redis):
-        hotline.jobs.queue.enqueue_job(job)
+        hotline.jobs.queue.enqueue_job(job)  # steps: their own queue
         scheduled.remove(job)
     desk.settle()
     assert len(moved) == 5 and _accepted(twilio) == before
