@@ -1,6 +1,6 @@
 """300 Sev-1 calls starting within 10 s against the deployed shape (2 web processes, 2 workers, simulated Twilio).
 
-    python bench/burst.py [--calls 300] [--within 10] [--wait 120]
+    python bench/burst.py [--calls 300] [--within 10] [--wait 120] [--cps 30] [--sms-per-second 100]
 
 Reuses the chaos run's deployment (``bench/chaos_deploy.py``: its own redis-server, two
 ``hotline serve``, two ``hotline worker``) and its Twilio side (``bench/chaos_phones.py``:
@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     args.add_argument("--calls", type=int, default=300)
     args.add_argument("--within", type=float, default=10.0, help="seconds over which the calls start")
     args.add_argument("--wait", type=float, default=120.0, help="at most this long for every incident's page")
+    args.add_argument("--cps", default="30", help="TWILIO_CALLS_PER_SECOND of the deployment (an account's raised CPS)")
+    args.add_argument("--sms-per-second", default="100", help="TWILIO_SMS_PER_SECOND of the deployment")
     opts = args.parse_args(argv)
     run_dir = Path(tempfile.mkdtemp(prefix="hotline-burst-"))
     (run_dir / "oncall.yaml").write_text(oncall_yaml(False))
@@ -70,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "TWILIO_ACCOUNT_SID": twilio.account_sid,
            "TWILIO_AUTH_TOKEN": twilio.auth_token, "TWILIO_NUMBER": HOTLINE_NUMBER,
            "TWILIO_API_BASE_URL": twilio.base_url, "PUBLIC_BASE_URL": public,
-           "MAX_INCIDENTS_PER_CALLER": "0", "PYTHONPATH": str(ROOT)}
+           "MAX_INCIDENTS_PER_CALLER": "0", "PYTHONPATH": str(ROOT),
+           "TWILIO_CALLS_PER_SECOND": opts.cps, "TWILIO_SMS_PER_SECOND": opts.sms_per_second}
     env.pop("TWILIO_AUTH_TOKEN_SECONDARY", None)
     deployment = Deployment(run_dir, env, redis_port, web_ports)
     engine = create_engine(database_url)
@@ -100,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         stored, latencies = first_pages(engine)
         ordered = sorted(latencies)
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
+        print(f"| account rates (calls / SMS per second) | {opts.cps} / {opts.sms_per_second} |")
         print(f"| calls started | {opts.calls} in {started_all:.1f} s (all intakes ended after {intake_done:.1f} s) |")
         print(f"| failed intake calls / webhook 5xx | {results.count(False)} / {phones.statuses[500]} |")
         print(f"| incidents stored / paged | {stored} / {len(latencies)} |")

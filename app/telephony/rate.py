@@ -94,7 +94,7 @@ class Pacer:
             return None
         if wait > 0:
             self.sleep(wait)
-        return max(self.clock.now(), slot)
+        return self.clock.now()
 
     def slot(self, kind: str, owner: str) -> datetime:
         """``owner``'s slot (the same one :meth:`turn` gave or will give)."""
@@ -106,4 +106,4 @@ class Pacer:
         slot = self.rate.reserve(kind, owner, now)
         if slot > now:
             self.sleep((slot - now).total_seconds())
-        return max(self.clock.now(), slot)
+        return self.clock.now()

@@ -72,8 +72,9 @@ def _lateness(step: DueStep) -> float:
 
 
 def _run_jobs(desk, max_jobs=None) -> None:
-    """One RQ worker burst over the hotline queue (no scheduler, as in the harness)."""
-    SimpleWorker(desk.hotline.jobs.queues, connection=desk.hotline.jobs.redis).work(
+    """One RQ worker burst over the hotline's queues (no scheduler, as in the harness); with ``max_jobs``, the steps only."""
+    queues = [desk.hotline.jobs.queue] if max_jobs is not None else desk.hotline.jobs.queues
+    SimpleWorker(queues, connection=desk.hotline.jobs.redis).work(
         burst=True, max_jobs=max_jobs, logging_level="WARNING")
 
 
