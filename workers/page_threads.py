@@ -88,7 +88,7 @@ class PageThreads:
         """Stop taking pages and wait (bounded) for the sends in flight; an idle thread dies with the process."""
         self._stop.set()
         for worker in list(self.workers):
-            worker.request_stop(None, None)
+            worker._stop_requested = True  # RQ's request_stop raises in the caller when the worker is idle
         deadline = time.monotonic() + wait_seconds
         for worker in list(self.workers):
             while worker.busy.is_set() and time.monotonic() < deadline:
