@@ -17,10 +17,14 @@ log = logging.getLogger(__name__)
 
 def checked_settings(role: str) -> Settings:
     """Settings that passed the start-up checks for ``role`` (schema migrated under a lock); exit 2 on an error."""
-    from app.migrate import upgrade_locked
 
     def migrate(settings: Settings) -> None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if role == "worker":
+            _upgrade_in_child()
+            return
+        from app.migrate import upgrade_locked
+
         upgrade_locked(settings.resolved_database_url, settings.data_dir)
 
     report = run_checks(role=Role(role), migrate=migrate)
@@ -34,6 +38,18 @@ def checked_settings(role: str) -> Settings:
         raise SystemExit(2)
     assert report.settings is not None
     return report.settings
+
+
+def _upgrade_in_child() -> None:
+    """``hotline db upgrade`` in a child process: the worker runs for months and never needs Alembic (~11 MB) again."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "from app.cli import main; main()", "db", "upgrade"],
+                          capture_output=True, text=True, check=False)
+    if done.returncode:
+        lines = [line for line in (done.stderr or done.stdout).strip().splitlines() if line.strip()]
+        raise RuntimeError(lines[-1] if lines else f"`hotline db upgrade` exited with {done.returncode}")
 
 
 @contextmanager

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from app.models import Incident, Page  # noqa: E402
+from app.models import DueStep, Incident, Page, StepKind  # noqa: E402
 from bench.chaos import oncall_yaml  # noqa: E402
 from bench.chaos_deploy import Deployment, free_port  # noqa: E402
 from bench.chaos_phones import HOTLINE_NUMBER, Phones, intake_call  # noqa: E402
@@ -43,6 +43,21 @@ def first_pages(engine) -> tuple[int, list[float]]:
                          .where(Page.sent_at.is_not(None), Page.role != "customer")
                          .group_by(Incident.id, Incident.captured_at)).all()
     return stored, [(sent - captured).total_seconds() for captured, sent in rows]
+
+
+def breakdown(engine) -> tuple[list[float], list[float], list[float]]:
+    """Per paged incident: capture to its first page step's due time (the webhook that opened the incident),
+    that time to the step's run (the worker), and the run to the first page accepted."""
+    with Session(engine) as s:
+        rows = s.execute(select(Incident.captured_at, DueStep.due_at, DueStep.done_at, func.min(Page.sent_at))
+                         .join(DueStep, (DueStep.incident_id == Incident.id) & (DueStep.kind == StepKind.PAGE)
+                               & (DueStep.level == 0))
+                         .join(Page, Page.incident_id == Incident.id)
+                         .where(Page.sent_at.is_not(None), Page.role != "customer", DueStep.done_at.is_not(None))
+                         .group_by(Incident.id, Incident.captured_at, DueStep.due_at, DueStep.done_at)).all()
+    return ([(due - captured).total_seconds() for captured, due, _, _ in rows],
+            [(done - due).total_seconds() for _, due, done, _ in rows],
+            [(sent - done).total_seconds() for _, _, done, sent in rows])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,6 +125,14 @@ def main(argv: list[str] | None = None) -> int:
         if ordered:
             print(f"| first page after capture: p50 / p99 / max | {statistics.median(ordered):.2f} s / {p99:.2f} s"
                   f" / {ordered[-1]:.2f} s |")
+        to_due, to_run, to_page = breakdown(engine)
+        if to_run:
+            print("| of which, p50 / max: capture to the incident opened (webhooks) | "
+                  f"{statistics.median(to_due):.2f} s / {max(to_due):.2f} s |")
+            print("| the first page step waiting for a worker | "
+                  f"{statistics.median(to_run):.2f} s / {max(to_run):.2f} s |")
+            print("| that step's run to its first page accepted by Twilio | "
+                  f"{statistics.median(to_page):.2f} s / {max(to_page):.2f} s |")
         return 0 if results.count(False) == 0 and stored == opts.calls == len(latencies) else 1
     except BaseException:
         for log in run_dir.glob("*.log"):
