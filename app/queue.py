@@ -45,6 +45,7 @@ class PendingJob:
     due_at: datetime
     attempt: int = 0
     tag: str = ""  # a second job for the same attempt (a page put off until its slot in the account's rate)
+    first: bool = False  # an incident's first page step: waits with the page sends, not behind other steps
 
     @property
     def job_id(self) -> str:
@@ -132,7 +133,8 @@ class JobQueue:
         try:
             with self.redis.pipeline() as pipe:
                 for job in jobs:
-                    func, queue = JOB_FUNCTIONS[job.kind], self.queue_for(job.kind)
+                    func = JOB_FUNCTIONS[job.kind]
+                    queue = self.page_queue if job.first else self.queue_for(job.kind)
                     if job.due_at <= now:
                         self.enqueue(func, job.target_id, job_id=job.job_id, pipeline=pipe, queue=queue)
                     else:
@@ -146,10 +148,11 @@ class JobQueue:
         return len(jobs)
 
 
-def schedule(session, kind: str, target_id: int, due_at: datetime, attempt: int = 0, tag: str = "") -> PendingJob:
+def schedule(session, kind: str, target_id: int, due_at: datetime, attempt: int = 0, tag: str = "",
+             first: bool = False) -> PendingJob:
     """Register a job on the session's unit of work; it reaches RQ only after the transaction commits."""
     from app.db import register  # the unit of work lives with the database
 
-    job = PendingJob(kind, target_id, due_at, attempt, tag)
+    job = PendingJob(kind, target_id, due_at, attempt, tag, first)
     register(session, job)
     return job
