@@ -95,13 +95,14 @@ class PageThreads:
                 time.sleep(0.05)
 
     def _serve(self) -> None:
+        # RQ's work loop also ends by itself (a Redis error outside its dequeue is "unhandled, quitting"):
+        # until the process stops, a thread starts a new worker rather than leave the page queue short.
         while not self._stop.is_set():
             try:
                 worker = ThreadWorker([self.hotline.jobs.page_queue], connection=self.hotline.jobs.redis)
                 worker.busy = threading.Event()
                 self.workers.append(worker)
                 worker.work(logging_level="WARNING")
-                return
             except (RedisConnectionError, RedisTimeoutError) as exc:
                 log.warning("page thread: Redis went away (%s); retrying", type(exc).__name__)
             except Exception:  # noqa: BLE001 - a thread that dies quietly would halve the sends in flight

@@ -59,7 +59,12 @@ def _work(hotline: Hotline, burst: bool) -> None:
             worker = SimpleWorker(hotline.jobs.queues, connection=hotline.jobs.redis)  # talks to Redis already
             worker.max_connection_wait_time = REDIS_RETRY_SECONDS
             worker.work(with_scheduler=burst, burst=burst)
-            return
+            if burst or worker._stop_requested or worker._shutdown_requested_date is not None:
+                return
+            # RQ quits its loop on a Redis error outside its dequeue ("unhandled exception, quitting"):
+            # no signal asked this one to stop, so work on
+            log.warning("the RQ worker loop ended by itself; starting it again")
+            time.sleep(REDIS_RETRY_SECONDS)
         except (RedisConnectionError, RedisTimeoutError) as exc:
             if burst:
                 raise
