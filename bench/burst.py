@@ -45,6 +45,24 @@ def first_pages(engine) -> tuple[int, list[float]]:
     return stored, [(sent - captured).total_seconds() for captured, sent in rows]
 
 
+def rss_mb(pid: int) -> str:
+    """Resident memory of process ``pid`` and the processes it forked (none for a worker, by design)."""
+    try:
+        kb = int(Path(f"/proc/{pid}/status").read_text().split("VmRSS:")[1].split()[0])
+    except (OSError, IndexError):
+        return "?"
+    kids = child_pids(pid)
+    return f"{kb // 1024} MB" + (f" (+{len(kids)} children)" if kids else "")
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes ``pid`` forked (gunicorn's workers; RQ's scheduler child before issue 12)."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def breakdown(engine) -> tuple[list[float], list[float], list[float]]:
     """Per paged incident: capture to its first page step's due time (the webhook that opened the incident),
     that time to the step's run (the worker), and the run to the first page accepted."""
@@ -125,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         if ordered:
             print(f"| first page after capture: p50 / p99 / max | {statistics.median(ordered):.2f} s / {p99:.2f} s"
                   f" / {ordered[-1]:.2f} s |")
+        print(f"| resident memory after the burst: each `hotline worker` / each web worker | "
+              f"{' + '.join(rss_mb(w.pid) for w in deployment.workers.values())} / "
+              f"{' + '.join(rss_mb(pid) for web in deployment.web for pid in child_pids(web.pid))} |")
         to_due, to_run, to_page = breakdown(engine)
         if to_run:
             print("| of which, p50 / max: capture to the incident opened (webhooks) | "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from rq import Worker
 from sqlalchemy import select
@@ -70,3 +70,24 @@ def test_page_thread_count_is_read_from_the_environment():
             assert "HOTLINE_PAGE_THREADS" in str(exc)
         else:
             raise AssertionError(f"{bad!r} was accepted")
+
+
+def test_the_main_worker_starts_again_when_rqs_loop_ends_by_itself_and_stops_on_a_signal(hotline, monkeypatch):
+    from rq import SimpleWorker
+
+    from workers import runner
+
+    started: list[list[str]] = []
+
+    class EndsByItself(SimpleWorker):
+        def work(self, **kwargs) -> bool:
+            started.append([q.name for q in self.queues])
+            if len(started) == 2:  # the second loop is the one a SIGTERM ends
+                self._shutdown_requested_date = datetime.now(UTC)
+            return False  # as RQ does after "found an unhandled exception, quitting..."
+
+    monkeypatch.setattr(runner, "SimpleWorker", EndsByItself)
+    monkeypatch.setattr(runner.time, "sleep", lambda seconds: None)
+    runner._work(hotline, burst=False)
+    names = [q.name for q in hotline.jobs.queues]
+    assert started == [names, names] and names[0].endswith("-pages") and names[-1].endswith("-slow")
