@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime
 
 from redis import Redis
@@ -21,6 +22,7 @@ from redis import Redis
 log = logging.getLogger(__name__)
 CALLS, SMS = "calls", "sms"
 OWNER_TTL_SECONDS = 600  # how long a reservation is remembered for its owner
+REDIS_PAUSE_SECONDS = 5.0  # after Redis failed, pace here alone this long before asking it again
 # KEYS: the schedule's last slot, the owner's reservation. ARGV: now, 1/rate, ttl. Floats as strings:
 # a Lua number returned to Redis is cut to an integer.
 _RESERVE = """
@@ -46,6 +48,7 @@ class SendRate:
         self._lock = threading.Lock()
         self._last: dict[str, float] = {}
         self._held: dict[tuple[str, str], float] = {}
+        self._redis_down_until = 0.0  # time.monotonic(): a send never waits on a Redis that just failed
 
     def reserve(self, kind: str, owner: str, now: datetime) -> datetime:
         """The time ``owner`` may send a ``kind`` (CALLS or SMS): now, or a later free slot."""
@@ -54,12 +57,15 @@ class SendRate:
             return now
         at = now.timestamp()
         try:
-            if self._script is None:
+            if self._script is None or time.monotonic() < self._redis_down_until:
                 raise ConnectionError("no Redis")
             keys = [f"hotline:rate:{self.scope}:{kind}", f"hotline:rate:{self.scope}:{kind}:{owner}"]
             slot = float(self._script(keys=keys, args=[f"{at:.6f}", f"{1.0 / rate:.6f}", OWNER_TTL_SECONDS]))
         except Exception as exc:  # noqa: BLE001 - Redis down: pace this process alone rather than not at all
-            log.warning("send rate: Redis unavailable (%s); pacing %s in this process", type(exc).__name__, kind)
+            if time.monotonic() >= self._redis_down_until:
+                log.warning("send rate: Redis unavailable (%s); pacing in this process for %gs", type(exc).__name__,
+                            REDIS_PAUSE_SECONDS)
+                self._redis_down_until = time.monotonic() + REDIS_PAUSE_SECONDS
             slot = self._reserve_here(kind, owner, at, 1.0 / rate)
         return datetime.fromtimestamp(slot, UTC)
 
