@@ -20,6 +20,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker
 from rq.timeouts import BaseDeathPenalty
 
+from app.telephony.rate import may_wait
 from app.wiring import Hotline
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ class PageThreads:
                 time.sleep(0.05)
 
     def _serve(self) -> None:
+        may_wait()  # a page thread sleeps for its slot in the account's rate; the main worker puts pages off
         # RQ's work loop also ends by itself (a Redis error outside its dequeue is "unhandled, quitting"):
         # until the process stops, a thread starts a new worker rather than leave the page queue short.
         while not self._stop.is_set():
