@@ -39,6 +39,15 @@ def settings_problems(settings: Settings, env: Mapping[str, str], report: CheckR
         interval_seconds(env)
     except ValueError as exc:
         report.error("HOTLINE_WATCHDOG_SECONDS", f"{exc}.", "leave it empty (10 s) or set a number from 1 to 15")
+    try:
+        from workers.page_threads import thread_count
+
+        thread_count(env)
+    except ValueError as exc:
+        report.error("HOTLINE_PAGE_THREADS", f"{exc}.", "leave it empty (4) or set a whole number from 0 to 32")
+    if production and settings.twilio_calls_per_second == 1.0:
+        report.passed.append("TWILIO_CALLS_PER_SECOND 1 (Twilio's default account rate: pages by voice leave one a "
+                             "second; raise it to your account's CPS)")
 
 
 def _live_connect_problems(settings: Settings, report: CheckReport) -> None:

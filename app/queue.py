@@ -17,7 +17,6 @@ from app.settings import Settings
 if TYPE_CHECKING:
     from redis.client import Pipeline
     from rq import Queue
-    from rq.registry import ScheduledJobRegistry
 
 log = logging.getLogger(__name__)
 JOB_FUNCTIONS = {
@@ -28,6 +27,17 @@ JOB_FUNCTIONS = {
     "webhook": "workers.jobs.deliver_webhook",
     "delivery": "workers.jobs.send_delivery",  # issue 11: customer updates
 }
+# Which queue each kind waits in (issue 12). A worker serves them in the order of QUEUE_ORDER, and its
+# page threads serve the telephony queue alone, so a page never waits behind a burst of steps or a slow
+# helpdesk or mail server. The steps keep the configured name: jobs queued before an upgrade still run.
+PAGES, STEPS, SLOW = "pages", "steps", "slow"
+QUEUE_ORDER = (PAGES, STEPS, SLOW)
+QUEUE_OF = {"page": PAGES, "callback": PAGES, "notice": PAGES, "step": STEPS, "webhook": SLOW, "delivery": SLOW}
+
+
+def queue_names(base: str) -> dict[str, str]:
+    """The RQ queue name of each class of work, from QUEUE_NAME (``hotline``, ``hotline-pages``, ``hotline-slow``)."""
+    return {PAGES: f"{base}-pages", STEPS: base, SLOW: f"{base}-slow"}
 
 
 @dataclass(frozen=True)
@@ -38,11 +48,14 @@ class PendingJob:
     target_id: int  # the row the job acts on
     due_at: datetime
     attempt: int = 0
+    tag: str = ""  # a second job for the same attempt (a page put off until its slot in the account's rate)
+    first: bool = False  # an incident's first page step: waits with the page sends, not behind other steps
 
     @property
     def job_id(self) -> str:
         """Deterministic RQ job id (letters, digits, dashes: no colons)."""
-        return f"{self.kind}-{self.target_id}" + (f"-{self.attempt}" if self.attempt else "")
+        return (f"{self.kind}-{self.target_id}" + (f"-{self.attempt}" if self.attempt else "")
+                + (f"-{self.tag}" if self.tag else ""))
 
 
 def connect_redis(settings: Settings) -> Redis:
@@ -61,27 +74,53 @@ def connect_redis(settings: Settings) -> Redis:
 
 
 class JobQueue:
-    """Enqueues jobs with deterministic ids; the SQL row stays the truth."""
+    """Enqueues jobs with deterministic ids, each kind on its own queue; the SQL row stays the truth."""
 
     def __init__(self, redis: Redis, name: str = "hotline") -> None:
         self.redis = redis
         self.name = name
 
     @cached_property
-    def queue(self) -> Queue:
-        """The RQ queue; RQ (and the multiprocessing it pulls in) is imported when a job is first handed over."""
+    def by_class(self) -> dict[str, Queue]:
+        """The RQ queue of each class of work; RQ (and the multiprocessing it pulls in) is imported
+        when a job is first handed over, not in every web worker."""
         from rq import Queue
 
-        return Queue(self.name, connection=self.redis)
+        return {cls: Queue(qname, connection=self.redis) for cls, qname in queue_names(self.name).items()}
 
-    @cached_property
-    def scheduled(self) -> ScheduledJobRegistry:
-        """The queue's scheduled registry (an immediate run removes a job's earlier schedule from it)."""
-        from rq.registry import ScheduledJobRegistry
+    @property
+    def queue(self) -> Queue:
+        """The steps' queue (it keeps the configured name)."""
+        return self.by_class[STEPS]
 
-        return ScheduledJobRegistry(queue=self.queue)
+    @property
+    def page_queue(self) -> Queue:
+        """The page sends' queue, served first and by the page threads."""
+        return self.by_class[PAGES]
 
-    def enqueue_at(self, when: datetime, func: str, *args: object, job_id: str, pipeline: Pipeline | None = None) -> None:
+    @property
+    def queues(self) -> list[Queue]:
+        """Every queue, most urgent first: what a worker listens on."""
+        return [self.by_class[cls] for cls in QUEUE_ORDER]
+
+    def queue_for(self, kind: str) -> Queue:
+        """The queue jobs of ``kind`` (a key of JOB_FUNCTIONS) wait in."""
+        return self.by_class[QUEUE_OF[kind]]
+
+    def job_ids(self) -> list[str]:
+        """Ids of the jobs waiting in any of the queues (not the scheduled ones)."""
+        return [job_id for queue in self.queues for job_id in queue.job_ids]
+
+    def waiting(self) -> int:
+        """How many jobs wait in the queues."""
+        return sum(len(queue) for queue in self.queues)
+
+    def scheduled_ids(self) -> list[str]:
+        """Ids of the jobs scheduled for later on any of the queues."""
+        return [job_id for queue in self.queues for job_id in queue.scheduled_job_registry.get_job_ids()]
+
+    def enqueue_at(self, when: datetime, func: str, *args: object, job_id: str, pipeline: Pipeline | None = None,
+                   queue: Queue | None = None) -> None:
         """Run ``func(*args)`` at ``when`` (aware UTC), under a stable job id.
 
         RQ's scheduler counts whole seconds and may fire up to a second early; a step
@@ -90,12 +129,15 @@ class JobQueue:
         """
         if when.microsecond:
             when = when.replace(microsecond=0) + timedelta(seconds=1)
-        self.queue.enqueue_at(when, func, *args, job_id=job_id, result_ttl=3600, failure_ttl=86400, pipeline=pipeline)
+        (queue or self.queue).enqueue_at(when, func, *args, job_id=job_id, result_ttl=3600, failure_ttl=86400,
+                                         pipeline=pipeline)
 
-    def enqueue(self, func: str, *args: object, job_id: str, pipeline: Pipeline | None = None) -> None:
+    def enqueue(self, func: str, *args: object, job_id: str, pipeline: Pipeline | None = None,
+                queue: Queue | None = None) -> None:
         """Run ``func(*args)`` as soon as a worker is free (a later time it was scheduled for is dropped)."""
-        self.queue.enqueue(func, *args, job_id=job_id, result_ttl=3600, failure_ttl=86400, pipeline=pipeline)
-        self.scheduled.remove(job_id, pipeline=pipeline)
+        queue = queue or self.queue
+        queue.enqueue(func, *args, job_id=job_id, result_ttl=3600, failure_ttl=86400, pipeline=pipeline)
+        queue.scheduled_job_registry.remove(job_id, pipeline=pipeline)
 
     def dispatch(self, jobs: Iterable[PendingJob], now: datetime) -> int:
         """Hand committed due steps to RQ; returns how many were accepted.
@@ -116,10 +158,12 @@ class JobQueue:
                 pipe.multi()
                 for job in jobs:
                     func = JOB_FUNCTIONS[job.kind]
+                    queue = self.page_queue if job.first else self.queue_for(job.kind)
                     if job.due_at <= now:
-                        self.enqueue(func, job.target_id, job_id=job.job_id, pipeline=pipe)
+                        self.enqueue(func, job.target_id, job_id=job.job_id, pipeline=pipe, queue=queue)
                     else:
-                        self.enqueue_at(job.due_at, func, job.target_id, job_id=job.job_id, pipeline=pipe)
+                        self.enqueue_at(job.due_at, func, job.target_id, job_id=job.job_id, pipeline=pipe,
+                                        queue=queue)
                 pipe.execute()
         except Exception:  # noqa: BLE001 - losing a job loses nothing; the row remains
             log.exception("could not enqueue %s; the watchdog will hand them over again",
@@ -128,10 +172,11 @@ class JobQueue:
         return len(jobs)
 
 
-def schedule(session, kind: str, target_id: int, due_at: datetime, attempt: int = 0) -> PendingJob:
+def schedule(session, kind: str, target_id: int, due_at: datetime, attempt: int = 0, tag: str = "",
+             first: bool = False) -> PendingJob:
     """Register a job on the session's unit of work; it reaches RQ only after the transaction commits."""
     from app.db import register  # the unit of work lives with the database
 
-    job = PendingJob(kind, target_id, due_at, attempt)
+    job = PendingJob(kind, target_id, due_at, attempt, tag, first)
     register(session, job)
     return job

@@ -69,6 +69,18 @@ def _smtp_tls(variable: str, raw: str) -> str:
     return mode
 
 
+def _per_second(variable: str, raw: str) -> float:
+    """A send rate per second, more than 0 and at most 1000 (issue 12: Twilio's account rates)."""
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1000:
+        raise SettingsError(variable, f"must be a number of sends per second, more than 0 and at most 1000, not {raw!r}.",
+                            f"write the number alone, e.g. {variable}=1 (Twilio's default for an account)")
+    return value
+
+
 def _hours(variable: str, raw: str) -> int:
     """A whole number of hours, 1 to 720 (issue 11: how long a proposal waits for the customer)."""
     text = raw.strip()
@@ -142,6 +154,9 @@ class Settings:
     allowed_callback_regions: tuple[str, ...] = ("US", "CA", "GB", "IE", "DE", "AT", "CH", "FR", "NL")
     secret_key: str = ""
     queue_name: str = "hotline"
+    # issue 12: Twilio's account rates, kept by all workers together (Twilio's defaults: 1 call per second)
+    twilio_calls_per_second: float = 1.0
+    twilio_sms_per_second: float = 10.0
     # issue 9: floods and toll fraud
     max_incidents_per_caller: int = 3  # new incidents per caller ID per window; more join the newest open one
     caller_incident_window_minutes: int = 60
@@ -257,6 +272,8 @@ class Settings:
             ),
             secret_key=get("SECRET_KEY", ""),
             queue_name=get("QUEUE_NAME", "hotline"),
+            twilio_calls_per_second=_per_second("TWILIO_CALLS_PER_SECOND", get("TWILIO_CALLS_PER_SECOND", "") or "1"),
+            twilio_sms_per_second=_per_second("TWILIO_SMS_PER_SECOND", get("TWILIO_SMS_PER_SECOND", "") or "10"),
             max_incidents_per_caller=_count("MAX_INCIDENTS_PER_CALLER", get("MAX_INCIDENTS_PER_CALLER", "") or "3"),
             caller_incident_window_minutes=_minutes("CALLER_INCIDENT_WINDOW_MINUTES",
                                                     get("CALLER_INCIDENT_WINDOW_MINUTES", "") or "60", 1, 24 * 60),

@@ -9,6 +9,7 @@ from app.db import Database
 from app.queue import JobQueue, connect_redis
 from app.settings import Settings
 from app.telephony import Telephony, telephony_for
+from app.telephony.rate import CALLS, SMS, Pacer, SendRate
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Hotline:
     clock: Clock
     jobs: JobQueue
     telephony: Telephony
+    pacer: Pacer | None = None  # the account's call and SMS rates (None with simulated telephony)
 
     @classmethod
     def build(
@@ -38,5 +40,10 @@ class Hotline:
         clock = clock or SystemClock()
         queue = jobs
         db.dispatch = lambda pending: queue.dispatch(pending, clock.now())  # the unit of work's after-commit
+        pacer = None
+        if not settings.simulated_telephony:
+            rate = SendRate(jobs.redis, f"{settings.queue_name}:{settings.twilio_account_sid}",
+                            {CALLS: settings.twilio_calls_per_second, SMS: settings.twilio_sms_per_second})
+            pacer = Pacer(rate, clock)
         return cls(settings=settings, db=db, clock=clock, jobs=jobs,
-                   telephony=telephony or telephony_for(settings))
+                   telephony=telephony or telephony_for(settings), pacer=pacer)

@@ -1,6 +1,6 @@
 """300 Sev-1 calls starting within 10 s against the deployed shape (2 web processes, 2 workers, simulated Twilio).
 
-    python bench/burst.py [--calls 300] [--within 10] [--wait 120]
+    python bench/burst.py [--calls 300] [--within 10] [--wait 120] [--cps 30] [--sms-per-second 100]
 
 Reuses the chaos run's deployment (``bench/chaos_deploy.py``: its own redis-server, two
 ``hotline serve``, two ``hotline worker``) and its Twilio side (``bench/chaos_phones.py``:
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from app.models import Incident, Page  # noqa: E402
+from app.models import DueStep, Incident, Page, StepKind  # noqa: E402
 from bench.chaos import oncall_yaml  # noqa: E402
 from bench.chaos_deploy import Deployment, free_port  # noqa: E402
 from bench.chaos_phones import HOTLINE_NUMBER, Phones, intake_call  # noqa: E402
@@ -45,12 +45,47 @@ def first_pages(engine) -> tuple[int, list[float]]:
     return stored, [(sent - captured).total_seconds() for captured, sent in rows]
 
 
+def rss_mb(pid: int) -> str:
+    """Resident memory of process ``pid`` and the processes it forked (none for a worker, by design)."""
+    try:
+        kb = int(Path(f"/proc/{pid}/status").read_text().split("VmRSS:")[1].split()[0])
+    except (OSError, IndexError):
+        return "?"
+    kids = child_pids(pid)
+    return f"{kb // 1024} MB" + (f" (+{len(kids)} children)" if kids else "")
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes ``pid`` forked (gunicorn's workers; RQ's scheduler child before issue 12)."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def breakdown(engine) -> tuple[list[float], list[float], list[float]]:
+    """Per paged incident: capture to its first page step's due time (the webhook that opened the incident),
+    that time to the step's run (the worker), and the run to the first page accepted."""
+    with Session(engine) as s:
+        rows = s.execute(select(Incident.captured_at, DueStep.due_at, DueStep.done_at, func.min(Page.sent_at))
+                         .join(DueStep, (DueStep.incident_id == Incident.id) & (DueStep.kind == StepKind.PAGE)
+                               & (DueStep.level == 0))
+                         .join(Page, Page.incident_id == Incident.id)
+                         .where(Page.sent_at.is_not(None), Page.role != "customer", DueStep.done_at.is_not(None))
+                         .group_by(Incident.id, Incident.captured_at, DueStep.due_at, DueStep.done_at)).all()
+    return ([(due - captured).total_seconds() for captured, due, _, _ in rows],
+            [(done - due).total_seconds() for _, due, done, _ in rows],
+            [(sent - done).total_seconds() for _, _, done, sent in rows])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the burst; print the figures."""
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--calls", type=int, default=300)
     args.add_argument("--within", type=float, default=10.0, help="seconds over which the calls start")
     args.add_argument("--wait", type=float, default=120.0, help="at most this long for every incident's page")
+    args.add_argument("--cps", default="30", help="TWILIO_CALLS_PER_SECOND of the deployment (an account's raised CPS)")
+    args.add_argument("--sms-per-second", default="100", help="TWILIO_SMS_PER_SECOND of the deployment")
     opts = args.parse_args(argv)
     run_dir = Path(tempfile.mkdtemp(prefix="hotline-burst-"))
     (run_dir / "oncall.yaml").write_text(oncall_yaml(False))
@@ -70,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "TWILIO_ACCOUNT_SID": twilio.account_sid,
            "TWILIO_AUTH_TOKEN": twilio.auth_token, "TWILIO_NUMBER": HOTLINE_NUMBER,
            "TWILIO_API_BASE_URL": twilio.base_url, "PUBLIC_BASE_URL": public,
-           "MAX_INCIDENTS_PER_CALLER": "0", "PYTHONPATH": str(ROOT)}
+           "MAX_INCIDENTS_PER_CALLER": "0", "PYTHONPATH": str(ROOT),
+           "TWILIO_CALLS_PER_SECOND": opts.cps, "TWILIO_SMS_PER_SECOND": opts.sms_per_second}
     env.pop("TWILIO_AUTH_TOKEN_SECONDARY", None)
     deployment = Deployment(run_dir, env, redis_port, web_ports)
     engine = create_engine(database_url)
@@ -100,12 +136,24 @@ def main(argv: list[str] | None = None) -> int:
         stored, latencies = first_pages(engine)
         ordered = sorted(latencies)
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
+        print(f"| account rates (calls / SMS per second) | {opts.cps} / {opts.sms_per_second} |")
         print(f"| calls started | {opts.calls} in {started_all:.1f} s (all intakes ended after {intake_done:.1f} s) |")
         print(f"| failed intake calls / webhook 5xx | {results.count(False)} / {phones.statuses[500]} |")
         print(f"| incidents stored / paged | {stored} / {len(latencies)} |")
         if ordered:
             print(f"| first page after capture: p50 / p99 / max | {statistics.median(ordered):.2f} s / {p99:.2f} s"
                   f" / {ordered[-1]:.2f} s |")
+        print(f"| resident memory after the burst: each `hotline worker` / each web worker | "
+              f"{' + '.join(rss_mb(w.pid) for w in deployment.workers.values())} / "
+              f"{' + '.join(rss_mb(pid) for web in deployment.web for pid in child_pids(web.pid))} |")
+        to_due, to_run, to_page = breakdown(engine)
+        if to_run:
+            print("| of which, p50 / max: capture to the incident opened (webhooks) | "
+                  f"{statistics.median(to_due):.2f} s / {max(to_due):.2f} s |")
+            print("| the first page step waiting for a worker | "
+                  f"{statistics.median(to_run):.2f} s / {max(to_run):.2f} s |")
+            print("| that step's run to its first page accepted by Twilio | "
+                  f"{statistics.median(to_page):.2f} s / {max(to_page):.2f} s |")
         return 0 if results.count(False) == 0 and stored == opts.calls == len(latencies) else 1
     except BaseException:
         for log in run_dir.glob("*.log"):

@@ -71,10 +71,15 @@ class Deployment:
         self.wait_workers(2)
 
     def wait_workers(self, count: int, seconds: float = 120) -> None:
-        """Until ``count`` RQ workers are registered: calls made before that would only measure start-up."""
+        """Until ``count`` workers run steps: calls made before that would only measure start-up.
+
+        Counted on the steps queue (QUEUE_NAME): each worker's page threads register on the page queue
+        alone, and come up before its main worker does.
+        """
+        queue = self.env.get("QUEUE_NAME", "hotline")
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            found = subprocess.run(["redis-cli", "-p", str(self.redis_port), "SCARD", "rq:workers"],
+            found = subprocess.run(["redis-cli", "-p", str(self.redis_port), "SCARD", f"rq:workers:{queue}"],
                                    capture_output=True, text=True).stdout.strip()
             if found.isdigit() and int(found) >= count:
                 return

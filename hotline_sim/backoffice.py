@@ -13,8 +13,8 @@ def settle(hotline: Hotline, network: PhoneNetwork, rounds: int = 30) -> None:
     """Do everything due now, until nothing moves (the watchdog stands in for RQ's scheduler)."""
     for _ in range(rounds):
         handed = watchdog.sweep(hotline)
-        queued = len(hotline.jobs.queue)
-        SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis).work(burst=True, logging_level="WARNING")
+        queued = hotline.jobs.waiting()
+        SimpleWorker(hotline.jobs.queues, connection=hotline.jobs.redis).work(burst=True, logging_level="WARNING")
         before = len(network.webhooks)
         network.run()
         if not handed and not queued and len(network.webhooks) == before:

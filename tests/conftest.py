@@ -144,6 +144,10 @@ def settings(tmp_path, database_url) -> Settings:
         twilio_number="+15005550006",
         public_base_url=PUBLIC_BASE_URL,
         queue_name=f"test-{uuid.uuid4().hex[:8]}",
+        # the fake clock stands still while a test sends: pacing at Twilio's 1 call a second would put pages
+        # off; tests of the rate (tests/paging/test_send_rate.py) set their own
+        twilio_calls_per_second=1000.0,
+        twilio_sms_per_second=1000.0,
     )
 
 

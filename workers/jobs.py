@@ -26,13 +26,16 @@ def run_step(step_id: int) -> bool:
 def send_page(page_id: int) -> None:
     """Send page ``page_id`` unless it was sent, canceled or is not yet due."""
     hotline = current()
-    PageSender(hotline.db, hotline.telephony, PageUrls(hotline.settings)).send(page_id, hotline.clock.now())
+    PageSender(hotline.db, hotline.telephony, PageUrls(hotline.settings), hotline.pacer).send(page_id, hotline.clock.now())
 
 
 def place_callback(callback_id: int) -> None:
     """Call the rep of callback ``callback_id``; the bridge to the customer follows on answer."""
     hotline = current()
-    place_rep_call(hotline.db, hotline.telephony, hotline.settings, callback_id, hotline.clock.now())
+    now = hotline.clock.now()
+    if hotline.pacer is not None:  # a call to a rep, whose customer is waiting: never put off, only paced
+        now = hotline.pacer.wait("calls", f"callback-{callback_id}")
+    place_rep_call(hotline.db, hotline.telephony, hotline.settings, callback_id, now)
 
 
 def send_notice(notice_id: int) -> None:

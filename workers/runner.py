@@ -1,4 +1,4 @@
-"""``hotline worker``: an RQ worker with its scheduler, plus the watchdog loop."""
+"""``hotline worker``: an RQ worker on every queue, page threads, the scheduler and the watchdog, in one process."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from rq import SimpleWorker
 
 from app.services import leases
 from app.wiring import Hotline
-from workers import context, watchdog
+from workers import context, page_threads, watchdog
+from workers.scheduler import start_scheduler
 
 log = logging.getLogger(__name__)
 RELEASE_WAIT_SECONDS = 10.0  # at most this long for the watchdog to finish its pass and let go
@@ -20,23 +21,31 @@ REDIS_RETRY_SECONDS = 1.0  # RQ's own back-off grows to 60 s; after a Redis rest
 
 
 def run_worker(hotline: Hotline, burst: bool = False) -> None:
-    """Run jobs from the hotline queue until stopped (or until empty with ``burst``)."""
+    """Run jobs from the hotline's queues until stopped (or until they are empty with ``burst``)."""
     context.use(hotline)
     stop = threading.Event()
     guard: threading.Thread | None = None
+    senders: page_threads.PageThreads | None = None
+    scheduler: threading.Thread | None = None
     if not burst:
         interval = watchdog.interval_seconds()  # a bad HOTLINE_WATCHDOG_SECONDS fails here, at start
+        count = page_threads.thread_count()  # and a bad HOTLINE_PAGE_THREADS
         guard = threading.Thread(target=_watch, args=(hotline, stop, interval), name="watchdog", daemon=True)
         guard.start()
+        scheduler = start_scheduler(hotline, stop)
+        senders = page_threads.PageThreads(hotline, count).start()
     else:
         watchdog.sweep(hotline)
     try:
         _work(hotline, burst)
     finally:
         stop.set()
-        if guard is not None:
-            # a daemon thread dies with the interpreter: wait, so the lease is released at once
-            guard.join(timeout=RELEASE_WAIT_SECONDS)
+        if senders is not None:
+            senders.stop(RELEASE_WAIT_SECONDS)  # let the sends in flight record their outcome
+        for thread in (guard, scheduler):
+            if thread is not None:
+                # a daemon thread dies with the interpreter: wait, so the lease and locks are released at once
+                thread.join(timeout=RELEASE_WAIT_SECONDS)
 
 
 def _work(hotline: Hotline, burst: bool) -> None:
@@ -44,11 +53,18 @@ def _work(hotline: Hotline, burst: bool) -> None:
     while True:
         # SimpleWorker runs jobs in this process: no fork under the watchdog thread and the
         # pooled database connections; every job is short and bounded by telephony time-outs.
+        # Queues in order: pages first, then steps, then slow work (helpdesk webhooks, e-mail).
+        # RQ's scheduler runs in a thread (workers/scheduler.py), not in a forked child.
         try:
-            worker = SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis)  # talks to Redis already
+            worker = SimpleWorker(hotline.jobs.queues, connection=hotline.jobs.redis)  # talks to Redis already
             worker.max_connection_wait_time = REDIS_RETRY_SECONDS
-            worker.work(with_scheduler=True, burst=burst)
-            return
+            worker.work(with_scheduler=burst, burst=burst)
+            if burst or worker._stop_requested or worker._shutdown_requested_date is not None:
+                return
+            # RQ quits its loop on a Redis error outside its dequeue ("unhandled exception, quitting"):
+            # no signal asked this one to stop, so work on
+            log.warning("the RQ worker loop ended by itself; starting it again")
+            time.sleep(REDIS_RETRY_SECONDS)
         except (RedisConnectionError, RedisTimeoutError) as exc:
             if burst:
                 raise

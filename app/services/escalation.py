@@ -53,7 +53,9 @@ def plan_escalation(session: Session, incident: Incident, now: datetime, *, deta
     session.add_all(steps)
     session.flush()
     for step in steps:
-        schedule(session, "step", step.id, step.due_at)
+        # the first page step waits with the page sends (served first, and by the page threads too): in a
+        # burst it must not wait behind every other incident's receipt and later steps
+        schedule(session, "step", step.id, step.due_at, first=step.kind == StepKind.PAGE and step.level == 0)
     return steps
 
 

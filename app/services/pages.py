@@ -71,13 +71,18 @@ def move_status(page: Page, status: PageStatus, now: datetime) -> bool:
 class PageSender:
     """Sends one page through the telephony seam, around (not inside) SQL transactions."""
 
-    def __init__(self, db, telephony: Telephony, urls) -> None:
+    def __init__(self, db, telephony: Telephony, urls, pacer=None) -> None:
         self.db = db
         self.telephony = telephony
         self.urls = urls  # app.services.page_urls.PageUrls
+        self.pacer = pacer  # app.telephony.rate.Pacer: the account's call and SMS rates (None: unpaced)
 
     def send(self, page_id: int, now: datetime) -> None:
-        """Claim, send, record; a retry is registered when Twilio must be asked again later."""
+        """Wait for the page's slot in the account's rate, claim, send, record; a retry is registered when needed."""
+        if self.pacer is not None:
+            now = self._wait_turn(page_id, now)
+            if now is None:
+                return
         with self.db.transaction() as session:
             claim = self._claim(session, page_id, now)
         if claim is None:
@@ -104,6 +109,31 @@ class PageSender:
                       detail={"page_id": page.id, "sid": sent.sid, "channel": page.channel,
                               "attempt": page.attempts, "adopted": found is not None,
                               "possible_duplicate": possible_duplicate})
+
+    def _wait_turn(self, page_id: int, now: datetime) -> datetime | None:
+        """Before the claim (a claimed page must leave within STALE_SENDING): the time to send at, or None.
+
+        A slot more than the pacer's ``max_wait`` away puts the page off until then (no attempt is
+        spent): its job is scheduled for the slot, which stays reserved for this page and attempt.
+        """
+        with self.db.session() as session:
+            row = session.execute(select(Page.status, Page.channel, Page.attempts, Page.next_attempt_at)
+                                  .where(Page.id == page_id)).first()
+        if row is None or row.status != PageStatus.QUEUED or row.next_attempt_at > now:
+            return now  # nothing to send, or a dead run's claim: the claim decides
+        kind = "calls" if row.channel == Channel.VOICE else "sms"
+        owner = f"page-{page_id}-{row.attempts}"
+        at = self.pacer.turn(kind, owner)
+        if at is not None:
+            return at
+        slot = self.pacer.slot(kind, owner)
+        with self.db.transaction() as session:
+            moved = session.execute(
+                update(Page).where(Page.id == page_id, Page.status == PageStatus.QUEUED, Page.attempts == row.attempts)
+                .values(next_attempt_at=slot, updated_at=now).execution_options(synchronize_session=False))
+            if moved.rowcount == 1:
+                schedule(session, "page", page_id, slot, attempt=row.attempts, tag="paced")
+        return None
 
     def _claim(self, session: Session, page_id: int, now: datetime):
         page = session.get(Page, page_id, with_for_update=True)

@@ -208,7 +208,7 @@ def test_thirty_hang_ups_at_the_greeting_page_nobody_and_send_one_sms_each(phone
     assert sorted(n.to_number for n in invitations) == sorted(callers)
     assert "call us again" in invitations[0].body
     assert [a.to_number for a in alerts] == ["+14155550133"]  # the managers hear once, above the threshold
-    assert hotline.jobs.queue.fetch_job(f"notice-{invitations[0].id}") is not None
+    assert hotline.jobs.page_queue.fetch_job(f"notice-{invitations[0].id}") is not None
 
 
 def test_the_same_caller_id_five_times_opens_at_most_the_limit_and_the_rest_join(phone, hotline, clock):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select, update
 
 from app import create_app
@@ -125,7 +124,7 @@ def test_database_down_fallback_still_answers_and_the_spool_is_replayed(settings
     [incident] = _incidents(hotline)
     with hotline.db.session() as s:  # the replayed incident owes its whole escalation plan, handed to RQ on commit
         steps = s.scalars(select(DueStep.id).where(DueStep.incident_id == incident.id)).all()
-    queued = set(hotline.jobs.queue.job_ids) | set(ScheduledJobRegistry(queue=hotline.jobs.queue).get_job_ids())
+    queued = set(hotline.jobs.job_ids()) | set(hotline.jobs.scheduled_ids())
     assert replayed == 2 and len(steps) == 6 and {f"step-{sid}" for sid in steps} <= queued
     assert incident.callback_phone == "+14155550199"
     assert incident.recording_seconds == 33

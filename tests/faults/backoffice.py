@@ -32,7 +32,7 @@ class Backoffice:
         for holder in self.holders:
             watchdog.tick(self.hotline, holder)
         if self.rq_alive and watchdog.redis_up(self.hotline):
-            SimpleWorker([self.hotline.jobs.queue], connection=self.hotline.jobs.redis).work(
+            SimpleWorker(self.hotline.jobs.queues, connection=self.hotline.jobs.redis).work(
                 burst=True, logging_level="WARNING")
         self.network.run()
         self.passes.append(self.clock.now())

@@ -48,7 +48,7 @@ def _burst(desk) -> None:
     """A few watchdog passes and RQ bursts at the current instant (no phone network: callbacks come later)."""
     for _ in range(5):
         watchdog.sweep(desk.hotline)
-        SimpleWorker([desk.hotline.jobs.queue], connection=desk.hotline.jobs.redis).work(
+        SimpleWorker(desk.hotline.jobs.queues, connection=desk.hotline.jobs.redis).work(
             burst=True, logging_level="WARNING")
 
 

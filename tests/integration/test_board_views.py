@@ -127,7 +127,7 @@ def test_acknowledge_records_the_users_rep_and_cancels_queued_pages(client, hotl
     with hotline.db.session() as session:
         notice = session.scalar(select(Page).where(Page.purpose == "ack_notice"))
     assert notice is not None and notice.to_number == "+14155552671"
-    assert f"page-{notice.id}" in hotline.jobs.queue.job_ids
+    assert f"page-{notice.id}" in hotline.jobs.job_ids()
     doc = parse(client.get("/board"))
     assert "Acknowledged 123456." in doc.find("p", cls="flash").text()
     assert doc.find("tr", id="inc-123456").find(cls="state").text() == "Acknowledged by Alice at 03:00 UTC"
@@ -161,7 +161,7 @@ def test_call_the_customer_by_a_second_rep_takes_the_incident_over_and_places_th
     with hotline.db.session() as session:
         [callback] = session.scalars(select(Callback)).all()
         told = session.scalars(select(Page).where(Page.purpose == "taken_over")).one()
-    assert callback.rep_id == bob and f"callback-{callback.id}" in hotline.jobs.queue.job_ids
+    assert callback.rep_id == bob and f"callback-{callback.id}" in hotline.jobs.job_ids()
     assert told.rep_id == alice and told.channel == "sms"  # the previous owner is told by SMS
     [taken] = _events(hotline, "taken_over")
     assert taken.detail["rep_id"] == bob and taken.actor == "Bob"
@@ -186,7 +186,7 @@ def test_call_the_customer_acknowledges_then_queues_the_bridged_call_after_commi
         [callback] = session.scalars(select(Callback))
     assert (callback.rep_id, callback.outcome, callback.customer_number) == (
         alice, CallbackOutcome.PENDING, "+14155552671")
-    assert f"callback-{callback.id}" in hotline.jobs.queue.job_ids
+    assert f"callback-{callback.id}" in hotline.jobs.job_ids()
     assert [e.detail["callback_id"] for e in _events(hotline, "callback_requested")] == [callback.id]
     flashes = [p.text() for p in parse(client.get("/board")).find_all("p", cls="flash")]
     assert flashes[0].startswith("Calling you on +4930901820 now")
@@ -203,7 +203,7 @@ def test_call_needs_a_login_linked_to_a_rep(client, hotline):
     assert incident.acknowledged_at is None and incident.callback_started_at is None
     with hotline.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Callback)) == 0
-    assert hotline.jobs.queue.job_ids == []
+    assert hotline.jobs.job_ids() == []
     flash = parse(client.get("/board")).find("p", cls="flash")
     assert "error" in flash.attrs["class"].split()
     assert "not linked to a rep with a phone number" in flash.text()
@@ -245,7 +245,7 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(client, ho
     assert [r.status_code for r in responses] == [400, 400, 400]
     assert _incident(hotline, "123456").acknowledged_at is None
     assert _events(hotline, "note") == [] and _events(hotline, "callback_requested") == []
-    assert hotline.jobs.queue.job_ids == []
+    assert hotline.jobs.job_ids() == []
 
 
 def test_actions_on_an_unknown_incident_are_404(client, hotline):
@@ -307,5 +307,5 @@ def test_take_over_moves_the_incident_to_the_second_rep_and_tells_the_first(clie
     with hotline.db.session() as session:
         told = session.scalars(select(Page).where(Page.purpose == "taken_over")).one()
         assert session.scalar(select(func.count()).select_from(Callback)) == 0  # taking over places no call
-    assert told.rep_id == alice and f"page-{told.id}" in hotline.jobs.queue.job_ids
+    assert told.rep_id == alice and f"page-{told.id}" in hotline.jobs.job_ids()
     assert [e.actor for e in _events(hotline, "taken_over")] == ["Bob"]

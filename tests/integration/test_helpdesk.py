@@ -175,13 +175,13 @@ def test_the_worker_delivers_through_rq_and_schedules_the_retry(hotline, clock):
         context.use(hotline)
         try:
             watchdog.sweep(hotline)  # collects the event and enqueues its delivery
-            SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis).work(burst=True)
+            SimpleWorker(hotline.jobs.queues, connection=hotline.jobs.redis).work(burst=True)
             with hotline.db.session() as session:
                 row = session.scalars(select(HelpdeskDelivery)).one()
                 assert (row.status, row.attempts) == (DeliveryStatus.PENDING, 1)
                 clock.set(row.next_attempt_at)
             watchdog.sweep(hotline)  # the retry is due: handed to RQ again
-            SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis).work(burst=True)
+            SimpleWorker(hotline.jobs.queues, connection=hotline.jobs.redis).work(burst=True)
         finally:
             context.use(None)
     with hotline.db.session() as session:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from redis import Redis
-from rq.registry import ScheduledJobRegistry
 from sqlalchemy import event
 from twilio.request_validator import RequestValidator
 
@@ -90,9 +89,9 @@ def test_dispatch_hands_a_transactions_jobs_to_redis_in_one_round_trip(redis_con
     # One pipeline, plus one ZADD per scheduled job: RQ 2.12's ScheduledJobRegistry.schedule ignores
     # the pipeline it is given. One by one it was 3 x 1 + 3 x 2 = 9 round trips.
     assert _CountingRedis.round_trips == 1 + 3
-    assert sorted(jobs.queue.job_ids) == ["notice-3", "page-2", "step-1"]
-    scheduled = ScheduledJobRegistry(queue=jobs.queue)
-    assert sorted(scheduled.get_job_ids()) == ["step-4", "step-5", "webhook-6-2"]
+    assert sorted(jobs.job_ids()) == ["notice-3", "page-2", "step-1"]
+    assert sorted(jobs.scheduled_ids()) == ["step-4", "step-5", "webhook-6-2"]
+    assert jobs.page_queue.job_ids == ["page-2", "notice-3"] and jobs.queue.job_ids == ["step-1"]
 
 
 def test_dispatch_takes_a_job_due_now_after_a_scheduled_one(redis_conn, settings, clock):
@@ -104,4 +103,4 @@ def test_dispatch_takes_a_job_due_now_after_a_scheduled_one(redis_conn, settings
     assert jobs.dispatch(pending, now) == 2
     assert jobs.queue.job_ids == ["step-8"]
     # the step moved to now is no longer also waiting for its old time
-    assert ScheduledJobRegistry(queue=jobs.queue).get_job_ids() == ["step-7"]
+    assert jobs.scheduled_ids() == ["step-7"]

@@ -28,7 +28,8 @@ schedules:
 """
 UNSET = ("DATABASE_URL", "REDIS_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER", "PUBLIC_BASE_URL",
          "CALLBACK_SLA_MINUTES", "ALLOWED_CALLBACK_REGIONS", "DEFAULT_REGION", "SECRET_KEY", "QUEUE_NAME",
-         "HOTLINE_WATCHDOG_SECONDS", "TWILIO_API_BASE_URL")
+         "HOTLINE_WATCHDOG_SECONDS", "TWILIO_API_BASE_URL", "TWILIO_CALLS_PER_SECOND", "TWILIO_SMS_PER_SECOND",
+         "HOTLINE_PAGE_THREADS")
 
 
 @pytest.fixture
@@ -89,6 +90,20 @@ def test_callback_regions_with_a_wrong_separator_or_unknown_code_are_refused(cli
 
 def test_regions_with_spaces_after_commas_are_read():
     assert Settings.from_env({"ALLOWED_CALLBACK_REGIONS": "us, gb"}).allowed_callback_regions == ("US", "GB")
+
+
+def test_account_rates_and_page_threads_that_cannot_work_are_named_by_check(cli):
+    result = cli("check", TWILIO_CALLS_PER_SECOND="fast", TWILIO_SMS_PER_SECOND="0", HOTLINE_PAGE_THREADS="99")
+    assert result.exit_code == 1
+    for variable in ("TWILIO_CALLS_PER_SECOND", "TWILIO_SMS_PER_SECOND", "HOTLINE_PAGE_THREADS"):
+        assert f"ERROR   {variable}:" in result.output
+    assert "TWILIO_CALLS_PER_SECOND=1" in result.output and "Traceback" not in result.output
+
+
+def test_account_rates_default_to_twilios_and_are_read():
+    assert (Settings.from_env({}).twilio_calls_per_second, Settings.from_env({}).twilio_sms_per_second) == (1.0, 10.0)
+    read = Settings.from_env({"TWILIO_CALLS_PER_SECOND": "30", "TWILIO_SMS_PER_SECOND": "2.5"})
+    assert (read.twilio_calls_per_second, read.twilio_sms_per_second) == (30.0, 2.5)
 
 
 def test_callback_sla_with_a_unit_is_a_clear_error(cli):

@@ -72,8 +72,9 @@ def _lateness(step: DueStep) -> float:
 
 
 def _run_jobs(desk, max_jobs=None) -> None:
-    """One RQ worker burst over the hotline queue (no scheduler, as in the harness)."""
-    SimpleWorker([desk.hotline.jobs.queue], connection=desk.hotline.jobs.redis).work(
+    """One RQ worker burst over the hotline's queues (no scheduler, as in the harness); with ``max_jobs``, the steps only."""
+    queues = [desk.hotline.jobs.queue] if max_jobs is not None else desk.hotline.jobs.queues
+    SimpleWorker(queues, connection=desk.hotline.jobs.redis).work(
         burst=True, max_jobs=max_jobs, logging_level="WARNING")
 
 
@@ -105,9 +106,9 @@ def _expect_phase(network, minute, ref, customer):
 def test_redis_flushed_with_ten_incidents_pending_every_step_fires_within_one_watchdog_pass(desk, network, twilio):
     hotline = desk.hotline
     incidents = [desk.open_incident(caller=number) for number in CUSTOMERS]
-    assert len(hotline.jobs.queue) > 0 and ScheduledJobRegistry(queue=hotline.jobs.queue).count > 0
+    assert hotline.jobs.waiting() > 0 and hotline.jobs.scheduled_ids()
     hotline.jobs.redis.flushdb()  # every queued and scheduled job of the ten incidents is gone
-    assert len(hotline.jobs.queue) == 0 and ScheduledJobRegistry(queue=hotline.jobs.queue).count == 0
+    assert hotline.jobs.waiting() == 0 and not hotline.jobs.scheduled_ids()
 
     # Passes fall 4 s after each 10 s mark, so every step is late by a visible, bounded amount.
     # At the first pass of each phase Redis is flushed again between the step runs and their
@@ -314,7 +315,7 @@ def test_dead_scheduler_the_watchdog_fires_scheduled_steps_on_time_exactly_once(
     # A scheduler that comes back late and hands over the steps it once held: they run, and do nothing.
     before = _accepted(twilio)
     for job in Job.fetch_many(sorted(job_ids), connection=hotline.jobs.redis):
-        hotline.jobs.queue.enqueue_job(job)
+        hotline.jobs.queue.enqueue_job(job)  # steps: their own queue
     desk.settle()
     assert _accepted(twilio) == before
     assert all(_step(desk, incident.id, st.kind, st.level).runs == 1 for st in future)

@@ -82,8 +82,8 @@ def _work(desk) -> None:
     """The back office without the phone network: watchdog and worker only (Twilio sends no callbacks)."""
     for _ in range(10):
         handed = watchdog.sweep(desk.hotline)
-        queued = len(desk.hotline.jobs.queue)
-        SimpleWorker([desk.hotline.jobs.queue], connection=desk.hotline.jobs.redis).work(
+        queued = desk.hotline.jobs.waiting()
+        SimpleWorker(desk.hotline.jobs.queues, connection=desk.hotline.jobs.redis).work(
             burst=True, logging_level="WARNING")
         if not handed and not queued:
             return

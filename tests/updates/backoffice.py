@@ -11,8 +11,8 @@ def settle(hotline) -> None:
     """Sweep and work the queue until nothing is handed over or queued (at most 20 rounds)."""
     for _ in range(20):
         handed = watchdog.sweep(hotline)
-        queued = len(hotline.jobs.queue)
-        SimpleWorker([hotline.jobs.queue], connection=hotline.jobs.redis).work(burst=True, logging_level="WARNING")
+        queued = hotline.jobs.waiting()
+        SimpleWorker(hotline.jobs.queues, connection=hotline.jobs.redis).work(burst=True, logging_level="WARNING")
         if not handed and not queued:
             return
     raise AssertionError("did not settle")

@@ -1,0 +1,127 @@
+"""Twilio's account rates, kept across every worker: calls per second and SMS per second.
+
+Each send reserves a slot in time from a shared schedule (GCRA: the next slot is the later
+of now and the last slot plus 1/rate) in Redis, so two workers on two hosts never send in
+the same slot. A reservation belongs to an owner (a page's id and attempt): asking again
+gives the same slot back, so a page put off until its slot, then run by RQ and by a
+watchdog at once, still uses one slot. When Redis does not answer, the slots come from
+this process alone (each worker then keeps the rate by itself; with N workers the account
+may see N times the rate until Redis is back, and Twilio queues calls beyond its CPS).
+Nothing waits forever: a slot is never further away than the sends reserved before it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+
+from redis import Redis
+
+log = logging.getLogger(__name__)
+CALLS, SMS = "calls", "sms"
+OWNER_TTL_SECONDS = 600  # how long a reservation is remembered for its owner
+REDIS_PAUSE_SECONDS = 5.0  # after Redis failed, pace here alone this long before asking it again
+# KEYS: the schedule's last slot, the owner's reservation. ARGV: now, 1/rate, ttl. Floats as strings:
+# a Lua number returned to Redis is cut to an integer.
+_RESERVE = """
+local held = redis.call('GET', KEYS[2])
+if held then return held end
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local slot = math.max(tonumber(ARGV[1]), last + tonumber(ARGV[2]))
+local text = string.format('%.6f', slot)
+redis.call('SET', KEYS[1], text, 'EX', ARGV[3])
+redis.call('SET', KEYS[2], text, 'EX', ARGV[3])
+return text
+"""
+
+
+class SendRate:
+    """Reserves send slots at ``per_second[kind]`` across all processes sharing ``redis``."""
+
+    def __init__(self, redis: Redis | None, scope: str, per_second: dict[str, float]) -> None:
+        self.redis = redis
+        self.scope = scope  # QUEUE_NAME and account: the deployment whose sends share the rate
+        self.per_second = dict(per_second)
+        self._script = redis.register_script(_RESERVE) if redis is not None else None
+        self._lock = threading.Lock()
+        self._last: dict[str, float] = {}
+        self._held: dict[tuple[str, str], float] = {}
+        self._redis_down_until = 0.0  # time.monotonic(): a send never waits on a Redis that just failed
+
+    def reserve(self, kind: str, owner: str, now: datetime) -> datetime:
+        """The time ``owner`` may send a ``kind`` (CALLS or SMS): now, or a later free slot."""
+        rate = self.per_second.get(kind, 0)
+        if rate <= 0:  # no limit configured for this kind
+            return now
+        at = now.timestamp()
+        try:
+            if self._script is None or time.monotonic() < self._redis_down_until:
+                raise ConnectionError("no Redis")
+            keys = [f"hotline:rate:{self.scope}:{kind}", f"hotline:rate:{self.scope}:{kind}:{owner}"]
+            slot = float(self._script(keys=keys, args=[f"{at:.6f}", f"{1.0 / rate:.6f}", OWNER_TTL_SECONDS]))
+        except Exception as exc:  # noqa: BLE001 - Redis down: pace this process alone rather than not at all
+            if time.monotonic() >= self._redis_down_until:
+                log.warning("send rate: Redis unavailable (%s); pacing in this process for %gs", type(exc).__name__,
+                            REDIS_PAUSE_SECONDS)
+                self._redis_down_until = time.monotonic() + REDIS_PAUSE_SECONDS
+            slot = self._reserve_here(kind, owner, at, 1.0 / rate)
+        return datetime.fromtimestamp(slot, UTC)
+
+    def _reserve_here(self, kind: str, owner: str, at: float, interval: float) -> float:
+        with self._lock:
+            held = self._held.get((kind, owner))
+            if held is not None:
+                return held
+            slot = max(at, self._last.get(kind, 0.0) + interval)
+            self._last[kind] = slot
+            if len(self._held) > 10_000:
+                self._held.clear()
+            self._held[(kind, owner)] = slot
+            return slot
+
+
+_waiting = threading.local()
+
+
+def may_wait(allowed: bool = True) -> None:
+    """Let the calling thread sleep for its send slots (the page threads of ``hotline worker``, tests)."""
+    _waiting.allowed = allowed
+
+
+class Pacer:
+    """Waits for a reserved slot, up to ``max_wait`` seconds here; a slot further away is the caller's to put off."""
+
+    def __init__(self, rate: SendRate, clock, sleep=None, max_wait: float = 2.0) -> None:
+        import time
+
+        self.rate, self.clock, self.max_wait = rate, clock, max_wait
+        self.sleep = sleep or time.sleep
+
+    def turn(self, kind: str, owner: str) -> datetime | None:
+        """Wait for ``owner``'s slot and return the time to send at; None (no wait) when it is over ``max_wait`` away.
+
+        Only a thread marked with :func:`may_wait` (a page thread) sleeps for a slot: the main worker
+        also runs the steps and the watchdog must not stall, so they put the page off instead.
+        """
+        now = self.clock.now()
+        slot = self.rate.reserve(kind, owner, now)
+        wait = (slot - now).total_seconds()
+        if wait > (self.max_wait if getattr(_waiting, "allowed", False) else 0):
+            return None
+        if wait > 0:
+            self.sleep(wait)
+        return self.clock.now()
+
+    def slot(self, kind: str, owner: str) -> datetime:
+        """``owner``'s slot (the same one :meth:`turn` gave or will give)."""
+        return self.rate.reserve(kind, owner, self.clock.now())
+
+    def wait(self, kind: str, owner: str) -> datetime:
+        """Wait for ``owner``'s slot however far (a send that cannot be put off); returns the time to send at."""
+        now = self.clock.now()
+        slot = self.rate.reserve(kind, owner, now)
+        if slot > now:
+            self.sleep((slot - now).total_seconds())
+        return self.clock.now()

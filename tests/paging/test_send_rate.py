@@ -1,0 +1,155 @@
+"""Issue 12: Twilio's account rates are kept across workers, under concurrency, and never block a page for good.
+
+Time here is virtual: the pacer's sleep parks the thread until the driver moves the fake clock
+(shared with the simulated Twilio, which stamps each request it accepts) to the earliest wake-up.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from redis import Redis
+from sqlalchemy import select
+
+from app.models import Channel, Page, PageStatus
+from app.services.page_urls import PageUrls
+from app.services.pages import PageSender
+from app.telephony.rate import CALLS, SMS, Pacer, SendRate, may_wait
+
+NUMBERS = [f"+1415555{200 + i:04d}" for i in range(12)]
+
+
+class VirtualTime:
+    """Sleeping threads wait for the fake clock; the driver moves it to the earliest wake-up once all are parked."""
+
+    def __init__(self, clock, workers: int) -> None:
+        self.clock, self.running = clock, workers
+        self.wakes: list = []
+        self.cond = threading.Condition()
+
+    def sleep(self, seconds: float) -> None:
+        with self.cond:
+            wake = self.clock.now() + timedelta(seconds=seconds)
+            self.wakes.append(wake)
+            self.cond.notify_all()
+            self.cond.wait_for(lambda: self.clock.now() >= wake)
+            self.wakes.remove(wake)
+
+    def done(self) -> None:
+        with self.cond:
+            self.running -= 1
+            self.cond.notify_all()
+
+    def drive(self) -> None:
+        with self.cond:
+            while self.running:
+                if self.wakes and len(self.wakes) == self.running:  # everyone still working is asleep
+                    self.clock.set(max(self.clock.now(), min(self.wakes)))
+                    self.cond.notify_all()
+                self.cond.wait(timeout=5)
+
+
+def _voice_pages(desk, count: int) -> list[int]:
+    incident = desk.open_incident()
+    with desk.hotline.db.transaction() as s:
+        pages = [Page(incident_id=incident.id, name=f"Rep {i}", role="primary", channel=Channel.VOICE, to_number=n,
+                      purpose="page", status=PageStatus.QUEUED, next_attempt_at=desk.clock.now(),
+                      created_at=desk.clock.now(), updated_at=desk.clock.now()) for i, n in enumerate(NUMBERS[:count])]
+        s.add_all(pages)
+        s.flush()
+        return [p.id for p in pages]
+
+
+def _accepted_calls(twilio) -> list:
+    return sorted(c.date_created for c in twilio.calls if c.direction == "outbound-api" and c.to in NUMBERS)
+
+
+def test_two_workers_pages_in_parallel_keep_the_account_call_rate(desk, twilio, redis_conn):
+    hotline = desk.hotline
+    page_ids = _voice_pages(desk, 8)
+    start = desk.clock.now()
+    virtual = VirtualTime(desk.clock, workers=len(page_ids))
+    # two workers: each its own pacer and SendRate object, one shared schedule in Redis
+    scope = f"{hotline.settings.queue_name}:rate-test"
+    pacers = [Pacer(SendRate(redis_conn, scope, {CALLS: 2.0, SMS: 100.0}), desk.clock, sleep=virtual.sleep,
+                    max_wait=60) for _ in range(2)]
+
+    def send(i: int, page_id: int) -> None:
+        may_wait()  # as a page thread
+        try:
+            PageSender(hotline.db, hotline.telephony, PageUrls(hotline.settings), pacers[i % 2]).send(
+                page_id, desk.clock.now())
+        finally:
+            virtual.done()
+
+    threads = [threading.Thread(target=send, args=(i, pid)) for i, pid in enumerate(page_ids)]
+    for t in threads:
+        t.start()
+    virtual.drive()
+    for t in threads:
+        t.join()
+
+    stamps = _accepted_calls(twilio)
+    assert len(stamps) == 8 and stamps[0] == start
+    gaps = [(b - a).total_seconds() for a, b in zip(stamps, stamps[1:], strict=False)]
+    assert min(gaps) >= 0.5 and stamps[-1] - start == timedelta(seconds=3.5)  # 2 calls a second, none early
+    with hotline.db.session() as s:
+        assert set(s.scalars(select(Page.status).where(Page.id.in_(page_ids)))) == {PageStatus.SENT}
+
+
+def test_a_page_whose_slot_is_far_off_is_put_off_until_then_without_spending_an_attempt(desk, twilio, redis_conn):
+    hotline = desk.hotline
+    page_ids = _voice_pages(desk, 4)
+    start = desk.clock.now()
+    pacer = Pacer(SendRate(redis_conn, f"{hotline.settings.queue_name}:rate-test", {CALLS: 1.0}), desk.clock,
+                  sleep=lambda s: desk.clock.advance(seconds=s), max_wait=2)
+    sender = PageSender(hotline.db, hotline.telephony, PageUrls(hotline.settings), pacer)
+    may_wait()  # as a page thread
+    for page_id in page_ids[:3]:
+        sender.send(page_id, desk.clock.now())  # slots at +0, +1, +2: waited for here
+    desk.clock.set(start)  # the fourth page asks at the first one's instant: its slot is 3 s away
+    sender.send(page_ids[3], desk.clock.now())
+
+    with hotline.db.session() as s:
+        late = s.get(Page, page_ids[3])
+        assert late.status == PageStatus.QUEUED and late.attempts == 0
+        assert late.next_attempt_at.replace(tzinfo=start.tzinfo) == start + timedelta(seconds=3)
+    assert f"page-{page_ids[3]}-paced" in hotline.jobs.scheduled_ids()
+    assert len(_accepted_calls(twilio)) == 3
+
+    desk.clock.set(start + timedelta(seconds=3))  # its job runs at the slot: the reservation is its own
+    sender.send(page_ids[3], desk.clock.now())
+    stamps = _accepted_calls(twilio)
+    assert [(t - start).total_seconds() for t in stamps] == [0, 1, 2, 3]
+    may_wait(False)
+
+
+def test_with_redis_down_each_process_keeps_the_rate_itself(clock):
+    down = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    rate = SendRate(down, "down:test", {CALLS: 4.0, SMS: 50.0})
+    now = clock.now()
+    slots = [rate.reserve(CALLS, f"page-{i}-0", now) for i in range(5)]
+    assert [(s - now).total_seconds() for s in slots] == [0, 0.25, 0.5, 0.75, 1.0]
+    assert rate.reserve(CALLS, "page-3-0", now) == slots[3]  # the same owner keeps its slot
+    assert rate.reserve(SMS, "page-9-0", now) == now  # SMS have their own schedule
+
+
+def test_reservations_from_many_threads_are_distinct_slots_at_the_rate(redis_conn, clock):
+    rates = [SendRate(redis_conn, "threads:test", {CALLS: 10.0}) for _ in range(3)]
+    now = clock.now()
+    slots: list = []
+    lock = threading.Lock()
+
+    def reserve(i: int) -> None:
+        slot = rates[i % 3].reserve(CALLS, f"page-{i}-0", now)
+        with lock:
+            slots.append(slot)
+
+    threads = [threading.Thread(target=reserve, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    offsets = sorted(round((s - now).total_seconds(), 6) for s in slots)
+    assert offsets == [round(i * 0.1, 6) for i in range(30)]

@@ -1,0 +1,94 @@
+"""Issue 12: inside ``hotline worker``, page sends run on threads of their own queue, and RQ's scheduler is a thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from rq import Worker
+from sqlalchemy import select
+
+from app.models import Page, PageStatus
+from app.queue import PendingJob
+from tests.paging.test_send_rate import NUMBERS, _voice_pages
+from workers.page_threads import PageThreads, thread_count
+from workers.scheduler import start_scheduler
+
+
+def _until(predicate, seconds: float = 60.0) -> bool:
+    """Poll (bounded) for something other threads do; no timing is asserted."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def test_page_threads_serve_the_page_queue_alone_and_send_every_page(desk, twilio):
+    hotline = desk.hotline
+    page_ids = _voice_pages(desk, 6)
+    now = desk.clock.now()
+    hotline.jobs.dispatch([PendingJob("page", pid, now) for pid in page_ids], now)
+    # the incident's first page step waits with the pages; its other due steps (the receipt) do not
+    assert hotline.jobs.page_queue.job_ids[-6:] == [f"page-{pid}" for pid in page_ids]
+    steps_waiting = len(hotline.jobs.queue)  # not the threads' to run
+
+    threads = PageThreads(hotline, 3).start()
+    try:
+        assert _until(lambda: len(Worker.all(queue=hotline.jobs.page_queue)) == 3)
+        assert _until(lambda: len({c.to for c in twilio.calls if c.to in NUMBERS}) == 6)
+    finally:
+        threads.stop()
+    with hotline.db.session() as s:
+        assert set(s.scalars(select(Page.status).where(Page.id.in_(page_ids)))) == {PageStatus.SENT}
+    assert len(hotline.jobs.queue) == steps_waiting and steps_waiting > 0
+    assert len([c for c in twilio.calls if c.to in NUMBERS]) == 6  # each page once
+
+
+def test_the_scheduler_thread_moves_due_jobs_to_their_queues(hotline, clock):
+    jobs = hotline.jobs
+    jobs.dispatch([PendingJob("page", 41, clock.now() + timedelta(seconds=1)),
+                   PendingJob("step", 42, clock.now() + timedelta(seconds=1))], clock.now())
+    assert sorted(jobs.scheduled_ids()) == ["page-41", "step-42"]  # the fake clock's time is long past
+    stop = threading.Event()
+    thread = start_scheduler(hotline, stop)
+    try:
+        assert _until(lambda: jobs.page_queue.job_ids == ["page-41"] and jobs.queue.job_ids == ["step-42"])
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive() and jobs.scheduled_ids() == []
+
+
+def test_page_thread_count_is_read_from_the_environment():
+    assert thread_count({}) == 4 and thread_count({"HOTLINE_PAGE_THREADS": "0"}) == 0
+    for bad in ("many", "33", "-1"):
+        try:
+            thread_count({"HOTLINE_PAGE_THREADS": bad})
+        except ValueError as exc:
+            assert "HOTLINE_PAGE_THREADS" in str(exc)
+        else:
+            raise AssertionError(f"{bad!r} was accepted")
+
+
+def test_the_main_worker_starts_again_when_rqs_loop_ends_by_itself_and_stops_on_a_signal(hotline, monkeypatch):
+    from rq import SimpleWorker
+
+    from workers import runner
+
+    started: list[list[str]] = []
+
+    class EndsByItself(SimpleWorker):
+        def work(self, **kwargs) -> bool:
+            started.append([q.name for q in self.queues])
+            if len(started) == 2:  # the second loop is the one a SIGTERM ends
+                self._shutdown_requested_date = datetime.now(UTC)
+            return False  # as RQ does after "found an unhandled exception, quitting..."
+
+    monkeypatch.setattr(runner, "SimpleWorker", EndsByItself)
+    monkeypatch.setattr(runner.time, "sleep", lambda seconds: None)
+    runner._work(hotline, burst=False)
+    names = [q.name for q in hotline.jobs.queues]
+    assert started == [names, names] and names[0].endswith("-pages") and names[-1].endswith("-slow")

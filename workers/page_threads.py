@@ -1,0 +1,112 @@
+"""Page sends in parallel: RQ workers on the telephony queue, each in a thread of ``hotline worker``.
+
+A page send is a short transaction, one HTTP request to Twilio and another short transaction:
+it waits on the network, not on the CPU. So one process runs several of them at once instead
+of forking a worker per send. Each thread is an RQ ``SimpleWorker`` of its own (registered,
+with heartbeats, so RQ's registries and the watchdog's "already queued" check are unchanged);
+the process's main worker serves every queue, pages first, so it helps when the threads are busy.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Mapping
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from rq import SimpleWorker
+from rq.timeouts import BaseDeathPenalty
+
+from app.telephony.rate import may_wait
+from app.wiring import Hotline
+
+log = logging.getLogger(__name__)
+THREADS = 4  # sends in flight per worker process, besides its main worker
+THREADS_ENV = "HOTLINE_PAGE_THREADS"
+MAX_THREADS = 32
+RETRY_SECONDS = 1.0
+
+
+def thread_count(env: Mapping[str, str] | None = None) -> int:
+    """HOTLINE_PAGE_THREADS when set (0 turns the threads off), else THREADS."""
+    raw = (os.environ if env is None else env).get(THREADS_ENV, "").strip()
+    if not raw:
+        return THREADS
+    if not raw.isdecimal() or int(raw) > MAX_THREADS:
+        raise ValueError(f"{THREADS_ENV} must be a whole number from 0 to {MAX_THREADS}, not {raw!r}")
+    return int(raw)
+
+
+class _Unbounded(BaseDeathPenalty):
+    """No job time-out: SIGALRM works in the main thread only, and a send is bounded by the Twilio client's."""
+
+    def setup_death_penalty(self) -> None:
+        """Nothing to arm."""
+
+    def cancel_death_penalty(self) -> None:
+        """Nothing to disarm."""
+
+
+class ThreadWorker(SimpleWorker):
+    """An RQ SimpleWorker that can run in a thread other than the main one."""
+
+    death_penalty_class = _Unbounded
+
+    def _install_signal_handlers(self) -> None:
+        """Signals reach the main thread only; the process's main worker handles them."""
+
+    def procline(self, message: str) -> None:
+        """Leave the process title to the main worker."""
+
+    def execute_job(self, job, queue) -> None:
+        self.busy.set()
+        try:
+            super().execute_job(job, queue)
+        finally:
+            self.busy.clear()
+
+    busy: threading.Event
+
+
+class PageThreads:
+    """``count`` threads, each an RQ worker on the page queue; stopped (after their sends) with the process."""
+
+    def __init__(self, hotline: Hotline, count: int) -> None:
+        self.hotline = hotline
+        self.workers: list[ThreadWorker] = []
+        self.threads = [threading.Thread(target=self._serve, name=f"pages-{i}", daemon=True) for i in range(count)]
+        self._stop = threading.Event()
+
+    def start(self) -> PageThreads:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def stop(self, wait_seconds: float = 10.0) -> None:
+        """Stop taking pages and wait (bounded) for the sends in flight; an idle thread dies with the process."""
+        self._stop.set()
+        for worker in list(self.workers):
+            worker._stop_requested = True  # RQ's request_stop raises in the caller when the worker is idle
+        deadline = time.monotonic() + wait_seconds
+        for worker in list(self.workers):
+            while worker.busy.is_set() and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+    def _serve(self) -> None:
+        may_wait()  # a page thread sleeps for its slot in the account's rate; the main worker puts pages off
+        # RQ's work loop also ends by itself (a Redis error outside its dequeue is "unhandled, quitting"):
+        # until the process stops, a thread starts a new worker rather than leave the page queue short.
+        while not self._stop.is_set():
+            try:
+                worker = ThreadWorker([self.hotline.jobs.page_queue], connection=self.hotline.jobs.redis)
+                worker.busy = threading.Event()
+                self.workers.append(worker)
+                worker.work(logging_level="WARNING")
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                log.warning("page thread: Redis went away (%s); retrying", type(exc).__name__)
+            except Exception:  # noqa: BLE001 - a thread that dies quietly would halve the sends in flight
+                log.exception("page thread failed; starting it again")
+            self._stop.wait(RETRY_SECONDS)
