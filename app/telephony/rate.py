@@ -83,6 +83,10 @@ class SendRate:
 
 
 _waiting = threading.local()
+# A slot this close is taken at once by a thread that may not sleep (the main worker, the watchdog):
+# putting a page off costs at least a scheduler pass (~1 s), and Twilio itself queues requests a
+# fraction of a second over the account's rate instead of refusing them.
+NO_WAIT_SLACK_SECONDS = 0.25
 
 
 def may_wait(allowed: bool = True) -> None:
@@ -108,8 +112,10 @@ class Pacer:
         now = self.clock.now()
         slot = self.rate.reserve(kind, owner, now)
         wait = (slot - now).total_seconds()
-        if wait > (self.max_wait if getattr(_waiting, "allowed", False) else 0):
+        if wait > (self.max_wait if getattr(_waiting, "allowed", False) else NO_WAIT_SLACK_SECONDS):
             return None
+        if not getattr(_waiting, "allowed", False):
+            return now
         if wait > 0:
             self.sleep(wait)
         return self.clock.now()

@@ -153,3 +153,12 @@ def test_reservations_from_many_threads_are_distinct_slots_at_the_rate(redis_con
         t.join()
     offsets = sorted(round((s - now).total_seconds(), 6) for s in slots)
     assert offsets == [round(i * 0.1, 6) for i in range(30)]
+
+
+def test_a_thread_that_may_not_sleep_sends_at_once_within_the_slack_and_puts_off_beyond_it(redis_conn, clock):
+    slept: list[float] = []
+    pacer = Pacer(SendRate(redis_conn, "slack:test", {SMS: 10.0}), clock, sleep=slept.append)
+    may_wait(False)  # the main worker or the watchdog
+    sends = [pacer.turn(SMS, f"page-{n}-0") for n in range(5)]  # slots 0, 0.1, 0.2, 0.3, 0.4 s away
+    assert sends[:3] == [clock.now()] * 3 and sends[3:] == [None, None]
+    assert slept == []  # it never sleeps
