@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench.common import POSTGRES_URL, REDIS_URL, Figure
 from bench.webhook_app import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
-from bench.webhooks import Server, load
+from bench.webhooks import Server, forget_queue, load
 
 ROOT = Path(__file__).resolve().parent.parent
 HOTLINE = [sys.executable, "-c", "from app.cli import main; main()"]
@@ -136,7 +136,7 @@ class Deployed:
         self.log.close()
         if not self.quick:
             self._admin(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
-        _forget_queue(self.queue)
+        forget_queue(self.queue)
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
@@ -153,7 +153,7 @@ class BareWorker:
     def stop(self) -> None:
         """Stop it and remove its queue's keys."""
         _stop([self.proc])
-        _forget_queue(self.queue)
+        forget_queue(self.queue)
 
 
 def figures(runs: int, quick: bool) -> list[Figure]:
@@ -246,22 +246,6 @@ def _registered(queue: str) -> bool:
     conn = Redis.from_url(REDIS_URL)
     try:
         return bool(conn.scard(f"rq:workers:{queue}"))
-    finally:
-        conn.close()
-
-
-def _forget_queue(queue: str) -> None:
-    """Remove a queue's jobs and registries from the bench Redis."""
-    from redis import Redis
-
-    conn = Redis.from_url(REDIS_URL)
-    try:
-        doomed = [key for key in conn.scan_iter("rq:job:*", count=1000) if conn.type(key) == b"hash"
-                  and conn.hget(key, "origin") == queue.encode()]
-        doomed += list(conn.scan_iter(f"rq:*:{queue}", count=1000))
-        for start in range(0, len(doomed), 500):
-            conn.delete(*doomed[start:start + 500])
-        conn.srem("rq:queues", f"rq:queue:{queue}")
     finally:
         conn.close()
 

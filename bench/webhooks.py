@@ -231,7 +231,7 @@ def figures(runs: int, quick: bool) -> list[Figure]:
         bare.stop()
         store.remove()
         shutil.rmtree(data, ignore_errors=True)
-        _forget_jobs()
+        forget_queue(QUEUE)  # the jobs the measured intakes queued
     out = []
     for callers in levels:
         mine, base = results[("ours", callers)], results[("bare", callers)]
@@ -258,17 +258,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _forget_jobs() -> None:
-    """Remove the jobs the measured intakes queued (no worker runs in this benchmark)."""
+def forget_queue(queue: str) -> None:
+    """Remove a queue's jobs and registries from the bench Redis (no worker runs them here)."""
     from redis import Redis
 
     conn = Redis.from_url(REDIS_URL)
     try:
         doomed = [key for key in conn.scan_iter("rq:job:*", count=1000) if conn.type(key) == b"hash"
-                  and conn.hget(key, "origin") == QUEUE.encode()]
-        doomed += list(conn.scan_iter(f"rq:*:{QUEUE}", count=1000))
+                  and conn.hget(key, "origin") == queue.encode()]
+        doomed += list(conn.scan_iter(f"rq:*:{queue}", count=1000))
         for start in range(0, len(doomed), 500):
             conn.delete(*doomed[start:start + 500])
-        conn.srem("rq:queues", f"rq:queue:{QUEUE}")
+        conn.srem("rq:queues", f"rq:queue:{queue}")
     finally:
         conn.close()
