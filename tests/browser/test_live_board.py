@@ -6,6 +6,8 @@ from __future__ import annotations
 
 # Contexts here set bypass_csp: Playwright's wait_for_function evaluates strings, which the app's
 # strict policy forbids; test_accessibility.py proves every page works under that policy.
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import select
 
 from app.models import Incident, IncidentStatus
@@ -35,7 +37,11 @@ def test_countdowns_tick_in_words_and_only_state_changes_are_announced(live, bro
     context = browser.new_context(viewport=PHONE, bypass_csp=True)
     page = context.new_page()
     try:
-        page.clock.install()
+        # Paused: Playwright's installed clock otherwise also flows with real time, and a loaded
+        # machine added a second between the page reading its countdowns and the next assertion.
+        start = datetime.now(UTC)
+        page.clock.install(time=start)
+        page.clock.pause_at(start + timedelta(seconds=1))
         log_in(page, base, USERS["rep"], PASSWORD)
         deadline = page.locator(f"#inc-{umbrella} .deadline")
         assert deadline.inner_text() == "On track — 9:00 left"
