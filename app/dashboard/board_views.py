@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, render_template, url_for
 from app.auth import Role, requires
 from app.auth.csrf import csrf_field
 from app.dashboard.board_html import rows_html
-from app.dashboard.display import HELPERS, board_rows
+from app.dashboard.display import HELPERS
 from app.dashboard.queries import board
 
 # The dashboard's stylesheet and script are files under static/ (the Content-Security-Policy allows no inline ones).
@@ -35,8 +35,8 @@ def _render(template: str) -> str:
     hotline = current_app.extensions["hotline"]
     now = hotline.clock.now()
     with hotline.db.session() as session:
-        rows = board_rows(board(session), now)
+        rows = board(session)
     field = csrf_field()  # one token per page: the page's shared form and the few per-row forms reuse it
     incident_url = url_for("incident.show", reference=_SLOT).replace(_SLOT, "{}")
-    return render_template(template, rows=rows, rows_html=rows_html(rows, incident_url, field), now=now,
+    return render_template(template, rows=rows, rows_html=rows_html(rows, now, incident_url, field), now=now,
                            refresh=REFRESH_SECONDS, **HELPERS, csrf_field=lambda: field)

@@ -57,35 +57,20 @@ class PagedPerson:
 
 @dataclass(frozen=True)
 class BoardRow:
-    """One line of the live board."""
+    """One line of the live board, as far as it does not depend on the time (``deadline_of`` does)."""
 
     incident: Incident
     pages: list[Page]
     acknowledged_by: str
     state: State
-    remaining: int  # seconds until the deadline; negative once past it
-    countdown: str
-    countdown_css: str
-    deadline: Deadline | None = None
     paged: tuple[PagedPerson, ...] = ()
 
 
-def board_rows(items: list[BoardIncident], now: datetime) -> list[BoardRow]:
-    """The board's rows with their states and countdowns at ``now``."""
-    rows = []
-    for item in items:
-        incident = item.incident
-        left = remaining_seconds(incident.callback_due_at, now)
-        text = countdown_text(left)
-        if incident.callback_answered_at is not None:  # the promise is decided: show how long it took
-            took = remaining_seconds(incident.callback_answered_at, incident.captured_at)
-            text = f"called back in {took // 60}:{took % 60:02d}"
-        rows.append(BoardRow(incident, item.pages, item.acknowledged_by, state_of(incident, item.pages,
-                                                                                   item.acknowledged_by,
-                                                                                   item.self_reported_by),
-                             left, text, urgency(left, incident), deadline_of(incident, now),
-                             paged_people(item.pages)))
-    return rows
+def board_row(item: BoardIncident) -> BoardRow:
+    """The board's row of ``item``: its state and who was paged."""
+    return BoardRow(item.incident, item.pages, item.acknowledged_by,
+                    state_of(item.incident, item.pages, item.acknowledged_by, item.self_reported_by),
+                    paged_people(item.pages))
 
 
 def deadline_of(incident: Incident, now: datetime) -> Deadline:

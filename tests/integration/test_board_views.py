@@ -309,3 +309,27 @@ def test_take_over_moves_the_incident_to_the_second_rep_and_tells_the_first(clie
         assert session.scalar(select(func.count()).select_from(Callback)) == 0  # taking over places no call
     assert told.rep_id == alice and f"page-{told.id}" in hotline.jobs.job_ids()
     assert [e.actor for e in _events(hotline, "taken_over")] == ["Bob"]
+
+
+def test_a_row_built_once_still_shows_each_change_and_each_viewers_own_csrf_token(client, hotline, clock):
+    """The board keeps each row's HTML between requests (board_html._ROWS): a change to the incident, its pages
+    or its owner builds the row anew, the countdown moves with the clock, and the forms carry the token of the
+    session asking, not of the one the row was first built for."""
+    login_as(client, hotline)
+    alice = make_rep(hotline, "Alice")
+    incident_id = make_incident(hotline, callback_phone="")  # no number: the row carries a form with a token
+    before = parse(client.get("/board")).find("tr", id="inc-123456")
+    assert before.find(cls="countdown").text() == "12:00 left"
+    assert before.find(cls="state").text() == "Not paged yet"
+    assert {i.attrs["value"] for i in before.find_all("input") if i.attrs.get("name") == "csrf_token"} == {CSRF}
+
+    with client.session_transaction() as s:
+        s["csrf_token"] = "another-viewers-token"
+    clock.advance(minutes=1)
+    page(hotline, incident_id, "Alice", alice, Channel.SMS, PageStatus.DELIVERED)
+    after = parse(client.get("/board")).find("tr", id="inc-123456")
+
+    assert after.find(cls="countdown").text() == "11:00 left"
+    assert [li.text() for li in after.find(cls="pages").find_all("li")] == ["Alice, SMS: delivered (first page)"]
+    assert {i.attrs["value"] for i in after.find_all("input") if i.attrs.get("name") == "csrf_token"} == {
+        "another-viewers-token"}

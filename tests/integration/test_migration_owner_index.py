@@ -1,0 +1,82 @@
+"""Migration d2a7c5e9f1b3 adds the board's partial index on owner lines, keeping every row, on both databases.
+
+A database at the revision before it holds open incidents with realistic logs (acknowledgements,
+take-overs and everything else). After the upgrade the log is unchanged, the board names the same
+owners, and on PostgreSQL the board's owner query can use the new index (its condition is repeated
+verbatim, which a partial index needs).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy.orm import Session
+
+from app.dashboard.queries import board
+from app.migrate import upgrade
+from app.models import IncidentEvent
+from bench.eventlog import Plan, generate, seed_reps
+from tests.conftest import POSTGRES_URL, postgres_schema_url
+
+BEFORE = "c4d8e2a61f37"  # the revision before d2a7c5e9f1b3
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def _owners(engine) -> dict[str, str]:
+    with Session(engine) as session:
+        return {item.incident.reference: item.acknowledged_by for item in board(session)}
+
+
+def _migrate_and_compare(url: str) -> None:
+    upgrade(url, BEFORE)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        seed_reps(conn)
+        generate(conn, Plan(80, NOW - timedelta(hours=1), NOW, realistic=True, open_last=80, seed=5, fold=False))
+    with engine.connect() as conn:
+        events_before = conn.execute(select(IncidentEvent.__table__)).all()
+    owners_before = _owners(engine)
+    assert "ix_incident_events_owner" not in {i["name"] for i in inspect(engine).get_indexes("incident_events")}
+
+    upgrade(url)
+
+    with engine.connect() as conn:
+        assert conn.execute(select(IncidentEvent.__table__)).all() == events_before
+        assert conn.scalar(select(func.count()).select_from(IncidentEvent)) == len(events_before)
+    assert "ix_incident_events_owner" in {i["name"] for i in inspect(engine).get_indexes("incident_events")}
+    owners = _owners(engine)
+    assert owners == owners_before
+    assert sum(1 for name in owners.values() if name) >= 40  # most open incidents have an owner to name
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
+            conn.execute(text("SET LOCAL enable_bitmapscan = off"))
+            plan = "\n".join(conn.execute(text(
+                "EXPLAIN SELECT incident_id, actor FROM incident_events "
+                "WHERE kind IN ('acknowledged', 'taken_over') ORDER BY at, id")).scalars())
+        assert "ix_incident_events_owner" in plan, plan
+    engine.dispose()
+
+
+def test_sqlite_upgrade_adds_the_owner_index_and_keeps_the_log(tmp_path):
+    _migrate_and_compare(f"sqlite:///{tmp_path / 'owner.db'}")
+
+
+def test_postgresql_upgrade_adds_the_owner_index_and_keeps_the_log(postgres_url):
+    schema = f"hotline_owner_migration_{os.getpid()}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        _migrate_and_compare(postgres_schema_url(schema))
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
