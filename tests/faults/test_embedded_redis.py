@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+
 from app.embedded_redis import USERS_KEY, stop_embedded
 from app.queue import connect_redis
 from app.settings import Settings
