@@ -101,15 +101,15 @@ def board(session: Session) -> list[BoardIncident]:
     those cost more than running the query), run on the session's connection: the ORM's result
     processing, for rows that are no objects, took as long as the queries."""
     conn = session.connection()
-    incidents = list(conn.execute(
+    incidents = conn.execute(
         select(*_BOARD_INCIDENT).where(_OPEN)
         .order_by(Incident.callback_answered_at.is_not(None), Incident.callback_due_at, Incident.id)
-    ))
+    ).all()  # all(), not iteration: one fetchall, not a fetchone per row
     if not incidents:
         return []
     pages: dict[int, list] = {}
     for page in conn.execute(select(*_BOARD_PAGE).join(Incident, Incident.id == Page.incident_id)
-                                .where(_OPEN, Page.role != CUSTOMER_ROLE).order_by(Page.created_at, Page.id)):
+                             .where(_OPEN, Page.role != CUSTOMER_ROLE).order_by(Page.created_at, Page.id)).all():
         pages.setdefault(page.incident_id, []).append(page)
     acks = _owners(conn, select(IncidentEvent.incident_id, IncidentEvent.actor)
                    .join(Incident, Incident.id == IncidentEvent.incident_id)
@@ -117,7 +117,7 @@ def board(session: Session) -> list[BoardIncident]:
     selfs = {incident_id: name or "a rep" for incident_id, name in conn.execute(
         select(Callback.incident_id, Rep.name).join(Incident, Incident.id == Callback.incident_id)
         .join(Rep, Rep.id == Callback.rep_id, isouter=True)
-        .where(_OPEN, Callback.kind == CallbackKind.SELF_REPORTED))}
+        .where(_OPEN, Callback.kind == CallbackKind.SELF_REPORTED)).all()}
     return [BoardIncident(i, pages.get(i.id, []), acks.get(i.id, ""), selfs.get(i.id, "")) for i in incidents]
 
 
@@ -173,7 +173,7 @@ def _owners(session: Session | Connection, events: Select, incidents: Sequence[A
     ``events`` selects (incident id, actor) of the incidents to name; only their acknowledgements count."""
     names: dict[int, str] = {}
     stmt = events.where(OWNER_KINDS).order_by(IncidentEvent.at, IncidentEvent.id)
-    for incident_id, actor in session.execute(stmt):
+    for incident_id, actor in session.execute(stmt).all():
         names[incident_id] = actor  # the last acknowledgement or take-over names the owner
     acked = [i for i in incidents if i.acknowledged_at is not None]
     missing = {i.acknowledged_by for i in acked if i.id not in names and i.acknowledged_by}

@@ -32,6 +32,14 @@ class UTCDateTime(TypeDecorator):
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
 
+    def result_processor(self, dialect, coltype):
+        """``process_result_value`` in one call a value, not three (TypeDecorator's chain): the board reads
+        7,000 of these a request. The driver's own conversion (SQLite's text) still comes first."""
+        impl = self.impl_instance.result_processor(dialect, coltype)
+        if impl is None:
+            return lambda value: None if value is None else value.replace(tzinfo=UTC)
+        return lambda value: None if (value := impl(value)) is None else value.replace(tzinfo=UTC)
+
 
 class Base(DeclarativeBase):
     """Base of every model."""
