@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, select, type_coerce
+from sqlalchemy import DateTime, Select, String, select, type_coerce
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -90,7 +90,7 @@ _BOARD_INCIDENT = (Incident.id, Incident.reference, type_coerce(Incident.status,
                    Incident.reached_by_email_at, Incident.nobody_to_page_at)
 _BOARD_PAGE = (Page.incident_id, Page.id, Page.rep_id, Page.name, Page.to_number,
                type_coerce(Page.channel, String).label("channel"), type_coerce(Page.status, String).label("status"),
-               Page.purpose, Page.created_at)
+               Page.purpose, type_coerce(Page.created_at, DateTime()).label("created_at"))  # naive UTC: only ordered
 _OPEN = Incident.status == IncidentStatus.OPEN
 
 
