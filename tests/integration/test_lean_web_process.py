@@ -200,3 +200,26 @@ def test_serve_with_a_twilio_account_imports_no_alembic_twilio_rest_or_dev_packa
     for heavy in ("alembic", "twilio.rest", "requests", "hotline_sim", "rq", "workers", "app.config_check"):
         assert heavy not in modules, heavy
     assert "twilio.twiml.voice_response" in modules  # TwiML is rendered here; only the REST SDK is lazy
+
+
+WORKER = textwrap.dedent("""
+    import json, sys
+    from rq.utils import import_attribute
+    from app.cli import _ready_hotline
+    from app.queue import JOB_FUNCTIONS
+    from workers.runner import run_worker
+    for path in JOB_FUNCTIONS.values():
+        import_attribute(path)  # every job a worker may run
+    run_worker(_ready_hotline(), burst=True)  # its sweep, its RQ worker on every queue
+    print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("flask", "jinja2", "werkzeug"))))
+""")
+
+
+def test_a_worker_imports_no_flask(tmp_path):
+    """``hotline worker`` serves no HTTP: importing ``app.*`` must not load Flask, Werkzeug and Jinja (~20 MB)."""
+    env = {**os.environ, "HOTLINE_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": "", "REDIS_URL": REDIS_URL,
+           "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-c", WORKER], env=env, cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == []
