@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from redis import Redis
@@ -90,6 +91,22 @@ def postgres_schema_url(schema: str) -> str:
     """The test PostgreSQL URL with ``search_path`` set to ``schema``."""
     sep = "&" if "?" in POSTGRES_URL else "?"
     return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+@contextmanager
+def scratch_schema(prefix: str) -> Iterator[str]:
+    """An empty PostgreSQL schema of this process (``<prefix>_<pid>``), dropped afterwards; yields its URL."""
+    schema = f"{prefix}_{os.getpid()}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield postgres_schema_url(schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -7,11 +7,10 @@ fold writes, and the CSV export is byte for byte the full recomputation from the
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import column, create_engine, insert, select, table, text
+from sqlalchemy import column, create_engine, insert, select, table
 from sqlalchemy.orm import Session
 
 from app.migrate import upgrade
@@ -22,7 +21,7 @@ from app.reports.facts_sync import rebuild_facts
 from app.reports.figures import FactsRange
 from app.reports.queries import load_range
 from bench.eventlog import Plan, generate, seed_reps
-from tests.conftest import POSTGRES_URL, postgres_schema_url
+from tests.conftest import scratch_schema
 
 BEFORE = "c4f1a2b3d5e6"  # the revision before c4d8e2a61f37
 PARTS = ("csv_lead", "csv_acked_by", "csv_tail")
@@ -76,17 +75,8 @@ def test_sqlite_upgrade_fills_the_csv_parts_of_existing_facts_rows(tmp_path):
 
 
 def test_postgresql_upgrade_fills_the_csv_parts_of_existing_facts_rows(postgres_url):
-    schema = f"hotline_parts_migration_{os.getpid()}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        _migrate_and_compare(postgres_schema_url(schema))
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        admin.dispose()
+    with scratch_schema("hotline_parts_migration") as url:
+        _migrate_and_compare(url)
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -8,7 +8,6 @@ verbatim, which a partial index needs).
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +18,7 @@ from app.dashboard.queries import board
 from app.migrate import upgrade
 from app.models import IncidentEvent
 from bench.eventlog import Plan, generate, seed_reps
-from tests.conftest import POSTGRES_URL, postgres_schema_url
+from tests.conftest import scratch_schema
 
 BEFORE = "c4d8e2a61f37"  # the revision before d2a7c5e9f1b3
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -66,17 +65,8 @@ def test_sqlite_upgrade_adds_the_owner_index_and_keeps_the_log(tmp_path):
 
 
 def test_postgresql_upgrade_adds_the_owner_index_and_keeps_the_log(postgres_url):
-    schema = f"hotline_owner_migration_{os.getpid()}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        _migrate_and_compare(postgres_schema_url(schema))
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        admin.dispose()
+    with scratch_schema("hotline_owner_migration") as url:
+        _migrate_and_compare(url)
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -11,7 +9,7 @@ from sqlalchemy import create_engine, text
 
 from app.migrate import upgrade
 from app.models import Base
-from tests.conftest import POSTGRES_URL, postgres_schema_url
+from tests.conftest import scratch_schema
 
 
 def _diff(url: str) -> list:
@@ -29,20 +27,10 @@ def test_sqlite_migrations_match_models(tmp_path):
 
 
 def test_postgresql_migrations_match_models(postgres_url):
-    schema = f"hotline_migration_test_{os.getpid()}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = postgres_schema_url(schema)
-    try:
+    with scratch_schema("hotline_migration_test") as url:
         upgrade(url)
         assert _diff(url) == []
         upgrade(url)  # running it again is a no-op
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        admin.dispose()
 
 
 def test_upgrade_on_a_database_that_is_already_current_changes_nothing(tmp_path):
