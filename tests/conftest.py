@@ -95,11 +95,12 @@ def postgres_schema_url(schema: str) -> str:
 
 @contextmanager
 def scratch_schema(prefix: str) -> Iterator[str]:
-    """An empty PostgreSQL schema of this process (``<prefix>_<pid>``), dropped afterwards; yields its URL."""
-    schema = f"{prefix}_{os.getpid()}"
+    """An empty PostgreSQL schema of its own (``<prefix>_<random>``), dropped afterwards; yields its URL.
+
+    Ask for the ``postgres_url`` fixture too: it skips where no PostgreSQL runs (and fails in CI)."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     try:
         yield postgres_schema_url(schema)
@@ -107,6 +108,17 @@ def scratch_schema(prefix: str) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request, tmp_path) -> Iterator[str]:
+    """An empty database, no tables: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    request.getfixturevalue("postgres_url")
+    with scratch_schema("hotline_empty") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from app.queue import JobQueue
 from app.settings import Settings, SettingsError
 from app.startup import in_forked_child, migrate_in_child
 from app.wiring import Hotline
-from tests.conftest import POSTGRES_URL, REDIS_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, postgres_schema_url
+from tests.conftest import REDIS_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, scratch_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,23 +63,10 @@ def migrated_url(request, tmp_path):
         upgrade(url)
         yield url
         return
-    admin = create_engine(POSTGRES_URL)
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001
-        pytest.skip("PostgreSQL not reachable")
-    schema = f"h15_guard_{uuid.uuid4().hex[:8]}"
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = postgres_schema_url(schema)
-    try:
+    request.getfixturevalue("postgres_url")
+    with scratch_schema("h15_guard") as url:
         upgrade(url)
         yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def _set_revision(url: str, revision: str) -> None:

@@ -21,7 +21,6 @@ from app.reports.facts_sync import rebuild_facts
 from app.reports.figures import FactsRange
 from app.reports.queries import load_range
 from bench.eventlog import Plan, generate, seed_reps
-from tests.conftest import scratch_schema
 
 BEFORE = "c4f1a2b3d5e6"  # the revision before c4d8e2a61f37
 PARTS = ("csv_lead", "csv_acked_by", "csv_tail")
@@ -70,13 +69,8 @@ def _migrate_and_compare(url: str) -> None:
     assert csv == export.to_csv(full, loaded.companies)
 
 
-def test_sqlite_upgrade_fills_the_csv_parts_of_existing_facts_rows(tmp_path):
-    _migrate_and_compare(f"sqlite:///{tmp_path / 'parts.db'}")
-
-
-def test_postgresql_upgrade_fills_the_csv_parts_of_existing_facts_rows(postgres_url):
-    with scratch_schema("hotline_parts_migration") as url:
-        _migrate_and_compare(url)
+def test_the_upgrade_fills_the_csv_parts_of_existing_facts_rows(empty_database_url):
+    _migrate_and_compare(empty_database_url)
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -18,7 +18,6 @@ from app.dashboard.queries import board
 from app.migrate import upgrade
 from app.models import IncidentEvent
 from bench.eventlog import Plan, generate, seed_reps
-from tests.conftest import scratch_schema
 
 BEFORE = "c4d8e2a61f37"  # the revision before d2a7c5e9f1b3
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -60,13 +59,8 @@ def _migrate_and_compare(url: str) -> None:
     engine.dispose()
 
 
-def test_sqlite_upgrade_adds_the_owner_index_and_keeps_the_log(tmp_path):
-    _migrate_and_compare(f"sqlite:///{tmp_path / 'owner.db'}")
-
-
-def test_postgresql_upgrade_adds_the_owner_index_and_keeps_the_log(postgres_url):
-    with scratch_schema("hotline_owner_migration") as url:
-        _migrate_and_compare(url)
+def test_the_upgrade_adds_the_owner_index_and_keeps_the_log(empty_database_url):
+    _migrate_and_compare(empty_database_url)
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, func, select, text
 from app.cli import main
 from app.models import Lease, Schedule
 from app.settings import Settings, SettingsError
-from tests.conftest import POSTGRES_URL, REDIS_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+from tests.conftest import REDIS_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, scratch_schema
 
 TWILIO_NUMBER = "+14155550100"
 ONCALL_PRIMARY_ONLY = """
@@ -133,28 +133,16 @@ def test_bad_database_url_stops_serve(cli):
     assert "cannot connect" in result.output
 
 
-def test_postgres_scheme_urls_are_normalized_and_work(cli):
+def test_postgres_scheme_urls_are_normalized_and_work(cli, postgres_url):
     assert Settings.from_env({"DATABASE_URL": "postgres://u:p@db/hotline"}).database_url == \
         "postgresql+psycopg://u:p@db/hotline"
-    engine = create_engine(POSTGRES_URL)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001
-        pytest.skip("PostgreSQL not reachable")
-    schema = f"h5_pgurl_{uuid.uuid4().hex[:8]}"
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        url = POSTGRES_URL.replace("postgresql://", "postgres://", 1) + f"?options=-csearch_path%3D{schema}"
-        result = cli("oncall", "now", DATABASE_URL=url)  # migrates the empty schema under the advisory lock
-        assert result.exit_code == 0, result.output
+    with scratch_schema("h5_pgurl") as url:
+        result = cli("oncall", "now", DATABASE_URL=url.replace("postgresql://", "postgres://", 1))  # migrates
+        assert result.exit_code == 0, result.output  # the empty schema under the advisory lock
         assert "(no schedules)" in result.output
+        engine = create_engine(url)
         with engine.connect() as conn:
-            assert conn.execute(text(f"SELECT count(*) FROM {schema}.alembic_version")).scalar_one() == 1
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
         engine.dispose()
 
 
@@ -343,23 +331,13 @@ def test_create_app_under_a_wsgi_server_exits_with_the_message_not_a_traceback(m
     assert "configuration error: CALLBACK_SLA_MINUTES" in capsys.readouterr().err
 
 
-def test_two_processes_migrating_a_fresh_postgresql_at_once_do_not_race(tmp_path):
+def test_two_processes_migrating_a_fresh_postgresql_at_once_do_not_race(tmp_path, postgres_url):
     from concurrent.futures import ThreadPoolExecutor
 
     from app.migrate import upgrade_locked
     from app.probes import schema_state
 
-    engine = create_engine(POSTGRES_URL)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001
-        pytest.skip("PostgreSQL not reachable")
-    schema = f"h5_lock_{uuid.uuid4().hex[:8]}"
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = POSTGRES_URL + f"?options=-csearch_path%3D{schema}"
-    try:
+    with scratch_schema("h5_lock") as url:
         with ThreadPoolExecutor(max_workers=2) as pool:  # web and worker starting together
             results = [pool.submit(upgrade_locked, url, tmp_path / f"d{i}") for i in range(2)]
             for result in results:
@@ -367,10 +345,6 @@ def test_two_processes_migrating_a_fresh_postgresql_at_once_do_not_race(tmp_path
         migrated = create_engine(url)
         assert schema_state(migrated).at_head
         migrated.dispose()
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
 
 
 def test_check_reports_helpdesk_webhook_settings_and_failed_deliveries(cli, tmp_path):
