@@ -21,6 +21,19 @@ def free_port(preferred: range) -> int:
     raise SystemExit(f"no free port in {preferred}")
 
 
+def stop_processes(procs: list[subprocess.Popen], wait_seconds: float) -> None:
+    """SIGTERM every process still running, then wait for each (bounded); one that does not stop is killed."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=wait_seconds)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class Deployment:
     """Redis, 2 web processes and 2 workers as child processes; every one is stopped at the end."""
 
@@ -87,16 +100,7 @@ class Deployment:
         raise SystemExit("the workers did not start")
 
     def stop(self) -> None:
-        procs = list(self.workers.values()) + self.web
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(list(self.workers.values()) + self.web, wait_seconds=15)
         self.kill_redis()
         self.log.close()
 

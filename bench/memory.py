@@ -23,10 +23,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.chaos_deploy import stop_processes
 from bench.common import POSTGRES_URL, REDIS_URL, Figure
 from bench.webhook_app import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
 from bench.webhooks import Server, forget_queue, load
 
+STOP_SECONDS = 20  # a hotline process finishes its sends and releases its lease within this
 ROOT = Path(__file__).resolve().parent.parent
 HOTLINE = [sys.executable, "-c", "from app.cli import main; main()"]
 NUMBER = "+15005550006"
@@ -131,7 +133,7 @@ class Deployed:
 
     def stop(self) -> None:
         """Stop the processes, the simulated Twilio, and remove the schema, the queue's jobs and the files."""
-        _stop(self.procs)
+        stop_processes(self.procs, STOP_SECONDS)
         self.twilio.stop()
         self.log.close()
         if not self.quick:
@@ -152,7 +154,7 @@ class BareWorker:
 
     def stop(self) -> None:
         """Stop it and remove its queue's keys."""
-        _stop([self.proc])
+        stop_processes([self.proc], STOP_SECONDS)
         forget_queue(self.queue)
 
 
@@ -211,21 +213,9 @@ def _wait(ready, procs: list[subprocess.Popen], what: str, seconds: float = 180)
     deadline = time.monotonic() + seconds
     while not ready():
         if any(p.poll() is not None for p in procs) or time.monotonic() > deadline:
-            _stop(procs)
+            stop_processes(procs, STOP_SECONDS)
             raise RuntimeError(f"{what} did not start")
         time.sleep(0.2)
-
-
-def _stop(procs: list[subprocess.Popen]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _answers(port: int) -> bool:
