@@ -35,23 +35,26 @@ def _step(desk, call, action, seconds: float = 5):
     return prompt
 
 
-def _intake_en(desk, call):
-    call.dial()
-    for action in (lambda c: c.press("1"), lambda c: c.press("1"), lambda c: c.press("#"),
-                   lambda c: c.say("Acme Mail"), lambda c: c.say("Dana Smith"), lambda c: c.press("1"),
-                   lambda c: c.say("dana at acme dot example"), lambda c: c.press("1"),
-                   lambda c: c.say("Every API call returns 500."), lambda c: c.record(seconds=5)):
-        _step(desk, call, action)
-    return _step(desk, call, lambda c: c.press("1"))  # the read-back is right: saved, then the offer
+# A whole intake, answer by answer (language, e-mail down, no ticket, company, name, number, e-mail, its
+# confirmation, description, recording); the read-back is then confirmed, which saves it and brings the offer.
+_ANSWERS = {
+    "en": (("press", "1"), ("press", "1"), ("press", "#"), ("say", "Acme Mail"), ("say", "Dana Smith"),
+           ("press", "1"), ("say", "dana at acme dot example"), ("press", "1"),
+           ("say", "Every API call returns 500."), ("record", 5)),
+    "de": (("press", "2"), ("press", "3"), ("press", "#"), ("say", "Müller Versand GmbH"), ("say", "Jürgen Weiß"),
+           ("press", "1"), ("say", "juergen at mueller minus versand punkt de"), ("press", "1"),
+           ("say", "Alle API-Aufrufe schlagen fehl."), ("record", 5)),
+}
 
 
-def _intake_de(desk, call):
+def _intake(desk, call, language: str = "en"):
+    """The caller's whole intake; the prompt after the read-back is confirmed (the live-connect offer)."""
     call.dial()
-    for action in (lambda c: c.press("2"), lambda c: c.press("3"), lambda c: c.press("#"),
-                   lambda c: c.say("Müller Versand GmbH"), lambda c: c.say("Jürgen Weiß"), lambda c: c.press("1"),
-                   lambda c: c.say("juergen at mueller minus versand punkt de"), lambda c: c.press("1"),
-                   lambda c: c.say("Alle API-Aufrufe schlagen fehl."), lambda c: c.record(seconds=5)):
-        _step(desk, call, action)
+    for move, value in _ANSWERS[language]:
+        if move == "record":
+            _step(desk, call, lambda c, v=value: c.record(seconds=v))
+        else:
+            _step(desk, call, lambda c, m=move, v=value: getattr(c, m)(v))
     return _step(desk, call, lambda c: c.press("1"))
 
 
@@ -88,7 +91,7 @@ def test_an_engineer_is_ready_the_caller_presses_1_and_is_connected_live_met(des
     alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False)
     alice.expect_sms("Acknowledged").expect_call(talk_seconds=240)  # the hotline calls her for the live connect
     call = _call(desk)
-    offer = _intake_en(desk, call)
+    offer = _intake(desk, call)
     assert offer.kind == "gather" and offer.num_digits == 1
     heard = _said(offer)
     assert "An engineer is ready: press 1 to be connected now, or hang up and we will call you back by" in heard
@@ -130,7 +133,7 @@ def test_nobody_yet_the_caller_waits_hears_still_in_line_and_bob_pressing_1_take
     network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
     network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
     call = _call(desk)
-    offer = _intake_en(desk, call)
+    offer = _intake(desk, call)
     assert "No engineer is free yet" in _said(offer) and "press 1" in _said(offer)
     incident_id = _incident_id(desk, call)
     queued = _step(desk, call, lambda c: c.press("1"))
@@ -158,7 +161,7 @@ def test_a_caller_who_waits_then_hangs_up_is_called_back_as_before(desk, network
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
     call = _call(desk)
-    _intake_en(desk, call)
+    _intake(desk, call)
     incident_id = _incident_id(desk, call)
     _step(desk, call, lambda c: c.press("1"))
     desk.at(minutes=1, seconds=30)
@@ -185,7 +188,7 @@ def test_a_caller_who_waits_past_the_limit_is_told_the_callback_time_and_the_cal
     network.phone(ALICE).expect_call(answer=False)
     network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
     call = _call(desk)
-    _intake_en(desk, call)
+    _intake(desk, call)
     _step(desk, call, lambda c: c.press("1"))
     for seconds in (*range(60, 390, 30), 380):  # Bob and Alice are paged again at 3:30; nobody acknowledges
         desk.at(seconds=seconds)
@@ -200,7 +203,7 @@ def test_a_german_caller_hears_the_offer_in_german_and_is_connected(desk, networ
     alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False)
     alice.expect_sms("Acknowledged").expect_call(talk_seconds=30)
     call = _call(desk, DE_MOBILE)
-    offer = _intake_de(desk, call)
+    offer = _intake(desk, call, "de")
     assert "Ein Techniker ist bereit: Drücken Sie die 1" in _said(offer) and "zurück" in _said(offer)
     queued = _step(desk, call, lambda c: c.press("1"))
     assert "Bitte bleiben Sie dran" in _said(queued)
@@ -213,7 +216,7 @@ def test_a_silent_offer_ends_with_the_callback_time(desk, network):
     network.phone(CUSTOMER).expect_sms("we have your report")
     network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
     call = _call(desk)
-    _intake_en(desk, call)
+    _intake(desk, call)
     end = _step(desk, call, lambda c: c.silence())
     assert end.kind == "hangup" and _said(end).startswith("We will call you back by") and _waits(desk) == []
 
@@ -223,7 +226,7 @@ def test_a_repeat_caller_is_offered_the_live_connect_too(desk, network):
     network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
     first = _call(desk)
-    _intake_en(desk, first)
+    _intake(desk, first)
     incident_id = _incident_id(desk, first)
     reference = desk.incident(incident_id).reference
     _step(desk, first, lambda c: c.press("1"))
@@ -262,7 +265,7 @@ def test_a_rep_leg_that_finds_the_queue_empty_dials_the_customer_out(desk, netwo
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
     call = _call(desk)
-    _intake_en(desk, call)
+    _intake(desk, call)
     _step(desk, call, lambda c: c.press("1"))
     network.queues.lose_caller(call)
     customer.expect_call(press="1", answered=True)
