@@ -29,12 +29,10 @@ class UTCDateTime(TypeDecorator):
             raise ValueError("naive datetime given to a UTC column")
         return value.astimezone(UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
-
     def result_processor(self, dialect, coltype):
-        """``process_result_value`` in one call a value, not three (TypeDecorator's chain): the board reads
-        7,000 of these a request. The driver's own conversion (SQLite's text) still comes first."""
+        """The stored naive UTC back as aware UTC, in one call a value: TypeDecorator's own chain through
+        ``process_result_value`` takes three, and the board reads 7,000 of these a request. The driver's own
+        conversion (SQLite's text) still comes first."""
         impl = self.impl_instance.result_processor(dialect, coltype)
         if impl is None:
             return lambda value: None if value is None else value.replace(tzinfo=UTC)
