@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flask import Request, Response, current_app, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from app.models import WebhookDelivery
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, datetime], str]
+_STORED = select(WebhookDelivery.response).where(WebhookDelivery.key == bindparam("key"))  # built once
 Lean = Callable[[str, datetime], "str | None"]  # (delivery key, now) -> the answer, or None for the full path
 
 
@@ -66,7 +67,7 @@ def _attempt(hotline, key: str, handler: Handler, lean: Lean | None, now: dateti
         # The duplicate check shares the handler's transaction: one connection checkout
         # and one round trip fewer than a session of its own.
         with hotline.db.transaction() as session:
-            stored = session.scalar(select(WebhookDelivery.response).where(WebhookDelivery.key == key))
+            stored = session.scalar(_STORED, {"key": key})
             if stored is not None:
                 return stored
             body = handler(session, now)
@@ -81,4 +82,4 @@ def _attempt(hotline, key: str, handler: Handler, lean: Lean | None, now: dateti
 
 def _stored(hotline, key: str) -> str | None:
     with hotline.db.session() as session:
-        return session.scalar(select(WebhookDelivery.response).where(WebhookDelivery.key == key))
+        return session.scalar(_STORED, {"key": key})

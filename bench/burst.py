@@ -1,12 +1,14 @@
 """300 Sev-1 calls starting within 10 s against the deployed shape (2 web processes, 2 workers, simulated Twilio).
 
-    python bench/burst.py [--calls 300] [--within 10] [--wait 120] [--cps 30] [--sms-per-second 100]
+    python bench/burst.py [--calls 300] [--within 10] [--pace 0|1] [--wait S] [--cps 30] [--sms-per-second 100]
 
 Reuses the chaos run's deployment (``bench/chaos_deploy.py``: its own redis-server, two
 ``hotline serve``, two ``hotline worker``) and its Twilio side (``bench/chaos_phones.py``:
 signed intake calls through the whole flow; the simulated Twilio REST server accepts the
 pages). Prints errors, incidents stored, incidents paged and the time from each incident's
-capture to its first page accepted by Twilio (p50, p99, max). Bounded: every process is
+opening (mid-call, issue 13) to its first page accepted by Twilio (p50, p99, max). ``--pace 1``
+plays each call in real time (each prompt said at 150 words a minute before the caller answers),
+as Twilio would; ``--pace 0`` (the default) answers at once, a far heavier load than 300 real callers. Bounded: every process is
 stopped at the end, and the wait for pages is capped.
 """
 
@@ -28,21 +30,35 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from app.models import DueStep, Incident, Page, StepKind  # noqa: E402
+from app.event_kind import EventKind  # noqa: E402
+from app.models import DueStep, Incident, IncidentEvent, Page, StepKind  # noqa: E402
 from bench.chaos import oncall_yaml  # noqa: E402
 from bench.chaos_deploy import Deployment, free_port  # noqa: E402
 from bench.chaos_phones import HOTLINE_NUMBER, Phones, intake_call  # noqa: E402
 from hotline_sim.twilio_api import SimulatedTwilio  # noqa: E402
 
 
-def first_pages(engine) -> tuple[int, list[float]]:
-    """Incidents stored, and for each paged one the seconds from capture to its first page accepted."""
+def first_pages(engine) -> tuple[int, list[float], list[float]]:
+    """Incidents stored; for each paged one the seconds to its first page accepted from the incident's
+    opening (when the hotline knew it must page: issue 13 opens it mid-call) and from the end of the intake."""
     with Session(engine) as s:
         stored = s.scalar(select(func.count()).select_from(Incident))
-        rows = s.execute(select(Incident.captured_at, func.min(Page.sent_at)).join(Page, Page.incident_id == Incident.id)
+        opened = (select(IncidentEvent.incident_id, func.min(IncidentEvent.at).label("at"))
+                  .where(IncidentEvent.kind == EventKind.INCIDENT_OPENED).group_by(IncidentEvent.incident_id)
+                  .subquery())
+        rows = s.execute(select(opened.c.at, Incident.captured_at, func.min(Page.sent_at))
+                         .join(Page, Page.incident_id == Incident.id).join(opened, opened.c.incident_id == Incident.id)
                          .where(Page.sent_at.is_not(None), Page.role != "customer")
-                         .group_by(Incident.id, Incident.captured_at)).all()
-    return stored, [(sent - captured).total_seconds() for captured, sent in rows]
+                         .group_by(Incident.id, opened.c.at, Incident.captured_at)).all()
+    return (stored, [(sent - at).total_seconds() for at, _, sent in rows],
+            [(sent - captured).total_seconds() for _, captured, sent in rows])
+
+
+def percentiles(values: list[float]) -> str:
+    """p50 / p99 / max, in seconds."""
+    ordered = sorted(values)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return f"{statistics.median(ordered):.2f} s / {p99:.2f} s / {ordered[-1]:.2f} s"
 
 
 def rss_mb(pid: int) -> str:
@@ -63,19 +79,16 @@ def child_pids(pid: int) -> list[int]:
         return []
 
 
-def breakdown(engine) -> tuple[list[float], list[float], list[float]]:
-    """Per paged incident: capture to its first page step's due time (the webhook that opened the incident),
-    that time to the step's run (the worker), and the run to the first page accepted."""
+def breakdown(engine) -> tuple[list[float], list[float]]:
+    """Per paged incident: its first page step's due time (the webhook that opened the incident) to the
+    step's run (waiting for a worker), and the run to the first page accepted."""
     with Session(engine) as s:
-        rows = s.execute(select(Incident.captured_at, DueStep.due_at, DueStep.done_at, func.min(Page.sent_at))
-                         .join(DueStep, (DueStep.incident_id == Incident.id) & (DueStep.kind == StepKind.PAGE)
-                               & (DueStep.level == 0))
-                         .join(Page, Page.incident_id == Incident.id)
-                         .where(Page.sent_at.is_not(None), Page.role != "customer", DueStep.done_at.is_not(None))
-                         .group_by(Incident.id, Incident.captured_at, DueStep.due_at, DueStep.done_at)).all()
-    return ([(due - captured).total_seconds() for captured, due, _, _ in rows],
-            [(done - due).total_seconds() for _, due, done, _ in rows],
-            [(sent - done).total_seconds() for _, _, done, sent in rows])
+        rows = s.execute(select(DueStep.due_at, DueStep.done_at, func.min(Page.sent_at))
+                         .join(Page, Page.incident_id == DueStep.incident_id)
+                         .where(DueStep.kind == StepKind.PAGE, DueStep.level == 0, DueStep.done_at.is_not(None),
+                                Page.sent_at.is_not(None), Page.role != "customer")
+                         .group_by(DueStep.id, DueStep.due_at, DueStep.done_at)).all()
+    return [(done - due).total_seconds() for due, done, _ in rows], [(sent - done).total_seconds() for _, done, sent in rows]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,10 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--calls", type=int, default=300)
     args.add_argument("--within", type=float, default=10.0, help="seconds over which the calls start")
-    args.add_argument("--wait", type=float, default=120.0, help="at most this long for every incident's page")
+    args.add_argument("--wait", type=float, default=None,
+                      help="at most this long for every incident's page (default 120 s, plus 240 s at --pace 1)")
     args.add_argument("--cps", default="30", help="TWILIO_CALLS_PER_SECOND of the deployment (an account's raised CPS)")
     args.add_argument("--sms-per-second", default="100", help="TWILIO_SMS_PER_SECOND of the deployment")
+    args.add_argument("--pace", type=float, default=0.0,
+                      help="1: callers listen to each prompt and answer in real time, as on Twilio; 0: at once")
     opts = args.parse_args(argv)
+    opts.wait = opts.wait if opts.wait is not None else 120.0 + 240.0 * opts.pace
     run_dir = Path(tempfile.mkdtemp(prefix="hotline-burst-"))
     (run_dir / "oncall.yaml").write_text(oncall_yaml(False))
     redis_port = free_port(range(6400, 6410))
@@ -121,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             while time.monotonic() - start < i * opts.within / opts.calls:
                 time.sleep(0.005)
             caller = f"+1415555{4000 + i:04d}"
-            t = threading.Thread(target=lambda c=caller: results.append(intake_call(phones, c)), daemon=True)
+            t = threading.Thread(target=lambda c=caller: results.append(intake_call(phones, c, opts.pace)), daemon=True)
             t.start()
             threads.append(t)
         started_all = time.monotonic() - start
@@ -129,31 +146,27 @@ def main(argv: list[str] | None = None) -> int:
             t.join(timeout=max(1.0, opts.wait - (time.monotonic() - start)))
         intake_done = time.monotonic() - start
         while time.monotonic() - start < opts.wait:
-            stored, latencies = first_pages(engine)
+            stored, latencies, _ = first_pages(engine)
             if stored and len(latencies) >= stored:
                 break
             time.sleep(1.0)
-        stored, latencies = first_pages(engine)
-        ordered = sorted(latencies)
-        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
-        print(f"| account rates (calls / SMS per second) | {opts.cps} / {opts.sms_per_second} |")
+        stored, latencies, after_intake = first_pages(engine)
+        print(f"| account rates (calls / SMS per second); callers' pace | {opts.cps} / {opts.sms_per_second}; "
+              f"{'real time' if opts.pace == 1 else 'answering at once' if opts.pace == 0 else opts.pace} |")
         print(f"| calls started | {opts.calls} in {started_all:.1f} s (all intakes ended after {intake_done:.1f} s) |")
         print(f"| failed intake calls / webhook 5xx | {results.count(False)} / {phones.statuses[500]} |")
         print(f"| incidents stored / paged | {stored} / {len(latencies)} |")
-        if ordered:
-            print(f"| first page after capture: p50 / p99 / max | {statistics.median(ordered):.2f} s / {p99:.2f} s"
-                  f" / {ordered[-1]:.2f} s |")
+        if latencies:
+            print(f"| first page accepted after the incident opened: p50 / p99 / max | {percentiles(latencies)} |")
+            print(f"| first page accepted after the end of the intake (negative: paged while the caller talked) | "
+                  f"{percentiles(after_intake)} |")
         print(f"| resident memory after the burst: each `hotline worker` / each web worker | "
               f"{' + '.join(rss_mb(w.pid) for w in deployment.workers.values())} / "
               f"{' + '.join(rss_mb(pid) for web in deployment.web for pid in child_pids(web.pid))} |")
-        to_due, to_run, to_page = breakdown(engine)
+        to_run, to_page = breakdown(engine)
         if to_run:
-            print("| of which, p50 / max: capture to the incident opened (webhooks) | "
-                  f"{statistics.median(to_due):.2f} s / {max(to_due):.2f} s |")
-            print("| the first page step waiting for a worker | "
-                  f"{statistics.median(to_run):.2f} s / {max(to_run):.2f} s |")
-            print("| that step's run to its first page accepted by Twilio | "
-                  f"{statistics.median(to_page):.2f} s / {max(to_page):.2f} s |")
+            print(f"| of which: the first page step waiting for a worker, p50 / p99 / max | {percentiles(to_run)} |")
+            print(f"| that step's run to its first page accepted by Twilio | {percentiles(to_page)} |")
         return 0 if results.count(False) == 0 and stored == opts.calls == len(latencies) else 1
     except BaseException:
         for log in run_dir.glob("*.log"):

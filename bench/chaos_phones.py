@@ -60,19 +60,35 @@ class Phones:
                                                     "To": message.to, "ApiVersion": "2010-04-01"})
 
 
-def intake_call(phones: Phones, caller: str) -> bool:
-    """One signed Sev-1 intake call through the whole flow; True when it ended with the promise."""
+WORDS_PER_SECOND = 2.5  # Twilio's <Say> at about 150 words a minute
+ANSWER_SECONDS = 2.0  # a caller pressing a key or saying a few words
+
+
+def intake_call(phones: Phones, caller: str, pace: float = 0.0) -> bool:
+    """One signed Sev-1 intake call through the whole flow; True when it ended with the promise.
+
+    ``pace`` 1.0 plays the call in real time, as Twilio would: each prompt takes its words at
+    150 a minute to say and the caller a moment to answer before the next webhook; 0 answers at once.
+    """
     phones._n += 1
     transport = http_transport(phones.web_urls[phones._n % len(phones.web_urls)], timeout=15)
     call = SimulatedCall(transport=transport, base_url=phones.public, auth_token=phones.twilio.auth_token,
                          caller=caller, to=HOTLINE_NUMBER)
+
+    def listen() -> None:
+        if pace > 0 and call.prompt is not None:
+            words = sum(len(text.split()) for text in call.prompt.said)
+            time.sleep(pace * (words / WORDS_PER_SECOND + ANSWER_SECONDS))
+
     try:
         call.dial()
         for action, arg in [("press", "1"), ("press", "1"), ("press", "#"), ("say", "Acme Mail"),
                             ("say", "Dana Smith"), ("press", "1"), ("say", "dana at acme dot example"),
                             ("press", "1"), ("say", "Every API call returns 500."), ("record", "5"), ("press", "1")]:
+            listen()
             {"press": call.press, "say": call.say, "record": lambda s: call.record(int(s))}[action](arg)
         if call.prompt is not None and call.prompt.kind == "gather":
+            listen()
             call.silence()  # issue 13: no answer to the live-connect offer: the callback, and the call ends
         return True
     except Exception as exc:  # noqa: BLE001 - counted and reported, the run goes on

@@ -10,12 +10,13 @@ log alone (and the incidents' companies): the table holds nothing the log does n
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, event, insert, inspect, or_, select
+from sqlalchemy import bindparam, delete, event, insert, inspect, literal_column, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -44,8 +45,14 @@ def slot_of(at: datetime) -> int:
 
 
 def fact_kind_filter():
-    """SQL condition: the log lines that can change facts (the same set as ``shapes_facts``)."""
-    return or_(_events.c.kind.in_(FACT_KINDS), _events.c.kind.startswith(CALLBACK_PREFIX, autoescape=True))
+    """SQL condition: the log lines that can change facts (the same set as ``shapes_facts``).
+
+    The kinds are constants written into the SQL (an expanding IN would render its binds
+    again at each execution, on the webhooks' path).
+    """
+    assert all(re.fullmatch(r"[a-z_]+", kind) for kind in FACT_KINDS)
+    return or_(_events.c.kind.in_([literal_column(f"'{kind}'") for kind in FACT_KINDS]),
+               _events.c.kind.startswith(CALLBACK_PREFIX, autoescape=True))
 
 
 def facts_row(incident_id: int, listed_at: datetime, company: str, events: Sequence[Any]) -> dict[str, Any] | None:
@@ -78,22 +85,37 @@ def row_of(incident_id: int, listed_at: datetime, company: str, facts: IncidentF
     }
 
 
+def _listed(where):
+    return select(Incident.id, Incident.captured_at, Incident.company).where(where).order_by(Incident.id)
+
+
+def _logs(where):
+    return (select(_events.c.incident_id, _events.c.kind, _events.c.at, _events.c.actor, _events.c.detail)
+            .where(where, fact_kind_filter()).order_by(_events.c.incident_id, _events.c.at, _events.c.id))
+
+
+# Built once: for one incident (a flush on the webhooks' path) or several (a rebuild's batch); on
+# PostgreSQL the incidents are locked, serialising writers of one incident so the fold sees every
+# committed line (READ COMMITTED).
+_ONE, _MANY = bindparam("incident_id"), bindparam("incident_ids", expanding=True)
+_WHERE = {True: Incident.id == _ONE, False: Incident.id.in_(_MANY)}
+_LISTED = {(one, False): _listed(where) for one, where in _WHERE.items()}
+_LISTED |= {(one, True): query.with_for_update() for (one, _), query in list(_LISTED.items())}
+_LOGS = {True: _logs(_events.c.incident_id == _ONE), False: _logs(_events.c.incident_id.in_(_MANY))}
+_UPSERTS: dict[str, Any] = {}
+
+
 def refresh_facts(connection: Connection, incident_ids: Iterable[int]) -> int:
     """Refold and rewrite the facts rows of these incidents from their logs; returns rows written."""
     ids = sorted(set(incident_ids))
     if not ids:
         return 0
-    listed_query = (select(Incident.id, Incident.captured_at, Incident.company).where(Incident.id.in_(ids))
-                    .order_by(Incident.id))
-    if connection.dialect.name == "postgresql":
-        # Serialise writers of one incident, so the fold sees every committed line (READ COMMITTED).
-        listed_query = listed_query.with_for_update()
-    listed = {i: (captured, company) for i, captured, company in connection.execute(listed_query)}
-    stmt = (select(_events.c.incident_id, _events.c.kind, _events.c.at, _events.c.actor, _events.c.detail)
-            .where(_events.c.incident_id.in_(ids), fact_kind_filter())
-            .order_by(_events.c.incident_id, _events.c.at, _events.c.id))
+    one = len(ids) == 1
+    params = {"incident_id": ids[0]} if one else {"incident_ids": ids}
+    listed_query = _LISTED[one, connection.dialect.name == "postgresql"]
+    listed = {i: (captured, company) for i, captured, company in connection.execute(listed_query, params)}
     logs: dict[int, list[LoggedEvent]] = defaultdict(list)
-    for incident_id, kind, at, actor, detail in connection.execute(stmt):
+    for incident_id, kind, at, actor, detail in connection.execute(_LOGS[one], params):
         logs[incident_id].append(LoggedEvent(kind, at, actor, detail or {}))
     rows = [row for i in ids if i in listed and (row := facts_row(i, *listed[i], logs.get(i, []))) is not None]
     gone = set(ids) - {row["incident_id"] for row in rows}  # no opening line (yet): no facts to keep
@@ -111,14 +133,16 @@ def _upsert(connection: Connection, rows: list[dict[str, Any]]) -> None:
         connection.execute(delete(_facts).where(_facts.c.incident_id.in_([r["incident_id"] for r in rows])))
         connection.execute(insert(_facts), rows)
         return
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = dialect_insert(_facts)
-    stmt = stmt.on_conflict_do_update(index_elements=[_facts.c.incident_id],
-                                      set_={c.name: stmt.excluded[c.name] for c in _facts.c if c.name != "incident_id"})
-    connection.execute(stmt, rows)
+    if name not in _UPSERTS:
+        if name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        stmt = dialect_insert(_facts)
+        _UPSERTS[name] = stmt.on_conflict_do_update(
+            index_elements=[_facts.c.incident_id],
+            set_={c.name: stmt.excluded[c.name] for c in _facts.c if c.name != "incident_id"})
+    connection.execute(_UPSERTS[name], rows)
 
 
 def rebuild_facts(connection: Connection, batch: int = REBUILD_BATCH) -> int:

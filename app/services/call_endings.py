@@ -12,7 +12,7 @@ from app.services import caller_trust
 from app.services.caller_limits import CallerLimits
 from app.services.escalation import set_deadline
 from app.services.events import log_event
-from app.services.incidents import open_incident_for, rescue_call
+from app.services.incidents import open_incident_for, readable_state, rescue_call
 from app.services.missed_calls import ended_before_triage, record_missed_call
 from app.services.outbound_volume import check_outbound_volume
 from ivr_flows.model import CallState, FlowPolicy, SaveIncident, Stage
@@ -61,17 +61,22 @@ def settle_ended_call(
 
 
 def _state(call: CallSession) -> CallState | None:
-    try:
-        return CallState.from_dict(call.state) if call.state else None
-    except (KeyError, TypeError, ValueError):
-        return None
+    return readable_state(call.state)
+
+
+def nothing_to_settle(state: CallState | None, incident_id: int | None) -> bool:
+    """True when an ended call needs no more than its status: it has an incident, and not one it opened
+    mid-call and left before the end (issue 13: those get the caller check and their deadline)."""
+    return incident_id is not None and (state is None or not state.opened or state.stage is Stage.DONE)
 
 
 def _settle_opened_early(session: Session, call: CallSession, now: datetime) -> None:
     """A caller who hung up after their incident opened mid-call (issue 13): compare what they said."""
     state = _state(call)
+    if nothing_to_settle(state, call.incident_id):
+        return
     incident = session.get(Incident, call.incident_id)
-    if state is None or not state.opened or state.stage is Stage.DONE or incident is None:
+    if incident is None:
         return
     c = state.captured
     if incident.call_sid != call.call_sid:  # joined the caller's open incident mid-call: keep what was said

@@ -41,7 +41,8 @@ def limits_from(settings) -> CallerLimits:
 def new_incidents_from(session: Session, caller_id: str, since: datetime) -> int:
     """How many incidents calls from ``caller_id`` opened since ``since``."""
     stmt = select(func.count(Incident.id)).where(Incident.caller_id == caller_id, Incident.received_at >= since)
-    return session.scalar(stmt) or 0
+    with session.no_autoflush:  # incidents are flushed as they are opened: nothing pending to count
+        return session.scalar(stmt) or 0
 
 
 def incident_to_join(session: Session, caller_id: str, now: datetime, limits: CallerLimits) -> Incident | None:

@@ -31,8 +31,9 @@ def new_reference(session: Session) -> str:
     """A fresh six-digit incident reference, easy to read out on the phone."""
     while True:
         ref = f"{secrets.randbelow(900000) + 100000}"
-        if session.scalar(select(Incident.id).where(Incident.reference == ref)) is None:
-            return ref
+        with session.no_autoflush:  # incidents are flushed as they are opened: none pending with a reference
+            if session.scalar(select(Incident.id).where(Incident.reference == ref)) is None:
+                return ref
 
 
 def open_incident_for(session: Session, *, phone: str = "", ticket_number: str = "") -> Incident | None:
@@ -155,7 +156,7 @@ def rescue_call(
         session.add(call)
     if call.incident_id is not None:
         return session.get(Incident, call.incident_id)
-    state = _readable_state(call)
+    state = readable_state(call.state)
     if state is not None:
         policy = state.policy
         if state.stage in RESCUE_EXCLUDED_STAGES and require_reachable:
@@ -233,9 +234,9 @@ def attach_recording(session: Session, *, call_sid: str, url: str, seconds: int,
     return incident
 
 
-def _readable_state(call: CallSession) -> CallState | None:
-    """The call's flow state, or None when there is none or it cannot be read."""
+def readable_state(data: dict[str, Any] | None) -> CallState | None:
+    """A call's flow state, or None when there is none or it cannot be read."""
     try:
-        return CallState.from_dict(call.state) if call.state else None
+        return CallState.from_dict(data) if data else None
     except (KeyError, TypeError, ValueError):
         return None

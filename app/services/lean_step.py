@@ -1,4 +1,4 @@
-"""The ordinary intake step in two statements, without the ORM's unit of work (issue 12).
+"""The ordinary intake step and status callback in two statements, without the ORM's unit of work (issue 12).
 
 Read the call's row, the incident it opened (if any) and any answer already stored for this
 delivery in one SELECT; advance the pure flow (``intake.plain_step``); when the step only logs
@@ -8,6 +8,11 @@ answer, append the log lines and copy the answer into the incident the call open
 so it needs no BEGIN/COMMIT round trips); on SQLite a few in one transaction. Whatever else a
 step needs (a lookup, an incident to open or complete, a job, a stale or unknown call) returns
 None: the caller then takes the full path (``intake.continue_call`` in one ORM transaction).
+
+A status callback (``status``) is as lean when all it does is log the status and, once the call
+ended, mark it so: a call in progress, or one whose incident needs nothing more
+(``call_endings.nothing_to_settle``). A call that ended with something to settle (a missed call,
+a rescue, an incident opened mid-call and left before the end) takes ``intake.end_call``.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ from sqlalchemy.exc import IntegrityError
 from app.db import Database
 from app.models import Incident
 from app.models.base import UTCDateTime
+from app.services.call_endings import nothing_to_settle
 from app.services.events import event_row
-from app.services.incidents import FOLLOWED, incident_changes
+from app.services.incidents import FOLLOWED, incident_changes, readable_state
 from app.services.intake import Turn, flow_line, follows, plain_step
 from ivr_flows.model import CallState, Event
 
@@ -155,3 +161,53 @@ def _write_sqlite(conn: Connection, params: dict[str, Any], lines: list[dict[str
         conn.execute(_STATEMENTS[shape], params)
     conn.commit()
     return True
+
+
+_STATUS_READ = text(
+    "SELECT c.state, c.incident_id, (SELECT d.response FROM webhook_deliveries d WHERE d.\"key\" = :key) "
+    "FROM call_sessions c WHERE c.call_sid = :sid"
+).bindparams(bindparam("key", type_=String), bindparam("sid", type_=String)).columns(
+    column("state", JSON), column("incident_id", Integer), column("stored", Text))
+_STATUS_TYPES = (_NOW, bindparam("at", type_=UTCDateTime()), bindparam("detail", type_=JSON))
+_STATUS_POSTGRES = text(
+    'WITH stored AS (INSERT INTO webhook_deliveries ("key", path, response, received_at) '
+    "VALUES (:key, :path, :response, :now) RETURNING 1), "
+    "logged AS (INSERT INTO incident_events (incident_id, call_sid, at, actor, kind, detail) "
+    "SELECT CAST(:incident_id AS INTEGER), :call_sid, :at, :actor, :kind, :detail FROM stored), "
+    "ended AS (UPDATE call_sessions SET status = :status, updated_at = :now "
+    "WHERE call_sid = :call_sid AND :ended AND EXISTS (SELECT 1 FROM stored)) "
+    "SELECT count(*) FROM stored").bindparams(*_STATUS_TYPES)
+_STATUS_SQLITE_END = text("UPDATE call_sessions SET status = :status, updated_at = :now "
+                          "WHERE call_sid = :call_sid").bindparams(_NOW)
+
+
+def status(db: Database, *, key: str, path: str, call_sid: str, call_status: str, duration: str, ended: bool,
+           now: datetime) -> str | None:
+    """The (empty) answer to a status callback that only logs; None for the full path (``intake.end_call``)."""
+    postgres = db.autocommit is not None
+    with (db.autocommit if postgres else db.engine).connect() as conn:
+        row = conn.execute(_STATUS_READ, {"key": key, "sid": call_sid}).first()
+        if row is None:
+            return None  # a call we never saw start: the full path logs it
+        state, incident_id, stored = row
+        if stored is not None:
+            return stored
+        if ended and not nothing_to_settle(readable_state(state), incident_id):
+            return None
+        params = {**event_row(at=now, actor="twilio", kind="call_status", call_sid=call_sid, incident_id=incident_id,
+                              detail={"status": call_status, "duration": duration}),
+                  "key": key, "path": path[:200], "response": "", "now": now, "status": call_status[:32],
+                  "ended": ended}
+        try:
+            if postgres:
+                conn.execute(_STATUS_POSTGRES, params)
+            else:
+                conn.execute(_STORE, params)
+                conn.execute(_LOG, params)
+                if ended:
+                    conn.execute(_STATUS_SQLITE_END, params)
+                conn.commit()
+        except IntegrityError:  # a concurrent duplicate stored this key first
+            conn.rollback()
+            return conn.execute(_STORED, {"key": key}).scalar()
+        return ""

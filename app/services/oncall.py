@@ -98,7 +98,8 @@ def policy_dict(policy: EscalationPolicy) -> dict:
 
 def default_policy(session: Session) -> dict:
     """The default escalation policy as a dict; created from DEFAULT_POLICY on first use."""
-    policy = session.scalar(select(EscalationPolicy).where(EscalationPolicy.is_default.is_(True)))
+    with session.no_autoflush:  # policies are saved by the admin pages' own transactions
+        policy = session.scalar(select(EscalationPolicy).where(EscalationPolicy.is_default.is_(True)))
     if policy is not None:
         return policy_dict(policy)
     policy = session.scalar(select(EscalationPolicy).where(EscalationPolicy.name == DEFAULT_POLICY_NAME))

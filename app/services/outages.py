@@ -35,8 +35,9 @@ def declare(session: Session, *, what_fails: str, since: datetime, by: str, now:
 
 def active_outage(session: Session, now: datetime) -> Outage | None:
     """The newest outage declared and not yet resolved."""
-    return session.scalars(select(Outage).where(Outage.declared_at <= now, Outage.resolved_at.is_(None))
-                           .order_by(Outage.declared_at.desc(), Outage.id.desc())).first()
+    with session.no_autoflush:  # ``declare`` flushes its outage: an opening's pending rows flush once, later
+        return session.scalars(select(Outage).where(Outage.declared_at <= now, Outage.resolved_at.is_(None))
+                               .order_by(Outage.declared_at.desc(), Outage.id.desc())).first()
 
 
 def statement_for_callers(session: Session, language: str, now: datetime) -> str | None:

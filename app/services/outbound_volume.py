@@ -22,16 +22,18 @@ ALERT_KIND = "outbound_volume_alert"
 
 def outbound_count(session: Session, since: datetime) -> int:
     """SMS and calls queued since ``since``: pages, customer messages and notices."""
-    pages = session.scalar(select(func.count(Page.id)).where(Page.created_at >= since)) or 0
-    notices = session.scalar(select(func.count(Notice.id)).where(Notice.created_at >= since,
-                                                                 Notice.purpose != "outbound_volume")) or 0
-    return pages + notices
+    pages = select(func.count(Page.id)).where(Page.created_at >= since).scalar_subquery()
+    notices = select(func.count(Notice.id)).where(Notice.created_at >= since,
+                                                  Notice.purpose != "outbound_volume").scalar_subquery()
+    return session.scalar(select(pages + notices)) or 0  # one round trip
 
 
 def check_outbound_volume(session: Session, now: datetime, per_hour: int) -> None:
     """Alert the managers by SMS (once an hour) when outbound volume passes ``per_hour``."""
+    if per_hour <= 0:
+        return  # no alert configured: nothing to count
     count = outbound_count(session, now - WINDOW)
-    if per_hour <= 0 or count <= per_hour:
+    if count <= per_hour:
         return
     already = select(IncidentEvent.id).where(IncidentEvent.kind == ALERT_KIND, IncidentEvent.at >= now - WINDOW)
     if session.scalar(already.limit(1)) is not None:

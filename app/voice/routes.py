@@ -98,12 +98,16 @@ def _continue(call_sid: str, seq: int, event) -> Response:
 @twilio_webhook
 def status() -> Response:
     """Call status callback: a caller who hung up mid-intake is saved when reachable."""
-    f = request.form
-    call_status = f.get("CallStatus", "")
-    return answer_once(lambda s, now: intake.end_call(
-        s, call_sid=f.get("CallSid", ""), call_status=call_status, duration=f.get("CallDuration", ""),
-        ended=call_status in ENDED, policy=intake.policy_from(_hotline().settings), now=now,
-        limits=limits_from(_hotline().settings)) or "", mimetype="text/plain")
+    f, hotline = request.form, _hotline()
+    call_sid, call_status, duration = f.get("CallSid", ""), f.get("CallStatus", ""), f.get("CallDuration", "")
+    ended = call_status in ENDED
+    return answer_once(
+        lambda s, now: intake.end_call(
+            s, call_sid=call_sid, call_status=call_status, duration=duration, ended=ended,
+            policy=intake.policy_from(hotline.settings), now=now, limits=limits_from(hotline.settings)) or "",
+        mimetype="text/plain",
+        lean=lambda key, now: lean_step.status(hotline.db, key=key, path=request.path, call_sid=call_sid,
+                                               call_status=call_status, duration=duration, ended=ended, now=now))
 
 
 @bp.post("/fallback")

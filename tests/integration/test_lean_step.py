@@ -153,3 +153,70 @@ def test_a_connection_lost_mid_webhook_is_retried_once(client, hotline, database
     assert killed and step.status_code == 200 and _gather_action(step.data) == "/twilio/voice/step?seq=2"
     assert "lost its database connection; retrying once" in caplog.text
     assert _counts(hotline) == (2, deliveries + 1, lines + 1)
+
+
+def _status_lines(hotline):
+    with hotline.db.session() as s:
+        return [(e.detail["status"], e.incident_id) for e in s.scalars(
+            select(IncidentEvent).where(IncidentEvent.call_sid == SID, IncidentEvent.kind == "call_status")
+            .order_by(IncidentEvent.id))]
+
+
+def test_a_status_callback_that_only_logs_is_written_lean_and_once(client, hotline, clock):
+    _post(client, "/twilio/voice", CALL)
+    _, deliveries, _ = _counts(hotline)
+    body = lean_step.status(hotline.db, key="s" * 64, path="/twilio/voice/status", call_sid=SID,
+                            call_status="in-progress", duration="", ended=False, now=clock.now())
+    assert body == ""  # written without the ORM
+    assert _status_lines(hotline) == [("in-progress", None)]
+    again = lean_step.status(hotline.db, key="s" * 64, path="/twilio/voice/status", call_sid=SID,
+                             call_status="in-progress", duration="", ended=False, now=clock.now())
+    assert again == "" and _status_lines(hotline) == [("in-progress", None)]  # Twilio's retry: the stored answer
+    assert _counts(hotline)[1] == deliveries + 1
+    with hotline.db.session() as s:
+        assert s.get(CallSession, SID).status == "in-progress"
+
+
+def test_an_ended_call_with_something_to_settle_takes_the_full_path(client, hotline, clock):
+    """Hung up before triage: a missed call to record, which only ``end_call`` does."""
+    _post(client, "/twilio/voice", CALL)
+    assert lean_step.status(hotline.db, key="e" * 64, path="/twilio/voice/status", call_sid=SID,
+                            call_status="completed", duration="4", ended=True, now=clock.now()) is None
+    assert _status_lines(hotline) == []  # nothing written by the lean attempt
+    assert lean_step.status(hotline.db, key="u" * 64, path="/twilio/voice/status", call_sid="CA" + "9" * 32,
+                            call_status="completed", duration="4", ended=True, now=clock.now()) is None  # unknown call
+    params = {**CALL, "CallStatus": "completed", "CallDuration": "4"}
+    assert _post(client, "/twilio/voice/status", params).status_code == 200
+    with hotline.db.session() as s:
+        assert s.get(CallSession, SID).status == "completed"
+        kinds = set(s.scalars(select(IncidentEvent.kind).where(IncidentEvent.call_sid == SID)))
+    assert {"call_status", "missed_call"} <= kinds, kinds
+
+
+def test_a_completed_status_after_a_whole_intake_is_lean_and_marks_the_call_ended(client, hotline, clock):
+    """The intake is done (its incident whole): the status only logs and ends the call, without the ORM."""
+    with hotline.db.transaction() as s:  # a call whose incident is whole: stage done, as the flow leaves it
+        intake.start_call(s, call_sid=SID, from_number=CALL["From"], to_number=CALL["To"],
+                          policy=intake.policy_from(hotline.settings), now=clock.now())
+    with hotline.db.transaction() as s:
+        call = s.get(CallSession, SID)
+        call.state = {**call.state, "stage": "done", "opened": True}
+        incident_id = _an_incident(s, clock)
+        call.incident_id = incident_id
+    body = lean_step.status(hotline.db, key="c" * 64, path="/twilio/voice/status", call_sid=SID,
+                            call_status="completed", duration="95", ended=True, now=clock.now())
+    assert body == ""
+    assert _status_lines(hotline) == [("completed", incident_id)]
+    with hotline.db.session() as s:
+        call = s.get(CallSession, SID)
+        assert (call.status, call.updated_at) == ("completed", clock.now())
+
+
+def _an_incident(session, clock) -> int:
+    from app.models import Incident, IncidentStatus
+
+    incident = Incident(reference="654321", status=IncidentStatus.OPEN, callback_phone="+14155550100",
+                        received_at=clock.now(), captured_at=clock.now(), callback_due_at=clock.now())
+    session.add(incident)
+    session.flush()
+    return incident.id

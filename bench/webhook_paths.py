@@ -1,0 +1,144 @@
+"""Where an intake's server CPU goes: CPU and SQL statements per webhook of one scripted call, in process.
+
+    .venv/bin/python -m bench.webhook_paths [--calls 40] [--profile STEP]
+
+The hotline app (bench.webhook_app's, on PostgreSQL) answers the load generator's caller through
+its WSGI callable directly, so each request's ``time.process_time`` is the app's own CPU (no
+HTTP server). Every call follows the same script, so request *i* of each call is the same step;
+the table gives each step's median CPU and statement count. ``--profile i`` prints a cProfile of
+step *i* over all calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import re
+import shutil
+import statistics
+import sys
+import time
+from urllib.parse import urlencode, urlparse
+
+from sqlalchemy import event
+
+from bench.common import POSTGRES_URL, REDIS_URL, scratch_dir
+from bench.webhook_app import AUTH_TOKEN, PUBLIC_URL, QUEUE, bench_settings
+from bench.webhooks import forget_queue, next_move
+from hotline_sim.phone import SimulatedCall
+
+SCHEMA = "bench_webhook_paths"
+
+
+def _app(data):
+    from redis import Redis
+    from sqlalchemy import create_engine, text
+
+    from app import create_app
+    from app.migrate import upgrade
+    from app.queue import JobQueue
+    from app.wiring import Hotline
+    from hotline_sim.outbox import FILE_NAME, SharedOutboxTelephony
+
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+    admin.dispose()
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{SCHEMA}"
+    upgrade(url)
+    settings = bench_settings(url, data, REDIS_URL)
+    hotline = Hotline.build(settings, jobs=JobQueue(Redis.from_url(REDIS_URL), settings.queue_name),
+                            telephony=SharedOutboxTelephony(data / FILE_NAME))
+    return create_app(hotline), hotline
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Walk ``--calls`` scripted intakes through the app; print CPU and statements per step."""
+    parser = argparse.ArgumentParser(prog="python -m bench.webhook_paths", description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=40)
+    parser.add_argument("--profile", type=int, default=None, help="cProfile this step (its index in the table)")
+    args = parser.parse_args(argv)
+    data = scratch_dir()
+    app, hotline = _app(data)
+    statements = [0]
+    event.listen(hotline.db.engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
+    if hotline.db.autocommit is not None:
+        event.listen(hotline.db.autocommit, "before_cursor_execute",
+                     lambda *a: statements.__setitem__(0, statements[0] + 1))
+    rows: dict[int, list[tuple[str, str, float, int]]] = {}
+    profiler = cProfile.Profile(time.process_time) if args.profile is not None else None
+    position = [0]
+
+    def transport(url: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, str]:
+        u = urlparse(url)
+        body = urlencode(params).encode()
+        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": u.path, "QUERY_STRING": u.query, "SERVER_NAME": "bench",
+                   "SERVER_PORT": "443", "wsgi.url_scheme": "https", "wsgi.input": io.BytesIO(body),
+                   "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "application/x-www-form-urlencoded",
+                   "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.errors": sys.stderr, "wsgi.multithread": False,
+                   "wsgi.multiprocess": True, "wsgi.run_once": False, "wsgi.version": (1, 0),
+                   "HTTP_HOST": urlparse(PUBLIC_URL).netloc,
+                   **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()}}
+        status: list[str] = []
+        statements[0] = 0
+        profiling = profiler is not None and position[0] == args.profile
+        started = time.process_time()
+        if profiling:
+            profiler.enable()
+        chunks = app.wsgi_app(environ, lambda s, h, *rest: status.append(s))
+        text_ = b"".join(chunks).decode()
+        if profiling:
+            profiler.disable()
+        cpu = time.process_time() - started
+        rows.setdefault(position[0], []).append((u.path, params.get("Digits") or params.get("SpeechResult", "")[:20]
+                                                 or params.get("CallStatus", ""), cpu, statements[0]))
+        position[0] += 1
+        return int(status[0].split()[0]), text_
+
+    try:
+        for i in range(args.calls):
+            call = SimulatedCall(transport, PUBLIC_URL, AUTH_TOKEN, caller=f"+1415555{i:04d}")
+            position[0] = 0
+            prompt = call.dial()
+            for _ in range(25):
+                if prompt.kind == "hangup":
+                    break
+                kind, value = next_move(prompt)
+                prompt = call.record(seconds=20) if kind == "record" else getattr(call, kind)(value)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+        forget_queue(QUEUE)
+    total = sum(statistics.median(r[2] for r in v) for v in rows.values())
+    print("| step | path | answer | CPU ms (median) | share | statements |\n|---|---|---|---|---|---|")
+    for i, v in sorted(rows.items()):
+        cpu = statistics.median(r[2] for r in v)
+        print(f"| {i} | {v[0][0]} | {v[0][1]} | {cpu * 1000:.1f} | {cpu / total:.0%} | {v[0][3]} |")
+    print(f"\n{len(rows)} requests per intake; {total * 1000:.0f} ms per intake, "
+          f"{total * 1000 / len(rows):.1f} ms per request on average")
+    if profiler is not None:
+        _print_profile(pstats.Stats(profiler), args.calls)
+    return 0
+
+
+def _print_profile(stats: pstats.Stats, calls: int) -> None:
+    """CPU of the profiled step by package (own time), then the app's functions by cumulative time."""
+    by_package: dict[str, float] = {}
+    for (path, _line, _name), (_cc, _nc, own, _cum, _callers) in stats.stats.items():
+        match = re.search(r"site-packages/([^/]+)|/(app|ivr_flows|workers|hotline_sim|bench)/", path)
+        package = (match.group(1) or match.group(2)) if match else "python"
+        by_package[package] = by_package.get(package, 0.0) + own
+    total = sum(by_package.values())
+    print("\n| package | own CPU ms per request (profiled) | share |\n|---|---|---|")
+    for package, own in sorted(by_package.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"| {package} | {own * 1000 / calls:.2f} | {own / total:.0%} |")
+    out = io.StringIO()
+    stats.stream = out
+    stats.sort_stats("cumulative").print_stats(r"/(app|ivr_flows)/", 40)
+    print(out.getvalue())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
