@@ -55,7 +55,7 @@ def answer(db: Database, *, key: str, path: str, call_sid: str, seq: int, event:
            render: Render) -> str | None:
     """The TwiML for this step if it is an ordinary one (written, or stored before); None for the full path."""
     postgres = db.autocommit is not None
-    with (db.autocommit if postgres else db.engine).connect() as conn:
+    with _connect(db) as conn:
         row = conn.execute(_READ, {"key": key, "sid": call_sid}).first()
         if row is None:
             return None
@@ -92,6 +92,11 @@ def answer(db: Database, *, key: str, path: str, call_sid: str, seq: int, event:
         # Someone else moved the call first: a duplicate of this delivery (answer what it answered),
         # or another delivery (None: the full path decides, as for any stale step).
         return conn.execute(_STORED, {"key": key}).scalar()
+
+
+def _connect(db: Database) -> Connection:
+    """On PostgreSQL a connection whose statements commit on their own; on SQLite a plain one (the writer commits)."""
+    return (db.autocommit or db.engine).connect()
 
 
 def _set_clause(columns: tuple[str, ...]) -> str:
@@ -185,7 +190,7 @@ def status(db: Database, *, key: str, path: str, call_sid: str, call_status: str
            now: datetime) -> str | None:
     """The (empty) answer to a status callback that only logs; None for the full path (``intake.end_call``)."""
     postgres = db.autocommit is not None
-    with (db.autocommit if postgres else db.engine).connect() as conn:
+    with _connect(db) as conn:
         row = conn.execute(_STATUS_READ, {"key": key, "sid": call_sid}).first()
         if row is None:
             return None  # a call we never saw start: the full path logs it
