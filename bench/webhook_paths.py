@@ -32,6 +32,15 @@ from hotline_sim.phone import SimulatedCall
 SCHEMA = "bench_webhook_paths"
 
 
+def _drop_schema() -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+    admin.dispose()
+
+
 def _app(data):
     from redis import Redis
     from sqlalchemy import create_engine, text
@@ -42,9 +51,9 @@ def _app(data):
     from app.wiring import Hotline
     from hotline_sim.outbox import FILE_NAME, SharedOutboxTelephony
 
+    _drop_schema()  # left by a run that was killed
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
         conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
     admin.dispose()
     url = f"{POSTGRES_URL}?options=-csearch_path%3D{SCHEMA}"
@@ -109,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
                 kind, value = next_move(prompt)
                 prompt = call.record(seconds=20) if kind == "record" else getattr(call, kind)(value)
     finally:
+        hotline.db.dispose()
+        _drop_schema()
         shutil.rmtree(data, ignore_errors=True)
         forget_queue(QUEUE)
     total = sum(statistics.median(r[2] for r in v) for v in rows.values())
