@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,7 @@ from app.models import DueStep, Incident, IncidentEvent, Page, StepKind  # noqa:
 from bench.chaos import oncall_yaml  # noqa: E402
 from bench.chaos_deploy import Deployment, free_port  # noqa: E402
 from bench.chaos_phones import HOTLINE_NUMBER, Phones, intake_call  # noqa: E402
+from bench.common import Figure  # noqa: E402
 from hotline_sim.twilio_api import SimulatedTwilio  # noqa: E402
 
 
@@ -56,9 +58,7 @@ def first_pages(engine) -> tuple[int, list[float], list[float]]:
 
 def percentiles(values: list[float]) -> str:
     """p50 / p99 / max, in seconds."""
-    ordered = sorted(values)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return f"{statistics.median(ordered):.2f} s / {p99:.2f} s / {ordered[-1]:.2f} s"
+    return f"{statistics.median(values):.2f} s / {_p99(values):.2f} s / {max(values):.2f} s"
 
 
 def rss_mb(pid: int) -> str:
@@ -91,19 +91,34 @@ def breakdown(engine) -> tuple[list[float], list[float]]:
     return [(done - due).total_seconds() for due, done, _ in rows], [(sent - done).total_seconds() for _, done, sent in rows]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the burst; print the figures."""
-    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    args.add_argument("--calls", type=int, default=300)
-    args.add_argument("--within", type=float, default=10.0, help="seconds over which the calls start")
-    args.add_argument("--wait", type=float, default=None,
-                      help="at most this long for every incident's page (default 120 s, plus 240 s at --pace 1)")
-    args.add_argument("--cps", default="30", help="TWILIO_CALLS_PER_SECOND of the deployment (an account's raised CPS)")
-    args.add_argument("--sms-per-second", default="100", help="TWILIO_SMS_PER_SECOND of the deployment")
-    args.add_argument("--pace", type=float, default=0.0,
-                      help="1: callers listen to each prompt and answer in real time, as on Twilio; 0: at once")
-    opts = args.parse_args(argv)
-    opts.wait = opts.wait if opts.wait is not None else 120.0 + 240.0 * opts.pace
+@dataclass
+class Burst:
+    """What one burst measured (seconds)."""
+
+    calls: int
+    pace: float
+    started_all: float = 0.0  # the last call placed
+    intake_done: float = 0.0  # every intake ended
+    failed: int = 0  # intake calls that did not end with the promise
+    webhook_5xx: int = 0
+    stored: int = 0
+    from_opening: list[float] = field(default_factory=list)  # per paged incident: its opening to its first page
+    after_intake: list[float] = field(default_factory=list)  # the same from the end of its intake
+    to_run: list[float] = field(default_factory=list)  # its first page step waiting for a worker
+    to_page: list[float] = field(default_factory=list)  # that step's run to the first page accepted
+    memory: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """No failed intake, every incident stored and paged."""
+        return self.failed == 0 and self.stored == self.calls == len(self.from_opening)
+
+
+def run(calls: int = 300, within: float = 10.0, pace: float = 0.0, wait: float | None = None, cps: str = "30",
+        sms_per_second: str = "100") -> Burst:
+    """Start the deployment, place ``calls`` intake calls within ``within`` s, wait for the pages, stop everything."""
+    wait = wait if wait is not None else 120.0 + 240.0 * pace
+    out = Burst(calls, pace)
     run_dir = Path(tempfile.mkdtemp(prefix="hotline-burst-"))
     (run_dir / "oncall.yaml").write_text(oncall_yaml(False))
     redis_port = free_port(range(6400, 6410))
@@ -123,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
            "TWILIO_AUTH_TOKEN": twilio.auth_token, "TWILIO_NUMBER": HOTLINE_NUMBER,
            "TWILIO_API_BASE_URL": twilio.base_url, "PUBLIC_BASE_URL": public,
            "MAX_INCIDENTS_PER_CALLER": "0", "PYTHONPATH": str(ROOT),
-           "TWILIO_CALLS_PER_SECOND": opts.cps, "TWILIO_SMS_PER_SECOND": opts.sms_per_second}
+           "TWILIO_CALLS_PER_SECOND": cps, "TWILIO_SMS_PER_SECOND": sms_per_second}
     env.pop("TWILIO_AUTH_TOKEN_SECONDARY", None)
     deployment = Deployment(run_dir, env, redis_port, web_ports)
     engine = create_engine(database_url)
@@ -134,40 +149,28 @@ def main(argv: list[str] | None = None) -> int:
         phones.thread.start()
         start = time.monotonic()
         threads = []
-        for i in range(opts.calls):
-            while time.monotonic() - start < i * opts.within / opts.calls:
+        for i in range(calls):
+            while time.monotonic() - start < i * within / calls:
                 time.sleep(0.005)
             caller = f"+1415555{4000 + i:04d}"
-            t = threading.Thread(target=lambda c=caller: results.append(intake_call(phones, c, opts.pace)), daemon=True)
+            t = threading.Thread(target=lambda c=caller: results.append(intake_call(phones, c, pace)), daemon=True)
             t.start()
             threads.append(t)
-        started_all = time.monotonic() - start
+        out.started_all = time.monotonic() - start
         for t in threads:
-            t.join(timeout=max(1.0, opts.wait - (time.monotonic() - start)))
-        intake_done = time.monotonic() - start
-        while time.monotonic() - start < opts.wait:
+            t.join(timeout=max(1.0, wait - (time.monotonic() - start)))
+        out.intake_done = time.monotonic() - start
+        while time.monotonic() - start < wait:
             stored, latencies, _ = first_pages(engine)
             if stored and len(latencies) >= stored:
                 break
             time.sleep(1.0)
-        stored, latencies, after_intake = first_pages(engine)
-        print(f"| account rates (calls / SMS per second); callers' pace | {opts.cps} / {opts.sms_per_second}; "
-              f"{'real time' if opts.pace == 1 else 'answering at once' if opts.pace == 0 else opts.pace} |")
-        print(f"| calls started | {opts.calls} in {started_all:.1f} s (all intakes ended after {intake_done:.1f} s) |")
-        print(f"| failed intake calls / webhook 5xx | {results.count(False)} / {phones.statuses[500]} |")
-        print(f"| incidents stored / paged | {stored} / {len(latencies)} |")
-        if latencies:
-            print(f"| first page accepted after the incident opened: p50 / p99 / max | {percentiles(latencies)} |")
-            print(f"| first page accepted after the end of the intake (negative: paged while the caller talked) | "
-                  f"{percentiles(after_intake)} |")
-        print(f"| resident memory after the burst: each `hotline worker` / each web worker | "
-              f"{' + '.join(rss_mb(w.pid) for w in deployment.workers.values())} / "
-              f"{' + '.join(rss_mb(pid) for web in deployment.web for pid in child_pids(web.pid))} |")
-        to_run, to_page = breakdown(engine)
-        if to_run:
-            print(f"| of which: the first page step waiting for a worker, p50 / p99 / max | {percentiles(to_run)} |")
-            print(f"| that step's run to its first page accepted by Twilio | {percentiles(to_page)} |")
-        return 0 if results.count(False) == 0 and stored == opts.calls == len(latencies) else 1
+        out.stored, out.from_opening, out.after_intake = first_pages(engine)
+        out.failed, out.webhook_5xx = results.count(False) + calls - len(results), phones.statuses[500]
+        out.memory = (f"{' + '.join(rss_mb(w.pid) for w in deployment.workers.values())} / "
+                      f"{' + '.join(rss_mb(pid) for web in deployment.web for pid in child_pids(web.pid))}")
+        out.to_run, out.to_page = breakdown(engine)
+        return out
     except BaseException:
         for log in run_dir.glob("*.log"):
             print(f"--- {log.name}:\n" + log.read_text()[-3000:], file=sys.stderr)
@@ -181,6 +184,57 @@ def main(argv: list[str] | None = None) -> int:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         admin.dispose()
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def figures(runs: int, quick: bool) -> list[Figure]:
+    """For ``bench.run``: a 300-call burst per run at each pace (none in ``--quick``: each takes minutes)."""
+    if quick:
+        return []
+    out = []
+    for pace, label in ((1.0, "300 callers in real time"), (0.0, "300 callers answering at once")):
+        bursts = [run(pace=pace) for _ in range(runs)]
+        failed = sum(b.failed + b.webhook_5xx for b in bursts)
+        unpaged = sum(b.calls - len(b.from_opening) for b in bursts)
+        note = f"{failed} failed intakes or 5xx, {unpaged} incidents not paged"
+        out.append(Figure(f"{label} within 10 s: first page after the incident opened, p50 ({note})",
+                          [statistics.median(b.from_opening) for b in bursts if b.from_opening], unit="s"))
+        out.append(Figure(f"{label} within 10 s: first page after the incident opened, p99",
+                          [_p99(b.from_opening) for b in bursts if b.from_opening], unit="s", target="≤ 2 s"))
+    return out
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the burst; print the figures."""
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("--calls", type=int, default=300)
+    args.add_argument("--within", type=float, default=10.0, help="seconds over which the calls start")
+    args.add_argument("--wait", type=float, default=None,
+                      help="at most this long for every incident's page (default 120 s, plus 240 s at --pace 1)")
+    args.add_argument("--cps", default="30", help="TWILIO_CALLS_PER_SECOND of the deployment (an account's raised CPS)")
+    args.add_argument("--sms-per-second", default="100", help="TWILIO_SMS_PER_SECOND of the deployment")
+    args.add_argument("--pace", type=float, default=0.0,
+                      help="1: callers listen to each prompt and answer in real time, as on Twilio; 0: at once")
+    opts = args.parse_args(argv)
+    b = run(opts.calls, opts.within, opts.pace, opts.wait, opts.cps, opts.sms_per_second)
+    pace = "real time" if b.pace == 1 else "answering at once" if b.pace == 0 else b.pace
+    print(f"| account rates (calls / SMS per second); callers' pace | {opts.cps} / {opts.sms_per_second}; {pace} |")
+    print(f"| calls started | {b.calls} in {b.started_all:.1f} s (all intakes ended after {b.intake_done:.1f} s) |")
+    print(f"| failed intake calls / webhook 5xx | {b.failed} / {b.webhook_5xx} |")
+    print(f"| incidents stored / paged | {b.stored} / {len(b.from_opening)} |")
+    if b.from_opening:
+        print(f"| first page accepted after the incident opened: p50 / p99 / max | {percentiles(b.from_opening)} |")
+        print(f"| first page accepted after the end of the intake (negative: paged while the caller talked) | "
+              f"{percentiles(b.after_intake)} |")
+    print(f"| resident memory after the burst: each `hotline worker` / each web worker | {b.memory} |")
+    if b.to_run:
+        print(f"| of which: the first page step waiting for a worker, p50 / p99 / max | {percentiles(b.to_run)} |")
+        print(f"| that step's run to its first page accepted by Twilio | {percentiles(b.to_page)} |")
+    return 0 if b.ok else 1
 
 
 if __name__ == "__main__":

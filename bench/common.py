@@ -186,6 +186,8 @@ def _fmt(value: float | None, unit: str) -> str:
         return "–"
     if unit == "ms":
         return f"{value * 1000:.0f} ms" if value >= 0.01 else f"{value * 1000:.1f} ms"
+    if unit == "s":
+        return f"{value:.1f} s"
     return f"{value:.0f} {unit}"
 
 

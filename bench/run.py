@@ -6,7 +6,9 @@ Full runs use PostgreSQL (``BENCH_POSTGRES_URL``, default the test server), one 
 data set (``bench_report``, ``bench_report_real``, ``bench_board``), generated once and
 reused while the data plan is unchanged (``--keep``); without ``--keep`` the schemas are
 dropped at the end. ``--quick`` uses throw-away SQLite files and smaller data sets and
-finishes within a minute (a smoke check: no timing is asserted anywhere).
+finishes within a minute (a smoke check: no timing is asserted anywhere). ``burst`` (full runs
+only) starts the deployed shape for 300 calls within 10 s, once per run at each pace (callers in
+real time, then answering at once; ``bench/burst.py`` runs one with all its figures).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import argparse
 import sys
 import time
 
-from bench import board, memory, report, webhooks
+from bench import board, burst, memory, report, webhooks
 from bench.common import table
 
 
@@ -24,8 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small data sets on SQLite, within a minute")
     parser.add_argument("--runs", type=int, default=3, help="interleaved runs per figure (median shown)")
-    parser.add_argument("--only", default="report,board,webhooks,memory",
-                        help="comma-separated: report, board, webhooks, memory")
+    parser.add_argument("--only", default="report,board,webhooks,memory,burst",
+                        help="comma-separated: report, board, webhooks, memory, burst (300 calls at each pace; "
+                             "not in --quick)")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schemas for the next run")
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
@@ -44,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
             figures += webhooks.figures(args.runs, args.quick)
         if "memory" in only:
             figures += memory.figures(args.runs, args.quick)
+        if "burst" in only:
+            figures += burst.figures(args.runs, args.quick)
     finally:
         for store in stores:
             if args.quick or not args.keep:
