@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.models import DueStep, Incident, IncidentEvent, Page
 from bench.chaos_phones import Phones
+from bench.common import percentile
 from hotline_sim.twilio_api import SimulatedTwilio
 
 PROMISE = 15.0
@@ -18,11 +19,6 @@ PROMISE = 15.0
 
 def kind_of(step: DueStep) -> str:
     return f"page L{step.level}" if step.kind == "page" else str(step.kind)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, int(round(q * len(ordered) + 0.5)) - 1))] if ordered else 0.0
 
 
 def report(engine, twilio: SimulatedTwilio, phones: Phones, ended: datetime,

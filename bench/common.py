@@ -181,6 +181,12 @@ class Figure:
         return _fmt(ours, self.unit), _fmt(base, self.unit), ratio, self.target
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank ``q`` quantile of ``values`` (0 for none)."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, int(round(q * len(ordered) + 0.5)) - 1))] if ordered else 0.0
+
+
 def _fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "–"

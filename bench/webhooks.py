@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
-from bench.common import REDIS_URL, Figure, Store, scratch_dir
+from bench.common import REDIS_URL, Figure, Store, percentile, scratch_dir
 from bench.webhook_app import AUTH_TOKEN, PUBLIC_URL, QUEUE
 from hotline_sim.phone import Prompt, SimulatedCall
 
@@ -66,8 +66,7 @@ class Load:
     @property
     def p99(self) -> float:
         """99th percentile latency in seconds."""
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        return percentile(self.latencies, 0.99)
 
 
 class Server:

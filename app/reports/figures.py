@@ -143,11 +143,6 @@ class HoursOfWeek:
         seconds = week_slot * SLOT_SECONDS + self.offsets[period]
         return (seconds // 86400 + 3) % 7 * 24 + seconds % 86400 // 3600  # 1970-01-01 was a Thursday (3)
 
-    def of(self, slot: int) -> int:
-        """The local hour of the week of one slot of the range."""
-        period = max(i for i, start in enumerate(self.starts) if start <= slot)
-        return self.hour(period, slot % WEEK_SLOTS)
-
 
 @dataclass(frozen=True)
 class FactsRange:
