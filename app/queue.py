@@ -28,16 +28,20 @@ JOB_FUNCTIONS = {
     "delivery": "workers.jobs.send_delivery",  # issue 11: customer updates
 }
 # Which queue each kind waits in (issue 12). A worker serves them in the order of QUEUE_ORDER, and its
-# page threads serve the telephony queue alone, so a page never waits behind a burst of steps or a slow
-# helpdesk or mail server. The steps keep the configured name: jobs queued before an upgrade still run.
-PAGES, STEPS, SLOW = "pages", "steps", "slow"
-QUEUE_ORDER = (PAGES, STEPS, SLOW)
+# page threads serve the first and the telephony queues alone, so a page never waits behind a burst of
+# steps or a slow helpdesk or mail server. FIRST holds each incident's first page step and the first
+# page it writes to each person (``PendingJob.first``): during an outage's burst they are not queued
+# behind the voice pages waiting for the account's call rate or the pages of incidents already paged.
+# The steps keep the configured name: jobs queued before an upgrade still run.
+FIRST, PAGES, STEPS, SLOW = "first", "pages", "steps", "slow"
+QUEUE_ORDER = (FIRST, PAGES, STEPS, SLOW)
 QUEUE_OF = {"page": PAGES, "callback": PAGES, "notice": PAGES, "step": STEPS, "webhook": SLOW, "delivery": SLOW}
 
 
 def queue_names(base: str) -> dict[str, str]:
-    """The RQ queue name of each class of work, from QUEUE_NAME (``hotline``, ``hotline-pages``, ``hotline-slow``)."""
-    return {PAGES: f"{base}-pages", STEPS: base, SLOW: f"{base}-slow"}
+    """The RQ queue name of each class of work, from QUEUE_NAME (``hotline-first``, ``hotline-pages``, ``hotline``,
+    ``hotline-slow``)."""
+    return {FIRST: f"{base}-first", PAGES: f"{base}-pages", STEPS: base, SLOW: f"{base}-slow"}
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class PendingJob:
     due_at: datetime
     attempt: int = 0
     tag: str = ""  # a second job for the same attempt (a page put off until its slot in the account's rate)
-    first: bool = False  # an incident's first page step: waits with the page sends, not behind other steps
+    first: bool = False  # an incident's first page step or a first page it wrote: the FIRST queue, ahead of all
 
     @property
     def job_id(self) -> str:
@@ -98,8 +102,18 @@ class JobQueue:
 
     @property
     def page_queue(self) -> Queue:
-        """The page sends' queue, served first and by the page threads."""
+        """The page sends' queue, served (after FIRST) by the page threads."""
         return self.by_class[PAGES]
+
+    @property
+    def first_queue(self) -> Queue:
+        """Each incident's first page step and first pages: served before every other queue."""
+        return self.by_class[FIRST]
+
+    @property
+    def sending_queues(self) -> list[Queue]:
+        """What the page threads serve: the first pages, then every other page, call and notice."""
+        return [self.first_queue, self.page_queue]
 
     @property
     def queues(self) -> list[Queue]:
@@ -161,7 +175,7 @@ class JobQueue:
                 pipe.multi()
                 for job in jobs:
                     func = JOB_FUNCTIONS[job.kind]
-                    queue = self.page_queue if job.first else self.queue_for(job.kind)
+                    queue = self.first_queue if job.first else self.queue_for(job.kind)
                     if job.due_at <= now:
                         self.enqueue(func, job.target_id, job_id=job.job_id, pipeline=pipe, queue=queue)
                     else:

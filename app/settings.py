@@ -51,6 +51,23 @@ def _count(variable: str, raw: str) -> int:
     return int(text)
 
 
+def _http_url(variable: str, raw: str) -> str:
+    """An absolute http(s) URL with a host (Twilio's API base, whose requests the worker builds itself)."""
+    from urllib.parse import urlsplit
+
+    text = raw.strip().rstrip("/")
+    try:
+        url = urlsplit(text)
+        url.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
+        usable = url.scheme in ("http", "https") and bool(url.hostname) and not url.query and not url.fragment
+    except ValueError:
+        usable = False
+    if not usable:
+        raise SettingsError(variable, f"must be an absolute http(s) URL, not {raw!r}.",
+                            f"leave it unset for Twilio itself, or e.g. {variable}=http://127.0.0.1:8099")
+    return text
+
+
 def _port(variable: str, raw: str) -> int:
     """A TCP port, 1 to 65535 (issue 11: the SMTP server's)."""
     text = raw.strip()
@@ -261,7 +278,7 @@ class Settings:
             twilio_auth_token=get("TWILIO_AUTH_TOKEN", ""),
             twilio_auth_token_secondary=get("TWILIO_AUTH_TOKEN_SECONDARY", ""),
             twilio_number=get("TWILIO_NUMBER", ""),
-            twilio_api_base_url=get("TWILIO_API_BASE_URL", "") or TWILIO_API_BASE,
+            twilio_api_base_url=_http_url("TWILIO_API_BASE_URL", get("TWILIO_API_BASE_URL", "") or TWILIO_API_BASE),
             public_base_url=get("PUBLIC_BASE_URL", "").rstrip("/"),
             trust_proxy_headers=_bool(get("TRUST_PROXY_HEADERS", "false")),
             callback_sla_minutes=_minutes("CALLBACK_SLA_MINUTES", get("CALLBACK_SLA_MINUTES", "") or "15", 1, 240),

@@ -1,7 +1,9 @@
-"""The two apps the webhook benchmark serves under gunicorn: the hotline, and a bare Flask endpoint returning fixed TwiML.
+"""The apps the webhook benchmark serves under gunicorn: the hotline, a bare Flask endpoint returning fixed
+TwiML (the issue's baseline), and the floor: fixed TwiML after a signature check and one stored answer.
 
     gunicorn -w 4 -k sync 'bench.webhook_app:hotline_app()'   # env: BENCH_WEBHOOK_DB, BENCH_WEBHOOK_DATA
     gunicorn -w 4 -k sync 'bench.webhook_app:bare_app()'
+    gunicorn -w 4 -k sync 'bench.webhook_app:floor_app()'     # env: BENCH_WEBHOOK_DB
 """
 
 from __future__ import annotations
@@ -52,6 +54,62 @@ def bare_app() -> Flask:
 
     @app.post("/<path:_path>")
     def answer(_path: str) -> Response:
+        return Response(BARE_TWIML, mimetype="text/xml")
+
+    return app
+
+
+FLOOR_TABLE = "bench_floor_answers"
+
+
+def create_floor_table(url: str) -> None:
+    """The floor app's one table, in the benchmark's database (before its workers start)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} (call_sid VARCHAR(64) PRIMARY KEY, "
+                          "seq INTEGER, answer TEXT)"))
+    engine.dispose()
+
+
+def floor_app() -> Flask:
+    """The least a webhook that keeps the promise can do: check Twilio's signature, store the answer durably
+    (one SQL statement, committed, on the driver without an ORM or a query builder), answer fixed TwiML.
+
+    Not the hotline: no flow, no log, no duplicate check. It measures what the bare endpoint leaves out
+    and every real webhook must pay (issue 12's CPU ratio is against the bare endpoint).
+    """
+    from flask import abort, request
+    from twilio.request_validator import RequestValidator
+
+    url = os.environ["BENCH_WEBHOOK_DB"]
+    validator = RequestValidator(AUTH_TOKEN)
+    app = Flask("floor")
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        conn = sqlite3.connect(url.split("///", 1)[1], isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 5000")
+        upsert = (f"INSERT INTO {FLOOR_TABLE} (call_sid, seq, answer) VALUES (?, 1, ?) ON CONFLICT (call_sid) "
+                  f"DO UPDATE SET seq = {FLOOR_TABLE}.seq + 1, answer = excluded.answer RETURNING seq")
+    else:
+        import psycopg
+
+        base, _, query = url.partition("?")
+        conn = psycopg.connect(base.replace("+psycopg", ""), autocommit=True,
+                               options=query.split("options=", 1)[1].replace("%3D", "=") if query else None)
+        upsert = (f"INSERT INTO {FLOOR_TABLE} (call_sid, seq, answer) VALUES (%s, 1, %s) ON CONFLICT (call_sid) "
+                  f"DO UPDATE SET seq = {FLOOR_TABLE}.seq + 1, answer = excluded.answer RETURNING seq")
+
+    @app.post("/<path:_path>")
+    def answer(_path: str) -> Response:
+        query = request.query_string.decode()
+        signed = PUBLIC_URL + request.path + (f"?{query}" if query else "")
+        if not validator.validate(signed, request.form, request.headers.get("X-Twilio-Signature", "")):
+            abort(403)
+        form = request.form
+        conn.execute(upsert, (form.get("CallSid", ""), form.get("Digits") or form.get("SpeechResult") or ""))
         return Response(BARE_TWIML, mimetype="text/xml")
 
     return app

@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
 from bench.common import REDIS_URL, Figure, Store, percentile, scratch_dir
-from bench.webhook_app import AUTH_TOKEN, PUBLIC_URL, QUEUE
+from bench.webhook_app import AUTH_TOKEN, PUBLIC_URL, QUEUE, create_floor_table
 from hotline_sim.phone import Prompt, SimulatedCall
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -212,28 +212,29 @@ def figures(runs: int, quick: bool) -> list[Figure]:
             conn.execute(text("CREATE SCHEMA IF NOT EXISTS bench_webhooks"))
         admin.dispose()
     upgrade(store.url)
+    create_floor_table(store.url)
     data = scratch_dir()
     env = {"BENCH_WEBHOOK_DB": store.url, "BENCH_WEBHOOK_DATA": str(data), "BENCH_WEBHOOK_REDIS": REDIS_URL,
            "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     seconds, cap = (1.5, 600) if quick else (6.0, 6000)
     levels = [10] if quick else [10, 50]
-    ours, bare = Server("hotline_app()", _free_port(), env), Server("bare_app()", _free_port(), env)
+    servers = {name: Server(f"{name}_app()", _free_port(), env) for name in ("hotline", "bare", "floor")}
     results: dict[tuple[str, int], list[Load]] = {}
     try:
         for _ in range(runs):
             for callers in levels:
-                for name, server in (("ours", ours), ("bare", bare)):
+                for name, server in servers.items():
                     results.setdefault((name, callers), []).append(load(server, callers, seconds, cap))
-        rss = ours.rss_mb(), bare.rss_mb()
+        rss = servers["hotline"].rss_mb(), servers["bare"].rss_mb()
     finally:
-        ours.stop()
-        bare.stop()
+        for server in servers.values():
+            server.stop()
         store.remove()
         shutil.rmtree(data, ignore_errors=True)
         forget_queue(QUEUE)  # the jobs the measured intakes queued
     out = []
     for callers in levels:
-        mine, base = results[("ours", callers)], results[("bare", callers)]
+        mine, base, floor = results[("hotline", callers)], results[("bare", callers)], results[("floor", callers)]
         errors = sum(r.errors for r in mine)
         note = f"{errors} errors" if errors else ""
         out.append(Figure(f"IVR webhooks, {callers} callers: requests per second", [r.rps for r in mine],
@@ -243,6 +244,12 @@ def figures(runs: int, quick: bool) -> list[Figure]:
         out.append(Figure(f"IVR webhooks, {callers} callers: server CPU per request",
                           [r.cpu / max(r.requests, 1) for r in mine], [r.cpu / max(r.requests, 1) for r in base],
                           target="≤ 3x bare"))
+        # the floor (bench.webhook_app.floor_app) against the same bare endpoint: what any webhook that
+        # checks the signature and stores the answer before replying pays over it
+        out.append(Figure(f"floor (signature check + one stored answer), {callers} callers: server CPU per request",
+                          [r.cpu / max(r.requests, 1) for r in floor], [r.cpu / max(r.requests, 1) for r in base]))
+        out.append(Figure(f"floor, {callers} callers: requests per second", [r.rps for r in floor],
+                          [r.rps for r in base], unit="req/s"))
     out.append(Figure("gunicorn worker RSS after the load (largest of 4)", [max(rss[0], default=0)],
                       [max(rss[1], default=0)], unit="MB", target="≤ 80 MB"))
     return out

@@ -1,10 +1,10 @@
-"""Page sends in parallel: RQ workers on the telephony queue, each in a thread of ``hotline worker``.
+"""Page sends in parallel: RQ workers on the first and telephony queues, each in a thread of ``hotline worker``.
 
 A page send is a short transaction, one HTTP request to Twilio and another short transaction:
 it waits on the network, not on the CPU. So one process runs several of them at once instead
 of forking a worker per send. Each thread is an RQ ``SimpleWorker`` of its own (registered,
 with heartbeats, so RQ's registries and the watchdog's "already queued" check are unchanged);
-the process's main worker serves every queue, pages first, so it helps when the threads are busy.
+the process's main worker serves every queue, first pages first, so it helps when the threads are busy.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class ThreadWorker(SimpleWorker):
 
 
 class PageThreads:
-    """``count`` threads, each an RQ worker on the page queue; stopped (after their sends) with the process."""
+    """``count`` threads, each an RQ worker on the first and page queues; stopped (after their sends) with the process."""
 
     def __init__(self, hotline: Hotline, count: int) -> None:
         self.hotline = hotline
@@ -116,7 +116,7 @@ class PageThreads:
         # until the process stops, a thread starts a new worker rather than leave the page queue short.
         while not self._stop.is_set():
             try:
-                worker = ThreadWorker([self.hotline.jobs.page_queue], connection=self.hotline.jobs.redis)
+                worker = ThreadWorker(self.hotline.jobs.sending_queues, connection=self.hotline.jobs.redis)
                 worker.busy = threading.Event()
                 self.workers.append(worker)
                 worker.work(logging_level="WARNING")

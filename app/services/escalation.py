@@ -53,10 +53,15 @@ def plan_escalation(session: Session, incident: Incident, now: datetime, *, deta
     session.add_all(steps)
     session.flush()
     for step in steps:
-        # the first page step waits with the page sends (served first, and by the page threads too): in a
-        # burst it must not wait behind every other incident's receipt and later steps
-        schedule(session, "step", step.id, step.due_at, first=step.kind == StepKind.PAGE and step.level == 0)
+        schedule(session, "step", step.id, step.due_at, first=is_first_page_step(step))
     return steps
+
+
+def is_first_page_step(step: DueStep | None) -> bool:
+    """The incident's level-0 page step: it and the first page it writes to each person go to the FIRST queue
+    (app.queue), served by the page threads before anything else, so in an outage's burst an incident's first
+    page waits neither behind other incidents' receipts and later steps nor behind pages held by the call rate."""
+    return step is not None and step.kind == StepKind.PAGE and step.level == 0
 
 
 def set_deadline(session: Session, incident: Incident, now: datetime, reason: str) -> None:

@@ -34,9 +34,12 @@ def backoff(attempt: int) -> timedelta:
 
 def queue_page(
     session: Session, incident: Incident, who: Contactable, channel: Channel, purpose: str, now: datetime,
-    step_id: int | None = None,
+    step_id: int | None = None, first: bool = False,
 ) -> Page | None:
-    """Write one page row (once per step, person and channel) and register its send job; None if written before."""
+    """Write one page row (once per step, person and channel) and register its send job; None if written before.
+
+    ``first``: an incident's first page to this person (``decisions.first_channel`` of the first page step):
+    its job waits in the FIRST queue."""
     if not who.phone:
         return None
     existing = session.scalars(select(Page).where(
@@ -53,7 +56,7 @@ def queue_page(
     log_event(session, at=now, actor="system", kind="page_queued", incident_id=incident.id,
               detail={"page_id": page.id, "to": who.name, "role": who.role, "channel": channel.value,
                       "purpose": purpose})
-    schedule(session, "page", page.id, now)
+    schedule(session, "page", page.id, now, first=first)
     return page
 
 

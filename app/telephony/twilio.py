@@ -1,19 +1,15 @@
-"""Telephony through Twilio's REST API, with every vendor error translated at this boundary.
-
-The Twilio SDK and ``requests`` (~12 MB together) are imported at the first REST call, not
-when the seam is built: the web process builds it too, but only workers send pages.
-"""
+"""Telephony through Twilio's REST API (``twilio_rest``), with every vendor error translated at that boundary."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 from app.settings import TWILIO_API_BASE, Settings
-from app.telephony.protocol import OutcomeUnknown, Rejected, Sent, TelephonyError, Throttled
+from app.telephony.protocol import OutcomeUnknown, Sent
+from app.telephony.twilio_rest import TwilioRest
 
 CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
 LOOKUP_LIMIT = 50  # newest first; a retry looks back minutes, not days
@@ -21,15 +17,9 @@ LOOKUP_LIMIT = 50  # newest first; a retry looks back minutes, not days
 # unknown, and a "sending" claim twice this old belongs to a dead run (pages.STALE_SENDING).
 DEFAULT_TIMEOUT_SECONDS = 5.0
 
-T = TypeVar("T")
-
-if TYPE_CHECKING:
-    from twilio.base.exceptions import TwilioException
-    from twilio.rest import Client
-
 
 class TwilioTelephony:
-    """The :class:`~app.telephony.protocol.Telephony` seam backed by the ``twilio`` client."""
+    """The :class:`~app.telephony.protocol.Telephony` seam backed by Twilio's REST API."""
 
     def __init__(self, settings: Settings, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         self._settings = settings
@@ -37,44 +27,28 @@ class TwilioTelephony:
         self._from = settings.twilio_number
 
     @cached_property
-    def _client(self) -> Client:
-        """The SDK's client, built (and the SDK imported) at the first REST call."""
-        from twilio.http.http_client import TwilioHttpClient
-        from twilio.rest import Client
-
+    def _rest(self) -> TwilioRest:
         settings = self._settings
-        client = Client(settings.twilio_account_sid, settings.twilio_auth_token,
-                        http_client=TwilioHttpClient(timeout=self._timeout_seconds))
-        base_url = (settings.twilio_api_base_url or TWILIO_API_BASE).rstrip("/")
-        if base_url != TWILIO_API_BASE:
-            # TWILIO_EDGE/TWILIO_REGION in the environment would rewrite the host name.
-            client.edge = None
-            client.region = None
-        client.api.base_url = base_url
-        return client
+        return TwilioRest(settings.twilio_api_base_url or TWILIO_API_BASE, settings.twilio_account_sid,
+                          settings.twilio_auth_token, self._timeout_seconds)
 
     def send_sms(self, *, to: str, body: str, status_callback: str, validity_seconds: int | None = None) -> Sent:
         """Send an SMS from the hotline number; raises a TelephonyError subclass."""
-        from twilio.base import values
-
-        message = _translated(lambda: self._client.messages.create(
-            to=to, from_=self._from, body=body, status_callback=status_callback,
-            validity_period=values.unset if validity_seconds is None else validity_seconds,
-        ))
-        return Sent(sid=message.sid, status=str(message.status))
+        fields = [("To", to), ("From", self._from), ("Body", body), ("StatusCallback", status_callback)]
+        if validity_seconds is not None:
+            fields.append(("ValidityPeriod", validity_seconds))
+        return _sent(self._rest.create("Messages", fields))
 
     def place_call(
         self, *, to: str, url: str, status_callback: str, machine_detection: bool = False, timeout_seconds: int = 30
     ) -> Sent:
         """Call ``to`` from the hotline number; Twilio fetches TwiML from ``url`` (POST) on answer."""
-        from twilio.base import values
-
-        call = _translated(lambda: self._client.calls.create(
-            to=to, from_=self._from, url=url, method="POST",
-            status_callback=status_callback, status_callback_event=CALL_EVENTS, status_callback_method="POST",
-            machine_detection="Enable" if machine_detection else values.unset, timeout=timeout_seconds,
-        ))
-        return Sent(sid=call.sid, status=str(call.status))
+        fields = [("To", to), ("From", self._from), ("Url", url), ("Method", "POST"),
+                  ("StatusCallback", status_callback), *(("StatusCallbackEvent", e) for e in CALL_EVENTS),
+                  ("StatusCallbackMethod", "POST"), ("Timeout", timeout_seconds)]
+        if machine_detection:
+            fields.append(("MachineDetection", "Enable"))
+        return _sent(self._rest.create("Calls", fields))
 
     def find_sms(self, *, to: str, since: datetime, marker: str) -> Sent | None:
         """An SMS to ``to`` created since ``since`` whose body contains ``marker``, if any.
@@ -83,12 +57,11 @@ class TwilioTelephony:
         accepted but still queued message has no ``date_sent`` yet, and that is exactly
         the message a retry must not duplicate.
         """
-        found = _translated(lambda: self._client.messages.list(to=to, from_=self._from, limit=LOOKUP_LIMIT))
         since = _utc(since)
-        for message in found:
-            if (message.direction == "outbound-api" and marker in (message.body or "")
-                    and message.date_created is not None and _utc(message.date_created) >= since):
-                return Sent(sid=message.sid, status=str(message.status))
+        for message in self._rest.list("Messages", To=to, From=self._from, PageSize=LOOKUP_LIMIT):
+            if (message.get("direction") == "outbound-api" and marker in (message.get("body") or "")
+                    and _created_since(message, since)):
+                return _sent(message)
         return None
 
     def find_call(self, *, to: str, since: datetime) -> Sent | None:
@@ -98,12 +71,10 @@ class TwilioTelephony:
         resource carries nothing of ours (not even its TwiML URL), so a call found here is only
         *a* call to that number: never proof that it is a given page's or callback's.
         """
-        found = _translated(lambda: self._client.calls.list(to=to, from_=self._from, limit=LOOKUP_LIMIT))
         since = _utc(since)
-        for call in found:
-            if (call.direction == "outbound-api" and call.date_created is not None
-                    and _utc(call.date_created) >= since):
-                return Sent(sid=call.sid, status=str(call.status))
+        for call in self._rest.list("Calls", To=to, From=self._from, PageSize=LOOKUP_LIMIT):
+            if call.get("direction") == "outbound-api" and _created_since(call, since):
+                return _sent(call)
         return None
 
 
@@ -111,38 +82,17 @@ def _utc(when: datetime) -> datetime:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-def _translated(request: Callable[[], T]) -> T:
-    with _vendor_errors():
-        return request()
+def _sent(resource: dict[str, Any]) -> Sent:
+    sid = resource.get("sid")
+    if not isinstance(sid, str) or not sid:
+        raise OutcomeUnknown("unreadable answer from Twilio: no sid")
+    return Sent(sid=sid, status=str(resource.get("status")))
 
 
-@contextmanager
-def _vendor_errors() -> Iterator[None]:
-    """Turn whatever the client or the network raises into a TelephonyError."""
-    import requests
-    from twilio.base.exceptions import TwilioException
-
+def _created_since(resource: dict[str, Any], since: datetime) -> bool:
+    """Its ``date_created`` (RFC 2822, as Twilio writes it) is at or after ``since``; False when absent or unreadable."""
     try:
-        yield
-    except TwilioException as exc:
-        raise _from_twilio(exc) from exc
-    except (requests.Timeout, requests.ConnectionError) as exc:
-        raise OutcomeUnknown(f"Twilio did not answer: {type(exc).__name__}") from exc
-    except requests.RequestException as exc:
-        raise OutcomeUnknown(f"HTTP request to Twilio failed: {type(exc).__name__}: {exc}") from exc
-    except ValueError as exc:  # an unreadable answer (e.g. a proxy's HTML page): it may have been accepted
-        raise OutcomeUnknown(f"unreadable answer from Twilio: {exc}") from exc
-
-
-def _from_twilio(exc: TwilioException) -> TelephonyError:
-    status: Any = getattr(exc, "status", None)
-    code = getattr(exc, "code", None)
-    message = getattr(exc, "msg", None) or getattr(exc, "detail", None) or getattr(exc, "title", None) or ""
-    text = f"Twilio answered HTTP {status} (code {code}): {message}".strip()
-    if not isinstance(status, int):
-        return OutcomeUnknown(f"Twilio client error: {exc!r}")
-    if status == 429:
-        return Throttled(text)
-    if 400 <= status < 500:
-        return Rejected(text)
-    return OutcomeUnknown(text)
+        created = parsedate_to_datetime(resource.get("date_created") or "")
+    except (TypeError, ValueError):
+        return False
+    return _utc(created) >= since

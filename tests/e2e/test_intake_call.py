@@ -89,7 +89,7 @@ def test_english_call_with_ticket_and_support_pin_ends_with_incident_and_deadlin
     assert steps[("breach", 0)].due_at == incident.callback_due_at
     handed = set(hotline.jobs.job_ids()) | set(hotline.jobs.scheduled_ids())
     assert {f"step-{st.id}" for st in steps.values()} <= handed
-    assert f"step-{steps[('page', 0)].id}" in hotline.jobs.page_queue.job_ids  # the first page waits with the pages
+    assert f"step-{steps[('page', 0)].id}" in hotline.jobs.first_queue.job_ids  # ahead of every other page
 
 
 def test_german_call_without_ticket_from_a_withheld_number(phone, hotline):

@@ -370,3 +370,11 @@ def test_check_reports_helpdesk_webhook_settings_and_failed_deliveries(cli, tmp_
     failed = cli("check", "--no-twilio", HELPDESK_WEBHOOK_URL="https://helpdesk.example/hooks",
                  HELPDESK_WEBHOOK_SECRET="s" * 32)
     assert "WARNING HELPDESK_WEBHOOK_URL: 1 webhook deliveries failed for good in the last 24 hours" in failed.output
+
+
+def test_a_twilio_api_base_url_the_worker_cannot_send_to_is_refused_at_start(cli):
+    for raw in ("api.twilio.com", "ftp://api.twilio.com", "http://:8080", "http://127.0.0.1:port"):
+        _refused(cli("worker", TWILIO_API_BASE_URL=raw), "TWILIO_API_BASE_URL", "worker")
+    assert Settings.from_env({"TWILIO_API_BASE_URL": "http://127.0.0.1:8099/"}).twilio_api_base_url == \
+        "http://127.0.0.1:8099"
+    assert Settings.from_env({}).twilio_api_base_url == "https://api.twilio.com"

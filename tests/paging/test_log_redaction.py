@@ -72,7 +72,7 @@ def test_a_whole_call_and_page_cycle_at_debug_logs_no_personal_data_or_token(des
     assert leaks == []
     # the test saw what it is about: the access log with the link, and the Twilio client's request log
     assert any(re.search(r"/ack/\[redacted\]", line) for line in lines if "HTTP/1.1" in line)
-    assert "werkzeug" in loggers and "twilio.http_client" in loggers
+    assert "werkzeug" in loggers and "app.telephony.twilio_rest" in loggers
     assert any("Messages.json" in line for line in lines)
 
 

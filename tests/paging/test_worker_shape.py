@@ -26,7 +26,7 @@ def _until(predicate, seconds: float = 60.0) -> bool:
     return predicate()
 
 
-def test_page_threads_serve_the_page_queue_alone_and_send_every_page(desk, twilio):
+def test_page_threads_serve_the_page_queues_alone_and_send_every_page(desk, twilio):
     hotline = desk.hotline
     page_ids = _voice_pages(desk, 6)
     now = desk.clock.now()
@@ -91,4 +91,36 @@ def test_the_main_worker_starts_again_when_rqs_loop_ends_by_itself_and_stops_on_
     monkeypatch.setattr(runner.time, "sleep", lambda seconds: None)
     runner._work(hotline, burst=False)
     names = [q.name for q in hotline.jobs.queues]
-    assert started == [names, names] and names[0].endswith("-pages") and names[-1].endswith("-slow")
+    assert started == [names, names] and names[0].endswith("-first") and names[1].endswith("-pages") and names[-1].endswith("-slow")
+
+
+def test_an_incidents_first_page_step_and_first_pages_wait_ahead_of_every_other_page(desk):
+    """Issue 12's burst: the level-0 step and each person's SMS from it go to the FIRST queue; the voice
+    page (held by the account's call rate) and every other step wait in their own queues."""
+    from app.models import DueStep, StepKind
+    from workers.jobs import run_step
+
+    jobs = desk.hotline.jobs
+    incident = desk.open_incident()
+    with desk.hotline.db.session() as s:
+        steps = {(st.kind, st.level): st.id for st in s.scalars(select(DueStep).where(DueStep.incident_id == incident.id))}
+    first_step = f"step-{steps[(StepKind.PAGE, 0)]}"
+    assert jobs.first_queue.job_ids == [first_step]
+    assert first_step not in jobs.page_queue.job_ids + jobs.queue.job_ids
+    assert [q.name for q in jobs.sending_queues] == [jobs.first_queue.name, jobs.page_queue.name]
+
+    assert run_step(steps[(StepKind.PAGE, 0)])
+    with desk.hotline.db.session() as s:
+        pages = list(s.scalars(select(Page).where(Page.incident_id == incident.id, Page.purpose == "page")))
+    sms = [f"page-{p.id}" for p in pages if p.channel == "sms"]
+    voice = [f"page-{p.id}" for p in pages if p.channel == "voice"]
+    assert sms and voice  # the primary is paged on both channels
+    assert set(jobs.first_queue.job_ids) == {first_step, *sms}
+    assert set(voice) <= set(jobs.page_queue.job_ids) and not set(sms) & set(jobs.page_queue.job_ids)
+
+
+def test_a_persons_first_page_is_the_sms_when_they_have_one():
+    from app.services.decisions import first_channel
+
+    assert first_channel(("voice", "sms")) == "sms" and first_channel(("sms",)) == "sms"
+    assert first_channel(("voice",)) == "voice"

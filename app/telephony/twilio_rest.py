@@ -1,0 +1,166 @@
+"""Twilio's REST API (2010-04-01) over the standard library's HTTP client, errors translated at this boundary.
+
+The hotline asks four things of it: create a message, create a call, and list the recent ones to
+one number. The ``twilio`` SDK's client answers the same with ``requests`` and a class per
+resource: about 8 MB more in every ``hotline worker`` and several times the CPU per page (issue
+12), so the worker speaks the documented form-encoded requests itself. The SDK stays for TwiML
+and for checking webhook signatures.
+
+One keep-alive connection per thread (a page thread sends one page at a time); a connection the
+server closed while idle is noticed before a request is written on it, so a POST is never
+re-sent by this client: a request that fails after it may have been written is
+:class:`OutcomeUnknown`, and the caller looks it up before sending again. ``HTTPS_PROXY`` (and
+``NO_PROXY``) are honoured as ``requests`` would.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import logging
+import select
+import ssl
+import threading
+import urllib.request
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from app.telephony.protocol import OutcomeUnknown, Rejected, TelephonyError, Throttled
+
+log = logging.getLogger(__name__)
+API_VERSION = "2010-04-01"
+_Connection = http.client.HTTPConnection
+
+
+class TwilioRest:
+    """An account's resources under ``base_url``; each method returns Twilio's JSON or raises a TelephonyError."""
+
+    def __init__(self, base_url: str, account_sid: str, auth_token: str, timeout_seconds: float) -> None:
+        url = urlsplit(base_url.rstrip("/"))
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(f"not an http(s) URL: {base_url!r}")
+        self._tls = url.scheme == "https"
+        self._host, self._port = url.hostname, url.port or (443 if self._tls else 80)
+        self._prefix = f"{url.path}/{API_VERSION}/Accounts/{account_sid}"
+        credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+        self._headers = {"Authorization": f"Basic {credentials}", "Accept": "application/json",
+                         "User-Agent": "sev1-hotline (python http.client)"}
+        self._timeout = timeout_seconds
+        self._local = threading.local()
+
+    def create(self, resource: str, fields: list[tuple[str, Any]]) -> dict[str, Any]:
+        """POST ``fields`` (repeated names allowed) to ``resource`` (``Messages``, ``Calls``); the created resource."""
+        body = urlencode([(name, str(value)) for name, value in fields])
+        return self._request("POST", f"{self._prefix}/{resource}.json", body,
+                             {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def list(self, resource: str, **query: Any) -> list[dict[str, Any]]:
+        """The first page of ``resource`` filtered by ``query`` (Twilio's names: ``To``, ``From``, ``PageSize``)."""
+        answer = self._request("GET", f"{self._prefix}/{resource}.json?{urlencode(query)}", None, {})
+        items = answer.get(resource.lower())
+        if not isinstance(items, list):
+            raise OutcomeUnknown(f"unreadable answer from Twilio: no {resource.lower()!r} list")
+        return items
+
+    def _request(self, method: str, path: str, body: str | None, headers: dict[str, str]) -> dict[str, Any]:
+        conn = self._connection()
+        try:
+            conn.request(method, path, body=body, headers={**self._headers, **headers})
+            response = conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException) as exc:  # time-outs and refused connections are OSErrors
+            self._drop()
+            raise OutcomeUnknown(f"Twilio did not answer: {type(exc).__name__}: {exc}") from exc
+        if response.will_close:
+            self._drop()
+        # the resource and the answer's status only: the path's query and the body hold phone numbers
+        log.debug("Twilio %s %s: HTTP %s", method, path.split("?", 1)[0].rsplit("/", 1)[-1], response.status)
+        try:
+            answer = json.loads(data) if data else {}
+        except ValueError:  # a proxy's HTML page: the request may have been accepted
+            answer = None
+        if response.status >= 400:
+            raise _error(response.status, answer)
+        if not isinstance(answer, dict):
+            raise OutcomeUnknown(f"unreadable answer from Twilio (HTTP {response.status})")
+        return answer
+
+    def _connection(self) -> _Connection:
+        conn: _Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and conn.sock is not None and _closed_by_peer(conn.sock):
+            self._drop()
+            conn = None
+        if conn is None:
+            conn = self._local.conn = self._new_connection()
+        return conn
+
+    def _new_connection(self) -> _Connection:
+        proxy = _proxy_for(self._host, self._tls)
+        if proxy is None:
+            return self._open(self._host, self._port)
+        conn = self._open(proxy.hostname or "", proxy.port or 8080, via_proxy=True)
+        auth = {}
+        if proxy.username:
+            pair = f"{proxy.username}:{proxy.password or ''}".encode()
+            auth = {"Proxy-Authorization": "Basic " + base64.b64encode(pair).decode()}
+        conn.set_tunnel(self._host, self._port, headers=auth)
+        return conn
+
+    def _open(self, host: str, port: int, via_proxy: bool = False) -> _Connection:
+        if self._tls:
+            return http.client.HTTPSConnection(host, port, timeout=self._timeout, context=_tls_context())
+        if via_proxy:
+            raise ValueError("a proxy for plain http is not supported")
+        return http.client.HTTPConnection(host, port, timeout=self._timeout)
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            conn.close()
+
+
+def _closed_by_peer(sock) -> bool:
+    """An idle keep-alive socket that is readable has been closed by the server (or holds garbage)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _proxy_for(host: str, tls: bool):
+    """The proxy URL for ``host`` from the environment (HTTPS_PROXY / HTTP_PROXY, NO_PROXY), if any."""
+    proxies = urllib.request.getproxies()
+    url = proxies.get("https" if tls else "http")
+    if not url or urllib.request.proxy_bypass(host):
+        return None
+    return urlsplit(url if "://" in url else f"http://{url}")
+
+
+_context: ssl.SSLContext | None = None
+
+
+def _tls_context() -> ssl.SSLContext:
+    """Verifying context on certifi's bundle when installed (what ``requests`` used), else the system's."""
+    global _context
+    if _context is None:
+        try:
+            import certifi
+
+            _context = ssl.create_default_context(cafile=certifi.where())
+        except ImportError:
+            _context = ssl.create_default_context()
+    return _context
+
+
+def _error(status: int, answer: Any) -> TelephonyError:
+    """Twilio's error answer (``{"code", "message", "more_info", "status"}``) as a TelephonyError."""
+    details = answer if isinstance(answer, dict) else {}
+    text = f"Twilio answered HTTP {status} (code {details.get('code')}): {details.get('message') or ''}".strip()
+    if status == 429:
+        return Throttled(text)
+    if 400 <= status < 500:
+        return Rejected(text)
+    return OutcomeUnknown(text)
