@@ -150,10 +150,12 @@ class JobQueue:
                                          pipeline=pipeline)
 
     def enqueue(self, func: str, *args: object, job_id: str, pipeline: Pipeline | None = None,
-                queue: Queue | None = None) -> None:
-        """Run ``func(*args)`` as soon as a worker is free (a later time it was scheduled for is dropped)."""
+                queue: Queue | None = None, at_front: bool = False) -> None:
+        """Run ``func(*args)`` as soon as a worker is free (a later time it was scheduled for is dropped);
+        ``at_front``: before every job already waiting in that queue."""
         queue = queue or self.queue
-        queue.enqueue(func, *args, job_id=job_id, result_ttl=3600, failure_ttl=86400, pipeline=pipeline)
+        queue.enqueue(func, *args, job_id=job_id, result_ttl=3600, failure_ttl=86400, pipeline=pipeline,
+                      at_front=at_front)
         queue.scheduled_job_registry.remove(job_id, pipeline=pipeline)
 
     def dispatch(self, jobs: Iterable[PendingJob], now: datetime) -> int:
@@ -177,7 +179,10 @@ class JobQueue:
                     func = JOB_FUNCTIONS[job.kind]
                     queue = self.first_queue if job.first else self.queue_for(job.kind)
                     if job.due_at <= now:
-                        self.enqueue(func, job.target_id, job_id=job.job_id, pipeline=pipe, queue=queue)
+                        # an incident's first page goes ahead of the first steps of incidents not yet
+                        # paged: the step that wrote it has run, and the page is what the rep sees
+                        self.enqueue(func, job.target_id, job_id=job.job_id, pipeline=pipe, queue=queue,
+                                     at_front=job.first and job.kind != "step")
                     else:
                         self.enqueue_at(job.due_at, func, job.target_id, job_id=job.job_id, pipeline=pipe,
                                         queue=queue)

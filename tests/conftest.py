@@ -64,6 +64,15 @@ def _cheap_password_hashes() -> Iterator[None]:
     users.HASH_METHOD, users._DUMMY_HASH = saved
 
 
+@pytest.fixture(autouse=True)
+def _no_worker_finished_a_job_yet(monkeypatch) -> None:
+    """Each test starts with no job finished by an RQ worker of this process (``workers.consuming``):
+    a page thread of an earlier test must not make a watchdog leave late queued jobs to RQ."""
+    from workers import consuming
+
+    monkeypatch.setattr(consuming, "_last_finished", float("-inf"))
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A migrated PostgreSQL schema of its own, or a skip where none runs."""

@@ -23,6 +23,7 @@ from rq.timeouts import BaseDeathPenalty
 
 from app.telephony.rate import may_wait
 from app.wiring import Hotline
+from workers import consuming
 
 log = logging.getLogger(__name__)
 THREADS = 4  # sends in flight per worker process, besides its main worker
@@ -82,6 +83,7 @@ class ThreadWorker(SimpleWorker):
             super().execute_job(job, queue)
         finally:
             self.busy.clear()
+            consuming.finished()
 
     busy: threading.Event
 

@@ -12,12 +12,22 @@ from rq import SimpleWorker
 
 from app.services import leases
 from app.wiring import Hotline
-from workers import context, page_threads, watchdog
+from workers import consuming, context, page_threads, watchdog
 from workers.scheduler import start_scheduler
 
 log = logging.getLogger(__name__)
 RELEASE_WAIT_SECONDS = 10.0  # at most this long for the watchdog to finish its pass and let go
 REDIS_RETRY_SECONDS = 1.0  # RQ's own back-off grows to 60 s; after a Redis restart we want jobs at once
+
+
+class MainWorker(SimpleWorker):
+    """RQ's SimpleWorker that tells the watchdog (``workers.consuming``) each time it finishes a job."""
+
+    def execute_job(self, job, queue) -> None:
+        try:
+            super().execute_job(job, queue)
+        finally:
+            consuming.finished()
 
 
 def run_worker(hotline: Hotline, burst: bool = False) -> None:
@@ -56,7 +66,7 @@ def _work(hotline: Hotline, burst: bool) -> None:
         # Queues in order: pages first, then steps, then slow work (helpdesk webhooks, e-mail).
         # RQ's scheduler runs in a thread (workers/scheduler.py), not in a forked child.
         try:
-            worker = SimpleWorker(hotline.jobs.queues, connection=hotline.jobs.redis)  # talks to Redis already
+            worker = MainWorker(hotline.jobs.queues, connection=hotline.jobs.redis)  # talks to Redis already
             worker.max_connection_wait_time = REDIS_RETRY_SECONDS
             worker.work(with_scheduler=burst, burst=burst)
             if burst or worker._stop_requested or worker._shutdown_requested_date is not None:

@@ -11,7 +11,9 @@ the heartbeat ``/healthz`` shows.
 A pass hands due work to RQ when Redis answers. Work that RQ has not done ``TAKEOVER``
 after it was due (a dead scheduler, a worker backing off after a Redis restart, a flushed
 queue) and everything due while Redis is down is run by the watchdog itself, through the
-same job entry points RQ uses (``workers.jobs``).
+same job entry points RQ uses (``workers.jobs``). A late job still listed in a queue while this
+process's own RQ workers keep finishing jobs (``workers.consuming``) is a backlog, not a lost
+job: it is left to them (issue 12's burst, where second runs lengthened the backlog).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from app.services.pages import STALE_SENDING, due_pages
 from app.services.spool import replay
 from app.services.steps import overdue_steps
 from app.wiring import Hotline
+from workers import consuming
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 10.0  # the longest a watchdog sleeps between passes
@@ -97,8 +100,16 @@ def sweep(hotline: Hotline, replay_spool: bool = True) -> int:
     if not redis_up(hotline):
         log.warning("Redis is not answering: running %d due jobs here", len(jobs))
         return run_here(hotline, jobs, until_done=True)
-    hotline.jobs.dispatch(_not_waiting_in_queue(hotline, jobs), now)
+    jobs = list({job.job_id: job for job in jobs}.values())  # a replayed incident's steps are also overdue rows
+    queued = _waiting_in_queue(hotline, jobs)
+    hotline.jobs.dispatch([job for job in jobs if job.job_id not in queued], now)
     late = [job for job in jobs if job.due_at <= now - TAKEOVER]
+    if late and consuming.recently(GRACE.total_seconds()):
+        # this process's workers serve every queue and keep finishing jobs: a late job still in a queue's
+        # list is a backlog (an outage's burst), which a second run here would only lengthen. A lost one
+        # (not in any list: a flushed queue, a worker killed between taking a job and starting it) runs here.
+        listed = _listed(hotline)
+        late = [job for job in late if job.job_id not in listed]
     if late:
         log.warning("%d jobs still not done %ss after they were due: running them here", len(late),
                     TAKEOVER.total_seconds())
@@ -106,15 +117,22 @@ def sweep(hotline: Hotline, replay_spool: bool = True) -> int:
     return len(jobs)
 
 
-def _not_waiting_in_queue(hotline: Hotline, jobs: list[PendingJob]) -> list[PendingJob]:
-    """Leave out jobs already waiting in the queue: every worker sweeps, and a second copy is a wasted run."""
-    jobs = list({job.job_id: job for job in jobs}.values())  # a replayed incident's steps are also overdue rows
+def _waiting_in_queue(hotline: Hotline, jobs: list[PendingJob]) -> set[str]:
+    """The ids of ``jobs`` waiting in a queue: every worker sweeps, and a second copy is a wasted run."""
     try:
         found = Job.fetch_many([job.job_id for job in jobs], connection=hotline.jobs.redis)
     except Exception:  # noqa: BLE001 - when in doubt, hand it over again: a duplicate job is a no-op
-        return jobs
-    return [job for job, rq_job in zip(jobs, found, strict=True)
-            if rq_job is None or rq_job.get_status(refresh=False) != JobStatus.QUEUED]
+        return set()
+    return {job.job_id for job, rq_job in zip(jobs, found, strict=True)
+            if rq_job is not None and rq_job.get_status(refresh=False) == JobStatus.QUEUED}
+
+
+def _listed(hotline: Hotline) -> set[str]:
+    """The ids in the queues' lists now (none when Redis fails: then every late job is run here)."""
+    try:
+        return set(hotline.jobs.job_ids())
+    except Exception:  # noqa: BLE001 - Redis went away mid-pass
+        return set()
 
 
 def redis_up(hotline: Hotline) -> bool:

@@ -1,0 +1,61 @@
+"""Issue 12's burst: the watchdog leaves a backlog to the workers that are working through it.
+
+A job still not done ``TAKEOVER`` after it was due used to be run by every worker's watchdog as
+well, even while it waited in a queue that RQ workers were emptying: in an outage's burst the
+second runs lengthened the very backlog that made the jobs late. Now a late job still listed in
+a queue is left to RQ while this process's workers keep finishing jobs; a lost job (in no list)
+is still run here, and with no worker finishing anything the watchdog takes everything over
+(tests/faults/test_watchdog_faults.py ``test_rq_not_taking_jobs_...``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.models import DueStep, StepKind, StepStatus
+from workers import consuming, watchdog
+from workers.watchdog import TAKEOVER
+
+
+def _first_step(desk, incident):
+    with desk.hotline.db.session() as s:
+        return s.scalars(select(DueStep).where(DueStep.incident_id == incident.id, DueStep.kind == StepKind.PAGE,
+                                               DueStep.level == 0)).one()
+
+
+def test_a_late_job_waiting_in_a_queue_the_workers_are_emptying_is_left_to_them(desk, clock):
+    incident = desk.open_incident()
+    step = _first_step(desk, incident)
+    job_id = f"step-{step.id}"
+    assert desk.hotline.jobs.first_queue.job_ids == [job_id]
+    clock.advance(seconds=TAKEOVER.total_seconds() + 1)
+    consuming.finished()  # a worker of this process just finished another job: the queues are moving
+
+    watchdog.sweep(desk.hotline)
+
+    assert _first_step(desk, incident).status == StepStatus.PENDING  # not run by the watchdog
+    assert desk.hotline.jobs.first_queue.job_ids == [job_id]  # and not queued twice
+
+
+def test_a_late_job_lost_from_the_queues_is_run_by_the_watchdog_even_while_workers_are_busy(desk, clock):
+    incident = desk.open_incident()
+    step = _first_step(desk, incident)
+    desk.hotline.jobs.first_queue.remove(f"step-{step.id}")  # taken off the list by a worker that then died
+    clock.advance(seconds=TAKEOVER.total_seconds() + 1)
+    consuming.finished()
+
+    watchdog.sweep(desk.hotline)
+
+    assert _first_step(desk, incident).status == StepStatus.DONE
+
+
+def test_with_no_worker_finishing_jobs_the_watchdog_runs_a_late_queued_job_itself(desk, clock):
+    incident = desk.open_incident()
+    clock.advance(seconds=TAKEOVER.total_seconds() + 1)
+    assert not consuming.recently(watchdog.GRACE.total_seconds())
+
+    watchdog.sweep(desk.hotline)
+
+    assert _first_step(desk, incident).status == StepStatus.DONE
