@@ -13,7 +13,7 @@ from app.escalation import Audience, Decision, PageOrder
 from app.models import Account, Channel, DueStep, Incident, IncidentStatus, Page, PageStatus, Ticket
 from app.oncall.contactable import Contactable
 from app.oncall.errors import OnCallConfigError
-from app.services.escalation import add_repage, is_first_page_step
+from app.services.escalation import add_repage, first_channel, is_first_page_step
 from app.services.events import log_event
 from app.services.oncall import contactable, find_rep, resolve_target
 from app.services.pages import ESCALATION_PURPOSES, queue_page
@@ -74,12 +74,6 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
     if decision.add_repage and acting.step is not None:
         add_repage(session, incident, acting.step)
     return done
-
-
-def first_channel(channels: tuple[str, ...]) -> str:
-    """The channel of a person's first page: the SMS when there is one (a call waits for the account's call
-    rate; an SMS leaves at once), else their only channel."""
-    return "sms" if "sms" in channels else channels[0]
 
 
 def _cancel(session: Session, incident: Incident, purposes: tuple[str, ...], now: datetime) -> int:

@@ -64,6 +64,12 @@ def is_first_page_step(step: DueStep | None) -> bool:
     return step is not None and step.kind == StepKind.PAGE and step.level == 0
 
 
+def first_channel(channels: tuple[str, ...]) -> str:
+    """The channel of a person's first page: the SMS when there is one (a call waits for the account's call
+    rate; an SMS leaves at once), else their only channel."""
+    return "sms" if "sms" in channels else channels[0]
+
+
 def set_deadline(session: Session, incident: Incident, now: datetime, reason: str) -> None:
     """The caller's details are in (issue 13): the promise runs from ``now``; move the steps that hang on it.
 

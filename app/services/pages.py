@@ -38,7 +38,7 @@ def queue_page(
 ) -> Page | None:
     """Write one page row (once per step, person and channel) and register its send job; None if written before.
 
-    ``first``: an incident's first page to this person (``decisions.first_channel`` of the first page step):
+    ``first``: an incident's first page to this person (``escalation.first_channel`` of the first page step):
     its job waits in the FIRST queue."""
     if not who.phone:
         return None

@@ -119,7 +119,7 @@ def test_an_incidents_first_page_step_and_first_pages_wait_ahead_of_every_other_
 
 
 def test_a_persons_first_page_is_the_sms_when_they_have_one():
-    from app.services.decisions import first_channel
+    from app.services.escalation import first_channel
 
     assert first_channel(("voice", "sms")) == "sms" and first_channel(("sms",)) == "sms"
     assert first_channel(("voice",)) == "voice"
