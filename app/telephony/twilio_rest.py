@@ -9,8 +9,9 @@ and for checking webhook signatures.
 One keep-alive connection per thread (a page thread sends one page at a time); a connection the
 server closed while idle is noticed before a request is written on it, so a POST is never
 re-sent by this client: a request that fails after it may have been written is
-:class:`OutcomeUnknown`, and the caller looks it up before sending again. ``HTTPS_PROXY`` (and
-``NO_PROXY``) are honoured as ``requests`` would.
+:class:`OutcomeUnknown`, and the caller looks it up before sending again. ``HTTPS_PROXY`` (a
+CONNECT tunnel), ``HTTP_PROXY`` (for a plain-http test double) and ``NO_PROXY`` are honoured as
+``requests`` would.
 """
 
 from __future__ import annotations
@@ -65,8 +66,11 @@ class TwilioRest:
 
     def _request(self, method: str, path: str, body: str | None, headers: dict[str, str]) -> dict[str, Any]:
         conn = self._connection()
+        target = path
+        if getattr(conn, "plain_proxy", False):  # plain http through a proxy: the absolute URL, as requests sends it
+            target = f"http://{self._host}:{self._port}{path}"
         try:
-            conn.request(method, path, body=body, headers={**self._headers, **headers})
+            conn.request(method, target, body=body, headers={**self._headers, **headers})
             response = conn.getresponse()
             data = response.read()
         except (OSError, http.client.HTTPException) as exc:  # time-outs and refused connections are OSErrors
@@ -99,19 +103,22 @@ class TwilioRest:
         proxy = _proxy_for(self._host, self._tls)
         if proxy is None:
             return self._open(self._host, self._port)
-        conn = self._open(proxy.hostname or "", proxy.port or 8080, via_proxy=True)
         auth = {}
         if proxy.username:
             pair = f"{proxy.username}:{proxy.password or ''}".encode()
             auth = {"Proxy-Authorization": "Basic " + base64.b64encode(pair).decode()}
+        if not self._tls:  # plain http (a test double behind a proxy): requests go to the proxy itself
+            conn = http.client.HTTPConnection(proxy.hostname or "", proxy.port or 8080, timeout=self._timeout)
+            conn.plain_proxy = True  # type: ignore[attr-defined]
+            self._headers.update(auth)
+            return conn
+        conn = self._open(proxy.hostname or "", proxy.port or 8080)
         conn.set_tunnel(self._host, self._port, headers=auth)
         return conn
 
-    def _open(self, host: str, port: int, via_proxy: bool = False) -> _Connection:
+    def _open(self, host: str, port: int) -> _Connection:
         if self._tls:
             return http.client.HTTPSConnection(host, port, timeout=self._timeout, context=_tls_context())
-        if via_proxy:
-            raise ValueError("a proxy for plain http is not supported")
         return http.client.HTTPConnection(host, port, timeout=self._timeout)
 
     def _drop(self) -> None:

@@ -166,3 +166,21 @@ def test_a_process_that_pages_loads_neither_the_twilio_sdk_client_nor_requests(t
         assert out["sids"] == [twilio.messages[0].sid, twilio.calls[0].sid] == out["found"]
         assert twilio.spec_violations == []
     assert out["loaded"] == []
+
+
+def test_plain_http_through_a_proxy_sends_the_absolute_url_to_the_proxy(monkeypatch):
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY",
+                 "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    proxy = OneAnswerPerConnection()
+    monkeypatch.setenv("HTTP_PROXY", f"http://user:pw@127.0.0.1:{proxy.port}")
+    try:
+        sent = TwilioRest("http://twilio-double.example:8099", ACCOUNT, "token", 2.0).create(
+            "Messages", [("To", "+14155550111"), ("Body", "one")])
+    finally:
+        proxy.stop()
+    assert sent["sid"] == f"SM{1:032d}"
+    [request] = proxy.requests
+    lines = request.split(b"\r\n")
+    assert lines[0] == f"POST http://twilio-double.example:8099/2010-04-01/Accounts/{ACCOUNT}/Messages.json HTTP/1.1".encode()
+    assert b"Proxy-Authorization: Basic dXNlcjpwdw==" in lines
