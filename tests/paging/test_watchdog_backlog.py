@@ -10,8 +10,6 @@ is still run here, and with no worker finishing anything the watchdog takes ever
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
 from app.models import DueStep, StepKind, StepStatus
