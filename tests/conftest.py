@@ -70,7 +70,7 @@ def _no_worker_finished_a_job_yet(monkeypatch) -> None:
     a page thread of an earlier test must not make a watchdog leave late queued jobs to RQ."""
     from workers import consuming
 
-    monkeypatch.setattr(consuming, "_last_finished", float("-inf"))
+    monkeypatch.setattr(consuming, "_last_finished", {})
 
 
 @pytest.fixture(scope="session")

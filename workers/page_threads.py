@@ -83,7 +83,7 @@ class ThreadWorker(SimpleWorker):
             super().execute_job(job, queue)
         finally:
             self.busy.clear()
-            consuming.finished()
+            consuming.finished(queue.name)
 
     busy: threading.Event
 

@@ -27,7 +27,7 @@ class MainWorker(SimpleWorker):
         try:
             super().execute_job(job, queue)
         finally:
-            consuming.finished()
+            consuming.finished(queue.name)
 
 
 def run_worker(hotline: Hotline, burst: bool = False) -> None:

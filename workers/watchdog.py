@@ -11,8 +11,8 @@ the heartbeat ``/healthz`` shows.
 A pass hands due work to RQ when Redis answers. Work that RQ has not done ``TAKEOVER``
 after it was due (a dead scheduler, a worker backing off after a Redis restart, a flushed
 queue) and everything due while Redis is down is run by the watchdog itself, through the
-same job entry points RQ uses (``workers.jobs``). A late job still listed in a queue while this
-process's own RQ workers keep finishing jobs (``workers.consuming``) is a backlog, not a lost
+same job entry points RQ uses (``workers.jobs``). A late job still listed in a queue that this
+process's own RQ workers keep taking jobs from (``workers.consuming``) is a backlog, not a lost
 job: it is left to them (issue 12's burst, where second runs lengthened the backlog).
 """
 
@@ -104,12 +104,14 @@ def sweep(hotline: Hotline, replay_spool: bool = True) -> int:
     queued = _waiting_in_queue(hotline, jobs)
     hotline.jobs.dispatch([job for job in jobs if job.job_id not in queued], now)
     late = [job for job in jobs if job.due_at <= now - TAKEOVER]
-    if late and consuming.recently(GRACE.total_seconds()):
-        # this process's workers serve every queue and keep finishing jobs: a late job still in a queue's
-        # list is a backlog (an outage's burst), which a second run here would only lengthen. A lost one
-        # (not in any list: a flushed queue, a worker killed between taking a job and starting it) runs here.
+    if late:
+        # a late job still in the list of a queue this process's workers keep taking jobs from is a backlog
+        # (an outage's burst), which a second run here would only lengthen. A lost one (in no list: a flushed
+        # queue, a worker killed between taking a job and starting it) or one in a queue that does not move
+        # (the main worker held by a slow send while the steps wait) runs here.
         listed = _listed(hotline)
-        late = [job for job in late if job.job_id not in listed]
+        late = [job for job in late
+                if not consuming.recently(listed.get(job.job_id, ""), GRACE.total_seconds())]
     if late:
         log.warning("%d jobs still not done %ss after they were due: running them here", len(late),
                     TAKEOVER.total_seconds())
@@ -127,12 +129,12 @@ def _waiting_in_queue(hotline: Hotline, jobs: list[PendingJob]) -> set[str]:
             if rq_job is not None and rq_job.get_status(refresh=False) == JobStatus.QUEUED}
 
 
-def _listed(hotline: Hotline) -> set[str]:
-    """The ids in the queues' lists now (none when Redis fails: then every late job is run here)."""
+def _listed(hotline: Hotline) -> dict[str, str]:
+    """Each id in the queues' lists now, with its queue's name (none when Redis fails: every late job runs here)."""
     try:
-        return set(hotline.jobs.job_ids())
+        return {job_id: queue.name for queue in hotline.jobs.queues for job_id in queue.job_ids}
     except Exception:  # noqa: BLE001 - Redis went away mid-pass
-        return set()
+        return {}
 
 
 def redis_up(hotline: Hotline) -> bool:

@@ -29,7 +29,7 @@ def test_a_late_job_waiting_in_a_queue_the_workers_are_emptying_is_left_to_them(
     job_id = f"step-{step.id}"
     assert desk.hotline.jobs.first_queue.job_ids == [job_id]
     clock.advance(seconds=TAKEOVER.total_seconds() + 1)
-    consuming.finished()  # a worker of this process just finished another job: the queues are moving
+    consuming.finished(desk.hotline.jobs.first_queue.name)  # a worker here just took another job from that queue
 
     watchdog.sweep(desk.hotline)
 
@@ -42,7 +42,7 @@ def test_a_late_job_lost_from_the_queues_is_run_by_the_watchdog_even_while_worke
     step = _first_step(desk, incident)
     desk.hotline.jobs.first_queue.remove(f"step-{step.id}")  # taken off the list by a worker that then died
     clock.advance(seconds=TAKEOVER.total_seconds() + 1)
-    consuming.finished()
+    consuming.finished(desk.hotline.jobs.first_queue.name)
 
     watchdog.sweep(desk.hotline)
 
@@ -52,7 +52,23 @@ def test_a_late_job_lost_from_the_queues_is_run_by_the_watchdog_even_while_worke
 def test_with_no_worker_finishing_jobs_the_watchdog_runs_a_late_queued_job_itself(desk, clock):
     incident = desk.open_incident()
     clock.advance(seconds=TAKEOVER.total_seconds() + 1)
-    assert not consuming.recently(watchdog.GRACE.total_seconds())
+    assert not consuming.recently(desk.hotline.jobs.first_queue.name, watchdog.GRACE.total_seconds())
+
+    watchdog.sweep(desk.hotline)
+
+    assert _first_step(desk, incident).status == StepStatus.DONE
+
+
+def test_a_late_job_in_a_queue_that_does_not_move_is_run_by_the_watchdog(desk, clock):
+    """The first queue moves, but nothing was taken from the one the late job waits in (the main worker,
+    the only one serving the steps, held by a slow send): the watchdog runs it."""
+    incident = desk.open_incident()
+    step = _first_step(desk, incident)
+    jobs = desk.hotline.jobs
+    jobs.first_queue.remove(f"step-{step.id}")
+    jobs.enqueue("workers.jobs.run_step", step.id, job_id=f"step-{step.id}", queue=jobs.queue)  # in the steps queue
+    clock.advance(seconds=TAKEOVER.total_seconds() + 1)
+    consuming.finished(jobs.first_queue.name)
 
     watchdog.sweep(desk.hotline)
 

@@ -131,15 +131,15 @@ def test_the_main_worker_and_the_page_threads_tell_the_watchdog_they_finish_jobs
 
     jobs = hotline.jobs
     jobs.dispatch([PendingJob("step", 987654, clock.now())], clock.now())  # no such step: a quick no-op run
-    assert not consuming.recently(60)
+    assert not consuming.recently(jobs.queue.name, 60)
     MainWorker(jobs.queues, connection=jobs.redis).work(burst=True, logging_level="WARNING")
-    assert consuming.recently(60) and jobs.waiting() == 0
+    assert consuming.recently(jobs.queue.name, 60) and jobs.waiting() == 0
+    assert not consuming.recently(jobs.first_queue.name, 60)  # per queue: nothing was taken from this one
 
-    consuming._last_finished = float("-inf")
     jobs.dispatch([PendingJob("page", 987655, clock.now(), first=True)], clock.now())
     threads = PageThreads(hotline, 1).start()
     try:
-        assert _until(lambda: consuming.recently(60))
+        assert _until(lambda: consuming.recently(jobs.first_queue.name, 60))
     finally:
         threads.stop()
     assert jobs.waiting() == 0
