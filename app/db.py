@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import select as select_module
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,6 +10,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+from app.idle_socket import closed_while_idle
 
 log = logging.getLogger(__name__)
 POOL_RECYCLE_SECONDS = 600
@@ -97,10 +98,10 @@ def _drop_if_closed(dbapi_conn, _record, _proxy) -> None:
     """Refuse a pooled connection whose socket is readable while idle: the server closed it (restart, idle
     time-out) and said so. A healthy idle connection has nothing to read; the check costs no round trip."""
     try:
-        readable, _, _ = select_module.select([dbapi_conn.fileno()], [], [], 0)
+        fd = dbapi_conn.fileno()
     except (OSError, ValueError) as exc:  # already closed on our side
         raise DisconnectionError(str(exc)) from exc
-    if readable:
+    if closed_while_idle(fd):
         raise DisconnectionError("the server closed this pooled connection")
 
 

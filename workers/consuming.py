@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import time
 
+from rq import SimpleWorker
+
 _last_finished: dict[str, float] = {}  # queue name: time.monotonic() of the last job a worker here finished from it
 
 
@@ -22,3 +24,13 @@ def finished(queue: str) -> None:
 def recently(queue: str, seconds: float) -> bool:
     """Whether a worker of this process finished a job from ``queue`` within the last ``seconds``."""
     return time.monotonic() - _last_finished.get(queue, float("-inf")) <= seconds
+
+
+class ReportingWorker(SimpleWorker):
+    """RQ's SimpleWorker that records here each job it finishes, by queue (the main worker, the page threads)."""
+
+    def execute_job(self, job, queue) -> None:
+        try:
+            super().execute_job(job, queue)
+        finally:
+            finished(queue.name)

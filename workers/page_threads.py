@@ -17,13 +17,12 @@ from collections.abc import Mapping
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from rq import SimpleWorker
 from rq.exceptions import StopRequested
 from rq.timeouts import BaseDeathPenalty
 
 from app.telephony.rate import may_wait
 from app.wiring import Hotline
-from workers import consuming
+from workers.consuming import ReportingWorker
 
 log = logging.getLogger(__name__)
 THREADS = 4  # sends in flight per worker process, besides its main worker
@@ -53,7 +52,7 @@ class _Unbounded(BaseDeathPenalty):
         """Nothing to disarm."""
 
 
-class ThreadWorker(SimpleWorker):
+class ThreadWorker(ReportingWorker):
     """An RQ SimpleWorker that can run in a thread other than the main one."""
 
     death_penalty_class = _Unbounded
@@ -83,7 +82,6 @@ class ThreadWorker(SimpleWorker):
             super().execute_job(job, queue)
         finally:
             self.busy.clear()
-            consuming.finished(queue.name)
 
     busy: threading.Event
 

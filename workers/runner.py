@@ -8,26 +8,16 @@ import time
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from rq import SimpleWorker
 
 from app.services import leases
 from app.wiring import Hotline
-from workers import consuming, context, page_threads, watchdog
+from workers import context, page_threads, watchdog
+from workers.consuming import ReportingWorker as MainWorker
 from workers.scheduler import start_scheduler
 
 log = logging.getLogger(__name__)
 RELEASE_WAIT_SECONDS = 10.0  # at most this long for the watchdog to finish its pass and let go
 REDIS_RETRY_SECONDS = 1.0  # RQ's own back-off grows to 60 s; after a Redis restart we want jobs at once
-
-
-class MainWorker(SimpleWorker):
-    """RQ's SimpleWorker that tells the watchdog (``workers.consuming``) each time it finishes a job."""
-
-    def execute_job(self, job, queue) -> None:
-        try:
-            super().execute_job(job, queue)
-        finally:
-            consuming.finished(queue.name)
 
 
 def run_worker(hotline: Hotline, burst: bool = False) -> None:

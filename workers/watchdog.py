@@ -24,7 +24,6 @@ import socket
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 
 from app.models import DueStep, Page, PageStatus, StepStatus
@@ -101,17 +100,15 @@ def sweep(hotline: Hotline, replay_spool: bool = True) -> int:
         log.warning("Redis is not answering: running %d due jobs here", len(jobs))
         return run_here(hotline, jobs, until_done=True)
     jobs = list({job.job_id: job for job in jobs}.values())  # a replayed incident's steps are also overdue rows
-    queued = _waiting_in_queue(hotline, jobs)
-    hotline.jobs.dispatch([job for job in jobs if job.job_id not in queued], now)
-    late = [job for job in jobs if job.due_at <= now - TAKEOVER]
-    if late:
-        # a late job still in the list of a queue this process's workers keep taking jobs from is a backlog
-        # (an outage's burst), which a second run here would only lengthen. A lost one (in no list: a flushed
-        # queue, a worker killed between taking a job and starting it) or one in a queue that does not move
-        # (the main worker held by a slow send while the steps wait) runs here.
-        listed = _listed(hotline)
-        late = [job for job in late
-                if not consuming.recently(listed.get(job.job_id, ""), GRACE.total_seconds())]
+    listed = _listed(hotline)
+    # every worker sweeps: a job already waiting in a queue's list is not handed over a second time
+    hotline.jobs.dispatch([job for job in jobs if job.job_id not in listed], now)
+    # a late job still in the list of a queue this process's workers keep taking jobs from is a backlog (an
+    # outage's burst), which a second run here would only lengthen. A lost one (in no list: a flushed queue,
+    # a worker killed between taking a job and starting it) or one in a queue that does not move (the main
+    # worker held by a slow send while the steps wait) runs here.
+    late = [job for job in jobs if job.due_at <= now - TAKEOVER
+            and not consuming.recently(listed.get(job.job_id, ""), GRACE.total_seconds())]
     if late:
         log.warning("%d jobs still not done %ss after they were due: running them here", len(late),
                     TAKEOVER.total_seconds())
@@ -119,18 +116,9 @@ def sweep(hotline: Hotline, replay_spool: bool = True) -> int:
     return len(jobs)
 
 
-def _waiting_in_queue(hotline: Hotline, jobs: list[PendingJob]) -> set[str]:
-    """The ids of ``jobs`` waiting in a queue: every worker sweeps, and a second copy is a wasted run."""
-    try:
-        found = Job.fetch_many([job.job_id for job in jobs], connection=hotline.jobs.redis)
-    except Exception:  # noqa: BLE001 - when in doubt, hand it over again: a duplicate job is a no-op
-        return set()
-    return {job.job_id for job, rq_job in zip(jobs, found, strict=True)
-            if rq_job is not None and rq_job.get_status(refresh=False) == JobStatus.QUEUED}
-
-
 def _listed(hotline: Hotline) -> dict[str, str]:
-    """Each id in the queues' lists now, with its queue's name (none when Redis fails: every late job runs here)."""
+    """Each id in the queues' lists now, with its queue's name (none when Redis fails: when in doubt, every job is
+    handed over again and every late one runs here; a duplicate job is a no-op)."""
     try:
         return {job_id: queue.name for queue in hotline.jobs.queues for job_id in queue.job_ids}
     except Exception:  # noqa: BLE001 - Redis went away mid-pass

@@ -20,13 +20,13 @@ import base64
 import http.client
 import json
 import logging
-import select
 import ssl
 import threading
 import urllib.request
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from app.idle_socket import closed_while_idle
 from app.telephony.protocol import OutcomeUnknown, Rejected, TelephonyError, Throttled
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,13 @@ class TwilioRest:
                          "User-Agent": "sev1-hotline (python http.client)"}
         self._timeout = timeout_seconds
         self._local = threading.local()
+        self._proxy = _proxy_for(self._host, self._tls)
+        self._proxy_auth = _proxy_authorization(self._proxy)
+        # plain http through a proxy: requests name the absolute URL and go to the proxy itself, as requests does
+        plain_proxy = self._proxy is not None and not self._tls
+        self._target_prefix = f"http://{self._host}:{self._port}" if plain_proxy else ""
+        if plain_proxy:
+            self._headers.update(self._proxy_auth)
 
     def create(self, resource: str, fields: list[tuple[str, Any]]) -> dict[str, Any]:
         """POST ``fields`` (repeated names allowed) to ``resource`` (``Messages``, ``Calls``); the created resource."""
@@ -66,11 +73,8 @@ class TwilioRest:
 
     def _request(self, method: str, path: str, body: str | None, headers: dict[str, str]) -> dict[str, Any]:
         conn = self._connection()
-        target = path
-        if getattr(conn, "plain_proxy", False):  # plain http through a proxy: the absolute URL, as requests sends it
-            target = f"http://{self._host}:{self._port}{path}"
         try:
-            conn.request(method, target, body=body, headers={**self._headers, **headers})
+            conn.request(method, self._target_prefix + path, body=body, headers={**self._headers, **headers})
             response = conn.getresponse()
             data = response.read()
         except (OSError, http.client.HTTPException) as exc:  # time-outs and refused connections are OSErrors
@@ -92,7 +96,7 @@ class TwilioRest:
 
     def _connection(self) -> _Connection:
         conn: _Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and conn.sock is not None and _closed_by_peer(conn.sock):
+        if conn is not None and conn.sock is not None and closed_while_idle(conn.sock):
             self._drop()
             conn = None
         if conn is None:
@@ -100,20 +104,11 @@ class TwilioRest:
         return conn
 
     def _new_connection(self) -> _Connection:
-        proxy = _proxy_for(self._host, self._tls)
-        if proxy is None:
+        if self._proxy is None:
             return self._open(self._host, self._port)
-        auth = {}
-        if proxy.username:
-            pair = f"{proxy.username}:{proxy.password or ''}".encode()
-            auth = {"Proxy-Authorization": "Basic " + base64.b64encode(pair).decode()}
-        if not self._tls:  # plain http (a test double behind a proxy): requests go to the proxy itself
-            conn = http.client.HTTPConnection(proxy.hostname or "", proxy.port or 8080, timeout=self._timeout)
-            conn.plain_proxy = True  # type: ignore[attr-defined]
-            self._headers.update(auth)
-            return conn
-        conn = self._open(proxy.hostname or "", proxy.port or 8080)
-        conn.set_tunnel(self._host, self._port, headers=auth)
+        conn = self._open(self._proxy.hostname or "", self._proxy.port or 8080)
+        if self._tls:  # HTTPS through the proxy's CONNECT tunnel
+            conn.set_tunnel(self._host, self._port, headers=self._proxy_auth)
         return conn
 
     def _open(self, host: str, port: int) -> _Connection:
@@ -128,15 +123,6 @@ class TwilioRest:
             conn.close()
 
 
-def _closed_by_peer(sock) -> bool:
-    """An idle keep-alive socket that is readable has been closed by the server (or holds garbage)."""
-    try:
-        readable, _, _ = select.select([sock], [], [], 0)
-    except (OSError, ValueError):
-        return True
-    return bool(readable)
-
-
 def _proxy_for(host: str, tls: bool):
     """The proxy URL for ``host`` from the environment (HTTPS_PROXY / HTTP_PROXY, NO_PROXY), if any."""
     proxies = urllib.request.getproxies()
@@ -144,6 +130,14 @@ def _proxy_for(host: str, tls: bool):
     if not url or urllib.request.proxy_bypass(host):
         return None
     return urlsplit(url if "://" in url else f"http://{url}")
+
+
+def _proxy_authorization(proxy) -> dict[str, str]:
+    """The Proxy-Authorization header for a proxy URL with a user name, else none."""
+    if proxy is None or not proxy.username:
+        return {}
+    pair = f"{proxy.username}:{proxy.password or ''}".encode()
+    return {"Proxy-Authorization": "Basic " + base64.b64encode(pair).decode()}
 
 
 _context: ssl.SSLContext | None = None

@@ -73,3 +73,17 @@ def test_a_late_job_in_a_queue_that_does_not_move_is_run_by_the_watchdog(desk, c
     watchdog.sweep(desk.hotline)
 
     assert _first_step(desk, incident).status == StepStatus.DONE
+
+
+def test_a_job_taken_off_its_list_is_handed_over_again_though_redis_still_says_queued(desk):
+    """The hand-over looks at the queues' lists, not at the job's status: a worker killed between taking a job
+    and starting it leaves the job marked queued, in no list."""
+    incident = desk.open_incident()
+    step = _first_step(desk, incident)
+    jobs = desk.hotline.jobs
+    jobs.first_queue.remove(f"step-{step.id}")
+    assert f"step-{step.id}" not in jobs.job_ids()
+
+    watchdog.sweep(desk.hotline)
+
+    assert f"step-{step.id}" in jobs.job_ids()
