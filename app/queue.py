@@ -29,9 +29,11 @@ JOB_FUNCTIONS = {
 }
 # Which queue each kind waits in (issue 12). A worker serves them in the order of QUEUE_ORDER, and its
 # page threads serve the first and the telephony queues alone, so a page never waits behind a burst of
-# steps or a slow helpdesk or mail server. FIRST holds each incident's first page step and the first
-# page it writes to each person (``PendingJob.first``): during an outage's burst they are not queued
-# behind the voice pages waiting for the account's call rate or the pages of incidents already paged.
+# steps or a slow helpdesk or mail server. FIRST holds the first page each incident writes to each person
+# (``PendingJob.first``), and its first page step should that step fail to run at the opening
+# (``escalation.plan_escalation``): during an outage's burst they are not queued behind the voice pages
+# waiting for the account's call rate or the pages of incidents already paged. Each queue is first in,
+# first out.
 # The steps keep the configured name: jobs queued before an upgrade still run.
 FIRST, PAGES, STEPS, SLOW = "first", "pages", "steps", "slow"
 QUEUE_ORDER = (FIRST, PAGES, STEPS, SLOW)
@@ -150,12 +152,10 @@ class JobQueue:
                                          pipeline=pipeline)
 
     def enqueue(self, func: str, *args: object, job_id: str, pipeline: Pipeline | None = None,
-                queue: Queue | None = None, at_front: bool = False) -> None:
-        """Run ``func(*args)`` as soon as a worker is free (a later time it was scheduled for is dropped);
-        ``at_front``: before every job already waiting in that queue."""
+                queue: Queue | None = None) -> None:
+        """Run ``func(*args)`` as soon as a worker is free (a later time it was scheduled for is dropped)."""
         queue = queue or self.queue
-        queue.enqueue(func, *args, job_id=job_id, result_ttl=3600, failure_ttl=86400, pipeline=pipeline,
-                      at_front=at_front)
+        queue.enqueue(func, *args, job_id=job_id, result_ttl=3600, failure_ttl=86400, pipeline=pipeline)
         queue.scheduled_job_registry.remove(job_id, pipeline=pipeline)
 
     def dispatch(self, jobs: Iterable[PendingJob], now: datetime) -> int:
@@ -179,10 +179,9 @@ class JobQueue:
                     func = JOB_FUNCTIONS[job.kind]
                     queue = self.first_queue if job.first else self.queue_for(job.kind)
                     if job.due_at <= now:
-                        # an incident's first page goes ahead of the first steps of incidents not yet
-                        # paged: the step that wrote it has run, and the page is what the rep sees
-                        self.enqueue(func, job.target_id, job_id=job.job_id, pipeline=pipe, queue=queue,
-                                     at_front=job.first and job.kind != "step")
+                        # in the order they come (a queue served from its front would leave the burst's
+                        # earliest first pages waiting behind every later one)
+                        self.enqueue(func, job.target_id, job_id=job.job_id, pipeline=pipe, queue=queue)
                     else:
                         self.enqueue_at(job.due_at, func, job.target_id, job_id=job.job_id, pipeline=pipe,
                                         queue=queue)

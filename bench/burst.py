@@ -91,6 +91,21 @@ def breakdown(engine) -> tuple[list[float], list[float]]:
     return [(done - due).total_seconds() for due, done, _ in rows], [(sent - done).total_seconds() for _, done, sent in rows]
 
 
+def send_troubles(engine) -> str:
+    """What held pages back: failed sends by error (the first 40 characters), and sends put off to a later
+    slot of the account's rate (``page_send_failed`` lines; a put-off page is rescheduled without one)."""
+    with Session(engine) as s:
+        failed = s.execute(select(IncidentEvent.detail).where(IncidentEvent.kind == "page_send_failed")).scalars().all()
+        attempts = s.execute(select(Page.attempts, func.count()).where(Page.role != "customer")
+                             .group_by(Page.attempts)).all()
+    errors: dict[str, int] = {}
+    for detail in failed:
+        key = str(detail.get("error", ""))[:40]
+        errors[key] = errors.get(key, 0) + 1
+    return (f"failed sends: {sum(errors.values())} ({'; '.join(f'{k}: {n}' for k, n in errors.items()) or 'none'}); "
+            f"pages by attempts: {', '.join(f'{a}: {n}' for a, n in sorted(attempts))}")
+
+
 @dataclass
 class Burst:
     """What one burst measured (seconds)."""
@@ -107,6 +122,7 @@ class Burst:
     to_run: list[float] = field(default_factory=list)  # its first page step waiting for a worker
     to_page: list[float] = field(default_factory=list)  # that step's run to the first page accepted
     memory: str = ""
+    troubles: str = ""
 
     @property
     def ok(self) -> bool:
@@ -170,6 +186,7 @@ def run(calls: int = 300, within: float = 10.0, pace: float = 0.0, wait: float |
         out.memory = (f"{' + '.join(rss_mb(w.pid) for w in deployment.workers.values())} / "
                       f"{' + '.join(rss_mb(pid) for web in deployment.web for pid in child_pids(web.pid))}")
         out.to_run, out.to_page = breakdown(engine)
+        out.troubles = send_troubles(engine)
         return out
     except BaseException:
         for log in run_dir.glob("*.log"):
@@ -229,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     if b.to_run:
         print(f"| of which: the first page step waiting for a worker, p50 / p99 / max | {percentiles(b.to_run)} |")
         print(f"| that step's run to its first page accepted by Twilio | {percentiles(b.to_page)} |")
+    print(f"| rep pages: {b.troubles} |")
     return 0 if b.ok else 1
 
 

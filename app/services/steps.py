@@ -35,7 +35,7 @@ def claim_step(session: Session, step_id: int, now: datetime) -> DueStep | None:
     return session.get(DueStep, step_id)
 
 
-def run_step(session: Session, step_id: int, now: datetime) -> bool:
+def run_step(session: Session, step_id: int, now: datetime, actor: str = "worker") -> bool:
     """Carry out one due step if this run claims it (its jobs go on the unit of work); False when it did not."""
     step = claim_step(session, step_id, now)
     if step is None:
@@ -44,7 +44,7 @@ def run_step(session: Session, step_id: int, now: datetime) -> bool:
     handler = FOLLOW_UP_HANDLERS.get(step.kind)
     outcome = handler(session, incident, step, now) if handler else run_due_step(session, incident, step, now)
     step.outcome = outcome[:64]
-    log_event(session, at=now, actor="worker", kind=STEP_EVENT[step.kind], incident_id=incident.id,
+    log_event(session, at=now, actor=actor, kind=STEP_EVENT[step.kind], incident_id=incident.id,
               detail={"step_id": step.id, "level": step.level, "outcome": outcome,
                       "due_at": step.due_at.isoformat(),
                       "lateness_seconds": round((now - step.due_at).total_seconds(), 3)})

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.models import CallSession, DueStep, Incident, IncidentEvent, IncidentSource, Ticket, WebhookDelivery
+from app.models import CallSession, DueStep, Incident, IncidentEvent, IncidentSource, Page, Ticket, WebhookDelivery
 from app.services.events import events_of
 from app.services.tickets import parse_ticket_input, upsert_ticket
 from ivr_flows.prompts import say_digits
@@ -83,13 +83,18 @@ def test_english_call_with_ticket_and_support_pin_ends_with_incident_and_deadlin
     assert kinds[0] == "call_received" and "incident_opened" in kinds
     assert kinds.index("call_received") < kinds.index("language_chosen") < kinds.index("incident_opened")
     assert kinds[-1] == "call_status"  # the hang-up after the goodbye, and no second incident
-    # the whole plan was written with the incident, and handed to RQ after commit
+    # the whole plan was written with the incident, and handed to RQ after commit; the first page
+    # step ran in the opening's transaction, so its pages wait in the FIRST queue and it has no job
     assert set(steps) == {("receipt", 0), ("page", 0), ("page", 1), ("page", 2), ("at_risk", 0), ("breach", 0)}
     assert steps[("page", 1)].due_at == incident.captured_at + timedelta(minutes=3)
     assert steps[("breach", 0)].due_at == incident.callback_due_at
+    first = steps.pop(("page", 0))
+    assert first.status == "done" and first.outcome == "nobody_to_page"  # no on-call configured here
+    with hotline.db.session() as s:
+        first_pages = s.scalars(select(Page).where(Page.step_id == first.id)).all()
     handed = set(hotline.jobs.job_ids()) | set(hotline.jobs.scheduled_ids())
-    assert {f"step-{st.id}" for st in steps.values()} <= handed
-    assert f"step-{steps[('page', 0)].id}" in hotline.jobs.first_queue.job_ids  # ahead of every other page
+    assert {f"step-{st.id}" for st in steps.values()} <= handed and f"step-{first.id}" not in handed
+    assert [f"page-{p.id}" for p in first_pages if p.channel == "sms"] == hotline.jobs.first_queue.job_ids
 
 
 def test_german_call_without_ticket_from_a_withheld_number(phone, hotline):

@@ -17,71 +17,72 @@ from workers import consuming, watchdog
 from workers.watchdog import TAKEOVER
 
 
-def _first_step(desk, incident):
+def _receipt(desk, incident):
+    """The incident's receipt step: due (and queued in the steps queue) once the intake ended."""
     with desk.hotline.db.session() as s:
-        return s.scalars(select(DueStep).where(DueStep.incident_id == incident.id, DueStep.kind == StepKind.PAGE,
-                                               DueStep.level == 0)).one()
+        return s.scalars(select(DueStep).where(DueStep.incident_id == incident.id,
+                                               DueStep.kind == StepKind.RECEIPT)).one()
 
 
 def test_a_late_job_waiting_in_a_queue_the_workers_are_emptying_is_left_to_them(desk, clock):
     incident = desk.open_incident()
-    step = _first_step(desk, incident)
-    job_id = f"step-{step.id}"
-    assert desk.hotline.jobs.first_queue.job_ids == [job_id]
+    step = _receipt(desk, incident)
+    job_id, queue = f"step-{step.id}", desk.hotline.jobs.queue
+    assert job_id in queue.job_ids
     clock.advance(seconds=TAKEOVER.total_seconds() + 1)
-    consuming.finished(desk.hotline.jobs.first_queue.name)  # a worker here just took another job from that queue
+    consuming.finished(queue.name)  # a worker here just took another job from that queue
 
     watchdog.sweep(desk.hotline)
 
-    assert _first_step(desk, incident).status == StepStatus.PENDING  # not run by the watchdog
-    assert desk.hotline.jobs.first_queue.job_ids == [job_id]  # and not queued twice
+    assert _receipt(desk, incident).status == StepStatus.PENDING  # not run by the watchdog
+    assert queue.job_ids.count(job_id) == 1  # and not queued twice
 
 
 def test_a_late_job_lost_from_the_queues_is_run_by_the_watchdog_even_while_workers_are_busy(desk, clock):
     incident = desk.open_incident()
-    step = _first_step(desk, incident)
-    desk.hotline.jobs.first_queue.remove(f"step-{step.id}")  # taken off the list by a worker that then died
+    step = _receipt(desk, incident)
+    queue = desk.hotline.jobs.queue
+    queue.remove(f"step-{step.id}")  # taken off the list by a worker that then died
     clock.advance(seconds=TAKEOVER.total_seconds() + 1)
-    consuming.finished(desk.hotline.jobs.first_queue.name)
+    consuming.finished(queue.name)
 
     watchdog.sweep(desk.hotline)
 
-    assert _first_step(desk, incident).status == StepStatus.DONE
+    assert _receipt(desk, incident).status == StepStatus.DONE
 
 
 def test_with_no_worker_finishing_jobs_the_watchdog_runs_a_late_queued_job_itself(desk, clock):
     incident = desk.open_incident()
     clock.advance(seconds=TAKEOVER.total_seconds() + 1)
-    assert not consuming.recently(desk.hotline.jobs.first_queue.name, watchdog.GRACE.total_seconds())
+    assert not consuming.recently(desk.hotline.jobs.queue.name, watchdog.GRACE.total_seconds())
 
     watchdog.sweep(desk.hotline)
 
-    assert _first_step(desk, incident).status == StepStatus.DONE
+    assert _receipt(desk, incident).status == StepStatus.DONE
 
 
 def test_a_late_job_in_a_queue_that_does_not_move_is_run_by_the_watchdog(desk, clock):
     """The first queue moves, but nothing was taken from the one the late job waits in (the main worker,
     the only one serving the steps, held by a slow send): the watchdog runs it."""
     incident = desk.open_incident()
-    step = _first_step(desk, incident)
+    step = _receipt(desk, incident)
     jobs = desk.hotline.jobs
-    jobs.first_queue.remove(f"step-{step.id}")
-    jobs.enqueue("workers.jobs.run_step", step.id, job_id=f"step-{step.id}", queue=jobs.queue)  # in the steps queue
+    assert f"step-{step.id}" in jobs.queue.job_ids
     clock.advance(seconds=TAKEOVER.total_seconds() + 1)
     consuming.finished(jobs.first_queue.name)
 
     watchdog.sweep(desk.hotline)
 
-    assert _first_step(desk, incident).status == StepStatus.DONE
+    assert _receipt(desk, incident).status == StepStatus.DONE
 
 
 def test_a_job_taken_off_its_list_is_handed_over_again_though_redis_still_says_queued(desk):
     """The hand-over looks at the queues' lists, not at the job's status: a worker killed between taking a job
     and starting it leaves the job marked queued, in no list."""
     incident = desk.open_incident()
-    step = _first_step(desk, incident)
+    step = _receipt(desk, incident)
     jobs = desk.hotline.jobs
-    jobs.first_queue.remove(f"step-{step.id}")
+    jobs.queue.remove(f"step-{step.id}")
     assert f"step-{step.id}" not in jobs.job_ids()
 
     watchdog.sweep(desk.hotline)

@@ -42,11 +42,12 @@ def test_every_instance_sweeps_and_only_the_lease_holder_replays_the_spool(desk,
     desk.open_incident()
     hotline.jobs.redis.flushdb()  # the receipt and first pages are due now and only a sweep can bring them back
 
-    assert watchdog.tick(hotline, "b") == 2  # b leads and hands over the two due steps
+    # b leads and hands over the due receipt and the two pages the opening's first page step wrote
+    assert watchdog.tick(hotline, "b") == 3
     _spool_one(hotline, "CA" + "1" * 32)
-    assert watchdog.tick(hotline, "a") == 2  # a is not the leader, and sweeps all the same ...
+    assert watchdog.tick(hotline, "a") == 3  # a is not the leader, and sweeps all the same ...
     assert _incidents(hotline) == 1  # ... but leaves the spool to the leader
-    assert watchdog.tick(hotline, "b") > 2  # b replays it and hands over the rescued incident's steps too
+    assert watchdog.tick(hotline, "b") > 3  # b replays it and hands over the rescued incident's steps too
     assert _incidents(hotline) == 2
     queued = hotline.jobs.job_ids()
     assert len(set(queued)) == len(queued)  # deterministic ids: the two sweeps queued each job once

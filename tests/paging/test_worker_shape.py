@@ -92,30 +92,64 @@ def test_the_main_worker_starts_again_when_rqs_loop_ends_by_itself_and_stops_on_
     assert started == [names, names] and names[0].endswith("-first") and names[1].endswith("-pages") and names[-1].endswith("-slow")
 
 
-def test_an_incidents_first_page_step_and_first_pages_wait_ahead_of_every_other_page(desk):
-    """Issue 12's burst: the level-0 step and each person's SMS from it go to the FIRST queue; the voice
-    page (held by the account's call rate) and every other step wait in their own queues."""
+def test_an_incidents_first_page_step_runs_at_its_opening_and_its_first_pages_wait_ahead_of_every_other_page(desk):
+    """Issue 12's burst: the level-0 step runs in the transaction that opens the incident (no job to wait
+    for a worker); each person's SMS from it goes to the FIRST queue, the voice page (held by the
+    account's call rate) to the page queue, and every other step waits in its own queue."""
     from app.models import DueStep, StepKind
-    from workers.jobs import run_step
 
     jobs = desk.hotline.jobs
     incident = desk.open_incident()
     with desk.hotline.db.session() as s:
-        steps = {(st.kind, st.level): st.id for st in s.scalars(select(DueStep).where(DueStep.incident_id == incident.id))}
-    first_step = f"step-{steps[(StepKind.PAGE, 0)]}"
-    assert jobs.first_queue.job_ids == [first_step]
-    assert first_step not in jobs.page_queue.job_ids + jobs.queue.job_ids
+        steps = {(st.kind, st.level): st for st in s.scalars(select(DueStep).where(DueStep.incident_id == incident.id))}
+        pages = list(s.scalars(select(Page).where(Page.incident_id == incident.id, Page.purpose == "page")))
+    first_step = steps[(StepKind.PAGE, 0)]
+    assert first_step.status == "done" and first_step.runs == 1
+    sms = [f"page-{p.id}" for p in pages if p.channel == "sms"]
+    voice = [f"page-{p.id}" for p in pages if p.channel == "voice"]
+    assert sms and voice and {p.step_id for p in pages} == {first_step.id}  # the primary, on both channels
+    assert jobs.first_queue.job_ids == sms  # first in, first out
+    assert set(voice) <= set(jobs.page_queue.job_ids) and not set(sms) & set(jobs.page_queue.job_ids)
+    waiting = set(jobs.job_ids()) | set(jobs.scheduled_ids())
+    assert f"step-{first_step.id}" not in waiting
+    assert {f"step-{st.id}" for key, st in steps.items() if key != (StepKind.PAGE, 0)} <= waiting
     assert [q.name for q in jobs.sending_queues] == [jobs.first_queue.name, jobs.page_queue.name]
 
-    assert run_step(steps[(StepKind.PAGE, 0)])
+    later = desk.open_incident(caller="+14155550177")  # first in, first out: a burst's earliest first pages leave first
+    with desk.hotline.db.session() as s:
+        later_sms = [f"page-{p.id}" for p in s.scalars(select(Page).where(
+            Page.incident_id == later.id, Page.channel == "sms").order_by(Page.id))]
+    assert later_sms and jobs.first_queue.job_ids == [*sms, *later_sms]
+
+
+def test_a_first_page_step_that_fails_at_the_opening_is_left_to_a_worker_in_the_first_queue(desk, monkeypatch):
+    """The opening never fails on its first page: the step's run is rolled back to its savepoint, the
+    incident opens, and the step's job waits in the FIRST queue for a worker, which pages."""
+    from app.models import DueStep, Incident, StepKind
+    from app.services import escalation_steps
+    from workers.jobs import run_step
+
+    real = escalation_steps.run_due_step
+    monkeypatch.setattr(escalation_steps, "run_due_step", lambda *a: (_ for _ in ()).throw(RuntimeError("boom")))
+    from app.services import steps as steps_module
+    monkeypatch.setattr(steps_module, "run_due_step", escalation_steps.run_due_step)
+    jobs = desk.hotline.jobs
+    incident = desk.open_incident()
+    with desk.hotline.db.session() as s:
+        assert s.get(Incident, incident.id) is not None
+        step = s.scalars(select(DueStep).where(DueStep.incident_id == incident.id, DueStep.kind == StepKind.PAGE,
+                                               DueStep.level == 0)).one()
+        assert step.status == "pending" and step.runs == 0
+        assert not s.scalars(select(Page).where(Page.incident_id == incident.id)).all()
+    assert jobs.first_queue.job_ids == [f"step-{step.id}"]
+
+    monkeypatch.setattr(steps_module, "run_due_step", real)
+    assert run_step(step.id)
     with desk.hotline.db.session() as s:
         pages = list(s.scalars(select(Page).where(Page.incident_id == incident.id, Page.purpose == "page")))
     sms = [f"page-{p.id}" for p in pages if p.channel == "sms"]
-    voice = [f"page-{p.id}" for p in pages if p.channel == "voice"]
-    assert sms and voice  # the primary is paged on both channels
-    # ahead of the first steps still waiting (here this one's own job, which the test ran directly)
-    assert jobs.first_queue.job_ids == [*reversed(sms), first_step]
-    assert set(voice) <= set(jobs.page_queue.job_ids) and not set(sms) & set(jobs.page_queue.job_ids)
+    # behind what waited before (here this step's own job, which the test ran directly)
+    assert sms and jobs.first_queue.job_ids == [f"step-{step.id}", *sms]
 
 
 def test_a_persons_first_page_is_the_sms_when_they_have_one():

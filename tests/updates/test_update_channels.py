@@ -141,7 +141,8 @@ def test_rep_cannot_declare_an_outage(hotline, client):
 def test_owner_sms_sets_interval_writes_update_and_proposes(hotline, client, clock, smtp):
     incident = _incident(client, hotline)
     ref = incident.reference
-    assert "not paged for" in _sms(client, ALICE, f"EVERY 30 {ref}")  # reps act on their own incidents
+    # reps act on their own incidents: Bob (level 1, not yet due) was not paged; Alice was, at the opening
+    assert "not paged for" in _sms(client, BOB, f"EVERY 30 {ref}")
     assert _rows(hotline, FollowUp) == []
     assert "acknowledged" in _sms(client, ALICE, f"ACK {ref}").lower()
     assert "every 30 minutes" in _sms(client, ALICE, f"EVERY 30 {ref}")
