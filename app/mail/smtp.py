@@ -1,13 +1,20 @@
-"""One e-mail over SMTP, with the host, port, TLS mode, login and sender from settings."""
+"""One e-mail over SMTP, with the host, port, TLS mode, login and sender from settings.
+
+``smtplib`` is imported when a message is sent: the web and worker processes import this module
+(customer updates may go by e-mail) but most of them never send one.
+"""
 
 from __future__ import annotations
 
-import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
+from typing import TYPE_CHECKING
 
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    import smtplib
 
 TIMEOUT_SECONDS = 15
 
@@ -24,6 +31,8 @@ def send_mail(settings: Settings, *, to: str, subject: str, body: str, message_i
     """Send one plain-text e-mail; returns its Message-ID, raises MailError."""
     if not settings.smtp_host:
         raise MailError("SMTP is not configured (SMTP_HOST)", permanent=True)
+    import smtplib
+
     sender = settings.mail_from
     domain = parseaddr(sender)[1].partition("@")[2] or "localhost"
     message = EmailMessage()
@@ -49,6 +58,8 @@ def send_mail(settings: Settings, *, to: str, subject: str, body: str, message_i
 
 
 def _connect(settings: Settings) -> smtplib.SMTP:
+    import smtplib
+
     mode = settings.smtp_tls
     if mode == "ssl":
         return smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS,

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.settings import TWILIO_API_BASE, Settings
 from app.telephony.protocol import OutcomeUnknown, Sent
-from app.telephony.twilio_rest import TwilioRest
+
+if TYPE_CHECKING:
+    from app.telephony.twilio_rest import TwilioRest
 
 CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
 LOOKUP_LIMIT = 50  # newest first; a retry looks back minutes, not days
@@ -28,6 +30,10 @@ class TwilioTelephony:
 
     @cached_property
     def _rest(self) -> TwilioRest:
+        # imported at the first send: the web process builds this seam but never sends, and so loads
+        # neither the client nor urllib.request
+        from app.telephony.twilio_rest import TwilioRest
+
         settings = self._settings
         return TwilioRest(settings.twilio_api_base_url or TWILIO_API_BASE, settings.twilio_account_sid,
                           settings.twilio_auth_token, self._timeout_seconds)

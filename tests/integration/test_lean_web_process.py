@@ -184,7 +184,8 @@ def test_serve_with_a_twilio_account_imports_no_alembic_twilio_rest_or_dev_packa
     found = json.loads(run.stdout.splitlines()[-1])
     assert found["answers"] == [200, 503, 403]  # the schema guard let the page through; no watchdog; unsigned
     modules = set(found["modules"])
-    for heavy in ("alembic", "twilio.rest", "requests", "hotline_sim", "rq", "workers", "app.config_check"):
+    for heavy in ("alembic", "twilio.rest", "requests", "hotline_sim", "rq", "workers", "app.config_check",
+                  "app.telephony.twilio_rest", "smtplib"):  # the web process sends no page and no e-mail
         assert heavy not in modules, heavy
     assert "twilio.twiml.voice_response" in modules  # TwiML is rendered here; only the REST SDK is lazy
 
