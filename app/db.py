@@ -16,6 +16,7 @@ from app.idle_socket import closed_while_idle
 log = logging.getLogger(__name__)
 POOL_RECYCLE_SECONDS = 600
 _PENDING = "hotline.after_commit"  # key in Session.info: the jobs this transaction registered
+_SAVEPOINTS = "hotline.savepoints"  # key in Session.info: how many jobs were registered when each open savepoint began
 
 
 def register(session: Session, job: Any) -> None:
@@ -60,8 +61,12 @@ class Database:
         self.dispatch: Callable[[list[Any]], None] | None = None
         event.listen(self.sessions, "after_commit", self._after_commit)
         event.listen(self.sessions, "after_rollback", _forget)
+        event.listen(self.sessions, "after_transaction_create", _savepoint_began)
+        event.listen(self.sessions, "after_transaction_end", _savepoint_ended)
 
     def _after_commit(self, session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # SQLAlchemy reports a savepoint's release as a commit: the transaction is still open
         jobs = session.info.pop(_PENDING, [])
         if not jobs:
             return
@@ -111,5 +116,19 @@ def is_disconnect(exc: BaseException) -> bool:
 
 
 def _forget(session: Session) -> None:
-    """A rolled-back transaction dispatches nothing."""
-    session.info.pop(_PENDING, None)
+    """A rolled-back transaction dispatches nothing; a rolled-back savepoint drops only what it registered."""
+    marks = session.info.get(_SAVEPOINTS)
+    if session.in_nested_transaction() and marks:
+        del session.info.get(_PENDING, [])[marks[-1]:]
+    else:
+        session.info.pop(_PENDING, None)
+
+
+def _savepoint_began(session: Session, transaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(_SAVEPOINTS, []).append(len(session.info.get(_PENDING, [])))
+
+
+def _savepoint_ended(session: Session, transaction) -> None:
+    if transaction.nested and session.info.get(_SAVEPOINTS):
+        session.info[_SAVEPOINTS].pop()

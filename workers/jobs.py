@@ -6,6 +6,8 @@ and reach RQ after their transaction commits: none is carried back through here.
 
 from __future__ import annotations
 
+from rq import get_current_job
+
 from app.services import steps
 from app.services.callback_calls import place_rep_call
 from app.services.deliveries import DeliverySender
@@ -26,7 +28,9 @@ def run_step(step_id: int) -> bool:
 def send_page(page_id: int) -> None:
     """Send page ``page_id`` unless it was sent, canceled or is not yet due."""
     hotline = current()
-    PageSender(hotline.db, hotline.telephony, PageUrls(hotline.settings), hotline.pacer).send(page_id, hotline.clock.now())
+    job = get_current_job()  # None when called directly (tests, the watchdog's own runs)
+    PageSender(hotline.db, hotline.telephony, PageUrls(hotline.settings), hotline.pacer).send(
+        page_id, hotline.clock.now(), first=job is not None and job.origin == hotline.jobs.first_queue.name)
 
 
 def place_callback(callback_id: int) -> None:

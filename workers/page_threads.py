@@ -5,6 +5,7 @@ it waits on the network, not on the CPU. So one process runs several of them at 
 of forking a worker per send. Each thread is an RQ ``SimpleWorker`` of its own (registered,
 with heartbeats, so RQ's registries and the watchdog's "already queued" check are unchanged);
 the process's main worker serves every queue, first pages first, so it helps when the threads are busy.
+Half the threads serve only the first pages (``PageThreads.first_only``).
 """
 
 from __future__ import annotations
@@ -92,7 +93,12 @@ class PageThreads:
     def __init__(self, hotline: Hotline, count: int) -> None:
         self.hotline = hotline
         self.workers: list[ThreadWorker] = []
-        self.threads = [threading.Thread(target=self._serve, name=f"pages-{i}", daemon=True) for i in range(count)]
+        # Half of them (rounded down) serve the FIRST queue alone: in an outage's burst the other threads
+        # sleep for the voice pages' call slots (up to the pacer's max_wait each), and the first pages
+        # waited for them, up to 9 s, until the watchdog took them over.
+        self.first_only = count // 2
+        self.threads = [threading.Thread(target=self._serve, args=(i,), name=f"pages-{i}", daemon=True)
+                        for i in range(count)]
         self._stop = threading.Event()
 
     def start(self) -> PageThreads:
@@ -110,13 +116,15 @@ class PageThreads:
         for thread in self.threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
-    def _serve(self) -> None:
+    def _serve(self, index: int) -> None:
         may_wait()  # a page thread sleeps for its slot in the account's rate; the main worker puts pages off
         # RQ's work loop also ends by itself (a Redis error outside its dequeue is "unhandled, quitting"):
         # until the process stops, a thread starts a new worker rather than leave the page queue short.
         while not self._stop.is_set():
             try:
-                worker = ThreadWorker(self.hotline.jobs.sending_queues, connection=self.hotline.jobs.redis)
+                jobs = self.hotline.jobs
+                queues = [jobs.first_queue] if index < self.first_only else jobs.sending_queues
+                worker = ThreadWorker(queues, connection=jobs.redis)
                 worker.busy = threading.Event()
                 self.workers.append(worker)
                 worker.work(logging_level="WARNING")

@@ -80,10 +80,13 @@ class PageSender:
         self.urls = urls  # app.services.page_urls.PageUrls
         self.pacer = pacer  # app.telephony.rate.Pacer: the account's call and SMS rates (None: unpaced)
 
-    def send(self, page_id: int, now: datetime) -> None:
-        """Wait for the page's slot in the account's rate, claim, send, record; a retry is registered when needed."""
+    def send(self, page_id: int, now: datetime, first: bool = False) -> None:
+        """Wait for the page's slot in the account's rate, claim, send, record; a retry is registered when needed.
+
+        ``first``: the page came from the FIRST queue (an incident's first page to this person): put off
+        or retried, it waits there again, not behind every other page (issue 12's burst)."""
         if self.pacer is not None:
-            now = self._wait_turn(page_id, now)
+            now = self._wait_turn(page_id, now, first)
             if now is None:
                 return
         with self.db.transaction() as session:
@@ -97,11 +100,11 @@ class PageSender:
             # unknown whether an earlier try reached Twilio, and no proof it did: this may be a second page
             possible_duplicate = uncertain and found is None
         except Rejected as exc:
-            return self._record_failure(page_id, now, str(exc), permanent=True)
+            return self._record_failure(page_id, now, str(exc), permanent=True, first=first)
         except (Throttled, OutcomeUnknown) as exc:
-            return self._record_failure(page_id, now, f"{type(exc).__name__}: {exc}", permanent=False)
+            return self._record_failure(page_id, now, f"{type(exc).__name__}: {exc}", permanent=False, first=first)
         except TelephonyError as exc:
-            return self._record_failure(page_id, now, f"{type(exc).__name__}: {exc}", permanent=False)
+            return self._record_failure(page_id, now, f"{type(exc).__name__}: {exc}", permanent=False, first=first)
         with self.db.transaction() as session:
             page = session.get(Page, page_id, with_for_update=True)
             page.twilio_sid = sent.sid
@@ -113,7 +116,7 @@ class PageSender:
                               "attempt": page.attempts, "adopted": found is not None,
                               "possible_duplicate": possible_duplicate})
 
-    def _wait_turn(self, page_id: int, now: datetime) -> datetime | None:
+    def _wait_turn(self, page_id: int, now: datetime, first: bool) -> datetime | None:
         """Before the claim (a claimed page must leave within STALE_SENDING): the time to send at, or None.
 
         A slot more than the pacer's ``max_wait`` away puts the page off until then (no attempt is
@@ -135,7 +138,7 @@ class PageSender:
                 update(Page).where(Page.id == page_id, Page.status == PageStatus.QUEUED, Page.attempts == row.attempts)
                 .values(next_attempt_at=slot, updated_at=now).execution_options(synchronize_session=False))
             if moved.rowcount == 1:
-                schedule(session, "page", page_id, slot, attempt=row.attempts, tag="paced")
+                schedule(session, "page", page_id, slot, attempt=row.attempts, tag="paced", first=first)
         return None
 
     def _claim(self, session: Session, page_id: int, now: datetime):
@@ -189,7 +192,7 @@ class PageSender:
         return self.telephony.place_call(to=request.to, url=request.url, status_callback=request.status_callback,
                                          machine_detection=True)
 
-    def _record_failure(self, page_id: int, now: datetime, error: str, permanent: bool) -> None:
+    def _record_failure(self, page_id: int, now: datetime, error: str, permanent: bool, first: bool) -> None:
         with self.db.transaction() as session:
             page = session.get(Page, page_id, with_for_update=True)
             page.last_error = error[:500]
@@ -214,7 +217,7 @@ class PageSender:
             page.status = PageStatus.QUEUED
             page.next_attempt_at = now + backoff(page.attempts)
             page.updated_at = now
-            schedule(session, "page", page.id, page.next_attempt_at, attempt=page.attempts)
+            schedule(session, "page", page.id, page.next_attempt_at, attempt=page.attempts, first=first)
 
 
 def adopt_sid(page: Page, sid: str, now: datetime) -> None:

@@ -162,3 +162,40 @@ def test_a_thread_that_may_not_sleep_sends_at_once_within_the_slack_and_puts_off
     sends = [pacer.turn(SMS, f"page-{n}-0") for n in range(5)]  # slots 0, 0.1, 0.2, 0.3, 0.4 s away
     assert sends[:3] == [clock.now()] * 3 and sends[3:] == [None, None]
     assert slept == []  # it never sleeps
+
+
+def test_a_first_page_put_off_or_retried_waits_in_the_first_queue_again(desk, twilio, redis_conn):
+    """Issue 12's burst: a first page put off by the account's rate went to the page queue, behind every
+    voice page waiting for the call rate: 63 of 300 first SMS were sent 8 to 13 s late."""
+    hotline = desk.hotline
+    page_ids = _voice_pages(desk, 3)
+    start = desk.clock.now()
+    pacer = Pacer(SendRate(redis_conn, f"{hotline.settings.queue_name}:rate-test", {CALLS: 1.0}), desk.clock,
+                  sleep=lambda s: desk.clock.advance(seconds=s), max_wait=0)
+    sender = PageSender(hotline.db, hotline.telephony, PageUrls(hotline.settings), pacer)
+    sender.send(page_ids[0], start, first=True)  # its slot is now
+    sender.send(page_ids[1], start, first=True)  # 1 s away: put off
+    sender.send(page_ids[2], start)  # 2 s away: put off, not a first page
+    first, pages = hotline.jobs.first_queue.scheduled_job_registry, hotline.jobs.page_queue.scheduled_job_registry
+    assert f"page-{page_ids[1]}-paced" in first.get_job_ids() and f"page-{page_ids[1]}-paced" not in pages.get_job_ids()
+    assert f"page-{page_ids[2]}-paced" in pages.get_job_ids()
+
+    twilio.fail_next(1, status=503)  # and a first page retried after a failure comes back to its queue too
+    desk.clock.set(start + timedelta(seconds=1))
+    sender.send(page_ids[1], desk.clock.now(), first=True)
+    with hotline.db.session() as s:
+        page = s.get(Page, page_ids[1])
+    assert page.status == PageStatus.QUEUED and page.attempts == 1
+    assert f"page-{page_ids[1]}-1" in first.get_job_ids()
+
+
+def test_a_page_job_from_the_first_queue_is_sent_as_a_first_page(desk, monkeypatch):
+    from app.queue import PendingJob
+    from workers.runner import MainWorker
+
+    seen = []
+    monkeypatch.setattr(PageSender, "send", lambda self, page_id, now, first=False: seen.append((page_id, first)))
+    jobs, now = desk.hotline.jobs, desk.clock.now()
+    jobs.dispatch([PendingJob("page", 1001, now, first=True), PendingJob("page", 1002, now)], now)
+    MainWorker(jobs.queues, connection=jobs.redis).work(burst=True, logging_level="WARNING")
+    assert sorted(seen) == [(1001, True), (1002, False)]

@@ -36,8 +36,9 @@ def test_page_threads_serve_the_page_queues_alone_and_send_every_page(desk, twil
     steps_waiting = len(hotline.jobs.queue)  # not the threads' to run
 
     threads = PageThreads(hotline, 3).start()
-    try:
-        assert _until(lambda: len(Worker.all(queue=hotline.jobs.page_queue)) == 3)
+    try:  # one thread serves the first pages alone, two serve them and then every other page
+        assert _until(lambda: len(Worker.all(queue=hotline.jobs.page_queue)) == 2)
+        assert _until(lambda: len(Worker.all(queue=hotline.jobs.first_queue)) == 3)
         assert _until(lambda: len({c.to for c in twilio.calls if c.to in NUMBERS}) == 6)
     finally:
         threads.stop()
