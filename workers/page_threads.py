@@ -94,8 +94,8 @@ class PageThreads:
         self.hotline = hotline
         self.workers: list[ThreadWorker] = []
         # Half of them (rounded down) serve the FIRST queue alone: in an outage's burst the other threads
-        # sleep for the voice pages' call slots (up to the pacer's max_wait each), and the first pages
-        # waited for them, up to 9 s, until the watchdog took them over.
+        # sleep for the voice pages' call slots (up to the pacer's max_wait each), and a first page must
+        # not wait for one of them to wake.
         self.first_only = count // 2
         self.threads = [threading.Thread(target=self._serve, args=(i,), name=f"pages-{i}", daemon=True)
                         for i in range(count)]

@@ -61,6 +61,14 @@ def _voice_pages(desk, count: int) -> list[int]:
         return [p.id for p in pages]
 
 
+def _one_call_a_second(desk, redis_conn, max_wait: float) -> PageSender:
+    """A sender paced at one call a second, whose sleeps move the fake clock."""
+    hotline = desk.hotline
+    pacer = Pacer(SendRate(redis_conn, f"{hotline.settings.queue_name}:rate-test", {CALLS: 1.0}), desk.clock,
+                  sleep=lambda s: desk.clock.advance(seconds=s), max_wait=max_wait)
+    return PageSender(hotline.db, hotline.telephony, PageUrls(hotline.settings), pacer)
+
+
 def _accepted_calls(twilio) -> list:
     return sorted(c.date_created for c in twilio.calls if c.direction == "outbound-api" and c.to in NUMBERS)
 
@@ -102,9 +110,7 @@ def test_a_page_whose_slot_is_far_off_is_put_off_until_then_without_spending_an_
     hotline = desk.hotline
     page_ids = _voice_pages(desk, 4)
     start = desk.clock.now()
-    pacer = Pacer(SendRate(redis_conn, f"{hotline.settings.queue_name}:rate-test", {CALLS: 1.0}), desk.clock,
-                  sleep=lambda s: desk.clock.advance(seconds=s), max_wait=2)
-    sender = PageSender(hotline.db, hotline.telephony, PageUrls(hotline.settings), pacer)
+    sender = _one_call_a_second(desk, redis_conn, max_wait=2)
     may_wait()  # as a page thread
     for page_id in page_ids[:3]:
         sender.send(page_id, desk.clock.now())  # slots at +0, +1, +2: waited for here
@@ -166,13 +172,11 @@ def test_a_thread_that_may_not_sleep_sends_at_once_within_the_slack_and_puts_off
 
 def test_a_first_page_put_off_or_retried_waits_in_the_first_queue_again(desk, twilio, redis_conn):
     """Issue 12's burst: a first page put off by the account's rate went to the page queue, behind every
-    voice page waiting for the call rate: 63 of 300 first SMS were sent 8 to 13 s late."""
+    voice page waiting for the call rate."""
     hotline = desk.hotline
     page_ids = _voice_pages(desk, 3)
     start = desk.clock.now()
-    pacer = Pacer(SendRate(redis_conn, f"{hotline.settings.queue_name}:rate-test", {CALLS: 1.0}), desk.clock,
-                  sleep=lambda s: desk.clock.advance(seconds=s), max_wait=0)
-    sender = PageSender(hotline.db, hotline.telephony, PageUrls(hotline.settings), pacer)
+    sender = _one_call_a_second(desk, redis_conn, max_wait=0)
     sender.send(page_ids[0], start, first=True)  # its slot is now
     sender.send(page_ids[1], start, first=True)  # 1 s away: put off
     sender.send(page_ids[2], start)  # 2 s away: put off, not a first page
