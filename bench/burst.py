@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,16 +93,13 @@ def breakdown(engine) -> tuple[list[float], list[float]]:
 
 
 def send_troubles(engine) -> str:
-    """What held pages back: failed sends by error (the first 40 characters), and sends put off to a later
-    slot of the account's rate (``page_send_failed`` lines; a put-off page is rescheduled without one)."""
+    """What held the reps' pages back: failed sends by error (``page_send_failed`` lines, the error's first
+    40 characters), and pages by the attempts they took (a page put off by the account's rate spends none)."""
     with Session(engine) as s:
         failed = s.execute(select(IncidentEvent.detail).where(IncidentEvent.kind == "page_send_failed")).scalars().all()
         attempts = s.execute(select(Page.attempts, func.count()).where(Page.role != "customer")
                              .group_by(Page.attempts)).all()
-    errors: dict[str, int] = {}
-    for detail in failed:
-        key = str(detail.get("error", ""))[:40]
-        errors[key] = errors.get(key, 0) + 1
+    errors = Counter(str(detail.get("error", ""))[:40] for detail in failed)
     return (f"failed sends: {sum(errors.values())} ({'; '.join(f'{k}: {n}' for k, n in errors.items()) or 'none'}); "
             f"pages by attempts: {', '.join(f'{a}: {n}' for a, n in sorted(attempts))}")
 

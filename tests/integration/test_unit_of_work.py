@@ -9,6 +9,7 @@ for the watchdog, 8 to 17 s).
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from app.db import Database, register, registered
@@ -41,14 +42,11 @@ def test_a_rolled_back_savepoint_drops_only_its_own_jobs(database_url):
     try:
         with db.transaction() as session:
             register(session, "before")
-            try:
+            with pytest.raises(RuntimeError), session.begin_nested():
+                register(session, "inside")
                 with session.begin_nested():
-                    register(session, "inside")
-                    with session.begin_nested():
-                        register(session, "deeper")
-                    raise RuntimeError("the savepoint fails")
-            except RuntimeError:
-                pass
+                    register(session, "deeper")
+                raise RuntimeError("the savepoint fails")
             assert registered(session) == ["before"]
             with session.begin_nested():
                 register(session, "retried")
@@ -60,14 +58,11 @@ def test_a_rolled_back_savepoint_drops_only_its_own_jobs(database_url):
 def test_a_rolled_back_transaction_sends_nothing(database_url):
     db, sent = _database(database_url)
     try:
-        try:
-            with db.transaction() as session:
-                register(session, "doomed")
-                with session.begin_nested():
-                    register(session, "inside")
-                raise RuntimeError("the transaction fails")
-        except RuntimeError:
-            pass
+        with pytest.raises(RuntimeError), db.transaction() as session:
+            register(session, "doomed")
+            with session.begin_nested():
+                register(session, "inside")
+            raise RuntimeError("the transaction fails")
         with db.transaction() as session:
             register(session, "next")
         assert sent == [["next"]]
