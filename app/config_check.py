@@ -2,7 +2,7 @@
 
 ``serve`` and ``worker`` run the same checks at start and refuse to start on an error;
 warnings are for what can wait (a coverage gap next week, no worker yet when the web
-app starts). Settings checks are pure; the probes (database, Redis, Twilio) are small.
+app starts). Settings checks are pure; the probes (database, Redis, Twilio, SMTP) are small.
 """
 
 from __future__ import annotations
@@ -51,6 +51,41 @@ def twilio_account_problems(settings: Settings, report: CheckReport) -> None:
     else:
         report.warn("TWILIO_API_BASE_URL", f"could not ask Twilio about the account: {found[1]}.",
                     "check the outbound network; pages fail while Twilio is unreachable")
+
+
+SMTP_TLS_NAMES = {"starttls": "STARTTLS", "ssl": "SSL", "none": "no TLS"}
+
+
+def smtp_problems(settings: Settings, report: CheckReport, strict: bool) -> None:
+    """Open the SMTP session e-mail updates use (connect, EHLO, TLS, LOGIN) and QUIT; no message is sent.
+
+    Severity: a TLS failure or a refused login is a misconfiguration that no retry heals (a
+    5xx reply fails each e-mail update at once), so ``hotline check`` reports it as an error
+    (``strict``). ``serve`` and ``worker`` only warn: e-mail updates are not the hotline's core
+    job, and phone intake and paging must start even when the mail settings are wrong. A server
+    that cannot be reached (or refuses for now: a 4xx reply, a time-out) is a warning for every
+    role, like an unreachable Twilio API: it may be down for a moment, and each e-mail is
+    retried for 31 minutes. Without SMTP_HOST nothing is probed (e-mail deliveries are skipped).
+    """
+    host = f"{settings.smtp_host}:{settings.smtp_port}"
+    tls = SMTP_TLS_NAMES.get(settings.smtp_tls, settings.smtp_tls)
+    found = probes.smtp_problem(settings)
+    complain = report.error if strict else report.warn
+    if found is None:
+        login = "and the login" if settings.smtp_username else "(no login: SMTP_USERNAME is unset)"
+        report.passed.append(f"SMTP server {host} accepts the connection ({tls}) {login}")
+    elif found[0] == "login":
+        complain("SMTP_USERNAME/SMTP_PASSWORD", f"the SMTP server {host} refused the login: {found[1]}.",
+                 "copy the SMTP username and password from the mail provider (some need an app password); "
+                 "e-mail updates fail at once until then")
+    elif found[0] == "tls":
+        complain("SMTP_TLS", f"securing the connection to the SMTP server {host} ({tls}) failed: {found[1]}.",
+                 "use starttls for port 587, ssl for port 465 (none only for a local relay); "
+                 "the server's certificate must be valid for SMTP_HOST")
+    else:
+        report.warn("SMTP_HOST/SMTP_PORT", f"cannot use the SMTP server {host} now: {found[1]}.",
+                    "correct SMTP_HOST/SMTP_PORT or start the mail server; meanwhile e-mail updates are "
+                    "retried for 31 minutes, then fail")
 
 
 def database_problems(settings: Settings, report: CheckReport, migrate: Callable[[Settings], None] | None) -> bool:
@@ -222,6 +257,8 @@ def run_checks(
     settings_problems(settings, env, report)
     if probe_twilio and not {"TWILIO_NUMBER", "TWILIO_ACCOUNT_SID"} & {p.where for p in report.errors}:
         twilio_account_problems(settings, report)
+    if settings.smtp_host and not {"SMTP_PORT", "SMTP_TLS"} & broken:
+        smtp_problems(settings, report, strict=role == Role.CHECK)
     database_ok = "DATABASE_URL" not in broken and database_problems(settings, report, migrate)
     redis_ok = redis_problems(settings, report)
     if database_ok:

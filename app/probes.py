@@ -1,4 +1,4 @@
-"""Small probes of what the configuration points at: database, schema, Redis, Twilio.
+"""Small probes of what the configuration points at: database, schema, Redis, Twilio, SMTP.
 
 Each returns a short reason on failure (one line, never a traceback, never a password)
 and None when all is well.
@@ -11,9 +11,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 CONNECT_TIMEOUT_SECONDS = 5
 
@@ -199,3 +203,52 @@ def twilio_number_problem(base_url: str, account_sid: str, auth_token: str, numb
     if not any(n.get("phone_number") == number for n in numbers):
         return "number", f"{number} is not a phone number of account {account_sid}"
     return None
+
+
+def smtp_problem(settings: Settings) -> tuple[str, str] | None:
+    """("unreachable" | "tls" | "login", reason) when the SMTP server cannot be used, else None.
+
+    Opens the session ``send_mail`` opens (app/mail/smtp.py: connect, EHLO, STARTTLS or SSL as
+    SMTP_TLS says, LOGIN when SMTP_USERNAME is set), then QUITs: no message is sent. A refusal
+    that can pass (a 4xx reply, a time-out or a dropped connection during STARTTLS or LOGIN) is
+    "unreachable", like a server that does not answer; a TLS failure or a 5xx reply is not.
+    """
+    from app.mail.smtp import SessionFailed, open_session
+
+    try:
+        smtp = open_session(settings, timeout=CONNECT_TIMEOUT_SECONDS)
+    except SessionFailed as exc:
+        kind = "unreachable" if exc.step == "connect" or _smtp_failure_can_pass(exc.cause) else exc.step
+        return kind, _smtp_reason(exc.cause, settings.smtp_password)
+    except ValueError as exc:  # e.g. a host name IDNA cannot encode
+        return "unreachable", first_line(exc)
+    try:
+        smtp.quit()
+    except OSError:  # the session was fine; a server that drops the QUIT changes nothing
+        smtp.close()
+    return None
+
+
+def _smtp_failure_can_pass(exc: OSError) -> bool:
+    """True for a failure that may be gone on the next try: a 4xx reply, a time-out, a dropped connection."""
+    import smtplib
+    import ssl
+
+    if isinstance(exc, ssl.SSLError):
+        return False  # a certificate or protocol mismatch stays until SMTP_TLS or the server changes
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code < 500
+    return isinstance(exc, smtplib.SMTPServerDisconnected) or not isinstance(exc, smtplib.SMTPException)
+
+
+def _smtp_reason(exc: OSError, password: str) -> str:
+    """One line: the server's reply (code and text) or the connection's error; never the password."""
+    import smtplib
+
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        lines = reply.strip().splitlines()
+        reason = f"{type(exc).__name__}: the server answered {exc.smtp_code}" + (f" {lines[0].rstrip('.')}" if lines else "")
+    else:
+        reason = first_line(exc)
+    return reason.replace(password, "***") if password else reason

@@ -43,28 +43,66 @@ def send_mail(settings: Settings, *, to: str, subject: str, body: str, message_i
     message["Message-ID"] = message_id or make_msgid(domain=domain)
     message.set_content(body)
     try:
-        with _connect(settings) as smtp:
-            if settings.smtp_username:
-                smtp.login(settings.smtp_username, settings.smtp_password)
+        with open_session(settings) as smtp:
             smtp.send_message(message)
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _ in exc.recipients.values()]
-        raise MailError(f"recipient refused ({codes})", permanent=all(c >= 500 for c in codes)) from exc
-    except smtplib.SMTPResponseException as exc:
-        raise MailError(f"SMTP {exc.smtp_code}", permanent=exc.smtp_code >= 500) from exc
+    except SessionFailed as exc:
+        raise _mail_error(exc.cause) from exc.cause
     except (smtplib.SMTPException, OSError) as exc:
-        raise MailError(f"{type(exc).__name__}: {exc}"[:200]) from exc
+        raise _mail_error(exc) from exc
     return str(message["Message-ID"])
 
 
-def _connect(settings: Settings) -> smtplib.SMTP:
+def _mail_error(exc: OSError) -> MailError:
+    """The MailError for a failure of smtplib or of the connection."""
+    import smtplib
+
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return MailError(f"recipient refused ({codes})", permanent=all(c >= 500 for c in codes))
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return MailError(f"SMTP {exc.smtp_code}", permanent=exc.smtp_code >= 500)
+    return MailError(f"{type(exc).__name__}: {exc}"[:200])
+
+
+class SessionFailed(Exception):
+    """Opening the SMTP session failed at ``step`` ("connect", "tls" or "login"); ``cause`` is smtplib's error."""
+
+    def __init__(self, step: str, cause: OSError) -> None:
+        super().__init__(f"{step}: {type(cause).__name__}: {cause}")
+        self.step = step
+        self.cause = cause
+
+
+def open_session(settings: Settings, timeout: float = TIMEOUT_SECONDS) -> smtplib.SMTP:
+    """An SMTP session ready for a message: connected, EHLO said, secured as SMTP_TLS says, logged in.
+
+    The one way this application talks to its SMTP server: ``send_mail`` sends through it and
+    ``hotline check`` opens it (with a shorter ``timeout``, per connect and per reply) and quits.
+    Logs in only when SMTP_USERNAME is set. Raises SessionFailed naming the step that failed;
+    the connection is closed then.
+    """
     import smtplib
 
     mode = settings.smtp_tls
-    if mode == "ssl":
-        return smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS,
-                                context=ssl.create_default_context())
-    smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS)
-    if mode == "starttls":
-        smtp.starttls(context=ssl.create_default_context())
+    try:
+        if mode == "ssl":
+            smtp = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=timeout,
+                                    context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
+    except OSError as exc:  # SSL's handshake happens while connecting
+        raise SessionFailed("tls" if isinstance(exc, ssl.SSLError) else "connect", exc) from exc
+    step = "connect"
+    try:
+        smtp.ehlo_or_helo_if_needed()
+        if mode == "starttls":
+            step = "tls"
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo_or_helo_if_needed()  # EHLO again over TLS: AUTH is often offered only there
+        if settings.smtp_username:
+            step = "login"
+            smtp.login(settings.smtp_username, settings.smtp_password)
+    except OSError as exc:  # smtplib's errors are OSErrors, as are ssl's and the socket's
+        smtp.close()
+        raise SessionFailed(step, exc) from exc
     return smtp

@@ -14,6 +14,7 @@ from app.cli import main
 from app.models import Lease, Schedule
 from app.settings import Settings, SettingsError
 from tests.conftest import REDIS_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, scratch_schema
+from tests.updates.smtp_support import Inbox, SmtpServer, free_port
 
 TWILIO_NUMBER = "+14155550100"
 ONCALL_PRIMARY_ONLY = """
@@ -29,7 +30,7 @@ schedules:
 UNSET = ("DATABASE_URL", "REDIS_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER", "PUBLIC_BASE_URL",
          "CALLBACK_SLA_MINUTES", "ALLOWED_CALLBACK_REGIONS", "DEFAULT_REGION", "SECRET_KEY", "QUEUE_NAME",
          "HOTLINE_WATCHDOG_SECONDS", "TWILIO_API_BASE_URL", "TWILIO_CALLS_PER_SECOND", "TWILIO_SMS_PER_SECOND",
-         "HOTLINE_PAGE_THREADS")
+         "HOTLINE_PAGE_THREADS", "SMTP_HOST", "SMTP_PORT", "SMTP_TLS", "SMTP_USERNAME", "SMTP_PASSWORD")
 
 
 @pytest.fixture
@@ -378,3 +379,120 @@ def test_a_twilio_api_base_url_the_worker_cannot_send_to_is_refused_at_start(cli
     assert Settings.from_env({"TWILIO_API_BASE_URL": "http://127.0.0.1:8099/"}).twilio_api_base_url == \
         "http://127.0.0.1:8099"
     assert Settings.from_env({}).twilio_api_base_url == "https://api.twilio.com"
+
+
+SMTP_PASSWORD = "Pa55-w0rd-only-the-server-knows"
+
+
+class WatchedInbox(Inbox):
+    """What the SMTP server was asked: each login (user, password right?), each MAIL FROM, each message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.logins: list[tuple[bytes, bool]] = []
+        self.senders: list[str] = []
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802 - aiosmtpd's hook
+        """Record the sender, then accept it as aiosmtpd does by default."""
+        self.senders.append(address)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data):
+        """aiosmtpd authenticator: user "hotline" with SMTP_PASSWORD, anything else refused with 535."""
+        from aiosmtpd.smtp import AuthResult
+
+        right = auth_data.login == b"hotline" and auth_data.password == SMTP_PASSWORD.encode()
+        self.logins.append((auth_data.login, right))
+        return AuthResult(success=right, handled=False)  # not handled: aiosmtpd answers 535 itself
+
+
+@pytest.fixture
+def mail_server():
+    """A real SMTP server on loopback that offers AUTH without TLS (it is local) and records what it is asked."""
+    inbox = WatchedInbox()
+    server = SmtpServer(inbox, authenticator=inbox.authenticate, auth_require_tls=False)
+    server.start()
+    yield server
+    server.stop()
+
+
+def _smtp_env(port: int, **env: str) -> dict[str, str]:
+    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_TLS": "none", "SMTP_USERNAME": "hotline",
+            "SMTP_PASSWORD": SMTP_PASSWORD} | env
+
+
+def test_check_logs_in_to_the_smtp_server_and_sends_nothing(cli, mail_server):
+    result = cli("check", "--no-twilio", **_smtp_env(mail_server.port))
+    assert f"ok      SMTP server 127.0.0.1:{mail_server.port} accepts the connection (no TLS) and the login" \
+        in result.output
+    assert "SMTP_" not in result.output.replace(f"ok      SMTP server 127.0.0.1:{mail_server.port}", "")
+    assert mail_server.inbox.logins == [(b"hotline", True)]
+    assert mail_server.inbox.senders == [] and mail_server.inbox.messages == []
+
+    from app.mail import send_mail  # the same server and settings do take a message: the check just sent none
+
+    send_mail(Settings.from_env(_smtp_env(mail_server.port)), to="ops@customer.example", subject="s", body="b")
+    assert len(mail_server.inbox.senders) == 1 and len(mail_server.inbox.to("ops@customer.example")) == 1
+
+
+def test_a_refused_smtp_login_is_an_error_naming_username_and_password_but_not_the_password(cli, mail_server):
+    wrong = "Wr0ng-but-still-secret"
+    result = cli("check", "--no-twilio", **_smtp_env(mail_server.port, SMTP_PASSWORD=wrong))
+    assert result.exit_code == 1
+    assert (f"ERROR   SMTP_USERNAME/SMTP_PASSWORD: the SMTP server 127.0.0.1:{mail_server.port} refused the login: "
+            "SMTPAuthenticationError: the server answered 535 5.7.8 Authentication credentials invalid.") \
+        in result.output
+    assert wrong not in result.output and "Traceback" not in result.output
+    assert set(mail_server.inbox.logins) == {(b"hotline", False)}  # smtplib tries PLAIN, then LOGIN
+    assert mail_server.inbox.senders == []
+
+    from app.mail import MailError, send_mail  # sending meets the same refusal, and gives up at once (5xx)
+
+    with pytest.raises(MailError) as refused:
+        send_mail(Settings.from_env(_smtp_env(mail_server.port, SMTP_PASSWORD=wrong)), to="a@b.example",
+                  subject="s", body="b")
+    assert str(refused.value) == "SMTP 535" and refused.value.permanent
+
+
+def test_a_tls_mode_the_smtp_server_does_not_speak_is_an_error_naming_smtp_tls(cli, mail_server):
+    starttls = cli("check", "--no-twilio", **_smtp_env(mail_server.port, SMTP_TLS="starttls"))
+    assert (f"ERROR   SMTP_TLS: securing the connection to the SMTP server 127.0.0.1:{mail_server.port} (STARTTLS) "
+            "failed: SMTPNotSupportedError: STARTTLS extension not supported by server.") in starttls.output
+    ssl = cli("check", "--no-twilio", **_smtp_env(mail_server.port, SMTP_TLS="ssl"))
+    assert f"ERROR   SMTP_TLS: securing the connection to the SMTP server 127.0.0.1:{mail_server.port} (SSL) " \
+        "failed: SSLError" in ssl.output
+    assert mail_server.inbox.logins == []  # no password went over a connection that TLS did not secure
+    assert SMTP_PASSWORD not in starttls.output + ssl.output
+
+
+def test_an_smtp_server_nobody_listens_on_is_a_warning_naming_host_and_port(cli):
+    port = free_port()
+    result = cli("check", "--no-twilio", **_smtp_env(port))
+    assert (f"WARNING SMTP_HOST/SMTP_PORT: cannot use the SMTP server 127.0.0.1:{port} now: "
+            "ConnectionRefusedError: [Errno 111] Connection refused.") in result.output
+    assert "ERROR   SMTP" not in result.output and "ok      SMTP" not in result.output
+    without = cli("check", "--no-twilio")  # SMTP_HOST unset: e-mail is off, nothing is probed or said
+    assert "SMTP" not in without.output
+
+
+@pytest.mark.parametrize("role", ["serve", "worker"])
+def test_smtp_problems_do_not_stop_serve_or_worker(mail_server, role, tmp_path, monkeypatch, capsys):
+    from app.startup import checked_settings
+
+    monkeypatch.chdir(tmp_path)
+    base = dict.fromkeys(UNSET, "") | {"HOTLINE_DATA_DIR": str(tmp_path / "data"),
+                                       "DATABASE_URL": f"sqlite:///{tmp_path / 'hotline.db'}",
+                                       "REDIS_URL": REDIS_URL, "QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}"}
+    port = free_port()
+    for env in (_smtp_env(mail_server.port, SMTP_PASSWORD="wrong"), _smtp_env(port)):
+        for name, value in (base | env).items():
+            monkeypatch.setenv(name, value)
+        settings = checked_settings(role)  # exits 2 on an error
+        assert settings.smtp_port == int(env["SMTP_PORT"])
+    printed = capsys.readouterr().err
+    assert f"WARNING SMTP_USERNAME/SMTP_PASSWORD: the SMTP server 127.0.0.1:{mail_server.port} refused the login" \
+        in printed
+    assert f"WARNING SMTP_HOST/SMTP_PORT: cannot use the SMTP server 127.0.0.1:{port} now" in printed
+    assert "ERROR" not in printed and "did not start" not in printed

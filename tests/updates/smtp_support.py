@@ -33,16 +33,20 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    """Start and stop a local SMTP server on a fixed port (stopping it makes sends fail)."""
+    """Start and stop a local SMTP server on a fixed port (stopping it makes sends fail).
 
-    def __init__(self) -> None:
-        self.inbox = Inbox()
+    ``options`` go to aiosmtpd's SMTP server, e.g. ``authenticator`` and ``auth_require_tls``.
+    """
+
+    def __init__(self, inbox: Inbox | None = None, **options: object) -> None:
+        self.inbox = inbox if inbox is not None else Inbox()
         self.port = free_port()
+        self.options = options
         self.controller: Controller | None = None
 
     def start(self) -> None:
         """Listen on 127.0.0.1:port."""
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **self.options)
         self.controller.start()
 
     def stop(self) -> None:
