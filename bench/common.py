@@ -6,6 +6,7 @@ import hashlib
 import os
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -153,6 +154,31 @@ def dashboard_client(url: str, role: Role, now: datetime, data_dir: Path):
     response = client.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
     assert response.status_code == 302, f"bench login failed: {response.status_code}"
     return client, hotline
+
+
+def rss_mb() -> float:
+    """This process's resident memory now (MB)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_rss(fn: Callable[[], object]) -> tuple[float, float]:
+    """(RSS before, peak RSS while ``fn`` ran) in MB, sampled every 2 ms (ru_maxrss would keep an earlier peak)."""
+    before = rss_mb()
+    peak = [before]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.002):
+            peak[0] = max(peak[0], rss_mb())
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    try:
+        fn()
+    finally:
+        done.set()
+        watcher.join()
+    return before, max(peak[0], rss_mb())
 
 
 def timed(fn: Callable[[], object]) -> tuple[float, object]:

@@ -15,10 +15,8 @@ bare aggregate over the range's event log (``GROUP BY kind``).
 from __future__ import annotations
 
 import random
-import resource
 import subprocess
 import sys
-import threading
 from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, select, text
@@ -26,7 +24,7 @@ from sqlalchemy import create_engine, select, text
 from app.models import IncidentFactsRow
 from app.models.user import Role
 from app.reports.facts_sync import refresh_facts
-from bench.common import Figure, Store, dashboard_client, scratch_dir, timed
+from bench.common import Figure, Store, dashboard_client, peak_rss, scratch_dir, timed
 from bench.eventlog import Plan, generate, seed_reps
 
 NOW = datetime(2027, 1, 2, 12, 0, tzinfo=UTC)
@@ -142,29 +140,16 @@ def _ok(response) -> int:
     return size
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
-
-
 def _memory_child(url: str) -> None:
     """Peak RSS sampled every 2 ms (the login's scrypt peak is not the report's, so ru_maxrss would mislead)."""
     client, _ = dashboard_client(url, Role.MANAGER, NOW, scratch_dir())
     client.get("/reports/compliance", query_string=MONTH)  # imports and pools warm
-    before = _rss_mb()
-    peak = [before]
-    done = threading.Event()
 
-    def sample() -> None:
-        while not done.wait(0.002):
-            peak[0] = max(peak[0], _rss_mb())
-    watcher = threading.Thread(target=sample, daemon=True)
-    watcher.start()
-    _ok(client.get("/reports/compliance", query_string=YEAR))
-    _ok(client.get("/reports/compliance.csv", query_string=YEAR))
-    done.set()
-    watcher.join()
-    print(f"{before:.0f} {max(peak[0], _rss_mb()):.0f}")
+    def year() -> None:
+        _ok(client.get("/reports/compliance", query_string=YEAR))
+        _ok(client.get("/reports/compliance.csv", query_string=YEAR))
+    before, peak = peak_rss(year)
+    print(f"{before:.0f} {peak:.0f}")
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--memory-child"]:

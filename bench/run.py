@@ -17,7 +17,7 @@ import argparse
 import sys
 import time
 
-from bench import board, burst, memory, report, webhooks
+from bench import board, burst, memory, report, updates_report, webhooks
 from bench.common import table
 
 
@@ -26,8 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small data sets on SQLite, within a minute")
     parser.add_argument("--runs", type=int, default=3, help="interleaved runs per figure (median shown)")
-    parser.add_argument("--only", default="report,board,webhooks,memory,burst",
-                        help="comma-separated: report, board, webhooks, memory, burst (300 calls at each pace; "
+    parser.add_argument("--only", default="report,updates,board,webhooks,memory,burst",
+                        help="comma-separated: report, updates, board, webhooks, memory, burst (300 calls at each pace; "
                              "not in --quick)")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schemas for the next run")
     args = parser.parse_args(argv)
@@ -39,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
             prepared = report.prepare(args.quick)
             stores += [store for store, _ in prepared.values()]
             figures += report.figures(prepared, args.runs, args.quick)
+        if "updates" in only:
+            store = updates_report.prepare(args.quick)
+            stores.append(store)
+            figures += updates_report.figures(store, args.runs, args.quick)
         if "board" in only:
             store, _ = board.prepare(args.quick)
             stores.append(store)

@@ -4,17 +4,19 @@ time to resolution, confirmed vs unconfirmed resolutions, outage-linked incident
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, distinct, func, null, select
 from sqlalchemy.orm import Session
 
 from app.models import IncidentEvent
 from app.reports.stats import Spread, percent
 
-KINDS = ("customer_update_sent", "customer_update_late", "resolution_confirmed", "resolution_rejected",
-         "resolved_unconfirmed", "outage_linked", "non_critical_contact")
+COUNTED = ("customer_update_sent", "customer_update_late", "resolution_confirmed", "resolution_rejected",
+            "resolved_unconfirmed", "non_critical_contact")  # "outage_linked" is counted by SQL
 
 
 @dataclass(frozen=True)
@@ -41,49 +43,72 @@ class UpdateFigures:
         return percent(self.on_time, self.updates_owed)
 
 
-def figures_from_events(events: list[IncidentEvent]) -> UpdateFigures:
-    """The figures of a list of events (pure: the caller chose the period)."""
+def figures_from_counts(counts: Iterable[Any], linked_incidents: int) -> UpdateFigures:
+    """The figures of a period from its log's counts (pure: the caller chose the period).
+
+    ``counts`` holds one row per distinct (kind, extra, late, seconds, via) with how many lines have
+    it (``n``): ``extra`` tells an update sent while none was owed (round 0), ``late`` its seconds
+    late, ``seconds`` a resolution's seconds since capture (to the whole second: the report shows
+    hours), ``via`` how a confirmation came. ``linked_incidents`` is the count of distinct incidents
+    linked to an outage.
+    """
     owed = on_time = extra = escalated = confirmed = unconfirmed = rejected = non_critical = 0
-    late_seconds: list[float] = []
-    to_resolution: list[float] = []
+    late_seconds: Counter[int] = Counter()
+    to_resolution: Counter[int] = Counter()
     vias: Counter[str] = Counter()
-    linked: set[int] = set()
-    for e in events:
-        d = e.detail or {}
-        if e.kind == "customer_update_sent":
-            if int(d.get("round") or 0) == 0:
-                extra += 1
+    for row in counts:
+        kind, n = row.kind, row.n
+        if kind == "customer_update_sent":
+            if row.extra:
+                extra += n
                 continue
-            owed += 1
-            late = int(d.get("late_seconds") or 0)
+            owed += n
+            late = int(row.late or 0)
             if late:
-                late_seconds.append(late)
+                late_seconds[late] += n
             else:
-                on_time += 1
-        elif e.kind == "customer_update_late":
-            escalated += 1
-        elif e.kind == "resolution_confirmed":
-            confirmed += 1
-            vias[str(d.get("via", ""))] += 1
-            to_resolution.append(float(d.get("seconds_since_capture") or 0))
-        elif e.kind == "resolved_unconfirmed":
-            unconfirmed += 1
-            to_resolution.append(float(d.get("seconds_since_capture") or 0))
-        elif e.kind == "resolution_rejected":
-            rejected += 1
-        elif e.kind == "outage_linked" and e.incident_id is not None:
-            linked.add(e.incident_id)
-        elif e.kind == "non_critical_contact":
-            non_critical += 1
-    return UpdateFigures(updates_owed=owed, on_time=on_time, late=len(late_seconds), extra_updates=extra,
-                         escalated=escalated, lateness=Spread.of(late_seconds), confirmed=confirmed,
+                on_time += n
+        elif kind == "customer_update_late":
+            escalated += n
+        elif kind in ("resolution_confirmed", "resolved_unconfirmed"):
+            if kind == "resolution_confirmed":
+                confirmed += n
+                vias[str(row.via or "")] += n
+            else:
+                unconfirmed += n
+            to_resolution[int(row.seconds or 0)] += n
+        elif kind == "resolution_rejected":
+            rejected += n
+        elif kind == "non_critical_contact":
+            non_critical += n
+    return UpdateFigures(updates_owed=owed, on_time=on_time, late=late_seconds.total(), extra_updates=extra,
+                         escalated=escalated, lateness=Spread.of_counts(late_seconds), confirmed=confirmed,
                          confirmed_by=dict(sorted(vias.items())), unconfirmed=unconfirmed, rejected=rejected,
-                         time_to_resolution=Spread.of(to_resolution), outage_linked_incidents=len(linked),
-                         non_critical_contacts=non_critical)
+                         time_to_resolution=Spread.of_counts(to_resolution),
+                         outage_linked_incidents=linked_incidents, non_critical_contacts=non_critical)
+
+
+def _of(kinds: tuple[str, ...], value):
+    """``value`` for lines of ``kinds``, NULL for the others (so they group together)."""
+    return case((IncidentEvent.kind.in_(kinds), value), else_=null())
+
+
+_SENT, _RESOLVED = ("customer_update_sent",), ("resolution_confirmed", "resolved_unconfirmed")
+_DETAIL = IncidentEvent.detail
+_COUNTS = (IncidentEvent.kind.label("kind"),
+           _of(_SENT, func.coalesce(_DETAIL["round"].as_float(), 0) == 0).label("extra"),
+           _of(_SENT, func.coalesce(_DETAIL["late_seconds"].as_float(), 0)).label("late"),
+           _of(_RESOLVED, func.round(func.coalesce(_DETAIL["seconds_since_capture"].as_float(), 0))).label("seconds"),
+           _of(("resolution_confirmed",), _DETAIL["via"].as_string()).label("via"))
 
 
 def update_figures(session: Session, start: datetime, end: datetime) -> UpdateFigures:
-    """The figures of events logged in [start, end)."""
-    events = list(session.scalars(select(IncidentEvent).where(
-        IncidentEvent.kind.in_(KINDS), IncidentEvent.at >= start, IncidentEvent.at < end).order_by(IncidentEvent.id)))
-    return figures_from_events(events)
+    """The figures of events logged in [start, end): SQL counts the lines by what the figures tell apart,
+    so neither the lines nor their details come to Python (a year of 2,000,000 lines: 95 MB, not 3.7 GB)."""
+    in_range = (IncidentEvent.at >= start, IncidentEvent.at < end)
+    linked = session.scalar(select(func.count(distinct(IncidentEvent.incident_id))).where(
+        IncidentEvent.kind == "outage_linked", *in_range))
+    counts = session.execute(select(*_COUNTS, func.count().label("n")).where(
+        IncidentEvent.kind.in_(COUNTED), *in_range).group_by(*(column.name for column in _COUNTS)))  # by label: the
+    # JSON keys are bound parameters, and PostgreSQL would not see the select's and the GROUP BY's as one
+    return figures_from_counts(counts, linked_incidents=linked or 0)
