@@ -78,6 +78,46 @@ def test_the_report_equals_a_recomputation_from_the_whole_log(database_url):
         db.dispose()
 
 
+def test_punctuality_resolutions_outages_and_non_critical_are_counted_apart(database_url):
+    db = Database(database_url)
+    lines = [
+        ("customer_update_sent", 1, {"round": 1, "late_seconds": 0}),
+        ("customer_update_sent", 1, {"round": 2, "late_seconds": 300}),
+        ("customer_update_sent", 1, {"round": 3, "late_seconds": 0}),
+        ("customer_update_sent", 1, {"round": 0, "late_seconds": 0}),  # extra, while a proposal waited
+        ("customer_update_late", 1, {"round": 2}),
+        ("resolution_rejected", 1, {"via": "sms"}),
+        ("resolution_confirmed", 1, {"via": "link", "seconds_since_capture": 7200}),
+        ("resolution_confirmed", 2, {"via": "verbal", "seconds_since_capture": 3600}),
+        ("resolved_unconfirmed", 3, {"seconds_since_capture": 270000}),
+        ("outage_linked", 4, {"outage_id": 1}),
+        ("outage_linked", 4, {"outage_id": 2}),  # the same incident twice: one incident
+        ("outage_linked", 5, {"outage_id": 1}),
+        ("non_critical_contact", None, {}),
+    ]
+    try:
+        with db.transaction() as session:
+            incidents = [Incident(reference=f"UPD{n}", received_at=T0, captured_at=T0,
+                                  callback_due_at=T0 + timedelta(minutes=15)) for n in range(5)]
+            session.add_all(incidents)
+            session.flush()
+            for kind, number, detail in lines:
+                log_event(session, at=T0, actor="t", kind=kind, detail=detail,
+                          incident_id=incidents[number - 1].id if number else None)
+        with db.session() as session:
+            f = updates.update_figures(session, T0, T0 + timedelta(seconds=1))
+            empty = updates.update_figures(session, T0 + timedelta(seconds=1), T0 + timedelta(days=1))
+    finally:
+        db.dispose()
+    assert (f.updates_owed, f.on_time, f.late, f.extra_updates, f.escalated) == (3, 2, 1, 1, 1)
+    assert f.punctuality_percent == 66.7 and f.lateness.maximum == 300
+    assert (f.confirmed, f.unconfirmed, f.rejected) == (2, 1, 1)
+    assert f.confirmed_by == {"link": 1, "verbal": 1}
+    assert f.time_to_resolution.median == 7200 and f.time_to_resolution.maximum == 270000
+    assert f.outage_linked_incidents == 2 and f.non_critical_contacts == 1
+    assert empty.punctuality_percent == 0.0 and empty.time_to_resolution.count == 0 and empty.updates_owed == 0
+
+
 def test_the_figures_weigh_each_count_by_its_lines():
     counts = [SimpleNamespace(kind="customer_update_sent", extra=False, late=0, seconds=None, via=None, n=6667),
               SimpleNamespace(kind="customer_update_sent", extra=False, late=60, seconds=None, via=None, n=6667),
