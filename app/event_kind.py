@@ -59,6 +59,7 @@ class EventKind(StrEnum):
     TAKEN_OVER = "taken_over"
     # callbacks
     CALLBACK_REQUESTED = "callback_requested"
+    CONNECT_DEFERRED = "connect_deferred"  # a rep asked to connect while the caller was still on the hotline
     CALLBACK_REP_CALL_PLACED = "callback_rep_call_placed"
     CALLBACK_REP_CALL_FAILED = "callback_rep_call_failed"
     CALLBACK_REP_LEG_STATUS = "callback_rep_leg_status"
@@ -77,6 +78,7 @@ class EventKind(StrEnum):
     STEP_UPDATE_REMINDER = "step_update_reminder"
     STEP_UPDATE_DUE = "step_update_due"
     STEP_RESOLUTION_EXPIRY = "step_resolution_expiry"
+    STEP_CONNECT_AFTER_CALL = "step_connect_after_call"
     CUSTOMER_SMS_ANSWER = "customer_sms_answer"
     CUSTOMER_UPDATE_LATE = "customer_update_late"
     CUSTOMER_UPDATE_SENT = "customer_update_sent"
@@ -108,4 +110,5 @@ STEP_EVENT = {"receipt": EventKind.STEP_RECEIPT, "page": EventKind.STEP_PAGE, "a
               "breach": EventKind.STEP_BREACH, "repage": EventKind.STEP_REPAGE,
               # issue 11
               "update_reminder": EventKind.STEP_UPDATE_REMINDER, "update_due": EventKind.STEP_UPDATE_DUE,
-              "resolution_expiry": EventKind.STEP_RESOLUTION_EXPIRY}
+              "resolution_expiry": EventKind.STEP_RESOLUTION_EXPIRY,
+              "connect_after_call": EventKind.STEP_CONNECT_AFTER_CALL}

@@ -15,7 +15,8 @@ STEP_NAMES = {K.STEP_RECEIPT: "Receipt SMS step", K.STEP_PAGE: "Escalation level
               K.STEP_REPAGE: "Re-page after breach",
               # issue 11
               K.STEP_UPDATE_REMINDER: "Update reminder (round {level})", K.STEP_UPDATE_DUE: "Update due (round {level})",
-              K.STEP_RESOLUTION_EXPIRY: "Resolution proposal {level}: silence check"}
+              K.STEP_RESOLUTION_EXPIRY: "Resolution proposal {level}: silence check",
+              K.STEP_CONNECT_AFTER_CALL: "Has the caller's call ended? Connect check {level}"}
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
                               + (", not confirmed (the customer stayed silent)"
                                  if d.get("outcome") == "resolved_unconfirmed" else ""), "ok"),
     "resolve_refused": lambda d, _: ("Resolving refused: no verified callback", "muted"),
+    "connect_deferred": lambda d, _: (f"Asked to call the customer via {d.get('via', '?')} while they were still on "
+                                      "the hotline: connecting when their call ends", "warn"),
     "callback_requested": lambda d, _: (f"Callback requested: the hotline calls the rep, then {d.get('to', '')}", ""),
     "callback_rep_call_placed": lambda d, _: ("Calling the rep's phone", ""),
     "callback_rep_call_failed": lambda d, _: (f"Could not call the rep: {d.get('error', '')}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from app.escalation.model import (
@@ -157,11 +158,26 @@ def _connect(ev: Connect, snap: Snapshot, now: datetime) -> Decision:
         return _refuse(snap, "refused_no_phone")
     if snap.callback_in_flight:  # one bridged callback per incident at a time: a double tap is the same request
         return Decision("callback_in_flight", snap.state)
+    if snap.caller_on_hotline:
+        return _connect_after_call(ev, snap)
     if not _owned(snap):
         return _first_ack(snap, "acknowledged_and_connecting", open_callback=True)
     if snap.owner_rep_id != ev.rep_id:
         return _take_over(snap, "taken_over_and_connecting", open_callback=True)
     return Decision("connecting", State.CALLBACK_IN_PROGRESS, open_callback=True)
+
+
+def _connect_after_call(ev: Connect, snap: Snapshot) -> Decision:
+    """The customer is still giving their details on the hotline: a call to their number now would find it
+    busy. The rep owns the incident now; the callback opens when that call ends (or the caller, offered the
+    live connection, waits for the rep on the line)."""
+    if not _owned(snap):
+        decision = _first_ack(snap, "acknowledged_connect_after_call", defer_callback=True)
+    elif snap.owner_rep_id != ev.rep_id:
+        decision = _take_over(snap, "taken_over_connect_after_call", defer_callback=True)
+    else:
+        decision = Decision("connect_after_call", snap.state, defer_callback=True)
+    return replace(decision, log=(*decision.log, K.CONNECT_DEFERRED))
 
 
 def _answered(ev: CallbackAnswered, snap: Snapshot, now: datetime) -> Decision:

@@ -44,6 +44,9 @@ class Snapshot:
     reached_by_email: bool = False
     breached: bool = False
     levels: int = 0  # escalation levels in the incident's copied policy
+    # the call that opened the incident is still in the IVR, not waiting to be connected: its number is busy
+    # (filled in for Connect only: ``escalation.caller_on_hotline``)
+    caller_on_hotline: bool = False
 
     @property
     def state(self) -> State:
@@ -189,6 +192,7 @@ class Decision:
     cancel_escalation_pages: bool = False
     set_owner: bool = False  # the acting rep becomes the owner
     open_callback: bool = False
+    defer_callback: bool = False  # connect once the caller's intake call ends (``acks.connect_after_call``)
     record_breach: bool = False
     add_repage: bool = False
     mark_reached_by_email: bool = False

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
 
+ENDED_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})  # Twilio's final CallStatus
+
 
 class CallSession(Base):
     """The IVR state of one inbound call, keyed by Twilio's CallSid."""

@@ -23,6 +23,9 @@ class StepKind(StrEnum):
     UPDATE_REMINDER = "update_reminder"  # shortly before an update is due: remind the owner
     UPDATE_DUE = "update_due"  # the update was not written by its due time: escalate to managers
     RESOLUTION_EXPIRY = "resolution_expiry"  # the customer stayed silent: resolved, not confirmed
+    # a rep asked to connect while the caller was on the hotline: connect once their call has ended
+    # (level = the check's number; the end of the call connects at once, this is its backstop)
+    CONNECT_AFTER_CALL = "connect_after_call"
 
 
 class StepStatus(StrEnum):

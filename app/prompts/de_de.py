@@ -12,6 +12,9 @@ PROMPTS: dict[str, str] = {
     "taken_over": "Sie haben Vorfall {ref} von {previous} übernommen.",
     "taken_over_notice": "SEV1 {ref}: Eine Kollegin oder ein Kollege hat diesen Vorfall von Ihnen übernommen. "
                          "Sie müssen nichts weiter tun.",
+    "connect_after_call": "{company} ist noch in der Hotline und nennt die Details zu Vorfall {ref}; das Telefon ist "
+                          "besetzt. Der Vorfall gehört Ihnen: Danach wird Ihnen der Kunde live durchgestellt; legt er "
+                          "stattdessen auf, ruft die Hotline Sie dann an und verbindet Sie.",
     "connect_calling": "Wir rufen Sie jetzt unter {rep_phone} an. Nehmen Sie ab, dann verbinden wir Sie mit {company}.",
     "connect_in_flight": "Die Hotline ruft wegen Vorfall {ref} bereits an (angefordert um {at}). "
                          "Es wurde kein zweiter Anruf gestartet.",

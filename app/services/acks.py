@@ -7,21 +7,35 @@ incident; who may act). The rules themselves are the escalation core's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.escalation import Acknowledge, Connect, ReachedByEmail, Resolve, decide
-from app.models import Callback, CallbackOutcome, Incident, Page, Rep
+from app.event_kind import EventKind
+from app.models import (
+    Callback,
+    CallbackOutcome,
+    DueStep,
+    Incident,
+    IncidentEvent,
+    Page,
+    Rep,
+    StepKind,
+    StepStatus,
+)
 from app.prompts import text
+from app.queue import schedule
 from app.services.callbacks import open_callback
 from app.services.decisions import Acting, carry_out
-from app.services.escalation import snapshot
+from app.services.escalation import caller_on_hotline, snapshot
 from app.services.events import log_event
 from app.services.oncall import on_call_everywhere
 from app.services.page_text import hhmm
+
+AFTER_CALL_CHECK = timedelta(minutes=1)  # a deferred connect checks this often whether the caller's call ended
 
 
 @dataclass(frozen=True)
@@ -81,18 +95,65 @@ def connect(session: Session, incident: Incident, actor: Actor, now: datetime, *
             rep_call_sid: str = "") -> Answer:
     """Acknowledge or take over if needed, then open one bridged callback (the hotline rings the rep first).
 
-    With ``rep_call_sid`` the rep is already on the line (pressed 2 on a page call).
+    With ``rep_call_sid`` the rep is already on the line (pressed 2 on a page call). While the caller is
+    still on the hotline the callback waits for their call to end (``connect_after_call``).
     """
     rep = actor.rep
     has_phone = rep is not None and (bool(rep.phone) or bool(rep_call_sid))
-    decision = decide(Connect(actor.rep_id, paged_or_on_call=allowed, has_phone=has_phone),
-                      snapshot(session, incident, now), now)
+    facts = replace(snapshot(session, incident, now), caller_on_hotline=caller_on_hotline(session, incident, now))
+    decision = decide(Connect(actor.rep_id, paged_or_on_call=allowed, has_phone=has_phone), facts, now)
     done = carry_out(session, incident, decision, now, _acting(actor, incident))
     callback = None
+    if decision.defer_callback:
+        _check_after_call(session, incident, now)
     if decision.open_callback:
         callback = open_callback(session, incident, actor.rep_id, now, rep_call_sid=rep_call_sid)
     return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, done.previous_owner,
                                                          session), callback)
+
+
+def connect_after_call(session: Session, incident_id: int, now: datetime) -> str:
+    """The caller's intake call ended: carry out the connect a rep asked for while it went on
+    (``Decision.defer_callback``), unless a callback was opened since (the caller took the live connection).
+    Returns what it did, for the step row."""
+    deferred = session.scalars(select(IncidentEvent).where(
+        IncidentEvent.incident_id == incident_id, IncidentEvent.kind == EventKind.CONNECT_DEFERRED)
+        .order_by(IncidentEvent.id.desc()).limit(1)).first()
+    if deferred is None:
+        return "nothing_deferred"
+    if session.scalar(select(Callback.id).where(
+            Callback.incident_id == incident_id, Callback.requested_at >= deferred.at).limit(1)) is not None:
+        return "callback_opened_since"
+    rep = session.get(Rep, (deferred.detail or {}).get("rep_id") or 0)
+    incident = session.scalars(select(Incident).where(Incident.id == incident_id).with_for_update()).first()
+    if rep is None or not rep.active or incident is None:
+        return "rep_gone"
+    return connect(session, incident, Actor(name=rep.name, via="after_call", rep=rep, is_manager=rep.is_manager),
+                   now).outcome
+
+
+def connect_after_call_step(session: Session, incident: Incident, step: DueStep, now: datetime) -> str:
+    """The backstop of ``connect_after_call`` should the end of the call never be heard of: check again
+    every ``AFTER_CALL_CHECK`` while the caller is on the hotline, then connect."""
+    if caller_on_hotline(session, incident, now):
+        _check_after_call(session, incident, now)
+        return "caller_on_hotline"
+    return connect_after_call(session, incident.id, now)
+
+
+def _check_after_call(session: Session, incident: Incident, now: datetime) -> None:
+    """Write the step that connects should the end of the caller's call be lost (one pending at a time)."""
+    if session.scalar(select(DueStep.id).where(
+            DueStep.incident_id == incident.id, DueStep.kind == StepKind.CONNECT_AFTER_CALL,
+            DueStep.status == StepStatus.PENDING).limit(1)) is not None:
+        return
+    last = session.scalar(select(func.max(DueStep.level)).where(
+        DueStep.incident_id == incident.id, DueStep.kind == StepKind.CONNECT_AFTER_CALL))
+    step = DueStep(incident_id=incident.id, kind=StepKind.CONNECT_AFTER_CALL, level=(last or 0) + 1,
+                   due_at=now + AFTER_CALL_CHECK)
+    session.add(step)
+    session.flush()
+    schedule(session, "step", step.id, step.due_at)
 
 
 def reached_by_email(session: Session, incident: Incident, actor: Actor, how: str, now: datetime) -> Answer:
@@ -127,7 +188,8 @@ _MESSAGES = {
     "acknowledged": "ack_done", "acknowledged_and_connecting": "connect_calling", "already_owner": "ack_already_yours",
     "refused_closed": "ack_closed", "refused_owned_by_other": "ack_owned_by_other", "refused_not_paged": "ack_not_paged",
     "taken_over": "taken_over", "taken_over_and_connecting": "connect_calling", "connecting": "connect_calling",
-    "callback_in_flight": "connect_in_flight", "refused_no_number": "connect_no_number",
+    "callback_in_flight": "connect_in_flight", "connect_after_call": "connect_after_call",
+    "acknowledged_connect_after_call": "connect_after_call", "taken_over_connect_after_call": "connect_after_call", "refused_no_number": "connect_no_number",
     "refused_no_phone": "connect_no_phone", "reached_by_email": "reached_by_email",
     "already_reached_by_email": "reached_by_email", "refused_has_number": "reached_has_number",
     "resolved": "resolved", "resolved_by_manager": "resolved", "refused_already_resolved": "resolve_already",

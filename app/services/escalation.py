@@ -15,13 +15,16 @@ from app.models import (
     Callback,
     CallbackKind,
     CallbackOutcome,
+    CallSession,
     DueStep,
     Incident,
     IncidentEvent,
     IncidentStatus,
+    LiveWait,
     StepKind,
     StepStatus,
 )
+from app.models.call import ENDED_STATUSES
 from app.queue import schedule
 from app.services.events import log_event
 from app.services.oncall import default_policy
@@ -34,6 +37,7 @@ IN_FLIGHT_FOR = timedelta(minutes=10)  # a bridged callback with no word from Tw
 # Issue 13: an incident opened mid-call sends its receipt once the details are in; should the
 # end of the call never be heard of, the receipt still leaves this long after the opening.
 RECEIPT_AT_THE_LATEST = timedelta(minutes=5)
+INTAKE_IDLE_AFTER = timedelta(minutes=3)  # an intake call answers a prompt within a minute
 
 
 def plan_escalation(session: Session, incident: Incident, now: datetime, *, details_complete: bool = True) -> list[DueStep]:
@@ -130,6 +134,20 @@ def add_repage(session: Session, incident: Incident, after: DueStep) -> DueStep:
     session.flush()
     schedule(session, "step", step.id, step.due_at)
     return step
+
+
+def caller_on_hotline(session: Session, incident: Incident, now: datetime) -> bool:
+    """The call that opened ``incident`` is still in the IVR (the caller is giving details or hearing the offer),
+    not waiting in the live-connect queue: a call to their number now would find it busy.
+
+    A call with no step for ``INTAKE_IDLE_AFTER`` is taken for ended (its final status may have been lost).
+    """
+    call = session.get(CallSession, incident.call_sid) if incident.call_sid else None
+    if call is None or call.status in ENDED_STATUSES or now - call.updated_at >= INTAKE_IDLE_AFTER:
+        return False
+    waiting = session.scalar(select(LiveWait.id).where(
+        LiveWait.incident_id == incident.id, LiveWait.dequeued_at.is_(None), LiveWait.left_at.is_(None)).limit(1))
+    return waiting is None
 
 
 def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:

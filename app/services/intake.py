@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.models import CallSession, Incident, IncidentEvent
 from app.reports.facts import shapes_facts
 from app.services import caller_trust
+from app.services.acks import connect_after_call
 from app.services.call_endings import settle_ended_call
 from app.services.caller_limits import CallerLimits, incident_to_join, join_report
 from app.services.events import event_row, log_event
@@ -259,3 +260,5 @@ def end_call(
     call.status = call_status
     call.updated_at = now
     settle_ended_call(session, call, now, policy, limits or CallerLimits())
+    if call.incident_id is not None:
+        connect_after_call(session, call.incident_id, now)  # a rep asked to connect while the caller talked

@@ -12,7 +12,8 @@ None: the caller then takes the full path (``intake.continue_call`` in one ORM t
 A status callback (``status``) is as lean when all it does is log the status and, once the call
 ended, mark it so: a call in progress, or one whose incident needs nothing more
 (``call_endings.nothing_to_settle``). A call that ended with something to settle (a missed call,
-a rescue, an incident opened mid-call and left before the end) takes ``intake.end_call``.
+a rescue, an incident opened mid-call and left before the end, a connect a rep asked for while the
+caller talked) takes ``intake.end_call``.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text, bindparam, column, text
+from sqlalchemy import JSON, Boolean, Integer, String, Text, bindparam, column, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from app.db import Database
+from app.event_kind import EventKind
 from app.models import Incident
 from app.models.base import UTCDateTime
 from app.services.call_endings import nothing_to_settle
@@ -169,10 +171,12 @@ def _write_sqlite(conn: Connection, params: dict[str, Any], lines: list[dict[str
 
 
 _STATUS_READ = text(
-    "SELECT c.state, c.incident_id, (SELECT d.response FROM webhook_deliveries d WHERE d.\"key\" = :key) "
+    "SELECT c.state, c.incident_id, (SELECT d.response FROM webhook_deliveries d WHERE d.\"key\" = :key), "
+    "EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = c.incident_id AND e.kind = :deferred) "
     "FROM call_sessions c WHERE c.call_sid = :sid"
-).bindparams(bindparam("key", type_=String), bindparam("sid", type_=String)).columns(
-    column("state", JSON), column("incident_id", Integer), column("stored", Text))
+).bindparams(bindparam("key", type_=String), bindparam("sid", type_=String),
+             bindparam("deferred", value=EventKind.CONNECT_DEFERRED.value, type_=String)).columns(
+    column("state", JSON), column("incident_id", Integer), column("stored", Text), column("deferred", Boolean))
 _STATUS_TYPES = (_NOW, bindparam("at", type_=UTCDateTime()), bindparam("detail", type_=JSON))
 _STATUS_POSTGRES = text(
     'WITH stored AS (INSERT INTO webhook_deliveries ("key", path, response, received_at) '
@@ -194,11 +198,11 @@ def status(db: Database, *, key: str, path: str, call_sid: str, call_status: str
         row = conn.execute(_STATUS_READ, {"key": key, "sid": call_sid}).first()
         if row is None:
             return None  # a call we never saw start: the full path logs it
-        state, incident_id, stored = row
+        state, incident_id, stored, deferred = row
         if stored is not None:
             return stored
-        if ended and not nothing_to_settle(readable_state(state), incident_id):
-            return None
+        if ended and (deferred or not nothing_to_settle(readable_state(state), incident_id)):
+            return None  # a connect a rep asked for during the call (acks.connect_after_call), or more to settle
         params = {**event_row(at=now, actor="twilio", kind="call_status", call_sid=call_sid, incident_id=incident_id,
                               detail={"status": call_status, "duration": duration}),
                   "key": key, "path": path[:200], "response": "", "now": now, "status": call_status[:32],

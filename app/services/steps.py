@@ -10,16 +10,18 @@ from sqlalchemy.orm import Session
 from app.event_kind import STEP_EVENT
 from app.models import DueStep, Incident, StepKind, StepStatus
 from app.queue import PendingJob
-from app.services import resolution, updates
+from app.services import acks, resolution, updates
 from app.services.escalation_steps import run_due_step
 from app.services.events import log_event
 
-# Due steps outside the 15-minute promise (issue 11: the customer's updates and the resolution). The
-# escalation core decides receipt, page, at-risk, breach and repage; these kinds have their own service.
+# Due steps outside the escalation's plan (issue 11: the customer's updates and the resolution; a connect
+# waiting for the caller's call to end). The escalation core decides receipt, page, at-risk, breach and
+# repage; these kinds have their own service.
 FOLLOW_UP_HANDLERS = {
     StepKind.UPDATE_REMINDER: updates.remind_owner,
     StepKind.UPDATE_DUE: updates.update_overdue,
     StepKind.RESOLUTION_EXPIRY: resolution.expire,
+    StepKind.CONNECT_AFTER_CALL: acks.connect_after_call_step,
 }
 
 

@@ -7,6 +7,7 @@ import logging
 from flask import Blueprint, Response, current_app, request
 
 from app.models import IncidentSource
+from app.models.call import ENDED_STATUSES
 from app.services import intake, lean_step
 from app.services.caller_limits import limits_from
 from app.services.incidents import attach_recording, rescue_call
@@ -19,7 +20,6 @@ from ivr_flows.model import Gathered, NoInput, Recorded
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
-ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
 def _hotline():
@@ -100,7 +100,7 @@ def status() -> Response:
     """Call status callback: a caller who hung up mid-intake is saved when reachable."""
     f, hotline = request.form, _hotline()
     call_sid, call_status, duration = f.get("CallSid", ""), f.get("CallStatus", ""), f.get("CallDuration", "")
-    ended = call_status in ENDED
+    ended = call_status in ENDED_STATUSES
     return answer_once(
         lambda s, now: intake.end_call(
             s, call_sid=call_sid, call_status=call_status, duration=duration, ended=ended,

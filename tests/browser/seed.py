@@ -55,7 +55,7 @@ def seed(hotline: Hotline) -> None:
 def _open(hotline, t0, company, contact, phone, service) -> int:
     with hotline.db.transaction() as s:
         call = CallSession(call_sid=f"CA{abs(hash((company, t0))) % 10**30:030d}", from_number=phone, state={},
-                           started_at=t0 - timedelta(minutes=2), updated_at=t0)
+                           status="completed", started_at=t0 - timedelta(minutes=2), updated_at=t0)  # call over
         s.add(call)
         s.flush()
         captured = Captured(affected_service=service, company=company, contact_name=contact, callback_phone=phone,

@@ -70,7 +70,7 @@ def _open_incident(hotline: Hotline) -> tuple[int, str]:
     now = hotline.clock.now()
     with hotline.db.transaction() as s:
         call = CallSession(call_sid="CA" + uuid.uuid4().hex, from_number=CUSTOMER_PHONE, state={},
-                           started_at=now, updated_at=now)
+                           status="completed", started_at=now, updated_at=now)  # the intake call is over
         s.add(call)
         s.flush()
         captured = Captured(affected_service=AffectedService.API, company="Acme Mail Inc", contact_name="Dana Smith",

@@ -7,7 +7,7 @@ from email.utils import format_datetime
 
 from sqlalchemy import select
 
-from app.models import Callback, Channel, IncidentEvent, PageStatus
+from app.models import Callback, CallSession, Channel, IncidentEvent, PageStatus
 from app.services.callbacks import confirm_person, customer_leg_status
 from app.services.events import log_event
 from app.services.incidents import rescue_call
@@ -58,6 +58,7 @@ def test_the_timeline_tells_the_story_in_order(client, hotline, clock):
                   detail={"from": "+14155552671", "to": "+15005550006"})
         incident = rescue_call(session, call_sid="CA1", from_number="+14155552671", now=clock.now(),
                                      reason="caller hung up", policy=FlowPolicy())
+        session.get(CallSession, "CA1").status = "completed"  # the caller hung up (end_call records it first)
         incident_id, reference = incident.id, incident.reference
     clock.advance(minutes=1)
     page(hotline, incident_id, "Alice", alice, Channel.SMS, PageStatus.DELIVERED)

@@ -81,7 +81,7 @@ class Desk:
         self.settle()
 
     def open_incident(self, caller: str = CUSTOMER) -> Incident:
-        """A customer calls and completes the intake; returns the incident."""
+        """A customer calls, completes the intake and hangs up at the offer; returns the incident."""
         call = SimulatedCall(transport=flask_transport(self.client), base_url=PUBLIC_BASE_URL,
                              auth_token=TEST_AUTH_TOKEN, caller=caller)
         call.dial()
@@ -95,7 +95,8 @@ class Desk:
         call.press("1")
         call.say("Every API call returns 500.")
         call.record(seconds=5)
-        call.press("1")
+        call.press("1")  # the details are confirmed: the live connection is offered
+        call.hang_up()  # "or hang up and we will call you back" (while the call lasts, a callback waits for its end)
         with self.hotline.db.session() as session:
             return session.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
 

@@ -128,6 +128,76 @@ def test_an_engineer_is_ready_the_caller_presses_1_and_is_connected_live_met(des
     assert desk.incident(incident_id).breached_at is None
 
 
+def _connects_while_the_caller_talks(desk, network):
+    """Alice replies CALL to her page while the caller is still giving details: she owns the incident, and
+    neither her phone nor the caller's (busy with the hotline) rings until the caller is done."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    alice = network.phone(ALICE).expect_sms("SEV1", reply="CALL").expect_call(answer=False)
+    alice.expect_sms("is still on the hotline giving the details")
+    call = _call(desk)
+    offer = _intake(desk, call)
+    incident_id = _incident_id(desk, call)
+    assert "An engineer is ready: press 1 to be connected now" in _said(offer)
+    assert _callbacks(desk) == [] and len(alice.calls) == 1  # only her page call, placed before her CALL
+    assert customer.calls == []
+    deferred = [e for e in _events(desk, incident_id) if e.kind == "connect_deferred"]
+    assert len(deferred) == 1 and deferred[0].detail["via"] == "sms"
+    assert desk.incident(incident_id).acknowledged_at is not None
+    return call, alice, customer, incident_id
+
+
+def test_a_rep_who_asks_to_connect_while_the_caller_talks_gets_them_live_when_they_press_1(desk, network):
+    call, alice, customer, incident_id = _connects_while_the_caller_talks(desk, network)
+    alice.expect_call(talk_seconds=120)
+    _step(desk, call, lambda c: c.press("1"))
+    [callback] = _callbacks(desk)
+    assert callback.outcome == "met" and callback.customer_call_sid == call.call_sid and call.ended
+    assert f"[connected to {CUSTOMER}]" in alice.calls[-1].heard and customer.calls == []
+    desk.at(minutes=15)
+    assert len(_callbacks(desk)) == 1 and desk.incident(incident_id).breached_at is None  # nothing more
+
+
+def test_a_rep_who_asks_to_connect_while_the_caller_talks_is_called_when_the_caller_hangs_up(desk, network):
+    call, alice, customer, incident_id = _connects_while_the_caller_talks(desk, network)
+    alice.expect_call()
+    customer.expect_call(press="1", answered=True)
+    desk.clock.advance(seconds=5)
+    call.hang_up()  # "or hang up and we will call you back": the line is free now
+    desk.settle()
+    [callback] = _callbacks(desk)
+    assert callback.outcome == "met" and callback.customer_call_sid != call.call_sid
+    assert "Press any key to speak with your engineer" in customer.calls[0].heard
+    kinds = [e.kind for e in _events(desk, incident_id)]
+    assert kinds.index("connect_deferred") < kinds.index("callback_requested") < kinds.index("callback_met")
+    call.hang_up()  # Twilio repeats the status callback: no second callback
+    desk.at(minutes=5)  # nor from the backstop step
+    assert len(_callbacks(desk)) == 1
+    assert _step_outcomes(desk, incident_id) == ["callback_opened_since"]
+
+
+def test_a_deferred_connect_is_carried_out_when_the_end_of_the_call_is_never_heard_of(desk, network):
+    call, alice, customer, incident_id = _connects_while_the_caller_talks(desk, network)
+    alice.expect_call()
+    customer.expect_call(press="1", answered=True)
+    last_step = desk.clock.now()
+    for seconds in range(60, 300, 30):  # the caller is gone, but Twilio's status callback is lost
+        desk.clock.set(last_step + timedelta(seconds=seconds))
+        desk.settle()
+    [callback] = _callbacks(desk)
+    assert callback.outcome == "met" and callback.requested_at >= last_step + timedelta(minutes=3)
+    assert callback.requested_at <= last_step + timedelta(minutes=4)  # within a check of the call going quiet
+    outcomes = _step_outcomes(desk, incident_id)
+    assert outcomes[-1] == "connecting" and set(outcomes[:-1]) == {"caller_on_hotline"}
+
+
+def _step_outcomes(desk, incident_id: int) -> list[str]:
+    from app.models import DueStep
+
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(DueStep.outcome).where(
+            DueStep.incident_id == incident_id, DueStep.kind == "connect_after_call").order_by(DueStep.level)))
+
+
 def test_nobody_yet_the_caller_waits_hears_still_in_line_and_bob_pressing_1_takes_them(desk, network):
     """No acknowledgement at the end of the intake: hold music, "still in line" each minute, paging goes on."""
     network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")

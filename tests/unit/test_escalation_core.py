@@ -200,6 +200,27 @@ def test_alice_asks_to_be_connected(state):
     assert decision.open_callback == decision.outcome.endswith("connecting")
 
 
+AFTER_CALL = {  # the caller is still on the hotline: own the incident now, call when their call ends
+    "open": ("acknowledged_connect_after_call", (EventKind.ACKNOWLEDGED, EventKind.CONNECT_DEFERRED)),
+    "acknowledged": ("connect_after_call", (EventKind.CONNECT_DEFERRED,)),
+    "owned_by_another_rep": ("taken_over_connect_after_call", (EventKind.TAKEN_OVER, EventKind.CONNECT_DEFERRED)),
+}
+
+
+@pytest.mark.parametrize("state", list(AFTER_CALL))
+def test_a_connect_while_the_caller_is_on_the_hotline_waits_for_the_end_of_their_call(state):
+    decision = decide(Connect(ALICE), replace(STATES[state], caller_on_hotline=True), T0)
+    assert (decision.outcome, decision.log) == AFTER_CALL[state]
+    assert decision.defer_callback and not decision.open_callback and decision.ok
+    assert decision.set_owner == (state != "acknowledged")
+
+
+def test_the_caller_on_the_hotline_changes_no_refusal_and_no_callback_in_flight():
+    for state in ("resolved", "no_callback_number", "callback_in_progress"):
+        on_the_line = decide(Connect(ALICE), replace(STATES[state], caller_on_hotline=True), T0)
+        assert on_the_line == decide(Connect(ALICE), STATES[state], T0) and not on_the_line.defer_callback
+
+
 def test_connect_without_a_phone_is_refused():
     assert decide(Connect(None), STATES["open"], T0).outcome == "refused_no_phone"
     assert decide(Connect(ALICE, has_phone=False), STATES["open"], T0).outcome == "refused_no_phone"
