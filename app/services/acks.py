@@ -128,6 +128,8 @@ def connect_after_call(session: Session, incident_id: int, now: datetime) -> str
     incident = session.scalars(select(Incident).where(Incident.id == incident_id).with_for_update()).first()
     if rep is None or not rep.active or incident is None:
         return "rep_gone"
+    if incident.acknowledged_by != rep.id:  # taken over since: the new owner calls when they choose
+        return "owner_changed"
     return connect(session, incident, Actor(name=rep.name, via="after_call", rep=rep, is_manager=rep.is_manager),
                    now).outcome
 

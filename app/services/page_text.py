@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.models import Incident
+from app.prompts import text
 from app.services import customer_text
 
 SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
@@ -36,6 +37,11 @@ def alert_sms(incident: Incident, purpose: str, now: datetime) -> str:
     minutes = max(0, int((incident.callback_due_at - now).total_seconds() // 60))
     return (f"SEV1 {incident.reference} {company[:40]}: AT RISK, {minutes} min left, no callback started. "
             f"Reply CALL {incident.reference} to call the customer now.")
+
+
+def taken_over_sms(incident: Incident) -> str:
+    """Tells the previous owner that another rep took the incident over."""
+    return text("taken_over_notice", ref=incident.reference)
 
 
 def receipt_sms(incident: Incident, tz: str) -> str:

@@ -190,6 +190,24 @@ def test_a_deferred_connect_is_carried_out_when_the_end_of_the_call_is_never_hea
     assert outcomes[-1] == "connecting" and set(outcomes[:-1]) == {"caller_on_hotline"}
 
 
+def test_a_deferred_connect_is_dropped_when_another_rep_took_the_incident_over_meanwhile(desk, network):
+    from app.models import Incident, Rep
+    from app.services.acks import Actor, acknowledge
+
+    call, alice, customer, incident_id = _connects_while_the_caller_talks(desk, network)
+    network.phone(ALICE).expect_sms("took this incident over")
+    with desk.hotline.db.transaction() as s:
+        bob = s.scalars(select(Rep).where(Rep.phone == BOB)).one()
+        taken = acknowledge(s, s.get(Incident, incident_id), Actor(bob.name, "dashboard", bob), desk.clock.now(),
+                            take_over=True)
+        assert taken.outcome == "taken_over"
+    call.hang_up()
+    desk.settle()
+    assert _callbacks(desk) == [] and len(alice.calls) == 1  # Bob owns it: he calls when he chooses
+    assert desk.incident(incident_id).acknowledged_by == bob.id
+    assert "callback_requested" not in [e.kind for e in _events(desk, incident_id)]
+
+
 def _step_outcomes(desk, incident_id: int) -> list[str]:
     from app.models import DueStep
 
