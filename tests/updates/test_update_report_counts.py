@@ -41,6 +41,14 @@ def _recomputed(events: list[IncidentEvent]) -> dict:
     }
 
 
+def _incidents(session, count: int) -> list[Incident]:
+    incidents = [Incident(reference=f"UPD{n}", received_at=T0, captured_at=T0,
+                          callback_due_at=T0 + timedelta(minutes=15)) for n in range(count)]
+    session.add_all(incidents)
+    session.flush()
+    return incidents
+
+
 def _log(session, rng: random.Random, incident_ids: list[int], at: datetime) -> None:
     kind = rng.choice(["customer_update_sent"] * 6 + ["customer_update_late", "resolution_confirmed",
                        "resolved_unconfirmed", "resolution_rejected", "outage_linked", "non_critical_contact",
@@ -59,11 +67,7 @@ def test_the_report_equals_a_recomputation_from_the_whole_log(database_url):
     db, rng = Database(database_url), random.Random(7)
     try:
         with db.transaction() as session:
-            incidents = [Incident(reference=f"UPD{n}", received_at=T0, captured_at=T0,
-                                  callback_due_at=T0 + timedelta(minutes=15)) for n in range(12)]
-            session.add_all(incidents)
-            session.flush()
-            ids = [i.id for i in incidents]
+            ids = [i.id for i in _incidents(session, 12)]
             for n in range(900):  # 60 days, and lines on both sides of the range
                 _log(session, rng, ids, T0 + timedelta(minutes=97 * n))
         start, end = T0 + timedelta(days=10), T0 + timedelta(days=40)
@@ -97,10 +101,7 @@ def test_punctuality_resolutions_outages_and_non_critical_are_counted_apart(data
     ]
     try:
         with db.transaction() as session:
-            incidents = [Incident(reference=f"UPD{n}", received_at=T0, captured_at=T0,
-                                  callback_due_at=T0 + timedelta(minutes=15)) for n in range(5)]
-            session.add_all(incidents)
-            session.flush()
+            incidents = _incidents(session, 5)
             for kind, number, detail in lines:
                 log_event(session, at=T0, actor="t", kind=kind, detail=detail,
                           incident_id=incidents[number - 1].id if number else None)
