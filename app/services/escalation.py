@@ -37,7 +37,7 @@ IN_FLIGHT_FOR = timedelta(minutes=10)  # a bridged callback with no word from Tw
 # Issue 13: an incident opened mid-call sends its receipt once the details are in; should the
 # end of the call never be heard of, the receipt still leaves this long after the opening.
 RECEIPT_AT_THE_LATEST = timedelta(minutes=5)
-INTAKE_IDLE_AFTER = timedelta(minutes=3)  # an intake call answers a prompt within a minute
+INTAKE_IDLE_AFTER = timedelta(minutes=3)  # the longest wait between two steps of a call: a 2-minute recording
 
 
 def plan_escalation(session: Session, incident: Incident, now: datetime, *, details_complete: bool = True) -> list[DueStep]:
