@@ -190,6 +190,21 @@ def test_a_deferred_connect_is_carried_out_when_the_end_of_the_call_is_never_hea
     assert outcomes[-1] == "connecting" and set(outcomes[:-1]) == {"caller_on_hotline"}
 
 
+def test_a_rep_who_presses_2_on_the_page_call_while_the_caller_talks_is_told_and_connected_live(desk, network):
+    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press="2")
+    call = _call(desk)
+    offer = _intake(desk, call)
+    page_call = alice.calls[0]
+    assert "is still on the hotline giving the details" in page_call.heard and "[connected to" not in page_call.heard
+    assert _callbacks(desk) == [] and "An engineer is ready" in _said(offer)
+    alice.expect_call(talk_seconds=60)
+    _step(desk, call, lambda c: c.press("1"))
+    [callback] = _callbacks(desk)
+    assert callback.outcome == "met" and callback.customer_call_sid == call.call_sid
+    assert f"[connected to {CUSTOMER}]" in alice.calls[-1].heard
+
+
 def test_a_deferred_connect_is_dropped_when_another_rep_took_the_incident_over_meanwhile(desk, network):
     from app.models import Incident, Rep
     from app.services.acks import Actor, acknowledge
