@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     data = scratch_dir()
     app, hotline = _app(data)
     statements = [0]
-    for engine in filter(None, (hotline.db.engine, hotline.db.autocommit)):
-        event.listen(engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
+    # one listener: the autocommit engine is a copy of this one with other options, and shares its events
+    event.listen(hotline.db.engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
     rows: dict[int, list[tuple[str, str, float, int]]] = {}
     profiler = cProfile.Profile(time.process_time) if args.profile is not None else None
     position = [0]
