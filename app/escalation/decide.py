@@ -169,8 +169,8 @@ def _connect(ev: Connect, snap: Snapshot, now: datetime) -> Decision:
 
 def _connect_after_call(ev: Connect, snap: Snapshot) -> Decision:
     """The customer is still giving their details on the hotline: a call to their number now would find it
-    busy. The rep owns the incident now; the callback opens when that call ends (or the caller, offered the
-    live connection, waits for the rep on the line)."""
+    busy. The rep owns the incident now; the callback opens once the intake is over (the caller waits on the
+    line for the rep, or hangs up)."""
     if not _owned(snap):
         decision = _first_ack(snap, "acknowledged_connect_after_call", defer_callback=True)
     elif snap.owner_rep_id != ev.rep_id:

@@ -44,7 +44,7 @@ class Snapshot:
     reached_by_email: bool = False
     breached: bool = False
     levels: int = 0  # escalation levels in the incident's copied policy
-    # the call that opened the incident is still in the IVR, not waiting to be connected: its number is busy
+    # the caller who opened the incident is still giving their details: their number is busy
     # (filled in for Connect only: ``escalation.caller_on_hotline``)
     caller_on_hotline: bool = False
 

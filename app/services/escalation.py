@@ -20,7 +20,6 @@ from app.models import (
     Incident,
     IncidentEvent,
     IncidentStatus,
-    LiveWait,
     StepKind,
     StepStatus,
 )
@@ -29,6 +28,7 @@ from app.queue import schedule
 from app.services.events import log_event
 from app.services.oncall import default_policy
 from app.services.phones import is_textable
+from ivr_flows.model import Stage
 
 log = logging.getLogger(__name__)
 AT_RISK_BEFORE_DUE = timedelta(minutes=5)  # T+10 on a 15-minute promise
@@ -137,17 +137,21 @@ def add_repage(session: Session, incident: Incident, after: DueStep) -> DueStep:
 
 
 def caller_on_hotline(session: Session, incident: Incident, now: datetime) -> bool:
-    """The call that opened ``incident`` is still in the IVR (the caller is giving details or hearing the offer),
-    not waiting in the live-connect queue: a call to their number now would find it busy.
+    """The caller who opened ``incident`` is still giving their details on the hotline: a call to their number
+    now would find it busy, and would break into the intake.
 
-    A call with no step for ``INTAKE_IDLE_AFTER`` is taken for ended (its final status may have been lost).
+    Not once the intake is over: at the live-connect offer the caller is about to wait on the line (the
+    rep's leg then dials them out of the queue) or to hang up (their line is free by the time the rep has
+    answered), as before. A call with no step for ``INTAKE_IDLE_AFTER`` is taken for ended (its final status
+    may have been lost).
     """
+    from app.services.incidents import readable_state  # incidents -> this module
+
     call = session.get(CallSession, incident.call_sid) if incident.call_sid else None
     if call is None or call.status in ENDED_STATUSES or now - call.updated_at >= INTAKE_IDLE_AFTER:
         return False
-    waiting = session.scalar(select(LiveWait.id).where(
-        LiveWait.incident_id == incident.id, LiveWait.dequeued_at.is_(None), LiveWait.left_at.is_(None)).limit(1))
-    return waiting is None
+    state = readable_state(call.state)
+    return state is not None and state.stage is not Stage.DONE
 
 
 def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
