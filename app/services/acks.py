@@ -35,7 +35,7 @@ from app.services.events import log_event
 from app.services.oncall import on_call_everywhere
 from app.services.page_text import hhmm
 
-AFTER_CALL_CHECK = timedelta(minutes=1)  # a deferred connect checks this often whether the caller's call ended
+AFTER_CALL_CHECK = timedelta(minutes=1)  # a held connect checks this often whether the intake is over
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def connect(session: Session, incident: Incident, actor: Actor, now: datetime, *
     """Acknowledge or take over if needed, then open one bridged callback (the hotline rings the rep first).
 
     With ``rep_call_sid`` the rep is already on the line (pressed 2 on a page call). While the caller is
-    still on the hotline the callback waits for their call to end (``connect_after_call``).
+    still in the intake the callback waits for it to be over (``connect_after_call``).
     """
     rep = actor.rep
     has_phone = rep is not None and (bool(rep.phone) or bool(rep_call_sid))
@@ -113,9 +113,9 @@ def connect(session: Session, incident: Incident, actor: Actor, now: datetime, *
 
 
 def connect_after_call(session: Session, incident_id: int, now: datetime) -> str:
-    """The caller's intake call ended: carry out the connect a rep asked for while it went on
-    (``Decision.defer_callback``), unless a callback was opened since (the caller took the live connection).
-    Returns what it did, for the step row."""
+    """The intake is over (its call ended, or the check below found it over): carry out the connect a rep
+    asked for while it went on (``Decision.defer_callback``), unless a callback was opened since (the caller
+    took the live connection). Returns what it did, for the step row."""
     deferred = session.scalars(select(IncidentEvent).where(
         IncidentEvent.incident_id == incident_id, IncidentEvent.kind == EventKind.CONNECT_DEFERRED)
         .order_by(IncidentEvent.id.desc()).limit(1)).first()
@@ -136,7 +136,7 @@ def connect_after_call(session: Session, incident_id: int, now: datetime) -> str
 
 def connect_after_call_step(session: Session, incident: Incident, step: DueStep, now: datetime) -> str:
     """The backstop of ``connect_after_call`` should the end of the call never be heard of: check again
-    every ``AFTER_CALL_CHECK`` while the caller is on the hotline, then connect."""
+    every ``AFTER_CALL_CHECK`` while the caller is still in the intake, then connect."""
     if caller_on_hotline(session, incident, now):
         _check_after_call(session, incident, now)
         return "caller_on_hotline"
@@ -190,8 +190,9 @@ _MESSAGES = {
     "acknowledged": "ack_done", "acknowledged_and_connecting": "connect_calling", "already_owner": "ack_already_yours",
     "refused_closed": "ack_closed", "refused_owned_by_other": "ack_owned_by_other", "refused_not_paged": "ack_not_paged",
     "taken_over": "taken_over", "taken_over_and_connecting": "connect_calling", "connecting": "connect_calling",
-    "callback_in_flight": "connect_in_flight", "connect_after_call": "connect_after_call",
-    "acknowledged_connect_after_call": "connect_after_call", "taken_over_connect_after_call": "connect_after_call", "refused_no_number": "connect_no_number",
+    "callback_in_flight": "connect_in_flight", "refused_no_number": "connect_no_number",
+    "connect_after_call": "connect_after_call", "acknowledged_connect_after_call": "connect_after_call",
+    "taken_over_connect_after_call": "connect_after_call",
     "refused_no_phone": "connect_no_phone", "reached_by_email": "reached_by_email",
     "already_reached_by_email": "reached_by_email", "refused_has_number": "reached_has_number",
     "resolved": "resolved", "resolved_by_manager": "resolved", "refused_already_resolved": "resolve_already",
