@@ -6,7 +6,7 @@ of the report's kinds spread evenly over 2026 (``--quick``: 20,000 on SQLite). F
 - the report page for the year, through the Flask app, against the SQL alone (one bare
   ``GROUP BY kind`` over the same lines);
 - the peak RSS of a fresh process serving that page, against the peak of the same process
-  holding the year's lines as ORM objects, as the report did before it streamed them.
+  holding the year's lines as ORM objects, as the report did before SQL counted them.
 """
 
 from __future__ import annotations
@@ -88,9 +88,9 @@ def figures(store: Store, runs: int, quick: bool) -> list[Figure]:
                 page.baseline.append(timed(lambda c=conn: c.execute(BARE_SQL, {"s": START, "e": END}).all())[0])
     finally:
         engine.dispose()
-    streamed, held = (_memory(store.url, way) for way in ("page", "held"))
+    counted, held = (_memory(store.url, way) for way in ("page", "held"))
     memory = Figure("peak RSS serving that page (baseline: the same process holding the year's lines, as before)",
-                    [streamed], [held], unit="MB", target="< 200 MB")
+                    [counted], [held], unit="MB", target="< 200 MB")
     return [page, memory]
 
 
@@ -109,8 +109,8 @@ def _memory(url: str, way: str) -> float:
 def _memory_child(url: str, way: str) -> None:
     """Print the peak RSS (MB) of serving the year's page (``page``) or of holding its lines (``held``)."""
     client, hotline = dashboard_client(url, Role.MANAGER, NOW, scratch_dir())
-    _ok = client.get("/reports/updates", query_string={"from": "2026-01-01 00:00", "to": "2026-01-01 01:00"})
-    assert _ok.status_code == 200  # imports and pools warm
+    warm = client.get("/reports/updates", query_string={"from": "2026-01-01 00:00", "to": "2026-01-01 01:00"})
+    assert warm.status_code == 200  # imports and pools warm
 
     def held() -> None:
         with hotline.db.session() as session:

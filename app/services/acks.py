@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.escalation import Acknowledge, Connect, ReachedByEmail, Resolve, decide
@@ -144,15 +144,15 @@ def connect_after_call_step(session: Session, incident: Incident, step: DueStep,
 
 
 def _check_after_call(session: Session, incident: Incident, now: datetime) -> None:
-    """Write the step that connects should the end of the caller's call be lost (one pending at a time)."""
-    if session.scalar(select(DueStep.id).where(
-            DueStep.incident_id == incident.id, DueStep.kind == StepKind.CONNECT_AFTER_CALL,
-            DueStep.status == StepStatus.PENDING).limit(1)) is not None:
+    """Write the step that connects should the end of the caller's call be lost, unless one is pending
+    (each check has the next level; only the latest can be pending)."""
+    latest = session.execute(select(DueStep.level, DueStep.status).where(
+        DueStep.incident_id == incident.id, DueStep.kind == StepKind.CONNECT_AFTER_CALL)
+        .order_by(DueStep.level.desc()).limit(1)).first()
+    if latest is not None and latest.status == StepStatus.PENDING:
         return
-    last = session.scalar(select(func.max(DueStep.level)).where(
-        DueStep.incident_id == incident.id, DueStep.kind == StepKind.CONNECT_AFTER_CALL))
-    step = DueStep(incident_id=incident.id, kind=StepKind.CONNECT_AFTER_CALL, level=(last or 0) + 1,
-                   due_at=now + AFTER_CALL_CHECK)
+    step = DueStep(incident_id=incident.id, kind=StepKind.CONNECT_AFTER_CALL,
+                   level=latest.level + 1 if latest is not None else 1, due_at=now + AFTER_CALL_CHECK)
     session.add(step)
     session.flush()
     schedule(session, "step", step.id, step.due_at)

@@ -204,6 +204,32 @@ def test_a_rep_who_presses_2_on_the_page_call_while_the_caller_talks_is_told_and
     assert f"[connected to {CUSTOMER}]" in alice.calls[-1].heard
 
 
+def test_a_check_that_finds_the_caller_still_in_the_intake_checks_again(desk, network):
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    alice = network.phone(ALICE).expect_sms("SEV1", reply="CALL").expect_call(answer=False)
+    alice.expect_sms("is still on the hotline giving the details")
+    call = _call(desk)
+    call.dial()
+    answers = list(_ANSWERS["en"])
+    for move, value in answers[:6]:  # up to the confirmed callback number: the incident opens, Alice replies CALL
+        _step(desk, call, lambda c, m=move, v=value: getattr(c, m)(v))
+    incident_id = _incident_id(desk, call)
+    _step(desk, call, lambda c: c.say("dana at acme dot example"), seconds=65)  # a slow caller: the check comes first
+    assert _step_outcomes(desk, incident_id) == ["caller_on_hotline", ""]  # the next check is pending
+    assert _callbacks(desk) == []
+    for move, value in answers[7:]:
+        _step(desk, call, lambda c, m=move, v=value: c.record(seconds=v) if m == "record" else getattr(c, m)(v))
+    _step(desk, call, lambda c: c.press("1"))  # the read-back is confirmed: the offer
+    alice.expect_call()
+    customer.expect_call(press="1", answered=True)
+    call.hang_up()
+    desk.settle()
+    [callback] = _callbacks(desk)
+    assert callback.outcome == "met"
+    desk.at(minutes=10)
+    assert _step_outcomes(desk, incident_id) == ["caller_on_hotline", "callback_opened_since"]
+
+
 def test_a_deferred_connect_is_dropped_when_another_rep_took_the_incident_over_meanwhile(desk, network):
     from app.models import Incident, Rep
     from app.services.acks import Actor, acknowledge
