@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from app.malloc_arenas import share_one_arena
 from app.wiring import Hotline
 
 DEFAULT_WORKERS = 2
@@ -65,5 +66,6 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int = DEFAULT_
 
 
 def run_gunicorn(app: Flask, hotline: Hotline, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve ``app`` with gunicorn until stopped."""
+    """Serve ``app`` with gunicorn until stopped; each worker it forks serves its threads from one malloc arena."""
+    share_one_arena()
     HotlineServer(app, hotline, gunicorn_options(host, port, workers, threads)).run()

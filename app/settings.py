@@ -133,12 +133,21 @@ def _region_list(variable: str, raw: str) -> tuple[str, ...]:
     return regions
 
 
-def normalize_database_url(raw: str) -> str:
-    """DATABASE_URL with ``postgres://`` and ``postgresql://`` mapped to the installed psycopg 3 driver."""
-    url = raw.strip()
+def with_driver(url: str) -> str:
+    """``url`` with ``postgres://`` and ``postgresql://`` naming the installed driver, psycopg2.
+
+    SQLAlchemy 2.1 takes psycopg 3 for a bare ``postgresql://``; the hotline installs psycopg2, which
+    costs each process 4.6 MB less (issue 12, README "Where issue 12 stands").
+    """
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            url = "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
+def normalize_database_url(raw: str) -> str:
+    """DATABASE_URL with the driver named (``with_driver``), refused if SQLAlchemy cannot read it."""
+    url = with_driver(raw.strip())
     if url:
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
@@ -203,7 +212,7 @@ class Settings:
     @property
     def resolved_database_url(self) -> str:
         """DATABASE_URL, or a SQLite file in the data directory."""
-        return self.database_url or f"sqlite:///{(self.data_dir / 'hotline.db').resolve()}"
+        return with_driver(self.database_url) or f"sqlite:///{(self.data_dir / 'hotline.db').resolve()}"
 
     @property
     def auth_tokens(self) -> tuple[str, ...]:

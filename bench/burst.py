@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from app.event_kind import EventKind  # noqa: E402
 from app.models import DueStep, Incident, IncidentEvent, Page, StepKind  # noqa: E402
+from app.settings import normalize_database_url  # noqa: E402
 from bench.chaos import oncall_yaml  # noqa: E402
 from bench.chaos_deploy import Deployment, free_port  # noqa: E402
 from bench.chaos_phones import HOTLINE_NUMBER, Phones, intake_call  # noqa: E402
@@ -138,7 +139,7 @@ def run(calls: int = 300, within: float = 10.0, pace: float = 0.0, wait: float |
     redis_port = free_port(range(6400, 6410))
     web_ports = [free_port(range(18300, 18400)), 0]
     web_ports[1] = free_port(range(web_ports[0] + 1, 18500))
-    base_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    base_url = normalize_database_url(os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     schema = f"hotline_burst_{os.getpid()}"
     admin = create_engine(base_url)
     with admin.begin() as conn:

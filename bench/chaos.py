@@ -33,6 +33,7 @@ from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from app.models import Incident  # noqa: E402
+from app.settings import normalize_database_url  # noqa: E402
 from bench.chaos_deploy import Deployment, free_port  # noqa: E402
 from bench.chaos_phones import ALICE, HOTLINE_NUMBER, Phones, acknowledge, intake_call  # noqa: E402
 from bench.chaos_report import report  # noqa: E402
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     redis_port = free_port(range(6390, 6400))
     web_ports = [free_port(range(18100, 18200)), 0]
     web_ports[1] = free_port(range(web_ports[0] + 1, 18300))
-    database_url = os.environ.get("DATABASE_URL", "")
+    database_url = normalize_database_url(os.environ.get("DATABASE_URL", ""))
     schema = ""
     if database_url.startswith("postgresql"):
         schema = f"hotline_chaos_{os.getpid()}"
@@ -201,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         twilio.stop()
         engine.dispose()
         if schema:
-            admin = create_engine(os.environ["DATABASE_URL"])
+            admin = create_engine(normalize_database_url(os.environ["DATABASE_URL"]))
             with admin.begin() as conn:
                 conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
             admin.dispose()

@@ -13,6 +13,7 @@ real Sev-1 leaves (about 29). The facts rows are folded with the app's own code
 
 from __future__ import annotations
 
+import io
 import json
 import random
 from collections.abc import Sequence
@@ -66,10 +67,13 @@ class Writer:
             stmt = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
             self.connection.exec_driver_sql(stmt, [tuple(_sqlite(row[c]) for c in columns) for row in rows])
             return
+        text = io.StringIO()
+        for row in rows:
+            text.write("\t".join(_copy_field(_pg(row[c])) for c in columns) + "\n")
+        text.seek(0)
         raw = self.connection.connection.dbapi_connection
-        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(tuple(_pg(row[c]) for c in columns))
+        with raw.cursor() as cur:
+            cur.copy_expert(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN", text)
 
 
 def _sqlite(value: Any) -> Any:
@@ -79,6 +83,16 @@ def _sqlite(value: Any) -> Any:
     if isinstance(value, dict | list):
         return json.dumps(value)
     return value
+
+
+def _copy_field(value: Any) -> str:
+    """One field of COPY's text format: \\N for NULL, t/f for booleans, backslash escapes."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    text = value.isoformat(sep=" ") if isinstance(value, datetime) else str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _pg(value: Any) -> Any:

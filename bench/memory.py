@@ -30,7 +30,6 @@ from bench.webhooks import Server, forget_queue, load
 
 STOP_SECONDS = 20  # a hotline process finishes its sends and releases its lease within this
 ROOT = Path(__file__).resolve().parent.parent
-HOTLINE = [sys.executable, "-c", "from app.cli import main; main()"]
 NUMBER = "+15005550006"
 WEB_WORKERS = 4
 
@@ -70,13 +69,14 @@ def largest(pids: list[int]) -> Memory:
 class Deployed:
     """``hotline serve`` and ``hotline worker`` on their own schema, queue and simulated Twilio."""
 
-    def __init__(self, quick: bool) -> None:
+    def __init__(self, quick: bool, python: str = sys.executable) -> None:
         from bench.chaos import oncall_yaml
         from hotline_sim.twilio_api import SimulatedTwilio
 
         self.run_dir = Path(tempfile.mkdtemp(prefix="hotline-memory-"))
         self.schema = f"bench_memory_{os.getpid()}"
         self.quick = quick
+        self.hotline = [python, "-c", "from app.cli import main; main()"]
         if quick:
             database_url = f"sqlite:///{self.run_dir / 'hotline.db'}"
         else:
@@ -105,7 +105,7 @@ class Deployed:
         admin.dispose()
 
     def _run(self, *args: str) -> None:
-        done = subprocess.run([*HOTLINE, *args], env=self.env, cwd=self.run_dir, capture_output=True, text=True)
+        done = subprocess.run([*self.hotline, *args], env=self.env, cwd=self.run_dir, capture_output=True, text=True)
         if done.returncode:
             raise RuntimeError(f"hotline {' '.join(args)} failed: {done.stderr[-2000:]}")
 
@@ -113,9 +113,9 @@ class Deployed:
         """Migrate, import the on-call set-up, start the web process and the worker; wait until both serve."""
         self._run("db", "upgrade")
         self._run("oncall", "import", str(self.run_dir / "oncall.yaml"))
-        self.web = subprocess.Popen([*HOTLINE, "serve", "--port", str(self.port), "--workers", str(WEB_WORKERS)],
+        self.web = subprocess.Popen([*self.hotline, "serve", "--port", str(self.port), "--workers", str(WEB_WORKERS)],
                                     env=self.env, cwd=self.run_dir, stdout=subprocess.DEVNULL, stderr=self.log)
-        self.worker = subprocess.Popen([*HOTLINE, "worker"], env=self.env, cwd=self.run_dir,
+        self.worker = subprocess.Popen([*self.hotline, "worker"], env=self.env, cwd=self.run_dir,
                                        stdout=self.log, stderr=self.log)
         self.procs = [self.web, self.worker]
         try:
@@ -145,9 +145,9 @@ class Deployed:
 class BareWorker:
     """``rq worker --with-scheduler`` on a queue of its own (the issue's baseline for ``hotline worker``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, python: str) -> None:
         self.queue = f"bench-memory-bare-{os.getpid()}"
-        rq = str(Path(sys.executable).with_name("rq"))
+        rq = str(Path(python).with_name("rq"))
         self.proc = subprocess.Popen([rq, "worker", "--with-scheduler", "--url", REDIS_URL, self.queue],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait(lambda: _registered(self.queue) and children(self.proc.pid), [self.proc], "rq worker")
@@ -158,15 +158,34 @@ class BareWorker:
         forget_queue(self.queue)
 
 
+# What each process imports of the chosen stack, nothing of the app's: the floor its RSS stands on.
+WEB_STACK = ("gunicorn.app.base", "gunicorn.workers.gthread", "flask", "sqlalchemy.orm",
+             "sqlalchemy.dialects.postgresql.psycopg2", "psycopg2", "redis", "rq", "twilio.twiml.voice_response",
+             "twilio.request_validator", "phonenumbers")
+WORKER_STACK = ("rq.worker", "rq.scheduler", "click", "redis", "sqlalchemy.orm",
+                "sqlalchemy.dialects.postgresql.psycopg2", "psycopg2", "phonenumbers", "http.client")
+
+
 def figures(runs: int, quick: bool) -> list[Figure]:
-    """Start both shapes, measure after start, run the webhook load, measure again; the table's lines."""
-    deployed, bare_web, bare_worker = Deployed(quick), None, None
+    """Start both shapes, measure after start, run the webhook load, measure again; the table's lines.
+
+    The full run measures a production install (bench/production_env.py); ``--quick`` (a smoke check
+    in CI, on SQLite) the test environment's interpreter.
+    """
+    if quick:
+        python, where = sys.executable, "the test environment"
+    else:
+        from bench.production_env import production_python
+
+        python, where = str(production_python()), "a production install"
+    deployed, bare_web, bare_worker = Deployed(quick, python), None, None
     seconds, cap, callers = (1.5, 300, 5) if quick else (5.0, 3000, 10)
+    web_floor, worker_floor = stack_floor(python, WEB_STACK), stack_floor(python, WORKER_STACK)
     try:
         deployed.start()
         bare_web = Server("bare_app()", _free_port(), {"PYTHONPATH": str(ROOT)},
-                          ["-k", "gthread", "--threads", "4"])
-        bare_worker = BareWorker()
+                          ["-k", "gthread", "--threads", "4"], python=python)
+        bare_worker = BareWorker(python)
         worker_started = _worker_tree(deployed.worker.pid)
         bare_worker_started = _worker_tree(bare_worker.proc.pid)
         web_started, bare_started = largest(children(deployed.web.pid)), largest(bare_web.workers())
@@ -188,7 +207,7 @@ def figures(runs: int, quick: bool) -> list[Figure]:
             bare_worker.stop()
     web_target = "≤ 80 MB"  # issue 12, per process
     return [
-        Figure("web worker RSS after start (largest of 4; baseline: bare gunicorn worker)",
+        Figure(f"web worker RSS after start (largest of 4; baseline: bare gunicorn worker), {where}",
                [web_started.rss], [bare_started.rss], unit="MB", target=web_target),
         Figure("web worker RSS after the load (largest of 4)", [web.rss], [bare.rss], unit="MB", target=web_target),
         Figure("web worker PSS after the load", [web.pss], [bare.pss], unit="MB"),
@@ -200,7 +219,19 @@ def figures(runs: int, quick: bool) -> list[Figure]:
                target="≤ 80 MB", note=f"{pages} Twilio requests"),
         Figure("RQ scheduler child RSS after the load (`hotline worker`: none, the scheduler is a thread)",
                [worker[1].rss], [bare_worker_after[1].rss], unit="MB"),
+        Figure("the web worker's libraries imported alone, none of the app (baseline: bare gunicorn worker)",
+               [web_floor], [bare_started.rss], unit="MB"),
+        Figure("`hotline worker`'s libraries imported alone (baseline: bare `rq worker`)",
+               [worker_floor], [bare_worker_started[0].rss], unit="MB"),
     ]
+
+
+def stack_floor(python: str, modules: tuple[str, ...]) -> float:
+    """RSS (MB) of a fresh ``python`` that has imported ``modules`` and nothing else."""
+    code = (f"import {', '.join(modules)}\n"
+            "print(int(open('/proc/self/statm').read().split()[1]) * __import__('os').sysconf('SC_PAGE_SIZE'))")
+    done = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT.parent)
+    return int(done.stdout) / 1048576
 
 
 def _worker_tree(pid: int) -> tuple[Memory, Memory]:

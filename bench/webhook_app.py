@@ -59,6 +59,17 @@ def bare_app() -> Flask:
     return app
 
 
+class _CursorPerCall:
+    """``conn.execute`` as sqlite3 has it, on a psycopg2 connection (shared by threads; cursors are not)."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: tuple) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
 FLOOR_TABLE = "bench_floor_answers"
 
 
@@ -94,11 +105,13 @@ def floor_app() -> Flask:
         upsert = (f"INSERT INTO {FLOOR_TABLE} (call_sid, seq, answer) VALUES (?, 1, ?) ON CONFLICT (call_sid) "
                   f"DO UPDATE SET seq = {FLOOR_TABLE}.seq + 1, answer = excluded.answer RETURNING seq")
     else:
-        import psycopg
+        import psycopg2
 
         base, _, query = url.partition("?")
-        conn = psycopg.connect(base.replace("+psycopg", ""), autocommit=True,
-                               options=query.split("options=", 1)[1].replace("%3D", "=") if query else None)
+        pg = psycopg2.connect(base.replace("+psycopg2", ""),
+                              options=query.split("options=", 1)[1].replace("%3D", "=") if query else None)
+        pg.autocommit = True
+        conn = _CursorPerCall(pg)
         upsert = (f"INSERT INTO {FLOOR_TABLE} (call_sid, seq, answer) VALUES (%s, 1, %s) ON CONFLICT (call_sid) "
                   f"DO UPDATE SET seq = {FLOOR_TABLE}.seq + 1, answer = excluded.answer RETURNING seq")
 
@@ -113,3 +126,14 @@ def floor_app() -> Flask:
         return Response(BARE_TWIML, mimetype="text/xml")
 
     return app
+
+
+class _CursorPerCall:
+    """``conn.execute`` as sqlite3 has it, on a psycopg2 connection (shared by threads; cursors are not)."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: tuple) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.execute(sql, params)

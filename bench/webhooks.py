@@ -72,9 +72,10 @@ class Load:
 class Server:
     """gunicorn -w 4 (sync unless ``worker_args`` say otherwise) around one of bench.webhook_app's apps, on loopback."""
 
-    def __init__(self, factory: str, port: int, env: dict[str, str], worker_args: list[str] | None = None) -> None:
+    def __init__(self, factory: str, port: int, env: dict[str, str], worker_args: list[str] | None = None,
+                 python: str = sys.executable) -> None:
         self.port = port
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        gunicorn = str(Path(python).with_name("gunicorn"))
         self.proc = subprocess.Popen(
             [gunicorn, "-w", "4", *(worker_args or ["-k", "sync"]), "-b", f"127.0.0.1:{port}", "--log-level",
              "warning", "--backlog", "256", f"bench.webhook_app:{factory}"],

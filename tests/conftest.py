@@ -13,11 +13,12 @@ from sqlalchemy import create_engine, text
 
 from app.models import Base
 from app.queue import JobQueue
-from app.settings import Settings
+from app.settings import Settings, normalize_database_url
 from app.wiring import Hotline
 from tests.fakes import FakeClock
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# the driver named as the app names it (SQLAlchemy 2.1 would take psycopg 3 for a bare postgresql://)
+POSTGRES_URL = normalize_database_url(os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 
 
 def _redis_db() -> int:

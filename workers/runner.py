@@ -9,6 +9,7 @@ import time
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from app.malloc_arenas import share_one_arena
 from app.services import leases
 from app.wiring import Hotline
 from workers import context, page_threads, watchdog
@@ -22,6 +23,7 @@ REDIS_RETRY_SECONDS = 1.0  # RQ's own back-off grows to 60 s; after a Redis rest
 
 def run_worker(hotline: Hotline, burst: bool = False) -> None:
     """Run jobs from the hotline's queues until stopped (or until they are empty with ``burst``)."""
+    share_one_arena()  # before the page threads, the scheduler and the watchdog start
     context.use(hotline)
     stop = threading.Event()
     guard: threading.Thread | None = None

@@ -136,9 +136,10 @@ def test_bad_database_url_stops_serve(cli):
 
 def test_postgres_scheme_urls_are_normalized_and_work(cli, postgres_url):
     assert Settings.from_env({"DATABASE_URL": "postgres://u:p@db/hotline"}).database_url == \
-        "postgresql+psycopg://u:p@db/hotline"
+        "postgresql+psycopg2://u:p@db/hotline"
     with scratch_schema("h5_pgurl") as url:
-        result = cli("oncall", "now", DATABASE_URL=url.replace("postgresql://", "postgres://", 1))  # migrates
+        assert url.startswith("postgresql+psycopg2://")
+        result = cli("oncall", "now", DATABASE_URL=url.replace("postgresql+psycopg2://", "postgres://", 1))  # migrates
         assert result.exit_code == 0, result.output  # the empty schema under the advisory lock
         assert "(no schedules)" in result.output
         engine = create_engine(url)

@@ -1,0 +1,46 @@
+"""An interpreter with a production install's packages, for measuring the deployed processes' memory.
+
+The test environment also holds what the tests need: Playwright brings ``greenlet``, which RQ then
+imports in every process that loads it (1 MB of RSS, with libstdc++), so memory measured there is
+not what a deployment carries. This builds, once per set of dependencies, a virtualenv with only the
+dependencies ``pyproject.toml`` lists (no extras); the measured processes run the checkout's code
+from it through ``PYTHONPATH``. It needs the package index, as ``.ci/run`` does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTALL_SECONDS = 600
+
+
+def dependencies() -> list[str]:
+    """The project's runtime dependencies, as pyproject.toml gives them."""
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+
+
+def production_python() -> Path:
+    """The python of a virtualenv holding the runtime dependencies alone (built on first use, then reused)."""
+    deps = dependencies()
+    key = hashlib.sha256(json.dumps([sys.version, deps]).encode()).hexdigest()[:12]
+    venv = Path(tempfile.gettempdir()) / f"sev1-hotline-bench-production-{key}"
+    python = venv / "bin" / "python"
+    if (venv / "complete").exists():
+        return python
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *deps],
+                          capture_output=True, text=True, timeout=INSTALL_SECONDS)
+    if done.returncode:
+        shutil.rmtree(venv, ignore_errors=True)
+        raise RuntimeError(f"installing the production dependencies failed: {done.stderr[-2000:]}")
+    (venv / "complete").touch()
+    return python
