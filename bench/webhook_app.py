@@ -59,17 +59,6 @@ def bare_app() -> Flask:
     return app
 
 
-class _CursorPerCall:
-    """``conn.execute`` as sqlite3 has it, on a psycopg2 connection (shared by threads; cursors are not)."""
-
-    def __init__(self, conn) -> None:
-        self.conn = conn
-
-    def execute(self, sql: str, params: tuple) -> None:
-        with self.conn.cursor() as cursor:
-            cursor.execute(sql, params)
-
-
 FLOOR_TABLE = "bench_floor_answers"
 
 
