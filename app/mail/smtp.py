@@ -101,8 +101,35 @@ def open_session(settings: Settings, timeout: float = TIMEOUT_SECONDS) -> smtpli
             smtp.ehlo_or_helo_if_needed()  # EHLO again over TLS: AUTH is often offered only there
         if settings.smtp_username:
             step = "login"
-            smtp.login(settings.smtp_username, settings.smtp_password)
+            _log_in(smtp, settings.smtp_username, settings.smtp_password, secured=mode != "none")
     except OSError as exc:  # smtplib's errors are OSErrors, as are ssl's and the socket's
         smtp.close()
         raise SessionFailed(step, exc) from exc
     return smtp
+
+
+def _log_in(smtp: smtplib.SMTP, username: str, password: str, secured: bool) -> None:
+    """Log in with one attempt: a wrong password costs the account one failed login, not one per mechanism.
+
+    ``smtplib.SMTP.login`` tries every mechanism the server offers in turn, so each start-up probe
+    and each message with a wrong password counted two or three failed logins, enough for a
+    provider's lock-out after a restart or two. Over TLS PLAIN comes first (TLS protects it and
+    every server can check it, hashed passwords included); without TLS CRAM-MD5 does, as in
+    smtplib, so the password itself is not sent. Only a mechanism the server then turns down
+    (504) moves on to the next one.
+    """
+    import smtplib
+
+    if not smtp.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
+    offered = smtp.esmtp_features["auth"].upper().split()
+    preference = ("PLAIN", "LOGIN", "CRAM-MD5") if secured else ("CRAM-MD5", "PLAIN", "LOGIN")
+    smtp.user, smtp.password = username, password  # what smtplib's auth_* callbacks read
+    for mechanism in (m for m in preference if m in offered):
+        try:
+            smtp.auth(mechanism, getattr(smtp, "auth_" + mechanism.lower().replace("-", "_")))
+            return
+        except smtplib.SMTPAuthenticationError as exc:
+            if exc.smtp_code != 504:
+                raise
+    raise smtplib.SMTPException("No suitable authentication method found.")

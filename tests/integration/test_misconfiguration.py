@@ -391,6 +391,7 @@ class WatchedInbox(Inbox):
     def __init__(self) -> None:
         super().__init__()
         self.logins: list[tuple[bytes, bool]] = []
+        self.mechanisms: list[str] = []  # the AUTH mechanism of each login
         self.senders: list[str] = []
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802 - aiosmtpd's hook
@@ -406,6 +407,7 @@ class WatchedInbox(Inbox):
 
         right = auth_data.login == b"hotline" and auth_data.password == SMTP_PASSWORD.encode()
         self.logins.append((auth_data.login, right))
+        self.mechanisms.append(mechanism)
         return AuthResult(success=right, handled=False)  # not handled: aiosmtpd answers 535 itself
 
 
@@ -446,7 +448,7 @@ def test_a_refused_smtp_login_is_an_error_naming_username_and_password_but_not_t
             "SMTPAuthenticationError: the server answered 535 5.7.8 Authentication credentials invalid.") \
         in result.output
     assert wrong not in result.output and "Traceback" not in result.output
-    assert set(mail_server.inbox.logins) == {(b"hotline", False)}  # smtplib tries PLAIN, then LOGIN
+    assert mail_server.inbox.logins == [(b"hotline", False)]  # one failed login, not one per mechanism offered
     assert mail_server.inbox.senders == []
 
     from app.mail import MailError, send_mail  # sending meets the same refusal, and gives up at once (5xx)
@@ -455,6 +457,52 @@ def test_a_refused_smtp_login_is_an_error_naming_username_and_password_but_not_t
         send_mail(Settings.from_env(_smtp_env(mail_server.port, SMTP_PASSWORD=wrong)), to="a@b.example",
                   subject="s", body="b")
     assert str(refused.value) == "SMTP 535" and refused.value.permanent
+    assert mail_server.inbox.logins == [(b"hotline", False)] * 2  # the check's attempt and the send's
+
+
+def test_starttls_secures_the_session_before_one_plain_login(tmp_path, monkeypatch):
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_tls)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))  # what ssl.create_default_context() trusts
+    inbox = WatchedInbox()
+    # auth_require_tls (aiosmtpd's default): AUTH is offered only once STARTTLS has secured the session
+    server = SmtpServer(inbox, authenticator=inbox.authenticate, tls_context=server_tls, require_starttls=True)
+    server.start()
+    try:
+        from app.mail import send_mail
+        from app.probes import smtp_problem
+
+        settings = Settings.from_env(_smtp_env(server.port, SMTP_TLS="starttls"))
+        assert smtp_problem(settings) is None
+        send_mail(settings, to="ops@customer.example", subject="s", body="b")
+        wrong = Settings.from_env(_smtp_env(server.port, SMTP_TLS="starttls", SMTP_PASSWORD="Wr0ng"))
+        assert smtp_problem(wrong)[0] == "login"
+    finally:
+        server.stop()
+    assert inbox.logins == [(b"hotline", True), (b"hotline", True), (b"hotline", False)]
+    assert inbox.mechanisms == ["PLAIN"] * 3  # over TLS, PLAIN first: one attempt each
+    assert len(inbox.to("ops@customer.example")) == 1
+
+
+def test_a_server_offering_only_login_is_logged_in_with_it():
+    inbox = WatchedInbox()
+    server = SmtpServer(inbox, authenticator=inbox.authenticate, auth_require_tls=False,
+                        auth_exclude_mechanism=["PLAIN"])
+    server.start()
+    try:
+        from app.mail import send_mail
+
+        send_mail(Settings.from_env(_smtp_env(server.port)), to="ops@customer.example", subject="s", body="b")
+    finally:
+        server.stop()
+    assert inbox.logins == [(b"hotline", True)] and inbox.mechanisms == ["LOGIN"]
+    assert len(inbox.to("ops@customer.example")) == 1
 
 
 def test_a_tls_mode_the_smtp_server_does_not_speak_is_an_error_naming_smtp_tls(cli, mail_server):
