@@ -102,11 +102,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 def _drop_if_closed(dbapi_conn, _record, _proxy) -> None:
     """Refuse a pooled connection whose socket is readable while idle: the server closed it (restart, idle
     time-out) and said so. A healthy idle connection has nothing to read; the check costs no round trip."""
-    try:
-        fd = dbapi_conn.fileno()
-    except (OSError, ValueError) as exc:  # already closed on our side
-        raise DisconnectionError(str(exc)) from exc
-    if closed_while_idle(fd):
+    if dbapi_conn.closed:  # closed on our side (psycopg2's fileno() would raise its InterfaceError)
+        raise DisconnectionError("this pooled connection is closed")
+    if closed_while_idle(dbapi_conn.fileno()):
         raise DisconnectionError("the server closed this pooled connection")
 
 

@@ -128,6 +128,24 @@ def test_a_pooled_connection_the_server_closed_is_replaced(client, hotline, data
     assert _counts(hotline)[0] == 2
 
 
+def test_a_pooled_connection_closed_on_our_side_is_replaced(client, hotline, database_url, caplog):
+    """A driver connection closed in the pool (psycopg2's fileno() raises on it) is dropped at checkout too."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the checkout check is PostgreSQL's")
+    _post(client, "/twilio/voice", CALL)
+    hotline.db.engine.dispose()  # then the pool holds one connection, the one closed below
+    with hotline.db.engine.connect() as conn:
+        closed = conn.connection.dbapi_connection
+    closed.close()  # after check-in: the pool still holds it
+    assert hotline.db.engine.pool.checkedin() == 1 and closed.closed
+    step = _post(client, "/twilio/voice/step?seq=1", {**CALL, "Digits": "1"})
+    assert step.status_code == 200 and _gather_action(step.data) == "/twilio/voice/step?seq=2"
+    assert "retrying once" not in caplog.text  # replaced at checkout, not found dead by the first statement
+    assert _counts(hotline)[0] == 2
+    with hotline.db.engine.connect() as conn:
+        assert conn.connection.dbapi_connection is not closed
+
+
 def test_a_connection_lost_mid_webhook_is_retried_once(client, hotline, database_url, caplog):
     """The server drops the connection after checkout, before the first statement: one retry, one step written."""
     if not database_url.startswith("postgresql"):
