@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import ssl
+import time
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import TYPE_CHECKING
@@ -77,12 +78,16 @@ def open_session(settings: Settings, timeout: float = TIMEOUT_SECONDS) -> smtpli
     """An SMTP session ready for a message: connected, EHLO said, secured as SMTP_TLS says, logged in.
 
     The one way this application talks to its SMTP server: ``send_mail`` sends through it and
-    ``hotline check`` opens it (with a shorter ``timeout``, per connect and per reply) and quits.
+    ``hotline check`` opens it (with a shorter ``timeout``) and quits. ``timeout`` bounds the whole
+    opening, not each reply: a server that answers every command slowly cannot hold the start-up
+    checks for a time-out per step; each step gets what is left (a step of several replies, such
+    as an AUTH LOGIN, may use it once per reply). The message itself then has ``timeout`` per reply.
     Logs in only when SMTP_USERNAME is set. Raises SessionFailed naming the step that failed;
     the connection is closed then.
     """
     import smtplib
 
+    deadline = time.monotonic() + timeout
     mode = settings.smtp_tls
     try:
         if mode == "ssl":
@@ -94,18 +99,31 @@ def open_session(settings: Settings, timeout: float = TIMEOUT_SECONDS) -> smtpli
         raise SessionFailed("tls" if isinstance(exc, ssl.SSLError) else "connect", exc) from exc
     step = "connect"
     try:
+        _time_left(smtp, deadline, timeout)
         smtp.ehlo_or_helo_if_needed()
         if mode == "starttls":
             step = "tls"
+            _time_left(smtp, deadline, timeout)
             smtp.starttls(context=ssl.create_default_context())
+            _time_left(smtp, deadline, timeout)
             smtp.ehlo_or_helo_if_needed()  # EHLO again over TLS: AUTH is often offered only there
         if settings.smtp_username:
             step = "login"
+            _time_left(smtp, deadline, timeout)
             _log_in(smtp, settings.smtp_username, settings.smtp_password, secured=mode != "none")
+        smtp.sock.settimeout(timeout)
     except OSError as exc:  # smtplib's errors are OSErrors, as are ssl's and the socket's
         smtp.close()
         raise SessionFailed(step, exc) from exc
     return smtp
+
+
+def _time_left(smtp: smtplib.SMTP, deadline: float, timeout: float) -> None:
+    """Give the next step what is left of the opening's time, or fail it (TimeoutError) when nothing is."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError(f"the SMTP server took over {timeout:g} s to get the session ready")
+    smtp.sock.settimeout(left)
 
 
 def _log_in(smtp: smtplib.SMTP, username: str, password: str, secured: bool) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socketserver
+import threading
+import time
 import uuid
 
 import pytest
@@ -488,6 +491,50 @@ def test_starttls_secures_the_session_before_one_plain_login(tmp_path, monkeypat
     assert inbox.logins == [(b"hotline", True), (b"hotline", True), (b"hotline", False)]
     assert inbox.mechanisms == ["PLAIN"] * 3  # over TLS, PLAIN first: one attempt each
     assert len(inbox.to("ops@customer.example")) == 1
+
+
+class SlowSmtp(socketserver.StreamRequestHandler):
+    """An SMTP server that takes ``delay`` seconds over every reply (greeting, EHLO, AUTH, QUIT)."""
+
+    delay = 0.0
+
+    def _reply(self, text: str) -> None:
+        time.sleep(self.delay)  # the server's slowness is what is tested, not a wait for the test's sake
+        self.wfile.write(text.encode() + b"\r\n")
+
+    def handle(self) -> None:
+        self._reply("220 slow.example ESMTP")
+        for line in self.rfile:
+            verb = line.split(b" ", 1)[0].strip().upper()
+            if verb == b"EHLO":
+                self._reply("250-slow.example\r\n250 AUTH PLAIN")
+            elif verb == b"AUTH":
+                self._reply("235 2.7.0 Authentication successful")
+            elif verb == b"QUIT":
+                self._reply("221 bye")
+                return
+            else:
+                self._reply("502 not here")
+
+
+def test_the_smtp_check_bounds_the_whole_session_not_each_reply(monkeypatch):
+    from app import probes
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), SlowSmtp)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    monkeypatch.setattr(probes, "CONNECT_TIMEOUT_SECONDS", 2.0)
+    try:
+        SlowSmtp.delay = 0.9  # each reply in time (0.9 s < 2 s); greeting, EHLO and AUTH together not (2.7 s)
+        slow = probes.smtp_problem(Settings.from_env(_smtp_env(port)))
+        SlowSmtp.delay = 0.1
+        quick = probes.smtp_problem(Settings.from_env(_smtp_env(port)))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert slow[0] == "unreachable" and "timed out" in slow[1]  # the AUTH reply came after the 2 s
+    assert quick is None
 
 
 def test_a_server_offering_only_login_is_logged_in_with_it():
