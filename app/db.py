@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +16,9 @@ from app.idle_socket import closed_while_idle
 
 log = logging.getLogger(__name__)
 POOL_RECYCLE_SECONDS = 600
+# libpq's connect_timeout (unset, it waits as long as the operating system does: two minutes for a host
+# that drops the connection attempt). A webhook retries once on a fresh connection, and Twilio gives up at 15 s.
+CONNECT_TIMEOUT_SECONDS = 5
 _PENDING = "hotline.after_commit"  # key in Session.info: the jobs this transaction registered
 _SAVEPOINTS = "hotline.savepoints"  # key in Session.info: how many jobs were registered when each open savepoint began
 
@@ -47,6 +51,8 @@ class Database:
             # closed is dropped at checkout by a zero-timeout poll of its socket, connections are
             # renewed after POOL_RECYCLE_SECONDS, and webhooks retry once on a disconnect.
             kwargs["pool_recycle"] = POOL_RECYCLE_SECONDS
+            if "connect_timeout" not in make_url(url).query:  # DATABASE_URL's own ?connect_timeout= stands
+                kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
         self.engine: Engine = create_engine(url, **kwargs)
         # Connections on which each statement commits on its own (PostgreSQL only): the lean IVR
         # step's single-statement write needs no BEGIN/COMMIT round trips. None on SQLite.

@@ -146,6 +146,48 @@ def test_a_pooled_connection_closed_on_our_side_is_replaced(client, hotline, dat
         assert conn.connection.dbapi_connection is not closed
 
 
+def test_a_database_host_that_never_answers_fails_the_connect_within_the_timeout(monkeypatch):
+    """libpq waits as long as the operating system does unless told; the hotline tells it CONNECT_TIMEOUT_SECONDS,
+    unless DATABASE_URL gives its own ``connect_timeout``."""
+    import socket
+
+    from app import db as db_module
+
+    silent = socket.socket()  # accepts the TCP connection (the kernel does) and never says a word
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    url = f"postgresql+psycopg2://hotline@127.0.0.1:{silent.getsockname()[1]}/hotline"
+    try:
+        monkeypatch.setattr(db_module, "CONNECT_TIMEOUT_SECONDS", 1)
+        assert "timeout expired" in _failed_connect(db_module.Database(url))
+        monkeypatch.setattr(db_module, "CONNECT_TIMEOUT_SECONDS", 3600)
+        assert "timeout expired" in _failed_connect(db_module.Database(url + "?connect_timeout=1"))
+    finally:
+        silent.close()
+
+
+def _failed_connect(database) -> str:
+    """The error of a connect attempt that must fail well within 20 s (the test's bound, not the one tested)."""
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+
+    outcome: list[str] = []
+
+    def connect() -> None:
+        try:
+            database.engine.connect().close()
+        except OperationalError as exc:
+            outcome.append(str(exc))
+
+    attempt = threading.Thread(target=connect, daemon=True)
+    attempt.start()
+    attempt.join(timeout=20)
+    database.dispose()
+    assert not attempt.is_alive(), "the connect attempt was still waiting after 20 s"
+    return outcome[0] if outcome else ""
+
+
 def test_a_connection_lost_mid_webhook_is_retried_once(client, hotline, database_url, caplog):
     """The server drops the connection after checkout, before the first statement: one retry, one step written."""
     if not database_url.startswith("postgresql"):
