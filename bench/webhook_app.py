@@ -96,9 +96,7 @@ def floor_app() -> Flask:
     else:
         import psycopg2
 
-        base, _, query = url.partition("?")
-        pg = psycopg2.connect(base.replace("+psycopg2", ""),
-                              options=query.split("options=", 1)[1].replace("%3D", "=") if query else None)
+        pg = psycopg2.connect(url.replace("+psycopg2", "", 1))  # libpq reads the URL, its ?options= too
         pg.autocommit = True
         conn = _CursorPerCall(pg)
         upsert = (f"INSERT INTO {FLOOR_TABLE} (call_sid, seq, answer) VALUES (%s, 1, %s) ON CONFLICT (call_sid) "

@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 
 from app.escalation import CallbackAnswered, CallbackUnanswered, SelfReported, decide
 from app.models import Callback, CallbackKind, CallbackOutcome, Incident
+from app.models.call import ENDED_STATUSES
 from app.queue import schedule
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import snapshot
 from app.services.events import log_event
-
-TERMINAL_UNANSWERED = {"no-answer", "busy", "failed", "canceled"}
 
 
 def open_callback(session: Session, incident: Incident, rep_id: int | None, now: datetime,
@@ -66,7 +65,7 @@ def customer_leg_status(session: Session, callback_id: int, status: str, timesta
             callback.answered_at = at
         # answering-machine detection saying "human" is not enough (it guesses): only a key press confirms
         _count_if_confirmed(session, incident, callback, now)
-    elif status == "completed" or status in TERMINAL_UNANSWERED:
+    elif status in ENDED_STATUSES:
         if callback.person_confirmed_at is not None and callback.answered_at is None:
             # the 'answered' callback never came: the confirmation is the best time we have
             callback.answered_at = callback.person_confirmed_at

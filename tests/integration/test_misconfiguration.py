@@ -6,6 +6,8 @@ import socketserver
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from click.testing import CliRunner
@@ -414,14 +416,23 @@ class WatchedInbox(Inbox):
         return AuthResult(success=right, handled=False)  # not handled: aiosmtpd answers 535 itself
 
 
+@contextmanager
+def _watched_server(**options: object) -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback that records what it is asked (``options``: aiosmtpd's)."""
+    inbox = WatchedInbox()
+    server = SmtpServer(inbox, authenticator=inbox.authenticate, **options)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def mail_server():
-    """A real SMTP server on loopback that offers AUTH without TLS (it is local) and records what it is asked."""
-    inbox = WatchedInbox()
-    server = SmtpServer(inbox, authenticator=inbox.authenticate, auth_require_tls=False)
-    server.start()
-    yield server
-    server.stop()
+    """One that offers AUTH without TLS (it is local)."""
+    with _watched_server(auth_require_tls=False) as server:
+        yield server
 
 
 def _smtp_env(port: int, **env: str) -> dict[str, str]:
@@ -473,21 +484,17 @@ def test_starttls_secures_the_session_before_one_plain_login(tmp_path, monkeypat
     ca.issue_cert("127.0.0.1").configure_cert(server_tls)
     ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))  # what ssl.create_default_context() trusts
-    inbox = WatchedInbox()
-    # auth_require_tls (aiosmtpd's default): AUTH is offered only once STARTTLS has secured the session
-    server = SmtpServer(inbox, authenticator=inbox.authenticate, tls_context=server_tls, require_starttls=True)
-    server.start()
-    try:
-        from app.mail import send_mail
-        from app.probes import smtp_problem
+    from app.mail import send_mail
+    from app.probes import smtp_problem
 
+    # auth_require_tls (aiosmtpd's default): AUTH is offered only once STARTTLS has secured the session
+    with _watched_server(tls_context=server_tls, require_starttls=True) as server:
         settings = Settings.from_env(_smtp_env(server.port, SMTP_TLS="starttls"))
         assert smtp_problem(settings) is None
         send_mail(settings, to="ops@customer.example", subject="s", body="b")
         wrong = Settings.from_env(_smtp_env(server.port, SMTP_TLS="starttls", SMTP_PASSWORD="Wr0ng"))
         assert smtp_problem(wrong)[0] == "login"
-    finally:
-        server.stop()
+    inbox = server.inbox
     assert inbox.logins == [(b"hotline", True), (b"hotline", True), (b"hotline", False)]
     assert inbox.mechanisms == ["PLAIN"] * 3  # over TLS, PLAIN first: one attempt each
     assert len(inbox.to("ops@customer.example")) == 1
@@ -538,16 +545,11 @@ def test_the_smtp_check_bounds_the_whole_session_not_each_reply(monkeypatch):
 
 
 def test_a_server_offering_only_login_is_logged_in_with_it():
-    inbox = WatchedInbox()
-    server = SmtpServer(inbox, authenticator=inbox.authenticate, auth_require_tls=False,
-                        auth_exclude_mechanism=["PLAIN"])
-    server.start()
-    try:
-        from app.mail import send_mail
+    from app.mail import send_mail
 
+    with _watched_server(auth_require_tls=False, auth_exclude_mechanism=["PLAIN"]) as server:
         send_mail(Settings.from_env(_smtp_env(server.port)), to="ops@customer.example", subject="s", body="b")
-    finally:
-        server.stop()
+    inbox = server.inbox
     assert inbox.logins == [(b"hotline", True)] and inbox.mechanisms == ["LOGIN"]
     assert len(inbox.to("ops@customer.example")) == 1
 
