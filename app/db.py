@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import db_time_limit
 from app.idle_socket import closed_while_idle
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
             event.listen(self.engine, "checkout", _drop_if_closed)
+            db_time_limit.watch(self.engine)  # a request's work ends in time even if the server stops answering
             self.autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # The one place jobs leave a transaction: after its commit, to whoever the wiring named.

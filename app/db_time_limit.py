@@ -1,0 +1,150 @@
+"""A time limit on each web request's database work: a PostgreSQL that stops answering must not hold a webhook.
+
+libpq waits on its socket without a limit once it is connected. A server that stops answering
+(stopped, frozen, swapping, a network path that drops packets) held a webhook's thread until it
+came back: long after Twilio gave up (15 s) and played its own error to the caller, and with
+every thread of a web worker held the same way, nothing else was answered either.
+
+Within a request (``install``: every request of the app),
+each pooled connection the thread checks out is watched. When the request's time is up, one
+thread per process shuts that connection's socket down: libpq's wait ends with "server closed
+the connection unexpectedly", SQLAlchemy drops the connection from the pool, and the request's own
+error path answers (a voice webhook saves the caller to the spool and takes a voicemail). A
+connection opened within the limit gets what is left of it as its ``connect_timeout``, and none
+once it is spent. Outside a request (workers, the CLI) nothing is watched. PostgreSQL only: SQLite
+is a file and waits on nothing but its own lock (``busy_timeout``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import threading
+import time
+
+from sqlalchemy import Engine, event
+
+# Twilio waits 15 s for a webhook; what is left after 8 s covers the spool's write and the network.
+WEBHOOK_SECONDS = 8.0
+# Pages and the API: a person waits, and the thread serves webhooks too.
+REQUEST_SECONDS = 30.0
+TWILIO_PREFIX = "/twilio/"
+TICK_SECONDS = 0.25  # how late past its limit a connection may be shut
+LIBPQ_MIN_CONNECT_TIMEOUT = 2  # libpq takes a connect_timeout of 1 as 2
+
+_local = threading.local()
+
+
+def begin(seconds: float) -> None:
+    """Start this thread's limit: its database work must end within ``seconds``."""
+    _local.deadline = time.monotonic() + seconds
+
+
+def end() -> None:
+    """Lift this thread's limit (connections still checked out stay watched until they are returned)."""
+    _local.deadline = None
+
+
+def _deadline() -> float | None:
+    return getattr(_local, "deadline", None)
+
+
+def install(app) -> None:
+    """Limit every request of ``app``: Twilio's webhooks to WEBHOOK_SECONDS, the rest to REQUEST_SECONDS."""
+    from flask import request
+
+    @app.before_request
+    def _begin_limit() -> None:
+        begin(WEBHOOK_SECONDS if request.path.startswith(TWILIO_PREFIX) else REQUEST_SECONDS)
+
+    @app.teardown_request
+    def _end_limit(_exc: BaseException | None) -> None:
+        end()
+
+
+def watch(engine: Engine) -> None:
+    """Watch ``engine``'s connections while a limit is in force (PostgreSQL engines)."""
+    event.listen(engine, "checkout", _on_checkout)
+    event.listen(engine, "checkin", _on_checkin)
+    event.listen(engine, "do_connect", _on_connect)
+
+
+def _on_connect(dialect, _record, _cargs, cparams: dict) -> None:
+    deadline = _deadline()
+    if deadline is None:
+        return
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise dialect.loaded_dbapi.OperationalError("this request's time for the database is spent")
+    current = cparams.get("connect_timeout")
+    bound = max(LIBPQ_MIN_CONNECT_TIMEOUT, math.ceil(left))
+    cparams["connect_timeout"] = bound if current is None else min(int(float(current)), bound)
+
+
+def _on_checkout(dbapi_conn, _record, _proxy) -> None:
+    deadline = _deadline()
+    if deadline is not None:
+        WATCHER.watch(dbapi_conn, deadline)
+
+
+def _on_checkin(dbapi_conn, _record) -> None:
+    if dbapi_conn is not None:
+        WATCHER.forget(dbapi_conn)
+
+
+class Watcher:
+    """Shuts down the socket of each watched connection still checked out at its deadline (one thread per process)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._watched: dict[int, tuple[float, object]] = {}  # id(connection) -> (deadline, connection)
+        self._pid = 0
+        self.shut = 0  # connections shut down so far (for logs and tests)
+
+    def watch(self, conn: object, deadline: float) -> None:
+        """Shut ``conn`` down at ``deadline`` unless it is forgotten first."""
+        with self._cond:
+            if self._pid != os.getpid():  # a forked child: the parent's thread is not here
+                self._pid, self._watched = os.getpid(), {}
+                threading.Thread(target=self._run, name="db-time-limit", daemon=True).start()
+            wake = not self._watched
+            self._watched[id(conn)] = (deadline, conn)
+            if wake:
+                self._cond.notify()
+
+    def forget(self, conn: object) -> None:
+        """``conn`` was returned to the pool: no longer watched."""
+        with self._cond:
+            self._watched.pop(id(conn), None)
+
+    def watching(self) -> int:
+        """How many connections are watched now."""
+        with self._cond:
+            return len(self._watched)
+
+    def _run(self) -> None:
+        pid = os.getpid()
+        with self._cond:
+            while self._pid == pid:
+                now = time.monotonic()
+                for key, (deadline, conn) in list(self._watched.items()):
+                    if deadline <= now:
+                        del self._watched[key]
+                        self.shut += _shut_down(conn)
+                self._cond.wait(TICK_SECONDS if self._watched else None)
+
+
+def _shut_down(conn) -> int:
+    """Shut the connection's socket down (both ways) so that libpq's wait on it ends; 1 if it was open."""
+    if getattr(conn, "closed", True):
+        return 0
+    try:
+        with socket.socket(fileno=os.dup(conn.fileno())) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+    except Exception:  # noqa: BLE001 - closed meanwhile; this thread must outlive any one connection
+        return 0
+    return 1
+
+
+WATCHER = Watcher()
