@@ -17,6 +17,7 @@ is a file and waits on nothing but its own lock (``busy_timeout``).
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import socket
@@ -25,10 +26,15 @@ import time
 
 from sqlalchemy import Engine, event
 
+log = logging.getLogger(__name__)
 # Twilio waits 15 s for a webhook; what is left after 8 s covers the spool's write and the network.
 WEBHOOK_SECONDS = 8.0
 # Pages and the API: a person waits, and the thread serves webhooks too.
 REQUEST_SECONDS = 30.0
+# Once a connection had to be shut and none has answered since, a request gets this long: callers queued
+# behind the first ones must not each wait the full limit for a server that is known not to answer.
+# (libpq's shortest connect_timeout: a request that has to open a connection waits that long anyway.)
+SUSPECT_SECONDS = 2.0
 TWILIO_PREFIX = "/twilio/"
 TICK_SECONDS = 0.25  # how late past its limit a connection may be shut
 LIBPQ_MIN_CONNECT_TIMEOUT = 2  # libpq takes a connect_timeout of 1 as 2
@@ -37,7 +43,10 @@ _local = threading.local()
 
 
 def begin(seconds: float) -> None:
-    """Start this thread's limit: its database work must end within ``seconds``."""
+    """Start this thread's limit: its database work must end within ``seconds`` (SUSPECT_SECONDS at most
+    while the server is suspect)."""
+    if WATCHER.suspect():
+        seconds = min(seconds, SUSPECT_SECONDS)
     _local.deadline = time.monotonic() + seconds
 
 
@@ -101,6 +110,8 @@ class Watcher:
         self._watched: dict[int, tuple[float, object]] = {}  # id(connection) -> (deadline, connection)
         self._pid = 0
         self.shut = 0  # connections shut down so far (for logs and tests)
+        self.shut_at = 0.0  # when the last one was (monotonic)
+        self.answered_at = 0.0  # when a connection was last handed back open: the server answered
 
     def watch(self, conn: object, deadline: float) -> None:
         """Shut ``conn`` down at ``deadline`` unless it is forgotten first."""
@@ -117,6 +128,12 @@ class Watcher:
         """``conn`` was returned to the pool: no longer watched."""
         with self._cond:
             self._watched.pop(id(conn), None)
+            if not getattr(conn, "closed", True):
+                self.answered_at = time.monotonic()
+
+    def suspect(self) -> bool:
+        """True when a connection was shut at its limit and none has come back open since."""
+        return self.shut_at > self.answered_at
 
     def watching(self) -> int:
         """How many connections are watched now."""
@@ -131,20 +148,23 @@ class Watcher:
                 for key, (deadline, conn) in list(self._watched.items()):
                     if deadline <= now:
                         del self._watched[key]
-                        self.shut += _shut_down(conn)
+                        if _shut_down(conn):
+                            self.shut, self.shut_at = self.shut + 1, now
+                            log.warning("a database connection was shut at its request's time limit: "
+                                        "the server did not answer in time")
                 self._cond.wait(TICK_SECONDS if self._watched else None)
 
 
-def _shut_down(conn) -> int:
-    """Shut the connection's socket down (both ways) so that libpq's wait on it ends; 1 if it was open."""
+def _shut_down(conn) -> bool:
+    """Shut the connection's socket down (both ways) so that libpq's wait on it ends; True if it was open."""
     if getattr(conn, "closed", True):
-        return 0
+        return False
     try:
         with socket.socket(fileno=os.dup(conn.fileno())) as sock:
             sock.shutdown(socket.SHUT_RDWR)
     except Exception:  # noqa: BLE001 - closed meanwhile; this thread must outlive any one connection
-        return 0
-    return 1
+        return False
+    return True
 
 
 WATCHER = Watcher()
