@@ -213,12 +213,12 @@ def smtp_problem(settings: Settings) -> tuple[str, str] | None:
     that can pass (a 4xx reply, a time-out or a dropped connection during STARTTLS or LOGIN) is
     "unreachable", like a server that does not answer; a TLS failure or a 5xx reply is not.
     """
-    from app.mail.smtp import SessionFailed, open_session
+    from app.mail.smtp import SessionFailed, can_pass, open_session
 
     try:
         smtp = open_session(settings, timeout=CONNECT_TIMEOUT_SECONDS)
     except SessionFailed as exc:
-        kind = "unreachable" if exc.step == "connect" or _smtp_failure_can_pass(exc.cause) else exc.step
+        kind = "unreachable" if exc.step == "connect" or can_pass(exc.cause) else exc.step
         return kind, _smtp_reason(exc.cause, settings.smtp_password)
     except ValueError as exc:  # e.g. a host name IDNA cannot encode
         return "unreachable", first_line(exc)
@@ -227,18 +227,6 @@ def smtp_problem(settings: Settings) -> tuple[str, str] | None:
     except OSError:  # the session was fine; a server that drops the QUIT changes nothing
         smtp.close()
     return None
-
-
-def _smtp_failure_can_pass(exc: OSError) -> bool:
-    """True for a failure that may be gone on the next try: a 4xx reply, a time-out, a dropped connection."""
-    import smtplib
-    import ssl
-
-    if isinstance(exc, ssl.SSLError):
-        return False  # a certificate or protocol mismatch stays until SMTP_TLS or the server changes
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return exc.smtp_code < 500
-    return isinstance(exc, smtplib.SMTPServerDisconnected) or not isinstance(exc, smtplib.SMTPException)
 
 
 def _smtp_reason(exc: OSError, password: str) -> str:

@@ -61,8 +61,24 @@ def _mail_error(exc: OSError) -> MailError:
         codes = [code for code, _ in exc.recipients.values()]
         return MailError(f"recipient refused ({codes})", permanent=all(c >= 500 for c in codes))
     if isinstance(exc, smtplib.SMTPResponseException):
-        return MailError(f"SMTP {exc.smtp_code}", permanent=exc.smtp_code >= 500)
-    return MailError(f"{type(exc).__name__}: {exc}"[:200])
+        return MailError(f"SMTP {exc.smtp_code}", permanent=not can_pass(exc))
+    return MailError(f"{type(exc).__name__}: {exc}"[:200], permanent=not can_pass(exc))
+
+
+def can_pass(exc: OSError) -> bool:
+    """True for a failure that may be gone on the next try: a 4xx reply, a time-out, a dropped connection.
+
+    False for one that stays until SMTP_TLS, the login or the server change: a 5xx reply, a TLS
+    failure, a server without the STARTTLS or AUTH the settings need. The one rule for both the
+    start-up check (an error, not a warning) and a message (given up at once, not retried).
+    """
+    import smtplib
+
+    if isinstance(exc, ssl.SSLError):
+        return False  # a certificate or protocol mismatch stays until SMTP_TLS or the server changes
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code < 500
+    return isinstance(exc, smtplib.SMTPServerDisconnected) or not isinstance(exc, smtplib.SMTPException)
 
 
 class SessionFailed(Exception):

@@ -564,6 +564,15 @@ def test_a_tls_mode_the_smtp_server_does_not_speak_is_an_error_naming_smtp_tls(c
     assert mail_server.inbox.logins == []  # no password went over a connection that TLS did not secure
     assert SMTP_PASSWORD not in starttls.output + ssl.output
 
+    from app.mail import MailError, send_mail  # the same rule for a message: given up at once, not retried
+
+    for mode in ("starttls", "ssl"):
+        with pytest.raises(MailError) as failed:
+            send_mail(Settings.from_env(_smtp_env(mail_server.port, SMTP_TLS=mode)), to="a@b.example",
+                      subject="s", body="b")
+        assert failed.value.permanent, mode
+    assert mail_server.inbox.logins == [] and mail_server.inbox.senders == []
+
 
 def test_an_smtp_server_nobody_listens_on_is_a_warning_naming_host_and_port(cli):
     port = free_port()
@@ -571,6 +580,12 @@ def test_an_smtp_server_nobody_listens_on_is_a_warning_naming_host_and_port(cli)
     assert (f"WARNING SMTP_HOST/SMTP_PORT: cannot use the SMTP server 127.0.0.1:{port} now: "
             "ConnectionRefusedError: [Errno 111] Connection refused.") in result.output
     assert "ERROR   SMTP" not in result.output and "ok      SMTP" not in result.output
+
+    from app.mail import MailError, send_mail  # a message to a server that is not there (yet) is retried
+
+    with pytest.raises(MailError) as failed:
+        send_mail(Settings.from_env(_smtp_env(port)), to="a@b.example", subject="s", body="b")
+    assert "ConnectionRefusedError" in str(failed.value) and not failed.value.permanent
     without = cli("check", "--no-twilio")  # SMTP_HOST unset: e-mail is off, nothing is probed or said
     assert "SMTP" not in without.output
 
