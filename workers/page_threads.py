@@ -120,11 +120,12 @@ class PageThreads:
         may_wait()  # a page thread sleeps for its slot in the account's rate; the main worker puts pages off
         # RQ's work loop also ends by itself (a Redis error outside its dequeue is "unhandled, quitting"):
         # until the process stops, a thread starts a new worker rather than leave the page queue short.
+        jobs = self.hotline.jobs
+        connection = jobs.worker_connection()  # RQ's long BLPOP time-out stays on this thread's pool
         while not self._stop.is_set():
             try:
-                jobs = self.hotline.jobs
                 queues = [jobs.first_queue] if index < self.first_only else jobs.sending_queues
-                worker = ThreadWorker(queues, connection=jobs.redis)
+                worker = ThreadWorker(queues, connection=connection)
                 worker.busy = threading.Event()
                 self.workers.append(worker)
                 worker.work(logging_level="WARNING")

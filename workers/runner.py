@@ -52,13 +52,14 @@ def run_worker(hotline: Hotline, burst: bool = False) -> None:
 
 def _work(hotline: Hotline, burst: bool) -> None:
     """RQ's work loop, started again when Redis goes away (the watchdog runs due work meanwhile)."""
+    connection = hotline.jobs.worker_connection()  # RQ's long BLPOP time-out stays on this pool
     while True:
         # SimpleWorker runs jobs in this process: no fork under the watchdog thread and the
         # pooled database connections; every job is short and bounded by telephony time-outs.
         # Queues in order: pages first, then steps, then slow work (helpdesk webhooks, e-mail).
         # RQ's scheduler runs in a thread (workers/scheduler.py), not in a forked child.
         try:
-            worker = MainWorker(hotline.jobs.queues, connection=hotline.jobs.redis)  # talks to Redis already
+            worker = MainWorker(hotline.jobs.queues, connection=connection)  # talks to Redis already
             worker.max_connection_wait_time = REDIS_RETRY_SECONDS
             worker.work(with_scheduler=burst, burst=burst)
             if burst or worker._stop_requested or worker._shutdown_requested_date is not None:

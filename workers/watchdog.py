@@ -126,11 +126,8 @@ def _listed(hotline: Hotline) -> dict[str, str]:
 
 
 def redis_up(hotline: Hotline) -> bool:
-    """Whether the hotline's Redis answers a PING now."""
-    try:
-        return bool(hotline.jobs.redis.ping())
-    except Exception:  # noqa: BLE001 - down, restarting, refusing: all mean "not now"
-        return False
+    """Whether the hotline's Redis answers a PING now (at most REDIS_TIMEOUT_SECONDS: app/queue.py)."""
+    return hotline.jobs.answers()
 
 
 def run_here(hotline: Hotline, jobs: list[PendingJob], until_done: bool = False, rounds: int = 5) -> int:
