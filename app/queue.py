@@ -67,10 +67,11 @@ class PendingJob:
 
 # Every Redis command this application sends itself (handing jobs over, the watchdog's PING, the account's
 # send slots) gives up after this long: a Redis that stops answering (stopped, frozen, a network path that
-# drops packets) keeps its connections open, and without a time-out a webhook or the watchdog would wait on
-# it for good. SQL keeps the work; the watchdog runs it when Redis cannot. A REDIS_URL's own
-# ``?socket_timeout=`` / ``?socket_connect_timeout=`` stand. RQ's blocking workers use their own connections
-# (``JobQueue.worker_connection``): RQ sets a time-out of minutes on those, for its long BLPOP.
+# drops packets) keeps its connections open. SQL keeps the work; the watchdog runs it when Redis cannot.
+# Set here, not left to redis-py's default (5 s from redis-py 6 on, none before); a REDIS_URL's own
+# ``?socket_timeout=`` / ``?socket_connect_timeout=`` stand. RQ's blocking workers use connection pools of
+# their own (``JobQueue.worker_connection``): RQ sets 415 s on its worker's pool for its BLPOP, which on a
+# shared pool held the watchdog's PING that long.
 REDIS_TIMEOUT_SECONDS = 3.0
 DISPATCH_PAUSE_SECONDS = 5.0  # after a hand-over failed, jobs are left to the watchdog this long
 
