@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import dashboard_pages
 from bench.chaos_deploy import stop_processes
 from bench.common import POSTGRES_URL, REDIS_URL, Figure
 from bench.webhook_app import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
@@ -104,8 +105,9 @@ class Deployed:
             conn.execute(text(sql))
         admin.dispose()
 
-    def _run(self, *args: str) -> None:
-        done = subprocess.run([*self.hotline, *args], env=self.env, cwd=self.run_dir, capture_output=True, text=True)
+    def _run(self, *args: str, stdin: str | None = None) -> None:
+        done = subprocess.run([*self.hotline, *args], env=self.env, cwd=self.run_dir, capture_output=True, text=True,
+                              input=stdin)
         if done.returncode:
             raise RuntimeError(f"hotline {' '.join(args)} failed: {done.stderr[-2000:]}")
 
@@ -113,6 +115,8 @@ class Deployed:
         """Migrate, import the on-call set-up, start the web process and the worker; wait until both serve."""
         self._run("db", "upgrade")
         self._run("oncall", "import", str(self.run_dir / "oncall.yaml"))
+        self._run("users", "create", "--email", dashboard_pages.EMAIL, "--name", "Bench Manager", "--role", "admin",
+                  "--password-stdin", stdin=dashboard_pages.PASSWORD + "\n")
         self.web = subprocess.Popen([*self.hotline, "serve", "--port", str(self.port), "--workers", str(WEB_WORKERS)],
                                     env=self.env, cwd=self.run_dir, stdout=subprocess.DEVNULL, stderr=self.log)
         self.worker = subprocess.Popen([*self.hotline, "worker"], env=self.env, cwd=self.run_dir,
@@ -201,6 +205,8 @@ def figures(runs: int, quick: bool) -> list[Figure]:
         worker = _worker_tree(deployed.worker.pid)
         bare_worker_after = _worker_tree(bare_worker.proc.pid)
         pages = len(deployed.twilio.requests)
+        browsed = dashboard_pages.browse(deployed.port, sessions=4 if quick else 8)
+        web_browsed = largest(children(deployed.web.pid))  # after the webhooks and a manager's pages
     finally:
         deployed.stop()
         if bare_web is not None:
@@ -212,6 +218,9 @@ def figures(runs: int, quick: bool) -> list[Figure]:
         Figure(f"web worker RSS after start (largest of 4; baseline: bare gunicorn worker), {where}",
                [web_started.rss], [bare_started.rss], unit="MB", target=web_target),
         Figure("web worker RSS after the load (largest of 4)", [web.rss], [bare.rss], unit="MB", target=web_target),
+        Figure("web worker RSS after the load and a manager's pages (board, reports and exports, on-call, "
+               "admin, an incident, the API document)", [web_browsed.rss], [bare.rss], unit="MB", target=web_target,
+               note=f"{browsed} pages"),
         Figure("web worker PSS after the load", [web.pss], [bare.pss], unit="MB"),
         Figure("web worker USS after the load", [web.uss], [bare.uss], unit="MB"),
         Figure("web master (gunicorn arbiter after the start-up checks) RSS", [master.rss], [], unit="MB"),
