@@ -36,7 +36,7 @@ REQUEST_SECONDS = 30.0
 # (libpq's shortest connect_timeout: a request that has to open a connection waits that long anyway.)
 SUSPECT_SECONDS = 2.0
 TWILIO_PREFIX = "/twilio/"
-TICK_SECONDS = 0.25  # how late past its limit a connection may be shut
+TICK_SECONDS = 0.25  # how late past its limit a connection may be shut (the watcher looks this often)
 LIBPQ_MIN_CONNECT_TIMEOUT = 2  # libpq takes a connect_timeout of 1 as 2
 
 _local = threading.local()
@@ -119,10 +119,7 @@ class Watcher:
             if self._pid != os.getpid():  # a forked child: the parent's thread is not here
                 self._pid, self._watched = os.getpid(), {}
                 threading.Thread(target=self._run, name="db-time-limit", daemon=True).start()
-            wake = not self._watched
-            self._watched[id(conn)] = (deadline, conn)
-            if wake:
-                self._cond.notify()
+            self._watched[id(conn)] = (deadline, conn)  # no wake-up: a thread switch per request would cost more
 
     def forget(self, conn: object) -> None:
         """``conn`` was returned to the pool: no longer watched."""
@@ -152,7 +149,7 @@ class Watcher:
                             self.shut, self.shut_at = self.shut + 1, now
                             log.warning("a database connection was shut at its request's time limit: "
                                         "the server did not answer in time")
-                self._cond.wait(TICK_SECONDS if self._watched else None)
+                self._cond.wait(TICK_SECONDS)
 
 
 def _shut_down(conn) -> bool:
