@@ -97,28 +97,18 @@ def test_a_webhook_answers_and_saves_the_caller_when_the_database_stops_answerin
 
 
 @ON_POSTGRES
-def test_work_outside_a_request_is_not_watched(proxied):
+def test_a_connection_is_watched_only_within_a_request_and_until_it_is_returned(proxied):
     """Workers and the CLI set no limit: their connections are never shut (their own time-outs apply)."""
     _proxy, url = proxied
     db = Database(url)
     try:
-        with db.engine.connect() as conn:
-            assert conn.execute(text("SELECT 1")).scalar() == 1
+        for limited in (False, True):
+            if limited:
+                db_time_limit.begin(LIMIT)
+            with db.engine.connect() as conn:
+                assert conn.execute(text("SELECT 1")).scalar() == 1
+                assert db_time_limit.WATCHER.watching() == (1 if limited else 0)
             assert db_time_limit.WATCHER.watching() == 0
-    finally:
-        db.dispose()
-
-
-@ON_POSTGRES
-def test_a_connection_returned_in_time_is_no_longer_watched(proxied):
-    _proxy, url = proxied
-    db = Database(url)
-    db_time_limit.begin(LIMIT)
-    try:
-        with db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-            assert db_time_limit.WATCHER.watching() == 1
-        assert db_time_limit.WATCHER.watching() == 0
     finally:
         db_time_limit.end()
         db.dispose()
