@@ -73,7 +73,29 @@ class PendingJob:
 # their own (``JobQueue.worker_connection``): RQ sets 415 s on its worker's pool for its BLPOP, which on a
 # shared pool held the watchdog's PING that long.
 REDIS_TIMEOUT_SECONDS = 3.0
-DISPATCH_PAUSE_SECONDS = 5.0  # after a hand-over failed, jobs are left to the watchdog this long
+REDIS_PAUSE_SECONDS = 5.0  # after Redis failed, this process leaves it alone this long (SQL or pacing here instead)
+
+
+class RedisPause:
+    """After a Redis command failed, nothing in this process waits on Redis for REDIS_PAUSE_SECONDS: the job
+    hand-over leaves jobs to the watchdog and the send rate paces here. An answer (the watchdog's PING) ends it."""
+
+    def __init__(self) -> None:
+        self._until = 0.0  # time.monotonic()
+
+    def active(self) -> bool:
+        """Whether Redis failed moments ago."""
+        return time.monotonic() < self._until
+
+    def failed(self) -> bool:
+        """Redis just failed: pause (again); True when no pause was running (the caller logs once)."""
+        started = not self.active()
+        self._until = time.monotonic() + REDIS_PAUSE_SECONDS
+        return started
+
+    def answered(self) -> None:
+        """Redis answered: end the pause."""
+        self._until = 0.0
 
 
 def connect_redis(settings: Settings) -> Redis:
@@ -101,16 +123,16 @@ class JobQueue:
     def __init__(self, redis: Redis, name: str = "hotline") -> None:
         self.redis = redis
         self.name = name
-        self._dispatch_paused_until = 0.0  # time.monotonic(): a webhook never waits on a Redis that just failed
+        self.pause = RedisPause()  # a webhook never waits on a Redis that just failed
 
     def answers(self) -> bool:
-        """Whether Redis answers a PING now; an answer ends the pause after a failed hand-over, a failure starts one."""
+        """Whether Redis answers a PING now; an answer ends the pause after a failure, a failure starts one."""
         try:
             self.redis.ping()
         except Exception:  # noqa: BLE001 - down, restarting, refusing, not answering: all mean "not now"
-            self._dispatch_paused_until = time.monotonic() + DISPATCH_PAUSE_SECONDS
+            self.pause.failed()
             return False
-        self._dispatch_paused_until = 0.0
+        self.pause.answered()
         return True
 
     def worker_connection(self) -> Redis:
@@ -202,7 +224,7 @@ class JobQueue:
         jobs = list(jobs)
         if not jobs:
             return 0
-        if time.monotonic() < self._dispatch_paused_until:
+        if self.pause.active():
             log.warning("Redis failed moments ago; %s left to the watchdog", ", ".join(job.job_id for job in jobs))
             return 0
         # One round trip for the whole transaction's jobs (an intake registers several): each
@@ -224,7 +246,7 @@ class JobQueue:
                                         queue=queue)
                 pipe.execute()
         except Exception:  # noqa: BLE001 - losing a job loses nothing; the row remains
-            self._dispatch_paused_until = time.monotonic() + DISPATCH_PAUSE_SECONDS
+            self.pause.failed()
             log.exception("could not enqueue %s; the watchdog will hand them over again",
                           ", ".join(job.job_id for job in jobs))
             return 0

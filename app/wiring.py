@@ -43,7 +43,8 @@ class Hotline:
         pacer = None
         if not settings.simulated_telephony:
             rate = SendRate(jobs.redis, f"{settings.queue_name}:{settings.twilio_account_sid}",
-                            {CALLS: settings.twilio_calls_per_second, SMS: settings.twilio_sms_per_second})
+                            {CALLS: settings.twilio_calls_per_second, SMS: settings.twilio_sms_per_second},
+                            pause=jobs.pause)  # one view per process of whether Redis just failed
             pacer = Pacer(rate, clock)
         return cls(settings=settings, db=db, clock=clock, jobs=jobs,
                    telephony=telephony or telephony_for(settings), pacer=pacer)

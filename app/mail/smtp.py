@@ -60,9 +60,8 @@ def _mail_error(exc: OSError) -> MailError:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
         return MailError(f"recipient refused ({codes})", permanent=all(c >= 500 for c in codes))
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return MailError(f"SMTP {exc.smtp_code}", permanent=not can_pass(exc))
-    return MailError(f"{type(exc).__name__}: {exc}"[:200], permanent=not can_pass(exc))
+    reason = f"SMTP {exc.smtp_code}" if isinstance(exc, smtplib.SMTPResponseException) else f"{type(exc).__name__}: {exc}"
+    return MailError(reason[:200], permanent=not can_pass(exc))
 
 
 def can_pass(exc: OSError) -> bool:

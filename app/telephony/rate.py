@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 
 from redis import Redis
 
+from app.queue import REDIS_PAUSE_SECONDS, RedisPause
+
 log = logging.getLogger(__name__)
 CALLS, SMS = "calls", "sms"
 OWNER_TTL_SECONDS = 600  # how long a reservation is remembered for its owner
-REDIS_PAUSE_SECONDS = 5.0  # after Redis failed, pace here alone this long before asking it again
 # KEYS: the schedule's last slot, the owner's reservation. ARGV: now, 1/rate, ttl. Floats as strings:
 # a Lua number returned to Redis is cut to an integer.
 _RESERVE = """
@@ -40,7 +41,8 @@ return text
 class SendRate:
     """Reserves send slots at ``per_second[kind]`` across all processes sharing ``redis``."""
 
-    def __init__(self, redis: Redis | None, scope: str, per_second: dict[str, float]) -> None:
+    def __init__(self, redis: Redis | None, scope: str, per_second: dict[str, float],
+                 pause: RedisPause | None = None) -> None:
         self.redis = redis
         self.scope = scope  # QUEUE_NAME and account: the deployment whose sends share the rate
         self.per_second = dict(per_second)
@@ -48,7 +50,7 @@ class SendRate:
         self._lock = threading.Lock()
         self._last: dict[str, float] = {}
         self._held: dict[tuple[str, str], float] = {}
-        self._redis_down_until = 0.0  # time.monotonic(): a send never waits on a Redis that just failed
+        self.pause = pause or RedisPause()  # a send never waits on a Redis that just failed
 
     def reserve(self, kind: str, owner: str, now: datetime) -> datetime:
         """The time ``owner`` may send a ``kind`` (CALLS or SMS): now, or a later free slot."""
@@ -57,15 +59,14 @@ class SendRate:
             return now
         at = now.timestamp()
         try:
-            if self._script is None or time.monotonic() < self._redis_down_until:
+            if self._script is None or self.pause.active():
                 raise ConnectionError("no Redis")
             keys = [f"hotline:rate:{self.scope}:{kind}", f"hotline:rate:{self.scope}:{kind}:{owner}"]
             slot = float(self._script(keys=keys, args=[f"{at:.6f}", f"{1.0 / rate:.6f}", OWNER_TTL_SECONDS]))
         except Exception as exc:  # noqa: BLE001 - Redis down: pace this process alone rather than not at all
-            if time.monotonic() >= self._redis_down_until:
+            if self.pause.failed():
                 log.warning("send rate: Redis unavailable (%s); pacing in this process for %gs", type(exc).__name__,
                             REDIS_PAUSE_SECONDS)
-                self._redis_down_until = time.monotonic() + REDIS_PAUSE_SECONDS
             slot = self._reserve_here(kind, owner, at, 1.0 / rate)
         return datetime.fromtimestamp(slot, UTC)
 
@@ -98,8 +99,6 @@ class Pacer:
     """Waits for a reserved slot, up to ``max_wait`` seconds here; a slot further away is the caller's to put off."""
 
     def __init__(self, rate: SendRate, clock, sleep=None, max_wait: float = 2.0) -> None:
-        import time
-
         self.rate, self.clock, self.max_wait = rate, clock, max_wait
         self.sleep = sleep or time.sleep
 
