@@ -49,6 +49,9 @@ def main(verbose: bool) -> None:
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
     """Run the web app (Twilio webhooks, dashboard, JSON API) with gunicorn, after the start-up checks."""
+    from app.docstring_free import restart_without_docstrings
+
+    restart_without_docstrings("serve")
     from app import create_app
     from app.startup import checked_settings
 
@@ -70,6 +73,9 @@ def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
 @click.option("--burst", is_flag=True, help="Run queued jobs, then exit.")
 def worker(burst: bool) -> None:
     """Run an RQ worker with the scheduler, and the watchdog."""
+    from app.docstring_free import restart_without_docstrings
+
+    restart_without_docstrings("worker")
     from app.startup import checked_settings
     from workers.runner import run_worker
 

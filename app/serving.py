@@ -8,12 +8,13 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from app.malloc_arenas import share_one_arena
+from app.malloc_arenas import HeapTrim, share_one_arena
 from app.wiring import Hotline
 
 DEFAULT_WORKERS = 2
 DEFAULT_THREADS = 4
 TIMEOUT_SECONDS = 30  # Twilio gives up on a webhook after 15 s; a worker stuck longer is replaced
+WEBHOOK_PREFIX = "/twilio/"
 
 
 class HotlineServer(BaseApplication):
@@ -31,6 +32,7 @@ class HotlineServer(BaseApplication):
             if key in self.cfg.settings:  # e.g. control_socket_disable exists from gunicorn 24 on
                 self.cfg.set(key, value)
         self.cfg.set("post_fork", self._post_fork)
+        self.cfg.set("post_request", _trim_after_page)
 
     def load(self) -> Flask:
         """The app, built before gunicorn started; what the master holds is then frozen for the collector.
@@ -46,6 +48,15 @@ class HotlineServer(BaseApplication):
     def _post_fork(self, _server: Any, _worker: Any) -> None:
         # pooled database connections opened in the master must not be shared by the children
         self.hotline.db.engine.dispose(close=False)
+
+
+_trim = HeapTrim()
+
+
+def _trim_after_page(_worker: Any, _request: Any, environ: dict[str, Any], _response: Any) -> None:
+    """After a page has been sent in full (an export streams): the heap's free pages go back (not after webhooks)."""
+    if not environ.get("PATH_INFO", "").startswith(WEBHOOK_PREFIX):
+        _trim()
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int = DEFAULT_THREADS) -> dict[str, Any]:

@@ -37,15 +37,17 @@ def stop_processes(procs: list[subprocess.Popen], wait_seconds: float) -> None:
 class Deployment:
     """Redis, 2 web processes and 2 workers as child processes; every one is stopped at the end."""
 
-    def __init__(self, run_dir: Path, env: dict[str, str], redis_port: int, web_ports: list[int]) -> None:
+    def __init__(self, run_dir: Path, env: dict[str, str], redis_port: int, web_ports: list[int],
+                 python: str = sys.executable) -> None:
         self.run_dir, self.env, self.redis_port, self.web_ports = run_dir, env, redis_port, web_ports
+        self.python = python
         self.redis: subprocess.Popen | None = None
         self.web: list[subprocess.Popen] = []
         self.workers: dict[str, subprocess.Popen] = {}
         self.log = open(run_dir / "processes.log", "a")  # noqa: SIM115 - closed in stop()
 
     def hotline(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", *args], env=self.env,
+        return subprocess.Popen([self.python, "-c", "from app.cli import main; main()", *args], env=self.env,
                                 cwd=self.run_dir, stdout=self.log, stderr=self.log)
 
     def start_redis(self) -> None:
@@ -71,7 +73,7 @@ class Deployment:
         self.start_redis()
         upgrade = self.hotline("db", "upgrade")
         upgrade.wait()
-        imported = subprocess.run([sys.executable, "-c", "from app.cli import main; main()", "oncall", "import",
+        imported = subprocess.run([self.python, "-c", "from app.cli import main; main()", "oncall", "import",
                                    str(self.run_dir / "oncall.yaml")], env=self.env, cwd=self.run_dir,
                                   capture_output=True, text=True)
         if imported.returncode:

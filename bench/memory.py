@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.docstring_free import KEEP_VARIABLE
 from bench import dashboard_pages
 from bench.chaos_deploy import stop_processes
 from bench.common import POSTGRES_URL, REDIS_URL, Figure
@@ -70,7 +71,7 @@ def largest(pids: list[int]) -> Memory:
 class Deployed:
     """``hotline serve`` and ``hotline worker`` on their own schema, queue and simulated Twilio."""
 
-    def __init__(self, quick: bool, python: str = sys.executable) -> None:
+    def __init__(self, quick: bool, python: str = sys.executable, keep_docstrings: bool = False) -> None:
         from bench.chaos import oncall_yaml
         from hotline_sim.twilio_api import SimulatedTwilio
 
@@ -92,6 +93,9 @@ class Deployed:
                     "TWILIO_API_BASE_URL": self.twilio.base_url, "PUBLIC_BASE_URL": PUBLIC_URL,
                     "MAX_INCIDENTS_PER_CALLER": "0", "PYTHONPATH": str(ROOT)}
         self.env.pop("TWILIO_AUTH_TOKEN_SECONDARY", None)
+        self.env.pop(KEEP_VARIABLE, None)
+        if keep_docstrings:
+            self.env[KEEP_VARIABLE] = "1"
         (self.run_dir / "oncall.yaml").write_text(oncall_yaml(False))
         self.log = open(self.run_dir / "processes.log", "a")  # noqa: SIM115 - closed in stop()
         self.procs: list[subprocess.Popen] = []
@@ -178,10 +182,11 @@ def figures(runs: int, quick: bool) -> list[Figure]:
     """
     python, where = sys.executable, "the test environment"
     if not quick:
-        from bench.production_env import production_python
+        from bench.production_env import compile_checkout, production_python
 
         try:
             python, where = str(production_python()), "a production install"
+            compile_checkout()
         except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # e.g. no package index here
             print(f"memory: measuring the test environment: {exc}", file=sys.stderr)
     deployed, bare_web, bare_worker = Deployed(quick, python), None, None
@@ -207,20 +212,28 @@ def figures(runs: int, quick: bool) -> list[Figure]:
         pages = len(deployed.twilio.requests)
         browsed = dashboard_pages.browse(deployed.port, sessions=4 if quick else 8)
         web_browsed = largest(children(deployed.web.pid))  # after the webhooks and a manager's pages
+        how = interpreter(deployed.web.pid)
     finally:
         deployed.stop()
         if bare_web is not None:
             bare_web.stop()
         if bare_worker is not None:
             bare_worker.stop()
+    kept = None if quick else _with_docstrings(python, runs, callers, seconds, cap)
     web_target = "≤ 80 MB"  # issue 12, per process
     return [
-        Figure(f"web worker RSS after start (largest of 4; baseline: bare gunicorn worker), {where}",
+        Figure(f"web worker RSS after start (largest of 4; baseline: bare gunicorn worker), {where}, {how}",
                [web_started.rss], [bare_started.rss], unit="MB", target=web_target),
         Figure("web worker RSS after the load (largest of 4)", [web.rss], [bare.rss], unit="MB", target=web_target),
         Figure("web worker RSS after the load and a manager's pages (board, reports and exports, on-call, "
                "admin, an incident, the API document)", [web_browsed.rss], [bare.rss], unit="MB", target=web_target,
                note=f"{browsed} pages"),
+        *([] if kept is None else [
+            Figure("web worker RSS after the load and the pages, docstrings kept (`HOTLINE_KEEP_DOCSTRINGS=1`; "
+                   "baseline: the line above, python -OO)", [kept[0].rss], [web_browsed.rss], unit="MB",
+                   target=web_target, note=f"{kept[2]} pages"),
+            Figure("`hotline worker` RSS after the load, docstrings kept (baseline: python -OO)", [kept[1].rss],
+                   [worker[0].rss], unit="MB")]),
         Figure("web worker PSS after the load", [web.pss], [bare.pss], unit="MB"),
         Figure("web worker USS after the load", [web.uss], [bare.uss], unit="MB"),
         Figure("web master (gunicorn arbiter after the start-up checks) RSS", [master.rss], [], unit="MB"),
@@ -235,6 +248,27 @@ def figures(runs: int, quick: bool) -> list[Figure]:
         Figure("`hotline worker`'s libraries imported alone (baseline: bare `rq worker`)",
                [worker_floor], [bare_worker_started[0].rss], unit="MB"),
     ]
+
+
+def _with_docstrings(python: str, runs: int, callers: int, seconds: float, cap: int) -> tuple[Memory, Memory, int]:
+    """(web worker after the load and the pages, worker after the load, pages) with HOTLINE_KEEP_DOCSTRINGS=1."""
+    deployed = Deployed(False, python, keep_docstrings=True)
+    try:
+        deployed.start()
+        for _ in range(runs):
+            load(deployed, callers, seconds, cap)
+        time.sleep(3)  # the worker pages for the intakes just completed
+        worker = _worker_tree(deployed.worker.pid)[0]
+        browsed = dashboard_pages.browse(deployed.port, sessions=8)
+        return largest(children(deployed.web.pid)), worker, browsed
+    finally:
+        deployed.stop()
+
+
+def interpreter(pid: int) -> str:
+    """How ``hotline serve`` runs: ``python -OO`` once it restarted without docstrings (app/docstring_free.py)."""
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    return "python -OO" if b"-OO" in argv else "docstrings kept"
 
 
 def stack_floor(python: str, modules: tuple[str, ...]) -> float:

@@ -1,0 +1,69 @@
+"""``serve`` and ``worker`` run as ``python -OO`` once the install holds that bytecode (issue 12: memory).
+
+A web worker holds the docstrings of every module it imported: SQLAlchemy's, Flask's,
+redis-py's and ours. Without them, a gunicorn worker that has answered intakes and a manager's
+pages holds 79.3 MB instead of 85.8 MB (bench/memory.py, side by side; README, "Where issue 12
+stands"). Nothing the hotline runs reads a docstring: help texts are the CLI's, and the CLI
+process that asks for them is never restarted.
+
+Python compiles docstring-free bytecode (``*.opt-2.pyc``) only when asked
+(``python -OO -m compileall``); pip writes only the plain ``*.pyc``. Without it, ``-OO`` would
+compile every module from source at each start: a slower start and more memory, not less. So
+the restart happens only when the stack's packages and the hotline's own already hold it
+(``-OO`` also drops ``assert`` statements: the hotline's are type narrowing only, never a check
+it relies on). ``HOTLINE_KEEP_DOCSTRINGS=1`` (environment or ``.env``) turns the restart off.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import sys
+from collections.abc import Iterable
+
+from app.settings import _bool
+
+log = logging.getLogger(__name__)
+
+# The packages whose bytecode must be docstring-free first: ours, and the stack that makes up a
+# web worker's and a worker's memory. ``compileall`` compiles a whole tree, so the package's own
+# ``__init__`` stands for the tree.
+PACKAGES = ("app", "ivr_flows", "workers", "flask", "werkzeug", "jinja2", "sqlalchemy", "redis", "rq",
+            "twilio", "phonenumbers", "gunicorn")
+KEEP_VARIABLE = "HOTLINE_KEEP_DOCSTRINGS"
+
+
+def uncompiled(packages: Iterable[str] = PACKAGES) -> list[str]:
+    """The ``packages`` whose source has no docstring-free bytecode beside it (a package not installed is skipped)."""
+    missing = []
+    for name in packages:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        if origin is None or not origin.endswith(".py"):
+            continue
+        if not os.path.exists(importlib.util.cache_from_source(origin, optimization=2)):
+            missing.append(name)
+    return missing
+
+
+def restart_without_docstrings(command: str, packages: Iterable[str] = PACKAGES) -> None:
+    """Replace this process with itself under ``python -OO`` when that costs no compiling; else return.
+
+    Only a process started as ``hotline … command`` restarts (``command`` among its arguments):
+    a test or a program that calls the command in process is never replaced.
+    """
+    if sys.flags.optimize >= 2 or _bool(os.environ.get(KEEP_VARIABLE, "")) or command not in sys.argv[1:]:
+        return
+    missing = uncompiled(packages)
+    if missing:
+        log.info("keeping docstrings: %s have no docstring-free bytecode; "
+                 "`python -OO -m compileall -q <site-packages>` gives the web and worker processes about "
+                 "6 MB less each", ", ".join(missing))
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execv(sys.executable, [sys.executable, "-OO", *sys.orig_argv[1:]])
+    except OSError as exc:  # e.g. the interpreter was replaced under us: start as we are
+        log.warning("keeping docstrings: restarting as %s -OO failed: %s", sys.executable, exc)

@@ -1,0 +1,76 @@
+"""Issue 12 (memory): ``serve`` and ``worker`` restart as ``python -OO`` only when that costs no compiling.
+
+The restart replaces the process (``os.execv``), so it is shown in a child interpreter: a small
+package stands for the stack, with or without its docstring-free bytecode.
+"""
+
+from __future__ import annotations
+
+import compileall
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from app.docstring_free import KEEP_VARIABLE, uncompiled
+
+ROOT = Path(__file__).resolve().parents[2]
+# What the child prints: its optimisation level, whether the package's docstring survived, and its argv.
+PROGRAM = """
+import sys
+from app.docstring_free import restart_without_docstrings
+restart_without_docstrings("serve", packages=("tinystack",))
+import tinystack
+print(sys.flags.optimize, tinystack.__doc__, sys.argv[1:])
+"""
+
+
+def _package(tmp_path: Path, compiled: bool) -> Path:
+    package = tmp_path / "tinystack"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text('"""the docstring"""\n')
+    if compiled:
+        assert compileall.compile_dir(package, optimize=2, quiet=1)
+    return tmp_path
+
+
+def _child(path: Path, *args: str, keep: str = "") -> list[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(path), str(ROOT)]), KEEP_VARIABLE: keep}
+    env.pop("PYTHONOPTIMIZE", None)
+    done = subprocess.run([sys.executable, "-c", PROGRAM, *args], env=env, capture_output=True, text=True,
+                          timeout=60, check=True)
+    return done.stdout.split(" ", 2)
+
+
+def test_a_package_without_its_docstring_free_bytecode_is_named(tmp_path):
+    compiled = _package(tmp_path / "a", compiled=True)
+    bare = _package(tmp_path / "b", compiled=False)
+    sys.path[:0] = [str(compiled)]
+    try:
+        assert uncompiled(("tinystack", "no_such_package_here")) == []
+    finally:
+        sys.path.remove(str(compiled))
+        sys.modules.pop("tinystack", None)
+    sys.path[:0] = [str(bare)]
+    try:
+        assert uncompiled(("tinystack",)) == ["tinystack"]
+    finally:
+        sys.path.remove(str(bare))
+        sys.modules.pop("tinystack", None)
+
+
+def test_serve_restarts_as_python_oo_with_its_arguments_once_the_bytecode_is_there(tmp_path):
+    level, doc, argv = _child(_package(tmp_path, compiled=True), "serve", "--port", "8123")
+    assert (level, doc) == ("2", "None")
+    assert argv.strip() == "['serve', '--port', '8123']"
+
+
+def test_without_the_bytecode_or_when_told_to_keep_docstrings_it_does_not_restart(tmp_path):
+    assert _child(_package(tmp_path / "a", compiled=False), "serve")[:2] == ["0", "the"]
+    assert _child(_package(tmp_path / "b", compiled=True), "serve", keep="1")[:2] == ["0", "the"]
+    assert _child(_package(tmp_path / "c", compiled=True), "serve", keep="0")[:2] == ["2", "None"]
+
+
+def test_a_process_not_started_as_that_command_is_never_replaced(tmp_path):
+    # e.g. a test runner calling the command in process: its own arguments do not name it
+    assert _child(_package(tmp_path, compiled=True), "--something-else")[:2] == ["0", "the"]
