@@ -1,12 +1,12 @@
 """Where an intake's server CPU goes: CPU and SQL statements per webhook of one scripted call, in process.
 
-    .venv/bin/python -m bench.webhook_paths [--calls 40] [--profile STEP]
+    .venv/bin/python -m bench.webhook_paths [--calls 40] [--profile STEP] [--sql STEP]
 
 The hotline app (bench.webhook_app's, on PostgreSQL) answers the load generator's caller through
 its WSGI callable directly, so each request's ``time.process_time`` is the app's own CPU (no
 HTTP server). Every call follows the same script, so request *i* of each call is the same step;
 the table gives each step's median CPU and statement count. ``--profile i`` prints a cProfile of
-step *i* over all calls.
+step *i* over all calls; ``--sql i`` prints the statements step *i* ran in the first call.
 """
 
 from __future__ import annotations
@@ -69,12 +69,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.webhook_paths", description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=40)
     parser.add_argument("--profile", type=int, default=None, help="cProfile this step (its index in the table)")
+    parser.add_argument("--sql", type=int, default=None, help="print this step's statements (first call)")
     args = parser.parse_args(argv)
     data = scratch_dir()
     app, hotline = _app(data)
     statements = [0]
+    shown: list[str] = []
+
+    def count(_conn, _cursor, statement, _params, _context, many) -> None:
+        statements[0] += 1
+        if position[0] == args.sql and not rows.get(args.sql):
+            shown.append(" ".join(statement.split())[:160] + (" [executemany]" if many else ""))
+
     # one listener: the autocommit engine is a copy of this one with other options, and shares its events
-    event.listen(hotline.db.engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
+    event.listen(hotline.db.engine, "before_cursor_execute", count)
     rows: dict[int, list[tuple[str, str, float, int]]] = {}
     profiler = cProfile.Profile(time.process_time) if args.profile is not None else None
     position = [0]
@@ -121,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {i} | {v[0][0]} | {v[0][1]} | {cpu * 1000:.1f} | {cpu / total:.0%} | {v[0][3]} |")
     print(f"\n{len(rows)} requests per intake; {total * 1000:.0f} ms per intake, "
           f"{total * 1000 / len(rows):.1f} ms per request on average")
+    if shown:
+        print(f"\nstep {args.sql}'s statements:\n" + "\n".join(f"{n}. {line}" for n, line in enumerate(shown, 1)))
     if profiler is not None:
         _print_profile(pstats.Stats(profiler), args.calls)
     return 0

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import quote
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from app.dashboard.display import BoardRow, board_row, clock, deadline_of, iso, remaining_seconds, service
 from app.dashboard.queries import BoardIncident
@@ -31,6 +31,13 @@ from app.dashboard.queries import BoardIncident
 ROW_CACHE_SIZE = 2048  # rows kept per web process (about 2.6 KB each); the cache starts afresh beyond it
 _ROWS: dict[tuple, tuple[str, str, list[str]]] = {}  # key -> (up to the deadline cell, due time, the rest)
 _CSRF_SLOT = "\x00csrf\x00"
+
+
+def escape(text: str) -> str:
+    """``text`` escaped for HTML as markupsafe's ``escape`` does, as a plain ``str``: without a ``Markup`` object per
+    value (a fifth of building a row)."""
+    return (text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;").replace("'", "&#39;")
+            .replace('"', "&#34;"))
 
 
 def rows_html(items: Sequence[BoardIncident], now: datetime, incident_url: str, csrf: Markup) -> Markup:

@@ -73,3 +73,12 @@ def test_one_line_per_person_paged_with_the_latest_status_and_what_it_was_for():
         ("+4930901821, SMS: delivered", "escalation", 1, "ok"),
     ]
     assert paged_people([]) == ()
+
+
+def test_the_boards_own_escape_gives_markupsafes_text():
+    from markupsafe import escape as markupsafe_escape
+
+    from app.dashboard.board_html import escape
+
+    for text in ("", "Acme Mail Inc", "<script>alert('x')</script>", 'a" onmouseover="x', "R&D &amp; <Ops>"):
+        assert escape(text) == str(markupsafe_escape(text))
