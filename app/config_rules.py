@@ -45,6 +45,12 @@ def settings_problems(settings: Settings, env: Mapping[str, str], report: CheckR
         thread_count(env)
     except ValueError as exc:
         report.error("HOTLINE_PAGE_THREADS", f"{exc}.", "leave it empty (4) or set a whole number from 0 to 32")
+    try:
+        from app.docstring_free import bytecode_state
+
+        report.passed.append(bytecode_state(env))
+    except ValueError as exc:
+        report.error("HOTLINE_KEEP_DOCSTRINGS", f"{exc}.", "leave it empty, or set 1 to keep docstrings")
     if production and settings.twilio_calls_per_second == 1.0:
         report.passed.append("TWILIO_CALLS_PER_SECOND 1 (Twilio's default account rate: pages by voice leave one a "
                              "second; raise it to your account's CPS)")

@@ -20,9 +20,7 @@ import importlib.util
 import logging
 import os
 import sys
-from collections.abc import Iterable
-
-from app.settings import _bool
+from collections.abc import Iterable, Mapping
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +30,26 @@ log = logging.getLogger(__name__)
 PACKAGES = ("app", "ivr_flows", "workers", "flask", "werkzeug", "jinja2", "sqlalchemy", "redis", "rq",
             "twilio", "phonenumbers", "gunicorn")
 KEEP_VARIABLE = "HOTLINE_KEEP_DOCSTRINGS"
+_YES, _NO = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
+
+
+def keep_docstrings(env: Mapping[str, str]) -> bool:
+    """HOTLINE_KEEP_DOCSTRINGS as a yes or no; ValueError for anything else (``hotline check`` names it)."""
+    value = env.get(KEEP_VARIABLE, "").strip().lower()
+    if value not in _YES | _NO:
+        raise ValueError(f"{env[KEEP_VARIABLE]!r} is neither yes nor no")
+    return value in _YES
+
+
+def bytecode_state(env: Mapping[str, str], packages: Iterable[str] = PACKAGES) -> str:
+    """How ``serve`` and ``worker`` will run, in words (a line of ``hotline check``)."""
+    if keep_docstrings(env):
+        return f"docstrings: kept ({KEEP_VARIABLE}); serve and worker run as they are"
+    missing = uncompiled(packages)
+    if missing:
+        return (f"docstrings: kept, no docstring-free bytecode for {', '.join(missing)}; "
+                "`python -OO -m compileall -q .venv/lib` after installing saves about 6 MB per process")
+    return "docstrings: serve and worker restart as python -OO (docstring-free bytecode compiled)"
 
 
 def uncompiled(packages: Iterable[str] = PACKAGES) -> list[str]:
@@ -53,8 +71,13 @@ def restart_without_docstrings(command: str, packages: Iterable[str] = PACKAGES)
     Only a process started as ``hotline … command`` restarts (``command`` among its arguments):
     a test or a program that calls the command in process is never replaced.
     """
-    if sys.flags.optimize >= 2 or _bool(os.environ.get(KEEP_VARIABLE, "")) or command not in sys.argv[1:]:
+    if sys.flags.optimize >= 2 or command not in sys.argv[1:]:
         return
+    try:
+        if keep_docstrings(os.environ):
+            return
+    except ValueError:
+        return  # the start-up checks refuse it with its fix
     missing = uncompiled(packages)
     if missing:
         log.info("keeping docstrings: %s have no docstring-free bytecode; "

@@ -69,8 +69,34 @@ def test_without_the_bytecode_or_when_told_to_keep_docstrings_it_does_not_restar
     assert _child(_package(tmp_path / "a", compiled=False), "serve")[:2] == ["0", "the"]
     assert _child(_package(tmp_path / "b", compiled=True), "serve", keep="1")[:2] == ["0", "the"]
     assert _child(_package(tmp_path / "c", compiled=True), "serve", keep="0")[:2] == ["2", "None"]
+    # a value that is neither: no restart, and the start-up checks refuse it (the next test)
+    assert _child(_package(tmp_path / "d", compiled=True), "serve", keep="perhaps")[:2] == ["0", "the"]
 
 
 def test_a_process_not_started_as_that_command_is_never_replaced(tmp_path):
     # e.g. a test runner calling the command in process: its own arguments do not name it
     assert _child(_package(tmp_path, compiled=True), "--something-else")[:2] == ["0", "the"]
+
+
+def test_hotline_check_says_how_serve_will_run_and_refuses_a_value_that_is_neither_yes_nor_no(tmp_path):
+    from app.config_report import CheckReport
+    from app.config_rules import settings_problems
+    from app.docstring_free import bytecode_state, keep_docstrings
+    from app.settings import Settings
+
+    assert [keep_docstrings({KEEP_VARIABLE: v}) for v in ("", "0", "off", "1", "Yes")] == [False] * 3 + [True] * 2
+    sys.path[:0] = [str(_package(tmp_path, compiled=False))]
+    try:
+        assert "no docstring-free bytecode for tinystack" in bytecode_state({}, packages=("tinystack",))
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("tinystack", None)
+    assert bytecode_state({KEEP_VARIABLE: "1"}).startswith("docstrings: kept (HOTLINE_KEEP_DOCSTRINGS)")
+
+    report = CheckReport()
+    settings_problems(Settings.from_env({}), {KEEP_VARIABLE: "perhaps"}, report)
+    assert [p.where for p in report.errors] == [KEEP_VARIABLE]
+    assert "'perhaps' is neither yes nor no" in report.errors[0].message
+    report = CheckReport()
+    settings_problems(Settings.from_env({}), {}, report)
+    assert not report.errors and any(line.startswith("docstrings: ") for line in report.passed)
