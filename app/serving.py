@@ -8,13 +8,13 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from app.db_time_limit import TWILIO_PREFIX
 from app.malloc_arenas import HeapTrim, share_one_arena
 from app.wiring import Hotline
 
 DEFAULT_WORKERS = 2
 DEFAULT_THREADS = 4
 TIMEOUT_SECONDS = 30  # Twilio gives up on a webhook after 15 s; a worker stuck longer is replaced
-WEBHOOK_PREFIX = "/twilio/"
 
 
 class HotlineServer(BaseApplication):
@@ -55,7 +55,7 @@ _trim = HeapTrim()
 
 def _trim_after_page(_worker: Any, _request: Any, environ: dict[str, Any], _response: Any) -> None:
     """After a page has been sent in full (an export streams): the heap's free pages go back (not after webhooks)."""
-    if not environ.get("PATH_INFO", "").startswith(WEBHOOK_PREFIX):
+    if not environ.get("PATH_INFO", "").startswith(TWILIO_PREFIX):
         _trim()
 
 
