@@ -5,13 +5,15 @@ Nothing here writes; each function runs in the caller's session.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import DateTime, Select, String, select, type_coerce
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Result
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -101,15 +103,15 @@ def board(session: Session) -> list[BoardIncident]:
     those cost more than running the query), run on the session's connection: the ORM's result
     processing, for rows that are no objects, took as long as the queries."""
     conn = session.connection()
-    incidents = conn.execute(
+    incidents = _named(conn.execute(
         select(*_BOARD_INCIDENT).where(_OPEN)
         .order_by(Incident.callback_answered_at.is_not(None), Incident.callback_due_at, Incident.id)
-    ).all()  # all(), not iteration: one fetchall, not a fetchone per row
+    ))
     if not incidents:
         return []
     pages: dict[int, list] = {}
-    for page in conn.execute(select(*_BOARD_PAGE).join(Incident, Incident.id == Page.incident_id)
-                             .where(_OPEN, Page.role != CUSTOMER_ROLE).order_by(Page.created_at, Page.id)).all():
+    for page in _named(conn.execute(select(*_BOARD_PAGE).join(Incident, Incident.id == Page.incident_id)
+                                    .where(_OPEN, Page.role != CUSTOMER_ROLE).order_by(Page.created_at, Page.id))):
         pages.setdefault(page.incident_id, []).append(page)
     acks = _owners(conn, select(IncidentEvent.incident_id, IncidentEvent.actor)
                    .join(Incident, Incident.id == IncidentEvent.incident_id)
@@ -119,6 +121,20 @@ def board(session: Session) -> list[BoardIncident]:
         .join(Rep, Rep.id == Callback.rep_id, isouter=True)
         .where(_OPEN, Callback.kind == CallbackKind.SELF_REPORTED)).all()}
     return [BoardIncident(i, pages.get(i.id, []), acks.get(i.id, ""), selfs.get(i.id, "")) for i in incidents]
+
+
+def _named(result: Result) -> list:
+    """The result's rows as named tuples (one fetchall, not a fetchone per row).
+
+    Reading a column of a SQLAlchemy ``Row`` by name costs about 0.45 µs, of a named tuple about
+    0.03 µs: building the board reads some 60 columns a row, 1,000 rows a request."""
+    make = _row_class(tuple(result.keys()))._make
+    return [make(row) for row in result.all()]
+
+
+@cache
+def _row_class(fields: tuple[str, ...]) -> type:
+    return namedtuple("Columns", fields)  # noqa: PYI024 - the fields are known only from the statement
 
 
 def incident_detail(session: Session, reference: str) -> IncidentDetail | None:
