@@ -43,13 +43,19 @@ def keep_docstrings(env: Mapping[str, str]) -> bool:
 
 def bytecode_state(env: Mapping[str, str], packages: Iterable[str] = PACKAGES) -> str:
     """How ``serve`` and ``worker`` will run, in words (a line of ``hotline check``)."""
+    return _kept_because(env, packages) or \
+        "docstrings: serve and worker restart as python -OO (docstring-free bytecode compiled)"
+
+
+def _kept_because(env: Mapping[str, str], packages: Iterable[str]) -> str:
+    """Why ``serve`` and ``worker`` keep their docstrings, or ``""`` when they restart as ``python -OO``."""
     if keep_docstrings(env):
         return f"docstrings: kept ({KEEP_VARIABLE}); serve and worker run as they are"
     missing = uncompiled(packages)
     if missing:
         return (f"docstrings: kept, no docstring-free bytecode for {', '.join(missing)}; "
                 "`python -OO -m compileall -q .venv/lib` after installing saves about 6 MB per process")
-    return "docstrings: serve and worker restart as python -OO (docstring-free bytecode compiled)"
+    return ""
 
 
 def uncompiled(packages: Iterable[str] = PACKAGES) -> list[str]:
@@ -74,15 +80,11 @@ def restart_without_docstrings(command: str, packages: Iterable[str] = PACKAGES)
     if sys.flags.optimize >= 2 or command not in sys.argv[1:]:
         return
     try:
-        if keep_docstrings(os.environ):
-            return
+        kept_because = _kept_because(os.environ, packages)
     except ValueError:
-        return  # the start-up checks refuse it with its fix
-    missing = uncompiled(packages)
-    if missing:
-        log.info("keeping docstrings: %s have no docstring-free bytecode; "
-                 "`python -OO -m compileall -q .venv/lib` after installing gives the web and worker "
-                 "processes about 6 MB less each", ", ".join(missing))
+        return  # the start-up checks refuse the value with its fix
+    if kept_because:
+        log.info("%s", kept_because)
         return
     sys.stdout.flush()
     sys.stderr.flush()

@@ -18,7 +18,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,6 +40,7 @@ from bench.chaos_deploy import Deployment, free_port  # noqa: E402
 from bench.chaos_phones import HOTLINE_NUMBER, Phones, intake_call  # noqa: E402
 from bench.common import Figure, percentile  # noqa: E402
 from bench.memory import interpreter  # noqa: E402
+from bench.production_env import deployed_python  # noqa: E402
 from hotline_sim.twilio_api import SimulatedTwilio  # noqa: E402
 
 
@@ -131,19 +131,6 @@ class Burst:
         return self.failed == 0 and self.stored == self.calls == len(self.from_opening)
 
 
-def _production_python() -> str:
-    """A production install's interpreter, its code compiled as the README's deployment does (else this one)."""
-    from bench.production_env import compile_checkout, production_python
-
-    try:
-        python = str(production_python())
-        compile_checkout()
-        return python
-    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # e.g. no package index here
-        print(f"burst: running the test environment: {exc}", file=sys.stderr)
-        return sys.executable
-
-
 def run(calls: int = 300, within: float = 10.0, pace: float = 0.0, wait: float | None = None, cps: str = "30",
         sms_per_second: str = "100") -> Burst:
     """Start the deployment, place ``calls`` intake calls within ``within`` s, wait for the pages, stop everything."""
@@ -170,7 +157,7 @@ def run(calls: int = 300, within: float = 10.0, pace: float = 0.0, wait: float |
            "MAX_INCIDENTS_PER_CALLER": "0", "PYTHONPATH": str(ROOT),
            "TWILIO_CALLS_PER_SECOND": cps, "TWILIO_SMS_PER_SECOND": sms_per_second}
     env.pop("TWILIO_AUTH_TOKEN_SECONDARY", None)
-    deployment = Deployment(run_dir, env, redis_port, web_ports, python=_production_python())
+    deployment = Deployment(run_dir, env, redis_port, web_ports, python=deployed_python("burst")[0])
     engine = create_engine(database_url)
     phones = Phones(twilio, [f"http://127.0.0.1:{p}" for p in web_ports], public)
     results: list[bool] = []

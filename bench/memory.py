@@ -182,13 +182,9 @@ def figures(runs: int, quick: bool) -> list[Figure]:
     """
     python, where = sys.executable, "the test environment"
     if not quick:
-        from bench.production_env import compile_checkout, production_python
+        from bench.production_env import deployed_python
 
-        try:
-            python, where = str(production_python()), "a production install"
-            compile_checkout()
-        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # e.g. no package index here
-            print(f"memory: measuring the test environment: {exc}", file=sys.stderr)
+        python, where = deployed_python("memory")
     deployed, bare_web, bare_worker = Deployed(quick, python), None, None
     seconds, cap, callers = (1.5, 300, 5) if quick else (5.0, 3000, 10)
     web_floor, worker_floor = stack_floor(python, WEB_STACK), stack_floor(python, WORKER_STACK)

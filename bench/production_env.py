@@ -56,3 +56,15 @@ def compile_checkout() -> None:
     """Docstring-free bytecode of the checkout's packages (what ``-OO -m compileall`` gives an install)."""
     for package in ("app", "ivr_flows", "workers", "hotline_sim"):
         compileall.compile_dir(ROOT / package, optimize=2, quiet=1)
+
+
+def deployed_python(who: str) -> tuple[str, str]:
+    """(interpreter, what it is): the production install with the checkout compiled as a deployment compiles it,
+    else this interpreter (``who`` says so on stderr, e.g. where no package index answers)."""
+    try:
+        python = str(production_python())
+        compile_checkout()
+        return python, "a production install"
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        print(f"{who}: running the test environment: {exc}", file=sys.stderr)
+        return sys.executable, "the test environment"
