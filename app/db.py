@@ -20,6 +20,11 @@ POOL_RECYCLE_SECONDS = 600
 # libpq's connect_timeout (unset, it waits as long as the operating system does: two minutes for a host
 # that drops the connection attempt). A webhook retries once on a fresh connection, and Twilio gives up at 15 s.
 CONNECT_TIMEOUT_SECONDS = 5
+# TCP keepalives on every PostgreSQL connection (libpq sets none): a server whose host vanished (a failover,
+# a restarted machine, a path that lost its state) is noticed by the kernel within 30 + 3 x 10 s, so its
+# pooled connections are refused at checkout and a process with no time limit (the CLI) gets an error
+# instead of waiting for ever. What DATABASE_URL sets itself stands.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 _PENDING = "hotline.after_commit"  # key in Session.info: the jobs this transaction registered
 _SAVEPOINTS = "hotline.savepoints"  # key in Session.info: how many jobs were registered when each open savepoint began
 
@@ -52,8 +57,10 @@ class Database:
             # closed is dropped at checkout by a zero-timeout poll of its socket, connections are
             # renewed after POOL_RECYCLE_SECONDS, and webhooks retry once on a disconnect.
             kwargs["pool_recycle"] = POOL_RECYCLE_SECONDS
-            if "connect_timeout" not in make_url(url).query:  # DATABASE_URL's own ?connect_timeout= stands
-                kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+            own = make_url(url).query  # DATABASE_URL's own ?connect_timeout= and keepalives stand
+            kwargs["connect_args"] = {key: value for key, value in
+                                      {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **KEEPALIVES}.items()
+                                      if key not in own}
         self.engine: Engine = create_engine(url, **kwargs)
         # Connections on which each statement commits on its own (PostgreSQL only): the lean IVR
         # step's single-statement write needs no BEGIN/COMMIT round trips. None on SQLite.

@@ -11,8 +11,16 @@ thread per process shuts that connection's socket down: libpq's wait ends with "
 the connection unexpectedly", SQLAlchemy drops the connection from the pool, and the request's own
 error path answers (a voice webhook saves the caller to the spool and takes a voicemail). A
 connection opened within the limit gets what is left of it as its ``connect_timeout``, and none
-once it is spent. Outside a request (workers, the CLI) nothing is watched. PostgreSQL only: SQLite
-is a file and waits on nothing but its own lock (``busy_timeout``).
+once it is spent.
+
+``hotline worker`` (``limit_background``): outside a request, each connection a thread checks out
+must be handed back within WORKER_SECONDS. Without it a job, the watchdog or a page thread waited
+for ever on a connection whose server never answers again (a failover, a restarted host, a network
+path that lost its state: the socket stays open and nothing comes), and that thread never ran
+another step; a worker's transactions take milliseconds, and its sends to Twilio and the mail
+server happen between transactions, not inside one. The CLI sets no limit (a full ``hotline db
+rebuild-facts`` may run for minutes). PostgreSQL only: SQLite is a file and waits on nothing but its
+own lock (``busy_timeout``).
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ REQUEST_SECONDS = 30.0
 # behind the first ones must not each wait the full limit for a server that is known not to answer.
 # (libpq's shortest connect_timeout: a request that has to open a connection waits that long anyway.)
 SUSPECT_SECONDS = 2.0
+# hotline worker, outside a request: each checkout's limit (a transaction there takes milliseconds)
+WORKER_SECONDS = 30.0
 TWILIO_PREFIX = "/twilio/"
 TICK_SECONDS = 0.25  # how late past its limit a connection may be shut (the watcher looks this often)
 LIBPQ_MIN_CONNECT_TIMEOUT = 2  # libpq takes a connect_timeout of 1 as 2
@@ -45,9 +55,27 @@ _local = threading.local()
 def begin(seconds: float) -> None:
     """Start this thread's limit: its database work must end within ``seconds`` (SUSPECT_SECONDS at most
     while the server is suspect)."""
+    _local.deadline = _from_now(seconds)
+
+
+def _from_now(seconds: float) -> float:
     if WATCHER.suspect():
         seconds = min(seconds, SUSPECT_SECONDS)
-    _local.deadline = time.monotonic() + seconds
+    return time.monotonic() + seconds
+
+
+_background: list[float | None] = [None]  # seconds each checkout outside a request gets (None: no limit)
+
+
+def limit_background(seconds: float | None = WORKER_SECONDS) -> None:
+    """Every process-wide checkout outside a request must be handed back within ``seconds`` (``hotline
+    worker``; None lifts it). A request's own limit still applies within the request."""
+    _background[0] = seconds
+
+
+def background_seconds() -> float | None:
+    """The limit each checkout outside a request gets now (None: none)."""
+    return _background[0]
 
 
 def end() -> None:
@@ -93,6 +121,8 @@ def _on_connect(dialect, _record, _cargs, cparams: dict) -> None:
 
 def _on_checkout(dbapi_conn, _record, _proxy) -> None:
     deadline = _deadline()
+    if deadline is None and _background[0] is not None:
+        deadline = _from_now(_background[0])  # each checkout its own: a watchdog pass takes many
     if deadline is not None:
         WATCHER.watch(dbapi_conn, deadline)
 
@@ -147,7 +177,7 @@ class Watcher:
                         del self._watched[key]
                         if _shut_down(conn):
                             self.shut, self.shut_at = self.shut + 1, now
-                            log.warning("a database connection was shut at its request's time limit: "
+                            log.warning("a database connection was shut at its time limit: "
                                         "the server did not answer in time")
                 self._cond.wait(TICK_SECONDS)
 

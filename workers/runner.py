@@ -9,6 +9,7 @@ import time
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from app import db_time_limit
 from app.malloc_arenas import share_one_arena
 from app.services import leases
 from app.wiring import Hotline
@@ -24,6 +25,7 @@ REDIS_RETRY_SECONDS = 1.0  # RQ's own back-off grows to 60 s; after a Redis rest
 def run_worker(hotline: Hotline, burst: bool = False) -> None:
     """Run jobs from the hotline's queues until stopped (or until they are empty with ``burst``)."""
     share_one_arena()  # before the page threads, the scheduler and the watchdog start
+    db_time_limit.limit_background()  # no thread of the worker waits for ever on a server that stopped answering
     context.use(hotline)
     stop = threading.Event()
     guard: threading.Thread | None = None
@@ -36,9 +38,9 @@ def run_worker(hotline: Hotline, burst: bool = False) -> None:
         guard.start()
         scheduler = start_scheduler(hotline, stop)
         senders = page_threads.PageThreads(hotline, count).start()
-    else:
-        watchdog.sweep(hotline)
     try:
+        if burst:
+            watchdog.sweep(hotline)
         _work(hotline, burst)
     finally:
         stop.set()
@@ -48,6 +50,7 @@ def run_worker(hotline: Hotline, burst: bool = False) -> None:
             if thread is not None:
                 # a daemon thread dies with the interpreter: wait, so the lease and locks are released at once
                 thread.join(timeout=RELEASE_WAIT_SECONDS)
+        db_time_limit.limit_background(None)  # for a caller that goes on in this process (tests, burst runs)
 
 
 def _work(hotline: Hotline, burst: bool) -> None:

@@ -2,6 +2,8 @@
 
 What a stopped (SIGSTOP), swapping or partitioned database looks like to its clients: the TCP
 connections stay open and the kernel takes what is sent, but no answer ever comes back.
+``sever()`` is the lasting kind (a failover, a restarted host, a path that lost its state): the
+connections open now never answer again, while new ones reach the server.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class FreezableProxy:
         self._relaying.set()
         self._stopped = threading.Event()
         self._sockets: list[socket.socket] = []
+        self._generation = 0  # connections accepted before the last sever() are never relayed again
         threading.Thread(target=self._accept, daemon=True).start()
 
     def freeze(self) -> None:
@@ -31,6 +34,10 @@ class FreezableProxy:
     def thaw(self) -> None:
         """Relay again (what waited is delivered)."""
         self._relaying.set()
+
+    def sever(self) -> None:
+        """The connections open now stay open and never answer again; new connections are relayed."""
+        self._generation += 1
 
     def close(self) -> None:
         """Close the listener and every relayed connection."""
@@ -49,12 +56,15 @@ class FreezableProxy:
             server = socket.create_connection(self.upstream)
             self._sockets += [client, server]
             for source, target in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+                threading.Thread(target=self._pump, args=(source, target, self._generation), daemon=True).start()
 
-    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+    def _pump(self, source: socket.socket, target: socket.socket, generation: int) -> None:
         try:
             while not self._stopped.is_set():
                 self._relaying.wait()
+                if generation != self._generation:  # severed: whatever is sent here stays unread for ever
+                    self._stopped.wait(0.05)
+                    continue
                 readable, _, _ = select.select([source], [], [], 0.05)
                 if not readable or not self._relaying.is_set():
                     continue  # frozen between the wait and the read: leave the bytes where they are

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -16,8 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from app import create_app, db_time_limit
-from app.db import Database
-from app.models import Incident, IncidentSource
+from app.db import KEEPALIVES, Database
+from app.models import DueStep, Incident, IncidentSource, StepStatus
 from app.queue import JobQueue
 from app.services.intake import policy_from
 from app.services.spool import SPOOL_NAME, replay
@@ -25,6 +26,7 @@ from app.wiring import Hotline
 from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.faults.freezable_proxy import FreezableProxy
+from workers import watchdog
 
 LIMIT = 4.0  # the webhooks' limit in these tests (WEBHOOK_SECONDS in production)
 SLACK = 4.0  # how much longer than the limit an answer may take here: the watcher's tick, the spool, a busy machine
@@ -97,21 +99,77 @@ def test_a_webhook_answers_and_saves_the_caller_when_the_database_stops_answerin
 
 
 @ON_POSTGRES
-def test_a_connection_is_watched_only_within_a_request_and_until_it_is_returned(proxied):
-    """Workers and the CLI set no limit: their connections are never shut (their own time-outs apply)."""
+def test_a_connection_is_watched_within_a_request_or_a_worker_and_until_it_is_returned(proxied):
+    """The CLI sets no limit: its connections are never shut (TCP keepalives still end a dead one)."""
     _proxy, url = proxied
     db = Database(url)
     try:
-        for limited in (False, True):
-            if limited:
+        for where in ("cli", "request", "worker"):
+            if where == "request":
                 db_time_limit.begin(LIMIT)
+            if where == "worker":
+                db_time_limit.end()
+                db_time_limit.limit_background(LIMIT)
             with db.engine.connect() as conn:
                 assert conn.execute(text("SELECT 1")).scalar() == 1
-                assert db_time_limit.WATCHER.watching() == (1 if limited else 0)
+                assert db_time_limit.WATCHER.watching() == (0 if where == "cli" else 1)
             assert db_time_limit.WATCHER.watching() == 0
     finally:
         db_time_limit.end()
+        db_time_limit.limit_background(None)
         db.dispose()
+
+
+@ON_POSTGRES
+def test_a_worker_whose_connection_never_answers_again_runs_the_due_step_on_a_fresh_one(
+        proxied, settings, clock, redis_conn, client, monkeypatch):
+    """A failover or a host that restarted leaves the pooled connection open and silent for ever: without a
+    limit the watchdog's pass waited on it for ever and no step ran again. (``hotline worker`` sets the limit.)"""
+    proxy, url = proxied
+    through = Hotline.build(settings.with_overrides(database_url=url), clock=clock,
+                            jobs=JobQueue(redis_conn, settings.queue_name))
+    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                         caller="+14155550142")
+    call.dial()
+    call.press("1")  # English
+    call.press("1")  # API calls failing
+    call.press("#")  # no ticket
+    call.say("Acme Mail")
+    call.say("Dana Smith")
+    call.press("1")  # call back on this number: the incident opens, with its escalation steps
+    with through.db.session() as s:
+        step = s.scalars(select(DueStep).join(Incident).where(Incident.call_sid == call.call_sid,
+                                                              DueStep.status == StepStatus.PENDING)
+                         .order_by(DueStep.due_at)).first()
+    assert step is not None  # and the pool now holds a connection through the proxy
+    db_time_limit.limit_background(LIMIT)
+    try:
+        proxy.sever()
+        clock.set(step.due_at + timedelta(seconds=10))  # due, and past the watchdog's take-over
+        started = time.monotonic()
+        with pytest.raises(OperationalError):
+            watchdog.sweep(through, replay_spool=False)
+        assert LIMIT <= time.monotonic() - started < LIMIT + SLACK  # not for ever
+
+        watchdog.sweep(through, replay_spool=False)  # the next pass: a fresh connection, the step runs here
+        with through.db.session() as s:
+            done = s.get(DueStep, step.id)
+        assert done.status == StepStatus.DONE and done.runs == 1
+    finally:
+        db_time_limit.limit_background(None)
+        through.db.dispose()
+
+
+@ON_POSTGRES
+def test_every_postgresql_connection_has_tcp_keepalives_unless_the_url_sets_its_own(database_url):
+    db = Database(make_url(database_url).update_query_dict({"keepalives_idle": "7"}).render_as_string(False))
+    try:
+        with db.engine.connect() as conn:
+            found = conn.connection.dbapi_connection.get_dsn_parameters()
+    finally:
+        db.dispose()
+    assert {key: found.get(key) for key in KEEPALIVES} == {
+        **{key: str(value) for key, value in KEEPALIVES.items()}, "keepalives_idle": "7"}
 
 
 @ON_POSTGRES

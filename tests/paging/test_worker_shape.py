@@ -178,3 +178,16 @@ def test_the_main_worker_and_the_page_threads_tell_the_watchdog_they_finish_jobs
     finally:
         threads.stop()
     assert jobs.waiting() == 0
+
+
+def test_hotline_worker_limits_its_database_work_while_it_runs_and_lifts_it_after(hotline, monkeypatch):
+    """Every thread of ``hotline worker`` (RQ's, the watchdog, the page threads) gets db_time_limit's WORKER_SECONDS
+    on each connection it checks out; a caller that goes on in the same process (a burst run, a test) does not."""
+    from app import db_time_limit
+    from workers import runner
+
+    seen = []
+    monkeypatch.setattr(runner, "_work", lambda _hotline, _burst: seen.append(db_time_limit.background_seconds()))
+    runner.run_worker(hotline, burst=True)
+    assert seen == [db_time_limit.WORKER_SECONDS]
+    assert db_time_limit.background_seconds() is None
