@@ -31,6 +31,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 
 from sqlalchemy import Engine, event
 
@@ -87,6 +88,49 @@ def _deadline() -> float | None:
     return getattr(_local, "deadline", None)
 
 
+def each_piece(pieces: Iterator[bytes], seconds: float | None = None) -> Iterator[bytes]:
+    """``pieces`` read from the database while they are sent (a streamed export): each must come from the database
+    within ``seconds`` (REQUEST_SECONDS). The body is sent after its request's limit has ended, so without this a server that stopped
+    answering held the thread for ever; the time a slow client takes to read a piece does not count (the
+    connection the stream holds is not watched meanwhile). Inside a request, its own limit still applies."""
+    outer = _deadline()
+    seconds = REQUEST_SECONDS if seconds is None else seconds
+    try:
+        while True:
+            deadline = _from_now(seconds)
+            _local.deadline = deadline if outer is None else min(deadline, outer)
+            _rewatch_mine(_local.deadline)  # the connection the stream holds since an earlier piece
+            try:
+                piece = next(pieces)
+            except StopIteration:
+                return
+            finally:
+                _local.deadline = outer
+                _rewatch_mine(outer)
+            yield piece
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()
+
+
+def _mine() -> dict:
+    """The connections this thread has checked out and not returned (id of their pool entry -> connection)."""
+    try:
+        return _local.mine
+    except AttributeError:
+        _local.mine = {}
+        return _local.mine
+
+
+def _rewatch_mine(deadline: float | None) -> None:
+    for conn in _mine().values():
+        if deadline is None:
+            WATCHER.pause(conn)
+        else:
+            WATCHER.watch(conn, deadline)
+
+
 def install(app) -> None:
     """Limit every request of ``app``: Twilio's webhooks to WEBHOOK_SECONDS, the rest to REQUEST_SECONDS."""
     from flask import request
@@ -119,7 +163,8 @@ def _on_connect(dialect, _record, _cargs, cparams: dict) -> None:
     cparams["connect_timeout"] = bound if current is None else min(int(float(current)), bound)
 
 
-def _on_checkout(dbapi_conn, _record, _proxy) -> None:
+def _on_checkout(dbapi_conn, record, _proxy) -> None:
+    _mine()[id(record)] = dbapi_conn  # by its pool entry: an invalidated connection is checked in as None
     deadline = _deadline()
     if deadline is None and _background[0] is not None:
         deadline = _from_now(_background[0])  # each checkout its own: a watchdog pass takes many
@@ -127,7 +172,8 @@ def _on_checkout(dbapi_conn, _record, _proxy) -> None:
         WATCHER.watch(dbapi_conn, deadline)
 
 
-def _on_checkin(dbapi_conn, _record) -> None:
+def _on_checkin(dbapi_conn, record) -> None:
+    _mine().pop(id(record), None)
     if dbapi_conn is not None:
         WATCHER.forget(dbapi_conn)
 
@@ -157,6 +203,11 @@ class Watcher:
             self._watched.pop(id(conn), None)
             if not getattr(conn, "closed", True):
                 self.answered_at = time.monotonic()
+
+    def pause(self, conn: object) -> None:
+        """Stop watching ``conn`` while it stays checked out (a streamed body waits for its client)."""
+        with self._cond:
+            self._watched.pop(id(conn), None)
 
     def suspect(self) -> bool:
         """True when a connection was shut at its limit and none has come back open since."""

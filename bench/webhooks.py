@@ -251,6 +251,7 @@ def figures(runs: int, quick: bool) -> list[Figure]:
                           [r.cpu / max(r.requests, 1) for r in floor], [r.cpu / max(r.requests, 1) for r in base]))
         out.append(Figure(f"floor, {callers} callers: requests per second", [r.rps for r in floor],
                           [r.rps for r in base], unit="req/s"))
+        out.append(Figure(f"floor, {callers} callers: p99", [r.p99 for r in floor], [r.p99 for r in base]))
     # Not the deployed shape: sync workers that each import the app (no preload), the simulated outbox and the
     # test environment's packages. The 80 MB target is measured on ``hotline serve`` by bench/memory.py.
     out.append(Figure("gunicorn worker RSS after the load (largest of 4; sync, no preload: not `hotline serve`)",

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, render_template, request
 
+from app import db_time_limit
 from app.auth import Role, requires
 from app.reports import charts, export
 from app.reports.compliance import Report
@@ -84,7 +85,7 @@ def _stream(ext: str, params: RangeParams, report: Report | None) -> Iterator[by
                 yield from facts.csv_pieces(session)
             else:
                 yield from export.stream_json(report, facts.export_rows(session))
-    return pieces()
+    return db_time_limit.each_piece(pieces())  # after the request's own limit: each piece has one
 
 
 def _build(params: RangeParams, breach_limit: int | None = None) -> tuple[Report, LoadedRange]:

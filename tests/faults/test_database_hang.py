@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from app import create_app, db_time_limit
 from app.db import KEEPALIVES, Database
-from app.models import DueStep, Incident, IncidentSource, StepStatus
+from app.models import DueStep, Incident, IncidentSource, Role, StepStatus
 from app.queue import JobQueue
 from app.services.intake import policy_from
 from app.services.spool import SPOOL_NAME, replay
@@ -26,6 +26,8 @@ from app.wiring import Hotline
 from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.faults.freezable_proxy import FreezableProxy
+from tests.integration.dashboard_support import login_as
+from tests.integration.test_report_views import WEEK, desk  # noqa: F401 - the week of incidents (a fixture)
 from workers import watchdog
 
 LIMIT = 4.0  # the webhooks' limit in these tests (WEBHOOK_SECONDS in production)
@@ -224,3 +226,58 @@ def test_a_connect_gets_what_is_left_of_the_limit_and_none_once_it_is_spent():
         db_time_limit.end()
         db.dispose()
         silent.close()
+
+
+@ON_POSTGRES
+@pytest.mark.usefixtures("desk")
+def test_a_streamed_export_on_a_frozen_server_ends_at_the_limit_and_a_slow_client_is_not_cut_off(
+        proxied, settings, clock, redis_conn, monkeypatch):
+    """The export is read from the database while it is sent, after the request's own limit has ended: each piece
+    gets REQUEST_SECONDS of its own. Before, a server that stopped answering held the thread for ever."""
+    monkeypatch.setattr(db_time_limit, "REQUEST_SECONDS", LIMIT)
+    proxy, url = proxied
+    through = Hotline.build(settings.with_overrides(database_url=url), clock=clock,
+                            jobs=JobQueue(redis_conn, settings.queue_name))
+    client = create_app(through).test_client()
+    login_as(client, through, Role.MANAGER)
+    try:
+        whole = client.get("/reports/compliance.csv", query_string=WEEK).get_data()
+        assert whole.count(b"\n") == 8  # the header and the week's seven incidents
+
+        body = iter(client.get("/reports/compliance.csv", query_string=WEEK, buffered=False).response)
+        sent = [next(body)]  # the header: no database work yet
+        sent.append(next(body))  # the first day's lines: the stream now holds a connection
+        assert db_time_limit.WATCHER.watching() == 0  # not watched while the client reads: a slow one is not cut off
+        sent += list(body)
+        assert b"".join(sent) == whole
+
+        body = iter(client.get("/reports/compliance.csv", query_string=WEEK, buffered=False).response)
+        next(body)
+        proxy.freeze()
+        started = time.monotonic()
+        with pytest.raises(OperationalError):
+            next(body)
+        assert LIMIT <= time.monotonic() - started < LIMIT + SLACK  # not for ever
+    finally:
+        proxy.thaw()
+        through.db.dispose()
+
+
+def test_inside_a_request_a_stream_keeps_the_request_limit_and_leaves_it_in_force():
+    """The export's digest (``.sha256``) reads the same pieces within its request: the request's own limit stays."""
+    db_time_limit.begin(LIMIT)
+    outer = db_time_limit._deadline()
+    seen = []
+
+    def pieces():
+        for piece in (b"a", b"b"):
+            seen.append(db_time_limit._deadline())
+            yield piece
+    try:
+        assert b"".join(db_time_limit.each_piece(pieces(), seconds=3600)) == b"ab"
+        assert seen and all(deadline <= outer for deadline in seen)  # never later than the request's own
+        assert db_time_limit._deadline() == outer  # and still in force afterwards
+    finally:
+        db_time_limit.end()
+    assert list(db_time_limit.each_piece(iter([b"x"]), seconds=LIMIT)) == [b"x"]
+    assert db_time_limit._deadline() is None  # outside a request, none is left behind
