@@ -89,10 +89,11 @@ def _deadline() -> float | None:
 
 
 def each_piece(pieces: Iterator[bytes], seconds: float | None = None) -> Iterator[bytes]:
-    """``pieces`` read from the database while they are sent (a streamed export): each must come from the database
-    within ``seconds`` (REQUEST_SECONDS). The body is sent after its request's limit has ended, so without this a server that stopped
-    answering held the thread for ever; the time a slow client takes to read a piece does not count (the
-    connection the stream holds is not watched meanwhile). Inside a request, its own limit still applies."""
+    """``pieces`` read from the database while they are sent (a streamed export): each must come from the
+    database within ``seconds`` (REQUEST_SECONDS). The body is sent after its request's limit has ended, so
+    without this a server that stopped answering held the thread for ever; the time a slow client takes to
+    read a piece does not count (the connection the stream holds is not watched meanwhile). Inside a
+    request, its own limit still applies."""
     outer = _deadline()
     seconds = REQUEST_SECONDS if seconds is None else seconds
     try:
