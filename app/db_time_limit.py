@@ -65,18 +65,19 @@ def _from_now(seconds: float) -> float:
     return time.monotonic() + seconds
 
 
-_background: list[float | None] = [None]  # seconds each checkout outside a request gets (None: no limit)
+_background_seconds: float | None = None  # what each checkout outside a request gets (None: no limit)
 
 
 def limit_background(seconds: float | None = WORKER_SECONDS) -> None:
     """Every process-wide checkout outside a request must be handed back within ``seconds`` (``hotline
     worker``; None lifts it). A request's own limit still applies within the request."""
-    _background[0] = seconds
+    global _background_seconds
+    _background_seconds = seconds
 
 
 def background_seconds() -> float | None:
     """The limit each checkout outside a request gets now (None: none)."""
-    return _background[0]
+    return _background_seconds
 
 
 def end() -> None:
@@ -167,8 +168,8 @@ def _on_connect(dialect, _record, _cargs, cparams: dict) -> None:
 def _on_checkout(dbapi_conn, record, _proxy) -> None:
     _mine()[id(record)] = dbapi_conn  # by its pool entry: an invalidated connection is checked in as None
     deadline = _deadline()
-    if deadline is None and _background[0] is not None:
-        deadline = _from_now(_background[0])  # each checkout its own: a watchdog pass takes many
+    if deadline is None and _background_seconds is not None:
+        deadline = _from_now(_background_seconds)  # each checkout its own: a watchdog pass takes many
     if deadline is not None:
         WATCHER.watch(dbapi_conn, deadline)
 

@@ -3,8 +3,9 @@
 A web worker holds the docstrings of every module it imported: SQLAlchemy's, Flask's,
 redis-py's and ours. Without them, a gunicorn worker that has answered intakes and a manager's
 pages holds 78.9 MB instead of 84.6 MB, and ``hotline worker`` 70.1 instead of 74.3 MB
-(bench/memory.py, side by side in one run; README, "Where issue 12 stands"). Nothing the hotline runs reads a docstring: help texts are the CLI's, and the CLI
-process that asks for them is never restarted.
+(bench/memory.py, side by side in one run; README, "Where issue 12 stands"). Nothing the hotline
+runs reads a docstring: help texts are the CLI's, and the CLI process that asks for them is never
+restarted.
 
 Python compiles docstring-free bytecode (``*.opt-2.pyc``) only when asked
 (``python -OO -m compileall``); pip writes only the plain ``*.pyc``. Without it, ``-OO`` would
@@ -22,6 +23,8 @@ import os
 import sys
 from collections.abc import Iterable, Mapping
 
+from app.settings import YES_WORDS
+
 log = logging.getLogger(__name__)
 
 # The packages whose bytecode must be docstring-free first: ours, and the stack that makes up a
@@ -30,15 +33,15 @@ log = logging.getLogger(__name__)
 PACKAGES = ("app", "ivr_flows", "workers", "flask", "werkzeug", "jinja2", "sqlalchemy", "redis", "rq",
             "twilio", "phonenumbers", "gunicorn")
 KEEP_VARIABLE = "HOTLINE_KEEP_DOCSTRINGS"
-_YES, _NO = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
+_NO_WORDS = frozenset({"", "0", "false", "no", "off"})
 
 
 def keep_docstrings(env: Mapping[str, str]) -> bool:
     """HOTLINE_KEEP_DOCSTRINGS as a yes or no; ValueError for anything else (``hotline check`` names it)."""
     value = env.get(KEEP_VARIABLE, "").strip().lower()
-    if value not in _YES | _NO:
+    if value not in YES_WORDS | _NO_WORDS:
         raise ValueError(f"{env[KEEP_VARIABLE]!r} is neither yes nor no")
-    return value in _YES
+    return value in YES_WORDS
 
 
 def bytecode_state(env: Mapping[str, str], packages: Iterable[str] = PACKAGES) -> str:

@@ -12,8 +12,11 @@ TWILIO_API_BASE = "https://api.twilio.com"
 DATA_FILE_PREFIXES = ("secret_key", "simulated_auth_token", "hotline.db", "spool.", "redis.")
 
 
+YES_WORDS = frozenset({"1", "true", "yes", "on"})  # what a yes/no setting takes as yes
+
+
 def _bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    return value.strip().lower() in YES_WORDS
 
 
 def _regions(value: str) -> tuple[str, ...]:
