@@ -94,6 +94,21 @@ def check(quiet: bool, no_twilio: bool) -> None:
     sys.exit(1 if report.errors else 0)
 
 
+@main.command("compile")
+def compile_command() -> None:
+    """Compile docstring-free bytecode after installing or upgrading: serve and worker then run as python -OO."""
+    from app.docstring_free import KEEP_VARIABLE, compile_bytecode, uncompiled
+
+    for tree in compile_bytecode():
+        click.echo(f"some files in {tree} did not compile; they run from source")
+    missing = uncompiled()
+    if missing:
+        click.echo(f"no docstring-free bytecode for {', '.join(missing)}: serve and worker keep their docstrings "
+                   "(about 6 MB more per process); can this user write to the install?", err=True)
+        sys.exit(1)
+    click.echo(f"docstring-free bytecode compiled: serve and worker restart as python -OO (unless {KEEP_VARIABLE}=1)")
+
+
 @main.group()
 def db() -> None:
     """Database schema."""

@@ -3,17 +3,17 @@
 The test environment also holds what the tests need: Playwright brings ``greenlet``, which RQ then
 imports in every process that loads it (1 MB of RSS, with libstdc++), so memory measured there is
 not what a deployment carries. This builds, once per set of dependencies, a virtualenv with only the
-dependencies ``pyproject.toml`` lists (no extras), compiled without docstrings as the README's
-deployment does (``python -OO -m compileall``, app/docstring_free.py); the measured processes run
-the checkout's code from it through ``PYTHONPATH`` (``compile_checkout`` compiles that code the same
-way). It needs the package index, as ``.ci/run`` does.
+dependencies ``pyproject.toml`` lists (no extras); the measured processes run the checkout's code
+from it through ``PYTHONPATH``, and ``compile_install`` compiles both without docstrings as the
+README's deployment does (``hotline compile``, app/docstring_free.py). It needs the package index,
+as ``.ci/run`` does.
 """
 
 from __future__ import annotations
 
-import compileall
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -45,26 +45,24 @@ def production_python() -> Path:
     if done.returncode:
         shutil.rmtree(venv, ignore_errors=True)
         raise RuntimeError(f"installing the production dependencies failed: {done.stderr[-2000:]}")
-    # a file that does not compile (a vendored test of some package) fails only itself
-    subprocess.run([str(python), "-OO", "-m", "compileall", "-q", str(venv / "lib")], capture_output=True,
-                   timeout=INSTALL_SECONDS)
     (venv / "complete").touch()
     return python
 
 
-def compile_checkout() -> None:
-    """Docstring-free bytecode of the checkout's packages (what ``-OO -m compileall`` gives an install)."""
-    for package in ("app", "ivr_flows", "workers", "hotline_sim"):
-        compileall.compile_dir(ROOT / package, optimize=2, quiet=1)
+def compile_install(python: Path) -> None:
+    """Docstring-free bytecode of that install and the checkout's packages, by the code ``hotline compile`` runs."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([str(python), "-c", "from app.docstring_free import compile_bytecode; compile_bytecode()"],
+                   env=env, check=True, capture_output=True, timeout=INSTALL_SECONDS)
 
 
 def deployed_python(who: str) -> tuple[str, str]:
     """(interpreter, what it is): the production install with the checkout compiled as a deployment compiles it,
     else this interpreter (``who`` says so on stderr, e.g. where no package index answers)."""
     try:
-        python = str(production_python())
-        compile_checkout()
-        return python, "a production install"
+        python = production_python()
+        compile_install(python)
+        return str(python), "a production install"
     except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
         print(f"{who}: running the test environment: {exc}", file=sys.stderr)
         return sys.executable, "the test environment"

@@ -7,6 +7,7 @@ package stands for the stack, with or without its docstring-free bytecode.
 from __future__ import annotations
 
 import compileall
+import importlib.util
 import os
 import subprocess
 import sys
@@ -100,3 +101,35 @@ def test_hotline_check_says_how_serve_will_run_and_refuses_a_value_that_is_neith
     report = CheckReport()
     settings_problems(Settings.from_env({}), {}, report)
     assert not report.errors and any(line.startswith("docstrings: ") for line in report.passed)
+
+
+def test_a_file_that_does_not_compile_is_reported_and_the_rest_of_its_tree_is_compiled(tmp_path):
+    from app.docstring_free import compile_tree
+
+    package = _package(tmp_path, compiled=False) / "tinystack"
+    (package / "broken.py").write_text("def (:\n")  # e.g. a package's test data written for another Python
+    assert compile_tree(tmp_path) is False
+    assert os.path.exists(importlib.util.cache_from_source(str(package / "__init__.py"), optimization=2))
+    assert not os.path.exists(importlib.util.cache_from_source(str(package / "broken.py"), optimization=2))
+
+
+def test_hotline_compile_compiles_a_package_outside_site_packages_as_an_editable_install_has_it(tmp_path):
+    from app.docstring_free import compile_bytecode
+
+    sys.path[:0] = [str(_package(tmp_path, compiled=False))]
+    try:
+        assert uncompiled(("tinystack",)) == ["tinystack"]
+        assert compile_bytecode(packages=("tinystack",)) == []
+        assert uncompiled(("tinystack",)) == []
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("tinystack", None)
+
+
+def test_the_platform_build_hook_compiles_the_install_so_serve_and_worker_run_without_docstrings():
+    # Heroku's and Scalingo's Python buildpacks run bin/post_compile with the install's bin first on PATH.
+    env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    done = subprocess.run([str(ROOT / "bin" / "post_compile")], env=env, capture_output=True, text=True,
+                          timeout=300, check=True)
+    assert "docstring-free bytecode compiled: serve and worker restart as python -OO" in done.stdout, done.stdout
+    assert uncompiled() == []
