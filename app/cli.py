@@ -76,10 +76,13 @@ def worker(burst: bool) -> None:
     from app.docstring_free import restart_without_docstrings
 
     restart_without_docstrings("worker")
+    from app.collector import freeze_for_collector
     from app.startup import checked_settings
     from workers.runner import run_worker
 
-    run_worker(_hotline(checked_settings("worker")), burst=burst)
+    hotline = _hotline(checked_settings("worker"))
+    freeze_for_collector()  # a full collection then skips what start-up built: no 100 ms pause mid-page
+    run_worker(hotline, burst=burst)
 
 
 @main.command()

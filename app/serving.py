@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from app.collector import freeze_for_collector
 from app.db_time_limit import TWILIO_PREFIX
 from app.malloc_arenas import HeapTrim, share_one_arena
 from app.wiring import Hotline
@@ -35,14 +35,8 @@ class HotlineServer(BaseApplication):
         self.cfg.set("post_request", _trim_after_page)
 
     def load(self) -> Flask:
-        """The app, built before gunicorn started; what the master holds is then frozen for the collector.
-
-        Without ``gc.freeze()`` every collection in a worker writes to the header of each object the
-        master built (the app, its modules), copying those shared pages into each worker: the workers'
-        private memory (USS and PSS) grows, while RSS, which counts shared pages too, does not change.
-        """
-        gc.collect()
-        gc.freeze()
+        """The app, built before gunicorn started; what the master holds is then frozen for the collector."""
+        freeze_for_collector()
         return self.application
 
     def _post_fork(self, _server: Any, _worker: Any) -> None:

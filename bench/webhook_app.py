@@ -43,9 +43,13 @@ def hotline_app() -> Flask:
     data_dir = Path(os.environ["BENCH_WEBHOOK_DATA"])
     redis_url = os.environ["BENCH_WEBHOOK_REDIS"]
     settings = bench_settings(os.environ["BENCH_WEBHOOK_DB"], data_dir, redis_url)
+    from app.collector import freeze_for_collector
+
     hotline = Hotline.build(settings, jobs=JobQueue(Redis.from_url(redis_url), settings.queue_name),
                             telephony=SharedOutboxTelephony(data_dir / FILE_NAME))
-    return create_app(hotline)
+    app = create_app(hotline)
+    freeze_for_collector()  # as `hotline serve` does in its master before forking (app/serving.py)
+    return app
 
 
 def bare_app() -> Flask:
