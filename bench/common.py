@@ -138,6 +138,7 @@ def scratch_dir() -> Path:
 def dashboard_client(url: str, role: Role, now: datetime, data_dir: Path):
     """A Flask test client logged in as a new user of ``role``, on the database at ``url``."""
     from app import create_app
+    from app.collector import freeze_for_collector
     from app.services.users import create_user
 
     settings = Settings(data_dir=data_dir, database_url=url, redis_url=REDIS_URL, queue_name="bench")
@@ -146,6 +147,7 @@ def dashboard_client(url: str, role: Role, now: datetime, data_dir: Path):
     with hotline.db.transaction() as session:
         create_user(session, email, f"Bench {role}", PASSWORD, role, datetime.now(UTC))
     app = create_app(hotline)
+    freeze_for_collector()  # as `hotline serve`'s master does before forking (app/serving.py)
     client = app.test_client()
     import re
 
