@@ -9,6 +9,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -114,32 +116,32 @@ def test_a_command_that_ends_leaves_no_redis_server(tmp_path, command):
 
 @pytest.mark.parametrize("command", ["serve", "worker"])
 def test_serve_and_worker_stopped_with_sigterm_leave_no_redis_server(tmp_path, command):
-    env = _env(tmp_path)
     args = ("serve", "--port", str(_free_port())) if command == "serve" else ("worker",)
-    proc = subprocess.Popen(_hotline(*args), env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+    with _running(tmp_path, command, args):
+        assert _embedded_servers(tmp_path / "data")
+    _wait_for(lambda: _embedded_servers(tmp_path / "data") == [], "the redis-server to stop")
+
+
+@contextmanager
+def _running(tmp_path: Path, command: str, args: tuple[str, ...]) -> Iterator[subprocess.Popen]:
+    """``hotline *args`` running on embedded defaults until the block ends, then stopped with SIGTERM."""
+    proc = subprocess.Popen(_hotline(*args), env=_env(tmp_path), cwd=tmp_path, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     try:
         _wait_for(lambda: _ready(command, args, tmp_path) or proc.poll() is not None, f"hotline {command} to run")
         assert proc.poll() is None, proc.stderr.read()[-2000:]
-        assert _embedded_servers(tmp_path / "data")
+        yield proc
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=DEADLINE_SECONDS)
     finally:
         if proc.poll() is None:
             proc.kill()
-    _wait_for(lambda: _embedded_servers(tmp_path / "data") == [], "the redis-server to stop")
 
 
 def test_a_web_worker_that_exits_leaves_the_server_to_the_master_and_the_other_workers(tmp_path):
     # A gunicorn worker is forked from `hotline serve`'s master and inherits its embedded server's
     # client: on exit (recycled, killed after a time-out) it used to stop the server under them.
-    env = _env(tmp_path)
-    args = ("serve", "--workers", "2", "--port", str(_free_port()))
-    proc = subprocess.Popen(_hotline(*args), env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        _wait_for(lambda: _ready("serve", args, tmp_path) or proc.poll() is not None, "hotline serve to run")
-        assert proc.poll() is None, proc.stderr.read()[-2000:]
+    with _running(tmp_path, "serve", ("serve", "--workers", "2", "--port", str(_free_port()))) as proc:
         master = psutil.Process(proc.pid)
         _wait_for(lambda: len(_web_workers(master)) == 2, "two web workers")
         [server] = _embedded_servers(tmp_path / "data")
@@ -151,11 +153,6 @@ def test_a_web_worker_that_exits_leaves_the_server_to_the_master_and_the_other_w
         assert _embedded_servers(tmp_path / "data") == [server]
         socket_path = next(c.laddr for c in server.net_connections(kind="unix") if c.laddr)
         assert Redis(unix_socket_path=socket_path).ping()
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=DEADLINE_SECONDS)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     _wait_for(lambda: _embedded_servers(tmp_path / "data") == [], "the redis-server to stop with its master")
 
 
