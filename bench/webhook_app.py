@@ -36,6 +36,7 @@ def hotline_app() -> Flask:
     from redis import Redis
 
     from app import create_app
+    from app.collector import freeze_for_collector
     from app.queue import JobQueue
     from app.wiring import Hotline
     from hotline_sim.outbox import FILE_NAME, SharedOutboxTelephony
@@ -43,8 +44,6 @@ def hotline_app() -> Flask:
     data_dir = Path(os.environ["BENCH_WEBHOOK_DATA"])
     redis_url = os.environ["BENCH_WEBHOOK_REDIS"]
     settings = bench_settings(os.environ["BENCH_WEBHOOK_DB"], data_dir, redis_url)
-    from app.collector import freeze_for_collector
-
     hotline = Hotline.build(settings, jobs=JobQueue(Redis.from_url(redis_url), settings.queue_name),
                             telephony=SharedOutboxTelephony(data_dir / FILE_NAME))
     app = create_app(hotline)
