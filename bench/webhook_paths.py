@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def count(_conn, _cursor, statement, _params, _context, many) -> None:
         statements[0] += 1
-        if position[0] == args.sql and not rows.get(args.sql):
+        if position[0] == args.sql and len(rows.get(args.sql, [])) == 1:
             shown.append(" ".join(statement.split())[:160] + (" [executemany]" if many else ""))
 
     # one listener: the autocommit engine is a copy of this one with other options, and shares its events

@@ -45,7 +45,8 @@ def place_callback(callback_id: int) -> None:
 def send_notice(notice_id: int) -> None:
     """Send notice ``notice_id`` (a missed-call SMS or a volume alert) unless already sent."""
     hotline = current()
-    send_notice_sms(hotline.db, hotline.telephony, PageUrls(hotline.settings).base, notice_id, hotline.clock.now())
+    send_notice_sms(hotline.db, hotline.telephony, PageUrls(hotline.settings).base, notice_id, hotline.clock.now(),
+                    pacer=hotline.pacer)
 
 
 def deliver_webhook(delivery_id: int) -> None:
@@ -59,4 +60,4 @@ def deliver_webhook(delivery_id: int) -> None:
 def send_delivery(delivery_id: int) -> None:
     """Send issue 11's delivery ``delivery_id`` (an update, a proposal, a reminder) unless done or not yet due."""
     hotline = current()
-    DeliverySender(hotline.db, hotline.telephony, hotline.settings).send(delivery_id, hotline.clock.now())
+    DeliverySender(hotline.db, hotline.telephony, hotline.settings, hotline.pacer).send(delivery_id, hotline.clock.now())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.mail import MailError, send_mail
@@ -61,12 +61,19 @@ class _Claim:
 class DeliverySender:
     """Sends one delivery through Twilio or SMTP, around (not inside) SQL transactions."""
 
-    def __init__(self, db, telephony: Telephony, settings: Settings) -> None:
+    def __init__(self, db, telephony: Telephony, settings: Settings, pacer=None) -> None:
         self.db, self.telephony, self.settings = db, telephony, settings
+        self.pacer = pacer  # app.telephony.rate.Pacer: the account's SMS rate, shared with pages (None: unpaced)
         self.base = settings.public_base_url or "http://localhost:8000"
 
     def send(self, delivery_id: int, now: datetime) -> None:
-        """Claim, send, record; a retry is scheduled on the unit of work when it must be tried again later."""
+        """Claim, send, record; a retry is scheduled on the unit of work when it must be tried again later.
+
+        An SMS gives way to pages in the account's rate (``Pacer.give_way``): put off, it keeps its
+        attempts and its job is scheduled for when the schedule frees up.
+        """
+        if self.pacer is not None and self._put_off(delivery_id, now):
+            return
         with self.db.transaction() as session:
             claim = self._claim(session, delivery_id, now)
         if claim is None:
@@ -88,6 +95,26 @@ class DeliverySender:
                       kind="delivery_sent", incident_id=delivery.incident_id,
                       detail={"delivery_id": delivery.id, "channel": delivery.channel, "purpose": delivery.purpose,
                               "attempt": delivery.attempts})
+
+    def _put_off(self, delivery_id: int, now: datetime) -> bool:
+        """True when this SMS must wait for the account's rate (it is then rescheduled, no attempt spent)."""
+        with self.db.session() as session:
+            row = session.execute(select(Delivery.channel, Delivery.status, Delivery.attempts, Delivery.next_attempt_at,
+                                         Delivery.created_at).where(Delivery.id == delivery_id)).first()
+        if row is None or row.channel != DeliveryChannel.SMS or row.status != UpdateDeliveryStatus.QUEUED \
+                or row.next_attempt_at > now:
+            return False  # e-mail, nothing to send, or a dead run's claim: the claim decides
+        later = self.pacer.give_way("sms", f"delivery-{delivery_id}-{row.attempts}", row.created_at)
+        if later is None:
+            return False
+        with self.db.transaction() as session:
+            moved = session.execute(
+                update(Delivery).where(Delivery.id == delivery_id, Delivery.status == UpdateDeliveryStatus.QUEUED,
+                                       Delivery.attempts == row.attempts)
+                .values(next_attempt_at=later).execution_options(synchronize_session=False))
+            if moved.rowcount == 1:
+                schedule(session, JOB_KIND, delivery_id, later, attempt=row.attempts, tag="paced")
+        return True
 
     def _claim(self, session: Session, delivery_id: int, now: datetime) -> _Claim | None:
         delivery = session.get(Delivery, delivery_id, with_for_update=True)

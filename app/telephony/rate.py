@@ -8,6 +8,11 @@ watchdog at once, still uses one slot. When Redis does not answer, the slots com
 this process alone (each worker then keeps the rate by itself; with N workers the account
 may see N times the rate until Redis is back, and Twilio queues calls beyond its CPS).
 Nothing waits forever: a slot is never further away than the sends reserved before it.
+
+Sends that are not pages (customer updates, proposals, reminders, missed-call notices) share the
+account's SMS rate but give way to pages (:meth:`Pacer.give_way`): they take a slot only when one
+is free at once, so a burst of updates never books the schedule ahead of the next page; past
+``GIVE_WAY_AT_MOST`` they queue for a slot like a page, so they are not held back for good.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from redis import Redis
 
@@ -24,14 +29,20 @@ from app.queue import REDIS_PAUSE_SECONDS, RedisPause
 log = logging.getLogger(__name__)
 CALLS, SMS = "calls", "sms"
 OWNER_TTL_SECONDS = 600  # how long a reservation is remembered for its owner
-# KEYS: the schedule's last slot, the owner's reservation. ARGV: now, 1/rate, ttl. Floats as strings:
-# a Lua number returned to Redis is cut to an integer.
+NO_HORIZON = 1e9  # a page takes the next free slot however far off it is
+# A send that gives way to pages takes no slot further off than this (then it is put off until the
+# schedule frees up), and stops giving way once it has been due this long: then it queues like a page.
+GIVE_WAY_AT_MOST = timedelta(seconds=60)
+# KEYS: the schedule's last slot, the owner's reservation. ARGV: now, 1/rate, ttl, the furthest slot to
+# take (seconds from now). Floats as strings: a Lua number returned to Redis is cut to an integer. A slot
+# further off than ARGV[4] is returned with a "-" in front and not taken.
 _RESERVE = """
 local held = redis.call('GET', KEYS[2])
 if held then return held end
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slot = math.max(tonumber(ARGV[1]), last + tonumber(ARGV[2]))
 local text = string.format('%.6f', slot)
+if slot > tonumber(ARGV[1]) + tonumber(ARGV[4]) then return '-' .. text end
 redis.call('SET', KEYS[1], text, 'EX', ARGV[3])
 redis.call('SET', KEYS[2], text, 'EX', ARGV[3])
 return text
@@ -54,33 +65,44 @@ class SendRate:
 
     def reserve(self, kind: str, owner: str, now: datetime) -> datetime:
         """The time ``owner`` may send a ``kind`` (CALLS or SMS): now, or a later free slot."""
+        slot, _taken = self.reserve_within(kind, owner, now, NO_HORIZON)
+        return slot
+
+    def reserve_within(self, kind: str, owner: str, now: datetime, seconds: float) -> tuple[datetime, bool]:
+        """``owner``'s slot if it held one or the next free slot is at most ``seconds`` away: (slot, True);
+        otherwise (the next free slot, False), and nothing is reserved."""
         rate = self.per_second.get(kind, 0)
         if rate <= 0:  # no limit configured for this kind
-            return now
+            return now, True
         at = now.timestamp()
         try:
             if self._script is None or self.pause.active():
                 raise ConnectionError("no Redis")
             keys = [f"hotline:rate:{self.scope}:{kind}", f"hotline:rate:{self.scope}:{kind}:{owner}"]
-            slot = float(self._script(keys=keys, args=[f"{at:.6f}", f"{1.0 / rate:.6f}", OWNER_TTL_SECONDS]))
+            answer = self._script(keys=keys, args=[f"{at:.6f}", f"{1.0 / rate:.6f}", OWNER_TTL_SECONDS,
+                                                   f"{seconds:.6f}"])
+            text = answer.decode() if isinstance(answer, bytes) else str(answer)
+            slot, taken = float(text.lstrip("-")), not text.startswith("-")
         except Exception as exc:  # noqa: BLE001 - Redis down: pace this process alone rather than not at all
             if self.pause.failed():
                 log.warning("send rate: Redis unavailable (%s); pacing in this process for %gs", type(exc).__name__,
                             REDIS_PAUSE_SECONDS)
-            slot = self._reserve_here(kind, owner, at, 1.0 / rate)
-        return datetime.fromtimestamp(slot, UTC)
+            slot, taken = self._reserve_here(kind, owner, at, 1.0 / rate, seconds)
+        return datetime.fromtimestamp(slot, UTC), taken
 
-    def _reserve_here(self, kind: str, owner: str, at: float, interval: float) -> float:
+    def _reserve_here(self, kind: str, owner: str, at: float, interval: float, seconds: float) -> tuple[float, bool]:
         with self._lock:
             held = self._held.get((kind, owner))
             if held is not None:
-                return held
+                return held, True
             slot = max(at, self._last.get(kind, 0.0) + interval)
+            if slot > at + seconds:
+                return slot, False
             self._last[kind] = slot
             if len(self._held) > 10_000:
                 self._held.clear()
             self._held[(kind, owner)] = slot
-            return slot
+            return slot, True
 
 
 _waiting = threading.local()
@@ -122,6 +144,23 @@ class Pacer:
     def slot(self, kind: str, owner: str) -> datetime:
         """``owner``'s slot (the same one :meth:`turn` gave or will give)."""
         return self.rate.reserve(kind, owner, self.clock.now())
+
+    def give_way(self, kind: str, owner: str, due_since: datetime) -> datetime | None:
+        """For a send that is not a page (an update, a notice): None to send now, else the time to try again.
+
+        It takes a slot only when one is free within ``NO_WAIT_SLACK_SECONDS`` (and never sleeps), so
+        pages never find the schedule booked ahead of them by such sends; put off, it is tried again
+        when the schedule frees up. Once it has been due for ``GIVE_WAY_AT_MOST`` it reserves its
+        slot in line like a page and is put off until that slot (which stays its own), if not now.
+        """
+        now = self.clock.now()
+        if now - due_since >= GIVE_WAY_AT_MOST:
+            slot, taken = self.rate.reserve(kind, owner, now), True
+        else:
+            slot, taken = self.rate.reserve_within(kind, owner, now, NO_WAIT_SLACK_SECONDS)
+        if taken and (slot - now).total_seconds() <= NO_WAIT_SLACK_SECONDS:
+            return None
+        return slot
 
     def wait(self, kind: str, owner: str) -> datetime:
         """Wait for ``owner``'s slot however far (a send that cannot be put off); returns the time to send at."""

@@ -203,3 +203,119 @@ def test_a_page_job_from_the_first_queue_is_sent_as_a_first_page(desk, monkeypat
     jobs.dispatch([PendingJob("page", 1001, now, first=True), PendingJob("page", 1002, now)], now)
     MainWorker(jobs.queues, connection=jobs.redis).work(burst=True, logging_level="WARNING")
     assert sorted(seen) == [(1001, True), (1002, False)]
+
+
+def _sms_pacer(desk, redis_conn, per_second: float = 10.0) -> Pacer:
+    scope = f"{desk.hotline.settings.queue_name}:rate-test"
+    return Pacer(SendRate(redis_conn, scope, {CALLS: 1.0, SMS: per_second}), desk.clock,
+                 sleep=lambda s: desk.clock.advance(seconds=s))
+
+
+def _update_sms(desk, to: str = "+14155550188") -> int:
+    from app.models import DeliveryChannel
+    from app.services.deliveries import queue_delivery
+
+    incident = desk.open_incident()
+    with desk.hotline.db.transaction() as s:
+        return queue_delivery(s, channel=DeliveryChannel.SMS, to=to, purpose="update", body="Update: still on it.",
+                              now=desk.clock.now(), incident_id=incident.id).id
+
+
+def _texts_to(twilio, number: str) -> list:
+    return [m for m in twilio.messages if m.to == number]
+
+
+def test_a_customer_update_gives_way_to_pages_that_booked_the_account_sms_rate(desk, twilio, redis_conn):
+    """Updates and notices share the account's SMS rate with pages: a burst of them must never book the
+    schedule ahead of the next page (Twilio queues what is over the rate, first come first served)."""
+    from app.models import Delivery, UpdateDeliveryStatus
+    from app.services.deliveries import DeliverySender
+
+    hotline, to = desk.hotline, "+14155550188"
+    delivery_id = _update_sms(desk, to)
+    pacer = _sms_pacer(desk, redis_conn)
+    start = desk.clock.now()
+    for n in range(30):  # 30 page SMS booked: 3 s of the account's 10 SMS a second
+        pacer.rate.reserve(SMS, f"page-{9000 + n}-0", start)
+    sender = DeliverySender(hotline.db, hotline.telephony, hotline.settings, pacer)
+    sender.send(delivery_id, start)
+
+    assert _texts_to(twilio, to) == []
+    with hotline.db.session() as s:
+        row = s.get(Delivery, delivery_id)
+        assert row.status == UpdateDeliveryStatus.QUEUED and row.attempts == 0  # no attempt spent
+        assert row.next_attempt_at.replace(tzinfo=start.tzinfo) == start + timedelta(seconds=3)
+    assert f"delivery-{delivery_id}-paced" in hotline.jobs.scheduled_ids()
+    # it took no slot: the next page still goes right after the pages booked before it
+    assert pacer.rate.reserve(SMS, "page-9100-0", start) == start + timedelta(seconds=3)
+
+    desk.clock.set(start + timedelta(seconds=3.1))  # the schedule is free again: the update goes
+    sender.send(delivery_id, desk.clock.now())
+    assert [m.body for m in _texts_to(twilio, to)] == ["Update: still on it."]
+    with hotline.db.session() as s:
+        assert s.get(Delivery, delivery_id).status == UpdateDeliveryStatus.SENT
+    # and it took its slot in the account's rate: a page asking at the same instant comes after it
+    assert pacer.rate.reserve(SMS, "page-9101-0", desk.clock.now()) == desk.clock.now() + timedelta(seconds=0.1)
+
+
+def test_an_update_held_back_by_pages_for_a_minute_takes_its_place_in_line(desk, twilio, redis_conn):
+    from app.models import Delivery, UpdateDeliveryStatus
+    from app.services.deliveries import DeliverySender
+
+    hotline, to = desk.hotline, "+14155550189"
+    delivery_id = _update_sms(desk, to)
+    pacer = _sms_pacer(desk, redis_conn, per_second=1.0)
+    created = desk.clock.now()
+    desk.clock.set(created + timedelta(seconds=61))  # pages have kept the schedule booked since it was written
+    now = desk.clock.now()
+    for n in range(5):
+        pacer.rate.reserve(SMS, f"page-{9200 + n}-0", now)
+    sender = DeliverySender(hotline.db, hotline.telephony, hotline.settings, pacer)
+    sender.send(delivery_id, now)
+    with hotline.db.session() as s:  # it reserved the slot after the five pages, and waits for it
+        assert s.get(Delivery, delivery_id).next_attempt_at.replace(tzinfo=now.tzinfo) == now + timedelta(seconds=5)
+    assert pacer.rate.reserve(SMS, "page-9300-0", now) == now + timedelta(seconds=6)  # a later page is behind it
+
+    desk.clock.set(now + timedelta(seconds=5))
+    sender.send(delivery_id, desk.clock.now())
+    with hotline.db.session() as s:
+        assert s.get(Delivery, delivery_id).status == UpdateDeliveryStatus.SENT
+    assert len(_texts_to(twilio, to)) == 1
+
+
+def test_a_missed_call_notice_gives_way_to_pages_then_goes(desk, twilio, redis_conn):
+    from app.models import Notice, NoticeStatus
+    from app.services.notices import send_notice
+
+    hotline, to = desk.hotline, "+14155550190"
+    start = desk.clock.now()
+    with hotline.db.transaction() as s:
+        notice = Notice(purpose="missed_call", to_number=to, body="We missed your call.", created_at=start)
+        s.add(notice)
+        s.flush()
+        notice_id = notice.id
+    pacer = _sms_pacer(desk, redis_conn)
+    for n in range(20):
+        pacer.rate.reserve(SMS, f"page-{9400 + n}-0", start)
+    base = "https://hotline.example.com"
+    send_notice(hotline.db, hotline.telephony, base, notice_id, start, pacer=pacer)
+    assert _texts_to(twilio, to) == []
+    assert f"notice-{notice_id}-paced" in hotline.jobs.scheduled_ids()
+    with hotline.db.session() as s:
+        assert s.get(Notice, notice_id).attempts == 0
+
+    desk.clock.set(start + timedelta(seconds=2))
+    send_notice(hotline.db, hotline.telephony, base, notice_id, desk.clock.now(), pacer=pacer)
+    assert [m.body for m in _texts_to(twilio, to)] == ["We missed your call."]
+    with hotline.db.session() as s:
+        assert s.get(Notice, notice_id).status == NoticeStatus.SENT
+
+
+def test_giving_way_with_redis_down_keeps_the_rate_in_this_process(clock):
+    down = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    pacer = Pacer(SendRate(down, "down:give-way", {SMS: 2.0}), clock)
+    now = clock.now()
+    assert pacer.give_way(SMS, "delivery-1-0", now) is None  # the schedule is free: it goes now
+    assert pacer.rate.reserve(SMS, "page-1-0", now) == now + timedelta(seconds=0.5)
+    assert pacer.give_way(SMS, "delivery-2-0", now) == now + timedelta(seconds=1)  # booked: try again then
+    assert pacer.rate.reserve(SMS, "page-2-0", now) == now + timedelta(seconds=1)  # it took nothing
