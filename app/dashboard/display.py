@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from app.dashboard.queries import BoardIncident
 from app.models import Incident, Page, Rep
+from app.models.paging import CUSTOMER_ROLE
 from app.oncall.wallclock import zone
 from app.services.page_text import SERVICE_SHORT
 
@@ -190,7 +191,7 @@ def page_line(page: Page) -> str:
 def page_words(channel: str, purpose: str, name: str, role: str) -> str:
     """``SMS page to Alice`` or ``acknowledgement SMS to the customer``."""
     what = PURPOSE_NAMES.get(purpose, purpose)
-    if role == "customer":
+    if role == CUSTOMER_ROLE:
         return f"{what} to the customer" + (f" {name}" if name else "")
     return f"{CHANNEL_NAMES.get(channel, channel)} {what} to {name}"
 

@@ -29,12 +29,11 @@ from app.models import (
     Schedule,
 )
 from app.models.incident import OWNER_KINDS
+from app.models.paging import CUSTOMER_ROLE
 from app.oncall.policy import DEFAULT_POLICY_NAME, default_levels
 from app.oncall.rotation import Shift
 from app.services.events import events_of
 from app.services.oncall import on_call_everywhere, schedule_shifts
-
-CUSTOMER_ROLE = "customer"  # receipts and acknowledgement notices to the caller are not pages
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from datetime import datetime
 from app.dashboard.display import clock, page_words, sentence
 from app.event_kind import EventKind as K
 from app.models import IncidentEvent, Page
+from app.models.paging import CUSTOMER_ROLE
 
 STEP_NAMES = {K.STEP_RECEIPT: "Receipt SMS step", K.STEP_PAGE: "Escalation level {level}",
               K.STEP_AT_RISK: "At-risk check (T+10)", K.STEP_BREACH: "Deadline check (T+15)",
@@ -73,7 +74,7 @@ def _when(value: object) -> str:
 def _queued(d: dict, _page: str) -> tuple[str, str]:
     role = str(d.get("role") or "")
     words = page_words(str(d.get("channel", "")), str(d.get("purpose", "page")), str(d.get("to") or ""), role)
-    return sentence(words) + (f" ({role})" if role and role != "customer" else "") + " queued", ""
+    return sentence(words) + (f" ({role})" if role and role != CUSTOMER_ROLE else "") + " queued", ""
 
 
 def _status(d: dict, page: str) -> tuple[str, str]:

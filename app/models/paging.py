@@ -59,6 +59,9 @@ def status_rank(channel: str, status: str) -> int:
     return order.get(PageStatus(status), -1)
 
 
+CUSTOMER_ROLE = "customer"  # a receipt or acknowledgement notice to the caller: not a page to a rep
+
+
 class Page(Base):
     """One SMS or voice page to one person for one incident."""
 
@@ -69,7 +72,7 @@ class Page(Base):
     step_id: Mapped[int | None] = mapped_column(ForeignKey("due_steps.id"))
     rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"), index=True)
     name: Mapped[str] = mapped_column(String(200), default="")
-    role: Mapped[str] = mapped_column(String(32), default="")  # primary, secondary, manager, tam, ...
+    role: Mapped[str] = mapped_column(String(32), default="")  # primary, secondary, manager, tam, ... or CUSTOMER_ROLE
     channel: Mapped[Channel] = mapped_column(StrEnumColumn(Channel, 8))
     to_number: Mapped[str] = mapped_column(String(20))
     purpose: Mapped[str] = mapped_column(String(16), default="page")  # page, at_risk, breach

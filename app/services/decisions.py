@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.escalation import Audience, Decision, PageOrder
 from app.models import Account, Channel, DueStep, Incident, IncidentStatus, Page, PageStatus, Ticket
+from app.models.paging import CUSTOMER_ROLE
 from app.oncall.contactable import Contactable
 from app.oncall.errors import OnCallConfigError
 from app.services.escalation import add_repage, first_channel, is_first_page_step
@@ -103,7 +104,7 @@ def _audience(session: Session, incident: Incident, order: PageOrder, now: datet
         people = [contactable(previous, "previous_owner")] if previous is not None else []
     elif order.audience == Audience.CUSTOMER:
         people = [Contactable(rep_id=None, name=incident.contact_name, phone=incident.callback_phone,
-                              channels=("sms",), role="customer")]
+                              channels=("sms",), role=CUSTOMER_ROLE)]
     return [(who, order.channels) for who in distinct(people)]
 
 

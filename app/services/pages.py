@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models import Channel, Incident, Page, PageStatus
-from app.models.paging import PAGE_STATUS_RANK, status_rank
+from app.models.paging import CUSTOMER_ROLE, PAGE_STATUS_RANK, status_rank
 from app.oncall.contactable import Contactable
 from app.queue import PendingJob, schedule
 from app.services.events import log_event
@@ -123,16 +123,21 @@ class PageSender:
         spent): its job is scheduled for the slot, which stays reserved for this page and attempt.
         """
         with self.db.session() as session:
-            row = session.execute(select(Page.status, Page.channel, Page.attempts, Page.next_attempt_at)
-                                  .where(Page.id == page_id)).first()
+            row = session.execute(select(Page.status, Page.channel, Page.attempts, Page.next_attempt_at, Page.role,
+                                         Page.created_at).where(Page.id == page_id)).first()
         if row is None or row.status != PageStatus.QUEUED or row.next_attempt_at > now:
             return now  # nothing to send, or a dead run's claim: the claim decides
         kind = "calls" if row.channel == Channel.VOICE else "sms"
         owner = f"page-{page_id}-{row.attempts}"
-        at = self.pacer.turn(kind, owner)
-        if at is not None:
-            return at
-        slot = self.pacer.slot(kind, owner)
+        if row.role == CUSTOMER_ROLE:  # the customer's receipt or notice: the reps' pages go first
+            slot = self.pacer.give_way(kind, owner, row.created_at)
+            if slot is None:
+                return self.pacer.clock.now()
+        else:
+            at = self.pacer.turn(kind, owner)
+            if at is not None:
+                return at
+            slot = self.pacer.slot(kind, owner)
         with self.db.transaction() as session:
             moved = session.execute(
                 update(Page).where(Page.id == page_id, Page.status == PageStatus.QUEUED, Page.attempts == row.attempts)

@@ -319,3 +319,38 @@ def test_giving_way_with_redis_down_keeps_the_rate_in_this_process(clock):
     assert pacer.rate.reserve(SMS, "page-1-0", now) == now + timedelta(seconds=0.5)
     assert pacer.give_way(SMS, "delivery-2-0", now) == now + timedelta(seconds=1)  # booked: try again then
     assert pacer.rate.reserve(SMS, "page-2-0", now) == now + timedelta(seconds=1)  # it took nothing
+
+
+def test_the_customers_receipt_gives_way_to_the_reps_pages_and_a_reps_page_does_not(desk, twilio, redis_conn):
+    from app.models.paging import CUSTOMER_ROLE
+
+    hotline = desk.hotline
+    incident = desk.open_incident()
+    start = desk.clock.now()
+    with hotline.db.transaction() as s:
+        pages = [Page(incident_id=incident.id, name=name, role=role, channel=Channel.SMS, to_number=number,
+                      purpose=purpose, status=PageStatus.QUEUED, next_attempt_at=start, created_at=start,
+                      updated_at=start)
+                 for name, role, number, purpose in (("Dana Smith", CUSTOMER_ROLE, "+14155550191", "receipt"),
+                                                     ("Rep", "primary", "+14155550192", "page"))]
+        s.add_all(pages)
+        s.flush()
+        receipt_id, page_id = pages[0].id, pages[1].id
+    pacer = _sms_pacer(desk, redis_conn)
+    for n in range(10):  # a second of the account's SMS booked by other incidents' pages
+        pacer.rate.reserve(SMS, f"page-{9500 + n}-0", start)
+    sender = PageSender(hotline.db, hotline.telephony, PageUrls(hotline.settings), pacer)
+    sender.send(receipt_id, start)
+    sender.send(page_id, start)  # 1 s away: put off until its slot, which the receipt did not take
+    with hotline.db.session() as s:
+        receipt, page = s.get(Page, receipt_id), s.get(Page, page_id)
+        assert receipt.status == PageStatus.QUEUED and receipt.attempts == 0
+        assert receipt.next_attempt_at.replace(tzinfo=start.tzinfo) == start + timedelta(seconds=1)
+        assert page.status == PageStatus.QUEUED and page.next_attempt_at.replace(tzinfo=start.tzinfo) == \
+            start + timedelta(seconds=1)
+    desk.clock.set(start + timedelta(seconds=1))
+    sender.send(page_id, desk.clock.now())  # the rep's page keeps its slot
+    assert len(_texts_to(twilio, "+14155550192")) == 1
+    sender.send(receipt_id, desk.clock.now())  # the receipt takes the slot after it
+    assert len(_texts_to(twilio, "+14155550191")) == 1
+    assert pacer.rate.reserve(SMS, "page-9600-0", desk.clock.now()) == desk.clock.now() + timedelta(seconds=0.2)
