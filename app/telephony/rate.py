@@ -9,8 +9,8 @@ this process alone (each worker then keeps the rate by itself; with N workers th
 may see N times the rate until Redis is back, and Twilio queues calls beyond its CPS).
 Nothing waits forever: a slot is never further away than the sends reserved before it.
 
-Sends that are not pages (customer updates, proposals, reminders, missed-call notices) share the
-account's SMS rate but give way to pages (:meth:`Pacer.give_way`): they take a slot only when one
+Sends that are not pages to reps (the customer's receipt, updates, proposals, reminders, missed-call
+notices) share the account's SMS rate but give way to pages (:meth:`Pacer.give_way`): they take a slot only when one
 is free at once, so a burst of updates never books the schedule ahead of the next page; past
 ``GIVE_WAY_AT_MOST`` they queue for a slot like a page, so they are not held back for good.
 """
@@ -146,7 +146,8 @@ class Pacer:
         return self.rate.reserve(kind, owner, self.clock.now())
 
     def give_way(self, kind: str, owner: str, due_since: datetime) -> datetime | None:
-        """For a send that is not a page (an update, a notice): None to send now, else the time to try again.
+        """For a send that is not a page to a rep (a receipt, an update, a notice): None to send now, else the time
+        to try again.
 
         It takes a slot only when one is free within ``NO_WAIT_SLACK_SECONDS`` (and never sleeps), so
         pages never find the schedule booked ahead of them by such sends; put off, it is tried again
