@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.mail import MailError, send_mail
@@ -72,8 +72,6 @@ class DeliverySender:
         An SMS gives way to pages in the account's rate (``Pacer.give_way``): put off, it keeps its
         attempts and its job is scheduled for when the schedule frees up.
         """
-        if self.pacer is not None and self._put_off(delivery_id, now):
-            return
         with self.db.transaction() as session:
             claim = self._claim(session, delivery_id, now)
         if claim is None:
@@ -96,26 +94,6 @@ class DeliverySender:
                       detail={"delivery_id": delivery.id, "channel": delivery.channel, "purpose": delivery.purpose,
                               "attempt": delivery.attempts})
 
-    def _put_off(self, delivery_id: int, now: datetime) -> bool:
-        """True when this SMS must wait for the account's rate (it is then rescheduled, no attempt spent)."""
-        with self.db.session() as session:
-            row = session.execute(select(Delivery.channel, Delivery.status, Delivery.attempts, Delivery.next_attempt_at,
-                                         Delivery.created_at).where(Delivery.id == delivery_id)).first()
-        if row is None or row.channel != DeliveryChannel.SMS or row.status != UpdateDeliveryStatus.QUEUED \
-                or row.next_attempt_at > now:
-            return False  # e-mail, nothing to send, or a dead run's claim: the claim decides
-        later = self.pacer.give_way("sms", f"delivery-{delivery_id}-{row.attempts}", row.created_at)
-        if later is None:
-            return False
-        with self.db.transaction() as session:
-            moved = session.execute(
-                update(Delivery).where(Delivery.id == delivery_id, Delivery.status == UpdateDeliveryStatus.QUEUED,
-                                       Delivery.attempts == row.attempts)
-                .values(next_attempt_at=later).execution_options(synchronize_session=False))
-            if moved.rowcount == 1:
-                schedule(session, JOB_KIND, delivery_id, later, attempt=row.attempts, tag="paced")
-        return True
-
     def _claim(self, session: Session, delivery_id: int, now: datetime) -> _Claim | None:
         delivery = session.get(Delivery, delivery_id, with_for_update=True)
         if delivery is None:
@@ -130,12 +108,25 @@ class DeliverySender:
             log_event(session, at=now, actor="system", kind="delivery_skipped", incident_id=delivery.incident_id,
                       detail={"delivery_id": delivery.id, "reason": "no_smtp"})
             return None
+        if not stale and self._put_off(session, delivery):
+            return None
         uncertain = stale or delivery.last_error.startswith("OutcomeUnknown")
         delivery.status = UpdateDeliveryStatus.SENDING
         delivery.sending_since = now
         delivery.attempts += 1
         return _Claim(DeliveryChannel(delivery.channel), delivery.to_address, delivery.subject, delivery.body,
                       delivery.created_at, uncertain)
+
+    def _put_off(self, session: Session, delivery: Delivery) -> bool:
+        """True when this SMS must give way to pages in the account's rate: rescheduled, no attempt spent."""
+        if self.pacer is None or delivery.channel != DeliveryChannel.SMS:
+            return False
+        later = self.pacer.give_way("sms", f"delivery-{delivery.id}-{delivery.attempts}", delivery.created_at)
+        if later is None:
+            return False
+        delivery.next_attempt_at = later
+        schedule(session, JOB_KIND, delivery.id, later, attempt=delivery.attempts, tag="paced")
+        return True
 
     def _deliver(self, delivery_id: int, claim: _Claim) -> str:
         if claim.channel == DeliveryChannel.EMAIL:

@@ -22,12 +22,14 @@ def send_notice(db, telephony, base_url: str, notice_id: int, now: datetime, pac
     With ``pacer`` (app.telephony.rate.Pacer) the notice gives way to pages in the account's SMS
     rate (``Pacer.give_way``): put off, it keeps its attempts and its job is scheduled for later.
     """
-    if pacer is not None and _put_off(db, pacer, notice_id):
-        return
     with db.transaction() as session:
         notice = session.get(Notice, notice_id, with_for_update=True)
         if notice is None or notice.status != NoticeStatus.QUEUED:
             return  # sent, failed or claimed by another run: nothing to do
+        later = pacer.give_way("sms", f"notice-{notice_id}-{notice.attempts}", notice.created_at) if pacer else None
+        if later is not None:  # put off behind the pages: its job comes back then, no attempt spent
+            schedule(session, "notice", notice_id, later, attempt=notice.attempts, tag="paced")
+            return
         notice.status = NoticeStatus.SENDING
         notice.attempts += 1
         to, body, attempt = notice.to_number, notice.body, notice.attempts
@@ -49,21 +51,6 @@ def send_notice(db, telephony, base_url: str, notice_id: int, now: datetime, pac
         notice.twilio_sid = sent.sid
         notice.sent_at = now
     log.info("notice %s sent (%s)", notice_id, sent.sid)
-
-
-def _put_off(db, pacer, notice_id: int) -> bool:
-    """True when the notice must wait for the account's SMS rate (its job is then scheduled for later)."""
-    with db.session() as session:
-        row = session.execute(select(Notice.status, Notice.attempts, Notice.created_at)
-                              .where(Notice.id == notice_id)).first()
-    if row is None or row.status != NoticeStatus.QUEUED:
-        return False  # the claim decides
-    later = pacer.give_way("sms", f"notice-{notice_id}-{row.attempts}", row.created_at)
-    if later is None:
-        return False
-    with db.transaction() as session:
-        schedule(session, "notice", notice_id, later, attempt=row.attempts, tag="paced")
-    return True
 
 
 def _failed(db, notice_id: int, error: str, *, retry: bool, now: datetime) -> None:

@@ -9,10 +9,11 @@ this process alone (each worker then keeps the rate by itself; with N workers th
 may see N times the rate until Redis is back, and Twilio queues calls beyond its CPS).
 Nothing waits forever: a slot is never further away than the sends reserved before it.
 
-Sends that are not pages to reps (the customer's receipt, updates, proposals, reminders, missed-call
-notices) share the account's SMS rate but give way to pages (:meth:`Pacer.give_way`): they take a slot only when one
-is free at once, so a burst of updates never books the schedule ahead of the next page; past
-``GIVE_WAY_AT_MOST`` they queue for a slot like a page, so they are not held back for good.
+Sends that are not pages to reps (the customer's receipt, updates, proposals, reminders,
+missed-call notices) share the account's SMS rate but give way to pages (:meth:`Pacer.give_way`):
+they take a slot only when one is free at once, so a burst of updates never books the schedule
+ahead of the next page; past ``GIVE_WAY_AT_MOST`` they queue for a slot like a page, so they are
+not held back for good.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ log = logging.getLogger(__name__)
 CALLS, SMS = "calls", "sms"
 OWNER_TTL_SECONDS = 600  # how long a reservation is remembered for its owner
 NO_HORIZON = 1e9  # a page takes the next free slot however far off it is
-# A send that gives way to pages takes no slot further off than this (then it is put off until the
-# schedule frees up), and stops giving way once it has been due this long: then it queues like a page.
+# A send that gives way to pages (``Pacer.give_way``) stops giving way once it has waited this long
+# since it was written: then it queues for its slot like a page.
 GIVE_WAY_AT_MOST = timedelta(seconds=60)
 # KEYS: the schedule's last slot, the owner's reservation. ARGV: now, 1/rate, ttl, the furthest slot to
 # take (seconds from now). Floats as strings: a Lua number returned to Redis is cut to an integer. A slot
