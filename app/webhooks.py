@@ -23,9 +23,15 @@ Lean = Callable[[str, datetime], "str | None"]  # (delivery key, now) -> the ans
 
 
 def delivery_key(req: Request) -> str:
-    """Same path, query and form: the same delivery (Twilio retries send exactly that)."""
-    parts = [req.path, req.query_string.decode()]
-    parts += [f"{k}={v}" for k, v in sorted(req.form.items(multi=True))]
+    """Same path, query and form as decoded: the same delivery (Twilio retries send exactly that).
+
+    Built on what Twilio's signature covers, each parameter's *set* of values: a signed request
+    replayed with a value repeated (``Body=YES&Body=YES``) or its query encoded otherwise
+    (``seq=%35``) validates as the original, so it must also find the original's answer.
+    """
+    parts = [req.path]
+    for name, values in (("?", req.args), ("&", req.form)):
+        parts += [f"{name}{k}={v}" for k in sorted(values) for v in sorted(set(values.getlist(k)))]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

@@ -14,6 +14,7 @@ import pytest
 from rq import SimpleWorker
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
+from werkzeug.datastructures import MultiDict
 
 from app.models import DueStep, IncidentEvent, Page
 from app.services.oncall_admin import save_policy
@@ -384,6 +385,24 @@ def test_the_same_status_callback_delivered_twice_is_recorded_once(desk, network
     assert statuses == ["sent", "undelivered"]
     assert _page(desk, incident.id, ALICE, "sms").status == "undelivered"
     assert len(twilio.calls) == 1  # no second call either
+
+
+def test_a_signed_request_replayed_with_a_value_repeated_finds_the_first_answer(desk, network, twilio):
+    # Twilio signs each parameter's set of values: "X=a&X=a" validates as "X=a", so it is the same delivery
+    network.phone(ALICE).expect_sms("SEV1", fail="undelivered").expect_call(answer=False)
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()
+    [undelivered] = [w for w in network.webhooks if w.params.get("MessageStatus") == "undelivered"]
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(undelivered.url, undelivered.params)
+    for repeated in ("MessageStatus", "MessageSid", "To"):
+        form = MultiDict(list(undelivered.params.items()) + [(repeated, undelivered.params[repeated])])
+        replay = desk.client.post(undelivered.url.removeprefix(PUBLIC_BASE_URL), data=form,
+                                  headers={"X-Twilio-Signature": signature})
+        assert replay.status_code == 200  # signed as the original: answered with the original's answer
+    sms = _page(desk, incident.id, ALICE, "sms")
+    statuses = [e.detail["status"] for e in _events(desk, incident.id, "page_status") if e.detail["page_id"] == sms.id]
+    assert statuses == ["sent", "undelivered"]
+    assert len(twilio.calls) == 1
 
 
 def test_late_sms_status_never_moves_the_page_back(desk, network, twilio):
