@@ -63,6 +63,7 @@ class EventKind(StrEnum):
     CALLBACK_REP_CALL_PLACED = "callback_rep_call_placed"
     CALLBACK_REP_CALL_FAILED = "callback_rep_call_failed"
     CALLBACK_REP_LEG_STATUS = "callback_rep_leg_status"
+    CALLBACK_REP_NOT_REACHED = "callback_rep_not_reached"  # the rep leg ended unanswered (or a machine took it)
     CALLBACK_LEG_STATUS = "callback_leg_status"
     CALLBACK_MET = "callback_met"
     CALLBACK_LATE = "callback_late"

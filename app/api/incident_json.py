@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.api.formats import iso_utc
 from app.models import Callback, CallbackOutcome, Incident, IncidentEvent, Rep
+from app.reports.facts import is_breached
 
-# when an incident has several callbacks, the one that tells most about the promise wins
-_OUTCOME_RANK = {CallbackOutcome.MET: 5, CallbackOutcome.LATE: 4, CallbackOutcome.ATTEMPTED: 3,
-                 CallbackOutcome.SELF_REPORTED: 2, CallbackOutcome.PENDING: 1}
+# when an incident has several callbacks, the one that tells most about the promise wins (the report's order)
+_OUTCOME_RANK = {CallbackOutcome.MET: 6, CallbackOutcome.LATE: 5, CallbackOutcome.SELF_REPORTED: 4,
+                 CallbackOutcome.ATTEMPTED: 3, CallbackOutcome.VOICEMAIL: 3, CallbackOutcome.PENDING: 2,
+                 CallbackOutcome.REP_NOT_REACHED: 1}
 
 
-def extras_for(session: Session, incidents: Sequence[Incident]) -> dict[int, dict[str, object]]:
+def extras_for(session: Session, incidents: Sequence[Incident], now: datetime) -> dict[int, dict[str, object]]:
     """For each incident id: owner, acknowledgement, callback, breach and updated_at (three queries in all)."""
     ids = [i.id for i in incidents]
     if not ids:
@@ -29,21 +32,29 @@ def extras_for(session: Session, incidents: Sequence[Incident]) -> dict[int, dic
     updated = {row[0]: row[1] for row in session.execute(
         select(IncidentEvent.incident_id, func.max(IncidentEvent.at))
         .where(IncidentEvent.incident_id.in_(ids)).group_by(IncidentEvent.incident_id))}
-    return {i.id: _extras(i, callbacks.get(i.id, []), names, updated.get(i.id)) for i in incidents}
+    return {i.id: _extras(i, callbacks.get(i.id, []), names, updated.get(i.id), now) for i in incidents}
 
 
-def incident_document(session: Session, incident: Incident) -> dict[str, object]:
+def incident_document(session: Session, incident: Incident, now: datetime) -> dict[str, object]:
     """The incident as ``GET /api/v1/incidents`` lists it (used by the helpdesk webhooks too)."""
     from app.api.incidents import incident_json
 
-    return incident_json(incident) | extras_for(session, [incident])[incident.id]
+    return incident_json(incident) | extras_for(session, [incident], now)[incident.id]
 
 
 def _rep(rep_id: int | None, names: dict[int, str]) -> dict[str, object] | None:
     return {"rep_id": rep_id, "name": names.get(rep_id, "")} if rep_id else None
 
 
-def _extras(incident: Incident, callbacks: list[Callback], names: dict[int, str], updated_at) -> dict[str, object]:
+def _breach(incident: Incident, now: datetime) -> dict[str, object]:
+    """Breached by the report's rule; ``at``: when the breach step logged it, else the deadline that passed."""
+    answered, due = incident.callback_answered_at, incident.callback_due_at
+    breached = is_breached(answered is not None and answered <= due, due, incident.breached_at, now)
+    return {"breached": breached, "at": iso_utc(incident.breached_at or due) if breached else None}
+
+
+def _extras(incident: Incident, callbacks: list[Callback], names: dict[int, str], updated_at,
+            now: datetime) -> dict[str, object]:
     best = max(callbacks, key=lambda cb: (_OUTCOME_RANK.get(CallbackOutcome(cb.outcome), 0), cb.id), default=None)
     owner_id = incident.acknowledged_by or next((cb.rep_id for cb in reversed(callbacks) if cb.rep_id), None)
     return {
@@ -57,6 +68,6 @@ def _extras(incident: Incident, callbacks: list[Callback], names: dict[int, str]
             "answered_at": iso_utc(incident.callback_answered_at),
             "attempts": len(callbacks),
         },
-        "breach": {"breached": incident.breached_at is not None, "at": iso_utc(incident.breached_at)},
+        "breach": _breach(incident, now),
         "updated_at": iso_utc(max(updated_at, incident.received_at) if updated_at else incident.received_at),
     }

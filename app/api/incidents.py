@@ -26,7 +26,7 @@ def index():
     hotline = current_app.extensions["hotline"]
     with hotline.db.transaction() as session:
         page, next_cursor = list_incidents(session, query)
-        extras = extras_for(session, page)
+        extras = extras_for(session, page, hotline.clock.now())
         items = [incident_json(i) | extras[i.id] for i in page]
     return jsonify(incidents=items, next_cursor=next_cursor, limit=query.limit)
 
@@ -40,7 +40,7 @@ def show(ref: str):
         incident = find_incident(session, ref)
         if incident is None:
             raise ApiError(404, f"no incident {ref!r}")
-        body = (incident_json(incident) | extras_for(session, [incident])[incident.id]
+        body = (incident_json(incident) | extras_for(session, [incident], hotline.clock.now())[incident.id]
                 | {"events": [event_json(e) for e in events_of(session, incident)]})
     return jsonify(body)
 

@@ -25,7 +25,10 @@ INCIDENT_STATUS_FIELDS: dict[str, Any] = {
             "attempts": {"type": "integer"},
         },
     },
-    "breach": {"type": "object", "properties": {"breached": {"type": "boolean"}, "at": _NULLABLE_TIME}},
+    "breach": {"type": "object", "properties": {
+        "breached": {"type": "boolean", "description": "The compliance report's rule: the deadline passed without a "
+                                                      "met callback (a self-reported call is never met)"},
+        "at": {**_NULLABLE_TIME, "description": "When the breach step logged it, else the deadline that passed"}}},
     "updated_at": {**TIME, "description": "When the newest line of the incident's event log was written"},
 }
 

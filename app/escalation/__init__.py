@@ -15,6 +15,7 @@ from app.escalation.model import (
     PageFailed,
     PageOrder,
     ReachedByEmail,
+    RepNotReached,
     Resolve,
     SelfReported,
     Snapshot,
@@ -24,5 +25,5 @@ from app.escalation.model import (
 
 __all__ = [
     "Acknowledge", "Audience", "CallbackAnswered", "CallbackUnanswered", "Connect", "Decision", "PageFailed",
-    "PageOrder", "ReachedByEmail", "Resolve", "SelfReported", "Snapshot", "State", "StepDue", "decide",
+    "PageOrder", "ReachedByEmail", "RepNotReached", "Resolve", "SelfReported", "Snapshot", "State", "StepDue", "decide",
 ]

@@ -15,6 +15,7 @@ from app.escalation.model import (
     PageFailed,
     PageOrder,
     ReachedByEmail,
+    RepNotReached,
     Resolve,
     SelfReported,
     Snapshot,
@@ -88,7 +89,8 @@ def _breach(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
     if state == State.MET:
         return _skip(snap, "met")
     if state in (State.SELF_REPORTED, State.WORKED_BY_EMAIL):
-        return _skip(snap, f"skipped_{state.value}")
+        # no verified call by the deadline: the breach is on record (as the report counts it), nobody is chased
+        return Decision(f"breached_{state.value}", state, record_breach=True, log=(K.CALLBACK_BREACHED,))
     if state == State.LATE:  # answered, but after the deadline: on record, nobody left to chase
         return Decision("breached", state, record_breach=True, log=(K.CALLBACK_BREACHED,))
     return Decision("breached", state, record_breach=True, add_repage=True, log=(K.CALLBACK_BREACHED,),
@@ -196,6 +198,15 @@ def _unanswered(ev: CallbackUnanswered, snap: Snapshot, now: datetime) -> Decisi
     return Decision(outcome, state, log=(K.CALLBACK_ATTEMPTED,))
 
 
+def _rep_not_reached(ev: RepNotReached, snap: Snapshot, now: datetime) -> Decision:
+    """The customer was never dialled: the rep is told by SMS (unless the customer was reached since);
+    the at-risk and breach steps go on as if no callback had started."""
+    if snap.resolved or snap.customer_reached:
+        return Decision("rep_not_reached", snap.state, log=(K.CALLBACK_REP_NOT_REACHED,))
+    return Decision("rep_not_reached", snap.state, log=(K.CALLBACK_REP_NOT_REACHED,),
+                    pages=(PageOrder(Audience.OWNER_OR_PRIMARY, (SMS,), "rep_not_reached"),))
+
+
 def _self_reported(ev: SelfReported, snap: Snapshot, now: datetime) -> Decision:
     if snap.resolved:
         return _refuse(snap, "refused_closed")
@@ -242,6 +253,6 @@ def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
 
 _HANDLERS = {
     StepDue: _step, Acknowledge: _acknowledge, Connect: _connect, CallbackAnswered: _answered,
-    CallbackUnanswered: _unanswered, SelfReported: _self_reported, ReachedByEmail: _reached_by_email,
+    CallbackUnanswered: _unanswered, RepNotReached: _rep_not_reached, SelfReported: _self_reported, ReachedByEmail: _reached_by_email,
     Resolve: _resolve, PageFailed: _page_failed,
 }

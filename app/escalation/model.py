@@ -37,7 +37,7 @@ class Snapshot:
     owner_rep_id: int | None = None  # who acknowledged (or took it over)
     acknowledged: bool = False  # also true for an acknowledgement by a login without a rep
     callback_in_flight: bool = False  # a bridged callback requested or placed, not yet finished
-    callback_started: bool = False  # a rep's leg was ever placed (at-risk counts this as started)
+    callback_started: bool = False  # a rep's leg was placed and not found unreached (at-risk counts this as started)
     attempted: bool = False
     answered_at: datetime | None = None  # the customer's confirmed answer, by Twilio's timestamp
     self_reported: bool = False
@@ -119,6 +119,12 @@ class CallbackUnanswered:
 
 
 @dataclass(frozen=True)
+class RepNotReached:
+    """The hotline's call to the rep for a bridged callback failed, went unanswered or reached a machine:
+    the customer was never dialled."""
+
+
+@dataclass(frozen=True)
 class SelfReported:
     """A rep says they called the customer from their own phone."""
 
@@ -154,7 +160,7 @@ class PageFailed:
     purpose: str
 
 
-Trigger = StepDue | Acknowledge | Connect | CallbackAnswered | CallbackUnanswered | SelfReported | \
+Trigger = StepDue | Acknowledge | Connect | CallbackAnswered | CallbackUnanswered | RepNotReached | SelfReported | \
     ReachedByEmail | Resolve | PageFailed
 
 

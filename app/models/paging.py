@@ -103,6 +103,7 @@ class CallbackOutcome(StrEnum):
     ATTEMPTED = "attempted"  # placed, not answered
     VOICEMAIL = "voicemail"  # attempted: a voicemail (or nobody pressing a key) took the call
     SELF_REPORTED = "self_reported"
+    REP_NOT_REACHED = "rep_not_reached"  # the hotline's call to the rep failed or nobody answered it: customer never dialled
 
 
 class Callback(Base):

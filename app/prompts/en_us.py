@@ -10,6 +10,8 @@ PROMPTS: dict[str, str] = {
     "ack_not_paged": "You were not paged for incident {ref} and are not on call. Nothing was changed.",
     "taken_over": "You took incident {ref} over from {previous}.",
     "taken_over_notice": "SEV1 {ref}: another rep took this incident over from you. You need do nothing more.",
+    "rep_not_reached_notice": "SEV1 {ref}: the hotline called you for the callback and could not reach you, so the "
+                              "customer was NOT called. Reply CALL {ref} to try again.",
     "connect_after_call": "{company} is still on the hotline giving the details of incident {ref}, so their phone is "
                           "busy. The incident is yours: when they finish, they are offered a live connection to you; "
                           "if they hang up instead, the hotline calls you then to connect you.",

@@ -15,10 +15,13 @@ Definitions (shown to managers on the report page too):
 - Breached: the deadline passed (before ``as_of``, or a breach line is logged) without a
   met callback. Self-reported incidents are therefore breached.
 - Breach reason, the first that applies, from verified facts only (a self-report is a
-  claim, not a call, so it is ignored here): "customer unreachable" (a callback placed
+  claim, not a call, so it is ignored here): "no callback number, worked by e-mail" (the
+  owner recorded how they reached a customer who left no number); "customer unreachable" (a callback placed
   by the deadline was not answered by then); "nobody acknowledged" (no acknowledgement
-  by the deadline); "acknowledged but called late" (a callback was placed, only after
-  the deadline or answered after it); "acknowledged, no callback attempted".
+  by the deadline); "hotline could not reach the rep" (every callback asked for ended at
+  the hotline's call to the rep: it failed, nobody answered it or a machine did, so the
+  customer was never dialled); "acknowledged but called late" (a callback was placed, only
+  after the deadline or answered after it); "acknowledged, no callback attempted".
 - Time to callback: captured -> customer answered (Twilio's timestamp), for met and late
   incidents. Percentiles by nearest rank (``stats.nearest_rank``): the ceil(p/100*n)-th
   smallest value, so the median of an even count is the lower middle value.

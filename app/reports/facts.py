@@ -63,8 +63,10 @@ class Outcome(StrEnum):
 class BreachReason(StrEnum):
     """Why a deadline passed without a met callback (checked in this order)."""
 
+    NO_CALLBACK_NUMBER = "no callback number, worked by e-mail"
     UNREACHABLE = "customer unreachable"
     NOBODY_ACKNOWLEDGED = "nobody acknowledged"
+    REP_NOT_REACHED = "hotline could not reach the rep"  # every callback asked for ended at the rep's leg
     CALLED_LATE = "acknowledged but called late"
     NO_CALLBACK_ATTEMPTED = "acknowledged, no callback attempted"
 
@@ -78,7 +80,8 @@ class CallbackFacts:
     actor: str = ""  # who the log names (self-reports carry only the rep's name)
     requested_at: datetime | None = None
     answered_at: datetime | None = None  # Twilio's timestamp of the customer answering
-    attempted_at: datetime | None = None  # Twilio (or the rep leg) said: not answered
+    attempted_at: datetime | None = None  # Twilio said: the customer's leg was not answered (by a person)
+    rep_not_reached_at: datetime | None = None  # the hotline's call to the rep failed or reached no one: no customer leg
     self_reported_at: datetime | None = None  # the time the rep says they called
 
     @property
@@ -161,20 +164,22 @@ class IncidentFacts:
 
     def breached(self, as_of: datetime | None = None) -> bool:
         """Deadline passed without a met callback (``as_of`` None: every deadline has passed)."""
-        if self.outcome == Outcome.MET:
-            return False
-        return as_of is None or as_of > self.due_at or self.breach_logged_at is not None
+        return is_breached(self.outcome == Outcome.MET, self.due_at, self.breach_logged_at, as_of)
 
     def breach_reason(self, as_of: datetime | None = None) -> BreachReason | None:
         """Why the promise was broken, from verified facts only (self-reports are ignored)."""
         if not self.breached(as_of):
             return None
+        if self.reached_by_email_at is not None:  # recorded only for an incident without a number to call
+            return BreachReason.NO_CALLBACK_NUMBER
         due = self.due_at
         bridged = [c for c in self.callbacks if not c.self_reported]
         if any(_unanswered_in_time(c, due) for c in bridged):
             return BreachReason.UNREACHABLE
         if self.acknowledged_at is None or self.acknowledged_at > due:
             return BreachReason.NOBODY_ACKNOWLEDGED
+        if bridged and all(c.rep_not_reached_at is not None for c in bridged):
+            return BreachReason.REP_NOT_REACHED
         if bridged:
             return BreachReason.CALLED_LATE
         return BreachReason.NO_CALLBACK_ATTEMPTED
@@ -190,6 +195,16 @@ class IncidentFacts:
         if outcome == Outcome.ATTEMPTED:
             return next(c for c in self.callbacks if c.attempted_at is not None)
         return None
+
+
+def is_breached(met: bool, due_at: datetime, breach_logged_at: datetime | None, as_of: datetime | None) -> bool:
+    """The one breach rule (report, CSV, API and helpdesk): the deadline passed without a met callback.
+
+    Past the deadline is enough: a breach the step has not logged yet (a worker down) is still one.
+    """
+    if met:
+        return False
+    return as_of is None or as_of > due_at or breach_logged_at is not None
 
 
 def _unanswered_in_time(callback: CallbackFacts, due: datetime) -> bool:
@@ -212,9 +227,11 @@ def _callbacks(ordered: list[EventLike]) -> tuple[CallbackFacts, ...]:
             row.setdefault("actor", e.actor)
         elif e.kind in (EventKind.CALLBACK_MET, EventKind.CALLBACK_LATE):
             row.setdefault("answered_at", _time(e.detail["answered_at"]))
-        elif e.kind == EventKind.CALLBACK_ATTEMPTED or (
-                e.kind == EventKind.CALLBACK_REP_CALL_FAILED and e.detail.get("final")):
+        elif e.kind == EventKind.CALLBACK_ATTEMPTED:
             row.setdefault("attempted_at", e.at)
+        elif e.kind == EventKind.CALLBACK_REP_NOT_REACHED or (  # a final rep-call failure (logged before it)
+                e.kind == EventKind.CALLBACK_REP_CALL_FAILED and e.detail.get("final")):
+            row.setdefault("rep_not_reached_at", e.at)
         elif e.kind == EventKind.CALLBACK_SELF_REPORTED:
             row["self_reported_at"] = _time(e.detail["called_at"])
             row["actor"] = e.actor

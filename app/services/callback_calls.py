@@ -9,6 +9,7 @@ from sqlalchemy import or_, select, update
 from app.models import Callback, CallbackOutcome
 from app.models.oncall import Rep
 from app.queue import PendingJob, schedule
+from app.services.callbacks import lock_callback, mark_rep_not_reached
 from app.services.events import log_event
 from app.services.pages import backoff
 from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, TelephonyError
@@ -42,9 +43,10 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
             return
         to = rep.phone
     try:
+        # a machine taking the rep's call must never be bridged to the customer (and counted as met)
         sent = telephony.place_call(
             to=to, url=f"{base}/twilio/bridge/rep?callback={callback_id}",
-            status_callback=f"{base}/twilio/bridge/rep-status?callback={callback_id}")
+            status_callback=f"{base}/twilio/bridge/rep-status?callback={callback_id}", machine_detection=True)
     except TelephonyError as exc:
         _failed(db, callback_id, now, exc)
         return
@@ -60,14 +62,14 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
 
 def _failed(db, callback_id: int, now: datetime, exc: TelephonyError) -> None:
     with db.transaction() as session:
-        callback = session.get(Callback, callback_id)
+        callback, incident = lock_callback(session, callback_id)
         callback.last_error = f"{type(exc).__name__}: {exc}"[:500]
         callback.placing_since = None
         final = isinstance(exc, Rejected) or callback.attempts >= MAX_ATTEMPTS
         log_event(session, at=now, actor="twilio", kind="callback_rep_call_failed", incident_id=callback.incident_id,
                   detail={"callback_id": callback_id, "error": callback.last_error[:200], "final": final})
         if final:
-            callback.outcome = CallbackOutcome.ATTEMPTED
+            mark_rep_not_reached(session, incident, callback, "call_failed", now)
             return
         delay = backoff(callback.attempts) if not isinstance(exc, OutcomeUnknown) else timedelta(seconds=2)
         schedule(session, "callback", callback_id, now + delay, attempt=callback.attempts)

@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.escalation import CallbackAnswered, CallbackUnanswered, SelfReported, decide
+from app.escalation import CallbackAnswered, CallbackUnanswered, RepNotReached, SelfReported, decide
 from app.models import Callback, CallbackKind, CallbackOutcome, Incident
 from app.models.call import ENDED_STATUSES
 from app.queue import schedule
@@ -78,13 +78,40 @@ def customer_leg_status(session: Session, callback_id: int, status: str, timesta
     return callback
 
 
+REP_NEVER_ANSWERED = frozenset({"busy", "failed", "no-answer", "canceled"})  # final, and the rep never picked up
+
+
 def rep_leg_status(session: Session, callback_id: int, status: str, now: datetime) -> Callback | None:
-    """Record the progress of the hotline's call to the rep (logged; the customer leg decides the outcome)."""
+    """Record the progress of the hotline's call to the rep; one the rep never answered means nobody was dialled."""
     callback, incident = lock_callback(session, callback_id)
     if callback is not None:
         log_event(session, at=now, actor="twilio", kind="callback_rep_leg_status", incident_id=incident.id,
                   detail={"callback_id": callback.id, "status": status})
+        if status in REP_NEVER_ANSWERED:
+            mark_rep_not_reached(session, incident, callback, status, now)
     return callback
+
+
+def rep_not_reached(session: Session, callback_id: int, why: str, now: datetime) -> Callback | None:
+    """The hotline's call to the rep reached no person (a machine answered it): the customer is not dialled."""
+    callback, incident = lock_callback(session, callback_id)
+    if callback is not None:
+        mark_rep_not_reached(session, incident, callback, why, now)
+    return callback
+
+
+def mark_rep_not_reached(session: Session, incident: Incident, callback: Callback, why: str, now: datetime) -> None:
+    """Close a pending callback whose customer leg never started: never an attempt on the customer.
+
+    The rep is told by SMS, and at-risk and breach alerts no longer count this callback as started.
+    """
+    if callback.outcome != CallbackOutcome.PENDING or callback.customer_call_sid or callback.person_confirmed_at:
+        return
+    callback.outcome = CallbackOutcome.REP_NOT_REACHED
+    callback.ended_at = callback.ended_at or now
+    decision = decide(RepNotReached(), snapshot(session, incident, now), now)
+    carry_out(session, incident, decision, now, Acting(actor="twilio", rep_id=callback.rep_id, detail={
+        "callback_id": callback.id, "rep_id": callback.rep_id, "why": why}))
 
 
 def dial_ended(session: Session, callback_id: int, dial_status: str, now: datetime) -> Callback | None:

@@ -167,7 +167,7 @@ def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
         owner_rep_id=incident.acknowledged_by,
         acknowledged=incident.acknowledged_at is not None,
         callback_in_flight=in_flight,
-        callback_started=any(c.rep_call_sid for c in bridged),
+        callback_started=any(c.rep_call_sid and c.outcome != CallbackOutcome.REP_NOT_REACHED for c in bridged),
         attempted=any(c.outcome in (CallbackOutcome.ATTEMPTED, CallbackOutcome.VOICEMAIL) for c in bridged),
         answered_at=incident.callback_answered_at,
         self_reported=any(c.kind == CallbackKind.SELF_REPORTED for c in callbacks),

@@ -90,7 +90,7 @@ def webhook_jobs(db: Database, settings: Settings, now: datetime) -> list[Pendin
         return due_deliveries(session, now)
 
 
-def payload(session: Session, delivery: HelpdeskDelivery) -> dict:
+def payload(session: Session, delivery: HelpdeskDelivery, now: datetime) -> dict:
     """The JSON body: the event and the incident as the API shows it."""
     from app.api.incident_json import incident_document
 
@@ -101,7 +101,7 @@ def payload(session: Session, delivery: HelpdeskDelivery) -> dict:
         "event": delivery.kind,
         "occurred_at": event.at.isoformat().replace("+00:00", "Z") if event else None,
         "detail": (event.detail or {}) if event else {},
-        "incident": incident_document(session, incident) if incident else None,
+        "incident": incident_document(session, incident, now) if incident else None,
     }
 
 
@@ -122,7 +122,7 @@ def deliver(db: Database, settings: Settings, delivery_id: int, now: datetime, p
                                   .values(attempts=seen + 1)).rowcount
         if claimed != 1:
             return None
-        body = json.dumps(payload(session, delivery), separators=(",", ":"), default=str).encode()
+        body = json.dumps(payload(session, delivery, now), separators=(",", ":"), default=str).encode()
     stamp = str(int(now.timestamp()))
     headers = {"Content-Type": "application/json", "User-Agent": "sev1-hotline",
                "X-Hotline-Event": delivery.kind, "X-Hotline-Delivery": str(delivery_id),

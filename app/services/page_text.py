@@ -44,6 +44,11 @@ def taken_over_sms(incident: Incident) -> str:
     return text("taken_over_notice", ref=incident.reference)
 
 
+def rep_not_reached_sms(incident: Incident) -> str:
+    """Tells the rep the hotline could not reach them for the callback they asked for."""
+    return text("rep_not_reached_notice", ref=incident.reference)
+
+
 def receipt_sms(incident: Incident, tz: str) -> str:
     """The customer's receipt right after intake, in the caller's language."""
     return customer_text.receipt_sms(incident.reference, incident.callback_due_at, tz, incident.language)

@@ -75,6 +75,8 @@ class PageUrls:
             return page_text.alert_sms(incident, page.purpose, page.created_at)
         if page.purpose == "taken_over":
             return page_text.taken_over_sms(incident)
+        if page.purpose == "rep_not_reached":
+            return page_text.rep_not_reached_sms(incident)
         if page.purpose == "receipt":
             return page_text.receipt_sms(incident, zone_for_number(incident.callback_phone).key)
         return page_text.ack_notice_sms(incident, zone_for_number(incident.callback_phone).key)

@@ -21,10 +21,11 @@ from app.services.callbacks import (
     lock_callback,
     open_callback,
     rep_leg_status,
+    rep_not_reached,
 )
 from app.voice.live_twiml import live_twiml
 from app.voice.signature import twilio_webhook
-from app.voice.twiml import REP_VOICE, say_and_hang_up
+from app.voice.twiml import HANG_UP, REP_VOICE, say_and_hang_up
 from app.voice.update_routes import after_callback
 from app.webhooks import answer_once
 
@@ -69,10 +70,14 @@ def _actor(session, callback: Callback) -> Actor:
 @bp.post("/rep")
 @twilio_webhook
 def rep_answered() -> Response:
-    """The rep answered the hotline's call: bridge them to the customer."""
+    """The rep answered the hotline's call: bridge them to the customer (never a voicemail or fax)."""
     callback_id, settings = request.args.get("callback", 0, type=int), current_app.extensions["hotline"].settings
+    answered_by = request.form.get("AnsweredBy", "")
 
     def handle(session, now):
+        if answered_by.startswith("machine") or answered_by == "fax":
+            rep_not_reached(session, callback_id, answered_by, now)
+            return HANG_UP
         callback, incident = lock_callback(session, callback_id)
         if callback is None:
             return say_and_hang_up(text("bridge_invalid"))
@@ -117,7 +122,7 @@ def customer_whisper() -> Response:
         response.hangup()  # no key: the legs are never bridged, and the callback is only attempted
         return str(response)
 
-    return answer_once(handle, safe=str(VoiceResponse().hangup()))
+    return answer_once(handle, safe=HANG_UP)  # a valid <Response>: a bare <Hangup/> root is not TwiML
 
 
 @bp.post("/customer-confirm")

@@ -7,12 +7,15 @@ import re
 from dataclasses import replace
 from xml.sax.saxutils import escape
 
-from twilio.twiml.voice_response import VoiceResponse
+from twilio.twiml.voice_response import Hangup, VoiceResponse
 
 from ivr_flows.model import Lang, Reply
 
 VOICES = {Lang.EN: "Polly.Joanna", Lang.DE: "Polly.Vicki"}
 REP_VOICE = {"language": Lang.EN.value, "voice": VOICES[Lang.EN]}  # pages and bridges speak to reps in English
+
+
+HANG_UP = str(VoiceResponse().append(Hangup()))  # <Response><Hangup/></Response>
 
 
 def say_and_hang_up(text: str) -> str:

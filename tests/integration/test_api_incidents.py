@@ -87,7 +87,8 @@ def test_list_is_newest_first_with_every_field(client, auth, hotline):
         "acknowledgement": None,
         "callback": {"due_at": "2026-11-26T01:45:00Z", "outcome": "none", "started_at": None, "answered_at": None,
                      "attempts": 0},
-        "breach": {"breached": False, "at": None},
+        # the deadline (01:45) has passed with no met callback: breached by the report's rule, before any step logged it
+        "breach": {"breached": True, "at": "2026-11-26T01:45:00Z"},
         "updated_at": "2026-11-26T01:30:00Z",  # no event logged: when it was received
     }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from app.models import Callback, DueStep, Incident, IncidentEvent, Rep, Role
@@ -103,7 +105,9 @@ def test_called_by_sms_shows_on_the_board_and_stops_at_risk_and_repages(desk, ne
     desk.at(minutes=15)  # no breach alert, no repage
     desk.at(minutes=20)
     steps = _steps(desk, incident.id)
-    assert steps[("at_risk", 0)] == "skipped_callback_done" and steps[("breach", 0)] == "skipped_self_reported"
+    # the deadline passed with no verified call: the breach is on record, as the report counts it; nobody is chased
+    assert steps[("at_risk", 0)] == "skipped_callback_done" and steps[("breach", 0)] == "breached_self_reported"
+    assert desk.incident(incident.id).breached_at == desk.t0 + timedelta(minutes=15)
     assert ("repage", 0) not in steps
     # a rep's CALLED is not a verified callback: only a manager with a written reason may resolve it
     refused = client.post(f"/incidents/{ref}/resolve", data={"csrf_token": CSRF}, follow_redirects=True)

@@ -134,8 +134,10 @@ def test_breach_reasons(report):
         "NOACK1": BreachReason.NOBODY_ACKNOWLEDGED,
     }
     assert [(r.label, r.count, r.percent) for r in report.reasons] == [
+        ("no callback number, worked by e-mail", 0, 0.0),
         ("customer unreachable", 1, 25.0),
         ("nobody acknowledged", 1, 25.0),
+        ("hotline could not reach the rep", 0, 0.0),
         ("acknowledged but called late", 1, 25.0),
         ("acknowledged, no callback attempted", 1, 25.0),
     ]
@@ -250,3 +252,36 @@ def test_an_incident_worked_by_email_is_counted_separately_never_met():
     facts = IncidentFacts.from_events([opened, reached])
     assert facts.outcome == Outcome.WORKED_BY_EMAIL and facts.deciding_callback is None
     assert facts.breached()  # the 15-minute promise is about a call; e-mail contact does not meet it
+    assert facts.breach_reason() == BreachReason.NO_CALLBACK_NUMBER  # not "no callback attempted": nothing to call
+
+
+def _rep_leg_log(*ended: LoggedEvent) -> list[LoggedEvent]:
+    return [LoggedEvent("incident_opened", t("2026-11-26 22:00"), "ivr",
+                        {"reference": "REPLEG", "callback_due_at": "2026-11-26T22:15:00+00:00"}),
+            LoggedEvent("acknowledged", t("2026-11-26 22:01"), "Alice", {"rep_id": 1, "via": "sms"}),
+            LoggedEvent("callback_requested", t("2026-11-26 22:03"), "rep", {"callback_id": 7, "rep_id": 1}),
+            *ended]
+
+
+@pytest.mark.parametrize("ended", [
+    # the rep's phone rang out, or a machine took it (this release logs the consequence)
+    (LoggedEvent("callback_rep_leg_status", t("2026-11-26 22:04"), "twilio", {"callback_id": 7, "status": "no-answer"}),
+     LoggedEvent("callback_rep_not_reached", t("2026-11-26 22:04"), "twilio",
+                 {"callback_id": 7, "rep_id": 1, "why": "no-answer", "outcome": "rep_not_reached"})),
+    # Twilio refused the call to the rep: a line an earlier release wrote, read the same way now
+    (LoggedEvent("callback_rep_call_failed", t("2026-11-26 22:03"), "twilio",
+                 {"callback_id": 7, "error": "Rejected: 400", "final": True}),),
+], ids=["unanswered", "refused_by_twilio"])
+def test_a_callback_that_never_reached_the_rep_is_no_attempt_on_the_customer(ended):
+    facts = IncidentFacts.from_events(_rep_leg_log(*ended))
+    assert facts.outcome == Outcome.NO_CALLBACK and facts.deciding_callback is None  # nobody credited an attempt
+    assert facts.breached() and facts.breach_reason() == BreachReason.REP_NOT_REACHED  # never "customer unreachable"
+
+
+def test_a_retry_that_reached_the_rep_after_a_missed_one_is_judged_on_the_retry():
+    missed = LoggedEvent("callback_rep_not_reached", t("2026-11-26 22:04"), "twilio", {"callback_id": 7, "why": "busy"})
+    retry = [LoggedEvent("callback_requested", t("2026-11-26 22:20"), "rep", {"callback_id": 8, "rep_id": 1}),
+             LoggedEvent("callback_late", t("2026-11-26 22:21"), "twilio",
+                         {"callback_id": 8, "answered_at": "2026-11-26T22:21:00+00:00"})]
+    facts = IncidentFacts.from_events(_rep_leg_log(missed, *retry))
+    assert facts.outcome == Outcome.LATE and facts.breach_reason() == BreachReason.CALLED_LATE

@@ -91,9 +91,9 @@ TABLE = {
     "breach": {
         "open": ("breached", [M]), "acknowledged": ("breached", [M]), "owned_by_another_rep": ("breached", [M]),
         "callback_in_progress": ("breached", [M]), "attempted": ("breached", [M]), "met": ("met", []),
-        "late": ("breached", []), "self_reported": ("skipped_self_reported", []),
+        "late": ("breached", []), "self_reported": ("breached_self_reported", []),
         "resolved": ("skipped_resolved", []), "no_callback_number": ("breached", [M]),
-        "no_number_reached_by_email": ("skipped_worked_by_email", []), "nobody_to_page": ("breached", [M]),
+        "no_number_reached_by_email": ("breached_worked_by_email", []), "nobody_to_page": ("breached", [M]),
     },
     "repage": {
         "open": ("repaged", [OP, M]), "acknowledged": ("repaged", [OP, M]), "owned_by_another_rep": ("repaged", [OP, M]),
@@ -124,7 +124,7 @@ def test_due_step(kind, state):
     outcome, audiences = TABLE[kind][state]
     assert decision.outcome == outcome
     assert [order.audience for order in decision.pages] == audiences
-    assert decision.record_breach == (outcome == "breached")
+    assert decision.record_breach == outcome.startswith("breached")
     # paging goes on after the breach until someone reaches the customer: a late answer already did
     assert decision.add_repage == (outcome == "repaged" or (outcome == "breached" and state != "late"))
     assert not decision.set_owner and not decision.open_callback and not decision.resolve

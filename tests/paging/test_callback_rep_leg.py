@@ -1,0 +1,137 @@
+"""The hotline's call to the rep, the first leg of a bridged callback: when it reaches no person.
+
+A failed, unanswered or machine-answered rep leg never dials the customer: the callback ends
+"rep not reached", the rep is told by SMS, the at-risk alert still fires, and the report's
+breach reason says so (never "customer unreachable"); the API agrees with the report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from app.models import Callback, DueStep, IncidentEvent, Role
+from app.services.api_tokens import create_token
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+from tests.integration.dashboard_support import login_as
+from tests.paging.conftest import ALICE, CUSTOMER, MARIA
+
+
+def _sms_from(desk, sender, body, sid="SM" + "7" * 32):
+    """An SMS reaching the hotline number, signed like Twilio (each real SMS has its own MessageSid)."""
+    params = {"MessageSid": sid, "From": sender, "To": "+15005550006", "Body": body, "AccountSid": "AC" + "0" * 32}
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(PUBLIC_BASE_URL + "/twilio/sms", params)
+    return desk.client.post("/twilio/sms", data=params, headers={"X-Twilio-Signature": signature})
+
+
+def _callbacks(desk, incident_id):
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(Callback).where(Callback.incident_id == incident_id).order_by(Callback.id)))
+
+
+def _steps(desk, incident_id):
+    with desk.hotline.db.session() as s:
+        return {(st.kind, st.level): st.outcome for st in s.scalars(select(DueStep).where(DueStep.incident_id == incident_id))}
+
+
+def _kinds(desk, incident_id):
+    with desk.hotline.db.session() as s:
+        return [e.kind for e in s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident_id)
+                                          .order_by(IncidentEvent.id))]
+
+
+def _csv_row(client, desk, reference):
+    login_as(client, desk.hotline, Role.MANAGER)
+    day = desk.t0.date()
+    body = client.get(f"/reports/compliance.csv?start={day}&end={day + timedelta(days=1)}&tz=UTC").get_data(as_text=True)
+    return next(row for row in csv.DictReader(io.StringIO(body)) if row["reference"] == reference)
+
+
+def _api(client, desk, reference):
+    with desk.hotline.db.transaction() as s:
+        token = create_token(s, f"rep-leg-{reference}", desk.hotline.clock.now(), ("incidents:read",))
+    return client.get(f"/api/v1/incidents/{reference}", headers={"Authorization": f"Bearer {token}"}).get_json()
+
+
+def _acknowledged_then_call(desk, network, twilio=None, **rep_leg):
+    """Alice acknowledges at T0, asks for CALL at T+3; the hotline's call to her goes as ``rep_leg`` says
+    (with ``twilio``: Twilio refuses to place it)."""
+    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False)
+    alice.expect_sms("Acknowledged")
+    incident = desk.open_incident()
+    desk.settle()
+    desk.at(minutes=3)
+    if twilio is not None:
+        twilio.fail_next(1, status=400)  # the next REST request, the hotline calling Alice, is refused for good
+    if rep_leg:
+        alice.expect_call(**rep_leg)
+    alice.expect_sms("could not reach you")
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    desk.settle()
+    return incident, alice
+
+
+def test_a_rep_who_misses_the_hotlines_call_is_told_and_the_at_risk_alert_still_fires(desk, network, client):
+    incident, alice = _acknowledged_then_call(desk, network, answer=False)
+    [callback] = _callbacks(desk, incident.id)
+    assert callback.outcome == "rep_not_reached" and not callback.customer_call_sid
+    assert network.phone(CUSTOMER).calls == []  # the customer was never dialled
+    assert "customer was NOT called" in alice.sms[-1] and f"CALL {incident.reference}" in alice.sms[-1]
+    assert "callback_rep_not_reached" in _kinds(desk, incident.id)
+
+    alice.expect_sms("AT RISK")
+    network.phone(MARIA).expect_sms("AT RISK")
+    desk.at(minutes=10)
+    assert _steps(desk, incident.id)[("at_risk", 0)].startswith("alerted")  # before: skipped, "callback started"
+    network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
+    desk.at(minutes=16)
+    row = _csv_row(client, desk, incident.reference)
+    assert (row["outcome"], row["breached"], row["breach_reason"]) == (
+        "no_callback", "yes", "hotline could not reach the rep")
+    body = _api(client, desk, incident.reference)
+    assert body["callback"]["outcome"] == "rep_not_reached" and body["breach"]["breached"] is True
+    assert alice.unmet == [] and network.phone(MARIA).unmet == []
+
+
+def test_a_rep_call_twilio_refuses_is_not_blamed_on_the_customer(desk, network, client, twilio):
+    incident, alice = _acknowledged_then_call(desk, network, twilio)
+    [callback] = _callbacks(desk, incident.id)
+    assert callback.outcome == "rep_not_reached" and not callback.rep_call_sid
+    network.phone(MARIA).expect_sms("AT RISK")
+    alice.expect_sms("AT RISK")
+    desk.at(minutes=10)
+    network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
+    desk.at(minutes=16)
+    row = _csv_row(client, desk, incident.reference)
+    assert (row["outcome"], row["breach_reason"]) == ("no_callback", "hotline could not reach the rep")
+
+
+def test_the_reps_voicemail_is_never_bridged_to_the_customer(desk, network, client):
+    incident, alice = _acknowledged_then_call(desk, network, machine=True)
+    [callback] = _callbacks(desk, incident.id)
+    assert callback.outcome == "rep_not_reached" and callback.answered_at is None
+    assert network.phone(CUSTOMER).calls == []  # a customer pressing a key for a voicemail would have "met"
+    assert "Severity" not in alice.calls[-1].heard  # the machine was hung up on, told nothing of the incident
+    with desk.hotline.db.session() as s:
+        why = s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "callback_rep_not_reached")).one().detail
+    assert why["why"] == "machine_start" and why["callback_id"] == callback.id
+
+
+def test_after_a_missed_rep_call_the_rep_can_ask_again_and_meet_the_deadline(desk, network, client):
+    incident, alice = _acknowledged_then_call(desk, network, busy=True)
+    desk.at(minutes=5)
+    network.phone(CUSTOMER).expect_call(press="1", answered=True)
+    alice.expect_call()
+    again = _sms_from(desk, ALICE, f"CALL {incident.reference}", sid="SM" + "8" * 32)  # another SMS, same words
+    assert "Calling you now" in again.get_data(as_text=True)  # not "already in flight": the first one ended
+    desk.settle()
+    first, second = _callbacks(desk, incident.id)
+    assert (first.outcome, second.outcome) == ("rep_not_reached", "met")
+    desk.at(minutes=16)
+    assert _steps(desk, incident.id)[("breach", 0)] == "met"
+    assert _csv_row(client, desk, incident.reference)["outcome"] == "met"
