@@ -210,9 +210,9 @@ def on_callback_entry(state: CallState, event: Event, now: datetime) -> Step:
         digits = answers.digits_from(ev, max_len=20)
         number = callback_number(s, digits) if digits else None
         if not number:
-            # Say why (issue 10): not a complete number, premium-rate, or a country we don't serve.
+            # Say why (issue 10): not a complete number, premium-rate, a country we don't serve, our own.
             why = refusal(s, digits) if digits else "invalid"
-            return fail(s, n, f"callback_refused_{why if why in ('premium', 'region') else 'invalid'}", give_up)
+            return fail(s, n, f"callback_refused_{why if why in ('own', 'premium', 'region') else 'invalid'}", give_up)
         # Keep the try count across entry and confirmation so a garbled loop still ends.
         return go(replace(s, stage=Stage.CALLBACK_CONFIRM, pending=number), n)
 

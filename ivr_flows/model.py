@@ -86,6 +86,8 @@ class FlowPolicy:
     outage_statement_de: str = ""
     # issue 13: after the intake, offer to connect the caller live (the deployment allows waiting on the line)
     live_connect: bool = False
+    # the hotline's own number (TWILIO_NUMBER): never a callback number, typed or as the caller ID
+    hotline_number: str = ""
 
 
 @dataclass(frozen=True)

@@ -89,20 +89,20 @@ def callback_number(state: CallState, raw: str) -> str | None:
     if caller_region and caller_region not in regions:
         regions.append(caller_region)
     for region in regions:
-        number = parse_callback_number(raw, region, p.allowed_regions)
+        number = parse_callback_number(raw, region, p.allowed_regions, hotline_number=p.hotline_number)
         if number:
             return number
     return None
 
 
 def refusal(state: CallState, raw: str) -> str:
-    """Why ``raw`` cannot be called back ("withheld", "premium", "region", "invalid"), judged as the flow does."""
+    """Why ``raw`` cannot be called back ("withheld", "own", "premium", "region", "invalid"), as the flow judges."""
     p = state.policy
-    reasons = [callback_refusal(raw, p.default_region, p.allowed_regions)]
+    reasons = [callback_refusal(raw, p.default_region, p.allowed_regions, hotline_number=p.hotline_number)]
     caller_region = region_of(state.caller_id)
     if caller_region and caller_region != p.default_region:
-        reasons.append(callback_refusal(raw, caller_region, p.allowed_regions))
-    for preferred in ("", "premium", "region", "withheld"):
+        reasons.append(callback_refusal(raw, caller_region, p.allowed_regions, hotline_number=p.hotline_number))
+    for preferred in ("", "own", "premium", "region", "withheld"):
         if preferred in reasons:
             return preferred
     return "invalid"
@@ -143,6 +143,7 @@ def enter(
         s = replace(s, stage=Stage.CALLBACK_CONFIRM if number else Stage.CALLBACK_ENTRY, pending=number)
         if offer and not number:
             # Say why the number they call from is not offered (issue 10): withheld, premium, abroad.
+            # A caller ID that is the hotline's own number (spoofed) is simply not offered.
             why = refusal(s, s.caller_id)
             if why in ("withheld", "premium", "region"):
                 before = (*before, t(s, f"caller_id_{why}"))

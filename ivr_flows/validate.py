@@ -6,7 +6,8 @@ import re
 import unicodedata
 
 import phonenumbers
-from phonenumbers import PhoneNumberType
+
+from .number_kinds import refused_kind
 
 _TAG = re.compile(r"<[^<>]*>")
 _SPACE = re.compile(r"\s+")
@@ -19,8 +20,6 @@ _EMAIL = re.compile(
 _WITHHELD = frozenset({"", "anonymous", "restricted", "unknown", "private", "unavailable", "withheld", "blocked"})
 # Twilio's stand-ins for a withheld caller ID: they parse as numbers but reach nobody.
 _WITHHELD_NUMBERS = frozenset({"+266696687", "+86282452253", "+8656696", "+2562533", "+7378742833"})
-# Numbers that cost the provider money or do not reach a person reliably.
-_REFUSED_TYPES = frozenset({PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST})
 _MAX_NUMBER_CHARS = 20
 
 # Spoken e-mail words -> characters (English and German; lower-case).
@@ -121,22 +120,30 @@ def parse_callback_number(
     raw: str | None,
     default_region: str,
     allowed_regions: tuple[str, ...] | list[str],
+    *,
+    hotline_number: str = "",
 ) -> str | None:
     """Return the E.164 form of a number we may call back, or None."""
-    return _judge_callback(raw, default_region, allowed_regions)[0]
+    return _judge_callback(raw, default_region, allowed_regions, hotline_number)[0]
 
 
 def callback_refusal(
     raw: str | None,
     default_region: str,
     allowed_regions: tuple[str, ...] | list[str],
+    *,
+    hotline_number: str = "",
 ) -> str:
-    """Why ``raw`` cannot be a callback number: "withheld", "premium", "region", "invalid"; "" if it can."""
-    return _judge_callback(raw, default_region, allowed_regions)[1]
+    """Why ``raw`` cannot be a callback number: "withheld", "own", "premium", "region", "invalid"; "" if it can.
+
+    "premium" stands for every kind of number we do not dial (see ``number_kinds``);
+    "own" is the hotline's own number (a callback would ring the hotline itself).
+    """
+    return _judge_callback(raw, default_region, allowed_regions, hotline_number)[1]
 
 
 def _judge_callback(
-    raw: str | None, default_region: str, allowed_regions: tuple[str, ...] | list[str],
+    raw: str | None, default_region: str, allowed_regions: tuple[str, ...] | list[str], hotline_number: str,
 ) -> tuple[str | None, str]:
     """The one rule for callback numbers: (E.164, "") when we may call it back, else (None, why not)."""
     if raw is None or raw.strip().lower() in _WITHHELD or raw.strip() in _WITHHELD_NUMBERS:
@@ -144,6 +151,7 @@ def _judge_callback(
     raw = raw.strip()
     if len(raw) > _MAX_NUMBER_CHARS:
         return None, "invalid"
+    own = _e164(hotline_number)
     reason = "invalid"
     for candidate in _candidates(raw):
         try:
@@ -152,14 +160,26 @@ def _judge_callback(
             continue
         if not phonenumbers.is_valid_number(number):
             continue
-        if phonenumbers.number_type(number) in _REFUSED_TYPES:
-            reason = "premium"
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if own and e164 == own:
+            reason = "own"
+            continue
+        if refused_kind(number):
+            reason = "premium" if reason != "own" else reason
             continue
         if phonenumbers.region_code_for_number(number) not in allowed_regions:
             reason = "region" if reason == "invalid" else reason
             continue
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), ""
+        return e164, ""
     return None, reason
+
+
+def _e164(raw: str) -> str:
+    """The E.164 form of a configured number (the hotline's); "" when unset, as written when unreadable."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(raw, None), phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        return raw.strip()
 
 
 def region_of(raw: str | None) -> str | None:

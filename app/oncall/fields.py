@@ -10,12 +10,12 @@ import phonenumbers
 
 from app.oncall.errors import OnCallConfigError
 from app.oncall.wallclock import zone
+from ivr_flows.number_kinds import CALLABLE_ONLY, refused_kind
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NAME_MAX = 200
 _HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,63}")
-_REFUSED_PHONE_TYPES = {phonenumbers.PhoneNumberType.PREMIUM_RATE, phonenumbers.PhoneNumberType.SHARED_COST}
 
 
 class Channel(StrEnum):
@@ -50,7 +50,7 @@ def time_zone_field(value: object, path: str) -> str:
 
 
 def phone_field(value: object, path: str) -> str:
-    """A valid, non-premium phone number written in E.164 (``+`` and digits)."""
+    """A valid phone number of a kind we dial, written in E.164 (``+`` and digits)."""
     if not isinstance(value, str):
         raise OnCallConfigError(path, 'must be a quoted E.164 string such as "+4930901820"')
     text = value.strip()
@@ -60,8 +60,11 @@ def phone_field(value: object, path: str) -> str:
         parsed = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException:
         raise OnCallConfigError(path, f"{text!r} is not a phone number") from None
-    if not phonenumbers.is_valid_number(parsed) or phonenumbers.number_type(parsed) in _REFUSED_PHONE_TYPES:
+    if not phonenumbers.is_valid_number(parsed):
         raise OnCallConfigError(path, f"{text!r} is not a valid callable number")
+    kind = refused_kind(parsed)
+    if kind:
+        raise OnCallConfigError(path, f"{text!r} is {kind}: {CALLABLE_ONLY}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -163,7 +163,8 @@ def rescue_call(
             return None
     captured = state.captured if state else Captured()
     if not captured.callback_phone:
-        phone = parse_callback_number(call.from_number, policy.default_region, policy.allowed_regions)
+        phone = parse_callback_number(call.from_number, policy.default_region, policy.allowed_regions,
+                                      hotline_number=policy.hotline_number)
         captured = replace(captured, callback_phone=phone or "")
     if require_reachable and not (captured.callback_phone or captured.email):
         log_event(session, at=now, actor="system", kind="call_abandoned_unreachable", call_sid=call_sid,

@@ -243,6 +243,7 @@ def policy_from(settings) -> FlowPolicy:
         default_region=settings.default_region,
         allowed_regions=settings.allowed_callback_regions,
         live_connect=settings.live_wait_minutes > 0,  # issue 13
+        hotline_number=settings.twilio_number,
     )
 
 

@@ -30,8 +30,9 @@ def ended_before_triage(state: CallState | None) -> bool:
 
 
 def textable(number: str, policy: FlowPolicy) -> bool:
-    """True for a valid mobile number in a country we serve (and not premium-rate)."""
-    e164 = parse_callback_number(number, policy.default_region, policy.allowed_regions)
+    """True for a mobile number we may call back (a country we serve, not the hotline's own)."""
+    e164 = parse_callback_number(number, policy.default_region, policy.allowed_regions,
+                                 hotline_number=policy.hotline_number)
     if not e164:
         return False
     return phonenumbers.number_type(phonenumbers.parse(e164, None)) in _TEXTABLE

@@ -12,6 +12,7 @@ import phonenumbers
 
 from app.models import TicketStatus
 from app.services.support_pin import InvalidPin, validate_pin
+from ivr_flows.number_kinds import CALLABLE_ONLY, refused_kind
 
 TICKET_FIELDS = (
     "number",
@@ -36,10 +37,6 @@ _EMAIL = re.compile(
     r"(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
     r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})"
 )
-_REFUSED_PHONE_TYPES = {
-    phonenumbers.PhoneNumberType.PREMIUM_RATE,
-    phonenumbers.PhoneNumberType.SHARED_COST,
-}
 
 
 class InvalidTicket(ValueError):
@@ -98,15 +95,24 @@ def parse_ticket_input(data: Mapping[str, object], default_region: str = "US") -
 
 
 def normalize_phone(raw: str, default_region: str = "US") -> str | None:
-    """The E.164 form of a valid, non-premium number (national format allowed), else None."""
+    """The E.164 form of a valid number of a kind we dial (national format allowed), else None."""
+    try:
+        return _checked_phone(raw, default_region, None)
+    except InvalidTicket:
+        return None
+
+
+def _checked_phone(raw: str, default_region: str, field: str | None) -> str:
+    """The E.164 form of ``raw``; InvalidTicket saying why it is not a number we may dial."""
     try:
         parsed = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    if phonenumbers.number_type(parsed) in _REFUSED_PHONE_TYPES:
-        return None
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise InvalidTicket(field, "must be a valid phone number (E.164, or national format)")
+    kind = refused_kind(parsed)
+    if kind:
+        raise InvalidTicket(field, f"is {kind}: {CALLABLE_ONLY}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -189,7 +195,4 @@ def _email(text: str | None, field: str) -> str | None:
 def _phone(text: str | None, field: str, default_region: str) -> str | None:
     if text is None:
         return None
-    e164 = normalize_phone(text, default_region)
-    if e164 is None:
-        raise InvalidTicket(field, "must be a valid phone number (E.164, or national format)")
-    return e164
+    return _checked_phone(text, default_region, field)

@@ -91,8 +91,13 @@ PROMPTS: dict[str, str] = {
     "callback_refused_region": (
         "Diese Nummer können wir für den Rückruf leider nicht verwenden: In dieses Land rufen wir nicht zurück."
     ),
+    "callback_refused_own": (
+        "Diese Nummer können wir für den Rückruf leider nicht verwenden: Es ist die Nummer dieser Hotline."
+    ),
     "caller_id_withheld": "Ihre Rufnummer ist unterdrückt, deshalb kann ich Ihnen keinen Rückruf darauf anbieten.",
-    "caller_id_premium": "Sie rufen von einer Mehrwertnummer an, deshalb können wir Sie darunter nicht zurückrufen.",
+    "caller_id_premium": (
+        "Sie rufen von einer Mehrwert- oder Sonderrufnummer an, deshalb können wir Sie darunter nicht zurückrufen."
+    ),
     "caller_id_region": "In das Land, aus dem Sie anrufen, rufen wir leider nicht zurück.",
     # a silent or struggling caller
     "silent_skip": "Ich mache es kurz.",

@@ -72,11 +72,14 @@ PROMPTS: dict[str, str] = {
     "callback_invalid": "That number can't be used for a callback.",
     "callback_refused_invalid": "That number can't be used for a callback: it isn't a complete phone number.",
     "callback_refused_premium": (
-        "That number can't be used for a callback: we don't call premium-rate or shared-cost numbers."
+        "That number can't be used for a callback: we don't call premium-rate, shared-cost or other special numbers."
     ),
     "callback_refused_region": "That number can't be used for a callback: we don't call back to that country.",
+    "callback_refused_own": "That number can't be used for a callback: it's this hotline's own number.",
     "caller_id_withheld": "Your number is withheld, so I can't offer to call you back on it.",
-    "caller_id_premium": "You're calling from a premium-rate number, so we can't call you back on it.",
+    "caller_id_premium": (
+        "You're calling from a premium-rate number or another special number, so we can't call you back on it."
+    ),
     "caller_id_region": "We don't call back to the country you're calling from.",
     # a silent or struggling caller
     "silent_skip": "I'll keep this short.",

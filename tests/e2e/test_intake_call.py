@@ -153,7 +153,8 @@ def test_hostile_and_oversized_input_is_cleaned_and_length_limited(phone, hotlin
         assert s.scalar(select(Incident.id)) == incident.id
 
 
-@pytest.mark.parametrize("caller", ["anonymous", "+266696687", "+19005551234", "+448712345678"])
+@pytest.mark.parametrize(
+    "caller", ["anonymous", "+266696687", "+19005551234", "+448712345678", "+447012345678", "+31842123456"])
 def test_withheld_and_premium_rate_numbers_are_never_callback_numbers(phone, hotline, caller):
     call = phone(caller)
     _through_to_company(call)
@@ -167,6 +168,32 @@ def test_withheld_and_premium_rate_numbers_are_never_callback_numbers(phone, hot
     call.hang_up()  # saved with what it has: the typed number, never the withheld or premium one
     incident = _only_incident(hotline)
     assert incident.callback_phone == "+14155550100" and incident.caller_id == caller
+
+
+@pytest.mark.parametrize(
+    "keyed",
+    [
+        "447012345678",  # UK personal number (070): revenue share
+        "4970012345678",  # German personal number (0700)
+        "31842123456",  # Dutch UAN (084)
+        "445512345678",  # UK UAN (055)
+        "447640123456",  # UK pager
+    ],
+)
+def test_personal_uan_and_pager_numbers_keyed_are_refused(phone, hotline, keyed):
+    call = phone("anonymous")
+    _through_to_company(call)
+    call.say("Evil Corp")
+    call.say("Mallory")
+    refused = call.press(keyed)
+    assert refused.kind == "gather" and refused.said[0] == (
+        "That number can't be used for a callback: we don't call premium-rate, shared-cost or other special numbers.")
+    assert "enter the number" in _said(refused)
+    assert "plus 1, 4 1 5, 5 5 5, 0 1 0 0" in _said(call.press("14155550100"))
+    call.press("1")
+    call.hang_up()
+    incident = _only_incident(hotline)
+    assert incident.callback_phone == "+14155550100"
 
 
 def test_silence_on_every_question_still_ends_in_an_incident(phone, hotline):

@@ -166,6 +166,11 @@ ERRORS = [
     ),
     ("reps: [{name: Zed, phone: +4930901820}]", 'reps[0].phone: must be a quoted E.164 string such as "+4930901820"'),
     (
+        "reps: [{name: Zed, phone: '+31842123456'}]",
+        "reps[0].phone: '+31842123456' is a UAN (universal access) number: "
+        "we call only fixed-line, mobile, toll-free and VoIP numbers",
+    ),
+    (
         "reps: [{name: Zed, phone: '+4930901820', time_zone: Mars/Base}]",
         "reps[0].time_zone: unknown time zone 'Mars/Base'",
     ),

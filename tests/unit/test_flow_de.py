@@ -9,6 +9,7 @@ import pytest
 from ivr_flows import (
     AffectedService,
     AppendToIncident,
+    FlowPolicy,
     IncidentInfo,
     Lang,
     SaveIncident,
@@ -129,6 +130,19 @@ def test_german_withheld_number_then_keypad_entry():
                                 "Mehrwert")
     run(call, [("press", "00491701234567#"), ("press", "1")])
     assert call.state.captured.callback_phone == "+491701234567"
+
+
+def test_german_personal_number_and_the_hotline_number_are_refused_saying_why():
+    policy = FlowPolicy(default_region="DE", hotline_number="+4930901820")
+    call = run(Call(caller_id="+4930901820", policy=policy), TO_CAPTURE + [("say", "Firma"), ("say", "Max")])
+    assert call.stage is Stage.CALLBACK_ENTRY and "4 9, 3 0, 9 0 1 8 2 0" not in call.said  # not offered
+    call.press("070012345678#")  # a 0700 personal number: revenue share
+    assert call.said.startswith("Diese Nummer können wir für den Rückruf leider nicht verwenden: Wir rufen keine "
+                                "Mehrwert- oder Sonderrufnummern an.")
+    call.press("030901820#")  # the hotline itself
+    assert call.said.startswith("Diese Nummer können wir für den Rückruf leider nicht verwenden: "
+                                "Es ist die Nummer dieser Hotline.")
+    assert call.stage is Stage.CALLBACK_ENTRY
 
 
 def test_german_no_callback_number_is_said_honestly():

@@ -12,6 +12,7 @@ from ivr_flows import (
     AppendToIncident,
     CallStarted,
     CallState,
+    FlowPolicy,
     Gathered,
     IncidentInfo,
     IncidentSaved,
@@ -326,6 +327,7 @@ def test_empty_after_cleaning_is_not_accepted_as_a_company(answer):
         ("", "Your number is withheld"),
         ("+19005551234", "calling from a premium-rate number"),
         ("+449091234567", "calling from a premium-rate number"),
+        ("+447012345678", "calling from a premium-rate number or another special number"),  # UK personal
         ("+33123456789", "don't call back to the country you're calling from"),
     ],
 )
@@ -342,6 +344,53 @@ def test_unusable_caller_ids_lead_to_keypad_entry_saying_why(caller_id, why):
     call.press("1")
     assert call.state.captured.callback_phone == "+442079460000"
     assert call.stage is Stage.EMAIL
+
+
+@pytest.mark.parametrize(
+    "keyed",
+    [
+        "00447012345678#",  # UK personal number (070): revenue share
+        "004970012345678#",  # German personal number (0700)
+        "0031842123456#",  # Dutch UAN (084)
+        "00445512345678#",  # UK UAN (055)
+        "00447640123456#",  # UK pager
+        "0049177991234567#",  # German voicemail access
+    ],
+)
+def test_special_numbers_keyed_are_refused_and_another_is_asked_for(keyed):
+    call = run(Call(caller_id="anonymous"), TO_CAPTURE + [("say", "Globex"), ("say", "Jane Doe"), ("press", keyed)])
+    assert call.stage is Stage.CALLBACK_ENTRY and call.state.tries == 1
+    assert call.said.startswith(
+        "That number can't be used for a callback: we don't call premium-rate, shared-cost or other special numbers.")
+    assert "including the country code" in call.said
+    run(call, [("press", "00442079460000#"), ("press", "1")])
+    assert call.state.captured.callback_phone == "+442079460000"
+
+
+HOTLINE = "+14155550000"
+
+
+def test_the_hotline_number_keyed_is_refused_saying_why():
+    call = run(Call(policy=FlowPolicy(hotline_number=HOTLINE)), TO_CAPTURE + [("say", "Globex"), ("say", "Jane Doe")])
+    assert call.stage is Stage.CALLBACK_CONFIRM  # the caller's own number is still offered
+    run(call, [("press", "2"), ("press", "4155550000#")])
+    assert call.stage is Stage.CALLBACK_ENTRY
+    assert call.said.startswith("That number can't be used for a callback: it's this hotline's own number.")
+    run(call, [("press", "4155550001#"), ("press", "1")])
+    assert call.state.captured.callback_phone == "+14155550001"
+
+
+def test_a_caller_id_that_is_the_hotline_number_is_not_offered():
+    policy = FlowPolicy(hotline_number=HOTLINE)
+    call = run(Call(caller_id=HOTLINE, policy=policy), TO_CAPTURE + [("say", "Globex"), ("say", "Jane Doe")])
+    assert call.stage is Stage.CALLBACK_ENTRY and call.state.pending == ""
+    assert "4 1 5, 5 5 5, 0 0 0 0" not in call.said and "withheld" not in call.said
+    assert call.said.startswith("Please enter the number we should call you back on")
+    silent = Call(caller_id=HOTLINE, policy=policy)  # a silent caller is not given it either
+    silent.press("1")
+    silent_until(silent, {Stage.SAVING})
+    (save,) = silent.effects(SaveIncident)
+    assert save.captured.callback_phone == "" and "callback_phone" in save.captured.missing
 
 
 def test_caller_refuses_caller_id_and_types_another_number():

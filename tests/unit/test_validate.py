@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
+from phonenumbers import PhoneNumberType
 
+from ivr_flows.number_kinds import CALLABLE_TYPES, refused_kind
 from ivr_flows.validate import (
+    callback_refusal,
     clean_text,
     is_valid_email,
     is_valid_phone,
@@ -98,6 +102,8 @@ def test_is_valid_email(email, ok):
         ("+442079460000", "US", "+442079460000"),
         ("+43664123456", "US", "+43664123456"),
         ("+18005550100", "US", "+18005550100"),  # toll-free is fine to call
+        ("+445612345678", "US", "+445612345678"),  # UK VoIP (056)
+        ("+4915112345678", "US", "+4915112345678"),  # German mobile
     ],
 )
 def test_parse_callback_number_accepts(raw, region, expected):
@@ -119,6 +125,13 @@ def test_parse_callback_number_accepts(raw, region, expected):
         "+19005551234",  # US premium rate
         "+449091234567",  # UK premium rate
         "+4918012345678",  # German shared cost
+        "+447012345678",  # UK personal number (070): revenue share
+        "+4970012345678",  # German personal number (0700)
+        "+15002345678",  # US personal number (500)
+        "+445512345678",  # UK UAN (055)
+        "+31842123456",  # Dutch UAN (084)
+        "+447640123456",  # UK pager (076)
+        "+49177991234567",  # German voicemail access (0177 99)
         "+33123456789",  # valid, but France is not an allowed region
         "+1212555010000000000000",  # more than 20 characters
         "12345",
@@ -135,3 +148,41 @@ def test_is_valid_phone_rejects_withheld_ids():
     assert not is_valid_phone("+266696687")
     assert not is_valid_phone("anonymous")
     assert not is_valid_phone("")
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        ("+447012345678", "premium"),  # personal number
+        ("+31842123456", "premium"),  # UAN
+        ("+447640123456", "premium"),  # pager
+        ("+19005551234", "premium"),
+        ("+33123456789", "region"),
+        ("+12125550100", ""),
+    ],
+)
+def test_callback_refusal_names_every_refused_kind(raw, why):
+    assert callback_refusal(raw, "US", REGIONS) == why
+
+
+def test_only_fixed_line_mobile_toll_free_and_voip_are_callable():
+    assert CALLABLE_TYPES == {PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE,
+                              PhoneNumberType.FIXED_LINE_OR_MOBILE, PhoneNumberType.TOLL_FREE, PhoneNumberType.VOIP}
+    kinds = {raw: refused_kind(phonenumbers.parse(raw)) for raw in (
+        "+447012345678", "+445512345678", "+447640123456", "+49177991234567", "+19005551234", "+4918012345678",
+        "+12125550100", "+18005550100", "+445612345678")}
+    assert kinds == {
+        "+447012345678": "a personal number", "+445512345678": "a UAN (universal access) number",
+        "+447640123456": "a pager number", "+49177991234567": "a voicemail access number",
+        "+19005551234": "a premium-rate number", "+4918012345678": "a shared-cost number",
+        "+12125550100": "", "+18005550100": "", "+445612345678": "",
+    }
+
+
+@pytest.mark.parametrize("hotline", ["+14155550000", "+1 415-555-0000"])
+@pytest.mark.parametrize("raw", ["+14155550000", "4155550000", "(415) 555-0000", "0014155550000"])
+def test_the_hotline_number_is_never_a_callback_number(raw, hotline):
+    assert parse_callback_number(raw, "US", REGIONS, hotline_number=hotline) is None
+    assert callback_refusal(raw, "US", REGIONS, hotline_number=hotline) == "own"
+    assert parse_callback_number("+14155550001", "US", REGIONS, hotline_number=hotline) == "+14155550001"
+    assert parse_callback_number(raw, "US", REGIONS) == "+14155550000"  # no hotline number configured
