@@ -54,7 +54,7 @@ class LoginAttempt(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    remote_addr: Mapped[str] = mapped_column(String(64))
+    remote_addr: Mapped[str] = mapped_column(String(64))  # the client's network: IPv4 address or IPv6 /64
     email: Mapped[str] = mapped_column(String(254), index=True)  # as typed (normalised), known or not
 
 

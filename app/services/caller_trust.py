@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, object_session
 from app.models import Account, Incident, Ticket
 from app.services.events import log_event
 from app.services.support_pin import check_pin
-from ivr_flows.model import CheckPin, IncidentInfo, PinChecked, SaveIncident, TicketInfo
+from ivr_flows.model import CheckPin, IncidentInfo, PinChecked, SaveIncident, TicketInfo, TicketMatch
 
 MATCHES, DIFFERS, NOT_GIVEN, NOTHING_ON_FILE = "matches", "differs", "not_given", "nothing_on_file"
 _COMPANY_SUFFIXES = re.compile(r"\b(inc|incorporated|llc|ltd|limited|gmbh|ag|corp|corporation|co|company|plc|sa|bv)\b")
@@ -45,15 +45,29 @@ def incident_info(incident: Incident) -> IncidentInfo:
 
 
 def answer_pin_check(session: Session, effect: CheckPin, call_sid: str, now: datetime) -> PinChecked:
-    """Check keyed digits against the support PIN of the ticket's (or incident's) account."""
+    """Check keyed digits against the support PIN of the ticket's (or incident's proven) account."""
     ticket = _ticket_for(session, effect)
     account = session.get(Account, ticket.account_id) if ticket else None
     ok = check_pin(account, effect.pin, now)
     # The digits are never logged; the outcome is, so guessing shows on the incident's log.
-    log_event(session, at=now, actor="ivr", kind="support_pin_checked", call_sid=call_sid,
-              detail={"ok": ok, "account_has_pin": bool(account and account.support_pin_hash),
-                      "for": "incident" if effect.incident_reference else "ticket"})
+    detail = {"ok": ok, "account_has_pin": bool(account and account.support_pin_hash),
+              "for": "incident" if effect.incident_reference else "ticket"}
+    if effect.incident_reference:
+        detail["ticket_proven"] = ticket is not None
+    log_event(session, at=now, actor="ivr", kind="support_pin_checked", call_sid=call_sid, detail=detail)
     return PinChecked(ok=ok, ticket=ticket_info(ticket, verified=True) if ok and ticket else None)
+
+
+def proven_ticket(session: Session, incident: Incident) -> Ticket | None:
+    """The ticket whose account's PIN may prove a caller for ``incident``, else None.
+
+    Only a ticket the incident's caller keyed and then proved with that account's PIN: a
+    ticket linked by caller ID (or keyed without the PIN) says nothing of who the incident's
+    caller was, so the PIN of its account proves nothing about them.
+    """
+    if incident.ticket_id is None or incident.ticket_match != TicketMatch.KEYPAD or incident.caller_verified != "pin":
+        return None
+    return session.get(Ticket, incident.ticket_id)
 
 
 def _ticket_for(session: Session, effect: CheckPin) -> Ticket | None:
@@ -61,8 +75,7 @@ def _ticket_for(session: Session, effect: CheckPin) -> Ticket | None:
         return session.scalar(select(Ticket).where(Ticket.number == effect.ticket_number))
     if effect.incident_reference:
         incident = session.scalar(select(Incident).where(Incident.reference == effect.incident_reference))
-        if incident is not None and incident.ticket_id is not None:
-            return session.get(Ticket, incident.ticket_id)
+        return proven_ticket(session, incident) if incident is not None else None
     return None
 
 

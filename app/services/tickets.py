@@ -76,17 +76,24 @@ def find_open_ticket_by_number(session: Session, number: str) -> Ticket | None:
 
 
 def find_open_ticket_by_phone(session: Session, e164: str) -> Ticket | None:
-    """The most recently opened open or pending ticket of a contact with this phone, else None."""
+    """The most recently opened open or pending ticket of a contact with this phone, else None.
+
+    None too when open tickets of more than one account list the phone: contact phones come
+    from customers, so a caller ID alone cannot say which account is calling.
+    """
     if not e164:
         return None
-    stmt = (
+    listing = (
         select(Ticket)
         .join(Contact, Ticket.contact_id == Contact.id)
         .where(or_(Contact.phone == e164, Contact.phone_alt == e164), Ticket.status.in_(OPEN_TICKET_STATUSES))
-        .order_by(Ticket.opened_at.desc(), Ticket.id.desc())
-        .limit(1)
     )
-    return session.scalar(stmt)
+    newest = session.scalar(listing.order_by(Ticket.opened_at.desc(), Ticket.id.desc()).limit(1))
+    if newest is None:
+        return None
+    other_account = session.scalar(listing.with_only_columns(Ticket.id)
+                                   .where(Ticket.account_id != newest.account_id).limit(1))
+    return newest if other_account is None else None
 
 
 def _upsert_account(session: Session, data: TicketInput) -> Account:

@@ -1,9 +1,8 @@
-"""Dashboard users: creating them, checking their passwords, and the limits on guessing."""
+"""Dashboard users: creating them and checking their passwords (the limits on guessing: ``login_limits``)."""
 
 from __future__ import annotations
 
 import logging
-import math
 import re
 from datetime import datetime, timedelta
 
@@ -13,6 +12,19 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.models.oncall import Rep
 from app.models.user import LoginAttempt, Role, User
+from app.services.login_limits import (
+    ACCOUNT_LOCK,
+    ACCOUNT_MAX_FAILURES,
+    ADDRESS_WINDOW,
+    LoginThrottled,
+    check_account_from_network,
+    check_ceiling,
+    check_network,
+    check_unknown_email,
+    client_network,
+    failed_from,
+    note_ceiling,
+)
 from app.services.user_sessions import end_all_sessions
 
 # Security events go to their own logger so operators can route them (never the incident log).
@@ -20,10 +32,6 @@ log = logging.getLogger("app.security")
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # hashing a megabyte per guess would be a cheap denial of service
-ACCOUNT_MAX_FAILURES = 5
-ACCOUNT_LOCK = timedelta(minutes=15)
-ADDRESS_MAX_FAILURES = 20
-ADDRESS_WINDOW = timedelta(minutes=15)
 ATTEMPTS_KEPT = timedelta(days=1)
 HASH_METHOD = "scrypt"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -49,19 +57,6 @@ class LastAdmin(InvalidUser):
 
 class UnknownUser(LookupError):
     """No user has this id."""
-
-
-class LoginThrottled(Exception):
-    """Too many failed logins for this account or address; try again later."""
-
-    def __init__(self, retry_after: timedelta) -> None:
-        self.retry_after = max(retry_after, timedelta(seconds=1))
-        super().__init__(f"Too many attempts, try again in {self.minutes} minutes.")
-
-    @property
-    def minutes(self) -> int:
-        """Whole minutes to wait, rounded up."""
-        return max(1, math.ceil(self.retry_after.total_seconds() / 60))
 
 
 def normalise_email(email: str) -> str:
@@ -110,51 +105,57 @@ def create_user(session: Session, email: str, name: str, password: str, role: Ro
 def authenticate(session: Session, email: str, password: str, now: datetime, remote_addr: str) -> User | None:
     """The active user with this e-mail and password, else None; LoginThrottled when locked out.
 
-    Locks are per account AND address: five failures from one address lock the account for that
-    address only. Five failures in all lock the account for every address that has failed; an
-    address that has not failed may still log in, and its success lifts the lock. So nobody can
-    keep a user out by failing from many addresses, and each new address gets one guess at most.
+    Failures count per client network (an IPv4 address or an IPv6 /64, see ``login_limits``).
+    Five failures from one network lock the account for that network only. Five failures in
+    all lock the account for every network that has failed; a network that has not failed may
+    still log in, and its success lifts the lock, so nobody can keep a user out for long by
+    failing from many networks. But twenty failures within an hour, from anywhere, make the
+    account refuse every password (AccountCeilingReached) until the oldest of them is an hour
+    old or an admin unlocks it: new addresses cannot buy more guesses.
     """
     email = normalise_email(email)[:254]
-    remote_addr = (remote_addr or "unknown")[:64]
+    network = client_network(remote_addr)
     session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - ATTEMPTS_KEPT))
-    _check_address(session, remote_addr, now)
-    _check_account_from_address(session, email, remote_addr, now)
+    check_network(session, network, now)
     user = session.scalar(select(User).where(User.email == email).with_for_update())
+    user_id = user.id if user is not None else None
+    check_ceiling(session, email, user_id, now)
+    check_account_from_network(session, email, network, now)
     if user is None:
-        _check_unknown_email(session, email, remote_addr, now)
+        check_unknown_email(session, email, network, now)
         verify_password(_DUMMY_HASH, password)
     elif user.locked_until is not None and user.locked_until > now and \
-            _failed_from(session, email, remote_addr, user.locked_until - ACCOUNT_LOCK - ADDRESS_WINDOW):
+            failed_from(session, email, network, user.locked_until - ACCOUNT_LOCK - ADDRESS_WINDOW):
         raise LoginThrottled(user.locked_until - now)
     elif verify_password(user.password_hash, password) and user.active:
         user.failed_logins = 0
         user.locked_until = None
         user.last_login_at = now
-        # This address's own slips are forgiven; other addresses' failures still count against them.
-        session.execute(delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr))
-        log.info("login: user %s from %s", user.id, remote_addr)
+        # This network's own slips are forgiven; other networks' failures still count against them.
+        session.execute(delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.remote_addr == network))
+        log.info("login: user %s from %s", user.id, network)
         return user
-    session.add(LoginAttempt(at=now, remote_addr=remote_addr, email=email))
+    session.add(LoginAttempt(at=now, remote_addr=network, email=email))
+    ceiling_until = note_ceiling(session, email, user_id, now)
     if user is None:
-        log.warning("failed login for an unknown e-mail from %s", remote_addr)
+        log.warning("failed login for an unknown e-mail from %s", network)
         return None
     user.failed_logins = (user.failed_logins or 0) + 1
-    log.warning("failed login %d for user %s from %s", user.failed_logins, user.id, remote_addr)
+    log.warning("failed login %d for user %s from %s", user.failed_logins, user.id, network)
     if user.failed_logins >= ACCOUNT_MAX_FAILURES:
         user.failed_logins = 0
         user.locked_until = now + ACCOUNT_LOCK
         log.warning("user %s locked until %s after %d failed logins, for the addresses that failed", user.id,
                     user.locked_until.isoformat(), ACCOUNT_MAX_FAILURES)
+    if ceiling_until is not None:  # shown as locked, with Unlock, on the admins' Users page
+        user.locked_until = max(user.locked_until or ceiling_until, ceiling_until)
     return None
 
 
 def unlock(session: Session, user_id: int, actor_id: int | None = None) -> User:
     """Lift every lock on a user's account, for every address (an admin's action)."""
     user = get_user(session, user_id)
-    user.failed_logins = 0
-    user.locked_until = None
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
+    _lift_locks(session, user)
     log.info("user %s unlocked by user %s", user.id, actor_id)
     return user
 
@@ -203,8 +204,7 @@ def activate(session: Session, user_id: int, actor_id: int | None = None) -> Use
     """Let a deactivated user log in again (any lock is lifted too)."""
     user = get_user(session, user_id)
     user.active = True
-    user.failed_logins = 0
-    user.locked_until = None
+    _lift_locks(session, user)
     log.info("user %s reactivated by user %s", user.id, actor_id)
     return user
 
@@ -214,11 +214,17 @@ def reset_password(session: Session, user_id: int, password: str, actor_id: int 
     """Set a new password, lift any lock, and end every session the user has open (but ``keep_session``)."""
     user = get_user(session, user_id)
     user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
+    _lift_locks(session, user)
     end_all_sessions(session, user.id, keep=keep_session)
     log.info("password of user %s reset by user %s", user.id, actor_id)
     return user
+
+
+def _lift_locks(session: Session, user: User) -> None:
+    # Every lock, the account-wide ceiling too: its failures are the account's attempt rows.
+    user.failed_logins = 0
+    user.locked_until = None
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
 
 
 def _role(role: Role | str) -> Role:
@@ -244,44 +250,3 @@ def _keep_an_admin(session: Session, user: User) -> None:
     )
     if not others:
         raise LastAdmin("this is the last active admin; make someone else an admin first")
-
-
-def _check_address(session: Session, remote_addr: str, now: datetime) -> None:
-    since = now - ADDRESS_WINDOW
-    failures = list(session.scalars(
-        select(LoginAttempt.at).where(LoginAttempt.remote_addr == remote_addr, LoginAttempt.at > since)
-        .order_by(LoginAttempt.at.desc()).limit(ADDRESS_MAX_FAILURES)
-    ))
-    if len(failures) >= ADDRESS_MAX_FAILURES:
-        log.warning("logins from %s refused: %d failures in %s", remote_addr, len(failures), ADDRESS_WINDOW)
-        # Open again once the oldest of the last twenty failures leaves the window.
-        raise LoginThrottled(failures[-1] + ADDRESS_WINDOW - now)
-
-
-def _check_account_from_address(session: Session, email: str, remote_addr: str, now: datetime) -> None:
-    # Five failures for this account from this address: this address waits, no other does.
-    failures = list(session.scalars(
-        select(LoginAttempt.at).where(LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr,
-                                      LoginAttempt.at > now - ACCOUNT_LOCK)
-        .order_by(LoginAttempt.at.desc()).limit(ACCOUNT_MAX_FAILURES)
-    ))
-    if len(failures) >= ACCOUNT_MAX_FAILURES:
-        raise LoginThrottled(failures[-1] + ACCOUNT_LOCK - now)
-
-
-def _failed_from(session: Session, email: str, remote_addr: str, since: datetime) -> bool:
-    return session.scalar(select(LoginAttempt.id).where(
-        LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr, LoginAttempt.at > since).limit(1)
-    ) is not None
-
-
-def _check_unknown_email(session: Session, email: str, remote_addr: str, now: datetime) -> None:
-    # An unknown e-mail locks exactly like an account does (every fifth failure, for fifteen
-    # minutes, for the addresses that failed), so the 429 does not tell a guesser which
-    # addresses have accounts.
-    count, last = session.execute(
-        select(func.count(), func.max(LoginAttempt.at)).where(LoginAttempt.email == email)
-    ).one()
-    if count and count % ACCOUNT_MAX_FAILURES == 0 and last + ACCOUNT_LOCK > now and \
-            _failed_from(session, email, remote_addr, last - ACCOUNT_LOCK - ADDRESS_WINDOW):
-        raise LoginThrottled(last + ACCOUNT_LOCK - now)

@@ -14,6 +14,9 @@ VICTIM = "+14155550142"  # the contact's phone on the ticket (and the number an 
 ATTACKER = "+14155550166"
 BIGCORP = {"number": "777001", "company": "BigCorp Inc", "contact_name": "Victor Victim",
            "contact_email": "victor.victim@bigcorp.example", "contact_phone": VICTIM}
+# Another customer's ticket that lists the victim's phone as its contact's (customers fill these in).
+EVIL = {"number": "888001", "company": "Evil Corp", "contact_name": "Mallory", "contact_email": "m@evil.example",
+        "contact_phone": VICTIM, "support_pin": "1111"}
 # Anything of the ticket a caller must not hear: names, e-mail (spoken), the phone in spoken groups.
 SECRETS = ("BigCorp", "Victor", "Victim", "victor dot victim", "bigcorp dot example", "5 5 5, 0 1 4 2")
 
@@ -76,6 +79,18 @@ def _report(call, heard: Heard, company: str, name: str, ticket: str = "") -> st
     heard(call.say("Every API call fails with a 500 since two a.m."))
     heard(call.record(seconds=5))
     return heard(call.press("1"))
+
+
+def _report_with_pin(call, ticket: str, pin: str) -> str:
+    """From triage on: API down, the keyed ticket and its PIN, then yes to everything the ticket knows."""
+    call.press("1")
+    assert "support PIN" in " ".join(call.press(ticket).said)
+    assert "PIN is correct" in " ".join(call.press(pin).said)
+    for _ in range(4):  # company, name, callback number, e-mail: all confirmed
+        call.press("1")
+    call.say("Every API call fails with a 500 since two a.m.")
+    call.record(seconds=5)
+    return " ".join(call.press("1").said)
 
 
 def _incidents(hotline) -> list[Incident]:
@@ -172,8 +187,9 @@ def test_repeat_caller_with_the_pin_may_add_to_their_incident(phone, hotline, ap
     victim = phone(VICTIM)
     victim.dial()
     victim.press("1")
-    _report(victim, Heard(victim), "BigCorp", "Victor Victim", ticket=BIGCORP["number"])
+    _report_with_pin(victim, BIGCORP["number"], "424242")  # the ticket linked with proof
     [incident] = _incidents(hotline)
+    assert (incident.ticket_match, incident.caller_verified) == ("keypad", "pin")
     again = phone(VICTIM)
     again.dial()
     again.press("1")
@@ -182,6 +198,80 @@ def test_repeat_caller_with_the_pin_may_add_to_their_incident(phone, hotline, ap
     again.say("The SMTP relay fails too.")
     done = again.record(seconds=3)
     assert say_digits(incident.reference) in " ".join(done.said)
+    assert [e.detail["text"] for e in _event(hotline, incident, "information_added")] == ["The SMTP relay fails too."]
+    with hotline.db.session() as s:
+        checks = [e.detail for e in s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "support_pin_checked"))]
+    assert [c for c in checks if c["for"] == "incident"] == [
+        {"ok": True, "account_has_pin": True, "for": "incident", "ticket_proven": True}]
+
+
+def _spoof_with_pin(phone, pin: str) -> tuple[Heard, str]:
+    """A caller with the victim's caller ID asks to add to the open incident and keys ``pin`` twice."""
+    spoof = phone(VICTIM)
+    heard = Heard(spoof)
+    heard(spoof.dial())
+    assert "open incident" in heard(spoof.press("1"))
+    assert "reference number from your text message" in heard(spoof.press("1"))
+    assert "doesn't match" in heard(spoof.press(pin))
+    return heard, heard(spoof.press(pin))
+
+
+def test_a_phone_listed_by_tickets_of_two_accounts_links_no_ticket(phone, hotline, api, clock):
+    # The audit's case: the victim's ticket, then another customer's listing the victim's phone.
+    assert api("/api/v1/tickets", BIGCORP | {"support_pin": "424242"}).status_code in (200, 201)
+    clock.advance(minutes=5)
+    assert api("/api/v1/tickets", EVIL).status_code in (200, 201)
+    victim = phone(VICTIM)
+    victim.dial()
+    victim.press("1")
+    _report(victim, Heard(victim), "BigCorp", "Victor Victim")
+    [incident] = _incidents(hotline)
+    assert (incident.ticket_id, incident.ticket_number, incident.ticket_match) == (None, "", "none")
+    [check] = _event(hotline, incident, "caller_details_checked")
+    assert check.detail["ticket"] == "nothing_on_file"
+    # The other customer spoofs the victim's number and keys their own account's PIN: no proof.
+    heard, new = _spoof_with_pin(phone, EVIL["support_pin"])
+    assert "new incident" in new and say_digits(incident.reference) not in " ".join(heard.lines)
+    assert _event(hotline, incident, "information_added") == []
+
+
+def test_the_pin_of_a_caller_id_linked_tickets_account_proves_nothing(phone, hotline, api):
+    # Only the other customer's ticket lists the victim's phone: the victim's report is linked to it
+    # silently, and that customer's PIN must still not open the victim's incident.
+    assert api("/api/v1/tickets", EVIL).status_code in (200, 201)
+    victim = phone(VICTIM)
+    victim.dial()
+    victim.press("1")
+    _report(victim, Heard(victim), "BigCorp", "Victor Victim")
+    [incident] = _incidents(hotline)
+    assert (incident.ticket_number, incident.ticket_match) == (EVIL["number"], "caller_id")
+    heard, new = _spoof_with_pin(phone, EVIL["support_pin"])
+    assert "new incident" in new and "link it" in new
+    assert say_digits(incident.reference) not in " ".join(heard.lines) and "PIN is correct" not in heard.lines
+    assert _event(hotline, incident, "information_added") == []
+    with hotline.db.session() as s:
+        checks = [e.detail for e in s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "support_pin_checked"))]
+        evil = s.scalar(select(Account).where(Account.name == EVIL["company"]))
+        assert evil.support_pin_failures == 0  # not checked against that account at all
+    assert checks == [{"ok": False, "account_has_pin": False, "for": "incident", "ticket_proven": False}] * 2
+
+
+def test_a_ticket_keyed_without_its_pin_takes_the_reference_but_not_the_pin(phone, hotline, api):
+    assert api("/api/v1/tickets", BIGCORP | {"support_pin": "424242"}).status_code in (200, 201)
+    first = phone(VICTIM)
+    first.dial()
+    first.press("1")
+    _report(first, Heard(first), "BigCorp", "Victor Victim", ticket=BIGCORP["number"])  # "#" at the PIN
+    [incident] = _incidents(hotline)
+    assert (incident.ticket_match, incident.caller_verified) == ("keypad", "")
+    again = phone(VICTIM)
+    again.dial()
+    again.press("1")
+    again.press("1")
+    assert "doesn't match" in " ".join(again.press("424242").said)  # keying a number is no proof
+    assert "thank you" in " ".join(again.press(incident.reference).said).lower()
+    again.say("The SMTP relay fails too.")
+    again.record(seconds=3)
     assert [e.detail["text"] for e in _event(hotline, incident, "information_added")] == ["The SMTP relay fails too."]
 
 

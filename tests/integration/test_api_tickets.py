@@ -141,6 +141,9 @@ def test_batch_of_500_is_accepted(client, auth, hotline):
         ({"tam_email": "a@b"}, "tam_email"),
         ({"contact_phone": "+266696687"}, "contact_phone"),  # a withheld caller ID
         ({"contact_phone": "+1 900 234 5678"}, "contact_phone"),  # premium rate
+        ({"contact_phone": "+44 70 1234 5678"}, "contact_phone"),  # UK personal number (revenue share)
+        ({"contact_phone_alt": "+31 84 212 3456"}, "contact_phone_alt"),  # Dutch UAN
+        ({"tam_phone": "+44 7640 123456"}, "tam_phone"),  # UK pager
         ({"tam_phone": "12"}, "tam_phone"),
         ({"opened_at": "2026-11-25T22:10:00"}, "opened_at"),  # naive
         ({"opened_at": "yesterday"}, "opened_at"),
@@ -156,6 +159,31 @@ def test_invalid_field_is_422_naming_it(client, auth, hotline, change, field):
     assert error["field"] == field
     assert error["message"]
     assert _count(hotline, Ticket) == 0
+
+
+@pytest.mark.parametrize(
+    ("phone", "kind"),
+    [
+        ("+4970012345678", "a personal number"),
+        ("+445512345678", "a UAN (universal access) number"),
+        ("+19005551234", "a premium-rate number"),
+    ],
+)
+def test_a_phone_we_do_not_dial_is_422_saying_which_kind(client, auth, hotline, phone, kind):
+    response = _post(client, auth, TICKET | {"contact_phone": phone})
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert (error["field"], error["message"]) == (
+        "contact_phone", f"is {kind}: we call only fixed-line, mobile, toll-free and VoIP numbers")
+    assert _count(hotline, Ticket) == 0
+
+
+def test_toll_free_and_voip_contact_phones_are_accepted(client, auth, hotline):
+    response = _post(client, auth, TICKET | {"contact_phone": "+1 800 555 0100", "tam_phone": "+44 56 1234 5678"})
+    assert response.status_code == 201
+    with hotline.db.session() as s:
+        assert s.scalar(select(Contact.phone)) == "+18005550100"
+        assert s.scalar(select(Account.tam_phone)) == "+445612345678"
 
 
 def test_missing_required_field_is_422(client, auth):
@@ -248,6 +276,19 @@ def test_ivr_finds_most_recent_open_ticket_by_phone(client, auth, hotline):
         assert find_open_ticket_by_phone(session, "+447911123456").number == "4"
         assert find_open_ticket_by_phone(session, "+12125550100") is None
         assert find_open_ticket_by_phone(session, "") is None
+
+
+def test_ivr_links_no_ticket_by_a_phone_that_open_tickets_of_two_accounts_list(client, auth, hotline):
+    _post(client, auth, {"number": "1", "company": "Acme", "contact_phone": "+14155552671"})
+    _post(client, auth, {"number": "2", "company": "Acme", "contact_phone": "+14155552671"})
+    _post(client, auth, {"number": "3", "company": "Beta", "contact_phone": "+14155552671", "status": "closed"})
+    with hotline.db.transaction() as session:  # one account's tickets, and a closed one of another: not ambiguous
+        assert find_open_ticket_by_phone(session, "+14155552671").number == "2"
+    _post(client, auth, {"number": "4", "company": "Beta", "contact_phone": "+4930901820",
+                         "contact_phone_alt": "+14155552671", "opened_at": "2020-01-01T00:00:00Z"})
+    with hotline.db.transaction() as session:  # an older open ticket of another account lists it too
+        assert find_open_ticket_by_phone(session, "+14155552671") is None
+        assert find_open_ticket_by_phone(session, "+4930901820").number == "4"
 
 
 def test_ticket_moved_to_another_company_drops_old_contact(client, auth, hotline):

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import re
+from datetime import timedelta
+
+import pytest
 from sqlalchemy import func, select
 
 from app.models.user import LoginAttempt, Role, User, UserSession
+from app.services.login_limits import client_network
 from app.services.users import reset_password
 from tests.integration.dashboard_support import PASSWORD, csrf_token_of, login, make_user, post_form
 
@@ -107,3 +113,103 @@ def test_the_per_address_limit_still_holds_across_accounts(hotline, client):
     for n in range(20):
         assert _attempt(client, f"guess{n}@hotline.example", WRONG, "203.0.113.50").status_code == 401
     assert _attempt(client, user.email, PASSWORD, "203.0.113.50").status_code == 429
+
+
+# ---------------------------------------------------------------- networks and the account-wide ceiling
+
+
+@pytest.mark.parametrize(("remote_addr", "key"), [
+    ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+    ("2001:DB8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+    ("fe80::1%eth0", "fe80::/64"),
+    ("::ffff:203.0.113.9", "203.0.113.9"),  # an IPv4 client on a dual-stack socket
+    ("203.0.113.9", "203.0.113.9"),  # IPv4 stays per address
+    ("", "unknown"),
+])
+def test_failures_count_per_ipv4_address_or_ipv6_64(remote_addr, key):
+    assert client_network(remote_addr) == key
+
+
+def test_addresses_of_one_ipv6_64_are_one_client(hotline, app, client):
+    admin = make_user(hotline, Role.ADMIN)
+    for n in range(5):
+        assert _attempt(client, admin.email, WRONG, f"2001:db8:1:2::{n:x}").status_code == 401
+    # A sixth address of the same /64 is the same client: locked for this account, even the right password.
+    assert _attempt(client, admin.email, PASSWORD, "2001:db8:1:2::ffff").status_code == 429
+    # Another /64 is another client and logs in.
+    assert _attempt(app.test_client(), admin.email, PASSWORD, "2001:db8:1:3::1").status_code == 302
+    with hotline.db.session() as db:
+        assert set(db.scalars(select(LoginAttempt.remote_addr))) == {"2001:db8:1:2::/64"}
+
+
+def test_twenty_addresses_of_one_ipv6_64_share_one_per_address_limit(hotline, client):
+    user = make_user(hotline, Role.REP)
+    for n in range(20):
+        assert _attempt(client, f"guess{n}@hotline.example", WRONG, f"2001:db8:9:9::{n + 1:x}").status_code == 401
+    assert _attempt(client, user.email, PASSWORD, "2001:db8:9:9::abcd").status_code == 429
+
+
+def _spray(client, clock, email: str, count: int = 20) -> list[int]:
+    """``count`` wrong passwords for ``email``, each from a /64 of its own, thirty seconds apart."""
+    codes = []
+    for n in range(count):
+        codes.append(_attempt(client, email, WRONG, f"2001:db8:{n + 1:x}::1").status_code)
+        clock.advance(seconds=30)
+    return codes
+
+
+def test_twenty_failures_from_anywhere_refuse_every_password_until_the_hour_passes(hotline, app, client, clock,
+                                                                                    caplog):
+    rep = make_user(hotline, Role.REP)
+    caplog.set_level(logging.WARNING, logger="app.security")
+    assert _spray(client, clock, rep.email) == [401] * 20  # each new network gets its guess ...
+    # ... but then the account takes no password from anywhere, not even the right one from a fresh address.
+    refused = _attempt(app.test_client(), rep.email, PASSWORD, "198.51.100.7")
+    assert refused.status_code == 429
+    page = refused.get_data(as_text=True)
+    assert "no password is accepted for it, not even the right one, for 50 minutes" in page
+    assert 49 * 60 < int(refused.headers["Retry-After"]) <= 50 * 60 + 1
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert f"user {rep.id} refuses every password until" in logged and "from 20 networks" in logged
+    assert rep.email not in logged
+    with hotline.db.session() as db:
+        assert db.get(User, rep.id).locked_until == clock.now() + timedelta(minutes=50)  # the admins see it
+        assert db.scalar(select(func.count()).select_from(LoginAttempt)) == 20  # refusals are not failures
+    clock.advance(minutes=49)
+    assert _attempt(app.test_client(), rep.email, PASSWORD, "198.51.100.8").status_code == 429
+    clock.advance(minutes=1)  # the first failure is an hour old: the ceiling lifts
+    assert _attempt(app.test_client(), rep.email, PASSWORD, "198.51.100.9").status_code == 302
+
+
+def test_an_admin_unlock_lifts_the_ceiling(hotline, app, client, clock):
+    admin, rep = make_user(hotline, Role.ADMIN), make_user(hotline, Role.REP)
+    admin_browser = app.test_client()
+    login(admin_browser, admin.email)
+    _spray(client, clock, rep.email)
+    clock.advance(minutes=20)  # the last five-failure lock is over; the ceiling is not
+    assert _attempt(app.test_client(), rep.email, PASSWORD, "198.51.100.7").status_code == 429
+    assert b"Unlock" in admin_browser.get("/admin/users").data
+    assert post_form(admin_browser, f"/admin/users/{rep.id}/unlock").status_code == 302
+    assert _attempt(app.test_client(), rep.email, PASSWORD, "198.51.100.7").status_code == 302
+
+
+def test_the_ceiling_answers_an_unknown_email_in_the_same_words(hotline, app, client, clock):
+    rep = make_user(hotline, Role.REP)
+    _spray(client, clock, rep.email)
+    assert _spray(client, clock, "ghost@hotline.example") == [401] * 20
+    known = _attempt(app.test_client(), rep.email, WRONG, "198.51.100.7")
+    unknown = _attempt(app.test_client(), "ghost@hotline.example", WRONG, "198.51.100.7")
+    assert known.status_code == unknown.status_code == 429
+    said = [re.sub(r"\d+", "N", re.search(r"Too many failed logins[^<]*", r.get_data(as_text=True)).group())
+            for r in (known, unknown)]
+    assert said == ["Too many failed logins for this e-mail address: no password is accepted for it, not even the "
+                    "right one, for N minutes. If you need to log in sooner, ask an admin."] * 2
+
+
+def test_a_password_reset_by_an_admin_lifts_the_ceiling_too(hotline, app, client, clock):
+    rep = make_user(hotline, Role.REP)
+    _spray(client, clock, rep.email)
+    assert _attempt(app.test_client(), rep.email, PASSWORD, "198.51.100.7").status_code == 429
+    with hotline.db.transaction() as db:
+        reset_password(db, rep.id, "a brand new passphrase")
+    assert _attempt(app.test_client(), rep.email, "a brand new passphrase", "198.51.100.7").status_code == 302
