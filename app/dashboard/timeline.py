@@ -112,6 +112,11 @@ def _connected(late: bool) -> Callable[[dict, str], tuple[str, str]]:
 
 
 # keyed by EventKind values; a test checks every key is one
+# why a resolution was refused, from the outcome the escalation core logged with it
+_RESOLVE_REFUSALS = {"refused_no_verified_callback": "no verified callback",
+                     "refused_needs_agreement": "the customer's agreement is needed",
+                     "refused_already_resolved": "already resolved"}
+
 WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "call_received": lambda d, _: (f"Call received from {d.get('from') or 'a withheld number'}", ""),
     "call_status": lambda d, _: (f"Caller's call {d.get('status')}"
@@ -142,7 +147,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
                               + (f" ({d['agreed_by']} agreed)" if d.get("agreed_by") else "")
                               + (", not confirmed (the customer stayed silent)"
                                  if d.get("outcome") == "resolved_unconfirmed" else ""), "ok"),
-    "resolve_refused": lambda d, _: ("Resolving refused: no verified callback", "muted"),
+    "resolve_refused": lambda d, _: (f"Resolving refused: {_RESOLVE_REFUSALS.get(d.get('outcome', ''), 'no verified callback')}",
+                                     "muted"),
     "connect_deferred": lambda d, _: (f"Asked to call the customer via {d.get('via', '?')} while they were still on "
                                       "the hotline: connecting when their call ends", "warn"),
     "callback_requested": lambda d, _: (f"Callback requested: the hotline calls the rep, then {d.get('to', '')}", ""),
@@ -150,6 +156,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "callback_rep_call_failed": lambda d, _: (f"Could not call the rep: {d.get('error', '')}"
                                               + ("; gave up" if d.get("final") else "; will retry"), "bad"),
     "callback_rep_leg_status": lambda d, _: (f"Rep's phone: {d.get('status', '')}", "muted"),
+    "callback_rep_not_reached": lambda d, _: (f"The rep was not reached ({str(d.get('why', '')).replace('_', ' ')}): "
+                                              "the customer was not called", "bad"),
     "callback_leg_status": lambda d, _: (f"Customer's phone: {d.get('status', '')}", "muted"),
     "callback_met": _connected(False),
     "callback_late": _connected(True),

@@ -32,3 +32,16 @@ def test_no_kind_is_built_with_an_f_string():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.keyword) and node.arg == "kind":
                 assert not isinstance(node.value, ast.JoinedStr), f"{path}:{node.value.lineno} builds a kind"
+
+
+@pytest.mark.parametrize(("outcome", "words"), [
+    ("refused_needs_agreement", "Resolving refused: the customer's agreement is needed"),
+    ("refused_no_verified_callback", "Resolving refused: no verified callback"),
+])
+def test_a_refused_resolution_reads_the_reason_it_was_logged_with(outcome, words):
+    assert WORDS["resolve_refused"]({"via": "web", "outcome": outcome}, "") == (words, "muted")
+
+
+def test_a_callback_that_never_reached_the_rep_says_the_customer_was_not_called():
+    line, tone = WORDS["callback_rep_not_reached"]({"callback_id": 1, "why": "no-answer"}, "")
+    assert line == "The rep was not reached (no-answer): the customer was not called" and tone == "bad"
