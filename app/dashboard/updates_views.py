@@ -214,8 +214,12 @@ def report() -> str:
     try:
         start = _when(request.args.get("from", ""), now - timedelta(days=7))
         end = _when(request.args.get("to", ""), now)
-    except ValueError:
-        start, end = now - timedelta(days=7), now
+    except ValueError:  # never the figures of another range than the one asked for
+        return render_template("dashboard/updates_report.html", r=None, start=now - timedelta(days=7), end=now,
+                               error="From and to must be dates and times like 2026-11-30 14:00 (UTC)."), 400
+    if end <= start:
+        return render_template("dashboard/updates_report.html", r=None, start=start, end=end,
+                               error="The range must end after it starts."), 400
     with hotline.db.session() as session:
         figures = update_figures(session, start, end)
     return render_template("dashboard/updates_report.html", r=figures, start=start, end=end)

@@ -138,6 +138,15 @@ def test_rep_cannot_declare_an_outage(hotline, client):
     assert client.get("/reports/updates").status_code == 403
 
 
+@pytest.mark.parametrize(("query", "says"), [
+    ("from=last+tuesday", "must be dates and times"), ("from=2026-11-30 14:00&to=2026-11-30 13:00", "end after")])
+def test_the_updates_report_refuses_a_range_it_cannot_read_instead_of_showing_another(hotline, client, query, says):
+    login_as(client, hotline, Role.MANAGER)
+    response = client.get(f"/reports/updates?{query}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and says in page and 'id="update-figures"' not in page
+
+
 def test_owner_sms_sets_interval_writes_update_and_proposes(hotline, client, clock, smtp):
     incident = _incident(client, hotline)
     ref = incident.reference
