@@ -298,11 +298,12 @@ def simulate(url: str, caller: str) -> None:
 
 @main.command()
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where the demo keeps its database and embedded Redis (default: a new temp dir).")
+              help="Where the demo keeps its database and embedded Redis (default: a temp dir, removed at the end).")
 def demo(data_dir: Path | None) -> None:
     """A scripted Sev-1 call end to end on embedded defaults."""
     from hotline_sim.demo import run_demo
 
+    _exit_on_sigterm()  # its embedded redis-server and temp dir are cleaned up on SIGTERM/SIGHUP too
     run_demo(data_dir)
 
 
@@ -334,10 +335,15 @@ def _stop_embedded_redis_on_exit(hotline: Hotline) -> None:
 
 
 def _exit_on_sigterm() -> None:
-    """SIGTERM ends the process through SystemExit, so the cleanup above still runs."""
+    """SIGTERM and SIGHUP (a closed terminal) end the process through SystemExit, so the cleanup above still runs.
+
+    A SIGHUP that is ignored (``nohup``) stays ignored.
+    """
     import signal
 
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, lambda _signum, _frame: sys.exit(0))
 
 
 def _safe_url(url: str) -> str:

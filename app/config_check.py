@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from app import probes
 from app.config_report import CheckReport, Problem, Role, Severity
 from app.config_rules import settings_problems
-from app.settings import TWILIO_API_BASE, Settings, SettingsError
+from app.settings import PROMISED_CALLBACK_MINUTES, TWILIO_API_BASE, Settings, SettingsError
 
 __all__ = ["CheckReport", "Problem", "Role", "Severity", "run_checks", "settings_problems"]
 
@@ -48,7 +48,11 @@ def twilio_account_problems(settings: Settings, report: CheckReport) -> None:
                      "copy the Account SID and Auth Token from the Twilio console")
     elif found[0] == "number":
         report.error("TWILIO_NUMBER", f"{found[1]}.", "use a number bought on this account (Phone Numbers > Manage)")
-    else:
+    elif found[0] == "unresolvable" and not settings.talks_to_twilio:
+        report.error("TWILIO_API_BASE_URL", f"the host of {settings.twilio_api_base_url} has no address: {found[1]}: "
+                     "every page, SMS and callback would fail.",
+                     "correct the host, or leave TWILIO_API_BASE_URL empty for Twilio itself")
+    else:  # Twilio's own API out of reach (or its name, for a moment): pages are retried, intake still works
         report.warn("TWILIO_API_BASE_URL", f"could not ask Twilio about the account: {found[1]}.",
                     "check the outbound network; pages fail while Twilio is unreachable")
 
@@ -136,8 +140,11 @@ def redis_problems(settings: Settings, report: CheckReport) -> bool:
     return True
 
 
-def oncall_problems(settings: Settings, report: CheckReport, now: datetime, strict: bool) -> None:
-    """Every schedule a policy pages exists (an error when ``strict``), coverage gaps, managers, overlaps."""
+def oncall_problems(settings: Settings, report: CheckReport, now: datetime, strict: bool,
+                    checking: bool = True) -> None:
+    """Every schedule a policy pages exists (an error when ``strict``); every level pages before the deadline and
+    someone can be paged now (errors for ``hotline check`` only: ``serve`` and ``worker`` start and warn, since
+    intake without a rep still records every caller and alerts whoever it can); gaps, managers, overlaps."""
     from app.db import Database
     from app.services import oncall_coverage as coverage
 
@@ -145,9 +152,11 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
     try:
         with db.session() as session:
             missing = coverage.missing_schedules(session)
-            gaps = coverage.coverage_gaps(session, now)
+            gaps = coverage.coverage_gaps(session, now.replace(microsecond=0))  # readable times in the lines
             overlaps = coverage.overlapping_overrides(session, now)
             managers = coverage.has_managers(session)
+            late = coverage.late_levels(session, settings.callback_sla_minutes)
+            nobody = coverage.nobody_to_page_now(session, now)
     finally:
         db.dispose()
     reported: set[tuple[str, str]] = set()
@@ -159,9 +168,20 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
         fix = (f"define schedule {item.schedule!r} (`hotline oncall import`), or make a default escalation policy "
                "that pages only your schedules")
         (report.error if strict else report.warn)(where, f"{item.describe()}: nobody would be paged.", fix)
+    for level in late:
+        where = "escalation_policies" + ("" if level.built_in else f"[{level.policy}]") + f".{level.path}"
+        (report.error if strict and checking else report.warn)(
+            where, f"{level.describe(settings.callback_sla_minutes)}: that level cannot help keep the promise.",
+            f"page it earlier (a smaller delay_minutes), or leave CALLBACK_SLA_MINUTES empty ({PROMISED_CALLBACK_MINUTES})")
+    if nobody:
+        (report.error if strict and checking else report.warn)(
+            "reps/schedules", "nobody can be paged now: no schedule the escalation policy pages has an active rep "
+            "on call, no rep it names is active, and no active rep is a manager.",
+            "put an active rep on call now (a layer member or an override, `hotline oncall import`), "
+            "or mark an active rep is_manager: true")
     for gap in gaps:
         report.warn(f"schedules[{gap.schedule}]", f"{gap.describe()}.", "add a layer member or an override")
-    if not managers:
+    if not managers and not nobody:
         report.warn("reps", "no active rep has is_manager: true, so the managers' level pages nobody.",
                     "mark at least one rep as a manager")
     for overlap in overlaps:
@@ -262,7 +282,8 @@ def run_checks(
     database_ok = "DATABASE_URL" not in broken and database_problems(settings, report, migrate)
     redis_ok = redis_problems(settings, report)
     if database_ok:
-        oncall_problems(settings, report, now, strict=role == Role.CHECK or not settings.simulated_telephony)
+        oncall_problems(settings, report, now, strict=role == Role.CHECK or not settings.simulated_telephony,
+                        checking=role == Role.CHECK)
         if role != Role.WORKER and redis_ok:
             liveness_problems(settings, report, now, strict=role == Role.CHECK)
         if role == Role.CHECK and settings.helpdesk_webhook_url:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import phonenumbers
 
 from app.config_report import CheckReport
-from app.settings import TWILIO_API_BASE, Settings
+from app.settings import PROMISED_CALLBACK_MINUTES, TWILIO_API_BASE, Settings, SettingsError, url_problem
 
 
 def settings_problems(settings: Settings, env: Mapping[str, str], report: CheckReport) -> None:
@@ -32,19 +33,20 @@ def settings_problems(settings: Settings, env: Mapping[str, str], report: CheckR
         report.warn("DATABASE_URL", "is not set: SQLite in HOTLINE_DATA_DIR serves one host only.",
                     "use PostgreSQL: DATABASE_URL=postgresql://user:password@host:5432/hotline")
     _helpdesk_problems(settings, production, report)
+    _promise_problems(settings, report)
     _live_connect_problems(settings, report)
     try:
         from workers.watchdog import interval_seconds
 
         interval_seconds(env)
-    except ValueError as exc:
-        report.error("HOTLINE_WATCHDOG_SECONDS", f"{exc}.", "leave it empty (10 s) or set a number from 1 to 15")
+    except SettingsError as exc:
+        report.error(exc.variable, exc.problem, exc.fix)
     try:
         from workers.page_threads import thread_count
 
         thread_count(env)
-    except ValueError as exc:
-        report.error("HOTLINE_PAGE_THREADS", f"{exc}.", "leave it empty (4) or set a whole number from 0 to 32")
+    except SettingsError as exc:
+        report.error(exc.variable, exc.problem, exc.fix)
     try:
         from app.docstring_free import bytecode_state
 
@@ -54,6 +56,25 @@ def settings_problems(settings: Settings, env: Mapping[str, str], report: CheckR
     if production and settings.twilio_calls_per_second == 1.0:
         report.passed.append("TWILIO_CALLS_PER_SECOND 1 (Twilio's default account rate: pages by voice leave one a "
                              "second; raise it to your account's CPS)")
+
+
+def _promise_problems(settings: Settings, report: CheckReport) -> None:
+    """CALLBACK_SLA_MINUTES is the promise callers hear; the support policy's is PROMISED_CALLBACK_MINUTES.
+
+    Whether each escalation level pages before the deadline needs the stored policies: ``oncall_problems``.
+    """
+    from app.services.escalation import AT_RISK_BEFORE_DUE
+
+    minutes, promised = settings.callback_sla_minutes, PROMISED_CALLBACK_MINUTES
+    if minutes != promised:
+        report.warn("CALLBACK_SLA_MINUTES", f"is {minutes}, not the {promised} minutes the support policy promises: "
+                    f"callers are told {minutes} minutes, and the deadline, the breach and the compliance report's "
+                    "\"met\" all move with it.", f"leave it empty ({promised}) unless the support policy changed")
+    at_risk = int(AT_RISK_BEFORE_DUE.total_seconds() // 60)
+    if minutes <= at_risk:
+        report.warn("CALLBACK_SLA_MINUTES", f"is {minutes}: the at-risk alert, due {at_risk} minutes before the "
+                    "deadline, would fall at or before the incident's opening and warn of nothing.",
+                    f"keep it above {at_risk}, e.g. CALLBACK_SLA_MINUTES={promised}")
 
 
 def _live_connect_problems(settings: Settings, report: CheckReport) -> None:
@@ -66,8 +87,9 @@ def _live_connect_problems(settings: Settings, report: CheckReport) -> None:
         report.warn("LIVE_WAIT_MINUTES", f"is {minutes}, not below CALLBACK_SLA_MINUTES "
                     f"({settings.callback_sla_minutes}): a caller could still be on hold when the deadline passes.",
                     "keep it well below, e.g. LIVE_WAIT_MINUTES=5")
-    if not settings.live_hold_music_url.startswith(("https://", "http://")):
-        report.error("LIVE_HOLD_MUSIC_URL", f"{settings.live_hold_music_url!r} is not an http(s) URL Twilio can fetch.",
+    problem = url_problem(settings.live_hold_music_url)
+    if problem:
+        report.error("LIVE_HOLD_MUSIC_URL", f"{settings.live_hold_music_url!r} {problem}: Twilio could not fetch it.",
                      "leave it empty for Twilio's classical hold music, or give an mp3 URL")
     else:
         report.passed.append(f"live connect: callers may wait up to {minutes} min on the line")
@@ -77,8 +99,9 @@ def _helpdesk_problems(settings: Settings, production: bool, report: CheckReport
     url = settings.helpdesk_webhook_url
     if not url:
         return
-    if not url.startswith(("https://", "http://")):
-        report.error("HELPDESK_WEBHOOK_URL", f"{url!r} is not an http(s) URL.", "e.g. https://helpdesk.example.com/hooks/sev1")
+    problem = url_problem(url)
+    if problem:
+        report.error("HELPDESK_WEBHOOK_URL", f"{url!r} {problem}.", "e.g. https://helpdesk.example.com/hooks/sev1")
     elif production and not url.startswith("https://"):
         report.warn("HELPDESK_WEBHOOK_URL", "is not https: incident details would travel in clear text.",
                     "use the helpdesk's https endpoint")
@@ -105,10 +128,9 @@ def _twilio_problems(settings: Settings, report: CheckReport) -> None:
     if not valid:
         report.error("TWILIO_NUMBER", f"{number!r} is not a valid number in E.164.",
                      "write it with + and the country code, e.g. +14155550100")
-    if settings.twilio_api_base_url.rstrip("/") != TWILIO_API_BASE and not settings.twilio_api_base_url.startswith(
-            "https://"):
-        report.warn("TWILIO_API_BASE_URL", f"points at {settings.twilio_api_base_url} (not Twilio, not https).",
-                    "leave it empty in production")
+    if not settings.talks_to_twilio:
+        report.warn("TWILIO_API_BASE_URL", f"points at {settings.twilio_api_base_url}, not Twilio ({TWILIO_API_BASE}): "
+                    "every page, SMS and callback goes there.", "leave it empty in production")
 
 
 def _public_url_problems(settings: Settings, production: bool, report: CheckReport) -> None:
@@ -119,8 +141,14 @@ def _public_url_problems(settings: Settings, production: bool, report: CheckRepo
                          "http://localhost:8000 and Twilio could not reach them.",
                          "set the https URL Twilio calls, e.g. PUBLIC_BASE_URL=https://hotline.example.com")
         return
-    if not url.startswith(("http://", "https://")) or "://" not in url or not url.split("://", 1)[1]:
-        report.error("PUBLIC_BASE_URL", f"{url!r} is not an http(s) URL.", "e.g. https://hotline.example.com")
+    problem = url_problem(url, base=True)
+    if problem:
+        report.error("PUBLIC_BASE_URL", f"{url!r} {problem}: Twilio's signed requests would be refused (403).",
+                     "write the URL alone, e.g. PUBLIC_BASE_URL=https://hotline.example.com")
+    elif "twilio" in urlsplit(url).path.split("/"):
+        report.error("PUBLIC_BASE_URL", f"{url!r} includes a webhook path: signatures are checked against "
+                     "PUBLIC_BASE_URL + the request's path, so every Twilio request would be refused (403).",
+                     "give the base URL only, e.g. PUBLIC_BASE_URL=https://hotline.example.com")
     elif production and not url.startswith("https://"):
         report.error("PUBLIC_BASE_URL", f"{url!r} is not https: Twilio's requests and the reps' links would travel "
                      "in clear text.", "serve behind TLS and use the https URL")

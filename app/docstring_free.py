@@ -26,7 +26,7 @@ import sysconfig
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from app.settings import YES_WORDS
+from app.settings import NO_WORDS, YES_WORDS
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +36,12 @@ log = logging.getLogger(__name__)
 PACKAGES = ("app", "ivr_flows", "workers", "flask", "werkzeug", "jinja2", "sqlalchemy", "redis", "rq",
             "twilio", "phonenumbers", "gunicorn")
 KEEP_VARIABLE = "HOTLINE_KEEP_DOCSTRINGS"
-_NO_WORDS = frozenset({"", "0", "false", "no", "off"})
 
 
 def keep_docstrings(env: Mapping[str, str]) -> bool:
     """HOTLINE_KEEP_DOCSTRINGS as a yes or no; ValueError for anything else (``hotline check`` names it)."""
     value = env.get(KEEP_VARIABLE, "").strip().lower()
-    if value not in YES_WORDS | _NO_WORDS:
+    if value not in YES_WORDS | NO_WORDS:
         raise ValueError(f"{env[KEEP_VARIABLE]!r} is neither yes nor no")
     return value in YES_WORDS
 

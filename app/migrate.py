@@ -38,9 +38,11 @@ def upgrade_locked(url: str, lock_dir: Path, revision: str = "head") -> None:
     SQLite: an exclusive file lock beside the data (SQLite serves one host).
     """
     if url.startswith("postgresql"):
-        from sqlalchemy import create_engine, text
+        from sqlalchemy import text
 
-        engine = create_engine(url)
+        from app.probes import probe_engine
+
+        engine = probe_engine(url)  # a server that accepts and never answers ends the command, not hangs it
         try:
             with engine.connect() as conn:
                 conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})

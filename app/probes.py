@@ -37,9 +37,9 @@ def first_line(exc: BaseException) -> str:
 
 
 def probe_engine(url: str) -> Engine:
-    """An engine that gives up connecting after a few seconds."""
+    """An engine that gives up connecting after a few seconds (unless the URL sets its own ?connect_timeout=)."""
     kwargs: dict = {}
-    if url.startswith("postgresql"):
+    if url.startswith("postgresql") and "connect_timeout" not in make_url(url).query:
         kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     return create_engine(url, **kwargs)
 
@@ -164,7 +164,8 @@ def redis_unreachable(url: str) -> str | None:
 
 
 def twilio_number_problem(base_url: str, account_sid: str, auth_token: str, number: str) -> tuple[str, str] | None:
-    """("credentials" | "number" | "unreachable", reason) when Twilio refuses the account or the number, else None.
+    """("credentials" | "number" | "unresolvable" | "unreachable", reason) when Twilio refuses the account or the
+    number, or cannot be asked, else None.
 
     Lists the account's incoming numbers filtered by ``number``: a 401 means the SID or
     token is wrong; an empty list means the number does not belong to this account. Plain
@@ -173,6 +174,7 @@ def twilio_number_problem(base_url: str, account_sid: str, auth_token: str, numb
     """
     import base64
     import json
+    import socket
     import urllib.error
     import urllib.request
     from urllib.parse import urlencode
@@ -189,6 +191,8 @@ def twilio_number_problem(base_url: str, account_sid: str, auth_token: str, numb
         status, body = exc.code, b""
     except urllib.error.URLError as exc:
         reason = exc.reason
+        if isinstance(reason, socket.gaierror):  # the host name has no address (a typo, or no DNS)
+            return "unresolvable", first_line(reason)
         return "unreachable", first_line(reason) if isinstance(reason, BaseException) else str(reason)
     except (OSError, ValueError) as exc:  # a time-out while reading, an unreadable URL
         return "unreachable", first_line(exc)

@@ -8,15 +8,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 TWILIO_API_BASE = "https://api.twilio.com"
+PROMISED_CALLBACK_MINUTES = 15  # the support policy's promise (docs/policy.md): CALLBACK_SLA_MINUTES's default
 # Files the hotline keeps in its data dir (SQLite adds -wal/-shm/-journal; the spool a .replaying copy).
 DATA_FILE_PREFIXES = ("secret_key", "simulated_auth_token", "hotline.db", "spool.", "redis.")
 
 
 YES_WORDS = frozenset({"1", "true", "yes", "on"})  # what a yes/no setting takes as yes
+NO_WORDS = frozenset({"", "0", "false", "no", "off"})  # ... and as no (empty: the default, no)
 
 
-def _bool(value: str) -> bool:
-    return value.strip().lower() in YES_WORDS
+def _yes_no(variable: str, raw: str) -> bool:
+    """A yes/no setting; a word that is neither (``ture``) is refused rather than read as no."""
+    word = raw.strip().lower()
+    if word not in YES_WORDS | NO_WORDS:
+        raise SettingsError(variable, f"{raw!r} is neither yes nor no.",
+                            f"write {variable}=true or {variable}=false (1/0, yes/no and on/off work too)")
+    return word in YES_WORDS
 
 
 def _regions(value: str) -> tuple[str, ...]:
@@ -47,28 +54,59 @@ def _minutes(variable: str, raw: str, low: int, high: int) -> int:
 
 
 def _count(variable: str, raw: str) -> int:
-    """A whole number, zero or more (0 switches a limit off)."""
+    """A whole number, zero or more: 0 switches the limit off (each user of a count setting honours that)."""
     text = raw.strip()
     if not text.isdecimal():
         raise SettingsError(variable, f"must be a whole number, not {raw!r}.", f"write the number alone, e.g. {variable}=3")
     return int(text)
 
 
-def _http_url(variable: str, raw: str) -> str:
-    """An absolute http(s) URL with a host (Twilio's API base, whose requests the worker builds itself)."""
+def url_problem(text: str, *, base: bool = False) -> str | None:
+    """Why ``text`` is not an absolute http(s) URL with a host, or None; a ``base`` URL has no query or fragment either.
+
+    Whitespace anywhere is refused: a comment after the value stays part of it (systemd's
+    EnvironmentFile keeps it), and a URL with a space in it reaches nobody.
+    """
     from urllib.parse import urlsplit
 
-    text = raw.strip().rstrip("/")
+    if any(char.isspace() for char in text):
+        return "contains whitespace (a comment after the value, or a space inside it, is part of the value)"
     try:
         url = urlsplit(text)
         url.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
-        usable = url.scheme in ("http", "https") and bool(url.hostname) and not url.query and not url.fragment
     except ValueError:
-        usable = False
-    if not usable:
-        raise SettingsError(variable, f"must be an absolute http(s) URL, not {raw!r}.",
+        return "is not a URL (its host or port cannot be read)"
+    if url.scheme not in ("http", "https") or not text.startswith(f"{url.scheme}://"):
+        return "is not an http(s) URL (it must start with https:// or http://)"
+    if not url.hostname:
+        return "names no host"
+    if base and ("?" in text or "#" in text):
+        return "has a query or a fragment (? or #), which a base URL cannot have"
+    return None
+
+
+def base_url_text(raw: str) -> str:
+    """``raw`` without surrounding whitespace and trailing slashes (those of ``https://`` itself stay)."""
+    scheme, separator, rest = raw.strip().partition("://")
+    return scheme + separator + rest.rstrip("/") if separator else scheme.rstrip("/")
+
+
+def _http_url(variable: str, raw: str) -> str:
+    """An absolute http(s) URL with a host (Twilio's API base, whose requests the worker builds itself)."""
+    text = base_url_text(raw)
+    problem = url_problem(text, base=True)
+    if problem:
+        raise SettingsError(variable, f"must be an absolute http(s) URL, not {raw!r}: it {problem}.",
                             f"leave it unset for Twilio itself, or e.g. {variable}=http://127.0.0.1:8099")
     return text
+
+
+def _queue_name(variable: str, raw: str) -> str:
+    """An RQ queue name: no whitespace (a host whose name differs shares no work with the others)."""
+    if any(char.isspace() for char in raw):
+        raise SettingsError(variable, f"must be one word without spaces, not {raw!r}: web and worker must name the "
+                            "same queue.", f"leave it empty for 'hotline', or e.g. {variable}=hotline")
+    return raw
 
 
 def _port(variable: str, raw: str) -> int:
@@ -178,7 +216,7 @@ class Settings:
     twilio_api_base_url: str = TWILIO_API_BASE
     public_base_url: str = ""
     trust_proxy_headers: bool = False
-    callback_sla_minutes: int = 15
+    callback_sla_minutes: int = PROMISED_CALLBACK_MINUTES
     default_region: str = "US"
     allowed_callback_regions: tuple[str, ...] = ("US", "CA", "GB", "IE", "DE", "AT", "CH", "FR", "NL")
     secret_key: str = ""
@@ -187,10 +225,11 @@ class Settings:
     twilio_calls_per_second: float = 1.0
     twilio_sms_per_second: float = 10.0
     # issue 9: floods and toll fraud
-    max_incidents_per_caller: int = 3  # new incidents per caller ID per window; more join the newest open one
+    # new incidents per caller ID per window; more join the newest open one (0: no limit)
+    max_incidents_per_caller: int = 3
     caller_incident_window_minutes: int = 60
-    outbound_alert_per_hour: int = 120  # outbound SMS + calls per hour above which managers are alerted
-    missed_call_sms_hours: int = 24  # at most one missed-call SMS per number in this many hours
+    outbound_alert_per_hour: int = 120  # outbound SMS + calls per hour above which managers are alerted (0: no alert)
+    missed_call_sms_hours: int = 24  # at most one missed-call SMS per number in this many hours (0: no limit)
     helpdesk_webhook_url: str = ""  # unset: no outbound webhooks
     helpdesk_webhook_secret: str = ""  # HMAC-SHA256 key of X-Hotline-Signature
     # issue 11: customer updates by e-mail, and how long a resolution proposal waits for an answer
@@ -211,6 +250,11 @@ class Settings:
     def simulated_telephony(self) -> bool:
         """True when no Twilio account is configured: nothing dials out."""
         return not (self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def talks_to_twilio(self) -> bool:
+        """True when TWILIO_API_BASE_URL is Twilio's own API (not a test server or a typo)."""
+        return self.twilio_api_base_url.rstrip("/") == TWILIO_API_BASE
 
     @property
     def resolved_database_url(self) -> str:
@@ -281,7 +325,7 @@ class Settings:
             _load_dotenv()
             env = dict(os.environ)
         get = env.get
-        data_dir = Path(get("HOTLINE_DATA_DIR", ".hotline"))
+        data_dir = Path(get("HOTLINE_DATA_DIR", "") or cls.data_dir)  # empty: the default, never the current dir
         return cls(
             data_dir=data_dir,
             database_url=normalize_database_url(get("DATABASE_URL", "")),
@@ -291,16 +335,17 @@ class Settings:
             twilio_auth_token_secondary=get("TWILIO_AUTH_TOKEN_SECONDARY", ""),
             twilio_number=get("TWILIO_NUMBER", ""),
             twilio_api_base_url=_http_url("TWILIO_API_BASE_URL", get("TWILIO_API_BASE_URL", "") or TWILIO_API_BASE),
-            public_base_url=get("PUBLIC_BASE_URL", "").rstrip("/"),
-            trust_proxy_headers=_bool(get("TRUST_PROXY_HEADERS", "false")),
-            callback_sla_minutes=_minutes("CALLBACK_SLA_MINUTES", get("CALLBACK_SLA_MINUTES", "") or "15", 1, 240),
+            public_base_url=base_url_text(get("PUBLIC_BASE_URL", "")),  # config_rules checks the rest
+            trust_proxy_headers=_yes_no("TRUST_PROXY_HEADERS", get("TRUST_PROXY_HEADERS", "")),
+            callback_sla_minutes=_minutes("CALLBACK_SLA_MINUTES",
+                                          get("CALLBACK_SLA_MINUTES", "") or str(PROMISED_CALLBACK_MINUTES), 1, 240),
             default_region=_region("DEFAULT_REGION", get("DEFAULT_REGION", "") or "US"),
             allowed_callback_regions=_region_list(
                 "ALLOWED_CALLBACK_REGIONS",
                 get("ALLOWED_CALLBACK_REGIONS", "") or ",".join(cls.allowed_callback_regions),
             ),
             secret_key=get("SECRET_KEY", ""),
-            queue_name=get("QUEUE_NAME", "hotline"),
+            queue_name=_queue_name("QUEUE_NAME", get("QUEUE_NAME", "") or cls.queue_name),
             twilio_calls_per_second=_per_second("TWILIO_CALLS_PER_SECOND", get("TWILIO_CALLS_PER_SECOND", "") or "1"),
             twilio_sms_per_second=_per_second("TWILIO_SMS_PER_SECOND", get("TWILIO_SMS_PER_SECOND", "") or "10"),
             max_incidents_per_caller=_count("MAX_INCIDENTS_PER_CALLER", get("MAX_INCIDENTS_PER_CALLER", "") or "3"),

@@ -55,8 +55,18 @@ SCRIPT = [  # what the caller does, in order
 
 
 def run_demo(data_dir: Path | None = None) -> Incident:
-    """Call, page, acknowledgement, bridged callback; print the story and the incident's log."""
-    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="hotline-demo-"))
+    """Call, page, acknowledgement, bridged callback; print the story and the incident's log.
+
+    Without ``data_dir`` the demo keeps its data in a temporary folder, removed when it ends
+    (after its embedded redis-server has stopped), however it ends.
+    """
+    if data_dir is None:
+        with tempfile.TemporaryDirectory(prefix="hotline-demo-") as temporary:
+            return _run(Path(temporary))
+    return _run(data_dir)
+
+
+def _run(data_dir: Path) -> Incident:
     data_dir.mkdir(parents=True, exist_ok=True)
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
     spec = default_spec_path()

@@ -21,6 +21,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq.exceptions import StopRequested
 from rq.timeouts import BaseDeathPenalty
 
+from app.settings import SettingsError
 from app.telephony.rate import may_wait
 from app.wiring import Hotline
 from workers.consuming import ReportingWorker
@@ -34,12 +35,13 @@ STOP_POLL_SECONDS = 1  # an idle thread notices a stop within this long (RQ's ow
 
 
 def thread_count(env: Mapping[str, str] | None = None) -> int:
-    """HOTLINE_PAGE_THREADS when set (0 turns the threads off), else THREADS."""
+    """HOTLINE_PAGE_THREADS when set (0 turns the threads off), else THREADS; SettingsError if unusable."""
     raw = (os.environ if env is None else env).get(THREADS_ENV, "").strip()
     if not raw:
         return THREADS
     if not raw.isdecimal() or int(raw) > MAX_THREADS:
-        raise ValueError(f"{THREADS_ENV} must be a whole number from 0 to {MAX_THREADS}, not {raw!r}")
+        raise SettingsError(THREADS_ENV, f"must be a whole number from 0 to {MAX_THREADS}, not {raw!r}.",
+                            f"leave it empty ({THREADS}), or write the number alone, e.g. {THREADS_ENV}={THREADS}")
     return int(raw)
 
 

@@ -37,6 +37,7 @@ from app.services.notices import queued_notices
 from app.services.pages import STALE_SENDING, due_pages
 from app.services.spool import replay
 from app.services.steps import overdue_steps
+from app.settings import SettingsError
 from app.wiring import Hotline
 from workers import consuming
 
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 10.0  # the longest a watchdog sleeps between passes
 INTERVAL_ENV = "HOTLINE_WATCHDOG_SECONDS"  # overrides INTERVAL_SECONDS (benchmarks, tight deployments)
 MAX_INTERVAL_SECONDS = 15.0  # a slower watchdog could not keep the 15 s promise
+MIN_INTERVAL_SECONDS = 1.0  # a faster one only sweeps SQL more often (each pass reads every due row)
 LEASE_TTL = timedelta(seconds=30)
 GRACE = timedelta(seconds=3)  # RQ's scheduler fires a job within about 2 s of its time: hand over after that
 TAKEOVER = timedelta(seconds=6)  # due this long and still not done: RQ is not doing it, run it here
@@ -51,13 +53,18 @@ MIN_WAKE_SECONDS = 0.2  # never spin
 
 
 def interval_seconds(env: Mapping[str, str] | None = None) -> float:
-    """Seconds between passes: HOTLINE_WATCHDOG_SECONDS when set, else INTERVAL_SECONDS."""
+    """Seconds between passes: HOTLINE_WATCHDOG_SECONDS when set, else INTERVAL_SECONDS; SettingsError if unusable."""
     raw = (os.environ if env is None else env).get(INTERVAL_ENV, "").strip()
     if not raw:
         return INTERVAL_SECONDS
-    seconds = float(raw)
-    if not 0 < seconds <= MAX_INTERVAL_SECONDS:
-        raise ValueError(f"{INTERVAL_ENV} must be more than 0 and at most {MAX_INTERVAL_SECONDS:g}, not {raw!r}")
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0  # "10s", "ten": refused below with the fix, not with float()'s message
+    if not MIN_INTERVAL_SECONDS <= seconds <= MAX_INTERVAL_SECONDS:
+        raise SettingsError(INTERVAL_ENV, f"must be a number of seconds from {MIN_INTERVAL_SECONDS:g} to "
+                            f"{MAX_INTERVAL_SECONDS:g}, not {raw!r}.",
+                            f"leave it empty ({INTERVAL_SECONDS:g} s), or write the number alone, e.g. {INTERVAL_ENV}=5")
     return seconds
 
 

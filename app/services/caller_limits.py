@@ -50,9 +50,10 @@ def incident_to_join(session: Session, caller_id: str, now: datetime, limits: Ca
 
     A genuine Sev-1 is never dropped: over the limit the report joins the newest open
     incident of that number; with none open, a new incident is opened anyway.
+    MAX_INCIDENTS_PER_CALLER=0 switches the limit off, as 0 does for every count setting (``_count``).
     """
-    if not is_valid_phone(caller_id):
-        return None  # a withheld number is not counted: it could be anyone
+    if not limits.max_new_incidents or not is_valid_phone(caller_id):
+        return None  # no limit; or a withheld number, which is not counted: it could be anyone
     since = now - timedelta(minutes=limits.window_minutes)
     if new_incidents_from(session, caller_id, since) < limits.max_new_incidents:
         return None

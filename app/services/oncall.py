@@ -96,13 +96,20 @@ def policy_dict(policy: EscalationPolicy) -> dict:
     return {"name": policy.name, "is_default": policy.is_default, "levels": policy.levels}
 
 
-def default_policy(session: Session) -> dict:
-    """The default escalation policy as a dict; created from DEFAULT_POLICY on first use."""
+def stored_default_policy(session: Session) -> EscalationPolicy | None:
+    """The stored policy incidents use: the one marked default, else the one named "default" (None: the built-in)."""
     with session.no_autoflush:  # policies are saved by the admin pages' own transactions
         policy = session.scalar(select(EscalationPolicy).where(EscalationPolicy.is_default.is_(True)))
     if policy is not None:
+        return policy
+    return session.scalar(select(EscalationPolicy).where(EscalationPolicy.name == DEFAULT_POLICY_NAME))
+
+
+def default_policy(session: Session) -> dict:
+    """The default escalation policy as a dict; created from DEFAULT_POLICY on first use."""
+    policy = stored_default_policy(session)
+    if policy is not None and policy.is_default:
         return policy_dict(policy)
-    policy = session.scalar(select(EscalationPolicy).where(EscalationPolicy.name == DEFAULT_POLICY_NAME))
     if policy is None:
         try:
             with session.begin_nested():  # a concurrent first use may create it first

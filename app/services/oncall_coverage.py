@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import EscalationPolicy, Override, Rep, Schedule
+from app.oncall.errors import UnknownRep, UnknownSchedule
 from app.oncall.fields import iso_z
 from app.oncall.policy import DEFAULT_POLICY_NAME, TargetType, default_levels, targets_of
-from app.services.oncall import managers, schedule_shifts
+from app.services.oncall import managers, resolve_target, schedule_shifts, stored_default_policy
 
 COVERAGE_DAYS = 14
 
@@ -64,6 +65,22 @@ class Overlap:
                 f"{iso_z(self.starts_at)} to {iso_z(self.ends_at)} (both are paged)")
 
 
+@dataclass(frozen=True)
+class LateLevel:
+    """A policy level that pages at or after the callback deadline (CALLBACK_SLA_MINUTES)."""
+
+    policy: str
+    path: str  # e.g. "levels[2].delay_minutes"
+    delay_minutes: int
+    built_in: bool
+
+    def describe(self, sla_minutes: int) -> str:
+        """One line naming the policy, the level and the deadline it misses."""
+        which = "the built-in default escalation policy" if self.built_in else f"escalation policy {self.policy!r}"
+        return (f"{which} pages at {self.path} {self.delay_minutes} minutes after the details are captured, "
+                f"at or after the callback deadline (CALLBACK_SLA_MINUTES={sla_minutes})")
+
+
 def effective_policies(session: Session) -> list[tuple[str, list[dict], bool]]:
     """Every stored policy as (name, levels, built_in), plus the built-in default when none is the default."""
     stored = list(session.scalars(select(EscalationPolicy).order_by(EscalationPolicy.name)))
@@ -82,6 +99,13 @@ def missing_schedules(session: Session) -> list[MissingSchedule]:
             if target["type"] == TargetType.SCHEDULE and target["schedule"] not in names:
                 found.append(MissingSchedule(name, f"{path}.schedule", target["schedule"], built_in))
     return found
+
+
+def late_levels(session: Session, sla_minutes: int) -> list[LateLevel]:
+    """Levels of any policy (or the built-in default) whose delay reaches the callback deadline."""
+    return [LateLevel(name, f"levels[{index}].delay_minutes", int(level["delay_minutes"]), built_in)
+            for name, levels, built_in in effective_policies(session)
+            for index, level in enumerate(levels) if int(level["delay_minutes"]) >= sla_minutes]
 
 
 def coverage_gaps(session: Session, now: datetime, days: int = COVERAGE_DAYS) -> list[Gap]:
@@ -121,6 +145,26 @@ def overlapping_overrides(session: Session, now: datetime) -> list[Overlap]:
                 found.append(Overlap(schedule, (first_rep, second_rep), max(first.starts_at, second.starts_at),
                                      min(first.ends_at, second.ends_at)))
     return found
+
+
+def nobody_to_page_now(session: Session, now: datetime) -> bool:
+    """True when an incident opened ``now`` would reach nobody: no target of the policy in use reaches an
+    active rep, and there is no active manager (whom a level that reaches nobody alerts instead).
+
+    TAM targets are left out: they reach a TAM only for some accounts, in business hours.
+    """
+    if managers(session):
+        return False
+    policy = stored_default_policy(session)
+    for _, target in targets_of(policy.levels if policy is not None else default_levels()):
+        if target["type"] == TargetType.TAM:
+            continue
+        try:
+            if resolve_target(session, target, now):
+                return False
+        except (UnknownRep, UnknownSchedule):
+            continue  # reported as a missing schedule (a rep is deleted only with its targets)
+    return True
 
 
 def has_managers(session: Session) -> bool:

@@ -191,3 +191,51 @@ def test_a_forked_child_that_exits_never_stops_its_parents_server_even_as_its_on
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["True", "b'v'", "True"]
     assert _embedded_servers(tmp_path / "data") == []
+
+
+PAUSED_DEMO = """
+import sys, time
+from pathlib import Path
+import hotline_sim.demo as demo
+
+def paused(hotline, *rest):
+    hotline.jobs.redis.ping()  # the embedded redis-server runs
+    Path(sys.argv[1]).write_text(str(hotline.settings.data_dir))
+    time.sleep(120)  # the signal comes here, mid-demo
+
+demo._story = paused
+from app.cli import main
+main(["demo"])
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_demo_stopped_with_sigterm_or_sighup_leaves_no_redis_server_and_no_temp_dir(tmp_path, signum):
+    flag = tmp_path / "demo-data-dir"
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**_env(tmp_path), "TMPDIR": str(temp), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-c", PAUSED_DEMO, str(flag)], env=env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(lambda: flag.exists() or proc.poll() is not None, "the demo to start")
+        assert proc.poll() is None, proc.stderr.read()[-2000:]
+        data_dir = Path(flag.read_text())
+        assert data_dir.parent == temp and data_dir.name.startswith("hotline-demo-")
+        servers = _embedded_servers(data_dir)
+        assert servers
+        proc.send_signal(signum)
+        proc.wait(timeout=DEADLINE_SECONDS)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, proc.stderr.read()[-2000:]
+    assert not data_dir.exists() and list(temp.iterdir()) == []
+    _wait_for(lambda: not any(_alive(server) for server in servers), "the redis-server to stop")
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

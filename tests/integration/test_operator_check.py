@@ -1,0 +1,131 @@
+"""`hotline check` and `oncall import` on what the operator audit found: nobody to page, late levels, DNS, empties."""
+
+from __future__ import annotations
+
+import os
+import stat
+import uuid
+
+import pytest
+from click.testing import CliRunner
+
+from app.cli import main
+from tests.conftest import REDIS_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+
+NOBODY = """
+reps: [{name: Alice, phone: '+14155550111', active: false}, {name: Maria, phone: '+14155550133', active: false}]
+schedules:
+  - {name: primary, time_zone: Europe/Berlin, layers: [{rotation: weekly, handoff_time: '09:00', handoff_weekday: mon,
+     starts_on: '2026-11-23', members: [Alice]}]}
+  - {name: secondary, time_zone: Europe/Berlin}
+"""
+COVERED = """
+reps: [{name: Alice, phone: '+14155550111'}, {name: Maria, phone: '+14155550133', is_manager: true}]
+schedules:
+  - {name: primary, time_zone: UTC, layers: [{rotation: daily, handoff_time: '09:00', starts_on: '2026-10-20',
+     members: [Alice]}]}
+  - {name: secondary, time_zone: UTC, layers: [{rotation: daily, handoff_time: '09:00', starts_on: '2026-10-20',
+     members: [Maria]}]}
+"""
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    """Run `hotline` in an empty working directory with only the given variables set."""
+    monkeypatch.chdir(tmp_path)
+    unset = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER", "PUBLIC_BASE_URL", "TWILIO_API_BASE_URL",
+             "CALLBACK_SLA_MINUTES", "HOTLINE_WATCHDOG_SECONDS", "SMTP_HOST", "HELPDESK_WEBHOOK_URL")
+
+    def invoke(*args: str, **env: str):
+        full = dict.fromkeys(unset, "") | {"HOTLINE_DATA_DIR": str(tmp_path / "data"),
+                                           "DATABASE_URL": f"sqlite:///{tmp_path / 'hotline.db'}",
+                                           "REDIS_URL": REDIS_URL, "QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}"} | env
+        return CliRunner().invoke(main, list(args), env=full, catch_exceptions=False)
+
+    return invoke
+
+
+def _import(cli, tmp_path, text: str):
+    config = tmp_path / "oncall.yaml"
+    config.write_text(text)
+    return cli("oncall", "import", str(config))
+
+
+def test_nobody_to_page_now_is_an_error_of_check_and_the_import_prints_the_gaps(cli, tmp_path):
+    imported = _import(cli, tmp_path, NOBODY)
+    assert imported.exit_code == 0, imported.output
+    assert "warning: schedule 'primary' has nobody on call from" in imported.output
+    assert "warning: schedule 'secondary' has nobody on call from" in imported.output
+    assert "add a layer member or an override" in imported.output
+    checked = cli("check", "--no-twilio")
+    assert checked.exit_code == 1
+    assert "ERROR   reps/schedules: nobody can be paged now" in checked.output
+    assert "fix: put an active rep on call now" in checked.output
+    assert "WARNING schedules[primary]: schedule 'primary' has nobody on call from" in checked.output
+
+
+def test_serve_and_worker_with_a_twilio_account_still_start_when_nobody_can_be_paged(cli, tmp_path):
+    # the web app must take the calls even then: every caller is recorded and the log shows nobody_to_page
+    from app.config_check import Role, run_checks
+
+    assert _import(cli, tmp_path, NOBODY).exit_code == 0
+    env = {"HOTLINE_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": f"sqlite:///{tmp_path / 'hotline.db'}",
+           "REDIS_URL": REDIS_URL, "TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+           "TWILIO_NUMBER": "+15005550006", "PUBLIC_BASE_URL": "https://hotline.example.com"}
+    for role in (Role.SERVE, Role.WORKER):
+        report = run_checks(env, role=role, probe_twilio=False)
+        assert not [p for p in report.errors if p.where == "reps/schedules"], report.errors
+        assert [p for p in report.warnings if p.where == "reps/schedules"]
+
+
+def test_a_manager_is_somebody_to_page_so_gaps_stay_warnings(cli, tmp_path):
+    assert _import(cli, tmp_path, NOBODY.replace("active: false}]", "is_manager: true}]")).exit_code == 0
+    checked = cli("check", "--no-twilio")
+    assert "nobody can be paged now" not in checked.output
+    assert "WARNING schedules[primary]: schedule 'primary' has nobody on call from" in checked.output
+
+
+def test_a_covered_configuration_has_no_gap_warning_at_import_and_passes_the_on_call_checks(cli, tmp_path):
+    imported = _import(cli, tmp_path, COVERED)
+    assert imported.exit_code == 0 and "warning:" not in imported.output, imported.output
+    checked = cli("check", "--no-twilio")
+    assert "ok      on call: every schedule the policies page exists and is covered" in checked.output
+    assert "reps/schedules" not in checked.output and "escalation_policies" not in checked.output
+
+
+def test_a_level_paging_at_or_after_the_deadline_is_an_error_naming_the_level(cli, tmp_path):
+    assert _import(cli, tmp_path, COVERED).exit_code == 0
+    checked = cli("check", "--no-twilio", CALLBACK_SLA_MINUTES="6", LIVE_WAIT_MINUTES="0")
+    assert checked.exit_code == 1
+    assert ("ERROR   escalation_policies.levels[2].delay_minutes: the built-in default escalation policy pages at "
+            "levels[2].delay_minutes 6 minutes after the details are captured, at or after the callback deadline "
+            "(CALLBACK_SLA_MINUTES=6)") in checked.output
+    assert "levels[1]" not in checked.output  # 3 minutes is before the deadline
+    assert "WARNING CALLBACK_SLA_MINUTES: is 6, not the 15 minutes" in checked.output
+    assert "escalation_policies" not in cli("check", "--no-twilio").output
+
+
+def test_a_twilio_api_host_that_does_not_resolve_is_an_error(cli):
+    env = {"TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+           "TWILIO_NUMBER": "+14155550100", "PUBLIC_BASE_URL": "https://hotline.example.com",
+           "TWILIO_API_BASE_URL": "https://api.twilio.invalid"}
+    checked = cli("check", **env)
+    assert checked.exit_code == 1
+    assert "ERROR   TWILIO_API_BASE_URL: the host of https://api.twilio.invalid has no address" in checked.output
+    assert "fix: correct the host, or leave TWILIO_API_BASE_URL empty for Twilio itself" in checked.output
+    assert "WARNING TWILIO_API_BASE_URL: points at https://api.twilio.invalid, not Twilio" in checked.output
+    refused = cli("serve", **env)
+    assert refused.exit_code == 2 and "hotline serve did not start" in refused.output
+
+
+def test_an_empty_data_dir_means_the_default_not_the_current_directory(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir(mode=0o755)
+    os.chmod(work, 0o755)
+    monkeypatch.chdir(work)
+    result = CliRunner().invoke(main, ["db", "upgrade"], env={"HOTLINE_DATA_DIR": "", "DATABASE_URL": ""},
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"sqlite:///{work / '.hotline' / 'hotline.db'}" in result.output
+    assert (work / ".hotline" / "hotline.db").is_file() and not (work / "hotline.db").exists()
+    assert stat.S_IMODE(work.stat().st_mode) == 0o755  # the current directory was not made private
