@@ -120,6 +120,8 @@ class ProposalState(StrEnum):
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
     EXPIRED = "expired"  # the customer stayed silent: resolved, not confirmed
+    UNDELIVERED = "undelivered"  # silence, but no message of it was sent: it proves nothing, updates resume
+    WITHDRAWN = "withdrawn"  # the incident was resolved another way (a manager's reason, a verbal agreement)
 
 
 class ResolutionProposal(Base):

@@ -10,7 +10,18 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.escalation import Audience, Decision, PageOrder
-from app.models import Account, Channel, DueStep, Incident, IncidentStatus, Page, PageStatus, Ticket
+from app.models import (
+    Account,
+    Channel,
+    DueStep,
+    Incident,
+    IncidentStatus,
+    Page,
+    PageStatus,
+    ProposalState,
+    ResolutionProposal,
+    Ticket,
+)
 from app.models.paging import CUSTOMER_ROLE
 from app.oncall.contactable import Contactable
 from app.oncall.errors import OnCallConfigError
@@ -57,6 +68,7 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
     if decision.resolve:
         incident.status = IncidentStatus.RESOLVED
         done.canceled += _cancel(session, incident, CHASING_PURPOSES, now)
+        _withdraw_proposals(session, incident, now)
     step_id = acting.step.id if acting.step is not None else None
     planned = [(order, who, channels) for order in decision.pages
                for who, channels in _audience(session, incident, order, now, acting, done)]
@@ -75,6 +87,17 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
     if decision.add_repage and acting.step is not None:
         add_repage(session, incident, acting.step)
     return done
+
+
+def _withdraw_proposals(session: Session, incident: Incident, now: datetime) -> None:
+    """A proposal still awaiting the customer's answer is withdrawn: its link and a late YES or NO change nothing.
+
+    The proposal the customer just answered (or let expire) is set to that answer by its caller afterwards.
+    """
+    session.execute(update(ResolutionProposal)
+                    .where(ResolutionProposal.incident_id == incident.id,
+                           ResolutionProposal.state == ProposalState.PROPOSED)
+                    .values(state=ProposalState.WITHDRAWN, decided_at=now, decided_via="resolved"))
 
 
 def _cancel(session: Session, incident: Incident, purposes: tuple[str, ...], now: datetime) -> int:

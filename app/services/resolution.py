@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import (
+    Delivery,
     DeliveryChannel,
     DueStep,
     FollowUpState,
@@ -23,6 +24,7 @@ from app.models import (
     ResolutionProposal,
     StepKind,
     StepStatus,
+    UpdateDeliveryStatus,
 )
 from app.prompts import text
 from app.queue import schedule
@@ -32,7 +34,15 @@ from app.services.deliveries import queue_delivery
 from app.services.escalation import snapshot
 from app.services.events import log_event
 from app.services.phones import is_textable
-from app.services.updates import Result, close_round_steps, follow_up_of, schedule_round, start_follow_up
+from app.services.updates import (
+    NO_WRITTEN_CHANNEL,
+    Result,
+    close_round_steps,
+    follow_up_of,
+    schedule_round,
+    start_follow_up,
+    written_channels,
+)
 from app.settings import Settings
 
 VIAS = ("sms", "link", "call", "verbal")
@@ -67,8 +77,12 @@ def pending_proposal(session: Session, incident: Incident) -> ResolutionProposal
 
 
 def propose(session: Session, incident: Incident, kind: ProposalKind, *, summary: str, by: str, now: datetime,
-            settings: Settings, outage_id: int | None = None) -> Result:
-    """Propose "resolved" or "workaround provided"; updates pause until the customer answers or stays silent."""
+            settings: Settings, outage_id: int | None = None, in_writing: bool = True) -> Result:
+    """Propose "resolved" or "workaround provided"; updates pause until the customer answers or stays silent.
+
+    ``in_writing`` (every proposal but a verbal agreement's record): the customer is asked by SMS and
+    e-mail, so one who has neither is never asked, and their silence could never mean anything.
+    """
     if incident.status != IncidentStatus.OPEN:
         return Result(False, f"Incident {incident.reference} is closed already.")
     if pending_proposal(session, incident) is not None:
@@ -76,6 +90,9 @@ def propose(session: Session, incident: Incident, kind: ProposalKind, *, summary
     snap = snapshot(session, incident, now)
     if snap.answered_at is None and not snap.reached_by_email:  # h1's rule: a verified contact comes first
         return Result(False, text("resolve_needs_callback", ref=incident.reference))
+    if in_writing and not written_channels(incident):
+        return Result(False, f"Incident {incident.reference} was not proposed: {NO_WRITTEN_CHANNEL}. Ask them on the "
+                             "phone, then record who agreed. Nothing was changed.")
     follow_up, _ = start_follow_up(session, incident, now)
     if follow_up.state == FollowUpState.UPDATING:
         close_round_steps(session, incident.id, follow_up.round, "paused_for_proposal", now)
@@ -119,6 +136,8 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
     incident = session.scalars(select(Incident).where(Incident.id == proposal.incident_id).with_for_update()).one()
     if proposal.state != ProposalState.PROPOSED:
         return Result(False, f"This proposal for {incident.reference} was already answered ({proposal.state}).")
+    if incident.status != IncidentStatus.OPEN:  # resolved another way meanwhile: an answer reopens nothing
+        return Result(False, f"Incident {incident.reference} is closed already.")
     if confirmed:  # the one resolve service (and the core's rule) closes it, naming who agreed
         answer = resolve(session, incident, Actor(name=who or "customer", via=via), now, agreed_by=who or "customer")
         if not answer.ok:
@@ -156,7 +175,7 @@ def record_verbal_agreement(session: Session, incident: Incident, *, who_agreed:
         return Result(False, "Name who at the customer agreed. Nothing was changed.")
     proposal = pending_proposal(session, incident)
     if proposal is None:
-        proposed = propose(session, incident, kind, summary=note, by=by, now=now, settings=settings)
+        proposed = propose(session, incident, kind, summary=note, by=by, now=now, settings=settings, in_writing=False)
         if not proposed.ok:
             return proposed
         proposal = pending_proposal(session, incident)
@@ -170,11 +189,9 @@ def record_verbal_agreement(session: Session, incident: Incident, *, who_agreed:
     return result
 
 
-def _drop_queued_deliveries(session: Session, proposal_id: int) -> None:
-    from app.models import Delivery, UpdateDeliveryStatus
-
+def _drop_queued_deliveries(session: Session, proposal_id: int, why: str = "agreed verbally before sending") -> None:
     session.execute(update(Delivery).where(Delivery.proposal_id == proposal_id, Delivery.status == UpdateDeliveryStatus.QUEUED)
-                    .values(status=UpdateDeliveryStatus.SKIPPED, last_error="agreed verbally before sending"))
+                    .values(status=UpdateDeliveryStatus.SKIPPED, last_error=why))
 
 
 def decide_by_call(session: Session, reference: str, digits: str, now: datetime) -> Result:
@@ -200,6 +217,8 @@ def expire(session: Session, incident: Incident, step: DueStep, now: datetime) -
         ResolutionProposal.incident_id == incident.id, ResolutionProposal.seq == step.level)).first()
     if proposal is None or proposal.state != ProposalState.PROPOSED:
         return "skipped_answered"
+    if not _reached_the_customer(session, proposal):
+        return _undelivered(session, incident, proposal, now)
     answer = resolve(session, incident, Actor(name="system", via="silence"), now, after_silence=True)
     if not answer.ok:
         return f"refused_{answer.outcome}"[:64]
@@ -212,3 +231,25 @@ def expire(session: Session, incident: Incident, step: DueStep, now: datetime) -
                       "seconds_since_capture": round((now - incident.captured_at).total_seconds(), 1),
                       "outage_id": proposal.outage_id})
     return "resolved_unconfirmed"
+
+
+def _reached_the_customer(session: Session, proposal: ResolutionProposal) -> bool:
+    """A message of the proposal was accepted by Twilio or the SMTP server: only then can silence mean anything."""
+    return session.scalar(select(func.count(Delivery.id)).where(
+        Delivery.proposal_id == proposal.id,
+        Delivery.status.in_((UpdateDeliveryStatus.SENT, UpdateDeliveryStatus.DELIVERED)))) > 0
+
+
+def _undelivered(session: Session, incident: Incident, proposal: ResolutionProposal, now: datetime) -> str:
+    """The silence ran out, but the customer was never asked: the incident stays open and updates resume."""
+    proposal.state, proposal.decided_at, proposal.decided_via = ProposalState.UNDELIVERED, now, "silence"
+    _drop_queued_deliveries(session, proposal.id, "the proposal's silence ran out unsent")
+    follow_up = follow_up_of(session, incident, lock=True)
+    if follow_up is not None and follow_up.state == FollowUpState.AWAITING_CONFIRMATION:
+        follow_up.state = FollowUpState.UPDATING
+        follow_up.round += 1  # the paused round was closed when the proposal was made
+        follow_up.next_due_at = now  # overdue at once: the owner is reminded and the managers told
+        schedule_round(session, follow_up)
+    log_event(session, at=now, actor="system", kind="resolution_undelivered", incident_id=incident.id,
+              detail={"proposal_id": proposal.id, "proposed_at": proposal.proposed_at.isoformat()})
+    return "kept_open_undelivered"

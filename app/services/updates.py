@@ -123,7 +123,9 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
     if not created:  # it existed: change the interval and move the next due time
         follow_up.interval_minutes = minutes
         follow_up.agreed_via, follow_up.agreed_at = via, now
-        if follow_up.state == FollowUpState.UPDATING:
+        # a round already overdue keeps its due time (its lateness stands): the new interval counts from its update
+        overdue = follow_up.next_due_at is not None and follow_up.next_due_at <= now
+        if follow_up.state == FollowUpState.UPDATING and not overdue:
             base = follow_up.last_update_at or now
             follow_up.next_due_at = max(base + timedelta(minutes=minutes), now + REMIND_BEFORE)
             schedule_round(session, follow_up)
@@ -158,16 +160,29 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
         follow_up.round += 1
         follow_up.next_due_at = now + timedelta(minutes=follow_up.interval_minutes)
         schedule_round(session, follow_up)  # moves the round's steps a schedule started just now wrote
+    channels = _send_to_customer(session, incident, row, follow_up.next_due_at, now)
     log_event(session, at=now, actor=by or "rep", kind="customer_update_sent", incident_id=incident.id,
               detail={"update_id": row.id, "round": round_, "due_at": due.isoformat() if due else None,
-                      "late_seconds": late, "via": via, "outage_id": outage_id})
-    _send_to_customer(session, incident, row, follow_up.next_due_at, now)
+                      "late_seconds": late, "via": via, "outage_id": outage_id, "channels": channels})
     when = "on time" if late == 0 else f"{late // 60} min late"
-    return Result(True, f"Update {round_ or ''} for {incident.reference} sent ({when}).".replace("Update  ", "Update "))
+    name = f"Update {round_ or ''} for {incident.reference}".replace("Update  ", "Update ")
+    if not channels:  # written and counted, but nothing can carry it: never claim it reached the customer
+        return Result(True, f"{name} recorded ({when}) but NOT sent: {NO_WRITTEN_CHANNEL}. Tell them by phone.")
+    return Result(True, f"{name} sent ({when}).")
+
+
+NO_WRITTEN_CHANNEL = "the customer has no number that takes SMS and no e-mail address"
+
+
+def written_channels(incident: Incident) -> list[str]:
+    """How a written message can reach the incident's customer: "sms" and/or "email" (maybe neither)."""
+    return ([DeliveryChannel.SMS.value] if is_textable(incident.callback_phone) else []) + (
+        [DeliveryChannel.EMAIL.value] if incident.email else [])
 
 
 def _send_to_customer(session: Session, incident: Incident, row: CustomerUpdate, next_due: datetime | None,
-                      now: datetime) -> None:
+                      now: datetime) -> list[str]:
+    """Queue the update on every written channel the customer has; returns those channels."""
     if is_textable(incident.callback_phone):
         queue_delivery(session, channel=DeliveryChannel.SMS, to=incident.callback_phone, purpose="update",
                        body=update_text.update_sms(incident, row, next_due), now=now,
@@ -177,6 +192,7 @@ def _send_to_customer(session: Session, incident: Incident, row: CustomerUpdate,
         queue_delivery(session, channel=DeliveryChannel.EMAIL, to=incident.email, purpose="update",
                        subject=subject, body=body, now=now, incident_id=incident.id, update_id=row.id,
                        language=incident.language)
+    return written_channels(incident)
 
 
 def remind_owner(session: Session, incident: Incident, step: DueStep, now: datetime) -> str:

@@ -1,0 +1,161 @@
+"""A customer written messages cannot reach, and a proposal overtaken by a resolution.
+
+A landline caller who gave no e-mail: an update is recorded but the rep is told it was NOT
+sent; a written proposal is refused (ask by phone, record who agreed); a proposal whose
+messages never left is never closed by "silence". A manager's resolution withdraws a
+pending proposal, so its link or a late NO reopens nothing. A round already overdue keeps
+its lateness when the interval changes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from app.models import (
+    CustomerUpdate,
+    Delivery,
+    FollowUp,
+    Incident,
+    IncidentEvent,
+    ProposalKind,
+    ProposalState,
+    ResolutionProposal,
+    UpdateDeliveryStatus,
+)
+from app.services.acks import Actor, lock_incident, resolve
+from app.services.resolution import decide, expire, propose, record_verbal_agreement
+from app.services.updates import agree_interval, start_follow_up, write_update
+from hotline_sim.phone import SimulatedCall, flask_transport
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+from tests.updates.conftest import verified_callback
+
+UK_LANDLINE = "+442079460123"  # takes calls, never an SMS
+_SIDS = itertools.count(1)
+
+
+def _incident(client, hotline, caller=UK_LANDLINE, email=True) -> Incident:
+    """Through the IVR: a caller who leaves an e-mail address, or stays silent at that question."""
+    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                         caller=caller)
+    call.dial()
+    for step in ("1", "1", "#"):
+        call.press(step)
+    call.say("Acme Mail")
+    call.say("Dana Smith")
+    prompt = call.press("1")  # call back on this number
+    if email:
+        call.say("dana at acme dot example")
+        call.press("1")
+    else:
+        for _ in range(4):  # the e-mail question is asked again, then left
+            if not any("mail" in said.lower() for said in prompt.said[-2:]):
+                break
+            prompt = call.silence()
+    call.say("Every API call returns 500.")
+    call.record(seconds=5)
+    call.press("1")
+    with hotline.db.transaction() as s:
+        incident = s.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
+        verified_callback(s, incident, hotline.clock.now())
+    return incident
+
+
+def _run(hotline, fn):
+    with hotline.db.transaction() as session:
+        return fn(session, hotline.clock.now())
+
+
+def _rows(hotline, model, **where):
+    with hotline.db.session() as session:
+        return list(session.scalars(select(model).filter_by(**where).order_by(model.id)))
+
+
+def test_an_update_to_a_customer_without_sms_or_email_is_recorded_but_never_claimed_sent(hotline, client):
+    incident = _incident(client, hotline, email=False)
+    assert incident.email == "" and incident.callback_phone == UK_LANDLINE
+    result = _run(hotline, lambda s, now: write_update(s, lock_incident(s, incident.reference),
+                                                       what_is_wrong="Investigating", by="Alice", via="dashboard",
+                                                       now=now))
+    assert result.ok and "NOT sent" in result.message and "Tell them by phone" in result.message
+    assert " sent (" not in result.message
+    assert len(_rows(hotline, CustomerUpdate, incident_id=incident.id)) == 1
+    assert [d for d in _rows(hotline, Delivery, incident_id=incident.id) if d.recipient == "customer"] == []
+    [line] = [e for e in _rows(hotline, IncidentEvent, incident_id=incident.id) if e.kind == "customer_update_sent"]
+    assert line.detail["channels"] == []
+
+
+def test_a_written_proposal_to_such_a_customer_is_refused_and_a_verbal_agreement_still_closes(hotline, client):
+    incident = _incident(client, hotline, email=False)
+    refused = _run(hotline, lambda s, now: propose(s, lock_incident(s, incident.reference), ProposalKind.RESOLVED,
+                                                   summary="fixed", by="Alice", now=now, settings=hotline.settings))
+    assert not refused.ok and "no number that takes SMS and no e-mail" in refused.message
+    assert _rows(hotline, ResolutionProposal, incident_id=incident.id) == []
+    agreed = _run(hotline, lambda s, now: record_verbal_agreement(
+        s, lock_incident(s, incident.reference), who_agreed="Dana Smith", by="Alice", now=now,
+        settings=hotline.settings))
+    assert agreed.ok and _rows(hotline, Incident, id=incident.id)[0].status == "resolved"
+
+
+def test_silence_closes_nothing_when_the_proposal_never_left(hotline, client, clock):
+    incident = _incident(client, hotline)  # SMS-less number, but an e-mail address: the proposal goes by e-mail
+    _run(hotline, lambda s, now: propose(s, lock_incident(s, incident.reference), ProposalKind.RESOLVED,
+                                         summary="fixed", by="Alice", now=now, settings=hotline.settings))
+    with hotline.db.transaction() as s:  # the e-mail never left (its tries ran out)
+        s.execute(update(Delivery).where(Delivery.incident_id == incident.id)
+                  .values(status=UpdateDeliveryStatus.FAILED, last_error="SMTP refused"))
+    [proposal] = _rows(hotline, ResolutionProposal, incident_id=incident.id)
+    clock.set(proposal.expires_at)
+
+    def run_expiry(s, now):
+        from app.models import DueStep, StepKind
+
+        step = s.scalars(select(DueStep).where(DueStep.incident_id == incident.id,
+                                               DueStep.kind == StepKind.RESOLUTION_EXPIRY)).one()
+        return expire(s, lock_incident(s, incident.reference), step, now)
+
+    assert _run(hotline, run_expiry) == "kept_open_undelivered"
+    assert _rows(hotline, Incident, id=incident.id)[0].status == "open"
+    assert _rows(hotline, ResolutionProposal, id=proposal.id)[0].state == ProposalState.UNDELIVERED
+    [follow_up] = _rows(hotline, FollowUp, incident_id=incident.id)
+    assert follow_up.state == "updating" and follow_up.next_due_at == clock.now()  # owed now: reminders, managers
+    assert "resolution_undelivered" in [e.kind for e in _rows(hotline, IncidentEvent, incident_id=incident.id)]
+
+
+def test_a_managers_resolution_withdraws_the_pending_proposal_and_a_late_no_reopens_nothing(hotline, client):
+    incident = _incident(client, hotline, caller="+14155550100")
+    _run(hotline, lambda s, now: propose(s, lock_incident(s, incident.reference), ProposalKind.RESOLVED,
+                                         summary="fixed", by="Alice", now=now, settings=hotline.settings))
+    closed = _run(hotline, lambda s, now: resolve(s, lock_incident(s, incident.reference),
+                                                  Actor(name="Maria", via="web", is_manager=True), now,
+                                                  reason="Customer confirmed in the bridge call"))
+    assert closed.ok
+    [proposal] = _rows(hotline, ResolutionProposal, incident_id=incident.id)
+    assert proposal.state == ProposalState.WITHDRAWN and proposal.decided_via == "resolved"
+
+    def late_no(s, now):
+        return decide(s, s.get(ResolutionProposal, proposal.id), confirmed=False, via="link", who="Dana", now=now)
+
+    answer = _run(hotline, late_no)
+    assert not answer.ok and "already answered (withdrawn)" in answer.message
+    assert _rows(hotline, FollowUp, incident_id=incident.id)[0].state != "updating"
+
+
+def test_changing_the_interval_of_an_overdue_round_keeps_its_lateness(hotline, client, clock):
+    incident = _incident(client, hotline, caller="+14155550100")
+    _run(hotline, lambda s, now: start_follow_up(s, lock_incident(s, incident.reference), now, minutes=30))
+    [follow_up] = _rows(hotline, FollowUp, incident_id=incident.id)
+    due = follow_up.next_due_at
+    clock.set(due + timedelta(minutes=20))  # 20 minutes late, then the interval changes
+    changed = _run(hotline, lambda s, now: agree_interval(s, lock_incident(s, incident.reference), 240, via="sms",
+                                                          by="Alice", now=now))
+    assert changed.ok and _rows(hotline, FollowUp, incident_id=incident.id)[0].next_due_at == due
+    clock.set(due + timedelta(minutes=50))
+    written = _run(hotline, lambda s, now: write_update(s, lock_incident(s, incident.reference),
+                                                        what_is_wrong="Failover", by="Alice", via="sms", now=now))
+    assert "50 min late" in written.message
+    [row] = _rows(hotline, CustomerUpdate, incident_id=incident.id)
+    assert row.late_seconds == 50 * 60
+    assert _rows(hotline, FollowUp, incident_id=incident.id)[0].next_due_at == clock.now() + timedelta(minutes=240)
