@@ -48,6 +48,10 @@ def twilio_account_problems(settings: Settings, report: CheckReport) -> None:
                      "copy the Account SID and Auth Token from the Twilio console")
     elif found[0] == "number":
         report.error("TWILIO_NUMBER", f"{found[1]}.", "use a number bought on this account (Phone Numbers > Manage)")
+    elif found[0] == "methods":
+        report.error("TWILIO_NUMBER", f"{found[1]}: the hotline answers POST only, so those requests would be refused.",
+                     "set \"A call comes in\", the fallback, the status callback and \"A message comes in\" to "
+                     "HTTP POST (Phone Numbers > Manage > the number)")
     elif found[0] == "unresolvable" and not settings.talks_to_twilio:
         report.error("TWILIO_API_BASE_URL", f"the host of {settings.twilio_api_base_url} has no address: {found[1]}: "
                      "every page, SMS and callback would fail.",

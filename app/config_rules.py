@@ -149,6 +149,11 @@ def _public_url_problems(settings: Settings, production: bool, report: CheckRepo
         report.error("PUBLIC_BASE_URL", f"{url!r} includes a webhook path: signatures are checked against "
                      "PUBLIC_BASE_URL + the request's path, so every Twilio request would be refused (403).",
                      "give the base URL only, e.g. PUBLIC_BASE_URL=https://hotline.example.com")
+    elif urlsplit(url).path:
+        # the TwiML's actions are paths (/twilio/...), which Twilio resolves against the host: a prefix is lost
+        report.error("PUBLIC_BASE_URL", f"{url!r} has a path: the hotline must be served at the root of its host, "
+                     "since Twilio resolves the TwiML's /twilio/... actions against the host, not this path.",
+                     "serve it at the root of its own host name, e.g. PUBLIC_BASE_URL=https://hotline.example.com")
     elif production and not url.startswith("https://"):
         report.error("PUBLIC_BASE_URL", f"{url!r} is not https: Twilio's requests and the reps' links would travel "
                      "in clear text.", "serve behind TLS and use the https URL")

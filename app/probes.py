@@ -164,8 +164,8 @@ def redis_unreachable(url: str) -> str | None:
 
 
 def twilio_number_problem(base_url: str, account_sid: str, auth_token: str, number: str) -> tuple[str, str] | None:
-    """("credentials" | "number" | "unresolvable" | "unreachable", reason) when Twilio refuses the account or the
-    number, or cannot be asked, else None.
+    """("credentials" | "number" | "methods" | "unresolvable" | "unreachable", reason) when Twilio refuses the
+    account or the number, the number's webhooks are set to GET, or Twilio cannot be asked, else None.
 
     Lists the account's incoming numbers filtered by ``number``: a 401 means the SID or
     token is wrong; an empty list means the number does not belong to this account. Plain
@@ -204,9 +204,18 @@ def twilio_number_problem(base_url: str, account_sid: str, auth_token: str, numb
         numbers = json.loads(body).get("incoming_phone_numbers", [])
     except (ValueError, AttributeError):
         return "unreachable", "Twilio's answer was not JSON"
-    if not any(n.get("phone_number") == number for n in numbers):
+    record = next((n for n in numbers if isinstance(n, dict) and n.get("phone_number") == number), None)
+    if record is None:
         return "number", f"{number} is not a phone number of account {account_sid}"
+    by_get = [field for field in WEBHOOK_METHODS if str(record.get(field) or "").upper() == "GET"]
+    if by_get:  # the hotline answers POST only: a GET would be refused (405), and the caller hear an error
+        return "methods", f"{number} calls its webhooks with GET ({', '.join(by_get)})"
     return None
+
+
+# the number's webhook settings (IncomingPhoneNumber fields) that must say POST
+WEBHOOK_METHODS = ("voice_method", "voice_fallback_method", "status_callback_method", "sms_method",
+                   "sms_fallback_method")
 
 
 def smtp_problem(settings: Settings) -> tuple[str, str] | None:

@@ -76,6 +76,7 @@ class SimulatedTwilio:
         self._seq = itertools.count(1)
         self._faults: deque[tuple[str, int]] = deque()
         self.numbers: set[str] = set()  # the account's incoming numbers (``hotline check`` asks for them)
+        self.number_fields: dict[str, dict[str, str]] = {}  # a number's other fields, e.g. {"voice_method": "GET"}
         self._outage: tuple[Any, int] | None = None  # (until, status) of a time-boxed outage
         self.queues = CallQueues(self.clock)  # issue 13: <Enqueue> and <Dial><Queue>
         self._lock = threading.RLock()
@@ -271,7 +272,8 @@ class SimulatedTwilio:
             wanted = request.args.get("PhoneNumber")
             found = sorted(n for n in self.numbers if wanted in (None, n))
             return self._page("incoming_phone_numbers", "IncomingPhoneNumbers",
-                              [{"phone_number": n, "account_sid": self.account_sid} for n in found])
+                              [{"phone_number": n, "account_sid": self.account_sid, **self.number_fields.get(n, {})}
+                               for n in found])
 
         @app.get(f"{base}/Messages/<sid>.json")
         def fetch_message(account_sid: str, sid: str) -> tuple[Response, int]:

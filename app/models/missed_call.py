@@ -17,6 +17,8 @@ class NoticeStatus(StrEnum):
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
+    DELIVERED = "delivered"  # Twilio's delivery report
+    UNDELIVERED = "undelivered"  # Twilio accepted it, the carrier did not deliver it (its report's ErrorCode kept)
     FAILED = "failed"
 
 

@@ -68,3 +68,19 @@ def queued_notices(session: Session, now: datetime) -> list[PendingJob]:
     """Jobs for notices still queued (their job lost with Redis); the watchdog hands them over again."""
     stmt = select(Notice.id).where(Notice.status == NoticeStatus.QUEUED, Notice.created_at >= now - timedelta(hours=1))
     return [PendingJob("notice", notice_id, now) for notice_id in session.scalars(stmt)]
+
+
+_REPORTED = {"delivered": NoticeStatus.DELIVERED, "undelivered": NoticeStatus.UNDELIVERED,
+             "failed": NoticeStatus.UNDELIVERED}
+
+
+def notice_status(session: Session, notice_id: int, reported: str, error_code: str) -> Notice | None:
+    """Twilio's delivery report for a notice: only sent -> delivered or undelivered (a late report moves nothing)."""
+    notice = session.get(Notice, notice_id, with_for_update=True) if notice_id else None
+    new = _REPORTED.get(reported)
+    if notice is None or new is None or notice.status != NoticeStatus.SENT:
+        return notice
+    notice.status = new
+    if new == NoticeStatus.UNDELIVERED:
+        notice.last_error = f"Twilio {reported}" + (f" (error {error_code})" if error_code else "")
+    return notice

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
+from app.services.notices import notice_status
 from app.services.page_status import sms_status
 from app.services.sms_commands import handle_rep_sms
 from app.services.update_sms import handle_update_sms
@@ -35,11 +36,15 @@ def inbound() -> Response:
 @bp.post("/status")
 @twilio_webhook
 def status() -> Response:
-    """SMS delivery status: forward-only; a failed page SMS turns into a voice page at once."""
-    f, page_id = request.form, request.args.get("page", 0, type=int)
+    """SMS delivery status of a page (forward-only; a failed page SMS turns into a voice page at once) or a notice."""
+    f, page_id, notice_id = request.form, request.args.get("page", 0, type=int), request.args.get("notice", 0, type=int)
 
     def handle(session, now):
-        sms_status(session, page_id, f.get("MessageStatus", ""), f.get("MessageSid", ""), f.get("ErrorCode", ""), now)
+        if notice_id:
+            notice_status(session, notice_id, f.get("MessageStatus", ""), f.get("ErrorCode", ""))
+        else:
+            sms_status(session, page_id, f.get("MessageStatus", ""), f.get("MessageSid", ""), f.get("ErrorCode", ""),
+                       now)
         return ""
 
     return answer_once(handle, mimetype="text/plain")

@@ -268,7 +268,11 @@ def test_check_asks_twilio_about_the_credentials_and_the_number(cli):
         good = cli("check", **env)
         wrong_token = cli("check", **(env | {"TWILIO_AUTH_TOKEN": "wrong"}))
         foreign_number = cli("check", **(env | {"TWILIO_NUMBER": "+14155550199"}))
+        sim.number_fields[TWILIO_NUMBER] = {"voice_method": "GET", "sms_method": "POST", "sms_fallback_method": "GET"}
+        by_get = cli("check", **env)
     assert f"ok      Twilio account accepts the credentials and owns {TWILIO_NUMBER}" in good.output
+    assert (f"ERROR   TWILIO_NUMBER: {TWILIO_NUMBER} calls its webhooks with GET (voice_method, sms_fallback_method): "
+            "the hotline answers POST only") in by_get.output and by_get.exit_code == 1
     assert "ERROR   TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN: Twilio answered 401" in wrong_token.output
     assert "ERROR   TWILIO_NUMBER: +14155550199 is not a phone number of account" in foreign_number.output
 

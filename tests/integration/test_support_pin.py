@@ -84,6 +84,37 @@ def test_a_missed_call_sms_is_sent_once_by_its_job(hotline, clock):
         assert queued_notices(s, clock.now()) == []
 
 
+def test_a_notices_delivery_report_is_recorded_not_left_unmatched(hotline, client, clock):
+    from twilio.request_validator import RequestValidator
+
+    from app.models import IncidentEvent
+    from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+
+    telephony = SimulatedTelephony(clock)
+    with hotline.db.transaction() as s:
+        notice = Notice(purpose="missed_call", to_number="+14155550123", body="Sev-1 hotline: call us again",
+                        created_at=clock.now())
+        s.add(notice)
+        s.flush()
+        notice_id = notice.id
+    send_notice(hotline.db, telephony, PUBLIC_BASE_URL, notice_id, clock.now())
+
+    def report(status: str, error: str = "") -> None:
+        url = f"{PUBLIC_BASE_URL}/twilio/sms/status?notice={notice_id}"
+        params = {"MessageSid": "SM" + "5" * 32, "MessageStatus": status, "ErrorCode": error,
+                  "AccountSid": "AC" + "0" * 32}
+        signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(url, params)
+        answer = client.post(url.removeprefix(PUBLIC_BASE_URL), data=params, headers={"X-Twilio-Signature": signature})
+        assert answer.status_code == 200
+
+    report("undelivered", "30006")  # a landline: the carrier could not deliver it
+    report("delivered")  # a late, contradictory report moves nothing back
+    with hotline.db.session() as s:
+        stored = s.get(Notice, notice_id)
+        assert (stored.status, stored.last_error) == (NoticeStatus.UNDELIVERED, "Twilio undelivered (error 30006)")
+        assert s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "sms_status_unmatched")).all() == []
+
+
 def test_an_admin_sets_and_removes_a_pin_on_the_dashboard(client, hotline, clock):
     from app.auth import Role
     from tests.integration.board_support import CSRF, login_as

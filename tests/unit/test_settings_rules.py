@@ -44,8 +44,14 @@ def test_a_public_base_url_with_a_webhook_path_asks_for_the_base_url_only(url):
     assert "fix: give the base URL only" in line
 
 
+def test_a_public_base_url_with_a_path_prefix_is_an_error():
+    # the TwiML's actions (/twilio/voice/step ...) are resolved by Twilio against the host: /support would be lost
+    [line] = _lines(_report(PRODUCTION | {"PUBLIC_BASE_URL": "https://hotline.example.com/support"}), "PUBLIC_BASE_URL")
+    assert line.startswith("ERROR   PUBLIC_BASE_URL:") and "has a path" in line and "root of its own host" in line
+
+
 def test_a_good_public_base_url_passes_with_surrounding_spaces_and_slash_stripped():
-    report = _report(PRODUCTION | {"PUBLIC_BASE_URL": " https://hotline.example.com/support/ "})
+    report = _report(PRODUCTION | {"PUBLIC_BASE_URL": " https://hotline.example.com:8443/ "})
     assert _lines(report, "PUBLIC_BASE_URL") == []
     assert Settings.from_env({"PUBLIC_BASE_URL": " https://hotline.example.com/ "}).public_base_url == \
         "https://hotline.example.com"
