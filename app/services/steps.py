@@ -43,13 +43,13 @@ def run_step(session: Session, step_id: int, now: datetime, actor: str = "worker
     if step is None:
         return False
     incident = session.scalars(select(Incident).where(Incident.id == step.incident_id).with_for_update()).one()
+    due_at = step.due_at  # a handler may re-arm its step for later (updates.update_overdue)
     handler = FOLLOW_UP_HANDLERS.get(step.kind)
     outcome = handler(session, incident, step, now) if handler else run_due_step(session, incident, step, now)
     step.outcome = outcome[:64]
     log_event(session, at=now, actor=actor, kind=STEP_EVENT[step.kind], incident_id=incident.id,
-              detail={"step_id": step.id, "level": step.level, "outcome": outcome,
-                      "due_at": step.due_at.isoformat(),
-                      "lateness_seconds": round((now - step.due_at).total_seconds(), 3)})
+              detail={"step_id": step.id, "level": step.level, "outcome": outcome, "due_at": due_at.isoformat(),
+                      "lateness_seconds": round((now - due_at).total_seconds(), 3)})
     return True
 
 

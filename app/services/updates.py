@@ -210,7 +210,11 @@ def remind_owner(session: Session, incident: Incident, step: DueStep, now: datet
 
 
 def update_overdue(session: Session, incident: Incident, step: DueStep, now: datetime) -> str:
-    """Step UPDATE_DUE: the update was not written in time; tell the managers, record it late."""
+    """Step UPDATE_DUE: the update was not written in time; tell the managers, record it late.
+
+    While the update stays unwritten the step comes back one interval later and tells them again
+    (each time logged): a missed update is never escalated once and then forgotten.
+    """
     follow_up = _owed(session, incident, step)
     if follow_up is None:
         return "skipped_not_owed"
@@ -225,8 +229,13 @@ def update_overdue(session: Session, incident: Incident, step: DueStep, now: dat
                            recipient="manager", body=body, now=now, incident_id=incident.id)
             alerted += 1
     log_event(session, at=now, actor="system", kind="customer_update_late", incident_id=incident.id,
-              detail={"round": step.level, "due_at": step.due_at.isoformat(), "alerted": alerted,
-                      "owner_rep_id": follow_up.owner_rep_id})
+              detail={"round": step.level, "due_at": follow_up.next_due_at.isoformat(), "alerted": alerted,
+                      "owner_rep_id": follow_up.owner_rep_id,
+                      "late_seconds": max(0, int((now - follow_up.next_due_at).total_seconds()))})
+    # re-armed: the writing of the update (close_round_steps) or the end of the follow-up retires it
+    step.status, step.done_at = StepStatus.PENDING, None
+    step.due_at = now + timedelta(minutes=follow_up.interval_minutes)
+    schedule(session, "step", step.id, step.due_at)
     return f"escalated_{alerted}"
 
 

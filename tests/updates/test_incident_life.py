@@ -194,3 +194,33 @@ def test_failed_email_is_retried_with_back_off_and_shown(desk, network, smtp):
     [mail] = _rows(desk, Delivery, incident_id=incident.id, channel="email")
     assert mail.status == "sent" and mail.attempts == 3 and mail.last_error == ""
     assert len(smtp.inbox.to(desk.incident(incident.id).email)) == 1
+
+
+def test_a_missed_update_is_escalated_again_each_interval_until_it_is_written(desk, network, smtp):
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(press="1", answered=True, ring_seconds=5, talk_seconds=120)
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "1"])  # connect; then "every 30 min"
+    incident = desk.open_incident()
+    ref = incident.reference
+    desk.settle()
+    [follow_up] = _rows(desk, FollowUp, incident_id=incident.id)
+    due = follow_up.next_due_at
+    maria = network.phone(MARIA)
+    alice.expect_sms("customer update 1 due")
+    maria.expect_sms("customer update 1 was due")
+    _to_minutes(desk, due)
+    maria.expect_sms("customer update 1 was due")  # nobody wrote it: told again one interval later
+    _to_minutes(desk, due + timedelta(minutes=30))
+    late = [e for e in _rows(desk, IncidentEvent, incident_id=incident.id) if e.kind == "customer_update_late"]
+    assert [e.detail["late_seconds"] for e in late] == [0, 30 * 60]
+    customer.expect_sms(f"Sev-1 {ref} update: Failover")
+    desk.clock.set(due + timedelta(minutes=40))
+    _run(desk, lambda s, now: write_update(s, lock_incident(s, ref), what_is_wrong="Failover running",
+                                           by="Alice Primary", via="dashboard", now=now))
+    assert _rows(desk, CustomerUpdate, incident_id=incident.id)[0].late_seconds == 40 * 60
+    [step] = _rows(desk, DueStep, incident_id=incident.id, kind="update_due", level=1)
+    assert step.status == "done" and step.outcome == "update_written"  # retired by the update, never alerts again
+    alice.expect_sms("customer update 2 due")
+    maria.expect_sms("customer update 2 was due")
+    _to_minutes(desk, due + timedelta(minutes=70))  # only round 2's own alerts: nothing more about round 1
+    assert alice.unmet == [] and maria.unmet == [] and customer.unmet == []
