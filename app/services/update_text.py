@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from app.models import CustomerUpdate, Incident, Outage, ProposalKind, ResolutionProposal
 from app.prompts import text
@@ -22,6 +23,14 @@ def customer_zone(incident: Incident) -> str:
     return zone_for_number(incident.callback_phone).key if incident.callback_phone else "UTC"
 
 
+def due_text(due: datetime, tz: str, since: datetime) -> str:
+    """``14:00 CET`` when ``due`` falls on the same local day as ``since``, else ``2026-12-04 14:00 CET``:
+    a next update a day away must not read as one due today."""
+    zone = ZoneInfo(tz)
+    same_day = due.astimezone(zone).date() == since.astimezone(zone).date()
+    return hhmm(due, tz) if same_day else f"{due.astimezone(zone):%Y-%m-%d} {hhmm(due, tz)}"
+
+
 def _t(language: str, key: str, **params: object) -> str:
     return text(key, GERMAN if _de(language) else "en-US", **params)
 
@@ -35,14 +44,14 @@ def update_sms(incident: Incident, update: CustomerUpdate, next_due: datetime | 
     if update.workaround:
         parts.append(_t(lang, "upd_workaround", workaround=update.workaround))
     if next_due:
-        parts.append(_t(lang, "upd_next", due=hhmm(next_due, tz)))
+        parts.append(_t(lang, "upd_next", due=due_text(next_due, tz, update.written_at)))
     return ". ".join(p.rstrip(". ") for p in parts)[:SMS_LIMIT] + "."
 
 
 def update_email(incident: Incident, update: CustomerUpdate, next_due: datetime | None) -> tuple[str, str]:
     """Subject and body of an update e-mail."""
     lang, tz = incident.language, customer_zone(incident)
-    nxt = _t(lang, "upd_mail_next", due=hhmm(next_due, tz)) if next_due else ""
+    nxt = _t(lang, "upd_mail_next", due=due_text(next_due, tz, update.written_at)) if next_due else ""
     body = _t(lang, "upd_mail_body", name=incident.contact_name or "", ref=incident.reference,
               what=update.what_is_wrong, expected=update.expected_resolution or _t(lang, "upd_unknown"),
               workaround=update.workaround or _t(lang, "upd_none"), next=nxt)

@@ -1,0 +1,21 @@
+"""Times in the customer's update messages: a next update on another day says which day."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from app.services.update_text import due_text
+
+
+def test_a_next_update_later_today_is_a_time_and_one_tomorrow_carries_its_date():
+    written = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
+    assert due_text(datetime(2026, 12, 3, 13, 0, tzinfo=UTC), "Europe/Berlin", written) == "14:00 CET"
+    assert due_text(datetime(2026, 12, 4, 9, 0, tzinfo=UTC), "Europe/Berlin", written) == "2026-12-04 10:00 CET"
+
+
+def test_the_day_is_the_customers_own():
+    written = datetime(2026, 12, 3, 23, 30, tzinfo=UTC)  # 15:30 in Los Angeles, already the 4th in Berlin
+    due = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
+    assert due_text(due, "America/Los_Angeles", written) == "18:00 PST"
+    assert due_text(due, "Europe/Berlin", written) == "03:00 CET"
+    assert due_text(due, "UTC", written) == "2026-12-04 02:00 UTC"  # in UTC it is already the next day
