@@ -123,8 +123,8 @@ PROMPTS.update({
     "upd_interval_offer": "Das Gespräch mit dem Kunden ist beendet. Danke. Welches Update-Intervall haben Sie "
                           "vereinbart? Drücken Sie die 1 für alle 30 Minuten, die 2 für stündlich, die 3 für alle "
                           "4 Stunden.",
-    "upd_interval_default": "Keine Taste gedrückt: Updates stündlich. Auf Wiederhören.",
-    "upd_interval_unchanged": "Kein Intervall geändert: Updates stündlich. Auf Wiederhören.",
+    "upd_interval_default": "Keine Taste gedrückt: Updates alle {every}. Auf Wiederhören.",
+    "upd_interval_unchanged": "Kein Intervall geändert: Updates alle {every}. Auf Wiederhören.",
     "upd_no_proposal": "Es wartet keine Lösung auf Ihre Antwort. Auf Wiederhören.",
     "upd_no_key": "Keine Taste gedrückt. Es wurde nichts geändert. Auf Wiederhören.",
 })
@@ -147,4 +147,17 @@ PROMPTS.update({
     "live_goodbye": "Auf Wiederhören.",
     "live_rep_intro": "Sev-1-Vorfall {ref}: {company}, {contact}, wartet in der Leitung. Wir verbinden Sie jetzt.",
     "live_rep_caller_gone": "Der Kunde hat die Leitung verlassen. Wir wählen ihn jetzt an.",
+})
+
+# SMS des Kunden, die keine eindeutige Antwort auf einen Vorschlag sind (app/services/customer_sms.py)
+PROMPTS.update({
+    "cust_sms_noted": "Danke. Wir haben Ihre Nachricht zu Vorfall {ref} hinzugefügt.",
+    "cust_sms_answer_hint": " Um unseren Vorschlag zu beantworten, antworten Sie JA {ref} oder NEIN {ref}.",
+    "cust_sms_noted_several": "Danke. Wir haben Ihre Nachricht zu Ihren offenen Vorfällen {refs} hinzugefügt. "
+                              "Bitte beginnen Sie eine Nachricht mit der Nummer des Vorfalls.",
+    "cust_sms_which": "Mehrere Ihrer Vorfälle sind offen ({refs}). Antworten Sie JA <Nummer> oder NEIN <Nummer>.",
+    "cust_sms_name_it": "Um zu Vorfall {ref} zu antworten, antworten Sie JA {ref} oder NEIN {ref}.",
+    "cust_sms_closed": "Vorfall {ref} ist geschlossen. Um ein neues kritisches Problem zu melden, rufen Sie "
+                       "diese Nummer an.",
+    "cust_sms_to_owner": "SEV1 {ref} {company}: Der Kunde schreibt: {text}",
 })

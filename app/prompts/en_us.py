@@ -116,8 +116,8 @@ PROMPTS.update({
     "upd_howto_prefix": "Sev-1 hotline: ",
     "upd_interval_offer": "The call with the customer has ended. Thank you. Which update interval did you agree? "
                           "Press 1 for updates every 30 minutes, 2 for every hour, 3 for every 4 hours.",
-    "upd_interval_default": "No key pressed: updates every hour. Goodbye.",
-    "upd_interval_unchanged": "No interval was changed: updates every hour. Goodbye.",
+    "upd_interval_default": "No key pressed: updates every {every}. Goodbye.",
+    "upd_interval_unchanged": "No interval was changed: updates every {every}. Goodbye.",
     "upd_no_proposal": "No resolution awaits your answer. Goodbye.",
     "upd_no_key": "No key pressed. Nothing was changed. Goodbye.",
 })
@@ -139,4 +139,16 @@ PROMPTS.update({
     "live_goodbye": "Goodbye.",
     "live_rep_intro": "Sev-1 incident {ref}: {company}, {contact}, is waiting on the line. Connecting you now.",
     "live_rep_caller_gone": "The customer has left the line. Dialling them now.",
+})
+
+# the customer's SMS that are not a plain answer to one proposal (app/services/customer_sms.py)
+PROMPTS.update({
+    "cust_sms_noted": "Thank you. We added your message to incident {ref}.",
+    "cust_sms_answer_hint": " To answer our proposal, reply YES {ref} or NO {ref}.",
+    "cust_sms_noted_several": "Thank you. We added your message to your open incidents {refs}. "
+                              "Please start a message with the reference it is about.",
+    "cust_sms_which": "Several of your incidents are open ({refs}). Reply YES <reference> or NO <reference>.",
+    "cust_sms_name_it": "To answer about incident {ref}, reply YES {ref} or NO {ref}.",
+    "cust_sms_closed": "Incident {ref} is closed. To report a new critical problem, call this number.",
+    "cust_sms_to_owner": "SEV1 {ref} {company}: the customer texted: {text}",
 })

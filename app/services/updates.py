@@ -133,7 +133,7 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
               detail={"minutes": minutes, "via": via,
                       "next_due_at": follow_up.next_due_at.isoformat() if follow_up.next_due_at else None})
     due = f" The next update is due by {update_text.hhmm(follow_up.next_due_at)}." if follow_up.next_due_at else ""
-    return Result(True, f"Updates for {incident.reference} every {_say_minutes(minutes)}.{due}")
+    return Result(True, f"Updates for {incident.reference} every {say_minutes(minutes)}.{due}")
 
 
 def write_update(session: Session, incident: Incident, *, what_is_wrong: str, expected_resolution: str = "",
@@ -248,7 +248,8 @@ def _owed(session: Session, incident: Incident, step: DueStep) -> FollowUp | Non
     return follow_up
 
 
-def _say_minutes(minutes: int) -> str:
+def say_minutes(minutes: int) -> str:
+    """An interval as said to a rep: "30 minutes", "hour", "4 hours"."""
     if minutes % 60 == 0:
         hours = minutes // 60
         return "hour" if hours == 1 else f"{hours} hours"

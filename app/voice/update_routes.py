@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.models import Callback, CallSession, Incident, Rep
+from app.models.followup import DEFAULT_INTERVAL_MINUTES
 from app.prompts import text
 from app.services.deliveries import sms_status
 from app.services.resolution import decide_by_call, spoken_proposal
-from app.services.updates import KEYPAD_INTERVALS, agree_interval, start_follow_up
+from app.services.updates import KEYPAD_INTERVALS, agree_interval, follow_up_of, say_minutes, start_follow_up
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
 from app.webhooks import answer_once
@@ -28,12 +29,13 @@ def after_callback(session: Session, callback: Callback, incident: Incident, now
     The schedule starts at once with the default interval (the rep becomes its owner); a key
     pressed here changes it. Hook: app/voice/bridge.py ``dial_done`` returns this when the call completed.
     """
-    start_follow_up(session, incident, now, owner_rep_id=callback.rep_id)
+    follow_up, _ = start_follow_up(session, incident, now, owner_rep_id=callback.rep_id)
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
                              action=f"/twilio/updates/interval?callback={callback.id}")
     gather.say(text("upd_interval_offer"), **REP_VOICE)
-    response.say(text("upd_interval_default"), **REP_VOICE)
+    # the interval in force (a second callback finds the one agreed before), never an assumed default
+    response.say(text("upd_interval_default", every=say_minutes(follow_up.interval_minutes)), **REP_VOICE)
     response.hangup()
     return str(response)
 
@@ -48,7 +50,9 @@ def interval() -> Response:
         callback = session.get(Callback, callback_id)
         minutes = KEYPAD_INTERVALS.get(digits)
         if callback is None or minutes is None:
-            return say_and_hang_up(text("upd_interval_unchanged"))
+            follow_up = follow_up_of(session, session.get(Incident, callback.incident_id)) if callback else None
+            every = say_minutes(follow_up.interval_minutes if follow_up else DEFAULT_INTERVAL_MINUTES)
+            return say_and_hang_up(text("upd_interval_unchanged", every=every))
         incident = session.get(Incident, callback.incident_id, with_for_update=True)
         rep = session.get(Rep, callback.rep_id) if callback.rep_id else None
         result = agree_interval(session, incident, minutes, via="keypad", by=rep.name if rep else "rep", now=now,

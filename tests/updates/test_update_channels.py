@@ -285,3 +285,19 @@ def test_a_non_critical_caller_on_the_hotline_is_counted_apart_and_texted_on_req
         assert update_figures(s, clock.now() - timedelta(hours=1), clock.now() + timedelta(hours=1)) \
             .non_critical_contacts == 2
     assert len(hotline.telephony.sms) == 1
+
+
+def test_the_interval_keypad_names_the_interval_in_force_when_no_key_changes_it(hotline, client):
+    from app.models import Callback
+    from app.services.updates import start_follow_up
+
+    incident = _incident(client, hotline)
+    with hotline.db.transaction() as s:  # agreed at an earlier callback: every 30 minutes
+        start_follow_up(s, s.get(Incident, incident.id), hotline.clock.now(), minutes=30)
+        callback_id = s.scalars(select(Callback.id).where(Callback.incident_id == incident.id)).one()
+    url = f"{PUBLIC_BASE_URL}/twilio/updates/interval?callback={callback_id}"
+    params = {"CallSid": "CA" + "9" * 32, "Digits": "9", "AccountSid": "AC" + "0" * 32}
+    answer = client.post(url.removeprefix(PUBLIC_BASE_URL), data=params,
+                         headers={"X-Twilio-Signature": RequestValidator(TEST_AUTH_TOKEN).compute_signature(url, params)})
+    assert "No interval was changed: updates every 30 minutes." in answer.get_data(as_text=True)
+
