@@ -101,6 +101,10 @@ class EventKind(StrEnum):
     UPDATE_INTERVAL_AGREED = "update_interval_agreed"
     UPDATE_SMS_REFUSED = "update_sms_refused"
     UPDATES_SCHEDULED = "updates_scheduled"
+    # the customer's SMS: opt-out (STOP / START, Twilio 21610) and words that are not an answer
+    SMS_OPTED_OUT = "sms_opted_out"
+    SMS_OPTED_IN = "sms_opted_in"
+    CUSTOMER_SMS_MESSAGE = "customer_sms_message"
     # issue 13: live connect (the caller waits on the line; a rep's leg dials them out of the queue)
     LIVE_CONNECT_OFFERED = "live_connect_offered"
     LIVE_WAIT_STARTED = "live_wait_started"

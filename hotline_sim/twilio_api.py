@@ -76,6 +76,7 @@ class SimulatedTwilio:
         self._seq = itertools.count(1)
         self._faults: deque[tuple[str, int]] = deque()
         self.numbers: set[str] = set()  # the account's incoming numbers (``hotline check`` asks for them)
+        self.opted_out: set[str] = set()  # numbers that texted STOP: Twilio refuses SMS to them (21610)
         self.number_fields: dict[str, dict[str, str]] = {}  # a number's other fields, e.g. {"voice_method": "GET"}
         self._outage: tuple[Any, int] | None = None  # (until, status) of a time-boxed outage
         self.queues = CallQueues(self.clock)  # issue 13: <Enqueue> and <Dial><Queue>
@@ -147,10 +148,19 @@ class SimulatedTwilio:
                 setattr(record, name, value)
 
     def add_message(self, message: ApiMessage) -> ApiMessage:
-        """Store a message the network created (an inbound SMS or a TwiML reply)."""
+        """Store a message the network created (an inbound SMS or a TwiML reply).
+
+        An inbound opt-out keyword, alone in the message, makes every later SMS to its sender fail
+        with 21610 until an opt-in keyword, as on a Twilio long code.
+        """
         with self._lock:
             message.seq = next(self._seq)
             self._messages.append(message)
+            word = message.body.strip().upper()
+            if message.direction == "inbound" and word in OPT_OUT_KEYWORDS:
+                self.opted_out.add(message.from_)
+            elif message.direction == "inbound" and word in OPT_IN_KEYWORDS:
+                self.opted_out.discard(message.from_)
         return message
 
     def add_call(self, call: ApiCall) -> ApiCall:
@@ -230,6 +240,8 @@ class SimulatedTwilio:
         def create_message(account_sid: str) -> tuple[Response, int]:
             form = self._validated("Messages")
             problem = _message_problem(form)
+            if problem is None and form.get("To", [""])[0] in self.opted_out:
+                problem = 21610, "Attempt to send to unsubscribed recipient"
             if problem:
                 return _error(400, *problem)
             message = self.add_message(ApiMessage(
@@ -331,6 +343,11 @@ def _error(status: int, code: int, message: str) -> tuple[Response, int]:
     body = {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
             "status": status}
     return jsonify(body), status
+
+
+# Twilio's default keywords on a long code (its own list: the hotline's is in app.services.sms_opt_outs)
+OPT_OUT_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+OPT_IN_KEYWORDS = {"START", "UNSTOP", "YES"}
 
 
 def _message_problem(form: dict[str, list[str]]) -> tuple[int, str] | None:

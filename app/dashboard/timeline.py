@@ -187,3 +187,25 @@ WORDS.update({  # issue 13: live connect
     "live_wait_ended": lambda d, _: (f"Caller left the line ({_LEFT.get(d.get('result', ''), d.get('result', ''))})",
                                      "warn" if d.get("result") in ("hangup", "leave") else "muted"),
 })
+
+_OPTED_OUT_HOW = {"keyword": "the customer texted STOP", "opt_out_type": "the customer texted STOP",
+                  "twilio_21610": "Twilio refused an SMS to it (error 21610)"}
+_SKIPPED_WHY = {"sms_opted_out": "the number opted out of SMS (STOP)", "no_smtp": "SMTP is not configured"}
+
+
+def _skipped(d: dict, _page: str) -> tuple[str, str]:
+    what = " ".join(str(w) for w in (str(d.get("channel", "")).upper(), d.get("purpose")) if w) or "A message"
+    to = f" to the {d['recipient']}" if d.get("recipient") else ""
+    return f"{what}{to} NOT sent: {_SKIPPED_WHY.get(d.get('reason', ''), d.get('reason', ''))}", "bad"
+
+
+WORDS.update({  # the customer's SMS: opt-out, answers and words; deliveries not sent
+    "sms_opted_out": lambda d, _: (f"Customer's number opted out of SMS ({_OPTED_OUT_HOW.get(d.get('source', ''), '?')}):"
+                                   " no SMS goes to it until it texts START (e-mail, if any, still goes)", "bad"),
+    "sms_opted_in": lambda d, _: ("Customer's number opted back in to SMS (START)", "ok"),
+    "customer_sms_answer": lambda d, _: (f"Customer answered by SMS: {'YES' if d.get('confirmed') else 'NO'}"
+                                         + (f" ({d['text']})" if d.get("text") else ""), ""),
+    "customer_sms_message": lambda d, _: (f"Customer texted: {d.get('text', '')}"
+                                          + (" (the owner was told by SMS)" if d.get("owner_told") else ""), "warn"),
+    "delivery_skipped": _skipped,
+})

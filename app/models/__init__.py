@@ -30,6 +30,7 @@ from app.models.missed_call import MissedCall, Notice, NoticeStatus
 from app.models.oncall import EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
 from app.models.outage import NonCriticalContact, Outage, OutageLink  # issue 11
 from app.models.paging import Callback, CallbackKind, CallbackOutcome, Channel, Page, PageStatus
+from app.models.sms_opt_out import SmsOptOut
 from app.models.step import DueStep, StepKind, StepStatus
 from app.models.user import Role, User, UserSession
 
@@ -65,6 +66,7 @@ __all__ = [
     "Rep",
     "Role",
     "Schedule",
+    "SmsOptOut",
     "ScheduleLayer",
     "StepKind",
     "StepStatus",

@@ -77,6 +77,7 @@ class UpdateDeliveryStatus(StrEnum):
     DELIVERED = "delivered"  # Twilio reported the SMS delivered
     FAILED = "failed"
     SKIPPED = "skipped"  # nothing to send to (no address, no SMTP configured)
+    OPTED_OUT = "opted_out"  # an SMS to a number that texted STOP (or Twilio refused: 21610): never sent, not retried
 
 
 class Delivery(Base):

@@ -12,8 +12,9 @@ from app.mail import MailError, send_mail
 from app.models import Delivery, DeliveryChannel, UpdateDeliveryStatus
 from app.queue import PendingJob, schedule
 from app.services.events import log_event
+from app.services.sms_opt_outs import OPTED_OUT_REASON, is_opted_out, record_opt_out
 from app.settings import Settings
-from app.telephony.protocol import Rejected, Telephony, TelephonyError
+from app.telephony.protocol import UNSUBSCRIBED_RECIPIENT, OptedOut, Rejected, Telephony, TelephonyError
 
 JOB_KIND = "delivery"  # app.queue.JOB_FUNCTIONS maps it to workers.jobs.send_delivery
 MAX_ATTEMPTS = 6
@@ -41,11 +42,24 @@ def queue_delivery(
                         created_at=now)
     session.add(delivery)
     session.flush()
+    if _skip_opted_out(session, delivery, now):
+        return delivery
     log_event(session, at=now, actor="system", kind="delivery_queued", incident_id=incident_id,
               detail={"delivery_id": delivery.id, "channel": channel.value, "purpose": purpose,
                       "recipient": recipient})
     schedule(session, JOB_KIND, delivery.id, now)
     return delivery
+
+
+def _skip_opted_out(session: Session, delivery: Delivery, now: datetime) -> bool:
+    """An SMS to a number that opted out ends here, unsent and final (its other channels go on); True if so."""
+    if delivery.channel != DeliveryChannel.SMS or not is_opted_out(session, delivery.to_address):
+        return False
+    delivery.status, delivery.last_error = UpdateDeliveryStatus.OPTED_OUT, OPTED_OUT_REASON
+    log_event(session, at=now, actor="system", kind="delivery_skipped", incident_id=delivery.incident_id,
+              detail={"delivery_id": delivery.id, "channel": delivery.channel, "purpose": delivery.purpose,
+                      "recipient": delivery.recipient, "reason": "sms_opted_out"})
+    return True
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,9 @@ class DeliverySender:
             return
         try:
             provider_id = self._deliver(delivery_id, claim)
+        except OptedOut as exc:
+            self._record_opted_out(delivery_id, now, f"{type(exc).__name__}: {exc}")
+            return
         except (Rejected, MailError, TelephonyError) as exc:
             permanent = isinstance(exc, Rejected) or (isinstance(exc, MailError) and exc.permanent)
             self._record_failure(delivery_id, now, f"{type(exc).__name__}: {exc}", permanent)
@@ -107,6 +124,8 @@ class DeliverySender:
             delivery.last_error = "SMTP is not configured (SMTP_HOST)"
             log_event(session, at=now, actor="system", kind="delivery_skipped", incident_id=delivery.incident_id,
                       detail={"delivery_id": delivery.id, "reason": "no_smtp"})
+            return None
+        if _skip_opted_out(session, delivery, now):  # the number texted STOP after this was queued
             return None
         if not stale and self._put_off(session, delivery):
             return None
@@ -140,6 +159,16 @@ class DeliverySender:
                                        status_callback=f"{self.base}/twilio/updates/sms-status?delivery={delivery_id}")
         return sent.sid
 
+    def _record_opted_out(self, delivery_id: int, now: datetime, error: str) -> None:
+        """Twilio refused: the number opted out. Final for this SMS, and recorded so no later SMS is tried."""
+        with self.db.transaction() as session:
+            delivery = session.get(Delivery, delivery_id, with_for_update=True)
+            delivery.status, delivery.last_error = UpdateDeliveryStatus.OPTED_OUT, f"{OPTED_OUT_REASON} ({error})"[:500]
+            log_event(session, at=now, actor="twilio", kind="delivery_failed", incident_id=delivery.incident_id,
+                      detail={"delivery_id": delivery.id, "channel": delivery.channel, "error": error[:200],
+                              "attempt": delivery.attempts, "final": True, "opted_out": True})
+            record_opt_out(session, delivery.to_address, now, source="twilio_21610")
+
     def _record_failure(self, delivery_id: int, now: datetime, error: str, permanent: bool) -> None:
         with self.db.transaction() as session:
             delivery = session.get(Delivery, delivery_id, with_for_update=True)
@@ -170,6 +199,9 @@ def sms_status(session: Session, delivery_id: int, status: str, error_code: str,
         delivery.status = new
         if new == UpdateDeliveryStatus.FAILED:
             delivery.last_error = f"Twilio {status} {error_code}".strip()[:500]
+        if new == UpdateDeliveryStatus.FAILED and error_code.strip() == str(UNSUBSCRIBED_RECIPIENT):
+            delivery.status = UpdateDeliveryStatus.OPTED_OUT  # accepted, then refused: the number opted out
+            record_opt_out(session, delivery.to_address, now, source="twilio_21610")
         log_event(session, at=now, actor="twilio", kind="delivery_status", incident_id=delivery.incident_id,
                   detail={"delivery_id": delivery.id, "status": status, "error_code": error_code})
     return delivery

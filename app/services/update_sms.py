@@ -1,4 +1,4 @@
-"""SMS to the hotline number about updates: reps' UPDATE / EVERY / PROPOSE, customers' YES / NO.
+"""SMS to the hotline number about updates: reps' UPDATE / EVERY / PROPOSE, customers' answers and words.
 
 ``handle_update_sms`` answers only what is its own and returns None otherwise, so the SMS
 router can try it before the rep paging commands (one line in app/sms/routes.py).
@@ -12,16 +12,14 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Incident, IncidentStatus, Page, ProposalKind, ProposalState, Rep, ResolutionProposal
+from app.models import Incident, Page, ProposalKind, Rep
 from app.services.acks import lock_incident
+from app.services.customer_sms import REFERENCE, handle_customer_sms
 from app.services.events import log_event
-from app.services.resolution import decide, propose
+from app.services.resolution import propose
 from app.services.updates import agree_interval, follow_up_of, write_update
 from app.settings import Settings
 
-REFERENCE = re.compile(r"\b(\d{6})\b")
-CONFIRM = {"YES", "Y", "CONFIRM", "CONFIRMED", "JA", "BESTÄTIGT", "BESTAETIGT"}
-REJECT = {"NO", "N", "REJECT", "REJECTED", "NEIN"}
 REP_COMMANDS = {"UPDATE", "EVERY", "PROPOSE", "WORKAROUND"}
 REP_HELP = ("Updates: UPDATE <ref> <text>; EVERY <minutes> <ref> sets the interval; "
             "PROPOSE <ref> <summary> or WORKAROUND <ref> <summary> asks the customer to confirm.")
@@ -38,9 +36,7 @@ def handle_update_sms(session: Session, from_number: str, body: str, now: dateti
         or_(Rep.phone == from_number, Rep.phone_alt == from_number), Rep.active.is_(True))).first()
     if rep is not None:
         return _rep_command(session, rep, first, body, now, settings) if first in REP_COMMANDS else None
-    if first in CONFIRM or first in REJECT:
-        return _customer_answer(session, from_number, first in CONFIRM, body, now)
-    return None
+    return handle_customer_sms(session, from_number, body, now)
 
 
 def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datetime,
@@ -80,24 +76,3 @@ def _may_act(session: Session, rep: Rep, incident: Incident) -> bool:
     return session.scalar(select(Page.id).where(Page.incident_id == incident.id, Page.rep_id == rep.id)
                           .limit(1)) is not None
 
-
-def _customer_answer(session: Session, from_number: str, confirmed: bool, body: str, now: datetime) -> str | None:
-    """A customer's YES/NO: only from the number we wrote to, for a proposal awaiting an answer."""
-    stmt = select(ResolutionProposal).join(Incident, Incident.id == ResolutionProposal.incident_id).where(
-        Incident.callback_phone == from_number, Incident.status == IncidentStatus.OPEN,
-        ResolutionProposal.state == ProposalState.PROPOSED)
-    match = REFERENCE.search(body)
-    if match is not None:
-        stmt = stmt.where(Incident.reference == match.group(1))
-    proposals = list(session.scalars(stmt))
-    if not proposals:
-        return None  # not a customer's answer we know of: the rep commands say what they say
-    if len(proposals) > 1:
-        refs = ", ".join(sorted(session.get(Incident, p.incident_id).reference for p in proposals))
-        return f"Several incidents await your answer ({refs}). Reply YES <reference> or NO <reference>."
-    proposal = proposals[0]
-    incident = session.get(Incident, proposal.incident_id)
-    log_event(session, at=now, actor="customer", kind="customer_sms_answer", incident_id=incident.id,
-              detail={"proposal_id": proposal.id, "confirmed": confirmed})
-    result = decide(session, proposal, confirmed=confirmed, via="sms", who=incident.contact_name or "customer", now=now)
-    return result.message

@@ -8,6 +8,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from app.services.notices import notice_status
 from app.services.page_status import sms_status
 from app.services.sms_commands import handle_rep_sms
+from app.services.sms_opt_outs import handle_opt_keyword
 from app.services.update_sms import handle_update_sms
 from app.voice.signature import twilio_webhook
 from app.webhooks import answer_once
@@ -18,14 +19,18 @@ bp = Blueprint("sms", __name__, url_prefix="/twilio/sms")
 @bp.post("")
 @twilio_webhook
 def inbound() -> Response:
-    """An SMS to the hotline number: a rep's ACK / CALL / CALLED, answered by SMS."""
+    """An SMS to the hotline number: STOP/START, a rep's command, a customer's answer or words; answered by SMS."""
     f = request.form
 
     def handle(session, now):
-        body = f.get("Body", "")[:1600]
+        body, sender = f.get("Body", "")[:1600], f.get("From", "")
         reply = MessagingResponse()
-        answer = (handle_update_sms(session, f.get("From", ""), body, now, _settings())  # issue 11
-                  or handle_rep_sms(session, f.get("From", ""), body, now))
+        # STOP / START: Twilio answers those itself, we record them and add nothing ("")
+        answer = handle_opt_keyword(session, sender, body, f.get("OptOutType", ""), now)
+        if answer is None:
+            answer = handle_update_sms(session, sender, body, now, _settings())  # issue 11
+        if answer is None:
+            answer = handle_rep_sms(session, sender, body, now)
         if answer:  # an unknown sender over its limits gets no SMS back (floods, toll fraud)
             reply.message(answer)
         return str(reply)

@@ -19,6 +19,14 @@ class Rejected(TelephonyError):
     """The provider refused for good (4xx: invalid number, unverified, ...): do not retry."""
 
 
+class OptedOut(Rejected):
+    """The recipient opted out of our SMS (they texted STOP): nothing is sent to them until they opt in."""
+
+
+# Twilio's error code for it, in a REST answer and in a message's status callback (ErrorCode)
+UNSUBSCRIBED_RECIPIENT = 21610
+
+
 class OutcomeUnknown(TelephonyError):
     """Time-out, connection error or 5xx: the request may or may not have been accepted.
 

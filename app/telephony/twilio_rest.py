@@ -27,7 +27,14 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from app.idle_socket import closed_while_idle
-from app.telephony.protocol import OutcomeUnknown, Rejected, TelephonyError, Throttled
+from app.telephony.protocol import (
+    UNSUBSCRIBED_RECIPIENT,
+    OptedOut,
+    OutcomeUnknown,
+    Rejected,
+    TelephonyError,
+    Throttled,
+)
 
 log = logging.getLogger(__name__)
 API_VERSION = "2010-04-01"
@@ -162,6 +169,8 @@ def _error(status: int, answer: Any) -> TelephonyError:
     text = f"Twilio answered HTTP {status} (code {details.get('code')}): {details.get('message') or ''}".strip()
     if status == 429:
         return Throttled(text)
+    if details.get("code") == UNSUBSCRIBED_RECIPIENT:
+        return OptedOut(text)
     if 400 <= status < 500:
         return Rejected(text)
     return OutcomeUnknown(text)

@@ -1,0 +1,119 @@
+"""A customer's SMS to the hotline number: YES / NO to a proposal, or words for their open incident.
+
+Only the callback number of an OPEN incident is a customer here; for any other sender this
+returns None and the rep commands answer. A 6-digit number in the text is a reference only
+when it is one of this number's incidents ("NO - 250000 mails deferred" is a NO). With more
+than one open incident (or with another of theirs answered within the hour before this proposal)
+a YES or NO must name one, and anything else is attached to the
+incident (event log, and an SMS to its owner) instead of being refused.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import DeliveryChannel, Incident, IncidentEvent, IncidentStatus, Rep, ResolutionProposal
+from app.prompts import text
+from app.services.deliveries import queue_delivery
+from app.services.events import log_event
+from app.services.resolution import decide, pending_proposal
+from app.services.updates import follow_up_of
+
+REFERENCE = re.compile(r"\b(\d{6})\b")
+CONFIRM = {"YES", "Y", "CONFIRM", "CONFIRMED", "JA", "BESTÄTIGT", "BESTAETIGT"}
+REJECT = {"NO", "N", "REJECT", "REJECTED", "NEIN"}
+OWNER_TOLD_EVERY = timedelta(minutes=15)  # a chatty customer: the owner gets one SMS, the log gets every line
+QUOTE_LIMIT = 300
+# a bare YES may be a late one for another incident of theirs answered this recently: it must name one
+RECENT_ANSWER = timedelta(hours=1)
+
+
+def handle_customer_sms(session: Session, from_number: str, body: str, now: datetime) -> str | None:
+    """Carry out a customer's answer or attach their words to their incident; None when they have no open incident."""
+    open_incidents = list(session.scalars(select(Incident).where(
+        Incident.callback_phone == from_number, Incident.status == IncidentStatus.OPEN).order_by(Incident.id)))
+    if not open_incidents or not body.strip():
+        return None
+    named = _named(session, from_number, body)
+    targets = [i for i in named if i.status == IncidentStatus.OPEN] if named else open_incidents
+    answer = answer_word(body)
+    if not targets:  # they named only incidents of theirs that are closed
+        for incident in named:
+            _attach(session, incident, body, now, tell_owner=False)
+        return text("cust_sms_closed", named[0].language, ref=named[0].reference)
+    language = targets[0].language
+    if len(targets) > 1:  # a bare YES/NO never picks one; words go to each (the customer is asked to name one)
+        refs = ", ".join(i.reference for i in targets)
+        for incident in targets:
+            _attach(session, incident, body, now, tell_owner=answer is None)
+        return text("cust_sms_which" if answer is not None else "cust_sms_noted_several", language, refs=refs)
+    incident = targets[0]
+    proposal = pending_proposal(session, incident)
+    if answer is not None and proposal is not None and not named and _other_answered_lately(session, proposal,
+                                                                                          from_number):
+        # a bare YES typed for their other incident, delivered late, must not close this one
+        _attach(session, incident, body, now, tell_owner=False)
+        return text("cust_sms_name_it", language, ref=incident.reference)
+    if answer is not None and proposal is not None:
+        log_event(session, at=now, actor="customer", kind="customer_sms_answer", incident_id=incident.id,
+                  detail={"proposal_id": proposal.id, "confirmed": answer, "text": body[:QUOTE_LIMIT]})
+        return decide(session, proposal, confirmed=answer, via="sms", who=incident.contact_name or "customer",
+                      now=now, note=body).message
+    _attach(session, incident, body, now, tell_owner=True)
+    hint = text("cust_sms_answer_hint", language, ref=incident.reference) if proposal is not None else ""
+    return text("cust_sms_noted", language, ref=incident.reference) + hint
+
+
+def answer_word(body: str) -> bool | None:
+    """True for YES (CONFIRM, JA, ...), False for NO (REJECT, NEIN, ...) as the first word, else None."""
+    words = body.strip().split()
+    first = re.sub(r"\W+$", "", words[0]).upper() if words else ""  # "No," "YES!" "NO-" count
+    return True if first in CONFIRM else False if first in REJECT else None
+
+
+def _named(session: Session, from_number: str, body: str) -> list[Incident]:
+    """This number's incidents whose references the text names (other 6-digit numbers are just numbers)."""
+    tokens = set(REFERENCE.findall(body))
+    if not tokens:
+        return []
+    return list(session.scalars(select(Incident).where(
+        Incident.callback_phone == from_number, Incident.reference.in_(tokens)).order_by(Incident.id)))
+
+
+def _other_answered_lately(session: Session, proposal: ResolutionProposal, from_number: str) -> bool:
+    """Another incident of this number had a proposal decided since (or within RECENT_ANSWER before) this one."""
+    return session.scalar(select(func.count(ResolutionProposal.id)).join(
+        Incident, Incident.id == ResolutionProposal.incident_id).where(
+        Incident.callback_phone == from_number, ResolutionProposal.incident_id != proposal.incident_id,
+        ResolutionProposal.decided_at >= proposal.proposed_at - RECENT_ANSWER)) > 0
+
+
+def _attach(session: Session, incident: Incident, body: str, now: datetime, *, tell_owner: bool) -> None:
+    """Log the customer's words on the incident and, at most every OWNER_TOLD_EVERY, text them to its owner."""
+    owner = _owner(session, incident) if tell_owner else None
+    told = owner is not None and not _owner_told_since(session, incident, now - OWNER_TOLD_EVERY)
+    if told:
+        body_sms = text("cust_sms_to_owner", ref=incident.reference, company=(incident.company or "")[:40],
+                        text=" ".join(body.split())[:QUOTE_LIMIT])
+        queue_delivery(session, channel=DeliveryChannel.SMS, to=owner.phone, purpose="customer_sms",
+                       recipient="owner", body=body_sms, now=now, incident_id=incident.id)
+    log_event(session, at=now, actor="customer", kind="customer_sms_message", incident_id=incident.id,
+              detail={"text": body[:QUOTE_LIMIT], "owner_told": told, "owner_rep_id": owner.id if owner else None})
+
+
+def _owner(session: Session, incident: Incident) -> Rep | None:
+    """Who works the incident now: the owner of its updates, else the rep who acknowledged it."""
+    follow_up = follow_up_of(session, incident)
+    rep_id = (follow_up.owner_rep_id if follow_up is not None else None) or incident.acknowledged_by
+    rep = session.get(Rep, rep_id) if rep_id else None
+    return rep if rep is not None and rep.phone else None
+
+
+def _owner_told_since(session: Session, incident: Incident, since: datetime) -> bool:
+    return (session.scalar(select(func.count(IncidentEvent.id)).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == "customer_sms_message",
+        IncidentEvent.at > since, IncidentEvent.detail["owner_told"].as_boolean())) or 0) > 0

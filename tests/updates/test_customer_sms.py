@@ -1,0 +1,245 @@
+"""The customer's SMS after the callback: STOP / START and Twilio's 21610, answers that carry other
+numbers or free text, and a bare YES / NO when more than one incident could be meant.
+
+Through the signed SMS webhook, the simulated Twilio (which, like Twilio, refuses SMS to a number that
+texted STOP with error 21610), scripted phones that fail the test on any SMS nobody expected, and a
+real local SMTP server.
+"""
+
+from __future__ import annotations
+
+import itertools
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from app.models import Delivery, Incident, IncidentEvent, ProposalKind, ResolutionProposal, SmsOptOut
+from app.models.user import Role
+from app.services.acks import lock_incident
+from app.services.resolution import propose
+from app.services.updates import write_update
+from hotline_sim.phone import SimulatedCall, flask_transport
+from hotline_sim.twilio_records import ApiMessage, new_sid
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+from tests.integration.dashboard_support import login_as
+from tests.paging.conftest import ALICE, CUSTOMER
+
+_SIDS = itertools.count(1)
+
+
+def _text_hotline(desk, body: str, sender: str = CUSTOMER, **extra: str) -> list[str]:
+    """An SMS from ``sender`` to the hotline, seen by the simulated Twilio and signed like Twilio; the reply texts."""
+    twilio = desk.network.twilio
+    hotline_number = desk.hotline.settings.twilio_number
+    twilio.add_message(ApiMessage(sid=new_sid("SM"), to=hotline_number, from_=sender, body=body,
+                                  date_created=desk.clock.now(), direction="inbound", status="received"))
+    params = {"MessageSid": f"SM{next(_SIDS):032d}", "From": sender, "To": hotline_number, "Body": body,
+              "AccountSid": twilio.account_sid, **extra}
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(f"{PUBLIC_BASE_URL}/twilio/sms", params)
+    response = desk.client.post("/twilio/sms", data=params, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+    root = ET.fromstring(response.get_data(as_text=True))
+    assert root.tag == "Response"
+    return [(m.findtext("Body") or m.text or "").strip() for m in root.iter("Message")]
+
+
+def _run(desk, fn):
+    with desk.hotline.db.transaction() as session:
+        result = fn(session, desk.clock.now())
+    desk.settle()
+    return result
+
+
+def _rows(desk, model, **where):
+    with desk.hotline.db.session() as session:
+        return list(session.scalars(select(model).filter_by(**where).order_by(model.id)))
+
+
+def _kinds(desk, incident_id: int) -> list[str]:
+    return [e.kind for e in _rows(desk, IncidentEvent, incident_id=incident_id)]
+
+
+def _update(desk, ref: str, what: str):
+    return _run(desk, lambda s, now: write_update(s, lock_incident(s, ref), what_is_wrong=what, by="Alice Primary",
+                                                  via="dashboard", now=now))
+
+
+def _propose(desk, ref: str, summary: str):
+    return _run(desk, lambda s, now: propose(s, lock_incident(s, ref), ProposalKind.RESOLVED, summary=summary,
+                                             by="Alice Primary", now=now, settings=desk.hotline.settings))
+
+
+def _sms_requests_to(desk, number: str) -> int:
+    return sum(1 for r in desk.network.twilio.requests
+               if r.method == "POST" and r.path.endswith("/Messages.json") and r.params.get("To") == [number])
+
+
+def _called_back(desk, network):
+    """An incident of CUSTOMER, acknowledged and called back by Alice (who owns its updates, hourly)."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(press="1", answered=True)
+    network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "2"])
+    incident = desk.open_incident()
+    desk.settle()
+    return incident, customer
+
+
+def test_stop_is_recorded_sms_skipped_email_sent_the_rep_sees_it_and_start_lifts_it(desk, network, smtp, client):
+    incident, customer = _called_back(desk, network)
+    ref = incident.reference
+    assert _text_hotline(desk, "Stop") == []  # Twilio answers STOP itself: never "not registered"
+    [opt_out] = _rows(desk, SmsOptOut)
+    assert opt_out.phone == CUSTOMER and opt_out.source == "keyword"
+    assert "sms_opted_out" in _kinds(desk, incident.id)
+    tried = _sms_requests_to(desk, CUSTOMER)
+
+    _update(desk, ref, "Investigating the API cluster")  # the scripted phone would fail on any SMS to it
+    [sms] = _rows(desk, Delivery, incident_id=incident.id, channel="sms", purpose="update")
+    assert sms.status == "opted_out" and sms.attempts == 0 and "STOP" in sms.last_error
+    [mail] = _rows(desk, Delivery, incident_id=incident.id, channel="email", purpose="update")
+    assert mail.status == "sent" and len(smtp.inbox.to(desk.incident(incident.id).email)) == 1
+    assert _sms_requests_to(desk, CUSTOMER) == tried  # never sent to Twilio, never retried
+
+    login_as(client, desk.hotline, Role.REP, name="Rita Rep")
+    page = client.get(f"/incidents/{ref}").get_data(as_text=True)
+    assert "opted out of SMS (the customer texted STOP)" in page
+    assert "SMS update to the customer NOT sent: the number opted out of SMS (STOP)" in page
+    updates_page = client.get(f"/incidents/{ref}/updates").get_data(as_text=True)
+    assert "<td>opted_out</td>" in updates_page
+
+    assert _text_hotline(desk, "START") == []
+    assert _rows(desk, SmsOptOut) == [] and "sms_opted_in" in _kinds(desk, incident.id)
+    customer.expect_sms(f"Sev-1 {ref} update: Failover running")
+    _update(desk, ref, "Failover running")
+    assert [d.status for d in _rows(desk, Delivery, incident_id=incident.id, channel="sms", purpose="update")] == [
+        "opted_out", "delivered"]
+
+
+def test_twilio_21610_records_the_opt_out_once_final_and_later_sms_are_not_tried(desk, network, smtp):
+    incident, customer = _called_back(desk, network)
+    desk.network.twilio.opted_out.add(CUSTOMER)  # the customer's STOP never reached us; Twilio refuses (21610)
+    tried = _sms_requests_to(desk, CUSTOMER)
+    _propose(desk, incident.reference, "API healthy again")
+    [sms] = _rows(desk, Delivery, incident_id=incident.id, channel="sms", purpose="proposal")
+    assert sms.status == "opted_out" and sms.attempts == 1 and "21610" in sms.last_error
+    assert _sms_requests_to(desk, CUSTOMER) == tried + 1  # tried once: no retry
+    [opt_out] = _rows(desk, SmsOptOut)
+    assert opt_out.phone == CUSTOMER and opt_out.source == "twilio_21610"
+    [mail] = _rows(desk, Delivery, incident_id=incident.id, channel="email", purpose="proposal")
+    assert mail.status == "sent"
+
+    desk.clock.set(desk.clock.now() + timedelta(minutes=5))
+    assert _text_hotline(desk, f"NO {incident.reference}")[0].startswith("Thank you. We keep working")
+    _update(desk, incident.reference, "Still deferred mail")
+    statuses = [(d.purpose, d.status, d.attempts) for d in _rows(desk, Delivery, incident_id=incident.id,
+                                                                  channel="sms", recipient="customer")]
+    assert statuses[-2:] == [("proposal", "opted_out", 1), ("update", "opted_out", 0)]
+    assert _sms_requests_to(desk, CUSTOMER) == tried + 1
+
+
+@pytest.mark.parametrize(("body", "extra", "opted_out"), [
+    ("STOPALL", {}, True), (" unsubscribe ", {}, True), ("cancel", {}, True), ("END", {}, True), ("Quit.", {}, True),
+    ("ABMELDEN", {"OptOutType": "STOP"}, True),  # Advanced Opt-Out: Twilio names the keyword's kind
+    ("stop sending me the old ones please", {}, False),  # not a keyword: Twilio delivers it as a message
+])
+def test_opt_out_keywords_from_any_number_get_an_empty_answer(desk, body, extra, opted_out):
+    stranger = "+14155550177"
+    replies = _text_hotline(desk, body, sender=stranger, **extra)
+    assert [o.phone for o in _rows(desk, SmsOptOut)] == ([stranger] if opted_out else [])
+    assert replies == [] if opted_out else "not registered" in replies[0]
+    if opted_out:
+        assert _text_hotline(desk, "Yes please", sender=stranger, OptOutType="START") == []
+        assert _rows(desk, SmsOptOut) == []
+
+
+def test_a_no_with_other_six_digit_numbers_is_a_no(desk, network, smtp):
+    incident, customer = _called_back(desk, network)
+    customer.expect_sms("We believe your problem is resolved")
+    _propose(desk, incident.reference, "API healthy again")
+    body = "NO - still 250000 messages deferred, see ticket 734512"
+    assert _text_hotline(desk, body) == [f"Thank you. We keep working on incident {incident.reference} and will "
+                                         "send the next update."]
+    [proposal] = _rows(desk, ResolutionProposal, incident_id=incident.id)
+    assert proposal.state == "rejected" and proposal.decided_via == "sms" and "250000" in proposal.note
+    assert desk.incident(incident.id).status == "open"
+    answers = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_answer")]
+    assert [(d["confirmed"], d["text"]) for d in answers] == [(False, body)]
+
+
+def test_free_text_is_attached_and_the_owner_told_once_in_a_while(desk, network, smtp, client):
+    incident, customer = _called_back(desk, network)
+    ref = incident.reference
+    customer.expect_sms("We believe your problem is resolved")
+    _propose(desk, ref, "API healthy again")
+    alice = network.phone(ALICE).expect_sms("the customer texted: Not fixed, API still 500s")
+    assert _text_hotline(desk, "Not fixed, API still 500s") == [
+        f"Thank you. We added your message to incident {ref}. To answer our proposal, reply YES {ref} or NO {ref}."]
+    desk.settle()
+    assert _text_hotline(desk, "Nope")[0].startswith(f"Thank you. We added your message to incident {ref}.")
+    desk.settle()  # the second within 15 minutes: logged, no second SMS to Alice (the phone would fail on it)
+    told = [m.body for m in alice.received if hasattr(m, "body") and "the customer texted" in m.body]
+    assert told == [f"SEV1 {ref} {desk.incident(incident.id).company}: the customer texted: Not fixed, API still 500s"]
+    texts = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
+    assert [(d["text"], d["owner_told"]) for d in texts] == [("Not fixed, API still 500s", True), ("Nope", False)]
+    [proposal] = _rows(desk, ResolutionProposal, incident_id=incident.id)
+    assert proposal.state == "proposed"  # words are not an answer: the customer was asked for one
+    login_as(client, desk.hotline, Role.REP, name="Rita Rep")
+    assert "Customer texted: Nope" in client.get(f"/incidents/{ref}").get_data(as_text=True)
+
+
+def _second_incident(desk, network) -> Incident:
+    """The same customer reports another problem from the same number (a repeat caller's new report)."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(press="1", answered=True)
+    network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "2"])
+    call = SimulatedCall(transport=flask_transport(desk.client), base_url=PUBLIC_BASE_URL,
+                         auth_token=TEST_AUTH_TOKEN, caller=CUSTOMER)
+    call.dial()
+    for key in ("1", "2", "2", "#"):
+        call.press(key)
+    call.say("Acme Mail")
+    call.say("Dana Smith")
+    call.press("1")
+    call.say("dana at acme dot example")
+    call.press("1")
+    call.say("SMTP injection times out.")
+    call.record(seconds=5)
+    call.press("1")
+    call.hang_up()
+    with desk.hotline.db.session() as session:
+        second = session.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
+    desk.settle()
+    return second
+
+
+def test_two_open_incidents_a_bare_yes_picks_none_a_named_one_closes_it(desk, network, smtp):
+    a, customer = _called_back(desk, network)
+    b = _second_incident(desk, network)
+    assert a.id != b.id and desk.incident(b.id).status == "open"
+    customer.expect_sms(f"Sev-1 {b.reference}: We believe")
+    _propose(desk, b.reference, "SMTP healthy again")  # only B awaits an answer; A is open too
+    assert _text_hotline(desk, "YES") == [f"Several of your incidents are open ({a.reference}, {b.reference}). "
+                                          "Reply YES <reference> or NO <reference>."]
+    assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=b.id)] == ["proposed"]
+    assert desk.incident(b.id).status == "open"
+    assert _text_hotline(desk, f"yes {b.reference}") == [f"Thank you. Incident {b.reference} is closed."]
+    assert desk.incident(b.id).status == "resolved" and desk.incident(a.id).status == "open"
+
+
+def test_a_late_bare_yes_after_answering_another_incident_closes_nothing(desk, network, smtp, client):
+    a, customer = _called_back(desk, network)
+    b = _second_incident(desk, network)
+    customer.expect_sms(f"Sev-1 {a.reference}: We believe")
+    _propose(desk, a.reference, "API healthy again")
+    assert _text_hotline(desk, f"YES {a.reference}") == [f"Thank you. Incident {a.reference} is closed."]
+    desk.clock.set(desk.clock.now() + timedelta(minutes=1))
+    customer.expect_sms(f"Sev-1 {b.reference}: We believe")
+    _propose(desk, b.reference, "SMTP healthy again")  # a minute after A's answer; B is the only one open
+    desk.clock.set(desk.clock.now() + timedelta(minutes=1))
+    assert _text_hotline(desk, "YES") == [f"To answer about incident {b.reference}, reply YES {b.reference} or "
+                                          f"NO {b.reference}."]
+    assert desk.incident(b.id).status == "open"
+    assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=b.id)] == ["proposed"]
