@@ -97,6 +97,7 @@ class EventKind(StrEnum):
     RESOLUTION_PROPOSED = "resolution_proposed"
     RESOLUTION_REJECTED = "resolution_rejected"
     RESOLUTION_UNDELIVERED = "resolution_undelivered"  # its silence ran out, but it never reached the customer
+    RESOLUTION_UNCLEAR = "resolution_unclear"  # its silence ran out, but the customer had written (not YES or NO)
     RESOLVED_UNCONFIRMED = "resolved_unconfirmed"
     UPDATE_INTERVAL_AGREED = "update_interval_agreed"
     UPDATE_SMS_REFUSED = "update_sms_refused"

@@ -122,6 +122,7 @@ class ProposalState(StrEnum):
     REJECTED = "rejected"
     EXPIRED = "expired"  # the customer stayed silent: resolved, not confirmed
     UNDELIVERED = "undelivered"  # silence, but no message of it was sent: it proves nothing, updates resume
+    UNCLEAR = "unclear"  # not silent: the customer wrote, but no YES or NO; updates resume
     WITHDRAWN = "withdrawn"  # the incident was resolved another way (a manager's reason, a verbal agreement)
 
 

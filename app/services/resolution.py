@@ -18,6 +18,7 @@ from app.models import (
     DueStep,
     FollowUpState,
     Incident,
+    IncidentEvent,
     IncidentStatus,
     ProposalKind,
     ProposalState,
@@ -90,7 +91,7 @@ def propose(session: Session, incident: Incident, kind: ProposalKind, *, summary
     snap = snapshot(session, incident, now)
     if snap.answered_at is None and not snap.reached_by_email:  # h1's rule: a verified contact comes first
         return Result(False, text("resolve_needs_callback", ref=incident.reference))
-    if in_writing and not written_channels(incident):
+    if in_writing and not written_channels(session, incident):
         return Result(False, f"Incident {incident.reference} was not proposed: {NO_WRITTEN_CHANNEL}. Ask them on the "
                              "phone, then record who agreed. Nothing was changed.")
     follow_up, _ = start_follow_up(session, incident, now)
@@ -218,7 +219,9 @@ def expire(session: Session, incident: Incident, step: DueStep, now: datetime) -
     if proposal is None or proposal.state != ProposalState.PROPOSED:
         return "skipped_answered"
     if not _reached_the_customer(session, proposal):
-        return _undelivered(session, incident, proposal, now)
+        return _not_silence(session, incident, proposal, now, ProposalState.UNDELIVERED, "resolution_undelivered")
+    if _customer_wrote_since(session, incident, proposal.proposed_at):
+        return _not_silence(session, incident, proposal, now, ProposalState.UNCLEAR, "resolution_unclear")
     answer = resolve(session, incident, Actor(name="system", via="silence"), now, after_silence=True)
     if not answer.ok:
         return f"refused_{answer.outcome}"[:64]
@@ -240,16 +243,25 @@ def _reached_the_customer(session: Session, proposal: ResolutionProposal) -> boo
         Delivery.status.in_((UpdateDeliveryStatus.SENT, UpdateDeliveryStatus.DELIVERED)))) > 0
 
 
-def _undelivered(session: Session, incident: Incident, proposal: ResolutionProposal, now: datetime) -> str:
-    """The silence ran out, but the customer was never asked: the incident stays open and updates resume."""
-    proposal.state, proposal.decided_at, proposal.decided_via = ProposalState.UNDELIVERED, now, "silence"
-    _drop_queued_deliveries(session, proposal.id, "the proposal's silence ran out unsent")
+def _customer_wrote_since(session: Session, incident: Incident, since: datetime) -> bool:
+    """The customer texted words that were not a YES or NO ("Not fixed") since ``since``: they were not silent."""
+    return session.scalar(select(func.count(IncidentEvent.id)).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == "customer_sms_message",
+        IncidentEvent.at >= since)) > 0
+
+
+def _not_silence(session: Session, incident: Incident, proposal: ResolutionProposal, now: datetime,
+                 state: ProposalState, kind: str) -> str:
+    """The silence ran out, but the customer was never asked, or wrote back without a YES or NO: the incident
+    stays open, updates are owed at once, and the owner is reminded (the managers told when it is late)."""
+    proposal.state, proposal.decided_at, proposal.decided_via = state, now, "silence"
+    _drop_queued_deliveries(session, proposal.id, "the proposal's silence ran out")
     follow_up = follow_up_of(session, incident, lock=True)
     if follow_up is not None and follow_up.state == FollowUpState.AWAITING_CONFIRMATION:
         follow_up.state = FollowUpState.UPDATING
         follow_up.round += 1  # the paused round was closed when the proposal was made
         follow_up.next_due_at = now  # overdue at once: the owner is reminded and the managers told
         schedule_round(session, follow_up)
-    log_event(session, at=now, actor="system", kind="resolution_undelivered", incident_id=incident.id,
+    log_event(session, at=now, actor="system", kind=kind, incident_id=incident.id,
               detail={"proposal_id": proposal.id, "proposed_at": proposal.proposed_at.isoformat()})
-    return "kept_open_undelivered"
+    return f"kept_open_{state.value}"

@@ -30,6 +30,7 @@ from app.services.deliveries import queue_delivery
 from app.services.events import log_event
 from app.services.oncall import resolve_target
 from app.services.phones import is_textable
+from app.services.sms_opt_outs import is_opted_out
 
 REMIND_BEFORE = timedelta(minutes=10)  # the owner hears about an update this long before it is due
 UPDATE_STEP_KINDS = (StepKind.UPDATE_REMINDER, StepKind.UPDATE_DUE)
@@ -171,13 +172,16 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
     return Result(True, f"{name} sent ({when}).")
 
 
-NO_WRITTEN_CHANNEL = "the customer has no number that takes SMS and no e-mail address"
+NO_WRITTEN_CHANNEL = "the customer has no number that takes SMS (or it opted out: STOP) and no e-mail address"
 
 
-def written_channels(incident: Incident) -> list[str]:
-    """How a written message can reach the incident's customer: "sms" and/or "email" (maybe neither)."""
-    return ([DeliveryChannel.SMS.value] if is_textable(incident.callback_phone) else []) + (
-        [DeliveryChannel.EMAIL.value] if incident.email else [])
+def written_channels(session: Session, incident: Incident) -> list[str]:
+    """How a written message can reach the incident's customer: "sms" and/or "email" (maybe neither).
+
+    A number that opted out of SMS (``sms_opt_outs``) carries nothing: its delivery rows end opted_out.
+    """
+    textable = is_textable(incident.callback_phone) and not is_opted_out(session, incident.callback_phone)
+    return ([DeliveryChannel.SMS.value] if textable else []) + ([DeliveryChannel.EMAIL.value] if incident.email else [])
 
 
 def _send_to_customer(session: Session, incident: Incident, row: CustomerUpdate, next_due: datetime | None,
@@ -192,7 +196,7 @@ def _send_to_customer(session: Session, incident: Incident, row: CustomerUpdate,
         queue_delivery(session, channel=DeliveryChannel.EMAIL, to=incident.email, purpose="update",
                        subject=subject, body=body, now=now, incident_id=incident.id, update_id=row.id,
                        language=incident.language)
-    return written_channels(incident)
+    return written_channels(session, incident)
 
 
 def remind_owner(session: Session, incident: Incident, step: DueStep, now: datetime) -> str:

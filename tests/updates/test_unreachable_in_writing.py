@@ -91,7 +91,7 @@ def test_a_written_proposal_to_such_a_customer_is_refused_and_a_verbal_agreement
     incident = _incident(client, hotline, email=False)
     refused = _run(hotline, lambda s, now: propose(s, lock_incident(s, incident.reference), ProposalKind.RESOLVED,
                                                    summary="fixed", by="Alice", now=now, settings=hotline.settings))
-    assert not refused.ok and "no number that takes SMS and no e-mail" in refused.message
+    assert not refused.ok and "no number that takes SMS" in refused.message and "no e-mail" in refused.message
     assert _rows(hotline, ResolutionProposal, incident_id=incident.id) == []
     agreed = _run(hotline, lambda s, now: record_verbal_agreement(
         s, lock_incident(s, incident.reference), who_agreed="Dana Smith", by="Alice", now=now,
@@ -159,3 +159,48 @@ def test_changing_the_interval_of_an_overdue_round_keeps_its_lateness(hotline, c
     [row] = _rows(hotline, CustomerUpdate, incident_id=incident.id)
     assert row.late_seconds == 50 * 60
     assert _rows(hotline, FollowUp, incident_id=incident.id)[0].next_due_at == clock.now() + timedelta(minutes=240)
+
+
+def _customer_texts(client, from_: str, body: str) -> str:
+    from twilio.request_validator import RequestValidator
+
+    url = f"{PUBLIC_BASE_URL}/twilio/sms"
+    params = {"MessageSid": f"SM{next(_SIDS):032d}", "From": from_, "To": "+15005550006", "Body": body,
+              "AccountSid": "AC" + "0" * 32}
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(url, params)
+    return client.post("/twilio/sms", data=params, headers={"X-Twilio-Signature": signature}).get_data(as_text=True)
+
+
+def test_a_customer_who_opted_out_of_sms_and_left_no_email_is_not_told_in_writing(hotline, client):
+    incident = _incident(client, hotline, caller="+14155550100", email=False)
+    _customer_texts(client, "+14155550100", "STOP")
+    result = _run(hotline, lambda s, now: write_update(s, lock_incident(s, incident.reference),
+                                                       what_is_wrong="Investigating", by="Alice", via="dashboard",
+                                                       now=now))
+    assert "NOT sent" in result.message and "opted out" in result.message
+    refused = _run(hotline, lambda s, now: propose(s, lock_incident(s, incident.reference), ProposalKind.RESOLVED,
+                                                   summary="fixed", by="Alice", now=now, settings=hotline.settings))
+    assert not refused.ok and "Nothing was changed" in refused.message
+
+
+def test_a_customer_who_wrote_back_without_yes_or_no_was_not_silent(hotline, client, clock):
+    incident = _incident(client, hotline, caller="+14155550100")
+    _run(hotline, lambda s, now: propose(s, lock_incident(s, incident.reference), ProposalKind.RESOLVED,
+                                         summary="fixed", by="Alice", now=now, settings=hotline.settings))
+    with hotline.db.transaction() as s:  # the proposal's SMS and e-mail left
+        s.execute(update(Delivery).where(Delivery.incident_id == incident.id)
+                  .values(status=UpdateDeliveryStatus.SENT))
+    _customer_texts(client, "+14155550100", "Not fixed, still deferring")
+    [proposal] = _rows(hotline, ResolutionProposal, incident_id=incident.id)
+    clock.set(proposal.expires_at)
+
+    def run_expiry(s, now):
+        from app.models import DueStep, StepKind
+
+        step = s.scalars(select(DueStep).where(DueStep.incident_id == incident.id,
+                                               DueStep.kind == StepKind.RESOLUTION_EXPIRY)).one()
+        return expire(s, lock_incident(s, incident.reference), step, now)
+
+    assert _run(hotline, run_expiry) == "kept_open_unclear"
+    assert _rows(hotline, Incident, id=incident.id)[0].status == "open"
+    assert _rows(hotline, ResolutionProposal, id=proposal.id)[0].state == ProposalState.UNCLEAR
