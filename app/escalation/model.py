@@ -173,7 +173,7 @@ class Audience(StrEnum):
     LEVEL = "level"  # the targets of the step's escalation level
     MANAGERS = "managers"
     PAGED_SO_FAR = "paged_so_far"
-    OWNER_OR_PRIMARY = "owner_or_primary"  # the acknowledger, else the primary on call
+    OWNER_OR_PRIMARY = "owner_or_primary"  # the acknowledger, else whom the first level of the incident's policy reaches
     PREVIOUS_OWNER = "previous_owner"  # told when someone takes the incident over
     SAME_PERSON = "same_person"  # the person of a failed page
     CUSTOMER = "customer"

@@ -85,8 +85,11 @@ def parse_rep(data: object, path: str = "") -> RepInput:
     """A RepInput from a mapping; raise OnCallConfigError naming the first bad field."""
     data = known_keys(data, REP_FIELDS, path, ("name", "phone"))
     at = _at(path)
+    name = name_field(data["name"], at("name"))
+    if name.strip().isdecimal():  # members, targets and overrides name reps by name or by id: digits are ids
+        raise OnCallConfigError(at("name"), f"{name!r} is all digits, which reads as a rep's id; add a letter")
     return RepInput(
-        name=name_field(data["name"], at("name")),
+        name=name,
         phone=phone_field(data["phone"], at("phone")),
         phone_alt=None if data.get("phone_alt") in (None, "") else phone_field(data["phone_alt"], at("phone_alt")),
         email=email_field(data.get("email"), at("email")),

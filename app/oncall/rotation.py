@@ -37,6 +37,9 @@ class LayerSpec:
     members: tuple[int, ...]
     handoff_weekday: int | None = None
     shift_hours: int | None = None
+    # members who keep their place in the rotation but are skipped (deactivated reps): the next
+    # active member covers their turn, and nobody else's turn moves
+    skipped: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
         if self.rotation == Rotation.WEEKLY and self.handoff_weekday not in range(7):
@@ -149,13 +152,18 @@ def handoffs(layer: LayerSpec, tz: ZoneInfo, start: datetime, end: datetime) -> 
 
 
 def layer_rep(layer: LayerSpec, tz: ZoneInfo, at: datetime) -> int | None:
-    """The member of ``layer`` on at ``at``, or None before the first hand-off or with no members."""
+    """The member of ``layer`` on at ``at``, or None before the first hand-off or with no active member.
+
+    Turns count over every member; a skipped member's turn goes to the next active one in order.
+    """
     if not layer.members:
         return None
     index = shift_index(layer, tz, at)
     if index < 0:
         return None
-    return layer.members[index % len(layer.members)]
+    count = len(layer.members)
+    return next((rep for step in range(count) if (rep := layer.members[(index + step) % count]) not in layer.skipped),
+                None)
 
 
 def _resolve(schedule: ScheduleSpec, at: datetime) -> dict[tuple[int, int | None, int | None], None]:

@@ -120,8 +120,7 @@ def _audience(session: Session, incident: Incident, order: PageOrder, now: datet
         people = _paged_so_far(session, incident)
     elif order.audience == Audience.OWNER_OR_PRIMARY:
         owner = find_rep(session, incident.acknowledged_by) if incident.acknowledged_by else None
-        people = [contactable(owner, "acknowledger")] if owner is not None else resolve(
-            session, incident, {"type": "schedule", "schedule": "primary"}, now)
+        people = [contactable(owner, "acknowledger")] if owner is not None else _first_level(session, incident, now)
     elif order.audience == Audience.PREVIOUS_OWNER:
         previous = find_rep(session, done.previous_owner) if done.previous_owner else None
         people = [contactable(previous, "previous_owner")] if previous is not None else []
@@ -129,6 +128,13 @@ def _audience(session: Session, incident: Incident, order: PageOrder, now: datet
         people = [Contactable(rep_id=None, name=incident.contact_name, phone=incident.callback_phone,
                               channels=("sms",), role=CUSTOMER_ROLE)]
     return [(who, order.channels) for who in distinct(people)]
+
+
+def _first_level(session: Session, incident: Incident, now: datetime) -> list[Contactable]:
+    """Whom the first level of the incident's own policy reaches now (not a schedule assumed to be "primary")."""
+    levels = incident.escalation.get("levels", []) if incident.escalation else []
+    return [who for target in (levels[0].get("targets", []) if levels else []) for who in
+            resolve(session, incident, target, now)]
 
 
 def resolve(session: Session, incident: Incident | None, target: dict, now: datetime) -> list[Contactable]:

@@ -1,8 +1,9 @@
 """Who is on call and whom a page reaches: schedules, managers, escalation targets.
 
 Every function works inside the caller's transaction (``hotline.db.transaction()``).
-Deactivated reps are never returned: they are dropped from layer rotations (the next
-active member takes their turns) and their overrides are ignored.
+Deactivated reps are never returned: they keep their place in layer rotations, and the
+next active member covers each of their turns (nobody else's turn moves); their overrides
+are ignored.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def schedule_spec(session: Session, schedule: Schedule, start: datetime, end: da
                 rotation=Rotation(layer.rotation),
                 handoff_time=parse_hhmm(layer.handoff_time),
                 starts_on=layer.starts_on,
-                members=tuple(m for m in layer.members if m in active),
+                members=tuple(layer.members),
+                skipped=frozenset(m for m in layer.members if m not in active),
                 handoff_weekday=layer.handoff_weekday,
                 shift_hours=layer.shift_hours,
             )

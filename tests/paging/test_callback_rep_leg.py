@@ -18,7 +18,7 @@ from app.models import Callback, DueStep, IncidentEvent, Role
 from app.services.api_tokens import create_token
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.integration.dashboard_support import login_as
-from tests.paging.conftest import ALICE, CUSTOMER, MARIA
+from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 
 
 def _sms_from(desk, sender, body, sid="SM" + "7" * 32):
@@ -135,3 +135,33 @@ def test_after_a_missed_rep_call_the_rep_can_ask_again_and_meet_the_deadline(des
     desk.at(minutes=16)
     assert _steps(desk, incident.id)[("breach", 0)] == "met"
     assert _csv_row(client, desk, incident.reference)["outcome"] == "met"
+
+
+def test_after_a_breach_nobody_acknowledged_the_repage_reaches_the_policys_own_first_level(desk, network):
+    # a default policy that pages only "secondary": the repage must not go to a schedule assumed to be "primary"
+    from app.services.oncall_admin import save_policy
+
+    levels = [{"delay_minutes": 0, "targets": [{"type": "schedule", "schedule": "secondary", "channels": ["sms"]}]}]
+    with desk.hotline.db.transaction() as s:
+        save_policy(s, "frontline-only", levels, is_default=True)
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    bob = network.phone(BOB).expect_sms("SEV1")
+    incident = desk.open_incident()
+    desk.settle()
+    bob.expect_sms("AT RISK")
+    network.phone(MARIA).expect_sms("AT RISK")
+    desk.at(minutes=10)
+    network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
+    desk.at(minutes=15)
+    bob.expect_sms("BREACHED").expect_call(answer=False)  # the repage: level 1 of this policy, Bob
+    network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
+    repage = next(at for (kind, _level), at in _due(desk, incident.id).items() if kind == "repage")
+    desk.clock.set(repage)
+    desk.settle()
+    assert bob.unmet == [] and network.phone(ALICE).calls == [] and network.phone(ALICE).sms == []
+    assert "target_unresolvable" not in _kinds(desk, incident.id)
+
+
+def _due(desk, incident_id):
+    with desk.hotline.db.session() as s:
+        return {(st.kind, st.level): st.due_at for st in s.scalars(select(DueStep).where(DueStep.incident_id == incident_id))}

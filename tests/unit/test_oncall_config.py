@@ -36,6 +36,7 @@ def test_rep_defaults_and_normalisation():
         ({"nickname": "Al"}, "reps[0].nickname", "unknown field"),
         ({"is_manager": "yes"}, "reps[0].is_manager", "true or false"),
         ({"name": ""}, "reps[0].name", "required"),
+        ({"name": "1"}, "reps[0].name", "all digits, which reads as a rep's id"),  # members name reps or ids
     ],
 )
 def test_rep_errors_name_their_path(change, path, message):

@@ -312,3 +312,20 @@ def test_shifts_are_clipped_to_the_window_and_agree_with_on_call():
 def test_a_single_member_layer_is_one_long_shift():
     s = schedule(daily("09:00", date(2026, 1, 1), (1,)))
     assert shifts(s, utc(2026, 1, 5), utc(2026, 1, 19)) == [Shift(1, utc(2026, 1, 5), utc(2026, 1, 19), layer=0)]
+
+
+# --- a deactivated member keeps its place ----------------------------------------------------------
+
+
+def test_a_skipped_members_turn_goes_to_the_next_active_one_and_no_other_turn_moves():
+    from dataclasses import replace
+
+    # weekly in Berlin, Mondays 09:00 from 2026-11-23: Alice (1), Bob (2), Carol (3); Bob is deactivated
+    layer = weekly("09:00", 0, date(2026, 11, 23), members=(1, 2, 3))
+    without_bob = replace(layer, skipped=frozenset({2}))
+    weeks = [utc(2026, 11, 24, 8), utc(2026, 12, 1, 8), utc(2026, 12, 8, 8), utc(2026, 12, 15, 8)]
+    assert [on_call(schedule(layer, tz="Europe/Berlin"), at) for at in weeks] == [[1], [2], [3], [1]]
+    # Bob's week goes to Carol (next in order); Carol's and Alice's own weeks stay theirs
+    assert [on_call(schedule(without_bob, tz="Europe/Berlin"), at) for at in weeks] == [[1], [3], [3], [1]]
+    nobody = replace(layer, skipped=frozenset({1, 2, 3}))
+    assert on_call(schedule(nobody, tz="Europe/Berlin"), weeks[0]) == []
