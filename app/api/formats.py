@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 
 from app.api.errors import ApiError
+from app.instants import parse_bound, parse_instant
 
 # An unencoded "+" in a query string arrives as a space: "...03:00:00 00:00".
 _SPACE_FOR_PLUS = re.compile(r" (\d{2}(?::?\d{2})?)$")
@@ -18,18 +19,15 @@ def iso_utc(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def timestamp_param(name: str, raw: str | None) -> datetime | None:
-    """A query parameter holding an ISO 8601 timestamp with offset, as aware UTC."""
+def timestamp_param(name: str, raw: str | None, bound: bool = False) -> datetime | None:
+    """A query parameter holding an ISO 8601 timestamp with offset, as aware UTC: in the hotline's years, or
+    (``bound``: a range filter) moved to their edge (``since=1970-01-01T00:00:00Z`` means everything)."""
     if raw is None or not raw.strip():
         return None
-    text = _SPACE_FOR_PLUS.sub(r"+\1", raw.strip())
     try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise ApiError(400, "must be an ISO 8601 timestamp", code="invalid_parameter", field=name) from None
-    if value.tzinfo is None:
-        raise ApiError(400, "must include a UTC offset, e.g. Z", code="invalid_parameter", field=name)
-    return value.astimezone(UTC)
+        return (parse_bound if bound else parse_instant)(_SPACE_FOR_PLUS.sub(r"+\1", raw.strip()))
+    except ValueError as exc:
+        raise ApiError(400, str(exc), code="invalid_parameter", field=name) from None
 
 
 def int_param(name: str, raw: str | None, default: int, low: int, high: int) -> int:

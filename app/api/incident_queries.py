@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
+from app.instants import parse_instant
 from app.models import Incident, IncidentEvent, IncidentStatus
+from app.models.base import ID_MAX
 
 
 class InvalidCursor(ValueError):
@@ -76,10 +78,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at_text, id_text = raw.split("|")
-        at = datetime.fromisoformat(at_text)
+        at = parse_instant(at_text)
         last_id = int(id_text)
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise InvalidCursor("not a cursor from this API") from exc
-    if at.tzinfo is None:
+    if not 0 < last_id <= ID_MAX:
         raise InvalidCursor("not a cursor from this API")
     return at, last_id

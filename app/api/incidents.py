@@ -81,8 +81,8 @@ def _filter_from(args: MultiDict[str, str]) -> IncidentFilter:
     if status is not None and status not in {s.value for s in IncidentStatus}:
         allowed = ", ".join(s.value for s in IncidentStatus)
         raise ApiError(400, f"must be one of {allowed}", code="invalid_parameter", field="status")
-    since = timestamp_param("since", args.get("since"))
-    until = timestamp_param("until", args.get("until"))
+    since = timestamp_param("since", args.get("since"), bound=True)
+    until = timestamp_param("until", args.get("until"), bound=True)
     if since is not None and until is not None and since >= until:
         raise ApiError(400, "must be later than since", code="invalid_parameter", field="until")
     after = None
@@ -97,5 +97,5 @@ def _filter_from(args: MultiDict[str, str]) -> IncidentFilter:
         until=until,
         limit=int_param("limit", args.get("limit"), 50, 1, MAX_LIMIT),
         after=after,
-        updated_since=timestamp_param("updated_since", args.get("updated_since")),
+        updated_since=timestamp_param("updated_since", args.get("updated_since"), bound=True),
     )

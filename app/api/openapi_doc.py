@@ -8,7 +8,7 @@ from typing import Any
 from app.api.openapi_oncall import ONCALL_PATHS, ONCALL_SCHEMAS
 from app.api.openapi_parts import STR as _STR
 from app.api.openapi_parts import TIME as _TIME
-from app.api.openapi_parts import P
+from app.api.openapi_parts import P, with_body_errors
 from app.api.openapi_parts import error as _error
 from app.api.openapi_parts import json_response as _json
 from app.api.openapi_parts import ref as _ref
@@ -128,6 +128,8 @@ _SCHEMAS: dict[str, Any] = {
     },
     "Ticket": {
         "type": "object",
+        # required fields tell a ticket from a TicketBatchResult: each answer of POST /tickets matches one
+        "required": ["number", "status", "company", "subject", "contact", "opened_at", "updated_at"],
         "properties": {
             "number": _STR,
             "status": {"type": "string", "enum": [s.value for s in TicketStatus]},
@@ -140,6 +142,7 @@ _SCHEMAS: dict[str, Any] = {
     },
     "TicketBatchResult": {
         "type": "object",
+        "required": ["created", "updated", "tickets"],
         "properties": {
             "created": {"type": "integer"},
             "updated": {"type": "integer"},
@@ -153,7 +156,7 @@ _SCHEMAS: dict[str, Any] = {
     },
 }
 
-_PATHS: dict[str, Any] = {
+_PATHS: dict[str, Any] = with_body_errors({
     f"{P}/incidents": {
         "get": {
             "operationId": "listIncidents",
@@ -230,10 +233,7 @@ _PATHS: dict[str, Any] = {
                     "content": {"application/json": {"schema": {"oneOf": [_ref("Ticket"), _ref("TicketBatchResult")]}}},
                 },
                 "201": _json(_ref("Ticket"), "Ticket created"),
-                "400": _error("Malformed JSON"),
                 "401": _error("Missing, unknown or revoked token"),
-                "413": _error("Body larger than 1 MiB"),
-                "415": _error("Body is not application/json"),
                 "422": _error("A field is invalid; error.field names it (tickets[i].field in a batch)"),
             },
         }
@@ -246,7 +246,7 @@ _PATHS: dict[str, Any] = {
             "responses": {"200": {"description": "The OpenAPI document", "content": {"application/json": {}}}},
         }
     },
-}
+})
 
 
 def openapi_document() -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from app.api.openapi_parts import STR as _STR
 from app.api.openapi_parts import TIME as _TIME
-from app.api.openapi_parts import P
+from app.api.openapi_parts import P, with_body_errors
 from app.api.openapi_parts import error as _error
 from app.api.openapi_parts import json_response as _json
 from app.api.openapi_parts import ref as _ref
@@ -193,7 +193,7 @@ ONCALL_SCHEMAS: dict[str, Any] = {
     },
 }
 
-ONCALL_PATHS: dict[str, Any] = {
+ONCALL_PATHS: dict[str, Any] = with_body_errors({
     f"{P}/reps": {
         "get": {
             "operationId": "listReps",
@@ -350,4 +350,4 @@ ONCALL_PATHS: dict[str, Any] = {
             },
         },
     },
-}
+}, {"409": _error("Name taken, or a change made at the same time conflicts; retry")})

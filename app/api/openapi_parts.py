@@ -22,3 +22,19 @@ def json_response(schema: dict[str, Any], description: str) -> dict[str, Any]:
 def error(description: str) -> dict[str, Any]:
     """A JSON error response."""
     return json_response(ref("Error"), description)
+
+
+def with_body_errors(paths: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``paths`` with the errors every operation taking a JSON body can answer (and ``extra``) added to each."""
+    added = {
+        "400": error("Malformed JSON (or not UTF-8)"),
+        "413": error("Body larger than 1 MiB"),
+        "415": error("Body is not application/json"),
+        **(extra or {}),
+    }
+    for operations in paths.values():
+        for operation in operations.values():
+            if "requestBody" in operation:
+                responses = {**added, **operation["responses"]}
+                operation["responses"] = dict(sorted(responses.items()))
+    return paths

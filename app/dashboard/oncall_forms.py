@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.instants import OUT_OF_RANGE, in_years
 from app.models import Rep
 from app.oncall.errors import OnCallConfigError
 from app.oncall.records import OverrideInput, parse_override
@@ -64,6 +65,8 @@ def _instant(text: str, time_zone: str, path: str) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise OnCallConfigError(path, "must be a date and time such as 2026-12-24T09:00") from None
+    if not in_years(value):  # before any conversion: near year 1 or 9999 it overflows
+        raise OnCallConfigError(path, OUT_OF_RANGE)
     if value.tzinfo is not None:
         return value
     return local_instant(value.date(), value.time(), zone(time_zone))

@@ -16,6 +16,9 @@ NAMING = {
 }
 
 
+ID_MAX = 2**31 - 1  # integer primary keys are 32-bit on PostgreSQL: a larger id names no row
+
+
 class UTCDateTime(TypeDecorator):
     """Stores naive UTC, returns aware UTC: the same on SQLite and PostgreSQL."""
 

@@ -8,8 +8,10 @@ from enum import StrEnum
 
 import phonenumbers
 
+from app.instants import OUT_OF_RANGE, in_years, parse_instant
 from app.oncall.errors import OnCallConfigError
 from app.oncall.wallclock import zone
+from app.plain_text import is_plain
 from ivr_flows.number_kinds import CALLABLE_ONLY, refused_kind
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -33,7 +35,7 @@ def name_field(value: object, path: str, max_len: int = NAME_MAX) -> str:
     if not isinstance(value, str) or not value.strip():
         raise OnCallConfigError(path, "is required (a non-empty string)")
     text = " ".join(value.split())
-    if len(text) > max_len or not text.isprintable():
+    if len(text) > max_len or not is_plain(text):
         raise OnCallConfigError(path, f"must be 1-{max_len} printable characters")
     return text
 
@@ -110,31 +112,26 @@ def weekday_field(value: object, path: str) -> int:
 
 
 def date_field(value: object, path: str) -> date:
-    """A calendar date, from a ``date`` or "YYYY-MM-DD"."""
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
+    """A calendar date in the hotline's years, from a ``date`` or "YYYY-MM-DD"."""
+    day = value if isinstance(value, date) and not isinstance(value, datetime) else None
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value.strip())
+            day = date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise OnCallConfigError(path, "must be a date YYYY-MM-DD")
+    if day is None:
+        raise OnCallConfigError(path, "must be a date YYYY-MM-DD")
+    if not in_years(day):
+        raise OnCallConfigError(path, OUT_OF_RANGE)
+    return day
 
 
 def instant_field(value: object, path: str) -> datetime:
-    """An aware instant (as UTC), from an aware ``datetime`` or ISO 8601 text with an offset."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise OnCallConfigError(
-                path, "must be an ISO 8601 timestamp with offset, e.g. 2026-12-24T09:00:00Z"
-            ) from None
-    if not isinstance(value, datetime):
-        raise OnCallConfigError(path, "must be an ISO 8601 timestamp with offset")
-    if value.tzinfo is None:
-        raise OnCallConfigError(path, "must include a UTC offset, e.g. Z")
-    return value.astimezone(UTC)
+    """An aware instant (as UTC) in the hotline's years, from an aware ``datetime`` or ISO 8601 text with an offset."""
+    try:
+        return parse_instant(value)
+    except ValueError as exc:
+        raise OnCallConfigError(path, str(exc)) from None
 
 
 def int_field(value: object, path: str, low: int, high: int) -> int:

@@ -87,7 +87,7 @@ def _target(data: object, path: str) -> dict:
     if not isinstance(data, dict):
         raise OnCallConfigError(path, "must be a mapping with a type")
     kind = data.get("type")
-    if kind not in _TARGET_KEYS:
+    if not isinstance(kind, str) or kind not in _TARGET_KEYS:
         raise OnCallConfigError(f"{path}.type", f"must be one of {', '.join(t.value for t in TargetType)}")
     kind = TargetType(kind)
     extra = _TARGET_KEYS[kind]

@@ -22,6 +22,7 @@ from app.oncall.fields import (
     weekday_field,
 )
 from app.oncall.rotation import Rotation
+from app.plain_text import is_plain
 
 REP_FIELDS = {"name", "phone", "phone_alt", "email", "channels", "time_zone", "is_manager", "active"}
 LAYER_FIELDS = {"position", "rotation", "handoff_time", "handoff_weekday", "shift_hours", "starts_on", "members"}
@@ -123,7 +124,7 @@ def parse_layer(data: object, path: str = "", default_position: int = 0) -> Laye
     """A LayerInput from a mapping; weekly layers need handoff_weekday, custom ones shift_hours."""
     data = known_keys(data, LAYER_FIELDS, path, ("rotation", "handoff_time", "starts_on"))
     at = _at(path)
-    if data["rotation"] not in {r.value for r in Rotation}:
+    if not isinstance(data["rotation"], str) or data["rotation"] not in {r.value for r in Rotation}:
         raise OnCallConfigError(at("rotation"), f"must be one of {', '.join(r.value for r in Rotation)}")
     rotation = Rotation(data["rotation"])
     weekday = data.get("handoff_weekday")
@@ -165,12 +166,18 @@ def parse_override(data: object, path: str = "") -> OverrideInput:
         raise OnCallConfigError(at("ends_at"), "must be later than starts_at")
     if ends_at - starts_at > MAX_OVERRIDE:
         raise OnCallConfigError(at("ends_at"), "an override lasts at most 366 days")
+    return OverrideInput(
+        rep=_rep_ref(data["rep"], at("rep")), starts_at=starts_at, ends_at=ends_at, reason=_reason(data, at("reason"))
+    )
+
+
+def _reason(data: dict, path: str) -> str:
     reason = data.get("reason") or ""
     if not isinstance(reason, str) or len(reason) > 500:
-        raise OnCallConfigError(at("reason"), "must be a string of at most 500 characters")
-    return OverrideInput(
-        rep=_rep_ref(data["rep"], at("rep")), starts_at=starts_at, ends_at=ends_at, reason=reason.strip()
-    )
+        raise OnCallConfigError(path, "must be a string of at most 500 characters")
+    if not is_plain(reason, "\n\t"):
+        raise OnCallConfigError(path, "must be printable text (no control, bidi or zero-width characters)")
+    return reason.strip()
 
 
 def _rep_ref(value: object, path: str) -> RepRef:

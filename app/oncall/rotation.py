@@ -114,12 +114,18 @@ def shifts(schedule: ScheduleSpec, start: datetime, end: datetime) -> list[Shift
 
 
 def shift_start(layer: LayerSpec, tz: ZoneInfo, index: int) -> datetime:
-    """The instant shift number ``index`` (0 = the first) of ``layer`` begins."""
-    if layer.rotation == Rotation.CUSTOM:
-        first = local_instant(layer.starts_on, layer.handoff_time, tz)
-        return first + timedelta(hours=layer.shift_hours * index)  # type: ignore[operator]
-    days = 7 if layer.rotation == Rotation.WEEKLY else 1
-    return local_instant(_first_day(layer) + timedelta(days=days * index), layer.handoff_time, tz)
+    """The instant shift number ``index`` (0 = the first) of ``layer`` begins.
+
+    Raise ValueError (not OverflowError) for a shift beyond what ``datetime`` holds.
+    """
+    try:
+        if layer.rotation == Rotation.CUSTOM:
+            first = local_instant(layer.starts_on, layer.handoff_time, tz)
+            return first + timedelta(hours=layer.shift_hours * index)  # type: ignore[operator]
+        days = 7 if layer.rotation == Rotation.WEEKLY else 1
+        return local_instant(_first_day(layer) + timedelta(days=days * index), layer.handoff_time, tz)
+    except OverflowError:
+        raise ValueError(f"shift {index} of layer {layer.position} is out of range") from None
 
 
 def shift_index(layer: LayerSpec, tz: ZoneInfo, at: datetime) -> int:
@@ -129,7 +135,10 @@ def shift_index(layer: LayerSpec, tz: ZoneInfo, at: datetime) -> int:
         index = elapsed // timedelta(hours=layer.shift_hours)  # type: ignore[arg-type]
     else:
         days = 7 if layer.rotation == Rotation.WEEKLY else 1
-        index = (at.astimezone(tz).date() - _first_day(layer)).days // days
+        try:
+            index = (at.astimezone(tz).date() - _first_day(layer)).days // days
+        except OverflowError:
+            raise ValueError(f"{at.isoformat()} is out of range for layer {layer.position}") from None
     # Gaps and folds can move a hand-off across a local midnight: settle on the exact shift.
     while shift_start(layer, tz, index) > at:
         index -= 1

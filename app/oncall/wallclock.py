@@ -6,16 +6,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+# Files of the tz database that are not places: the host's own zone, a link target, a placeholder.
+_NOT_PLACES = frozenset({"localtime", "posixrules", "Factory"})
+
 
 @lru_cache(maxsize=256)
 def zone(name: str) -> ZoneInfo:
     """The ZoneInfo of an IANA name; raise ValueError if unknown."""
-    if not isinstance(name, str) or not name or name != name.strip() or name.startswith(("/", ".")):
-        raise ValueError(f"unknown time zone {name!r}")
+    if (not isinstance(name, str) or not name or name != name.strip() or len(name) > _NAME_MAX
+            or name.startswith(("/", ".")) or name in _NOT_PLACES):
+        raise ValueError(f"unknown time zone {str(name)[:_NAME_MAX]!r}")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r}") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory such as "Europe", a long name
+        raise ValueError(f"unknown time zone {name[:_NAME_MAX]!r}") from None
+
+
+_NAME_MAX = 64  # the longest IANA name is 32 characters (no walk of the tz database on a webhook's path)
 
 
 def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
@@ -23,12 +30,16 @@ def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
 
     A time in a spring-forward gap gives the first valid instant after the gap (the moment
     of the change); an ambiguous fall-back time gives its first occurrence (fold=0).
+    Raise ValueError (not OverflowError) when the instant lies beyond what ``datetime`` holds.
     """
     naive = datetime.combine(day, at)
-    first = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
-    if first.astimezone(tz).replace(tzinfo=None) == naive:
-        return first
-    return _gap_end(naive.replace(tzinfo=tz, fold=1).astimezone(UTC), first, tz)
+    try:
+        first = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
+        if first.astimezone(tz).replace(tzinfo=None) == naive:
+            return first
+        return _gap_end(naive.replace(tzinfo=tz, fold=1).astimezone(UTC), first, tz)
+    except OverflowError:
+        raise ValueError(f"{naive.isoformat()} in {tz.key} is out of range") from None
 
 
 def _gap_end(low: datetime, high: datetime, tz: ZoneInfo) -> datetime:

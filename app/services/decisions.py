@@ -141,7 +141,7 @@ def resolve(session: Session, incident: Incident | None, target: dict, now: date
     """Who a target reaches now; a target that no longer resolves is logged, never fatal."""
     try:
         return resolve_target(session, target, now, account=_account(session, incident) if incident else None)
-    except (OnCallConfigError, LookupError, KeyError, ValueError) as exc:
+    except (OnCallConfigError, LookupError, KeyError, ValueError, ArithmeticError) as exc:
         log_event(session, at=now, actor="system", kind="target_unresolvable",
                   incident_id=incident.id if incident else None, detail={"target": target, "error": str(exc)})
         return []

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Account, EscalationPolicy, Override, Rep, Schedule
+from app.models.base import ID_MAX
 from app.oncall.business_hours import is_open, parse_business_hours
 from app.oncall.contactable import Contactable
 from app.oncall.errors import OnCallConfigError, UnknownRep, UnknownSchedule
@@ -27,7 +28,7 @@ from app.oncall.wallclock import zone
 def find_rep(session: Session, ref: int | str) -> Rep | None:
     """The rep with this id (an int or digits) or this exact name, else None."""
     if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdecimal()):
-        rep = session.get(Rep, int(ref))
+        rep = session.get(Rep, int(ref)) if 0 < int(ref) <= ID_MAX else None  # a larger id overflows the column
         if rep is not None or isinstance(ref, int):
             return rep
     return session.scalar(select(Rep).where(Rep.name == str(ref).strip()))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.models import EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
 from app.oncall.errors import NameTaken, OnCallConfigError
+from app.oncall.fields import name_field
 from app.oncall.policy import TargetType, targets_of, validate_levels
 from app.oncall.records import LayerInput, OverrideInput, RepInput, RepRef, ScheduleInput
 from app.services.oncall import find_rep, find_schedule
@@ -140,6 +141,7 @@ def save_policy(
 
     Making it the default unsets the previous default.
     """
+    name = name_field(name, _path(path, "name"), 100)
     levels = validate_levels(levels, _path(path, "levels"))
     for where, target in targets_of(levels):
         where = _path(path, where)

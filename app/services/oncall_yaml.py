@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.models import EscalationPolicy, Override, Rep, Schedule
 from app.oncall.errors import OnCallConfigError
-from app.oncall.fields import WEEKDAYS, bool_field, iso_z, known_keys, name_field
+from app.oncall.fields import WEEKDAYS, bool_field, iso_z, known_keys
 from app.oncall.records import SCHEDULE_FIELDS, parse_override, parse_rep, parse_schedule
 from app.services.oncall_admin import add_override, save_policy, save_rep, save_schedule
 from app.services.oncall_coverage import coverage_gaps, missing_schedules, overlapping_overrides
@@ -75,8 +75,7 @@ def import_yaml(session: Session, text: str, now: datetime) -> ImportSummary:
         defaults += is_default
         if defaults > 1:
             raise OnCallConfigError(f"{path}.is_default", "only one escalation policy can be the default")
-        name = name_field(item["name"], f"{path}.name", 100)
-        _, created = save_policy(session, name, item["levels"], is_default, path)
+        _, created = save_policy(session, item["name"], item["levels"], is_default, path)
         summary.policies_created += created
         summary.policies_updated += not created
     if doc.get("schedules") or doc.get("escalation_policies"):

@@ -6,11 +6,13 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import phonenumbers
 
+from app.instants import parse_instant
 from app.models import TicketStatus
+from app.plain_text import is_plain
 from app.services.support_pin import InvalidPin, validate_pin
 from ivr_flows.number_kinds import CALLABLE_ONLY, refused_kind
 
@@ -125,10 +127,8 @@ def _text(data: Mapping[str, object], field: str, max_len: int, *, multiline: bo
     text = unicodedata.normalize("NFC", str(value)).strip()
     if not text:
         return None
-    allowed = {"\n", "\t"} if multiline else set()
-    # Control characters and lone surrogates: PostgreSQL refuses NUL, and none belong in a ticket.
-    if any(unicodedata.category(c) in ("Cc", "Cs") and c not in allowed for c in text):
-        raise InvalidTicket(field, "contains control characters")
+    if not is_plain(text, "\n\t" if multiline else ""):
+        raise InvalidTicket(field, "contains control or invisible formatting characters (e.g. bidi, zero-width)")
     if len(text) > max_len:
         raise InvalidTicket(field, f"must be at most {max_len} characters")
     return text
@@ -164,12 +164,9 @@ def _timestamp(text: str | None, field: str) -> datetime | None:
     if text is None:
         return None
     try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidTicket(field, "must be an ISO 8601 timestamp") from None
-    if value.tzinfo is None:
-        raise InvalidTicket(field, "must include a UTC offset, e.g. 2026-11-26T03:00:00Z")
-    return value.astimezone(UTC)
+        return parse_instant(text)
+    except ValueError as exc:
+        raise InvalidTicket(field, str(exc)) from None
 
 
 def _support_pin(text: str | None) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -32,6 +33,10 @@ def _incident(hotline, reference: str, received_at: datetime, **fields) -> int:
         session.add(incident)
         session.flush()
         return incident.id
+
+
+def _cursor(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 def _get(client, auth, path: str, **params):
@@ -148,6 +153,10 @@ def test_default_limit_is_50(client, auth, hotline):
         ({"since": "2026-11-26T02:00:00"}, "since"),  # naive
         ({"since": "2026-11-26T02:00:00Z", "until": "2026-11-26T01:00:00Z"}, "until"),
         ({"cursor": "not-a-cursor"}, "cursor"),
+        # audit F5: ids beyond the column, and a cursor near year 1 (its conversion to UTC overflowed: 500)
+        ({"cursor": _cursor("0001-01-01T00:00:00+05:00|1")}, "cursor"),
+        ({"cursor": _cursor("2026-12-03T12:00:00+00:00|99999999999999999999999")}, "cursor"),
+        ({"cursor": _cursor("2026-12-03T12:00:00+00:00|0")}, "cursor"),
     ],
 )
 def test_bad_parameters_are_400_naming_them(client, auth, params, field):
@@ -155,6 +164,23 @@ def test_bad_parameters_are_400_naming_them(client, auth, params, field):
     assert response.status_code == 400
     error = response.get_json()["error"]
     assert (error["code"], error["field"]) == ("invalid_parameter", field)
+    assert error["message"]
+
+
+@pytest.mark.parametrize("params", [
+    {"since": "0001-01-01T00:00:00+01:00"}, {"until": "9999-12-31T23:59:59-01:00"},
+    {"updated_since": "0001-01-01T00:30:00+01:00"}, {"since": "1970-01-01T00:00:00Z", "until": "9999-12-31T23:59:59Z"},
+])
+def test_a_range_bound_beyond_the_hotlines_years_means_everything_on_that_side(client, auth, hotline, params):
+    # near year 1 or 9999 the conversion to UTC overflowed (500); "since the epoch" is a common "everything"
+    _incident(hotline, "OLD1", T0)
+    response = _get(client, auth, "/api/v1/incidents", **params)
+    assert response.status_code == 200, response.get_json()
+    edge = {name: "2000-01-01T00:00:00Z" if value.startswith(("0", "1")) else "2100-01-01T00:00:00Z"
+            for name, value in params.items()}
+    assert response.get_json() == _get(client, auth, "/api/v1/incidents", **edge).get_json()
+    if "updated_since" not in params:  # (updated_since lists incidents with a logged line; OLD1 has none)
+        assert [i["reference"] for i in response.get_json()["incidents"]] == ["OLD1"]
 
 
 def test_detail_by_reference_or_id_with_events(client, auth, hotline):

@@ -214,3 +214,97 @@ def test_an_override_overlapping_another_reps_is_accepted_with_a_warning(client,
     assert second.get_json()["warnings"] == [
         "schedule 'primary': overrides for Bob and Alice overlap from 2026-12-26T08:00:00Z to 2026-12-27T08:00:00Z "
         "(both are paged)"]
+
+
+def _message(response) -> str:
+    return response.get_json()["error"]["message"]
+
+
+def test_dates_and_instants_outside_the_years_are_refused_and_oncall_keeps_working(client, auth, team):
+    # audit F1/F2: a year-1 custom layer in Tokyo was stored, then every on-call lookup crashed (500)
+    year1 = {"time_zone": "Asia/Tokyo", "layers": [
+        {"rotation": "custom", "shift_hours": 24, "handoff_time": "00:00", "starts_on": "0001-01-01", "members": ["Alice"]}]}
+    refused = client.put("/api/v1/schedules/year1", json=year1, headers=auth)
+    assert _error(refused) == (422, "invalid", "layers[0].starts_on")
+    assert _message(refused) == "must lie in the years 2000 to 2099"
+    year1["layers"][0]["starts_on"] = "2100-01-01"
+    assert _error(client.put("/api/v1/schedules/year1", json=year1, headers=auth)) == (422, "invalid", "layers[0].starts_on")
+    url = "/api/v1/schedules/primary/overrides"
+    early = {"rep": "Bob", "starts_at": "0001-01-01T00:00:00+01:00", "ends_at": "0001-01-02T00:00:00Z"}
+    assert _error(client.post(url, json=early, headers=auth)) == (422, "invalid", "starts_at")
+    late = {"rep": "Bob", "starts_at": "9999-12-31T00:00:00+01:00", "ends_at": "9999-12-31T23:59:59-01:00"}
+    assert _error(client.post(url, json=late, headers=auth)) == (422, "invalid", "starts_at")
+    assert _error(client.post(url, json=late | {"starts_at": "2099-12-31T00:00:00Z"}, headers=auth)) == (
+        422, "invalid", "ends_at")
+    for at in ("0001-01-01T00:00:00%2B01:00", "9999-12-31T23:59:59-01:00"):
+        assert _error(client.get(f"/api/v1/oncall?at={at}", headers=auth)) == (400, "invalid_parameter", "at")
+    assert client.get("/api/v1/oncall", headers=auth).status_code == 200
+    assert client.get("/api/v1/schedules/primary", headers=auth).status_code == 200
+
+
+@pytest.mark.parametrize("time_zone", ["Europe", "America", "a" * 300, "localtime", "posixrules", "../etc/passwd"])
+def test_a_time_zone_that_is_not_a_zone_is_refused(client, auth, time_zone):
+    # audit F3: a tzdata directory or an over-long name raised OSError (500); "localtime" followed the host
+    rep = client.post("/api/v1/reps", json=ALICE | {"time_zone": time_zone}, headers=auth)
+    assert _error(rep) == (422, "invalid", "time_zone")
+    assert _message(rep).startswith("unknown time zone")
+    schedule = client.put("/api/v1/schedules/tz", json={"time_zone": time_zone}, headers=auth)
+    assert _error(schedule) == (422, "invalid", "time_zone")
+
+
+def test_a_list_where_a_string_belongs_is_refused(client, auth, team):
+    # audit F4: unhashable values in a membership test raised TypeError (500)
+    layer = {"rotation": [], "handoff_time": "09:00", "starts_on": "2026-01-01"}
+    response = client.put("/api/v1/schedules/rot2", json={"time_zone": "UTC", "layers": [layer]}, headers=auth)
+    assert _error(response) == (422, "invalid", "layers[0].rotation")
+    levels = [{"delay_minutes": 0, "targets": [{"type": []}]}]
+    response = client.put("/api/v1/escalation-policies/p1", json={"levels": levels}, headers=auth)
+    assert _error(response) == (422, "invalid", "levels[0].targets[0].type")
+
+
+@pytest.mark.parametrize("rep_id", [10**20, 2**63, 2**31, -1, 0])
+def test_a_rep_id_beyond_the_column_is_no_such_rep(client, auth, team, rep_id):
+    # audit F5: ids over 64 bits overflowed the database driver (500); 2**31 overflows PostgreSQL's integer
+    override = {"rep": rep_id, "starts_at": "2026-11-26T02:00:00Z", "ends_at": "2026-11-26T05:00:00Z"}
+    response = client.post("/api/v1/schedules/primary/overrides", json=override, headers=auth)
+    assert _error(response) == (422, "invalid", "rep")
+    assert _message(response) == f"unknown rep {rep_id!r}"
+    layer = PRIMARY["layers"][0] | {"members": ["Alice", rep_id]}
+    response = client.put("/api/v1/schedules/primary", json=PRIMARY | {"layers": [layer]}, headers=auth)
+    assert _error(response) == (422, "invalid", "layers[0].members[1]")
+    levels = [{"delay_minutes": 0, "targets": [{"type": "rep", "rep": rep_id}]}]
+    response = client.put("/api/v1/escalation-policies/p2", json={"levels": levels}, headers=auth)
+    assert _error(response) == (422, "invalid", "levels[0].targets[0].rep")
+
+
+@pytest.mark.parametrize("name", ["evil%1B%5B31m%E2%80%AE%0A", "%20", "P" * 101, "a%E2%80%8Bb", "x%00y"])
+def test_a_policy_name_follows_the_name_rule(client, auth, team, name):
+    # audit F6: the path segment was stored as given (control and bidi characters, blanks, > 100 characters)
+    levels = [{"delay_minutes": 0, "targets": [{"type": "managers"}]}]
+    response = client.put(f"/api/v1/escalation-policies/{name}", json={"levels": levels}, headers=auth)
+    assert _error(response) == (422, "invalid", "name")
+    fine = client.put("/api/v1/escalation-policies/sev%20one", json={"levels": levels}, headers=auth)
+    assert (fine.status_code, fine.get_json()["name"]) == (201, "sev one")
+
+
+@pytest.mark.parametrize("reason", ["a\u0000b", "clear\u001b[2J", "\u202eevil", "zero\u200bwidth", "bell\u0007"])
+def test_an_override_reason_is_printable_text(client, auth, team, reason):
+    # audit F7: NUL (refused by PostgreSQL), escape sequences and bidi overrides were stored as given
+    override = {"rep": "Bob", "starts_at": "2026-11-26T02:00:00Z", "ends_at": "2026-11-26T05:00:00Z", "reason": reason}
+    response = client.post("/api/v1/schedules/primary/overrides", json=override, headers=auth)
+    assert _error(response) == (422, "invalid", "reason")
+    fine = client.post("/api/v1/schedules/primary/overrides", json=override | {"reason": "swap\nwith Bob"}, headers=auth)
+    assert (fine.status_code, fine.get_json()["reason"]) == (201, "swap\nwith Bob")
+
+
+def test_the_document_lists_what_on_call_writes_answer(client, auth, team):
+    # audit F9: 400 (malformed JSON), 415 (not JSON) and 409 (a concurrent change) were answered but not documented
+    doc = client.get("/api/v1/openapi.json").get_json()
+    writes = [("post", "/reps"), ("put", "/reps/{rep_id}"), ("post", "/schedules"), ("put", "/schedules/{name}"),
+              ("post", "/schedules/{name}/overrides"), ("put", "/escalation-policies/{name}")]
+    for method, path in writes:
+        responses = doc["paths"][f"/api/v1{path}"][method]["responses"]
+        assert {"400", "409", "413", "415"} <= responses.keys(), (method, path)
+    not_json = client.put(f"/api/v1/reps/{team['Bob']}", data="x", headers=auth | {"Content-Type": "text/plain"})
+    assert not_json.status_code == 415
+    assert not_json.get_json()["error"]["code"]

@@ -147,6 +147,14 @@ def test_batch_of_500_is_accepted(client, auth, hotline):
         ({"tam_phone": "12"}, "tam_phone"),
         ({"opened_at": "2026-11-25T22:10:00"}, "opened_at"),  # naive
         ({"opened_at": "yesterday"}, "opened_at"),
+        ({"opened_at": "0001-01-01T00:00:00+01:00"}, "opened_at"),  # audit F2: overflowed converting to UTC (500)
+        ({"opened_at": "9999-12-31T23:59:59-01:00"}, "opened_at"),
+        # audit F10: bidi overrides, zero-width and tag characters, refused in rep names, were stored
+        ({"company": "Acme\u202eliaM"}, "company"),
+        ({"contact_name": "Jane\u200bDoe"}, "contact_name"),
+        ({"tam_name": "Tam\u2066my"}, "tam_name"),
+        ({"subject": "stuck\U000e0041"}, "subject"),
+        ({"subject": "esc\u001b[2J"}, "subject"),
         ({"subject": "s" * 501}, "subject"),
         ({"priority": "high"}, "priority"),
     ],
@@ -305,3 +313,21 @@ def test_same_number_twice_in_a_batch_updates_the_first(client, auth, hotline):
     body = _post(client, auth, batch).get_json()
     assert (body["created"], body["updated"]) == (1, 1)
     assert _count(hotline, Ticket) == 1
+
+
+def test_a_non_breaking_space_and_line_breaks_in_a_subject_are_kept(client, auth):
+    response = _post(client, auth, {"number": "77", "company": "Acme\u00a0Mail", "subject": "line one\n\tline\u00a0two"})
+    assert response.status_code == 201
+    assert response.get_json()["company"] == "Acme Mail"
+    assert response.get_json()["subject"] == "line one\n\tline\u00a0two"
+
+
+def test_each_answer_of_post_tickets_matches_one_documented_schema(client, auth):
+    # audit F8: neither schema required anything, so every answer matched both and "oneOf" failed
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    answers = {"Ticket": _post(client, auth, TICKET).get_json(),
+               "TicketBatchResult": _post(client, auth, {"tickets": [TICKET]}).get_json()}
+    for name, body in answers.items():
+        matching = [s for s in ("Ticket", "TicketBatchResult") if set(schemas[s]["required"]) <= body.keys()]
+        assert matching == [name], (name, body)
+        assert body.keys() <= schemas[name]["properties"].keys()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -208,3 +208,25 @@ def test_schedule_shifts_for_the_next_days(db, ids):
         (ids["Alice"], "2026-11-27T08:00:00+00:00"),
         (ids["Bob"], "2026-11-28T08:00:00+00:00"),
     ]
+
+
+def test_a_layer_stored_before_the_year_rule_makes_its_target_unresolvable_not_fatal(db, ids):
+    # audit F1: a year-1 custom layer in Tokyo (stored before starts_on was limited) crashed every lookup
+    from app.models import IncidentEvent, Schedule, ScheduleLayer
+    from app.services.decisions import resolve
+
+    with db.transaction() as session:
+        schedule = Schedule(name="year1", time_zone="Asia/Tokyo")
+        session.add(schedule)
+        session.flush()
+        session.add(ScheduleLayer(schedule_id=schedule.id, position=0, rotation="custom", handoff_time="00:00",
+                                  shift_hours=24, starts_on=date(1, 1, 1), members=[ids["Alice"]]))
+    with db.transaction() as session:
+        with pytest.raises(ValueError, match="out of range"):  # a ValueError the callers handle, not an overflow
+            who_is_on_call(session, "year1", THURSDAY_0300)
+        assert resolve(session, None, {"type": "schedule", "schedule": "year1"}, THURSDAY_0300) == []
+        primary = resolve(session, None, {"type": "schedule", "schedule": "primary"}, THURSDAY_0300)
+        assert [c.name for c in primary] == ["Alice"]  # the other schedules still resolve
+        logged = session.scalars(select(IncidentEvent).where(IncidentEvent.kind == "target_unresolvable")).all()
+        assert [(e.detail["target"]["schedule"], "out of range" in e.detail["error"]) for e in logged] == [
+            ("year1", True)]

@@ -210,3 +210,20 @@ def test_an_admin_post_without_csrf_is_refused(client, hotline):
     response = client.post("/oncall/yaml", data={"yaml": "reps: [{name: Frank, phone: '+4930901823'}]"})
     assert response.status_code == 400
     assert _count(hotline, Rep) == len(oncall_support.REPS)
+
+
+def test_an_override_form_outside_the_years_or_with_a_huge_rep_id_is_refused(client, hotline):
+    # audit F2/F5: year 1 overflowed converting to UTC, and a rep id beyond 64 bits overflowed the driver (500)
+    ids = _seed(hotline)
+    login_as(client, hotline, role=Role.ADMIN)
+    good = {"csrf_token": CSRF, "schedule": "primary", "rep": str(ids["Erin"]),
+            "starts_at": "2026-11-27T09:00", "ends_at": "2026-11-27T10:00"}
+    for change, path in (({"starts_at": "0001-01-01T00:00"}, "starts_at"), ({"ends_at": "9999-12-31T23:59"}, "ends_at"),
+                         ({"starts_at": "0001-01-01T00:00:00+01:00"}, "starts_at"),
+                         ({"rep": "99999999999999999999999"}, "rep")):
+        response = client.post("/oncall/overrides", data=good | change)
+        assert response.status_code == 422, change
+        assert parse(response).find(id="error-override").find("code", cls="path").text() == path
+    assert _count(hotline, Override) == 0
+    assert client.post("/oncall/overrides", data=good).status_code == 302
+    assert _count(hotline, Override) == 1

@@ -31,6 +31,9 @@ def test_rep_defaults_and_normalisation():
         ({"phone": "+447012345678"}, "reps[0].phone", "is a personal number: we call only fixed-line, mobile"),
         ({"phone_alt": "+447640123456"}, "reps[0].phone_alt", "is a pager number: we call only"),
         ({"time_zone": "Europe/Atlantis"}, "reps[0].time_zone", "unknown time zone"),
+        ({"time_zone": "Europe"}, "reps[0].time_zone", "unknown time zone"),  # a tzdata directory: was OSError
+        ({"time_zone": "localtime"}, "reps[0].time_zone", "unknown time zone"),  # the host's zone
+        ({"name": "Eve\u202e"}, "reps[0].name", "printable"),
         ({"channels": ["pager"]}, "reps[0].channels[0]", "unknown channel"),
         ({"channels": []}, "reps[0].channels", "non-empty"),
         ({"nickname": "Al"}, "reps[0].nickname", "unknown field"),
@@ -111,6 +114,47 @@ def test_override_times():
         parse_override({"rep": "Bob", "starts_at": "2026-12-24T09:00:00", "ends_at": "2026-12-25T09:00:00Z"})
 
 
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at", "path"),
+    [
+        ("0001-01-01T00:00:00+01:00", "0001-01-02T00:00:00Z", "starts_at"),  # overflowed converting to UTC
+        ("1999-12-31T23:00:00Z", "2000-01-01T01:00:00Z", "starts_at"),
+        ("2099-12-31T00:00:00Z", "9999-12-31T23:59:59-01:00", "ends_at"),
+        ("2099-12-31T00:00:00Z", "2100-01-01T00:00:00Z", "ends_at"),
+    ],
+)
+def test_override_times_lie_in_the_years_2000_to_2099(starts_at, ends_at, path):
+    with pytest.raises(OnCallConfigError, match="must lie in the years 2000 to 2099") as caught:
+        parse_override({"rep": "Bob", "starts_at": starts_at, "ends_at": ends_at})
+    assert caught.value.path == path
+
+
+@pytest.mark.parametrize("starts_on", ["0001-01-01", "1999-12-31", "2100-01-01", "9999-12-31", date(1, 1, 1)])
+def test_a_layer_starts_in_the_years_2000_to_2099(starts_on):
+    layer = {"rotation": "custom", "shift_hours": 24, "handoff_time": "00:00", "starts_on": starts_on}
+    with pytest.raises(OnCallConfigError, match="must lie in the years 2000 to 2099") as caught:
+        parse_schedule({"name": "p", "time_zone": "Asia/Tokyo", "layers": [layer]})
+    assert caught.value.path == "layers[0].starts_on"
+    for day in (date(2000, 1, 1), date(2099, 12, 31)):
+        edge = parse_schedule({"name": "p", "time_zone": "Asia/Tokyo", "layers": [layer | {"starts_on": str(day)}]})
+        assert edge.layers[0].starts_on == day
+
+
+@pytest.mark.parametrize("reason", ["a\x00b", "\x1b[2J", "\u202eevil", "zero\u200bwidth", "tag\U000e0041"])
+def test_an_override_reason_is_printable_text(reason):
+    with pytest.raises(OnCallConfigError, match="printable") as caught:
+        parse_override({"rep": "Bob", "starts_at": "2026-12-24T09:00:00Z", "ends_at": "2026-12-25T09:00:00Z",
+                        "reason": reason})
+    assert caught.value.path == "reason"
+
+
+def test_a_list_where_a_rotation_name_belongs_is_refused():
+    layer = {"rotation": ["daily"], "handoff_time": "09:00", "starts_on": "2026-01-01"}
+    with pytest.raises(OnCallConfigError, match="must be one of") as caught:
+        parse_schedule({"name": "p", "time_zone": "UTC", "layers": [layer]})
+    assert caught.value.path == "layers[0].rotation"
+
+
 def test_default_policy_is_valid_and_canonical():
     assert validate_levels(DEFAULT_POLICY) == DEFAULT_POLICY
 
@@ -122,6 +166,8 @@ def test_default_policy_is_valid_and_canonical():
         ([{"delay_minutes": 0}], "levels[0].targets"),
         ([{"delay_minutes": -1, "targets": [{"type": "managers"}]}], "levels[0].delay_minutes"),
         ([{"delay_minutes": 0, "targets": [{"type": "pager"}]}], "levels[0].targets[0].type"),
+        ([{"delay_minutes": 0, "targets": [{"type": []}]}], "levels[0].targets[0].type"),  # unhashable: was a TypeError
+        ([{"delay_minutes": 0, "targets": [{"type": {"a": 1}}]}], "levels[0].targets[0].type"),
         ([{"delay_minutes": 0, "targets": [{"type": "schedule"}]}], "levels[0].targets[0].schedule"),
         ([{"delay_minutes": 0, "targets": [{"type": "rep", "rep": True}]}], "levels[0].targets[0].rep"),
         ([{"delay_minutes": 0, "targets": [{"type": "tam", "channels": ["fax"]}]}], "levels[0].targets[0].channels[0]"),

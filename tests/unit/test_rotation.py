@@ -7,7 +7,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.oncall.rotation import LayerSpec, OverrideSpec, Rotation, ScheduleSpec, Shift, on_call, shifts
+from app.oncall.rotation import (
+    LayerSpec,
+    OverrideSpec,
+    Rotation,
+    ScheduleSpec,
+    Shift,
+    on_call,
+    shift_start,
+    shifts,
+)
 from app.oncall.wallclock import local_instant, zone
 
 US = timedelta(microseconds=1)
@@ -217,9 +226,31 @@ def test_local_instant(day, hhmm, tz, expected):
     assert local_instant(day, time.fromisoformat(hhmm), tz) == expected
 
 
-def test_unknown_time_zone_is_refused():
+@pytest.mark.parametrize("name", ["Mars/Olympus", "Europe", "America", "a" * 300, "localtime", "posixrules",
+                                  "Factory", "/etc/localtime", "", " UTC"])
+def test_unknown_time_zone_is_refused(name):
+    # a tzdata directory ("Europe") or an over-long name raised OSError; "localtime" is the host's own zone
     with pytest.raises(ValueError, match="unknown time zone"):
-        zone("Mars/Olympus")
+        zone(name)
+
+
+def test_real_zones_are_known():
+    assert [zone(name).key for name in ("UTC", "Europe/Berlin", "Asia/Tokyo")] == ["UTC", "Europe/Berlin", "Asia/Tokyo"]
+
+
+def test_an_instant_beyond_datetime_is_a_value_error_not_an_overflow():
+    # audit F1: year 1 at 00:00 in Tokyo is before datetime.min in UTC; every lookup crashed with OverflowError
+    tokyo = zone("Asia/Tokyo")
+    with pytest.raises(ValueError, match="out of range"):
+        local_instant(date(1, 1, 1), time(0), tokyo)
+    year1 = schedule(custom("00:00", 24, date(1, 1, 1)), tz="Asia/Tokyo")
+    with pytest.raises(ValueError, match="out of range"):
+        on_call(year1, utc(2026, 11, 26))
+    late = schedule(weekly("00:00", 6, date(9999, 12, 30)), tz="Pacific/Kiritimati")
+    with pytest.raises(ValueError, match="out of range"):
+        on_call(late, utc(9999, 12, 31, 20))
+    with pytest.raises(ValueError, match="out of range"):  # a shift number far past the end of the calendar
+        shift_start(custom("00:00", 24 * 28, date(2026, 1, 1)), tokyo, 10**6)
 
 
 # --- overrides and layers ----------------------------------------------------------------------
