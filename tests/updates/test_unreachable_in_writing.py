@@ -17,12 +17,14 @@ from sqlalchemy import select, update
 from app.models import (
     CustomerUpdate,
     Delivery,
+    DueStep,
     FollowUp,
     Incident,
     IncidentEvent,
     ProposalKind,
     ProposalState,
     ResolutionProposal,
+    StepKind,
     UpdateDeliveryStatus,
 )
 from app.services.acks import Actor, lock_incident, resolve
@@ -68,6 +70,16 @@ def _run(hotline, fn):
         return fn(session, hotline.clock.now())
 
 
+def _expire(hotline, incident) -> str:
+    """The incident's resolution-expiry step, run now (the customer's silence ran out)."""
+    def run(s, now):
+        step = s.scalars(select(DueStep).where(DueStep.incident_id == incident.id,
+                                               DueStep.kind == StepKind.RESOLUTION_EXPIRY)).one()
+        return expire(s, lock_incident(s, incident.reference), step, now)
+
+    return _run(hotline, run)
+
+
 def _rows(hotline, model, **where):
     with hotline.db.session() as session:
         return list(session.scalars(select(model).filter_by(**where).order_by(model.id)))
@@ -109,14 +121,7 @@ def test_silence_closes_nothing_when_the_proposal_never_left(hotline, client, cl
     [proposal] = _rows(hotline, ResolutionProposal, incident_id=incident.id)
     clock.set(proposal.expires_at)
 
-    def run_expiry(s, now):
-        from app.models import DueStep, StepKind
-
-        step = s.scalars(select(DueStep).where(DueStep.incident_id == incident.id,
-                                               DueStep.kind == StepKind.RESOLUTION_EXPIRY)).one()
-        return expire(s, lock_incident(s, incident.reference), step, now)
-
-    assert _run(hotline, run_expiry) == "kept_open_undelivered"
+    assert _expire(hotline, incident) == "kept_open_undelivered"
     assert _rows(hotline, Incident, id=incident.id)[0].status == "open"
     assert _rows(hotline, ResolutionProposal, id=proposal.id)[0].state == ProposalState.UNDELIVERED
     [follow_up] = _rows(hotline, FollowUp, incident_id=incident.id)
@@ -194,13 +199,6 @@ def test_a_customer_who_wrote_back_without_yes_or_no_was_not_silent(hotline, cli
     [proposal] = _rows(hotline, ResolutionProposal, incident_id=incident.id)
     clock.set(proposal.expires_at)
 
-    def run_expiry(s, now):
-        from app.models import DueStep, StepKind
-
-        step = s.scalars(select(DueStep).where(DueStep.incident_id == incident.id,
-                                               DueStep.kind == StepKind.RESOLUTION_EXPIRY)).one()
-        return expire(s, lock_incident(s, incident.reference), step, now)
-
-    assert _run(hotline, run_expiry) == "kept_open_unclear"
+    assert _expire(hotline, incident) == "kept_open_unclear"
     assert _rows(hotline, Incident, id=incident.id)[0].status == "open"
     assert _rows(hotline, ResolutionProposal, id=proposal.id)[0].state == ProposalState.UNCLEAR
