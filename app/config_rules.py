@@ -10,6 +10,8 @@ import phonenumbers
 from app.config_report import CheckReport
 from app.settings import PROMISED_CALLBACK_MINUTES, TWILIO_API_BASE, Settings, SettingsError, url_problem
 
+SECRET_KEY_MIN = 32
+
 
 def settings_problems(settings: Settings, env: Mapping[str, str], report: CheckReport) -> None:
     """Pure checks of values that parse but cannot work together (Twilio, public URL, secrets)."""
@@ -26,6 +28,16 @@ def settings_problems(settings: Settings, env: Mapping[str, str], report: CheckR
     if production and not settings.secret_key:
         report.warn("SECRET_KEY", "is not set: a random key in HOTLINE_DATA_DIR signs sessions and acknowledgement "
                     "links, and every host would have its own.", "set one long random SECRET_KEY shared by all hosts")
+    elif settings.secret_key and len(settings.secret_key) < SECRET_KEY_MIN:
+        report.warn("SECRET_KEY", f"is {len(settings.secret_key)} characters: it signs admin sessions and "
+                    "acknowledgement links, and a short key can be guessed offline from one signed link.",
+                    f"use at least {SECRET_KEY_MIN} random characters, e.g. python3 -c "
+                    "'import secrets; print(secrets.token_urlsafe(32))'")
+    if settings.default_region not in settings.allowed_callback_regions:
+        report.warn("DEFAULT_REGION", f"{settings.default_region} is not in ALLOWED_CALLBACK_REGIONS "
+                    f"({','.join(settings.allowed_callback_regions)}): a number keyed without a country code is read "
+                    "as one we never call back, so those callers are asked again.",
+                    "make DEFAULT_REGION one of ALLOWED_CALLBACK_REGIONS")
     if production and not settings.redis_url:
         report.warn("REDIS_URL", "is not set: an embedded Redis in HOTLINE_DATA_DIR serves this host only.",
                     "run Redis and set REDIS_URL=redis://host:6379/0 for web and worker alike")

@@ -123,3 +123,13 @@ def test_a_watchdog_interval_outside_1_to_15_seconds_is_one_clean_error(value):
     assert line.count("HOTLINE_WATCHDOG_SECONDS") == 2  # the headline and the fix's example, not repeated
     assert "could not convert" not in line and "fix: leave it empty (10 s)" in line
     assert _lines(_report({"HOTLINE_WATCHDOG_SECONDS": "1"}), "HOTLINE_WATCHDOG_SECONDS") == []
+
+
+def test_a_short_secret_key_and_a_default_region_we_never_call_are_warned_with_the_fix():
+    report = _report(PRODUCTION | {"SECRET_KEY": "abc", "DEFAULT_REGION": "US", "ALLOWED_CALLBACK_REGIONS": "GB,DE"})
+    [secret] = _lines(report, "SECRET_KEY")
+    assert secret.startswith("WARNING SECRET_KEY: is 3 characters") and "at least 32 random characters" in secret
+    [region] = _lines(report, "DEFAULT_REGION")
+    assert region.startswith("WARNING DEFAULT_REGION: US is not in ALLOWED_CALLBACK_REGIONS (GB,DE)")
+    good = _report(PRODUCTION | {"SECRET_KEY": "k" * 32, "DEFAULT_REGION": "GB", "ALLOWED_CALLBACK_REGIONS": "GB,DE"})
+    assert _lines(good, "SECRET_KEY") == [] and _lines(good, "DEFAULT_REGION") == []
