@@ -92,6 +92,7 @@ class EventKind(StrEnum):
     OUTAGE_DECLARED = "outage_declared"
     OUTAGE_LINKED = "outage_linked"
     OUTAGE_RESOLVED = "outage_resolved"
+    OUTAGE_RESOLUTION_NOT_PROPOSED = "outage_resolution_not_proposed"  # an outage ended; this incident was not asked
     OUTAGE_UPDATE_SENT = "outage_update_sent"
     RESOLUTION_CONFIRMED = "resolution_confirmed"
     RESOLUTION_PROPOSED = "resolution_proposed"

@@ -156,6 +156,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "callback_rep_call_failed": lambda d, _: (f"Could not call the rep: {d.get('error', '')}"
                                               + ("; gave up" if d.get("final") else "; will retry"), "bad"),
     "callback_rep_leg_status": lambda d, _: (f"Rep's phone: {d.get('status', '')}", "muted"),
+    "outage_resolution_not_proposed": lambda d, _: (
+        f"The outage was resolved, but this customer was not asked to confirm: {d.get('why', '')}", "warn"),
     "callback_rep_not_reached": lambda d, _: (f"The rep was not reached ({str(d.get('why', '')).replace('_', ' ')}): "
                                               "the customer was not called", "bad"),
     "callback_leg_status": lambda d, _: (f"Customer's phone: {d.get('status', '')}", "muted"),

@@ -100,12 +100,19 @@ def resolve_outage(session: Session, outage: Outage, *, summary: str, by: str, n
     if outage.resolved_at is not None:
         return Result(False, "This outage is resolved already.")
     outage.resolved_at, outage.resolved_by = now, by[:200]
-    proposed = 0
+    proposed, not_proposed = 0, []
     for incident in linked_open_incidents(session, outage):
         if pending_proposal(session, incident) is not None:
-            continue
+            continue  # it already awaits the customer's answer
         result = propose(session, incident, ProposalKind.RESOLVED, summary=summary, by=by, now=now,
                          settings=settings, outage_id=outage.id)
         proposed += result.ok
-    log_event(session, at=now, actor=by, kind="outage_resolved", detail={"outage_id": outage.id, "proposed": proposed})
-    return Result(True, f"Outage resolved; resolution proposed to {proposed} incidents.")
+        if not result.ok:  # e.g. not called back yet: it stays open, and its timeline says why
+            not_proposed.append(incident.reference)
+            log_event(session, at=now, actor=by, kind="outage_resolution_not_proposed", incident_id=incident.id,
+                      detail={"outage_id": outage.id, "why": result.message[:300]})
+    log_event(session, at=now, actor=by, kind="outage_resolved",
+              detail={"outage_id": outage.id, "proposed": proposed, "not_proposed": not_proposed})
+    left = (f" Not proposed to {len(not_proposed)} (each stays open; its timeline says why): "
+            f"{', '.join(not_proposed)}.") if not_proposed else ""
+    return Result(True, f"Outage resolved; resolution proposed to {proposed} incidents.{left}")

@@ -187,3 +187,26 @@ def test_outage_with_20_linked_incidents_updated_and_resolved_together(hotline, 
     report = client.get("/reports/updates?from=2026-11-20 00:00&to=2026-12-31 00:00").get_data(as_text=True)
     assert re.search(r"Incidents linked to an outage</th><td>20<", report)
     assert re.search(r"Resolved, not confirmed</th><td>16<", report)
+
+
+def test_resolving_an_outage_names_the_incidents_it_could_not_ask_and_logs_why_on_each(hotline, client, clock):
+    from app.models import IncidentEvent
+    from app.services.outages import declare, resolve_outage
+
+    with hotline.db.transaction() as s:
+        declare(s, what_fails="API calls time out", since=clock.now(), by="Maria", now=clock.now())
+    called_back = _call(client, "+14155550201", "ann", german=False)
+    waiting = _call(client, "+14155550202", "bea", german=False)  # linked, but not called back yet
+    with hotline.db.transaction() as s:
+        verified_callback(s, s.scalars(select(Incident).where(Incident.call_sid == called_back)).one(), clock.now())
+    with hotline.db.transaction() as s:
+        outage = s.scalars(select(Outage)).one()
+        result = resolve_outage(s, outage, summary="load balancer replaced", by="Maria", now=clock.now(),
+                                settings=hotline.settings)
+        skipped = s.scalars(select(Incident).where(Incident.call_sid == waiting)).one()
+        why = s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == skipped.id,
+                                                    IncidentEvent.kind == "outage_resolution_not_proposed")).one()
+    assert result.ok and "proposed to 1 incidents" in result.message
+    assert f"Not proposed to 1 (each stays open; its timeline says why): {skipped.reference}." in result.message
+    assert why.detail["outage_id"] == outage.id and "call" in why.detail["why"].lower()
+    assert skipped.status == "open"
