@@ -120,7 +120,8 @@ def _audience(session: Session, incident: Incident, order: PageOrder, now: datet
         people = _paged_so_far(session, incident)
     elif order.audience == Audience.OWNER_OR_PRIMARY:
         owner = find_rep(session, incident.acknowledged_by) if incident.acknowledged_by else None
-        people = [contactable(owner, "acknowledger")] if owner is not None else _first_level(session, incident, now)
+        people = [contactable(owner, "acknowledger")] if owner is not None else [
+            who for who, _channels in level_people(session, incident, 0, now)]  # not a schedule assumed "primary"
     elif order.audience == Audience.PREVIOUS_OWNER:
         previous = find_rep(session, done.previous_owner) if done.previous_owner else None
         people = [contactable(previous, "previous_owner")] if previous is not None else []
@@ -130,11 +131,19 @@ def _audience(session: Session, incident: Incident, order: PageOrder, now: datet
     return [(who, order.channels) for who in distinct(people)]
 
 
-def _first_level(session: Session, incident: Incident, now: datetime) -> list[Contactable]:
-    """Whom the first level of the incident's own policy reaches now (not a schedule assumed to be "primary")."""
+def level_people(session: Session, incident: Incident, level: int,
+                 now: datetime) -> list[tuple[Contactable, tuple[str, ...]]]:
+    """Everyone a level of the incident's own policy reaches now, each with the policy's channels (else their own)."""
     levels = incident.escalation.get("levels", []) if incident.escalation else []
-    return [who for target in (levels[0].get("targets", []) if levels else []) for who in
-            resolve(session, incident, target, now)]
+    if level >= len(levels):
+        return []
+    out, seen = [], set()
+    for target in levels[level].get("targets", []):
+        for who in resolve(session, incident, target, now):
+            if who.phone and who.phone not in seen:
+                seen.add(who.phone)
+                out.append((who, tuple(target.get("channels") or who.channels)))
+    return out
 
 
 def resolve(session: Session, incident: Incident | None, target: dict, now: datetime) -> list[Contactable]:

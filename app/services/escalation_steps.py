@@ -8,13 +8,13 @@ from sqlalchemy.orm import Session
 
 from app.escalation import StepDue, decide
 from app.models import DueStep, Incident, StepKind
-from app.services.decisions import Acting, carry_out, resolve
+from app.services.decisions import Acting, carry_out, level_people
 from app.services.escalation import snapshot
 
 
 def run_due_step(session: Session, incident: Incident, step: DueStep, now: datetime) -> str:
     """Carry out ``step`` for ``incident`` as the core decides; returns the outcome code."""
-    people = _level_people(session, incident, step, now) if step.kind == StepKind.PAGE else []
+    people = level_people(session, incident, step.level, now) if step.kind == StepKind.PAGE else []
     trigger = StepDue(kind=str(step.kind), level=step.level,
                       nobody_at_level=step.kind == StepKind.PAGE and not people)
     decision = decide(trigger, snapshot(session, incident, now), now)
@@ -28,17 +28,3 @@ def run_due_step(session: Session, incident: Incident, step: DueStep, now: datet
     done = carry_out(session, incident, decision, now, Acting(step=step, level_people=people, detail=detail))
     counted = decision.outcome in ("paged", "alerted", "repaged")
     return f"{decision.outcome}_{len(done.pages)}" if counted else decision.outcome
-
-
-def _level_people(session: Session, incident: Incident, step: DueStep, now: datetime):
-    """Everyone the step's escalation level reaches, each with the policy's channels (else their own)."""
-    levels = incident.escalation.get("levels", [])
-    if step.level >= len(levels):
-        return []
-    out, seen = [], set()
-    for target in levels[step.level].get("targets", []):
-        for who in resolve(session, incident, target, now):
-            if who.phone and who.phone not in seen:
-                seen.add(who.phone)
-                out.append((who, tuple(target.get("channels") or who.channels)))
-    return out
