@@ -30,39 +30,15 @@ from app.models import (
 from app.services.acks import Actor, lock_incident, resolve
 from app.services.resolution import decide, expire, propose, record_verbal_agreement
 from app.services.updates import agree_interval, start_follow_up, write_update
-from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
-from tests.updates.conftest import verified_callback
+from tests.updates.test_update_channels import _incident as channels_incident
 
 UK_LANDLINE = "+442079460123"  # takes calls, never an SMS
 _SIDS = itertools.count(1)
 
 
 def _incident(client, hotline, caller=UK_LANDLINE, email=True) -> Incident:
-    """Through the IVR: a caller who leaves an e-mail address, or stays silent at that question."""
-    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
-                         caller=caller)
-    call.dial()
-    for step in ("1", "1", "#"):
-        call.press(step)
-    call.say("Acme Mail")
-    call.say("Dana Smith")
-    prompt = call.press("1")  # call back on this number
-    if email:
-        call.say("dana at acme dot example")
-        call.press("1")
-    else:
-        for _ in range(4):  # the e-mail question is asked again, then left
-            if not any("mail" in said.lower() for said in prompt.said[-2:]):
-                break
-            prompt = call.silence()
-    call.say("Every API call returns 500.")
-    call.record(seconds=5)
-    call.press("1")
-    with hotline.db.transaction() as s:
-        incident = s.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
-        verified_callback(s, incident, hotline.clock.now())
-    return incident
+    return channels_incident(client, hotline, caller=caller, email=email)
 
 
 def _run(hotline, fn):
