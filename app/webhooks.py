@@ -19,7 +19,14 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, datetime], str]
 _STORED = select(WebhookDelivery.response).where(WebhookDelivery.key == bindparam("key"))  # built once
-Lean = Callable[[str, datetime], "str | None"]  # (delivery key, now) -> the answer, or None for the full path
+Lean = Callable[[str, datetime], "str | Unanswered | None"]  # (delivery key, now) -> the answer, else the full path
+
+
+class Unanswered:
+    """The lean path's "take the full path" after it found no answer stored for the delivery (None: it did not look)."""
+
+
+UNANSWERED = Unanswered()
 
 
 def delivery_key(req: Request) -> str:
@@ -40,7 +47,8 @@ def answer_once(handler: Handler, mimetype: str = "text/xml", safe: str | None =
     """Run ``handler`` in one transaction unless this delivery was answered before.
 
     ``lean`` (the ordinary IVR step) is tried first and answers without the ORM when it can;
-    None from it means: take ``handler``'s transaction. A dropped database connection is
+    UNANSWERED or None from it means: take ``handler``'s transaction (after UNANSWERED without
+    looking for a stored answer again: a duplicate that stores one meanwhile loses at the insert). A dropped database connection is
     retried once on a fresh one (a retry finds its own delivery if the first attempt committed).
     With ``safe``, an internal error is logged and answered with ``safe`` (nothing is stored,
     so Twilio's retry runs the handler again); without it, the error propagates.
@@ -65,15 +73,17 @@ def answer_once(handler: Handler, mimetype: str = "text/xml", safe: str | None =
 
 
 def _attempt(hotline, key: str, handler: Handler, lean: Lean | None, now: datetime) -> str:
+    looked = False
     if lean is not None:
         body = lean(key, now)
-        if body is not None:
+        if isinstance(body, str):
             return body
+        looked = body is UNANSWERED
     try:
         # The duplicate check shares the handler's transaction: one connection checkout
         # and one round trip fewer than a session of its own.
         with hotline.db.transaction() as session:
-            stored = session.scalar(_STORED, {"key": key})
+            stored = None if looked else session.scalar(_STORED, {"key": key})
             if stored is not None:
                 return stored
             body = handler(session, now)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import re
 import shutil
@@ -135,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nstep {args.sql}'s statements:\n" + "\n".join(f"{n}. {line}" for n, line in enumerate(shown, 1)))
     if profiler is not None:
         _print_profile(pstats.Stats(profiler), args.calls)
+        if os.environ.get("BENCH_DUMP"):
+            profiler.dump_stats(os.environ["BENCH_DUMP"])
     return 0
 
 
@@ -151,7 +154,7 @@ def _print_profile(stats: pstats.Stats, calls: int) -> None:
         print(f"| {package} | {own * 1000 / calls:.2f} | {own / total:.0%} |")
     out = io.StringIO()
     stats.stream = out
-    stats.sort_stats("cumulative").print_stats(r"/(app|ivr_flows)/", 40)
+    stats.sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(os.environ.get("BENCH_FILTER", r"/(app|ivr_flows)/"), 40)
     print(out.getvalue())
 
 

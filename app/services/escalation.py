@@ -61,13 +61,13 @@ def plan_escalation(session: Session, incident: Incident, now: datetime, *, deta
     session.flush()
     for step in steps:
         first = is_first_page_step(step)
-        if first and step.due_at <= now and _run_now(session, step, now):
+        if first and step.due_at <= now and _run_now(session, incident, step, now):
             continue
         schedule(session, "step", step.id, step.due_at, first=first)
     return steps
 
 
-def _run_now(session: Session, step: DueStep, now: datetime) -> bool:
+def _run_now(session: Session, incident: Incident, step: DueStep, now: datetime) -> bool:
     """Run the incident's first page step in the transaction that opens the incident; False if it failed.
 
     Its pages then leave as soon as the opening commits: in an outage's burst the step would
@@ -80,7 +80,7 @@ def _run_now(session: Session, step: DueStep, now: datetime) -> bool:
 
     try:
         with session.begin_nested():
-            return run_step(session, step.id, now, actor="system")
+            return run_step(session, step.id, now, actor="system", incident=incident)  # inserted here: ours
     except Exception:  # noqa: BLE001 - the opening must not fail on a page; the worker runs the step
         log.exception("the first page step of incident %s failed at its opening; left to a worker", step.incident_id)
         return False

@@ -70,6 +70,9 @@ def save_incident(
         source=IncidentSource.IVR, sla_minutes=sla_minutes,
     )
     call.incident_id = incident.id
+    # The identity map holds a clean object weakly: keep the incident for the rest of this transaction,
+    # whose later steps (issue 13's copy of the answer, the outbound check) would otherwise read it again.
+    session.info.setdefault("opened", []).append(incident)
     link_if_declared(session, incident, now)  # issue 11: a declared outage takes in new incidents
     plan_escalation(session, incident, now, details_complete=details_complete)
     return incident

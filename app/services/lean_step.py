@@ -7,7 +7,9 @@ answer, append the log lines and copy the answer into the incident the call open
 ``incidents.incident_changes``). On PostgreSQL that is one statement (a CTE, atomic on its own,
 so it needs no BEGIN/COMMIT round trips); on SQLite a few in one transaction. Whatever else a
 step needs (a lookup, an incident to open or complete, a job, a stale or unknown call) returns
-None: the caller then takes the full path (``intake.continue_call`` in one ORM transaction).
+UNANSWERED (or None for a call it could not find): the caller then takes the full path
+(``intake.continue_call`` in one ORM transaction), without looking for a stored answer again
+after UNANSWERED.
 
 A status callback (``status``) is as lean when all it does is log the status and, once the call
 ended, mark it so: a call in progress, or one whose incident needs nothing more
@@ -34,6 +36,7 @@ from app.services.call_endings import nothing_to_settle
 from app.services.events import event_row
 from app.services.incidents import FOLLOWED, incident_changes, readable_state
 from app.services.intake import Turn, flow_line, follows, plain_step
+from app.webhooks import UNANSWERED, Unanswered
 from ivr_flows.model import CallState, Event
 
 Render = Callable[[Turn], str]
@@ -54,8 +57,9 @@ _STATEMENTS: dict[tuple, Any] = {}  # built once per shape (dialect, log lines, 
 
 
 def answer(db: Database, *, key: str, path: str, call_sid: str, seq: int, event: Event, now: datetime,
-           render: Render) -> str | None:
-    """The TwiML for this step if it is an ordinary one (written, or stored before); None for the full path."""
+           render: Render) -> str | Unanswered | None:
+    """The TwiML for this step if it is an ordinary one (written, or stored before); else the full path
+    (UNANSWERED once it saw no stored answer for ``key``)."""
     postgres = db.autocommit is not None
     with _connect(db) as conn:
         row = conn.execute(_READ, {"key": key, "sid": call_sid}).first()
@@ -65,16 +69,16 @@ def answer(db: Database, *, key: str, path: str, call_sid: str, seq: int, event:
         if stored is not None:
             return stored  # Twilio's retry: the answer it got the first time, written once
         if seq != current:
-            return None  # stale: the full path logs it and repeats the question
+            return UNANSWERED  # stale: the full path logs it and repeats the question
         step = plain_step(CallState.from_dict(state), event, now, incident_id)
         if step is None:
-            return None
+            return UNANSWERED
         lines = [flow_line(e, call_sid, incident_id, now) for e in step.effects]
         followed: dict[str, Any] = {}
         if follows(step.state, incident_id) and opened_by == call_sid:  # not an incident the call joined
             changes = incident_changes(dict(zip(_INCIDENT, row[5:], strict=True)), step.state.captured, final=False)
             if "ticket_number" in changes.values:
-                return None  # the ticket is looked up on the full path
+                return UNANSWERED  # the ticket is looked up on the full path
             followed = {**changes.values, **({"missing_fields": changes.missing} if changes.missing is not None else {})}
             if changes.detail is not None:
                 lines.append(event_row(at=now, actor="ivr", kind=changes.kind, incident_id=incident_id,
@@ -92,8 +96,13 @@ def answer(db: Database, *, key: str, path: str, call_sid: str, seq: int, event:
         if written:
             return body
         # Someone else moved the call first: a duplicate of this delivery (answer what it answered),
-        # or another delivery (None: the full path decides, as for any stale step).
-        return conn.execute(_STORED, {"key": key}).scalar()
+        # or another delivery (the full path decides, as for any stale step).
+        return _stored_or_unanswered(conn, key)
+
+
+def _stored_or_unanswered(conn: Connection, key: str) -> str | Unanswered:
+    stored = conn.execute(_STORED, {"key": key}).scalar()
+    return UNANSWERED if stored is None else stored  # a status callback's stored answer is ""
 
 
 def _connect(db: Database) -> Connection:
@@ -191,8 +200,8 @@ _STATUS_SQLITE_END = text("UPDATE call_sessions SET status = :status, updated_at
 
 
 def status(db: Database, *, key: str, path: str, call_sid: str, call_status: str, duration: str, ended: bool,
-           now: datetime) -> str | None:
-    """The (empty) answer to a status callback that only logs; None for the full path (``intake.end_call``)."""
+           now: datetime) -> str | Unanswered | None:
+    """The (empty) answer to a status callback that only logs; else the full path (``intake.end_call``)."""
     postgres = db.autocommit is not None
     with _connect(db) as conn:
         row = conn.execute(_STATUS_READ, {"key": key, "sid": call_sid}).first()
@@ -202,7 +211,7 @@ def status(db: Database, *, key: str, path: str, call_sid: str, call_status: str
         if stored is not None:
             return stored
         if ended and (deferred or not nothing_to_settle(readable_state(state), incident_id)):
-            return None  # a connect a rep asked for during the call (acks.connect_after_call), or more to settle
+            return UNANSWERED  # a connect a rep asked for during the call (acks.connect_after_call), or more to settle
         params = {**event_row(at=now, actor="twilio", kind="call_status", call_sid=call_sid, incident_id=incident_id,
                               detail={"status": call_status, "duration": duration}),
                   "key": key, "path": path[:200], "response": "", "now": now, "status": call_status[:32],
@@ -218,5 +227,5 @@ def status(db: Database, *, key: str, path: str, call_sid: str, call_status: str
                 conn.commit()
         except IntegrityError:  # a concurrent duplicate stored this key first
             conn.rollback()
-            return conn.execute(_STORED, {"key": key}).scalar()
+            return _stored_or_unanswered(conn, key)
         return ""

@@ -37,12 +37,17 @@ def claim_step(session: Session, step_id: int, now: datetime) -> DueStep | None:
     return session.get(DueStep, step_id)
 
 
-def run_step(session: Session, step_id: int, now: datetime, actor: str = "worker") -> bool:
-    """Carry out one due step if this run claims it (its jobs go on the unit of work); False when it did not."""
+def run_step(session: Session, step_id: int, now: datetime, actor: str = "worker",
+             incident: Incident | None = None) -> bool:
+    """Carry out one due step if this run claims it (its jobs go on the unit of work); False when it did not.
+
+    ``incident``: the step's incident when this transaction holds its row already (it opened it), so it
+    is not locked and read again."""
     step = claim_step(session, step_id, now)
     if step is None:
         return False
-    incident = session.scalars(select(Incident).where(Incident.id == step.incident_id).with_for_update()).one()
+    if incident is None or incident.id != step.incident_id:
+        incident = session.scalars(select(Incident).where(Incident.id == step.incident_id).with_for_update()).one()
     due_at = step.due_at  # a handler may re-arm its step for later (updates.update_overdue)
     handler = FOLLOW_UP_HANDLERS.get(step.kind)
     outcome = handler(session, incident, step, now) if handler else run_due_step(session, incident, step, now)

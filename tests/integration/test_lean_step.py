@@ -10,6 +10,7 @@ from twilio.request_validator import RequestValidator
 
 from app.models import CallSession, IncidentEvent, WebhookDelivery
 from app.services import intake, lean_step
+from app.webhooks import UNANSWERED
 from app.voice.twiml import render
 from ivr_flows.model import Gathered
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
@@ -84,6 +85,36 @@ def test_a_stale_step_still_takes_the_full_path(client, hotline):
         assert "stale_step_ignored" in kinds and s.get(CallSession, SID).state["lang"] == "en-US"
 
 
+def test_a_duplicate_stored_after_the_lean_look_still_wins_over_the_full_path(client, hotline):
+    """The full path no longer looks for a stored answer after the lean one did: a duplicate that stores its answer
+    in between makes the full path's insert fail, and the request answers what the duplicate answered."""
+    _post(client, "/twilio/voice", CALL)
+    _post(client, "/twilio/voice/step?seq=1", {**CALL, "Digits": "1"})
+    first = "<Response><Say>the duplicate's answer</Say></Response>"
+    other = create_engine(hotline.settings.database_url)
+    raced = []
+
+    def store_first(conn, cursor, statement, parameters, context, executemany):
+        if not raced and statement.lstrip().upper().startswith("INSERT INTO WEBHOOK_DELIVERIES"):
+            params = context.compiled_parameters[0]  # the same names on both drivers
+            raced.append(params["key"])
+            with other.begin() as c:
+                c.execute(text('INSERT INTO webhook_deliveries ("key", path, response, received_at) '
+                               "VALUES (:key, '/twilio/voice/step', :response, :at)"),
+                          {"key": params["key"], "response": first, "at": params["received_at"]})
+
+    event.listen(hotline.db.engine, "before_cursor_execute", store_first)
+    try:  # a stale step: the lean path looks, finds nothing stored, and hands over to the full path
+        stale = _post(client, "/twilio/voice/step?seq=1", {**CALL, "Digits": "2"})
+    finally:
+        event.remove(hotline.db.engine, "before_cursor_execute", store_first)
+        other.dispose()
+    assert raced and stale.status_code == 200 and stale.get_data(as_text=True) == first
+    with hotline.db.session() as s:  # the full path's transaction was rolled back: its log line is not there
+        kinds = list(s.scalars(select(IncidentEvent.kind).where(IncidentEvent.call_sid == SID)))
+    assert "stale_step_ignored" not in kinds
+
+
 def test_a_step_that_lost_the_race_writes_nothing(hotline, clock):
     """Another delivery moves the call between the read and the write: compare-and-set refuses, no row lands."""
     with hotline.db.transaction() as s:
@@ -107,7 +138,7 @@ def test_a_step_that_lost_the_race_writes_nothing(hotline, clock):
     finally:
         event.remove(hotline.db.engine, "before_cursor_execute", move_first)
         other.dispose()
-    assert moved and body is None  # the full path decides (a stale step)
+    assert moved and body is UNANSWERED  # the full path decides (a stale step), knowing nothing is stored
     assert _counts(hotline) == (2, deliveries, lines)  # moved by the other delivery alone
 
 
@@ -241,7 +272,7 @@ def test_an_ended_call_with_something_to_settle_takes_the_full_path(client, hotl
     """Hung up before triage: a missed call to record, which only ``end_call`` does."""
     _post(client, "/twilio/voice", CALL)
     assert lean_step.status(hotline.db, key="e" * 64, path="/twilio/voice/status", call_sid=SID,
-                            call_status="completed", duration="4", ended=True, now=clock.now()) is None
+                            call_status="completed", duration="4", ended=True, now=clock.now()) is UNANSWERED
     assert _status_lines(hotline) == []  # nothing written by the lean attempt
     assert lean_step.status(hotline.db, key="u" * 64, path="/twilio/voice/status", call_sid="CA" + "9" * 32,
                             call_status="completed", duration="4", ended=True, now=clock.now()) is None  # unknown call
