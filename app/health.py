@@ -1,4 +1,4 @@
-"""``/healthz``: database and Redis reachability."""
+"""``/healthz``: database and Redis reachability, the watchdog's heartbeat, and whether anyone can be paged now."""
 
 from __future__ import annotations
 
@@ -8,9 +8,17 @@ from sqlalchemy import text
 bp = Blueprint("health", __name__)
 
 
+NOBODY_TO_PAGE = ("nobody can be paged now: no schedule the escalation policy pages has an active rep on call, "
+                  "no rep it names is active, and no active rep is a manager (`hotline check` says how to fix it)")
+
+
 @bp.get("/healthz")
 def healthz():
-    """200 when SQL and Redis answer, 503 otherwise (with which one failed)."""
+    """200 when SQL and Redis answer, 503 otherwise (with which one failed).
+
+    Nobody to page now is a warning, not a 503: a load balancer taking the web servers out would
+    send every caller to the emergency voicemail, while intake still records them and alerts whoever it can.
+    """
     hotline = current_app.extensions["hotline"]
     checks: dict[str, str] = {}
     try:
@@ -24,17 +32,23 @@ def healthz():
         checks["redis"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["redis"] = f"error: {type(exc).__name__}"
-    watchdog = None
+    watchdog, on_call, warnings = None, None, []
     if checks["database"] == "ok":
         checks["schema"] = _schema_check(hotline)
     if checks.get("schema") == "ok":
         from app.services import leases
+        from app.services.oncall_coverage import nobody_to_page_now
 
+        now = hotline.clock.now()
         with hotline.db.session() as session:
-            watchdog = leases.status(session, leases.WATCHDOG, hotline.clock.now())
+            watchdog = leases.status(session, leases.WATCHDOG, now)
+            on_call = {"pageable_now": not nobody_to_page_now(session, now)}
         checks["watchdog"] = "ok" if watchdog["alive"] else "not running"
+        if not on_call["pageable_now"]:
+            warnings.append(NOBODY_TO_PAGE)
     ok = all(v == "ok" for v in checks.values())
-    return jsonify(status="ok" if ok else "degraded", checks=checks, watchdog=watchdog), 200 if ok else 503
+    return jsonify(status="ok" if ok else "degraded", checks=checks, watchdog=watchdog, on_call=on_call,
+                   warnings=warnings), 200 if ok else 503
 
 
 def _schema_check(hotline) -> str:
