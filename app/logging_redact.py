@@ -20,8 +20,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]"),
     (re.compile(r"\b(Basic)\s+[A-Za-z0-9+/=]{8,}"), r"\1 [redacted]"),
     (re.compile(r"\bhl_[A-Za-z0-9_-]{8,}"), "hl_[redacted]"),
-    # Signed acknowledgement links carry their token in the path.
-    (re.compile(r"(/ack/)[^\s/?#\"'<>]+"), r"\1[redacted]"),
+    # Signed acknowledgement and resolution links carry their token in the path.
+    (re.compile(r"(/(?:ack|resolution)/)[^\s/?#\"'<>]+"), r"\1[redacted]"),
     # key=value and "key": "value" pairs whose value is a secret (query strings, forms, dict reprs).
     (re.compile(r"(?i)((?:password|passwd|token|secret|signature|auth|api[_-]?key|csrf)[\w-]*"
                 r"['\"]?\s*(?:=|:|%3D)\s*['\"]?)[^\s&'\",;}]+"), r"\1[redacted]"),

@@ -59,9 +59,10 @@ def upgrade_locked(url: str, lock_dir: Path, revision: str = "head") -> None:
             engine.dispose()
         return
     import fcntl
+    import os
 
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / "migrate.lock", "w") as lock:
+    lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with os.fdopen(os.open(lock_dir / "migrate.lock", os.O_WRONLY | os.O_CREAT, 0o600), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             upgrade(url, revision)

@@ -10,7 +10,8 @@ from pathlib import Path
 TWILIO_API_BASE = "https://api.twilio.com"
 PROMISED_CALLBACK_MINUTES = 15  # the support policy's promise (docs/policy.md): CALLBACK_SLA_MINUTES's default
 # Files the hotline keeps in its data dir (SQLite adds -wal/-shm/-journal; the spool a .replaying copy).
-DATA_FILE_PREFIXES = ("secret_key", "simulated_auth_token", "hotline.db", "spool.", "redis.")
+DATA_FILE_PREFIXES = ("secret_key", "simulated_auth_token", "hotline.db", "spool.", "redis.", "simulated_phones.db",
+                      "migrate.lock")
 
 
 YES_WORDS = frozenset({"1", "true", "yes", "on"})  # what a yes/no setting takes as yes

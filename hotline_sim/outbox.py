@@ -9,6 +9,7 @@ memory. The admin page "Simulated phones" reads it and answers as each phone wou
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -62,7 +63,11 @@ class SharedOutbox:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # It holds every page SMS (customers' numbers, signed acknowledgement links): this user's alone.
+        # SQLite gives its -wal and -shm files the database file's mode.
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)
         with self._connect() as conn:
             conn.executescript(SCHEMA)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -79,3 +80,34 @@ def test_ack_link_issued_in_the_future_is_refused(tmp_path, client, clock, setti
     assert response.status_code == 410 and b"not valid" in response.data
     # a few seconds of clock difference between servers is still fine
     assert urls.page_of_link(urls.ack_link(7, now + timedelta(seconds=5)).rsplit("/", 1)[1], now) == 7
+
+
+def test_the_simulated_phones_file_and_the_migration_lock_are_private(tmp_path, loose_umask):
+    from app.migrate import upgrade_locked
+    from hotline_sim.outbox import FILE_NAME, SharedOutbox
+
+    settings = Settings(data_dir=tmp_path / "data")
+    settings.prepare_data_dir()
+    upgrade_locked(settings.resolved_database_url, settings.data_dir)  # the file lock of SQLite installs
+    outbox = SharedOutbox(settings.data_dir / FILE_NAME)  # every page SMS: customers' numbers, ack links
+    outbox.add("sms", "+14155550111", datetime(2026, 11, 26, 3, 0, tzinfo=UTC),
+               body="SEV1 123456 Acme: call back +14155552671 https://hotline.example.com/ack/x.y")
+    reader = sqlite3.connect(settings.data_dir / FILE_NAME)  # an open reader (the web app) keeps -wal and -shm
+    try:
+        assert reader.execute("SELECT count(*) FROM items").fetchone() == (1,)
+        files = sorted(p.name for p in settings.data_dir.iterdir())
+        assert {"migrate.lock", FILE_NAME, f"{FILE_NAME}-wal", f"{FILE_NAME}-shm"} <= set(files)
+        assert {name: _mode(settings.data_dir / name) for name in files} == {name: 0o600 for name in files}
+    finally:
+        reader.close()
+
+
+def test_an_existing_readable_simulated_phones_file_is_tightened_at_start(tmp_path, loose_umask):
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    for name in ("simulated_phones.db", "simulated_phones.db-wal", "migrate.lock"):
+        (data / name).write_bytes(b"")
+        os.chmod(data / name, 0o644)
+    Settings(data_dir=data).prepare_data_dir()
+    names = ("simulated_phones.db", "simulated_phones.db-wal", "migrate.lock")
+    assert {name: _mode(data / name) for name in names} == {name: 0o600 for name in names}
