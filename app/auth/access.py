@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 from collections.abc import Callable
 
 from flask import abort, current_app, g, redirect, request, session, url_for
@@ -29,8 +31,13 @@ def current_user() -> User | None:
 
 
 def password_fingerprint(user: User) -> str:
-    """What a session keeps of the password hash, so a password change ends every other session."""
-    return user.password_hash[-16:]
+    """What a session keeps of the password, so a password change ends every other session.
+
+    A keyed hash of the password hash: the session cookie is signed, not encrypted, and whoever
+    decodes it must learn nothing derived from the password itself."""
+    key = current_app.secret_key
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def requires(role: Role) -> Callable:

@@ -64,6 +64,18 @@ def test_a_password_change_ends_every_other_session_on_the_server(hotline, app):
     assert _sessions(hotline, admin.id) == 0 and mine.get("/admin/users").status_code == 302
 
 
+def test_the_session_cookie_carries_nothing_of_the_password_hash(hotline, app, client):
+    """The cookie is signed, not encrypted: whoever decodes it must not find a piece of the password hash."""
+    user = make_user(hotline, Role.ADMIN)
+    login(client, user.email)
+    with hotline.db.session() as db:
+        password_hash = db.get(User, user.id).password_hash
+    payload = app.session_interface.get_signing_serializer(app).loads(_cookie(client))
+    assert payload["user_id"] == user.id and payload["pw"]
+    decoded = repr(payload)
+    assert not any(password_hash[i:i + 8] in decoded for i in range(len(password_hash) - 7))
+
+
 def test_a_session_expires_on_the_server_after_twelve_hours(hotline, app, client, clock):
     user = make_user(hotline, Role.REP)
     login(client, user.email)
