@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 from datetime import datetime, timedelta
 
@@ -26,7 +25,6 @@ from app.models import (
 from app.models.call import ENDED_STATUSES
 from app.queue import schedule
 from app.services.events import log_event
-from app.services.oncall import default_policy
 from app.services.phones import is_textable
 from ivr_flows.model import Stage
 
@@ -41,13 +39,13 @@ INTAKE_IDLE_AFTER = timedelta(minutes=3)  # the longest wait between two steps o
 
 
 def plan_escalation(session: Session, incident: Incident, now: datetime, *, details_complete: bool = True) -> list[DueStep]:
-    """Copy the policy onto the incident, write its receipt, page, at-risk and breach steps, register their jobs
-    (the first page step, due at once, runs here instead: ``_run_now``).
+    """Write the receipt, page, at-risk and breach steps of the policy the incident was opened with
+    (``incidents._new_incident`` copies it), register their jobs (the first page step, due at once,
+    runs here instead: ``_run_now``).
 
     Pages run from the opening; an incident opened while the caller is still talking
     (``details_complete=False``) gets its receipt and its final deadline from ``set_deadline``.
     """
-    incident.escalation = copy.deepcopy(default_policy(session))
     start = incident.captured_at
     receipt_at = now if details_complete else now + RECEIPT_AT_THE_LATEST
     steps = [DueStep(incident_id=incident.id, kind=StepKind.RECEIPT, level=0, due_at=receipt_at)]

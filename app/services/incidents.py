@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -20,6 +21,7 @@ from app.models import (
 )
 from app.services.escalation import plan_escalation, set_deadline
 from app.services.events import log_event
+from app.services.oncall import default_policy
 from app.services.outages import link_if_declared
 from ivr_flows.model import AppendToIncident, CallState, Captured, FlowPolicy, SaveIncident, Stage
 from ivr_flows.validate import parse_callback_number
@@ -215,6 +217,7 @@ def _new_incident(
         received_at=received_at,
         captured_at=captured_at,
         callback_due_at=captured_at + timedelta(minutes=sla_minutes),
+        escalation=copy.deepcopy(default_policy(session)),  # the policy as it is now (plan_escalation follows it)
     )
     session.add(incident)
     session.flush()
