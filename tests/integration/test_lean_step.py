@@ -10,8 +10,8 @@ from twilio.request_validator import RequestValidator
 
 from app.models import CallSession, IncidentEvent, WebhookDelivery
 from app.services import intake, lean_step
-from app.webhooks import UNANSWERED
 from app.voice.twiml import render
+from app.webhooks import UNANSWERED
 from ivr_flows.model import Gathered
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 
