@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template_string, request
 from sqlalchemy import select
 
-from app.models import Incident, Page
-from app.models.oncall import Rep
-from app.services.acks import Actor, acknowledge, connect
+from app.models import Incident, IncidentStatus, Page
+from app.services.acks import acknowledge, connect, page_actor
 from app.services.page_text import hhmm
 from app.services.page_urls import BadAckLink, PageUrls
 
@@ -40,6 +39,9 @@ def show(token: str) -> Response | tuple[str, int]:
         incident = session.get(Incident, page.incident_id) if page else None
         if incident is None:
             return render_template_string(PAGE, ref="", message="Unknown page. Nothing was changed.", form=False), 404
+        if incident.status != IncidentStatus.OPEN:  # nothing left to do: the customer's details stay unshown
+            return render_template_string(PAGE, ref=incident.reference, form=False,
+                                          message=f"Incident {incident.reference} is closed. Nothing to do."), 410
         message = (f"{incident.company or 'Unknown company'}: call back {incident.callback_phone or 'n/a'} "
                    f"by {hhmm(incident.callback_due_at)}.")
         return render_template_string(PAGE, ref=incident.reference, message=message, form=True)
@@ -58,10 +60,9 @@ def acknowledge_link(token: str) -> Response | tuple[str, int]:
         if page is None:
             return render_template_string(PAGE, ref="", message="Unknown page. Nothing was changed.", form=False), 404
         incident = session.scalars(select(Incident).where(Incident.id == page.incident_id).with_for_update()).one()
-        rep = session.get(Rep, page.rep_id) if page.rep_id else None
-        actor = Actor(name=rep.name if rep else page.name, via="link", rep=rep, is_manager=bool(rep and rep.is_manager))
+        actor, allowed = page_actor(session, page, incident, "link", now)
         if request.form.get("action") == "call":
-            result = connect(session, incident, actor, now)
+            result = connect(session, incident, actor, now, allowed=allowed)
         else:
-            result = acknowledge(session, incident, actor, now)
+            result = acknowledge(session, incident, actor, now, allowed=allowed)
     return render_template_string(PAGE, ref=incident.reference, message=result.message, form=False), (200 if result.ok else 409)

@@ -9,6 +9,8 @@ PROMPTS: dict[str, str] = {
                           "Antworten Sie CALL {ref}, um ihn zu übernehmen und den Kunden anzurufen.",
     "ack_not_paged": "Sie wurden für Vorfall {ref} nicht alarmiert und haben keine Bereitschaft. "
                      "Es wurde nichts geändert.",
+    "ack_not_a_rep": "Nur Bereitschaftskräfte können Vorfall {ref} bestätigen; sie werden weiter alarmiert. "
+                     "Es wurde nichts geändert.",
     "taken_over": "Sie haben Vorfall {ref} von {previous} übernommen.",
     "taken_over_notice": "SEV1 {ref}: Eine Kollegin oder ein Kollege hat diesen Vorfall von Ihnen übernommen. "
                          "Sie müssen nichts weiter tun.",

@@ -8,6 +8,8 @@ PROMPTS: dict[str, str] = {
     "ack_owned_by_other": "Incident {ref} was already acknowledged at {at}. Nothing was changed. "
                           "Reply CALL {ref} to take it over and call the customer.",
     "ack_not_paged": "You were not paged for incident {ref} and are not on call. Nothing was changed.",
+    "ack_not_a_rep": "Only an on-call rep can acknowledge incident {ref}; the reps are still being paged. "
+                     "Nothing was changed.",
     "taken_over": "You took incident {ref} over from {previous}.",
     "taken_over_notice": "SEV1 {ref}: another rep took this incident over from you. You need do nothing more.",
     "rep_not_reached_notice": "SEV1 {ref}: the hotline called you for the callback and could not reach you, so the "

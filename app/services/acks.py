@@ -69,8 +69,8 @@ def lock_incident(session: Session, reference: str) -> Incident | None:
 
 
 def may_act(session: Session, incident: Incident, rep: Rep | None, now: datetime) -> bool:
-    """A rep acts on incidents they were paged for, or while on call (managers always)."""
-    if rep is None:
+    """An active rep acts on incidents they were paged for, or while on call (active managers always)."""
+    if rep is None or not rep.active:  # a rep deactivated since the page: as unknown as by SMS
         return False
     if rep.is_manager:
         return True
@@ -79,6 +79,17 @@ def may_act(session: Session, incident: Incident, rep: Rep | None, now: datetime
     if paged is not None:
         return True
     return any(rep.id == r.id for _schedule, reps in on_call_everywhere(session, now) for r in reps)
+
+
+def page_actor(session: Session, page: Page, incident: Incident, via: str, now: datetime) -> tuple[Actor, bool]:
+    """The person a page reached (voice keypress, ack link) as an actor, and whether they may act on its incident.
+
+    The SMS channel's guard (``may_act``): someone paged who is no rep, such as the account's TAM, is told
+    but never owns the incident, or acknowledging would stop the reps' escalation with nobody to call back.
+    """
+    rep = session.get(Rep, page.rep_id) if page.rep_id else None
+    actor = Actor(name=rep.name if rep else page.name, via=via, rep=rep, is_manager=bool(rep and rep.is_manager))
+    return actor, may_act(session, incident, rep, now)
 
 
 def acknowledge(session: Session, incident: Incident, actor: Actor, now: datetime, *, allowed: bool = True,
@@ -215,4 +226,6 @@ def _message(outcome: str, incident: Incident, actor: Actor, previous: int | Non
         "previous": previous_rep.name if previous_rep else "another rep",
         "rep_phone": actor.rep.phone if actor.rep else "",
     }
+    if outcome == "refused_not_paged" and actor.rep is None:  # paged as the account's TAM, not as a rep
+        return text("ack_not_a_rep", **params)
     return text(_MESSAGES.get(outcome, "ack_closed"), **params)

@@ -28,9 +28,7 @@ from app.oncall.errors import OnCallConfigError
 from app.services.escalation import add_repage, first_channel, is_first_page_step
 from app.services.events import log_event
 from app.services.oncall import contactable, find_rep, resolve_target
-from app.services.pages import ESCALATION_PURPOSES, queue_page
-
-CHASING_PURPOSES = ("page", "at_risk", "breach")  # what a resolved incident no longer sends
+from app.services.pages import CHASING_PURPOSES, ESCALATION_PURPOSES, queue_page
 
 
 @dataclass
@@ -78,8 +76,12 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
                   detail={**acting.detail, "outcome": decision.outcome, "pages_canceled": done.canceled,
                           "alerted": sum(len(channels) for _o, _w, channels in planned)})
     first_step = is_first_page_step(acting.step)
+    sent: set[tuple[str, str, str]] = set()  # one message per number, channel and purpose for this decision
     for order, who, channels in planned:
         for name in channels:
+            if (who.phone, name, order.purpose) in sent:
+                continue  # the same person reached twice over (say, owner and on call): told once
+            sent.add((who.phone, name, order.purpose))
             page = queue_page(session, incident, who, Channel(name), order.purpose, now, step_id=step_id,
                               first=first_step and name == first_channel(channels))
             if page is not None:

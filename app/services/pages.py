@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.models import Channel, Incident, Page, PageStatus
+from app.models import Channel, Incident, IncidentStatus, Page, PageStatus
 from app.models.paging import CUSTOMER_ROLE, PAGE_STATUS_RANK, status_rank
 from app.oncall.contactable import Contactable
 from app.queue import PendingJob, schedule
@@ -19,6 +19,7 @@ from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, Telephon
 log = logging.getLogger(__name__)
 _NUMBERS = re.compile(r"\+?\d[\d ()-]{5,}\d")  # phone numbers never reach the logs
 ESCALATION_PURPOSES = ("page",)  # an acknowledgement cancels these, never alerts or customer messages
+CHASING_PURPOSES = ("page", "at_risk", "breach")  # a customer reached, or a resolved incident, no longer sends these
 MAX_ATTEMPTS = 15  # 2, 4, then every 6 s: 80 s (plus time-outs) of Twilio failing before a page gives up
 MAX_BACKOFF_SECONDS = 6  # + a 5 s client time-out + RQ scheduling: a page leaves within 15 s of Twilio answering again
 # A "sending" row older than this belongs to a dead run: twice the Twilio client's time-out
@@ -38,15 +39,16 @@ def queue_page(
 ) -> Page | None:
     """Write one page row (once per step, person and channel) and register its send job; None if written before.
 
+    A notice without a step (taken over, rep not reached) answers one event, and is written each time
+    its event happens: the rep missed by a second bridged call is told again.
+
     ``first``: an incident's first page to this person (``escalation.first_channel`` of the first page step):
     its job waits in the FIRST queue."""
     if not who.phone:
         return None
-    existing = session.scalars(select(Page).where(
-        Page.incident_id == incident.id, Page.to_number == who.phone, Page.channel == channel,
-        Page.purpose == purpose, Page.step_id == step_id if step_id is not None else Page.step_id.is_(None),
-    )).first()
-    if existing is not None:
+    if step_id is not None and session.scalars(select(Page.id).where(
+            Page.incident_id == incident.id, Page.to_number == who.phone, Page.channel == channel,
+            Page.purpose == purpose, Page.step_id == step_id)).first() is not None:
         return None
     page = Page(incident_id=incident.id, step_id=step_id, rep_id=who.rep_id, name=who.name[:200], role=who.role,
                 channel=channel, to_number=who.phone, purpose=purpose, status=PageStatus.QUEUED,
@@ -156,11 +158,12 @@ class PageSender:
         if page.next_attempt_at > now:
             return None
         incident = session.get(Incident, page.incident_id)
-        if page.purpose in ESCALATION_PURPOSES and (incident.acknowledged_at or incident.callback_answered_at):
+        reason = _no_longer_wanted(page, incident)
+        if reason:
             page.status = PageStatus.CANCELED
             page.updated_at = now
             log_event(session, at=now, actor="system", kind="page_canceled", incident_id=incident.id,
-                      detail={"page_id": page.id, "reason": "acknowledged" if incident.acknowledged_at else "callback"})
+                      detail={"page_id": page.id, "reason": reason})
             return None
         uncertain = stale or page.last_error.startswith("OutcomeUnknown")
         # Compare-and-set on what we read: SQLite ignores FOR UPDATE (and pysqlite reads outside the
@@ -223,6 +226,21 @@ class PageSender:
             page.next_attempt_at = now + backoff(page.attempts)
             page.updated_at = now
             schedule(session, "page", page.id, page.next_attempt_at, attempt=page.attempts, first=first)
+
+
+def _no_longer_wanted(page: Page, incident: Incident) -> str:
+    """Why a page waiting to be (re)sent must not go out now ("" if it still must).
+
+    Acknowledging and resolving cancel the queued rows; this catches the one that was with Twilio then and
+    came back for a retry, and the alerts in retry when the customer was reached (never a false "AT RISK").
+    """
+    if page.purpose in ESCALATION_PURPOSES and incident.acknowledged_at:
+        return "acknowledged"
+    if page.purpose in CHASING_PURPOSES and incident.callback_answered_at:
+        return "callback"
+    if page.purpose in CHASING_PURPOSES and incident.status != IncidentStatus.OPEN:
+        return "resolved"
+    return ""
 
 
 def adopt_sid(page: Page, sid: str, now: datetime) -> None:

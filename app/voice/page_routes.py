@@ -7,10 +7,9 @@ from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.models import Incident, Page
-from app.models.oncall import Rep
 from app.prompts import text
 from app.services import live_connect
-from app.services.acks import Actor, acknowledge, connect
+from app.services.acks import acknowledge, connect, page_actor
 from app.services.page_status import call_status, page_call_answered
 from app.services.page_text import spoken_summary
 from app.voice.bridge import bridge_twiml
@@ -73,13 +72,12 @@ def key() -> Response:
         page, incident = _page_and_incident(session, page_id)
         if page is None:
             return say_and_hang_up(text("page_invalid"))
-        rep = session.get(Rep, page.rep_id) if page.rep_id else None
-        actor = Actor(name=rep.name if rep else page.name, via="voice", rep=rep, is_manager=bool(rep and rep.is_manager))
+        actor, allowed = page_actor(session, page, incident, "voice", now)
         waiting = live_connect.waiting_caller(session, incident.id) is not None  # issue 13: the caller is on the line
         if digits == "1" and not waiting:
-            return say_and_hang_up(acknowledge(session, incident, actor, now).message)
+            return say_and_hang_up(acknowledge(session, incident, actor, now, allowed=allowed).message)
         if digits in ("1", "2"):
-            answer = connect(session, incident, actor, now, rep_call_sid=call_sid)
+            answer = connect(session, incident, actor, now, allowed=allowed, rep_call_sid=call_sid)
             if answer.callback is None:
                 return say_and_hang_up(answer.message)
             return bridge_twiml(answer.callback, incident, settings, whisper=text("page_connecting"))
