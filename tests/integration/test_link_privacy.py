@@ -4,30 +4,15 @@ no customer detail on the page of a link whose incident is closed."""
 from __future__ import annotations
 
 import logging
-import threading
 import urllib.error
 import urllib.request
 from datetime import timedelta
-
-import pytest
-from werkzeug.serving import make_server
 
 from app import create_app
 from app.models import Channel, FollowUp, FollowUpState, Incident, PageStatus, ProposalKind, ResolutionProposal
 from app.services.page_urls import PageUrls
 from app.services.resolution import resolution_link
 from tests.integration.board_support import make_incident, make_rep, page
-
-
-@pytest.fixture
-def served(app):
-    """The app behind werkzeug's real server, so its access log (the request line) runs."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 def _status(request) -> int:

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import urllib.request
-
-import pytest
-from werkzeug.serving import make_server
 
 from app import create_app
 from app.cli import main
@@ -28,16 +24,6 @@ def _forbidden_strings(*tokens: str) -> list[str]:
              *(n[-10:] for n in numbers), EMAIL, EMAIL.replace("@", "%40"), TICKET_EMAIL, TEST_AUTH_TOKEN, *tokens]
     return [f for f in found if f]
 
-
-@pytest.fixture
-def served(app):
-    """The app behind werkzeug's real development server, so its access log runs."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 def test_a_whole_call_and_page_cycle_at_debug_logs_no_personal_data_or_token(desk, network, served, hotline,
