@@ -51,18 +51,52 @@ def _letters_joined(speech: str) -> str:
     return re.sub(r"[^a-z]", "", (speech or "").lower())
 
 
+_NUMBER_TOKEN = re.compile(r"\+?\d[\d-]*")  # "+49", "212-555-0100": how the recognizer writes numbers
+_REPEAT_WORDS = {"double": 2, "triple": 3}  # "double five" (British callers)
+_EXTENSION_WORDS = frozenset("extension ext x durchwahl nebenstelle apparat".split())
+
+
+def _spoken_digits(tokens: list[str]) -> str:
+    """The digits of recognised words: numerals (separators dropped) and digit words."""
+    out: list[str] = []
+    repeat = 1
+    for w in tokens:
+        if _NUMBER_TOKEN.fullmatch(w):
+            digits = re.sub(r"\D", "", w)
+        elif w in _DIGIT_WORDS:
+            digits = _DIGIT_WORDS[w]
+        else:
+            repeat = _REPEAT_WORDS.get(w, 1)
+            continue
+        out.append(digits[0] * repeat + digits[1:])
+        repeat = 1
+    return "".join(out)
+
+
 def digits_from(answer: Gathered, max_len: int = 20) -> str:
-    """The digits of a keypad or spoken number answer ("four five" -> "45")."""
+    """The digits of a keypad or spoken number answer ("four five" -> "45", "45-21" -> "4521")."""
     keys = re.sub(r"\D", "", answer.digits or "")
     if keys:
         return keys[:max_len]
-    out = []
-    for w in words(answer.speech):
-        if w.isdigit():
-            out.append(w)
-        elif w in _DIGIT_WORDS:
-            out.append(_DIGIT_WORDS[w])
-    return "".join(out)[:max_len]
+    return _spoken_digits(words(answer.speech))[:max_len]
+
+
+def phone_from(answer: Gathered, max_len: int = 20) -> tuple[str, str]:
+    """A keyed or spoken phone number and its extension, the country code kept.
+
+    "+44 20 7946 0000" -> ("+442079460000", ""); "plus one 212-555-0100 extension 204"
+    -> ("+12125550100", "204"). Keys are digits only.
+    """
+    keys = re.sub(r"\D", "", answer.digits or "")
+    if keys:
+        return keys[:max_len], ""
+    tokens = words(answer.speech)
+    cut = next((i for i, w in enumerate(tokens) if w in _EXTENSION_WORDS and _spoken_digits(tokens[:i])), None)
+    number, extension = (tokens, []) if cut is None else (tokens[:cut], tokens[cut + 1:])
+    digits = _spoken_digits(number)
+    first = next((i for i, w in enumerate(number) if _spoken_digits([w])), None)
+    plus = first is not None and (number[first].startswith("+") or "plus" in number[:first])
+    return (("+" if plus and digits else "") + digits)[:max_len], _spoken_digits(extension)[:10]
 
 
 def is_empty(answer: Gathered) -> bool:

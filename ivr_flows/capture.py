@@ -207,14 +207,18 @@ def on_callback_entry(state: CallState, event: Event, now: datetime) -> Step:
     give_up = _keep_or_miss("callback_phone")
 
     def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
-        digits = answers.digits_from(ev, max_len=20)
+        # A spoken "+44 20 7946 0000" keeps its country code; an extension is not part of the number.
+        digits, extension = answers.phone_from(ev, max_len=20)
         number = callback_number(s, digits) if digits else None
         if not number:
             # Say why (issue 10): not a complete number, premium-rate, a country we don't serve, our own.
             why = refusal(s, digits) if digits else "invalid"
-            return fail(s, n, f"callback_refused_{why if why in ('own', 'premium', 'region') else 'invalid'}", give_up)
+            known = ("own", "premium", "region", "country_code")  # a national number abroad: ask for its code
+            return fail(s, n, f"callback_refused_{why if why in known else 'invalid'}", give_up)
+        # The rep reads the extension in the call's log; the callback dials the number.
+        effects = (log("callback_extension", extension=extension),) if extension else ()
         # Keep the try count across entry and confirmation so a garbled loop still ends.
-        return go(replace(s, stage=Stage.CALLBACK_CONFIRM, pending=number), n)
+        return go(replace(s, stage=Stage.CALLBACK_CONFIRM, pending=number), n, effects=effects)
 
     if isinstance(event, Gathered) and answers.is_empty(event):
         # A bare '#' submits an empty Gather: the caller has no number to give.

@@ -16,7 +16,7 @@ from .model import (
     Reply,
     Stage,
 )
-from .prompts import say_digits, say_duration, say_email, say_phone, say_time, text
+from .prompts import say_digits, say_duration, say_email, say_phone, say_time, spell_email, text
 from .validate import clean_text, is_valid_email, is_valid_phone
 
 SUMMARY_WORDS = 20
@@ -170,7 +170,8 @@ def readback_lines(state: CallState) -> list[str]:
     if "callback_phone" in fields and c.callback_phone:
         lines.append(t(state, "readback_callback", number=say_phone(state.lang, c.callback_phone)))
     if "email" in fields and c.email:
-        lines.append(t(state, "readback_email", email=say_email(state.lang, c.email)))
+        email = say_email(state.lang, c.email)
+        lines.append(t(state, "readback_email", email=email, spelled=spell_email(state.lang, c.email)))
     if "problem" in fields and (c.problem_text or c.recording_url):
         lines.append(t(state, "readback_problem", summary=_summary(state)))
     return [t(state, "readback_intro"), *lines] if lines else []
@@ -288,8 +289,9 @@ def is_email_on_file(state: CallState) -> bool:
 def _email_confirm(state: CallState, now: datetime | None) -> Reply:
     if not state.pending:
         return _email(state, now)
+    # What the recognizer heard is spelled too: the caller checks it letter by letter.
     key = "email_on_file" if is_email_on_file(state) else "email_heard"
-    line = t(state, key, email=say_email(state.lang, state.pending))
+    line = t(state, key, email=say_email(state.lang, state.pending), spelled=spell_email(state.lang, state.pending))
     return _reply(state, [line], gather=_yes_no(state))
 
 

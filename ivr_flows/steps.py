@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from .model import CallState, Effect, LogEvent, Reply, Stage, Step, TicketMatch
+from .model import CallState, Effect, Lang, LogEvent, Reply, Stage, Step, TicketMatch
 from .questions import question, t, ticket_email
 from .validate import callback_refusal, clean_text, parse_callback_number, region_of
 
@@ -81,14 +81,23 @@ def clean(state: CallState, value: str | None, long: bool = False) -> str:
     return clean_text(value, p.max_problem_chars if long else p.max_field_chars)
 
 
+# The country a caller choosing a language most likely dials from, for a number keyed without its code.
+_LANG_REGION = {Lang.DE: "DE"}
+
+
+def _regions(state: CallState) -> list[str]:
+    """Regions a number without a country code may be from: the deployment's, the caller ID's, the language's."""
+    regions = [state.policy.default_region]
+    for region in (region_of(state.caller_id), _LANG_REGION.get(state.lang)):
+        if region and region not in regions:
+            regions.append(region)
+    return regions
+
+
 def callback_number(state: CallState, raw: str) -> str | None:
-    """A callable E.164 number from ``raw``, trying the deployment's and the caller's region."""
+    """A callable E.164 number from ``raw``, trying the deployment's, the caller's and the language's region."""
     p = state.policy
-    regions = [p.default_region]
-    caller_region = region_of(state.caller_id)
-    if caller_region and caller_region not in regions:
-        regions.append(caller_region)
-    for region in regions:
+    for region in _regions(state):
         number = parse_callback_number(raw, region, p.allowed_regions, hotline_number=p.hotline_number)
         if number:
             return number
@@ -96,15 +105,15 @@ def callback_number(state: CallState, raw: str) -> str | None:
 
 
 def refusal(state: CallState, raw: str) -> str:
-    """Why ``raw`` cannot be called back ("withheld", "own", "premium", "region", "invalid"), as the flow judges."""
+    """Why ``raw`` cannot be called back ("withheld", "own", "premium", "region", "country_code", "invalid")."""
     p = state.policy
-    reasons = [callback_refusal(raw, p.default_region, p.allowed_regions, hotline_number=p.hotline_number)]
-    caller_region = region_of(state.caller_id)
-    if caller_region and caller_region != p.default_region:
-        reasons.append(callback_refusal(raw, caller_region, p.allowed_regions, hotline_number=p.hotline_number))
+    reasons = [callback_refusal(raw, region, p.allowed_regions, hotline_number=p.hotline_number)
+               for region in _regions(state)]
     for preferred in ("", "own", "premium", "region", "withheld"):
         if preferred in reasons:
             return preferred
+    if raw.startswith("0") and not raw.startswith("00"):
+        return "country_code"  # a national number of a country we cannot guess: ask for its code
     return "invalid"
 
 

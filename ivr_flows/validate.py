@@ -49,6 +49,13 @@ _EMAIL_PHRASES = (
     ("full stop", " . "),
 )
 
+# What callers say before the address itself: "my e-mail is ...", "it's ...", "meine E-Mail-Adresse lautet ...".
+_EMAIL_PREAMBLE = re.compile(
+    r"^(?:(?:yes|yeah|ok|okay|sure|so|ja|also)[ ,]+)?"
+    r"(?:it's|it is|that's|that is|this is|(?:my|the) (?:e-?mail|address)(?: address)? is"
+    r"|meine (?:e-?mail|adresse)(?:-adresse| adresse)? (?:ist|lautet)|sie lautet|die lautet|das ist|es ist)[ ,:]+"
+)
+
 
 def clean_text(s: str | None, max_chars: int) -> str:
     """Strip tags and control characters, collapse whitespace, truncate."""
@@ -77,7 +84,7 @@ def normalize_spoken_email(s: str | None) -> str:
     """Turn a recognised spoken e-mail address into its written form (lower-case)."""
     if not s:
         return ""
-    text = unicodedata.normalize("NFC", s).lower()
+    text = _EMAIL_PREAMBLE.sub("", unicodedata.normalize("NFC", s).lower().strip())
     for phrase, repl in _EMAIL_PHRASES:
         text = text.replace(phrase, repl)
     text = text.replace(",", " ")

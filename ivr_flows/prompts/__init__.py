@@ -48,13 +48,7 @@ def say_phone(lang: Lang | str, e164: str) -> str:
 
 def say_email(lang: Lang | str, email: str) -> str:
     """Read an e-mail address: "john dot smith at example dot com"."""
-    names = {
-        ".": text(lang, "email_dot"),
-        "@": text(lang, "email_at"),
-        "-": text(lang, "email_dash"),
-        "_": text(lang, "email_underscore"),
-        "+": text(lang, "email_plus"),
-    }
+    names = _email_signs(lang)
     parts: list[str] = []
     word = ""
     for ch in email:
@@ -70,6 +64,36 @@ def say_email(lang: Lang | str, email: str) -> str:
     return " ".join(parts)
 
 
+def spell_email(lang: Lang | str, email: str) -> str:
+    """Spell an e-mail address, as the recognizer wrote it: "J O H N, dot, D O E, at, E X A M P L E, dot, C O M".
+
+    Read as words, "jon" and "john" sound the same: a caller checks a heard address by its letters.
+    """
+    names = _email_signs(lang)
+    parts = []
+    word = ""
+    for ch in email + " ":
+        if ch in names or ch == " ":
+            if word:
+                parts.append(" ".join(word.upper()))
+            if ch in names:
+                parts.append(names[ch])
+            word = ""
+        else:
+            word += ch
+    return ", ".join(parts)
+
+
+def _email_signs(lang: Lang | str) -> dict[str, str]:
+    return {
+        ".": text(lang, "email_dot"),
+        "@": text(lang, "email_at"),
+        "-": text(lang, "email_dash"),
+        "_": text(lang, "email_underscore"),
+        "+": text(lang, "email_plus"),
+    }
+
+
 def say_duration(lang: Lang | str, seconds: int) -> str:
     """Speak a recording limit: "2 minutes", "1 minute", "90 seconds"."""
     if seconds == 60:
@@ -79,18 +103,30 @@ def say_duration(lang: Lang | str, seconds: int) -> str:
     return text(lang, "duration_seconds", n=seconds)
 
 
+# Instants spread over a year (both sides of every DST change): zones that agree on all keep the same clock.
+_ZONE_PROBES = tuple(datetime(2025, month, 15, 12, tzinfo=UTC) for month in range(1, 13))
+
+
 def zone_for_number(e164: str) -> ZoneInfo:
-    """The time zone of a phone number if it has exactly one, else UTC."""
+    """The time zone of a phone number if it has one clock (UK mobiles: London, Jersey, ... alike), else UTC."""
     try:
-        zones = number_timezone.time_zones_for_number(phonenumbers.parse(e164, None))
+        names = number_timezone.time_zones_for_number(phonenumbers.parse(e164, None))
     except phonenumbers.NumberParseException:
-        zones = ()
-    if len(zones) == 1 and zones[0] != "Etc/Unknown":
+        names = ()
+    zones = []
+    for name in sorted(names):
         try:
-            return ZoneInfo(zones[0])
+            zones.append(ZoneInfo(name))
         except (ZoneInfoNotFoundError, ValueError):
-            pass
+            return ZoneInfo("UTC")  # "Etc/Unknown" and the like: we cannot tell
+    if zones and all(_same_clock(zones[0], zone) for zone in zones[1:]):
+        return zones[0]
     return ZoneInfo("UTC")
+
+
+def _same_clock(a: ZoneInfo, b: ZoneInfo) -> bool:
+    return all(at.astimezone(a).utcoffset() == at.astimezone(b).utcoffset()
+               and at.astimezone(a).tzname() == at.astimezone(b).tzname() for at in _ZONE_PROBES)
 
 
 def say_time(lang: Lang | str, when: datetime, phone: str = "") -> str:
@@ -116,6 +152,7 @@ __all__ = [
     "say_email",
     "say_phone",
     "say_time",
+    "spell_email",
     "text",
     "zone_for_number",
 ]

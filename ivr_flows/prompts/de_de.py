@@ -91,6 +91,9 @@ PROMPTS: dict[str, str] = {
     "callback_refused_region": (
         "Diese Nummer können wir für den Rückruf leider nicht verwenden: In dieses Land rufen wir nicht zurück."
     ),
+    "callback_refused_country_code": (
+        "Diese Nummer braucht ihre Ländervorwahl: zum Beispiel 4 9 für Deutschland oder 4 3 für Österreich."
+    ),
     "callback_refused_own": (
         "Diese Nummer können wir für den Rückruf leider nicht verwenden: Es ist die Nummer dieser Hotline."
     ),
@@ -108,7 +111,9 @@ PROMPTS: dict[str, str] = {
     # e-mail
     "email_ask": "Bitte nennen Sie Ihre E-Mail-Adresse, etwa: max punkt mustermann ät example punkt com.",
     "email_invalid": "Entschuldigung, das klang nicht nach einer E-Mail-Adresse.",
-    "email_heard": "Ich habe {email} verstanden. 1, wenn das stimmt, 2, um sie noch einmal zu sagen.",
+    "email_heard": (
+        "Ich habe {email} verstanden, buchstabiert: {spelled}. 1, wenn das stimmt, 2, um sie noch einmal zu sagen."
+    ),
     "email_on_file": "Ist Ihre E-Mail-Adresse {email}? 1 für Ja, 2, um eine andere zu nennen.",
     # problem
     "problem_ask": "Bitte beschreiben Sie das Problem: was fehlschlägt, seit wann, und welche Fehlermeldung.",
@@ -121,7 +126,7 @@ PROMPTS: dict[str, str] = {
     "readback_company": "Firma: {company}.",
     "readback_name": "Name: {name}.",
     "readback_callback": "Rückrufnummer: {number}.",
-    "readback_email": "E-Mail: {email}.",
+    "readback_email": "E-Mail: {email}, buchstabiert: {spelled}.",
     "readback_service": "Problem: {service}.",
     "readback_problem": "Ihre Beschreibung: {summary}.",
     "readback_options": (

@@ -75,6 +75,9 @@ PROMPTS: dict[str, str] = {
         "That number can't be used for a callback: we don't call premium-rate, shared-cost or other special numbers."
     ),
     "callback_refused_region": "That number can't be used for a callback: we don't call back to that country.",
+    "callback_refused_country_code": (
+        "That number needs its country code: for example 4 4 for the United Kingdom, or 1 for the United States."
+    ),
     "callback_refused_own": "That number can't be used for a callback: it's this hotline's own number.",
     "caller_id_withheld": "Your number is withheld, so I can't offer to call you back on it.",
     "caller_id_premium": (
@@ -90,7 +93,7 @@ PROMPTS: dict[str, str] = {
     # e-mail
     "email_ask": "Please say your e-mail address, like: john dot smith at example dot com.",
     "email_invalid": "Sorry, that didn't sound like an e-mail address.",
-    "email_heard": "I heard {email}. Press 1 if right, 2 to say it again.",
+    "email_heard": "I heard {email}, spelled: {spelled}. Press 1 if right, 2 to say it again.",
     "email_on_file": "Is your e-mail {email}? Press 1 for yes, 2 to say another.",
     # problem
     "problem_ask": "Please describe the problem: what fails, since when, and any error.",
@@ -100,7 +103,7 @@ PROMPTS: dict[str, str] = {
     "readback_company": "Company: {company}.",
     "readback_name": "Name: {name}.",
     "readback_callback": "Callback number: {number}.",
-    "readback_email": "E-mail: {email}.",
+    "readback_email": "E-mail: {email}, spelled: {spelled}.",
     "readback_service": "Problem: {service}.",
     "readback_problem": "Your description: {summary}.",
     "readback_options": (

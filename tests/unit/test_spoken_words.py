@@ -112,9 +112,10 @@ PATHS = {
 }
 # Upper bounds after issue 13's shorter prompts (words in all, words before the first page).
 LIMITS = {  # measured after the change, plus a little room; main measured 347-449 words (see README)
+    # A heard e-mail address is spelled too (a letter counts as a word): about 15-20 words more, after the page.
     ("ticket holder", "en"): (320, 180), ("ticket holder", "de"): (330, 190),
-    ("new caller", "en"): (285, 135), ("new caller", "de"): (295, 135),
-    ("corrector", "en"): (320, 135), ("corrector", "de"): (335, 135),
+    ("new caller", "en"): (300, 135), ("new caller", "de"): (305, 135),
+    ("corrector", "en"): (335, 135), ("corrector", "de"): (345, 135),
     ("silent caller", "en"): (300, 255), ("silent caller", "de"): (300, 255),
 }
 

@@ -1,0 +1,40 @@
+"""A whole call as the speech recognizer writes what a caller says: numbers with "+", dashes, extensions."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.models import Incident
+from app.services.events import events_of
+
+
+def _said(prompt) -> str:
+    return " ".join(prompt.said)
+
+
+def test_a_withheld_caller_speaks_a_uk_number_with_extension_and_an_email(phone, hotline):
+    call = phone("anonymous")
+    call.dial()
+    call.press("1")
+    call.say("API")
+    call.press("#")  # no ticket
+    call.say("Smith & Jones 24 Ltd")
+    assert "enter the number" in _said(call.say("Dana Smith"))
+    confirm = call.say("+44 20 7946 0000 extension 204")  # the "+44" was dropped: a number in Maine
+    assert "plus 4 4, 2 0, 7 9 4 6, 0 0 0 0" in _said(confirm)
+    call.press("1")
+    heard = call.say("My email is dana dot smith at smith jones dot co dot uk.")
+    assert ("dana dot smith at smithjones dot co dot uk, spelled: D A N A, dot, S M I T H, at, "
+            "S M I T H J O N E S, dot, C O, dot, U K.") in _said(heard)
+    call.press("1")
+    call.say("Every API call answers 500 since 2:40.")
+    call.record(seconds=20)
+    offer_or_done = call.press("1")
+    closing = _said(offer_or_done)
+    assert "plus 4 4, 2 0, 7 9 4 6, 0 0 0 0 within 15 minutes, by 3:15 a.m. GMT" in closing  # was "UTC"
+    with hotline.db.session() as s:
+        [incident] = s.scalars(select(Incident)).all()
+        extension = [e.detail for e in events_of(s, incident) if e.kind == "callback_extension"]
+    assert incident.callback_phone == "+442079460000" and incident.email == "dana.smith@smithjones.co.uk"
+    assert incident.company == "Smith & Jones 24 Ltd" and incident.caller_id == "anonymous"
+    assert extension == [{"extension": "204"}]

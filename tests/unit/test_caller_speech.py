@@ -1,0 +1,150 @@
+"""What callers really say (as Twilio's recognizer writes it) and how the flow reads it back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from ivr_flows import Gathered, LogEvent, Stage
+from ivr_flows.answers import digits_from, phone_from
+from ivr_flows.model import Lang
+from ivr_flows.prompts import say_time, spell_email, zone_for_number
+from ivr_flows.validate import normalize_spoken_email
+from tests.unit.flow_driver import Call, run
+
+
+@pytest.mark.parametrize(
+    ("speech", "number", "extension"),
+    [
+        ("+49 151 1234 5678", "+4915112345678", ""),  # the recognizer writes "plus" as "+"
+        ("+4915112345678", "+4915112345678", ""),
+        ("+44 20 7946 0000", "+442079460000", ""),
+        ("212-555-0100", "2125550100", ""),  # dashes and parentheses, as it formats US numbers
+        ("(212) 555-0100", "2125550100", ""),
+        ("+1 (212) 555-0100 ext. 204", "+12125550100", "204"),
+        ("2125550100 extension 204", "2125550100", "204"),
+        ("plus one two one two five five five zero one zero zero", "+12125550100", ""),
+        ("my number is plus 44 7400 123456", "+447400123456", ""),
+        ("oh seven four double oh one two three four five six", "07400123456", ""),
+        ("null eins fünf eins eins zwei drei vier fünf sechs sieben acht", "015112345678", ""),
+        ("0151 12345678 Durchwahl 12", "015112345678", "12"),
+        ("four one five, five five five, zero one zero zero.", "4155550100", ""),
+    ],
+)
+def test_phone_from_speech_keeps_the_country_code_and_splits_the_extension(speech, number, extension):
+    assert phone_from(Gathered(speech=speech)) == (number, extension)
+
+
+@pytest.mark.parametrize(("answer", "digits"), [
+    (Gathered(digits="4521#"), "4521"), (Gathered(speech="45-21"), "4521"),
+    (Gathered(speech="four five two one"), "4521"),
+    (Gathered(speech="1-800-555-0100"), "18005550100"), (Gathered(speech="double five"), "55"),
+])
+def test_digits_from_reads_numbers_written_with_separators(answer, digits):
+    assert digits_from(answer) == digits
+
+
+def _at_callback_entry(caller: str, lang_key: str = "1") -> Call:
+    call = run(Call(caller_id=caller), [("press", lang_key), ("press", "1"), ("press", "#"),
+                                        ("say", "Acme 24/7 & Co"), ("say", "Dana Smith")])
+    if call.stage is Stage.CALLBACK_CONFIRM:
+        call.press("2")
+    assert call.stage is Stage.CALLBACK_ENTRY
+    return call
+
+
+@pytest.mark.parametrize(
+    ("caller", "lang_key", "speech", "stored", "heard"),
+    [
+        # "+44" was dropped: the caller heard a number in Maine (plus 1, 2 0 7, ...)
+        ("+12125550100", "1", "+44 20 7946 0000", "+442079460000", "plus 4 4, 2 0, 7 9 4 6, 0 0 0 0"),
+        ("anonymous", "1", "212-555-0100", "+12125550100", "plus 1, 2 1 2, 5 5 5, 0 1 0 0"),
+        ("anonymous", "1", "(212) 555-0100 extension 204", "+12125550100", "plus 1, 2 1 2, 5 5 5, 0 1 0 0"),
+        ("anonymous", "1", "+4915112345678", "+4915112345678", "plus 4 9, 1 5 1 1, 2 3 4 5 6 7 8"),
+        # a German caller with a withheld number says the national number (US deployment)
+        ("anonymous", "2", "null eins fünf eins eins zwei drei vier fünf sechs sieben acht", "+4915112345678",
+         "plus 4 9, 1 5 1 1, 2 3 4 5 6 7 8"),
+    ],
+)
+def test_a_spoken_callback_number_is_read_back_and_stored_as_said(caller, lang_key, speech, stored, heard):
+    call = _at_callback_entry(caller, lang_key)
+    call.speak(speech)
+    assert call.stage is Stage.CALLBACK_CONFIRM and heard in call.said
+    call.press("1")
+    assert call.state.captured.callback_phone == stored
+
+
+def test_an_extension_is_logged_for_the_rep():
+    call = _at_callback_entry("anonymous")
+    call.speak("212-555-0100 extension 204")
+    assert [e.detail for e in call.effects(LogEvent) if e.kind == "callback_extension"] == [{"extension": "204"}]
+
+
+@pytest.mark.parametrize(("lang_key", "expected"), [
+    ("1", "That number needs its country code: for example 4 4 for the United Kingdom, or 1 for the United States."),
+    ("2", "Diese Nummer braucht ihre Ländervorwahl: zum Beispiel 4 9 für Deutschland oder 4 3 für Österreich."),
+])
+def test_a_national_number_of_another_country_asks_for_the_country_code(lang_key, expected):
+    call = _at_callback_entry("anonymous", lang_key)
+    call.press("02079460000#")  # London without +44: "not a complete phone number" was wrong
+    assert call.stage is Stage.CALLBACK_ENTRY and call.steps[-1].reply.say[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("spoken", "expected"),
+    [
+        ("my email is john at example dot com", "john@example.com"),
+        ("It's john dot doe at example dot com.", "john.doe@example.com"),
+        ("sure, it is ops at example dot com", "ops@example.com"),
+        ("Meine E-Mail-Adresse lautet max punkt muster ät firma punkt de", "max.muster@firma.de"),
+        ("its at example dot com", "its@example.com"),  # a local part, not a preamble
+        ("isabel at example dot com", "isabel@example.com"),
+    ],
+)
+def test_what_callers_say_before_the_address_is_not_part_of_it(spoken, expected):
+    assert normalize_spoken_email(spoken) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "email", "spelled"),
+    [
+        (Lang.EN, "jon.doe2@example.com", "J O N, dot, D O E 2, at, E X A M P L E, dot, C O M"),
+        (Lang.DE, "j_doe+x@mail-host.de",
+         "J, unterstrich, D O E, plus, X, ät, M A I L, Bindestrich, H O S T, punkt, D E"),
+    ],
+)
+def test_spell_email(lang, email, spelled):
+    assert spell_email(lang, email) == spelled
+
+
+def test_a_heard_email_is_spelled_so_jon_and_john_differ():
+    call = _at_callback_entry("anonymous")
+    run(call, [("press", "2125550100#"), ("press", "1"), ("say", "jon dot doe at example dot com")])
+    assert call.stage is Stage.EMAIL_CONFIRM
+    assert call.said == ("I heard jon dot doe at example dot com, spelled: J O N, dot, D O E, at, E X A M P L E, "
+                         "dot, C O M. Press 1 if right, 2 to say it again.")
+
+
+SUMMER = datetime(2026, 7, 1, 14, 5, tzinfo=UTC)
+WINTER = datetime(2026, 1, 15, 14, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("lang", "when", "phone", "spoken"),
+    [
+        # UK numbers map to London, Jersey, Guernsey and the Isle of Man: one clock, not UTC
+        (Lang.EN, SUMMER, "+447400123456", "3:05 p.m. BST"),
+        (Lang.EN, WINTER, "+447400123456", "2:05 p.m. GMT"),
+        (Lang.DE, SUMMER, "+442079460000", "15:05 Uhr (BST)"),
+        (Lang.EN, SUMMER, "+18005550100", "2:05 p.m. UTC"),  # toll-free: many clocks
+        (Lang.EN, SUMMER, "+19075550100", "2:05 p.m. UTC"),  # Alaska: Anchorage and Adak differ
+    ],
+)
+def test_the_deadline_is_spoken_on_the_callers_clock(lang, when, phone, spoken):
+    assert say_time(lang, when, phone) == spoken
+
+
+def test_zone_for_number_of_a_uk_number_is_a_uk_zone():
+    assert zone_for_number("+447400123456").key in {"Europe/London", "Europe/Guernsey", "Europe/Jersey",
+                                                    "Europe/Isle_of_Man"}
