@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from app.dashboard.queries import BoardIncident
 from app.models import Incident, Page, Rep
-from app.models.paging import CUSTOMER_ROLE
+from app.models.paging import CUSTOMER_ROLE, outcome_unknown
 from app.oncall.wallclock import zone
 from app.services.page_text import SERVICE_SHORT
 
@@ -19,6 +19,7 @@ PURPOSE_NAMES = {"page": "page", "at_risk": "at-risk alert", "breach": "breach a
                  "receipt": "receipt SMS", "ack_notice": "acknowledgement SMS"}
 BAD_PAGE_STATUSES = {"failed", "undelivered", "busy", "no-answer", "machine"}
 GOOD_PAGE_STATUSES = {"delivered", "answered"}
+UNPROVEN_ENDS = {"canceled", "failed"}  # final without an accepted send: "not sent", unless an attempt's outcome is unknown
 
 
 # State, Deadline, PagedPerson and BoardRow are named tuples, not frozen dataclasses: the board builds one
@@ -184,8 +185,11 @@ def iso(when: datetime | None) -> str:
 
 
 def page_line(page: Page) -> str:
-    """``Alice, SMS: delivered``."""
-    return f"{page.name or page.to_number}, {CHANNEL_NAMES.get(page.channel, page.channel)}: {page.status}"
+    """``Alice, SMS: delivered``; a page never proven sent whose earlier attempt's outcome is unknown says so."""
+    line = f"{page.name or page.to_number}, {CHANNEL_NAMES.get(page.channel, page.channel)}: {page.status}"
+    if page.sent_at is None and page.status in UNPROVEN_ENDS and outcome_unknown(page.last_error):
+        line += ", an earlier attempt may have been sent"
+    return line
 
 
 def page_words(channel: str, purpose: str, name: str, role: str) -> str:

@@ -90,6 +90,13 @@ def _send_failed(d: dict, page: str) -> tuple[str, str]:
     return f"Sending {page} failed (attempt {d.get('attempt')}): {d.get('error', '')}{ending}", "bad"
 
 
+def _canceled(d: dict, page: str) -> tuple[str, str]:
+    text = f"{sentence(page)} canceled ({d.get('reason', '')})"
+    if d.get("earlier_attempt") == "outcome_unknown":  # not sent again, yet perhaps sent before: never "not sent"
+        return text + "; an earlier attempt's outcome is unknown: it may have been sent", "warn"
+    return text, "muted"
+
+
 def _acknowledged(d: dict, _page: str) -> tuple[str, str]:
     canceled = d.get("pages_canceled") or 0
     extra = f"; {canceled} queued page{'s' if canceled != 1 else ''} canceled" if canceled else ""
@@ -133,7 +140,7 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "page_sent": lambda d, page: (f"{sentence(page)} sent", ""),
     "page_status": _status,
     "page_send_failed": _send_failed,
-    "page_canceled": lambda d, page: (f"{sentence(page)} canceled ({d.get('reason', '')})", "muted"),
+    "page_canceled": _canceled,
     "page_reached_machine": lambda d, page: (f"{sentence(page)} reached voicemail", "bad"),
     "page_sms_failed_calling": lambda d, page: (f"{sentence(page)} failed; calling instead", "warn"),
     "nobody_to_page": lambda d, _: (f"Nobody to page at escalation level {d.get('level')}", "bad"),

@@ -32,7 +32,7 @@ class PageStatus(StrEnum):
     BUSY = "busy"
     FAILED = "failed"
     UNDELIVERED = "undelivered"
-    CANCELED = "canceled"  # not sent: the incident was acknowledged first
+    CANCELED = "canceled"  # not sent (again): no longer wanted; see ``outcome_unknown`` for an earlier attempt
 
 
 PAGE_STATUS_RANK = {
@@ -60,6 +60,15 @@ def status_rank(channel: str, status: str) -> int:
 
 
 CUSTOMER_ROLE = "customer"  # a receipt or acknowledgement notice to the caller: not a page to a rep
+TAM_ROLE = "tam"  # the account's TAM: told of the incident, never acts on it (no rep, no ACK/CALL)
+# ``Page.last_error`` starts with this while an attempt may have reached Twilio and nothing proved either way;
+# only a send Twilio accepted clears it (a later failure such as a 429 proves nothing about that attempt)
+OUTCOME_UNKNOWN = "OutcomeUnknown"
+
+
+def outcome_unknown(last_error: str) -> bool:
+    """True while an earlier attempt of a page may have reached Twilio, unproven (``Page.last_error``)."""
+    return (last_error or "").startswith(OUTCOME_UNKNOWN)
 
 
 class Page(Base):

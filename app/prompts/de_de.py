@@ -163,3 +163,16 @@ PROMPTS.update({
                        "diese Nummer an.",
     "cust_sms_to_owner": "SEV1 {ref} {company}: Der Kunde schreibt: {text}",
 })
+
+# der TAM des Kunden: informiert, nie zum Handeln aufgefordert (seine Bestätigung lehnt jeder Kanal ab)
+PROMPTS.update({
+    "tam_page_sms": "SEV1 {ref} {company}: {service}. Zur Information für Sie als TAM des Kunden: Die Bereitschaft "
+                    "wird alarmiert, um den Kunden bis {due} zurückzurufen. Sie müssen nicht antworten.",
+    "tam_page_spoken": "Severity-1-Vorfall {ref}, für {company}: {service}. Sie werden als Technical Account Manager "
+                       "des Kunden informiert: Die Bereitschaft wird alarmiert, um den Kunden bis {due} "
+                       "zurückzurufen. Sie müssen bei diesem Anruf nichts tun. Auf Wiederhören.",
+    "tam_alert_at_risk": "SEV1 {ref} {company}: GEFÄHRDET, noch {minutes} Min. und noch kein Rückruf begonnen. "
+                         "Bereitschaft und Management werden alarmiert. Sie müssen nicht antworten.",
+    "tam_alert_breach": "SEV1 {ref} {company}: Rückruffrist {due} ÜBERSCHRITTEN, noch kein Rückruf. "
+                        "Das Management wird alarmiert. Sie müssen nicht antworten.",
+})

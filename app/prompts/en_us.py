@@ -154,3 +154,16 @@ PROMPTS.update({
     "cust_sms_closed": "Incident {ref} is closed. To report a new critical problem, call this number.",
     "cust_sms_to_owner": "SEV1 {ref} {company}: the customer texted: {text}",
 })
+
+# the account's TAM: told of the incident, never asked to act (every channel refuses their acknowledgement)
+PROMPTS.update({
+    "tam_page_sms": "SEV1 {ref} {company}: {service}. For your information as the account's TAM: the on-call reps "
+                    "are being paged to call the customer back by {due}. You need not reply.",
+    "tam_page_spoken": "Severity 1 incident {ref}, for {company}: {service}. You are told as the account's technical "
+                       "account manager: the on-call reps are being paged to call the customer back by {due}. "
+                       "You need do nothing on this call. Goodbye.",
+    "tam_alert_at_risk": "SEV1 {ref} {company}: AT RISK, {minutes} min left and no callback started yet. "
+                         "The on-call reps and managers are being alerted. You need not reply.",
+    "tam_alert_breach": "SEV1 {ref} {company}: callback deadline {due} BREACHED, no callback yet. "
+                        "The managers are being alerted. You need not reply.",
+})

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.models import Account, EscalationPolicy, Override, Rep, Schedule
 from app.models.base import ID_MAX
+from app.models.paging import TAM_ROLE
 from app.oncall.business_hours import is_open, parse_business_hours
 from app.oncall.contactable import Contactable
 from app.oncall.errors import OnCallConfigError, UnknownRep, UnknownSchedule
@@ -189,7 +190,7 @@ def _tam(account: Account | None, at: datetime, channels: list[str] | None) -> l
     if not is_open(hours, time_zone, at.astimezone(UTC)):
         return []
     name = account.tam_name or f"TAM of {account.name}"
-    return [Contactable(None, name, account.tam_phone, tuple(channels or ALL_CHANNELS), "tam")]
+    return [Contactable(None, name, account.tam_phone, tuple(channels or ALL_CHANNELS), TAM_ROLE)]
 
 
 __all__ = [

@@ -67,3 +67,23 @@ def spoken_summary(incident: Incident) -> str:
     due = incident.callback_due_at
     return (f"Severity 1 page. Incident {ref}, for {company}: {service}. "
             f"The customer must be called back by {due:%H:%M} U T C.")
+
+
+def tam_sms(incident: Incident, purpose: str, now: datetime) -> str:
+    """The account's TAM is told, never asked to act: no ACK/CALL, no acknowledgement link."""
+    company = (incident.company or "unknown company")[:40]
+    due = hhmm(incident.callback_due_at)
+    if purpose == "breach":
+        return text("tam_alert_breach", ref=incident.reference, company=company, due=due)
+    if purpose == "at_risk":
+        minutes = max(0, int((incident.callback_due_at - now).total_seconds() // 60))
+        return text("tam_alert_at_risk", ref=incident.reference, company=company, minutes=minutes)
+    service = SERVICE_SHORT.get(incident.affected_service, "critical problem")
+    return text("tam_page_sms", ref=incident.reference, company=company, service=service, due=due)
+
+
+def tam_spoken(incident: Incident) -> str:
+    """The TAM's voice page (and voicemail): what happened and that the reps are paged; no menu."""
+    service = SERVICE_SHORT.get(incident.affected_service, "critical problem").replace("+", "and")
+    return text("tam_page_spoken", ref=", ".join(incident.reference), company=incident.company or "an unknown company",
+                service=service, due=f"{incident.callback_due_at:%H:%M} U T C")

@@ -8,6 +8,7 @@ from datetime import datetime
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.models import Channel, Incident, Page
+from app.models.paging import TAM_ROLE
 from app.services import page_text
 from app.settings import Settings
 from ivr_flows.prompts import zone_for_number
@@ -69,6 +70,8 @@ class PageUrls:
                                f"{self.base}/twilio/sms/status?page={page.id}", body, page.created_at)
 
     def _body(self, page: Page, incident: Incident) -> str:
+        if page.role == TAM_ROLE and page.purpose in ("page", "at_risk", "breach"):
+            return page_text.tam_sms(incident, page.purpose, page.created_at)  # told, never asked to act
         if page.purpose == "page":
             return page_text.page_sms(incident, self.ack_link(page.id, page.created_at))
         if page.purpose in ("at_risk", "breach"):

@@ -10,11 +10,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models import Channel, Incident, IncidentStatus, Page, PageStatus
-from app.models.paging import CUSTOMER_ROLE, PAGE_STATUS_RANK, status_rank
+from app.models.paging import CUSTOMER_ROLE, OUTCOME_UNKNOWN, PAGE_STATUS_RANK, outcome_unknown, status_rank
 from app.oncall.contactable import Contactable
 from app.queue import PendingJob, schedule
 from app.services.events import log_event
-from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, TelephonyError, Throttled
+from app.telephony.protocol import Rejected, Telephony, TelephonyError
 
 log = logging.getLogger(__name__)
 _NUMBERS = re.compile(r"\+?\d[\d ()-]{5,}\d")  # phone numbers never reach the logs
@@ -102,11 +102,10 @@ class PageSender:
             # unknown whether an earlier try reached Twilio, and no proof it did: this may be a second page
             possible_duplicate = uncertain and found is None
         except Rejected as exc:
-            return self._record_failure(page_id, now, str(exc), permanent=True, first=first)
-        except (Throttled, OutcomeUnknown) as exc:
-            return self._record_failure(page_id, now, f"{type(exc).__name__}: {exc}", permanent=False, first=first)
-        except TelephonyError as exc:
-            return self._record_failure(page_id, now, f"{type(exc).__name__}: {exc}", permanent=False, first=first)
+            return self._record_failure(page_id, now, str(exc), permanent=True, first=first, uncertain=uncertain)
+        except TelephonyError as exc:  # Throttled, OutcomeUnknown or another: retried after the back-off
+            return self._record_failure(page_id, now, f"{type(exc).__name__}: {exc}", permanent=False, first=first,
+                                        uncertain=uncertain)
         with self.db.transaction() as session:
             page = session.get(Page, page_id, with_for_update=True)
             page.twilio_sid = sent.sid
@@ -158,14 +157,19 @@ class PageSender:
         if page.next_attempt_at > now:
             return None
         incident = session.get(Incident, page.incident_id)
+        # a dead run's attempt (stale) or a time-out or 5xx since the last accepted send: it may have reached Twilio
+        uncertain = stale or outcome_unknown(page.last_error)
         reason = _no_longer_wanted(page, incident)
         if reason:
             page.status = PageStatus.CANCELED
             page.updated_at = now
-            log_event(session, at=now, actor="system", kind="page_canceled", incident_id=incident.id,
-                      detail={"page_id": page.id, "reason": reason})
+            detail = {"page_id": page.id, "reason": reason}
+            if uncertain:  # not sent again, but never "not sent": the earlier attempt may have reached the phone
+                detail["earlier_attempt"] = "outcome_unknown"
+                if not outcome_unknown(page.last_error):
+                    page.last_error = f"{OUTCOME_UNKNOWN}: the run sending attempt {page.attempts} died mid-request"
+            log_event(session, at=now, actor="system", kind="page_canceled", incident_id=incident.id, detail=detail)
             return None
-        uncertain = stale or page.last_error.startswith("OutcomeUnknown")
         # Compare-and-set on what we read: SQLite ignores FOR UPDATE (and pysqlite reads outside the
         # transaction), so two workers could both claim the same row; only one UPDATE matches.
         claimed = session.execute(
@@ -200,10 +204,12 @@ class PageSender:
         return self.telephony.place_call(to=request.to, url=request.url, status_callback=request.status_callback,
                                          machine_detection=True)
 
-    def _record_failure(self, page_id: int, now: datetime, error: str, permanent: bool, first: bool) -> None:
+    def _record_failure(self, page_id: int, now: datetime, error: str, permanent: bool, first: bool,
+                        uncertain: bool) -> None:
+        """Record a failed attempt; ``uncertain``: an earlier attempt's outcome was (and stays) unknown."""
         with self.db.transaction() as session:
             page = session.get(Page, page_id, with_for_update=True)
-            page.last_error = error[:500]
+            page.last_error = _failure_note(error, uncertain)
             if PAGE_STATUS_RANK[PageStatus(page.status)] > PAGE_STATUS_RANK[PageStatus.SENDING]:
                 # a status callback already told us Twilio took it (the answer to us was lost): keep that
                 log_event(session, at=now, actor="twilio", kind="page_send_failed", incident_id=page.incident_id,
@@ -226,6 +232,18 @@ class PageSender:
             page.next_attempt_at = now + backoff(page.attempts)
             page.updated_at = now
             schedule(session, "page", page.id, page.next_attempt_at, attempt=page.attempts, first=first)
+
+
+def _failure_note(error: str, uncertain: bool) -> str:
+    """``Page.last_error`` after a failed attempt.
+
+    A failure that proves nothing about an earlier attempt whose outcome is unknown (a 429 or a
+    rejection of this attempt, its lookup throttled) keeps that attempt unknown: the next retry
+    looks the SMS up again and logs ``possible_duplicate``.
+    """
+    if uncertain and not outcome_unknown(error):
+        error = f"{OUTCOME_UNKNOWN} (an earlier attempt); then {error}"
+    return error[:500]
 
 
 def _no_longer_wanted(page: Page, incident: Incident) -> str:

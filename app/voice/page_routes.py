@@ -7,11 +7,12 @@ from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.models import Incident, Page
+from app.models.paging import TAM_ROLE
 from app.prompts import text
 from app.services import live_connect
 from app.services.acks import acknowledge, connect, page_actor
 from app.services.page_status import call_status, page_call_answered
-from app.services.page_text import spoken_summary
+from app.services.page_text import spoken_summary, tam_spoken
 from app.voice.bridge import bridge_twiml
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
@@ -32,9 +33,11 @@ def _page_and_incident(session, page_id: int):
     return page, session.scalars(select(Incident).where(Incident.id == page.incident_id).with_for_update()).one()
 
 
-def _menu(page_id: int, incident: Incident) -> str:
+def _menu(page: Page, incident: Incident) -> str:
+    if page.role == TAM_ROLE:  # the account's TAM is told, not offered keys no channel would honour
+        return say_and_hang_up(tam_spoken(incident))
     response = VoiceResponse()
-    gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=f"/twilio/page/voice/key?page={page_id}",
+    gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=f"/twilio/page/voice/key?page={page.id}",
                              method="POST", action_on_empty_result=False)
     gather.say(spoken_summary(incident), **REP_VOICE)
     gather.say(text("page_menu"), **REP_VOICE)
@@ -54,8 +57,10 @@ def voice() -> Response:
         if page is None:
             return say_and_hang_up(text("page_invalid"))
         if not page_call_answered(session, page, answered_by, now):
+            if page.role == TAM_ROLE:
+                return say_and_hang_up(tam_spoken(incident))
             return say_and_hang_up(text("page_machine", ref=", ".join(incident.reference)))
-        return _menu(page.id, incident)
+        return _menu(page, incident)
 
     return answer_once(handle, safe=_safe())
 
@@ -81,7 +86,7 @@ def key() -> Response:
             if answer.callback is None:
                 return say_and_hang_up(answer.message)
             return bridge_twiml(answer.callback, incident, settings, whisper=text("page_connecting"))
-        return _menu(page.id, incident)
+        return _menu(page, incident)
 
     return answer_once(handle, safe=_safe())
 

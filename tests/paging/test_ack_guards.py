@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from twilio.request_validator import RequestValidator
 
 from app.models import Account, DueStep, IncidentEvent, Page
+from app.services.page_urls import PageUrls
 from app.services.tickets import parse_ticket_input, upsert_ticket
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 from tests.paging.test_callback_rep_leg import _acknowledged_then_call, _callbacks, _sms_from
 from tests.paging.test_policy import TAM, _call_about_ticket
@@ -51,7 +54,10 @@ def test_the_tams_ack_link_does_not_stop_the_escalation_to_the_reps(desk, networ
     desk.settle()
     page = _tam_page(desk, incident.id, "sms")
     [body] = [m.body for m in desk.network.twilio.messages if m.sid == page.twilio_sid]
-    token = re.search(r"https?://\S+/ack/(\S+)", body).group(1)
+    assert "/ack/" not in body  # the TAM's SMS carries no link (tests/paging/test_tam_text.py) ...
+    # ... but a link for their page (one sent before that change, still within its two hours) is refused
+    link = PageUrls(desk.hotline.settings).ack_link(page.id, page.created_at)
+    token = re.search(r"https?://\S+/ack/(\S+)", link).group(1)
 
     answer = desk.client.post(f"/ack/{token}", data={"action": "ack"})
     assert answer.status_code == 409 and b"Nothing was changed" in answer.data
@@ -69,12 +75,18 @@ def test_the_tam_pressing_1_on_a_voice_page_does_not_stop_the_escalation(desk, n
     _ticket_with_a_tam_at_work(desk)
     network.phone(CUSTOMER).expect_sms("we have your report")
     network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
-    # the TAM's SMS fails: the same person is called at once, and the call offers "press 1"
-    tam = network.phone(TAM).expect_sms("SEV1", fail="undelivered").expect_call(press="1")
+    # the TAM's SMS fails: the same person is called at once; the call offers no menu (tests/paging/test_tam_text.py)
+    tam = network.phone(TAM).expect_sms("SEV1", fail="undelivered").expect_call()
     incident = _call_about_ticket(desk)
     desk.settle()
-    assert _tam_page(desk, incident.id, "voice").status == "answered"
-    assert "Nothing was changed" in tam.calls[0].heard
+    voice = _tam_page(desk, incident.id, "voice")
+    assert voice.status == "answered" and "Press 1" not in tam.calls[0].heard
+    # a keypress for the page all the same (a request replayed or built by hand, signed): still refused
+    url = f"{PUBLIC_BASE_URL}/twilio/page/voice/key?page={voice.id}"
+    params = {"CallSid": voice.twilio_sid, "Digits": "1", "AccountSid": "AC" + "0" * 32, "To": TAM}
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(url, params)
+    answer = desk.client.post(url.removeprefix(PUBLIC_BASE_URL), data=params, headers={"X-Twilio-Signature": signature})
+    assert "Nothing was changed" in answer.get_data(as_text=True)
     after = desk.incident(incident.id)
     assert (after.acknowledged_at, after.acknowledged_by) == (None, None)
     assert [e.detail["via"] for e in _refusals(desk, incident.id)] == ["voice"]

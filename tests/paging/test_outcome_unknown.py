@@ -1,0 +1,158 @@
+"""A page whose earlier attempt may have reached Twilio stays "outcome unknown" until something proves otherwise.
+
+- Reclaimed from a dead run after the incident was acknowledged, it is canceled, but never shown as
+  a page that did not go out: the row, the log and the incident page say the earlier attempt's
+  outcome is unknown.
+- A later failure that proves nothing about that earlier attempt (Twilio throttling the retry) keeps
+  the next retry looking the SMS up first and logging ``possible_duplicate``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.models import IncidentEvent, Page, PageStatus, Role
+from app.services.pages import STALE_SENDING, backoff
+from tests.integration.board_support import parse
+from tests.integration.dashboard_support import login_as
+from tests.paging.conftest import ALICE, CUSTOMER
+from tests.paging.test_callback_rep_leg import _sms_from
+from tests.paging.test_resilience import CLAIMED_AFTER, STEP, _die_after_claiming_alices_sms, _tick_until
+from tests.paging.test_twilio_failures import LANDLINE, _calls, _messages, _page, _policy, _requests, _work
+
+
+def _row(desk, page_id: int) -> Page:
+    with desk.hotline.db.session() as s:
+        return s.get(Page, page_id)
+
+
+def _events(desk, incident_id: int, kind: str, page_id: int) -> list[IncidentEvent]:
+    with desk.hotline.db.session() as s:
+        events = s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident_id,
+                                                       IncidentEvent.kind == kind).order_by(IncidentEvent.id))
+        return [e for e in events if (e.detail or {}).get("page_id") == page_id]
+
+
+def _incident_page(desk, reference: str):
+    login_as(desk.client, desk.hotline, Role.MANAGER)
+    return parse(desk.client.get(f"/incidents/{reference}"))
+
+
+# ------------------------------------------------------------------ 1. a dead send reclaimed after the acknowledgement
+
+
+def test_a_dead_send_reclaimed_after_the_acknowledgement_is_canceled_with_its_outcome_unknown(desk, network, twilio):
+    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    alice = network.phone(ALICE)
+    incident = desk.open_incident()
+    page = _die_after_claiming_alices_sms(desk, incident)  # the run died talking to Twilio: it may have sent it
+    assert "Acknowledged" in _sms_from(desk, ALICE, f"ACK {incident.reference}").get_data(as_text=True)
+
+    _tick_until(desk, CLAIMED_AFTER + STALE_SENDING + timedelta(seconds=3 * STEP))  # the watchdog reclaims it
+    assert alice.sms == []  # not sent again: nobody needs it now
+    after = _row(desk, page.id)
+    assert (after.status, after.attempts, after.sent_at) == (PageStatus.CANCELED, 1, None)
+    assert after.last_error.startswith("OutcomeUnknown")  # the row itself keeps what is not known
+    [canceled] = _events(desk, incident.id, "page_canceled", page.id)
+    assert canceled.detail == {"page_id": page.id, "reason": "acknowledged", "earlier_attempt": "outcome_unknown"}
+
+    doc = _incident_page(desk, incident.reference)
+    [li] = [li for li in doc.find("ol", cls="timeline").find_all("li")
+            if li.find(cls="what").text().startswith("SMS page to Alice Primary canceled")]
+    assert li.find(cls="what").text() == ("SMS page to Alice Primary canceled (acknowledged); an earlier attempt's "
+                                          "outcome is unknown: it may have been sent")
+    assert "warn" in li.attrs["class"].split()
+    pages = [li.text() for li in doc.find(id="pages").find_all("li")]
+    assert "Alice Primary, SMS: canceled, an earlier attempt may have been sent (page, oncall:primary)" in pages[0]
+    assert "Alice Primary, voice call: canceled (page, oncall:primary)" in pages[1]  # never tried: plainly not sent
+
+
+def test_a_page_canceled_before_any_attempt_still_reads_plainly(desk, network, twilio):
+    """The honest note is for an attempt whose outcome is unknown only: a throttled one was refused, not sent."""
+    _policy(desk, "sms", "voice")
+    alice = network.phone(ALICE).expect_call(answer=False)
+    twilio.fail_next(1, status=429)  # the SMS page is refused for now (nothing sent), the call goes out
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()
+    assert "Acknowledged" in _sms_from(desk, ALICE, f"ACK {incident.reference}").get_data(as_text=True)
+    desk.at(minutes=1)
+    sms = _page(desk, incident.id, ALICE, "sms")
+    assert (sms.status, sms.attempts, sms.sent_at) == (PageStatus.CANCELED, 1, None)
+    assert alice.sms == []
+    pages = [li.text() for li in _incident_page(desk, incident.reference).find(id="pages").find_all("li")]
+    assert [p for p in pages if "Alice Primary, SMS" in p] == ["03:00 UTC · Alice Primary, SMS: canceled (page, oncall:primary)"]
+
+
+def test_a_page_in_retry_after_a_time_out_canceled_by_the_acknowledgement_says_it_may_have_been_sent(
+        desk, network, twilio):
+    _policy(desk, "sms", "voice")
+    alice = network.phone(ALICE).expect_call(answer=False)
+    twilio.fail_next(1, status=500)  # the SMS page: Twilio may or may not have taken it
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()
+    assert "Acknowledged" in _sms_from(desk, ALICE, f"ACK {incident.reference}").get_data(as_text=True)
+    desk.at(minutes=1)
+    sms = _page(desk, incident.id, ALICE, "sms")
+    assert (sms.status, sms.attempts, sms.sent_at) == (PageStatus.CANCELED, 1, None)
+    assert alice.sms == []
+    pages = [li.text() for li in _incident_page(desk, incident.reference).find(id="pages").find_all("li")]
+    assert [p for p in pages if "Alice Primary, SMS" in p] == [
+        "03:00 UTC · Alice Primary, SMS: canceled, an earlier attempt may have been sent (page, oncall:primary)"]
+
+
+# ------------------------------------------------------------------ 2. a throttled retry after an unknown outcome
+
+
+def test_a_throttled_lookup_after_an_unknown_outcome_does_not_let_the_next_retry_send_a_duplicate(desk, network, twilio):
+    _policy(desk, "sms")
+    alice = network.phone(ALICE).expect_sms("SEV1")  # exactly once
+    twilio.accept_then_timeout_next(1)  # attempt 1: Twilio takes the SMS, the answer never comes
+    incident = desk.open_incident(caller=LANDLINE)
+    _work(desk)
+    twilio.release()
+    [accepted] = twilio.messages
+
+    desk.clock.set(desk.t0 + backoff(1))
+    twilio.fail_next(1, status=429)  # attempt 2: its lookup is throttled
+    _work(desk)
+    sms = _page(desk, incident.id, ALICE, "sms")
+    assert (sms.status, sms.attempts) == ("queued", 2)
+    assert sms.last_error.startswith("OutcomeUnknown") and "Throttled" in sms.last_error
+
+    desk.clock.set(desk.t0 + backoff(1) + backoff(2))
+    _work(desk)  # attempt 3 looks the SMS up again, finds it and adopts it
+    assert _requests(twilio) == [("POST", "Messages.json", ALICE), ("GET", "Messages.json", ALICE),
+                                 ("GET", "Messages.json", ALICE)]
+    sms = _page(desk, incident.id, ALICE, "sms")
+    assert (sms.status, sms.attempts, sms.twilio_sid, sms.last_error) == ("sent", 3, accepted.sid, "")
+    [sent] = _events(desk, incident.id, "page_sent", sms.id)
+    assert (sent.detail["adopted"], sent.detail["possible_duplicate"]) == (True, False)
+    desk.settle()
+    assert len(alice.sms) == 1 and len(_messages(twilio, ALICE, incident.reference)) == 1
+
+
+def test_a_throttled_send_after_an_unknown_outcome_logs_the_next_send_as_a_possible_duplicate(desk, network, twilio):
+    _policy(desk, "voice")
+    alice = network.phone(ALICE).expect_call(answer=False)
+    twilio.fail_next(1, status=500)  # attempt 1: a 5xx, Twilio may or may not have placed the call
+    incident = desk.open_incident(caller=LANDLINE)
+    _work(desk)
+    desk.clock.set(desk.t0 + backoff(1))
+    twilio.fail_next(1, status=429)  # attempt 2: refused for now, which says nothing about attempt 1
+    _work(desk)
+    voice = _page(desk, incident.id, ALICE, "voice")
+    assert (voice.status, voice.attempts) == ("queued", 2)
+    assert voice.last_error.startswith("OutcomeUnknown") and "Throttled" in voice.last_error
+
+    desk.clock.set(desk.t0 + backoff(1) + backoff(2))
+    _work(desk)
+    assert _requests(twilio) == [("POST", "Calls.json", ALICE)] * 3
+    [call] = _calls(twilio, ALICE)
+    voice = _page(desk, incident.id, ALICE, "voice")
+    assert (voice.status, voice.attempts, voice.twilio_sid) == ("sent", 3, call.sid)
+    [sent] = _events(desk, incident.id, "page_sent", voice.id)
+    assert (sent.detail["adopted"], sent.detail["possible_duplicate"]) == (False, True)
+    desk.settle()
+    assert len(alice.calls) == 1

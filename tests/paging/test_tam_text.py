@@ -1,0 +1,97 @@
+"""The account's TAM is told of the incident in words of their own: no ACK/CALL, no ack link, no "press 1".
+
+The TAM is paged as a person who is no rep, and every channel refuses their acknowledgement
+(tests/paging/test_ack_guards.py), so an instruction to acknowledge or to call the customer would mislead.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.prompts import CATALOGS
+from app.services.page_text import hhmm
+from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
+from tests.paging.test_ack_guards import _tam_page, _ticket_with_a_tam_at_work
+from tests.paging.test_policy import TAM, _call_about_ticket
+
+TAM_KEYS = ("tam_page_sms", "tam_page_spoken", "tam_alert_at_risk", "tam_alert_breach")
+
+
+def _no_instruction(text: str) -> None:
+    for word in ("ACK", "CALL", "/ack/", "Reply", "Antworten Sie", "ress 1", "rücken Sie"):
+        assert word not in text, (word, text)
+
+
+def test_the_tams_page_sms_says_what_happened_and_asks_nothing(desk, network):
+    _ticket_with_a_tam_at_work(desk)
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    tam = network.phone(TAM).expect_sms("SEV1")
+    incident = _call_about_ticket(desk)
+    desk.settle()
+    [body] = tam.sms
+    assert body == (f"SEV1 {incident.reference} Globex Mailers: SMTP injection failing. For your information as the "
+                    f"account's TAM: the on-call reps are being paged to call the customer back by "
+                    f"{hhmm(incident.callback_due_at)}. You need not reply.")
+    _no_instruction(body)
+    [rep_page] = alice.sms  # the reps' page is unchanged
+    assert f"Reply ACK {incident.reference} or CALL {incident.reference}." in rep_page and "/ack/" in rep_page
+
+
+def test_the_tams_voice_page_tells_them_and_offers_no_menu(desk, network):
+    _ticket_with_a_tam_at_work(desk)
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    tam = network.phone(TAM).expect_sms("SEV1", fail="undelivered").expect_call()  # the SMS fails: called at once
+    incident = _call_about_ticket(desk)
+    desk.settle()
+    [call] = tam.calls
+    ref = ", ".join(incident.reference)
+    assert call.heard == (f"Severity 1 incident {ref}, for Globex Mailers: SMTP injection failing. You are told as the "
+                          f"account's technical account manager: the on-call reps are being paged to call the "
+                          f"customer back by {incident.callback_due_at:%H:%M} U T C. You need do nothing on this call. "
+                          f"Goodbye.")
+    assert call.pressed == []  # nothing to press: no <Gather>
+    _no_instruction(call.heard)
+    assert _tam_page(desk, incident.id, "voice").status == "answered"
+    assert desk.incident(incident.id).acknowledged_at is None
+
+
+def test_the_tams_voicemail_gets_the_same_words_not_the_reps_instruction(desk, network):
+    _ticket_with_a_tam_at_work(desk)
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    tam = network.phone(TAM).expect_sms("SEV1", fail="undelivered").expect_call(machine=True)
+    _call_about_ticket(desk)
+    desk.settle()
+    [call] = tam.calls
+    assert call.heard.startswith("Severity 1 incident") and "reply to the text message" not in call.heard
+    _no_instruction(call.heard)
+
+
+def test_the_tams_at_risk_alert_asks_nothing_of_them(desk, network):
+    _ticket_with_a_tam_at_work(desk)
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False).expect_call(answer=False)
+    alice.expect_sms("AT RISK")
+    network.phone(BOB).expect_sms("SEV1").expect_call(answer=False).expect_sms("AT RISK")
+    network.phone(MARIA).expect_sms("SEV1").expect_call(answer=False).expect_sms("AT RISK")
+    tam = network.phone(TAM).expect_sms("SEV1").expect_sms("AT RISK")
+    incident = _call_about_ticket(desk)
+    desk.settle()
+    for minute in (3, 6, 10):
+        desk.at(minutes=minute)
+    at_risk = tam.sms[-1]
+    assert at_risk.startswith(f"SEV1 {incident.reference} Globex Mailers: AT RISK, ")
+    assert at_risk.endswith("min left and no callback started yet. The on-call reps and managers are being alerted. "
+                            "You need not reply.")
+    _no_instruction(at_risk)
+    assert f"Reply CALL {incident.reference}" in alice.sms[-1]  # the reps are still asked to call
+
+
+@pytest.mark.parametrize("lang", ["en-US", "de-DE"])
+@pytest.mark.parametrize("key", TAM_KEYS)
+def test_the_tams_texts_carry_no_instruction_in_either_language(lang, key):
+    template = CATALOGS[lang][key]
+    assert "{link}" not in template
+    _no_instruction(template)
