@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from app.models import Callback, CallbackOutcome
 from app.models.oncall import Rep
@@ -76,10 +76,15 @@ def _failed(db, callback_id: int, now: datetime, exc: TelephonyError) -> None:
 
 
 def due_callbacks(session, now: datetime) -> list[PendingJob]:
-    """Requested callbacks whose rep call was never placed (a lost job or a dead run): for the watchdog."""
+    """Requested callbacks whose rep call was never placed (a lost job or a dead run): for the watchdog.
+
+    A dead run's claim is handed over whatever its try's number: only a failure Twilio answered counts
+    towards MAX_ATTEMPTS (``_failed``), and a claim left on the last try would otherwise stay pending for good.
+    """
     stmt = select(Callback.id, Callback.attempts).where(
         Callback.rep_call_sid == "", Callback.outcome == CallbackOutcome.PENDING, Callback.rep_id.is_not(None),
-        Callback.attempts < MAX_ATTEMPTS, Callback.requested_at <= now - UNPLACED_GRACE,
-        or_(Callback.placing_since.is_(None), Callback.placing_since < now - STALE_PLACING),
+        Callback.requested_at <= now - UNPLACED_GRACE,
+        or_(and_(Callback.placing_since.is_(None), Callback.attempts < MAX_ATTEMPTS),
+            Callback.placing_since < now - STALE_PLACING),
     )
     return [PendingJob("callback", cid, now, attempt=n) for cid, n in session.execute(stmt)]

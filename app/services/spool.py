@@ -6,9 +6,11 @@ and appends what it knows here; ``replay`` turns the lines into incidents later.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,41 +21,85 @@ from ivr_flows.model import FlowPolicy
 
 log = logging.getLogger(__name__)
 SPOOL_NAME = "spool.jsonl"
+REPLAYING = ".replaying"  # the suffix of a spool file taken aside by a replay
 
 
 def spool(data_dir: Path, kind: str, payload: dict[str, Any]) -> None:
     """Append one record durably (fsync) to the spool file."""
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    line = json.dumps({"kind": kind, **payload}, default=str)
-    # 0600: spooled records carry callers' phone numbers.
-    with os.fdopen(os.open(data_dir / SPOOL_NAME, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600),
-                   "a", encoding="utf-8") as fh:
-        fh.write(line + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    _append(data_dir / SPOOL_NAME, json.dumps({"kind": kind, **payload}, default=str) + "\n")
+
+
+def _append(path: Path, text: str) -> None:
+    """Append ``text`` to the spool at ``path`` under its lock, to the file that is the spool *then*.
+
+    A replay moves the spool aside under the same lock; a writer that opened the file before that
+    move finds, once it holds the lock, that ``path`` names another file, and opens it again:
+    its record never lands in a file the replay has already read and is about to delete.
+    """
+    while True:
+        # 0600: spooled records carry callers' phone numbers.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if not _is_current(fd, path):
+                continue  # moved aside while we waited: the spool is a new file now
+            os.write(fd, text.encode("utf-8"))
+            os.fsync(fd)
+            return
+        finally:
+            os.close(fd)  # and with it the lock
+
+
+def _is_current(fd: int, path: Path) -> bool:
+    try:
+        now = os.stat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (mine.st_dev, mine.st_ino) == (now.st_dev, now.st_ino)
+
+
+def _take_aside(path: Path, data_dir: Path) -> None:
+    """Move the spool aside under its lock (a writer holding the lock finishes its record first)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if _is_current(fd, path):
+            os.replace(path, data_dir / f"spool.{time.time_ns()}{REPLAYING}")
+    finally:
+        os.close(fd)
 
 
 def replay(db, data_dir: Path, policy: FlowPolicy) -> int:
-    """Write spooled records to SQL (idempotent per call; their jobs go on the unit of work); returns how many."""
+    """Write spooled records to SQL (idempotent per call; their jobs go on the unit of work); returns how many.
+
+    The spool is first moved aside under a name of its own (new records go to a fresh file meanwhile), and
+    every file moved aside is replayed, including one a replay that died (a SIGKILLed leader) left behind:
+    a fixed name would be overwritten by the next move, and the callers in it lost.
+    """
     path = data_dir / SPOOL_NAME
-    if not path.exists():
-        return 0
-    work = path.with_suffix(".replaying")
-    os.replace(path, work)  # new records go to a fresh file while we replay
+    _take_aside(path, data_dir)
+    taken = sorted(data_dir.glob(f"spool*{REPLAYING}"), key=lambda p: (p.stat().st_mtime_ns, p.name))
     done, left = 0, []
-    for line in work.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        try:
-            _replay_one(db, json.loads(line), policy)
-            done += 1
-        except Exception:  # noqa: BLE001 - keep the line for the next replay
-            log.exception("spool record not replayed; kept")
-            left.append(line)
-    for line in left:
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-    work.unlink()
+    for work in taken:
+        for line in work.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            try:
+                _replay_one(db, json.loads(line), policy)
+                done += 1
+            except Exception:  # noqa: BLE001 - keep the line for the next replay
+                log.exception("spool record not replayed; kept")
+                left.append(line)
+    # kept lines go back before the files are deleted: a death in between replays them twice (idempotent), not never
+    if left:
+        _append(path, "".join(line + "\n" for line in left))
+    for work in taken:
+        work.unlink()
     return done
 
 
