@@ -81,13 +81,16 @@ def _work(hotline: Hotline, burst: bool) -> None:
 def _watch(hotline: Hotline, stop: threading.Event, interval: float) -> None:
     holder = watchdog.instance_name()
     ttl = watchdog.lease_ttl(interval)
+    failures = 0
     while True:
-        wait = interval
         try:
             watchdog.tick(hotline, holder, ttl)
             wait = watchdog.next_wake(hotline, interval, redis_ok=watchdog.redis_up(hotline))
+            failures = 0
         except Exception:  # noqa: BLE001 - the loop must outlive a bad pass; it is logged
             log.exception("watchdog pass failed")
+            failures += 1
+            wait = watchdog.wait_after_failures(failures, interval)
         if stop.wait(wait):
             break
     try:

@@ -68,6 +68,16 @@ def interval_seconds(env: Mapping[str, str] | None = None) -> float:
     return seconds
 
 
+def wait_after_failures(failures: int, interval: float) -> float:
+    """Seconds before the next pass after ``failures`` failed passes in a row: 1, 2, 4, ... up to ``interval``.
+
+    A pass that fails (its database connection killed, say) is tried again soon: waiting a whole interval
+    made steps due meanwhile 10 s later per failure; doubling keeps a database that is down from flooding
+    the log.
+    """
+    return min(interval, float(2 ** max(0, failures - 1)))
+
+
 def lease_ttl(interval: float) -> timedelta:
     """How long a lease outlives its last renewal: at least three passes, so a live leader never lapses."""
     return max(LEASE_TTL, timedelta(seconds=3 * interval))
