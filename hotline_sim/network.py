@@ -313,6 +313,8 @@ class PhoneNetwork:
             elif verb.tag in ("Hangup", "Reject"):
                 return "hangup"
             elif verb.tag == "Dial":
+                if leg.expectation and leg.expectation.hang_up_at_dial:
+                    return "hangup"  # the person hung up before the <Dial> began: nobody is dialled
                 outcome = self._dial(leg, verb, url)
                 if verb.get("action"):
                     return verb.get("action", ""), outcome

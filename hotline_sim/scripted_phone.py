@@ -41,6 +41,7 @@ class CallExpectation:
     busy: bool = False
     ring_seconds: float = 0  # the clock is advanced by this much before answering (if it can be)
     talk_seconds: float = 0  # ... and by this much before hanging up
+    hang_up_at_dial: bool = False  # hangs up once what comes before a <Dial> was said (the whisper, the intro)
 
     def next_keys(self) -> str | None:
         """The keys for the next <Gather>, or None (silence)."""
@@ -103,11 +104,13 @@ class ScriptedPhone:
         busy: bool = False,
         ring_seconds: float = 0,
         talk_seconds: float = 0,
+        hang_up_at_dial: bool = False,
     ) -> ScriptedPhone:
         """Expect a call: answer it (or not, or busy, or voicemail) and press ``press`` at each <Gather>."""
         keys = [press] if isinstance(press, str) else list(press or [])
         picks_up = answer if answered is None else answered
-        self._calls.append(CallExpectation(picks_up and not busy, keys, machine, busy, ring_seconds, talk_seconds))
+        self._calls.append(CallExpectation(picks_up and not busy, keys, machine, busy, ring_seconds, talk_seconds,
+                                           hang_up_at_dial))
         return self
 
     @property

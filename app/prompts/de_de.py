@@ -147,6 +147,8 @@ PROMPTS.update({
     "live_connecting": "Wir verbinden Sie jetzt mit Ihrem Techniker.",
     "live_ended": "Vielen Dank für Ihren Anruf. Auf Wiederhören.",
     "live_goodbye": "Auf Wiederhören.",
+    "live_closed": "Unser Team hat Ihren Vorfall geschlossen; deshalb rufen wir Sie dazu nicht zurück. "
+                   "Besteht das Problem weiter, rufen Sie bitte erneut an. Auf Wiederhören.",
     "live_rep_intro": "Sev-1-Vorfall {ref}: {company}, {contact}, wartet in der Leitung. Wir verbinden Sie jetzt.",
     "live_rep_caller_gone": "Der Kunde hat die Leitung verlassen. Wir wählen ihn jetzt an.",
 })

@@ -139,6 +139,8 @@ PROMPTS.update({
     "live_connecting": "Connecting you to your engineer now.",
     "live_ended": "Thank you for calling. Goodbye.",
     "live_goodbye": "Goodbye.",
+    "live_closed": "Our team has closed your incident, so nobody will call you back about it. "
+                   "If the problem goes on, please call again. Goodbye.",
     "live_rep_intro": "Sev-1 incident {ref}: {company}, {contact}, is waiting on the line. Connecting you now.",
     "live_rep_caller_gone": "The customer has left the line. Dialling them now.",
 })

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.escalation import CallbackAnswered, CallbackUnanswered, RepNotReached, SelfReported, decide
-from app.models import Callback, CallbackKind, CallbackOutcome, Incident
+from app.models import Callback, CallbackKind, CallbackOutcome, Incident, LiveWait
 from app.models.call import ENDED_STATUSES
 from app.queue import schedule
 from app.services.decisions import Acting, carry_out
@@ -89,7 +89,29 @@ def rep_leg_status(session: Session, callback_id: int, status: str, now: datetim
                   detail={"callback_id": callback.id, "status": status})
         if status in REP_NEVER_ANSWERED:
             mark_rep_not_reached(session, incident, callback, status, now)
+        elif status in ENDED_STATUSES:
+            rep_call_ended(session, incident, callback, now)
     return callback
+
+
+def rep_call_ended(session: Session, incident: Incident, callback: Callback, now: datetime) -> None:
+    """The rep's leg ended. Still pending with no customer leg and no caller taken out of the queue: the rep hung
+    up before anyone was dialled (during the whisper). Closed, or it would hold the incident "in flight" and refuse
+    every other rep's connect (a caller waiting on the line included) until ``IN_FLIGHT_FOR`` had passed."""
+    if callback.outcome != CallbackOutcome.PENDING or session.scalar(select(LiveWait.id).where(
+            LiveWait.callback_id == callback.id, LiveWait.dequeued_at.is_not(None)).limit(1)) is not None:
+        return
+    mark_rep_not_reached(session, incident, callback, "rep_hung_up_before_dial", now)
+
+
+def page_call_ended(session: Session, rep_call_sid: str, now: datetime) -> None:
+    """A voice page call ended: a callback the rep started on it (pressed 2) is closed by the rule above."""
+    if not rep_call_sid:
+        return
+    for callback_id in session.scalars(select(Callback.id).where(
+            Callback.rep_call_sid == rep_call_sid, Callback.outcome == CallbackOutcome.PENDING)).all():
+        callback, incident = lock_callback(session, callback_id)
+        rep_call_ended(session, incident, callback, now)
 
 
 def rep_not_reached(session: Session, callback_id: int, why: str, now: datetime) -> Callback | None:

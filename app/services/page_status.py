@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.models import Page, PageStatus
+from app.models.call import ENDED_STATUSES
+from app.services.callbacks import page_call_ended
 from app.services.events import log_event
 from app.services.pages import adopt_sid, fall_back_to_voice, move_status
 
@@ -51,6 +53,8 @@ def call_status(session: Session, page_id: int, reported: str, answered_by: str,
     moved = bool(new) and move_status(page, new, now)
     log_event(session, at=now, actor="twilio", kind="page_status", incident_id=page.incident_id,
               detail={"page_id": page.id, "channel": "voice", "status": reported, "applied": moved})
+    if reported in ENDED_STATUSES:  # a rep who pressed 2 and hung up before the customer leg: not in flight
+        page_call_ended(session, call_sid or page.twilio_sid, now)
     return page
 
 

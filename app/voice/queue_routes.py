@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.models import CallbackOutcome, Incident, LiveWait
+from app.models import CallbackOutcome, Incident, IncidentStatus, LiveWait
 from app.prompts import text
 from app.services import live_connect
 from app.services.callbacks import lock_callback
@@ -86,9 +86,11 @@ def choice() -> Response:
 
     def handle(session, now):
         found = live_connect.offer(session, ref, call_sid, now, announce=False) if digits == "1" else None
-        incident = found.incident if found else live_connect.lock_incident(session, ref)
+        incident = found.incident if found and found.incident else live_connect.lock_incident(session, ref)
         lang = incident.language if incident is not None else "en-US"
         if found is None or found.incident is None:
+            if incident is not None and incident.status != IncidentStatus.OPEN:
+                return _say_and_end("live_closed", lang)  # closed meanwhile: no callback to promise
             return _say_and_end("live_no_key", lang, time=_by(incident)) if incident else _caller_safe()
         wait = live_connect.start_waiting(session, incident, call_sid, now)
         response = VoiceResponse()
@@ -111,7 +113,8 @@ def wait() -> Response:
         row = session.get(LiveWait, wait_id)
         incident = live_connect.incident_of(session, row) if row is not None else None
         response = VoiceResponse()
-        if incident is None or queue_time >= settings.live_wait_minutes * 60 or incident.callback_answered_at:
+        if (incident is None or queue_time >= settings.live_wait_minutes * 60 or incident.callback_answered_at
+                or incident.status != IncidentStatus.OPEN):  # closed while they wait: nobody will take them
             response.leave()  # the <Enqueue action> says goodbye with the callback time
             return str(response)
         if queue_time >= STILL_IN_LINE_AFTER:
@@ -161,6 +164,8 @@ def left() -> Response:
             return _say_and_end("live_ended", row.language)
         if row.result == live_connect.LEFT_HUNG_UP:
             return str(VoiceResponse())  # nobody hears it; the escalation goes on to the callback
+        if incident.status != IncidentStatus.OPEN:  # resolved while they waited: no callback is coming
+            return _say_and_end("live_closed", row.language)
         return _say_and_end("live_wait_over", row.language, time=_by(incident))
 
     return answer_once(handle, safe=_caller_safe())
