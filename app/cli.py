@@ -121,12 +121,25 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply Alembic migrations (default: to the newest)."""
+    from alembic.util import CommandError
+
     from app.migrate import upgrade_locked
+    from app.probes import probe_engine, schema_state
 
     settings = Settings.from_env()
     settings.prepare_data_dir()
-    upgrade_locked(settings.resolved_database_url, settings.data_dir, revision)
-    click.echo(f"database at {revision}: {_safe_url(settings.resolved_database_url)}")
+    url = settings.resolved_database_url
+    try:
+        upgrade_locked(url, settings.data_dir, revision)
+    except CommandError as exc:  # e.g. a revision that does not exist or lies behind the database's
+        click.echo(f"hotline db upgrade {revision}: {exc}", err=True)
+        sys.exit(2)
+    engine = probe_engine(url)
+    try:
+        state = schema_state(engine)  # what the database is at now, not what was asked for
+    finally:
+        engine.dispose()
+    click.echo(f"database {state.describe()}: {_safe_url(url)}")
 
 
 @main.group()

@@ -114,6 +114,9 @@ def database_problems(settings: Settings, report: CheckReport, migrate: Callable
     if migrate is not None:
         try:
             migrate(settings)
+        except probes.SchemaAheadError as exc:  # a newer version migrated it: upgrading here cannot help
+            report.error(where, f"schema: {exc.state.describe()}.", exc.state.fix())
+            return False
         except Exception as exc:  # noqa: BLE001 - reported with the fix, not as a traceback
             report.error(where, f"migrating the schema failed: {probes.first_line(exc)}.",
                          "run `hotline db upgrade` and read its output")
@@ -124,7 +127,7 @@ def database_problems(settings: Settings, report: CheckReport, migrate: Callable
     finally:
         engine.dispose()
     if not state.usable:
-        report.error(where, f"schema: {state.describe()}.", "run `hotline db upgrade`")
+        report.error(where, f"schema: {state.describe()}.", state.fix())
         return False
     report.passed.append(f"database {probes.safe_url(url)} reachable, schema {state.describe()}")
     return True

@@ -34,7 +34,8 @@ def healthz():
         checks["redis"] = f"error: {type(exc).__name__}"
     watchdog, on_call, warnings = None, None, []
     if checks["database"] == "ok":
-        checks["schema"] = _schema_check(hotline)
+        checks["schema"], warning = _schema_check(hotline, _guard_state(current_app))
+        warnings += [warning] if warning else []
     if checks.get("schema") == "ok":
         from app.services import leases
         from app.services.oncall_coverage import nobody_to_page_now
@@ -51,15 +52,30 @@ def healthz():
                    warnings=warnings), 200 if ok else 503
 
 
-def _schema_check(hotline) -> str:
-    """"ok", or what is wrong with the schema and the command that fixes it."""
+def _schema_check(hotline, guard: dict[str, bool]) -> tuple[str, str | None]:
+    """"ok" or what is wrong with the schema and the command that fixes it; and a warning, if any.
+
+    A newer version's schema under a process that has been serving (a rolling upgrade: `hotline db upgrade`
+    ran, this host is not restarted yet) is a warning: the process still answers every caller, and a 503
+    from each host not yet restarted would take them all out of the load balancer at once.
+    """
     from app.probes import schema_state
 
     try:
         state = schema_state(hotline.db.engine)
     except Exception as exc:  # noqa: BLE001 - reported, not swallowed
-        return f"error: {type(exc).__name__}"
-    return "ok" if state.usable else f"error: {state.describe()}; run `hotline db upgrade`"
+        return f"error: {type(exc).__name__}", None
+    if state.usable:
+        guard["usable"] = True
+        return "ok", None
+    if state.ahead and guard["usable"]:
+        return "ok", f"the schema is {state.describe()}; restart this host with the newer version"
+    return f"error: {state.describe()}; {state.fix()}", None
+
+
+def _guard_state(app) -> dict[str, bool]:
+    """Whether this process has found the schema usable (the schema guard's memory, shared with /healthz)."""
+    return app.extensions.setdefault("schema_guard", {"usable": False})
 
 
 def register_schema_guard(app) -> None:
@@ -69,7 +85,7 @@ def register_schema_guard(app) -> None:
     ``hotline serve``/``worker``/``db upgrade`` migrate under a lock. Once the schema is
     found usable the guard stops looking.
     """
-    state = {"usable": False}
+    state = _guard_state(app)
 
     @app.before_request
     def _schema_guard():
@@ -87,4 +103,4 @@ def register_schema_guard(app) -> None:
             state["usable"] = True
             return None
         return jsonify(error="database schema not ready",
-                       detail=f"{found.describe()}; run `hotline db upgrade`"), 503
+                       detail=f"{found.describe()}; {found.fix()}"), 503

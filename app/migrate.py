@@ -36,11 +36,12 @@ def upgrade_locked(url: str, lock_dir: Path, revision: str = "head") -> None:
 
     PostgreSQL: a session advisory lock, held on the connection the migration runs on.
     SQLite: an exclusive file lock beside the data (SQLite serves one host).
+    A database a newer version migrated raises ``SchemaAheadError`` (one line naming the fix), not Alembic's traceback.
     """
+    from app.probes import probe_engine, refuse_newer_schema
+
     if url.startswith("postgresql"):
         from sqlalchemy import text
-
-        from app.probes import probe_engine
 
         engine = probe_engine(url)  # a server that accepts and never answers ends the command, not hangs it
         try:
@@ -48,6 +49,7 @@ def upgrade_locked(url: str, lock_dir: Path, revision: str = "head") -> None:
                 conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
                 conn.commit()
                 try:
+                    refuse_newer_schema(conn)
                     cfg = alembic_config(url)
                     cfg.attributes["connection"] = conn
                     command.upgrade(cfg, revision)
@@ -65,6 +67,12 @@ def upgrade_locked(url: str, lock_dir: Path, revision: str = "head") -> None:
     with os.fdopen(os.open(lock_dir / "migrate.lock", os.O_WRONLY | os.O_CREAT, 0o600), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
+            engine = probe_engine(url)
+            try:
+                with engine.connect() as conn:
+                    refuse_newer_schema(conn)
+            finally:
+                engine.dispose()
             upgrade(url, revision)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)

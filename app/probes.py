@@ -67,6 +67,7 @@ class SchemaState:
     current: tuple[str, ...]
     head: tuple[str, ...]
     has_tables: bool
+    unknown: tuple[str, ...] = ()  # recorded revisions no migration of this version names: a newer version's
 
     @property
     def at_head(self) -> bool:
@@ -74,19 +75,45 @@ class SchemaState:
         return set(self.current) == set(self.head)
 
     @property
+    def ahead(self) -> bool:
+        """True when a newer version of the hotline migrated the database past this version's migrations."""
+        return bool(self.unknown)
+
+    @property
     def usable(self) -> bool:
         """At head, or built without Alembic from the same models (tests, ``create_all``)."""
         return self.at_head or (not self.current and self.has_tables)
 
     def describe(self) -> str:
-        """One line: empty, behind or at head."""
+        """One line: empty, behind, ahead or at head."""
         if not self.has_tables:
             return "the database is empty (no tables)"
         if not self.current:
             return "the tables exist but carry no Alembic revision"
         if self.at_head:
             return f"at head ({', '.join(self.head)})"
+        if self.ahead:
+            return (f"at {', '.join(self.current)}, but this version needs {', '.join(self.head)}: "
+                    "a newer version of the hotline migrated it")
         return f"at {', '.join(self.current)}, but this version needs {', '.join(self.head)}"
+
+    def fix(self) -> str:
+        """The command or step that makes the schema usable by this version."""
+        if self.ahead:
+            return ("run the newer version that migrated the database (install it on this host); "
+                    "`hotline db upgrade` of this version cannot take a schema back")
+        return "run `hotline db upgrade`"
+
+
+class SchemaAheadError(RuntimeError):
+    """The database was migrated by a newer version than this one: nothing here may migrate or use it."""
+
+    def __init__(self, state: SchemaState) -> None:
+        super().__init__(f"DATABASE_URL: the schema is {state.describe()}. Fix: {state.fix()}.")
+        self.state = state
+
+    def __reduce__(self):
+        return type(self), (self.state,)  # comes back whole from a forked child's pipe
 
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations" / "versions"
@@ -105,13 +132,25 @@ def head_revisions() -> tuple[str, ...]:
 
 def heads_in(directory: Path) -> tuple[str, ...]:
     """The revisions no other migration in ``directory`` revises (tests compare this with Alembic's answer)."""
+    revises = _graph(directory)
+    superseded = {parent for parents in revises.values() for parent in parents}
+    return tuple(sorted(set(revises) - superseded))
+
+
+@lru_cache(maxsize=1)
+def known_revisions() -> frozenset[str]:
+    """Every revision the migrations shipped with this code name."""
+    return frozenset(_graph(MIGRATIONS_DIR))
+
+
+def _graph(directory: Path) -> dict[str, tuple[str, ...]]:
+    """Each migration's revision in ``directory`` and the revisions it follows."""
     revises: dict[str, tuple[str, ...]] = {}
     for path in sorted(directory.glob("*.py")):
         found = _revision_ids(path)
         if found is not None:
             revises[found[0]] = found[1]
-    superseded = {parent for parents in revises.values() for parent in parents}
-    return tuple(sorted(set(revises) - superseded))
+    return revises
 
 
 _ASSIGNMENT = re.compile(r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(\([^)]*\)|[^\n#]+)", re.MULTILINE)
@@ -141,9 +180,22 @@ def current_revisions(conn: Connection) -> tuple[str, ...]:
 def schema_state(engine: Engine) -> SchemaState:
     """The database's Alembic revision against the shipped head; raises on a connection error."""
     with engine.connect() as conn:
-        current = current_revisions(conn)
-        has_tables = bool(set(inspect(conn).get_table_names()) - {VERSION_TABLE})
-    return SchemaState(current=current, head=head_revisions(), has_tables=has_tables)
+        return schema_state_of(conn)
+
+
+def schema_state_of(conn: Connection) -> SchemaState:
+    """``schema_state`` on an open connection (the migration reads it under its lock)."""
+    current = current_revisions(conn)
+    has_tables = bool(set(inspect(conn).get_table_names()) - {VERSION_TABLE})
+    unknown = tuple(r for r in current if r not in known_revisions())
+    return SchemaState(current=current, head=head_revisions(), has_tables=has_tables, unknown=unknown)
+
+
+def refuse_newer_schema(conn: Connection) -> None:
+    """Raise ``SchemaAheadError`` when a newer version migrated the database (Alembic would fail with a traceback)."""
+    state = schema_state_of(conn)
+    if state.ahead:
+        raise SchemaAheadError(state)
 
 
 def redis_unreachable(url: str) -> str | None:

@@ -96,13 +96,16 @@ def migrate_in_child(settings: Settings) -> None:
     import subprocess
     import sys
 
-    from app.probes import probe_engine, schema_state
+    from app.probes import SchemaAheadError, probe_engine, schema_state
 
     url = settings.resolved_database_url
     engine = probe_engine(url)
     try:
-        if schema_state(engine).at_head:
+        state = schema_state(engine)
+        if state.at_head:
             return
+        if state.ahead:
+            raise SchemaAheadError(state)
     finally:
         engine.dispose()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -122,9 +125,11 @@ def configuration_errors() -> Iterator[None]:
     from redis.exceptions import ConnectionError as RedisConnectionError
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
+    from app.probes import SchemaAheadError
+
     try:
         yield
-    except SettingsError as exc:
+    except (SettingsError, SchemaAheadError) as exc:
         _fail(str(exc))
     except (OperationalError, NoSuchModuleError, ArgumentError) as exc:
         from app.probes import first_line
