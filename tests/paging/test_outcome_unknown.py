@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.models import IncidentEvent, Page, PageStatus, Role
@@ -69,11 +70,15 @@ def test_a_dead_send_reclaimed_after_the_acknowledgement_is_canceled_with_its_ou
     assert "Alice Primary, voice call: canceled (page, oncall:primary)" in pages[1]  # never tried: plainly not sent
 
 
-def test_a_page_canceled_before_any_attempt_still_reads_plainly(desk, network, twilio):
-    """The honest note is for an attempt whose outcome is unknown only: a throttled one was refused, not sent."""
+@pytest.mark.parametrize(("twilio_status", "shown"), [
+    (429, "canceled"),  # refused, nothing sent: the plain word
+    (500, "canceled, an earlier attempt may have been sent"),  # Twilio may or may not have taken it
+])
+def test_a_page_canceled_by_the_acknowledgement_says_whether_an_earlier_attempt_may_have_been_sent(
+        desk, network, twilio, twilio_status, shown):
     _policy(desk, "sms", "voice")
     alice = network.phone(ALICE).expect_call(answer=False)
-    twilio.fail_next(1, status=429)  # the SMS page is refused for now (nothing sent), the call goes out
+    twilio.fail_next(1, status=twilio_status)  # the SMS page fails once; the call goes out
     incident = desk.open_incident(caller=LANDLINE)
     desk.settle()
     assert "Acknowledged" in _sms_from(desk, ALICE, f"ACK {incident.reference}").get_data(as_text=True)
@@ -82,24 +87,7 @@ def test_a_page_canceled_before_any_attempt_still_reads_plainly(desk, network, t
     assert (sms.status, sms.attempts, sms.sent_at) == (PageStatus.CANCELED, 1, None)
     assert alice.sms == []
     pages = [li.text() for li in _incident_page(desk, incident.reference).find(id="pages").find_all("li")]
-    assert [p for p in pages if "Alice Primary, SMS" in p] == ["03:00 UTC · Alice Primary, SMS: canceled (page, oncall:primary)"]
-
-
-def test_a_page_in_retry_after_a_time_out_canceled_by_the_acknowledgement_says_it_may_have_been_sent(
-        desk, network, twilio):
-    _policy(desk, "sms", "voice")
-    alice = network.phone(ALICE).expect_call(answer=False)
-    twilio.fail_next(1, status=500)  # the SMS page: Twilio may or may not have taken it
-    incident = desk.open_incident(caller=LANDLINE)
-    desk.settle()
-    assert "Acknowledged" in _sms_from(desk, ALICE, f"ACK {incident.reference}").get_data(as_text=True)
-    desk.at(minutes=1)
-    sms = _page(desk, incident.id, ALICE, "sms")
-    assert (sms.status, sms.attempts, sms.sent_at) == (PageStatus.CANCELED, 1, None)
-    assert alice.sms == []
-    pages = [li.text() for li in _incident_page(desk, incident.reference).find(id="pages").find_all("li")]
-    assert [p for p in pages if "Alice Primary, SMS" in p] == [
-        "03:00 UTC · Alice Primary, SMS: canceled, an earlier attempt may have been sent (page, oncall:primary)"]
+    assert [p for p in pages if "Alice Primary, SMS" in p] == [f"03:00 UTC · Alice Primary, SMS: {shown} (page, oncall:primary)"]
 
 
 # ------------------------------------------------------------------ 2. a throttled retry after an unknown outcome
