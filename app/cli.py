@@ -209,16 +209,16 @@ def api_token_list() -> None:
 @api_token.command("revoke")
 @click.argument("name")
 def api_token_revoke(name: str) -> None:
-    """Revoke the token(s) with this name."""
+    """Revoke the token(s) with this name (or, when no active token has it, the one with this id)."""
     from app.services.api_tokens import UnknownToken, revoke_token
 
     hotline = _ready_hotline()
     try:
         with hotline.db.transaction() as session:
-            revoked = revoke_token(session, name, hotline.clock.now())
+            revoked = [token.name for token in revoke_token(session, name, hotline.clock.now())]
     except UnknownToken as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"revoked {len(revoked)} token(s) named {name}")
+    click.echo(f"revoked {len(revoked)} token(s) named {', '.join(sorted(set(revoked)))}")
 
 
 @main.group()

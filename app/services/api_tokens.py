@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import ApiToken
@@ -69,6 +69,8 @@ def create_token(session: Session, name: str, now: datetime, scopes: Iterable[st
     name = name.strip()
     if not name or len(name) > NAME_MAX or not name.isprintable():
         raise InvalidTokenName(f"token name must be 1-{NAME_MAX} printable characters")
+    if name.isdecimal():  # `api-token revoke` takes a name or an id: a name of digits would read as an id
+        raise InvalidTokenName(f"token name {name!r} is all digits, which reads as a token's id; add a letter")
     stored_scopes = normalise_scopes(scopes)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(name=name, token_hash=hash_token(plaintext), created_at=now, scopes=stored_scopes))
@@ -90,11 +92,16 @@ def verify_token(session: Session, plaintext: str, now: datetime) -> ApiToken | 
 
 
 def revoke_token(session: Session, name_or_id: str | int, now: datetime) -> list[ApiToken]:
-    """Revoke every active token with this name (or this id); raise UnknownToken if none."""
-    conditions = [ApiToken.name == str(name_or_id).strip()]
-    if isinstance(name_or_id, int) or str(name_or_id).strip().isdecimal():
-        conditions.append(ApiToken.id == int(name_or_id))
-    tokens = list(session.scalars(select(ApiToken).where(or_(*conditions), ApiToken.revoked_at.is_(None))))
+    """Revoke every active token with this name, else the one with this id; raise UnknownToken if none.
+
+    A name wins over an id: revoking a token named "7" (made before such names were refused)
+    never revokes another integration's token whose id is 7 as well.
+    """
+    active = select(ApiToken).where(ApiToken.revoked_at.is_(None))
+    key = str(name_or_id).strip()
+    tokens = [] if isinstance(name_or_id, int) else list(session.scalars(active.where(ApiToken.name == key)))
+    if not tokens and key.isascii() and key.isdecimal() and len(key) <= 18:
+        tokens = list(session.scalars(active.where(ApiToken.id == int(key))))
     if not tokens:
         raise UnknownToken(f"no active API token named or numbered {name_or_id!r}")
     for token in tokens:

@@ -97,3 +97,58 @@ def test_openapi_needs_no_token(client):
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     assert response.get_json()["openapi"].startswith("3.1")
+
+
+def test_revoking_a_name_of_digits_leaves_the_token_with_that_id_alone(client, hotline, clock):
+    helpdesk = _create(hotline, clock, "helpdesk")
+    with hotline.db.transaction() as session:
+        helpdesk_id = session.scalar(select(ApiToken.id).where(ApiToken.name == "helpdesk"))
+        # A token named with digits only, as `api-token create` allowed before (its name reads as an id).
+        session.add(ApiToken(name=str(helpdesk_id), token_hash="0" * 64, created_at=clock.now(),
+                             scopes="incidents:read"))
+    with hotline.db.transaction() as session:
+        revoked = revoke_token(session, str(helpdesk_id), clock.now())
+        assert [t.name for t in revoked] == [str(helpdesk_id)]
+    response = client.get("/api/v1/incidents", headers={"Authorization": f"Bearer {helpdesk}"})
+    assert response.status_code == 200
+    with hotline.db.transaction() as session:
+        assert session.scalar(select(ApiToken.revoked_at).where(ApiToken.name == "helpdesk")) is None
+    with hotline.db.transaction() as session:
+        # Once no active token has that name, the number revokes by id, as `api-token revoke` documents.
+        assert [t.name for t in revoke_token(session, str(helpdesk_id), clock.now())] == ["helpdesk"]
+
+
+@pytest.mark.parametrize("name", ["7", " 12 ", "٣"])
+def test_a_token_name_cannot_be_all_digits(hotline, clock, name):
+    with hotline.db.transaction() as session, pytest.raises(InvalidTokenName, match="digits"):
+        create_token(session, name, clock.now())
+
+
+@pytest.mark.parametrize("param", ["access_token", "token"])
+def test_a_token_in_the_query_string_is_refused(client, hotline, clock, param):
+    plaintext = _create(hotline, clock)
+    response = client.get(f"/api/v1/incidents?{param}={plaintext}")
+    assert response.status_code == 401
+    assert "Authorization: Bearer" in response.get_json()["error"]["message"]
+    assert plaintext not in response.get_data(as_text=True)
+
+
+def test_no_error_echoes_the_token(client, hotline, clock):
+    plaintext = _create(hotline, clock, scopes=("tickets:write",))
+    for header in (f"Bearer {plaintext}x", f"Token {plaintext}", f"Bearer {plaintext} {plaintext}",
+                   f"Bearer {plaintext}"):  # the last: a good token without the scope (403)
+        response = client.get("/api/v1/incidents", headers={"Authorization": header})
+        assert response.status_code in (401, 403), header
+        assert plaintext not in response.get_data(as_text=True)
+        assert all(plaintext not in value for _, value in response.headers.items())
+
+
+def test_no_other_origin_may_call_the_api_from_a_browser(client, hotline, clock):
+    plaintext = _create(hotline, clock)
+    origin = {"Origin": "https://evil.example"}
+    preflight = client.options("/api/v1/incidents", headers=origin | {
+        "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"})
+    answered = client.get("/api/v1/incidents", headers=origin | {"Authorization": f"Bearer {plaintext}"})
+    assert answered.status_code == 200
+    for response in (preflight, answered):
+        assert not [name for name in response.headers.keys() if name.lower().startswith("access-control-")]
