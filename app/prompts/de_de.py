@@ -26,7 +26,7 @@ PROMPTS: dict[str, str] = {
                          "Erreichen Sie den Kunden per E-Mail und vermerken Sie, wie.",
     "connect_no_phone": "Ihr Login ist mit keinem Mitarbeiter mit Telefonnummer verknüpft; die Hotline kann Sie "
                         "nicht anrufen. Rufen Sie {phone} selbst an und lassen Sie Ihren Login verknüpfen.",
-    "sms_connect": "Wir rufen Sie jetzt an und verbinden Sie mit {company} ({ref}).",
+    "sms_connect": "Wir rufen Sie jetzt unter {rep_phone} an und verbinden Sie mit {company} ({ref}).",
     "self_reported": "Vermerkt: Sie haben den Kunden von {ref} von Ihrem eigenen Telefon angerufen.",
     "self_report_closed": "Vorfall {ref} ist abgeschlossen. Es wurde nichts vermerkt.",
     "reached_by_email": "Vermerkt, wie der Kunde von {ref} erreicht wurde. Die Alarmierung endet.",
@@ -44,9 +44,12 @@ PROMPTS: dict[str, str] = {
                           "Um einen kritischen Ausfall zu melden, rufen Sie diese Nummer an.",
     "sms_help": "Sev-1-Alarme: Antworten Sie ACK <Ref> zum Bestätigen, CALL <Ref> zum Verbinden mit dem Kunden, "
                 "CALLED <Ref>, wenn Sie selbst angerufen haben.",
+    "sms_not_understood": "Ihre SMS wurde nicht verstanden. Es wurde nichts geändert.",
     "sms_no_open_page": "Sie haben keinen offenen Sev-1-Alarm. Es wurde nichts geändert.",
     "sms_several": "Sie haben mehrere offene Alarme ({refs}). Antworten Sie {word} <Referenz>.",
     "sms_unknown_reference": "Kein Vorfall {ref}. Es wurde nichts geändert.",
+    "sms_one_reference": "Ihre SMS nennt mehrere Vorfälle ({refs}). Es wurde nichts geändert. "
+                         "Senden Sie einen Befehl pro SMS: {word} <Referenz>.",
     "page_invalid": "Dieser Alarm ist nicht mehr gültig.",
     "page_machine": "Severity-1-Alarm für Vorfall {ref}. Bitte rufen Sie die Hotline an oder antworten Sie "
                     "auf die SMS.",

@@ -24,7 +24,7 @@ PROMPTS: dict[str, str] = {
                          "Reach the customer by e-mail and record how you did.",
     "connect_no_phone": "Your login is not linked to a rep with a phone number, so the hotline cannot call you. "
                         "Call {phone} from your own phone, and ask an admin to link your login to your rep.",
-    "sms_connect": "Calling you now to connect you to {company} ({ref}).",
+    "sms_connect": "Calling you now on {rep_phone} to connect you to {company} ({ref}).",
     "self_reported": "Noted: you called the customer of {ref} from your own phone.",
     "self_report_closed": "Incident {ref} is closed. Nothing was recorded.",
     "reached_by_email": "Recorded how the customer of {ref} was reached. Paging stops.",
@@ -42,9 +42,12 @@ PROMPTS: dict[str, str] = {
                           "To report a critical outage, call this number.",
     "sms_help": "Sev-1 pages: reply ACK <ref> to acknowledge, CALL <ref> to be connected to the customer, "
                 "CALLED <ref> if you called from your own phone.",
+    "sms_not_understood": "Your SMS was not understood. Nothing was changed.",
     "sms_no_open_page": "You have no open Sev-1 page. Nothing was changed.",
     "sms_several": "You have several open pages ({refs}). Reply {word} <reference>.",
     "sms_unknown_reference": "No incident {ref}. Nothing was changed.",
+    "sms_one_reference": "Your SMS names several incidents ({refs}). Nothing was changed. "
+                         "Send one command per SMS: {word} <reference>.",
     # voice page
     "page_invalid": "This page is no longer valid.",
     "page_machine": "Severity 1 page for incident {ref}. Please call the hotline or reply to the text message.",

@@ -23,6 +23,12 @@ from app.services.events import log_event
 COMMANDS = {"ACK": "ack", "OK": "ack", "YES": "ack", "1": "ack", "CALL": "call", "2": "call",
             "CALLED": "called", "DONE": "called", "HELP": "help"}
 REFERENCE = re.compile(r"\b(\d{6})\b")
+# the first word as phones send it: quotes, "#", ":" or "?" around it ("“Ack”", "ACK:123456"), letters or digits
+FIRST_WORD = re.compile(r"[\W_]*([^\W\d_]+|\d+)")
+# a reference as typed when it is not 6 digits in a row: "123 456", "123-456", or a typo ("12345", "1234567")
+TYPED_DIGITS = re.compile(r"(?<![\d+])\d+(?:[ .-]\d+)*")
+# a reference right after a command word: two of them ("ACK 111111 ACK 222222") make the SMS ambiguous
+COMMAND_REFERENCE = re.compile(r"\b(?:ACK|OK|YES|CALL|CALLED|DONE)\W{0,3}(\d{6})\b", re.IGNORECASE)
 # Toll fraud and floods: an unknown sender gets at most one answer a day, and all unknown senders
 # together at most UNKNOWN_REPLIES_PER_HOUR; the rest are logged and left unanswered.
 UNKNOWN_REPLY_EVERY = timedelta(hours=24)
@@ -35,16 +41,30 @@ def handle_rep_sms(session: Session, from_number: str, body: str, now: datetime)
         or_(Rep.phone == from_number, Rep.phone_alt == from_number), Rep.active.is_(True))).first()
     if rep is None:
         return _answer_unknown(session, from_number, body, now)
-    words = body.strip().upper().split()
-    command = COMMANDS.get(words[0].strip(".!,")) if words else None
-    if command is None or command == "help":
+    word, command, rest = _command(body)
+    if command == "help":
         return text("sms_help")
+    if command is None:  # "Ja", "2 min", an empty MMS: the rep must not believe it acknowledged anything
+        log_event(session, at=now, actor=rep.name, kind="sms_not_understood", detail={"body": body[:160]})
+        return text("sms_not_understood") + " " + text("sms_help")
+    named = list(dict.fromkeys(COMMAND_REFERENCE.findall(body)))
+    if len(named) > 1:  # "ACK 111111 ACK 222222": one command per SMS, none is carried out
+        log_event(session, at=now, actor=rep.name, kind="sms_several_references", detail={"references": named})
+        return text("sms_one_reference", refs=", ".join(named), word=word)
     match = REFERENCE.search(body)
-    reference = match.group(1) if match else _only_open_page(session, rep)
+    typed = TYPED_DIGITS.search(rest) if match is None else None
+    if match is not None:
+        reference = match.group(1)
+    elif typed is not None and len(re.sub(r"\D", "", typed.group())) >= 5:
+        # a reference typed with a space or a typo is never read as "no reference": that would act on the
+        # rep's only open page, which may be another incident than the one they meant
+        reference = re.sub(r"\D", "", typed.group())
+    else:
+        reference = _only_open_page(session, rep)
     if reference is None:
         return text("sms_no_open_page")
     if reference.startswith("several:"):
-        return text("sms_several", refs=reference[8:], word=words[0])
+        return text("sms_several", refs=reference[8:], word=word)
     incident = lock_incident(session, reference)
     if incident is None:
         log_event(session, at=now, actor=rep.name, kind="sms_unknown_reference", detail={"reference": reference})
@@ -61,8 +81,22 @@ def handle_rep_sms(session: Session, from_number: str, body: str, now: datetime)
         return acknowledge(session, incident, actor, now, allowed=allowed).message
     answer = connect(session, incident, actor, now, allowed=allowed)
     if answer.callback is not None:
-        return text("sms_connect", company=incident.company or "the customer", ref=reference)
+        return text("sms_connect", company=incident.company or "the customer", ref=reference, rep_phone=rep.phone)
     return answer.message
+
+
+def _command(body: str) -> tuple[str, str | None, str]:
+    """The first word (upper case), the command it names (None: not a command) and the text after it.
+
+    "1" and "2" (the page call's keys) count only alone or with a reference: "2 min" is no CALL.
+    """
+    match = FIRST_WORD.match(body)
+    if match is None:
+        return "", None, ""
+    word, rest = match.group(1).upper(), body[match.end():]
+    if word.isdigit() and re.search(r"[^\W\d_]", rest):
+        return word, None, rest
+    return word, COMMANDS.get(word), rest
 
 
 def _only_open_page(session: Session, rep: Rep) -> str | None:

@@ -308,3 +308,15 @@ def test_the_interval_keypad_names_the_interval_in_force_when_no_key_changes_it(
                          headers={"X-Twilio-Signature": RequestValidator(TEST_AUTH_TOKEN).compute_signature(url, params)})
     assert "No interval was changed: updates every 30 minutes." in answer.get_data(as_text=True)
 
+
+
+@pytest.mark.parametrize("body", ["Update: {ref} Rebuilding the index", "“UPDATE” {ref} Rebuilding the index",
+                                  "update #{ref} Rebuilding the index"])
+def test_an_update_command_with_punctuation_is_an_update(hotline, client, clock, smtp, body):
+    incident = _incident(client, hotline)
+    ref = incident.reference
+    assert "acknowledged" in _sms(client, ALICE, f"ACK {ref}").lower()
+    answer = _sms(client, ALICE, body.format(ref=ref))
+    assert "Sev-1 pages: reply ACK" not in answer
+    [written] = _rows(hotline, CustomerUpdate, incident_id=incident.id)
+    assert written.what_is_wrong == "Rebuilding the index" and written.written_by == "Alice Primary"

@@ -1,0 +1,133 @@
+"""Reps' SMS replies as real phones send them, through the signed webhook: what is acted on, what the rep is told,
+and what the log says."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+
+from app.models import Callback, IncidentEvent
+from app.models.oncall import Rep
+from tests.paging.conftest import ALICE, CUSTOMER
+from tests.paging.test_acknowledgement import _sms_from
+
+ALICE_ALT = "+14155550199"
+OTHER_CALLER = "+14155550177"
+
+
+def _events(desk, kind):
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(IncidentEvent).where(IncidentEvent.kind == kind).order_by(IncidentEvent.id)))
+
+
+def _callbacks(desk):
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(Callback)))
+
+
+def _answer(desk, sender, body):
+    response = _sms_from(desk, sender, body)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def _one_open_page(desk, network):
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    return incident
+
+
+@pytest.mark.parametrize("typed", ["ACK 12345", "ack 1234567", "CALL 999 999", "Call 999-999"])
+def test_a_mistyped_reference_is_refused_and_never_acts_on_the_only_open_page(desk, network, typed):
+    incident = _one_open_page(desk, network)
+    answer = _answer(desk, ALICE, typed)
+    digits = "".join(c for c in typed if c.isdigit())
+    assert f"No incident {digits}. Nothing was changed." in answer
+    after = desk.incident(incident.id)
+    assert after.acknowledged_at is None and after.acknowledged_by is None
+    assert _callbacks(desk) == [] and _events(desk, "acknowledged") == []
+    [logged] = _events(desk, "sms_unknown_reference")
+    assert logged.detail["reference"] == digits and logged.actor == "Alice Primary"
+
+
+def test_a_reference_typed_with_a_space_is_that_reference(desk, network):
+    incident = _one_open_page(desk, network)
+    ref = incident.reference
+    answer = _answer(desk, ALICE, f"Ack {ref[:3]} {ref[3:]}")
+    assert f"Acknowledged {ref}." in answer
+    assert desk.incident(incident.id).acknowledged_by is not None
+
+
+@pytest.mark.parametrize("body", ["“Ack”", "‘ack’", "ACK?", "ACK:{ref}", "ACK#{ref}", " \n ack!\n", "Ack {ref}!!",
+                                  "ACK\n> SEV1 {ref} Acme Mail: Reply ACK {ref} or CALL {ref}."])
+def test_punctuation_quotes_and_a_quoted_page_around_ack_acknowledge(desk, network, body):
+    network.phone(CUSTOMER).expect_sms("has taken your incident")
+    incident = _one_open_page(desk, network)
+    answer = _answer(desk, ALICE, body.format(ref=incident.reference))
+    assert f"Acknowledged {incident.reference}." in answer
+    assert desk.incident(incident.id).acknowledged_at == desk.t0
+    [ack] = _events(desk, "acknowledged")
+    assert ack.detail["via"] == "sms" and ack.incident_id == incident.id
+    desk.settle()
+
+
+@pytest.mark.parametrize("body", ["2 min", "1 sec", "2 mins, in a meeting"])
+def test_a_number_of_minutes_is_no_command(desk, network, body):
+    incident = _one_open_page(desk, network)
+    answer = _answer(desk, ALICE, body)
+    assert "Your SMS was not understood. Nothing was changed." in answer  # not taken as ACK or CALL
+    assert "reply ACK &lt;ref&gt; to acknowledge" in answer
+    after = desk.incident(incident.id)
+    assert after.acknowledged_at is None and _callbacks(desk) == []
+
+
+@pytest.mark.parametrize("body", ["Ja", "Ja, übernehme", "", "   \n ", "x" * 2000, "Sev1 is mine"])
+def test_a_reply_that_is_no_command_says_nothing_was_changed_and_is_logged(desk, network, body):
+    incident = _one_open_page(desk, network)
+    answer = _answer(desk, ALICE, body)
+    assert "Your SMS was not understood. Nothing was changed." in answer and "reply ACK" in answer
+    assert desk.incident(incident.id).acknowledged_at is None and _callbacks(desk) == []
+    [logged] = _events(desk, "sms_not_understood")
+    assert logged.actor == "Alice Primary" and logged.detail["body"] == body[:160]
+
+
+def test_help_is_answered_with_the_commands_alone(desk, network):
+    _one_open_page(desk, network)
+    answer = _answer(desk, ALICE, "help")
+    assert "reply ACK &lt;ref&gt; to acknowledge" in answer and "not understood" not in answer
+    assert _events(desk, "sms_not_understood") == []
+
+
+def test_the_page_keys_alone_still_work_by_sms(desk, network):
+    network.phone(CUSTOMER).expect_sms("has taken your incident")
+    incident = _one_open_page(desk, network)
+    assert f"Acknowledged {incident.reference}." in _answer(desk, ALICE, "1")
+    desk.settle()
+
+
+def test_two_references_in_one_sms_change_nothing_and_say_so(desk, network):
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(OTHER_CALLER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False).expect_sms("SEV1").expect_call(answer=False)
+    first = desk.open_incident()
+    second = desk.open_incident(caller=OTHER_CALLER)
+    desk.settle()
+    answer = _answer(desk, ALICE, f"ACK {first.reference} CALL {second.reference}")
+    assert (f"Your SMS names several incidents ({first.reference}, {second.reference}). Nothing was changed."
+            in answer)
+    assert desk.incident(first.id).acknowledged_at is None and desk.incident(second.id).acknowledged_at is None
+    assert _callbacks(desk) == []
+    [logged] = _events(desk, "sms_several_references")
+    assert logged.detail["references"] == [first.reference, second.reference]
+
+
+def test_call_from_the_alternate_phone_says_which_phone_the_hotline_rings(desk, network):
+    with desk.hotline.db.transaction() as s:
+        s.execute(update(Rep).where(Rep.phone == ALICE).values(phone_alt=ALICE_ALT))
+    incident = _one_open_page(desk, network)
+    answer = _answer(desk, ALICE_ALT, "call")
+    assert f"Calling you now on {ALICE} to connect you to Acme Mail ({incident.reference})." in answer
+    [callback] = _callbacks(desk)
+    assert callback.incident_id == incident.id and desk.incident(incident.id).acknowledged_by == callback.rep_id
