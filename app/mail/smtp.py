@@ -34,23 +34,47 @@ def send_mail(settings: Settings, *, to: str, subject: str, body: str, message_i
         raise MailError("SMTP is not configured (SMTP_HOST)", permanent=True)
     import smtplib
 
-    sender = settings.mail_from
-    domain = parseaddr(sender)[1].partition("@")[2] or "localhost"
     message = EmailMessage()
-    message["From"] = sender
+    message["From"] = settings.mail_from
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = message_id or make_msgid(domain=domain)
-    message.set_content(body)
+    message["Message-ID"] = message_id or make_msgid(domain=_domain(settings))
+    # quoted-printable keeps the message 7-bit: smtplib never declares BODY=8BITMIME, so 8-bit German text
+    # would reach a server that did not agree to it
+    message.set_content(body, cte="quoted-printable")
     try:
-        with open_session(settings) as smtp:
-            smtp.send_message(message)
+        smtp = open_session(settings)
     except SessionFailed as exc:
         raise _mail_error(exc.cause) from exc.cause
+    try:
+        smtp.send_message(message)
     except (smtplib.SMTPException, OSError) as exc:
         raise _mail_error(exc) from exc
+    finally:
+        _quit(smtp)
     return str(message["Message-ID"])
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """Say QUIT and close. Once the server took the message, a failed QUIT (a 421, a time-out, a dropped
+    line) changes nothing: the message is sent, and counting it failed would send it again."""
+    try:
+        smtp.quit()
+    except OSError:  # smtplib's errors are OSErrors, as are the socket's
+        pass
+    finally:
+        smtp.close()
+
+
+def _domain(settings: Settings) -> str:
+    return parseaddr(settings.mail_from)[1].partition("@")[2] or "localhost"
+
+
+def message_id_for(settings: Settings, key: str) -> str:
+    """The Message-ID of the message ``key`` names, the same on every try: a copy that a try whose reply
+    was lost (the server took it) and its retry both delivered is recognised as one message."""
+    return f"<{key}@{_domain(settings)}>"
 
 
 def _mail_error(exc: OSError) -> MailError:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.mail import MailError, send_mail
+from app.mail.smtp import message_id_for
 from app.models import Delivery, DeliveryChannel, UpdateDeliveryStatus
 from app.queue import PendingJob, schedule
 from app.services.events import log_event
@@ -149,7 +150,10 @@ class DeliverySender:
 
     def _deliver(self, delivery_id: int, claim: _Claim) -> str:
         if claim.channel == DeliveryChannel.EMAIL:
-            return send_mail(self.settings, to=claim.to, subject=claim.subject, body=claim.body)
+            # one Message-ID for all its tries: a retry after a lost reply is a copy the reader's mail recognises
+            key = f"sev1-delivery-{delivery_id}.{claim.created_at:%Y%m%d%H%M%S%f}"
+            return send_mail(self.settings, to=claim.to, subject=claim.subject, body=claim.body,
+                             message_id=message_id_for(self.settings, key))
         if claim.uncertain:  # the last try may have reached Twilio: never send an update twice if it did
             found = self.telephony.find_sms(to=claim.to, since=claim.created_at.replace(microsecond=0),
                                             marker=claim.body[:60])
