@@ -48,7 +48,7 @@ def rows_html(items: Sequence[BoardIncident], now: datetime, incident_url: str, 
     for item in items:
         # plain tuples: hashed and compared in C (comparing SQLAlchemy rows was most of a cache hit's cost)
         key = (tuple(item.incident), tuple(map(tuple, item.pages)), item.acknowledged_by, item.self_reported_by,
-               incident_url)
+               item.last_callback, item.taken_over_at, incident_url)
         parts = _ROWS.get(key)
         if parts is None:
             head, tail = _row(board_row(item), incident_url, Markup(_CSRF_SLOT))
@@ -135,7 +135,11 @@ def _actions(row: BoardRow, r: Markup, to: Markup, named: Markup, csrf: Markup) 
 def _state(row: BoardRow) -> str:
     i, label = row.incident, row.state.label
     out = [f'<td data-label="State"><span class="state {row.state.css}">{escape(label)}</span>']
-    if row.acknowledged_by and not label.startswith("Acknowledged"):
+    if row.acknowledged_by and row.taken_over_at is not None:  # the owner took it over: they did not acknowledge
+        if not label.startswith("Taken over"):
+            out.append(f'\n<br><span class="acked-by">Taken over by {escape(row.acknowledged_by)} at '
+                       f'{clock(row.taken_over_at)}</span>')
+    elif row.acknowledged_by and not label.startswith("Acknowledged"):
         out.append(f'\n<br><span class="acked-by">Acknowledged by {escape(row.acknowledged_by)}</span>')
     if i.nobody_to_page_at:
         out.append(f'\n<br><span class="state bad">Nobody to page at {clock(i.nobody_to_page_at)}: managers paged</span>')

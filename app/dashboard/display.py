@@ -10,6 +10,7 @@ from app.dashboard.queries import BoardIncident
 from app.models import Incident, Page, Rep
 from app.models.paging import CUSTOMER_ROLE, outcome_unknown
 from app.oncall.wallclock import zone
+from app.reports.facts import is_breached
 from app.services.page_text import SERVICE_SHORT
 
 WARN_SECONDS = 5 * 60  # the last five minutes before the deadline show amber
@@ -19,6 +20,10 @@ PURPOSE_NAMES = {"page": "page", "at_risk": "at-risk alert", "breach": "breach a
                  "receipt": "receipt SMS", "ack_notice": "acknowledgement SMS"}
 BAD_PAGE_STATUSES = {"failed", "undelivered", "busy", "no-answer", "machine"}
 GOOD_PAGE_STATUSES = {"delivered", "answered"}
+# the latest bridged callback ended without a person on the customer's side: what the state says instead of "calling"
+ENDED_CALLBACKS = {"attempted": "Callback attempted: the customer was not reached (no answer); call again",
+                   "voicemail": "Callback attempted: a voicemail answered, the customer was not reached; call again",
+                   "rep_not_reached": "The hotline could not reach {owner}: the customer was NOT called; call again"}
 UNPROVEN_ENDS = {"canceled", "failed"}  # final without an accepted send: "not sent", unless an attempt's outcome is unknown
 
 
@@ -65,13 +70,15 @@ class BoardRow(NamedTuple):
     acknowledged_by: str
     state: State
     paged: tuple[PagedPerson, ...] = ()
+    taken_over_at: datetime | None = None  # the owner took it over (did not acknowledge it) at this time
 
 
 def board_row(item: BoardIncident) -> BoardRow:
     """The board's row of ``item``: its state and who was paged."""
     return BoardRow(item.incident, item.pages, item.acknowledged_by,
-                    state_of(item.incident, item.pages, item.acknowledged_by, item.self_reported_by),
-                    paged_people(item.pages))
+                    state_of(item.incident, item.pages, item.acknowledged_by, item.self_reported_by,
+                             item.last_callback, item.taken_over_at),
+                    paged_people(item.pages), item.taken_over_at)
 
 
 def deadline_of(incident: Incident, now: datetime) -> Deadline:
@@ -82,7 +89,9 @@ def deadline_of(incident: Incident, now: datetime) -> Deadline:
         late = incident.callback_answered_at > incident.callback_due_at
         return Deadline("Late" if late else "Met", f"called back in {took // 60}:{took % 60:02d}",
                         "bad" if late else "ok", False)
-    if str(incident.status) != "open":
+    if str(incident.status) != "open":  # closed without a met callback: breached by the report's one rule
+        if is_breached(False, incident.callback_due_at, incident.breached_at, now):
+            return Deadline("Breached", f"{str(incident.status)} without a met callback", "bad", False)
         return Deadline(sentence(str(incident.status)), "no callback recorded", "done", False)
     if incident.breached_at is not None:
         return Deadline("Breached", countdown_text(left), "bad", True)
@@ -137,8 +146,13 @@ def urgency(seconds: int, incident: Incident) -> str:
     return "warn" if seconds <= WARN_SECONDS else "ok"
 
 
-def state_of(incident: Incident, pages: list[Page], acknowledged_by: str, self_reported_by: str = "") -> State:
-    """Paged, acknowledged by X, calling, called from their own phone, reached by e-mail, connected or breached."""
+def state_of(incident: Incident, pages: list[Page], acknowledged_by: str, self_reported_by: str = "",
+             last_callback: str = "", taken_over_at: datetime | None = None) -> State:
+    """Paged, acknowledged by X, calling, called from their own phone, reached by e-mail, connected or breached.
+
+    ``last_callback`` is the outcome of the latest bridged callback: one that ended unanswered, or never reached
+    the rep, is said so, never "calling the customer". ``taken_over_at``: the owner took it over then (they did not
+    acknowledge it)."""
     if incident.callback_answered_at is not None:
         late = incident.callback_answered_at > incident.callback_due_at
         return State(f"Callback connected at {clock(incident.callback_answered_at)}" + (" (late)" if late else ""),
@@ -150,9 +164,14 @@ def state_of(incident: Incident, pages: list[Page], acknowledged_by: str, self_r
         return State(f"Called by {self_reported_by} from their own phone (self-reported, unverified)", "warn")
     if incident.breached_at is not None:
         return State(f"Breached at {clock(incident.breached_at)}", "bad")
+    ended = ENDED_CALLBACKS.get(last_callback)
+    if ended is not None:
+        return State(ended.format(owner=acknowledged_by or "the rep"), "bad")
     if incident.callback_started_at is not None:
         owner = f" ({acknowledged_by})" if acknowledged_by else ""
         return State(f"Calling the customer since {clock(incident.callback_started_at)}{owner}", "warn")
+    if incident.acknowledged_at is not None and taken_over_at is not None:
+        return State(f"Taken over by {acknowledged_by or 'someone'} at {clock(taken_over_at)}", "ok")
     if incident.acknowledged_at is not None:
         return State(f"Acknowledged by {acknowledged_by or 'someone'} at {clock(incident.acknowledged_at)}", "ok")
     if pages:

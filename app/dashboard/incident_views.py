@@ -33,7 +33,9 @@ def show(reference: str) -> str | tuple[str, int]:
         return render_template(
             "dashboard/incident.html", d=detail, i=incident, now=now, remaining=left,
             countdown_css=urgency(left, incident), state=state_of(incident, detail.pages, detail.acknowledged_by, next(
-                (detail.rep_names.get(c.rep_id, "a rep") for c in detail.callbacks if c.kind == "self_reported"), "")),
+                (detail.rep_names.get(c.rep_id, "a rep") for c in detail.callbacks if c.kind == "self_reported"), ""),
+                next((str(c.outcome) for c in reversed(detail.callbacks) if c.kind == "bridged"), ""),
+                detail.taken_over_at),
             entries=timeline(detail.events, detail.pages), max_note=MAX_NOTE_CHARS, **HELPERS)
 
 

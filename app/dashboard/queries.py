@@ -44,6 +44,8 @@ class BoardIncident:
     pages: list[Any]  # rows of ``_BOARD_PAGE``
     acknowledged_by: str  # "" when nobody has
     self_reported_by: str = ""  # the rep who says they called from their own phone, if any
+    last_callback: str = ""  # the outcome of the latest bridged callback (pending, attempted, ...), "" for none
+    taken_over_at: datetime | None = None  # when the owner took it over (None: the owner acknowledged it)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class IncidentDetail:
     events: list[IncidentEvent]
     acknowledged_by: str
     rep_names: dict[int, str]
+    taken_over_at: datetime | None = None  # when the owner took it over (None: the owner acknowledged it)
+    first_acknowledged_by: str = ""  # who acknowledged it first, when someone else took it over since
 
 
 @dataclass(frozen=True)
@@ -112,14 +116,19 @@ def board(session: Session) -> list[BoardIncident]:
     for page in _named(conn.execute(select(*_BOARD_PAGE).join(Incident, Incident.id == Page.incident_id)
                                     .where(_OPEN, Page.role != CUSTOMER_ROLE).order_by(Page.created_at, Page.id))):
         pages.setdefault(page.incident_id, []).append(page)
+    took: dict[int, tuple[datetime, str]] = {}
     acks = _owners(conn, select(IncidentEvent.incident_id, IncidentEvent.actor)
                    .join(Incident, Incident.id == IncidentEvent.incident_id)
-                   .where(_OPEN, Incident.acknowledged_at.is_not(None)), incidents)
+                   .where(_OPEN, Incident.acknowledged_at.is_not(None)), incidents, took)
     selfs = {incident_id: name or "a rep" for incident_id, name in conn.execute(
         select(Callback.incident_id, Rep.name).join(Incident, Incident.id == Callback.incident_id)
         .join(Rep, Rep.id == Callback.rep_id, isouter=True)
         .where(_OPEN, Callback.kind == CallbackKind.SELF_REPORTED)).all()}
-    return [BoardIncident(i, pages.get(i.id, []), acks.get(i.id, ""), selfs.get(i.id, "")) for i in incidents]
+    lasts = {incident_id: outcome for incident_id, outcome in conn.execute(  # the latest one is kept
+        select(Callback.incident_id, type_coerce(Callback.outcome, String)).join(Incident, Incident.id == Callback.incident_id)
+        .where(_OPEN, Callback.kind == CallbackKind.BRIDGED).order_by(Callback.requested_at, Callback.id)).all()}
+    return [BoardIncident(i, pages.get(i.id, []), acks.get(i.id, ""), selfs.get(i.id, ""), lasts.get(i.id, ""),
+                          took[i.id][0] if i.id in took else None) for i in incidents]
 
 
 def _named(result: Result) -> list:
@@ -146,8 +155,10 @@ def incident_detail(session: Session, reference: str) -> IncidentDetail | None:
         select(Callback).where(Callback.incident_id == incident.id).order_by(Callback.requested_at, Callback.id)))
     rep_ids = {c.rep_id for c in callbacks if c.rep_id} | ({incident.acknowledged_by} - {None})
     names = {rep_id: name for rep_id, name in session.execute(select(Rep.id, Rep.name).where(Rep.id.in_(rep_ids)))}
-    return IncidentDetail(incident, pages, callbacks, events_of(session, incident),
-                          _acknowledgers(session, [incident]).get(incident.id, ""), names)
+    took: dict[int, tuple[datetime, str]] = {}
+    owner = _acknowledgers(session, [incident], took).get(incident.id, "")
+    taken_over_at, first = took.get(incident.id, (None, ""))
+    return IncidentDetail(incident, pages, callbacks, events_of(session, incident), owner, names, taken_over_at, first)
 
 
 def oncall_overview(session: Session, now: datetime, days: int = 14) -> OnCallOverview:
@@ -173,23 +184,35 @@ def default_policy_name(session: Session) -> str:
     return name or DEFAULT_POLICY_NAME
 
 
-def _acknowledgers(session: Session, incidents: Sequence[Any]) -> dict[int, str]:
+def _acknowledgers(session: Session, incidents: Sequence[Any],
+                   took: dict[int, tuple[datetime, str]] | None = None) -> dict[int, str]:
     """Who owns each of ``incidents`` (see ``_owners``)."""
     acked = [i.id for i in incidents if i.acknowledged_at is not None]
     if not acked:
         return {}
     return _owners(session, select(IncidentEvent.incident_id, IncidentEvent.actor)
-                   .where(IncidentEvent.incident_id.in_(acked)), incidents)
+                   .where(IncidentEvent.incident_id.in_(acked)), incidents, took)
 
 
-def _owners(session: Session | Connection, events: Select, incidents: Sequence[Any]) -> dict[int, str]:
+def _owners(session: Session | Connection, events: Select, incidents: Sequence[Any],
+            took: dict[int, tuple[datetime, str]] | None = None) -> dict[int, str]:
     """Who owns each incident: the rep who took it over last, else the name logged with the acknowledgement.
 
-    ``events`` selects (incident id, actor) of the incidents to name; only their acknowledgements count."""
+    ``events`` selects (incident id, actor) of the incidents to name; only their acknowledgements count.
+    ``took``, if given, gets (when, who acknowledged first) for each incident its owner took over: the owner
+    did not acknowledge it, and the incident's ``acknowledged_at`` is the first acknowledgement's time."""
     names: dict[int, str] = {}
-    stmt = events.where(OWNER_KINDS).order_by(IncidentEvent.at, IncidentEvent.id)
-    for incident_id, actor in session.execute(stmt).all():
+    firsts: dict[int, str] = {}
+    stmt = events.add_columns(IncidentEvent.kind, IncidentEvent.at).where(OWNER_KINDS).order_by(
+        IncidentEvent.at, IncidentEvent.id)
+    for incident_id, actor, kind, at in session.execute(stmt).all():
+        firsts.setdefault(incident_id, actor)
         names[incident_id] = actor  # the last acknowledgement or take-over names the owner
+        if took is not None:
+            if kind == "taken_over":
+                took[incident_id] = (at, firsts[incident_id])
+            else:
+                took.pop(incident_id, None)
     acked = [i for i in incidents if i.acknowledged_at is not None]
     missing = {i.acknowledged_by for i in acked if i.id not in names and i.acknowledged_by}
     reps = {rep_id: name for rep_id, name in session.execute(select(Rep.id, Rep.name).where(Rep.id.in_(missing)))} \

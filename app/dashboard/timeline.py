@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.dashboard.display import clock, page_words, sentence
+from app.dashboard.display import clock, page_words, sentence, stamp
 from app.event_kind import EventKind as K
 from app.models import IncidentEvent, Page
 from app.models.paging import CUSTOMER_ROLE
@@ -217,4 +217,30 @@ WORDS.update({  # the customer's SMS: opt-out, answers and words; deliveries not
     "customer_sms_message": lambda d, _: (f"Customer texted: {d.get('text', '')}"
                                           + (" (the owner was told by SMS)" if d.get("owner_told") else ""), "warn"),
     "delivery_skipped": _skipped,
+})
+
+
+def _stamp(value: object) -> str:
+    try:
+        return stamp(datetime.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+_PROPOSED = {"resolved": "resolved", "workaround": "a workaround provided"}
+WORDS.update({  # issue 11: resolution by agreement; silence that proves nothing keeps the incident open
+    "resolution_proposed": lambda d, _: (
+        f"Resolution proposed to the customer ({_PROPOSED.get(d.get('kind', ''), d.get('kind', ''))}); "
+        f"their silence until {_stamp(d.get('expires_at'))} would close it, unconfirmed", ""),
+    "resolution_confirmed": lambda d, _: (f"The customer confirmed the resolution (via {d.get('via', '?')}"
+                                          + (f", {d['agreed_by']}" if d.get("agreed_by") else "") + ")", "ok"),
+    "resolution_rejected": lambda d, _: ("The customer said it is NOT resolved: updates resume, next due by "
+                                         f"{_stamp(d.get('next_update_due_at'))}", "bad"),
+    "resolution_undelivered": lambda d, _: ("The resolution proposal never reached the customer (no message of it was "
+                                            "sent): their silence proves nothing; the incident is still open and an "
+                                            "update is due now", "warn"),
+    "resolution_unclear": lambda d, _: ("The customer wrote back without a YES or NO to the resolution proposal: "
+                                        "the incident is still open and an update is due now", "warn"),
+    "resolved_unconfirmed": lambda d, _: ("Closed after the customer stayed silent on the resolution proposal "
+                                          "(not confirmed)", "muted"),
 })

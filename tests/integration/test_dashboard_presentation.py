@@ -100,7 +100,7 @@ def test_a_resolved_incident_stops_ticking(client, hotline, clock):
 
     deadline = parse(client.get("/incidents/123456")).find(cls="deadline")
 
-    assert deadline.text() == "Resolved — no callback recorded"
+    assert deadline.text() == "Breached — resolved without a met callback"  # past its deadline: the report's rule
     assert "data-ticking" not in deadline.attrs
     assert "data-connected" in deadline.find(cls="countdown").attrs
 

@@ -43,7 +43,9 @@ def test_countdown_text(seconds, text):
     (-2, {"breached_at": T0 + timedelta(minutes=15)}, ("Breached", "2:00 overdue", "bad", True)),
     (-30, {"callback_answered_at": T0 + timedelta(minutes=4, seconds=5)}, ("Met", "called back in 4:05", "ok", False)),
     (-30, {"callback_answered_at": T0 + timedelta(minutes=17)}, ("Late", "called back in 17:00", "bad", False)),
-    (-30, {"status": "resolved"}, ("Resolved", "no callback recorded", "done", False)),  # stops ticking
+    (2, {"status": "resolved"}, ("Resolved", "no callback recorded", "done", False)),  # stops ticking
+    # resolved without a met callback, past its deadline: breached, as the compliance report counts it
+    (-30, {"status": "resolved"}, ("Breached", "resolved without a met callback", "bad", False)),
 ])
 def test_deadline_in_words_and_whether_it_ticks(minutes_left, fields, expected):
     incident = Incident(**{"status": "open", "captured_at": T0, "callback_due_at": T0 + timedelta(minutes=15), **fields})
