@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from app.models import Callback, IncidentEvent
 from app.services.callback_calls import MAX_ATTEMPTS
 from tests.faults.backoffice import Backoffice
-from tests.paging.conftest import ALICE, CUSTOMER
+from tests.paging.conftest import ALICE
 from tests.paging.test_callback_rep_leg import _sms_from
 
 
@@ -26,11 +26,7 @@ def _callback(desk, incident_id) -> Callback:
 
 
 def test_a_rep_call_whose_last_try_died_mid_placement_is_placed_again(desk, network, clock):
-    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False)
-    alice.expect_sms("Acknowledged")
-    incident = desk.open_incident()
-    desk.settle()
+    incident, alice = desk.acknowledged_by_alice(network)
     desk.at(minutes=3)
     assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
     callback = _callback(desk, incident.id)

@@ -16,6 +16,7 @@ from app.wiring import Hotline
 from hotline_sim.backoffice import settle
 from hotline_sim.network import PhoneNetwork
 from hotline_sim.phone import SimulatedCall, flask_transport
+from hotline_sim.scripted_phone import ScriptedPhone
 from hotline_sim.twilio_api import SimulatedTwilio
 from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.integration.twilio_support import twilio_spec_path
@@ -99,6 +100,15 @@ class Desk:
         call.hang_up()  # "or hang up and we will call you back" (while the call lasts, a callback waits for its end)
         with self.hotline.db.session() as session:
             return session.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
+
+    def acknowledged_by_alice(self, network: PhoneNetwork) -> tuple[Incident, ScriptedPhone]:
+        """A customer's incident that Alice, paged first, acknowledges by SMS at T0; returns it and her phone."""
+        network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+        alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False)
+        alice.expect_sms("Acknowledged")
+        incident = self.open_incident()
+        self.settle()
+        return incident, alice
 
     def incident(self, incident_id: int) -> Incident:
         """The incident as it is now."""

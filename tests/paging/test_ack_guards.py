@@ -126,11 +126,7 @@ def test_a_rep_who_misses_the_hotlines_call_twice_is_told_twice(desk, network):
 
 
 def test_an_at_risk_alert_retried_after_the_customer_was_reached_is_canceled_not_sent(desk, network, twilio):
-    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False)
-    alice.expect_sms("Acknowledged")
-    incident = desk.open_incident()
-    desk.settle()
+    incident, alice = desk.acknowledged_by_alice(network)
     twilio.fail_next(2, status=500)  # Twilio fails both at-risk SMS (to Maria, the manager, and to Alice)
     desk.at(minutes=10)
     with desk.hotline.db.session() as s:

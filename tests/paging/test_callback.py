@@ -104,11 +104,7 @@ def test_callback_answered_after_the_deadline_is_late_and_the_breach_stands(desk
 
 
 def test_self_reported_callback_is_recorded_separately_and_never_met(desk, network):
-    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False)
-    alice.expect_sms("Acknowledged")
-    incident = desk.open_incident()
-    desk.settle()
+    incident, alice = desk.acknowledged_by_alice(network)
     from tests.paging.test_acknowledgement import _sms_from
 
     answer = _sms_from(desk, ALICE, f"CALLED {incident.reference}").get_data(as_text=True)

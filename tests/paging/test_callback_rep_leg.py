@@ -60,11 +60,7 @@ def _api(client, desk, reference):
 def _acknowledged_then_call(desk, network, twilio=None, **rep_leg):
     """Alice acknowledges at T0, asks for CALL at T+3; the hotline's call to her goes as ``rep_leg`` says
     (with ``twilio``: Twilio refuses to place it)."""
-    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False)
-    alice.expect_sms("Acknowledged")
-    incident = desk.open_incident()
-    desk.settle()
+    incident, alice = desk.acknowledged_by_alice(network)
     desk.at(minutes=3)
     if twilio is not None:
         twilio.fail_next(1, status=400)  # the next REST request, the hotline calling Alice, is refused for good

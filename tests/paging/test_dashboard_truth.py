@@ -30,11 +30,7 @@ def _page_state(client, reference):
 
 
 def test_a_rep_not_reached_is_never_shown_as_calling_the_customer(desk, network, client):
-    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False)
-    alice.expect_sms("Acknowledged")
-    incident = desk.open_incident()
-    desk.settle()
+    incident, alice = desk.acknowledged_by_alice(network)
     desk.at(minutes=3)
     alice.expect_call(answer=False).expect_sms("could not reach you")
     _sms_from(desk, ALICE, f"CALL {incident.reference}")
@@ -64,11 +60,7 @@ def test_a_customer_who_did_not_answer_is_not_shown_as_being_called(desk, networ
 
 
 def test_a_taken_over_incident_never_says_the_new_owner_acknowledged_it(desk, network, client):
-    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False)
-    alice.expect_sms("Acknowledged")
-    incident = desk.open_incident()
-    desk.settle()
+    incident, alice = desk.acknowledged_by_alice(network)
     desk.at(minutes=4)
     alice.expect_sms("took this incident over from you")  # the previous owner is told
     login_as(client, desk.hotline, name="Bob Secondary", rep_name="Bob Secondary")
