@@ -18,7 +18,8 @@ def _unzoned(text: str) -> list[str]:
     return [m.group(0) for m in CLOCK_TIME.finditer(text) if not text[m.end():].lstrip().startswith("UTC")]
 
 
-def test_the_updates_page_says_utc_for_proposals_and_updates(client, hotline, clock):
+def _called_back(hotline, clock) -> int:
+    """An incident whose customer answered a bridged callback now (a met callback); returns its id."""
     incident_id = make_incident(hotline)
     now = clock.now()
     with hotline.db.transaction() as session:
@@ -26,6 +27,11 @@ def test_the_updates_page_says_utc_for_proposals_and_updates(client, hotline, cl
         callback = open_callback(session, incident, None, now, rep_call_sid="CA" + "1" * 32)
         customer_leg_status(session, callback.id, "answered", format_datetime(now), "CA" + "2" * 32, now)
         confirm_person(session, callback.id, now)
+    return incident_id
+
+
+def test_the_updates_page_says_utc_for_proposals_and_updates(client, hotline, clock):
+    _called_back(hotline, clock)
     login_as(client, hotline, Role.MANAGER)
     post_form(client, "/incidents/123456/updates", {"what_is_wrong": "Mail relay down", "expected_resolution": "1 h"})
     post_form(client, "/incidents/123456/updates/propose", {"kind": "resolved", "summary": "Relay restarted"})
@@ -74,13 +80,7 @@ def test_a_proposal_that_never_reached_the_customer_is_said_so_on_the_timeline(c
     from app.models import DueStep, ResolutionProposal, StepKind
     from app.services.resolution import expire
 
-    incident_id = make_incident(hotline)
-    now = clock.now()
-    with hotline.db.transaction() as session:
-        incident = session.get(Incident, incident_id)
-        callback = open_callback(session, incident, None, now, rep_call_sid="CA" + "1" * 32)
-        customer_leg_status(session, callback.id, "answered", format_datetime(now), "CA" + "2" * 32, now)
-        confirm_person(session, callback.id, now)
+    incident_id = _called_back(hotline, clock)
     login_as(client, hotline, Role.MANAGER)
     post_form(client, "/incidents/123456/updates/propose", {"kind": "resolved", "summary": "Relay restarted"})
     with hotline.db.transaction() as session:  # no message of it was sent when its silence ran out
