@@ -64,6 +64,18 @@ def twilio_account_problems(settings: Settings, report: CheckReport) -> None:
 SMTP_TLS_NAMES = {"starttls": "STARTTLS", "ssl": "SSL", "none": "no TLS"}
 
 
+def _mail_from_problems(settings: Settings, report: CheckReport) -> None:
+    """MAIL_FROM names a domain customers' mail servers can check, and a mailbox their replies reach."""
+    from email.utils import parseaddr
+
+    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2].lower()
+    if domain in ("localhost", "localdomain") or domain.endswith((".local", ".localdomain")) or "." not in domain:
+        report.warn("MAIL_FROM", f"{settings.mail_from!r} is not an address of a real domain: customers' mail servers "
+                    "refuse or file as spam mail from it, and their replies to an update go nowhere.",
+                    "set MAIL_FROM to an address of your own domain that a person reads, "
+                    "e.g. MAIL_FROM=Sev-1 Hotline <sev1@example.com>")
+
+
 def smtp_problems(settings: Settings, report: CheckReport, strict: bool) -> None:
     """Open the SMTP session e-mail updates use (connect, EHLO, TLS, LOGIN) and QUIT; no message is sent.
 
@@ -77,6 +89,7 @@ def smtp_problems(settings: Settings, report: CheckReport, strict: bool) -> None
     """
     host = f"{settings.smtp_host}:{settings.smtp_port}"
     tls = SMTP_TLS_NAMES.get(settings.smtp_tls, settings.smtp_tls)
+    _mail_from_problems(settings, report)
     found = probes.smtp_problem(settings)
     complain = report.error if strict else report.warn
     if found is None:

@@ -613,3 +613,13 @@ def test_smtp_problems_do_not_stop_serve_or_worker(mail_server, role, tmp_path, 
         in printed
     assert f"WARNING SMTP_HOST/SMTP_PORT: cannot use the SMTP server 127.0.0.1:{port} now" in printed
     assert "ERROR" not in printed and "did not start" not in printed
+
+
+def test_a_mail_from_on_localhost_is_a_warning_when_email_is_on(cli, mail_server):
+    """Updates by e-mail from hotline@localhost are refused or filed as spam, and the customer's reply is lost."""
+    default = cli("check", "--no-twilio", **_smtp_env(mail_server.port))
+    assert "WARNING MAIL_FROM: 'Sev-1 Hotline <hotline@localhost>' is not an address of a real domain" in default.output
+    own = cli("check", "--no-twilio", **_smtp_env(mail_server.port, MAIL_FROM="Sev-1 Hotline <sev1@mailco.example>"))
+    assert "MAIL_FROM" not in own.output
+    off = cli("check", "--no-twilio")  # no SMTP_HOST: e-mail is off, nothing to say about its sender
+    assert "MAIL_FROM" not in off.output
