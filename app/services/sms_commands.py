@@ -28,7 +28,8 @@ FIRST_WORD = re.compile(r"[\W_]*([^\W\d_]+|\d+)")
 # a reference as typed when it is not 6 digits in a row: "123 456", "123-456", or a typo ("12345", "1234567")
 TYPED_DIGITS = re.compile(r"(?<![\d+])\d+(?:[ .-]\d+)*")
 # a reference right after a command word: two of them ("ACK 111111 ACK 222222") make the SMS ambiguous
-COMMAND_REFERENCE = re.compile(r"\b(?:ACK|OK|YES|CALL|CALLED|DONE)\W{0,3}(\d{6})\b", re.IGNORECASE)
+COMMAND_REFERENCE = re.compile(r"\b(?:" + "|".join(w for w, c in COMMANDS.items() if w.isalpha() and c != "help")
+                               + r")\W{0,3}(\d{6})\b", re.IGNORECASE)
 # Toll fraud and floods: an unknown sender gets at most one answer a day, and all unknown senders
 # together at most UNKNOWN_REPLIES_PER_HOUR; the rest are logged and left unanswered.
 UNKNOWN_REPLY_EVERY = timedelta(hours=24)
@@ -53,12 +54,13 @@ def handle_rep_sms(session: Session, from_number: str, body: str, now: datetime)
         return text("sms_one_reference", refs=", ".join(named), word=word)
     match = REFERENCE.search(body)
     typed = TYPED_DIGITS.search(rest) if match is None else None
+    digits = re.sub(r"\D", "", typed.group()) if typed is not None else ""
     if match is not None:
         reference = match.group(1)
-    elif typed is not None and len(re.sub(r"\D", "", typed.group())) >= 5:
+    elif len(digits) >= 5:
         # a reference typed with a space or a typo is never read as "no reference": that would act on the
         # rep's only open page, which may be another incident than the one they meant
-        reference = re.sub(r"\D", "", typed.group())
+        reference = digits
     else:
         reference = _only_open_page(session, rep)
     if reference is None:
@@ -85,15 +87,20 @@ def handle_rep_sms(session: Session, from_number: str, body: str, now: datetime)
     return answer.message
 
 
+def first_word(body: str) -> tuple[str, str]:
+    """An SMS's first word in upper case, read as phones send it (quotes and punctuation around it), and the rest."""
+    match = FIRST_WORD.match(body)
+    return (match.group(1).upper(), body[match.end():]) if match else ("", "")
+
+
 def _command(body: str) -> tuple[str, str | None, str]:
     """The first word (upper case), the command it names (None: not a command) and the text after it.
 
     "1" and "2" (the page call's keys) count only alone or with a reference: "2 min" is no CALL.
     """
-    match = FIRST_WORD.match(body)
-    if match is None:
+    word, rest = first_word(body)
+    if not word:
         return "", None, ""
-    word, rest = match.group(1).upper(), body[match.end():]
     if word.isdigit() and re.search(r"[^\W\d_]", rest):
         return word, None, rest
     return word, COMMANDS.get(word), rest

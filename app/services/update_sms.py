@@ -17,7 +17,7 @@ from app.services.acks import lock_incident
 from app.services.customer_sms import REFERENCE, handle_customer_sms
 from app.services.events import log_event
 from app.services.resolution import propose
-from app.services.sms_commands import FIRST_WORD
+from app.services.sms_commands import first_word
 from app.services.updates import agree_interval, follow_up_of, write_update
 from app.settings import Settings
 
@@ -31,8 +31,7 @@ def handle_update_sms(session: Session, from_number: str, body: str, now: dateti
     """Carry out an update command or a customer's answer; None when the SMS is not about updates."""
     if not body.strip():
         return None
-    first = FIRST_WORD.match(body)  # "Update: 123456 ...", "“UPDATE” 123456 ..." are UPDATE
-    first = first.group(1).upper() if first else ""
+    first, _rest = first_word(body)  # "Update: 123456 ...", "“UPDATE” 123456 ..." are UPDATE
     rep = session.scalars(select(Rep).where(
         or_(Rep.phone == from_number, Rep.phone_alt == from_number), Rep.active.is_(True))).first()
     if rep is not None:
