@@ -7,7 +7,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from app.dashboard.queries import BoardIncident
-from app.models import Incident, Page, Rep
+from app.models import Incident, IncidentStatus, Page, Rep
 from app.models.paging import CUSTOMER_ROLE, outcome_unknown
 from app.oncall.wallclock import zone
 from app.reports.facts import is_breached
@@ -89,7 +89,7 @@ def deadline_of(incident: Incident, now: datetime) -> Deadline:
         late = incident.callback_answered_at > incident.callback_due_at
         return Deadline("Late" if late else "Met", f"called back in {took // 60}:{took % 60:02d}",
                         "bad" if late else "ok", False)
-    if str(incident.status) != "open":  # closed without a met callback: breached by the report's one rule
+    if incident.status != IncidentStatus.OPEN:  # closed without a met callback: breached by the report's one rule
         if is_breached(False, incident.callback_due_at, incident.breached_at, now):
             return Deadline("Breached", f"{str(incident.status)} without a met callback", "bad", False)
         return Deadline(sentence(str(incident.status)), "no callback recorded", "done", False)
