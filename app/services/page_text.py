@@ -59,14 +59,18 @@ def ack_notice_sms(incident: Incident, tz: str) -> str:
     return customer_text.ack_notice_sms(incident.reference, incident.callback_due_at, tz, incident.language)
 
 
+def _spoken(incident: Incident) -> dict[str, str]:
+    """What a voice page says of the incident: reference digit by digit, company, service, deadline."""
+    return {"ref": ", ".join(incident.reference), "company": incident.company or "an unknown company",
+            "service": SERVICE_SHORT.get(incident.affected_service, "critical problem").replace("+", "and"),
+            "due": f"{incident.callback_due_at:%H:%M} U T C"}
+
+
 def spoken_summary(incident: Incident) -> str:
     """The voice page summary."""
-    ref = ", ".join(incident.reference)
-    service = SERVICE_SHORT.get(incident.affected_service, "critical problem").replace("+", "and")
-    company = incident.company or "an unknown company"
-    due = incident.callback_due_at
-    return (f"Severity 1 page. Incident {ref}, for {company}: {service}. "
-            f"The customer must be called back by {due:%H:%M} U T C.")
+    said = _spoken(incident)
+    return (f"Severity 1 page. Incident {said['ref']}, for {said['company']}: {said['service']}. "
+            f"The customer must be called back by {said['due']}.")
 
 
 def tam_sms(incident: Incident, purpose: str, now: datetime) -> str:
@@ -84,6 +88,4 @@ def tam_sms(incident: Incident, purpose: str, now: datetime) -> str:
 
 def tam_spoken(incident: Incident) -> str:
     """The TAM's voice page (and voicemail): what happened and that the reps are paged; no menu."""
-    service = SERVICE_SHORT.get(incident.affected_service, "critical problem").replace("+", "and")
-    return text("tam_page_spoken", ref=", ".join(incident.reference), company=incident.company or "an unknown company",
-                service=service, due=f"{incident.callback_due_at:%H:%M} U T C")
+    return text("tam_page_spoken", **_spoken(incident))
