@@ -93,10 +93,8 @@ def deadline_of(incident: Incident, now: datetime) -> Deadline:
         if is_breached(False, incident.callback_due_at, incident.breached_at, now):
             return Deadline("Breached", f"{str(incident.status)} without a met callback", "bad", False)
         return Deadline(sentence(str(incident.status)), "no callback recorded", "done", False)
-    if incident.breached_at is not None:
+    if is_breached(False, incident.callback_due_at, incident.breached_at, now):  # the report's rule, logged or not
         return Deadline("Breached", countdown_text(left), "bad", True)
-    if left <= 0:
-        return Deadline("Overdue", countdown_text(left), "bad", True)
     if left <= WARN_SECONDS:
         return Deadline("At risk", countdown_text(left), "warn", True)
     return Deadline("On track", countdown_text(left), "ok", True)

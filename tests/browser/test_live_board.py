@@ -53,17 +53,17 @@ def test_countdowns_tick_in_words_and_only_state_changes_are_announced(live, bro
         assert deadline.inner_text() == "At risk — 4:00 left"
         assert "warn" in deadline.get_attribute("class").split()
         page.clock.run_for(4 * 60_000 + 5_000)
-        assert deadline.inner_text() == "Overdue — 0:05 overdue"
+        assert deadline.inner_text() == "Breached — 0:05 overdue"
         assert "bad" in deadline.get_attribute("class").split()
         said = [s for s in page.evaluate("window.__said") if "Umbrella Post" in s]
         assert said == [f"Incident {umbrella}, Umbrella Post: At risk, 5:00 left",
-                        f"Incident {umbrella}, Umbrella Post: Overdue"]
+                        f"Incident {umbrella}, Umbrella Post: Breached"]
 
         page.click("#live-toggle")  # paused: the countdowns stand still until resumed
         page.clock.run_for(60_000)
-        assert deadline.inner_text() == "Overdue — 0:05 overdue"
+        assert deadline.inner_text() == "Breached — 0:05 overdue"
         page.click("#live-toggle")
-        assert deadline.inner_text() == "Overdue — 1:05 overdue"
+        assert deadline.inner_text() == "Breached — 1:05 overdue"
     finally:
         context.close()
 

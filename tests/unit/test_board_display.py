@@ -39,7 +39,9 @@ def test_countdown_text(seconds, text):
 @pytest.mark.parametrize("minutes_left, fields, expected", [
     (10, {}, ("On track", "10:00 left", "ok", True)),
     (4, {}, ("At risk", "4:00 left", "warn", True)),  # said in words, not by amber alone
-    (-2, {}, ("Overdue", "2:00 overdue", "bad", True)),
+    (0, {}, ("At risk", "0:00 left", "warn", True)),  # the deadline itself: not yet past
+    # past the deadline, the breach step not run yet (a worker down): breached by the report's rule all the same
+    (-2, {}, ("Breached", "2:00 overdue", "bad", True)),
     (-2, {"breached_at": T0 + timedelta(minutes=15)}, ("Breached", "2:00 overdue", "bad", True)),
     (-30, {"callback_answered_at": T0 + timedelta(minutes=4, seconds=5)}, ("Met", "called back in 4:05", "ok", False)),
     (-30, {"callback_answered_at": T0 + timedelta(minutes=17)}, ("Late", "called back in 17:00", "bad", False)),

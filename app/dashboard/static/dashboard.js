@@ -5,7 +5,7 @@
  * - On the board, fetches /board/rows every data-refresh seconds and updates the rows in place: an unchanged
  *   row is left alone, a changed row is swapped and focus goes back to the same control; a row being typed
  *   in is not touched. The user can pause the updates (WCAG 2.2.1).
- * - Announces politely (one live region) only when a state changes: at risk, overdue, acknowledged,
+ * - Announces politely (one live region) only when a state changes: at risk, breached, acknowledged,
  *   called back, a new incident; never the ticking seconds.
  * - The board's action buttons post in the background and put the confirmation next to the row (in view,
  *   role=status), keeping keyboard focus in the row. Without this script every form still works.
@@ -30,14 +30,14 @@
     return m + ":" + (r < 10 ? "0" : "") + r + (s < 0 ? " overdue" : " left");
   }
 
+  // Past the deadline without a met callback is a breach (the report's one rule), logged yet or not.
   function level(s, breached) {
-    if (breached || s <= 0) { return "bad"; }
+    if (breached || s < 0) { return "bad"; }
     return s <= WARN ? "warn" : "ok";
   }
 
   function word(s, breached) {
-    if (breached) { return "Breached"; }
-    if (s <= 0) { return "Overdue"; }
+    if (breached || s < 0) { return "Breached"; }
     return s <= WARN ? "At risk" : "On track";
   }
 
