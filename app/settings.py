@@ -54,6 +54,15 @@ def _minutes(variable: str, raw: str, low: int, high: int) -> int:
     return int(text)
 
 
+def _seconds(variable: str, raw: str, low: int, high: int) -> int:
+    """A whole number of seconds in [low, high]; a unit such as "60s" is refused with the fix."""
+    text = raw.strip()
+    if not text.isdecimal() or not low <= int(text) <= high:
+        raise SettingsError(variable, f"must be a whole number of seconds from {low} to {high}, not {raw!r}.",
+                            f"write the number alone, e.g. {variable}=60")
+    return int(text)
+
+
 def _count(variable: str, raw: str) -> int:
     """A whole number, zero or more: 0 switches the limit off (each user of a count setting honours that)."""
     text = raw.strip()
@@ -246,6 +255,7 @@ class Settings:
     # and what they hear meanwhile (a clip of about a minute: "you are still in line" follows each play)
     live_wait_minutes: int = 5
     live_hold_music_url: str = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
+    live_hold_music_seconds: int = 60  # how long that clip plays: the last round before the limit is cut to fit
 
     @property
     def simulated_telephony(self) -> bool:
@@ -366,6 +376,8 @@ class Settings:
             ticket_howto=get("TICKET_HOWTO", "") or cls.ticket_howto,
             live_wait_minutes=_minutes("LIVE_WAIT_MINUTES", get("LIVE_WAIT_MINUTES", "") or "5", 0, 60),
             live_hold_music_url=get("LIVE_HOLD_MUSIC_URL", "").strip() or cls.live_hold_music_url,
+            live_hold_music_seconds=_seconds("LIVE_HOLD_MUSIC_SECONDS", get("LIVE_HOLD_MUSIC_SECONDS", "") or "60",
+                                             5, 600),
         )
 
 

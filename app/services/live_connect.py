@@ -73,21 +73,32 @@ def start_waiting(session: Session, incident: Incident, call_sid: str, now: date
     return wait
 
 
-def waiting_caller(session: Session, incident_id: int) -> LiveWait | None:
-    """The caller waiting on the line for this incident now, if any."""
-    return session.scalars(select(LiveWait).where(
+def waiting_callers(session: Session, incident_id: int) -> list[LiveWait]:
+    """The callers waiting on the line for this incident now, first in line first (Twilio's queue order)."""
+    return list(session.scalars(select(LiveWait).where(
         LiveWait.incident_id == incident_id, LiveWait.dequeued_at.is_(None), LiveWait.left_at.is_(None))
-        .order_by(LiveWait.enqueued_at.desc())).first()
+        .order_by(LiveWait.enqueued_at, LiveWait.id)))
+
+
+def waiting_caller(session: Session, incident_id: int) -> LiveWait | None:
+    """The caller first in line for this incident now, if any."""
+    waiting = waiting_callers(session, incident_id)
+    return waiting[0] if waiting else None
 
 
 def claim_for(session: Session, incident: Incident, callback: Callback) -> LiveWait | None:
-    """The waiting caller this callback's rep leg should dial out of the queue (linked to it), or None."""
-    wait = waiting_caller(session, incident.id)
-    if wait is None or (wait.callback_id is not None and wait.callback_id != callback.id and _pending(session, wait)):
-        return None  # nobody waits, or another rep's leg is already on its way to them
-    wait.callback_id = callback.id
-    callback.note = callback.note or "live connect"
-    return wait
+    """The waiting caller this callback's rep leg should dial out of the queue (linked to it), or None.
+
+    The first in line not already claimed by another rep's leg: Twilio's ``<Dial><Queue>`` always connects the
+    first enqueued call (FIFO) and TwiML cannot name a queue member, so the claim follows Twilio's order, and
+    ``dequeued`` moves it to the call Twilio really took (the ``<Queue url>`` request's CallSid) if they differ.
+    """
+    for wait in waiting_callers(session, incident.id):
+        if wait.callback_id is None or wait.callback_id == callback.id or not _pending(session, wait):
+            wait.callback_id = callback.id
+            callback.note = callback.note or "live connect"
+            return wait
+    return None  # nobody waits, or other reps' legs are already on their way to every caller in line
 
 
 def _pending(session: Session, wait: LiveWait) -> bool:
@@ -95,11 +106,25 @@ def _pending(session: Session, wait: LiveWait) -> bool:
     return other is not None and other.outcome == CallbackOutcome.PENDING
 
 
-def dequeued(session: Session, wait_id: int, dequeuing_call_sid: str, queue_seconds: int, now: datetime) -> LiveWait | None:
-    """Twilio is taking the caller out of the queue for a rep's leg (its <Queue url> on the caller's call)."""
-    wait = session.get(LiveWait, wait_id, with_for_update=True)
+def dequeued(session: Session, wait_id: int, caller_call_sid: str, dequeuing_call_sid: str, queue_seconds: int,
+             now: datetime, callback_id: int | None = None) -> LiveWait | None:
+    """Twilio is taking a caller out of the queue for a rep's leg (its <Queue url>, requested on the caller's call).
+
+    ``caller_call_sid`` (the request's CallSid) is the call Twilio really dequeued; ``wait_id`` is the one the
+    leg claimed. If they differ the claim moves to the caller Twilio took: only that one is ever counted.
+    """
+    claimed = session.get(LiveWait, wait_id, with_for_update=True)
+    wait = claimed
+    if caller_call_sid and (claimed is None or claimed.call_sid != caller_call_sid):
+        wait = session.scalars(select(LiveWait).where(LiveWait.call_sid == caller_call_sid)
+                               .with_for_update()).first() or claimed
     if wait is None:
         return None
+    callback_id = callback_id or (claimed.callback_id if claimed is not None else None)
+    if wait is not claimed and wait.dequeued_at is None and callback_id is not None:
+        if claimed is not None and claimed.callback_id == callback_id and claimed.dequeued_at is None:
+            claimed.callback_id = None  # still waiting, and free for the next rep's leg
+        wait.callback_id = callback_id
     if wait.dequeued_at is None:
         wait.dequeued_at = now
         wait.dequeuing_call_sid = dequeuing_call_sid[:64]
@@ -131,6 +156,13 @@ def left(session: Session, wait_id: int, result: str, queue_seconds: int, now: d
     if result == BRIDGED:
         bridged(session, wait, now)  # the rep's <Dial action> may not have come (yet): either one counts it
     return wait
+
+
+def wait_of_leg(session: Session, callback_id: int, wait_id: int) -> LiveWait | None:
+    """The wait a rep's ``<Dial><Queue>`` ended on: the caller Twilio dequeued for this callback, else its claim."""
+    taken = session.scalars(select(LiveWait).where(LiveWait.callback_id == callback_id,
+                                                   LiveWait.dequeued_at.is_not(None))).first()
+    return taken if taken is not None else session.get(LiveWait, wait_id)
 
 
 def incident_of(session: Session, wait: LiveWait) -> Incident:

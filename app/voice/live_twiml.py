@@ -24,5 +24,6 @@ def live_twiml(callback: Callback, incident: Incident, settings) -> str | None:
                       contact=incident.contact_name or "contact unknown"), **REP_VOICE)
     dial = response.dial(caller_id=settings.twilio_number or None, timeout=DIAL_TIMEOUT_SECONDS, method="POST",
                          action=f"/twilio/live/dial-done?callback={callback.id}&wait={wait.id}")
-    dial.queue(wait.queue_name, url=f"/twilio/live/connecting?wait={wait.id}", method="POST")
+    dial.queue(wait.queue_name, url=f"/twilio/live/connecting?wait={wait.id}&callback={callback.id}",
+               method="POST")
     return str(response)

@@ -8,6 +8,8 @@ queue), ``/wait`` (Twilio's waitUrl: music, "you are still in line", leave at th
 
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -26,6 +28,7 @@ from ivr_flows.prompts import say_time
 bp = Blueprint("live", __name__, url_prefix="/twilio/live")
 OFFER_SECONDS = 8  # silence after the offer: the caller is called back
 STILL_IN_LINE_AFTER = 55  # seconds in the queue after which each wait document starts with "still in line"
+LIMIT_SLACK_SECONDS = 2  # the waitUrl's QueueTime is whole seconds: this close to the limit counts as reached
 
 
 def _settings():
@@ -112,17 +115,27 @@ def wait() -> Response:
     def handle(session, now):
         row = session.get(LiveWait, wait_id)
         incident = live_connect.incident_of(session, row) if row is not None else None
-        response = VoiceResponse()
-        if (incident is None or queue_time >= settings.live_wait_minutes * 60 or incident.callback_answered_at
+        response, time_left = VoiceResponse(), settings.live_wait_minutes * 60 - queue_time
+        if (incident is None or time_left <= LIMIT_SLACK_SECONDS or incident.callback_answered_at
                 or incident.status != IncidentStatus.OPEN):  # closed while they wait: nobody will take them
             response.leave()  # the <Enqueue action> says goodbye with the callback time
             return str(response)
-        if queue_time >= STILL_IN_LINE_AFTER:
-            response.say(text("live_still_in_line", row.language, time=_by(incident)), **_voice(row.language))
-        response.play(settings.live_hold_music_url)
+        still = text("live_still_in_line", row.language, time=_by(incident)) if queue_time >= STILL_IN_LINE_AFTER else ""
+        if still:
+            response.say(still, **_voice(row.language))
+        time_left -= _spoken_seconds(still)
+        if time_left >= settings.live_hold_music_seconds:
+            response.play(settings.live_hold_music_url)
+        else:  # a whole clip would end past the limit: Twilio asks again only after it, so wait out the rest
+            response.pause(length=max(1, math.ceil(time_left)))
         return str(response)
 
     return answer_once(handle, safe=_music(settings.live_hold_music_url))
+
+
+def _spoken_seconds(words: str) -> float:
+    """About how long Twilio takes to say ``words`` (150 words a minute)."""
+    return len(words.split()) / 2.5
 
 
 def _music(url: str) -> str:
@@ -136,11 +149,11 @@ def _music(url: str) -> str:
 @twilio_webhook
 def connecting() -> Response:
     """The <Queue url>: Twilio runs it on the waiting caller's leg just before bridging them to the rep."""
-    wait_id, f = request.args.get("wait", 0, type=int), request.form
+    wait_id, callback_id, f = request.args.get("wait", 0, type=int), request.args.get("callback", type=int), request.form
 
-    def handle(session, now):
-        row = live_connect.dequeued(session, wait_id, f.get("DequeingCallSid", ""), f.get("QueueTime", 0, type=int),
-                                    now)
+    def handle(session, now):  # the CallSid is the caller Twilio really took (the first in line), not a claim
+        row = live_connect.dequeued(session, wait_id, f.get("CallSid", ""), f.get("DequeingCallSid", ""),
+                                    f.get("QueueTime", 0, type=int), now, callback_id=callback_id)
         lang = row.language if row is not None else "en-US"
         response = VoiceResponse()
         response.say(text("live_connecting", lang), **_voice(lang))
@@ -166,6 +179,8 @@ def left() -> Response:
             return str(VoiceResponse())  # nobody hears it; the escalation goes on to the callback
         if incident.status != IncidentStatus.OPEN:  # resolved while they waited: no callback is coming
             return _say_and_end("live_closed", row.language)
+        if incident.callback_answered_at is not None:  # a rep took another caller of theirs: no callback is coming
+            return _say_and_end("live_taken_by_other", row.language)
         return _say_and_end("live_wait_over", row.language, time=_by(incident))
 
     return answer_once(handle, safe=_caller_safe())
@@ -179,8 +194,8 @@ def dial_done() -> Response:
     dial_status, settings = request.form.get("DialCallStatus", ""), _settings()
 
     def handle(session, now):
-        row = session.get(LiveWait, wait_id)
         callback, incident = lock_callback(session, callback_id)
+        row = live_connect.wait_of_leg(session, callback_id, wait_id)
         if row is None or callback is None or row.callback_id != callback.id:
             return say_and_hang_up(text("bridge_goodbye"))
         if row.dequeued_at is not None:  # Twilio took the caller out of the queue for this leg: never dial out again
