@@ -177,6 +177,7 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             managers = coverage.has_managers(session)
             late = coverage.late_levels(session, settings.callback_sla_minutes)
             nobody = coverage.nobody_to_page_now(session, now)
+            no_sms = coverage.no_sms_pages_now(session, now)
     finally:
         db.dispose()
     reported: set[tuple[str, str]] = set()
@@ -199,6 +200,8 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             "on call, no rep it names is active, and no active rep is a manager.",
             "put an active rep on call now (a layer member or an override, `hotline oncall import`), "
             "or mark an active rep is_manager: true")
+    for rep in no_sms:  # a warning: calls still reach them
+        report.warn(f"reps[{rep.name}].phone", f"{rep.describe()}.", rep.fix(settings.twilio_number))
     for gap in gaps:
         report.warn(f"schedules[{gap.schedule}]", f"{gap.describe()}.", "add a layer member or an override")
     if not managers and not nobody:

@@ -11,6 +11,10 @@ bp = Blueprint("health", __name__)
 NOBODY_TO_PAGE = ("nobody can be paged now: no schedule the escalation policy pages has an active rep on call, "
                   "no rep it names is active, and no active rep is a manager (`hotline check` says how to fix it)")
 
+# a count, not names: /healthz answers anyone who can reach it
+NO_SMS_PAGES = ("{count} of the reps paged now cannot get SMS pages (their number texted STOP): their pages are "
+                "calls only until each texts START to the hotline number (`hotline check` names them)")
+
 
 @bp.get("/healthz")
 def healthz():
@@ -38,15 +42,18 @@ def healthz():
         warnings += [warning] if warning else []
     if checks.get("schema") == "ok":
         from app.services import leases
-        from app.services.oncall_coverage import nobody_to_page_now
+        from app.services.oncall_coverage import no_sms_pages_now, nobody_to_page_now
 
         now = hotline.clock.now()
         with hotline.db.session() as session:
             watchdog = leases.status(session, leases.WATCHDOG, now)
-            on_call = {"pageable_now": not nobody_to_page_now(session, now)}
+            on_call = {"pageable_now": not nobody_to_page_now(session, now),
+                       "sms_opted_out": len(no_sms_pages_now(session, now))}
         checks["watchdog"] = "ok" if watchdog["alive"] else "not running"
         if not on_call["pageable_now"]:
             warnings.append(NOBODY_TO_PAGE)
+        if on_call["sms_opted_out"]:
+            warnings.append(NO_SMS_PAGES.format(count=on_call["sms_opted_out"]))
     ok = all(v == "ok" for v in checks.values())
     return jsonify(status="ok" if ok else "degraded", checks=checks, watchdog=watchdog, on_call=on_call,
                    warnings=warnings), 200 if ok else 503

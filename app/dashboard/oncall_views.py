@@ -114,6 +114,7 @@ def _page(errors: dict[str, OnCallConfigError] | None = None, policy_text: str |
         if admin and policy_text is None:
             policy_text = levels_yaml(overview.policy_levels, overview.reps)
         html = render_template("dashboard/oncall.html", o=overview, now=now, days=DAYS, admin=admin,
+                               hotline_number=hotline.settings.twilio_number,
                                errors=errors or {}, policy_text=policy_text, yaml_text=yaml_text,
                                form=request.form if request.method == "POST" else {}, **HELPERS)
         return html, status

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -34,6 +34,7 @@ from app.oncall.policy import DEFAULT_POLICY_NAME, default_levels
 from app.oncall.rotation import Shift
 from app.services.events import events_of
 from app.services.oncall import on_call_everywhere, schedule_shifts
+from app.services.oncall_coverage import sms_opted_out_numbers
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class OnCallOverview:
     policy_levels: list[dict]
     policy_saved: bool  # False while the built-in default has never been stored
     reps: dict[int, Rep]
+    # numbers that texted STOP (their pages are calls only), with when
+    sms_opted_out: dict[str, datetime] = field(default_factory=dict)
 
 
 # The columns the board shows, read as plain rows (no ORM objects for its 1,000 incidents and their pages);
@@ -173,9 +176,10 @@ def oncall_overview(session: Session, now: datetime, days: int = 14) -> OnCallOv
         for schedule, on_call in on_call_everywhere(session, now)
     ]
     policy = session.scalar(select(EscalationPolicy).where(EscalationPolicy.is_default.is_(True)))
+    opted_out = sms_opted_out_numbers(session)
     if policy is None:  # default_policy() would store it: a read-only page shows the built-in one instead
-        return OnCallOverview(schedules, DEFAULT_POLICY_NAME, default_levels(), False, reps)
-    return OnCallOverview(schedules, policy.name, policy.levels, True, reps)
+        return OnCallOverview(schedules, DEFAULT_POLICY_NAME, default_levels(), False, reps, opted_out)
+    return OnCallOverview(schedules, policy.name, policy.levels, True, reps, opted_out)
 
 
 def default_policy_name(session: Session) -> str:

@@ -143,6 +143,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "page_canceled": _canceled,
     "page_reached_machine": lambda d, page: (f"{sentence(page)} reached voicemail", "bad"),
     "page_sms_failed_calling": lambda d, page: (f"{sentence(page)} failed; calling instead", "warn"),
+    "page_not_sent_opted_out": lambda d, page: (f"{sentence(page)} NOT sent: the number opted out of SMS (texted "
+                                                "STOP); texting START to the hotline number lifts it", "bad"),
     "nobody_to_page": lambda d, _: (f"Nobody to page at escalation level {d.get('level')}", "bad"),
     "target_unresolvable": lambda d, _: (f"An escalation target could not be resolved: {d.get('error', '')}", "bad"),
     "acknowledged": _acknowledged,

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import EscalationPolicy, Override, Rep, Schedule
+from app.models import EscalationPolicy, Override, Rep, Schedule, SmsOptOut
 from app.oncall.errors import UnknownRep, UnknownSchedule
 from app.oncall.fields import iso_z
 from app.oncall.policy import DEFAULT_POLICY_NAME, TargetType, default_levels, targets_of
@@ -79,6 +79,49 @@ class LateLevel:
         which = "the built-in default escalation policy" if self.built_in else f"escalation policy {self.policy!r}"
         return (f"{which} pages at {self.path} {self.delay_minutes} minutes after the details are captured, "
                 f"at or after the callback deadline (CALLBACK_SLA_MINUTES={sla_minutes})")
+
+
+@dataclass(frozen=True)
+class NoSmsPages:
+    """Someone the escalation policy pages now whose number texted STOP: Twilio refuses SMS to it (21610),
+    so their pages are calls only (``pages.not_sent_opted_out``) until they text START."""
+
+    name: str
+    since: datetime
+
+    def describe(self) -> str:
+        """One line naming the rep and since when."""
+        return (f"{self.name} is paged now but cannot get SMS pages: their number texted STOP "
+                f"({iso_z(self.since)}); pages reach them by call only")
+
+    @staticmethod
+    def fix(hotline_number: str) -> str:
+        """What lifts it (only the rep's phone can: Twilio keeps the opt-out)."""
+        return f"the rep texts START to the hotline number {hotline_number or '(TWILIO_NUMBER)'}"
+
+
+def sms_opted_out_numbers(session: Session) -> dict[str, datetime]:
+    """Every number that opted out of SMS (texted STOP), with when."""
+    return {phone: at for phone, at in session.execute(select(SmsOptOut.phone, SmsOptOut.opted_out_at))}
+
+
+def no_sms_pages_now(session: Session, now: datetime) -> list[NoSmsPages]:
+    """Whom an incident opened ``now`` would page (the policy in use, and the managers) who cannot get SMS pages."""
+    opted_out = sms_opted_out_numbers(session)
+    if not opted_out:
+        return []
+    policy = stored_default_policy(session)
+    paged: dict[str, str] = {}
+    for _, target in targets_of(policy.levels if policy is not None else default_levels()):
+        if target["type"] == TargetType.TAM:
+            continue  # a TAM is paged for some accounts only
+        try:
+            paged.update((who.phone, who.name) for who in resolve_target(session, target, now))
+        except (UnknownRep, UnknownSchedule):
+            continue  # reported as a missing schedule
+    paged.update((rep.phone, rep.name) for rep in managers(session))
+    return sorted((NoSmsPages(name, opted_out[phone]) for phone, name in paged.items() if phone in opted_out),
+                  key=lambda n: n.name)
 
 
 def effective_policies(session: Session) -> list[tuple[str, list[dict], bool]]:

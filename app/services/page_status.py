@@ -11,6 +11,8 @@ from app.models.call import ENDED_STATUSES
 from app.services.callbacks import page_call_ended
 from app.services.events import log_event
 from app.services.pages import adopt_sid, fall_back_to_voice, move_status
+from app.services.sms_opt_outs import record_opt_out
+from app.telephony.protocol import UNSUBSCRIBED_RECIPIENT
 
 SMS_STATUS = {"accepted": PageStatus.SENT, "queued": PageStatus.SENT, "sending": PageStatus.SENT,
               "sent": PageStatus.SENT, "delivered": PageStatus.DELIVERED, "failed": PageStatus.FAILED,
@@ -37,6 +39,8 @@ def sms_status(session: Session, page_id: int, reported: str, message_sid: str, 
               detail={"page_id": page.id, "channel": "sms", "status": reported, "applied": moved,
                       "error_code": error_code})
     if moved and new in (PageStatus.FAILED, PageStatus.UNDELIVERED):
+        if error_code.strip() == str(UNSUBSCRIBED_RECIPIENT):  # the number texted STOP: no later SMS is tried
+            record_opt_out(session, page.to_number, now, source="twilio_21610")
         fall_back_to_voice(session, page, now)
     return page
 

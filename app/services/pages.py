@@ -9,12 +9,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.event_kind import EventKind
 from app.models import Channel, Incident, IncidentStatus, Page, PageStatus
 from app.models.paging import CUSTOMER_ROLE, OUTCOME_UNKNOWN, PAGE_STATUS_RANK, outcome_unknown, status_rank
 from app.oncall.contactable import Contactable
 from app.queue import PendingJob, schedule
 from app.services.events import log_event
-from app.telephony.protocol import Rejected, Telephony, TelephonyError
+from app.services.sms_opt_outs import OPTED_OUT_REASON, is_opted_out, record_opt_out
+from app.telephony.protocol import OptedOut, Rejected, Telephony, TelephonyError
 
 log = logging.getLogger(__name__)
 _NUMBERS = re.compile(r"\+?\d[\d ()-]{5,}\d")  # phone numbers never reach the logs
@@ -42,6 +44,8 @@ def queue_page(
     A notice without a step (taken over, rep not reached) answers one event, and is written each time
     its event happens: the rep missed by a second bridged call is told again.
 
+    An SMS to a number that opted out (STOP) is written failed, never sent (``not_sent_opted_out``).
+
     ``first``: an incident's first page to this person (``escalation.first_channel`` of the first page step):
     its job waits in the FIRST queue."""
     if not who.phone:
@@ -55,11 +59,29 @@ def queue_page(
                 next_attempt_at=now, created_at=now, updated_at=now)
     session.add(page)
     session.flush()
+    if channel == Channel.SMS and is_opted_out(session, who.phone):
+        not_sent_opted_out(session, page, now, first=first)
+        return page
     log_event(session, at=now, actor="system", kind="page_queued", incident_id=incident.id,
               detail={"page_id": page.id, "to": who.name, "role": who.role, "channel": channel.value,
                       "purpose": purpose})
     schedule(session, "page", page.id, now, first=first)
     return page
+
+
+def not_sent_opted_out(session: Session, page: Page, now: datetime, first: bool = False,
+                       uncertain: bool = False) -> None:
+    """An SMS page to a number that texted STOP: failed at once, never asked of Twilio (it would refuse it,
+    error 21610), never "sent"; the escalation core says what instead (a page is called at once).
+
+    ``uncertain``: an earlier attempt's outcome was unknown, and stays so."""
+    page.status = PageStatus.FAILED
+    page.last_error = _failure_note(OPTED_OUT_REASON, uncertain)
+    page.updated_at = now
+    log_event(session, at=now, actor="system", kind=EventKind.PAGE_NOT_SENT_OPTED_OUT, incident_id=page.incident_id,
+              detail={"page_id": page.id, "to": page.name, "role": page.role, "purpose": page.purpose,
+                      "attempts": page.attempts})
+    fall_back_to_voice(session, page, now, first=first)
 
 
 def move_status(page: Page, status: PageStatus, now: datetime) -> bool:
@@ -92,7 +114,7 @@ class PageSender:
             if now is None:
                 return
         with self.db.transaction() as session:
-            claim = self._claim(session, page_id, now)
+            claim = self._claim(session, page_id, now, first)
         if claim is None:
             return
         request, uncertain = claim
@@ -101,6 +123,9 @@ class PageSender:
             sent = found or self._deliver(request)
             # unknown whether an earlier try reached Twilio, and no proof it did: this may be a second page
             possible_duplicate = uncertain and found is None
+        except OptedOut as exc:  # 21610: the number texted STOP and we never heard of it; recorded now
+            return self._record_failure(page_id, now, str(exc), permanent=True, first=first, uncertain=uncertain,
+                                        opted_out=True)
         except Rejected as exc:
             return self._record_failure(page_id, now, str(exc), permanent=True, first=first, uncertain=uncertain)
         except TelephonyError as exc:  # Throttled, OutcomeUnknown or another: retried after the back-off
@@ -147,7 +172,7 @@ class PageSender:
                 schedule(session, "page", page_id, slot, attempt=row.attempts, tag="paced", first=first)
         return None
 
-    def _claim(self, session: Session, page_id: int, now: datetime):
+    def _claim(self, session: Session, page_id: int, now: datetime, first: bool = False):
         page = session.get(Page, page_id, with_for_update=True)
         if page is None:
             return None
@@ -169,6 +194,9 @@ class PageSender:
                 if not outcome_unknown(page.last_error):
                     page.last_error = f"{OUTCOME_UNKNOWN}: the run sending attempt {page.attempts} died mid-request"
             log_event(session, at=now, actor="system", kind="page_canceled", incident_id=incident.id, detail=detail)
+            return None
+        if page.channel == Channel.SMS and is_opted_out(session, page.to_number):  # STOP since it was queued
+            not_sent_opted_out(session, page, now, first=first, uncertain=uncertain)
             return None
         # Compare-and-set on what we read: SQLite ignores FOR UPDATE (and pysqlite reads outside the
         # transaction), so two workers could both claim the same row; only one UPDATE matches.
@@ -205,10 +233,13 @@ class PageSender:
                                          machine_detection=True)
 
     def _record_failure(self, page_id: int, now: datetime, error: str, permanent: bool, first: bool,
-                        uncertain: bool) -> None:
-        """Record a failed attempt; ``uncertain``: an earlier attempt's outcome was (and stays) unknown."""
+                        uncertain: bool, opted_out: bool = False) -> None:
+        """Record a failed attempt; ``uncertain``: an earlier attempt's outcome was (and stays) unknown;
+        ``opted_out``: Twilio said the number texted STOP (21610), so no later SMS is tried."""
         with self.db.transaction() as session:
             page = session.get(Page, page_id, with_for_update=True)
+            if opted_out:
+                record_opt_out(session, page.to_number, now, source="twilio_21610")
             page.last_error = _failure_note(error, uncertain)
             if PAGE_STATUS_RANK[PageStatus(page.status)] > PAGE_STATUS_RANK[PageStatus.SENDING]:
                 # a status callback already told us Twilio took it (the answer to us was lost): keep that
@@ -226,7 +257,7 @@ class PageSender:
                               "final": give_up})
             if give_up:
                 move_status(page, PageStatus.FAILED, now)
-                fall_back_to_voice(session, page, now)
+                fall_back_to_voice(session, page, now, first=first)
                 return
             page.status = PageStatus.QUEUED
             page.next_attempt_at = now + backoff(page.attempts)
@@ -269,8 +300,9 @@ def adopt_sid(page: Page, sid: str, now: datetime) -> None:
         page.updated_at = now
 
 
-def fall_back_to_voice(session: Session, page: Page, now: datetime) -> Page | None:
-    """A page SMS that failed or was undelivered: call the same person at once, if the core says so."""
+def fall_back_to_voice(session: Session, page: Page, now: datetime, first: bool = False) -> Page | None:
+    """A page SMS that failed, was undelivered or was never sent (STOP): call the same person at once, if the
+    core says so (``first``: in the FIRST queue, as the SMS would have been)."""
     from app.escalation import PageFailed, decide
     from app.services.escalation import snapshot
 
@@ -279,7 +311,7 @@ def fall_back_to_voice(session: Session, page: Page, now: datetime) -> Page | No
     if not decision.pages:
         return None
     who = Contactable(rep_id=page.rep_id, name=page.name, phone=page.to_number, channels=("voice",), role=page.role)
-    voice = queue_page(session, incident, who, Channel.VOICE, "page", now, step_id=page.step_id)
+    voice = queue_page(session, incident, who, Channel.VOICE, "page", now, step_id=page.step_id, first=first)
     if voice is not None:
         for kind in decision.log:
             log_event(session, at=now, actor="system", kind=kind, incident_id=incident.id,

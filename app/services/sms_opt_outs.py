@@ -19,6 +19,9 @@ from app.services.events import log_event
 # Twilio's default keywords on a long code; only a message that is the keyword alone counts
 OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 OPT_IN_WORDS = {"START", "UNSTOP"}
+# Twilio's third opt-in keyword is also an answer here (a rep's ACK, a customer's YES to a proposal): it lifts
+# the opt-out (Twilio did) and is then read as that answer
+OPT_IN_ANSWERS = {"YES"}
 OPTED_OUT_REASON = "not sent: the number opted out of SMS (STOP); START lifts it"
 
 
@@ -27,12 +30,19 @@ def keyword_action(body: str, opt_out_type: str = "") -> str | None:
     kind = opt_out_type.strip().upper()
     if kind in ("STOP", "START"):
         return kind.lower()
-    word = body.strip().strip(".!").upper()
-    return "stop" if word in OPT_OUT_WORDS else "start" if word in OPT_IN_WORDS else None
+    word = _bare_word(body)
+    return "stop" if word in OPT_OUT_WORDS else "start" if word in OPT_IN_WORDS | OPT_IN_ANSWERS else None
+
+
+def _bare_word(body: str) -> str:
+    return body.strip().strip(".!").upper()
 
 
 def handle_opt_keyword(session: Session, from_number: str, body: str, opt_out_type: str, now: datetime) -> str | None:
-    """Record STOP / START from any sender; "" (Twilio answers it, we add nothing) or None when no keyword."""
+    """Record STOP / START from any sender; "" (Twilio answers it, we add nothing) or None when no keyword.
+
+    A bare YES lifts an opt-out and still answers None: the message is read on as a reply (ACK, a proposal's YES).
+    """
     action = keyword_action(body, opt_out_type)
     if action is None or not from_number:
         return None
@@ -42,6 +52,8 @@ def handle_opt_keyword(session: Session, from_number: str, body: str, opt_out_ty
                        keyword=keyword)
     else:
         lift_opt_out(session, from_number, now, keyword=keyword)
+        if _bare_word(body) in OPT_IN_ANSWERS:
+            return None
     return ""
 
 
