@@ -1,6 +1,8 @@
 """A customer's SMS to the hotline number: YES / NO to a proposal, or words for their open incident.
 
-Only the callback number of an OPEN incident is a customer here; for any other sender this
+Only the callback number of an OPEN incident is a customer here, or of one closed within
+``CLOSED_LATELY`` (their words are logged on it and texted to its owner: a NO after a closure
+"resolved, not confirmed" is a dispute, not a stranger's SMS); for any other sender this
 returns None and the rep commands answer. A 6-digit number in the text is a reference only
 when it is one of this number's incidents ("NO - 250000 mails deferred" is a NO). With more
 than one open incident (or with another of theirs answered within the hour before this proposal)
@@ -16,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.event_kind import EventKind
 from app.models import DeliveryChannel, Incident, IncidentEvent, IncidentStatus, Rep, ResolutionProposal
 from app.prompts import text
 from app.services.deliveries import queue_delivery
@@ -30,14 +33,19 @@ OWNER_TOLD_EVERY = timedelta(minutes=15)  # a chatty customer: the owner gets on
 QUOTE_LIMIT = 300
 # a bare YES may be a late one for another incident of theirs answered this recently: it must name one
 RECENT_ANSWER = timedelta(hours=1)
+# a customer may dispute a closure (above all one "resolved, not confirmed" after their silence) for this long
+CLOSED_LATELY = timedelta(days=7)
+CLOSING_KINDS = (EventKind.RESOLVED, EventKind.RESOLUTION_CONFIRMED, EventKind.RESOLVED_UNCONFIRMED)
 
 
 def handle_customer_sms(session: Session, from_number: str, body: str, now: datetime) -> str | None:
     """Carry out a customer's answer or attach their words to their incident; None when they have no open incident."""
     open_incidents = list(session.scalars(select(Incident).where(
         Incident.callback_phone == from_number, Incident.status == IncidentStatus.OPEN).order_by(Incident.id)))
-    if not open_incidents or not body.strip():
+    if not body.strip():
         return None
+    if not open_incidents:
+        return _about_closed(session, from_number, body, now)
     named = _named(session, from_number, body)
     targets = [i for i in named if i.status == IncidentStatus.OPEN] if named else open_incidents
     answer = answer_word(body)
@@ -66,6 +74,20 @@ def handle_customer_sms(session: Session, from_number: str, body: str, now: date
     _attach(session, incident, body, now, tell_owner=True)
     hint = text("cust_sms_answer_hint", language, ref=incident.reference) if proposal is not None else ""
     return text("cust_sms_noted", language, ref=incident.reference) + hint
+
+
+def _about_closed(session: Session, from_number: str, body: str, now: datetime) -> str | None:
+    """Words about an incident of theirs closed lately (a NO after a closure "resolved, not confirmed"): logged on
+    it and texted to its owner, never answered as a stranger's SMS; None when they name none and closed none lately."""
+    incident = next(iter(_named(session, from_number, body)), None) or session.scalars(
+        select(Incident).join(IncidentEvent, IncidentEvent.incident_id == Incident.id).where(
+            Incident.callback_phone == from_number, Incident.status != IncidentStatus.OPEN,
+            IncidentEvent.kind.in_(CLOSING_KINDS), IncidentEvent.at >= now - CLOSED_LATELY)
+        .order_by(IncidentEvent.at.desc(), Incident.id.desc()).limit(1)).first()
+    if incident is None:
+        return None
+    _attach(session, incident, body, now, tell_owner=True)
+    return text("cust_sms_closed", incident.language, ref=incident.reference)
 
 
 def answer_word(body: str) -> bool | None:

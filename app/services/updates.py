@@ -96,6 +96,9 @@ def schedule_round(session: Session, follow_up: FollowUp) -> int:
             session.add(step)
         elif step.status == StepStatus.PENDING:
             step.due_at = at  # a new interval moves the round's steps (an early run is refused by its CAS)
+        elif kind == StepKind.UPDATE_REMINDER and step.outcome == "reminded" and at > step.due_at:
+            # the owner was reminded of an earlier due time: the round's new one is reminded of too
+            step.status, step.done_at, step.due_at = StepStatus.PENDING, None, at
         else:
             continue
         session.flush()
