@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.models import Incident, IncidentStatus, Page
 from app.services.acks import acknowledge, connect, page_actor
+from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.page_text import hhmm
 from app.services.page_urls import BadAckLink, PageUrls
 
@@ -42,7 +43,8 @@ def show(token: str) -> Response | tuple[str, int]:
         if incident.status != IncidentStatus.OPEN:  # nothing left to do: the customer's details stay unshown
             return render_template_string(PAGE, ref=incident.reference, form=False,
                                           message=f"Incident {incident.reference} is closed. Nothing to do."), 410
-        message = (f"{incident.company or 'Unknown company'}: call back {incident.callback_phone or 'n/a'} "
+        phone = phone_with_extension(incident.callback_phone, callback_extension(incident, session)) or "n/a"
+        message = (f"{incident.company or 'Unknown company'}: call back {phone} "
                    f"by {hhmm(incident.callback_due_at)}.")
         return render_template_string(PAGE, ref=incident.reference, message=message, form=True)
 

@@ -299,7 +299,8 @@ class PhoneNetwork:
             if verb.tag == "Say":
                 leg.heard.said.append((verb.text or "").strip())
             elif verb.tag == "Play":
-                leg.heard.said.append(f"[plays {(verb.text or '').strip()}]")
+                played = f"digits {verb.get('digits')}" if verb.get("digits") else (verb.text or "").strip()
+                leg.heard.said.append(f"[plays {played}]")
             elif verb.tag == "Pause":
                 continue
             elif verb.tag == "Gather":

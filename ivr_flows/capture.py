@@ -14,6 +14,7 @@ from .model import (
     Gathered,
     IncidentInfo,
     IncidentSaved,
+    LogEvent,
     NoInput,
     OpenIncident,
     Recorded,
@@ -116,20 +117,32 @@ def _accept_pending(field: str) -> GiveUp:
     """Give up on a confirmation: keep the offered value, noting it was not confirmed."""
 
     def give_up(state: CallState, now: datetime) -> Step:
-        s = capture(state, **{field: state.pending})
-        return field_done(s, now, effects=(log("field_unconfirmed", field=field),))
+        values = {field: state.pending}
+        if field == "callback_phone":
+            values["callback_extension"] = state.pending_extension
+        effects = (log("field_unconfirmed", field=field), *_extension_lines(state, values))
+        return field_done(capture(state, **values), now, effects=effects)
 
     return give_up
 
 
+def _extension_lines(state: CallState, values: dict[str, object]) -> tuple[LogEvent, ...]:
+    """The log line the rep reads the extension from: written when it changes, "" when a new number has none."""
+    new = values.get("callback_extension")
+    if new is None or new == state.captured.callback_extension:
+        return ()
+    return (log("callback_extension", extension=new),)
+
+
 def _captured(state: CallState, now: datetime, field: str, source: str, confirmed: bool = False,
               **values: object) -> Step:
-    s = capture(replace(state, pending=""), **values)
+    extension_lines = _extension_lines(state, values)
+    s = capture(replace(state, pending="", pending_extension=""), **values)
     # What the caller just confirmed is not read back again; a correction is (issue 13).
     s = replace(s, confirmed=tuple(f for f in s.confirmed if f != field) + ((field,) if confirmed else ()))
     if s.correcting:
         s = replace(s, changed=(*s.changed, field))
-    step = field_done(s, now, effects=(log("field_captured", field=field, source=source),))
+    step = field_done(s, now, effects=(log("field_captured", field=field, source=source), *extension_lines))
     return open_when_reachable(step, now) if field == "callback_phone" else step
 
 
@@ -192,8 +205,9 @@ def on_callback_confirm(state: CallState, event: Event, now: datetime) -> Step:
             return fail(s, n, "sorry_nonsense", give_up)
         source = "caller_id" if s.pending == offered_number(s) else "keypad"
         if yes:
-            return _captured(s, n, "callback_phone", source, confirmed=True, callback_phone=s.pending)
-        entry = replace(s, stage=Stage.CALLBACK_ENTRY, pending="")
+            return _captured(s, n, "callback_phone", source, confirmed=True, callback_phone=s.pending,
+                             callback_extension=s.pending_extension)
+        entry = replace(s, stage=Stage.CALLBACK_ENTRY, pending="", pending_extension="")
         if source == "caller_id":
             return go(replace(entry, tries=0), n)
         # A typed number heard back wrong counts as a failed try, so this loop ends.
@@ -215,10 +229,9 @@ def on_callback_entry(state: CallState, event: Event, now: datetime) -> Step:
             why = refusal(s, digits) if digits else "invalid"
             known = ("own", "premium", "region", "country_code")  # a national number abroad: ask for its code
             return fail(s, n, f"callback_refused_{why if why in known else 'invalid'}", give_up)
-        # The rep reads the extension in the call's log; the callback dials the number.
-        effects = (log("callback_extension", extension=extension),) if extension else ()
+        # The extension is read back with the number; once confirmed, the log line tells the rep to key it in.
         # Keep the try count across entry and confirmation so a garbled loop still ends.
-        return go(replace(s, stage=Stage.CALLBACK_CONFIRM, pending=number), n, effects=effects)
+        return go(replace(s, stage=Stage.CALLBACK_CONFIRM, pending=number, pending_extension=extension), n)
 
     if isinstance(event, Gathered) and answers.is_empty(event):
         # A bare '#' submits an empty Gather: the caller has no number to give.

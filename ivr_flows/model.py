@@ -122,6 +122,7 @@ class Captured:
     company: str = ""
     contact_name: str = ""
     callback_phone: str = ""  # E.164, validated
+    callback_extension: str = ""  # digits the caller gave after "extension": the rep keys them in once connected
     email: str = ""  # validated, lower-cased
     problem_text: str = ""
     recording_url: str = ""
@@ -142,6 +143,7 @@ class CallState:
     ticket: TicketInfo | None = None  # the ticket offered or found
     incident: IncidentInfo | None = None  # set once saved, or for a repeat caller
     pending: str = ""  # a value awaiting confirmation (callback number, e-mail)
+    pending_extension: str = ""  # the extension given with a pending callback number
     correcting: bool = False  # answering one field from the read-back, then back to it
     ticket_entries: int = 0  # keypad ticket numbers tried so far
     # how the caller proved who they are: "" (not at all), "pin" or "reference"

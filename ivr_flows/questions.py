@@ -168,7 +168,8 @@ def readback_lines(state: CallState) -> list[str]:
     if "contact_name" in fields and c.contact_name:
         lines.append(t(state, "readback_name", name=c.contact_name))
     if "callback_phone" in fields and c.callback_phone:
-        lines.append(t(state, "readback_callback", number=say_phone(state.lang, c.callback_phone)))
+        number = _with_extension(state, say_phone(state.lang, c.callback_phone), c.callback_extension)
+        lines.append(t(state, "readback_callback", number=number))
     if "email" in fields and c.email:
         email = say_email(state.lang, c.email)
         lines.append(t(state, "readback_email", email=email, spelled=spell_email(state.lang, c.email)))
@@ -261,8 +262,14 @@ def _contact_name(state: CallState, now: datetime | None) -> Reply:
 def _callback_confirm(state: CallState, now: datetime | None) -> Reply:
     if not state.pending:
         return _callback_entry(state, now)
-    line = t(state, "callback_confirm", number=say_phone(state.lang, state.pending))
+    number = _with_extension(state, say_phone(state.lang, state.pending), state.pending_extension)
+    line = t(state, "callback_confirm", number=number)
     return _reply(state, [line], gather=_yes_no(state))
+
+
+def _with_extension(state: CallState, number: str, extension: str) -> str:
+    """A spoken number and its extension: the caller hears both, the rep is told to key the extension in."""
+    return t(state, "phone_extension", number=number, extension=say_digits(extension)) if extension else number
 
 
 def _callback_entry(state: CallState, now: datetime | None) -> Reply:

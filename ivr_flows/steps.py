@@ -140,7 +140,7 @@ def enter(
     What the ticket knows is offered only to a caller who proved who they are
     (issue 9): a caller ID or a ticket number is not an identity.
     """
-    s = replace(state, stage=stage, tries=0, pending="")
+    s = replace(state, stage=stage, tries=0, pending="", pending_extension="")
     offer = not s.correcting
     ticket = s.ticket if s.verified else None
     if stage is Stage.COMPANY and offer and ticket:

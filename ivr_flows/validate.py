@@ -88,7 +88,10 @@ def normalize_spoken_email(s: str | None) -> str:
     for phrase, repl in _EMAIL_PHRASES:
         text = text.replace(phrase, repl)
     text = text.replace(",", " ")
-    tokens = text.split()
+    tokens = [piece for tok in text.split() for piece in re.split(r"(@)", tok) if piece]
+    if any(_glued_spelling(tok) for tok in tokens):
+        return ""  # refused: the caller is asked again, and spelling with pauses is unambiguous
+    tokens = [_unspelled(tok) for tok in tokens]
     out: list[str] = []
     seen_at = False
     for tok in tokens:
@@ -104,6 +107,33 @@ def normalize_spoken_email(s: str | None) -> str:
         out.append(word if word is not None else tok)
     email = "".join(out)
     return email.strip(".,;:!?'\"")
+
+
+# A spelled word as the recognizer writes it: "j." (one letter and its full stop), "j.o.h.n." (letters each
+# with a full stop) or "j.o.h.n" (three or more letters between full stops). "j.r" stays: initials are real.
+_SPELLED = re.compile(r"(?:[a-z0-9]\.)+|[a-z0-9](?:\.[a-z0-9]){2,}")
+
+
+def _unspelled(token: str) -> str:
+    """The letters of a spelled token ("j.o.h.n." -> "john"); any other token as it is.
+
+    The recognizer marks each spelled letter with a full stop; a dot the caller says is the word "dot"
+    (or a lone "."), so these full stops are not part of the address.
+    """
+    return token.replace(".", "") if _SPELLED.fullmatch(token) else token
+
+
+def _glued_spelling(token: str) -> bool:
+    """True for spelled letters glued to a word ("j.o.h.n.smith"): john.smith, johnsmith or j.o.h.n.smith?
+
+    Two initials before a name ("j.r.smith") are a real address; three or more single letters are spelling.
+    """
+    parts = token.split(".")
+    run = longest = 0
+    for part in parts:
+        run = run + 1 if len(part) == 1 else 0
+        longest = max(longest, run)
+    return longest >= 3 and any(len(part) > 1 for part in parts)
 
 
 def is_valid_email(s: str | None) -> bool:

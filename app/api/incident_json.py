@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.api.formats import iso_utc
 from app.models import Callback, CallbackOutcome, Incident, IncidentEvent, Rep
 from app.reports.facts import is_breached
+from app.services.callback_extensions import callback_extensions
 
 # when an incident has several callbacks, the one that tells most about the promise wins (the report's order)
 _OUTCOME_RANK = {CallbackOutcome.MET: 6, CallbackOutcome.LATE: 5, CallbackOutcome.SELF_REPORTED: 4,
@@ -19,7 +20,8 @@ _OUTCOME_RANK = {CallbackOutcome.MET: 6, CallbackOutcome.LATE: 5, CallbackOutcom
 
 
 def extras_for(session: Session, incidents: Sequence[Incident], now: datetime) -> dict[int, dict[str, object]]:
-    """For each incident id: owner, acknowledgement, callback, breach and updated_at (three queries in all)."""
+    """For each incident id: owner, acknowledgement, callback, breach, updated_at and the callback number's
+    extension (four queries in all)."""
     ids = [i.id for i in incidents]
     if not ids:
         return {}
@@ -32,7 +34,9 @@ def extras_for(session: Session, incidents: Sequence[Incident], now: datetime) -
     updated = {row[0]: row[1] for row in session.execute(
         select(IncidentEvent.incident_id, func.max(IncidentEvent.at))
         .where(IncidentEvent.incident_id.in_(ids)).group_by(IncidentEvent.incident_id))}
-    return {i.id: _extras(i, callbacks.get(i.id, []), names, updated.get(i.id), now) for i in incidents}
+    extensions = callback_extensions(session, incidents)  # the rep keys it in once connected
+    return {i.id: _extras(i, callbacks.get(i.id, []), names, updated.get(i.id), now)
+            | {"callback_extension": extensions.get(i.id, "")} for i in incidents}
 
 
 def incident_document(session: Session, incident: Incident, now: datetime) -> dict[str, object]:

@@ -53,6 +53,7 @@ _SCHEMAS: dict[str, Any] = {
             "company": _STR,
             "contact_name": _STR,
             "callback_phone": {"type": "string", "description": "E.164, or empty"},
+            "callback_extension": {"type": "string", "description": "digits to key in once connected, or empty"},
             "email": _STR,
             "affected_service": _STR,
             "ticket_number": _STR,

@@ -13,6 +13,7 @@ from app.dashboard.queries import incident_detail
 from app.dashboard.timeline import timeline
 from app.services.acks import Answer, lock_incident
 from app.services.board_actions import acknowledge_as, call_customer, record_reached, resolve_as, take_over_as
+from app.services.callback_extensions import callback_extension
 from app.services.notes import MAX_NOTE_CHARS, InvalidNote, add_note
 
 bp = Blueprint("incident", __name__, template_folder="templates")
@@ -36,7 +37,8 @@ def show(reference: str) -> str | tuple[str, int]:
                 (detail.rep_names.get(c.rep_id, "a rep") for c in detail.callbacks if c.kind == "self_reported"), ""),
                 next((str(c.outcome) for c in reversed(detail.callbacks) if c.kind == "bridged"), ""),
                 detail.taken_over_at),
-            entries=timeline(detail.events, detail.pages), max_note=MAX_NOTE_CHARS, **HELPERS)
+            entries=timeline(detail.events, detail.pages), max_note=MAX_NOTE_CHARS,
+            extension=callback_extension(incident, session), **HELPERS)
 
 
 @bp.post("/incidents/<reference>/acknowledge")

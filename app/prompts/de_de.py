@@ -61,6 +61,9 @@ PROMPTS: dict[str, str] = {
                   "auf die SMS oder rufen Sie die Hotline an. Auf Wiederhören.",
     "bridge_intro": "Sev-1-Rückruf für Vorfall {ref}.",
     "bridge_dialling": "{company}, {contact}. Vorfall {ref}. Wir wählen jetzt.",
+    "page_extension": "Die Nummer des Kunden hat die Durchwahl {extension}.",
+    "bridge_extension": "Die Nummer hat die Durchwahl {extension}: Die Hotline tippt sie ein, wenn die Zentrale "
+                        "abnimmt. Werden Sie erneut danach gefragt, tippen Sie sie ein.",
     "bridge_invalid": "Dieser Rückruf ist nicht mehr gültig.",
     "bridge_ended": "Das Gespräch mit dem Kunden ist beendet. Vielen Dank.",
     "bridge_not_answered": "Der Kunde hat nicht abgenommen. Drücken Sie die 1 für einen neuen Versuch, "
@@ -154,6 +157,8 @@ PROMPTS.update({
                    "Besteht das Problem weiter, rufen Sie bitte erneut an. Auf Wiederhören.",
     "live_rep_intro": "Sev-1-Vorfall {ref}: {company}, {contact}, wartet in der Leitung. Wir verbinden Sie jetzt.",
     "live_rep_caller_gone": "Der Kunde hat die Leitung verlassen. Wir wählen ihn jetzt an.",
+    "live_taken_by_other": "Ihr Techniker hat Ihr Team zu diesem Vorfall bereits erreicht und arbeitet daran. "
+                           "Auf Wiederhören.",
 })
 
 # SMS des Kunden, die keine eindeutige Antwort auf einen Vorschlag sind (app/services/customer_sms.py)

@@ -59,6 +59,10 @@ PROMPTS: dict[str, str] = {
     # bridged callback, to the rep
     "bridge_intro": "Sev-1 callback for incident {ref}.",
     "bridge_dialling": "{company}, {contact}. Incident {ref}. Dialling now.",
+    # the customer gave an extension with the callback number: DTMF passes through the bridged call
+    "page_extension": "The customer's number has extension {extension}.",
+    "bridge_extension": "Their number has extension {extension}: the hotline keys it in when their switchboard "
+                        "answers. If you are asked for it again, key it in.",
     "bridge_invalid": "This callback is no longer valid.",
     "bridge_ended": "The call with the customer has ended. Thank you.",
     "bridge_not_answered": "The customer did not answer. Press 1 to try again, or hang up and try later.",
@@ -146,6 +150,8 @@ PROMPTS.update({
                    "If the problem goes on, please call again. Goodbye.",
     "live_rep_intro": "Sev-1 incident {ref}: {company}, {contact}, is waiting on the line. Connecting you now.",
     "live_rep_caller_gone": "The customer has left the line. Dialling them now.",
+    "live_taken_by_other": "Your engineer has already reached your team about this incident and is working on it. "
+                           "Goodbye.",
 })
 
 # the customer's SMS that are not a plain answer to one proposal (app/services/customer_sms.py)

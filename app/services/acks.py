@@ -28,12 +28,14 @@ from app.models import (
 )
 from app.prompts import text
 from app.queue import schedule
+from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.callbacks import open_callback
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import caller_on_hotline, snapshot
 from app.services.events import log_event
 from app.services.oncall import on_call_everywhere
 from app.services.page_text import hhmm
+from app.services.updates import start_follow_up
 
 AFTER_CALL_CHECK = timedelta(minutes=1)  # a held connect checks this often whether the intake is over
 
@@ -175,6 +177,8 @@ def reached_by_email(session: Session, incident: Incident, actor: Actor, how: st
     if decision.mark_reached_by_email:
         incident.reached_how = how.strip()[:500]
     carry_out(session, incident, decision, now, _acting(actor, incident, how=how.strip()[:200]))
+    if decision.mark_reached_by_email:  # the customer is being worked: policy step 5's updates are owed from now
+        start_follow_up(session, incident, now, owner_rep_id=actor.rep_id)
     return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, None, session))
 
 
@@ -220,7 +224,8 @@ def _message(outcome: str, incident: Incident, actor: Actor, previous: int | Non
         .order_by(Callback.requested_at.desc())).first()
     params = {
         "ref": incident.reference, "company": incident.company or "the customer",
-        "phone": incident.callback_phone or "the number in the incident", "due": hhmm(incident.callback_due_at),
+        "phone": phone_with_extension(incident.callback_phone, callback_extension(incident, session))
+        or "the number in the incident", "due": hhmm(incident.callback_due_at),
         "at": hhmm(in_flight.requested_at if outcome == "callback_in_flight" and in_flight
                    else incident.acknowledged_at or incident.callback_due_at),
         "previous": previous_rep.name if previous_rep else "another rep",

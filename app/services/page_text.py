@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from app.models import Incident
 from app.prompts import text
 from app.services import customer_text
+from app.services.callback_extensions import callback_extension, phone_with_extension
 
 SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
                  "both": "API + SMTP failing", "other": "critical problem"}
@@ -23,7 +24,8 @@ def page_sms(incident: Incident, ack_link: str) -> str:
     """The SMS page: reference, company, service, deadline, how to acknowledge."""
     company = incident.company or "unknown company"
     service = SERVICE_SHORT.get(incident.affected_service, "critical problem")
-    return (f"SEV1 {incident.reference} {company[:40]}: {service}. Call back {incident.callback_phone or 'n/a'} "
+    phone = phone_with_extension(incident.callback_phone, callback_extension(incident)) or "n/a"
+    return (f"SEV1 {incident.reference} {company[:40]}: {service}. Call back {phone} "
             f"by {hhmm(incident.callback_due_at)}. Reply ACK {incident.reference} or CALL {incident.reference}. "
             f"{ack_link}").strip()
 
@@ -69,8 +71,10 @@ def _spoken(incident: Incident) -> dict[str, str]:
 def spoken_summary(incident: Incident) -> str:
     """The voice page summary."""
     said = _spoken(incident)
+    extension = callback_extension(incident) if incident.callback_phone else ""
+    key_in = f" {text('page_extension', extension=', '.join(extension))}" if extension else ""
     return (f"Severity 1 page. Incident {said['ref']}, for {said['company']}: {said['service']}. "
-            f"The customer must be called back by {said['due']}.")
+            f"The customer must be called back by {said['due']}.{key_in}")
 
 
 def tam_sms(incident: Incident, purpose: str, now: datetime) -> str:

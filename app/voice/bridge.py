@@ -2,7 +2,10 @@
 
 The customer's leg is connected only after the customer presses a key ("Press any key
 to speak with your engineer", in their language); a voicemail never presses one, and
-answering-machine detection is the second signal.
+answering-machine detection is the second signal. A number with an extension reaches a
+switchboard: its auto-attendant is a machine by design, so detection is off there, the
+extension is keyed in for the rep when the leg is answered, and the key press asked of the
+person who picks up at the extension remains the proof.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from app.models import Callback, CallbackOutcome, Incident, IncidentStatus, Rep
 from app.prompts import text
 from app.services.acks import Actor, connect
+from app.services.callback_extensions import callback_extension
 from app.services.callbacks import (
     confirm_person,
     customer_is_machine,
@@ -32,6 +36,7 @@ from app.webhooks import answer_once
 bp = Blueprint("bridge", __name__, url_prefix="/twilio/bridge")
 CUSTOMER_VOICE = {"en-US": ("en-US", "Polly.Joanna"), "de-DE": ("de-DE", "Polly.Vicki")}
 PRESS_KEY_SECONDS = 10
+EXTENSION_PROMPTS, EXTENSION_PAUSE_SECONDS = 3, 5  # after keying in an extension: asked 3 times, 5 s apart
 VOICEMAIL_MESSAGE = "voicemail message"  # a callback placed only to leave a message: never a callback that counts
 
 
@@ -53,10 +58,14 @@ def bridge_twiml(callback: Callback, incident: Incident, settings, whisper: str 
     response.say(whisper or text("bridge_intro", ref=ref), **REP_VOICE)
     response.say(text("bridge_dialling", company=incident.company or "The customer",
                       contact=incident.contact_name or "contact unknown", ref=ref), **REP_VOICE)
+    extension = callback_extension(incident)
+    if extension:
+        response.say(text("bridge_extension", extension=", ".join(extension)), **REP_VOICE)
     dial = response.dial(caller_id=settings.twilio_number or None, timeout=30, answer_on_bridge=True,
                          action=f"/twilio/bridge/dial-done?callback={callback.id}", method="POST")
-    extra = {"url": f"/twilio/bridge/customer-whisper?callback={callback.id}", "method": "POST",
-             "machine_detection": "Enable"} if confirm else {}
+    extra = {"url": f"/twilio/bridge/customer-whisper?callback={callback.id}", "method": "POST"} if confirm else {}
+    if confirm and not extension:  # a switchboard's auto-attendant would be hung up on as a machine
+        extra["machine_detection"] = "Enable"
     dial.number(incident.callback_phone, status_callback=f"/twilio/bridge/customer-status?callback={callback.id}",
                 status_callback_event="initiated ringing answered completed", status_callback_method="POST", **extra)
     return str(response)
@@ -114,10 +123,16 @@ def customer_whisper() -> Response:
         callback, incident = lock_callback(session, callback_id)
         lang, voice = CUSTOMER_VOICE.get(incident.language if incident else "", CUSTOMER_VOICE["en-US"])
         ref = ", ".join(incident.reference) if incident else ""
+        extension = callback_extension(incident, session) if incident else ""
+        if extension:  # a switchboard answered: key in the extension, then ask whoever picks up there
+            response.play(digits="ww" + extension)
         gather = response.gather(input="dtmf", num_digits=1, timeout=PRESS_KEY_SECONDS, method="POST",
                                  action=f"/twilio/bridge/customer-confirm?callback={callback_id}",
                                  action_on_empty_result=False)
-        gather.say(text("customer_press_key", lang, ref=ref), language=lang, voice=voice)
+        for round_ in range(EXTENSION_PROMPTS if extension else 1):  # the extension may ring a while
+            if round_:
+                gather.pause(length=EXTENSION_PAUSE_SECONDS)
+            gather.say(text("customer_press_key", lang, ref=ref), language=lang, voice=voice)
         response.say(text("customer_no_key", lang), language=lang, voice=voice)
         response.hangup()  # no key: the legs are never bridged, and the callback is only attempted
         return str(response)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from phonenumbers import timezone as number_timezone
@@ -108,11 +111,20 @@ _ZONE_PROBES = tuple(datetime(2025, month, 15, 12, tzinfo=UTC) for month in rang
 
 
 def zone_for_number(e164: str) -> ZoneInfo:
-    """The time zone of a phone number if it has one clock (UK mobiles: London, Jersey, ... alike), else UTC."""
+    """The time zone of a phone number if it has one clock (UK mobiles: London, Jersey, ... alike), else UTC.
+
+    libphonenumber names one zone per offset, not per country: Irish numbers get London (BST, not IST),
+    Portugal's neighbours and the Baltics other capitals. A zone outside the number's own country is
+    replaced by that country's zones (tz database), so the label is the one the caller lives by.
+    """
     try:
-        names = number_timezone.time_zones_for_number(phonenumbers.parse(e164, None))
+        number = phonenumbers.parse(e164, None)
+        names = number_timezone.time_zones_for_number(number)
     except phonenumbers.NumberParseException:
-        names = ()
+        return ZoneInfo("UTC")
+    own = _country_zones(phonenumbers.region_code_for_number(number) or "")
+    if own and names and "Etc/Unknown" not in names:
+        names = tuple(name for name in names if name in own) or tuple(sorted(own))
     zones = []
     for name in sorted(names):
         try:
@@ -122,6 +134,31 @@ def zone_for_number(e164: str) -> ZoneInfo:
     if zones and all(_same_clock(zones[0], zone) for zone in zones[1:]):
         return zones[0]
     return ZoneInfo("UTC")
+
+
+@cache
+def _country_zones(region: str) -> frozenset[str]:
+    """The tz database's zones of an ISO country code (zone.tab), empty when unknown or unreadable."""
+    zones: set[str] = set()
+    for line in _zone_table().splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 3 and not line.startswith("#") and region in fields[0].split(","):
+            zones.add(fields[2])
+    return frozenset(zones)
+
+
+@cache
+def _zone_table() -> str:
+    """zone.tab from where zoneinfo reads its zones: the system's tz path first, then the tzdata package."""
+    for root in TZPATH:
+        try:
+            return (Path(root) / "zone.tab").read_text(encoding="utf-8")
+        except OSError:
+            continue
+    try:
+        return resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, OSError):
+        return ""
 
 
 def _same_clock(a: ZoneInfo, b: ZoneInfo) -> bool:

@@ -170,6 +170,7 @@ PROMPTS: dict[str, str] = {
     "duration_minute": "einer Minute",
     "duration_seconds": "{n} Sekunden",
     "phone_plus": "plus",
+    "phone_extension": "{number}, Durchwahl {extension}",
     "email_dot": "punkt",
     "email_at": "ät",
     "email_dash": "Bindestrich",

@@ -142,6 +142,7 @@ PROMPTS: dict[str, str] = {
     "duration_minute": "1 minute",
     "duration_seconds": "{n} seconds",
     "phone_plus": "plus",
+    "phone_extension": "{number}, extension {extension}",
     "email_dot": "dot",
     "email_at": "at",
     "email_dash": "dash",

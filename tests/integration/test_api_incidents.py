@@ -76,6 +76,7 @@ def test_list_is_newest_first_with_every_field(client, auth, hotline):
         "company": "Acme Mail GmbH",
         "contact_name": "Dana",
         "callback_phone": "+14155552671",
+        "callback_extension": "",  # none given
         "email": "dana@acme.example",
         "affected_service": "smtp",
         "ticket_number": "40211",

@@ -10,7 +10,7 @@ from ivr_flows import Gathered, LogEvent, Stage
 from ivr_flows.answers import digits_from, phone_from
 from ivr_flows.model import Lang
 from ivr_flows.prompts import say_time, spell_email, zone_for_number
-from ivr_flows.validate import normalize_spoken_email
+from ivr_flows.validate import is_valid_email, normalize_spoken_email
 from tests.unit.flow_driver import Call, run
 
 
@@ -75,10 +75,37 @@ def test_a_spoken_callback_number_is_read_back_and_stored_as_said(caller, lang_k
     assert call.state.captured.callback_phone == stored
 
 
-def test_an_extension_is_logged_for_the_rep():
+def _extension_lines(call: Call) -> list[dict]:
+    return [e.detail for e in call.effects(LogEvent) if e.kind == "callback_extension"]
+
+
+def test_an_extension_is_read_back_with_the_number_and_logged_for_the_rep_once_confirmed():
     call = _at_callback_entry("anonymous")
     call.speak("212-555-0100 extension 204")
-    assert [e.detail for e in call.effects(LogEvent) if e.kind == "callback_extension"] == [{"extension": "204"}]
+    assert call.said == ("Can we call you back on plus 1, 2 1 2, 5 5 5, 0 1 0 0, extension 2, 0, 4? "
+                         "Press 1 for yes, 2 for another number.")
+    assert _extension_lines(call) == []  # not yet confirmed: a "no" must not leave it for the rep
+    call.press("1")
+    assert call.state.captured.callback_extension == "204"
+    assert _extension_lines(call) == [{"extension": "204"}]
+
+
+def test_a_number_heard_wrong_with_an_extension_takes_the_extension_of_the_number_given_after():
+    call = _at_callback_entry("anonymous")
+    run(call, [("say", "212-555-0100 ext 204"), ("press", "2"), ("say", "212-555-0199 extension 7"),
+               ("press", "1")])
+    assert call.state.captured.callback_phone == "+12125550199"
+    assert _extension_lines(call) == [{"extension": "7"}]
+
+
+def test_a_corrected_number_without_an_extension_clears_it_for_the_rep():
+    call = _at_callback_entry("anonymous")
+    run(call, [("say", "212-555-0100 extension 204"), ("press", "1"), ("say", "dana at example dot com"),
+               ("press", "1"), ("say", "Every API call fails"), ("record",)])
+    assert call.stage is Stage.READBACK
+    run(call, [("press", "4"), ("press", "2125550199#"), ("press", "1")])
+    assert call.state.captured.callback_extension == ""
+    assert _extension_lines(call) == [{"extension": "204"}, {"extension": ""}]  # the last line is the one
 
 
 @pytest.mark.parametrize(("lang_key", "expected"), [
@@ -148,3 +175,69 @@ def test_the_deadline_is_spoken_on_the_callers_clock(lang, when, phone, spoken):
 def test_zone_for_number_of_a_uk_number_is_a_uk_zone():
     assert zone_for_number("+447400123456").key in {"Europe/London", "Europe/Guernsey", "Europe/Jersey",
                                                     "Europe/Isle_of_Man"}
+
+
+@pytest.mark.parametrize(
+    ("lang", "when", "phone", "spoken"),
+    [
+        # libphonenumber gives Irish numbers London's zones: the caller heard BST, Ireland's summer is IST
+        (Lang.EN, SUMMER, "+35318765432", "3:05 p.m. IST"),
+        (Lang.EN, WINTER, "+35318765432", "2:05 p.m. GMT"),
+        (Lang.EN, SUMMER, "+353851234567", "3:05 p.m. IST"),  # an Irish mobile
+        (Lang.DE, SUMMER, "+35318765432", "15:05 Uhr (IST)"),
+        (Lang.EN, SUMMER, "+442890123456", "3:05 p.m. BST"),  # Belfast is in the UK: +44, British time
+        (Lang.EN, WINTER, "+351211234567", "2:05 p.m. WET"),  # Lisbon: GMT's offset, not its name
+        (Lang.EN, SUMMER, "+50522123456", "8:05 a.m. CST"),  # Nicaragua keeps CST all year, Chicago does not
+    ],
+)
+def test_the_deadline_carries_the_label_of_the_callers_own_country(lang, when, phone, spoken):
+    assert say_time(lang, when, phone) == spoken
+
+
+@pytest.mark.parametrize(("phone", "zone"), [("+35318765432", "Europe/Dublin"), ("+442890123456", "Europe/London"),
+                                             ("+37061234567", "Europe/Vilnius")])
+def test_zone_for_number_is_a_zone_of_the_numbers_own_country(phone, zone):
+    assert zone_for_number(phone).key == zone
+
+
+@pytest.mark.parametrize(
+    ("spoken", "expected"),
+    [
+        ("J. O. H. N. at example dot com", "john@example.com"),  # letters spelled with pauses
+        ("j.o.h.n@example.com", "john@example.com"),
+        ("J.O.H.N. at example.com", "john@example.com"),
+        ("J O H N at example dot com", "john@example.com"),
+        ("my email is J. O. H. N. dot S. M. I. T. H. at example dot com.", "john.smith@example.com"),
+        ("J. O. H. N. at E. X. A. M. P. L. E. dot co dot uk", "john@example.co.uk"),
+        ("j.r.smith@example.com", "j.r.smith@example.com"),  # initials before a name are a real address
+        ("j.r@example.com", "j.r@example.com"),
+    ],
+)
+def test_a_spelled_email_is_read_as_its_letters(spoken, expected):
+    assert normalize_spoken_email(spoken) == expected
+
+
+@pytest.mark.parametrize("spoken", [
+    "j.o.h.n.smith@example.com",  # john.smith, johnsmith or j.o.h.n.smith?
+    "john at e.x.a.m.p.l.e.com",
+    "J. O. H. N. dot dot smith at example dot com",
+    "J. O. H. N. at",
+])
+def test_an_ambiguous_spelled_email_is_refused(spoken):
+    assert not is_valid_email(normalize_spoken_email(spoken))
+
+
+def test_a_caller_spelling_the_address_with_pauses_hears_it_spelled_back():
+    call = _at_callback_entry("anonymous")
+    run(call, [("press", "2125550100#"), ("press", "1"), ("say", "J. O. H. N. at example dot com")])
+    assert call.stage is Stage.EMAIL_CONFIRM  # was: "That doesn't sound like an e-mail address"
+    assert call.said == ("I heard john at example dot com, spelled: J O H N, at, E X A M P L E, dot, C O M. "
+                         "Press 1 if right, 2 to say it again.")
+    call.press("1")
+    assert call.state.captured.email == "john@example.com"
+
+
+def test_a_glued_spelling_is_asked_again():
+    call = _at_callback_entry("anonymous")
+    run(call, [("press", "2125550100#"), ("press", "1"), ("say", "j.o.h.n.smith@example.com")])
+    assert call.stage is Stage.EMAIL and call.state.pending == ""
