@@ -110,7 +110,7 @@ def saved_lines(state: CallState) -> list[str]:
     lines = [t(state, "done_reference", reference=say_digits(inc.reference))]
     caller_ok = is_valid_phone(state.caller_id)
     if c.callback_phone:
-        number = say_phone(state.lang, c.callback_phone)
+        number = _with_extension(state, say_phone(state.lang, c.callback_phone), c.callback_extension)
         lines.append(t(state, "done_callback", minutes=minutes, time=when, number=number))
         if _can_text(c.callback_phone):
             lines.append(t(state, "done_sms"))

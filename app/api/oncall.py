@@ -28,7 +28,7 @@ from app.services.oncall_admin import (
     save_rep,
     save_schedule,
 )
-from app.services.oncall_coverage import overlaps_of
+from app.services.oncall_coverage import overlaps_of, sms_opted_out_numbers
 
 bp = Blueprint("oncall", __name__)
 
@@ -53,7 +53,8 @@ def _conflict(_exc: IntegrityError) -> Response:
 def list_reps():
     """Every rep (active or not), by name."""
     with _hotline().db.transaction() as session:
-        return jsonify(reps=[rep_json(r) for r in session.scalars(select(Rep).order_by(Rep.name))])
+        opted_out = sms_opted_out_numbers(session)
+        return jsonify(reps=[rep_json(r, opted_out) for r in session.scalars(select(Rep).order_by(Rep.name))])
 
 
 @bp.post("/reps")
@@ -62,7 +63,7 @@ def add_rep():
     """Create a rep (201); 409 if the name is taken."""
     data = parse_rep(request.get_json())
     with _hotline().db.transaction() as session:
-        return jsonify(rep_json(create_rep(session, data))), 201
+        return jsonify(rep_json(create_rep(session, data), sms_opted_out_numbers(session))), 201
 
 
 @bp.get("/reps/<rep_id>")
@@ -70,7 +71,7 @@ def add_rep():
 def show_rep(rep_id: str):
     """One rep."""
     with _hotline().db.transaction() as session:
-        return jsonify(rep_json(_rep(session, rep_id)))
+        return jsonify(rep_json(_rep(session, rep_id), sms_opted_out_numbers(session)))
 
 
 @bp.put("/reps/<rep_id>")
@@ -78,10 +79,12 @@ def show_rep(rep_id: str):
 def change_rep(rep_id: str):
     """Update a rep; fields not given keep their value."""
     body = request.get_json()
+    if isinstance(body, dict) and "sms_opted_out" in body:
+        raise OnCallConfigError("sms_opted_out", "is read-only: the rep texts START to the hotline number to lift it")
     with _hotline().db.transaction() as session:
         rep = _rep(session, rep_id)
         data = parse_rep(rep_input(rep) | known_keys(body, set(rep_input(rep)), ""))
-        return jsonify(rep_json(save_rep(session, data, rep)[0]))
+        return jsonify(rep_json(save_rep(session, data, rep)[0], sms_opted_out_numbers(session)))
 
 
 @bp.delete("/reps/<rep_id>")
@@ -89,7 +92,7 @@ def change_rep(rep_id: str):
 def remove_rep(rep_id: str):
     """Deactivate a rep: never paged again, kept in history."""
     with _hotline().db.transaction() as session:
-        return jsonify(rep_json(deactivate_rep(session, _rep(session, rep_id))))
+        return jsonify(rep_json(deactivate_rep(session, _rep(session, rep_id)), sms_opted_out_numbers(session)))
 
 
 @bp.get("/schedules")
@@ -178,11 +181,13 @@ def now_on_call():
     hotline = _hotline()
     at = timestamp_param("at", request.args.get("at")) or hotline.clock.now()
     with hotline.db.transaction() as session:
+        opted_out = sms_opted_out_numbers(session)
         schedules = [
-            {"name": s.name, "time_zone": s.time_zone, "on_call": [rep_json(r) for r in reps]}
+            {"name": s.name, "time_zone": s.time_zone, "on_call": [rep_json(r, opted_out) for r in reps]}
             for s, reps in on_call_everywhere(session, at)
         ]
-        return jsonify(at=iso_utc(at), schedules=schedules, managers=[rep_json(r) for r in managers(session)])
+        return jsonify(at=iso_utc(at), schedules=schedules,
+                       managers=[rep_json(r, opted_out) for r in managers(session)])
 
 
 @bp.get("/escalation-policies/<name>")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from app.api.formats import iso_utc
 from app.models import Override, Rep, Schedule, ScheduleLayer
 from app.oncall.rotation import Shift
 
 
-def rep_json(rep: Rep) -> dict[str, object]:
-    """The API form of a rep."""
+def rep_json(rep: Rep, sms_opted_out: Collection[str] = ()) -> dict[str, object]:
+    """The API form of a rep; ``sms_opted_out``: the numbers that texted STOP (read-only: their pages are calls)."""
     return {
         "id": rep.id,
         "name": rep.name,
@@ -19,13 +21,14 @@ def rep_json(rep: Rep) -> dict[str, object]:
         "time_zone": rep.time_zone,
         "is_manager": rep.is_manager,
         "active": rep.active,
+        "sms_opted_out": rep.phone in sms_opted_out,
     }
 
 
 def rep_input(rep: Rep) -> dict[str, object]:
     """A rep as the input fields a PUT may change."""
     body = rep_json(rep)
-    del body["id"]
+    del body["id"], body["sms_opted_out"]
     return body
 
 

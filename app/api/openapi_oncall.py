@@ -61,6 +61,9 @@ ONCALL_SCHEMAS: dict[str, Any] = {
             "time_zone": _STR,
             "is_manager": _BOOL,
             "active": _BOOL,
+            "sms_opted_out": _BOOL | {"readOnly": True, "description": (
+                "The rep's phone texted STOP: their pages are calls only until they text START to the hotline "
+                "number (not settable)")},
         },
     },
     "Layer": {

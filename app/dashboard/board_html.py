@@ -48,16 +48,16 @@ def rows_html(items: Sequence[BoardIncident], now: datetime, incident_url: str, 
     for item in items:
         # plain tuples: hashed and compared in C (comparing SQLAlchemy rows was most of a cache hit's cost)
         key = (tuple(item.incident), tuple(map(tuple, item.pages)), item.acknowledged_by, item.self_reported_by,
-               item.last_callback, item.taken_over_at, incident_url)
+               item.last_callback, item.taken_over_at, item.extension, incident_url)
         parts = _ROWS.get(key)
         if parts is None:
-            head, tail = _row(board_row(item), incident_url, Markup(_CSRF_SLOT))
+            head, tail = _row(board_row(item), incident_url, Markup(_CSRF_SLOT), item.extension)
             parts = _ROWS[key] = (head, iso(item.incident.callback_due_at), tail.split(_CSRF_SLOT))
         out += (parts[0], _deadline(item.incident, now, parts[1]), field.join(parts[2]))
     return Markup("".join(out))
 
 
-def _row(row: BoardRow, incident_url: str, csrf: Markup) -> tuple[str, str]:
+def _row(row: BoardRow, incident_url: str, csrf: Markup, extension: str = "") -> tuple[str, str]:
     """The row's HTML before the deadline cell, and from the end of its countdown on (``_deadline`` is between)."""
     i = row.incident
     r = escape(i.reference)
@@ -72,7 +72,7 @@ def _row(row: BoardRow, incident_url: str, csrf: Markup) -> tuple[str, str]:
             f'<td data-label="Incident"><a href="{to}"><strong class="company">{company}</strong></a>\n'
             f'<br><span class="reference">#{r}</span> · <span class="service">{escape(service(i))}</span>'
             f'{_contact(i.contact_name)}</td>\n'
-            f'<td data-label="Actions">{_actions(row, r, to, named, csrf)}</td>\n'
+            f'<td data-label="Actions">{_actions(row, r, to, named, csrf, extension)}</td>\n'
             f'{_state(row)}\n{_paged(row)}\n</tr>\n')
 
 
@@ -93,7 +93,7 @@ def _contact(name: str) -> str:
     return f'<br><span class="muted">{escape(name)}</span>' if name else ""
 
 
-def _actions(row: BoardRow, r: Markup, to: Markup, named: Markup, csrf: Markup) -> str:
+def _actions(row: BoardRow, r: Markup, to: Markup, named: Markup, csrf: Markup, extension: str = "") -> str:
     i = row.incident
     out = [f'<div class="actions" data-reference="{r}" data-named="{named}">']
     if not i.acknowledged_at:
@@ -123,9 +123,10 @@ def _actions(row: BoardRow, r: Markup, to: Markup, named: Markup, csrf: Markup) 
                f'aria-label="Resolve without the customer&#39;s agreement (managers), {named}">'
                f'Resolve without the customer&#39;s agreement (managers)</a>')
     if i.callback_phone:
-        phone = escape(i.callback_phone)
-        out.append(f'<a class="button" id="dial-{r}" href="tel:{phone}" aria-label="Dial {phone} myself, {named}">'
-                   f'Dial {phone} myself</a>')
+        phone, ext = escape(i.callback_phone), escape(extension)  # as the incident page's _actions.html
+        href, said, then = (f"{phone};ext={ext}", f", extension {ext}", f", then extension {ext}") if ext else (phone, "", "")
+        out.append(f'<a class="button" id="dial-{r}" href="tel:{href}" aria-label="Dial {phone} myself{said}, {named}">'
+                   f'Dial {phone} myself{then}</a>')
     out.append(f'<a class="button" id="note-{r}" href="{to}#note-{r}" data-opens="note" '
                f'aria-label="Add a note to {named}">Add a note</a>')
     out.append(f'<p class="row-status" id="status-{r}" role="status" tabindex="-1"></p></div>')

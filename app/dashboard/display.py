@@ -12,6 +12,7 @@ from app.models.paging import CUSTOMER_ROLE, outcome_unknown
 from app.oncall.wallclock import zone
 from app.reports.facts import is_breached
 from app.services.page_text import SERVICE_SHORT
+from app.services.sms_opt_outs import OPTED_OUT_REASON
 
 WARN_SECONDS = 5 * 60  # the last five minutes before the deadline show amber
 TWILIO_RECORDING_HOSTS = ("api.twilio.com",)
@@ -118,7 +119,7 @@ def paged_people(pages: list[Page]) -> tuple[PagedPerson, ...]:
             purpose = "first page" if person_pages[0].created_at == first_round else "escalation"
         else:
             purpose = PURPOSE_NAMES.get(latest.purpose, latest.purpose)
-        found.append(PagedPerson(latest.name or latest.to_number, str(latest.channel), str(latest.status), purpose,
+        found.append(PagedPerson(latest.name or latest.to_number, str(latest.channel), page_status(latest), purpose,
                                  len(person_pages), page_css(latest)))
     return tuple(found)
 
@@ -203,7 +204,7 @@ def iso(when: datetime | None) -> str:
 
 def page_line(page: Page) -> str:
     """``Alice, SMS: delivered``; a page never proven sent whose earlier attempt's outcome is unknown says so."""
-    line = f"{page.name or page.to_number}, {CHANNEL_NAMES.get(page.channel, page.channel)}: {page.status}"
+    line = f"{page.name or page.to_number}, {CHANNEL_NAMES.get(page.channel, page.channel)}: {page_status(page)}"
     if page.sent_at is None and page.status in UNPROVEN_ENDS and outcome_unknown(page.last_error):
         line += ", an earlier attempt may have been sent"
     return line
@@ -222,8 +223,20 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def opted_out_unsent(page: Page) -> bool:
+    """True for a page SMS never asked of Twilio because the number texted STOP (the rep was called instead)."""
+    return page.status == "failed" and OPTED_OUT_REASON in (page.last_error or "")
+
+
+def page_status(page: Page) -> str:
+    """A page's status in words: ``not sent (opted out)`` for an SMS to a number that texted STOP, else its status."""
+    return "not sent (opted out)" if opted_out_unsent(page) else str(page.status)
+
+
 def page_css(page: Page) -> str:
-    """Colour of a page's delivery status."""
+    """Colour of a page's delivery status: amber for an SMS not sent to an opted-out number (no delivery failed)."""
+    if opted_out_unsent(page):
+        return "warn"
     if page.status in BAD_PAGE_STATUSES:
         return "bad"
     return "ok" if page.status in GOOD_PAGE_STATUSES else "muted"

@@ -32,6 +32,7 @@ from app.models.incident import OWNER_KINDS
 from app.models.paging import CUSTOMER_ROLE
 from app.oncall.policy import DEFAULT_POLICY_NAME, default_levels
 from app.oncall.rotation import Shift
+from app.services.callback_extensions import callback_extensions
 from app.services.events import events_of
 from app.services.oncall import on_call_everywhere, schedule_shifts
 from app.services.oncall_coverage import sms_opted_out_numbers
@@ -47,6 +48,7 @@ class BoardIncident:
     self_reported_by: str = ""  # the rep who says they called from their own phone, if any
     last_callback: str = ""  # the outcome of the latest bridged callback (pending, attempted, ...), "" for none
     taken_over_at: datetime | None = None  # when the owner took it over (None: the owner acknowledged it)
+    extension: str = ""  # the callback number's extension (the rep keys it in once connected), "" for none
 
 
 @dataclass(frozen=True)
@@ -95,10 +97,10 @@ _BOARD_INCIDENT = (Incident.id, Incident.reference, type_coerce(Incident.status,
                    Incident.callback_phone, Incident.email, Incident.affected_service, Incident.captured_at,
                    Incident.callback_due_at, Incident.acknowledged_at, Incident.acknowledged_by,
                    Incident.callback_started_at, Incident.callback_answered_at, Incident.breached_at,
-                   Incident.reached_by_email_at, Incident.nobody_to_page_at)
+                   Incident.reached_by_email_at, Incident.nobody_to_page_at, Incident.call_sid)
 _BOARD_PAGE = (Page.incident_id, Page.id, Page.rep_id, Page.name, Page.to_number,
                type_coerce(Page.channel, String).label("channel"), type_coerce(Page.status, String).label("status"),
-               Page.purpose, type_coerce(Page.created_at, DateTime()).label("created_at"))  # naive UTC: only ordered
+               Page.purpose, type_coerce(Page.created_at, DateTime()).label("created_at"), Page.last_error)  # naive UTC: only ordered
 _OPEN = Incident.status == IncidentStatus.OPEN
 
 
@@ -130,8 +132,9 @@ def board(session: Session) -> list[BoardIncident]:
     lasts = {incident_id: outcome for incident_id, outcome in conn.execute(  # the latest one is kept
         select(Callback.incident_id, type_coerce(Callback.outcome, String)).join(Incident, Incident.id == Callback.incident_id)
         .where(_OPEN, Callback.kind == CallbackKind.BRIDGED).order_by(Callback.requested_at, Callback.id)).all()}
+    extensions = callback_extensions(session, incidents)  # one read of the log for every row
     return [BoardIncident(i, pages.get(i.id, []), acks.get(i.id, ""), selfs.get(i.id, ""), lasts.get(i.id, ""),
-                          took[i.id][0] if i.id in took else None) for i in incidents]
+                          took[i.id][0] if i.id in took else None, extensions.get(i.id, "")) for i in incidents]
 
 
 def _named(result: Result) -> list:

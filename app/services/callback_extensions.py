@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, object_session
 from app.models import Incident, IncidentEvent
 
 KIND = "callback_extension"
+CONFIRMED = "callback_phone_confirmed"  # the lines below, for callback_phone
+CONFIRMED_KINDS = ("field_captured", "field_unconfirmed")
 
 
 def callback_extension(incident: Incident, session: Session | None = None) -> str:
@@ -35,15 +37,56 @@ def callback_extensions(session: Session, incidents: Sequence[Incident]) -> dict
     conds = [IncidentEvent.incident_id.in_(list(by_id))]
     if by_call:
         conds.append(IncidentEvent.call_sid.in_(list(by_call)))
-    rows = session.execute(select(IncidentEvent.incident_id, IncidentEvent.call_sid, IncidentEvent.detail)
-                           .where(or_(*conds), IncidentEvent.kind == KIND)
-                           .order_by(IncidentEvent.at, IncidentEvent.id))
-    found: dict[int, str] = {}
-    for incident_id, call_sid, detail in rows:
+    lines: dict[int, list[tuple]] = {}
+    for incident_id, call_sid, kind, at, event_id, detail in session.execute(
+            select(IncidentEvent.incident_id, IncidentEvent.call_sid, IncidentEvent.kind, IncidentEvent.at,
+                   IncidentEvent.id, IncidentEvent.detail)
+            .where(or_(*conds), IncidentEvent.kind == KIND).order_by(IncidentEvent.at, IncidentEvent.id)):
         owner = by_id.get(incident_id) or by_call.get(call_sid)
-        if owner is not None:  # later lines replace earlier ones: a new number without one clears it
-            found[owner] = "".join(ch for ch in str((detail or {}).get("extension", "")) if ch.isdigit())[:10]
+        if owner is not None:
+            lines.setdefault(owner, []).append((at, event_id, kind, _digits(detail)))
+    if not lines:
+        return {}
+    # The callback number's confirmations, read only for the few incidents with an extension line.
+    with_lines = [i for i in incidents if i.id in lines]
+    conds = [IncidentEvent.incident_id.in_([i.id for i in with_lines])]
+    calls = [i.call_sid for i in with_lines if i.call_sid]
+    if calls:
+        conds.append(IncidentEvent.call_sid.in_(calls))
+    for incident_id, call_sid, at, event_id, detail in session.execute(
+            select(IncidentEvent.incident_id, IncidentEvent.call_sid, IncidentEvent.at, IncidentEvent.id,
+                   IncidentEvent.detail)
+            .where(or_(*conds), IncidentEvent.kind.in_(CONFIRMED_KINDS))):
+        owner = by_id.get(incident_id) or by_call.get(call_sid)
+        if owner in lines and (detail or {}).get("field") == "callback_phone":
+            lines[owner].append((at, event_id, CONFIRMED, ""))
+    found = {owner: _extension_of(sorted(owner_lines)) for owner, owner_lines in lines.items()}
     return {owner: digits for owner, digits in found.items() if digits}
+
+
+def _digits(detail: dict | None) -> str:
+    return "".join(ch for ch in str((detail or {}).get("extension", "")) if ch.isdigit())[:10]
+
+
+def _extension_of(lines: list[tuple]) -> str:
+    """The extension of the number confirmed last, from (at, id, kind, digits) lines in log order.
+
+    Since the extension commit a line is written with the number's confirmation (same step, just after it) and
+    only when the extension changes: the last line wins. Before it, a line was written when a number with an
+    extension was heard, before the caller confirmed it, and none for a number without one: such a line goes
+    with the confirmation that follows it, and a confirmation with no line before it is a number without one.
+    """
+    logged_late = all(k > 0 and lines[k - 1][2] == CONFIRMED and lines[k - 1][0] == line[0]
+                      for k, line in enumerate(lines) if line[2] == KIND)
+    extension, heard = "", None
+    for _at, _id, kind, digits in lines:
+        if kind == KIND and logged_late:
+            extension = digits
+        elif kind == KIND:
+            heard = digits  # an older call's: waits for its number's confirmation
+        elif not logged_late:
+            extension, heard = heard or "", None
+    return extension
 
 
 def phone_with_extension(phone: str, extension: str) -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.models import Incident, IncidentStatus, SmsOptOut
+from app.models import Incident, IncidentStatus, Rep, SmsOptOut
 from app.services.events import log_event
 
 # Twilio's default keywords on a long code; only a message that is the keyword alone counts
@@ -71,8 +71,8 @@ def record_opt_out(session: Session, number: str, now: datetime, *, source: str,
             session.add(SmsOptOut(phone=number[:32], opted_out_at=now, source=source, keyword=keyword[:16]))
     except IntegrityError:
         return False
-    actor = "twilio" if source == "twilio_21610" else "customer"
-    _log_on_incidents(session, number, now, actor, "sms_opted_out", {"source": source, "keyword": keyword[:16]})
+    actor, by = ("twilio", {}) if source == "twilio_21610" else _sender(session, number)
+    _log_on_incidents(session, number, now, actor, "sms_opted_out", {"source": source, "keyword": keyword[:16], **by})
     return True
 
 
@@ -80,8 +80,16 @@ def lift_opt_out(session: Session, number: str, now: datetime, *, keyword: str =
     """The number opted back in (START): SMS go to it again; True when it had opted out."""
     lifted = session.execute(delete(SmsOptOut).where(SmsOptOut.phone == number)).rowcount > 0
     if lifted:
-        _log_on_incidents(session, number, now, "customer", "sms_opted_in", {"keyword": keyword[:16]})
+        actor, by = _sender(session, number)
+        _log_on_incidents(session, number, now, actor, "sms_opted_in", {"keyword": keyword[:16], **by})
     return lifted
+
+
+def _sender(session: Session, number: str) -> tuple[str, dict]:
+    """Who texted the keyword: a rep's number (an active rep first) names the rep, by SMS; else the customer."""
+    rep = session.execute(select(Rep.id, Rep.name).where(or_(Rep.phone == number, Rep.phone_alt == number))
+                          .order_by(Rep.active.desc(), Rep.id).limit(1)).first()
+    return (rep.name, {"rep_id": rep.id, "via": "sms"}) if rep else ("customer", {})
 
 
 def _log_on_incidents(session: Session, number: str, now: datetime, actor: str, kind: str, detail: dict) -> None:

@@ -55,6 +55,7 @@ def test_create_show_and_list_reps(client, auth):
         "time_zone": "Europe/Berlin",
         "is_manager": False,
         "active": True,
+        "sms_opted_out": False,
     }
     assert client.get(f"/api/v1/reps/{rep['id']}", headers=auth).get_json() == rep
     assert client.get("/api/v1/reps", headers=auth).get_json() == {"reps": [rep]}
