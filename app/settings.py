@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -288,11 +289,18 @@ class Settings:
         return self.secret_key or self._local_secret("secret_key")
 
     def _local_secret(self, name: str) -> str:
+        # serve's workers, `hotline worker` and `simulate` may all create it at once on a fresh data dir:
+        # each must end up with the same value, and none may ever sign or verify with an empty one.
         path = self.data_dir / name
-        if not path.exists():
+        existed = path.exists()
+        value = path.read_text().strip() if existed else ""
+        if not value:
             self.prepare_data_dir()
-            write_private(path, secrets.token_hex(16))
-        return path.read_text().strip()
+            install_private(path, secrets.token_hex(16), overwrite=existed)  # existed: left empty by a crash
+            value = path.read_text().strip()
+        if not value:
+            raise SettingsError("HOTLINE_DATA_DIR", f"{path} is empty", "delete the file; it is made again at start")
+        return value
 
     def prepare_data_dir(self) -> Path:
         """Create the data dir readable by this user alone (0700), and make our files in it 0600."""
@@ -387,6 +395,27 @@ def write_private(path: Path, text: str) -> None:
     os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_CREAT
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
+
+
+def install_private(path: Path, text: str, *, overwrite: bool = False) -> None:
+    """Create ``path`` (0600) holding ``text`` in one step: nobody reads it half written.
+
+    Unless ``overwrite``, a file another process made meanwhile stands (processes starting together agree).
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        if overwrite:
+            os.replace(tmp, path)
+            return
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def _load_dotenv() -> None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sqlite3
 import stat
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
+from twilio.request_validator import RequestValidator
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from app.cli import main
 from app.db import Database
@@ -17,6 +22,7 @@ from app.migrate import upgrade
 from app.services.page_urls import BadAckLink, PageUrls
 from app.services.spool import spool
 from app.settings import Settings
+from app.voice.signature import is_signed
 from tests.conftest import REDIS_URL
 
 
@@ -111,3 +117,44 @@ def test_an_existing_readable_simulated_phones_file_is_tightened_at_start(tmp_pa
     Settings(data_dir=data).prepare_data_dir()
     names = ("simulated_phones.db", "simulated_phones.db-wal", "migrate.lock")
     assert {name: _mode(data / name) for name in names} == {name: 0o600 for name in names}
+
+
+def _secrets_of_a_starting_process(data_dir: str, barrier, results) -> None:
+    settings = Settings(data_dir=Path(data_dir))
+    barrier.wait()  # serve's workers, `hotline worker` and `simulate` starting together on a fresh data dir
+    results.put((settings.simulated_auth_token(), settings.signing_key()))
+
+
+def test_processes_starting_together_agree_on_one_non_empty_secret(tmp_path):
+    # A file made with O_TRUNC and then written let a process read it empty (a webhook signed with
+    # the empty key was accepted) or read a value another process then overwrote.
+    context = multiprocessing.get_context("fork")
+    for round_no in range(15):
+        data = tmp_path / f"fresh{round_no}"
+        barrier, results = context.Barrier(4), context.Queue()
+        workers = [context.Process(target=_secrets_of_a_starting_process, args=(str(data), barrier, results))
+                   for _ in range(4)]
+        for worker in workers:
+            worker.start()
+        seen = {results.get(timeout=30) for _ in workers}
+        for worker in workers:
+            worker.join()
+        on_disk = ((data / "simulated_auth_token").read_text(), (data / "secret_key").read_text())
+        assert seen == {on_disk} and all(len(value) == 32 for value in on_disk), round_no
+        assert [p.name for p in data.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+
+
+def test_a_secret_file_left_empty_is_made_again_and_the_empty_key_signs_nothing(tmp_path, loose_umask):
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    for name in ("simulated_auth_token", "secret_key"):  # a process stopped between creating and writing it
+        (data / name).write_text("")
+    settings = Settings(data_dir=data)
+    token, key = settings.simulated_auth_token(), settings.signing_key()
+    assert len(token) == 32 and len(key) == 32
+    assert (data / "simulated_auth_token").read_text() == token and _mode(data / "simulated_auth_token") == 0o600
+    url, form = "http://localhost/twilio/voice", {"CallSid": "CA" + "1" * 32, "From": "+14155550100"}
+    for signing_token, accepted in (("", False), (token, True)):
+        environ = EnvironBuilder(url, method="POST", data=form, headers={
+            "X-Twilio-Signature": RequestValidator(signing_token).compute_signature(url, form)}).get_environ()
+        assert is_signed(Request(environ), settings) is accepted
