@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, distinct, func, null, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Float, and_, case, distinct, exists, func, null, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.models import IncidentEvent
 from app.reports.stats import Spread, percent
@@ -23,11 +25,11 @@ COUNTED = ("customer_update_sent", "customer_update_late", "resolution_confirmed
 class UpdateFigures:
     """What the updates section of the report shows for one period."""
 
-    updates_owed: int  # updates that answered a due round
+    updates_owed: int  # rounds owed by the schedule and settled in the period: on_time + late + missed
     on_time: int
     late: int
     extra_updates: int  # written while none was owed (e.g. while a proposal waited)
-    escalated: int  # rounds not written by their due time: managers alerted
+    escalated: int  # rounds the managers were told were late, each round once (at its first alert)
     lateness: Spread  # seconds late, of the late ones
     confirmed: int
     confirmed_by: dict[str, int] = field(default_factory=dict)  # sms, link, call, verbal
@@ -36,6 +38,7 @@ class UpdateFigures:
     time_to_resolution: Spread = Spread.of([])  # seconds from capture, confirmed and unconfirmed alike
     outage_linked_incidents: int = 0
     non_critical_contacts: int = 0
+    missed: int = 0  # rounds due but never written before a proposal paused the schedule or the incident closed
 
     @property
     def punctuality_percent(self) -> float:
@@ -43,16 +46,18 @@ class UpdateFigures:
         return percent(self.on_time, self.updates_owed)
 
 
-def figures_from_counts(counts: Iterable[Any], linked_incidents: int) -> UpdateFigures:
+def figures_from_counts(counts: Iterable[Any], linked_incidents: int, *, missed: int = 0,
+                        escalated: int = 0) -> UpdateFigures:
     """The figures of a period from its log's counts (pure: the caller chose the period).
 
     ``counts`` holds one row per distinct (kind, extra, late, seconds, via) with how many lines have
     it (``n``): ``extra`` tells an update sent while none was owed (round 0), ``late`` its seconds
     late, ``seconds`` a resolution's seconds since capture (to the whole second: the report shows
     hours), ``via`` how a confirmation came. ``linked_incidents`` is the count of distinct incidents
-    linked to an outage.
+    linked to an outage, ``missed`` of rounds never written, ``escalated`` of rounds escalated (each once).
     """
-    owed = on_time = extra = escalated = confirmed = unconfirmed = rejected = non_critical = 0
+    owed = missed  # the written rounds are added below
+    on_time = extra = confirmed = unconfirmed = rejected = non_critical = 0
     late_seconds: Counter[int] = Counter()
     to_resolution: Counter[int] = Counter()
     vias: Counter[str] = Counter()
@@ -68,8 +73,6 @@ def figures_from_counts(counts: Iterable[Any], linked_incidents: int) -> UpdateF
                 late_seconds[late] += n
             else:
                 on_time += n
-        elif kind == "customer_update_late":
-            escalated += n
         elif kind in ("resolution_confirmed", "resolved_unconfirmed"):
             if kind == "resolution_confirmed":
                 confirmed += n
@@ -82,6 +85,7 @@ def figures_from_counts(counts: Iterable[Any], linked_incidents: int) -> UpdateF
         elif kind == "non_critical_contact":
             non_critical += n
     return UpdateFigures(updates_owed=owed, on_time=on_time, late=late_seconds.total(), extra_updates=extra,
+                         missed=missed,
                          escalated=escalated, lateness=Spread.of_counts(late_seconds), confirmed=confirmed,
                          confirmed_by=dict(sorted(vias.items())), unconfirmed=unconfirmed, rejected=rejected,
                          time_to_resolution=Spread.of_counts(to_resolution),
@@ -102,6 +106,101 @@ _COUNTS = (IncidentEvent.kind.label("kind"),
            _of(("resolution_confirmed",), _DETAIL["via"].as_string()).label("via"))
 
 
+class _Seconds(FunctionElement):
+    """Seconds since 1970 of a timestamp column (stored naive UTC)."""
+
+    type = Float()
+    inherit_cache = True
+
+
+class _TextSeconds(_Seconds):
+    """Seconds since 1970 of an ISO 8601 text carrying its offset (a due time in a line's detail)."""
+
+    inherit_cache = True
+
+
+@compiles(_Seconds)
+def _seconds_sqlite(element, compiler, **kw) -> str:
+    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+@compiles(_Seconds, "postgresql")
+def _seconds_postgresql(element, compiler, **kw) -> str:
+    return f"EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_TextSeconds, "postgresql")
+def _text_seconds_postgresql(element, compiler, **kw) -> str:
+    # the text names its offset, so the session's time zone plays no part
+    return f"EXTRACT(EPOCH FROM CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMPTZ))"
+
+
+# The schedule's lines, in the order written (ids: an incident's lines are written under its row lock).
+# Each sets when the round owed next is due: the first one interval after the start, an agreed interval
+# moves it (or keeps an overdue one), an update makes the next due one interval later, a rejected proposal
+# one interval after the answer, a proposal's silence that proved nothing at once.
+_STARTS = ("updates_scheduled", "updates_counted_from_call_end")  # the latter moves round 1 to the call's end
+_DUE_SETTERS = (*_STARTS, "update_interval_agreed", "customer_update_sent", "resolution_rejected",
+                "resolution_undelivered", "resolution_unclear")
+_INTERVAL_SETTERS = (*_STARTS, "update_interval_agreed")
+_PAUSE_LINES = ("resolution_proposed", "resolution_rejected", "resolution_undelivered", "resolution_unclear")
+# where the round owed next can end unwritten: a proposal pauses the schedule, a close ends it, a proposal
+# that never reached the customer excuses nothing
+_STOPS = ("resolution_proposed", "resolved", "resolution_undelivered")
+
+
+def _latest_before(stop, kinds: tuple[str, ...], condition=None):
+    """The id of the incident's latest line of ``kinds`` (meeting ``condition``) written before ``stop``."""
+    line = aliased(IncidentEvent)
+    extra = () if condition is None else (condition(line),)
+    return select(func.max(line.id)).where(line.incident_id == stop.incident_id, line.id < stop.id,
+                                           line.kind.in_(kinds), *extra).scalar_subquery()
+
+
+def _sets_due(line):
+    """An update answering no round, or an interval agreed while paused (no due time), moves nothing."""
+    return or_(line.kind.notin_(("customer_update_sent", "update_interval_agreed")),
+               and_(line.kind == "customer_update_sent", func.coalesce(line.detail["round"].as_float(), 0) != 0),
+               and_(line.kind == "update_interval_agreed", line.detail["next_due_at"].as_string().isnot(None)))
+
+
+def _missed_rounds(session: Session, start: datetime, end: datetime) -> int:
+    """Rounds never written, counted at the line that ended them (a proposal, a close, a proposal's undelivered
+    silence) when that line is in [start, end). A proposal excuses the round not yet due when it was made,
+    unless it never reached the customer; a round already due when the schedule stopped was missed."""
+    stop = aliased(IncidentEvent)
+    stops = select(stop.id.label("id"), stop.kind.label("kind"), _Seconds(stop.at).label("at"),
+                   _latest_before(stop, _DUE_SETTERS, _sets_due).label("setter_id"),
+                   _latest_before(stop, _INTERVAL_SETTERS).label("interval_id"),
+                   _latest_before(stop, _PAUSE_LINES).label("pause_id")).where(
+        stop.kind.in_(_STOPS), stop.at >= start, stop.at < end).subquery()
+    setter, interval, pause = aliased(IncidentEvent), aliased(IncidentEvent), aliased(IncidentEvent)
+    minutes = func.coalesce(interval.detail["interval_minutes"].as_float(), interval.detail["minutes"].as_float())
+    due = case((setter.kind.in_(_STARTS), _TextSeconds(setter.detail["first_due_at"].as_string())),
+               (setter.kind == "update_interval_agreed", _TextSeconds(setter.detail["next_due_at"].as_string())),
+               (setter.kind == "resolution_rejected", _TextSeconds(setter.detail["next_update_due_at"].as_string())),
+               (setter.kind == "customer_update_sent", _Seconds(setter.at) + 60 * minutes),
+               else_=_Seconds(setter.at))  # undelivered, unclear: owed at once
+    running = or_(pause.id.is_(None), pause.kind != "resolution_proposed")
+    missed = or_(and_(stops.c.kind.in_(("resolution_proposed", "resolved")), running, due < stops.c.at),
+                 and_(stops.c.kind == "resolution_undelivered", pause.kind == "resolution_proposed",
+                      due >= _Seconds(pause.at), due < stops.c.at))
+    return session.scalar(select(func.count()).select_from(stops)
+                          .join(setter, setter.id == stops.c.setter_id)
+                          .outerjoin(interval, interval.id == stops.c.interval_id)
+                          .outerjoin(pause, pause.id == stops.c.pause_id).where(missed)) or 0
+
+
+def _escalated_rounds(session: Session, start: datetime, end: datetime) -> int:
+    """Rounds whose first alert to the managers is in [start, end): a round alerted again each interval counts once."""
+    late, earlier = aliased(IncidentEvent), aliased(IncidentEvent)
+    round_of = lambda line: func.coalesce(line.detail["round"].as_float(), 0)  # noqa: E731
+    return session.scalar(select(func.count()).where(
+        late.kind == "customer_update_late", late.at >= start, late.at < end,
+        ~exists().where(earlier.kind == "customer_update_late", earlier.incident_id == late.incident_id,
+                        earlier.id < late.id, round_of(earlier) == round_of(late)))) or 0
+
+
 def update_figures(session: Session, start: datetime, end: datetime) -> UpdateFigures:
     """The figures of events logged in [start, end): SQL counts the lines by what the figures tell apart,
     so neither the lines nor their details come to Python (a year of 2,000,000 lines: peak RSS 114 MB,
@@ -113,4 +212,5 @@ def update_figures(session: Session, start: datetime, end: datetime) -> UpdateFi
     # expressions for the select's
     counts = session.execute(select(*_COUNTS, func.count().label("n")).where(
         IncidentEvent.kind.in_(COUNTED), *in_range).group_by(*(column.name for column in _COUNTS)))
-    return figures_from_counts(counts, linked_incidents=linked or 0)
+    return figures_from_counts(counts, linked_incidents=linked or 0, missed=_missed_rounds(session, start, end),
+                               escalated=_escalated_rounds(session, start, end))

@@ -20,16 +20,25 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 VIAS = ("sms", "link", "call", "verbal")
 
 
-def _recomputed(events: list[IncidentEvent]) -> dict:
-    """The figures the report must show, from a list of every line (the way it was computed before streaming)."""
+def _recomputed(log: list[IncidentEvent], start: datetime, end: datetime) -> dict:
+    """The figures the report must show, from a list of every line of the log in the order written (the way it
+    was computed before streaming; rounds missed and escalated by a walk through each incident's lines)."""
+    events = [e for e in log if start <= e.at < end]
     sent = [e for e in events if e.kind == "customer_update_sent" and int(e.detail.get("round") or 0)]
     late = [int(e.detail["late_seconds"]) for e in sent if int(e.detail.get("late_seconds") or 0)]
     resolved = [e for e in events if e.kind in ("resolution_confirmed", "resolved_unconfirmed")]
     confirmed = [e for e in events if e.kind == "resolution_confirmed"]
+    missed = _missed(log, start, end)
+    alerted: set = set()
+    escalated = 0
+    for e in log:  # a round counts once, at its first alert
+        if e.kind == "customer_update_late" and (key := (e.incident_id, e.detail.get("round") or 0)) not in alerted:
+            alerted.add(key)
+            escalated += start <= e.at < end
     return {
-        "updates_owed": len(sent), "late": len(late), "on_time": len(sent) - len(late),
+        "updates_owed": len(sent) + missed, "late": len(late), "on_time": len(sent) - len(late), "missed": missed,
         "extra_updates": sum(1 for e in events if e.kind == "customer_update_sent") - len(sent),
-        "escalated": sum(1 for e in events if e.kind == "customer_update_late"),
+        "escalated": escalated,
         "lateness": Spread.of(late),
         "confirmed": len(confirmed),
         "confirmed_by": {v: n for v in sorted(VIAS) if (n := sum(1 for e in confirmed if e.detail["via"] == v))},
@@ -41,9 +50,108 @@ def _recomputed(events: list[IncidentEvent]) -> dict:
     }
 
 
-def _incidents(session, count: int) -> list[Incident]:
+def _when(value) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _missed(log: list[IncidentEvent], start: datetime, end: datetime) -> int:
+    """Rounds due but never written when a proposal paused the schedule, the incident closed, or a proposal that
+    never reached the customer ran out (counted at that line), walking each incident's schedule line by line."""
+    state: dict[int | None, dict] = {}
+    missed = 0
+    for e in log:
+        s = state.setdefault(e.incident_id, {"due": None, "interval": None, "paused_at": None})
+        d, due, paused_at = e.detail, s["due"], s["paused_at"]
+        ended = False
+        if e.kind in ("resolution_proposed", "resolved"):
+            ended = paused_at is None and due is not None and due < e.at
+        elif e.kind == "resolution_undelivered":
+            ended = paused_at is not None and due is not None and paused_at <= due < e.at
+        missed += ended and start <= e.at < end
+        if e.kind in ("updates_scheduled", "updates_counted_from_call_end"):
+            s["interval"], s["due"] = d.get("interval_minutes"), _when(d.get("first_due_at"))
+        elif e.kind == "update_interval_agreed":
+            s["interval"] = d.get("minutes")
+            if d.get("next_due_at"):
+                s["due"] = _when(d["next_due_at"])
+        elif e.kind == "customer_update_sent" and int(d.get("round") or 0):
+            s["due"] = e.at + timedelta(minutes=s["interval"]) if s["interval"] else None
+        elif e.kind == "resolution_proposed":
+            s["paused_at"] = e.at
+        elif e.kind == "resolution_rejected":
+            s["paused_at"], s["due"] = None, _when(d.get("next_update_due_at"))
+        elif e.kind in ("resolution_undelivered", "resolution_unclear"):
+            s["paused_at"], s["due"] = None, e.at
+    return missed
+
+
+def _schedules(rng: random.Random, incident_ids: list[int]) -> list[tuple]:
+    """Each incident's update schedule as the services log it: updates on time, late, after repeated alerts,
+    intervals agreed, proposals confirmed, rejected, undelivered or unclear, closes by a manager."""
+    lines: list[tuple] = []
+    for incident_id in incident_ids:
+        t = T0 + timedelta(minutes=rng.randrange(0, 55 * 24 * 60))
+        interval = rng.choice([15, 30, 60, 240])
+        due, round_ = t + timedelta(minutes=interval), 1
+
+        def log(at, kind, incident_id=incident_id, **detail):
+            lines.append((at, incident_id, kind, detail))
+
+        log(t, "updates_scheduled", interval_minutes=interval, first_due_at=due.isoformat())
+        if rng.random() < 0.3:  # the callback's call ended later: round 1 counted from its end
+            t += timedelta(minutes=rng.randrange(1, 40))
+            due = t + timedelta(minutes=interval)
+            log(t, "updates_counted_from_call_end", interval_minutes=interval, first_due_at=due.isoformat())
+        for _ in range(rng.randrange(1, 12)):
+            action = rng.choice(["write"] * 4 + ["alerts", "interval", "propose", "close"])
+            if action == "alerts":  # alerted at the due time and again each interval, then written or not
+                for k in range(rng.randrange(1, 4)):
+                    log(max(t, due) + timedelta(minutes=k * interval + 1), "customer_update_late", round=round_,
+                        due_at=due.isoformat())
+                t = max(t, due) + timedelta(minutes=3 * interval + 2)
+                continue
+            t = t + timedelta(minutes=rng.randrange(1, 3 * interval), seconds=rng.randrange(1, 59))
+            if action == "write":
+                log(t, "customer_update_sent", round=round_, due_at=due.isoformat(),
+                    late_seconds=max(0, int((t - due).total_seconds())))
+                round_, due = round_ + 1, t + timedelta(minutes=interval)
+            elif action == "interval":
+                interval = rng.choice([15, 30, 60, 240])
+                due = due if due <= t else t + timedelta(minutes=interval)
+                log(t, "update_interval_agreed", minutes=interval, next_due_at=due.isoformat())
+            elif action == "close":
+                log(t, "resolved")
+                break
+            else:
+                log(t, "resolution_proposed", proposal_id=1)
+                if rng.random() < 0.3:
+                    log(t + timedelta(minutes=1), "customer_update_sent", round=0, late_seconds=0)  # extra
+                answer = rng.choice(["rejected", "confirmed", "undelivered", "unclear", "manager", "interval"])
+                t = t + timedelta(hours=72 if answer in ("undelivered", "unclear") else rng.randrange(1, 30))
+                round_ += 1
+                if answer == "rejected":
+                    due = t + timedelta(minutes=interval)
+                    log(t, "resolution_rejected", via="sms", next_update_due_at=due.isoformat())
+                elif answer in ("undelivered", "unclear"):
+                    due = t
+                    log(t, f"resolution_{answer}", proposal_id=1)
+                elif answer == "interval":  # agreed while paused: no due time, then the customer rejects
+                    interval = rng.choice([15, 30, 60, 240])
+                    log(t, "update_interval_agreed", minutes=interval, next_due_at=None)
+                    t += timedelta(minutes=5)
+                    due = t + timedelta(minutes=interval)
+                    log(t, "resolution_rejected", via="link", next_update_due_at=due.isoformat())
+                else:
+                    log(t, "resolved")
+                    if answer == "confirmed":
+                        log(t, "resolution_confirmed", via="sms", seconds_since_capture=3600.0)
+                    break
+    return sorted(lines, key=lambda line: line[0])
+
+
+def _incidents(session, count: int, first: int = 0) -> list[Incident]:
     incidents = [Incident(reference=f"UPD{n}", received_at=T0, captured_at=T0,
-                          callback_due_at=T0 + timedelta(minutes=15)) for n in range(count)]
+                          callback_due_at=T0 + timedelta(minutes=15)) for n in range(first, first + count)]
     session.add_all(incidents)
     session.flush()
     return incidents
@@ -56,6 +164,8 @@ def _log(session, rng: random.Random, incident_ids: list[int], at: datetime) -> 
     detail: dict = {}
     if kind == "customer_update_sent":
         detail = {"round": rng.choice([0, 1, 2, 3]), "late_seconds": rng.choice([0, 0, 0, 45, 130, 900])}
+    elif kind == "customer_update_late":
+        detail = {"round": rng.choice([1, 2, 3])}
     elif kind in ("resolution_confirmed", "resolved_unconfirmed"):
         detail = {"seconds_since_capture": round(rng.uniform(600, 3 * 86400), 1)}
         if kind == "resolution_confirmed":
@@ -70,13 +180,17 @@ def test_the_report_equals_a_recomputation_from_the_whole_log(database_url):
             ids = [i.id for i in _incidents(session, 12)]
             for n in range(900):  # 60 days, and lines on both sides of the range
                 _log(session, rng, ids, T0 + timedelta(minutes=97 * n))
+            scheduled = [i.id for i in _incidents(session, 150, first=100)]
+        with db.transaction() as session:  # the schedules' lines, in the order of their times
+            for at, incident_id, kind, detail in _schedules(rng, scheduled):
+                log_event(session, at=at, actor="system", kind=kind, detail=detail, incident_id=incident_id)
         start, end = T0 + timedelta(days=10), T0 + timedelta(days=40)
         with db.session() as session:
             shown = updates.update_figures(session, start, end)
-            in_range = list(session.scalars(select(IncidentEvent).where(IncidentEvent.at >= start,
-                                                                        IncidentEvent.at < end)))
-        expected = _recomputed(in_range)
+            log = list(session.scalars(select(IncidentEvent).order_by(IncidentEvent.id)))
+        expected = _recomputed(log, start, end)
         assert expected["updates_owed"] > 50 and expected["late"] > 10 and expected["confirmed"] > 5
+        assert expected["missed"] > 10 and expected["escalated"] > 10
         assert {name: getattr(shown, name) for name in expected} == expected
     finally:
         db.dispose()
