@@ -246,3 +246,10 @@ WORDS.update({  # issue 11: resolution by agreement; silence that proves nothing
     "resolved_unconfirmed": lambda d, _: ("Closed after the customer stayed silent on the resolution proposal "
                                           "(not confirmed)", "muted"),
 })
+
+WORDS.update({  # policy step 5: the customer's updates, owed from the moment they were reached
+    "updates_scheduled": lambda d, _: (f"Customer updates owed every {d.get('interval_minutes', '?')} minutes; "
+                                       f"the first by {_stamp(d.get('first_due_at'))}", ""),
+    "updates_counted_from_call_end": lambda d, _: ("The call ended: the first customer update is owed by "
+                                                   f"{_stamp(d.get('first_due_at'))}", "muted"),
+})

@@ -67,6 +67,11 @@ def _page(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
         # a level that reaches nobody must not eat the minutes: the managers hear at once
         return Decision("nobody_to_page", snap.state, pages=(PageOrder(Audience.MANAGERS, ALERT, "page"),),
                         log=(K.NOBODY_TO_PAGE,))
+    if step.only_told_at_level:
+        # the TAM is told, never asked: with nobody else at the level, nobody would call back; they are still told
+        return Decision("nobody_to_page", snap.state, pages=(PageOrder(Audience.MANAGERS, ALERT, "page"),
+                                                             PageOrder(Audience.LEVEL, (), "page")),
+                        log=(K.NOBODY_TO_PAGE,))
     return Decision("paged", snap.state, pages=(PageOrder(Audience.LEVEL, (), "page"),))
 
 
@@ -77,9 +82,11 @@ def _at_risk(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
         return _skip(snap, "skipped_callback_started")
     if snap.customer_reached:
         return _skip(snap, "skipped_callback_done")
+    # the owner (who may have acknowledged unpaged, or taken it over) owns the callback: warned too
     return Decision("alerted", snap.state, log=(K.CALLBACK_AT_RISK,),
                     pages=(PageOrder(Audience.MANAGERS, (SMS,), "at_risk"),
-                           PageOrder(Audience.PAGED_SO_FAR, (SMS,), "at_risk")))
+                           PageOrder(Audience.PAGED_SO_FAR, (SMS,), "at_risk"),
+                           PageOrder(Audience.OWNER_OR_PRIMARY, (SMS,), "at_risk")))
 
 
 def _breach(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
@@ -189,7 +196,8 @@ def _answered(ev: CallbackAnswered, snap: Snapshot, now: datetime) -> Decision:
         return Decision("already_answered", snap.state)
     met = ev.at <= snap.due_at
     state = State.MET if met else State.LATE
-    return Decision(state.value, state, log=(K.CALLBACK_MET if met else K.CALLBACK_LATE,))
+    return Decision(state.value, state, start_updates=not snap.resolved,
+                    log=(K.CALLBACK_MET if met else K.CALLBACK_LATE,))
 
 
 def _unanswered(ev: CallbackUnanswered, snap: Snapshot, now: datetime) -> Decision:
@@ -212,8 +220,9 @@ def _self_reported(ev: SelfReported, snap: Snapshot, now: datetime) -> Decision:
         return _refuse(snap, "refused_closed")
     if snap.self_reported:  # stored once
         return Decision("already_self_reported", snap.state)
+    # the chase stops on the rep's word: updates become owed, or nothing would remind anyone of the customer
     return Decision("self_reported", State.SELF_REPORTED, set_owner=not _owned(snap),
-                    cancel_escalation_pages=True, log=(K.CALLBACK_SELF_REPORTED,))
+                    cancel_escalation_pages=True, start_updates=True, log=(K.CALLBACK_SELF_REPORTED,))
 
 
 def _reached_by_email(ev: ReachedByEmail, snap: Snapshot, now: datetime) -> Decision:
@@ -224,7 +233,8 @@ def _reached_by_email(ev: ReachedByEmail, snap: Snapshot, now: datetime) -> Deci
     if snap.reached_by_email:
         return Decision("already_reached_by_email", snap.state)
     return Decision("reached_by_email", State.WORKED_BY_EMAIL, set_owner=not _owned(snap),
-                    cancel_escalation_pages=True, mark_reached_by_email=True, log=(K.REACHED_BY_EMAIL,))
+                    cancel_escalation_pages=True, mark_reached_by_email=True, start_updates=True,
+                    log=(K.REACHED_BY_EMAIL,))
 
 
 def _resolve(ev: Resolve, snap: Snapshot, now: datetime) -> Decision:

@@ -83,6 +83,8 @@ class StepDue:
     kind: str
     level: int = 0
     nobody_at_level: bool = False  # the service resolved this level's targets to no one reachable
+    # the level reaches only people who are told and cannot act (the account's TAM): nobody to call back
+    only_told_at_level: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ class Audience(StrEnum):
     LEVEL = "level"  # the targets of the step's escalation level
     MANAGERS = "managers"
     PAGED_SO_FAR = "paged_so_far"
-    OWNER_OR_PRIMARY = "owner_or_primary"  # the acknowledger, else whom the first level of the incident's policy reaches
+    OWNER_OR_PRIMARY = "owner_or_primary"  # the (active) acknowledger, else whom the first level of the incident's policy reaches
     PREVIOUS_OWNER = "previous_owner"  # told when someone takes the incident over
     SAME_PERSON = "same_person"  # the person of a failed page
     CUSTOMER = "customer"
@@ -202,6 +204,9 @@ class Decision:
     record_breach: bool = False
     add_repage: bool = False
     mark_reached_by_email: bool = False
+    # policy step 5: the customer was reached (or the rep says so), updates are owed from now on; the schedule
+    # starts here, in the same transaction, never on a later webhook that may be lost (``updates.start_follow_up``)
+    start_updates: bool = False
     resolve: bool = False
     log: tuple[EventKind, ...] = field(default=())  # lines the service writes to the log
     refused: bool = False

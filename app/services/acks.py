@@ -35,7 +35,6 @@ from app.services.escalation import caller_on_hotline, snapshot
 from app.services.events import log_event
 from app.services.oncall import on_call_everywhere
 from app.services.page_text import hhmm
-from app.services.updates import start_follow_up
 
 AFTER_CALL_CHECK = timedelta(minutes=1)  # a held connect checks this often whether the intake is over
 
@@ -176,9 +175,8 @@ def reached_by_email(session: Session, incident: Incident, actor: Actor, how: st
     decision = decide(ReachedByEmail(actor.rep_id), snapshot(session, incident, now), now)
     if decision.mark_reached_by_email:
         incident.reached_how = how.strip()[:500]
+    # the customer is being worked: the decision starts policy step 5's updates (``Decision.start_updates``)
     carry_out(session, incident, decision, now, _acting(actor, incident, how=how.strip()[:200]))
-    if decision.mark_reached_by_email:  # the customer is being worked: policy step 5's updates are owed from now
-        start_follow_up(session, incident, now, owner_rep_id=actor.rep_id)
     return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, None, session))
 
 

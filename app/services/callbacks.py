@@ -205,7 +205,8 @@ def _count_if_confirmed(session: Session, incident: Incident, callback: Callback
     callback.outcome = CallbackOutcome(decision.outcome)
     if incident.callback_answered_at is None:
         incident.callback_answered_at = at
-    carry_out(session, incident, decision, now, Acting(actor="twilio", detail={
+    # the callback's rep acts (never made owner here): they own the updates the decision starts
+    carry_out(session, incident, decision, now, Acting(actor="twilio", rep_id=callback.rep_id, detail={
         "callback_id": callback.id, "answered_at": at.isoformat(),
         "seconds_after_capture": round((at - incident.captured_at).total_seconds(), 1),
         **({"live": True} if live else {})}))

@@ -19,16 +19,18 @@ from app.models import (
     Page,
     PageStatus,
     ProposalState,
+    Rep,
     ResolutionProposal,
     Ticket,
 )
-from app.models.paging import CUSTOMER_ROLE
+from app.models.paging import CUSTOMER_ROLE, TAM_ROLE
 from app.oncall.contactable import Contactable
 from app.oncall.errors import OnCallConfigError
 from app.services.escalation import add_repage, first_channel, is_first_page_step
 from app.services.events import log_event
 from app.services.oncall import contactable, find_rep, resolve_target
 from app.services.pages import CHASING_PURPOSES, ESCALATION_PURPOSES, queue_page
+from app.services.updates import start_follow_up
 
 
 @dataclass
@@ -36,7 +38,7 @@ class Acting:
     """Who or what the decision is carried out for."""
 
     actor: str = "system"
-    rep_id: int | None = None  # the acting rep (becomes the owner on ``set_owner``)
+    rep_id: int | None = None  # the acting rep (becomes the owner on ``set_owner``; owns updates it starts)
     step: DueStep | None = None
     level_people: list[tuple[Contactable, tuple[str, ...]]] = field(default_factory=list)
     detail: dict[str, Any] = field(default_factory=dict)  # added to every line the decision logs
@@ -88,6 +90,8 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
                 done.pages.append(page)
     if decision.add_repage and acting.step is not None:
         add_repage(session, incident, acting.step)
+    if decision.start_updates:  # idempotent: a schedule already running is kept as it is
+        start_follow_up(session, incident, now, owner_rep_id=acting.rep_id)
     return done
 
 
@@ -119,11 +123,15 @@ def _audience(session: Session, incident: Incident, order: PageOrder, now: datet
     if order.audience == Audience.MANAGERS:
         people = managers(session, incident, now)
     elif order.audience == Audience.PAGED_SO_FAR:
-        people = _paged_so_far(session, incident)
+        people = _without_deactivated(session, _paged_so_far(session, incident))
     elif order.audience == Audience.OWNER_OR_PRIMARY:
+        # an owner deactivated since (left, lost their phone) is paged no more: whoever is on call now is
         owner = find_rep(session, incident.acknowledged_by) if incident.acknowledged_by else None
-        people = [contactable(owner, "acknowledger")] if owner is not None else [
-            who for who, _channels in level_people(session, incident, 0, now)]  # not a schedule assumed "primary"
+        if owner is None or not owner.active:  # whom the first level reaches now, not a schedule assumed "primary"
+            # the TAM is told on their level's channels only (the default policy: SMS), never rung as if on call
+            return [(who, order.channels if who.role != TAM_ROLE else tuple(c for c in order.channels if c in told))
+                    for who, told in level_people(session, incident, 0, now)]
+        people = [contactable(owner, "acknowledger")]
     elif order.audience == Audience.PREVIOUS_OWNER:
         previous = find_rep(session, done.previous_owner) if done.previous_owner else None
         people = [contactable(previous, "previous_owner")] if previous is not None else []
@@ -139,13 +147,17 @@ def level_people(session: Session, incident: Incident, level: int,
     levels = incident.escalation.get("levels", []) if incident.escalation else []
     if level >= len(levels):
         return []
-    out, seen = [], set()
+    # one entry per number; a person two targets reach (a rep on call in two schedules) gets every channel
+    # either target asks for, in the order first asked
+    found: dict[str, tuple[Contactable, tuple[str, ...]]] = {}
     for target in levels[level].get("targets", []):
         for who in resolve(session, incident, target, now):
-            if who.phone and who.phone not in seen:
-                seen.add(who.phone)
-                out.append((who, tuple(target.get("channels") or who.channels)))
-    return out
+            if not who.phone:
+                continue
+            channels = tuple(target.get("channels") or who.channels)
+            first, before = found.get(who.phone, (who, ()))
+            found[who.phone] = (first, before + tuple(c for c in channels if c not in before))
+    return list(found.values())
 
 
 def resolve(session: Session, incident: Incident | None, target: dict, now: datetime) -> list[Contactable]:
@@ -167,6 +179,13 @@ def _paged_so_far(session: Session, incident: Incident) -> list[Contactable]:
     pages = session.scalars(select(Page).where(Page.incident_id == incident.id, Page.purpose == "page")).all()
     return [Contactable(rep_id=p.rep_id, name=p.name, phone=p.to_number, channels=("sms", "voice"), role=p.role)
             for p in pages]
+
+
+def _without_deactivated(session: Session, people: list[Contactable]) -> list[Contactable]:
+    """``people`` less the reps deactivated since they were paged (someone who is no rep, a TAM, stays)."""
+    ids = {who.rep_id for who in people if who.rep_id is not None}
+    inactive = set(session.scalars(select(Rep.id).where(Rep.id.in_(ids), Rep.active.is_(False)))) if ids else set()
+    return [who for who in people if who.rep_id not in inactive]
 
 
 def distinct(people: list[Contactable]) -> list[Contactable]:

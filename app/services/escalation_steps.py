@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.escalation import StepDue, decide
 from app.models import DueStep, Incident, StepKind
+from app.models.paging import TAM_ROLE
 from app.services.decisions import Acting, carry_out, level_people
 from app.services.escalation import snapshot
 
@@ -16,7 +17,8 @@ def run_due_step(session: Session, incident: Incident, step: DueStep, now: datet
     """Carry out ``step`` for ``incident`` as the core decides; returns the outcome code."""
     people = level_people(session, incident, step.level, now) if step.kind == StepKind.PAGE else []
     trigger = StepDue(kind=str(step.kind), level=step.level,
-                      nobody_at_level=step.kind == StepKind.PAGE and not people)
+                      nobody_at_level=step.kind == StepKind.PAGE and not people,
+                      only_told_at_level=bool(people) and all(who.role == TAM_ROLE for who, _channels in people))
     decision = decide(trigger, snapshot(session, incident, now), now)
     if decision.outcome == "nobody_to_page":
         incident.nobody_to_page_at = incident.nobody_to_page_at or now

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.event_kind import EventKind
 from app.models import (
     CustomerUpdate,
     DeliveryChannel,
@@ -79,6 +80,29 @@ def start_follow_up(session: Session, incident: Incident, now: datetime, *, minu
               detail={"interval_minutes": minutes, "via": via, "first_due_at": follow_up.next_due_at.isoformat()})
     schedule_round(session, follow_up)
     return follow_up, True
+
+
+def call_ended(session: Session, incident: Incident, now: datetime, *, answered_at: datetime | None,
+               owner_rep_id: int | None = None) -> FollowUp:
+    """The call with the customer answered at ``answered_at`` ended now: the incident's schedule, its first update
+    due one interval after the call (as the rep is told), not after the answer.
+
+    The schedule normally exists already: the answer started it (``Decision.start_updates``), so updates are owed
+    even if this end of the call is never heard of. Only that untouched start is moved: an interval agreed, an
+    update written, or a schedule older than this call keeps its due time.
+    """
+    follow_up, created = start_follow_up(session, incident, now, owner_rep_id=owner_rep_id)
+    untouched = (follow_up.agreed_via == "default" and follow_up.round == 1 and follow_up.last_update_at is None
+                 and follow_up.state == FollowUpState.UPDATING and follow_up.next_due_at is not None
+                 and answered_at is not None and follow_up.agreed_at >= answered_at)
+    due = now + timedelta(minutes=follow_up.interval_minutes)
+    if not created and untouched and follow_up.next_due_at < due:
+        follow_up.agreed_at, follow_up.next_due_at = now, due
+        log_event(session, at=now, actor="system", kind=EventKind.UPDATES_COUNTED_FROM_CALL_END,
+                  incident_id=incident.id, detail={"interval_minutes": follow_up.interval_minutes,
+                                                   "first_due_at": due.isoformat()})
+        schedule_round(session, follow_up)
+    return follow_up
 
 
 def schedule_round(session: Session, follow_up: FollowUp) -> int:

@@ -14,7 +14,7 @@ from app.models.followup import DEFAULT_INTERVAL_MINUTES
 from app.prompts import text
 from app.services.deliveries import sms_status
 from app.services.resolution import decide_by_call, spoken_proposal
-from app.services.updates import KEYPAD_INTERVALS, agree_interval, follow_up_of, say_minutes, start_follow_up
+from app.services.updates import KEYPAD_INTERVALS, agree_interval, call_ended, follow_up_of, say_minutes
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
 from app.webhooks import answer_once
@@ -26,10 +26,12 @@ bp = Blueprint("updates_voice", __name__, url_prefix="/twilio/updates")
 def after_callback(session: Session, callback: Callback, incident: Incident, now: datetime) -> str:
     """TwiML for the rep when the bridged call with the customer ended: offer the update interval.
 
-    The schedule starts at once with the default interval (the rep becomes its owner); a key
-    pressed here changes it. Hook: app/voice/bridge.py ``dial_done`` returns this when the call completed.
+    The answer started the schedule with the default interval (the rep owns it), its first update now counted
+    from the end of this call; a key pressed here changes it. Hooks: app/voice/bridge.py and
+    app/voice/queue_routes.py ``dial_done`` return this when the call completed (a lost one costs the offer only).
     """
-    follow_up, _ = start_follow_up(session, incident, now, owner_rep_id=callback.rep_id)
+    follow_up = call_ended(session, incident, now, answered_at=callback.person_confirmed_at or callback.answered_at,
+                           owner_rep_id=callback.rep_id)
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
                              action=f"/twilio/updates/interval?callback={callback.id}")

@@ -31,7 +31,8 @@ def test_a_withheld_caller_speaks_a_uk_number_with_extension_and_an_email(phone,
     call.record(seconds=20)
     offer_or_done = call.press("1")
     closing = _said(offer_or_done)
-    assert "plus 4 4, 2 0, 7 9 4 6, 0 0 0 0 within 15 minutes, by 3:15 a.m. GMT" in closing  # was "UTC"
+    # the extension read back with the number; the deadline on the caller's clock (was "UTC")
+    assert "plus 4 4, 2 0, 7 9 4 6, 0 0 0 0, extension 2, 0, 4 within 15 minutes, by 3:15 a.m. GMT" in closing
     with hotline.db.session() as s:
         [incident] = s.scalars(select(Incident)).all()
         extension = [e.detail for e in events_of(s, incident) if e.kind == "callback_extension"]

@@ -92,6 +92,8 @@ def test_the_timeline_tells_the_story_in_order(client, hotline, clock):
         "Callback requested: the hotline calls the rep, then +14155552671",
         "Customer's phone: answered",
         "Customer connected at 03:03 UTC, 3.0 min after capture (within the deadline)",
+        # the answer starts the customer's updates (policy step 5), not the end of the call that may never come
+        "Customer updates owed every 60 minutes; the first by Thu 26 Nov 04:03:00 UTC",
         "Note by Rita Rep",
     ]
     assert doc.find("ol", cls="timeline").find_all("li")[-1].find(cls="note-text").text() == "Customer <b>happy</b>"

@@ -81,12 +81,14 @@ TABLE = {
         "no_number_reached_by_email": ("skipped_callback_done", []), "nobody_to_page": ("nobody_to_page", [M]),
     },
     "at_risk": {
-        "open": ("alerted", [M, P]), "acknowledged": ("alerted", [M, P]), "owned_by_another_rep": ("alerted", [M, P]),
+        # the owner is warned too: they may have acknowledged (or taken it over) without being paged
+        "open": ("alerted", [M, P, OP]), "acknowledged": ("alerted", [M, P, OP]),
+        "owned_by_another_rep": ("alerted", [M, P, OP]),
         "callback_in_progress": ("skipped_callback_started", []), "attempted": ("skipped_callback_started", []),
         "met": ("skipped_callback_started", []), "late": ("skipped_callback_started", []),
         "self_reported": ("skipped_callback_done", []), "resolved": ("skipped_resolved", []),
-        "no_callback_number": ("alerted", [M, P]), "no_number_reached_by_email": ("skipped_callback_done", []),
-        "nobody_to_page": ("alerted", [M, P]),
+        "no_callback_number": ("alerted", [M, P, OP]), "no_number_reached_by_email": ("skipped_callback_done", []),
+        "nobody_to_page": ("alerted", [M, P, OP]),
     },
     "breach": {
         "open": ("breached", [M]), "acknowledged": ("breached", [M]), "owned_by_another_rep": ("breached", [M]),
@@ -143,6 +145,19 @@ def test_a_page_step_beyond_the_policy_does_nothing():
 def test_nobody_to_page_alerts_managers_on_both_channels_and_says_so():
     decision = decide(StepDue("page", nobody_at_level=True), STATES["open"], T0)
     assert decision.pages[0].channels == ("sms", "voice") and decision.log == (EventKind.NOBODY_TO_PAGE,)
+
+
+@pytest.mark.parametrize("step, outcome, audiences", [
+    (StepDue("page"), "paged", [Audience.LEVEL]),
+    (StepDue("page", nobody_at_level=True), "nobody_to_page", [Audience.MANAGERS]),
+    # a level reaching only the account's TAM (told, never asked) reaches nobody who can call back
+    (StepDue("page", only_told_at_level=True), "nobody_to_page", [Audience.MANAGERS, Audience.LEVEL]),
+])
+def test_a_level_reaching_only_people_who_are_told_pages_the_managers_at_once(step, outcome, audiences):
+    decision = decide(step, STATES["open"], T0)
+    assert decision.outcome == outcome and [p.audience for p in decision.pages] == audiences
+    assert (decision.log == (EventKind.NOBODY_TO_PAGE,)) == (outcome == "nobody_to_page")
+    assert all(p.channels == ("sms", "voice") for p in decision.pages if p.audience == Audience.MANAGERS)
 
 
 # ------------------------------------------------------------------ events: acknowledge, take over, connect

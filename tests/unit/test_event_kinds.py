@@ -45,3 +45,12 @@ def test_a_refused_resolution_reads_the_reason_it_was_logged_with(outcome, words
 def test_a_callback_that_never_reached_the_rep_says_the_customer_was_not_called():
     line, tone = WORDS["callback_rep_not_reached"]({"callback_id": 1, "why": "no-answer"}, "")
     assert line == "The rep was not reached (no-answer): the customer was not called" and tone == "bad"
+
+
+def test_the_customer_update_schedule_reads_plainly_on_the_timeline():
+    scheduled = {"interval_minutes": 60, "via": "default", "first_due_at": "2026-12-03T19:05:00+00:00"}
+    assert WORDS["updates_scheduled"](scheduled, "") == (
+        "Customer updates owed every 60 minutes; the first by Thu 03 Dec 19:05:00 UTC", "")
+    moved = {"interval_minutes": 60, "first_due_at": "2026-12-03T19:45:00+00:00"}
+    assert WORDS["updates_counted_from_call_end"](moved, "") == (
+        "The call ended: the first customer update is owed by Thu 03 Dec 19:45:00 UTC", "muted")

@@ -106,7 +106,8 @@ def test_dashboard_interval_update_proposal_and_verbal_agreement(hotline, client
     base = f"/incidents/{incident.reference}/updates"
     assert post_form(client, f"{base}/interval", {"minutes": "10"}).status_code == 302
     assert "15 minutes to 24 hours, not 10 minutes" in client.get(base).get_data(as_text=True)
-    assert _rows(hotline, FollowUp) == []
+    # unchanged: the schedule the verified callback started (the default hour)
+    assert [(f.interval_minutes, f.agreed_via) for f in _rows(hotline, FollowUp)] == [(60, "default")]
     post_form(client, f"{base}/interval", {"minutes": "120"})
     [follow_up] = _rows(hotline, FollowUp, incident_id=incident.id)
     assert follow_up.interval_minutes == 120 and follow_up.agreed_via == "dashboard"
@@ -159,7 +160,8 @@ def test_owner_sms_sets_interval_writes_update_and_proposes(hotline, client, clo
     ref = incident.reference
     # reps act on their own incidents: Bob (level 1, not yet due) was not paged; Alice was, at the opening
     assert "not paged for" in _sms(client, BOB, f"EVERY 30 {ref}")
-    assert _rows(hotline, FollowUp) == []
+    # unchanged: the schedule the verified callback started (the default hour)
+    assert [(f.interval_minutes, f.agreed_via) for f in _rows(hotline, FollowUp)] == [(60, "default")]
     assert "acknowledged" in _sms(client, ALICE, f"ACK {ref}").lower()
     assert "every 30 minutes" in _sms(client, ALICE, f"EVERY 30 {ref}")
     [follow_up] = _rows(hotline, FollowUp, incident_id=incident.id)
@@ -296,11 +298,12 @@ def test_a_non_critical_caller_on_the_hotline_is_counted_apart_and_texted_on_req
 
 def test_the_interval_keypad_names_the_interval_in_force_when_no_key_changes_it(hotline, client):
     from app.models import Callback
-    from app.services.updates import start_follow_up
+    from app.services.updates import agree_interval
 
     incident = _incident(client, hotline)
     with hotline.db.transaction() as s:  # agreed at an earlier callback: every 30 minutes
-        start_follow_up(s, s.get(Incident, incident.id), hotline.clock.now(), minutes=30)
+        assert agree_interval(s, s.get(Incident, incident.id), 30, via="keypad", by="Alice Primary",
+                              now=hotline.clock.now()).ok
         callback_id = s.scalars(select(Callback.id).where(Callback.incident_id == incident.id)).one()
     url = f"{PUBLIC_BASE_URL}/twilio/updates/interval?callback={callback_id}"
     params = {"CallSid": "CA" + "9" * 32, "Digits": "9", "AccountSid": "AC" + "0" * 32}
