@@ -113,9 +113,7 @@ def database_problems(settings: Settings, report: CheckReport, migrate: Callable
     """Reachable and at head (after ``migrate``, when given); True when the database can be used."""
     url = settings.resolved_database_url
     where = "DATABASE_URL" if settings.database_url else "HOTLINE_DATA_DIR"
-    if migrate is not None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    elif not settings.database_url and not (settings.data_dir / "hotline.db").exists():
+    if migrate is None and not settings.database_url and not (settings.data_dir / "hotline.db").exists():
         report.error(where, f"no database yet at {settings.data_dir / 'hotline.db'}.",
                      "run `hotline db upgrade` (serve and worker also create it at start)")
         return False
@@ -298,6 +296,15 @@ def run_checks(
     settings, broken = read_settings(env, report)
     report.settings = settings
     settings_problems(settings, env, report)
+    data_dir = settings.data_dir_problem()  # the emergency spool, the generated secrets, SQLite and Redis by default
+    if data_dir is None and migrate is not None:  # serve and worker make it now (check only looks)
+        try:
+            settings.prepare_data_dir()
+        except SettingsError as exc:
+            data_dir = exc
+    if data_dir is not None:
+        report.error(data_dir.variable, data_dir.problem, data_dir.fix)
+        return report
     if probe_twilio and not {"TWILIO_NUMBER", "TWILIO_ACCOUNT_SID"} & {p.where for p in report.errors}:
         twilio_account_problems(settings, report)
     if settings.smtp_host and not {"SMTP_PORT", "SMTP_TLS"} & broken:

@@ -24,6 +24,8 @@ def settings_problems(settings: Settings, env: Mapping[str, str], report: CheckR
         _twilio_problems(settings, report)
     else:
         report.passed.append("telephony: SIMULATED (no Twilio account configured; nothing dials out)")
+        if settings.twilio_number:
+            _number_problem(settings.twilio_number, report)
     _public_url_problems(settings, production, report)
     if production and not settings.secret_key:
         report.warn("SECRET_KEY", "is not set: a random key in HOTLINE_DATA_DIR signs sessions and acknowledgement "
@@ -123,6 +125,17 @@ def _helpdesk_problems(settings: Settings, production: bool, report: CheckReport
                      "python3 -c 'import secrets; print(secrets.token_hex(32))', and give the helpdesk the same value")
 
 
+def _number_problem(number: str, report: CheckReport) -> None:
+    """TWILIO_NUMBER must be a valid number in E.164 (the simulated phones dial it and see it as the sender too)."""
+    try:
+        valid = number.startswith("+") and phonenumbers.is_valid_number(phonenumbers.parse(number))
+    except phonenumbers.NumberParseException:
+        valid = False
+    if not valid:
+        report.error("TWILIO_NUMBER", f"{number!r} is not a valid number in E.164.",
+                     "write it with + and the country code, e.g. TWILIO_NUMBER=+14155550100")
+
+
 def _twilio_problems(settings: Settings, report: CheckReport) -> None:
     sid = settings.twilio_account_sid
     if not (sid.startswith("AC") and len(sid) == 34):
@@ -133,13 +146,7 @@ def _twilio_problems(settings: Settings, report: CheckReport) -> None:
         report.error("TWILIO_NUMBER", "is not set: every page and callback would fail (Twilio error 21603).",
                      "set the hotline's Twilio number in E.164, e.g. TWILIO_NUMBER=+14155550100")
         return
-    try:
-        valid = number.startswith("+") and phonenumbers.is_valid_number(phonenumbers.parse(number))
-    except phonenumbers.NumberParseException:
-        valid = False
-    if not valid:
-        report.error("TWILIO_NUMBER", f"{number!r} is not a valid number in E.164.",
-                     "write it with + and the country code, e.g. +14155550100")
+    _number_problem(number, report)
     if not settings.talks_to_twilio:
         report.warn("TWILIO_API_BASE_URL", f"points at {settings.twilio_api_base_url}, not Twilio ({TWILIO_API_BASE}): "
                     "every page, SMS and callback goes there.", "leave it empty in production")

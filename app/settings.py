@@ -46,12 +46,12 @@ class SettingsError(ValueError):
         return type(self), (self.variable, self.problem, self.fix)
 
 
-def _minutes(variable: str, raw: str, low: int, high: int) -> int:
-    """A whole number of minutes in [low, high]; a unit such as "15m" is refused with the fix."""
+def _minutes(variable: str, raw: str, low: int, high: int, example: int = 15) -> int:
+    """A whole number of minutes in [low, high]; a unit such as "15m" is refused with the fix (``example``: the default)."""
     text = raw.strip()
     if not text.isdecimal() or not low <= int(text) <= high:
         raise SettingsError(variable, f"must be a whole number of minutes from {low} to {high}, not {raw!r}.",
-                            f"write the number alone, e.g. {variable}=15")
+                            f"write the number alone, e.g. {variable}={example}")
     return int(text)
 
 
@@ -64,11 +64,12 @@ def _seconds(variable: str, raw: str, low: int, high: int) -> int:
     return int(text)
 
 
-def _count(variable: str, raw: str) -> int:
+def _count(variable: str, raw: str, example: int) -> int:
     """A whole number, zero or more: 0 switches the limit off (each user of a count setting honours that)."""
     text = raw.strip()
     if not text.isdecimal():
-        raise SettingsError(variable, f"must be a whole number, not {raw!r}.", f"write the number alone, e.g. {variable}=3")
+        raise SettingsError(variable, f"must be a whole number, not {raw!r}.",
+                            f"write the number alone, e.g. {variable}={example} (the default; 0 switches it off)")
     return int(text)
 
 
@@ -138,7 +139,7 @@ def _smtp_tls(variable: str, raw: str) -> str:
     return mode
 
 
-def _per_second(variable: str, raw: str) -> float:
+def _per_second(variable: str, raw: str, default: str) -> float:
     """A send rate per second, more than 0 and at most 1000 (issue 12: Twilio's account rates)."""
     try:
         value = float(raw.strip())
@@ -146,7 +147,7 @@ def _per_second(variable: str, raw: str) -> float:
         value = -1.0
     if not 0 < value <= 1000:
         raise SettingsError(variable, f"must be a number of sends per second, more than 0 and at most 1000, not {raw!r}.",
-                            f"write the number alone, e.g. {variable}=1 (Twilio's default for an account)")
+                            f"write the number alone, e.g. {variable}={default} (the default)")
     return value
 
 
@@ -303,10 +304,37 @@ class Settings:
         return value
 
     def prepare_data_dir(self) -> Path:
-        """Create the data dir readable by this user alone (0700), and make our files in it 0600."""
+        """Create the data dir readable by this user alone (0700), and make our files in it 0600.
+
+        A data dir this user cannot create or write is a SettingsError naming HOTLINE_DATA_DIR (not a traceback).
+        """
+        try:
+            return self._prepare_data_dir()
+        except OSError as exc:
+            raise self._data_dir_error(exc.strerror or str(exc)) from None
+
+    def data_dir_problem(self) -> SettingsError | None:
+        """Why this user could not create or write the data dir (without creating it), or None."""
+        path = self.data_dir.absolute()
+        while not path.exists() and path != path.parent:
+            path = path.parent
+        if not path.is_dir():
+            return self._data_dir_error(f"{path} is not a folder")
+        if not os.access(path, os.W_OK | os.X_OK):
+            return self._data_dir_error(f"{path} is not writable")
+        return None
+
+    def _data_dir_error(self, reason: str) -> SettingsError:
+        return SettingsError("HOTLINE_DATA_DIR", f"{str(self.data_dir)!r} cannot be used by this user: {reason}.",
+                             "create it for the service's user (e.g. install -d -m 700 -o hotline /var/lib/hotline), "
+                             "or point HOTLINE_DATA_DIR at a folder it can write")
+
+    def _prepare_data_dir(self) -> Path:
         # Another local user who can read secret_key can forge an admin session; who can read
         # the SQLite file has every customer's details. Existing installs are tightened too.
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not os.access(self.data_dir, os.W_OK | os.X_OK):  # the emergency spool and the secrets are written here
+            raise PermissionError(13, "Permission denied (not writable)")
         os.chmod(self.data_dir, 0o700)
         db_file = self._sqlite_file_in_data_dir()
         if db_file is not None and not db_file.exists():
@@ -365,13 +393,13 @@ class Settings:
             ),
             secret_key=get("SECRET_KEY", ""),
             queue_name=_queue_name("QUEUE_NAME", get("QUEUE_NAME", "") or cls.queue_name),
-            twilio_calls_per_second=_per_second("TWILIO_CALLS_PER_SECOND", get("TWILIO_CALLS_PER_SECOND", "") or "1"),
-            twilio_sms_per_second=_per_second("TWILIO_SMS_PER_SECOND", get("TWILIO_SMS_PER_SECOND", "") or "10"),
-            max_incidents_per_caller=_count("MAX_INCIDENTS_PER_CALLER", get("MAX_INCIDENTS_PER_CALLER", "") or "3"),
+            twilio_calls_per_second=_per_second("TWILIO_CALLS_PER_SECOND", get("TWILIO_CALLS_PER_SECOND", "") or "1", "1"),
+            twilio_sms_per_second=_per_second("TWILIO_SMS_PER_SECOND", get("TWILIO_SMS_PER_SECOND", "") or "10", "10"),
+            max_incidents_per_caller=_count("MAX_INCIDENTS_PER_CALLER", get("MAX_INCIDENTS_PER_CALLER", "") or "3", 3),
             caller_incident_window_minutes=_minutes("CALLER_INCIDENT_WINDOW_MINUTES",
-                                                    get("CALLER_INCIDENT_WINDOW_MINUTES", "") or "60", 1, 24 * 60),
-            outbound_alert_per_hour=_count("OUTBOUND_ALERT_PER_HOUR", get("OUTBOUND_ALERT_PER_HOUR", "") or "120"),
-            missed_call_sms_hours=_count("MISSED_CALL_SMS_HOURS", get("MISSED_CALL_SMS_HOURS", "") or "24"),
+                                                    get("CALLER_INCIDENT_WINDOW_MINUTES", "") or "60", 1, 24 * 60, 60),
+            outbound_alert_per_hour=_count("OUTBOUND_ALERT_PER_HOUR", get("OUTBOUND_ALERT_PER_HOUR", "") or "120", 120),
+            missed_call_sms_hours=_count("MISSED_CALL_SMS_HOURS", get("MISSED_CALL_SMS_HOURS", "") or "24", 24),
             helpdesk_webhook_url=get("HELPDESK_WEBHOOK_URL", "").strip(),
             helpdesk_webhook_secret=get("HELPDESK_WEBHOOK_SECRET", ""),
             smtp_host=get("SMTP_HOST", ""),
@@ -382,7 +410,7 @@ class Settings:
             mail_from=get("MAIL_FROM", "") or cls.mail_from,
             resolution_silence_hours=_hours("RESOLUTION_SILENCE_HOURS", get("RESOLUTION_SILENCE_HOURS", "") or "72"),
             ticket_howto=get("TICKET_HOWTO", "") or cls.ticket_howto,
-            live_wait_minutes=_minutes("LIVE_WAIT_MINUTES", get("LIVE_WAIT_MINUTES", "") or "5", 0, 60),
+            live_wait_minutes=_minutes("LIVE_WAIT_MINUTES", get("LIVE_WAIT_MINUTES", "") or "5", 0, 60, 5),
             live_hold_music_url=get("LIVE_HOLD_MUSIC_URL", "").strip() or cls.live_hold_music_url,
             live_hold_music_seconds=_seconds("LIVE_HOLD_MUSIC_SECONDS", get("LIVE_HOLD_MUSIC_SECONDS", "") or "60",
                                              5, 600),

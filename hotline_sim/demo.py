@@ -12,15 +12,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import create_app
 from app.embedded_redis import stop_embedded
 from app.migrate import upgrade
-from app.models import Callback, Incident, Page
+from app.models import Callback, Incident, IncidentEvent, Page
 from app.oncall.records import parse_rep, parse_schedule
 from app.services.events import events_of
-from app.services.oncall_admin import create_rep, save_schedule
+from app.services.oncall_admin import save_rep, save_schedule
 from app.services.tickets import parse_ticket_input, upsert_ticket
 from app.settings import Settings
 from app.telephony.twilio import TwilioTelephony
@@ -38,6 +38,7 @@ CALLER = "+14155550100"
 REP = "+14155550111"
 HOTLINE_NUMBER = "+15005550006"
 PUBLIC_URL = "https://hotline.demo"
+RESUME_MARGIN = timedelta(minutes=10)  # past the last send slot a run on the same data dir booked
 SCRIPT = [  # what the caller does, in order
     ("press", "1"),  # English
     ("press", "3"),  # API calls and SMTP injection both failing
@@ -75,11 +76,24 @@ def _run(data_dir: Path) -> Incident:
         upgrade(settings.resolved_database_url)
         hotline = Hotline.build(settings, clock=clock, telephony=TwilioTelephony(settings, timeout_seconds=5))
         try:
+            _resume_after_last_run(hotline, clock)
             return _story(hotline, twilio, settings, clock)
         finally:
             hotline.db.dispose()
             context.use(None)
             stop_embedded(hotline.jobs.redis)  # the demo's embedded redis-server must not outlive it
+
+
+def _resume_after_last_run(hotline: Hotline, clock: FakeClock) -> None:
+    """Start the simulated clock after everything an earlier run on this ``--data-dir`` logged.
+
+    That run's clock moved hours ahead (updates, resolution), and its send slots are still booked in the
+    data dir's Redis at those times: a clock that went back would see every SMS put off until then.
+    """
+    with hotline.db.session() as session:
+        last = session.scalar(select(func.max(IncidentEvent.at)))
+    if last is not None and last + RESUME_MARGIN > clock.now():
+        clock.set(last + RESUME_MARGIN)
 
 
 def _story(hotline: Hotline, twilio: SimulatedTwilio, settings: Settings, clock: FakeClock) -> Incident:
@@ -160,8 +174,9 @@ def _seed(hotline: Hotline) -> None:
             "contact_email": "dana.smith@acme.example", "contact_phone": CALLER, "subject": "Sending API returns 500",
             "support_pin": "2468",
         }), hotline.clock.now())
-        create_rep(session, parse_rep({"name": "Riley On-Call", "phone": REP}))
-        create_rep(session, parse_rep({"name": "Morgan Manager", "phone": "+14155550133", "is_manager": True}))
+        # save, not create: a second run on the same --data-dir finds them there (and resets them to the script's)
+        save_rep(session, parse_rep({"name": "Riley On-Call", "phone": REP}))
+        save_rep(session, parse_rep({"name": "Morgan Manager", "phone": "+14155550133", "is_manager": True}))
         save_schedule(session, parse_schedule({
             "name": "primary", "time_zone": "UTC",
             "layers": [{"rotation": "daily", "handoff_time": "00:00", "starts_on": today.isoformat(),

@@ -114,6 +114,22 @@ def test_a_command_that_ends_leaves_no_redis_server(tmp_path, command):
     assert _embedded_servers(tmp_path / "data") == []
 
 
+def test_the_demo_runs_again_on_the_same_data_dir(tmp_path):
+    """An operator's second ``hotline demo --data-dir D`` tells the story again (it crashed on the seeded reps)."""
+    env = _env(tmp_path)
+    command = _hotline("demo", "--data-dir", env["HOTLINE_DATA_DIR"])
+    for _run in range(2):
+        done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True,
+                              timeout=DEADLINE_SECONDS * 2)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "Traceback" not in done.stderr
+        assert "incident resolved" in done.stdout
+    with sqlite3.connect(tmp_path / "data" / "hotline.db") as db:
+        assert db.execute("SELECT count(*) FROM reps").fetchone() == (2,)  # the script's two reps, not four
+        assert db.execute("SELECT count(*) FROM incidents").fetchone() == (2,)
+    assert _embedded_servers(tmp_path / "data") == []
+
+
 @pytest.mark.parametrize("command", ["serve", "worker"])
 def test_serve_and_worker_stopped_with_sigterm_leave_no_redis_server(tmp_path, command):
     args = ("serve", "--port", str(_free_port())) if command == "serve" else ("worker",)

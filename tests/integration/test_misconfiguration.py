@@ -112,6 +112,37 @@ def test_account_rates_default_to_twilios_and_are_read():
     assert (read.twilio_calls_per_second, read.twilio_sms_per_second) == (30.0, 2.5)
 
 
+@pytest.mark.parametrize(("variable", "raw", "example"), [
+    ("TWILIO_SMS_PER_SECOND", "0", "TWILIO_SMS_PER_SECOND=10 "), ("OUTBOUND_ALERT_PER_HOUR", "1.5",
+                                                                  "OUTBOUND_ALERT_PER_HOUR=120 "),
+    ("MISSED_CALL_SMS_HOURS", "x", "MISSED_CALL_SMS_HOURS=24 "), ("LIVE_WAIT_MINUTES", "61", "LIVE_WAIT_MINUTES=5\n"),
+    ("CALLER_INCIDENT_WINDOW_MINUTES", "0", "CALLER_INCIDENT_WINDOW_MINUTES=60\n")])
+def test_the_fix_of_an_unreadable_number_suggests_its_default(cli, variable, raw, example):
+    """The fix used to suggest values that were not the default (SMS=1, alerts at 3/h, LIVE_WAIT_MINUTES=15: warned)."""
+    result = cli("check", **{variable: raw})
+    assert f"ERROR   {variable}:" in result.output
+    assert f"e.g. {example}" in result.output
+
+
+def test_a_data_dir_that_cannot_be_made_is_one_line_naming_it_for_every_command(cli, tmp_path):
+    """Each command crashed with a FileNotFoundError/NotADirectoryError traceback, and check said 0 errors."""
+    (tmp_path / "a-file").write_text("")
+    data_dir = str(tmp_path / "a-file" / "data")
+    result = cli("check", "--no-twilio", HOTLINE_DATA_DIR=data_dir)
+    assert result.exit_code == 1 and "ERROR   HOTLINE_DATA_DIR:" in result.output and "not a folder" in result.output
+    for command in (("serve",), ("worker",), ("oncall", "now"), ("db", "upgrade")):
+        _refused(cli(*command, HOTLINE_DATA_DIR=data_dir), "HOTLINE_DATA_DIR", command[0])
+
+
+def test_a_twilio_number_not_in_e164_is_an_error_with_simulated_telephony_too(cli):
+    """Simulated phones dial TWILIO_NUMBER and see it as the sender; 4155550100 passed check with 0 errors."""
+    result = cli("check", "--no-twilio", TWILIO_NUMBER="4155550100")
+    assert result.exit_code == 1
+    assert "ERROR   TWILIO_NUMBER: '4155550100' is not a valid number in E.164" in result.output
+    assert "TWILIO_NUMBER=+14155550100" in result.output
+    assert "ERROR   TWILIO_NUMBER" not in cli("check", "--no-twilio", TWILIO_NUMBER="+14155550199").output
+
+
 def test_callback_sla_with_a_unit_is_a_clear_error(cli):
     result = cli("oncall", "now", CALLBACK_SLA_MINUTES="15m")
     _refused(result, "CALLBACK_SLA_MINUTES", "oncall")
