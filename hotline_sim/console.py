@@ -28,7 +28,14 @@ def run_console(hotline: Hotline, server_url: str = "", caller: str = "+14155550
     """Ring the hotline and play the call in the terminal until it ends."""
     call = simulated_call(hotline, server_url, caller)
     click.echo(f"Calling the hotline from {caller}. {HELP}")
-    prompt = call.dial()
+    try:
+        prompt = call.dial()
+    except OSError as exc:  # nothing listens there (connection refused, a wrong host): one line, not a traceback
+        raise click.ClickException(f"the hotline at {server_url} cannot be reached: {exc}") from None
+    except CallFlowError as exc:  # the first request refused: say why in one line, not a traceback
+        hint = (" (403: the signature did not match: PUBLIC_BASE_URL must be the address the hotline is reached at, "
+                "and both sides must sign with the same token)" if "403" in str(exc) else "")
+        raise click.ClickException(f"the hotline did not answer the call: {exc}{hint}") from None
     shown = 0
     while True:
         shown = _show(call, shown)
@@ -43,6 +50,8 @@ def run_console(hotline: Hotline, server_url: str = "", caller: str = "+14155550
             prompt = _act(call, prompt, line)
         except CallFlowError as exc:
             click.echo(f"[{exc}]")
+        except OSError as exc:  # the server went away mid-call
+            raise click.ClickException(f"the hotline stopped answering: {exc}") from None
         if prompt is None:
             click.echo("[you hung up]")
             return

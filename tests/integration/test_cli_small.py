@@ -43,3 +43,18 @@ def test_simulate_can_wait_on_the_line_after_the_intake_and_hang_up(env):
     assert "No engineer is free yet" in result.output and "Please hold while we page an engineer." in result.output
     assert "[plays http" in result.output and "[you are on hold" in result.output
     assert "[you hung up]" in result.output
+
+
+def test_simulate_against_a_hotline_that_cannot_be_reached_is_one_line(env):
+    result = CliRunner().invoke(main, ["simulate", "--url", "http://127.0.0.1:1"], env=env, input="/hangup\n")
+    assert result.exit_code == 1 and result.exception is not None and isinstance(result.exception, SystemExit)
+    assert "Error: the hotline at http://127.0.0.1:1 cannot be reached:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_simulate_signing_with_another_token_is_told_why_in_one_line(env, served):
+    """The served hotline signs with the test token; this CLI's data dir has a token of its own: 403."""
+    result = CliRunner().invoke(main, ["simulate", "--url", served], env=env, input="/hangup\n")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "Error: the hotline did not answer the call:" in result.output
+    assert "403: the signature did not match: PUBLIC_BASE_URL must be the address" in result.output
