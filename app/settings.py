@@ -7,6 +7,7 @@ import secrets
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlparse
 
 TWILIO_API_BASE = "https://api.twilio.com"
 PROMISED_CALLBACK_MINUTES = 15  # the support policy's promise (docs/policy.md): CALLBACK_SLA_MINUTES's default
@@ -111,6 +112,23 @@ def _http_url(variable: str, raw: str) -> str:
         raise SettingsError(variable, f"must be an absolute http(s) URL, not {raw!r}: it {problem}.",
                             f"leave it unset for Twilio itself, or e.g. {variable}=http://127.0.0.1:8099")
     return text
+
+
+def _redis_url(variable: str, raw: str) -> str:
+    """A Redis URL redis-py reads as meant: redis-py takes ``/abc`` (or ``/0x``) silently as database 0."""
+    text = raw.strip()
+    if not text:
+        return ""
+    parts = urlparse(text)
+    database = parts.path.lstrip("/")
+    if parts.scheme not in ("redis", "rediss", "unix") or (parts.scheme != "unix" and not parts.hostname):
+        problem = "is not a redis://, rediss:// or unix:// URL with a host"
+    elif parts.scheme != "unix" and database and not database.isdecimal():
+        problem = f"names the database {database!r}: a whole number (0, 1, ...) after the port"
+    else:
+        return text
+    raise SettingsError(variable, f"{problem}, not {raw!r}.",
+                        f"leave it unset for the embedded Redis, or e.g. {variable}=redis://127.0.0.1:6379/0")
 
 
 def _queue_name(variable: str, raw: str) -> str:
@@ -376,7 +394,7 @@ class Settings:
         return cls(
             data_dir=data_dir,
             database_url=normalize_database_url(get("DATABASE_URL", "")),
-            redis_url=get("REDIS_URL", ""),
+            redis_url=_redis_url("REDIS_URL", get("REDIS_URL", "")),
             twilio_account_sid=get("TWILIO_ACCOUNT_SID", ""),
             twilio_auth_token=get("TWILIO_AUTH_TOKEN", ""),
             twilio_auth_token_secondary=get("TWILIO_AUTH_TOKEN_SECONDARY", ""),

@@ -654,3 +654,19 @@ def test_a_mail_from_on_localhost_is_a_warning_when_email_is_on(cli, mail_server
     assert "MAIL_FROM" not in own.output
     off = cli("check", "--no-twilio")  # no SMTP_HOST: e-mail is off, nothing to say about its sender
     assert "MAIL_FROM" not in off.output
+
+
+@pytest.mark.parametrize(("raw", "words"), [("redis://127.0.0.1:6379/abc", "names the database 'abc'"),
+                                            ("http://127.0.0.1:6379/0", "is not a redis://"),
+                                            ("redis:///0", "is not a redis://")])
+def test_a_redis_url_redis_py_would_misread_stops_every_command(cli, raw, words):
+    """redis-py took ``/abc`` silently as database 0: web and worker could share work with another deployment."""
+    result = cli("check", "--no-twilio", REDIS_URL=raw)
+    assert result.exit_code == 1 and "ERROR   REDIS_URL:" in result.output and words in result.output
+    assert "e.g. REDIS_URL=redis://127.0.0.1:6379/0" in result.output
+    _refused(cli("worker", REDIS_URL=raw), "REDIS_URL", "worker")
+
+
+def test_a_redis_url_with_a_database_number_or_a_socket_is_read_as_given():
+    for raw in ("redis://127.0.0.1:6379/3", "rediss://user:pw@redis.example.com:6380", "unix:///run/redis.sock?db=2"):
+        assert Settings.from_env({"REDIS_URL": raw}).redis_url == raw
