@@ -52,6 +52,9 @@ class EventKind(StrEnum):
     PAGE_SMS_FAILED_CALLING = "page_sms_failed_calling"
     # an SMS page to a number that opted out (STOP): failed at once, never asked of Twilio
     PAGE_NOT_SENT_OPTED_OUT = "page_not_sent_opted_out"
+    # a voice page to a rep on this incident's callback now: held until that call ends, then sent (or canceled)
+    PAGE_HELD = "page_held"
+    PAGE_RELEASED = "page_released"
     SMS_STATUS_UNMATCHED = "sms_status_unmatched"
     SMS_FROM_UNKNOWN_SENDER = "sms_from_unknown_sender"
     SMS_UNKNOWN_REFERENCE = "sms_unknown_reference"

@@ -145,6 +145,9 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "page_sms_failed_calling": lambda d, page: (f"{sentence(page)} failed; calling instead", "warn"),
     "page_not_sent_opted_out": lambda d, page: (f"{sentence(page)} NOT sent: the number opted out of SMS (texted "
                                                 "STOP); texting START to the hotline number lifts it", "bad"),
+    "page_held": lambda d, page: (f"{sentence(page)} held: the rep is on the callback with the customer; it goes "
+                                  "when that call ends", "muted"),
+    "page_released": lambda d, page: (f"{sentence(page)} released: the callback it waited for ended", ""),
     "nobody_to_page": lambda d, _: (f"Nobody to page at escalation level {d.get('level')}", "bad"),
     "target_unresolvable": lambda d, _: (f"An escalation target could not be resolved: {d.get('error', '')}", "bad"),
     "acknowledged": _acknowledged,

@@ -4,7 +4,7 @@
 call it, and carry out the decision in one transaction.
 """
 
-from app.escalation.decide import decide
+from app.escalation.decide import counts_as_paged, decide
 from app.escalation.model import (
     Acknowledge,
     Audience,
@@ -12,6 +12,7 @@ from app.escalation.model import (
     CallbackUnanswered,
     Connect,
     Decision,
+    PageDue,
     PageFailed,
     PageOrder,
     ReachedByEmail,
@@ -24,6 +25,7 @@ from app.escalation.model import (
 )
 
 __all__ = [
-    "Acknowledge", "Audience", "CallbackAnswered", "CallbackUnanswered", "Connect", "Decision", "PageFailed",
-    "PageOrder", "ReachedByEmail", "RepNotReached", "Resolve", "SelfReported", "Snapshot", "State", "StepDue", "decide",
+    "Acknowledge", "Audience", "CallbackAnswered", "CallbackUnanswered", "Connect", "Decision", "PageDue",
+    "PageFailed", "PageOrder", "ReachedByEmail", "RepNotReached", "Resolve", "SelfReported", "Snapshot", "State",
+    "StepDue", "counts_as_paged", "decide",
 ]

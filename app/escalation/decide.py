@@ -12,6 +12,7 @@ from app.escalation.model import (
     CallbackUnanswered,
     Connect,
     Decision,
+    PageDue,
     PageFailed,
     PageOrder,
     ReachedByEmail,
@@ -33,6 +34,13 @@ def decide(trigger: Trigger, snap: Snapshot, now: datetime) -> Decision:
     """What happens when ``trigger`` meets an incident in the state ``snap`` describes, at ``now``."""
     handler = _HANDLERS[type(trigger)]
     return handler(trigger, snap, now)
+
+
+def counts_as_paged(attempts: int) -> bool:
+    """Whether a page counts its person among "everyone paged" (the at-risk SMS): at least one try of it was
+    made, so it may have reached them. A page canceled (acknowledged, rep deactivated) or refused (STOP)
+    before any try reached nobody; its person is told nothing they were never asked about."""
+    return attempts > 0
 
 
 # --- due steps -------------------------------------------------------------------------------------
@@ -191,27 +199,32 @@ def _connect_after_call(ev: Connect, snap: Snapshot) -> Decision:
 
 def _answered(ev: CallbackAnswered, snap: Snapshot, now: datetime) -> Decision:
     if not ev.by_person:
-        return Decision("attempted_voicemail", State.ATTEMPTED, log=(K.CALLBACK_ATTEMPTED,))
+        return Decision("attempted_voicemail", State.ATTEMPTED, log=(K.CALLBACK_ATTEMPTED,),
+                        release_held_pages=snap.pages_held)
     if snap.answered_at is not None:
         return Decision("already_answered", snap.state)
     met = ev.at <= snap.due_at
     state = State.MET if met else State.LATE
-    return Decision(state.value, state, start_updates=not snap.resolved,
+    # pages held for the call are let go: the customer was reached, so their send cancels them at once
+    return Decision(state.value, state, start_updates=not snap.resolved, release_held_pages=snap.pages_held,
                     log=(K.CALLBACK_MET if met else K.CALLBACK_LATE,))
 
 
 def _unanswered(ev: CallbackUnanswered, snap: Snapshot, now: datetime) -> Decision:
     outcome = "attempted_voicemail" if ev.voicemail else "attempted"
     state = snap.state if snap.customer_reached else State.ATTEMPTED
-    return Decision(outcome, state, log=(K.CALLBACK_ATTEMPTED,))
+    # the customer was not reached: what was held for the call goes now, not at the next round
+    return Decision(outcome, state, log=(K.CALLBACK_ATTEMPTED,), release_held_pages=snap.pages_held)
 
 
 def _rep_not_reached(ev: RepNotReached, snap: Snapshot, now: datetime) -> Decision:
     """The customer was never dialled: the rep is told by SMS (unless the customer was reached since);
     the at-risk and breach steps go on as if no callback had started."""
     if snap.resolved or snap.customer_reached:
-        return Decision("rep_not_reached", snap.state, log=(K.CALLBACK_REP_NOT_REACHED,))
+        return Decision("rep_not_reached", snap.state, log=(K.CALLBACK_REP_NOT_REACHED,),
+                        release_held_pages=snap.pages_held)
     return Decision("rep_not_reached", snap.state, log=(K.CALLBACK_REP_NOT_REACHED,),
+                    release_held_pages=snap.pages_held,
                     pages=(PageOrder(Audience.OWNER_OR_PRIMARY, (SMS,), "rep_not_reached"),))
 
 
@@ -261,8 +274,22 @@ def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
                     log=(K.PAGE_SMS_FAILED_CALLING,))
 
 
+def _page_due(ev: PageDue, snap: Snapshot, now: datetime) -> Decision:
+    """A queued page about to leave: a rep deactivated since is never paged; a rep on this incident's
+    callback is not rung into it (call waiting) and the call is held until it ends; an SMS still goes
+    (it breaks into nothing, and tells them what happened)."""
+    if not ev.rep_active:
+        # like a page that failed for good, except that nobody is left to try again: the level is paged anew
+        # now (whoever is on call there now, else the managers at once), not at the next level's minute
+        again = ev.purpose == "page" and not (snap.resolved or snap.customer_reached or _owned(snap))
+        return Decision("canceled_rep_deactivated", snap.state, cancel_page=True, page_level_again=again)
+    if ev.channel == VOICE and ev.rep_id is not None and ev.rep_id in snap.reps_on_callback:
+        return Decision("held_on_callback", snap.state, hold_page=True, log=(K.PAGE_HELD,))
+    return Decision("send", snap.state)
+
+
 _HANDLERS = {
     StepDue: _step, Acknowledge: _acknowledge, Connect: _connect, CallbackAnswered: _answered,
     CallbackUnanswered: _unanswered, RepNotReached: _rep_not_reached, SelfReported: _self_reported, ReachedByEmail: _reached_by_email,
-    Resolve: _resolve, PageFailed: _page_failed,
+    Resolve: _resolve, PageFailed: _page_failed, PageDue: _page_due,
 }

@@ -47,6 +47,10 @@ class Snapshot:
     # the caller who opened the incident is still giving their details: their number is busy
     # (filled in for Connect only: ``escalation.caller_on_hotline``)
     caller_on_hotline: bool = False
+    # the reps on a bridged callback of this incident now (in flight): their phone is busy with the customer
+    reps_on_callback: frozenset[int] = frozenset()
+    # voice pages held while their rep was on that callback, not yet released (``page_verdicts.held_pages``)
+    pages_held: bool = False
 
     @property
     def state(self) -> State:
@@ -162,8 +166,18 @@ class PageFailed:
     purpose: str
 
 
+@dataclass(frozen=True)
+class PageDue:
+    """A queued page to a rep (``rep_id``) is about to be sent; ``rep_active`` is false once they were deactivated."""
+
+    channel: str
+    purpose: str
+    rep_id: int | None = None
+    rep_active: bool = True
+
+
 Trigger = StepDue | Acknowledge | Connect | CallbackAnswered | CallbackUnanswered | RepNotReached | SelfReported | \
-    ReachedByEmail | Resolve | PageFailed
+    ReachedByEmail | Resolve | PageFailed | PageDue
 
 
 # --- the answer ----------------------------------------------------------------------------------
@@ -208,6 +222,12 @@ class Decision:
     # starts here, in the same transaction, never on a later webhook that may be lost (``updates.start_follow_up``)
     start_updates: bool = False
     resolve: bool = False
+    # a due page (``PageDue``): it waits until its rep's callback ends, or it is not sent at all
+    hold_page: bool = False
+    cancel_page: bool = False
+    # a level page canceled unsent: the level is paged again now (who is on call now, else the managers)
+    page_level_again: bool = False
+    release_held_pages: bool = False  # the callback ended: the pages held for it go at once
     log: tuple[EventKind, ...] = field(default=())  # lines the service writes to the log
     refused: bool = False
 

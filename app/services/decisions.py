@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.escalation import Audience, Decision, PageOrder
+from app.escalation import Audience, Decision, PageOrder, counts_as_paged
 from app.models import (
     Account,
     Channel,
@@ -29,6 +29,7 @@ from app.oncall.errors import OnCallConfigError
 from app.services.escalation import add_repage, first_channel, is_first_page_step
 from app.services.events import log_event
 from app.services.oncall import contactable, find_rep, resolve_target
+from app.services.page_verdicts import release_held
 from app.services.pages import CHASING_PURPOSES, ESCALATION_PURPOSES, queue_page
 from app.services.updates import start_follow_up
 
@@ -92,6 +93,8 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
         add_repage(session, incident, acting.step)
     if decision.start_updates:  # idempotent: a schedule already running is kept as it is
         start_follow_up(session, incident, now, owner_rep_id=acting.rep_id)
+    if decision.release_held_pages:  # the callback they waited for ended: they go now
+        release_held(session, incident, now)
     return done
 
 
@@ -176,9 +179,11 @@ def managers(session: Session, incident: Incident | None, now: datetime) -> list
 
 
 def _paged_so_far(session: Session, incident: Incident) -> list[Contactable]:
+    """Everyone an escalation page was tried on (``counts_as_paged``), never someone whose page was canceled
+    or refused before any try."""
     pages = session.scalars(select(Page).where(Page.incident_id == incident.id, Page.purpose == "page")).all()
     return [Contactable(rep_id=p.rep_id, name=p.name, phone=p.to_number, channels=("sms", "voice"), role=p.role)
-            for p in pages]
+            for p in pages if counts_as_paged(p.attempts)]
 
 
 def _without_deactivated(session: Session, people: list[Contactable]) -> list[Contactable]:

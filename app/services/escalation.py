@@ -152,11 +152,24 @@ def caller_on_hotline(session: Session, incident: Incident, now: datetime) -> bo
     return state is not None and state.stage is not Stage.DONE
 
 
+def callbacks_in_flight(session: Session, incident: Incident, now: datetime) -> list[Callback]:
+    """The bridged callbacks of ``incident`` under way now (requested or placed, not finished, not timed out)."""
+    return [c for c in session.scalars(select(Callback).where(Callback.incident_id == incident.id)) if _in_flight(c, now)]
+
+
+def _in_flight(callback: Callback, now: datetime) -> bool:
+    return (callback.kind == CallbackKind.BRIDGED and callback.outcome == CallbackOutcome.PENDING
+            and now - callback.requested_at < IN_FLIGHT_FOR)
+
+
 def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
     """The facts of ``incident`` the escalation core decides on."""
+    from app.services.page_verdicts import held_pages  # page_verdicts -> this module
+
     callbacks = list(session.scalars(select(Callback).where(Callback.incident_id == incident.id)))
     bridged = [c for c in callbacks if c.kind == CallbackKind.BRIDGED]
-    in_flight = any(c.outcome == CallbackOutcome.PENDING and now - c.requested_at < IN_FLIGHT_FOR for c in bridged)
+    on_callback = [c for c in bridged if _in_flight(c, now)]
+    in_flight = bool(on_callback)
     return Snapshot(
         due_at=incident.callback_due_at,
         resolved=incident.status != IncidentStatus.OPEN,
@@ -172,4 +185,6 @@ def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
         reached_by_email=incident.reached_by_email_at is not None,
         breached=incident.breached_at is not None,
         levels=len(incident.escalation.get("levels", [])),
+        reps_on_callback=frozenset(c.rep_id for c in on_callback if c.rep_id is not None),
+        pages_held=bool(held_pages(session, incident.id, now)),
     )

@@ -15,6 +15,7 @@ from app.models.paging import CUSTOMER_ROLE, OUTCOME_UNKNOWN, PAGE_STATUS_RANK, 
 from app.oncall.contactable import Contactable
 from app.queue import PendingJob, schedule
 from app.services.events import log_event
+from app.services.page_verdicts import hold, page_level_again, verdict
 from app.services.sms_opt_outs import OPTED_OUT_REASON, is_opted_out, record_opt_out
 from app.telephony.protocol import OptedOut, Rejected, Telephony, TelephonyError
 
@@ -185,6 +186,14 @@ class PageSender:
         # a dead run's attempt (stale) or a time-out or 5xx since the last accepted send: it may have reached Twilio
         uncertain = stale or outcome_unknown(page.last_error)
         reason = _no_longer_wanted(page, incident)
+        # the escalation core on a page to a rep: sent, held while they are on this incident's callback, or
+        # (rep deactivated since) never sent, its level paged again at once
+        due = None if reason else verdict(session, page, incident, now)
+        if due is not None and due.hold_page:
+            hold(session, page, incident, now, first=first, uncertain=uncertain)
+            return None
+        if due is not None and due.cancel_page:
+            reason = "rep_deactivated"
         if reason:
             page.status = PageStatus.CANCELED
             page.updated_at = now
@@ -194,6 +203,8 @@ class PageSender:
                 if not outcome_unknown(page.last_error):
                     page.last_error = f"{OUTCOME_UNKNOWN}: the run sending attempt {page.attempts} died mid-request"
             log_event(session, at=now, actor="system", kind="page_canceled", incident_id=incident.id, detail=detail)
+            if due is not None and due.page_level_again:
+                page_level_again(session, incident, page, now)
             return None
         if page.channel == Channel.SMS and is_opted_out(session, page.to_number):  # STOP since it was queued
             not_sent_opted_out(session, page, now, first=first, uncertain=uncertain)

@@ -15,13 +15,16 @@ from app.escalation import (
     CallbackAnswered,
     CallbackUnanswered,
     Connect,
+    PageDue,
     PageFailed,
     ReachedByEmail,
+    RepNotReached,
     Resolve,
     SelfReported,
     Snapshot,
     State,
     StepDue,
+    counts_as_paged,
     decide,
 )
 from app.event_kind import EventKind
@@ -302,6 +305,63 @@ def test_a_failed_page_sms_calls_the_same_person_only_while_nobody_has_it():
     assert decide(PageFailed("sms", "page"), STATES["acknowledged"], T0).pages == ()
     assert decide(PageFailed("sms", "at_risk"), STATES["open"], T0).pages == ()
     assert decide(PageFailed("voice", "page"), STATES["open"], T0).pages == ()
+
+
+# ------------------------------------------------------------------ a queued page about to leave
+
+ON_CALLBACK = replace(STATES["callback_in_progress"], reps_on_callback=frozenset({ALICE}))
+# (trigger, snapshot) -> (outcome, hold, cancel, page the level again)
+PAGE_DUE = [
+    (PageDue("voice", "breach", ALICE), ON_CALLBACK, ("held_on_callback", True, False, False)),
+    (PageDue("voice", "page", ALICE), ON_CALLBACK, ("held_on_callback", True, False, False)),
+    # an SMS rings into no call: it goes, and tells the rep what happened
+    (PageDue("sms", "breach", ALICE), ON_CALLBACK, ("send", False, False, False)),
+    (PageDue("voice", "breach", BOB), ON_CALLBACK, ("send", False, False, False)),  # Bob is not on the call
+    (PageDue("voice", "breach", None), ON_CALLBACK, ("send", False, False, False)),
+    (PageDue("voice", "breach", ALICE), STATES["acknowledged"], ("send", False, False, False)),
+    (PageDue("voice", "breach", ALICE), replace(ON_CALLBACK, reps_on_callback=frozenset()), ("send", False, False, False)),
+    # a rep deactivated since the page was queued is never paged; an unowned level is paged again at once
+    (PageDue("sms", "page", ALICE, rep_active=False), STATES["open"], ("canceled_rep_deactivated", False, True, True)),
+    (PageDue("voice", "page", ALICE, rep_active=False), STATES["open"], ("canceled_rep_deactivated", False, True, True)),
+    (PageDue("voice", "page", ALICE, rep_active=False), ON_CALLBACK, ("canceled_rep_deactivated", False, True, False)),
+    (PageDue("sms", "page", ALICE, rep_active=False), STATES["acknowledged"],
+     ("canceled_rep_deactivated", False, True, False)),
+    (PageDue("sms", "at_risk", ALICE, rep_active=False), STATES["open"], ("canceled_rep_deactivated", False, True, False)),
+    (PageDue("voice", "breach", ALICE, rep_active=False), STATES["open"], ("canceled_rep_deactivated", False, True, False)),
+    (PageDue("sms", "page", ALICE, rep_active=False), STATES["resolved"], ("canceled_rep_deactivated", False, True, False)),
+    (PageDue("sms", "page", ALICE, rep_active=False), STATES["met"], ("canceled_rep_deactivated", False, True, False)),
+]
+
+
+@pytest.mark.parametrize(("trigger", "snap", "expected"), PAGE_DUE)
+def test_a_page_about_to_leave_is_sent_held_or_canceled(trigger, snap, expected):
+    decision = decide(trigger, snap, T0)
+    assert (decision.outcome, decision.hold_page, decision.cancel_page, decision.page_level_again) == expected
+    assert decision.log == ((EventKind.PAGE_HELD,) if decision.hold_page else ())
+    assert decision.pages == () and not decision.release_held_pages
+
+
+HELD = replace(ON_CALLBACK, pages_held=True)
+# the callback ends, however it ends: the pages held for it go at once (unwanted ones are canceled as they go)
+ENDS = [
+    (CallbackUnanswered(), "attempted"), (CallbackUnanswered(voicemail=True), "attempted_voicemail"),
+    (CallbackAnswered(T0, by_person=False), "attempted_voicemail"), (RepNotReached(), "rep_not_reached"),
+    (CallbackAnswered(T0 + timedelta(minutes=4), by_person=True), "met"),
+    (CallbackAnswered(DUE + timedelta(minutes=5), by_person=True), "late"),
+]
+
+
+@pytest.mark.parametrize(("trigger", "outcome"), ENDS)
+def test_the_end_of_a_callback_releases_the_pages_held_for_it(trigger, outcome):
+    held = decide(trigger, HELD, T0)
+    assert held.outcome == outcome and held.release_held_pages
+    assert replace(held, release_held_pages=False) == decide(trigger, replace(HELD, pages_held=False), T0)
+    assert not decide(trigger, ON_CALLBACK, T0).release_held_pages
+
+
+@pytest.mark.parametrize(("attempts", "paged"), [(0, False), (1, True), (3, True)])
+def test_only_a_page_that_was_tried_counts_its_person_as_paged(attempts, paged):
+    assert counts_as_paged(attempts) is paged
 
 
 def test_the_core_imports_no_flask_rq_sql_or_clock():

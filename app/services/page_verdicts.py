@@ -1,0 +1,90 @@
+"""A queued page about to leave, put to the escalation core (``PageDue``): send it, hold it, or cancel it.
+
+Holding a voice page while its rep is on this incident's bridged callback (call waiting would ring into the
+customer's call) and releasing it the moment that callback ends; a page to a rep deactivated since it was
+queued is never sent, and its level is paged again at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.escalation import Decision, PageDue, decide
+from app.event_kind import EventKind
+from app.models import Callback, DueStep, Incident, IncidentEvent, Page, PageStatus, Rep, StepKind
+from app.models.paging import OUTCOME_UNKNOWN, outcome_unknown
+from app.queue import schedule
+from app.services.events import log_event
+
+
+def verdict(session: Session, page: Page, incident: Incident, now: datetime) -> Decision | None:
+    """The core's word on a page to a rep about to be sent; None for a page to someone who is no rep."""
+    from app.services.escalation import snapshot  # escalation -> this module (held_pages)
+
+    if page.rep_id is None:
+        return None
+    rep = session.get(Rep, page.rep_id)
+    due = PageDue(channel=str(page.channel), purpose=page.purpose, rep_id=page.rep_id,
+                  rep_active=rep is None or rep.active)
+    return decide(due, snapshot(session, incident, now), now)
+
+
+def hold(session: Session, page: Page, incident: Incident, now: datetime, first: bool = False,
+         uncertain: bool = False) -> None:
+    """Keep ``page`` queued, untried, until its rep's callback counts as over even if its end is never heard
+    of (``IN_FLIGHT_FOR``); that end releases it sooner (``release_held``). A job for that time is registered."""
+    from app.services.escalation import IN_FLIGHT_FOR, callbacks_in_flight
+
+    theirs = [c for c in callbacks_in_flight(session, incident, now) if c.rep_id == page.rep_id]
+    callback: Callback | None = theirs[0] if theirs else None
+    until = callback.requested_at + IN_FLIGHT_FOR if callback is not None else now
+    if uncertain and not outcome_unknown(page.last_error):  # a dead run's attempt may have rung: never "not sent"
+        page.last_error = f"{OUTCOME_UNKNOWN}: the run sending attempt {page.attempts} died mid-request"
+    page.status = PageStatus.QUEUED
+    page.next_attempt_at = until
+    page.updated_at = now
+    schedule(session, "page", page.id, until, attempt=page.attempts, tag="held", first=first)
+    log_event(session, at=now, actor="system", kind=EventKind.PAGE_HELD, incident_id=page.incident_id,
+              detail={"page_id": page.id, "rep_id": page.rep_id, "until": until.isoformat(),
+                      "callback_id": callback.id if callback is not None else None})
+
+
+def held_pages(session: Session, incident_id: int, now: datetime) -> list[Page]:
+    """Pages of the incident held for a callback and not yet released (still queued for later)."""
+    ids = {(event.detail or {}).get("page_id") for event in session.scalars(select(IncidentEvent).where(
+        IncidentEvent.incident_id == incident_id, IncidentEvent.kind == EventKind.PAGE_HELD))}
+    ids.discard(None)
+    if not ids:
+        return []
+    return list(session.scalars(select(Page).where(
+        Page.id.in_(ids), Page.status == PageStatus.QUEUED, Page.next_attempt_at > now).order_by(Page.id)))
+
+
+def release_held(session: Session, incident: Incident, now: datetime) -> int:
+    """The callback ended: every page held for it goes at once (a page no longer wanted is canceled as it goes)."""
+    released = held_pages(session, incident.id, now)
+    for page in released:
+        page.next_attempt_at = now
+        page.updated_at = now
+        schedule(session, "page", page.id, now, attempt=page.attempts, tag="released")
+        log_event(session, at=now, actor="system", kind=EventKind.PAGE_RELEASED, incident_id=incident.id,
+                  detail={"page_id": page.id, "rep_id": page.rep_id})
+    return len(released)
+
+
+def page_level_again(session: Session, incident: Incident, page: Page, now: datetime) -> None:
+    """A level's page was canceled unsent (its rep deactivated): the level is paged again now, as its step
+    would be (who is on call there now; nobody: the managers at once). Pages already written for the step
+    are not written twice."""
+    from app.services.escalation_steps import run_due_step  # escalation_steps -> decisions -> pages -> here
+
+    step = session.get(DueStep, page.step_id) if page.step_id is not None else None
+    if step is None or step.kind != StepKind.PAGE:
+        return
+    outcome = run_due_step(session, incident, step, now)
+    log_event(session, at=now, actor="system", kind=EventKind.STEP_PAGE, incident_id=incident.id,
+              detail={"step_id": step.id, "level": step.level, "outcome": outcome, "due_at": now.isoformat(),
+                      "lateness_seconds": 0, "after_page_id": page.id, "reason": "rep_deactivated"})
