@@ -142,6 +142,10 @@ class PageSender:
                       detail={"page_id": page.id, "sid": sent.sid, "channel": page.channel,
                               "attempt": page.attempts, "adopted": found is not None,
                               "possible_duplicate": possible_duplicate})
+            # one line per page accepted, beside the failures' warnings (never the number: the role says who)
+            log.info("page %s of incident %s (%s %s, %s) accepted by Twilio as %s, attempt %d%s", page.id,
+                     page.incident_id, page.channel, page.purpose, page.role, sent.sid, page.attempts,
+                     ", possibly a second copy" if possible_duplicate else "")
 
     def _wait_turn(self, page_id: int, now: datetime, first: bool) -> datetime | None:
         """Before the claim (a claimed page must leave within STALE_SENDING): the time to send at, or None.

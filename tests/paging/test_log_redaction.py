@@ -60,6 +60,10 @@ def test_a_whole_call_and_page_cycle_at_debug_logs_no_personal_data_or_token(des
     assert any(re.search(r"/ack/\[redacted\]", line) for line in lines if "HTTP/1.1" in line)
     assert "werkzeug" in loggers and "app.telephony.twilio_rest" in loggers
     assert any("Messages.json" in line for line in lines)
+    # the operator's line for each page Twilio accepted (the rep's SMS and call), at INFO
+    accepted = [line for line in lines if re.match(r"page \d+ of incident \d+ \(\w+ page, oncall:primary\) accepted by "
+                                                   r"Twilio as \w+, attempt 1\n", line)]
+    assert {line.split("(")[1].split(" ")[0] for line in accepted} == {"sms", "voice"}
 
 
 def test_redact_covers_what_the_libraries_log():
