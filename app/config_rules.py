@@ -46,6 +46,10 @@ def settings_problems(settings: Settings, env: Mapping[str, str], report: CheckR
     if production and not settings.database_url:
         report.warn("DATABASE_URL", "is not set: SQLite in HOTLINE_DATA_DIR serves one host only.",
                     "use PostgreSQL: DATABASE_URL=postgresql://user:password@host:5432/hotline")
+    if production and settings.ticket_howto == Settings.ticket_howto:
+        report.warn("TICKET_HOWTO", "is the placeholder text: non-critical callers who ask for it are sent to "
+                    "support@example.com, an address nobody reads.",
+                    "set TICKET_HOWTO to how your customers open a ticket (your support address or portal)")
     _helpdesk_problems(settings, production, report)
     _promise_problems(settings, report)
     _live_connect_problems(settings, report)

@@ -670,3 +670,11 @@ def test_a_redis_url_redis_py_would_misread_stops_every_command(cli, raw, words)
 def test_a_redis_url_with_a_database_number_or_a_socket_is_read_as_given():
     for raw in ("redis://127.0.0.1:6379/3", "rediss://user:pw@redis.example.com:6380", "unix:///run/redis.sock?db=2"):
         assert Settings.from_env({"REDIS_URL": raw}).redis_url == raw
+
+
+def test_the_placeholder_ticket_howto_is_warned_about_with_twilio_on(cli):
+    """Non-critical callers would be texted to write to support@example.com."""
+    placeholder = cli("check", "--no-twilio", **PRODUCTION)
+    assert "TICKET_HOWTO: is the placeholder text" in placeholder.output
+    own = cli("check", "--no-twilio", **(PRODUCTION | {"TICKET_HOWTO": "Open a ticket at https://help.acme.example"}))
+    assert "TICKET_HOWTO" not in own.output
