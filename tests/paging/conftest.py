@@ -83,23 +83,33 @@ class Desk:
 
     def open_incident(self, caller: str = CUSTOMER) -> Incident:
         """A customer calls, completes the intake and hangs up at the offer; returns the incident."""
+        return self.intake(caller)[0]
+
+    def intake(self, caller: str = CUSTOMER, callback_number: str = "") -> tuple[Incident, dict[str, str]]:
+        """The intake of ``open_incident``; with ``callback_number``, the caller speaks that number instead of
+        the one they call from. Returns the incident and what the caller heard: the number read back
+        (``"number"``, only with ``callback_number``) and the closing words (``"closing"``)."""
         call = SimulatedCall(transport=flask_transport(self.client), base_url=PUBLIC_BASE_URL,
                              auth_token=TEST_AUTH_TOKEN, caller=caller)
+        heard = {}
         call.dial()
         call.press("1")
         call.press("1")  # API calls failing
         call.press("#")  # no ticket
         call.say("Acme Mail")
         call.say("Dana Smith")
+        if callback_number:
+            call.press("2")  # not the number I call from
+            heard["number"] = " ".join(call.say(callback_number).said)
         call.press("1")  # call back on this number
         call.say("dana at acme dot example")
         call.press("1")
         call.say("Every API call returns 500.")
         call.record(seconds=5)
-        call.press("1")  # the details are confirmed: the live connection is offered
+        heard["closing"] = " ".join(call.press("1").said)  # the details are confirmed: the live connection is offered
         call.hang_up()  # "or hang up and we will call you back" (while the call lasts, a callback waits for its end)
         with self.hotline.db.session() as session:
-            return session.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
+            return session.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one(), heard
 
     def acknowledged_by_alice(self, network: PhoneNetwork) -> tuple[Incident, ScriptedPhone]:
         """A customer's incident that Alice, paged first, acknowledges by SMS at T0; returns it and her phone."""

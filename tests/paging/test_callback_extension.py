@@ -14,8 +14,6 @@ from sqlalchemy import select
 from app.models import Callback, Incident
 from app.services.api_tokens import create_token
 from app.voice.bridge import bridge_twiml
-from hotline_sim.phone import SimulatedCall, flask_transport
-from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.integration.dashboard_support import login_as
 from tests.paging.conftest import ALICE, CUSTOMER
 
@@ -24,32 +22,11 @@ KEYED_FOR_THE_REP = ("Their number has extension 2, 0, 4: the hotline keys it in
                      "If you are asked for it again, key it in.")
 
 
-def _said(prompt) -> str:
-    return " ".join(prompt.said)
-
-
 def _intake(desk, callback_number: str) -> Incident:
     """The customer calls from their direct line but asks to be called back on ``callback_number`` (spoken)."""
-    call = SimulatedCall(transport=flask_transport(desk.client), base_url=PUBLIC_BASE_URL,
-                         auth_token=TEST_AUTH_TOKEN, caller=CUSTOMER)
-    call.dial()
-    call.press("1")
-    call.press("1")  # API calls failing
-    call.press("#")  # no ticket
-    call.say("Acme Mail")
-    call.say("Dana Smith")
-    call.press("2")  # not the number I call from
-    heard = _said(call.say(callback_number))
-    assert "plus 1, 4 1 5, 5 5 5, 0 1 0 0, extension 2, 0, 4?" in heard  # the caller hears it back
-    call.press("1")
-    call.say("dana at acme dot example")
-    call.press("1")
-    call.say("Every API call returns 500.")
-    call.record(seconds=5)
-    call.press("1")
-    call.hang_up()
-    with desk.hotline.db.session() as session:
-        return session.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
+    incident, heard = desk.intake(callback_number=callback_number)
+    assert "plus 1, 4 1 5, 5 5 5, 0 1 0 0, extension 2, 0, 4?" in heard["number"]  # the caller hears it back
+    return incident
 
 
 def test_the_rep_is_told_the_extension_in_the_page_the_voice_page_and_the_bridged_call(desk, network):

@@ -18,40 +18,15 @@ from app.models.user import Role
 from app.services.api_tokens import create_token
 from app.services.callback_extensions import callback_extensions
 from app.services.events import log_event
-from hotline_sim.phone import SimulatedCall, flask_transport
 from ivr_flows import Stage
 from ivr_flows.model import IncidentInfo
 from ivr_flows.questions import saved_lines
-from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.integration.board_support import login_as, make_incident, parse
 from tests.paging.conftest import ALICE, CUSTOMER
 from tests.paging.test_rep_sms_opt_out import _events, _stopped, _text_hotline
 from tests.unit.flow_driver import NOW, Call, run
 
 LANDLINE = "+442079460958"  # a fixed line: the customer gets no receipt SMS
-
-
-def _intake_heard(desk, callback_number: str) -> tuple[Incident, str]:
-    """A caller who gives ``callback_number`` (spoken, with an extension); the incident and the closing words."""
-    call = SimulatedCall(transport=flask_transport(desk.client), base_url=PUBLIC_BASE_URL,
-                         auth_token=TEST_AUTH_TOKEN, caller=CUSTOMER)
-    call.dial()
-    call.press("1")
-    call.press("1")  # API calls failing
-    call.press("#")  # no ticket
-    call.say("Acme Mail")
-    call.say("Dana Smith")
-    call.press("2")  # not the number I call from
-    call.say(callback_number)
-    call.press("1")
-    call.say("dana at acme dot example")
-    call.press("1")
-    call.say("Every API call returns 500.")
-    call.record(seconds=5)
-    closing = " ".join(call.press("1").said)
-    call.hang_up()
-    with desk.hotline.db.session() as session:
-        return session.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one(), closing
 
 
 # ---------------------------------------------------------------- 1. the board
@@ -75,7 +50,7 @@ def _board_statements(client) -> tuple[object, int]:
 def test_the_board_dials_the_extension_with_one_query_for_all_rows(desk, network, client, hotline):
     network.phone(CUSTOMER).expect_sms("we have your report")
     network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
-    incident, _ = _intake_heard(desk, "415-555-0100 extension 204")
+    incident = desk.intake(callback_number="415-555-0100 extension 204")[0]
     plain = make_incident(hotline, reference="700001", callback_phone=LANDLINE)
     login_as(client, hotline)
 
@@ -108,7 +83,7 @@ def test_the_board_dials_the_extension_with_one_query_for_all_rows(desk, network
 def test_the_closing_words_read_the_extension_back_with_the_number(desk, network):
     network.phone(CUSTOMER).expect_sms("we have your report")
     network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
-    _, closing = _intake_heard(desk, "415-555-0100 extension 204")
+    closing = desk.intake(callback_number="415-555-0100 extension 204")[1]["closing"]
     assert "An engineer will call you back on plus 1, 4 1 5, 5 5 5, 0 1 0 0, extension 2, 0, 4 within 15" \
            in closing
     desk.settle()
