@@ -37,7 +37,7 @@ def outcome_bars(report: Report) -> Markup:
 
 
 def time_histogram(report: Report) -> Markup:
-    """Histogram of time to callback in one-minute bins; the last bin is 15 minutes or more."""
+    """Histogram of time to callback in one-minute bins; the last bin is past 15 minutes (late)."""
     bins = report.callback_minutes
     width, height, base = 360, 150, 120
     bar = width / len(bins)
@@ -45,7 +45,7 @@ def time_histogram(report: Report) -> Markup:
     parts = [f'<line x1="0" y1="{base}" x2="{width}" y2="{base}" stroke="currentColor" stroke-opacity="0.6"/>']
     for i, n in enumerate(bins):
         h = (base - 10) * n / top
-        label = f"{i}–{i + 1} min" if i < BIN_MINUTES else f"{BIN_MINUTES} min or more (late)"
+        label = f"{i}–{i + 1} min" if i < BIN_MINUTES else f"over {BIN_MINUTES} min (late)"
         colour = COLOURS["late"] if i == BIN_MINUTES else COLOURS["met"]
         parts.append(f'<rect x="{i * bar + 1:.1f}" y="{base - h:.1f}" width="{bar - 2:.1f}" height="{h:.1f}" '
                      f'fill="{colour}"><title>{escape(label)}: {n}</title></rect>')
@@ -90,7 +90,7 @@ def outcomes_text(report: Report) -> str:
 
 
 def times_text(report: Report) -> str:
-    """How many answered callbacks fell in which minutes, and how many took 15 minutes or more."""
+    """How many answered callbacks fell in which minutes, and how many took over 15 minutes."""
     bins = report.callback_minutes
     answered = sum(bins)
     if not answered:
@@ -98,7 +98,7 @@ def times_text(report: Report) -> str:
     within = [f"{n} in minute {i}–{i + 1}" for i, n in enumerate(bins[:BIN_MINUTES]) if n]
     late = bins[BIN_MINUTES]
     parts = ", ".join(within) if within else "none within 15 minutes"
-    return f"{answered} answered callbacks: {parts}; {late} after {BIN_MINUTES} minutes or more."
+    return f"{answered} answered callbacks: {parts}; {late} after more than {BIN_MINUTES} minutes."
 
 
 def hours_text(report: Report) -> str:

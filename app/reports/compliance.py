@@ -220,10 +220,13 @@ def compliance_report(facts: Sequence[IncidentFacts], start: date, end: date, tz
 
 
 def minute_bins(counts: Iterable[tuple[float, int]]) -> tuple[int, ...]:
-    """Callbacks per whole minute after capture from (seconds, how many); the last bin: ``BIN_MINUTES`` or more."""
+    """Callbacks per minute after capture from (seconds, how many); the last bin: past ``BIN_MINUTES`` (late).
+
+    A callback answered at 15:00 exactly is met (``answered <= due``), so it counts in the 14-15 minute bin,
+    never in the late one."""
     bins = [0] * (BIN_MINUTES + 1)
     for seconds, n in counts:
-        bins[min(int(seconds // 60), BIN_MINUTES)] += n
+        bins[BIN_MINUTES if seconds > BIN_MINUTES * 60 else min(int(seconds // 60), BIN_MINUTES - 1)] += n
     return tuple(bins)
 
 

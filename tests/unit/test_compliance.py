@@ -285,3 +285,16 @@ def test_a_retry_that_reached_the_rep_after_a_missed_one_is_judged_on_the_retry(
                          {"callback_id": 8, "answered_at": "2026-11-26T22:21:00+00:00"})]
     facts = IncidentFacts.from_events(_rep_leg_log(missed, *retry))
     assert facts.outcome == Outcome.LATE and facts.breach_reason() == BreachReason.CALLED_LATE
+
+
+def test_a_callback_answered_at_15_00_exactly_is_in_the_last_met_minute_not_the_late_bin():
+    """Met is answered <= due: the chart's late bin ("over 15 min") holds only what was late."""
+    from types import SimpleNamespace
+
+    from app.reports.charts import times_text
+    from app.reports.compliance import BIN_MINUTES, minute_bins
+
+    bins = minute_bins([(59.9, 1), (60.0, 1), (899.6, 1), (900.0, 2), (900.4, 1), (3600.0, 1)])
+    assert (bins[0], bins[1], bins[BIN_MINUTES - 1], bins[BIN_MINUTES]) == (1, 1, 3, 2) and sum(bins) == 7
+    assert times_text(SimpleNamespace(callback_minutes=bins)) == (
+        "7 answered callbacks: 1 in minute 0–1, 1 in minute 1–2, 3 in minute 14–15; 2 after more than 15 minutes.")
