@@ -347,12 +347,14 @@ def on_saving(state: CallState, event: Event, now: datetime) -> Step:
     """SAVING: IncidentSaved gives the closing words; input re-runs the read-back menu."""
     if isinstance(event, IncidentSaved):
         appended = state.incident is not None
-        inc = IncidentInfo(reference=event.reference, callback_due_at=event.callback_due_at)
+        known = state.incident if state.incident is not None and state.incident.reference == event.reference else None
+        inc = IncidentInfo(reference=event.reference, callback_due_at=event.callback_due_at,
+                           acknowledged=bool(known and known.acknowledged), called_back=bool(known and known.called_back))
         s = replace(state, stage=Stage.DONE, incident=inc, tries=0, pending="", joined=event.joined)
         if event.joined:
-            lines, kind = joined_lines(s), "incident_joined"
+            lines, kind = joined_lines(s, now), "incident_joined"
         elif appended:
-            lines, kind = added_lines(s), "incident_appended"
+            lines, kind = added_lines(s, now), "incident_appended"
         else:
             lines, kind = saved_lines(s), "reference_given"
         silent = s.silences >= SILENT_QUESTIONS_BEFORE_SKIP  # a caller who keys nothing is not asked to key 1

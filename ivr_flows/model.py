@@ -110,6 +110,7 @@ class IncidentInfo:
     callback_due_at: datetime
     acknowledged: bool = False  # someone has taken it (the status a repeat caller may hear)
     awaiting_confirmation: bool = False  # issue 11: a resolution proposal awaits the customer's answer
+    called_back: bool = False  # a person answered our callback: never promise (or apologise for) one again
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,7 @@ class CallState:
                 callback_due_at=datetime.fromisoformat(i["callback_due_at"]),
                 acknowledged=bool(i.get("acknowledged", False)),
                 awaiting_confirmation=bool(i.get("awaiting_confirmation", False)),
+                called_back=bool(i.get("called_back", False)),
             )
         return cls(**d)
 

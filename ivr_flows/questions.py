@@ -74,21 +74,27 @@ def incident_lines(state: CallState, now: datetime | None) -> list[str]:
         lines = [t(state, "repeat_caller", reference=say_digits(inc.reference))]
     else:
         lines = [t(state, "repeat_caller_status")]
-    if now is not None and inc.callback_due_at <= now:
-        lines.append(t(state, "callback_overdue"))
-    else:
-        when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
-        lines.append(t(state, "callback_taken" if inc.acknowledged else "callback_by", time=when))
+    lines.append(callback_line(state, now))
     return lines
 
 
-def joined_lines(state: CallState) -> list[str]:
+def callback_line(state: CallState, now: datetime | None) -> str:
+    """Where the callback of the call's incident stands: done, overdue (an apology), or its time."""
+    inc = state.incident
+    if inc.called_back:  # the callback happened: neither a promise of one nor an apology for its absence
+        return t(state, "callback_done")
+    if now is not None and inc.callback_due_at <= now:  # never a time already past
+        return t(state, "callback_overdue")
+    when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
+    return t(state, "callback_taken" if inc.acknowledged else "callback_by", time=when)
+
+
+def joined_lines(state: CallState, now: datetime | None = None) -> list[str]:
     """The closing words when the report was added to the caller's open incident (no reference)."""
     inc = state.incident
     if inc is None:
         return [t(state, "goodbye")]
-    when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
-    return [t(state, "joined"), t(state, "callback_by", time=when), t(state, "goodbye")]
+    return [t(state, "joined"), callback_line(state, now), t(state, "goodbye")]
 
 
 def _can_text(e164: str) -> bool:
@@ -126,15 +132,14 @@ def saved_lines(state: CallState) -> list[str]:
     return lines
 
 
-def added_lines(state: CallState) -> list[str]:
+def added_lines(state: CallState, now: datetime | None = None) -> list[str]:
     """The closing words after a repeat caller's information was appended."""
     inc = state.incident
     if inc is None:
         return [t(state, "goodbye")]
-    when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
     return [
         t(state, "added", reference=say_digits(inc.reference)),
-        t(state, "callback_by", time=when),
+        callback_line(state, now),
         t(state, "goodbye"),
     ]
 

@@ -77,7 +77,10 @@ PROMPTS: dict[str, str] = {
     "bridge_error": "Entschuldigung, bei diesem Rückruf ist etwas schiefgegangen. Bitte rufen Sie den Kunden "
                     "selbst an und antworten Sie CALLED mit der Vorfallsnummer. Auf Wiederhören.",
     "customer_press_key": "Hier ist die Severity-1-Hotline. Wir rufen wegen Ihres Vorfalls {ref} an. "
-                          "Drücken Sie eine beliebige Taste, dann verbinden wir Sie mit einem Techniker.",
+                          "Drücken Sie eine beliebige Taste, dann verbinden wir Sie mit unserem Support-Team.",
+    "customer_press_key_late": "Hier ist die Severity-1-Hotline. Wir rufen wegen Ihres Vorfalls {ref} an. "
+                               "Entschuldigen Sie bitte, dass wir später anrufen als versprochen. Drücken Sie eine "
+                               "beliebige Taste, dann verbinden wir Sie mit unserem Support-Team.",
     "customer_no_key": "Wir haben keinen Tastendruck gehört. Wir versuchen es erneut. Auf Wiederhören.",
     "page_sms": "SEV1 {ref} {company}: {service}. Rückruf {phone} bis {due}. Antworten Sie ACK {ref} oder CALL {ref}. "
                 "{link}",
@@ -88,9 +91,15 @@ PROMPTS: dict[str, str] = {
     "page_spoken": "Severity-1-Alarm. Vorfall {ref}, für {company}: {service}. "
                    "Der Kunde muss bis {due} zurückgerufen werden.",
     "receipt_sms": "Severity-1-Hotline: Wir haben Ihre Meldung, Referenznummer {ref}. "
-                   "Ein Techniker ruft Sie spätestens um {due} zurück.",
+                   "Ein Techniker ruft Sie spätestens um {due} zurück. Ergänzungen senden Sie als Antwort auf diese SMS.",
     "ack_notice_sms": "Severity-1-Hotline, Referenznummer {ref}: Ein Techniker hat Ihren Vorfall übernommen "
                       "und ruft Sie spätestens um {due} zurück.",
+    "receipt_late_sms": "Severity-1-Hotline: Wir haben Ihre Meldung, Referenznummer {ref}. Entschuldigung, dass wir "
+                        "Sie noch nicht zurückgerufen haben: Ein Techniker ruft Sie so schnell wie möglich an. "
+                        "Ergänzungen senden Sie als Antwort auf diese SMS.",
+    "ack_notice_late_sms": "Severity-1-Hotline, Referenznummer {ref}: Ein Techniker hat Ihren Vorfall übernommen. "
+                           "Entschuldigung, dass wir Sie noch nicht zurückgerufen haben: Er ruft Sie so schnell wie "
+                           "möglich an.",
     "missed_call_sms": "Severity-1-Hotline: Ihr Anruf wurde beendet, bevor wir Ihr Anliegen aufnehmen konnten. "
                        "Wenn Ihr E-Mail-Versand ausgefallen ist, rufen Sie uns bitte noch einmal an oder antworten "
                        "Sie auf diese SMS mit Ihrer Firma und dem, was ausfällt.",

@@ -75,8 +75,11 @@ PROMPTS: dict[str, str] = {
     "bridge_error": "Sorry, something went wrong with this callback. Please call the customer from your own "
                     "phone and reply CALLED with the incident number. Goodbye.",
     # bridged callback, to the customer (in their language)
+    # whoever calls back (a rep or a manager) is "our support team": never "your engineer"
     "customer_press_key": "This is the Severity-1 hotline calling about your incident {ref}. "
-                          "Press any key to speak with your engineer.",
+                          "Press any key to speak with our support team.",
+    "customer_press_key_late": "This is the Severity-1 hotline calling about your incident {ref}. We are sorry "
+                               "this call comes later than we promised. Press any key to speak with our support team.",
     "customer_no_key": "We could not hear a key press. We will try again. Goodbye.",
     # pages and alerts (SMS and the spoken page), to reps
     "page_sms": "SEV1 {ref} {company}: {service}. Call back {phone} by {due}. Reply ACK {ref} or CALL {ref}. {link}",
@@ -87,9 +90,15 @@ PROMPTS: dict[str, str] = {
     "page_spoken": "Severity 1 page. Incident {ref}, for {company}: {service}. "
                    "The customer must be called back by {due}.",
     # SMS to the customer (in their language)
-    "receipt_sms": "Sev-1 hotline: we have your report, reference {ref}. An engineer will call you back by {due}.",
+    "receipt_sms": "Sev-1 hotline: we have your report, reference {ref}. An engineer will call you back by {due}. "
+                   "To add details, reply to this SMS.",
     "ack_notice_sms": "Sev-1 hotline, reference {ref}: an engineer has taken your incident "
                       "and will call you back by {due} at the latest.",
+    # the promised time has passed: an apology, never a time in the past
+    "receipt_late_sms": "Sev-1 hotline: we have your report, reference {ref}. We are sorry we have not called you "
+                        "back yet: an engineer will call you as soon as possible. To add details, reply to this SMS.",
+    "ack_notice_late_sms": "Sev-1 hotline, reference {ref}: an engineer has taken your incident. We are sorry we "
+                           "have not called you back yet: they will call you as soon as possible.",
     "missed_call_sms": "Sev-1 hotline: your call ended before we could take your details. If your e-mail sending "
                        "is down, please call us again, or reply to this message with your company and what is failing.",
 }

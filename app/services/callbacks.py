@@ -1,7 +1,7 @@
 """Callbacks: the hotline calls the rep, then bridges them to the customer; or a self-report.
 
 A callback counts only when a person answered: the customer pressed a key after
-"Press any key to speak with your engineer" (answering-machine detection is the
+"Press any key to speak with our support team" (answering-machine detection is the
 second signal). "Met" is then decided by Twilio's timestamp of that answer.
 """
 

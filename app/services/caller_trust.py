@@ -41,6 +41,7 @@ def incident_info(incident: Incident) -> IncidentInfo:
     session = object_session(incident)
     return IncidentInfo(reference=incident.reference, callback_due_at=incident.callback_due_at,
                         acknowledged=incident.acknowledged_at is not None,
+                        called_back=incident.callback_answered_at is not None,
                         awaiting_confirmation=session is not None and pending_proposal(session, incident) is not None)
 
 

@@ -34,13 +34,17 @@ def local_time(when: datetime, tz: str, language: str) -> str:
     return f"{local:%H:%M} {abbr}"
 
 
-def receipt_sms(reference: str, due: datetime, tz: str, language: str) -> str:
-    """The customer's receipt right after intake."""
+def receipt_sms(reference: str, due: datetime, tz: str, language: str, now: datetime | None = None) -> str:
+    """The customer's receipt right after intake; written at ``now`` past the deadline, an apology instead."""
+    if now is not None and due <= now:
+        return text("receipt_late_sms", language, ref=reference)
     return text("receipt_sms", language, ref=reference, due=local_time(due, tz, language))
 
 
-def ack_notice_sms(reference: str, due: datetime, tz: str, language: str) -> str:
-    """Tells the customer an engineer has taken the incident."""
+def ack_notice_sms(reference: str, due: datetime, tz: str, language: str, now: datetime | None = None) -> str:
+    """Tells the customer an engineer has taken the incident; past the deadline, with an apology and no time."""
+    if now is not None and due <= now:
+        return text("ack_notice_late_sms", language, ref=reference)
     return text("ack_notice_sms", language, ref=reference, due=local_time(due, tz, language))
 
 

@@ -51,14 +51,14 @@ def rep_not_reached_sms(incident: Incident) -> str:
     return text("rep_not_reached_notice", ref=incident.reference)
 
 
-def receipt_sms(incident: Incident, tz: str) -> str:
-    """The customer's receipt right after intake, in the caller's language."""
-    return customer_text.receipt_sms(incident.reference, incident.callback_due_at, tz, incident.language)
+def receipt_sms(incident: Incident, tz: str, now: datetime | None = None) -> str:
+    """The customer's receipt right after intake, in the caller's language (an apology once the deadline passed)."""
+    return customer_text.receipt_sms(incident.reference, incident.callback_due_at, tz, incident.language, now)
 
 
-def ack_notice_sms(incident: Incident, tz: str) -> str:
-    """Tells the customer an engineer has taken the incident, in the caller's language."""
-    return customer_text.ack_notice_sms(incident.reference, incident.callback_due_at, tz, incident.language)
+def ack_notice_sms(incident: Incident, tz: str, now: datetime | None = None) -> str:
+    """Tells the customer an engineer has taken the incident, in the caller's language (never a past time)."""
+    return customer_text.ack_notice_sms(incident.reference, incident.callback_due_at, tz, incident.language, now)
 
 
 def _spoken(incident: Incident) -> dict[str, str]:

@@ -81,5 +81,5 @@ class PageUrls:
         if page.purpose == "rep_not_reached":
             return page_text.rep_not_reached_sms(incident)
         if page.purpose == "receipt":
-            return page_text.receipt_sms(incident, zone_for_number(incident.callback_phone).key)
-        return page_text.ack_notice_sms(incident, zone_for_number(incident.callback_phone).key)
+            return page_text.receipt_sms(incident, zone_for_number(incident.callback_phone).key, page.created_at)
+        return page_text.ack_notice_sms(incident, zone_for_number(incident.callback_phone).key, page.created_at)

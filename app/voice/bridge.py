@@ -1,7 +1,7 @@
 """Bridged callbacks: whisper to the rep, dial the customer from the hotline number.
 
 The customer's leg is connected only after the customer presses a key ("Press any key
-to speak with your engineer", in their language); a voicemail never presses one, and
+to speak with our support team", in their language); a voicemail never presses one, and
 answering-machine detection is the second signal. A number with an extension reaches a
 switchboard: its auto-attendant is a machine by design, so detection is off there, the
 extension is keyed in for the rep when the leg is answered, and the key press asked of the
@@ -129,10 +129,12 @@ def customer_whisper() -> Response:
         gather = response.gather(input="dtmf", num_digits=1, timeout=PRESS_KEY_SECONDS, method="POST",
                                  action=f"/twilio/bridge/customer-confirm?callback={callback_id}",
                                  action_on_empty_result=False)
+        late = incident is not None and incident.callback_due_at is not None and incident.callback_due_at < now
+        key = "customer_press_key_late" if late else "customer_press_key"  # past the promise: an apology
         for round_ in range(EXTENSION_PROMPTS if extension else 1):  # the extension may ring a while
             if round_:
                 gather.pause(length=EXTENSION_PAUSE_SECONDS)
-            gather.say(text("customer_press_key", lang, ref=ref), language=lang, voice=voice)
+            gather.say(text(key, lang, ref=ref), language=lang, voice=voice)
         response.say(text("customer_no_key", lang), language=lang, voice=voice)
         response.hangup()  # no key: the legs are never bridged, and the callback is only attempted
         return str(response)

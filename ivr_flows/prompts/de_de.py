@@ -38,6 +38,7 @@ PROMPTS: dict[str, str] = {
         "Es tut uns leid, dass wir Sie noch nicht zurückgerufen haben. "
         "Ein Techniker ruft Sie so schnell wie möglich an."
     ),
+    "callback_done": "Wir haben Sie bereits zurückgerufen, und unser Team arbeitet daran.",
     "repeat_caller_menu": (
         "Um Informationen zu diesem Vorfall hinzuzufügen, drücken Sie die 1. "
         "Um einen anderen Ausfall zu melden, drücken Sie die 2."

@@ -31,6 +31,7 @@ PROMPTS: dict[str, str] = {
     "repeat_caller": "You already have an open incident, reference {reference}.",
     "callback_by": "An engineer will call you back by {time}.",
     "callback_overdue": "We're sorry we haven't called you back yet. An engineer will call you as soon as possible.",
+    "callback_done": "We have called you back, and our team is working on it.",
     "repeat_caller_menu": "To add information to it, press 1. To report a different outage, press 2.",
     "add_info": "Please tell me in a few sentences what you'd like to add.",
     "add_recording": (

@@ -37,4 +37,5 @@ def test_a_german_caller_gets_a_german_receipt_in_mez(desk, network):
         incident = s.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
     [receipt] = [m for m in desk.network.twilio.messages if m.to == DE_MOBILE]
     assert receipt.body == (f"Severity-1-Hotline: Wir haben Ihre Meldung, Referenznummer {incident.reference}. "
-                            "Ein Techniker ruft Sie spätestens um 04:15 Uhr (MEZ) zurück.")
+                            "Ein Techniker ruft Sie spätestens um 04:15 Uhr (MEZ) zurück. "
+                            "Ergänzungen senden Sie als Antwort auf diese SMS.")

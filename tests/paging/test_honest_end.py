@@ -175,7 +175,7 @@ def test_a_voicemail_on_the_customer_leg_is_attempted_not_met(desk, network):
     desk.settle()
     first, second, third = _callbacks(desk, incident.id)
     assert (first.outcome, second.outcome, third.outcome) == ("voicemail", "voicemail", "met")
-    assert "Press any key to speak with your engineer" in customer.calls[1].heard
+    assert "Press any key to speak with our support team" in customer.calls[1].heard
     assert "A voicemail answered" in alice.calls[0].heard
     assert desk.incident(incident.id).callback_answered_at == third.answered_at
     met = [e for e in _events(desk, incident.id) if e.kind == "callback_met"]

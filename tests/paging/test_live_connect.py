@@ -166,7 +166,7 @@ def test_a_rep_who_asks_to_connect_while_the_caller_talks_is_called_when_the_cal
     desk.settle()
     [callback] = _callbacks(desk)
     assert callback.outcome == "met" and callback.customer_call_sid != call.call_sid
-    assert "Press any key to speak with your engineer" in customer.calls[0].heard
+    assert "Press any key to speak with our support team" in customer.calls[0].heard
     kinds = [e.kind for e in _events(desk, incident_id)]
     assert kinds.index("connect_deferred") < kinds.index("callback_requested") < kinds.index("callback_met")
     call.hang_up()  # Twilio repeats the status callback: no second callback
@@ -307,7 +307,7 @@ def test_a_caller_who_waits_then_hangs_up_is_called_back_as_before(desk, network
     desk.settle()
     [callback] = _callbacks(desk)
     assert callback.outcome == "met" and callback.note == "" and callback.customer_call_sid != call.call_sid
-    assert "Press any key to speak with your engineer" in customer.calls[0].heard
+    assert "Press any key to speak with our support team" in customer.calls[0].heard
 
 
 def test_a_caller_who_waits_past_the_limit_is_told_the_callback_time_and_the_call_ends(desk, network):

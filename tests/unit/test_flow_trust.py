@@ -147,10 +147,11 @@ def test_german_repeat_and_sms_wording():
     due = datetime(2026, 1, 15, 15, 21, tzinfo=UTC)
     receipt = customer_text.receipt_sms("123456", due, "Europe/Berlin", "de-DE")
     assert receipt == ("Severity-1-Hotline: Wir haben Ihre Meldung, Referenznummer 123456. "
-                       "Ein Techniker ruft Sie spätestens um 16:21 Uhr (MEZ) zurück.")
+                       "Ein Techniker ruft Sie spätestens um 16:21 Uhr (MEZ) zurück. "
+                       "Ergänzungen senden Sie als Antwort auf diese SMS.")
     summer = customer_text.ack_notice_sms("123456", due.replace(month=7), "Europe/Berlin", "de-DE")
     assert "17:21 Uhr (MESZ)" in summer and "übernommen" in summer
-    assert customer_text.receipt_sms("123456", due, "UTC", "en-US").endswith("by 15:21 UTC.")
+    assert customer_text.receipt_sms("123456", due, "UTC", "en-US").endswith("by 15:21 UTC. To add details, reply to this SMS.")
     assert "rufen Sie uns bitte noch einmal an" in customer_text.missed_call_sms(
         customer_text.language_for("", "+4930123456"))
 
@@ -161,10 +162,11 @@ def test_the_receipt_sms_of_a_german_incident_is_german():
 
     incident = Incident(reference="123456", callback_due_at=datetime(2026, 7, 1, 14, 21, tzinfo=UTC),
                         language="de-DE")
-    assert page_text.receipt_sms(incident, "Europe/Berlin").endswith("spätestens um 16:21 Uhr (MESZ) zurück.")
+    assert page_text.receipt_sms(incident, "Europe/Berlin").endswith(
+        "spätestens um 16:21 Uhr (MESZ) zurück. Ergänzungen senden Sie als Antwort auf diese SMS.")
     assert "übernommen" in page_text.ack_notice_sms(incident, "Europe/Berlin")
     incident.language = "en-US"
-    assert page_text.receipt_sms(incident, "UTC").endswith("by 14:21 UTC.")
+    assert page_text.receipt_sms(incident, "UTC").endswith("by 14:21 UTC. To add details, reply to this SMS.")
 
 
 def test_keyed_ticket_with_an_open_incident_and_a_pin_asks_for_the_pin_for_a_new_outage():

@@ -18,6 +18,6 @@ def test_both_languages_have_the_same_keys_and_fields():
 
 
 def test_the_customer_hears_the_key_prompt_in_their_language_and_english_otherwise():
-    assert "Press any key to speak with your engineer" in text("customer_press_key", "en-US", ref="1, 2")
+    assert "Press any key to speak with our support team" in text("customer_press_key", "en-US", ref="1, 2")
     assert "Drücken Sie eine beliebige Taste" in text("customer_press_key", "de-DE", ref="1, 2")
     assert text("customer_press_key", "fr-FR", ref="1") == text("customer_press_key", "en-US", ref="1")

@@ -1,0 +1,38 @@
+"""What the customer's receipt and acknowledgement SMS say: never a callback time already past, one or two segments."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.models import Channel, Incident, Page
+from app.services.page_urls import PageUrls
+from app.settings import Settings
+
+DUE = datetime(2026, 12, 3, 3, 15, tzinfo=UTC)
+GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+           "¿abcdefghijklmnopqrstuvwxyzäöñüà")
+
+
+def _body(purpose: str, language: str, created_at: datetime, number: str = "+14155550100") -> str:
+    incident = Incident(reference="123456", callback_due_at=DUE, language=language, callback_phone=number)
+    page = Page(id=1, channel=Channel.SMS, purpose=purpose, role="customer", to_number=number, created_at=created_at)
+    return PageUrls(Settings(public_base_url="https://hotline.example")).request_for(page, incident).body
+
+
+@pytest.mark.parametrize(("language", "number", "past"), [("en-US", "+14155550100", "by 19:15"),
+                                                          ("de-DE", "+491701234567", "um 04:15")])
+def test_an_acknowledgement_after_the_deadline_apologises_instead_of_naming_a_past_time(language, number, past):
+    body = _body("ack_notice", language, DUE + timedelta(minutes=7), number)
+    assert past not in body and "123456" in body
+    assert ("sorry" in body) if language == "en-US" else ("Entschuldigung" in body)
+
+
+@pytest.mark.parametrize(("language", "number", "time"), [("en-US", "+14155550100", "19:15 PST"),
+                                                          ("de-DE", "+491701234567", "04:15 Uhr (MEZ)")])
+@pytest.mark.parametrize("purpose", ["receipt", "ack_notice"])
+def test_on_time_the_deadline_is_on_the_customers_clock_within_two_segments(language, number, time, purpose):
+    body = _body(purpose, language, DUE - timedelta(minutes=14), number)
+    assert time in body and "123456" in body
+    assert set(body) <= GSM7 and len(body) <= 306, body

@@ -1,0 +1,62 @@
+"""A repeat caller who was already called back hears so, never "we will call you back" or an apology for not calling."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from ivr_flows import IncidentInfo
+
+from .flow_driver import NOW, Call, round_trip
+
+
+@pytest.mark.parametrize("due_in", [timedelta(minutes=9), timedelta(minutes=-30)])
+def test_repeat_caller_already_called_back_hears_it_in_english(due_in):
+    incident = IncidentInfo(reference="123456", callback_due_at=NOW + due_in, acknowledged=True, called_back=True)
+    call = Call(open_incident=incident)
+    call.press("1")
+    assert "already have an open incident" in call.said
+    assert "sorry we haven't called you back" not in call.said and "will call you back" not in call.said
+    assert "We have called you back, and our team is working on it" in call.said
+
+
+def test_repeat_caller_already_called_back_hears_it_in_german():
+    incident = IncidentInfo(reference="123456", callback_due_at=NOW - timedelta(minutes=30), acknowledged=True,
+                            called_back=True)
+    call = Call(open_incident=incident)
+    call.press("2")
+    assert "noch nicht zurückgerufen" not in call.said and "ruft Sie" not in call.said
+    assert "Wir haben Sie bereits zurückgerufen" in call.said
+
+
+def test_called_back_survives_the_call_state_round_trip():
+    call = Call(open_incident=IncidentInfo("123456", NOW, acknowledged=True, called_back=True))
+    call.press("1")
+    assert round_trip(call.state).incident.called_back is True
+
+
+def _verified_adds_info(incident: IncidentInfo, saved_due) -> Call:
+    call = Call(open_incident=incident)
+    call.press("1")  # English
+    call.press("1")  # add information
+    call.press("123456#")  # the reference from the receipt SMS
+    call.speak("Now SMTP fails too.")
+    call.record("https://api.twilio.com/rec/RE7", 12)
+    call.saved("123456", saved_due)
+    return call
+
+
+def test_information_added_after_the_deadline_is_never_told_a_past_callback_time():
+    due = NOW - timedelta(minutes=20)
+    call = _verified_adds_info(IncidentInfo("123456", due), due)
+    assert "we added this to incident" in call.said
+    assert "will call you back by" not in call.said.split("we added this to incident")[1]
+    assert "sorry we haven't called you back yet" in call.said.split("we added this to incident")[1]
+
+
+def test_information_added_after_the_callback_is_never_promised_another():
+    due = NOW + timedelta(minutes=5)
+    call = _verified_adds_info(IncidentInfo("123456", due, acknowledged=True, called_back=True), due)
+    closing = call.said.split("we added this to incident")[1]
+    assert "will call you back" not in closing and "We have called you back" in closing
