@@ -18,7 +18,8 @@ WARN_SECONDS = 5 * 60  # the last five minutes before the deadline show amber
 TWILIO_RECORDING_HOSTS = ("api.twilio.com",)
 CHANNEL_NAMES = {"sms": "SMS", "voice": "voice call"}
 PURPOSE_NAMES = {"page": "page", "at_risk": "at-risk alert", "breach": "breach alert",
-                 "receipt": "receipt SMS", "ack_notice": "acknowledgement SMS"}
+                 "receipt": "receipt SMS", "ack_notice": "acknowledgement SMS",
+                 "callback_missed": "missed-callback SMS"}
 BAD_PAGE_STATUSES = {"failed", "undelivered", "busy", "no-answer", "machine"}
 GOOD_PAGE_STATUSES = {"delivered", "answered"}
 # the latest bridged callback ended without a person on the customer's side: what the state says instead of "calling"

@@ -213,8 +213,12 @@ def _answered(ev: CallbackAnswered, snap: Snapshot, now: datetime) -> Decision:
 def _unanswered(ev: CallbackUnanswered, snap: Snapshot, now: datetime) -> Decision:
     outcome = "attempted_voicemail" if ev.voicemail else "attempted"
     state = snap.state if snap.customer_reached else State.ATTEMPTED
+    # the customer only sees a missed call: told by SMS who tried and how to reach us (one per attempt: the
+    # service decides an attempt's end once); never once the incident is resolved or they were reached
+    told = not snap.customer_reached and snap.has_callback_number and snap.textable_customer
+    notice = (PageOrder(Audience.CUSTOMER, (SMS,), "callback_missed"),) if told else ()
     # the customer was not reached: what was held for the call goes now, not at the next round
-    return Decision(outcome, state, log=(K.CALLBACK_ATTEMPTED,), release_held_pages=snap.pages_held)
+    return Decision(outcome, state, log=(K.CALLBACK_ATTEMPTED,), release_held_pages=snap.pages_held, pages=notice)
 
 
 def _rep_not_reached(ev: RepNotReached, snap: Snapshot, now: datetime) -> Decision:

@@ -100,6 +100,12 @@ PROMPTS: dict[str, str] = {
     "ack_notice_late_sms": "Severity-1-Hotline, Referenznummer {ref}: Ein Techniker hat Ihren Vorfall übernommen. "
                            "Entschuldigung, dass wir Sie noch nicht zurückgerufen haben: Er ruft Sie so schnell wie "
                            "möglich an.",
+    "callback_missed_sms": "Severity-1-Hotline: Wir haben um {at} versucht, Sie von {number} aus wegen Ihres "
+                           "Vorfalls {ref} anzurufen. Wir rufen Sie wieder an. Sie können uns auch jetzt unter "
+                           "{number} anrufen oder Ergänzungen als Antwort auf diese SMS senden.",
+    "callback_missed_no_number_sms": "Severity-1-Hotline: Wir haben um {at} versucht, Sie wegen Ihres Vorfalls "
+                                     "{ref} anzurufen. Wir rufen Sie wieder an. Ergänzungen senden Sie als Antwort "
+                                     "auf diese SMS.",
     "missed_call_sms": "Severity-1-Hotline: Ihr Anruf wurde beendet, bevor wir Ihr Anliegen aufnehmen konnten. "
                        "Wenn Ihr E-Mail-Versand ausgefallen ist, rufen Sie uns bitte noch einmal an oder antworten "
                        "Sie auf diese SMS mit Ihrer Firma und dem, was ausfällt.",

@@ -99,6 +99,12 @@ PROMPTS: dict[str, str] = {
                         "back yet: an engineer will call you as soon as possible. To add details, reply to this SMS.",
     "ack_notice_late_sms": "Sev-1 hotline, reference {ref}: an engineer has taken your incident. We are sorry we "
                            "have not called you back yet: they will call you as soon as possible.",
+    # a bridged callback reached the customer's phone but nobody pressed the key: they only saw a missed call
+    "callback_missed_sms": "Sev-1 hotline: at {at} we tried to call you from {number} about your incident {ref}. "
+                           "We will call you again. You can also call us now on {number}, or reply to this SMS "
+                           "to add details.",
+    "callback_missed_no_number_sms": "Sev-1 hotline: at {at} we tried to call you about your incident {ref}. "
+                                     "We will call you again. To add details, reply to this SMS.",
     "missed_call_sms": "Sev-1 hotline: your call ended before we could take your details. If your e-mail sending "
                        "is down, please call us again, or reply to this message with your company and what is failing.",
 }

@@ -48,6 +48,15 @@ def ack_notice_sms(reference: str, due: datetime, tz: str, language: str, now: d
     return text("ack_notice_sms", language, ref=reference, due=local_time(due, tz, language))
 
 
+def callback_missed_sms(reference: str, at: datetime, tz: str, language: str, hotline_number: str) -> str:
+    """Tells the customer the hotline just tried to call them (at ``at``, on their clock), will call again, and
+    how to reach it now: call the hotline's number, or reply."""
+    when = local_time(at, tz, language)
+    if not hotline_number:
+        return text("callback_missed_no_number_sms", language, ref=reference, at=when)
+    return text("callback_missed_sms", language, ref=reference, at=when, number=hotline_number)
+
+
 def missed_call_sms(language: str) -> str:
     """Invites a caller whose call ended before we knew their problem to call again or reply."""
     return text("missed_call_sms", language)

@@ -61,6 +61,11 @@ def ack_notice_sms(incident: Incident, tz: str, now: datetime | None = None) -> 
     return customer_text.ack_notice_sms(incident.reference, incident.callback_due_at, tz, incident.language, now)
 
 
+def callback_missed_sms(incident: Incident, tz: str, hotline_number: str, at: datetime) -> str:
+    """Tells the customer a callback just missed them, from which number, and how to reach the hotline now."""
+    return customer_text.callback_missed_sms(incident.reference, at, tz, incident.language, hotline_number)
+
+
 def _spoken(incident: Incident) -> dict[str, str]:
     """What a voice page says of the incident: reference digit by digit, company, service, deadline."""
     return {"ref": ", ".join(incident.reference), "company": incident.company or "an unknown company",

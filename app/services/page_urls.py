@@ -41,6 +41,7 @@ class PageUrls:
 
     def __init__(self, settings: Settings) -> None:
         self.base = settings.public_base_url or "http://localhost:8000"
+        self.hotline_number = settings.twilio_number  # the caller ID a bridged callback shows the customer
         self.serializer = URLSafeSerializer(settings.signing_key(), salt="sev1-ack-link")
 
     def ack_link(self, page_id: int, issued: datetime) -> str:
@@ -80,6 +81,9 @@ class PageUrls:
             return page_text.taken_over_sms(incident)
         if page.purpose == "rep_not_reached":
             return page_text.rep_not_reached_sms(incident)
+        if page.purpose == "callback_missed":
+            return page_text.callback_missed_sms(incident, zone_for_number(incident.callback_phone).key,
+                                                 self.hotline_number, page.created_at)
         if page.purpose == "receipt":
             return page_text.receipt_sms(incident, zone_for_number(incident.callback_phone).key, page.created_at)
         return page_text.ack_notice_sms(incident, zone_for_number(incident.callback_phone).key, page.created_at)

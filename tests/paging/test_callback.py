@@ -50,7 +50,7 @@ def test_rep_presses_2_and_is_bridged_callback_met_with_twilios_timestamp(desk, 
 
 def test_customer_not_answering_is_attempted_and_the_rep_can_retry(desk, network):
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    customer.expect_call(answer=False).expect_call(press="1", answered=True)
+    customer.expect_call(answer=False).expect_sms("tried to call you").expect_call(press="1", answered=True)
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "1"])
     incident = desk.open_incident()
     desk.settle()

@@ -46,7 +46,7 @@ def test_a_rep_not_reached_is_never_shown_as_calling_the_customer(desk, network,
 
 def test_a_customer_who_did_not_answer_is_not_shown_as_being_called(desk, network, client):
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    customer.expect_call(answer=False)
+    customer.expect_call(answer=False).expect_sms("tried to call you")
     network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2"])
     incident = desk.open_incident()
     desk.settle()

@@ -167,8 +167,9 @@ def test_one_ack_link_posted_four_times_places_one_call_and_none_once_resolved(d
 
 def test_a_voicemail_on_the_customer_leg_is_attempted_not_met(desk, network):
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    customer.expect_call(machine=True)  # answering-machine detection hears the voicemail
-    customer.expect_call(answered=True)  # picked up, but nobody presses a key: a voicemail too
+    customer.expect_call(machine=True).expect_sms("tried to call you")  # answering-machine detection: a voicemail
+    # picked up, but nobody presses a key: a voicemail too
+    customer.expect_call(answered=True).expect_sms("tried to call you")
     customer.expect_call(press="5", answered=True)  # a person
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "1", "1"])
     incident = desk.open_incident()
@@ -184,7 +185,7 @@ def test_a_voicemail_on_the_customer_leg_is_attempted_not_met(desk, network):
 
 def test_a_voicemail_alone_never_counts_as_met(desk, network):
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    customer.expect_call(machine=True)
+    customer.expect_call(machine=True).expect_sms("tried to call you")
     network.phone(ALICE).expect_sms("SEV1").expect_call(press="2")
     incident = desk.open_incident()
     desk.settle()
@@ -196,7 +197,9 @@ def test_a_voicemail_alone_never_counts_as_met(desk, network):
 
 def test_the_rep_may_leave_a_short_message_on_the_voicemail_which_never_counts(desk, network):
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    # each attempt is told once, the one where the rep left a message too
     customer.expect_call(machine=True).expect_call(machine=True)
+    customer.expect_sms("tried to call you").expect_sms("tried to call you")
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "2"])
     incident = desk.open_incident()
     desk.settle()

@@ -71,6 +71,7 @@ def test_a_repage_never_rings_the_rep_on_the_customers_callback_and_rings_the_mo
     voice = _repage_at_20_holds_alices_call(desk, incident, alice, maria)
     # T+20:30 the customer's phone rang out: the held call goes now, not at the next round (T+25)
     alice.expect_call(answer=False)
+    network.phone(CUSTOMER).expect_sms("tried to call you")  # the customer saw only a missed call: told
     desk.clock.set(desk.t0 + timedelta(minutes=20, seconds=30))
     _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/dial-done?callback={callback_id}",
                  {"CallSid": "CA" + "4" * 32, "DialCallStatus": "no-answer", "AccountSid": "AC" + "0" * 32})

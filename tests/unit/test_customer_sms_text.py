@@ -15,10 +15,12 @@ GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&
            "¿abcdefghijklmnopqrstuvwxyzäöñüà")
 
 
-def _body(purpose: str, language: str, created_at: datetime, number: str = "+14155550100") -> str:
+def _body(purpose: str, language: str, created_at: datetime, number: str = "+14155550100",
+          hotline: str = "+15005550006") -> str:
     incident = Incident(reference="123456", callback_due_at=DUE, language=language, callback_phone=number)
     page = Page(id=1, channel=Channel.SMS, purpose=purpose, role="customer", to_number=number, created_at=created_at)
-    return PageUrls(Settings(public_base_url="https://hotline.example")).request_for(page, incident).body
+    settings = Settings(public_base_url="https://hotline.example", twilio_number=hotline)
+    return PageUrls(settings).request_for(page, incident).body
 
 
 @pytest.mark.parametrize(("language", "number", "past"), [("en-US", "+14155550100", "by 19:15"),
@@ -35,4 +37,17 @@ def test_an_acknowledgement_after_the_deadline_apologises_instead_of_naming_a_pa
 def test_on_time_the_deadline_is_on_the_customers_clock_within_two_segments(language, number, time, purpose):
     body = _body(purpose, language, DUE - timedelta(minutes=14), number)
     assert time in body and "123456" in body
+    assert set(body) <= GSM7 and len(body) <= 306, body
+
+
+@pytest.mark.parametrize(("language", "number", "time", "words"), [
+    ("en-US", "+14155550100", "19:11 PST", ("tried to call you", "call you again", "reply to this SMS")),
+    ("de-DE", "+491701234567", "04:11 Uhr (MEZ)", ("versucht, Sie", "rufen Sie wieder an", "Antwort auf diese SMS")),
+])
+@pytest.mark.parametrize("hotline", ["+15005550006", ""])
+def test_a_missed_callback_says_when_from_which_number_and_how_to_reach_us_within_two_segments(
+        language, number, time, words, hotline):
+    body = _body("callback_missed", language, DUE - timedelta(minutes=4), number, hotline)
+    assert time in body and "123456" in body and all(word in body for word in words), body
+    assert (hotline in body) if hotline else "+" not in body
     assert set(body) <= GSM7 and len(body) <= 306, body

@@ -17,6 +17,7 @@ from app.escalation import (
     Connect,
     PageDue,
     PageFailed,
+    PageOrder,
     ReachedByEmail,
     RepNotReached,
     Resolve,
@@ -349,6 +350,26 @@ ENDS = [
     (CallbackAnswered(T0 + timedelta(minutes=4), by_person=True), "met"),
     (CallbackAnswered(DUE + timedelta(minutes=5), by_person=True), "late"),
 ]
+
+
+# a callback that rang the customer's phone without a person pressing the key: the customer, who only saw a
+# missed call, is told by SMS (callback_missed), unless the incident is resolved, they were reached, or the
+# number cannot take an SMS. (state) -> customer told
+MISSED = {
+    "callback_in_progress": True, "attempted": True, "open": True, "acknowledged": True,
+    "owned_by_another_rep": True, "met": False, "late": False, "self_reported": False, "resolved": False,
+    "no_callback_number": False, "no_number_reached_by_email": False,
+    "not_textable": False,
+}
+
+
+@pytest.mark.parametrize("voicemail", [False, True])
+@pytest.mark.parametrize(("state", "told"), list(MISSED.items()))
+def test_an_unanswered_callback_texts_the_customer_who_saw_a_missed_call(state, told, voicemail):
+    snap = STATES.get(state) or replace(STATES["callback_in_progress"], textable_customer=False)
+    decision = decide(CallbackUnanswered(voicemail=voicemail), snap, T0)
+    assert decision.outcome == ("attempted_voicemail" if voicemail else "attempted")
+    assert decision.pages == ((PageOrder(Audience.CUSTOMER, ("sms",), "callback_missed"),) if told else ())
 
 
 @pytest.mark.parametrize(("trigger", "outcome"), ENDS)
