@@ -10,6 +10,8 @@ from sqlalchemy import select
 from app.models import Incident
 from app.oncall.records import parse_rep, parse_schedule
 from app.queue import JobQueue
+from app.services.incidents import rescue_call
+from app.services.intake import policy_from
 from app.services.oncall_admin import create_rep, save_schedule
 from app.telephony.twilio import TwilioTelephony
 from app.wiring import Hotline
@@ -119,6 +121,40 @@ class Desk:
         incident = self.open_incident()
         self.settle()
         return incident, alice
+
+    def email_only_incident(self) -> Incident:
+        """A caller with a withheld number who left only an e-mail address."""
+        with self.hotline.db.transaction() as s:
+            incident = rescue_call(s, call_sid="CA" + "e" * 32, from_number="+266696687", now=self.clock.now(),
+                                   reason="caller_hung_up", policy=policy_from(self.hotline.settings))
+            incident.email = "dana@acme.example"
+            return incident
+
+    def called_back_late_by_alice(self, network: PhoneNetwork) -> tuple[Incident, ScriptedPhone]:
+        """Nobody acknowledges through the breach (Alice, Bob, then Maria paged; AT RISK; BREACHED); at 16 minutes
+        Alice replies CALL and the customer answers the bridged call. Returns the incident and the customer's phone."""
+        customer = network.phone(CUSTOMER).expect_sms("we have your report")
+        alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+        incident = self.open_incident()
+        self.settle()
+        alice.expect_call(answer=False)
+        network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
+        self.at(minutes=3)
+        network.phone(MARIA).expect_sms("SEV1").expect_call(answer=False)
+        self.at(minutes=6)
+        for number in (ALICE, BOB, MARIA):
+            network.phone(number).expect_sms("AT RISK")
+        self.at(minutes=10)
+        network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
+        self.at(minutes=15)
+        customer.expect_sms("has taken your incident").expect_call(press="1", answered=True)
+        alice.expect_call()
+        from tests.paging.test_acknowledgement import _sms_from
+
+        self.clock.set(self.t0 + timedelta(minutes=16))
+        assert "Calling you now" in _sms_from(self, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+        self.settle()
+        return incident, customer
 
     def incident(self, incident_id: int) -> Incident:
         """The incident as it is now."""

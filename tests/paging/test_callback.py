@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.models import Callback, DueStep, IncidentEvent
-from tests.paging.conftest import ALICE, CUSTOMER, MARIA
+from tests.paging.conftest import ALICE, CUSTOMER
 
 
 def _callbacks(desk, incident_id):
@@ -73,28 +73,7 @@ def test_reply_call_by_sms_calls_the_rep_then_bridges_the_customer(desk, network
 
 
 def test_callback_answered_after_the_deadline_is_late_and_the_breach_stands(desk, network):
-    customer = network.phone(CUSTOMER).expect_sms("we have your report")
-    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
-    incident = desk.open_incident()
-    desk.settle()
-    network.phone(ALICE).expect_call(answer=False)
-    network.phone("+14155550122").expect_sms("SEV1").expect_call(answer=False)
-    desk.at(minutes=3)
-    network.phone(MARIA).expect_sms("SEV1").expect_call(answer=False)
-    desk.at(minutes=6)
-    for number in (ALICE, "+14155550122", MARIA):
-        network.phone(number).expect_sms("AT RISK")
-    desk.at(minutes=10)
-    network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
-    desk.at(minutes=15)
-    # a late reply CALL: the callback happens, but after the deadline
-    customer.expect_sms("has taken your incident").expect_call(press="1", answered=True)
-    alice.expect_call()
-    from tests.paging.test_acknowledgement import _sms_from
-
-    desk.clock.set(desk.t0 + timedelta(minutes=16))
-    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
-    desk.settle()
+    incident, customer = desk.called_back_late_by_alice(network)
     [callback] = _callbacks(desk, incident.id)
     assert callback.outcome == "late"
     later = desk.incident(incident.id)

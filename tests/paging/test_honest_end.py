@@ -8,8 +8,6 @@ from sqlalchemy import select
 
 from app.models import Callback, DueStep, Incident, IncidentEvent, Rep, Role
 from app.oncall.records import parse_rep, parse_schedule
-from app.services.incidents import rescue_call
-from app.services.intake import policy_from
 from app.services.oncall_admin import create_rep, save_policy, save_schedule
 from tests.integration.board_support import CSRF, login_as, parse
 from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
@@ -37,16 +35,6 @@ def _rep_id(desk, phone):
         return s.scalar(select(Rep.id).where(Rep.phone == phone))
 
 
-def _email_only_incident(desk) -> Incident:
-    """A caller with a withheld number who left only an e-mail address."""
-    now = desk.clock.now()
-    with desk.hotline.db.transaction() as s:
-        incident = rescue_call(s, call_sid="CA" + "e" * 32, from_number="+266696687", now=now,
-                               reason="caller_hung_up", policy=policy_from(desk.hotline.settings))
-        incident.email = "dana@acme.example"
-        return incident
-
-
 def _alice_acknowledges_by_sms(desk, network, incident_id):
     with desk.hotline.db.session() as s:
         ref = s.get(Incident, incident_id).reference
@@ -57,7 +45,7 @@ def _alice_acknowledges_by_sms(desk, network, incident_id):
 def test_an_email_only_incident_is_worked_by_email_and_its_repages_stop(desk, network, client):
     alice, maria = network.phone(ALICE), network.phone(MARIA)
     alice.expect_sms("SEV1").expect_call(answer=False)
-    incident = _email_only_incident(desk)
+    incident = desk.email_only_incident()
     desk.settle()
     ref = _alice_acknowledges_by_sms(desk, network, incident.id)
     alice.expect_sms("AT RISK")

@@ -7,10 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from app.models import FollowUp, Incident, IncidentEvent, ProposalKind, Rep
+from app.models import FollowUp, IncidentEvent, ProposalKind, Rep
 from app.services.acks import Actor, lock_incident, reached_by_email
-from app.services.incidents import rescue_call
-from app.services.intake import policy_from
 from app.services.resolution import propose
 from app.services.updates import agree_interval
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
@@ -26,21 +24,11 @@ def _run(desk, fn):
     return result
 
 
-def _email_only_incident(desk) -> Incident:
-    """A caller with a withheld number who left only an e-mail address."""
-    now = desk.clock.now()
-    with desk.hotline.db.transaction() as s:
-        incident = rescue_call(s, call_sid="CA" + "e" * 32, from_number="+266696687", now=now,
-                               reason="caller_hung_up", policy=policy_from(desk.hotline.settings))
-        incident.email = "dana@acme.example"
-        return incident
-
-
 def test_an_incident_worked_by_email_owes_the_customer_updates_at_the_interval(desk, network, smtp):
     """Policy step 5 holds for a customer reached by e-mail too: the owner is reminded, the managers told."""
     alice, maria = network.phone(ALICE), network.phone(MARIA)
     alice.expect_sms("SEV1").expect_call(answer=False)
-    incident = _email_only_incident(desk)
+    incident = desk.email_only_incident()
     desk.settle()
     ref = desk.incident(incident.id).reference
     assert "Acknowledged" in _sms_from(desk, ALICE, f"ACK {ref}").get_data(as_text=True)
