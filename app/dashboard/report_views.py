@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -111,10 +112,14 @@ def _now() -> datetime:
 
 
 def mmss(seconds: float | None) -> str:
-    """Seconds as m:ss (h:mm:ss from an hour), or an en dash when there are none."""
+    """Seconds as m:ss (h:mm:ss from an hour), or an en dash when there are none.
+
+    Rounded up, never down: a callback 900.4 s after capture missed the 15 minutes and reads 15:01, not the
+    15:00 of one that kept it (the report's met/late split counts from the exact seconds).
+    """
     if seconds is None:
         return "–"
-    whole = round(seconds)
+    whole = math.ceil(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
