@@ -55,6 +55,8 @@ class EventKind(StrEnum):
     # a voice page to a rep on this incident's callback now: held until that call ends, then sent (or canceled)
     PAGE_HELD = "page_held"
     PAGE_RELEASED = "page_released"
+    # a held call a later held call to the same rep (or number) stands for: never sent, the rep is rung once
+    PAGE_NOT_SENT_SUPERSEDED = "page_not_sent_superseded"
     SMS_STATUS_UNMATCHED = "sms_status_unmatched"
     SMS_FROM_UNKNOWN_SENDER = "sms_from_unknown_sender"
     SMS_UNKNOWN_REFERENCE = "sms_unknown_reference"

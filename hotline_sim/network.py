@@ -11,6 +11,7 @@ the sorted POST parameters) and sent through a transport from
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -93,6 +94,7 @@ class PhoneNetwork:
         self.unexpected: list[str] = []
         self.failures: list[str] = []
         self._phones: dict[str, ScriptedPhone] = {}
+        self._after_dial_action: list[Callable[[], None]] = []  # reported once the <Dial action> was answered
         self._done: set[str] = set()
         self.queues = twilio.queues  # issue 13: callers waiting on the line; their requests are logged here
         self.queues.record = self._record
@@ -279,6 +281,8 @@ class PhoneNetwork:
                 return step or "end"
             url, params = urljoin(url, step[0]) if url else step[0], step[1]
             fetched = self._fetch(leg, url, params)
+            while self._after_dial_action:
+                self._after_dial_action.pop(0)()
             if fetched is None:
                 return "hangup"
             document = fetched
@@ -384,13 +388,21 @@ class PhoneNetwork:
             self._advance(float(verb.get("timeout", "30")))
             return {"DialCallStatus": "no-answer", "DialCallDuration": "0"}
         waited = self.queues.queue_time(member)
+        sid = self.queues.queue_sid(name)
+        when = member.call.hang_up_while_connecting
+        if when:  # the caller is gone before the bridge: the rep's leg is never connected to anyone
+            if when == "last":
+                self._after_dial_action.append(lambda: self.queues.hung_up_while_connecting(member))
+            else:
+                self.queues.hung_up_while_connecting(member)
+            return {"DialCallStatus": "completed", "DialCallSid": member.call.call_sid, "DialCallDuration": "0",
+                    "QueueSid": sid}
         parent.heard.said.append(f"[connected to {member.call.caller}]")
         member.call.heard_line(f"[connected to {parent.call.to}]")
         talk = parent.expectation.talk_seconds if parent.expectation else 0
         parent.talked = True
         self._advance(talk)
         self.queues.bridge_ended(member, waited)  # the caller hangs up first; the rep's <Dial> then ends
-        sid = self.queues.queue_sid(name)
         return {"DialCallStatus": "completed", "DialCallSid": member.call.call_sid,
                 "DialCallDuration": str(int(talk)), "QueueSid": sid}
 

@@ -58,6 +58,9 @@ class SimulatedCall:
     ended: bool = False
     last_request: tuple[str, dict[str, str]] | None = None
     queues: CallQueues | None = None  # the simulated Twilio's queues, for <Enqueue> (issue 13)
+    # hangs up while the <Queue url> ("connecting you now") plays, before the bridge: "" never, "first" (the
+    # <Enqueue action> reaches the app before the rep's <Dial action>) or "last" (after it)
+    hang_up_while_connecting: str = ""
 
     # ------------------------------------------------------------ driving
 

@@ -139,6 +139,13 @@ class CallQueues:
         self._action(member, "bridged", queue_seconds)
         member.call.end()
 
+    def hung_up_while_connecting(self, member: QueueMember) -> None:
+        """The dequeued caller hung up during the ``<Queue url>``, before the bridge: QueueResult=hangup, then the
+        call's status callback. Twilio's documents do not say what the rep's ``<Dial>`` then reports; the network
+        reports the worst case for the app (``completed``), see ``PhoneNetwork._dial_queue``."""
+        self._action(member, "hangup", self.queue_time(member))
+        member.call.end()
+
     def caller_hung_up(self, call: SimulatedCall) -> None:
         """The caller hung up while waiting: the ``<Enqueue action>`` gets QueueResult=hangup."""
         member = self.member_of(call)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from app.dashboard.queries import BoardIncident
 from app.models import Incident, IncidentStatus, Page, Rep
-from app.models.paging import CUSTOMER_ROLE, outcome_unknown
+from app.models.paging import CUSTOMER_ROLE, outcome_unknown, superseded
 from app.oncall.wallclock import zone
 from app.reports.facts import is_breached
 from app.services.page_text import SERVICE_SHORT
@@ -23,7 +23,7 @@ PURPOSE_NAMES = {"page": "page", "at_risk": "at-risk alert", "breach": "breach a
 BAD_PAGE_STATUSES = {"failed", "undelivered", "busy", "no-answer", "machine"}
 GOOD_PAGE_STATUSES = {"delivered", "answered"}
 # the latest bridged callback ended without a person on the customer's side: what the state says instead of "calling"
-ENDED_CALLBACKS = {"attempted": "Callback attempted: the customer was not reached (no answer); call again",
+ENDED_CALLBACKS = {"attempted": "Callback attempted: the customer was not reached; call again",
                    "voicemail": "Callback attempted: a voicemail answered, the customer was not reached; call again",
                    "rep_not_reached": "The hotline could not reach {owner}: the customer was NOT called; call again"}
 UNPROVEN_ENDS = {"canceled", "failed"}  # final without an accepted send: "not sent", unless an attempt's outcome is unknown
@@ -87,7 +87,7 @@ def deadline_of(incident: Incident, now: datetime) -> Deadline:
     """The deadline's word, text and colour at ``now``; it stops ticking once called back or resolved."""
     left = remaining_seconds(incident.callback_due_at, now)
     if incident.callback_answered_at is not None:
-        took = remaining_seconds(incident.callback_answered_at, incident.captured_at)
+        took = -remaining_seconds(incident.captured_at, incident.callback_answered_at)  # rounded up: 900.4 s is 15:01
         late = incident.callback_answered_at > incident.callback_due_at
         return Deadline("Late" if late else "Met", f"called back in {took // 60}:{took % 60:02d}",
                         "bad" if late else "ok", False)
@@ -120,8 +120,10 @@ def paged_people(pages: list[Page]) -> tuple[PagedPerson, ...]:
             purpose = "first page" if person_pages[0].created_at == first_round else "escalation"
         else:
             purpose = PURPOSE_NAMES.get(latest.purpose, latest.purpose)
+        # a held call superseded by a later one was never sent: the two are one page, not two
+        count = sum(1 for p in person_pages if not superseded_unsent(p)) or 1
         found.append(PagedPerson(latest.name or latest.to_number, str(latest.channel), page_status(latest), purpose,
-                                 len(person_pages), page_css(latest)))
+                                 count, page_css(latest)))
     return tuple(found)
 
 
@@ -229,9 +231,20 @@ def opted_out_unsent(page: Page) -> bool:
     return page.status == "failed" and OPTED_OUT_REASON in (page.last_error or "")
 
 
+def superseded_unsent(page: Page) -> bool:
+    """True for a held call never sent because a later held call to the same rep rang instead."""
+    return page.status == "canceled" and superseded(page.last_error)
+
+
 def page_status(page: Page) -> str:
-    """A page's status in words: ``not sent (opted out)`` for an SMS to a number that texted STOP, else its status."""
-    return "not sent (opted out)" if opted_out_unsent(page) else str(page.status)
+    """A page's status in words: ``not sent (opted out)`` for an SMS to a number that texted STOP, ``not sent
+    (superseded ...)`` for a held call a later one stood for, else its status."""
+    if opted_out_unsent(page):
+        return "not sent (opted out)"
+    if superseded_unsent(page):
+        return "not sent (superseded by a later call)" if not outcome_unknown(page.last_error) else \
+            "canceled (superseded by a later call)"
+    return str(page.status)
 
 
 def page_css(page: Page) -> str:

@@ -11,7 +11,7 @@ from app.event_kind import EventKind as K
 from app.models import IncidentEvent, Page
 from app.models.paging import CUSTOMER_ROLE
 
-STEP_NAMES = {K.STEP_RECEIPT: "Receipt SMS step", K.STEP_PAGE: "Escalation level {level}",
+STEP_NAMES = {K.STEP_RECEIPT: "Receipt step", K.STEP_PAGE: "Escalation level {level}",
               K.STEP_AT_RISK: "At-risk check (T+10)", K.STEP_BREACH: "Deadline check (T+15)",
               K.STEP_REPAGE: "Re-page after breach",
               # issue 11
@@ -97,6 +97,14 @@ def _canceled(d: dict, page: str) -> tuple[str, str]:
     return text, "muted"
 
 
+def _superseded(d: dict, page: str) -> tuple[str, str]:
+    text = f"{sentence(page)} NOT sent: a later held call to the same rep rings instead (one call, not one per round)"
+    if d.get("earlier_attempt") == "outcome_unknown":  # not sent again, yet perhaps sent before: never "not sent"
+        return (f"{sentence(page)} not sent again: a later held call to the same rep rings instead; an earlier "
+                "attempt's outcome is unknown: it may have been sent"), "warn"
+    return text, "muted"
+
+
 def _acknowledged(d: dict, _page: str) -> tuple[str, str]:
     canceled = d.get("pages_canceled") or 0
     extra = f"; {canceled} queued page{'s' if canceled != 1 else ''} canceled" if canceled else ""
@@ -148,6 +156,7 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "page_held": lambda d, page: (f"{sentence(page)} held: the rep is on the callback with the customer; it goes "
                                   "when that call ends", "muted"),
     "page_released": lambda d, page: (f"{sentence(page)} released: the callback it waited for ended", ""),
+    "page_not_sent_superseded": _superseded,
     "nobody_to_page": lambda d, _: (f"Nobody to page at escalation level {d.get('level')}", "bad"),
     "target_unresolvable": lambda d, _: (f"An escalation target could not be resolved: {d.get('error', '')}", "bad"),
     "acknowledged": _acknowledged,
@@ -207,10 +216,14 @@ _OPTED_OUT_HOW = {"keyword": "the customer texted STOP", "opt_out_type": "the cu
 _SKIPPED_WHY = {"sms_opted_out": "the number opted out of SMS (STOP)", "no_smtp": "SMTP is not configured"}
 
 
-def _skipped(d: dict, _page: str) -> tuple[str, str]:
+def _delivery(d: dict) -> str:
+    """``EMAIL receipt to the customer``: what a delivery line is about."""
     what = " ".join(str(w) for w in (str(d.get("channel", "")).upper(), d.get("purpose")) if w) or "A message"
-    to = f" to the {d['recipient']}" if d.get("recipient") else ""
-    return f"{what}{to} NOT sent: {_SKIPPED_WHY.get(d.get('reason', ''), d.get('reason', ''))}", "bad"
+    return what + (f" to the {d['recipient']}" if d.get("recipient") else "")
+
+
+def _skipped(d: dict, _page: str) -> tuple[str, str]:
+    return f"{_delivery(d)} NOT sent: {_SKIPPED_WHY.get(d.get('reason', ''), d.get('reason', ''))}", "bad"
 
 
 WORDS.update({  # the customer's SMS: opt-out, answers and words; deliveries not sent
@@ -222,6 +235,9 @@ WORDS.update({  # the customer's SMS: opt-out, answers and words; deliveries not
     "customer_sms_message": lambda d, _: (f"Customer texted: {d.get('text', '')}"
                                           + (" (the owner was told by SMS)" if d.get("owner_told") else ""), "warn"),
     "delivery_skipped": _skipped,
+    "delivery_queued": lambda d, _: (f"{_delivery(d)} queued", "muted"),
+    # the SMTP server (or Twilio) accepted it: not proof that it was read
+    "delivery_sent": lambda d, _: (f"{_delivery(d)} accepted for delivery (attempt {d.get('attempt', '?')})", ""),
 })
 
 

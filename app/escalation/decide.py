@@ -55,11 +55,15 @@ def _skip(snap: Snapshot, outcome: str) -> Decision:
 
 
 def _receipt(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
+    """The customer's written receipt: by SMS when their number takes one, else by e-mail when they gave an
+    address, else none (a landline caller without an e-mail address has the reference from the call only)."""
     if snap.resolved:
         return _skip(snap, "skipped_resolved")
-    if not snap.has_callback_number or not snap.textable_customer:
-        return _skip(snap, "skipped_not_textable")
-    return Decision("receipt_queued", snap.state, pages=(PageOrder(Audience.CUSTOMER, (SMS,), "receipt"),))
+    if snap.has_callback_number and snap.textable_customer:
+        return Decision("receipt_queued", snap.state, pages=(PageOrder(Audience.CUSTOMER, (SMS,), "receipt"),))
+    if snap.has_email:
+        return Decision("receipt_emailed", snap.state, email_customer="receipt")
+    return _skip(snap, "skipped_not_textable")
 
 
 def _page(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
@@ -214,8 +218,9 @@ def _unanswered(ev: CallbackUnanswered, snap: Snapshot, now: datetime) -> Decisi
     outcome = "attempted_voicemail" if ev.voicemail else "attempted"
     state = snap.state if snap.customer_reached else State.ATTEMPTED
     # the customer only sees a missed call: told by SMS who tried and how to reach us (one per attempt: the
-    # service decides an attempt's end once); never once the incident is resolved or they were reached
-    told = not snap.customer_reached and snap.has_callback_number and snap.textable_customer
+    # service decides an attempt's end once); never once the incident is resolved or they were reached, and
+    # never for a leg that did not ring them ("we tried to call you" would be a claim nobody can prove)
+    told = ev.rang and not snap.customer_reached and snap.has_callback_number and snap.textable_customer
     notice = (PageOrder(Audience.CUSTOMER, (SMS,), "callback_missed"),) if told else ()
     # the customer was not reached: what was held for the call goes now, not at the next round
     return Decision(outcome, state, log=(K.CALLBACK_ATTEMPTED,), release_held_pages=snap.pages_held, pages=notice)
@@ -281,7 +286,8 @@ def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
 def _page_due(ev: PageDue, snap: Snapshot, now: datetime) -> Decision:
     """A queued page about to leave: a rep deactivated since is never paged; a rep on this incident's
     callback is not rung into it (call waiting) and the call is held until it ends; an SMS still goes
-    (it breaks into nothing, and tells them what happened)."""
+    (it breaks into nothing, and tells them what happened). Calls held over several rounds of one callback
+    ring the rep once when it ends: each but the latest is superseded by it, never sent."""
     if not ev.rep_active:
         # like a page that failed for good, except that nobody is left to try again: the level is paged anew
         # now (whoever is on call there now, else the managers at once), not at the next level's minute
@@ -289,6 +295,9 @@ def _page_due(ev: PageDue, snap: Snapshot, now: datetime) -> Decision:
         return Decision("canceled_rep_deactivated", snap.state, cancel_page=True, page_level_again=again)
     if ev.channel == VOICE and ev.rep_id is not None and ev.rep_id in snap.reps_on_callback:
         return Decision("held_on_callback", snap.state, hold_page=True, log=(K.PAGE_HELD,))
+    if ev.channel == VOICE and ev.newer_held_page:
+        return Decision("superseded_by_newer_held_page", snap.state, supersede_page=True,
+                        log=(K.PAGE_NOT_SENT_SUPERSEDED,))
     return Decision("send", snap.state)
 
 

@@ -34,6 +34,7 @@ class Snapshot:
     resolved: bool = False
     has_callback_number: bool = True
     textable_customer: bool = True  # the callback number can take an SMS (receipt, acknowledgement notice)
+    has_email: bool = False  # the customer gave an e-mail address (the receipt goes there when no SMS can)
     owner_rep_id: int | None = None  # who acknowledged (or took it over)
     acknowledged: bool = False  # also true for an acknowledgement by a login without a rep
     callback_in_flight: bool = False  # a bridged callback requested or placed, not yet finished
@@ -122,6 +123,9 @@ class CallbackUnanswered:
     """The customer leg ended without a person: no answer, busy, failed, or a voicemail."""
 
     voicemail: bool = False
+    # the customer's phone rang (no answer, busy, a voicemail, picked up with no key): they saw a missed call.
+    # False for a leg that never rang them (failed, canceled) or when the service cannot tell
+    rang: bool = False
 
 
 @dataclass(frozen=True)
@@ -168,12 +172,17 @@ class PageFailed:
 
 @dataclass(frozen=True)
 class PageDue:
-    """A queued page to a rep (``rep_id``) is about to be sent; ``rep_active`` is false once they were deactivated."""
+    """A queued page to a rep (``rep_id``) is about to be sent; ``rep_active`` is false once they were deactivated.
+
+    ``newer_held_page``: this page was held for a callback, and a later page held too (a later repage round) to
+    the same rep or number, on the same channel, is still going or has gone: the rep is rung once, not per round.
+    """
 
     channel: str
     purpose: str
     rep_id: int | None = None
     rep_active: bool = True
+    newer_held_page: bool = False
 
 
 Trigger = StepDue | Acknowledge | Connect | CallbackAnswered | CallbackUnanswered | RepNotReached | SelfReported | \
@@ -225,9 +234,13 @@ class Decision:
     # a due page (``PageDue``): it waits until its rep's callback ends, or it is not sent at all
     hold_page: bool = False
     cancel_page: bool = False
+    # a held call a later held call to the same rep or number supersedes: never sent, recorded as not sent
+    supersede_page: bool = False
     # a level page canceled unsent: the level is paged again now (who is on call now, else the managers)
     page_level_again: bool = False
     release_held_pages: bool = False  # the callback ended: the pages held for it go at once
+    # a message to the customer's e-mail address (its purpose: "receipt"), queued as a delivery row
+    email_customer: str = ""
     log: tuple[EventKind, ...] = field(default=())  # lines the service writes to the log
     refused: bool = False
 

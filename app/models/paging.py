@@ -66,6 +66,14 @@ TAM_ROLE = "tam"  # the account's TAM: told of the incident, never acts on it (n
 OUTCOME_UNKNOWN = "OutcomeUnknown"
 
 
+SUPERSEDED = "not sent: superseded by a later held call to the same rep"  # ``Page.last_error`` of such a page
+
+
+def superseded(last_error: str) -> bool:
+    """True for a held call never sent because a later held call to the same rep went instead."""
+    return SUPERSEDED in (last_error or "")
+
+
 def outcome_unknown(last_error: str) -> bool:
     """True while an earlier attempt of a page may have reached Twilio, unproven (``Page.last_error``)."""
     return (last_error or "").startswith(OUTCOME_UNKNOWN)

@@ -14,7 +14,7 @@ from app.models.base import Base, StrEnumColumn, UTCDateTime
 class StepKind(StrEnum):
     """What a step does when it is due."""
 
-    RECEIPT = "receipt"  # SMS receipt to the customer: reference and callback time
+    RECEIPT = "receipt"  # receipt to the customer (SMS, else e-mail): reference and callback time
     PAGE = "page"  # escalation level ``level`` of the incident's policy
     AT_RISK = "at_risk"  # T+10: no callback started yet -> managers and everyone paged
     BREACH = "breach"  # T+15: record the breach, alert managers

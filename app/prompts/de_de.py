@@ -68,6 +68,8 @@ PROMPTS: dict[str, str] = {
     "bridge_ended": "Das Gespräch mit dem Kunden ist beendet. Vielen Dank.",
     "bridge_not_answered": "Der Kunde hat nicht abgenommen. Drücken Sie die 1 für einen neuen Versuch, "
                            "oder legen Sie auf und versuchen Sie es später.",
+    "bridge_not_placed": "Der Anruf beim Kunden kam nicht zustande; prüfen Sie seine Nummer auf der Vorfallseite. "
+                         "Drücken Sie die 1 für einen neuen Versuch, oder legen Sie auf und versuchen Sie es später.",
     "bridge_voicemail": "Eine Mailbox hat abgenommen, nicht der Kunde. Drücken Sie die 2 für eine kurze Nachricht, "
                         "die 1 für einen neuen Versuch, oder legen Sie auf.",
     "bridge_message_left": "Ihre Nachricht liegt auf der Mailbox des Kunden. Sie zählt nicht als Rückruf: "
@@ -109,6 +111,19 @@ PROMPTS: dict[str, str] = {
     "missed_call_sms": "Severity-1-Hotline: Ihr Anruf wurde beendet, bevor wir Ihr Anliegen aufnehmen konnten. "
                        "Wenn Ihr E-Mail-Versand ausgefallen ist, rufen Sie uns bitte noch einmal an oder antworten "
                        "Sie auf diese SMS mit Ihrer Firma und dem, was ausfällt.",
+    "receipt_mail_subject": "Sev-1-Vorfall {ref}: Ihre Meldung ist eingegangen",
+    "receipt_mail_body": "Guten Tag {name},\n\nwir haben Ihre Severity-1-Meldung erhalten, Referenznummer {ref}.\n\n"
+                         "{promise}\n\n{details}\n\nIhre Severity-1-Hotline\n",
+    "receipt_mail_due": "Ein Techniker ruft Sie spätestens um {due} zurück.",
+    "receipt_mail_late": "Entschuldigung, dass wir Sie noch nicht zurückgerufen haben: Ein Techniker ruft Sie so "
+                         "schnell wie möglich an.",
+    "receipt_mail_no_number": "Wir haben keine Telefonnummer, unter der wir Sie zurückrufen können: Ein Techniker "
+                              "meldet sich bei Ihnen unter dieser E-Mail-Adresse.",
+    "receipt_mail_details": "Ergänzungen nennen Sie uns bitte telefonisch unter {number} mit Ihrer Referenznummer "
+                            "{ref}. Antworten auf diese E-Mail werden Ihrem Vorfall nicht hinzugefügt.",
+    "receipt_mail_details_no_number": "Ergänzungen nennen Sie uns bitte in einem neuen Anruf bei der "
+                                      "Severity-1-Hotline mit Ihrer Referenznummer {ref}. Antworten auf diese E-Mail "
+                                      "werden Ihrem Vorfall nicht hinzugefügt.",
 }
 
 # issue 11: customer updates, resolution proposals, outages, non-critical callers
@@ -172,6 +187,7 @@ PROMPTS.update({
                    "Besteht das Problem weiter, rufen Sie bitte erneut an. Auf Wiederhören.",
     "live_rep_intro": "Sev-1-Vorfall {ref}: {company}, {contact}, wartet in der Leitung. Wir verbinden Sie jetzt.",
     "live_rep_caller_gone": "Der Kunde hat die Leitung verlassen. Wir wählen ihn jetzt an.",
+    "live_rep_caller_hung_up": "Der Kunde hat aufgelegt, bevor Sie verbunden wurden. Wir rufen ihn jetzt zurück.",
     "live_taken_by_other": "Ihr Techniker hat Ihr Team zu diesem Vorfall bereits erreicht und arbeitet daran. "
                            "Auf Wiederhören.",
 })

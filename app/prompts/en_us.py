@@ -66,6 +66,9 @@ PROMPTS: dict[str, str] = {
     "bridge_invalid": "This callback is no longer valid.",
     "bridge_ended": "The call with the customer has ended. Thank you.",
     "bridge_not_answered": "The customer did not answer. Press 1 to try again, or hang up and try later.",
+    # Twilio could not place the customer's leg (an invalid number, a carrier refusal): their phone never rang
+    "bridge_not_placed": "The call to the customer could not be placed; check their number on the incident page. "
+                         "Press 1 to try again, or hang up and try later.",
     "bridge_voicemail": "A voicemail answered, not the customer. Press 2 to leave a short message, "
                         "press 1 to try again, or hang up and try later.",
     "bridge_message_left": "Your message was left on the customer's voicemail. It does not count as a callback: "
@@ -107,6 +110,19 @@ PROMPTS: dict[str, str] = {
                                      "We will call you again. To add details, reply to this SMS.",
     "missed_call_sms": "Sev-1 hotline: your call ended before we could take your details. If your e-mail sending "
                        "is down, please call us again, or reply to this message with your company and what is failing.",
+    # the receipt by e-mail, when the caller's number takes no SMS (a landline) or there is none; nothing reads
+    # replies to the hotline's e-mails, so details are asked for by phone
+    "receipt_mail_subject": "Sev-1 incident {ref}: we have your report",
+    "receipt_mail_body": "Hello {name},\n\nwe have your Severity-1 report, reference {ref}.\n\n{promise}\n\n{details}\n\n"
+                         "Your Severity-1 hotline\n",
+    "receipt_mail_due": "An engineer will call you back by {due}.",
+    "receipt_mail_late": "We are sorry we have not called you back yet: an engineer will call you as soon as possible.",
+    "receipt_mail_no_number": "We have no telephone number to call you back on: an engineer will contact you at this "
+                              "e-mail address.",
+    "receipt_mail_details": "To add details, call us on {number} and give your reference {ref}. Replies to this e-mail "
+                            "are not added to your incident.",
+    "receipt_mail_details_no_number": "To add details, call the Severity-1 hotline again and give your reference "
+                                      "{ref}. Replies to this e-mail are not added to your incident.",
 }
 
 # issue 11: customer updates, resolution proposals, outages, non-critical callers
@@ -165,6 +181,7 @@ PROMPTS.update({
                    "If the problem goes on, please call again. Goodbye.",
     "live_rep_intro": "Sev-1 incident {ref}: {company}, {contact}, is waiting on the line. Connecting you now.",
     "live_rep_caller_gone": "The customer has left the line. Dialling them now.",
+    "live_rep_caller_hung_up": "The customer hung up before you were connected. Dialling them back now.",
     "live_taken_by_other": "Your engineer has already reached your team about this incident and is working on it. "
                            "Goodbye.",
 })

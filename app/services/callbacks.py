@@ -212,9 +212,15 @@ def _count_if_confirmed(session: Session, incident: Incident, callback: Callback
         **({"live": True} if live else {})}))
 
 
+# Twilio's final CallStatus / DialCallStatus of a customer leg that reached their phone (a voicemail did too);
+# "failed" (an invalid number, a carrier refusal) and "canceled" (ended before it was placed) never rang it
+CUSTOMER_RANG = frozenset({"no-answer", "busy", "completed", "answered"})
+
+
 def _unanswered(session: Session, incident: Incident, callback: Callback, at: datetime, now: datetime, status: str,
                 voicemail: bool) -> None:
-    decision = decide(CallbackUnanswered(voicemail=voicemail), snapshot(session, incident, now), now)
+    rang = voicemail or status in CUSTOMER_RANG
+    decision = decide(CallbackUnanswered(voicemail=voicemail, rang=rang), snapshot(session, incident, now), now)
     callback.outcome = CallbackOutcome.VOICEMAIL if voicemail else CallbackOutcome.ATTEMPTED
     callback.ended_at = callback.ended_at or at
     carry_out(session, incident, decision, now, Acting(actor="twilio", detail={

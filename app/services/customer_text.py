@@ -41,6 +41,23 @@ def receipt_sms(reference: str, due: datetime, tz: str, language: str, now: date
     return text("receipt_sms", language, ref=reference, due=local_time(due, tz, language))
 
 
+def receipt_email(reference: str, due: datetime, tz: str, language: str, *, name: str, hotline_number: str,
+                  has_callback_number: bool, now: datetime) -> tuple[str, str]:
+    """Subject and body of the receipt e-mail (no SMS can reach the caller): reference, the callback deadline on
+    their clock (past it, an apology), and how to add details: by phone, as no reply to it reaches the incident."""
+    if not has_callback_number:
+        promise = text("receipt_mail_no_number", language)
+    elif due <= now:
+        promise = text("receipt_mail_late", language)
+    else:
+        promise = text("receipt_mail_due", language, due=local_time(due, tz, language))
+    details = (text("receipt_mail_details", language, ref=reference, number=hotline_number) if hotline_number
+               else text("receipt_mail_details_no_number", language, ref=reference))
+    body = text("receipt_mail_body", language, name=name, ref=reference, promise=promise, details=details)
+    # no name on record: "Hello," rather than "Hello ,"
+    return text("receipt_mail_subject", language, ref=reference), body.replace(" ,\n", ",\n", 1)
+
+
 def ack_notice_sms(reference: str, due: datetime, tz: str, language: str, now: datetime | None = None) -> str:
     """Tells the customer an engineer has taken the incident; past the deadline, with an apology and no time."""
     if now is not None and due <= now:

@@ -26,6 +26,7 @@ from app.models import (
 from app.models.paging import CUSTOMER_ROLE, TAM_ROLE
 from app.oncall.contactable import Contactable
 from app.oncall.errors import OnCallConfigError
+from app.services.customer_mail import email_customer
 from app.services.escalation import add_repage, first_channel, is_first_page_step
 from app.services.events import log_event
 from app.services.oncall import contactable, find_rep, resolve_target
@@ -43,6 +44,7 @@ class Acting:
     step: DueStep | None = None
     level_people: list[tuple[Contactable, tuple[str, ...]]] = field(default_factory=list)
     detail: dict[str, Any] = field(default_factory=dict)  # added to every line the decision logs
+    hotline_number: str = ""  # the number customers call (TWILIO_NUMBER), for what they are told in writing
 
 
 @dataclass
@@ -55,7 +57,7 @@ class Done:
 
 
 def carry_out(session: Session, incident: Incident, decision: Decision, now: datetime, acting: Acting) -> Done:
-    """Apply ``decision`` to ``incident``: ownership, cancels, state, pages, repage, log lines."""
+    """Apply ``decision`` to ``incident``: ownership, cancels, state, pages, customer e-mail, repage, log lines."""
     done = Done(previous_owner=incident.acknowledged_by)
     if decision.set_owner:
         incident.acknowledged_at = incident.acknowledged_at or now
@@ -89,6 +91,8 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
                               first=first_step and name == first_channel(channels))
             if page is not None:
                 done.pages.append(page)
+    if decision.email_customer:  # a written message no SMS can carry: a delivery row, logged when queued
+        email_customer(session, incident, decision.email_customer, now, acting.hotline_number)
     if decision.add_repage and acting.step is not None:
         add_repage(session, incident, acting.step)
     if decision.start_updates:  # idempotent: a schedule already running is kept as it is

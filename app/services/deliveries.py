@@ -124,7 +124,8 @@ class DeliverySender:
             delivery.status = UpdateDeliveryStatus.SKIPPED
             delivery.last_error = "SMTP is not configured (SMTP_HOST)"
             log_event(session, at=now, actor="system", kind="delivery_skipped", incident_id=delivery.incident_id,
-                      detail={"delivery_id": delivery.id, "reason": "no_smtp"})
+                      detail={"delivery_id": delivery.id, "channel": delivery.channel, "purpose": delivery.purpose,
+                              "recipient": delivery.recipient, "reason": "no_smtp"})
             return None
         if _skip_opted_out(session, delivery, now):  # the number texted STOP after this was queued
             return None

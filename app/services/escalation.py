@@ -175,6 +175,7 @@ def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
         resolved=incident.status != IncidentStatus.OPEN,
         has_callback_number=bool(incident.callback_phone),
         textable_customer=bool(incident.callback_phone) and is_textable(incident.callback_phone),
+        has_email=bool(incident.email),
         owner_rep_id=incident.acknowledged_by,
         acknowledged=incident.acknowledged_at is not None,
         callback_in_flight=in_flight,

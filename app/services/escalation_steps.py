@@ -13,8 +13,10 @@ from app.services.decisions import Acting, carry_out, level_people
 from app.services.escalation import snapshot
 
 
-def run_due_step(session: Session, incident: Incident, step: DueStep, now: datetime) -> str:
-    """Carry out ``step`` for ``incident`` as the core decides; returns the outcome code."""
+def run_due_step(session: Session, incident: Incident, step: DueStep, now: datetime, hotline_number: str = "") -> str:
+    """Carry out ``step`` for ``incident`` as the core decides; returns the outcome code.
+
+    ``hotline_number``: the number the customer is told to call (the receipt e-mail)."""
     people = level_people(session, incident, step.level, now) if step.kind == StepKind.PAGE else []
     trigger = StepDue(kind=str(step.kind), level=step.level,
                       nobody_at_level=step.kind == StepKind.PAGE and not people,
@@ -27,6 +29,7 @@ def run_due_step(session: Session, incident: Incident, step: DueStep, now: datet
         detail.update(due_at=incident.callback_due_at.isoformat(),
                       acknowledged=incident.acknowledged_at is not None,
                       callback_started=incident.callback_started_at is not None)
-    done = carry_out(session, incident, decision, now, Acting(step=step, level_people=people, detail=detail))
+    done = carry_out(session, incident, decision, now, Acting(step=step, level_people=people, detail=detail,
+                                                                hotline_number=hotline_number))
     counted = decision.outcome in ("paged", "alerted", "repaged")
     return f"{decision.outcome}_{len(done.pages)}" if counted else decision.outcome

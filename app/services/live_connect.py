@@ -134,9 +134,25 @@ def dequeued(session: Session, wait_id: int, caller_call_sid: str, dequeuing_cal
     return wait
 
 
+def dial_proves_bridge(dial_status: str, dial_seconds: str, dial_bridged: str = "") -> bool:
+    """Whether the rep's ``<Dial><Queue>`` action shows the two parties were connected.
+
+    A caller who hangs up while "connecting you now" plays (the ``<Queue url>``) is gone before the bridge, and
+    Twilio's documents do not say which status the rep's ``<Dial>`` then gets: a completed dial that lasted no
+    second (``DialCallDuration=0``) or says ``DialBridged=false`` proves nothing, and the caller's own ``<Enqueue
+    action>`` (QueueResult) decides instead. A request without those two parameters is taken at its status:
+    a bridge that did happen must not send the rep to dial the customer again.
+    """
+    return (dial_status in ("completed", "answered") and dial_seconds.strip() != "0"
+            and dial_bridged.strip().lower() != "false")
+
+
 def bridged(session: Session, wait: LiveWait, now: datetime) -> Callback | None:
-    """Twilio says the caller and the rep were connected: the callback counts (met or late) from ``dequeued_at``."""
-    if wait.callback_id is None or wait.dequeued_at is None:
+    """Twilio says the caller and the rep were connected: the callback counts (met or late) from ``dequeued_at``.
+
+    Never once the caller's own leg said it left the queue unbridged (it hung up during "connecting you now").
+    """
+    if wait.callback_id is None or wait.dequeued_at is None or wait.result not in ("", BRIDGED):
         return None
     callback = live_connected(session, wait.callback_id, wait.call_sid, wait.dequeued_at, now)
     if callback is not None:
@@ -156,6 +172,13 @@ def left(session: Session, wait_id: int, result: str, queue_seconds: int, now: d
     if result == BRIDGED:
         bridged(session, wait, now)  # the rep's <Dial action> may not have come (yet): either one counts it
     return wait
+
+
+def hung_up_since(session: Session, incident_id: int, since: datetime) -> bool:
+    """Whether a caller of this incident hung up on hold, unbridged, since ``since`` (a rep's call was asked)."""
+    return session.scalars(select(LiveWait.id).where(
+        LiveWait.incident_id == incident_id, LiveWait.result == LEFT_HUNG_UP, LiveWait.left_at >= since)
+        .limit(1)).first() is not None
 
 
 def wait_of_leg(session: Session, callback_id: int, wait_id: int) -> LiveWait | None:

@@ -1,7 +1,8 @@
 """A queued page about to leave, put to the escalation core (``PageDue``): send it, hold it, or cancel it.
 
 Holding a voice page while its rep is on this incident's bridged callback (call waiting would ring into the
-customer's call) and releasing it the moment that callback ends; a page to a rep deactivated since it was
+customer's call) and releasing it the moment that callback ends; of the calls held over several repage rounds
+only the latest rings, the others are superseded by it (never sent); a page to a rep deactivated since it was
 queued is never sent, and its level is paged again at once.
 """
 
@@ -14,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.escalation import Decision, PageDue, decide
 from app.event_kind import EventKind
-from app.models import Callback, DueStep, Incident, IncidentEvent, Page, PageStatus, Rep, StepKind
-from app.models.paging import OUTCOME_UNKNOWN, outcome_unknown
+from app.models import Callback, Channel, DueStep, Incident, IncidentEvent, Page, PageStatus, Rep, StepKind
+from app.models.paging import OUTCOME_UNKNOWN, SUPERSEDED, outcome_unknown
 from app.queue import schedule
 from app.services.events import log_event
 
@@ -28,8 +29,42 @@ def verdict(session: Session, page: Page, incident: Incident, now: datetime) -> 
         return None
     rep = session.get(Rep, page.rep_id)
     due = PageDue(channel=str(page.channel), purpose=page.purpose, rep_id=page.rep_id,
-                  rep_active=rep is None or rep.active)
+                  rep_active=rep is None or rep.active, newer_held_page=newer_held_page(session, page) is not None)
     return decide(due, snapshot(session, incident, now), now)
+
+
+# a later held call in one of these never rang and never will: it supersedes nothing (a duplicate beats a miss)
+_UNSENT_ENDS = (PageStatus.CANCELED, PageStatus.FAILED, PageStatus.UNDELIVERED)
+
+
+def newer_held_page(session: Session, page: Page) -> Page | None:
+    """For a held voice page: the latest page held after it (a later round) calling the same rep or number, still
+    going or gone; None when there is none (or ``page`` was never held, or is no call)."""
+    if page.channel != Channel.VOICE:
+        return None
+    held = _held_ids(session, page.incident_id)
+    if page.id not in held:
+        return None
+    return session.scalars(select(Page).where(
+        Page.incident_id == page.incident_id, Page.id.in_(held), Page.id > page.id, Page.channel == Channel.VOICE,
+        (Page.rep_id == page.rep_id) | (Page.to_number == page.to_number), Page.status.not_in(_UNSENT_ENDS))
+        .order_by(Page.id.desc()).limit(1)).first()
+
+
+def supersede(session: Session, page: Page, now: datetime, uncertain: bool = False) -> None:
+    """A held call the core found superseded by a later held call to the same rep: never sent, and said so.
+
+    ``uncertain``: an earlier attempt's outcome was unknown, and stays so (never "not sent" then)."""
+    newer = newer_held_page(session, page)
+    by = f"{SUPERSEDED} (page {newer.id})" if newer is not None else SUPERSEDED
+    page.status = PageStatus.CANCELED
+    page.last_error = (f"{page.last_error}; then {by}" if uncertain and outcome_unknown(page.last_error) else by)[:500]
+    page.updated_at = now
+    detail = {"page_id": page.id, "superseded_by": newer.id if newer is not None else None, "rep_id": page.rep_id}
+    if uncertain:
+        detail["earlier_attempt"] = "outcome_unknown"
+    log_event(session, at=now, actor="system", kind=EventKind.PAGE_NOT_SENT_SUPERSEDED, incident_id=page.incident_id,
+              detail=detail)
 
 
 def hold(session: Session, page: Page, incident: Incident, now: datetime, first: bool = False,
@@ -54,13 +89,18 @@ def hold(session: Session, page: Page, incident: Incident, now: datetime, first:
 
 def held_pages(session: Session, incident_id: int, now: datetime) -> list[Page]:
     """Pages of the incident held for a callback and not yet released (still queued for later)."""
-    ids = {(event.detail or {}).get("page_id") for event in session.scalars(select(IncidentEvent).where(
-        IncidentEvent.incident_id == incident_id, IncidentEvent.kind == EventKind.PAGE_HELD))}
-    ids.discard(None)
+    ids = _held_ids(session, incident_id)
     if not ids:
         return []
     return list(session.scalars(select(Page).where(
         Page.id.in_(ids), Page.status == PageStatus.QUEUED, Page.next_attempt_at > now).order_by(Page.id)))
+
+
+def _held_ids(session: Session, incident_id: int) -> set[int]:
+    """The ids of the incident's pages ever held for a callback (its ``page_held`` lines)."""
+    ids = {(event.detail or {}).get("page_id") for event in session.scalars(select(IncidentEvent).where(
+        IncidentEvent.incident_id == incident_id, IncidentEvent.kind == EventKind.PAGE_HELD))}
+    return {i for i in ids if isinstance(i, int)}
 
 
 def release_held(session: Session, incident: Incident, now: datetime) -> int:

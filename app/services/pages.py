@@ -15,7 +15,7 @@ from app.models.paging import CUSTOMER_ROLE, OUTCOME_UNKNOWN, PAGE_STATUS_RANK, 
 from app.oncall.contactable import Contactable
 from app.queue import PendingJob, schedule
 from app.services.events import log_event
-from app.services.page_verdicts import hold, page_level_again, verdict
+from app.services.page_verdicts import hold, page_level_again, supersede, verdict
 from app.services.sms_opt_outs import OPTED_OUT_REASON, is_opted_out, record_opt_out
 from app.telephony.protocol import OptedOut, Rejected, Telephony, TelephonyError
 
@@ -195,6 +195,9 @@ class PageSender:
         due = None if reason else verdict(session, page, incident, now)
         if due is not None and due.hold_page:
             hold(session, page, incident, now, first=first, uncertain=uncertain)
+            return None
+        if due is not None and due.supersede_page:  # a later held call to this rep rings instead: one ring
+            supersede(session, page, now, uncertain=uncertain)
             return None
         if due is not None and due.cancel_page:
             reason = "rep_deactivated"

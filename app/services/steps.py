@@ -38,11 +38,12 @@ def claim_step(session: Session, step_id: int, now: datetime) -> DueStep | None:
 
 
 def run_step(session: Session, step_id: int, now: datetime, actor: str = "worker",
-             incident: Incident | None = None) -> bool:
+             incident: Incident | None = None, hotline_number: str = "") -> bool:
     """Carry out one due step if this run claims it (its jobs go on the unit of work); False when it did not.
 
     ``incident``: the step's incident when this transaction holds its row already (it opened it), so it
-    is not locked and read again."""
+    is not locked and read again. ``hotline_number``: the number customers call (settings' TWILIO_NUMBER),
+    named in the receipt e-mail."""
     step = claim_step(session, step_id, now)
     if step is None:
         return False
@@ -50,7 +51,8 @@ def run_step(session: Session, step_id: int, now: datetime, actor: str = "worker
         incident = session.scalars(select(Incident).where(Incident.id == step.incident_id).with_for_update()).one()
     due_at = step.due_at  # a handler may re-arm its step for later (updates.update_overdue)
     handler = FOLLOW_UP_HANDLERS.get(step.kind)
-    outcome = handler(session, incident, step, now) if handler else run_due_step(session, incident, step, now)
+    outcome = (handler(session, incident, step, now) if handler
+               else run_due_step(session, incident, step, now, hotline_number))
     step.outcome = outcome[:64]
     log_event(session, at=now, actor=actor, kind=STEP_EVENT[step.kind], incident_id=incident.id,
               detail={"step_id": step.id, "level": step.level, "outcome": outcome, "due_at": due_at.isoformat(),

@@ -27,7 +27,7 @@ from app.services.callbacks import (
     rep_leg_status,
     rep_not_reached,
 )
-from app.voice.live_twiml import live_twiml
+from app.voice.live_twiml import hung_up_whisper, live_twiml
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import HANG_UP, REP_VOICE, say_and_hang_up
 from app.voice.update_routes import after_callback
@@ -53,6 +53,8 @@ def bridge_twiml(callback: Callback, incident: Incident, settings, whisper: str 
     dequeue = live_twiml(callback, incident, settings) if confirm and live else None
     if dequeue is not None:
         return dequeue
+    if confirm and live and not whisper:  # the caller hung up on hold while this rep's phone rang: say so
+        whisper = hung_up_whisper(callback, incident)
     response = VoiceResponse()
     ref = ", ".join(incident.reference)
     response.say(whisper or text("bridge_intro", ref=ref), **REP_VOICE)
@@ -188,7 +190,8 @@ def dial_done() -> Response:
         response = VoiceResponse()
         gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
                                  action=f"/twilio/bridge/retry?callback={callback.id}")
-        gather.say(text("bridge_voicemail" if voicemail else "bridge_not_answered"), **REP_VOICE)
+        said = "bridge_voicemail" if voicemail else "bridge_not_placed" if dial_status == "failed" else "bridge_not_answered"
+        gather.say(text(said), **REP_VOICE)
         response.say(text("bridge_goodbye"), **REP_VOICE)
         response.hangup()
         return str(response)

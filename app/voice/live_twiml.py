@@ -7,7 +7,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from app.models import Callback, Incident
 from app.prompts import text
-from app.services.live_connect import claim_for
+from app.services.live_connect import claim_for, hung_up_since
 from app.voice.twiml import REP_VOICE
 
 DIAL_TIMEOUT_SECONDS = 20  # an empty queue (the caller just hung up) ends the <Dial> after this
@@ -27,3 +27,11 @@ def live_twiml(callback: Callback, incident: Incident, settings) -> str | None:
     dial.queue(wait.queue_name, url=f"/twilio/live/connecting?wait={wait.id}&callback={callback.id}",
                method="POST")
     return str(response)
+
+
+def hung_up_whisper(callback: Callback, incident: Incident) -> str:
+    """What the rep hears first when the caller who waited on the line hung up while this rep's call rang."""
+    session = object_session(callback)
+    if session is None or not hung_up_since(session, incident.id, callback.requested_at):
+        return ""
+    return text("live_rep_caller_hung_up")

@@ -192,21 +192,23 @@ def dial_done() -> Response:
     """The rep's <Dial><Queue> ended: bridged (counted) then the update interval; else dial the customer out."""
     callback_id, wait_id = request.args.get("callback", 0, type=int), request.args.get("wait", 0, type=int)
     dial_status, settings = request.form.get("DialCallStatus", ""), _settings()
+    dial_seconds, dial_bridged = request.form.get("DialCallDuration", ""), request.form.get("DialBridged", "")
 
     def handle(session, now):
         callback, incident = lock_callback(session, callback_id)
         row = live_connect.wait_of_leg(session, callback_id, wait_id)
         if row is None or callback is None or row.callback_id != callback.id:
             return say_and_hang_up(text("bridge_goodbye"))
-        if row.dequeued_at is not None:  # Twilio took the caller out of the queue for this leg: never dial out again
-            if dial_status in ("completed", "answered"):
+        whisper = "live_rep_caller_gone"
+        if row.dequeued_at is not None:  # Twilio took the caller out of the queue for this leg
+            if live_connect.dial_proves_bridge(dial_status, dial_seconds, dial_bridged):
                 live_connect.bridged(session, row, now)
             if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE):
                 return after_callback(session, callback, incident, now)  # issue 11: the update interval
-            return say_and_hang_up(text("bridge_goodbye"))
+            whisper = "live_rep_caller_hung_up"  # gone during "connecting you now": nobody was reached
         if callback.outcome != CallbackOutcome.PENDING or not incident.callback_phone:
             return say_and_hang_up(text("bridge_goodbye"))
         # the caller left the line before the rep's leg reached them: dial them out, as any callback
-        return bridge_twiml(callback, incident, settings, whisper=text("live_rep_caller_gone"), live=False)
+        return bridge_twiml(callback, incident, settings, whisper=text(whisper), live=False)
 
     return answer_once(handle, safe=say_and_hang_up(text("bridge_error")))

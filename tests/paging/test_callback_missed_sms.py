@@ -1,13 +1,20 @@
 """A bridged callback that rang the customer's phone without a person pressing the key: the customer, who only
-saw a missed call, gets one SMS saying who tried, from which number, and how to reach the hotline now."""
+saw a missed call, gets one SMS saying who tried, from which number, and how to reach the hotline now. A customer
+leg that never rang (Twilio: failed, canceled) texts nothing: nobody tried to call them that they could see."""
 
 from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from email.utils import format_datetime
 
 import pytest
 from sqlalchemy import select
 
-from app.models import Callback, Page
+from app.models import Callback, Incident, IncidentEvent, Page, Rep
+from app.services.callbacks import open_callback
+from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID
 from tests.paging.conftest import ALICE, CUSTOMER
+from tests.paging.test_twilio_failures import _signed_post
 
 HOTLINE = "+15005550006"
 MISSED = "tried to call you"
@@ -79,4 +86,61 @@ def test_a_customer_who_picks_up_but_presses_nothing_is_told_too(desk, network):
     [callback] = _callbacks(desk, incident.id)
     assert callback.outcome in ("attempted", "voicemail") and callback.person_confirmed_at is None
     assert len(_missed_pages(desk, incident.id)) == 1
+    network.verify()
+
+
+REP_LEG, CUSTOMER_LEG = "CA" + "4" * 32, "CA" + "5" * 32
+
+
+def _alice_dials_the_customer(desk, network) -> tuple[Incident, int]:
+    """Alice acknowledges at T0 and asks for the callback: the hotline's call to her is up, and her <Dial> places
+    the customer's leg. Returns the incident and the callback's id."""
+    incident, _ = desk.acknowledged_by_alice(network)
+    with desk.hotline.db.transaction() as s:
+        alice = s.scalars(select(Rep.id).where(Rep.phone == ALICE)).one()
+        callback = open_callback(s, s.get(Incident, incident.id), alice, desk.clock.now(), rep_call_sid=REP_LEG)
+        return incident, callback.id
+
+
+def _twilio_ends_the_customer_leg(desk, callback_id: int, status: str, dial_done_first: bool) -> str:
+    """Twilio's webhooks for a customer leg that ended ``status`` before anyone answered: the leg's status callbacks
+    (a leg that failed or was canceled never rang) and the rep's <Dial action>, in either order. Returns what the
+    rep was told (the <Dial action>'s TwiML)."""
+    bridge = f"{PUBLIC_BASE_URL}/twilio/bridge"
+    leg = {"CallSid": CUSTOMER_LEG, "AccountSid": TEST_ACCOUNT_SID, "Timestamp": format_datetime(desk.clock.now())}
+    progress = ["initiated"] + ([] if status in ("failed", "canceled") else ["ringing"])
+    for step in progress:
+        _signed_post(desk, f"{bridge}/customer-status?callback={callback_id}", {**leg, "CallStatus": step})
+    ended = [(f"{bridge}/customer-status?callback={callback_id}", {**leg, "CallStatus": status}),
+             (f"{bridge}/dial-done?callback={callback_id}", {"CallSid": REP_LEG, "AccountSid": TEST_ACCOUNT_SID,
+                                                               "DialCallStatus": status, "DialCallSid": CUSTOMER_LEG})]
+    answers = {url: _signed_post(desk, url, params).get_data(as_text=True)
+               for url, params in (reversed(ended) if dial_done_first else ended)}
+    return answers[ended[1][0]]
+
+
+@pytest.mark.parametrize("dial_done_first", [False, True])
+@pytest.mark.parametrize(("status", "told"), [("failed", False), ("canceled", False), ("no-answer", True),
+                                              ("busy", True)])
+def test_only_a_callback_that_rang_the_customer_tells_them_we_tried_to_call(desk, network, status, told,
+                                                                            dial_done_first):
+    incident, callback_id = _alice_dials_the_customer(desk, network)
+    if told:
+        network.phone(CUSTOMER).expect_sms(MISSED)  # any other SMS to the customer fails the test
+    rep_heard = ET.fromstring(_twilio_ends_the_customer_leg(desk, callback_id, status, dial_done_first))
+    desk.settle()
+
+    said = " ".join(s.text for s in rep_heard.iter("Say"))
+    placed = status != "failed"  # a call Twilio could not place: the rep checks the number, no "did not answer"
+    assert ("could not be placed" in said, "did not answer" in said) == (not placed, placed)
+    assert rep_heard.find("Gather").get("action").startswith("/twilio/bridge/retry")  # a retry is offered either way
+
+    [callback] = _callbacks(desk, incident.id)
+    assert callback.outcome == "attempted" and callback.ended_at is not None  # the attempt stands either way
+    with desk.hotline.db.session() as s:
+        attempted = [e.detail for e in s.scalars(select(IncidentEvent).where(
+            IncidentEvent.incident_id == incident.id, IncidentEvent.kind == "callback_attempted"))]
+    assert [d["status"] for d in attempted] == [status]
+    assert len(_missed_pages(desk, incident.id)) == len(
+        [body for body in network.phone(CUSTOMER).sms if MISSED in body]) == (1 if told else 0)
     network.verify()

@@ -4,16 +4,19 @@ people whose page was tried count as "paged" for the at-risk text."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 from email.utils import format_datetime
 
 from sqlalchemy import select
 
-from app.models import Callback, DueStep, Incident, IncidentEvent, Page, Rep, StepKind
+from app.models import Callback, DueStep, Incident, IncidentEvent, Page, Rep, Role, StepKind
 from app.services.callbacks import open_callback
 from app.services.oncall_admin import deactivate_rep
 from app.services.steps import run_step
 from tests.conftest import PUBLIC_BASE_URL
+from tests.integration.dashboard_support import login_as
 from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 from tests.paging.test_callback_rep_leg import _sms_from
 from tests.paging.test_twilio_failures import _signed_post
@@ -29,6 +32,11 @@ def _pages(desk, incident_id: int, to: str, purpose: str) -> list[Page]:
     with desk.hotline.db.session() as s:
         return list(s.scalars(select(Page).where(Page.incident_id == incident_id, Page.to_number == to,
                                                  Page.purpose == purpose).order_by(Page.id)))
+
+
+def _all_pages(desk, incident_id: int) -> list[Page]:
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(Page).where(Page.incident_id == incident_id).order_by(Page.id)))
 
 
 def _rep_id(desk, phone: str) -> int:
@@ -146,3 +154,67 @@ def test_someone_whose_page_was_canceled_before_it_was_tried_is_not_told_the_cal
     assert sorted(p.to_number for p in _pages(desk, incident.id, ALICE, "at_risk")
                   + _pages(desk, incident.id, MARIA, "at_risk")) == [ALICE, MARIA]
     assert _pages(desk, incident.id, BOB, "at_risk") == [] and network.phone(BOB).sms == []
+
+
+def _repage_rounds_held_across_a_long_callback(desk, incident, alice, maria) -> list[Page]:
+    """Alice's callback (placed at T+19) lasts past the repages of T+20 and T+25: both rounds' calls are held."""
+    _repage_at_20_holds_alices_call(desk, incident, alice, maria)
+    alice.expect_sms("BREACHED")
+    maria.expect_sms("BREACHED").expect_call(answer=False)
+    calls_before = len(alice.calls)
+    desk.at(minutes=25)  # the second round: its call to Alice is held too
+    assert len(alice.calls) == calls_before
+    held = [p for p in _pages(desk, incident.id, ALICE, "breach") if p.channel == "voice"]
+    assert len(held) == 2 and [p.status for p in held] == ["queued", "queued"]
+    assert [d["page_id"] for d in _events(desk, incident.id, "page_held")] == [p.id for p in held]
+    return held
+
+
+def test_calls_held_over_several_repage_rounds_ring_the_rep_once_when_the_callback_fails(desk, network, client):
+    incident, alice, maria, callback_id = _alice_on_the_callback_after_the_breach(desk, network)
+    older, newer = _repage_rounds_held_across_a_long_callback(desk, incident, alice, maria)
+    # T+27 the customer's phone rang out: ONE call to Alice now (the latest round's), not one per held round
+    alice.expect_call(answer=False)
+    network.phone(CUSTOMER).expect_sms("tried to call you")
+    desk.clock.set(desk.t0 + timedelta(minutes=27))
+    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/dial-done?callback={callback_id}",
+                 {"CallSid": "CA" + "4" * 32, "DialCallStatus": "no-answer", "AccountSid": "AC" + "0" * 32})
+    desk.settle()  # a second call to Alice would be unexpected
+    assert len(alice.calls) == 2  # the voice page at T0, one released repage
+    pages = {p.id: p for p in _pages(desk, incident.id, ALICE, "breach")}
+    sent, superseded = pages[newer.id], pages[older.id]
+    assert sent.sent_at == desk.t0 + timedelta(minutes=27) and sent.attempts == 1
+    assert (superseded.status, superseded.sent_at, superseded.attempts) == ("canceled", None, 0)
+    assert _events(desk, incident.id, "page_not_sent_superseded") == [
+        {"page_id": older.id, "superseded_by": newer.id, "rep_id": older.rep_id}]
+    assert [d["page_id"] for d in _events(desk, incident.id, "page_sent")
+            if d["page_id"] in pages] == [p.id for p in pages.values() if p.channel == "sms"] + [newer.id]
+    # the manager reads it: the incident's pages and timeline say it was not sent, the board counts one page less
+    login_as(client, desk.hotline, Role.MANAGER)
+    html = client.get(f"/incidents/{incident.reference}").get_data(as_text=True)
+    assert "voice call: not sent (superseded by a later call)" in html
+    assert "NOT sent: a later held call to the same rep rings instead" in html
+    every_alice_page = [p for p in _all_pages(desk, incident.id) if p.to_number == ALICE]
+    board = client.get("/board").get_data(as_text=True)
+    [alices_line] = [line for line in board.splitlines() if "Alice Primary, voice call" in line]
+    assert alices_line.endswith(f"(breach alert, {len(every_alice_page) - 1} pages)</span></li>")
+    # the compliance report reads callbacks, not pages: the incident is "attempted", as with one held call
+    day = desk.t0.date()
+    body = client.get(f"/reports/compliance.csv?start={day}&end={day + timedelta(days=1)}&tz=UTC").get_data(
+        as_text=True)
+    row = next(r for r in csv.DictReader(io.StringIO(body)) if r["reference"] == incident.reference)
+    assert (row["outcome"], row["breach_reason"]) == ("attempted", "acknowledged but called late")
+
+
+def test_calls_held_over_several_rounds_ring_once_when_the_callback_runs_out_unheard_of(desk, network):
+    """No word of the callback's end: its 10 minutes (T+29) release the held calls, one of which rings."""
+    incident, alice, maria, _callback_id = _alice_on_the_callback_after_the_breach(desk, network)
+    older, newer = _repage_rounds_held_across_a_long_callback(desk, incident, alice, maria)
+    alice.expect_call(answer=False)
+    desk.clock.set(desk.t0 + timedelta(minutes=29))
+    desk.settle()  # a second call to Alice would be unexpected
+    assert len(alice.calls) == 2
+    pages = {p.id: p for p in _pages(desk, incident.id, ALICE, "breach")}
+    assert pages[newer.id].sent_at == desk.t0 + timedelta(minutes=29)
+    assert (pages[older.id].status, pages[older.id].sent_at) == ("canceled", None)
+    assert [d["page_id"] for d in _events(desk, incident.id, "page_not_sent_superseded")] == [older.id]

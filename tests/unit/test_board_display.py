@@ -45,6 +45,9 @@ def test_countdown_text(seconds, text):
     (-2, {"breached_at": T0 + timedelta(minutes=15)}, ("Breached", "2:00 overdue", "bad", True)),
     (-30, {"callback_answered_at": T0 + timedelta(minutes=4, seconds=5)}, ("Met", "called back in 4:05", "ok", False)),
     (-30, {"callback_answered_at": T0 + timedelta(minutes=17)}, ("Late", "called back in 17:00", "bad", False)),
+    # rounded up, never down: late by 0.4 s reads 15:01 (15:00 is a kept promise)
+    (-30, {"callback_answered_at": T0 + timedelta(minutes=15, seconds=0.4)}, ("Late", "called back in 15:01", "bad", False)),
+    (-30, {"callback_answered_at": T0 + timedelta(minutes=15)}, ("Met", "called back in 15:00", "ok", False)),
     (2, {"status": "resolved"}, ("Resolved", "no callback recorded", "done", False)),  # stops ticking
     # resolved without a met callback, past its deadline: breached, as the compliance report counts it
     (-30, {"status": "resolved"}, ("Breached", "resolved without a met callback", "bad", False)),
@@ -86,3 +89,20 @@ def test_the_boards_own_escape_gives_markupsafes_text():
 
     for text in ("", "Acme Mail Inc", "<script>alert('x')</script>", 'a" onmouseover="x', "R&D &amp; <Ops>"):
         assert escape(text) == str(markupsafe_escape(text))
+
+
+def test_a_held_call_superseded_by_a_later_one_shows_not_sent_and_is_not_counted_as_a_page():
+    from app.dashboard.display import page_line, page_status
+    from app.models.paging import OUTCOME_UNKNOWN, SUPERSEDED
+
+    older = _page(1, "Alice", 20, status="canceled", channel="voice", purpose="breach", rep_id=1)
+    older.last_error = f"{SUPERSEDED} (page 2)"
+    newer = _page(2, "Alice", 25, status="no-answer", channel="voice", purpose="breach", rep_id=1)
+    assert page_status(older) == "not sent (superseded by a later call)"
+    assert [(p.line, p.count) for p in paged_people([older, newer])] == [("Alice, voice call: no-answer", 1)]
+    plain = _page(3, "Alice", 20, status="canceled", channel="voice", purpose="breach", rep_id=1)
+    assert [p.count for p in paged_people([plain, newer])] == [2]  # a page canceled otherwise still counts
+    older.last_error = f"{OUTCOME_UNKNOWN}: the run sending attempt 1 died mid-request; then {SUPERSEDED} (page 2)"
+    older.sent_at = None
+    assert page_line(older) == ("Alice, voice call: canceled (superseded by a later call), an earlier attempt may "
+                                "have been sent")

@@ -339,7 +339,33 @@ def test_a_page_about_to_leave_is_sent_held_or_canceled(trigger, snap, expected)
     decision = decide(trigger, snap, T0)
     assert (decision.outcome, decision.hold_page, decision.cancel_page, decision.page_level_again) == expected
     assert decision.log == ((EventKind.PAGE_HELD,) if decision.hold_page else ())
-    assert decision.pages == () and not decision.release_held_pages
+    assert decision.pages == () and not decision.release_held_pages and not decision.supersede_page
+
+
+# calls held over several rounds of one callback: when it ends, the latest rings and each earlier one is superseded
+# (trigger, snapshot) -> (outcome, supersede, hold, cancel)
+SUPERSEDED = [
+    (PageDue("voice", "breach", ALICE, newer_held_page=True), STATES["attempted"],
+     ("superseded_by_newer_held_page", True, False, False)),
+    (PageDue("voice", "breach", ALICE, newer_held_page=True), replace(ON_CALLBACK, reps_on_callback=frozenset()),
+     ("superseded_by_newer_held_page", True, False, False)),
+    (PageDue("voice", "breach", ALICE), STATES["attempted"], ("send", False, False, False)),  # the latest
+    # still on a callback (another one began): held again, superseded only when it goes
+    (PageDue("voice", "breach", ALICE, newer_held_page=True), ON_CALLBACK, ("held_on_callback", False, True, False)),
+    # a rep deactivated meanwhile: canceled as such (nothing rings either way)
+    (PageDue("voice", "breach", ALICE, rep_active=False, newer_held_page=True), STATES["attempted"],
+     ("canceled_rep_deactivated", False, False, True)),
+    (PageDue("sms", "breach", ALICE, newer_held_page=True), STATES["attempted"], ("send", False, False, False)),
+]
+
+
+@pytest.mark.parametrize(("trigger", "snap", "expected"), SUPERSEDED)
+def test_calls_held_over_several_rounds_ring_once_the_latest_superseding_the_rest(trigger, snap, expected):
+    decision = decide(trigger, snap, T0)
+    assert (decision.outcome, decision.supersede_page, decision.hold_page, decision.cancel_page) == expected
+    if decision.supersede_page:
+        assert decision.log == (EventKind.PAGE_NOT_SENT_SUPERSEDED,)
+        assert decision.pages == () and not decision.page_level_again and not decision.release_held_pages
 
 
 HELD = replace(ON_CALLBACK, pages_held=True)
@@ -363,13 +389,31 @@ MISSED = {
 }
 
 
+def _missed_state(state: str) -> Snapshot:
+    return STATES.get(state) or replace(STATES["callback_in_progress"], textable_customer=False)
+
+
 @pytest.mark.parametrize("voicemail", [False, True])
 @pytest.mark.parametrize(("state", "told"), list(MISSED.items()))
 def test_an_unanswered_callback_texts_the_customer_who_saw_a_missed_call(state, told, voicemail):
-    snap = STATES.get(state) or replace(STATES["callback_in_progress"], textable_customer=False)
-    decision = decide(CallbackUnanswered(voicemail=voicemail), snap, T0)
+    decision = decide(CallbackUnanswered(voicemail=voicemail, rang=True), _missed_state(state), T0)
     assert decision.outcome == ("attempted_voicemail" if voicemail else "attempted")
     assert decision.pages == ((PageOrder(Audience.CUSTOMER, ("sms",), "callback_missed"),) if told else ())
+
+
+# a customer leg that never rang (Twilio: failed, canceled; an invalid number, a carrier refusal): the customer saw
+# no missed call, and "we tried to call you" would be a claim nobody can prove; the rest of the decision is the same
+@pytest.mark.parametrize("state", list(MISSED))
+def test_a_callback_that_never_rang_the_customer_texts_them_nothing(state):
+    snap = _missed_state(state)
+    decision = decide(CallbackUnanswered(rang=False), snap, T0)
+    assert decision.outcome == "attempted" and decision.pages == ()
+    assert decision.log == (EventKind.CALLBACK_ATTEMPTED,)
+    assert decision == replace(decide(CallbackUnanswered(rang=True), snap, T0), pages=())
+
+
+def test_an_unanswered_callback_claims_no_ring_unless_told():
+    assert decide(CallbackUnanswered(), STATES["callback_in_progress"], T0).pages == ()
 
 
 @pytest.mark.parametrize(("trigger", "outcome"), ENDS)

@@ -54,3 +54,11 @@ def test_the_customer_update_schedule_reads_plainly_on_the_timeline():
     moved = {"interval_minutes": 60, "first_due_at": "2026-12-03T19:45:00+00:00"}
     assert WORDS["updates_counted_from_call_end"](moved, "") == (
         "The call ended: the first customer update is owed by Thu 03 Dec 19:45:00 UTC", "muted")
+
+
+def test_a_superseded_held_call_reads_as_not_sent_and_names_why():
+    line, tone = WORDS["page_not_sent_superseded"]({"page_id": 1, "superseded_by": 2, "rep_id": 1}, "voice call to Al")
+    assert line.startswith("Voice call to Al NOT sent: a later held call to the same rep rings instead") and tone == "muted"
+    line, tone = WORDS["page_not_sent_superseded"]({"page_id": 1, "superseded_by": 2, "earlier_attempt":
+                                                    "outcome_unknown"}, "voice call to Al")
+    assert "not sent again" in line and "it may have been sent" in line and tone == "warn"
