@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -11,6 +12,7 @@ from app.models import DueStep, Incident, StepKind
 from app.models.paging import TAM_ROLE
 from app.services.decisions import Acting, carry_out, level_people
 from app.services.escalation import snapshot
+from app.services.sms_opt_outs import is_opted_out
 
 
 def run_due_step(session: Session, incident: Incident, step: DueStep, now: datetime, hotline_number: str = "") -> str:
@@ -21,7 +23,10 @@ def run_due_step(session: Session, incident: Incident, step: DueStep, now: datet
     trigger = StepDue(kind=str(step.kind), level=step.level,
                       nobody_at_level=step.kind == StepKind.PAGE and not people,
                       only_told_at_level=bool(people) and all(who.role == TAM_ROLE for who, _channels in people))
-    decision = decide(trigger, snapshot(session, incident, now), now)
+    snap = snapshot(session, incident, now)
+    if step.kind == StepKind.RECEIPT and snap.textable_customer and is_opted_out(session, incident.callback_phone):
+        snap = replace(snap, textable_customer=False)  # they texted STOP: no SMS receipt (by e-mail if they can)
+    decision = decide(trigger, snap, now)
     if decision.outcome == "nobody_to_page":
         incident.nobody_to_page_at = incident.nobody_to_page_at or now
     detail = {"level": step.level, "step_id": step.id}

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app.dashboard.timeline import timeline
-from app.models import Delivery, DueStep, IncidentEvent, Page, StepKind, UpdateDeliveryStatus
+from app.models import Delivery, DueStep, IncidentEvent, Page, SmsOptOut, StepKind, UpdateDeliveryStatus
 from tests.paging.conftest import ALICE, CUSTOMER
 
 UK_LANDLINE = "+442079460123"  # takes calls, never an SMS
@@ -65,3 +65,18 @@ def test_a_caller_whose_number_takes_sms_gets_the_receipt_by_sms_only(desk, netw
     [receipt] = [m for m in network.twilio.messages if m.to == CUSTOMER]
     assert incident.reference in receipt.body
     assert _rows(desk, Delivery, incident.id) == [] and smtp.inbox.messages == []
+
+
+def test_a_caller_whose_mobile_texted_stop_gets_the_receipt_by_email(desk, network, smtp):
+    with desk.hotline.db.transaction() as s:  # the customer's mobile opted out of the hotline's SMS earlier
+        s.add(SmsOptOut(phone=CUSTOMER, opted_out_at=desk.clock.now(), source="keyword", keyword="STOP"))
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)  # any SMS to the customer fails the test
+    incident, _heard = desk.intake(caller=CUSTOMER)
+    desk.settle()
+
+    assert _receipt_step(desk, incident.id).outcome == "receipt_emailed"
+    assert [m for m in network.twilio.messages if m.to == CUSTOMER] == []
+    [delivery] = _rows(desk, Delivery, incident.id)
+    assert (delivery.channel, delivery.purpose, delivery.status) == ("email", "receipt", UpdateDeliveryStatus.SENT)
+    [mail] = smtp.inbox.to("dana@acme.example")
+    assert incident.reference in mail["Subject"]
