@@ -30,6 +30,12 @@ _NEGATED_YES = (
     "not right", "not correct", "isn't right", "is not right", "that's wrong",
     "nicht richtig", "stimmt nicht", "nicht korrekt",
 )  # fmt: skip
+# "not (quite) right", "isn't correct", "stimmt nicht", "nicht ganz richtig": a yes-word negated is a no.
+_NEGATION = re.compile(
+    r"\b(?:not|isn't|ain't|wasn't|aren't|never)\b(?: \S+){0,2}? (?:right|correct|ok|okay|true)\b"
+    r"|\b(?:stimmt|richtig|korrekt)(?: so| leider| aber| ganz)? nicht\b"
+    r"|\bnicht(?: \S+)? (?:richtig|korrekt)\b"
+)
 _NO_TICKET = (
     "no", "none", "nein", "keine", "keins", "kein", "don't have", "do not have",
     "haven't", "habe keine", "hab keine", "no ticket", "kein ticket",
@@ -112,7 +118,7 @@ def yes_no(answer: Gathered) -> bool | None:
     text = _plain(answer.speech)
     if not text:
         return None
-    if any(p in text for p in _NEGATED_YES):
+    if negated(text):
         return False
     ws = set(text.split())
     yes, no = bool(ws & _YES), bool(ws & _NO)
@@ -123,6 +129,11 @@ def yes_no(answer: Gathered) -> bool | None:
     if text in ("two", "zwei", "zwo", "2"):
         return False
     return None
+
+
+def negated(text: str) -> bool:
+    """True when plain speech text negates a yes-word ("that's not correct", "das stimmt nicht")."""
+    return any(p in text for p in _NEGATED_YES) or bool(_NEGATION.search(text))
 
 
 def language(answer: Gathered) -> Lang | None:
@@ -193,13 +204,15 @@ def readback_choice(answer: Gathered) -> str | None:
     keys = (answer.digits or "").strip("#* ")
     if keys:
         return keys if keys in {"1", "2", "3", "4", "5", "6"} else None
-    ws = set(_plain(answer.speech).split())
+    text = _plain(answer.speech)
+    ws = set(text.split())
     if not ws:
         return None
     # A field word wins over "yes": "the name is not right" means correct the name.
     hits = [choice for vocab, choice in _READBACK_WORDS[1:] if ws & vocab]
     if len(hits) == 1:
         return hits[0]
-    if not hits and ws & _READBACK_WORDS[0][0] and not ws & _NO:
+    # "That's not correct" holds "correct" but confirms nothing.
+    if not hits and ws & _READBACK_WORDS[0][0] and not ws & _NO and not negated(text):
         return "1"
     return None

@@ -338,6 +338,9 @@ def on_readback(state: CallState, event: Event, now: datetime) -> Step:
             target = _CORRECT[choice]
             fix = replace(s, correcting=True, changed=())
             return enter(fix, target, n, effects=(log("readback_correction", field=target.value),))
+        if answers.yes_no(ev) is False:
+            # "No" / "that's not right": ask which detail; saved when the tries run out, logged as disputed.
+            return fail(s, n, "readback_which", lambda s2, n2: save(s2, n2, "readback_disputed"))
         return fail(s, n, "sorry_nonsense", give_up)
 
     return answer_or_silence(state, event, now, on_answer, give_up)

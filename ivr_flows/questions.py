@@ -17,7 +17,7 @@ from .model import (
     Stage,
 )
 from .prompts import say_digits, say_duration, say_email, say_phone, say_time, spell_email, text
-from .validate import clean_text, is_valid_email, is_valid_phone
+from .validate import clean_text, is_valid_email, is_valid_phone, parse_callback_number
 
 SUMMARY_WORDS = 20
 
@@ -114,7 +114,10 @@ def saved_lines(state: CallState) -> list[str]:
     minutes = state.policy.sla_minutes
     when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
     lines = [t(state, "done_reference", reference=say_digits(inc.reference))]
-    caller_ok = is_valid_phone(state.caller_id)
+    # Only a caller ID we would dial (not withheld, premium-rate, abroad or our own) is promised a call.
+    p = state.policy
+    caller_ok = bool(parse_callback_number(state.caller_id, p.default_region, p.allowed_regions,
+                                           hotline_number=p.hotline_number))
     if c.callback_phone:
         number = _with_extension(state, say_phone(state.lang, c.callback_phone), c.callback_extension)
         lines.append(t(state, "done_callback", minutes=minutes, time=when, number=number))

@@ -130,6 +130,7 @@ PROMPTS: dict[str, str] = {
     "readback_email": "E-Mail: {email}, buchstabiert: {spelled}.",
     "readback_service": "Problem: {service}.",
     "readback_problem": "Ihre Beschreibung: {summary}.",
+    "readback_which": "Welche Angabe soll ich korrigieren?",
     "readback_options": (
         "Wenn alles stimmt, drücken Sie die 1. Zum Korrigieren: Firma, die 2. Name, die 3. "
         "Rückrufnummer, die 4. E-Mail, die 5. Beschreibung, die 6."

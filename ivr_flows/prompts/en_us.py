@@ -107,6 +107,7 @@ PROMPTS: dict[str, str] = {
     "readback_email": "E-mail: {email}, spelled: {spelled}.",
     "readback_service": "Problem: {service}.",
     "readback_problem": "Your description: {summary}.",
+    "readback_which": "Which detail should I correct?",
     "readback_options": (
         "If all of this is correct, press 1. To correct: company, 2. Name, 3. Callback number, 4. "
         "E-mail, 5. Description, 6."
