@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 366
+# a day inside the calendar's edges: any zone's local midnight (and the next UTC day) is a datetime in UTC
+FIRST_DATE, LAST_DATE = date.min + timedelta(days=1), date.max - timedelta(days=1)
 
 
 class InvalidRange(ValueError):
@@ -38,9 +40,14 @@ def parse_range(args: Mapping[str, str], now: datetime) -> RangeParams:
         raise InvalidRange(f"Unknown time zone {tz[:64]!r}. Use an IANA name such as Europe/Berlin or UTC.")
     today = now.astimezone(ZoneInfo(tz)).date()
     end = _date(args, "end") or today + timedelta(days=1)
-    start = _date(args, "start") or end - timedelta(days=DEFAULT_DAYS)
+    outside = InvalidRange(f"Dates must be between {FIRST_DATE.isoformat()} and {LAST_DATE.isoformat()}.")
+    if not FIRST_DATE < end <= LAST_DATE:
+        raise outside
+    start = _date(args, "start") or end - timedelta(days=min(DEFAULT_DAYS, (end - FIRST_DATE).days))
     if end <= start:
         raise InvalidRange("The end date must be after the start date (the end date itself is not included).")
+    if start < FIRST_DATE:
+        raise outside
     if (end - start).days > MAX_DAYS:
         raise InvalidRange(f"A report covers at most {MAX_DAYS} days; choose a shorter range.")
     as_of = _as_of(args.get("as_of"), now)
@@ -80,7 +87,10 @@ def _as_of(raw: str | None, now: datetime) -> datetime:
         raise InvalidRange("as_of must be an ISO 8601 instant with offset, e.g. 2026-10-26T08:00:00Z.") from None
     if value.tzinfo is None:
         raise InvalidRange("as_of must include a UTC offset, e.g. 2026-10-26T08:00:00Z.")
-    return min(value.astimezone(UTC), current)
+    try:
+        return min(value.astimezone(UTC), current)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00: before the first instant UTC can hold
+        raise InvalidRange("as_of is outside the calendar; use an instant such as 2026-10-26T08:00:00Z.") from None
 
 
 @cache

@@ -242,7 +242,7 @@ def self_report(session: Session, incident: Incident, rep_id: int | None, rep_na
     session.add(callback)
     session.flush()
     carry_out(session, incident, decision, now, Acting(actor=rep_name or "rep", rep_id=rep_id, detail={
-        "callback_id": callback.id, "called_at": called_at.isoformat(), "note": note[:200]}))
+        "callback_id": callback.id, "rep_id": rep_id, "called_at": called_at.isoformat(), "note": note[:200]}))
     return callback
 
 

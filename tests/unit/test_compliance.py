@@ -298,3 +298,23 @@ def test_a_callback_answered_at_15_00_exactly_is_in_the_last_met_minute_not_the_
     assert (bins[0], bins[1], bins[BIN_MINUTES - 1], bins[BIN_MINUTES]) == (1, 1, 3, 2) and sum(bins) == 7
     assert times_text(SimpleNamespace(callback_minutes=bins)) == (
         "7 answered callbacks: 1 in minute 0–1, 1 in minute 1–2, 3 in minute 14–15; 2 after more than 15 minutes.")
+
+
+@pytest.mark.parametrize(("after", "seconds", "outcome"), [
+    (timedelta(seconds=900), 900.0, Outcome.MET),  # at the deadline exactly: kept
+    (timedelta(seconds=899, microseconds=960_000), 900.0, Outcome.MET),  # a tenth up, still not past 900
+    (timedelta(seconds=900, microseconds=40_000), 900.1, Outcome.LATE),  # 40 ms late: never 900.0
+    (timedelta(seconds=899, microseconds=700_000), 899.7, Outcome.MET),  # exact tenths stay as they are
+    (timedelta(seconds=330), 330.0, Outcome.MET),
+])
+def test_time_to_callback_is_rounded_up_so_a_late_answer_always_reads_past_the_deadline(after, seconds, outcome):
+    captured = t("2026-11-23 10:00") + timedelta(microseconds=960_000)
+    answered = captured + after
+    facts = IncidentFacts.from_events([
+        LoggedEvent("incident_opened", captured, "ivr",
+                    {"reference": "R", "callback_due_at": (captured + timedelta(minutes=15)).isoformat()}),
+        LoggedEvent("callback_met" if outcome == Outcome.MET else "callback_late", answered, "twilio",
+                    {"callback_id": 1, "answered_at": answered.isoformat()}),
+    ])
+    assert (facts.outcome, facts.seconds_to_callback) == (outcome, seconds)
+    assert (seconds > 900) == (outcome == Outcome.LATE)

@@ -1,0 +1,95 @@
+"""The compliance report against what happened on a real hotline: life stories driven through the services.
+
+Each story is checked on the page, in the CSV and the JSON, and against a full recomputation from the log.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+
+from app.models import Rep, Role
+from app.reports.compliance import compliance_report, range_bounds
+from app.reports.figures import FactsRange
+from app.reports.queries import load_range
+from tests.integration.dashboard_support import login_as
+from tests.integration.test_report_views import Desk, at, page_figures
+
+DAY = {"start": "2026-11-23", "end": "2026-11-24", "tz": "UTC"}
+
+
+def _full(hotline):
+    start, end = date.fromisoformat(DAY["start"]), date.fromisoformat(DAY["end"])
+    with hotline.db.session() as session:
+        loaded = load_range(session, *range_bounds(start, end, "UTC"), datetime(2100, 1, 1, tzinfo=UTC))
+        return compliance_report(loaded.facts, start, end, "UTC", rep_names=loaded.rep_names)
+
+
+def _fast(hotline):
+    start, end = date.fromisoformat(DAY["start"]), date.fromisoformat(DAY["end"])
+    with hotline.db.session() as session:
+        return FactsRange(start, end, "UTC", None).report(session)[0]
+
+
+def test_a_callback_answered_a_fraction_of_a_second_after_the_deadline_never_reads_as_kept(client, hotline, clock):
+    desk = Desk(hotline)
+    desk.open("LATEBY40MS", "2026-11-23 12:00:00.960")  # the details were in at .960; due 12:15:00.960
+    desk.ack("LATEBY40MS", "Alice", "2026-11-23 12:01")
+    desk.call("LATEBY40MS", "Alice", "2026-11-23 12:14", "answered", "2026-11-23 12:15:01")  # Twilio: whole seconds
+    clock.set(at("2026-11-24 08:00"))
+    login_as(client, hotline, Role.MANAGER)
+
+    html = client.get("/reports/compliance", query_string=DAY).get_data(as_text=True)
+    row = next(csv.DictReader(io.StringIO(client.get("/reports/compliance.csv", query_string=DAY).get_data(as_text=True))))
+    document = json.loads(client.get("/reports/compliance.json", query_string=DAY).get_data())
+
+    assert (row["outcome"], row["breached"]) == ("late", "yes")
+    assert float(row["seconds_to_callback"]) > 900  # 900.04 s: never the 900.0 of a kept promise
+    assert document["rows"][0]["seconds_to_callback"] > 900
+    assert document["summary"]["seconds_to_callback"]["max"] > 900
+    assert page_figures(html)["ttc-max"] > 900
+    assert re.search(r'data-figure="ttc-max"[^>]*>15:01<', html)  # not 15:00
+    for report in (_fast(hotline), _full(hotline)):
+        assert report.callback_minutes[-1] == 1  # the chart's late bin, not the 14-15 minute one
+        assert report.time_to_callback.maximum > 900
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ({"start": "0001-01-01", "end": "0001-01-03", "tz": "Asia/Tokyo"}, "between"),  # before year 1 in UTC
+    ({"start": "9999-12-30", "end": "9999-12-31", "tz": "America/New_York"}, "between"),
+    ({"end": "0001-01-02"}, "between"),  # the default start would be a week before year 1
+    ({"start": "2026-11-01", "end": "2026-11-02", "as_of": "0001-01-01T00:00:00+14:00"}, "as_of"),
+])
+def test_dates_at_the_calendars_edges_are_refused_with_a_message_not_a_server_error(client, hotline, query, message):
+    login_as(client, hotline, Role.MANAGER)
+    response = client.get("/reports/compliance", query_string=query)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    for path in ("/reports/compliance.csv", "/reports/compliance.json", "/reports/compliance.csv.sha256"):
+        response = client.get(path, query_string=query)
+        assert response.status_code == 400 and message in response.get_data(as_text=True)
+
+
+def test_a_renamed_rep_is_one_row_per_rep_for_their_acknowledgements_and_their_self_reported_call(client, hotline,
+                                                                                                   clock):
+    desk = Desk(hotline)
+    desk.open("SELFCALL", "2026-11-23 09:00")
+    desk.ack("SELFCALL", "Bob", "2026-11-23 09:01")
+    desk.self_report("SELFCALL", "Bob", "2026-11-23 09:05", "2026-11-23 09:06")
+    with hotline.db.transaction() as session:  # the directory's name changes after the call
+        session.get(Rep, desk.reps["Bob"][0]).name = "Robert Example"
+    clock.set(at("2026-11-24 08:00"))
+    login_as(client, hotline, Role.MANAGER)
+
+    document = json.loads(client.get("/reports/compliance.json", query_string=DAY).get_data())
+    html = client.get("/reports/compliance", query_string=DAY).get_data(as_text=True)
+
+    assert document["summary"]["per_rep"] == [{"name": "Robert Example", "acknowledged": 1, "met": 0, "late": 0,
+                                               "attempted": 0, "self_reported": 1}]
+    assert re.findall(r'<tr data-rep="([^"]+)">', html) == ["Robert Example"]
+    assert "(Robert Example)" in html and "Bob Example" not in html  # the breach line's caller too
+    assert [(r.name, r.self_reported) for r in _full(hotline).reps] == [("Robert Example", 1)]
