@@ -78,6 +78,8 @@ class EventKind(StrEnum):
     CALLBACK_LATE = "callback_late"
     CALLBACK_ATTEMPTED = "callback_attempted"
     CALLBACK_SELF_REPORTED = "callback_self_reported"
+    # a second rep's CALLED: one self-reported call is stored per incident, theirs is not (and they are told so)
+    SELF_REPORT_NOT_RECORDED = "self_report_not_recorded"
     REACHED_BY_EMAIL = "reached_by_email"
     # the end
     RESOLVED = "resolved"

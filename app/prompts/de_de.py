@@ -29,6 +29,8 @@ PROMPTS: dict[str, str] = {
     "sms_connect": "Wir rufen Sie jetzt unter {rep_phone} an und verbinden Sie mit {company} ({ref}).",
     "self_reported": "Vermerkt: Sie haben den Kunden von {ref} von Ihrem eigenen Telefon angerufen.",
     "self_report_closed": "Vorfall {ref} ist abgeschlossen. Es wurde nichts vermerkt.",
+    "self_report_other": "Für {ref} ist bereits ein Anruf vom eigenen Telefon vermerkt, von {name}. Für Sie "
+                         "wurde nichts vermerkt.",
     "reached_by_email": "Vermerkt, wie der Kunde von {ref} erreicht wurde. Die Alarmierung endet.",
     "reached_empty": "Geben Sie an, wie Sie den Kunden erreicht haben. Es wurde nichts vermerkt.",
     "reached_has_number": "Vorfall {ref} hat eine Rückrufnummer: Rufen Sie den Kunden zurück.",
@@ -203,6 +205,8 @@ PROMPTS.update({
     "cust_sms_closed": "Vorfall {ref} ist geschlossen. Um ein neues kritisches Problem zu melden, rufen Sie "
                        "diese Nummer an.",
     "cust_sms_to_owner": "SEV1 {ref} {company}: Der Kunde schreibt: {text}",
+    "cust_sms_media": " Bilder und Dateien per SMS können wir nicht sehen: Bitte beschreiben Sie in Worten, "
+                      "was Sie sehen.",
 })
 
 # der TAM des Kunden: informiert, nie zum Handeln aufgefordert (seine Bestätigung lehnt jeder Kanal ab)

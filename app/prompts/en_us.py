@@ -27,6 +27,8 @@ PROMPTS: dict[str, str] = {
     "sms_connect": "Calling you now on {rep_phone} to connect you to {company} ({ref}).",
     "self_reported": "Noted: you called the customer of {ref} from your own phone.",
     "self_report_closed": "Incident {ref} is closed. Nothing was recorded.",
+    "self_report_other": "A call from a rep's own phone is already recorded for {ref} by {name}. Nothing was "
+                         "recorded for you.",
     "reached_by_email": "Recorded how the customer of {ref} was reached. Paging stops.",
     "reached_empty": "Say how you reached the customer. Nothing was recorded.",
     "reached_has_number": "Incident {ref} has a callback number: call the customer back.",
@@ -196,6 +198,7 @@ PROMPTS.update({
     "cust_sms_name_it": "To answer about incident {ref}, reply YES {ref} or NO {ref}.",
     "cust_sms_closed": "Incident {ref} is closed. To report a new critical problem, call this number.",
     "cust_sms_to_owner": "SEV1 {ref} {company}: the customer texted: {text}",
+    "cust_sms_media": " We cannot see pictures or files sent by SMS: please describe what you see in words.",
 })
 
 # the account's TAM: told of the incident, never asked to act (every channel refuses their acknowledgement)

@@ -29,6 +29,10 @@ from app.services.updates import follow_up_of
 REFERENCE = re.compile(r"\b(\d{6})\b")
 CONFIRM = {"YES", "Y", "CONFIRM", "CONFIRMED", "JA", "BESTÄTIGT", "BESTAETIGT"}
 REJECT = {"NO", "N", "REJECT", "REJECTED", "NEIN"}
+# words after a YES that take it back ("Yes, but the API still fails"): their words, never an agreement that it is
+# resolved (policy: both sides agree); a NO with anything after it stays a NO (the incident stays open)
+DOUBT = {"BUT", "STILL", "NOT", "HOWEVER", "EXCEPT", "ALTHOUGH", "THOUGH", "PARTLY", "PARTIALLY", "FAILING",
+         "ABER", "NOCH", "NICHT", "JEDOCH", "AUSSER", "TEILWEISE", "TROTZDEM"}
 OWNER_TOLD_EVERY = timedelta(minutes=15)  # a chatty customer: the owner gets one SMS, the log gets every line
 QUOTE_LIMIT = 300
 # a bare YES may be a late one for another incident of theirs answered this recently: it must name one
@@ -38,45 +42,50 @@ CLOSED_LATELY = timedelta(days=7)
 CLOSING_KINDS = (EventKind.RESOLVED, EventKind.RESOLUTION_CONFIRMED, EventKind.RESOLVED_UNCONFIRMED)
 
 
-def handle_customer_sms(session: Session, from_number: str, body: str, now: datetime) -> str | None:
-    """Carry out a customer's answer or attach their words to their incident; None when they have no open incident."""
+def handle_customer_sms(session: Session, from_number: str, body: str, now: datetime, media: int = 0) -> str | None:
+    """Carry out a customer's answer or attach their words to their incident; None when they have no open incident.
+
+    ``media``: pictures or files of an MMS (a screenshot, maybe without words): noted on the incident and to its
+    owner, and the customer told we cannot see them, never answered as a stranger's SMS.
+    """
     open_incidents = list(session.scalars(select(Incident).where(
         Incident.callback_phone == from_number, Incident.status == IncidentStatus.OPEN).order_by(Incident.id)))
-    if not body.strip():
+    if not body.strip() and not media:
         return None
     if not open_incidents:
-        return _about_closed(session, from_number, body, now)
+        return _about_closed(session, from_number, body, now, media)
     named = _named(session, from_number, body)
     targets = [i for i in named if i.status == IncidentStatus.OPEN] if named else open_incidents
     answer = answer_word(body)
     if not targets:  # they named only incidents of theirs that are closed
         for incident in named:
-            _attach(session, incident, body, now, tell_owner=False)
-        return text("cust_sms_closed", named[0].language, ref=named[0].reference)
+            _attach(session, incident, body, now, tell_owner=False, media=media)
+        return text("cust_sms_closed", named[0].language, ref=named[0].reference) + _media_hint(media, named[0])
     language = targets[0].language
     if len(targets) > 1:  # a bare YES/NO never picks one; words go to each (the customer is asked to name one)
         refs = ", ".join(i.reference for i in targets)
         for incident in targets:
-            _attach(session, incident, body, now, tell_owner=answer is None)
-        return text("cust_sms_which" if answer is not None else "cust_sms_noted_several", language, refs=refs)
+            _attach(session, incident, body, now, tell_owner=answer is None, media=media)
+        return (text("cust_sms_which" if answer is not None else "cust_sms_noted_several", language, refs=refs)
+                + _media_hint(media, targets[0]))
     incident = targets[0]
     proposal = pending_proposal(session, incident)
     if answer is not None and proposal is not None and not named and _other_answered_lately(session, proposal,
                                                                                           from_number):
         # a bare YES typed for their other incident, delivered late, must not close this one
-        _attach(session, incident, body, now, tell_owner=False)
-        return text("cust_sms_name_it", language, ref=incident.reference)
+        _attach(session, incident, body, now, tell_owner=False, media=media)
+        return text("cust_sms_name_it", language, ref=incident.reference) + _media_hint(media, incident)
     if answer is not None and proposal is not None:
         log_event(session, at=now, actor="customer", kind="customer_sms_answer", incident_id=incident.id,
                   detail={"proposal_id": proposal.id, "confirmed": answer, "text": body[:QUOTE_LIMIT]})
         return decide(session, proposal, confirmed=answer, via="sms", who=incident.contact_name or "customer",
                       now=now, note=body).message
-    _attach(session, incident, body, now, tell_owner=True)
+    _attach(session, incident, body, now, tell_owner=True, media=media)
     hint = text("cust_sms_answer_hint", language, ref=incident.reference) if proposal is not None else ""
-    return text("cust_sms_noted", language, ref=incident.reference) + hint
+    return text("cust_sms_noted", language, ref=incident.reference) + hint + _media_hint(media, incident)
 
 
-def _about_closed(session: Session, from_number: str, body: str, now: datetime) -> str | None:
+def _about_closed(session: Session, from_number: str, body: str, now: datetime, media: int = 0) -> str | None:
     """Words about an incident of theirs closed lately (a NO after a closure "resolved, not confirmed"): logged on
     it and texted to its owner, never answered as a stranger's SMS; None when they name none and closed none lately."""
     incident = next(iter(_named(session, from_number, body)), None) or session.scalars(
@@ -86,15 +95,23 @@ def _about_closed(session: Session, from_number: str, body: str, now: datetime) 
         .order_by(IncidentEvent.at.desc(), Incident.id.desc()).limit(1)).first()
     if incident is None:
         return None
-    _attach(session, incident, body, now, tell_owner=True)
-    return text("cust_sms_closed", incident.language, ref=incident.reference)
+    _attach(session, incident, body, now, tell_owner=True, media=media)
+    return text("cust_sms_closed", incident.language, ref=incident.reference) + _media_hint(media, incident)
 
 
 def answer_word(body: str) -> bool | None:
-    """True for YES (CONFIRM, JA, ...), False for NO (REJECT, NEIN, ...) as the first word, else None."""
+    """True for YES (CONFIRM, JA, ...), False for NO (REJECT, NEIN, ...) as the first word, else None.
+
+    A YES that goes on to doubt it ("Yes, but the API still fails", "ja, aber SMTP noch nicht") is None: words
+    for the incident and its owner, and the customer is asked for a plain YES or NO.
+    """
     words = body.strip().split()
-    first = re.sub(r"\W+$", "", words[0]).upper() if words else ""  # "No," "YES!" "NO-" count
-    return True if first in CONFIRM else False if first in REJECT else None
+    # "No," "YES!" "NO-" count, and so do quotes around the word ("“Yes”", "„Ja“"); "N/A" stays words
+    first = re.sub(r"^\W+|\W+$", "", words[0]).upper() if words else ""
+    if first in CONFIRM:
+        rest = {re.sub(r"^\W+|\W+$", "", word).upper() for word in words[1:]}
+        return None if rest & DOUBT or any(word.endswith(("N'T", "N’T")) for word in rest) else True
+    return False if first in REJECT else None
 
 
 def _named(session: Session, from_number: str, body: str) -> list[Incident]:
@@ -114,17 +131,32 @@ def _other_answered_lately(session: Session, proposal: ResolutionProposal, from_
         ResolutionProposal.decided_at >= proposal.proposed_at - RECENT_ANSWER)) > 0
 
 
-def _attach(session: Session, incident: Incident, body: str, now: datetime, *, tell_owner: bool) -> None:
+def _media_hint(media: int, incident: Incident) -> str:
+    """Tell the customer their pictures were not seen (nothing, without any)."""
+    return text("cust_sms_media", incident.language) if media else ""
+
+
+def _with_media(words: str, media: int) -> str:
+    """The customer's words and, for an MMS, how many pictures or files came with them (which nobody can see)."""
+    if not media:
+        return words
+    what = "1 picture or file" if media == 1 else f"{media} pictures or files"
+    return f"{words} [{what} by MMS, not shown by the hotline]".lstrip()
+
+
+def _attach(session: Session, incident: Incident, body: str, now: datetime, *, tell_owner: bool,
+            media: int = 0) -> None:
     """Log the customer's words on the incident and, at most every OWNER_TOLD_EVERY, text them to its owner."""
     owner = _owner(session, incident) if tell_owner else None
     told = owner is not None and not _owner_told_since(session, incident, now - OWNER_TOLD_EVERY)
     if told:
         body_sms = text("cust_sms_to_owner", ref=incident.reference, company=(incident.company or "")[:40],
-                        text=" ".join(body.split())[:QUOTE_LIMIT])
+                        text=_with_media(" ".join(body.split())[:QUOTE_LIMIT], media))
         queue_delivery(session, channel=DeliveryChannel.SMS, to=owner.phone, purpose="customer_sms",
                        recipient="owner", body=body_sms, now=now, incident_id=incident.id)
     log_event(session, at=now, actor="customer", kind="customer_sms_message", incident_id=incident.id,
-              detail={"text": body[:QUOTE_LIMIT], "owner_told": told, "owner_rep_id": owner.id if owner else None})
+              detail={"text": _with_media(body[:QUOTE_LIMIT], media), "owner_told": told, "media": media,
+                      "owner_rep_id": owner.id if owner else None})
 
 
 def _owner(session: Session, incident: Incident) -> Rep | None:

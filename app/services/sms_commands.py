@@ -48,7 +48,7 @@ def handle_rep_sms(session: Session, from_number: str, body: str, now: datetime)
     if command is None:  # "Ja", "2 min", an empty MMS: the rep must not believe it acknowledged anything
         log_event(session, at=now, actor=rep.name, kind="sms_not_understood", detail={"body": body[:160]})
         return text("sms_not_understood") + " " + text("sms_help")
-    named = list(dict.fromkeys(COMMAND_REFERENCE.findall(body)))
+    named = _named_references(session, body)
     if len(named) > 1:  # "ACK 111111 ACK 222222": one command per SMS, none is carried out
         log_event(session, at=now, actor=rep.name, kind="sms_several_references", detail={"references": named})
         return text("sms_one_reference", refs=", ".join(named), word=word)
@@ -76,8 +76,14 @@ def handle_rep_sms(session: Session, from_number: str, body: str, now: datetime)
     if command == "called":
         if not allowed:
             return acknowledge(session, incident, actor, now, allowed=False).message
-        if self_report(session, incident, rep.id, rep.name, now, "reported by SMS", now) is None:
+        recorded = self_report(session, incident, rep.id, rep.name, now, "reported by SMS", now)
+        if recorded is None:
             return text("self_report_closed", ref=reference)
+        if recorded.rep_id != rep.id:  # stored once: another rep's call is the record, this one is not
+            by = session.get(Rep, recorded.rep_id) if recorded.rep_id else None
+            log_event(session, at=now, actor=rep.name, kind="self_report_not_recorded", incident_id=incident.id,
+                      detail={"rep_id": rep.id, "recorded_callback_id": recorded.id})
+            return text("self_report_other", ref=reference, name=by.name if by else "another rep")
         return text("self_reported", ref=reference)
     if command == "ack":
         return acknowledge(session, incident, actor, now, allowed=allowed).message
@@ -87,10 +93,27 @@ def handle_rep_sms(session: Session, from_number: str, body: str, now: datetime)
     return answer.message
 
 
+def _named_references(session: Session, body: str) -> list[str]:
+    """The references an SMS names: each right after a command word, and any other 6-digit number that is an open
+    incident's ("ACK 111111 222222"); other numbers ("ticket 734512") are just numbers."""
+    named = list(dict.fromkeys(COMMAND_REFERENCE.findall(body)))
+    others = [r for r in dict.fromkeys(REFERENCE.findall(body)) if r not in named]
+    if others:
+        open_refs = set(session.scalars(select(Incident.reference).where(
+            Incident.reference.in_(others), Incident.status == IncidentStatus.OPEN)))
+        named += [r for r in others if r in open_refs]
+    return named
+
+
 def first_word(body: str) -> tuple[str, str]:
     """An SMS's first word in upper case, read as phones send it (quotes and punctuation around it), and the rest."""
     match = FIRST_WORD.match(body)
     return (match.group(1).upper(), body[match.end():]) if match else ("", "")
+
+
+def is_command(body: str) -> bool:
+    """Whether the SMS is one of the paging commands (ACK, CALL, CALLED, HELP, ...), as a rep's phone sends it."""
+    return _command(body)[1] is not None
 
 
 def _command(body: str) -> tuple[str, str | None, str]:

@@ -12,38 +12,50 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Incident, Page, ProposalKind, Rep
+from app.models import Incident, IncidentStatus, Page, ProposalKind, Rep
 from app.services.acks import lock_incident
 from app.services.customer_sms import REFERENCE, handle_customer_sms
 from app.services.events import log_event
 from app.services.resolution import propose
-from app.services.sms_commands import first_word
+from app.services.sms_commands import first_word, is_command
 from app.services.updates import agree_interval, follow_up_of, write_update
 from app.settings import Settings
 
 REP_COMMANDS = {"UPDATE", "EVERY", "PROPOSE", "WORKAROUND"}
+# what people type between the reference and their text ("UPDATE 123456: ...", "- ...", ", ..."): never the customer's
+SEPARATOR = re.compile(r"^[\s:;,\-\u2013\u2014|>]+")
+NO_REFERENCE = "No incident reference (6 digits) in your SMS. Nothing was changed or sent. "
 REP_HELP = ("Updates: UPDATE <ref> <text>; EVERY <minutes> <ref> sets the interval; "
             "PROPOSE <ref> <summary> or WORKAROUND <ref> <summary> asks the customer to confirm.")
 
 
 def handle_update_sms(session: Session, from_number: str, body: str, now: datetime,
-                      settings: Settings) -> str | None:
-    """Carry out an update command or a customer's answer; None when the SMS is not about updates."""
-    if not body.strip():
+                      settings: Settings, media: int = 0) -> str | None:
+    """Carry out an update command or a customer's answer; None when the SMS is not about updates.
+
+    ``media``: the pictures or files of an MMS, which may carry no words at all (a customer's screenshot).
+    """
+    if not body.strip() and not media:
         return None
     first, _rest = first_word(body)  # "Update: 123456 ...", "“UPDATE” 123456 ..." are UPDATE
     rep = session.scalars(select(Rep).where(
         or_(Rep.phone == from_number, Rep.phone_alt == from_number), Rep.active.is_(True))).first()
     if rep is not None:
-        return _rep_command(session, rep, first, body, now, settings) if first in REP_COMMANDS else None
-    return handle_customer_sms(session, from_number, body, now)
+        if first in REP_COMMANDS:
+            return _rep_command(session, rep, first, body, now, settings)
+        # words from a rep's number that is also an open incident's callback number (a colleague reported it) are
+        # that customer's words, not a failed command; ACK, CALL, CALLED, HELP stay the paging commands
+        if is_command(body) or session.scalar(select(Incident.id).where(
+                Incident.callback_phone == from_number, Incident.status == IncidentStatus.OPEN).limit(1)) is None:
+            return None
+    return handle_customer_sms(session, from_number, body, now, media=media)
 
 
 def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datetime,
                  settings: Settings) -> str:
     match = REFERENCE.search(body)
-    if match is None:
-        return REP_HELP
+    if match is None:  # "UPDATE 123 456 ...": the text must not go out, and the rep must know it did not
+        return NO_REFERENCE + REP_HELP
     incident = lock_incident(session, match.group(1))
     if incident is None:
         return f"No incident {match.group(1)}. Nothing was changed."
@@ -51,7 +63,7 @@ def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datet
         log_event(session, at=now, actor=rep.name, kind="update_sms_refused", incident_id=incident.id,
                   detail={"command": command.lower()})
         return f"You were not paged for {incident.reference} and do not own it. Nothing was changed."
-    rest = body[match.end():].strip()
+    rest = SEPARATOR.sub("", body[match.end():]).strip()
     if command == "EVERY":
         minutes = re.search(r"\b(\d{1,4})\b", REFERENCE.sub("", body))
         if minutes is None:

@@ -24,11 +24,13 @@ def inbound() -> Response:
 
     def handle(session, now):
         body, sender = f.get("Body", "")[:1600], f.get("From", "")
+        media = f.get("NumMedia", "0")
+        media = int(media) if media.isascii() and media.isdigit() else 0  # an MMS: pictures the hotline cannot show (maybe no words)
         reply = MessagingResponse()
         # STOP / START: Twilio answers those itself, we record them and add nothing ("")
         answer = handle_opt_keyword(session, sender, body, f.get("OptOutType", ""), now)
         if answer is None:
-            answer = handle_update_sms(session, sender, body, now, _settings())  # issue 11
+            answer = handle_update_sms(session, sender, body, now, _settings(), media=media)  # issue 11
         if answer is None:
             answer = handle_rep_sms(session, sender, body, now)
         if answer:  # an unknown sender over its limits gets no SMS back (floods, toll fraud)

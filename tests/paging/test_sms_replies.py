@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from app.models import Callback, IncidentEvent
 from app.models.oncall import Rep
-from tests.paging.conftest import ALICE, CUSTOMER
+from tests.paging.conftest import ALICE, BOB, CUSTOMER
 from tests.paging.test_acknowledgement import _sms_from
 
 ALICE_ALT = "+14155550199"
@@ -131,3 +131,53 @@ def test_call_from_the_alternate_phone_says_which_phone_the_hotline_rings(desk, 
     assert f"Calling you now on {ALICE} to connect you to Acme Mail ({incident.reference})." in answer
     [callback] = _callbacks(desk)
     assert callback.incident_id == incident.id and desk.incident(incident.id).acknowledged_by == callback.rep_id
+
+
+def test_a_second_reps_called_is_not_noted_as_theirs_when_one_is_already_recorded(desk, network):
+    incident = _one_open_page(desk, network)
+    ref = incident.reference
+    assert f"Noted: you called the customer of {ref}" in _answer(desk, ALICE, f"CALLED {ref}")
+    assert f"Noted: you called the customer of {ref}" in _answer(desk, ALICE, f"CALLED {ref}")  # her own, again
+    answer = _answer(desk, BOB, f"CALLED {ref}")  # on call (secondary): may act, but the record is Alice's
+    assert "Noted" not in answer
+    assert f"already recorded for {ref} by Alice Primary. Nothing was recorded for you." in answer
+    [callback] = [c for c in _callbacks(desk) if c.kind == "self_reported"]
+    assert callback.rep_id == desk.incident(incident.id).acknowledged_by
+    [logged] = _events(desk, "self_report_not_recorded")
+    assert logged.actor == "Bob Secondary" and logged.incident_id == incident.id
+    desk.settle()
+
+
+@pytest.mark.parametrize("body", ["ACK {a} {b}", "ack {a}, {b}", "ACK {a} and {b}", "CALLED {a} / {b}"])
+def test_two_open_incidents_named_after_one_command_change_nothing(desk, network, body):
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(OTHER_CALLER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False).expect_sms("SEV1").expect_call(answer=False)
+    first = desk.open_incident()
+    second = desk.open_incident(caller=OTHER_CALLER)
+    desk.settle()
+    answer = _answer(desk, ALICE, body.format(a=first.reference, b=second.reference))
+    assert (f"Your SMS names several incidents ({first.reference}, {second.reference}). Nothing was changed."
+            in answer)
+    assert desk.incident(first.id).acknowledged_at is None and desk.incident(second.id).acknowledged_at is None
+    assert _callbacks(desk) == []
+
+
+def test_another_six_digit_number_that_is_no_incident_is_just_a_number(desk, network):
+    incident = _one_open_page(desk, network)
+    answer = _answer(desk, ALICE, f"CALLED {incident.reference} spoke to Dana, ticket 734512")
+    assert f"Noted: you called the customer of {incident.reference}" in answer
+    desk.settle()
+
+
+def test_words_from_a_reps_number_that_is_also_an_open_incidents_callback_number_reach_that_incident(desk, network):
+    incident = _one_open_page(desk, network)
+    with desk.hotline.db.transaction() as s:  # the customer's number is also a rep's (a colleague reported it)
+        s.execute(update(Rep).where(Rep.phone == ALICE).values(phone_alt=CUSTOMER))
+    answer = _answer(desk, CUSTOMER, "The API is still down, please hurry")
+    assert f"Thank you. We added your message to incident {incident.reference}." in answer
+    assert "not understood" not in answer
+    [logged] = _events(desk, "customer_sms_message")
+    assert logged.incident_id == incident.id and logged.detail["text"] == "The API is still down, please hurry"
+    assert _events(desk, "sms_not_understood") == []
+    assert "Acknowledged" in _answer(desk, CUSTOMER, "ACK")  # a rep's command stays a rep's command

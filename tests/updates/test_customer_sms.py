@@ -243,3 +243,87 @@ def test_a_late_bare_yes_after_answering_another_incident_closes_nothing(desk, n
                                           f"NO {b.reference}."]
     assert desk.incident(b.id).status == "open"
     assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=b.id)] == ["proposed"]
+
+
+PICTURE = {"NumMedia": "1", "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
+           "MediaContentType0": "image/png"}
+
+
+def test_a_screenshot_without_words_is_the_customers_message_not_a_strangers(desk, network, smtp, client):
+    incident, customer = _called_back(desk, network)
+    ref = incident.reference
+    customer.expect_sms("We believe your problem is resolved")
+    _propose(desk, ref, "API healthy again")
+    alice = network.phone(ALICE).expect_sms(f"SEV1 {ref}")
+    replies = _text_hotline(desk, "", **PICTURE)  # an MMS: a picture of the error, no text
+    assert len(replies) == 1 and "not registered" not in replies[0]
+    assert replies[0].startswith(f"Thank you. We added your message to incident {ref}.")
+    assert "cannot see pictures" in replies[0]  # never a silent loss of what they sent
+    desk.settle()
+    [told] = [m.body for m in alice.received if hasattr(m, "body") and "the customer texted" in m.body]
+    assert "1 picture or file by MMS" in told
+    assert [e.detail["media"] for e in _rows(desk, IncidentEvent, incident_id=incident.id,
+                                             kind="customer_sms_message")] == [1]
+    assert _rows(desk, IncidentEvent, kind="sms_from_unknown_sender") == []
+    [proposal] = _rows(desk, ResolutionProposal, incident_id=incident.id)
+    assert proposal.state == "proposed"
+    login_as(client, desk.hotline, Role.REP, name="Rita Rep")
+    assert "1 picture or file by MMS" in client.get(f"/incidents/{ref}").get_data(as_text=True)
+
+
+def test_a_screenshot_in_german_is_answered_in_german(desk, network, smtp):
+    incident, _customer = _called_back(desk, network)
+    with desk.hotline.db.transaction() as s:
+        lock_incident(s, incident.reference).language = "de-DE"
+    network.phone(ALICE).expect_sms(f"SEV1 {incident.reference}")
+    [reply] = _text_hotline(desk, "Siehe Bild", **PICTURE)
+    assert reply.startswith(f"Danke. Wir haben Ihre Nachricht zu Vorfall {incident.reference} hinzugefügt.")
+    assert "Bilder" in reply
+    desk.settle()
+
+
+@pytest.mark.parametrize("body", ["“Yes”", "'yes'", "„Ja“", "\u200bYES", "(Confirmed)"])
+def test_quotes_around_a_yes_are_still_a_yes(desk, network, smtp, body):
+    incident, customer = _called_back(desk, network)
+    customer.expect_sms("We believe your problem is resolved")
+    _propose(desk, incident.reference, "API healthy again")
+    assert _text_hotline(desk, body) == [f"Thank you. Incident {incident.reference} is closed."]
+    assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=incident.id)] == ["confirmed"]
+
+
+def test_n_a_is_words_not_a_no(desk, network, smtp):
+    incident, customer = _called_back(desk, network)
+    customer.expect_sms("We believe your problem is resolved")
+    _propose(desk, incident.reference, "API healthy again")
+    network.phone(ALICE).expect_sms("the customer texted: N/A")
+    assert _text_hotline(desk, "N/A")[0].startswith(f"Thank you. We added your message to incident "
+                                                    f"{incident.reference}.")
+    assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=incident.id)] == ["proposed"]
+    desk.settle()
+
+
+@pytest.mark.parametrize("body", ["Yes, but the API still times out", "yes but SMTP is failing again",
+                                  "YES {ref} - injections don't work yet", "Ja, aber SMTP geht noch nicht"])
+def test_a_yes_that_takes_itself_back_closes_nothing(desk, network, smtp, body):
+    """Both sides must agree the problem is resolved: a YES followed by doubt is the customer's words, not that."""
+    incident, customer = _called_back(desk, network)
+    customer.expect_sms("We believe your problem is resolved")
+    _propose(desk, incident.reference, "API healthy again")
+    body = body.format(ref=incident.reference)
+    network.phone(ALICE).expect_sms(f"the customer texted: {body}")  # the owner reads it at once
+    [reply] = _text_hotline(desk, body)
+    assert reply.startswith(f"Thank you. We added your message to incident {incident.reference}.")
+    assert f"reply YES {incident.reference} or NO {incident.reference}" in reply  # asked for a plain answer
+    assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=incident.id)] == ["proposed"]
+    assert _rows(desk, Incident, id=incident.id)[0].status == "open"
+    assert "customer_sms_answer" not in _kinds(desk, incident.id)
+    desk.settle()
+
+
+@pytest.mark.parametrize("body", ["Yes, all good now, thanks", "YES it works again? great", "Ja, danke, geht wieder"])
+def test_a_yes_with_thanks_still_closes(desk, network, smtp, body):
+    incident, customer = _called_back(desk, network)
+    customer.expect_sms("We believe your problem is resolved")
+    _propose(desk, incident.reference, "API healthy again")
+    assert _text_hotline(desk, body) == [f"Thank you. Incident {incident.reference} is closed."]
+    assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=incident.id)] == ["confirmed"]

@@ -1,0 +1,47 @@
+"""Reps' UPDATE / WORKAROUND / PROPOSE by SMS as phones and people type them: what reaches the customer, and what
+the rep is told when nothing was sent."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.models import Delivery, ResolutionProposal
+from tests.paging.conftest import ALICE
+from tests.updates.test_customer_sms import _called_back, _rows, _text_hotline
+
+
+@pytest.mark.parametrize("body", ["UPDATE {ref}: DB failover done", "Update {ref} - DB failover done",
+                                  "update #{ref} – DB failover done", "UPDATE {ref}, DB failover done"])
+def test_the_separator_after_the_reference_never_reaches_the_customer(desk, network, smtp, body):
+    incident, customer = _called_back(desk, network)
+    ref = incident.reference
+    customer.expect_sms(f"Sev-1 {ref} update: DB failover done.")
+    [reply] = _text_hotline(desk, body.format(ref=ref), sender=ALICE)
+    assert reply == f"Update 1 for {ref} sent (on time)."
+    desk.settle()
+    [sms] = _rows(desk, Delivery, incident_id=incident.id, channel="sms", purpose="update")
+    [mail] = _rows(desk, Delivery, incident_id=incident.id, channel="email", purpose="update")
+    assert sms.body.startswith(f"Sev-1 {ref} update: DB failover done.")
+    assert "What is wrong: DB failover done\n" in mail.body
+
+
+def test_a_workaround_summary_after_a_colon_reads_as_written(desk, network, smtp):
+    incident, customer = _called_back(desk, network)
+    ref = incident.reference
+    customer.expect_sms(f"A workaround is in place: use port 2525. Reply YES {ref}")
+    [reply] = _text_hotline(desk, f"WORKAROUND {ref}: use port 2525", sender=ALICE)
+    assert reply == f"Proposed to the customer of {ref}; waiting for their answer."
+    desk.settle()
+    assert [p.summary for p in _rows(desk, ResolutionProposal, incident_id=incident.id)] == ["use port 2525"]
+
+
+@pytest.mark.parametrize("body", ["UPDATE {a} {b} DB failover done", "UPDATE DB failover done", "PROPOSE fixed"])
+def test_an_update_command_without_a_reference_says_nothing_was_sent(desk, network, smtp, body):
+    incident, _customer = _called_back(desk, network)
+    ref = incident.reference
+    [reply] = _text_hotline(desk, body.format(a=ref[:3], b=ref[3:]), sender=ALICE)
+    assert reply.startswith("No incident reference (6 digits) in your SMS. Nothing was changed or sent.")
+    assert "UPDATE <ref> <text>" in reply
+    desk.settle()
+    assert _rows(desk, Delivery, incident_id=incident.id, purpose="update") == []
+    assert _rows(desk, ResolutionProposal, incident_id=incident.id) == []
