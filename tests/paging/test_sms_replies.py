@@ -107,13 +107,19 @@ def test_the_page_keys_alone_still_work_by_sms(desk, network):
     desk.settle()
 
 
-def test_two_references_in_one_sms_change_nothing_and_say_so(desk, network):
+def _two_open_incidents(desk, network):
+    """Two open incidents of two callers, both paged to Alice (who has not answered the calls)."""
     network.phone(CUSTOMER).expect_sms("we have your report")
     network.phone(OTHER_CALLER).expect_sms("we have your report")
     network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False).expect_sms("SEV1").expect_call(answer=False)
     first = desk.open_incident()
     second = desk.open_incident(caller=OTHER_CALLER)
     desk.settle()
+    return first, second
+
+
+def test_two_references_in_one_sms_change_nothing_and_say_so(desk, network):
+    first, second = _two_open_incidents(desk, network)
     answer = _answer(desk, ALICE, f"ACK {first.reference} CALL {second.reference}")
     assert (f"Your SMS names several incidents ({first.reference}, {second.reference}). Nothing was changed."
             in answer)
@@ -150,12 +156,7 @@ def test_a_second_reps_called_is_not_noted_as_theirs_when_one_is_already_recorde
 
 @pytest.mark.parametrize("body", ["ACK {a} {b}", "ack {a}, {b}", "ACK {a} and {b}", "CALLED {a} / {b}"])
 def test_two_open_incidents_named_after_one_command_change_nothing(desk, network, body):
-    network.phone(CUSTOMER).expect_sms("we have your report")
-    network.phone(OTHER_CALLER).expect_sms("we have your report")
-    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False).expect_sms("SEV1").expect_call(answer=False)
-    first = desk.open_incident()
-    second = desk.open_incident(caller=OTHER_CALLER)
-    desk.settle()
+    first, second = _two_open_incidents(desk, network)
     answer = _answer(desk, ALICE, body.format(a=first.reference, b=second.reference))
     assert (f"Your SMS names several incidents ({first.reference}, {second.reference}). Nothing was changed."
             in answer)
