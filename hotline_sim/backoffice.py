@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 
-from rq import SimpleWorker
-
 from app.wiring import Hotline
 from hotline_sim.network import PhoneNetwork
 from workers import watchdog
+from workers.consuming import StoppableWorker
 
 
 def settle(hotline: Hotline, network: PhoneNetwork, rounds: int = 30) -> None:
@@ -18,7 +17,7 @@ def settle(hotline: Hotline, network: PhoneNetwork, rounds: int = 30) -> None:
         with _takeover_expected():
             handed = watchdog.sweep(hotline)
         queued = hotline.jobs.waiting()
-        SimpleWorker(hotline.jobs.queues, connection=hotline.jobs.redis).work(burst=True, logging_level="WARNING")
+        StoppableWorker(hotline.jobs.queues, connection=hotline.jobs.redis).work(burst=True, logging_level="WARNING")
         before = len(network.webhooks)
         network.run()
         if not handed and not queued and len(network.webhooks) == before:

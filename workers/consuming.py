@@ -26,8 +26,28 @@ def recently(queue: str, seconds: float) -> bool:
     return time.monotonic() - _last_finished.get(queue, float("-inf")) <= seconds
 
 
-class ReportingWorker(SimpleWorker):
-    """RQ's SimpleWorker that records here each job it finishes, by queue (the main worker, the page threads)."""
+COMMAND_POLL_SECONDS = 1.0  # the command channel's listening thread looks at its stop flag this often
+
+
+class StoppableWorker(SimpleWorker):
+    """RQ's SimpleWorker whose stop never waits a minute on its command channel.
+
+    RQ listens for commands (``rq.command.send_shutdown_command``) on a thread that waits up to
+    60 s per poll; at the end of work it leaves the channel, then stops that thread. A thread that
+    saw the channel left before the stop waits those 60 s for a new subscription, and redis-py
+    (8.2) joins it without a limit: a ``hotline worker`` told to stop, a burst of the simulated back
+    office (the demo, the tests) stood still for a minute. Polling every second bounds that wait.
+    """
+
+    def subscribe(self) -> None:
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=COMMAND_POLL_SECONDS, daemon=True, exception_handler=self._pubsub_exception_handler)
+
+
+class ReportingWorker(StoppableWorker):
+    """A StoppableWorker that records here each job it finishes, by queue (the main worker, the page threads)."""
 
     def execute_job(self, job, queue) -> None:
         try:

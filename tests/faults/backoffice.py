@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from rq import SimpleWorker
-
 from workers import watchdog
+from workers.consuming import StoppableWorker
 
 
 @dataclass
@@ -32,7 +31,7 @@ class Backoffice:
         for holder in self.holders:
             watchdog.tick(self.hotline, holder)
         if self.rq_alive and watchdog.redis_up(self.hotline):
-            SimpleWorker(self.hotline.jobs.queues, connection=self.hotline.jobs.redis).work(
+            StoppableWorker(self.hotline.jobs.queues, connection=self.hotline.jobs.redis).work(
                 burst=True, logging_level="WARNING")
         self.network.run()
         self.passes.append(self.clock.now())

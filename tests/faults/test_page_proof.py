@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from rq import SimpleWorker
 from sqlalchemy import select, update
 
 from app.models import DueStep, IncidentEvent, Page, PageStatus
@@ -22,6 +21,7 @@ from hotline_sim.twilio_records import ApiCall, new_sid
 from tests.conftest import PUBLIC_BASE_URL
 from tests.paging.conftest import ALICE
 from workers import watchdog
+from workers.consuming import StoppableWorker
 
 LANDLINE_A, LANDLINE_B = "+442079460958", "+442079460959"  # fixed lines: no receipt SMS
 
@@ -48,7 +48,7 @@ def _burst(desk) -> None:
     """A few watchdog passes and RQ bursts at the current instant (no phone network: callbacks come later)."""
     for _ in range(5):
         watchdog.sweep(desk.hotline)
-        SimpleWorker(desk.hotline.jobs.queues, connection=desk.hotline.jobs.redis).work(
+        StoppableWorker(desk.hotline.jobs.queues, connection=desk.hotline.jobs.redis).work(
             burst=True, logging_level="WARNING")
 
 

@@ -165,9 +165,8 @@ def test_a_failing_helpdesk_is_retried_with_back_off_then_given_up(hotline, cloc
 
 
 def test_the_worker_delivers_through_rq_and_schedules_the_retry(hotline, clock):
-    from rq import SimpleWorker
-
     from workers import context, watchdog
+    from workers.consuming import StoppableWorker
 
     with Receiver(fail=1) as helpdesk:
         _configured(hotline, helpdesk.url)
@@ -175,13 +174,13 @@ def test_the_worker_delivers_through_rq_and_schedules_the_retry(hotline, clock):
         context.use(hotline)
         try:
             watchdog.sweep(hotline)  # collects the event and enqueues its delivery
-            SimpleWorker(hotline.jobs.queues, connection=hotline.jobs.redis).work(burst=True)
+            StoppableWorker(hotline.jobs.queues, connection=hotline.jobs.redis).work(burst=True)
             with hotline.db.session() as session:
                 row = session.scalars(select(HelpdeskDelivery)).one()
                 assert (row.status, row.attempts) == (DeliveryStatus.PENDING, 1)
                 clock.set(row.next_attempt_at)
             watchdog.sweep(hotline)  # the retry is due: handed to RQ again
-            SimpleWorker(hotline.jobs.queues, connection=hotline.jobs.redis).work(burst=True)
+            StoppableWorker(hotline.jobs.queues, connection=hotline.jobs.redis).work(burst=True)
         finally:
             context.use(None)
     with hotline.db.session() as session:

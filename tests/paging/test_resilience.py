@@ -12,7 +12,6 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from rq import SimpleWorker
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select, update
@@ -26,6 +25,7 @@ from app.services.pages import SMS_VALIDITY_SECONDS, STALE_SENDING
 from hotline_sim.twilio_records import ApiMessage, new_sid
 from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 from workers import watchdog
+from workers.consuming import StoppableWorker
 
 STEP = watchdog.INTERVAL_SECONDS  # how far the clock moves between two watchdog passes
 CUSTOMERS = [f"+1415555020{n}" for n in range(10)]
@@ -74,7 +74,7 @@ def _lateness(step: DueStep) -> float:
 def _run_jobs(desk, max_jobs=None) -> None:
     """One RQ worker burst over the hotline's queues (no scheduler, as in the harness); with ``max_jobs``, the steps only."""
     queues = [desk.hotline.jobs.queue] if max_jobs is not None else desk.hotline.jobs.queues
-    SimpleWorker(queues, connection=desk.hotline.jobs.redis).work(
+    StoppableWorker(queues, connection=desk.hotline.jobs.redis).work(
         burst=True, max_jobs=max_jobs, logging_level="WARNING")
 
 

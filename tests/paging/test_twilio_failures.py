@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from rq import SimpleWorker
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
@@ -23,6 +22,7 @@ from app.telephony.protocol import OutcomeUnknown
 from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.paging.conftest import ALICE, BOB
 from workers import watchdog
+from workers.consuming import StoppableWorker
 
 LANDLINE = "+442079460958"  # a fixed line: the customer gets no receipt SMS
 HOTLINE_NUMBER = "+15005550006"
@@ -84,7 +84,7 @@ def _work(desk) -> None:
     for _ in range(10):
         handed = watchdog.sweep(desk.hotline)
         queued = desk.hotline.jobs.waiting()
-        SimpleWorker(desk.hotline.jobs.queues, connection=desk.hotline.jobs.redis).work(
+        StoppableWorker(desk.hotline.jobs.queues, connection=desk.hotline.jobs.redis).work(
             burst=True, logging_level="WARNING")
         if not handed and not queued:
             return

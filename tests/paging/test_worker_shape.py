@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.models import Page, PageStatus
 from app.queue import PendingJob
 from tests.paging.test_send_rate import NUMBERS, _voice_pages
+from workers.consuming import StoppableWorker
 from workers.page_threads import PageThreads, thread_count
 from workers.scheduler import start_scheduler
 
@@ -191,3 +192,18 @@ def test_hotline_worker_limits_its_database_work_while_it_runs_and_lifts_it_afte
     runner.run_worker(hotline, burst=True)
     assert seen == [db_time_limit.WORKER_SECONDS]
     assert db_time_limit.background_seconds() is None
+
+
+def test_a_worker_whose_command_thread_saw_the_channel_left_first_still_stops_within_seconds(desk):
+    """RQ leaves its command channel at the end of work, then stops the thread listening on it. A thread
+    that read the leave first waited RQ's 60 s for a new subscription, and redis-py joins it without a
+    limit: ``hotline worker`` told to stop, and each burst of the simulated back office (the demo, the
+    tests) that lost this race, stood still for a minute."""
+    worker = StoppableWorker(desk.hotline.jobs.queues, connection=desk.hotline.jobs.redis)
+    worker.subscribe()
+    worker.pubsub.unsubscribe()  # the first half of RQ's ``unsubscribe``, as the end of ``work`` runs it
+    assert _until(lambda: not worker.pubsub.subscribed, 10)  # the thread has read the leave
+    started = time.monotonic()
+    worker.unsubscribe()  # RQ's: leave again, stop the thread, close
+    assert time.monotonic() - started < 10  # a minute with RQ's own listening thread
+    assert not worker.pubsub_thread.is_alive()

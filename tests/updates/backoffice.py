@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from rq import SimpleWorker
-
 from workers import watchdog
+from workers.consuming import StoppableWorker
 
 
 def settle(hotline) -> None:
@@ -12,7 +11,7 @@ def settle(hotline) -> None:
     for _ in range(20):
         handed = watchdog.sweep(hotline)
         queued = hotline.jobs.waiting()
-        SimpleWorker(hotline.jobs.queues, connection=hotline.jobs.redis).work(burst=True, logging_level="WARNING")
+        StoppableWorker(hotline.jobs.queues, connection=hotline.jobs.redis).work(burst=True, logging_level="WARNING")
         if not handed and not queued:
             return
     raise AssertionError("did not settle")
