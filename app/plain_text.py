@@ -1,4 +1,4 @@
-"""Which characters stored names and texts may hold (pure): those that print, and spaces.
+"""Which characters stored names and texts may hold (pure): those that print, and spaces; and SMS in ASCII forms.
 
 Refused: control characters (PostgreSQL refuses NUL; ESC sequences reach terminals and logs),
 format characters (bidi overrides and isolates, zero-width spaces and joiners, tags: a name
@@ -15,3 +15,15 @@ def is_plain(text: str, allowed: str = "") -> bool:
     if text.isprintable():  # the common case, in C
         return True
     return all(c.isprintable() or c in allowed or unicodedata.category(c) == "Zs" for c in text)
+
+
+_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}  # "ＡＣＫ　１２３" -> "ACK 123"
+
+
+def halfwidth(text: str) -> str:
+    """``text`` with full-width ASCII forms (an East Asian keyboard's "ＡＣＫ　１２３４５６") and other scripts'
+    digits ("١٢٣٤٥٦") in ASCII: the same words and numbers, which commands and references are read in."""
+    if text.isascii():
+        return text
+    text = text.translate(_FULL_WIDTH)
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c for c in text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
+from app.plain_text import halfwidth
 from app.services.notices import notice_status
 from app.services.page_status import sms_status
 from app.services.sms_commands import handle_rep_sms
@@ -23,7 +24,8 @@ def inbound() -> Response:
     f = request.form
 
     def handle(session, now):
-        body, sender = f.get("Body", "")[:1600], f.get("From", "")
+        # read, logged and stored in ASCII forms: "ＡＣＫ １２３４５６" from a full-width keyboard is ACK 123456
+        body, sender = halfwidth(f.get("Body", ""))[:1600], f.get("From", "")
         media = f.get("NumMedia", "0")
         media = int(media) if media.isascii() and media.isdigit() else 0  # an MMS: pictures the hotline cannot show (maybe no words)
         reply = MessagingResponse()

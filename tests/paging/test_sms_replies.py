@@ -73,6 +73,22 @@ def test_punctuation_quotes_and_a_quoted_page_around_ack_acknowledge(desk, netwo
     desk.settle()
 
 
+def _digits_in(ref: str, zero: int) -> str:
+    return "".join(chr(zero + int(d)) for d in ref)
+
+
+@pytest.mark.parametrize("form", ["full-width", "arabic-indic"])
+def test_an_ack_from_a_full_width_keyboard_or_in_other_digits_acknowledges(desk, network, form):
+    network.phone(CUSTOMER).expect_sms("has taken your incident")
+    incident = _one_open_page(desk, network)
+    ref = incident.reference
+    body = "ＡＣＫ\u3000" + _digits_in(ref, 0xFF10) if form == "full-width" else "Ack " + _digits_in(ref, 0x0660)
+    assert f"Acknowledged {ref}." in _answer(desk, ALICE, body)
+    [ack] = _events(desk, "acknowledged")
+    assert ack.incident_id == incident.id and desk.incident(incident.id).acknowledged_at == desk.t0
+    desk.settle()
+
+
 @pytest.mark.parametrize("body", ["2 min", "1 sec", "2 mins, in a meeting"])
 def test_a_number_of_minutes_is_no_command(desk, network, body):
     incident = _one_open_page(desk, network)

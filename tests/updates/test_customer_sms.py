@@ -292,6 +292,15 @@ def test_a_yes_in_quotes_or_with_thanks_is_still_a_yes(desk, network, smtp, body
     assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=incident.id)] == ["confirmed"]
 
 
+def test_a_full_width_yes_with_its_reference_confirms(desk, network, smtp):
+    incident, customer = _called_back(desk, network)
+    customer.expect_sms("We believe your problem is resolved")
+    _propose(desk, incident.reference, "API healthy again")
+    wide_ref = "".join(chr(0xFF10 + int(d)) for d in incident.reference)
+    assert _text_hotline(desk, f"ＹＥＳ　{wide_ref}") == [f"Thank you. Incident {incident.reference} is closed."]
+    assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=incident.id)] == ["confirmed"]
+
+
 def test_n_a_is_words_not_a_no(desk, network, smtp):
     incident, customer = _called_back(desk, network)
     customer.expect_sms("We believe your problem is resolved")
