@@ -133,3 +133,9 @@ STEP_EVENT = {"receipt": EventKind.STEP_RECEIPT, "page": EventKind.STEP_PAGE, "a
               "update_reminder": EventKind.STEP_UPDATE_REMINDER, "update_due": EventKind.STEP_UPDATE_DUE,
               "resolution_expiry": EventKind.STEP_RESOLUTION_EXPIRY,
               "connect_after_call": EventKind.STEP_CONNECT_AFTER_CALL}
+
+
+# The ``status`` of a ``callback_attempted`` line whose call reached the customer's phone (Twilio's final CallStatus
+# or DialCallStatus; a voicemail did too): "failed" (an invalid number, a carrier refusal) and "canceled" (ended
+# before it was placed) never rang it. The escalation core's texts and the report read the line by it.
+CUSTOMER_RANG = frozenset({"no-answer", "busy", "completed", "answered"})

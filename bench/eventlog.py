@@ -30,7 +30,7 @@ from app.reports.facts_sync import facts_row, row_of
 SLA = timedelta(minutes=15)
 SCENARIOS = (  # name, weight
     ("met", 55), ("met_after_retry", 8), ("late", 8), ("unreachable", 7), ("self_reported", 5),
-    ("rep_leg_failed", 3), ("acked_not_called", 4), ("nobody", 10), ("worked_by_email", 2),
+    ("rep_leg_failed", 2), ("customer_leg_failed", 1), ("acked_not_called", 4), ("nobody", 10), ("worked_by_email", 2),
 )
 REP_NAMES = ("Alice", "Bob", "Carol", "Dmitri", "Esther", "Farid", "Grace", "Hiro", "Ines", "Jamal", "Kofi", "Lena")
 MIN = timedelta(minutes=1)
@@ -50,7 +50,9 @@ class Plan:
     seed: int = 12
     fold: bool = True  # facts rows by folding each generated log (False: from the scenario, ~4x faster)
     # what the scenarios write and mean; part of repr(), so a data set kept from an older generator is remade
-    generator: int = 2  # 2: a failed rep leg is rep_not_reached; e-mail-worked incidents log their breach
+    # 2: a failed rep leg is rep_not_reached; e-mail-worked incidents log their breach. 3: customer legs Twilio
+    # could not place (a third of the rep-leg failures before)
+    generator: int = 3
 
 
 class Writer:
@@ -282,6 +284,12 @@ def _scenario(rng: random.Random, n: int, t0: datetime, scenario: str,
         add(ack_at + 50 * SEC, "twilio", "callback_rep_call_failed", callback_id=cb, error="busy", final=True)
         callbacks[cb] = {"callback_id": cb, "rep_id": rep, "actor": "rep", "requested_at": ack_at + 20 * SEC,
                          "rep_not_reached_at": ack_at + 50 * SEC}  # never an attempt on the customer
+        breach()
+    elif scenario == "customer_leg_failed":  # Twilio could not place the call to the customer: it never rang
+        ack(ack_at)
+        request(ack_at + 20 * SEC, cb)
+        add(ack_at + 50 * SEC, "twilio", "callback_attempted", callback_id=cb, status="failed", voicemail=False)
+        callbacks[cb]["not_placed_at"] = ack_at + 50 * SEC
         breach()
     elif scenario == "worked_by_email":  # no callback number: the owner records how the customer was reached
         ack(ack_at)

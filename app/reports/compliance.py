@@ -11,17 +11,19 @@ Definitions (shown to managers on the report page too):
 - Outcome, exactly one per incident: met (a bridged callback answered by the customer at
   or before the deadline, by Twilio's timestamp) > late (first answer after it) >
   self-reported (the rep says they called from their own phone: shown, never counted as
-  met) > attempted (placed, never answered) > no callback.
+  met) > attempted (placed, rang, never answered) > no callback.
 - Breached: the deadline passed (before ``as_of``, or a breach line is logged) without a
   met callback. Self-reported incidents are therefore breached.
 - Breach reason, the first that applies, from verified facts only (a self-report is a
   claim, not a call, so it is ignored here): "no callback number, worked by e-mail" (the
   owner recorded how they reached a customer who left no number); "customer unreachable" (a callback placed
-  by the deadline was not answered by then); "nobody acknowledged" (no acknowledgement
-  by the deadline); "hotline could not reach the rep" (every callback asked for ended at
-  the hotline's call to the rep: it failed, nobody answered it or a machine did, so the
-  customer was never dialled); "acknowledged but called late" (a callback was placed, only
-  after the deadline or answered after it); "acknowledged, no callback attempted".
+  by the deadline rang the customer's phone and was not answered by then); "nobody acknowledged" (no
+  acknowledgement by the deadline); "call to the customer failed" (every callback asked for ended before the
+  customer's phone rang, and at least one at the customer's leg: Twilio could not place it, "failed" or
+  "canceled"); "hotline could not reach the rep" (every callback asked for ended at the hotline's call to the
+  rep: it failed, nobody answered it or a machine did, so the customer was never dialled); "acknowledged but
+  called late" (a callback was placed, only after the deadline or answered after it); "acknowledged, no
+  callback attempted".
 - Time to callback: captured -> customer answered (Twilio's timestamp), for met and late
   incidents. Percentiles by nearest rank (``stats.nearest_rank``): the ceil(p/100*n)-th
   smallest value, so the median of an even count is the lower middle value.

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from app.event_kind import EventKind
+from app.event_kind import CUSTOMER_RANG, EventKind
 
 # The log lines the facts are folded from (named once, so a renamed kind is changed here only).
 OPENED = EventKind.INCIDENT_OPENED  # the line every incident's facts start from
@@ -66,6 +66,8 @@ class BreachReason(StrEnum):
     NO_CALLBACK_NUMBER = "no callback number, worked by e-mail"
     UNREACHABLE = "customer unreachable"
     NOBODY_ACKNOWLEDGED = "nobody acknowledged"
+    CALL_NOT_PLACED = "call to the customer failed"  # every callback ended before the customer's phone rang, one
+    # at least at a customer leg Twilio could not place (failed, canceled); the others at the rep's leg
     REP_NOT_REACHED = "hotline could not reach the rep"  # every callback asked for ended at the rep's leg
     CALLED_LATE = "acknowledged but called late"
     NO_CALLBACK_ATTEMPTED = "acknowledged, no callback attempted"
@@ -80,7 +82,8 @@ class CallbackFacts:
     actor: str = ""  # who the log names (self-reports carry only the rep's name)
     requested_at: datetime | None = None
     answered_at: datetime | None = None  # Twilio's timestamp of the customer answering
-    attempted_at: datetime | None = None  # Twilio said: the customer's leg was not answered (by a person)
+    attempted_at: datetime | None = None  # Twilio said: the customer's leg rang and was not answered (by a person)
+    not_placed_at: datetime | None = None  # Twilio said: the customer's leg failed or was canceled; it never rang
     rep_not_reached_at: datetime | None = None  # the hotline's call to the rep failed or reached no one: no customer leg
     self_reported_at: datetime | None = None  # the time the rep says they called
 
@@ -178,7 +181,9 @@ class IncidentFacts:
             return BreachReason.UNREACHABLE
         if self.acknowledged_at is None or self.acknowledged_at > due:
             return BreachReason.NOBODY_ACKNOWLEDGED
-        if bridged and all(c.rep_not_reached_at is not None for c in bridged):
+        if bridged and all(c.rep_not_reached_at is not None or c.not_placed_at is not None for c in bridged):
+            if any(c.not_placed_at is not None for c in bridged):
+                return BreachReason.CALL_NOT_PLACED  # the customer's phone never rang: not "unreachable"
             return BreachReason.REP_NOT_REACHED
         if bridged:
             return BreachReason.CALLED_LATE
@@ -235,7 +240,7 @@ def _callbacks(ordered: list[EventLike]) -> tuple[CallbackFacts, ...]:
         elif e.kind in (EventKind.CALLBACK_MET, EventKind.CALLBACK_LATE):
             row.setdefault("answered_at", _time(e.detail["answered_at"]))
         elif e.kind == EventKind.CALLBACK_ATTEMPTED:
-            row.setdefault("attempted_at", e.at)
+            row.setdefault("attempted_at" if rang(e.detail) else "not_placed_at", e.at)
         elif e.kind == EventKind.CALLBACK_REP_NOT_REACHED or (  # a final rep-call failure (logged before it)
                 e.kind == EventKind.CALLBACK_REP_CALL_FAILED and e.detail.get("final")):
             row.setdefault("rep_not_reached_at", e.at)
@@ -246,6 +251,11 @@ def _callbacks(ordered: list[EventLike]) -> tuple[CallbackFacts, ...]:
                 row["rep_id"] = rep_id
             row.setdefault("requested_at", e.at)
     return tuple(CallbackFacts(**row) for row in found.values())
+
+
+def rang(detail: Mapping[str, Any]) -> bool:
+    """Whether a ``callback_attempted`` line's call reached the customer's phone (a line without a status: yes)."""
+    return bool(detail.get("voicemail")) or detail.get("status", "no-answer") in CUSTOMER_RANG
 
 
 def _time(value: str | datetime) -> datetime:

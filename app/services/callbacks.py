@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.escalation import CallbackAnswered, CallbackUnanswered, RepNotReached, SelfReported, decide
+from app.event_kind import CUSTOMER_RANG
 from app.models import Callback, CallbackKind, CallbackOutcome, Incident, LiveWait
 from app.models.call import ENDED_STATUSES
 from app.queue import schedule
@@ -210,11 +211,6 @@ def _count_if_confirmed(session: Session, incident: Incident, callback: Callback
         "callback_id": callback.id, "answered_at": at.isoformat(),
         "seconds_after_capture": round((at - incident.captured_at).total_seconds(), 1),
         **({"live": True} if live else {})}))
-
-
-# Twilio's final CallStatus / DialCallStatus of a customer leg that reached their phone (a voicemail did too);
-# "failed" (an invalid number, a carrier refusal) and "canceled" (ended before it was placed) never rang it
-CUSTOMER_RANG = frozenset({"no-answer", "busy", "completed", "answered"})
 
 
 def _unanswered(session: Session, incident: Incident, callback: Callback, at: datetime, now: datetime, status: str,

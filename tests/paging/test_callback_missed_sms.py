@@ -10,7 +10,7 @@ from email.utils import format_datetime
 import pytest
 from sqlalchemy import select
 
-from app.models import Callback, Incident, IncidentEvent, Page, Rep
+from app.models import Callback, Incident, IncidentEvent, IncidentFactsRow, Page, Rep
 from app.services.callbacks import open_callback
 from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID
 from tests.paging.conftest import ALICE, CUSTOMER
@@ -141,6 +141,10 @@ def test_only_a_callback_that_rang_the_customer_tells_them_we_tried_to_call(desk
         attempted = [e.detail for e in s.scalars(select(IncidentEvent).where(
             IncidentEvent.incident_id == incident.id, IncidentEvent.kind == "callback_attempted"))]
     assert [d["status"] for d in attempted] == [status]
+    with desk.hotline.db.session() as s:  # the compliance report's reading: only a phone that rang was unreachable
+        facts = s.get(IncidentFactsRow, incident.id)
+        assert (facts.outcome, facts.breach_reason) == (
+            ("attempted", "customer unreachable") if told else ("no_callback", "call to the customer failed"))
     assert len(_missed_pages(desk, incident.id)) == len(
         [body for body in network.phone(CUSTOMER).sms if MISSED in body]) == (1 if told else 0)
     network.verify()

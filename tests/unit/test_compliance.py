@@ -137,6 +137,7 @@ def test_breach_reasons(report):
         ("no callback number, worked by e-mail", 0, 0.0),
         ("customer unreachable", 1, 25.0),
         ("nobody acknowledged", 1, 25.0),
+        ("call to the customer failed", 0, 0.0),
         ("hotline could not reach the rep", 0, 0.0),
         ("acknowledged but called late", 1, 25.0),
         ("acknowledged, no callback attempted", 1, 25.0),
@@ -276,6 +277,43 @@ def test_a_callback_that_never_reached_the_rep_is_no_attempt_on_the_customer(end
     facts = IncidentFacts.from_events(_rep_leg_log(*ended))
     assert facts.outcome == Outcome.NO_CALLBACK and facts.deciding_callback is None  # nobody credited an attempt
     assert facts.breached() and facts.breach_reason() == BreachReason.REP_NOT_REACHED  # never "customer unreachable"
+
+
+def _customer_leg(status: str, minute: int = 4, callback_id: int = 7, **detail) -> LoggedEvent:
+    return LoggedEvent("callback_attempted", t(f"2026-11-26 22:{minute:02d}"), "twilio",
+                       {"callback_id": callback_id, "status": status, "voicemail": False, **detail})
+
+
+@pytest.mark.parametrize("status", ["failed", "canceled"])
+def test_a_call_to_the_customer_twilio_could_not_place_is_not_customer_unreachable(status):
+    """An invalid number, a carrier refusal, a leg canceled before it was placed: the customer's phone never rang."""
+    facts = IncidentFacts.from_events(_rep_leg_log(_customer_leg(status)))
+    assert facts.outcome == Outcome.NO_CALLBACK and facts.deciding_callback is None  # no attempt to credit
+    assert facts.breached() and facts.breach_reason() == BreachReason.CALL_NOT_PLACED
+
+
+@pytest.mark.parametrize("line", [
+    _customer_leg("no-answer"), _customer_leg("busy"), _customer_leg("completed", voicemail=True),
+    # a line without a status (as an older release may have written it) is read as before: it rang
+    LoggedEvent("callback_attempted", t("2026-11-26 22:04"), "twilio", {"callback_id": 7}),
+], ids=["no-answer", "busy", "voicemail", "no-status"])
+def test_a_call_that_rang_the_customer_unanswered_is_still_customer_unreachable(line):
+    facts = IncidentFacts.from_events(_rep_leg_log(line))
+    assert facts.outcome == Outcome.ATTEMPTED and facts.breach_reason() == BreachReason.UNREACHABLE
+
+
+def test_a_failed_leg_then_one_that_rang_unanswered_in_time_is_customer_unreachable():
+    again = LoggedEvent("callback_requested", t("2026-11-26 22:06"), "rep", {"callback_id": 8, "rep_id": 1})
+    facts = IncidentFacts.from_events(_rep_leg_log(_customer_leg("failed"), again,
+                                                   _customer_leg("no-answer", minute=7, callback_id=8)))
+    assert facts.outcome == Outcome.ATTEMPTED and facts.breach_reason() == BreachReason.UNREACHABLE
+
+
+def test_a_failed_leg_and_a_missed_rep_leg_say_the_call_to_the_customer_failed():
+    again = LoggedEvent("callback_requested", t("2026-11-26 22:06"), "rep", {"callback_id": 8, "rep_id": 1})
+    missed = LoggedEvent("callback_rep_not_reached", t("2026-11-26 22:07"), "twilio", {"callback_id": 8, "why": "busy"})
+    facts = IncidentFacts.from_events(_rep_leg_log(_customer_leg("failed"), again, missed))
+    assert facts.outcome == Outcome.NO_CALLBACK and facts.breach_reason() == BreachReason.CALL_NOT_PLACED
 
 
 def test_a_retry_that_reached_the_rep_after_a_missed_one_is_judged_on_the_retry():
