@@ -12,8 +12,9 @@ Definitions (shown to managers on the report page too):
   or before the deadline, by Twilio's timestamp) > late (first answer after it) >
   self-reported (the rep says they called from their own phone: shown, never counted as
   met) > attempted (placed, rang, never answered) > no callback.
-- Breached: the deadline passed (before ``as_of``, or a breach line is logged) without a
-  met callback. Self-reported incidents are therefore breached.
+- Breached: the deadline passed (before ``as_of``, or a breach line is logged at or after it) without
+  a met callback. Self-reported incidents are therefore breached. A breach line logged before the
+  deadline (the provisional one of an incident opened mid-call, whose intake went on past it) is none.
 - Breach reason, the first that applies, from verified facts only (a self-report is a
   claim, not a call, so it is ignored here): "no callback number, worked by e-mail" (the
   owner recorded how they reached a customer who left no number); "customer unreachable" (a callback placed

@@ -115,14 +115,17 @@ class IncidentFacts:
         if opened is None:
             raise MissingOpening("no incident_opened line in the events")
         ack = next((e for e in ordered if e.kind == EventKind.ACKNOWLEDGED), None)  # the first rep wins
-        breach = next((e for e in ordered if e.kind == EventKind.CALLBACK_BREACHED), None)
         reached = next((e for e in ordered if e.kind == EventKind.REACHED_BY_EMAIL), None)
         # Opened mid-call (issue 13): the promise runs from the moment the details were in.
         deadline = next((e for e in ordered if e.kind == EventKind.DEADLINE_SET), None) or opened
+        due_at = _time(deadline.detail["callback_due_at"])
+        # A breach line logged before that deadline was the step of the opening's provisional one (an intake
+        # that went on past it): the promise had not started, and the deadline that counts is still to come.
+        breach = next((e for e in ordered if e.kind == EventKind.CALLBACK_BREACHED and e.at >= due_at), None)
         return cls(
             reference=str(opened.detail.get("reference", "")),
             captured_at=deadline.at,
-            due_at=_time(deadline.detail["callback_due_at"]),
+            due_at=due_at,
             acknowledged_at=ack.at if ack else None,
             acknowledged_rep_id=_int(ack.detail.get("rep_id")) if ack else None,
             acknowledged_actor=ack.actor if ack else "",

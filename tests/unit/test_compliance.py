@@ -316,6 +316,23 @@ def test_a_failed_leg_and_a_missed_rep_leg_say_the_call_to_the_customer_failed()
     assert facts.outcome == Outcome.NO_CALLBACK and facts.breach_reason() == BreachReason.CALL_NOT_PLACED
 
 
+def test_a_breach_line_of_the_provisional_deadline_before_the_details_were_in_is_no_breach():
+    """Opened mid-call (issue 13) at 22:00, the intake went on past 22:15 (the opening's provisional deadline,
+    whose breach step ran), the details were in at 22:17: the promise runs to 22:32."""
+    log = [LoggedEvent("incident_opened", t("2026-11-26 22:00"), "ivr",
+                       {"reference": "LONG", "callback_due_at": "2026-11-26T22:15:00+00:00"}),
+           LoggedEvent("callback_breached", t("2026-11-26 22:15"), "system", {"due_at": "2026-11-26T22:15:00+00:00"}),
+           LoggedEvent("deadline_set", t("2026-11-26 22:17"), "ivr",
+                       {"captured_at": "2026-11-26T22:17:00+00:00", "callback_due_at": "2026-11-26T22:32:00+00:00"}),
+           LoggedEvent("acknowledged", t("2026-11-26 22:18"), "Alice", {"rep_id": 1, "via": "sms"})]
+    facts = IncidentFacts.from_events(log)
+    assert (facts.due_at, facts.breach_logged_at) == (t("2026-11-26 22:32"), None)
+    assert not facts.breached(as_of=t("2026-11-26 22:25"))  # a report pinned before the deadline that counts
+    assert facts.breached(as_of=t("2026-11-26 22:33"))  # and after it, as for any deadline passed
+    breached_again = LoggedEvent("callback_breached", t("2026-11-26 22:32"), "system", {})
+    assert IncidentFacts.from_events([*log, breached_again]).breach_logged_at == t("2026-11-26 22:32")
+
+
 def test_a_retry_that_reached_the_rep_after_a_missed_one_is_judged_on_the_retry():
     missed = LoggedEvent("callback_rep_not_reached", t("2026-11-26 22:04"), "twilio", {"callback_id": 7, "why": "busy"})
     retry = [LoggedEvent("callback_requested", t("2026-11-26 22:20"), "rep", {"callback_id": 8, "rep_id": 1}),
