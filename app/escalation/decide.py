@@ -87,9 +87,17 @@ def _page(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
     return Decision("paged", snap.state, pages=(PageOrder(Audience.LEVEL, (), "page"),))
 
 
+def _waiting_for_details(snap: Snapshot) -> Decision:
+    """An incident opened mid-call whose caller is still giving their details: the deadline at hand is the
+    opening's provisional one (issue 13), the promise has not started; nobody is warned or alerted yet."""
+    return Decision("waiting_for_details", snap.state, rearm=True)
+
+
 def _at_risk(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
     if snap.resolved:
         return _skip(snap, "skipped_resolved")
+    if snap.caller_on_hotline:
+        return _waiting_for_details(snap)
     if snap.callback_started:
         return _skip(snap, "skipped_callback_started")
     if snap.customer_reached:
@@ -107,6 +115,8 @@ def _breach(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
         return _skip(snap, "skipped_resolved")
     if state == State.MET:
         return _skip(snap, "met")
+    if snap.caller_on_hotline:
+        return _waiting_for_details(snap)
     if state in (State.SELF_REPORTED, State.WORKED_BY_EMAIL):
         # no verified call by the deadline: the breach is on record (as the report counts it), nobody is chased
         return Decision(f"breached_{state.value}", state, record_breach=True, log=(K.CALLBACK_BREACHED,))

@@ -45,8 +45,8 @@ class Snapshot:
     reached_by_email: bool = False
     breached: bool = False
     levels: int = 0  # escalation levels in the incident's copied policy
-    # the caller who opened the incident is still giving their details: their number is busy
-    # (filled in for Connect only: ``escalation.caller_on_hotline``)
+    # the caller who opened the incident is still giving their details: their number is busy, and the
+    # deadline is not set yet (filled in for Connect and the at-risk and breach steps: ``escalation.caller_on_hotline``)
     caller_on_hotline: bool = False
     # the reps on a bridged callback of this incident now (in flight): their phone is busy with the customer
     reps_on_callback: frozenset[int] = frozenset()
@@ -241,6 +241,9 @@ class Decision:
     release_held_pages: bool = False  # the callback ended: the pages held for it go at once
     # a message to the customer's e-mail address (its purpose: "receipt"), queued as a delivery row
     email_customer: str = ""
+    # the step runs again a little later (``escalation_steps.REARM_AFTER``): the deadline it hangs on is not set yet,
+    # and ``escalation.set_deadline`` moves it to the deadline that counts once the caller's details are in
+    rearm: bool = False
     log: tuple[EventKind, ...] = field(default=())  # lines the service writes to the log
     refused: bool = False
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from app.escalation import StepDue, decide
-from app.models import DueStep, Incident, StepKind
+from app.models import DueStep, Incident, StepKind, StepStatus
 from app.models.paging import TAM_ROLE
+from app.queue import schedule
 from app.services.decisions import Acting, carry_out, level_people
-from app.services.escalation import snapshot
+from app.services.escalation import caller_on_hotline, snapshot
 from app.services.sms_opt_outs import is_opted_out
+
+REARM_AFTER = timedelta(minutes=1)  # a step waiting for the caller's details looks again this often
 
 
 def run_due_step(session: Session, incident: Incident, step: DueStep, now: datetime, hotline_number: str = "") -> str:
@@ -26,7 +29,13 @@ def run_due_step(session: Session, incident: Incident, step: DueStep, now: datet
     snap = snapshot(session, incident, now)
     if step.kind == StepKind.RECEIPT and snap.textable_customer and is_opted_out(session, incident.callback_phone):
         snap = replace(snap, textable_customer=False)  # they texted STOP: no SMS receipt (by e-mail if they can)
+    if step.kind in (StepKind.AT_RISK, StepKind.BREACH):  # on a deadline not set yet while the caller talks
+        snap = replace(snap, caller_on_hotline=caller_on_hotline(session, incident, now))
     decision = decide(trigger, snap, now)
+    if decision.rearm:
+        step.status, step.done_at, step.due_at = StepStatus.PENDING, None, now + REARM_AFTER
+        schedule(session, "step", step.id, step.due_at)
+        return decision.outcome
     if decision.outcome == "nobody_to_page":
         incident.nobody_to_page_at = incident.nobody_to_page_at or now
     detail = {"level": step.level, "step_id": step.id}

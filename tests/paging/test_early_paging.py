@@ -173,3 +173,36 @@ def test_a_caller_who_hung_up_after_the_page_and_calls_again_is_a_repeat_caller(
     again.press("2")  # report a different outage: asked to prove who they are first, nothing opened yet
     desk.settle()
     assert [i.id for i in _incidents(desk)] == [incident.id]
+
+
+def test_an_intake_that_goes_on_past_the_provisional_warning_warns_nobody_until_the_real_deadline(desk, network):
+    """Opened mid-call at 0:30, the caller takes 2 min 40 s per answer (never idle for three minutes): the
+    opening's provisional at-risk time (10 minutes after it) comes while they still talk. Nobody is warned then;
+    the step waits and moves to the deadline set when the details are in."""
+    # Alice takes it at once; any other SMS or call (an AT RISK warning among them) fails the test
+    alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False).expect_sms("Acknowledged")
+    network.phone(CUSTOMER).expect_sms("has taken your incident").expect_sms("we have your report")
+    call = _call(desk, CUSTOMER)
+    call.dial()
+    for answer in (lambda c: c.press("1"), lambda c: c.press("1"), lambda c: c.press("#"),
+                   lambda c: c.say("Acme Mail"), lambda c: c.say("Dana Smith"), lambda c: c.press("1")):
+        _answer(desk, call, 5, answer)
+    [incident] = _incidents(desk)
+    opened_at = desk.t0 + timedelta(seconds=30)
+    assert _steps_due(desk, incident.id)["at_risk"] == opened_at + timedelta(minutes=10)  # provisional
+    for answer in (lambda c: c.say("dana at acme dot example"), lambda c: c.press("1"),
+                   lambda c: c.say("Every API call returns 500."), lambda c: c.record(seconds=15)):
+        _answer(desk, call, 160, answer)  # the last one at 11:10, past the provisional at-risk time (10:30)
+    assert desk.clock.now() > opened_at + timedelta(minutes=10)
+    with desk.hotline.db.session() as s:
+        waited = [e.detail["outcome"] for e in s.scalars(select(IncidentEvent).where(
+            IncidentEvent.incident_id == incident.id, IncidentEvent.kind == "step_at_risk"))]
+    assert waited and set(waited) == {"waiting_for_details"}  # looked, warned nobody
+    saved = _answer(desk, call, 30, lambda c: c.press("1"))  # the details are in
+    assert saved.kind == "gather"
+    completed_at = desk.clock.now()
+    _answer(desk, call, 8, lambda c: c.silence())
+    assert _steps_due(desk, incident.id) == {"at_risk": completed_at + timedelta(minutes=10),
+                                             "breach": completed_at + timedelta(minutes=15)}
+    assert not any("AT RISK" in sms for sms in alice.sms)
+    network.verify()

@@ -240,6 +240,23 @@ def test_the_caller_on_the_hotline_changes_no_refusal_and_no_callback_in_flight(
         assert on_the_line == decide(Connect(ALICE), STATES[state], T0) and not on_the_line.defer_callback
 
 
+@pytest.mark.parametrize("kind", ["at_risk", "breach"])
+@pytest.mark.parametrize("state", ["open", "acknowledged", "owned_by_another_rep"])
+def test_at_risk_and_breach_wait_while_the_caller_who_opened_it_is_still_giving_details(kind, state):
+    """Opened mid-call (issue 13), the deadline at hand is the provisional one: nobody is warned or alerted,
+    no breach is recorded; the step looks again later and moves to the real deadline once it is set."""
+    decision = decide(StepDue(kind), replace(STATES[state], caller_on_hotline=True), DUE)
+    assert (decision.outcome, decision.rearm, decision.pages, decision.log) == ("waiting_for_details", True, (), ())
+    assert not decision.record_breach and not decision.add_repage
+    assert not decide(StepDue(kind), STATES[state], DUE).rearm  # the caller off the line: as before
+
+
+def test_a_resolved_or_met_incident_is_skipped_even_with_the_caller_on_the_line():
+    assert decide(StepDue("breach"), replace(STATES["met"], caller_on_hotline=True), DUE).outcome == "met"
+    assert decide(StepDue("at_risk"), replace(STATES["resolved"], caller_on_hotline=True), DUE).outcome == (
+        "skipped_resolved")
+
+
 def test_connect_without_a_phone_is_refused():
     assert decide(Connect(None), STATES["open"], T0).outcome == "refused_no_phone"
     assert decide(Connect(ALICE, has_phone=False), STATES["open"], T0).outcome == "refused_no_phone"
