@@ -54,11 +54,20 @@ def _skip(snap: Snapshot, outcome: str) -> Decision:
     return Decision(outcome, snap.state)
 
 
+def _waiting_for_details(snap: Snapshot) -> Decision:
+    """An incident opened mid-call whose caller is still giving their details: the deadline at hand is the
+    opening's provisional one (issue 13), the promise has not started; nobody is told it, warned or alerted yet."""
+    return Decision("waiting_for_details", snap.state, rearm=True)
+
+
 def _receipt(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
     """The customer's written receipt: by SMS when their number takes one, else by e-mail when they gave an
-    address, else none (a landline caller without an e-mail address has the reference from the call only)."""
+    address, else none (a landline caller without an e-mail address has the reference from the call only).
+    It states the deadline: not the provisional one while the caller is still giving details."""
     if snap.resolved:
         return _skip(snap, "skipped_resolved")
+    if snap.caller_on_hotline:
+        return _waiting_for_details(snap)
     if snap.has_callback_number and snap.textable_customer:
         return Decision("receipt_queued", snap.state, pages=(PageOrder(Audience.CUSTOMER, (SMS,), "receipt"),))
     if snap.has_email:
@@ -85,12 +94,6 @@ def _page(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
                                                              PageOrder(Audience.LEVEL, (), "page")),
                         log=(K.NOBODY_TO_PAGE,))
     return Decision("paged", snap.state, pages=(PageOrder(Audience.LEVEL, (), "page"),))
-
-
-def _waiting_for_details(snap: Snapshot) -> Decision:
-    """An incident opened mid-call whose caller is still giving their details: the deadline at hand is the
-    opening's provisional one (issue 13), the promise has not started; nobody is warned or alerted yet."""
-    return Decision("waiting_for_details", snap.state, rearm=True)
 
 
 def _at_risk(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
@@ -151,8 +154,13 @@ def _owned(snap: Snapshot) -> bool:
 
 
 def _first_ack(snap: Snapshot, outcome: str, **more) -> Decision:
-    """The first acknowledgement: own it, stop escalation pages, tell the customer someone has it."""
-    notice = (PageOrder(Audience.CUSTOMER, (SMS,), "ack_notice"),) if snap.textable_customer else ()
+    """The first acknowledgement: own it, stop escalation pages, tell the customer someone has it.
+
+    Not while the caller who opened it is still giving details (issue 13): the notice would state the
+    opening's provisional deadline, earlier than the one the receipt gives them at the end of the intake.
+    """
+    told = snap.textable_customer and not snap.caller_on_hotline
+    notice = (PageOrder(Audience.CUSTOMER, (SMS,), "ack_notice"),) if told else ()
     return Decision(outcome, State.ACKNOWLEDGED if not more.get("open_callback") else State.CALLBACK_IN_PROGRESS,
                     set_owner=True, cancel_escalation_pages=True, pages=notice, log=(K.ACKNOWLEDGED,), **more)
 

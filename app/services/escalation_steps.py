@@ -29,7 +29,7 @@ def run_due_step(session: Session, incident: Incident, step: DueStep, now: datet
     snap = snapshot(session, incident, now)
     if step.kind == StepKind.RECEIPT and snap.textable_customer and is_opted_out(session, incident.callback_phone):
         snap = replace(snap, textable_customer=False)  # they texted STOP: no SMS receipt (by e-mail if they can)
-    if step.kind in (StepKind.AT_RISK, StepKind.BREACH):  # on a deadline not set yet while the caller talks
+    if step.kind in (StepKind.RECEIPT, StepKind.AT_RISK, StepKind.BREACH):  # they hang on the deadline
         snap = replace(snap, caller_on_hotline=caller_on_hotline(session, incident, now))
     decision = decide(trigger, snap, now)
     if decision.rearm:

@@ -240,15 +240,21 @@ def test_the_caller_on_the_hotline_changes_no_refusal_and_no_callback_in_flight(
         assert on_the_line == decide(Connect(ALICE), STATES[state], T0) and not on_the_line.defer_callback
 
 
-@pytest.mark.parametrize("kind", ["at_risk", "breach"])
+@pytest.mark.parametrize("kind", ["receipt", "at_risk", "breach"])
 @pytest.mark.parametrize("state", ["open", "acknowledged", "owned_by_another_rep"])
-def test_at_risk_and_breach_wait_while_the_caller_who_opened_it_is_still_giving_details(kind, state):
-    """Opened mid-call (issue 13), the deadline at hand is the provisional one: nobody is warned or alerted,
-    no breach is recorded; the step looks again later and moves to the real deadline once it is set."""
+def test_receipt_at_risk_and_breach_wait_while_the_caller_who_opened_it_is_still_giving_details(kind, state):
+    """Opened mid-call (issue 13), the deadline at hand is the provisional one: nobody is told it, warned or
+    alerted, no breach is recorded; the step looks again later and moves to the real deadline once it is set."""
     decision = decide(StepDue(kind), replace(STATES[state], caller_on_hotline=True), DUE)
     assert (decision.outcome, decision.rearm, decision.pages, decision.log) == ("waiting_for_details", True, (), ())
     assert not decision.record_breach and not decision.add_repage
     assert not decide(StepDue(kind), STATES[state], DUE).rearm  # the caller off the line: as before
+
+
+def test_an_acknowledgement_while_the_caller_is_still_on_the_line_texts_them_no_provisional_time():
+    on_the_line = decide(Acknowledge(ALICE), replace(STATES["open"], caller_on_hotline=True), T0)
+    assert (on_the_line.outcome, on_the_line.set_owner, on_the_line.pages) == ("acknowledged", True, ())
+    assert [p.audience for p in decide(Acknowledge(ALICE), STATES["open"], T0).pages] == [Audience.CUSTOMER]
 
 
 def test_a_resolved_or_met_incident_is_skipped_even_with_the_caller_on_the_line():
