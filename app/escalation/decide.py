@@ -154,13 +154,8 @@ def _owned(snap: Snapshot) -> bool:
 
 
 def _first_ack(snap: Snapshot, outcome: str, **more) -> Decision:
-    """The first acknowledgement: own it, stop escalation pages, tell the customer someone has it.
-
-    Not while the caller who opened it is still giving details (issue 13): the notice would state the
-    opening's provisional deadline, earlier than the one the receipt gives them at the end of the intake.
-    """
-    told = snap.textable_customer and not snap.caller_on_hotline
-    notice = (PageOrder(Audience.CUSTOMER, (SMS,), "ack_notice"),) if told else ()
+    """The first acknowledgement: own it, stop escalation pages, tell the customer someone has it."""
+    notice = (PageOrder(Audience.CUSTOMER, (SMS,), "ack_notice"),) if snap.textable_customer else ()
     return Decision(outcome, State.ACKNOWLEDGED if not more.get("open_callback") else State.CALLBACK_IN_PROGRESS,
                     set_owner=True, cancel_escalation_pages=True, pages=notice, log=(K.ACKNOWLEDGED,), **more)
 

@@ -46,7 +46,7 @@ class Snapshot:
     breached: bool = False
     levels: int = 0  # escalation levels in the incident's copied policy
     # the caller who opened the incident is still giving their details: their number is busy, and the
-    # deadline is not set yet (filled in for Acknowledge, Connect and the at-risk and breach steps:
+    # deadline is not set yet (filled in for Connect and the receipt, at-risk and breach steps:
     # ``escalation.caller_on_hotline``)
     caller_on_hotline: bool = False
     # the reps on a bridged callback of this incident now (in flight): their phone is busy with the customer

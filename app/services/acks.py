@@ -96,7 +96,7 @@ def page_actor(session: Session, page: Page, incident: Incident, via: str, now: 
 def acknowledge(session: Session, incident: Incident, actor: Actor, now: datetime, *, allowed: bool = True,
                 take_over: bool = False) -> Answer:
     """Acknowledge (or, with ``take_over``, take the incident from its owner)."""
-    snap = replace(snapshot(session, incident, now), caller_on_hotline=caller_on_hotline(session, incident, now))
+    snap = snapshot(session, incident, now)
     decision = decide(Acknowledge(actor.rep_id, paged_or_on_call=allowed, take_over=take_over), snap, now)
     done = carry_out(session, incident, decision, now, _acting(actor, incident))
     return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, done.previous_owner,

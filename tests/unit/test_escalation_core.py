@@ -251,12 +251,6 @@ def test_receipt_at_risk_and_breach_wait_while_the_caller_who_opened_it_is_still
     assert not decide(StepDue(kind), STATES[state], DUE).rearm  # the caller off the line: as before
 
 
-def test_an_acknowledgement_while_the_caller_is_still_on_the_line_texts_them_no_provisional_time():
-    on_the_line = decide(Acknowledge(ALICE), replace(STATES["open"], caller_on_hotline=True), T0)
-    assert (on_the_line.outcome, on_the_line.set_owner, on_the_line.pages) == ("acknowledged", True, ())
-    assert [p.audience for p in decide(Acknowledge(ALICE), STATES["open"], T0).pages] == [Audience.CUSTOMER]
-
-
 def test_a_resolved_or_met_incident_is_skipped_even_with_the_caller_on_the_line():
     assert decide(StepDue("breach"), replace(STATES["met"], caller_on_hotline=True), DUE).outcome == "met"
     assert decide(StepDue("at_risk"), replace(STATES["resolved"], caller_on_hotline=True), DUE).outcome == (
