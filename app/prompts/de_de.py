@@ -98,6 +98,8 @@ PROMPTS: dict[str, str] = {
                    "Ein Techniker ruft Sie spätestens um {due} zurück. Ergänzungen senden Sie als Antwort auf diese SMS.",
     "ack_notice_sms": "Severity-1-Hotline, Referenznummer {ref}: Ein Techniker hat Ihren Vorfall übernommen "
                       "und ruft Sie spätestens um {due} zurück.",
+    "ack_notice_in_call_sms": "Severity-1-Hotline, Referenznummer {ref}: Ein Techniker hat Ihren Vorfall übernommen. "
+                              "Wenn Ihr Anruf endet, senden wir Ihnen per SMS, bis wann er Sie spätestens zurückruft.",
     "receipt_late_sms": "Severity-1-Hotline: Wir haben Ihre Meldung, Referenznummer {ref}. Entschuldigung, dass wir "
                         "Sie noch nicht zurückgerufen haben: Ein Techniker ruft Sie so schnell wie möglich an. "
                         "Ergänzungen senden Sie als Antwort auf diese SMS.",

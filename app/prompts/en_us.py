@@ -99,6 +99,9 @@ PROMPTS: dict[str, str] = {
                    "To add details, reply to this SMS.",
     "ack_notice_sms": "Sev-1 hotline, reference {ref}: an engineer has taken your incident "
                       "and will call you back by {due} at the latest.",
+    # taken while the caller is still giving their details: the deadline is not set yet, the receipt will give it
+    "ack_notice_in_call_sms": "Sev-1 hotline, reference {ref}: an engineer has taken your incident. When your call "
+                              "ends we will text you the time by which they will call you back at the latest.",
     # the promised time has passed: an apology, never a time in the past
     "receipt_late_sms": "Sev-1 hotline: we have your report, reference {ref}. We are sorry we have not called you "
                         "back yet: an engineer will call you as soon as possible. To add details, reply to this SMS.",

@@ -58,8 +58,13 @@ def receipt_email(reference: str, due: datetime, tz: str, language: str, *, name
     return text("receipt_mail_subject", language, ref=reference), body.replace(" ,\n", ",\n", 1)
 
 
-def ack_notice_sms(reference: str, due: datetime, tz: str, language: str, now: datetime | None = None) -> str:
-    """Tells the customer an engineer has taken the incident; past the deadline, with an apology and no time."""
+def ack_notice_sms(reference: str, due: datetime, tz: str, language: str, now: datetime | None = None,
+                   in_call: bool = False) -> str:
+    """Tells the customer an engineer has taken the incident; past the deadline, with an apology and no time;
+    ``in_call`` (still giving their details, issue 13: the deadline is not set yet) without a time, which the
+    receipt at the end of their call gives."""
+    if in_call:
+        return text("ack_notice_in_call_sms", language, ref=reference)
     if now is not None and due <= now:
         return text("ack_notice_late_sms", language, ref=reference)
     return text("ack_notice_sms", language, ref=reference, due=local_time(due, tz, language))

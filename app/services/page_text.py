@@ -56,9 +56,11 @@ def receipt_sms(incident: Incident, tz: str, now: datetime | None = None) -> str
     return customer_text.receipt_sms(incident.reference, incident.callback_due_at, tz, incident.language, now)
 
 
-def ack_notice_sms(incident: Incident, tz: str, now: datetime | None = None) -> str:
-    """Tells the customer an engineer has taken the incident, in the caller's language (never a past time)."""
-    return customer_text.ack_notice_sms(incident.reference, incident.callback_due_at, tz, incident.language, now)
+def ack_notice_sms(incident: Incident, tz: str, now: datetime | None = None, in_call: bool = False) -> str:
+    """Tells the customer an engineer has taken the incident, in the caller's language (never a past time, and no
+    time while they are still giving their details: ``in_call``)."""
+    return customer_text.ack_notice_sms(incident.reference, incident.callback_due_at, tz, incident.language, now,
+                                        in_call)
 
 
 def callback_missed_sms(incident: Incident, tz: str, hotline_number: str, at: datetime) -> str:

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import object_session
 
 from app.models import Channel, Incident, Page
 from app.models.paging import TAM_ROLE
 from app.services import page_text
+from app.services.escalation import caller_on_hotline
 from app.settings import Settings
 from ivr_flows.prompts import zone_for_number
 
@@ -86,4 +88,11 @@ class PageUrls:
                                                  self.hotline_number, page.created_at)
         if page.purpose == "receipt":
             return page_text.receipt_sms(incident, zone_for_number(incident.callback_phone).key, page.created_at)
-        return page_text.ack_notice_sms(incident, zone_for_number(incident.callback_phone).key, page.created_at)
+        return page_text.ack_notice_sms(incident, zone_for_number(incident.callback_phone).key, page.created_at,
+                                        in_call=_in_call(incident, page.created_at))
+
+
+def _in_call(incident: Incident, at: datetime) -> bool:
+    """The caller who opened ``incident`` mid-call was still giving their details at ``at``: its deadline is not set."""
+    session = object_session(incident)
+    return session is not None and caller_on_hotline(session, incident, at)

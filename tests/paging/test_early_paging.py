@@ -181,8 +181,8 @@ def test_an_intake_that_goes_on_past_the_provisional_warning_warns_nobody_until_
     the step waits and moves to the deadline set when the details are in."""
     # Alice takes it at once; any other SMS or call (an AT RISK warning among them) fails the test
     alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False).expect_sms("Acknowledged")
-    # the receipt waits for the end of the intake: it gives the time that counts, not the provisional one
-    network.phone(CUSTOMER).expect_sms("has taken your incident").expect_sms("we have your report")
+    # told it was taken, with no time yet; the receipt at the end of the intake gives the time that counts
+    network.phone(CUSTOMER).expect_sms("has taken your incident. When your call ends").expect_sms("we have your report")
     call = _call(desk, CUSTOMER)
     call.dial()
     for answer in (lambda c: c.press("1"), lambda c: c.press("1"), lambda c: c.press("#"),
@@ -206,6 +206,6 @@ def test_an_intake_that_goes_on_past_the_provisional_warning_warns_nobody_until_
     assert _steps_due(desk, incident.id) == {"at_risk": completed_at + timedelta(minutes=10),
                                              "breach": completed_at + timedelta(minutes=15)}
     assert not any("AT RISK" in sms for sms in alice.sms)
-    [receipt] = [sms for sms in _sms_to(network, CUSTOMER) if "we have your report" in sms]
-    assert _clock_words(completed_at + timedelta(minutes=15)) in receipt
+    notice, receipt = _sms_to(network, CUSTOMER)
+    assert "call you back by" not in notice and _clock_words(completed_at + timedelta(minutes=15)) in receipt
     network.verify()

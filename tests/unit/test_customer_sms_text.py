@@ -40,6 +40,16 @@ def test_on_time_the_deadline_is_on_the_customers_clock_within_two_segments(lang
     assert set(body) <= GSM7 and len(body) <= 306, body
 
 
+@pytest.mark.parametrize(("language", "number"), [("en-US", "+14155550100"), ("de-DE", "+491701234567")])
+def test_an_acknowledgement_while_the_caller_still_talks_names_no_time_within_two_segments(language, number):
+    """Issue 13's early opening: the deadline is provisional until the details are in; the receipt gives it."""
+    from app.services.customer_text import ack_notice_sms
+
+    body = ack_notice_sms("123456", DUE, "UTC", language, DUE - timedelta(minutes=14), in_call=True)
+    assert "123456" in body and ":15" not in body and ("When your call ends" in body or "Wenn Ihr Anruf endet" in body)
+    assert set(body) <= GSM7 and len(body) <= 306, body
+
+
 @pytest.mark.parametrize(("language", "number", "time", "words"), [
     ("en-US", "+14155550100", "19:11 PST", ("tried to call you", "call you again", "reply to this SMS")),
     ("de-DE", "+491701234567", "04:11 Uhr (MEZ)", ("versucht, Sie", "rufen Sie wieder an", "Antwort auf diese SMS")),
