@@ -49,6 +49,9 @@ PROMPTS: dict[str, str] = {
     "sms_not_understood": "Ihre SMS wurde nicht verstanden. Es wurde nichts geändert.",
     "sms_no_open_page": "Sie haben keinen offenen Sev-1-Alarm. Es wurde nichts geändert.",
     "sms_several": "Sie haben mehrere offene Alarme ({refs}). Antworten Sie {word} <Referenz>.",
+    "sms_yes_ambiguous": "Ihr YES kann Ihren Alarm ({pages}) bestätigen oder zustimmen, dass Ihr eigener Vorfall "
+                         "({refs}) gelöst ist. Es wurde nichts geändert: Antworten Sie ACK <Referenz> oder "
+                         "YES <Referenz>.",
     "sms_unknown_reference": "Kein Vorfall {ref}. Es wurde nichts geändert.",
     "sms_one_reference": "Ihre SMS nennt mehrere Vorfälle ({refs}). Es wurde nichts geändert. "
                          "Senden Sie einen Befehl pro SMS: {word} <Referenz>.",

@@ -47,6 +47,9 @@ PROMPTS: dict[str, str] = {
     "sms_not_understood": "Your SMS was not understood. Nothing was changed.",
     "sms_no_open_page": "You have no open Sev-1 page. Nothing was changed.",
     "sms_several": "You have several open pages ({refs}). Reply {word} <reference>.",
+    # a YES from a number that is a rep's and a customer's: an ACK of a page or the customer's agreement
+    "sms_yes_ambiguous": "Your YES could acknowledge your page ({pages}) or agree that your own incident ({refs}) "
+                         "is resolved. Nothing was changed: reply ACK <reference> or YES <reference>.",
     "sms_unknown_reference": "No incident {ref}. Nothing was changed.",
     "sms_one_reference": "Your SMS names several incidents ({refs}). Nothing was changed. "
                          "Send one command per SMS: {word} <reference>.",

@@ -62,7 +62,7 @@ def handle_rep_sms(session: Session, from_number: str, body: str, now: datetime)
         # rep's only open page, which may be another incident than the one they meant
         reference = digits
     else:
-        reference = _only_open_page(session, rep)
+        reference = only_open_page(session, rep)
     if reference is None:
         return text("sms_no_open_page")
     if reference.startswith("several:"):
@@ -129,8 +129,9 @@ def _command(body: str) -> tuple[str, str | None, str]:
     return word, COMMANDS.get(word), rest
 
 
-def _only_open_page(session: Session, rep: Rep) -> str | None:
-    """The reference of the one open incident this rep was paged for and that still needs them."""
+def only_open_page(session: Session, rep: Rep) -> str | None:
+    """The reference of the one open incident this rep was paged for and that still needs them ("several:<refs>"
+    for more than one, None for none)."""
     refs = sorted(set(session.scalars(
         select(Incident.reference).join(Page, Page.incident_id == Incident.id).where(
             or_(Page.rep_id == rep.id, Page.to_number == rep.phone),

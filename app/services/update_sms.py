@@ -12,12 +12,14 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from app.event_kind import EventKind
 from app.models import Incident, IncidentStatus, Page, ProposalKind, Rep
+from app.prompts import text
 from app.services.acks import lock_incident
-from app.services.customer_sms import REFERENCE, handle_customer_sms
+from app.services.customer_sms import REFERENCE, answer_word, handle_customer_sms
 from app.services.events import log_event
-from app.services.resolution import propose
-from app.services.sms_commands import first_word, is_command
+from app.services.resolution import pending_proposal, propose
+from app.services.sms_commands import first_word, is_command, only_open_page
 from app.services.updates import agree_interval, follow_up_of, write_update
 from app.settings import Settings
 
@@ -44,11 +46,37 @@ def handle_update_sms(session: Session, from_number: str, body: str, now: dateti
         if first in REP_COMMANDS:
             return _rep_command(session, rep, first, body, now, settings)
         # words from a rep's number that is also an open incident's callback number (a colleague reported it) are
-        # that customer's words, not a failed command; ACK, CALL, CALLED, HELP stay the paging commands
-        if is_command(body) or session.scalar(select(Incident.id).where(
+        # that customer's words, not a failed command; ACK, CALL, CALLED, HELP stay the paging commands, but for a
+        # YES, which is both ACK and the customer's agreement
+        if is_command(body):
+            return _yes_from_both(session, rep, from_number, body, now)
+        if session.scalar(select(Incident.id).where(
                 Incident.callback_phone == from_number, Incident.status == IncidentStatus.OPEN).limit(1)) is None:
             return None
     return handle_customer_sms(session, from_number, body, now, media=media)
+
+
+def _yes_from_both(session: Session, rep: Rep, from_number: str, body: str, now: datetime) -> str | None:
+    """A YES from a rep's number that is also the callback number of an incident awaiting that customer's YES: their
+    answer when it names that incident, or names none and the rep has no open page to acknowledge; with both and no
+    reference nothing is done and the sender is asked to name one. None: the rep's command (ACK)."""
+    if answer_word(body) is not True:
+        return None
+    awaiting = [incident.reference for incident in session.scalars(select(Incident).where(
+        Incident.callback_phone == from_number, Incident.status == IncidentStatus.OPEN).order_by(Incident.id))
+        if pending_proposal(session, incident) is not None]
+    if not awaiting:
+        return None
+    named = set(REFERENCE.findall(body))
+    if named:
+        return handle_customer_sms(session, from_number, body, now) if named & set(awaiting) else None
+    pages = only_open_page(session, rep)
+    if pages is None:
+        return handle_customer_sms(session, from_number, body, now)
+    pages = pages.removeprefix("several:")
+    log_event(session, at=now, actor=rep.name, kind=EventKind.SMS_YES_AMBIGUOUS,
+              detail={"pages": pages, "awaiting": awaiting, "body": body[:160]})
+    return text("sms_yes_ambiguous", pages=pages, refs=", ".join(awaiting))
 
 
 def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datetime,

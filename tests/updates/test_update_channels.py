@@ -7,7 +7,7 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from twilio.request_validator import RequestValidator
 
 from app.models import (
@@ -19,6 +19,7 @@ from app.models import (
     NonCriticalContact,
     ResolutionProposal,
 )
+from app.models.oncall import Rep
 from app.models.user import Role
 from app.oncall.records import parse_rep, parse_schedule
 from app.queue import JobQueue
@@ -37,6 +38,7 @@ from workers import context
 
 _SIDS = itertools.count(1)  # each SMS its own MessageSid: a repeated one is a retry and gets the stored answer
 CUSTOMER, ALICE, BOB = "+14155550100", "+14155550111", "+14155550122"
+ALICE_ALT = "+14155550133"  # a second phone of Alice's
 
 
 @pytest.fixture
@@ -323,3 +325,38 @@ def test_an_update_command_with_punctuation_is_an_update(hotline, client, clock,
     assert "Sev-1 pages: reply ACK" not in answer
     [written] = _rows(hotline, CustomerUpdate, incident_id=incident.id)
     assert written.what_is_wrong == "Rebuilding the index" and written.written_by == "Alice Primary"
+
+
+def _colleagues_number(hotline, rep_phone: str, number: str) -> None:
+    """The customer's callback number is also a rep's (a colleague reported the outage from their phone)."""
+    with hotline.db.transaction() as s:
+        s.execute(update(Rep).where(Rep.phone == rep_phone).values(phone_alt=number))
+
+
+def test_a_yes_from_a_reps_number_that_awaits_their_own_yes_is_the_customers_agreement(hotline, client, clock, smtp):
+    incident = _incident(client, hotline)
+    _colleagues_number(hotline, BOB, CUSTOMER)  # Bob was never paged: his YES can only be the customer's
+    _sms(client, ALICE, f"ACK {incident.reference}")
+    _sms(client, ALICE, f"PROPOSE {incident.reference} the queue is drained")
+    assert "is closed" in _sms(client, CUSTOMER, "Yes")
+    assert _rows(hotline, ResolutionProposal)[0].state == "confirmed"
+    assert _rows(hotline, Incident, id=incident.id)[0].status == "resolved"
+
+
+def test_a_bare_yes_that_could_be_an_ack_or_the_customers_agreement_changes_nothing(hotline, client, clock, smtp):
+    paged = _incident(client, hotline)  # Alice is paged for it and has not acknowledged
+    with hotline.db.transaction() as s:  # its callback is not made yet: Alice's page still needs her
+        s.execute(update(Incident).where(Incident.id == paged.id).values(callback_answered_at=None))
+    own = _incident(client, hotline, caller=ALICE_ALT)
+    _colleagues_number(hotline, ALICE, ALICE_ALT)
+    _sms(client, ALICE, f"ACK {own.reference}")
+    _sms(client, ALICE, f"PROPOSE {own.reference} the queue is drained")
+    answer = _sms(client, ALICE_ALT, "YES")
+    assert f"acknowledge your page ({paged.reference})" in answer and f"your own incident ({own.reference})" in answer
+    assert "Nothing was changed" in answer
+    assert _rows(hotline, Incident, id=paged.id)[0].acknowledged_at is None
+    assert _rows(hotline, ResolutionProposal, incident_id=own.id)[0].state == "proposed"
+    assert "is closed" in _sms(client, ALICE_ALT, f"YES {own.reference}")  # named: the customer's agreement
+    assert _rows(hotline, ResolutionProposal, incident_id=own.id)[0].state == "confirmed"
+    assert "acknowledged" in _sms(client, ALICE_ALT, f"YES {paged.reference}").lower()  # named: Alice's ACK
+    assert _rows(hotline, Incident, id=paged.id)[0].acknowledged_at is not None
