@@ -9,24 +9,17 @@ every other row is untouched, and the table equals a full refold from the log.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, insert, select, update
+from sqlalchemy import insert, update
 
-from app.migrate import upgrade
 from app.models import IncidentEvent, IncidentFactsRow
 from app.reports.facts_sync import rebuild_facts
-from bench.eventlog import Plan, generate, seed_reps
+from tests.integration.refold_support import facts, generated_before, upgraded
 
 BEFORE = "b3c5d7e9f1a4"  # the revision before c7e9a1b3d5f8
 F = IncidentFactsRow
-START, END = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
-
-
-def _facts(engine) -> list:
-    with engine.connect() as conn:
-        return conn.execute(select(F.__table__).order_by(F.incident_id)).all()
 
 
 def _leg(incident, callback_id: int, status: str) -> list[dict]:
@@ -38,14 +31,9 @@ def _leg(incident, callback_id: int, status: str) -> list[dict]:
 
 
 def test_the_upgrade_refolds_callbacks_twilio_could_not_place(empty_database_url):
-    upgrade(empty_database_url, BEFORE)
-    engine = create_engine(empty_database_url)
-    with engine.begin() as conn:
-        seed_reps(conn)
-        generate(conn, Plan(200, START, END, seed=11))
-        rebuild_facts(conn)
+    engine = generated_before(empty_database_url, BEFORE)
     # acknowledged in time, nothing placed: the reason comes down to the lines added below
-    failed, canceled, rang = [row for row in _facts(engine) if row.outcome == "no_callback" and row.acknowledged_at
+    failed, canceled, rang = [row for row in facts(engine) if row.outcome == "no_callback" and row.acknowledged_at
                               and row.acknowledged_at <= row.due_at][:3]
     with engine.begin() as conn:  # lines an earlier release wrote, and the facts rows it folded from them
         conn.execute(insert(IncidentEvent.__table__),
@@ -53,22 +41,14 @@ def test_the_upgrade_refolds_callbacks_twilio_could_not_place(empty_database_url
         rebuild_facts(conn)  # ``rang`` is folded the same by both releases
         conn.execute(update(F).where(F.incident_id.in_([failed.incident_id, canceled.incident_id]))
                      .values(outcome="attempted", breach_reason="customer unreachable"))
-    before = _facts(engine)
+    before = facts(engine)
 
-    upgrade(empty_database_url)
-
-    after = _facts(engine)
-    by_id = {row.incident_id: row for row in after}
+    by_id = upgraded(empty_database_url, engine, before, changed={failed.incident_id, canceled.incident_id})  # nothing else touched
     for row in (failed, canceled):
         assert (by_id[row.incident_id].outcome, by_id[row.incident_id].breach_reason) == (
             "no_callback", "call to the customer failed")
     assert (by_id[rang.incident_id].outcome, by_id[rang.incident_id].breach_reason) == (
         "attempted", "customer unreachable")
-    changed = {row.incident_id for row, old in zip(after, before, strict=True) if row != old}
-    assert changed == {failed.incident_id, canceled.incident_id}  # nothing else was touched
-    with engine.begin() as conn:
-        rebuild_facts(conn)
-    assert _facts(engine) == after  # exactly the app's own fold of the log
     engine.dispose()
 
 

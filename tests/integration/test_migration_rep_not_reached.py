@@ -9,35 +9,22 @@ other row is untouched, and the table equals a full refold from the log.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, insert, select, update
+from sqlalchemy import insert, update
 
-from app.migrate import upgrade
 from app.models import IncidentEvent, IncidentFactsRow
-from app.reports.facts_sync import rebuild_facts
-from bench.eventlog import Plan, generate, seed_reps
+from tests.integration.refold_support import facts, generated_before, upgraded
 
 BEFORE = "e5b8d1f3a7c2"  # the revision before a6d4f2b8c9e1
 F = IncidentFactsRow
-START, END = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
-
-
-def _facts(engine) -> list:
-    with engine.connect() as conn:
-        return conn.execute(select(F.__table__).order_by(F.incident_id)).all()
 
 
 def test_the_upgrade_refolds_rep_call_failures_and_email_incidents(empty_database_url):
-    upgrade(empty_database_url, BEFORE)
-    engine = create_engine(empty_database_url)
-    with engine.begin() as conn:
-        seed_reps(conn)
-        generate(conn, Plan(200, START, END, seed=11))
-        rebuild_facts(conn)
+    engine = generated_before(empty_database_url, BEFORE)
     # acknowledged in time, nothing placed: the reason comes down to the lines added below
-    refused, emailed = [row for row in _facts(engine) if row.outcome == "no_callback" and row.acknowledged_at
+    refused, emailed = [row for row in facts(engine) if row.outcome == "no_callback" and row.acknowledged_at
                         and row.acknowledged_at <= row.due_at][:2]
     with engine.begin() as conn:  # lines an earlier release wrote, and the facts rows it folded from them
         conn.execute(insert(IncidentEvent.__table__), [
@@ -52,20 +39,12 @@ def test_the_upgrade_refolds_rep_call_failures_and_email_incidents(empty_databas
                      .values(outcome="attempted", breach_reason="customer unreachable"))
         conn.execute(update(F).where(F.incident_id == emailed.incident_id)
                      .values(outcome="worked_by_email", breach_reason="acknowledged, no callback attempted"))
-    before = _facts(engine)
+    before = facts(engine)
 
-    upgrade(empty_database_url)
-
-    after = _facts(engine)
-    by_id = {row.incident_id: row for row in after}
+    by_id = upgraded(empty_database_url, engine, before, changed={refused.incident_id, emailed.incident_id})  # nothing else touched
     assert by_id[refused.incident_id].breach_reason == "hotline could not reach the rep"
     assert by_id[refused.incident_id].outcome != "attempted"
     assert by_id[emailed.incident_id].breach_reason == "no callback number, worked by e-mail"
-    changed = {row.incident_id for row, old in zip(after, before, strict=True) if row != old}
-    assert changed == {refused.incident_id, emailed.incident_id}  # nothing else was touched
-    with engine.begin() as conn:
-        rebuild_facts(conn)
-    assert _facts(engine) == after  # exactly the app's own fold of the log
     engine.dispose()
 
 

@@ -1,0 +1,46 @@
+"""The test of a migration that refolds ``incident_facts``, on both databases: a generated log at the revision
+before it, the rows an earlier release folded for the lines the test adds, and the upgrade's result, which
+must change only the rows it is for and equal a full refold of the log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import create_engine, select
+from sqlalchemy.engine import Engine
+
+from app.migrate import upgrade
+from app.models import IncidentFactsRow
+from app.reports.facts_sync import rebuild_facts
+from bench.eventlog import Plan, generate, seed_reps
+
+START, END = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def facts(engine: Engine) -> list:
+    """Every facts row, by incident."""
+    with engine.connect() as conn:
+        return conn.execute(select(IncidentFactsRow.__table__).order_by(IncidentFactsRow.incident_id)).all()
+
+
+def generated_before(url: str, revision: str) -> Engine:
+    """A database at ``revision`` holding a month of 200 generated incidents and their facts rows."""
+    upgrade(url, revision)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        seed_reps(conn)
+        generate(conn, Plan(200, START, END, seed=11))
+        rebuild_facts(conn)
+    return engine
+
+
+def upgraded(url: str, engine: Engine, before: list, changed: set[int]) -> dict:
+    """Upgrade to the head: only the ``changed`` incidents' rows differ from ``before``, and the table is exactly
+    the app's own fold of the log. The rows after, by incident id."""
+    upgrade(url)
+    after = facts(engine)
+    assert {row.incident_id for row, old in zip(after, before, strict=True) if row != old} == changed
+    with engine.begin() as conn:
+        rebuild_facts(conn)
+    assert facts(engine) == after
+    return {row.incident_id: row for row in after}
