@@ -48,27 +48,30 @@ def rows_html(items: Sequence[BoardIncident], now: datetime, incident_url: str, 
     for item in items:
         # plain tuples: hashed and compared in C (comparing SQLAlchemy rows was most of a cache hit's cost)
         key = (tuple(item.incident), tuple(map(tuple, item.pages)), item.acknowledged_by, item.self_reported_by,
-               item.last_callback, item.taken_over_at, item.extension, incident_url)
+               item.last_callback, item.taken_over_at, item.extension, item.on_hotline, incident_url)
         parts = _ROWS.get(key)
         if parts is None:
-            head, tail = _row(board_row(item), incident_url, Markup(_CSRF_SLOT), item.extension)
+            head, tail = _row(board_row(item), incident_url, Markup(_CSRF_SLOT), item.extension, item.on_hotline)
             parts = _ROWS[key] = (head, iso(item.incident.callback_due_at), tail.split(_CSRF_SLOT))
-        out += (parts[0], _deadline(item.incident, now, parts[1]), field.join(parts[2]))
+        out += (parts[0], _deadline(item.incident, now, parts[1], item.on_hotline), field.join(parts[2]))
     return Markup("".join(out))
 
 
-def _row(row: BoardRow, incident_url: str, csrf: Markup, extension: str = "") -> tuple[str, str]:
-    """The row's HTML before the deadline cell, and from the end of its countdown on (``_deadline`` is between)."""
+def _row(row: BoardRow, incident_url: str, csrf: Markup, extension: str = "", on_hotline: bool = False
+         ) -> tuple[str, str]:
+    """The row's HTML before the deadline cell, and from the end of its countdown on (``_deadline`` is between);
+    ``on_hotline``: no time to call back by yet (the caller is still giving their details)."""
     i = row.incident
     r = escape(i.reference)
     to = escape(incident_url.format(quote(i.reference, safe="")))
     named = escape(f"{i.reference} ({i.company or 'company not given'})")
     company = escape(i.company or "Company not given")
     nobody = " nobody-to-page" if i.nobody_to_page_at else ""
+    due = ("the callback deadline is set when the call ends" if on_hotline else
+           f'call back by <time datetime="{iso(i.callback_due_at)}">{clock(i.callback_due_at)}</time>')
     return (f'<tr id="inc-{r}" class="incident{nobody}" data-reference="{r}" data-name="{company}" '
             f'data-state="{escape(row.state.label)}">\n',
-            f'<br><span class="muted">call back by <time datetime="{iso(i.callback_due_at)}">'
-            f'{clock(i.callback_due_at)}</time></span></td>\n'
+            f'<br><span class="muted">{due}</span></td>\n'
             f'<td data-label="Incident"><a href="{to}"><strong class="company">{company}</strong></a>\n'
             f'<br><span class="reference">#{r}</span> · <span class="service">{escape(service(i))}</span>'
             f'{_contact(i.contact_name)}</td>\n'
@@ -76,10 +79,10 @@ def _row(row: BoardRow, incident_url: str, csrf: Markup, extension: str = "") ->
             f'{_state(row)}\n{_paged(row)}\n</tr>\n')
 
 
-def _deadline(i, now: datetime, due: str) -> str:
+def _deadline(i, now: datetime, due: str, on_hotline: bool = False) -> str:
     """The deadline cell up to the end of its countdown: the word and colour at ``now``, and the countdown the
     browser ticks on from ``data-remaining`` (``deadline_of``'s words and figures need no escaping)."""
-    d = deadline_of(i, now)
+    d = deadline_of(i, now, on_hotline)
     ticking = ' data-ticking="1"' if d.ticking else ""
     breached = ' data-breached="1"' if i.breached_at else ""
     connected = "" if d.ticking else ' data-connected="1"'

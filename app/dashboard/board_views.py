@@ -35,7 +35,7 @@ def _render(template: str) -> str:
     hotline = current_app.extensions["hotline"]
     now = hotline.clock.now()
     with hotline.db.session() as session:
-        rows = board(session)
+        rows = board(session, now)
     field = csrf_field()  # one token per page: the page's shared form and the few per-row forms reuse it
     incident_url = url_for("incident.show", reference=_SLOT).replace(_SLOT, "{}")
     return render_template(template, rows=rows, rows_html=rows_html(rows, now, incident_url, field), now=now,

@@ -83,8 +83,13 @@ def board_row(item: BoardIncident) -> BoardRow:
                     paged_people(item.pages), item.taken_over_at)
 
 
-def deadline_of(incident: Incident, now: datetime) -> Deadline:
-    """The deadline's word, text and colour at ``now``; it stops ticking once called back or resolved."""
+ON_HOTLINE = Deadline("Caller on the line", "giving their details: the 15 minutes start when they finish", "ok", False)
+
+
+def deadline_of(incident: Incident, now: datetime, on_hotline: bool = False) -> Deadline:
+    """The deadline's word, text and colour at ``now``; it stops ticking once called back or resolved, and does not
+    tick while the caller who opened it is still giving their details (``on_hotline``, issue 13: its deadline is a
+    provisional one until they finish)."""
     left = remaining_seconds(incident.callback_due_at, now)
     if incident.callback_answered_at is not None:
         took = -remaining_seconds(incident.captured_at, incident.callback_answered_at)  # rounded up: 900.4 s is 15:01
@@ -95,6 +100,8 @@ def deadline_of(incident: Incident, now: datetime) -> Deadline:
         if is_breached(False, incident.callback_due_at, incident.breached_at, now):
             return Deadline("Breached", f"{str(incident.status)} without a met callback", "bad", False)
         return Deadline(sentence(str(incident.status)), "no callback recorded", "done", False)
+    if on_hotline and incident.breached_at is None:
+        return ON_HOTLINE
     if is_breached(False, incident.callback_due_at, incident.breached_at, now):  # the report's rule, logged or not
         return Deadline("Breached", countdown_text(left), "bad", True)
     if left <= WARN_SECONDS:

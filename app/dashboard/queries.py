@@ -33,6 +33,7 @@ from app.models.paging import CUSTOMER_ROLE
 from app.oncall.policy import DEFAULT_POLICY_NAME, default_levels
 from app.oncall.rotation import Shift
 from app.services.callback_extensions import callback_extensions
+from app.services.escalation import callers_on_hotline
 from app.services.events import events_of
 from app.services.oncall import on_call_everywhere, schedule_shifts
 from app.services.oncall_coverage import sms_opted_out_numbers
@@ -49,6 +50,8 @@ class BoardIncident:
     last_callback: str = ""  # the outcome of the latest bridged callback (pending, attempted, ...), "" for none
     taken_over_at: datetime | None = None  # when the owner took it over (None: the owner acknowledged it)
     extension: str = ""  # the callback number's extension (the rep keys it in once connected), "" for none
+    # the caller who opened it is still giving their details (issue 13): its deadline is set when they are in
+    on_hotline: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,10 +107,10 @@ _BOARD_PAGE = (Page.incident_id, Page.id, Page.rep_id, Page.name, Page.to_number
 _OPEN = Incident.status == IncidentStatus.OPEN
 
 
-def board(session: Session) -> list[BoardIncident]:
-    """Open incidents, most urgent first: not yet connected, then by callback deadline.
+def board(session: Session, now: datetime) -> list[BoardIncident]:
+    """Open incidents at ``now``, most urgent first: not yet connected, then by callback deadline.
 
-    Four statements, each joined to the open incidents rather than given their 1,000 ids (binding
+    Five statements, each joined to the open incidents rather than given their 1,000 ids (binding
     those cost more than running the query), run on the session's connection: the ORM's result
     processing, for rows that are no objects, took as long as the queries."""
     conn = session.connection()
@@ -133,8 +136,10 @@ def board(session: Session) -> list[BoardIncident]:
         select(Callback.incident_id, type_coerce(Callback.outcome, String)).join(Incident, Incident.id == Callback.incident_id)
         .where(_OPEN, Callback.kind == CallbackKind.BRIDGED).order_by(Callback.requested_at, Callback.id)).all()}
     extensions = callback_extensions(session, incidents)  # one read of the log for every row
+    on_hotline = callers_on_hotline(session, now)
     return [BoardIncident(i, pages.get(i.id, []), acks.get(i.id, ""), selfs.get(i.id, ""), lasts.get(i.id, ""),
-                          took[i.id][0] if i.id in took else None, extensions.get(i.id, "")) for i in incidents]
+                          took[i.id][0] if i.id in took else None, extensions.get(i.id, ""), i.id in on_hotline)
+            for i in incidents]
 
 
 def _named(result: Result) -> list:

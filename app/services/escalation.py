@@ -143,13 +143,26 @@ def caller_on_hotline(session: Session, incident: Incident, now: datetime) -> bo
     answered), as before. A call with no step for ``INTAKE_IDLE_AFTER`` is taken for ended (its final status
     may have been lost).
     """
+    call = session.get(CallSession, incident.call_sid) if incident.call_sid else None
+    return call is not None and _in_intake(call.status, call.updated_at, call.state, now)
+
+
+def callers_on_hotline(session: Session, now: datetime) -> set[int]:
+    """The open incidents whose callers are on the hotline (``caller_on_hotline``), in one statement (the board)."""
+    rows = session.execute(select(Incident.id, CallSession.status, CallSession.updated_at, CallSession.state)
+                           .join(CallSession, CallSession.call_sid == Incident.call_sid)
+                           .where(Incident.status == IncidentStatus.OPEN, CallSession.status.not_in(ENDED_STATUSES),
+                                  CallSession.updated_at > now - INTAKE_IDLE_AFTER))
+    return {incident_id for incident_id, *call in rows if _in_intake(*call, now)}
+
+
+def _in_intake(status: str, updated_at: datetime, state: dict | None, now: datetime) -> bool:
     from app.services.incidents import readable_state  # incidents -> this module
 
-    call = session.get(CallSession, incident.call_sid) if incident.call_sid else None
-    if call is None or call.status in ENDED_STATUSES or now - call.updated_at >= INTAKE_IDLE_AFTER:
+    if status in ENDED_STATUSES or now - updated_at >= INTAKE_IDLE_AFTER:
         return False
-    state = readable_state(call.state)
-    return state is not None and state.stage is not Stage.DONE
+    call_state = readable_state(state)
+    return call_state is not None and call_state.stage is not Stage.DONE
 
 
 def callbacks_in_flight(session: Session, incident: Incident, now: datetime) -> list[Callback]:

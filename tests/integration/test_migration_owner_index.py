@@ -25,7 +25,7 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 def _owners(engine) -> dict[str, str]:
     with Session(engine) as session:
-        return {item.incident.reference: item.acknowledged_by for item in board(session)}
+        return {item.incident.reference: item.acknowledged_by for item in board(session, NOW)}
 
 
 def _migrate_and_compare(url: str) -> None:

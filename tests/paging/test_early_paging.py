@@ -12,9 +12,12 @@ from sqlalchemy import select
 
 from app.models import DueStep, Incident, IncidentEvent, Page, StepKind
 from app.models.report_facts import IncidentFactsRow
+from app.models.user import Role
 from hotline_sim.phone import SimulatedCall, flask_transport
 from ivr_flows.prompts import say_digits
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+from tests.integration.board_support import parse
+from tests.integration.dashboard_support import login_as
 from tests.paging.conftest import ALICE, CUSTOMER
 
 DE_MOBILE = "+491701234567"
@@ -199,6 +202,11 @@ def test_an_intake_that_goes_on_past_the_provisional_warning_warns_nobody_until_
         waited = [e.detail["outcome"] for e in s.scalars(select(IncidentEvent).where(
             IncidentEvent.incident_id == incident.id, IncidentEvent.kind == "step_at_risk"))]
     assert waited and set(waited) == {"waiting_for_details"}  # looked, warned nobody
+    # the board and the incident page agree: no "At risk" by the provisional time, no time to call back by yet
+    login_as(desk.client, desk.hotline, Role.REP, name="Rita Rep")
+    for cell in _deadline_cells(desk, incident.reference):
+        assert cell.startswith("Caller on the line — giving their details") and "At risk" not in cell
+        assert "deadline is set when the call ends" in cell and "call back by" not in cell
     saved = _answer(desk, call, 30, lambda c: c.press("1"))  # the details are in
     assert saved.kind == "gather"
     completed_at = desk.clock.now()
@@ -208,4 +216,13 @@ def test_an_intake_that_goes_on_past_the_provisional_warning_warns_nobody_until_
     assert not any("AT RISK" in sms for sms in alice.sms)
     notice, receipt = _sms_to(network, CUSTOMER)
     assert "call you back by" not in notice and _clock_words(completed_at + timedelta(minutes=15)) in receipt
+    for cell in _deadline_cells(desk, incident.reference):  # the deadline that counts now ticks
+        assert cell.startswith("On track — 14:52 left") and "call back by" in cell
     network.verify()
+
+
+def _deadline_cells(desk, reference: str) -> list[str]:
+    """The deadline as the board's row and as the incident page say it, with the time to call back by."""
+    row = parse(desk.client.get("/board")).find("tr", id=f"inc-{reference}")
+    page = parse(desk.client.get(f"/incidents/{reference}")).find(id="deadline")
+    return [row.find(cls="deadline").text() + " " + row.text(), page.find(cls="deadline").text() + " " + page.text()]

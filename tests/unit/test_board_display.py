@@ -58,6 +58,21 @@ def test_deadline_in_words_and_whether_it_ticks(minutes_left, fields, expected):
     assert (d.word, d.text, d.css, d.ticking) == expected
 
 
+@pytest.mark.parametrize("minutes_left, fields, expected", [
+    # issue 13: the caller who opened it still gives details; the provisional deadline neither warns nor ticks
+    (4, {}, ("Caller on the line", "giving their details: the 15 minutes start when they finish", "ok", False)),
+    (-2, {}, ("Caller on the line", "giving their details: the 15 minutes start when they finish", "ok", False)),
+    # what happened stays said: a breach logged (the call went idle for minutes), a callback made, a closure
+    (-2, {"breached_at": T0 + timedelta(minutes=15)}, ("Breached", "2:00 overdue", "bad", True)),
+    (-30, {"callback_answered_at": T0 + timedelta(minutes=4, seconds=5)}, ("Met", "called back in 4:05", "ok", False)),
+    (2, {"status": "resolved"}, ("Resolved", "no callback recorded", "done", False)),
+])
+def test_the_deadline_while_the_caller_is_still_on_the_line(minutes_left, fields, expected):
+    incident = Incident(**{"status": "open", "captured_at": T0, "callback_due_at": T0 + timedelta(minutes=15), **fields})
+    d = deadline_of(incident, T0 + timedelta(minutes=15 - minutes_left), on_hotline=True)
+    assert (d.word, d.text, d.css, d.ticking) == expected
+
+
 def _page(page_id, name, minutes, status="delivered", channel="sms", purpose="page", rep_id=None, number="+1555"):
     return Page(id=page_id, name=name, rep_id=rep_id, to_number=number, channel=channel, status=status,
                 purpose=purpose, created_at=T0 + timedelta(minutes=minutes))
