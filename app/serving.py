@@ -58,7 +58,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int = DEFAULT_
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "gthread",
+        "worker_class": "app.request_buffering.BufferingThreadWorker",  # a thread only for a request read whole
         "threads": threads,
         "timeout": TIMEOUT_SECONDS,
         "graceful_timeout": TIMEOUT_SECONDS,

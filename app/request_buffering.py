@@ -1,0 +1,197 @@
+"""gunicorn's threaded worker, reading each request whole before a thread takes it (slow clients).
+
+gunicorn's ``gthread`` worker hands a connection to one of its threads as soon as its first bytes
+arrive, and the thread then reads the headers and the body with no deadline: a dozen clients
+trickling their requests held every thread of ``hotline serve`` (2 workers x 4 threads) and
+Twilio's webhooks timed out. Here the worker's own event loop reads a request's bytes as they come,
+without a thread, up to its end (the blank line after the headers, then ``Content-Length`` bytes or
+a chunked body's last chunk), and only then hands the connection, with the bytes read, to a thread.
+A request not whole ``REQUEST_SECONDS`` after the connection opened (or after a kept-alive one showed
+its first byte) is answered ``408`` and closed; one larger than ``MAX_REQUEST_BYTES`` ``413``. Slow
+clients then cost a socket each (gunicorn's ``worker_connections``), never a thread.
+
+Bytes a client sent beyond the request (pipelining) wait in the same way for the next one. TLS and
+HTTP/2 with prior knowledge (not used by ``hotline serve``, which speaks HTTP/1.1 behind the TLS
+terminator) keep gunicorn's own path.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+import selectors
+import time
+from dataclasses import dataclass, field
+from functools import partial
+
+from gunicorn.http2 import negotiation
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+REQUEST_SECONDS = 10.0  # Twilio waits 15 s for a webhook's answer: the request must be in well before
+MAX_REQUEST_BYTES = 1024 * 1024 + 64 * 1024  # the app's 1 MiB body (app/factory.py) and its headers
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*(\d+)[ \t]*(?=\r\n|$)", re.IGNORECASE)
+_CHUNKED = re.compile(rb"\r\ntransfer-encoding[ \t]*:[^\r\n]*chunked", re.IGNORECASE)
+_EXPECT_CONTINUE = re.compile(rb"\r\nexpect[ \t]*:[ \t]*100-continue[ \t]*(?=\r\n|$)", re.IGNORECASE)
+_CLOSING = {408: b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+            413: b"HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"}
+TOO_LARGE, INCOMPLETE = -1, None
+
+
+def request_end(data: bytes | bytearray) -> int | None:
+    """Where the first request in ``data`` ends; None while it is not whole, TOO_LARGE past MAX_REQUEST_BYTES."""
+    head_end = data.find(b"\r\n\r\n")
+    if head_end < 0:
+        return TOO_LARGE if len(data) > MAX_REQUEST_BYTES else INCOMPLETE
+    head = bytes(data[:head_end])
+    body = head_end + 4
+    if _CHUNKED.search(head):
+        last = data.find(b"0\r\n\r\n", body) if data[body:body + 5] == b"0\r\n\r\n" else data.find(b"\r\n0\r\n\r\n", body)
+        if last < 0:
+            return TOO_LARGE if len(data) > MAX_REQUEST_BYTES else INCOMPLETE
+        return last + (5 if data[last:last + 5] == b"0\r\n\r\n" else 7)
+    length = _CONTENT_LENGTH.search(head)
+    size = int(length.group(1)) if length else 0
+    if body + size > MAX_REQUEST_BYTES:
+        return TOO_LARGE
+    return body + size if len(data) >= body + size else INCOMPLETE
+
+
+@dataclass
+class _Reading:
+    deadline: float
+    data: bytearray = field(default_factory=bytearray)
+    continued: bool = False  # "100 Continue" sent
+
+
+class BufferingThreadWorker(ThreadWorker):
+    """``gthread`` whose threads only ever see a request already read whole (``worker_class`` of ``hotline serve``)."""
+
+    def init_process(self) -> None:
+        self.reading: dict[TConn, _Reading] = {}
+        super().init_process()
+
+    def _buffers(self, conn: TConn) -> bool:
+        return not self.cfg.is_ssl and not negotiation.prior_knowledge_allowed(self.cfg, conn.client)
+
+    def accept(self, listener) -> None:
+        """A new connection: read its request on the event loop (gunicorn's own path for TLS and HTTP/2)."""
+        try:
+            client_sock, client_addr = listener.accept()
+        except OSError as e:
+            if e.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())  # non-blocking
+        if self._buffers(conn):
+            self._read(conn, b"")
+        else:
+            self.enqueue_req(conn)
+
+    def on_client_socket_readable(self, conn: TConn, client) -> None:
+        """A kept-alive connection sends its next request: read it whole first, as a new one's."""
+        if not self._buffers(conn):
+            super().on_client_socket_readable(conn, client)
+            return
+        self.poller.unregister(client)
+        self.keepalived_conns.remove(conn)
+        self._read(conn, b"")
+
+    def _read(self, conn: TConn, data: bytes) -> None:
+        reading = self.reading[conn] = _Reading(time.monotonic() + REQUEST_SECONDS, bytearray(data))
+        self._advance(conn, reading, registered=False)
+
+    def _on_bytes(self, conn: TConn, _client) -> None:
+        reading = self.reading[conn]
+        try:
+            data = conn.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:  # the client went away before its request was whole
+            self._drop(conn)
+            return
+        reading.data += data
+        self._advance(conn, reading, registered=True)
+
+    def _advance(self, conn: TConn, reading: _Reading, registered: bool) -> None:
+        """Hand the connection to a thread once its request is whole; until then, wait on the event loop."""
+        end = request_end(reading.data)
+        if end is INCOMPLETE:
+            self._continue(conn, reading)
+            if not registered:
+                self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_bytes, conn))
+            return
+        if registered:
+            self.poller.unregister(conn.sock)
+        if end == TOO_LARGE:
+            self._refuse(conn, 413, registered=False)
+            return
+        del self.reading[conn]
+        request, conn.leftover = bytes(reading.data[:end]), bytes(reading.data[end:])
+        if reading.continued:  # answered here: gunicorn must not send a second "100 Continue"
+            head_end = request.find(b"\r\n\r\n")
+            request = _EXPECT_CONTINUE.sub(b"", request[:head_end], count=1) + request[head_end:]
+        conn.buffered = request
+        conn.data_ready = True  # gunicorn's thread must not wait for the socket to be readable
+        self.enqueue_req(conn)
+
+    def _continue(self, conn: TConn, reading: _Reading) -> None:
+        """A client that waits for ``100 Continue`` before its body (curl, above 1 KiB) is told to go on."""
+        head_end = reading.data.find(b"\r\n\r\n")
+        if reading.continued or head_end < 0 or not _EXPECT_CONTINUE.search(bytes(reading.data[:head_end])):
+            return
+        reading.continued = True
+        try:
+            conn.sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+        except OSError:
+            pass
+
+    def handle(self, conn: TConn):
+        """In the thread: the request read on the event loop goes to gunicorn's parser before the socket."""
+        buffered = getattr(conn, "buffered", b"")
+        if buffered:
+            conn.buffered = b""
+            conn.sock.setblocking(True)
+            conn.init()
+            conn.parser.unreader.unread(buffered)
+        return super().handle(conn)
+
+    def finish_request(self, conn: TConn, fs) -> None:
+        """After the answer: bytes the client sent beyond the request wait on the event loop for the rest."""
+        leftover = getattr(conn, "leftover", b"")
+        conn.leftover = b""
+        kept = False
+        if leftover and self.alive and not fs.cancelled() and fs.exception() is None:
+            kept = fs.result() is True and not conn.parser.unreader.buf.getvalue()
+        if not kept:
+            super().finish_request(conn, fs)
+            return
+        conn.sock.setblocking(False)
+        self._read(conn, leftover)
+
+    def murder_pending(self) -> None:
+        """gunicorn's expiry of idle connections, and ours: a request not whole in time is answered 408."""
+        super().murder_pending()
+        now = time.monotonic()
+        for conn, reading in list(self.reading.items()):
+            if reading.deadline <= now:
+                self._refuse(conn, 408)
+
+    def _refuse(self, conn: TConn, status: int, registered: bool = True) -> None:
+        try:
+            conn.sock.send(_CLOSING[status])
+        except OSError:
+            pass
+        self._drop(conn, registered)
+
+    def _drop(self, conn: TConn, registered: bool = True) -> None:
+        self.reading.pop(conn, None)
+        if registered:
+            try:
+                self.poller.unregister(conn.sock)
+            except (KeyError, ValueError, OSError):
+                pass
+        self.nr_conns -= 1
+        conn.close()
