@@ -7,7 +7,8 @@ Twilio's webhooks timed out. Here the worker's own event loop reads a request's 
 without a thread, up to its end (the blank line after the headers, then ``Content-Length`` bytes or
 a chunked body's last chunk), and only then hands the connection, with the bytes read, to a thread.
 A request not whole ``REQUEST_SECONDS`` after the connection opened (or after a kept-alive one showed
-its first byte) is answered ``408`` and closed; one larger than ``MAX_REQUEST_BYTES`` ``413``. Slow
+its first byte) is answered ``408`` and closed; one larger than ``MAX_REQUEST_BYTES`` ``413`` (headers longer
+than ``MAX_HEAD_BYTES`` ``431``; past ``MAX_BUFFERED_BYTES`` in all, ``503``). Slow
 clients then cost a socket each (gunicorn's ``worker_connections``), never a thread.
 
 Bytes a client sent beyond the request (pipelining) wait in the same way for the next one. TLS and
@@ -29,19 +30,24 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 
 REQUEST_SECONDS = 10.0  # Twilio waits 15 s for a webhook's answer: the request must be in well before
 MAX_REQUEST_BYTES = 1024 * 1024 + 64 * 1024  # the app's 1 MiB body (app/factory.py) and its headers
+MAX_HEAD_BYTES = 64 * 1024  # headers that have not ended by then never will (Twilio's are under 4 KiB)
+MAX_BUFFERED_BYTES = 64 * 1024 * 1024  # all requests being read by one worker: beyond it, 503
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*(\d+)[ \t]*(?=\r\n|$)", re.IGNORECASE)
 _CHUNKED = re.compile(rb"\r\ntransfer-encoding[ \t]*:[^\r\n]*chunked", re.IGNORECASE)
 _EXPECT_CONTINUE = re.compile(rb"\r\nexpect[ \t]*:[ \t]*100-continue[ \t]*(?=\r\n|$)", re.IGNORECASE)
 _CLOSING = {408: b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
-            413: b"HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"}
-TOO_LARGE, INCOMPLETE = -1, None
+            413: b"HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+            431: b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+            503: b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"}
+TOO_LARGE, HEAD_TOO_LARGE, INCOMPLETE = -1, -2, None
 
 
 def request_end(data: bytes | bytearray) -> int | None:
-    """Where the first request in ``data`` ends; None while it is not whole, TOO_LARGE past MAX_REQUEST_BYTES."""
-    head_end = data.find(b"\r\n\r\n")
+    """Where the first request in ``data`` ends; None while it is not whole, TOO_LARGE past MAX_REQUEST_BYTES,
+    HEAD_TOO_LARGE for headers not ended within MAX_HEAD_BYTES."""
+    head_end = data.find(b"\r\n\r\n", 0, MAX_HEAD_BYTES + 4)
     if head_end < 0:
-        return TOO_LARGE if len(data) > MAX_REQUEST_BYTES else INCOMPLETE
+        return HEAD_TOO_LARGE if len(data) > MAX_HEAD_BYTES else INCOMPLETE
     head = bytes(data[:head_end])
     body = head_end + 4
     if _CHUNKED.search(head):
@@ -68,6 +74,7 @@ class BufferingThreadWorker(ThreadWorker):
 
     def init_process(self) -> None:
         self.reading: dict[TConn, _Reading] = {}
+        self.buffered = 0  # bytes held by ``reading``
         super().init_process()
 
     def _buffers(self, conn: TConn) -> bool:
@@ -99,6 +106,7 @@ class BufferingThreadWorker(ThreadWorker):
 
     def _read(self, conn: TConn, data: bytes) -> None:
         reading = self.reading[conn] = _Reading(time.monotonic() + REQUEST_SECONDS, bytearray(data))
+        self.buffered += len(data)
         self._advance(conn, reading, registered=False)
 
     def _on_bytes(self, conn: TConn, _client) -> None:
@@ -113,6 +121,10 @@ class BufferingThreadWorker(ThreadWorker):
             self._drop(conn)
             return
         reading.data += data
+        self.buffered += len(data)
+        if self.buffered > MAX_BUFFERED_BYTES:  # many large requests read slowly at once: this one waits no more
+            self._refuse(conn, 503)
+            return
         self._advance(conn, reading, registered=True)
 
     def _advance(self, conn: TConn, reading: _Reading, registered: bool) -> None:
@@ -125,10 +137,11 @@ class BufferingThreadWorker(ThreadWorker):
             return
         if registered:
             self.poller.unregister(conn.sock)
-        if end == TOO_LARGE:
-            self._refuse(conn, 413, registered=False)
+        if end in (TOO_LARGE, HEAD_TOO_LARGE):
+            self._refuse(conn, 413 if end == TOO_LARGE else 431, registered=False)
             return
         del self.reading[conn]
+        self.buffered -= len(reading.data)
         request, conn.leftover = bytes(reading.data[:end]), bytes(reading.data[end:])
         if reading.continued:  # answered here: gunicorn must not send a second "100 Continue"
             head_end = request.find(b"\r\n\r\n")
@@ -187,7 +200,8 @@ class BufferingThreadWorker(ThreadWorker):
         self._drop(conn, registered)
 
     def _drop(self, conn: TConn, registered: bool = True) -> None:
-        self.reading.pop(conn, None)
+        reading = self.reading.pop(conn, None)
+        self.buffered -= len(reading.data) if reading is not None else 0
         if registered:
             try:
                 self.poller.unregister(conn.sock)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from app.request_buffering import MAX_REQUEST_BYTES, TOO_LARGE, request_end
+from app.request_buffering import HEAD_TOO_LARGE, MAX_HEAD_BYTES, MAX_REQUEST_BYTES, TOO_LARGE, request_end
 from tests.faults.test_embedded_redis import _free_port, _running, _wait_for
 
 ANSWER_SECONDS = 20.0  # a bounded wait for an answer, never a timing assertion
@@ -45,15 +45,23 @@ class Trickler:
 
     def answer(self) -> bytes:
         """What the server sent before closing (the trickling goes on until it does)."""
-        received = b""
-        while chunk := self.sock.recv(4096):
-            received += chunk
-        return received
+        return _until_closed(self.sock)
 
     def close(self) -> None:
         self.stop.set()
         self.thread.join()
         self.sock.close()
+
+
+def _until_closed(sock: socket.socket) -> bytes:
+    """What the server sent before it closed (a reset after its answer, for bytes it left unread, ends it too)."""
+    received = b""
+    try:
+        while chunk := sock.recv(4096):
+            received += chunk
+    except ConnectionResetError:
+        pass
+    return received
 
 
 @contextmanager
@@ -88,6 +96,7 @@ _SERVER = """
 import hashlib, sys
 import app.request_buffering as buffering
 buffering.REQUEST_SECONDS = 2.0  # the deadline, shortened for the test
+buffering.MAX_BUFFERED_BYTES = 256 * 1024  # and the worker's budget for requests being read
 from gunicorn.app.base import BaseApplication
 
 def echo(environ, start_response):
@@ -109,7 +118,8 @@ Server().run()
 
 @pytest.fixture
 def echo_port(tmp_path) -> Iterator[int]:
-    """gunicorn with the buffering worker (one thread, a 2 s deadline) around an app that echoes what it read."""
+    """gunicorn with the buffering worker (one thread, a 2 s deadline, 256 KiB buffered at most) around an app
+    that echoes what it read."""
     port = _free_port()
     script = tmp_path / "server.py"
     script.write_text(_SERVER)
@@ -172,6 +182,16 @@ def test_a_request_larger_than_the_limit_is_refused_413_before_its_body(echo_por
         assert sock.recv(4096).startswith(b"HTTP/1.1 413 ")
 
 
+def test_headers_that_do_not_end_are_refused_431_and_requests_past_the_workers_budget_503(echo_port):
+    with socket.create_connection(("127.0.0.1", echo_port), timeout=ANSWER_SECONDS) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nX-Long: " + b"a" * (MAX_HEAD_BYTES + 1))
+        assert sock.recv(4096).startswith(b"HTTP/1.1 431 ")
+    with socket.create_connection(("127.0.0.1", echo_port), timeout=ANSWER_SECONDS) as sock:
+        sock.sendall(b"POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 600000\r\n\r\n" + b"z" * 300_000)
+        assert _until_closed(sock).startswith(b"HTTP/1.1 503 ")  # 300 KB of it in, over the 256 KiB budget
+    assert _post(echo_port, "/after", b"ok") == "/after " + _echo(b"ok")  # the budget came back
+
+
 def test_a_client_that_expects_100_continue_gets_one_and_then_the_answer(echo_port):
     body = b"y" * 3000
     with socket.create_connection(("127.0.0.1", echo_port), timeout=ANSWER_SECONDS) as sock:
@@ -227,7 +247,8 @@ class _Answers:
     (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n", 58),
     (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 52),
     (b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", TOO_LARGE),
-    (b"GET / HTTP/1.1\r\nX: " + b"a" * MAX_REQUEST_BYTES, TOO_LARGE),  # headers that never end
+    (b"GET / HTTP/1.1\r\nX: " + b"a" * MAX_HEAD_BYTES, HEAD_TOO_LARGE),  # headers that never end
+    (b"GET / HTTP/1.1\r\nX: " + b"a" * (MAX_HEAD_BYTES - 100), None),
 ])
 def test_where_a_request_ends(data, end):
     assert request_end(data) == end
