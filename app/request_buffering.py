@@ -146,7 +146,7 @@ class BufferingThreadWorker(ThreadWorker):
         if reading.continued:  # answered here: gunicorn must not send a second "100 Continue"
             head_end = request.find(b"\r\n\r\n")
             request = _EXPECT_CONTINUE.sub(b"", request[:head_end], count=1) + request[head_end:]
-        conn.buffered = request
+        conn.request_bytes = request
         conn.data_ready = True  # gunicorn's thread must not wait for the socket to be readable
         self.enqueue_req(conn)
 
@@ -163,12 +163,12 @@ class BufferingThreadWorker(ThreadWorker):
 
     def handle(self, conn: TConn):
         """In the thread: the request read on the event loop goes to gunicorn's parser before the socket."""
-        buffered = getattr(conn, "buffered", b"")
-        if buffered:
-            conn.buffered = b""
+        request = getattr(conn, "request_bytes", b"")
+        if request:
+            conn.request_bytes = b""
             conn.sock.setblocking(True)
             conn.init()
-            conn.parser.unreader.unread(buffered)
+            conn.parser.unreader.unread(request)
         return super().handle(conn)
 
     def finish_request(self, conn: TConn, fs) -> None:
@@ -185,12 +185,16 @@ class BufferingThreadWorker(ThreadWorker):
         self._read(conn, leftover)
 
     def murder_pending(self) -> None:
-        """gunicorn's expiry of idle connections, and ours: a request not whole in time is answered 408."""
+        """gunicorn's expiry of idle connections, and ours: a request not whole in time is answered 408 (a
+        connection that sent nothing at all, as a browser's speculative one, is closed without a word)."""
         super().murder_pending()
         now = time.monotonic()
         for conn, reading in list(self.reading.items()):
             if reading.deadline <= now:
-                self._refuse(conn, 408)
+                if reading.data:
+                    self._refuse(conn, 408)
+                else:
+                    self._drop(conn)
 
     def _refuse(self, conn: TConn, status: int, registered: bool = True) -> None:
         try:

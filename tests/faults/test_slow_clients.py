@@ -164,6 +164,8 @@ def test_one_thread_serves_whole_requests_while_a_slow_client_trickles(echo_port
 def test_a_request_not_whole_by_the_deadline_is_answered_408_and_closed(echo_port):
     with tricklers(echo_port, 1, HALF_HEAD) as [slow]:
         assert slow.answer().startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    with socket.create_connection(("127.0.0.1", echo_port), timeout=ANSWER_SECONDS) as silent:
+        assert _until_closed(silent) == b""  # a connection that never sent a byte is closed without a word
 
 
 def test_a_slow_request_whole_before_the_deadline_is_answered(echo_port):
