@@ -105,27 +105,35 @@ class BufferingThreadWorker(ThreadWorker):
         self._read(conn, b"")
 
     def _read(self, conn: TConn, data: bytes) -> None:
+        """Read ``conn``'s request (``data``: its first bytes, if any), at once as far as the socket holds it."""
         reading = self.reading[conn] = _Reading(time.monotonic() + REQUEST_SECONDS, bytearray(data))
         self.buffered += len(data)
-        self._advance(conn, reading, registered=False)
+        if self._receive(conn, reading, registered=False):  # a request often is all there: no wait on the poller
+            self._advance(conn, reading, registered=False)
 
     def _on_bytes(self, conn: TConn, _client) -> None:
         reading = self.reading[conn]
+        if self._receive(conn, reading, registered=True):
+            self._advance(conn, reading, registered=True)
+
+    def _receive(self, conn: TConn, reading: _Reading, registered: bool) -> bool:
+        """Add what the socket holds now; False when the connection was given up (the client left, or the bytes
+        being read by this worker passed MAX_BUFFERED_BYTES)."""
         try:
             data = conn.sock.recv(65536)
         except (BlockingIOError, InterruptedError):
-            return
+            return True
         except OSError:
             data = b""
         if not data:  # the client went away before its request was whole
-            self._drop(conn)
-            return
+            self._drop(conn, registered)
+            return False
         reading.data += data
         self.buffered += len(data)
         if self.buffered > MAX_BUFFERED_BYTES:  # many large requests read slowly at once: this one waits no more
-            self._refuse(conn, 503)
-            return
-        self._advance(conn, reading, registered=True)
+            self._refuse(conn, 503, registered)
+            return False
+        return True
 
     def _advance(self, conn: TConn, reading: _Reading, registered: bool) -> None:
         """Hand the connection to a thread once its request is whole; until then, wait on the event loop."""

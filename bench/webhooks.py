@@ -25,6 +25,7 @@ from bench.webhook_app import AUTH_TOKEN, PUBLIC_URL, QUEUE, create_floor_table
 from hotline_sim.phone import Prompt, SimulatedCall
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+BUFFERING_WORKER = "app.request_buffering.BufferingThreadWorker"  # hotline serve's worker class
 ANSWERS = [  # the last sentence said -> what the caller does
     ("For English", ("press", "1")),
     ("Is your e-mail sending down", ("press", "3")),
@@ -220,6 +221,9 @@ def figures(runs: int, quick: bool) -> list[Figure]:
     seconds, cap = (1.5, 600) if quick else (6.0, 6000)
     levels = [10] if quick else [10, 50]
     servers = {name: Server(f"{name}_app()", _free_port(), env) for name in ("hotline", "bare", "floor")}
+    if not quick:  # what reading each request whole before a thread takes it costs (app/request_buffering.py)
+        for name, worker in (("bare_gthread", "gthread"), ("bare_buffering", BUFFERING_WORKER)):
+            servers[name] = Server("bare_app()", _free_port(), env, ["-k", worker, "--threads", "4"])
     results: dict[tuple[str, int], list[Load]] = {}
     try:
         for _ in range(runs):
@@ -252,6 +256,13 @@ def figures(runs: int, quick: bool) -> list[Figure]:
         out.append(Figure(f"floor, {callers} callers: requests per second", [r.rps for r in floor],
                           [r.rps for r in base], unit="req/s"))
         out.append(Figure(f"floor, {callers} callers: p99", [r.p99 for r in floor], [r.p99 for r in base]))
+    for callers in levels if not quick else []:
+        gthread, buffering = results[("bare_gthread", callers)], results[("bare_buffering", callers)]
+        out.append(Figure(f"bare endpoint under `serve`'s worker (each request read whole) vs gunicorn's gthread, "
+                          f"{callers} callers: server CPU per request", [r.cpu / max(r.requests, 1) for r in buffering],
+                          [r.cpu / max(r.requests, 1) for r in gthread]))
+        out.append(Figure(f"the same, {callers} callers: requests per second", [r.rps for r in buffering],
+                          [r.rps for r in gthread], unit="req/s"))
     # Not the deployed shape: sync workers that each import the app (no preload), the simulated outbox and the
     # test environment's packages. The 80 MB target is measured on ``hotline serve`` by bench/memory.py.
     out.append(Figure("gunicorn worker RSS after the load (largest of 4; sync, no preload: not `hotline serve`)",
