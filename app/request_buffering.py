@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from gunicorn.http2 import negotiation
-from gunicorn.workers.gthread import TConn, ThreadWorker
+from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
 REQUEST_SECONDS = 10.0  # Twilio waits 15 s for a webhook's answer: the request must be in well before
 MAX_REQUEST_BYTES = 1024 * 1024 + 64 * 1024  # the app's 1 MiB body (app/factory.py) and its headers
@@ -198,6 +198,8 @@ class BufferingThreadWorker(ThreadWorker):
         super().murder_pending()
         now = time.monotonic()
         for conn, reading in list(self.reading.items()):
+            if not self.alive:  # stopping: a request on its way gets gunicorn's linger, a silent connection nothing
+                reading.deadline = min(reading.deadline, now + STOP_KEEPALIVE_LINGER) if reading.data else now
             if reading.deadline <= now:
                 if reading.data:
                     self._refuse(conn, 408)

@@ -95,7 +95,7 @@ def test_serve_answers_while_more_slow_clients_than_threads_trickle(tmp_path):
 _SERVER = """
 import hashlib, sys
 import app.request_buffering as buffering
-buffering.REQUEST_SECONDS = 2.0  # the deadline, shortened for the test
+buffering.REQUEST_SECONDS = float(sys.argv[2])  # the deadline, shortened for the test
 buffering.MAX_BUFFERED_BYTES = 256 * 1024  # and the worker's budget for requests being read
 from gunicorn.app.base import BaseApplication
 
@@ -116,22 +116,41 @@ Server().run()
 """
 
 
-@pytest.fixture
-def echo_port(tmp_path) -> Iterator[int]:
-    """gunicorn with the buffering worker (one thread, a 2 s deadline, 256 KiB buffered at most) around an app
-    that echoes what it read."""
+@contextmanager
+def echo_server(tmp_path: Path, deadline: float) -> Iterator[tuple[int, subprocess.Popen]]:
+    """gunicorn with the buffering worker (one thread, ``deadline`` for a request to be whole, 256 KiB buffered
+    at most) around an app that echoes what it read; stopped with SIGTERM at the end."""
     port = _free_port()
     script = tmp_path / "server.py"
     script.write_text(_SERVER)
-    proc = subprocess.Popen([sys.executable, str(script), str(port)], cwd=Path(__file__).resolve().parents[2],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, str(script), str(port), str(deadline)],
+                            cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     try:
         _wait_for(lambda: _answers(port) or proc.poll() is not None, "the server to answer")
         assert proc.poll() is None
-        yield port
+        yield port, proc
     finally:
         proc.terminate()
         proc.wait(timeout=ANSWER_SECONDS)
+
+
+@pytest.fixture
+def echo_port(tmp_path) -> Iterator[int]:
+    with echo_server(tmp_path, 2.0) as (port, _proc):
+        yield port
+
+
+def test_a_stopping_worker_closes_silent_connections_at_once_instead_of_at_their_deadline(tmp_path):
+    with echo_server(tmp_path, 300.0) as (port, proc):  # a deadline far beyond the bounded waits here
+        silent = socket.create_connection(("127.0.0.1", port), timeout=ANSWER_SECONDS)
+        slow = Trickler(port, HALF_HEAD)
+        proc.terminate()
+        assert _until_closed(silent) == b""  # closed without a word
+        assert slow.answer().startswith(b"HTTP/1.1 408 ")  # answered after gunicorn's linger, not 300 s
+        proc.wait(timeout=ANSWER_SECONDS)
+        silent.close()
+        slow.close()
 
 
 def _answers(port: int) -> bool:
