@@ -12,6 +12,7 @@ from app.api.formats import iso_utc
 from app.models import Callback, CallbackOutcome, Incident, IncidentEvent, Rep
 from app.reports.facts import is_breached
 from app.services.callback_extensions import callback_extensions
+from app.services.escalation import callers_on_hotline
 
 # when an incident has several callbacks, the one that tells most about the promise wins (the report's order)
 _OUTCOME_RANK = {CallbackOutcome.MET: 6, CallbackOutcome.LATE: 5, CallbackOutcome.SELF_REPORTED: 4,
@@ -21,7 +22,7 @@ _OUTCOME_RANK = {CallbackOutcome.MET: 6, CallbackOutcome.LATE: 5, CallbackOutcom
 
 def extras_for(session: Session, incidents: Sequence[Incident], now: datetime) -> dict[int, dict[str, object]]:
     """For each incident id: owner, acknowledgement, callback, breach, updated_at and the callback number's
-    extension (four queries in all)."""
+    extension (five queries in all)."""
     ids = [i.id for i in incidents]
     if not ids:
         return {}
@@ -35,7 +36,8 @@ def extras_for(session: Session, incidents: Sequence[Incident], now: datetime) -
         select(IncidentEvent.incident_id, func.max(IncidentEvent.at))
         .where(IncidentEvent.incident_id.in_(ids)).group_by(IncidentEvent.incident_id))}
     extensions = callback_extensions(session, incidents)  # the rep keys it in once connected
-    return {i.id: _extras(i, callbacks.get(i.id, []), names, updated.get(i.id), now)
+    on_line = callers_on_hotline(session, now)
+    return {i.id: _extras(i, callbacks.get(i.id, []), names, updated.get(i.id), now, i.id in on_line)
             | {"callback_extension": extensions.get(i.id, "")} for i in incidents}
 
 
@@ -50,15 +52,17 @@ def _rep(rep_id: int | None, names: dict[int, str]) -> dict[str, object] | None:
     return {"rep_id": rep_id, "name": names.get(rep_id, "")} if rep_id else None
 
 
-def _breach(incident: Incident, now: datetime) -> dict[str, object]:
-    """Breached by the report's rule; ``at``: when the breach step logged it, else the deadline that passed."""
+def _breach(incident: Incident, now: datetime, on_line: bool) -> dict[str, object]:
+    """Breached by the report's rule; ``at``: when the breach step logged it, else the deadline that passed (not a
+    provisional deadline while the caller who opened the incident is still giving details, ``on_line``)."""
     answered, due = incident.callback_answered_at, incident.callback_due_at
     breached = is_breached(answered is not None and answered <= due, due, incident.breached_at, now)
+    breached = breached and (incident.breached_at is not None or not on_line)
     return {"breached": breached, "at": iso_utc(incident.breached_at or due) if breached else None}
 
 
 def _extras(incident: Incident, callbacks: list[Callback], names: dict[int, str], updated_at,
-            now: datetime) -> dict[str, object]:
+            now: datetime, on_line: bool) -> dict[str, object]:
     best = max(callbacks, key=lambda cb: (_OUTCOME_RANK.get(CallbackOutcome(cb.outcome), 0), cb.id), default=None)
     owner_id = incident.acknowledged_by or next((cb.rep_id for cb in reversed(callbacks) if cb.rep_id), None)
     return {
@@ -71,7 +75,8 @@ def _extras(incident: Incident, callbacks: list[Callback], names: dict[int, str]
             "started_at": iso_utc(incident.callback_started_at),
             "answered_at": iso_utc(incident.callback_answered_at),
             "attempts": len(callbacks),
+            "caller_on_line": on_line,
         },
-        "breach": _breach(incident, now),
+        "breach": _breach(incident, now, on_line),
         "updated_at": iso_utc(max(updated_at, incident.received_at) if updated_at else incident.received_at),
     }

@@ -23,6 +23,9 @@ INCIDENT_STATUS_FIELDS: dict[str, Any] = {
             "started_at": _NULLABLE_TIME,
             "answered_at": _NULLABLE_TIME,
             "attempts": {"type": "integer"},
+            "caller_on_line": {"type": "boolean", "description": "The caller who opened the incident is still giving "
+                                                                 "their details: due_at is provisional until their "
+                                                                 "call ends (it is then set 15 minutes later)"},
         },
     },
     "breach": {"type": "object", "properties": {

@@ -92,7 +92,7 @@ def test_list_is_newest_first_with_every_field(client, auth, hotline):
         "owner": None,
         "acknowledgement": None,
         "callback": {"due_at": "2026-11-26T01:45:00Z", "outcome": "none", "started_at": None, "answered_at": None,
-                     "attempts": 0},
+                     "attempts": 0, "caller_on_line": False},
         # the deadline (01:45) has passed with no met callback: breached by the report's rule, before any step logged it
         "breach": {"breached": True, "at": "2026-11-26T01:45:00Z"},
         "updated_at": "2026-11-26T01:30:00Z",  # no event logged: when it was received

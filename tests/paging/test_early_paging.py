@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.models import DueStep, Incident, IncidentEvent, Page, StepKind
 from app.models.report_facts import IncidentFactsRow
 from app.models.user import Role
+from app.services.api_tokens import create_token
 from hotline_sim.phone import SimulatedCall, flask_transport
 from ivr_flows.prompts import say_digits
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
@@ -207,6 +208,7 @@ def test_an_intake_that_goes_on_past_the_provisional_warning_warns_nobody_until_
     for cell in _deadline_cells(desk, incident.reference):
         assert cell.startswith("Caller on the line — giving their details") and "At risk" not in cell
         assert "deadline is set when the call ends" in cell and "call back by" not in cell
+    assert _api(desk, incident.reference)["callback"]["caller_on_line"] is True
     saved = _answer(desk, call, 30, lambda c: c.press("1"))  # the details are in
     assert saved.kind == "gather"
     completed_at = desk.clock.now()
@@ -218,7 +220,16 @@ def test_an_intake_that_goes_on_past_the_provisional_warning_warns_nobody_until_
     assert "call you back by" not in notice and _clock_words(completed_at + timedelta(minutes=15)) in receipt
     for cell in _deadline_cells(desk, incident.reference):  # the deadline that counts now ticks
         assert cell.startswith("On track — 14:52 left") and "call back by" in cell
+    api = _api(desk, incident.reference)
+    assert api["callback"]["caller_on_line"] is False and not api["breach"]["breached"]
+    assert api["callback"]["due_at"] == (completed_at + timedelta(minutes=15)).isoformat().replace("+00:00", "Z")
     network.verify()
+
+
+def _api(desk, reference: str) -> dict:
+    with desk.hotline.db.transaction() as s:
+        token = create_token(s, f"early-{reference}", desk.clock.now(), ("incidents:read",))
+    return desk.client.get(f"/api/v1/incidents/{reference}", headers={"Authorization": f"Bearer {token}"}).get_json()
 
 
 def _deadline_cells(desk, reference: str) -> list[str]:
