@@ -23,13 +23,13 @@ def facts(engine: Engine) -> list:
         return conn.execute(select(IncidentFactsRow.__table__).order_by(IncidentFactsRow.incident_id)).all()
 
 
-def generated_before(url: str, revision: str) -> Engine:
-    """A database at ``revision`` holding a month of 200 generated incidents and their facts rows."""
+def generated_before(url: str, revision: str, incidents: int = 200, seed: int = 11) -> Engine:
+    """A database at ``revision`` holding a month (START to END) of generated incidents and their facts rows."""
     upgrade(url, revision)
     engine = create_engine(url)
     with engine.begin() as conn:
         seed_reps(conn)
-        generate(conn, Plan(200, START, END, seed=11))
+        generate(conn, Plan(incidents, START, END, seed=seed))
         rebuild_facts(conn)
     return engine
 

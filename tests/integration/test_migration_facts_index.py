@@ -7,21 +7,19 @@ those rows, and on PostgreSQL the report's stale-row query can use the new index
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
 from app.migrate import upgrade
 from app.models import IncidentFactsRow
-from app.reports.facts_sync import rebuild_facts
 from app.reports.figures import listed_in
-from bench.eventlog import Plan, generate, seed_reps
+from tests.integration.refold_support import END, START, facts, generated_before
 
 BEFORE = "d2a7c5e9f1b3"  # the revision before e5b8d1f3a7c2
 F = IncidentFactsRow
-START, END = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def _stale(engine, as_of: datetime) -> set[int]:
@@ -32,14 +30,8 @@ def _stale(engine, as_of: datetime) -> set[int]:
 
 
 def test_the_upgrade_indexes_last_event_at_and_keeps_the_facts(empty_database_url):
-    upgrade(empty_database_url, BEFORE)
-    engine = create_engine(empty_database_url)
-    with engine.begin() as conn:
-        seed_reps(conn)
-        generate(conn, Plan(120, START, END, seed=7))
-        rebuild_facts(conn)
-    with engine.connect() as conn:
-        facts_before = conn.execute(select(F.__table__).order_by(F.incident_id)).all()
+    engine = generated_before(empty_database_url, BEFORE, incidents=120, seed=7)
+    facts_before = facts(engine)
     middle = facts_before[len(facts_before) // 2]
     as_of = middle.listed_at + (middle.last_event_at - middle.listed_at) / 2  # that incident's later lines come after
     stale_before = _stale(engine, as_of)
@@ -47,8 +39,7 @@ def test_the_upgrade_indexes_last_event_at_and_keeps_the_facts(empty_database_ur
 
     upgrade(empty_database_url)
 
-    with engine.connect() as conn:
-        assert conn.execute(select(F.__table__).order_by(F.incident_id)).all() == facts_before
+    assert facts(engine) == facts_before
     assert "ix_incident_facts_last_event_at" in {i["name"] for i in inspect(engine).get_indexes("incident_facts")}
     assert _stale(engine, as_of) == stale_before and 0 < len(stale_before) < len(facts_before)
     if engine.dialect.name == "postgresql":
