@@ -151,7 +151,16 @@ def _running(tmp_path: Path, command: str, args: tuple[str, ...]) -> Iterator[su
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=DEADLINE_SECONDS)
     finally:
-        if proc.poll() is None:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """After a failure too: SIGTERM first, so the command stops its embedded redis-server (a SIGKILL left it)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=DEADLINE_SECONDS)
+        except subprocess.TimeoutExpired:
             proc.kill()
 
 
@@ -244,8 +253,7 @@ def test_a_demo_stopped_with_sigterm_or_sighup_leaves_no_redis_server_and_no_tem
         proc.send_signal(signum)
         proc.wait(timeout=DEADLINE_SECONDS)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        _stop(proc)
     assert proc.returncode == 0, proc.stderr.read()[-2000:]
     assert not data_dir.exists() and list(temp.iterdir()) == []
     _wait_for(lambda: not any(_alive(server) for server in servers), "the redis-server to stop")
