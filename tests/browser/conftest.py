@@ -51,6 +51,7 @@ def live(tmp_path_factory):
     yield f"http://127.0.0.1:{server.server_port}", hotline
     server.shutdown()
     hotline.db.dispose()
+    redis.flushdb()  # the jobs the seeded incidents queued (the database is this test process's, as redis_conn's)
     redis.close()
 
 

@@ -63,6 +63,7 @@ def desk_live(tmp_path):
     yield f"http://127.0.0.1:{server.server_port}", hotline, work
     server.shutdown()
     hotline.db.dispose()
+    redis.flushdb()  # the jobs and workers of the story (the database is this test process's)
     redis.close()
 
 
