@@ -51,15 +51,35 @@ def request_end(data: bytes | bytearray) -> int | None:
     head = bytes(data[:head_end])
     body = head_end + 4
     if _CHUNKED.search(head):
-        last = data.find(b"0\r\n\r\n", body) if data[body:body + 5] == b"0\r\n\r\n" else data.find(b"\r\n0\r\n\r\n", body)
-        if last < 0:
-            return TOO_LARGE if len(data) > MAX_REQUEST_BYTES else INCOMPLETE
-        return last + (5 if data[last:last + 5] == b"0\r\n\r\n" else 7)
+        end = _chunked_end(data, body)
+        if end is INCOMPLETE and len(data) > MAX_REQUEST_BYTES:
+            return TOO_LARGE
+        return end
     length = _CONTENT_LENGTH.search(head)
     size = int(length.group(1)) if length else 0
     if body + size > MAX_REQUEST_BYTES:
         return TOO_LARGE
     return body + size if len(data) >= body + size else INCOMPLETE
+
+
+def _chunked_end(data: bytes | bytearray, at: int) -> int | None:
+    """Where a chunked body starting at ``at`` ends (its last chunk and trailers), walking the chunks' sizes as
+    gunicorn's parser will, so no chunk's data is taken for the end; None while it has not come. A size that is no
+    number ends it where it stands: the parser then refuses the request without reading further."""
+    while True:
+        line_end = data.find(b"\r\n", at)
+        if line_end < 0:
+            return INCOMPLETE
+        try:
+            size = int(bytes(data[at:line_end]).split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            return line_end + 2
+        if size == 0:  # the last chunk, then trailer lines up to an empty one
+            end = data.find(b"\r\n\r\n", line_end)
+            return end + 4 if end >= 0 else INCOMPLETE
+        at = line_end + 2 + size + 2
+        if at > len(data):
+            return INCOMPLETE
 
 
 @dataclass

@@ -237,6 +237,14 @@ def test_pipelined_kept_alive_and_chunked_requests_are_each_answered(echo_port):
         assert answers.next() == (200, "/three " + _echo(b""))
 
 
+def test_a_chunk_whose_data_looks_like_the_last_chunk_is_read_as_data(echo_port):
+    body = b"\r\n0\r\n\r\nab"  # the 9 bytes of one chunk
+    with socket.create_connection(("127.0.0.1", echo_port), timeout=ANSWER_SECONDS) as sock:
+        sock.sendall(b"POST /tricky HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n9\r\n" + body + b"\r\n")
+        sock.sendall(b"0\r\n\r\n")
+        assert _Answers(sock).next() == (200, "/tricky " + _echo(body))
+
+
 class _Answers:
     """The answers on one connection, in order, read through one buffer (none lost to another's read-ahead)."""
 
@@ -267,6 +275,11 @@ class _Answers:
     (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n", None),
     (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n", 58),
     (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 52),
+    # a chunk whose data looks like the last chunk is data: the body goes on
+    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n9\r\n\r\n0\r\n\r\nab\r\n", None),
+    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n9\r\n\r\n0\r\n\r\nab\r\n0\r\n\r\n", 66),
+    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;x=y\r\na\r\n0\r\nX-T: 1\r\n\r\n", 70),  # extension, trailer
+    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nmore", 51),  # no size: the parser refuses it
     (b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", TOO_LARGE),
     (b"GET / HTTP/1.1\r\nX: " + b"a" * MAX_HEAD_BYTES, HEAD_TOO_LARGE),  # headers that never end
     (b"GET / HTTP/1.1\r\nX: " + b"a" * (MAX_HEAD_BYTES - 100), None),
