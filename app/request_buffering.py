@@ -33,6 +33,7 @@ MAX_REQUEST_BYTES = 1024 * 1024 + 64 * 1024  # the app's 1 MiB body (app/factory
 MAX_HEAD_BYTES = 64 * 1024  # headers that have not ended by then never will (Twilio's are under 4 KiB)
 MAX_BUFFERED_BYTES = 64 * 1024 * 1024  # all requests being read by one worker: beyond it, 503
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*(\d+)[ \t]*(?=\r\n|$)", re.IGNORECASE)
+_HEX = re.compile(rb"[0-9a-fA-F]+")  # a chunk's size as gunicorn reads it (no sign, "0x" or "_")
 _CHUNKED = re.compile(rb"\r\ntransfer-encoding[ \t]*:[^\r\n]*chunked", re.IGNORECASE)
 _EXPECT_CONTINUE = re.compile(rb"\r\nexpect[ \t]*:[ \t]*100-continue[ \t]*(?=\r\n|$)", re.IGNORECASE)
 _CLOSING = {408: b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
@@ -45,41 +46,62 @@ TOO_LARGE, HEAD_TOO_LARGE, INCOMPLETE = -1, -2, None
 def request_end(data: bytes | bytearray) -> int | None:
     """Where the first request in ``data`` ends; None while it is not whole, TOO_LARGE past MAX_REQUEST_BYTES,
     HEAD_TOO_LARGE for headers not ended within MAX_HEAD_BYTES."""
-    head_end = data.find(b"\r\n\r\n", 0, MAX_HEAD_BYTES + 4)
-    if head_end < 0:
-        return HEAD_TOO_LARGE if len(data) > MAX_HEAD_BYTES else INCOMPLETE
-    head = bytes(data[:head_end])
-    body = head_end + 4
-    if _CHUNKED.search(head):
-        end = _chunked_end(data, body)
-        if end is INCOMPLETE and len(data) > MAX_REQUEST_BYTES:
-            return TOO_LARGE
-        return end
-    length = _CONTENT_LENGTH.search(head)
-    size = int(length.group(1)) if length else 0
-    if body + size > MAX_REQUEST_BYTES:
-        return TOO_LARGE
-    return body + size if len(data) >= body + size else INCOMPLETE
+    return RequestEnd().find(data)
 
 
-def _chunked_end(data: bytes | bytearray, at: int) -> int | None:
-    """Where a chunked body starting at ``at`` ends (its last chunk and trailers), walking the chunks' sizes as
-    gunicorn's parser will, so no chunk's data is taken for the end; None while it has not come. A size that is no
-    number ends it where it stands: the parser then refuses the request without reading further."""
-    while True:
-        line_end = data.find(b"\r\n", at)
-        if line_end < 0:
+class RequestEnd:
+    """``request_end`` of a buffer that grows, resuming where the last look stopped: a request trickled a byte at a
+    time is scanned once in all, not once per byte."""
+
+    def __init__(self) -> None:
+        self.searched = 0  # where the blank line after the headers is looked for next
+        self.body = -1  # where the body starts, once the headers are whole
+        self.length_end = 0  # a Content-Length body: where it ends
+        self.chunk_at = -1  # a chunked body: the next chunk's size line (or, after the last chunk, its trailers)
+        self.trailers = False
+
+    def find(self, data: bytes | bytearray) -> int | None:
+        if self.body < 0:
+            head_end = data.find(b"\r\n\r\n", max(self.searched - 3, 0), MAX_HEAD_BYTES + 4)
+            if head_end < 0:
+                self.searched = len(data)
+                return HEAD_TOO_LARGE if len(data) > MAX_HEAD_BYTES else INCOMPLETE
+            head, self.body = bytes(data[:head_end]), head_end + 4
+            if _CHUNKED.search(head):
+                self.chunk_at = self.body
+            else:
+                length = _CONTENT_LENGTH.search(head)
+                self.length_end = self.body + (int(length.group(1)) if length else 0)
+        if self.chunk_at < 0:
+            if self.length_end > MAX_REQUEST_BYTES:
+                return TOO_LARGE
+            return self.length_end if len(data) >= self.length_end else INCOMPLETE
+        end = self._chunks(data)
+        return TOO_LARGE if end is INCOMPLETE and len(data) > MAX_REQUEST_BYTES else end
+
+    def _chunks(self, data: bytes | bytearray) -> int | None:
+        """Walk the chunks' sizes as gunicorn's parser will, so no chunk's data is taken for the end. A size that is
+        no number ends the request where it stands: the parser then refuses it without reading further."""
+        while not self.trailers:
+            line_end = data.find(b"\r\n", self.chunk_at)
+            if line_end < 0:
+                return INCOMPLETE
+            size_text, *extension = bytes(data[self.chunk_at:line_end]).split(b";", 1)
+            size_text = size_text.rstrip(b" \t") if extension else size_text  # gunicorn's reading, digits alone
+            if not _HEX.fullmatch(size_text):
+                return line_end + 2
+            size = int(size_text, 16)
+            if size == 0:  # the last chunk, then trailer lines up to an empty one
+                self.trailers, self.chunk_at = True, line_end
+                break
+            if line_end + 2 + size + 2 > len(data):
+                return INCOMPLETE
+            self.chunk_at = line_end + 2 + size + 2
+        end = data.find(b"\r\n\r\n", self.chunk_at)
+        if end < 0:
+            self.chunk_at = max(self.chunk_at, len(data) - 3)
             return INCOMPLETE
-        try:
-            size = int(bytes(data[at:line_end]).split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            return line_end + 2
-        if size == 0:  # the last chunk, then trailer lines up to an empty one
-            end = data.find(b"\r\n\r\n", line_end)
-            return end + 4 if end >= 0 else INCOMPLETE
-        at = line_end + 2 + size + 2
-        if at > len(data):
-            return INCOMPLETE
+        return end + 4
 
 
 @dataclass
@@ -87,6 +109,7 @@ class _Reading:
     deadline: float
     data: bytearray = field(default_factory=bytearray)
     continued: bool = False  # "100 Continue" sent
+    end: RequestEnd = field(default_factory=RequestEnd)
 
 
 class BufferingThreadWorker(ThreadWorker):
@@ -157,7 +180,7 @@ class BufferingThreadWorker(ThreadWorker):
 
     def _advance(self, conn: TConn, reading: _Reading, registered: bool) -> None:
         """Hand the connection to a thread once its request is whole; until then, wait on the event loop."""
-        end = request_end(reading.data)
+        end = reading.end.find(reading.data)
         if end is INCOMPLETE:
             self._continue(conn, reading)
             if not registered:

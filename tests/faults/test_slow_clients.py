@@ -20,7 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from app.request_buffering import HEAD_TOO_LARGE, MAX_HEAD_BYTES, MAX_REQUEST_BYTES, TOO_LARGE, request_end
+from app.request_buffering import (
+    HEAD_TOO_LARGE,
+    MAX_HEAD_BYTES,
+    MAX_REQUEST_BYTES,
+    TOO_LARGE,
+    RequestEnd,
+    request_end,
+)
 from tests.faults.test_embedded_redis import _free_port, _running, _wait_for
 
 ANSWER_SECONDS = 20.0  # a bounded wait for an answer, never a timing assertion
@@ -280,9 +287,19 @@ class _Answers:
     (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n9\r\n\r\n0\r\n\r\nab\r\n0\r\n\r\n", 66),
     (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;x=y\r\na\r\n0\r\nX-T: 1\r\n\r\n", 70),  # extension, trailer
     (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nmore", 51),  # no size: the parser refuses it
+    # sizes Python would read and gunicorn refuses (a negative one walked backwards): ended where they stand
+    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n-10\r\nabcdef", 52),
+    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1_0\r\nabcdef", 52),
+    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n 5\r\nabcdef", 51),
     (b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", TOO_LARGE),
     (b"GET / HTTP/1.1\r\nX: " + b"a" * MAX_HEAD_BYTES, HEAD_TOO_LARGE),  # headers that never end
     (b"GET / HTTP/1.1\r\nX: " + b"a" * (MAX_HEAD_BYTES - 100), None),
 ])
 def test_where_a_request_ends(data, end):
     assert request_end(data) == end
+    scan, buffer, found = RequestEnd(), bytearray(), None  # the same, read a byte at a time as a trickler sends it
+    for byte in data:
+        buffer.append(byte)
+        if (found := scan.find(buffer)) is not None:
+            break
+    assert found == end
