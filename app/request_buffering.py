@@ -108,6 +108,7 @@ class RequestEnd:
 class _Reading:
     deadline: float
     data: bytearray = field(default_factory=bytearray)
+    looked: bool = False  # for "Expect: 100-continue", once the headers were whole
     continued: bool = False  # "100 Continue" sent
     end: RequestEnd = field(default_factory=RequestEnd)
 
@@ -202,9 +203,12 @@ class BufferingThreadWorker(ThreadWorker):
         self.enqueue_req(conn)
 
     def _continue(self, conn: TConn, reading: _Reading) -> None:
-        """A client that waits for ``100 Continue`` before its body (curl, above 1 KiB) is told to go on."""
-        head_end = reading.data.find(b"\r\n\r\n")
-        if reading.continued or head_end < 0 or not _EXPECT_CONTINUE.search(bytes(reading.data[:head_end])):
+        """A client that waits for ``100 Continue`` before its body (curl, above 1 KiB) is told to go on (looked at
+        once, when the headers are whole)."""
+        if reading.looked or reading.end.body < 0:
+            return
+        reading.looked = True
+        if not _EXPECT_CONTINUE.search(bytes(reading.data[:reading.end.body - 4])):
             return
         reading.continued = True
         try:
