@@ -9,7 +9,8 @@ a chunked body's last chunk), and only then hands the connection, with the bytes
 A request not whole ``REQUEST_SECONDS`` after the connection opened (or after a kept-alive one showed
 its first byte) is answered ``408`` and closed; one larger than ``MAX_REQUEST_BYTES`` ``413`` (headers longer
 than ``MAX_HEAD_BYTES`` ``431``; past ``MAX_BUFFERED_BYTES`` in all, ``503``). Slow
-clients then cost a socket each (gunicorn's ``worker_connections``), never a thread.
+clients then cost a socket each, never a thread; at gunicorn's ``worker_connections`` the oldest request
+still being read makes room for a new connection, so a flood of them does not stop the worker accepting.
 
 Bytes a client sent beyond the request (pipelining) wait in the same way for the next one. TLS and
 HTTP/2 with prior knowledge (not used by ``hotline serve``, which speaks HTTP/1.1 behind the TLS
@@ -135,9 +136,22 @@ class BufferingThreadWorker(ThreadWorker):
         self.nr_conns += 1
         conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())  # non-blocking
         if self._buffers(conn):
+            self._make_room()
             self._read(conn, b"")
         else:
             self.enqueue_req(conn)
+
+    def _make_room(self) -> None:
+        """At gunicorn's ``worker_connections`` the worker would stop accepting: a flood of slow connections would
+        keep Twilio out until their deadlines. The oldest request still being read goes instead (503): a request
+        that comes whole at once never waits long enough to be the oldest."""
+        if self.nr_conns < self.worker_connections or not self.reading:
+            return
+        oldest = min(self.reading, key=lambda conn: self.reading[conn].deadline)
+        if self.reading[oldest].data:
+            self._refuse(oldest, 503)
+        else:
+            self._drop(oldest)
 
     def on_client_socket_readable(self, conn: TConn, client) -> None:
         """A kept-alive connection sends its next request: read it whole first, as a new one's."""

@@ -114,6 +114,7 @@ def echo(environ, start_response):
 class Server(BaseApplication):
     def load_config(self):
         for key, value in {"bind": "127.0.0.1:" + sys.argv[1], "workers": 1, "threads": 1, "keepalive": 5,
+                           "worker_connections": int(sys.argv[3]),
                            "worker_class": "app.request_buffering.BufferingThreadWorker"}.items():
             self.cfg.set(key, value)
     def load(self):
@@ -124,13 +125,13 @@ Server().run()
 
 
 @contextmanager
-def echo_server(tmp_path: Path, deadline: float) -> Iterator[tuple[int, subprocess.Popen]]:
+def echo_server(tmp_path: Path, deadline: float, connections: int = 1000) -> Iterator[tuple[int, subprocess.Popen]]:
     """gunicorn with the buffering worker (one thread, ``deadline`` for a request to be whole, 256 KiB buffered
-    at most) around an app that echoes what it read; stopped with SIGTERM at the end."""
+    at most, ``connections`` at once) around an app that echoes what it read; stopped with SIGTERM at the end."""
     port = _free_port()
     script = tmp_path / "server.py"
     script.write_text(_SERVER)
-    proc = subprocess.Popen([sys.executable, str(script), str(port), str(deadline)],
+    proc = subprocess.Popen([sys.executable, str(script), str(port), str(deadline), str(connections)],
                             cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
@@ -146,6 +147,13 @@ def echo_server(tmp_path: Path, deadline: float) -> Iterator[tuple[int, subproce
 def echo_port(tmp_path) -> Iterator[int]:
     with echo_server(tmp_path, 2.0) as (port, _proc):
         yield port
+
+
+def test_a_flood_of_slow_connections_past_the_workers_limit_does_not_stop_it_accepting(tmp_path):
+    with echo_server(tmp_path, 300.0, connections=8) as (port, _proc):  # deadlines beyond the bounded waits
+        with tricklers(port, 20, HALF_HEAD) as slow:  # more than the worker takes at once
+            assert _post(port, "/through", b"ok") == "/through " + _echo(b"ok")
+            assert slow[0].answer().startswith(b"HTTP/1.1 503 ")  # the oldest made room
 
 
 def test_a_stopping_worker_closes_silent_connections_at_once_instead_of_at_their_deadline(tmp_path):
