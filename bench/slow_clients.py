@@ -25,14 +25,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 HEAD = b"POST /twilio/voice HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
 START_SECONDS = 120
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bench.common import percentile  # noqa: E402
+from bench.webhooks import _free_port  # noqa: E402
 
 
 def _latencies(port: int, requests: int) -> tuple[list[float], int]:
@@ -89,8 +87,7 @@ class Tricklers:
 
 
 def _p(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+    return percentile(samples, q) * 1000
 
 
 def main() -> None:

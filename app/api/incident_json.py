@@ -56,8 +56,7 @@ def _breach(incident: Incident, now: datetime, on_line: bool) -> dict[str, objec
     """Breached by the report's rule; ``at``: when the breach step logged it, else the deadline that passed (not a
     provisional deadline while the caller who opened the incident is still giving details, ``on_line``)."""
     answered, due = incident.callback_answered_at, incident.callback_due_at
-    breached = is_breached(answered is not None and answered <= due, due, incident.breached_at, now)
-    breached = breached and (incident.breached_at is not None or not on_line)
+    breached = is_breached(answered is not None and answered <= due, due, incident.breached_at, now, on_line)
     return {"breached": breached, "at": iso_utc(incident.breached_at or due) if breached else None}
 
 

@@ -21,7 +21,16 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from app.dashboard.display import BoardRow, board_row, clock, deadline_of, iso, remaining_seconds, service
+from app.dashboard.display import (
+    DUE_AT_CALL_END,
+    BoardRow,
+    board_row,
+    clock,
+    deadline_of,
+    iso,
+    remaining_seconds,
+    service,
+)
 from app.dashboard.queries import BoardIncident
 
 # A row's HTML apart from its deadline cell, by everything it is built from. The board is polled by every
@@ -67,7 +76,7 @@ def _row(row: BoardRow, incident_url: str, csrf: Markup, extension: str = "", on
     named = escape(f"{i.reference} ({i.company or 'company not given'})")
     company = escape(i.company or "Company not given")
     nobody = " nobody-to-page" if i.nobody_to_page_at else ""
-    due = ("the callback deadline is set when the call ends" if on_hotline else
+    due = (DUE_AT_CALL_END if on_hotline else
            f'call back by <time datetime="{iso(i.callback_due_at)}">{clock(i.callback_due_at)}</time>')
     return (f'<tr id="inc-{r}" class="incident{nobody}" data-reference="{r}" data-name="{company}" '
             f'data-state="{escape(row.state.label)}">\n',

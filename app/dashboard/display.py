@@ -84,6 +84,7 @@ def board_row(item: BoardIncident) -> BoardRow:
 
 
 ON_HOTLINE = Deadline("Caller on the line", "giving their details: the 15 minutes start when they finish", "ok", False)
+DUE_AT_CALL_END = "the callback deadline is set when the call ends"  # instead of "call back by", meanwhile
 
 
 def deadline_of(incident: Incident, now: datetime, on_hotline: bool = False) -> Deadline:
@@ -100,10 +101,10 @@ def deadline_of(incident: Incident, now: datetime, on_hotline: bool = False) -> 
         if is_breached(False, incident.callback_due_at, incident.breached_at, now):
             return Deadline("Breached", f"{str(incident.status)} without a met callback", "bad", False)
         return Deadline(sentence(str(incident.status)), "no callback recorded", "done", False)
-    if on_hotline and incident.breached_at is None:
-        return ON_HOTLINE
-    if is_breached(False, incident.callback_due_at, incident.breached_at, now):  # the report's rule, logged or not
+    if is_breached(False, incident.callback_due_at, incident.breached_at, now, on_hotline):  # the report's rule
         return Deadline("Breached", countdown_text(left), "bad", True)
+    if on_hotline:
+        return ON_HOTLINE
     if left <= WARN_SECONDS:
         return Deadline("At risk", countdown_text(left), "warn", True)
     return Deadline("On track", countdown_text(left), "ok", True)
@@ -307,4 +308,4 @@ def target_text(target: dict, reps: dict[int, Rep]) -> str:
 HELPERS = {"clock": clock, "stamp": stamp, "local": local, "iso": iso, "page_line": page_line,
            "page_css": page_css, "service": service, "safe_link": safe_link, "audio_url": audio_url,
            "target_text": target_text, "countdown_text": countdown_text, "warn_seconds": WARN_SECONDS,
-           "deadline_of": deadline_of}
+           "deadline_of": deadline_of, "due_at_call_end": DUE_AT_CALL_END}

@@ -205,14 +205,18 @@ class IncidentFacts:
         return None
 
 
-def is_breached(met: bool, due_at: datetime, breach_logged_at: datetime | None, as_of: datetime | None) -> bool:
-    """The one breach rule (report, CSV, API and helpdesk): the deadline passed without a met callback.
+def is_breached(met: bool, due_at: datetime, breach_logged_at: datetime | None, as_of: datetime | None,
+                caller_on_line: bool = False) -> bool:
+    """The one breach rule (report, CSV, API, helpdesk and board): the deadline passed without a met callback.
 
-    Past the deadline is enough: a breach the step has not logged yet (a worker down) is still one.
+    Past the deadline is enough: a breach the step has not logged yet (a worker down) is still one. While the
+    caller who opened the incident is still giving details (``caller_on_line``, issue 13) its deadline is a
+    provisional one, set again when they finish: only a logged breach counts then.
     """
     if met:
         return False
-    return as_of is None or as_of > due_at or breach_logged_at is not None
+    passed = as_of is None or as_of > due_at
+    return breach_logged_at is not None or (passed and not caller_on_line)
 
 
 def seconds_between(start: datetime, end: datetime) -> float:
