@@ -14,6 +14,7 @@ from app.wiring import Hotline
 
 DEFAULT_WORKERS = 2
 DEFAULT_THREADS = 4
+WORKER_CLASS = "app.request_buffering.BufferingThreadWorker"  # a thread only for a request read whole
 TIMEOUT_SECONDS = 30  # Twilio gives up on a webhook after 15 s; a worker stuck longer is replaced
 
 
@@ -58,7 +59,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int = DEFAULT_
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "app.request_buffering.BufferingThreadWorker",  # a thread only for a request read whole
+        "worker_class": WORKER_CLASS,
         "threads": threads,
         "timeout": TIMEOUT_SECONDS,
         "graceful_timeout": TIMEOUT_SECONDS,

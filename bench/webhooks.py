@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
+from app.serving import WORKER_CLASS
 from bench.common import REDIS_URL, Figure, Store, percentile, scratch_dir
 from bench.webhook_app import AUTH_TOKEN, PUBLIC_URL, QUEUE, create_floor_table
 from hotline_sim.phone import Prompt, SimulatedCall
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-BUFFERING_WORKER = "app.request_buffering.BufferingThreadWorker"  # hotline serve's worker class
 ANSWERS = [  # the last sentence said -> what the caller does
     ("For English", ("press", "1")),
     ("Is your e-mail sending down", ("press", "3")),
@@ -222,7 +222,7 @@ def figures(runs: int, quick: bool) -> list[Figure]:
     levels = [10] if quick else [10, 50]
     servers = {name: Server(f"{name}_app()", _free_port(), env) for name in ("hotline", "bare", "floor")}
     if not quick:  # what reading each request whole before a thread takes it costs (app/request_buffering.py)
-        for name, worker in (("bare_gthread", "gthread"), ("bare_buffering", BUFFERING_WORKER)):
+        for name, worker in (("bare_gthread", "gthread"), ("bare_buffering", WORKER_CLASS)):
             servers[name] = Server("bare_app()", _free_port(), env, ["-k", worker, "--threads", "4"])
     results: dict[tuple[str, int], list[Load]] = {}
     try:
