@@ -1,12 +1,15 @@
 """Where an intake's server CPU goes: CPU and SQL statements per webhook of one scripted call, in process.
 
-    .venv/bin/python -m bench.webhook_paths [--calls 40] [--profile STEP] [--sql STEP]
+    .venv/bin/python -m bench.webhook_paths [--calls 40] [--profile STEP] [--sql STEP] [--parts]
 
 The hotline app (bench.webhook_app's, on PostgreSQL) answers the load generator's caller through
 its WSGI callable directly, so each request's ``time.process_time`` is the app's own CPU (no
 HTTP server). Every call follows the same script, so request *i* of each call is the same step;
 the table gives each step's median CPU and statement count. ``--profile i`` prints a cProfile of
 step *i* over all calls; ``--sql i`` prints the statements step *i* ran in the last call.
+``--parts`` times the parts of every ordinary step (the lean path's answers, ``app.services.lean_step``)
+and replays those same signed requests through the bare endpoint and the floor
+(``bench.webhook_app``) in process, for the CPU an ordinary step spends above them.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ def _app(data):
     settings = bench_settings(url, data, REDIS_URL)
     hotline = Hotline.build(settings, jobs=JobQueue(Redis.from_url(REDIS_URL), settings.queue_name),
                             telephony=SharedOutboxTelephony(data / FILE_NAME))
-    return create_app(hotline), hotline
+    return create_app(hotline), hotline, url
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,9 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=40)
     parser.add_argument("--profile", type=int, default=None, help="cProfile this step (its index in the table)")
     parser.add_argument("--sql", type=int, default=None, help="print this step's statements (last call)")
+    parser.add_argument("--parts", action="store_true", help="time the parts of the ordinary steps")
     args = parser.parse_args(argv)
     data = scratch_dir()
-    app, hotline = _app(data)
+    app, hotline, url = _app(data)
     statements = [0]
     shown: list[str] = []
 
@@ -87,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: dict[int, list[tuple[str, str, float, int]]] = {}
     profiler = cProfile.Profile(time.process_time) if args.profile is not None else None
     position = [0]
+    parts = Parts() if args.parts else None
 
     def transport(url: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, str]:
         u = urlparse(url)
@@ -105,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         if profiling:
             profiler.disable()
         cpu = time.process_time() - started
+        if parts is not None:
+            parts.request_done(cpu, (url, params, headers))
         rows.setdefault(position[0], []).append((u.path, params.get("Digits") or params.get("SpeechResult", "")[:20]
                                                  or params.get("CallStatus", ""), cpu, statements[0]))
         position[0] += 1
@@ -120,7 +127,11 @@ def main(argv: list[str] | None = None) -> int:
                     break
                 kind, value = next_move(prompt)
                 prompt = call.record(seconds=20) if kind == "record" else getattr(call, kind)(value)
+        if parts is not None:
+            parts.replay(url)
     finally:
+        if parts is not None:
+            parts.unwrap()
         hotline.db.dispose()
         _drop_schema()
         shutil.rmtree(data, ignore_errors=True)
@@ -134,11 +145,116 @@ def main(argv: list[str] | None = None) -> int:
           f"{total * 1000 / len(rows):.1f} ms per request on average")
     if shown:
         print(f"\nstep {args.sql}'s statements:\n" + "\n".join(f"{n}. {line}" for n, line in enumerate(shown, 1)))
+    if parts is not None:
+        parts.print()
     if profiler is not None:
         _print_profile(pstats.Stats(profiler), args.calls)
         if os.environ.get("BENCH_DUMP"):
             profiler.dump_stats(os.environ["BENCH_DUMP"])
     return 0
+
+
+class Parts:
+    """CPU of each part of the ordinary steps (``--parts``), timed by wrapping the functions that do them."""
+
+    TIMED = (  # (label, module, attribute): the parts of an ordinary step, in the order they run
+        ("signature check", "app.voice.signature", "is_signed"),
+        ("delivery key", "app.webhooks", "delivery_key"),
+        ("connection from the pool", "app.services.lean_step", "_connect"),
+        ("state from its JSON", "ivr_flows.model", "CallState.from_dict"),
+        ("the flow's core", "app.services.lean_step", "plain_step"),
+        ("TwiML", "app.voice.routes", "_twiml"),
+        ("state to its JSON", "ivr_flows.model", "CallState.to_dict"),
+        ("the write (one statement)", "app.services.lean_step", "_write_postgres"),
+    )
+
+    def __init__(self) -> None:
+        import importlib
+
+        self.current: dict[str, float] = {}
+        self.totals: dict[str, float] = {}
+        self.ordinary: list[tuple] = []  # the ordinary steps' requests (url, params, headers), replayed
+        self.lean = False  # this request was answered by the lean path
+        self.restore: list[tuple[object, str, object]] = []
+        for label, module, attribute in (*self.TIMED, ("lean", "app.services.lean_step", "answer")):
+            owner = importlib.import_module(module)
+            *path, name = attribute.split(".")
+            for part in path:
+                owner = getattr(owner, part)
+            original = owner.__dict__[name]
+            self.restore.append((owner, name, original))
+            setattr(owner, name, self._timed(label, original))
+
+    def _timed(self, label: str, original):
+        function = original.__func__ if isinstance(original, classmethod) else original
+
+        def timed(*args, **kwargs):
+            started = time.process_time()
+            try:
+                result = function(*args, **kwargs)
+            finally:
+                self.current[label] = self.current.get(label, 0.0) + time.process_time() - started
+            if label == "lean":
+                self.lean = isinstance(result, str)
+            return result
+
+        return classmethod(timed) if isinstance(original, classmethod) else timed
+
+    def unwrap(self) -> None:
+        """Put the wrapped functions back."""
+        for owner, name, original in self.restore:
+            setattr(owner, name, original)
+
+    def request_done(self, cpu: float, request: tuple) -> None:
+        """Count this request's parts if the lean path answered it."""
+        if self.lean:
+            self.ordinary.append(request)
+            self.current["whole"] = cpu
+            for label, seconds in self.current.items():
+                self.totals[label] = self.totals.get(label, 0.0) + seconds
+        self.current, self.lean = {}, False
+
+    def replay(self, url: str) -> None:
+        """The same signed requests through the bare endpoint and the floor, in process."""
+        from bench.webhook_app import bare_app, create_floor_table, floor_app
+
+        create_floor_table(url)
+        os.environ["BENCH_WEBHOOK_DB"] = url
+        for label, app in (("bare", bare_app()), ("floor", floor_app())):
+            environs = []
+            for target, params, headers in self.ordinary:
+                u = urlparse(target)
+                environs.append(EnvironBuilder(path=u.path, query_string=u.query, method="POST", base_url=PUBLIC_URL,
+                                               data=params, headers=headers).get_environ())
+            started = time.process_time()
+            for environ in environs:
+                status: list[str] = []
+                b"".join(app.wsgi_app(environ, lambda s, h, *rest: status.append(s)))  # noqa: B023
+                assert status[0].startswith("200"), (label, status)
+            self.totals[label] = time.process_time() - started
+
+    def print(self) -> None:
+        """The table: each part's mean CPU per ordinary step, the rest, and the bare endpoint and the floor."""
+        n = len(self.ordinary)
+        if not n:
+            print("\nno ordinary step was answered by the lean path")
+            return
+        whole = self.totals["whole"]
+        inner = ("connection from the pool", "state from its JSON", "the flow's core", "TwiML", "state to its JSON",
+                 "the write (one statement)")
+        rows = [(label, self.totals.get(label, 0.0)) for label, _module, _attribute in self.TIMED]
+        rows.append(("the read (one statement) and the lean path's own code",
+                     self.totals.get("lean", 0.0) - sum(self.totals.get(label, 0.0) for label in inner)))
+        rows.append(("Flask, werkzeug and the rest", whole - self.totals.get("lean", 0.0)
+                     - self.totals.get("signature check", 0.0) - self.totals.get("delivery key", 0.0)))
+        print(f"\n{n} ordinary steps (answered by the lean path), in process:\n\n"
+              "| part | CPU ms per step (mean) | share |\n|---|---|---|")
+        for label, seconds in rows:
+            print(f"| {label} | {seconds * 1000 / n:.3f} | {seconds / whole:.0%} |")
+        print(f"| **the whole ordinary step** | {whole * 1000 / n:.3f} | 100% |")
+        for label in ("bare", "floor"):
+            print(f"| the same requests through the {label} app ({'fixed TwiML' if label == 'bare' else 'signature check + one stored answer'}) "
+                  f"| {self.totals[label] * 1000 / n:.3f} | {self.totals[label] / whole:.0%} |")
 
 
 def _print_profile(stats: pstats.Stats, calls: int) -> None:

@@ -1,0 +1,39 @@
+"""``python -m bench.webhook_paths --parts``: the measured reason issue 12's webhook targets are not met rests on it."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from app.services import lean_step
+from ivr_flows.model import CallState
+
+
+def test_parts_cover_exactly_the_lean_steps_and_leave_the_app_unwrapped(postgres_url, redis_conn, monkeypatch, capsys):
+    from bench import webhook_paths, webhooks
+    from tests.conftest import POSTGRES_URL, REDIS_URL
+
+    monkeypatch.setattr(webhook_paths, "SCHEMA", f"bench_paths_test_{os.getpid()}")  # not a developer's bench run
+    monkeypatch.setattr(webhook_paths, "POSTGRES_URL", POSTGRES_URL)
+    monkeypatch.setattr(webhook_paths, "REDIS_URL", REDIS_URL)
+    monkeypatch.setattr(webhooks, "REDIS_URL", REDIS_URL)
+    originals = (lean_step.answer, lean_step.plain_step, CallState.__dict__["to_dict"], CallState.__dict__["from_dict"])
+
+    assert webhook_paths.main(["--calls", "2", "--parts"]) == 0
+    out = capsys.readouterr().out
+
+    # the answers taken in two statements (the lean path's shape; the status callback has a lean path of its
+    # own, not timed) are the steps whose parts were timed
+    two_statement_steps = [line for line in out.splitlines() if "/status" not in line
+                           and re.fullmatch(r"\| \d+ \| [^|]+ \| [^|]* \| [\d.]+ \| \d+% \| 2 \|", line)]
+    assert two_statement_steps, out
+    timed = re.search(r"^(\d+) ordinary steps \(answered by the lean path\)", out, re.MULTILINE)
+    assert timed and int(timed.group(1)) == 2 * len(two_statement_steps), out
+    for label, _module, _attribute in webhook_paths.Parts.TIMED:
+        assert re.search(rf"^\| {re.escape(label)} \| [\d.]+ \| \d+% \|$", out, re.MULTILINE), label
+    assert "| **the whole ordinary step** |" in out
+    assert re.search(r"^\| the same requests through the bare app .* \| [\d.]+ \| \d+% \|$", out, re.MULTILINE)
+    assert re.search(r"^\| the same requests through the floor app .* \| [\d.]+ \| \d+% \|$", out, re.MULTILINE)
+    # the app is as it was: no timing wrapper left behind
+    assert (lean_step.answer, lean_step.plain_step, CallState.__dict__["to_dict"],
+            CallState.__dict__["from_dict"]) == originals
