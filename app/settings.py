@@ -435,14 +435,6 @@ class Settings:
         )
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to a new or existing file that only this user can read (0600)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_CREAT
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-
-
 def install_private(path: Path, text: str, *, overwrite: bool = False) -> None:
     """Create ``path`` (0600) holding ``text`` in one step: nobody reads it half written.
 
