@@ -105,13 +105,24 @@ def normalize_spoken_email(s: str | None) -> str:
         elif "@" in tok:
             seen_at = True
         out.append(word if word is not None else tok)
-    email = "".join(out)
+    email = _unaccented("".join(out))
     return email.strip(".,;:!?'\"")
+
+
+# A German recognizer writes what it hears: "Müller", "Weiß". Addresses write those letters as German
+# addresses do (mueller, weiss); any other accent is dropped (rené -> rene), full-width letters become
+# plain ones. The caller hears the address spelled and confirms it (``questions._email_confirm``).
+_GERMAN_LETTERS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def _unaccented(email: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", email.translate(_GERMAN_LETTERS))  # email: NFC, lower-case
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 # A spelled word as the recognizer writes it: "j." (one letter and its full stop), "j.o.h.n." (letters each
 # with a full stop) or "j.o.h.n" (three or more letters between full stops). "j.r" stays: initials are real.
-_SPELLED = re.compile(r"(?:[a-z0-9]\.)+|[a-z0-9](?:\.[a-z0-9]){2,}")
+_SPELLED = re.compile(r"(?:[^\W_]\.)+|[^\W_](?:\.[^\W_]){2,}")  # a letter of any alphabet: "m.ü.l.l.e.r."
 
 
 def _unspelled(token: str) -> str:

@@ -92,6 +92,15 @@ def test_german_spoken_email(spoken, email):
     assert call.state.captured.email == email
 
 
+def test_an_address_heard_with_umlauts_is_spelled_back_as_written_and_kept_once_confirmed():
+    call = run(Call(caller_id=DE_CALLER), TO_CAPTURE + [("say", "Firma"), ("say", "Max"), ("press", "1")])
+    call.speak("Jürgen Punkt Müller ät Bäckerei Weiß Punkt de")
+    assert call.stage is Stage.EMAIL_CONFIRM  # before, "jürgen.müller@..." was refused and asked for again
+    assert "J U E R G E N" in call.said and "M U E L L E R" in call.said and "W E I S S" in call.said
+    call.speak("ja")
+    assert call.state.captured.email == "juergen.mueller@baeckereiweiss.de"
+
+
 def test_german_reprompts_are_german():
     call = run(Call(caller_id=DE_CALLER), [("press", "2"), ("silence",)])
     assert call.said.startswith("Entschuldigung, ich habe nichts gehört.")

@@ -58,11 +58,22 @@ def test_clean_text_composes_unicode_to_nfc():
         ("erika unterstrich muster ät example punkt at", "erika_muster@example.at"),
         ("noc at example dot at", "noc@example.at"),
         ("ops plus alerts at example dot com", "ops+alerts@example.com"),
+        # a German recognizer writes the umlauts it hears; the address writes them as German addresses do
+        ("Jürgen Punkt Müller ät Bäckerei Punkt de", "juergen.mueller@baeckerei.de"),
+        ("ÖZTÜRK at Straße dot de", "oeztuerk@strasse.de"),
+        ("Mu\u0308ller at example dot de", "mueller@example.de"),  # decomposed, as some engines write it
+        ("m. ü. l. l. e. r. ät example punkt de", "mueller@example.de"),  # spelled letter by letter
+        ("rené at exemple dot fr", "rene@exemple.fr"),  # any other accent is dropped
+        ("ｊｏｈｎ at example dot com", "john@example.com"),  # full-width letters
         ("", ""),
     ],
 )
 def test_normalize_spoken_email(spoken, expected):
     assert normalize_spoken_email(spoken) == expected
+
+
+def test_a_letter_no_address_can_hold_still_refuses_the_address():
+    assert not is_valid_email(normalize_spoken_email("王 at example dot com"))  # the caller is asked again
 
 
 @pytest.mark.parametrize(
