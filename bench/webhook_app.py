@@ -31,6 +31,23 @@ def bench_settings(url: str, data_dir: Path, redis_url: str):
                     public_base_url=PUBLIC_URL, secret_key="bench-secret-key-" + "x" * 32)
 
 
+def put_reps_on_call(url: str) -> None:
+    """The burst's and the chaos run's on-call (``bench.chaos.oncall_yaml``): each intake's opening pages Alice by
+    SMS and by voice, as in a deployment, instead of finding nobody to page (before the app's workers start)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from app.services.oncall_yaml import import_yaml
+    from bench.chaos import oncall_yaml
+
+    engine = create_engine(url)
+    with Session(engine) as session, session.begin():
+        import_yaml(session, oncall_yaml(False), datetime.now(UTC))
+    engine.dispose()
+
+
 def hotline_app() -> Flask:
     """The real app on the benchmark's database; pages go to the simulated outbox, never to Twilio."""
     from redis import Redis

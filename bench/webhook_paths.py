@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.webhook_paths [--calls 40] [--profile STEP] [--sql STEP] [--parts]
 
-The hotline app (bench.webhook_app's, on PostgreSQL) answers the load generator's caller through
+The hotline app (bench.webhook_app's, on PostgreSQL, with a rep on call) answers the load generator's caller through
 its WSGI callable directly, so each request's ``time.process_time`` is the app's own CPU (no
 HTTP server). Every call follows the same script, so request *i* of each call is the same step;
 the table gives each step's median CPU and statement count. ``--profile i`` prints a cProfile of
@@ -29,7 +29,7 @@ from sqlalchemy import event
 from werkzeug.test import EnvironBuilder
 
 from bench.common import POSTGRES_URL, REDIS_URL, scratch_dir
-from bench.webhook_app import AUTH_TOKEN, PUBLIC_URL, QUEUE, bench_settings
+from bench.webhook_app import AUTH_TOKEN, PUBLIC_URL, QUEUE, bench_settings, put_reps_on_call
 from bench.webhooks import forget_queue, next_move
 from hotline_sim.phone import SimulatedCall
 
@@ -62,6 +62,7 @@ def _app(data):
     admin.dispose()
     url = f"{POSTGRES_URL}?options=-csearch_path%3D{SCHEMA}"
     upgrade(url)
+    put_reps_on_call(url)  # each opening pages the on-call rep, as deployed
     settings = bench_settings(url, data, REDIS_URL)
     hotline = Hotline.build(settings, jobs=JobQueue(Redis.from_url(REDIS_URL), settings.queue_name),
                             telephony=SharedOutboxTelephony(data / FILE_NAME))

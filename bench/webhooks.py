@@ -2,7 +2,8 @@
 
 The load generator plays Twilio: each simulated caller walks a whole intake call (no ticket,
 speech answers, a recording, the read-back), signing every request with the auth token and
-following the TwiML it is given (``hotline_sim.phone.SimulatedCall``). Each measurement is
+following the TwiML it is given (``hotline_sim.phone.SimulatedCall``). A rep is on call, so each
+intake's opening pages her (``bench.webhook_app.put_reps_on_call``). Each measurement is
 bounded in time and requests; server CPU is read from /proc of the gunicorn workers.
 """
 
@@ -22,7 +23,7 @@ from urllib.parse import urlencode, urlparse
 
 from app.serving import WORKER_CLASS
 from bench.common import REDIS_URL, Figure, Store, percentile, scratch_dir
-from bench.webhook_app import AUTH_TOKEN, PUBLIC_URL, QUEUE, create_floor_table
+from bench.webhook_app import AUTH_TOKEN, PUBLIC_URL, QUEUE, create_floor_table, put_reps_on_call
 from hotline_sim.phone import Prompt, SimulatedCall
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -214,6 +215,7 @@ def figures(runs: int, quick: bool) -> list[Figure]:
             conn.execute(text("CREATE SCHEMA IF NOT EXISTS bench_webhooks"))
         admin.dispose()
     upgrade(store.url)
+    put_reps_on_call(store.url)  # each opening pages the on-call rep, as deployed
     create_floor_table(store.url)
     data = scratch_dir()
     env = {"BENCH_WEBHOOK_DB": store.url, "BENCH_WEBHOOK_DATA": str(data), "BENCH_WEBHOOK_REDIS": REDIS_URL,
