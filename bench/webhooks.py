@@ -282,16 +282,21 @@ def _free_port() -> int:
 
 
 def forget_queue(queue: str) -> None:
-    """Remove a queue's jobs and registries from the bench Redis (no worker runs them here)."""
+    """Remove the jobs and registries of ``queue`` and of its siblings for each class of work (``-first``,
+    ``-pages``, ``-slow``: app.queue.queue_names) from the bench Redis (no worker runs them here)."""
     from redis import Redis
 
+    from app.queue import queue_names
+
+    names = set(queue_names(queue).values())
     conn = Redis.from_url(REDIS_URL)
     try:
         doomed = [key for key in conn.scan_iter("rq:job:*", count=1000) if conn.type(key) == b"hash"
-                  and conn.hget(key, "origin") == queue.encode()]
-        doomed += list(conn.scan_iter(f"rq:*:{queue}", count=1000))
+                  and (conn.hget(key, "origin") or b"").decode() in names]
+        for name in names:
+            doomed += list(conn.scan_iter(f"rq:*:{name}", count=1000))
         for start in range(0, len(doomed), 500):
             conn.delete(*doomed[start:start + 500])
-        conn.srem("rq:queues", f"rq:queue:{queue}")
+        conn.srem("rq:queues", *(f"rq:queue:{name}" for name in names))
     finally:
         conn.close()

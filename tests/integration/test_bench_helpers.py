@@ -1,4 +1,4 @@
-"""``python -m bench.webhook_paths --parts``: the measured reason issue 12's webhook targets are not met rests on it."""
+"""The benchmarks' own helpers: `bench.webhook_paths --parts` (issue 12's measured reason rests on it) and the bench Redis's cleanup."""
 
 from __future__ import annotations
 
@@ -37,3 +37,26 @@ def test_parts_cover_exactly_the_lean_steps_and_leave_the_app_unwrapped(postgres
     # the app is as it was: no timing wrapper left behind
     assert (lean_step.answer, lean_step.plain_step, CallState.__dict__["to_dict"],
             CallState.__dict__["from_dict"]) == originals
+
+
+def test_forgetting_a_bench_queue_takes_its_first_and_pages_siblings_and_nothing_else(redis_conn, monkeypatch):
+    """The opening pages the on-call rep: its jobs wait in the ``-first`` and ``-pages`` queues (app.queue)."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.queue import JobQueue
+    from bench import webhooks
+    from tests.conftest import REDIS_URL
+
+    monkeypatch.setattr(webhooks, "REDIS_URL", REDIS_URL)
+    bench, other = JobQueue(redis_conn, "bench-forget"), JobQueue(redis_conn, "kept")
+    for jobs in (bench, other):
+        jobs.enqueue("workers.jobs.run_step", 1, job_id=f"{jobs.name}-step", queue=jobs.first_queue)
+        jobs.enqueue("workers.jobs.send_page", 2, job_id=f"{jobs.name}-page", queue=jobs.page_queue)
+        jobs.enqueue_at(datetime.now(UTC) + timedelta(hours=1), "workers.jobs.run_step", 3,
+                        job_id=f"{jobs.name}-later")
+
+    webhooks.forget_queue("bench-forget")
+
+    assert not [key for key in redis_conn.scan_iter("*bench-forget*")]
+    assert (bench.waiting(), bench.scheduled_ids()) == (0, [])
+    assert (other.waiting(), sorted(other.scheduled_ids())) == (2, ["kept-later"])
