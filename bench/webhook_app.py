@@ -93,17 +93,18 @@ def create_floor_table(url: str) -> None:
     engine.dispose()
 
 
-def floor_app() -> Flask:
+def floor_app(url: str = "") -> Flask:
     """The least a webhook that keeps the promise can do: check Twilio's signature, store the answer durably
     (one SQL statement, committed, on the driver without an ORM or a query builder), answer fixed TwiML.
 
     Not the hotline: no flow, no log, no duplicate check. It measures what the bare endpoint leaves out
-    and every real webhook must pay (issue 12's CPU ratio is against the bare endpoint).
+    and every real webhook must pay (issue 12's CPU ratio is against the bare endpoint). On ``url``'s
+    database, else BENCH_WEBHOOK_DB's (gunicorn's factory call).
     """
     from flask import abort, request
     from twilio.request_validator import RequestValidator
 
-    url = os.environ["BENCH_WEBHOOK_DB"]
+    url = url or os.environ["BENCH_WEBHOOK_DB"]
     validator = RequestValidator(AUTH_TOKEN)
     app = Flask("floor")
     if url.startswith("sqlite"):

@@ -96,8 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def transport(url: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, str]:
         u = urlparse(url)
-        environ = EnvironBuilder(path=u.path, query_string=u.query, method="POST", base_url=PUBLIC_URL,
-                                 data=params, headers=headers).get_environ()  # built before the clock starts
+        environ = _environ(url, params, headers)  # built before the clock starts
         status: list[str] = []
         statements[0] = 0
         if position[0] == args.sql:
@@ -155,6 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _environ(url: str, params: dict[str, str], headers: dict[str, str]) -> dict:
+    """The WSGI environ of the simulated Twilio's request."""
+    u = urlparse(url)
+    return EnvironBuilder(path=u.path, query_string=u.query, method="POST", base_url=PUBLIC_URL,
+                          data=params, headers=headers).get_environ()
+
+
 class Parts:
     """CPU of each part of the ordinary steps (``--parts``), timed by wrapping the functions that do them."""
 
@@ -168,6 +174,7 @@ class Parts:
         ("state to its JSON", "ivr_flows.model", "CallState.to_dict"),
         ("the write (one statement)", "app.services.lean_step", "_write_postgres"),
     )
+    BEFORE_LEAN = ("signature check", "delivery key")  # the rest run inside the lean path (``lean_step.answer``)
 
     def __init__(self) -> None:
         import importlib
@@ -220,13 +227,8 @@ class Parts:
         from bench.webhook_app import bare_app, create_floor_table, floor_app
 
         create_floor_table(url)
-        os.environ["BENCH_WEBHOOK_DB"] = url
-        for label, app in (("bare", bare_app()), ("floor", floor_app())):
-            environs = []
-            for target, params, headers in self.ordinary:
-                u = urlparse(target)
-                environs.append(EnvironBuilder(path=u.path, query_string=u.query, method="POST", base_url=PUBLIC_URL,
-                                               data=params, headers=headers).get_environ())
+        for label, app in (("bare", bare_app()), ("floor", floor_app(url))):
+            environs = [_environ(*request) for request in self.ordinary]
             started = time.process_time()
             for environ in environs:
                 status: list[str] = []
@@ -240,14 +242,11 @@ class Parts:
         if not n:
             print("\nno ordinary step was answered by the lean path")
             return
-        whole = self.totals["whole"]
-        inner = ("connection from the pool", "state from its JSON", "the flow's core", "TwiML", "state to its JSON",
-                 "the write (one statement)")
+        whole, lean = self.totals["whole"], self.totals.get("lean", 0.0)
         rows = [(label, self.totals.get(label, 0.0)) for label, _module, _attribute in self.TIMED]
-        rows.append(("the read (one statement) and the lean path's own code",
-                     self.totals.get("lean", 0.0) - sum(self.totals.get(label, 0.0) for label in inner)))
-        rows.append(("Flask, werkzeug and the rest", whole - self.totals.get("lean", 0.0)
-                     - self.totals.get("signature check", 0.0) - self.totals.get("delivery key", 0.0)))
+        before = sum(seconds for label, seconds in rows if label in self.BEFORE_LEAN)
+        rows.append(("the read (one statement) and the lean path's own code", lean - (sum(s for _, s in rows) - before)))
+        rows.append(("Flask, werkzeug and the rest", whole - lean - before))
         print(f"\n{n} ordinary steps (answered by the lean path), in process:\n\n"
               "| part | CPU ms per step (mean) | share |\n|---|---|---|")
         for label, seconds in rows:
