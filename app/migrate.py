@@ -60,22 +60,16 @@ def upgrade_locked(url: str, lock_dir: Path, revision: str = "head") -> None:
         finally:
             engine.dispose()
         return
-    import fcntl
-    import os
+    from app.file_lock import exclusive
 
-    lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with os.fdopen(os.open(lock_dir / "migrate.lock", os.O_WRONLY | os.O_CREAT, 0o600), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive(lock_dir / "migrate.lock"):
+        engine = probe_engine(url)
         try:
-            engine = probe_engine(url)
-            try:
-                with engine.connect() as conn:
-                    refuse_newer_schema(conn)
-            finally:
-                engine.dispose()
-            upgrade(url, revision)
+            with engine.connect() as conn:
+                refuse_newer_schema(conn)
         finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            engine.dispose()
+        upgrade(url, revision)
 
 
 def main(argv: list[str]) -> int:

