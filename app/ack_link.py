@@ -43,6 +43,13 @@ def show(token: str) -> Response | tuple[str, int]:
         if incident.status != IncidentStatus.OPEN:  # nothing left to do: the customer's details stay unshown
             return render_template_string(PAGE, ref=incident.reference, form=False,
                                           message=f"Incident {incident.reference} is closed. Nothing to do."), 410
+        # The POST's guard, before any detail is shown: a rep deactivated since the page (they left the team, the
+        # SMS is still on their phone) or a page that reached no rep sees neither the company nor the number.
+        _actor, allowed = page_actor(session, page, incident, "link", hotline.clock.now())
+        if not allowed:
+            return render_template_string(PAGE, ref=incident.reference, form=False,
+                                          message="This link can no longer act on this incident. Nothing was "
+                                                  "changed."), 403
         phone = phone_with_extension(incident.callback_phone, callback_extension(incident, session)) or "n/a"
         message = (f"{incident.company or 'Unknown company'}: call back {phone} "
                    f"by {hhmm(incident.callback_due_at)}.")

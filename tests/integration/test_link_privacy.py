@@ -72,3 +72,34 @@ def test_an_ack_link_of_a_closed_incident_shows_no_customer_details(client, hotl
     assert client.post(f"/ack/{token}", data={"action": "ack"}).status_code == 409
     with hotline.db.session() as session:
         assert session.get(Incident, incident_id).acknowledged_at is None
+
+
+def test_an_ack_link_whose_holder_may_no_longer_act_shows_no_customer_details(client, hotline):
+    """A rep deactivated since the page (they left the team) keeps the SMS for its two hours: the link's page must
+    show them neither the customer's company nor the callback number, as its button would be refused anyway."""
+    from app.models import Rep
+
+    incident_id = make_incident(hotline, company="Acme Mail GmbH", callback_phone="+14155552671")
+    rep_id = make_rep(hotline)
+    page_id = page(hotline, incident_id, "Alice", rep_id, Channel.SMS, PageStatus.DELIVERED)
+    token = PageUrls(hotline.settings).ack_link(page_id, hotline.clock.now()).rsplit("/", 1)[1]
+    with hotline.db.transaction() as session:
+        session.get(Rep, rep_id).active = False
+
+    shown = client.get(f"/ack/{token}")
+    body = shown.get_data(as_text=True)
+    assert shown.status_code == 403
+    assert "Nothing was changed" in body
+    assert "+14155552671" not in body and "4155552671" not in body and "Acme" not in body and "<form" not in body
+
+    # a page that reached no rep (the account's TAM, paged by number): the same
+    tam_page = page(hotline, incident_id, "Terry TAM", None, Channel.SMS, PageStatus.DELIVERED, phone="+14155550166")
+    tam_token = PageUrls(hotline.settings).ack_link(tam_page, hotline.clock.now()).rsplit("/", 1)[1]
+    shown = client.get(f"/ack/{tam_token}")
+    body = shown.get_data(as_text=True)
+    assert shown.status_code == 403 and "Acme" not in body and "4155552671" not in body and "<form" not in body
+
+    with hotline.db.transaction() as session:  # back on the team: the link works again within its two hours
+        session.get(Rep, rep_id).active = True
+    shown = client.get(f"/ack/{token}")
+    assert shown.status_code == 200 and "+14155552671" in shown.get_data(as_text=True)
