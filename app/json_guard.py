@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from flask import Flask, Request
@@ -48,13 +49,21 @@ def _refuse_constant(name: str) -> Any:
     raise HostileJSON(f"{name} is not a JSON number")
 
 
+def _finite(text: str) -> float:
+    """A JSON number as a float, refused when it overflows to infinity (``1e400``)."""
+    value = float(text)
+    if math.isinf(value):
+        raise HostileJSON(f"{text[:24]} is not a JSON number this API takes (too large)")
+    return value
+
+
 def load_untrusted(data: str | bytes) -> Any:
     """Parse JSON from a request; raise HostileJSON (a ValueError) when it is unacceptable."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
     if nesting_depth(raw) > MAX_DEPTH:
         raise HostileJSON(f"arrays and objects nest deeper than {MAX_DEPTH} levels")
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
     except RecursionError:  # belt and braces: the depth check should have caught it
         raise HostileJSON(f"arrays and objects nest deeper than {MAX_DEPTH} levels") from None
 

@@ -31,7 +31,8 @@ def test_deeply_nested_json_is_a_clear_400_on_every_json_endpoint(app, client, h
     routes = _json_routes(app)
     assert ("POST", "/api/v1/tickets") in routes and ("POST", "/api/v1/reps") in routes and len(routes) >= 6
     for method, url in routes:
-        for body in (DEEP, b'{"tickets": ' + b"[" * 40 + b"]" * 40 + b"}", b'{"number": NaN, "company": "x"}'):
+        for body in (DEEP, b'{"tickets": ' + b"[" * 40 + b"]" * 40 + b"}", b'{"number": NaN, "company": "x"}',
+                     b'{"number": "1", "company": "x", "delay_minutes": 1e400}'):  # overflows to infinity
             response = client.open(url, method=method, data=body, headers=headers)
             assert response.status_code == 400, (method, url, response.status_code)
             error = response.get_json()["error"]
