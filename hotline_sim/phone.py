@@ -39,6 +39,8 @@ class Prompt:
     language: str = ""
     queue: str = ""  # the <Enqueue>'s queue name
     wait_url: str = ""  # the <Enqueue waitUrl>
+    finish_on_key: str = "#"  # the <Gather finishOnKey> (Twilio's default: #)
+    action_on_empty_result: bool = False  # <Gather actionOnEmptyResult="true">: no input still requests the action
 
 
 @dataclass
@@ -69,8 +71,19 @@ class SimulatedCall:
         return self._request(path, {})
 
     def press(self, digits: str) -> Prompt:
-        """Press keys at the current <Gather>."""
+        """Press keys at the current <Gather>, as Twilio documents it.
+
+        A trailing ``finishOnKey`` ends the input and is not part of ``Digits``. The finish key
+        alone is no input: Twilio requests the action only with ``actionOnEmptyResult="true"``,
+        else it goes on with the verb after the <Gather> (as on silence).
+        """
+        prompt = self._require("gather")
         self.transcript.append(("caller", f"[presses {digits}]"))
+        key = prompt.finish_on_key
+        if key and digits.endswith(key):
+            digits = digits[:-len(key)]
+        if not digits:
+            return self._empty(prompt)
         return self._answer({"Digits": digits})
 
     def say(self, speech: str, confidence: float = 0.9) -> Prompt:
@@ -82,6 +95,16 @@ class SimulatedCall:
         """Say nothing: Twilio falls through to the verb after the <Gather>/<Record>."""
         prompt = self._require()
         self.transcript.append(("caller", "[silence]"))
+        if prompt.kind == "gather":
+            return self._empty(prompt)
+        if not prompt.fallthrough:
+            raise CallFlowError(f"no verb after <{prompt.kind}>: the call would hang up on silence")
+        return self._request(prompt.fallthrough, {})
+
+    def _empty(self, prompt: Prompt) -> Prompt:
+        """A <Gather> that got no input: its action with nothing (actionOnEmptyResult), else the next verb."""
+        if prompt.action_on_empty_result:
+            return self._request(prompt.action, {})
         if not prompt.fallthrough:
             raise CallFlowError(f"no verb after <{prompt.kind}>: the call would hang up on silence")
         return self._request(prompt.fallthrough, {})
@@ -212,7 +235,8 @@ def parse_twiml(body: str) -> Prompt:
             nd = verb.get("numDigits")
             return Prompt("gather", said, action=verb.get("action", ""), fallthrough=after,
                           num_digits=int(nd) if nd else None, input=verb.get("input", "dtmf"),
-                          language=verb.get("language", ""))
+                          language=verb.get("language", ""), finish_on_key=verb.get("finishOnKey", "#"),
+                          action_on_empty_result=verb.get("actionOnEmptyResult", "false").lower() == "true")
         elif verb.tag == "Record":
             return Prompt("record", said, action=verb.get("action", ""), fallthrough=after)
         elif verb.tag == "Redirect":

@@ -294,6 +294,10 @@ class Gather:
     timeout: int = 6  # seconds of silence before NoInput
     speech_timeout: str = "auto"
     hints: tuple[str, ...] = ()
+    # The finish key alone is an answer here ("no ticket? just press the hash key"). Twilio requests the
+    # action for it only when asked to (actionOnEmptyResult); otherwise it goes on as on silence (NoInput).
+    # Asked to, silence reaches the action too, as the same empty answer: Twilio tells the two apart for nobody.
+    empty_is_answer: bool = False
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def _yes_no(state: CallState) -> Gather:
 
 
 def _keypad() -> Gather:
-    return Gather(input="dtmf speech", finish_on_key="#", timeout=10)
+    return Gather(input="dtmf speech", finish_on_key="#", timeout=10, empty_is_answer=True)
 
 
 def _speech(long: bool = False) -> Gather:

@@ -71,7 +71,8 @@ def build(reply: Reply, step_url: str, recording_url: str) -> str:
             "method": "POST",
             "timeout": g.timeout,
             "finish_on_key": g.finish_on_key,
-            "action_on_empty_result": False,
+            # a bare finish key (an empty result) reaches the action only when the flow reads it as an answer
+            "action_on_empty_result": g.empty_is_answer,
         }
         if g.num_digits:
             gather_kwargs["num_digits"] = g.num_digits

@@ -266,3 +266,32 @@ def test_repeat_caller_hears_status_and_adds_information_after_keying_the_refere
     with hotline.db.session() as s:
         added = s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "information_added")).all()
     assert len(added) == 1 and "Frankfurt" in added[0].detail["text"]
+
+
+def test_a_bare_hash_at_the_ticket_question_is_no_ticket_as_twilio_plays_the_gather(phone, hotline):
+    """Twilio's <Gather>: the finish key pressed before any digit is no input; without
+    actionOnEmptyResult="true" Twilio requests no action and goes on with the next verb (as on
+    silence). "No ticket? Just press the hash key" must still mean no ticket, at once."""
+    call = phone(CALLER)
+    call.dial()
+    call.press("1")
+    ticket = call.press("1")  # API calls failing
+    assert "hash key" in _said(ticket)
+    company = call.press("#")  # the simulated Twilio plays the Gather as documented (see SimulatedCall.press)
+    assert "Sorry" not in _said(company) and "company" in _said(company)
+    with hotline.db.session() as s:
+        state = s.scalars(select(CallSession).where(CallSession.call_sid == call.call_sid)).one()
+    assert state.state["stage"] == "company" and state.state["captured"]["ticket_match"] == "none"
+
+
+def test_a_bare_hash_at_the_pin_question_goes_on_without_a_pin(phone, hotline, ticket_4521):
+    with hotline.db.transaction() as s:
+        upsert_ticket(s, parse_ticket_input({"number": "4521", "company": "Acme Mail Inc",
+                                             "support_pin": "8642"}), hotline.clock.now())
+    call = phone(CALLER)
+    call.dial()
+    call.press("1")
+    call.press("3")
+    assert "support PIN" in _said(call.press("4521#"))
+    after = call.press("#")  # no PIN to hand
+    assert "Sorry" not in _said(after) and "PIN" not in _said(after)
