@@ -33,6 +33,7 @@ from hotline_sim.twilio_records import API_VERSION, ApiCall, ApiMessage, new_sid
 __all__ = ["PhoneNetwork", "ScriptedPhone", "UnexpectedPage", "WebhookFailed", "Webhook"]
 
 MAX_ROUNDS = 50
+NOT_SENT = frozenset({"failed", "canceled"})
 MAX_DOCUMENTS_PER_CALL = 30
 
 
@@ -134,10 +135,13 @@ class PhoneNetwork:
             raise UnexpectedPage("\n".join(problems))
 
     def _pending(self) -> list[ApiMessage | ApiCall]:
+        # a record created already failed or canceled (``SimulatedTwilio.accept_as_next``) never leaves Twilio
         items: list[ApiMessage | ApiCall] = [
             m for m in self.twilio.messages if m.direction != "inbound" and m.sid not in self._done
+            and m.status not in NOT_SENT
         ]
-        items += [c for c in self.twilio.calls if c.direction == "outbound-api" and c.sid not in self._done]
+        items += [c for c in self.twilio.calls if c.direction == "outbound-api" and c.sid not in self._done
+                  and c.status not in NOT_SENT]
         return sorted(items, key=lambda r: (r.date_created, r.seq))
 
     # ------------------------------------------------------------ SMS

@@ -74,7 +74,7 @@ class SimulatedTwilio:
         self._messages: list[ApiMessage] = []
         self._calls: list[ApiCall] = []
         self._seq = itertools.count(1)
-        self._faults: deque[tuple[str, int]] = deque()
+        self._faults: deque[tuple[str, Any]] = deque()
         self.numbers: set[str] = set()  # the account's incoming numbers (``hotline check`` asks for them)
         self.opted_out: set[str] = set()  # numbers that texted STOP: Twilio refuses SMS to them (21610)
         self.number_fields: dict[str, dict[str, str]] = {}  # a number's other fields, e.g. {"voice_method": "GET"}
@@ -189,6 +189,11 @@ class SimulatedTwilio:
             self._release.clear()
             self._faults.extend([("accept_then_hang", 201)] * n)
 
+    def accept_as_next(self, status: str = "failed", error_code: int | None = None, n: int = 1) -> None:
+        """The next ``n`` create requests are answered 201 with ``status`` (and ``error_code``): created, not sent."""
+        with self._lock:
+            self._faults.extend([("accept_as", (status, error_code))] * n)
+
     def fail_until(self, until, status: int = 500) -> None:
         """Refuse every request with ``status`` until the simulated clock reaches ``until``; nothing is created.
 
@@ -222,7 +227,9 @@ class SimulatedTwilio:
             if fault and fault[0] == "hang":
                 self._release.wait(self.hang_seconds)
                 return _error(503, 20503, "Service Unavailable")
-            if fault:
+            if fault and fault[0] == "accept_as":
+                request.environ["simulated.accept_as"] = fault[1]
+            elif fault:
                 request.environ["simulated.accept_then_hang"] = True
             path_sid = (request.view_args or {}).get("account_sid")
             if (auth is None or auth.username != self.account_sid or auth.password != self.auth_token
@@ -250,6 +257,7 @@ class SimulatedTwilio:
                 validity_period=int(form["ValidityPeriod"][0]) if "ValidityPeriod" in form else None,
                 params=form,
             ))
+            self._accepted_as(message)
             return jsonify(message.to_json(self.account_sid)), 201
 
         @app.post(f"{base}/Calls.json")
@@ -266,6 +274,7 @@ class SimulatedTwilio:
                 machine_detection=form.get("MachineDetection", [""])[0],
                 timeout=int(form.get("Timeout", ["60"])[0]), params=form,
             ))
+            self._accepted_as(call)
             return jsonify(call.to_json(self.account_sid)), 201
 
         @app.get(f"{base}/Messages.json")
@@ -299,7 +308,16 @@ class SimulatedTwilio:
 
         return app
 
-    def _take_fault(self) -> tuple[str, int] | None:
+    def _accepted_as(self, record: ApiMessage | ApiCall) -> None:
+        """``accept_as_next``: the created record's status (and error code) at once; the network skips it."""
+        status_and_code = request.environ.get("simulated.accept_as")
+        if status_and_code:
+            changes = {"status": status_and_code[0]}
+            if isinstance(record, ApiMessage):
+                changes["error_code"] = status_and_code[1]
+            self.update(record, **changes)
+
+    def _take_fault(self) -> tuple[str, Any] | None:
         with self._lock:
             if self._outage is not None:
                 until, status = self._outage

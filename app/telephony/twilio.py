@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from app.settings import TWILIO_API_BASE, Settings
-from app.telephony.protocol import OutcomeUnknown, Sent
+from app.telephony.protocol import UNSUBSCRIBED_RECIPIENT, OptedOut, OutcomeUnknown, Rejected, Sent
 
 if TYPE_CHECKING:
     from app.telephony.twilio_rest import TwilioRest
@@ -18,6 +18,7 @@ LOOKUP_LIMIT = 50  # newest first; a retry looks back minutes, not days
 # Twilio answers a create in well under a second; a send still waiting after this is treated as
 # unknown, and a "sending" claim twice this old belongs to a dead run (pages.STALE_SENDING).
 DEFAULT_TIMEOUT_SECONDS = 5.0
+NOT_SENT = frozenset({"failed", "canceled", "undelivered"})  # a message's or call's status that nothing follows
 
 
 class TwilioTelephony:
@@ -89,10 +90,17 @@ def _utc(when: datetime) -> datetime:
 
 
 def _sent(resource: dict[str, Any]) -> Sent:
+    """The accepted message or call; one Twilio created already failed or canceled was not sent: Rejected
+    (OptedOut for 21610), its SID in the text. The 201 is Twilio's record of the request, not a send."""
     sid = resource.get("sid")
     if not isinstance(sid, str) or not sid:
         raise OutcomeUnknown("unreadable answer from Twilio: no sid")
-    return Sent(sid=sid, status=str(resource.get("status")))
+    status = str(resource.get("status"))
+    if status in NOT_SENT:
+        code = resource.get("error_code")
+        text = f"Twilio created {sid} with status {status} (error_code {code}): {resource.get('error_message') or ''}"
+        raise (OptedOut if str(code) == str(UNSUBSCRIBED_RECIPIENT) else Rejected)(text.strip())
+    return Sent(sid=sid, status=status)
 
 
 def _created_since(resource: dict[str, Any], since: datetime) -> bool:

@@ -11,7 +11,7 @@ import requests
 
 from app.settings import Settings
 from app.telephony import telephony_for
-from app.telephony.protocol import OutcomeUnknown, Rejected, Throttled
+from app.telephony.protocol import OptedOut, OutcomeUnknown, Rejected, Throttled
 from app.telephony.twilio import TwilioTelephony
 from hotline_sim.outbox import SharedOutboxTelephony
 from hotline_sim.twilio_api import SimulatedTwilio
@@ -200,3 +200,20 @@ def test_simulated_telephony_keeps_an_outbox(clock):
     assert telephony.find_sms(to=REP, since=since, marker="INC-42").sid == sent.sid
     assert telephony.find_call(to=REP, since=since).sid == call.sid
     assert [item.sid for item in telephony.outbox] == [sent.sid, call.sid]
+
+
+@pytest.mark.parametrize(("status", "code", "error"), [("failed", 30007, Rejected), ("canceled", None, Rejected),
+                                                       ("failed", 21610, OptedOut)])
+def test_a_message_created_already_failed_or_canceled_is_not_sent(telephony, twilio, status, code, error):
+    """A 201 is Twilio's record of the request, not a send: its ``status`` failed or canceled means nothing left."""
+    twilio.accept_as_next(status, code)
+    with pytest.raises(error, match=status):
+        send_page(telephony)
+    [message] = twilio.messages
+    assert message.status == status
+
+
+def test_a_call_created_already_failed_is_not_placed(telephony, twilio):
+    twilio.accept_as_next("failed")
+    with pytest.raises(Rejected, match="failed"):
+        telephony.place_call(to=REP, url=CALL_URL, status_callback=CALL_STATUS_URL, machine_detection=True)

@@ -354,6 +354,25 @@ def test_rejected_page_sms_fails_at_once_and_calls_the_rep_without_waiting(desk,
     assert len(twilio.requests) == 2 and _page(desk, incident.id, ALICE, "sms").attempts == 1
 
 
+def test_page_sms_twilio_created_already_failed_is_never_logged_sent_and_calls_the_rep(desk, network, twilio):
+    """A 201 whose ``status`` is failed: Twilio kept a record of the request and sent nothing (no callback
+    follows here). The page is failed at once and the rep is called, never "accepted by Twilio"."""
+    _policy(desk, "sms")
+    alice = network.phone(ALICE).expect_call(answer=False)
+    twilio.accept_as_next("failed", 30007)
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()
+    assert _requests(twilio) == [("POST", "Messages.json", ALICE), ("POST", "Calls.json", ALICE)]
+    sms, voice = _page(desk, incident.id, ALICE, "sms"), _page(desk, incident.id, ALICE, "voice")
+    assert sms.status == "failed" and "failed" in sms.last_error and "30007" in sms.last_error
+    assert [e.detail["page_id"] for e in _events(desk, incident.id, "page_sent")] == [voice.id]
+    [failed] = _events(desk, incident.id, "page_send_failed")
+    assert failed.detail["final"] is True
+    assert voice.twilio_sid == _calls(twilio, ALICE)[0].sid and len(alice.calls) == 1
+    desk.at(minutes=2)  # not retried: Twilio said what became of it
+    assert len(twilio.requests) == 2
+
+
 # ------------------------------------------------------------------ 5. failed / undelivered SMS
 
 
