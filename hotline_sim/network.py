@@ -316,7 +316,12 @@ class PhoneNetwork:
                 keys = leg.expectation.next_keys() if leg.expectation and not leg.expectation.machine else None
                 if keys is not None and "dtmf" in verb.get("input", "dtmf"):
                     leg.heard.pressed.append(keys)
-                    return verb.get("action") or url, {"Digits": keys, "FinishedOnKey": ""}
+                    # as Twilio documents the <Gather>: a trailing finishOnKey ends the input and is not part of
+                    # Digits; the finish key alone is no input (the action only with actionOnEmptyResult="true")
+                    finish = verb.get("finishOnKey", "#")
+                    digits = keys[:-len(finish)] if finish and keys.endswith(finish) else keys
+                    if digits or verb.get("actionOnEmptyResult", "false").lower() == "true":
+                        return verb.get("action") or url, {"Digits": digits, "FinishedOnKey": keys[len(digits):]}
             elif verb.tag == "Redirect":
                 return (verb.text or "").strip(), {}
             elif verb.tag in ("Hangup", "Reject"):

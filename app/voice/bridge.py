@@ -128,9 +128,11 @@ def customer_whisper() -> Response:
         extension = callback_extension(incident, session) if incident else ""
         if extension:  # a switchboard answered: key in the extension, then ask whoever picks up there
             response.play(digits="ww" + extension)
+        # "any key": '#' too. Twilio ends a <Gather> on its finishOnKey (# by default) and, with no digit
+        # before it, requests no action: the customer would be hung up on. No finish key, so # is a digit.
         gather = response.gather(input="dtmf", num_digits=1, timeout=PRESS_KEY_SECONDS, method="POST",
                                  action=f"/twilio/bridge/customer-confirm?callback={callback_id}",
-                                 action_on_empty_result=False)
+                                 finish_on_key="", action_on_empty_result=False)
         late = incident is not None and incident.callback_due_at is not None and incident.callback_due_at < now
         key = "customer_press_key_late" if late else "customer_press_key"  # past the promise: an apology
         for round_ in range(EXTENSION_PROMPTS if extension else 1):  # the extension may ring a while

@@ -128,3 +128,16 @@ def test_the_link_in_the_sms_can_acknowledge_and_connect_the_rep_to_the_customer
     desk.settle()
     [callback] = _callbacks(desk, incident.id)
     assert callback.outcome == "met" and desk.incident(incident.id).acknowledged_at == desk.t0
+
+
+def test_the_customer_pressing_hash_at_press_any_key_is_bridged(desk, network):
+    """"Press any key": '#' is a key too. Twilio's <Gather> ends on its finishOnKey (# unless told otherwise)
+    and, with no digit before it, requests no action; the customer must not be hung up on for pressing it."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(press="#", answered=True)
+    network.phone(ALICE).expect_sms("SEV1").expect_call(press="2")
+    incident = desk.open_incident()
+    desk.settle()
+    [callback] = _callbacks(desk, incident.id)
+    assert callback.outcome == "met" and callback.person_confirmed_at is not None
+    assert "[connected to" in customer.calls[0].heard
