@@ -33,7 +33,7 @@ def sms_status(session: Session, page_id: int, reported: str, message_sid: str, 
         return None
     new = SMS_STATUS.get(reported)
     if new:
-        adopt_sid(page, message_sid, now)
+        adopt_sid(session, page, message_sid, now)
     moved = bool(new) and move_status(page, new, now)
     log_event(session, at=now, actor="twilio", kind="page_status", incident_id=page.incident_id,
               detail={"page_id": page.id, "channel": "sms", "status": reported, "applied": moved,
@@ -53,7 +53,7 @@ def call_status(session: Session, page_id: int, reported: str, answered_by: str,
         return None
     new = PageStatus.MACHINE if answered_by.startswith("machine") else CALL_STATUS.get(reported)
     if new:
-        adopt_sid(page, call_sid, now)
+        adopt_sid(session, page, call_sid, now)
     moved = bool(new) and move_status(page, new, now)
     log_event(session, at=now, actor="twilio", kind="page_status", incident_id=page.incident_id,
               detail={"page_id": page.id, "channel": "voice", "status": reported, "applied": moved})

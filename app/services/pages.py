@@ -134,10 +134,13 @@ class PageSender:
                                         uncertain=uncertain)
         with self.db.transaction() as session:
             page = session.get(Page, page_id, with_for_update=True)
+            adopted_first = page.twilio_sid == sent.sid  # its status callback came first and logged it (adopt_sid)
             page.twilio_sid = sent.sid
             page.sent_at = page.sent_at or now
             page.last_error = ""
             move_status(page, PageStatus.SENT, now)
+            if adopted_first:
+                return
             log_event(session, at=now, actor="twilio", kind="page_sent", incident_id=page.incident_id,
                       detail={"page_id": page.id, "sid": sent.sid, "channel": page.channel,
                               "attempt": page.attempts, "adopted": found is not None,
@@ -310,12 +313,17 @@ def _no_longer_wanted(page: Page, incident: Incident) -> str:
     return ""
 
 
-def adopt_sid(page: Page, sid: str, now: datetime) -> None:
-    """A status callback names the page's SID: keep it when the answer to our send was lost."""
+def adopt_sid(session: Session, page: Page, sid: str, now: datetime) -> None:
+    """A status callback names the page's SID: keep it when the answer to our send was lost (the worker died
+    between Twilio's 201 and its commit), and log the page sent, as that worker would have."""
     if sid and not page.twilio_sid:
         page.twilio_sid = sid[:64]
         page.sent_at = page.sent_at or now
         page.updated_at = now
+        log_event(session, at=now, actor="twilio", kind="page_sent", incident_id=page.incident_id,
+                  detail={"page_id": page.id, "sid": page.twilio_sid, "channel": page.channel,
+                          "attempt": page.attempts, "adopted": True, "possible_duplicate": False,
+                          "via": "status_callback"})
 
 
 def fall_back_to_voice(session: Session, page: Page, now: datetime, first: bool = False) -> Page | None:

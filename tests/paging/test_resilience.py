@@ -271,6 +271,10 @@ def test_worker_killed_after_twilio_accepted_the_page_is_adopted_not_sent_twice(
         assert sent.detail["adopted"] is True and sent.detail["sid"] == accepted.sid
     else:  # Twilio's status callbacks moved the row on and named the SID: never stale, never resent
         assert (after.status, after.twilio_sid, after.attempts) == (PageStatus.DELIVERED, accepted.sid, 1)
+        # and the log says it was sent, once, from the first callback that named it
+        [sent] = [e for e in _events(desk, "page_sent") if e.detail["page_id"] == page.id]
+        assert sent.detail["adopted"] is True and sent.detail["sid"] == accepted.sid
+        assert sent.detail["via"] == "status_callback"
 
 
 # ---------------------------------------------------------------- 3. a dead RQ scheduler
@@ -324,3 +328,33 @@ def test_dead_scheduler_the_watchdog_fires_scheduled_steps_on_time_exactly_once(
     assert _accepted(twilio) == before
     assert all(_step(desk, incident.id, st.kind, st.level).runs == 1 for st in future)
     assert _step(desk, incident.id, StepKind.REPAGE).status == StepStatus.PENDING  # early: it waits for T+20
+
+
+def test_a_status_callback_naming_the_page_before_its_sender_commits_logs_it_sent_once(desk, network, twilio,
+                                                                                         monkeypatch):
+    """Twilio's first status callback can overtake the sender's own commit: the callback adopts the SID and logs
+    the page sent; the sender, committing after it, adds no second line."""
+    from app.services.page_status import sms_status
+    from app.services.pages import PageSender
+
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    deliver = PageSender._deliver
+    overtaken = []
+
+    def callback_first(self, request):
+        sent = deliver(self, request)
+        if request.to == ALICE and sent.sid.startswith("SM"):
+            with desk.hotline.db.transaction() as s:
+                [page_id] = s.scalars(select(Page.id).where(Page.to_number == ALICE, Page.channel == "sms"))
+                sms_status(s, page_id, "sent", sent.sid, "", desk.clock.now())
+            overtaken.append(page_id)
+        return sent
+
+    monkeypatch.setattr(PageSender, "_deliver", callback_first)
+    desk.open_incident()
+    desk.settle()
+    [page_id] = overtaken
+    [page] = _pages(desk, id=page_id)
+    [sent] = [e for e in _events(desk, "page_sent") if e.detail["page_id"] == page_id]
+    assert sent.detail["sid"] == page.twilio_sid and sent.detail["via"] == "status_callback"
