@@ -51,9 +51,11 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
         _failed(db, callback_id, now, exc)
         return
     with db.transaction() as session:
-        callback = session.get(Callback, callback_id)
-        callback.rep_call_sid = sent.sid
-        callback.placed_at = now
+        callback = session.get(Callback, callback_id, with_for_update=True)
+        if callback.rep_call_sid == sent.sid:  # its status callback came first and recorded it (adopt_rep_call)
+            return
+        callback.rep_call_sid = callback.rep_call_sid or sent.sid
+        callback.placed_at = callback.placed_at or now
         callback.placing_since = None
         callback.last_error = ""
         log_event(session, at=now, actor="twilio", kind="callback_rep_call_placed", incident_id=callback.incident_id,

@@ -82,17 +82,42 @@ def customer_leg_status(session: Session, callback_id: int, status: str, timesta
 REP_NEVER_ANSWERED = frozenset({"busy", "failed", "no-answer", "canceled"})  # final, and the rep never picked up
 
 
-def rep_leg_status(session: Session, callback_id: int, status: str, now: datetime) -> Callback | None:
-    """Record the progress of the hotline's call to the rep; one the rep never answered means nobody was dialled."""
+def rep_leg_status(session: Session, callback_id: int, status: str, now: datetime,
+                   call_sid: str = "") -> Callback | None:
+    """Record the progress of the hotline's call to the rep; one the rep never answered means nobody was dialled.
+
+    The status callback's URL names the callback, so ``call_sid`` is this callback's call: adopted when the run
+    that placed it died before recording it (``adopt_rep_call``). A call that is not the callback's recorded one
+    (a second placement after such a death) is only logged: its end says nothing of the recorded call."""
     callback, incident = lock_callback(session, callback_id)
     if callback is not None:
+        adopt_rep_call(session, callback, call_sid, now)
         log_event(session, at=now, actor="twilio", kind="callback_rep_leg_status", incident_id=incident.id,
                   detail={"callback_id": callback.id, "status": status})
+        if call_sid and callback.rep_call_sid and call_sid != callback.rep_call_sid:
+            return callback
         if status in REP_NEVER_ANSWERED:
             mark_rep_not_reached(session, incident, callback, status, now)
         elif status in ENDED_STATUSES:
             rep_call_ended(session, incident, callback, now)
     return callback
+
+
+def adopt_rep_call(session: Session, callback: Callback, call_sid: str, now: datetime) -> bool:
+    """Twilio names the rep's call of this callback (a status callback or the answer on its URL) before the run
+    that placed it recorded it: that run died between Twilio's 201 and its commit, or has not committed yet.
+    Record the call as placed, so the watchdog does not hand the callback over and ring the rep a second time.
+    True when adopted (then the run that placed it, if alive, logs nothing again)."""
+    if not call_sid or callback.rep_call_sid:
+        return False
+    callback.rep_call_sid = call_sid[:64]
+    callback.placed_at = callback.placed_at or now
+    callback.placing_since = None
+    callback.last_error = ""
+    log_event(session, at=now, actor="twilio", kind="callback_rep_call_placed", incident_id=callback.incident_id,
+              detail={"callback_id": callback.id, "sid": callback.rep_call_sid, "possible_duplicate": False,
+                      "adopted": True})
+    return True
 
 
 def rep_call_ended(session: Session, incident: Incident, callback: Callback, now: datetime) -> None:

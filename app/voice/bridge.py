@@ -18,6 +18,7 @@ from app.prompts import text
 from app.services.acks import Actor, connect
 from app.services.callback_extensions import callback_extension
 from app.services.callbacks import (
+    adopt_rep_call,
     confirm_person,
     customer_is_machine,
     customer_leg_status,
@@ -92,6 +93,7 @@ def rep_answered() -> Response:
         callback, incident = lock_callback(session, callback_id)
         if callback is None:
             return say_and_hang_up(text("bridge_invalid"))
+        adopt_rep_call(session, callback, request.form.get("CallSid", ""), now)
         return bridge_twiml(callback, incident, settings)
 
     return answer_once(handle, safe=_safe())
@@ -102,9 +104,10 @@ def rep_answered() -> Response:
 def rep_status() -> Response:
     """Status of the call to the rep (logged)."""
     callback_id, status = request.args.get("callback", 0, type=int), request.form.get("CallStatus", "")
+    call_sid = request.form.get("CallSid", "")
 
     def handle(session, now):
-        rep_leg_status(session, callback_id, status, now)
+        rep_leg_status(session, callback_id, status, now, call_sid=call_sid)
         return ""
 
     return answer_once(handle, mimetype="text/plain")

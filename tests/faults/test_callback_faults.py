@@ -49,3 +49,85 @@ def test_a_rep_call_whose_last_try_died_mid_placement_is_placed_again(desk, netw
             IncidentEvent.kind == "callback_rep_call_placed"))]
     assert placed == [{"callback_id": callback.id, "sid": callback.rep_call_sid, "possible_duplicate": True}]
     assert alice.unmet == []
+
+
+class _Killed(BaseException):
+    """The worker is SIGKILLed: nothing after this point of the run happens."""
+
+
+class _DiesAfterTwilioAccepts:
+    """The telephony of a run SIGKILLed between Twilio accepting its call and the commit that records it."""
+
+    def __init__(self, telephony) -> None:
+        self.telephony = telephony
+
+    def place_call(self, **kwargs):
+        self.telephony.place_call(**kwargs)
+        raise _Killed()
+
+
+def _twilio_post(desk, path: str, params: dict[str, str]):
+    """A request from Twilio to the hotline, signed as Twilio signs it."""
+    from twilio.request_validator import RequestValidator
+
+    from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(PUBLIC_BASE_URL + path, params)
+    response = desk.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response
+
+
+def test_a_rep_call_twilio_took_from_a_run_killed_before_recording_it_is_not_placed_a_second_time(
+        desk, network, clock, twilio):
+    """The dead run's call is ringing the rep (its status callbacks name the callback): that call is the
+    callback's. Before, nothing adopted it: 30 s after the request the watchdog handed the "unplaced" callback
+    over and the hotline called the rep a second time while the first call was ringing or bridging them, and
+    the log never said the first call had been placed."""
+    from app.services.callback_calls import place_rep_call
+
+    incident, alice = desk.acknowledged_by_alice(network)
+    desk.at(minutes=3)
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    callback = _callback(desk, incident.id)
+    hotline = desk.hotline
+    try:
+        place_rep_call(hotline.db, _DiesAfterTwilioAccepts(hotline.telephony), hotline.settings, callback.id,
+                       clock.now())
+    except _Killed:
+        pass
+    hotline.jobs.redis.flushdb()  # the job died with its worker
+    [call] = [c for c in twilio.calls if c.to == ALICE and "bridge/rep" in c.url]
+    base = {"CallSid": call.sid, "AccountSid": twilio.account_sid, "From": call.from_, "To": ALICE,
+            "Direction": "outbound-api", "ApiVersion": "2010-04-01"}
+    path = f"/twilio/bridge/rep-status?callback={callback.id}"
+    for status in ("initiated", "ringing"):  # Twilio reports the call at once; Alice's phone rings
+        _twilio_post(desk, path, {**base, "CallStatus": status, "CallbackSource": "call-progress-events"})
+
+    # the rep's phone rings on (a call rings up to 30 s, then the whisper and the customer's leg): the
+    # watchdog's passes meanwhile must not call her again
+    for seconds in (11, 31, 45, 60):
+        clock.set(callback.requested_at + timedelta(seconds=seconds))
+        _sweep(desk)
+    rep_calls = [c for c in twilio.calls if c.to == ALICE and "bridge/rep" in c.url]
+    assert [c.sid for c in rep_calls] == [call.sid]  # one call to Alice for this callback, not two
+    callback = _callback(desk, incident.id)
+    assert callback.rep_call_sid == call.sid and callback.placing_since is None
+    with hotline.db.session() as s:
+        placed = [e.detail for e in s.scalars(select(IncidentEvent).where(
+            IncidentEvent.kind == "callback_rep_call_placed"))]
+    assert [d["sid"] for d in placed] == [call.sid]  # the log says the call Twilio took was placed
+
+    alice.expect_call(answer=False).expect_sms("could not reach you")  # the first call now plays out
+    desk.settle()
+    assert _callback(desk, incident.id).outcome == "rep_not_reached"
+
+
+def _sweep(desk) -> None:
+    """A watchdog pass and an RQ burst at the current instant, without the phone network."""
+    from workers import watchdog
+    from workers.consuming import StoppableWorker
+
+    watchdog.sweep(desk.hotline)
+    StoppableWorker(desk.hotline.jobs.queues, connection=desk.hotline.jobs.redis).work(
+        burst=True, logging_level="WARNING")
