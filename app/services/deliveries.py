@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.mail import MailError, send_mail
@@ -132,9 +132,16 @@ class DeliverySender:
         if not stale and self._put_off(session, delivery):
             return None
         uncertain = stale or delivery.last_error.startswith("OutcomeUnknown")
-        delivery.status = UpdateDeliveryStatus.SENDING
-        delivery.sending_since = now
-        delivery.attempts += 1
+        # Compare-and-set on what we read: SQLite ignores FOR UPDATE (and pysqlite reads outside the
+        # transaction), so two runs could both claim the row and the customer get it twice; one UPDATE matches.
+        claimed = session.execute(
+            update(Delivery).where(Delivery.id == delivery.id, Delivery.status == delivery.status,
+                                   Delivery.attempts == delivery.attempts)
+            .values(status=UpdateDeliveryStatus.SENDING, sending_since=now, attempts=Delivery.attempts + 1)
+            .execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            return None
+        session.refresh(delivery)
         return _Claim(DeliveryChannel(delivery.channel), delivery.to_address, delivery.subject, delivery.body,
                       delivery.created_at, uncertain)
 
