@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models import Notice, NoticeStatus
@@ -30,9 +30,16 @@ def send_notice(db, telephony, base_url: str, notice_id: int, now: datetime, pac
         if later is not None:  # put off behind the pages: its job comes back then, no attempt spent
             schedule(session, "notice", notice_id, later, attempt=notice.attempts, tag="paced")
             return
-        notice.status = NoticeStatus.SENDING
-        notice.attempts += 1
-        to, body, attempt = notice.to_number, notice.body, notice.attempts
+        # Compare-and-set on what we read: SQLite ignores FOR UPDATE (and pysqlite reads outside the
+        # transaction), so two runs could both claim the notice and send it twice; one UPDATE matches.
+        claimed = session.execute(
+            update(Notice).where(Notice.id == notice_id, Notice.status == NoticeStatus.QUEUED,
+                                 Notice.attempts == notice.attempts)
+            .values(status=NoticeStatus.SENDING, attempts=Notice.attempts + 1)
+            .execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            return
+        to, body, attempt = notice.to_number, notice.body, notice.attempts + 1
     try:
         sent = telephony.send_sms(to=to, body=body, status_callback=f"{base_url}/twilio/sms/status?notice={notice_id}")
     except Throttled as exc:

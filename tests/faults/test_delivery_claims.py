@@ -46,3 +46,34 @@ def test_two_runs_claiming_one_update_delivery_at_once_only_one_sends_it(desk, t
     with db.session() as s:
         assert s.get(Delivery, delivery_id).attempts == 1
         assert s.get(Delivery, delivery_id).status == UpdateDeliveryStatus.SENDING
+
+
+def test_two_runs_of_one_missed_call_notice_at_once_send_it_once(desk, twilio, database_url):
+    """The same race on a notice (a missed-call invitation, a volume alert): one SMS, not two."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("FOR UPDATE serializes the claims on PostgreSQL")
+    from app.models import Notice, NoticeStatus
+    from app.services.notices import send_notice
+
+    hotline, to, now = desk.hotline, "+14155550190", desk.clock.now()
+    with hotline.db.transaction() as s:
+        notice = Notice(purpose="missed_call", to_number=to, body="We missed your call.", created_at=now)
+        s.add(notice)
+        s.flush()
+        notice_id = notice.id
+    db, base, runs = hotline.db, "https://hotline.example.com", []
+
+    def run_a_goes_first(conn, cursor, statement, *args):
+        if statement.startswith("UPDATE notices") and not runs:  # B has read the row and is about to write
+            runs.append("A")
+            send_notice(db, hotline.telephony, base, notice_id, now)
+
+    event.listen(db.engine, "before_cursor_execute", run_a_goes_first)
+    try:
+        send_notice(db, hotline.telephony, base, notice_id, now)  # run B
+    finally:
+        event.remove(db.engine, "before_cursor_execute", run_a_goes_first)
+    assert runs == ["A"]
+    assert [m.body for m in twilio.messages if m.to == to] == ["We missed your call."]
+    with db.session() as s:
+        assert (s.get(Notice, notice_id).status, s.get(Notice, notice_id).attempts) == (NoticeStatus.SENT, 1)
