@@ -59,7 +59,10 @@ def _letters_joined(speech: str) -> str:
 
 _NUMBER_TOKEN = re.compile(r"\+?\d[\d-]*")  # "+49", "212-555-0100": how the recognizer writes numbers
 _REPEAT_WORDS = {"double": 2, "triple": 3}  # "double five" (British callers)
-_EXTENSION_WORDS = frozenset("extension ext x durchwahl nebenstelle apparat".split())
+# "extension 204", "Durchwahl 12"; and the hash key named or written ("#204", "pound 204", "Raute 12"): what follows
+# the number on a switchboard's line is its extension, never more digits of the number
+_EXTENSION_WORDS = frozenset("extension ext x durchwahl nebenstelle apparat hash pound raute".split())
+_EXTENSION_KEYS = re.compile(r"[#*]")  # keyed: '#' ends the input, so a caller keys '*' before the extension
 
 
 def _spoken_digits(tokens: list[str]) -> str:
@@ -91,12 +94,14 @@ def phone_from(answer: Gathered, max_len: int = 20) -> tuple[str, str]:
     """A keyed or spoken phone number and its extension, the country code kept.
 
     "+44 20 7946 0000" -> ("+442079460000", ""); "plus one 212-555-0100 extension 204"
-    -> ("+12125550100", "204"). Keys are digits only.
+    -> ("+12125550100", "204"); "+1 415 555 0100 #204" and "... pound 204" alike. Keys are digits, and an
+    extension keyed after '*' ("4155550100*204": '#' would end the input).
     """
-    keys = re.sub(r"\D", "", answer.digits or "")
+    number_keys, _, extension_keys = (answer.digits or "").lstrip("#*").partition("*")
+    keys = re.sub(r"\D", "", number_keys)
     if keys:
-        return keys[:max_len], ""
-    tokens = words(answer.speech)
+        return keys[:max_len], re.sub(r"\D", "", extension_keys)[:10]
+    tokens = words(_EXTENSION_KEYS.sub(" extension ", answer.speech or ""))
     cut = next((i for i, w in enumerate(tokens) if w in _EXTENSION_WORDS and _spoken_digits(tokens[:i])), None)
     number, extension = (tokens, []) if cut is None else (tokens[:cut], tokens[cut + 1:])
     digits = _spoken_digits(number)

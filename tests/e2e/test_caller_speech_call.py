@@ -39,3 +39,23 @@ def test_a_withheld_caller_speaks_a_uk_number_with_extension_and_an_email(phone,
     assert incident.callback_phone == "+442079460000" and incident.email == "dana.smith@smithjones.co.uk"
     assert incident.company == "Smith & Jones 24 Ltd" and incident.caller_id == "anonymous"
     assert extension == [{"extension": "204"}]
+
+
+def test_an_extension_after_the_hash_key_is_read_back_and_kept_for_the_rep(phone, hotline):
+    """The recognizer writes a spoken "hash" as "#": "#204" used to be glued onto the number and refused."""
+    call = phone("anonymous")
+    call.dial()
+    call.press("1")
+    call.press("1")  # API calls failing
+    call.press("#")  # no ticket
+    call.say("Acme Mail")
+    assert "enter the number" in _said(call.say("Dana Smith"))
+    confirm = call.say("+1 415 555 0100 #204")
+    assert "can't be used" not in _said(confirm)
+    assert "plus 1, 4 1 5, 5 5 5, 0 1 0 0, extension 2, 0, 4" in _said(confirm)
+    call.press("1")
+    call.hang_up()
+    with hotline.db.session() as s:
+        [incident] = s.scalars(select(Incident)).all()
+        extension = [e.detail for e in events_of(s, incident) if e.kind == "callback_extension"]
+    assert incident.callback_phone == "+14155550100" and extension == [{"extension": "204"}]

@@ -241,3 +241,21 @@ def test_a_glued_spelling_is_asked_again():
     call = _at_callback_entry("anonymous")
     run(call, [("press", "2125550100#"), ("press", "1"), ("say", "j.o.h.n.smith@example.com")])
     assert call.stage is Stage.EMAIL and call.state.pending == ""
+
+
+@pytest.mark.parametrize(
+    ("answer", "number", "extension"),
+    [
+        # The recognizer writes the hash key a caller names as "#": "#204" is the extension, not more digits.
+        (Gathered(speech="+1 415 555 0100 #204"), "+14155550100", "204"),
+        (Gathered(speech="415-555-0100 # 204"), "4155550100", "204"),
+        (Gathered(speech="four one five five five five zero one zero zero pound two zero four"), "4155550100", "204"),
+        (Gathered(speech="+44 20 7946 0000 hash 204"), "+442079460000", "204"),
+        (Gathered(speech="030 1234567 Raute 12"), "0301234567", "12"),
+        # keyed: '#' ends the input, so a caller keys the extension after '*'
+        (Gathered(digits="4155550100*204"), "4155550100", "204"),
+        (Gathered(digits="4155550100"), "4155550100", ""),
+    ],
+)
+def test_an_extension_after_the_hash_or_star_key_is_split_off(answer, number, extension):
+    assert phone_from(answer) == (number, extension)
