@@ -110,6 +110,26 @@ def phone_from(answer: Gathered, max_len: int = 20) -> tuple[str, str]:
     return (("+" if plus and digits else "") + digits)[:max_len], _spoken_digits(extension)[:10]
 
 
+# Words around a digit said instead of pressed: "press 2", "option four", "die Eins", "Taste 3".
+_MENU_FILLERS = frozenset("press option number the drücke drücken taste nummer die".split())
+
+
+def menu_key(answer: Gathered) -> str:
+    """The key of a menu answer: the keys pressed, or one digit said instead ("one", "1.", "press 2", "zwei").
+
+    Menus say "press 1" and listen for speech too; a caller who answers aloud says the digit.
+    Anything longer (two digits, a sentence) is not a key: "".
+    """
+    keys = (answer.digits or "").strip("#* ")
+    if keys:
+        return keys
+    said = [w for w in words(answer.speech) if w != "." and w not in _MENU_FILLERS]
+    if len(said) == 1 and (said[0] in _DIGIT_WORDS or said[0].isdigit()):
+        digit = _spoken_digits(said)
+        return digit if len(digit) == 1 else ""
+    return ""
+
+
 def is_empty(answer: Gathered) -> bool:
     """True when the caller gave neither keys nor speech."""
     return not (answer.digits or "").strip("#* ") and not (answer.speech or "").strip()
@@ -143,7 +163,7 @@ def negated(text: str) -> bool:
 
 def language(answer: Gathered) -> Lang | None:
     """1/English -> EN, 2/Deutsch/German -> DE."""
-    keys = (answer.digits or "").strip("#* ")
+    keys = menu_key(answer)
     if keys:
         return {"1": Lang.EN, "2": Lang.DE}.get(keys)
     ws = set(_plain(answer.speech).split())
@@ -156,7 +176,7 @@ def language(answer: Gathered) -> Lang | None:
 
 def service(answer: Gathered) -> AffectedService | str | None:
     """Triage answer: an AffectedService, NON_CRITICAL, or None if not understood."""
-    keys = (answer.digits or "").strip("#* ")
+    keys = menu_key(answer)
     by_key = {
         "1": AffectedService.API,
         "2": AffectedService.SMTP,
@@ -206,7 +226,7 @@ _READBACK_WORDS = (
 
 def readback_choice(answer: Gathered) -> str | None:
     """'1'..'6' from keys or speech at the read-back menu, else None."""
-    keys = (answer.digits or "").strip("#* ")
+    keys = menu_key(answer)
     if keys:
         return keys if keys in {"1", "2", "3", "4", "5", "6"} else None
     text = _plain(answer.speech)

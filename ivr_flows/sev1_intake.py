@@ -105,7 +105,7 @@ def _on_non_critical(state: CallState, event: Event, now: datetime) -> Step:
         return Step(state=s, reply=reply, effects=(log("non_critical_hangup"),))
 
     def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
-        keys = (ev.digits or "").strip("#* ")
+        keys = answers.menu_key(ev)  # "two" said is the key 2, not a "no"
         speech = " ".join(answers.words(ev.speech))
         if keys == "2":  # issue 11: a text message with how to open a ticket, then goodbye
             done = replace(s, stage=Stage.DONE, tries=0)

@@ -52,7 +52,7 @@ def on_repeat_caller(state: CallState, event: Event, now: datetime) -> Step:
         return reminder(s, n, "repeat_caller_no_choice")
 
     def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
-        keys = (ev.digits or "").strip("#* ")
+        keys = answers.menu_key(ev)
         speech = " ".join(answers.words(ev.speech))
         add = keys == "1" or (not keys and bool(_ADD_WORDS.search(speech)))
         new = keys == "2" or (not keys and bool(_NEW_WORDS.search(speech)))

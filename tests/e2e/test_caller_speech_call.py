@@ -59,3 +59,30 @@ def test_an_extension_after_the_hash_key_is_read_back_and_kept_for_the_rep(phone
         [incident] = s.scalars(select(Incident)).all()
         extension = [e.detail for e in events_of(s, incident) if e.kind == "callback_extension"]
     assert incident.callback_phone == "+14155550100" and extension == [{"extension": "204"}]
+
+
+def test_a_caller_who_says_the_menu_digits_instead_of_pressing_them_is_understood(phone, hotline):
+    """'Press 1' menus listen for speech too: 'one' (or '1.', as the recognizer writes it) is the key."""
+    call = phone("+14155550100")
+    call.dial()
+    assert "Is your e-mail sending down?" in _said(call.say("1."))
+    ticket = call.say("One.")  # API calls failing
+    assert "Sorry" not in _said(ticket) and "ticket number" in _said(ticket)
+    call.press("#")
+    call.say("Acme Mail")
+    call.say("Dana Smith")
+    call.say("yes")  # the caller ID
+    call.say("dana at acme dot com")
+    call.say("yes")
+    call.say("Every API call answers 500.")
+    readback = call.record(seconds=5)
+    fix = call.say("two")  # correct the company
+    assert "name of your company" in _said(fix)
+    call.say("Acme Mail Incorporated")
+    done = call.say("one")
+    assert "Sorry" not in _said(done) and "within 15 minutes" in _said(done), _said(readback)
+    with hotline.db.session() as s:
+        [incident] = s.scalars(select(Incident)).all()
+        kinds = [e.kind for e in events_of(s, incident)]
+    assert incident.affected_service == "api" and incident.company == "Acme Mail Incorporated"
+    assert "incident_opened_early" in kinds and "readback_confirmed" in kinds
