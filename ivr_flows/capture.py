@@ -113,6 +113,27 @@ def _keep_or_miss(field: str) -> GiveUp:
     return give_up
 
 
+def _callback_given_up(state: CallState, now: datetime) -> Step:
+    """Give up on another callback number: the number the caller calls from, unconfirmed, when we may dial it.
+
+    The closing promises a call on "the number you're calling from" (and a hang-up is rescued with it), so
+    the incident must carry it: with no callback number the page says "n/a", the hotline cannot place the
+    callback and no receipt is texted. The read-back lists it, so the caller may still correct it.
+    """
+    s = replace(state, pending="", pending_extension="")
+    if s.correcting and s.captured.callback_phone:
+        return field_done(s, now)  # keep the number confirmed before
+    number = offered_number(s)
+    if not number:
+        return _keep_or_miss("callback_phone")(s, now)
+    values = {"callback_phone": number, "callback_extension": ""}
+    effects = (log("field_unconfirmed", field="callback_phone"), *_extension_lines(s, values))
+    s = capture(s, **values)
+    s = replace(s, confirmed=tuple(f for f in s.confirmed if f != "callback_phone"),
+                changed=(*s.changed, "callback_phone") if s.correcting else s.changed)
+    return field_done(s, now, effects=effects)
+
+
 def _accept_pending(field: str) -> GiveUp:
     """Give up on a confirmation: keep the offered value, noting it was not confirmed."""
 
@@ -211,14 +232,14 @@ def on_callback_confirm(state: CallState, event: Event, now: datetime) -> Step:
         if source == "caller_id":
             return go(replace(entry, tries=0), n)
         # A typed number heard back wrong counts as a failed try, so this loop ends.
-        return fail(entry, n, "", _keep_or_miss("callback_phone"))
+        return fail(entry, n, "", _callback_given_up)
 
     return answer_or_silence(state, event, now, on_answer, give_up)
 
 
 def on_callback_entry(state: CallState, event: Event, now: datetime) -> Step:
     """CALLBACK_ENTRY: a keyed or spoken number, validated, then read back."""
-    give_up = _keep_or_miss("callback_phone")
+    give_up = _callback_given_up
 
     def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
         # A spoken "+44 20 7946 0000" keeps its country code; an extension is not part of the number.

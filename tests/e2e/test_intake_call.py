@@ -295,3 +295,28 @@ def test_a_bare_hash_at_the_pin_question_goes_on_without_a_pin(phone, hotline, t
     assert "support PIN" in _said(call.press("4521#"))
     after = call.press("#")  # no PIN to hand
     assert "Sorry" not in _said(after) and "PIN" not in _said(after)
+
+
+def test_a_caller_who_declines_their_number_and_cannot_key_another_is_called_back_on_it(phone, hotline):
+    """The closing promised a call on "the number you're calling from", but the incident had no callback number:
+    its page said "Call back n/a" and the hotline could not place the callback (a hang-up there was rescued with it)."""
+    call = phone(CALLER)
+    _through_to_company(call)
+    call.say("Acme")
+    call.say("Dana Smith")
+    assert "enter the number" in _said(call.press("2"))  # another number, please
+    for _ in range(3):
+        call.press("12345")  # no phone number
+    call.say("dana at acme dot com")
+    call.press("1")
+    call.say("All API calls fail with a 500.")
+    readback = call.record(seconds=5)
+    assert "Callback number: plus 1, 4 1 5, 5 5 5, 0 1 0 0" in _said(readback)  # heard, correctable
+    closing = _said(call.press("1"))
+    assert "call you back on plus 1, 4 1 5, 5 5 5, 0 1 0 0 within 15 minutes" in closing
+    assert "We don't have a callback number" not in closing
+    incident = _only_incident(hotline)
+    assert incident.callback_phone == CALLER and "callback_phone" not in incident.missing_fields
+    with hotline.db.session() as s:
+        unconfirmed = [e.detail for e in events_of(s, incident) if e.kind == "field_unconfirmed"]
+    assert unconfirmed == [{"field": "callback_phone"}]
