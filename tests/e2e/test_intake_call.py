@@ -320,3 +320,15 @@ def test_a_caller_who_declines_their_number_and_cannot_key_another_is_called_bac
     with hotline.db.session() as s:
         unconfirmed = [e.detail for e in events_of(s, incident) if e.kind == "field_unconfirmed"]
     assert unconfirmed == [{"field": "callback_phone"}]
+
+
+def test_silence_at_the_callback_number_is_heard_as_silence(phone, hotline):
+    """Since the keypad questions take an empty answer (actionOnEmptyResult), silence at the callback number
+    reached the flow as a bare '#' and the caller heard that their number "isn't a complete phone number"."""
+    call = phone("anonymous")
+    _through_to_company(call)
+    call.say("Acme")
+    assert "enter the number" in _said(call.say("Dana Smith"))
+    again = call.silence()
+    assert _said(again).startswith("Sorry, I didn't hear anything.") and "complete phone number" not in _said(again)
+    assert "plus 1, 4 1 5, 5 5 5, 0 1 0 1" in _said(call.press("4155550101"))

@@ -46,3 +46,19 @@ def test_a_failed_correction_keeps_the_confirmed_number():
                         ("press", "123"), ("press", "123"), ("press", "123")])
     assert call.stage is Stage.READBACK
     assert call.state.captured.callback_phone == US_CALLER and not call.logs("field_unconfirmed")
+
+
+def test_silence_at_the_callback_number_is_silence_not_an_incomplete_number():
+    """The keypad questions ask Twilio for an empty answer (actionOnEmptyResult): silence there arrives as one.
+    At the callback number it was answered "That number can't be used ...: it isn't a complete phone number"."""
+    call = run(Call(caller_id="anonymous"), TO_CALLBACK)
+    assert call.stage is Stage.CALLBACK_ENTRY
+    call.press("")  # Twilio's empty answer: silence, or a bare '#'
+    assert call.said.startswith("Sorry, I didn't hear anything.") and "complete phone number" not in call.said
+    assert call.stage is Stage.CALLBACK_ENTRY
+
+
+def test_a_caller_silent_at_the_callback_number_and_the_email_is_taken_for_a_silent_caller():
+    call = run(Call(caller_id="anonymous"), [*TO_CALLBACK, ("press", ""), ("press", ""), ("press", ""),
+                                              ("silence",), ("silence",), ("silence",)])
+    assert call.stage is Stage.RECORDING and call.logs("silent_caller_skipped")
