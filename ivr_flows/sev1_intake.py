@@ -111,6 +111,8 @@ def _on_non_critical(state: CallState, event: Event, now: datetime) -> Step:
             done = replace(s, stage=Stage.DONE, tries=0)
             reply = Reply(lang=s.lang, say=(t(s, "non_critical_sms_sent"), t(s, "non_critical_goodbye")), hangup=True)
             return Step(state=done, reply=reply, effects=(RecordNonCritical(send_howto=True),))
+        if not keys and answers.service(ev) == answers.NON_CRITICAL:
+            return goodbye(s, n)  # "no, it's not critical": its "critical" is no wish to continue
         if keys == "1" or (not keys and (answers.yes_no(ev) or _CONTINUE_WORDS.search(speech))):
             back = replace(s, stage=Stage.TRIAGE, tries=0)
             return go(back, n, effects=(log("non_critical_continue"),))

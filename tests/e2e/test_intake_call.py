@@ -332,3 +332,16 @@ def test_silence_at_the_callback_number_is_heard_as_silence(phone, hotline):
     again = call.silence()
     assert _said(again).startswith("Sorry, I didn't hear anything.") and "complete phone number" not in _said(again)
     assert "plus 1, 4 1 5, 5 5 5, 0 1 0 1" in _said(call.press("4155550101"))
+
+
+def test_a_german_caller_who_says_nicht_kritisch_twice_is_told_where_to_go_and_not_taken_back(phone, hotline):
+    call = phone("+4930123456")
+    call.dial()
+    call.press("2")
+    told = _said(call.say("Nicht kritisch, nur eine Frage."))
+    assert "Ticket im Dashboard" in told
+    done = call.say("Nein, es ist nicht kritisch.")  # "kritisch" in it was "continue as a critical outage"
+    assert done.kind == "hangup" and "Ist Ihr E-Mail-Versand ausgefallen?" not in _said(done)
+    call.hang_up()
+    with hotline.db.session() as s:
+        assert s.scalars(select(Incident)).all() == []
