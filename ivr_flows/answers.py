@@ -130,6 +130,16 @@ def menu_key(answer: Gathered) -> str:
     return ""
 
 
+# What the recognizer writes for a caller who hesitates or for line noise: no company, no name.
+_HESITATIONS = frozenset("uh uhh um umm uhm hm hmm hmmm mm mhm mmm huh er erm ah eh äh ähm öh öhm hä".split())
+
+
+def only_hesitation(speech: str) -> bool:
+    """True when every word said is a hesitation ("Uh.", "Hmm", "uh huh", "Ähm"): nothing to record."""
+    said = [w for w in words(speech) if w != "."]
+    return bool(said) and all(w.strip("'-") in _HESITATIONS for w in said)
+
+
 def is_empty(answer: Gathered) -> bool:
     """True when the caller gave neither keys nor speech."""
     return not (answer.digits or "").strip("#* ") and not (answer.speech or "").strip()

@@ -86,3 +86,20 @@ def test_a_caller_who_says_the_menu_digits_instead_of_pressing_them_is_understoo
         kinds = [e.kind for e in events_of(s, incident)]
     assert incident.affected_service == "api" and incident.company == "Acme Mail Incorporated"
     assert "incident_opened_early" in kinds and "readback_confirmed" in kinds
+
+
+def test_a_hesitation_at_the_company_question_is_asked_again_not_recorded(phone, hotline):
+    call = phone("+14155550100")
+    call.dial()
+    call.press("1")
+    call.press("1")
+    call.press("#")
+    again = call.say("Uh.")  # was recorded as the company "Uh." and never marked missing
+    assert "didn't get that" in _said(again) and "name of your company" in _said(again)
+    call.say("Acme Mail")
+    call.say("Dana Smith")
+    call.press("1")
+    call.hang_up()
+    with hotline.db.session() as s:
+        [incident] = s.scalars(select(Incident)).all()
+    assert incident.company == "Acme Mail"
