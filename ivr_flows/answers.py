@@ -135,7 +135,11 @@ _HESITATIONS = frozenset("uh uhh um umm uhm hm hmm hmmm mm mhm mmm huh er erm ah
 
 
 def only_hesitation(speech: str) -> bool:
-    """True when every word said is a hesitation ("Uh.", "Hmm", "uh huh", "Ähm"): nothing to record."""
+    """True when every word said is a hesitation ("Uh.", "Hmm", "uh huh", "Ähm"): nothing to record.
+
+    A word written in capitals ("HM", "MM") is an acronym the recognizer heard spelled, not a "hm"."""
+    if any(len(w) > 1 and w.isupper() for w in re.findall(r"[^\W\d_]+", speech or "")):
+        return False
     said = [w for w in words(speech) if w != "."]
     return bool(said) and all(w.strip("'-") in _HESITATIONS for w in said)
 

@@ -28,7 +28,7 @@ def test_a_company_given_only_as_hesitations_is_marked_missing():
     assert call.state.captured.company == "" and "company" in call.state.captured.missing
 
 
-@pytest.mark.parametrize("speech", ["Uhm Acme", "Hm Software GmbH", "Ahmed Khan"])
+@pytest.mark.parametrize("speech", ["Uhm Acme", "Hm Software GmbH", "Ahmed Khan", "HM", "MM"])
 def test_a_name_with_a_hesitation_in_it_is_kept(speech):
     call = run(Call(), TO_COMPANY)
     call.speak(speech)
