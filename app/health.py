@@ -11,6 +11,9 @@ bp = Blueprint("health", __name__)
 NOBODY_TO_PAGE = ("nobody can be paged now: no schedule the escalation policy pages has an active rep on call, "
                   "no rep it names is active, and no active rep is a manager (`hotline check` says how to fix it)")
 
+NO_LISTENER = ("no RQ worker listens on queue {queue!r} although a watchdog runs: a `hotline worker` with another "
+               "QUEUE_NAME or REDIS_URL? Pages wait for the watchdog's takeover, seconds late (`hotline check` says more)")
+
 # a count, not names: /healthz answers anyone who can reach it
 NO_SMS_PAGES = ("{count} of the reps paged now cannot get SMS pages (their number texted STOP): their pages are "
                 "calls only until each texts START to the hotline number (`hotline check` names them)")
@@ -54,9 +57,23 @@ def healthz():
             warnings.append(NOBODY_TO_PAGE)
         if on_call["sms_opted_out"]:
             warnings.append(NO_SMS_PAGES.format(count=on_call["sms_opted_out"]))
+        if watchdog["alive"] and checks["redis"] == "ok":
+            warnings += _listener_warning(hotline.jobs)
     ok = all(v == "ok" for v in checks.values())
     return jsonify(status="ok" if ok else "degraded", checks=checks, watchdog=watchdog, on_call=on_call,
                    warnings=warnings), 200 if ok else 503
+
+
+def _listener_warning(jobs) -> list[str]:
+    """A worker runs somewhere (its watchdog holds the lease) but none takes this process's jobs: a warning."""
+    try:
+        if jobs.first_page_listeners():
+            return []
+    except Exception:  # noqa: BLE001 - Redis failed since its ping: the next poll tells
+        return []
+    from app.queue import FIRST, queue_names
+
+    return [NO_LISTENER.format(queue=queue_names(jobs.name)[FIRST])]
 
 
 def _schema_check(hotline, guard: dict[str, bool]) -> tuple[str, str | None]:

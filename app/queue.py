@@ -40,6 +40,9 @@ QUEUE_ORDER = (FIRST, PAGES, STEPS, SLOW)
 QUEUE_OF = {"page": PAGES, "callback": PAGES, "notice": PAGES, "step": STEPS, "webhook": SLOW, "delivery": SLOW}
 
 
+WORKERS_BY_QUEUE_KEY = "rq:workers:{}"  # RQ's set of the workers that listen on a queue (rq.worker_registration)
+
+
 def queue_names(base: str) -> dict[str, str]:
     """The RQ queue name of each class of work, from QUEUE_NAME (``hotline-first``, ``hotline-pages``, ``hotline``,
     ``hotline-slow``)."""
@@ -172,6 +175,10 @@ class JobQueue:
     def queue_for(self, kind: str) -> Queue:
         """The queue jobs of ``kind`` (a key of JOB_FUNCTIONS) wait in."""
         return self.by_class[QUEUE_OF[kind]]
+
+    def first_page_listeners(self) -> int:
+        """How many RQ workers listen on the first pages' queue: one Redis command, without importing RQ."""
+        return int(self.redis.scard(WORKERS_BY_QUEUE_KEY.format(queue_names(self.name)[FIRST])))
 
     def job_ids(self) -> list[str]:
         """Ids of the jobs waiting in any of the queues (not the scheduled ones)."""

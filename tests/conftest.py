@@ -277,6 +277,14 @@ def hotline(settings, clock, redis_conn) -> Iterator[Hotline]:
 
 
 @pytest.fixture
+def rq_listening(hotline) -> None:
+    """An RQ worker registered on the hotline's queues, as a running ``hotline worker``'s is (it takes no job)."""
+    from rq import Worker
+
+    Worker(hotline.jobs.queues, connection=hotline.jobs.redis).register_birth()  # the Redis is flushed after the test
+
+
+@pytest.fixture
 def app(hotline):
     """The Flask app around ``hotline``."""
     from app import create_app

@@ -166,7 +166,7 @@ def test_yes_from_an_opted_out_rep_both_lifts_the_opt_out_and_acknowledges(desk,
         assert s.get(Incident, incident.id).acknowledged_at is not None
 
 
-def test_operators_see_a_rep_on_call_who_cannot_get_sms_pages(desk, network, client):
+def test_operators_see_a_rep_on_call_who_cannot_get_sms_pages(desk, network, client, rq_listening):
     hotline = desk.hotline
     watchdog.tick(hotline, "a")
     assert client.get("/healthz").get_json()["warnings"] == []
