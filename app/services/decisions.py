@@ -154,17 +154,46 @@ def level_people(session: Session, incident: Incident, level: int,
     levels = incident.escalation.get("levels", []) if incident.escalation else []
     if level >= len(levels):
         return []
+    paged = _paged_numbers(session, incident) if level else set()
     # one entry per number; a person two targets reach (a rep on call in two schedules) gets every channel
     # either target asks for, in the order first asked
     found: dict[str, tuple[Contactable, tuple[str, ...]]] = {}
     for target in levels[level].get("targets", []):
+        earlier = _earlier_target(levels[:level], target)
         for who in resolve(session, incident, target, now):
             if not who.phone:
                 continue
             channels = tuple(target.get("channels") or who.channels)
+            if earlier is not None and who.phone not in paged:
+                # "the primary again by voice" is meant for whoever had the earlier level's page: someone this
+                # target reaches for the first time (the rota handed over, an override began, a rep left) gets
+                # that page too (the SMS with the reference, the callback number and the link), not a call alone
+                first = tuple(earlier.get("channels") or _own_channels(session, who))
+                channels = first + tuple(c for c in channels if c not in first)
             first, before = found.get(who.phone, (who, ()))
             found[who.phone] = (first, before + tuple(c for c in channels if c not in before))
     return list(found.values())
+
+
+def _paged_numbers(session: Session, incident: Incident) -> set[str]:
+    """The numbers an escalation page of ``incident`` was written for (sent, queued or held)."""
+    return set(session.scalars(select(Page.to_number).where(Page.incident_id == incident.id, Page.purpose == "page")))
+
+
+def _earlier_target(levels: list[dict], target: dict) -> dict | None:
+    """The same target (same schedule, rep, managers or TAM) in an earlier level, as that level pages it."""
+    same = {k: v for k, v in target.items() if k != "channels"}
+    for level in levels:
+        for other in level.get("targets", []):
+            if {k: v for k, v in other.items() if k != "channels"} == same:
+                return other
+    return None
+
+
+def _own_channels(session: Session, who: Contactable) -> tuple[str, ...]:
+    """A person's own channels (a target's channels replace them in ``who``)."""
+    rep = find_rep(session, who.rep_id) if who.rep_id is not None else None
+    return tuple(rep.channels) if rep is not None else who.channels
 
 
 def resolve(session: Session, incident: Incident | None, target: dict, now: datetime) -> list[Contactable]:
