@@ -5,7 +5,7 @@ PROMPTS: dict[str, str] = {
                 "Antworten Sie CALL {ref}, um verbunden zu werden.",
     "ack_already_yours": "Sie haben Vorfall {ref} bereits bestätigt.",
     "ack_closed": "Vorfall {ref} ist abgeschlossen. Es wurde nichts geändert.",
-    "ack_owned_by_other": "Vorfall {ref} wurde bereits um {at} bestätigt. Es wurde nichts geändert. "
+    "ack_owned_by_other": "Vorfall {ref} wurde bereits von {previous} um {at} bestätigt. Es wurde nichts geändert. "
                           "Antworten Sie CALL {ref}, um ihn zu übernehmen und den Kunden anzurufen.",
     "ack_not_paged": "Sie wurden für Vorfall {ref} nicht alarmiert und haben keine Bereitschaft. "
                      "Es wurde nichts geändert.",

@@ -5,7 +5,7 @@ PROMPTS: dict[str, str] = {
     "ack_done": "Acknowledged {ref}. Call {company} on {phone} by {due}. Reply CALL {ref} to be connected.",
     "ack_already_yours": "You already acknowledged incident {ref}.",
     "ack_closed": "Incident {ref} is closed. Nothing was changed.",
-    "ack_owned_by_other": "Incident {ref} was already acknowledged at {at}. Nothing was changed. "
+    "ack_owned_by_other": "Incident {ref} was already acknowledged by {previous} at {at}. Nothing was changed. "
                           "Reply CALL {ref} to take it over and call the customer.",
     "ack_not_paged": "You were not paged for incident {ref} and are not on call. Nothing was changed.",
     "ack_not_a_rep": "Only an on-call rep can acknowledge incident {ref}; the reps are still being paged. "

@@ -63,8 +63,8 @@ def handle_rep_sms(session: Session, from_number: str, body: str, now: datetime)
         reference = digits
     else:
         reference = only_open_page(session, rep)
-    if reference is None:
-        return text("sms_no_open_page")
+        if reference is None:
+            return _taken_by_another(session, rep, now)
     if reference.startswith("several:"):
         return text("sms_several", refs=reference[8:], word=word)
     incident = lock_incident(session, reference)
@@ -143,6 +143,22 @@ def only_open_page(session: Session, rep: Rep) -> str | None:
     if len(refs) > 1:
         return "several:" + ", ".join(refs)
     return refs[0]
+
+
+def _taken_by_another(session: Session, rep: Rep, now: datetime) -> str:
+    """A bare command from a rep whose only open page another rep acknowledged meanwhile: who has it, at what time,
+    and how to take it over (refused and logged as any acknowledgement of an owned incident; never acted on: a
+    bare CALL must not take an incident from its owner). Else: no open page."""
+    refs = sorted(set(session.scalars(
+        select(Incident.reference).join(Page, Page.incident_id == Incident.id).where(
+            or_(Page.rep_id == rep.id, Page.to_number == rep.phone), Page.purpose == "page",
+            Incident.status == IncidentStatus.OPEN, Incident.callback_answered_at.is_(None),
+            Incident.acknowledged_at.is_not(None)))))
+    if len(refs) != 1:
+        return text("sms_no_open_page")
+    incident = lock_incident(session, refs[0])
+    actor = Actor(name=rep.name, via="sms", rep=rep, is_manager=rep.is_manager)
+    return acknowledge(session, incident, actor, now, allowed=may_act(session, incident, rep, now)).message
 
 
 def _answer_unknown(session: Session, from_number: str, body: str, now: datetime) -> str:
