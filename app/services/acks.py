@@ -220,12 +220,13 @@ def _message(outcome: str, incident: Incident, actor: Actor, previous: int | Non
     in_flight = session.scalars(select(Callback).where(
         Callback.incident_id == incident.id, Callback.outcome == CallbackOutcome.PENDING)
         .order_by(Callback.requested_at.desc())).first()
+    tz = actor.rep.time_zone if actor.rep is not None and actor.rep.time_zone else "UTC"  # the rep's own clock
     params = {
         "ref": incident.reference, "company": incident.company or "the customer",
         "phone": phone_with_extension(incident.callback_phone, callback_extension(incident, session))
-        or "the number in the incident", "due": hhmm(incident.callback_due_at),
+        or "the number in the incident", "due": hhmm(incident.callback_due_at, tz),
         "at": hhmm(in_flight.requested_at if outcome == "callback_in_flight" and in_flight
-                   else incident.acknowledged_at or incident.callback_due_at),
+                   else incident.acknowledged_at or incident.callback_due_at, tz),
         "previous": previous_rep.name if previous_rep else "another rep",
         "rep_phone": actor.rep.phone if actor.rep else "",
     }

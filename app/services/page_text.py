@@ -20,21 +20,21 @@ def hhmm(when: datetime, tz: str = "UTC") -> str:
     return f"{local:%H:%M} {local.tzname()}"
 
 
-def page_sms(incident: Incident, ack_link: str) -> str:
-    """The SMS page: reference, company, service, deadline, how to acknowledge."""
+def page_sms(incident: Incident, ack_link: str, tz: str = "UTC") -> str:
+    """The SMS page: reference, company, service, deadline (on the rep's clock, ``tz``), how to acknowledge."""
     company = incident.company or "unknown company"
     service = SERVICE_SHORT.get(incident.affected_service, "critical problem")
     phone = phone_with_extension(incident.callback_phone, callback_extension(incident)) or "n/a"
     return (f"SEV1 {incident.reference} {company[:40]}: {service}. Call back {phone} "
-            f"by {hhmm(incident.callback_due_at)}. Reply ACK {incident.reference} or CALL {incident.reference}. "
+            f"by {hhmm(incident.callback_due_at, tz)}. Reply ACK {incident.reference} or CALL {incident.reference}. "
             f"{ack_link}").strip()
 
 
-def alert_sms(incident: Incident, purpose: str, now: datetime) -> str:
-    """At-risk and breach alerts for managers and everyone paged."""
+def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") -> str:
+    """At-risk and breach alerts for managers and everyone paged (the deadline on the rep's clock, ``tz``)."""
     company = incident.company or "unknown company"
     if purpose == "breach":
-        return (f"SEV1 {incident.reference} {company[:40]}: callback deadline {hhmm(incident.callback_due_at)} "
+        return (f"SEV1 {incident.reference} {company[:40]}: callback deadline {hhmm(incident.callback_due_at, tz)} "
                 f"BREACHED, no callback yet. Reply CALL {incident.reference} to call the customer now.")
     minutes = max(0, int((incident.callback_due_at - now).total_seconds() // 60))
     return (f"SEV1 {incident.reference} {company[:40]}: AT RISK, {minutes} min left, no callback started. "
@@ -68,16 +68,20 @@ def callback_missed_sms(incident: Incident, tz: str, hotline_number: str, at: da
     return customer_text.callback_missed_sms(incident.reference, at, tz, incident.language, hotline_number)
 
 
-def _spoken(incident: Incident) -> dict[str, str]:
-    """What a voice page says of the incident: reference digit by digit, company, service, deadline."""
+def _spoken(incident: Incident, tz: str = "UTC") -> dict[str, str]:
+    """What a voice page says of the incident: reference digit by digit, company, service, deadline (on the
+    listener's clock, ``tz``; the zone's letters one by one: "P S T", "U T C")."""
+    local = incident.callback_due_at.astimezone(ZoneInfo(tz))
+    name = local.tzname() or ""
+    spoken_zone = " ".join(name) if name.isalpha() else name
     return {"ref": ", ".join(incident.reference), "company": incident.company or "an unknown company",
             "service": SERVICE_SHORT.get(incident.affected_service, "critical problem").replace("+", "and"),
-            "due": f"{incident.callback_due_at:%H:%M} U T C"}
+            "due": f"{local:%H:%M} {spoken_zone}"}
 
 
-def spoken_summary(incident: Incident) -> str:
-    """The voice page summary."""
-    said = _spoken(incident)
+def spoken_summary(incident: Incident, tz: str = "UTC") -> str:
+    """The voice page summary (the deadline on the rep's clock, ``tz``)."""
+    said = _spoken(incident, tz)
     extension = callback_extension(incident) if incident.callback_phone else ""
     key_in = f" {text('page_extension', extension=', '.join(extension))}" if extension else ""
     return (f"Severity 1 page. Incident {said['ref']}, for {said['company']}: {said['service']}. "

@@ -8,7 +8,7 @@ from datetime import datetime
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import object_session
 
-from app.models import Channel, Incident, Page
+from app.models import Channel, Incident, Page, Rep
 from app.models.paging import TAM_ROLE
 from app.services import page_text
 from app.services.escalation import caller_on_hotline
@@ -76,9 +76,9 @@ class PageUrls:
         if page.role == TAM_ROLE and page.purpose in ("page", "at_risk", "breach"):
             return page_text.tam_sms(incident, page.purpose, page.created_at)  # told, never asked to act
         if page.purpose == "page":
-            return page_text.page_sms(incident, self.ack_link(page.id, page.created_at))
+            return page_text.page_sms(incident, self.ack_link(page.id, page.created_at), rep_zone(page))
         if page.purpose in ("at_risk", "breach"):
-            return page_text.alert_sms(incident, page.purpose, page.created_at)
+            return page_text.alert_sms(incident, page.purpose, page.created_at, rep_zone(page))
         if page.purpose == "taken_over":
             return page_text.taken_over_sms(incident)
         if page.purpose == "rep_not_reached":
@@ -90,6 +90,13 @@ class PageUrls:
             return page_text.receipt_sms(incident, zone_for_number(incident.callback_phone).key, page.created_at)
         return page_text.ack_notice_sms(incident, zone_for_number(incident.callback_phone).key, page.created_at,
                                         in_call=_in_call(incident, page.created_at))
+
+
+def rep_zone(page: Page) -> str:
+    """The time zone of the rep a page is for (the deadline is written and said on their clock); UTC for anyone else."""
+    session = object_session(page)
+    rep = session.get(Rep, page.rep_id) if session is not None and page.rep_id else None
+    return rep.time_zone if rep is not None and rep.time_zone else "UTC"
 
 
 def _in_call(incident: Incident, at: datetime) -> bool:

@@ -13,6 +13,7 @@ from app.services import live_connect
 from app.services.acks import acknowledge, connect, page_actor
 from app.services.page_status import call_status, page_call_answered
 from app.services.page_text import spoken_summary, tam_spoken
+from app.services.page_urls import rep_zone
 from app.voice.bridge import bridge_twiml
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
@@ -39,7 +40,7 @@ def _menu(page: Page, incident: Incident) -> str:
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=f"/twilio/page/voice/key?page={page.id}",
                              method="POST", action_on_empty_result=False)
-    gather.say(spoken_summary(incident), **REP_VOICE)
+    gather.say(spoken_summary(incident, rep_zone(page)), **REP_VOICE)
     gather.say(text("page_menu"), **REP_VOICE)
     response.say(text("page_no_key"), **REP_VOICE)
     response.hangup()

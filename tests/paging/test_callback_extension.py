@@ -8,6 +8,7 @@ simulated Twilio for the pages and the bridged call.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -20,6 +21,12 @@ from tests.paging.conftest import ALICE, CUSTOMER
 KEY_IN = "The customer's number has extension 2, 0, 4."
 KEYED_FOR_THE_REP = ("Their number has extension 2, 0, 4: the hotline keys it in when their switchboard answers. "
                      "If you are asked for it again, key it in.")
+
+
+def _alice_clock(incident: Incident) -> str:
+    """The deadline as Alice (America/Los_Angeles) reads it in her page."""
+    local = incident.callback_due_at.astimezone(ZoneInfo("America/Los_Angeles"))
+    return f"{local:%H:%M} {local.tzname()}"
 
 
 def _intake(desk, callback_number: str) -> Incident:
@@ -37,7 +44,7 @@ def test_the_rep_is_told_the_extension_in_the_page_the_voice_page_and_the_bridge
     desk.settle()
 
     [page_sms] = [body for body in alice.sms if body.startswith("SEV1")]
-    assert f"Call back +14155550100 ext. 204 by {incident.callback_due_at:%H:%M} UTC." in page_sms
+    assert f"Call back +14155550100 ext. 204 by {_alice_clock(incident)}." in page_sms
     page_call, bridged = alice.calls[0].heard.split("Dialling now.")
     assert KEY_IN in page_call.split("Press 1 to acknowledge")[0]  # the voice page's summary
     assert bridged.strip().startswith(KEYED_FOR_THE_REP)  # just before the customer's phone rings
@@ -75,7 +82,7 @@ def test_without_an_extension_the_rep_is_told_none(desk, network, client, hotlin
     incident = desk.open_incident()
     desk.settle()
     [page_sms] = [body for body in alice.sms if body.startswith("SEV1")]
-    assert f"Call back +14155550100 by {incident.callback_due_at:%H:%M} UTC." in page_sms
+    assert f"Call back +14155550100 by {_alice_clock(incident)}." in page_sms
     with hotline.db.transaction() as session:
         token = create_token(session, "helpdesk", clock.now(), scopes=("incidents:read",))
     body = client.get(f"/api/v1/incidents/{incident.reference}", headers={"Authorization": f"Bearer {token}"}).json
