@@ -27,6 +27,12 @@ REP_COMMANDS = {"UPDATE", "EVERY", "PROPOSE", "WORKAROUND"}
 # what people type between the reference and their text ("UPDATE 123456: ...", "- ...", ", ..."): never the customer's
 SEPARATOR = re.compile(r"^[\s:;,\-\u2013\u2014|>]+")
 NO_REFERENCE = "No incident reference (6 digits) in your SMS. Nothing was changed or sent. "
+# "EVERY 30", "EVERY 30m", "EVERY 2h", "EVERY 24 hours", "EVERY 1.5 Stunden": a number and maybe its unit (minutes
+# unless it says hours); days or seconds are read as nothing, never as minutes
+INTERVAL = re.compile(r"(?<![\d.,])(\d{1,4}(?:[.,]\d{1,2})?)\s*([^\W\d_]*)")
+HOUR_UNITS = {"H", "HR", "HRS", "HOUR", "HOURS", "STD", "STUNDE", "STUNDEN"}
+OTHER_UNITS = {"S", "SEC", "SECS", "SECOND", "SECONDS", "SEKUNDEN", "D", "DAY", "DAYS", "TAG", "TAGE", "W", "WEEK",
+               "WEEKS", "WOCHE", "WOCHEN"}
 REP_HELP = ("Updates: UPDATE <ref> <text>; EVERY <minutes> <ref> sets the interval; "
             "PROPOSE <ref> <summary> or WORKAROUND <ref> <summary> asks the customer to confirm.")
 
@@ -93,17 +99,29 @@ def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datet
         return f"You were not paged for {incident.reference} and do not own it. Nothing was changed."
     rest = SEPARATOR.sub("", body[match.end():]).strip()
     if command == "EVERY":
-        minutes = re.search(r"\b(\d{1,4})\b", REFERENCE.sub("", body))
+        minutes = interval_minutes(REFERENCE.sub("", body))
         if minutes is None:
             return "Reply EVERY <minutes> <ref>, e.g. EVERY 30 " + incident.reference
-        result = agree_interval(session, incident, int(minutes.group(1)), via="sms", by=rep.name, now=now,
-                                owner_rep_id=rep.id)
+        result = agree_interval(session, incident, minutes, via="sms", by=rep.name, now=now, owner_rep_id=rep.id)
     elif command == "UPDATE":
         result = write_update(session, incident, what_is_wrong=rest, by=rep.name, via="sms", now=now)
     else:
         kind = ProposalKind.WORKAROUND if command == "WORKAROUND" else ProposalKind.RESOLVED
         result = propose(session, incident, kind, summary=rest, by=rep.name, now=now, settings=settings)
     return result.message
+
+
+def interval_minutes(words: str) -> int | None:
+    """The interval an EVERY command names, in minutes ("24 hours" is 1440, never 24); None when it names none
+    or in a unit it cannot mean (days, seconds)."""
+    match = INTERVAL.search(words)
+    if match is None:
+        return None
+    number, unit = float(match.group(1).replace(",", ".")), match.group(2).upper()
+    if unit in HOUR_UNITS:
+        return round(number * 60)
+    # minutes, said or not ("EVERY 30 please 123456" is 30 minutes)
+    return round(number) if unit not in OTHER_UNITS and number == int(number) else None
 
 
 def _may_act(session: Session, rep: Rep, incident: Incident) -> bool:

@@ -45,3 +45,37 @@ def test_an_update_command_without_a_reference_says_nothing_was_sent(desk, netwo
     desk.settle()
     assert _rows(desk, Delivery, incident_id=incident.id, purpose="update") == []
     assert _rows(desk, ResolutionProposal, incident_id=incident.id) == []
+
+
+@pytest.mark.parametrize(("body", "minutes"), [
+    ("EVERY 24 hours {ref}", 1440), ("EVERY 2h {ref}", 120), ("every 4 Stunden {ref}", 240), ("EVERY 1 hour {ref}", 60),
+    ("EVERY 30m {ref}", 30), ("EVERY 45 min {ref}", 45), ("EVERY 1.5 hours {ref}", 90), ("EVERY {ref} 90", 90)])
+def test_an_interval_in_hours_is_that_many_hours_never_as_many_minutes(desk, network, smtp, body, minutes):
+    from app.models import FollowUp
+    from app.services.updates import say_minutes
+
+    incident, _customer = _called_back(desk, network)
+    ref = incident.reference
+    [reply] = _text_hotline(desk, body.format(ref=ref), sender=ALICE)
+    assert reply.startswith(f"Updates for {ref} every {say_minutes(minutes)}.")
+    [follow_up] = _rows(desk, FollowUp, incident_id=incident.id)
+    assert follow_up.interval_minutes == minutes and follow_up.agreed_via == "sms"
+
+
+@pytest.mark.parametrize("body", ["EVERY 2 days {ref}", "EVERY half hour {ref}", "EVERY 20 seconds {ref}"])
+def test_an_interval_the_hotline_cannot_read_changes_nothing_and_says_how(desk, network, smtp, body):
+    from app.models import FollowUp
+
+    incident, _customer = _called_back(desk, network)
+    ref = incident.reference
+    before = [(f.interval_minutes, f.agreed_via) for f in _rows(desk, FollowUp, incident_id=incident.id)]
+    [reply] = _text_hotline(desk, body.format(ref=ref), sender=ALICE)
+    assert reply.startswith("Reply EVERY <minutes> <ref>") or "Nothing was changed" in reply
+    assert [(f.interval_minutes, f.agreed_via) for f in _rows(desk, FollowUp, incident_id=incident.id)] == before
+
+
+def test_a_word_after_the_minutes_that_is_no_unit_leaves_them_minutes():
+    from app.services.update_sms import interval_minutes
+
+    assert interval_minutes("EVERY 30 please ") == 30 and interval_minutes("EVERY 30") == 30
+    assert interval_minutes("EVERY 20 seconds") is None and interval_minutes("EVERY 1,5 Std") == 90
