@@ -39,7 +39,7 @@ class FollowUp(Base):
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    closed_how: Mapped[str] = mapped_column(String(16), default="")  # confirmed, verbal, unconfirmed
+    closed_how: Mapped[str] = mapped_column(String(16), default="")  # confirmed, verbal, unconfirmed, manager
 
 
 class CustomerUpdate(Base):

@@ -32,7 +32,7 @@ from app.services.events import log_event
 from app.services.oncall import contactable, find_rep, resolve_target
 from app.services.page_verdicts import release_held
 from app.services.pages import CHASING_PURPOSES, ESCALATION_PURPOSES, queue_page
-from app.services.updates import start_follow_up
+from app.services.updates import close_follow_up, start_follow_up
 
 
 @dataclass
@@ -45,6 +45,10 @@ class Acting:
     level_people: list[tuple[Contactable, tuple[str, ...]]] = field(default_factory=list)
     detail: dict[str, Any] = field(default_factory=dict)  # added to every line the decision logs
     hotline_number: str = ""  # the number customers call (TWILIO_NUMBER), for what they are told in writing
+
+
+# how a resolve decision ends the incident's update schedule (FollowUp.closed_how)
+CLOSED_HOW = {"resolved": "confirmed", "resolved_unconfirmed": "unconfirmed", "resolved_by_manager": "manager"}
 
 
 @dataclass
@@ -72,6 +76,8 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
         incident.status = IncidentStatus.RESOLVED
         done.canceled += _cancel(session, incident, CHASING_PURPOSES, now)
         _withdraw_proposals(session, incident, now)
+        # the schedule ends with the incident (the customer's answer names how: app/services/resolution)
+        close_follow_up(session, incident, now, CLOSED_HOW.get(decision.outcome, "resolved"))
     step_id = acting.step.id if acting.step is not None else None
     planned = [(order, who, channels) for order in decision.pages
                for who, channels in _audience(session, incident, order, now, acting, done)]

@@ -138,6 +138,23 @@ def close_round_steps(session: Session, incident_id: int, round_: int, outcome: 
         DueStep.status == StepStatus.PENDING).values(status=StepStatus.DONE, done_at=now, outcome=outcome))
 
 
+def close_follow_up(session: Session, incident: Incident, now: datetime, how: str) -> None:
+    """The incident is resolved: its schedule owes nothing more (``how``: confirmed, verbal, unconfirmed, manager).
+
+    Called by the one resolve (app/services/decisions.carry_out), so a manager's resolution with a reason ends it
+    too, not only the customer's answer; the round still owed is closed with it (the report counts it missed at
+    the close line).
+    """
+    follow_up = follow_up_of(session, incident, lock=True)
+    if follow_up is None or follow_up.state == FollowUpState.CLOSED:
+        return
+    session.execute(update(DueStep).where(
+        DueStep.incident_id == incident.id, DueStep.kind.in_(UPDATE_STEP_KINDS), DueStep.status == StepStatus.PENDING)
+        .values(status=StepStatus.DONE, done_at=now, outcome="incident_resolved"))
+    follow_up.state, follow_up.next_due_at = FollowUpState.CLOSED, None
+    follow_up.closed_at, follow_up.closed_how = now, how[:16]
+
+
 def agree_interval(session: Session, incident: Incident, minutes: int, *, via: str, by: str, now: datetime,
                    owner_rep_id: int | None = None) -> Result:
     """Set the update interval agreed with the customer (dashboard, keypad, owner's SMS)."""

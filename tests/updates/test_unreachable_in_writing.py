@@ -178,3 +178,27 @@ def test_a_customer_who_wrote_back_without_yes_or_no_was_not_silent(hotline, cli
     assert _expire(hotline, incident) == "kept_open_unclear"
     assert _rows(hotline, Incident, id=incident.id)[0].status == "open"
     assert _rows(hotline, ResolutionProposal, id=proposal.id)[0].state == ProposalState.UNCLEAR
+
+
+def test_a_managers_resolution_without_agreement_ends_the_schedule_it_owed(hotline, client, clock):
+    """Closed by a manager's reason (no proposal, no agreement): no update is owed any more, and the Updates page
+    says the schedule ended that way instead of an update 'OVERDUE' on a resolved incident."""
+    from app.models.user import Role
+    from tests.integration.dashboard_support import login_as
+
+    incident = _incident(client, hotline, caller="+14155550100")
+    closed = _run(hotline, lambda s, now: resolve(s, lock_incident(s, incident.reference),
+                                                  Actor(name="Maria", via="web", is_manager=True), now,
+                                                  reason="Duplicate of another incident"))
+    assert closed.ok and closed.outcome == "resolved_by_manager"
+    [follow_up] = _rows(hotline, FollowUp, incident_id=incident.id)
+    assert follow_up.state == "closed" and follow_up.closed_how == "manager" and follow_up.next_due_at is None
+    assert follow_up.closed_at == clock.now()
+    steps = _rows(hotline, DueStep, incident_id=incident.id, kind=StepKind.UPDATE_DUE)
+    assert steps and all(s.status == "done" for s in steps)
+    [line] = [e for e in _rows(hotline, IncidentEvent, incident_id=incident.id) if e.kind == "resolved"]
+    assert line.detail["by_manager"] is True and line.detail["reason"] == "Duplicate of another incident"
+    clock.advance(hours=3)
+    login_as(client, hotline, Role.REP)
+    page = client.get(f"/incidents/{incident.reference}/updates").get_data(as_text=True)
+    assert "OVERDUE" not in page and "(manager)" in page
