@@ -36,16 +36,39 @@ def _t(language: str, key: str, **params: object) -> str:
 
 
 def update_sms(incident: Incident, update: CustomerUpdate, next_due: datetime | None) -> str:
-    """The SMS form of an update."""
+    """The SMS form of an update: at most SMS_LIMIT, the rep's own text shortened to fit (the e-mail carries all
+    of it), never the reference, the expected resolution or the next update time."""
     lang, tz = incident.language, customer_zone(incident)
-    parts = [_t(lang, "upd_sms_head", ref=incident.reference, what=update.what_is_wrong)]
-    if update.expected_resolution:
-        parts.append(_t(lang, "upd_expected", expected=update.expected_resolution))
-    if update.workaround:
-        parts.append(_t(lang, "upd_workaround", workaround=update.workaround))
-    if next_due:
-        parts.append(_t(lang, "upd_next", due=due_text(next_due, tz, update.written_at)))
-    return ". ".join(p.rstrip(". ") for p in parts)[:SMS_LIMIT] + "."
+    nxt = _t(lang, "upd_next", due=due_text(next_due, tz, update.written_at)) if next_due else ""
+
+    def compose(what: str, workaround: str) -> str:
+        parts = [_t(lang, "upd_sms_head", ref=incident.reference, what=what)]
+        if update.expected_resolution:
+            parts.append(_t(lang, "upd_expected", expected=update.expected_resolution))
+        if workaround:
+            parts.append(_t(lang, "upd_workaround", workaround=workaround))
+        if nxt:
+            parts.append(nxt)
+        return ". ".join(p.rstrip(". ") for p in parts) + "."
+
+    what, workaround = update.what_is_wrong, update.workaround
+    over = len(compose(what, workaround)) - SMS_LIMIT
+    if over > 0:  # the workaround gives up what it has beyond its first lines, then what is wrong the rest
+        keep = max(len(workaround) - over, min(len(workaround), 300))
+        over -= len(workaround) - keep
+        workaround = shorten(workaround, keep)
+        what = shorten(what, len(what) - max(over, 0))
+    return compose(what, workaround)[:SMS_LIMIT]
+
+
+def shorten(words: str, limit: int) -> str:
+    """``words`` in at most ``limit`` characters: cut at a word and marked "…" when it had to be cut."""
+    words = words.strip()
+    if len(words) <= limit:
+        return words
+    cut = words[:max(limit - 1, 0)]
+    cut = cut.rsplit(" ", 1)[0] if " " in cut[len(cut) // 2:] else cut
+    return cut.rstrip(" .,;:-") + "…"
 
 
 def update_email(incident: Incident, update: CustomerUpdate, next_due: datetime | None) -> tuple[str, str]:
@@ -65,9 +88,12 @@ def _proposal_line(incident: Incident, proposal: ResolutionProposal) -> str:
 
 
 def proposal_sms(incident: Incident, proposal: ResolutionProposal) -> str:
-    """The SMS asking the customer to confirm or reject a resolution."""
+    """The SMS asking the customer to confirm or reject a resolution: a long summary is shortened (the e-mail has
+    it whole), never the YES / NO the customer must reply."""
+    line = _proposal_line(incident, proposal)
+    frame = len(_t(incident.language, "upd_proposal_sms", ref=incident.reference, line=""))
     return _t(incident.language, "upd_proposal_sms", ref=incident.reference,
-              line=_proposal_line(incident, proposal))[:SMS_LIMIT]
+              line=shorten(line, SMS_LIMIT - frame))[:SMS_LIMIT]
 
 
 def proposal_email(incident: Incident, proposal: ResolutionProposal, link: str, silence_hours: int) -> tuple[str, str]:

@@ -79,3 +79,24 @@ def test_a_word_after_the_minutes_that_is_no_unit_leaves_them_minutes():
 
     assert interval_minutes("EVERY 30 please ") == 30 and interval_minutes("EVERY 30") == 30
     assert interval_minutes("EVERY 20 seconds") is None and interval_minutes("EVERY 1,5 Std") == 90
+
+
+def test_a_long_update_or_proposal_keeps_the_next_update_time_and_how_to_answer_in_the_sms(desk, network, smtp):
+    """The SMS is cut to SMS_LIMIT: the rep's long text is what gets shorter (the e-mail has all of it), never the
+    next update time or the YES/NO the customer must reply."""
+    from app.services.update_text import SMS_LIMIT
+    from tests.updates.test_customer_sms import _propose, _update
+
+    incident, customer = _called_back(desk, network)
+    ref = incident.reference
+    long_text = "The EU mail relay pool rejects connections under load; " * 40  # ~2,200 characters
+    customer.expect_sms(f"Sev-1 {ref} update: The EU mail relay")
+    assert _update(desk, ref, long_text).ok
+    [sms] = _rows(desk, Delivery, incident_id=incident.id, channel="sms", purpose="update")
+    [mail] = _rows(desk, Delivery, incident_id=incident.id, channel="email", purpose="update")
+    assert len(sms.body) <= SMS_LIMIT and "Next update by " in sms.body and sms.body.startswith(f"Sev-1 {ref} update:")
+    assert long_text.strip() in mail.body  # the whole text by e-mail
+    customer.expect_sms(f"Sev-1 {ref}: We believe your problem is resolved")
+    assert _propose(desk, ref, long_text).ok
+    [ask] = _rows(desk, Delivery, incident_id=incident.id, channel="sms", purpose="proposal")
+    assert len(ask.body) <= SMS_LIMIT and ask.body.endswith(f"Reply YES {ref} to confirm, or NO {ref} if the problem goes on.")
