@@ -166,13 +166,17 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
         return Result(False, f"Incident {incident.reference} is closed. Nothing was changed.")
     follow_up, created = start_follow_up(session, incident, now, minutes=minutes, via=via, owner_rep_id=owner_rep_id)
     if not created:  # it existed: change the interval and move the next due time
+        no_longer = minutes <= follow_up.interval_minutes
         follow_up.interval_minutes = minutes
         follow_up.agreed_via, follow_up.agreed_at = via, now
         # a round already overdue keeps its due time (its lateness stands): the new interval counts from its update
         overdue = follow_up.next_due_at is not None and follow_up.next_due_at <= now
         if follow_up.state == FollowUpState.UPDATING and not overdue:
             base = follow_up.last_update_at or now
-            follow_up.next_due_at = max(base + timedelta(minutes=minutes), now + REMIND_BEFORE)
+            due = max(base + timedelta(minutes=minutes), now + REMIND_BEFORE)
+            # the reminder's lead never makes a shorter (or the same) interval owe the update later than the time
+            # the customer was told
+            follow_up.next_due_at = min(due, follow_up.next_due_at) if no_longer and follow_up.next_due_at else due
             schedule_round(session, follow_up)
     log_event(session, at=now, actor=by, kind="update_interval_agreed", incident_id=incident.id,
               detail={"minutes": minutes, "via": via,

@@ -202,3 +202,26 @@ def test_a_managers_resolution_without_agreement_ends_the_schedule_it_owed(hotli
     login_as(client, hotline, Role.REP)
     page = client.get(f"/incidents/{incident.reference}/updates").get_data(as_text=True)
     assert "OVERDUE" not in page and "(manager)" in page
+
+
+def test_a_shorter_interval_agreed_just_before_an_update_is_due_never_moves_it_later(hotline, client, clock):
+    """Updates hourly, the customer was told the next by T+60; at T+55 they agree on every 30 minutes: the update
+    stays due by T+60 (the reminder's lead must not make it T+65, and an update at T+62 is late)."""
+    incident = _incident(client, hotline, caller="+14155550100")
+    ref = incident.reference
+    _run(hotline, lambda s, now: agree_interval(s, lock_incident(s, ref), 60, via="dashboard", by="Alice", now=now))
+    _run(hotline, lambda s, now: write_update(s, lock_incident(s, ref), what_is_wrong="Investigating", by="Alice",
+                                              via="dashboard", now=now))
+    told = _rows(hotline, FollowUp, incident_id=incident.id)[0].next_due_at
+    assert told == clock.now() + timedelta(minutes=60)
+    clock.advance(minutes=55)
+    changed = _run(hotline, lambda s, now: agree_interval(s, lock_incident(s, ref), 30, via="sms", by="Alice",
+                                                          now=now))
+    assert changed.ok
+    assert _rows(hotline, FollowUp, incident_id=incident.id)[0].next_due_at == told
+    due = {s.kind: s.due_at for s in _rows(hotline, DueStep, incident_id=incident.id, level=2)}
+    assert due[StepKind.UPDATE_DUE] == told
+    clock.advance(minutes=7)
+    written = _run(hotline, lambda s, now: write_update(s, lock_incident(s, ref), what_is_wrong="Still failing over",
+                                                        by="Alice", via="sms", now=now))
+    assert "2 min late" in written.message
