@@ -36,6 +36,8 @@ from app.services.sms_opt_outs import is_opted_out
 REMIND_BEFORE = timedelta(minutes=10)  # the owner hears about an update this long before it is due
 UPDATE_STEP_KINDS = (StepKind.UPDATE_REMINDER, StepKind.UPDATE_DUE)
 KEYPAD_INTERVALS = {"1": 30, "2": 60, "3": 240}  # at the end of the bridged callback
+# the same words again this soon are the same update sent twice (a double click), never a second one to the customer
+SAME_UPDATE_WINDOW = timedelta(minutes=10)
 
 
 @dataclass
@@ -193,6 +195,10 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
         return Result(False, "Write what is wrong. Nothing was sent.")
     if incident.status != IncidentStatus.OPEN:
         return Result(False, f"Incident {incident.reference} is closed. Nothing was sent.")
+    again = _same_update_lately(session, incident, what_is_wrong, expected_resolution, workaround, now)
+    if again is not None:  # a double click, a form sent again, the same words by SMS and on the dashboard
+        return Result(False, f"This update for {incident.reference} was already sent at {update_text.hhmm(again)} "
+                             "(the same words). Nothing was sent again.")
     follow_up, _ = start_follow_up(session, incident, now)
     owed = follow_up.state == FollowUpState.UPDATING and follow_up.next_due_at is not None
     round_, due = (follow_up.round, follow_up.next_due_at) if owed else (0, None)
@@ -218,6 +224,17 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
     if not channels:  # written and counted, but nothing can carry it: never claim it reached the customer
         return Result(True, f"{name} recorded ({when}) but NOT sent: {NO_WRITTEN_CHANNEL}. Tell them by phone.")
     return Result(True, f"{name} sent ({when}).")
+
+
+def _same_update_lately(session: Session, incident: Incident, what_is_wrong: str, expected_resolution: str,
+                        workaround: str, now: datetime) -> datetime | None:
+    """When the incident's latest update, written within SAME_UPDATE_WINDOW, has these very words: its time."""
+    last = session.scalars(select(CustomerUpdate).where(CustomerUpdate.incident_id == incident.id)
+                           .order_by(CustomerUpdate.written_at.desc(), CustomerUpdate.id.desc()).limit(1)).first()
+    same = (last is not None and now - last.written_at < SAME_UPDATE_WINDOW
+            and (last.what_is_wrong, last.expected_resolution, last.workaround)
+            == (what_is_wrong[:4000], expected_resolution.strip()[:200], workaround.strip()[:4000]))
+    return last.written_at if same else None
 
 
 NO_WRITTEN_CHANNEL = "the customer has no number that takes SMS (or it opted out: STOP) and no e-mail address"

@@ -360,3 +360,24 @@ def test_a_bare_yes_that_could_be_an_ack_or_the_customers_agreement_changes_noth
     assert _rows(hotline, ResolutionProposal, incident_id=own.id)[0].state == "confirmed"
     assert "acknowledged" in _sms(client, ALICE_ALT, f"YES {paged.reference}").lower()  # named: Alice's ACK
     assert _rows(hotline, Incident, id=paged.id)[0].acknowledged_at is not None
+
+
+def test_the_same_update_sent_twice_in_a_row_reaches_the_customer_once(hotline, client, clock, smtp):
+    """A double click on Send (or the form sent again from the browser's history, or the same text by SMS too):
+    the customer gets the update once, the rep is told it went already, and it answers one round, not two."""
+    incident = _incident(client, hotline)
+    login_as(client, hotline, Role.REP, name="Rita Rep")
+    base = f"/incidents/{incident.reference}/updates"
+    form = {"what_is_wrong": "DNS for the API is broken", "expected_resolution": "one hour"}
+    clock.advance(minutes=20)
+    post_form(client, base, form)
+    post_form(client, base, form)
+    settle(hotline)
+    assert "was already sent" in client.get(base).get_data(as_text=True)
+    assert len([m for m in hotline.telephony.sms if m.to == CUSTOMER and "DNS for the API" in m.body]) == 1
+    assert len(smtp.inbox.to("dana@acme.example")) == 1
+    assert [u.round for u in _rows(hotline, CustomerUpdate, incident_id=incident.id)] == [1]
+    clock.advance(minutes=30)  # the same words later are a new update
+    post_form(client, base, form)
+    settle(hotline)
+    assert [u.round for u in _rows(hotline, CustomerUpdate, incident_id=incident.id)] == [1, 2]
