@@ -147,7 +147,8 @@ PROMPTS.update({
     "upd_none": "none",
     "upd_resolved": "We believe your problem is resolved",
     "upd_workaround_in_place": "A workaround is in place",
-    "upd_proposal_sms": "Sev-1 {ref}: {line}. Reply YES {ref} to confirm, or NO {ref} if the problem goes on.",
+    "upd_proposal_sms": "Sev-1 {ref}: {line}. Reply YES {ref} to confirm, or NO {ref} if the problem goes on. "
+                        "Without an answer within {hours} hours we close it as resolved, not confirmed.",
     "upd_proposal_subject": "Sev-1 incident {ref}: please confirm the resolution",
     "upd_proposal_body": "{line}.\n\nPlease confirm or reject it here:\n{link}\n\nOr reply YES {ref} or NO {ref} by SMS. "
                          "Without an answer within {hours} hours we close the incident as resolved, not confirmed."

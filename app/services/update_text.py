@@ -90,10 +90,12 @@ def _proposal_line(incident: Incident, proposal: ResolutionProposal) -> str:
 def proposal_sms(incident: Incident, proposal: ResolutionProposal) -> str:
     """The SMS asking the customer to confirm or reject a resolution: a long summary is shortened (the e-mail has
     it whole), never the YES / NO the customer must reply."""
-    line = _proposal_line(incident, proposal)
-    frame = len(_t(incident.language, "upd_proposal_sms", ref=incident.reference, line=""))
-    return _t(incident.language, "upd_proposal_sms", ref=incident.reference,
-              line=shorten(line, SMS_LIMIT - frame))[:SMS_LIMIT]
+    line, ref = _proposal_line(incident, proposal), incident.reference
+    # what the customer's silence does, as the e-mail says it: some customers read only this SMS
+    hours = round((proposal.expires_at - proposal.proposed_at).total_seconds() / 3600)
+    frame = len(_t(incident.language, "upd_proposal_sms", ref=ref, line="", hours=hours))
+    return _t(incident.language, "upd_proposal_sms", ref=ref, line=shorten(line, SMS_LIMIT - frame),
+              hours=hours)[:SMS_LIMIT]
 
 
 def proposal_email(incident: Incident, proposal: ResolutionProposal, link: str, silence_hours: int) -> tuple[str, str]:

@@ -99,4 +99,5 @@ def test_a_long_update_or_proposal_keeps_the_next_update_time_and_how_to_answer_
     customer.expect_sms(f"Sev-1 {ref}: We believe your problem is resolved")
     assert _propose(desk, ref, long_text).ok
     [ask] = _rows(desk, Delivery, incident_id=incident.id, channel="sms", purpose="proposal")
-    assert len(ask.body) <= SMS_LIMIT and ask.body.endswith(f"Reply YES {ref} to confirm, or NO {ref} if the problem goes on.")
+    assert len(ask.body) <= SMS_LIMIT and ask.body.endswith("we close it as resolved, not confirmed.")
+    assert f"Reply YES {ref} to confirm, or NO {ref} if the problem goes on." in ask.body

@@ -381,3 +381,17 @@ def test_the_same_update_sent_twice_in_a_row_reaches_the_customer_once(hotline, 
     post_form(client, base, form)
     settle(hotline)
     assert [u.round for u in _rows(hotline, CustomerUpdate, incident_id=incident.id)] == [1, 2]
+
+
+def test_a_customer_asked_only_by_sms_is_told_that_silence_closes_the_incident(hotline, client, clock, smtp):
+    """Silence for RESOLUTION_SILENCE_HOURS closes the incident as resolved, not confirmed: the e-mail says so, and
+    so must the SMS, the only thing a customer without an e-mail address reads."""
+    incident = _incident(client, hotline, email=False)
+    ref = incident.reference
+    _sms(client, ALICE, f"ACK {ref}")
+    assert "waiting for their answer" in _sms(client, ALICE, f"PROPOSE {ref} the queue is drained")
+    settle(hotline)
+    [ask] = [m.body for m in hotline.telephony.sms if m.to == CUSTOMER and f"Reply YES {ref}" in m.body]
+    hours = hotline.settings.resolution_silence_hours
+    assert f"Without an answer within {hours} hours we close it as resolved" in ask
+    assert _rows(hotline, Delivery, incident_id=incident.id, channel="email") == []
