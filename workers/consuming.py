@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from rq import SimpleWorker
+from rq import SimpleWorker, worker_registration
 
 _last_finished: dict[str, float] = {}  # queue name: time.monotonic() of the last job a worker here finished from it
 
@@ -38,6 +38,40 @@ class StoppableWorker(SimpleWorker):
     (8.2) joins it without a limit: a ``hotline worker`` told to stop, a burst of the simulated back
     office (the demo, the tests) stood still for a minute. Polling every second bounds that wait.
     """
+
+    _dead = False  # register_death ran: a late heartbeat must not sign the worker up again
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
+        """RQ's heartbeat, and the worker signed up again when Redis no longer knows it.
+
+        RQ registers a worker once, when its loop starts. A Redis restarted empty (no persistence, a
+        failover, a FLUSHALL) forgets it, and RQ's loop reconnects and goes on taking jobs unregistered:
+        `hotline check` then said "no RQ worker listens" for as long as the process lived. The check rides
+        on the heartbeat's round trip; a heartbeat queued on RQ's own pipeline (mid-job) is left as it is.
+        """
+        if pipeline is not None or self._dead:
+            super().heartbeat(timeout, pipeline)
+            return
+        with self.connection.pipeline() as pipe:
+            super().heartbeat(timeout, pipe)
+            pipe.sismember(self.redis_workers_keys, self.key)
+            registered = pipe.execute()[-1]
+        if not registered:
+            self.log.warning("Worker %s: Redis no longer knows this worker (restarted empty?); signing up again",
+                             self.name)
+            with self.connection.pipeline() as pipe:
+                pipe.hset(self.key, mapping=self.serialize())
+                worker_registration.register(self, pipe)
+                pipe.expire(self.key, timeout or self.worker_ttl + 60)
+                pipe.execute()
+
+    def register_death(self) -> None:
+        self._dead = True
+        super().register_death()
+
+    def register_birth(self) -> None:
+        self._dead = False
+        super().register_birth()
 
     def subscribe(self) -> None:
         self.pubsub = self.connection.pubsub()
