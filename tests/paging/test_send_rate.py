@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from redis import Redis
 from sqlalchemy import select
 
@@ -354,3 +355,33 @@ def test_the_customers_receipt_gives_way_to_the_reps_pages_and_a_reps_page_does_
     sender.send(receipt_id, desk.clock.now())  # the receipt takes the slot after it
     assert len(_texts_to(twilio, "+14155550191")) == 1
     assert pacer.rate.reserve(SMS, "page-9600-0", desk.clock.now()) == desk.clock.now() + timedelta(seconds=0.2)
+
+
+@pytest.mark.xfail(strict=True, reason="known, not fixed yet: a held slot already past is sent at once (see the docstring)")
+def test_pages_put_off_to_consecutive_slots_and_run_late_together_still_leave_a_second_apart(desk, twilio, redis_conn):
+    """After Twilio recovers, a backlog of pages is put off to slots S, S+1, S+2 ... at one call a second; their
+    jobs then run late and at once (RQ's scheduler counts whole seconds and moves every due job in one pass, page
+    threads busy, the watchdog taking over 6 s late). Each asked for its own held slot again, already past, and was
+    sent at once: measured with ``hotline worker`` against the simulated Twilio at TWILIO_CALLS_PER_SECOND=1, 2 calls
+    within one second and 7 gaps under 0.9 s after a 500/429 minute.
+
+    Not fixed here: re-reserving a missed slot sends the page to the back of the line, and put-off jobs nearly
+    always run after their slot (``enqueue_at`` rounds up to the next whole second, RQ's scheduler polls each
+    second), so at 10 calls a second nearly every put-off page would go round twice: the lateness of put-off jobs
+    has to be fixed first, and the burst of issue 12 measured again."""
+    page_ids = _voice_pages(desk, 3)
+    start = desk.clock.now()
+    sender = _one_call_a_second(desk, redis_conn, max_wait=0)  # as the main worker or the watchdog: never sleeps
+    for page_id in page_ids:
+        sender.send(page_id, desk.clock.now())  # the first at once, the others put off to +1 and +2
+    assert len(_accepted_calls(twilio)) == 1
+    desk.clock.set(start + timedelta(seconds=5))  # their jobs run late, both in the same pass
+    for page_id in page_ids[1:]:
+        sender.send(page_id, desk.clock.now())
+    desk.clock.advance(seconds=3)
+    for page_id in page_ids[1:]:
+        sender.send(page_id, desk.clock.now())
+    stamps = _accepted_calls(twilio)
+    assert len(stamps) == 3
+    gaps = [(b - a).total_seconds() for a, b in zip(stamps, stamps[1:], strict=False)]
+    assert min(gaps) >= 1.0 - 0.25, gaps  # the slack a thread that may not sleep is allowed
