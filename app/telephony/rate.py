@@ -2,7 +2,10 @@
 
 Each send reserves a slot in time from a shared schedule (GCRA: the next slot is the later
 of now and the last slot plus 1/rate) in Redis, so two workers on two hosts never send in
-the same slot. A reservation belongs to an owner (a page's id and attempt): asking again
+the same slot. A slot orders and times the sends; the send itself then claims its instant
+(:meth:`SendRate.claim`: 1/rate after the last send of any process), so sends whose jobs ran
+late together (a scheduler pass, a watchdog takeover, Twilio back after an outage) still leave
+1/rate apart instead of all at once on their past slots. A reservation belongs to an owner (a page's id and attempt): asking again
 gives the same slot back, so a page put off until its slot, then run by RQ and by a
 watchdog at once, still uses one slot. When Redis does not answer, the slots come from
 this process alone (each worker then keeps the rate by itself; with N workers the account
@@ -49,6 +52,18 @@ redis.call('SET', KEYS[2], text, 'EX', ARGV[3])
 return text
 """
 
+# KEYS: the last send's instant. ARGV: now, 1/rate, slack, ttl. The send's instant is the later of now and the last
+# send's plus 1/rate; taken (and kept as the last send) when at most ``slack`` seconds away, else "-" in front.
+_CLAIM = """
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local at = math.max(tonumber(ARGV[1]), last + tonumber(ARGV[2]))
+local text = string.format('%.6f', at)
+if at > tonumber(ARGV[1]) + tonumber(ARGV[3]) then return '-' .. text end
+redis.call('SET', KEYS[1], text, 'EX', ARGV[4])
+return text
+"""
+LOOK = -1.0  # a claim's slack that never takes: when the next send may leave
+
 
 class SendRate:
     """Reserves send slots at ``per_second[kind]`` across all processes sharing ``redis``."""
@@ -59,8 +74,10 @@ class SendRate:
         self.scope = scope  # QUEUE_NAME and account: the deployment whose sends share the rate
         self.per_second = dict(per_second)
         self._script = redis.register_script(_RESERVE) if redis is not None else None
+        self._claim_script = redis.register_script(_CLAIM) if redis is not None else None
         self._lock = threading.Lock()
         self._last: dict[str, float] = {}
+        self._sent: dict[str, float] = {}
         self._held: dict[tuple[str, str], float] = {}
         self.pause = pause or RedisPause()  # a send never waits on a Redis that just failed
 
@@ -91,6 +108,32 @@ class SendRate:
             slot, taken = self._reserve_here(kind, owner, at, 1.0 / rate, seconds)
         return datetime.fromtimestamp(slot, UTC), taken
 
+    def claim(self, kind: str, now: datetime, slack: float) -> tuple[datetime, bool]:
+        """The instant of a send about to leave: the later of ``now`` and the last send's plus 1/rate, across every
+        process. (instant, True) when it is at most ``slack`` seconds away: it is now the last send; else
+        (instant, False), nothing taken (``slack=LOOK`` only looks)."""
+        rate = self.per_second.get(kind, 0)
+        if rate <= 0:
+            return now, True
+        at, interval = now.timestamp(), 1.0 / rate
+        try:
+            if self._claim_script is None or self.pause.active():
+                raise ConnectionError("no Redis")
+            answer = self._claim_script(keys=[f"hotline:rate:{self.scope}:{kind}:sent"],
+                                        args=[f"{at:.6f}", f"{interval:.6f}", f"{slack:.6f}", OWNER_TTL_SECONDS])
+            text = answer.decode() if isinstance(answer, bytes) else str(answer)
+            instant, taken = float(text.lstrip("-")), not text.startswith("-")
+        except Exception as exc:  # noqa: BLE001 - Redis down: this process keeps the spacing alone
+            if self.pause.failed():
+                log.warning("send rate: Redis unavailable (%s); pacing in this process for %gs", type(exc).__name__,
+                            REDIS_PAUSE_SECONDS)
+            with self._lock:
+                instant = max(at, self._sent.get(kind, 0.0) + interval)
+                taken = instant <= at + slack
+                if taken:
+                    self._sent[kind] = instant
+        return datetime.fromtimestamp(instant, UTC), taken
+
     def _reserve_here(self, kind: str, owner: str, at: float, interval: float, seconds: float) -> tuple[float, bool]:
         with self._lock:
             held = self._held.get((kind, owner))
@@ -111,6 +154,7 @@ _waiting = threading.local()
 # putting a page off costs at least a scheduler pass (~1 s), and Twilio itself queues requests a
 # fraction of a second over the account's rate instead of refusing them.
 NO_WAIT_SLACK_SECONDS = 0.25
+SLEEPER_SLACK_SECONDS = 0.001  # a thread that sleeps to its instant wakes a hair early (floats, timers)
 
 
 def may_wait(allowed: bool = True) -> None:
@@ -133,18 +177,37 @@ class Pacer:
         """
         now = self.clock.now()
         slot = self.rate.reserve(kind, owner, now)
+        allowed = getattr(_waiting, "allowed", False)
         wait = (slot - now).total_seconds()
-        if wait > (self.max_wait if getattr(_waiting, "allowed", False) else NO_WAIT_SLACK_SECONDS):
+        if wait > (self.max_wait if allowed else NO_WAIT_SLACK_SECONDS):
             return None
-        if not getattr(_waiting, "allowed", False):
-            return now
-        if wait > 0:
+        if allowed and wait > 0:
             self.sleep(wait)
-        return self.clock.now()
+        return self._claim(kind, self.max_wait if allowed else 0.0)
+
+    def _claim(self, kind: str, budget: float | None) -> datetime | None:
+        """Claim the send's instant (:meth:`SendRate.claim`) and return the time to send at; a thread that may
+        sleep sleeps for it within ``budget`` seconds (None: however long); None when it is further off."""
+        allowed = budget is None or getattr(_waiting, "allowed", False)
+        slack = SLEEPER_SLACK_SECONDS if allowed else NO_WAIT_SLACK_SECONDS
+        while True:
+            now = self.clock.now()
+            at, taken = self.rate.claim(kind, now, slack)
+            if taken:
+                return now
+            wait = (at - now).total_seconds()
+            if not allowed or (budget is not None and wait > budget):
+                return None
+            self.sleep(wait)
+            if budget is not None:
+                budget -= wait
 
     def slot(self, kind: str, owner: str) -> datetime:
-        """``owner``'s slot (the same one :meth:`turn` gave or will give)."""
-        return self.rate.reserve(kind, owner, self.clock.now())
+        """When ``owner`` may send: its slot (the same one :meth:`turn` gave or will give), or, when that has
+        passed, the instant the next send may leave (1/rate after the last)."""
+        now = self.clock.now()
+        at, _ = self.rate.claim(kind, now, LOOK)
+        return max(self.rate.reserve(kind, owner, now), at)
 
     def give_way(self, kind: str, owner: str, due_since: datetime) -> datetime | None:
         """For a send that is not a page to a rep (a receipt, an update, a notice): None to send now, else the time
@@ -161,7 +224,8 @@ class Pacer:
         else:
             slot, taken = self.rate.reserve_within(kind, owner, now, NO_WAIT_SLACK_SECONDS)
         if taken and (slot - now).total_seconds() <= NO_WAIT_SLACK_SECONDS:
-            return None
+            at, sent = self.rate.claim(kind, now, NO_WAIT_SLACK_SECONDS)
+            return None if sent else at
         return slot
 
     def wait(self, kind: str, owner: str) -> datetime:
@@ -170,4 +234,4 @@ class Pacer:
         slot = self.rate.reserve(kind, owner, now)
         if slot > now:
             self.sleep((slot - now).total_seconds())
-        return self.clock.now()
+        return self._claim(kind, None)
