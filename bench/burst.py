@@ -107,6 +107,22 @@ def send_troubles(engine) -> str:
             f"pages by attempts: {', '.join(f'{a}: {n}' for a, n in sorted(attempts))}")
 
 
+def call_rate(twilio: SimulatedTwilio, per_second: float) -> str:
+    """How the calls the hotline placed kept the account's rate, as Twilio saw them arrive: the most in any
+    1-second window, and the smallest gap between two."""
+    stamps = sorted(c.date_created.timestamp() for c in twilio.calls if c.direction == "outbound-api")
+    if not stamps:
+        return "no calls"
+    most, first = 0, 0
+    for last, at in enumerate(stamps):
+        while at - stamps[first] >= 1.0:
+            first += 1
+        most = max(most, last - first + 1)
+    gap = min((b - a for a, b in zip(stamps, stamps[1:], strict=False)), default=0.0)
+    return (f"{len(stamps)} calls; most in any 1 s: {most} (account rate {per_second:g}); "
+            f"smallest gap {gap * 1000:.1f} ms (1/rate: {1000 / per_second:.1f} ms)")
+
+
 @dataclass
 class Burst:
     """What one burst measured (seconds)."""
@@ -124,6 +140,8 @@ class Burst:
     to_page: list[float] = field(default_factory=list)  # that step's run to the first page accepted
     memory: str = ""
     troubles: str = ""
+    call_rate: str = ""  # the account's call rate as the simulated Twilio saw the calls arrive
+
 
     @property
     def ok(self) -> bool:
@@ -189,6 +207,7 @@ def run(calls: int = 300, within: float = 10.0, pace: float = 0.0, wait: float |
                       f"({interpreter(deployment.web[0].pid)}, {deployment.python})")
         out.to_run, out.to_page = breakdown(engine)
         out.troubles = send_troubles(engine)
+        out.call_rate = call_rate(twilio, float(cps))
         return out
     except BaseException:
         for log in run_dir.glob("*.log"):
@@ -249,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| of which: the first page step waiting for a worker, p50 / p99 / max | {percentiles(b.to_run)} |")
         print(f"| that step's run to its first page accepted by Twilio | {percentiles(b.to_page)} |")
     print(f"| rep pages: {b.troubles} |")
+    print(f"| the account's call rate, as the simulated Twilio saw the calls arrive | {b.call_rate} |")
     return 0 if b.ok else 1
 
 

@@ -183,15 +183,19 @@ class Pacer:
             return None
         if allowed and wait > 0:
             self.sleep(wait)
-        return self._claim(kind, self.max_wait if allowed else 0.0)
+            now = max(self.clock.now(), slot)
+        return self._claim(kind, self.max_wait if allowed else 0.0, now)
 
-    def _claim(self, kind: str, budget: float | None) -> datetime | None:
+    def _claim(self, kind: str, budget: float | None, now: datetime) -> datetime | None:
         """Claim the send's instant (:meth:`SendRate.claim`) and return the time to send at; a thread that may
-        sleep sleeps for it within ``budget`` seconds (None: however long); None when it is further off."""
+        sleep sleeps for it within ``budget`` seconds (None: however long); None when it is further off.
+
+        After a sleep the time is at least what it slept to, as after :meth:`turn`'s: a clock that did not move
+        meanwhile (the demo's movable clock, a test's) must not keep the thread asleep for ever."""
         allowed = budget is None or getattr(_waiting, "allowed", False)
         slack = SLEEPER_SLACK_SECONDS if allowed else NO_WAIT_SLACK_SECONDS
         while True:
-            now = self.clock.now()
+            now = max(self.clock.now(), now)
             at, taken = self.rate.claim(kind, now, slack)
             if taken:
                 return now
@@ -199,6 +203,7 @@ class Pacer:
             if not allowed or (budget is not None and wait > budget):
                 return None
             self.sleep(wait)
+            now = at
             if budget is not None:
                 budget -= wait
 
@@ -234,4 +239,5 @@ class Pacer:
         slot = self.rate.reserve(kind, owner, now)
         if slot > now:
             self.sleep((slot - now).total_seconds())
-        return self._claim(kind, None)
+            now = max(self.clock.now(), slot)
+        return self._claim(kind, None, now)
