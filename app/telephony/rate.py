@@ -150,11 +150,10 @@ class SendRate:
 
 
 _waiting = threading.local()
-# A slot this close is taken at once by a thread that may not sleep (the main worker, the watchdog):
-# putting a page off costs at least a scheduler pass (~1 s), and Twilio itself queues requests a
-# fraction of a second over the account's rate instead of refusing them.
+# A thread that may not sleep for its slot (the main worker, the watchdog) takes one this close, and sleeps at most
+# this long for its send's instant: putting a page off costs at least a scheduler pass (~1 s) and a job.
 NO_WAIT_SLACK_SECONDS = 0.25
-SLEEPER_SLACK_SECONDS = 0.001  # a thread that sleeps to its instant wakes a hair early (floats, timers)
+CLAIM_SLACK_SECONDS = 0.001  # a send's instant is taken this early at most (floats, timers that wake a hair early)
 
 
 def may_wait(allowed: bool = True) -> None:
@@ -173,7 +172,8 @@ class Pacer:
         """Wait for ``owner``'s slot and return the time to send at; None (no wait) when it is over ``max_wait`` away.
 
         Only a thread marked with :func:`may_wait` (a page thread) sleeps for a slot: the main worker
-        also runs the steps and the watchdog must not stall, so they put the page off instead.
+        also runs the steps and the watchdog must not stall, so they put the page off instead (they sleep
+        ``NO_WAIT_SLACK_SECONDS`` at most, for the send's instant).
         """
         now = self.clock.now()
         slot = self.rate.reserve(kind, owner, now)
@@ -184,24 +184,23 @@ class Pacer:
         if allowed and wait > 0:
             self.sleep(wait)
             now = max(self.clock.now(), slot)
-        return self._claim(kind, self.max_wait if allowed else 0.0, now)
+        at, taken = self._claim(kind, self.max_wait if allowed else NO_WAIT_SLACK_SECONDS, now)
+        return at if taken else None
 
-    def _claim(self, kind: str, budget: float | None, now: datetime) -> datetime | None:
-        """Claim the send's instant (:meth:`SendRate.claim`) and return the time to send at; a thread that may
-        sleep sleeps for it within ``budget`` seconds (None: however long); None when it is further off.
+    def _claim(self, kind: str, budget: float | None, now: datetime) -> tuple[datetime, bool]:
+        """Claim the send's instant (:meth:`SendRate.claim`), sleeping for it within ``budget`` seconds (None:
+        however long): (the time to send at, True), or (the instant, False) when it is further off.
 
         After a sleep the time is at least what it slept to, as after :meth:`turn`'s: a clock that did not move
         meanwhile (the demo's movable clock, a test's) must not keep the thread asleep for ever."""
-        allowed = budget is None or getattr(_waiting, "allowed", False)
-        slack = SLEEPER_SLACK_SECONDS if allowed else NO_WAIT_SLACK_SECONDS
         while True:
             now = max(self.clock.now(), now)
-            at, taken = self.rate.claim(kind, now, slack)
+            at, taken = self.rate.claim(kind, now, CLAIM_SLACK_SECONDS)
             if taken:
-                return now
+                return now, True
             wait = (at - now).total_seconds()
-            if not allowed or (budget is not None and wait > budget):
-                return None
+            if budget is not None and wait > budget:
+                return at, False
             self.sleep(wait)
             now = at
             if budget is not None:
@@ -218,7 +217,7 @@ class Pacer:
         """For a send that is not a page to a rep (a receipt, an update, a notice): None to send now, else the time
         to try again.
 
-        It takes a slot only when one is free within ``NO_WAIT_SLACK_SECONDS`` (and never sleeps), so
+        It takes a slot only when one is free within ``NO_WAIT_SLACK_SECONDS`` (sleeping that long at most), so
         pages never find the schedule booked ahead of them by such sends; put off, it is tried again
         when the schedule frees up. Once it has been due for ``GIVE_WAY_AT_MOST`` it reserves its
         slot in line like a page and is put off until that slot (which stays its own), if not now.
@@ -229,7 +228,7 @@ class Pacer:
         else:
             slot, taken = self.rate.reserve_within(kind, owner, now, NO_WAIT_SLACK_SECONDS)
         if taken and (slot - now).total_seconds() <= NO_WAIT_SLACK_SECONDS:
-            at, sent = self.rate.claim(kind, now, NO_WAIT_SLACK_SECONDS)
+            at, sent = self._claim(kind, NO_WAIT_SLACK_SECONDS, now)
             return None if sent else at
         return slot
 
@@ -240,4 +239,4 @@ class Pacer:
         if slot > now:
             self.sleep((slot - now).total_seconds())
             now = max(self.clock.now(), slot)
-        return self._claim(kind, None, now)
+        return self._claim(kind, None, now)[0]
