@@ -118,6 +118,6 @@ def test_the_repages_after_a_breach_call_the_reps_not_the_tam(desk, network):
     maria.expect_sms("BREACHED").expect_call(answer=False)
     tam.expect_sms("BREACHED")
     desk.at(minutes=20)  # a call to the TAM now would be unexpected
-    assert sorted((to, c) for m, to, c in _sent(desk, incident.id, "breach") if m == 20) == [
+    assert sorted((to, c) for m, to, c in _sent(desk, incident.id, "breach") if int(m) == 20) == [
         (ALICE, "sms"), (ALICE, "voice"), (MARIA, "sms"), (MARIA, "voice"), (TAM, "sms")]
     assert tam.calls == []

@@ -75,4 +75,4 @@ def test_a_rep_already_paged_by_sms_is_only_called_again_at_the_next_level(desk,
     alice.expect_call(answer=False)
     network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
     desk.at(minutes=3)
-    assert [(to, c) for m, to, c in _sent(desk, incident.id) if m == 3 and to == ALICE] == [(ALICE, "voice")]
+    assert [(to, c) for m, to, c in _sent(desk, incident.id) if int(m) == 3 and to == ALICE] == [(ALICE, "voice")]
