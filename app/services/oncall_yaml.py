@@ -24,6 +24,7 @@ from app.models import EscalationPolicy, Override, Rep, Schedule
 from app.oncall.errors import OnCallConfigError
 from app.oncall.fields import WEEKDAYS, bool_field, iso_z, known_keys
 from app.oncall.records import SCHEDULE_FIELDS, parse_override, parse_rep, parse_schedule
+from app.services.oncall import find_rep
 from app.services.oncall_admin import add_override, save_policy, save_rep, save_schedule
 from app.services.oncall_coverage import coverage_gaps, missing_schedules, overlapping_overrides
 
@@ -170,6 +171,9 @@ def _import_schedule(session: Session, item: object, path: str, now: datetime, s
     summary.schedules_updated += not created
     for index, override in enumerate(parsed):
         if override.ends_at <= now:
+            # skipped, but a rep that does not exist is still an error: a partly invalid file changes nothing
+            if find_rep(session, override.rep) is None:
+                raise OnCallConfigError(f"{path}.overrides[{index}].rep", f"unknown rep {override.rep!r}")
             summary.overrides_expired += 1
             continue
         _, added = add_override(session, schedule, override, now, f"{path}.overrides[{index}]")

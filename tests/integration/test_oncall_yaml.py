@@ -183,6 +183,11 @@ ERRORS = [
         " ends_at: 2027-01-02T00:00:00Z}]}]",
         "schedules[0].overrides[0].rep: unknown rep 'Nobody'",
     ),
+    (  # an override already over is skipped, but a rep it names that does not exist is still an error
+        "schedules: [{name: p, time_zone: UTC, overrides: [{rep: Nobody, starts_at: 2020-01-01T00:00:00Z,"
+        " ends_at: 2020-01-02T00:00:00Z}]}]",
+        "schedules[0].overrides[0].rep: unknown rep 'Nobody'",
+    ),
     (
         "escalation_policies: [{name: x, levels: [{delay_minutes: 0, targets: [{type: schedule, schedule: nope}]}]}]",
         "escalation_policies[0].levels[0].targets[0].schedule: unknown schedule 'nope'",
