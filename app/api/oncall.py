@@ -143,6 +143,7 @@ def show_schedule(name: str):
 def put_schedule(name: str):
     """Set a schedule's time zone and replace its layers (created if new: 201)."""
     body = request.get_json()
+    _stored_form(name)
     if isinstance(body, dict) and body.get("name", name) != name:
         raise OnCallConfigError("name", "renaming a schedule is not supported")
     data = parse_schedule(body | {"name": name} if isinstance(body, dict) else body)
@@ -206,12 +207,21 @@ def show_policy(name: str):
 def put_policy(name: str):
     """Create (201) or replace (200) an escalation policy; ``is_default`` makes it the default."""
     body = known_keys(request.get_json(), {"name", "is_default", "levels"}, "", ("levels",))
+    _stored_form(name)
     if body.get("name", name) != name:
         raise OnCallConfigError("name", "renaming a policy is not supported")
     is_default = bool_field(body.get("is_default", False), "is_default")
     with _hotline().db.transaction() as session:
         policy, created = save_policy(session, name, body["levels"], is_default)
         return jsonify(policy_dict(policy)), 201 if created else 200
+
+
+def _stored_form(name: str) -> None:
+    """Refuse a PUT path name that would be stored otherwise (trimmed, single spaces): the resource would not be
+    at the URL the PUT named, and a GET of that URL would answer 404."""
+    stored = " ".join(name.split())
+    if stored and stored != name:
+        raise OnCallConfigError("name", f"names are stored trimmed with single spaces: use {stored!r} in the path")
 
 
 def _hotline():

@@ -309,3 +309,20 @@ def test_the_document_lists_what_on_call_writes_answer(client, auth, team):
     not_json = client.put(f"/api/v1/reps/{team['Bob']}", data="x", headers=auth | {"Content-Type": "text/plain"})
     assert not_json.status_code == 415
     assert not_json.get_json()["error"]["code"]
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/api/v1/schedules/{}", {"time_zone": "UTC"}),
+    ("/api/v1/escalation-policies/{}", {"levels": [{"delay_minutes": 0, "targets": [{"type": "schedule",
+                                                                                     "schedule": "primary"}]}]}),
+])
+@pytest.mark.parametrize("name", [" night", "night ", "night  shift"])
+def test_a_put_path_whose_name_is_stored_otherwise_is_refused_not_saved_under_another_url(
+        client, auth, team, path, body, name):
+    # the name is stored trimmed and with single spaces: a PUT that answered 201 left GET of its own URL a 404
+    url = path.format(name.replace(" ", "%20"))
+    response = client.put(url, json=body, headers=auth)
+    assert _error(response) == (422, "invalid", "name")
+    assert " ".join(name.split()) in response.get_json()["error"]["message"]
+    assert client.get(url, headers=auth).status_code == 404
+    assert client.get(path.format(" ".join(name.split()).replace(" ", "%20")), headers=auth).status_code == 404
