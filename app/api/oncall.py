@@ -142,7 +142,7 @@ def show_schedule(name: str):
 @require_scope("oncall:admin")
 def put_schedule(name: str):
     """Set a schedule's time zone and replace its layers (created if new: 201)."""
-    body = request.get_json()
+    body = _without_read_only(request.get_json())
     _stored_form(name)
     if isinstance(body, dict) and body.get("name", name) != name:
         raise OnCallConfigError("name", "renaming a schedule is not supported")
@@ -214,6 +214,21 @@ def put_policy(name: str):
     with _hotline().db.transaction() as session:
         policy, created = save_policy(session, name, body["levels"], is_default)
         return jsonify(policy_dict(policy)), 201 if created else 200
+
+
+SCHEDULE_READ_ONLY = frozenset({"id", "overrides", "shifts"})  # what GET /schedules/<name> adds to a ScheduleInput
+
+
+def _without_read_only(body: object) -> object:
+    """A schedule as GET returned it, edited and sent back: the fields the server writes (its id, the layers'
+    member names, the overrides and shifts, which have endpoints of their own) are dropped, not refused."""
+    if not isinstance(body, dict):
+        return body
+    body = {key: value for key, value in body.items() if key not in SCHEDULE_READ_ONLY}
+    if isinstance(body.get("layers"), list):
+        body["layers"] = [{k: v for k, v in layer.items() if k != "member_names"} if isinstance(layer, dict)
+                          else layer for layer in body["layers"]]
+    return body
 
 
 def _stored_form(name: str) -> None:

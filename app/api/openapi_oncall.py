@@ -88,7 +88,9 @@ ONCALL_SCHEMAS: dict[str, Any] = {
             "time_zone": {"type": "string", "description": "IANA name"},
             "layers": {"type": "array", "items": _ref("Layer"), "maxItems": 10},
         },
-        "description": "On PUT the name comes from the path; layers are replaced.",
+        "description": ("On PUT the name comes from the path; layers are replaced. A schedule as GET returns it may be "
+                        "sent back: its id, the layers' member_names, overrides and shifts are ignored (overrides have "
+                        "their own endpoints)."),
     },
     "Schedule": {
         "type": "object",

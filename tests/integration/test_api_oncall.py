@@ -146,6 +146,18 @@ def test_put_schedule_replaces_layers_or_creates(client, auth, team):
     assert created.get_json()["layers"] == []
 
 
+def test_a_schedule_read_edited_and_put_back_is_replaced(client, auth, team):
+    """GET, edit, PUT: what the GET adds (the id, the layers' member names, the overrides and shifts) is the
+    server's to write and is ignored on the way back, not refused as unknown fields (a 422 before)."""
+    read = client.get("/api/v1/schedules/primary", headers=auth).get_json()
+    read["layers"][0]["members"] = [team["Bob"]]
+    read["layers"][0]["member_names"] = ["someone else"]  # stale: the members decide
+    put = client.put("/api/v1/schedules/primary", json=read, headers=auth)
+    assert put.status_code == 200, put.get_json()
+    assert [layer["member_names"] for layer in put.get_json()["layers"]] == [["Bob"]]
+    assert put.get_json()["id"] == read["id"]
+
+
 def test_overrides_and_who_is_on_call(client, auth, team):
     override = {"rep": "Bob", "starts_at": "2026-11-26T02:00:00Z", "ends_at": "2026-11-26T05:00:00Z", "reason": "swap"}
     created = client.post("/api/v1/schedules/primary/overrides", json=override, headers=auth)
