@@ -47,7 +47,7 @@ class Acting:
     hotline_number: str = ""  # the number customers call (TWILIO_NUMBER), for what they are told in writing
 
 
-# how a resolve decision ends the incident's update schedule (FollowUp.closed_how)
+# how a resolve decision ends the incident's update schedule (FollowUp.closed_how; "verbal" when agreed on the phone)
 CLOSED_HOW = {"resolved": "confirmed", "resolved_unconfirmed": "unconfirmed", "resolved_by_manager": "manager"}
 
 
@@ -76,8 +76,10 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
         incident.status = IncidentStatus.RESOLVED
         done.canceled += _cancel(session, incident, CHASING_PURPOSES, now)
         _withdraw_proposals(session, incident, now)
-        # the schedule ends with the incident (the customer's answer names how: app/services/resolution)
-        close_follow_up(session, incident, now, CLOSED_HOW.get(decision.outcome, "resolved"))
+        # the schedule ends with the incident, here alone: how the customer's agreement came names how it closed
+        how = CLOSED_HOW.get(decision.outcome, "resolved")
+        close_follow_up(session, incident, now, "verbal" if how == "confirmed" and acting.detail.get("via") == "verbal"
+                        else how)
     step_id = acting.step.id if acting.step is not None else None
     planned = [(order, who, channels) for order in decision.pages
                for who, channels in _audience(session, incident, order, now, acting, done)]

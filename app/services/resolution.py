@@ -150,15 +150,13 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
         DueStep.incident_id == incident.id, DueStep.kind == StepKind.RESOLUTION_EXPIRY,
         DueStep.level == proposal.seq, DueStep.status == StepStatus.PENDING,
     ).values(status=StepStatus.DONE, done_at=now, outcome=f"answered_{proposal.state}"))
-    follow_up = follow_up_of(session, incident, lock=True)
-    if confirmed:
-        follow_up.state, follow_up.closed_at = FollowUpState.CLOSED, now
-        follow_up.closed_how = "verbal" if via == "verbal" else "confirmed"
+    if confirmed:  # the resolve above closed the update schedule (decisions.carry_out)
         log_event(session, at=now, actor=who or "customer", kind="resolution_confirmed", incident_id=incident.id,
                   detail={"proposal_id": proposal.id, "kind": proposal.kind, "via": via, "agreed_by": who[:200],
                           "seconds_since_capture": round((now - incident.captured_at).total_seconds(), 1),
                           "outage_id": proposal.outage_id})
         return Result(True, update_text.decision_reply(incident, True))
+    follow_up = follow_up_of(session, incident, lock=True)
     follow_up.state = FollowUpState.UPDATING
     follow_up.round += 1  # the paused round was closed when the proposal was made
     follow_up.next_due_at = now + timedelta(minutes=follow_up.interval_minutes)
@@ -226,9 +224,6 @@ def expire(session: Session, incident: Incident, step: DueStep, now: datetime) -
     if not answer.ok:
         return f"refused_{answer.outcome}"[:64]
     proposal.state, proposal.decided_at, proposal.decided_via = ProposalState.EXPIRED, now, "silence"
-    follow_up = follow_up_of(session, incident, lock=True)
-    if follow_up is not None:
-        follow_up.state, follow_up.closed_at, follow_up.closed_how = FollowUpState.CLOSED, now, "unconfirmed"
     log_event(session, at=now, actor="system", kind="resolved_unconfirmed", incident_id=incident.id,
               detail={"proposal_id": proposal.id, "proposed_at": proposal.proposed_at.isoformat(),
                       "seconds_since_capture": round((now - incident.captured_at).total_seconds(), 1),

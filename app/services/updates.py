@@ -195,7 +195,9 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
         return Result(False, "Write what is wrong. Nothing was sent.")
     if incident.status != IncidentStatus.OPEN:
         return Result(False, f"Incident {incident.reference} is closed. Nothing was sent.")
-    again = _same_update_lately(session, incident, what_is_wrong, expected_resolution, workaround, now)
+    words = {"what_is_wrong": what_is_wrong[:4000], "expected_resolution": expected_resolution.strip()[:200],
+             "workaround": workaround.strip()[:4000]}  # as stored
+    again = _same_update_lately(session, incident, words, now)
     if again is not None:  # a double click, a form sent again, the same words by SMS and on the dashboard
         return Result(False, f"This update for {incident.reference} was already sent at {update_text.hhmm(again)} "
                              "(the same words). Nothing was sent again.")
@@ -203,10 +205,8 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
     owed = follow_up.state == FollowUpState.UPDATING and follow_up.next_due_at is not None
     round_, due = (follow_up.round, follow_up.next_due_at) if owed else (0, None)
     late = max(0, int((now - due).total_seconds())) if due else 0
-    row = CustomerUpdate(incident_id=incident.id, outage_id=outage_id, round=round_,
-                         what_is_wrong=what_is_wrong[:4000], expected_resolution=expected_resolution.strip()[:200],
-                         workaround=workaround.strip()[:4000], written_by=by[:200], written_via=via, written_at=now,
-                         due_at=due, late_seconds=late)
+    row = CustomerUpdate(incident_id=incident.id, outage_id=outage_id, round=round_, **words, written_by=by[:200],
+                         written_via=via, written_at=now, due_at=due, late_seconds=late)
     session.add(row)
     session.flush()
     follow_up.last_update_at = now
@@ -226,14 +226,13 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
     return Result(True, f"{name} sent ({when}).")
 
 
-def _same_update_lately(session: Session, incident: Incident, what_is_wrong: str, expected_resolution: str,
-                        workaround: str, now: datetime) -> datetime | None:
-    """When the incident's latest update, written within SAME_UPDATE_WINDOW, has these very words: its time."""
+def _same_update_lately(session: Session, incident: Incident, words: dict[str, str], now: datetime) -> datetime | None:
+    """When the incident's latest update, written within SAME_UPDATE_WINDOW, has these very ``words`` (its fields
+    as stored): its time."""
     last = session.scalars(select(CustomerUpdate).where(CustomerUpdate.incident_id == incident.id)
                            .order_by(CustomerUpdate.written_at.desc(), CustomerUpdate.id.desc()).limit(1)).first()
     same = (last is not None and now - last.written_at < SAME_UPDATE_WINDOW
-            and (last.what_is_wrong, last.expected_resolution, last.workaround)
-            == (what_is_wrong[:4000], expected_resolution.strip()[:200], workaround.strip()[:4000]))
+            and all(getattr(last, name) == value for name, value in words.items()))
     return last.written_at if same else None
 
 
