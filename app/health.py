@@ -71,9 +71,7 @@ def _listener_warning(jobs) -> list[str]:
             return []
     except Exception:  # noqa: BLE001 - Redis failed since its ping: the next poll tells
         return []
-    from app.queue import FIRST, queue_names
-
-    return [NO_LISTENER.format(queue=queue_names(jobs.name)[FIRST])]
+    return [NO_LISTENER.format(queue=jobs.first_name)]
 
 
 def _schema_check(hotline, guard: dict[str, bool]) -> tuple[str, str | None]:

@@ -176,9 +176,14 @@ class JobQueue:
         """The queue jobs of ``kind`` (a key of JOB_FUNCTIONS) wait in."""
         return self.by_class[QUEUE_OF[kind]]
 
+    @property
+    def first_name(self) -> str:
+        """The first pages' queue name (without importing RQ)."""
+        return queue_names(self.name)[FIRST]
+
     def first_page_listeners(self) -> int:
         """How many RQ workers listen on the first pages' queue: one Redis command, without importing RQ."""
-        return int(self.redis.scard(WORKERS_BY_QUEUE_KEY.format(queue_names(self.name)[FIRST])))
+        return int(self.redis.scard(WORKERS_BY_QUEUE_KEY.format(self.first_name)))
 
     def job_ids(self) -> list[str]:
         """Ids of the jobs waiting in any of the queues (not the scheduled ones)."""

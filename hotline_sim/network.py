@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 from twilio.request_validator import RequestValidator
 
 from app.clock import Clock, SystemClock
-from hotline_sim.phone import Transport
+from hotline_sim.phone import Transport, gather_rules, gathered_digits
 from hotline_sim.scripted_phone import (
     CallExpectation,
     ReceivedCall,
@@ -316,11 +316,9 @@ class PhoneNetwork:
                 keys = leg.expectation.next_keys() if leg.expectation and not leg.expectation.machine else None
                 if keys is not None and "dtmf" in verb.get("input", "dtmf"):
                     leg.heard.pressed.append(keys)
-                    # as Twilio documents the <Gather>: a trailing finishOnKey ends the input and is not part of
-                    # Digits; the finish key alone is no input (the action only with actionOnEmptyResult="true")
-                    finish = verb.get("finishOnKey", "#")
-                    digits = keys[:-len(finish)] if finish and keys.endswith(finish) else keys
-                    if digits or verb.get("actionOnEmptyResult", "false").lower() == "true":
+                    finish, action_on_empty = gather_rules(verb)  # as Twilio documents the <Gather>
+                    digits = gathered_digits(keys, finish)
+                    if digits or action_on_empty:
                         return verb.get("action") or url, {"Digits": digits, "FinishedOnKey": keys[len(digits):]}
             elif verb.tag == "Redirect":
                 return (verb.text or "").strip(), {}

@@ -79,9 +79,7 @@ class SimulatedCall:
         """
         prompt = self._require("gather")
         self.transcript.append(("caller", f"[presses {digits}]"))
-        key = prompt.finish_on_key
-        if key and digits.endswith(key):
-            digits = digits[:-len(key)]
+        digits = gathered_digits(digits, prompt.finish_on_key)
         if not digits:
             return self._empty(prompt)
         return self._answer({"Digits": digits})
@@ -213,6 +211,18 @@ class SimulatedCall:
         return self.prompt
 
 
+def gather_rules(verb) -> tuple[str, bool]:
+    """A <Gather>'s finishOnKey (Twilio's default: #) and whether no input still requests its action
+    (``actionOnEmptyResult="true"``); else Twilio goes on with the verb after it."""
+    return verb.get("finishOnKey", "#"), verb.get("actionOnEmptyResult", "false").lower() == "true"
+
+
+def gathered_digits(keys: str, finish_on_key: str) -> str:
+    """The ``Digits`` Twilio posts for ``keys`` pressed at a <Gather>: a trailing finish key ends the input and is
+    not part of it ("" for the finish key alone: no input)."""
+    return keys[:-len(finish_on_key)] if finish_on_key and keys.endswith(finish_on_key) else keys
+
+
 def parse_twiml(body: str) -> Prompt:
     """Read a TwiML <Response> the way a call would play it."""
     try:
@@ -233,10 +243,10 @@ def parse_twiml(body: str) -> Prompt:
             if not rest:
                 raise CallFlowError("<Gather> is the last verb: silence would end the call")
             nd = verb.get("numDigits")
+            finish, on_empty = gather_rules(verb)
             return Prompt("gather", said, action=verb.get("action", ""), fallthrough=after,
                           num_digits=int(nd) if nd else None, input=verb.get("input", "dtmf"),
-                          language=verb.get("language", ""), finish_on_key=verb.get("finishOnKey", "#"),
-                          action_on_empty_result=verb.get("actionOnEmptyResult", "false").lower() == "true")
+                          language=verb.get("language", ""), finish_on_key=finish, action_on_empty_result=on_empty)
         elif verb.tag == "Record":
             return Prompt("record", said, action=verb.get("action", ""), fallthrough=after)
         elif verb.tag == "Redirect":

@@ -123,7 +123,7 @@ def menu_key(answer: Gathered) -> str:
     keys = (answer.digits or "").strip("#* ")
     if keys:
         return keys
-    said = [w for w in words(answer.speech) if w != "." and w not in _MENU_FILLERS]
+    said = [w for w in _plain(answer.speech).split() if w not in _MENU_FILLERS]
     if len(said) == 1 and (said[0] in _DIGIT_WORDS or said[0].isdigit()):
         digit = _spoken_digits(said)
         return digit if len(digit) == 1 else ""
@@ -140,7 +140,7 @@ def only_hesitation(speech: str) -> bool:
     A word written in capitals ("HM", "MM") is an acronym the recognizer heard spelled, not a "hm"."""
     if any(len(w) > 1 and w.isupper() for w in re.findall(r"[^\W\d_]+", speech or "")):
         return False
-    said = [w for w in words(speech) if w != "."]
+    said = _plain(speech).split()
     return bool(said) and all(w.strip("'-") in _HESITATIONS for w in said)
 
 

@@ -34,7 +34,7 @@ from app.services.decisions import Acting, carry_out
 from app.services.escalation import caller_on_hotline, snapshot
 from app.services.events import log_event
 from app.services.oncall import on_call_everywhere
-from app.services.page_text import hhmm
+from app.services.page_text import hhmm, rep_clock
 
 AFTER_CALL_CHECK = timedelta(minutes=1)  # a held connect checks this often whether the intake is over
 
@@ -220,7 +220,7 @@ def _message(outcome: str, incident: Incident, actor: Actor, previous: int | Non
     in_flight = session.scalars(select(Callback).where(
         Callback.incident_id == incident.id, Callback.outcome == CallbackOutcome.PENDING)
         .order_by(Callback.requested_at.desc())).first()
-    tz = actor.rep.time_zone if actor.rep is not None and actor.rep.time_zone else "UTC"  # the rep's own clock
+    tz = rep_clock(actor.rep)
     params = {
         "ref": incident.reference, "company": incident.company or "the customer",
         "phone": phone_with_extension(incident.callback_phone, callback_extension(incident, session))

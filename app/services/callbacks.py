@@ -103,13 +103,13 @@ def rep_leg_status(session: Session, callback_id: int, status: str, now: datetim
     return callback
 
 
-def adopt_rep_call(session: Session, callback: Callback, call_sid: str, now: datetime) -> bool:
+def adopt_rep_call(session: Session, callback: Callback, call_sid: str, now: datetime) -> None:
     """Twilio names the rep's call of this callback (a status callback or the answer on its URL) before the run
     that placed it recorded it: that run died between Twilio's 201 and its commit, or has not committed yet.
-    Record the call as placed, so the watchdog does not hand the callback over and ring the rep a second time.
-    True when adopted (then the run that placed it, if alive, logs nothing again)."""
+    Record the call as placed, so the watchdog does not hand the callback over and ring the rep a second time
+    (the run that placed it, if alive, then logs nothing again: ``callback_calls.place_rep_call``)."""
     if not call_sid or callback.rep_call_sid:
-        return False
+        return
     callback.rep_call_sid = call_sid[:64]
     callback.placed_at = callback.placed_at or now
     callback.placing_since = None
@@ -117,7 +117,6 @@ def adopt_rep_call(session: Session, callback: Callback, call_sid: str, now: dat
     log_event(session, at=now, actor="twilio", kind="callback_rep_call_placed", incident_id=callback.incident_id,
               detail={"callback_id": callback.id, "sid": callback.rep_call_sid, "possible_duplicate": False,
                       "adopted": True})
-    return True
 
 
 def rep_call_ended(session: Session, incident: Incident, callback: Callback, now: datetime) -> None:

@@ -176,8 +176,8 @@ def level_people(session: Session, incident: Incident, level: int,
                 # "the primary again by voice" is meant for whoever had the earlier level's page: someone this
                 # target reaches for the first time (the rota handed over, an override began, a rep left) gets
                 # that page too (the SMS with the reference, the callback number and the link), not a call alone
-                first = tuple(earlier.get("channels") or _own_channels(session, who))
-                channels = first + tuple(c for c in channels if c not in first)
+                earlier_channels = tuple(earlier.get("channels") or _own_channels(session, who))
+                channels = earlier_channels + tuple(c for c in channels if c not in earlier_channels)
             first, before = found.get(who.phone, (who, ()))
             found[who.phone] = (first, before + tuple(c for c in channels if c not in before))
     return list(found.values())

@@ -5,13 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from app.models import Incident
+from app.models import Incident, Rep
 from app.prompts import text
 from app.services import customer_text
 from app.services.callback_extensions import callback_extension, phone_with_extension
 
 SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
                  "both": "API + SMTP failing", "other": "critical problem"}
+
+
+def rep_clock(rep: Rep | None) -> str:
+    """The time zone a rep reads and hears deadlines in: theirs; UTC for anyone who is not a rep (or has none)."""
+    return rep.time_zone if rep is not None and rep.time_zone else "UTC"
 
 
 def hhmm(when: datetime, tz: str = "UTC") -> str:

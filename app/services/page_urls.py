@@ -95,8 +95,7 @@ class PageUrls:
 def rep_zone(page: Page) -> str:
     """The time zone of the rep a page is for (the deadline is written and said on their clock); UTC for anyone else."""
     session = object_session(page)
-    rep = session.get(Rep, page.rep_id) if session is not None and page.rep_id else None
-    return rep.time_zone if rep is not None and rep.time_zone else "UTC"
+    return page_text.rep_clock(session.get(Rep, page.rep_id) if session is not None and page.rep_id else None)
 
 
 def _in_call(incident: Incident, at: datetime) -> bool:

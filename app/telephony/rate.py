@@ -5,8 +5,8 @@ of now and the last slot plus 1/rate) in Redis, so two workers on two hosts neve
 the same slot. A slot orders and times the sends; the send itself then claims its instant
 (:meth:`SendRate.claim`: 1/rate after the last send of any process), so sends whose jobs ran
 late together (a scheduler pass, a watchdog takeover, Twilio back after an outage) still leave
-1/rate apart instead of all at once on their past slots. A reservation belongs to an owner (a page's id and attempt): asking again
-gives the same slot back, so a page put off until its slot, then run by RQ and by a
+1/rate apart instead of all at once on their past slots. A reservation belongs to an owner (a
+page's id and attempt): asking again gives the same slot back, so a page put off until its slot, then run by RQ and by a
 watchdog at once, still uses one slot. When Redis does not answer, the slots come from
 this process alone (each worker then keeps the rate by itself; with N workers the account
 may see N times the rate until Redis is back, and Twilio queues calls beyond its CPS).

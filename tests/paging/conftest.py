@@ -130,9 +130,9 @@ class Desk:
             incident.email = "dana@acme.example"
             return incident
 
-    def called_back_late_by_alice(self, network: PhoneNetwork) -> tuple[Incident, ScriptedPhone]:
-        """Nobody acknowledges through the breach (Alice, Bob, then Maria paged; AT RISK; BREACHED); at 16 minutes
-        Alice replies CALL and the customer answers the bridged call. Returns the incident and the customer's phone."""
+    def unanswered_until_minute_3(self, network: PhoneNetwork) -> tuple[Incident, ScriptedPhone]:
+        """Nobody acknowledges Alice's first page (SMS and call); at 3 minutes she is called again and Bob paged.
+        Returns the incident and the customer's phone (its receipt expected)."""
         customer = network.phone(CUSTOMER).expect_sms("we have your report")
         alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
         incident = self.open_incident()
@@ -140,6 +140,13 @@ class Desk:
         alice.expect_call(answer=False)
         network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
         self.at(minutes=3)
+        return incident, customer
+
+    def called_back_late_by_alice(self, network: PhoneNetwork) -> tuple[Incident, ScriptedPhone]:
+        """Nobody acknowledges through the breach (Alice, Bob, then Maria paged; AT RISK; BREACHED); at 16 minutes
+        Alice replies CALL and the customer answers the bridged call. Returns the incident and the customer's phone."""
+        incident, customer = self.unanswered_until_minute_3(network)
+        alice = network.phone(ALICE)
         network.phone(MARIA).expect_sms("SEV1").expect_call(answer=False)
         self.at(minutes=6)
         for number in (ALICE, BOB, MARIA):

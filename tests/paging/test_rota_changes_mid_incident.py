@@ -68,11 +68,5 @@ def test_the_rep_on_call_after_a_hand_off_gets_the_sms_page_not_only_a_call(desk
 
 def test_a_rep_already_paged_by_sms_is_only_called_again_at_the_next_level(desk, network):
     """The default policy's "primary again by voice" stands for the rep who had the first page."""
-    network.phone(CUSTOMER).expect_sms("we have your report")
-    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
-    incident = desk.open_incident()
-    desk.settle()
-    alice.expect_call(answer=False)
-    network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
-    desk.at(minutes=3)
+    incident, _ = desk.unanswered_until_minute_3(network)
     assert [(to, c) for m, to, c in _sent(desk, incident.id) if int(m) == 3 and to == ALICE] == [(ALICE, "voice")]

@@ -204,13 +204,8 @@ def test_words_from_a_reps_number_that_is_also_an_open_incidents_callback_number
 def test_a_bare_reply_to_a_page_another_rep_acknowledged_says_so_and_changes_nothing(desk, network, body):
     """Bob, paged at T+3, replies to his page a moment after Alice acknowledged it: he is told who has it and
     how to take it over (before: "You have no open Sev-1 page", about the page he had just received)."""
-    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
-    incident = desk.open_incident()
-    desk.settle()
-    alice.expect_call(answer=False)
-    network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
-    desk.at(minutes=3)
+    incident, customer = desk.unanswered_until_minute_3(network)
+    customer.expect_sms("has taken your incident")
     assert "Acknowledged" in _answer(desk, ALICE, f"ACK {incident.reference}")
     answer = _answer(desk, BOB, body)
     assert f"{incident.reference} was already acknowledged by Alice Primary at 03:03" in answer
