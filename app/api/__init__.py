@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from app.api import events, incidents, oncall, openapi, tickets
+from app.api import events, feed, incidents, oncall, openapi, tickets
 from app.api.errors import register_error_handlers
 
 API_PREFIX = "/api/v1"
@@ -12,6 +12,7 @@ API_PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 bp.register_blueprint(incidents.bp)
 bp.register_blueprint(events.bp)
+bp.register_blueprint(feed.bp)
 bp.register_blueprint(tickets.bp)
 bp.register_blueprint(oncall.bp)
 bp.register_blueprint(openapi.bp)

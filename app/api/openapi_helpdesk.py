@@ -1,10 +1,12 @@
-"""The helpdesk's part of the OpenAPI document: incident status fields, ``updated_since`` and the webhooks."""
+"""The helpdesk's part of the OpenAPI document: incident status fields, the change feed, ``updated_since`` and the
+webhooks."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.api.openapi_parts import STR, TIME, P, ref
+from app.api.feed import DEFAULT_LIMIT, MAX_LIMIT
+from app.api.openapi_parts import STR, TIME, P, error, json_response, ref
 from app.models import CallbackOutcome
 from app.services.helpdesk_webhooks import SIGNATURE_HEADER, WEBHOOK_EVENTS
 
@@ -32,12 +34,47 @@ INCIDENT_STATUS_FIELDS: dict[str, Any] = {
         "breached": {"type": "boolean", "description": "The compliance report's rule: the deadline passed without a "
                                                       "met callback (a self-reported call is never met)"},
         "at": {**_NULLABLE_TIME, "description": "When the breach step logged it, else the deadline that passed"}}},
-    "updated_at": {**TIME, "description": "When the newest line of the incident's event log was written"},
+    "updated_at": {**TIME, "description": "The time stamped on the newest line of the incident's event log"},
 }
 
 _UPDATED_SINCE = {"name": "updated_since", "in": "query", "schema": TIME,
-                  "description": "Only incidents with an event logged at or after this instant (poll with the "
-                                 "newest updated_at you have seen)"}
+                  "description": "Only incidents with an event stamped at or after this instant. The stamp is the "
+                                 "hotline's clock when the line was made, and its transaction may commit later (a "
+                                 "few seconds; a caller spooled while the database was down is written when the "
+                                 "spool is replayed, stamped with the call's time): a poller that passes the time "
+                                 "of its last poll can miss such a line for good. To miss nothing, follow "
+                                 "GET /api/v1/events with its cursor."}
+
+_FEED = {"get": {
+    "operationId": "listEventsInCommitOrder",
+    "summary": "Every incident's event log lines, in the order they were committed",
+    "description": (
+        "Poll with the next_cursor of the previous answer (none: from the start of the log). Each answer "
+        "hands out the lines committed since that cursor was handed out, each line once, including lines "
+        "stamped (at) before the last poll whose transaction committed after it; a line whose transaction "
+        "is still open is handed out by a later poll. has_more: more lines were already committed, poll "
+        "again at once. next_cursor is always given, also when no line is: keep it. Lines written during "
+        "a call before its incident existed are on the incident's own log (GET /incidents/{ref}), not here."),
+    "parameters": [
+        {"name": "cursor", "in": "query", "schema": STR, "description": "next_cursor of the previous answer"},
+        {"name": "limit", "in": "query",
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
+    ],
+    "responses": {
+        "200": json_response(ref("EventFeedPage"), "Lines committed since the cursor"),
+        "400": error("A malformed cursor or limit (a cursor of another hotline database too)"),
+        "401": error("Missing, unknown or revoked token"),
+    },
+}}
+
+FEED_SCHEMAS: dict[str, Any] = {
+    "FeedEvent": {"allOf": [ref("IncidentEvent"), {"type": "object", "properties": {
+        "incident_id": {"type": "integer"}, "incident_reference": STR}}]},
+    "EventFeedPage": {"type": "object", "required": ["events", "next_cursor", "has_more"], "properties": {
+        "events": {"type": "array", "items": ref("FeedEvent")},
+        "next_cursor": {"type": "string", "description": "Opaque; pass as cursor next time"},
+        "has_more": {"type": "boolean", "description": "More lines are committed already: poll again now"}}},
+}
 
 WEBHOOK_EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -71,10 +108,13 @@ def _webhook(event: str) -> dict[str, Any]:
 
 
 def with_helpdesk(document: dict[str, Any]) -> dict[str, Any]:
-    """``document`` with the helpdesk fields, the ``updated_since`` parameter and one webhook per event kind."""
+    """``document`` with the helpdesk fields, the change feed, the ``updated_since`` parameter and one webhook per
+    event kind."""
     schemas = document["components"]["schemas"]
     schemas["Incident"]["properties"].update(INCIDENT_STATUS_FIELDS)
     schemas["WebhookEvent"] = WEBHOOK_EVENT_SCHEMA
+    schemas.update(FEED_SCHEMAS)
+    document["paths"][f"{P}/events"] = _FEED
     document["paths"][f"{P}/incidents"]["get"]["parameters"].append(_UPDATED_SINCE)
     document["webhooks"] = {event: _webhook(event) for event in WEBHOOK_EVENTS}
     return document

@@ -6,11 +6,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, event, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models import event_guard
 from app.models.base import Base, StrEnumColumn, UTCDateTime
+from app.models.event_txid import writing_transaction
 
 
 class IncidentStatus(StrEnum):
@@ -87,7 +88,8 @@ class IncidentEvent(Base):
 
     __tablename__ = "incident_events"
     __table_args__ = (Index("ix_incident_events_owner", "incident_id", "at", "id",
-                            postgresql_where=OWNER_KINDS, sqlite_where=OWNER_KINDS),)
+                            postgresql_where=OWNER_KINDS, sqlite_where=OWNER_KINDS),
+                      Index("ix_incident_events_txid", "txid", "id"))  # the change feed's order
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
@@ -96,6 +98,9 @@ class IncidentEvent(Base):
     actor: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the transaction that wrote the line (PostgreSQL's, set by the database; 0 on SQLite, whose writers take
+    # turns, and on lines written before it was kept): the change feed hands lines out in commit order by it
+    txid: Mapped[int] = mapped_column(BigInteger, server_default=writing_transaction())
 
 
 class AppendOnlyViolation(Exception):
