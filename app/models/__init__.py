@@ -16,7 +16,7 @@ from app.models.followup import (  # issue 11
     ResolutionProposal,
     UpdateDeliveryStatus,
 )
-from app.models.helpdesk import DeliveryStatus, HelpdeskDelivery
+from app.models.helpdesk import DeliveryStatus, FeedCursor, HelpdeskDelivery
 from app.models.incident import (
     AppendOnlyViolation,
     Incident,
@@ -49,6 +49,7 @@ __all__ = [
     "DueStep",
     "EscalationPolicy",
     "EventKind",
+    "FeedCursor",
     "HelpdeskDelivery",
     "Incident",
     "IncidentEvent",

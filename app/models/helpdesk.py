@@ -1,11 +1,12 @@
-"""Outbound webhooks to the helpdesk: one delivery row per event sent (the delivery log)."""
+"""Outbound webhooks to the helpdesk: one delivery row per event sent (the delivery log), and where the collector
+of those events stands in the log."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
@@ -35,3 +36,13 @@ class HelpdeskDelivery(Base):
     last_error: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class FeedCursor(Base):
+    """Where a reader of the event log in commit order (``app.services.event_feed``) stands, by reader."""
+
+    __tablename__ = "event_feed_cursors"
+
+    reader: Mapped[str] = mapped_column(String(40), primary_key=True)  # e.g. helpdesk_webhooks
+    cursor: Mapped[str] = mapped_column(Text)  # event_feed.encode(position)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -48,6 +48,14 @@ class Position:
     last: tuple[int, int] | None = None
 
 
+def here(session: Session) -> Position:
+    """The position after every line committed now (a reader that starts now reads what commits from now on)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return Position(dialect, session.scalar(text("SELECT pg_current_snapshot()::text")))
+    return Position(dialect, str(session.scalar(select(func.coalesce(func.max(IncidentEvent.id), 0)))))
+
+
 def read(session: Session, position: Position | None, limit: int,
          kinds: tuple[str, ...] | None = None) -> tuple[list[IncidentEvent], Position, bool]:
     """Up to ``limit`` incident lines (of ``kinds``, if given) after ``position`` in commit order, the position
@@ -59,11 +67,11 @@ def read(session: Session, position: Position | None, limit: int,
     conditions = [IncidentEvent.incident_id.is_not(None)]
     if kinds is not None:
         conditions.append(IncidentEvent.kind.in_(kinds))
+    pin = position.pin or here(session).done
+    assert pin is not None
     if dialect == "postgresql":
-        pin = position.pin or session.scalar(text("SELECT pg_current_snapshot()::text"))
         conditions += _postgresql_window(position, pin)
     else:
-        pin = position.pin or str(session.scalar(select(func.coalesce(func.max(IncidentEvent.id), 0))))
         conditions.append(IncidentEvent.id <= int(pin))
         if position.done is not None:
             conditions.append(IncidentEvent.id > int(position.done))

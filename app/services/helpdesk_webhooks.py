@@ -1,7 +1,8 @@
 """Signed, retried webhooks to the helpdesk, derived from the append-only incident event log.
 
 The leader watchdog turns new log lines of the kinds below into ``helpdesk_deliveries``
-rows (one per event: a unique key), then hands due rows to RQ. A job posts the event,
+rows (one per event: a unique key), reading the log in commit order (``event_feed``), then
+hands due rows to RQ. A job posts the event,
 signed with HMAC-SHA256, and records the answer; a failure is retried with growing
 delays up to MAX_ATTEMPTS, then the row is marked failed. Delivery is at least once:
 receivers deduplicate on ``X-Hotline-Delivery``.
@@ -20,8 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.models import DeliveryStatus, HelpdeskDelivery, Incident, IncidentEvent
+from app.models import DeliveryStatus, FeedCursor, HelpdeskDelivery, Incident, IncidentEvent
 from app.queue import PendingJob, schedule
+from app.services import event_feed
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,8 @@ RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2
                 timedelta(minutes=10))
 FIRST_LOOK_BACK = timedelta(minutes=10)  # when webhooks are first configured, older events are not sent
 TIMEOUT_SECONDS = 10
+FEED_READER = "helpdesk_webhooks"  # its row in event_feed_cursors
+BATCH = 500  # events collected a pass at most (the rest the next pass)
 SIGNATURE_HEADER = "X-Hotline-Signature"
 
 
@@ -51,15 +55,19 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def collect(session: Session, now: datetime) -> int:
-    """Create a delivery row for every new event of a webhook kind; returns how many."""
-    last = session.scalar(select(func.max(HelpdeskDelivery.event_id)))
-    query = select(IncidentEvent).where(IncidentEvent.kind.in_(EVENT_KINDS)).order_by(IncidentEvent.id)
-    if last is None:
-        query = query.where(IncidentEvent.at >= now - FIRST_LOOK_BACK)
+    """Create a delivery row for every new event of a webhook kind; returns how many.
+
+    New: committed since the last pass, in commit order (``event_feed``): a line whose transaction
+    committed after a later line's was collected is not skipped. The position is kept in
+    ``event_feed_cursors``; the passes take turns on its row.
+    """
+    stored = session.scalars(select(FeedCursor).where(FeedCursor.reader == FEED_READER).with_for_update()).first()
+    if stored is None:
+        events, after = _first_pass(session, now), None
     else:
-        query = query.where(IncidentEvent.id > last)
+        events, after, _more = event_feed.read(session, event_feed.decode(stored.cursor), BATCH, tuple(EVENT_KINDS))
     created = 0
-    for event in session.scalars(query.limit(500)):
+    for event in events:
         try:
             with session.begin_nested():
                 session.add(HelpdeskDelivery(event_id=event.id, incident_id=event.incident_id,
@@ -67,7 +75,29 @@ def collect(session: Session, now: datetime) -> int:
             created += 1
         except IntegrityError:  # another watchdog pass got there first
             continue
+    if stored is not None:
+        stored.cursor, stored.updated_at = event_feed.encode(after), now
     return created
+
+
+def _first_pass(session: Session, now: datetime) -> list[IncidentEvent]:
+    """The events of the first pass, which starts the feed where the log is now: webhooks just configured, those of
+    the last FIRST_LOOK_BACK; on a database that sent webhooks before it kept a position, those after the last one
+    collected."""
+    try:
+        with session.begin_nested():
+            session.add(FeedCursor(reader=FEED_READER, cursor=event_feed.encode(event_feed.here(session)),
+                                   updated_at=now))
+    except IntegrityError:  # another pass started the feed
+        return []
+    # a line committed after here() is also read by the next pass: its delivery row is unique
+    last = session.scalar(select(func.max(HelpdeskDelivery.event_id)))
+    query = select(IncidentEvent).where(IncidentEvent.kind.in_(EVENT_KINDS)).order_by(IncidentEvent.id)
+    if last is None:
+        query = query.where(IncidentEvent.at >= now - FIRST_LOOK_BACK)
+    else:
+        query = query.where(IncidentEvent.id > last)
+    return list(session.scalars(query))
 
 
 def due_deliveries(session: Session, now: datetime) -> list[PendingJob]:

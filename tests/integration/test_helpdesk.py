@@ -200,3 +200,39 @@ def test_events_older_than_the_look_back_are_not_sent_on_first_configuration(hot
     make_incident(hotline, "111111", captured_at=clock.now() - timedelta(hours=2))
     _configured(hotline, "http://127.0.0.1:9/hooks")
     assert webhooks.webhook_jobs(hotline.db, hotline.settings, clock.now()) == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite's writers take turns: id order
+def test_an_event_whose_transaction_commits_after_a_later_one_is_still_sent(hotline, clock):
+    """PostgreSQL hands out ids as transactions insert: the opening of one incident (the lower id) may commit after
+    the acknowledgement of another was collected; collecting "ids above the last collected" skipped it for good."""
+    rep_id = make_rep(hotline)
+    first = make_incident(hotline, "111111", captured_at=clock.now())
+    _configured(hotline, "http://127.0.0.1:9/hooks")
+    assert len(webhooks.webhook_jobs(hotline.db, hotline.settings, clock.now())) == 1  # 111111 opened
+    slow = hotline.db.session()
+    try:
+        due = clock.now() + timedelta(minutes=15)
+        incident = Incident(reference="222222", received_at=clock.now(), captured_at=clock.now(), callback_due_at=due)
+        slow.add(incident)
+        slow.flush()
+        opened = log_event(slow, at=clock.now(), actor="ivr", kind="incident_opened", incident_id=incident.id,
+                           detail={"reference": "222222", "source": "ivr", "callback_due_at": due.isoformat(),
+                                   "missing": []})
+        slow.flush()  # the lower id, not committed yet
+        _acknowledge_and_meet(hotline, first, rep_id)  # two higher ids, committed
+        clock.advance(seconds=10)
+        webhooks.webhook_jobs(hotline.db, hotline.settings, clock.now())  # a watchdog pass meanwhile
+        slow.commit()
+        opened_id = opened.id
+    finally:
+        slow.close()
+    clock.advance(seconds=10)
+    webhooks.webhook_jobs(hotline.db, hotline.settings, clock.now())  # the next pass
+    with hotline.db.session() as session:
+        sent = {(row.event_id, row.kind) for row in session.scalars(select(HelpdeskDelivery))}
+        acknowledged = session.scalars(select(HelpdeskDelivery.event_id)
+                                       .where(HelpdeskDelivery.kind == "incident.acknowledged")).one()
+    assert opened_id < acknowledged
+    assert (opened_id, "incident.opened") in sent
+    assert len(sent) == 4  # 111111 opened, acknowledged, callback met; 222222 opened: each once
