@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.db import is_disconnect
 from app.models import WebhookDelivery
+from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +30,17 @@ class Unanswered:
 UNANSWERED = Unanswered()
 
 
-def delivery_key(req: Request) -> str:
-    """Same path, query and form as decoded: the same delivery (Twilio retries send exactly that).
+def delivery_key(req: Request, settings: Settings) -> str:
+    """What Twilio's signature covers (``signature.signed_content``): requests one signature validates are one delivery.
 
-    Built on what Twilio's signature covers, each parameter's *set* of values: a signed request
-    replayed with a value repeated (``Body=YES&Body=YES``) or its query encoded otherwise
-    (``seq=%35``) validates as the original, so it must also find the original's answer.
+    Twilio's retry sends exactly the request again; a signed request replayed with a value repeated
+    (``Body=YES&Body=YES``), its query encoded otherwise where the signature allows it, or its form split
+    otherwise (``MessageSid=SM1To+1415`` for ``MessageSid=SM1&To=+1415``) validates as the original, so it must
+    also find the original's answer and never be acted on again.
     """
-    parts = [req.path]
-    for name, values in (("?", req.args), ("&", req.form)):
-        parts += [f"{name}{k}={v}" for k in sorted(values) for v in sorted(set(values.getlist(k)))]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    from app.voice.signature import signed_content  # app.voice's routes import this module
+
+    return hashlib.sha256(signed_content(req, settings).encode()).hexdigest()
 
 
 def answer_once(handler: Handler, mimetype: str = "text/xml", safe: str | None = None,
@@ -54,7 +55,7 @@ def answer_once(handler: Handler, mimetype: str = "text/xml", safe: str | None =
     so Twilio's retry runs the handler again); without it, the error propagates.
     """
     hotline = current_app.extensions["hotline"]
-    key = delivery_key(request)
+    key = delivery_key(request, hotline.settings)
     try:
         now = hotline.clock.now()
         try:

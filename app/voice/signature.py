@@ -6,6 +6,7 @@ import functools
 import hmac
 import logging
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from flask import Request, abort, current_app, request
 from twilio.request_validator import RequestValidator
@@ -21,6 +22,20 @@ def public_url(req: Request, settings: Settings) -> str:
         query = req.query_string.decode()
         return settings.public_base_url + req.path + (f"?{query}" if query else "")
     return req.url
+
+
+def signed_content(req: Request, settings: Settings) -> str:
+    """What the signature covers but the host: the public URL's path and query, then each form name and value run
+    together in name order (a value repeated once), as Twilio joins them.
+
+    Two requests with the same content validate under one signature, however their form is split:
+    ``MessageSid=SM1To+1415`` is ``MessageSid=SM1&To=+1415`` to the signature, and so is a query that took in
+    the form's first name (``?page=12AccountSid`` against ``?page=12`` and ``AccountSid``).
+    """
+    url = urlsplit(public_url(req, settings))
+    form = req.form
+    return (url.path + (f"?{url.query}" if url.query else "")
+            + "".join(name + value for name in sorted(form) for value in sorted(set(form.getlist(name)))))
 
 
 def is_signed(req: Request, settings: Settings) -> bool:

@@ -32,13 +32,22 @@ _SIDS = itertools.count(1)
 
 def _text_hotline(desk, body: str, sender: str = CUSTOMER, **extra: str) -> list[str]:
     """An SMS from ``sender`` to the hotline, seen by the simulated Twilio and signed like Twilio; the reply texts."""
+    return _post_sms(desk, *_sms_request(desk, body, sender, **extra))
+
+
+def _sms_request(desk, body: str, sender: str = CUSTOMER, **extra: str) -> tuple[dict[str, str], str]:
+    """The form and signature of an SMS from ``sender`` to the hotline, as Twilio would post it."""
     twilio = desk.network.twilio
     hotline_number = desk.hotline.settings.twilio_number
     twilio.add_message(ApiMessage(sid=new_sid("SM"), to=hotline_number, from_=sender, body=body,
                                   date_created=desk.clock.now(), direction="inbound", status="received"))
     params = {"MessageSid": f"SM{next(_SIDS):032d}", "From": sender, "To": hotline_number, "Body": body,
               "AccountSid": twilio.account_sid, **extra}
-    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(f"{PUBLIC_BASE_URL}/twilio/sms", params)
+    return params, RequestValidator(TEST_AUTH_TOKEN).compute_signature(f"{PUBLIC_BASE_URL}/twilio/sms", params)
+
+
+def _post_sms(desk, params: dict[str, str], signature: str) -> list[str]:
+    """Post a signed SMS webhook; the reply texts."""
     response = desk.client.post("/twilio/sms", data=params, headers={"X-Twilio-Signature": signature})
     assert response.status_code == 200
     root = ET.fromstring(response.get_data(as_text=True))
@@ -241,6 +250,32 @@ def test_a_late_bare_yes_after_answering_another_incident_closes_nothing(desk, n
     desk.clock.set(desk.clock.now() + timedelta(minutes=1))
     assert _text_hotline(desk, "YES") == [f"To answer about incident {b.reference}, reply YES {b.reference} or "
                                           f"NO {b.reference}."]
+    assert desk.incident(b.id).status == "open"
+    assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=b.id)] == ["proposed"]
+
+
+def _folded(params: dict[str, str]) -> dict[str, str]:
+    """The form with its last parameter (by name) run into the value of the one before it: Twilio signs the names and
+    values run together in name order, so this form validates under the original's signature."""
+    *_, before, last = sorted(params)
+    folded = {name: value for name, value in params.items() if name != last}
+    folded[before] += last + params[last]
+    return folded
+
+
+def test_a_customers_yes_replayed_with_its_form_refolded_days_later_closes_nothing(desk, network, smtp):
+    # a recorded SMS webhook (a proxy's log, a leaked capture) posted again with "MessageSid=SM..To+1..." for
+    # "MessageSid=SM..&To=+1..": still signed, so it is the same SMS, answered as it was and acted on never again
+    a, customer = _called_back(desk, network)
+    customer.expect_sms(f"Sev-1 {a.reference}: We believe")
+    _propose(desk, a.reference, "API healthy again")
+    params, signature = _sms_request(desk, "YES")
+    assert _post_sms(desk, params, signature) == [f"Thank you. Incident {a.reference} is closed."]
+    desk.clock.set(desk.clock.now() + timedelta(days=3))
+    b, _ = _called_back(desk, network)
+    customer.expect_sms(f"Sev-1 {b.reference}: We believe")
+    _propose(desk, b.reference, "SMTP healthy again")
+    assert _post_sms(desk, _folded(params), signature) == [f"Thank you. Incident {a.reference} is closed."]
     assert desk.incident(b.id).status == "open"
     assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=b.id)] == ["proposed"]
 
