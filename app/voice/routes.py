@@ -41,14 +41,24 @@ def _guarded(handler, lean=None) -> Response:
         return Response(voicemail_twiml(), mimetype="text/xml")
 
 
-def _rescue(source: IncidentSource, reason: str) -> None:
+def _rescue(source: IncidentSource, reason: str, *, delivery: bool = False) -> None:
+    """Save the caller (on disk when SQL is down too). With ``delivery`` the request is Twilio's own (the Fallback
+    URL): saved once per request its signature covers (``answer_once``), however its form is split."""
     hotline = _hotline()
     sid, caller = request.form.get("CallSid", ""), request.form.get("From", "")
     now = hotline.clock.now()
+
+    def save(session, at) -> str:
+        rescue_call(session, call_sid=sid, from_number=caller, now=at, reason=reason,
+                    policy=intake.policy_from(hotline.settings), source=source)
+        return ""
+
     try:
-        with hotline.db.transaction() as session:
-            rescue_call(session, call_sid=sid, from_number=caller, now=now, reason=reason,
-                        policy=intake.policy_from(hotline.settings), source=source)
+        if delivery:
+            answer_once(save)
+        else:
+            with hotline.db.transaction() as session:
+                save(session, now)
     except Exception:  # noqa: BLE001 - SQL is down too: keep it on disk
         log.exception("could not save rescued call %s; spooled", sid)
         spool(hotline.settings.data_dir, "rescue", {"call_sid": sid, "from": caller, "reason": reason,
@@ -113,9 +123,9 @@ def status() -> Response:
 @bp.post("/fallback")
 @twilio_webhook
 def fallback() -> Response:
-    """Twilio's Fallback URL: no flow, no lookups; save the caller and take a voicemail."""
+    """Twilio's Fallback URL: no flow; save the caller (once per signed request) and take a voicemail."""
     reason = f"twilio_fallback {request.form.get('ErrorCode', '')}".strip()
-    _rescue(IncidentSource.FALLBACK, reason)
+    _rescue(IncidentSource.FALLBACK, reason, delivery=True)
     return Response(voicemail_twiml(), mimetype="text/xml")
 
 
@@ -126,9 +136,12 @@ def fallback_recording() -> Response:
     f, hotline = request.form, _hotline()
     if not request.args.get("noinput"):
         sid, url, secs, now = f.get("CallSid", ""), f.get("RecordingUrl", ""), f.get("RecordingDuration", 0, type=int), hotline.clock.now()
-        try:
-            with hotline.db.transaction() as session:
-                attach_recording(session, call_sid=sid, url=url, seconds=secs, now=now)
+        def attach(session, at) -> str:
+            attach_recording(session, call_sid=sid, url=url, seconds=secs, now=at)
+            return ""
+
+        try:  # once per signed request: a replay, its form split otherwise, must not replace the recording
+            answer_once(attach)
         except Exception:  # noqa: BLE001
             log.exception("could not attach voicemail of %s; spooled", sid)
             spool(hotline.settings.data_dir, "recording",

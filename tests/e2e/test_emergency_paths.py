@@ -50,6 +50,22 @@ def test_fallback_twice_for_the_same_call_opens_one_incident(phone, hotline):
     assert len(_incidents(hotline)) == 1
 
 
+def test_a_fallback_request_replayed_with_its_form_refolded_opens_no_second_incident(phone, client, hotline):
+    # Twilio signs the names and values run together: "CallSid=CA..CallStatusin-progress" validates as
+    # "CallSid=CA..&CallStatus=in-progress", so a recorded fallback request posted so is the same request,
+    # never a new call's incident paging the reps
+    call = phone("+14155550123")
+    call.fallback()
+    params = call.params({"ErrorCode": "11200", "ErrorUrl": PUBLIC_BASE_URL + "/twilio/voice"})
+    signature = call.sign(PUBLIC_BASE_URL + "/twilio/voice/fallback", params)
+    folded = {name: value for name, value in params.items() if name != "CallStatus"}
+    folded["CallSid"] += "CallStatus" + params["CallStatus"]
+    replay = client.post("/twilio/voice/fallback", data=folded, headers={"X-Twilio-Signature": signature})
+    assert replay.status_code == 200 and "<Record" in replay.get_data(as_text=True)
+    [incident] = _incidents(hotline)
+    assert incident.call_sid == call.call_sid
+
+
 def test_fallback_mid_call_keeps_what_the_caller_already_said(phone, hotline):
     call = phone()
     call.dial()
