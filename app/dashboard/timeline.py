@@ -113,8 +113,9 @@ def _acknowledged(d: dict, _page: str) -> tuple[str, str]:
 
 def _opened(d: dict, _page: str) -> tuple[str, str]:
     missing = f"; missing: {', '.join(d['missing'])}" if d.get("missing") else ""
-    return (f"Incident {d.get('reference', '')} opened ({d.get('source', '')}); callback due by "
-            f"{_when(d.get('callback_due_at'))}{missing}"), ""
+    due = (" while the caller was still giving details; the callback deadline is set when they finish"
+           if d.get("details_complete") is False else f"; callback due by {_when(d.get('callback_due_at'))}")
+    return f"Incident {d.get('reference', '')} opened ({d.get('source', '')}){due}{missing}", ""
 
 
 def _connected(late: bool) -> Callable[[dict, str], tuple[str, str]]:

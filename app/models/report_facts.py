@@ -41,7 +41,9 @@ class IncidentFactsRow(Base):
     called_rep_id: Mapped[int | None] = mapped_column(Integer)  # the deciding callback's rep
     called_actor: Mapped[str] = mapped_column(String(100), default="")
     breach_logged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    breach_reason: Mapped[str] = mapped_column(String(64), default="")  # the reason should it be breached
+    # the reason should it be breached; "" when it cannot be without a further log line: met, or opened mid-call
+    # with the caller still giving details and no breach line (``facts_sync.row_of``, ``figures.stored_breached``)
+    breach_reason: Mapped[str] = mapped_column(String(64), default="")
     # The CSV export's line in parts (``app.reports.csv_parts``): rendered from these facts and the
     # incident's company whenever either changes, so a year's export only joins strings.
     csv_lead: Mapped[str] = mapped_column(Text, default="")

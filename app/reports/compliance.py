@@ -15,6 +15,9 @@ Definitions (shown to managers on the report page too):
 - Breached: the deadline passed (before ``as_of``, or a breach line is logged at or after it) without
   a met callback. Self-reported incidents are therefore breached. A breach line logged before the
   deadline (the provisional one of an incident opened mid-call, whose intake went on past it) is none.
+  An incident opened mid-call (its opening line says ``details_complete: false``) whose log holds no
+  ``deadline_set`` line by ``as_of`` has its caller still giving details: only a logged breach counts
+  then (the call fell silent and the breach step ran), as on the board and in the API.
 - Breach reason, the first that applies, from verified facts only (a self-report is a
   claim, not a call, so it is ignored here): "no callback number, worked by e-mail" (the
   owner recorded how they reached a customer who left no number); "customer unreachable" (a callback placed

@@ -65,8 +65,9 @@ def days_from(starts_at: datetime, ends_at: datetime) -> list[datetime]:
 
 
 def _query(with_as_of: bool) -> str:
-    breached = "f.outcome <> 'met'" + (" AND (f.due_at < %(as_of)s OR f.breach_logged_at IS NOT NULL)"
-                                       if with_as_of else "")
+    # figures.stored_breached: a stored reason says the fold could count it breached at all
+    breached = "f.breach_reason <> ''" + (" AND (f.due_at < %(as_of)s OR f.breach_logged_at IS NOT NULL)"
+                                          if with_as_of else "")
     fresh = " AND f.listed_at <= %(as_of)s AND f.last_event_at <= %(as_of)s" if with_as_of else ""
     reasons = " ".join(f"WHEN {_literal(reason)} THEN {_literal(cell)}" for reason, cell in BREACHED.items())
     # the directory's cell for an acknowledging rep it has, else the stored one

@@ -16,6 +16,9 @@ from app.event_kind import CUSTOMER_RANG, EventKind
 
 # The log lines the facts are folded from (named once, so a renamed kind is changed here only).
 OPENED = EventKind.INCIDENT_OPENED  # the line every incident's facts start from
+# On the opening line: False when the incident opened while its caller was still giving details (issue 13), so its
+# deadline is provisional until a ``deadline_set`` line. Lines written before this key existed read as True.
+DETAILS_COMPLETE = "details_complete"
 CALLBACK_PREFIX = "callback_"  # every line about one callback carries ``detail.callback_id``
 FACT_KINDS = (EventKind.INCIDENT_OPENED, EventKind.DEADLINE_SET, EventKind.ACKNOWLEDGED,
               EventKind.CALLBACK_BREACHED, EventKind.REACHED_BY_EMAIL)  # plus every kind starting with CALLBACK_PREFIX
@@ -106,6 +109,7 @@ class IncidentFacts:
     callbacks: tuple[CallbackFacts, ...] = ()
     breach_logged_at: datetime | None = None  # the breach step's own line, if it ran
     reached_by_email_at: datetime | None = None  # no callback number: when the owner recorded the e-mail contact
+    deadline_provisional: bool = False  # opened mid-call, no ``deadline_set`` line yet: the caller is still talking
 
     @classmethod
     def from_events(cls, events: Iterable[EventLike]) -> IncidentFacts:
@@ -117,7 +121,8 @@ class IncidentFacts:
         ack = next((e for e in ordered if e.kind == EventKind.ACKNOWLEDGED), None)  # the first rep wins
         reached = next((e for e in ordered if e.kind == EventKind.REACHED_BY_EMAIL), None)
         # Opened mid-call (issue 13): the promise runs from the moment the details were in.
-        deadline = next((e for e in ordered if e.kind == EventKind.DEADLINE_SET), None) or opened
+        deadline_set = next((e for e in ordered if e.kind == EventKind.DEADLINE_SET), None)
+        deadline = deadline_set or opened
         due_at = _time(deadline.detail["callback_due_at"])
         # A breach line logged before that deadline was the step of the opening's provisional one (an intake
         # that went on past it): the promise had not started, and the deadline that counts is still to come.
@@ -132,6 +137,7 @@ class IncidentFacts:
             callbacks=_callbacks(ordered),
             breach_logged_at=breach.at if breach else None,
             reached_by_email_at=reached.at if reached else None,
+            deadline_provisional=deadline_set is None and opened.detail.get(DETAILS_COMPLETE) is False,
         )
 
     @property
@@ -170,7 +176,8 @@ class IncidentFacts:
 
     def breached(self, as_of: datetime | None = None) -> bool:
         """Deadline passed without a met callback (``as_of`` None: every deadline has passed)."""
-        return is_breached(self.outcome == Outcome.MET, self.due_at, self.breach_logged_at, as_of)
+        return is_breached(self.outcome == Outcome.MET, self.due_at, self.breach_logged_at, as_of,
+                           self.deadline_provisional)
 
     def breach_reason(self, as_of: datetime | None = None) -> BreachReason | None:
         """Why the promise was broken, from verified facts only (self-reports are ignored)."""
@@ -211,7 +218,9 @@ def is_breached(met: bool, due_at: datetime, breach_logged_at: datetime | None, 
 
     Past the deadline is enough: a breach the step has not logged yet (a worker down) is still one. While the
     caller who opened the incident is still giving details (``caller_on_line``, issue 13) its deadline is a
-    provisional one, set again when they finish: only a logged breach counts then.
+    provisional one, set again when they finish: only a logged breach counts then. The report reads that from
+    the log (``IncidentFacts.deadline_provisional``: opened mid-call, no ``deadline_set`` line by ``as_of``);
+    the board and the API from the call itself (``escalation.callers_on_hotline``).
     """
     if met:
         return False

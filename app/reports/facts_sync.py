@@ -69,7 +69,9 @@ def row_of(incident_id: int, listed_at: datetime, company: str, facts: IncidentF
     """The stored form of ``facts`` (as_of-independent: breach is judged when the report is read)."""
     first = facts.first_answer
     deciding = facts.deciding_callback
-    reason = facts.breach_reason(None)  # the reason it has whenever it counts as breached
+    # The reason it has whenever it counts as breached; none when it cannot without a further log line (met, or
+    # the provisional deadline of a caller still giving details): what the report's SQL reads (``stored_breached``)
+    reason = facts.breach_reason(None)
     return {
         "incident_id": incident_id, "reference": facts.reference, "listed_at": listed_at,
         "captured_at": facts.captured_at, "captured_slot": slot_of(facts.captured_at), "due_at": facts.due_at,

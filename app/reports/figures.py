@@ -35,7 +35,7 @@ from app.reports.compliance import (
     range_bounds,
     rep_label,
 )
-from app.reports.facts import OPENED, BreachReason, IncidentFacts, LoggedEvent, Outcome, shapes_facts
+from app.reports.facts import OPENED, BreachReason, IncidentFacts, LoggedEvent, Outcome, is_breached, shapes_facts
 from app.reports.facts_sync import SLOT_SECONDS, slot_of
 from app.reports.queries import LoadedRange
 from app.reports.stats import Spread, percent
@@ -223,10 +223,10 @@ class FactsRange:
         return cond
 
     def _breached(self):
-        """SQL: the row counts as breached at ``as_of`` (``IncidentFacts.breached``)."""
+        """SQL: the row counts as breached at ``as_of`` (``IncidentFacts.breached``, ``stored_breached``)."""
         if self.as_of is None:
-            return F.outcome != Outcome.MET.value
-        return and_(F.outcome != Outcome.MET.value, or_(F.due_at < self.as_of, F.breach_logged_at.is_not(None)))
+            return F.breach_reason != ""
+        return and_(F.breach_reason != "", or_(F.due_at < self.as_of, F.breach_logged_at.is_not(None)))
 
     def _count(self, session: Session, tally: _Tally, names: Mapping[int, str], zone: ZoneInfo) -> None:
         """Tally the fresh rows by outcome and rep, by time to callback and by 15-minute slot.
@@ -363,8 +363,7 @@ class FactsRange:
 
     def _line(self, row, names: Mapping[int, str], zone: ZoneInfo) -> IncidentLine:
         outcome = Outcome(row.outcome)
-        breached = outcome != Outcome.MET and (self.as_of is None or self.as_of > row.due_at
-                                               or row.breach_logged_at is not None)
+        breached = stored_breached(row.breach_reason, row.due_at, row.breach_logged_at, self.as_of)
         facts = StoredFacts(row.reference, row.captured_at, row.due_at, row.acknowledged_at, row.answered_at,
                             row.seconds_to_callback)
         return IncidentLine(
@@ -386,9 +385,8 @@ class FactsRange:
 def _stored_values(result, as_of: datetime | None, names: Mapping[int, str]) -> Iterator[tuple[tuple, tuple]]:
     """(sort key, export values) of each stored row; the same values ``export.values`` gives for its line."""
     labels: dict[tuple[int | None, str], str] = {}
-    met = Outcome.MET.value
     for ref, company, captured, due, acked, rep_id, actor, outcome, answered, seconds, logged, reason in result:
-        breached = outcome != met and (as_of is None or as_of > due or logged is not None)
+        breached = stored_breached(reason, due, logged, as_of)
         if acked is None:
             acked_by = ""
         elif (rep_id, actor) in labels:
@@ -399,6 +397,14 @@ def _stored_values(result, as_of: datetime | None, names: Mapping[int, str]) -> 
                                 acked.isoformat() + "Z" if acked else None, acked_by,
                                 answered.isoformat() + "Z" if answered else None, outcome, seconds, breached,
                                 reason if breached else "")
+
+
+def stored_breached(reason: str, due_at: datetime, breach_logged_at: datetime | None, as_of: datetime | None) -> bool:
+    """``IncidentFacts.breached`` of a stored row: it has a reason exactly when its fold could count it breached
+    (``facts_sync.row_of``: not met, and no provisional deadline of a caller still giving details without a breach
+    line); the one rule (``is_breached``) says whether it is at ``as_of``. ``_breached`` and ``csv_sql`` say the same
+    in SQL."""
+    return reason != "" and is_breached(False, due_at, breach_logged_at, as_of)
 
 
 def _naive(at: datetime) -> datetime:

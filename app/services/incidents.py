@@ -19,6 +19,7 @@ from app.models import (
     IncidentStatus,
     Ticket,
 )
+from app.reports.facts import DETAILS_COMPLETE
 from app.services.escalation import plan_escalation, set_deadline
 from app.services.events import log_event
 from app.services.oncall import default_policy
@@ -69,7 +70,7 @@ def save_incident(
     incident = _new_incident(
         session, captured=effect.captured, call_sid=call.call_sid, caller_id=effect.caller_id,
         lang=effect.lang.value, received_at=call.started_at, captured_at=effect.captured_at,
-        source=IncidentSource.IVR, sla_minutes=sla_minutes,
+        source=IncidentSource.IVR, sla_minutes=sla_minutes, details_complete=details_complete,
     )
     call.incident_id = incident.id
     # The identity map holds a clean object weakly: keep the incident for the rest of this transaction,
@@ -191,6 +192,7 @@ def rescue_call(
 def _new_incident(
     session: Session, *, captured: Captured, call_sid: str | None, caller_id: str, lang: str,
     received_at: datetime, captured_at: datetime, source: IncidentSource, sla_minutes: int,
+    details_complete: bool = True,
 ) -> Incident:
     ticket_id = None
     if captured.ticket_number:
@@ -225,7 +227,9 @@ def _new_incident(
               kind="incident_opened", incident_id=incident.id, call_sid=call_sid,
               detail={"reference": incident.reference, "source": source.value,
                       "callback_due_at": incident.callback_due_at.isoformat(),
-                      "missing": list(captured.missing)})
+                      "missing": list(captured.missing),
+                      # False: opened mid-call (issue 13), the deadline is provisional until ``deadline_set``
+                      DETAILS_COMPLETE: details_complete})
     return incident
 
 

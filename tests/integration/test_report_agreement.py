@@ -62,10 +62,38 @@ def engine(database_url):
             log_event(session, at=incident.captured_at, actor="ivr", kind="deadline_set", incident_id=incident_id,
                       detail={"reason": "intake_completed", "captured_at": incident.captured_at.isoformat(),
                               "callback_due_at": incident.callback_due_at.isoformat()})
+        for k in range(9):  # opened mid-call (issue 13) with the opening line saying so
+            _opened_mid_call(session, k)
         for incident_id, company in zip(range(3, 900, 7), COMPANIES * 200, strict=False):
             session.get(Incident, incident_id).company = company
     yield eng
     eng.dispose()
+
+
+def _opened_mid_call(session: Session, k: int) -> None:
+    """An incident opened mid-call on 27 November: its caller still giving details (no more lines), gone silent
+    (the breach step ran on the provisional deadline), or done on 30 November (``deadline_set``) after a
+    ``CASES`` as_of; every other one acknowledged in time."""
+    opened = datetime(2026, 11, 27, 9, 0, tzinfo=UTC) + timedelta(hours=k, seconds=k)
+    due = opened + timedelta(minutes=15)
+    incident = Incident(reference=f"M{k:07d}", received_at=opened - timedelta(minutes=1), captured_at=opened,
+                        callback_due_at=due)
+    session.add(incident)
+    session.flush()
+    log_event(session, at=opened, actor="ivr", kind="incident_opened", incident_id=incident.id,
+              detail={"reference": incident.reference, "source": "ivr", "callback_due_at": due.isoformat(),
+                      "missing": [], "details_complete": False})
+    if k % 2:
+        log_event(session, at=opened + timedelta(minutes=2), actor="Bob", kind="acknowledged", incident_id=incident.id,
+                  detail={"rep_id": 2, "via": "sms", "pages_canceled": 0})
+    if k % 3 == 1:
+        log_event(session, at=due + timedelta(minutes=1), actor="system", kind="callback_breached",
+                  incident_id=incident.id, detail={"due_at": due.isoformat()})
+    elif k % 3 == 2:
+        incident.captured_at, incident.callback_due_at = LATE_LINES_AT, LATE_LINES_AT + timedelta(minutes=15)
+        log_event(session, at=LATE_LINES_AT, actor="ivr", kind="deadline_set", incident_id=incident.id,
+                  detail={"reason": "intake_completed", "captured_at": LATE_LINES_AT.isoformat(),
+                          "callback_due_at": incident.callback_due_at.isoformat()})
 
 
 def _reference(session: Session, start: date, end: date, tz: str, as_of: datetime | None):
@@ -120,6 +148,19 @@ def test_a_report_pinned_inside_a_deadline_counts_it_open_on_both_paths(engine):
     assert _figures(fast) == _figures(full)
 
 
+def test_a_caller_still_giving_details_is_no_breach_on_either_path(engine):
+    """Opened mid-call and past the provisional deadline: breached only where the breach step logged it (the
+    caller fell silent); the fast path and the full recomputation list the same breaches."""
+    start, end, as_of = date(2026, 11, 27), date(2026, 11, 28), datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
+    with Session(engine) as session:
+        full, _ = _reference(session, start, end, "UTC", as_of)
+        fast, _ = FactsRange(start, end, "UTC", as_of).report(session, breach_limit=None)
+    mid_call = {line.reference: line.breached for line in full.lines if line.reference.startswith("M")}
+    assert mid_call == {f"M{k:07d}": k % 3 == 1 for k in range(9) if k % 3 != 2}  # k % 3 == 2: captured on 30 Nov
+    assert [line.reference for line in fast.breaches] == [line.reference for line in full.breaches]
+    assert _figures(fast) == _figures(full)
+
+
 def test_the_facts_table_is_exactly_what_the_log_rebuilds(engine):
     columns = [c for c in IncidentFactsRow.__table__.columns]
     with engine.connect() as conn:
@@ -128,7 +169,7 @@ def test_the_facts_table_is_exactly_what_the_log_rebuilds(engine):
         rebuilt_count = rebuild_facts(conn, batch=128)
     with engine.connect() as conn:
         rebuilt = conn.execute(select(*columns).order_by(IncidentFactsRow.incident_id)).all()
-    assert rebuilt_count == len(kept) == 900 - 900 // 97
+    assert rebuilt_count == len(kept) == 900 - 900 // 97 + 9
     assert rebuilt == kept
 
 

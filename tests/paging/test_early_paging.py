@@ -237,3 +237,51 @@ def _deadline_cells(desk, reference: str) -> list[str]:
     row = parse(desk.client.get("/board")).find("tr", id=f"inc-{reference}")
     page = parse(desk.client.get(f"/incidents/{reference}")).find(id="deadline")
     return [row.find(cls="deadline").text() + " " + row.text(), page.find(cls="deadline").text() + " " + page.text()]
+
+
+def test_a_caller_still_giving_details_past_the_provisional_deadline_is_breached_nowhere(desk, network):
+    """Opened mid-call at 0:30, the caller is still giving details 16 minutes later (never idle for three
+    minutes): the board says *Caller on the line*, the API no breach; the compliance report, its CSV and its
+    JSON, at that same moment, count it neither breached nor met (open)."""
+    alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False).expect_sms("Acknowledged")
+    network.phone(CUSTOMER).expect_sms("has taken your incident. When your call ends").expect_sms("we have your report")
+    call = _call(desk, CUSTOMER)
+    call.dial()
+    for answer in (lambda c: c.press("1"), lambda c: c.press("1"), lambda c: c.press("#"),
+                   lambda c: c.say("Acme Mail"), lambda c: c.say("Dana Smith"), lambda c: c.press("1")):
+        _answer(desk, call, 5, answer)
+    [incident] = _incidents(desk)
+    opened_at = desk.t0 + timedelta(seconds=30)
+    for answer in (lambda c: c.say("dana at acme dot example"), lambda c: c.press("1"),
+                   lambda c: c.say("Every API call returns 500."), lambda c: c.record(seconds=120)):
+        _answer(desk, call, 175, answer)
+    _answer(desk, call, 170, lambda c: c.silence())  # thinks about the read-back; asked again
+    _answer(desk, call, 170, lambda c: c.silence())
+    assert desk.clock.now() > opened_at + timedelta(minutes=15, seconds=30)
+    on_line = desk.clock.now()
+    login_as(desk.client, desk.hotline, Role.REP, name="Rita Rep")
+    assert all(cell.startswith("Caller on the line") for cell in _deadline_cells(desk, incident.reference))
+    timeline = parse(desk.client.get(f"/incidents/{incident.reference}")).text()
+    assert "opened (ivr) while the caller was still giving details" in timeline  # no provisional "due by"
+    api = _api(desk, incident.reference)
+    assert api["callback"]["caller_on_line"] is True and not api["breach"]["breached"]
+    assert not any("AT RISK" in sms or "BREACH" in sms for sms in alice.sms)
+    login_as(desk.client, desk.hotline, Role.MANAGER, name="Mia Manager")
+    at_the_moment = _report(desk, on_line)
+    assert at_the_moment == {"breached": 0, "open": 1, "csv": "no,", "json": False}
+    saved = _answer(desk, call, 30, lambda c: c.press("1"))  # the details are in
+    assert saved.kind == "gather"
+    _answer(desk, call, 8, lambda c: c.silence())
+    assert _report(desk, desk.clock.now()) == at_the_moment  # the deadline that counts is 15 minutes away
+    network.verify()
+
+
+def _report(desk, as_of) -> dict[str, object]:
+    """The compliance report of the day at ``as_of``: page figures, the CSV's breach cells, the JSON row."""
+    query = {"start": desk.t0.date().isoformat(), "end": (desk.t0.date() + timedelta(days=1)).isoformat(),
+             "tz": "UTC", "as_of": as_of.isoformat()}
+    document = desk.client.get("/reports/compliance.json", query_string=query).get_json()
+    [line] = desk.client.get("/reports/compliance.csv", query_string=query).get_data(as_text=True).splitlines()[1:]
+    [row] = document["rows"]
+    return {"breached": document["summary"]["breached"]["count"], "open": document["summary"]["open"]["count"],
+            "csv": line.split(",", 9)[-1].rstrip(), "json": row["breached"]}
