@@ -37,7 +37,7 @@ from app.reports.compliance import (
 )
 from app.reports.facts import OPENED, BreachReason, IncidentFacts, LoggedEvent, Outcome, is_breached, shapes_facts
 from app.reports.facts_sync import SLOT_SECONDS, slot_of
-from app.reports.queries import LoadedRange
+from app.reports.queries import LoadedRange, moved_after
 from app.reports.stats import Spread, percent
 
 BREACH_LIST_LIMIT = 500  # breaches listed on the page; the exports hold every one
@@ -324,6 +324,11 @@ class FactsRange:
         if incidents != fresh + len(ids):
             ids |= set(session.execute(select(Incident.id).where(*listed, ~exists().where(F.incident_id == Incident.id)))
                        .scalars())
+        moved: set[int] = set()
+        if self.as_of is not None:  # listed elsewhere now, perhaps in this range as the log stood at as_of
+            moved = set(session.execute(select(Incident.id).where(*moved_after(starts_at, ends_at, self.as_of)))
+                        .scalars()) - ids
+            ids |= moved
         if not ids:
             return [], []
         refs = dict(session.execute(select(Incident.id, Incident.reference).where(Incident.id.in_(ids))).all())
@@ -341,7 +346,8 @@ class FactsRange:
         for incident_id in ids:
             events = logs.get(incident_id, [])
             if not any(e.kind == OPENED for e in events):
-                unlogged.append(refs[incident_id])
+                if incident_id not in moved:  # a moved one not opened by as_of was simply not there yet
+                    unlogged.append(refs[incident_id])
                 continue
             facts = IncidentFacts.from_events(events)
             if starts_at <= facts.captured_at < ends_at:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Incident, IncidentEvent, Rep
 from app.reports.facts import IncidentFacts, LoggedEvent
+
+LONGEST_CALL = timedelta(hours=24)  # Twilio ends any call by then (4 hours by default): the latest details can come
 
 
 @dataclass(frozen=True)
@@ -31,17 +33,27 @@ def load_range(session: Session, starts_at: datetime, ends_at: datetime, as_of: 
     """
     in_range = (Incident.captured_at >= starts_at, Incident.captured_at < ends_at, Incident.captured_at <= as_of)
     incidents = session.execute(select(Incident.reference, Incident.company).where(*in_range)).all()
+    moved = session.execute(select(Incident.reference, Incident.company).where(*moved_after(starts_at, ends_at, as_of)))
+    companies = dict(incidents) | dict(moved.all())
     stmt = (
         select(IncidentEvent, Incident.reference)
         .join(Incident, IncidentEvent.incident_id == Incident.id)
-        .where(*in_range, IncidentEvent.at <= as_of)
+        .where(or_(and_(*in_range), and_(*moved_after(starts_at, ends_at, as_of))), IncidentEvent.at <= as_of)
         .order_by(IncidentEvent.incident_id, IncidentEvent.at, IncidentEvent.id)
     )
     logs: dict[str, list[LoggedEvent]] = defaultdict(list)
     for event, reference in session.execute(stmt):
         logs[reference].append(LoggedEvent(event.kind, event.at, event.actor, dict(event.detail or {})))
     opened = {ref for ref, events in logs.items() if any(e.kind == "incident_opened" for e in events)}
-    facts = [IncidentFacts.from_events(logs[ref]) for ref in sorted(opened)]
+    facts = [IncidentFacts.from_events(logs[ref]) for ref in sorted(opened)]  # the report keeps those in range
     rep_names = dict(session.execute(select(Rep.id, Rep.name)).all())
     unlogged = sorted(ref for ref, _ in incidents if ref not in opened)
-    return LoadedRange(facts, dict(incidents), rep_names, unlogged)
+    return LoadedRange(facts, companies, rep_names, unlogged)
+
+
+def moved_after(starts_at: datetime, ends_at: datetime, as_of: datetime) -> tuple:
+    """SQL: incidents whose captured time moved past ``as_of`` (opened mid-call, the details in after it: issue 13)
+    that may have been captured in [starts_at, ends_at) as the log stood at ``as_of``: received by then and before
+    the range ends, captured now no earlier than its start (it only moves later). Their logs cut at ``as_of`` say."""
+    return (Incident.captured_at > as_of, Incident.captured_at <= as_of + LONGEST_CALL, Incident.captured_at >= starts_at,
+            Incident.received_at <= as_of, Incident.received_at < ends_at)

@@ -38,6 +38,7 @@ CASES = [  # start, end, tz, as_of
     (date(2026, 11, 1), date(2026, 12, 1), "America/New_York", LATE_LINES_AT - timedelta(minutes=1)),
     (date(2026, 11, 25), date(2026, 12, 1), "UTC", datetime(2026, 11, 28, 6, 0, tzinfo=UTC)),  # deadlines open
 ]
+PINNED = CASES[-1][-1]
 
 
 @pytest.fixture
@@ -71,10 +72,12 @@ def engine(database_url):
 
 
 def _opened_mid_call(session: Session, k: int) -> None:
-    """An incident opened mid-call on 27 November: its caller still giving details (no more lines), gone silent
-    (the breach step ran on the provisional deadline), or done on 30 November (``deadline_set``) after a
-    ``CASES`` as_of; every other one acknowledged in time."""
+    """An incident opened mid-call on 27 November: its caller still giving details (no more lines), or gone silent
+    (the breach step ran on the provisional deadline); or opened 20 minutes before a ``CASES`` as_of (PINNED) and
+    done 40 minutes later (``deadline_set``); every other one acknowledged in time."""
     opened = datetime(2026, 11, 27, 9, 0, tzinfo=UTC) + timedelta(hours=k, seconds=k)
+    if k % 3 == 2:
+        opened = PINNED - timedelta(minutes=20, seconds=k)
     due = opened + timedelta(minutes=15)
     incident = Incident(reference=f"M{k:07d}", received_at=opened - timedelta(minutes=1), captured_at=opened,
                         callback_due_at=due)
@@ -90,9 +93,10 @@ def _opened_mid_call(session: Session, k: int) -> None:
         log_event(session, at=due + timedelta(minutes=1), actor="system", kind="callback_breached",
                   incident_id=incident.id, detail={"due_at": due.isoformat()})
     elif k % 3 == 2:
-        incident.captured_at, incident.callback_due_at = LATE_LINES_AT, LATE_LINES_AT + timedelta(minutes=15)
-        log_event(session, at=LATE_LINES_AT, actor="ivr", kind="deadline_set", incident_id=incident.id,
-                  detail={"reason": "intake_completed", "captured_at": LATE_LINES_AT.isoformat(),
+        details_in = opened + timedelta(minutes=40)
+        incident.captured_at, incident.callback_due_at = details_in, details_in + timedelta(minutes=15)
+        log_event(session, at=details_in, actor="ivr", kind="deadline_set", incident_id=incident.id,
+                  detail={"reason": "intake_completed", "captured_at": details_in.isoformat(),
                           "callback_due_at": incident.callback_due_at.isoformat()})
 
 
@@ -159,6 +163,30 @@ def test_a_caller_still_giving_details_is_no_breach_on_either_path(engine):
     assert mid_call == {f"M{k:07d}": k % 3 == 1 for k in range(9) if k % 3 != 2}  # k % 3 == 2: captured on 30 Nov
     assert [line.reference for line in fast.breaches] == [line.reference for line in full.breaches]
     assert _figures(fast) == _figures(full)
+
+
+def test_a_report_pinned_while_callers_gave_details_lists_them_the_same_after_they_finished(engine):
+    """Reproducible: the k % 3 == 2 incidents opened at 05:40 on 28 November and their callers finished at 06:20
+    (the incidents' captured time moved there). A report pinned at 06:00 lists them, captured at about 05:40 and
+    open, as it did before they finished, on both paths and in the CSV; also in America/Chicago (UTC-6), where they
+    opened at 23:40 on 27 November and finished on the 28th: the day they were in then (as at a month's end)."""
+    for start, end, tz in ((date(2026, 11, 28), date(2026, 11, 29), "UTC"),
+                           (date(2026, 11, 27), date(2026, 11, 28), "America/Chicago")):
+        _pinned_lists_the_finished(engine, start, end, tz)
+
+
+def _pinned_lists_the_finished(engine, start: date, end: date, tz: str) -> None:
+    as_of = PINNED
+    rng = FactsRange(start, end, tz, as_of)
+    with Session(engine) as session:
+        full, loaded = _reference(session, start, end, tz, as_of)
+        fast, fast_loaded = rng.report(session, breach_limit=None)
+        csv = b"".join(rng.csv_pieces(session))
+    finished = {f"M{k:07d}" for k in range(2, 9, 3)}
+    assert {line.reference: line.breached for line in full.lines if line.reference in finished} == \
+        dict.fromkeys(finished, False)
+    assert _figures(fast) == _figures(full) and fast_loaded.unlogged == loaded.unlogged
+    assert csv == export.to_csv(full, loaded.companies)
 
 
 def test_the_facts_table_is_exactly_what_the_log_rebuilds(engine):
