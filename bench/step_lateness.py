@@ -115,7 +115,7 @@ class Bench:
             for rep in REPS:
                 create_rep(session, parse_rep(rep))
             for schedule in SCHEDULES:
-                save_schedule(session, parse_schedule(schedule))
+                save_schedule(session, parse_schedule(schedule), self.hotline.clock.now())
 
     def start_worker(self, timeout: float) -> None:
         """``python -m workers`` in its own process group; returns once its watchdog holds the lease."""

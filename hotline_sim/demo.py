@@ -180,4 +180,4 @@ def _seed(hotline: Hotline) -> None:
         save_schedule(session, parse_schedule({
             "name": "primary", "time_zone": "UTC",
             "layers": [{"rotation": "daily", "handoff_time": "00:00", "starts_on": today.isoformat(),
-                        "members": ["Riley On-Call"]}]}))
+                        "members": ["Riley On-Call"]}]}), hotline.clock.now())

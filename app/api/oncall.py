@@ -110,8 +110,9 @@ def list_schedules():
 def add_schedule():
     """Create a schedule with its layers (201); 409 if the name is taken."""
     data = parse_schedule(request.get_json())
-    with _hotline().db.transaction() as session:
-        schedule = create_schedule(session, data)
+    hotline = _hotline()
+    with hotline.db.transaction() as session:
+        schedule = create_schedule(session, data, hotline.clock.now())
         return jsonify(schedule_json(schedule, _names(session))), 201
 
 
@@ -147,8 +148,9 @@ def put_schedule(name: str):
     if isinstance(body, dict) and body.get("name", name) != name:
         raise OnCallConfigError("name", "renaming a schedule is not supported")
     data = parse_schedule(body | {"name": name} if isinstance(body, dict) else body)
-    with _hotline().db.transaction() as session:
-        schedule, created = save_schedule(session, data)
+    hotline = _hotline()
+    with hotline.db.transaction() as session:
+        schedule, created = save_schedule(session, data, hotline.clock.now())
         return jsonify(schedule_json(schedule, _names(session))), 201 if created else 200
 
 

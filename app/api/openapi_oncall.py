@@ -76,7 +76,9 @@ ONCALL_SCHEMAS: dict[str, Any] = {
             "handoff_weekday": {"type": ["integer", "null"], "minimum": 0, "maximum": 6, "description": "weekly"},
             "shift_hours": {"type": ["integer", "null"], "minimum": 1, "description": "custom: elapsed hours"},
             "starts_on": {"type": "string", "format": "date", "description": "Local date of the first hand-off"},
-            "members": {"type": "array", "items": {"type": ["integer", "string"]}, "description": "Rep ids or names"},
+            "members": {"type": "array", "items": {"type": ["integer", "string"]}, "description": (
+                "Rep ids or names, in rotation order. A replaced layer (same position) keeps the rep on call now "
+                "until its next hand-off: the list is stored turned (same cyclic order) to do so")},
             "member_names": {"type": "array", "items": _NULL_STR, "readOnly": True},
         },
     },

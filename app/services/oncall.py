@@ -8,13 +8,14 @@ are ignored.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Account, EscalationPolicy, Override, Rep, Schedule
+from app.models import Account, EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
 from app.models.base import ID_MAX
 from app.models.paging import TAM_ROLE
 from app.oncall.business_hours import is_open, parse_business_hours
@@ -43,31 +44,41 @@ def find_schedule(session: Session, name: str) -> Schedule | None:
 def schedule_spec(session: Session, schedule: Schedule, start: datetime, end: datetime | None = None) -> ScheduleSpec:
     """The pure form of ``schedule`` with active reps and the overrides overlapping ``[start, end]``."""
     end = end or start
-    active = set(session.scalars(select(Rep.id).where(Rep.active.is_(True))))
+    active = active_rep_ids(session)
     overrides = session.scalars(
         select(Override).where(Override.schedule_id == schedule.id, Override.starts_at <= end, Override.ends_at > start)
     )
     return ScheduleSpec(
         name=schedule.name,
         time_zone=schedule.time_zone,
-        layers=tuple(
-            LayerSpec(
-                position=layer.position,
-                rotation=Rotation(layer.rotation),
-                handoff_time=parse_hhmm(layer.handoff_time),
-                starts_on=layer.starts_on,
-                members=tuple(layer.members),
-                skipped=frozenset(m for m in layer.members if m not in active),
-                handoff_weekday=layer.handoff_weekday,
-                shift_hours=layer.shift_hours,
-            )
-            for layer in schedule.layers
-        ),
+        layers=layer_specs(schedule.layers, active),
         overrides=tuple(
             OverrideSpec(rep_id=o.rep_id, starts_at=o.starts_at, ends_at=o.ends_at, id=o.id)
             for o in overrides
             if o.rep_id in active
         ),
+    )
+
+
+def active_rep_ids(session: Session) -> set[int]:
+    """The ids of the active reps (the others are skipped in rotations and their overrides ignored)."""
+    return set(session.scalars(select(Rep.id).where(Rep.active.is_(True))))
+
+
+def layer_specs(layers: Iterable[ScheduleLayer], active: set[int]) -> tuple[LayerSpec, ...]:
+    """The pure form of layer rows (stored or about to be), skipping members not in ``active``."""
+    return tuple(
+        LayerSpec(
+            position=layer.position,
+            rotation=Rotation(layer.rotation),
+            handoff_time=parse_hhmm(layer.handoff_time),
+            starts_on=layer.starts_on,
+            members=tuple(layer.members),
+            skipped=frozenset(m for m in layer.members if m not in active),
+            handoff_weekday=layer.handoff_weekday,
+            shift_hours=layer.shift_hours,
+        )
+        for layer in layers
     )
 
 
@@ -198,11 +209,13 @@ __all__ = [
     "OnCallConfigError",
     "UnknownRep",
     "UnknownSchedule",
+    "active_rep_ids",
     "contactable",
     "default_policy",
     "find_rep",
     "find_schedule",
     "format_now",
+    "layer_specs",
     "managers",
     "on_call_everywhere",
     "policy_dict",

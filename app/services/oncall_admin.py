@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 from app.models import EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
 from app.oncall.errors import NameTaken, OnCallConfigError
 from app.oncall.fields import name_field
+from app.oncall.layer_changes import members_keeping_now
 from app.oncall.policy import TargetType, targets_of, validate_levels
 from app.oncall.records import LayerInput, OverrideInput, RepInput, RepRef, ScheduleInput
-from app.services.oncall import find_rep, find_schedule
+from app.oncall.rotation import ScheduleSpec
+from app.services.oncall import active_rep_ids, find_rep, find_schedule, layer_specs
 
 
 def save_rep(session: Session, data: RepInput, rep: Rep | None = None) -> tuple[Rep, bool]:
@@ -66,8 +68,11 @@ def rep_ids(session: Session, refs: tuple[RepRef, ...] | list[RepRef], path: str
     return ids
 
 
-def save_schedule(session: Session, data: ScheduleInput, path: str = "") -> tuple[Schedule, bool]:
-    """Create the schedule named ``data.name`` or replace its time zone and layers; True if created."""
+def save_schedule(session: Session, data: ScheduleInput, now: datetime, path: str = "") -> tuple[Schedule, bool]:
+    """Create the schedule named ``data.name`` or replace its time zone and layers; True if created.
+
+    A replaced layer keeps the rep on call in it at ``now`` until its next hand-off (``layer_changes``).
+    """
     layers = [
         _layer(layer, rep_ids(session, layer.members, _path(path, f"layers[{i}].members")))
         for i, layer in enumerate(data.layers)
@@ -77,6 +82,12 @@ def save_schedule(session: Session, data: ScheduleInput, path: str = "") -> tupl
     if schedule is None:
         schedule = Schedule(name=data.name, time_zone=data.time_zone)
         session.add(schedule)
+    else:
+        active = active_rep_ids(session)
+        before = ScheduleSpec(schedule.name, schedule.time_zone, layer_specs(schedule.layers, active))
+        after = ScheduleSpec(data.name, data.time_zone, layer_specs(layers, active))
+        for layer, members in zip(layers, members_keeping_now(before, after, now), strict=True):
+            layer.members = list(members)
     schedule.time_zone = data.time_zone
     schedule.layers.clear()
     session.flush()  # delete the old layers before their positions are reused
@@ -85,11 +96,11 @@ def save_schedule(session: Session, data: ScheduleInput, path: str = "") -> tupl
     return schedule, created
 
 
-def create_schedule(session: Session, data: ScheduleInput) -> Schedule:
+def create_schedule(session: Session, data: ScheduleInput, now: datetime) -> Schedule:
     """Create a schedule; raise NameTaken if one already has this name."""
     if session.scalar(select(Schedule.id).where(Schedule.name == data.name)) is not None:
         raise NameTaken("name", f"a schedule named {data.name!r} exists")
-    return save_schedule(session, data)[0]
+    return save_schedule(session, data, now)[0]
 
 
 def add_override(

@@ -7,7 +7,7 @@ The document has three optional lists, each item keyed by name::
     escalation_policies: [{name, is_default, levels: [{delay_minutes, targets: [...]}]}]
 
 Reps and schedules named in the file are created or updated (a schedule's layers are
-replaced); reps, schedules and overrides not in the file are left alone. Overrides are
+replaced, each keeping the rep on call now until its next hand-off); reps, schedules and overrides not in the file are left alone. Overrides are
 added unless an identical one exists; those already over at ``now`` are skipped.
 """
 
@@ -166,7 +166,7 @@ def _import_schedule(session: Session, item: object, path: str, now: datetime, s
         raise OnCallConfigError(f"{path}.overrides", "must be a list")
     data = parse_schedule({k: v for k, v in item.items() if k != "overrides"}, path)
     parsed = [parse_override(o, f"{path}.overrides[{i}]") for i, o in enumerate(overrides)]
-    schedule, created = save_schedule(session, data, path)
+    schedule, created = save_schedule(session, data, now, path)
     summary.schedules_created += created
     summary.schedules_updated += not created
     for index, override in enumerate(parsed):

@@ -39,7 +39,7 @@ def seed(hotline: Hotline) -> None:
         create_rep(s, parse_rep({"name": "Maria Manager", "phone": "+14155550133", "is_manager": True}))
         save_schedule(s, parse_schedule({"name": "primary", "time_zone": "America/Los_Angeles", "layers": [
             {"rotation": "weekly", "handoff_time": "09:00", "handoff_weekday": "mon", "starts_on": "2026-11-02",
-             "members": ["Alice Primary"]}]}))
+             "members": ["Alice Primary"]}]}), now)
         create_user(s, USERS["rep"], "Alice Primary", PASSWORD, "rep", now, rep_name="Alice Primary")
         create_user(s, USERS["manager"], "Maria Manager", PASSWORD, "manager", now, rep_name="Maria Manager")
         create_user(s, USERS["admin"], "Root Admin", PASSWORD, "admin", now)

@@ -48,7 +48,7 @@ def desk_live(tmp_path):
     with hotline.db.transaction() as s:
         create_rep(s, parse_rep({"name": "Alice Primary", "phone": REP_PHONE}))
         save_schedule(s, parse_schedule({"name": "primary", "time_zone": "UTC", "layers": [
-            {"rotation": "daily", "handoff_time": "00:00", "starts_on": "2026-01-01", "members": ["Alice Primary"]}]}))
+            {"rotation": "daily", "handoff_time": "00:00", "starts_on": "2026-01-01", "members": ["Alice Primary"]}]}), now)
         create_user(s, ADMIN, "Root Admin", PASSWORD, "admin", now)
     server = make_server("127.0.0.1", 0, create_app(hotline), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy.orm import Session
 
 from app.oncall.records import parse_override, parse_rep, parse_schedule
-from app.services.oncall_admin import add_override, create_rep, save_schedule
+from app.services.oncall_admin import add_override, create_rep, create_schedule
 
 REPS = [
     {"name": "Alice", "phone": "+4930901820", "time_zone": "Europe/Berlin", "email": "alice@hotline.example"},
@@ -14,6 +16,8 @@ REPS = [
     {"name": "Dave", "phone": "+14155552672", "is_manager": True, "active": False},
     {"name": "Erin", "phone": "+4930901822"},
 ]
+
+SEEDED_AT = datetime(2026, 11, 26, 3, tzinfo=UTC)  # the fake clock's start
 
 # Daily hand-off at 09:00 Berlin from Monday 2026-11-23: Alice, Bob, Alice, Bob...
 # On Thursday 2026-11-26 (the fake clock's day) Bob is on from 08:00Z.
@@ -40,8 +44,8 @@ SECONDARY = {
 def seed(session: Session) -> dict[str, int]:
     """Create REPS, PRIMARY and SECONDARY; return rep ids by name."""
     ids = {r["name"]: create_rep(session, parse_rep(r)).id for r in REPS}
-    save_schedule(session, parse_schedule(PRIMARY))
-    save_schedule(session, parse_schedule(SECONDARY))
+    create_schedule(session, parse_schedule(PRIMARY), SEEDED_AT)
+    create_schedule(session, parse_schedule(SECONDARY), SEEDED_AT)
     return ids
 
 

@@ -60,7 +60,7 @@ def hotline(settings, clock, redis_conn, twilio):
         for rep in REPS:
             create_rep(session, parse_rep(rep))
         for schedule in SCHEDULES:
-            save_schedule(session, parse_schedule(schedule))
+            save_schedule(session, parse_schedule(schedule), clock.now())
     context.use(h)
     yield h
     context.use(None)

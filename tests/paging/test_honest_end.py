@@ -218,7 +218,7 @@ def test_a_level_that_reaches_nobody_pages_the_managers_at_once(desk, network, c
              "layers": [{"rotation": "weekly", "handoff_time": "09:00", "handoff_weekday": "mon",
                          "starts_on": "2031-01-06", "members": ["Bob Secondary"]}]}
     with desk.hotline.db.transaction() as s:
-        save_schedule(s, parse_schedule(night))
+        save_schedule(s, parse_schedule(night), desk.hotline.clock.now())
         save_policy(s, "gap", levels, is_default=True)
     network.phone(CUSTOMER).expect_sms("we have your report")
     network.phone(MARIA).expect_sms("SEV1").expect_call(answer=False)  # at T0, not at T+6

@@ -23,7 +23,7 @@ BERLIN_DAILY = {"name": "primary", "time_zone": "Europe/Berlin",
 ])
 def test_the_rep_on_call_at_the_dst_change_is_the_one_paged(desk, network, clock, utc_time, paged):
     with desk.hotline.db.transaction() as session:
-        save_schedule(session, parse_schedule(BERLIN_DAILY))
+        save_schedule(session, parse_schedule(BERLIN_DAILY), clock.now())
     clock.set(utc_time)
     desk.t0 = utc_time
     network.phone(CUSTOMER).expect_sms("we have your report")

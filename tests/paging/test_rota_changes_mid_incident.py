@@ -32,16 +32,14 @@ def _carol_takes_primary_at_t2(desk, how: str) -> None:
             add_override(s, find_schedule(s, "primary"), OverrideInput(
                 "Carol Next", desk.t0 + timedelta(minutes=2), desk.t0 + timedelta(hours=8), "swap"), desk.t0)
             return
-        # a daily rotation whose hand-off (19:02 in Los Angeles) falls at T+2, Alice on call before it
-        for members in (["Alice Primary", "Carol Next"], ["Carol Next", "Alice Primary"]):
-            save_schedule(s, parse_schedule({"name": "primary", "time_zone": "America/Los_Angeles", "layers": [
-                {"rotation": "daily", "handoff_time": "19:02", "starts_on": "2026-11-02", "members": members}]}))
-            s.flush()
-            before = [r.phone for r in who_is_on_call(s, "primary", desk.t0 + timedelta(minutes=1))]
-            after = [r.phone for r in who_is_on_call(s, "primary", desk.t0 + timedelta(minutes=2))]
-            if before == [ALICE] and after == [CAROL]:
-                return
-        raise AssertionError("no member order hands primary from Alice to Carol at T+2")
+        # a daily rotation whose hand-off (19:02 in Los Angeles) falls at T+2: Alice, on call now, keeps her
+        # shift until it, and Carol has the next
+        save_schedule(s, parse_schedule({"name": "primary", "time_zone": "America/Los_Angeles", "layers": [
+            {"rotation": "daily", "handoff_time": "19:02", "starts_on": "2026-11-02",
+             "members": ["Carol Next", "Alice Primary"]}]}), desk.hotline.clock.now())
+        s.flush()
+        assert [r.phone for r in who_is_on_call(s, "primary", desk.t0 + timedelta(minutes=1))] == [ALICE]
+        assert [r.phone for r in who_is_on_call(s, "primary", desk.t0 + timedelta(minutes=2))] == [CAROL]
 
 
 @pytest.mark.parametrize("how", ["override", "rotation"])

@@ -53,7 +53,7 @@ def hotline(settings, clock, redis_conn):
         save_schedule(session, parse_schedule({
             "name": "primary", "time_zone": "UTC",
             "layers": [{"rotation": "daily", "handoff_time": "00:00",
-                        "starts_on": (clock.now().date() - timedelta(days=1)).isoformat(), "members": ["Alice Primary"]}]}))
+                        "starts_on": (clock.now().date() - timedelta(days=1)).isoformat(), "members": ["Alice Primary"]}]}), clock.now())
     context.use(h)
     yield h
     context.use(None)
