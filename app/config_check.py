@@ -162,7 +162,8 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
                     checking: bool = True) -> None:
     """Every schedule a policy pages exists (an error when ``strict``); every level pages before the deadline and
     someone can be paged now (errors for ``hotline check`` only: ``serve`` and ``worker`` start and warn, since
-    intake without a rep still records every caller and alerts whoever it can); gaps, managers, overlaps."""
+    intake without a rep still records every caller and alerts whoever it can); gaps, managers, overlaps,
+    overrides of deactivated reps."""
     from app.db import Database
     from app.services import oncall_coverage as coverage
 
@@ -172,6 +173,7 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             missing = coverage.missing_schedules(session)
             gaps = coverage.coverage_gaps(session, now.replace(microsecond=0))  # readable times in the lines
             overlaps = coverage.overlapping_overrides(session, now)
+            ignored = coverage.ignored_overrides(session, now)
             managers = coverage.has_managers(session)
             late = coverage.late_levels(session, settings.callback_sla_minutes)
             nobody = coverage.nobody_to_page_now(session, now)
@@ -208,6 +210,9 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
     for overlap in overlaps:
         report.warn(f"schedules[{overlap.schedule}].overrides", f"{overlap.describe()}.",
                     "delete one of the overrides if only one rep should be on call")
+    for override in ignored:
+        report.warn(f"schedules[{override.schedule}].overrides", f"{override.describe()}.",
+                    f"reactivate {override.rep} before it starts, or delete the override and add one for an active rep")
     if not missing and not gaps:
         report.passed.append(f"on call: every schedule the policies page exists and is covered for the next "
                              f"{coverage.COVERAGE_DAYS} days")

@@ -28,7 +28,7 @@ from app.services.oncall_admin import (
     save_rep,
     save_schedule,
 )
-from app.services.oncall_coverage import overlaps_of, sms_opted_out_numbers
+from app.services.oncall_coverage import override_warnings, sms_opted_out_numbers
 
 bp = Blueprint("oncall", __name__)
 
@@ -162,8 +162,8 @@ def add_schedule_override(name: str):
     hotline = _hotline()
     with hotline.db.transaction() as session:
         override, created = add_override(session, _schedule(session, name), data, hotline.clock.now())
-        overlaps = overlaps_of(session, override, hotline.clock.now())  # allowed, but said: both reps are paged
-        body = override_json(override) | ({"warnings": overlaps} if overlaps else {})
+        warnings = override_warnings(session, override, hotline.clock.now())  # allowed, but said
+        body = override_json(override) | ({"warnings": warnings} if warnings else {})
         return jsonify(body), 201 if created else 200
 
 

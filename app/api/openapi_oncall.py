@@ -147,6 +147,10 @@ ONCALL_SCHEMAS: dict[str, Any] = {
             "starts_at": _TIME,
             "ends_at": _TIME,
             "reason": _STR,
+            "warnings": {"type": "array", "items": _STR, "description": (
+                "Only in the answer to POST, when there is something worth a look: the rep is deactivated (the "
+                "override pages nobody while they stay so; who is on call instead is named), or it overlaps another "
+                "active rep's override (both are paged)")},
         },
     },
     "OnCall": {

@@ -12,7 +12,7 @@ from app.dashboard.queries import default_policy_name, oncall_overview
 from app.oncall.errors import OnCallConfigError
 from app.services.oncall import find_schedule
 from app.services.oncall_admin import add_override, delete_override, save_policy
-from app.services.oncall_coverage import overlaps_of
+from app.services.oncall_coverage import override_warnings
 
 bp = Blueprint("oncall", __name__, template_folder="templates")
 DAYS = 14
@@ -39,12 +39,12 @@ def add_override_view() -> Response | tuple[str, int]:
                 raise OnCallConfigError("schedule", f"unknown schedule {name!r}")
             override, added = add_override(session, schedule, override_input(request.form, schedule.time_zone), now)
             rep_name = override.rep.name
-            overlaps = overlaps_of(session, override, now)
+            warnings = override_warnings(session, override, now)
     except OnCallConfigError as exc:
         return _page(errors={"override": exc}, status=422)
     flash(f"Override added: {rep_name} on {name}." if added else f"{rep_name} already had that override on {name}.",
           "message")
-    for line in overlaps:
+    for line in warnings:
         flash(f"Note: {line}.", "message")
     return redirect(url_for("oncall.show", _anchor=f"schedule-{name}"))
 

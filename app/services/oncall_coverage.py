@@ -1,4 +1,5 @@
-"""Whether the escalation policies can reach anyone: missing schedules, gaps in coverage, overlaps.
+"""Whether the escalation policies can reach anyone: missing schedules, gaps in coverage, overlaps,
+overrides of deactivated reps.
 
 Read-only queries for ``hotline check``, the start-up checks of ``serve``/``worker`` and
 the on-call import, which refuses a configuration whose policy names a schedule that
@@ -63,6 +64,25 @@ class Overlap:
         """One line naming both reps and the overlap."""
         return (f"schedule {self.schedule!r}: overrides for {self.reps[0]} and {self.reps[1]} overlap from "
                 f"{iso_z(self.starts_at)} to {iso_z(self.ends_at)} (both are paged)")
+
+
+@dataclass(frozen=True)
+class IgnoredOverride:
+    """A current or future override of a deactivated rep: it pages nobody while they stay deactivated."""
+
+    schedule: str
+    rep: str
+    starts_at: datetime
+    ends_at: datetime
+    instead: tuple[str, ...]  # who the layers put on call in that window instead
+    override_id: int
+
+    def describe(self) -> str:
+        """One line naming the rep, the window and who is on call instead."""
+        instead = f"{', '.join(self.instead)} {'is' if len(self.instead) == 1 else 'are'}" if self.instead \
+            else "nobody is"
+        return (f"schedule {self.schedule!r}: the override for {self.rep} from {iso_z(self.starts_at)} to "
+                f"{iso_z(self.ends_at)} pages nobody while {self.rep} is deactivated ({instead} on call instead)")
 
 
 @dataclass(frozen=True)
@@ -171,12 +191,13 @@ def coverage_gaps(session: Session, now: datetime, days: int = COVERAGE_DAYS) ->
 
 
 def overlapping_overrides(session: Session, now: datetime) -> list[Overlap]:
-    """Pairs of current or future overrides of one schedule, for different reps, that overlap."""
+    """Pairs of current or future overrides of one schedule, for different active reps, that overlap (a
+    deactivated rep's override pages nobody: ``ignored_overrides``)."""
     rows = session.execute(
         select(Override, Schedule.name, Rep.name)
         .join(Schedule, Schedule.id == Override.schedule_id)
         .join(Rep, Rep.id == Override.rep_id)
-        .where(Override.ends_at > now)
+        .where(Override.ends_at > now, Rep.active.is_(True))
         .order_by(Schedule.name, Override.starts_at, Override.id)
     ).all()
     found = []
@@ -187,6 +208,25 @@ def overlapping_overrides(session: Session, now: datetime) -> list[Overlap]:
             if second.rep_id != first.rep_id:
                 found.append(Overlap(schedule, (first_rep, second_rep), max(first.starts_at, second.starts_at),
                                      min(first.ends_at, second.ends_at)))
+    return found
+
+
+def ignored_overrides(session: Session, now: datetime) -> list[IgnoredOverride]:
+    """Current and future overrides of deactivated reps, with who is on call instead."""
+    rows = session.execute(
+        select(Override, Schedule, Rep.name)
+        .join(Schedule, Schedule.id == Override.schedule_id)
+        .join(Rep, Rep.id == Override.rep_id)
+        .where(Override.ends_at > now, Rep.active.is_(False))
+        .order_by(Schedule.name, Override.starts_at, Override.id)
+    ).all()
+    names = {rep_id: name for rep_id, name in session.execute(select(Rep.id, Rep.name))} if rows else {}
+    found = []
+    for override, schedule, rep in rows:
+        instead = dict.fromkeys(names[s.rep_id] for s in
+                                schedule_shifts(session, schedule, max(override.starts_at, now), override.ends_at))
+        found.append(IgnoredOverride(schedule.name, rep, override.starts_at, override.ends_at, tuple(instead),
+                                     override.id))
     return found
 
 
@@ -215,9 +255,13 @@ def has_managers(session: Session) -> bool:
     return bool(managers(session))
 
 
-def overlaps_of(session: Session, override: Override, now: datetime) -> list[str]:
-    """What ``override`` overlaps on its schedule (other reps' overrides at the same time), as lines."""
+def override_warnings(session: Session, override: Override, now: datetime) -> list[str]:
+    """What is worth a look about ``override``, as lines: its rep is deactivated (it pages nobody), or it
+    overlaps other reps' overrides on its schedule (both are paged)."""
     schedule = session.get(Schedule, override.schedule_id)
-    return [o.describe() for o in overlapping_overrides(session, now)
-            if schedule is not None and o.schedule == schedule.name
-            and o.starts_at < override.ends_at and override.starts_at < o.ends_at]
+    if schedule is None:
+        return []
+    ignored = [i.describe() for i in ignored_overrides(session, now) if i.override_id == override.id]
+    return ignored + [o.describe() for o in overlapping_overrides(session, now)
+                      if o.schedule == schedule.name
+                      and o.starts_at < override.ends_at and override.starts_at < o.ends_at]

@@ -26,7 +26,7 @@ from app.oncall.fields import WEEKDAYS, bool_field, iso_z, known_keys
 from app.oncall.records import SCHEDULE_FIELDS, parse_override, parse_rep, parse_schedule
 from app.services.oncall import find_rep
 from app.services.oncall_admin import add_override, save_policy, save_rep, save_schedule
-from app.services.oncall_coverage import coverage_gaps, missing_schedules, overlapping_overrides
+from app.services.oncall_coverage import coverage_gaps, ignored_overrides, missing_schedules, overlapping_overrides
 
 __all__ = ["ImportSummary", "OnCallConfigError", "export_yaml", "import_yaml"]
 
@@ -82,6 +82,7 @@ def import_yaml(session: Session, text: str, now: datetime) -> ImportSummary:
     if doc.get("schedules") or doc.get("escalation_policies"):
         _refuse_missing_schedules(session)
         summary.warnings.extend(o.describe() for o in overlapping_overrides(session, now))
+        summary.warnings.extend(o.describe() for o in ignored_overrides(session, now))
         summary.warnings.extend(f"{g.describe()}: add a layer member or an override"
                                 for g in coverage_gaps(session, now.replace(microsecond=0)))
     return summary

@@ -252,6 +252,27 @@ def test_overlapping_overrides_are_reported(cli, tmp_path):
     assert "WARNING schedules[primary].overrides" in checked.output
 
 
+def test_an_override_of_a_deactivated_rep_is_reported(cli, tmp_path):
+    """It pages nobody while the rep stays deactivated (the layers' rep is on call instead): accepted, not in silence."""
+    config = tmp_path / "oncall.yaml"
+    config.write_text(ONCALL_PRIMARY_ONLY.replace("oncall-emea", "primary").replace(
+        "  - {name: Maria", "  - {name: Dave, phone: '+14155550144', active: false}\n  - {name: Maria") + """
+    overrides:
+      - {rep: Dave, starts_at: '2030-12-24T08:00:00Z', ends_at: '2030-12-27T08:00:00Z'}
+  - name: secondary
+    time_zone: UTC
+    layers:
+      - {rotation: daily, handoff_time: '09:00', starts_on: '2026-10-20', members: [Maria]}
+""")
+    result = cli("oncall", "import", str(config))
+    assert result.exit_code == 0, result.output
+    line = ("schedule 'primary': the override for Dave from 2030-12-24T08:00:00Z to 2030-12-27T08:00:00Z pages nobody "
+            "while Dave is deactivated (Alice is on call instead)")
+    assert line in result.output
+    checked = cli("check", "--no-twilio")
+    assert f"WARNING schedules[primary].overrides: {line}." in checked.output
+
+
 def test_check_passes_a_complete_configuration_and_names_coverage_gaps(cli, tmp_path):
     config = tmp_path / "oncall.yaml"
     config.write_text(ONCALL_PRIMARY_ONLY.replace("oncall-emea", "primary") + """

@@ -1,0 +1,88 @@
+"""An override naming a deactivated rep is accepted (they may come back before it starts) but never in silence:
+while they stay deactivated it pages nobody, and the layers' rep is on call instead. Through the JSON API, the
+dashboard's override form, the YAML import (CLI and dashboard) and the on-call page's list of overrides."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import Override, Role
+from app.services.api_tokens import create_token
+from app.services.oncall import who_is_on_call
+from app.services.oncall_yaml import import_yaml
+from tests.integration import oncall_support
+from tests.integration.board_support import CSRF, login_as, parse
+
+# Dave (oncall_support.REPS) is deactivated; on Friday 27 November Bob's layer shift runs until 08:00Z.
+DAVE_FRIDAY = {"rep": "Dave", "starts_at": "2026-11-27T00:00:00Z", "ends_at": "2026-11-27T06:00:00Z",
+               "reason": "swap"}
+WARNING = ("schedule 'primary': the override for Dave from 2026-11-27T00:00:00Z to 2026-11-27T06:00:00Z pages "
+           "nobody while Dave is deactivated (Bob is on call instead)")
+
+
+@pytest.fixture
+def ids(hotline) -> dict[str, int]:
+    with hotline.db.transaction() as session:
+        return oncall_support.seed(session)
+
+
+@pytest.fixture
+def auth(hotline, clock) -> dict[str, str]:
+    with hotline.db.transaction() as session:
+        token = create_token(session, "oncall-admin", clock.now(), scopes=("oncall:admin",))
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _count(hotline) -> int:
+    with hotline.db.session() as session:
+        return session.scalar(select(func.count()).select_from(Override))
+
+
+def test_the_api_accepts_it_with_a_warning(client, hotline, ids, auth):
+    created = client.post("/api/v1/schedules/primary/overrides", json=DAVE_FRIDAY, headers=auth)
+
+    assert created.status_code == 201
+    assert created.get_json()["warnings"] == [WARNING]
+    assert _count(hotline) == 1
+
+
+def test_an_active_reps_override_has_no_warning(client, hotline, ids, auth):
+    created = client.post("/api/v1/schedules/primary/overrides", json=DAVE_FRIDAY | {"rep": "Erin"}, headers=auth)
+
+    assert created.status_code == 201
+    assert "warnings" not in created.get_json()
+
+
+def test_the_dashboard_form_says_so_and_the_list_marks_it(client, hotline, ids):
+    login_as(client, hotline, role=Role.ADMIN)
+
+    response = client.post("/oncall/overrides", data={
+        "csrf_token": CSRF, "schedule": "primary", "rep": str(ids["Dave"]),
+        "starts_at": "2026-11-27T01:00", "ends_at": "2026-11-27T07:00", "reason": "swap"}, follow_redirects=True)
+
+    doc = parse(response)
+    assert f"Note: {WARNING}." in [p.text() for p in doc.find_all("p", cls="flash")]
+    listed = doc.find("section", id="schedule-primary").find(cls="overrides").find("li").text()
+    assert "Dave is deactivated: not paged" in listed
+
+
+def test_the_yaml_import_warns(hotline, clock, ids):
+    text = ("schedules:\n  - name: primary\n    time_zone: Europe/Berlin\n    layers:\n"
+            "      - {rotation: daily, handoff_time: '09:00', starts_on: 2026-11-23, members: [Alice, Bob]}\n"
+            "    overrides:\n"
+            "      - {rep: Dave, starts_at: '2026-11-27T00:00:00Z', ends_at: '2026-11-27T06:00:00Z', reason: swap}\n")
+    with hotline.db.transaction() as session:
+        summary = import_yaml(session, text, clock.now())
+        assert [r.name for r in who_is_on_call(session, "primary", clock.now().replace(day=27))] == ["Bob"]
+
+    assert WARNING in summary.warnings
+
+
+def test_a_deactivated_reps_override_is_not_said_to_page_both(client, hotline, ids, auth):
+    url = "/api/v1/schedules/primary/overrides"
+    assert client.post(url, json=DAVE_FRIDAY | {"rep": "Erin"}, headers=auth).status_code == 201
+
+    created = client.post(url, json=DAVE_FRIDAY, headers=auth)
+
+    assert created.get_json()["warnings"] == [WARNING.replace("(Bob is", "(Erin is")]
