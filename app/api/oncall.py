@@ -28,7 +28,7 @@ from app.services.oncall_admin import (
     save_rep,
     save_schedule,
 )
-from app.services.oncall_coverage import override_warnings, sms_opted_out_numbers
+from app.services.oncall_coverage import handovers, on_call_now, override_warnings, sms_opted_out_numbers
 
 bp = Blueprint("oncall", __name__)
 
@@ -81,18 +81,27 @@ def change_rep(rep_id: str):
     body = request.get_json()
     if isinstance(body, dict) and "sms_opted_out" in body:
         raise OnCallConfigError("sms_opted_out", "is read-only: the rep texts START to the hotline number to lift it")
-    with _hotline().db.transaction() as session:
+    hotline = _hotline()
+    with hotline.db.transaction() as session:
         rep = _rep(session, rep_id)
         data = parse_rep(rep_input(rep) | known_keys(body, set(rep_input(rep)), ""))
-        return jsonify(rep_json(save_rep(session, data, rep)[0], sms_opted_out_numbers(session)))
+        before = on_call_now(session, hotline.clock.now())
+        save_rep(session, data, rep)
+        return jsonify(_warned(rep_json(rep, sms_opted_out_numbers(session)),
+                               handovers(before, on_call_now(session, hotline.clock.now()))))
 
 
 @bp.delete("/reps/<rep_id>")
 @require_scope("oncall:admin")
 def remove_rep(rep_id: str):
-    """Deactivate a rep: never paged again, kept in history."""
-    with _hotline().db.transaction() as session:
-        return jsonify(rep_json(deactivate_rep(session, _rep(session, rep_id)), sms_opted_out_numbers(session)))
+    """Deactivate a rep: never paged again, kept in history; ``warnings`` name who is on call now instead."""
+    hotline = _hotline()
+    with hotline.db.transaction() as session:
+        rep = _rep(session, rep_id)
+        before = on_call_now(session, hotline.clock.now())
+        deactivate_rep(session, rep)
+        return jsonify(_warned(rep_json(rep, sms_opted_out_numbers(session)),
+                               handovers(before, on_call_now(session, hotline.clock.now()))))
 
 
 @bp.get("/schedules")
@@ -162,8 +171,7 @@ def add_schedule_override(name: str):
     hotline = _hotline()
     with hotline.db.transaction() as session:
         override, created = add_override(session, _schedule(session, name), data, hotline.clock.now())
-        warnings = override_warnings(session, override, hotline.clock.now())  # allowed, but said
-        body = override_json(override) | ({"warnings": warnings} if warnings else {})
+        body = _warned(override_json(override), override_warnings(session, override, hotline.clock.now()))
         return jsonify(body), 201 if created else 200
 
 
@@ -239,6 +247,11 @@ def _stored_form(name: str) -> None:
     stored = " ".join(name.split())
     if stored and stored != name:
         raise OnCallConfigError("name", f"names are stored trimmed with single spaces: use {stored!r} in the path")
+
+
+def _warned(body: dict, warnings: list[str]) -> dict:
+    """``body`` with the change's ``warnings`` (allowed, but worth a look), when there are any."""
+    return body | {"warnings": warnings} if warnings else body
 
 
 def _hotline():

@@ -64,6 +64,9 @@ ONCALL_SCHEMAS: dict[str, Any] = {
             "sms_opted_out": _BOOL | {"readOnly": True, "description": (
                 "The rep's phone texted STOP: their pages are calls only until they text START to the hotline "
                 "number (not settable)")},
+            "warnings": {"type": "array", "items": _STR, "description": (
+                "Only in the answer to PUT or DELETE, when the change moved who is on call now: one line per "
+                "schedule naming who is on call instead (or nobody)")},
         },
     },
     "Layer": {

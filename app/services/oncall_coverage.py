@@ -18,7 +18,13 @@ from app.models import EscalationPolicy, Override, Rep, Schedule, SmsOptOut
 from app.oncall.errors import UnknownRep, UnknownSchedule
 from app.oncall.fields import iso_z
 from app.oncall.policy import DEFAULT_POLICY_NAME, TargetType, default_levels, targets_of
-from app.services.oncall import managers, resolve_target, schedule_shifts, stored_default_policy
+from app.services.oncall import (
+    managers,
+    on_call_everywhere,
+    resolve_target,
+    schedule_shifts,
+    stored_default_policy,
+)
 
 COVERAGE_DAYS = 14
 
@@ -228,6 +234,22 @@ def ignored_overrides(session: Session, now: datetime) -> list[IgnoredOverride]:
         found.append(IgnoredOverride(schedule.name, rep, override.starts_at, override.ends_at, tuple(instead),
                                      override.id))
     return found
+
+
+def on_call_now(session: Session, now: datetime) -> dict[str, tuple[str, ...]]:
+    """The names of the reps on call at ``now``, by schedule (to compare before and after a change)."""
+    return {schedule.name: tuple(r.name for r in reps) for schedule, reps in on_call_everywhere(session, now)}
+
+
+def handovers(before: dict[str, tuple[str, ...]], after: dict[str, tuple[str, ...]]) -> list[str]:
+    """A line for each schedule whose reps on call now differ between two ``on_call_now`` answers."""
+    lines = []
+    for name, was in before.items():
+        now = after.get(name, ())
+        if now != was:
+            who = f"{', '.join(now)} {'is' if len(now) == 1 else 'are'}" if now else "nobody is"
+            lines.append(f"schedule {name!r}: {who} on call now instead of {', '.join(was) or 'nobody'}")
+    return lines
 
 
 def nobody_to_page_now(session: Session, now: datetime) -> bool:

@@ -86,3 +86,23 @@ def test_a_deactivated_reps_override_is_not_said_to_page_both(client, hotline, i
     created = client.post(url, json=DAVE_FRIDAY, headers=auth)
 
     assert created.get_json()["warnings"] == [WARNING.replace("(Bob is", "(Erin is")]
+
+
+# --- deactivating a rep who is on call now ----------------------------------------------------------------
+
+
+def test_deactivating_the_rep_on_call_now_says_who_is_on_call_instead(client, hotline, ids, auth):
+    # now (Thursday 03:00Z) Alice has primary and Erin, its only member, secondary
+    deleted = client.delete(f"/api/v1/reps/{ids['Alice']}", headers=auth)
+    assert deleted.status_code == 200
+    assert deleted.get_json()["warnings"] == ["schedule 'primary': Bob is on call now instead of Alice"]
+
+    put = client.put(f"/api/v1/reps/{ids['Erin']}", json={"active": False}, headers=auth)
+    assert put.status_code == 200
+    assert put.get_json()["warnings"] == ["schedule 'secondary': nobody is on call now instead of Erin"]
+
+
+def test_deactivating_a_rep_off_call_or_changing_one_has_no_warning(client, hotline, ids, auth):
+    assert "warnings" not in client.delete(f"/api/v1/reps/{ids['Bob']}", headers=auth).get_json()
+    assert "warnings" not in client.put(f"/api/v1/reps/{ids['Alice']}", json={"channels": ["sms"]},
+                                        headers=auth).get_json()
