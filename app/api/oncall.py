@@ -28,7 +28,13 @@ from app.services.oncall_admin import (
     save_rep,
     save_schedule,
 )
-from app.services.oncall_coverage import handovers, on_call_now, override_warnings, sms_opted_out_numbers
+from app.services.oncall_coverage import (
+    handovers,
+    on_call_now,
+    override_warnings,
+    policy_warnings,
+    sms_opted_out_numbers,
+)
 
 bp = Blueprint("oncall", __name__)
 
@@ -223,7 +229,7 @@ def put_policy(name: str):
     is_default = bool_field(body.get("is_default", False), "is_default")
     with _hotline().db.transaction() as session:
         policy, created = save_policy(session, name, body["levels"], is_default)
-        return jsonify(policy_dict(policy)), 201 if created else 200
+        return jsonify(_warned(policy_dict(policy), policy_warnings(session, policy.levels))), 201 if created else 200
 
 
 SCHEDULE_READ_ONLY = frozenset({"id", "overrides", "shifts"})  # what GET /schedules/<name> adds to a ScheduleInput

@@ -190,6 +190,9 @@ ONCALL_SCHEMAS: dict[str, Any] = {
         "properties": {
             "name": _STR,
             "is_default": _BOOL,
+            "warnings": {"type": "array", "items": _STR, "readOnly": True, "description": (
+                "Only in the answer to PUT, when there is something worth a look: a rep target naming a "
+                "deactivated rep (it pages nobody)")},
             "levels": {
                 "type": "array",
                 "minItems": 1,

@@ -12,7 +12,7 @@ from app.dashboard.queries import default_policy_name, oncall_overview
 from app.oncall.errors import OnCallConfigError
 from app.services.oncall import find_schedule
 from app.services.oncall_admin import add_override, delete_override, save_policy
-from app.services.oncall_coverage import override_warnings
+from app.services.oncall_coverage import override_warnings, policy_warnings
 
 bp = Blueprint("oncall", __name__, template_folder="templates")
 DAYS = 14
@@ -70,10 +70,13 @@ def save_policy_view() -> Response | tuple[str, int]:
     try:
         with hotline.db.transaction() as session:
             name = default_policy_name(session)
-            save_policy(session, name, policy_levels(text), is_default=True)
+            policy, _ = save_policy(session, name, policy_levels(text), is_default=True)
+            warnings = policy_warnings(session, policy.levels)
     except OnCallConfigError as exc:
         return _page(errors={"policy": exc}, policy_text=text, status=422)
     flash(f"Escalation policy {name!r} saved.", "message")
+    for line in warnings:
+        flash(f"Note: {line}.", "message")
     return redirect(url_for("oncall.show", _anchor="policy"))
 
 

@@ -19,6 +19,7 @@ from app.oncall.errors import UnknownRep, UnknownSchedule
 from app.oncall.fields import iso_z
 from app.oncall.policy import DEFAULT_POLICY_NAME, TargetType, default_levels, targets_of
 from app.services.oncall import (
+    find_rep,
     managers,
     on_call_everywhere,
     resolve_target,
@@ -234,6 +235,16 @@ def ignored_overrides(session: Session, now: datetime) -> list[IgnoredOverride]:
         found.append(IgnoredOverride(schedule.name, rep, override.starts_at, override.ends_at, tuple(instead),
                                      override.id))
     return found
+
+
+def policy_warnings(session: Session, levels: list[dict]) -> list[str]:
+    """What is worth a look in a saved policy's canonical ``levels``: rep targets naming a deactivated rep."""
+    lines = []
+    for path, target in targets_of(levels):
+        rep = find_rep(session, target["rep"]) if target["type"] == TargetType.REP else None
+        if rep is not None and not rep.active:
+            lines.append(f"{path}.rep: {rep.name} is deactivated: this target pages nobody")
+    return lines
 
 
 def on_call_now(session: Session, now: datetime) -> dict[str, tuple[str, ...]]:

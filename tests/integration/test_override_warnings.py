@@ -106,3 +106,31 @@ def test_deactivating_a_rep_off_call_or_changing_one_has_no_warning(client, hotl
     assert "warnings" not in client.delete(f"/api/v1/reps/{ids['Bob']}", headers=auth).get_json()
     assert "warnings" not in client.put(f"/api/v1/reps/{ids['Alice']}", json={"channels": ["sms"]},
                                         headers=auth).get_json()
+
+
+# --- an escalation policy paging a deactivated rep --------------------------------------------------------
+
+DAVE_LEVELS = [{"delay_minutes": 0, "targets": [{"type": "schedule", "schedule": "primary"}]},
+               {"delay_minutes": 5, "targets": [{"type": "rep", "rep": "Dave"}]}]
+DAVE_TARGET = "levels[1].targets[0].rep: Dave is deactivated: this target pages nobody"
+
+
+def test_a_policy_paging_a_deactivated_rep_is_saved_with_a_warning(client, hotline, ids, auth):
+    put = client.put("/api/v1/escalation-policies/sev1", json={"levels": DAVE_LEVELS}, headers=auth)
+
+    assert put.status_code == 201
+    assert put.get_json()["warnings"] == [DAVE_TARGET]
+    active = DAVE_LEVELS[:1] + [{"delay_minutes": 5, "targets": [{"type": "rep", "rep": "Carol"}]}]
+    assert "warnings" not in client.put("/api/v1/escalation-policies/sev1", json={"levels": active},
+                                        headers=auth).get_json()
+
+
+def test_the_dashboard_policy_form_says_so(client, hotline, ids):
+    import json
+
+    login_as(client, hotline, role=Role.ADMIN)
+
+    response = client.post("/oncall/policy", data={"csrf_token": CSRF, "levels": json.dumps(DAVE_LEVELS)},
+                           follow_redirects=True)
+
+    assert f"Note: {DAVE_TARGET}." in [p.text() for p in parse(response).find_all("p", cls="flash")]
