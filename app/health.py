@@ -1,4 +1,5 @@
-"""``/healthz``: database and Redis reachability, the watchdog's heartbeat, and whether anyone can be paged now."""
+"""``/healthz``: database and Redis reachability, the watchdog's heartbeat, whether anyone can be paged now, and
+whether pages reach Twilio."""
 
 from __future__ import annotations
 
@@ -18,13 +19,18 @@ NO_LISTENER = ("no RQ worker listens on queue {queue!r} although a watchdog runs
 NO_SMS_PAGES = ("{count} of the reps paged now cannot get SMS pages (their number texted STOP): their pages are "
                 "calls only until each texts START to the hotline number (`hotline check` names them)")
 
+# no number, no error text: /healthz answers anyone who can reach it (the worker's log names each failure)
+PAGES_FAILING = ("no page reached Twilio since {since}: the last {count} attempts failed (errors or no answer from "
+                 "Twilio), so reps are not being paged; callers are still recorded, and each page is retried")
+
 
 @bp.get("/healthz")
 def healthz():
     """200 when SQL and Redis answer, 503 otherwise (with which one failed).
 
-    Nobody to page now is a warning, not a 503: a load balancer taking the web servers out would
-    send every caller to the emergency voicemail, while intake still records them and alerts whoever it can.
+    Nobody to page now, and pages Twilio does not take (``paging``: a Twilio outage), are warnings, not a 503: a
+    load balancer taking the web servers out would send every caller to the emergency voicemail, while intake
+    still records them and alerts whoever it can.
     """
     hotline = current_app.extensions["hotline"]
     checks: dict[str, str] = {}
@@ -39,29 +45,34 @@ def healthz():
         checks["redis"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["redis"] = f"error: {type(exc).__name__}"
-    watchdog, on_call, warnings = None, None, []
+    watchdog, on_call, paging, warnings = None, None, None, []
     if checks["database"] == "ok":
         checks["schema"], warning = _schema_check(hotline, _guard_state(current_app))
         warnings += [warning] if warning else []
     if checks.get("schema") == "ok":
         from app.services import leases
         from app.services.oncall_coverage import no_sms_pages_now, nobody_to_page_now
+        from app.services.paging_health import paging_health
 
         now = hotline.clock.now()
         with hotline.db.session() as session:
             watchdog = leases.status(session, leases.WATCHDOG, now)
             on_call = {"pageable_now": not nobody_to_page_now(session, now),
                        "sms_opted_out": len(no_sms_pages_now(session, now))}
+            paging = paging_health(session, now)
         checks["watchdog"] = "ok" if watchdog["alive"] else "not running"
         if not on_call["pageable_now"]:
             warnings.append(NOBODY_TO_PAGE)
         if on_call["sms_opted_out"]:
             warnings.append(NO_SMS_PAGES.format(count=on_call["sms_opted_out"]))
+        if paging.state == "failing":
+            warnings.append(PAGES_FAILING.format(count=paging.failed_attempts,
+                                                 since=f"{paging.failing_since:%H:%M:%S} UTC"))
         if watchdog["alive"] and checks["redis"] == "ok":
             warnings += _listener_warning(hotline.jobs)
     ok = all(v == "ok" for v in checks.values())
     return jsonify(status="ok" if ok else "degraded", checks=checks, watchdog=watchdog, on_call=on_call,
-                   warnings=warnings), 200 if ok else 503
+                   paging=paging.as_json() if paging else None, warnings=warnings), 200 if ok else 503
 
 
 def _listener_warning(jobs) -> list[str]:

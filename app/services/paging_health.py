@@ -1,0 +1,50 @@
+"""Whether pages reach Twilio now, read from the event log's recent send attempts (``/healthz``'s ``paging``).
+
+A Twilio outage (every attempt answered 5xx, or not at all) leaves the hotline taking and recording callers, so
+``/healthz`` stays 200 for the load balancer; this is what tells monitoring that no rep is being paged meanwhile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.event_kind import EventKind
+from app.models import IncidentEvent
+
+WINDOW = timedelta(minutes=10)  # attempts older than this say nothing about now
+# failed attempts in a row (none accepted since) that make it "failing": one 5xx retried 2 s later is no alarm,
+# three are the first three tries of a page (2 and 4 s apart), or several pages failing at once
+FAILING_AFTER = 3
+
+
+@dataclass(frozen=True)
+class PagingHealth:
+    """``state`` "failing" when the last FAILING_AFTER or more page attempts within WINDOW failed and none was
+    accepted after them; else "ok" (also when nothing was paged lately: nothing proves otherwise)."""
+
+    state: str
+    failed_attempts: int  # failed attempts since the last accepted one (within WINDOW)
+    failing_since: datetime | None  # the first of them
+    last_accepted_at: datetime | None  # the last page Twilio accepted within WINDOW
+
+    def as_json(self) -> dict[str, object]:
+        """The ``paging`` object of /healthz."""
+        return {"state": self.state, "failed_attempts": self.failed_attempts,
+                "failing_since": self.failing_since.isoformat() if self.failing_since else None,
+                "last_accepted_at": self.last_accepted_at.isoformat() if self.last_accepted_at else None}
+
+
+def paging_health(session: Session, now: datetime) -> PagingHealth:
+    """Page sends accepted and failed in the last WINDOW (two range reads on the log's time index)."""
+    since = now - WINDOW
+    accepted = session.scalar(select(func.max(IncidentEvent.at)).where(
+        IncidentEvent.at >= since, IncidentEvent.kind == EventKind.PAGE_SENT))
+    failed, first = session.execute(select(func.count(IncidentEvent.id), func.min(IncidentEvent.at)).where(
+        IncidentEvent.at > accepted if accepted else IncidentEvent.at >= since,
+        IncidentEvent.kind == EventKind.PAGE_SEND_FAILED)).one()
+    return PagingHealth(state="failing" if failed >= FAILING_AFTER else "ok", failed_attempts=failed,
+                        failing_since=first if failed else None, last_accepted_at=accepted)
