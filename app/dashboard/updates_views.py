@@ -163,24 +163,26 @@ def outage(outage_id: int) -> str:
 @bp.post("/outages/<int:outage_id>/update")
 @requires(Role.MANAGER)
 def outage_update(outage_id: int) -> Response:
-    """One update for the outage, to every linked customer."""
+    """One update for the outage, to every linked customer (German words, when given, to those who chose German)."""
     f = request.form
     try:
         next_update = _when(f.get("next_update_at", ""), None)
     except ValueError:
         next_update = None
+    german = {field: f.get(f"{field}_de", "") for field in ("what_is_wrong", "expected_resolution", "workaround")}
     return _on_outage(outage_id, lambda s, o, now: outage_service.write_outage_update(
         s, o, what_is_wrong=f.get("what_is_wrong", ""), expected_resolution=f.get("expected_resolution", ""),
-        workaround=f.get("workaround", ""), by=current_user().name, now=now, next_update_at=next_update))
+        workaround=f.get("workaround", ""), by=current_user().name, now=now, next_update_at=next_update,
+        german=german))
 
 
 @bp.post("/outages/<int:outage_id>/resolve")
 @requires(Role.MANAGER)
 def outage_resolve(outage_id: int) -> Response:
     """End the outage and propose resolution to every linked incident."""
-    summary = request.form.get("summary", "")
+    summary, summary_de = request.form.get("summary", ""), request.form.get("summary_de", "")
     return _on_outage(outage_id, lambda s, o, now: outage_service.resolve_outage(
-        s, o, summary=summary, by=current_user().name, now=now, settings=_hotline().settings))
+        s, o, summary=summary, by=current_user().name, now=now, settings=_hotline().settings, summary_de=summary_de))
 
 
 def _on_outage(outage_id: int, action) -> Response:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Incident, IncidentStatus, Outage, OutageLink, ProposalKind
 from app.services import update_text
+from app.services.customer_text import is_german
 from app.services.events import log_event
 from app.services.resolution import pending_proposal, propose
 from app.services.updates import Result, write_update
@@ -78,25 +79,44 @@ def linked_open_incidents(session: Session, outage: Outage) -> list[Incident]:
 
 
 def write_outage_update(session: Session, outage: Outage, *, what_is_wrong: str, expected_resolution: str = "",
-                        workaround: str = "", by: str, now: datetime,
-                        next_update_at: datetime | None = None) -> Result:
-    """One update for the outage, sent to every linked open incident's customer in their language."""
+                        workaround: str = "", by: str, now: datetime, next_update_at: datetime | None = None,
+                        german: dict[str, str] | None = None) -> Result:
+    """One update for the outage, sent to every linked open incident's customer in their language.
+
+    ``german``: the manager's German wording of the same fields (``what_is_wrong``, ``expected_resolution``,
+    ``workaround``), for customers who chose German; a field left out there goes in the English words, and the
+    manager is told which German-speaking customers read English (never held back: an update in English beats none).
+    """
     if outage.resolved_at is not None:
         return Result(False, "This outage is resolved. Nothing was sent.")
-    sent = 0
+    english = {"what_is_wrong": what_is_wrong, "expected_resolution": expected_resolution, "workaround": workaround}
+    german = {field: words for field, words in (german or {}).items() if words.strip()}
+    sent, in_english = 0, []
     for incident in linked_open_incidents(session, outage):
-        result = write_update(session, incident, what_is_wrong=what_is_wrong, expected_resolution=expected_resolution,
-                              workaround=workaround, by=by, via="outage", now=now, outage_id=outage.id)
+        words = {**english, **german} if is_german(incident.language) else english
+        if is_german(incident.language) and "what_is_wrong" not in german:
+            in_english.append(incident.reference)
+        result = write_update(session, incident, **words, by=by, via="outage", now=now, outage_id=outage.id)
         sent += result.ok
     outage.next_update_at = next_update_at or now + DEFAULT_NEXT_UPDATE
     log_event(session, at=now, actor=by, kind="outage_update_sent",
-              detail={"outage_id": outage.id, "incidents": sent})
-    return Result(True, f"Outage update sent to {sent} incidents.")
+              detail={"outage_id": outage.id, "incidents": sent, "german_in_english": len(in_english)})
+    return Result(True, f"Outage update sent to {sent} incidents.{_read_english(in_english)}")
+
+
+def _read_english(references: list[str]) -> str:
+    """What the manager is told of German-speaking customers who got the English words."""
+    if not references:
+        return ""
+    who = "customer" if len(references) == 1 else "customers"
+    return (f" {len(references)} German-speaking {who} got the English words (no German wording was given): "
+            f"{', '.join(references)}.")
 
 
 def resolve_outage(session: Session, outage: Outage, *, summary: str, by: str, now: datetime,
-                   settings: Settings) -> Result:
-    """End the outage and propose resolution to every linked open incident (each customer confirms)."""
+                   settings: Settings, summary_de: str = "") -> Result:
+    """End the outage and propose resolution to every linked open incident (each customer confirms), in the
+    customer's language: ``summary_de`` for those who chose German, when given."""
     if outage.resolved_at is not None:
         return Result(False, "This outage is resolved already.")
     outage.resolved_at, outage.resolved_by = now, by[:200]
@@ -104,7 +124,8 @@ def resolve_outage(session: Session, outage: Outage, *, summary: str, by: str, n
     for incident in linked_open_incidents(session, outage):
         if pending_proposal(session, incident) is not None:
             continue  # it already awaits the customer's answer
-        result = propose(session, incident, ProposalKind.RESOLVED, summary=summary, by=by, now=now,
+        said = summary_de if is_german(incident.language) and summary_de.strip() else summary
+        result = propose(session, incident, ProposalKind.RESOLVED, summary=said, by=by, now=now,
                          settings=settings, outage_id=outage.id)
         proposed += result.ok
         if not result.ok:  # e.g. not called back yet: it stays open, and its timeline says why

@@ -210,3 +210,69 @@ def test_resolving_an_outage_names_the_incidents_it_could_not_ask_and_logs_why_o
     assert f"Not proposed to 1 (each stays open; its timeline says why): {skipped.reference}." in result.message
     assert why.detail["outage_id"] == outage.id and "call" in why.detail["why"].lower()
     assert skipped.status == "open"
+
+
+def test_an_outage_update_and_its_resolution_reach_a_german_caller_in_german(hotline, client, clock, smtp):
+    """The caller chose German in the IVR: the outage's update and its resolution reach them in German words (the
+    manager's German wording), not only in a German frame around the English text; the English caller reads English."""
+    telephony: SimulatedTelephony = hotline.telephony
+    login_as(client, hotline, Role.MANAGER, name="Maria Manager")
+    post_form(client, "/outages", {"what_fails": "API calls in the EU region time out",
+                                   "what_fails_de": "API-Aufrufe in der EU-Region laufen ab"})
+    english, german = "+14155550301", "+4915112345301"
+    _call(client, english, "ann", german=False)
+    _call(client, german, "otto", german=True)
+    with hotline.db.transaction() as s:
+        for incident in s.scalars(select(Incident)):
+            verified_callback(s, incident, clock.now())
+        outage_id = s.scalars(select(Outage.id)).one()
+    settle(hotline)
+
+    clock.advance(minutes=5)
+    before = len(telephony.sms)
+    page = post_form(client, f"/outages/{outage_id}/update", {
+        "what_is_wrong": "A load balancer in the EU region drops connections", "expected_resolution": "04:00 UTC",
+        "workaround": "Use the US endpoint",
+        "what_is_wrong_de": "Ein Load-Balancer in der EU-Region trennt Verbindungen",
+        "workaround_de": "Nutzen Sie den US-Endpunkt"}, follow_redirects=True).get_data(as_text=True)
+    assert "Outage update sent to 2 incidents." in page
+    settle(hotline)
+    [to_otto] = [m.body for m in telephony.sms[before:] if m.to == german]
+    [to_ann] = [m.body for m in telephony.sms[before:] if m.to == english]
+    assert "Ein Load-Balancer in der EU-Region trennt Verbindungen" in to_otto and "load balancer" not in to_otto
+    assert "Umgehung: Nutzen Sie den US-Endpunkt" in to_otto and "Erwartete Behebung: 04:00 UTC" in to_otto
+    assert "A load balancer in the EU region drops connections" in to_ann and "Workaround: Use the US endpoint" in to_ann
+    [mail] = [m for m in smtp.inbox.to("otto@firma.de") if "Update" in str(m["Subject"])]
+    assert "Was ist gestört: Ein Load-Balancer in der EU-Region trennt Verbindungen" in mail.get_content()
+    assert "load balancer" not in mail.get_content()
+    with hotline.db.session() as s:  # the row says what the customer was sent
+        rows = {i.language: u for u, i in s.execute(select(CustomerUpdate, Incident).join(
+            Incident, Incident.id == CustomerUpdate.incident_id))}
+    assert rows["de-DE"].what_is_wrong == "Ein Load-Balancer in der EU-Region trennt Verbindungen"
+    assert rows["en-US"].what_is_wrong == "A load balancer in the EU region drops connections"
+
+    clock.advance(minutes=30)
+    before = len(telephony.sms)
+    post_form(client, f"/outages/{outage_id}/resolve", {"summary": "load balancer replaced",
+                                                        "summary_de": "Load-Balancer ersetzt"})
+    settle(hotline)
+    [to_otto] = [m.body for m in telephony.sms[before:] if m.to == german]
+    [to_ann] = [m.body for m in telephony.sms[before:] if m.to == english]
+    assert "Wir halten Ihr Problem für gelöst: Load-Balancer ersetzt" in to_otto and "replaced" not in to_otto
+    assert "We believe your problem is resolved: load balancer replaced" in to_ann
+
+
+def test_an_outage_update_without_german_words_says_which_german_customers_read_english(hotline, client, clock, smtp):
+    """No German wording given: the German customer still gets the update (never held back), and the manager is
+    told that they read it in English."""
+    login_as(client, hotline, Role.MANAGER, name="Maria Manager")
+    post_form(client, "/outages", {"what_fails": "API calls time out"})
+    _call(client, "+4915112345302", "uwe", german=True)
+    with hotline.db.transaction() as s:
+        incident = s.scalars(select(Incident)).one()
+        verified_callback(s, incident, clock.now())
+        outage_id, reference = s.scalars(select(Outage.id)).one(), incident.reference
+    page = post_form(client, f"/outages/{outage_id}/update", {"what_is_wrong": "A load balancer drops connections"},
+                     follow_redirects=True).get_data(as_text=True)
+    assert "Outage update sent to 1 incidents." in page
+    assert f"1 German-speaking customer got the English words (no German wording was given): {reference}." in page
