@@ -7,15 +7,11 @@ from zoneinfo import ZoneInfo
 
 from app.models import CustomerUpdate, Incident, Outage, ProposalKind, ResolutionProposal
 from app.prompts import text
+from app.services.customer_text import GERMAN, is_german, local_time
 from app.services.page_text import hhmm
 from ivr_flows.prompts import zone_for_number
 
 SMS_LIMIT = 1200  # several segments at most; the e-mail carries the whole text
-GERMAN = "de-DE"
-
-
-def _de(language: str) -> bool:
-    return language == GERMAN
 
 
 def customer_zone(incident: Incident) -> str:
@@ -23,23 +19,25 @@ def customer_zone(incident: Incident) -> str:
     return zone_for_number(incident.callback_phone).key if incident.callback_phone else "UTC"
 
 
-def due_text(due: datetime, tz: str, since: datetime) -> str:
+def due_text(due: datetime, tz: str, since: datetime, language: str = "en-US") -> str:
     """``14:00 CET`` when ``due`` falls on the same local day as ``since``, else ``2026-12-04 14:00 CET``:
-    a next update a day away must not read as one due today."""
+    a next update a day away must not read as one due today. The time as the customer's receipt says it in their
+    ``language`` (``14:00 Uhr (MEZ)``: ``customer_text.local_time``)."""
     zone = ZoneInfo(tz)
     same_day = due.astimezone(zone).date() == since.astimezone(zone).date()
-    return hhmm(due, tz) if same_day else f"{due.astimezone(zone):%Y-%m-%d} {hhmm(due, tz)}"
+    time = local_time(due, tz, language)
+    return time if same_day else f"{due.astimezone(zone):%Y-%m-%d} {time}"
 
 
 def _t(language: str, key: str, **params: object) -> str:
-    return text(key, GERMAN if _de(language) else "en-US", **params)
+    return text(key, GERMAN if is_german(language) else "en-US", **params)
 
 
 def update_sms(incident: Incident, update: CustomerUpdate, next_due: datetime | None) -> str:
     """The SMS form of an update: at most SMS_LIMIT, the rep's own text shortened to fit (the e-mail carries all
     of it), never the reference, the expected resolution or the next update time."""
     lang, tz = incident.language, customer_zone(incident)
-    nxt = _t(lang, "upd_next", due=due_text(next_due, tz, update.written_at)) if next_due else ""
+    nxt = _t(lang, "upd_next", due=due_text(next_due, tz, update.written_at, lang)) if next_due else ""
 
     def compose(what: str, workaround: str) -> str:
         parts = [_t(lang, "upd_sms_head", ref=incident.reference, what=what)]
@@ -74,7 +72,7 @@ def shorten(words: str, limit: int) -> str:
 def update_email(incident: Incident, update: CustomerUpdate, next_due: datetime | None) -> tuple[str, str]:
     """Subject and body of an update e-mail."""
     lang, tz = incident.language, customer_zone(incident)
-    nxt = _t(lang, "upd_mail_next", due=due_text(next_due, tz, update.written_at)) if next_due else ""
+    nxt = _t(lang, "upd_mail_next", due=due_text(next_due, tz, update.written_at, lang)) if next_due else ""
     body = _t(lang, "upd_mail_body", name=incident.contact_name or "", ref=incident.reference,
               what=update.what_is_wrong, expected=update.expected_resolution or _t(lang, "upd_unknown"),
               workaround=update.workaround or _t(lang, "upd_none"), next=nxt)
@@ -130,7 +128,7 @@ def late_sms(incident: Incident, round_: int, due: datetime, owner: str) -> str:
 
 def outage_statement(outage: Outage, language: str, tz: str = "UTC") -> str:
     """The short statement callers hear right after the greeting while an outage is declared."""
-    what = (outage.what_fails_de or outage.what_fails) if _de(language) else outage.what_fails
+    what = (outage.what_fails_de or outage.what_fails) if is_german(language) else outage.what_fails
     said = _t(language, "upd_outage", what=what, since=hhmm(outage.since, tz))
     if outage.next_update_at:
         said += _t(language, "upd_outage_next", due=hhmm(outage.next_update_at, tz))

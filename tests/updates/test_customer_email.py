@@ -87,7 +87,7 @@ def test_a_german_update_is_7bit_clean_and_reads_back_with_umlauts(hotline, clie
     body = message.get_content()
     assert "Zustellung über SMTP gestört; Größe ändert nichts" in body
     assert 'Guten Tag Jörg "JM" Müller-Weiß, Straße' in body and "Das nächste Update erhalten Sie bis" in body
-    assert "Das nächste Update erhalten Sie bis 20:00 PST." in body  # the customer's zone (+1 415), named
+    assert "Das nächste Update erhalten Sie bis 20:00 Uhr (PST)." in body  # the customer's zone (+1 415), named
     [row] = _emails(hotline, incident)
     assert row.status == UpdateDeliveryStatus.SENT and row.attempts == 1
 
