@@ -42,7 +42,7 @@ def show(token: str) -> tuple[str, int]:
         if incident is None:
             return _render(None, "Unknown proposal.", False, 404)
         if proposal.state != ProposalState.PROPOSED:
-            return _render(incident, f"This proposal was already answered ({proposal.state}).", False, 410)
+            return _render(incident, update_text.answered_before(incident, proposal.state), False, 410)
         return _render(incident, update_text.proposal_sms(incident, proposal).split(". ")[0] + ".", True)
 
 

@@ -158,6 +158,14 @@ PROMPTS.update({
                            "besteht.",
     "upd_confirmed": "Danke. Vorfall {ref} ist geschlossen.",
     "upd_rejected": "Danke. Wir arbeiten weiter an Vorfall {ref} und melden uns mit dem nächsten Update.",
+    "upd_answered_before": "Dieser Vorschlag zu Vorfall {ref} ist bereits beantwortet ({state}).",
+    "upd_closed_before": "Vorfall {ref} ist bereits geschlossen.",
+    "upd_state_confirmed": "bestätigt",
+    "upd_state_rejected": "abgelehnt",
+    "upd_state_expired": "ohne Antwort geschlossen",
+    "upd_state_undelivered": "nicht zugestellt",
+    "upd_state_unclear": "unklar",
+    "upd_state_withdrawn": "zurückgezogen",
     "upd_reminder_sms": "SEV1 {ref} {company}: Kunden-Update {round} fällig bis {due}. "
                         "Antworten Sie UPDATE {ref} <Text>, oder schreiben Sie es im Dashboard.",
     "upd_late_sms": "SEV1 {ref} {company}: Kunden-Update {round} war um {due} fällig und ist NICHT gesendet "

@@ -156,6 +156,15 @@ PROMPTS.update({
     "upd_proposal_spoken": "{line}. Press 1 to confirm, or 2 if the problem goes on.",
     "upd_confirmed": "Thank you. Incident {ref} is closed.",
     "upd_rejected": "Thank you. We keep working on incident {ref} and will send the next update.",
+    "upd_answered_before": "This proposal for {ref} was already answered ({state}).",
+    "upd_closed_before": "Incident {ref} is closed already.",
+    # a proposal's state as the customer reads it in those two answers
+    "upd_state_confirmed": "confirmed",
+    "upd_state_rejected": "rejected",
+    "upd_state_expired": "closed without an answer",
+    "upd_state_undelivered": "not delivered",
+    "upd_state_unclear": "unclear",
+    "upd_state_withdrawn": "withdrawn",
     "upd_reminder_sms": "SEV1 {ref} {company}: customer update {round} due by {due}. "
                         "Reply UPDATE {ref} <text>, or write it on the dashboard.",
     "upd_late_sms": "SEV1 {ref} {company}: customer update {round} was due {due} and is NOT sent (owner {owner}).",

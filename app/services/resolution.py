@@ -135,10 +135,10 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
            note: str = "") -> Result:
     """The customer's answer: confirmed closes the incident; rejected reopens it and updates continue."""
     incident = session.scalars(select(Incident).where(Incident.id == proposal.incident_id).with_for_update()).one()
-    if proposal.state != ProposalState.PROPOSED:
-        return Result(False, f"This proposal for {incident.reference} was already answered ({proposal.state}).")
+    if proposal.state != ProposalState.PROPOSED:  # the customer's answer: in their language, as every reply here
+        return Result(False, update_text.answered_before(incident, proposal.state))
     if incident.status != IncidentStatus.OPEN:  # resolved another way meanwhile: an answer reopens nothing
-        return Result(False, f"Incident {incident.reference} is closed already.")
+        return Result(False, update_text.closed_before(incident))
     if confirmed:  # the one resolve service (and the core's rule) closes it, naming who agreed
         answer = resolve(session, incident, Actor(name=who or "customer", via=via), now, agreed_by=who or "customer")
         if not answer.ok:

@@ -114,6 +114,17 @@ def decision_reply(incident: Incident, confirmed: bool) -> str:
     return _t(incident.language, "upd_confirmed" if confirmed else "upd_rejected", ref=incident.reference)
 
 
+def answered_before(incident: Incident, state: str) -> str:
+    """To a customer answering a proposal that was settled already (by another channel, silence, or a manager)."""
+    lang = incident.language
+    return _t(lang, "upd_answered_before", ref=incident.reference, state=_t(lang, f"upd_state_{state}"))
+
+
+def closed_before(incident: Incident) -> str:
+    """To a customer answering about an incident closed another way meanwhile."""
+    return _t(incident.language, "upd_closed_before", ref=incident.reference)
+
+
 def reminder_sms(incident: Incident, round_: int, due: datetime) -> str:
     """The owner's reminder shortly before an update is due (reps read English)."""
     return text("upd_reminder_sms", ref=incident.reference, company=incident.company[:40], round=round_,

@@ -162,3 +162,31 @@ def test_a_retry_after_a_lost_reply_keeps_the_message_id_so_the_copy_is_recognis
     assert first["Message-ID"] == second["Message-ID"]
     [row] = _emails(hotline, incident)
     assert row.status == UpdateDeliveryStatus.SENT and row.attempts == 2 and row.provider_id == first["Message-ID"]
+
+
+def test_a_german_customer_who_answered_by_sms_reads_the_link_page_in_german(hotline, client, smtp):
+    """They replied JA by SMS, then opened the e-mail's link (and pressed its button): the page and its answer are in
+    their language, not "This proposal was already answered (confirmed)."."""
+    import re
+
+    from tests.updates.test_outage import _sms_reply
+    from tests.updates.test_update_channels import CUSTOMER
+
+    incident = _german(hotline, _incident(client, hotline))
+    with hotline.db.transaction() as s:
+        assert propose(s, lock_incident(s, incident.reference), ProposalKind.RESOLVED, summary="Größe geändert",
+                       by="Alice", now=hotline.clock.now(), settings=hotline.settings).ok
+    settle(hotline)
+    [message] = [message_from_bytes(raw, policy=policy.default) for raw in smtp.inbox.raw]
+    link = re.search(r"https://hotline\.example\.com(/resolution/\S+)", message.get_content()).group(1)
+    assert "geschlossen" in _sms_reply(client, CUSTOMER, "JA")
+
+    shown = client.get(link)
+    assert shown.status_code == 410 and '<html lang="de">' in shown.get_data(as_text=True)
+    assert f"Dieser Vorschlag zu Vorfall {incident.reference} ist bereits beantwortet (bestätigt)." in \
+        shown.get_data(as_text=True)
+    pressed = client.post(link, data={"answer": "reject"})
+    assert pressed.status_code == 409
+    assert f"Dieser Vorschlag zu Vorfall {incident.reference} ist bereits beantwortet (bestätigt)." in \
+        pressed.get_data(as_text=True)
+    assert "already" not in pressed.get_data(as_text=True)
