@@ -151,9 +151,10 @@ PROMPTS.update({
                         "wenn das Problem weiter besteht. Ohne Antwort binnen {hours} Stunden schließen wir ihn als "
                         "gelöst, nicht bestätigt.",
     "upd_proposal_subject": "Sev-1-Vorfall {ref}: Bitte bestätigen Sie die Lösung",
-    "upd_proposal_body": "{line}.\n\nBitte bestätigen oder widersprechen Sie hier:\n{link}\n\nOder antworten Sie per "
-                         "SMS mit JA {ref} bzw. NEIN {ref}. Ohne Antwort innerhalb von {hours} Stunden schließen wir "
+    "upd_proposal_body": "{line}.\n\nBitte bestätigen oder widersprechen Sie hier:\n{link}\n\n{by_sms}"
+                         "Ohne Antwort innerhalb von {hours} Stunden schließen wir "
                          "den Vorfall als gelöst, aber nicht bestätigt.\n\nIhre Severity-1-Hotline\n",
+    "upd_proposal_by_sms": "Oder antworten Sie per SMS mit JA {ref} bzw. NEIN {ref}. ",
     "upd_proposal_spoken": "{line}. Drücken Sie die 1, um das zu bestätigen, oder die 2, wenn das Problem weiter "
                            "besteht.",
     "upd_confirmed": "Danke. Vorfall {ref} ist geschlossen.",

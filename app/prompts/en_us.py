@@ -150,9 +150,11 @@ PROMPTS.update({
     "upd_proposal_sms": "Sev-1 {ref}: {line}. Reply YES {ref} to confirm, or NO {ref} if the problem goes on. "
                         "Without an answer within {hours} hours we close it as resolved, not confirmed.",
     "upd_proposal_subject": "Sev-1 incident {ref}: please confirm the resolution",
-    "upd_proposal_body": "{line}.\n\nPlease confirm or reject it here:\n{link}\n\nOr reply YES {ref} or NO {ref} by SMS. "
+    "upd_proposal_body": "{line}.\n\nPlease confirm or reject it here:\n{link}\n\n{by_sms}"
                          "Without an answer within {hours} hours we close the incident as resolved, not confirmed."
                          "\n\nYour Severity-1 hotline\n",
+    # only to a customer the proposal was texted to: no other SMS of theirs reaches the incident
+    "upd_proposal_by_sms": "Or reply YES {ref} or NO {ref} by SMS. ",
     "upd_proposal_spoken": "{line}. Press 1 to confirm, or 2 if the problem goes on.",
     "upd_confirmed": "Thank you. Incident {ref} is closed.",
     "upd_rejected": "Thank you. We keep working on incident {ref} and will send the next update.",

@@ -124,8 +124,9 @@ def _ask_customer(session: Session, incident: Incident, proposal: ResolutionProp
                        body=update_text.proposal_sms(incident, proposal), now=now,
                        incident_id=incident.id, proposal_id=proposal.id, language=incident.language)
     if incident.email:
+        texted = DeliveryChannel.SMS.value in written_channels(session, incident)
         subject, body = update_text.proposal_email(incident, proposal, resolution_link(settings, proposal.id),
-                                                   settings.resolution_silence_hours)
+                                                   settings.resolution_silence_hours, texted)
         queue_delivery(session, channel=DeliveryChannel.EMAIL, to=incident.email, purpose="proposal",
                        subject=subject, body=body, now=now, incident_id=incident.id,
                        proposal_id=proposal.id, language=incident.language)

@@ -96,12 +96,15 @@ def proposal_sms(incident: Incident, proposal: ResolutionProposal) -> str:
               hours=hours)[:SMS_LIMIT]
 
 
-def proposal_email(incident: Incident, proposal: ResolutionProposal, link: str, silence_hours: int) -> tuple[str, str]:
-    """Subject and body of the e-mail asking for confirmation, with the signed link."""
+def proposal_email(incident: Incident, proposal: ResolutionProposal, link: str, silence_hours: int,
+                   texted: bool) -> tuple[str, str]:
+    """Subject and body of the e-mail asking for confirmation, with the signed link; ``texted`` (the proposal went
+    to their number by SMS too): they may also answer it by SMS, which is said only then."""
     lang, ref = incident.language, incident.reference
+    by_sms = _t(lang, "upd_proposal_by_sms", ref=ref) if texted else ""
     return (_t(lang, "upd_proposal_subject", ref=ref),
             _t(lang, "upd_proposal_body", ref=ref, line=_proposal_line(incident, proposal), link=link,
-               hours=silence_hours))
+               hours=silence_hours, by_sms=by_sms))
 
 
 def proposal_spoken(incident: Incident, proposal: ResolutionProposal) -> str:

@@ -119,3 +119,27 @@ def test_a_longer_interval_agreed_after_the_reminder_reminds_the_owner_again(des
     network.phone(MARIA).expect_sms("customer update 1 was due")
     desk.clock.set(new_due)
     desk.settle()
+
+
+def test_a_customer_we_cannot_text_is_never_asked_to_answer_a_proposal_by_sms(desk, network, smtp):
+    """An e-mail-only customer (withheld number) gets the proposal by e-mail: it must not tell them to "reply YES by
+    SMS", since no SMS of theirs reaches the incident (the hotline knows no number of theirs); the link answers."""
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.email_only_incident()
+    desk.settle()
+    ref = desk.incident(incident.id).reference
+    assert "Acknowledged" in _sms_from(desk, ALICE, f"ACK {ref}").get_data(as_text=True)
+
+    def reached(session, now):
+        rep = session.scalars(select(Rep).where(Rep.phone == ALICE)).one()
+        return reached_by_email(session, lock_incident(session, ref), Actor(name=rep.name, via="dashboard", rep=rep),
+                                "E-mailed Dana, she replied", now)
+
+    assert _run(desk, reached).ok
+    assert _run(desk, lambda s, now: propose(s, lock_incident(s, ref), ProposalKind.RESOLVED, summary="queues drained",
+                                             by="Alice Primary", now=now, settings=desk.hotline.settings)).ok
+    [mail] = [m for m in smtp.inbox.to("dana@acme.example") if "please confirm" in str(m["Subject"])]
+    body = mail.get_content()
+    assert f"{PUBLIC_BASE_URL}/resolution/" in body  # the way they can answer
+    assert "SMS" not in body, body
+    assert alice.unmet == []
