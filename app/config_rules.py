@@ -130,14 +130,20 @@ def _helpdesk_problems(settings: Settings, production: bool, report: CheckReport
 
 
 def _number_problem(number: str, report: CheckReport) -> None:
-    """TWILIO_NUMBER must be a valid number in E.164 (the simulated phones dial it and see it as the sender too)."""
+    """TWILIO_NUMBER must be a valid number written in E.164, ``+`` and digits alone: Twilio's From and the
+    callback's caller ID take it as written (the simulated phones dial it and see it as the sender too)."""
     try:
-        valid = number.startswith("+") and phonenumbers.is_valid_number(phonenumbers.parse(number))
+        parsed = phonenumbers.parse(number) if number.startswith("+") else None
     except phonenumbers.NumberParseException:
-        valid = False
-    if not valid:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
         report.error("TWILIO_NUMBER", f"{number!r} is not a valid number in E.164.",
                      "write it with + and the country code, e.g. TWILIO_NUMBER=+14155550100")
+        return
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if number != e164:  # spaces, dashes, brackets or an extension: Twilio wants + and digits
+        report.error("TWILIO_NUMBER", f"{number!r} is not in E.164 (+ and digits alone: no spaces, dashes, "
+                     "brackets or extension).", f"write it as TWILIO_NUMBER={e164}")
 
 
 def _twilio_problems(settings: Settings, report: CheckReport) -> None:

@@ -133,3 +133,18 @@ def test_a_short_secret_key_and_a_default_region_we_never_call_are_warned_with_t
     assert region.startswith("WARNING DEFAULT_REGION: US is not in ALLOWED_CALLBACK_REGIONS (GB,DE)")
     good = _report(PRODUCTION | {"SECRET_KEY": "k" * 32, "DEFAULT_REGION": "GB", "ALLOWED_CALLBACK_REGIONS": "GB,DE"})
     assert _lines(good, "SECRET_KEY") == [] and _lines(good, "DEFAULT_REGION") == []
+
+
+@pytest.mark.parametrize(("number", "simulated"), [
+    ("+1 415 555 0100", False), ("+1-415-555-0100", False), ("+1 (415) 555-0100", True),
+    ("+14155550100 ext 5", False), ("+14155550100;ext=5", True), ("+14155550100 ", False),
+])
+def test_a_twilio_number_written_other_than_e164_is_an_error_naming_its_e164_form(number, simulated):
+    """Twilio's From and the callback's caller ID take the setting as written; these passed as "valid E.164"
+    (phonenumbers reads spaces, dashes, brackets and an extension), and with Twilio on, the account check
+    then said the number was not the account's."""
+    env = {"TWILIO_NUMBER": number} if simulated else PRODUCTION | {"TWILIO_NUMBER": number}
+    [line] = _lines(_report(env), "TWILIO_NUMBER")
+    assert line.startswith(f"ERROR   TWILIO_NUMBER: {number!r} is not in E.164")
+    assert "fix: write it as TWILIO_NUMBER=+14155550100" in line
+    assert _lines(_report(PRODUCTION | {"TWILIO_NUMBER": "+14155550100"}), "TWILIO_NUMBER") == []
