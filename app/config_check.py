@@ -34,6 +34,28 @@ def read_settings(env: Mapping[str, str], report: CheckReport) -> tuple[Settings
             env.pop(exc.variable)  # read the rest with its default, to report them all at once
 
 
+def storage_problems(settings: Settings, report: CheckReport) -> None:
+    """SQLite and HOTLINE_DATA_DIR on a disk of this host, not a network filesystem (README, *Several hosts*)."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        kind = probes.network_filesystem(Path(url.database))
+        if kind:
+            report.error("DATABASE_URL" if settings.database_url else "HOTLINE_DATA_DIR",
+                         f"the SQLite database {url.database} is on a network filesystem ({kind}): SQLite's locks "
+                         "and its write-ahead log do not work there, so web and worker writing it at once corrupt it.",
+                         "keep it on a local disk, or use PostgreSQL: "
+                         "DATABASE_URL=postgresql://user:password@host:5432/hotline")
+    kind = probes.network_filesystem(settings.data_dir)
+    if kind:
+        report.warn("HOTLINE_DATA_DIR", f"{settings.data_dir} is on a network filesystem ({kind}): it holds this "
+                    "host's emergency spool (written while the database is down), file locks and random secrets.",
+                    "point HOTLINE_DATA_DIR at a folder on a local disk of this host, e.g. /var/lib/hotline")
+
+
 def twilio_account_problems(settings: Settings, report: CheckReport) -> None:
     """Ask Twilio whether the credentials work and the number belongs to the account."""
     if settings.simulated_telephony or not settings.twilio_number:
@@ -310,6 +332,7 @@ def run_checks(
     if data_dir is not None:
         report.error(data_dir.variable, data_dir.problem, data_dir.fix)
         return report
+    storage_problems(settings, report)
     if probe_twilio and not {"TWILIO_NUMBER", "TWILIO_ACCOUNT_SID"} & {p.where for p in report.errors}:
         twilio_account_problems(settings, report)
     if settings.smtp_host and not {"SMTP_PORT", "SMTP_TLS"} & broken:

@@ -215,6 +215,32 @@ def redis_unreachable(url: str) -> str | None:
     return None
 
 
+MOUNTS = Path("/proc/self/mounts")  # this host's mount table (Linux; elsewhere no filesystem is named)
+# Filesystems served over the network: SQLite's locks and write-ahead log do not work on them (sqlite.org/wal.html)
+NETWORK_FILESYSTEMS = frozenset({"nfs", "nfs4", "cifs", "smb3", "smbfs", "ncpfs", "afs", "9p", "ceph", "glusterfs",
+                                 "lustre", "gpfs", "davfs", "fuse.sshfs", "fuse.glusterfs", "fuse.cephfs", "fuse.s3fs",
+                                 "fuse.rclone", "fuse.gcsfuse"})
+
+
+def network_filesystem(path: Path) -> str | None:
+    """The type of the network filesystem ``path`` lies on (``nfs4``, ``cifs``, ...), or None (a local disk, or no
+    mount table to read)."""
+    try:
+        table = MOUNTS.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    target = path.absolute().resolve()  # a folder not made yet lies on the filesystem of its nearest parent
+    depth, kind = -1, ""
+    for line in table.splitlines():
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = Path(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[1]))  # \040 is a space
+        if (point == target or point in target.parents) and len(point.parts) >= depth:  # a later mount on top wins
+            depth, kind = len(point.parts), fields[2]
+    return kind if kind in NETWORK_FILESYSTEMS else None
+
+
 def twilio_number_problem(base_url: str, account_sid: str, auth_token: str, number: str) -> tuple[str, str] | None:
     """("credentials" | "number" | "methods" | "unresolvable" | "unreachable", reason) when Twilio refuses the
     account or the number, the number's webhooks are set to GET, or Twilio cannot be asked, else None.

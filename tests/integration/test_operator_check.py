@@ -129,3 +129,43 @@ def test_an_empty_data_dir_means_the_default_not_the_current_directory(tmp_path,
     assert f"sqlite:///{work / '.hotline' / 'hotline.db'}" in result.output
     assert (work / ".hotline" / "hotline.db").is_file() and not (work / "hotline.db").exists()
     assert stat.S_IMODE(work.stat().st_mode) == 0o755  # the current directory was not made private
+
+
+def _mount_table(tmp_path, monkeypatch, *mounts: tuple[str, str]) -> None:
+    """This host's mount table as /proc/self/mounts shows it, with ``mounts`` (point, type) mounted on top."""
+    from app import probes
+
+    table = tmp_path / "mounts"
+    table.write_text(open("/proc/self/mounts").read() + "".join(
+        f"server:/export {point.replace(' ', chr(92) + '040')} {kind} rw,relatime 0 0\n" for point, kind in mounts))
+    monkeypatch.setattr(probes, "MOUNTS", table, raising=False)
+
+
+def test_a_sqlite_database_on_a_network_filesystem_is_an_error_and_stops_serve_and_worker(cli, tmp_path, monkeypatch):
+    """SQLite's locks and its write-ahead log do not work over NFS or SMB (sqlite.org/wal.html): web and worker
+    writing one file there corrupt it. README says local disk, not NFS; check passed it with 0 errors."""
+    share = tmp_path / "nfs share"
+    share.mkdir()
+    _mount_table(tmp_path, monkeypatch, (str(share), "nfs4"))
+    assert cli("db", "upgrade", DATABASE_URL=f"sqlite:///{share / 'hotline.db'}").exit_code == 0
+    checked = cli("check", "--no-twilio", DATABASE_URL=f"sqlite:///{share / 'hotline.db'}")
+    assert checked.exit_code == 1
+    assert (f"ERROR   DATABASE_URL: the SQLite database {share / 'hotline.db'} is on a network filesystem (nfs4)"
+            in checked.output)
+    assert "fix: keep it on a local disk, or use PostgreSQL" in checked.output
+    for command in ("serve", "worker"):
+        refused = cli(command, DATABASE_URL=f"sqlite:///{share / 'hotline.db'}")
+        assert refused.exit_code == 2 and f"hotline {command} did not start" in refused.output
+    local = cli("check", "--no-twilio")  # the same table: a database beside it, on a local disk, is fine
+    assert "network filesystem" not in local.output
+
+
+def test_a_data_dir_on_a_network_filesystem_is_warned_about(cli, tmp_path, monkeypatch):
+    """The emergency spool, the file locks and this host's random secrets belong on a local disk (README)."""
+    share = tmp_path / "cifs"
+    share.mkdir()
+    _mount_table(tmp_path, monkeypatch, (str(share), "cifs"))
+    checked = cli("check", "--no-twilio", HOTLINE_DATA_DIR=str(share / "data"))
+    assert f"WARNING HOTLINE_DATA_DIR: {share / 'data'} is on a network filesystem (cifs)" in checked.output
+    assert "fix: point HOTLINE_DATA_DIR at a folder on a local disk of this host" in checked.output
+    assert "network filesystem" not in cli("check", "--no-twilio").output
