@@ -274,6 +274,32 @@ def liveness_problems(settings: Settings, report: CheckReport, now: datetime, st
                  "run `hotline worker` with the same REDIS_URL and QUEUE_NAME")
 
 
+def foreign_queue_problems(settings: Settings, report: CheckReport) -> None:
+    """RQ workers in this Redis that listen on the queues of another QUEUE_NAME: a warning (one Redis may serve two
+    deployments, but README asks one QUEUE_NAME of every host of one)."""
+    if not settings.redis_url:
+        return  # an embedded Redis serves this host's processes alone
+    from redis import Redis
+    from rq import Worker
+
+    from app.queue import queue_name_of, queue_names
+
+    ours = set(queue_names(settings.queue_name).values())
+    conn = Redis.from_url(settings.redis_url, socket_connect_timeout=probes.CONNECT_TIMEOUT_SECONDS)
+    try:
+        listened = {name for worker in Worker.all(connection=conn) for name in worker.queue_names()}
+    finally:
+        conn.close()
+    others = sorted({queue_name_of(name) for name in listened - ours})
+    if others:
+        report.warn("QUEUE_NAME", f"RQ workers in this Redis listen on the queues of QUEUE_NAME "
+                    f"{', '.join(map(repr, others))}, not {settings.queue_name!r}: a worker takes jobs only from web "
+                    "processes of its own QUEUE_NAME, and each name keeps the Twilio account's call and SMS rates on "
+                    "its own, so two names on one account send at up to twice the account's rate.",
+                    "give every web process and worker of the deployment one QUEUE_NAME (and REDIS_URL); another "
+                    "deployment on this Redis needs a Twilio account of its own")
+
+
 def helpdesk_delivery_problems(settings: Settings, report: CheckReport, now: datetime) -> None:
     """Webhook deliveries that failed for good, or are stuck, in the last day."""
     from sqlalchemy import func, select
@@ -339,6 +365,8 @@ def run_checks(
         smtp_problems(settings, report, strict=role == Role.CHECK)
     database_ok = "DATABASE_URL" not in broken and database_problems(settings, report, migrate)
     redis_ok = redis_problems(settings, report)
+    if redis_ok:
+        foreign_queue_problems(settings, report)
     if database_ok:
         oncall_problems(settings, report, now, strict=role == Role.CHECK or not settings.simulated_telephony,
                         checking=role == Role.CHECK)

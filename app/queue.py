@@ -49,6 +49,14 @@ def queue_names(base: str) -> dict[str, str]:
     return {FIRST: f"{base}-first", PAGES: f"{base}-pages", STEPS: base, SLOW: f"{base}-slow"}
 
 
+def queue_name_of(rq_queue: str) -> str:
+    """The QUEUE_NAME an RQ queue name belongs to (``hotline-first`` and ``hotline`` → ``hotline``)."""
+    for kind in (FIRST, PAGES, SLOW):
+        if rq_queue.endswith(f"-{kind}"):
+            return rq_queue.removesuffix(f"-{kind}")
+    return rq_queue
+
+
 @dataclass(frozen=True)
 class PendingJob:
     """Work written to SQL, to hand to RQ once the transaction that wrote it has committed."""
