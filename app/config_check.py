@@ -274,6 +274,38 @@ def liveness_problems(settings: Settings, report: CheckReport, now: datetime, st
                  "run `hotline worker` with the same REDIS_URL and QUEUE_NAME")
 
 
+def telephony_problems(settings: Settings, report: CheckReport, now: datetime, role: Role) -> None:
+    """Every live `hotline worker` runs the telephony of this process: simulated, or the same Twilio account.
+
+    A worker without the Twilio credentials takes the deployment's page jobs and "sends" them to simulated
+    phones: they are logged as sent and reach nobody. A process that would run simulated beside a worker on
+    Twilio is refused; one on Twilio beside another telephony starts (the other one is wrong) and warns.
+    """
+    from app.db import Database
+    from app.services import leases
+
+    mine = leases.SIMULATED if settings.simulated_telephony else settings.twilio_account_sid
+    db = Database(settings.resolved_database_url)
+    try:
+        with db.session() as session:
+            others = {kind: holder for kind, holder in leases.live_telephony(session, now).items() if kind != mine}
+    finally:
+        db.dispose()
+    for kind, holder in sorted(others.items()):
+        if mine == leases.SIMULATED:
+            report.error("telephony", f"a hotline worker ({holder}) runs on Twilio account {kind}, but this process "
+                         "would run SIMULATED telephony (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are unset): pages it "
+                         "took would be logged as sent and reach nobody.",
+                         "set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN as on the other hosts")
+        else:
+            what = "SIMULATED telephony" if kind == leases.SIMULATED else f"Twilio account {kind}"
+            (report.error if role == Role.CHECK else report.warn)(
+                "telephony", f"a hotline worker ({holder}) runs {what}, not Twilio account {mine}: "
+                + ("the pages it takes are logged as sent and reach nobody." if kind == leases.SIMULATED else
+                   "its pages leave from another account, outside this account's rates."),
+                "give that worker TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN as on this host, and restart it")
+
+
 def foreign_queue_problems(settings: Settings, report: CheckReport) -> None:
     """RQ workers in this Redis that listen on the queues of another QUEUE_NAME: a warning (one Redis may serve two
     deployments, but README asks one QUEUE_NAME of every host of one)."""
@@ -368,6 +400,7 @@ def run_checks(
     if redis_ok:
         foreign_queue_problems(settings, report)
     if database_ok:
+        telephony_problems(settings, report, now, role)
         oncall_problems(settings, report, now, strict=role == Role.CHECK or not settings.simulated_telephony,
                         checking=role == Role.CHECK)
         if role != Role.WORKER and redis_ok:

@@ -96,5 +96,6 @@ def _watch(hotline: Hotline, stop: threading.Event, interval: float) -> None:
     try:
         with hotline.db.transaction() as session:
             leases.release(session, leases.WATCHDOG, holder, hotline.clock.now())
+            leases.release(session, watchdog.telephony_lease(hotline.settings), holder, hotline.clock.now())
     except Exception:  # noqa: BLE001 - the database may be the thing that is down; the lease then expires
         log.exception("could not release the watchdog lease")

@@ -88,11 +88,21 @@ def instance_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def telephony_lease(settings) -> str:
+    """The telephony lease of a worker with ``settings``."""
+    return leases.telephony_lease(settings.simulated_telephony, settings.twilio_account_sid)
+
+
 def tick(hotline: Hotline, holder: str, ttl: timedelta = LEASE_TTL) -> int:
-    """Renew (or take) the lease, then sweep; only the leader replays the spool. Returns what was handled."""
+    """Renew (or take) the lease, then sweep; only the leader replays the spool. Returns what was handled.
+
+    Each worker also holds the lease of its telephony, so that a worker running another one (simulated, or
+    another account) is seen by the start-up checks and `hotline check` (``config_check.telephony_problems``).
+    """
     now = hotline.clock.now()
     with hotline.db.transaction() as session:
         leader = leases.hold(session, leases.WATCHDOG, holder, now, ttl)
+        leases.hold(session, telephony_lease(hotline.settings), holder, now, ttl)  # another of its kind may hold it
     return sweep(hotline, replay_spool=leader)
 
 

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import Lease
 
 WATCHDOG = "watchdog"
+TELEPHONY = "telephony:"  # + "simulated" or a Twilio account SID: held by each `hotline worker` running that way
+SIMULATED = "simulated"
+
+
+def telephony_lease(simulated: bool, account_sid: str) -> str:
+    """The name of the lease a worker of this telephony holds (a deployment runs one: see ``live_telephony``)."""
+    return TELEPHONY + (SIMULATED if simulated else account_sid)
 
 
 def hold(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
@@ -49,3 +56,10 @@ def status(session: Session, name: str, now: datetime) -> dict:
     return {"holder": lease.holder, "heartbeat_at": lease.heartbeat_at.isoformat(),
             "heartbeat_age_seconds": round((now - lease.heartbeat_at).total_seconds(), 1),
             "alive": lease.expires_at > now}
+
+
+def live_telephony(session: Session, now: datetime) -> dict[str, str]:
+    """The telephony ("simulated" or an account SID) of each live worker lease, with its holder."""
+    rows = session.execute(select(Lease.name, Lease.holder).where(Lease.name.startswith(TELEPHONY, autoescape=True),
+                                                                  Lease.expires_at > now))
+    return {name.removeprefix(TELEPHONY): holder for name, holder in rows}
