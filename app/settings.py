@@ -65,13 +65,18 @@ def _seconds(variable: str, raw: str, low: int, high: int) -> int:
     return int(text)
 
 
-def _count(variable: str, raw: str, example: int) -> int:
-    """A whole number, zero or more: 0 switches the limit off (each user of a count setting honours that)."""
+def _count(variable: str, raw: str, example: int, high: int | None = None) -> int:
+    """A whole number, zero or more (at most ``high``): 0 switches the limit off (each user of a count setting
+    honours that)."""
     text = raw.strip()
-    if not text.isdecimal():
-        raise SettingsError(variable, f"must be a whole number, not {raw!r}.",
+    if not text.isdecimal() or (high is not None and int(text) > high):
+        span = f" from 0 to {high}" if high is not None else ""
+        raise SettingsError(variable, f"must be a whole number{span}, not {raw!r}.",
                             f"write the number alone, e.g. {variable}={example} (the default; 0 switches it off)")
     return int(text)
+
+
+HOURS_IN_A_YEAR = 8760  # MISSED_CALL_SMS_HOURS at most: far more is a time before the year 1 when subtracted from now
 
 
 def url_problem(text: str, *, base: bool = False) -> str | None:
@@ -417,7 +422,8 @@ class Settings:
             caller_incident_window_minutes=_minutes("CALLER_INCIDENT_WINDOW_MINUTES",
                                                     get("CALLER_INCIDENT_WINDOW_MINUTES", "") or "60", 1, 24 * 60, 60),
             outbound_alert_per_hour=_count("OUTBOUND_ALERT_PER_HOUR", get("OUTBOUND_ALERT_PER_HOUR", "") or "120", 120),
-            missed_call_sms_hours=_count("MISSED_CALL_SMS_HOURS", get("MISSED_CALL_SMS_HOURS", "") or "24", 24),
+            missed_call_sms_hours=_count("MISSED_CALL_SMS_HOURS", get("MISSED_CALL_SMS_HOURS", "") or "24", 24,
+                                          HOURS_IN_A_YEAR),
             helpdesk_webhook_url=get("HELPDESK_WEBHOOK_URL", "").strip(),
             helpdesk_webhook_secret=get("HELPDESK_WEBHOOK_SECRET", ""),
             smtp_host=get("SMTP_HOST", ""),

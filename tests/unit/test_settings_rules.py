@@ -148,3 +148,15 @@ def test_a_twilio_number_written_other_than_e164_is_an_error_naming_its_e164_for
     assert line.startswith(f"ERROR   TWILIO_NUMBER: {number!r} is not in E.164")
     assert "fix: write it as TWILIO_NUMBER=+14155550100" in line
     assert _lines(_report(PRODUCTION | {"TWILIO_NUMBER": "+14155550100"}), "TWILIO_NUMBER") == []
+
+
+def test_a_missed_call_sms_interval_beyond_a_year_is_refused_with_the_fix():
+    """MISSED_CALL_SMS_HOURS=100000000 was accepted, and every caller who hung up before giving details then made
+    the call's status webhook fail (OverflowError: "now" minus that many hours is before the year 1), so the
+    missed call was never recorded nor the caller texted."""
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"MISSED_CALL_SMS_HOURS": "100000000"})
+    assert refused.value.variable == "MISSED_CALL_SMS_HOURS"
+    assert "from 0 to 8760" in refused.value.problem and "MISSED_CALL_SMS_HOURS=24" in refused.value.fix
+    assert Settings.from_env({"MISSED_CALL_SMS_HOURS": "8760"}).missed_call_sms_hours == 8760
+    assert Settings.from_env({"MISSED_CALL_SMS_HOURS": "0"}).missed_call_sms_hours == 0
