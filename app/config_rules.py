@@ -27,7 +27,12 @@ def settings_problems(settings: Settings, env: Mapping[str, str], report: CheckR
         if settings.twilio_number:
             _number_problem(settings.twilio_number, report)
     _public_url_problems(settings, production, report)
-    if production and not settings.secret_key:
+    if any(char.isspace() for char in settings.secret_key):
+        report.warn("SECRET_KEY", "contains whitespace: a comment after the value is part of it (systemd's "
+                    "EnvironmentFile keeps it), and a key copied with README's comment is text anyone can read.",
+                    "write the key alone on its line, e.g. the output of python3 -c "
+                    "'import secrets; print(secrets.token_hex(32))'")
+    elif production and not settings.secret_key:
         report.warn("SECRET_KEY", "is not set: a random key in HOTLINE_DATA_DIR signs sessions and acknowledgement "
                     "links, and every host would have its own.", "set one long random SECRET_KEY shared by all hosts")
     elif settings.secret_key and len(settings.secret_key) < SECRET_KEY_MIN:

@@ -160,3 +160,14 @@ def test_a_missed_call_sms_interval_beyond_a_year_is_refused_with_the_fix():
     assert "from 0 to 8760" in refused.value.problem and "MISSED_CALL_SMS_HOURS=24" in refused.value.fix
     assert Settings.from_env({"MISSED_CALL_SMS_HOURS": "8760"}).missed_call_sms_hours == 8760
     assert Settings.from_env({"MISSED_CALL_SMS_HOURS": "0"}).missed_call_sms_hours == 0
+
+
+def test_a_secret_key_with_a_comment_after_it_is_warned_about():
+    """README's env file line `SECRET_KEY=...   # python3 -c ...` copied into /etc/hotline/hotline.env: systemd keeps
+    the comment as part of the value, 70 characters anyone can read in the README, and check said nothing."""
+    copied = "...            # python3 -c 'import secrets; print(secrets.token_hex(32))'"
+    for env in (PRODUCTION, {}):
+        [line] = _lines(_report(env | {"SECRET_KEY": copied}), "SECRET_KEY")
+        assert line.startswith("WARNING SECRET_KEY: contains whitespace: a comment after the value is part of it")
+        assert "fix: write the key alone on its line" in line
+    assert _lines(_report(PRODUCTION | {"SECRET_KEY": "k" * 64}), "SECRET_KEY") == []
