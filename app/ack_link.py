@@ -9,7 +9,7 @@ from app.models import Incident, IncidentStatus, Page
 from app.services.acks import acknowledge, connect, page_actor
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.page_text import hhmm
-from app.services.page_urls import BadAckLink, PageUrls, rep_zone
+from app.services.page_urls import BadAckLink, PageUrls, page_zone
 
 bp = Blueprint("ack_link", __name__)
 
@@ -52,7 +52,7 @@ def show(token: str) -> Response | tuple[str, int]:
                                                   "changed."), 403
         phone = phone_with_extension(incident.callback_phone, callback_extension(incident, session)) or "n/a"
         message = (f"{incident.company or 'Unknown company'}: call back {phone} "
-                   f"by {hhmm(incident.callback_due_at, rep_zone(page))}.")
+                   f"by {hhmm(incident.callback_due_at, page_zone(page))}.")
         return render_template_string(PAGE, ref=incident.reference, message=message, form=True)
 
 

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from app.escalation import Audience, Decision, PageOrder, counts_as_paged
 from app.models import (
-    Account,
     Channel,
     DueStep,
     Incident,
@@ -21,7 +20,6 @@ from app.models import (
     ProposalState,
     Rep,
     ResolutionProposal,
-    Ticket,
 )
 from app.models.paging import CUSTOMER_ROLE, TAM_ROLE
 from app.oncall.contactable import Contactable
@@ -32,6 +30,7 @@ from app.services.events import log_event
 from app.services.oncall import contactable, find_rep, resolve_target
 from app.services.page_verdicts import release_held
 from app.services.pages import CHASING_PURPOSES, ESCALATION_PURPOSES, queue_page
+from app.services.tickets import account_of
 from app.services.updates import close_follow_up, start_follow_up
 
 
@@ -207,7 +206,7 @@ def _own_channels(session: Session, who: Contactable) -> tuple[str, ...]:
 def resolve(session: Session, incident: Incident | None, target: dict, now: datetime) -> list[Contactable]:
     """Who a target reaches now; a target that no longer resolves is logged, never fatal."""
     try:
-        return resolve_target(session, target, now, account=_account(session, incident) if incident else None)
+        return resolve_target(session, target, now, account=account_of(session, incident) if incident else None)
     except (OnCallConfigError, LookupError, KeyError, ValueError, ArithmeticError) as exc:
         log_event(session, at=now, actor="system", kind="target_unresolvable",
                   incident_id=incident.id if incident else None, detail={"target": target, "error": str(exc)})
@@ -244,9 +243,3 @@ def distinct(people: list[Contactable]) -> list[Contactable]:
             out.append(who)
     return out
 
-
-def _account(session: Session, incident: Incident) -> Account | None:
-    if incident.ticket_id is None:
-        return None
-    ticket = session.get(Ticket, incident.ticket_id)
-    return session.get(Account, ticket.account_id) if ticket else None

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from app.models import Incident, Rep
+from app.models import Account, Incident, Rep
+from app.oncall.wallclock import zone
 from app.prompts import text
 from app.services import customer_text
 from app.services.callback_extensions import callback_extension, phone_with_extension
@@ -17,6 +18,17 @@ SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
 def rep_clock(rep: Rep | None) -> str:
     """The time zone a rep reads and hears deadlines in: theirs; UTC for anyone who is not a rep (or has none)."""
     return rep.time_zone if rep is not None and rep.time_zone else "UTC"
+
+
+def tam_clock(account: Account | None) -> str:
+    """The time zone an account's TAM reads and hears deadlines in: the one their business hours are kept in
+    (UTC without an account, or for a zone no longer known)."""
+    name = account.tam_time_zone if account is not None else ""
+    try:
+        zone(name)
+    except ValueError:
+        return "UTC"
+    return name
 
 
 def hhmm(when: datetime, tz: str = "UTC") -> str:
@@ -93,10 +105,11 @@ def spoken_summary(incident: Incident, tz: str = "UTC") -> str:
             f"The customer must be called back by {said['due']}.{key_in}")
 
 
-def tam_sms(incident: Incident, purpose: str, now: datetime) -> str:
-    """The account's TAM is told, never asked to act: no ACK/CALL, no acknowledgement link."""
+def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") -> str:
+    """The account's TAM is told, never asked to act: no ACK/CALL, no acknowledgement link (the deadline on the
+    TAM's clock, ``tz``)."""
     company = (incident.company or "unknown company")[:40]
-    due = hhmm(incident.callback_due_at)
+    due = hhmm(incident.callback_due_at, tz)
     if purpose == "breach":
         return text("tam_alert_breach", ref=incident.reference, company=company, due=due)
     if purpose == "at_risk":
@@ -106,6 +119,7 @@ def tam_sms(incident: Incident, purpose: str, now: datetime) -> str:
     return text("tam_page_sms", ref=incident.reference, company=company, service=service, due=due)
 
 
-def tam_spoken(incident: Incident) -> str:
-    """The TAM's voice page (and voicemail): what happened and that the reps are paged; no menu."""
-    return text("tam_page_spoken", **_spoken(incident))
+def tam_spoken(incident: Incident, tz: str = "UTC") -> str:
+    """The TAM's voice page (and voicemail): what happened and that the reps are paged; no menu (the deadline on
+    the TAM's clock, ``tz``)."""
+    return text("tam_page_spoken", **_spoken(incident, tz))

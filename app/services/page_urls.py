@@ -12,6 +12,7 @@ from app.models import Channel, Incident, Page, Rep
 from app.models.paging import TAM_ROLE
 from app.services import page_text
 from app.services.escalation import caller_on_hotline
+from app.services.tickets import account_of
 from app.settings import Settings
 from ivr_flows.prompts import zone_for_number
 
@@ -74,11 +75,11 @@ class PageUrls:
 
     def _body(self, page: Page, incident: Incident) -> str:
         if page.role == TAM_ROLE and page.purpose in ("page", "at_risk", "breach"):
-            return page_text.tam_sms(incident, page.purpose, page.created_at)  # told, never asked to act
+            return page_text.tam_sms(incident, page.purpose, page.created_at, page_zone(page))  # told, never asked
         if page.purpose == "page":
-            return page_text.page_sms(incident, self.ack_link(page.id, page.created_at), rep_zone(page))
+            return page_text.page_sms(incident, self.ack_link(page.id, page.created_at), page_zone(page))
         if page.purpose in ("at_risk", "breach"):
-            return page_text.alert_sms(incident, page.purpose, page.created_at, rep_zone(page))
+            return page_text.alert_sms(incident, page.purpose, page.created_at, page_zone(page))
         if page.purpose == "taken_over":
             return page_text.taken_over_sms(incident)
         if page.purpose == "rep_not_reached":
@@ -92,10 +93,16 @@ class PageUrls:
                                         in_call=_in_call(incident, page.created_at))
 
 
-def rep_zone(page: Page) -> str:
-    """The time zone of the rep a page is for (the deadline is written and said on their clock); UTC for anyone else."""
+def page_zone(page: Page) -> str:
+    """The time zone of whoever a page is for (the deadline is written and said on their clock): a rep's own, the
+    account's TAM's; UTC for anyone else."""
     session = object_session(page)
-    return page_text.rep_clock(session.get(Rep, page.rep_id) if session is not None and page.rep_id else None)
+    if session is None:
+        return "UTC"
+    if page.role == TAM_ROLE:
+        incident = session.get(Incident, page.incident_id)
+        return page_text.tam_clock(account_of(session, incident) if incident is not None else None)
+    return page_text.rep_clock(session.get(Rep, page.rep_id) if page.rep_id else None)
 
 
 def _in_call(incident: Incident, at: datetime) -> bool:

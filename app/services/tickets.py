@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import OPEN_TICKET_STATUSES, Account, Contact, Ticket, TicketStatus
+from app.models import OPEN_TICKET_STATUSES, Account, Contact, Incident, Ticket, TicketStatus
 from app.services.support_pin import clear_pin, set_pin
 from app.services.ticket_input import (
     TICKET_FIELDS,
@@ -22,6 +22,7 @@ __all__ = [
     "TICKET_FIELDS",
     "InvalidTicket",
     "TicketInput",
+    "account_of",
     "find_open_ticket_by_number",
     "find_open_ticket_by_phone",
     "normalize_phone",
@@ -30,6 +31,14 @@ __all__ = [
 ]
 
 _DIGITS = re.compile(r"[0-9]{1,20}")
+
+
+def account_of(session: Session, incident: Incident) -> Account | None:
+    """The account of the ticket ``incident`` was opened about (None without a ticket)."""
+    if incident.ticket_id is None:
+        return None
+    ticket = session.get(Ticket, incident.ticket_id)
+    return session.get(Account, ticket.account_id) if ticket else None
 
 
 def upsert_ticket(session: Session, data: TicketInput, now: datetime) -> tuple[Ticket, bool]:

@@ -13,7 +13,7 @@ from app.services import live_connect
 from app.services.acks import acknowledge, connect, page_actor
 from app.services.page_status import call_status, page_call_answered
 from app.services.page_text import spoken_summary, tam_spoken
-from app.services.page_urls import rep_zone
+from app.services.page_urls import page_zone
 from app.voice.bridge import bridge_twiml
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
@@ -36,11 +36,11 @@ def _page_and_incident(session, page_id: int):
 
 def _menu(page: Page, incident: Incident) -> str:
     if page.role == TAM_ROLE:  # the account's TAM is told, not offered keys no channel would honour
-        return say_and_hang_up(tam_spoken(incident))
+        return say_and_hang_up(tam_spoken(incident, page_zone(page)))
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=f"/twilio/page/voice/key?page={page.id}",
                              method="POST", action_on_empty_result=False)
-    gather.say(spoken_summary(incident, rep_zone(page)), **REP_VOICE)
+    gather.say(spoken_summary(incident, page_zone(page)), **REP_VOICE)
     gather.say(text("page_menu"), **REP_VOICE)
     response.say(text("page_no_key"), **REP_VOICE)
     response.hangup()
@@ -59,7 +59,7 @@ def voice() -> Response:
             return say_and_hang_up(text("page_invalid"))
         if not page_call_answered(session, page, answered_by, now):
             if page.role == TAM_ROLE:
-                return say_and_hang_up(tam_spoken(incident))
+                return say_and_hang_up(tam_spoken(incident, page_zone(page)))
             return say_and_hang_up(text("page_machine", ref=", ".join(incident.reference)))
         return _menu(page, incident)
 

@@ -32,7 +32,7 @@ def test_the_tams_page_sms_says_what_happened_and_asks_nothing(desk, network):
     [body] = tam.sms
     assert body == (f"SEV1 {incident.reference} Globex Mailers: SMTP injection failing. For your information as the "
                     f"account's TAM: the on-call reps are being paged to call the customer back by "
-                    f"{hhmm(incident.callback_due_at)}. You need not reply.")
+                    f"{hhmm(incident.callback_due_at, 'Asia/Tokyo')}. You need not reply.")  # on the TAM's clock
     _no_instruction(body)
     [rep_page] = alice.sms  # the reps' page is unchanged
     assert f"Reply ACK {incident.reference} or CALL {incident.reference}." in rep_page and "/ack/" in rep_page
@@ -49,7 +49,7 @@ def test_the_tams_voice_page_tells_them_and_offers_no_menu(desk, network):
     ref = ", ".join(incident.reference)
     assert call.heard == (f"Severity 1 incident {ref}, for Globex Mailers: SMTP injection failing. You are told as the "
                           f"account's technical account manager: the on-call reps are being paged to call the "
-                          f"customer back by {incident.callback_due_at:%H:%M} U T C. You need do nothing on this call. "
+                          f"customer back by {hhmm(incident.callback_due_at, 'Asia/Tokyo')[:5]} J S T. You need do nothing on this call. "
                           f"Goodbye.")
     assert call.pressed == []  # nothing to press: no <Gather>
     _no_instruction(call.heard)
@@ -95,3 +95,22 @@ def test_the_tams_texts_carry_no_instruction_in_either_language(lang, key):
     template = CATALOGS[lang][key]
     assert "{link}" not in template
     _no_instruction(template)
+
+
+
+def test_the_tam_reads_and_hears_the_deadline_on_their_own_clock_as_the_reps_do(desk, network):
+    # the TAM works in Tokyo (tam_time_zone): "by 03:15 UTC" is a sum to do at noon; the reps get their own clock
+    _ticket_with_a_tam_at_work(desk)
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    tam = network.phone(TAM).expect_sms("SEV1", fail="undelivered").expect_call()  # the SMS fails: called at once
+    incident = _call_about_ticket(desk)
+    desk.settle()
+    due = incident.callback_due_at
+    tokyo, los_angeles = hhmm(due, "Asia/Tokyo"), hhmm(due, "America/Los_Angeles")
+    assert tokyo.endswith(" JST") and los_angeles.endswith(" PST")
+    [body] = [m.body for m in desk.network.twilio.messages if m.to == TAM]
+    assert f"call the customer back by {tokyo}." in body and "UTC" not in body
+    [call] = tam.calls
+    assert f"call the customer back by {tokyo[:5]} J S T." in call.heard and "U T C" not in call.heard
+    assert f"by {los_angeles}." in alice.sms[0]  # Alice's page, on her clock, as before
