@@ -62,6 +62,10 @@ PROMPTS: dict[str, str] = {
                  "werden. Drücken Sie die 9 zum Wiederholen.",
     "page_no_key": "Keine Taste gedrückt. Dieser Alarm ist nicht bestätigt; wir alarmieren weiter. Auf Wiederhören.",
     "page_connecting": "Wir verbinden Sie jetzt mit dem Kunden.",
+    "page_owned_by_other": "Vorfall {ref} wurde bereits von {owner} um {at} bestätigt. Bei diesem Anruf müssen Sie "
+                           "nichts tun. Um ihn zu übernehmen, antworten Sie auf die SMS mit CALL und der Referenz. "
+                           "Auf Wiederhören.",
+    "page_closed": "Vorfall {ref} ist abgeschlossen. Bei diesem Anruf müssen Sie nichts tun. Auf Wiederhören.",
     "page_error": "Entschuldigung, etwas ist schiefgegangen. Dieser Alarm ist nicht bestätigt: Antworten Sie "
                   "auf die SMS oder rufen Sie die Hotline an. Auf Wiederhören.",
     "bridge_intro": "Sev-1-Rückruf für Vorfall {ref}.",

@@ -59,6 +59,9 @@ PROMPTS: dict[str, str] = {
     "page_menu": "Press 1 to acknowledge. Press 2 to be connected to the customer now. Press 9 to repeat.",
     "page_no_key": "No key pressed. This page is not acknowledged; we will keep paging. Goodbye.",
     "page_connecting": "Connecting you to the customer now.",
+    "page_owned_by_other": "Incident {ref} was already acknowledged by {owner} at {at}. You need do nothing on this "
+                           "call. To take it over, reply CALL and the reference to the text message. Goodbye.",
+    "page_closed": "Incident {ref} is closed. You need do nothing on this call. Goodbye.",
     "page_error": "Sorry, something went wrong. This page is not acknowledged: reply to the text message "
                   "or call the hotline. Goodbye.",
     # bridged callback, to the rep

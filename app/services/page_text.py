@@ -88,12 +88,16 @@ def callback_missed_sms(incident: Incident, tz: str, hotline_number: str, at: da
 def _spoken(incident: Incident, tz: str = "UTC") -> dict[str, str]:
     """What a voice page says of the incident: reference digit by digit, company, service, deadline (on the
     listener's clock, ``tz``; the zone's letters one by one: "P S T", "U T C")."""
-    local = incident.callback_due_at.astimezone(ZoneInfo(tz))
-    name = local.tzname() or ""
-    spoken_zone = " ".join(name) if name.isalpha() else name
     return {"ref": ", ".join(incident.reference), "company": incident.company or "an unknown company",
             "service": SERVICE_SHORT.get(incident.affected_service, "critical problem").replace("+", "and"),
-            "due": f"{local:%H:%M} {spoken_zone}"}
+            "due": spoken_time(incident.callback_due_at, tz)}
+
+
+def spoken_time(when: datetime, tz: str = "UTC") -> str:
+    """``19:15 P S T``: a time on the listener's clock (``tz``), the zone's letters one by one."""
+    local = when.astimezone(ZoneInfo(tz))
+    name = local.tzname() or ""
+    return f"{local:%H:%M} {' '.join(name) if name.isalpha() else name}"
 
 
 def spoken_summary(incident: Incident, tz: str = "UTC") -> str:

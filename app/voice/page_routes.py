@@ -6,13 +6,13 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.models import Incident, Page
+from app.models import Incident, IncidentStatus, Page, Rep
 from app.models.paging import TAM_ROLE
 from app.prompts import text
 from app.services import live_connect
 from app.services.acks import acknowledge, connect, page_actor
 from app.services.page_status import call_status, page_call_answered
-from app.services.page_text import spoken_summary, tam_spoken
+from app.services.page_text import spoken_summary, spoken_time, tam_spoken
 from app.services.page_urls import page_zone
 from app.voice.bridge import bridge_twiml
 from app.voice.signature import twilio_webhook
@@ -34,7 +34,24 @@ def _page_and_incident(session, page_id: int):
     return page, session.scalars(select(Incident).where(Incident.id == page.incident_id).with_for_update()).one()
 
 
-def _menu(page: Page, incident: Incident) -> str:
+def _settled(session, page: Page, incident: Incident) -> str:
+    """What a page call says instead of the page once its incident asks nothing more of whoever answers it: closed,
+    or acknowledged by someone else (who, and when on the listener's clock). Never the company or the problem again,
+    nor keys to press. "" while the page still stands (the owner's own page still offers 2 to connect)."""
+    ref = ", ".join(incident.reference)
+    if incident.status != IncidentStatus.OPEN:
+        return text("page_closed", ref=ref)
+    if page.role == TAM_ROLE or incident.acknowledged_at is None or incident.acknowledged_by == page.rep_id:
+        return ""  # the TAM is told in any case: their words ask nothing of them
+    owner = session.get(Rep, incident.acknowledged_by) if incident.acknowledged_by else None
+    return text("page_owned_by_other", ref=ref, owner=owner.name if owner else "someone else",
+                at=spoken_time(incident.acknowledged_at, page_zone(page)))
+
+
+def _menu(session, page: Page, incident: Incident) -> str:
+    settled = _settled(session, page, incident)
+    if settled:
+        return say_and_hang_up(settled)
     if page.role == TAM_ROLE:  # the account's TAM is told, not offered keys no channel would honour
         return say_and_hang_up(tam_spoken(incident, page_zone(page)))
     response = VoiceResponse()
@@ -58,10 +75,13 @@ def voice() -> Response:
         if page is None:
             return say_and_hang_up(text("page_invalid"))
         if not page_call_answered(session, page, answered_by, now):
+            settled = _settled(session, page, incident)
+            if settled:  # a voicemail too: nothing to call back about
+                return say_and_hang_up(settled)
             if page.role == TAM_ROLE:
                 return say_and_hang_up(tam_spoken(incident, page_zone(page)))
             return say_and_hang_up(text("page_machine", ref=", ".join(incident.reference)))
-        return _menu(page, incident)
+        return _menu(session, page, incident)
 
     return answer_once(handle, safe=_safe())
 
@@ -87,7 +107,7 @@ def key() -> Response:
             if answer.callback is None:
                 return say_and_hang_up(answer.message)
             return bridge_twiml(answer.callback, incident, settings, whisper=text("page_connecting"))
-        return _menu(page, incident)
+        return _menu(session, page, incident)
 
     return answer_once(handle, safe=_safe())
 
