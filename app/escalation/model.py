@@ -38,7 +38,9 @@ class Snapshot:
     owner_rep_id: int | None = None  # who acknowledged (or took it over)
     acknowledged: bool = False  # also true for an acknowledgement by a login without a rep
     callback_in_flight: bool = False  # a bridged callback requested or placed, not yet finished
-    callback_started: bool = False  # a rep's leg was placed and not found unreached (at-risk counts this as started)
+    # the customer's leg of a callback was dialled, as Twilio showed (``escalation.customer_dialled``): the at-risk
+    # alert is skipped only then, never on a rep's leg alone (its status callbacks may never come)
+    callback_started: bool = False
     attempted: bool = False
     answered_at: datetime | None = None  # the customer's confirmed answer, by Twilio's timestamp
     self_reported: bool = False

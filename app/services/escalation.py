@@ -175,6 +175,16 @@ def _in_flight(callback: Callback, now: datetime) -> bool:
             and now - callback.requested_at < IN_FLIGHT_FOR)
 
 
+DIALLED_OUTCOMES = (CallbackOutcome.ATTEMPTED, CallbackOutcome.VOICEMAIL, CallbackOutcome.MET, CallbackOutcome.LATE)
+
+
+def customer_dialled(callback: Callback) -> bool:
+    """Twilio showed the customer's leg of this callback was dialled (its call reported, or it ended attempted,
+    voicemail, met or late): the callback started. A rep's leg placed, or a rep who pressed 2, proves nothing
+    more: its status callbacks may never come, and the customer may never be dialled."""
+    return bool(callback.customer_call_sid) or callback.outcome in DIALLED_OUTCOMES
+
+
 def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
     """The facts of ``incident`` the escalation core decides on."""
     from app.services.page_verdicts import held_pages  # page_verdicts -> this module
@@ -192,7 +202,7 @@ def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
         owner_rep_id=incident.acknowledged_by,
         acknowledged=incident.acknowledged_at is not None,
         callback_in_flight=in_flight,
-        callback_started=any(c.rep_call_sid and c.outcome != CallbackOutcome.REP_NOT_REACHED for c in bridged),
+        callback_started=any(customer_dialled(c) for c in bridged),
         attempted=any(c.outcome in (CallbackOutcome.ATTEMPTED, CallbackOutcome.VOICEMAIL) for c in bridged),
         answered_at=incident.callback_answered_at,
         self_reported=any(c.kind == CallbackKind.SELF_REPORTED for c in callbacks),
