@@ -17,7 +17,7 @@ from app.queue import PendingJob, schedule
 from app.services.events import log_event
 from app.services.page_verdicts import hold, page_level_again, supersede, verdict
 from app.services.sms_opt_outs import OPTED_OUT_REASON, is_opted_out, record_opt_out
-from app.telephony.protocol import OptedOut, Rejected, Telephony, TelephonyError
+from app.telephony.protocol import OptedOut, Rejected, Sent, Telephony, TelephonyError
 
 log = logging.getLogger(__name__)
 _NUMBERS = re.compile(r"\+?\d[\d ()-]{5,}\d")  # phone numbers never reach the logs
@@ -120,10 +120,10 @@ class PageSender:
             return
         request, uncertain = claim
         try:
-            found = self._find(request) if uncertain else None
+            found, none_made = self._find(request) if uncertain else (None, False)
             sent = found or self._deliver(request)
-            # unknown whether an earlier try reached Twilio, and no proof it did: this may be a second page
-            possible_duplicate = uncertain and found is None
+            # unknown whether an earlier try reached Twilio, and Twilio's records show neither way: maybe a second page
+            possible_duplicate = uncertain and found is None and not none_made
         except OptedOut as exc:  # 21610: the number texted STOP and we never heard of it; recorded now
             return self._record_failure(page_id, now, str(exc), permanent=True, first=first, uncertain=uncertain,
                                         opted_out=True)
@@ -230,21 +230,25 @@ class PageSender:
         session.refresh(page)
         return self.urls.request_for(page, incident), uncertain
 
-    def _find(self, request):
-        """Twilio's record of THIS page's earlier request, or None when it cannot be proven.
+    def _find(self, request) -> tuple[Sent | None, bool]:
+        """What Twilio's records show of THIS page's earlier request: its SMS (to adopt), and whether they prove
+        that no earlier try created anything (nothing to the number since the page was written).
 
-        An SMS carries its page's own text (the page SMS holds a link signed with the page id), so
-        a message to the same number with the same body is this page's. A call carries nothing
-        Twilio shows back: any call found to the same number may be another incident's page, so a
-        call is never adopted from a lookup. Only the page's own status callback (its URL names
-        the page) proves Twilio took it, and that moves the row on before any retry claims it.
+        An SMS carries its page's own text (the page SMS holds a link signed with the page id), so a message to the
+        same number with the same body is this page's, and none means none was made. A call carries nothing Twilio
+        shows back: any call found to the same number may be another incident's page, so a call is never adopted
+        from a lookup (only the page's own status callback, whose URL names the page, proves Twilio took it) and the
+        page goes again as a possible duplicate; no call to the number at all proves the earlier try made none.
         """
-        if request.channel != Channel.SMS or not request.marker:
-            return None
         # Twilio's date_created has whole seconds: a page row written at 03:00:00.3 whose SMS
         # Twilio created at 03:00:00.35 (reported as 03:00:00) must still be found.
         since = request.since.replace(microsecond=0)
-        return self.telephony.find_sms(to=request.to, since=since, marker=request.marker)
+        if request.channel == Channel.SMS:
+            if not request.marker:
+                return None, False
+            found = self.telephony.find_sms(to=request.to, since=since, marker=request.marker)
+            return found, found is None
+        return None, self.telephony.find_call(to=request.to, since=since) is None
 
     def _deliver(self, request):
         if request.channel == Channel.SMS:

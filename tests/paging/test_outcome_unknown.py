@@ -123,24 +123,49 @@ def test_a_throttled_lookup_after_an_unknown_outcome_does_not_let_the_next_retry
 
 def test_a_throttled_send_after_an_unknown_outcome_logs_the_next_send_as_a_possible_duplicate(desk, network, twilio):
     _policy(desk, "voice")
-    alice = network.phone(ALICE).expect_call(answer=False)
-    twilio.fail_next(1, status=500)  # attempt 1: a 5xx, Twilio may or may not have placed the call
+    alice = network.phone(ALICE).expect_call(answer=False).expect_call(answer=False)
+    twilio.accept_then_timeout_next(1)  # attempt 1: Twilio places the call, the answer never comes
     incident = desk.open_incident(caller=LANDLINE)
     _work(desk)
+    twilio.release()
+    [first] = twilio.calls
     desk.clock.set(desk.t0 + backoff(1))
-    twilio.fail_next(1, status=429)  # attempt 2: refused for now, which says nothing about attempt 1
+    twilio.fail_next(1, status=429)  # attempt 2: its lookup is refused for now, which says nothing about attempt 1
     _work(desk)
     voice = _page(desk, incident.id, ALICE, "voice")
     assert (voice.status, voice.attempts) == ("queued", 2)
     assert voice.last_error.startswith("OutcomeUnknown") and "Throttled" in voice.last_error
 
     desk.clock.set(desk.t0 + backoff(1) + backoff(2))
-    _work(desk)
-    assert _requests(twilio) == [("POST", "Calls.json", ALICE)] * 3
-    [call] = _calls(twilio, ALICE)
+    _work(desk)  # attempt 3 finds a call to Alice it cannot prove is this page's: it calls again, and says so
+    assert _requests(twilio) == [("POST", "Calls.json", ALICE), ("GET", "Calls.json", ALICE),
+                                 ("GET", "Calls.json", ALICE), ("POST", "Calls.json", ALICE)]
+    [_, call] = _calls(twilio, ALICE)
     voice = _page(desk, incident.id, ALICE, "voice")
-    assert (voice.status, voice.attempts, voice.twilio_sid) == ("sent", 3, call.sid)
+    assert (voice.status, voice.attempts, voice.twilio_sid) == ("sent", 3, call.sid) and call.sid != first.sid
     [sent] = _events(desk, incident.id, "page_sent", voice.id)
     assert (sent.detail["adopted"], sent.detail["possible_duplicate"]) == (False, True)
+    desk.settle()
+    assert len(alice.calls) == 2
+
+
+def test_a_send_after_a_500_that_created_nothing_is_no_possible_duplicate_however_many_retries_between(
+        desk, network, twilio):
+    _policy(desk, "voice")
+    alice = network.phone(ALICE).expect_call(answer=False)
+    twilio.fail_next(1, status=500)  # attempt 1: a 5xx; Twilio in fact created nothing
+    incident = desk.open_incident(caller=LANDLINE)
+    _work(desk)
+    desk.clock.set(desk.t0 + backoff(1))
+    twilio.fail_next(1, status=429)  # attempt 2: its lookup is refused for now: still unknown
+    _work(desk)
+    assert _page(desk, incident.id, ALICE, "voice").last_error.startswith("OutcomeUnknown")
+    desk.clock.set(desk.t0 + backoff(1) + backoff(2))
+    _work(desk)  # attempt 3: Twilio shows no call to Alice at all: the page goes, a first copy
+    [call] = _calls(twilio, ALICE)
+    voice = _page(desk, incident.id, ALICE, "voice")
+    assert (voice.status, voice.attempts, voice.twilio_sid, voice.last_error) == ("sent", 3, call.sid, "")
+    [sent] = _events(desk, incident.id, "page_sent", voice.id)
+    assert (sent.detail["adopted"], sent.detail["possible_duplicate"]) == (False, False)
     desk.settle()
     assert len(alice.calls) == 1
