@@ -10,6 +10,7 @@ from app.dashboard.display import clock, page_words, sentence, stamp
 from app.event_kind import EventKind as K
 from app.models import IncidentEvent, Page
 from app.models.paging import CUSTOMER_ROLE
+from app.services.escalation import BREACH_WITHDRAWN
 
 STEP_NAMES = {K.STEP_RECEIPT: "Receipt step", K.STEP_PAGE: "Escalation level {level}",
               K.STEP_AT_RISK: "At-risk check (T+10)", K.STEP_BREACH: "Deadline check (T+15)",
@@ -139,8 +140,9 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
                                  + (f" after {d['duration']} s" if d.get("duration") else ""), "muted"),
     "incident_opened": _opened,
     "deadline_set": lambda d, _: (
-        f"Details in ({str(d.get('reason', '')).replace('_', ' ')}): callback due by {_when(d.get('callback_due_at'))}",
-        ""),
+        f"Details in ({str(d.get('reason', '')).replace('_', ' ')}): callback due by {_when(d.get('callback_due_at'))}"
+        + (f"; the breach logged on the provisional deadline of {_when(d[BREACH_WITHDRAWN])} no longer counts"
+           if d.get(BREACH_WITHDRAWN) else ""), ""),
     "incident_rescued": lambda d, _: (f"Saved from an unfinished call ({d.get('reason', '')})", "warn"),
     "information_added": lambda d, _: (f"Caller added information: {d.get('text') or ''}"
                                        + (" (with a recording)" if d.get("recording_url") else ""), ""),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.escalation import Snapshot
@@ -36,6 +36,8 @@ IN_FLIGHT_FOR = timedelta(minutes=10)  # a bridged callback with no word from Tw
 # end of the call never be heard of, the receipt still leaves this long after the opening.
 RECEIPT_AT_THE_LATEST = timedelta(minutes=5)
 INTAKE_IDLE_AFTER = timedelta(minutes=3)  # the longest wait between two steps of a call: a 2-minute recording
+# On a ``deadline_set`` line: when the breach step had logged a breach of the provisional deadline, withdrawn then
+BREACH_WITHDRAWN = "breach_withdrawn"
 
 
 def plan_escalation(session: Session, incident: Incident, now: datetime, *, details_complete: bool = True) -> list[DueStep]:
@@ -101,24 +103,36 @@ def first_channel(channels: tuple[str, ...]) -> str:
 def set_deadline(session: Session, incident: Incident, now: datetime, reason: str) -> None:
     """The caller's details are in (issue 13): the promise runs from ``now``; move the steps that hang on it.
 
-    Only for an incident opened mid-call whose steps are still pending; pages already sent stay sent.
-    Set once: a second call (a retried webhook, a hang-up after the end) changes nothing.
+    Only for an incident opened mid-call; pages already sent stay sent, a receipt sent stays sent. The at-risk
+    and breach steps run on the deadline that counts, even those that ran on the provisional one (a call silent
+    for ``INTAKE_IDLE_AFTER`` is taken for ended): such a breach broke no promise, so it is withdrawn (the
+    board, the API and the report's fold, which skips a breach line logged before the deadline, agree), and the
+    repage round it started waits for the breach that counts. Set once: a second call (a retried webhook, a
+    hang-up after the end) changes nothing.
     """
     if session.scalar(select(IncidentEvent.id).where(IncidentEvent.incident_id == incident.id,
                                                      IncidentEvent.kind == EventKind.DEADLINE_SET).limit(1)):
         return
     sla = incident.callback_due_at - incident.captured_at
     incident.captured_at, incident.callback_due_at = now, now + sla
+    withdrawn, incident.breached_at = incident.breached_at, None
     moved = {StepKind.RECEIPT: now, StepKind.AT_RISK: incident.callback_due_at - AT_RISK_BEFORE_DUE,
-             StepKind.BREACH: incident.callback_due_at}
-    pending = session.scalars(select(DueStep).where(
-        DueStep.incident_id == incident.id, DueStep.kind.in_(list(moved)), DueStep.status == StepStatus.PENDING))
-    for step in pending:
+             StepKind.BREACH: incident.callback_due_at, StepKind.REPAGE: incident.callback_due_at + REPAGE_EVERY}
+    steps = session.scalars(select(DueStep).where(
+        DueStep.incident_id == incident.id, DueStep.kind.in_(list(moved)),
+        or_(DueStep.status == StepStatus.PENDING, DueStep.kind.in_([StepKind.AT_RISK, StepKind.BREACH]))))
+    for step in list(steps):
+        if step.status != StepStatus.PENDING:  # ran on the provisional deadline: a step of its own (its own pages)
+            step = DueStep(incident_id=incident.id, kind=step.kind, level=step.level + 1, due_at=moved[step.kind])
+            session.add(step)
+            session.flush()
         step.due_at = moved[step.kind]
         schedule(session, "step", step.id, step.due_at)  # a job for the old time finds the step not yet due
+    detail = {"reason": reason, "captured_at": now.isoformat(), "callback_due_at": incident.callback_due_at.isoformat()}
+    if withdrawn is not None:
+        detail[BREACH_WITHDRAWN] = withdrawn.isoformat()
     log_event(session, at=now, actor="ivr", kind=EventKind.DEADLINE_SET, incident_id=incident.id,
-              call_sid=incident.call_sid, detail={"reason": reason, "captured_at": now.isoformat(),
-                                                  "callback_due_at": incident.callback_due_at.isoformat()})
+              call_sid=incident.call_sid, detail=detail)
 
 
 def add_repage(session: Session, incident: Incident, after: DueStep) -> DueStep:

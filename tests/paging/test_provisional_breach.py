@@ -1,0 +1,90 @@
+"""Issue 13: a breach of the provisional deadline, and the deadline that counts once the caller's details are in.
+
+An incident opened mid-call runs its steps on a provisional deadline (15 minutes from the opening). A call that
+falls silent for three minutes is taken for ended, so those steps run; when the call's end is heard of later,
+the deadline that counts is set. Board, API and compliance report must tell the same story throughout.
+Signed webhooks through the scripted caller, the worker's step jobs, the simulated Twilio for the pages.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.models import DueStep, IncidentEvent, StepKind
+from app.models.user import Role
+from tests.integration.board_support import parse
+from tests.integration.dashboard_support import login_as
+from tests.paging.conftest import ALICE, CUSTOMER, MARIA
+from tests.paging.test_early_paging import _answer, _api, _call, _incidents, _report
+
+OPENING = (lambda c: c.press("1"), lambda c: c.press("1"), lambda c: c.press("#"),
+           lambda c: c.say("Acme Mail"), lambda c: c.say("Dana Smith"), lambda c: c.press("1"))
+
+
+def _three_views(desk, reference: str) -> dict[str, object]:
+    """Breached or not, as the board's row, the incident page, the API and the compliance report say it now."""
+    login_as(desk.client, desk.hotline, Role.MANAGER, name="Mia Manager")
+    row = parse(desk.client.get("/board")).find("tr", id=f"inc-{reference}").text()
+    page = parse(desk.client.get(f"/incidents/{reference}")).find(id="deadline").text()
+    return {"board": "Breached" in row, "page": "Breached" in page,
+            "api": _api(desk, reference)["breach"]["breached"], "report": _report(desk, desk.clock.now())["json"]}
+
+
+def _breach_lines(desk, incident_id: int) -> list:
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(IncidentEvent.at).where(IncidentEvent.incident_id == incident_id,
+                                                             IncidentEvent.kind == "callback_breached")))
+
+
+def test_a_breach_of_the_provisional_deadline_is_withdrawn_when_the_call_end_sets_the_real_one(desk, network):
+    """Opened at 0:30, the call then falls silent (its status callbacks lost): at 5:30 the receipt, at 10:30 the
+    at-risk warning and at 15:30 the breach run on the provisional deadline. At 17:00 the hang-up arrives: the 15
+    minutes run from there (due 32:00). Board, incident page, API and report all say not breached then; nobody is
+    told BREACHED about a deadline still ahead; the at-risk warning and the breach come again on the real
+    deadline, and then all four say breached."""
+    alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False).expect_sms("Acknowledged")
+    customer = network.phone(CUSTOMER).expect_sms("has taken your incident").expect_sms("we have your report")
+    maria = network.phone(MARIA)
+    call = _call(desk, CUSTOMER)
+    call.dial()
+    for answer in OPENING:
+        _answer(desk, call, 5, answer)
+    [incident] = _incidents(desk)
+    opened_at = desk.t0 + timedelta(seconds=30)
+    alice.expect_sms("AT RISK")
+    maria.expect_sms("AT RISK")
+    desk.at(minutes=10, seconds=30)
+    maria.expect_sms("BREACHED").expect_call(answer=False)
+    desk.at(minutes=15, seconds=30)
+    assert _breach_lines(desk, incident.id) == [opened_at + timedelta(minutes=15)]  # provisional
+
+    desk.clock.set(desk.t0 + timedelta(minutes=17))
+    call.hang_up()  # heard of at last: the details this call gave are all in now
+    desk.settle()
+    hung_up_at = desk.clock.now()
+    real_due = hung_up_at + timedelta(minutes=15)
+    assert desk.incident(incident.id).callback_due_at == real_due
+    assert _three_views(desk, incident.reference) == {"board": False, "page": False, "api": False, "report": False}
+    assert desk.incident(incident.id).breached_at is None
+    timeline = parse(desk.client.get(f"/incidents/{incident.reference}")).text()
+    assert "the breach logged on the provisional deadline of " in timeline and "no longer counts" in timeline
+    with desk.hotline.db.session() as s:
+        steps = {kind.value: (due, status.value) for kind, due, status in s.execute(
+            select(DueStep.kind, DueStep.due_at, DueStep.status).where(DueStep.status == "pending",
+                DueStep.incident_id == incident.id, DueStep.kind.in_([StepKind.AT_RISK, StepKind.BREACH])))}
+    assert steps == {"at_risk": (real_due - timedelta(minutes=5), "pending"), "breach": (real_due, "pending")}
+
+    desk.at(minutes=26)  # the provisional breach's repage time (20:30) went by: nobody told of a breach ahead
+    assert _three_views(desk, incident.reference) == {"board": False, "page": False, "api": False, "report": False}
+    alice.expect_sms("AT RISK")
+    maria.expect_sms("AT RISK")
+    desk.at(minutes=27)  # the real deadline's at-risk time
+    maria.expect_sms("BREACHED").expect_call(answer=False)
+    desk.at(minutes=32)
+    assert _breach_lines(desk, incident.id)[-1] == real_due
+    assert _three_views(desk, incident.reference) == {"board": True, "page": True, "api": True, "report": True}
+    assert desk.incident(incident.id).breached_at == real_due
+    assert len(customer.sms) == 2
+    network.verify()
