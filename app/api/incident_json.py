@@ -36,7 +36,7 @@ def extras_for(session: Session, incidents: Sequence[Incident], now: datetime) -
         select(IncidentEvent.incident_id, func.max(IncidentEvent.at))
         .where(IncidentEvent.incident_id.in_(ids)).group_by(IncidentEvent.incident_id))}
     extensions = callback_extensions(session, incidents)  # the rep keys it in once connected
-    on_line = callers_on_hotline(session, now)
+    on_line = callers_on_hotline(session)
     return {i.id: _extras(i, callbacks.get(i.id, []), names, updated.get(i.id), now, i.id in on_line)
             | {"callback_extension": extensions.get(i.id, "")} for i in incidents}
 

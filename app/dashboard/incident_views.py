@@ -11,11 +11,10 @@ from app.auth import Role, current_user, requires
 from app.dashboard.display import HELPERS, remaining_seconds, state_of, urgency
 from app.dashboard.queries import incident_detail
 from app.dashboard.timeline import timeline
-from app.models import IncidentStatus
 from app.services.acks import Answer, lock_incident
 from app.services.board_actions import acknowledge_as, call_customer, record_reached, resolve_as, take_over_as
 from app.services.callback_extensions import callback_extension
-from app.services.escalation import caller_on_hotline
+from app.services.escalation import callers_on_hotline
 from app.services.notes import MAX_NOTE_CHARS, InvalidNote, add_note
 
 bp = Blueprint("incident", __name__, template_folder="templates")
@@ -33,7 +32,7 @@ def show(reference: str) -> str | tuple[str, int]:
             return render_template("dashboard/not_found.html", reference=reference), 404
         incident = detail.incident
         left = remaining_seconds(incident.callback_due_at, now)
-        on_hotline = incident.status == IncidentStatus.OPEN and caller_on_hotline(session, incident, now)
+        on_hotline = incident.id in callers_on_hotline(session, incident.id)  # the report's reading
         return render_template(
             "dashboard/incident.html", d=detail, i=incident, now=now, remaining=left, on_hotline=on_hotline,
             countdown_css="ok" if on_hotline else urgency(left, incident), state=state_of(incident, detail.pages, detail.acknowledged_by, next(

@@ -136,7 +136,7 @@ def board(session: Session, now: datetime) -> list[BoardIncident]:
         select(Callback.incident_id, type_coerce(Callback.outcome, String)).join(Incident, Incident.id == Callback.incident_id)
         .where(_OPEN, Callback.kind == CallbackKind.BRIDGED).order_by(Callback.requested_at, Callback.id)).all()}
     extensions = callback_extensions(session, incidents)  # one read of the log for every row
-    on_hotline = callers_on_hotline(session, now)
+    on_hotline = callers_on_hotline(session)
     return [BoardIncident(i, pages.get(i.id, []), acks.get(i.id, ""), selfs.get(i.id, ""), lasts.get(i.id, ""),
                           took[i.id][0] if i.id in took else None, extensions.get(i.id, ""), i.id in on_hotline)
             for i in incidents]

@@ -220,7 +220,7 @@ def is_breached(met: bool, due_at: datetime, breach_logged_at: datetime | None, 
     caller who opened the incident is still giving details (``caller_on_line``, issue 13) its deadline is a
     provisional one, set again when they finish: only a logged breach counts then. The report reads that from
     the log (``IncidentFacts.deadline_provisional``: opened mid-call, no ``deadline_set`` line by ``as_of``);
-    the board and the API from the call itself (``escalation.callers_on_hotline``).
+    the board and the API from the call that opened it, the same way (``escalation.callers_on_hotline``).
     """
     if met:
         return False

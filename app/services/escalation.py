@@ -161,19 +161,30 @@ def caller_on_hotline(session: Session, incident: Incident, now: datetime) -> bo
     return call is not None and _in_intake(call.status, call.updated_at, call.state, now)
 
 
-def callers_on_hotline(session: Session, now: datetime) -> set[int]:
-    """The open incidents whose callers are on the hotline (``caller_on_hotline``), in one statement (the board)."""
-    rows = session.execute(select(Incident.id, CallSession.status, CallSession.updated_at, CallSession.state)
+def callers_on_hotline(session: Session, incident_id: int | None = None) -> set[int]:
+    """The open incidents (or the one ``incident_id``) whose callers are still giving their details, as the board,
+    the incident page and the API count them: the deadline is provisional (no ``deadline_set`` yet: the call that
+    opened it has neither finished its intake nor been heard ending), which is what the compliance report reads
+    from the log (``facts.is_breached``: only a logged breach counts meanwhile).
+
+    Unlike ``caller_on_hotline`` (the steps and a rep's connect), a call silent for ``INTAKE_IDLE_AFTER`` still
+    counts: otherwise the board would say breached while the report says not, from that moment until the breach
+    step runs on it and logs the breach (about a minute; longer with the workers down)."""
+    rows = session.execute(select(Incident.id, CallSession.status, CallSession.state)
                            .join(CallSession, CallSession.call_sid == Incident.call_sid)
                            .where(Incident.status == IncidentStatus.OPEN, CallSession.status.not_in(ENDED_STATUSES),
-                                  CallSession.updated_at > now - INTAKE_IDLE_AFTER))
-    return {incident_id for incident_id, *call in rows if _in_intake(*call, now)}
+                                  *([Incident.id == incident_id] if incident_id is not None else [])))
+    return {found for found, status, state in rows if _giving_details(status, state)}
 
 
 def _in_intake(status: str, updated_at: datetime, state: dict | None, now: datetime) -> bool:
+    return now - updated_at < INTAKE_IDLE_AFTER and _giving_details(status, state)
+
+
+def _giving_details(status: str, state: dict | None) -> bool:
     from app.services.incidents import readable_state  # incidents -> this module
 
-    if status in ENDED_STATUSES or now - updated_at >= INTAKE_IDLE_AFTER:
+    if status in ENDED_STATUSES:
         return False
     call_state = readable_state(state)
     return call_state is not None and call_state.stage is not Stage.DONE

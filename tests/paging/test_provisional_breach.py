@@ -88,3 +88,29 @@ def test_a_breach_of_the_provisional_deadline_is_withdrawn_when_the_call_end_set
     assert desk.incident(incident.id).breached_at == real_due
     assert len(customer.sms) == 2
     network.verify()
+
+
+def test_a_call_fallen_silent_past_the_provisional_deadline_is_breached_nowhere_until_the_step_logs_it(desk, network):
+    """Opened at 0:30, the caller answers every 2:50 to 3:00 until 17:40, then falls silent (the call is taken
+    for ended at 20:40). The breach step looks each minute from the provisional deadline (15:30) and runs at 21:30, the
+    first look after three silent minutes. At 21:00 the board, the incident page, the API and the report agree:
+    not breached (the report's rule: while the deadline is provisional only a logged breach counts)."""
+    network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False).expect_sms("Acknowledged")
+    network.phone(CUSTOMER).expect_sms("has taken your incident. When your call ends")
+    call = _call(desk, CUSTOMER)
+    call.dial()
+    for answer in OPENING:
+        _answer(desk, call, 5, answer)
+    [incident] = _incidents(desk)
+    for answer in (lambda c: c.say("dana at acme dot example"), lambda c: c.press("1"),
+                   lambda c: c.say("Every API call returns 500."), lambda c: c.record(seconds=120),
+                   lambda c: c.silence()):
+        _answer(desk, call, 170, answer)
+    _answer(desk, call, 180, lambda c: c.silence())  # the last word at 17:40, never three minutes after the one before
+    assert desk.clock.now() == desk.t0 + timedelta(minutes=17, seconds=40)
+    for minute in (18, 19, 20):  # the steps look each minute while the caller is on the line: 20:30 the last time
+        desk.at(minutes=minute, seconds=30)
+    desk.at(minutes=21)  # silent for 3:20: the live call no longer counts; the breach step looks again at 21:30
+    assert _breach_lines(desk, incident.id) == []
+    assert _three_views(desk, incident.reference) == {"board": False, "page": False, "api": False, "report": False}
+    network.verify()
