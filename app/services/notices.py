@@ -54,7 +54,8 @@ def send_notice(db, telephony, base_url: str, notice_id: int, now: datetime, pac
         return
     with db.transaction() as session:
         notice = session.get(Notice, notice_id, with_for_update=True)
-        notice.status = NoticeStatus.SENT
+        if notice.status == NoticeStatus.SENDING:  # else Twilio's delivery report came first: it stands
+            notice.status = NoticeStatus.SENT
         notice.twilio_sid = sent.sid
         notice.sent_at = now
     log.info("notice %s sent (%s)", notice_id, sent.sid)
@@ -63,6 +64,9 @@ def send_notice(db, telephony, base_url: str, notice_id: int, now: datetime, pac
 def _failed(db, notice_id: int, error: str, *, retry: bool, now: datetime) -> None:
     with db.transaction() as session:
         notice = session.get(Notice, notice_id, with_for_update=True)
+        if notice.status != NoticeStatus.SENDING:  # Twilio's delivery report came meanwhile: it was sent
+            log.info("notice %s: no answer to the send, but Twilio reported it %s", notice_id, notice.status)
+            return
         notice.status = NoticeStatus.QUEUED if retry else NoticeStatus.FAILED
         notice.last_error = error[:200]
         if retry:
@@ -82,10 +86,14 @@ _REPORTED = {"delivered": NoticeStatus.DELIVERED, "undelivered": NoticeStatus.UN
 
 
 def notice_status(session: Session, notice_id: int, reported: str, error_code: str) -> Notice | None:
-    """Twilio's delivery report for a notice: only sent -> delivered or undelivered (a late report moves nothing)."""
+    """Twilio's delivery report for a notice: only sent -> delivered or undelivered (a late report moves nothing).
+
+    A report may overtake the send's own record of Twilio's answer (the notice still ``sending``): it is applied,
+    and the send then leaves it as it is.
+    """
     notice = session.get(Notice, notice_id, with_for_update=True) if notice_id else None
     new = _REPORTED.get(reported)
-    if notice is None or new is None or notice.status != NoticeStatus.SENT:
+    if notice is None or new is None or notice.status not in (NoticeStatus.SENDING, NoticeStatus.SENT):
         return notice
     notice.status = new
     if new == NoticeStatus.UNDELIVERED:

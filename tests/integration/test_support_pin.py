@@ -13,6 +13,7 @@ from app.services.api_tokens import create_token
 from app.services.notices import queued_notices, send_notice
 from app.services.support_pin import MAX_FAILURES, check_pin, pin_matches
 from app.services.ticket_import import import_tickets_csv
+from app.telephony.protocol import OutcomeUnknown
 from tests.fakes import SimulatedTelephony
 
 
@@ -113,6 +114,55 @@ def test_a_notices_delivery_report_is_recorded_not_left_unmatched(hotline, clien
         stored = s.get(Notice, notice_id)
         assert (stored.status, stored.last_error) == (NoticeStatus.UNDELIVERED, "Twilio undelivered (error 30006)")
         assert s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "sms_status_unmatched")).all() == []
+
+
+class _ReportsBeforeTheAnswer:
+    """Twilio's delivery report reaches the hotline before its answer to the create has been recorded (Twilio
+    does not order a status callback after its REST answer: a carrier's quick report overtakes a slow commit)."""
+
+    def __init__(self, telephony, report, answer_lost: bool = False) -> None:
+        self.telephony, self.report, self.answer_lost = telephony, report, answer_lost
+
+    def send_sms(self, **kwargs):
+        sent = self.telephony.send_sms(**kwargs)
+        self.report(sent.sid)
+        if self.answer_lost:  # the client timed out on the 201 the report proves Twilio sent
+            raise OutcomeUnknown("Twilio did not answer: TimeoutError")
+        return sent
+
+
+@pytest.mark.parametrize("answer_lost", [False, True])
+@pytest.mark.parametrize(("status", "error", "expected"), [
+    ("undelivered", "30006", NoticeStatus.UNDELIVERED),
+    ("failed", "30005", NoticeStatus.UNDELIVERED),
+    ("delivered", "", NoticeStatus.DELIVERED),
+])
+def test_a_notices_delivery_report_that_overtakes_the_send_is_kept(hotline, client, clock, status, error, expected,
+                                                                     answer_lost):
+    from twilio.request_validator import RequestValidator
+
+    from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+
+    with hotline.db.transaction() as s:
+        notice = Notice(purpose="missed_call", to_number="+14155550123", body="Sev-1 hotline: call us again",
+                        created_at=clock.now())
+        s.add(notice)
+        s.flush()
+        notice_id = notice.id
+
+    def report(sid: str) -> None:
+        url = f"{PUBLIC_BASE_URL}/twilio/sms/status?notice={notice_id}"
+        params = {"MessageSid": sid, "MessageStatus": status, "ErrorCode": error, "AccountSid": "AC" + "0" * 32}
+        signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(url, params)
+        answer = client.post(url.removeprefix(PUBLIC_BASE_URL), data=params, headers={"X-Twilio-Signature": signature})
+        assert answer.status_code == 200
+
+    telephony = _ReportsBeforeTheAnswer(SimulatedTelephony(clock), report, answer_lost)
+    send_notice(hotline.db, telephony, PUBLIC_BASE_URL, notice_id, clock.now())
+    with hotline.db.session() as s:
+        stored = s.get(Notice, notice_id)
+        assert stored.status == expected and bool(stored.twilio_sid) is not answer_lost
+        assert stored.last_error == (f"Twilio {status} (error {error})" if error else "")
 
 
 def test_an_admin_sets_and_removes_a_pin_on_the_dashboard(client, hotline, clock):
