@@ -79,10 +79,11 @@ class SimulatedCall:
         """
         prompt = self._require("gather")
         self.transcript.append(("caller", f"[presses {digits}]"))
-        digits = gathered_digits(digits, prompt.finish_on_key)
+        keys, digits = digits, gathered_digits(digits, prompt.finish_on_key)
+        finished_on = keys[len(digits):]  # Twilio's FinishedOnKey: the finish key pressed, else ""
         if not digits:
-            return self._empty(prompt)
-        return self._answer({"Digits": digits})
+            return self._empty(prompt, finished_on)
+        return self._answer({"Digits": digits, "FinishedOnKey": finished_on})
 
     def say(self, speech: str, confidence: float = 0.9) -> Prompt:
         """Say something at the current <Gather> (speech recognised as ``speech``)."""
@@ -94,15 +95,18 @@ class SimulatedCall:
         prompt = self._require()
         self.transcript.append(("caller", "[silence]"))
         if prompt.kind == "gather":
-            return self._empty(prompt)
+            return self._empty(prompt, "")
         if not prompt.fallthrough:
             raise CallFlowError(f"no verb after <{prompt.kind}>: the call would hang up on silence")
         return self._request(prompt.fallthrough, {})
 
-    def _empty(self, prompt: Prompt) -> Prompt:
-        """A <Gather> that got no input: its action with nothing (actionOnEmptyResult), else the next verb."""
+    def _empty(self, prompt: Prompt, finished_on_key: str) -> Prompt:
+        """A <Gather> that got no input: its action with no digits (actionOnEmptyResult), else the next verb.
+
+        Twilio's FinishedOnKey tells the two empty answers apart: the finish key pressed alone, or "" (it timed out).
+        """
         if prompt.action_on_empty_result:
-            return self._request(prompt.action, {})
+            return self._request(prompt.action, {"Digits": "", "FinishedOnKey": finished_on_key})
         if not prompt.fallthrough:
             raise CallFlowError(f"no verb after <{prompt.kind}>: the call would hang up on silence")
         return self._request(prompt.fallthrough, {})

@@ -254,8 +254,8 @@ def on_callback_entry(state: CallState, event: Event, now: datetime) -> Step:
         # Keep the try count across entry and confirmation so a garbled loop still ends.
         return go(replace(s, stage=Stage.CALLBACK_CONFIRM, pending=number, pending_extension=extension), n)
 
-    # An empty answer (the keypad Gather asks Twilio for one) is silence or a bare '#': Twilio tells them apart
-    # for nobody, and most callers are silent while they look the number up. ``answer_or_silence`` counts it so.
+    # A bare '#' (an empty answer: the keypad Gather asks Twilio for one) counts as silence here, as silence does:
+    # most callers are silent while they look the number up. ``answer_or_silence`` counts both so.
     return answer_or_silence(state, event, now, on_answer, give_up)
 
 

@@ -80,8 +80,16 @@ def incoming() -> Response:
 def step() -> Response:
     """The caller answered a <Gather> (or stayed silent: ``noinput=1``)."""
     f = request.form
-    event = NoInput() if request.args.get("noinput") else Gathered(f.get("Digits", ""), f.get("SpeechResult", ""))
+    event = NoInput() if request.args.get("noinput") or _timed_out(f) else Gathered(
+        f.get("Digits", ""), f.get("SpeechResult", ""))
     return _continue(f["CallSid"], request.args.get("seq", -1, type=int), event)
+
+
+def _timed_out(form) -> bool:
+    """An empty answer (actionOnEmptyResult) that is silence: Twilio's FinishedOnKey is empty when the <Gather>
+    timed out and names the finish key when the caller pressed it alone (a bare '#' is an answer)."""
+    return ("FinishedOnKey" in form and not form["FinishedOnKey"] and not form.get("Digits")
+            and not form.get("SpeechResult", "").strip())
 
 
 @bp.post("/recording")

@@ -284,6 +284,25 @@ def test_a_bare_hash_at_the_ticket_question_is_no_ticket_as_twilio_plays_the_gat
     assert state.state["stage"] == "company" and state.state["captured"]["ticket_match"] == "none"
 
 
+def test_silence_at_the_ticket_question_is_asked_again_not_taken_for_a_bare_hash(phone, hotline):
+    """With actionOnEmptyResult="true" Twilio requests the action on silence too, but says which it was:
+    FinishedOnKey is the finish key the caller pressed, empty when the <Gather> timed out. A caller who
+    says nothing while looking for their ticket has not said "no ticket": they are asked again."""
+    call = phone(CALLER)
+    call.dial()
+    call.press("1")
+    call.press("1")  # API calls failing
+    again = call.silence()  # 10 s of nothing: Digits="", FinishedOnKey=""
+    assert call.last_request[1] == {"Digits": "", "FinishedOnKey": ""}
+    assert "Sorry, I didn't hear anything" in _said(again) and "hash key" in _said(again)
+    with hotline.db.session() as s:
+        state = s.scalars(select(CallSession).where(CallSession.call_sid == call.call_sid)).one()
+    assert state.state["stage"] == "ticket_entry" and state.state["captured"]["ticket_match"] is None
+    company = call.press("#")  # now the bare '#': no ticket, at once
+    assert call.last_request[1] == {"Digits": "", "FinishedOnKey": "#"}
+    assert "Sorry" not in _said(company) and "company" in _said(company)
+
+
 def test_a_bare_hash_at_the_pin_question_goes_on_without_a_pin(phone, hotline, ticket_4521):
     with hotline.db.transaction() as s:
         upsert_ticket(s, parse_ticket_input({"number": "4521", "company": "Acme Mail Inc",
