@@ -246,6 +246,9 @@ def test_defaults_are_the_last_seven_days_in_utc(client, hotline, desk):
     ({"start": "2026-13-01"}, "is not a date"),
     ({"start": "2026-11-30", "end": "2026-11-23"}, "must be after the start"),
     ({"tz": "Mars/Olympus"}, "Unknown time zone"),
+    ({"tz": "Europe"}, "Unknown time zone"),  # a directory of the tz database: IsADirectoryError, was a 500
+    ({"tz": "US"}, "Unknown time zone"),
+    ({"tz": "localtime"}, "Unknown time zone"),  # the host's own zone is no place
     ({"start": "2020-01-01", "end": "2026-01-01"}, "at most 366 days"),
 ])
 def test_bad_input_gives_the_page_with_an_error(client, hotline, query, message):
@@ -253,7 +256,10 @@ def test_bad_input_gives_the_page_with_an_error(client, hotline, query, message)
     response = client.get("/reports/compliance", query_string=query)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
-    assert client.get("/reports/compliance.csv", query_string=query).status_code == 400
+    for export in ("/reports/compliance.csv", "/reports/compliance.json", "/reports/compliance.csv.sha256"):
+        refused = client.get(export, query_string=query)
+        assert refused.status_code == 400
+        assert message in refused.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("path", ["/reports/compliance", "/reports/compliance.csv", "/reports/compliance.json",
