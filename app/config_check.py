@@ -185,7 +185,7 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
     """Every schedule a policy pages exists (an error when ``strict``); every level pages before the deadline and
     someone can be paged now (errors for ``hotline check`` only: ``serve`` and ``worker`` start and warn, since
     intake without a rep still records every caller and alerts whoever it can); gaps, managers, overlaps,
-    overrides of deactivated reps."""
+    overrides of deactivated reps, reps whose stored time zone does not load."""
     from app.db import Database
     from app.services import oncall_coverage as coverage
 
@@ -200,6 +200,7 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             late = coverage.late_levels(session, settings.callback_sla_minutes)
             nobody = coverage.nobody_to_page_now(session, now)
             no_sms = coverage.no_sms_pages_now(session, now)
+            zones = coverage.unloadable_rep_zones(session)
     finally:
         db.dispose()
     reported: set[tuple[str, str]] = set()
@@ -224,6 +225,10 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             "or mark an active rep is_manager: true")
     for rep in no_sms:  # a warning: calls still reach them
         report.warn(f"reps[{rep.name}].phone", f"{rep.describe()}.", rep.fix(settings.twilio_number))
+    for unloadable in zones:  # a warning: their pages still go out, in UTC
+        report.warn(f"reps[{unloadable.rep}].time_zone", f"{unloadable.describe()}.",
+                    "set an IANA zone this tz database has (e.g. the one that replaced it): `hotline oncall export`, "
+                    "correct it, `hotline oncall import` (or PUT /api/v1/reps/{id})")
     for gap in gaps:
         report.warn(f"schedules[{gap.schedule}]", f"{gap.describe()}.", "add a layer member or an override")
     if not managers and not nobody:

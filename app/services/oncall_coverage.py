@@ -1,5 +1,5 @@
 """Whether the escalation policies can reach anyone: missing schedules, gaps in coverage, overlaps,
-overrides of deactivated reps.
+overrides of deactivated reps; and reps whose stored time zone does not load.
 
 Read-only queries for ``hotline check``, the start-up checks of ``serve``/``worker`` and
 the on-call import, which refuses a configuration whose policy names a schedule that
@@ -18,6 +18,7 @@ from app.models import EscalationPolicy, Override, Rep, Schedule, SmsOptOut
 from app.oncall.errors import UnknownRep, UnknownSchedule
 from app.oncall.fields import iso_z
 from app.oncall.policy import DEFAULT_POLICY_NAME, TargetType, default_levels, targets_of
+from app.oncall.wallclock import zone
 from app.services.oncall import (
     find_rep,
     managers,
@@ -125,6 +126,31 @@ class NoSmsPages:
     def fix(hotline_number: str) -> str:
         """What lifts it (only the rep's phone can: Twilio keeps the opt-out)."""
         return f"the rep texts START to the hotline number {hotline_number or '(TWILIO_NUMBER)'}"
+
+
+@dataclass(frozen=True)
+class UnloadableZone:
+    """A rep whose stored time zone this host's tz database does not have (stored under an older one, or around
+    the validator): their pages give times in UTC (``page_text.rep_clock``)."""
+
+    rep: str
+    time_zone: str
+
+    def describe(self) -> str:
+        """One line naming the rep and the zone."""
+        return (f"{self.rep}'s time zone {self.time_zone[:64]!r} does not load in this host's tz database: their "
+                "pages give the deadline in UTC, not on their clock")
+
+
+def unloadable_rep_zones(session: Session) -> list[UnloadableZone]:
+    """Every rep whose stored time zone does not load, by name."""
+    found = []
+    for name, time_zone in session.execute(select(Rep.name, Rep.time_zone).order_by(Rep.name)):
+        try:
+            zone(time_zone)
+        except ValueError:
+            found.append(UnloadableZone(name, time_zone))
+    return found
 
 
 def sms_opted_out_numbers(session: Session) -> dict[str, datetime]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,11 +14,21 @@ from app.services.callback_extensions import callback_extension, phone_with_exte
 
 SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
                  "both": "API + SMTP failing", "other": "critical problem"}
+log = logging.getLogger(__name__)
 
 
 def rep_clock(rep: Rep | None) -> str:
-    """The time zone a rep reads and hears deadlines in: theirs; UTC for anyone who is not a rep (or has none)."""
-    return rep.time_zone if rep is not None and rep.time_zone else "UTC"
+    """The time zone a rep reads and hears deadlines in: theirs; UTC for anyone who is not a rep (or has none), and
+    for a rep whose stored zone does not load (stored under an older tz database): a page never fails for it."""
+    if rep is None or not rep.time_zone:
+        return "UTC"
+    try:
+        zone(rep.time_zone)
+    except ValueError:
+        log.warning("rep %s: stored time zone %r does not load; their pages give times in UTC (hotline check names "
+                    "them; set a zone this tz database has)", rep.id, rep.time_zone[:64])
+        return "UTC"
+    return rep.time_zone
 
 
 def tam_clock(account: Account | None) -> str:

@@ -3,6 +3,13 @@ Alice in Los Angeles is paged at 19:00 on her evening, not told "by 03:15 UTC" (
 
 from __future__ import annotations
 
+import logging
+
+from sqlalchemy import select, update
+
+from app.config_check import oncall_problems
+from app.config_report import CheckReport
+from app.models import Rep
 from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 from tests.paging.test_acknowledgement import _sms_from
 
@@ -31,3 +38,29 @@ def test_each_rep_reads_the_deadline_on_their_own_clock(desk, network):
     alice.expect_sms("deadline 19:15 PST BREACHED").expect_call(answer=False)
     network.phone(MARIA).expect_sms("deadline 03:15 UTC BREACHED").expect_call(answer=False)
     desk.at(minutes=20)
+
+
+def test_a_stored_zone_that_no_longer_loads_pages_in_utc_and_says_so(desk, network, hotline, caplog):
+    # a zone stored under an older tz database (or written around the validator) that this one has not: the page
+    # must still go out, on UTC, and the log must say whose zone did not load
+    with hotline.db.transaction() as session:
+        session.execute(update(Rep).where(Rep.name == "Alice Primary").values(time_zone="America/Atlantis"))
+        alice_id = session.scalars(select(Rep.id).where(Rep.name == "Alice Primary")).one()
+    caplog.set_level(logging.WARNING)
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call()
+    incident = desk.open_incident()
+    desk.settle()
+    [page] = alice.sms
+    assert "by 03:15 UTC." in page
+    assert "called back by 03:15 U T C" in alice.calls[0].heard
+    network.phone(CUSTOMER).expect_sms("has taken your incident")
+    assert "by 03:15 UTC" in _sms_from(desk, ALICE, f"ACK {incident.reference}").get_data(as_text=True)
+    desk.settle()
+    warned = [r.getMessage() for r in caplog.records if "America/Atlantis" in r.getMessage()]
+    assert warned and all(f"rep {alice_id}" in line and "UTC" in line for line in warned)
+    report = CheckReport()
+    oncall_problems(hotline.settings, report, desk.clock.now(), strict=True)
+    [named] = [p for p in report.warnings if "America/Atlantis" in p.message]
+    assert named.where == "reps[Alice Primary].time_zone" and "UTC" in named.message
+    assert not [p for p in report.errors if "time zone" in p.message]  # her pages still go out: a warning
