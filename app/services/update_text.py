@@ -128,16 +128,17 @@ def closed_before(incident: Incident) -> str:
     return _t(incident.language, "upd_closed_before", ref=incident.reference)
 
 
-def reminder_sms(incident: Incident, round_: int, due: datetime) -> str:
-    """The owner's reminder shortly before an update is due (reps read English)."""
+def reminder_sms(incident: Incident, round_: int, due: datetime, tz: str) -> str:
+    """The owner's reminder shortly before an update is due (reps read English; the time on the owner's clock,
+    ``tz``: ``page_text.rep_clock``)."""
     return text("upd_reminder_sms", ref=incident.reference, company=incident.company[:40], round=round_,
-                due=hhmm(due))
+                due=hhmm(due, tz))
 
 
-def late_sms(incident: Incident, round_: int, due: datetime, owner: str) -> str:
-    """The managers' alert when an update was not sent by its due time."""
-    return text("upd_late_sms", ref=incident.reference, company=incident.company[:40], round=round_, due=hhmm(due),
-                owner=owner or "unknown")
+def late_sms(incident: Incident, round_: int, due: datetime, owner: str, tz: str) -> str:
+    """The managers' alert when an update was not sent by its due time (the time on the manager's clock, ``tz``)."""
+    return text("upd_late_sms", ref=incident.reference, company=incident.company[:40], round=round_,
+                due=hhmm(due, tz), owner=owner or "unknown")
 
 
 def outage_statement(outage: Outage, language: str, tz: str = "UTC") -> str:

@@ -30,6 +30,7 @@ from app.services import update_text
 from app.services.deliveries import queue_delivery
 from app.services.events import log_event
 from app.services.oncall import resolve_target
+from app.services.page_text import rep_clock
 from app.services.phones import is_textable
 from app.services.sms_opt_outs import is_opted_out
 
@@ -183,7 +184,8 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
     log_event(session, at=now, actor=by, kind="update_interval_agreed", incident_id=incident.id,
               detail={"minutes": minutes, "via": via,
                       "next_due_at": follow_up.next_due_at.isoformat() if follow_up.next_due_at else None})
-    due = f" The next update is due by {update_text.hhmm(follow_up.next_due_at)}." if follow_up.next_due_at else ""
+    tz = rep_clock(session.get(Rep, owner_rep_id) if owner_rep_id else None)  # the rep who agreed reads it
+    due = f" The next update is due by {update_text.hhmm(follow_up.next_due_at, tz)}." if follow_up.next_due_at else ""
     return Result(True, f"Updates for {incident.reference} every {say_minutes(minutes)}.{due}")
 
 
@@ -272,8 +274,8 @@ def remind_owner(session: Session, incident: Incident, step: DueStep, now: datet
     if owner is None or not owner.phone:
         return "skipped_no_owner"
     queue_delivery(session, channel=DeliveryChannel.SMS, to=owner.phone, purpose="update_reminder",
-                   recipient="owner", body=update_text.reminder_sms(incident, step.level, follow_up.next_due_at),
-                   now=now, incident_id=incident.id)
+                   recipient="owner",
+                   body=update_text.reminder_sms(incident, step.level, follow_up.next_due_at, rep_clock(owner)), now=now, incident_id=incident.id)
     return "reminded"
 
 
@@ -287,12 +289,13 @@ def update_overdue(session: Session, incident: Incident, step: DueStep, now: dat
     if follow_up is None:
         return "skipped_not_owed"
     owner = session.get(Rep, follow_up.owner_rep_id) if follow_up.owner_rep_id else None
-    body = update_text.late_sms(incident, step.level, follow_up.next_due_at, owner.name if owner else "")
     alerted = 0
     seen: set[str] = set()
     for manager in resolve_target(session, {"type": "managers"}, now):
         if manager.phone and manager.phone not in seen:
             seen.add(manager.phone)
+            body = update_text.late_sms(incident, step.level, follow_up.next_due_at, owner.name if owner else "",
+                                        rep_clock(session.get(Rep, manager.rep_id) if manager.rep_id else None))
             queue_delivery(session, channel=DeliveryChannel.SMS, to=manager.phone, purpose="update_late",
                            recipient="manager", body=body, now=now, incident_id=incident.id)
             alerted += 1

@@ -1,0 +1,36 @@
+"""Reps read the times of a customer's updates on their own clock (``page_text.rep_clock``), as they read a page:
+the owner's reminder, the confirmation of an interval they agreed, and the managers' "update was due" alert."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from app.models import Rep
+from app.services.acks import Actor, lock_incident, reached_by_email
+from tests.paging.conftest import ALICE, MARIA
+from tests.paging.test_acknowledgement import _sms_from
+
+
+def test_update_times_are_on_the_clock_of_the_rep_who_reads_them(desk, network, smtp):
+    # T0 is 03:00 UTC: Alice (America/Los_Angeles) reads 19:00 PST, Maria (Europe/Berlin) 04:00 CET
+    with desk.hotline.db.transaction() as session:
+        session.execute(update(Rep).where(Rep.phone == MARIA).values(time_zone="Europe/Berlin"))
+    alice, maria = network.phone(ALICE), network.phone(MARIA)
+    alice.expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.email_only_incident()
+    desk.settle()
+    ref = desk.incident(incident.id).reference
+    assert "Acknowledged" in _sms_from(desk, ALICE, f"ACK {ref}").get_data(as_text=True)
+    desk.at(minutes=2)
+    with desk.hotline.db.transaction() as session:
+        rep = session.scalars(select(Rep).where(Rep.phone == ALICE)).one()
+        assert reached_by_email(session, lock_incident(session, ref), Actor(name=rep.name, via="dashboard", rep=rep),
+                                "E-mailed Dana, she replied", desk.clock.now()).ok
+    desk.at(minutes=5)
+    answer = _sms_from(desk, ALICE, f"EVERY 2 hours {ref}").get_data(as_text=True)
+    assert "every 2 hours" in answer and "due by 21:05 PST." in answer  # 05:05 UTC
+    alice.expect_sms("customer update 1 due by 21:05 PST")
+    desk.at(minutes=115)
+    maria.expect_sms("customer update 1 was due 06:05 CET")
+    desk.at(minutes=125)
+    assert alice.unmet == [] and maria.unmet == []
