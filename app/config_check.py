@@ -185,7 +185,7 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
     """Every schedule a policy pages exists (an error when ``strict``); every level pages before the deadline and
     someone can be paged now (errors for ``hotline check`` only: ``serve`` and ``worker`` start and warn, since
     intake without a rep still records every caller and alerts whoever it can); gaps, managers, overlaps,
-    overrides of deactivated reps, reps whose stored time zone does not load."""
+    overrides and policy targets of deactivated reps, reps whose stored time zone does not load."""
     from app.db import Database
     from app.services import oncall_coverage as coverage
 
@@ -201,6 +201,7 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             nobody = coverage.nobody_to_page_now(session, now)
             no_sms = coverage.no_sms_pages_now(session, now)
             zones = coverage.unloadable_rep_zones(session)
+            deactivated = coverage.deactivated_rep_targets(session)
     finally:
         db.dispose()
     reported: set[tuple[str, str]] = set()
@@ -225,6 +226,10 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             "or mark an active rep is_manager: true")
     for rep in no_sms:  # a warning: calls still reach them
         report.warn(f"reps[{rep.name}].phone", f"{rep.describe()}.", rep.fix(settings.twilio_number))
+    for target in deactivated:  # a warning: the level's other targets (and the managers after it) still page
+        report.warn(f"escalation_policies[{target.policy}].{target.path}", f"{target.rep} is deactivated: this "
+                    "target pages nobody.", f"reactivate {target.rep}, or name an active rep or a schedule there "
+                    "(`hotline oncall import`, the on-call page, or PUT /api/v1/escalation-policies/{name})")
     for unloadable in zones:  # a warning: their pages still go out, in UTC
         report.warn(f"reps[{unloadable.rep}].time_zone", f"{unloadable.describe()}.",
                     "set an IANA zone this tz database has (e.g. the one that replaced it): `hotline oncall export`, "

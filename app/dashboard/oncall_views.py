@@ -100,6 +100,8 @@ def import_yaml_view() -> Response | tuple[str, int]:
     except OnCallConfigError as exc:
         return _page(errors={"yaml": exc}, yaml_text=text, status=422)
     flash(f"On-call configuration imported: {summary}.", "message")
+    for line in summary.warnings:
+        flash(f"Note: {line}.", "message")
     return redirect(url_for("oncall.show"))
 
 

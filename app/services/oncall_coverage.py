@@ -1,5 +1,5 @@
 """Whether the escalation policies can reach anyone: missing schedules, gaps in coverage, overlaps,
-overrides of deactivated reps; and reps whose stored time zone does not load.
+overrides and policy targets of deactivated reps; and reps whose stored time zone does not load.
 
 Read-only queries for ``hotline check``, the start-up checks of ``serve``/``worker`` and
 the on-call import, which refuses a configuration whose policy names a schedule that
@@ -263,14 +263,36 @@ def ignored_overrides(session: Session, now: datetime) -> list[IgnoredOverride]:
     return found
 
 
-def policy_warnings(session: Session, levels: list[dict]) -> list[str]:
-    """What is worth a look in a saved policy's canonical ``levels``: rep targets naming a deactivated rep."""
-    lines = []
+@dataclass(frozen=True)
+class DeactivatedTarget:
+    """A rep target of a policy naming a deactivated rep: it pages nobody (the level's other targets still page)."""
+
+    policy: str
+    path: str  # e.g. "levels[1].targets[0].rep"
+    rep: str
+
+    def describe(self) -> str:
+        """The path and what it means, as the API and the on-call page say it when the policy is saved."""
+        return f"{self.path}: {self.rep} is deactivated: this target pages nobody"
+
+
+def _deactivated_targets(session: Session, policy: str, levels: list[dict]) -> list[DeactivatedTarget]:
+    found = []
     for path, target in targets_of(levels):
         rep = find_rep(session, target["rep"]) if target["type"] == TargetType.REP else None
         if rep is not None and not rep.active:
-            lines.append(f"{path}.rep: {rep.name} is deactivated: this target pages nobody")
-    return lines
+            found.append(DeactivatedTarget(policy, f"{path}.rep", rep.name))
+    return found
+
+
+def policy_warnings(session: Session, levels: list[dict]) -> list[str]:
+    """What is worth a look in a saved policy's canonical ``levels``: rep targets naming a deactivated rep."""
+    return [t.describe() for t in _deactivated_targets(session, "", levels)]
+
+
+def deactivated_rep_targets(session: Session) -> list[DeactivatedTarget]:
+    """The rep targets of every stored policy that name a deactivated rep (the import, `hotline check`)."""
+    return [t for name, levels, _ in effective_policies(session) for t in _deactivated_targets(session, name, levels)]
 
 
 def on_call_now(session: Session, now: datetime) -> dict[str, tuple[str, ...]]:

@@ -26,7 +26,13 @@ from app.oncall.fields import WEEKDAYS, bool_field, iso_z, known_keys
 from app.oncall.records import SCHEDULE_FIELDS, parse_override, parse_rep, parse_schedule
 from app.services.oncall import find_rep
 from app.services.oncall_admin import add_override, save_policy, save_rep, save_schedule
-from app.services.oncall_coverage import coverage_gaps, ignored_overrides, missing_schedules, overlapping_overrides
+from app.services.oncall_coverage import (
+    coverage_gaps,
+    deactivated_rep_targets,
+    ignored_overrides,
+    missing_schedules,
+    overlapping_overrides,
+)
 
 __all__ = ["ImportSummary", "OnCallConfigError", "export_yaml", "import_yaml"]
 
@@ -85,6 +91,8 @@ def import_yaml(session: Session, text: str, now: datetime) -> ImportSummary:
         summary.warnings.extend(o.describe() for o in ignored_overrides(session, now))
         summary.warnings.extend(f"{g.describe()}: add a layer member or an override"
                                 for g in coverage_gaps(session, now.replace(microsecond=0)))
+    # a rep deactivated by this import, or a policy naming one: either way the target pages nobody
+    summary.warnings.extend(f"escalation policy {t.policy!r}: {t.describe()}" for t in deactivated_rep_targets(session))
     return summary
 
 
