@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from app import probes
+from app.clock import Clock, SystemClock
 from app.config_report import CheckReport, Problem, Role, Severity
 from app.config_rules import settings_problems
 from app.settings import PROMISED_CALLBACK_MINUTES, TWILIO_API_BASE, Settings, SettingsError
@@ -374,19 +375,17 @@ def run_checks(
     env: Mapping[str, str] | None = None,
     *,
     role: Role = Role.CHECK,
-    now: datetime | None = None,
+    clock: Clock | None = None,
     migrate: Callable[[Settings], None] | None = None,
     probe_twilio: bool = True,
 ) -> CheckReport:
     """Every check for ``role``; serve/worker pass ``migrate`` to bring the schema to head first."""
-    from app.clock import SystemClock
-
     if env is None:
         from app.settings import _load_dotenv
 
         _load_dotenv()
         env = dict(os.environ)
-    now = now or SystemClock().now()
+    clock = clock or SystemClock()  # read as each check runs: the probes before it take seconds
     report = CheckReport()
     settings, broken = read_settings(env, report)
     report.settings = settings
@@ -410,11 +409,11 @@ def run_checks(
     if redis_ok:
         foreign_queue_problems(settings, report)
     if database_ok:
-        telephony_problems(settings, report, now, role)
-        oncall_problems(settings, report, now, strict=role == Role.CHECK or not settings.simulated_telephony,
+        telephony_problems(settings, report, clock.now(), role)
+        oncall_problems(settings, report, clock.now(), strict=role == Role.CHECK or not settings.simulated_telephony,
                         checking=role == Role.CHECK)
         if role != Role.WORKER and redis_ok:
-            liveness_problems(settings, report, now, strict=role == Role.CHECK)
+            liveness_problems(settings, report, clock.now(), strict=role == Role.CHECK)
         if role == Role.CHECK and settings.helpdesk_webhook_url:
-            helpdesk_delivery_problems(settings, report, now)
+            helpdesk_delivery_problems(settings, report, clock.now())
     return report

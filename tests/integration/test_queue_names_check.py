@@ -24,7 +24,7 @@ def _check(hotline, role: Role) -> CheckReport:
     settings = hotline.settings
     env = {"HOTLINE_DATA_DIR": str(settings.data_dir), "DATABASE_URL": settings.database_url, "REDIS_URL": REDIS_URL,
            "QUEUE_NAME": settings.queue_name}
-    return run_checks(env, role=role, now=hotline.clock.now(), probe_twilio=False)
+    return run_checks(env, role=role, clock=hotline.clock, probe_twilio=False)
 
 
 def test_workers_listening_on_the_queues_of_another_queue_name_are_named(hotline):

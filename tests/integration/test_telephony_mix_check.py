@@ -9,20 +9,29 @@ deployment's settings said 0 errors.
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 from app.config_check import CheckReport, Role, run_checks
+from app.services import leases
 from app.wiring import Hotline
 from tests.conftest import REDIS_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+from tests.fakes import FakeClock
 from workers import watchdog
 
 
 def _check(hotline: Hotline, role: Role, twilio: bool) -> CheckReport:
+    return run_checks(_env(hotline, twilio), role=role, clock=hotline.clock, probe_twilio=False)
+
+
+def _env(hotline: Hotline, twilio: bool) -> dict[str, str]:
     settings = hotline.settings
     env = {"HOTLINE_DATA_DIR": str(settings.data_dir), "DATABASE_URL": settings.database_url, "REDIS_URL": REDIS_URL,
            "QUEUE_NAME": settings.queue_name, "TWILIO_NUMBER": settings.twilio_number,
            "PUBLIC_BASE_URL": settings.public_base_url, "SECRET_KEY": "k" * 40}
     if twilio:
         env |= {"TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN}
-    return run_checks(env, role=role, now=hotline.clock.now(), probe_twilio=False)
+    return env
 
 
 def _telephony(report: CheckReport) -> list[str]:
@@ -58,3 +67,25 @@ def test_a_worker_without_twilio_credentials_does_not_start_beside_a_worker_on_t
         assert line.startswith(f"ERROR   telephony: a hotline worker (host-a:1) runs on Twilio account {TEST_ACCOUNT_SID}, "
                                "but this process would run SIMULATED telephony")
         assert "fix: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN as on the other hosts" in line
+
+
+class _SlowProbes(FakeClock):
+    """A clock a second later at each reading: the probes between two readings (database, Redis, SMTP) take time."""
+
+    def now(self):
+        at = super().now()
+        self.advance(seconds=1)
+        return at
+
+
+def test_check_reads_the_watchdogs_heartbeat_age_after_its_slower_probes(hotline):
+    # `hotline check` printed "watchdog alive (host-b:4242, heartbeat -0.7 s ago)": it took now before its probes,
+    # and the running worker's watchdog renewed its lease meanwhile
+    start = hotline.clock.now()
+    with hotline.db.transaction() as session:  # renewed half a second after the check began
+        leases.hold(session, leases.WATCHDOG, "host-b:4242", start + timedelta(seconds=0.5), watchdog.LEASE_TTL)
+    clock = _SlowProbes(start)
+    report = run_checks(_env(hotline, twilio=True), role=Role.CHECK, clock=clock, probe_twilio=False)
+    [alive] = [line for line in report.passed if line.startswith("watchdog alive")]
+    age = float(re.search(r"heartbeat (-?[\d.]+) s ago", alive).group(1))
+    assert age >= 0, alive
