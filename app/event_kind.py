@@ -14,7 +14,7 @@ class EventKind(StrEnum):
     # intake
     CALL_RECEIVED = "call_received"
     CALL_STATUS = "call_status"
-    CALL_ABANDONED_UNREACHABLE = "call_abandoned_unreachable"
+    CALL_ABANDONED_UNREACHABLE = "call_abandoned_unreachable"  # no longer written (now a missed_call); old logs
     STALE_STEP_IGNORED = "stale_step_ignored"
     INCIDENT_OPENED = "incident_opened"
     INCIDENT_RESCUED = "incident_rescued"

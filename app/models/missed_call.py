@@ -1,11 +1,12 @@
-"""Calls that ended before triage, and the one-off SMS the hotline sends outside incidents."""
+"""Calls that ended before triage or unreachable, and the one-off SMS the hotline sends outside incidents."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
@@ -23,7 +24,7 @@ class NoticeStatus(StrEnum):
 
 
 class MissedCall(Base):
-    """A call that ended before triage: shown on the board, never paged (issue 9)."""
+    """A call that ended before triage, or with no way to reach the caller back: shown on the board, never paged."""
 
     __tablename__ = "missed_calls"
 
@@ -37,6 +38,8 @@ class MissedCall(Base):
     # the caller's open incident, when they already had one (the call joined it)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
+    # what the caller told the intake before hanging up (field -> value; empty before triage)
+    said: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
 
 
 class Notice(Base):

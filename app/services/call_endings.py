@@ -12,7 +12,7 @@ from app.services import caller_trust
 from app.services.caller_limits import CallerLimits
 from app.services.escalation import set_deadline
 from app.services.events import log_event
-from app.services.incidents import open_incident_for, readable_state, rescue_call
+from app.services.incidents import RESCUE_EXCLUDED_STAGES, open_incident_for, readable_state, rescue_call
 from app.services.missed_calls import ended_before_triage, record_missed_call
 from app.services.outbound_volume import check_outbound_volume
 from ivr_flows.model import CallState, FlowPolicy, SaveIncident, Stage
@@ -24,7 +24,8 @@ def settle_ended_call(
 ) -> None:
     """An ended call with no incident: before triage a missed call; a caller with an open incident joins it.
 
-    Otherwise the unfinished intake is rescued when the caller is reachable, as before.
+    Otherwise the unfinished intake is rescued when the caller is reachable, as before; a critical caller we
+    have no way to reach back is a missed call carrying what they said (nobody is paged for them).
     """
     if call.incident_id is not None:
         _settle_opened_early(session, call, now)
@@ -53,6 +54,9 @@ def settle_ended_call(
         return
     incident = rescue_call(session, call_sid=call.call_sid, from_number=call.from_number, now=now,
                             reason="caller_hung_up", policy=policy, require_reachable=True)
+    if incident is None and state is not None and state.stage not in RESCUE_EXCLUDED_STAGES:
+        record_missed_call(session, call, state, now, policy, limits)
+        return
     if incident is not None and state is not None:
         # The rep sees for a rescued call too whether the caller was verified and what matches.
         said = SaveIncident(captured=state.captured, lang=state.lang, caller_id=call.from_number, captured_at=now,

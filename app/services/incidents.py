@@ -153,7 +153,7 @@ def rescue_call(
     """Save an unfinished (or never started) intake with what it has: no Sev-1 caller is lost.
 
     A caller who hung up (``require_reachable``) is saved only when we can reach
-    them back; an emergency path (fallback, internal error) always saves.
+    them back (else None); an emergency path (fallback, internal error) always saves.
     """
     call = session.get(CallSession, call_sid)
     if call is None:
@@ -173,9 +173,7 @@ def rescue_call(
                                       hotline_number=policy.hotline_number)
         captured = replace(captured, callback_phone=phone or "")
     if require_reachable and not (captured.callback_phone or captured.email):
-        log_event(session, at=now, actor="system", kind="call_abandoned_unreachable", call_sid=call_sid,
-                  detail={"reason": reason})
-        return None
+        return None  # nobody can call them back: the caller of this function keeps what they said
     incident = _new_incident(
         session, captured=captured, call_sid=call_sid, caller_id=call.from_number,
         lang=state.lang.value if state else "en-US", received_at=call.started_at, captured_at=now,

@@ -1,4 +1,4 @@
-"""Calls that end before triage: a "missed call" on the board and one SMS, never a paged incident."""
+"""Calls that end before triage, or unreachable: a "missed call" on the board and one SMS, never a paged incident."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ from ivr_flows.model import CallState, FlowPolicy, Stage
 from ivr_flows.validate import is_valid_phone, parse_callback_number
 
 PRE_TRIAGE_STAGES = {Stage.LANGUAGE, Stage.TRIAGE}
+# What a caller may have told the intake, as the missed-calls page shows it (no callback number or
+# e-mail: a caller who gave one is reachable, and rescued as an incident instead).
+SAID_FIELDS = ("affected_service", "ticket_number", "company", "contact_name", "problem_text", "recording_url")
 _TEXTABLE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
@@ -42,7 +45,7 @@ def record_missed_call(
     session: Session, call: CallSession, state: CallState | None, now: datetime, policy: FlowPolicy,
     limits: CallerLimits,
 ) -> None:
-    """Write the missed call (once per CallSid) and queue one SMS inviting the caller back."""
+    """Write the missed call (once per CallSid) with what the caller said, and queue one SMS inviting them back."""
     if session.scalar(select(MissedCall.id).where(MissedCall.call_sid == call.call_sid)) is not None:
         return
     caller = call.from_number
@@ -50,7 +53,7 @@ def record_missed_call(
     chosen = state.lang.value if state is not None and state.stage is not Stage.LANGUAGE else ""
     missed = MissedCall(call_sid=call.call_sid, caller_id=caller[:32], language=chosen,
                         stage=state.stage.value if state else "", received_at=call.started_at, ended_at=now,
-                        incident_id=open_incident.id if open_incident else None)
+                        incident_id=open_incident.id if open_incident else None, said=said(state))
     session.add(missed)
     session.flush()
     log_event(session, at=now, actor="system", kind="missed_call", call_sid=call.call_sid,
@@ -72,10 +75,19 @@ def record_missed_call(
     schedule(session, "notice", notice.id, now)
 
 
+def said(state: CallState | None) -> dict[str, str]:
+    """What the caller told the intake so far, field by field (only what they gave)."""
+    if state is None:
+        return {}
+    c = state.captured
+    values = {name: getattr(c, name) for name in SAID_FIELDS}
+    return {name: str(value) for name, value in values.items() if value}
+
+
 def recent_missed_calls(session: Session, since: datetime, limit: int = 100) -> list[MissedCall]:
     """Missed calls that ended since ``since``, newest first (for the board)."""
     stmt = select(MissedCall).where(MissedCall.ended_at >= since).order_by(MissedCall.ended_at.desc()).limit(limit)
     return list(session.scalars(stmt))
 
 
-__all__ = ["ended_before_triage", "record_missed_call", "recent_missed_calls", "textable"]
+__all__ = ["ended_before_triage", "record_missed_call", "recent_missed_calls", "said", "textable"]

@@ -79,7 +79,10 @@ def test_a_spoofed_hotline_caller_id_who_hangs_up_is_never_called_back(call_from
     with hotline.db.session() as s:
         kinds = list(s.scalars(select(IncidentEvent.kind).where(IncidentEvent.call_sid == call.call_sid)
                                   .order_by(IncidentEvent.id)))
-    assert kinds[-1] == "call_abandoned_unreachable"
+    assert kinds[-1] == "missed_call"  # what they said stays on the missed-calls page; nobody is paged
+    with hotline.db.session() as s:
+        [missed] = s.scalars(select(MissedCall)).all()
+    assert missed.said["company"] == "Evil Corp" and missed.notice_id is None  # the hotline is not texted
 
 
 def test_a_missed_call_from_the_hotline_number_gets_no_sms(phone, hotline):
