@@ -184,6 +184,24 @@ def open_when_reachable(step: Step, now: datetime) -> Step:
     return replace(step, state=s, effects=(*step.effects, effect, log("incident_opened_early")))
 
 
+# A value read back to the caller and awaiting their yes, by the stage that asks for it.
+_PENDING_FIELD = {Stage.COMPANY: "company", Stage.CONTACT_NAME: "contact_name",
+                  Stage.CALLBACK_CONFIRM: "callback_phone", Stage.EMAIL_CONFIRM: "email"}
+
+
+def hung_up(state: CallState) -> tuple[CallState, tuple[LogEvent, ...]]:
+    """What a caller who hung up leaves: a value read back to them and awaiting their yes is kept, unconfirmed,
+    as silence keeps it (``_accept_pending``); the stage stays where they left."""
+    field = _PENDING_FIELD.get(state.stage)
+    if field is None or not state.pending:
+        return state, ()
+    values = {field: state.pending}
+    if field == "callback_phone":
+        values["callback_extension"] = state.pending_extension
+    lines = (log("field_unconfirmed", field=field, when="hang_up"), *_extension_lines(state, values))
+    return capture(replace(state, pending="", pending_extension=""), **values), lines
+
+
 # ---------------------------------------------------------------- company, name
 
 

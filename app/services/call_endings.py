@@ -12,9 +12,16 @@ from app.services import caller_trust
 from app.services.caller_limits import CallerLimits
 from app.services.escalation import set_deadline
 from app.services.events import log_event
-from app.services.incidents import RESCUE_EXCLUDED_STAGES, open_incident_for, readable_state, rescue_call
+from app.services.incidents import (
+    RESCUE_EXCLUDED_STAGES,
+    open_incident_for,
+    readable_state,
+    rescue_call,
+    update_from_call,
+)
 from app.services.missed_calls import ended_before_triage, record_missed_call
 from app.services.outbound_volume import check_outbound_volume
+from ivr_flows.capture import hung_up
 from ivr_flows.model import CallState, FlowPolicy, SaveIncident, Stage
 from ivr_flows.validate import is_valid_phone
 
@@ -27,10 +34,10 @@ def settle_ended_call(
     Otherwise the unfinished intake is rescued when the caller is reachable, as before; a critical caller we
     have no way to reach back is a missed call carrying what they said (nobody is paged for them).
     """
+    state = _left_behind(session, call, now)
     if call.incident_id is not None:
         _settle_opened_early(session, call, now)
         return
-    state = _state(call)
     if ended_before_triage(state):
         record_missed_call(session, call, state, now, policy, limits)
         check_outbound_volume(session, now, limits.outbound_alert_per_hour)
@@ -68,6 +75,20 @@ def _state(call: CallSession) -> CallState | None:
     return readable_state(call.state)
 
 
+def _left_behind(session: Session, call: CallSession, now: datetime) -> CallState | None:
+    """The call's final state: what was read back to the caller and awaited their yes is kept (``hung_up``)."""
+    state = _state(call)
+    if state is None:
+        return None
+    state, lines = hung_up(state)
+    for line in lines:
+        log_event(session, at=now, actor="ivr", kind=line.kind, detail=line.detail, call_sid=call.call_sid,
+                  incident_id=call.incident_id, flow=True)
+    if lines:
+        call.state = state.to_dict()
+    return state
+
+
 def nothing_to_settle(state: CallState | None, incident_id: int | None) -> bool:
     """True when an ended call needs no more than its status: it has an incident, and not one it opened
     mid-call and left before the end (issue 13: those get the caller check and their deadline)."""
@@ -89,6 +110,7 @@ def _settle_opened_early(session: Session, call: CallSession, now: datetime) -> 
                           "text": c.problem_text, "recording_url": c.recording_url, "company": c.company,
                           "contact_name": c.contact_name, "callback_phone": c.callback_phone, "email": c.email})
         return
+    update_from_call(session, incident, c, now, final=False)  # an answer read back but not yet confirmed
     said = SaveIncident(captured=state.captured, lang=state.lang, caller_id=call.from_number, captured_at=now,
                         verified=state.verified, related_reference=state.related_reference)
     caller_trust.record_caller_check(session, incident, said, now)
