@@ -14,6 +14,7 @@ class EventKind(StrEnum):
     # intake
     CALL_RECEIVED = "call_received"
     CALL_STATUS = "call_status"
+    CALL_END_UNREPORTED = "call_end_unreported"  # no status callback came: the watchdog settled the ended call
     CALL_ABANDONED_UNREACHABLE = "call_abandoned_unreachable"  # no longer written (now a missed_call); old logs
     STALE_STEP_IGNORED = "stale_step_ignored"
     INCIDENT_OPENED = "incident_opened"

@@ -29,7 +29,9 @@ from sqlalchemy import func, select
 from app.models import DueStep, Page, PageStatus, StepStatus
 from app.queue import JOB_FUNCTIONS, PendingJob
 from app.services import leases
+from app.services.call_endings import settle_unreported_calls
 from app.services.callback_calls import due_callbacks
+from app.services.caller_limits import limits_from
 from app.services.deliveries import due_deliveries
 from app.services.helpdesk_webhooks import webhook_jobs
 from app.services.intake import policy_from
@@ -116,6 +118,9 @@ def sweep(hotline: Hotline, replay_spool: bool = True) -> int:
         if replayed:
             log.warning("replayed %d spooled emergency records", replayed)
     now = hotline.clock.now()
+    settings = hotline.settings
+    with hotline.db.transaction() as session:  # calls whose end Twilio never reported: rescued, or missed calls
+        settle_unreported_calls(session, now, policy_from(settings), limits_from(settings))
     with hotline.db.session() as session:
         jobs = overdue_steps(session, now)
         jobs += due_pages(session, now)

@@ -144,6 +144,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
         + (f"; the breach logged on the provisional deadline of {_when(d[BREACH_WITHDRAWN])} no longer counts"
            if d.get(BREACH_WITHDRAWN) else ""), ""),
     "incident_rescued": lambda d, _: (f"Saved from an unfinished call ({d.get('reason', '')})", "warn"),
+    "call_end_unreported": lambda d, _: ("Twilio never reported the end of the call: taken as hung up after the "
+                                         f"last answer, at {_when(d.get('last_heard'))}", "warn"),
     "information_added": lambda d, _: (f"Caller added information: {d.get('text') or ''}"
                                        + (" (with a recording)" if d.get("recording_url") else ""), ""),
     "voicemail_recorded": lambda d, _: (f"Voicemail recorded ({d.get('seconds', 0)} s)", ""),

@@ -5,24 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
 
 ENDED_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})  # Twilio's final CallStatus
+IN_PROGRESS = "in-progress"  # a call whose end Twilio has not reported (a status callback sets a final one)
+UNREPORTED = "unreported"  # no webhook nor final status for so long that the watchdog stopped waiting (call_endings)
 
 
 class CallSession(Base):
     """The IVR state of one inbound call, keyed by Twilio's CallSid."""
 
     __tablename__ = "call_sessions"
+    # the watchdog's look for calls whose end was never reported reads only the calls still in progress
+    __table_args__ = (Index("ix_call_sessions_status_updated_at", "status", "updated_at"),)
 
     call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     from_number: Mapped[str] = mapped_column(String(32), default="")
     to_number: Mapped[str] = mapped_column(String(32), default="")
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(32), default="in-progress")
+    status: Mapped[str] = mapped_column(String(32), default=IN_PROGRESS)
     seq: Mapped[int] = mapped_column(Integer, default=0)  # replies sent; step URLs carry it
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,4 +1,7 @@
-"""What an intake call that ended unfinished leaves behind: a missed call, a joined incident or a rescue."""
+"""What an intake call that ended unfinished leaves behind: a missed call, a joined incident or a rescue.
+
+Also for a call whose end Twilio never reported (``settle_unreported_calls``, run by the watchdog).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import CallSession, Incident
+from app.models.call import IN_PROGRESS, UNREPORTED
 from app.services import caller_trust
 from app.services.caller_limits import CallerLimits
-from app.services.escalation import set_deadline
+from app.services.escalation import INTAKE_IDLE_AFTER, set_deadline
 from app.services.events import log_event
 from app.services.incidents import (
     RESCUE_EXCLUDED_STAGES,
@@ -25,21 +29,26 @@ from ivr_flows.capture import hung_up
 from ivr_flows.model import CallState, FlowPolicy, SaveIncident, Stage
 from ivr_flows.validate import is_valid_phone
 
+UNREPORTED_PER_PASS = 100  # calls one watchdog pass settles (the rest go on the next pass)
+
 
 def settle_ended_call(
-    session: Session, call: CallSession, now: datetime, policy: FlowPolicy, limits: CallerLimits
+    session: Session, call: CallSession, now: datetime, policy: FlowPolicy, limits: CallerLimits,
+    ended_at: datetime | None = None,
 ) -> None:
     """An ended call with no incident: before triage a missed call; a caller with an open incident joins it.
 
     Otherwise the unfinished intake is rescued when the caller is reachable, as before; a critical caller we
     have no way to reach back is a missed call carrying what they said (nobody is paged for them).
+    ``ended_at``: when the caller was last heard, when that is long before ``now`` (``settle_unreported_calls``).
     """
+    ended_at = ended_at or now
     state = _left_behind(session, call, now)
     if call.incident_id is not None:
-        _settle_opened_early(session, call, now)
+        _settle_opened_early(session, call, now, ended_at)
         return
     if ended_before_triage(state):
-        record_missed_call(session, call, state, now, policy, limits)
+        record_missed_call(session, call, state, now, policy, limits, ended_at)
         check_outbound_volume(session, now, limits.outbound_alert_per_hour)
         return
     if state is not None and state.incident is not None:
@@ -60,9 +69,9 @@ def settle_ended_call(
                           "contact_name": c.contact_name, "callback_phone": c.callback_phone, "email": c.email})
         return
     incident = rescue_call(session, call_sid=call.call_sid, from_number=call.from_number, now=now,
-                            reason="caller_hung_up", policy=policy, require_reachable=True)
+                            reason="caller_hung_up", policy=policy, require_reachable=True, captured_at=ended_at)
     if incident is None and state is not None and state.stage not in RESCUE_EXCLUDED_STAGES:
-        record_missed_call(session, call, state, now, policy, limits)
+        record_missed_call(session, call, state, now, policy, limits, ended_at)
         return
     if incident is not None and state is not None:
         # The rep sees for a rescued call too whether the caller was verified and what matches.
@@ -95,7 +104,7 @@ def nothing_to_settle(state: CallState | None, incident_id: int | None) -> bool:
     return incident_id is not None and (state is None or not state.opened or state.stage is Stage.DONE)
 
 
-def _settle_opened_early(session: Session, call: CallSession, now: datetime) -> None:
+def _settle_opened_early(session: Session, call: CallSession, now: datetime, ended_at: datetime) -> None:
     """A caller who hung up after their incident opened mid-call (issue 13): compare what they said."""
     state = _state(call)
     if nothing_to_settle(state, call.incident_id):
@@ -114,4 +123,29 @@ def _settle_opened_early(session: Session, call: CallSession, now: datetime) -> 
     said = SaveIncident(captured=state.captured, lang=state.lang, caller_id=call.from_number, captured_at=now,
                         verified=state.verified, related_reference=state.related_reference)
     caller_trust.record_caller_check(session, incident, said, now)
-    set_deadline(session, incident, now, reason="caller_hung_up")  # all the details this call will give
+    set_deadline(session, incident, ended_at, reason="caller_hung_up")  # all the details this call will give
+
+
+def settle_unreported_calls(session: Session, now: datetime, policy: FlowPolicy, limits: CallerLimits) -> int:
+    """Settle the intake calls Twilio never reported ended: no webhook for ``INTAKE_IDLE_AFTER`` (longer than any
+    question or recording waits) and no final status (a status callback lost, refused or not configured).
+
+    Each is settled as a caller who hung up at their last answer (``settle_ended_call``), once: it is marked
+    ``UNREPORTED``; a status callback arriving after all settles nothing twice. A call past its intake (the
+    live-connect queue, a resolution question) has nothing to settle and may still be going on: it is only
+    marked, so no pass reads it again. Returns how many were settled.
+    """
+    stmt = (select(CallSession)
+            .where(CallSession.status == IN_PROGRESS, CallSession.updated_at <= now - INTAKE_IDLE_AFTER)
+            .order_by(CallSession.updated_at).limit(UNREPORTED_PER_PASS).with_for_update(skip_locked=True))
+    settled = 0
+    for call in session.scalars(stmt):
+        call.status = UNREPORTED
+        state = _state(call)
+        if nothing_to_settle(state, call.incident_id) or (state is not None and state.stage is Stage.DONE):
+            continue
+        log_event(session, at=now, actor="system", kind="call_end_unreported", call_sid=call.call_sid,
+                  incident_id=call.incident_id, detail={"last_heard": call.updated_at.isoformat()})
+        settle_ended_call(session, call, now, policy, limits, ended_at=call.updated_at)
+        settled += 1
+    return settled

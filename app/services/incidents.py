@@ -149,11 +149,13 @@ def append_to_incident(session: Session, call: CallSession, effect: AppendToInci
 def rescue_call(
     session: Session, *, call_sid: str, from_number: str, now: datetime, reason: str,
     policy: FlowPolicy, source: IncidentSource = IncidentSource.RESCUED, require_reachable: bool = False,
+    captured_at: datetime | None = None,
 ) -> Incident | None:
     """Save an unfinished (or never started) intake with what it has: no Sev-1 caller is lost.
 
     A caller who hung up (``require_reachable``) is saved only when we can reach
-    them back (else None); an emergency path (fallback, internal error) always saves.
+    them back (else None); an emergency path (fallback, internal error) always saves. The promise runs from
+    ``captured_at`` (the caller's last answer, when the call's end was heard of late), else ``now``.
     """
     call = session.get(CallSession, call_sid)
     if call is None:
@@ -176,7 +178,7 @@ def rescue_call(
         return None  # nobody can call them back: the caller of this function keeps what they said
     incident = _new_incident(
         session, captured=captured, call_sid=call_sid, caller_id=call.from_number,
-        lang=state.lang.value if state else "en-US", received_at=call.started_at, captured_at=now,
+        lang=state.lang.value if state else "en-US", received_at=call.started_at, captured_at=captured_at or now,
         source=source, sla_minutes=policy.sla_minutes,
     )
     call.incident_id = incident.id

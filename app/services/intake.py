@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import CallSession, Incident, IncidentEvent
+from app.models.call import UNREPORTED
 from app.reports.facts import shapes_facts
 from app.services import caller_trust
 from app.services.acks import connect_after_call
@@ -252,14 +253,16 @@ def end_call(
     policy: FlowPolicy, now: datetime, limits: CallerLimits | None = None,
 ) -> None:
     """Record a call status; an ended, unfinished intake becomes a missed call, joins, or is rescued."""
-    call = session.get(CallSession, call_sid)
+    call = session.get(CallSession, call_sid, with_for_update=True)  # the watchdog may be settling it
     log_event(session, at=now, actor="twilio", kind="call_status", call_sid=call_sid,
               incident_id=call.incident_id if call else None,
               detail={"status": call_status, "duration": duration})
     if call is None or not ended:
         return
+    settled = call.status == UNREPORTED  # the watchdog settled it when no status came: nothing twice
     call.status = call_status
     call.updated_at = now
-    settle_ended_call(session, call, now, policy, limits or CallerLimits())
+    if not settled:
+        settle_ended_call(session, call, now, policy, limits or CallerLimits())
     if call.incident_id is not None:
         connect_after_call(session, call.incident_id, now)  # a rep asked to connect while the caller talked

@@ -43,7 +43,7 @@ def textable(number: str, policy: FlowPolicy) -> bool:
 
 def record_missed_call(
     session: Session, call: CallSession, state: CallState | None, now: datetime, policy: FlowPolicy,
-    limits: CallerLimits,
+    limits: CallerLimits, ended_at: datetime | None = None,
 ) -> None:
     """Write the missed call (once per CallSid) with what the caller said, and queue one SMS inviting them back."""
     if session.scalar(select(MissedCall.id).where(MissedCall.call_sid == call.call_sid)) is not None:
@@ -52,7 +52,7 @@ def record_missed_call(
     open_incident = open_incident_for(session, phone=caller) if is_valid_phone(caller) else None
     chosen = state.lang.value if state is not None and state.stage is not Stage.LANGUAGE else ""
     missed = MissedCall(call_sid=call.call_sid, caller_id=caller[:32], language=chosen,
-                        stage=state.stage.value if state else "", received_at=call.started_at, ended_at=now,
+                        stage=state.stage.value if state else "", received_at=call.started_at, ended_at=ended_at or now,
                         incident_id=open_incident.id if open_incident else None, said=said(state))
     session.add(missed)
     session.flush()

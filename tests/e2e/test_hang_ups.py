@@ -3,12 +3,15 @@ caller is lost), and nobody is paged for a caller the hotline has no way to reac
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from app.auth import Role
 from app.models import Incident, IncidentEvent, MissedCall, Notice, Page
 from app.services.callback_extensions import callback_extension
 from tests.integration.board_support import login_as
+from workers import watchdog
 
 KNOWN = "+14155550100"
 
@@ -21,6 +24,11 @@ def _lines(session, call_sid: str) -> list[dict]:
     """The call's log lines, kind and detail in one dict each."""
     events = session.scalars(select(IncidentEvent).where(IncidentEvent.call_sid == call_sid).order_by(IncidentEvent.id))
     return [{"kind": e.kind, **e.detail} for e in events]
+
+
+def _incidents(hotline) -> list[Incident]:
+    with hotline.db.session() as s:
+        return list(s.scalars(select(Incident).order_by(Incident.id)))
 
 
 def _to_company(call) -> None:
@@ -98,3 +106,85 @@ def test_a_withheld_caller_without_a_number_who_hangs_up_at_their_e_mail_read_ba
     with hotline.db.session() as s:
         [incident] = s.scalars(select(Incident)).all()
     assert (incident.email, incident.callback_phone, incident.company) == ("ops@acme.example", "", "Acme Mail Inc")
+
+
+def test_a_caller_whose_hang_up_twilio_never_reports_is_rescued_by_the_watchdog(phone, hotline, clock, client):
+    call = phone(KNOWN)
+    _to_company(call)
+    call.say("Acme Mail Inc")
+    call.say("Dana Smith")  # asked to confirm the callback number; the line drops, no status callback comes
+    last_heard = clock.now()
+    clock.advance(minutes=2)  # a caller may be quiet this long (a 2-minute recording): still on the line
+    watchdog.sweep(hotline)
+    assert _incidents(hotline) == []
+    clock.advance(minutes=1, seconds=10)
+    watchdog.sweep(hotline)
+    [incident] = _incidents(hotline)
+    assert (incident.source, incident.company, incident.contact_name, incident.callback_phone) == (
+        "rescued", "Acme Mail Inc", "Dana Smith", KNOWN)
+    # the promise runs from the last answer the hotline heard, as it would from a status callback then
+    assert (incident.captured_at, incident.callback_due_at) == (last_heard, last_heard + timedelta(minutes=15))
+    watchdog.sweep(hotline)
+    assert call.hang_up() == 200  # Twilio's status callback after all, late: nothing twice
+    assert [i.id for i in _incidents(hotline)] == [incident.id]
+    with hotline.db.session() as s:
+        kinds = [line["kind"] for line in _lines(s, call.call_sid)]
+    assert kinds.count("incident_rescued") == 1 and kinds.count("call_end_unreported") == 1
+    login_as(client, hotline, Role.REP)
+    html = client.get(f"/incidents/{incident.reference}").get_data(as_text=True)
+    assert "Twilio never reported the end of the call" in html and "Dana Smith" in html
+
+
+def test_a_withheld_caller_whose_hang_up_twilio_never_reports_is_a_missed_call_with_what_they_said(
+        phone, hotline, clock):
+    call = phone("anonymous")
+    _to_company(call)
+    call.say("Acme Mail Inc")
+    last_heard = clock.now()
+    clock.advance(minutes=4)
+    watchdog.sweep(hotline)
+    with hotline.db.session() as s:
+        [missed] = s.scalars(select(MissedCall)).all()
+    assert missed.said == {"affected_service": "api", "company": "Acme Mail Inc"} and missed.ended_at == last_heard
+    assert _incidents(hotline) == []
+
+
+def test_a_caller_who_opened_an_incident_and_whose_hang_up_is_never_reported_gets_their_deadline(
+        phone, hotline, clock):
+    call = phone(KNOWN)
+    _to_company(call)
+    call.say("Acme Mail Inc")
+    call.say("Dana Smith")
+    call.press("1")  # the number confirmed: the incident opens now, its details to follow (issue 13)
+    clock.advance(minutes=1)
+    call.say("ops at acme dot example")  # read back; the line drops before the caller's yes
+    last_heard = clock.now()
+    clock.advance(minutes=4)
+    watchdog.sweep(hotline)
+    [incident] = _incidents(hotline)
+    assert incident.email == "ops@acme.example"
+    assert incident.callback_due_at == last_heard + timedelta(minutes=15)
+    with hotline.db.session() as s:
+        kinds = [line["kind"] for line in _lines(s, call.call_sid)]
+    assert "caller_details_checked" in kinds and "deadline_set" in kinds
+
+
+def test_a_caller_past_the_intake_is_not_taken_for_gone_and_keeps_the_deadline_they_heard(phone, hotline, clock):
+    call = phone(KNOWN)
+    _to_company(call)
+    call.say("Acme Mail Inc")
+    call.say("Dana Smith")
+    call.press("1")
+    call.say("ops at acme dot example")
+    call.press("1")
+    call.say("All API calls fail with 500")
+    call.record(seconds=12)
+    offer = call.press("1")  # the promise, then the live-connect offer: the caller may wait on the line
+    assert "7:15 p.m." in _said(offer)
+    [before] = _incidents(hotline)
+    clock.advance(minutes=4)
+    watchdog.sweep(hotline)
+    [after] = _incidents(hotline)
+    assert after.callback_due_at == before.callback_due_at == clock.now() - timedelta(minutes=4) + timedelta(minutes=15)
+    with hotline.db.session() as s:
+        assert "call_end_unreported" not in [line["kind"] for line in _lines(s, call.call_sid)]
