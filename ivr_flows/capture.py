@@ -9,6 +9,7 @@ from datetime import datetime
 from . import answers
 from .live import hand_over_live
 from .model import (
+    AppendToIncident,
     CallState,
     Event,
     Gathered,
@@ -189,9 +190,13 @@ _PENDING_FIELD = {Stage.COMPANY: "company", Stage.CONTACT_NAME: "contact_name",
                   Stage.CALLBACK_CONFIRM: "callback_phone", Stage.EMAIL_CONFIRM: "email"}
 
 
-def hung_up(state: CallState) -> tuple[CallState, tuple[LogEvent, ...]]:
+def hung_up(state: CallState) -> tuple[CallState, tuple[LogEvent | AppendToIncident, ...]]:
     """What a caller who hung up leaves: a value read back to them and awaiting their yes is kept, unconfirmed,
-    as silence keeps it (``_accept_pending``); the stage stays where they left."""
+    as silence keeps it (``_accept_pending``); what a repeat caller said to add, before the optional recording,
+    is added to their incident. The stage stays where they left."""
+    if state.stage is Stage.ADD_RECORDING and state.pending and state.incident is not None:
+        effect = AppendToIncident(reference=state.incident.reference, text=state.pending)
+        return replace(state, pending=""), (effect, log("add_info", has_text=True, has_recording=False))
     field = _PENDING_FIELD.get(state.stage)
     if field is None or not state.pending:
         return state, ()

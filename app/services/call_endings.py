@@ -18,6 +18,7 @@ from app.services.escalation import INTAKE_IDLE_AFTER, set_deadline
 from app.services.events import log_event
 from app.services.incidents import (
     RESCUE_EXCLUDED_STAGES,
+    append_to_incident,
     open_incident_for,
     readable_state,
     rescue_call,
@@ -26,7 +27,7 @@ from app.services.incidents import (
 from app.services.missed_calls import ended_before_triage, record_missed_call
 from app.services.outbound_volume import check_outbound_volume
 from ivr_flows.capture import hung_up
-from ivr_flows.model import CallState, FlowPolicy, SaveIncident, Stage
+from ivr_flows.model import AppendToIncident, CallState, FlowPolicy, SaveIncident, Stage
 from ivr_flows.validate import is_valid_phone
 
 UNREPORTED_PER_PASS = 100  # calls one watchdog pass settles (the rest go on the next pass)
@@ -43,8 +44,9 @@ def settle_ended_call(
     ``ended_at``: when the caller was last heard, when that is long before ``now`` (``settle_unreported_calls``).
     """
     ended_at = ended_at or now
+    had_incident = call.incident_id is not None
     state = _left_behind(session, call, now)
-    if call.incident_id is not None:
+    if had_incident:
         _settle_opened_early(session, call, now, ended_at)
         return
     if ended_before_triage(state):
@@ -85,15 +87,19 @@ def _state(call: CallSession) -> CallState | None:
 
 
 def _left_behind(session: Session, call: CallSession, now: datetime) -> CallState | None:
-    """The call's final state: what was read back to the caller and awaited their yes is kept (``hung_up``)."""
+    """The call's final state: what was read back to the caller and awaited their yes is kept, what a repeat
+    caller said to add is added (``hung_up``)."""
     state = _state(call)
     if state is None:
         return None
-    state, lines = hung_up(state)
-    for line in lines:
-        log_event(session, at=now, actor="ivr", kind=line.kind, detail=line.detail, call_sid=call.call_sid,
-                  incident_id=call.incident_id, flow=True)
-    if lines:
+    state, effects = hung_up(state)
+    for effect in effects:
+        if isinstance(effect, AppendToIncident):
+            append_to_incident(session, call, effect, now)
+        else:
+            log_event(session, at=now, actor="ivr", kind=effect.kind, detail=effect.detail, call_sid=call.call_sid,
+                      incident_id=call.incident_id, flow=True)
+    if effects:
         call.state = state.to_dict()
     return state
 

@@ -188,3 +188,36 @@ def test_a_caller_past_the_intake_is_not_taken_for_gone_and_keeps_the_deadline_t
     assert after.callback_due_at == before.callback_due_at == clock.now() - timedelta(minutes=4) + timedelta(minutes=15)
     with hotline.db.session() as s:
         assert "call_end_unreported" not in [line["kind"] for line in _lines(s, call.call_sid)]
+
+
+def _full_report(call) -> None:
+    _to_company(call)
+    call.say("Acme Mail Inc")
+    call.say("Dana Smith")
+    call.press("1")
+    call.say("ops at acme dot example")
+    call.press("1")
+    call.say("All API calls fail with 500")
+    call.record(seconds=12)
+    call.press("1")
+    call.silence()
+    call.hang_up()
+
+
+def test_a_repeat_caller_who_hangs_up_after_saying_what_to_add_keeps_it_on_their_incident(phone, hotline):
+    _full_report(phone(KNOWN))
+    [incident] = _incidents(hotline)
+    again = phone(KNOWN)
+    again.dial()
+    assert "open incident" in _said(again.press("1"))
+    assert "reference number" in _said(again.press("1"))  # to add information, proof first
+    again.press(incident.reference)
+    recording = again.say("Now SMTP injection fails too, since 3:05.")
+    assert recording.kind == "record"  # an optional recording next; the caller hangs up instead
+    again.hang_up()
+    with hotline.db.session() as s:
+        added = [e.detail for e in s.scalars(select(IncidentEvent).where(
+            IncidentEvent.incident_id == incident.id, IncidentEvent.kind == "information_added"))]
+        kinds = [line["kind"] for line in _lines(s, again.call_sid)]
+    assert [d["text"] for d in added] == ["Now SMTP injection fails too, since 3:05."]
+    assert kinds[-1] == "repeat_call_ended" and len(_incidents(hotline)) == 1

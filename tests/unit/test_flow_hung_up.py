@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from ivr_flows.capture import hung_up
-from ivr_flows.model import CallState, Captured, Stage
+from ivr_flows.model import AppendToIncident, CallState, Captured, IncidentInfo, Stage
 
 
 @pytest.mark.parametrize(("stage", "pending", "field"), [
@@ -33,3 +35,10 @@ def test_the_extension_read_back_with_a_number_is_kept_with_it():
 def test_nothing_pending_leaves_the_state_as_it_was(stage):
     state = CallState(stage=stage, captured=Captured(company="Acme Mail Inc"))
     assert hung_up(state) == (state, ())
+
+
+def test_what_a_repeat_caller_said_to_add_before_the_recording_is_added_to_their_incident():
+    incident = IncidentInfo(reference="123456", callback_due_at=datetime(2026, 12, 4, 19, 15, tzinfo=UTC))
+    state = CallState(stage=Stage.ADD_RECORDING, incident=incident, verified="reference", pending="SMTP fails too")
+    left, effects = hung_up(state)
+    assert effects[0] == AppendToIncident(reference="123456", text="SMTP fails too") and left.pending == ""
