@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import CallSession, MissedCall, Notice
@@ -84,10 +84,17 @@ def said(state: CallState | None) -> dict[str, str]:
     return {name: str(value) for name, value in values.items() if value}
 
 
+def unreachable_since(session: Session, since: datetime) -> int:
+    """How many callers hung up after triage, with no way to reach them back, since ``since`` (the board's warning)."""
+    stmt = select(func.count()).select_from(MissedCall).where(
+        MissedCall.ended_at >= since, MissedCall.stage.not_in([s.value for s in PRE_TRIAGE_STAGES] + [""]))
+    return session.scalar(stmt) or 0
+
+
 def recent_missed_calls(session: Session, since: datetime, limit: int = 100) -> list[MissedCall]:
     """Missed calls that ended since ``since``, newest first (for the board)."""
     stmt = select(MissedCall).where(MissedCall.ended_at >= since).order_by(MissedCall.ended_at.desc()).limit(limit)
     return list(session.scalars(stmt))
 
 
-__all__ = ["ended_before_triage", "record_missed_call", "recent_missed_calls", "said", "textable"]
+__all__ = ["ended_before_triage", "record_missed_call", "recent_missed_calls", "said", "textable", "unreachable_since"]

@@ -54,6 +54,8 @@ def test_a_withheld_caller_who_hangs_up_after_company_and_name_is_on_the_missed_
     login_as(client, hotline, Role.REP)
     html = client.get("/missed-calls").get_data(as_text=True)
     assert "Acme Mail Inc" in html and "Dana Smith" in html and "API calls failing" in html
+    board = client.get("/board").get_data(as_text=True)
+    assert 'id="unreachable-callers"' in board and "1 critical caller hung up" in board
 
 
 def test_a_withheld_caller_who_hangs_up_while_their_keyed_number_is_read_back_is_called_back_on_it(phone, hotline):
@@ -221,3 +223,15 @@ def test_a_repeat_caller_who_hangs_up_after_saying_what_to_add_keeps_it_on_their
         kinds = [line["kind"] for line in _lines(s, again.call_sid)]
     assert [d["text"] for d in added] == ["Now SMTP injection fails too, since 3:05."]
     assert kinds[-1] == "repeat_call_ended" and len(_incidents(hotline)) == 1
+
+
+def test_a_hang_up_before_triage_is_a_missed_call_but_no_warning_on_the_board(phone, hotline, client):
+    call = phone("anonymous")
+    call.dial()
+    call.press("1")  # English; hangs up at "Is your e-mail sending down?"
+    call.hang_up()
+    with hotline.db.session() as s:
+        [missed] = s.scalars(select(MissedCall)).all()
+    assert (missed.stage, missed.said) == ("triage", {})
+    login_as(client, hotline, Role.REP)
+    assert 'id="unreachable-callers"' not in client.get("/board").get_data(as_text=True)
