@@ -109,7 +109,8 @@ def tick(hotline: Hotline, holder: str, ttl: timedelta = LEASE_TTL) -> int:
 
 
 def sweep(hotline: Hotline, replay_spool: bool = True) -> int:
-    """One pass: replay the spool, hand due work to RQ, and run what RQ cannot or did not.
+    """One pass: replay the spool, settle intake calls whose end was never reported, hand due work to RQ, and run
+    what RQ cannot or did not.
 
     Returns how many jobs were handed over or run.
     """
