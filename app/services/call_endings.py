@@ -145,7 +145,7 @@ def settle_unreported_calls(session: Session, now: datetime, policy: FlowPolicy,
             .where(CallSession.status == IN_PROGRESS, CallSession.updated_at <= now - INTAKE_IDLE_AFTER)
             .order_by(CallSession.updated_at).limit(UNREPORTED_PER_PASS).with_for_update(skip_locked=True))
     settled = 0
-    for call in session.scalars(stmt):
+    for call in list(session.scalars(stmt)):  # read them all first: settling one runs statements of its own
         call.status = UNREPORTED
         state = _state(call)
         if nothing_to_settle(state, call.incident_id) or (state is not None and state.stage is Stage.DONE):

@@ -235,3 +235,30 @@ def test_a_hang_up_before_triage_is_a_missed_call_but_no_warning_on_the_board(ph
     assert (missed.stage, missed.said) == ("triage", {})
     login_as(client, hotline, Role.REP)
     assert 'id="unreachable-callers"' not in client.get("/board").get_data(as_text=True)
+
+
+def test_one_watchdog_pass_settles_every_call_whose_end_was_never_reported(phone, hotline, clock):
+    done = phone("+14155550177")
+    _to_company(done)
+    done.say("Beta Mail")
+    done.say("Sam Lee")
+    done.press("1")
+    done.say("sam at beta dot example")
+    done.press("1")
+    done.say("SMTP refuses every connection")
+    done.record(seconds=5)
+    done.press("1")  # the promise and the offer: past the intake
+    withheld, known = phone("anonymous"), phone(KNOWN)
+    for call, company in ((withheld, "Gamma GmbH"), (known, "Acme Mail Inc")):
+        _to_company(call)
+        call.say(company)
+    clock.advance(minutes=4)
+    watchdog.sweep(hotline)
+    incidents = _incidents(hotline)
+    with hotline.db.session() as s:
+        [missed] = s.scalars(select(MissedCall)).all()
+        unreported = {sid for sid in (done.call_sid, withheld.call_sid, known.call_sid)
+                      if "call_end_unreported" in [line["kind"] for line in _lines(s, sid)]}
+    assert sorted(i.company for i in incidents) == ["Acme Mail Inc", "Beta Mail"]
+    assert missed.call_sid == withheld.call_sid and missed.said["company"] == "Gamma GmbH"
+    assert unreported == {withheld.call_sid, known.call_sid}
