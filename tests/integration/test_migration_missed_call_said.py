@@ -15,7 +15,7 @@ from sqlalchemy import column, create_engine, insert, inspect, select, table
 from app.migrate import alembic_config, upgrade
 from app.models import MissedCall
 
-BEFORE = "d9f1b3c5e7a2"  # the revision before a3c5e7f9b1d4
+BEFORE = "f4c6e8a0b2d5"  # the revision before a3c5e7f9b1d4
 AT = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
 OLD = table("missed_calls", column("id"), column("call_sid"), column("caller_id"), column("language"),
             column("stage"), column("received_at"), column("ended_at"))

@@ -1,7 +1,7 @@
 """What a caller said before hanging up, kept on their missed call
 
 Revision ID: a3c5e7f9b1d4
-Revises: d9f1b3c5e7a2
+Revises: f4c6e8a0b2d5
 Create Date: 2026-12-04 19:00:00
 
 A caller we cannot reach back (no usable caller ID, no number or e-mail given) who hangs up
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = 'a3c5e7f9b1d4'
-down_revision = 'd9f1b3c5e7a2'
+down_revision = 'f4c6e8a0b2d5'
 branch_labels = None
 depends_on = None
 
