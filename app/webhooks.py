@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Request, Response, current_app, request
 from sqlalchemy import bindparam, select
@@ -18,16 +18,32 @@ from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# Twilio retries a webhook within seconds to minutes. A request signed like one answered longer ago than this is a
+# replay (a proxy's log, a leaked capture): it gets an empty answer and is acted on never (SECURITY.md).
+RETRY_WINDOW = timedelta(hours=1)
+EMPTY_ANSWERS = {"text/xml": '<?xml version="1.0" encoding="UTF-8"?><Response />'}  # any other mimetype: ""
+
 Handler = Callable[[Session, datetime], str]
-_STORED = select(WebhookDelivery.response).where(WebhookDelivery.key == bindparam("key"))  # built once
-Lean = Callable[[str, datetime], "str | Unanswered | None"]  # (delivery key, now) -> the answer, else the full path
+_STORED = select(WebhookDelivery.response, WebhookDelivery.received_at).where(
+    WebhookDelivery.key == bindparam("key"))  # built once
 
 
 class Unanswered:
     """The lean path's "take the full path" after it found no answer stored for the delivery (None: it did not look)."""
 
 
-UNANSWERED = Unanswered()
+class Replayed:
+    """A delivery answered longer than RETRY_WINDOW ago: not Twilio's retry, so nothing is said or done."""
+
+
+UNANSWERED, REPLAYED = Unanswered(), Replayed()
+# (delivery key, now) -> the answer, else the full path
+Lean = Callable[[str, datetime], "str | Replayed | Unanswered | None"]
+
+
+def stored_answer(response: str, received_at: datetime, now: datetime) -> str | Replayed:
+    """What a delivery answered before gets now: the same answer while Twilio may retry it, REPLAYED after."""
+    return response if now - received_at <= RETRY_WINDOW else REPLAYED
 
 
 def delivery_key(req: Request, settings: Settings) -> str:
@@ -52,7 +68,8 @@ def answer_once(handler: Handler, mimetype: str = "text/xml", safe: str | None =
     looking for a stored answer again: a duplicate that stores one meanwhile loses at the insert). A dropped database connection is
     retried once on a fresh one (a retry finds its own delivery if the first attempt committed).
     With ``safe``, an internal error is logged and answered with ``safe`` (nothing is stored,
-    so Twilio's retry runs the handler again); without it, the error propagates.
+    so Twilio's retry runs the handler again); without it, the error propagates. A delivery answered
+    longer than RETRY_WINDOW ago is answered empty (``EMPTY_ANSWERS``) and runs nothing.
     """
     hotline = current_app.extensions["hotline"]
     key = delivery_key(request, hotline.settings)
@@ -65,6 +82,9 @@ def answer_once(handler: Handler, mimetype: str = "text/xml", safe: str | None =
                 raise
             log.warning("webhook %s lost its database connection; retrying once", request.path)
             body = _attempt(hotline, key, handler, lean, now)
+        if body is REPLAYED:
+            log.warning("webhook %s replayed after the retry window; answered empty", request.path)
+            body = EMPTY_ANSWERS.get(mimetype, "")
         return Response(body, mimetype=mimetype)
     except Exception:
         if safe is None:
@@ -73,30 +93,26 @@ def answer_once(handler: Handler, mimetype: str = "text/xml", safe: str | None =
         return Response(safe, mimetype=mimetype)
 
 
-def _attempt(hotline, key: str, handler: Handler, lean: Lean | None, now: datetime) -> str:
+def _attempt(hotline, key: str, handler: Handler, lean: Lean | None, now: datetime) -> str | Replayed:
     looked = False
     if lean is not None:
         body = lean(key, now)
-        if isinstance(body, str):
+        if isinstance(body, str | Replayed):
             return body
         looked = body is UNANSWERED
     try:
         # The duplicate check shares the handler's transaction: one connection checkout
         # and one round trip fewer than a session of its own.
         with hotline.db.transaction() as session:
-            stored = None if looked else session.scalar(_STORED, {"key": key})
+            stored = None if looked else session.execute(_STORED, {"key": key}).first()
             if stored is not None:
-                return stored
+                return stored_answer(*stored, now)
             body = handler(session, now)
             session.add(WebhookDelivery(key=key, path=request.path[:200], response=body, received_at=now))
         return body
     except IntegrityError:  # a concurrent duplicate won the race: answer what it answered
-        stored = _stored(hotline, key)
+        with hotline.db.session() as session:
+            stored = session.execute(_STORED, {"key": key}).first()
         if stored is None:
             raise
-        return stored
-
-
-def _stored(hotline, key: str) -> str | None:
-    with hotline.db.session() as session:
-        return session.scalar(_STORED, {"key": key})
+        return stored_answer(*stored, now)

@@ -1,15 +1,15 @@
 """The ordinary intake step and status callback in two statements, without the ORM's unit of work (issue 12).
 
-Read the call's row, the incident it opened (if any) and any answer already stored for this
-delivery in one SELECT; advance the pure flow (``intake.plain_step``); when the step only logs
-and replies, write it: compare-and-set the call's state on its ``seq``, store the delivery's
-answer, append the log lines and copy the answer into the incident the call opened (issue 13,
-``incidents.incident_changes``). On PostgreSQL that is one statement (a CTE, atomic on its own,
-so it needs no BEGIN/COMMIT round trips); on SQLite a few in one transaction. Whatever else a
-step needs (a lookup, an incident to open or complete, a job, a stale or unknown call) returns
-UNANSWERED (or None for a call it could not find): the caller then takes the full path
-(``intake.continue_call`` in one ORM transaction), without looking for a stored answer again
-after UNANSWERED.
+Read the call's row, the incident it opened (if any) and any answer already stored for this delivery
+in one SELECT (given again only within ``webhooks.RETRY_WINDOW``); advance the pure flow
+(``intake.plain_step``); when the step only logs and replies, write it: compare-and-set the call's
+state on its ``seq``, store the delivery's answer, append the log lines and copy the answer into the
+incident the call opened (issue 13, ``incidents.incident_changes``). On PostgreSQL that is one
+statement (a CTE, atomic on its own, so it needs no BEGIN/COMMIT round trips); on SQLite a few in
+one transaction. Whatever else a step needs (a lookup, an incident to open or complete, a job, a
+stale or unknown call) returns UNANSWERED (or None for a call it could not find): the caller then
+takes the full path (``intake.continue_call`` in one ORM transaction), without looking for a stored
+answer again after UNANSWERED.
 
 A status callback (``status``) is as lean when all it does is log the status and, once the call
 ended, mark it so: a call in progress, or one whose incident needs nothing more
@@ -36,38 +36,39 @@ from app.services.call_endings import nothing_to_settle
 from app.services.events import event_row
 from app.services.incidents import FOLLOWED, incident_changes, readable_state
 from app.services.intake import Turn, flow_line, follows, plain_step
-from app.webhooks import UNANSWERED, Unanswered
+from app.webhooks import UNANSWERED, Replayed, Unanswered, stored_answer
 from ivr_flows.model import CallState, Event
 
 Render = Callable[[Turn], str]
 _INCIDENT = (*FOLLOWED, "missing_fields")
 
+_DELIVERY = 'LEFT JOIN webhook_deliveries d ON d."key" = :key'  # at most one row: the key is unique
+_STORED_COLUMNS = (column("stored", Text), column("stored_at", UTCDateTime()))
 _READ = text(
-    "SELECT c.state, c.seq, c.incident_id, "
-    '(SELECT d.response FROM webhook_deliveries d WHERE d."key" = :key), i.call_sid, '
+    "SELECT c.state, c.seq, c.incident_id, d.response, d.received_at, i.call_sid, "
     + ", ".join(f"i.{name}" for name in _INCIDENT)
-    + " FROM call_sessions c LEFT JOIN incidents i ON i.id = c.incident_id WHERE c.call_sid = :sid"
+    + f" FROM call_sessions c LEFT JOIN incidents i ON i.id = c.incident_id {_DELIVERY} WHERE c.call_sid = :sid"
 ).bindparams(bindparam("key", type_=String), bindparam("sid", type_=String)).columns(
-    column("state", JSON), column("seq", Integer), column("incident_id", Integer), column("stored", Text),
+    column("state", JSON), column("seq", Integer), column("incident_id", Integer), *_STORED_COLUMNS,
     column("opened_by", String), *(column(name, Incident.__table__.c[name].type) for name in _INCIDENT))
-_STORED = text('SELECT response FROM webhook_deliveries WHERE "key" = :key')
+_STORED = text('SELECT response, received_at FROM webhook_deliveries WHERE "key" = :key').columns(*_STORED_COLUMNS)
 _NOW = bindparam("now", type_=UTCDateTime())
 _MOVE_TYPES = (bindparam("state", type_=JSON), _NOW)
 _STATEMENTS: dict[tuple, Any] = {}  # built once per shape (dialect, log lines, incident columns)
 
 
 def answer(db: Database, *, key: str, path: str, call_sid: str, seq: int, event: Event, now: datetime,
-           render: Render) -> str | Unanswered | None:
-    """The TwiML for this step if it is an ordinary one (written, or stored before); else the full path
-    (UNANSWERED once it saw no stored answer for ``key``)."""
+           render: Render) -> str | Replayed | Unanswered | None:
+    """The TwiML for this step if it is an ordinary one (written, or stored before: REPLAYED past the retry window);
+    else the full path (UNANSWERED once it saw no stored answer for ``key``)."""
     postgres = db.autocommit is not None
     with _connect(db) as conn:
         row = conn.execute(_READ, {"key": key, "sid": call_sid}).first()
         if row is None:
             return None
-        state, current, incident_id, stored, opened_by = row[:5]
+        state, current, incident_id, stored, stored_at, opened_by = row[:6]
         if stored is not None:
-            return stored  # Twilio's retry: the answer it got the first time, written once
+            return stored_answer(stored, stored_at, now)  # Twilio's retry: the answer it got the first time
         if seq != current:
             return UNANSWERED  # stale: the full path logs it and repeats the question
         step = plain_step(CallState.from_dict(state), event, now, incident_id)
@@ -76,7 +77,7 @@ def answer(db: Database, *, key: str, path: str, call_sid: str, seq: int, event:
         lines = [flow_line(e, call_sid, incident_id, now) for e in step.effects]
         followed: dict[str, Any] = {}
         if follows(step.state, incident_id) and opened_by == call_sid:  # not an incident the call joined
-            changes = incident_changes(dict(zip(_INCIDENT, row[5:], strict=True)), step.state.captured, final=False)
+            changes = incident_changes(dict(zip(_INCIDENT, row[6:], strict=True)), step.state.captured, final=False)
             if "ticket_number" in changes.values:
                 return UNANSWERED  # the ticket is looked up on the full path
             followed = {**changes.values, **({"missing_fields": changes.missing} if changes.missing is not None else {})}
@@ -97,12 +98,12 @@ def answer(db: Database, *, key: str, path: str, call_sid: str, seq: int, event:
             return body
         # Someone else moved the call first: a duplicate of this delivery (answer what it answered),
         # or another delivery (the full path decides, as for any stale step).
-        return _stored_or_unanswered(conn, key)
+        return _stored_or_unanswered(conn, key, now)
 
 
-def _stored_or_unanswered(conn: Connection, key: str) -> str | Unanswered:
-    stored = conn.execute(_STORED, {"key": key}).scalar()
-    return UNANSWERED if stored is None else stored  # a status callback's stored answer is ""
+def _stored_or_unanswered(conn: Connection, key: str, now: datetime) -> str | Replayed | Unanswered:
+    stored = conn.execute(_STORED, {"key": key}).first()
+    return UNANSWERED if stored is None else stored_answer(*stored, now)  # a status callback's stored answer is ""
 
 
 def _connect(db: Database) -> Connection:
@@ -180,12 +181,12 @@ def _write_sqlite(conn: Connection, params: dict[str, Any], lines: list[dict[str
 
 
 _STATUS_READ = text(
-    "SELECT c.state, c.incident_id, (SELECT d.response FROM webhook_deliveries d WHERE d.\"key\" = :key), "
+    "SELECT c.state, c.incident_id, d.response, d.received_at, "
     "EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = c.incident_id AND e.kind = :deferred) "
-    "FROM call_sessions c WHERE c.call_sid = :sid"
+    f"FROM call_sessions c {_DELIVERY} WHERE c.call_sid = :sid"
 ).bindparams(bindparam("key", type_=String), bindparam("sid", type_=String),
              bindparam("deferred", value=EventKind.CONNECT_DEFERRED.value, type_=String)).columns(
-    column("state", JSON), column("incident_id", Integer), column("stored", Text), column("deferred", Boolean))
+    column("state", JSON), column("incident_id", Integer), *_STORED_COLUMNS, column("deferred", Boolean))
 _STATUS_TYPES = (_NOW, bindparam("at", type_=UTCDateTime()), bindparam("detail", type_=JSON))
 _STATUS_POSTGRES = text(
     'WITH stored AS (INSERT INTO webhook_deliveries ("key", path, response, received_at) '
@@ -200,16 +201,17 @@ _STATUS_SQLITE_END = text("UPDATE call_sessions SET status = :status, updated_at
 
 
 def status(db: Database, *, key: str, path: str, call_sid: str, call_status: str, duration: str, ended: bool,
-           now: datetime) -> str | Unanswered | None:
-    """The (empty) answer to a status callback that only logs; else the full path (``intake.end_call``)."""
+           now: datetime) -> str | Replayed | Unanswered | None:
+    """The (empty) answer to a status callback that only logs (or stored before); else the full path
+    (``intake.end_call``)."""
     postgres = db.autocommit is not None
     with _connect(db) as conn:
         row = conn.execute(_STATUS_READ, {"key": key, "sid": call_sid}).first()
         if row is None:
             return None  # a call we never saw start: the full path logs it
-        state, incident_id, stored, deferred = row
+        state, incident_id, stored, stored_at, deferred = row
         if stored is not None:
-            return stored
+            return stored_answer(stored, stored_at, now)
         if ended and (deferred or not nothing_to_settle(readable_state(state), incident_id)):
             return UNANSWERED  # a connect a rep asked for during the call (acks.connect_after_call), or more to settle
         params = {**event_row(at=now, actor="twilio", kind="call_status", call_sid=call_sid, incident_id=incident_id,
@@ -227,5 +229,5 @@ def status(db: Database, *, key: str, path: str, call_sid: str, call_status: str
                 conn.commit()
         except IntegrityError:  # a concurrent duplicate stored this key first
             conn.rollback()
-            return _stored_or_unanswered(conn, key)
+            return _stored_or_unanswered(conn, key, now)
         return ""
