@@ -180,7 +180,8 @@ def api_token() -> None:
 @api_token.command("create")
 @click.argument("name")
 @click.option("--scope", "scopes", multiple=True, metavar="SCOPE",
-              help="tickets:write (the default), incidents:read, oncall:read or oncall:admin; repeat for more.")
+              help="tickets:write (the default), incidents:read, oncall:read, oncall:admin or accounts:admin "
+                   "(with tickets:write: an account's TAM and support PIN); repeat for more.")
 def api_token_create(name: str, scopes: tuple[str, ...]) -> None:
     """Create a token; it is shown once and stored only as a hash."""
     from app.services.api_tokens import DEFAULT_SCOPES, InvalidScope, InvalidTokenName, create_token

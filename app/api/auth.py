@@ -37,7 +37,7 @@ def require_scope(scope: str) -> Callable[[Callable[..., Any]], Callable[..., An
             if token_name is None:
                 return _unauthorized("the API token is unknown or revoked", invalid=True)
             if not grants(token_scopes, scope):
-                return _forbidden(scope, token_scopes)
+                return insufficient_scope(scope, token_scopes)
             g.api_token_name = token_name
             g.api_token_scopes = token_scopes
             return view(*args, **kwargs)
@@ -55,10 +55,15 @@ def _unauthorized(message: str, *, invalid: bool) -> Response:
     return json_error(401, message, headers={"WWW-Authenticate": challenge})
 
 
-def _forbidden(scope: str, have: frozenset[str]) -> Response:
+def insufficient_scope(scope: str, have: frozenset[str], field: str | None = None,
+                       endpoint_scope: str | None = None) -> Response:
+    """403 for a token without ``scope``; ``field``: the part of the request that needs it, on an endpoint that
+    needs ``endpoint_scope`` too."""
     # RFC 6750 section 3.1: a valid token without the needed scope is 403 insufficient_scope.
     challenge = f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"'
-    return json_error(403, f"this API token lacks the scope {scope}; make one with "
-                           f"`hotline api-token create NAME --scope {scope}`",
-                      code="insufficient_scope", headers={"WWW-Authenticate": challenge},
+    needed = f" to change {field}" if field else ""
+    options = "".join(f" --scope {s}" for s in (endpoint_scope, scope) if s)
+    return json_error(403, f"this API token lacks the scope {scope}{needed}; make one with "
+                           f"`hotline api-token create NAME{options}`",
+                      code="insufficient_scope", field=field, headers={"WWW-Authenticate": challenge},
                       required_scope=scope, token_scopes=sorted(have))

@@ -7,6 +7,7 @@ import re
 from flask import Blueprint, current_app, jsonify
 
 from app.api.openapi_doc import openapi_document
+from app.services.api_tokens import SCOPES
 
 bp = Blueprint("openapi", __name__)
 
@@ -35,5 +36,5 @@ def with_scopes(doc: dict) -> dict:
     scheme = doc.get("components", {}).get("securitySchemes", {}).get("bearerAuth")
     if scheme is not None:
         scheme["description"] = ("Create one with `hotline api-token create NAME --scope SCOPE` (default "
-                                 "tickets:write); scopes: tickets:write, incidents:read, oncall:read, oncall:admin")
+                                 f"tickets:write); scopes: {', '.join(SCOPES)}")
     return doc

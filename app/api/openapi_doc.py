@@ -12,7 +12,10 @@ from app.api.openapi_parts import P, with_body_errors
 from app.api.openapi_parts import error as _error
 from app.api.openapi_parts import json_response as _json
 from app.api.openapi_parts import ref as _ref
+from app.api.tickets import ACCOUNT_SCOPE
+from app.api.tickets import SCOPE as TICKETS_SCOPE
 from app.models import IncidentSource, IncidentStatus, TicketStatus
+from app.services.ticket_input import ACCOUNT_FIELDS
 
 _INCIDENT_REF = {
     "name": "ref",
@@ -110,13 +113,16 @@ _SCHEMAS: dict[str, Any] = {
             "contact_email": {"type": "string", "format": "email"},
             "contact_phone": {"type": "string", "description": "E.164, or national format of DEFAULT_REGION"},
             "contact_phone_alt": {"type": "string", "description": "A second phone of the contact"},
-            "tam_name": {"type": "string", "maxLength": 200},
+            "tam_name": {"type": "string", "maxLength": 200, "description": "The account's TAM"},
             "tam_email": {"type": "string", "format": "email"},
-            "tam_phone": _STR,
+            "tam_phone": {"type": "string", "description": "The TAM is paged here about the account's Sev-1s"},
             "support_pin": {"type": "string", "pattern": "^([0-9]{4,8}|-)$",
                             "description": "The account's support PIN for callers (stored hashed; '-' removes it)"},
         },
-        "description": "Absent or empty optional fields keep their stored value on update.",
+        "description": ("Absent or empty optional fields keep their stored value on update. The account's TAM and "
+                        f"support PIN ({', '.join(ACCOUNT_FIELDS)}: x-required-scope) need a token with "
+                        f"{ACCOUNT_SCOPE} as well as {TICKETS_SCOPE}; without it a request that sets one is refused "
+                        "(403 insufficient_scope, error.field names it) and nothing is stored."),
     },
     "TicketBatch": {
         "type": "object",
@@ -156,6 +162,9 @@ _SCHEMAS: dict[str, Any] = {
         },
     },
 }
+
+for _name in ACCOUNT_FIELDS:
+    _SCHEMAS["TicketInput"]["properties"][_name]["x-required-scope"] = ACCOUNT_SCOPE
 
 _PATHS: dict[str, Any] = with_body_errors({
     f"{P}/incidents": {
@@ -235,6 +244,8 @@ _PATHS: dict[str, Any] = with_body_errors({
                 },
                 "201": _json(_ref("Ticket"), "Ticket created"),
                 "401": _error("Missing, unknown or revoked token"),
+                "403": _error(f"The token lacks {TICKETS_SCOPE}, or {ACCOUNT_SCOPE} for a TAM or support PIN field "
+                              "(error.field names it, tickets[i].field in a batch); nothing is stored"),
                 "422": _error("A field is invalid; error.field names it (tickets[i].field in a batch)"),
             },
         }

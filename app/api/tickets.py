@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from app.api.auth import require_scope
+from app.api.auth import insufficient_scope, require_scope
 from app.api.errors import json_error
 from app.api.formats import iso_utc
 from app.models import Ticket
+from app.services.api_tokens import grants
+from app.services.ticket_input import ACCOUNT_FIELDS
 from app.services.tickets import InvalidTicket, TicketInput, parse_ticket_input, upsert_ticket
 from app.wiring import Hotline
 
 bp = Blueprint("tickets", __name__)
 
 MAX_BATCH = 500
+SCOPE = "tickets:write"
+ACCOUNT_SCOPE = "accounts:admin"  # for ACCOUNT_FIELDS: who is paged about an account's Sev-1s, its support PIN
 
 
 @bp.post("/tickets")
-@require_scope("tickets:write")
+@require_scope(SCOPE)
 def upsert():
-    """Create or update one ticket (201/200), or a batch under ``tickets`` (200), all or nothing."""
+    """Create or update one ticket (201/200), or a batch under ``tickets`` (200), all or nothing; an account's TAM
+    and support PIN only with ``accounts:admin`` too (403 otherwise, nothing stored)."""
     body = request.get_json()  # 415 when not JSON, 400 when malformed
     hotline: Hotline = current_app.extensions["hotline"]
     region = hotline.settings.default_region
@@ -29,6 +34,8 @@ def upsert():
             inputs = _parse_batch(body, region)
         except InvalidTicket as exc:
             return _invalid(exc)
+        if (field := _account_field(inputs, batch=True)) is not None:
+            return insufficient_scope(ACCOUNT_SCOPE, g.api_token_scopes, field, SCOPE)
         results = _save(hotline, inputs)
         created = sum(1 for _, was_created in results if was_created)
         tickets = [ticket | {"created": was_created} for ticket, was_created in results]
@@ -37,6 +44,8 @@ def upsert():
         data = parse_ticket_input(body, region)
     except InvalidTicket as exc:
         return _invalid(exc)
+    if (field := _account_field([data], batch=False)) is not None:
+        return insufficient_scope(ACCOUNT_SCOPE, g.api_token_scopes, field, SCOPE)
     [(ticket, created)] = _save(hotline, [data])
     return jsonify(ticket), 201 if created else 200
 
@@ -55,6 +64,14 @@ def ticket_json(ticket: Ticket) -> dict[str, object]:
         "opened_at": iso_utc(ticket.opened_at),
         "updated_at": iso_utc(ticket.updated_at),
     }
+
+
+def _account_field(inputs: list[TicketInput], *, batch: bool) -> str | None:
+    """The first account setting the request would change that this token may not (``tickets[i].field`` in a batch)."""
+    if grants(g.api_token_scopes, ACCOUNT_SCOPE):
+        return None
+    return next((f"tickets[{i}].{name}" if batch else name for i, data in enumerate(inputs) for name in ACCOUNT_FIELDS
+                 if getattr(data, name) is not None), None)
 
 
 def _parse_batch(body: dict[str, object], region: str) -> list[TicketInput]:

@@ -32,6 +32,9 @@ TICKET_FIELDS = (
     "support_pin",  # issue 9: the account's support PIN (4-8 digits; stored hashed; "-" removes it)
 )
 REQUIRED_FIELDS = ("number", "company")
+# The account's settings, not the ticket's: its TAM is paged about every Sev-1 of the account (SMS and call, to
+# tam_phone) and its PIN proves a caller on the IVR. The API changes them only for a token with accounts:admin.
+ACCOUNT_FIELDS = ("tam_name", "tam_email", "tam_phone", "support_pin")
 NUMBER_MAX = 20
 
 _NUMBER = re.compile(rf"[0-9]{{1,{NUMBER_MAX}}}")

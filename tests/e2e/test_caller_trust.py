@@ -29,9 +29,9 @@ def settings(settings):
 
 @pytest.fixture
 def api(client, hotline):
-    """POST to the JSON API with a helpdesk token."""
+    """POST to the JSON API with a helpdesk token that may also set support PINs (accounts:admin)."""
     with hotline.db.transaction() as s:
-        token = create_token(s, "helpdesk", hotline.clock.now())
+        token = create_token(s, "helpdesk", hotline.clock.now(), scopes=["tickets:write", "accounts:admin"])
 
     def post(path: str, body: dict):
         return client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})

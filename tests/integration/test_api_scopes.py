@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, select, text
 
 from app.cli import main
 from app.migrate import upgrade
-from app.models import ApiToken, Rep
+from app.models import Account, ApiToken, Rep, Ticket
 from app.services.api_tokens import (
     DEFAULT_SCOPES,
     IMPLIED,
@@ -20,6 +20,7 @@ from app.services.api_tokens import (
     grants,
     verify_token,
 )
+from app.services.support_pin import set_pin
 from tests.conftest import REDIS_URL
 
 EVE = {"name": "Eve", "phone": "+14155550199"}
@@ -82,6 +83,52 @@ def test_a_ticket_sync_token_cannot_add_a_rep(client, hotline, clock):
     assert client.get("/api/v1/reps", headers=admin).status_code == 200  # admin includes read
 
 
+def _account(hotline, name: str = "Acme") -> tuple[str, str, str, str] | None:
+    with hotline.db.session() as session:
+        account = session.scalar(select(Account).where(Account.name == name))
+        return None if account is None else (account.tam_name, account.tam_email, account.tam_phone,
+                                             account.support_pin_hash)
+
+
+# what a holder of the helpdesk's token would set to have Sev-1 pages about the account sent to their phone, or to
+# pass the IVR's PIN check as that account's caller
+ACCOUNT_SETTINGS = [("tam_phone", "+14155550199"), ("tam_name", "Mallory"), ("tam_email", "m@evil.example"),
+                    ("support_pin", "1234"), ("support_pin", "-")]
+
+
+@pytest.mark.parametrize(("field", "value"), ACCOUNT_SETTINGS)
+def test_a_ticket_sync_token_cannot_change_an_accounts_tam_or_support_pin(client, hotline, clock, field, value):
+    sync = _headers(hotline, clock, *DEFAULT_SCOPES)
+    ticket = {"number": "4521", "company": "Acme", "contact_name": "Dana", "contact_phone": "+14155550100"}
+    assert client.post("/api/v1/tickets", json=ticket, headers=sync).status_code == 201  # ticket fields: as before
+    with hotline.db.transaction() as session:  # the account as its admin set it up (the CSV import, say)
+        account = session.scalar(select(Account).where(Account.name == "Acme"))
+        account.tam_name, account.tam_email, account.tam_phone = "Terry TAM", "terry@hotline.example", "+14155550177"
+        set_pin(account, "2468")
+    before = _account(hotline)
+    refused = client.post("/api/v1/tickets", json=ticket | {"subject": "changed", field: value}, headers=sync)
+    assert refused.status_code == 403
+    error = refused.get_json()["error"]
+    assert (error["code"], error["required_scope"], error["field"]) == ("insufficient_scope", "accounts:admin", field)
+    assert "accounts:admin" in error["message"] and field in error["message"]
+    batch = {"tickets": [{"number": "4522", "company": "Acme"}, {"number": "4523", "company": "Acme", field: value}]}
+    refused = client.post("/api/v1/tickets", json=batch, headers=sync)
+    assert refused.status_code == 403 and refused.get_json()["error"]["field"] == f"tickets[1].{field}"
+    assert _account(hotline) == before  # nothing of either request was stored
+    with hotline.db.session() as session:
+        assert session.scalars(select(Ticket.number).order_by(Ticket.number)).all() == ["4521"]
+        assert session.scalar(select(Ticket.subject)) == ""
+    admin = _headers(hotline, clock, "tickets:write", "accounts:admin")
+    assert client.post("/api/v1/tickets", json=ticket | {field: value}, headers=admin).status_code == 200
+    assert _account(hotline) != before
+
+
+def test_accounts_admin_alone_posts_no_ticket(client, hotline, clock):
+    alone = _headers(hotline, clock, "accounts:admin")
+    refused = client.post("/api/v1/tickets", json={"number": "4521", "company": "Acme"}, headers=alone)
+    assert refused.status_code == 403 and refused.get_json()["error"]["required_scope"] == "tickets:write"
+
+
 def test_scopes_are_checked_and_stored_sorted(hotline, clock):
     with hotline.db.transaction() as session:
         plain = create_token(session, "a", clock.now(), scopes=["oncall:admin", "incidents:read"])
@@ -135,6 +182,10 @@ def test_the_openapi_document_names_each_operations_scope(client):
     assert doc["paths"]["/api/v1/reps"]["post"]["x-required-scope"] == "oncall:admin"
     assert doc["paths"]["/api/v1/reps"]["get"]["security"] == [{"bearerAuth": ["oncall:read"]}]
     assert doc["paths"]["/api/v1/tickets"]["post"]["x-required-scope"] == "tickets:write"
+    ticket = doc["components"]["schemas"]["TicketInput"]["properties"]
+    assert {name for name, field in ticket.items() if field.get("x-required-scope") == "accounts:admin"} == {
+        "tam_name", "tam_email", "tam_phone", "support_pin"}
+    assert "accounts:admin" in doc["components"]["securitySchemes"]["bearerAuth"]["description"]
     assert "403" in doc["paths"]["/api/v1/incidents"]["get"]["responses"]
     assert "security" not in doc["paths"]["/api/v1/openapi.json"]["get"] or \
         doc["paths"]["/api/v1/openapi.json"]["get"]["security"] == []

@@ -20,6 +20,14 @@ def auth(hotline, clock) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.fixture
+def admin(hotline, clock) -> dict[str, str]:
+    """Headers carrying a token that may also set an account's TAM and support PIN."""
+    with hotline.db.transaction() as session:
+        token = create_token(session, "helpdesk-admin", clock.now(), scopes=["tickets:write", "accounts:admin"])
+    return {"Authorization": f"Bearer {token}"}
+
+
 def _post(client, auth, body):
     return client.post("/api/v1/tickets", json=body, headers=auth)
 
@@ -83,8 +91,8 @@ def test_contact_found_again_by_email_or_phone(client, auth, hotline):
     assert _count(hotline, Account) == 2
 
 
-def test_tam_is_stored_on_the_account(client, auth, hotline):
-    _post(client, auth, TICKET | {"tam_name": "Tom", "tam_email": "tom@hotline.example", "tam_phone": "+4930901820"})
+def test_tam_is_stored_on_the_account(client, admin, hotline):
+    _post(client, admin, TICKET | {"tam_name": "Tom", "tam_email": "tom@hotline.example", "tam_phone": "+4930901820"})
     with hotline.db.transaction() as session:
         account = session.scalar(select(Account))
         assert (account.tam_name, account.tam_email, account.tam_phone) == ("Tom", "tom@hotline.example", "+4930901820")
@@ -186,8 +194,8 @@ def test_a_phone_we_do_not_dial_is_422_saying_which_kind(client, auth, hotline, 
     assert _count(hotline, Ticket) == 0
 
 
-def test_toll_free_and_voip_contact_phones_are_accepted(client, auth, hotline):
-    response = _post(client, auth, TICKET | {"contact_phone": "+1 800 555 0100", "tam_phone": "+44 56 1234 5678"})
+def test_toll_free_and_voip_contact_phones_are_accepted(client, admin, hotline):
+    response = _post(client, admin, TICKET | {"contact_phone": "+1 800 555 0100", "tam_phone": "+44 56 1234 5678"})
     assert response.status_code == 201
     with hotline.db.session() as s:
         assert s.scalar(select(Contact.phone)) == "+18005550100"

@@ -19,9 +19,9 @@ from tests.fakes import SimulatedTelephony
 
 @pytest.fixture
 def auth(hotline, clock) -> dict[str, str]:
-    """Headers carrying a fresh API token."""
+    """Headers carrying a fresh API token that may set support PINs (accounts:admin)."""
     with hotline.db.transaction() as session:
-        token = create_token(session, "helpdesk", clock.now())
+        token = create_token(session, "helpdesk", clock.now(), scopes=["tickets:write", "accounts:admin"])
     return {"Authorization": f"Bearer {token}"}
 
 
