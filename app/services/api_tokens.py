@@ -21,7 +21,7 @@ SCOPES = {
     "incidents:read": "read incidents and their event log (names, phone numbers, e-mails)",
     "oncall:read": "read reps, schedules, overrides, escalation policies and who is on call",
     "oncall:admin": "change reps, schedules, overrides and escalation policies (includes oncall:read)",
-    "accounts:admin": "with tickets:write, set an account's TAM (paged about its Sev-1s) and support PIN (proves its callers)",
+    "accounts:admin": "with tickets:write, set an account's TAM (paged about its Sev-1s) and support PIN",
 }
 # A scope that brings others with it: whoever may change the on-call set-up may read it.
 IMPLIED = {"oncall:admin": frozenset({"oncall:read"})}
