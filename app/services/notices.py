@@ -81,20 +81,26 @@ def queued_notices(session: Session, now: datetime) -> list[PendingJob]:
     return [PendingJob("notice", notice_id, now) for notice_id in session.scalars(stmt)]
 
 
-_REPORTED = {"delivered": NoticeStatus.DELIVERED, "undelivered": NoticeStatus.UNDELIVERED,
+_REPORTED = {"sent": NoticeStatus.SENT, "delivered": NoticeStatus.DELIVERED, "undelivered": NoticeStatus.UNDELIVERED,
              "failed": NoticeStatus.UNDELIVERED}
 
 
-def notice_status(session: Session, notice_id: int, reported: str, error_code: str) -> Notice | None:
-    """Twilio's delivery report for a notice: only sent -> delivered or undelivered (a late report moves nothing).
+def notice_status(session: Session, notice_id: int, reported: str, error_code: str, message_sid: str = "",
+                  now: datetime | None = None) -> Notice | None:
+    """Twilio's delivery report for a notice: only sending/sent -> sent, delivered or undelivered (a late report
+    moves nothing back).
 
-    A report may overtake the send's own record of Twilio's answer (the notice still ``sending``): it is applied,
-    and the send then leaves it as it is.
+    A report may overtake the send's own record of Twilio's answer (the notice still ``sending``), or stand in for
+    an answer that was lost (the send timed out): it is applied, its ``MessageSid`` kept (the notice can be traced
+    at Twilio), and the send then leaves it as it is.
     """
     notice = session.get(Notice, notice_id, with_for_update=True) if notice_id else None
     new = _REPORTED.get(reported)
     if notice is None or new is None or notice.status not in (NoticeStatus.SENDING, NoticeStatus.SENT):
         return notice
+    if message_sid and not notice.twilio_sid:
+        notice.twilio_sid = message_sid[:64]
+        notice.sent_at = notice.sent_at or now
     notice.status = new
     if new == NoticeStatus.UNDELIVERED:
         notice.last_error = f"Twilio {reported}" + (f" (error {error_code})" if error_code else "")

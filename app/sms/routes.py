@@ -50,7 +50,8 @@ def status() -> Response:
 
     def handle(session, now):
         if notice_id:
-            notice_status(session, notice_id, f.get("MessageStatus", ""), f.get("ErrorCode", ""))
+            notice_status(session, notice_id, f.get("MessageStatus", ""), f.get("ErrorCode", ""), f.get("MessageSid", ""),
+                          now)
         else:
             sms_status(session, page_id, f.get("MessageStatus", ""), f.get("MessageSid", ""), f.get("ErrorCode", ""),
                        now)
