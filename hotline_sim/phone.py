@@ -119,6 +119,21 @@ class SimulatedCall:
         return self._request(prompt.action, {"RecordingUrl": url, "RecordingDuration": str(seconds),
                                              "RecordingSid": url.rsplit("/", 1)[-1], "Digits": "#"})
 
+    def hang_up_while_recording(self, seconds: int = 20, status_first: bool = True) -> int:
+        """Hang up at the current <Record>: Twilio still requests its action with the recording (the TwiML it gets
+        back goes unplayed), and the call's status callback is a request of its own that may come first."""
+        prompt = self._require("record")
+        url = f"https://api.twilio.com/2010-04-01/Accounts/{self.account_sid}/Recordings/RE{secrets.token_hex(16)}"
+        self.transcript.append(("caller", f"[records {seconds} s, hangs up]"))
+        action = {"RecordingUrl": url, "RecordingDuration": str(seconds), "RecordingSid": url.rsplit("/", 1)[-1],
+                  "Digits": "hangup"}
+        if not status_first:
+            self._post(prompt.action, action)
+        code = self.hang_up()
+        if status_first:
+            self._post(prompt.action, action)
+        return code
+
     def hang_up(self, status: str = "completed", path: str = "/twilio/voice/status") -> int:
         """End the call: Twilio sends the status callback (after the <Enqueue action>, if waiting)."""
         if self.queues is not None and not self.ended:

@@ -116,7 +116,7 @@ def incident_changes(current: Mapping[str, Any], captured: Captured, *, final: b
 
 
 def update_from_call(session: Session, incident: Incident, captured: Captured, now: datetime, *, final: bool) -> None:
-    """Copy a call's answers into the incident it opened mid-call (issue 13).
+    """Copy a call's answers into the incident it opened mid-call (issue 13), or that was rescued from it.
 
     When the intake is done (``final``), the details are in and the 15 minutes run from
     ``now`` (``set_deadline``).

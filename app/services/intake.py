@@ -140,8 +140,11 @@ def _run(session: Session, call: CallSession, state: CallState | None, event: Ev
 
 
 def follows(state: CallState, incident_id: int | None) -> bool:
-    """True when this answer must be copied into the incident the call already opened (issue 13)."""
-    return state.opened and incident_id is not None and state.stage is not Stage.DONE
+    """True when this answer must be copied into the incident the call already has, while its intake is not done:
+    one it opened mid-call (issue 13), or one rescued when its end was heard first (Twilio requests a <Record>'s
+    action and the call's status callback separately, in no promised order). Callers copy only into the call's
+    own incident, never one it joined."""
+    return incident_id is not None and state.stage is not Stage.DONE
 
 
 def plain_step(state: CallState, event: Event, now: datetime, incident_id: int | None) -> Step | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.auth import Role
@@ -262,3 +263,31 @@ def test_one_watchdog_pass_settles_every_call_whose_end_was_never_reported(phone
     assert sorted(i.company for i in incidents) == ["Acme Mail Inc", "Beta Mail"]
     assert missed.call_sid == withheld.call_sid and missed.said["company"] == "Gamma GmbH"
     assert unreported == {withheld.call_sid, known.call_sid}
+
+
+@pytest.mark.parametrize("status_first", [True, False])
+def test_a_rescued_caller_whose_recording_comes_after_the_hang_up_keeps_it_on_the_incident(phone, hotline,
+                                                                                            status_first):
+    """Twilio requests the <Record> action and the status callback separately, in no promised order: a caller who
+    hung up while recording, and was not opened mid-call (a garbled triage), keeps their recording either way."""
+    call = phone(KNOWN)
+    call.dial()
+    call.press("1")  # English
+    for _ in range(3):
+        call.press("7")  # not a triage answer: "another critical problem" after the third
+    call.press("#")  # no ticket
+    call.say("Acme Mail Inc")
+    call.say("Dana Smith")
+    call.press("1")  # the caller ID is the callback number; no incident yet (the triage was garbled)
+    call.say("ops at acme dot example")
+    call.press("1")
+    prompt = call.say("Every API call answers 500.")
+    assert call.prompt.kind == "record", _said(prompt)  # anything to add, recorded
+    with hotline.db.session() as s:
+        assert s.scalars(select(Incident)).all() == []
+    assert call.hang_up_while_recording(seconds=25, status_first=status_first) == 200
+    with hotline.db.session() as s:
+        [incident] = s.scalars(select(Incident)).all()
+    assert incident.source == "rescued" and incident.company == "Acme Mail Inc"
+    assert incident.recording_url.startswith("https://api.twilio.com/") and incident.recording_seconds == 25
+    assert "problem" not in incident.missing_fields
