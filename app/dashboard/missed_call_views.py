@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, request, url_for
 from sqlalchemy import select
 
 from app.auth import Role, requires
 from app.dashboard.display import HELPERS
 from app.models import Incident, Notice
-from app.services.missed_calls import recent_missed_calls
+from app.reports.compliance import range_bounds
+from app.reports.params import InvalidRange, parse_range
+from app.services.missed_calls import missed_calls_between
 from app.services.page_text import SERVICE_SHORT
 
 bp = Blueprint("missed_calls", __name__, template_folder="templates")
-WINDOW = timedelta(hours=24)
+WINDOW = timedelta(hours=24)  # the page's default range, and the board's warning
+PAGE_SIZE = 100
 
 
 SAID_LABELS = {"affected_service": "Down", "ticket_number": "Ticket", "company": "Company",
@@ -29,12 +32,20 @@ def said_lines(said: dict[str, str]) -> list[tuple[str, str]]:
 
 @bp.get("/missed-calls")
 @requires(Role.REP)
-def show() -> str:
-    """Missed calls of the last 24 hours, newest first, with the SMS each caller got."""
+def show() -> tuple[str, int]:
+    """Missed calls, newest first, with the SMS each caller got: the last 24 hours, or the dates asked for
+    (``start``, ``end`` exclusive, local to ``tz``, as on the compliance report), ``PAGE_SIZE`` a page."""
     hotline = current_app.extensions["hotline"]
     now = hotline.clock.now()
+    try:
+        since, until, span = _range(now)
+    except InvalidRange as exc:
+        return render_template("dashboard/missed_calls.html", rows=[], error=str(exc), args=request.args,
+                               span="", older="", newer="", **HELPERS), 400
+    page = max(1, min(request.args.get("page", 1, type=int), 10_000))
     with hotline.db.session() as session:
-        calls = recent_missed_calls(session, now - WINDOW)
+        calls = missed_calls_between(session, since, until, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+        calls, more = calls[:PAGE_SIZE], len(calls) > PAGE_SIZE
         notice_ids = [c.notice_id for c in calls if c.notice_id]
         incident_ids = [c.incident_id for c in calls if c.incident_id]
         notices = {n.id: n for n in session.scalars(select(Notice).where(Notice.id.in_(notice_ids)))}
@@ -42,4 +53,22 @@ def show() -> str:
         references = {incident_id: reference for incident_id, reference in found}
         rows = [{"call": c, "sms": notices[c.notice_id].status if c.notice_id in notices else "",
                  "reference": references.get(c.incident_id, ""), "said": said_lines(c.said or {})} for c in calls]
-        return render_template("dashboard/missed_calls.html", rows=rows, now=now, **HELPERS)
+    return render_template("dashboard/missed_calls.html", rows=rows, now=now, error=None, args=request.args,
+                           span=span, older=_page_url(page + 1) if more else "",
+                           newer=_page_url(page - 1) if page > 1 else "", **HELPERS), 200
+
+
+def _range(now: datetime) -> tuple[datetime, datetime | None, str]:
+    """[since, until) and its words: the last 24 hours unless a date is asked for (InvalidRange says what is wrong)."""
+    if not request.args.get("start", "").strip() and not request.args.get("end", "").strip():
+        return now - WINDOW, None, "in the last 24 hours"
+    params = parse_range(request.args, now)
+    since, until = range_bounds(params.start, params.end, params.tz)
+    last = params.end - timedelta(days=1)
+    return since, until, f"from {params.start.isoformat()} to {last.isoformat()} ({params.tz})"
+
+
+def _page_url(page: int) -> str:
+    """This range's page ``page``."""
+    args = {name: value for name, value in request.args.items() if name in ("start", "end", "tz")}
+    return url_for("missed_calls.show", **args, **({"page": page} if page > 1 else {}))

@@ -91,10 +91,16 @@ def unreachable_since(session: Session, since: datetime) -> int:
     return session.scalar(stmt) or 0
 
 
-def recent_missed_calls(session: Session, since: datetime, limit: int = 100) -> list[MissedCall]:
-    """Missed calls that ended since ``since``, newest first (for the board)."""
-    stmt = select(MissedCall).where(MissedCall.ended_at >= since).order_by(MissedCall.ended_at.desc()).limit(limit)
+def missed_calls_between(session: Session, since: datetime, until: datetime | None, *, limit: int,
+                         offset: int = 0) -> list[MissedCall]:
+    """Missed calls that ended in [``since``, ``until``) (``until`` None: up to now), newest first: ``limit`` of them
+    after the first ``offset`` (the missed-calls page, page by page)."""
+    stmt = select(MissedCall).where(MissedCall.ended_at >= since)
+    if until is not None:
+        stmt = stmt.where(MissedCall.ended_at < until)
+    stmt = stmt.order_by(MissedCall.ended_at.desc(), MissedCall.id.desc()).offset(offset).limit(limit)
     return list(session.scalars(stmt))
 
 
-__all__ = ["ended_before_triage", "record_missed_call", "recent_missed_calls", "said", "textable", "unreachable_since"]
+__all__ = ["ended_before_triage", "missed_calls_between", "record_missed_call", "said", "textable",
+           "unreachable_since"]
