@@ -119,6 +119,7 @@ class EventKind(StrEnum):
     # the customer's SMS: opt-out (STOP / START, Twilio 21610) and words that are not an answer
     SMS_OPTED_OUT = "sms_opted_out"
     SMS_OPTED_IN = "sms_opted_in"
+    SMS_HELP_ASKED = "sms_help_asked"  # HELP / INFO / HILFE: answered by Twilio or by us, never words for the owner
     CUSTOMER_SMS_MESSAGE = "customer_sms_message"
     # issue 13: live connect (the caller waits on the line; a rep's leg dials them out of the queue)
     LIVE_CONNECT_OFFERED = "live_connect_offered"

@@ -220,6 +220,13 @@ WORDS.update({  # issue 13: live connect
 
 _OPTED_OUT_HOW = {"keyword": "the customer texted STOP", "opt_out_type": "the customer texted STOP",
                   "twilio_21610": "Twilio refused an SMS to it (error 21610)"}
+def _opted_out_how(d: dict) -> str:
+    """How the number opted out: the keyword it texted (STOP, STOPP, ...), or Twilio's refusal."""
+    if d.get("source") == "keyword" and d.get("keyword"):
+        return f"the customer texted {d['keyword']}"
+    return _OPTED_OUT_HOW.get(d.get("source", ""), "?")
+
+
 _SKIPPED_WHY = {"sms_opted_out": "the number opted out of SMS (STOP)", "no_smtp": "SMTP is not configured"}
 
 
@@ -234,9 +241,12 @@ def _skipped(d: dict, _page: str) -> tuple[str, str]:
 
 
 WORDS.update({  # the customer's SMS: opt-out, answers and words; deliveries not sent
-    "sms_opted_out": lambda d, _: (f"Customer's number opted out of SMS ({_OPTED_OUT_HOW.get(d.get('source', ''), '?')}):"
+    "sms_opted_out": lambda d, _: (f"Customer's number opted out of SMS ({_opted_out_how(d)}):"
                                    " no SMS goes to it until it texts START (e-mail, if any, still goes)", "bad"),
-    "sms_opted_in": lambda d, _: ("Customer's number opted back in to SMS (START)", "ok"),
+    "sms_opted_in": lambda d, _: (f"Customer's number opted back in to SMS ({d.get('keyword') or 'START'})", "ok"),
+    "sms_help_asked": lambda d, _: (f"Customer asked for help by SMS ({d.get('keyword', 'HELP')}): a keyword, "
+                                    "answered automatically and not texted to the owner; call them if they need more",
+                                    "warn"),
     "customer_sms_answer": lambda d, _: (f"Customer answered by SMS: {'YES' if d.get('confirmed') else 'NO'}"
                                          + (f" ({d['text']})" if d.get("text") else ""), ""),
     "customer_sms_message": lambda d, _: (f"Customer texted: {d.get('text', '')}"

@@ -228,6 +228,17 @@ PROMPTS.update({
                       "was Sie sehen.",
 })
 
+# Schlüsselwörter, die Twilio nicht kennt (STOPP, ANMELDEN, HILFE): die Hotline antwortet selbst (sms_opt_outs.py)
+PROMPTS.update({
+    "kw_opted_out": "Sev-1-Hotline: Sie erhalten von dieser Nummer keine SMS mehr. Antworten Sie ANMELDEN, um wieder "
+                    "SMS zu erhalten. Bei einem kritischen Problem rufen Sie diese Nummer an.",
+    "kw_opted_in": "Sev-1-Hotline: Sie erhalten wieder SMS von dieser Nummer. Antworten Sie STOPP, um keine SMS mehr "
+                   "zu erhalten.",
+    "kw_help": "Sev-1-Hotline: Bei einem kritischen Problem rufen Sie diese Nummer an.{about} Antworten Sie STOPP, "
+               "um keine SMS mehr zu erhalten.",
+    "kw_help_about": " Ihr Text an diese Nummer geht zu Vorfall {ref}.",
+})
+
 # der TAM des Kunden: informiert, nie zum Handeln aufgefordert (seine Bestätigung lehnt jeder Kanal ab)
 PROMPTS.update({
     "tam_page_sms": "SEV1 {ref} {company}: {service}. Zur Information für Sie als TAM des Kunden: Die Bereitschaft "

@@ -222,6 +222,16 @@ PROMPTS.update({
     "cust_sms_media": " We cannot see pictures or files sent by SMS: please describe what you see in words.",
 })
 
+# keywords Twilio does not know (STOPP, ANMELDEN, HILFE): the hotline answers them itself (sms_opt_outs.py); Twilio
+# answers its own English ones, so these English texts are for parity and never sent for them
+PROMPTS.update({
+    "kw_opted_out": "Sev-1 hotline: you will get no more SMS from this number. Reply START to get them again. "
+                    "For a critical problem, call this number.",
+    "kw_opted_in": "Sev-1 hotline: you will get SMS from this number again. Reply STOP to stop them.",
+    "kw_help": "Sev-1 hotline: for a critical problem, call this number.{about} Reply STOP to get no more SMS.",
+    "kw_help_about": " Your texts to this number go to incident {ref}.",
+})
+
 # the account's TAM: told of the incident, never asked to act (every channel refuses their acknowledgement)
 PROMPTS.update({
     "tam_page_sms": "SEV1 {ref} {company}: {service}. For your information as the account's TAM: the on-call reps "

@@ -366,3 +366,60 @@ def test_a_yes_that_takes_itself_back_closes_nothing(desk, network, smtp, body):
     assert "customer_sms_answer" not in _kinds(desk, incident.id)
     desk.settle()
 
+
+
+def _german(desk, incident) -> None:
+    with desk.hotline.db.transaction() as s:
+        lock_incident(s, incident.reference).language = "de-DE"
+
+
+@pytest.mark.parametrize("word", ["STOPP", "Abmelden", "stopp."])
+def test_a_german_customers_stopp_opts_out_answered_in_german_and_anmelden_lifts_it(desk, network, smtp, word):
+    """Twilio's default keywords are English: STOPP reaches us as words. It is the customer's opt-out (recorded, no
+    SMS tried, confirmed in German), never words texted to the owner; ANMELDEN opts back in."""
+    incident, customer = _called_back(desk, network)
+    _german(desk, incident)
+    [reply] = _text_hotline(desk, word)
+    assert "keine SMS mehr" in reply and "ANMELDEN" in reply
+    [opt_out] = _rows(desk, SmsOptOut)
+    assert (opt_out.phone, opt_out.source, opt_out.keyword) == (CUSTOMER, "keyword", word.upper())
+    kinds = _kinds(desk, incident.id)
+    assert "sms_opted_out" in kinds and "customer_sms_message" not in kinds
+    tried = _sms_requests_to(desk, CUSTOMER)
+    _update(desk, incident.reference, "Wir untersuchen den API-Cluster")  # the scripted phone fails on any SMS
+    [sms] = _rows(desk, Delivery, incident_id=incident.id, channel="sms", purpose="update")
+    assert sms.status == "opted_out" and _sms_requests_to(desk, CUSTOMER) == tried
+    [back] = _text_hotline(desk, "ANMELDEN")
+    assert "wieder SMS" in back and _rows(desk, SmsOptOut) == [] and "sms_opted_in" in _kinds(desk, incident.id)
+
+
+def test_stopp_with_twilios_advanced_opt_out_type_gets_no_second_answer(desk, network, smtp):
+    incident, _customer = _called_back(desk, network)
+    _german(desk, incident)
+    assert _text_hotline(desk, "STOPP", OptOutType="STOP") == []  # Twilio answered it (Advanced Opt-Out)
+    assert [o.phone for o in _rows(desk, SmsOptOut)] == [CUSTOMER]
+
+
+@pytest.mark.parametrize(("body", "extra", "ours"), [
+    ("HILFE", {}, True),  # Twilio does not know it: the hotline answers, in German
+    ("Hilfe!", {}, True),
+    ("HELP", {}, False),  # Twilio answers HELP and INFO itself: a second answer from us would only confuse
+    ("info", {}, False),
+    ("HILFE", {"OptOutType": "HELP"}, False),  # the operator added HILFE to Advanced Opt-Out: Twilio answered
+])
+def test_a_customers_help_keyword_is_answered_once_and_not_texted_to_the_owner(desk, network, smtp, client, body,
+                                                                               extra, ours):
+    incident, _customer = _called_back(desk, network)
+    _german(desk, incident)
+    replies = _text_hotline(desk, body, **extra)  # ALICE's scripted phone fails on an SMS "the customer texted"
+    desk.settle()
+    if ours:
+        [reply] = replies
+        assert "rufen Sie diese Nummer an" in reply and "STOPP" in reply and incident.reference in reply
+    else:
+        assert replies == []
+    kinds = _kinds(desk, incident.id)
+    assert "sms_help_asked" in kinds and "customer_sms_message" not in kinds
+    assert _rows(desk, SmsOptOut) == []
+    login_as(client, desk.hotline, Role.REP, name="Rita Rep")
+    assert "Customer asked for help by SMS" in client.get(f"/incidents/{incident.reference}").get_data(as_text=True)
