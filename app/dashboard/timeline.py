@@ -10,7 +10,7 @@ from app.dashboard.display import clock, page_words, sentence, stamp
 from app.event_kind import EventKind as K
 from app.models import IncidentEvent, Page
 from app.models.paging import CUSTOMER_ROLE
-from app.services.escalation import BREACH_WITHDRAWN
+from app.services.escalation import BREACH_WITHDRAWN, DEADLINE_KEPT
 
 STEP_NAMES = {K.STEP_RECEIPT: "Receipt step", K.STEP_PAGE: "Escalation level {level}",
               K.STEP_AT_RISK: "At-risk check (T+10)", K.STEP_BREACH: "Deadline check (T+15)",
@@ -141,6 +141,7 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "incident_opened": _opened,
     "deadline_set": lambda d, _: (
         f"Details in ({str(d.get('reason', '')).replace('_', ' ')}): callback due by {_when(d.get('callback_due_at'))}"
+        + ("; kept, as a callback had already reached the customer" if d.get(DEADLINE_KEPT) else "")
         + (f"; the breach logged on the provisional deadline of {_when(d[BREACH_WITHDRAWN])} no longer counts"
            if d.get(BREACH_WITHDRAWN) else ""), ""),
     "incident_rescued": lambda d, _: (f"Saved from an unfinished call ({d.get('reason', '')})", "warn"),

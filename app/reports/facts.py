@@ -129,7 +129,7 @@ class IncidentFacts:
         breach = next((e for e in ordered if e.kind == EventKind.CALLBACK_BREACHED and e.at >= due_at), None)
         return cls(
             reference=str(opened.detail.get("reference", "")),
-            captured_at=deadline.at,
+            captured_at=_time(deadline.detail.get("captured_at") or deadline.at),  # kept: the opening's (set_deadline)
             due_at=due_at,
             acknowledged_at=ack.at if ack else None,
             acknowledged_rep_id=_int(ack.detail.get("rep_id")) if ack else None,

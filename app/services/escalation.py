@@ -38,6 +38,8 @@ RECEIPT_AT_THE_LATEST = timedelta(minutes=5)
 INTAKE_IDLE_AFTER = timedelta(minutes=3)  # the longest wait between two steps of a call: a 2-minute recording
 # On a ``deadline_set`` line: when the breach step had logged a breach of the provisional deadline, withdrawn then
 BREACH_WITHDRAWN = "breach_withdrawn"
+# On a ``deadline_set`` line: why the deadline stayed where it was (a callback had reached the customer already)
+DEADLINE_KEPT = "kept"
 
 
 def plan_escalation(session: Session, incident: Incident, now: datetime, *, details_complete: bool = True) -> list[DueStep]:
@@ -109,15 +111,38 @@ def set_deadline(session: Session, incident: Incident, now: datetime, reason: st
     board, the API and the report's fold, which skips a breach line logged before the deadline, agree), and the
     repage round it started waits for the breach that counts. Set once: a second call (a retried webhook, a
     hang-up after the end) changes nothing.
+
+    The one exception: once a callback reached the customer (answered, before the call's end was heard of) it
+    was judged met or late on the deadline of that moment, so that deadline stays (the line says
+    ``DEADLINE_KEPT``): a later one would turn a late callback into a met one in the report, or put the answer
+    before the capture.
     """
     if session.scalar(select(IncidentEvent.id).where(IncidentEvent.incident_id == incident.id,
                                                      IncidentEvent.kind == EventKind.DEADLINE_SET).limit(1)):
         return
-    sla = incident.callback_due_at - incident.captured_at
-    incident.captured_at, incident.callback_due_at = now, now + sla
-    withdrawn, incident.breached_at = incident.breached_at, None
-    moved = {StepKind.RECEIPT: now, StepKind.AT_RISK: incident.callback_due_at - AT_RISK_BEFORE_DUE,
-             StepKind.BREACH: incident.callback_due_at, StepKind.REPAGE: incident.callback_due_at + REPAGE_EVERY}
+    kept = incident.callback_answered_at is not None
+    withdrawn = None
+    moved = {StepKind.RECEIPT: now}  # the receipt leaves now in any case
+    if not kept:
+        sla = incident.callback_due_at - incident.captured_at
+        incident.captured_at, incident.callback_due_at = now, now + sla
+        withdrawn, incident.breached_at = incident.breached_at, None
+        moved |= {StepKind.AT_RISK: incident.callback_due_at - AT_RISK_BEFORE_DUE,
+                  StepKind.BREACH: incident.callback_due_at, StepKind.REPAGE: incident.callback_due_at + REPAGE_EVERY}
+    _move_steps(session, incident, moved)
+    detail = {"reason": reason, "captured_at": incident.captured_at.isoformat(),
+              "callback_due_at": incident.callback_due_at.isoformat()}
+    if kept:
+        detail[DEADLINE_KEPT] = "callback_answered"
+    if withdrawn is not None:
+        detail[BREACH_WITHDRAWN] = withdrawn.isoformat()
+    log_event(session, at=now, actor="ivr", kind=EventKind.DEADLINE_SET, incident_id=incident.id,
+              call_sid=incident.call_sid, detail=detail)
+
+
+def _move_steps(session: Session, incident: Incident, moved: dict[StepKind, datetime]) -> None:
+    """Move the incident's pending steps of these kinds to their new times; an at-risk or breach step that ran
+    already (on the provisional deadline) gets a step of its own (its own pages) at its new time."""
     steps = session.scalars(select(DueStep).where(
         DueStep.incident_id == incident.id, DueStep.kind.in_(list(moved)),
         or_(DueStep.status == StepStatus.PENDING, DueStep.kind.in_([StepKind.AT_RISK, StepKind.BREACH]))))
@@ -128,11 +153,6 @@ def set_deadline(session: Session, incident: Incident, now: datetime, reason: st
             session.flush()
         step.due_at = moved[step.kind]
         schedule(session, "step", step.id, step.due_at)  # a job for the old time finds the step not yet due
-    detail = {"reason": reason, "captured_at": now.isoformat(), "callback_due_at": incident.callback_due_at.isoformat()}
-    if withdrawn is not None:
-        detail[BREACH_WITHDRAWN] = withdrawn.isoformat()
-    log_event(session, at=now, actor="ivr", kind=EventKind.DEADLINE_SET, incident_id=incident.id,
-              call_sid=incident.call_sid, detail=detail)
 
 
 def add_repage(session: Session, incident: Incident, after: DueStep) -> DueStep:
