@@ -43,6 +43,9 @@ class EventKind(StrEnum):
     TARGET_UNRESOLVABLE = "target_unresolvable"
     CALLBACK_AT_RISK = "callback_at_risk"
     CALLBACK_BREACHED = "callback_breached"
+    # issue 13: a breach logged on the provisional deadline no longer counts (the deadline that counts was set
+    # later); before this line, the ``deadline_set`` line said so alone (its detail ``breach_withdrawn``)
+    BREACH_WITHDRAWN = "breach_withdrawn"
     # pages
     PAGE_QUEUED = "page_queued"
     PAGE_SENT = "page_sent"

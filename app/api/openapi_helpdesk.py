@@ -89,10 +89,21 @@ WEBHOOK_EVENT_SCHEMA: dict[str, Any] = {
 }
 
 
+# what an event means, where its name does not say it all
+_MEANINGS = {
+    "incident.breach_withdrawn": (
+        "An incident.breached sent earlier no longer counts: it was logged on the provisional deadline of an "
+        "incident opened while its caller was still giving details, and the deadline that counts, set once they "
+        "were in, is later (detail.breached_at: the withdrawn breach; detail.callback_due_at: the deadline that "
+        "counts). incident.breach.breached is false again until that deadline passes without a met callback; "
+        "should it pass, a new incident.breached follows. "),
+}
+
+
 def _webhook(event: str) -> dict[str, Any]:
     return {"post": {
         "summary": f"{event}: posted to HELPDESK_WEBHOOK_URL",
-        "description": (
+        "description": _MEANINGS.get(event, "") + (
             f"JSON body signed with HMAC-SHA256: {SIGNATURE_HEADER}: sha256=<hex of HMAC(HELPDESK_WEBHOOK_SECRET, "
             "X-Hotline-Timestamp + '.' + body)>. Any 2xx answer counts as delivered; otherwise the delivery is "
             "retried (30 s, 1, 2, 5, 10 min; 6 attempts) and logged. At least once: deduplicate on delivery_id."),

@@ -144,6 +144,9 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
         + ("; kept, as a callback had already reached the customer" if d.get(DEADLINE_KEPT) else "")
         + (f"; the breach logged on the provisional deadline of {_when(d[BREACH_WITHDRAWN])} no longer counts"
            if d.get(BREACH_WITHDRAWN) else ""), ""),
+    "breach_withdrawn": lambda d, _: (f"The breach logged on the provisional deadline of {_when(d.get('breached_at'))} "
+                                      f"no longer counts: the callback is due by {_when(d.get('callback_due_at'))}",
+                                      ""),
     "incident_rescued": lambda d, _: (f"Saved from an unfinished call ({d.get('reason', '')})", "warn"),
     "call_end_unreported": lambda d, _: ("Twilio never reported the end of the call: taken as hung up after the "
                                          f"last answer, at {_when(d.get('last_heard'))}", "warn"),

@@ -36,7 +36,8 @@ IN_FLIGHT_FOR = timedelta(minutes=10)  # a bridged callback with no word from Tw
 # end of the call never be heard of, the receipt still leaves this long after the opening.
 RECEIPT_AT_THE_LATEST = timedelta(minutes=5)
 INTAKE_IDLE_AFTER = timedelta(minutes=3)  # the longest wait between two steps of a call: a 2-minute recording
-# On a ``deadline_set`` line: when the breach step had logged a breach of the provisional deadline, withdrawn then
+# On a ``deadline_set`` line written before the ``breach_withdrawn`` line existed: the breach of the provisional
+# deadline it withdrew (read by the timeline only)
 BREACH_WITHDRAWN = "breach_withdrawn"
 # On a ``deadline_set`` line: why the deadline stayed where it was (a callback had reached the customer already)
 DEADLINE_KEPT = "kept"
@@ -108,7 +109,8 @@ def set_deadline(session: Session, incident: Incident, now: datetime, reason: st
     Only for an incident opened mid-call; pages already sent stay sent, a receipt sent stays sent. The at-risk
     and breach steps run on the deadline that counts, even those that ran on the provisional one (a call silent
     for ``INTAKE_IDLE_AFTER`` is taken for ended): such a breach broke no promise, so it is withdrawn (the
-    board, the API and the report's fold, which skips a breach line logged before the deadline, agree), and the
+    board, the API and the report's fold, which skips a breach line logged before the deadline, agree; a
+    ``breach_withdrawn`` line tells the helpdesk, which was sent ``incident.breached``), and the
     repage round it started waits for the breach that counts. Set once: a second call (a retried webhook, a
     hang-up after the end) changes nothing.
 
@@ -134,10 +136,12 @@ def set_deadline(session: Session, incident: Incident, now: datetime, reason: st
               "callback_due_at": incident.callback_due_at.isoformat()}
     if kept:
         detail[DEADLINE_KEPT] = "callback_answered"
-    if withdrawn is not None:
-        detail[BREACH_WITHDRAWN] = withdrawn.isoformat()
     log_event(session, at=now, actor="ivr", kind=EventKind.DEADLINE_SET, incident_id=incident.id,
               call_sid=incident.call_sid, detail=detail)
+    if withdrawn is not None:  # a line of its own: the helpdesk was told of the breach (incident.breach_withdrawn)
+        log_event(session, at=now, actor="system", kind=EventKind.BREACH_WITHDRAWN, incident_id=incident.id,
+                  call_sid=incident.call_sid, detail={"breached_at": withdrawn.isoformat(),
+                                                      "callback_due_at": incident.callback_due_at.isoformat()})
 
 
 def _move_steps(session: Session, incident: Incident, moved: dict[StepKind, datetime]) -> None:

@@ -35,6 +35,7 @@ EVENT_KINDS: dict[str, str] = {  # event log kind -> webhook event
     "callback_met": "callback.met",
     "callback_late": "callback.missed",
     "callback_breached": "incident.breached",
+    "breach_withdrawn": "incident.breach_withdrawn",  # the deadline that counts was set after that breach
     "resolved": "incident.resolved",
 }
 WEBHOOK_EVENTS = tuple(dict.fromkeys(EVENT_KINDS.values()))  # each once, in order, for the OpenAPI document
