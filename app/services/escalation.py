@@ -22,7 +22,7 @@ from app.models import (
     StepKind,
     StepStatus,
 )
-from app.models.call import ENDED_STATUSES
+from app.models.call import ENDED_STATUSES, UNREPORTED
 from app.queue import schedule
 from app.services.events import log_event
 from app.services.phones import is_textable
@@ -36,6 +36,8 @@ IN_FLIGHT_FOR = timedelta(minutes=10)  # a bridged callback with no word from Tw
 # end of the call never be heard of, the receipt still leaves this long after the opening.
 RECEIPT_AT_THE_LATEST = timedelta(minutes=5)
 INTAKE_IDLE_AFTER = timedelta(minutes=3)  # the longest wait between two steps of a call: a 2-minute recording
+# a call that is over: a final status from Twilio, or settled by the watchdog when none came (call_endings)
+OVER = ENDED_STATUSES | {UNREPORTED}
 # On a ``deadline_set`` line written before the ``breach_withdrawn`` line existed: the breach of the provisional
 # deadline it withdrew (read by the timeline only)
 BREACH_WITHDRAWN = "breach_withdrawn"
@@ -196,7 +198,7 @@ def callers_on_hotline(session: Session, incident_id: int | None = None) -> set[
     step runs on it and logs the breach (about a minute; longer with the workers down)."""
     rows = session.execute(select(Incident.id, CallSession.status, CallSession.state)
                            .join(CallSession, CallSession.call_sid == Incident.call_sid)
-                           .where(Incident.status == IncidentStatus.OPEN, CallSession.status.not_in(ENDED_STATUSES),
+                           .where(Incident.status == IncidentStatus.OPEN, CallSession.status.not_in(OVER),
                                   *([Incident.id == incident_id] if incident_id is not None else [])))
     return {found for found, status, state in rows if _giving_details(status, state)}
 
@@ -208,7 +210,7 @@ def _in_intake(status: str, updated_at: datetime, state: dict | None, now: datet
 def _giving_details(status: str, state: dict | None) -> bool:
     from app.services.incidents import readable_state  # incidents -> this module
 
-    if status in ENDED_STATUSES:
+    if status in OVER:
         return False
     call_state = readable_state(state)
     return call_state is not None and call_state.stage is not Stage.DONE

@@ -91,6 +91,7 @@ def test_a_callback_answered_before_the_call_end_is_heard_keeps_the_deadline_it_
     api = _api(desk, incident.reference)
     assert (api["callback"]["outcome"], api["callback"]["due_at"], api["breach"]["breached"]) == (
         "late", provisional_due.isoformat().replace("+00:00", "Z"), True)
+    assert api["callback"]["caller_on_line"] is False  # the call is over (heard, or settled by the watchdog)
     row = _report_row(desk)
     assert (row["outcome"], row["breached"], row["seconds_to_callback"]) == ("late", True, 1037.0)
     with desk.hotline.db.session() as s:
