@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 AT_RISK_BEFORE_DUE = timedelta(minutes=5)  # T+10 on a 15-minute promise
 REPAGE_EVERY = timedelta(minutes=5)  # after a breach, page again until a callback happens
 IN_FLIGHT_FOR = timedelta(minutes=10)  # a bridged callback with no word from Twilio for this long is over
-# Issue 13: an incident opened mid-call sends its receipt once the details are in; should the
-# end of the call never be heard of, the receipt still leaves this long after the opening.
+# Issue 13: an incident opened mid-call sends its receipt once the details are in (the deadline it states is set);
+# its step first looks this long after the opening (escalation_steps: it waits while ``callers_on_hotline``).
 RECEIPT_AT_THE_LATEST = timedelta(minutes=5)
 INTAKE_IDLE_AFTER = timedelta(minutes=3)  # the longest wait between two steps of a call: a 2-minute recording
 # a call that is over: a final status from Twilio, or settled by the watchdog when none came (call_endings)

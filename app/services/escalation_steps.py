@@ -12,7 +12,7 @@ from app.models import DueStep, Incident, StepKind, StepStatus
 from app.models.paging import TAM_ROLE
 from app.queue import schedule
 from app.services.decisions import Acting, carry_out, level_people
-from app.services.escalation import caller_on_hotline, snapshot
+from app.services.escalation import caller_on_hotline, callers_on_hotline, snapshot
 from app.services.sms_opt_outs import is_opted_out
 
 REARM_AFTER = timedelta(minutes=1)  # a step waiting for the caller's details looks again this often
@@ -29,7 +29,9 @@ def run_due_step(session: Session, incident: Incident, step: DueStep, now: datet
     snap = snapshot(session, incident, now)
     if step.kind == StepKind.RECEIPT and snap.textable_customer and is_opted_out(session, incident.callback_phone):
         snap = replace(snap, textable_customer=False)  # they texted STOP: no SMS receipt (by e-mail if they can)
-    if step.kind in (StepKind.RECEIPT, StepKind.AT_RISK, StepKind.BREACH):  # they hang on the deadline
+    if step.kind == StepKind.RECEIPT:  # it states the deadline: the one that counts, set once the call is over
+        snap = replace(snap, caller_on_hotline=incident.id in callers_on_hotline(session, incident.id))
+    elif step.kind in (StepKind.AT_RISK, StepKind.BREACH):  # they hang on the deadline
         snap = replace(snap, caller_on_hotline=caller_on_hotline(session, incident, now))
     decision = decide(trigger, snap, now)
     if decision.rearm:

@@ -21,7 +21,7 @@ from tests.paging.test_provisional_breach import OPENING
 
 def test_a_withdrawn_breach_is_posted_to_the_helpdesk_after_the_breach(desk, network):
     """Opened at 0:30 (provisional deadline 15:30); the caller answers until 12:40, then is silent. At 15:40 RQ's
-    scheduler hands over the due receipt, at-risk and breach steps: the breach is logged and posted. The watchdog's next pass
+    scheduler hands over the due at-risk and breach steps: the breach is logged and posted. The watchdog's next pass
     takes the call for ended at 12:40 (deadline 27:40) and withdraws the breach: posted as
     ``incident.breach_withdrawn``, with the incident's breach false again and the deadline that counts."""
     network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False).expect_sms("Acknowledged")
@@ -41,7 +41,7 @@ def test_a_withdrawn_breach_is_posted_to_the_helpdesk_after_the_breach(desk, net
         desk.clock.set(desk.t0 + timedelta(minutes=15, seconds=40))
         network.phone(ALICE).expect_sms("AT RISK")
         network.phone(MARIA).expect_sms("AT RISK").expect_sms("BREACHED").expect_call(answer=False)
-        network.phone(CUSTOMER).expect_sms("we have your report")  # the receipt's step was due too
+        network.phone(CUSTOMER).expect_sms("we have your report")  # the receipt, once the deadline is set
         with desk.hotline.db.session() as s:  # RQ's scheduler, at the steps' times
             desk.hotline.jobs.dispatch(overdue_steps(s, desk.clock.now()), desk.clock.now())
         between_watchdog_passes(desk)
@@ -58,4 +58,31 @@ def test_a_withdrawn_breach_is_posted_to_the_helpdesk_after_the_breach(desk, net
     assert withdrawn["incident"]["breach"] == {"breached": False, "at": None}
     assert withdrawn["incident"]["callback"]["due_at"] == real_due.isoformat().replace("+00:00", "Z")
     assert withdrawn["detail"]["callback_due_at"] == real_due.isoformat()
+    network.verify()
+
+
+def test_the_receipt_of_a_silent_caller_states_the_deadline_that_counts(desk, network):
+    """The same silent caller, without a helpdesk: the receipt's step, due at 15:40 with the at-risk and breach
+    steps, does not text the provisional deadline (15:30, passed: "sorry we have not called you back"); it waits
+    for the watchdog's pass, which sets the deadline from the last word (27:40, 19:27 PST), and states that one."""
+    network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False).expect_sms("Acknowledged")
+    customer = network.phone(CUSTOMER).expect_sms("has taken your incident")
+    call = _call(desk, CUSTOMER)
+    call.dial()
+    for answer in OPENING:
+        _answer(desk, call, 5, answer)
+    for answer in (lambda c: c.say("dana at acme dot example"), lambda c: c.press("1"),
+                   lambda c: c.say("Every API call returns 500."), lambda c: c.record(seconds=60)):
+        _answer(desk, call, 170, answer)
+    _answer(desk, call, 50, lambda c: c.silence())  # the last word, at 12:40
+    desk.clock.set(desk.t0 + timedelta(minutes=15, seconds=40))
+    network.phone(ALICE).expect_sms("AT RISK")
+    network.phone(MARIA).expect_sms("AT RISK").expect_sms("BREACHED").expect_call(answer=False)
+    with desk.hotline.db.session() as s:  # RQ's scheduler, at the steps' times
+        desk.hotline.jobs.dispatch(overdue_steps(s, desk.clock.now()), desk.clock.now())
+    between_watchdog_passes(desk)
+    assert len(customer.sms) == 1  # the acknowledgement notice only: no time stated yet
+    customer.expect_sms("we have your report")
+    desk.at(minutes=15, seconds=45)  # the watchdog's pass: the call ended at 12:40
+    assert "call you back by 19:27" in customer.sms[-1]
     network.verify()
