@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import db_time_limit
@@ -126,6 +127,12 @@ def _drop_if_closed(dbapi_conn, _record, _proxy) -> None:
 def is_disconnect(exc: BaseException) -> bool:
     """True for a database error that invalidated its connection (worth one retry on a fresh one)."""
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def unreachable(exc: BaseException) -> bool:
+    """True for an error that says the database could not be reached or did not answer in time (down, refusing
+    connections, its time limit spent, a pool with no connection to give), not that a statement was wrong."""
+    return isinstance(exc, (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)) or is_disconnect(exc)
 
 
 def _forget(session: Session) -> None:

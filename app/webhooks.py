@@ -12,8 +12,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db import is_disconnect
+from app.db import is_disconnect, unreachable
 from app.models import WebhookDelivery
+from app.services.spool import spool
+from app.services.status_callbacks import APPLY
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,41 @@ def answer_once(handler: Handler, mimetype: str = "text/xml", safe: str | None =
         return Response(safe, mimetype=mimetype)
 
 
+def answer_status(lean: Lean | None = None) -> Response:
+    """Answer a Twilio status callback (``status_callbacks.APPLY``, by its path) once; while the database cannot be
+    reached, keep it in the spool for the watchdog to apply (in order, once) and answer 200 all the same: Twilio
+    never sends a failed status callback again, and a 500 per callback only fills its error log."""
+    hotline = current_app.extensions["hotline"]
+    form, query, received = request.form.to_dict(), request.args.to_dict(), hotline.clock.now()
+    apply = APPLY[request.path]
+
+    def handler(session: Session, now: datetime) -> str:
+        apply(session, form, query, now, hotline.settings)
+        return ""
+
+    try:
+        return answer_once(handler, mimetype="text/plain", lean=lean)
+    except Exception as exc:
+        if not unreachable(exc):
+            raise
+        log.warning("status callback %s: database unreachable; kept in the spool", request.path)
+        spool(hotline.settings.data_dir, "status", {"path": request.path, "key": delivery_key(request, hotline.settings),
+                                                    "form": form, "query": query, "at": received.isoformat()})
+        return Response("", mimetype="text/plain")
+
+
+def apply_once(session: Session, key: str, path: str, handler: Handler, now: datetime,
+               look: bool = True) -> str | Replayed:
+    """Run ``handler`` in ``session`` and store its answer under the delivery ``key``, unless one is stored (then
+    answer that, ``stored_answer``; ``look=False``: the caller has just looked). A concurrent copy loses at the insert."""
+    stored = session.execute(_STORED, {"key": key}).first() if look else None
+    if stored is not None:
+        return stored_answer(*stored, now)
+    body = handler(session, now)
+    session.add(WebhookDelivery(key=key, path=path[:200], response=body, received_at=now))
+    return body
+
+
 def _attempt(hotline, key: str, handler: Handler, lean: Lean | None, now: datetime) -> str | Replayed:
     looked = False
     if lean is not None:
@@ -104,12 +141,7 @@ def _attempt(hotline, key: str, handler: Handler, lean: Lean | None, now: dateti
         # The duplicate check shares the handler's transaction: one connection checkout
         # and one round trip fewer than a session of its own.
         with hotline.db.transaction() as session:
-            stored = None if looked else session.execute(_STORED, {"key": key}).first()
-            if stored is not None:
-                return stored_answer(*stored, now)
-            body = handler(session, now)
-            session.add(WebhookDelivery(key=key, path=request.path[:200], response=body, received_at=now))
-        return body
+            return apply_once(session, key, request.path, handler, now, look=not looked)
     except IntegrityError:  # a concurrent duplicate won the race: answer what it answered
         with hotline.db.session() as session:
             stored = session.execute(_STORED, {"key": key}).first()

@@ -115,7 +115,7 @@ def sweep(hotline: Hotline, replay_spool: bool = True) -> int:
     Returns how many jobs were handed over or run.
     """
     if replay_spool:
-        replayed = replay(hotline.db, hotline.settings.data_dir, policy_from(hotline.settings))
+        replayed = replay(hotline.db, hotline.settings)
         if replayed:
             log.warning("replayed %d spooled emergency records", replayed)
     now = hotline.clock.now()

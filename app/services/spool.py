@@ -1,7 +1,9 @@
 """A local file that keeps what an emergency path could not write to SQL.
 
 When the database itself is down, the fallback path still answers the caller
-and appends what it knows here; ``replay`` turns the lines into incidents later.
+and appends what it knows here, and Twilio's status callbacks are kept here as
+Twilio posted them (``app.webhooks.answer_status``); ``replay`` turns the lines
+into incidents and applies the callbacks later, in the order they came.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 from app.models import IncidentSource
 from app.services.incidents import attach_recording, rescue_call
-from ivr_flows.model import FlowPolicy
+from app.services.intake import policy_from
 
 log = logging.getLogger(__name__)
 SPOOL_NAME = "spool.jsonl"
@@ -74,13 +76,15 @@ def _take_aside(path: Path, data_dir: Path) -> None:
         os.close(fd)
 
 
-def replay(db, data_dir: Path, policy: FlowPolicy) -> int:
-    """Write spooled records to SQL (idempotent per call; their jobs go on the unit of work); returns how many.
+def replay(db, settings) -> int:
+    """Write the spooled records of ``settings.data_dir`` to SQL, in order (idempotent: a rescue per call, a status
+    callback per delivery; their jobs go on the unit of work); returns how many.
 
     The spool is first moved aside under a name of its own (new records go to a fresh file meanwhile), and
     every file moved aside is replayed, including one a replay that died (a SIGKILLed leader) left behind:
     a fixed name would be overwritten by the next move, and the callers in it lost.
     """
+    data_dir, policy = settings.data_dir, policy_from(settings)
     path = data_dir / SPOOL_NAME
     _take_aside(path, data_dir)
     taken = sorted(data_dir.glob(f"spool*{REPLAYING}"), key=lambda p: (p.stat().st_mtime_ns, p.name))
@@ -90,7 +94,7 @@ def replay(db, data_dir: Path, policy: FlowPolicy) -> int:
             if not line.strip():
                 continue
             try:
-                _replay_one(db, json.loads(line), policy)
+                _replay_one(db, json.loads(line), policy, settings)
                 done += 1
             except Exception:  # noqa: BLE001 - keep the line for the next replay
                 log.exception("spool record not replayed; kept")
@@ -103,9 +107,18 @@ def replay(db, data_dir: Path, policy: FlowPolicy) -> int:
     return done
 
 
-def _replay_one(db, record: dict[str, Any], policy: FlowPolicy) -> None:
+def _replay_one(db, record: dict[str, Any], policy, settings) -> None:
     at = datetime.fromisoformat(record["at"])
     with db.transaction() as session:
+        if record["kind"] == "status":  # applied as its route would have, at the time it came, once per delivery
+            from app.services.status_callbacks import APPLY
+            from app.webhooks import apply_once
+
+            apply = APPLY[record["path"]]
+            form, query = record.get("form", {}), record.get("query", {})
+            apply_once(session, record["key"], record["path"],
+                       lambda s, now: apply(s, form, query, now, settings) or "", at)
+            return
         if record["kind"] == "rescue":
             rescue_call(
                 session, call_sid=record["call_sid"], from_number=record.get("from", ""), now=at,

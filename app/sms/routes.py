@@ -6,13 +6,11 @@ from flask import Blueprint, Response, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from app.plain_text import halfwidth
-from app.services.notices import notice_status
-from app.services.page_status import sms_status
 from app.services.sms_commands import handle_rep_sms
 from app.services.sms_opt_outs import handle_opt_keyword
 from app.services.update_sms import handle_update_sms
 from app.voice.signature import twilio_webhook
-from app.webhooks import answer_once
+from app.webhooks import answer_once, answer_status
 
 bp = Blueprint("sms", __name__, url_prefix="/twilio/sms")
 
@@ -46,18 +44,7 @@ def inbound() -> Response:
 @twilio_webhook
 def status() -> Response:
     """SMS delivery status of a page (forward-only; a failed page SMS turns into a voice page at once) or a notice."""
-    f, page_id, notice_id = request.form, request.args.get("page", 0, type=int), request.args.get("notice", 0, type=int)
-
-    def handle(session, now):
-        if notice_id:
-            notice_status(session, notice_id, f.get("MessageStatus", ""), f.get("ErrorCode", ""), f.get("MessageSid", ""),
-                          now)
-        else:
-            sms_status(session, page_id, f.get("MessageStatus", ""), f.get("MessageSid", ""), f.get("ErrorCode", ""),
-                       now)
-        return ""
-
-    return answer_once(handle, mimetype="text/plain")
+    return answer_status()  # status_callbacks.page_sms
 
 
 def _settings():

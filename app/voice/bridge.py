@@ -21,18 +21,16 @@ from app.services.callbacks import (
     adopt_rep_call,
     confirm_person,
     customer_is_machine,
-    customer_leg_status,
     dial_ended,
     lock_callback,
     open_callback,
-    rep_leg_status,
     rep_not_reached,
 )
 from app.voice.live_twiml import hung_up_whisper, live_twiml
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import HANG_UP, REP_VOICE, say_and_hang_up
 from app.voice.update_routes import after_callback
-from app.webhooks import answer_once
+from app.webhooks import answer_once, answer_status
 
 bp = Blueprint("bridge", __name__, url_prefix="/twilio/bridge")
 CUSTOMER_VOICE = {"en-US": ("en-US", "Polly.Joanna"), "de-DE": ("de-DE", "Polly.Vicki")}
@@ -102,15 +100,8 @@ def rep_answered() -> Response:
 @bp.post("/rep-status")
 @twilio_webhook
 def rep_status() -> Response:
-    """Status of the call to the rep (logged)."""
-    callback_id, status = request.args.get("callback", 0, type=int), request.form.get("CallStatus", "")
-    call_sid = request.form.get("CallSid", "")
-
-    def handle(session, now):
-        rep_leg_status(session, callback_id, status, now, call_sid=call_sid)
-        return ""
-
-    return answer_once(handle, mimetype="text/plain")
+    """Status of the call to the rep: one the rep never answered means nobody was dialled."""
+    return answer_status()  # status_callbacks.rep_leg
 
 
 @bp.post("/customer-whisper")
@@ -166,14 +157,7 @@ def customer_confirm() -> Response:
 @twilio_webhook
 def customer_status() -> Response:
     """Status of the customer leg: the answer's Timestamp decides met or late, once a person is confirmed."""
-    callback_id, f = request.args.get("callback", 0, type=int), request.form
-
-    def handle(session, now):
-        customer_leg_status(session, callback_id, f.get("CallStatus", ""), f.get("Timestamp", ""),
-                            f.get("CallSid", ""), now, answered_by=f.get("AnsweredBy", ""))
-        return ""
-
-    return answer_once(handle, mimetype="text/plain")
+    return answer_status()  # status_callbacks.customer_leg
 
 
 @bp.post("/dial-done")

@@ -11,13 +11,13 @@ from app.models.paging import TAM_ROLE
 from app.prompts import text
 from app.services import live_connect
 from app.services.acks import acknowledge, connect, page_actor
-from app.services.page_status import call_status, page_call_answered
+from app.services.page_status import page_call_answered
 from app.services.page_text import spoken_summary, spoken_time, tam_spoken
 from app.services.page_urls import page_zone
 from app.voice.bridge import bridge_twiml
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
-from app.webhooks import answer_once
+from app.webhooks import answer_once, answer_status
 
 bp = Blueprint("page_voice", __name__, url_prefix="/twilio/page")
 
@@ -116,10 +116,4 @@ def key() -> Response:
 @twilio_webhook
 def status() -> Response:
     """Status callback of a page call; only moves the page forward."""
-    page_id, f = request.args.get("page", 0, type=int), request.form
-
-    def handle(session, now):
-        call_status(session, page_id, f.get("CallStatus", ""), f.get("AnsweredBy", ""), f.get("CallSid", ""), now)
-        return ""
-
-    return answer_once(handle, mimetype="text/plain")
+    return answer_status()  # status_callbacks.page_call

@@ -15,7 +15,7 @@ from app.services.spool import spool
 from app.voice.emergency import goodbye_twiml, voicemail_twiml
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import render
-from app.webhooks import answer_once
+from app.webhooks import answer_once, answer_status
 from ivr_flows.model import Gathered, NoInput, Recorded
 
 log = logging.getLogger(__name__)
@@ -115,15 +115,11 @@ def _continue(call_sid: str, seq: int, event) -> Response:
 @bp.post("/status")
 @twilio_webhook
 def status() -> Response:
-    """Call status callback: a caller who hung up mid-intake is saved when reachable."""
+    """Call status callback: a caller who hung up mid-intake is saved (later, from the spool, while SQL is down)."""
     f, hotline = request.form, _hotline()
     call_sid, call_status, duration = f.get("CallSid", ""), f.get("CallStatus", ""), f.get("CallDuration", "")
     ended = call_status in ENDED_STATUSES
-    return answer_once(
-        lambda s, now: intake.end_call(
-            s, call_sid=call_sid, call_status=call_status, duration=duration, ended=ended,
-            policy=intake.policy_from(hotline.settings), now=now, limits=limits_from(hotline.settings)) or "",
-        mimetype="text/plain",
+    return answer_status(  # status_callbacks.intake_call, or the lean path
         lean=lambda key, now: lean_step.status(hotline.db, key=key, path=request.path, call_sid=call_sid,
                                                call_status=call_status, duration=duration, ended=ended, now=now))
 

@@ -12,12 +12,11 @@ from twilio.twiml.voice_response import VoiceResponse
 from app.models import Callback, CallSession, Incident, Rep
 from app.models.followup import DEFAULT_INTERVAL_MINUTES
 from app.prompts import text
-from app.services.deliveries import sms_status
 from app.services.resolution import decide_by_call, spoken_proposal
 from app.services.updates import KEYPAD_INTERVALS, agree_interval, call_ended, follow_up_of, say_minutes
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
-from app.webhooks import answer_once
+from app.webhooks import answer_once, answer_status
 from ivr_flows.model import CallState
 
 bp = Blueprint("updates_voice", __name__, url_prefix="/twilio/updates")
@@ -68,13 +67,7 @@ def interval() -> Response:
 @twilio_webhook
 def sms_delivery_status() -> Response:
     """Twilio's delivery report for an update, proposal or reminder SMS."""
-    delivery_id, f = request.args.get("delivery", 0, type=int), request.form
-
-    def handle(session, now):
-        sms_status(session, delivery_id, f.get("MessageStatus", ""), f.get("ErrorCode", ""), now)
-        return ""
-
-    return answer_once(handle, mimetype="text/plain")
+    return answer_status()  # status_callbacks.update_sms
 
 
 CUSTOMER_VOICE = {"en-US": ("en-US", "Polly.Joanna"), "de-DE": ("de-DE", "Polly.Vicki")}

@@ -7,7 +7,6 @@ from sqlalchemy import select, update
 from app import create_app
 from app.models import CallSession, DueStep, Incident, IncidentEvent, IncidentSource, MissedCall
 from app.queue import JobQueue
-from app.services.intake import policy_from
 from app.services.spool import SPOOL_NAME, replay
 from app.wiring import Hotline
 from hotline_sim.phone import SimulatedCall, flask_transport
@@ -136,14 +135,15 @@ def test_database_down_fallback_still_answers_and_the_spool_is_replayed(settings
     assert (dead.data_dir / SPOOL_NAME).exists()
     assert _incidents(hotline) == []
 
-    replayed = replay(hotline.db, settings.data_dir, policy_from(settings))
+    replayed = replay(hotline.db, settings)
     [incident] = _incidents(hotline)
     with hotline.db.session() as s:  # the replayed incident owes its whole escalation plan, handed to RQ on commit
         steps = s.execute(select(DueStep.id, DueStep.status).where(DueStep.incident_id == incident.id)).all()
     queued = set(hotline.jobs.job_ids()) | set(hotline.jobs.scheduled_ids())
     pending = {f"step-{sid}" for sid, status in steps if status == "pending"}
-    assert replayed == 2 and len(steps) == 6 and len(pending) == 5 and pending <= queued  # the first page step ran
+    # the rescue, the voicemail, and the call's status callback when it hung up (kept too: app.webhooks.answer_status)
+    assert replayed == 3 and len(steps) == 6 and len(pending) == 5 and pending <= queued  # the first page step ran
     assert incident.callback_phone == "+14155550199"
     assert incident.recording_seconds == 33
     assert not (settings.data_dir / SPOOL_NAME).exists()
-    assert replay(hotline.db, settings.data_dir, policy_from(settings)) == 0
+    assert replay(hotline.db, settings) == 0

@@ -20,7 +20,6 @@ from app import create_app, db_time_limit
 from app.db import KEEPALIVES, Database
 from app.models import DueStep, Incident, IncidentSource, Role, StepStatus
 from app.queue import JobQueue
-from app.services.intake import policy_from
 from app.services.spool import SPOOL_NAME, replay
 from app.wiring import Hotline
 from hotline_sim.phone import SimulatedCall, flask_transport
@@ -94,7 +93,7 @@ def test_a_webhook_answers_and_saves_the_caller_when_the_database_stops_answerin
         proxy.thaw()
         through.db.dispose()
 
-    assert replay(hotline.db, settings.data_dir, policy_from(settings)) == 2
+    assert replay(hotline.db, settings) == 2
     with hotline.db.session() as s:
         incident = s.scalars(select(Incident).where(Incident.call_sid == first.call_sid)).one()
     assert incident.source == IncidentSource.RESCUED and incident.callback_phone == "+14155550142"

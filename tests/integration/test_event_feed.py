@@ -17,7 +17,6 @@ from sqlalchemy import select
 from app.models import IncidentEvent
 from app.services.api_tokens import create_token
 from app.services.events import log_event
-from app.services.intake import policy_from
 from app.services.spool import replay, spool
 from tests.integration.board_support import make_incident
 
@@ -71,7 +70,7 @@ def test_a_caller_spooled_while_the_database_was_down_reaches_the_poller_that_fo
     assert _updated_since(client, auth, first_poll - timedelta(minutes=1)) == []
 
     clock.advance(seconds=5)
-    assert replay(hotline.db, hotline.settings.data_dir, policy_from(hotline.settings)) == 1
+    assert replay(hotline.db, hotline.settings) == 1
     with hotline.db.session() as session:
         rescued = session.scalars(select(IncidentEvent).where(IncidentEvent.kind == "incident_rescued")).one()
     assert rescued.at < first_poll  # stamped with the call's time, committed after the poll

@@ -1,0 +1,202 @@
+"""Twilio's status callbacks while the database is unreachable: answered, kept on disk, applied once it is back.
+
+Twilio does not retry a status callback that fails, and nothing asks Twilio for it later. An operator's fault
+test (PostgreSQL stopped for 20 s while calls came in) saw SMS delivery and call-status callbacks answered HTTP
+500: an undelivered page SMS never turned into a voice page, a rep's unanswered callback call never told the rep,
+a caller's hang-up mid-intake was lost. Here the web app is pointed at a database it cannot reach (a closed
+PostgreSQL port, a SQLite file in a directory that does not exist) while the worker, the simulated Twilio and the
+phones go on; then the watchdog replays the spool.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from app import create_app
+from app.models import Callback, Incident, IncidentEvent, IncidentSource, Page, WebhookDelivery
+from app.queue import JobQueue
+from app.services.spool import SPOOL_NAME, replay
+from app.wiring import Hotline
+from hotline_sim.phone import SimulatedCall, flask_transport
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+from tests.paging.conftest import ALICE
+from tests.paging.test_callback_rep_leg import _sms_from
+from tests.paging.test_twilio_failures import LANDLINE, _policy
+from workers import watchdog
+from workers.consuming import StoppableWorker
+
+CLOSED_PORT = "postgresql://nobody@127.0.0.1:1/none"
+
+
+def _unreachable_url(hotline, tmp_path) -> str:
+    if hotline.settings.database_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'no-such-directory' / 'hotline.db'}"
+    return CLOSED_PORT
+
+
+@contextmanager
+def _web_without_database(hotline, tmp_path):
+    """A test client of the web app on the same data dir, whose database cannot be reached."""
+    dead = hotline.settings.with_overrides(database_url=_unreachable_url(hotline, tmp_path))
+    broken = Hotline.build(dead, clock=hotline.clock, jobs=JobQueue(hotline.jobs.redis, dead.queue_name))
+    try:
+        yield create_app(broken).test_client()
+    finally:
+        broken.db.dispose()
+
+
+@contextmanager
+def _outage(desk, network, tmp_path):
+    """While it lasts, Twilio's requests reach a web app whose database is unreachable (workers go on)."""
+    with _web_without_database(desk.hotline, tmp_path) as client:
+        saved, network.transport = network.transport, flask_transport(client)
+        try:
+            yield
+        finally:
+            network.transport = saved
+
+
+def _work_and_ring(desk, network) -> None:
+    """The worker sends what is due and the phones ring; the spool is not replayed (the database is 'down')."""
+    watchdog.sweep(desk.hotline, replay_spool=False)
+    StoppableWorker(desk.hotline.jobs.queues, connection=desk.hotline.jobs.redis).work(
+        burst=True, logging_level="WARNING")
+    network.run()  # strict: a webhook answered anything but 2xx fails here
+
+
+def _spooled(hotline) -> list[dict]:
+    path = hotline.settings.data_dir / SPOOL_NAME
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def _events(hotline, incident_id: int, kind: str) -> list[dict]:
+    with hotline.db.session() as s:
+        return [e.detail for e in s.scalars(select(IncidentEvent).where(
+            IncidentEvent.incident_id == incident_id, IncidentEvent.kind == kind).order_by(IncidentEvent.id))]
+
+
+def _pages(hotline, incident_id: int) -> list[Page]:
+    with hotline.db.session() as s:
+        return list(s.scalars(select(Page).where(Page.incident_id == incident_id).order_by(Page.id)))
+
+
+def test_a_page_sms_reported_undelivered_during_the_outage_calls_the_rep_once_the_database_is_back(
+        desk, network, twilio, tmp_path):
+    _policy(desk, "sms")
+    incident = desk.open_incident(caller=LANDLINE)
+    alice = network.phone(ALICE).expect_sms("SEV1", fail="undelivered")
+    with _outage(desk, network, tmp_path):
+        _work_and_ring(desk, network)
+    answered = [(w.params["MessageStatus"], w.status, w.body) for w in network.webhooks if "MessageStatus" in w.params]
+    assert answered == [("sent", 200, ""), ("undelivered", 200, "")]  # no error storm at Twilio
+    assert [(r["path"], r["form"]["MessageStatus"]) for r in _spooled(desk.hotline)] == [
+        ("/twilio/sms/status", "sent"), ("/twilio/sms/status", "undelivered")]
+    [sms] = _pages(desk.hotline, incident.id)
+    assert sms.status == "sent"  # Twilio took it; nothing known of its fate yet
+
+    alice.expect_call(answer=False)  # the database is back: the undelivered SMS turns into a call at once
+    desk.settle()
+    sms, voice = _pages(desk.hotline, incident.id)
+    assert sms.status == "undelivered" and voice.channel == "voice" and voice.sent_at == desk.t0
+    statuses = [(d["status"], d["applied"]) for d in _events(desk.hotline, incident.id, "page_status")
+                if d["page_id"] == sms.id]
+    assert statuses == [("sent", False), ("undelivered", True)]  # in the order Twilio sent them (the send said sent)
+    assert _events(desk.hotline, incident.id, "page_sms_failed_calling") == [
+        {"page_id": sms.id, "voice_page_id": voice.id}]
+    assert _spooled(desk.hotline) == []
+
+    # the same deliveries kept and replayed again (a replay that died before deleting its file) change nothing
+    logged = _events(desk.hotline, incident.id, "page_status")
+    with _web_without_database(desk.hotline, tmp_path) as client:
+        for hook in [w for w in network.webhooks if "MessageStatus" in w.params]:
+            assert _post(client, hook.url, hook.params).status_code == 200
+    assert len(_spooled(desk.hotline)) == 2
+    desk.settle()
+    assert _spooled(desk.hotline) == []
+    assert len(_pages(desk.hotline, incident.id)) == 2 and len(alice.calls) == 1
+    assert _events(desk.hotline, incident.id, "page_status") == logged
+
+
+def test_a_reps_callback_call_unanswered_during_the_outage_tells_the_rep_once_the_database_is_back(
+        desk, network, tmp_path):
+    incident, alice = desk.acknowledged_by_alice(network)
+    desk.at(minutes=3)
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    alice.expect_call(answer=False)
+    with _outage(desk, network, tmp_path):
+        _work_and_ring(desk, network)
+    statuses = [(w.params["CallStatus"], w.status) for w in network.webhooks if "/bridge/rep-status" in w.url]
+    assert statuses == [("initiated", 200), ("ringing", 200), ("no-answer", 200)]
+    with desk.hotline.db.session() as s:
+        assert s.scalars(select(Callback.outcome)).one() == "pending"
+
+    alice.expect_sms("could not reach you")
+    desk.settle()
+    with desk.hotline.db.session() as s:
+        assert s.scalars(select(Callback.outcome)).one() == "rep_not_reached"
+    assert [d["status"] for d in _events(desk.hotline, incident.id, "callback_rep_leg_status")] == [
+        "initiated", "ringing", "no-answer"]
+    assert alice.unmet == []
+
+
+def test_a_caller_who_hangs_up_mid_intake_during_the_outage_is_saved_once_the_database_is_back(
+        hotline, client, tmp_path):
+    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                         caller="+14155550188")
+    call.dial()
+    call.press("1")
+    call.press("2")  # SMTP injection failing
+    with _web_without_database(hotline, tmp_path) as broken:
+        call.transport = flask_transport(broken)
+        assert call.hang_up() == 200
+    with hotline.db.session() as s:
+        assert s.scalars(select(Incident)).all() == []
+
+    assert replay(hotline.db, hotline.settings) == 1
+    with hotline.db.session() as s:
+        [incident] = s.scalars(select(Incident)).all()
+    assert incident.source == IncidentSource.RESCUED and incident.affected_service == "smtp"
+    assert incident.callback_phone == "+14155550188" and incident.captured_at == hotline.clock.now()
+    assert replay(hotline.db, hotline.settings) == 0
+
+
+STATUS_CALLBACKS = [
+    ("/twilio/sms/status?page=1", {"MessageSid": "SM" + "1" * 32, "MessageStatus": "delivered"}),
+    ("/twilio/sms/status?notice=1", {"MessageSid": "SM" + "2" * 32, "MessageStatus": "delivered"}),
+    ("/twilio/page/voice/status?page=1", {"CallSid": "CA" + "1" * 32, "CallStatus": "no-answer"}),
+    ("/twilio/bridge/rep-status?callback=1", {"CallSid": "CA" + "2" * 32, "CallStatus": "no-answer"}),
+    ("/twilio/bridge/customer-status?callback=1", {"CallSid": "CA" + "3" * 32, "CallStatus": "completed"}),
+    ("/twilio/updates/sms-status?delivery=1", {"MessageSid": "SM" + "3" * 32, "MessageStatus": "delivered"}),
+    ("/twilio/voice/status", {"CallSid": "CA" + "4" * 32, "CallStatus": "completed"}),
+]
+
+
+def _post(client, url: str, params: dict[str, str]):
+    url = url if url.startswith("http") else PUBLIC_BASE_URL + url
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(url, params)
+    return client.post(url.removeprefix(PUBLIC_BASE_URL), data=params, headers={"X-Twilio-Signature": signature})
+
+
+def test_every_status_callback_is_answered_and_kept_while_the_database_is_unreachable_and_applied_once(
+        hotline, tmp_path):
+    params = {"AccountSid": "AC" + "0" * 32, "From": "+15005550006", "To": ALICE}
+    with _web_without_database(hotline, tmp_path) as broken:
+        for url, form in STATUS_CALLBACKS:
+            answer = _post(broken, url, {**params, **form})
+            assert (url, answer.status_code, answer.get_data(as_text=True)) == (url, 200, "")
+        again = _post(broken, *STATUS_CALLBACKS[0][:1], {**params, **STATUS_CALLBACKS[0][1]})  # a duplicate
+        assert again.status_code == 200
+    kept = _spooled(hotline)
+    assert [r["path"] for r in kept] == [url.split("?")[0] for url, _ in STATUS_CALLBACKS] + ["/twilio/sms/status"]
+
+    assert replay(hotline.db, hotline.settings) == len(kept)  # none of their rows exists: each applied, nothing else
+    with hotline.db.session() as s:
+        paths = s.scalars(select(WebhookDelivery.path).order_by(WebhookDelivery.path)).all()
+        assert sorted(paths) == sorted(url.split("?")[0] for url, _ in STATUS_CALLBACKS)  # the duplicate: once
+        # page 1 does not exist: its report is logged unmatched, once for the two copies
+        assert s.scalar(select(func.count()).select_from(IncidentEvent).where(
+            IncidentEvent.kind == "sms_status_unmatched")) == 1
