@@ -8,10 +8,11 @@ from sqlalchemy import and_, or_, select, update
 
 from app.models import Callback, CallbackOutcome
 from app.models.oncall import Rep
+from app.models.paging import outcome_unknown
 from app.queue import PendingJob, schedule
 from app.services.callbacks import lock_callback, mark_rep_not_reached
 from app.services.events import log_event
-from app.services.pages import backoff
+from app.services.pages import backoff, failure_note
 from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, TelephonyError
 
 MAX_ATTEMPTS = 4
@@ -31,9 +32,10 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
         rep = session.get(Rep, callback.rep_id) if callback.rep_id else None
         if rep is None:
             return
-        # any earlier try may have reached Twilio; a call resource names nothing of ours, so a lookup
-        # could only find *a* call to the rep (maybe a page): call again and say it may be a second one
-        uncertain = callback.attempts > 0
+        # the rule of pages: an earlier try may have reached Twilio only if its run died mid-request (a stale claim)
+        # or Twilio's answer was a time-out or 5xx, not since followed by an accepted call; a 429 or a 4xx made nothing
+        uncertain = callback.placing_since is not None or outcome_unknown(callback.last_error)
+        since = callback.requested_at.replace(microsecond=0)  # Twilio's date_created has whole seconds
         # compare-and-set on what we read: SQLite ignores FOR UPDATE, and only one claim may match
         claimed = session.execute(
             update(Callback).where(Callback.id == callback.id, Callback.attempts == callback.attempts)
@@ -43,13 +45,17 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
             return
         to = rep.phone
     try:
+        # A call resource names nothing of ours, so a call found to the rep may be a page: never adopted, the rep is
+        # called again and it may be a second call. No call to the rep at all since the request proves none was made.
+        none_made = uncertain and telephony.find_call(to=to, since=since) is None
         # a machine taking the rep's call must never be bridged to the customer (and counted as met)
         sent = telephony.place_call(
             to=to, url=f"{base}/twilio/bridge/rep?callback={callback_id}",
             status_callback=f"{base}/twilio/bridge/rep-status?callback={callback_id}", machine_detection=True)
     except TelephonyError as exc:
-        _failed(db, callback_id, now, exc)
+        _failed(db, callback_id, now, exc, uncertain)
         return
+    possible_duplicate = uncertain and not none_made
     with db.transaction() as session:
         callback = session.get(Callback, callback_id, with_for_update=True)
         if callback.rep_call_sid == sent.sid:  # its status callback came first and recorded it (adopt_rep_call)
@@ -59,13 +65,14 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
         callback.placing_since = None
         callback.last_error = ""
         log_event(session, at=now, actor="twilio", kind="callback_rep_call_placed", incident_id=callback.incident_id,
-                  detail={"callback_id": callback_id, "sid": sent.sid, "possible_duplicate": uncertain})
+                  detail={"callback_id": callback_id, "sid": sent.sid, "possible_duplicate": possible_duplicate})
 
 
-def _failed(db, callback_id: int, now: datetime, exc: TelephonyError) -> None:
+def _failed(db, callback_id: int, now: datetime, exc: TelephonyError, uncertain: bool) -> None:
+    """Record a failed try; an earlier try's unknown outcome (``uncertain``) stays unknown (``pages.failure_note``)."""
     with db.transaction() as session:
         callback, incident = lock_callback(session, callback_id)
-        callback.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        callback.last_error = failure_note(f"{type(exc).__name__}: {exc}", uncertain)
         callback.placing_since = None
         final = isinstance(exc, Rejected) or callback.attempts >= MAX_ATTEMPTS
         log_event(session, at=now, actor="twilio", kind="callback_rep_call_failed", incident_id=callback.incident_id,

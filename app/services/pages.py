@@ -77,7 +77,7 @@ def not_sent_opted_out(session: Session, page: Page, now: datetime, first: bool 
 
     ``uncertain``: an earlier attempt's outcome was unknown, and stays so."""
     page.status = PageStatus.FAILED
-    page.last_error = _failure_note(OPTED_OUT_REASON, uncertain)
+    page.last_error = failure_note(OPTED_OUT_REASON, uncertain)
     page.updated_at = now
     log_event(session, at=now, actor="system", kind=EventKind.PAGE_NOT_SENT_OPTED_OUT, incident_id=page.incident_id,
               detail={"page_id": page.id, "to": page.name, "role": page.role, "purpose": page.purpose,
@@ -265,7 +265,7 @@ class PageSender:
             page = session.get(Page, page_id, with_for_update=True)
             if opted_out:
                 record_opt_out(session, page.to_number, now, source="twilio_21610")
-            page.last_error = _failure_note(error, uncertain)
+            page.last_error = failure_note(error, uncertain)
             if PAGE_STATUS_RANK[PageStatus(page.status)] > PAGE_STATUS_RANK[PageStatus.SENDING]:
                 # a status callback already told us Twilio took it (the answer to us was lost): keep that
                 log_event(session, at=now, actor="twilio", kind="page_send_failed", incident_id=page.incident_id,
@@ -290,8 +290,8 @@ class PageSender:
             schedule(session, "page", page.id, page.next_attempt_at, attempt=page.attempts, first=first)
 
 
-def _failure_note(error: str, uncertain: bool) -> str:
-    """``Page.last_error`` after a failed attempt.
+def failure_note(error: str, uncertain: bool) -> str:
+    """``Page.last_error`` (and ``Callback.last_error``) after a failed attempt.
 
     A failure that proves nothing about an earlier attempt whose outcome is unknown (a 429 or a
     rejection of this attempt, its lookup throttled) keeps that attempt unknown: the next retry

@@ -47,7 +47,8 @@ def test_a_rep_call_whose_last_try_died_mid_placement_is_placed_again(desk, netw
     with desk.hotline.db.session() as s:
         placed = [e.detail for e in s.scalars(select(IncidentEvent).where(
             IncidentEvent.kind == "callback_rep_call_placed"))]
-    assert placed == [{"callback_id": callback.id, "sid": callback.rep_call_sid, "possible_duplicate": True}]
+    # the dead run's try may have reached Twilio: looked up, and Twilio shows no call to Alice since the request
+    assert placed == [{"callback_id": callback.id, "sid": callback.rep_call_sid, "possible_duplicate": False}]
     assert alice.unmet == []
 
 
@@ -131,3 +132,74 @@ def _sweep(desk) -> None:
     watchdog.sweep(desk.hotline)
     StoppableWorker(desk.hotline.jobs.queues, connection=desk.hotline.jobs.redis).work(
         burst=True, logging_level="WARNING")
+
+
+def _placed(desk) -> list[dict]:
+    with desk.hotline.db.session() as s:
+        return [e.detail for e in s.scalars(select(IncidentEvent).where(
+            IncidentEvent.kind == "callback_rep_call_placed").order_by(IncidentEvent.id))]
+
+
+def _rep_call_requests(twilio) -> list[tuple[str, str]]:
+    """(method, resource) of each request Twilio received from the CALL on, faulted ones included."""
+    return [(r.method, r.path.rsplit("/", 1)[-1]) for r in twilio.requests
+            if r.path.endswith("Calls.json") and (r.method == "GET" or (r.params.get("To") or [""])[0] == ALICE)]
+
+
+def test_a_rep_call_placed_after_twilio_refused_it_for_now_is_no_possible_duplicate(desk, network, clock, twilio):
+    """A 429 creates nothing: the next try is the first call to the rep, not "possibly a second one"."""
+    incident, alice = desk.acknowledged_by_alice(network)
+    desk.at(minutes=3)
+    before = len(_rep_call_requests(twilio))
+    twilio.fail_next(1, status=429)
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    desk.settle()
+    assert _callback(desk, incident.id).last_error.startswith("Throttled")
+    alice.expect_call(answer=False).expect_sms("could not reach you")
+    desk.at(minutes=3, seconds=31)  # the retry (RQ's at +2 s, or the watchdog's after UNPLACED_GRACE)
+    callback = _callback(desk, incident.id)
+    assert callback.attempts == 2 and callback.rep_call_sid
+    assert _rep_call_requests(twilio)[before:] == [("POST", "Calls.json"), ("POST", "Calls.json")]  # no lookup
+    assert _placed(desk) == [{"callback_id": callback.id, "sid": callback.rep_call_sid, "possible_duplicate": False}]
+
+
+def test_a_rep_call_placed_after_a_500_that_created_nothing_is_no_possible_duplicate(desk, network, clock, twilio):
+    """A 5xx may have created the call: Twilio's calls are looked up first, and none to the rep since the callback
+    was requested proves the earlier try made none (a call found is still never adopted: it may be a page)."""
+    incident, alice = desk.acknowledged_by_alice(network)
+    desk.at(minutes=3)
+    before = len(_rep_call_requests(twilio))
+    twilio.fail_next(1, status=500)
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    desk.settle()
+    assert _callback(desk, incident.id).last_error.startswith("OutcomeUnknown")
+    alice.expect_call(answer=False).expect_sms("could not reach you")
+    desk.at(minutes=3, seconds=31)
+    callback = _callback(desk, incident.id)
+    assert callback.attempts == 2
+    assert _rep_call_requests(twilio)[before:] == [("POST", "Calls.json"), ("GET", "Calls.json"),
+                                                   ("POST", "Calls.json")]
+    assert _placed(desk) == [{"callback_id": callback.id, "sid": callback.rep_call_sid, "possible_duplicate": False}]
+
+
+def test_a_rep_call_still_unknown_after_a_429_between_is_placed_as_a_possible_duplicate(desk, network, clock, twilio):
+    """A 500 (unknown), then a 429 on the retry's lookup (still unknown, not cleared), then a lookup that finds a call
+    to the rep (here the voice page she had at T0): the call goes again, flagged, as pages do."""
+    incident, alice = desk.acknowledged_by_alice(network)
+    desk.at(minutes=3)
+    before = len(_rep_call_requests(twilio))
+    twilio.fail_next(1, status=500)
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    desk.settle()
+    callback = _callback(desk, incident.id)
+    with desk.hotline.db.transaction() as s:  # requested before her T0 page call: the lookup finds that call
+        s.execute(update(Callback).where(Callback.id == callback.id).values(
+            requested_at=callback.requested_at - timedelta(minutes=3)))
+    twilio.fail_next(1, status=429)  # the retry's lookup is refused for now
+    alice.expect_call(answer=False).expect_sms("could not reach you")
+    desk.at(minutes=3, seconds=31)
+    callback = _callback(desk, incident.id)
+    assert callback.attempts == 3 and callback.rep_call_sid
+    assert _rep_call_requests(twilio)[before:] == [("POST", "Calls.json"), ("GET", "Calls.json"),
+                                                   ("GET", "Calls.json"), ("POST", "Calls.json")]
+    assert _placed(desk) == [{"callback_id": callback.id, "sid": callback.rep_call_sid, "possible_duplicate": True}]
