@@ -14,9 +14,8 @@ from datetime import timedelta
 from app.services.steps import overdue_steps
 from tests.integration.test_helpdesk import Receiver, _configured
 from tests.paging.conftest import ALICE, CUSTOMER, MARIA
-from tests.paging.test_deadline_after_callback import between_watchdog_passes
 from tests.paging.test_early_paging import _answer, _api, _call, _incidents
-from tests.paging.test_provisional_breach import OPENING
+from tests.paging.test_provisional_breach import OPENING, between_watchdog_passes
 
 
 def test_a_withdrawn_breach_is_posted_to_the_helpdesk_after_the_breach(desk, network):

@@ -23,20 +23,7 @@ from tests.integration.dashboard_support import login_as
 from tests.paging.conftest import ALICE, CUSTOMER
 from tests.paging.test_acknowledgement import _sms_from
 from tests.paging.test_early_paging import _answer, _api, _call, _incidents
-from tests.paging.test_provisional_breach import OPENING
-from workers.consuming import StoppableWorker
-
-
-def between_watchdog_passes(desk) -> None:
-    """RQ's worker and the phones only, until quiet: what happens between two passes of the watchdog."""
-    for _ in range(30):
-        StoppableWorker(desk.hotline.jobs.queues, connection=desk.hotline.jobs.redis).work(
-            burst=True, logging_level="WARNING")
-        before = len(desk.network.webhooks)
-        desk.network.run()
-        if not desk.hotline.jobs.waiting() and len(desk.network.webhooks) == before:
-            return
-    raise AssertionError("RQ and the phones did not settle")
+from tests.paging.test_provisional_breach import OPENING, between_watchdog_passes
 
 
 def _report_row(desk) -> dict:

@@ -14,13 +14,27 @@ from sqlalchemy import select
 
 from app.models import DueStep, IncidentEvent, StepKind
 from app.models.user import Role
+from app.services.steps import overdue_steps
 from tests.integration.board_support import parse
 from tests.integration.dashboard_support import login_as
 from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 from tests.paging.test_early_paging import _answer, _api, _call, _incidents, _report
+from workers.consuming import StoppableWorker
 
 OPENING = (lambda c: c.press("1"), lambda c: c.press("1"), lambda c: c.press("#"),
            lambda c: c.say("Acme Mail"), lambda c: c.say("Dana Smith"), lambda c: c.press("1"))
+
+
+def between_watchdog_passes(desk) -> None:
+    """RQ's worker and the phones only, until quiet: what happens between two passes of the watchdog."""
+    for _ in range(30):
+        StoppableWorker(desk.hotline.jobs.queues, connection=desk.hotline.jobs.redis).work(
+            burst=True, logging_level="WARNING")
+        before = len(desk.network.webhooks)
+        desk.network.run()
+        if not desk.hotline.jobs.waiting() and len(desk.network.webhooks) == before:
+            return
+    raise AssertionError("RQ and the phones did not settle")
 
 
 def _three_views(desk, reference: str) -> dict[str, object]:
@@ -39,36 +53,42 @@ def _breach_lines(desk, incident_id: int) -> list:
 
 
 def test_a_breach_of_the_provisional_deadline_is_withdrawn_when_the_call_end_sets_the_real_one(desk, network):
-    """Opened at 0:30, the call then falls silent (its status callbacks lost): at 5:30 the receipt, at 10:30 the
-    at-risk warning and at 15:30 the breach run on the provisional deadline. At 17:00 the hang-up arrives: the 15
-    minutes run from there (due 32:00). Board, incident page, API and report all say not breached then; nobody is
-    told BREACHED about a deadline still ahead; the at-risk warning and the breach come again on the real
-    deadline, and then all four say breached."""
+    """Opened at 0:30 (provisional deadline 15:30); the caller answers until 12:40, then falls silent (the call's
+    status callbacks lost). At 15:40 RQ's scheduler hands over the due at-risk and breach steps before the watchdog's
+    next pass: the breach is logged on the provisional deadline. That pass takes the call for ended at 12:40: the 15
+    minutes run from there (due 27:40). Board, incident page, API and report all say not breached then; nobody is
+    told BREACHED about a deadline still ahead; the at-risk warning and the breach come again on the real deadline,
+    and then all four say breached."""
     alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False).expect_sms("Acknowledged")
-    customer = network.phone(CUSTOMER).expect_sms("has taken your incident").expect_sms("we have your report")
+    customer = network.phone(CUSTOMER).expect_sms("has taken your incident")
     maria = network.phone(MARIA)
     call = _call(desk, CUSTOMER)
     call.dial()
     for answer in OPENING:
         _answer(desk, call, 5, answer)
     [incident] = _incidents(desk)
+    for answer in (lambda c: c.say("dana at acme dot example"), lambda c: c.press("1"),
+                   lambda c: c.say("Every API call returns 500."), lambda c: c.record(seconds=60)):
+        _answer(desk, call, 170, answer)
+    _answer(desk, call, 50, lambda c: c.silence())  # the last word, at 12:40
     opened_at = desk.t0 + timedelta(seconds=30)
+    desk.clock.set(desk.t0 + timedelta(minutes=15, seconds=40))
     alice.expect_sms("AT RISK")
-    maria.expect_sms("AT RISK")
-    desk.at(minutes=10, seconds=30)
-    maria.expect_sms("BREACHED").expect_call(answer=False)
-    desk.at(minutes=15, seconds=30)
-    assert _breach_lines(desk, incident.id) == [opened_at + timedelta(minutes=15)]  # provisional
+    maria.expect_sms("AT RISK").expect_sms("BREACHED").expect_call(answer=False)
+    customer.expect_sms("we have your report")  # the receipt, once the deadline that counts is set
+    with desk.hotline.db.session() as s:  # RQ's scheduler, at the steps' times
+        desk.hotline.jobs.dispatch(overdue_steps(s, desk.clock.now()), desk.clock.now())
+    between_watchdog_passes(desk)
+    # logged when RQ ran the step, past the provisional deadline (opened_at + 15 minutes)
+    assert _breach_lines(desk, incident.id) == [desk.t0 + timedelta(minutes=15, seconds=40)]
+    assert desk.t0 + timedelta(minutes=15, seconds=40) > opened_at + timedelta(minutes=15)
 
-    desk.clock.set(desk.t0 + timedelta(minutes=17))
-    call.hang_up()  # heard of at last: the details this call gave are all in now
-    desk.settle()
-    hung_up_at = desk.clock.now()
-    real_due = hung_up_at + timedelta(minutes=15)
+    desk.at(minutes=15, seconds=45)  # the watchdog's pass: the call ended at 12:40
+    real_due = desk.t0 + timedelta(minutes=27, seconds=40)
     assert desk.incident(incident.id).callback_due_at == real_due
     assert _three_views(desk, incident.reference) == {"board": False, "page": False, "api": False, "report": False}
     assert desk.incident(incident.id).breached_at is None
-    timeline = parse(desk.client.get(f"/incidents/{incident.reference}")).text()
+    timeline = parse(desk.client.get(f"/incidents/{incident.reference}")).text().lower()
     assert "the breach logged on the provisional deadline of " in timeline and "no longer counts" in timeline
     with desk.hotline.db.session() as s:
         steps = {kind.value: (due, status.value) for kind, due, status in s.execute(
@@ -76,13 +96,13 @@ def test_a_breach_of_the_provisional_deadline_is_withdrawn_when_the_call_end_set
                 DueStep.incident_id == incident.id, DueStep.kind.in_([StepKind.AT_RISK, StepKind.BREACH])))}
     assert steps == {"at_risk": (real_due - timedelta(minutes=5), "pending"), "breach": (real_due, "pending")}
 
-    desk.at(minutes=26)  # the provisional breach's repage time (20:30) went by: nobody told of a breach ahead
+    desk.at(minutes=21)  # the provisional breach's repage time (20:40) went by: nobody told of a breach ahead
     assert _three_views(desk, incident.reference) == {"board": False, "page": False, "api": False, "report": False}
     alice.expect_sms("AT RISK")
     maria.expect_sms("AT RISK")
-    desk.at(minutes=27)  # the real deadline's at-risk time
+    desk.at(minutes=22, seconds=40)  # the real deadline's at-risk time
     maria.expect_sms("BREACHED").expect_call(answer=False)
-    desk.at(minutes=32)
+    desk.at(minutes=27, seconds=40)
     assert _breach_lines(desk, incident.id)[-1] == real_due
     assert _three_views(desk, incident.reference) == {"board": True, "page": True, "api": True, "report": True}
     assert desk.incident(incident.id).breached_at == real_due
@@ -92,11 +112,11 @@ def test_a_breach_of_the_provisional_deadline_is_withdrawn_when_the_call_end_set
 
 def test_a_call_fallen_silent_past_the_provisional_deadline_is_breached_nowhere_until_the_step_logs_it(desk, network):
     """Opened at 0:30, the caller answers every 2:50 to 3:00 until 17:40, then falls silent (the call is taken
-    for ended at 20:40). The breach step looks each minute from the provisional deadline (15:30) and runs at 21:30, the
-    first look after three silent minutes. At 21:00 the board, the incident page, the API and the report agree:
-    not breached (the report's rule: while the deadline is provisional only a logged breach counts)."""
+    for ended at 20:40). The breach step looks each minute from the provisional deadline (15:30) while the caller
+    talks; the watchdog's pass takes the call for ended and sets the deadline that counts (32:40), and the receipt
+    says it. At 21:00 the board, the incident page, the API and the report agree: not breached."""
     network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False).expect_sms("Acknowledged")
-    network.phone(CUSTOMER).expect_sms("has taken your incident. When your call ends")
+    customer = network.phone(CUSTOMER).expect_sms("has taken your incident. When your call ends")
     call = _call(desk, CUSTOMER)
     call.dial()
     for answer in OPENING:
@@ -110,7 +130,9 @@ def test_a_call_fallen_silent_past_the_provisional_deadline_is_breached_nowhere_
     assert desk.clock.now() == desk.t0 + timedelta(minutes=17, seconds=40)
     for minute in (18, 19, 20):  # the steps look each minute while the caller is on the line: 20:30 the last time
         desk.at(minutes=minute, seconds=30)
+    customer.expect_sms("we have your report")  # the watchdog takes the call for ended (20:40): deadline 32:40
     desk.at(minutes=21)  # silent for 3:20: the live call no longer counts; the breach step looks again at 21:30
     assert _breach_lines(desk, incident.id) == []
     assert _three_views(desk, incident.reference) == {"board": False, "page": False, "api": False, "report": False}
+    assert desk.incident(incident.id).callback_due_at == desk.t0 + timedelta(minutes=32, seconds=40)
     network.verify()
