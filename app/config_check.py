@@ -186,7 +186,7 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
     """Every schedule a policy pages exists (an error when ``strict``); every level pages before the deadline and
     someone can be paged now (errors for ``hotline check`` only: ``serve`` and ``worker`` start and warn, since
     intake without a rep still records every caller and alerts whoever it can); gaps, managers, overlaps,
-    overrides and policy targets of deactivated reps, reps whose stored time zone does not load."""
+    overrides and policy targets of deactivated reps, reps and schedules whose stored time zone does not load."""
     from app.db import Database
     from app.services import oncall_coverage as coverage
 
@@ -201,7 +201,7 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             late = coverage.late_levels(session, settings.callback_sla_minutes)
             nobody = coverage.nobody_to_page_now(session, now)
             no_sms = coverage.no_sms_pages_now(session, now)
-            zones = coverage.unloadable_rep_zones(session)
+            zones = coverage.unloadable_zones(session)
             deactivated = coverage.deactivated_rep_targets(session)
     finally:
         db.dispose()
@@ -231,10 +231,11 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
         report.warn(f"escalation_policies[{target.policy}].{target.path}", f"{target.rep} is deactivated: this "
                     "target pages nobody.", f"reactivate {target.rep}, or name an active rep or a schedule there "
                     "(`hotline oncall import`, the on-call page, or PUT /api/v1/escalation-policies/{name})")
-    for unloadable in zones:  # a warning: their pages still go out, in UTC
-        report.warn(f"reps[{unloadable.rep}].time_zone", f"{unloadable.describe()}.",
+    for unloadable in zones:  # a warning: pages still go out, their times worked out in UTC
+        api = "PUT /api/v1/reps/{id}" if unloadable.kind == "reps" else f"PUT /api/v1/schedules/{unloadable.name}"
+        report.warn(unloadable.where, f"{unloadable.describe()}.",
                     "set an IANA zone this tz database has (e.g. the one that replaced it): `hotline oncall export`, "
-                    "correct it, `hotline oncall import` (or PUT /api/v1/reps/{id})")
+                    f"correct it, `hotline oncall import` (or {api})")
     for gap in gaps:
         report.warn(f"schedules[{gap.schedule}]", f"{gap.describe()}.", "add a layer member or an override")
     if not managers and not nobody:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Files of the tz database that are not places: the host's own zone, a link target, a placeholder.
 _NOT_PLACES = frozenset({"localtime", "posixrules", "Factory"})
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=256)
@@ -23,6 +25,21 @@ def zone(name: str) -> ZoneInfo:
 
 
 _NAME_MAX = 64  # the longest IANA name is 32 characters (no walk of the tz database on a webhook's path)
+
+
+def stored_zone(name: str | None, whose: str) -> str:
+    """A stored zone name to work times out in: itself when it loads, "UTC" when empty, and "UTC" (logged, naming
+    ``whose`` it is, such as "rep 7") when this tz database does not have it (stored under an older one, or written
+    around the validator): no page and no on-call lookup ever fails for it."""
+    if not name:
+        return "UTC"
+    try:
+        zone(name)
+    except ValueError:
+        log.warning("%s: stored time zone %r does not load; its times are worked out in UTC (hotline check names it; "
+                    "set a zone this tz database has)", whose, str(name)[:_NAME_MAX])
+        return "UTC"
+    return name
 
 
 def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:

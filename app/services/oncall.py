@@ -24,7 +24,7 @@ from app.oncall.errors import OnCallConfigError, UnknownRep, UnknownSchedule
 from app.oncall.fields import ALL_CHANNELS, iso_z, parse_hhmm, time_zone_field
 from app.oncall.policy import DEFAULT_POLICY_NAME, TargetType, default_levels
 from app.oncall.rotation import LayerSpec, OverrideSpec, Rotation, ScheduleSpec, Shift, on_call, shifts
-from app.oncall.wallclock import zone
+from app.oncall.wallclock import stored_zone, zone
 
 
 def find_rep(session: Session, ref: int | str) -> Rep | None:
@@ -41,6 +41,12 @@ def find_schedule(session: Session, name: str) -> Schedule | None:
     return session.scalar(select(Schedule).where(Schedule.name == name).options(selectinload(Schedule.layers)))
 
 
+def schedule_clock(schedule: Schedule) -> str:
+    """The time zone a schedule's hand-offs are worked out in: its own; UTC (logged) when its stored zone does not
+    load (``wallclock.stored_zone``), so nobody's page fails for it (``hotline check`` names the schedule)."""
+    return stored_zone(schedule.time_zone, f"schedule {schedule.name}")
+
+
 def schedule_spec(session: Session, schedule: Schedule, start: datetime, end: datetime | None = None) -> ScheduleSpec:
     """The pure form of ``schedule`` with active reps and the overrides overlapping ``[start, end]``."""
     end = end or start
@@ -50,7 +56,7 @@ def schedule_spec(session: Session, schedule: Schedule, start: datetime, end: da
     )
     return ScheduleSpec(
         name=schedule.name,
-        time_zone=schedule.time_zone,
+        time_zone=schedule_clock(schedule),
         layers=layer_specs(schedule.layers, active),
         overrides=tuple(
             OverrideSpec(rep_id=o.rep_id, starts_at=o.starts_at, ends_at=o.ends_at, id=o.id)
@@ -177,7 +183,7 @@ def format_now(session: Session, at: datetime) -> str:
     if not found:
         lines.append("  (no schedules)")
     for schedule, reps in found:
-        local = at.astimezone(zone(schedule.time_zone))
+        local = at.astimezone(zone(schedule_clock(schedule)))
         who = ", ".join(f"{r.name} ({r.phone})" for r in reps) or "NOBODY"
         lines.append(f"  {schedule.name} [{schedule.time_zone}, {local:%a %H:%M %Z}]: {who}")
     people = managers(session)
@@ -220,6 +226,7 @@ __all__ = [
     "on_call_everywhere",
     "policy_dict",
     "resolve_target",
+    "schedule_clock",
     "schedule_shifts",
     "schedule_spec",
     "who_is_on_call",

@@ -18,7 +18,7 @@ from app.oncall.layer_changes import members_keeping_now
 from app.oncall.policy import TargetType, targets_of, validate_levels
 from app.oncall.records import LayerInput, OverrideInput, RepInput, RepRef, ScheduleInput
 from app.oncall.rotation import ScheduleSpec
-from app.services.oncall import active_rep_ids, find_rep, find_schedule, layer_specs
+from app.services.oncall import active_rep_ids, find_rep, find_schedule, layer_specs, schedule_clock
 
 
 def save_rep(session: Session, data: RepInput, rep: Rep | None = None) -> tuple[Rep, bool]:
@@ -84,7 +84,7 @@ def save_schedule(session: Session, data: ScheduleInput, now: datetime, path: st
         session.add(schedule)
     else:
         active = active_rep_ids(session)
-        before = ScheduleSpec(schedule.name, schedule.time_zone, layer_specs(schedule.layers, active))
+        before = ScheduleSpec(schedule.name, schedule_clock(schedule), layer_specs(schedule.layers, active))
         after = ScheduleSpec(data.name, data.time_zone, layer_specs(layers, active))
         for layer, members in zip(layers, members_keeping_now(before, after, now), strict=True):
             layer.members = list(members)

@@ -1,5 +1,5 @@
 """Whether the escalation policies can reach anyone: missing schedules, gaps in coverage, overlaps,
-overrides and policy targets of deactivated reps; and reps whose stored time zone does not load.
+overrides and policy targets of deactivated reps; and reps and schedules whose stored time zone does not load.
 
 Read-only queries for ``hotline check``, the start-up checks of ``serve``/``worker`` and
 the on-call import, which refuses a configuration whose policy names a schedule that
@@ -130,26 +130,34 @@ class NoSmsPages:
 
 @dataclass(frozen=True)
 class UnloadableZone:
-    """A rep whose stored time zone this host's tz database does not have (stored under an older one, or around
-    the validator): their pages give times in UTC (``page_text.rep_clock``)."""
+    """A rep or a schedule whose stored time zone this host's tz database does not have (stored under an older
+    one, or around the validator): its times are worked out in UTC (``wallclock.stored_zone``)."""
 
-    rep: str
+    kind: str  # "reps" or "schedules", as the YAML names them
+    name: str
     time_zone: str
 
+    @property
+    def where(self) -> str:
+        """The YAML path of the zone."""
+        return f"{self.kind}[{self.name}].time_zone"
+
     def describe(self) -> str:
-        """One line naming the rep and the zone."""
-        return (f"{self.rep}'s time zone {self.time_zone[:64]!r} does not load in this host's tz database: their "
-                "pages give the deadline in UTC, not on their clock")
+        """One line naming the rep or schedule, the zone and what it changes."""
+        effect = ("their pages give the deadline in UTC, not on their clock" if self.kind == "reps" else
+                  "its hand-offs are worked out in UTC, so its shifts change at other hours than it says")
+        return f"{self.name}'s time zone {self.time_zone[:64]!r} does not load in this host's tz database: {effect}"
 
 
-def unloadable_rep_zones(session: Session) -> list[UnloadableZone]:
-    """Every rep whose stored time zone does not load, by name."""
+def unloadable_zones(session: Session) -> list[UnloadableZone]:
+    """Every rep, then every schedule, whose stored time zone does not load, by name."""
     found = []
-    for name, time_zone in session.execute(select(Rep.name, Rep.time_zone).order_by(Rep.name)):
-        try:
-            zone(time_zone)
-        except ValueError:
-            found.append(UnloadableZone(name, time_zone))
+    for kind, model in (("reps", Rep), ("schedules", Schedule)):
+        for name, time_zone in session.execute(select(model.name, model.time_zone).order_by(model.name)):
+            try:
+                zone(time_zone)
+            except ValueError:
+                found.append(UnloadableZone(kind, name, time_zone))
     return found
 
 

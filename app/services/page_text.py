@@ -2,44 +2,29 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.models import Account, Incident, Rep
-from app.oncall.wallclock import zone
+from app.oncall.wallclock import stored_zone
 from app.prompts import text
 from app.services import customer_text
 from app.services.callback_extensions import callback_extension, phone_with_extension
 
 SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
                  "both": "API + SMTP failing", "other": "critical problem"}
-log = logging.getLogger(__name__)
 
 
 def rep_clock(rep: Rep | None) -> str:
     """The time zone a rep reads and hears deadlines in: theirs; UTC for anyone who is not a rep (or has none), and
-    for a rep whose stored zone does not load (stored under an older tz database): a page never fails for it."""
-    if rep is None or not rep.time_zone:
-        return "UTC"
-    try:
-        zone(rep.time_zone)
-    except ValueError:
-        log.warning("rep %s: stored time zone %r does not load; their pages give times in UTC (hotline check names "
-                    "them; set a zone this tz database has)", rep.id, rep.time_zone[:64])
-        return "UTC"
-    return rep.time_zone
+    for a rep whose stored zone does not load (``wallclock.stored_zone``): a page never fails for it."""
+    return stored_zone(rep.time_zone, f"rep {rep.id}") if rep is not None else "UTC"
 
 
 def tam_clock(account: Account | None) -> str:
     """The time zone an account's TAM reads and hears deadlines in: the one their business hours are kept in
     (UTC without an account, or for a zone no longer known)."""
-    name = account.tam_time_zone if account is not None else ""
-    try:
-        zone(name)
-    except ValueError:
-        return "UTC"
-    return name
+    return stored_zone(account.tam_time_zone, f"account {account.id}'s TAM") if account is not None else "UTC"
 
 
 def hhmm(when: datetime, tz: str = "UTC") -> str:
