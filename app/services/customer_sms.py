@@ -23,6 +23,7 @@ from app.models import DeliveryChannel, Incident, IncidentEvent, IncidentStatus,
 from app.prompts import text
 from app.services.deliveries import queue_delivery
 from app.services.events import log_event
+from app.services.page_text import company_name
 from app.services.resolution import decide, pending_proposal
 from app.services.updates import follow_up_of
 
@@ -150,7 +151,7 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
     owner = _owner(session, incident) if tell_owner else None
     told = owner is not None and not _owner_told_since(session, incident, now - OWNER_TOLD_EVERY)
     if told:
-        body_sms = text("cust_sms_to_owner", ref=incident.reference, company=(incident.company or "")[:40],
+        body_sms = text("cust_sms_to_owner", ref=incident.reference, company=company_name(incident),
                         text=_with_media(" ".join(body.split())[:QUOTE_LIMIT], media))
         queue_delivery(session, channel=DeliveryChannel.SMS, to=owner.phone, purpose="customer_sms",
                        recipient="owner", body=body_sms, now=now, incident_id=incident.id)

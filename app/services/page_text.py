@@ -27,6 +27,12 @@ def tam_clock(account: Account | None) -> str:
     return stored_zone(account.tam_time_zone, f"account {account.id}'s TAM") if account is not None else "UTC"
 
 
+def company_name(incident: Incident) -> str:
+    """How a text names an incident's company to a rep, a manager or a TAM ("SEV1 123456 {company}: ..."): what
+    the caller gave, its first 40 characters, or "unknown company" when none was captured (a rescued call)."""
+    return (incident.company or "unknown company")[:40]
+
+
 def hhmm(when: datetime, tz: str = "UTC") -> str:
     """``03:15 UTC`` style time in ``tz``."""
     local = when.astimezone(ZoneInfo(tz))
@@ -35,22 +41,21 @@ def hhmm(when: datetime, tz: str = "UTC") -> str:
 
 def page_sms(incident: Incident, ack_link: str, tz: str = "UTC") -> str:
     """The SMS page: reference, company, service, deadline (on the rep's clock, ``tz``), how to acknowledge."""
-    company = incident.company or "unknown company"
     service = SERVICE_SHORT.get(incident.affected_service, "critical problem")
     phone = phone_with_extension(incident.callback_phone, callback_extension(incident)) or "n/a"
-    return (f"SEV1 {incident.reference} {company[:40]}: {service}. Call back {phone} "
+    return (f"SEV1 {incident.reference} {company_name(incident)}: {service}. Call back {phone} "
             f"by {hhmm(incident.callback_due_at, tz)}. Reply ACK {incident.reference} or CALL {incident.reference}. "
             f"{ack_link}").strip()
 
 
 def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") -> str:
     """At-risk and breach alerts for managers and everyone paged (the deadline on the rep's clock, ``tz``)."""
-    company = incident.company or "unknown company"
+    company = company_name(incident)
     if purpose == "breach":
-        return (f"SEV1 {incident.reference} {company[:40]}: callback deadline {hhmm(incident.callback_due_at, tz)} "
+        return (f"SEV1 {incident.reference} {company}: callback deadline {hhmm(incident.callback_due_at, tz)} "
                 f"BREACHED, no callback yet. Reply CALL {incident.reference} to call the customer now.")
     minutes = max(0, int((incident.callback_due_at - now).total_seconds() // 60))
-    return (f"SEV1 {incident.reference} {company[:40]}: AT RISK, {minutes} min left, no callback started. "
+    return (f"SEV1 {incident.reference} {company}: AT RISK, {minutes} min left, no callback started. "
             f"Reply CALL {incident.reference} to call the customer now.")
 
 
@@ -108,7 +113,7 @@ def spoken_summary(incident: Incident, tz: str = "UTC") -> str:
 def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") -> str:
     """The account's TAM is told, never asked to act: no ACK/CALL, no acknowledgement link (the deadline on the
     TAM's clock, ``tz``)."""
-    company = (incident.company or "unknown company")[:40]
+    company = company_name(incident)
     due = hhmm(incident.callback_due_at, tz)
     if purpose == "breach":
         return text("tam_alert_breach", ref=incident.reference, company=company, due=due)

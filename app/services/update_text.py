@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from app.models import CustomerUpdate, Incident, Outage, ProposalKind, ResolutionProposal
 from app.prompts import text
 from app.services.customer_text import GERMAN, is_german, local_time
-from app.services.page_text import hhmm
+from app.services.page_text import company_name, hhmm
 from ivr_flows.prompts import zone_for_number
 
 SMS_LIMIT = 1200  # several segments at most; the e-mail carries the whole text
@@ -131,13 +131,13 @@ def closed_before(incident: Incident) -> str:
 def reminder_sms(incident: Incident, round_: int, due: datetime, tz: str) -> str:
     """The owner's reminder shortly before an update is due (reps read English; the time on the owner's clock,
     ``tz``: ``page_text.rep_clock``)."""
-    return text("upd_reminder_sms", ref=incident.reference, company=incident.company[:40], round=round_,
+    return text("upd_reminder_sms", ref=incident.reference, company=company_name(incident), round=round_,
                 due=hhmm(due, tz))
 
 
 def late_sms(incident: Incident, round_: int, due: datetime, owner: str, tz: str) -> str:
     """The managers' alert when an update was not sent by its due time (the time on the manager's clock, ``tz``)."""
-    return text("upd_late_sms", ref=incident.reference, company=incident.company[:40], round=round_,
+    return text("upd_late_sms", ref=incident.reference, company=company_name(incident), round=round_,
                 due=hhmm(due, tz), owner=owner or "unknown")
 
 
