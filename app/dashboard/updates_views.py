@@ -71,7 +71,7 @@ def add_update(reference: str) -> Response:
     f, user = request.form, current_user()
     return _on_incident(reference, lambda s, inc, now: write_update(
         s, inc, what_is_wrong=f.get("what_is_wrong", ""), expected_resolution=f.get("expected_resolution", ""),
-        workaround=f.get("workaround", ""), by=user.name, via="dashboard", now=now))
+        workaround=f.get("workaround", ""), by=user.name, via="dashboard", now=now, rep_id=user.rep_id))
 
 
 @bp.post("/incidents/<reference>/updates/propose")

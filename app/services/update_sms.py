@@ -104,7 +104,7 @@ def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datet
             return "Reply EVERY <minutes> <ref>, e.g. EVERY 30 " + incident.reference
         result = agree_interval(session, incident, minutes, via="sms", by=rep.name, now=now, owner_rep_id=rep.id)
     elif command == "UPDATE":
-        result = write_update(session, incident, what_is_wrong=rest, by=rep.name, via="sms", now=now)
+        result = write_update(session, incident, what_is_wrong=rest, by=rep.name, via="sms", now=now, rep_id=rep.id)
     else:
         kind = ProposalKind.WORKAROUND if command == "WORKAROUND" else ProposalKind.RESOLVED
         result = propose(session, incident, kind, summary=rest, by=rep.name, now=now, settings=settings)

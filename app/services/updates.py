@@ -190,8 +190,10 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
 
 
 def write_update(session: Session, incident: Incident, *, what_is_wrong: str, expected_resolution: str = "",
-                 workaround: str = "", by: str, via: str, now: datetime, outage_id: int | None = None) -> Result:
-    """Record an update, send it to the customer by SMS and e-mail, and schedule the next one."""
+                 workaround: str = "", by: str, via: str, now: datetime, outage_id: int | None = None,
+                 rep_id: int | None = None) -> Result:
+    """Record an update, send it to the customer by SMS and e-mail, and schedule the next one (``rep_id``: the rep
+    who wrote it, who reads the answer's times on their clock)."""
     what_is_wrong = what_is_wrong.strip()
     if not what_is_wrong:
         return Result(False, "Write what is wrong. Nothing was sent.")
@@ -201,7 +203,8 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
              "workaround": workaround.strip()[:4000]}  # as stored
     again = _same_update_lately(session, incident, words, now)
     if again is not None:  # a double click, a form sent again, the same words by SMS and on the dashboard
-        return Result(False, f"This update for {incident.reference} was already sent at {update_text.hhmm(again)} "
+        at = update_text.hhmm(again, rep_clock(session.get(Rep, rep_id) if rep_id else None))
+        return Result(False, f"This update for {incident.reference} was already sent at {at} "
                              "(the same words). Nothing was sent again.")
     follow_up, _ = start_follow_up(session, incident, now)
     owed = follow_up.state == FollowUpState.UPDATING and follow_up.next_due_at is not None

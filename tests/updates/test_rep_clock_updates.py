@@ -6,7 +6,9 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from app.models import Rep
+from app.models.user import Role
 from app.services.acks import Actor, lock_incident, reached_by_email
+from tests.integration.dashboard_support import login_as, post_form
 from tests.paging.conftest import ALICE, MARIA
 from tests.paging.test_acknowledgement import _sms_from
 
@@ -34,3 +36,28 @@ def test_update_times_are_on_the_clock_of_the_rep_who_reads_them(desk, network, 
     maria.expect_sms("customer update 1 was due 06:05 CET")
     desk.at(minutes=125)
     assert alice.unmet == [] and maria.unmet == []
+
+
+def test_a_rep_told_an_update_went_already_reads_its_time_on_their_clock(desk, network, smtp):
+    # T0 is 03:00 UTC: Alice (America/Los_Angeles) wrote the update at 19:03 PST, by SMS and then on the dashboard
+    alice = network.phone(ALICE)
+    alice.expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.email_only_incident()
+    desk.settle()
+    ref = desk.incident(incident.id).reference
+    assert "Acknowledged" in _sms_from(desk, ALICE, f"ACK {ref}").get_data(as_text=True)
+    desk.at(minutes=2)
+    with desk.hotline.db.transaction() as session:
+        rep = session.scalars(select(Rep).where(Rep.phone == ALICE)).one()
+        assert reached_by_email(session, lock_incident(session, ref), Actor(name=rep.name, via="dashboard", rep=rep),
+                                "E-mailed Dana, she replied", desk.clock.now()).ok
+    desk.at(minutes=3)
+    assert "sent" in _sms_from(desk, ALICE, f"UPDATE {ref} DNS for the API is broken").get_data(as_text=True)
+    desk.at(minutes=4)
+    again = _sms_from(desk, ALICE, f"UPDATE {ref}: DNS for the API is broken").get_data(as_text=True)  # not a replay
+    assert "already sent at 19:03 PST" in again and "UTC" not in again
+    login_as(desk.client, desk.hotline, Role.REP, name="Alice at her desk", rep_name="Alice Primary")
+    post_form(desk.client, f"/incidents/{ref}/updates", {"what_is_wrong": "DNS for the API is broken"})
+    page = desk.client.get(f"/incidents/{ref}/updates").get_data(as_text=True)
+    assert "already sent at 19:03 PST" in page
+    assert len(smtp.inbox.to("dana@acme.example")) == 1 + 1  # the receipt, then the update once
