@@ -246,6 +246,10 @@ PROMPTS.update({
     "tam_page_spoken": "Severity-1-Vorfall {ref}, für {company}: {service}. Sie werden als Technical Account Manager "
                        "des Kunden informiert: Die Bereitschaft wird alarmiert, um den Kunden bis {due} "
                        "zurückzurufen. Sie müssen bei diesem Anruf nichts tun. Auf Wiederhören.",
+    "tam_page_spoken_taken": "Severity-1-Vorfall {ref}, für {company}: {service}. Sie werden als Technical Account "
+                             "Manager des Kunden informiert: {owner} aus der Bereitschaft hat ihn um {at} bestätigt; "
+                             "der Kunde muss bis {due} zurückgerufen werden. Sie müssen bei diesem Anruf nichts tun. "
+                             "Auf Wiederhören.",
     "tam_alert_at_risk": "SEV1 {ref} {company}: GEFÄHRDET, noch {minutes} Min. und noch kein Rückruf begonnen. "
                          "Bereitschaft und Management werden alarmiert. Sie müssen nicht antworten.",
     "tam_alert_breach": "SEV1 {ref} {company}: Rückruffrist {due} ÜBERSCHRITTEN, noch kein Rückruf. "

@@ -124,7 +124,10 @@ def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") ->
     return text("tam_page_sms", ref=incident.reference, company=company, service=service, due=due)
 
 
-def tam_spoken(incident: Incident, tz: str = "UTC") -> str:
-    """The TAM's voice page (and voicemail): what happened and that the reps are paged; no menu (the deadline on
-    the TAM's clock, ``tz``)."""
-    return text("tam_page_spoken", **_spoken(incident, tz))
+def tam_spoken(incident: Incident, tz: str = "UTC", owner: str = "") -> str:
+    """The TAM's voice page (and voicemail): what happened and that the reps are paged, or, once a rep acknowledged
+    it (``owner``, their name), who has it since when; no menu (times on the TAM's clock, ``tz``)."""
+    if incident.acknowledged_at is None:
+        return text("tam_page_spoken", **_spoken(incident, tz))
+    return text("tam_page_spoken_taken", **_spoken(incident, tz), owner=owner or "someone",
+                at=spoken_time(incident.acknowledged_at, tz))

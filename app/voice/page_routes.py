@@ -48,12 +48,18 @@ def _settled(session, page: Page, incident: Incident) -> str:
                 at=spoken_time(incident.acknowledged_at, page_zone(page)))
 
 
+def _tam_told(session, page: Page, incident: Incident) -> str:
+    """The TAM's words, naming the rep who acknowledged once one has (never "the reps are being paged" then)."""
+    owner = session.get(Rep, incident.acknowledged_by) if incident.acknowledged_by else None
+    return say_and_hang_up(tam_spoken(incident, page_zone(page), owner.name if owner else ""))
+
+
 def _menu(session, page: Page, incident: Incident) -> str:
     settled = _settled(session, page, incident)
     if settled:
         return say_and_hang_up(settled)
     if page.role == TAM_ROLE:  # the account's TAM is told, not offered keys no channel would honour
-        return say_and_hang_up(tam_spoken(incident, page_zone(page)))
+        return _tam_told(session, page, incident)
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=f"/twilio/page/voice/key?page={page.id}",
                              method="POST", action_on_empty_result=False)
@@ -79,7 +85,7 @@ def voice() -> Response:
             if settled:  # a voicemail too: nothing to call back about
                 return say_and_hang_up(settled)
             if page.role == TAM_ROLE:
-                return say_and_hang_up(tam_spoken(incident, page_zone(page)))
+                return _tam_told(session, page, incident)
             return say_and_hang_up(text("page_machine", ref=", ".join(incident.reference)))
         return _menu(session, page, incident)
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 import pytest
 
 from app.prompts import CATALOGS
+from app.services.oncall_admin import save_policy
 from app.services.page_text import hhmm
 from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 from tests.paging.test_ack_guards import _tam_page, _ticket_with_a_tam_at_work
+from tests.paging.test_acknowledgement import _sms_from
 from tests.paging.test_policy import TAM, _call_about_ticket
+from tests.paging.test_twilio_failures import _work
 
-TAM_KEYS = ("tam_page_sms", "tam_page_spoken", "tam_alert_at_risk", "tam_alert_breach")
+TAM_KEYS = ("tam_page_sms", "tam_page_spoken", "tam_page_spoken_taken", "tam_alert_at_risk", "tam_alert_breach")
 
 
 def _no_instruction(text: str) -> None:
@@ -114,3 +117,26 @@ def test_the_tam_reads_and_hears_the_deadline_on_their_own_clock_as_the_reps_do(
     [call] = tam.calls
     assert f"call the customer back by {tokyo[:5]} J S T." in call.heard and "U T C" not in call.heard
     assert f"by {los_angeles}." in alice.sms[0]  # Alice's page, on her clock, as before
+
+
+def test_the_tams_voice_page_answered_after_a_rep_acknowledged_says_who_has_it_not_that_reps_are_paged(desk, network):
+    _ticket_with_a_tam_at_work(desk)
+    with desk.hotline.db.transaction() as s:  # the TAM is called, not texted
+        save_policy(s, "default", [{"delay_minutes": 0, "targets": [
+            {"type": "schedule", "schedule": "primary", "channels": ["sms"]}, {"type": "tam", "channels": ["voice"]}]},
+        ], is_default=True)
+    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    network.phone(ALICE).expect_sms("SEV1")
+    tam = network.phone(TAM).expect_call()
+    incident = _call_about_ticket(desk)
+    _work(desk)  # Twilio has the pages; the phone network has not rung the TAM yet
+    assert "Acknowledged" in _sms_from(desk, ALICE, f"ACK {incident.reference}").get_data(as_text=True)
+    desk.settle()
+    ref, tokyo = ", ".join(incident.reference), hhmm(incident.callback_due_at, "Asia/Tokyo")[:5]
+    [call] = tam.calls
+    assert call.heard == (f"Severity 1 incident {ref}, for Globex Mailers: SMTP injection failing. You are told as the "
+                          f"account's technical account manager: Alice Primary, an on-call rep, acknowledged it at "
+                          f"12:00 J S T; the customer must be called back by {tokyo} J S T. You need do nothing on "
+                          f"this call. Goodbye.")  # on the TAM's clock: acknowledged at 03:00 UTC
+    assert call.pressed == []
+    _no_instruction(call.heard)
