@@ -12,7 +12,7 @@ from app.services.callbacks import page_call_ended
 from app.services.events import log_event
 from app.services.pages import adopt_sid, fall_back_to_voice, move_status
 from app.services.sms_opt_outs import record_opt_out
-from app.telephony.protocol import UNSUBSCRIBED_RECIPIENT
+from app.telephony.protocol import UNSUBSCRIBED_RECIPIENT, is_machine
 
 SMS_STATUS = {"accepted": PageStatus.SENT, "queued": PageStatus.SENT, "sending": PageStatus.SENT,
               "sent": PageStatus.SENT, "delivered": PageStatus.DELIVERED, "failed": PageStatus.FAILED,
@@ -51,7 +51,7 @@ def call_status(session: Session, page_id: int, reported: str, answered_by: str,
     page = session.get(Page, page_id, with_for_update=True)
     if page is None:
         return None
-    new = PageStatus.MACHINE if answered_by.startswith("machine") else CALL_STATUS.get(reported)
+    new = PageStatus.MACHINE if is_machine(answered_by) else CALL_STATUS.get(reported)
     if new:
         adopt_sid(session, page, call_sid, now)
     moved = bool(new) and move_status(page, new, now)
@@ -64,7 +64,7 @@ def call_status(session: Session, page_id: int, reported: str, answered_by: str,
 
 def page_call_answered(session: Session, page: Page, answered_by: str, now: datetime) -> bool:
     """Twilio fetched a page call's TwiML: True for a person, False for a machine (logged, not an acknowledgement)."""
-    if answered_by.startswith("machine") or answered_by == "fax":
+    if is_machine(answered_by):
         move_status(page, PageStatus.MACHINE, now)
         log_event(session, at=now, actor="twilio", kind="page_reached_machine", incident_id=page.incident_id,
                   detail={"page_id": page.id, "answered_by": answered_by})

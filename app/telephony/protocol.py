@@ -27,6 +27,12 @@ class OptedOut(Rejected):
 UNSUBSCRIBED_RECIPIENT = 21610
 
 
+def is_machine(answered_by: str) -> bool:
+    """True when answering-machine detection (Twilio's AnsweredBy) heard no person: a voicemail or answering
+    machine (``machine_start``, ``machine_end_*``) or a fax; a person, ``unknown`` or no detection is False."""
+    return answered_by.startswith("machine") or answered_by == "fax"
+
+
 class OutcomeUnknown(TelephonyError):
     """Time-out, connection error or 5xx: the request may or may not have been accepted.
 

@@ -26,6 +26,7 @@ from app.services.callbacks import (
     open_callback,
     rep_not_reached,
 )
+from app.telephony.protocol import is_machine
 from app.voice.live_twiml import hung_up_whisper, live_twiml
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import HANG_UP, REP_VOICE, say_and_hang_up
@@ -85,7 +86,7 @@ def rep_answered() -> Response:
     answered_by = request.form.get("AnsweredBy", "")
 
     def handle(session, now):
-        if answered_by.startswith("machine") or answered_by == "fax":
+        if is_machine(answered_by):
             rep_not_reached(session, callback_id, answered_by, now)
             return HANG_UP
         callback, incident = lock_callback(session, callback_id)
@@ -112,7 +113,7 @@ def customer_whisper() -> Response:
 
     def handle(session, now):
         response = VoiceResponse()
-        if answered_by.startswith("machine") or answered_by == "fax":
+        if is_machine(answered_by):
             customer_is_machine(session, callback_id, answered_by, now)
             response.hangup()
             return str(response)

@@ -472,6 +472,21 @@ def test_late_call_status_never_moves_the_page_back(desk, network, twilio, final
     assert applied == [(final, True), ("ringing", False), ("initiated", False)]
 
 
+@pytest.mark.parametrize("answered_by", ["machine_end_beep", "fax"])
+def test_a_page_call_whose_status_says_a_machine_or_fax_answered_is_no_answered_page(desk, network, twilio,
+                                                                                      answered_by):
+    # the status callback alone (its TwiML fetch was answered elsewhere, or lost): a fax is no person either
+    _policy(desk, "voice")
+    incident = desk.open_incident(caller=LANDLINE)
+    _work(desk)
+    voice = _page(desk, incident.id, ALICE, "voice")
+    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/page/voice/status?page={voice.id}", {
+        "CallSid": voice.twilio_sid, "CallStatus": "completed", "AnsweredBy": answered_by,
+        "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": voice.to_number, "Direction": "outbound-api",
+        "ApiVersion": "2010-04-01"})
+    assert _page(desk, incident.id, ALICE, "voice").status == "machine"
+
+
 # ------------------------------------------------------------------ 7. bounded retries
 
 
