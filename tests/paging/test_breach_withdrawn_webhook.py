@@ -14,8 +14,8 @@ from datetime import timedelta
 from app.services.steps import overdue_steps
 from tests.integration.test_helpdesk import Receiver, _configured
 from tests.paging.conftest import ALICE, CUSTOMER, MARIA
-from tests.paging.test_early_paging import _answer, _api, _call, _incidents
-from tests.paging.test_provisional_breach import OPENING, between_watchdog_passes
+from tests.paging.test_early_paging import _answer, _api
+from tests.paging.test_provisional_breach import between_watchdog_passes, open_mid_call
 
 
 def test_a_withdrawn_breach_is_posted_to_the_helpdesk_after_the_breach(desk, network):
@@ -27,14 +27,7 @@ def test_a_withdrawn_breach_is_posted_to_the_helpdesk_after_the_breach(desk, net
     network.phone(CUSTOMER).expect_sms("has taken your incident")
     with Receiver() as helpdesk:
         _configured(desk.hotline, helpdesk.url)
-        call = _call(desk, CUSTOMER)
-        call.dial()
-        for answer in OPENING:
-            _answer(desk, call, 5, answer)
-        [incident] = _incidents(desk)
-        for answer in (lambda c: c.say("dana at acme dot example"), lambda c: c.press("1"),
-                       lambda c: c.say("Every API call returns 500."), lambda c: c.record(seconds=60)):
-            _answer(desk, call, 170, answer)
+        call, incident = open_mid_call(desk)
         assert desk.clock.now() == desk.t0 + timedelta(minutes=11, seconds=50)
         _answer(desk, call, 50, lambda c: c.silence())  # the last word, at 12:40
         desk.clock.set(desk.t0 + timedelta(minutes=15, seconds=40))
@@ -66,13 +59,7 @@ def test_the_receipt_of_a_silent_caller_states_the_deadline_that_counts(desk, ne
     for the watchdog's pass, which sets the deadline from the last word (27:40, 19:27 PST), and states that one."""
     network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False).expect_sms("Acknowledged")
     customer = network.phone(CUSTOMER).expect_sms("has taken your incident")
-    call = _call(desk, CUSTOMER)
-    call.dial()
-    for answer in OPENING:
-        _answer(desk, call, 5, answer)
-    for answer in (lambda c: c.say("dana at acme dot example"), lambda c: c.press("1"),
-                   lambda c: c.say("Every API call returns 500."), lambda c: c.record(seconds=60)):
-        _answer(desk, call, 170, answer)
+    call, _incident = open_mid_call(desk)
     _answer(desk, call, 50, lambda c: c.silence())  # the last word, at 12:40
     desk.clock.set(desk.t0 + timedelta(minutes=15, seconds=40))
     network.phone(ALICE).expect_sms("AT RISK")

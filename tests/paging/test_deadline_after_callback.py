@@ -22,8 +22,8 @@ from tests.integration.board_support import parse
 from tests.integration.dashboard_support import login_as
 from tests.paging.conftest import ALICE, CUSTOMER
 from tests.paging.test_acknowledgement import _sms_from
-from tests.paging.test_early_paging import _answer, _api, _call, _incidents
-from tests.paging.test_provisional_breach import OPENING, between_watchdog_passes
+from tests.paging.test_early_paging import _api
+from tests.paging.test_provisional_breach import between_watchdog_passes, open_mid_call
 
 
 def _report_row(desk) -> dict:
@@ -42,15 +42,7 @@ def called_back_before_the_call_is_settled(desk, network):
     network.phone(ALICE).expect_call(ring_seconds=3)  # the bridged callback: the hotline calls Alice first
     customer = network.phone(CUSTOMER).expect_sms("has taken your incident")
     customer.expect_call(press="1", answered=True, ring_seconds=4, talk_seconds=60)
-    call = _call(desk, CUSTOMER)
-    call.dial()
-    for answer in OPENING:
-        _answer(desk, call, 5, answer)
-    [incident] = _incidents(desk)
-    for answer in (lambda c: c.say("dana at acme dot example"), lambda c: c.press("1"),
-                   lambda c: c.say("Every API call returns 500."), lambda c: c.record(seconds=60),
-                   lambda c: c.silence()):
-        _answer(desk, call, 170, answer)
+    call, incident = open_mid_call(desk, then=(lambda c: c.silence(),))
     assert desk.clock.now() == desk.t0 + timedelta(minutes=14, seconds=40)  # the last word
     desk.clock.set(desk.t0 + timedelta(minutes=17, seconds=40))
     assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)

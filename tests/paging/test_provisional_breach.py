@@ -25,6 +25,22 @@ OPENING = (lambda c: c.press("1"), lambda c: c.press("1"), lambda c: c.press("#"
            lambda c: c.say("Acme Mail"), lambda c: c.say("Dana Smith"), lambda c: c.press("1"))
 
 
+def open_mid_call(desk, recording_seconds: int = 60, then=()):
+    """The caller dials and gives the opening 5 s apart (the incident opens mid-call at 0:30), then the e-mail,
+    its confirmation, the problem, a recording of ``recording_seconds`` and ``then``, 170 s apart; returns the
+    simulated call and the incident."""
+    call = _call(desk, CUSTOMER)
+    call.dial()
+    for answer in OPENING:
+        _answer(desk, call, 5, answer)
+    [incident] = _incidents(desk)
+    for answer in (lambda c: c.say("dana at acme dot example"), lambda c: c.press("1"),
+                   lambda c: c.say("Every API call returns 500."), lambda c: c.record(seconds=recording_seconds),
+                   *then):
+        _answer(desk, call, 170, answer)
+    return call, incident
+
+
 def between_watchdog_passes(desk) -> None:
     """RQ's worker and the phones only, until quiet: what happens between two passes of the watchdog."""
     for _ in range(30):
@@ -62,14 +78,7 @@ def test_a_breach_of_the_provisional_deadline_is_withdrawn_when_the_call_end_set
     alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False).expect_sms("Acknowledged")
     customer = network.phone(CUSTOMER).expect_sms("has taken your incident")
     maria = network.phone(MARIA)
-    call = _call(desk, CUSTOMER)
-    call.dial()
-    for answer in OPENING:
-        _answer(desk, call, 5, answer)
-    [incident] = _incidents(desk)
-    for answer in (lambda c: c.say("dana at acme dot example"), lambda c: c.press("1"),
-                   lambda c: c.say("Every API call returns 500."), lambda c: c.record(seconds=60)):
-        _answer(desk, call, 170, answer)
+    call, incident = open_mid_call(desk)
     _answer(desk, call, 50, lambda c: c.silence())  # the last word, at 12:40
     opened_at = desk.t0 + timedelta(seconds=30)
     desk.clock.set(desk.t0 + timedelta(minutes=15, seconds=40))
@@ -117,15 +126,7 @@ def test_a_call_fallen_silent_past_the_provisional_deadline_is_breached_nowhere_
     says it. At 21:00 the board, the incident page, the API and the report agree: not breached."""
     network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False).expect_sms("Acknowledged")
     customer = network.phone(CUSTOMER).expect_sms("has taken your incident. When your call ends")
-    call = _call(desk, CUSTOMER)
-    call.dial()
-    for answer in OPENING:
-        _answer(desk, call, 5, answer)
-    [incident] = _incidents(desk)
-    for answer in (lambda c: c.say("dana at acme dot example"), lambda c: c.press("1"),
-                   lambda c: c.say("Every API call returns 500."), lambda c: c.record(seconds=120),
-                   lambda c: c.silence()):
-        _answer(desk, call, 170, answer)
+    call, incident = open_mid_call(desk, recording_seconds=120, then=(lambda c: c.silence(),))
     _answer(desk, call, 180, lambda c: c.silence())  # the last word at 17:40, never three minutes after the one before
     assert desk.clock.now() == desk.t0 + timedelta(minutes=17, seconds=40)
     for minute in (18, 19, 20):  # the steps look each minute while the caller is on the line: 20:30 the last time
