@@ -13,12 +13,9 @@ from tests.paging.conftest import ALICE, MARIA
 from tests.paging.test_acknowledgement import _sms_from
 
 
-def test_update_times_are_on_the_clock_of_the_rep_who_reads_them(desk, network, smtp):
-    # T0 is 03:00 UTC: Alice (America/Los_Angeles) reads 19:00 PST, Maria (Europe/Berlin) 04:00 CET
-    with desk.hotline.db.transaction() as session:
-        session.execute(update(Rep).where(Rep.phone == MARIA).values(time_zone="Europe/Berlin"))
-    alice, maria = network.phone(ALICE), network.phone(MARIA)
-    alice.expect_sms("SEV1").expect_call(answer=False)
+def alice_reaches_an_email_only_caller(desk) -> str:
+    """An e-mail-only incident (no company captured) paged to Alice, who ACKs it and, at 2 minutes, records the
+    customer reached by e-mail (so customer updates are owed); returns its reference."""
     incident = desk.email_only_incident()
     desk.settle()
     ref = desk.incident(incident.id).reference
@@ -28,6 +25,16 @@ def test_update_times_are_on_the_clock_of_the_rep_who_reads_them(desk, network, 
         rep = session.scalars(select(Rep).where(Rep.phone == ALICE)).one()
         assert reached_by_email(session, lock_incident(session, ref), Actor(name=rep.name, via="dashboard", rep=rep),
                                 "E-mailed Dana, she replied", desk.clock.now()).ok
+    return ref
+
+
+def test_update_times_are_on_the_clock_of_the_rep_who_reads_them(desk, network, smtp):
+    # T0 is 03:00 UTC: Alice (America/Los_Angeles) reads 19:00 PST, Maria (Europe/Berlin) 04:00 CET
+    with desk.hotline.db.transaction() as session:
+        session.execute(update(Rep).where(Rep.phone == MARIA).values(time_zone="Europe/Berlin"))
+    alice, maria = network.phone(ALICE), network.phone(MARIA)
+    alice.expect_sms("SEV1").expect_call(answer=False)
+    ref = alice_reaches_an_email_only_caller(desk)
     desk.at(minutes=5)
     answer = _sms_from(desk, ALICE, f"EVERY 2 hours {ref}").get_data(as_text=True)
     assert "every 2 hours" in answer and "due by 21:05 PST." in answer  # 05:05 UTC
@@ -42,15 +49,7 @@ def test_a_rep_told_an_update_went_already_reads_its_time_on_their_clock(desk, n
     # T0 is 03:00 UTC: Alice (America/Los_Angeles) wrote the update at 19:03 PST, by SMS and then on the dashboard
     alice = network.phone(ALICE)
     alice.expect_sms("SEV1").expect_call(answer=False)
-    incident = desk.email_only_incident()
-    desk.settle()
-    ref = desk.incident(incident.id).reference
-    assert "Acknowledged" in _sms_from(desk, ALICE, f"ACK {ref}").get_data(as_text=True)
-    desk.at(minutes=2)
-    with desk.hotline.db.transaction() as session:
-        rep = session.scalars(select(Rep).where(Rep.phone == ALICE)).one()
-        assert reached_by_email(session, lock_incident(session, ref), Actor(name=rep.name, via="dashboard", rep=rep),
-                                "E-mailed Dana, she replied", desk.clock.now()).ok
+    ref = alice_reaches_an_email_only_caller(desk)
     desk.at(minutes=3)
     assert "sent" in _sms_from(desk, ALICE, f"UPDATE {ref} DNS for the API is broken").get_data(as_text=True)
     desk.at(minutes=4)

@@ -3,28 +3,20 @@ way in every text they read: "unknown company", as in its page, never an empty n
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from app.models import Incident, Rep
-from app.services.acks import Actor, lock_incident, reached_by_email
+from app.models import Incident
 from tests.paging.conftest import ALICE, MARIA
 from tests.paging.test_acknowledgement import _sms_from
 from tests.updates.test_customer_sms import _called_back, _propose, _text_hotline
+from tests.updates.test_rep_clock_updates import alice_reaches_an_email_only_caller
 
 
 def test_the_update_reminder_and_the_late_alert_name_an_unknown_company_as_the_page_does(desk, network, smtp):
     alice, maria = network.phone(ALICE), network.phone(MARIA)
     alice.expect_sms("SEV1").expect_call(answer=False)
-    incident = desk.email_only_incident()
-    desk.settle()
-    ref = desk.incident(incident.id).reference
-    assert alice.sms[0].startswith(f"SEV1 {ref} unknown company: ")
-    assert "Acknowledged" in _sms_from(desk, ALICE, f"ACK {ref}").get_data(as_text=True)
-    desk.at(minutes=2)
-    with desk.hotline.db.transaction() as session:
-        rep = session.scalars(select(Rep).where(Rep.phone == ALICE)).one()
-        assert reached_by_email(session, lock_incident(session, ref), Actor(name=rep.name, via="dashboard", rep=rep),
-                                "E-mailed Dana, she replied", desk.clock.now()).ok
+    ref = alice_reaches_an_email_only_caller(desk)
+    assert alice.sms[0].startswith(f"SEV1 {ref} unknown company: ")  # the page, before the ACK's answer
     desk.at(minutes=5)
     assert "every 2 hours" in _sms_from(desk, ALICE, f"EVERY 2 hours {ref}").get_data(as_text=True)
     alice.expect_sms("customer update 1 due by")
