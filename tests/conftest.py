@@ -22,6 +22,7 @@ from app.settings import Settings, normalize_database_url
 from app.wiring import Hotline
 from tests.fakes import FakeClock
 
+
 def _memoize_werkzeug_url_builders() -> None:
     """Tests only: every test builds its own Flask app, and werkzeug compiles two URL builders (Python source, via
     ``ast`` and ``compile``) for each of the app's ~110 rules: about 85 ms a test, 7% of the suite. A builder is a
