@@ -8,6 +8,9 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
+from sqlalchemy import case, or_, update
+from sqlalchemy.orm import object_session
+
 from app.models import Account
 
 PIN_PATTERN = re.compile(r"[0-9]{4,8}")
@@ -77,17 +80,30 @@ def is_locked(account: Account, now: datetime) -> bool:
 
 
 def check_pin(account: Account | None, pin: str, now: datetime) -> bool:
-    """Check a keyed PIN against the account's, counting failures; a locked account never matches."""
+    """Check a keyed PIN against the account's, counting failures; a locked account never matches.
+
+    The attempt is counted as a failure before the PIN is checked, in one statement that also refuses a locked
+    account, and a right PIN then clears the count. That statement holds the account's row (PostgreSQL) or the
+    database (SQLite) until the caller's transaction ends, so calls keying PINs for one account at the same moment
+    are counted one after another: a count read by each and written back lost all but one of them, and each
+    batch of parallel calls had MAX_FAILURES guesses instead of MAX_FAILURES in all.
+    """
     if account is None or not account.support_pin_hash:
         return False
-    if is_locked(account, now):
+    session = object_session(account)
+    if session is None:
+        raise ValueError("check_pin needs an account loaded in a session (its attempts are counted in SQL)")
+    expired = or_(Account.support_pin_failed_at.is_(None), Account.support_pin_failed_at <= now - LOCK_DURATION)
+    counted = session.execute(
+        update(Account).where(Account.id == account.id, or_(Account.support_pin_failures < MAX_FAILURES, expired))
+        .values(support_pin_failures=case((expired, 1), else_=Account.support_pin_failures + 1),
+                support_pin_failed_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    session.expire(account, ["support_pin_failures", "support_pin_failed_at"])
+    if not counted:  # locked (old failures expire above)
         return False
-    if account.support_pin_failed_at is not None and now - account.support_pin_failed_at >= LOCK_DURATION:
-        account.support_pin_failures = 0  # old failures expire
     if PIN_PATTERN.fullmatch(pin) and pin_matches(account.support_pin_hash, pin):
         account.support_pin_failures = 0
         account.support_pin_failed_at = None
         return True
-    account.support_pin_failures += 1
-    account.support_pin_failed_at = now
     return False

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import io
+import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.models import Account, MissedCall, Notice, NoticeStatus
 from app.services.api_tokens import create_token
+from app.services.caller_trust import answer_pin_check
 from app.services.notices import queued_notices, send_notice
 from app.services.support_pin import MAX_FAILURES, check_pin, pin_matches
 from app.services.ticket_import import import_tickets_csv
 from app.telephony.protocol import OutcomeUnknown
+from ivr_flows.model import CheckPin
 from tests.fakes import SimulatedTelephony
 
 
@@ -63,6 +66,52 @@ def test_wrong_pins_lock_the_account_for_an_hour(hotline, clock):
         assert check_pin(account, "4321", clock.now()) is False
         later = clock.now() + timedelta(hours=1, minutes=1)
         assert check_pin(account, "4321", later) is True and account.support_pin_failures == 0
+
+
+def test_wrong_pins_keyed_at_the_same_moment_each_count(hotline, clock):
+    """Two callers key a wrong PIN for one account at once (call A's check not yet committed when B's reads the
+    account): both failures count. A count read before the other check committed and written back lost one, so
+    callers guessing in parallel got MAX_FAILURES guesses per batch of calls instead of MAX_FAILURES in all."""
+    import_tickets_csv(hotline.db, io.StringIO("number,company,support_pin\n702,Hooli,4321\n"), clock.now(), "US")
+    guess = CheckPin(pin="0000", ticket_number="702")
+    b_reached_the_account, b_result = threading.Event(), []
+    b_thread: list[int] = []
+
+    def reached(statement: str, done: bool) -> None:
+        # B has read the account (a plain read: it would not wait), or is about to write or lock it (it may wait)
+        if not b_thread or threading.get_ident() != b_thread[0] or "accounts" not in statement:
+            return
+        text = " ".join(statement.split()).upper()
+        locks = text.startswith("UPDATE ACCOUNTS") or "FOR UPDATE" in text
+        if locks != done:
+            b_reached_the_account.set()
+
+    def before(conn, cursor, statement, params, context, executemany):
+        reached(statement, done=False)
+
+    def after(conn, cursor, statement, params, context, executemany):
+        reached(statement, done=True)
+
+    def call_b() -> None:
+        b_thread.append(threading.get_ident())
+        with hotline.db.transaction() as b:
+            b_result.append(answer_pin_check(b, guess, "CA-B", clock.now()).ok)
+
+    event.listen(hotline.db.engine, "before_cursor_execute", before)
+    event.listen(hotline.db.engine, "after_cursor_execute", after)
+    try:
+        with hotline.db.transaction() as a:
+            assert answer_pin_check(a, guess, "CA-A", clock.now()).ok is False
+            a.flush()
+            other = threading.Thread(target=call_b)
+            other.start()
+            assert b_reached_the_account.wait(30)
+        other.join(60)
+    finally:
+        event.remove(hotline.db.engine, "before_cursor_execute", before)
+        event.remove(hotline.db.engine, "after_cursor_execute", after)
+    assert b_result == [False]
+    assert _account(hotline, "Hooli").support_pin_failures == 2
 
 
 def test_a_missed_call_sms_is_sent_once_by_its_job(hotline, clock):
