@@ -22,7 +22,8 @@ Definitions (shown to managers on the report page too):
   claim, not a call, so it is ignored here): "no callback number, worked by e-mail" (the
   owner recorded how they reached a customer who left no number); "customer unreachable" (a callback placed
   by the deadline rang the customer's phone and was not answered by then); "nobody acknowledged" (no
-  acknowledgement by the deadline); "call to the customer failed" (every callback asked for ended before the
+  acknowledgement by the deadline; a self-reported call or a recorded e-mail contact before anyone acknowledged
+  made its rep the owner then, so it is one: ``facts.OWNING_KINDS``); "call to the customer failed" (every callback asked for ended before the
   customer's phone rang, and at least one at the customer's leg: Twilio could not place it, "failed" or
   "canceled"); "hotline could not reach the rep" (every callback asked for ended at the hotline's call to the
   rep: it failed, nobody answered it or a machine did, so the customer was never dialled); "acknowledged but

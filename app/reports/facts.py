@@ -22,6 +22,11 @@ DETAILS_COMPLETE = "details_complete"
 CALLBACK_PREFIX = "callback_"  # every line about one callback carries ``detail.callback_id``
 FACT_KINDS = (EventKind.INCIDENT_OPENED, EventKind.DEADLINE_SET, EventKind.ACKNOWLEDGED,
               EventKind.CALLBACK_BREACHED, EventKind.REACHED_BY_EMAIL)  # plus every kind starting with CALLBACK_PREFIX
+# The lines whose decision makes their rep the owner of an incident nobody owned yet (``escalation.decide``:
+# ``set_owner`` on a first acknowledgement, a self-reported call or a recorded e-mail contact; the API and the
+# board then say acknowledged): the first of them is the incident's acknowledgement. Only ``acknowledged`` says so
+# by its name; a ``CALLED`` or an e-mail contact before anyone pressed ACK is one too, by the same rep, at its time.
+OWNING_KINDS = (EventKind.ACKNOWLEDGED, EventKind.CALLBACK_SELF_REPORTED, EventKind.REACHED_BY_EMAIL)
 
 
 def shapes_facts(kind: str) -> bool:
@@ -118,7 +123,7 @@ class IncidentFacts:
         opened = next((e for e in ordered if e.kind == EventKind.INCIDENT_OPENED), None)
         if opened is None:
             raise MissingOpening("no incident_opened line in the events")
-        ack = next((e for e in ordered if e.kind == EventKind.ACKNOWLEDGED), None)  # the first rep wins
+        ack = next((e for e in ordered if e.kind in OWNING_KINDS), None)  # the first rep wins
         reached = next((e for e in ordered if e.kind == EventKind.REACHED_BY_EMAIL), None)
         # Opened mid-call (issue 13): the promise runs from the moment the details were in.
         deadline_set = next((e for e in ordered if e.kind == EventKind.DEADLINE_SET), None)

@@ -12,11 +12,14 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import select
 
-from app.models import Rep, Role
+from app.models import Incident, Rep, Role
 from app.reports.compliance import compliance_report, range_bounds
 from app.reports.figures import FactsRange
 from app.reports.queries import load_range
+from app.services.acks import Actor, reached_by_email
+from app.services.api_tokens import create_token
 from tests.integration.dashboard_support import login_as
 from tests.integration.test_report_views import Desk, at, page_figures
 
@@ -93,3 +96,43 @@ def test_a_renamed_rep_is_one_row_per_rep_for_their_acknowledgements_and_their_s
     assert re.findall(r'<tr data-rep="([^"]+)">', html) == ["Robert Example"]
     assert "(Robert Example)" in html and "Bob Example" not in html  # the breach line's caller too
     assert [(r.name, r.self_reported) for r in _full(hotline).reps] == [("Robert Example", 1)]
+
+
+def test_a_rep_who_owns_an_incident_by_a_self_report_or_an_e_mail_contact_acknowledged_it_in_the_report_too(
+        client, hotline, clock):
+    """Nobody pressed ACK: Bob's CALLED, and Alice's record of an e-mail contact, made each the owner (the escalation
+    pages stopped; the API says acknowledged by them, then). The report, its CSV and JSON say the same, and the
+    self-reported incident's breach reason is that no callback was attempted, never that nobody acknowledged it."""
+    desk = Desk(hotline)
+    desk.open("SELFONLY", "2026-11-23 09:00")
+    desk.self_report("SELFONLY", "Bob", "2026-11-23 09:04", "2026-11-23 09:05")
+    desk.open("MAILONLY", "2026-11-23 10:00")
+    with hotline.db.transaction() as session:
+        incident = session.scalars(select(Incident).where(Incident.reference == "MAILONLY")).one()
+        alice = session.get(Rep, desk.reps["Alice"][0])
+        assert reached_by_email(session, incident, Actor(alice.name, "web", alice), "wrote to ops@",
+                                at("2026-11-23 10:05")).ok
+    clock.set(at("2026-11-24 08:00"))
+    with hotline.db.transaction() as session:
+        token = create_token(session, "reporting", clock.now(), scopes=("incidents:read",))
+    api = {ref: client.get(f"/api/v1/incidents/{ref}", headers={"Authorization": f"Bearer {token}"}).get_json()
+           for ref in ("SELFONLY", "MAILONLY")}
+    login_as(client, hotline, Role.MANAGER)
+    rows = {row["reference"]: row for row in csv.DictReader(io.StringIO(
+        client.get("/reports/compliance.csv", query_string=DAY).get_data(as_text=True)))}
+    document = json.loads(client.get("/reports/compliance.json", query_string=DAY).get_data())
+
+    assert api["SELFONLY"]["acknowledgement"] == {"at": "2026-11-23T09:05:00Z",
+                                                  "by": {"rep_id": desk.reps["Bob"][0], "name": "Bob Example"}}
+    assert api["MAILONLY"]["acknowledgement"]["at"] == "2026-11-23T10:05:00Z"
+    assert (rows["SELFONLY"]["acknowledged_at"], rows["SELFONLY"]["acknowledged_by"]) == \
+        ("2026-11-23T09:05:00Z", "Bob Example")
+    assert rows["SELFONLY"]["breach_reason"] == "acknowledged, no callback attempted"
+    assert (rows["MAILONLY"]["acknowledged_at"], rows["MAILONLY"]["acknowledged_by"]) == \
+        ("2026-11-23T10:05:00Z", "Alice Example")
+    assert document["summary"]["per_rep"] == [
+        {"name": "Alice Example", "acknowledged": 1, "met": 0, "late": 0, "attempted": 0, "self_reported": 0},
+        {"name": "Bob Example", "acknowledged": 1, "met": 0, "late": 0, "attempted": 0, "self_reported": 1}]
+    for report in (_fast(hotline), _full(hotline)):
+        assert [(r.name, r.acknowledged) for r in report.reps] == [("Alice Example", 1), ("Bob Example", 1)]
+        assert report.breach_lines[0].reason.value == "acknowledged, no callback attempted"
