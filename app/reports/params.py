@@ -68,7 +68,11 @@ def _date(args: Mapping[str, str], name: str) -> date | None:
 
 
 def _as_of(raw: str | None, now: datetime) -> datetime:
-    """An ISO instant with offset, not in the future; default: now, to the second."""
+    """An ISO instant with offset that has passed (up to now, taken to the second); default: now, to the second.
+
+    An instant still to come is refused, not taken as now: the same parameters would give other figures and
+    export bytes later (the log grown, the deadlines judged at it), so its exports could never match their
+    ``.sha256``."""
     current = now.astimezone(UTC).replace(microsecond=0)
     if not raw or not raw.strip():
         return current
@@ -79,6 +83,11 @@ def _as_of(raw: str | None, now: datetime) -> datetime:
     if value.tzinfo is None:
         raise InvalidRange("as_of must include a UTC offset, e.g. 2026-10-26T08:00:00Z.")
     try:
-        return min(value.astimezone(UTC), current)
+        value = value.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00: before the first instant UTC can hold
         raise InvalidRange("as_of is outside the calendar; use an instant such as 2026-10-26T08:00:00Z.") from None
+    if value > now:
+        shown = value.isoformat().replace("+00:00", "Z")
+        raise InvalidRange(f"as_of {shown} is still to come: a report can be pinned only to an instant that has "
+                           "passed (leave as_of out for a report as of now).")
+    return min(value, current)

@@ -274,3 +274,26 @@ def test_without_login_the_way_is_to_the_login_page(client, path):
     response = client.get(path)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
+
+
+def test_an_as_of_still_to_come_is_refused_so_the_same_parameters_always_give_the_same_bytes(client, hotline, clock,
+                                                                                           desk):
+    """A manager pins next midnight to preview the day's report. Taken as "now", it gave bytes that the same
+    parameters never gave again (the digest fetched after midnight judged the deadlines at midnight): a report can
+    be pinned only to an instant that has passed, and is refused, saying so, until then."""
+    desk.open("TONIGHT", "2026-11-30 07:55")  # due 08:10: open at 08:00, breached by midnight
+    login_as(client, hotline, Role.MANAGER)
+    query = {"start": "2026-11-30", "end": "2026-12-01", "tz": "UTC", "as_of": "2026-12-01T00:00:00Z"}
+    for path in ("/reports/compliance", "/reports/compliance.csv", "/reports/compliance.json",
+                 "/reports/compliance.csv.sha256", "/reports/compliance.json.sha256"):
+        early = client.get(path, query_string=query)
+        assert early.status_code == 400 and "as_of" in early.get_data(as_text=True), path
+    clock.set(at("2026-12-02 08:00"))
+    login_as(client, hotline, Role.MANAGER)  # the session of the day before has ended
+    body = client.get("/reports/compliance.csv", query_string=query).get_data()
+    assert b"TONIGHT" in body and body.endswith(b"yes,nobody acknowledged\r\n")
+    digest = client.get("/reports/compliance.csv.sha256", query_string=query).get_data(as_text=True)
+    assert digest.split()[0] == hashlib.sha256(body).hexdigest()
+    now = clock.now().replace(microsecond=123456)
+    clock.set(now)  # the page's own links pin the second it was made: as of now is no instant to come
+    assert client.get("/reports/compliance.csv", query_string={**query, "as_of": now.isoformat()}).status_code == 200
