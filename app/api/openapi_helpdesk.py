@@ -14,8 +14,11 @@ _REP = {"oneOf": [{"type": "object", "properties": {"rep_id": {"type": "integer"
 _NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 
 INCIDENT_STATUS_FIELDS: dict[str, Any] = {
-    "owner": {**_REP, "description": "The rep who acknowledged, else the rep of the latest callback"},
-    "acknowledgement": {"oneOf": [{"type": "object", "properties": {"at": TIME, "by": _REP}}, {"type": "null"}]},
+    "owner": {**_REP, "description": "The rep who owns it (who acknowledged it or took it over last), else the rep "
+                                     "of the latest callback"},
+    "acknowledgement": {"oneOf": [{"type": "object", "properties": {"at": TIME, "by": _REP}}, {"type": "null"}],
+                        "description": "The first acknowledgement: when, and by whom (as the compliance report "
+                                       "names them; after a take-over the owner is another rep)"},
     "callback": {
         "type": "object",
         "properties": {

@@ -18,7 +18,7 @@ from app.models import Incident, Rep, Role
 from app.reports.compliance import compliance_report, range_bounds
 from app.reports.figures import FactsRange
 from app.reports.queries import load_range
-from app.services.acks import Actor, reached_by_email
+from app.services.acks import Actor, acknowledge, reached_by_email
 from app.services.api_tokens import create_token
 from tests.integration.dashboard_support import login_as
 from tests.integration.test_report_views import Desk, at, page_figures
@@ -136,3 +136,30 @@ def test_a_rep_who_owns_an_incident_by_a_self_report_or_an_e_mail_contact_acknow
     for report in (_fast(hotline), _full(hotline)):
         assert [(r.name, r.acknowledged) for r in report.reps] == [("Alice Example", 1), ("Bob Example", 1)]
         assert report.breach_lines[0].reason.value == "acknowledged, no callback attempted"
+
+
+def test_after_a_take_over_the_api_names_who_acknowledged_as_the_report_does_and_the_owner_apart(client, hotline,
+                                                                                                 clock):
+    """Alice acknowledged at 09:02, Bob took the incident over at 09:06. The API's acknowledgement is the one at
+    09:02, so it is Alice's (as in the report's CSV and on the board, "taken over by Bob"); Bob is the owner."""
+    desk = Desk(hotline)
+    desk.open("TAKEN", "2026-11-23 09:00")
+    desk.ack("TAKEN", "Alice", "2026-11-23 09:02")
+    with hotline.db.transaction() as session:
+        incident = session.scalars(select(Incident).where(Incident.reference == "TAKEN")).one()
+        bob = session.get(Rep, desk.reps["Bob"][0])
+        assert acknowledge(session, incident, Actor(bob.name, "web", bob), at("2026-11-23 09:06"), take_over=True).ok
+    clock.set(at("2026-11-24 08:00"))
+    with hotline.db.transaction() as session:
+        token = create_token(session, "reporting", clock.now(), scopes=("incidents:read",))
+    auth = {"Authorization": f"Bearer {token}"}
+    shown = client.get("/api/v1/incidents/TAKEN", headers=auth).get_json()
+    [listed] = client.get("/api/v1/incidents", headers=auth).get_json()["incidents"]
+    login_as(client, hotline, Role.MANAGER)
+    [row] = csv.DictReader(io.StringIO(client.get("/reports/compliance.csv", query_string=DAY).get_data(as_text=True)))
+
+    alice, bob = ({"rep_id": desk.reps[name][0], "name": desk.reps[name][1]} for name in ("Alice", "Bob"))
+    assert (row["acknowledged_at"], row["acknowledged_by"]) == ("2026-11-23T09:02:00Z", "Alice Example")
+    for document in (shown, listed):
+        assert document["acknowledgement"] == {"at": "2026-11-23T09:02:00Z", "by": alice}
+        assert document["owner"] == bob
