@@ -24,8 +24,12 @@ def nearest_rank(values: Sequence[float], p: float) -> float | None:
 
 
 def percent(part: int, whole: int) -> float:
-    """``part`` of ``whole`` in percent, one decimal; 0.0 when ``whole`` is 0."""
-    return round(100 * part / whole, 1) if whole else 0.0
+    """``part`` of ``whole`` in percent, one decimal, half way rounded up (1 of 16 is 6.3, as a spreadsheet's ROUND
+    says; Python's ``round`` gave the even 6.2), from the exact fraction; 0.0 when ``whole`` is 0."""
+    if not whole:
+        return 0.0
+    tenths = math.floor(Fraction(1000 * part, whole) + Fraction(1, 2))  # counts: never negative
+    return tenths / 10
 
 
 @dataclass(frozen=True)

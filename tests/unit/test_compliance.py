@@ -241,6 +241,14 @@ def test_nearest_rank_picks_an_observed_value():
     assert (percent(1, 3), percent(2, 3), percent(0, 0)) == (33.3, 66.7, 0.0)
 
 
+def test_a_percentage_half_way_between_two_tenths_rounds_up_as_a_manager_recomputing_it_would():
+    """1 breach of 16 incidents is 6.25 %: the report said 6.2 (Python's round goes to the even tenth), a
+    spreadsheet's ROUND and a calculator say 6.3. Exactly half way rounds up, from the exact fraction."""
+    assert [percent(1, 16), percent(3, 16), percent(5, 16), percent(1, 80), percent(1, 160)] == \
+        [6.3, 18.8, 31.3, 1.3, 0.6]
+    assert [percent(7, 200), percent(16, 16), percent(1, 7)] == [3.5, 100.0, 14.3]
+
+
 def test_a_range_must_move_forward():
     with pytest.raises(ValueError):
         compliance_report([], date(2026, 11, 30), date(2026, 11, 23), "UTC")
