@@ -67,10 +67,7 @@ def customer_leg_status(session: Session, callback_id: int, status: str, timesta
         # answering-machine detection saying "human" is not enough (it guesses): only a key press confirms
         _count_if_confirmed(session, incident, callback, now)
     elif status in ENDED_STATUSES:
-        if callback.person_confirmed_at is not None and callback.answered_at is None:
-            # the 'answered' callback never came: the confirmation is the best time we have
-            callback.answered_at = callback.person_confirmed_at
-            _count_if_confirmed(session, incident, callback, now)
+        _count_when_over(session, incident, callback, now)
         if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE):
             callback.ended_at = callback.ended_at or at
         elif callback.outcome == CallbackOutcome.PENDING:
@@ -166,9 +163,14 @@ def dial_ended(session: Session, callback_id: int, dial_status: str, now: dateti
     callback, incident = lock_callback(session, callback_id)
     if callback is None:
         return None
-    if callback.outcome == CallbackOutcome.PENDING and callback.person_confirmed_at is None:
-        voicemail = callback.answered_at is not None or callback.answered_by.startswith("machine")
-        _unanswered(session, incident, callback, now, now, dial_status, voicemail)
+    if callback.outcome != CallbackOutcome.PENDING:
+        return callback
+    if callback.person_confirmed_at is not None:  # the customer pressed a key: a person, whatever the statuses said
+        _count_when_over(session, incident, callback, now)
+        callback.ended_at = callback.ended_at or now
+        return callback
+    voicemail = callback.answered_at is not None or callback.answered_by.startswith("machine")
+    _unanswered(session, incident, callback, now, now, dial_status, voicemail)
     return callback
 
 
@@ -212,6 +214,15 @@ def live_connected(session: Session, callback_id: int, caller_call_sid: str, at:
 
 def _confirm(session: Session, incident: Incident, callback: Callback, now: datetime) -> None:
     callback.person_confirmed_at = callback.person_confirmed_at or now
+    _count_if_confirmed(session, incident, callback, now)
+
+
+def _count_when_over(session: Session, incident: Incident, callback: Callback, now: datetime) -> None:
+    """The customer's leg is over (its final status, or the rep's ``<Dial action>``): a person who pressed a key is
+    counted even if Twilio's 'answered' status callback never came, at the key press (the best time we have: the
+    answer came before it, so never a met callback that was late)."""
+    if callback.person_confirmed_at is not None and callback.answered_at is None:
+        callback.answered_at = callback.person_confirmed_at
     _count_if_confirmed(session, incident, callback, now)
 
 

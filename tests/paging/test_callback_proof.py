@@ -1,0 +1,110 @@
+"""A callback is counted only when proven, and counted right, however Twilio's callbacks come.
+
+Twilio's status callbacks of the customer's leg may come late, out of order, or never; its webhooks (the
+whisper, the key press, the ``<Dial action>``) are answered requests. Each test plays one such order with
+Twilio-signed requests (the phone network never runs: these requests stand for all Twilio did) and checks
+the callback row, the incident, and the compliance report's own recomputation from the event log.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email.utils import format_datetime
+
+from sqlalchemy import select
+
+from app.models import Callback, DueStep, Incident, IncidentEvent, Page
+from app.reports.facts import IncidentFacts, Outcome
+from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID
+from tests.paging.conftest import ALICE, CUSTOMER
+from tests.paging.test_at_risk_unproven_callback import _at
+from tests.paging.test_twilio_failures import HOTLINE_NUMBER, _signed_post, _work
+
+CUSTOMER_LEG = "CA" + "c" * 32
+
+
+def _alice_presses_2(desk, minutes: float = 0) -> Callback:
+    """Alice answers her voice page at T0 + ``minutes`` and presses 2: the bridge dials the customer."""
+    incident = desk.open_incident()
+    _work(desk)
+    desk.clock.set(desk.t0 + timedelta(minutes=minutes))
+    with desk.hotline.db.session() as s:
+        voice = s.scalars(select(Page).where(Page.incident_id == incident.id, Page.to_number == ALICE,
+                                             Page.channel == "voice")).one()
+    call = {"CallSid": voice.twilio_sid, "AccountSid": TEST_ACCOUNT_SID, "To": ALICE, "AnsweredBy": "human"}
+    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/page/voice?page={voice.id}", {**call, "CallStatus": "in-progress"})
+    bridge = _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/page/voice/key?page={voice.id}", {**call, "Digits": "2"})
+    assert "<Dial" in bridge.get_data(as_text=True)
+    return _callback(desk, incident.id)
+
+
+def _leg(callback: Callback, **more: str) -> dict[str, str]:
+    """What Twilio posts about the customer's leg of ``callback`` (a child of the rep's call)."""
+    return {"CallSid": CUSTOMER_LEG, "ParentCallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID,
+            "From": HOTLINE_NUMBER, "To": CUSTOMER, "Direction": "outbound-dial", "ApiVersion": "2010-04-01", **more}
+
+
+def _whisper(desk, callback: Callback, answered_by: str = "human") -> str:
+    response = _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/customer-whisper?callback={callback.id}",
+                            _leg(callback, CallStatus="in-progress", AnsweredBy=answered_by))
+    return response.get_data(as_text=True)
+
+
+def _press_key(desk, callback: Callback) -> None:
+    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/customer-confirm?callback={callback.id}",
+                 _leg(callback, CallStatus="in-progress", Digits="1"))
+
+
+def _leg_status(desk, callback: Callback, status: str, seconds: float, **more: str) -> None:
+    """The customer leg's status callback, with Twilio's RFC 2822 ``Timestamp`` at T0 + ``seconds``."""
+    at = format_datetime(desk.t0 + timedelta(seconds=seconds))
+    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/customer-status?callback={callback.id}",
+                 _leg(callback, CallStatus=status, Timestamp=at, **more))
+
+
+def _dial_done(desk, callback: Callback, status: str, seconds: str = "0") -> str:
+    response = _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/dial-done?callback={callback.id}", {
+        "CallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
+        "CallStatus": "in-progress", "DialCallStatus": status, "DialCallSid": CUSTOMER_LEG,
+        "DialCallDuration": seconds})
+    return response.get_data(as_text=True)
+
+
+def _callback(desk, incident_id: int) -> Callback:
+    with desk.hotline.db.session() as s:
+        return s.scalars(select(Callback).where(Callback.incident_id == incident_id).order_by(Callback.id)).first()
+
+
+def _facts(desk, incident_id: int) -> IncidentFacts:
+    """The incident as the compliance report recomputes it from the event log alone."""
+    with desk.hotline.db.session() as s:
+        return IncidentFacts.from_events(s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident_id)))
+
+
+def _step_outcome(desk, incident_id: int, kind: str) -> str:
+    with desk.hotline.db.session() as s:
+        return s.scalars(select(DueStep.outcome).where(DueStep.incident_id == incident_id, DueStep.kind == kind,
+                                                       DueStep.level == 0)).one()
+
+
+def test_a_customer_who_pressed_a_key_is_counted_when_the_dial_ends_though_no_leg_status_came(desk, network):
+    """Every status callback of the customer's leg is lost: the key press is the proof, and the ``<Dial action>``
+    says the call is over. Counted then (at the key press, the best time the hotline has), not left pending."""
+    callback = _alice_presses_2(desk, minutes=1)
+    desk.clock.set(desk.t0 + timedelta(minutes=1, seconds=30))
+    assert "<Gather" in _whisper(desk, callback)
+    desk.clock.set(desk.t0 + timedelta(minutes=1, seconds=36))
+    _press_key(desk, callback)
+    desk.clock.set(desk.t0 + timedelta(minutes=6))
+    assert "/twilio/updates/interval" in _dial_done(desk, callback, "completed", seconds="264")  # the call is over
+
+    counted = _callback(desk, callback.incident_id)
+    pressed = desk.t0 + timedelta(minutes=1, seconds=36)
+    assert counted.outcome == "met" and counted.answered_at == pressed
+    with desk.hotline.db.session() as s:
+        assert s.get(Incident, callback.incident_id).callback_answered_at == pressed
+    facts = _facts(desk, callback.incident_id)
+    assert facts.outcome == Outcome.MET and facts.answered_at == pressed
+    _at(desk, 15)  # the customer was reached in time: no breach, no manager paged
+    assert _step_outcome(desk, callback.incident_id, "breach") == "met"
+
