@@ -21,6 +21,7 @@ from app.queue import schedule
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import snapshot
 from app.services.events import log_event
+from app.telephony.protocol import is_machine
 
 
 def open_callback(session: Session, incident: Incident, rep_id: int | None, now: datetime,
@@ -71,7 +72,7 @@ def customer_leg_status(session: Session, callback_id: int, status: str, timesta
         if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE):
             callback.ended_at = callback.ended_at or at
         elif callback.outcome == CallbackOutcome.PENDING:
-            voicemail = callback.answered_at is not None or answered_by.startswith("machine")
+            voicemail = callback.answered_at is not None or is_machine(answered_by)
             _unanswered(session, incident, callback, at, now, status, voicemail)
     return callback
 
@@ -169,7 +170,7 @@ def dial_ended(session: Session, callback_id: int, dial_status: str, now: dateti
         _count_when_over(session, incident, callback, now)
         callback.ended_at = callback.ended_at or now
         return callback
-    voicemail = callback.answered_at is not None or callback.answered_by.startswith("machine")
+    voicemail = callback.answered_at is not None or is_machine(callback.answered_by)
     _unanswered(session, incident, callback, now, now, dial_status, voicemail)
     return callback
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from email.utils import format_datetime
 
+import pytest
 from sqlalchemy import select
 
 from app.models import Callback, DueStep, Incident, IncidentEvent, Page
@@ -108,3 +109,19 @@ def test_a_customer_who_pressed_a_key_is_counted_when_the_dial_ends_though_no_le
     _at(desk, 15)  # the customer was reached in time: no breach, no manager paged
     assert _step_outcome(desk, callback.incident_id, "breach") == "met"
 
+
+@pytest.mark.parametrize("answered_by", ["machine_end_other", "fax"])
+def test_a_customer_leg_whose_final_status_says_a_machine_or_fax_answered_is_voicemail(desk, network, answered_by):
+    """The whisper's request (where a machine is hung up on) went unrecorded and the 'answered' status callback
+    was lost: the final status alone says what answered, and a fax is a machine as everywhere else
+    (``telephony.protocol.is_machine``): voicemail, never a ring nobody answered."""
+    callback = _alice_presses_2(desk, minutes=1)
+    desk.clock.set(desk.t0 + timedelta(minutes=2))
+    _leg_status(desk, callback, "completed", 118, AnsweredBy=answered_by, CallDuration="9")
+    ended = _callback(desk, callback.incident_id)
+    assert ended.outcome == "voicemail" and ended.answered_at is None
+    with desk.hotline.db.session() as s:
+        line = s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == callback.incident_id,
+                                                     IncidentEvent.kind == "callback_attempted")).one()
+    assert line.detail["voicemail"] is True
+    assert _facts(desk, callback.incident_id).outcome == Outcome.ATTEMPTED
