@@ -81,6 +81,8 @@ class EventKind(StrEnum):
     CALLBACK_LEG_STATUS = "callback_leg_status"
     CALLBACK_MET = "callback_met"
     CALLBACK_LATE = "callback_late"
+    # a person answered a callback after the incident's first answer (a follow-up call): on record, never the answer
+    CALLBACK_ANSWERED_AGAIN = "callback_answered_again"
     CALLBACK_ATTEMPTED = "callback_attempted"
     CALLBACK_SELF_REPORTED = "callback_self_reported"
     # a second rep's CALLED: one self-reported call is stored per incident, theirs is not (and they are told so)

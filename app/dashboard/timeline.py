@@ -193,6 +193,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "callback_leg_status": lambda d, _: (f"Customer's phone: {d.get('status', '')}", "muted"),
     "callback_met": _connected(False),
     "callback_late": _connected(True),
+    "callback_answered_again": lambda d, _: (f"Customer connected again at {_when(d.get('answered_at'))} "
+                                             "(reached before: the first answer counts)", "muted"),
     "callback_attempted": lambda d, _: ("Customer not reached: a voicemail answered" if d.get("voicemail") else
                                         f"Customer not reached ({d.get('status', 'no answer')})", "bad"),
     "callback_self_reported": lambda d, _: (f"Reports calling the customer from their own phone at "

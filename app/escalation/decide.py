@@ -218,8 +218,11 @@ def _answered(ev: CallbackAnswered, snap: Snapshot, now: datetime) -> Decision:
     if not ev.by_person:
         return Decision("attempted_voicemail", State.ATTEMPTED, log=(K.CALLBACK_ATTEMPTED,),
                         release_held_pages=snap.pages_held)
-    if snap.answered_at is not None:
-        return Decision("already_answered", snap.state)
+    if snap.answered_at is not None and ev.at >= snap.answered_at:
+        # reached before (a follow-up call): on record, the first answer stands
+        return Decision("already_answered", snap.state, log=(K.CALLBACK_ANSWERED_AGAIN,))
+    # the first answer, or one Twilio timestamps before the answer counted so far (its word came late):
+    # the earliest answer is the incident's
     met = ev.at <= snap.due_at
     state = State.MET if met else State.LATE
     # pages held for the call are let go: the customer was reached, so their send cancels them at once

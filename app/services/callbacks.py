@@ -229,18 +229,19 @@ def _count_when_over(session: Session, incident: Incident, callback: Callback, n
 
 def _count_if_confirmed(session: Session, incident: Incident, callback: Callback, now: datetime,
                         live: bool = False) -> None:
-    """Met or late, once both Twilio's answer time and the person's confirmation are known."""
+    """Met or late, once both Twilio's answer time and the person's confirmation are known.
+
+    The incident's answer is the earliest by Twilio's time, whichever callback's word came first; every callback
+    counted writes its line (``callback_met``/``callback_late``, or ``callback_answered_again`` after an earlier
+    answer), so the log the report recomputes from says what the rows say."""
     if callback.person_confirmed_at is None or callback.answered_at is None:
         return
     if callback.outcome not in (CallbackOutcome.PENDING, CallbackOutcome.VOICEMAIL, CallbackOutcome.ATTEMPTED):
         return
     at = callback.answered_at
     decision = decide(CallbackAnswered(at=at, by_person=True), snapshot(session, incident, now), now)
-    if decision.outcome not in ("met", "late"):
-        callback.outcome = CallbackOutcome.LATE if at > incident.callback_due_at else CallbackOutcome.MET
-        return
-    callback.outcome = CallbackOutcome(decision.outcome)
-    if incident.callback_answered_at is None:
+    callback.outcome = CallbackOutcome.LATE if at > incident.callback_due_at else CallbackOutcome.MET
+    if decision.outcome in ("met", "late"):  # the incident's answer: the earliest by Twilio's time
         incident.callback_answered_at = at
     # the callback's rep acts (never made owner here): they own the updates the decision starts
     carry_out(session, incident, decision, now, Acting(actor="twilio", rep_id=callback.rep_id, detail={

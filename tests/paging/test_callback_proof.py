@@ -18,10 +18,9 @@ from app.models import Callback, DueStep, Incident, IncidentEvent, Page
 from app.reports.facts import IncidentFacts, Outcome
 from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID
 from tests.paging.conftest import ALICE, CUSTOMER
+from tests.paging.test_acknowledgement import _sms_from
 from tests.paging.test_at_risk_unproven_callback import _at
 from tests.paging.test_twilio_failures import HOTLINE_NUMBER, _signed_post, _work
-
-CUSTOMER_LEG = "CA" + "c" * 32
 
 
 def _alice_presses_2(desk, minutes: float = 0) -> Callback:
@@ -39,9 +38,14 @@ def _alice_presses_2(desk, minutes: float = 0) -> Callback:
     return _callback(desk, incident.id)
 
 
+def _leg_sid(callback: Callback) -> str:
+    """The CallSid of the customer's leg of ``callback``."""
+    return f"CA{callback.id:032d}"
+
+
 def _leg(callback: Callback, **more: str) -> dict[str, str]:
     """What Twilio posts about the customer's leg of ``callback`` (a child of the rep's call)."""
-    return {"CallSid": CUSTOMER_LEG, "ParentCallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID,
+    return {"CallSid": _leg_sid(callback), "ParentCallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID,
             "From": HOTLINE_NUMBER, "To": CUSTOMER, "Direction": "outbound-dial", "ApiVersion": "2010-04-01", **more}
 
 
@@ -66,7 +70,7 @@ def _leg_status(desk, callback: Callback, status: str, seconds: float, **more: s
 def _dial_done(desk, callback: Callback, status: str, seconds: str = "0") -> str:
     response = _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/dial-done?callback={callback.id}", {
         "CallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
-        "CallStatus": "in-progress", "DialCallStatus": status, "DialCallSid": CUSTOMER_LEG,
+        "CallStatus": "in-progress", "DialCallStatus": status, "DialCallSid": _leg_sid(callback),
         "DialCallDuration": seconds})
     return response.get_data(as_text=True)
 
@@ -125,3 +129,92 @@ def test_a_customer_leg_whose_final_status_says_a_machine_or_fax_answered_is_voi
                                                      IncidentEvent.kind == "callback_attempted")).one()
     assert line.detail["voicemail"] is True
     assert _facts(desk, callback.incident_id).outcome == Outcome.ATTEMPTED
+
+
+def test_an_answer_reported_late_but_timestamped_first_is_the_incidents_answer(desk, network):
+    """Alice's callback reaches the customer at T+1:30 (they press a key), but Twilio's word on that leg comes only
+    at T+17 (its status callbacks late, the rep's ``<Dial action>`` lost); meanwhile, with no answer on record, the
+    deadline is breached and Alice's second callback reaches the customer at T+16:20. The answer Twilio timestamps
+    first is the incident's: met, in the log the report recomputes from as in the incident row the board reads."""
+    first = _alice_presses_2(desk, minutes=1)
+    desk.clock.set(desk.t0 + timedelta(minutes=1, seconds=30))
+    _whisper(desk, first)
+    desk.clock.set(desk.t0 + timedelta(minutes=1, seconds=36))
+    _press_key(desk, first)
+    _at(desk, 15)
+    assert _step_outcome(desk, first.incident_id, "breach") == "breached"  # nothing on record proves the answer
+
+    with desk.hotline.db.session() as s:
+        reference = s.get(Incident, first.incident_id).reference
+    desk.clock.set(desk.t0 + timedelta(minutes=16))
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {reference}").get_data(as_text=True)
+    _at(desk, 16)
+    with desk.hotline.db.session() as s:
+        second = s.scalars(select(Callback).where(Callback.incident_id == first.incident_id, Callback.id != first.id)).one()
+    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/rep?callback={second.id}", {
+        "CallSid": second.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
+        "CallStatus": "in-progress", "AnsweredBy": "human"})
+    _leg_status(desk, second, "in-progress", 16 * 60 + 20)
+    desk.clock.set(desk.t0 + timedelta(minutes=16, seconds=21))
+    _whisper(desk, second)
+    desk.clock.set(desk.t0 + timedelta(minutes=16, seconds=26))
+    _press_key(desk, second)
+    assert _callback_row(desk, second.id).outcome == "late"
+
+    desk.clock.set(desk.t0 + timedelta(minutes=17))  # Twilio's word on the first callback's leg, at last
+    _leg_status(desk, first, "in-progress", 90)
+    _leg_status(desk, first, "completed", 16 * 60 + 10, CallDuration="880")
+
+    answered = desk.t0 + timedelta(seconds=90)
+    assert _callback_row(desk, first.id).outcome == "met"
+    with desk.hotline.db.session() as s:
+        assert s.get(Incident, first.incident_id).callback_answered_at == answered
+    facts = _facts(desk, first.incident_id)
+    assert facts.answered_at == answered and facts.outcome == Outcome.MET and not facts.breached()
+    assert {c.callback_id: c.answered_at for c in facts.callbacks} == {
+        first.id: answered, second.id: desk.t0 + timedelta(minutes=16, seconds=20)}
+
+
+
+def test_a_follow_up_callback_a_person_answers_is_on_record_and_the_first_answer_stands(desk, network):
+    """The customer was reached at T+1:30; Alice calls them again at T+30 to work the problem. The second callback
+    is stored as answered (after the deadline: 'late'), so the log says so too, and the incident's answer stays."""
+    first = _alice_presses_2(desk, minutes=1)
+    _leg_status(desk, first, "in-progress", 90)
+    desk.clock.set(desk.t0 + timedelta(minutes=1, seconds=36))
+    _whisper(desk, first)
+    _press_key(desk, first)
+    desk.clock.set(desk.t0 + timedelta(minutes=5))
+    _dial_done(desk, first, "completed", seconds="200")
+    _leg_status(desk, first, "completed", 300, CallDuration="210")
+    with desk.hotline.db.session() as s:
+        reference = s.get(Incident, first.incident_id).reference
+    desk.clock.set(desk.t0 + timedelta(minutes=30))
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {reference}").get_data(as_text=True)
+    _at(desk, 30)
+    with desk.hotline.db.session() as s:
+        second = s.scalars(select(Callback).where(Callback.incident_id == first.incident_id, Callback.id != first.id)).one()
+    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/rep?callback={second.id}", {
+        "CallSid": second.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
+        "CallStatus": "in-progress", "AnsweredBy": "human"})
+    _leg_status(desk, second, "in-progress", 30 * 60 + 20)
+    desk.clock.set(desk.t0 + timedelta(minutes=30, seconds=26))
+    _whisper(desk, second)
+    _press_key(desk, second)
+
+    answered = desk.t0 + timedelta(seconds=90)
+    assert _callback_row(desk, first.id).outcome == "met" and _callback_row(desk, second.id).outcome == "late"
+    with desk.hotline.db.session() as s:
+        assert s.get(Incident, first.incident_id).callback_answered_at == answered
+        kinds = [e.kind for e in s.scalars(select(IncidentEvent).where(
+            IncidentEvent.incident_id == first.incident_id, IncidentEvent.kind.like("callback_%")))]
+    assert "callback_late" not in kinds  # the helpdesk is told of no missed callback: the customer was reached in time
+    facts = _facts(desk, first.incident_id)
+    assert facts.outcome == Outcome.MET and facts.answered_at == answered
+    assert {c.callback_id: c.answered_at for c in facts.callbacks} == {
+        first.id: answered, second.id: desk.t0 + timedelta(minutes=30, seconds=20)}
+
+
+def _callback_row(desk, callback_id: int) -> Callback:
+    with desk.hotline.db.session() as s:
+        return s.get(Callback, callback_id)

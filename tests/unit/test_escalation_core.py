@@ -270,6 +270,15 @@ def test_a_person_answering_by_the_deadline_is_met_after_it_late():
     assert late.outcome == "late" and late.log == (EventKind.CALLBACK_LATE,)
 
 
+def test_an_answer_twilio_timestamps_before_the_one_counted_is_the_incidents_a_later_one_only_on_record():
+    late = STATES["late"]  # answered after the deadline, as far as the hotline has heard
+    earlier = decide(CallbackAnswered(DUE - timedelta(minutes=5), by_person=True), late, T0)
+    assert earlier.outcome == "met" and earlier.log == (EventKind.CALLBACK_MET,) and earlier.next_state == State.MET
+    again = decide(CallbackAnswered(late.answered_at + timedelta(minutes=9), by_person=True), late, T0)
+    assert again.outcome == "already_answered" and again.log == (EventKind.CALLBACK_ANSWERED_AGAIN,)
+    assert again.next_state == State.LATE and not again.start_updates and not again.pages
+
+
 def test_an_answer_without_a_person_is_a_voicemail_never_met():
     decision = decide(CallbackAnswered(T0, by_person=False), STATES["callback_in_progress"], T0)
     assert decision.outcome == "attempted_voicemail" and decision.next_state == State.ATTEMPTED
