@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import statistics
@@ -22,9 +23,26 @@ from app.models.user import Role
 from app.queue import JobQueue
 from app.settings import Settings, normalize_database_url
 from app.wiring import Hotline
+from hotline_sim.redis_claim import claim
 
 POSTGRES_URL = normalize_database_url(os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")  # never used by the pages measured
+BENCH_REDIS_DB = 7  # the first database a benchmark tries; never used by the pages measured
+
+
+@functools.cache
+def redis_url() -> str:
+    """BENCH_REDIS_URL, else a database of the local Redis no test run or other benchmark uses (claimed on first
+    use: CI runs the benchmark smoke check beside the tests, which flush theirs and count the RQ workers there)."""
+    return os.environ.get("BENCH_REDIS_URL") or f"redis://127.0.0.1:6379/{claim(BENCH_REDIS_DB)}"
+
+
+def __getattr__(name: str) -> str:
+    """``REDIS_URL``: :func:`redis_url`, claimed when a benchmark first uses it."""
+    if name == "REDIS_URL":
+        return redis_url()
+    raise AttributeError(name)
+
+
 PASSWORD = "bench horse battery staple"
 
 
@@ -141,8 +159,8 @@ def dashboard_client(url: str, role: Role, now: datetime, data_dir: Path):
     from app.collector import freeze_for_collector
     from app.services.users import create_user
 
-    settings = Settings(data_dir=data_dir, database_url=url, redis_url=REDIS_URL, queue_name="bench")
-    hotline = Hotline.build(settings, clock=FixedClock(now), jobs=JobQueue(Redis.from_url(REDIS_URL), "bench"))
+    settings = Settings(data_dir=data_dir, database_url=url, redis_url=redis_url(), queue_name="bench")
+    hotline = Hotline.build(settings, clock=FixedClock(now), jobs=JobQueue(Redis.from_url(redis_url()), "bench"))
     email = f"bench-{role}-{time.time_ns()}@example.com"
     with hotline.db.transaction() as session:
         create_user(session, email, f"Bench {role}", PASSWORD, role, datetime.now(UTC))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import functools
 import os
 import threading
@@ -13,13 +11,13 @@ from contextlib import contextmanager
 
 import pytest
 from redis import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import create_engine, text
 
 from app.models import Base
 from app.queue import JobQueue
 from app.settings import Settings, normalize_database_url
 from app.wiring import Hotline
+from hotline_sim.redis_claim import claim
 from tests.fakes import FakeClock
 
 
@@ -58,35 +56,11 @@ def _redis_db() -> int:
     return 1 + os.getpid() % 15
 
 
-CLAIM_SECONDS = 2 * 3600  # a claim left by a killed run lapses after this
-
-
 @functools.cache
 def _test_redis_url() -> str:
-    """TEST_REDIS_URL, else a database of the local server that no other test run on this machine uses."""
-    return os.environ.get("TEST_REDIS_URL") or f"redis://127.0.0.1:6379/{_claim(_redis_db())}"
-
-
-def _claim(first: int) -> int:
-    """The first database from ``first`` on that no other process claimed: a key in database 0 (``SET NX``, expiring
-    after CLAIM_SECONDS, deleted at exit), so a targeted run next to a full one never flushes its jobs. ``first``
-    without a server (the embedded one is used) or with every database claimed."""
-    try:
-        conn = Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1, socket_timeout=1)
-        for i in range(15):
-            db = 1 + (first - 1 + i) % 15
-            if conn.set(f"hotline-test-db:{db}", os.getpid(), nx=True, ex=CLAIM_SECONDS):
-                atexit.register(_release, conn, db)
-                return db
-    except RedisError:
-        pass
-    return first
-
-
-def _release(conn: Redis, db: int) -> None:
-    with contextlib.suppress(RedisError):
-        if conn.get(f"hotline-test-db:{db}") == str(os.getpid()).encode():
-            conn.delete(f"hotline-test-db:{db}")
+    """TEST_REDIS_URL, else a database of the local server that no other test run or benchmark on this machine
+    uses (``hotline_sim.redis_claim``)."""
+    return os.environ.get("TEST_REDIS_URL") or f"redis://127.0.0.1:6379/{claim(_redis_db())}"
 
 
 def __getattr__(name: str) -> str:
