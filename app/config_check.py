@@ -355,6 +355,40 @@ def foreign_queue_problems(settings: Settings, report: CheckReport) -> None:
                     "deployment on this Redis needs a Twilio account of its own")
 
 
+SHARED_QUEUE_WINDOW_SECONDS = 60  # a worker whose watchdog passed this recently still runs (passes: every 1-15 s)
+
+
+def shared_queue_problems(settings: Settings, report: CheckReport, now: datetime, role: Role) -> None:
+    """Workers of another database listen on this Redis's queues of QUEUE_NAME: each deployment's workers take the
+    other's jobs (an error of ``hotline check``; serve and worker start and warn, like a telephony mix)."""
+    if not settings.redis_url:
+        return  # an embedded Redis serves this host's processes alone
+    from redis import Redis
+
+    from app.db import Database
+    from app.queue import deployments_listening
+    from app.services import leases
+
+    db = Database(settings.resolved_database_url)
+    try:
+        with db.session() as session:
+            ours = leases.deployment(session)
+    finally:
+        db.dispose()
+    conn = Redis.from_url(settings.redis_url, socket_connect_timeout=probes.CONNECT_TIMEOUT_SECONDS)
+    try:
+        others = deployments_listening(conn, settings.queue_name, now.timestamp() - SHARED_QUEUE_WINDOW_SECONDS)
+    finally:
+        conn.close()
+    if others - {ours}:
+        (report.error if role == Role.CHECK else report.warn)(
+            "REDIS_URL/QUEUE_NAME", f"a hotline worker of another database listens on this Redis's queues of "
+            f"QUEUE_NAME {settings.queue_name!r}: the workers of each deployment take the other's jobs and look "
+            "their pages and steps up in their own database, so pages leave only at the watchdog's takeover, late.",
+            "give each deployment a Redis of its own (or a database index of its own: redis://host:6379/1) and keep "
+            "one REDIS_URL and QUEUE_NAME for every host of one deployment")
+
+
 def helpdesk_delivery_problems(settings: Settings, report: CheckReport, now: datetime) -> None:
     """Webhook deliveries that failed for good, or are stuck, in the last day."""
     from sqlalchemy import func, select
@@ -422,6 +456,8 @@ def run_checks(
         foreign_queue_problems(settings, report)
     if database_ok:
         telephony_problems(settings, report, clock.now(), role)
+        if redis_ok:
+            shared_queue_problems(settings, report, clock.now(), role)
         oncall_problems(settings, report, clock.now(), strict=role == Role.CHECK or not settings.simulated_telephony,
                         checking=role == Role.CHECK)
         if role != Role.WORKER and redis_ok:

@@ -41,6 +41,25 @@ QUEUE_OF = {"page": PAGES, "callback": PAGES, "notice": PAGES, "step": STEPS, "w
 
 
 WORKERS_BY_QUEUE_KEY = "rq:workers:{}"  # RQ's set of the workers that listen on a queue (rq.worker_registration)
+# QUEUE_NAME -> a hash: the deployment id of each database whose workers listen on its queues, with the Unix time of
+# their last watchdog pass (``announce_deployment``; ``config_check.shared_queue_problems`` reads it)
+DEPLOYMENTS_KEY = "hotline:deployments:{}"
+DEPLOYMENTS_TTL_SECONDS = 3600  # the hash lapses an hour after the last worker on the queue passed
+
+
+def announce_deployment(redis: Redis, queue_name: str, deployment: str, at: float) -> None:
+    """A worker of ``deployment`` listens on the queues of ``queue_name``, as of ``at`` (its watchdog's pass)."""
+    key = DEPLOYMENTS_KEY.format(queue_name)
+    with redis.pipeline(transaction=False) as pipe:
+        pipe.hset(key, deployment, f"{at:.0f}")
+        pipe.expire(key, DEPLOYMENTS_TTL_SECONDS)
+        pipe.execute()
+
+
+def deployments_listening(redis: Redis, queue_name: str, since: float) -> set[str]:
+    """The deployments whose workers announced themselves on ``queue_name``'s queues at ``since`` or later."""
+    found = redis.hgetall(DEPLOYMENTS_KEY.format(queue_name))
+    return {key.decode() for key, at in found.items() if at.decode().isdecimal() and int(at) >= since}
 
 
 def queue_names(base: str) -> dict[str, str]:

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from app.models import DueStep, Page, PageStatus, StepStatus
-from app.queue import JOB_FUNCTIONS, PendingJob
+from app.queue import JOB_FUNCTIONS, PendingJob, announce_deployment
 from app.services import leases
 from app.services.call_endings import settle_unreported_calls
 from app.services.callback_calls import due_callbacks
@@ -99,18 +99,21 @@ def tick(hotline: Hotline, holder: str, ttl: timedelta = LEASE_TTL) -> int:
     """Renew (or take) the lease, then sweep; only the leader replays the spool. Returns what was handled.
 
     Each worker also holds the lease of its telephony, so that a worker running another one (simulated, or
-    another account) is seen by the start-up checks and `hotline check` (``config_check.telephony_problems``).
+    another account) is seen by the start-up checks and `hotline check` (``config_check.telephony_problems``),
+    and announces its database's deployment id beside its queues in Redis, so that workers of two databases on
+    one Redis and QUEUE_NAME are seen too (``config_check.shared_queue_problems``).
     """
     now = hotline.clock.now()
     with hotline.db.transaction() as session:
         leader = leases.hold(session, leases.WATCHDOG, holder, now, ttl)
         leases.hold(session, telephony_lease(hotline.settings), holder, now, ttl)  # another of its kind may hold it
-    return sweep(hotline, replay_spool=leader)
+        deployment = leases.claim_deployment(session, now)
+    return sweep(hotline, replay_spool=leader, deployment=deployment)
 
 
-def sweep(hotline: Hotline, replay_spool: bool = True) -> int:
+def sweep(hotline: Hotline, replay_spool: bool = True, deployment: str = "") -> int:
     """One pass: replay the spool, settle intake calls whose end was never reported, hand due work to RQ, and run
-    what RQ cannot or did not.
+    what RQ cannot or did not; with ``deployment``, announce in Redis that a worker of it listens on the queues.
 
     Returns how many jobs were handed over or run.
     """
@@ -132,6 +135,8 @@ def sweep(hotline: Hotline, replay_spool: bool = True) -> int:
     if not redis_up(hotline):
         log.warning("Redis is not answering: running %d due jobs here", len(jobs))
         return run_here(hotline, jobs, until_done=True)
+    if deployment:
+        _announce(hotline, deployment, now)
     jobs = list({job.job_id: job for job in jobs}.values())  # a replayed incident's steps are also overdue rows
     listed = _listed(hotline)
     # every worker sweeps: a job already waiting in a queue's list is not handed over a second time
@@ -147,6 +152,13 @@ def sweep(hotline: Hotline, replay_spool: bool = True) -> int:
                     TAKEOVER.total_seconds())
         run_here(hotline, late)
     return len(jobs)
+
+
+def _announce(hotline: Hotline, deployment: str, now: datetime) -> None:
+    try:
+        announce_deployment(hotline.jobs.redis, hotline.jobs.name, deployment, now.timestamp())
+    except Exception:  # noqa: BLE001 - Redis went away mid-pass: the next pass announces again
+        log.debug("could not announce the deployment in Redis", exc_info=True)
 
 
 def _listed(hotline: Hotline) -> dict[str, str]:

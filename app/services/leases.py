@@ -6,7 +6,8 @@ release, which sets ``expires_at`` to now) it is free, for ``hold`` and ``status
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import secrets
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +18,10 @@ from app.models import Lease
 WATCHDOG = "watchdog"
 TELEPHONY = "telephony:"  # + "simulated" or a Twilio account SID: held by each `hotline worker` running that way
 SIMULATED = "simulated"
+# A row that never lapses: its holder names the deployment this database belongs to (random, made once), which each
+# worker announces in Redis beside its queues, so workers of two databases sharing one Redis and QUEUE_NAME are seen.
+DEPLOYMENT = "deployment"
+NEVER = datetime(2099, 12, 31, tzinfo=UTC)
 
 
 def telephony_lease(simulated: bool, account_sid: str) -> str:
@@ -63,3 +68,22 @@ def live_telephony(session: Session, now: datetime) -> dict[str, str]:
     rows = session.execute(select(Lease.name, Lease.holder).where(Lease.name.startswith(TELEPHONY, autoescape=True),
                                                                   Lease.expires_at > now))
     return {name.removeprefix(TELEPHONY): holder for name, holder in rows}
+
+
+def deployment(session: Session) -> str | None:
+    """This database's deployment id, or None before any worker ran on it (``hotline check`` only looks)."""
+    lease = session.get(Lease, DEPLOYMENT)
+    return lease.holder if lease is not None else None
+
+
+def claim_deployment(session: Session, now: datetime) -> str:
+    """This database's deployment id, made at the first call: the same for every host and process on it."""
+    found = deployment(session)
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            session.add(Lease(name=DEPLOYMENT, holder=secrets.token_hex(8), expires_at=NEVER, heartbeat_at=now))
+    except IntegrityError:  # another process made it first
+        pass
+    return session.get(Lease, DEPLOYMENT, populate_existing=True).holder
