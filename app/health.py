@@ -19,6 +19,14 @@ NO_LISTENER = ("no RQ worker listens on queue {queue!r} although a watchdog runs
 NO_SMS_PAGES = ("{count} of the reps paged now cannot get SMS pages (their number texted STOP): their pages are "
                 "calls only until each texts START to the hotline number (`hotline check` names them)")
 
+# The parts without which this node records no caller: the load balancer's answer (200 or 503) follows them alone
+TAKES_CALLERS = ("database", "schema")
+# Warnings, not a 503: intake records every caller without them (README, *Logs*)
+REDIS_DOWN = ("Redis does not answer: callers are still taken and recorded, and the watchdog runs due steps and pages "
+              "from SQL, seconds later than RQ would (`hotline check` names REDIS_URL's problem)")
+NO_WATCHDOG = ("no watchdog runs (no `hotline worker`, or all of them restarting): callers are still taken and "
+               "recorded, but no page, escalation or callback leaves until a `hotline worker` runs")
+
 # no number, no error text: /healthz answers anyone who can reach it (the worker's log names each failure)
 PAGES_FAILING = ("no page reached Twilio since {since}: the last {count} attempts failed (errors or no answer from "
                  "Twilio), so reps are not being paged; callers are still recorded, and each page is retried")
@@ -26,14 +34,15 @@ PAGES_FAILING = ("no page reached Twilio since {since}: the last {count} attempt
 
 @bp.get("/healthz")
 def healthz():
-    """200 when SQL and Redis answer, 503 otherwise (with which one failed).
+    """200 when this node takes callers (SQL answers and the schema is usable), 503 otherwise (naming the part).
 
-    Nobody to page now, and pages Twilio does not take (``paging``: a Twilio outage), are warnings, not a 503: a
-    load balancer taking the web servers out would send every caller to the emergency voicemail, while intake
-    still records them and alerts whoever it can.
+    Redis not answering, no watchdog running, nobody to page now, and pages Twilio does not take (``paging``: a
+    Twilio outage) are warnings, not a 503: every web host shares them, so a load balancer would take all of them
+    out at once and callers would reach no hotline, while intake still records them and alerts whoever it can.
     """
     hotline = current_app.extensions["hotline"]
     checks: dict[str, str] = {}
+    warnings: list[str] = []
     try:
         with hotline.db.session() as session:
             session.execute(text("SELECT 1"))
@@ -45,7 +54,8 @@ def healthz():
         checks["redis"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["redis"] = f"error: {type(exc).__name__}"
-    watchdog, on_call, paging, warnings = None, None, None, []
+        warnings.append(REDIS_DOWN)
+    watchdog, on_call, paging = None, None, None
     if checks["database"] == "ok":
         checks["schema"], warning = _schema_check(hotline, _guard_state(current_app))
         warnings += [warning] if warning else []
@@ -61,6 +71,8 @@ def healthz():
                        "sms_opted_out": len(no_sms_pages_now(session, now))}
             paging = paging_health(session, now)
         checks["watchdog"] = "ok" if watchdog["alive"] else "not running"
+        if not watchdog["alive"]:
+            warnings.append(NO_WATCHDOG)
         if not on_call["pageable_now"]:
             warnings.append(NOBODY_TO_PAGE)
         if on_call["sms_opted_out"]:
@@ -70,7 +82,7 @@ def healthz():
                                                  since=f"{paging.failing_since:%H:%M:%S} UTC"))
         if watchdog["alive"] and checks["redis"] == "ok":
             warnings += _listener_warning(hotline.jobs)
-    ok = all(v == "ok" for v in checks.values())
+    ok = all(checks.get(part, "ok") == "ok" for part in TAKES_CALLERS)
     return jsonify(status="ok" if ok else "degraded", checks=checks, watchdog=watchdog, on_call=on_call,
                    paging=paging.as_json() if paging else None, warnings=warnings), 200 if ok else 503
 

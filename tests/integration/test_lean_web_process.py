@@ -182,7 +182,7 @@ def test_serve_with_a_twilio_account_imports_no_alembic_twilio_rest_or_dev_packa
                          text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     found = json.loads(run.stdout.splitlines()[-1])
-    assert found["answers"] == [200, 503, 403]  # the schema guard let the page through; no watchdog; unsigned
+    assert found["answers"] == [200, 200, 403]  # the schema guard let the page through; no watchdog: a warning; unsigned
     modules = set(found["modules"])
     for heavy in ("alembic", "twilio.rest", "requests", "hotline_sim", "rq", "workers", "app.config_check",
                   "app.telephony.twilio_rest", "smtplib"):  # the web process sends no page and no e-mail
