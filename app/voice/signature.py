@@ -65,8 +65,38 @@ def twilio_webhook(view: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         settings = current_app.extensions["hotline"].settings
         if not is_signed(request, settings):
-            log.warning("refused unsigned webhook %s from %s", request.path, request.remote_addr)
+            _log_refusal(request, settings)
             abort(403)
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def signed_for_another_url(req: Request, settings: Settings) -> str | None:
+    """The URL a refused request's signature is valid for when it is the request's own host, by https or http, and
+    not the public URL: Twilio then calls another address than PUBLIC_BASE_URL names (or, unset, than the request
+    URL says: a TLS proxy without TRUST_PROXY_HEADERS). Only a holder of the auth token makes such a signature, and
+    the request stays refused: this only names the setting to fix."""
+    signature = req.headers.get("X-Twilio-Signature", "")
+    if not signature or not req.host:
+        return None
+    query = req.query_string.decode()
+    tail = req.path + (f"?{query}" if query else "")
+    checked = public_url(req, settings)
+    for scheme in ("https", "http"):
+        url = f"{scheme}://{req.host}{tail}"
+        if url != checked and any(_validator(token).validate(url, req.form, signature) for token in settings.auth_tokens):
+            return url
+    return None
+
+
+def _log_refusal(req: Request, settings: Settings) -> None:
+    found = signed_for_another_url(req, settings)
+    if found is None:
+        log.warning("refused unsigned webhook %s from %s", req.path, req.remote_addr)
+        return
+    base = found.split("://", 1)[0] + "://" + req.host
+    configured = settings.public_base_url or f"unset: the request URL, {req.host_url.rstrip('/')}"
+    log.warning("refused webhook %s: its signature is valid for %s, not for PUBLIC_BASE_URL (%s) + the path, so Twilio "
+                "calls %s. Fix: make PUBLIC_BASE_URL and the number's webhook URLs in the Twilio console the same "
+                "https address", req.path, found, configured, base)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
@@ -78,3 +80,29 @@ def test_proxy_headers_give_the_public_url_only_when_trusted(settings, clock, re
     })
     assert resp.status_code == expected
     hotline.db.dispose()
+
+
+@pytest.mark.parametrize("base", ["https://hotline.example.org", "http://hotline.example.com"],
+                         ids=["another_host", "another_scheme"])
+def test_a_signature_for_another_url_than_public_base_url_is_logged_naming_public_base_url(client, caplog, base):
+    """Twilio signs the URL set in its console. When PUBLIC_BASE_URL names another host or scheme, every webhook
+    is refused (403), and the log said only 'refused unsigned webhook': nothing named the setting to fix."""
+    host = base.split("://", 1)[1]
+    signed = _sign(base + "/twilio/voice?seq=1", PARAMS)
+    with caplog.at_level(logging.WARNING, logger="app.voice.signature"):
+        resp = client.post("/twilio/voice?seq=1", data=PARAMS, headers={"X-Twilio-Signature": signed, "Host": host})
+    assert resp.status_code == 403  # still refused: the diagnosis changes nothing that is accepted
+    [message] = [r.getMessage() for r in caplog.records if r.name == "app.voice.signature"]
+    assert message == (f"refused webhook /twilio/voice: its signature is valid for {base}/twilio/voice?seq=1, not for "
+                       f"PUBLIC_BASE_URL ({PUBLIC_BASE_URL}) + the path, so Twilio calls {base}. Fix: make "
+                       "PUBLIC_BASE_URL and the number's webhook URLs in the Twilio console the same https address")
+
+
+def test_a_request_signed_for_nothing_here_is_logged_as_unsigned(client, caplog):
+    with caplog.at_level(logging.WARNING, logger="app.voice.signature"):
+        resp = client.post("/twilio/voice", data=PARAMS, headers={
+            "X-Twilio-Signature": _sign("https://hotline.example.org/twilio/voice", PARAMS, "some-other-token"),
+            "Host": "hotline.example.org"})
+    assert resp.status_code == 403
+    [message] = [r.getMessage() for r in caplog.records if r.name == "app.voice.signature"]
+    assert message.startswith("refused unsigned webhook /twilio/voice from")
