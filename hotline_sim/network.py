@@ -13,7 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from twilio.request_validator import RequestValidator
 
@@ -97,8 +97,15 @@ class PhoneNetwork:
         self._phones: dict[str, ScriptedPhone] = {}
         self._after_dial_action: list[Callable[[], None]] = []  # reported once the <Dial action> was answered
         self._done: set[str] = set()
+        self._lose: tuple[str, ...] | None = None  # ``lose_status_callbacks``: paths whose callbacks never arrive
+        self.lost: list[Webhook] = []  # status callbacks Twilio sent that never reached the app
         self.queues = twilio.queues  # issue 13: callers waiting on the line; their requests are logged here
         self.queues.record = self._record
+
+    def lose_status_callbacks(self, *paths: str) -> None:
+        """Fault: from now on the status callbacks to these URL paths (none given: every status callback) never reach
+        the app (a network that drops them, a process that died before answering); Twilio's records still move on."""
+        self._lose = paths
 
     def phone(self, number: str) -> ScriptedPhone:
         """The scripted phone at ``number`` (created on first use)."""
@@ -178,7 +185,7 @@ class PhoneNetwork:
                   "ApiVersion": API_VERSION}
         if error_code is not None:
             params["ErrorCode"] = str(error_code)
-        self._post(message.status_callback, params)
+        self._status_callback(message.status_callback, params)
 
     def _reply(self, message: ApiMessage, phone: ScriptedPhone, body: str) -> None:
         inbound = self.twilio.add_message(ApiMessage(
@@ -265,7 +272,7 @@ class PhoneNetwork:
         params.update({"CallbackSource": "call-progress-events", "Timestamp": rfc2822(self.clock.now()) or "",
                        "SequenceNumber": str(leg.sequence - 1)})
         params.update(extra or {})
-        self._post(call.status_callback, params)
+        self._status_callback(call.status_callback, params)
 
     def _voice_params(self, leg: _Leg, status: str) -> dict[str, str]:
         return leg.base_params(self.twilio.account_sid, status)
@@ -420,6 +427,14 @@ class PhoneNetwork:
             self.failures.append(f"{url} answered HTTP {status}: {body[:200]!r}")
 
     # ------------------------------------------------------------ HTTP
+
+    def _status_callback(self, url: str, params: dict[str, str]) -> None:
+        """POST a status callback, unless ``lose_status_callbacks`` drops it (kept in ``lost``)."""
+        path = urlsplit(url).path
+        if self._lose is not None and (not self._lose or any(path.startswith(p) for p in self._lose)):
+            self.lost.append(Webhook(url, dict(params), 0, ""))
+            return
+        self._post(url, params)
 
     def _post(self, url: str, params: dict[str, str]) -> tuple[int, str]:
         """POST a signed webhook to the app; record it (and any failure)."""

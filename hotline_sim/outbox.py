@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.clock import Clock, SystemClock
-from app.telephony.protocol import Sent
+from app.telephony.protocol import Rejected, Reported, Sent
 
 FILE_NAME = "simulated_phones.db"
 SCHEMA = """
@@ -155,6 +155,25 @@ class SharedOutboxTelephony:
             if item.kind == "call" and item.at >= _utc(since):
                 return Sent(sid=item.sid, status="queued")
         return None
+
+    def fetch_sms(self, sid: str) -> Reported:
+        """A stored SMS: "sent" (the simulated phones report no delivery, so nothing final is claimed)."""
+        self._item(sid, "sms")
+        return Reported(sid=sid, status="sent")
+
+    def fetch_call(self, sid: str) -> Reported:
+        """A stored call, with the status the admin page's answers gave it."""
+        return Reported(sid=sid, status=self._item(sid, "call").status or "queued")
+
+    def child_calls(self, parent_sid: str) -> list[Reported]:
+        """None: a ``<Dial>`` on the admin page places no call of its own here."""
+        return []
+
+    def _item(self, sid: str, kind: str) -> Item:
+        for item in self.outbox.items():
+            if item.sid == sid and item.kind == kind:
+                return item
+        raise Rejected(f"no {kind} {sid}")
 
 
 def _item(row: tuple) -> Item:

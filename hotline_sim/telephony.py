@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from app.clock import Clock, SystemClock
-from app.telephony.protocol import Sent, TelephonyError
+from app.telephony.protocol import Rejected, Reported, Sent, TelephonyError
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,22 @@ class SimulatedTelephony:
             if call.to == to and _utc(call.at) >= since:
                 return Sent(sid=call.sid, status="queued")
         return None
+
+    def fetch_sms(self, sid: str) -> Reported:
+        """An accepted SMS: "sent" (nothing here delivers it, so nothing final is claimed)."""
+        if not any(sms.sid == sid for sms in self.sms):
+            raise Rejected(f"no message {sid}")
+        return Reported(sid=sid, status="sent")
+
+    def fetch_call(self, sid: str) -> Reported:
+        """An accepted call: "queued" (nothing here rings it)."""
+        if not any(call.sid == sid for call in self.calls):
+            raise Rejected(f"no call {sid}")
+        return Reported(sid=sid, status="queued")
+
+    def child_calls(self, parent_sid: str) -> list[Reported]:
+        """None: nothing here plays a ``<Dial>``."""
+        return []
 
     def _raise_injected(self) -> None:
         if self._failures:

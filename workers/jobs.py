@@ -14,6 +14,7 @@ from app.services.deliveries import DeliverySender
 from app.services.notices import send_notice as send_notice_sms
 from app.services.page_urls import PageUrls
 from app.services.pages import PageSender
+from app.services.status_checks import check_callback, check_page
 from workers.context import current
 
 
@@ -61,3 +62,15 @@ def send_delivery(delivery_id: int) -> None:
     """Send issue 11's delivery ``delivery_id`` (an update, a proposal, a reminder) unless done or not yet due."""
     hotline = current()
     DeliverySender(hotline.db, hotline.telephony, hotline.settings, hotline.pacer).send(delivery_id, hotline.clock.now())
+
+
+def check_page_status(page_id: int) -> None:
+    """Ask Twilio for page ``page_id``'s final status if its status callback is overdue, and apply it."""
+    hotline = current()
+    check_page(hotline.db, hotline.telephony, hotline.settings, page_id, hotline.clock.now())
+
+
+def check_callback_status(callback_id: int) -> None:
+    """Ask Twilio for the end of pending callback ``callback_id``'s legs if overdue, and apply it."""
+    hotline = current()
+    check_callback(hotline.db, hotline.telephony, hotline.settings, callback_id, hotline.clock.now())

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from app.models import DueStep, Page, PageStatus, StepStatus
-from app.queue import JOB_FUNCTIONS, PendingJob, announce_deployment
+from app.queue import JOB_FUNCTIONS, LOOKUP_KINDS, PendingJob, announce_deployment
 from app.services import leases
 from app.services.call_endings import settle_unreported_calls
 from app.services.callback_calls import due_callbacks
@@ -38,6 +38,7 @@ from app.services.intake import policy_from
 from app.services.notices import queued_notices
 from app.services.pages import STALE_SENDING, due_pages
 from app.services.spool import replay
+from app.services.status_checks import due_status_checks
 from app.services.steps import overdue_steps
 from app.settings import SettingsError
 from app.wiring import Hotline
@@ -131,13 +132,14 @@ def sweep(hotline: Hotline, replay_spool: bool = True, deployment: str = "") -> 
         jobs += due_callbacks(session, now)
         jobs += queued_notices(session, now)  # issue 9: missed-call SMS and volume alerts
         jobs += due_deliveries(session, now)  # issue 11: customer updates by SMS and e-mail
+        lookups = due_status_checks(session, now)  # final statuses whose status callbacks never came
     jobs += webhook_jobs(hotline.db, hotline.settings, now)  # helpdesk webhooks (none unless configured)
-    if not redis_up(hotline):
+    if not redis_up(hotline):  # the lookups wait for Redis: minutes late is fine, a hanging Twilio here is not
         log.warning("Redis is not answering: running %d due jobs here", len(jobs))
         return run_here(hotline, jobs, until_done=True)
     if deployment:
         _announce(hotline, deployment, now)
-    jobs = list({job.job_id: job for job in jobs}.values())  # a replayed incident's steps are also overdue rows
+    jobs = list({job.job_id: job for job in jobs + lookups}.values())  # a replayed incident's steps are also overdue rows
     listed = _listed(hotline)
     # every worker sweeps: a job already waiting in a queue's list is not handed over a second time
     hotline.jobs.dispatch([job for job in jobs if job.job_id not in listed], now)
@@ -145,7 +147,7 @@ def sweep(hotline: Hotline, replay_spool: bool = True, deployment: str = "") -> 
     # outage's burst), which a second run here would only lengthen. A lost one (in no list: a flushed queue,
     # a worker killed between taking a job and starting it) or one in a queue that does not move (the main
     # worker held by a slow send while the steps wait) runs here.
-    late = [job for job in jobs if job.due_at <= now - TAKEOVER
+    late = [job for job in jobs if job.due_at <= now - TAKEOVER and job.kind not in LOOKUP_KINDS
             and not consuming.recently(listed.get(job.job_id, ""), GRACE.total_seconds())]
     if late:
         log.warning("%d jobs still not done %ss after they were due: running them here", len(late),

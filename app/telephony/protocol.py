@@ -49,6 +49,17 @@ class Sent:
     status: str  # provider's status at acceptance: queued, accepted, initiated, ...
 
 
+@dataclass(frozen=True)
+class Reported:
+    """What the provider's own record of a message or call says now (its REST resource, asked by its SID)."""
+
+    sid: str
+    status: str  # Twilio's MessageStatus or CallStatus
+    error_code: str = ""  # a message's error code ("" when none)
+    answered_by: str = ""  # a call's AnsweredBy ("" when no detection ran or it has not finished)
+    ended_at: datetime | None = None  # a call's end_time (None while it goes on)
+
+
 class Telephony(Protocol):
     """Outbound SMS and calls (Twilio in production, simulated elsewhere)."""
 
@@ -68,4 +79,16 @@ class Telephony(Protocol):
 
     def find_call(self, *, to: str, since: datetime) -> Sent | None:
         """A call to ``to`` created since ``since``, if any (any sender's reason: never proof it is ours)."""
+        ...
+
+    def fetch_sms(self, sid: str) -> Reported:
+        """Twilio's record of the message ``sid`` now; raises a TelephonyError subclass (Rejected: no such message)."""
+        ...
+
+    def fetch_call(self, sid: str) -> Reported:
+        """Twilio's record of the call ``sid`` now; raises a TelephonyError subclass (Rejected: no such call)."""
+        ...
+
+    def child_calls(self, parent_sid: str) -> list[Reported]:
+        """The calls a ``<Dial>`` on the call ``parent_sid`` placed, newest first."""
         ...

@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from app.settings import TWILIO_API_BASE, Settings
-from app.telephony.protocol import UNSUBSCRIBED_RECIPIENT, OptedOut, OutcomeUnknown, Rejected, Sent
+from app.telephony.protocol import UNSUBSCRIBED_RECIPIENT, OptedOut, OutcomeUnknown, Rejected, Reported, Sent
 
 if TYPE_CHECKING:
     from app.telephony.twilio_rest import TwilioRest
@@ -83,6 +83,34 @@ class TwilioTelephony:
             if call.get("direction") == "outbound-api" and _created_since(call, since):
                 return _sent(call)
         return None
+
+    def fetch_sms(self, sid: str) -> Reported:
+        """Twilio's record of the message ``sid`` now (its status and error code)."""
+        return _reported(self._rest.fetch("Messages", sid), sid)
+
+    def fetch_call(self, sid: str) -> Reported:
+        """Twilio's record of the call ``sid`` now (its status, AnsweredBy and end time)."""
+        return _reported(self._rest.fetch("Calls", sid), sid)
+
+    def child_calls(self, parent_sid: str) -> list[Reported]:
+        """The calls a ``<Dial>`` on ``parent_sid`` placed (Twilio's ``ParentCallSid`` filter), newest first."""
+        return [_reported(call, call.get("sid") or "")
+                for call in self._rest.list("Calls", ParentCallSid=parent_sid, PageSize=LOOKUP_LIMIT)
+                if call.get("parent_call_sid") == parent_sid and call.get("sid")]
+
+
+def _reported(resource: dict[str, Any], sid: str) -> Reported:
+    """A message's or call's resource as the seam reports it; an answer without a status is unreadable."""
+    status = resource.get("status")
+    if not isinstance(status, str) or not status or resource.get("sid") != sid:
+        raise OutcomeUnknown("unreadable answer from Twilio: no status of the resource asked for")
+    code = resource.get("error_code")
+    try:
+        ended = parsedate_to_datetime(resource.get("end_time") or "")
+    except (TypeError, ValueError):
+        ended = None
+    return Reported(sid=sid, status=status, error_code="" if code in (None, "", 0) else str(code),
+                    answered_by=str(resource.get("answered_by") or ""), ended_at=_utc(ended) if ended else None)
 
 
 def _utc(when: datetime) -> datetime:

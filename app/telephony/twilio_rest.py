@@ -1,7 +1,7 @@
 """Twilio's REST API (2010-04-01) over the standard library's HTTP client, errors translated at this boundary.
 
-The hotline asks four things of it: create a message, create a call, and list the recent ones to
-one number. The ``twilio`` SDK's client answers the same with ``requests`` and a class per
+The hotline asks six things of it: create a message, create a call, list the recent ones to one
+number (or a call's children), and fetch one by its SID. The ``twilio`` SDK's client answers the same with ``requests`` and a class per
 resource: about 8 MB more in every ``hotline worker`` and several times the CPU per page (issue
 12), so the worker speaks the documented form-encoded requests itself. The SDK stays for TwiML
 and for checking webhook signatures.
@@ -69,6 +69,12 @@ class TwilioRest:
         body = urlencode([(name, str(value)) for name, value in fields])
         return self._request("POST", f"{self._prefix}/{resource}.json", body,
                              {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def fetch(self, resource: str, sid: str) -> dict[str, Any]:
+        """GET one ``resource`` (``Messages``, ``Calls``) by its SID."""
+        if not sid.isalnum():  # a SID is two letters and 32 hex digits: never a path of its own
+            raise Rejected(f"not a Twilio SID: {sid[:40]!r}")
+        return self._request("GET", f"{self._prefix}/{resource}/{sid}.json", None, {})
 
     def list(self, resource: str, **query: Any) -> list[dict[str, Any]]:
         """The first page of ``resource`` filtered by ``query`` (Twilio's names: ``To``, ``From``, ``PageSize``)."""
