@@ -11,7 +11,7 @@ import requests
 
 from app.settings import Settings
 from app.telephony import telephony_for
-from app.telephony.protocol import OptedOut, OutcomeUnknown, Rejected, Throttled
+from app.telephony.protocol import OptedOut, OutcomeUnknown, Rejected, Reported, Throttled
 from app.telephony.twilio import TwilioTelephony
 from hotline_sim.outbox import SharedOutboxTelephony
 from hotline_sim.twilio_api import SimulatedTwilio
@@ -217,3 +217,29 @@ def test_a_call_created_already_failed_is_not_placed(telephony, twilio):
     twilio.accept_as_next("failed")
     with pytest.raises(Rejected, match="failed"):
         telephony.place_call(to=REP, url=CALL_URL, status_callback=CALL_STATUS_URL, machine_detection=True)
+
+
+def test_a_message_and_a_call_are_fetched_by_sid_as_twilio_reports_them(telephony, twilio, clock):
+    sms = send_page(telephony)
+    call = telephony.place_call(to=REP, url=CALL_URL, status_callback=CALL_STATUS_URL, machine_detection=True)
+    assert telephony.fetch_sms(sms.sid) == Reported(sid=sms.sid, status="queued")
+    [message], [placed] = twilio.messages, twilio.calls
+    twilio.update(message, status="undelivered", error_code=30003)
+    twilio.update(placed, status="completed", answered_by="machine_start", end_time=clock.now())
+    assert telephony.fetch_sms(sms.sid) == Reported(sid=sms.sid, status="undelivered", error_code="30003")
+    assert telephony.fetch_call(call.sid) == Reported(sid=call.sid, status="completed", answered_by="machine_start",
+                                                      ended_at=clock.now().replace(microsecond=0))
+    assert telephony.child_calls(call.sid) == []
+    assert twilio.spec_violations == []
+
+
+@pytest.mark.parametrize(("status", "error"), [(404, Rejected), (429, Throttled), (503, OutcomeUnknown)])
+def test_a_lookup_twilio_fails_raises_the_seams_errors(telephony, twilio, status, error):
+    sms = send_page(telephony)
+    twilio.fail_next(1, status=status)
+    with pytest.raises(error):
+        telephony.fetch_sms(sms.sid)
+    with pytest.raises(Rejected):  # no such message
+        telephony.fetch_sms("SM" + "f" * 32)
+    with pytest.raises(Rejected):  # never a path of its own
+        telephony.fetch_call("../Messages")

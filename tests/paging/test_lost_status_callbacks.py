@@ -221,3 +221,23 @@ def test_a_rep_leg_nobody_answered_whose_callbacks_were_lost_ends_rep_not_reache
     callback = _callback(desk, incident.id)
     assert callback.outcome == "rep_not_reached" and network.phone(CUSTOMER).calls == []
     assert "customer was NOT called" in alice.sms[-1]
+
+
+def test_a_callback_the_customer_answered_whose_leg_callbacks_were_lost_is_met(desk, network, twilio):
+    from tests.paging.test_callback_rep_leg import _sms_from
+
+    incident, alice = desk.acknowledged_by_alice(network)
+    desk.at(minutes=3)
+    network.lose_status_callbacks("/twilio/bridge/rep-status", "/twilio/bridge/customer-status")
+    alice.expect_call()
+    customer = network.phone(CUSTOMER).expect_call(press="1")  # a person: they press a key
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    desk.settle()
+    callback = _callback(desk, incident.id)
+    assert len(customer.calls) == 1 and callback.person_confirmed_at is not None
+    assert callback.outcome == "pending"  # the answer's time never came: nothing counted yet
+    desk.at(minutes=5)
+    callback = _callback(desk, incident.id)
+    assert callback.outcome == "met" and callback.answered_at == callback.person_confirmed_at
+    assert callback.customer_call_sid == customer.calls[0].sid
+    assert desk.incident(incident.id).callback_answered_at == callback.answered_at
