@@ -14,6 +14,10 @@ queue) and everything due while Redis is down is run by the watchdog itself, thr
 same job entry points RQ uses (``workers.jobs``). A late job still listed in a queue that this
 process's own RQ workers keep taking jobs from (``workers.consuming``) is a backlog, not a lost
 job: it is left to them (issue 12's burst, where second runs lengthened the backlog).
+
+A pass also hands RQ the lookups of final statuses whose status callbacks never came
+(``app.services.status_checks``): minutes late is fine for them, so it never runs them itself,
+and a Twilio that hangs on a lookup holds no pass.
 """
 
 from __future__ import annotations
@@ -113,8 +117,9 @@ def tick(hotline: Hotline, holder: str, ttl: timedelta = LEASE_TTL) -> int:
 
 
 def sweep(hotline: Hotline, replay_spool: bool = True, deployment: str = "") -> int:
-    """One pass: replay the spool, settle intake calls whose end was never reported, hand due work to RQ, and run
-    what RQ cannot or did not; with ``deployment``, announce in Redis that a worker of it listens on the queues.
+    """One pass: replay the spool, settle intake calls whose end was never reported, hand due work (and the due
+    lookups of final statuses Twilio never reported) to RQ, and run what RQ cannot or did not (never a lookup);
+    with ``deployment``, announce in Redis that a worker of it listens on the queues.
 
     Returns how many jobs were handed over or run.
     """
