@@ -159,11 +159,16 @@ def mark_rep_not_reached(session: Session, incident: Incident, callback: Callbac
         "callback_id": callback.id, "rep_id": callback.rep_id, "why": why}))
 
 
-def dial_ended(session: Session, callback_id: int, dial_status: str, now: datetime) -> Callback | None:
-    """The rep's <Dial> ended: a callback nobody (no person) answered is attempted, or voicemail if a machine took it."""
+def dial_ended(session: Session, callback_id: int, dial_status: str, now: datetime,
+               dial_call_sid: str = "") -> Callback | None:
+    """The rep's <Dial> ended: a callback nobody (no person) answered is attempted, or voicemail if a machine took it.
+
+    ``dial_call_sid`` (Twilio's DialCallSid) is the customer leg's call: kept when none of its status callbacks
+    named it, so the record (and a later lookup of its status) knows which call reached the customer."""
     callback, incident = lock_callback(session, callback_id)
     if callback is None:
         return None
+    callback.customer_call_sid = callback.customer_call_sid or dial_call_sid[:64]
     if callback.outcome != CallbackOutcome.PENDING:
         return callback
     if callback.person_confirmed_at is not None:  # the customer pressed a key: a person, whatever the statuses said

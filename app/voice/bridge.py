@@ -168,7 +168,7 @@ def dial_done() -> Response:
     callback_id, dial_status = request.args.get("callback", 0, type=int), request.form.get("DialCallStatus", "")
 
     def handle(session, now):
-        callback = dial_ended(session, callback_id, dial_status, now)
+        callback = dial_ended(session, callback_id, dial_status, now, request.form.get("DialCallSid", ""))
         if callback is None:
             return say_and_hang_up(text("bridge_goodbye"))
         if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE) or callback.person_confirmed_at:
