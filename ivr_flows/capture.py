@@ -395,7 +395,8 @@ def on_saving(state: CallState, event: Event, now: datetime) -> Step:
         appended = state.incident is not None
         known = state.incident if state.incident is not None and state.incident.reference == event.reference else None
         inc = IncidentInfo(reference=event.reference, callback_due_at=event.callback_due_at,
-                           acknowledged=bool(known and known.acknowledged), called_back=bool(known and known.called_back))
+                           acknowledged=bool(known and known.acknowledged), called_back=bool(known and known.called_back),
+                           own_contact=event.own_contact)
         s = replace(state, stage=Stage.DONE, incident=inc, tries=0, pending="", joined=event.joined)
         if event.joined:
             lines, kind = joined_lines(s, now), "incident_joined"

@@ -111,6 +111,9 @@ class IncidentInfo:
     acknowledged: bool = False  # someone has taken it (the status a repeat caller may hear)
     awaiting_confirmation: bool = False  # issue 11: a resolution proposal awaits the customer's answer
     called_back: bool = False  # a person answered our callback: never promise (or apologise for) one again
+    # the caller joined it (over the per-number limit) as a contact who is not its own: ``callback_due_at`` is
+    # their own deadline, and nothing of the incident's status is theirs to hear
+    own_contact: bool = False
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,7 @@ class CallState:
                 acknowledged=bool(i.get("acknowledged", False)),
                 awaiting_confirmation=bool(i.get("awaiting_confirmation", False)),
                 called_back=bool(i.get("called_back", False)),
+                own_contact=bool(i.get("own_contact", False)),
             )
         return cls(**d)
 
@@ -262,12 +266,14 @@ class IncidentSaved:
     """Answer to a SaveIncident or AppendToIncident effect.
 
     ``joined`` means the service added the report to the caller's open incident
-    (too many new ones from this number) instead of opening another.
+    (too many new ones from this number) instead of opening another; ``own_contact`` that the
+    incident's contact is not the caller's, so ``callback_due_at`` is the caller's own deadline.
     """
 
     reference: str
     callback_due_at: datetime
     joined: bool = False
+    own_contact: bool = False
 
 
 @dataclass(frozen=True)

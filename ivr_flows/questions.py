@@ -94,7 +94,20 @@ def joined_lines(state: CallState, now: datetime | None = None) -> list[str]:
     inc = state.incident
     if inc is None:
         return [t(state, "goodbye")]
+    if inc.own_contact:  # the incident's contact is not theirs: their own callback, never its status
+        return [t(state, "joined"), *own_contact_lines(state), t(state, "goodbye")]
     return [t(state, "joined"), callback_line(state, now), t(state, "goodbye")]
+
+
+def own_contact_lines(state: CallState) -> list[str]:
+    """A caller who joined an incident whose contact is not theirs: their details are kept apart, and the
+    callback (or, without a number, the message) is owed to them by their own deadline."""
+    inc, c = state.incident, state.captured
+    when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
+    if c.callback_phone:
+        number = _with_extension(state, say_phone(state.lang, c.callback_phone), c.callback_extension)
+        return [t(state, "joined_own_contact", number=number, time=when)]
+    return [t(state, "joined_own_contact_email", time=when)]
 
 
 def _can_text(e164: str) -> bool:
@@ -335,6 +348,8 @@ def _done(state: CallState, now: datetime | None) -> Reply:
     if state.incident is None:
         return _reply(state, [t(state, "goodbye")], hangup=True)
     inc = state.incident
+    if state.joined and not state.verified and inc.own_contact:
+        return _reply(state, [*own_contact_lines(state), t(state, "goodbye")], hangup=True)
     if state.joined and not state.verified:
         # An incident the caller did not open in this call, and did not prove is theirs: status only.
         return _reply(state, incident_lines(state, now) + [t(state, "goodbye")], hangup=True)

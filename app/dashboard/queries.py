@@ -35,6 +35,7 @@ from app.oncall.rotation import Shift
 from app.services.callback_extensions import callback_extensions
 from app.services.escalation import callers_on_hotline
 from app.services.events import events_of
+from app.services.joined_contacts import JoinedContact, joined_contacts
 from app.services.oncall import on_call_everywhere, schedule_shifts
 from app.services.oncall_coverage import sms_opted_out_numbers
 
@@ -52,6 +53,8 @@ class BoardIncident:
     extension: str = ""  # the callback number's extension (the rep keys it in once connected), "" for none
     # the caller who opened it is still giving their details (issue 13): its deadline is set when they are in
     on_hotline: bool = False
+    # callers over the per-number limit who joined it with a contact that is not its own: owed callbacks too
+    also_call: tuple[JoinedContact, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ _OPEN = Incident.status == IncidentStatus.OPEN
 def board(session: Session, now: datetime) -> list[BoardIncident]:
     """Open incidents at ``now``, most urgent first: not yet connected, then by callback deadline.
 
-    Five statements, each joined to the open incidents rather than given their 1,000 ids (binding
+    Six statements, each joined to the open incidents rather than given their 1,000 ids (binding
     those cost more than running the query), run on the session's connection: the ORM's result
     processing, for rows that are no objects, took as long as the queries."""
     conn = session.connection()
@@ -137,8 +140,10 @@ def board(session: Session, now: datetime) -> list[BoardIncident]:
         .where(_OPEN, Callback.kind == CallbackKind.BRIDGED).order_by(Callback.requested_at, Callback.id)).all()}
     extensions = callback_extensions(session, incidents)  # one read of the log for every row
     on_hotline = callers_on_hotline(session)
+    joined = joined_contacts(session)  # the join lines of the open incidents: few, and only under a flood
     return [BoardIncident(i, pages.get(i.id, []), acks.get(i.id, ""), selfs.get(i.id, ""), lasts.get(i.id, ""),
-                          took[i.id][0] if i.id in took else None, extensions.get(i.id, ""), i.id in on_hotline)
+                          took[i.id][0] if i.id in took else None, extensions.get(i.id, ""), i.id in on_hotline,
+                          tuple(joined.get(i.id, ())))
             for i in incidents]
 
 

@@ -23,7 +23,12 @@ def _joined(what: str) -> Callable[[dict, str], tuple[str, str]]:
     def describe(d: dict, _page: str) -> tuple[str, str]:
         said = "; ".join(f"{k}: {d[k]}" for k in ("company", "contact_name", "callback_phone", "email", "text")
                          if d.get(k))
-        return f"{what} (unverified caller){': ' + said if said else ''}", "warn"
+        line = f"{what} (unverified caller){': ' + said if said else ''}"
+        if d.get("contact_differs") and d.get("callback_due_at"):  # caller IDs are spoofed: theirs is a callback too
+            due = str(d["callback_due_at"])[11:16]
+            return (f"{line}. Their contact differs from this incident's: call {d.get('callback_phone') or d.get('email')}"
+                    f" too, by {due} UTC (the deadline they were told)", "bad")
+        return line, "warn"
 
     return describe
 

@@ -11,6 +11,7 @@ from app.escalation.model import (
     CallbackAnswered,
     CallbackUnanswered,
     Connect,
+    ContactJoined,
     Decision,
     PageDue,
     PageFailed,
@@ -25,7 +26,7 @@ from app.escalation.model import (
 )
 
 __all__ = [
-    "Acknowledge", "Audience", "CallbackAnswered", "CallbackUnanswered", "Connect", "Decision", "PageDue",
+    "Acknowledge", "Audience", "CallbackAnswered", "CallbackUnanswered", "Connect", "ContactJoined", "Decision", "PageDue",
     "PageFailed", "PageOrder", "ReachedByEmail", "RepNotReached", "Resolve", "SelfReported", "Snapshot", "State",
     "StepDue", "counts_as_paged", "decide",
 ]

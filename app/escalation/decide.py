@@ -11,6 +11,7 @@ from app.escalation.model import (
     CallbackAnswered,
     CallbackUnanswered,
     Connect,
+    ContactJoined,
     Decision,
     PageDue,
     PageFailed,
@@ -28,6 +29,7 @@ from app.event_kind import EventKind as K
 
 SMS, VOICE = "sms", "voice"
 ALERT = (SMS, VOICE)
+JOINED_CONTACT = "joined_contact"  # the purpose of the notice that a different contact joined an incident
 
 
 def decide(trigger: Trigger, snap: Snapshot, now: datetime) -> Decision:
@@ -317,8 +319,21 @@ def _page_due(ev: PageDue, snap: Snapshot, now: datetime) -> Decision:
     return Decision("send", snap.state)
 
 
+def _contact_joined(ev: ContactJoined, snap: Snapshot, now: datetime) -> Decision:
+    """Another contact joined the incident (over the per-number limit, with a callback number or e-mail that is not
+    the incident's): whoever owns it (else the first level) and the managers are told by SMS to call them too, by
+    the deadline they were told. Never for a resolved incident, and at most ``notice_limit`` times per flood window:
+    past it the contact is still on the board, the incident page and every later page."""
+    if snap.resolved:
+        return _skip(snap, "skipped_resolved")
+    if ev.notice_limit and ev.told_so_far >= ev.notice_limit:
+        return _skip(snap, "contact_joined_notices_spent")
+    return Decision("contact_joined", snap.state, pages=(PageOrder(Audience.OWNER_OR_PRIMARY, (SMS,), JOINED_CONTACT),
+                                                           PageOrder(Audience.MANAGERS, (SMS,), JOINED_CONTACT)))
+
+
 _HANDLERS = {
     StepDue: _step, Acknowledge: _acknowledge, Connect: _connect, CallbackAnswered: _answered,
     CallbackUnanswered: _unanswered, RepNotReached: _rep_not_reached, SelfReported: _self_reported, ReachedByEmail: _reached_by_email,
-    Resolve: _resolve, PageFailed: _page_failed, PageDue: _page_due,
+    Resolve: _resolve, PageFailed: _page_failed, PageDue: _page_due, ContactJoined: _contact_joined,
 }

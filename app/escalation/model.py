@@ -188,8 +188,18 @@ class PageDue:
     newer_held_page: bool = False
 
 
+@dataclass(frozen=True)
+class ContactJoined:
+    """A caller over the per-number limit joined this incident giving a contact that is not its own (caller IDs
+    are spoofed): they are owed a callback of their own. ``told_so_far``: such notices sent for this incident in
+    the flood window; ``notice_limit``: how many that window allows (the flood limit: a caller ID pages no more)."""
+
+    told_so_far: int = 0
+    notice_limit: int = 0
+
+
 Trigger = StepDue | Acknowledge | Connect | CallbackAnswered | CallbackUnanswered | RepNotReached | SelfReported | \
-    ReachedByEmail | Resolve | PageFailed | PageDue
+    ReachedByEmail | Resolve | PageFailed | PageDue | ContactJoined
 
 
 # --- the answer ----------------------------------------------------------------------------------

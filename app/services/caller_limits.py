@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.models import CallSession, Incident
 from app.services.events import log_event
 from app.services.incidents import open_incident_for
+from app.services.joined_contacts import join_detail, tell_reps
 from ivr_flows.model import SaveIncident
 from ivr_flows.validate import is_valid_phone
 
@@ -60,11 +61,23 @@ def incident_to_join(session: Session, caller_id: str, now: datetime, limits: Ca
     return open_incident_for(session, phone=caller_id)
 
 
-def join_report(session: Session, call: CallSession, incident: Incident, effect: SaveIncident, now: datetime) -> None:
-    """Add a whole report (over the per-caller limit) to ``incident``: its text, recording and details."""
+def join_report(session: Session, call: CallSession, incident: Incident, effect: SaveIncident, now: datetime,
+                sla_minutes: int, limits: CallerLimits) -> datetime | None:
+    """Add a whole report (over the per-caller limit) to ``incident``: its text, recording and details.
+
+    A caller whose contact is not the incident's (a caller ID is not an identity: it may be an attacker's incident
+    on a spoofed number) keeps a callback of their own: returns their deadline (None for the incident's own
+    contact, who is owed the incident's), and the reps are told (``joined_contacts``).
+    """
     call.incident_id = incident.id
     c = effect.captured
+    own = join_detail(incident, c, now, sla_minutes)
     log_event(session, at=now, actor="caller", kind="report_joined", incident_id=incident.id, call_sid=call.call_sid,
               detail={"reason": "caller_over_limit", "text": c.problem_text, "recording_url": c.recording_url,
                       "company": c.company, "contact_name": c.contact_name, "callback_phone": c.callback_phone,
-                      "email": c.email, "affected_service": c.affected_service.value if c.affected_service else ""})
+                      "email": c.email, "affected_service": c.affected_service.value if c.affected_service else "",
+                      **own})
+    if not own["contact_differs"]:
+        return None
+    tell_reps(session, incident, now, limits.window_minutes, limits.max_new_incidents)
+    return datetime.fromisoformat(own["callback_due_at"])

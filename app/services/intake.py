@@ -211,19 +211,19 @@ def _save(session: Session, call: CallSession, state: CallState, effect: SaveInc
     if call.incident_id is not None:  # opened mid-call (issue 13) or a retried webhook: complete it
         incident = session.get(Incident, call.incident_id)
         joined = incident.call_sid != call.call_sid
-        if state.opened and joined:
-            join_report(session, call, incident, effect, now)  # the whole report, not just its start
+        own = None
+        if state.opened and joined:  # the whole report, not just its start
+            own = join_report(session, call, incident, effect, now, state.policy.sla_minutes, limits)
         elif state.opened:
             update_from_call(session, incident, effect.captured, now, final=True)
             caller_trust.record_caller_check(session, incident, effect, now)  # on everything the caller said
-        return IncidentSaved(incident.reference, incident.callback_due_at, joined=joined)
+        return _saved(incident, joined, own)
     joined = incident_to_join(session, effect.caller_id, now, limits)
     if joined is not None and early:
         call.incident_id = joined.id  # one number, one open incident: the report is logged when it is whole
         return IncidentSaved(joined.reference, joined.callback_due_at, joined=True)
     if joined is not None:
-        join_report(session, call, joined, effect, now)
-        return IncidentSaved(joined.reference, joined.callback_due_at, joined=True)
+        return _saved(joined, True, join_report(session, call, joined, effect, now, state.policy.sla_minutes, limits))
     incident = save_incident(session, call, effect, now, state.policy.sla_minutes, details_complete=not early)
     if early:
         incident.caller_verified = effect.verified  # the details are compared once the caller has given them
@@ -231,6 +231,13 @@ def _save(session: Session, call: CallSession, state: CallState, effect: SaveInc
         caller_trust.record_caller_check(session, incident, effect, now)
     check_outbound_volume(session, now, limits.outbound_alert_per_hour)
     return IncidentSaved(incident.reference, incident.callback_due_at)
+
+
+def _saved(incident: Incident, joined: bool, own_due_at: datetime | None) -> IncidentSaved:
+    """The answer to a save: a caller who joined as a different contact hears their own deadline, not the incident's."""
+    if own_due_at is not None:
+        return IncidentSaved(incident.reference, own_due_at, joined=True, own_contact=True)
+    return IncidentSaved(incident.reference, incident.callback_due_at, joined=joined)
 
 
 def _follow(session: Session, call: CallSession, state: CallState, now: datetime) -> None:

@@ -10,6 +10,7 @@ from app.oncall.wallclock import stored_zone
 from app.prompts import text
 from app.services import customer_text
 from app.services.callback_extensions import callback_extension, phone_with_extension
+from app.services.joined_contacts import contacts_of
 
 SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
                  "both": "API + SMTP failing", "other": "critical problem"}
@@ -44,8 +45,29 @@ def page_sms(incident: Incident, ack_link: str, tz: str = "UTC") -> str:
     service = SERVICE_SHORT.get(incident.affected_service, "critical problem")
     phone = phone_with_extension(incident.callback_phone, callback_extension(incident)) or "n/a"
     return (f"SEV1 {incident.reference} {company_name(incident)}: {service}. Call back {phone} "
-            f"by {hhmm(incident.callback_due_at, tz)}. Reply ACK {incident.reference} or CALL {incident.reference}. "
-            f"{ack_link}").strip()
+            f"by {hhmm(incident.callback_due_at, tz)}.{also_call(incident, tz)} Reply ACK {incident.reference} or "
+            f"CALL {incident.reference}. {ack_link}").strip()
+
+
+def also_call(incident: Incident, tz: str = "UTC") -> str:
+    """" ALSO CALL ..." for the different contacts who joined the incident (caller IDs are spoofed: a caller over
+    the per-number limit who is not its contact is owed a callback of their own), "" for none."""
+    contacts = contacts_of(incident)
+    if not contacts:
+        return ""
+    named = "; ".join(f"{c.label()} by {hhmm(c.due_at, tz)}" for c in contacts[:2])
+    more = f" and {len(contacts) - 2} more (see the board)" if len(contacts) > 2 else ""
+    return f" ALSO CALL {named}{more}: joined from this number, contact differs."
+
+
+def joined_contact_sms(incident: Incident, at: datetime, tz: str = "UTC") -> str:
+    """Tells the owner (else the first level) and the managers that a different contact joined the incident."""
+    contacts = contacts_of(incident, until=at)
+    if not contacts:  # never without one (the notice follows the join's log line); say so rather than fail
+        return f"SEV1 {incident.reference} {company_name(incident)}: another contact joined; see the incident page."
+    c = contacts[-1]
+    return (f"SEV1 {incident.reference} {company_name(incident)}: another caller from this number joined it and "
+            f"their contact differs from the incident's. Call {c.label()} too, by {hhmm(c.due_at, tz)}.")
 
 
 def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") -> str:
@@ -53,10 +75,11 @@ def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") 
     company = company_name(incident)
     if purpose == "breach":
         return (f"SEV1 {incident.reference} {company}: callback deadline {hhmm(incident.callback_due_at, tz)} "
-                f"BREACHED, no callback yet. Reply CALL {incident.reference} to call the customer now.")
+                f"BREACHED, no callback yet. Reply CALL {incident.reference} to call the customer now."
+                f"{also_call(incident, tz)}")
     minutes = max(0, int((incident.callback_due_at - now).total_seconds() // 60))
     return (f"SEV1 {incident.reference} {company}: AT RISK, {minutes} min left, no callback started. "
-            f"Reply CALL {incident.reference} to call the customer now.")
+            f"Reply CALL {incident.reference} to call the customer now.{also_call(incident, tz)}")
 
 
 def taken_over_sms(incident: Incident) -> str:
@@ -106,8 +129,11 @@ def spoken_summary(incident: Incident, tz: str = "UTC") -> str:
     said = _spoken(incident, tz)
     extension = callback_extension(incident) if incident.callback_phone else ""
     key_in = f" {text('page_extension', extension=', '.join(extension))}" if extension else ""
+    others = contacts_of(incident)
+    also = (" Another caller from this number, whose contact differs, must be called back too: see the text "
+            "message or the board.") if others else ""
     return (f"Severity 1 page. Incident {said['ref']}, for {said['company']}: {said['service']}. "
-            f"The customer must be called back by {said['due']}.{key_in}")
+            f"The customer must be called back by {said['due']}.{key_in}{also}")
 
 
 def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") -> str:

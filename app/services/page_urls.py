@@ -80,6 +80,8 @@ class PageUrls:
             return page_text.page_sms(incident, self.ack_link(page.id, page.created_at), page_zone(page))
         if page.purpose in ("at_risk", "breach"):
             return page_text.alert_sms(incident, page.purpose, page.created_at, page_zone(page))
+        if page.purpose == "joined_contact":
+            return page_text.joined_contact_sms(incident, page.created_at, page_zone(page))
         if page.purpose == "taken_over":
             return page_text.taken_over_sms(incident)
         if page.purpose == "rep_not_reached":

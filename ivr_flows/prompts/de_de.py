@@ -60,6 +60,14 @@ PROMPTS: dict[str, str] = {
         "Ich nehme Ihre Meldung als neuen Vorfall auf, und wir verknüpfen ihn mit dem offenen."
     ),
     "joined": "Vielen Dank. Wir haben Ihre Meldung zum offenen Vorfall für Ihre Nummer hinzugefügt.",
+    "joined_own_contact": (
+        "Dieser Vorfall hat einen anderen Ansprechpartner, daher haben wir Ihre Angaben gesondert vermerkt: "
+        "Ein Techniker ruft Sie spätestens um {time} unter {number} zurück."
+    ),
+    "joined_own_contact_email": (
+        "Dieser Vorfall hat einen anderen Ansprechpartner, daher haben wir Ihre Angaben gesondert vermerkt: "
+        "Ein Techniker meldet sich spätestens um {time} an der angegebenen E-Mail-Adresse."
+    ),
     # support PIN
     "pin_ask": "Geben Sie die Support-PIN Ihres Kontos ein, dann die Rautetaste. Keine PIN? Nur die Rautetaste.",
     "pin_ok": "Vielen Dank, Ihre PIN ist richtig.",

@@ -49,6 +49,14 @@ PROMPTS: dict[str, str] = {
         "I'll take your report as a new incident, and we'll link it to the open one."
     ),
     "joined": "Thank you. We added your report to the open incident for your number.",
+    "joined_own_contact": (
+        "That incident has a different contact, so we noted yours apart: an engineer will call you back "
+        "on {number} by {time}."
+    ),
+    "joined_own_contact_email": (
+        "That incident has a different contact, so we noted yours apart: an engineer will contact you "
+        "at the e-mail address you gave by {time}."
+    ),
     # support PIN
     "pin_ask": "Enter your account's support PIN, then the hash key. No PIN? Just press the hash key.",
     "pin_ok": "Thank you, your PIN is correct.",

@@ -1,0 +1,93 @@
+"""A spoofed caller ID must not take a real customer's callback away (issue 9's flood limit, attacked).
+
+Three spoofed calls "from" a customer's number, each giving the attacker's callback number, put that
+number over MAX_INCIDENTS_PER_CALLER; the real customer's next Sev-1 then joins the attacker's newest
+open incident. What they gave must stay theirs: their callback number and deadline, shown to the reps.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.auth import Role
+from app.models import Incident, Page, Rep
+from app.services.events import events_of
+from app.services.page_text import page_sms
+from app.services.page_urls import PageUrls
+from ivr_flows.prompts import say_phone
+from tests.integration.board_support import login_as
+
+VICTIM = "+14155550142"  # the real customer's phone, and the caller ID the attacker spoofs
+ATTACKER = "+14155550166"  # the callback number the attacker gives
+MARIA = "+14155550133"
+
+
+def _report(call, company: str, name: str, callback: str = "") -> str:
+    """From triage on: API down, no ticket, spoken details, the callback number (the caller ID unless
+    ``callback``), e-mail and problem; returns the closing words."""
+    call.press("1")  # API calls failing
+    call.press("#")  # no ticket
+    call.say(company)
+    call.say(name)
+    if callback:
+        call.press("2")  # not the number I call from
+        call.say(callback)
+    call.press("1")  # yes, that number
+    call.say("ops at example dot com")
+    call.press("1")
+    call.say("Every API call fails with a 500.")
+    call.record(seconds=5)
+    return " ".join(call.press("1").said)
+
+
+def _call(phone, company: str, name: str, callback: str = "") -> str:
+    call = phone(VICTIM)
+    call.dial()
+    menu = call.press("1")
+    if "open incident" in " ".join(menu.said):
+        call.press("2")  # "a different outage"
+    return _report(call, company, name, callback)
+
+
+def _incidents(hotline) -> list[Incident]:
+    with hotline.db.session() as s:
+        return list(s.scalars(select(Incident).order_by(Incident.id)))
+
+
+def test_a_customer_whose_report_joins_a_spoofed_incident_keeps_their_own_callback(phone, hotline, clock, client):
+    with hotline.db.transaction() as s:
+        s.add(Rep(name="Maria", phone=MARIA, is_manager=True))
+    for n in range(3):  # the attacker, spoofing the customer's number, gives their own for the callback
+        clock.advance(minutes=1)
+        _call(phone, f"Fake {n}", "Mallory", callback=ATTACKER)
+    assert [i.callback_phone for i in _incidents(hotline)] == [ATTACKER] * 3
+    clock.advance(minutes=1)
+    told_at = clock.now()
+    closing = _call(phone, "BigCorp", "Victor Victim")  # the real customer: call me back on this number
+
+    *_, joined = incidents = _incidents(hotline)
+    assert len(incidents) == 3  # the flood limit holds: no fourth incident
+    # They are told their own number and a deadline of their own, never the attacker's.
+    assert "added your report" in closing
+    assert say_phone("en-US", VICTIM) in closing and say_phone("en-US", ATTACKER) not in closing
+    own_due = told_at + timedelta(minutes=15)
+    assert "7:19 p.m. PST" in closing  # their own 15 minutes (the fake clock is 03:19 UTC then)
+    with hotline.db.session() as s:
+        [line] = [e for e in events_of(s, joined) if e.kind == "report_joined"]
+        assert line.detail["contact_differs"] is True
+        assert line.detail["callback_phone"] == VICTIM
+        assert line.detail["callback_due_at"] == own_due.isoformat()
+        # The reps are told at once, by SMS, that a different contact must be called too.
+        [notice] = s.scalars(select(Page).where(Page.incident_id == joined.id, Page.purpose == "joined_contact"))
+        body = PageUrls(hotline.settings).request_for(notice, s.get(Incident, joined.id)).body
+        assert VICTIM in body and "Victor Victim" in body and "differs" in body
+        # Every later page of the incident names them too.
+        assert VICTIM in page_sms(s.get(Incident, joined.id), "https://ack.example/x")
+    login_as(client, hotline, Role.REP)
+    page = client.get(f"/incidents/{joined.reference}").get_data(as_text=True)
+    assert "contact differs" in page and VICTIM in page
+    board = client.get("/board").get_data(as_text=True)
+    assert "Also call" in board and VICTIM in board
+

@@ -1,0 +1,29 @@
+"""The core's rule for a different contact who joined an incident over the per-number limit (caller IDs are spoofed)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.escalation import Audience, ContactJoined, PageOrder, Snapshot, decide
+
+T0 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+OPEN = Snapshot(due_at=T0 + timedelta(minutes=15))
+TOLD = (PageOrder(Audience.OWNER_OR_PRIMARY, ("sms",), "joined_contact"),
+        PageOrder(Audience.MANAGERS, ("sms",), "joined_contact"))
+
+
+@pytest.mark.parametrize(("snap", "told_so_far", "limit", "outcome", "pages"), [
+    (OPEN, 0, 3, "contact_joined", TOLD),
+    (OPEN, 2, 3, "contact_joined", TOLD),
+    # the owner's callback to the incident's own contact was answered: this contact is still owed theirs
+    (Snapshot(due_at=OPEN.due_at, answered_at=T0 + timedelta(minutes=5), owner_rep_id=1), 0, 3, "contact_joined", TOLD),
+    (OPEN, 3, 3, "contact_joined_notices_spent", ()),  # a flood pages no more than the limit allows
+    (Snapshot(due_at=OPEN.due_at, resolved=True), 0, 3, "skipped_resolved", ()),
+])
+def test_a_different_contact_who_joined_is_told_to_the_owner_and_managers_within_the_flood_limit(
+        snap, told_so_far, limit, outcome, pages):
+    decision = decide(ContactJoined(told_so_far=told_so_far, notice_limit=limit), snap, T0)
+    assert (decision.outcome, decision.pages) == (outcome, pages)
+    assert decision.next_state == snap.state  # nothing of the incident's own promise changes
