@@ -5,6 +5,7 @@ Also for a call whose end Twilio never reported (``settle_unreported_calls``, ru
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,22 +14,22 @@ from sqlalchemy.orm import Session
 from app.models import CallSession, Incident
 from app.models.call import IN_PROGRESS, UNREPORTED
 from app.services import caller_trust
-from app.services.caller_limits import CallerLimits
+from app.services.caller_limits import CallerLimits, incident_to_join
 from app.services.escalation import INTAKE_IDLE_AFTER, set_deadline
 from app.services.events import log_event
 from app.services.incidents import (
     RESCUE_EXCLUDED_STAGES,
     append_to_incident,
-    open_incident_for,
     readable_state,
     rescue_call,
     update_from_call,
 )
+from app.services.joined_contacts import join_detail, tell_reps
 from app.services.missed_calls import ended_before_triage, record_missed_call
 from app.services.outbound_volume import check_outbound_volume
 from ivr_flows.capture import hung_up
 from ivr_flows.model import AppendToIncident, CallState, FlowPolicy, SaveIncident, Stage
-from ivr_flows.validate import is_valid_phone
+from ivr_flows.validate import parse_callback_number
 
 UNREPORTED_PER_PASS = 100  # calls one watchdog pass settles (the rest go on the next pass)
 
@@ -47,7 +48,7 @@ def settle_ended_call(
     had_incident = call.incident_id is not None
     state = _left_behind(session, call, now)
     if had_incident:
-        _settle_opened_early(session, call, now, ended_at)
+        _settle_opened_early(session, call, now, ended_at, limits)
         return
     if ended_before_triage(state):
         record_missed_call(session, call, state, now, policy, limits, ended_at)
@@ -60,15 +61,13 @@ def settle_ended_call(
                   incident_id=incident.id if incident else None,
                   detail={"stage": state.stage.value, "verified": state.verified or "no"})
         return
-    joined = open_incident_for(session, phone=call.from_number) if is_valid_phone(call.from_number) else None
-    if joined is not None and state is not None:
-        # Floods: one number, one open incident. What was said is kept, marked unverified.
-        c = state.captured
+    # Floods: over the per-number limit, the caller's newest open incident takes what was said (marked unverified),
+    # as it would have taken their whole report; under it they are rescued like anyone else (a caller ID is no
+    # identity: the open incident of their number may be an attacker's, with the attacker's callback number).
+    joined = incident_to_join(session, call.from_number, ended_at, limits) if state is not None else None
+    if joined is not None:
         call.incident_id = joined.id
-        log_event(session, at=now, actor="caller", kind="call_joined", incident_id=joined.id, call_sid=call.call_sid,
-                  detail={"reason": "caller_hung_up", "stage": state.stage.value, "verified": state.verified or "no",
-                          "text": c.problem_text, "recording_url": c.recording_url, "company": c.company,
-                          "contact_name": c.contact_name, "callback_phone": c.callback_phone, "email": c.email})
+        _log_call_joined(session, call, joined, state, now, ended_at, policy, limits)
         return
     incident = rescue_call(session, call_sid=call.call_sid, from_number=call.from_number, now=now,
                             reason="caller_hung_up", policy=policy, require_reachable=True, captured_at=ended_at)
@@ -110,7 +109,8 @@ def nothing_to_settle(state: CallState | None, incident_id: int | None) -> bool:
     return incident_id is not None and (state is None or not state.opened or state.stage is Stage.DONE)
 
 
-def _settle_opened_early(session: Session, call: CallSession, now: datetime, ended_at: datetime) -> None:
+def _settle_opened_early(session: Session, call: CallSession, now: datetime, ended_at: datetime,
+                         limits: CallerLimits) -> None:
     """A caller who hung up after their incident opened mid-call (issue 13): compare what they said."""
     state = _state(call)
     if nothing_to_settle(state, call.incident_id):
@@ -120,16 +120,32 @@ def _settle_opened_early(session: Session, call: CallSession, now: datetime, end
         return
     c = state.captured
     if incident.call_sid != call.call_sid:  # joined the caller's open incident mid-call: keep what was said
-        log_event(session, at=now, actor="caller", kind="call_joined", incident_id=incident.id, call_sid=call.call_sid,
-                  detail={"reason": "caller_hung_up", "stage": state.stage.value, "verified": state.verified or "no",
-                          "text": c.problem_text, "recording_url": c.recording_url, "company": c.company,
-                          "contact_name": c.contact_name, "callback_phone": c.callback_phone, "email": c.email})
+        _log_call_joined(session, call, incident, state, now, ended_at, state.policy, limits)
         return
     update_from_call(session, incident, c, now, final=False)  # an answer read back but not yet confirmed
     said = SaveIncident(captured=state.captured, lang=state.lang, caller_id=call.from_number, captured_at=now,
                         verified=state.verified, related_reference=state.related_reference)
     caller_trust.record_caller_check(session, incident, said, now)
     set_deadline(session, incident, ended_at, reason="caller_hung_up")  # all the details this call will give
+
+
+def _log_call_joined(session: Session, call: CallSession, incident: Incident, state: CallState, now: datetime,
+                     ended_at: datetime, policy: FlowPolicy, limits: CallerLimits) -> None:
+    """Log what a caller who hung up said on the incident they joined; one whose contact is not the incident's
+    (the number they call from, when they gave none) is owed a callback of their own from when they were last
+    heard, and the reps are told (``joined_contacts``)."""
+    c = state.captured
+    if not c.callback_phone:  # the number a rescue would have called them back on
+        c = replace(c, callback_phone=parse_callback_number(call.from_number, policy.default_region,
+                                                            policy.allowed_regions,
+                                                            hotline_number=policy.hotline_number) or "")
+    own = join_detail(incident, c, ended_at, policy.sla_minutes)
+    log_event(session, at=now, actor="caller", kind="call_joined", incident_id=incident.id, call_sid=call.call_sid,
+              detail={"reason": "caller_hung_up", "stage": state.stage.value, "verified": state.verified or "no",
+                      "text": c.problem_text, "recording_url": c.recording_url, "company": c.company,
+                      "contact_name": c.contact_name, "callback_phone": c.callback_phone, "email": c.email, **own})
+    if own["contact_differs"]:
+        tell_reps(session, incident, now, limits.window_minutes, limits.max_new_incidents)
 
 
 def settle_unreported_calls(session: Session, now: datetime, policy: FlowPolicy, limits: CallerLimits) -> int:

@@ -91,3 +91,46 @@ def test_a_customer_whose_report_joins_a_spoofed_incident_keeps_their_own_callba
     board = client.get("/board").get_data(as_text=True)
     assert "Also call" in board and VICTIM in board
 
+
+def _hang_up_at_the_callback_question(phone) -> None:
+    """The real customer reports a different outage, gives company and name, and is cut off before the number."""
+    call = phone(VICTIM)
+    call.dial()
+    if "open incident" in " ".join(call.press("1").said):
+        call.press("2")  # "a different outage"
+    call.press("1")  # API calls failing
+    call.press("#")  # no ticket
+    call.say("BigCorp")
+    assert "call you back" in " ".join(call.say("Victor Victim").said)
+    call.hang_up()
+
+
+def test_a_customer_cut_off_mid_intake_under_the_limit_is_rescued_not_joined_to_a_spoofed_incident(
+        phone, hotline, clock):
+    _call(phone, "Fake", "Mallory", callback=ATTACKER)  # one spoofed incident: the number is under the limit
+    clock.advance(minutes=1)
+    _hang_up_at_the_callback_question(phone)
+    spoofed, rescued = _incidents(hotline)  # their own incident, called back on the number they called from
+    assert (spoofed.callback_phone, rescued.callback_phone) == (ATTACKER, VICTIM)
+    assert (rescued.source, rescued.company, rescued.contact_name) == ("rescued", "BigCorp", "Victor Victim")
+    with hotline.db.session() as s:
+        assert [e.kind for e in events_of(s, spoofed) if e.kind in ("call_joined", "report_joined")] == []
+
+
+def test_a_customer_cut_off_mid_intake_over_the_limit_keeps_their_own_callback(phone, hotline, clock):
+    with hotline.db.transaction() as s:
+        s.add(Rep(name="Maria", phone=MARIA, is_manager=True))
+    for n in range(3):
+        clock.advance(minutes=1)
+        _call(phone, f"Fake {n}", "Mallory", callback=ATTACKER)
+    clock.advance(minutes=1)
+    cut_off = clock.now()
+    _hang_up_at_the_callback_question(phone)
+    *_, joined = incidents = _incidents(hotline)
+    assert len(incidents) == 3  # the flood limit holds
+    with hotline.db.session() as s:
+        [line] = [e for e in events_of(s, joined) if e.kind == "call_joined"]
+        assert (line.detail["contact_differs"], line.detail["callback_phone"]) == (True, VICTIM)
+        assert line.detail["callback_due_at"] == (cut_off + timedelta(minutes=15)).isoformat()
+        [notice] = s.scalars(select(Page).where(Page.incident_id == joined.id, Page.purpose == "joined_contact"))
+        assert notice.to_number == MARIA
