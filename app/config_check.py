@@ -197,7 +197,7 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
     """Every schedule a policy pages exists (an error when ``strict``); every level pages before the deadline and
     someone can be paged now (errors for ``hotline check`` only: ``serve`` and ``worker`` start and warn, since
     intake without a rep still records every caller and alerts whoever it can); gaps, managers, overlaps,
-    overrides and policy targets of deactivated reps, reps and schedules whose stored time zone does not load."""
+    overrides and policy targets of deactivated reps, reps, schedules and TAMs whose stored time zone does not load."""
     from app.db import Database
     from app.services import oncall_coverage as coverage
 
@@ -243,6 +243,11 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
                     "target pages nobody.", f"reactivate {target.rep}, or name an active rep or a schedule there "
                     "(`hotline oncall import`, the on-call page, or PUT /api/v1/escalation-policies/{name})")
     for unloadable in zones:  # a warning: pages still go out, their times worked out in UTC
+        if unloadable.kind == "accounts":  # no API or import writes a TAM's zone: it is set in SQL
+            report.warn(unloadable.where, f"{unloadable.describe()}.",
+                        "set the account's tam_time_zone to an IANA zone this tz database has (e.g. the one that "
+                        "replaced it), in the accounts table")
+            continue
         api = "PUT /api/v1/reps/{id}" if unloadable.kind == "reps" else f"PUT /api/v1/schedules/{unloadable.name}"
         report.warn(unloadable.where, f"{unloadable.describe()}.",
                     "set an IANA zone this tz database has (e.g. the one that replaced it): `hotline oncall export`, "

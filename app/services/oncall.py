@@ -21,7 +21,7 @@ from app.models.paging import TAM_ROLE
 from app.oncall.business_hours import is_open, parse_business_hours
 from app.oncall.contactable import Contactable
 from app.oncall.errors import OnCallConfigError, UnknownRep, UnknownSchedule
-from app.oncall.fields import ALL_CHANNELS, iso_z, parse_hhmm, time_zone_field
+from app.oncall.fields import ALL_CHANNELS, iso_z, parse_hhmm
 from app.oncall.policy import DEFAULT_POLICY_NAME, TargetType, default_levels
 from app.oncall.rotation import LayerSpec, OverrideSpec, Rotation, ScheduleSpec, Shift, on_call, shifts
 from app.oncall.wallclock import stored_zone, zone
@@ -201,7 +201,9 @@ def _reps(session: Session, rep_ids: list[int]) -> list[Rep]:
 def _tam(account: Account | None, at: datetime, channels: list[str] | None) -> list[Contactable]:
     if account is None or not account.tam_phone:
         return []
-    time_zone = time_zone_field(account.tam_time_zone or "UTC", "tam_time_zone")
+    # a zone this tz database lacks is worked out in UTC (logged, and `hotline check` names it), as a rep's or a
+    # schedule's: refusing the target would tell the TAM nothing at all
+    time_zone = stored_zone(account.tam_time_zone, f"account {account.id}'s TAM")
     hours = account.tam_business_hours or ""
     parse_business_hours(hours, "tam_business_hours")  # raise OnCallConfigError, not a bare ValueError
     if not is_open(hours, time_zone, at.astimezone(UTC)):

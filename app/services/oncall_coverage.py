@@ -1,5 +1,5 @@
 """Whether the escalation policies can reach anyone: missing schedules, gaps in coverage, overlaps,
-overrides and policy targets of deactivated reps; and reps and schedules whose stored time zone does not load.
+overrides and policy targets of deactivated reps; and reps, schedules and TAMs whose stored time zone does not load.
 
 Read-only queries for ``hotline check``, the start-up checks of ``serve``/``worker`` and
 the on-call import, which refuses a configuration whose policy names a schedule that
@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import EscalationPolicy, Override, Rep, Schedule, SmsOptOut
+from app.models import Account, EscalationPolicy, Override, Rep, Schedule, SmsOptOut
 from app.oncall.errors import UnknownRep, UnknownSchedule
 from app.oncall.fields import iso_z
 from app.oncall.policy import DEFAULT_POLICY_NAME, TargetType, default_levels, targets_of
@@ -130,30 +130,38 @@ class NoSmsPages:
 
 @dataclass(frozen=True)
 class UnloadableZone:
-    """A rep or a schedule whose stored time zone this host's tz database does not have (stored under an older
-    one, or around the validator): its times are worked out in UTC (``wallclock.stored_zone``)."""
+    """A rep, a schedule or an account's TAM whose stored time zone this host's tz database does not have (stored
+    under an older one, or around the validator): its times are worked out in UTC (``wallclock.stored_zone``)."""
 
-    kind: str  # "reps" or "schedules", as the YAML names them
+    kind: str  # "reps" or "schedules", as the YAML names them, or "accounts" (a TAM's zone)
     name: str
     time_zone: str
 
     @property
     def where(self) -> str:
-        """The YAML path of the zone."""
-        return f"{self.kind}[{self.name}].time_zone"
+        """The YAML path of the zone (an account's column: no YAML holds it)."""
+        return f"{self.kind}[{self.name}].{'tam_time_zone' if self.kind == 'accounts' else 'time_zone'}"
 
     def describe(self) -> str:
-        """One line naming the rep or schedule, the zone and what it changes."""
-        effect = ("their pages give the deadline in UTC, not on their clock" if self.kind == "reps" else
-                  "its hand-offs are worked out in UTC, so its shifts change at other hours than it says")
-        return f"{self.name}'s time zone {self.time_zone[:64]!r} does not load in this host's tz database: {effect}"
+        """One line naming the rep, schedule or account, the zone and what it changes."""
+        effect = {"reps": "their pages give the deadline in UTC, not on their clock",
+                  "schedules": "its hand-offs are worked out in UTC, so its shifts change at other hours than it says",
+                  "accounts": "its TAM's business hours and the deadline in their texts are worked out in UTC, so "
+                              "they are told at other hours than their business hours say"}[self.kind]
+        which = f"the TAM time zone of account {self.name}" if self.kind == "accounts" else f"{self.name}'s time zone"
+        return f"{which} {self.time_zone[:64]!r} does not load in this host's tz database: {effect}"
 
 
 def unloadable_zones(session: Session) -> list[UnloadableZone]:
-    """Every rep, then every schedule, whose stored time zone does not load, by name."""
+    """Every rep, then every schedule, then every account with a TAM, whose stored time zone does not load, by name."""
     found = []
-    for kind, model in (("reps", Rep), ("schedules", Schedule)):
-        for name, time_zone in session.execute(select(model.name, model.time_zone).order_by(model.name)):
+    for kind, name_column, zone_column, where in (
+            ("reps", Rep.name, Rep.time_zone, ()),
+            ("schedules", Schedule.name, Schedule.time_zone, ()),
+            ("accounts", Account.name, Account.tam_time_zone, (Account.tam_phone != "",))):
+        for name, time_zone in session.execute(select(name_column, zone_column).where(*where).order_by(name_column)):
+            if not time_zone:
+                continue  # an empty zone is UTC (wallclock.stored_zone)
             try:
                 zone(time_zone)
             except ValueError:

@@ -6,8 +6,14 @@ The TAM is paged as a person who is no rep, and every channel refuses their ackn
 
 from __future__ import annotations
 
-import pytest
+import logging
 
+import pytest
+from sqlalchemy import select, update
+
+from app.config_check import oncall_problems
+from app.config_report import CheckReport
+from app.models import Account, IncidentEvent
 from app.prompts import CATALOGS
 from app.services.oncall_admin import save_policy
 from app.services.page_text import hhmm
@@ -140,3 +146,32 @@ def test_the_tams_voice_page_answered_after_a_rep_acknowledged_says_who_has_it_n
                           f"this call. Goodbye.")  # on the TAM's clock: acknowledged at 03:00 UTC
     assert call.pressed == []
     _no_instruction(call.heard)
+
+
+def test_a_tam_whose_stored_zone_no_longer_loads_is_still_told_in_utc_and_check_names_it(desk, network, caplog):
+    # a TAM zone stored under an older tz database (or set in SQL: no API writes it) that this one has not: the TAM
+    # must still hear of the incident, their business hours and the deadline worked out in UTC as for a rep or a
+    # schedule (wallclock.stored_zone), the log saying whose zone it is, and `hotline check` naming it
+    _ticket_with_a_tam_at_work(desk)
+    with desk.hotline.db.transaction() as s:
+        account = s.scalars(select(Account).where(Account.name == "Globex Mailers")).one()
+        s.execute(update(Account).where(Account.id == account.id).values(
+            tam_time_zone="Asia/Atlantis", tam_business_hours="mon-fri 02:00-04:00"))  # 03:00 UTC Thursday: open
+        account_id = account.id
+    caplog.set_level(logging.WARNING)
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    tam = network.phone(TAM).expect_sms("SEV1")
+    incident = _call_about_ticket(desk)
+    desk.settle()
+    [body] = tam.sms
+    assert f"call the customer back by {hhmm(incident.callback_due_at)}." in body and "UTC" in body
+    with desk.hotline.db.session() as s:
+        assert not list(s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "target_unresolvable")))
+    assert any(f"account {account_id}'s TAM" in r.getMessage() and "Asia/Atlantis" in r.getMessage()
+               for r in caplog.records)
+    report = CheckReport()
+    oncall_problems(desk.hotline.settings, report, desk.clock.now(), strict=True)
+    [named] = [p for p in report.warnings if "Asia/Atlantis" in p.message]
+    assert named.where == "accounts[Globex Mailers].tam_time_zone" and "UTC" in named.message
+    assert not [p for p in report.errors if "time zone" in p.message]
