@@ -11,6 +11,11 @@ PROMPTS: dict[str, str] = {
                      "Es wurde nichts geändert.",
     "ack_not_a_rep": "Nur Bereitschaftskräfte können Vorfall {ref} bestätigen; sie werden weiter alarmiert. "
                      "Es wurde nichts geändert.",
+    "ack_done_spoken": "Bestätigt: Vorfall {ref}. Rufen Sie {company} unter {phone} bis {due} zurück. Um stattdessen "
+                       "verbunden zu werden, antworten Sie auf die SMS mit CALL und der Referenz. Auf Wiederhören.",
+    "ack_owned_by_other_spoken": "Vorfall {ref} wurde bereits von {previous} um {at} bestätigt. Es wurde nichts "
+                                 "geändert. Um ihn zu übernehmen, antworten Sie auf die SMS mit CALL und der Referenz. "
+                                 "Auf Wiederhören.",
     "taken_over": "Sie haben Vorfall {ref} von {previous} übernommen.",
     "taken_over_notice": "SEV1 {ref}: Eine Kollegin oder ein Kollege hat diesen Vorfall von Ihnen übernommen. "
                          "Sie müssen nichts weiter tun.",

@@ -10,6 +10,11 @@ PROMPTS: dict[str, str] = {
     "ack_not_paged": "You were not paged for incident {ref} and are not on call. Nothing was changed.",
     "ack_not_a_rep": "Only an on-call rep can acknowledge incident {ref}; the reps are still being paged. "
                      "Nothing was changed.",
+    # the same answers on the voice page (a rep who pressed 1): said, never "reply CALL 123456" to a call
+    "ack_done_spoken": "Acknowledged incident {ref}. Call {company} back on {phone} by {due}. To be connected "
+                       "instead, reply CALL and the reference to the text message. Goodbye.",
+    "ack_owned_by_other_spoken": "Incident {ref} was already acknowledged by {previous} at {at}. Nothing was changed. "
+                                 "To take it over, reply CALL and the reference to the text message. Goodbye.",
     "taken_over": "You took incident {ref} over from {previous}.",
     "taken_over_notice": "SEV1 {ref}: another rep took this incident over from you. You need do nothing more.",
     "rep_not_reached_notice": "SEV1 {ref}: the hotline called you for the callback and could not reach you, so the "

@@ -26,7 +26,7 @@ from app.models import (
     StepKind,
     StepStatus,
 )
-from app.prompts import text
+from app.prompts import en_us, text
 from app.queue import schedule
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.callbacks import open_callback
@@ -34,7 +34,7 @@ from app.services.decisions import Acting, carry_out
 from app.services.escalation import caller_on_hotline, snapshot
 from app.services.events import log_event
 from app.services.oncall import on_call_everywhere
-from app.services.page_text import hhmm, rep_clock
+from app.services.page_text import hhmm, rep_clock, spoken_number, spoken_time
 
 AFTER_CALL_CHECK = timedelta(minutes=1)  # a held connect checks this often whether the intake is over
 
@@ -215,21 +215,28 @@ _MESSAGES = {
 
 
 def _message(outcome: str, incident: Incident, actor: Actor, previous: int | None, session: Session) -> str:
-    """What to tell the person who acted, from the prompt catalog."""
+    """What to tell the person who acted, from the prompt catalog; on a call (``via`` voice) in words for the ear:
+    the reference and numbers digit by digit, times with the zone's letters one by one, no "Reply CALL 123456"."""
     previous_rep = session.get(Rep, previous) if previous else None
     in_flight = session.scalars(select(Callback).where(
         Callback.incident_id == incident.id, Callback.outcome == CallbackOutcome.PENDING)
         .order_by(Callback.requested_at.desc())).first()
-    tz = rep_clock(actor.rep)
+    tz, spoken = rep_clock(actor.rep), actor.via == "voice"
+    clock = spoken_time if spoken else hhmm
+    extension = callback_extension(incident, session)
+    phone = (spoken_number(incident.callback_phone, extension) if spoken
+             else phone_with_extension(incident.callback_phone, extension))
     params = {
-        "ref": incident.reference, "company": incident.company or "the customer",
-        "phone": phone_with_extension(incident.callback_phone, callback_extension(incident, session))
-        or "the number in the incident", "due": hhmm(incident.callback_due_at, tz),
-        "at": hhmm(in_flight.requested_at if outcome == "callback_in_flight" and in_flight
-                   else incident.acknowledged_at or incident.callback_due_at, tz),
+        "ref": ", ".join(incident.reference) if spoken else incident.reference,
+        "company": incident.company or "the customer",
+        "phone": phone or "the number in the incident", "due": clock(incident.callback_due_at, tz),
+        "at": clock(in_flight.requested_at if outcome == "callback_in_flight" and in_flight
+                    else incident.acknowledged_at or incident.callback_due_at, tz),
         "previous": previous_rep.name if previous_rep else "another rep",
         "rep_phone": actor.rep.phone if actor.rep else "",
     }
-    if outcome == "refused_not_paged" and actor.rep is None:  # paged as the account's TAM, not as a rep
-        return text("ack_not_a_rep", **params)
-    return text(_MESSAGES.get(outcome, "ack_closed"), **params)
+    key = "ack_not_a_rep" if outcome == "refused_not_paged" and actor.rep is None else (  # paged as the TAM
+        _MESSAGES.get(outcome, "ack_closed"))
+    if spoken and f"{key}_spoken" in en_us.PROMPTS:  # the SMS words would tell a listener to reply to this call
+        key = f"{key}_spoken"
+    return text(key, **params)

@@ -124,6 +124,14 @@ def spoken_time(when: datetime, tz: str = "UTC") -> str:
     return f"{local:%H:%M} {' '.join(name) if name.isalpha() else name}"
 
 
+def spoken_number(phone: str, extension: str = "") -> str:
+    """A phone number as said to a listener: its digits one by one, then the extension's ("" without a number)."""
+    if not phone:
+        return ""
+    said = ", ".join(c for c in phone if c.isdigit())
+    return f"{said}, extension {', '.join(extension)}" if extension else said
+
+
 def spoken_summary(incident: Incident, tz: str = "UTC") -> str:
     """The voice page summary (the deadline on the rep's clock, ``tz``)."""
     said = _spoken(incident, tz)
