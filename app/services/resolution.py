@@ -136,10 +136,11 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
            note: str = "") -> Result:
     """The customer's answer: confirmed closes the incident; rejected reopens it and updates continue."""
     incident = session.scalars(select(Incident).where(Incident.id == proposal.incident_id).with_for_update()).one()
+    spoken = via == "call"  # the repeat caller's keypad: the answer is said, the reference digit by digit
     if proposal.state != ProposalState.PROPOSED:  # the customer's answer: in their language, as every reply here
-        return Result(False, update_text.answered_before(incident, proposal.state))
+        return Result(False, update_text.answered_before(incident, proposal.state, spoken))
     if incident.status != IncidentStatus.OPEN:  # resolved another way meanwhile: an answer reopens nothing
-        return Result(False, update_text.closed_before(incident))
+        return Result(False, update_text.closed_before(incident, spoken))
     if confirmed:  # the one resolve service (and the core's rule) closes it, naming who agreed
         answer = resolve(session, incident, Actor(name=who or "customer", via=via), now, agreed_by=who or "customer")
         if not answer.ok:
@@ -156,7 +157,7 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
                   detail={"proposal_id": proposal.id, "kind": proposal.kind, "via": via, "agreed_by": who[:200],
                           "seconds_since_capture": round((now - incident.captured_at).total_seconds(), 1),
                           "outage_id": proposal.outage_id})
-        return Result(True, update_text.decision_reply(incident, True))
+        return Result(True, update_text.decision_reply(incident, True, spoken))
     follow_up = follow_up_of(session, incident, lock=True)
     follow_up.state = FollowUpState.UPDATING
     follow_up.round += 1  # the paused round was closed when the proposal was made
@@ -164,7 +165,7 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
     schedule_round(session, follow_up)
     log_event(session, at=now, actor=who or "customer", kind="resolution_rejected", incident_id=incident.id,
               detail={"proposal_id": proposal.id, "via": via, "next_update_due_at": follow_up.next_due_at.isoformat()})
-    return Result(True, update_text.decision_reply(incident, False))
+    return Result(True, update_text.decision_reply(incident, False, spoken))
 
 
 def record_verbal_agreement(session: Session, incident: Incident, *, who_agreed: str, by: str, now: datetime,

@@ -9,7 +9,7 @@ from app.models import CustomerUpdate, Incident, Outage, ProposalKind, Resolutio
 from app.prompts import text
 from app.services.customer_text import GERMAN, is_german, local_time
 from app.services.page_text import company_name, hhmm
-from ivr_flows.prompts import zone_for_number
+from ivr_flows.prompts import say_digits, zone_for_number
 
 SMS_LIMIT = 1200  # several segments at most; the e-mail carries the whole text
 
@@ -112,20 +112,25 @@ def proposal_spoken(incident: Incident, proposal: ResolutionProposal) -> str:
     return _t(incident.language, "upd_proposal_spoken", line=_proposal_line(incident, proposal))
 
 
-def decision_reply(incident: Incident, confirmed: bool) -> str:
-    """The answer to a customer who confirmed or rejected."""
-    return _t(incident.language, "upd_confirmed" if confirmed else "upd_rejected", ref=incident.reference)
+def decision_reply(incident: Incident, confirmed: bool, spoken: bool = False) -> str:
+    """The answer to a customer who confirmed or rejected (``spoken``: on a call, the reference digit by digit)."""
+    return _t(incident.language, "upd_confirmed" if confirmed else "upd_rejected", ref=_ref(incident, spoken))
 
 
-def answered_before(incident: Incident, state: str) -> str:
+def answered_before(incident: Incident, state: str, spoken: bool = False) -> str:
     """To a customer answering a proposal that was settled already (by another channel, silence, or a manager)."""
     lang = incident.language
-    return _t(lang, "upd_answered_before", ref=incident.reference, state=_t(lang, f"upd_state_{state}"))
+    return _t(lang, "upd_answered_before", ref=_ref(incident, spoken), state=_t(lang, f"upd_state_{state}"))
 
 
-def closed_before(incident: Incident) -> str:
+def closed_before(incident: Incident, spoken: bool = False) -> str:
     """To a customer answering about an incident closed another way meanwhile."""
-    return _t(incident.language, "upd_closed_before", ref=incident.reference)
+    return _t(incident.language, "upd_closed_before", ref=_ref(incident, spoken))
+
+
+def _ref(incident: Incident, spoken: bool) -> str:
+    """The reference as written, or as the intake says it on a call (digit by digit: never "six hundred thousand")."""
+    return say_digits(incident.reference) if spoken else incident.reference
 
 
 def reminder_sms(incident: Incident, round_: int, due: datetime, tz: str) -> str:

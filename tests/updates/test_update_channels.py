@@ -251,10 +251,29 @@ def test_repeat_caller_keys_the_reference_hears_the_proposal_and_confirms(hotlin
     heard = call.press(ref)  # proven: the proposal comes before anything else
     said = " ".join(heard.said)
     assert "We believe your problem is resolved: the queue is drained" in said and "Press 1 to confirm" in said
-    assert f"Incident {ref} is closed" in " ".join(call.press("1").said)
+    assert f"Incident {', '.join(ref)} is closed" in " ".join(call.press("1").said)
     [proposal] = _rows(hotline, ResolutionProposal, incident_id=incident.id)
     assert proposal.state == "confirmed" and proposal.decided_via == "call"
     assert _rows(hotline, Incident, id=incident.id)[0].status == "resolved"
+
+
+@pytest.mark.parametrize("key, words", [("1", "Thank you. Incident {ref} is closed."),
+                                        ("2", "Thank you. We keep working on incident {ref} and will send the next "
+                                              "update.")])
+def test_the_repeat_callers_answer_is_confirmed_in_spoken_words(hotline, client, clock, smtp, key, words):
+    # said on the call as the intake says a reference (digit by digit), not the SMS answer's "Incident 123456"
+    incident = _incident(client, hotline)
+    ref = incident.reference
+    _sms(client, ALICE, f"ACK {ref}")
+    _sms(client, ALICE, f"PROPOSE {ref} the queue is drained")
+    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                         caller=CUSTOMER)
+    call.dial()
+    call.press("1")  # English
+    call.press("1")  # add information: the reference
+    assert "Press 1 to confirm" in " ".join(call.press(ref).said)
+    said = " ".join(call.press(key).said)
+    assert said == words.format(ref=", ".join(ref)) and ref not in said
 
 
 def test_a_repeat_caller_who_does_not_key_the_reference_never_hears_the_proposal(hotline, client, clock, smtp):
