@@ -13,10 +13,10 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from twilio.request_validator import RequestValidator
 
-from app.models import Delivery, Incident, IncidentEvent, ProposalKind, ResolutionProposal, SmsOptOut
+from app.models import Delivery, Incident, IncidentEvent, ProposalKind, Rep, ResolutionProposal, SmsOptOut
 from app.models.user import Role
 from app.services.acks import lock_incident
 from app.services.resolution import propose
@@ -25,7 +25,7 @@ from hotline_sim.phone import SimulatedCall, flask_transport
 from hotline_sim.twilio_records import ApiMessage, new_sid
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.integration.dashboard_support import login_as
-from tests.paging.conftest import ALICE, CUSTOMER
+from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 
 _SIDS = itertools.count(1)
 
@@ -423,3 +423,19 @@ def test_a_customers_help_keyword_is_answered_once_and_not_texted_to_the_owner(d
     assert _rows(desk, SmsOptOut) == []
     login_as(client, desk.hotline, Role.REP, name="Rita Rep")
     assert "Customer asked for help by SMS" in client.get(f"/incidents/{incident.reference}").get_data(as_text=True)
+
+
+def test_words_for_a_deactivated_owner_go_to_the_managers_not_to_the_former_rep(desk, network, smtp):
+    # Alice owns the updates and is then deactivated (she left): the customer's words must not be texted to her
+    # phone, and must still reach someone who works the incident: the managers
+    incident, _customer = _called_back(desk, network)
+    with desk.hotline.db.transaction() as s:
+        s.execute(update(Rep).where(Rep.phone == ALICE).values(active=False))
+    maria = network.phone(MARIA).expect_sms("the customer texted: API still 500s")
+    assert _text_hotline(desk, "API still 500s") == [f"Thank you. We added your message to incident "
+                                                      f"{incident.reference}."]
+    desk.settle()
+    assert _sms_requests_to(desk, ALICE) == 1  # her page alone, nothing since
+    assert len(maria.sms) == 1
+    [logged] = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
+    assert logged["owner_told"] is True
