@@ -23,7 +23,7 @@ from app.models import DeliveryChannel, Incident, IncidentEvent, IncidentStatus,
 from app.prompts import text
 from app.services.deliveries import queue_delivery
 from app.services.events import log_event
-from app.services.oncall import managers
+from app.services.oncall import owner_or_managers
 from app.services.page_text import company_name
 from app.services.resolution import decide, pending_proposal
 from app.services.updates import follow_up_of
@@ -151,7 +151,7 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
     """Log the customer's words on the incident and, at most every OWNER_TOLD_EVERY, text them to its owner (to the
     managers when the owner was deactivated since: never to someone who no longer works here)."""
     owner = _owner(session, incident) if tell_owner else None
-    readers = ([owner.phone] if owner is not None and owner.active else _managers(session)) if owner else []
+    readers = list(dict.fromkeys(r.phone for r in owner_or_managers(session, owner) if r.phone)) if owner else []
     told = bool(readers) and not _owner_told_since(session, incident, now - OWNER_TOLD_EVERY)
     if told:
         body_sms = text("cust_sms_to_owner", ref=incident.reference, company=company_name(incident),
@@ -171,11 +171,6 @@ def _owner(session: Session, incident: Incident) -> Rep | None:
     rep_id = (follow_up.owner_rep_id if follow_up is not None else None) or incident.acknowledged_by
     rep = session.get(Rep, rep_id) if rep_id else None
     return rep if rep is not None and rep.phone else None
-
-
-def _managers(session: Session) -> list[str]:
-    """The active managers' numbers, each once: who hears the words of a customer whose owner was deactivated."""
-    return list(dict.fromkeys(m.phone for m in managers(session) if m.phone))
 
 
 def _owner_told_since(session: Session, incident: Incident, since: datetime) -> bool:

@@ -112,6 +112,12 @@ def managers(session: Session) -> list[Rep]:
     return list(session.scalars(select(Rep).where(Rep.is_manager.is_(True), Rep.active.is_(True)).order_by(Rep.name)))
 
 
+def owner_or_managers(session: Session, owner: Rep) -> list[Rep]:
+    """Who reads what is meant for an incident's owner (a customer's texts, the update reminder): the owner while
+    active; once deactivated (left, removed from the rota), the active managers, never the former rep."""
+    return [owner] if owner.active else managers(session)
+
+
 def policy_dict(policy: EscalationPolicy) -> dict:
     """A policy as ``{"name", "is_default", "levels"}``."""
     return {"name": policy.name, "is_default": policy.is_default, "levels": policy.levels}

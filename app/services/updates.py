@@ -29,7 +29,7 @@ from app.queue import schedule
 from app.services import update_text
 from app.services.deliveries import queue_delivery
 from app.services.events import log_event
-from app.services.oncall import resolve_target
+from app.services.oncall import owner_or_managers, resolve_target
 from app.services.page_text import rep_clock
 from app.services.phones import is_textable
 from app.services.sms_opt_outs import is_opted_out
@@ -276,10 +276,13 @@ def remind_owner(session: Session, incident: Incident, step: DueStep, now: datet
     owner = session.get(Rep, follow_up.owner_rep_id) if follow_up.owner_rep_id else None
     if owner is None or not owner.phone:
         return "skipped_no_owner"
-    queue_delivery(session, channel=DeliveryChannel.SMS, to=owner.phone, purpose="update_reminder",
-                   recipient="owner",
-                   body=update_text.reminder_sms(incident, step.level, follow_up.next_due_at, rep_clock(owner)), now=now, incident_id=incident.id)
-    return "reminded"
+    readers = {reader.phone: reader for reader in owner_or_managers(session, owner) if reader.phone}
+    for phone, reader in readers.items():
+        queue_delivery(session, channel=DeliveryChannel.SMS, to=phone, purpose="update_reminder",
+                       recipient="owner" if reader is owner else "manager",
+                       body=update_text.reminder_sms(incident, step.level, follow_up.next_due_at, rep_clock(reader)),
+                       now=now, incident_id=incident.id)
+    return "reminded" if readers else "skipped_no_owner"
 
 
 def update_overdue(session: Session, incident: Incident, step: DueStep, now: datetime) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from twilio.request_validator import RequestValidator
 
 from app.models import FollowUp, IncidentEvent, ProposalKind, Rep
@@ -143,3 +143,23 @@ def test_a_customer_we_cannot_text_is_never_asked_to_answer_a_proposal_by_sms(de
     assert f"{PUBLIC_BASE_URL}/resolution/" in body  # the way they can answer
     assert "SMS" not in body, body
     assert alice.unmet == []
+
+
+def test_the_update_reminder_for_a_deactivated_owner_goes_to_the_managers_not_to_the_former_rep(desk, network, smtp):
+    """The owner of the customer updates leaves (deactivated) before update 1 is due: the reminder, which names the
+    incident and its company, must not reach the former rep's phone, and must still reach someone who works it."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(press="1", answered=True)
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2"])  # no interval key: the default hour
+    incident = desk.open_incident()
+    desk.settle()
+    with desk.hotline.db.session() as s:
+        due = s.scalars(select(FollowUp).where(FollowUp.incident_id == incident.id)).one().next_due_at
+    with desk.hotline.db.transaction() as s:
+        s.execute(update(Rep).where(Rep.phone == ALICE).values(active=False))
+    texted_before = len(alice.sms)
+    maria = network.phone(MARIA).expect_sms("customer update 1 due")
+    desk.clock.set(due - timedelta(minutes=10))
+    desk.settle()
+    assert len(alice.sms) == texted_before  # nothing more reached the former rep
+    assert maria.unmet == [] and maria.sms[-1].startswith(f"SEV1 {incident.reference} Acme Mail: customer update 1 due")
