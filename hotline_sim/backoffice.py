@@ -16,19 +16,25 @@ from workers.consuming import StoppableWorker
 def settle(hotline: Hotline, network: PhoneNetwork, rounds: int = 30) -> None:
     """Do everything due now, until nothing moves (the watchdog stands in for RQ's scheduler)."""
     for _ in range(rounds):
-        with _takeover_expected():
-            handed = watchdog.sweep(hotline)
-        queued = hotline.jobs.waiting()
-        worker = StoppableWorker(hotline.jobs.queues, connection=hotline.jobs.redis)
-        # RQ cleans its registries when a worker starts, and this one starts on every round (about 8 ms, a tenth of
-        # a round's RQ work): a one-process back office with no other worker has nothing there to clean up after
-        worker.last_cleaned_at = rq_now()
-        worker.work(burst=True, logging_level="WARNING")
+        handed, queued = work(hotline)
         before = len(network.webhooks)
         network.run()
         if not handed and not queued and len(network.webhooks) == before:
             return
     raise RuntimeError("the back office did not settle")
+
+
+def work(hotline: Hotline) -> tuple[int, int]:
+    """One round of the watchdog and the worker (no phone network): returns the jobs handed over and queued."""
+    with _takeover_expected():
+        handed = watchdog.sweep(hotline)
+    queued = hotline.jobs.waiting()
+    worker = StoppableWorker(hotline.jobs.queues, connection=hotline.jobs.redis)
+    # RQ cleans its registries when a worker starts, and this one starts on every round (about 8 ms, a tenth of
+    # a round's RQ work): a one-process back office with no other worker has nothing there to clean up after
+    worker.last_cleaned_at = rq_now()
+    worker.work(burst=True, logging_level="WARNING")
+    return handed, queued
 
 
 class _NotLate(logging.Filter):

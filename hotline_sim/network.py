@@ -35,6 +35,7 @@ __all__ = ["PhoneNetwork", "ScriptedPhone", "UnexpectedPage", "WebhookFailed", "
 MAX_ROUNDS = 50
 NOT_SENT = frozenset({"failed", "canceled"})
 MAX_DOCUMENTS_PER_CALL = 30
+TALK_STEP_SECONDS = 60  # a bridged call lets the back office work once a minute of it
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,9 @@ class PhoneNetwork:
         self._done: set[str] = set()
         self._lose: tuple[str, ...] | None = None  # ``lose_status_callbacks``: paths whose callbacks never arrive
         self.lost: list[Webhook] = []  # status callbacks Twilio sent that never reached the app
+        # what the back office does while a bridged call lasts (the worker and the watchdog, never the network:
+        # pages sent meanwhile are delivered once the call is over); None: nothing happens during a call
+        self.meanwhile: Callable[[], None] | None = None
         self.queues = twilio.queues  # issue 13: callers waiting on the line; their requests are logged here
         self.queues.record = self._record
 
@@ -403,7 +407,7 @@ class PhoneNetwork:
             return {"DialCallStatus": "no-answer", "DialCallDuration": "0"}
         waited = self.queues.queue_time(member)
         sid = self.queues.queue_sid(name)
-        when = member.call.hang_up_while_connecting
+        when = member.call.hang_up_while_connecting or member.call.drops_at_bridge
         if when:  # the caller is gone before the bridge: the rep's leg is never connected to anyone
             if when == "last":
                 self._after_dial_action.append(lambda: self.queues.hung_up_while_connecting(member))
@@ -415,7 +419,7 @@ class PhoneNetwork:
         member.call.heard_line(f"[connected to {parent.call.to}]")
         talk = parent.expectation.talk_seconds if parent.expectation else 0
         parent.talked = True
-        self._advance(talk)
+        self._talk(talk)
         self.queues.bridge_ended(member, waited)  # the caller hangs up first; the rep's <Dial> then ends
         return {"DialCallStatus": "completed", "DialCallSid": member.call.call_sid,
                 "DialCallDuration": str(int(talk)), "QueueSid": sid}
@@ -444,6 +448,15 @@ class PhoneNetwork:
         if status // 100 != 2:
             self.failures.append(f"{url} answered HTTP {status}: {body[:200]!r}")
         return status, body
+
+    def _talk(self, seconds: float) -> None:
+        """A bridged call lasts ``seconds`` on the clock, a minute at a time: what falls due meanwhile is done."""
+        while seconds > 0:
+            step = min(seconds, TALK_STEP_SECONDS)
+            self._advance(step)
+            seconds -= step
+            if self.meanwhile is not None:
+                self.meanwhile()
 
     def _advance(self, seconds: float) -> None:
         advance = getattr(self.clock, "advance", None)

@@ -63,6 +63,9 @@ class SimulatedCall:
     # hangs up while the <Queue url> ("connecting you now") plays, before the bridge: "" never, "first" (the
     # <Enqueue action> reaches the app before the rep's <Dial action>) or "last" (after it)
     hang_up_while_connecting: str = ""
+    # the caller's leg drops once the <Queue url> document (and its redirects) played to its end, just before the
+    # bridge: a bridge that fails at the last moment; "" never, "first" or "last" as above
+    drops_at_bridge: str = ""
 
     # ------------------------------------------------------------ driving
 

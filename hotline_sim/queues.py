@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urljoin
 
 from app.clock import Clock
 from hotline_sim.twilio_records import new_sid
@@ -27,6 +28,7 @@ Record = Callable[[str, dict[str, str], int, str], None]  # url, params, status,
 WAIT_VERBS = {"Play", "Say", "Pause", "Hangup", "Redirect", "Leave", "Gather"}
 QUEUE_URL_VERBS = {"Play", "Say", "Pause", "Redirect"}
 MAX_QUEUE_SIZE = 100
+MAX_REDIRECTS = 5  # <Redirect>s followed inside one <Queue url> document chain
 
 
 @dataclass
@@ -131,8 +133,34 @@ class CallQueues:
         if queue_url:
             params = {"QueueSid": member.queue_sid, "QueueTime": str(self.queue_time(member)),
                       "DequeingCallSid": dequeuing_call_sid}
-            self._document(member, queue_url, params, QUEUE_URL_VERBS)
+            self._connecting(member, queue_url, params)
         return member
+
+    def _connecting(self, member: QueueMember, url: str, params: dict[str, str]) -> None:
+        """Play the ``<Queue url>`` document to the dequeued caller, as long as it takes on the clock, following its
+        ``<Redirect>`` (one of the four verbs Twilio allows there) once the verbs before it have played. A caller
+        who hangs up while it plays (``hang_up_while_connecting``) is gone before any redirect is requested."""
+        for _ in range(MAX_REDIRECTS):
+            root = self._document(member, url, params, QUEUE_URL_VERBS)
+            if root is None:
+                return
+            redirect, seconds = None, 0.0
+            for verb in root:
+                if verb.tag == "Redirect":
+                    redirect = verb
+                    break
+                seconds += self._duration(verb)
+            if member.call.hang_up_while_connecting:
+                return
+            self._advance(seconds)
+            if redirect is None:
+                return
+            url, params = urljoin(url, (redirect.text or "").strip()), {}
+
+    def _advance(self, seconds: float) -> None:
+        advance = getattr(self.clock, "advance", None)
+        if seconds and advance is not None:
+            advance(seconds=seconds)
 
     def bridge_ended(self, member: QueueMember, queue_seconds: int) -> None:
         """The bridged call ended: the caller's ``<Enqueue action>`` gets QueueResult=bridged, then they hang up."""

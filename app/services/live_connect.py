@@ -134,6 +134,21 @@ def dequeued(session: Session, wait_id: int, caller_call_sid: str, dequeuing_cal
     return wait
 
 
+def bridging(session: Session, wait_id: int, caller_call_sid: str, now: datetime) -> Callback | None:
+    """Twilio bridges the dequeued caller to the rep's leg now: the callback counts at this moment, met or late by it.
+
+    The request is the ``<Queue url>``'s redirect on the caller's own leg, asked only once "connecting you now" has
+    played to its end: the caller is still on the line, and the rep's leg (answered by a person) is in its
+    ``<Dial>``. Twilio tells the bridge's end only when the call is over; a call that talks past the at-risk
+    time or the deadline must not be chased meanwhile. Only the caller Twilio took for this wait's callback counts.
+    """
+    wait = session.get(LiveWait, wait_id, with_for_update=True)
+    if (wait is None or wait.call_sid != caller_call_sid or wait.callback_id is None or wait.dequeued_at is None
+            or wait.result not in ("", BRIDGED)):
+        return None
+    return live_connected(session, wait.callback_id, wait.call_sid, now, now)
+
+
 def dial_proves_bridge(dial_status: str, dial_seconds: str, dial_bridged: str = "") -> bool:
     """Whether the rep's ``<Dial><Queue>`` action shows the two parties were connected.
 
@@ -148,7 +163,8 @@ def dial_proves_bridge(dial_status: str, dial_seconds: str, dial_bridged: str = 
 
 
 def bridged(session: Session, wait: LiveWait, now: datetime) -> Callback | None:
-    """Twilio says the caller and the rep were connected: the callback counts (met or late) from ``dequeued_at``.
+    """Twilio says, at the call's end, the caller and the rep were connected: a callback ``bridging`` did not count
+    (its request never reached us) counts from ``dequeued_at``; one it counted keeps the bridge's time.
 
     Never once the caller's own leg said it left the queue unbridged (it hung up during "connecting you now").
     """

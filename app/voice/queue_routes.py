@@ -2,7 +2,8 @@
 
 Caller side: ``/offer`` (the intake flow hands over here), ``/choice`` (1: wait in the incident's
 queue), ``/wait`` (Twilio's waitUrl: music, "you are still in line", leave at the limit),
-``/connecting`` (the <Queue url> Twilio runs on the caller's leg before bridging it) and ``/left``
+``/connecting`` (the <Queue url> Twilio runs on the caller's leg before bridging it), ``/bridging`` (its redirect,
+asked at its end: the bridge is made now, and the callback counts) and ``/left``
 (the <Enqueue action>). Rep side: ``/dial-done`` (the action of the rep's <Dial><Queue>).
 """
 
@@ -157,7 +158,23 @@ def connecting() -> Response:
         lang = row.language if row is not None else "en-US"
         response = VoiceResponse()
         response.say(text("live_connecting", lang), **_voice(lang))
+        if row is not None and row.callback_id is not None:  # asked once "connecting you now" has played to its end
+            response.redirect(f"/twilio/live/bridging?wait={row.id}", method="POST")
         return str(response)
+
+    return answer_once(handle, safe=str(VoiceResponse()))
+
+
+@bp.post("/bridging")
+@twilio_webhook
+def bridging() -> Response:
+    """The ``<Queue url>``'s redirect: the caller is still on the line at its end, and Twilio bridges them to the rep
+    as soon as this empty document is done. The callback counts now, while they talk (never at the call's end)."""
+    wait_id, call_sid = request.args.get("wait", 0, type=int), request.form.get("CallSid", "")
+
+    def handle(session, now):
+        live_connect.bridging(session, wait_id, call_sid, now)
+        return str(VoiceResponse())
 
     return answer_once(handle, safe=str(VoiceResponse()))
 

@@ -20,6 +20,7 @@ from tests.paging.conftest import ALICE, BOB, CUSTOMER
 
 DE_MOBILE = "+491701234567"
 HOTLINE = "+15005550006"
+CONNECTING = timedelta(seconds=2.4)  # "Connecting you to your engineer now." played before the bridge
 
 
 def _call(desk, caller: str = CUSTOMER) -> SimulatedCall:
@@ -105,7 +106,8 @@ def test_an_engineer_is_ready_the_caller_presses_1_and_is_connected_live_met(des
     assert queued.kind == "queue" and wait.queue_name == queued.queue and wait.engineer_ready
     assert callback.rep_id is not None and callback.note == "live connect"
     assert callback.outcome == "met" and callback.customer_call_sid == call.call_sid
-    assert callback.answered_at == wait.dequeued_at == desk.clock.now() - timedelta(seconds=240)
+    # counted when Twilio bridged them: "Connecting you to your engineer now." (6 words, 2.4 s) after the dequeue
+    assert callback.answered_at == wait.dequeued_at + CONNECTING == desk.clock.now() - timedelta(seconds=240)
     assert wait.result == "bridged" and wait.callback_id == callback.id and call.ended
     rep_leg = alice.calls[-1]
     assert rep_leg.from_ == HOTLINE and "waiting on the line" in rep_leg.heard
@@ -280,7 +282,7 @@ def test_nobody_yet_the_caller_waits_hears_still_in_line_and_bob_pressing_1_take
     [callback] = _callbacks(desk)
     [wait] = _waits(desk)
     assert callback.outcome == "met" and wait.result == "bridged" and call.ended
-    assert callback.answered_at == wait.dequeued_at == desk.t0 + timedelta(minutes=3, seconds=30)
+    assert callback.answered_at - CONNECTING == wait.dequeued_at == desk.t0 + timedelta(minutes=3, seconds=30)
     assert f"[connected to {CUSTOMER}]" in bob.calls[0].heard
     assert desk.incident(incident_id).acknowledged_at is not None
 
