@@ -86,6 +86,9 @@ class EventKind(StrEnum):
     # a person answered a callback after the incident's first answer (a follow-up call): on record, never the answer
     CALLBACK_ANSWERED_AGAIN = "callback_answered_again"
     CALLBACK_ATTEMPTED = "callback_attempted"
+    # a live connect counted when Twilio was bridging (issue 13) whose end reports then said nobody was connected:
+    # that answer no longer stands (the report's fold drops it; ``detail.answered_at`` is the answer withdrawn)
+    CALLBACK_WITHDRAWN = "callback_withdrawn"
     CALLBACK_SELF_REPORTED = "callback_self_reported"
     # a second rep's CALLED: one self-reported call is stored per incident, theirs is not (and they are told so)
     SELF_REPORT_NOT_RECORDED = "self_report_not_recorded"

@@ -94,6 +94,11 @@ WEBHOOK_EVENT_SCHEMA: dict[str, Any] = {
 
 # what an event means, where its name does not say it all
 _MEANINGS = {
+    "callback.withdrawn": (
+        "A callback.met or callback.missed sent earlier no longer counts: a live connection (the caller waiting on "
+        "the line) was counted at the moment Twilio was bridging it, and Twilio's end reports then said the two "
+        "were never connected (detail.answered_at: the answer withdrawn; detail.callback_id). The incident's "
+        "callback is the earliest answer still standing, or none; the hotline dials the customer back. "),
     "incident.breach_withdrawn": (
         "An incident.breached sent earlier no longer counts: it was logged on the provisional deadline of an "
         "incident opened while its caller was still giving details, and the deadline that counts, set once they "

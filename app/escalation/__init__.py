@@ -7,6 +7,7 @@ call it, and carry out the decision in one transaction.
 from app.escalation.decide import counts_as_paged, decide
 from app.escalation.model import (
     Acknowledge,
+    AnswerWithdrawn,
     Audience,
     CallbackAnswered,
     CallbackUnanswered,
@@ -26,7 +27,8 @@ from app.escalation.model import (
 )
 
 __all__ = [
-    "Acknowledge", "Audience", "CallbackAnswered", "CallbackUnanswered", "Connect", "ContactJoined", "Decision", "PageDue",
+    "Acknowledge", "AnswerWithdrawn", "Audience", "CallbackAnswered", "CallbackUnanswered", "Connect", "ContactJoined",
+    "Decision", "PageDue",
     "PageFailed", "PageOrder", "ReachedByEmail", "RepNotReached", "Resolve", "SelfReported", "Snapshot", "State",
     "StepDue", "counts_as_paged", "decide",
 ]

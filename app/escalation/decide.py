@@ -7,6 +7,7 @@ from datetime import datetime
 
 from app.escalation.model import (
     Acknowledge,
+    AnswerWithdrawn,
     Audience,
     CallbackAnswered,
     CallbackUnanswered,
@@ -232,6 +233,14 @@ def _answered(ev: CallbackAnswered, snap: Snapshot, now: datetime) -> Decision:
                     log=(K.CALLBACK_MET if met else K.CALLBACK_LATE,))
 
 
+def _withdrawn(ev: AnswerWithdrawn, snap: Snapshot, now: datetime) -> Decision:
+    """A live bridge counted as the answer did not happen. With no other answer (nor a resolution, a self-report or
+    an e-mail contact) standing, the promise is owed again: what the escalation skipped since then runs again."""
+    if snap.customer_reached:
+        return Decision("withdrawn_other_answer_stands", snap.state, log=(K.CALLBACK_WITHDRAWN,))
+    return Decision("answer_withdrawn", snap.state, log=(K.CALLBACK_WITHDRAWN,), rerun_steps_since=ev.at)
+
+
 def _unanswered(ev: CallbackUnanswered, snap: Snapshot, now: datetime) -> Decision:
     outcome = "attempted_voicemail" if ev.voicemail else "attempted"
     state = snap.state if snap.customer_reached else State.ATTEMPTED
@@ -334,6 +343,7 @@ def _contact_joined(ev: ContactJoined, snap: Snapshot, now: datetime) -> Decisio
 
 _HANDLERS = {
     StepDue: _step, Acknowledge: _acknowledge, Connect: _connect, CallbackAnswered: _answered,
-    CallbackUnanswered: _unanswered, RepNotReached: _rep_not_reached, SelfReported: _self_reported, ReachedByEmail: _reached_by_email,
-    Resolve: _resolve, PageFailed: _page_failed, PageDue: _page_due, ContactJoined: _contact_joined,
+    CallbackUnanswered: _unanswered, AnswerWithdrawn: _withdrawn, RepNotReached: _rep_not_reached,
+    SelfReported: _self_reported, ReachedByEmail: _reached_by_email, Resolve: _resolve, PageFailed: _page_failed,
+    PageDue: _page_due, ContactJoined: _contact_joined,
 }

@@ -122,6 +122,14 @@ class CallbackAnswered:
 
 
 @dataclass(frozen=True)
+class AnswerWithdrawn:
+    """An answer counted at the moment of a live bridge (``at``) did not stand: Twilio's end reports said nobody
+    was connected. The service has already taken it off the callback and the incident."""
+
+    at: datetime
+
+
+@dataclass(frozen=True)
 class CallbackUnanswered:
     """The customer leg ended without a person: no answer, busy, failed, or a voicemail."""
 
@@ -252,6 +260,9 @@ class Decision:
     # a level page canceled unsent: the level is paged again now (who is on call now, else the managers)
     page_level_again: bool = False
     release_held_pages: bool = False  # the callback ended: the pages held for it go at once
+    # an answer was withdrawn: the at-risk, breach and repage steps that found the customer reached since this time
+    # run again (``escalation.rerun_steps_since``)
+    rerun_steps_since: datetime | None = None
     # a message to the customer's e-mail address (its purpose: "receipt"), queued as a delivery row
     email_customer: str = ""
     # the step runs again a little later (``escalation_steps.REARM_AFTER``): the deadline it hangs on is not set yet,

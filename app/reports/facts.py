@@ -260,6 +260,8 @@ def _callbacks(ordered: list[EventLike]) -> tuple[CallbackFacts, ...]:
             row.setdefault("actor", e.actor)
         elif e.kind in (EventKind.CALLBACK_MET, EventKind.CALLBACK_LATE, EventKind.CALLBACK_ANSWERED_AGAIN):
             row.setdefault("answered_at", _time(e.detail["answered_at"]))  # the first answer is the earliest of them
+        elif e.kind == EventKind.CALLBACK_WITHDRAWN:  # a live bridge that did not happen: its answer does not stand
+            row.pop("answered_at", None)
         elif e.kind == EventKind.CALLBACK_ATTEMPTED:
             row.setdefault("attempted_at" if rang(e.detail) else "not_placed_at", e.at)
         elif e.kind == EventKind.CALLBACK_REP_NOT_REACHED or (  # a final rep-call failure (logged before it)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.escalation import CallbackAnswered, CallbackUnanswered, RepNotReached, SelfReported, decide
+from app.escalation import AnswerWithdrawn, CallbackAnswered, CallbackUnanswered, RepNotReached, SelfReported, decide
 from app.event_kind import CUSTOMER_RANG
 from app.models import Callback, CallbackKind, CallbackOutcome, Incident, LiveWait
 from app.models.call import ENDED_STATUSES
@@ -215,6 +215,28 @@ def live_connected(session: Session, callback_id: int, caller_call_sid: str, at:
     callback.answered_at = callback.answered_at or at
     callback.person_confirmed_at = callback.person_confirmed_at or at
     _count_if_confirmed(session, incident, callback, now, live=True)
+    return callback
+
+
+def withdraw_live_answer(session: Session, callback_id: int, caller_call_sid: str, why: str,
+                         now: datetime) -> Callback | None:
+    """Issue 13: Twilio's end reports say the caller counted at the bridge (``live_connected``) was never connected
+    to the rep (their leg dropped just before it). That answer does not stand: the callback is pending again (the
+    rep's leg goes on to dial the customer, who must press a key), the incident's answer is the earliest one still
+    standing, and the escalation core decides what is owed again. Only an answer counted from that caller's call."""
+    callback, incident = lock_callback(session, callback_id)
+    if (callback is None or callback.outcome not in (CallbackOutcome.MET, CallbackOutcome.LATE)
+            or callback.customer_call_sid != caller_call_sid or callback.answered_at is None):
+        return callback
+    at = callback.answered_at
+    callback.outcome, callback.answered_at, callback.person_confirmed_at = CallbackOutcome.PENDING, None, None
+    callback.customer_call_sid, callback.ended_at = "", None
+    session.flush()
+    incident.callback_answered_at = session.scalar(select(func.min(Callback.answered_at)).where(
+        Callback.incident_id == incident.id, Callback.outcome.in_((CallbackOutcome.MET, CallbackOutcome.LATE))))
+    decision = decide(AnswerWithdrawn(at=at), snapshot(session, incident, now), now)
+    carry_out(session, incident, decision, now, Acting(actor="twilio", rep_id=callback.rep_id, detail={
+        "callback_id": callback.id, "answered_at": at.isoformat(), "why": why, "live": True}))
     return callback
 
 

@@ -25,7 +25,7 @@ from app.models.paging import CUSTOMER_ROLE, TAM_ROLE
 from app.oncall.contactable import Contactable
 from app.oncall.errors import OnCallConfigError
 from app.services.customer_mail import email_customer
-from app.services.escalation import add_repage, first_channel, is_first_page_step
+from app.services.escalation import add_repage, first_channel, is_first_page_step, rerun_steps_since
 from app.services.events import log_event
 from app.services.oncall import contactable, find_rep, resolve_target
 from app.services.page_verdicts import release_held
@@ -106,6 +106,8 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
         start_follow_up(session, incident, now, owner_rep_id=acting.rep_id)
     if decision.release_held_pages:  # the callback they waited for ended: they go now
         release_held(session, incident, now)
+    if decision.rerun_steps_since is not None:  # an answer withdrawn: the promise is chased again
+        rerun_steps_since(session, incident, decision.rerun_steps_since, now)
     return done
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.escalation import Snapshot
@@ -159,6 +159,35 @@ def _move_steps(session: Session, incident: Incident, moved: dict[StepKind, date
             session.flush()
         step.due_at = moved[step.kind]
         schedule(session, "step", step.id, step.due_at)  # a job for the old time finds the step not yet due
+
+
+# what a deadline step decided when it found the customer reached (``escalation.decide``); "breached" is one only
+# without a repage round after it (an answer after the deadline: the breach is on record, nobody is chased)
+FOUND_REACHED = {StepKind.AT_RISK: ("skipped_callback_started", "skipped_callback_done"),
+                 StepKind.BREACH: ("met", "breached"), StepKind.REPAGE: ("stopped_callback_done",)}
+
+
+def rerun_steps_since(session: Session, incident: Incident, since: datetime, now: datetime) -> list[DueStep]:
+    """An answer counted at ``since`` was withdrawn: each at-risk, breach or repage step that ran since then and
+    found the customer reached runs again now, as a step of its own (its run stays on record), due when it was."""
+    ran = list(session.scalars(select(DueStep).where(
+        DueStep.incident_id == incident.id, DueStep.kind.in_(list(FOUND_REACHED)), DueStep.status == StepStatus.DONE,
+        DueStep.done_at >= since).order_by(DueStep.due_at, DueStep.id)))
+    repaged = session.scalar(select(DueStep.id).where(DueStep.incident_id == incident.id,
+                                                      DueStep.kind == StepKind.REPAGE).limit(1)) is not None
+    again = []
+    for step in ran:
+        if step.outcome not in FOUND_REACHED[step.kind] or (step.outcome == "breached" and repaged):
+            continue
+        level = (session.scalar(select(func.max(DueStep.level)).where(
+            DueStep.incident_id == incident.id, DueStep.kind == step.kind)) or 0) + 1
+        # due when the step was (a breach is on record at the deadline), run now
+        rerun = DueStep(incident_id=incident.id, kind=step.kind, level=level, due_at=step.due_at)
+        session.add(rerun)
+        session.flush()
+        schedule(session, "step", rerun.id, now)
+        again.append(rerun)
+    return again
 
 
 def add_repage(session: Session, incident: Incident, after: DueStep) -> DueStep:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Callback, CallbackOutcome, CallSession, Incident, IncidentStatus, LiveWait, Rep
 from app.services.acks import Actor, connect, lock_incident
-from app.services.callbacks import live_connected
+from app.services.callbacks import live_connected, withdraw_live_answer
 from app.services.events import log_event
 
 QUEUE_PREFIX = "sev1-incident-"  # one Twilio queue per incident: a rep's leg dials exactly its caller
@@ -176,6 +176,13 @@ def bridged(session: Session, wait: LiveWait, now: datetime) -> Callback | None:
     return callback
 
 
+def unbridged(session: Session, wait: LiveWait, why: str, now: datetime) -> Callback | None:
+    """Twilio's end report says this caller was not connected after all: an answer ``bridging`` counted is withdrawn."""
+    if wait.callback_id is None or wait.dequeued_at is None or wait.result == BRIDGED:
+        return None
+    return withdraw_live_answer(session, wait.callback_id, wait.call_sid, why, now)
+
+
 def left(session: Session, wait_id: int, result: str, queue_seconds: int, now: datetime) -> LiveWait | None:
     """The caller's <Enqueue action>: they left the queue (``result`` is Twilio's QueueResult)."""
     wait = session.get(LiveWait, wait_id, with_for_update=True)
@@ -187,6 +194,8 @@ def left(session: Session, wait_id: int, result: str, queue_seconds: int, now: d
                                               "callback_id": wait.callback_id})
     if result == BRIDGED:
         bridged(session, wait, now)  # the rep's <Dial action> may not have come (yet): either one counts it
+    else:
+        unbridged(session, wait, f"queue_result_{result[:32] or 'missing'}", now)
     return wait
 
 

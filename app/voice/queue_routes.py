@@ -220,6 +220,8 @@ def dial_done() -> Response:
         if row.dequeued_at is not None:  # Twilio took the caller out of the queue for this leg
             if live_connect.dial_proves_bridge(dial_status, dial_seconds, dial_bridged):
                 live_connect.bridged(session, row, now)
+            else:  # nobody was connected to the rep: an answer counted at the bridge does not stand
+                live_connect.unbridged(session, row, f"dial_{dial_status or 'missing'}_{dial_seconds or '-'}s", now)
             if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE):
                 return after_callback(session, callback, incident, now)  # issue 11: the update interval
             whisper = "live_rep_caller_hung_up"  # gone during "connecting you now": nobody was reached

@@ -11,13 +11,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
-from app.models import DueStep
+from app.models import Callback, DueStep, Incident, Rep
 from app.reports.facts import IncidentFacts, Outcome
+from app.services.callbacks import live_connected, open_callback, withdraw_live_answer
 from hotline_sim.backoffice import work
-from tests.paging.conftest import ALICE, CUSTOMER
-from tests.paging.test_live_connect import _call, _callbacks, _events, _incident_id, _intake, _waits
+from tests.integration.board_support import parse
+from tests.integration.dashboard_support import login_as
+from tests.paging.conftest import ALICE, CUSTOMER, MARIA
+from tests.paging.test_live_connect import HOTLINE, _call, _callbacks, _events, _incident_id, _intake, _waits
+from tests.paging.test_live_connect_hangup import HUNG_UP
 
 TALK = timedelta(minutes=21)  # past the at-risk alert (T+10), the deadline (T+15) and the first repage (T+20)
 
@@ -71,3 +76,80 @@ def test_a_live_conversation_past_the_deadline_is_the_callback_while_it_lasts(de
     facts = IncidentFacts.from_events(_events(desk, incident_id))
     assert facts.outcome == Outcome.MET and facts.answered_at == callback.answered_at
     assert "update interval" in alice.calls[-1].heard  # after the call, as for any callback
+
+
+@pytest.mark.parametrize("reported", ["first", "last"])  # the caller's <Enqueue action> before / after the rep's
+def test_a_bridge_that_fails_right_after_it_was_counted_leaves_no_met_and_the_customer_is_dialled_back(
+        desk, network, client, reported):
+    """The caller heard "connecting you now" to its end (the callback counted), then their leg dropped before the
+    bridge: Twilio's end reports say nobody was connected, so nothing may stay met."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False)
+    alice.expect_sms("Acknowledged").expect_call(talk_seconds=60)
+    customer.expect_call(answer=False).expect_sms("tried to call you")
+    call = _call(desk)
+    call.drops_at_bridge = reported
+    _intake(desk, call)
+    incident_id = _incident_id(desk, call)
+    desk.clock.advance(seconds=5)
+    assert call.press("1").kind == "queue"
+    desk.settle()
+
+    assert any("/twilio/live/bridging" in w.url for w in network.webhooks)  # it was counted at the bridge...
+    [wait] = _waits(desk)
+    assert wait.result == "hangup"
+    [callback] = _callbacks(desk)  # ... and the end reports withdrew it: the customer was dialled back, unanswered
+    assert callback.outcome == "attempted" and callback.answered_at is None and callback.person_confirmed_at is None
+    incident = desk.incident(incident_id)
+    assert incident.callback_answered_at is None and incident.breached_at is None
+    kinds = [e.kind for e in _events(desk, incident_id)]
+    assert kinds.index("callback_met") < kinds.index("callback_withdrawn")
+    facts = IncidentFacts.from_events(_events(desk, incident_id))  # the report reads the log the same way
+    assert facts.outcome != Outcome.MET and facts.answered_at is None
+    rep_leg = alice.calls[-1]
+    assert HUNG_UP in rep_leg.heard and "update interval" not in rep_leg.heard
+    assert customer.calls[0].from_ == HOTLINE
+    breach = _steps(desk, incident_id)["breach"]
+    assert breach.status == "pending" and breach.due_at == incident.callback_due_at
+    login_as(client, desk.hotline)
+    row = parse(client.get("/board")).find("tr", id=f"inc-{incident.reference}")
+    assert "the customer was not reached" in row.find(cls="state").text()
+
+
+def test_the_steps_that_found_a_withdrawn_answer_run_again(desk, network):
+    """A live answer counted at T+9 kept the at-risk alert (T+10) and the breach (T+15) quiet; Twilio's end reports
+    withdraw it at T+15:30: both run again at once, as if it had never counted, and the breach is on record."""
+    incident, alice = desk.acknowledged_by_alice(network)
+    with desk.hotline.db.session() as s:
+        alice_id = s.scalars(select(Rep.id).where(Rep.phone == ALICE)).one()
+    desk.at(minutes=9)
+    caller_sid = "CA" + "c" * 32
+    with desk.hotline.db.transaction() as s:
+        callback = open_callback(s, s.get(Incident, incident.id), alice_id, desk.clock.now(),
+                                 rep_call_sid="CA" + "a" * 32, note="live connect")
+        live_connected(s, callback.id, caller_sid, desk.clock.now(), desk.clock.now())
+        callback_id = callback.id
+    desk.at(minutes=15)
+    ran = _steps(desk, incident.id)
+    assert (ran["at_risk"].outcome, ran["breach"].outcome) == ("skipped_callback_started", "met")
+
+    alice.expect_sms("AT RISK")
+    network.phone(MARIA).expect_sms("AT RISK").expect_sms("BREACHED").expect_call(answer=False)
+    desk.clock.set(desk.t0 + timedelta(minutes=15, seconds=30))
+    with desk.hotline.db.transaction() as s:
+        withdraw_live_answer(s, callback_id, caller_sid, "queue_result_hangup", desk.clock.now())
+    desk.settle()
+
+    with desk.hotline.db.session() as s:
+        steps = list(s.scalars(select(DueStep).where(DueStep.incident_id == incident.id,
+                                                     DueStep.kind.in_(["at_risk", "breach"]))
+                               .order_by(DueStep.kind, DueStep.level)))
+        callback = s.get(Callback, callback_id)
+    assert [(st.kind, st.level, st.outcome) for st in steps] == [
+        ("at_risk", 0, "skipped_callback_started"), ("at_risk", 1, "alerted_2"), ("breach", 0, "met"),
+        ("breach", 1, "breached")]
+    assert callback.outcome == "pending" and callback.answered_at is None  # the rep's leg dials the customer next
+    now = desk.incident(incident.id)
+    assert now.callback_answered_at is None and now.breached_at == now.callback_due_at
+    facts = IncidentFacts.from_events(_events(desk, incident.id))
+    assert facts.answered_at is None and facts.breached()

@@ -381,3 +381,18 @@ def test_time_to_callback_is_rounded_up_so_a_late_answer_always_reads_past_the_d
     ])
     assert (facts.outcome, facts.seconds_to_callback) == (outcome, seconds)
     assert (seconds > 900) == (outcome == Outcome.LATE)
+
+
+def test_a_live_answer_withdrawn_by_twilios_end_reports_does_not_count_a_later_answer_does():
+    """Issue 13: a live connect counted at the bridge, then withdrawn (the caller's line dropped before it): the
+    report reads the log as the rows say, no answer from that callback; the dial-back's answer is the one."""
+    live = {"callback_id": 7, "answered_at": "2026-11-26T22:04:00+00:00", "live": True}
+    withdrawn = [LoggedEvent("callback_met", t("2026-11-26 22:04"), "twilio", {**live, "outcome": "met"}),
+                 LoggedEvent("callback_withdrawn", t("2026-11-26 22:04:03"), "twilio",
+                             {**live, "why": "queue_result_hangup", "outcome": "answer_withdrawn"})]
+    facts = IncidentFacts.from_events(_rep_leg_log(*withdrawn))
+    assert facts.outcome != Outcome.MET and facts.answered_at is None
+    redialled = LoggedEvent("callback_met", t("2026-11-26 22:05"), "twilio",
+                            {"callback_id": 7, "answered_at": "2026-11-26T22:04:50+00:00", "outcome": "met"})
+    facts = IncidentFacts.from_events(_rep_leg_log(*withdrawn, redialled))
+    assert facts.outcome == Outcome.MET and facts.answered_at == t("2026-11-26 22:04:50")

@@ -11,6 +11,7 @@ import pytest
 
 from app.escalation import (
     Acknowledge,
+    AnswerWithdrawn,
     Audience,
     CallbackAnswered,
     CallbackUnanswered,
@@ -277,6 +278,21 @@ def test_an_answer_twilio_timestamps_before_the_one_counted_is_the_incidents_a_l
     again = decide(CallbackAnswered(late.answered_at + timedelta(minutes=9), by_person=True), late, T0)
     assert again.outcome == "already_answered" and again.log == (EventKind.CALLBACK_ANSWERED_AGAIN,)
     assert again.next_state == State.LATE and not again.start_updates and not again.pages
+
+
+@pytest.mark.parametrize(("state", "outcome", "chased_again"), [
+    ("callback_in_progress", "answer_withdrawn", True), ("acknowledged", "answer_withdrawn", True),
+    ("attempted", "answer_withdrawn", True), ("met", "withdrawn_other_answer_stands", False),
+    ("late", "withdrawn_other_answer_stands", False), ("self_reported", "withdrawn_other_answer_stands", False),
+    ("resolved", "withdrawn_other_answer_stands", False),
+])
+def test_a_live_answer_withdrawn_chases_the_promise_again_unless_another_answer_stands(state, outcome, chased_again):
+    """The snapshot is taken after the withdrawn answer was taken off: "met" here is another callback's answer."""
+    at = T0 + timedelta(minutes=2)
+    decision = decide(AnswerWithdrawn(at), STATES[state], T0 + timedelta(minutes=2, seconds=30))
+    assert decision.outcome == outcome and decision.log == (EventKind.CALLBACK_WITHDRAWN,)
+    assert decision.rerun_steps_since == (at if chased_again else None)
+    assert decision.next_state == STATES[state].state and not decision.pages and not decision.start_updates
 
 
 def test_an_answer_without_a_person_is_a_voicemail_never_met():
