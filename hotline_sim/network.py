@@ -249,7 +249,7 @@ class PhoneNetwork:
         self._advance(expectation.ring_seconds)
         answered_by = None
         if call.machine_detection:
-            answered_by = "machine_start" if expectation.machine else "human"
+            answered_by = expectation.answered_by or ("machine_start" if expectation.machine else "human")
         self.twilio.update(call, status="in-progress", start_time=self.clock.now(), answered_by=answered_by)
         heard.status, heard.answered_by = "in-progress", answered_by
         self._call_event(leg, "answered", "in-progress")

@@ -42,6 +42,7 @@ class CallExpectation:
     ring_seconds: float = 0  # the clock is advanced by this much before answering (if it can be)
     talk_seconds: float = 0  # ... and by this much before hanging up
     hang_up_at_dial: bool = False  # hangs up once what comes before a <Dial> was said (the whisper, the intro)
+    answered_by: str = ""  # what answering-machine detection says, if on ("": human, or machine_start for a machine)
 
     def next_keys(self) -> str | None:
         """The keys for the next <Gather>, or None (silence)."""
@@ -105,12 +106,13 @@ class ScriptedPhone:
         ring_seconds: float = 0,
         talk_seconds: float = 0,
         hang_up_at_dial: bool = False,
+        answered_by: str = "",
     ) -> ScriptedPhone:
         """Expect a call: answer it (or not, or busy, or voicemail) and press ``press`` at each <Gather>."""
         keys = [press] if isinstance(press, str) else list(press or [])
         picks_up = answer if answered is None else answered
         self._calls.append(CallExpectation(picks_up and not busy, keys, machine, busy, ring_seconds, talk_seconds,
-                                           hang_up_at_dial))
+                                           hang_up_at_dial, answered_by))
         return self
 
     @property

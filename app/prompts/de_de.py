@@ -82,6 +82,8 @@ PROMPTS: dict[str, str] = {
     "bridge_ended": "Das Gespräch mit dem Kunden ist beendet. Vielen Dank.",
     "bridge_not_answered": "Der Kunde hat nicht abgenommen. Drücken Sie die 1 für einen neuen Versuch, "
                            "oder legen Sie auf und versuchen Sie es später.",
+    "bridge_no_key": "Der Kunde hat abgenommen, aber keine Taste gedrückt, deshalb wurden Sie nicht verbunden. "
+                     "Drücken Sie die 1 für einen neuen Versuch, oder legen Sie auf und versuchen Sie es später.",
     "bridge_not_placed": "Der Anruf beim Kunden kam nicht zustande; prüfen Sie seine Nummer auf der Vorfallseite. "
                          "Drücken Sie die 1 für einen neuen Versuch, oder legen Sie auf und versuchen Sie es später.",
     "bridge_voicemail": "Eine Mailbox hat abgenommen, nicht der Kunde. Drücken Sie die 2 für eine kurze Nachricht, "

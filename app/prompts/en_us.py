@@ -79,6 +79,9 @@ PROMPTS: dict[str, str] = {
     "bridge_invalid": "This callback is no longer valid.",
     "bridge_ended": "The call with the customer has ended. Thank you.",
     "bridge_not_answered": "The customer did not answer. Press 1 to try again, or hang up and try later.",
+    # answering-machine detection heard a person, who hung up before pressing a key: nobody was connected
+    "bridge_no_key": "The customer picked up but did not press a key, so you were not connected. Press 1 to try "
+                     "again, or hang up and try later.",
     # Twilio could not place the customer's leg (an invalid number, a carrier refusal): their phone never rang
     "bridge_not_placed": "The call to the customer could not be placed; check their number on the incident page. "
                          "Press 1 to try again, or hang up and try later.",

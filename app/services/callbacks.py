@@ -72,8 +72,7 @@ def customer_leg_status(session: Session, callback_id: int, status: str, timesta
         if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE):
             callback.ended_at = callback.ended_at or at
         elif callback.outcome == CallbackOutcome.PENDING:
-            voicemail = callback.answered_at is not None or is_machine(answered_by)
-            _unanswered(session, incident, callback, at, now, status, voicemail)
+            _unanswered(session, incident, callback, at, now, status, took_voicemail(callback))
     return callback
 
 
@@ -175,9 +174,20 @@ def dial_ended(session: Session, callback_id: int, dial_status: str, now: dateti
         _count_when_over(session, incident, callback, now)
         callback.ended_at = callback.ended_at or now
         return callback
-    voicemail = callback.answered_at is not None or is_machine(callback.answered_by)
-    _unanswered(session, incident, callback, now, now, dial_status, voicemail)
+    _unanswered(session, incident, callback, now, now, dial_status, took_voicemail(callback))
     return callback
+
+
+PERSON = "human"  # Twilio's AnsweredBy when answering-machine detection heard a person
+
+
+def took_voicemail(callback: Callback) -> bool:
+    """Whether a voicemail took the customer's leg nobody pressed a key on: detection heard a machine (or a fax), or
+    the leg was answered while detection said nothing of a person (none on a switchboard, or ``unknown``). Never
+    when it said a person: they picked up and hung up before the key, and a voicemail message would reach them."""
+    if is_machine(callback.answered_by):
+        return True
+    return callback.answered_at is not None and callback.answered_by != PERSON
 
 
 def confirm_person(session: Session, callback_id: int, now: datetime) -> Callback | None:

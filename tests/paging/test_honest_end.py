@@ -156,8 +156,9 @@ def test_one_ack_link_posted_four_times_places_one_call_and_none_once_resolved(d
 def test_a_voicemail_on_the_customer_leg_is_attempted_not_met(desk, network):
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
     customer.expect_call(machine=True).expect_sms("tried to call you")  # answering-machine detection: a voicemail
-    # picked up, but nobody presses a key: a voicemail too
-    customer.expect_call(answered=True).expect_sms("tried to call you")
+    # picked up, nobody presses a key, and detection said nothing of a person (a switchboard, or "unknown"):
+    # a voicemail too (detection saying "human" is no voicemail: see the test after the next)
+    customer.expect_call(answered=True, answered_by="unknown").expect_sms("tried to call you")
     customer.expect_call(press="5", answered=True)  # a person
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "1", "1"])
     incident = desk.open_incident()
@@ -169,6 +170,25 @@ def test_a_voicemail_on_the_customer_leg_is_attempted_not_met(desk, network):
     assert desk.incident(incident.id).callback_answered_at == third.answered_at
     met = [e for e in _events(desk, incident.id) if e.kind == "callback_met"]
     assert len(met) == 1 and met[0].detail["callback_id"] == third.id
+
+
+def test_a_person_who_answers_and_hangs_up_before_the_key_is_no_voicemail_and_no_message_is_offered(desk, network):
+    """Twilio's detection said a person picked up (AnsweredBy=human); they hung up at "press any key". Nobody was
+    reached (not met), but no voicemail took the call either: the rep is not told one did, nor offered to leave a
+    message (whose call goes straight through without the key prompt, so a person picking it up never counts)."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(answered=True).expect_sms("tried to call you")  # a person, who presses no key
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press="2")
+    incident = desk.open_incident()
+    desk.settle()
+    [callback] = _callbacks(desk, incident.id)
+    assert callback.answered_by == "human" and callback.outcome == "attempted"
+    assert callback.person_confirmed_at is None and desk.incident(incident.id).callback_answered_at is None
+    heard = alice.calls[0].heard
+    assert "A voicemail answered" not in heard and "leave a short message" not in heard
+    assert "The customer picked up but did not press a key" in heard
+    attempted = next(e for e in _events(desk, incident.id) if e.kind == "callback_attempted")
+    assert attempted.detail["voicemail"] is False
 
 
 def test_a_voicemail_alone_never_counts_as_met(desk, network):
