@@ -249,7 +249,9 @@ class PhoneNetwork:
         self._advance(expectation.ring_seconds)
         answered_by = None
         if call.machine_detection:
-            answered_by = expectation.answered_by or ("machine_start" if expectation.machine else "human")
+            # Twilio's DetectMessageEnd answers a machine once its greeting ended (the beep), Enable at once
+            machine = "machine_end_beep" if call.machine_detection == "DetectMessageEnd" else "machine_start"
+            answered_by = expectation.answered_by or (machine if expectation.machine else "human")
         self.twilio.update(call, status="in-progress", start_time=self.clock.now(), answered_by=answered_by)
         heard.status, heard.answered_by = "in-progress", answered_by
         self._call_event(leg, "answered", "in-progress")

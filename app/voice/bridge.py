@@ -44,16 +44,18 @@ def _safe() -> str:
     return say_and_hang_up(text("bridge_error"))
 
 
-def bridge_twiml(callback: Callback, incident: Incident, settings, whisper: str = "", confirm: bool = True,
+def bridge_twiml(callback: Callback, incident: Incident, settings, whisper: str = "", message: bool = False,
                  live: bool = True) -> str:
-    """Whisper the incident to the rep, then dial the customer (who must press a key unless ``confirm`` is off).
+    """Whisper the incident to the rep, then dial the customer, who must press a key to be connected.
 
-    Issue 13: a caller waiting on the line for this incident is dialled out of its queue instead.
+    ``message``: the rep leaves a voicemail message; a machine is connected once its greeting ends (no key), and a
+    person who picks up is asked for the key as on any callback (then it counts). Issue 13: a caller waiting on
+    the line for this incident is dialled out of its queue instead.
     """
-    dequeue = live_twiml(callback, incident, settings) if confirm and live else None
+    dequeue = live_twiml(callback, incident, settings) if live and not message else None
     if dequeue is not None:
         return dequeue
-    if confirm and live and not whisper:  # the caller hung up on hold while this rep's phone rang: say so
+    if live and not message and not whisper:  # the caller hung up on hold while this rep's phone rang: say so
         whisper = hung_up_whisper(callback, incident)
     response = VoiceResponse()
     ref = ", ".join(incident.reference)
@@ -65,9 +67,10 @@ def bridge_twiml(callback: Callback, incident: Incident, settings, whisper: str 
         response.say(text("bridge_extension", extension=", ".join(extension)), **REP_VOICE)
     dial = response.dial(caller_id=settings.twilio_number or None, timeout=30, answer_on_bridge=True,
                          action=f"/twilio/bridge/dial-done?callback={callback.id}", method="POST")
-    extra = {"url": f"/twilio/bridge/customer-whisper?callback={callback.id}", "method": "POST"} if confirm else {}
-    if confirm and not extension:  # a switchboard's auto-attendant would be hung up on as a machine
-        extra["machine_detection"] = "Enable"
+    extra = {"url": f"/twilio/bridge/customer-whisper?callback={callback.id}", "method": "POST"}
+    if not extension:  # a switchboard's auto-attendant would be hung up on as a machine
+        # a message waits for the voicemail's greeting to end (the beep) before the rep is connected to it
+        extra["machine_detection"] = "DetectMessageEnd" if message else "Enable"
     dial.number(incident.callback_phone, status_callback=f"/twilio/bridge/customer-status?callback={callback.id}",
                 status_callback_event="initiated ringing answered completed", status_callback_method="POST", **extra)
     return str(response)
@@ -114,7 +117,9 @@ def customer_whisper() -> Response:
     def handle(session, now):
         response = VoiceResponse()
         if is_machine(answered_by):
-            customer_is_machine(session, callback_id, answered_by, now)
+            callback = customer_is_machine(session, callback_id, answered_by, now)
+            if callback is not None and callback.note == VOICEMAIL_MESSAGE:
+                return str(response)  # the greeting is over: the rep is connected to leave the message
             response.hangup()
             return str(response)
         callback, incident = lock_callback(session, callback_id)
@@ -202,9 +207,9 @@ def retry() -> Response:
         if old is None or digits not in ("1", "2"):
             return say_and_hang_up(text("bridge_goodbye"))
         if digits == "2" and old.outcome == CallbackOutcome.VOICEMAIL and incident.status == IncidentStatus.OPEN:
-            # straight through to the voicemail: a message is not a callback and can never count as one
+            # a message, not a callback: it counts only if a person picks up and presses the key
             message = open_callback(session, incident, old.rep_id, now, rep_call_sid=call_sid, note=VOICEMAIL_MESSAGE)
-            return bridge_twiml(message, incident, settings, whisper=text("bridge_retrying"), confirm=False)
+            return bridge_twiml(message, incident, settings, whisper=text("bridge_retrying"), message=True)
         answer = connect(session, incident, _actor(session, old), now, rep_call_sid=call_sid)
         if answer.callback is None:
             return say_and_hang_up(answer.message)

@@ -218,6 +218,23 @@ def test_the_rep_may_leave_a_short_message_on_the_voicemail_which_never_counts(d
     assert desk.incident(incident.id).callback_answered_at is None
 
 
+def test_a_person_who_picks_up_the_message_call_is_asked_for_the_key_and_counted(desk, network):
+    """A voicemail took the first callback; the rep asks to leave a message, and the customer picks that call up
+    themselves. A person answered and spoke with the rep: asked for the key as on any callback, and counted."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(machine=True).expect_sms("tried to call you")  # a voicemail
+    customer.expect_call(press="5", answered=True)  # the message call: the customer answers it
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "2"])
+    incident = desk.open_incident()
+    desk.settle()
+    first, message = _callbacks(desk, incident.id)
+    assert first.outcome == "voicemail" and message.note == "voicemail message"
+    assert "Press any key to speak with our support team" in customer.calls[1].heard
+    assert message.outcome == "met" and message.person_confirmed_at is not None
+    assert desk.incident(incident.id).callback_answered_at == message.answered_at
+    assert "Your message was left" not in alice.calls[0].heard
+
+
 def test_german_customer_hears_the_key_prompt_and_reads_the_sms_in_german(desk, network):
     customer = network.phone(CUSTOMER).expect_sms("Wir haben Ihre Meldung").expect_sms("Ihren Vorfall übernommen")
     customer.expect_call(press="1", answered=True)
