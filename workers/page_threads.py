@@ -59,9 +59,25 @@ class ThreadWorker(ReportingWorker):
     """An RQ SimpleWorker that can run in a thread other than the main one."""
 
     death_penalty_class = _Unbounded
+    max_connection_wait_time = STOP_POLL_SECONDS  # RQ's retry when Redis is down, up to 60 s apart: a stop waited that
 
     def _install_signal_handlers(self) -> None:
-        """Signals reach the main thread only; the process's main worker handles them."""
+        """Signals reach the main thread only; the runner handles them (``workers.stop_signals``)."""
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
+        """A heartbeat that finds Redis down after a stop request ends the thread's loop.
+
+        RQ retries a dead Redis inside its wait for a job for as long as Redis stays down, heartbeat
+        first, never looking at the stop request: a ``hotline worker`` stopped while Redis was down
+        waited out the runner's 10 s limit for its page threads. No job is in hand here (a job's
+        heartbeats come with a pipeline), and a failed heartbeat after a job failed the loop anyway.
+        """
+        try:
+            super().heartbeat(timeout, pipeline)
+        except (RedisConnectionError, RedisTimeoutError):
+            if self._stop_requested and pipeline is None:
+                raise StopRequested from None
+            raise
 
     def procline(self, message: str) -> None:
         """Leave the process title to the main worker."""
@@ -132,7 +148,8 @@ class PageThreads:
                 self.workers.append(worker)
                 worker.work(logging_level="WARNING")
             except (RedisConnectionError, RedisTimeoutError) as exc:
-                log.warning("page thread: Redis went away (%s); retrying", type(exc).__name__)
+                if not self._stop.is_set():  # a stopped thread's sign-off fails the same way on a dead Redis
+                    log.warning("page thread: Redis went away (%s); retrying", type(exc).__name__)
             except Exception:  # noqa: BLE001 - a thread that dies quietly would halve the sends in flight
                 log.exception("page thread failed; starting it again")
             self._stop.wait(RETRY_SECONDS)

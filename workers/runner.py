@@ -8,22 +8,37 @@ import time
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from rq.exceptions import StopRequested
 
 from app import db_time_limit
 from app.malloc_arenas import share_one_arena
 from app.services import leases
 from app.wiring import Hotline
 from workers import context, page_threads, watchdog
-from workers.consuming import ReportingWorker as MainWorker
+from workers.consuming import ReportingWorker
 from workers.scheduler import start_scheduler
+from workers.stop_signals import StopSignals
 
 log = logging.getLogger(__name__)
 RELEASE_WAIT_SECONDS = 10.0  # at most this long for the watchdog to finish its pass and let go
 REDIS_RETRY_SECONDS = 1.0  # RQ's own back-off grows to 60 s; after a Redis restart we want jobs at once
 
 
+class MainWorker(ReportingWorker):
+    """The process's main RQ worker, on every queue; SIGTERM and SIGINT are the runner's (``StopSignals``)."""
+
+    def _install_signal_handlers(self) -> None:
+        """RQ's handlers would stay bound to this worker after its loop ends (see ``workers.stop_signals``)."""
+
+
 def run_worker(hotline: Hotline, burst: bool = False) -> None:
     """Run jobs from the hotline's queues until stopped (or until they are empty with ``burst``)."""
+    signals = StopSignals()
+    with signals.installed():  # from the start: a signal while the threads start is kept, not lost
+        _run(hotline, burst, signals)
+
+
+def _run(hotline: Hotline, burst: bool, signals: StopSignals) -> None:
     share_one_arena()  # before the page threads, the scheduler and the watchdog start
     db_time_limit.limit_background()  # no thread of the worker waits for ever on a server that stopped answering
     context.use(hotline)
@@ -41,7 +56,7 @@ def run_worker(hotline: Hotline, burst: bool = False) -> None:
     try:
         if burst:
             watchdog.sweep(hotline)
-        _work(hotline, burst)
+        _work(hotline, burst, signals)
     finally:
         stop.set()
         if senders is not None:
@@ -53,29 +68,43 @@ def run_worker(hotline: Hotline, burst: bool = False) -> None:
         db_time_limit.limit_background(None)  # for a caller that goes on in this process (tests, burst runs)
 
 
-def _work(hotline: Hotline, burst: bool) -> None:
-    """RQ's work loop, started again when Redis goes away (the watchdog runs due work meanwhile)."""
+def _work(hotline: Hotline, burst: bool, signals: StopSignals) -> None:
+    """RQ's work loop, started again when Redis goes away (the watchdog runs due work meanwhile), until a signal."""
     connection = hotline.jobs.worker_connection()  # RQ's long BLPOP time-out stays on this pool
-    while True:
-        # SimpleWorker runs jobs in this process: no fork under the watchdog thread and the
-        # pooled database connections; every job is short and bounded by telephony time-outs.
-        # Queues in order: pages first, then steps, then slow work (helpdesk webhooks, e-mail).
-        # RQ's scheduler runs in a thread (workers/scheduler.py), not in a forked child.
-        try:
-            worker = MainWorker(hotline.jobs.queues, connection=connection)  # talks to Redis already
-            worker.max_connection_wait_time = REDIS_RETRY_SECONDS
+    try:
+        with signals.armed():
+            while not signals.requested:
+                if _attempt(hotline, burst, signals, connection):
+                    return
+                time.sleep(REDIS_RETRY_SECONDS)  # a signal here raises StopRequested: no wait after it
+    except StopRequested:  # a signal, wherever it found the main thread outside a job
+        pass
+
+
+def _attempt(hotline: Hotline, burst: bool, signals: StopSignals, connection) -> bool:
+    """One RQ worker's loop; True when it ended for good (a stop, or the end of a burst)."""
+    # SimpleWorker runs jobs in this process: no fork under the watchdog thread and the
+    # pooled database connections; every job is short and bounded by telephony time-outs.
+    # Queues in order: pages first, then steps, then slow work (helpdesk webhooks, e-mail).
+    # RQ's scheduler runs in a thread (workers/scheduler.py), not in a forked child.
+    try:
+        worker = MainWorker(hotline.jobs.queues, connection=connection)  # talks to Redis already
+        worker.max_connection_wait_time = REDIS_RETRY_SECONDS
+        with signals.serving(worker):
             worker.work(with_scheduler=burst, burst=burst)
-            if burst or worker._stop_requested or worker._shutdown_requested_date is not None:
-                return
-            # RQ quits its loop on a Redis error outside its dequeue ("unhandled exception, quitting"):
-            # no signal asked this one to stop, so work on
-            log.warning("the RQ worker loop ended by itself; starting it again")
-            time.sleep(REDIS_RETRY_SECONDS)
-        except (RedisConnectionError, RedisTimeoutError) as exc:
-            if burst:
-                raise
-            log.warning("Redis went away (%s); the watchdog runs due work until it is back", type(exc).__name__)
-            time.sleep(REDIS_RETRY_SECONDS)
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        if burst:
+            raise
+        if signals.requested:  # the stopped loop's sign-off failed on the dead Redis: not a reason to go on
+            return True
+        log.warning("Redis went away (%s); the watchdog runs due work until it is back", type(exc).__name__)
+        return False
+    if burst or signals.requested or worker._stop_requested or worker._shutdown_requested_date is not None:
+        return True
+    # RQ quits its loop on a Redis error outside its dequeue ("unhandled exception, quitting"):
+    # no signal asked this one to stop, so work on
+    log.warning("the RQ worker loop ended by itself; starting it again")
+    return False
 
 
 def _watch(hotline: Hotline, stop: threading.Event, interval: float) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from rq import Worker
 from sqlalchemy import select
@@ -15,6 +17,7 @@ from tests.paging.test_send_rate import NUMBERS, _voice_pages
 from workers.consuming import StoppableWorker
 from workers.page_threads import PageThreads, thread_count
 from workers.scheduler import start_scheduler
+from workers.stop_signals import StopSignals
 
 
 def _until(predicate, seconds: float = 60.0) -> bool:
@@ -84,12 +87,15 @@ def test_the_main_worker_starts_again_when_rqs_loop_ends_by_itself_and_stops_on_
         def work(self, **kwargs) -> bool:
             started.append([q.name for q in self.queues])
             if len(started) == 2:  # the second loop is the one a SIGTERM ends
-                self._shutdown_requested_date = datetime.now(UTC)
+                os.kill(os.getpid(), signal.SIGTERM)
             return False  # as RQ does after "found an unhandled exception, quitting..."
 
     monkeypatch.setattr(runner, "MainWorker", EndsByItself)
     monkeypatch.setattr(runner.time, "sleep", lambda seconds: None)
-    runner._work(hotline, burst=False)
+    signals = StopSignals()
+    with signals.installed():
+        runner._work(hotline, False, signals)
+    assert signals.requested
     names = [q.name for q in hotline.jobs.queues]
     assert started == [names, names] and names[0].endswith("-first") and names[1].endswith("-pages") and names[-1].endswith("-slow")
 
@@ -181,6 +187,30 @@ def test_the_main_worker_and_the_page_threads_tell_the_watchdog_they_finish_jobs
     assert jobs.waiting() == 0
 
 
+def test_a_sigterm_in_the_middle_of_a_job_lets_the_job_finish_and_then_stops_the_main_worker(hotline, clock):
+    """The runner's handler (workers.stop_signals) is a warm stop, as RQ's was: the job in hand is not cut off."""
+    from workers import runner
+
+    jobs = hotline.jobs
+    jobs.dispatch([PendingJob("step", 987654, clock.now()), PendingJob("step", 987655, clock.now())], clock.now())
+    finished: list[str] = []
+
+    class SignalledMidJob(runner.MainWorker):
+        def perform_job(self, job, queue) -> bool:
+            os.kill(os.getpid(), signal.SIGTERM)  # lands while the job runs (RQ's state is "busy")
+            done = super().perform_job(job, queue)
+            finished.append(job.id)
+            return done
+
+    signals = StopSignals()
+    with signals.installed():
+        worker = SignalledMidJob(jobs.queues, connection=jobs.redis)
+        with signals.serving(worker):
+            worker.work(logging_level="WARNING")  # not burst: only the signal ends it
+    assert signals.requested and finished == ["step-987654"]
+    assert jobs.queue.job_ids == ["step-987655"]  # the next job waits for the next worker
+
+
 def test_hotline_worker_limits_its_database_work_while_it_runs_and_lifts_it_after(hotline, monkeypatch):
     """Every thread of ``hotline worker`` (RQ's, the watchdog, the page threads) gets db_time_limit's WORKER_SECONDS
     on each connection it checks out; a caller that goes on in the same process (a burst run, a test) does not."""
@@ -188,7 +218,8 @@ def test_hotline_worker_limits_its_database_work_while_it_runs_and_lifts_it_afte
     from workers import runner
 
     seen = []
-    monkeypatch.setattr(runner, "_work", lambda _hotline, _burst: seen.append(db_time_limit.background_seconds()))
+    monkeypatch.setattr(runner, "_work",
+                        lambda _hotline, _burst, _signals: seen.append(db_time_limit.background_seconds()))
     runner.run_worker(hotline, burst=True)
     assert seen == [db_time_limit.WORKER_SECONDS]
     assert db_time_limit.background_seconds() is None
