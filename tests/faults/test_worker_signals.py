@@ -8,91 +8,23 @@ it takes the watchdog over. These tests start the real command against a redis-s
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
 import socket
 import subprocess
-import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
 import pytest
 from redis import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import create_engine, select
 
 from app.models import Lease
 from app.services import leases
+from tests.faults.own_processes import STOP_SECONDS, alive, hotline_command, hotline_env, stopped_within, wait_for
 from tests.faults.test_embedded_redis import _embedded_servers
 
-START_SECONDS = 90.0  # bounded waits on conditions (start-up, Redis noticed down): never asserted as timing
-STOP_SECONDS = 5.0  # "promptly": well under systemd's TimeoutStopSec, and under the runner's 10 s join limits
 QUEUE = "hotline"  # QUEUE_NAME's default: the main worker is the only one listening on it (page threads are not)
-
-
-def _wait_for(condition, what: str, seconds: float = START_SECONDS) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.1)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RedisServer:
-    """A redis-server of the test's own on a spare port (no persistence), which the test may kill."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.client = Redis(port=self.port, socket_timeout=5)
-        _wait_for(self._answers, "redis-server to start")
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def _answers(self) -> bool:
-        try:
-            return bool(self.client.ping())
-        except RedisError:
-            return False
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=START_SECONDS)
-        self.client.close()
-
-
-@pytest.fixture
-def redis_server_of_its_own():
-    if shutil.which("redis-server") is None:
-        pytest.skip("no redis-server on PATH")
-    server = RedisServer()
-    yield server
-    server.kill()
-
-
-def _env(tmp_path: Path, database_url: str | None, redis_url: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "TWILIO_ACCOUNT_SID",
-                                                             "TWILIO_AUTH_TOKEN", "HOTLINE_WATCHDOG_SECONDS",
-                                                             "QUEUE_NAME")}
-    env["HOTLINE_DATA_DIR"] = str(tmp_path / "data")
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    if redis_url:
-        env["REDIS_URL"] = redis_url
-    return env
 
 
 class Worker:
@@ -102,9 +34,8 @@ class Worker:
                  read_url: str | None = None) -> None:
         self.log_path = tmp_path / "worker.log"
         self._log = self.log_path.open("w")
-        self.proc = subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", "worker"],
-                                     env=_env(tmp_path, database_url, redis_url), cwd=tmp_path,
-                                     stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(hotline_command("worker"), env=hotline_env(tmp_path, database_url, redis_url),
+                                     cwd=tmp_path, stdout=self._log, stderr=subprocess.STDOUT)
         self.engine = create_engine(_read_only(read_url or database_url))
 
     @property
@@ -125,8 +56,8 @@ class Worker:
 
     def wait_watching(self) -> None:
         """Until its watchdog holds the lease (the process is up: checks passed, schema migrated, threads started)."""
-        _wait_for(lambda: leases.WATCHDOG in self.held_leases() or self.proc.poll() is not None,
-                  "the worker's watchdog to hold its lease")
+        wait_for(lambda: leases.WATCHDOG in self.held_leases() or self.proc.poll() is not None,
+                 "the worker's watchdog to hold its lease")
         assert self.proc.poll() is None, self.log()[-3000:]
 
     def children(self) -> list[psutil.Process]:
@@ -136,7 +67,7 @@ class Worker:
         """After a failure too: nothing the test started outlives it."""
         if self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait(timeout=START_SECONDS)
+            self.proc.wait(timeout=60)
         self._log.close()
         self.engine.dispose()
 
@@ -159,21 +90,6 @@ def _main_worker_name(redis: Redis) -> str | None:
     return names[0] if names else None
 
 
-def _stopped_within(proc: subprocess.Popen, seconds: float) -> bool:
-    try:
-        proc.wait(timeout=seconds)
-        return True
-    except subprocess.TimeoutExpired:
-        return False
-
-
-def _alive(process: psutil.Process) -> bool:
-    try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 @pytest.mark.parametrize("redis_state", ["redis_down", "redis_up_idle"])
 def test_a_worker_stops_at_once_on_a_signal_and_lets_its_watchdog_lease_go(tmp_path, worker_db,
@@ -183,24 +99,24 @@ def test_a_worker_stops_at_once_on_a_signal_and_lets_its_watchdog_lease_go(tmp_p
     worker = Worker(tmp_path, worker_db, redis.url)
     try:
         worker.wait_watching()
-        _wait_for(lambda: _main_worker_name(redis.client) is not None, "the main RQ worker to listen")
+        wait_for(lambda: _main_worker_name(redis.client) is not None, "the main RQ worker to listen")
         name = _main_worker_name(redis.client)
         assert set(worker.held_leases()) >= {leases.WATCHDOG, "telephony:simulated"}
         if redis_state == "redis_down":
             redis.kill()
             # the main worker's own loop has met the dead Redis (it retries every second)
-            _wait_for(lambda: f"Worker {name}: could not connect to Redis" in worker.log(),
-                      "the main worker to notice Redis is down")
+            wait_for(lambda: f"Worker {name}: could not connect to Redis" in worker.log(),
+                     "the main worker to notice Redis is down")
         children = worker.children()
 
         worker.proc.send_signal(signum)
 
-        assert _stopped_within(worker.proc, STOP_SECONDS), (
+        assert stopped_within(worker.proc, STOP_SECONDS), (
             f"still running {STOP_SECONDS}s after {signum.name}:\n{worker.log()[-3000:]}")
         assert worker.proc.returncode == 0, worker.log()[-3000:]
         assert "Traceback" not in worker.log(), worker.log()[-3000:]
         assert worker.held_leases() == []  # released on the way out: another worker takes the watchdog at once
-        assert [child for child in children if _alive(child)] == []
+        assert [child for child in children if alive(child)] == []
     finally:
         worker.stop()
 
@@ -214,9 +130,9 @@ def test_a_worker_on_its_embedded_redis_stopped_with_sigint_leaves_no_redis_serv
 
         worker.proc.send_signal(signal.SIGINT)
 
-        assert _stopped_within(worker.proc, STOP_SECONDS), worker.log()[-3000:]
+        assert stopped_within(worker.proc, STOP_SECONDS), worker.log()[-3000:]
         assert worker.proc.returncode == 0, worker.log()[-3000:]
         assert worker.held_leases() == []
-        _wait_for(lambda: _embedded_servers(tmp_path / "data") == [], "the embedded redis-server to stop")
+        wait_for(lambda: _embedded_servers(tmp_path / "data") == [], "the embedded redis-server to stop")
     finally:
         worker.stop()
