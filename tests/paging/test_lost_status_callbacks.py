@@ -161,12 +161,18 @@ def test_a_sid_twilio_does_not_know_is_asked_a_bounded_number_of_times(desk, net
 # ------------------------------------------------------------------ voice pages
 
 
-def test_an_unanswered_voice_page_whose_callbacks_were_lost_reads_no_answer(desk, network, twilio):
+def _unanswered_voice_page_with_its_callbacks_lost(desk, network):
+    """An incident paged to Alice by voice alone; she does not answer, and the call's status callbacks are lost."""
     _policy(desk, "voice")
     network.lose_status_callbacks(CALL_STATUS)
     network.phone(ALICE).expect_call(answer=False)
     incident = desk.open_incident(caller=LANDLINE)
     desk.settle()
+    return incident
+
+
+def test_an_unanswered_voice_page_whose_callbacks_were_lost_reads_no_answer(desk, network, twilio):
+    incident = _unanswered_voice_page_with_its_callbacks_lost(desk, network)
     voice = _page(desk, incident.id, ALICE, "voice")
     assert voice.status == "sent" and _record(twilio, voice.twilio_sid).status == "no-answer"
     desk.at(minutes=1)  # within the ring time-out and its margin: not asked yet
@@ -176,11 +182,7 @@ def test_an_unanswered_voice_page_whose_callbacks_were_lost_reads_no_answer(desk
 
 
 def test_a_voice_page_twilio_says_is_in_progress_is_not_claimed_final_and_is_asked_again(desk, network, twilio):
-    _policy(desk, "voice")
-    network.lose_status_callbacks(CALL_STATUS)
-    network.phone(ALICE).expect_call(answer=False)
-    incident = desk.open_incident(caller=LANDLINE)
-    desk.settle()
+    incident = _unanswered_voice_page_with_its_callbacks_lost(desk, network)
     _closed(desk, incident)
     voice = _page(desk, incident.id, ALICE, "voice")
     call = _record(twilio, voice.twilio_sid)
