@@ -108,13 +108,14 @@ def test_a_worker_stops_at_once_on_a_signal_and_lets_its_watchdog_lease_go(tmp_p
             wait_for(lambda: f"Worker {name}: could not connect to Redis" in worker.log(),
                      "the main worker to notice Redis is down")
         children = worker.children()
+        before = len(worker.log())  # RQ may log a traceback of its own when Redis dies under it: not the stop's
 
         worker.proc.send_signal(signum)
 
         assert stopped_within(worker.proc, STOP_SECONDS), (
             f"still running {STOP_SECONDS}s after {signum.name}:\n{worker.log()[-3000:]}")
         assert worker.proc.returncode == 0, worker.log()[-3000:]
-        assert "Traceback" not in worker.log(), worker.log()[-3000:]
+        assert "Traceback" not in worker.log()[before:], worker.log()[before:][-3000:]  # the stop raised nothing
         assert worker.held_leases() == []  # released on the way out: another worker takes the watchdog at once
         assert [child for child in children if alive(child)] == []
     finally:
