@@ -31,6 +31,11 @@ NO_REFERENCE = "No incident reference (6 digits) in your SMS. Nothing was change
 # unless it says hours); days or seconds are read as nothing, never as minutes
 INTERVAL = re.compile(r"(?<![\d.,])(\d{1,4}(?:[.,]\d{1,2})?)\s*([^\W\d_]*)")
 HOUR_UNITS = {"H", "HR", "HRS", "HOUR", "HOURS", "STD", "STUNDE", "STUNDEN"}
+# the minutes of "1h30", "1h 30m", "2 hours 15 minutes", "1 Stunde und 30 Minuten": a number right after the hours,
+# in minutes or with no unit (a number of days or seconds there adds nothing)
+MINUTES_AFTER_HOURS = re.compile(r"\s*(?:and\s+|und\s+)?(\d{1,2})(?!\d)"
+                                 r"(?:\s*(?:m|min|mins|minute|minutes|minuten)(?![^\W\d_])|(?!\s*[^\W\d_]))",
+                                 re.IGNORECASE)
 OTHER_UNITS = {"S", "SEC", "SECS", "SECOND", "SECONDS", "SEKUNDEN", "D", "DAY", "DAYS", "TAG", "TAGE", "W", "WEEK",
                "WEEKS", "WOCHE", "WOCHEN"}
 REP_HELP = ("Updates: UPDATE <ref> <text>; EVERY <minutes> <ref> sets the interval; "
@@ -118,8 +123,9 @@ def interval_minutes(words: str) -> int | None:
     if match is None:
         return None
     number, unit = float(match.group(1).replace(",", ".")), match.group(2).upper()
-    if unit in HOUR_UNITS:
-        return round(number * 60)
+    if unit in HOUR_UNITS:  # and the minutes right after it, if any: "1h30", "1h 30m", "2 hours 15 minutes"
+        rest = MINUTES_AFTER_HOURS.match(words, match.end())
+        return round(number * 60) + (int(rest.group(1)) if rest else 0)
     # minutes, said or not ("EVERY 30 please 123456" is 30 minutes)
     return round(number) if unit not in OTHER_UNITS and number == int(number) else None
 

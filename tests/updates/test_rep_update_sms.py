@@ -49,7 +49,8 @@ def test_an_update_command_without_a_reference_says_nothing_was_sent(desk, netwo
 
 @pytest.mark.parametrize(("body", "minutes"), [
     ("EVERY 24 hours {ref}", 1440), ("EVERY 2h {ref}", 120), ("every 4 Stunden {ref}", 240), ("EVERY 1 hour {ref}", 60),
-    ("EVERY 30m {ref}", 30), ("EVERY 45 min {ref}", 45), ("EVERY 1.5 hours {ref}", 90), ("EVERY {ref} 90", 90)])
+    ("EVERY 30m {ref}", 30), ("EVERY 45 min {ref}", 45), ("EVERY 1.5 hours {ref}", 90), ("EVERY {ref} 90", 90),
+    ("EVERY 1h30 {ref}", 90), ("EVERY 1h 30m {ref}", 90), ("EVERY 2 hours 15 minutes {ref}", 135)])
 def test_an_interval_in_hours_is_that_many_hours_never_as_many_minutes(desk, network, smtp, body, minutes):
     from app.models import FollowUp
     from app.services.updates import say_minutes
