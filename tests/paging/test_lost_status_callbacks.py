@@ -46,12 +46,19 @@ def _closed(desk, incident) -> None:
 # ------------------------------------------------------------------ page SMS
 
 
-def test_an_undelivered_page_sms_whose_callback_was_lost_becomes_a_voice_page_within_minutes(desk, network, twilio):
-    _policy(desk, "sms")  # one level, SMS only: nothing else would call Alice before the breach
+def _sms_page_with_its_callbacks_lost(desk, network, fail: str = ""):
+    """An incident paged to Alice by SMS alone (one level: nothing else calls her before the breach), whose SMS's
+    status callbacks are lost; ``fail``: the status Twilio gives the SMS. Returns the incident and Alice's phone."""
+    _policy(desk, "sms")
     network.lose_status_callbacks(SMS_STATUS)
-    alice = network.phone(ALICE).expect_sms("SEV1", fail="undelivered")
+    alice = network.phone(ALICE).expect_sms("SEV1", **({"fail": fail} if fail else {}))
     incident = desk.open_incident(caller=LANDLINE)
     desk.settle()
+    return incident, alice
+
+
+def test_an_undelivered_page_sms_whose_callback_was_lost_becomes_a_voice_page_within_minutes(desk, network, twilio):
+    incident, alice = _sms_page_with_its_callbacks_lost(desk, network, fail="undelivered")
     sms = _page(desk, incident.id, ALICE, "sms")
     assert sms.status == "sent" and _record(twilio, sms.twilio_sid).status == "undelivered"
     desk.at(minutes=1, seconds=50)
@@ -73,11 +80,7 @@ def test_an_undelivered_page_sms_whose_callback_was_lost_becomes_a_voice_page_wi
 
 
 def test_the_lost_callback_arriving_after_the_lookup_changes_nothing(desk, network, twilio):
-    _policy(desk, "sms")
-    network.lose_status_callbacks(SMS_STATUS)
-    alice = network.phone(ALICE).expect_sms("SEV1", fail="undelivered")
-    incident = desk.open_incident(caller=LANDLINE)
-    desk.settle()
+    incident, alice = _sms_page_with_its_callbacks_lost(desk, network, fail="undelivered")
     alice.expect_call(answer=False)
     desk.at(minutes=2)
     for lost in network.lost:  # Twilio's callbacks turn up after all, each twice
@@ -93,22 +96,14 @@ def test_the_lost_callback_arriving_after_the_lookup_changes_nothing(desk, netwo
 
 
 def test_a_delivered_page_sms_whose_callbacks_were_lost_reads_delivered(desk, network, twilio):
-    _policy(desk, "sms")
-    network.lose_status_callbacks(SMS_STATUS)
-    network.phone(ALICE).expect_sms("SEV1")
-    incident = desk.open_incident(caller=LANDLINE)
-    desk.settle()
+    incident, _alice = _sms_page_with_its_callbacks_lost(desk, network)
     desk.at(minutes=2)
     assert _page(desk, incident.id, ALICE, "sms").status == "delivered"
 
 
 def test_a_page_sms_twilio_still_calls_sent_is_asked_a_bounded_number_of_times_and_stays_sent(desk, network, twilio):
     # a carrier that never reports delivery: Twilio's status stays "sent", which proves no delivery
-    _policy(desk, "sms")
-    network.lose_status_callbacks(SMS_STATUS)
-    network.phone(ALICE).expect_sms("SEV1")
-    incident = desk.open_incident(caller=LANDLINE)
-    desk.settle()
+    incident, _alice = _sms_page_with_its_callbacks_lost(desk, network)
     sms = _page(desk, incident.id, ALICE, "sms")
     twilio.update(_record(twilio, sms.twilio_sid), status="sent")
     _closed(desk, incident)
@@ -122,11 +117,7 @@ def test_a_page_sms_twilio_still_calls_sent_is_asked_a_bounded_number_of_times_a
 
 
 def test_twilio_failing_the_lookup_blocks_nothing_and_it_is_asked_again_later(desk, network, twilio):
-    _policy(desk, "sms")
-    network.lose_status_callbacks(SMS_STATUS)
-    alice = network.phone(ALICE).expect_sms("SEV1", fail="failed")
-    incident = desk.open_incident(caller=LANDLINE)
-    desk.settle()
+    incident, alice = _sms_page_with_its_callbacks_lost(desk, network, fail="failed")
     sms = _page(desk, incident.id, ALICE, "sms")
     twilio.fail_next(1, status=503)  # the first lookup
     desk.at(minutes=2)
@@ -142,11 +133,7 @@ def test_twilio_failing_the_lookup_blocks_nothing_and_it_is_asked_again_later(de
 
 
 def test_a_sid_twilio_does_not_know_is_asked_a_bounded_number_of_times(desk, network, twilio):
-    _policy(desk, "sms")
-    network.lose_status_callbacks(SMS_STATUS)
-    network.phone(ALICE).expect_sms("SEV1")
-    incident = desk.open_incident(caller=LANDLINE)
-    desk.settle()
+    incident, _alice = _sms_page_with_its_callbacks_lost(desk, network)
     sms = _page(desk, incident.id, ALICE, "sms")
     with desk.hotline.db.transaction() as s:  # a SID of another account, say: Twilio answers 404
         s.get(Page, sms.id).twilio_sid = "SM" + "f" * 32
