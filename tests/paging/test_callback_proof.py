@@ -144,21 +144,7 @@ def test_an_answer_reported_late_but_timestamped_first_is_the_incidents_answer(d
     _at(desk, 15)
     assert _step_outcome(desk, first.incident_id, "breach") == "breached"  # nothing on record proves the answer
 
-    with desk.hotline.db.session() as s:
-        reference = s.get(Incident, first.incident_id).reference
-    desk.clock.set(desk.t0 + timedelta(minutes=16))
-    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {reference}").get_data(as_text=True)
-    _at(desk, 16)
-    with desk.hotline.db.session() as s:
-        second = s.scalars(select(Callback).where(Callback.incident_id == first.incident_id, Callback.id != first.id)).one()
-    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/rep?callback={second.id}", {
-        "CallSid": second.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
-        "CallStatus": "in-progress", "AnsweredBy": "human"})
-    _leg_status(desk, second, "in-progress", 16 * 60 + 20)
-    desk.clock.set(desk.t0 + timedelta(minutes=16, seconds=21))
-    _whisper(desk, second)
-    desk.clock.set(desk.t0 + timedelta(minutes=16, seconds=26))
-    _press_key(desk, second)
+    second = _alice_calls_again_and_a_person_presses_the_key(desk, first, minute=16)
     assert _callback_row(desk, second.id).outcome == "late"
 
     desk.clock.set(desk.t0 + timedelta(minutes=17))  # Twilio's word on the first callback's leg, at last
@@ -187,20 +173,7 @@ def test_a_follow_up_callback_a_person_answers_is_on_record_and_the_first_answer
     desk.clock.set(desk.t0 + timedelta(minutes=5))
     _dial_done(desk, first, "completed", seconds="200")
     _leg_status(desk, first, "completed", 300, CallDuration="210")
-    with desk.hotline.db.session() as s:
-        reference = s.get(Incident, first.incident_id).reference
-    desk.clock.set(desk.t0 + timedelta(minutes=30))
-    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {reference}").get_data(as_text=True)
-    _at(desk, 30)
-    with desk.hotline.db.session() as s:
-        second = s.scalars(select(Callback).where(Callback.incident_id == first.incident_id, Callback.id != first.id)).one()
-    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/rep?callback={second.id}", {
-        "CallSid": second.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
-        "CallStatus": "in-progress", "AnsweredBy": "human"})
-    _leg_status(desk, second, "in-progress", 30 * 60 + 20)
-    desk.clock.set(desk.t0 + timedelta(minutes=30, seconds=26))
-    _whisper(desk, second)
-    _press_key(desk, second)
+    second = _alice_calls_again_and_a_person_presses_the_key(desk, first, minute=30)
 
     answered = desk.t0 + timedelta(seconds=90)
     assert _callback_row(desk, first.id).outcome == "met" and _callback_row(desk, second.id).outcome == "late"
@@ -213,6 +186,27 @@ def test_a_follow_up_callback_a_person_answers_is_on_record_and_the_first_answer
     assert facts.outcome == Outcome.MET and facts.answered_at == answered
     assert {c.callback_id: c.answered_at for c in facts.callbacks} == {
         first.id: answered, second.id: desk.t0 + timedelta(minutes=30, seconds=20)}
+
+
+def _alice_calls_again_and_a_person_presses_the_key(desk, first: Callback, minute: int) -> Callback:
+    """At T+``minute`` Alice texts CALL again: a second callback of ``first``'s incident, whose customer leg Twilio
+    answers at T+minute:20 and whose customer presses the key at T+minute:26. Returns the second callback."""
+    with desk.hotline.db.session() as s:
+        reference = s.get(Incident, first.incident_id).reference
+    desk.clock.set(desk.t0 + timedelta(minutes=minute))
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {reference}").get_data(as_text=True)
+    _at(desk, minute)
+    with desk.hotline.db.session() as s:
+        second = s.scalars(select(Callback).where(Callback.incident_id == first.incident_id, Callback.id != first.id)).one()
+    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/rep?callback={second.id}", {
+        "CallSid": second.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
+        "CallStatus": "in-progress", "AnsweredBy": "human"})
+    _leg_status(desk, second, "in-progress", minute * 60 + 20)
+    desk.clock.set(desk.t0 + timedelta(minutes=minute, seconds=21))
+    _whisper(desk, second)
+    desk.clock.set(desk.t0 + timedelta(minutes=minute, seconds=26))
+    _press_key(desk, second)
+    return second
 
 
 def _callback_row(desk, callback_id: int) -> Callback:
