@@ -197,7 +197,8 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
     """Every schedule a policy pages exists (an error when ``strict``); every level pages before the deadline and
     someone can be paged now (errors for ``hotline check`` only: ``serve`` and ``worker`` start and warn, since
     intake without a rep still records every caller and alerts whoever it can); gaps, managers, overlaps,
-    overrides and policy targets of deactivated reps, reps, schedules and TAMs whose stored time zone does not load."""
+    overrides and policy targets of deactivated reps, reps, schedules and TAMs whose stored time zone does not load,
+    and TAMs whose stored business hours do not read."""
     from app.db import Database
     from app.services import oncall_coverage as coverage
 
@@ -213,6 +214,7 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             nobody = coverage.nobody_to_page_now(session, now)
             no_sms = coverage.no_sms_pages_now(session, now)
             zones = coverage.unloadable_zones(session)
+            hours = coverage.unreadable_business_hours(session)
             deactivated = coverage.deactivated_rep_targets(session)
     finally:
         db.dispose()
@@ -252,6 +254,10 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
         report.warn(unloadable.where, f"{unloadable.describe()}.",
                     "set an IANA zone this tz database has (e.g. the one that replaced it): `hotline oncall export`, "
                     f"correct it, `hotline oncall import` (or {api})")
+    for unreadable in hours:  # a warning: the TAM is still told, in the default hours
+        report.warn(unreadable.where, f"{unreadable.describe()}.",
+                    "set the account's tam_business_hours to windows like 'mon-fri 09:00-17:00, sat 10:00-14:00' "
+                    "(each end after its start), in the accounts table")
     for gap in gaps:
         report.warn(f"schedules[{gap.schedule}]", f"{gap.describe()}.", "add a layer member or an override")
     if not managers and not nobody:

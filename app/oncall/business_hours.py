@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -11,6 +12,7 @@ from app.oncall.fields import WEEKDAYS
 from app.oncall.wallclock import zone
 
 DEFAULT_BUSINESS_HOURS = "mon-fri 09:00-17:00"
+log = logging.getLogger(__name__)
 _WINDOW = re.compile(r"(?P<first>[a-z]{3})(?:-(?P<last>[a-z]{3}))?\s+(?P<start>\d{2}:\d{2})-(?P<end>\d{2}:\d{2})")
 
 
@@ -38,6 +40,19 @@ def parse_business_hours(text: str, path: str = "business_hours") -> tuple[Windo
             raise OnCallConfigError(path, f"{part!r}: the end must be after the start (no overnight windows)")
         windows.append(Window(days, start, end))
     return tuple(windows)
+
+
+def stored_hours(text: str | None, whose: str) -> str:
+    """Stored business hours to work with: themselves when they read, else DEFAULT_BUSINESS_HOURS (logged, naming
+    ``whose`` they are, such as "account 7's TAM"): hours written in SQL in a shape this code cannot read never fail
+    a page and never silently drop the person (``hotline check`` names them)."""
+    try:
+        parse_business_hours(text or "")
+    except OnCallConfigError:
+        log.warning("%s: stored business hours %r do not read; %r is used instead (hotline check names them; set "
+                    "hours like 'mon-fri 09:00-17:00, sat 10:00-14:00')", whose, str(text)[:100], DEFAULT_BUSINESS_HOURS)
+        return DEFAULT_BUSINESS_HOURS
+    return str(text)
 
 
 def is_open(text: str, time_zone: str, at: datetime) -> bool:

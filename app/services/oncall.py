@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.models import Account, EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
 from app.models.base import ID_MAX
 from app.models.paging import TAM_ROLE
-from app.oncall.business_hours import is_open, parse_business_hours
+from app.oncall.business_hours import is_open, stored_hours
 from app.oncall.contactable import Contactable
 from app.oncall.errors import OnCallConfigError, UnknownRep, UnknownSchedule
 from app.oncall.fields import ALL_CHANNELS, iso_z, parse_hhmm
@@ -210,8 +210,8 @@ def _tam(account: Account | None, at: datetime, channels: list[str] | None) -> l
     # a zone this tz database lacks is worked out in UTC (logged, and `hotline check` names it), as a rep's or a
     # schedule's: refusing the target would tell the TAM nothing at all
     time_zone = stored_zone(account.tam_time_zone, f"account {account.id}'s TAM")
-    hours = account.tam_business_hours or ""
-    parse_business_hours(hours, "tam_business_hours")  # raise OnCallConfigError, not a bare ValueError
+    # hours set in SQL in a shape this code cannot read are the default hours (logged; `hotline check` names them)
+    hours = stored_hours(account.tam_business_hours, f"account {account.id}'s TAM")
     if not is_open(hours, time_zone, at.astimezone(UTC)):
         return []
     name = account.tam_name or f"TAM of {account.name}"

@@ -1,5 +1,6 @@
 """Whether the escalation policies can reach anyone: missing schedules, gaps in coverage, overlaps,
-overrides and policy targets of deactivated reps; and reps, schedules and TAMs whose stored time zone does not load.
+overrides and policy targets of deactivated reps; reps, schedules and TAMs whose stored time zone does not load; and
+TAMs whose stored business hours do not read.
 
 Read-only queries for ``hotline check``, the start-up checks of ``serve``/``worker`` and
 the on-call import, which refuses a configuration whose policy names a schedule that
@@ -15,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Account, EscalationPolicy, Override, Rep, Schedule, SmsOptOut
-from app.oncall.errors import UnknownRep, UnknownSchedule
+from app.oncall.business_hours import DEFAULT_BUSINESS_HOURS, parse_business_hours
+from app.oncall.errors import OnCallConfigError, UnknownRep, UnknownSchedule
 from app.oncall.fields import iso_z
 from app.oncall.policy import DEFAULT_POLICY_NAME, TargetType, default_levels, targets_of
 from app.oncall.wallclock import zone
@@ -166,6 +168,38 @@ def unloadable_zones(session: Session) -> list[UnloadableZone]:
                 zone(time_zone)
             except ValueError:
                 found.append(UnloadableZone(kind, name, time_zone))
+    return found
+
+
+@dataclass(frozen=True)
+class UnreadableHours:
+    """An account's TAM whose stored business hours this code cannot read (written in SQL: no API or import sets
+    them): the TAM is told in the default hours instead (``business_hours.stored_hours``)."""
+
+    account: str
+    hours: str
+    error: str
+
+    @property
+    def where(self) -> str:
+        """The account's column (no YAML holds it)."""
+        return f"accounts[{self.account}].tam_business_hours"
+
+    def describe(self) -> str:
+        """One line naming the account, the hours, why they do not read and what is used instead."""
+        return (f"the TAM business hours of account {self.account} {self.hours[:100]!r} do not read ({self.error}): "
+                f"its TAM is told in {DEFAULT_BUSINESS_HOURS!r} on their clock instead")
+
+
+def unreadable_business_hours(session: Session) -> list[UnreadableHours]:
+    """Every account with a TAM whose stored business hours do not read, by name."""
+    found = []
+    rows = select(Account.name, Account.tam_business_hours).where(Account.tam_phone != "").order_by(Account.name)
+    for name, hours in session.execute(rows):
+        try:
+            parse_business_hours(hours or "")
+        except OnCallConfigError as exc:
+            found.append(UnreadableHours(name, hours or "", exc.message))
     return found
 
 

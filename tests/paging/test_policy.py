@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.models import Account, Incident
+from app.config_check import oncall_problems
+from app.config_report import CheckReport
+from app.models import Account, Incident, IncidentEvent
 from app.services.oncall_admin import save_policy
 from app.services.tickets import parse_ticket_input, upsert_ticket
 from hotline_sim.phone import SimulatedCall, flask_transport
@@ -66,3 +68,30 @@ def test_the_accounts_tam_is_told_only_in_their_business_hours(desk, network, ta
     desk.settle()
     assert incident.ticket_number == "7788"
     assert (TAM in [m.to for m in desk.network.twilio.messages]) is tam_paged
+
+
+@pytest.mark.parametrize("hours", ["9-17", "mon-fri 17:00-09:00", "", "mon-fri", "mon-fri 09:00-17:00,"])
+def test_a_tam_whose_stored_hours_do_not_read_is_told_in_the_default_hours_and_check_names_it(desk, network, hours):
+    # business hours are written in SQL only (no API or import sets them): hours the code cannot read must neither
+    # fail the page (the reps are paged as ever) nor silently drop the TAM; they are read as the default hours
+    # (mon-fri 09:00-17:00 on the TAM's clock: noon on a Thursday in Tokyo), logged, and named by `hotline check`
+    with desk.hotline.db.transaction() as s:
+        upsert_ticket(s, parse_ticket_input({
+            "number": "7788", "company": "Globex Mailers", "contact_name": "Hank Scorpio",
+            "contact_email": "hank@globex.example", "contact_phone": "+14155550166",
+            "tam_name": "Terry TAM", "tam_phone": TAM, "support_pin": "2468"}), desk.clock.now())
+        account = s.scalars(select(Account).where(Account.name == "Globex Mailers")).one()
+        account.tam_time_zone, account.tam_business_hours = "Asia/Tokyo", hours
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    network.phone(TAM).expect_sms("Globex Mailers")
+    incident = _call_about_ticket(desk)
+    desk.settle()
+    with desk.hotline.db.session() as s:
+        kinds = set(s.scalars(select(IncidentEvent.kind).where(IncidentEvent.incident_id == incident.id)))
+    assert "target_unresolvable" not in kinds
+    report = CheckReport()
+    oncall_problems(desk.hotline.settings, report, desk.clock.now(), strict=True)
+    [named] = [p for p in report.warnings if p.where == "accounts[Globex Mailers].tam_business_hours"]
+    assert repr(hours) in named.message and "mon-fri 09:00-17:00" in named.message
+    assert not [p for p in report.errors if "business hours" in p.message]
