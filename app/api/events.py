@@ -1,4 +1,5 @@
-"""``/incidents/<ref>/events/<id>``: one line of the append-only log; changing it is refused and logged."""
+"""``/incidents/<ref>/events/<id>``: one line of the append-only log; changing it is refused and logged
+(``services.refused_changes``: bounded lines of the incident's log, every attempt in the service log)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from app.api.errors import ApiError, json_error
 from app.api.formats import iso_utc
 from app.api.incident_queries import find_incident
 from app.models import Incident, IncidentEvent
-from app.services.events import log_event
+from app.services.refused_changes import record_refused_change
 
 bp = Blueprint("events", __name__)
 
@@ -37,17 +38,16 @@ def show(ref: str, event_id: str):
 @bp.route("/incidents/<ref>/events/<event_id>", methods=["PUT", "PATCH", "DELETE"])
 @require_scope("incidents:read")
 def refuse_change(ref: str, event_id: str) -> Response:
-    """Never change or delete a logged event: answer 405 and log the attempt to the incident."""
+    """Never change or delete a logged event: answer 405 and log the attempt (``record_refused_change``)."""
     hotline = current_app.extensions["hotline"]
     attempted = ATTEMPTS[request.method]
     with hotline.db.transaction() as session:
         incident = _incident(session, ref)
         event = _event(session, incident, event_id)
-        log_event(session, at=hotline.clock.now(), actor=f"api:{g.api_token_name}"[:100],
-                  kind="event_change_refused", incident_id=incident.id,
-                  detail={"event_id": event.id if event else event_id[:64], "event_found": event is not None,
-                          "event_kind": event.kind if event else "", "method": request.method,
-                          "attempted": attempted, "fields": _fields(), "remote_addr": request.remote_addr or ""})
+        record_refused_change(session, hotline.clock.now(), g.api_token_name, incident, {
+            "event_id": event.id if event else event_id[:64], "event_found": event is not None,
+            "event_kind": event.kind if event else "", "method": request.method, "attempted": attempted,
+            "fields": _fields(), "remote_addr": request.remote_addr or ""})
         reference = incident.reference
     return json_error(405, f"the event log of {reference} is append-only: events cannot be "
                            f"{'changed' if attempted == 'update' else 'deleted'}; this attempt was logged",

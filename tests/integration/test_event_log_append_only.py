@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -103,13 +104,14 @@ def test_the_api_refuses_a_change_and_logs_the_attempt(client, hotline, clock, a
     }
 
 
-def test_the_refusal_line_itself_cannot_be_removed_through_the_api(client, hotline, auth, incident):
+def test_the_refusal_line_itself_cannot_be_removed_through_the_api(client, hotline, clock, auth, incident):
     reference, _ = incident
     client.delete(f"/api/v1/incidents/{reference}/events/1", headers=auth)
     counts = [_count(hotline)]
     with hotline.db.session() as session:
         refusal_id = session.scalar(select(IncidentEvent.id).where(IncidentEvent.kind == "event_change_refused"))
     for _ in range(3):
+        clock.advance(hours=1)  # a line per token and incident an hour
         assert client.delete(f"/api/v1/incidents/{reference}/events/{refusal_id}", headers=auth).status_code == 405
         counts.append(_count(hotline))
     assert counts == [2, 3, 4, 5]  # the count of events only grows
@@ -125,6 +127,53 @@ def test_an_unknown_event_on_a_known_incident_is_still_refused_and_logged(client
     with hotline.db.session() as session:
         refused = session.scalars(select(IncidentEvent).where(IncidentEvent.kind == "event_change_refused")).one()
     assert (refused.detail["event_id"], refused.detail["event_found"]) == ("999999", False)
+
+
+def _incidents(hotline, count: int) -> list[str]:
+    with hotline.db.transaction() as session:
+        made = [Incident(reference=f"RO{n}", received_at=T0, captured_at=T0, callback_due_at=T0 + timedelta(minutes=15))
+                for n in range(count)]
+        session.add_all(made)
+    return [i.reference for i in made]
+
+
+def _refusal_lines(hotline) -> list[tuple[int, datetime]]:
+    with hotline.db.session() as session:
+        return list(session.execute(select(IncidentEvent.incident_id, IncidentEvent.at)
+                                    .where(IncidentEvent.kind == "event_change_refused").order_by(IncidentEvent.id)))
+
+
+def test_a_read_only_token_repeating_refused_changes_adds_one_line_per_incident_and_hour(
+        client, hotline, clock, auth, incident, caplog):
+    # a leaked incidents:read token must not be able to grow the append-only log (kept forever) at its request
+    # rate: the first refusal per token and incident in an hour is a line of the incident's log; every refusal,
+    # that one included, is a WARNING of the service log (its rotation bounds it) naming the token
+    reference, event_id = incident
+    caplog.set_level(logging.WARNING, logger="app.api.events")
+    for method in ("put", "patch", "delete") * 20:
+        response = getattr(client, method)(f"/api/v1/incidents/{reference}/events/{event_id}", headers=auth, json={})
+        assert response.status_code == 405
+    assert [at for _, at in _refusal_lines(hotline)] == [clock.now()]
+    warnings = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(warnings) == 60 and all("auditor-script" in w and reference in w for w in warnings)
+    clock.advance(minutes=59)
+    client.delete(f"/api/v1/incidents/{reference}/events/{event_id}", headers=auth)
+    assert len(_refusal_lines(hotline)) == 1
+    clock.advance(minutes=1)  # an hour after the line: the next refusal is a line again
+    client.delete(f"/api/v1/incidents/{reference}/events/{event_id}", headers=auth)
+    assert [at for _, at in _refusal_lines(hotline)] == [clock.now() - timedelta(hours=1), clock.now()]
+
+
+def test_a_read_only_token_refused_on_many_incidents_adds_at_most_ten_lines_an_hour(client, hotline, clock, auth):
+    references = _incidents(hotline, 30)
+    for _ in range(3):
+        for reference in references:
+            assert client.delete(f"/api/v1/incidents/{reference}/events/1", headers=auth).status_code == 405
+    assert len(_refusal_lines(hotline)) == 10  # the first ten incidents'
+    assert len({incident_id for incident_id, _ in _refusal_lines(hotline)}) == 10
+    clock.advance(hours=1)
+    client.delete(f"/api/v1/incidents/{references[-1]}/events/1", headers=auth)
+    assert len(_refusal_lines(hotline)) == 11
 
 
 def test_without_a_token_nothing_is_logged(client, hotline, incident):
