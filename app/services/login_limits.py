@@ -7,12 +7,13 @@ a network, and per account in all: the last is a ceiling that no new address can
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from app.models.user import LoginAttempt
@@ -26,6 +27,10 @@ ADDRESS_WINDOW = timedelta(minutes=15)
 ACCOUNT_CEILING = 20  # failures for one e-mail from anywhere: then no password is accepted ...
 ACCOUNT_CEILING_WINDOW = timedelta(hours=1)  # ... until the oldest of them is this old
 IPV6_PREFIX = 64
+ATTEMPTS_KEPT = timedelta(days=1)
+# pg_advisory_xact_lock(space, key) with a network's hash as key: the two-key form never meets a one-key lock
+# (app/migrate.py's), and the space sets these apart from any other two-key lock
+LOGIN_LOCK_SPACE = 727_001_016
 
 
 class LoginThrottled(Exception):
@@ -66,6 +71,21 @@ def client_network(remote_addr: str) -> str:
             return str(ip.ipv4_mapped)
         return str(ipaddress.IPv6Network((int(ip) >> (128 - IPV6_PREFIX) << (128 - IPV6_PREFIX), IPV6_PREFIX)))
     return str(ip)
+
+
+def hold_network(session: Session, network: str, now: datetime) -> None:
+    """Make this transaction the only login of ``network`` until it ends, and drop attempts older than a day.
+
+    The limits are counted, then a failure is inserted a password check later: logins of one network running at
+    once each read the same count and each passed (24 at once with three failures left: 16 failures, 13 past
+    the limit). PostgreSQL: a transaction-level advisory lock on the network, taken before any count (its logins
+    wait for one another; other networks' do not). SQLite: the DELETE takes the database's write lock, so every
+    login waits for the one before it (pysqlite begins the transaction at the first write).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(network.encode()).digest()[:4], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": LOGIN_LOCK_SPACE, "key": key})
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - ATTEMPTS_KEPT))
 
 
 def check_network(session: Session, network: str, now: datetime) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from app.services.login_limits import (
     check_unknown_email,
     client_network,
     failed_from,
+    hold_network,
     note_ceiling,
 )
 from app.services.user_sessions import end_all_sessions
@@ -32,7 +33,6 @@ log = logging.getLogger("app.security")
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # hashing a megabyte per guess would be a cheap denial of service
-ATTEMPTS_KEPT = timedelta(days=1)
 HASH_METHOD = "scrypt"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Checked against when the e-mail is unknown, so a miss costs the same time as a wrong password.
@@ -115,7 +115,7 @@ def authenticate(session: Session, email: str, password: str, now: datetime, rem
     """
     email = normalise_email(email)[:254]
     network = client_network(remote_addr)
-    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - ATTEMPTS_KEPT))
+    hold_network(session, network, now)  # the counts below and the failure inserted after: one at a time
     check_network(session, network, now)
     user = session.scalar(select(User).where(User.email == email).with_for_update())
     user_id = user.id if user is not None else None
