@@ -371,7 +371,8 @@ SHARED_QUEUE_WINDOW_SECONDS = 60  # a worker whose watchdog passed this recently
 
 def shared_queue_problems(settings: Settings, report: CheckReport, now: datetime, role: Role) -> None:
     """Workers of another database listen on this Redis's queues of QUEUE_NAME: each deployment's workers take the
-    other's jobs (an error of ``hotline check``; serve and worker start and warn, like a telephony mix)."""
+    other's jobs (an error of ``hotline check``; serve and worker start and warn, like a telephony mix). A copy
+    restored from this database's dump is another: the id announced is bound to PUBLIC_BASE_URL."""
     if not settings.redis_url:
         return  # an embedded Redis serves this host's processes alone
     from redis import Redis
@@ -383,7 +384,8 @@ def shared_queue_problems(settings: Settings, report: CheckReport, now: datetime
     db = Database(settings.resolved_database_url)
     try:
         with db.session() as session:
-            ours = leases.deployment(session)
+            stored = leases.deployment(session)
+            ours = leases.announced_deployment(stored, settings.public_base_url) if stored is not None else None
     finally:
         db.dispose()
     conn = Redis.from_url(settings.redis_url, socket_connect_timeout=probes.CONNECT_TIMEOUT_SECONDS)
@@ -395,9 +397,11 @@ def shared_queue_problems(settings: Settings, report: CheckReport, now: datetime
         (report.error if role == Role.CHECK else report.warn)(
             "REDIS_URL/QUEUE_NAME", f"a hotline worker of another database listens on this Redis's queues of "
             f"QUEUE_NAME {settings.queue_name!r}: the workers of each deployment take the other's jobs and look "
-            "their pages and steps up in their own database, so pages leave only at the watchdog's takeover, late.",
+            "their pages and steps up in their own database, so pages leave only at the watchdog's takeover, late "
+            "(another database: another one, a copy restored from this one's dump, or a host of this one with "
+            "another PUBLIC_BASE_URL).",
             "give each deployment a Redis of its own (or a database index of its own: redis://host:6379/1) and keep "
-            "one REDIS_URL and QUEUE_NAME for every host of one deployment")
+            "one REDIS_URL, QUEUE_NAME and PUBLIC_BASE_URL for every host of one deployment")
 
 
 def helpdesk_delivery_problems(settings: Settings, report: CheckReport, now: datetime) -> None:

@@ -105,14 +105,15 @@ def tick(hotline: Hotline, holder: str, ttl: timedelta = LEASE_TTL) -> int:
 
     Each worker also holds the lease of its telephony, so that a worker running another one (simulated, or
     another account) is seen by the start-up checks and `hotline check` (``config_check.telephony_problems``),
-    and announces its database's deployment id beside its queues in Redis, so that workers of two databases on
-    one Redis and QUEUE_NAME are seen too (``config_check.shared_queue_problems``).
+    and announces its database's deployment id (bound to its PUBLIC_BASE_URL) beside its queues in Redis, so that
+    workers of two databases on one Redis and QUEUE_NAME, a copy restored from the other's dump too, are seen
+    (``config_check.shared_queue_problems``).
     """
     now = hotline.clock.now()
     with hotline.db.transaction() as session:
         leader = leases.hold(session, leases.WATCHDOG, holder, now, ttl)
         leases.hold(session, telephony_lease(hotline.settings), holder, now, ttl)  # another of its kind may hold it
-        deployment = leases.claim_deployment(session, now)
+        deployment = leases.announced_deployment(leases.claim_deployment(session, now), hotline.settings.public_base_url)
     return sweep(hotline, replay_spool=leader, deployment=deployment)
 
 

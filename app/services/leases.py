@@ -6,8 +6,10 @@ release, which sets ``expires_at`` to now) it is free, for ``hold`` and ``status
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +21,8 @@ WATCHDOG = "watchdog"
 TELEPHONY = "telephony:"  # + "simulated" or a Twilio account SID: held by each `hotline worker` running that way
 SIMULATED = "simulated"
 # A row that never lapses: its holder names the deployment this database belongs to (random, made once), which each
-# worker announces in Redis beside its queues, so workers of two databases sharing one Redis and QUEUE_NAME are seen.
+# worker announces in Redis beside its queues, bound to its PUBLIC_BASE_URL (``announced_deployment``), so workers of
+# two databases sharing one Redis and QUEUE_NAME are seen, a copy restored from the other's dump too.
 DEPLOYMENT = "deployment"
 NEVER = datetime(2099, 12, 31, tzinfo=UTC)
 
@@ -87,3 +90,14 @@ def claim_deployment(session: Session, now: datetime) -> str:
     except IntegrityError:  # another process made it first
         pass
     return session.get(Lease, DEPLOYMENT, populate_existing=True).holder
+
+
+def announced_deployment(stored: str, public_base_url: str) -> str:
+    """The id a worker announces in Redis: the database's stored id bound to the deployment's public base URL.
+
+    A copy of the database restored from a dump (a staging copy of production) holds production's stored id; bound
+    to the copy's own URL (its webhooks and links need one) it announces another id, so `hotline check` sees it
+    beside production's workers. Every host of one deployment has its one URL; case and a trailing slash aside."""
+    parts = urlsplit(public_base_url.strip())
+    url = f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+    return f"{stored}-{hashlib.sha256(url.encode()).hexdigest()[:8]}"

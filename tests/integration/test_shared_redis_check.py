@@ -8,18 +8,22 @@ and production's pages leave only at its watchdog's takeover, seconds late, whil
 
 from __future__ import annotations
 
+from sqlalchemy import delete, insert, select
+
 from app.config_check import CheckReport, Role, run_checks
-from app.models import Base
+from app.models import Base, Lease
 from app.queue import JobQueue
 from app.wiring import Hotline
 from tests.conftest import REDIS_URL
 from workers import watchdog
 
+STAGING_URL = "https://staging-hotline.example.com"
+
 
 def _check(hotline: Hotline, role: Role = Role.CHECK) -> CheckReport:
     settings = hotline.settings
     env = {"HOTLINE_DATA_DIR": str(settings.data_dir), "DATABASE_URL": settings.database_url, "REDIS_URL": REDIS_URL,
-           "QUEUE_NAME": settings.queue_name, "SECRET_KEY": "k" * 40}
+           "QUEUE_NAME": settings.queue_name, "SECRET_KEY": "k" * 40, "PUBLIC_BASE_URL": settings.public_base_url}
     return run_checks(env, role=role, clock=hotline.clock, probe_twilio=False)
 
 
@@ -27,13 +31,24 @@ def _shared(report: CheckReport) -> list[str]:
     return ["\n".join(p.lines()) for p in report.problems if "another database" in p.message]
 
 
-def _other_deployment(hotline: Hotline, tmp_path) -> Hotline:
-    """A second install on its own (SQLite) database, with the same Redis and QUEUE_NAME."""
+def _other_deployment(hotline: Hotline, tmp_path, public_base_url: str = STAGING_URL) -> Hotline:
+    """A second install on its own (SQLite) database and public URL, with the same Redis and QUEUE_NAME."""
     settings = hotline.settings.with_overrides(database_url=f"sqlite:///{tmp_path / 'staging.db'}",
-                                               data_dir=tmp_path / "staging")
+                                               data_dir=tmp_path / "staging", public_base_url=public_base_url)
     other = Hotline.build(settings, clock=hotline.clock, jobs=hotline.jobs)
     Base.metadata.create_all(other.db.engine)
     return other
+
+
+def _restored_from(prod: Hotline, staging: Hotline) -> None:
+    """Give ``staging`` the rows of prod's leases table, as a restore of prod's dump does (the deployment row with
+    them), after prod's workers ran."""
+    with prod.db.session() as session:
+        rows = [{c.name: getattr(lease, c.name) for c in Lease.__table__.columns}
+                for lease in session.scalars(select(Lease))]
+    with staging.db.transaction() as session:
+        session.execute(delete(Lease))
+        session.execute(insert(Lease), rows)
 
 
 def test_workers_of_another_database_on_this_redis_and_queue_are_an_error_of_check(hotline, tmp_path):
@@ -63,3 +78,25 @@ def test_another_queue_name_on_the_same_redis_is_no_shared_queue(hotline, tmp_pa
     watchdog.tick(staging, "staging-1:20")
     assert _shared(_check(hotline)) == []
     staging.db.dispose()
+
+
+def test_a_staging_copy_restored_from_productions_dump_on_its_redis_and_queue_is_an_error_of_check(hotline, tmp_path):
+    # the dump carries the database's deployment id: the copy's workers announced production's id and neither
+    # side's check saw another database, while the copy's workers took production's jobs. The id a worker
+    # announces is bound to its PUBLIC_BASE_URL, which a copy serving its own webhooks cannot share
+    watchdog.tick(hotline, "prod-1:10")
+    staging = _other_deployment(hotline, tmp_path)
+    _restored_from(hotline, staging)
+    watchdog.tick(staging, "staging-1:20")
+    [line] = _shared(_check(hotline))
+    assert line.startswith("ERROR   REDIS_URL/QUEUE_NAME: a hotline worker of another database listens")
+    assert len(_shared(_check(staging))) == 1
+
+
+def test_every_host_of_one_deployment_announces_one_id_whatever_the_base_urls_trailing_slash_or_case(hotline):
+    watchdog.tick(hotline, "prod-1:10")
+    url = hotline.settings.public_base_url
+    second = hotline.settings.with_overrides(public_base_url=url.replace("hotline.example.com", "Hotline.Example.COM") + "/")
+    assert second.public_base_url != url
+    watchdog.tick(Hotline.build(second, clock=hotline.clock, jobs=hotline.jobs), "prod-2:11")
+    assert _shared(_check(hotline)) == []
