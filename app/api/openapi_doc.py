@@ -218,8 +218,8 @@ _PATHS: dict[str, Any] = with_body_errors({
                 "summary": "Refused: the event log is append-only; the attempt is itself logged",
                 "description": (
                     "Always answers 405 (error.code append_only) for an existing incident, and logs the attempt: "
-                    "every one in the service log, and an event_change_refused line (token, event id, method, field "
-                    "names) on the incident's log for a token's first attempt on it in an hour (at most 10 "
+                    "every one in the app.security log, and an event_change_refused line (token, event id, method, "
+                    "field names) on the incident's log for a token's first attempt on it in an hour (at most 10 "
                     "incidents a token an hour), so a token cannot grow the kept-forever log at its request rate."
                 ),
                 "responses": {

@@ -1,9 +1,9 @@
 """A refused attempt to change the append-only event log, recorded so a leaked token cannot grow that log.
 
-Every refusal is a WARNING of the service log (rotated, so bounded) naming the token and the incident; a line of
-the incident's own log (kept forever) is written for the first refusal of a token on that incident in an hour, and
-for at most ``LINES_PER_TOKEN_HOUR`` incidents a token is refused on in an hour. A manager reading an incident
-sees that, and from when, a token tried to change its record; how often is in the service log.
+Every refusal is a WARNING of the ``app.security`` log (rotated, so bounded) naming the token and the incident;
+a line of the incident's own log (kept forever) is written for the first refusal of a token on that incident in
+an hour, and for at most ``LINES_PER_TOKEN_HOUR`` incidents a token is refused on in an hour. A manager reading
+an incident sees that, and from when, a token tried to change its record; how often is in the security log.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from app.services.events import log_event
 
 WINDOW = timedelta(hours=1)
 LINES_PER_TOKEN_HOUR = 10
-log = logging.getLogger("app.api.events")
+log = logging.getLogger("app.security")  # security events: operators route them (never the incident log)
 
 
 def record_refused_change(session: Session, now: datetime, token_name: str, incident: Incident,

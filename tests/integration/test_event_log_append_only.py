@@ -147,9 +147,9 @@ def test_a_read_only_token_repeating_refused_changes_adds_one_line_per_incident_
         client, hotline, clock, auth, incident, caplog):
     # a leaked incidents:read token must not be able to grow the append-only log (kept forever) at its request
     # rate: the first refusal per token and incident in an hour is a line of the incident's log; every refusal,
-    # that one included, is a WARNING of the service log (its rotation bounds it) naming the token
+    # that one included, is a WARNING of the app.security log (its rotation bounds it) naming the token
     reference, event_id = incident
-    caplog.set_level(logging.WARNING, logger="app.api.events")
+    caplog.set_level(logging.WARNING, logger="app.security")
     for method in ("put", "patch", "delete") * 20:
         response = getattr(client, method)(f"/api/v1/incidents/{reference}/events/{event_id}", headers=auth, json={})
         assert response.status_code == 405
