@@ -385,15 +385,16 @@ def shared_queue_problems(settings: Settings, report: CheckReport, now: datetime
     try:
         with db.session() as session:
             stored = leases.deployment(session)
-            ours = leases.announced_deployment(stored, settings.public_base_url) if stored is not None else None
     finally:
         db.dispose()
+    # the bare stored id: what workers of the release before announced (a rolling upgrade is not another database)
+    ours = {stored, leases.announced_deployment(stored, settings.public_base_url)} if stored is not None else set()
     conn = Redis.from_url(settings.redis_url, socket_connect_timeout=probes.CONNECT_TIMEOUT_SECONDS)
     try:
         others = deployments_listening(conn, settings.queue_name, now.timestamp() - SHARED_QUEUE_WINDOW_SECONDS)
     finally:
         conn.close()
-    if others - {ours}:
+    if others - ours:
         (report.error if role == Role.CHECK else report.warn)(
             "REDIS_URL/QUEUE_NAME", f"a hotline worker of another database listens on this Redis's queues of "
             f"QUEUE_NAME {settings.queue_name!r}: the workers of each deployment take the other's jobs and look "

@@ -12,7 +12,8 @@ from sqlalchemy import delete, insert, select
 
 from app.config_check import CheckReport, Role, run_checks
 from app.models import Base, Lease
-from app.queue import JobQueue
+from app.queue import JobQueue, announce_deployment
+from app.services import leases
 from app.wiring import Hotline
 from tests.conftest import REDIS_URL
 from workers import watchdog
@@ -100,3 +101,18 @@ def test_every_host_of_one_deployment_announces_one_id_whatever_the_base_urls_tr
     assert second.public_base_url != url
     watchdog.tick(Hotline.build(second, clock=hotline.clock, jobs=hotline.jobs), "prod-2:11")
     assert _shared(_check(hotline)) == []
+
+
+def test_a_worker_of_the_release_before_announcing_the_bare_id_is_no_other_database(hotline, tmp_path):
+    # during a rolling upgrade the workers of the release before still announce the database's stored id unbound to
+    # any URL: that is this deployment, not another one; a restored copy's workers (this release) are still seen
+    watchdog.tick(hotline, "prod-1:10")
+    with hotline.db.session() as session:
+        stored = leases.deployment(session)
+    announce_deployment(hotline.jobs.redis, hotline.settings.queue_name, stored, hotline.clock.now().timestamp())
+    assert _shared(_check(hotline)) == []
+    staging = _other_deployment(hotline, tmp_path)
+    _restored_from(hotline, staging)
+    watchdog.tick(staging, "staging-1:20")
+    assert len(_shared(_check(hotline))) == 1
+    staging.db.dispose()
