@@ -262,6 +262,9 @@ class Settings:
     # issue 9: floods and toll fraud
     # new incidents per caller ID per window; more join the newest open one (0: no limit)
     max_incidents_per_caller: int = 3
+    # beyond that, new incidents per caller ID per window for callers whose contact is none of the number's open
+    # incidents' (a spoofed number's real customer: their callback tracked); more join as a contact (0: no bound)
+    max_other_contact_incidents_per_caller: int = 3
     caller_incident_window_minutes: int = 60
     outbound_alert_per_hour: int = 120  # outbound SMS + calls per hour above which managers are alerted (0: no alert)
     missed_call_sms_hours: int = 24  # at most one missed-call SMS per number in this many hours (0: no limit)
@@ -419,6 +422,8 @@ class Settings:
             twilio_calls_per_second=_per_second("TWILIO_CALLS_PER_SECOND", get("TWILIO_CALLS_PER_SECOND", "") or "1", "1"),
             twilio_sms_per_second=_per_second("TWILIO_SMS_PER_SECOND", get("TWILIO_SMS_PER_SECOND", "") or "10", "10"),
             max_incidents_per_caller=_count("MAX_INCIDENTS_PER_CALLER", get("MAX_INCIDENTS_PER_CALLER", "") or "3", 3),
+            max_other_contact_incidents_per_caller=_count(
+                "MAX_OTHER_CONTACT_INCIDENTS_PER_CALLER", get("MAX_OTHER_CONTACT_INCIDENTS_PER_CALLER", "") or "3", 3),
             caller_incident_window_minutes=_minutes("CALLER_INCIDENT_WINDOW_MINUTES",
                                                     get("CALLER_INCIDENT_WINDOW_MINUTES", "") or "60", 1, 24 * 60, 60),
             outbound_alert_per_hour=_count("OUTBOUND_ALERT_PER_HOUR", get("OUTBOUND_ALERT_PER_HOUR", "") or "120", 120),

@@ -32,7 +32,7 @@ from app.dashboard.display import (
     service,
 )
 from app.dashboard.queries import BoardIncident
-from app.services.joined_contacts import JoinedContact
+from app.services.joined_contacts import UNTRACKED, JoinedContact
 
 # A row's HTML apart from its deadline cell, by everything it is built from. The board is polled by every
 # rep's browser every 30 s and most rows do not change between two polls: a row whose incident, pages,
@@ -107,7 +107,7 @@ def _deadline(i, now: datetime, due: str, on_hotline: bool = False) -> str:
 def _also_call(contacts: Sequence[JoinedContact]) -> str:
     return "".join(f'<br><span class="state bad also-call">Also call {escape(c.label())} by '
                    f'<time datetime="{iso(c.due_at)}">{clock(c.due_at)}</time>: joined from this number, '
-                   f'contact differs</span>' for c in contacts)
+                   f'contact differs, {UNTRACKED}</span>' for c in contacts)
 
 
 def _contact(name: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from app.services.joined_contacts import UNTRACKED
+
 _FIELDS = (("company", "company"), ("contact_name", "name"), ("email", "e-mail"),
            ("callback_phone", "callback number"), ("caller_id", "caller ID"))
 _VERIFIED = {"pin": "verified by support PIN", "reference": "verified by incident reference"}
@@ -27,7 +29,7 @@ def _joined(what: str) -> Callable[[dict, str], tuple[str, str]]:
         if d.get("contact_differs") and d.get("callback_due_at"):  # caller IDs are spoofed: theirs is a callback too
             due = str(d["callback_due_at"])[11:16]
             return (f"{line}. Their contact differs from this incident's: call {d.get('callback_phone') or d.get('email')}"
-                    f" too, by {due} UTC (the deadline they were told)", "bad")
+                    f" too, by {due} UTC (the deadline they were told; {UNTRACKED})", "bad")
         return line, "warn"
 
     return describe

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.models import CallSession, Incident
 from app.models.call import IN_PROGRESS, UNREPORTED
 from app.services import caller_trust
-from app.services.caller_limits import CallerLimits, incident_to_join
+from app.services.caller_limits import CallerLimits, Placement, open_apart, place_report
 from app.services.escalation import INTAKE_IDLE_AFTER, set_deadline
 from app.services.events import log_event
 from app.services.incidents import (
@@ -28,7 +28,7 @@ from app.services.joined_contacts import join_detail, tell_reps
 from app.services.missed_calls import ended_before_triage, record_missed_call
 from app.services.outbound_volume import check_outbound_volume
 from ivr_flows.capture import hung_up
-from ivr_flows.model import AppendToIncident, CallState, FlowPolicy, SaveIncident, Stage
+from ivr_flows.model import AppendToIncident, CallState, Captured, FlowPolicy, SaveIncident, Stage
 from ivr_flows.validate import parse_callback_number
 
 UNREPORTED_PER_PASS = 100  # calls one watchdog pass settles (the rest go on the next pass)
@@ -61,16 +61,20 @@ def settle_ended_call(
                   incident_id=incident.id if incident else None,
                   detail={"stage": state.stage.value, "verified": state.verified or "no"})
         return
-    # Floods: over the per-number limit, the caller's newest open incident takes what was said (marked unverified),
-    # as it would have taken their whole report; under it they are rescued like anyone else (a caller ID is no
-    # identity: the open incident of their number may be an attacker's, with the attacker's callback number).
-    joined = incident_to_join(session, call.from_number, ended_at, limits) if state is not None else None
-    if joined is not None:
-        call.incident_id = joined.id
-        _log_call_joined(session, call, joined, state, now, ended_at, policy, limits)
+    # Floods: over the per-number limit, the open incident of their number whose contact is theirs takes what was
+    # said (marked unverified), as it would have taken their whole report; a caller whose contact is none of its
+    # open incidents' is rescued apart, like anyone under the limit (a caller ID is no identity: the open incident
+    # of their number may be an attacker's, with the attacker's callback number) (``place_report``).
+    placement = (place_report(session, call.from_number, _reachable_on(call, state, policy), ended_at, limits)
+                 if state is not None else Placement())
+    if placement.join is not None:
+        call.incident_id = placement.join.id
+        _log_call_joined(session, call, placement.join, state, now, ended_at, policy, limits)
         return
     incident = rescue_call(session, call_sid=call.call_sid, from_number=call.from_number, now=now,
                             reason="caller_hung_up", policy=policy, require_reachable=True, captured_at=ended_at)
+    if incident is not None and placement.apart_from is not None:
+        open_apart(session, incident, placement.apart_from, now)
     if incident is None and state is not None and state.stage not in RESCUE_EXCLUDED_STAGES:
         record_missed_call(session, call, state, now, policy, limits, ended_at)
         return
@@ -134,11 +138,7 @@ def _log_call_joined(session: Session, call: CallSession, incident: Incident, st
     """Log what a caller who hung up said on the incident they joined; one whose contact is not the incident's
     (the number they call from, when they gave none) is owed a callback of their own from when they were last
     heard, and the reps are told (``joined_contacts``)."""
-    c = state.captured
-    if not c.callback_phone:  # the number a rescue would have called them back on
-        c = replace(c, callback_phone=parse_callback_number(call.from_number, policy.default_region,
-                                                            policy.allowed_regions,
-                                                            hotline_number=policy.hotline_number) or "")
+    c = _reachable_on(call, state, policy)
     own = join_detail(incident, c, ended_at, policy.sla_minutes)
     log_event(session, at=now, actor="caller", kind="call_joined", incident_id=incident.id, call_sid=call.call_sid,
               detail={"reason": "caller_hung_up", "stage": state.stage.value, "verified": state.verified or "no",
@@ -146,6 +146,16 @@ def _log_call_joined(session: Session, call: CallSession, incident: Incident, st
                       "contact_name": c.contact_name, "callback_phone": c.callback_phone, "email": c.email, **own})
     if own["contact_differs"]:
         tell_reps(session, incident, now, limits.window_minutes, limits.max_new_incidents)
+
+
+def _reachable_on(call: CallSession, state: CallState, policy: FlowPolicy) -> Captured:
+    """What a caller who hung up said, with the number a rescue would call them back on when they gave none."""
+    c = state.captured
+    if c.callback_phone:
+        return c
+    return replace(c, callback_phone=parse_callback_number(call.from_number, policy.default_region,
+                                                           policy.allowed_regions,
+                                                           hotline_number=policy.hotline_number) or "")
 
 
 def settle_unreported_calls(session: Session, now: datetime, policy: FlowPolicy, limits: CallerLimits) -> int:

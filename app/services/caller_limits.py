@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from app.models import CallSession, Incident
 from app.services.events import log_event
-from app.services.incidents import open_incident_for
-from app.services.joined_contacts import join_detail, tell_reps
-from ivr_flows.model import SaveIncident
+from app.services.incidents import open_incidents_for
+from app.services.joined_contacts import contact_differs, join_detail, tell_reps
+from ivr_flows.model import Captured, SaveIncident
 from ivr_flows.validate import is_valid_phone
 
 
@@ -21,6 +21,9 @@ class CallerLimits:
     """How many new incidents one caller ID may open, and when outbound volume alerts managers."""
 
     max_new_incidents: int = 3  # per caller ID within the window; more join the newest open one
+    # beyond that, how many more a caller whose contact is not that of any open incident of the number may open
+    # (each linked to the newest one), so their callback is tracked like any other; more join as before
+    max_other_contact_incidents: int = 3
     window_minutes: int = 60
     outbound_alert_per_hour: int = 120  # SMS and calls in the last hour before managers are told
     missed_call_sms_hours: int = 24  # at most one missed-call SMS per number in this many hours
@@ -32,6 +35,8 @@ def limits_from(settings) -> CallerLimits:
     default = CallerLimits()
     return CallerLimits(
         max_new_incidents=getattr(settings, "max_incidents_per_caller", default.max_new_incidents),
+        max_other_contact_incidents=getattr(settings, "max_other_contact_incidents_per_caller",
+                                            default.max_other_contact_incidents),
         window_minutes=getattr(settings, "caller_incident_window_minutes", default.window_minutes),
         outbound_alert_per_hour=getattr(settings, "outbound_alert_per_hour", default.outbound_alert_per_hour),
         missed_call_sms_hours=getattr(settings, "missed_call_sms_hours", default.missed_call_sms_hours),
@@ -46,19 +51,56 @@ def new_incidents_from(session: Session, caller_id: str, since: datetime) -> int
         return session.scalar(stmt) or 0
 
 
-def incident_to_join(session: Session, caller_id: str, now: datetime, limits: CallerLimits) -> Incident | None:
-    """The open incident a new report from ``caller_id`` must join, when the caller is over the limit.
+@dataclass(frozen=True)
+class Placement:
+    """Where a report goes: ``join`` that open incident; else a new incident, linked to ``apart_from`` when the
+    number is over its limit and the caller's contact is none of its open incidents' (None: an ordinary one)."""
 
-    A genuine Sev-1 is never dropped: over the limit the report joins the newest open
-    incident of that number; with none open, a new incident is opened anyway.
+    join: Incident | None = None
+    apart_from: Incident | None = None
+
+
+def place_report(session: Session, caller_id: str, contact: Captured, now: datetime,
+                 limits: CallerLimits) -> Placement:
+    """Where a report from ``caller_id`` giving ``contact`` goes (issue 9's per-number limit, contacts kept apart).
+
+    Under the limit (none set, or a withheld number, which could be anyone) a new incident is opened. Over it, a
+    caller whose contact is that of an open incident of the number joins it (the newest such): its callback is
+    theirs. A caller ID is not an identity (the number may be spoofed, its incidents an attacker's): a caller whose
+    contact is none of theirs opens an incident of their own, linked to the newest open one, so their callback has
+    the deadline steps, callbacks and report line of any incident. At most ``max_other_contact_incidents`` more per
+    window (0: no bound), so a spoofer giving a new number each call cannot flood the board; beyond that they join the
+    newest open incident as a different contact, told their own deadline but not tracked (``joined_contacts``).
+    A genuine Sev-1 is never dropped: with no incident open, a new one is opened anyway.
     MAX_INCIDENTS_PER_CALLER=0 switches the limit off, as 0 does for every count setting (``_count``).
     """
     if not limits.max_new_incidents or not is_valid_phone(caller_id):
-        return None  # no limit; or a withheld number, which is not counted: it could be anyone
+        return Placement()
     since = now - timedelta(minutes=limits.window_minutes)
-    if new_incidents_from(session, caller_id, since) < limits.max_new_incidents:
-        return None
-    return open_incident_for(session, phone=caller_id)
+    opened = new_incidents_from(session, caller_id, since)
+    if opened < limits.max_new_incidents:
+        return Placement()
+    candidates = open_incidents_for(session, caller_id)
+    if not candidates:
+        return Placement()
+    same = next((i for i in candidates if not contact_differs(i, contact)), None)
+    if same is not None:
+        return Placement(join=same)
+    bound = limits.max_other_contact_incidents
+    if not bound or opened < limits.max_new_incidents + bound:
+        return Placement(apart_from=candidates[0])
+    return Placement(join=candidates[0])
+
+
+def open_apart(session: Session, incident: Incident, apart_from: Incident, now: datetime) -> None:
+    """Link an incident opened apart (``place_report``) to the open incident of its caller ID, on both logs."""
+    incident.related_incident_id = apart_from.id
+    for one, other in ((incident, apart_from), (apart_from, incident)):
+        log_event(session, at=now, actor="system", kind="possibly_related", incident_id=one.id,
+                  detail={"reference": other.reference, "why": APART_WHY})
+
+
+APART_WHY = "same caller ID, over its limit of new incidents; the contact differs, so each has its own callback"
 
 
 def join_report(session: Session, call: CallSession, incident: Incident, effect: SaveIncident, now: datetime,

@@ -88,7 +88,7 @@ def record_caller_check(session: Session, incident: Incident, effect: SaveIncide
               call_sid=incident.call_sid, detail={"verified": effect.verified or "no", **result})
     if effect.related_reference:
         related = session.scalar(select(Incident).where(Incident.reference == effect.related_reference))
-        if related is not None and related.id != incident.id:
+        if related is not None and related.id not in (incident.id, incident.related_incident_id):  # linked once
             incident.related_incident_id = related.id
             for one, other in ((incident, related), (related, incident)):
                 log_event(session, at=now, actor="system", kind="possibly_related", incident_id=one.id,

@@ -42,18 +42,21 @@ def new_reference(session: Session) -> str:
 def open_incident_for(session: Session, *, phone: str = "", ticket_number: str = "") -> Incident | None:
     """The newest open incident for a caller number or a ticket number."""
     if phone:
-        cond = or_(Incident.callback_phone == phone, Incident.caller_id == phone)
-    elif ticket_number:
-        cond = Incident.ticket_number == ticket_number
-    else:
+        found = open_incidents_for(session, phone, limit=1)
+        return found[0] if found else None
+    if not ticket_number:
         return None
-    stmt = (
-        select(Incident)
-        .where(Incident.status == IncidentStatus.OPEN, cond)
-        .order_by(Incident.received_at.desc())
-        .limit(1)
-    )
-    return session.scalars(stmt).first()
+    return session.scalars(_open_where(Incident.ticket_number == ticket_number).limit(1)).first()
+
+
+def open_incidents_for(session: Session, phone: str, limit: int = 50) -> list[Incident]:
+    """The open incidents of a caller number (called from it, or to be called back on it), newest first."""
+    cond = or_(Incident.callback_phone == phone, Incident.caller_id == phone)
+    return list(session.scalars(_open_where(cond).limit(limit)))
+
+
+def _open_where(cond):
+    return select(Incident).where(Incident.status == IncidentStatus.OPEN, cond).order_by(Incident.received_at.desc())
 
 
 def save_incident(

@@ -15,7 +15,7 @@ from app.reports.facts import shapes_facts
 from app.services import caller_trust
 from app.services.acks import connect_after_call
 from app.services.call_endings import settle_ended_call
-from app.services.caller_limits import CallerLimits, incident_to_join, join_report
+from app.services.caller_limits import CallerLimits, join_report, open_apart, place_report
 from app.services.events import event_row, log_event
 from app.services.incidents import (
     append_to_incident,
@@ -207,24 +207,32 @@ def _apply(session: Session, call: CallSession, state: CallState, effect, now: d
 
 def _save(session: Session, call: CallSession, state: CallState, effect: SaveIncident, now: datetime,
           limits: CallerLimits, early: bool = False) -> IncidentSaved:
-    """Open the incident, or (a caller over the per-number limit) add the report to their open one."""
+    """Open the incident, or (a caller over the per-number limit) add the report to an open one of that number."""
     if call.incident_id is not None:  # opened mid-call (issue 13) or a retried webhook: complete it
         incident = session.get(Incident, call.incident_id)
         joined = incident.call_sid != call.call_sid
-        own = None
-        if state.opened and joined:  # the whole report, not just its start
-            own = join_report(session, call, incident, effect, now, state.policy.sla_minutes, limits)
-        elif state.opened:
-            update_from_call(session, incident, effect.captured, now, final=True)
-            caller_trust.record_caller_check(session, incident, effect, now)  # on everything the caller said
-        return _saved(incident, joined, own)
-    joined = incident_to_join(session, effect.caller_id, now, limits)
-    if joined is not None and early:
-        call.incident_id = joined.id  # one number, one open incident: the report is logged when it is whole
-        return IncidentSaved(joined.reference, joined.callback_due_at, joined=True)
-    if joined is not None:
-        return _saved(joined, True, join_report(session, call, joined, effect, now, state.policy.sla_minutes, limits))
+        if not (state.opened and joined):
+            if state.opened:
+                update_from_call(session, incident, effect.captured, now, final=True)
+                caller_trust.record_caller_check(session, incident, effect, now)  # on everything the caller said
+            return _saved(incident, joined, None)
+        # joined mid-call: the whole report may name a contact of its own after all (a corrected number)
+        placement = place_report(session, effect.caller_id, effect.captured, now, limits)
+        if placement.apart_from is None:
+            return _saved(incident, True, join_report(session, call, incident, effect, now,
+                                                      state.policy.sla_minutes, limits))
+        call.incident_id = None
+    else:
+        placement = place_report(session, effect.caller_id, effect.captured, now, limits)
+    if placement.join is not None and early:
+        call.incident_id = placement.join.id  # one contact, one open incident: the report is logged when whole
+        return IncidentSaved(placement.join.reference, placement.join.callback_due_at, joined=True)
+    if placement.join is not None:
+        return _saved(placement.join, True, join_report(session, call, placement.join, effect, now,
+                                                        state.policy.sla_minutes, limits))
     incident = save_incident(session, call, effect, now, state.policy.sla_minutes, details_complete=not early)
+    if placement.apart_from is not None:
+        open_apart(session, incident, placement.apart_from, now)
     if early:
         incident.caller_verified = effect.verified  # the details are compared once the caller has given them
     else:

@@ -1,11 +1,14 @@
 """Callers who joined an incident they did not open, giving a contact that is not its own.
 
-Over the per-number limit (``caller_limits``) a report joins the newest open incident of its caller ID. A
-caller ID is not an identity: the incident may be an attacker's, spoofing a customer's number and giving their
-own callback number. A joining caller whose callback number (or, without one, e-mail address) is not the
+Over the per-number limit a caller whose contact is none of the number's open incidents' opens an incident of
+their own (``caller_limits.place_report``), its deadline tracked like any other; only beyond a bound per number
+and window (MAX_OTHER_CONTACT_INCIDENTS_PER_CALLER) does such a report join the newest open incident of its caller
+ID. A caller ID is not an identity: that incident may be an attacker's, spoofing a customer's number and giving
+their own callback number. A joining caller whose callback number (or, without one, e-mail address) is not the
 incident's is owed a callback of their own: they are told their own deadline, their details are kept on the
 join's log line (``contact_differs``, ``callback_due_at``), the reps and managers are told by SMS, and the
-board, the incident page and every later page of the incident name them as a different contact to call.
+board, the incident page and every later page of the incident name them as a different contact to call, whose
+deadline the hotline does not track (``UNTRACKED``): no step of its own, no callback counted, no report line.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from app.models import Incident, IncidentEvent, IncidentStatus, Page
 from ivr_flows.model import Captured
 
 JOINED_KINDS = ("report_joined", "call_joined")  # the log lines of a report or an ended call that joined
+# what reps read of a joined contact's deadline: the hotline keeps none of its steps (``caller_limits.place_report``
+# opens an incident of their own instead, up to a bound per number; beyond it, as before it existed, they join)
+UNTRACKED = "deadline not tracked (too many incidents from this number)"
 NOTICE = "joined_contact"  # the purpose of the SMS that tells the reps (``escalation.decide``'s JOINED_CONTACT)
 
 

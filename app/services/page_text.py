@@ -10,7 +10,7 @@ from app.oncall.wallclock import stored_zone
 from app.prompts import text
 from app.services import customer_text
 from app.services.callback_extensions import callback_extension, phone_with_extension
-from app.services.joined_contacts import contacts_of
+from app.services.joined_contacts import UNTRACKED, contacts_of
 
 SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
                  "both": "API + SMTP failing", "other": "critical problem"}
@@ -57,7 +57,7 @@ def also_call(incident: Incident, tz: str = "UTC") -> str:
         return ""
     named = "; ".join(f"{c.label()} by {hhmm(c.due_at, tz)}" for c in contacts[:2])
     more = f" and {len(contacts) - 2} more (see the board)" if len(contacts) > 2 else ""
-    return f" ALSO CALL {named}{more}: joined from this number, contact differs."
+    return f" ALSO CALL {named}{more}: joined from this number, contact differs, {UNTRACKED}."
 
 
 def joined_contact_sms(incident: Incident, at: datetime, tz: str = "UTC") -> str:
@@ -67,7 +67,7 @@ def joined_contact_sms(incident: Incident, at: datetime, tz: str = "UTC") -> str
         return f"SEV1 {incident.reference} {company_name(incident)}: another contact joined; see the incident page."
     c = contacts[-1]
     return (f"SEV1 {incident.reference} {company_name(incident)}: another caller from this number joined it and "
-            f"their contact differs from the incident's. Call {c.label()} too, by {hhmm(c.due_at, tz)}.")
+            f"their contact differs from the incident's. Call {c.label()} too, by {hhmm(c.due_at, tz)}: {UNTRACKED}.")
 
 
 def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") -> str:

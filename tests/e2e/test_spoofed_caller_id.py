@@ -1,8 +1,12 @@
 """A spoofed caller ID must not take a real customer's callback away (issue 9's flood limit, attacked).
 
 Three spoofed calls "from" a customer's number, each giving the attacker's callback number, put that
-number over MAX_INCIDENTS_PER_CALLER; the real customer's next Sev-1 then joins the attacker's newest
-open incident. What they gave must stay theirs: their callback number and deadline, shown to the reps.
+number over MAX_INCIDENTS_PER_CALLER. The real customer's next Sev-1, giving their own number, opens an
+incident of its own, linked to the attacker's (its deadline tracked: ``tests/paging/test_spoofed_number_callback``),
+unless MAX_OTHER_CONTACT_INCIDENTS_PER_CALLER such incidents were opened in the window already: a spoofer giving
+a new number each call cannot flood the board. Beyond that bound the customer's report joins the attacker's
+newest open incident, and what they gave stays theirs: their callback number and deadline, shown to the reps,
+said to be untracked.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.auth import Role
-from app.models import Incident, Page, Rep
+from app.models import Incident, IncidentEvent, Page, Rep
 from app.services.events import events_of
 from app.services.page_text import page_sms
 from app.services.page_urls import PageUrls
@@ -21,6 +25,7 @@ from tests.integration.board_support import login_as
 
 VICTIM = "+14155550142"  # the real customer's phone, and the caller ID the attacker spoofs
 ATTACKER = "+14155550166"  # the callback number the attacker gives
+OTHER_NUMBERS = ("+14155550167", "+14155550168", "+14155550169")  # the attacker's next ones, one a call
 MARIA = "+14155550133"
 
 
@@ -56,24 +61,46 @@ def _incidents(hotline) -> list[Incident]:
         return list(s.scalars(select(Incident).order_by(Incident.id)))
 
 
-def test_a_customer_whose_report_joins_a_spoofed_incident_keeps_their_own_callback(phone, hotline, clock, client):
+def _flood(phone, clock) -> None:
+    """Three spoofed reports with the attacker's number, then one with each of three more of their numbers."""
+    for n, callback in enumerate((ATTACKER,) * 3 + OTHER_NUMBERS):
+        clock.advance(minutes=1)
+        _call(phone, f"Fake {n}", "Mallory", callback=callback)
+
+
+def test_a_spoofer_giving_a_new_callback_number_each_call_opens_no_more_than_the_bound(phone, hotline, clock):
+    _flood(phone, clock)
+    incidents = _incidents(hotline)
+    assert [i.callback_phone for i in incidents] == [ATTACKER] * 3 + list(OTHER_NUMBERS)
+    first_linked = incidents[3]
+    assert first_linked.related_incident_id == incidents[2].id  # "same caller ID as" the newest open one
+    clock.advance(minutes=1)
+    _call(phone, "Fake 7", "Mallory", callback="+14155550170")  # one more number: over the bound, it joins
+    assert len(_incidents(hotline)) == 6
+    with hotline.db.session() as s:
+        [line] = s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "report_joined"))
+        assert (line.incident_id, line.detail["contact_differs"]) == (incidents[-1].id, True)
+    clock.advance(minutes=61)  # a new window: a different contact is tracked again
+    _call(phone, "Fake 8", "Mallory", callback="+14155550171")
+    assert len(_incidents(hotline)) == 7
+
+
+def test_beyond_the_bound_a_customer_whose_report_joins_a_spoofed_incident_keeps_their_own_callback(
+        phone, hotline, clock, client):
     with hotline.db.transaction() as s:
         s.add(Rep(name="Maria", phone=MARIA, is_manager=True))
-    for n in range(3):  # the attacker, spoofing the customer's number, gives their own for the callback
-        clock.advance(minutes=1)
-        _call(phone, f"Fake {n}", "Mallory", callback=ATTACKER)
-    assert [i.callback_phone for i in _incidents(hotline)] == [ATTACKER] * 3
+    _flood(phone, clock)
     clock.advance(minutes=1)
     told_at = clock.now()
     closing = _call(phone, "BigCorp", "Victor Victim")  # the real customer: call me back on this number
 
     *_, joined = incidents = _incidents(hotline)
-    assert len(incidents) == 3  # the flood limit holds: no fourth incident
+    assert len(incidents) == 6  # the bound holds: no seventh incident
     # They are told their own number and a deadline of their own, never the attacker's.
     assert "added your report" in closing
-    assert say_phone("en-US", VICTIM) in closing and say_phone("en-US", ATTACKER) not in closing
+    assert say_phone("en-US", VICTIM) in closing and say_phone("en-US", OTHER_NUMBERS[-1]) not in closing
     own_due = told_at + timedelta(minutes=15)
-    assert "7:19 p.m. PST" in closing  # their own 15 minutes (the fake clock is 03:19 UTC then)
+    assert "7:22 p.m. PST" in closing  # their own 15 minutes (the fake clock is 03:22 UTC then)
     with hotline.db.session() as s:
         [line] = [e for e in events_of(s, joined) if e.kind == "report_joined"]
         assert line.detail["contact_differs"] is True
@@ -82,14 +109,14 @@ def test_a_customer_whose_report_joins_a_spoofed_incident_keeps_their_own_callba
         # The reps are told at once, by SMS, that a different contact must be called too.
         [notice] = s.scalars(select(Page).where(Page.incident_id == joined.id, Page.purpose == "joined_contact"))
         body = PageUrls(hotline.settings).request_for(notice, s.get(Incident, joined.id)).body
-        assert VICTIM in body and "Victor Victim" in body and "differs" in body
+        assert VICTIM in body and "Victor Victim" in body and "differs" in body and "not tracked" in body
         # Every later page of the incident names them too.
         assert VICTIM in page_sms(s.get(Incident, joined.id), "https://ack.example/x")
     login_as(client, hotline, Role.REP)
     page = client.get(f"/incidents/{joined.reference}").get_data(as_text=True)
-    assert "contact differs" in page and VICTIM in page
+    assert "contact differs" in page and VICTIM in page and "not tracked" in page
     board = client.get("/board").get_data(as_text=True)
-    assert "Also call" in board and VICTIM in board
+    assert "Also call" in board and VICTIM in board and "not tracked" in board
 
 
 def _hang_up_at_the_callback_question(phone) -> None:
@@ -117,20 +144,20 @@ def test_a_customer_cut_off_mid_intake_under_the_limit_is_rescued_not_joined_to_
         assert [e.kind for e in events_of(s, spoofed) if e.kind in ("call_joined", "report_joined")] == []
 
 
-def test_a_customer_cut_off_mid_intake_over_the_limit_keeps_their_own_callback(phone, hotline, clock):
-    with hotline.db.transaction() as s:
-        s.add(Rep(name="Maria", phone=MARIA, is_manager=True))
+def test_a_customer_cut_off_mid_intake_over_the_limit_is_rescued_apart_from_the_spoofed_incidents(
+        phone, hotline, clock):
     for n in range(3):
         clock.advance(minutes=1)
         _call(phone, f"Fake {n}", "Mallory", callback=ATTACKER)
     clock.advance(minutes=1)
     cut_off = clock.now()
     _hang_up_at_the_callback_question(phone)
-    *_, joined = incidents = _incidents(hotline)
-    assert len(incidents) == 3  # the flood limit holds
+    *spoofed, rescued = _incidents(hotline)
+    assert len(spoofed) == 3  # their own incident, called back on the number they called from, deadline tracked
+    assert (rescued.source, rescued.callback_phone, rescued.contact_name) == ("rescued", VICTIM, "Victor Victim")
+    assert rescued.callback_due_at == cut_off + timedelta(minutes=15)
+    assert rescued.related_incident_id == spoofed[-1].id
     with hotline.db.session() as s:
-        [line] = [e for e in events_of(s, joined) if e.kind == "call_joined"]
-        assert (line.detail["contact_differs"], line.detail["callback_phone"]) == (True, VICTIM)
-        assert line.detail["callback_due_at"] == (cut_off + timedelta(minutes=15)).isoformat()
-        [notice] = s.scalars(select(Page).where(Page.incident_id == joined.id, Page.purpose == "joined_contact"))
-        assert notice.to_number == MARIA
+        assert s.scalars(select(IncidentEvent.kind).where(IncidentEvent.kind.in_(("call_joined", "report_joined")))
+                         ).all() == []
+        assert s.scalars(select(Page).where(Page.purpose == "joined_contact")).all() == []

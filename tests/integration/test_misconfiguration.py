@@ -116,7 +116,8 @@ def test_account_rates_default_to_twilios_and_are_read():
     ("TWILIO_SMS_PER_SECOND", "0", "TWILIO_SMS_PER_SECOND=10 "), ("OUTBOUND_ALERT_PER_HOUR", "1.5",
                                                                   "OUTBOUND_ALERT_PER_HOUR=120 "),
     ("MISSED_CALL_SMS_HOURS", "x", "MISSED_CALL_SMS_HOURS=24 "), ("LIVE_WAIT_MINUTES", "61", "LIVE_WAIT_MINUTES=5\n"),
-    ("CALLER_INCIDENT_WINDOW_MINUTES", "0", "CALLER_INCIDENT_WINDOW_MINUTES=60\n")])
+    ("CALLER_INCIDENT_WINDOW_MINUTES", "0", "CALLER_INCIDENT_WINDOW_MINUTES=60\n"),
+    ("MAX_OTHER_CONTACT_INCIDENTS_PER_CALLER", "three", "MAX_OTHER_CONTACT_INCIDENTS_PER_CALLER=3 ")])
 def test_the_fix_of_an_unreadable_number_suggests_its_default(cli, variable, raw, example):
     """The fix used to suggest values that were not the default (SMS=1, alerts at 3/h, LIVE_WAIT_MINUTES=15: warned)."""
     result = cli("check", **{variable: raw})
