@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.auth import Role
-from app.models import Incident, IncidentEvent, Page, Rep
+from app.models import CallSession, Incident, IncidentEvent, Page, Rep
 from app.services.events import events_of
 from app.services.page_text import page_sms
 from app.services.page_urls import PageUrls
@@ -161,3 +161,39 @@ def test_a_customer_cut_off_mid_intake_over_the_limit_is_rescued_apart_from_the_
         assert s.scalars(select(IncidentEvent.kind).where(IncidentEvent.kind.in_(("call_joined", "report_joined")))
                          ).all() == []
         assert s.scalars(select(Page).where(Page.purpose == "joined_contact")).all() == []
+
+
+def test_a_report_joined_mid_call_whose_number_is_corrected_at_the_read_back_gets_an_incident_of_its_own(
+        phone, hotline, clock):
+    """Over the limit, a caller who confirms the number an open incident is called back on joins it mid-call
+    (issue 13's early open); correcting that number at the read-back makes them a contact of their own."""
+    for n in range(3):  # the customer's own three reports, called back on the number they call from
+        clock.advance(minutes=1)
+        _call(phone, f"BigCorp {n}", "Victor Victim")
+    clock.advance(minutes=1)
+    call = phone(VICTIM)
+    call.dial()
+    call.press("1")
+    call.press("2")  # "a different outage"
+    call.press("1")
+    call.press("#")
+    call.say("BigCorp")
+    call.say("Victor Victim")
+    call.press("1")  # call me back on this number: an open incident's contact, so the call joins it
+    call.say("ops at example dot com")
+    call.press("1")
+    call.say("Every API call fails with a 500.")
+    call.record(seconds=5)
+    with hotline.db.session() as s:
+        joined_mid_call = s.get(CallSession, call.call_sid).incident_id
+    assert joined_mid_call == _incidents(hotline)[-1].id
+    call.press("4")  # correct the callback number
+    call.say("+1 415 555 0177")
+    call.press("1")  # yes, that number
+    closing = " ".join(call.press("1").said)  # all correct
+    *own, apart = _incidents(hotline)
+    assert len(own) == 3 and apart.call_sid == call.call_sid and apart.callback_phone == "+14155550177"
+    assert apart.related_incident_id == own[-1].id
+    assert "added your report" not in closing and say_phone("en-US", "+14155550177") in closing
+    with hotline.db.session() as s:
+        assert s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "report_joined")).all() == []
