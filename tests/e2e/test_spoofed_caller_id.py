@@ -20,8 +20,8 @@ from app.models import CallSession, Incident, IncidentEvent, Page, Rep
 from app.services.events import events_of
 from app.services.page_text import page_sms
 from app.services.page_urls import PageUrls
-from ivr_flows.prompts import say_phone
-from tests.integration.board_support import login_as
+from ivr_flows.prompts import say_digits, say_phone, say_time
+from tests.integration.board_support import login_as, make_incident
 
 VICTIM = "+14155550142"  # the real customer's phone, and the caller ID the attacker spoofs
 ATTACKER = "+14155550166"  # the callback number the attacker gives
@@ -197,3 +197,32 @@ def test_a_report_joined_mid_call_whose_number_is_corrected_at_the_read_back_get
     assert "added your report" not in closing and say_phone("en-US", "+14155550177") in closing
     with hotline.db.session() as s:
         assert s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "report_joined")).all() == []
+
+
+def test_a_german_customer_over_a_spoofed_limit_hears_their_own_reference_and_deadline_in_german(
+        phone, hotline, clock):
+    de_mobile = "+491701234567"
+    for n in range(3):
+        clock.advance(minutes=1)
+        make_incident(hotline, reference=f"70000{n}", caller_id=de_mobile, callback_phone=ATTACKER,
+                      captured_at=clock.now())
+    clock.advance(minutes=1)
+    call = phone(de_mobile)
+    call.dial()
+    assert "offenen Vorfall" in " ".join(call.press("2").said)  # Deutsch: the number has an open incident
+    call.press("2")  # ein anderer Ausfall
+    call.press("1")  # API
+    call.press("#")  # kein Ticket
+    call.say("Müller Versand GmbH")
+    call.say("Jürgen Weiß")
+    call.press("1")  # Rückruf unter dieser Nummer
+    call.say("juergen at mueller minus versand punkt de")
+    call.press("1")
+    call.say("Alle API-Aufrufe schlagen fehl.")
+    call.record(seconds=5)
+    done = " ".join(call.press("1").said)
+    *_, own = _incidents(hotline)
+    assert own.call_sid == call.call_sid and own.callback_phone == de_mobile  # an incident of their own
+    assert f"Ihre Referenznummer für diesen Vorfall lautet {say_digits(own.reference)}" in done
+    assert f"spätestens um {say_time('de-DE', own.callback_due_at, de_mobile)}" in done
+    assert "hinzugefügt" not in done  # not "added to the open incident for your number"
