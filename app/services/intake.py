@@ -219,8 +219,9 @@ def _save(session: Session, call: CallSession, state: CallState, effect: SaveInc
         # joined mid-call: the whole report may name a contact of its own after all (a corrected number)
         placement = place_report(session, effect.caller_id, effect.captured, now, limits)
         if placement.apart_from is None:
-            return _saved(incident, True, join_report(session, call, incident, effect, now,
-                                                      state.policy.sla_minutes, limits))
+            target = placement.join or incident  # the open incident whose contact the corrected one is, if any
+            return _saved(target, True, join_report(session, call, target, effect, now,
+                                                    state.policy.sla_minutes, limits))
         call.incident_id = None
     else:
         placement = place_report(session, effect.caller_id, effect.captured, now, limits)

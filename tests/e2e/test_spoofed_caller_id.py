@@ -20,6 +20,7 @@ from app.models import CallSession, Incident, IncidentEvent, Page, Rep
 from app.services.events import events_of
 from app.services.page_text import page_sms
 from app.services.page_urls import PageUrls
+from hotline_sim.phone import SimulatedCall
 from ivr_flows.prompts import say_digits, say_phone, say_time
 from tests.integration.board_support import login_as, make_incident
 
@@ -163,14 +164,10 @@ def test_a_customer_cut_off_mid_intake_over_the_limit_is_rescued_apart_from_the_
         assert s.scalars(select(Page).where(Page.purpose == "joined_contact")).all() == []
 
 
-def test_a_report_joined_mid_call_whose_number_is_corrected_at_the_read_back_gets_an_incident_of_its_own(
-        phone, hotline, clock):
-    """Over the limit, a caller who confirms the number an open incident is called back on joins it mid-call
-    (issue 13's early open); correcting that number at the read-back makes them a contact of their own."""
-    for n in range(3):  # the customer's own three reports, called back on the number they call from
-        clock.advance(minutes=1)
-        _call(phone, f"BigCorp {n}", "Victor Victim")
-    clock.advance(minutes=1)
+def _correct_the_number_at_the_read_back(phone, hotline, number: str) -> tuple[SimulatedCall, str]:
+    """Over the limit, the customer confirms the number they call from (an open incident's contact, so the call
+    joins that one mid-call, issue 13's early open), then corrects it to ``number`` at the read-back. Returns the
+    call and the closing words."""
     call = phone(VICTIM)
     call.dial()
     call.press("1")
@@ -179,24 +176,50 @@ def test_a_report_joined_mid_call_whose_number_is_corrected_at_the_read_back_get
     call.press("#")
     call.say("BigCorp")
     call.say("Victor Victim")
-    call.press("1")  # call me back on this number: an open incident's contact, so the call joins it
+    call.press("1")  # call me back on this number
     call.say("ops at example dot com")
     call.press("1")
     call.say("Every API call fails with a 500.")
     call.record(seconds=5)
     with hotline.db.session() as s:
-        joined_mid_call = s.get(CallSession, call.call_sid).incident_id
-    assert joined_mid_call == _incidents(hotline)[-1].id
+        joined_mid_call = s.get(Incident, s.get(CallSession, call.call_sid).incident_id)
+    assert joined_mid_call.callback_phone == VICTIM and joined_mid_call.call_sid != call.call_sid
     call.press("4")  # correct the callback number
-    call.say("+1 415 555 0177")
+    call.say(number)
     call.press("1")  # yes, that number
-    closing = " ".join(call.press("1").said)  # all correct
+    return call, " ".join(call.press("1").said)  # all correct
+
+
+def test_a_report_joined_mid_call_whose_number_is_corrected_at_the_read_back_gets_an_incident_of_its_own(
+        phone, hotline, clock):
+    for n in range(3):  # the customer's own three reports, called back on the number they call from
+        clock.advance(minutes=1)
+        _call(phone, f"BigCorp {n}", "Victor Victim")
+    clock.advance(minutes=1)
+    call, closing = _correct_the_number_at_the_read_back(phone, hotline, "+14155550177")
     *own, apart = _incidents(hotline)
     assert len(own) == 3 and apart.call_sid == call.call_sid and apart.callback_phone == "+14155550177"
     assert apart.related_incident_id == own[-1].id
     assert "added your report" not in closing and say_phone("en-US", "+14155550177") in closing
     with hotline.db.session() as s:
         assert s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "report_joined")).all() == []
+
+
+def test_a_number_corrected_at_the_read_back_to_another_open_incidents_joins_that_one(phone, hotline, clock):
+    """The corrected number is the contact of an older open incident of the number: the report joins that one,
+    whose callback is tracked, not the one joined mid-call (where it would be an untracked different contact)."""
+    for n, callback in enumerate(("+14155550177", "", "")):
+        clock.advance(minutes=1)
+        _call(phone, f"BigCorp {n}", "Victor Victim", callback=callback)
+    clock.advance(minutes=1)
+    call, closing = _correct_the_number_at_the_read_back(phone, hotline, "+14155550177")
+    first, *_ = incidents = _incidents(hotline)
+    assert len(incidents) == 3 and first.callback_phone == "+14155550177"
+    with hotline.db.session() as s:
+        [line] = s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "report_joined"))
+        assert (line.incident_id, line.detail["contact_differs"]) == (first.id, False)
+        assert s.get(CallSession, call.call_sid).incident_id == first.id
+    assert "added your report" in closing
 
 
 def test_a_german_customer_over_a_spoofed_limit_hears_their_own_reference_and_deadline_in_german(
