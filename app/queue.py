@@ -26,9 +26,12 @@ JOB_FUNCTIONS = {
     "notice": "workers.jobs.send_notice",  # issue 9: missed-call SMS and volume alerts
     "webhook": "workers.jobs.deliver_webhook",
     "delivery": "workers.jobs.send_delivery",  # issue 11: customer updates
-    # a page's or a callback's final status whose status callback never came, asked of Twilio
+    # a page's, a callback's, an SMS delivery's or a notice's final status whose status callback never came,
+    # asked of Twilio
     "page_status": "workers.jobs.check_page_status",
     "callback_status": "workers.jobs.check_callback_status",
+    "delivery_status": "workers.jobs.check_delivery_status",
+    "notice_status": "workers.jobs.check_notice_status",
 }
 # Which queue each kind waits in (issue 12). A worker serves them in the order of QUEUE_ORDER, and its
 # page threads serve the first and the telephony queues alone, so a page never waits behind a burst of
@@ -41,10 +44,10 @@ JOB_FUNCTIONS = {
 FIRST, PAGES, STEPS, SLOW = "first", "pages", "steps", "slow"
 QUEUE_ORDER = (FIRST, PAGES, STEPS, SLOW)
 QUEUE_OF = {"page": PAGES, "callback": PAGES, "notice": PAGES, "step": STEPS, "webhook": SLOW, "delivery": SLOW,
-            "page_status": SLOW, "callback_status": SLOW}
+            "page_status": SLOW, "callback_status": SLOW, "delivery_status": SLOW, "notice_status": SLOW}
 # Jobs that only ask Twilio what became of something: minutes late is fine, so the watchdog hands them to RQ
 # but never runs them itself (a Twilio that hangs must not hold the watchdog's pass).
-LOOKUP_KINDS = frozenset({"page_status", "callback_status"})
+LOOKUP_KINDS = frozenset({"page_status", "callback_status", "delivery_status", "notice_status"})
 
 
 WORKERS_BY_QUEUE_KEY = "rq:workers:{}"  # RQ's set of the workers that listen on a queue (rq.worker_registration)

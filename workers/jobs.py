@@ -14,7 +14,7 @@ from app.services.deliveries import DeliverySender
 from app.services.notices import send_notice as send_notice_sms
 from app.services.page_urls import PageUrls
 from app.services.pages import PageSender
-from app.services.status_checks import check_callback, check_page
+from app.services.status_checks import check_callback, check_delivery, check_notice, check_page
 from workers.context import current
 
 
@@ -68,6 +68,18 @@ def check_page_status(page_id: int) -> None:
     """Ask Twilio for page ``page_id``'s final status if its status callback is overdue, and apply it."""
     hotline = current()
     check_page(hotline.db, hotline.telephony, hotline.settings, page_id, hotline.clock.now())
+
+
+def check_delivery_status(delivery_id: int) -> None:
+    """Ask Twilio for SMS delivery ``delivery_id``'s final status if its delivery report is overdue, and apply it."""
+    hotline = current()
+    check_delivery(hotline.db, hotline.telephony, hotline.settings, delivery_id, hotline.clock.now())
+
+
+def check_notice_status(notice_id: int) -> None:
+    """Ask Twilio for notice ``notice_id``'s final status if its delivery report is overdue, and apply it."""
+    hotline = current()
+    check_notice(hotline.db, hotline.telephony, hotline.settings, notice_id, hotline.clock.now())
 
 
 def check_callback_status(callback_id: int) -> None:

@@ -16,7 +16,7 @@ process's own RQ workers keep taking jobs from (``workers.consuming``) is a back
 job: it is left to them (issue 12's burst, where second runs lengthened the backlog).
 
 A pass also hands RQ the lookups of final statuses whose status callbacks never came
-(``app.services.status_checks``): minutes late is fine for them, so it never runs them itself,
+(``app.services.status_checks``, ``status_lookups``): minutes late is fine for them, so it never runs them itself,
 and a Twilio that hangs on a lookup holds no pass.
 """
 
@@ -42,7 +42,7 @@ from app.services.intake import policy_from
 from app.services.notices import queued_notices
 from app.services.pages import STALE_SENDING, due_pages
 from app.services.spool import replay
-from app.services.status_checks import due_status_checks
+from app.services.status_lookups import due_status_checks
 from app.services.steps import overdue_steps
 from app.settings import SettingsError
 from app.wiring import Hotline

@@ -31,6 +31,7 @@ from app.models.oncall import EscalationPolicy, Override, Rep, Schedule, Schedul
 from app.models.outage import NonCriticalContact, Outage, OutageLink  # issue 11
 from app.models.paging import Callback, CallbackKind, CallbackOutcome, Channel, Page, PageStatus
 from app.models.sms_opt_out import SmsOptOut
+from app.models.status_lookup import StatusLookup
 from app.models.step import DueStep, StepKind, StepStatus
 from app.models.user import Role, User, UserSession
 
@@ -68,6 +69,7 @@ __all__ = [
     "Role",
     "Schedule",
     "SmsOptOut",
+    "StatusLookup",
     "ScheduleLayer",
     "StepKind",
     "StepStatus",

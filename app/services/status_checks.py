@@ -1,87 +1,79 @@
 """Final statuses whose status callbacks never came: asked of Twilio, applied as their callback would have been.
 
 Twilio posts each status callback once. One lost on the way, or posted to a process that died before it
-committed, leaves a page SMS, a voice page or a callback's leg without its end for good: an undelivered page
-SMS would not turn into a voice page, the board would show a page "sent" for ever, a callback would stay
-pending. So the watchdog hands each resource that has a Twilio SID and still no final status, some minutes
-after it should have had one, to a job (``workers.jobs.check_page_status`` / ``check_callback_status``, in
-the slow queue) that asks Twilio's REST API for it by its SID and applies a *final* status through the status
-callbacks' own code (``status_callbacks.APPLY``), while the row still waits for it: a status callback that
-arrives afterwards, once or twice, moves nothing, by the same forward-only rules as any late callback.
+committed, leaves a page SMS, a voice page, a callback's leg, or another SMS (the customer's update or resolution
+proposal, a reminder, a notice) without its end for good: an undelivered page SMS would not turn into a voice
+page, the board would show a page or an update "sent" for ever, a callback would stay pending, and an undelivered
+proposal would count as having reached the customer (their silence would close the incident). So the watchdog
+hands each resource that has a Twilio SID and still no final status, some minutes after it should have had one,
+to a job (``workers.jobs.check_*_status``, in the slow queue; when: ``status_lookups``) that asks Twilio's REST
+API for it by its SID and applies a *final* status through the status callbacks' own code
+(``status_callbacks.APPLY``), while the row still waits for it: a status callback that arrives afterwards, once
+or twice, moves nothing, by the same forward-only rules as any late callback.
 
 A status that is not final (queued, sent, ringing, in-progress) is never applied: it proves no end, and the
-resource is asked again at its next time. Each ask is logged (``status_asked``) before Twilio is asked, so an
-ask cut short by a dying process still counts; a resource is asked at most once per entry of its schedule.
-Twilio failing the lookup (a 5xx, a 429, a time-out, a 404) is logged and asked again at the next time.
+resource is asked again at its next time. Each ask is logged (``status_asked``) before
+Twilio is asked, so an ask cut short by a dying process still counts; a resource is asked at most once per entry
+of its schedule. Twilio failing the lookup (a 5xx, a 429, a time-out, a 404) is logged and asked again at the next
+time.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections import defaultdict
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.utils import format_datetime
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
-
 from app.event_kind import EventKind
-from app.models import Callback, CallbackKind, CallbackOutcome, Channel, IncidentEvent, Page, PageStatus
+from app.models import (
+    Callback,
+    CallbackKind,
+    CallbackOutcome,
+    Channel,
+    Delivery,
+    DeliveryChannel,
+    Notice,
+    NoticeStatus,
+    Page,
+    UpdateDeliveryStatus,
+)
 from app.models.call import ENDED_STATUSES
-from app.queue import PendingJob
 from app.services.events import log_event
 from app.services.status_callbacks import APPLY
-from app.telephony.protocol import Reported, Telephony, TelephonyError
+from app.services.status_lookups import (
+    CALL_ASKS,
+    CALLBACKS,
+    DELIVERIES,
+    LEG_ASKS,
+    MESSAGE_ASKS,
+    NOTICES,
+    PAGES,
+    SMS_ASKS,
+    WAITING_PAGE,
+    Kind,
+    claim_ask,
+)
+from app.telephony.protocol import Reported, TelephonyError
 
 log = logging.getLogger(__name__)
 _NUMBERS = re.compile(r"\+?\d[\d ()-]{5,}\d")  # phone numbers never reach the logs
 
-# When each resource is asked, from when Twilio accepted it. A page SMS: its delivery report comes within
-# seconds, and after its validity (``pages.SMS_VALIDITY_SECONDS``, 10 min) Twilio has failed one still queued.
-SMS_ASKS = (timedelta(minutes=2), timedelta(minutes=5), timedelta(minutes=12))
-# A voice page: the ring time-out (``place_call``'s 30 s) and a margin, then an answered call's length.
-CALL_ASKS = (timedelta(seconds=90), timedelta(minutes=3), timedelta(minutes=10), timedelta(minutes=30))
-# A callback's legs (from when the rep's call was placed): a bridged call may last long.
-LEG_ASKS = (timedelta(minutes=2), timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=30),
-            timedelta(minutes=60))
-MIN_GAP = timedelta(minutes=1)  # between two asks of one resource (a watchdog that was down asks once, not in a burst)
-HORIZON = timedelta(hours=2)  # a resource accepted longer ago is no longer looked at
-PER_PASS = 20  # lookups one watchdog pass hands over (the rest at the next pass)
-
 SMS_FINAL = frozenset({"delivered", "failed", "undelivered"})  # a message's statuses that nothing follows
-WAITING = (PageStatus.SENT, PageStatus.RINGING)  # a page accepted by Twilio whose end is not known
 SMS_PATH, CALL_PATH = "/twilio/sms/status", "/twilio/page/voice/status"
 REP_LEG_PATH, CUSTOMER_LEG_PATH = "/twilio/bridge/rep-status", "/twilio/bridge/customer-status"
+UPDATE_SMS_PATH = "/twilio/updates/sms-status"
 
 
-def due_status_checks(session: Session, now: datetime) -> list[PendingJob]:
-    """The pages and callbacks whose final status is overdue and whose next ask has come: for the watchdog."""
-    first = min(SMS_ASKS[0], CALL_ASKS[0])
-    pages = session.execute(select(Page.id, Page.incident_id, Page.channel, Page.sent_at).where(
-        Page.status.in_(WAITING), Page.twilio_sid != "", Page.sent_at <= now - first, Page.sent_at > now - HORIZON)
-        .order_by(Page.sent_at.desc()).limit(PER_PASS * 5)).all()
-    callbacks = session.execute(select(Callback.id, Callback.incident_id, Callback.placed_at).where(
-        *_leg_waits(), Callback.placed_at <= now - LEG_ASKS[0], Callback.placed_at > now - HORIZON)
-        .order_by(Callback.placed_at.desc()).limit(PER_PASS * 5)).all()
-    asked_pages = _asked(session, "page_id", {row.incident_id for row in pages})
-    asked_legs = _asked(session, "callback_id", {row.incident_id for row in callbacks})
-    jobs = [PendingJob("page_status", row.id, now, attempt=len(asked_pages[row.id]) + 1) for row in pages
-            if _due(row.sent_at, _schedule(row.channel), asked_pages[row.id], now)]
-    jobs += [PendingJob("callback_status", row.id, now, attempt=len(asked_legs[row.id]) + 1) for row in callbacks
-             if _due(row.placed_at, LEG_ASKS, asked_legs[row.id], now)]
-    return jobs[:PER_PASS]
-
-
-def check_page(db, telephony: Telephony, settings, page_id: int, now: datetime) -> None:
+def check_page(db, telephony, settings, page_id: int, now: datetime) -> None:
     """Ask Twilio for page ``page_id``'s status if its end is overdue; apply it as its status callback if final."""
     with db.transaction() as session:
         page = session.get(Page, page_id, with_for_update=True)
-        if page is None or page.status not in WAITING or not page.twilio_sid:
+        if page is None or page.status not in WAITING_PAGE or not page.twilio_sid or page.sent_at is None:
             return
         sid, sms = page.twilio_sid, page.channel == Channel.SMS
-        if not _claim(session, page.incident_id, "page_id", page.id, sid, page.sent_at, _schedule(page.channel), now):
+        if not _claim(session, PAGES, page.id, page.incident_id, sid, page.sent_at, SMS_ASKS if sms else CALL_ASKS,
+                      now):
             return
     reported = _ask(telephony.fetch_sms if sms else telephony.fetch_call, sid, f"page {page_id}")
     if reported is None or reported.status not in (SMS_FINAL if sms else ENDED_STATUSES):
@@ -92,11 +84,51 @@ def check_page(db, telephony: Telephony, settings, page_id: int, now: datetime) 
         path, form = CALL_PATH, {"CallSid": sid, "CallStatus": reported.status, "AnsweredBy": reported.answered_by}
     with db.transaction() as session:
         page = session.get(Page, page_id, with_for_update=True)
-        if page.status in WAITING and page.twilio_sid == sid:  # else its status callback came meanwhile
+        if page.status in WAITING_PAGE and page.twilio_sid == sid:  # else its status callback came meanwhile
             APPLY[path](session, form, {"page": str(page_id)}, now, settings)
 
 
-def check_callback(db, telephony: Telephony, settings, callback_id: int, now: datetime) -> None:
+def check_delivery(db, telephony, settings, delivery_id: int, now: datetime) -> None:
+    """Ask Twilio for SMS delivery ``delivery_id``'s status if its report is overdue; apply it if final."""
+    with db.transaction() as session:
+        delivery = session.get(Delivery, delivery_id, with_for_update=True)
+        if delivery is None or not _delivery_waiting(delivery):
+            return
+        sid = delivery.provider_id
+        if not _claim(session, DELIVERIES, delivery.id, delivery.incident_id, sid, delivery.sent_at, MESSAGE_ASKS,
+                      now):
+            return
+    reported = _ask(telephony.fetch_sms, sid, f"delivery {delivery_id}")
+    if reported is None or reported.status not in SMS_FINAL:
+        return
+    with db.transaction() as session:
+        delivery = session.get(Delivery, delivery_id, with_for_update=True)
+        if _delivery_waiting(delivery) and delivery.provider_id == sid:  # else its report came meanwhile
+            APPLY[UPDATE_SMS_PATH](session, {"MessageSid": sid, "MessageStatus": reported.status,
+                                             "ErrorCode": reported.error_code}, {"delivery": str(delivery_id)}, now,
+                                   settings)
+
+
+def check_notice(db, telephony, settings, notice_id: int, now: datetime) -> None:
+    """Ask Twilio for notice ``notice_id``'s status if its delivery report is overdue; apply it if final."""
+    with db.transaction() as session:
+        notice = session.get(Notice, notice_id, with_for_update=True)
+        if notice is None or notice.status != NoticeStatus.SENT or not notice.twilio_sid or notice.sent_at is None:
+            return
+        sid = notice.twilio_sid
+        if not _claim(session, NOTICES, notice.id, None, sid, notice.sent_at, MESSAGE_ASKS, now):
+            return
+    reported = _ask(telephony.fetch_sms, sid, f"notice {notice_id}")
+    if reported is None or reported.status not in SMS_FINAL:
+        return
+    with db.transaction() as session:
+        notice = session.get(Notice, notice_id, with_for_update=True)
+        if notice.status == NoticeStatus.SENT and notice.twilio_sid == sid:  # else its report came meanwhile
+            APPLY[SMS_PATH](session, {"MessageSid": sid, "MessageStatus": reported.status,
+                                      "ErrorCode": reported.error_code}, {"notice": str(notice_id)}, now, settings)
+
+
+def check_callback(db, telephony, settings, callback_id: int, now: datetime) -> None:
     """Ask Twilio for the legs of pending callback ``callback_id`` if their end is overdue; apply a final one.
 
     The customer's leg when the hotline knows it; else the call the rep's leg's ``<Dial>`` placed, if Twilio
@@ -108,7 +140,7 @@ def check_callback(db, telephony: Telephony, settings, callback_id: int, now: da
         if callback is None or not _leg_waiting(callback):
             return
         rep_sid, customer_sid = callback.rep_call_sid, callback.customer_call_sid
-        if not _claim(session, callback.incident_id, "callback_id", callback.id, customer_sid or rep_sid,
+        if not _claim(session, CALLBACKS, callback.id, callback.incident_id, customer_sid or rep_sid,
                       callback.placed_at, LEG_ASKS, now):
             return
     what = f"callback {callback_id}"
@@ -130,14 +162,9 @@ def check_callback(db, telephony: Telephony, settings, callback_id: int, now: da
             APPLY[path](session, form, {"callback": str(callback_id)}, now, settings)
 
 
-def _schedule(channel: str) -> tuple[timedelta, ...]:
-    return SMS_ASKS if channel == Channel.SMS else CALL_ASKS
-
-
-def _leg_waits() -> tuple:
-    """A bridged callback still pending whose rep's call (or customer's) Twilio has: its end is awaited."""
-    return (Callback.kind == CallbackKind.BRIDGED, Callback.outcome == CallbackOutcome.PENDING,
-            or_(Callback.rep_call_sid != "", Callback.customer_call_sid != ""))
+def _delivery_waiting(delivery: Delivery) -> bool:
+    return (delivery.channel == DeliveryChannel.SMS and delivery.status == UpdateDeliveryStatus.SENT and bool(delivery.provider_id)
+            and delivery.sent_at is not None)
 
 
 def _leg_waiting(callback: Callback) -> bool:
@@ -145,33 +172,14 @@ def _leg_waiting(callback: Callback) -> bool:
             and bool(callback.rep_call_sid or callback.customer_call_sid) and callback.placed_at is not None)
 
 
-def _due(start: datetime, schedule: tuple[timedelta, ...], asked: list[datetime], now: datetime) -> bool:
-    """Whether the next ask of a resource accepted at ``start`` and asked at ``asked`` has come."""
-    n = len(asked)
-    return n < len(schedule) and now >= start + schedule[n] and (not asked or now >= max(asked) + MIN_GAP)
-
-
-def _asked(session: Session, key: str, incident_ids: Iterable[int]) -> defaultdict[int, list[datetime]]:
-    """When each page or callback (``key``: the detail naming it) of these incidents was asked of Twilio."""
-    asked: defaultdict[int, list[datetime]] = defaultdict(list)
-    ids = list(incident_ids)
-    if not ids:
-        return asked
-    for detail, at in session.execute(select(IncidentEvent.detail, IncidentEvent.at).where(
-            IncidentEvent.incident_id.in_(ids), IncidentEvent.kind == EventKind.STATUS_ASKED)):
-        if isinstance(detail, dict) and isinstance(detail.get(key), int):
-            asked[detail[key]].append(at)
-    return asked
-
-
-def _claim(session: Session, incident_id: int, key: str, target_id: int, sid: str, start: datetime,
-           schedule: tuple[timedelta, ...], now: datetime) -> bool:
-    """Log the next ask (in the row-locked transaction) when it has come; False when it has not."""
-    asked = _asked(session, key, [incident_id])[target_id]
-    if not _due(start, schedule, asked, now):
+def _claim(session, kind: Kind, target_id: int, incident_id: int | None, sid: str, start: datetime,
+           schedule, now: datetime) -> bool:
+    """Count and log the next ask (in the row-locked transaction) when it has come; False when it has not."""
+    ask = claim_ask(session, kind, target_id, start, schedule, now)
+    if ask is None:
         return False
     log_event(session, at=now, actor="system", kind=EventKind.STATUS_ASKED, incident_id=incident_id,
-              detail={key: target_id, "sid": sid, "ask": len(asked) + 1})
+              detail={kind.key: target_id, "sid": sid, "ask": ask})
     return True
 
 
