@@ -262,7 +262,7 @@ class PhoneNetwork:
             return
         leg.ended = True
         if status == "completed" and leg.expectation and not leg.talked:
-            self._advance(leg.expectation.talk_seconds)
+            self._talk(leg.expectation.talk_seconds)  # what falls due meanwhile is done (``meanwhile``)
         duration = int(leg.expectation.talk_seconds) if leg.expectation and status == "completed" else 0
         self.twilio.update(leg.call, status=status, end_time=self.clock.now(), duration=duration)
         leg.heard.status = status

@@ -76,6 +76,20 @@ def customer_leg_status(session: Session, callback_id: int, status: str, timesta
     return callback
 
 
+def leg_in_progress(session: Session, callback_id: int, call_sid: str, now: datetime) -> Callback | None:
+    """Twilio's record of the customer's leg, asked after its 'answered' status callback never came, says the call
+    goes on. That alone proves no person (a voicemail greeting is in progress too, and detection only guesses); a
+    key pressed on it does: the callback is counted now, at the key press, as the leg's end would count it
+    (``_count_when_over``), instead of after a conversation that may outlast the deadline."""
+    callback, incident = lock_callback(session, callback_id)
+    if callback is None or callback.outcome != CallbackOutcome.PENDING:
+        return callback
+    callback.customer_call_sid = callback.customer_call_sid or call_sid[:64]
+    if callback.person_confirmed_at is not None:
+        _count_when_over(session, incident, callback, now)
+    return callback
+
+
 REP_NEVER_ANSWERED = frozenset({"busy", "failed", "no-answer", "canceled"})  # final, and the rep never picked up
 
 

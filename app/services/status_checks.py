@@ -12,7 +12,9 @@ API for it by its SID and applies a *final* status through the status callbacks'
 or twice, moves nothing, by the same forward-only rules as any late callback.
 
 A status that is not final (queued, sent, ringing, in-progress) is never applied: it proves no end, and the
-resource is asked again at its next time. Each ask is logged (``status_asked``) before
+resource is asked again at its next time. One exception, which proves what it applies: a callback's customer leg
+Twilio says is in progress, on which the customer pressed the key, is counted at the key press while the call
+goes on (``callbacks.leg_in_progress``), as its end would count it. Each ask is logged (``status_asked``) before
 Twilio is asked, so an ask cut short by a dying process still counts; a resource is asked at most once per entry
 of its schedule. Twilio failing the lookup (a 5xx, a 429, a time-out, a 404) is logged and asked again at the next
 time.
@@ -39,6 +41,7 @@ from app.models import (
     UpdateDeliveryStatus,
 )
 from app.models.call import ENDED_STATUSES
+from app.services.callbacks import leg_in_progress
 from app.services.events import log_event
 from app.services.status_callbacks import APPLY
 from app.services.status_lookups import (
@@ -133,7 +136,8 @@ def check_callback(db, telephony, settings, callback_id: int, now: datetime) -> 
 
     The customer's leg when the hotline knows it; else the call the rep's leg's ``<Dial>`` placed, if Twilio
     lists one (its customer leg, whose callbacks were lost too); else the rep's leg itself. Only with no child
-    call at all does the rep's leg's end say that nobody was dialled.
+    call at all does the rep's leg's end say that nobody was dialled. A customer's leg still in progress counts
+    only if the customer pressed the key (``callbacks.leg_in_progress``).
     """
     with db.transaction() as session:
         callback = session.get(Callback, callback_id, with_for_update=True)
@@ -152,14 +156,19 @@ def check_callback(db, telephony, settings, callback_id: int, now: datetime) -> 
             return
         path, leg = (CUSTOMER_LEG_PATH, children[0]) if children else (REP_LEG_PATH,
                                                                        _ask(telephony.fetch_call, rep_sid, what))
-    if leg is None or leg.status not in ENDED_STATUSES:
+    if leg is None or (leg.status not in ENDED_STATUSES and not (path == CUSTOMER_LEG_PATH
+                                                                 and leg.status == "in-progress")):
         return
-    form = {"CallSid": leg.sid, "CallStatus": leg.status, "AnsweredBy": leg.answered_by,
-            "Timestamp": format_datetime(leg.ended_at) if leg.ended_at else ""}
     with db.transaction() as session:
         callback = session.get(Callback, callback_id, with_for_update=True)
-        if _leg_waiting(callback):  # else a status callback (or the bridge) settled it meanwhile
-            APPLY[path](session, form, {"callback": str(callback_id)}, now, settings)
+        if not _leg_waiting(callback):  # a status callback (or the bridge) settled it meanwhile
+            return
+        if leg.status == "in-progress":
+            leg_in_progress(session, callback_id, leg.sid, now)
+            return
+        form = {"CallSid": leg.sid, "CallStatus": leg.status, "AnsweredBy": leg.answered_by,
+                "Timestamp": format_datetime(leg.ended_at) if leg.ended_at else ""}
+        APPLY[path](session, form, {"callback": str(callback_id)}, now, settings)
 
 
 def _delivery_waiting(delivery: Delivery) -> bool:

@@ -231,3 +231,64 @@ def test_a_callback_the_customer_answered_whose_leg_callbacks_were_lost_is_met(d
     assert callback.outcome == "met" and callback.answered_at == callback.person_confirmed_at
     assert callback.customer_call_sid == customer.calls[0].sid
     assert desk.incident(incident.id).callback_answered_at == callback.answered_at
+
+
+def test_a_long_callback_whose_key_was_pressed_but_whose_leg_reports_were_lost_counts_while_it_lasts(
+        desk, network, twilio):
+    """The customer pressed the key at T+3 and talks with Alice for half an hour; every status callback of both
+    legs is lost, so the hotline never heard Twilio's 'answered'. Twilio's call resource says the customer's leg is
+    in progress: with the key press that proves a person answered by then, so the callback is counted at the key
+    press (as the leg's end would count it) while they talk, and nobody is told of a breach at T+15."""
+    from hotline_sim.backoffice import work
+    from tests.paging.test_callback_rep_leg import _sms_from
+
+    incident, alice = desk.acknowledged_by_alice(network)
+    desk.at(minutes=3)
+    network.lose_status_callbacks("/twilio/bridge/rep-status", "/twilio/bridge/customer-status")
+    alice.expect_call()
+    customer = network.phone(CUSTOMER).expect_call(press="1", talk_seconds=30 * 60)
+    during: list[tuple[str, str]] = []
+
+    def meanwhile() -> None:  # the back office while they talk (a minute at a time)
+        before = {m.sid for m in twilio.messages} | {c.sid for c in twilio.calls}
+        work(desk.hotline)
+        during.append((str(desk.clock.now() - desk.t0), _callback(desk, incident.id).outcome))
+        during.extend((str(desk.clock.now() - desk.t0), f"sent to {r.to}") for r in [*twilio.messages, *twilio.calls]
+                      if r.sid not in before)
+
+    network.meanwhile = meanwhile
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    desk.settle()
+    network.meanwhile = None
+    callback = _callback(desk, incident.id)
+    assert len(customer.calls) == 1 and callback.person_confirmed_at is not None
+    assert not any(what.startswith("sent to") for _at, what in during), during  # no AT RISK, no BREACHED
+    counted = [at for at, what in during if what == "met"]
+    assert counted and counted[0] <= "0:08:00", during  # at the lookup at T+5 or so, not at the call's end (T+33)
+    assert callback.outcome == "met" and callback.answered_at == callback.person_confirmed_at
+    assert desk.incident(incident.id).breached_at is None
+
+
+def test_a_customer_leg_in_progress_with_no_key_pressed_is_never_counted(desk, network, twilio):
+    """In progress proves only that something answered: a voicemail greeting too. With no key pressed, the
+    lookup counts nothing while the call goes on."""
+    from tests.paging.test_callback_rep_leg import _sms_from
+
+    incident, alice = desk.acknowledged_by_alice(network)
+    desk.at(minutes=3)
+    network.lose_status_callbacks("/twilio/bridge/rep-status", "/twilio/bridge/customer-status")
+    alice.expect_call()
+    network.phone(CUSTOMER).expect_call(press="1")
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    desk.settle()
+    callback = _callback(desk, incident.id)
+    with desk.hotline.db.transaction() as s:  # as if the key press had not happened: the call is still going on
+        row = s.get(Callback, callback.id)
+        row.outcome, row.person_confirmed_at, row.answered_at, row.ended_at = "pending", None, None, None
+    [child] = [c for c in twilio.calls if c.parent_call_sid == callback.rep_call_sid]
+    twilio.update(child, status="in-progress", end_time=None)
+    twilio.update(_record(twilio, callback.rep_call_sid), status="in-progress", end_time=None)
+    desk.at(minutes=5, seconds=30)
+    assert _lookups(twilio, callback.rep_call_sid) + _lookups(twilio, child.sid) >= 1
+    callback = _callback(desk, incident.id)
+    assert (callback.outcome, callback.answered_at) == ("pending", None)
