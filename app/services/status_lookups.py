@@ -6,6 +6,9 @@ a minute, never after ``HORIZON``. Its asks so far and the next one's time are k
 (none: never asked; its first ask is due a fixed time after it was accepted), so the watchdog's pass selects in
 SQL only what is due, the longest overdue first, at most ``PER_PASS`` of all kinds together: with more due than
 a pass takes, each waits only for those due before it, and every one is asked within a bounded number of passes.
+"Due before" reads a resource never asked by when Twilio accepted it and one asked by its next ask's time, so a
+first ask goes ahead of a later ask due up to its first delay (minutes) before it: the order is only that much
+off, and no resource ever waits for one that became due after it by more than that.
 """
 
 from __future__ import annotations
