@@ -101,14 +101,14 @@ def test_an_undelivered_proposal_whose_report_was_lost_never_lets_silence_close_
         expiry = s.scalars(select(DueStep).where(DueStep.incident_id == incident.id,
                                                  DueStep.kind == StepKind.RESOLUTION_EXPIRY)).one()
     # the silence runs out: the customer never had the proposal, so it closes nothing; an update is owed at once
-    alice = network.phone(ALICE).expect_sms("due")
-    network.phone(MARIA).expect_sms("")
+    alice = network.phone(ALICE).expect_sms("customer update 2 due by")  # the owner is reminded at once
+    maria = network.phone(MARIA).expect_sms("customer update 2 was due")  # and the managers told it is late
     desk.clock.set(expiry.due_at)
     desk.settle()
     assert desk.incident(incident.id).status == "open"
     assert [e.kind for e in _events(desk, incident.id, "resolution_undelivered")] == ["resolution_undelivered"]
     assert _events(desk, incident.id, "resolved_unconfirmed") == []
-    assert alice.sms
+    assert alice.sms and maria.sms
     assert [d.status for d in _deliveries(desk, incident.id, "proposal")] == ["failed"]
 
 
