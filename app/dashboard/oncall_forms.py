@@ -9,6 +9,7 @@ from app.models import Rep
 from app.oncall.errors import OnCallConfigError
 from app.oncall.records import OverrideInput, parse_override
 from app.oncall.wallclock import local_instant, zone
+from app.oncall.yaml_text import dump
 
 
 def override_input(form: dict[str, str], time_zone: str) -> OverrideInput:
@@ -44,12 +45,10 @@ def policy_levels(text: str) -> object:
 
 
 def levels_yaml(levels: list[dict], reps: dict[int, Rep]) -> str:
-    """Policy levels as editable YAML, rep ids shown as names."""
-    import yaml
-
+    """Policy levels as editable YAML, rep ids shown as names (written without PyYAML: app/oncall/yaml_text.py)."""
     named = [{"delay_minutes": level["delay_minutes"],
               "targets": [_named(t, reps) for t in level["targets"]]} for level in levels]
-    return yaml.safe_dump({"levels": named}, sort_keys=False, allow_unicode=True, width=120)
+    return dump({"levels": named})
 
 
 def _named(target: dict, reps: dict[int, Rep]) -> dict:

@@ -94,7 +94,7 @@ def import_yaml_view() -> Response | tuple[str, int]:
             except UnicodeDecodeError:
                 raise OnCallConfigError("", "the uploaded file is not UTF-8 text") from None
         with hotline.db.transaction() as session:
-            from app.services.oncall_yaml import import_yaml  # PyYAML only on the on-call pages
+            from app.services.oncall_yaml import import_yaml  # PyYAML only when an admin imports a document
 
             summary = import_yaml(session, text, hotline.clock.now())
     except OnCallConfigError as exc:
@@ -113,7 +113,7 @@ def _page(errors: dict[str, OnCallConfigError] | None = None, policy_text: str |
     with hotline.db.session() as session:
         overview = oncall_overview(session, now, DAYS)
         if admin and yaml_text is None:
-            from app.services.oncall_yaml import export_yaml  # PyYAML only on the on-call pages
+            from app.services.oncall_yaml import export_yaml  # written without PyYAML (app/oncall/yaml_text.py)
 
             yaml_text = export_yaml(session)
         if admin and policy_text is None:

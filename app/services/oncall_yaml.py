@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -24,6 +23,7 @@ from app.models import EscalationPolicy, Override, Rep, Schedule
 from app.oncall.errors import OnCallConfigError
 from app.oncall.fields import WEEKDAYS, bool_field, iso_z, known_keys
 from app.oncall.records import SCHEDULE_FIELDS, parse_override, parse_rep, parse_schedule
+from app.oncall.yaml_text import dump
 from app.services.oncall import find_rep
 from app.services.oncall_admin import add_override, save_policy, save_rep, save_schedule
 from app.services.oncall_coverage import (
@@ -121,28 +121,14 @@ def export_yaml(session: Session) -> str:
         "schedules": [_schedule_doc(session, s, names) for s in schedules],
         "escalation_policies": [_policy_doc(p, names) for p in policies],
     }
-    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
-
-
-class _Dumper(yaml.SafeDumper):
-    """Block style, indented sequences; lists of plain values (channels, members) on one line."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        """Indent sequences under their key, as people write YAML by hand."""
-        super().increase_indent(flow, False)
-
-
-def _represent_list(dumper: yaml.SafeDumper, items: list) -> yaml.Node:
-    flow = all(not isinstance(item, dict | list) for item in items)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=flow)
-
-
-_Dumper.add_representer(list, _represent_list)
+    return dump(doc)  # without PyYAML: the on-call page shows it (app/oncall/yaml_text.py)
 
 
 def _load(text: str) -> dict:
     if len(text.encode("utf-8")) > MAX_BYTES:
         raise OnCallConfigError("", "the YAML document is larger than 1 MiB")
+    import yaml  # PyYAML only when an admin imports a document: the on-call page shows one without it
+
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:

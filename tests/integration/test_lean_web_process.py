@@ -190,6 +190,46 @@ def test_serve_with_a_twilio_account_imports_no_alembic_twilio_rest_or_dev_packa
     assert "twilio.twiml.voice_response" in modules  # TwiML is rendered here; only the REST SDK is lazy
 
 
+ONCALL_PAGE = textwrap.dedent("""
+    import json, sys
+    from app import create_app
+    from app.models.user import Role
+    from app.startup import checked_settings
+    from app.wiring import Hotline
+    from tests.integration.dashboard_support import login_as
+
+    hotline = Hotline.build(checked_settings("serve"))
+    client = create_app(hotline).test_client()
+    login_as(client, hotline, Role.ADMIN)
+    page = client.get("/oncall")
+    print(json.dumps({"status": page.status_code, "html": page.get_data(as_text=True),
+                      "yaml": sorted(m for m in sys.modules if m.split(".")[0] == "yaml")}))
+""")
+
+
+def test_the_admins_on_call_page_shows_the_configuration_as_yaml_without_loading_pyyaml(tmp_path):
+    """PyYAML (about 1.3 MB a web worker keeps) is loaded only to read a document an admin imports or saves."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "HOTLINE_", "DATABASE_"))},
+           "HOTLINE_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": f"sqlite:///{tmp_path / 'oncall.db'}",
+           "REDIS_URL": REDIS_URL, "QUEUE_NAME": f"h15-{uuid.uuid4().hex[:8]}", "SECRET_KEY": "k" * 40,
+           "PYTHONPATH": str(ROOT)}
+    (tmp_path / "oncall.yaml").write_text(ONCALL)
+    imported = subprocess.run([sys.executable, "-c", "from app.cli import main; main()", "oncall", "import",
+                               str(tmp_path / "oncall.yaml")], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert imported.returncode == 0, imported.stderr
+    run = subprocess.run([sys.executable, "-c", ONCALL_PAGE], env=env, cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = json.loads(run.stdout.splitlines()[-1])
+    assert found["status"] == 200
+    assert found["yaml"] == []
+    html = found["html"]  # the whole configuration, and the default policy's levels, to edit
+    assert "  - name: Maria\n    phone: &#39;+14155550133&#39;\n" in html
+    assert "        starts_on: &#39;2026-01-05&#39;\n        members: [Alice]\n" in html
+    assert ("levels:\n  - delay_minutes: 0\n    targets:\n      - type: schedule\n        schedule: primary\n"
+            "        channels: [sms, voice]\n") in html
+
+
 WORKER = textwrap.dedent("""
     import json, sys
     from rq.utils import import_attribute
