@@ -25,7 +25,7 @@ from app.services.incidents import (
     update_from_call,
 )
 from app.services.joined_contacts import join_detail, tell_reps
-from app.services.missed_calls import ended_before_triage, record_missed_call
+from app.services.missed_calls import called_back_on, ended_before_triage, record_missed_call
 from app.services.outbound_volume import check_outbound_volume
 from ivr_flows.capture import hung_up
 from ivr_flows.model import AppendToIncident, CallState, Captured, FlowPolicy, SaveIncident, Stage
@@ -50,7 +50,7 @@ def settle_ended_call(
     if had_incident:
         _settle_opened_early(session, call, now, ended_at, limits)
         return
-    if ended_before_triage(state):
+    if ended_before_triage(state) and not _reached_anyway(session, state, call.from_number):
         record_missed_call(session, call, state, now, policy, limits, ended_at)
         check_outbound_volume(session, now, limits.outbound_alert_per_hour)
         return
@@ -83,6 +83,13 @@ def settle_ended_call(
         said = SaveIncident(captured=state.captured, lang=state.lang, caller_id=call.from_number, captured_at=now,
                             verified=state.verified, related_reference=state.related_reference)
         caller_trust.record_caller_check(session, incident, said, now)
+
+
+def _reached_anyway(session: Session, state: CallState | None, caller: str) -> bool:
+    """A caller who hung up before choosing at the open incident of their number, whose number an open incident
+    calls back: a repeat call, not a missed one. An incident that only came from their caller ID may be a
+    spoofer's, whose callback reaches the spoofer: then it is a missed call, and they are invited back."""
+    return state is not None and state.incident is not None and called_back_on(session, caller) is not None
 
 
 def _state(call: CallSession) -> CallState | None:

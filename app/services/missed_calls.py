@@ -9,7 +9,7 @@ from phonenumbers import PhoneNumberType
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import CallSession, MissedCall, Notice
+from app.models import CallSession, Incident, IncidentStatus, MissedCall, Notice
 from app.queue import schedule
 from app.services import customer_text
 from app.services.caller_limits import CallerLimits
@@ -19,6 +19,8 @@ from ivr_flows.model import CallState, FlowPolicy, Stage
 from ivr_flows.validate import is_valid_phone, parse_callback_number
 
 PRE_TRIAGE_STAGES = {Stage.LANGUAGE, Stage.TRIAGE}
+# a caller whose number has an open incident, before they say whether they call about it or another outage
+REPEAT_UNCHOSEN_STAGES = {Stage.LANGUAGE, Stage.REPEAT_CALLER}
 # What a caller may have told the intake, as the missed-calls page shows it (no callback number or
 # e-mail: a caller who gave one is reachable, and rescued as an incident instead).
 SAID_FIELDS = ("affected_service", "ticket_number", "company", "contact_name", "problem_text", "recording_url")
@@ -26,10 +28,26 @@ _TEXTABLE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
 def ended_before_triage(state: CallState | None) -> bool:
-    """True when the caller hung up before telling us what is down (or we never had their state)."""
+    """True when the caller hung up before telling us anything: what is down, or (a caller whose number has an
+    open incident) whether they call about it or about another outage (or we never had their state)."""
     if state is None:
         return True
-    return state.stage in PRE_TRIAGE_STAGES and state.captured.affected_service is None and state.incident is None
+    if state.incident is not None:
+        return state.stage in REPEAT_UNCHOSEN_STAGES
+    return state.stage in PRE_TRIAGE_STAGES and state.captured.affected_service is None
+
+
+def called_back_on(session: Session, number: str) -> Incident | None:
+    """The open incident whose callback (and receipt SMS) goes to ``number``, if any.
+
+    Only such an incident makes a caller from ``number`` someone the hotline will reach anyway: an open
+    incident that merely came from that caller ID may be a spoofer's, with the spoofer's callback number.
+    """
+    if not number:
+        return None
+    return session.scalars(select(Incident).where(Incident.callback_phone == number,
+                                                  Incident.status == IncidentStatus.OPEN)
+                           .order_by(Incident.received_at.desc()).limit(1)).first()
 
 
 def textable(number: str, policy: FlowPolicy) -> bool:
@@ -59,8 +77,8 @@ def record_missed_call(
     log_event(session, at=now, actor="system", kind="missed_call", call_sid=call.call_sid,
               incident_id=open_incident.id if open_incident else None,
               detail={"missed_call_id": missed.id, "stage": missed.stage})
-    if open_incident is not None or not textable(caller, policy):
-        return  # the caller already has an incident (and its receipt), or cannot get an SMS
+    if not textable(caller, policy) or called_back_on(session, caller) is not None:
+        return  # the caller cannot get an SMS, or has an incident whose receipt and callback reach them
     since = now - timedelta(hours=limits.missed_call_sms_hours)
     recent = select(Notice.id).where(Notice.to_number == caller, Notice.purpose == "missed_call",
                                      Notice.created_at >= since)
@@ -87,7 +105,8 @@ def said(state: CallState | None) -> dict[str, str]:
 def unreachable_since(session: Session, since: datetime) -> int:
     """How many callers hung up after triage, with no way to reach them back, since ``since`` (the board's warning)."""
     stmt = select(func.count()).select_from(MissedCall).where(
-        MissedCall.ended_at >= since, MissedCall.stage.not_in([s.value for s in PRE_TRIAGE_STAGES] + [""]))
+        MissedCall.ended_at >= since,
+        MissedCall.stage.not_in([s.value for s in PRE_TRIAGE_STAGES | REPEAT_UNCHOSEN_STAGES] + [""]))
     return session.scalar(stmt) or 0
 
 
@@ -102,5 +121,5 @@ def missed_calls_between(session: Session, since: datetime, until: datetime | No
     return list(session.scalars(stmt))
 
 
-__all__ = ["ended_before_triage", "missed_calls_between", "record_missed_call", "said", "textable",
+__all__ = ["called_back_on", "ended_before_triage", "missed_calls_between", "record_missed_call", "said", "textable",
            "unreachable_since"]

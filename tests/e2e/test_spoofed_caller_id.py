@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.auth import Role
-from app.models import CallSession, Incident, IncidentEvent, Page, Rep
+from app.models import CallSession, Incident, IncidentEvent, MissedCall, Notice, Page, Rep
 from app.services.events import events_of
 from app.services.page_text import page_sms
 from app.services.page_urls import PageUrls
@@ -249,3 +250,50 @@ def test_a_german_customer_over_a_spoofed_limit_hears_their_own_reference_and_de
     assert f"Ihre Referenznummer für diesen Vorfall lautet {say_digits(own.reference)}" in done
     assert f"spätestens um {say_time('de-DE', own.callback_due_at, de_mobile)}" in done
     assert "hinzugefügt" not in done  # not "added to the open incident for your number"
+
+
+def _invitations(hotline) -> list[str]:
+    with hotline.db.session() as s:
+        return list(s.scalars(select(Notice.to_number).where(Notice.purpose == "missed_call")))
+
+
+def _missed_calls(hotline) -> list[MissedCall]:
+    with hotline.db.session() as s:
+        return list(s.scalars(select(MissedCall).order_by(MissedCall.id)))
+
+
+def _hang_up_early(phone, where: str) -> None:
+    """The real customer calls and hangs up at the language prompt, or at the open-incident menu they hear then."""
+    call = phone(VICTIM)
+    call.dial()
+    if where == "menu":
+        assert "open incident" in " ".join(call.press("1").said)
+    call.hang_up()
+
+
+@pytest.mark.parametrize("where", ["language", "menu"])
+@pytest.mark.parametrize("spoofed", [1, 3])  # 3: the number is over the per-number limit too
+def test_a_customer_who_hangs_up_early_is_invited_back_though_a_spoofer_opened_an_incident_on_their_number(
+        phone, hotline, clock, client, spoofed, where):
+    for n in range(spoofed):
+        clock.advance(minutes=1)
+        _call(phone, f"Fake {n}", "Mallory", callback=ATTACKER)
+    clock.advance(minutes=1)
+    _hang_up_early(phone, where)
+    # As with no spoofed incident: on the missed-calls page, and one SMS inviting them back, to their number.
+    assert len(_missed_calls(hotline)) == 1
+    assert _invitations(hotline) == [VICTIM]
+    assert len(_incidents(hotline)) == spoofed  # nothing opened or joined for a caller who said nothing
+    login_as(client, hotline, Role.REP)  # they said nothing: no "critical caller hung up" warning
+    assert 'id="unreachable-callers"' not in client.get("/board").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("where", ["language", "menu"])
+def test_a_customer_who_hangs_up_early_on_their_own_open_incident_is_not_texted(phone, hotline, clock, where):
+    _call(phone, "BigCorp", "Victor Victim")  # their own incident: its receipt and callback go to this number
+    clock.advance(minutes=1)
+    _hang_up_early(phone, where)
+    assert _invitations(hotline) == []
+    [incident] = _incidents(hotline)
+    with hotline.db.session() as s:
+        assert [e.kind for e in events_of(s, incident) if e.kind == "repeat_call_ended"] == ["repeat_call_ended"]
