@@ -62,20 +62,19 @@ def contact_phone(state: CallState) -> str:
 
 
 def incident_lines(state: CallState, now: datetime | None) -> list[str]:
-    """Status of the call's open incident (repeat caller): its deadline and whether someone has it.
+    """Status of the call's open incident (repeat caller): its reference, deadline and whether someone has it.
 
-    The reference is spoken only to a caller who proved who they are: a caller ID
-    or a ticket number is not an identity (issue 9).
+    All of it only to a caller who proved who they are (the reference from the receipt SMS, or the support PIN):
+    a caller ID or a ticket number is not an identity (issue 9). Unproven, they hear only that the number they
+    call from has an open incident: it may be a spoofer's (its callback goes to the spoofer), or they may be
+    the spoofer (its status is the customer's).
     """
     inc = state.incident
     if inc is None:
         return []
-    if state.verified:
-        lines = [t(state, "repeat_caller", reference=say_digits(inc.reference))]
-    else:
-        lines = [t(state, "repeat_caller_status")]
-    lines.append(callback_line(state, now))
-    return lines
+    if not state.verified:
+        return [t(state, "repeat_caller_status")]
+    return [t(state, "repeat_caller", reference=say_digits(inc.reference)), callback_line(state, now)]
 
 
 def callback_line(state: CallState, now: datetime | None) -> str:
@@ -229,7 +228,8 @@ def _non_critical(state: CallState, now: datetime | None) -> Reply:
 def _repeat_caller(state: CallState, now: datetime | None) -> Reply:
     if state.incident is None:
         return _triage(state, now)
-    lines = incident_lines(state, now) + [t(state, "repeat_caller_menu")]
+    menu = "repeat_caller_menu" if state.verified else "repeat_caller_menu_unverified"
+    lines = incident_lines(state, now) + [t(state, menu)]
     return _reply(state, lines, gather=_menu(state))
 
 

@@ -44,7 +44,8 @@ def reminder(state: CallState, now: datetime, kind: str) -> Step:
 
 
 def on_repeat_caller(state: CallState, event: Event, now: datetime) -> Step:
-    """REPEAT_CALLER: status heard; 1 adds to it (after proof), 2 reports a different outage."""
+    """REPEAT_CALLER: its status heard (proven callers only); 1 hears it and adds to it after proof, 2 reports a
+    different outage."""
     if state.incident is None:
         return go(replace(state, stage=Stage.TRIAGE, tries=0), now)
 
@@ -95,7 +96,8 @@ def on_repeat_verify(state: CallState, event: Event, now: datetime) -> Step:
             return fail(s, n, "sorry_nonsense", give_up)
         if digits == reference:
             ok = replace(s, verified="reference", stage=Stage.ADD_INFO, tries=0, pin_tries=0)
-            return proven(ok, n, t(ok, "thanks"), effects=(log("caller_verified", how="reference"),))
+            return proven(ok, n, t(ok, "thanks"), *incident_lines(ok, n),
+                          effects=(log("caller_verified", how="reference"),))
         check = replace(s, stage=Stage.REPEAT_CHECK, tries=0)
         return Step(state=check, reply=None, effects=(CheckPin(pin=digits, incident_reference=reference),))
 
@@ -123,7 +125,7 @@ def on_repeat_check(state: CallState, event: Event, now: datetime) -> Step:
     if event.ok:
         ok = replace(state, verified="pin", stage=Stage.ADD_INFO, tries=0, pin_tries=0,
                      ticket=event.ticket or state.ticket)
-        return proven(ok, now, t(ok, "pin_ok"), effects=(log("caller_verified", how="pin"),))
+        return proven(ok, now, t(ok, "pin_ok"), *incident_lines(ok, now), effects=(log("caller_verified", how="pin"),))
     s = replace(state, pin_tries=state.pin_tries + 1)
     effects = (log("repeat_caller_verify_failed", attempt=s.pin_tries),)
     if s.pin_tries >= 2:

@@ -43,16 +43,21 @@ PROMPTS: dict[str, str] = {
         "Um Informationen zu diesem Vorfall hinzuzufügen, drücken Sie die 1. "
         "Um einen anderen Ausfall zu melden, drücken Sie die 2."
     ),
+    "repeat_caller_menu_unverified": (
+        "Um seinen Stand zu hören oder etwas zu ergänzen, drücken Sie die 1. "
+        "Um einen anderen Ausfall zu melden, drücken Sie die 2."
+    ),
     "add_info": "Bitte sagen Sie mir in wenigen Sätzen, was Sie ergänzen möchten.",
     "add_recording": (
         "Nach dem Signalton können Sie bis zu {duration} lang noch mehr aufsprechen. "
         "Drücken Sie die Rautetaste, wenn Sie fertig sind."
     ),
     "added": "Vielen Dank, wir haben das zum Vorfall {reference} hinzugefügt.",
-    "repeat_caller_status": "Sie haben bereits einen offenen Vorfall bei uns.",
+    "repeat_caller_status": "Für die Nummer, von der Sie anrufen, gibt es einen offenen Vorfall.",
     "callback_taken": "Ein Techniker hat ihn übernommen und ruft Sie spätestens um {time} zurück.",
     "repeat_verify": (
-        "Um etwas zu ergänzen, geben Sie die Referenznummer aus Ihrer SMS oder Ihre Support-PIN ein "
+        "Um seinen Stand zu hören oder etwas zu ergänzen, geben Sie die Referenznummer aus Ihrer SMS oder Ihre "
+        "Support-PIN ein "
         "und drücken Sie danach die Rautetaste. Wenn Sie beides nicht haben, drücken Sie nur die Rautetaste."
     ),
     "repeat_wrong": "Diese Nummer passt leider nicht.",

@@ -33,15 +33,18 @@ PROMPTS: dict[str, str] = {
     "callback_overdue": "We're sorry we haven't called you back yet. An engineer will call you as soon as possible.",
     "callback_done": "We have called you back, and our team is working on it.",
     "repeat_caller_menu": "To add information to it, press 1. To report a different outage, press 2.",
+    "repeat_caller_menu_unverified": (
+        "To hear its status or add information to it, press 1. To report a different outage, press 2."
+    ),
     "add_info": "Please tell me in a few sentences what you'd like to add.",
     "add_recording": (
         "After the tone, you can add more in a recording of up to {duration}. Press the hash key when you're done."
     ),
     "added": "Thank you, we added this to incident {reference}.",
-    "repeat_caller_status": "You already have an open incident with us.",
+    "repeat_caller_status": "There is an open incident for the number you are calling from.",
     "callback_taken": "An engineer has taken it and will call you back by {time}.",
     "repeat_verify": (
-        "To add to it, enter its reference number from your text message, or your support PIN, "
+        "To hear its status or add to it, enter its reference number from your text message, or your support PIN, "
         "followed by the hash key. If you have neither, just press the hash key."
     ),
     "repeat_wrong": "Sorry, that number doesn't match.",

@@ -297,3 +297,27 @@ def test_a_customer_who_hangs_up_early_on_their_own_open_incident_is_not_texted(
     [incident] = _incidents(hotline)
     with hotline.db.session() as s:
         assert [e.kind for e in events_of(s, incident) if e.kind == "repeat_call_ended"] == ["repeat_call_ended"]
+
+
+STATUS_WORDS = ("call you back", "called you back", "engineer", "sorry")  # a deadline, an owner, a callback's fate
+
+
+@pytest.mark.parametrize("opened_by", ["spoofer", "customer"])
+def test_a_caller_id_alone_hears_nothing_of_the_open_incident_of_its_number_but_that_it_exists(
+        phone, hotline, clock, opened_by):
+    """A spoofer's incident on the customer's number must not tell the customer a callback is coming (it goes to
+    the spoofer); a spoofer calling "from" the customer's number must not hear how the customer's incident stands."""
+    _call(phone, "Fake" if opened_by == "spoofer" else "BigCorp", "Mallory" if opened_by == "spoofer" else "Victor",
+          callback=ATTACKER if opened_by == "spoofer" else "")
+    [incident] = _incidents(hotline)
+    clock.advance(minutes=2)
+    call = phone(VICTIM)
+    call.dial()
+    heard = " ".join(call.press("1").said)  # English
+    assert "open incident for the number you are calling from" in heard
+    assert not [w for w in STATUS_WORDS if w in heard] and say_digits(incident.reference) not in heard
+    assert "status" in heard  # how to hear it: prove it is theirs
+    proof = " ".join(call.press("1").said)
+    assert "reference number" in proof and not [w for w in STATUS_WORDS if w in proof]
+    heard = " ".join(call.press(incident.reference + "#").said)  # the reference from the receipt SMS proves it
+    assert say_digits(incident.reference) in heard and "call you back by" in heard

@@ -172,7 +172,7 @@ def test_a_caller_who_hung_up_after_the_page_and_calls_again_is_a_repeat_caller(
     again = _call(desk, CUSTOMER)
     again.dial()
     heard = _said(again.press("1"))
-    assert "You already have an open incident" in heard
+    assert "There is an open incident for the number you are calling from" in heard
     assert say_digits(incident.reference) not in heard  # not verified: status only, no reference
     again.press("2")  # report a different outage: asked to prove who they are first, nothing opened yet
     desk.settle()

@@ -497,12 +497,13 @@ def test_repeat_caller_adds_information_after_keying_the_reference():
     call = _repeat_caller()
     call.press("1")
     assert call.stage is Stage.REPEAT_CALLER
-    assert "already have an open incident" in call.said and "1, 2, 3, 4, 5, 6" not in call.said
-    assert "by 10:21 p.m. EST" in call.said and "press 2" in call.said
+    assert "open incident for the number you are calling from" in call.said and "1, 2, 3, 4, 5, 6" not in call.said
+    assert "10:21 p.m." not in call.said and "press 2" in call.said  # its status only after proof
     call.press("1")
     assert call.stage is Stage.REPEAT_VERIFY and "reference number from your text message" in call.said
     call.press("123456#")
     assert call.stage is Stage.ADD_INFO and call.state.verified == "reference"
+    assert "reference 1, 2, 3, 4, 5, 6. An engineer will call you back by 10:21 p.m. EST." in call.said
     call.speak("Now SMTP is failing too, error 451")
     assert call.stage is Stage.ADD_RECORDING and call.steps[-1].reply.record is not None
     call.record("https://api.twilio.com/rec/RE7", 12)
@@ -516,11 +517,11 @@ def test_repeat_caller_adds_information_after_keying_the_reference():
     assert not call.effects(SaveIncident)
 
 
-def test_repeat_caller_who_stays_silent_hears_the_status_only_and_no_incident_is_made():
+def test_repeat_caller_who_stays_silent_hears_no_status_unproven_and_no_incident_is_made():
     call = _repeat_caller()
     run(call, [("press", "1")] + [("silence",)] * 3)
     assert call.stage is Stage.DONE and call.steps[-1].reply.hangup
-    assert "1, 2, 3, 4, 5, 6" not in call.said and "10:21 p.m." in call.said and "Goodbye" in call.said
+    assert "1, 2, 3, 4, 5, 6" not in call.said and "10:21 p.m." not in call.said and "Goodbye" in call.said
     assert "1, 2, 3, 4, 5, 6" not in call.question()
     assert not call.effects(SaveIncident) and not call.effects(AppendToIncident)
 
@@ -544,6 +545,8 @@ def test_repeat_caller_reports_a_different_outage_linked_as_possibly_related():
 
 def test_repeat_caller_whose_callback_is_overdue_hears_an_apology_not_a_past_time():
     call = run(_repeat_caller(timedelta(minutes=-5)), [("press", "1")])
+    assert "sorry" not in call.said  # unproven: nothing of its status
+    run(call, [("press", "1"), ("press", "123456#")])
     assert "sorry we haven't called you back yet" in call.said
     assert "by 10:07" not in call.said
 
@@ -553,7 +556,7 @@ def test_keypad_ticket_with_open_incident_gives_its_status_not_its_reference():
     call = run(Call(), [("press", "1"), ("press", "1"), ("press", "4521#")])
     call.lookup_answer(TicketInfo(number="4521"), open_incident)
     assert call.stage is Stage.REPEAT_CALLER and "5, 5, 5, 1, 1, 1" not in call.said
-    assert "engineer has taken it" in call.said
+    assert "engineer" not in call.said  # a ticket number is no proof: nothing of its status
     call.press("2")  # a different outage: continue capturing, not back to triage
     assert call.stage is Stage.COMPANY and "Acme" not in call.said
     assert call.state.related_reference == "555111"

@@ -73,10 +73,13 @@ def _repeat(acknowledged: bool = False) -> Call:
     return run(Call(open_incident=incident), [("press", "1")])
 
 
-def test_repeat_caller_hears_whether_someone_has_it_but_not_the_reference():
+def test_repeat_caller_hears_its_status_and_reference_only_after_proof():
     call = _repeat(acknowledged=True)
-    assert "An engineer has taken it and will call you back by 10:21 p.m. EST." in call.said
-    assert "1, 2, 3, 4, 5, 6" not in call.said
+    assert "open incident for the number you are calling from" in call.said
+    assert "engineer" not in call.said and "1, 2, 3, 4, 5, 6" not in call.said
+    run(call, [("press", "1"), ("press", "9876#")])
+    call.pin_answer(True, ACME_TICKET)
+    assert "1, 2, 3, 4, 5, 6. An engineer has taken it and will call you back by 10:21 p.m. EST." in call.said
 
 
 def test_repeat_caller_verified_by_pin_may_add():

@@ -16,7 +16,9 @@ def test_repeat_caller_already_called_back_hears_it_in_english(due_in):
     incident = IncidentInfo(reference="123456", callback_due_at=NOW + due_in, acknowledged=True, called_back=True)
     call = Call(open_incident=incident)
     call.press("1")
-    assert "already have an open incident" in call.said
+    assert "open incident for the number you are calling from" in call.said and "called you back" not in call.said
+    call.press("1")
+    call.press("123456#")  # its status after proof
     assert "sorry we haven't called you back" not in call.said and "will call you back" not in call.said
     assert "We have called you back, and our team is working on it" in call.said
 
@@ -26,6 +28,9 @@ def test_repeat_caller_already_called_back_hears_it_in_german():
                             called_back=True)
     call = Call(open_incident=incident)
     call.press("2")
+    assert "zurückgerufen" not in call.said
+    call.press("1")
+    call.press("123456#")  # its status after proof
     assert "noch nicht zurückgerufen" not in call.said and "ruft Sie" not in call.said
     assert "Wir haben Sie bereits zurückgerufen" in call.said
 
