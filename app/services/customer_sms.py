@@ -4,10 +4,13 @@ Only the callback number of an OPEN incident is a customer here, or of one close
 ``CLOSED_LATELY`` (their words are logged on it and texted to its owner: a NO after a closure
 "resolved, not confirmed" is a dispute, not a stranger's SMS); for any other sender this
 returns None and the rep commands answer. A 6-digit number in the text is a reference only
-when it is one of this number's incidents ("NO - 250000 mails deferred" is a NO). With more
-than one open incident (or with another of theirs answered within the hour before this proposal)
-a YES or NO must name one, and anything else is attached to the
-incident (event log, and an SMS to its owner) instead of being refused.
+when it is one of this number's incidents ("NO - 250000 mails deferred" is a NO). A YES closes
+an incident only when it names its reference (as the proposal SMS asks: "Reply YES <ref>"): a
+sending number is no identity (it may be spoofed, or a switchboard many share), and the voice
+path too lets only a caller who keyed the reference or PIN answer. With more than one open
+incident (or with another of theirs answered within the hour before this proposal) a NO must
+name one too, and anything else is attached to the incident (event log, and an SMS to its
+owner) instead of being refused.
 """
 
 from __future__ import annotations
@@ -72,9 +75,11 @@ def handle_customer_sms(session: Session, from_number: str, body: str, now: date
                 + _media_hint(media, targets[0]))
     incident = targets[0]
     proposal = pending_proposal(session, incident)
-    if answer is not None and proposal is not None and not named and _other_answered_lately(session, proposal,
-                                                                                          from_number):
-        # a bare YES typed for their other incident, delivered late, must not close this one
+    if answer is not None and proposal is not None and not named and (answer or _other_answered_lately(
+            session, proposal, from_number)):
+        # a YES closes only when it names the reference the proposal SMS gave that number: the sending number is
+        # no identity (spoofed, or a switchboard many share); and a bare NO typed for their other incident,
+        # delivered late, must not reject this one
         _attach(session, incident, body, now, tell_owner=False, media=media)
         return text("cust_sms_name_it", language, ref=incident.reference) + _media_hint(media, incident)
     if answer is not None and proposal is not None:

@@ -179,7 +179,7 @@ def test_a_german_customer_who_answered_by_sms_reads_the_link_page_in_german(hot
     settle(hotline)
     [message] = [message_from_bytes(raw, policy=policy.default) for raw in smtp.inbox.raw]
     link = re.search(r"https://hotline\.example\.com(/resolution/\S+)", message.get_content()).group(1)
-    assert "geschlossen" in _sms_reply(client, CUSTOMER, "JA")
+    assert "geschlossen" in _sms_reply(client, CUSTOMER, f"JA {incident.reference}")
 
     shown = client.get(link)
     assert shown.status_code == 410 and '<html lang="de">' in shown.get_data(as_text=True)

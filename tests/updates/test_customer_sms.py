@@ -270,14 +270,16 @@ def test_a_customers_yes_replayed_with_its_form_refolded_days_later_closes_nothi
     a, customer = _called_back(desk, network)
     customer.expect_sms(f"Sev-1 {a.reference}: We believe")
     _propose(desk, a.reference, "API healthy again")
-    params, signature = _sms_request(desk, "YES")
+    params, signature = _sms_request(desk, f"YES {a.reference}")
     assert _post_sms(desk, params, signature) == [f"Thank you. Incident {a.reference} is closed."]
     assert _post_sms(desk, _folded(params), signature) == [f"Thank you. Incident {a.reference} is closed."]
     desk.clock.set(desk.clock.now() + timedelta(days=3))
     b, _ = _called_back(desk, network)
     customer.expect_sms(f"Sev-1 {b.reference}: We believe")
     _propose(desk, b.reference, "SMTP healthy again")
+    a_lines = _kinds(desk, a.id)
     assert _post_sms(desk, _folded(params), signature) == []
+    assert _kinds(desk, a.id) == a_lines  # run never again: not even noted on the closed incident it names
     assert desk.incident(b.id).status == "open"
     assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=b.id)] == ["proposed"]
 
@@ -325,7 +327,23 @@ def test_a_yes_in_quotes_or_with_thanks_is_still_a_yes(desk, network, smtp, body
     incident, customer = _called_back(desk, network)
     customer.expect_sms("We believe your problem is resolved")
     _propose(desk, incident.reference, "API healthy again")
-    assert _text_hotline(desk, body) == [f"Thank you. Incident {incident.reference} is closed."]
+    assert _text_hotline(desk, f"{body} {incident.reference}") == [f"Thank you. Incident {incident.reference} is closed."]
+    assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=incident.id)] == ["confirmed"]
+
+
+@pytest.mark.parametrize("body", ["YES", "Yes, all good now, thanks", "Ja"])
+def test_a_yes_without_the_reference_from_the_callback_number_closes_nothing(desk, network, smtp, body):
+    """The sending number is no identity (it may be spoofed, or a switchboard many share): only a YES naming the
+    reference the proposal SMS gave that number closes the incident, as only the reference or PIN lets a repeat
+    caller answer on the phone."""
+    incident, customer = _called_back(desk, network)
+    customer.expect_sms("We believe your problem is resolved")
+    _propose(desk, incident.reference, "API healthy again")
+    ref = incident.reference
+    assert _text_hotline(desk, body) == [f"To answer about incident {ref}, reply YES {ref} or NO {ref}."]
+    assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=incident.id)] == ["proposed"]
+    assert desk.incident(incident.id).status == "open" and "customer_sms_answer" not in _kinds(desk, incident.id)
+    assert _text_hotline(desk, f"{body} {ref}") == [f"Thank you. Incident {ref} is closed."]
     assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=incident.id)] == ["confirmed"]
 
 

@@ -162,8 +162,10 @@ def test_outage_with_20_linked_incidents_updated_and_resolved_together(hotline, 
 
     # -- customers answer on their own: an English YES, a German JA, a NO, and one through the e-mail link
     numbers = list(customers.values())
-    assert "Incident" in _sms_reply(client, numbers[0], "YES")
-    assert "geschlossen" in _sms_reply(client, numbers[15], "JA")
+    with hotline.db.session() as s:  # the reference each proposal SMS gave (a YES must name it)
+        ref = dict(s.execute(select(Incident.callback_phone, Incident.reference)).all())
+    assert "Incident" in _sms_reply(client, numbers[0], f"YES {ref[numbers[0]]}")
+    assert "geschlossen" in _sms_reply(client, numbers[15], f"JA {ref[numbers[15]]}")
     assert "keep working" in _sms_reply(client, numbers[1], "no")
     link_mail = next(m for m in smtp.inbox.to("cat@acme.example") if "please confirm" in str(m["Subject"]))
     link = re.search(r"https://hotline\.example\.com(/resolution/\S+)", link_mail.get_content()).group(1)

@@ -357,7 +357,8 @@ def test_a_yes_from_a_reps_number_that_awaits_their_own_yes_is_the_customers_agr
     _colleagues_number(hotline, BOB, CUSTOMER)  # Bob was never paged: his YES can only be the customer's
     _sms(client, ALICE, f"ACK {incident.reference}")
     _sms(client, ALICE, f"PROPOSE {incident.reference} the queue is drained")
-    assert "is closed" in _sms(client, CUSTOMER, "Yes")
+    assert f"reply YES {incident.reference}" in _sms(client, CUSTOMER, "Yes")  # a YES must name it
+    assert "is closed" in _sms(client, CUSTOMER, f"Yes {incident.reference}")
     assert _rows(hotline, ResolutionProposal)[0].state == "confirmed"
     assert _rows(hotline, Incident, id=incident.id)[0].status == "resolved"
 
