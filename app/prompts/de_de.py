@@ -49,8 +49,6 @@ PROMPTS: dict[str, str] = {
                                "mit schriftlicher Begründung abschließen.",
     "sms_unknown_sender": "Diese Nummer ist nicht für Sev-1-Alarme registriert. Es wurde nichts geändert. "
                           "Um einen kritischen Ausfall zu melden, rufen Sie diese Nummer an.",
-    "sms_help": "Sev-1-Alarme: Antworten Sie ACK <Ref> zum Bestätigen, CALL <Ref> zum Verbinden mit dem Kunden, "
-                "CALLED <Ref>, wenn Sie selbst angerufen haben.",
     "sms_not_understood": "Ihre SMS wurde nicht verstanden. Es wurde nichts geändert.",
     "sms_no_open_page": "Sie haben keinen offenen Sev-1-Alarm. Es wurde nichts geändert.",
     "sms_several": "Sie haben mehrere offene Alarme ({refs}). Antworten Sie {word} <Referenz>.",

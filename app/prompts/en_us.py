@@ -47,8 +47,6 @@ PROMPTS: dict[str, str] = {
     # SMS command answers
     "sms_unknown_sender": "This number is not registered for Sev-1 pages. Nothing was changed. "
                           "To report a critical outage, call this number.",
-    "sms_help": "Sev-1 pages: reply ACK <ref> to acknowledge, CALL <ref> to be connected to the customer, "
-                "CALLED <ref> if you called from your own phone.",
     "sms_not_understood": "Your SMS was not understood. Nothing was changed.",
     "sms_no_open_page": "You have no open Sev-1 page. Nothing was changed.",
     "sms_several": "You have several open pages ({refs}). Reply {word} <reference>.",

@@ -1,4 +1,4 @@
-"""SMS replies from reps: ACK, CALL, CALLED (a self-reported callback), HELP.
+"""SMS replies from reps: ACK, CALL, CALLED (a self-reported callback), HELP (every command: ``rep_commands``).
 
 A rep's commands act only on incidents they were paged for or while on call;
 anything else is refused, logged, and changes nothing.
@@ -19,9 +19,9 @@ from app.prompts import text
 from app.services.acks import Actor, acknowledge, connect, lock_incident, may_act
 from app.services.callbacks import self_report
 from app.services.events import log_event
+from app.services.rep_commands import help_text, paging_words
 
-COMMANDS = {"ACK": "ack", "OK": "ack", "YES": "ack", "1": "ack", "CALL": "call", "2": "call",
-            "CALLED": "called", "DONE": "called", "HELP": "help"}
+COMMANDS = paging_words()  # ACK, CALL, CALLED, HELP and their other words (rep_commands: one list, HELP lists it)
 REFERENCE = re.compile(r"\b(\d{6})\b")
 # the first word as phones send it: quotes, "#", ":" or "?" around it ("“Ack”", "ACK:123456"), letters or digits
 FIRST_WORD = re.compile(r"[\W_]*([^\W\d_]+|\d+)")
@@ -44,10 +44,10 @@ def handle_rep_sms(session: Session, from_number: str, body: str, now: datetime)
         return _answer_unknown(session, from_number, body, now)
     word, command, rest = _command(body)
     if command == "help":
-        return text("sms_help")
+        return help_text()
     if command is None:  # "Ja", "2 min", an empty MMS: the rep must not believe it acknowledged anything
         log_event(session, at=now, actor=rep.name, kind="sms_not_understood", detail={"body": body[:160]})
-        return text("sms_not_understood") + " " + text("sms_help")
+        return text("sms_not_understood") + " " + help_text()
     named = _named_references(session, body)
     if len(named) > 1:  # "ACK 111111 ACK 222222": one command per SMS, none is carried out
         log_event(session, at=now, actor=rep.name, kind="sms_several_references", detail={"references": named})

@@ -18,12 +18,13 @@ from app.prompts import text
 from app.services.acks import lock_incident
 from app.services.customer_sms import REFERENCE, answer_word, handle_customer_sms
 from app.services.events import log_event
+from app.services.rep_commands import help_text, update_words
 from app.services.resolution import pending_proposal, propose
 from app.services.sms_commands import first_word, is_command, only_open_page
 from app.services.updates import agree_interval, follow_up_of, write_update
 from app.settings import Settings
 
-REP_COMMANDS = {"UPDATE", "EVERY", "PROPOSE", "WORKAROUND"}
+REP_COMMANDS = update_words()  # UPDATE, EVERY, PROPOSE, WORKAROUND (rep_commands: one list, HELP lists it)
 # what people type between the reference and their text ("UPDATE 123456: ...", "- ...", ", ..."): never the customer's
 SEPARATOR = re.compile(r"^[\s:;,\-\u2013\u2014|>]+")
 NO_REFERENCE = "No incident reference (6 digits) in your SMS. Nothing was changed or sent. "
@@ -38,8 +39,6 @@ MINUTES_AFTER_HOURS = re.compile(r"\s*(?:and\s+|und\s+)?(\d{1,2})(?!\d)"
                                  re.IGNORECASE)
 OTHER_UNITS = {"S", "SEC", "SECS", "SECOND", "SECONDS", "SEKUNDEN", "D", "DAY", "DAYS", "TAG", "TAGE", "W", "WEEK",
                "WEEKS", "WOCHE", "WOCHEN"}
-REP_HELP = ("Updates: UPDATE <ref> <text>; EVERY <minutes> <ref> sets the interval; "
-            "PROPOSE <ref> <summary> or WORKAROUND <ref> <summary> asks the customer to confirm.")
 
 
 def handle_update_sms(session: Session, from_number: str, body: str, now: datetime,
@@ -94,7 +93,7 @@ def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datet
                  settings: Settings) -> str:
     match = REFERENCE.search(body)
     if match is None:  # "UPDATE 123 456 ...": the text must not go out, and the rep must know it did not
-        return NO_REFERENCE + REP_HELP
+        return NO_REFERENCE + help_text()
     incident = lock_incident(session, match.group(1))
     if incident is None:
         return f"No incident {match.group(1)}. Nothing was changed."

@@ -3,6 +3,9 @@ and what the log says."""
 
 from __future__ import annotations
 
+import re
+import xml.etree.ElementTree as ET
+
 import pytest
 from sqlalchemy import select, update
 
@@ -94,7 +97,7 @@ def test_a_number_of_minutes_is_no_command(desk, network, body):
     incident = _one_open_page(desk, network)
     answer = _answer(desk, ALICE, body)
     assert "Your SMS was not understood. Nothing was changed." in answer  # not taken as ACK or CALL
-    assert "reply ACK &lt;ref&gt; to acknowledge" in answer
+    assert "Commands: ACK &lt;ref&gt;;" in answer
     after = desk.incident(incident.id)
     assert after.acknowledged_at is None and _callbacks(desk) == []
 
@@ -103,17 +106,32 @@ def test_a_number_of_minutes_is_no_command(desk, network, body):
 def test_a_reply_that_is_no_command_says_nothing_was_changed_and_is_logged(desk, network, body):
     incident = _one_open_page(desk, network)
     answer = _answer(desk, ALICE, body)
-    assert "Your SMS was not understood. Nothing was changed." in answer and "reply ACK" in answer
+    assert "Your SMS was not understood. Nothing was changed." in answer and "Commands: ACK" in answer
     assert desk.incident(incident.id).acknowledged_at is None and _callbacks(desk) == []
     [logged] = _events(desk, "sms_not_understood")
     assert logged.actor == "Alice Primary" and logged.detail["body"] == body[:160]
 
 
-def test_help_is_answered_with_the_commands_alone(desk, network):
+def _message(response: str) -> str:
+    [message] = [m.text or "" for m in ET.fromstring(response).iter("Message")]
+    return message
+
+
+# every command a rep can text, and how they act (tests/updates/test_rep_update_sms.py, test_acknowledgement.py, ...)
+REP_WORDS = ("ACK", "CALL", "CALLED", "UPDATE", "EVERY", "PROPOSE", "WORKAROUND")
+GSM_7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+            "¿abcdefghijklmnopqrstuvwxyzäöñüà")
+
+
+def test_help_lists_every_command_a_rep_can_text_in_one_sms_segment(desk, network):
     _one_open_page(desk, network)
-    answer = _answer(desk, ALICE, "help")
-    assert "reply ACK &lt;ref&gt; to acknowledge" in answer and "not understood" not in answer
+    answer = _message(_answer(desk, ALICE, "help"))
+    words = set(re.findall(r"\b[A-Z]{2,}\b", answer))
+    assert [w for w in REP_WORDS if w not in words] == [] and "not understood" not in answer
+    assert len(answer) <= 160 and set(answer) <= GSM_7  # one segment: 160 GSM-7 characters
     assert _events(desk, "sms_not_understood") == []
+    # a reply that is no command gets the same list after "not understood"
+    assert _message(_answer(desk, ALICE, "Sev1 is mine")).endswith(answer)
 
 
 def test_the_page_keys_alone_still_work_by_sms(desk, network):
