@@ -2,14 +2,12 @@
 
 Paging commands (``sms_commands``) act on a page; update commands (``update_sms``) on an incident's customer
 updates. A command added here is parsed and listed in HELP at once; HELP stays within one SMS segment
-(``HELP_LIMIT``: 160 GSM-7 characters), so each usage is a few words.
+(160 GSM-7 characters: tests/paging/test_sms_replies.py), so each usage is a few words.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-HELP_LIMIT = 160  # one SMS segment of GSM-7 characters: HELP never arrives in parts
 
 
 @dataclass(frozen=True)
