@@ -114,6 +114,9 @@ class IncidentInfo:
     # the caller joined it (over the per-number limit) as a contact who is not its own: ``callback_due_at`` is
     # their own deadline, and nothing of the incident's status is theirs to hear
     own_contact: bool = False
+    # its callback goes to the number this caller calls from: else it may be a spoofer's, and a caller silent at its
+    # menu is taken as a new report rather than sent away (True for states saved before this was known)
+    calls_back_caller: bool = True
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,7 @@ class CallState:
                 awaiting_confirmation=bool(i.get("awaiting_confirmation", False)),
                 called_back=bool(i.get("called_back", False)),
                 own_contact=bool(i.get("own_contact", False)),
+                calls_back_caller=bool(i.get("calls_back_caller", True)),
             )
         return cls(**d)
 

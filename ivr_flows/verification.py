@@ -50,7 +50,12 @@ def on_repeat_caller(state: CallState, event: Event, now: datetime) -> Step:
         return go(replace(state, stage=Stage.TRIAGE, tries=0), now)
 
     def give_up(s: CallState, n: datetime) -> Step:
-        return reminder(s, n, "repeat_caller_no_choice")
+        if s.verified or s.incident.calls_back_caller:
+            return reminder(s, n, "repeat_caller_no_choice")
+        # its callback goes to another number (a spoofer's, perhaps): a silent caller is asked what is down, as with
+        # no open incident, never sent away with nothing taken
+        return new_related(s, n, t(s, "repeat_unverified"),
+                           effects=(log("repeat_caller_no_choice", taken_as="new_report"),))
 
     def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
         keys = answers.menu_key(ev)

@@ -34,15 +34,17 @@ def ticket_info(ticket: Ticket, *, verified: bool) -> TicketInfo:
     )
 
 
-def incident_info(incident: Incident) -> IncidentInfo:
-    """A repeat caller's open incident: reference (never spoken unverified), deadline, taken or not."""
+def incident_info(incident: Incident, caller: str) -> IncidentInfo:
+    """A repeat caller's open incident: reference and status (never spoken unverified), and whether its callback
+    goes to the number ``caller`` calls from."""
     from app.services.resolution import pending_proposal  # issue 11; resolution imports the intake's services
 
     session = object_session(incident)
     return IncidentInfo(reference=incident.reference, callback_due_at=incident.callback_due_at,
                         acknowledged=incident.acknowledged_at is not None,
                         called_back=incident.callback_answered_at is not None,
-                        awaiting_confirmation=session is not None and pending_proposal(session, incident) is not None)
+                        awaiting_confirmation=session is not None and pending_proposal(session, incident) is not None,
+                        calls_back_caller=bool(caller) and incident.callback_phone == caller)
 
 
 def answer_pin_check(session: Session, effect: CheckPin, call_sid: str, now: datetime) -> PinChecked:

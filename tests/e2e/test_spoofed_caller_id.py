@@ -321,3 +321,33 @@ def test_a_caller_id_alone_hears_nothing_of_the_open_incident_of_its_number_but_
     assert "reference number" in proof and not [w for w in STATUS_WORDS if w in proof]
     heard = " ".join(call.press(incident.reference + "#").said)  # the reference from the receipt SMS proves it
     assert say_digits(incident.reference) in heard and "call you back by" in heard
+
+
+def test_a_customer_silent_at_the_menu_of_a_spoofed_incident_is_taken_through_the_intake(phone, hotline, clock):
+    """Silent at the open-incident menu, a caller whose number the incident does not call back is asked what is
+    down, as with no open incident; never hung up on with nothing taken (a Sev-1 caller is never lost)."""
+    _call(phone, "Fake", "Mallory", callback=ATTACKER)
+    clock.advance(minutes=1)
+    call = phone(VICTIM)
+    call.dial()
+    assert "open incident" in " ".join(call.press("1").said)
+    call.silence()
+    call.silence()  # asked twice, as any question
+    prompt = call.silence()
+    assert prompt.kind == "gather" and "API" in " ".join(prompt.said)  # the triage question, not goodbye
+    assert "new incident" in " ".join(prompt.said)  # linked to the open one as possibly related
+    call.hang_up()
+    assert _invitations(hotline) == [VICTIM]  # hung up before saying what is down: invited back
+
+
+def test_a_genuine_repeat_caller_silent_at_the_menu_hears_goodbye(phone, hotline, clock):
+    _call(phone, "BigCorp", "Victor Victim")  # their own incident: its callback goes to this number
+    clock.advance(minutes=1)
+    call = phone(VICTIM)
+    call.dial()
+    call.press("1")
+    call.silence()
+    call.silence()
+    end = call.silence()
+    assert end.kind == "hangup" and "Goodbye" in " ".join(end.said)
+    assert len(_incidents(hotline)) == 1
