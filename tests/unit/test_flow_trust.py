@@ -9,7 +9,7 @@ from app.voice.twiml import render
 from ivr_flows import CallState, CheckPin, IncidentInfo, Lang, LogEvent, SaveIncident, Stage, TicketInfo
 from ivr_flows.model import AppendToIncident
 
-from .flow_driver import ACME_TICKET, NOW, US_CALLER, Call, run
+from .flow_driver import ACME_TICKET, NOW, US_CALLER, Call, round_trip, run
 
 # (the e-mail question's own example is "john dot smith at example dot com": the offer is what must not come)
 PERSONAL = ("Acme", "John Smith", "Is this about", "Am I speaking with", "We have your e-mail address")
@@ -181,3 +181,16 @@ def test_keyed_ticket_with_an_open_incident_and_a_pin_asks_for_the_pin_for_a_new
     call.press("2468#")
     call.pin_answer(True, ACME_TICKET)
     assert "Is this about Acme Mail GmbH?" in call.said and call.state.related_reference == "555111"
+
+
+def test_silence_at_the_menu_of_an_incident_that_calls_another_number_back_takes_a_new_report():
+    incident = IncidentInfo("123456", NOW + timedelta(minutes=9), calls_back_caller=False)
+    call = run(Call(open_incident=incident), [("press", "1")] + [("silence",)] * 3)
+    assert call.stage is Stage.TRIAGE and call.state.related_reference == "123456"
+    assert "new incident" in call.said and "Goodbye" not in call.said
+    assert round_trip(call.state).incident is None
+    kept = run(Call(open_incident=incident), [("press", "1")])
+    assert round_trip(kept.state).incident.calls_back_caller is False
+    saved_before = kept.state.to_dict()
+    del saved_before["incident"]["calls_back_caller"]  # a state saved before the field: the old behaviour
+    assert CallState.from_dict(saved_before).incident.calls_back_caller is True
