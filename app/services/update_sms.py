@@ -68,8 +68,9 @@ def handle_update_sms(session: Session, from_number: str, body: str, now: dateti
 
 def _yes_from_both(session: Session, rep: Rep, from_number: str, body: str, now: datetime) -> str | None:
     """A YES from a rep's number that is also the callback number of an incident awaiting that customer's YES: their
-    answer when it names that incident, or names none and the rep has no open page to acknowledge; with both and no
-    reference nothing is done and the sender is asked to name one. None: the rep's command (ACK)."""
+    answer when it names that incident, or names none and the rep has no open page to acknowledge (then asked for
+    the reference, as any bare YES: ``customer_sms``); with both and no reference nothing is done and the sender is
+    asked to name one. None: the rep's command (ACK)."""
     if answer_word(body) is not True:
         return None
     awaiting = [incident.reference for incident in session.scalars(select(Incident).where(
