@@ -286,6 +286,8 @@ def test_a_customer_who_hangs_up_early_is_invited_back_though_a_spoofer_opened_a
     assert len(_incidents(hotline)) == spoofed  # nothing opened or joined for a caller who said nothing
     login_as(client, hotline, Role.REP)  # they said nothing: no "critical caller hung up" warning
     assert 'id="unreachable-callers"' not in client.get("/board").get_data(as_text=True)
+    missed = client.get("/missed-calls").get_data(as_text=True)  # listed with the open incident of their number
+    assert VICTIM in missed and _incidents(hotline)[-1].reference in missed
 
 
 @pytest.mark.parametrize("where", ["language", "menu"])
