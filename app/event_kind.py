@@ -106,6 +106,7 @@ class EventKind(StrEnum):
     CUSTOMER_SMS_ANSWER = "customer_sms_answer"
     CUSTOMER_UPDATE_LATE = "customer_update_late"
     CUSTOMER_UPDATE_SENT = "customer_update_sent"
+    CUSTOMER_UPDATE_UNDELIVERED = "customer_update_undelivered"  # reached the customer by no channel; owner told
     DELIVERY_FAILED = "delivery_failed"
     DELIVERY_QUEUED = "delivery_queued"
     DELIVERY_SENT = "delivery_sent"
@@ -120,6 +121,7 @@ class EventKind(StrEnum):
     RESOLUTION_CONFIRMED = "resolution_confirmed"
     RESOLUTION_PROPOSED = "resolution_proposed"
     RESOLUTION_REJECTED = "resolution_rejected"
+    RESOLUTION_PROPOSAL_UNDELIVERED = "resolution_proposal_undelivered"  # every message of it failed; owner told
     RESOLUTION_UNDELIVERED = "resolution_undelivered"  # its silence ran out, but it never reached the customer
     RESOLUTION_UNCLEAR = "resolution_unclear"  # its silence ran out, but the customer had written (not YES or NO)
     RESOLVED_UNCONFIRMED = "resolved_unconfirmed"

@@ -285,13 +285,42 @@ WORDS.update({  # issue 11: resolution by agreement; silence that proves nothing
     "resolution_undelivered": lambda d, _: ("The resolution proposal never reached the customer (no message of it was "
                                             "sent): their silence proves nothing; the incident is still open and an "
                                             "update is due now", "warn"),
+    "resolution_proposal_undelivered": lambda d, _: (
+        f"The resolution proposal reached the customer by NO channel ({_channels(d)}); "
+        f"{_told(d)}", "bad"),
     "resolution_unclear": lambda d, _: ("The customer wrote back without a YES or NO to the resolution proposal: "
                                         "the incident is still open and an update is due now", "warn"),
     "resolved_unconfirmed": lambda d, _: ("Closed after the customer stayed silent on the resolution proposal "
                                           "(not confirmed)", "muted"),
 })
 
+def _channels(d: dict) -> str:
+    """"sms failed, email skipped": what became of each of a message's channels."""
+    return ", ".join(f"{channel} {status}" for channel, status in sorted((d.get("channels") or {}).items(),
+                                                                        reverse=True)) or "none"
+
+
+def _told(d: dict) -> str:
+    """Who was told by SMS to phone the customer (the owner, the managers), or that nobody could be."""
+    told = sorted(set(d.get("told") or []))
+    if told == ["writer"]:  # nothing could carry it: the rep who wrote it was told so on the spot
+        return "the rep who wrote it was told at once to phone them"
+    if not told:
+        return "nobody could be told by SMS (no owner or manager with a phone, or the incident is closed)"
+    return f"the {' and the '.join(told)}{'s' if told == ['manager'] else ''} told by SMS to phone them"
+
+
+def _update_undelivered(d: dict) -> str:
+    """An update that reached the customer by no channel: every message of it failed, or none could be sent."""
+    name = f"Customer update {d['round']}" if d.get("round") else "A customer update"
+    if not d.get("channels"):
+        return (f"{name} was recorded but NOT sent: the customer has no number that takes SMS and no e-mail "
+                f"address; {_told(d)}")
+    return f"{name} was sent, NOT delivered: it reached the customer by no channel ({_channels(d)}); {_told(d)}"
+
+
 WORDS.update({  # policy step 5: the customer's updates, owed from the moment they were reached
+    "customer_update_undelivered": lambda d, _: (_update_undelivered(d), "bad"),
     "updates_scheduled": lambda d, _: (f"Customer updates owed every {d.get('interval_minutes', '?')} minutes; "
                                        f"the first by {_stamp(d.get('first_due_at'))}", ""),
     "updates_counted_from_call_end": lambda d, _: ("The call ended: the first customer update is owed by "

@@ -180,6 +180,10 @@ PROMPTS.update({
                         "Antworten Sie UPDATE {ref} <Text>, oder schreiben Sie es im Dashboard.",
     "upd_late_sms": "SEV1 {ref} {company}: Kunden-Update {round} war um {due} fällig und ist NICHT gesendet "
                     "(zuständig: {owner}).",
+    "upd_unreached_sms": "SEV1 {ref} {company}: Kunden-Update {round} hat den Kunden auf KEINEM Weg erreicht "
+                         "({how}). Rufen Sie an: {phone}.",
+    "upd_proposal_unreached_sms": "SEV1 {ref} {company}: der Lösungsvorschlag hat den Kunden auf KEINEM Weg "
+                                  "erreicht ({how}). Rufen Sie an: {phone}.",
     "upd_outage": "Uns ist eine aktuelle Störung der Plattform bekannt: {what}, seit {since}.",
     "upd_outage_next": " Das nächste Update folgt bis {due}.",
     "upd_outage_end": " Wir nehmen Ihre Meldung trotzdem gern auf.",

@@ -179,6 +179,10 @@ PROMPTS.update({
     "upd_reminder_sms": "SEV1 {ref} {company}: customer update {round} due by {due}. "
                         "Reply UPDATE {ref} <text>, or write it on the dashboard.",
     "upd_late_sms": "SEV1 {ref} {company}: customer update {round} was due {due} and is NOT sent (owner {owner}).",
+    "upd_unreached_sms": "SEV1 {ref} {company}: customer update {round} reached them by NO channel ({how}). "
+                         "Phone the customer: {phone}.",
+    "upd_proposal_unreached_sms": "SEV1 {ref} {company}: the resolution proposal reached the customer by NO "
+                                  "channel ({how}). Phone them: {phone}.",
     "upd_outage": "We know of a current platform outage: {what}, since {since}.",
     "upd_outage_next": " Our next update is due by {due}.",
     "upd_outage_end": " We will still take your report.",

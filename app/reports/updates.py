@@ -18,7 +18,7 @@ from app.models import IncidentEvent
 from app.reports.stats import Spread, percent
 
 COUNTED = ("customer_update_sent", "customer_update_late", "resolution_confirmed", "resolution_rejected",
-            "resolved_unconfirmed", "non_critical_contact")  # "outage_linked" is counted by SQL
+            "resolved_unconfirmed", "non_critical_contact", "customer_update_undelivered")  # "outage_linked" is counted by SQL
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,14 @@ class UpdateFigures:
     outage_linked_incidents: int = 0
     non_critical_contacts: int = 0
     missed: int = 0  # rounds due but never written before a proposal paused the schedule or the incident closed
+    # updates written (on time, late or extra) that reached the customer by no channel: every SMS failed or
+    # undelivered, every e-mail failed or unsent, or none could be sent at all; counted when that was known
+    not_delivered: int = 0
 
     @property
     def punctuality_percent(self) -> float:
-        """Share of owed updates written by their due time."""
+        """Share of owed updates written by their due time (written and sent: whether each reached the customer is
+    ``not_delivered``'s to say)."""
         return percent(self.on_time, self.updates_owed)
 
 
@@ -57,7 +61,7 @@ def figures_from_counts(counts: Iterable[Any], linked_incidents: int, *, missed:
     linked to an outage, ``missed`` of rounds never written, ``escalated`` of rounds escalated (each once).
     """
     owed = missed  # the written rounds are added below
-    on_time = extra = confirmed = unconfirmed = rejected = non_critical = 0
+    on_time = extra = confirmed = unconfirmed = rejected = non_critical = not_delivered = 0
     late_seconds: Counter[int] = Counter()
     to_resolution: Counter[int] = Counter()
     vias: Counter[str] = Counter()
@@ -84,8 +88,10 @@ def figures_from_counts(counts: Iterable[Any], linked_incidents: int, *, missed:
             rejected += n
         elif kind == "non_critical_contact":
             non_critical += n
+        elif kind == "customer_update_undelivered":
+            not_delivered += n
     return UpdateFigures(updates_owed=owed, on_time=on_time, late=late_seconds.total(), extra_updates=extra,
-                         missed=missed,
+                         missed=missed, not_delivered=not_delivered,
                          escalated=escalated, lateness=Spread.of_counts(late_seconds), confirmed=confirmed,
                          confirmed_by=dict(sorted(vias.items())), unconfirmed=unconfirmed, rejected=rejected,
                          time_to_resolution=Spread.of_counts(to_resolution),

@@ -22,14 +22,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.event_kind import EventKind
-from app.models import DeliveryChannel, Incident, IncidentEvent, IncidentStatus, Rep, ResolutionProposal
+from app.models import DeliveryChannel, Incident, IncidentEvent, IncidentStatus, ResolutionProposal
 from app.prompts import text
 from app.services.deliveries import queue_delivery
 from app.services.events import log_event
-from app.services.oncall import owner_or_managers
+from app.services.oncall import incident_owner, owner_or_managers
 from app.services.page_text import company_name
 from app.services.resolution import decide, pending_proposal
-from app.services.updates import follow_up_of
 
 REFERENCE = re.compile(r"\b(\d{6})\b")
 CONFIRM = {"YES", "Y", "CONFIRM", "CONFIRMED", "JA", "BESTÄTIGT", "BESTAETIGT"}
@@ -155,7 +154,7 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
             media: int = 0) -> None:
     """Log the customer's words on the incident and, at most every OWNER_TOLD_EVERY, text them to its owner (to the
     managers when the owner was deactivated since: never to someone who no longer works here)."""
-    owner = _owner(session, incident) if tell_owner else None
+    owner = incident_owner(session, incident) if tell_owner else None
     readers = list(dict.fromkeys(r.phone for r in owner_or_managers(session, owner) if r.phone)) if owner else []
     told = bool(readers) and not _owner_told_since(session, incident, now - OWNER_TOLD_EVERY)
     if told:
@@ -168,14 +167,6 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
     log_event(session, at=now, actor="customer", kind="customer_sms_message", incident_id=incident.id,
               detail={"text": _with_media(body[:QUOTE_LIMIT], media), "owner_told": told, "media": media,
                       "owner_rep_id": owner.id if owner else None})
-
-
-def _owner(session: Session, incident: Incident) -> Rep | None:
-    """Who works the incident now: the owner of its updates, else the rep who acknowledged it."""
-    follow_up = follow_up_of(session, incident)
-    rep_id = (follow_up.owner_rep_id if follow_up is not None else None) or incident.acknowledged_by
-    rep = session.get(Rep, rep_id) if rep_id else None
-    return rep if rep is not None and rep.phone else None
 
 
 def _owner_told_since(session: Session, incident: Incident, since: datetime) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Account, EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
+from app.models import Account, EscalationPolicy, FollowUp, Incident, Override, Rep, Schedule, ScheduleLayer
 from app.models.base import ID_MAX
 from app.models.paging import TAM_ROLE
 from app.oncall.business_hours import is_open, stored_hours
@@ -116,6 +116,15 @@ def owner_or_managers(session: Session, owner: Rep) -> list[Rep]:
     """Who reads what is meant for an incident's owner (a customer's texts, the update reminder): the owner while
     active; once deactivated (left, removed from the rota), the active managers, never the former rep."""
     return [owner] if owner.active else managers(session)
+
+
+def incident_owner(session: Session, incident: Incident) -> Rep | None:
+    """Who works the incident now: the owner of its updates, else the rep who acknowledged it (None: nobody with a
+    phone)."""
+    rep_id = session.scalar(select(FollowUp.owner_rep_id).where(FollowUp.incident_id == incident.id))
+    rep_id = rep_id or incident.acknowledged_by
+    rep = session.get(Rep, rep_id) if rep_id else None
+    return rep if rep is not None and rep.phone else None
 
 
 def policy_dict(policy: EscalationPolicy) -> dict:

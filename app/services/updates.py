@@ -227,6 +227,8 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
     when = "on time" if late == 0 else f"{late // 60} min late"
     name = f"Update {round_ or ''} for {incident.reference}".replace("Update  ", "Update ")
     if not channels:  # written and counted, but nothing can carry it: never claim it reached the customer
+        log_event(session, at=now, actor="system", kind=EventKind.CUSTOMER_UPDATE_UNDELIVERED, incident_id=incident.id,
+                  detail={"update_id": row.id, "round": round_, "channels": {}, "errors": {}, "told": ["writer"]})
         return Result(True, f"{name} recorded ({when}) but NOT sent: {NO_WRITTEN_CHANNEL}. Tell them by phone.")
     return Result(True, f"{name} sent ({when}).")
 

@@ -1,0 +1,99 @@
+"""An update or resolution proposal that reached the customer by no channel: its owner is told, once, to phone.
+
+A customer's message "reached nobody" when every delivery of it is final and none was accepted: each SMS came
+back failed or undelivered (or the number opted out), each e-mail failed or was never sent (no SMTP). A delivery
+still waiting for its report, or an e-mail the server accepted, may have reached them: that is not a failure.
+The check runs when one of its deliveries becomes final, under the update's (or proposal's) row lock, so two
+deliveries ending at once still alert exactly once; the log line is that "once".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.event_kind import EventKind
+from app.models import (
+    CustomerUpdate,
+    Delivery,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    ProposalState,
+    ResolutionProposal,
+    UpdateDeliveryStatus,
+)
+from app.prompts import text
+from app.services.events import log_event
+from app.services.oncall import incident_owner, managers, owner_or_managers
+from app.services.page_text import company_name
+
+UNREACHED = (UpdateDeliveryStatus.FAILED, UpdateDeliveryStatus.SKIPPED, UpdateDeliveryStatus.OPTED_OUT)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One SMS to queue: to whom (their number, "owner" or "manager") and what it says."""
+
+    phone: str
+    recipient: str
+    body: str
+
+
+def alerts_for(session: Session, delivery: Delivery, now: datetime) -> list[Alert]:
+    """After ``delivery`` became final: when its update or proposal has now reached the customer by no channel,
+    log it (once) and return the SMS that tell the owner (else the managers) to phone the customer."""
+    if delivery.recipient != "customer" or delivery.status not in UNREACHED:
+        return []
+    if delivery.update_id is not None:
+        parent = session.get(CustomerUpdate, delivery.update_id, with_for_update=True)
+        column, what, kind = Delivery.update_id, "update", EventKind.CUSTOMER_UPDATE_UNDELIVERED
+    elif delivery.proposal_id is not None:
+        parent = session.get(ResolutionProposal, delivery.proposal_id, with_for_update=True)
+        column, what, kind = Delivery.proposal_id, "proposal", EventKind.RESOLUTION_PROPOSAL_UNDELIVERED
+        if parent is not None and parent.state != ProposalState.PROPOSED:
+            return []  # answered, agreed by phone or withdrawn: nobody waits on it any more
+    else:
+        return []
+    incident = session.get(Incident, delivery.incident_id) if parent is not None else None
+    if incident is None:
+        return []
+    rows = session.execute(select(Delivery.channel, Delivery.status, Delivery.last_error)
+                           .where(column == parent.id, Delivery.recipient == "customer")).all()
+    if any(status not in UNREACHED for _, status, _ in rows) or _logged(session, incident.id, kind, what, parent.id):
+        return []
+    readers = _readers(session, incident) if incident.status == IncidentStatus.OPEN else []
+    how = {str(channel): str(status) for channel, status, _ in rows}
+    log_event(session, at=now, actor="system", kind=kind, incident_id=incident.id,
+              detail={f"{what}_id": parent.id, "round": getattr(parent, "round", None), "channels": how,
+                      "errors": {str(channel): (error or "")[:120] for channel, _, error in rows},
+                      "told": [recipient for _, recipient in readers]})
+    key = "upd_unreached_sms" if what == "update" else "upd_proposal_unreached_sms"
+    body = text(key, ref=incident.reference, company=company_name(incident), round=getattr(parent, "round", 0) or "",
+                how=_how(how), phone=incident.callback_phone or "no number")
+    return [Alert(phone, recipient, " ".join(body.split())) for phone, recipient in readers]
+
+
+def _logged(session: Session, incident_id: int, kind: str, what: str, parent_id: int) -> bool:
+    """Whether this update (or proposal) was already reported unreached (an incident has few such lines)."""
+    details = session.scalars(select(IncidentEvent.detail).where(IncidentEvent.incident_id == incident_id,
+                                                                 IncidentEvent.kind == kind))
+    return any((detail or {}).get(f"{what}_id") == parent_id for detail in details)
+
+
+def _readers(session: Session, incident: Incident) -> list[tuple[str, str]]:
+    """The owner's number (the managers' once the owner was deactivated, or when nobody owns it), each once."""
+    owner = incident_owner(session, incident)
+    reps = owner_or_managers(session, owner) if owner is not None else managers(session)
+    phones = dict.fromkeys((rep.phone, "owner" if rep is owner else "manager") for rep in reps if rep.phone)
+    return list(phones)
+
+
+def _how(channels: dict[str, str]) -> str:
+    """"SMS failed, e-mail skipped": what became of each channel, in the words a rep reads."""
+    names = {"sms": "SMS", "email": "e-mail"}
+    words = {"failed": "failed", "skipped": "not sent", "opted_out": "opted out (STOP)"}
+    return ", ".join(f"{names.get(c, c)} {words.get(s, s)}" for c, s in sorted(channels.items(), reverse=True))
