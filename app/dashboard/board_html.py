@@ -58,21 +58,21 @@ def rows_html(items: Sequence[BoardIncident], now: datetime, incident_url: str, 
     for item in items:
         # plain tuples: hashed and compared in C (comparing SQLAlchemy rows was most of a cache hit's cost)
         key = (tuple(item.incident), tuple(map(tuple, item.pages)), item.acknowledged_by, item.self_reported_by,
-               item.last_callback, item.taken_over_at, item.extension, item.on_hotline, item.also_call, incident_url)
+               item.last_callback, item.taken_over_at, item.extension, item.on_hotline, item.also_call, item.unreached, incident_url)
         parts = _ROWS.get(key)
         if parts is None:
             head, tail = _row(board_row(item), incident_url, Markup(_CSRF_SLOT), item.extension, item.on_hotline,
-                              item.also_call)
+                              item.also_call, item.unreached)
             parts = _ROWS[key] = (head, iso(item.incident.callback_due_at), tail.split(_CSRF_SLOT))
         out += (parts[0], _deadline(item.incident, now, parts[1], item.on_hotline), field.join(parts[2]))
     return Markup("".join(out))
 
 
 def _row(row: BoardRow, incident_url: str, csrf: Markup, extension: str = "", on_hotline: bool = False,
-         also_call: Sequence[JoinedContact] = ()) -> tuple[str, str]:
+         also_call: Sequence[JoinedContact] = (), unreached: str = "") -> tuple[str, str]:
     """The row's HTML before the deadline cell, and from the end of its countdown on (``_deadline`` is between);
     ``on_hotline``: no time to call back by yet (the caller is still giving their details); ``also_call``: the
-    different contacts who joined it (``joined_contacts``)."""
+    different contacts who joined it (``joined_contacts``); ``unreached``: what reached the customer by no channel."""
     i = row.incident
     r = escape(i.reference)
     to = escape(incident_url.format(quote(i.reference, safe="")))
@@ -86,7 +86,7 @@ def _row(row: BoardRow, incident_url: str, csrf: Markup, extension: str = "", on
             f'<br><span class="muted">{due}</span></td>\n'
             f'<td data-label="Incident"><a href="{to}"><strong class="company">{company}</strong></a>\n'
             f'<br><span class="reference">#{r}</span> · <span class="service">{escape(service(i))}</span>'
-            f'{_contact(i.contact_name)}{_also_call(also_call)}</td>\n'
+            f'{_contact(i.contact_name)}{_also_call(also_call)}{_unreached(unreached)}</td>\n'
             f'<td data-label="Actions">{_actions(row, r, to, named, csrf, extension)}</td>\n'
             f'{_state(row)}\n{_paged(row)}\n</tr>\n')
 
@@ -108,6 +108,10 @@ def _also_call(contacts: Sequence[JoinedContact]) -> str:
     return "".join(f'<br><span class="state bad also-call">Also call {escape(c.label())} by '
                    f'<time datetime="{iso(c.due_at)}">{clock(c.due_at)}</time>: joined from this number, '
                    f'contact differs, {UNTRACKED}</span>' for c in contacts)
+
+
+def _unreached(said: str) -> str:
+    return f'<br><span class="state bad unreached">{escape(said)}</span>' if said else ""
 
 
 def _contact(name: str) -> str:

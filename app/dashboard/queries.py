@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import DateTime, Select, String, select, type_coerce
+from sqlalchemy import DateTime, Select, String, func, select, type_coerce
 from sqlalchemy.engine import Connection, Result
 from sqlalchemy.orm import Session
 
@@ -55,6 +55,8 @@ class BoardIncident:
     on_hotline: bool = False
     # callers over the per-number limit who joined it with a contact that is not its own: owed callbacks too
     also_call: tuple[JoinedContact, ...] = ()
+    # its latest update (or resolution proposal) reached the customer by no channel: what the board says, "" if not
+    unreached: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,10 +143,32 @@ def board(session: Session, now: datetime) -> list[BoardIncident]:
     extensions = callback_extensions(session, incidents)  # one read of the log for every row
     on_hotline = callers_on_hotline(session)
     joined = joined_contacts(session)  # the join lines of the open incidents: few, and only under a flood
+    unreached = _unreached(conn)
     return [BoardIncident(i, pages.get(i.id, []), acks.get(i.id, ""), selfs.get(i.id, ""), lasts.get(i.id, ""),
                           took[i.id][0] if i.id in took else None, extensions.get(i.id, ""), i.id in on_hotline,
-                          tuple(joined.get(i.id, ())))
+                          tuple(joined.get(i.id, ())), unreached.get(i.id, ""))
             for i in incidents]
+
+
+# a message to the customer, and the line saying it reached them by no channel (app/services/unreached.py)
+_UNREACHED = {"customer_update_undelivered": ("customer_update_sent", "The latest customer update"),
+              "resolution_proposal_undelivered": ("resolution_proposed", "The resolution proposal")}
+
+
+def _unreached(conn) -> dict[int, str]:
+    """Open incidents whose latest update (or latest proposal) reached the customer by no channel: until another
+    one is sent, the board says so (the owner was told by SMS to phone them)."""
+    kinds = (*_UNREACHED, *(sent for sent, _ in _UNREACHED.values()))
+    latest: dict[tuple[int, str], int] = {(incident_id, kind): last for incident_id, kind, last in conn.execute(
+        select(IncidentEvent.incident_id, IncidentEvent.kind, func.max(IncidentEvent.id))
+        .join(Incident, Incident.id == IncidentEvent.incident_id)
+        .where(_OPEN, IncidentEvent.kind.in_(kinds)).group_by(IncidentEvent.incident_id, IncidentEvent.kind))}
+    said: dict[int, str] = {}
+    for (incident_id, kind), last in latest.items():
+        sent, what = _UNREACHED.get(kind, ("", ""))
+        if what and last > latest.get((incident_id, sent), 0):
+            said[incident_id] = f"{what} reached the customer by NO channel: phone them"
+    return said
 
 
 def _named(result: Result) -> list:

@@ -96,9 +96,21 @@ def test_an_update_that_reached_the_customer_by_no_channel_tells_the_owner_once(
     login(client, make_user(desk.hotline, Role.MANAGER).email)
     page = client.get(f"/incidents/{ref}").get_data(as_text=True)
     assert "Customer update 1 was sent, NOT delivered: it reached the customer by no channel" in page
+    board = client.get("/board").get_data(as_text=True)
+    assert "The latest customer update reached the customer by NO channel: phone them" in board
     with desk.hotline.db.session() as session:
         figures = update_figures(session, written - timedelta(hours=1), desk.clock.now() + timedelta(minutes=1))
     assert figures.on_time == 1 and figures.not_delivered == 1
+    report = client.get("/reports/updates", query_string={
+        "from": f"{written - timedelta(hours=1):%Y-%m-%d %H:%M}",
+        "to": f"{desk.clock.now() + timedelta(minutes=1):%Y-%m-%d %H:%M}"}).get_data(as_text=True)
+    assert '<td id="not-delivered">1</td>' in report
+
+    # the next update that reaches them clears the board's warning
+    customer.expect_sms("update: Fixed")
+    _run(desk, lambda s, now: write_update(s, lock_incident(s, ref), what_is_wrong="Fixed", by="Alice Primary",
+                                           via="dashboard", now=now))
+    assert "reached the customer by NO channel" not in client.get("/board").get_data(as_text=True)
 
 
 def test_an_update_whose_email_was_accepted_alerts_nobody(desk, network, smtp):
