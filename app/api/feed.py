@@ -20,7 +20,8 @@ DEFAULT_LIMIT, MAX_LIMIT = 100, 500
 @bp.get("/events")
 @require_scope("incidents:read")
 def index():
-    """Lines logged to any incident after ``cursor`` (from the start without one), in the order they committed."""
+    """Lines logged to any incident after ``cursor`` (from the start without one), in the order they committed;
+    the lines a call logged before its incident opened come with the incident's opening line."""
     limit = int_param("limit", request.args.get("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT)
     position = None
     if request.args.get("cursor"):
@@ -35,6 +36,6 @@ def index():
             raise ApiError(400, str(exc), code="invalid_parameter", field="cursor") from None
         ids = {row.incident_id for row in rows}
         references = dict(session.execute(select(Incident.id, Incident.reference).where(Incident.id.in_(ids))).all())
-        events = [event_json(row) | {"incident_id": row.incident_id, "incident_reference": references[row.incident_id]}
-                  for row in rows]
+        events = [event_json(row.event) | {"incident_id": row.incident_id,
+                                           "incident_reference": references[row.incident_id]} for row in rows]
     return jsonify(events=events, next_cursor=event_feed.encode(after), has_more=more)

@@ -11,6 +11,11 @@ hands out the lines of the transactions that snapshot did not see as committed, 
 waits for nobody (a transaction still open is simply read next time). A page cut by ``limit`` is
 pinned to the snapshot of the read that began it. On SQLite one writer holds the database at a time,
 so lines commit in ``id`` order and the position is the highest id handed out.
+
+An incident's log is its own lines and those its call logged before it opened mid-call (issue 13:
+no incident id then, the call's SID; ``events.events_of``). Those are handed out with the incident's
+opening line, as the incident's, once both have committed: a reader that had passed them then (no
+incident to name) gets them with the opening.
 """
 
 from __future__ import annotations
@@ -20,10 +25,11 @@ import binascii
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, literal_column, select, text, tuple_
+from sqlalchemy import bindparam, false, func, literal_column, select, text, tuple_, union_all
 from sqlalchemy.orm import Session
 
-from app.models import IncidentEvent
+from app.event_kind import EventKind
+from app.models import Incident, IncidentEvent
 
 _SNAPSHOT = re.compile(r"(\d{1,19}):(\d{1,19}):((?:\d{1,19})(?:,\d{1,19})*)?")
 _VERSION = "1"
@@ -39,13 +45,23 @@ class Position:
 
     ``done``: every line committed as of it was handed out (PostgreSQL: a snapshot's text; SQLite: an
     id); None at the beginning of the log. ``pin``/``last``: in the middle of a page cut by its limit,
-    the snapshot (SQLite: the highest id) that page was read under and the (txid, id) handed out last.
+    the snapshot (SQLite: the highest id) that page was read under and the key of the line handed out last:
+    (txid, id, id) of a line logged to its incident; of a call's line logged before its incident opened, the
+    (txid, id) of the later of it and the opening line, then its own id (``_call_lines``).
     """
 
     dialect: str
     done: str | None = None
     pin: str | None = None
-    last: tuple[int, int] | None = None
+    last: tuple[int, int, int] | None = None
+
+
+@dataclass(frozen=True)
+class FeedLine:
+    """One line handed out, and the incident whose log it is part of."""
+
+    event: IncidentEvent
+    incident_id: int
 
 
 def here(session: Session) -> Position:
@@ -57,45 +73,87 @@ def here(session: Session) -> Position:
 
 
 def read(session: Session, position: Position | None, limit: int,
-         kinds: tuple[str, ...] | None = None) -> tuple[list[IncidentEvent], Position, bool]:
+         kinds: tuple[str, ...] | None = None) -> tuple[list[FeedLine], Position, bool]:
     """Up to ``limit`` incident lines (of ``kinds``, if given) after ``position`` in commit order, the position
     after them and whether more were already committed (read again at once)."""
     dialect = session.get_bind().dialect.name
     position = position or Position(dialect)
     if position.dialect != dialect:
         raise InvalidPosition("a cursor of another database")
-    conditions = [IncidentEvent.incident_id.is_not(None)]
-    if kinds is not None:
-        conditions.append(IncidentEvent.kind.in_(kinds))
     pin = position.pin or here(session).done
     assert pin is not None
-    if dialect == "postgresql":
-        conditions += _postgresql_window(position, pin)
-    else:
-        conditions.append(IncidentEvent.id <= int(pin))
-        if position.done is not None:
-            conditions.append(IncidentEvent.id > int(position.done))
+    keyed = union_all(_own_lines(dialect, position, pin, kinds), _call_lines(dialect, position, pin, kinds, True),
+                      _call_lines(dialect, position, pin, kinds, False)).subquery()
+    key = (keyed.c.key_txid, keyed.c.key_id, keyed.c.id)
+    stmt = (select(IncidentEvent, keyed.c.owner, *key).join(keyed, keyed.c.id == IncidentEvent.id)
+            .order_by(*key).limit(limit + 1))
     if position.last is not None:
-        conditions.append(tuple_(IncidentEvent.txid, IncidentEvent.id) > tuple_(*position.last))
-    rows = list(session.scalars(select(IncidentEvent).where(*conditions)
-                                .order_by(IncidentEvent.txid, IncidentEvent.id).limit(limit + 1)))
+        stmt = stmt.where(tuple_(*key) > tuple_(*position.last))
+    rows = session.execute(stmt).all()
+    lines = [FeedLine(event, owner) for event, owner, *_ in rows[:limit]]
     if len(rows) > limit:
-        rows = rows[:limit]
-        return rows, Position(dialect, position.done, pin, (rows[-1].txid, rows[-1].id)), True
-    return rows, Position(dialect, pin), False
+        return lines, Position(dialect, position.done, pin, tuple(rows[limit - 1][2:])), True
+    return lines, Position(dialect, pin), False
 
 
-def _postgresql_window(position: Position, pin: str) -> list:
-    """Lines committed as of ``pin`` and not as of ``position.done``."""
-    def visible(snapshot: str, name: str):
-        return func.pg_visible_in_snapshot(literal_column("incident_events.txid::text::xid8"),
-                                           bindparam(name, snapshot).op("::")(literal_column("pg_snapshot")))
+def _own_lines(dialect: str, position: Position, pin: str, kinds: tuple[str, ...] | None):
+    """Lines logged to an incident, keyed by their own transaction and id."""
+    e = IncidentEvent.__table__
+    where = [e.c.incident_id.is_not(None), *_window(dialect, position, pin, e)]
+    if kinds is not None:
+        where.append(e.c.kind.in_(kinds))
+    return select(e.c.id, e.c.incident_id.label("owner"), e.c.txid.label("key_txid"), e.c.id.label("key_id")).where(*where)
 
-    window = [visible(pin, "feed_pin")]
+
+def _call_lines(dialect: str, position: Position, pin: str, kinds: tuple[str, ...] | None, opened_now: bool):
+    """Lines a call logged with no incident id (before its incident opened mid-call, issue 13), handed out as the
+    incident's once both they and its opening line have committed: with the opening line when that commits last
+    (``opened_now``), else as themselves. Each side is found from the lines in the window (the txid index)."""
+    e, o = IncidentEvent.__table__.alias("call_line"), IncidentEvent.__table__.alias("opening")
+    later = o if opened_now else e
+    where = [e.c.incident_id.is_(None), *_window(dialect, position, pin, later)]
+    if opened_now:
+        where.append(_committed(dialect, pin, e))
+    else:  # the opening handed out before: its line came before this one's
+        where += [_committed(dialect, pin, o), _handed_out(dialect, position, o)]
+    if kinds is not None:
+        where.append(e.c.kind.in_(kinds))
+    return (select(e.c.id, o.c.incident_id.label("owner"), later.c.txid.label("key_txid"),
+                   later.c.id.label("key_id"))
+            .select_from(o).join(Incident, Incident.id == o.c.incident_id).join(e, e.c.call_sid == Incident.call_sid)
+            .where(o.c.kind == EventKind.INCIDENT_OPENED.value, *where))
+
+
+def _committed(dialect: str, snapshot: str, line):
+    """SQL: ``line`` had committed as of ``snapshot`` (SQLite: the highest id then)."""
+    if dialect == "postgresql":
+        return _visible(line.c.txid, snapshot, "feed_pin")
+    return line.c.id <= int(snapshot)
+
+
+def _handed_out(dialect: str, position: Position, line):
+    """SQL: ``line`` was handed out before ``position`` (committed as of its ``done``)."""
+    if position.done is None:
+        return false()
+    if dialect == "postgresql":
+        return _visible(line.c.txid, position.done, "feed_done")
+    return line.c.id <= int(position.done)
+
+
+def _window(dialect: str, position: Position, pin: str, line) -> list:
+    """Conditions: ``line`` committed as of ``pin`` and not handed out before ``position``."""
+    window = [_committed(dialect, pin, line)]
     if position.done is not None:
-        # a transaction below the snapshot's xmin had ended: the index skips every line before it
-        window += [IncidentEvent.txid >= _xmin(position.done), ~visible(position.done, "feed_done")]
+        if dialect == "postgresql":  # a transaction below the snapshot's xmin had ended: the index skips the lines
+            window.append(line.c.txid >= _xmin(position.done))
+        window.append(~_handed_out(dialect, position, line))
     return window
+
+
+def _visible(txid, snapshot: str, name: str):
+    as_xid8 = txid.op("::")(literal_column("text")).op("::")(literal_column("xid8"))
+    return func.pg_visible_in_snapshot(as_xid8,
+                                       bindparam(name, snapshot, unique=True).op("::")(literal_column("pg_snapshot")))
 
 
 def _xmin(snapshot: str) -> int:
@@ -104,7 +162,7 @@ def _xmin(snapshot: str) -> int:
 
 def encode(position: Position) -> str:
     """The opaque cursor of ``position``."""
-    last = f"{position.last[0]}.{position.last[1]}" if position.last else ""
+    last = ".".join(str(n) for n in position.last) if position.last else ""
     raw = "|".join((_VERSION, position.dialect, position.done or "", position.pin or "", last))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
@@ -121,10 +179,11 @@ def decode(cursor: str) -> Position:
         raise InvalidPosition("not a cursor from this API")
     parsed_last = None
     if last:
-        txid, _, row_id = last.partition(".")
-        if not (_id_ok(txid) and _id_ok(row_id)):
+        parts = last.split(".")  # txid.key_id.id; a cursor handed out before the key had its id: txid.id
+        if len(parts) not in (2, 3) or not all(_id_ok(part) for part in parts):
             raise InvalidPosition("not a cursor from this API")
-        parsed_last = (int(txid), int(row_id))
+        txid, key_id, row_id = (parts[0], parts[1], parts[-1])
+        parsed_last = (int(txid), int(key_id), int(row_id))
     return Position(dialect, done or None, pin or None, parsed_last)
 
 

@@ -67,7 +67,8 @@ def collect(session: Session, now: datetime) -> int:
     if stored is None:
         events, after = _first_pass(session, now), None
     else:
-        events, after, _more = event_feed.read(session, event_feed.decode(stored.cursor), BATCH, tuple(EVENT_KINDS))
+        lines, after, _more = event_feed.read(session, event_feed.decode(stored.cursor), BATCH, tuple(EVENT_KINDS))
+        events = [line.event for line in lines]
     created = 0
     for event in events:
         try:
