@@ -14,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import db_time_limit
+from app.clock import Clock, SystemClock
 from app.idle_socket import closed_while_idle
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,9 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # The one place jobs leave a transaction: after its commit, to whoever the wiring named.
         self.dispatch: Callable[[list[Any]], None] | None = None
+        # The app's clock (the wiring's; a test's fake one): when each log line was written (``written_at``).
+        self.clock: Clock = SystemClock()
+        event.listen(self.sessions, "before_flush", self._stamp_written)
         event.listen(self.sessions, "after_commit", self._after_commit)
         event.listen(self.sessions, "after_rollback", _forget)
         event.listen(self.sessions, "after_transaction_create", _savepoint_began)
@@ -91,6 +95,16 @@ class Database:
             log.warning("%d jobs committed with no queue wired; left to the watchdog", len(jobs))
             return
         self.dispatch(jobs)
+
+    def _stamp_written(self, session: Session, _context, _instances) -> None:
+        """Each log line this flush inserts: written now, by the app's clock (whatever instant its ``at`` tells of)."""
+        from app.models import IncidentEvent  # the models import nothing of this module; this one imports no model
+
+        now = None
+        for obj in session.new:
+            if isinstance(obj, IncidentEvent):
+                now = now or self.clock.now()
+                obj.written_at = now
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

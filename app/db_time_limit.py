@@ -46,6 +46,9 @@ REQUEST_SECONDS = 30.0
 SUSPECT_SECONDS = 2.0
 # hotline worker, outside a request: each checkout's limit (a transaction there takes milliseconds)
 WORKER_SECONDS = 30.0
+# The longest a transaction of the app's can stay open and still commit: a log line it wrote (stamped
+# ``written_at`` when written) can appear that long after its stamp (``reports.params``: a provisional as_of)
+LONGEST_TRANSACTION_SECONDS = max(WEBHOOK_SECONDS, REQUEST_SECONDS, WORKER_SECONDS)
 TWILIO_PREFIX = "/twilio/"
 TICK_SECONDS = 0.25  # how late past its limit a connection may be shut (the watcher looks this often)
 LIBPQ_MIN_CONNECT_TIMEOUT = 2  # libpq takes a connect_timeout of 1 as 2

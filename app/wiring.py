@@ -38,6 +38,7 @@ class Hotline:
         if jobs is None:
             jobs = JobQueue(connect_redis(settings), settings.queue_name)
         clock = clock or SystemClock()
+        db.clock = clock  # when log lines are written (incident_events.written_at)
         queue = jobs
         db.dispatch = lambda pending: queue.dispatch(pending, clock.now())  # the unit of work's after-commit
         pacer = None

@@ -53,7 +53,7 @@ def download(ext: str) -> Response:
         return Response(str(exc) + "\n", 400, mimetype="text/plain")
     report = _build(params, breach_limit=0)[0] if ext == "json" else None  # the CSV holds no summary
     name = export.range_filename(params.start, params.end, ext)
-    return _download(_stream(ext, params, report), name, _MIMETYPES[ext])
+    return _download(_stream(ext, params, report), name, _MIMETYPES[ext], params)
 
 
 @bp.get("/reports/compliance.<any(csv, json):ext>.sha256")
@@ -70,7 +70,7 @@ def digest(ext: str) -> Response:
     for piece in _stream(ext, params, report):
         sha.update(piece)
     line = f"{sha.hexdigest()}  {name}\n".encode()
-    response = _download(iter([line]), f"{name}.sha256", "text/plain; charset=utf-8")
+    response = _download(iter([line]), f"{name}.sha256", "text/plain; charset=utf-8", params)
     response.headers["X-Content-SHA256"] = export.sha256_hex(line)
     return response
 
@@ -100,10 +100,12 @@ def _range(params: RangeParams) -> FactsRange:
     return FactsRange(params.start, params.end, params.tz, params.as_of)
 
 
-def _download(body: Iterator[bytes], name: str, mimetype: str) -> Response:
+def _download(body: Iterator[bytes], name: str, mimetype: str, params: RangeParams) -> Response:
     response = Response(body, 200, content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"  # company names and staff names
+    if params.provisional:  # a header, not in the bytes: they must match the digest fetched once final
+        response.headers["X-Report-Provisional-Until"] = params.final_from.isoformat().replace("+00:00", "Z")
     return response
 
 

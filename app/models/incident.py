@@ -89,7 +89,9 @@ class IncidentEvent(Base):
     __tablename__ = "incident_events"
     __table_args__ = (Index("ix_incident_events_owner", "incident_id", "at", "id",
                             postgresql_where=OWNER_KINDS, sqlite_where=OWNER_KINDS),
-                      Index("ix_incident_events_txid", "txid", "id"))  # the change feed's order
+                      Index("ix_incident_events_txid", "txid", "id"),  # the change feed's order
+                      # a pinned report's lines written after its as_of (none, or a handful)
+                      Index("ix_incident_events_written_at", "written_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
@@ -101,6 +103,12 @@ class IncidentEvent(Base):
     # the transaction that wrote the line (PostgreSQL's, set by the database; 0 on SQLite, whose writers take
     # turns, and on lines written before it was kept): the change feed hands lines out in commit order by it
     txid: Mapped[int] = mapped_column(BigInteger, server_default=writing_transaction())
+    # When the line was written, by the app's clock (a test's fake one too: what a report's ``as_of`` is judged by;
+    # ``Database`` stamps every ORM insert, the lean IVR step its SQL); ``at`` is the instant it tells of, which can
+    # be earlier (a spooled status callback applied later, a late job, a long transaction). NULL: written before
+    # it was kept, or by a writer that does not know it (the release before, in a rolling upgrade): read as ``at``.
+    # A report pinned to ``as_of`` reads the lines stamped and written by then (``reports.queries.written_by``).
+    written_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AppendOnlyViolation(Exception):

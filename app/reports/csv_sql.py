@@ -68,7 +68,10 @@ def _query(with_as_of: bool) -> str:
     # figures.stored_breached: a stored reason says the fold could count it breached at all
     breached = "f.breach_reason <> ''" + (" AND (f.due_at < %(as_of)s OR f.breach_logged_at IS NOT NULL)"
                                           if with_as_of else "")
-    fresh = " AND f.listed_at <= %(as_of)s AND f.last_event_at <= %(as_of)s" if with_as_of else ""
+    # figures.FactsRange._fresh: stamped by as_of, and no line of the incident written after it (queries.written_after)
+    fresh = (" AND f.listed_at <= %(as_of)s AND f.last_event_at <= %(as_of)s AND f.incident_id NOT IN (SELECT "
+             "e.incident_id FROM incident_events e WHERE e.written_at > %(as_of)s AND e.incident_id IS NOT NULL)"
+             if with_as_of else "")
     reasons = " ".join(f"WHEN {_literal(reason)} THEN {_literal(cell)}" for reason, cell in BREACHED.items())
     # the directory's cell for an acknowledging rep it has, else the stored one
     who = ("COALESCE(CASE WHEN f.acknowledged_at IS NOT NULL THEN "

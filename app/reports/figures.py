@@ -37,7 +37,7 @@ from app.reports.compliance import (
 )
 from app.reports.facts import OPENED, BreachReason, IncidentFacts, LoggedEvent, Outcome, is_breached, shapes_facts
 from app.reports.facts_sync import SLOT_SECONDS, slot_of
-from app.reports.queries import LoadedRange, moved_after
+from app.reports.queries import LoadedRange, moved_after, opened_after, written_after, written_by
 from app.reports.stats import Spread, percent
 
 BREACH_LIST_LIMIT = 500  # breaches listed on the page; the exports hold every one
@@ -216,10 +216,11 @@ class FactsRange:
     # -- SQL over the facts rows ------------------------------------------------------------------
 
     def _fresh(self) -> list:
-        """Rows in the range whose facts are complete as of ``as_of`` (the others are refolded)."""
+        """Rows in the range whose facts are complete as of ``as_of`` (the others are refolded): every line they
+        depend on stamped by then, and none of their incident's lines written after it (``written_after``)."""
         cond = listed_in(F, *self.bounds, self.as_of)
         if self.as_of is not None:
-            cond.append(F.last_event_at <= self.as_of)
+            cond += [F.last_event_at <= self.as_of, F.incident_id.not_in(written_after(self.as_of))]
         return cond
 
     def _breached(self):
@@ -314,8 +315,8 @@ class FactsRange:
             listed.append(Incident.captured_at <= self.as_of)
         ids: set[int] = set()
         if self.as_of is not None:
-            ids |= set(session.execute(select(F.incident_id).where(*listed_in(F, starts_at, ends_at, self.as_of),
-                                                                   F.last_event_at > self.as_of)).scalars())
+            ids |= set(session.execute(select(F.incident_id).where(*listed_in(F, starts_at, ends_at, self.as_of), or_(
+                F.last_event_at > self.as_of, F.incident_id.in_(written_after(self.as_of))))).scalars())
         if fresh is None:
             fresh = session.execute(select(func.count()).select_from(F).where(*self._fresh())).scalar_one()
         # Every facts row listed in the range is one of the range's incidents, so equal counts mean none
@@ -333,8 +334,11 @@ class FactsRange:
             return [], []
         refs = dict(session.execute(select(Incident.id, Incident.reference).where(Incident.id.in_(ids))).all())
         cut = [IncidentEvent.incident_id.in_(ids)]
+        later: set[int] = set()  # opened in the log only after as_of: not there yet, not unlogged
         if self.as_of is not None:
-            cut.append(IncidentEvent.at <= self.as_of)
+            cut += written_by(self.as_of)
+            later = set(session.execute(select(IncidentEvent.incident_id)
+                                        .where(IncidentEvent.incident_id.in_(ids), *opened_after(self.as_of))).scalars())
         logs: dict[int, list[LoggedEvent]] = defaultdict(list)
         for incident_id, kind, at, actor, detail in session.execute(
                 select(IncidentEvent.incident_id, IncidentEvent.kind, IncidentEvent.at, IncidentEvent.actor,
@@ -346,7 +350,7 @@ class FactsRange:
         for incident_id in ids:
             events = logs.get(incident_id, [])
             if not any(e.kind == OPENED for e in events):
-                if incident_id not in moved:  # a moved one not opened by as_of was simply not there yet
+                if incident_id not in moved and incident_id not in later:  # those were simply not there yet
                     unlogged.append(refs[incident_id])
                 continue
             facts = IncidentFacts.from_events(events)

@@ -6,12 +6,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from app.db_time_limit import LONGEST_TRANSACTION_SECONDS
 from app.oncall.wallclock import zone
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 366
 # a day inside the calendar's edges: any zone's local midnight (and the next UTC day) is a datetime in UTC
 FIRST_DATE, LAST_DATE = date.min + timedelta(days=1), date.max - timedelta(days=1)
+# How long after ``as_of`` a log line written before it may still commit (a transaction open then: the request and
+# worker time limits end it) and so join the report: its figures are provisional until then. Twice the limit: the
+# hosts' clocks (each stamps its own lines) may differ by a few seconds.
+SETTLING = timedelta(seconds=2 * LONGEST_TRANSACTION_SECONDS)
 
 
 class InvalidRange(ValueError):
@@ -20,12 +25,22 @@ class InvalidRange(ValueError):
 
 @dataclass(frozen=True)
 class RangeParams:
-    """[start, end) in local dates of ``tz``, judged from the log as it was at ``as_of``."""
+    """[start, end) in local dates of ``tz``, judged from the log as it was at ``as_of``.
+
+    ``provisional``: ``as_of`` is so recent that a transaction open then may still commit a line written before
+    it (``SETTLING``): the same parameters may give other figures and bytes until ``final_from``.
+    """
 
     start: date
     end: date
     tz: str
     as_of: datetime
+    provisional: bool = False
+
+    @property
+    def final_from(self) -> datetime:
+        """From when the report of these parameters can no longer change."""
+        return self.as_of + SETTLING
 
     def query(self) -> dict[str, str]:
         """The query string that reproduces this exact report (exports, digests)."""
@@ -52,7 +67,7 @@ def parse_range(args: Mapping[str, str], now: datetime) -> RangeParams:
     if (end - start).days > MAX_DAYS:
         raise InvalidRange(f"A report covers at most {MAX_DAYS} days; choose a shorter range.")
     as_of = _as_of(args.get("as_of"), now)
-    return RangeParams(start, end, tz, as_of)
+    return RangeParams(start, end, tz, as_of, provisional=now < as_of + SETTLING)
 
 
 def _date(args: Mapping[str, str], name: str) -> date | None:

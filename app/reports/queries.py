@@ -6,11 +6,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Incident, IncidentEvent, Rep
-from app.reports.facts import IncidentFacts, LoggedEvent
+from app.reports.facts import OPENED, IncidentFacts, LoggedEvent
 
 LONGEST_CALL = timedelta(hours=24)  # Twilio ends any call by then (4 hours by default): the latest details can come
 
@@ -26,10 +26,11 @@ class LoadedRange:
 
 
 def load_range(session: Session, starts_at: datetime, ends_at: datetime, as_of: datetime) -> LoadedRange:
-    """Facts of incidents captured in [starts_at, ends_at), from log lines written up to ``as_of``.
+    """Facts of incidents captured in [starts_at, ends_at), from log lines stamped and written by ``as_of``.
 
-    Cutting the log at ``as_of`` makes a report reproducible: the log only grows, so the
-    same range and ``as_of`` give the same figures (and export bytes) later.
+    Cutting the log at ``as_of`` makes a report reproducible: the log only grows, and a line written
+    after ``as_of`` is left out whatever instant it tells of (``written_by``), so the same range and
+    ``as_of`` give the same figures (and export bytes) later.
     """
     in_range = (Incident.captured_at >= starts_at, Incident.captured_at < ends_at, Incident.captured_at <= as_of)
     incidents = session.execute(select(Incident.reference, Incident.company).where(*in_range)).all()
@@ -38,7 +39,7 @@ def load_range(session: Session, starts_at: datetime, ends_at: datetime, as_of: 
     stmt = (
         select(IncidentEvent, Incident.reference)
         .join(Incident, IncidentEvent.incident_id == Incident.id)
-        .where(or_(and_(*in_range), and_(*moved_after(starts_at, ends_at, as_of))), IncidentEvent.at <= as_of)
+        .where(or_(and_(*in_range), and_(*moved_after(starts_at, ends_at, as_of))), *written_by(as_of))
         .order_by(IncidentEvent.incident_id, IncidentEvent.at, IncidentEvent.id)
     )
     logs: dict[str, list[LoggedEvent]] = defaultdict(list)
@@ -47,8 +48,29 @@ def load_range(session: Session, starts_at: datetime, ends_at: datetime, as_of: 
     opened = {ref for ref, events in logs.items() if any(e.kind == "incident_opened" for e in events)}
     facts = [IncidentFacts.from_events(logs[ref]) for ref in sorted(opened)]  # the report keeps those in range
     rep_names = dict(session.execute(select(Rep.id, Rep.name)).all())
-    unlogged = sorted(ref for ref, _ in incidents if ref not in opened)
+    later = set(session.execute(select(Incident.reference).join(IncidentEvent, IncidentEvent.incident_id == Incident.id)
+                                .where(*in_range, *opened_after(as_of))).scalars())
+    unlogged = sorted(ref for ref, _ in incidents if ref not in opened and ref not in later)
     return LoadedRange(facts, companies, rep_names, unlogged)
+
+
+def written_by(as_of: datetime) -> tuple:
+    """SQL: the log lines a report pinned to ``as_of`` reads: stamped by then and written by then (a line written
+    before ``written_at`` was kept has NULL there: its ``at``). ``IncidentEvent.written_at`` says why both."""
+    return IncidentEvent.at <= as_of, func.coalesce(IncidentEvent.written_at, IncidentEvent.at) <= as_of
+
+
+def written_after(as_of: datetime):
+    """SQL: the incidents with a log line written after ``as_of`` (by ``ix_incident_events_written_at``): their
+    facts rows may hold lines a report pinned to ``as_of`` must not read, so it refolds them from the log."""
+    return select(IncidentEvent.incident_id).where(IncidentEvent.written_at > as_of,
+                                                   IncidentEvent.incident_id.is_not(None))
+
+
+def opened_after(as_of: datetime) -> tuple:
+    """SQL: an ``incident_opened`` line written after ``as_of``: its incident (a caller spooled while the database
+    was down, rescued later with the time of the call) was not in the log yet as of then, not unlogged."""
+    return IncidentEvent.kind == OPENED, IncidentEvent.written_at > as_of
 
 
 def moved_after(starts_at: datetime, ends_at: datetime, as_of: datetime) -> tuple:

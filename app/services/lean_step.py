@@ -137,9 +137,9 @@ def _cte(n_lines: int, columns: tuple[str, ...]):
             "SELECT CAST(:key AS VARCHAR), CAST(:path AS VARCHAR), CAST(:response AS TEXT), :now FROM moved)",
         ]
         if n_lines:
-            parts.append("logged AS (INSERT INTO incident_events (incident_id, call_sid, at, actor, kind, detail) "
-                         + " UNION ALL ".join(
-                             f"SELECT CAST(:incident_id_{i} AS INTEGER), CAST(:call_sid_{i} AS VARCHAR), :at_{i}, "
+            parts.append("logged AS (INSERT INTO incident_events (incident_id, call_sid, at, written_at, actor, kind, "
+                         "detail) " + " UNION ALL ".join(
+                             f"SELECT CAST(:incident_id_{i} AS INTEGER), CAST(:call_sid_{i} AS VARCHAR), :at_{i}, :now, "
                              f"CAST(:actor_{i} AS VARCHAR), CAST(:kind_{i} AS VARCHAR), CAST(:detail_{i} AS JSON) "
                              "FROM moved" for i in range(n_lines)) + ")")
         if columns:
@@ -156,9 +156,11 @@ _MOVE = text("UPDATE call_sessions SET state = :state, seq = :seq + 1, updated_a
              "WHERE call_sid = :sid AND seq = :seq").bindparams(*_MOVE_TYPES)
 _STORE = text('INSERT INTO webhook_deliveries ("key", path, response, received_at) '
               "VALUES (:key, :path, :response, :now)").bindparams(_NOW)
-_LOG = text("INSERT INTO incident_events (incident_id, call_sid, at, actor, kind, detail) "
-            "VALUES (:incident_id, :call_sid, :at, :actor, :kind, :detail)").bindparams(
-    bindparam("at", type_=UTCDateTime()), bindparam("detail", type_=JSON))
+# written_at: the request's clock (``now``), as ``Database`` stamps the ORM's lines (``IncidentEvent.written_at``)
+_LOG = text("INSERT INTO incident_events (incident_id, call_sid, at, written_at, actor, kind, detail) "
+            "VALUES (:incident_id, :call_sid, :at, :written_at, :actor, :kind, :detail)").bindparams(
+    bindparam("at", type_=UTCDateTime()), bindparam("written_at", type_=UTCDateTime()),
+    bindparam("detail", type_=JSON))
 
 
 def _write_sqlite(conn: Connection, params: dict[str, Any], lines: list[dict[str, Any]],
@@ -169,7 +171,7 @@ def _write_sqlite(conn: Connection, params: dict[str, Any], lines: list[dict[str
         return False
     conn.execute(_STORE, params)
     if lines:
-        conn.execute(_LOG, lines)
+        conn.execute(_LOG, [line | {"written_at": params["now"]} for line in lines])
     if columns:
         shape = ("sqlite", columns)
         if shape not in _STATEMENTS:
@@ -191,8 +193,8 @@ _STATUS_TYPES = (_NOW, bindparam("at", type_=UTCDateTime()), bindparam("detail",
 _STATUS_POSTGRES = text(
     'WITH stored AS (INSERT INTO webhook_deliveries ("key", path, response, received_at) '
     "VALUES (:key, :path, :response, :now) RETURNING 1), "
-    "logged AS (INSERT INTO incident_events (incident_id, call_sid, at, actor, kind, detail) "
-    "SELECT CAST(:incident_id AS INTEGER), :call_sid, :at, :actor, :kind, :detail FROM stored), "
+    "logged AS (INSERT INTO incident_events (incident_id, call_sid, at, written_at, actor, kind, detail) "
+    "SELECT CAST(:incident_id AS INTEGER), :call_sid, :at, :now, :actor, :kind, :detail FROM stored), "
     "ended AS (UPDATE call_sessions SET status = :status, updated_at = :now "
     "WHERE call_sid = :call_sid AND :ended AND EXISTS (SELECT 1 FROM stored)) "
     "SELECT count(*) FROM stored").bindparams(*_STATUS_TYPES)
@@ -216,7 +218,8 @@ def status(db: Database, *, key: str, path: str, call_sid: str, call_status: str
             return UNANSWERED  # a connect a rep asked for during the call (acks.connect_after_call), or more to settle
         params = {**event_row(at=now, actor="twilio", kind="call_status", call_sid=call_sid, incident_id=incident_id,
                               detail={"status": call_status, "duration": duration}),
-                  "key": key, "path": path[:200], "response": "", "now": now, "status": call_status[:32],
+                  "key": key, "path": path[:200], "response": "", "now": now, "written_at": now,
+                  "status": call_status[:32],
                   "ended": ended}
         try:
             if postgres:

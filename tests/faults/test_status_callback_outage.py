@@ -200,3 +200,40 @@ def test_every_status_callback_is_answered_and_kept_while_the_database_is_unreac
         # page 1 does not exist: its report is logged unmatched, once for the two copies
         assert s.scalar(select(func.count()).select_from(IncidentEvent).where(
             IncidentEvent.kind == "sms_status_unmatched")) == 1
+
+
+def test_a_report_pinned_before_the_spool_is_replayed_keeps_its_figures_and_bytes(desk, network, tmp_path):
+    """A rep's callback call went unanswered while the database was down; a manager pins the report (and its CSV's
+    SHA-256) after the deadline, before the watchdog applies the spooled callbacks, stamped with the time they came:
+    before the pinned ``as_of``. The same parameters give the same bytes after the replay too."""
+    from datetime import timedelta
+
+    from app.models.user import Role
+    from tests.integration.dashboard_support import login_as
+
+    incident, alice = desk.acknowledged_by_alice(network)
+    desk.at(minutes=3)
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    alice.expect_call(answer=False)
+    with _outage(desk, network, tmp_path):
+        _work_and_ring(desk, network)
+    assert [r["form"]["CallStatus"] for r in _spooled(desk.hotline)] == ["initiated", "ringing", "no-answer"]
+    desk.clock.set(desk.t0 + timedelta(minutes=30))  # the deadline has passed; the spool is not replayed yet
+    as_of = desk.t0 + timedelta(minutes=25)
+    day = desk.t0.date()
+    query = {"start": day.isoformat(), "end": (day + timedelta(days=1)).isoformat(), "tz": "UTC",
+             "as_of": as_of.isoformat()}
+    login_as(desk.client, desk.hotline, Role.MANAGER)
+    paths = ("/reports/compliance.csv", "/reports/compliance.csv.sha256", "/reports/compliance.json")
+    pinned = {path: desk.client.get(path, query_string=query).get_data() for path in paths}
+    assert b"acknowledged but called late" in pinned["/reports/compliance.csv"]
+
+    # the watchdog replays the spool (its pages, due meanwhile, not sent here): the rep's leg "no-answer" is logged
+    assert replay(desk.hotline.db, desk.hotline.settings) == 3  # at the time it came, minute 3
+    with desk.hotline.db.session() as s:
+        [line] = s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "callback_rep_not_reached")).all()
+    assert line.at < as_of  # stamped before the pinned instant, written after it
+    for path in paths:
+        assert desk.client.get(path, query_string=query).get_data() == pinned[path], path
+    now = desk.client.get("/reports/compliance.csv", query_string={k: v for k, v in query.items() if k != "as_of"})
+    assert b"hotline could not reach the rep" in now.get_data()  # as of now: the replayed lines count

@@ -3,7 +3,9 @@
 A generated data set (bench/eventlog.py: the services' own event kinds and detail keys)
 holds every outcome, incidents without an opening line, and open ones. Lines are then
 appended through ORM sessions, as the services do, so the facts rows are kept by the
-flush hook; some land after a pinned ``as_of`` so those rows must be refolded. On both
+flush hook; some land after a pinned ``as_of`` so those rows must be refolded, some of them stamped before
+it but written after it (``written_at``: a spooled status callback applied later, a late job), with an incident
+rescued from the spool among them, so a report pinned before they were written must not read them. On both
 SQLite and PostgreSQL, for several ranges, time zones and ``as_of`` instants, the
 figures, the listed breaches and the exported CSV and JSON bytes must be identical.
 """
@@ -30,6 +32,7 @@ from bench.eventlog import Plan, generate, seed_reps
 START = datetime(2026, 10, 1, tzinfo=UTC)
 END = datetime(2026, 12, 1, tzinfo=UTC)
 LATE_LINES_AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+WRITTEN_LATE_AT = LATE_LINES_AT + timedelta(hours=1)  # lines written then, stamped before the pinned instants
 COMPANIES = ['=HYPERLINK("x")', "Acme, Inc.", 'Line\nbreak "Co"', "@home", "-minus", "+plus", "\tTab", "Ünïcode ✓"]
 CASES = [  # start, end, tz, as_of
     (date(2026, 10, 1), date(2026, 11, 1), "UTC", None),
@@ -39,6 +42,7 @@ CASES = [  # start, end, tz, as_of
     (date(2026, 11, 25), date(2026, 12, 1), "UTC", datetime(2026, 11, 28, 6, 0, tzinfo=UTC)),  # deadlines open
 ]
 PINNED = CASES[-1][-1]
+ACKED_LATE, ACKED_LATE_AT = range(12, 900, 53), PINNED - timedelta(days=20)  # before any acknowledgement they had
 
 
 @pytest.fixture
@@ -65,6 +69,7 @@ def engine(database_url):
                               "callback_due_at": incident.callback_due_at.isoformat()})
         for k in range(9):  # opened mid-call (issue 13) with the opening line saying so
             _opened_mid_call(session, k)
+        _written_late(session)
         for incident_id, company in zip(range(3, 900, 7), COMPANIES * 200, strict=False):
             session.get(Incident, incident_id).company = company
     yield eng
@@ -98,6 +103,22 @@ def _opened_mid_call(session: Session, k: int) -> None:
         log_event(session, at=details_in, actor="ivr", kind="deadline_set", incident_id=incident.id,
                   detail={"reason": "intake_completed", "captured_at": details_in.isoformat(),
                           "callback_due_at": incident.callback_due_at.isoformat()})
+
+
+def _written_late(session: Session) -> None:
+    """Lines stamped before PINNED, written after every pinned ``as_of`` of ``CASES`` but the last two: an
+    acknowledgement of several incidents (earlier than any they had), and a caller rescued from the spool."""
+    for incident_id in ACKED_LATE:
+        log_event(session, at=ACKED_LATE_AT, actor="Carol", kind="acknowledged", incident_id=incident_id,
+                  detail={"rep_id": 3, "via": "sms", "pages_canceled": 0}).written_at = WRITTEN_LATE_AT
+    called = PINNED - timedelta(hours=1)
+    due = called + timedelta(minutes=15)
+    rescued = Incident(reference="R0RESCUED", received_at=called, captured_at=called, callback_due_at=due)
+    session.add(rescued)
+    session.flush()
+    log_event(session, at=called, actor="system", kind="incident_opened", incident_id=rescued.id,
+              detail={"reference": rescued.reference, "source": "rescued", "callback_due_at": due.isoformat(),
+                      "missing": []}).written_at = WRITTEN_LATE_AT
 
 
 def _reference(session: Session, start: date, end: date, tz: str, as_of: datetime | None):
@@ -140,6 +161,23 @@ def test_the_data_set_holds_every_outcome_unjudged_and_refolded_incidents(engine
     assert all(row.count for row in full.reasons)
     assert len(loaded.unlogged) == 900 // 97
     assert len(stale) >= 30  # the rows the late ORM lines rewrote: a report pinned before them refolds them
+
+
+@pytest.mark.parametrize("as_of", [PINNED, LATE_LINES_AT - timedelta(minutes=1), WRITTEN_LATE_AT])
+def test_a_report_pinned_before_lines_stamped_earlier_were_written_leaves_them_out_on_both_paths(engine, as_of):
+    """Carol's acknowledgements and the rescued caller are in a report pinned once they were written, in none
+    pinned before (the rescued incident is then not yet in the log, not "unlogged"); both paths agree."""
+    start, end = date(2026, 10, 1), date(2026, 12, 1)
+    with Session(engine) as session:
+        full, loaded = _reference(session, start, end, "UTC", as_of)
+        fast, fast_loaded = FactsRange(start, end, "UTC", as_of).report(session, breach_limit=None)
+        acked_late = set(session.scalars(select(Incident.reference).where(Incident.id.in_(ACKED_LATE))))
+    written = as_of >= WRITTEN_LATE_AT
+    acks = {f.acknowledged_at for f in loaded.facts if f.reference in acked_late}  # the first acknowledgement
+    assert (ACKED_LATE_AT in acks) == written
+    assert ("R0RESCUED" in {f.reference for f in loaded.facts}) == written
+    assert "R0RESCUED" not in loaded.unlogged and fast_loaded.unlogged == loaded.unlogged
+    assert _figures(fast) == _figures(full)
 
 
 def test_a_report_pinned_inside_a_deadline_counts_it_open_on_both_paths(engine):
@@ -197,7 +235,7 @@ def test_the_facts_table_is_exactly_what_the_log_rebuilds(engine):
         rebuilt_count = rebuild_facts(conn, batch=128)
     with engine.connect() as conn:
         rebuilt = conn.execute(select(*columns).order_by(IncidentFactsRow.incident_id)).all()
-    assert rebuilt_count == len(kept) == 900 - 900 // 97 + 9
+    assert rebuilt_count == len(kept) == 900 - 900 // 97 + 9 + 1  # and the rescued one
     assert rebuilt == kept
 
 
@@ -266,7 +304,8 @@ def test_the_report_and_its_csv_read_no_event_log_when_every_facts_row_is_curren
         lines = b"".join(rng.csv_pieces(session)).split(b"\r\n")[1:-1]
     eng.dispose()
     assert report.total == len(lines) == 300
-    assert statements and not [sql for sql in statements if "incident_events" in sql]  # the old report read them all
+    # the old report read them all; now only the index is probed for lines written after as_of (none)
+    assert statements and [sql for sql in statements if "incident_events" in sql and "written_at >" not in sql] == []
 
 
 def test_a_renamed_rep_and_a_new_company_show_in_the_next_csv_as_in_a_full_recomputation(engine):

@@ -31,18 +31,23 @@ def at(text: str) -> datetime:
 
 
 class Desk:
-    """Drives the real services, one transaction per action, at the given times."""
+    """Drives the real services, one transaction per action, at the given times: the clock is moved there first,
+    so each log line is written when it says (``written_at``), as the services would have written it then."""
 
     def __init__(self, hotline):
-        self.db = hotline.db
+        self.db, self.clock = hotline.db, hotline.clock
         with self.db.transaction() as session:
             reps = [Rep(name="Alice Example", phone="+4930000001"), Rep(name="Bob Example", phone="+4930000002")]
             session.add_all(reps)
             session.flush()
             self.reps = {r.name.split()[0]: (r.id, r.name) for r in reps}
 
+    def _written(self, when: str | datetime) -> None:
+        self.clock.set(at(when) if isinstance(when, str) else when)
+
     def open(self, reference: str, captured: str, company: str = "") -> None:
         captured_at = at(captured)
+        self._written(captured_at)
         with self.db.transaction() as session:
             incident = Incident(reference=reference, company=company or f"{reference} GmbH",
                                 received_at=captured_at - timedelta(minutes=2), captured_at=captured_at,
@@ -53,16 +58,20 @@ class Desk:
                       detail={"reference": reference, "source": "ivr",
                               "callback_due_at": incident.callback_due_at.isoformat(), "missing": []})
 
-    def ack(self, reference: str, rep: str, now: str) -> None:
+    def ack(self, reference: str, rep: str, now: str, written: str | None = None) -> None:
+        """``rep`` acknowledges at ``now``; the line written then, or at ``written`` (a late writer)."""
         rep_id, name = self.reps[rep]
+        self._written(written or now)
         with self.db.transaction() as session:
             rep = session.get(Rep, rep_id)
             assert acknowledge(session, self._incident(session, reference), Actor(name, "web", rep), at(now)).ok
 
     def call(self, reference: str, rep: str, now: str, status: str, twilio_time: str) -> None:
+        self._written(now)
         with self.db.transaction() as session:
             callback = open_callback(session, self._incident(session, reference), self.reps[rep][0], at(now))
             callback_id = callback.id
+        self._written(at(twilio_time) + timedelta(seconds=2))
         with self.db.transaction() as session:
             customer_leg_status(session, callback_id, status, format_datetime(at(twilio_time)), f"CA{callback_id}",
                                 at(twilio_time) + timedelta(seconds=1))
@@ -71,6 +80,7 @@ class Desk:
 
     def self_report(self, reference: str, rep: str, called: str, now: str) -> None:
         rep_id, name = self.reps[rep]
+        self._written(now)
         with self.db.transaction() as session:
             self_report(session, self._incident(session, reference), rep_id, name, at(called), "own phone", at(now))
 
@@ -297,3 +307,35 @@ def test_an_as_of_still_to_come_is_refused_so_the_same_parameters_always_give_th
     now = clock.now().replace(microsecond=123456)
     clock.set(now)  # the page's own links pin the second it was made: as of now is no instant to come
     assert client.get("/reports/compliance.csv", query_string={**query, "as_of": now.isoformat()}).status_code == 200
+
+
+def test_a_pinned_export_does_not_change_when_a_line_stamped_before_its_as_of_is_written_after_it(
+        client, hotline, clock, desk):
+    """The log only grows, but not in ``at`` order: a line can be written after a report was pinned and still be
+    stamped before its ``as_of`` (a late job logging the instant it acted, a spooled status callback applied when
+    the database is back, a long transaction). The pinned report is of the log as it had been written by then."""
+    login_as(client, hotline, Role.MANAGER)
+    query = {**WEEK, "as_of": "2026-11-30T07:00:00Z"}  # an hour ago: past the provisional window
+    pinned = {path: client.get(path, query_string=query).get_data()
+              for path in ("/reports/compliance.csv", "/reports/compliance.csv.sha256", "/reports/compliance.json")}
+    desk.ack("R6NOBODY", "Bob", "2026-11-30 06:59", written="2026-11-30 09:00")  # stamped before the as_of
+    for path, body in pinned.items():
+        assert client.get(path, query_string=query).get_data() == body, path
+    assert client.get("/reports/compliance.csv", query_string=WEEK).get_data() != pinned["/reports/compliance.csv"]
+
+
+def test_a_report_as_of_the_last_minute_says_it_is_provisional_until_lines_being_written_then_are_in(
+        client, hotline, clock, desk):
+    """A transaction open at ``as_of`` may still commit a line written before it (the time limits end it within
+    30 s): such a report says so, on the page and in a header of its downloads, and not once it is final."""
+    login_as(client, hotline, Role.MANAGER)
+    recent = {**WEEK, "as_of": "2026-11-30T07:59:30Z"}  # the clock: 08:00
+    page = client.get("/reports/compliance", query_string=recent).get_data(as_text=True)
+    notice = re.search(r'id="report-provisional">(.*?)</p>', page, re.S)
+    assert notice and "Provisional</strong> until\n  08:00:30 UTC" in notice[1]
+    for path in ("/reports/compliance.csv", "/reports/compliance.csv.sha256", "/reports/compliance.json"):
+        assert client.get(path, query_string=recent).headers["X-Report-Provisional-Until"] == "2026-11-30T08:00:30Z"
+    clock.set(at("2026-11-30 08:00:31"))
+    page = client.get("/reports/compliance", query_string=recent).get_data(as_text=True)
+    assert 'id="report-provisional"' not in page
+    assert "X-Report-Provisional-Until" not in client.get("/reports/compliance.csv", query_string=recent).headers
