@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from app.migrate import alembic_config, upgrade
-from app.models import FeedCursor, HelpdeskDelivery, Incident
+from app.models import FeedCursor, HelpdeskDelivery, Incident, IncidentEvent
 from app.services import helpdesk_webhooks as webhooks
 from app.services.events import log_event
 
@@ -18,13 +18,18 @@ BEFORE = "e3b5c7d9f1a4"  # the revision before f4c6e8a0b2d5
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 
 
-def _incident(session: Session, reference: str, at: datetime) -> int:
+def _incident(session: Session, reference: str, at: datetime, old: bool = False) -> int:
+    """An incident and its opening line; ``old``: written by the release before (the columns it knew)."""
     incident = Incident(reference=reference, received_at=at, captured_at=at, callback_due_at=at + timedelta(minutes=15))
     session.add(incident)
     session.flush()
-    log_event(session, at=at, actor="ivr", kind="incident_opened", incident_id=incident.id,
-              detail={"reference": reference, "source": "ivr", "callback_due_at": incident.callback_due_at.isoformat(),
-                      "missing": []})
+    line = {"at": at, "actor": "ivr", "kind": "incident_opened", "incident_id": incident.id,
+            "detail": {"reference": reference, "source": "ivr", "callback_due_at": incident.callback_due_at.isoformat(),
+                       "missing": []}}
+    if old:
+        session.execute(insert(IncidentEvent.__table__).values(**line))
+    else:
+        log_event(session, **line)
     return incident.id
 
 
@@ -34,14 +39,14 @@ def test_the_first_pass_after_the_upgrade_goes_on_from_the_last_event_collected(
     upgrade(empty_database_url, BEFORE)
     engine = create_engine(empty_database_url)
     with Session(engine) as session, session.begin():  # sent before the upgrade (by the old collector): long ago
-        incident_id = _incident(session, "111111", NOW - timedelta(hours=3))
+        incident_id = _incident(session, "111111", NOW - timedelta(hours=3), old=True)
         session.flush()
         event_id = session.execute(text("SELECT max(id) FROM incident_events")).scalar_one()
         session.execute(insert(HelpdeskDelivery.__table__).values(
             event_id=event_id, incident_id=incident_id, kind="incident.opened", status="delivered", attempts=1,
             next_attempt_at=NOW - timedelta(hours=3), last_error="", created_at=NOW - timedelta(hours=3)))
     with Session(engine) as session, session.begin():  # not collected yet when the hotline stopped for the upgrade
-        _incident(session, "222222", NOW - timedelta(hours=1))
+        _incident(session, "222222", NOW - timedelta(hours=1), old=True)
     assert "event_feed_cursors" not in inspect(engine).get_table_names()
 
     upgrade(empty_database_url)
