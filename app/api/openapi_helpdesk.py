@@ -57,7 +57,8 @@ _FEED = {"get": {
         "stamped (at) before the last poll whose transaction committed after it; a line whose transaction "
         "is still open is handed out by a later poll. has_more: more lines were already committed, poll "
         "again at once. next_cursor is always given, also when no line is: keep it. Lines written during "
-        "a call before its incident existed are on the incident's own log (GET /incidents/{ref}), not here."),
+        "a call before its incident opened (the intake so far) are part of the incident's log "
+        "(GET /incidents/{ref}) and are handed out with its incident_opened line, as that incident's."),
     "parameters": [
         {"name": "cursor", "in": "query", "schema": STR, "description": "next_cursor of the previous answer"},
         {"name": "limit", "in": "query",
