@@ -25,8 +25,9 @@ import binascii
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, false, func, literal_column, select, text, tuple_, union_all
+from sqlalchemy import bindparam, cast, false, func, literal_column, select, text, tuple_, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.types import UserDefinedType
 
 from app.event_kind import EventKind
 from app.models import Incident, IncidentEvent
@@ -82,18 +83,33 @@ def read(session: Session, position: Position | None, limit: int,
         raise InvalidPosition("a cursor of another database")
     pin = position.pin or here(session).done
     assert pin is not None
-    keyed = union_all(_own_lines(dialect, position, pin, kinds), _call_lines(dialect, position, pin, kinds, True),
-                      _call_lines(dialect, position, pin, kinds, False)).subquery()
+    # each part in its key order, cut at the page (the incident's own lines: an index scan of (txid, id) that
+    # stops there), then the page of their union
+    keyed = union_all(_page(_own_lines(dialect, position, pin, kinds), position.last, limit, own=True),
+                      *(_page(_call_lines(dialect, position, pin, kinds, opened_now), position.last, limit)
+                        for opened_now in (True, False))).subquery()
     key = (keyed.c.key_txid, keyed.c.key_id, keyed.c.id)
     stmt = (select(IncidentEvent, keyed.c.owner, *key).join(keyed, keyed.c.id == IncidentEvent.id)
             .order_by(*key).limit(limit + 1))
-    if position.last is not None:
-        stmt = stmt.where(tuple_(*key) > tuple_(*position.last))
     rows = session.execute(stmt).all()
     lines = [FeedLine(event, owner) for event, owner, *_ in rows[:limit]]
     if len(rows) > limit:
         return lines, Position(dialect, position.done, pin, tuple(rows[limit - 1][2:])), True
     return lines, Position(dialect, pin), False
+
+
+def _page(part, last: tuple[int, int, int] | None, limit: int, own: bool = False):
+    """The first ``limit`` + 1 lines of ``part`` (a select of id, owner, key_txid, key_id) after ``last``, by key."""
+    columns = part.selected_columns
+    key = (columns.key_txid, columns.key_id, columns.id)
+    if last is not None:
+        if own:  # key (txid, id, id): the index's own order; the opening line after its call's lines keyed by it
+            txid, key_id, row_id = last
+            after = tuple_(*key[:2]) >= tuple_(txid, key_id) if row_id < key_id else tuple_(*key[:2]) > tuple_(txid, key_id)
+        else:
+            after = tuple_(*key) > tuple_(*last)
+        part = part.where(after)
+    return select(part.order_by(*key).limit(limit + 1).subquery())
 
 
 def _own_lines(dialect: str, position: Position, pin: str, kinds: tuple[str, ...] | None):
@@ -105,11 +121,14 @@ def _own_lines(dialect: str, position: Position, pin: str, kinds: tuple[str, ...
     return select(e.c.id, e.c.incident_id.label("owner"), e.c.txid.label("key_txid"), e.c.id.label("key_id")).where(*where)
 
 
+_CALL_LINE, _OPENING = IncidentEvent.__table__.alias("call_line"), IncidentEvent.__table__.alias("opening")
+
+
 def _call_lines(dialect: str, position: Position, pin: str, kinds: tuple[str, ...] | None, opened_now: bool):
     """Lines a call logged with no incident id (before its incident opened mid-call, issue 13), handed out as the
     incident's once both they and its opening line have committed: with the opening line when that commits last
     (``opened_now``), else as themselves. Each side is found from the lines in the window (the txid index)."""
-    e, o = IncidentEvent.__table__.alias("call_line"), IncidentEvent.__table__.alias("opening")
+    e, o = _CALL_LINE, _OPENING
     later = o if opened_now else e
     where = [e.c.incident_id.is_(None), *_window(dialect, position, pin, later)]
     if opened_now:
@@ -127,7 +146,7 @@ def _call_lines(dialect: str, position: Position, pin: str, kinds: tuple[str, ..
 def _committed(dialect: str, snapshot: str, line):
     """SQL: ``line`` had committed as of ``snapshot`` (SQLite: the highest id then)."""
     if dialect == "postgresql":
-        return _visible(line.c.txid, snapshot, "feed_pin")
+        return _visible(line, snapshot, "feed_pin")
     return line.c.id <= int(snapshot)
 
 
@@ -136,7 +155,7 @@ def _handed_out(dialect: str, position: Position, line):
     if position.done is None:
         return false()
     if dialect == "postgresql":
-        return _visible(line.c.txid, position.done, "feed_done")
+        return _visible(line, position.done, "feed_done")
     return line.c.id <= int(position.done)
 
 
@@ -150,10 +169,21 @@ def _window(dialect: str, position: Position, pin: str, line) -> list:
     return window
 
 
-def _visible(txid, snapshot: str, name: str):
-    as_xid8 = txid.op("::")(literal_column("text")).op("::")(literal_column("xid8"))
-    return func.pg_visible_in_snapshot(as_xid8,
-                                       bindparam(name, snapshot, unique=True).op("::")(literal_column("pg_snapshot")))
+class _Snapshot(UserDefinedType):
+    """PostgreSQL's ``pg_snapshot`` (a cast target only)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_kw) -> str:
+        return "pg_snapshot"
+
+
+# the txid of each table the feed reads lines from, as xid8 (built once: this is on every poll's path)
+_XID8 = {name: literal_column(f"{name}.txid::text::xid8") for name in ("incident_events", "call_line", "opening")}
+
+
+def _visible(line, snapshot: str, name: str):
+    return func.pg_visible_in_snapshot(_XID8[line.name], cast(bindparam(name, snapshot, unique=True), _Snapshot()))
 
 
 def _xmin(snapshot: str) -> int:
