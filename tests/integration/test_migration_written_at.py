@@ -24,7 +24,7 @@ from app.services.events import log_event
 from bench.eventlog import Plan, generate, seed_reps
 from hotline_sim.clock import FakeClock
 
-BEFORE = "d6f8a0c2e4b7"  # the revision before a8c0e2f4b6d8
+BEFORE = "a8c0e2f4b6d9"  # the revision before a8c0e2f4b6d8
 START, END = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
 _OLD_COLUMNS = [c for c in IncidentEvent.__table__.c if c.name != "written_at"]
 

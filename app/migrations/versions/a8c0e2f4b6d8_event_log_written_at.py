@@ -1,7 +1,7 @@
 """A pinned report reads the log as it had been written: each log line keeps when it was written
 
 Revision ID: a8c0e2f4b6d8
-Revises: d6f8a0c2e4b7
+Revises: a8c0e2f4b6d9
 Create Date: 2026-12-05 12:00:00
 
 A report pinned to ``as_of`` cut the log at ``at <= as_of``; a line stamped before ``as_of`` but
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 
 revision = 'a8c0e2f4b6d8'
-down_revision = 'd6f8a0c2e4b7'
+down_revision = 'a8c0e2f4b6d9'
 branch_labels = None
 depends_on = None
 
