@@ -67,7 +67,11 @@ def test_an_undelivered_update_whose_report_was_lost_reads_failed_as_its_report_
     assert _record(twilio, sms.provider_id).status == "undelivered"
     desk.at(minutes=1, seconds=50)  # its report may still come: not asked yet
     assert _lookups(twilio, sms.provider_id) == 0
+    # reaching the customer by no channel (no SMTP here), the update tells its owner to phone them (``unreached``)
+    alice = network.phone(ALICE).expect_sms("customer update 1 reached them by NO channel")
     desk.at(minutes=2)
+    assert [m for m in alice.sms if "NO channel" in m] == [alice.sms[-1]]  # once (her earlier SMS: the pages)
+    assert len(_events(desk, incident.id, "customer_update_undelivered")) == 1
     [after] = _deliveries(desk, incident.id, "update")
     # what the delivery report does (deliveries.sms_status): failed, Twilio's status and code as its error
     assert (after.status, after.last_error) == ("failed", "Twilio undelivered 30003")
@@ -78,7 +82,9 @@ def test_an_undelivered_update_whose_report_was_lost_reads_failed_as_its_report_
     for lost in network.lost:  # the lost report turns up after all: nothing moves
         _signed_post(desk, lost.url, lost.params)
     desk.at(minutes=30)
-    assert _lookups(twilio, sms.provider_id) == 1 and len(_events(desk, incident.id, "delivery_status")) == 1
+    assert _lookups(twilio, sms.provider_id) == 1
+    assert [e.detail["status"] for e in _events(desk, incident.id, "delivery_status")
+            if e.detail["delivery_id"] == sms.id] == ["undelivered"]  # (the owner's alert has a report of its own)
 
 
 def test_a_delivered_update_whose_report_was_lost_reads_delivered(desk, network, twilio):
@@ -95,7 +101,11 @@ def test_an_undelivered_proposal_whose_report_was_lost_never_lets_silence_close_
         assert propose(s, lock_incident(s, incident.reference), ProposalKind.RESOLVED, summary="A fix is deployed",
                        by="Alice Primary", now=desk.clock.now(), settings=desk.hotline.settings).ok
     desk.settle()
-    for minute in (2, 5, 15, 60):
+    told = network.phone(ALICE).expect_sms("the resolution proposal reached the customer by NO channel")
+    desk.at(minutes=2)  # the lookup finds it undelivered: the owner is told to phone them, not 72 hours later
+    assert [m for m in told.sms if "NO channel" in m] == [told.sms[-1]]  # once (her earlier SMS: the pages)
+    assert len(_events(desk, incident.id, "resolution_proposal_undelivered")) == 1
+    for minute in (5, 15, 60):
         desk.at(minutes=minute)
     with desk.hotline.db.session() as s:
         expiry = s.scalars(select(DueStep).where(DueStep.incident_id == incident.id,
