@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import time
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker, worker_registration
+from rq.exceptions import StopRequested
 
 _last_finished: dict[str, float] = {}  # queue name: time.monotonic() of the last job a worker here finished from it
 
@@ -27,28 +30,74 @@ def recently(queue: str, seconds: float) -> bool:
 
 
 COMMAND_POLL_SECONDS = 1.0  # the command channel's listening thread looks at its stop flag this often
+STOP_POLL_SECONDS = 1  # an idle worker notices a stop request within this long (RQ's own wait is 405 s)
 
 
 class StoppableWorker(SimpleWorker):
-    """RQ's SimpleWorker whose stop never waits a minute on its command channel.
+    """RQ's SimpleWorker that notices a stop request (``_stop_requested``) within seconds wherever it waits.
 
-    RQ listens for commands (``rq.command.send_shutdown_command``) on a thread that waits up to
-    60 s per poll; at the end of work it leaves the channel, then stops that thread. A thread that
-    saw the channel left before the stop waits those 60 s for a new subscription, and redis-py
-    (8.2) joins it without a limit: a ``hotline worker`` told to stop, a burst of the simulated back
-    office (the demo, the tests) stood still for a minute. Polling every second bounds that wait.
+    Nothing raises into it to stop it (``workers.stop_signals``): it looks at the request itself.
+    - Waiting for a job: RQ blocks on one BLPOP for up to 405 s; here the wait is polls of a second.
+    - Waiting out a dead Redis: RQ retries inside its wait for a job for as long as Redis stays down,
+      heartbeat first, and never looks at the request; here a failed heartbeat after a request ends it.
+    - Its command channel: RQ's listening thread waits up to 60 s per poll, and at the end of work
+      redis-py (8.2) joins it without a limit (a ``hotline worker`` told to stop, a burst of the simulated
+      back office, stood still for a minute); here it polls every second.
     """
 
+    max_connection_wait_time = STOP_POLL_SECONDS  # RQ's retry of a dead Redis, up to 60 s apart
     _dead = False  # register_death ran: a late heartbeat must not sign the worker up again
 
+    def check_for_suspension(self, burst: bool) -> None:
+        """RQ's; a dead Redis is left to the wait for a job that follows, which retries it.
+
+        Outside that wait RQ's loop takes a Redis that went away as "an unhandled exception, quitting",
+        with a traceback in the log of every worker of the process, each time Redis goes away.
+        """
+        try:
+            super().check_for_suspension(burst)
+        except RedisConnectionError:
+            self.log.debug("Worker %s: no suspension check, Redis is down", self.name)
+
+    def run_maintenance_tasks(self) -> None:
+        """RQ's registry clean-up; on a dead Redis, left for the next pass (as ``check_for_suspension``)."""
+        try:
+            super().run_maintenance_tasks()
+        except RedisConnectionError:
+            self.log.debug("Worker %s: maintenance put off, Redis is down", self.name)
+
+    def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
+        """RQ's wait for a job, in polls of ``STOP_POLL_SECONDS`` until a job comes or a stop is requested.
+
+        A burst (no ``timeout``) pops once, and a wait bounded by ``max_idle_time`` ends after it, as in RQ.
+        """
+        if timeout is None or max_idle_time is not None:
+            return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+        while not self._stop_requested:
+            result = super().dequeue_job_and_maintain_ttl(STOP_POLL_SECONDS, STOP_POLL_SECONDS)
+            if result is not None:
+                return result
+        raise StopRequested  # RQ's loop ends on it, as on its own request_stop
+
     def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
-        """RQ's heartbeat, and the worker signed up again when Redis no longer knows it.
+        """RQ's heartbeat; the worker signed up again when Redis no longer knows it; a stop on a dead Redis.
 
         RQ registers a worker once, when its loop starts. A Redis restarted empty (no persistence, a
         failover, a FLUSHALL) forgets it, and RQ's loop reconnects and goes on taking jobs unregistered:
         `hotline check` then said "no RQ worker listens" for as long as the process lived. The check rides
         on the heartbeat's round trip; a heartbeat queued on RQ's own pipeline (mid-job) is left as it is.
+
+        A heartbeat of its own (no pipeline: no job in hand) that finds Redis down after a stop request
+        raises ``StopRequested``: RQ's wait for a job retries a dead Redis heartbeat first, for ever.
         """
+        try:
+            self._heartbeat(timeout, pipeline)
+        except (RedisConnectionError, RedisTimeoutError):
+            if self._stop_requested and pipeline is None:
+                raise StopRequested from None
+            raise
+
+    def _heartbeat(self, timeout: int | None, pipeline) -> None:
         if pipeline is not None or self._dead:
             super().heartbeat(timeout, pipeline)
             return

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from rq.exceptions import StopRequested
 from rq.timeouts import BaseDeathPenalty
 
 from app.settings import SettingsError
@@ -31,7 +30,6 @@ THREADS = 4  # sends in flight per worker process, besides its main worker
 THREADS_ENV = "HOTLINE_PAGE_THREADS"
 MAX_THREADS = 32
 RETRY_SECONDS = 1.0
-STOP_POLL_SECONDS = 1  # an idle thread notices a stop within this long (RQ's own wait is 405 s)
 
 
 def thread_count(env: Mapping[str, str] | None = None) -> int:
@@ -59,50 +57,13 @@ class ThreadWorker(ReportingWorker):
     """An RQ SimpleWorker that can run in a thread other than the main one."""
 
     death_penalty_class = _Unbounded
-    max_connection_wait_time = STOP_POLL_SECONDS  # RQ's retry when Redis is down, up to 60 s apart: a stop waited that
 
     def _install_signal_handlers(self) -> None:
         """Signals reach the main thread only; the runner handles them (``workers.stop_signals``)."""
 
-    def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
-        """A heartbeat that finds Redis down after a stop request ends the thread's loop.
-
-        RQ retries a dead Redis inside its wait for a job for as long as Redis stays down, heartbeat
-        first, never looking at the stop request: a ``hotline worker`` stopped while Redis was down
-        waited out the runner's 10 s limit for its page threads. No job is in hand here (a job's
-        heartbeats come with a pipeline), and a failed heartbeat after a job failed the loop anyway.
-        """
-        try:
-            super().heartbeat(timeout, pipeline)
-        except (RedisConnectionError, RedisTimeoutError):
-            if self._stop_requested and pipeline is None:
-                raise StopRequested from None
-            raise
-
     def procline(self, message: str) -> None:
         """Leave the process title to the main worker."""
 
-    def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
-        """Wait for a page in short polls, so a stop request ends an idle thread within a second.
-
-        RQ's own wait blocks on one BLPOP for up to 405 s and does not look at the stop request:
-        the process then closed the thread's connection under it when it stopped its embedded
-        redis-server, and the thread reconnected in time to keep that server alive.
-        """
-        while not self._stop_requested:
-            result = super().dequeue_job_and_maintain_ttl(STOP_POLL_SECONDS, STOP_POLL_SECONDS)
-            if result is not None:
-                return result
-        raise StopRequested
-
-    def execute_job(self, job, queue) -> None:
-        self.busy.set()
-        try:
-            super().execute_job(job, queue)
-        finally:
-            self.busy.clear()
-
-    busy: threading.Event
 
 
 class PageThreads:
@@ -110,7 +71,7 @@ class PageThreads:
 
     def __init__(self, hotline: Hotline, count: int) -> None:
         self.hotline = hotline
-        self.workers: list[ThreadWorker] = []
+        self.workers: list[ThreadWorker | None] = [None] * count  # each thread's RQ worker now
         # Half of them (rounded down) serve the FIRST queue alone: in an outage's burst the other threads
         # sleep for the voice pages' call slots (up to the pacer's max_wait each), and a first page must
         # not wait for one of them to wake.
@@ -127,12 +88,17 @@ class PageThreads:
     def stop(self, wait_seconds: float = 10.0) -> None:
         """Stop taking pages and wait (bounded) for the threads: the sends in flight record their outcome,
         and every thread has signed off from Redis before the process stops its embedded server."""
-        self._stop.set()
-        for worker in list(self.workers):
-            worker._stop_requested = True  # RQ's request_stop raises in the caller when the worker is idle
+        self.request_stop()
         deadline = time.monotonic() + wait_seconds
         for thread in self.threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
+    def request_stop(self) -> None:
+        """Every thread's RQ worker ends its loop after the send in hand, and no thread starts another."""
+        self._stop.set()
+        for worker in list(self.workers):
+            if worker is not None:
+                worker._stop_requested = True  # RQ's request_stop raises in the caller when the worker is idle
 
     def _serve(self, index: int) -> None:
         may_wait()  # a page thread sleeps for its slot in the account's rate; the main worker puts pages off
@@ -144,8 +110,9 @@ class PageThreads:
             try:
                 queues = [jobs.first_queue] if index < self.first_only else jobs.sending_queues
                 worker = ThreadWorker(queues, connection=connection)
-                worker.busy = threading.Event()
-                self.workers.append(worker)
+                self.workers[index] = worker  # one per thread: an outage's retries start a new one each second
+                if self._stop.is_set():  # set after this loop's look at it: request_stop may not have seen it
+                    worker._stop_requested = True
                 worker.work(logging_level="WARNING")
             except (RedisConnectionError, RedisTimeoutError) as exc:
                 if not self._stop.is_set():  # a stopped thread's sign-off fails the same way on a dead Redis

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from rq.exceptions import StopRequested
 
 from app import db_time_limit
 from app.malloc_arenas import share_one_arena
@@ -21,7 +19,7 @@ from workers.stop_signals import StopSignals
 
 log = logging.getLogger(__name__)
 RELEASE_WAIT_SECONDS = 10.0  # at most this long for the watchdog to finish its pass and let go
-REDIS_RETRY_SECONDS = 1.0  # RQ's own back-off grows to 60 s; after a Redis restart we want jobs at once
+REDIS_RETRY_SECONDS = 1.0  # between RQ loops while Redis is down: after a Redis restart we want jobs at once
 
 
 class MainWorker(ReportingWorker):
@@ -71,14 +69,10 @@ def _run(hotline: Hotline, burst: bool, signals: StopSignals) -> None:
 def _work(hotline: Hotline, burst: bool, signals: StopSignals) -> None:
     """RQ's work loop, started again when Redis goes away (the watchdog runs due work meanwhile), until a signal."""
     connection = hotline.jobs.worker_connection()  # RQ's long BLPOP time-out stays on this pool
-    try:
-        with signals.armed():
-            while not signals.requested:
-                if _attempt(hotline, burst, signals, connection):
-                    return
-                time.sleep(REDIS_RETRY_SECONDS)  # a signal here raises StopRequested: no wait after it
-    except StopRequested:  # a signal, wherever it found the main thread outside a job
-        pass
+    while not signals.requested:
+        if _attempt(hotline, burst, signals, connection):
+            return
+        signals.wait(REDIS_RETRY_SECONDS)
 
 
 def _attempt(hotline: Hotline, burst: bool, signals: StopSignals, connection) -> bool:
@@ -89,7 +83,6 @@ def _attempt(hotline: Hotline, burst: bool, signals: StopSignals, connection) ->
     # RQ's scheduler runs in a thread (workers/scheduler.py), not in a forked child.
     try:
         worker = MainWorker(hotline.jobs.queues, connection=connection)  # talks to Redis already
-        worker.max_connection_wait_time = REDIS_RETRY_SECONDS
         with signals.serving(worker):
             worker.work(with_scheduler=burst, burst=burst)
     except (RedisConnectionError, RedisTimeoutError) as exc:

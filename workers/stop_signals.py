@@ -8,8 +8,12 @@ as "Redis went away" to the runner, which went on retrying. Two workers whose Re
 an hour outlived SIGTERM (systemd's SIGKILL then left the watchdog lease held until its TTL).
 
 Here the request is a flag of the process: the runner checks it around every attempt, and the RQ worker
-whose loop runs now is told to stop after the job in hand (or at once when it has none, as RQ does).
-A second signal a second or more after the first stops the process at once (RQ's "cold shutdown").
+whose loop runs now is told to stop after the job in hand; an idle one notices within a second
+(``workers.consuming.StoppableWorker``). Nothing is raised into the main thread for a first signal: a
+``StopRequested`` raised wherever the signal found it was swallowed where code catches every exception
+(the logging module's emit printed "--- Logging error ---" and went on; redis-py's retry of a dead
+Redis) and the process outlived the signal. A second signal a second or more after the first stops the
+process at once (RQ's "cold shutdown").
 """
 
 from __future__ import annotations
@@ -21,26 +25,24 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from rq.exceptions import StopRequested
 from rq.worker import BaseWorker, WorkerStatus
 
 log = logging.getLogger(__name__)
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 REPEAT_SECONDS = 1.0  # a second signal sooner is the same request (a terminal's Ctrl+C reaches a process group)
+POLL_SECONDS = 0.1  # ``StopSignals.wait`` looks at the request this often
 
 
 class StopSignals:
     """The process's request to stop, set by SIGTERM or SIGINT while ``installed``; read by the runner.
 
     The handler waits on no lock the main thread may hold when the signal lands (a ``threading.Event``'s
-    would deadlock): it sets a flag, flags the RQ worker serving now, and, while ``armed``, raises
-    ``StopRequested`` unless a job runs.
+    would deadlock) and raises nothing for a first signal: it sets a flag and flags the RQ worker serving now.
     """
 
     def __init__(self) -> None:
         self.requested = False
         self._first_at = 0.0
-        self._armed = False  # StopRequested may be raised in the main thread: the runner's loop catches it
         self._serving: BaseWorker | None = None
 
     @contextmanager
@@ -62,14 +64,11 @@ class StopSignals:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
 
-    @contextmanager
-    def armed(self) -> Iterator[None]:
-        """In the block a first signal raises ``StopRequested`` where no job runs; the caller catches it."""
-        self._armed = True
-        try:
-            yield
-        finally:
-            self._armed = False
+    def wait(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less when a stop is requested meanwhile."""
+        deadline = time.monotonic() + seconds
+        while not self.requested and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(POLL_SECONDS, left))
 
     @contextmanager
     def serving(self, worker: BaseWorker) -> Iterator[None]:
@@ -92,10 +91,8 @@ class StopSignals:
         self.requested, self._first_at = True, time.monotonic()
         worker = self._serving
         if worker is not None:
-            worker._stop_requested = True  # RQ's loop ends after the job in hand
+            worker._stop_requested = True  # RQ's loop ends after the job in hand, or within a second when idle
             if worker.get_state() == WorkerStatus.BUSY:
                 log.warning("%s: stopping after the job in hand (a second %s stops at once)", name, name)
                 return
         log.warning("%s: stopping", name)
-        if self._armed:
-            raise StopRequested  # out of RQ's wait for a job (or the runner's wait to retry) at once

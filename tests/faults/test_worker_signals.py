@@ -11,12 +11,14 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
 import pytest
 from redis import Redis
+from rq import Queue
 from sqlalchemy import create_engine, select
 
 from app.models import Lease
@@ -137,3 +139,60 @@ def test_a_worker_on_its_embedded_redis_stopped_with_sigint_leaves_no_redis_serv
         wait_for(lambda: _embedded_servers(tmp_path / "data") == [], "the embedded redis-server to stop")
     finally:
         worker.stop()
+
+
+@pytest.mark.parametrize("kind", ["main", "page thread"])
+def test_a_worker_asked_to_stop_while_it_waits_out_a_dead_redis_stops_within_seconds(hotline, redis_server_of_its_own,
+                                                                                     kind, caplog):
+    """Seen in CI: ``hotline worker`` still running 5 s after SIGTERM with Redis down, its main worker in RQ's
+    wait for a job, which retries a dead Redis every second for as long as it stays down and never looks
+    at the stop request (the page threads had their own way out, the main worker had none)."""
+    from rq.exceptions import StopRequested
+
+    from workers.page_threads import ThreadWorker
+    from workers.runner import MainWorker
+
+    redis = redis_server_of_its_own
+    worker = (MainWorker if kind == "main" else ThreadWorker)(hotline.jobs.queues, connection=Redis(port=redis.port))
+    worker.max_connection_wait_time = 1  # the runner's
+    worker.register_birth()  # as RQ's loop does before it waits for a job
+    outcome: list[BaseException | None] = []
+
+    def wait_for_a_job() -> None:
+        try:
+            worker.dequeue_job_and_maintain_ttl(405)
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - the test reads what ended the wait
+            outcome.append(exc)
+
+    waiting = threading.Thread(target=wait_for_a_job, daemon=True)
+    waiting.start()
+    wait_for(lambda: redis.client.hget(worker.key, "state") == b"idle", "the worker to wait for a job")
+    redis.kill()  # in its wait: RQ retries there
+    wait_for(lambda: "could not connect to Redis" in caplog.text, "the worker to retry the dead Redis")
+    worker._stop_requested = True  # what a SIGTERM's handler does to the worker serving now
+
+    waiting.join(timeout=10)
+    assert not waiting.is_alive(), "still waiting for Redis 10 s after the stop request"
+    assert len(outcome) == 1 and isinstance(outcome[0], StopRequested)
+
+
+def test_a_worker_loop_that_meets_a_dead_redis_outside_its_wait_for_a_job_waits_for_it_quietly(
+        hotline, redis_server_of_its_own, caplog):
+    """RQ's loop looks for a suspension and cleans its registries between waits for a job (every poll of a
+    second here); a Redis gone there was "an unhandled exception, quitting", a traceback in the log of every
+    worker of the process. The wait for a job that follows retries the dead Redis and logs that in a line."""
+    from workers.runner import MainWorker
+
+    redis = redis_server_of_its_own
+    connection = Redis(port=redis.port)
+    worker = MainWorker([Queue(q.name, connection=connection) for q in hotline.jobs.queues], connection=connection)
+    worker.register_birth()
+    redis.kill()
+
+    worker.check_for_suspension(burst=False)
+    worker.last_cleaned_at = None  # the registries' clean-up is due
+    worker.run_maintenance_tasks()
+
+    assert worker.should_run_maintenance_tasks  # put off, not marked done: the next pass tries again
+    assert [r for r in caplog.records if r.exc_info] == []

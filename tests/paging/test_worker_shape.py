@@ -91,7 +91,7 @@ def test_the_main_worker_starts_again_when_rqs_loop_ends_by_itself_and_stops_on_
             return False  # as RQ does after "found an unhandled exception, quitting..."
 
     monkeypatch.setattr(runner, "MainWorker", EndsByItself)
-    monkeypatch.setattr(runner.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(runner, "REDIS_RETRY_SECONDS", 0)
     signals = StopSignals()
     with signals.installed():
         runner._work(hotline, False, signals)
@@ -238,3 +238,27 @@ def test_a_worker_whose_command_thread_saw_the_channel_left_first_still_stops_wi
     worker.unsubscribe()  # RQ's: leave again, stop the thread, close
     assert time.monotonic() - started < 10  # a minute with RQ's own listening thread
     assert not worker.pubsub_thread.is_alive()
+
+
+def test_a_page_thread_that_starts_its_worker_as_the_process_stops_still_stops(hotline):
+    """A page thread that checked the stop flag just before ``stop`` set it made its next RQ worker after
+    ``stop`` had told the existing ones: nobody told that one, and it waited for pages until the 10 s join
+    gave up (the process outlived its signal; with Redis down it never ended its wait at all)."""
+    from workers import page_threads
+
+    threads = PageThreads(hotline, 1)
+
+    class MadeAsTheStopArrives(page_threads.ThreadWorker):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            threads.request_stop()  # the stop lands between the thread's look at the flag and its worker
+
+    real = page_threads.ThreadWorker
+    page_threads.ThreadWorker = MadeAsTheStopArrives
+    try:
+        threads.start()
+        assert _until(lambda: threads.workers[0] is not None, 10)
+    finally:
+        page_threads.ThreadWorker = real
+    threads.stop(wait_seconds=8)
+    assert not any(thread.is_alive() for thread in threads.threads)
