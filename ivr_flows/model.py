@@ -111,8 +111,9 @@ class IncidentInfo:
     acknowledged: bool = False  # someone has taken it (the status a repeat caller may hear)
     awaiting_confirmation: bool = False  # issue 11: a resolution proposal awaits the customer's answer
     called_back: bool = False  # a person answered our callback: never promise (or apologise for) one again
-    # the caller joined it (over the per-number limit) as a contact who is not its own: ``callback_due_at`` is
-    # their own deadline, and nothing of the incident's status is theirs to hear
+    # the caller joined it (beyond the per-number bounds) as a contact who is not its own: ``callback_due_at`` is
+    # their own deadline, which nothing tracks (so they are never told it), and nothing of the incident's status
+    # is theirs to hear
     own_contact: bool = False
     # its callback goes to the number this caller calls from: else it may be a spoofer's, and a caller silent at its
     # menu is taken as a new report rather than sent away (True for states saved before this was known)

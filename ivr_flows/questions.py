@@ -99,14 +99,15 @@ def joined_lines(state: CallState, now: datetime | None = None) -> list[str]:
 
 
 def own_contact_lines(state: CallState) -> list[str]:
-    """A caller who joined an incident whose contact is not theirs: their details are kept apart, and the
-    callback (or, without a number, the message) is owed to them by their own deadline."""
-    inc, c = state.incident, state.captured
-    when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
+    """A caller who joined an incident whose contact is not theirs: their details are kept apart and its reps
+    are asked to call them (or, without a number, to write). Such a join happens only beyond the bound on
+    incidents opened apart (``caller_limits.place_report``), where nothing tracks their deadline: they are
+    told no time, and how to get one (``joined_untracked``)."""
+    c = state.captured
     if c.callback_phone:
         number = _with_extension(state, say_phone(state.lang, c.callback_phone), c.callback_extension)
-        return [t(state, "joined_own_contact", number=number, time=when)]
-    return [t(state, "joined_own_contact_email", time=when)]
+        return [t(state, "joined_own_contact", number=number), t(state, "joined_untracked")]
+    return [t(state, "joined_own_contact_email"), t(state, "joined_untracked")]
 
 
 def _can_text(e164: str) -> bool:

@@ -66,12 +66,17 @@ PROMPTS: dict[str, str] = {
     ),
     "joined": "Vielen Dank. Wir haben Ihre Meldung zum offenen Vorfall für Ihre Nummer hinzugefügt.",
     "joined_own_contact": (
-        "Dieser Vorfall hat einen anderen Ansprechpartner, daher haben wir Ihre Angaben gesondert vermerkt: "
-        "Ein Techniker ruft Sie spätestens um {time} unter {number} zurück."
+        "Dieser Vorfall hat einen anderen Ansprechpartner, daher haben wir Ihre Angaben gesondert vermerkt "
+        "und die zuständigen Techniker gebeten, Sie unter {number} zurückzurufen."
     ),
     "joined_own_contact_email": (
-        "Dieser Vorfall hat einen anderen Ansprechpartner, daher haben wir Ihre Angaben gesondert vermerkt: "
-        "Ein Techniker meldet sich spätestens um {time} an der angegebenen E-Mail-Adresse."
+        "Dieser Vorfall hat einen anderen Ansprechpartner, daher haben wir Ihre Angaben gesondert vermerkt "
+        "und die zuständigen Techniker gebeten, sich an der angegebenen E-Mail-Adresse bei Ihnen zu melden."
+    ),
+    "joined_untracked": (
+        "Von dieser Telefonnummer kamen so viele Meldungen, dass wir für diesen Rückruf keine Uhrzeit zusagen "
+        "können. Rufen Sie uns nach Möglichkeit von einem anderen Telefon aus erneut an: Dann erhält Ihre "
+        "Meldung einen eigenen Vorfall und eine eigene Rückrufzeit."
     ),
     # support PIN
     "pin_ask": "Geben Sie die Support-PIN Ihres Kontos ein, dann die Rautetaste. Keine PIN? Nur die Rautetaste.",

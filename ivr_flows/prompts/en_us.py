@@ -52,13 +52,19 @@ PROMPTS: dict[str, str] = {
         "I'll take your report as a new incident, and we'll link it to the open one."
     ),
     "joined": "Thank you. We added your report to the open incident for your number.",
+    # only beyond the bound on incidents opened apart (caller_limits.place_report): no deadline is tracked
     "joined_own_contact": (
-        "That incident has a different contact, so we noted yours apart: an engineer will call you back "
-        "on {number} by {time}."
+        "That incident has a different contact, so we noted yours apart and asked its engineers to call you "
+        "back on {number}."
     ),
     "joined_own_contact_email": (
-        "That incident has a different contact, so we noted yours apart: an engineer will contact you "
-        "at the e-mail address you gave by {time}."
+        "That incident has a different contact, so we noted yours apart and asked its engineers to contact you "
+        "at the e-mail address you gave."
+    ),
+    "joined_untracked": (
+        "So many reports have come from this phone number that we cannot hold that callback to a time. "
+        "If you can, call us again from another phone: your report then gets an incident and a callback time "
+        "of its own."
     ),
     # support PIN
     "pin_ask": "Enter your account's support PIN, then the hash key. No PIN? Just press the hash key.",

@@ -98,11 +98,13 @@ def test_beyond_the_bound_a_customer_whose_report_joins_a_spoofed_incident_keeps
 
     *_, joined = incidents = _incidents(hotline)
     assert len(incidents) == 6  # the bound holds: no seventh incident
-    # They are told their own number and a deadline of their own, never the attacker's.
+    # They are told their own number, never the attacker's; and no time: nothing would hold the hotline to it
+    # (no step of its own). They hear how to get one: a call from another phone opens an incident of their own.
     assert "added your report" in closing
     assert say_phone("en-US", VICTIM) in closing and say_phone("en-US", OTHER_NUMBERS[-1]) not in closing
     own_due = told_at + timedelta(minutes=15)
-    assert "7:22 p.m. PST" in closing  # their own 15 minutes (the fake clock is 03:22 UTC then)
+    assert "7:22" not in closing and " by " not in closing and "within" not in closing  # 03:22 UTC, 7:22 p.m. PST
+    assert "cannot hold that callback to a time" in closing and "from another phone" in closing
     with hotline.db.session() as s:
         [line] = [e for e in events_of(s, joined) if e.kind == "report_joined"]
         assert line.detail["contact_differs"] is True
