@@ -55,12 +55,6 @@ def _post_sms(desk, params: dict[str, str], signature: str) -> list[str]:
     return [(m.findtext("Body") or m.text or "").strip() for m in root.iter("Message")]
 
 
-def _run(desk, fn):
-    with desk.hotline.db.transaction() as session:
-        result = fn(session, desk.clock.now())
-    desk.settle()
-    return result
-
 
 def _rows(desk, model, **where):
     with desk.hotline.db.session() as session:
@@ -72,12 +66,12 @@ def _kinds(desk, incident_id: int) -> list[str]:
 
 
 def _update(desk, ref: str, what: str):
-    return _run(desk, lambda s, now: write_update(s, lock_incident(s, ref), what_is_wrong=what, by="Alice Primary",
+    return desk.run(lambda s, now: write_update(s, lock_incident(s, ref), what_is_wrong=what, by="Alice Primary",
                                                   via="dashboard", now=now))
 
 
 def _propose(desk, ref: str, summary: str):
-    return _run(desk, lambda s, now: propose(s, lock_incident(s, ref), ProposalKind.RESOLVED, summary=summary,
+    return desk.run(lambda s, now: propose(s, lock_incident(s, ref), ProposalKind.RESOLVED, summary=summary,
                                              by="Alice Primary", now=now, settings=desk.hotline.settings))
 
 

@@ -27,16 +27,6 @@ from app.services.updates import write_update
 from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 
 
-def _run(desk, fn):
-    """Carry out a service in one transaction; its jobs leave on the unit of work after commit (as a view does)."""
-    hotline = desk.hotline
-    now = hotline.clock.now()
-    with hotline.db.transaction() as session:
-        result = fn(session, now)
-    desk.settle()
-    return result
-
-
 def _rows(desk, model, **where):
     with desk.hotline.db.session() as session:
         stmt = select(model).filter_by(**where).order_by(model.id)
@@ -87,7 +77,7 @@ def test_whole_life_callback_interval_updates_late_rejected_then_confirmed(desk,
         "escalated_1"]
     customer.expect_sms(f"Sev-1 {ref} update: Failover done")
     desk.clock.set(due2 + timedelta(minutes=5))
-    _run(desk, lambda s, now: write_update(s, lock_incident(s, ref), what_is_wrong="Failover done, replaying queue",
+    desk.run(lambda s, now: write_update(s, lock_incident(s, ref), what_is_wrong="Failover done, replaying queue",
                                            expected_resolution="within 1 hour", by="Alice Primary",
                                            via="dashboard", now=now))
     second = _rows(desk, CustomerUpdate, incident_id=incident.id)[1]
@@ -96,7 +86,7 @@ def test_whole_life_callback_interval_updates_late_rejected_then_confirmed(desk,
     # -- a proposal the customer rejects by SMS: the incident stays open and updates continue
     customer.expect_sms("We believe your problem is resolved", reply=f"NO {ref}")
     customer.expect_sms("We keep working on incident")
-    _run(desk, lambda s, now: propose(s, lock_incident(s, ref), ProposalKind.RESOLVED, summary="queue replayed",
+    desk.run(lambda s, now: propose(s, lock_incident(s, ref), ProposalKind.RESOLVED, summary="queue replayed",
                                       by="Alice Primary", now=now, settings=desk.hotline.settings))
     first_proposal = _rows(desk, ResolutionProposal, incident_id=incident.id)[0]
     assert first_proposal.state == "rejected" and first_proposal.decided_via == "sms"
@@ -110,10 +100,10 @@ def test_whole_life_callback_interval_updates_late_rejected_then_confirmed(desk,
     # -- update 4 on time, then a second proposal, confirmed through the e-mail link
     customer.expect_sms(f"Sev-1 {ref} update: Some messages")
     desk.clock.set(desk.clock.now() + timedelta(minutes=15))
-    _run(desk, lambda s, now: write_update(s, lock_incident(s, ref), what_is_wrong="Some messages still deferred",
+    desk.run(lambda s, now: write_update(s, lock_incident(s, ref), what_is_wrong="Some messages still deferred",
                                            by="Alice Primary", via="dashboard", now=now))
     customer.expect_sms("We believe your problem is resolved")
-    _run(desk, lambda s, now: propose(s, lock_incident(s, ref), ProposalKind.RESOLVED, summary="all queues drained",
+    desk.run(lambda s, now: propose(s, lock_incident(s, ref), ProposalKind.RESOLVED, summary="all queues drained",
                                       by="Alice Primary", now=now, settings=desk.hotline.settings))
     proposal_mail = smtp.inbox.to(desk.incident(incident.id).email)[-1]
     assert proposal_mail["Subject"] == f"Sev-1 incident {ref}: please confirm the resolution"
@@ -159,7 +149,7 @@ def test_silence_after_a_proposal_closes_it_resolved_not_confirmed(desk, network
     [follow_up] = _rows(desk, FollowUp, incident_id=incident.id)
     assert follow_up.interval_minutes == 60 and follow_up.agreed_via == "default"
     customer.expect_sms("A workaround is in place")
-    _run(desk, lambda s, now: propose(s, lock_incident(s, incident.reference), ProposalKind.WORKAROUND,
+    desk.run(lambda s, now: propose(s, lock_incident(s, incident.reference), ProposalKind.WORKAROUND,
                                       summary="send through the EU endpoint", by="Alice Primary", now=now,
                                       settings=desk.hotline.settings))
     _to_minutes(desk, desk.clock.now() + timedelta(hours=71, minutes=59))
@@ -180,7 +170,7 @@ def test_failed_email_is_retried_with_back_off_and_shown(desk, network, smtp):
     desk.settle()
     smtp.stop()
     customer.expect_sms("update: Investigating")
-    _run(desk, lambda s, now: write_update(s, lock_incident(s, incident.reference), what_is_wrong="Investigating",
+    desk.run(lambda s, now: write_update(s, lock_incident(s, incident.reference), what_is_wrong="Investigating",
                                            by="Alice Primary", via="dashboard", now=now))
     [mail] = _rows(desk, Delivery, incident_id=incident.id, channel="email")
     assert mail.status == "queued" and mail.attempts == 1 and "ConnectionRefused" in mail.last_error
@@ -215,7 +205,7 @@ def test_a_missed_update_is_escalated_again_each_interval_until_it_is_written(de
     assert [e.detail["late_seconds"] for e in late] == [0, 30 * 60]
     customer.expect_sms(f"Sev-1 {ref} update: Failover")
     desk.clock.set(due + timedelta(minutes=40))
-    _run(desk, lambda s, now: write_update(s, lock_incident(s, ref), what_is_wrong="Failover running",
+    desk.run(lambda s, now: write_update(s, lock_incident(s, ref), what_is_wrong="Failover running",
                                            by="Alice Primary", via="dashboard", now=now))
     assert _rows(desk, CustomerUpdate, incident_id=incident.id)[0].late_seconds == 40 * 60
     [step] = _rows(desk, DueStep, incident_id=incident.id, kind="update_due", level=1)

@@ -23,14 +23,6 @@ from tests.integration.dashboard_support import login, make_user
 from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 
 
-def _run(desk, fn):
-    now = desk.hotline.clock.now()
-    with desk.hotline.db.transaction() as session:
-        result = fn(session, now)
-    desk.settle()
-    return result
-
-
 def _rows(desk, model, **where):
     with desk.hotline.db.session() as session:
         return list(session.scalars(select(model).filter_by(**where).order_by(model.id)))
@@ -67,7 +59,7 @@ def test_an_update_that_reached_the_customer_by_no_channel_tells_the_owner_once(
     smtp.stop()  # every e-mail fails from now on
     customer.expect_sms("update: Investigating", fail="undelivered")  # an unreachable handset (30003)
     written = desk.clock.now()
-    result = _run(desk, lambda s, now: write_update(s, lock_incident(s, ref), what_is_wrong="Investigating",
+    result = desk.run(lambda s, now: write_update(s, lock_incident(s, ref), what_is_wrong="Investigating",
                                                     by="Alice Primary", via="dashboard", now=now))
     assert result.ok
     [sms] = _rows(desk, Delivery, purpose="update", channel="sms")
@@ -108,7 +100,7 @@ def test_an_update_that_reached_the_customer_by_no_channel_tells_the_owner_once(
 
     # the next update that reaches them clears the board's warning
     customer.expect_sms("update: Fixed")
-    _run(desk, lambda s, now: write_update(s, lock_incident(s, ref), what_is_wrong="Fixed", by="Alice Primary",
+    desk.run(lambda s, now: write_update(s, lock_incident(s, ref), what_is_wrong="Fixed", by="Alice Primary",
                                            via="dashboard", now=now))
     assert "reached the customer by NO channel" not in client.get("/board").get_data(as_text=True)
 
@@ -116,7 +108,7 @@ def test_an_update_that_reached_the_customer_by_no_channel_tells_the_owner_once(
 def test_an_update_whose_email_was_accepted_alerts_nobody(desk, network, smtp):
     incident, customer, _alice = _called_back(desk, network)
     customer.expect_sms("update: Investigating", fail="undelivered")
-    _run(desk, lambda s, now: write_update(s, lock_incident(s, incident.reference), what_is_wrong="Investigating",
+    desk.run(lambda s, now: write_update(s, lock_incident(s, incident.reference), what_is_wrong="Investigating",
                                            by="Alice Primary", via="dashboard", now=now))
     statuses = {d.channel: d.status for d in _rows(desk, Delivery, purpose="update")}
     assert statuses == {"sms": "failed", "email": "sent"}  # the mail server took it: it may have reached them
@@ -129,7 +121,7 @@ def test_a_proposal_that_reached_the_customer_by_no_channel_tells_the_owner_at_o
     ref = incident.reference
     smtp.stop()
     customer.expect_sms("We believe your problem is resolved", fail="undelivered")
-    _run(desk, lambda s, now: propose(s, lock_incident(s, ref), ProposalKind.RESOLVED, summary="queue replayed",
+    desk.run(lambda s, now: propose(s, lock_incident(s, ref), ProposalKind.RESOLVED, summary="queue replayed",
                                       by="Alice Primary", now=now, settings=desk.hotline.settings))
     alice.expect_sms(f"SEV1 {ref} Acme Mail: the resolution proposal reached the customer by NO channel "
                      f"(SMS failed, e-mail failed). Phone them: {CUSTOMER}.")

@@ -16,14 +16,6 @@ from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 from tests.paging.test_acknowledgement import _sms_from
 
 
-def _run(desk, fn):
-    now = desk.hotline.clock.now()
-    with desk.hotline.db.transaction() as session:
-        result = fn(session, now)
-    desk.settle()
-    return result
-
-
 def test_an_incident_worked_by_email_owes_the_customer_updates_at_the_interval(desk, network, smtp):
     """Policy step 5 holds for a customer reached by e-mail too: the owner is reminded, the managers told."""
     alice, maria = network.phone(ALICE), network.phone(MARIA)
@@ -39,7 +31,7 @@ def test_an_incident_worked_by_email_owes_the_customer_updates_at_the_interval(d
         return reached_by_email(session, lock_incident(session, ref), Actor(name=rep.name, via="dashboard", rep=rep),
                                 "E-mailed Dana, she replied", now)
 
-    assert _run(desk, reached).ok
+    assert desk.run(reached).ok
     with desk.hotline.db.session() as s:
         follow_up = s.scalars(select(FollowUp).where(FollowUp.incident_id == incident.id)).first()
         alice_id = s.scalar(select(Rep.id).where(Rep.phone == ALICE))
@@ -71,7 +63,7 @@ def test_a_customer_disputing_a_resolution_closed_by_silence_reaches_the_owner(d
     ref = incident.reference
     desk.settle()
     customer.expect_sms("We believe your problem is resolved")
-    _run(desk, lambda s, now: propose(s, lock_incident(s, ref), ProposalKind.RESOLVED, summary="queues drained",
+    desk.run(lambda s, now: propose(s, lock_incident(s, ref), ProposalKind.RESOLVED, summary="queues drained",
                                       by="Alice Primary", now=now, settings=desk.hotline.settings))
     desk.clock.set(desk.clock.now() + timedelta(hours=72))
     desk.settle()
@@ -104,7 +96,7 @@ def test_a_longer_interval_agreed_after_the_reminder_reminds_the_owner_again(des
     desk.clock.set(due - timedelta(minutes=10))
     desk.settle()
     desk.clock.set(due - timedelta(minutes=5))
-    result = _run(desk, lambda s, now: agree_interval(s, lock_incident(s, ref), 240, via="dashboard",
+    result = desk.run(lambda s, now: agree_interval(s, lock_incident(s, ref), 240, via="dashboard",
                                                       by="Alice Primary", now=now))
     assert result.ok
     new_due = due - timedelta(minutes=5) + timedelta(hours=4)
@@ -135,8 +127,8 @@ def test_a_customer_we_cannot_text_is_never_asked_to_answer_a_proposal_by_sms(de
         return reached_by_email(session, lock_incident(session, ref), Actor(name=rep.name, via="dashboard", rep=rep),
                                 "E-mailed Dana, she replied", now)
 
-    assert _run(desk, reached).ok
-    assert _run(desk, lambda s, now: propose(s, lock_incident(s, ref), ProposalKind.RESOLVED, summary="queues drained",
+    assert desk.run(reached).ok
+    assert desk.run(lambda s, now: propose(s, lock_incident(s, ref), ProposalKind.RESOLVED, summary="queues drained",
                                              by="Alice Primary", now=now, settings=desk.hotline.settings)).ok
     [mail] = [m for m in smtp.inbox.to("dana@acme.example") if "please confirm" in str(m["Subject"])]
     body = mail.get_content()
