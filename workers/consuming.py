@@ -37,7 +37,9 @@ class StoppableWorker(SimpleWorker):
     """RQ's SimpleWorker that notices a stop request (``_stop_requested``) within seconds wherever it waits.
 
     Nothing raises into it to stop it (``workers.stop_signals``): it looks at the request itself.
-    - Waiting for a job: RQ blocks on one BLPOP for up to 405 s; here the wait is polls of a second.
+    - Waiting for a job: RQ blocks on one BLPOP for up to 405 s; here the wait is polls of a second (a page
+      thread in RQ's wait reconnected after the process had closed its connection to stop its embedded
+      redis-server, in time to keep that server alive).
     - Waiting out a dead Redis: RQ retries inside its wait for a job for as long as Redis stays down,
       heartbeat first, and never looks at the request; here a failed heartbeat after a request ends it.
     - Its command channel: RQ's listening thread waits up to 60 s per poll, and at the end of work

@@ -65,7 +65,6 @@ class ThreadWorker(ReportingWorker):
         """Leave the process title to the main worker."""
 
 
-
 class PageThreads:
     """``count`` threads, each an RQ worker on the first and page queues; stopped (after their sends) with the process."""
 

@@ -154,7 +154,6 @@ def test_a_worker_asked_to_stop_while_it_waits_out_a_dead_redis_stops_within_sec
 
     redis = redis_server_of_its_own
     worker = (MainWorker if kind == "main" else ThreadWorker)(hotline.jobs.queues, connection=Redis(port=redis.port))
-    worker.max_connection_wait_time = 1  # the runner's
     worker.register_birth()  # as RQ's loop does before it waits for a job
     outcome: list[BaseException | None] = []
 
