@@ -36,8 +36,8 @@ def free_port() -> int:
 class RedisServer:
     """A redis-server of the test's own on a spare port (no persistence), which the test may kill."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
+    def __init__(self, port: int | None = None) -> None:
+        self.port = free_port() if port is None else port  # a port given: a server started again where one was
         self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                                       "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.client = Redis(port=self.port, socket_timeout=5)

@@ -23,7 +23,15 @@ from sqlalchemy import create_engine, select
 
 from app.models import Lease
 from app.services import leases
-from tests.faults.own_processes import STOP_SECONDS, alive, hotline_command, hotline_env, stopped_within, wait_for
+from tests.faults.own_processes import (
+    STOP_SECONDS,
+    RedisServer,
+    alive,
+    hotline_command,
+    hotline_env,
+    stopped_within,
+    wait_for,
+)
 from tests.faults.test_embedded_redis import _embedded_servers
 
 QUEUE = "hotline"  # QUEUE_NAME's default: the main worker is the only one listening on it (page threads are not)
@@ -195,3 +203,42 @@ def test_a_worker_loop_that_meets_a_dead_redis_outside_its_wait_for_a_job_waits_
 
     assert worker.should_run_maintenance_tasks  # put off, not marked done: the next pass tries again
     assert [r for r in caplog.records if r.exc_info] == []
+
+
+def test_a_redis_gone_between_two_polls_for_a_job_is_waited_for_and_the_next_job_taken(hotline,
+                                                                                       redis_server_of_its_own,
+                                                                                       caplog):
+    """Seen in CI: each poll of a second begins with RQ setting the worker's state, outside RQ's retry of a
+    dead Redis. A Redis killed between two polls was "an unhandled exception, quitting", a traceback in the
+    log, and the main worker's loop started again (a page thread's too). It is retried like any wait."""
+    from workers.runner import MainWorker
+
+    redis = redis_server_of_its_own
+    connection = Redis(port=redis.port)
+    queues = [Queue(q.name, connection=connection) for q in hotline.jobs.queues]
+    worker = MainWorker(queues, connection=connection)
+    worker.register_birth()
+    redis.kill()  # before the poll: its first command is the state's
+    outcome: list[object] = []
+
+    def wait_for_a_job() -> None:
+        try:
+            outcome.append(worker.dequeue_job_and_maintain_ttl(405))
+        except BaseException as exc:  # noqa: BLE001 - the test reads what ended the wait
+            outcome.append(exc)
+
+    waiting = threading.Thread(target=wait_for_a_job, daemon=True)
+    waiting.start()
+    wait_for(lambda: "Redis went away between polls" in caplog.text or outcome, "the worker to retry the dead Redis")
+    assert outcome == [], f"the wait ended on the dead Redis: {outcome}"
+    again = RedisServer(port=redis.port)
+    try:
+        job = queues[-1].enqueue("os.getcwd")
+        waiting.join(timeout=10)
+        assert not waiting.is_alive(), "still waiting 10 s after Redis came back with a job queued"
+        assert len(outcome) == 1 and isinstance(outcome[0], tuple), outcome
+        taken, queue = outcome[0]
+        assert (taken.id, queue.name) == (job.id, queues[-1].name)
+        assert [r for r in caplog.records if r.exc_info] == []
+    finally:
+        again.kill()
