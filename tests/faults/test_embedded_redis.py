@@ -220,9 +220,11 @@ def test_a_forked_child_that_exits_never_stops_its_parents_server_even_as_its_on
 
 
 PAUSED_DEMO = """
-import sys, time
+import signal, sys, time
 from pathlib import Path
 import hotline_sim.demo as demo
+
+signal.signal(signal.SIGHUP, signal.SIG_DFL)  # as from a terminal: a test run under nohup passes SIGHUP on ignored
 
 def paused(hotline, *rest):
     hotline.jobs.redis.ping()  # the embedded redis-server runs
