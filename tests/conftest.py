@@ -111,6 +111,17 @@ def _no_worker_finished_a_job_yet(monkeypatch) -> None:
     monkeypatch.setattr(consuming, "_last_finished", {})
 
 
+@pytest.fixture(autouse=True)
+def _no_database_connection_shut_yet(monkeypatch) -> None:
+    """Each test starts with the database trusted (``app.db_time_limit``): a connection an earlier test shut at
+    its limit, and no PostgreSQL connection of this process handed back since, left the next test's requests
+    the suspect's 2 s (CI: an IVR call's opening fell back to the voicemail on a loaded machine)."""
+    from app import db_time_limit
+
+    monkeypatch.setattr(db_time_limit.WATCHER, "shut_at", 0.0)
+    monkeypatch.setattr(db_time_limit.WATCHER, "answered_at", 0.0)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A migrated PostgreSQL schema of its own, or a skip where none runs."""
