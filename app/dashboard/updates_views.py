@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
@@ -19,7 +19,7 @@ from app.models import (
     ProposalKind,
     ResolutionProposal,
 )
-from app.reports.updates import update_figures
+from app.reports.updates import figures_json, update_figures
 from app.services import outages as outage_service
 from app.services.acks import lock_incident
 from app.services.resolution import propose, record_verbal_agreement
@@ -209,19 +209,38 @@ def _when(value: str, default: datetime | None) -> datetime | None:
 
 @bp.get("/reports/updates")
 @requires(Role.MANAGER)
-def report() -> str:
+def report() -> str | tuple[str, int]:
     """Update punctuality, time to resolution, confirmed vs unconfirmed, outage-linked, non-critical."""
-    hotline = _hotline()
-    now = hotline.clock.now()
+    start, end, error = _report_range()
+    if error:
+        return render_template("dashboard/updates_report.html", r=None, start=start, end=end, error=error), 400
+    with _hotline().db.session() as session:
+        figures = update_figures(session, start, end)
+    return render_template("dashboard/updates_report.html", r=figures, start=start, end=end)
+
+
+@bp.get("/reports/updates.json")
+@requires(Role.MANAGER)
+def report_json() -> Response:
+    """The same figures for a script or a spreadsheet (``figures_json``); a bad range is a 400 saying why."""
+    start, end, error = _report_range()
+    if error:
+        return jsonify({"error": error}), 400
+    with _hotline().db.session() as session:
+        figures = update_figures(session, start, end)
+    response = jsonify(figures_json(figures, start, end))
+    response.headers["Cache-Control"] = "no-store"  # the figures of a range still open change
+    return response
+
+
+def _report_range() -> tuple[datetime, datetime, str | None]:
+    """The report's [from, to) in UTC from the query (the last 7 days by default), and what is wrong with it."""
+    now = _hotline().clock.now()
     try:
         start = _when(request.args.get("from", ""), now - timedelta(days=7))
         end = _when(request.args.get("to", ""), now)
     except ValueError:  # never the figures of another range than the one asked for
-        return render_template("dashboard/updates_report.html", r=None, start=now - timedelta(days=7), end=now,
-                               error="From and to must be dates and times like 2026-11-30 14:00 (UTC)."), 400
+        return now - timedelta(days=7), now, "From and to must be dates and times like 2026-11-30 14:00 (UTC)."
     if end <= start:
-        return render_template("dashboard/updates_report.html", r=None, start=start, end=end,
-                               error="The range must end after it starts."), 400
-    with hotline.db.session() as session:
-        figures = update_figures(session, start, end)
-    return render_template("dashboard/updates_report.html", r=figures, start=start, end=end)
+        return start, end, "The range must end after it starts."
+    return start, end, None

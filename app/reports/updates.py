@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.models import IncidentEvent
+from app.reports.export import iso
 from app.reports.stats import Spread, percent
 
 COUNTED = ("customer_update_sent", "customer_update_late", "resolution_confirmed", "resolution_rejected",
@@ -48,6 +49,14 @@ class UpdateFigures:
         """Share of owed updates written by their due time (written and sent: whether each reached the customer is
     ``not_delivered``'s to say)."""
         return percent(self.on_time, self.updates_owed)
+
+
+def figures_json(figures: UpdateFigures, start: datetime, end: datetime) -> dict[str, Any]:
+    """The figures of [start, end) in plain JSON types (``/reports/updates.json``): every figure the page shows,
+    seconds as numbers, each spread as count, median, p90, p99 and max (nearest rank)."""
+    body = asdict(figures)
+    body["punctuality_percent"] = figures.punctuality_percent
+    return {"range": {"from": iso(start), "to": iso(end), "end_excluded": True, "tz": "UTC"}, "updates": body}
 
 
 def figures_from_counts(counts: Iterable[Any], linked_incidents: int, *, missed: int = 0,

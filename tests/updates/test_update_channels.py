@@ -4,6 +4,8 @@ repeat caller's keypad (service side), non-critical callers, and the interval's 
 from __future__ import annotations
 
 import itertools
+import re
+from dataclasses import fields
 from datetime import timedelta
 
 import pytest
@@ -23,7 +25,7 @@ from app.models.oncall import Rep
 from app.models.user import Role
 from app.oncall.records import parse_rep, parse_schedule
 from app.queue import JobQueue
-from app.reports.updates import update_figures
+from app.reports.updates import UpdateFigures, update_figures
 from app.services.noncritical import record_non_critical
 from app.services.oncall_admin import create_rep, save_schedule
 from app.services.resolution import decide_by_call, spoken_proposal
@@ -146,6 +148,7 @@ def test_rep_cannot_declare_an_outage(hotline, client):
     login_as(client, hotline, Role.REP)
     assert post_form(client, "/outages", {"what_fails": "everything"}).status_code == 403
     assert client.get("/reports/updates").status_code == 403
+    assert client.get("/reports/updates.json").status_code == 403
 
 
 @pytest.mark.parametrize(("query", "says"), [
@@ -155,6 +158,21 @@ def test_the_updates_report_refuses_a_range_it_cannot_read_instead_of_showing_an
     response = client.get(f"/reports/updates?{query}")
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and says in page and 'id="update-figures"' not in page
+    exported = client.get(f"/reports/updates.json?{query}")
+    assert exported.status_code == 400 and says in exported.get_json()["error"] and "updates" not in exported.get_json()
+
+
+def test_the_updates_report_links_its_range_as_json_and_the_json_has_every_figure_of_the_page(hotline, client):
+    login_as(client, hotline, Role.MANAGER)
+    page = client.get("/reports/updates?from=2026-11-30 14:00&to=2026-12-01 09:30").get_data(as_text=True)
+    link = re.search(r'id="updates-json" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    body = client.get(link).get_json()
+    assert body["range"] == {"from": "2026-11-30T14:00:00Z", "to": "2026-12-01T09:30:00Z", "end_excluded": True,
+                             "tz": "UTC"}
+    figures = body["updates"]
+    assert set(figures) == {f.name for f in fields(UpdateFigures)} | {"punctuality_percent"}
+    assert figures["updates_owed"] == 0 and figures["lateness"] == {"count": 0, "median": None, "p90": None,
+                                                                     "p99": None, "maximum": None}
 
 
 def test_owner_sms_sets_interval_writes_update_and_proposes(hotline, client, clock, smtp):

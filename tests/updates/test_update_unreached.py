@@ -97,6 +97,14 @@ def test_an_update_that_reached_the_customer_by_no_channel_tells_the_owner_once(
         "from": f"{written - timedelta(hours=1):%Y-%m-%d %H:%M}",
         "to": f"{desk.clock.now() + timedelta(minutes=1):%Y-%m-%d %H:%M}"}).get_data(as_text=True)
     assert '<td id="not-delivered">1</td>' in report
+    exported = client.get("/reports/updates.json", query_string={
+        "from": f"{written - timedelta(hours=1):%Y-%m-%d %H:%M}",
+        "to": f"{desk.clock.now() + timedelta(minutes=1):%Y-%m-%d %H:%M}"})
+    assert exported.status_code == 200 and exported.headers["Cache-Control"] == "no-store"
+    body = exported.get_json()
+    assert (body["updates"]["on_time"], body["updates"]["not_delivered"], body["updates"]["updates_owed"]) == (1, 1, 1)
+    assert body["updates"]["punctuality_percent"] == 100.0 and body["range"]["end_excluded"] is True
+    assert body["range"]["from"] == f"{written - timedelta(hours=1):%Y-%m-%dT%H:%M}:00Z"
 
     # the next update that reaches them clears the board's warning
     customer.expect_sms("update: Fixed")
