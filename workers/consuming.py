@@ -85,8 +85,10 @@ class StoppableWorker(SimpleWorker):
             except (RedisConnectionError, RedisTimeoutError) as exc:
                 if self._stop_requested:
                     break
-                self.log.warning("Worker %s: Redis went away between polls (%s); retrying in %d s",
-                                 self.name, type(exc).__name__, STOP_POLL_SECONDS)
+                # RQ's own words for its retry inside the wait: one kind of line for the operator (and for
+                # workers.log_repeats, which lets it out once a minute per worker)
+                self.log.error("Worker %s: could not connect to Redis instance: %s retrying in %d seconds...",
+                               self.name, exc, STOP_POLL_SECONDS)
                 time.sleep(STOP_POLL_SECONDS)
                 continue
             if result is not None:

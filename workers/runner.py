@@ -12,7 +12,7 @@ from app import db_time_limit
 from app.malloc_arenas import share_one_arena
 from app.services import leases
 from app.wiring import Hotline
-from workers import context, page_threads, watchdog
+from workers import context, log_repeats, page_threads, watchdog
 from workers.consuming import ReportingWorker
 from workers.scheduler import start_scheduler
 from workers.stop_signals import StopSignals
@@ -38,6 +38,9 @@ def run_worker(hotline: Hotline, burst: bool = False) -> None:
 
 def _run(hotline: Hotline, burst: bool, signals: StopSignals) -> None:
     share_one_arena()  # before the page threads, the scheduler and the watchdog start
+    if not burst:  # a bad setting fails here, at start, before anything below changes this process
+        interval = watchdog.interval_seconds()  # HOTLINE_WATCHDOG_SECONDS
+        count = page_threads.thread_count()  # HOTLINE_PAGE_THREADS
     db_time_limit.limit_background()  # no thread of the worker waits for ever on a server that stopped answering
     context.use(hotline)
     stop = threading.Event()
@@ -45,12 +48,11 @@ def _run(hotline: Hotline, burst: bool, signals: StopSignals) -> None:
     senders: page_threads.PageThreads | None = None
     scheduler: threading.Thread | None = None
     if not burst:
-        interval = watchdog.interval_seconds()  # a bad HOTLINE_WATCHDOG_SECONDS fails here, at start
-        count = page_threads.thread_count()  # and a bad HOTLINE_PAGE_THREADS
         guard = threading.Thread(target=_watch, args=(hotline, stop, interval), name="watchdog", daemon=True)
         guard.start()
         scheduler = start_scheduler(hotline, stop)
         senders = page_threads.PageThreads(hotline, count).start()
+    quiet = log_repeats.install()  # a Redis down for an hour: a line a minute per worker, not one a second
     try:
         if burst:
             watchdog.sweep(hotline)
@@ -64,6 +66,7 @@ def _run(hotline: Hotline, burst: bool, signals: StopSignals) -> None:
                 # a daemon thread dies with the interpreter: wait, so the lease and locks are released at once
                 thread.join(timeout=RELEASE_WAIT_SECONDS)
         db_time_limit.limit_background(None)  # for a caller that goes on in this process (tests, burst runs)
+        quiet()
 
 
 def _work(hotline: Hotline, burst: bool, signals: StopSignals) -> None:
