@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from app.reports.compliance import IncidentLine, Report
+from app.reports.stats import spread_json
 
 COLUMNS = ("reference", "company", "captured_at", "due_at", "acknowledged_at", "acknowledged_by",
            "callback_answered_at", "outcome", "seconds_to_callback", "breached", "breach_reason")
@@ -147,15 +148,13 @@ def stream_json(report: Report, rows: Iterable[tuple[Any, ...]], chunk: int = CH
 
 def summary(report: Report) -> dict[str, Any]:
     """The aggregate figures in plain JSON types."""
-    spread = report.time_to_callback
     return {
         "incidents": report.total,
         "outcomes": {row.key: {"count": row.count, "percent": row.percent} for row in report.outcomes},
         "breached": {"count": report.breached.count, "percent": report.breached.percent},
         "open": {"count": report.open.count, "percent": report.open.percent},
         "breach_reasons": {row.label: row.count for row in report.reasons},
-        "seconds_to_callback": {"count": spread.count, "median": spread.median, "p90": spread.p90,
-                                "p99": spread.p99, "max": spread.maximum, "percentile_method": "nearest-rank"},
+        "seconds_to_callback": spread_json(report.time_to_callback),
         "per_rep": [vars(rep) for rep in report.reps],
         "per_hour_of_week": [{"weekday": b.weekday, "hour": b.hour, "incidents": b.incidents, "met": b.met,
                               "breached": b.breached} for b in report.hours if b.incidents],

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 
 def nearest_rank(values: Sequence[float], p: float) -> float | None:
@@ -56,6 +57,12 @@ class Spread:
         """The spread of ``values`` (all None when there are none)."""
         return cls(len(values), nearest_rank(values, 50), nearest_rank(values, 90), nearest_rank(values, 99),
                    max(values) if values else None)
+
+
+def spread_json(spread: Spread) -> dict[str, Any]:
+    """A spread in an export's JSON (the compliance report's, the updates report's): one shape for both."""
+    return {"count": spread.count, "median": spread.median, "p90": spread.p90, "p99": spread.p99,
+            "max": spread.maximum, "percentile_method": "nearest-rank"}
 
 
 def _rank_in(ordered: Sequence[tuple[float, int]], total: int, p: float) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from app.models import IncidentEvent
 from app.reports.export import iso
-from app.reports.stats import Spread, percent
+from app.reports.stats import Spread, percent, spread_json
 
 COUNTED = ("customer_update_sent", "customer_update_late", "resolution_confirmed", "resolution_rejected",
             "resolved_unconfirmed", "non_critical_contact", "customer_update_undelivered")  # "outage_linked" is counted by SQL
@@ -53,8 +53,9 @@ class UpdateFigures:
 
 def figures_json(figures: UpdateFigures, start: datetime, end: datetime) -> dict[str, Any]:
     """The figures of [start, end) in plain JSON types (``/reports/updates.json``): every figure the page shows,
-    seconds as numbers, each spread as count, median, p90, p99 and max (nearest rank)."""
-    body = asdict(figures)
+    seconds as numbers, each spread as the compliance export gives one (``stats.spread_json``)."""
+    body = {f.name: getattr(figures, f.name) for f in fields(figures)}
+    body.update({name: spread_json(value) for name, value in body.items() if isinstance(value, Spread)})
     body["punctuality_percent"] = figures.punctuality_percent
     return {"range": {"from": iso(start), "to": iso(end), "end_excluded": True, "tz": "UTC"}, "updates": body}
 

@@ -172,7 +172,8 @@ def test_the_updates_report_links_its_range_as_json_and_the_json_has_every_figur
     figures = body["updates"]
     assert set(figures) == {f.name for f in fields(UpdateFigures)} | {"punctuality_percent"}
     assert figures["updates_owed"] == 0 and figures["lateness"] == {"count": 0, "median": None, "p90": None,
-                                                                     "p99": None, "maximum": None}
+                                                                     "p99": None, "max": None,
+                                                                     "percentile_method": "nearest-rank"}
 
 
 def test_owner_sms_sets_interval_writes_update_and_proposes(hotline, client, clock, smtp):
