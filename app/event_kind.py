@@ -107,6 +107,9 @@ class EventKind(StrEnum):
     CUSTOMER_UPDATE_LATE = "customer_update_late"
     CUSTOMER_UPDATE_SENT = "customer_update_sent"
     CUSTOMER_UPDATE_UNDELIVERED = "customer_update_undelivered"  # reached the customer by no channel; owner told
+    # an update or proposal that reached the customer by no channel so far, its e-mail failing and still retried;
+    # owner told (app/services/unreached.py)
+    CUSTOMER_MESSAGE_STALLED = "customer_message_stalled"
     DELIVERY_FAILED = "delivery_failed"
     DELIVERY_QUEUED = "delivery_queued"
     DELIVERY_SENT = "delivery_sent"

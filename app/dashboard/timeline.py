@@ -319,8 +319,18 @@ def _update_undelivered(d: dict) -> str:
     return f"{name} was sent, NOT delivered: it reached the customer by no channel ({_channels(d)}); {_told(d)}"
 
 
+def _message_stalled(d: dict) -> str:
+    """An update or proposal that has reached the customer by no channel so far, its e-mail still being retried."""
+    if d.get("proposal_id"):
+        name = "The resolution proposal"
+    else:
+        name = f"Customer update {d['round']}" if d.get("round") else "A customer update"
+    return f"{name} has NOT reached the customer so far ({_channels(d)}); {_told(d)}"
+
+
 WORDS.update({  # policy step 5: the customer's updates, owed from the moment they were reached
     "customer_update_undelivered": lambda d, _: (_update_undelivered(d), "bad"),
+    "customer_message_stalled": lambda d, _: (_message_stalled(d), "bad"),
     "updates_scheduled": lambda d, _: (f"Customer updates owed every {d.get('interval_minutes', '?')} minutes; "
                                        f"the first by {_stamp(d.get('first_due_at'))}", ""),
     "updates_counted_from_call_end": lambda d, _: ("The call ended: the first customer update is owed by "

@@ -184,6 +184,10 @@ PROMPTS.update({
                          "({how}). Rufen Sie an: {phone}.",
     "upd_proposal_unreached_sms": "SEV1 {ref} {company}: der Lösungsvorschlag hat den Kunden auf KEINEM Weg "
                                   "erreicht ({how}). Rufen Sie an: {phone}.",
+    "upd_stalled_sms": "SEV1 {ref} {company}: Kunden-Update {round} hat den Kunden bisher NICHT erreicht "
+                       "({how}). Rufen Sie an: {phone}.",
+    "upd_proposal_stalled_sms": "SEV1 {ref} {company}: der Lösungsvorschlag hat den Kunden bisher NICHT erreicht "
+                                "({how}). Rufen Sie an: {phone}.",
     "upd_outage": "Uns ist eine aktuelle Störung der Plattform bekannt: {what}, seit {since}.",
     "upd_outage_next": " Das nächste Update folgt bis {due}.",
     "upd_outage_end": " Wir nehmen Ihre Meldung trotzdem gern auf.",

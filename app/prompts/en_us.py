@@ -183,6 +183,10 @@ PROMPTS.update({
                          "Phone the customer: {phone}.",
     "upd_proposal_unreached_sms": "SEV1 {ref} {company}: the resolution proposal reached the customer by NO "
                                   "channel ({how}). Phone them: {phone}.",
+    "upd_stalled_sms": "SEV1 {ref} {company}: customer update {round} has NOT reached them so far ({how}). "
+                       "Phone the customer: {phone}.",
+    "upd_proposal_stalled_sms": "SEV1 {ref} {company}: the resolution proposal has NOT reached the customer so far "
+                                "({how}). Phone them: {phone}.",
     "upd_outage": "We know of a current platform outage: {what}, since {since}.",
     "upd_outage_next": " Our next update is due by {due}.",
     "upd_outage_end": " We will still take your report.",

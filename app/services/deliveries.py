@@ -14,7 +14,7 @@ from app.models import Delivery, DeliveryChannel, UpdateDeliveryStatus
 from app.queue import PendingJob, schedule
 from app.services.events import log_event
 from app.services.sms_opt_outs import OPTED_OUT_REASON, is_opted_out, record_opt_out
-from app.services.unreached import alerts_for
+from app.services.unreached import alerts_for, stalled_alerts_for
 from app.settings import Settings
 from app.telephony.protocol import UNSUBSCRIBED_RECIPIENT, OptedOut, Rejected, Telephony, TelephonyError
 
@@ -200,6 +200,8 @@ class DeliverySender:
             delivery.status = UpdateDeliveryStatus.QUEUED
             delivery.next_attempt_at = now + backoff(DeliveryChannel(delivery.channel), delivery.attempts)
             schedule(session, JOB_KIND, delivery.id, delivery.next_attempt_at, attempt=delivery.attempts)
+            session.flush()  # the check below reads this row's status and tries in SQL
+            _queue_alerts(session, delivery, stalled_alerts_for(session, delivery, now), now)
 
 
 SMS_STATUS = {"delivered": UpdateDeliveryStatus.DELIVERED, "failed": UpdateDeliveryStatus.FAILED,
@@ -228,7 +230,11 @@ def sms_status(session: Session, delivery_id: int, status: str, error_code: str,
 def _ended_unreached(session: Session, delivery: Delivery, now: datetime) -> None:
     """A message to the customer ended unsent or undelivered: when it was the last hope of its update (or
     proposal), its owner (else the managers) is told by SMS, once, to phone the customer (app/services/unreached)."""
-    for alert in alerts_for(session, delivery, now):
+    _queue_alerts(session, delivery, alerts_for(session, delivery, now), now)
+
+
+def _queue_alerts(session: Session, delivery: Delivery, alerts: list, now: datetime) -> None:
+    for alert in alerts:
         queue_delivery(session, channel=DeliveryChannel.SMS, to=alert.phone, purpose="unreached",
                        recipient=alert.recipient, body=alert.body, now=now, incident_id=delivery.incident_id)
 

@@ -5,6 +5,12 @@ back failed or undelivered (or the number opted out), each e-mail failed or was 
 still waiting for its report, or an e-mail the server accepted, may have reached them: that is not a failure.
 The check runs when one of its deliveries becomes final, under the update's (or proposal's) row lock, so two
 deliveries ending at once still alert exactly once; the log line is that "once".
+
+An e-mail is retried for about 31 minutes (``deliveries.backoff``). The customer must not wait that long unreached
+with nobody knowing: once every delivery has ended unreached or is an e-mail that failed ``STALLED_AFTER`` tries
+(a minute apart: one passing refusal is retried before anyone is bothered), the owner is told at once, also once
+(``customer_message_stalled``), that it has not reached them yet; the "NO channel" SMS still follows should the
+e-mail give up.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from app.event_kind import EventKind
 from app.models import (
     CustomerUpdate,
     Delivery,
+    DeliveryChannel,
     Incident,
     IncidentEvent,
     IncidentStatus,
@@ -32,6 +39,7 @@ from app.services.oncall import incident_owner, managers, owner_or_managers
 from app.services.page_text import company_name
 
 UNREACHED = (UpdateDeliveryStatus.FAILED, UpdateDeliveryStatus.SKIPPED, UpdateDeliveryStatus.OPTED_OUT)
+STALLED_AFTER = 2  # failed tries of an e-mail still being retried before its message counts as not reaching them
 
 
 @dataclass(frozen=True)
@@ -45,15 +53,36 @@ class Alert:
 
 def alerts_for(session: Session, delivery: Delivery, now: datetime) -> list[Alert]:
     """After ``delivery`` became final: when its update or proposal has now reached the customer by no channel,
-    log it (once) and return the SMS that tell the owner (else the managers) to phone the customer."""
+    log it (once) and return the SMS that tell the owner (else the managers) to phone the customer; when it has
+    not reached them yet, only an e-mail still being retried after failing (``stalled_alerts_for``), that."""
     if delivery.recipient != "customer" or delivery.status not in UNREACHED:
         return []
+    return _alerts(session, delivery, now, final=True) or _alerts(session, delivery, now, final=False)
+
+
+def stalled_alerts_for(session: Session, delivery: Delivery, now: datetime) -> list[Alert]:
+    """After a try of ``delivery`` failed and another is scheduled: when its message has reached the customer by no
+    channel so far (``STALLED_AFTER``), log it (once) and return the SMS that tell the owner to phone them."""
+    if delivery.recipient != "customer" or delivery.status != UpdateDeliveryStatus.QUEUED:
+        return []
+    return _alerts(session, delivery, now, final=False)
+
+
+def _stalled(channel: str, status: str, error: str | None, attempts: int) -> bool:
+    """An e-mail that failed ``STALLED_AFTER`` tries and waits for its next."""
+    return (channel == DeliveryChannel.EMAIL and status == UpdateDeliveryStatus.QUEUED and attempts >= STALLED_AFTER
+            and bool(error))
+
+
+def _alerts(session: Session, delivery: Delivery, now: datetime, *, final: bool) -> list[Alert]:
     if delivery.update_id is not None:
         parent = session.get(CustomerUpdate, delivery.update_id, with_for_update=True)
-        column, what, kind = Delivery.update_id, "update", EventKind.CUSTOMER_UPDATE_UNDELIVERED
+        column, what = Delivery.update_id, "update"
+        kind = EventKind.CUSTOMER_UPDATE_UNDELIVERED if final else EventKind.CUSTOMER_MESSAGE_STALLED
     elif delivery.proposal_id is not None:
         parent = session.get(ResolutionProposal, delivery.proposal_id, with_for_update=True)
-        column, what, kind = Delivery.proposal_id, "proposal", EventKind.RESOLUTION_PROPOSAL_UNDELIVERED
+        column, what = Delivery.proposal_id, "proposal"
+        kind = EventKind.RESOLUTION_PROPOSAL_UNDELIVERED if final else EventKind.CUSTOMER_MESSAGE_STALLED
         if parent is not None and parent.state != ProposalState.PROPOSED:
             return []  # answered, agreed by phone or withdrawn: nobody waits on it any more
     else:
@@ -61,20 +90,28 @@ def alerts_for(session: Session, delivery: Delivery, now: datetime) -> list[Aler
     incident = session.get(Incident, delivery.incident_id) if parent is not None else None
     if incident is None:
         return []
-    rows = session.execute(select(Delivery.channel, Delivery.status, Delivery.last_error)
+    rows = session.execute(select(Delivery.channel, Delivery.status, Delivery.last_error, Delivery.attempts)
                            .where(column == parent.id, Delivery.recipient == "customer")).all()
-    if any(status not in UNREACHED for _, status, _ in rows) or _logged(session, incident.id, kind, what, parent.id):
+    ended = [status in UNREACHED for _, status, _, _ in rows]
+    if final and not all(ended):
+        return []
+    if not final and (all(ended) or not all(done or _stalled(*row) for done, row in zip(ended, rows, strict=True))):
+        return []
+    if _logged(session, incident.id, kind, what, parent.id):
         return []
     readers = _readers(session, incident) if incident.status == IncidentStatus.OPEN else []
-    how = {str(channel): str(status) for channel, status, _ in rows}
+    how = {str(channel): str(status) if status in UNREACHED else RETRYING for channel, status, _, _ in rows}
     log_event(session, at=now, actor="system", kind=kind, incident_id=incident.id,
               detail={f"{what}_id": parent.id, "round": getattr(parent, "round", None), "channels": how,
-                      "errors": {str(channel): (error or "")[:120] for channel, _, error in rows},
+                      "errors": {str(channel): (error or "")[:120] for channel, _, error, _ in rows},
                       "told": [recipient for _, recipient in readers]})
-    key = "upd_unreached_sms" if what == "update" else "upd_proposal_unreached_sms"
+    key = f"upd_{'' if what == 'update' else 'proposal_'}{'unreached' if final else 'stalled'}_sms"
     body = text(key, ref=incident.reference, company=company_name(incident), round=getattr(parent, "round", 0) or "",
                 how=_how(how), phone=incident.callback_phone or "no number")
     return [Alert(phone, recipient, " ".join(body.split())) for phone, recipient in readers]
+
+
+RETRYING = "retrying"  # a stalled line's word for an e-mail still being retried after failing
 
 
 def _logged(session: Session, incident_id: int, kind: str, what: str, parent_id: int) -> bool:
@@ -95,5 +132,6 @@ def _readers(session: Session, incident: Incident) -> list[tuple[str, str]]:
 def _how(channels: dict[str, str]) -> str:
     """"SMS failed, e-mail skipped": what became of each channel, in the words a rep reads."""
     names = {"sms": "SMS", "email": "e-mail"}
-    words = {"failed": "failed", "skipped": "not sent", "opted_out": "opted out (STOP)"}
+    words = {"failed": "failed", "skipped": "not sent", "opted_out": "opted out (STOP)",
+             RETRYING: "failing, still retried"}
     return ", ".join(f"{names.get(c, c)} {words.get(s, s)}" for c, s in sorted(channels.items(), reverse=True))

@@ -2,8 +2,10 @@
 
 The customer's handset is unreachable (Twilio reports the SMS ``undelivered``, 30003) and the e-mail fails: the
 owner is told once by SMS to phone the customer, the incident page says "sent, NOT delivered", and the managers'
-report counts it as not delivered. A delivery still waiting for its report (the e-mail being retried) is not a
-failure: nobody is told before every channel has ended.
+report counts it as not delivered. A delivery still waiting for its report is not a failure. An e-mail being
+retried is not one either, but the customer must not wait its 31 minutes of retries unreached with nobody knowing:
+once it failed twice (a minute apart) with every other channel failed, the owner is told at once that the message
+has not reached them so far.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from app.services.resolution import propose
 from app.services.updates import write_update
 from tests.integration.dashboard_support import login, make_user
 from tests.paging.conftest import ALICE, CUSTOMER, MARIA
+
+STALLED = "customer_message_stalled"
 
 
 def _rows(desk, model, **where):
@@ -64,7 +68,20 @@ def test_an_update_that_reached_the_customer_by_no_channel_tells_the_owner_once(
     assert result.ok
     [sms] = _rows(desk, Delivery, purpose="update", channel="sms")
     assert sms.status == "failed" and sms.last_error == "Twilio undelivered 30003"
-    # the e-mail is still being retried: it may yet reach them, so nobody is told (Alice's phone expects nothing)
+    # the e-mail failed once and is retried in a minute: it may yet reach them, so nobody is told yet (Alice's phone
+    # expects nothing)
+    assert _lines(desk, incident, "customer_update_undelivered") == [] == _lines(desk, incident, STALLED)
+
+    # its second try fails too: Alice is told at once, not when the e-mail gives up half an hour later
+    alice.expect_sms(f"SEV1 {ref} Acme Mail: customer update 1 has NOT reached them so far "
+                     f"(SMS failed, e-mail failing, still retried). Phone the customer: {CUSTOMER}.")
+    [mail] = _rows(desk, Delivery, purpose="update", channel="email")
+    desk.clock.set(mail.next_attempt_at)
+    desk.settle()
+    assert alice.unmet == []
+    [stalled] = _lines(desk, incident, STALLED)
+    assert stalled.at - written <= timedelta(minutes=2)
+    assert stalled.detail["channels"] == {"sms": "failed", "email": "retrying"} and stalled.detail["told"] == ["owner"]
     assert _lines(desk, incident, "customer_update_undelivered") == []
 
     alice.expect_sms(f"SEV1 {ref} Acme Mail: customer update 1 reached them by NO channel "
@@ -74,20 +91,23 @@ def test_an_update_that_reached_the_customer_by_no_channel_tells_the_owner_once(
     assert alice.unmet == []
     [line] = _lines(desk, incident, "customer_update_undelivered")
     assert line.detail["channels"] == {"sms": "failed", "email": "failed"} and line.detail["told"] == ["owner"]
-    [alert] = _rows(desk, Delivery, purpose="unreached")
-    assert alert.recipient == "owner" and alert.to_address == ALICE and alert.status == "delivered"
+    alerts = _rows(desk, Delivery, purpose="unreached")
+    assert [(a.recipient, a.to_address, a.status) for a in alerts] == [("owner", ALICE, "delivered")] * 2
+    assert len(_lines(desk, incident, STALLED)) == 1  # told once that it had not reached them, however many tries
 
     # a late copy of Twilio's report (or a lookup of a lost one) tells nobody again
     with desk.hotline.db.transaction() as session:
         sms_status(session, sms.id, "undelivered", "30003", desk.clock.now())
     desk.settle()
     assert len(_lines(desk, incident, "customer_update_undelivered")) == 1
-    assert len(_rows(desk, Delivery, purpose="unreached")) == 1
+    assert len(_rows(desk, Delivery, purpose="unreached")) == 2
 
     # the incident page says it; the managers' report counts it as not delivered
     login(client, make_user(desk.hotline, Role.MANAGER).email)
     page = client.get(f"/incidents/{ref}").get_data(as_text=True)
     assert "Customer update 1 was sent, NOT delivered: it reached the customer by no channel" in page
+    assert ("Customer update 1 has NOT reached the customer so far (sms failed, email retrying); the owner told by "
+            "SMS to phone them") in page
     board = client.get("/board").get_data(as_text=True)
     assert "The latest customer update reached the customer by NO channel: phone them" in board
     with desk.hotline.db.session() as session:
@@ -131,6 +151,8 @@ def test_a_proposal_that_reached_the_customer_by_no_channel_tells_the_owner_at_o
     customer.expect_sms("We believe your problem is resolved", fail="undelivered")
     desk.run(lambda s, now: propose(s, lock_incident(s, ref), ProposalKind.RESOLVED, summary="queue replayed",
                                       by="Alice Primary", now=now, settings=desk.hotline.settings))
+    alice.expect_sms(f"SEV1 {ref} Acme Mail: the resolution proposal has NOT reached the customer so far "
+                     f"(SMS failed, e-mail failing, still retried). Phone them: {CUSTOMER}.")
     alice.expect_sms(f"SEV1 {ref} Acme Mail: the resolution proposal reached the customer by NO channel "
                      f"(SMS failed, e-mail failed). Phone them: {CUSTOMER}.")
     started = desk.clock.now()
@@ -139,4 +161,51 @@ def test_a_proposal_that_reached_the_customer_by_no_channel_tells_the_owner_at_o
     assert desk.clock.now() - started < timedelta(hours=1)  # not when its 72 h of silence run out
     [line] = _lines(desk, incident, "resolution_proposal_undelivered")
     assert line.detail["told"] == ["owner"]
+    [stalled] = _lines(desk, incident, STALLED)
+    assert stalled.detail["proposal_id"] == line.detail["proposal_id"] and stalled.at - started <= timedelta(minutes=2)
     assert network.phone(MARIA).sms == []
+
+
+def test_an_email_refused_once_then_accepted_alerts_nobody(desk, network, smtp):
+    incident, customer, _alice = _called_back(desk, network)
+    smtp.stop()
+    customer.expect_sms("update: Investigating", fail="undelivered")
+    desk.run(lambda s, now: write_update(s, lock_incident(s, incident.reference), what_is_wrong="Investigating",
+                                           by="Alice Primary", via="dashboard", now=now))
+    smtp.start()  # a passing refusal: the retry a minute later is taken
+    [mail] = _rows(desk, Delivery, purpose="update", channel="email")
+    assert (mail.status, mail.attempts) == ("queued", 1)
+    desk.clock.set(mail.next_attempt_at)
+    desk.settle()
+    [mail] = _rows(desk, Delivery, purpose="update", channel="email")
+    assert (mail.status, mail.attempts) == ("sent", 2)
+    assert _lines(desk, incident, STALLED) == [] == _rows(desk, Delivery, purpose="unreached")
+
+
+def test_an_sms_report_after_the_email_failed_twice_tells_the_owner_then(desk, network, smtp):
+    """The other order: the e-mail has failed twice already when Twilio's report says the SMS never arrived."""
+    incident, customer, alice = _called_back(desk, network)
+    ref = incident.reference
+    smtp.stop()
+    network.lose_status_callbacks("/twilio/updates/sms-status")  # its report comes late (below)
+    customer.expect_sms("update: Investigating", fail="undelivered")
+    desk.run(lambda s, now: write_update(s, lock_incident(s, ref), what_is_wrong="Investigating",
+                                           by="Alice Primary", via="dashboard", now=now))
+    [mail] = _rows(desk, Delivery, purpose="update", channel="email")
+    desk.clock.set(mail.next_attempt_at)
+    desk.settle()
+    [mail] = _rows(desk, Delivery, purpose="update", channel="email")
+    assert (mail.status, mail.attempts) == ("queued", 2)
+    [sms] = _rows(desk, Delivery, purpose="update", channel="sms")
+    assert sms.status == "sent" and _lines(desk, incident, STALLED) == []  # it may have reached them: nobody told
+
+    alice.expect_sms(f"SEV1 {ref} Acme Mail: customer update 1 has NOT reached them so far "
+                     f"(SMS failed, e-mail failing, still retried). Phone the customer: {CUSTOMER}.")
+    with desk.hotline.db.transaction() as session:
+        sms_status(session, sms.id, "undelivered", "30003", desk.clock.now())
+    desk.settle()
+    assert alice.unmet == []
+    [line] = _lines(desk, incident, STALLED)
+    assert line.detail["update_id"] == sms.update_id and line.detail["channels"] == {"sms": "failed",
+                                                                                    "email": "retrying"}
+
