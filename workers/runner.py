@@ -47,12 +47,12 @@ def _run(hotline: Hotline, burst: bool, signals: StopSignals) -> None:
     guard: threading.Thread | None = None
     senders: page_threads.PageThreads | None = None
     scheduler: threading.Thread | None = None
+    repeats = log_repeats.install()  # a Redis down for an hour: a line a minute per worker, not one a second
     if not burst:
-        guard = threading.Thread(target=_watch, args=(hotline, stop, interval), name="watchdog", daemon=True)
+        guard = threading.Thread(target=_watch, args=(hotline, stop, interval, repeats), name="watchdog", daemon=True)
         guard.start()
         scheduler = start_scheduler(hotline, stop)
         senders = page_threads.PageThreads(hotline, count).start()
-    quiet = log_repeats.install()  # a Redis down for an hour: a line a minute per worker, not one a second
     try:
         if burst:
             watchdog.sweep(hotline)
@@ -66,7 +66,7 @@ def _run(hotline: Hotline, burst: bool, signals: StopSignals) -> None:
                 # a daemon thread dies with the interpreter: wait, so the lease and locks are released at once
                 thread.join(timeout=RELEASE_WAIT_SECONDS)
         db_time_limit.limit_background(None)  # for a caller that goes on in this process (tests, burst runs)
-        quiet()
+        repeats.remove()
 
 
 def _work(hotline: Hotline, burst: bool, signals: StopSignals) -> None:
@@ -103,7 +103,7 @@ def _attempt(hotline: Hotline, burst: bool, signals: StopSignals, connection) ->
     return False
 
 
-def _watch(hotline: Hotline, stop: threading.Event, interval: float) -> None:
+def _watch(hotline: Hotline, stop: threading.Event, interval: float, repeats: log_repeats.Repeats) -> None:
     holder = watchdog.instance_name()
     ttl = watchdog.lease_ttl(interval)
     failures = 0
@@ -116,6 +116,7 @@ def _watch(hotline: Hotline, stop: threading.Event, interval: float) -> None:
             log.exception("watchdog pass failed")
             failures += 1
             wait = watchdog.wait_after_failures(failures, interval)
+        repeats.tell()  # how long a fault that ended lasted, in the lines held back of it
         if stop.wait(wait):
             break
     try:

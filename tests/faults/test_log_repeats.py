@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from workers.log_repeats import RETRYING_LOGGERS, RepeatFilter, install
+from workers.log_repeats import RETRYING_LOGGERS, RepeatFilter, Repeats, install
 
 RETRY = "Worker %s: could not connect to Redis instance: %s retrying in %d seconds..."
 
@@ -50,14 +50,61 @@ def test_each_worker_each_fault_each_job_and_every_traceback_or_info_line_goes_o
 def test_install_filters_the_retrying_loggers_until_it_is_taken_off(caplog):
     caplog.set_level(logging.WARNING)
     before = {name: list(logging.getLogger(name).filters) for name in RETRYING_LOGGERS}
-    remove = install(interval=60)
+    repeats = install(interval=60)
     try:
         for _ in range(5):
             logging.getLogger("workers.scheduler").warning("scheduler pass failed (%s); retrying", "ConnectionError")
     finally:
-        remove()
+        repeats.remove()  # writes what it held back
     for _ in range(2):
         logging.getLogger("workers.scheduler").warning("scheduler pass failed (%s); retrying", "ConnectionError")
-    assert [r.getMessage() for r in caplog.records] == ["scheduler pass failed (ConnectionError); retrying"] * 3
+    said = [r.getMessage() for r in caplog.records]
+    assert said[0] == said[2] == said[3] == "scheduler pass failed (ConnectionError); retrying"
+    assert said[1].startswith("scheduler pass failed (ConnectionError); retrying [4 more like this in the ")
+    assert len(said) == 4
     assert "workers.scheduler" in RETRYING_LOGGERS
     assert {name: list(logging.getLogger(name).filters) for name in RETRYING_LOGGERS} == before
+
+
+def test_a_fault_that_ends_within_the_minute_is_told_with_its_count_once_it_has_been_quiet():
+    """Redis back after 20 s: without the watchdog's pass telling it, the 19 retries held back (and so how long
+    the fault lasted) would never be written, since no line of their kind comes again."""
+    clock = [1000.0]
+    repeat = RepeatFilter(interval=60, now=lambda: clock[0])
+    for second in range(20):
+        clock[0] = 1000.0 + second
+        repeat.filter(_record(RETRY, "w1", "refused", 1))
+    clock[0] = 1021.0
+    assert repeat.held_back(quiet=5) == []  # 2 s without one: it may go on
+    clock[0] = 1025.0
+    [(name, line)] = repeat.held_back(quiet=5)
+    assert name == "rq.worker"
+    assert line == ("Worker w1: could not connect to Redis instance: refused retrying in 1 seconds... "
+                    "[19 more like this in the 19 s after it not shown; the last 6 s ago]")
+    assert repeat.held_back(quiet=5) == [] == repeat.held_back(quiet=None)  # told once
+    clock[0] = 1030.0  # the same fault again within the minute: held back, and told in turn
+    assert not repeat.filter(_record(RETRY, "w1", "refused", 1))
+    assert repeat.held_back(quiet=None)[0][1].endswith("[1 more like this in the 30 s after it not shown; the last 0 s ago]")
+
+
+def test_the_watchdog_pass_writes_what_was_held_back_past_the_filter(caplog):
+    caplog.set_level(logging.WARNING)
+    clock = [0.0]
+    repeats = Repeats(interval=60)
+    repeats.filter._now = lambda: clock[0]
+    logger = logging.getLogger("rq.worker")
+    logger.addFilter(repeats.filter)
+    try:
+        for second in range(3):
+            clock[0] = float(second)
+            logger.error(RETRY, "w1", "refused", 1)
+        clock[0] = 10.0
+        repeats.tell()
+        repeats.tell()
+    finally:
+        logger.removeFilter(repeats.filter)
+    said = [r.getMessage() for r in caplog.records if r.name == "rq.worker"]
+    assert said == ["Worker w1: could not connect to Redis instance: refused retrying in 1 seconds...",
+                    "Worker w1: could not connect to Redis instance: refused retrying in 1 seconds... "
+                    "[2 more like this in the 2 s after it not shown; the last 8 s ago]"]
+

@@ -6,6 +6,7 @@ from app.queue import JobQueue
 from app.settings import Settings
 from app.wiring import Hotline
 from workers import watchdog
+from workers.log_repeats import Repeats
 from workers.runner import _watch
 
 
@@ -27,7 +28,7 @@ def test_failed_passes_are_retried_after_1_2_4_8_seconds_up_to_the_interval(tmp_
                         queue_name="test-watchdog-retry")
     hotline = Hotline.build(settings, jobs=JobQueue(redis_conn, settings.queue_name))
     stop = _Stop(passes=6)
-    _watch(hotline, stop, interval=10.0)
+    _watch(hotline, stop, interval=10.0, repeats=Repeats())
     assert stop.waits == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
     assert sum("watchdog pass failed" in r.getMessage() for r in caplog.records) == 6
 
