@@ -86,7 +86,8 @@ def _row(row: BoardRow, incident_url: str, csrf: Markup, extension: str = "", on
             f'<br><span class="muted">{due}</span></td>\n'
             f'<td data-label="Incident"><a href="{to}"><strong class="company">{company}</strong></a>\n'
             f'<br><span class="reference">#{r}</span> · <span class="service">{escape(service(i))}</span>'
-            f'{_contact(i.contact_name)}{_also_call(also_call)}{_unreached(unreached)}</td>\n'
+            f'{_contact(i.contact_name)}{_related(i.related_reference, incident_url)}{_also_call(also_call)}'
+            f'{_unreached(unreached)}</td>\n'
             f'<td data-label="Actions">{_actions(row, r, to, named, csrf, extension)}</td>\n'
             f'{_state(row)}\n{_paged(row)}\n</tr>\n')
 
@@ -108,6 +109,14 @@ def _also_call(contacts: Sequence[JoinedContact]) -> str:
     return "".join(f'<br><span class="state bad also-call">Also call {escape(c.label())} by '
                    f'<time datetime="{iso(c.due_at)}">{clock(c.due_at)}</time>: joined from this number, '
                    f'contact differs, {UNTRACKED}</span>' for c in contacts)
+
+
+def _related(reference: str | None, incident_url: str) -> str:
+    if not reference:
+        return ""
+    to = escape(incident_url.format(quote(reference, safe="")))
+    return (f'<br><span class="muted related">Possibly related to <a href="{to}">#{escape(reference)}</a> '
+            f'(same caller ID)</span>')
 
 
 def _unreached(said: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Select, String, func, select, type_coerce
 from sqlalchemy.engine import Connection, Result
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.models import (
     Callback,
@@ -106,6 +106,9 @@ _BOARD_INCIDENT = (Incident.id, Incident.reference, type_coerce(Incident.status,
                    Incident.callback_due_at, Incident.acknowledged_at, Incident.acknowledged_by,
                    Incident.callback_started_at, Incident.callback_answered_at, Incident.breached_at,
                    Incident.reached_by_email_at, Incident.nobody_to_page_at, Incident.call_sid)
+# the incident this one may be related to (``caller_limits.open_apart``, ``caller_trust.record_caller_check``: the same
+# caller ID, the contact differs or the identity is not proven): a rep sees both on the board, not only on its page
+_RELATED = aliased(Incident)
 _BOARD_PAGE = (Page.incident_id, Page.id, Page.rep_id, Page.name, Page.to_number,
                type_coerce(Page.channel, String).label("channel"), type_coerce(Page.status, String).label("status"),
                Page.purpose, type_coerce(Page.created_at, DateTime()).label("created_at"), Page.last_error)  # naive UTC: only ordered
@@ -120,7 +123,8 @@ def board(session: Session, now: datetime) -> list[BoardIncident]:
     processing, for rows that are no objects, took as long as the queries."""
     conn = session.connection()
     incidents = _named(conn.execute(
-        select(*_BOARD_INCIDENT).where(_OPEN)
+        select(*_BOARD_INCIDENT, _RELATED.reference.label("related_reference"))
+        .outerjoin(_RELATED, _RELATED.id == Incident.related_incident_id).where(_OPEN)
         .order_by(Incident.callback_answered_at.is_not(None), Incident.callback_due_at, Incident.id)
     ))
     if not incidents:

@@ -21,7 +21,7 @@ from app.reports.facts import Outcome
 from hotline_sim.phone import SimulatedCall, flask_transport
 from ivr_flows.prompts import say_digits, say_phone, say_time
 from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
-from tests.integration.board_support import make_incident
+from tests.integration.board_support import make_incident, parse
 from tests.integration.dashboard_support import login_as
 from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 from tests.paging.test_at_risk_unproven_callback import _at
@@ -115,6 +115,13 @@ def test_nobody_calls_the_customer_back_so_their_callback_goes_at_risk_then_is_b
     incident = _own_incident(desk)
     _work(desk)
     assert ALICE in _pages_to(desk, incident.id, "page")  # the on-call rep is paged for them
+    # the board says it may be related to the spoofed one, with a link, not only the incident's own page
+    login_as(desk.client, desk.hotline, Role.MANAGER, name="Mia Manager")
+    with desk.hotline.db.session() as s:
+        related = s.get(Incident, s.get(Incident, incident.id).related_incident_id).reference
+    said = parse(desk.client.get("/board")).find("tr", id=f"inc-{incident.reference}").find("span", cls="related")
+    assert said.text() == f"Possibly related to #{related} (same caller ID)"
+    assert said.find("a").attrs["href"] == f"/incidents/{related}"
     _at(desk, 9)
     assert _pages_to(desk, incident.id, "at_risk") == set()
     _at(desk, 10)
