@@ -71,6 +71,10 @@ def place_report(session: Session, caller_id: str, contact: Captured, now: datet
     the deadline steps, callbacks and report line of any incident. At most ``max_other_contact_incidents`` more per
     window (0: no bound), so a spoofer giving a new number each call cannot flood the board; beyond that they join the
     newest open incident as a different contact, told their own deadline but not tracked (``joined_contacts``).
+    Except a caller who asks to be called back on the very number they call from: a spoofer cannot take that
+    callback (it rings the number's owner), and it adds one incident at most (the next such caller has its contact,
+    and joins it), so beyond the bound it is still opened apart, and the real customer's callback is tracked however
+    many calls a spoofer made from their number first.
     A genuine Sev-1 is never dropped: with no incident open, a new one is opened anyway.
     MAX_INCIDENTS_PER_CALLER=0 switches the limit off, as 0 does for every count setting (``_count``).
     """
@@ -87,7 +91,7 @@ def place_report(session: Session, caller_id: str, contact: Captured, now: datet
     if same is not None:
         return Placement(join=same)
     bound = limits.max_other_contact_incidents
-    if not bound or opened < limits.max_new_incidents + bound:
+    if not bound or opened < limits.max_new_incidents + bound or contact.callback_phone == caller_id:
         return Placement(apart_from=candidates[0])
     return Placement(join=candidates[0])
 

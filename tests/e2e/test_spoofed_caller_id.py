@@ -4,9 +4,11 @@ Three spoofed calls "from" a customer's number, each giving the attacker's callb
 number over MAX_INCIDENTS_PER_CALLER. The real customer's next Sev-1, giving their own number, opens an
 incident of its own, linked to the attacker's (its deadline tracked: ``tests/paging/test_spoofed_number_callback``),
 unless MAX_OTHER_CONTACT_INCIDENTS_PER_CALLER such incidents were opened in the window already: a spoofer giving
-a new number each call cannot flood the board. Beyond that bound the customer's report joins the attacker's
-newest open incident, and what they gave stays theirs: their callback number and deadline, shown to the reps,
-said to be untracked.
+a new number each call cannot flood the board. Beyond that bound a customer who asks to be called back on the
+number they call from still opens an incident of their own (a spoofer cannot take that callback, and the next
+such caller joins it: one incident more at most); one who gives another number joins the attacker's newest open
+incident, and what they gave stays theirs: their callback number and deadline, shown to the reps, said to be
+untracked.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from app.auth import Role
-from app.models import CallSession, Incident, IncidentEvent, MissedCall, Notice, Page, Rep
+from app.models import CallSession, DueStep, Incident, IncidentEvent, MissedCall, Notice, Page, Rep
 from app.services.events import events_of
 from app.services.page_text import page_sms
 from app.services.page_urls import PageUrls
@@ -29,6 +31,7 @@ VICTIM = "+14155550142"  # the real customer's phone, and the caller ID the atta
 ATTACKER = "+14155550166"  # the callback number the attacker gives
 OTHER_NUMBERS = ("+14155550167", "+14155550168", "+14155550169")  # the attacker's next ones, one a call
 MARIA = "+14155550133"
+VICTIM_MOBILE = "+14155550143"  # another number of the real customer's
 
 
 def _report(call, company: str, name: str, callback: str = "") -> str:
@@ -87,6 +90,24 @@ def test_a_spoofer_giving_a_new_callback_number_each_call_opens_no_more_than_the
     assert len(_incidents(hotline)) == 7
 
 
+def test_beyond_the_bound_a_customer_called_back_on_the_number_they_call_from_gets_a_tracked_incident(
+        phone, hotline, clock):
+    _flood(phone, clock)
+    clock.advance(minutes=1)
+    closing = _call(phone, "BigCorp", "Victor Victim")  # the real customer: call me back on this number
+    *flood, own = _incidents(hotline)
+    assert len(flood) == 6 and (own.callback_phone, own.company) == (VICTIM, "BigCorp")
+    assert own.related_incident_id == flood[-1].id and own.callback_due_at == clock.now() + timedelta(minutes=15)
+    assert say_digits(own.reference) in closing and say_time("en-US", own.callback_due_at, VICTIM) in closing
+    assert "cannot hold that callback to a time" not in closing
+    with hotline.db.session() as s:  # its steps run: a tracked callback
+        assert set(s.scalars(select(DueStep.kind).where(DueStep.incident_id == own.id))) >= {"page", "at_risk",
+                                                                                              "breach"}
+    clock.advance(minutes=1)  # a spoofer (or they, again) asking for a callback to that number joins it: no flood
+    _call(phone, "Fake 9", "Mallory")
+    assert len(_incidents(hotline)) == 7
+
+
 def test_beyond_the_bound_a_customer_whose_report_joins_a_spoofed_incident_keeps_their_own_callback(
         phone, hotline, clock, client):
     with hotline.db.transaction() as s:
@@ -94,33 +115,33 @@ def test_beyond_the_bound_a_customer_whose_report_joins_a_spoofed_incident_keeps
     _flood(phone, clock)
     clock.advance(minutes=1)
     told_at = clock.now()
-    closing = _call(phone, "BigCorp", "Victor Victim")  # the real customer: call me back on this number
+    closing = _call(phone, "BigCorp", "Victor Victim", callback=VICTIM_MOBILE)  # call me back on my mobile
 
     *_, joined = incidents = _incidents(hotline)
     assert len(incidents) == 6  # the bound holds: no seventh incident
     # They are told their own number, never the attacker's; and no time: nothing would hold the hotline to it
     # (no step of its own). They hear how to get one: a call from another phone opens an incident of their own.
     assert "added your report" in closing
-    assert say_phone("en-US", VICTIM) in closing and say_phone("en-US", OTHER_NUMBERS[-1]) not in closing
+    assert say_phone("en-US", VICTIM_MOBILE) in closing and say_phone("en-US", OTHER_NUMBERS[-1]) not in closing
     own_due = told_at + timedelta(minutes=15)
     assert "7:22" not in closing and " by " not in closing and "within" not in closing  # 03:22 UTC, 7:22 p.m. PST
     assert "cannot hold that callback to a time" in closing and "from another phone" in closing
     with hotline.db.session() as s:
         [line] = [e for e in events_of(s, joined) if e.kind == "report_joined"]
         assert line.detail["contact_differs"] is True
-        assert line.detail["callback_phone"] == VICTIM
+        assert line.detail["callback_phone"] == VICTIM_MOBILE
         assert line.detail["callback_due_at"] == own_due.isoformat()
         # The reps are told at once, by SMS, that a different contact must be called too.
         [notice] = s.scalars(select(Page).where(Page.incident_id == joined.id, Page.purpose == "joined_contact"))
         body = PageUrls(hotline.settings).request_for(notice, s.get(Incident, joined.id)).body
-        assert VICTIM in body and "Victor Victim" in body and "differs" in body and "not tracked" in body
+        assert VICTIM_MOBILE in body and "Victor Victim" in body and "differs" in body and "not tracked" in body
         # Every later page of the incident names them too.
-        assert VICTIM in page_sms(s.get(Incident, joined.id), "https://ack.example/x")
+        assert VICTIM_MOBILE in page_sms(s.get(Incident, joined.id), "https://ack.example/x")
     login_as(client, hotline, Role.REP)
     page = client.get(f"/incidents/{joined.reference}").get_data(as_text=True)
-    assert "contact differs" in page and VICTIM in page and "not tracked" in page
+    assert "contact differs" in page and VICTIM_MOBILE in page and "not tracked" in page
     board = client.get("/board").get_data(as_text=True)
-    assert "Also call" in board and VICTIM in board and "not tracked" in board
+    assert "Also call" in board and VICTIM_MOBILE in board and "not tracked" in board
 
 
 def _hang_up_at_the_callback_question(phone) -> None:

@@ -42,3 +42,20 @@ def test_a_caller_whose_contact_is_none_of_theirs_opens_apart_until_the_bound_th
         assert later == Placement()  # a new window: under the limit, an ordinary new incident
         withheld = place_report(s, "+266696687", stranger, now, CallerLimits(max_new_incidents=1))
         assert withheld == Placement()  # a withheld number is not counted: it could be anyone
+
+
+def test_beyond_the_bound_a_caller_who_asks_to_be_called_back_on_the_number_they_call_from_opens_apart(hotline):
+    """A spoofer cannot take a callback to the number that called (it rings its owner), and the next such caller
+    has that contact and joins: so however many calls came before, the number's owner gets a tracked callback."""
+    *_, newest = _three_open_incidents(hotline)
+    now, full = hotline.clock.now(), CallerLimits(max_new_incidents=2, max_other_contact_incidents=1)
+    with hotline.db.session() as s:
+        owner = place_report(s, CALLER, Captured(callback_phone=CALLER), now, full)
+        assert (owner.join, owner.apart_from.id) == (None, newest)
+        stranger = place_report(s, CALLER, Captured(callback_phone="+14155550199"), now, full)
+        assert (stranger.join.id, stranger.apart_from) == (newest, None)  # any other number: the bound holds
+    theirs = make_incident(hotline, reference="800009", caller_id=CALLER, callback_phone=CALLER, captured_at=now)
+    with hotline.db.session() as s:
+        again = place_report(s, CALLER, Captured(callback_phone=CALLER), now, full)
+        assert (again.join.id, again.apart_from) == (theirs, None)  # one incident at most: the next such caller joins
+
