@@ -16,9 +16,11 @@ from sqlalchemy import DateTime, Select, String, func, select, type_coerce
 from sqlalchemy.engine import Connection, Result
 from sqlalchemy.orm import Session, aliased
 
+from app.event_kind import EventKind
 from app.models import (
     Callback,
     CallbackKind,
+    Delivery,
     EscalationPolicy,
     Incident,
     IncidentEvent,
@@ -27,6 +29,7 @@ from app.models import (
     Page,
     Rep,
     Schedule,
+    UpdateDeliveryStatus,
 )
 from app.models.incident import OWNER_KINDS
 from app.models.paging import CUSTOMER_ROLE
@@ -161,7 +164,8 @@ _UNREACHED = {"customer_update_undelivered": ("customer_update_sent", "The lates
 
 def _unreached(conn) -> dict[int, str]:
     """Open incidents whose latest update (or latest proposal) reached the customer by no channel: until another
-    one is sent, the board says so (the owner was told by SMS to phone them)."""
+    one is sent, the board says so (the owner was told by SMS to phone them). One that has reached them by no
+    channel so far, its e-mail still retried (``customer_message_stalled``), says so until it ends either way."""
     kinds = (*_UNREACHED, *(sent for sent, _ in _UNREACHED.values()))
     latest: dict[tuple[int, str], int] = {(incident_id, kind): last for incident_id, kind, last in conn.execute(
         select(IncidentEvent.incident_id, IncidentEvent.kind, func.max(IncidentEvent.id))
@@ -172,6 +176,36 @@ def _unreached(conn) -> dict[int, str]:
         sent, what = _UNREACHED.get(kind, ("", ""))
         if what and last > latest.get((incident_id, sent), 0):
             said[incident_id] = f"{what} reached the customer by NO channel: phone them"
+    for incident_id, what in _stalled(conn, latest).items():
+        said.setdefault(incident_id, f"{what} has NOT reached the customer so far: phone them")
+    return said
+
+
+# a stalled line's message, by the key its detail names it with: (the message's kind of line, its words, the
+# column of its deliveries)
+_STALLED = {"update_id": ("customer_update_sent", "The latest customer update", Delivery.update_id),
+            "proposal_id": ("resolution_proposed", "The resolution proposal", Delivery.proposal_id)}
+
+
+def _stalled(conn, latest: dict[tuple[int, str], int]) -> dict[int, str]:
+    """Open incidents whose latest message has reached the customer by no channel so far: no later one was sent,
+    and none of its deliveries has been accepted since (an e-mail the server took may have reached them)."""
+    found = {}
+    for line_id, incident_id, detail in conn.execute(  # few: one per message that stalled
+            select(IncidentEvent.id, IncidentEvent.incident_id, IncidentEvent.detail)
+            .join(Incident, Incident.id == IncidentEvent.incident_id)
+            .where(_OPEN, IncidentEvent.kind == EventKind.CUSTOMER_MESSAGE_STALLED).order_by(IncidentEvent.id)):
+        key = next((key for key in _STALLED if (detail or {}).get(key)), None)
+        if key is not None and line_id > latest.get((incident_id, _STALLED[key][0]), 0):
+            found[incident_id] = (key, detail[key])  # the latest of the incident's wins
+    said = {}
+    for incident_id, (key, message_id) in found.items():
+        _sent, what, column = _STALLED[key]
+        reached = conn.scalar(select(func.count()).select_from(Delivery).where(
+            column == message_id, Delivery.recipient == "customer",
+            Delivery.status.in_((UpdateDeliveryStatus.SENT, UpdateDeliveryStatus.DELIVERED))))
+        if not reached:
+            said[incident_id] = what
     return said
 
 
