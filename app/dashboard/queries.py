@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import DateTime, Select, String, func, select, type_coerce
+from sqlalchemy import DateTime, Select, String, func, or_, select, type_coerce
 from sqlalchemy.engine import Connection, Result
 from sqlalchemy.orm import Session, aliased
 
@@ -198,15 +198,16 @@ def _stalled(conn, latest: dict[tuple[int, str], int]) -> dict[int, str]:
         key = next((key for key in _STALLED if (detail or {}).get(key)), None)
         if key is not None and line_id > latest.get((incident_id, _STALLED[key][0]), 0):
             found[incident_id] = (key, detail[key])  # the latest of the incident's wins
-    said = {}
-    for incident_id, (key, message_id) in found.items():
-        _sent, what, column = _STALLED[key]
-        reached = conn.scalar(select(func.count()).select_from(Delivery).where(
-            column == message_id, Delivery.recipient == "customer",
-            Delivery.status.in_((UpdateDeliveryStatus.SENT, UpdateDeliveryStatus.DELIVERED))))
-        if not reached:
-            said[incident_id] = what
-    return said
+    if not found:
+        return {}
+    accepted = set()  # (key, message id) of each message with a delivery the customer's side took
+    for update_id, proposal_id in conn.execute(select(Delivery.update_id, Delivery.proposal_id).where(
+            Delivery.recipient == "customer",
+            Delivery.status.in_((UpdateDeliveryStatus.SENT, UpdateDeliveryStatus.DELIVERED)),
+            or_(*(_STALLED[key][2] == message_id for key, message_id in found.values())))):
+        accepted.add(("update_id", update_id) if update_id is not None else ("proposal_id", proposal_id))
+    return {incident_id: _STALLED[key][1] for incident_id, (key, message_id) in found.items()
+            if (key, message_id) not in accepted}
 
 
 def _named(result: Result) -> list:

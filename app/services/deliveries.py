@@ -14,7 +14,7 @@ from app.models import Delivery, DeliveryChannel, UpdateDeliveryStatus
 from app.queue import PendingJob, schedule
 from app.services.events import log_event
 from app.services.sms_opt_outs import OPTED_OUT_REASON, is_opted_out, record_opt_out
-from app.services.unreached import alerts_for, stalled_alerts_for
+from app.services.unreached import alerts_for
 from app.settings import Settings
 from app.telephony.protocol import UNSUBSCRIBED_RECIPIENT, OptedOut, Rejected, Telephony, TelephonyError
 
@@ -127,10 +127,10 @@ class DeliverySender:
             log_event(session, at=now, actor="system", kind="delivery_skipped", incident_id=delivery.incident_id,
                       detail={"delivery_id": delivery.id, "channel": delivery.channel, "purpose": delivery.purpose,
                               "recipient": delivery.recipient, "reason": "no_smtp"})
-            _ended_unreached(session, delivery, now)
+            _tell_if_unreached(session, delivery, now)
             return None
         if _skip_opted_out(session, delivery, now):  # the number texted STOP after this was queued
-            _ended_unreached(session, delivery, now)
+            _tell_if_unreached(session, delivery, now)
             return None
         if not stale and self._put_off(session, delivery):
             return None
@@ -183,7 +183,7 @@ class DeliverySender:
                       detail={"delivery_id": delivery.id, "channel": delivery.channel, "error": error[:200],
                               "attempt": delivery.attempts, "final": True, "opted_out": True})
             record_opt_out(session, delivery.to_address, now, source="twilio_21610")
-            _ended_unreached(session, delivery, now)
+            _tell_if_unreached(session, delivery, now)
 
     def _record_failure(self, delivery_id: int, now: datetime, error: str, permanent: bool) -> None:
         with self.db.transaction() as session:
@@ -195,13 +195,13 @@ class DeliverySender:
                               "attempt": delivery.attempts, "final": give_up})
             if give_up:
                 delivery.status = UpdateDeliveryStatus.FAILED
-                _ended_unreached(session, delivery, now)
+                _tell_if_unreached(session, delivery, now)
                 return
             delivery.status = UpdateDeliveryStatus.QUEUED
             delivery.next_attempt_at = now + backoff(DeliveryChannel(delivery.channel), delivery.attempts)
             schedule(session, JOB_KIND, delivery.id, delivery.next_attempt_at, attempt=delivery.attempts)
             session.flush()  # the check below reads this row's status and tries in SQL
-            _queue_alerts(session, delivery, stalled_alerts_for(session, delivery, now), now)
+            _tell_if_unreached(session, delivery, now)
 
 
 SMS_STATUS = {"delivered": UpdateDeliveryStatus.DELIVERED, "failed": UpdateDeliveryStatus.FAILED,
@@ -223,18 +223,15 @@ def sms_status(session: Session, delivery_id: int, status: str, error_code: str,
             record_opt_out(session, delivery.to_address, now, source="twilio_21610")
         log_event(session, at=now, actor="twilio", kind="delivery_status", incident_id=delivery.incident_id,
                   detail={"delivery_id": delivery.id, "status": status, "error_code": error_code})
-        _ended_unreached(session, delivery, now)
+        _tell_if_unreached(session, delivery, now)
     return delivery
 
 
-def _ended_unreached(session: Session, delivery: Delivery, now: datetime) -> None:
-    """A message to the customer ended unsent or undelivered: when it was the last hope of its update (or
-    proposal), its owner (else the managers) is told by SMS, once, to phone the customer (app/services/unreached)."""
-    _queue_alerts(session, delivery, alerts_for(session, delivery, now), now)
-
-
-def _queue_alerts(session: Session, delivery: Delivery, alerts: list, now: datetime) -> None:
-    for alert in alerts:
+def _tell_if_unreached(session: Session, delivery: Delivery, now: datetime) -> None:
+    """A message to the customer ended unsent or undelivered, or failed a try: when its update (or proposal) has now
+    reached them by no channel (so far), its owner (else the managers) is told by SMS, once, to phone the customer
+    (app/services/unreached)."""
+    for alert in alerts_for(session, delivery, now):
         queue_delivery(session, channel=DeliveryChannel.SMS, to=alert.phone, purpose="unreached",
                        recipient=alert.recipient, body=alert.body, now=now, incident_id=delivery.incident_id)
 

@@ -40,6 +40,7 @@ from app.services.page_text import company_name
 
 UNREACHED = (UpdateDeliveryStatus.FAILED, UpdateDeliveryStatus.SKIPPED, UpdateDeliveryStatus.OPTED_OUT)
 STALLED_AFTER = 2  # failed tries of an e-mail still being retried before its message counts as not reaching them
+RETRYING = "retrying"  # a stalled line's word for an e-mail still being retried after failing
 
 
 @dataclass(frozen=True)
@@ -52,37 +53,17 @@ class Alert:
 
 
 def alerts_for(session: Session, delivery: Delivery, now: datetime) -> list[Alert]:
-    """After ``delivery`` became final: when its update or proposal has now reached the customer by no channel,
-    log it (once) and return the SMS that tell the owner (else the managers) to phone the customer; when it has
-    not reached them yet, only an e-mail still being retried after failing (``stalled_alerts_for``), that."""
-    if delivery.recipient != "customer" or delivery.status not in UNREACHED:
+    """After ``delivery`` became final, or failed a try and waits for its next: when its update or proposal has now
+    reached the customer by no channel (or none so far, only an e-mail still retried after ``STALLED_AFTER`` failed
+    tries), log it (once) and return the SMS that tell the owner (else the managers) to phone the customer."""
+    if delivery.recipient != "customer" or delivery.status not in (*UNREACHED, UpdateDeliveryStatus.QUEUED):
         return []
-    return _alerts(session, delivery, now, final=True) or _alerts(session, delivery, now, final=False)
-
-
-def stalled_alerts_for(session: Session, delivery: Delivery, now: datetime) -> list[Alert]:
-    """After a try of ``delivery`` failed and another is scheduled: when its message has reached the customer by no
-    channel so far (``STALLED_AFTER``), log it (once) and return the SMS that tell the owner to phone them."""
-    if delivery.recipient != "customer" or delivery.status != UpdateDeliveryStatus.QUEUED:
-        return []
-    return _alerts(session, delivery, now, final=False)
-
-
-def _stalled(channel: str, status: str, error: str | None, attempts: int) -> bool:
-    """An e-mail that failed ``STALLED_AFTER`` tries and waits for its next."""
-    return (channel == DeliveryChannel.EMAIL and status == UpdateDeliveryStatus.QUEUED and attempts >= STALLED_AFTER
-            and bool(error))
-
-
-def _alerts(session: Session, delivery: Delivery, now: datetime, *, final: bool) -> list[Alert]:
     if delivery.update_id is not None:
         parent = session.get(CustomerUpdate, delivery.update_id, with_for_update=True)
-        column, what = Delivery.update_id, "update"
-        kind = EventKind.CUSTOMER_UPDATE_UNDELIVERED if final else EventKind.CUSTOMER_MESSAGE_STALLED
+        column, what, final_kind = Delivery.update_id, "update", EventKind.CUSTOMER_UPDATE_UNDELIVERED
     elif delivery.proposal_id is not None:
         parent = session.get(ResolutionProposal, delivery.proposal_id, with_for_update=True)
-        column, what = Delivery.proposal_id, "proposal"
-        kind = EventKind.RESOLUTION_PROPOSAL_UNDELIVERED if final else EventKind.CUSTOMER_MESSAGE_STALLED
+        column, what, final_kind = Delivery.proposal_id, "proposal", EventKind.RESOLUTION_PROPOSAL_UNDELIVERED
         if parent is not None and parent.state != ProposalState.PROPOSED:
             return []  # answered, agreed by phone or withdrawn: nobody waits on it any more
     else:
@@ -92,11 +73,10 @@ def _alerts(session: Session, delivery: Delivery, now: datetime, *, final: bool)
         return []
     rows = session.execute(select(Delivery.channel, Delivery.status, Delivery.last_error, Delivery.attempts)
                            .where(column == parent.id, Delivery.recipient == "customer")).all()
-    ended = [status in UNREACHED for _, status, _, _ in rows]
-    if final and not all(ended):
-        return []
-    if not final and (all(ended) or not all(done or _stalled(*row) for done, row in zip(ended, rows, strict=True))):
-        return []
+    final = all(status in UNREACHED for _, status, _, _ in rows)
+    if not final and not all(row[1] in UNREACHED or _stalled(*row) for row in rows):
+        return []  # a delivery may still reach them (waiting for its report, accepted, or not failing long enough)
+    kind = final_kind if final else EventKind.CUSTOMER_MESSAGE_STALLED
     if _logged(session, incident.id, kind, what, parent.id):
         return []
     readers = _readers(session, incident) if incident.status == IncidentStatus.OPEN else []
@@ -111,7 +91,10 @@ def _alerts(session: Session, delivery: Delivery, now: datetime, *, final: bool)
     return [Alert(phone, recipient, " ".join(body.split())) for phone, recipient in readers]
 
 
-RETRYING = "retrying"  # a stalled line's word for an e-mail still being retried after failing
+def _stalled(channel: str, status: str, error: str | None, attempts: int) -> bool:
+    """An e-mail that failed ``STALLED_AFTER`` tries and waits for its next."""
+    return (channel == DeliveryChannel.EMAIL and status == UpdateDeliveryStatus.QUEUED and attempts >= STALLED_AFTER
+            and bool(error))
 
 
 def _logged(session: Session, incident_id: int, kind: str, what: str, parent_id: int) -> bool:
