@@ -6,16 +6,16 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from redis import Redis
 
+from app import job_records
 from app.settings import Settings
 
 if TYPE_CHECKING:
-    from redis.client import Pipeline
     from rq import Queue
 
 log = logging.getLogger(__name__)
@@ -178,8 +178,7 @@ class JobQueue:
 
     @cached_property
     def by_class(self) -> dict[str, Queue]:
-        """The RQ queue of each class of work; RQ (and the multiprocessing it pulls in) is imported
-        when a job is first handed over, not in every web worker."""
+        """The RQ queue of each class of work, for a worker (a job is handed over without RQ: app.job_records)."""
         from rq import Queue
 
         return {cls: Queue(qname, connection=self.redis) for cls, qname in queue_names(self.name).items()}
@@ -234,26 +233,6 @@ class JobQueue:
         """Ids of the jobs scheduled for later on any of the queues."""
         return [job_id for queue in self.queues for job_id in queue.scheduled_job_registry.get_job_ids()]
 
-    def enqueue_at(self, when: datetime, func: str, *args: object, job_id: str, pipeline: Pipeline | None = None,
-                   queue: Queue | None = None) -> None:
-        """Run ``func(*args)`` at ``when`` (aware UTC), under a stable job id.
-
-        RQ's scheduler counts whole seconds and may fire up to a second early; a step
-        run early is refused by its compare-and-set and would wait for the watchdog.
-        So the time is rounded up to the next whole second.
-        """
-        if when.microsecond:
-            when = when.replace(microsecond=0) + timedelta(seconds=1)
-        (queue or self.queue).enqueue_at(when, func, *args, job_id=job_id, result_ttl=3600, failure_ttl=86400,
-                                         pipeline=pipeline)
-
-    def enqueue(self, func: str, *args: object, job_id: str, pipeline: Pipeline | None = None,
-                queue: Queue | None = None) -> None:
-        """Run ``func(*args)`` as soon as a worker is free (a later time it was scheduled for is dropped)."""
-        queue = queue or self.queue
-        queue.enqueue(func, *args, job_id=job_id, result_ttl=3600, failure_ttl=86400, pipeline=pipeline)
-        queue.scheduled_job_registry.remove(job_id, pipeline=pipeline)
-
     def dispatch(self, jobs: Iterable[PendingJob], now: datetime) -> int:
         """Hand committed due steps to RQ; returns how many were accepted.
 
@@ -267,23 +246,19 @@ class JobQueue:
         if self.pause.active():
             log.warning("Redis failed moments ago; %s left to the watchdog", ", ".join(job.job_id for job in jobs))
             return 0
-        # One round trip for the whole transaction's jobs (an intake registers several): each
-        # enqueue alone costs about seven Redis commands, each a round trip of its own.
+        # One round trip, one MULTI, for the whole transaction's jobs (an intake registers several).
+        names = queue_names(self.name)
         try:
             with self.redis.pipeline() as pipe:
-                # MULTI first: RQ puts the pipeline in MULTI itself on an immediate enqueue, which
-                # fails once a scheduled job's commands are queued ahead of it.
-                pipe.multi()
                 for job in jobs:
                     func = JOB_FUNCTIONS[job.kind]
-                    queue = self.first_queue if job.first else self.queue_for(job.kind)
+                    queue = names[FIRST if job.first else QUEUE_OF[job.kind]]
                     if job.due_at <= now:
                         # in the order they come (a queue served from its front would leave the burst's
                         # earliest first pages waiting behind every later one)
-                        self.enqueue(func, job.target_id, job_id=job.job_id, pipeline=pipe, queue=queue)
+                        job_records.put_in_queue(pipe, queue, job.job_id, func, (job.target_id,))
                     else:
-                        self.enqueue_at(job.due_at, func, job.target_id, job_id=job.job_id, pipeline=pipe,
-                                        queue=queue)
+                        job_records.schedule(pipe, queue, job.job_id, func, (job.target_id,), job.due_at)
                 pipe.execute()
         except Exception:  # noqa: BLE001 - losing a job loses nothing; the row remains
             self.pause.failed()

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from app import create_app, db_time_limit
-from app.db import KEEPALIVES, Database
+from app.db import KEEPALIVES, NO_GSSAPI, Database
 from app.models import DueStep, Incident, IncidentSource, Role, StepStatus
 from app.queue import JobQueue
 from app.services.spool import SPOOL_NAME, replay
@@ -171,6 +171,24 @@ def test_every_postgresql_connection_has_tcp_keepalives_unless_the_url_sets_its_
         db.dispose()
     assert {key: found.get(key) for key in KEEPALIVES} == {
         **{key: str(value) for key, value in KEEPALIVES.items()}, "keepalives_idle": "7"}
+
+
+@ON_POSTGRES
+@pytest.mark.parametrize("asked", [None, "url", "environment"])
+def test_gssapi_encryption_is_off_unless_the_url_or_pgs_environment_asks_for_it(database_url, asked, monkeypatch):
+    """libpq's default ("prefer") reads the Kerberos set-up on every new connection (issue 12: memory and CPU)."""
+    url = make_url(database_url)
+    if asked == "url":
+        url = url.update_query_dict({"gssencmode": "prefer"})
+    if asked == "environment":
+        monkeypatch.setenv("PGGSSENCMODE", "prefer")
+    db = Database(url.render_as_string(False))
+    try:
+        with db.engine.connect() as conn:
+            found = conn.connection.dbapi_connection.get_dsn_parameters()["gssencmode"]
+    finally:
+        db.dispose()
+    assert found == ("prefer" if asked else NO_GSSAPI["gssencmode"])
 
 
 @ON_POSTGRES

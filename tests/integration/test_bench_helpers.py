@@ -43,20 +43,19 @@ def test_forgetting_a_bench_queue_takes_its_first_and_pages_siblings_and_nothing
     """The opening pages the on-call rep: its jobs wait in the ``-first`` and ``-pages`` queues (app.queue)."""
     from datetime import UTC, datetime, timedelta
 
-    from app.queue import JobQueue
+    from app.queue import JobQueue, PendingJob
     from bench import webhooks
     from tests.conftest import REDIS_URL
 
     monkeypatch.setattr(webhooks, "REDIS_URL", REDIS_URL)
     bench, other = JobQueue(redis_conn, "bench-forget"), JobQueue(redis_conn, "kept")
     for jobs in (bench, other):
-        jobs.enqueue("workers.jobs.run_step", 1, job_id=f"{jobs.name}-step", queue=jobs.first_queue)
-        jobs.enqueue("workers.jobs.send_page", 2, job_id=f"{jobs.name}-page", queue=jobs.page_queue)
-        jobs.enqueue_at(datetime.now(UTC) + timedelta(hours=1), "workers.jobs.run_step", 3,
-                        job_id=f"{jobs.name}-later")
+        now, tag = datetime.now(UTC), jobs.name  # job ids of their own: RQ's job keys are shared by every queue
+        assert jobs.dispatch([PendingJob("step", 1, now, tag=tag, first=True), PendingJob("page", 2, now, tag=tag),
+                              PendingJob("step", 3, now + timedelta(hours=1), tag=tag)], now) == 3
 
     webhooks.forget_queue("bench-forget")
 
     assert not [key for key in redis_conn.scan_iter("*bench-forget*")]
     assert (bench.waiting(), bench.scheduled_ids()) == (0, [])
-    assert (other.waiting(), sorted(other.scheduled_ids())) == (2, ["kept-later"])
+    assert (other.waiting(), sorted(other.scheduled_ids())) == (2, ["step-3-kept"])

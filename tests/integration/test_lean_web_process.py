@@ -162,7 +162,12 @@ SERVE_MASTER = textwrap.dedent("""
     client = create_app(hotline).test_client()
     answers = [client.get("/login").status_code, client.get("/healthz").status_code,
                client.post("/twilio/voice", data={"CallSid": "CA1"}).status_code]
-    print(json.dumps({"answers": answers, "modules": sorted(sys.modules)}))
+    # what an intake's opening and completion hand over: a job due now and one for later (app.job_records)
+    from datetime import timedelta
+    from app.queue import PendingJob
+    now = hotline.clock.now()
+    handed = hotline.jobs.dispatch([PendingJob("page", 1, now, first=True), PendingJob("step", 2, now + timedelta(minutes=3))], now)
+    print(json.dumps({"answers": answers, "handed": handed, "modules": sorted(sys.modules)}))
 """)
 
 
@@ -183,6 +188,7 @@ def test_serve_with_a_twilio_account_imports_no_alembic_twilio_rest_or_dev_packa
     assert run.returncode == 0, run.stderr
     found = json.loads(run.stdout.splitlines()[-1])
     assert found["answers"] == [200, 200, 403]  # the schema guard let the page through; no watchdog: a warning; unsigned
+    assert found["handed"] == 2  # jobs reach RQ's queues without RQ in the process
     modules = set(found["modules"])
     for heavy in ("alembic", "twilio.rest", "requests", "hotline_sim", "rq", "workers", "app.config_check",
                   "app.telephony.twilio_rest", "smtplib"):  # the web process sends no page and no e-mail
