@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import Request, Response, current_app, request
 from sqlalchemy import bindparam, select
@@ -16,13 +16,11 @@ from app.db import is_disconnect, unreachable
 from app.models import WebhookDelivery
 from app.services.spool import spool
 from app.services.status_callbacks import APPLY
+from app.services.stored_answers import RETRY_WINDOW
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Twilio retries a webhook within seconds to minutes. A request signed like one answered longer ago than this is a
-# replay (a proxy's log, a leaked capture): it gets an empty answer and is acted on never (SECURITY.md).
-RETRY_WINDOW = timedelta(hours=1)
 EMPTY_ANSWERS = {"text/xml": '<?xml version="1.0" encoding="UTF-8"?><Response />'}  # any other mimetype: ""
 
 Handler = Callable[[Session, datetime], str]

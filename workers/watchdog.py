@@ -6,7 +6,8 @@ deterministic RQ job ids), so two sweeps at once cost a duplicate no-op job, nev
 page. No lease has to expire before a standby acts, so a worker's death delays nothing
 by more than the surviving watchdog's next pass. The SQL lease still elects one leader,
 for two things that must not run twice at once: replaying the local emergency spool, and
-the heartbeat ``/healthz`` shows.
+the heartbeat ``/healthz`` shows; the leader also empties the stored webhook answers no retry can get
+(``app.services.stored_answers``).
 
 A pass hands due work to RQ when Redis answers. Work that RQ has not done ``TAKEOVER``
 after it was due (a dead scheduler, a worker backing off after a Redis restart, a flushed
@@ -44,6 +45,7 @@ from app.services.pages import STALE_SENDING, due_pages
 from app.services.spool import replay
 from app.services.status_lookups import due_status_checks
 from app.services.steps import overdue_steps
+from app.services.stored_answers import forget_old_answers
 from app.settings import SettingsError
 from app.wiring import Hotline
 from workers import consuming
@@ -114,7 +116,21 @@ def tick(hotline: Hotline, holder: str, ttl: timedelta = LEASE_TTL) -> int:
         leader = leases.hold(session, leases.WATCHDOG, holder, now, ttl)
         leases.hold(session, telephony_lease(hotline.settings), holder, now, ttl)  # another of its kind may hold it
         deployment = leases.announced_deployment(leases.claim_deployment(session, now), hotline.settings.public_base_url)
-    return sweep(hotline, replay_spool=leader, deployment=deployment)
+    handled = sweep(hotline, replay_spool=leader, deployment=deployment)
+    if leader:
+        forget_answers(hotline)
+    return handled
+
+
+def forget_answers(hotline: Hotline) -> int:
+    """Empty the stored webhook answers no retry can get (the leader, after its sweep); a failure only waits for the
+    next pass: it must never hold one back. How many were emptied."""
+    try:
+        with hotline.db.transaction() as session:
+            return forget_old_answers(session, hotline.clock.now())
+    except Exception:  # noqa: BLE001 - housekeeping; the promise's work is done
+        log.exception("could not empty the old webhook answers; the next pass tries again")
+        return 0
 
 
 def sweep(hotline: Hotline, replay_spool: bool = True, deployment: str = "") -> int:

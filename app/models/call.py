@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
@@ -37,6 +37,9 @@ class WebhookDelivery(Base):
     """A webhook already answered: a retry of it gets the same response back."""
 
     __tablename__ = "webhook_deliveries"
+    # the answers still kept, oldest first: the watchdog empties those no retry can get (services.stored_answers)
+    __table_args__ = (Index("ix_webhook_deliveries_kept", "received_at", postgresql_where=text("response <> ''"),
+                            sqlite_where=text("response <> ''")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)

@@ -9,9 +9,9 @@ from tests.replay_support import database_rows, is_empty_twiml
 CALLER = "+14155550100"
 
 
-def _intake(phone) -> tuple[object, dict[str, tuple[tuple[str, dict], str]]]:
+def _intake(phone, caller: str = CALLER) -> tuple[object, dict[str, tuple[tuple[str, dict], str]]]:
     """A caller gives their details up to the read-back; returns the call and, by step, (its request, its answer)."""
-    call = phone(CALLER)
+    call = phone(caller)
     sent = {}
     for name, act in [("greeting", call.dial), ("language", lambda: call.press("1")),
                       ("service", lambda: call.press("1")), ("ticket", lambda: call.press("#")),
