@@ -36,6 +36,11 @@ def _stamp(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # rq.utils.utcformat
 
 
+def _rq_now() -> datetime:
+    """RQ's own bookkeeping stamps (created, enqueued) are the real time, as RQ writes them, not the app's clock."""
+    return datetime.now(UTC)
+
+
 def job_fields(func: str, args: tuple[Any, ...], queue: str, status: str, now: datetime) -> dict[str, Any]:
     """The job's hash, as ``rq.job.Job.to_dict`` writes it (pickled call data, compressed)."""
     fields: dict[str, Any] = {
@@ -55,7 +60,7 @@ def job_fields(func: str, args: tuple[Any, ...], queue: str, status: str, now: d
 def put_in_queue(pipe: Any, queue: str, job_id: str, func: str, args: tuple[Any, ...]) -> None:
     """Queue the job at the back of ``queue`` (a time it was scheduled for is dropped)."""
     pipe.sadd(QUEUES_KEY, QUEUE_KEY.format(queue))
-    pipe.hset(JOB_KEY.format(job_id), mapping=job_fields(func, args, queue, QUEUED, datetime.now(UTC)))
+    pipe.hset(JOB_KEY.format(job_id), mapping=job_fields(func, args, queue, QUEUED, _rq_now()))
     pipe.rpush(QUEUE_KEY.format(queue), job_id)
     pipe.zrem(SCHEDULED_KEY.format(queue), job_id)
 
@@ -70,5 +75,5 @@ def schedule(pipe: Any, queue: str, job_id: str, func: str, args: tuple[Any, ...
     if when.microsecond:
         when = when.replace(microsecond=0) + timedelta(seconds=1)
     pipe.sadd(QUEUES_KEY, QUEUE_KEY.format(queue))
-    pipe.hset(JOB_KEY.format(job_id), mapping=job_fields(func, args, queue, SCHEDULED, datetime.now(UTC)))
+    pipe.hset(JOB_KEY.format(job_id), mapping=job_fields(func, args, queue, SCHEDULED, _rq_now()))
     pipe.zadd(SCHEDULED_KEY.format(queue), {job_id: calendar.timegm(when.utctimetuple())})
