@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import Select, select, text, update
 from sqlalchemy.orm import Session
 
 from app.models import WebhookDelivery
@@ -23,11 +23,15 @@ FORGET_PER_PASS = 1000  # answers one watchdog pass empties (an upgraded databas
 KEPT = text("webhook_deliveries.response <> ''")
 
 
+def old_answers(now: datetime, limit: int) -> Select:
+    """The ids of the oldest answers no retry can be given any more, at most ``limit``."""
+    return (select(WebhookDelivery.id).where(KEPT, WebhookDelivery.received_at < now - FORGET_AFTER)
+            .order_by(WebhookDelivery.received_at).limit(limit))
+
+
 def forget_old_answers(session: Session, now: datetime, limit: int = FORGET_PER_PASS) -> int:
     """Empty the oldest answers no retry can be given any more, at most ``limit``; how many were emptied."""
-    old = (select(WebhookDelivery.id).where(KEPT, WebhookDelivery.received_at < now - FORGET_AFTER)
-           .order_by(WebhookDelivery.received_at).limit(limit))
-    ids = session.scalars(old).all()
+    ids = session.scalars(old_answers(now, limit)).all()
     if ids:
         session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).values(response=""))
     return len(ids)
