@@ -112,6 +112,26 @@ def test_a_user_that_died_without_signing_off_does_not_keep_the_server(tmp_path)
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl's child subreaper is Linux's")
+def test_the_server_is_the_child_of_the_process_that_started_it_and_is_gone_when_it_stops_it(tmp_path):
+    """Not init's: this process reaps it at once, so no ``[redis-server] <defunct>`` outlives the command (on this
+    kind of host init reaped it 1.2 to 1.6 s later), and later orphans are init's again."""
+    import ctypes
+
+    conn = connect_redis(Settings(data_dir=tmp_path))
+    pid = conn.embedded_server.pid
+    try:
+        parent = psutil.Process(pid).ppid()
+        subreaper = ctypes.c_int(-1)
+        ctypes.CDLL(None).prctl(37, ctypes.byref(subreaper), 0, 0, 0)  # PR_GET_CHILD_SUBREAPER
+    finally:
+        stopped = stop_embedded(conn)
+    assert parent == os.getpid()
+    assert subreaper.value == 0
+    assert stopped is True
+    assert not psutil.pid_exists(pid)
+
+
 def test_a_user_that_ended_but_is_not_reaped_yet_does_not_keep_the_server(tmp_path):
     """A hotline command that ended and waits for its parent to reap it (a zombie) uses the server no more."""
     conn = connect_redis(Settings(data_dir=tmp_path))
