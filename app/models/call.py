@@ -12,6 +12,9 @@ from app.models.base import Base, UTCDateTime
 
 ENDED_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})  # Twilio's final CallStatus
 IN_PROGRESS = "in-progress"  # a call whose end Twilio has not reported (a status callback sets a final one)
+# a stored answer not emptied yet: the partial index's condition, which a query must write literally to use it
+# (a bound '' does not match it on SQLite)
+ANSWER_KEPT = text("response <> ''")
 UNREPORTED = "unreported"  # no webhook nor final status for so long that the watchdog stopped waiting (call_endings)
 
 
@@ -38,8 +41,8 @@ class WebhookDelivery(Base):
 
     __tablename__ = "webhook_deliveries"
     # the answers still kept, oldest first: the watchdog empties those no retry can get (services.stored_answers)
-    __table_args__ = (Index("ix_webhook_deliveries_kept", "received_at", postgresql_where=text("response <> ''"),
-                            sqlite_where=text("response <> ''")),)
+    __table_args__ = (Index("ix_webhook_deliveries_kept", "received_at", postgresql_where=ANSWER_KEPT,
+                            sqlite_where=ANSWER_KEPT),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)

@@ -9,23 +9,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select, text, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from app.models import WebhookDelivery
+from app.models.call import ANSWER_KEPT
 
 # Twilio retries a webhook within seconds to minutes. A request signed like one answered longer ago than this is a
 # replay (a proxy's log, a leaked capture): it gets an empty answer and is acted on never (SECURITY.md).
 RETRY_WINDOW = timedelta(hours=1)
 FORGET_AFTER = RETRY_WINDOW + timedelta(minutes=10)  # a margin for a web process whose clock is behind the worker's
 FORGET_PER_PASS = 1000  # answers one watchdog pass empties (an upgraded database's old ones over many passes)
-# literally the partial index's condition (ix_webhook_deliveries_kept): a bound '' would not let SQLite use it
-KEPT = text("webhook_deliveries.response <> ''")
 
 
 def old_answers(now: datetime, limit: int) -> Select:
     """The ids of the oldest answers no retry can be given any more, at most ``limit``."""
-    return (select(WebhookDelivery.id).where(KEPT, WebhookDelivery.received_at < now - FORGET_AFTER)
+    return (select(WebhookDelivery.id).where(ANSWER_KEPT, WebhookDelivery.received_at < now - FORGET_AFTER)
             .order_by(WebhookDelivery.received_at).limit(limit))
 
 
