@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from app.models import Base
 
+CALLER = "+14155550100"
+
 
 def database_rows(hotline) -> dict[str, list]:
     """Every row of every table, in primary-key order: a replay that acts on nothing leaves all of them as they were."""
@@ -20,3 +22,18 @@ def is_empty_twiml(body: str) -> bool:
     """A TwiML ``<Response>`` with nothing in it: the call hears nothing, the request learns nothing."""
     root = ET.fromstring(body)
     return root.tag == "Response" and len(root) == 0 and not (root.text or "").strip()
+
+
+def intake_to_readback(phone, caller: str = CALLER) -> tuple[object, dict[str, tuple[tuple[str, dict], str]]]:
+    """A caller gives their details up to the read-back; returns the call and, by step, (its request, its answer)."""
+    call = phone(caller)
+    sent = {}
+    for name, act in [("greeting", call.dial), ("language", lambda: call.press("1")),
+                      ("service", lambda: call.press("1")), ("ticket", lambda: call.press("#")),
+                      ("company", lambda: call.say("Acme Mail")), ("name", lambda: call.say("Dana Smith")),
+                      ("number", lambda: call.press("1")), ("email", lambda: call.say("dana at acme dot example")),
+                      ("email_ok", lambda: call.press("1")), ("problem", lambda: call.say("Every API call returns 500.")),
+                      ("readback", lambda: call.record(seconds=5))]:
+        act()
+        sent[name] = (call.last_request, call.responses[-1])
+    return call, sent

@@ -7,8 +7,7 @@ from sqlalchemy import select
 
 from app.models import WebhookDelivery
 from app.services.stored_answers import FORGET_AFTER, FORGET_PER_PASS, RETRY_WINDOW, forget_old_answers, old_answers
-from tests.e2e.test_webhook_replays import _intake
-from tests.replay_support import database_rows, is_empty_twiml
+from tests.replay_support import database_rows, intake_to_readback, is_empty_twiml
 from workers import watchdog
 
 DETAILS = ("Acme", "Dana", "D A N A", "0 1 0 0", "500")
@@ -21,7 +20,7 @@ def _answers(hotline) -> list[tuple[str, str]]:
 
 
 def test_the_watchdog_empties_the_read_back_after_the_window_and_a_replay_still_runs_nothing(phone, hotline, clock):
-    call, sent = _intake(phone)
+    call, sent = intake_to_readback(phone)
     assert any(detail in answer for _key, answer in _answers(hotline) for detail in DETAILS)
     keys = [key for key, _answer in _answers(hotline)]
     clock.advance(seconds=FORGET_AFTER.total_seconds() + 1)
@@ -40,7 +39,7 @@ def test_the_watchdog_empties_the_read_back_after_the_window_and_a_replay_still_
 
 
 def test_an_answer_twilio_may_still_retry_for_is_kept_and_given_again(phone, hotline, clock):
-    call, sent = _intake(phone)
+    call, sent = intake_to_readback(phone)
     clock.advance(seconds=RETRY_WINDOW.total_seconds() - 60)
     with hotline.db.transaction() as session:
         assert forget_old_answers(session, clock.now()) == 0
@@ -50,10 +49,10 @@ def test_an_answer_twilio_may_still_retry_for_is_kept_and_given_again(phone, hot
 
 
 def test_the_oldest_are_emptied_first_a_bounded_number_at_a_time(phone, hotline, clock):
-    _intake(phone)
+    intake_to_readback(phone)
     first_call = _answers(hotline)
     clock.advance(minutes=30)
-    _intake(phone, "+14155550177")  # another customer's call, half an hour later
+    intake_to_readback(phone, "+14155550177")  # another customer's call, half an hour later
     second_call = _answers(hotline)[len(first_call):]
     clock.advance(seconds=FORGET_AFTER.total_seconds() - 15 * 60)  # only the first call's answers are old enough
 

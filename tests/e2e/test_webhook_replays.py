@@ -4,28 +4,11 @@ after it gets nothing — not the caller's details read back, not a step run aga
 from __future__ import annotations
 
 from app.webhooks import RETRY_WINDOW
-from tests.replay_support import database_rows, is_empty_twiml
-
-CALLER = "+14155550100"
-
-
-def _intake(phone, caller: str = CALLER) -> tuple[object, dict[str, tuple[tuple[str, dict], str]]]:
-    """A caller gives their details up to the read-back; returns the call and, by step, (its request, its answer)."""
-    call = phone(caller)
-    sent = {}
-    for name, act in [("greeting", call.dial), ("language", lambda: call.press("1")),
-                      ("service", lambda: call.press("1")), ("ticket", lambda: call.press("#")),
-                      ("company", lambda: call.say("Acme Mail")), ("name", lambda: call.say("Dana Smith")),
-                      ("number", lambda: call.press("1")), ("email", lambda: call.say("dana at acme dot example")),
-                      ("email_ok", lambda: call.press("1")), ("problem", lambda: call.say("Every API call returns 500.")),
-                      ("readback", lambda: call.record(seconds=5))]:
-        act()
-        sent[name] = (call.last_request, call.responses[-1])
-    return call, sent
+from tests.replay_support import database_rows, intake_to_readback, is_empty_twiml
 
 
 def test_twilios_retry_within_the_window_gets_the_first_answer_and_runs_nothing_again(phone, hotline, clock):
-    call, sent = _intake(phone)
+    call, sent = intake_to_readback(phone)
     before = database_rows(hotline)
     clock.advance(seconds=RETRY_WINDOW.total_seconds() - 60)
     for name in ("greeting", "name", "number", "email", "readback"):  # full path and lean path answers alike
@@ -36,7 +19,7 @@ def test_twilios_retry_within_the_window_gets_the_first_answer_and_runs_nothing_
 
 
 def test_a_replay_after_the_window_reads_back_no_details_and_changes_no_row(phone, hotline, clock):
-    call, sent = _intake(phone)
+    call, sent = intake_to_readback(phone)
     before, jobs = database_rows(hotline), (hotline.jobs.job_ids(), hotline.jobs.scheduled_ids())
     clock.advance(days=3)
     for name, (request, _first) in sent.items():
@@ -49,7 +32,7 @@ def test_a_replay_after_the_window_reads_back_no_details_and_changes_no_row(phon
 
 
 def test_a_replay_just_past_the_window_gets_nothing(phone, hotline, clock):
-    call, sent = _intake(phone)
+    call, sent = intake_to_readback(phone)
     clock.advance(seconds=RETRY_WINDOW.total_seconds() + 1)
     request, _ = sent["readback"]
     code, body = call._post(*request)
