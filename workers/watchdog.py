@@ -7,7 +7,7 @@ page. No lease has to expire before a standby acts, so a worker's death delays n
 by more than the surviving watchdog's next pass. The SQL lease still elects one leader,
 for two things that must not run twice at once: replaying the local emergency spool, and
 the heartbeat ``/healthz`` shows; the leader also empties the stored webhook answers no retry can get
-(``app.services.stored_answers``).
+(``app.services.stored_answers``) and deletes the status lookups no pass asks again (``status_lookups``).
 
 A pass hands due work to RQ when Redis answers. Work that RQ has not done ``TAKEOVER``
 after it was due (a dead scheduler, a worker backing off after a Redis restart, a flushed
@@ -26,10 +26,11 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.models import DueStep, Page, PageStatus, StepStatus
 from app.queue import JOB_FUNCTIONS, LOOKUP_KINDS, PendingJob, announce_deployment
@@ -43,7 +44,7 @@ from app.services.intake import policy_from
 from app.services.notices import queued_notices
 from app.services.pages import STALE_SENDING, due_pages
 from app.services.spool import replay
-from app.services.status_lookups import due_status_checks
+from app.services.status_lookups import due_status_checks, forget_past_lookups
 from app.services.steps import overdue_steps
 from app.services.stored_answers import forget_old_answers
 from app.settings import SettingsError
@@ -118,18 +119,19 @@ def tick(hotline: Hotline, holder: str, ttl: timedelta = LEASE_TTL) -> int:
         deployment = leases.announced_deployment(leases.claim_deployment(session, now), hotline.settings.public_base_url)
     handled = sweep(hotline, replay_spool=leader, deployment=deployment)
     if leader:
-        forget_answers(hotline)
+        forget(hotline, forget_old_answers, "empty the old webhook answers")
+        forget(hotline, forget_past_lookups, "delete the status lookups no pass asks again")
     return handled
 
 
-def forget_answers(hotline: Hotline) -> int:
-    """Empty the stored webhook answers no retry can get (the leader, after its sweep); a failure only waits for the
-    next pass: it must never hold one back. How many were emptied."""
+def forget(hotline: Hotline, housekeeping: Callable[[Session, datetime], int], what: str) -> int:
+    """The leader's housekeeping after its sweep, in a transaction of its own; a failure only waits for the next
+    pass: it must never hold one back. How many rows it changed."""
     try:
         with hotline.db.transaction() as session:
-            return forget_old_answers(session, hotline.clock.now())
+            return housekeeping(session, hotline.clock.now())
     except Exception:  # noqa: BLE001 - housekeeping; the promise's work is done
-        log.exception("could not empty the old webhook answers; the next pass tries again")
+        log.exception("could not %s; the next pass tries again", what)
         return 0
 
 

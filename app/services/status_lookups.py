@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -51,6 +51,8 @@ LEG_ASKS = (timedelta(minutes=2), timedelta(minutes=5), timedelta(minutes=15), t
 MESSAGE_ASKS = (timedelta(minutes=2), timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=60))
 MIN_GAP = timedelta(minutes=1)  # between two asks of one resource (a watchdog that was down asks once, not in a burst)
 HORIZON = timedelta(hours=2)  # a resource accepted longer ago is no longer looked at
+FORGET_AFTER = HORIZON + timedelta(minutes=10)  # its row is then deleted (a margin for a job handed over at HORIZON)
+FORGET_PER_PASS = 1000  # rows one watchdog pass deletes (an upgraded database's old ones over many passes)
 PER_PASS = 20  # lookups one watchdog pass hands over (the rest at the next passes, the longest overdue first)
 
 WAITING_PAGE = (PageStatus.SENT, PageStatus.RINGING)  # a page accepted by Twilio whose end is not known
@@ -141,3 +143,19 @@ def claim_ask(session: Session, kind: Kind, target_id: int, start: datetime, sch
         StatusLookup.kind == kind.job, StatusLookup.target_id == target_id, StatusLookup.asks == asks)
         .values(asks=asks + 1, next_at=next_at).execution_options(synchronize_session=False))
     return asks + 1 if counted.rowcount == 1 else None
+
+
+def forget_past_lookups(session: Session, now: datetime, limit: int = FORGET_PER_PASS) -> int:
+    """Delete the rows of resources no pass asks again (accepted longer ago than ``FORGET_AFTER``, or gone), at
+    most ``limit``; how many were deleted. The asks themselves stay in the incident's log (``status_asked``)."""
+    left = limit
+    for kind in KINDS:
+        if left <= 0:
+            break
+        recent = select(kind.model.id).where(kind.model.id == StatusLookup.target_id, kind.start >= now - FORGET_AFTER)
+        ids = session.scalars(select(StatusLookup.target_id).where(StatusLookup.kind == kind.job, ~recent.exists())
+                              .order_by(StatusLookup.target_id).limit(left)).all()
+        if ids:
+            session.execute(delete(StatusLookup).where(StatusLookup.kind == kind.job, StatusLookup.target_id.in_(ids)))
+        left -= len(ids)
+    return limit - left
