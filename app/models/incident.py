@@ -70,6 +70,8 @@ class Incident(Base):
     nobody_to_page_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # issue 9: how the caller proved who they are ("pin", "reference", "" = not at all)
     caller_verified: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    # a "pin" caller who keyed a ticket: the account whose PIN they proved it with (the ticket may move later)
+    pin_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     # an open incident of the same caller this one may be related to
     related_incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
 

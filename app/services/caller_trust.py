@@ -48,43 +48,56 @@ def incident_info(incident: Incident, caller: str) -> IncidentInfo:
 
 
 def answer_pin_check(session: Session, effect: CheckPin, call_sid: str, now: datetime) -> PinChecked:
-    """Check keyed digits against the support PIN of the ticket's (or incident's proven) account."""
-    ticket = _ticket_for(session, effect)
-    account = session.get(Account, ticket.account_id) if ticket else None
+    """Check keyed digits against the support PIN of the keyed ticket's account, or of the account an incident's
+    caller proved it with."""
+    account, ticket = _pin_for(session, effect)
     ok = check_pin(account, effect.pin, now)
     # The digits are never logged; the outcome is, so guessing shows on the incident's log.
     detail = {"ok": ok, "account_has_pin": bool(account and account.support_pin_hash),
               "for": "incident" if effect.incident_reference else "ticket"}
     if effect.incident_reference:
-        detail["ticket_proven"] = ticket is not None
+        detail["ticket_proven"] = account is not None
     log_event(session, at=now, actor="ivr", kind="support_pin_checked", call_sid=call_sid, detail=detail)
     return PinChecked(ok=ok, ticket=ticket_info(ticket, verified=True) if ok and ticket else None)
 
 
-def proven_ticket(session: Session, incident: Incident) -> Ticket | None:
-    """The ticket whose account's PIN may prove a caller for ``incident``, else None.
+def note_verified(session: Session, incident: Incident, verified: str) -> None:
+    """How the incident's caller proved who they are; for a ticket they keyed and proved with its account's PIN,
+    that account: the proof is of it, and stays so if the helpdesk later moves the ticket to another account."""
+    incident.caller_verified = verified
+    proved_ticket = verified == "pin" and incident.ticket_match == TicketMatch.KEYPAD and incident.ticket_id is not None
+    ticket = session.get(Ticket, incident.ticket_id) if proved_ticket else None
+    incident.pin_account_id = ticket.account_id if ticket is not None else None
 
-    Only a ticket the incident's caller keyed and then proved with that account's PIN: a
-    ticket linked by caller ID (or keyed without the PIN) says nothing of who the incident's
-    caller was, so the PIN of its account proves nothing about them.
+
+def proven_account(session: Session, incident: Incident) -> Account | None:
+    """The account whose PIN may prove a caller for ``incident``, else None.
+
+    Only the account of a ticket the incident's caller keyed and then proved with that account's PIN, as it was
+    then (``note_verified``): a ticket linked by caller ID (or keyed without the PIN) says nothing of who the
+    incident's caller was, and the account a ticket is in now may be another customer's.
     """
-    if incident.ticket_id is None or incident.ticket_match != TicketMatch.KEYPAD or incident.caller_verified != "pin":
+    if incident.pin_account_id is None or incident.caller_verified != "pin":
         return None
-    return session.get(Ticket, incident.ticket_id)
+    return session.get(Account, incident.pin_account_id)
 
 
-def _ticket_for(session: Session, effect: CheckPin) -> Ticket | None:
+def _pin_for(session: Session, effect: CheckPin) -> tuple[Account | None, Ticket | None]:
+    """The account whose PIN the keyed digits are checked against, and the ticket a proven caller may hear."""
     if effect.ticket_number:
-        return session.scalar(select(Ticket).where(Ticket.number == effect.ticket_number))
+        ticket = session.scalar(select(Ticket).where(Ticket.number == effect.ticket_number))
+        return (session.get(Account, ticket.account_id) if ticket and ticket.account_id else None), ticket
     if effect.incident_reference:
         incident = session.scalar(select(Incident).where(Incident.reference == effect.incident_reference))
-        return proven_ticket(session, incident) if incident is not None else None
-    return None
+        account = proven_account(session, incident) if incident is not None else None
+        ticket = session.get(Ticket, incident.ticket_id) if account is not None else None
+        return account, ticket if ticket is not None and ticket.account_id == account.id else None
+    return None, None
 
 
 def record_caller_check(session: Session, incident: Incident, effect: SaveIncident, now: datetime) -> dict[str, str]:
     """Note on the incident how the caller proved who they are and whether what they said matches the ticket."""
-    incident.caller_verified = effect.verified
+    note_verified(session, incident, effect.verified)
     result = details_match(session, incident)
     log_event(session, at=now, actor="system", kind="caller_details_checked", incident_id=incident.id,
               call_sid=incident.call_sid, detail={"verified": effect.verified or "no", **result})

@@ -235,7 +235,7 @@ def _save(session: Session, call: CallSession, state: CallState, effect: SaveInc
     if placement.apart_from is not None:
         open_apart(session, incident, placement.apart_from, now)
     if early:
-        incident.caller_verified = effect.verified  # the details are compared once the caller has given them
+        caller_trust.note_verified(session, incident, effect.verified)  # the details are compared once all given
     else:
         caller_trust.record_caller_check(session, incident, effect, now)
     check_outbound_volume(session, now, limits.outbound_alert_per_hour)

@@ -205,6 +205,43 @@ def test_repeat_caller_with_the_pin_may_add_to_their_incident(phone, hotline, ap
         {"ok": True, "account_has_pin": True, "for": "incident", "ticket_proven": True}]
 
 
+def test_a_ticket_the_helpdesk_moves_to_another_account_takes_no_pin_of_that_account(phone, hotline, api, client):
+    # The victim keys their ticket and proves it with BigCorp's PIN; the helpdesk's token (tickets:write only) then
+    # moves the ticket to Evil Corp, whose PIN a customer of Evil Corp knows.
+    assert api("/api/v1/tickets", BIGCORP | {"support_pin": "424242"}).status_code in (200, 201)
+    assert api("/api/v1/tickets", EVIL).status_code in (200, 201)
+    victim = phone(VICTIM)
+    victim.dial()
+    victim.press("1")
+    _report_with_pin(victim, BIGCORP["number"], "424242")
+    [incident] = _incidents(hotline)
+    with hotline.db.transaction() as s:
+        token = create_token(s, "helpdesk sync", hotline.clock.now(), scopes=["tickets:write"])
+    moved = client.post("/api/v1/tickets", json={"number": BIGCORP["number"], "company": EVIL["company"]},
+                        headers={"Authorization": f"Bearer {token}"})
+    assert moved.status_code == 200 and moved.json["company"] == EVIL["company"]
+    # From a number of their own, the attacker keys the victim's ticket, then Evil Corp's PIN, twice.
+    attacker = phone(ATTACKER)
+    heard = Heard(attacker)
+    heard(attacker.dial())
+    heard(attacker.press("1"))
+    heard(attacker.press("3"))
+    assert "open incident" in heard(attacker.press(BIGCORP["number"]))
+    heard(attacker.press("1"))
+    assert "doesn't match" in heard(attacker.press(EVIL["support_pin"]))
+    assert "new incident" in heard(attacker.press(EVIL["support_pin"]))
+    assert "PIN is correct" not in " ".join(heard.lines) and say_digits(incident.reference) not in " ".join(heard.lines)
+    assert _event(hotline, incident, "information_added") == []
+    # The PIN the victim proved the ticket with still proves them.
+    again = phone("+14155550177")
+    again.dial()
+    again.press("1")
+    again.press("3")
+    again.press(BIGCORP["number"])
+    again.press("1")
+    assert "PIN is correct" in " ".join(again.press("424242").said)
+
+
 def _spoof_with_pin(phone, pin: str) -> tuple[Heard, str]:
     """A caller with the victim's caller ID asks to add to the open incident and keys ``pin`` twice."""
     spoof = phone(VICTIM)
