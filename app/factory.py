@@ -63,12 +63,13 @@ def create_app(hotline: Hotline | None = None) -> Flask:
 
 
 def _harden(app: Flask, hotline: Hotline) -> None:
-    """Issue 9: security headers, hostile JSON, the cookie's Secure flag, log redaction, proxy warning."""
-    from app import json_guard, logging_redact, security_headers  # noqa: I001
+    """Issue 9: security headers, hostile JSON and NUL input, the cookie's Secure flag, log redaction, proxy warning."""
+    from app import input_guard, json_guard, logging_redact, security_headers  # noqa: I001
     from app.auth.cookie import SchemeAwareSessionInterface
 
     security_headers.install(app)
     json_guard.install(app)
+    input_guard.install(app)
     app.session_interface = SchemeAwareSessionInterface()
     settings = hotline.settings
     logging_redact.install(secrets=(settings.twilio_auth_token, settings.twilio_auth_token_secondary,

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from app.auth.access import current_user, password_fingerprint
+from app.input_guard import NulRefused
 from app.services.user_sessions import end_session, start_session
 from app.services.users import LoginThrottled, authenticate
 
@@ -93,7 +94,8 @@ def dashboard_error(exc: HTTPException) -> tuple[str, int] | HTTPException:
         return render_template("dashboard/forbidden.html", heading="Not allowed",
                                message="Your role does not include this page. Ask an admin if you need it."), 403
     if request.endpoint == "auth.login_submit":  # a login form left open too long: offer a fresh one
+        error = exc.description if isinstance(exc, NulRefused) else "The login form expired. Please log in again."
         return render_template("dashboard/login.html", next=safe_next(request.form.get("next")), email="",
-                               error="The login form expired. Please log in again."), 400
+                               error=error), 400
     return render_template("dashboard/forbidden.html", heading="Form not accepted",
                            message=exc.description or "The request was not understood."), 400
