@@ -68,6 +68,13 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int = DEFAULT_
         "errorlog": "-",
         "proc_name": "hotline-web",
         "control_socket_disable": True,  # a shared default path would clash between several instances
+        # gunicorn's own reading of X-Forwarded-Proto/-Ssl and SCRIPT_NAME headers from 127.0.0.1 (its default):
+        # off, whatever FORWARDED_ALLOW_IPS says. Forwarded headers are honoured only with TRUST_PROXY_HEADERS, by
+        # the app's ProxyFix (``app.factory``); a same-host proxy passing a client's headers on must not make the
+        # session cookie Secure, add HSTS or move the app's root for that client.
+        "forwarded_allow_ips": "",
+        "secure_scheme_headers": {},
+        "forwarder_headers": "",
     }
 
 
