@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 import phonenumbers
@@ -25,6 +26,11 @@ REPEAT_UNCHOSEN_STAGES = {Stage.LANGUAGE, Stage.REPEAT_CALLER}
 # e-mail: a caller who gave one is reachable, and rescued as an incident instead).
 SAID_FIELDS = ("affected_service", "ticket_number", "company", "contact_name", "problem_text", "recording_url")
 _TEXTABLE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+# Missed-call SMS to all numbers together in an hour: each spoofed caller ID that hangs up is a new number, so the
+# per-number limit alone let anyone make the hotline text numbers of their choosing (SMS pumping). An outage's
+# burst of hang-ups before triage stays well under it; beyond it the missed calls are still on the board.
+MISSED_CALL_SMS_PER_HOUR = 60
+log = logging.getLogger(__name__)
 
 
 def ended_before_triage(state: CallState | None) -> bool:
@@ -74,16 +80,12 @@ def record_missed_call(
                         incident_id=open_incident.id if open_incident else None, said=said(state))
     session.add(missed)
     session.flush()
+    invite, held = _invitation(session, caller, now, policy, limits)
     log_event(session, at=now, actor="system", kind="missed_call", call_sid=call.call_sid,
               incident_id=open_incident.id if open_incident else None,
-              detail={"missed_call_id": missed.id, "stage": missed.stage})
-    if not textable(caller, policy) or called_back_on(session, caller) is not None:
-        return  # the caller cannot get an SMS, or has an incident whose receipt and callback reach them
-    since = now - timedelta(hours=limits.missed_call_sms_hours)
-    recent = select(Notice.id).where(Notice.to_number == caller, Notice.purpose == "missed_call",
-                                     Notice.created_at >= since)
-    if session.scalar(recent.limit(1)) is not None:
-        return  # one invitation per number a day: a flood of hang-ups is not a flood of SMS
+              detail={"missed_call_id": missed.id, "stage": missed.stage, **({"sms_held": held} if held else {})})
+    if not invite:
+        return
     language = customer_text.language_for(chosen, caller)
     notice = Notice(purpose="missed_call", to_number=caller, body=customer_text.missed_call_sms(language),
                     created_at=now)
@@ -91,6 +93,25 @@ def record_missed_call(
     session.flush()
     missed.notice_id = notice.id
     schedule(session, "notice", notice.id, now)
+
+
+def _invitation(session: Session, caller: str, now: datetime, policy: FlowPolicy,
+                limits: CallerLimits) -> tuple[bool, str]:
+    """Whether the caller is sent an SMS inviting them back; else why not when it is a limit ("" otherwise)."""
+    if not textable(caller, policy) or called_back_on(session, caller) is not None:
+        return False, ""  # the caller cannot get an SMS, or has an incident whose receipt and callback reach them
+    since = now - timedelta(hours=limits.missed_call_sms_hours)
+    recent = select(Notice.id).where(Notice.to_number == caller, Notice.purpose == "missed_call",
+                                     Notice.created_at >= since)
+    if session.scalar(recent.limit(1)) is not None:
+        return False, "per_number"  # one invitation per number a day: a flood of hang-ups is not a flood of SMS
+    hourly = select(func.count(Notice.id)).where(Notice.purpose == "missed_call",
+                                                 Notice.created_at >= now - timedelta(hours=1))
+    if (session.scalar(hourly) or 0) >= MISSED_CALL_SMS_PER_HOUR:
+        log.warning("missed-call SMS held: %d sent in the last hour (a flood of hang-ups from many numbers, or "
+                    "SMS pumping); the missed call is on the board", MISSED_CALL_SMS_PER_HOUR)
+        return False, "hourly"  # spoofed caller IDs, each a new number, must not make the hotline an SMS pump
+    return True, ""
 
 
 def said(state: CallState | None) -> dict[str, str]:

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Account, DueStep, Incident, IncidentEvent, MissedCall, Notice, Rep
+from app.services import missed_calls
 from app.services.api_tokens import create_token
 from app.services.events import events_of
 from ivr_flows.prompts import say_digits
@@ -336,6 +337,32 @@ def test_thirty_hang_ups_at_the_greeting_page_nobody_and_send_one_sms_each(phone
     assert "call us again" in invitations[0].body
     assert [a.to_number for a in alerts] == ["+14155550133"]  # the managers hear once, above the threshold
     assert hotline.jobs.page_queue.fetch_job(f"notice-{invitations[0].id}") is not None
+
+
+def test_hang_ups_from_ever_new_numbers_send_at_most_the_hourly_sms_limit(phone, hotline, clock, monkeypatch):
+    # SMS pumping: each spoofed caller ID that hangs up at the greeting is a new number, so the per-number limit
+    # alone sent one SMS per call, to numbers of the caller's choosing.
+    monkeypatch.setattr(missed_calls, "MISSED_CALL_SMS_PER_HOUR", 5)
+    callers = [f"+1415555{3000 + n:04d}" for n in range(8)]
+    for number in callers:
+        call = phone(number)
+        call.dial()
+        call.hang_up()
+    with hotline.db.session() as s:
+        assert len(s.scalars(select(MissedCall)).all()) == 8  # every one is on the board
+        invited = [n.to_number for n in s.scalars(select(Notice).where(Notice.purpose == "missed_call")
+                                                  .order_by(Notice.id))]
+        held = [e.detail.get("sms_held") for e in s.scalars(select(IncidentEvent).where(
+            IncidentEvent.kind == "missed_call").order_by(IncidentEvent.id))]
+    assert invited == callers[:5]
+    assert held == [None] * 5 + ["hourly"] * 3
+    clock.advance(minutes=61)  # an hour later the next caller is invited again
+    late = phone("+14155553100")
+    late.dial()
+    late.hang_up()
+    with hotline.db.session() as s:
+        assert s.scalars(select(Notice.to_number).where(Notice.purpose == "missed_call")
+                         .order_by(Notice.id.desc())).first() == "+14155553100"
 
 
 def test_the_same_caller_id_five_times_opens_at_most_the_limit_and_the_rest_join(phone, hotline, clock):
