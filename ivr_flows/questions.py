@@ -15,6 +15,7 @@ from .model import (
     Record,
     Reply,
     Stage,
+    TicketMatch,
 )
 from .prompts import say_digits, say_duration, say_email, say_phone, say_time, spell_email, text
 from .validate import clean_text, is_valid_email, is_valid_phone, parse_callback_number
@@ -66,14 +67,15 @@ def incident_lines(state: CallState, now: datetime | None) -> list[str]:
 
     All of it only to a caller who proved who they are (the reference from the receipt SMS, or the support PIN):
     a caller ID or a ticket number is not an identity (issue 9). Unproven, they hear only that the number they
-    call from has an open incident: it may be a spoofer's (its callback goes to the spoofer), or they may be
+    call from (or the ticket they keyed) has an open incident: it may be a spoofer's (its callback goes to the spoofer), or they may be
     the spoofer (its status is the customer's).
     """
     inc = state.incident
     if inc is None:
         return []
-    if not state.verified:
-        return [t(state, "repeat_caller_status")]
+    if not state.verified:  # found by the keyed ticket (an account without a PIN), or by the caller ID
+        keyed = state.captured.ticket_match is TicketMatch.KEYPAD
+        return [t(state, "repeat_caller_status_ticket" if keyed else "repeat_caller_status")]
     return [t(state, "repeat_caller", reference=say_digits(inc.reference)), callback_line(state, now)]
 
 

@@ -175,8 +175,10 @@ def _on_ticket_lookup(state: CallState, event: Event, now: datetime) -> Step:
         effects = (log("ticket_matched", number=number, match=TicketMatch.KEYPAD.value),)
         found = t(s, "ticket_found", ticket=spoken)
         if event.open_incident is not None:
-            s = replace(s, stage=Stage.REPEAT_CALLER, incident=event.open_incident, tries=0)
-            return go(s, now, found, effects=effects)
+            s = replace(s, incident=event.open_incident, tries=0)
+            if event.ticket.has_pin and not s.verified:  # the ticket's open incident is named only after its PIN
+                return go(replace(s, stage=Stage.PIN_ENTRY), now, found, effects=effects)
+            return go(replace(s, stage=Stage.REPEAT_CALLER), now, found, effects=effects)
         if event.ticket.has_pin and not s.verified:
             return go(replace(s, stage=Stage.PIN_ENTRY, tries=0), now, found, effects=effects)
         return enter(s, Stage.COMPANY, now, found, effects=effects)

@@ -170,7 +170,10 @@ def on_add_recording(state: CallState, event: Event, now: datetime) -> Step:
 
 
 def unverified(state: CallState, now: datetime, *before: str, effects: tuple[Effect, ...] = ()) -> Step:
-    """Go on without proof of identity: the caller says their details, the ticket stays linked."""
+    """Go on without proof of identity: the caller says their details, the ticket stays linked. An open incident of
+    the keyed ticket (never named to them) is only noted as possibly related to their report."""
+    if state.incident is not None:
+        state = replace(state, incident=None, related_reference=state.incident.reference, joined=False)
     return enter(state, Stage.COMPANY, now, *before, effects=effects)
 
 
@@ -200,7 +203,10 @@ def on_pin_check(state: CallState, event: Event, now: datetime) -> Step:
         return repeat(state, now)
     if event.ok:
         ok = replace(state, verified="pin", pin_tries=0, ticket=event.ticket or state.ticket)
-        return enter(ok, Stage.COMPANY, now, t(ok, "pin_ok"), effects=(log("caller_verified", how="pin"),))
+        verified = (log("caller_verified", how="pin"),)
+        if ok.incident is not None:  # the keyed ticket's open incident: its status, then add to it or report anew
+            return go(replace(ok, stage=Stage.REPEAT_CALLER, tries=0), now, t(ok, "pin_ok"), effects=verified)
+        return enter(ok, Stage.COMPANY, now, t(ok, "pin_ok"), effects=verified)
     s = replace(state, pin_tries=state.pin_tries + 1)
     effects = (log("pin_wrong", attempt=s.pin_tries),)
     if s.pin_tries >= 2:

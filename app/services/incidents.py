@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -39,14 +39,24 @@ def new_reference(session: Session) -> str:
                 return ref
 
 
-def open_incident_for(session: Session, *, phone: str = "", ticket_number: str = "") -> Incident | None:
-    """The newest open incident for a caller number or a ticket number."""
+def open_incident_for(session: Session, *, phone: str = "", ticket_number: str = "",
+                      account_id: int | None = None) -> Incident | None:
+    """The newest open incident for a caller number, or for a ticket number now in account ``account_id``.
+
+    For a ticket: never one whose caller proved the ticket with another account's PIN (the helpdesk moved the ticket
+    since: that incident is not this account's customer's), and one proven with this account's first, so an
+    incident a stranger opened by keying the ticket number does not hide the customer's own.
+    """
     if phone:
         found = open_incidents_for(session, phone, limit=1)
         return found[0] if found else None
     if not ticket_number:
         return None
-    return session.scalars(_open_where(Incident.ticket_number == ticket_number).limit(1)).first()
+    ours = and_(Incident.pin_account_id.is_not(None), Incident.pin_account_id == account_id)
+    stmt = (select(Incident).where(Incident.status == IncidentStatus.OPEN, Incident.ticket_number == ticket_number,
+                                   or_(Incident.pin_account_id.is_(None), ours))
+            .order_by(case((ours, 0), else_=1), Incident.received_at.desc()).limit(1))
+    return session.scalars(stmt).first()
 
 
 def open_incidents_for(session: Session, phone: str, limit: int = 50) -> list[Incident]:

@@ -54,6 +54,7 @@ PROMPTS: dict[str, str] = {
     ),
     "added": "Vielen Dank, wir haben das zum Vorfall {reference} hinzugefügt.",
     "repeat_caller_status": "Für die Nummer, von der Sie anrufen, gibt es einen offenen Vorfall.",
+    "repeat_caller_status_ticket": "Für dieses Ticket gibt es einen offenen Vorfall.",
     "callback_taken": "Ein Techniker hat ihn übernommen und ruft Sie spätestens um {time} zurück.",
     "repeat_verify": (
         "Um seinen Stand zu hören oder etwas zu ergänzen, geben Sie die Referenznummer aus Ihrer SMS oder Ihre "

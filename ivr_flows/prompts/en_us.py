@@ -42,6 +42,7 @@ PROMPTS: dict[str, str] = {
     ),
     "added": "Thank you, we added this to incident {reference}.",
     "repeat_caller_status": "There is an open incident for the number you are calling from.",
+    "repeat_caller_status_ticket": "There is an open incident for this ticket.",
     "callback_taken": "An engineer has taken it and will call you back by {time}.",
     "repeat_verify": (
         "To hear its status or add to it, enter its reference number from your text message, or your support PIN, "

@@ -221,26 +221,64 @@ def test_a_ticket_the_helpdesk_moves_to_another_account_takes_no_pin_of_that_acc
     moved = client.post("/api/v1/tickets", json={"number": BIGCORP["number"], "company": EVIL["company"]},
                         headers={"Authorization": f"Bearer {token}"})
     assert moved.status_code == 200 and moved.json["company"] == EVIL["company"]
-    # From a number of their own, the attacker keys the victim's ticket, then Evil Corp's PIN, twice.
+    # From a number of their own, the attacker keys the victim's ticket and Evil Corp's PIN: right for the ticket as
+    # it is now, but the victim's incident was proved with BigCorp's PIN, so it is neither named nor theirs to add to.
     attacker = phone(ATTACKER)
     heard = Heard(attacker)
     heard(attacker.dial())
     heard(attacker.press("1"))
     heard(attacker.press("3"))
-    assert "open incident" in heard(attacker.press(BIGCORP["number"]))
-    heard(attacker.press("1"))
-    assert "doesn't match" in heard(attacker.press(EVIL["support_pin"]))
-    assert "new incident" in heard(attacker.press(EVIL["support_pin"]))
-    assert "PIN is correct" not in " ".join(heard.lines) and say_digits(incident.reference) not in " ".join(heard.lines)
+    assert "support PIN" in heard(attacker.press(BIGCORP["number"]))
+    assert "PIN is correct" in heard(attacker.press(EVIL["support_pin"]))
+    assert "open incident" not in " ".join(heard.lines) and say_digits(incident.reference) not in " ".join(heard.lines)
+    # Spoofing the victim's caller ID, the same PIN proves nothing on the incident either.
+    spoofed, new = _spoof_with_pin(phone, EVIL["support_pin"])
+    assert "new incident" in new and say_digits(incident.reference) not in " ".join(spoofed.lines)
     assert _event(hotline, incident, "information_added") == []
-    # The PIN the victim proved the ticket with still proves them.
-    again = phone("+14155550177")
+    # The PIN the victim proved the ticket with still proves them on their incident.
+    again = phone(VICTIM)
     again.dial()
     again.press("1")
-    again.press("3")
-    again.press(BIGCORP["number"])
     again.press("1")
     assert "PIN is correct" in " ".join(again.press("424242").said)
+
+
+def test_a_stranger_who_keys_the_ticket_number_learns_nothing_and_hides_no_incident(phone, hotline, api):
+    assert api("/api/v1/tickets", BIGCORP | {"support_pin": "424242"}).status_code in (200, 201)
+    victim = phone(VICTIM)
+    victim.dial()
+    victim.press("1")
+    _report_with_pin(victim, BIGCORP["number"], "424242")
+    [theirs] = _incidents(hotline)
+    # A stranger keys the ticket number (helpdesk numbers are guessable): asked for the PIN, not told of the
+    # incident; without the PIN they report anyway, and their incident is linked to it, unnamed.
+    stranger = phone(ATTACKER)
+    heard = Heard(stranger)
+    heard(stranger.dial())
+    heard(stranger.press("1"))
+    heard(stranger.press("1"))
+    assert "support PIN" in heard(stranger.press(BIGCORP["number"]))
+    heard(stranger.press("#"))  # no PIN
+    heard(stranger.say("Evil Corp"))
+    heard(stranger.say("Mallory"))
+    heard(stranger.press("1"))
+    heard(stranger.say("mallory at evil dot example"))
+    heard(stranger.press("1"))
+    heard(stranger.say("Nothing works."))
+    heard(stranger.record(seconds=3))
+    heard(stranger.press("1"))
+    assert "open incident" not in " ".join(heard.lines) and say_digits(theirs.reference) not in " ".join(heard.lines)
+    _theirs, strangers = _incidents(hotline)
+    assert strangers.ticket_number == BIGCORP["number"] and strangers.related_incident_id == theirs.id
+    # The customer, from another phone, keys the ticket and their PIN: their own incident, not the newer one.
+    colleague = phone("+14155550188")
+    colleague.dial()
+    colleague.press("1")
+    colleague.press("1")
+    colleague.press(BIGCORP["number"])
+    proven = " ".join(colleague.press("424242").said)
+    assert "PIN is correct" in proven and say_digits(theirs.reference) in proven
+    assert say_digits(strangers.reference) not in proven
 
 
 def _spoof_with_pin(phone, pin: str) -> tuple[Heard, str]:

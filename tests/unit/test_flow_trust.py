@@ -172,15 +172,42 @@ def test_the_receipt_sms_of_a_german_incident_is_german():
     assert page_text.receipt_sms(incident, "UTC").endswith("by 14:21 UTC. To add details, reply to this SMS.")
 
 
-def test_keyed_ticket_with_an_open_incident_and_a_pin_asks_for_the_pin_for_a_new_outage():
+def test_keyed_ticket_with_an_open_incident_and_a_pin_names_the_incident_only_after_the_pin():
     open_incident = IncidentInfo(reference="555111", callback_due_at=NOW + timedelta(minutes=3))
     call = run(Call(), [*TO_TICKET, ("press", "4521#")])
     call.lookup_answer(TicketInfo(number="4521", has_pin=True), open_incident)
-    call.press("2")  # a different outage
-    assert call.stage is Stage.PIN_ENTRY and "5, 5, 5, 1, 1, 1" not in call.said
+    assert call.stage is Stage.PIN_ENTRY  # a ticket number is not an identity: not even the incident's existence
+    assert "open incident" not in call.said and "5, 5, 5, 1, 1, 1" not in call.said
     call.press("2468#")
     call.pin_answer(True, ACME_TICKET)
+    assert call.stage is Stage.REPEAT_CALLER and "5, 5, 5, 1, 1, 1" in call.said  # proven: its status
+    call.press("2")  # a different outage
     assert "Is this about Acme Mail GmbH?" in call.said and call.state.related_reference == "555111"
+
+
+def test_keyed_ticket_with_an_open_incident_and_no_right_pin_takes_a_report_linked_to_it_unnamed():
+    open_incident = IncidentInfo(reference="555111", callback_due_at=NOW + timedelta(minutes=3))
+    for unproven in ([("press", "1111#"), ("pin", False), ("press", "2222#"), ("pin", False)], [("press", "#")]):
+        call = run(Call(), [*TO_TICKET, ("press", "4521#")])
+        call.lookup_answer(TicketInfo(number="4521", has_pin=True), open_incident)
+        for step in unproven:
+            if step[0] == "pin":
+                call.pin_answer(False, None)
+            else:
+                call.press(step[1])
+        assert call.stage is Stage.COMPANY and call.state.incident is None
+        assert call.state.related_reference == "555111" and not call.state.verified
+        heard = _heard(call)
+        assert "open incident" not in heard and "5, 5, 5, 1, 1, 1" not in heard
+
+
+def test_keyed_ticket_of_an_account_without_a_pin_says_the_incident_is_the_tickets_not_the_numbers():
+    open_incident = IncidentInfo(reference="555111", callback_due_at=NOW + timedelta(minutes=3))
+    call = run(Call(), [*TO_TICKET, ("press", "4521#")])
+    call.lookup_answer(TicketInfo(number="4521", has_pin=False), open_incident)
+    assert call.stage is Stage.REPEAT_CALLER
+    assert "There is an open incident for this ticket." in call.said and "calling from" not in call.said
+    assert "5, 5, 5, 1, 1, 1" not in call.said
 
 
 def test_silence_at_the_menu_of_an_incident_that_calls_another_number_back_takes_a_new_report():
