@@ -25,13 +25,26 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # key=value and "key": "value" pairs whose value is a secret (query strings, forms, dict reprs).
     (re.compile(r"(?i)((?:password|passwd|token|secret|signature|auth|api[_-]?key|csrf)[\w-]*"
                 r"['\"]?\s*(?:=|:|%3D)\s*['\"]?)[^\s&'\",;}]+"), r"\1[redacted]"),
-    # E-mail addresses, also URL-encoded (%40).
-    (re.compile(r"[\w.+%-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+"), "[email]"),
-    # Phone numbers: E.164 (+, or %2B when URL-encoded), possibly spaced, and bare runs of 10-15 digits.
+    # E-mail addresses, also URL-encoded (%40); an apostrophe may stand inside the local part (o'brien@).
+    (re.compile(r"[\w.+%-](?:[\w.+%'-]*[\w.+%-])?(?:@|%40)[\w-]+(?:\.[\w-]+)+"), "[email]"),
+    # Phone numbers: E.164 (+, or %2B when URL-encoded), possibly spaced (a query's "+" is a space), national
+    # numbers written in groups ("(415) 555-0177", "415-555-0177"), and bare runs of 10-15 digits.
     (re.compile(r"(?:\+|%2B)\d{5,13}(\d\d)(?!\d)", re.IGNORECASE), r"[phone …\1]"),
-    (re.compile(r"\+\d{1,3}(?:[ .-]\(?\d{1,5}\)?){2,6}"), "[phone]"),
+    (re.compile(r"\+\d{1,3}(?:(?:[ .+-]|%20)\(?\d{1,5}\)?){2,6}"), "[phone]"),
+    (re.compile(r"(?<![\w.+-])\(?\d{3}\)?(?:[ .-]|%20)?\d{3}(?:[ .-]|%20)\d{4}(?![\w-])"), "[phone]"),
     (re.compile(r"(?<![\w.])\d{8,13}(\d\d)(?![\w])"), r"[number …\1]"),
 ]
+# Percent-encodings of what the patterns above read (letters, digits, "+", brackets, "-", ".", "@"), decoded
+# first so that "%2B1%20415%20555%200177" or "/%61ck/<token>" is seen as written (a space, %20, stays encoded:
+# the patterns read it). Nothing else is decoded: a space, a quote or a line break (%0A) cannot forge a field or
+# a line of the access log.
+_ENCODED = re.compile(r"%([2-7][0-9A-Fa-f])")
+_DECODED = {f"{n:02X}": chr(n) for n in range(0x20, 0x7F)
+            if chr(n).isalnum() or chr(n) in "+()-.@"}
+
+
+def _decode(match: re.Match[str]) -> str:
+    return _DECODED.get(match.group(1).upper(), match.group(0))
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -39,6 +52,8 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, "[redacted]")
+    if "%" in text:
+        text = _ENCODED.sub(_decode, text)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

@@ -77,6 +77,21 @@ def test_redact_covers_what_the_libraries_log():
         "incident 123456 page 42 at 2026-11-26T03:00:00+00:00"
 
 
+def test_redact_sees_numbers_and_links_however_they_are_written_or_encoded():
+    for written in ("/s?to=%2B1%20415%20555%200177", "/s?to=%2B1+415+555+0177", "/s?to=(415)%20555-0177",
+                    "/s?to=%28415%29%20555%2D0177", "call 415-555-0177", "call (415) 555-0177", "call 415.555.0177"):
+        assert "555" not in redact(written) and "0177" not in redact(written), written
+    assert redact("GET /%61ck/eyJwIjo0fQ.sig HTTP/1.1") == "GET /ack/[redacted] HTTP/1.1"
+    assert redact("GET /%72esolution/eyJwIjo0fQ.sig HTTP/1.1") == "GET /resolution/[redacted] HTTP/1.1"
+    assert redact("from o'brien@acme.example and o%27brien%40acme.example") == "from [email] and [email]"
+    assert redact("{'email': 'admin@example.com'}") == "{'email': '[email]'}"
+    # nothing else is decoded: an encoded line break, quote or space cannot forge a line or a field
+    assert redact('GET /x?a=%0A127.0.0.1%20-%20%22GET HTTP/1.1') == 'GET /x?a=%0A127.0.0.1%20-%20%22GET HTTP/1.1'
+    for kept in ("10.0.0.1:8000 - - [05/Dec/2026:14:00:00 +0000]", "took 0.123 s, 456 rows",
+                 "at 2026-12-05 14:31:41.123", "GET /reports?tz=America%2FNew_York&start=2026-11-01"):
+        assert redact(kept) == kept
+
+
 def test_tracebacks_are_redacted_too(caplog):
     caplog.set_level(logging.DEBUG)
     install()
