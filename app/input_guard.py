@@ -2,9 +2,9 @@
 
 PostgreSQL refuses NUL in text ("A string literal cannot contain NUL"), so a path, query or form carrying one
 (``/incidents/%00``, a login name ending in ``\\x00``) failed inside the view with a 500 and an ERROR traceback
-per request, which anyone could fire at will. JSON bodies are refused the same way by ``json_guard``. Twilio's
-webhooks (``/twilio/``) are left to their views: a caller's answer is never refused there (the flow keeps only
-plain text, and a view that fails still saves the caller).
+per request, which anyone could fire at will. A JSON body's text fields are each checked as plain text by
+their parsers (a 422 naming the field). Twilio's webhooks (``/twilio/``) are left to their views: a caller's
+answer is never refused there (the flow keeps only plain text, and a view that fails still saves the caller).
 """
 
 from __future__ import annotations

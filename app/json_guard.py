@@ -63,22 +63,9 @@ def load_untrusted(data: str | bytes) -> Any:
     if nesting_depth(raw) > MAX_DEPTH:
         raise HostileJSON(f"arrays and objects nest deeper than {MAX_DEPTH} levels")
     try:
-        value = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
+        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
     except RecursionError:  # belt and braces: the depth check should have caught it
         raise HostileJSON(f"arrays and objects nest deeper than {MAX_DEPTH} levels") from None
-    if b"\\u0000" in raw and _holds_nul(value):  # no column can hold one (PostgreSQL refuses it)
-        raise HostileJSON("a string holds a NUL character (\\u0000)")
-    return value
-
-
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
-    return False
 
 
 class GuardedJSONProvider(DefaultJSONProvider):

@@ -74,7 +74,8 @@ def email_field(value: object, path: str) -> str | None:
     """An e-mail address, or None when empty."""
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or not _EMAIL.fullmatch(value.strip()) or len(value.strip()) > 254:
+    if (not isinstance(value, str) or not _EMAIL.fullmatch(value.strip()) or len(value.strip()) > 254
+            or not is_plain(value)):  # a control or bidi character would reach logs, mail headers and the board
         raise OnCallConfigError(path, "must be an e-mail address")
     return value.strip()
 
