@@ -216,6 +216,7 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             zones = coverage.unloadable_zones(session)
             hours = coverage.unreadable_business_hours(session)
             deactivated = coverage.deactivated_rep_targets(session)
+            shared = coverage.shared_rep_phones(session)
     finally:
         db.dispose()
     reported: set[tuple[str, str]] = set()
@@ -240,6 +241,11 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             "or mark an active rep is_manager: true")
     for rep in no_sms:  # a warning: calls still reach them
         report.warn(f"reps[{rep.name}].phone", f"{rep.describe()}.", rep.fix(settings.twilio_number))
+    for number, names in shared.items():  # a warning: pages still reach each of them
+        report.warn(f"reps[{names[1]}].phone", f"{', '.join(names)} share the number ending {number[-4:]}: an SMS "
+                    "command from it is carried out for none of them (which rep sent it cannot be told).",
+                    "give each active rep their own phone and phone_alt (`hotline oncall export`, correct it, "
+                    "`hotline oncall import`), or deactivate the rep who no longer uses it")
     for target in deactivated:  # a warning: the level's other targets (and the managers after it) still page
         report.warn(f"escalation_policies[{target.policy}].{target.path}", f"{target.rep} is deactivated: this "
                     "target pages nobody.", f"reactivate {target.rep}, or name an active rep or a schedule there "

@@ -69,6 +69,7 @@ class EventKind(StrEnum):
     SMS_SEVERAL_REFERENCES = "sms_several_references"  # "ACK 111111 ACK 222222": nothing was carried out
     SMS_YES_AMBIGUOUS = "sms_yes_ambiguous"  # a bare YES from a rep's and a customer's number: nothing was carried out
     SMS_NOT_UNDERSTOOD = "sms_not_understood"  # a rep's SMS that is no command: nothing was carried out
+    SMS_FROM_SHARED_PHONE = "sms_from_shared_phone"  # from a number two active reps share: nothing was carried out
     # owning the incident
     ACKNOWLEDGED = "acknowledged"
     ACKNOWLEDGEMENT_REFUSED = "acknowledgement_refused"

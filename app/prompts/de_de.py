@@ -50,6 +50,9 @@ PROMPTS: dict[str, str] = {
     "sms_unknown_sender": "Diese Nummer ist nicht für Sev-1-Alarme registriert. Es wurde nichts geändert. "
                           "Um einen kritischen Ausfall zu melden, rufen Sie diese Nummer an.",
     "sms_not_understood": "Ihre SMS wurde nicht verstanden. Es wurde nichts geändert.",
+    "sms_shared_phone": "Diese Nummer gehört mehreren Mitarbeitern ({names}), daher wurde nichts geändert: Ein "
+                        "Admin muss jedem eine eigene Nummer geben. Nutzen Sie bis dahin den Link Ihres Alarms "
+                        "oder das Dashboard.",
     "sms_no_open_page": "Sie haben keinen offenen Sev-1-Alarm. Es wurde nichts geändert.",
     "sms_several": "Sie haben mehrere offene Alarme ({refs}). Antworten Sie {word} <Referenz>.",
     "sms_yes_ambiguous": "Ihr YES kann Ihren Alarm ({pages}) bestätigen oder zustimmen, dass Ihr eigener Vorfall "

@@ -48,6 +48,8 @@ PROMPTS: dict[str, str] = {
     "sms_unknown_sender": "This number is not registered for Sev-1 pages. Nothing was changed. "
                           "To report a critical outage, call this number.",
     "sms_not_understood": "Your SMS was not understood. Nothing was changed.",
+    "sms_shared_phone": "This number is the phone of more than one rep ({names}), so nothing was changed: an admin "
+                        "must give each rep their own number. Use your page's link or the dashboard meanwhile.",
     "sms_no_open_page": "You have no open Sev-1 page. Nothing was changed.",
     "sms_several": "You have several open pages ({refs}). Reply {word} <reference>.",
     # a YES from a number that is a rep's and a customer's: an ACK of a page or the customer's agreement

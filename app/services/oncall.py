@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -64,6 +64,22 @@ def schedule_spec(session: Session, schedule: Schedule, start: datetime, end: da
             if o.rep_id in active
         ),
     )
+
+
+def reps_on_phone(session: Session, number: str) -> list[Rep]:
+    """The active reps whose phone (or alternative phone) is ``number``, by id: one, or none, unless the on-call
+    configuration predates the rule that two active reps never share a number (``oncall_admin.save_rep``)."""
+    if not number:
+        return []
+    return list(session.scalars(select(Rep).where(or_(Rep.phone == number, Rep.phone_alt == number),
+                                                  Rep.active.is_(True)).order_by(Rep.id)))
+
+
+def rep_on_phone(session: Session, number: str) -> Rep | None:
+    """The one active rep whose number ``number`` is; None for nobody's, or for a number two reps share (an SMS
+    from it cannot say which of them sent it: ``sms_commands.shared_phone_answer``)."""
+    reps = reps_on_phone(session, number)
+    return reps[0] if len(reps) == 1 else None
 
 
 def active_rep_ids(session: Session) -> set[int]:

@@ -18,15 +18,18 @@ from app.oncall.layer_changes import members_keeping_now
 from app.oncall.policy import TargetType, targets_of, validate_levels
 from app.oncall.records import LayerInput, OverrideInput, RepInput, RepRef, ScheduleInput
 from app.oncall.rotation import ScheduleSpec
-from app.services.oncall import active_rep_ids, find_rep, find_schedule, layer_specs, schedule_clock
+from app.services.oncall import active_rep_ids, find_rep, find_schedule, layer_specs, reps_on_phone, schedule_clock
 
 
-def save_rep(session: Session, data: RepInput, rep: Rep | None = None) -> tuple[Rep, bool]:
-    """Create a rep, or update ``rep`` (or the one named ``data.name``); True if created."""
+def save_rep(session: Session, data: RepInput, rep: Rep | None = None, path: str = "") -> tuple[Rep, bool]:
+    """Create a rep, or update ``rep`` (or the one named ``data.name``); True if created. ``path``: where the rep
+    is in an imported document, for the errors' field names."""
     named = session.scalar(select(Rep).where(Rep.name == data.name))
     if rep is not None and named is not None and named.id != rep.id:
         raise NameTaken("name", f"another rep is named {data.name!r}")
     rep = rep or named
+    if data.active:
+        _refuse_shared_phones(session, data, rep, path)
     created = rep is None
     if rep is None:
         rep = Rep(name=data.name, phone=data.phone)
@@ -41,6 +44,17 @@ def save_rep(session: Session, data: RepInput, rep: Rep | None = None) -> tuple[
     rep.active = data.active
     session.flush()
     return rep, created
+
+
+def _refuse_shared_phones(session: Session, data: RepInput, rep: Rep | None, path: str) -> None:
+    """Two active reps never share a number: an SMS command from it could not say which of them acknowledged."""
+    for field in ("phone", "phone_alt"):
+        number = getattr(data, field)
+        others = [r for r in reps_on_phone(session, number) if rep is None or r.id != rep.id] if number else []
+        if others:
+            raise OnCallConfigError(f"{path}.{field}" if path else field, f"{number} is already the number of {others[0].name}: an SMS from it "
+                                           "could not say which rep sent it. Give each active rep their own number "
+                                           "(or deactivate the other rep first)")
 
 
 def create_rep(session: Session, data: RepInput) -> Rep:

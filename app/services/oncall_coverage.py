@@ -345,6 +345,17 @@ def deactivated_rep_targets(session: Session) -> list[DeactivatedTarget]:
     return [t for name, levels, _ in effective_policies(session) for t in _deactivated_targets(session, name, levels)]
 
 
+def shared_rep_phones(session: Session) -> dict[str, list[str]]:
+    """The numbers two or more active reps share (stored before ``save_rep`` refused it), with their names: an SMS
+    command from one is carried out for none of them (``sms_commands.shared_phone_answer``)."""
+    holders: dict[str, list[str]] = {}
+    for name, phone, phone_alt in session.execute(select(Rep.name, Rep.phone, Rep.phone_alt)
+                                                  .where(Rep.active.is_(True)).order_by(Rep.id)):
+        for number in {phone, phone_alt} - {"", None}:
+            holders.setdefault(number, []).append(name)
+    return {number: names for number, names in holders.items() if len(names) > 1}
+
+
 def on_call_now(session: Session, now: datetime) -> dict[str, tuple[str, ...]]:
     """The names of the reps on call at ``now``, by schedule (to compare before and after a change)."""
     return {schedule.name: tuple(r.name for r in reps) for schedule, reps in on_call_everywhere(session, now)}

@@ -69,7 +69,7 @@ def import_yaml(session: Session, text: str, now: datetime) -> ImportSummary:
     doc = _load(text)
     summary = ImportSummary()
     for index, item in enumerate(_items(doc, "reps")):
-        _, created = save_rep(session, parse_rep(item, f"reps[{index}]"))
+        _, created = save_rep(session, parse_rep(item, f"reps[{index}]"), path=f"reps[{index}]")
         summary.reps_created += created
         summary.reps_updated += not created
     for index, item in enumerate(_items(doc, "schedules")):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.event_kind import EventKind
@@ -18,6 +18,7 @@ from app.prompts import text
 from app.services.acks import lock_incident
 from app.services.customer_sms import REFERENCE, answer_word, handle_customer_sms
 from app.services.events import log_event
+from app.services.oncall import rep_on_phone
 from app.services.rep_commands import help_text, update_words
 from app.services.resolution import pending_proposal, propose
 from app.services.sms_commands import first_word, is_command, only_open_page
@@ -50,8 +51,7 @@ def handle_update_sms(session: Session, from_number: str, body: str, now: dateti
     if not body.strip() and not media:
         return None
     first, _rest = first_word(body)  # "Update: 123456 ...", "“UPDATE” 123456 ..." are UPDATE
-    rep = session.scalars(select(Rep).where(
-        or_(Rep.phone == from_number, Rep.phone_alt == from_number), Rep.active.is_(True))).first()
+    rep = rep_on_phone(session, from_number)
     if rep is not None:
         if first in REP_COMMANDS:
             return _rep_command(session, rep, first, body, now, settings)

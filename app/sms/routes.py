@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from app.plain_text import halfwidth
-from app.services.sms_commands import handle_rep_sms
+from app.services.sms_commands import handle_rep_sms, shared_phone_answer
 from app.services.sms_opt_outs import handle_opt_keyword
 from app.services.update_sms import handle_update_sms
 from app.voice.signature import twilio_webhook
@@ -29,6 +29,8 @@ def inbound() -> Response:
         reply = MessagingResponse()
         # STOP / START: Twilio answers those itself, we record them and add nothing ("")
         answer = handle_opt_keyword(session, sender, body, f.get("OptOutType", ""), now)
+        if answer is None:
+            answer = shared_phone_answer(session, sender, body, now)  # which rep sent it cannot be told
         if answer is None:
             answer = handle_update_sms(session, sender, body, now, _settings(), media=media)  # issue 11
         if answer is None:

@@ -1,0 +1,64 @@
+"""Two active reps never share a phone number: an SMS command from it cannot say which of them sent it.
+
+Both could be saved, and an ACK from the number was credited to whichever rep the database returned first (the
+board, the API and the compliance report's per-rep table named a rep who was never paged). Now the import and the
+API refuse the number, `hotline check` names a pair stored before, and an SMS from such a number is carried out
+for none of them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.config_check import CheckReport, oncall_problems
+from app.event_kind import EventKind
+from app.models import IncidentEvent, Rep
+from app.services.api_tokens import create_token
+from app.services.oncall_yaml import OnCallConfigError, import_yaml
+from tests.paging.conftest import ALICE, CUSTOMER
+from tests.paging.test_acknowledgement import _sms_from
+
+
+def test_an_import_giving_an_active_reps_number_to_another_is_refused_and_changes_nothing(desk):
+    with pytest.raises(OnCallConfigError) as caught, desk.hotline.db.transaction() as s:
+        import_yaml(s, f"reps: [{{name: Dan, phone: '+14155550177'}}, {{name: Dave, phone: '+14155550188', "
+                       f"phone_alt: '{ALICE}'}}]", desk.clock.now())
+    assert caught.value.path == "reps[1].phone_alt" and "Alice Primary" in str(caught.value)
+    with desk.hotline.db.session() as s:
+        assert s.scalar(select(Rep.id).where(Rep.name == "Dan")) is None  # the whole import rolled back
+    with desk.hotline.db.transaction() as s:  # a deactivated rep's old number may go to a new rep
+        import_yaml(s, f"reps: [{{name: Alice Primary, phone: '{ALICE}', active: false}}, "
+                       f"{{name: Dan, phone: '{ALICE}'}}]", desk.clock.now())
+    with pytest.raises(OnCallConfigError) as caught, desk.hotline.db.transaction() as s:  # not active again
+        import_yaml(s, f"reps: [{{name: Alice Primary, phone: '{ALICE}'}}]", desk.clock.now())
+    assert caught.value.path == "reps[0].phone" and "Dan" in str(caught.value)
+
+
+def test_the_api_refuses_a_number_another_active_rep_has(desk):
+    with desk.hotline.db.transaction() as s:
+        token = create_token(s, "oncall-admin", desk.clock.now(), scopes=("oncall:admin",))
+    response = desk.client.post("/api/v1/reps", json={"name": "Dave", "phone": ALICE},
+                                headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code in (400, 422)
+    error = response.get_json()["error"]
+    assert error["field"] == "phone" and "Alice Primary" in error["message"]
+
+
+def test_an_sms_from_a_number_two_reps_share_is_carried_out_for_neither(desk, network):
+    with desk.hotline.db.transaction() as s:  # stored before the rule: straight into the table
+        s.add(Rep(name="Alice Twin", phone=ALICE))
+    report = CheckReport()
+    oncall_problems(desk.hotline.settings, report, desk.clock.now(), strict=True)
+    [shared] = [p for p in report.warnings if "share the number" in p.message]
+    assert "Alice Primary, Alice Twin" in shared.message and ALICE not in shared.message
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    answer = _sms_from(desk, ALICE, f"ACK {incident.reference}").get_data(as_text=True)
+    assert "more than one rep" in answer and "Alice Primary, Alice Twin" in answer
+    assert desk.incident(incident.id).acknowledged_at is None
+    with desk.hotline.db.session() as s:
+        kinds = list(s.scalars(select(IncidentEvent.kind).where(IncidentEvent.kind == EventKind.SMS_FROM_SHARED_PHONE)))
+    assert kinds == [EventKind.SMS_FROM_SHARED_PHONE]
