@@ -87,6 +87,7 @@ def import_yaml(session: Session, text: str, now: datetime) -> ImportSummary:
         summary.policies_updated += not created
     if doc.get("schedules") or doc.get("escalation_policies"):
         _refuse_missing_schedules(session)
+    if doc.get("reps") or doc.get("schedules") or doc.get("escalation_policies"):  # a rep deactivated changes these
         summary.warnings.extend(o.describe() for o in overlapping_overrides(session, now))
         summary.warnings.extend(o.describe() for o in ignored_overrides(session, now))
         summary.warnings.extend(f"{g.describe()}: add a layer member or an override"

@@ -79,6 +79,18 @@ def test_the_yaml_import_warns(hotline, clock, ids):
     assert WARNING in summary.warnings
 
 
+def test_an_import_of_reps_alone_that_deactivates_an_overrides_rep_warns(client, hotline, clock, ids, auth):
+    # the override was added while Dave was active; a later import of the reps alone deactivates him
+    with hotline.db.transaction() as session:
+        import_yaml(session, "reps:\n  - {name: Dave, phone: '+4930901824', active: true}\n", clock.now())
+    assert client.post("/api/v1/schedules/primary/overrides", json=DAVE_FRIDAY, headers=auth).status_code == 201
+    with hotline.db.transaction() as session:
+        summary = import_yaml(session, "reps:\n  - {name: Dave, phone: '+4930901824', active: false}\n",
+                              clock.now())
+
+    assert WARNING in summary.warnings
+
+
 def test_a_deactivated_reps_override_is_not_said_to_page_both(client, hotline, ids, auth):
     url = "/api/v1/schedules/primary/overrides"
     assert client.post(url, json=DAVE_FRIDAY | {"rep": "Erin"}, headers=auth).status_code == 201
