@@ -210,7 +210,7 @@ def api_token_list() -> None:
 @api_token.command("revoke")
 @click.argument("name")
 def api_token_revoke(name: str) -> None:
-    """Revoke the token(s) with this name (or, when no active token has it, the one with this id)."""
+    """Revoke the token with this name (or, when no active token has it, the one with this id)."""
     from app.services.api_tokens import UnknownToken, revoke_token
 
     hotline = _ready_hotline()
@@ -219,7 +219,7 @@ def api_token_revoke(name: str) -> None:
             revoked = [token.name for token in revoke_token(session, name, hotline.clock.now())]
     except UnknownToken as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"revoked {len(revoked)} token(s) named {', '.join(sorted(set(revoked)))}")
+    click.echo(f"revoked the token named {revoked[0]}")
 
 
 @main.group()

@@ -73,6 +73,10 @@ def create_token(session: Session, name: str, now: datetime, scopes: Iterable[st
     if name.isdecimal():  # `api-token revoke` takes a name or an id: a name of digits would read as an id
         raise InvalidTokenName(f"token name {name!r} is all digits, which reads as a token's id; add a letter")
     stored_scopes = normalise_scopes(scopes)
+    taken = session.scalar(select(ApiToken.id).where(ApiToken.name == name, ApiToken.revoked_at.is_(None)).limit(1))
+    if taken is not None:  # revoking "the old one" by name would revoke both: a rotation would cut off the new one
+        raise InvalidTokenName(f"an active token is already named {name!r} (id {taken}): give the new one another "
+                               f"name (e.g. {name[:40]}-2), then revoke the old one by its name")
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(name=name, token_hash=hash_token(plaintext), created_at=now, scopes=stored_scopes))
     session.flush()
@@ -93,7 +97,8 @@ def verify_token(session: Session, plaintext: str, now: datetime) -> ApiToken | 
 
 
 def revoke_token(session: Session, name_or_id: str | int, now: datetime) -> list[ApiToken]:
-    """Revoke every active token with this name, else the one with this id; raise UnknownToken if none.
+    """Revoke the active token with this name, else the one with this id; raise UnknownToken if none, or if
+    several active tokens share the name (made before that was refused).
 
     A name wins over an id: revoking a token named "7" (made before such names were refused)
     never revokes another integration's token whose id is 7 as well.
@@ -105,6 +110,10 @@ def revoke_token(session: Session, name_or_id: str | int, now: datetime) -> list
         tokens = list(session.scalars(active.where(ApiToken.id == int(key))))
     if not tokens:
         raise UnknownToken(f"no active API token named or numbered {name_or_id!r}")
+    if len(tokens) > 1:  # made before duplicate names were refused: which one is meant cannot be told
+        ids = ", ".join(str(token.id) for token in tokens)
+        raise UnknownToken(f"{len(tokens)} active API tokens are named {key!r} (ids {ids}): revoke one by its id "
+                           "(`hotline api-token list` shows them)")
     for token in tokens:
         token.revoked_at = now
     return tokens

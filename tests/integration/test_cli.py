@@ -79,4 +79,28 @@ def test_api_token_create_prints_a_token_once_and_revoke_names_it(run):
     created = run("api-token", "create", "helpdesk")
     token = created.output.strip()
     assert created.exit_code == 0 and token.startswith("hl_") and len(token) > 30
-    assert "revoked 1 token(s)" in run("api-token", "revoke", "helpdesk").output
+    again = run("api-token", "create", "helpdesk")  # a rotation under the same name would be revoked with the old
+    assert again.exit_code != 0 and "already named 'helpdesk'" in again.output and "hl_" not in again.output
+    rotated = run("api-token", "create", "helpdesk-2")
+    assert rotated.exit_code == 0
+    assert "revoked the token named helpdesk" in run("api-token", "revoke", "helpdesk").output
+    listed = run("api-token", "list").output
+    assert "\thelpdesk\t" in listed and "revoked" in listed and "\thelpdesk-2\ttickets:write\tactive" in listed
+    assert run("api-token", "create", "helpdesk").exit_code == 0  # a revoked token's name is free again
+
+
+def test_api_token_revoke_refuses_a_name_two_active_tokens_share(run, tmp_path):
+    from sqlalchemy import create_engine, insert, select
+
+    from app.models import ApiToken
+
+    assert run("api-token", "create", "helpdesk").exit_code == 0
+    engine = create_engine(f"sqlite:///{tmp_path / 'cli.db'}")  # a second one made before names were unique
+    with engine.begin() as conn:
+        first = conn.execute(select(ApiToken.__table__).where(ApiToken.name == "helpdesk")).one()
+        conn.execute(insert(ApiToken.__table__).values(name="helpdesk", token_hash="x" * 64, created_at=first.created_at,
+                                                       scopes=first.scopes))
+    engine.dispose()
+    refused = run("api-token", "revoke", "helpdesk")
+    assert refused.exit_code != 0 and "2 active API tokens are named 'helpdesk'" in refused.output
+    assert "revoked the token named helpdesk" in run("api-token", "revoke", str(first.id)).output
