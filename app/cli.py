@@ -42,7 +42,7 @@ def main(verbose: bool) -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="gunicorn worker processes (each runs --threads threads).")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))

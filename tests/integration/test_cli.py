@@ -104,3 +104,10 @@ def test_api_token_revoke_refuses_a_name_two_active_tokens_share(run, tmp_path):
     refused = run("api-token", "revoke", "helpdesk")
     assert refused.exit_code != 0 and "2 active API tokens are named 'helpdesk'" in refused.output
     assert "revoked the token named helpdesk" in run("api-token", "revoke", str(first.id)).output
+
+
+def test_serve_refuses_a_port_outside_1_to_65535_before_starting(run):
+    for port in ("99999", "0", "-1"):
+        for extra in ((), ("--dev",)):  # --dev served 99999 on 34463 (the port modulo 65536)
+            result = CliRunner().invoke(main, ["serve", "--port", port, *extra])
+            assert result.exit_code == 2 and "--port" in result.output and "65535" in result.output, result.output
