@@ -229,11 +229,22 @@ def normalize_database_url(raw: str) -> str:
         from sqlalchemy.exc import ArgumentError
 
         try:
-            make_url(url)
+            parsed = make_url(url)
         except ArgumentError:
             raise SettingsError("DATABASE_URL", "is not a database URL SQLAlchemy can read.",
                                 "use postgresql://user:password@host:5432/hotline "
                                 "(or leave it empty for SQLite in HOTLINE_DATA_DIR)") from None
+        backend = parsed.get_backend_name()
+        if backend not in ("postgresql", "sqlite"):
+            raise SettingsError("DATABASE_URL", f"names {backend}; the hotline runs on PostgreSQL or SQLite only.",
+                                "use postgresql://user:password@host:5432/hotline "
+                                "(or leave it empty for SQLite in HOTLINE_DATA_DIR)")
+        if backend == "sqlite" and (parsed.database in (None, "", ":memory:")
+                                    or parsed.query.get("mode") == "memory"):
+            raise SettingsError("DATABASE_URL", "is an in-memory SQLite database: each process (every web worker, "
+                                "the worker, each command) would have its own empty one, and nothing would be kept.",
+                                "leave it empty for SQLite in HOTLINE_DATA_DIR, or name a file: "
+                                "sqlite:////var/lib/hotline/hotline.db")
     return url
 
 

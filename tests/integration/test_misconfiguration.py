@@ -158,11 +158,23 @@ def test_check_reports_every_unreadable_variable_at_once(cli):
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("url", ["not a url", "postgresql://postgres@127.0.0.1:1/nowhere"])
+@pytest.mark.parametrize("url", ["not a url", "postgresql://postgres@127.0.0.1:1/nowhere", "sqlite://",
+                                 "sqlite:///:memory:", "sqlite:///file:h?mode=memory&uri=true",
+                                 "mysql://u:p@db/hotline"])
 def test_bad_database_url_names_the_variable_without_a_traceback(cli, url):
     result = cli("oncall", "export", DATABASE_URL=url)
     _refused(result, "DATABASE_URL", "oncall")
     assert len(result.output.splitlines()) <= 3
+
+
+@pytest.mark.parametrize(("url", "said"), [("sqlite://", "in-memory SQLite"), ("mysql://u:p@db/h", "PostgreSQL or SQLite")])
+def test_a_database_no_process_could_share_is_refused_by_db_upgrade_and_check(cli, url, said):
+    # `db upgrade` on sqlite:// exited 0 into a database gone with its process; check and serve then sent the
+    # operator back to `db upgrade`
+    for command in (("db", "upgrade"), ("check", "--no-twilio")):
+        result = cli(*command, DATABASE_URL=url)
+        assert result.exit_code != 0 and "DATABASE_URL" in result.output and said in result.output, result.output
+        assert "Traceback" not in result.output
 
 
 def test_bad_database_url_stops_serve(cli):
