@@ -50,6 +50,12 @@ def storage_problems(settings: Settings, report: CheckReport) -> None:
                          "and its write-ahead log do not work there, so web and worker writing it at once corrupt it.",
                          "keep it on a local disk, or use PostgreSQL: "
                          "DATABASE_URL=postgresql://user:password@host:5432/hotline")
+    sqlite_file = settings.sqlite_file()
+    if sqlite_file is not None and sqlite_file.is_file() and sqlite_file.stat().st_mode & 0o077:
+        report.warn("DATABASE_URL", f"the SQLite database {sqlite_file} can be read by other users of this host "
+                    f"(mode {sqlite_file.stat().st_mode & 0o777:o}): it holds every customer's details.",
+                    f"chmod 600 {sqlite_file} (and its -wal and -shm files), or keep it in HOTLINE_DATA_DIR, "
+                    "whose files the hotline makes private itself")
     kind = probes.network_filesystem(settings.data_dir)
     if kind:
         report.warn("HOTLINE_DATA_DIR", f"{settings.data_dir} is on a network filesystem ({kind}): it holds this "

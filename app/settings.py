@@ -373,10 +373,12 @@ class Settings:
         if not os.access(self.data_dir, os.W_OK | os.X_OK):  # the emergency spool and the secrets are written here
             raise PermissionError(13, "Permission denied (not writable)")
         os.chmod(self.data_dir, 0o700)
+        sqlite_file = self.sqlite_file()
+        if sqlite_file is not None and not sqlite_file.exists() and sqlite_file.parent.is_dir():
+            # SQLite creates its -wal and -shm files with the database file's mode; a file DATABASE_URL names
+            # outside the data dir too (an existing one there is left as its owner made it: `hotline check` warns)
+            os.close(os.open(sqlite_file, os.O_CREAT | os.O_WRONLY, 0o600))
         db_file = self._sqlite_file_in_data_dir()
-        if db_file is not None and not db_file.exists():
-            # SQLite creates its -wal and -shm files with the database file's mode.
-            os.close(os.open(db_file, os.O_CREAT | os.O_WRONLY, 0o600))
         if db_file is not None:  # DATABASE_URL may name another file in the data dir
             for path in (Path(f"{db_file}{suffix}") for suffix in ("", "-wal", "-shm", "-journal")):
                 if path.is_file() and not path.is_symlink():
@@ -387,11 +389,17 @@ class Settings:
                 os.chmod(path, 0o600)
         return self.data_dir
 
-    def _sqlite_file_in_data_dir(self) -> Path | None:
+    def sqlite_file(self) -> Path | None:
+        """The SQLite database file, wherever it is; None on PostgreSQL."""
         url = self.resolved_database_url
         if not url.startswith("sqlite:///"):
             return None
-        path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+        return Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+
+    def _sqlite_file_in_data_dir(self) -> Path | None:
+        path = self.sqlite_file()
+        if path is None:
+            return None
         try:
             path.resolve().relative_to(self.data_dir.resolve())
         except ValueError:

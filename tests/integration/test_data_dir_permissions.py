@@ -76,6 +76,22 @@ def test_cli_db_upgrade_creates_a_private_data_dir(tmp_path, loose_umask):
     assert _mode(data) == 0o700 and _mode(data / "hotline.db") == 0o600
 
 
+def test_a_sqlite_file_outside_the_data_dir_is_created_private_and_an_open_one_is_named_by_check(tmp_path,
+                                                                                                  loose_umask):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    env = {"HOTLINE_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": f"sqlite:///{outside / 'h.db'}",
+           "REDIS_URL": REDIS_URL, "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": ""}
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+    assert result.exit_code == 0, result.output
+    assert _mode(outside / "h.db") == 0o600  # it was 0644 under umask 022
+    assert "can be read by other users" not in CliRunner().invoke(main, ["check", "--no-twilio"], env=env).output
+    os.chmod(outside / "h.db", 0o644)  # one the operator made (or copied) readable: left so, but named
+    warned = CliRunner().invoke(main, ["check", "--no-twilio"], env=env).output
+    assert f"the SQLite database {outside / 'h.db'} can be read by other users" in warned and "chmod 600" in warned
+    assert _mode(outside / "h.db") == 0o644
+
+
 def test_ack_link_issued_in_the_future_is_refused(tmp_path, client, clock, settings):
     urls = PageUrls(settings)
     now = clock.now()
