@@ -60,6 +60,11 @@ def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
     server = "Flask development server" if dev else f"gunicorn, {workers} worker(s) x {threads} threads"
     click.echo(f"Sev-1 Hotline on http://{host}:{port} ({mode}; {server}; "
                f"database {_safe_url(hotline.settings.resolved_database_url)})")
+    if not hotline.settings.public_base_url and hotline.settings.link_base != f"http://localhost:{port}":
+        click.echo(f"WARNING PUBLIC_BASE_URL: is not set, so the links in pages, SMS and e-mails and the URLs given "
+                   f"to Twilio name {hotline.settings.link_base}, not this server on port {port}.\n"
+                   f"        Fix: set PUBLIC_BASE_URL to the URL this server is reached at, e.g. "
+                   f"PUBLIC_BASE_URL=http://localhost:{port}", err=True)
     app = create_app(hotline)
     if dev:
         app.run(host=host, port=port, threaded=True)

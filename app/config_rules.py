@@ -171,9 +171,13 @@ def _public_url_problems(settings: Settings, production: bool, report: CheckRepo
     url = settings.public_base_url
     if not url:
         if production:
-            report.error("PUBLIC_BASE_URL", "is not set: links and TwiML URLs in outbound requests would point at "
-                         "http://localhost:8000 and Twilio could not reach them.",
+            report.error("PUBLIC_BASE_URL", f"is not set: links and TwiML URLs in outbound requests would point at "
+                         f"{settings.link_base} and Twilio could not reach them.",
                          "set the https URL Twilio calls, e.g. PUBLIC_BASE_URL=https://hotline.example.com")
+        elif settings.trust_proxy_headers:
+            report.warn("TRUST_PROXY_HEADERS", "is on but PUBLIC_BASE_URL is not set: Twilio's signatures would be "
+                        "checked against a URL built from the client's own X-Forwarded-* headers.",
+                        "set PUBLIC_BASE_URL to the URL Twilio calls")
         return
     problem = url_problem(url, base=True)
     if problem:

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 TWILIO_API_BASE = "https://api.twilio.com"
+LOCAL_BASE_URL = "http://localhost:8000"  # links' base without PUBLIC_BASE_URL (`hotline serve`'s default port)
 PROMISED_CALLBACK_MINUTES = 15  # the support policy's promise (docs/policy.md): CALLBACK_SLA_MINUTES's default
 # Files the hotline keeps in its data dir (SQLite adds -wal/-shm/-journal; the spool a .replaying copy).
 DATA_FILE_PREFIXES = ("secret_key", "simulated_auth_token", "hotline.db", "spool.", "redis.", "simulated_phones.db",
@@ -305,6 +306,12 @@ class Settings:
     def talks_to_twilio(self) -> bool:
         """True when TWILIO_API_BASE_URL is Twilio's own API (not a test server or a typo)."""
         return self.twilio_api_base_url.rstrip("/") == TWILIO_API_BASE
+
+    @property
+    def link_base(self) -> str:
+        """The base of every link and TwiML URL the hotline hands out: PUBLIC_BASE_URL, else ``LOCAL_BASE_URL`` (a
+        local trial; `hotline serve` on another port says so, and production refuses an empty PUBLIC_BASE_URL)."""
+        return self.public_base_url or LOCAL_BASE_URL
 
     @property
     def resolved_database_url(self) -> str:

@@ -22,7 +22,7 @@ UNPLACED_GRACE = timedelta(seconds=30)  # a requested callback not placed by the
 
 def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: datetime) -> None:
     """Call the rep for ``callback_id`` once; a passing failure registers a retry on the unit of work."""
-    base = settings.public_base_url or "http://localhost:8000"
+    base = settings.link_base
     with db.transaction() as session:
         callback = session.scalars(select(Callback).where(Callback.id == callback_id).with_for_update()).first()
         if callback is None or callback.rep_call_sid or callback.outcome != CallbackOutcome.PENDING:

@@ -80,7 +80,7 @@ class DeliverySender:
     def __init__(self, db, telephony: Telephony, settings: Settings, pacer=None) -> None:
         self.db, self.telephony, self.settings = db, telephony, settings
         self.pacer = pacer  # app.telephony.rate.Pacer: the account's SMS rate, shared with pages (None: unpaced)
-        self.base = settings.public_base_url or "http://localhost:8000"
+        self.base = settings.link_base
 
     def send(self, delivery_id: int, now: datetime) -> None:
         """Claim, send, record; a retry is scheduled on the unit of work when it must be tried again later.

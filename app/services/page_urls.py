@@ -43,7 +43,7 @@ class PageUrls:
     """Builds page requests and signed links against the public base URL."""
 
     def __init__(self, settings: Settings) -> None:
-        self.base = settings.public_base_url or "http://localhost:8000"
+        self.base = settings.link_base
         self.hotline_number = settings.twilio_number  # the caller ID a bridged callback shows the customer
         self.serializer = URLSafeSerializer(settings.signing_key(), salt="sev1-ack-link")
 

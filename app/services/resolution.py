@@ -59,7 +59,7 @@ def _serializer(settings: Settings) -> URLSafeSerializer:
 
 def resolution_link(settings: Settings, proposal_id: int) -> str:
     """The signed link in the proposal e-mail; it is good while the proposal awaits an answer."""
-    base = settings.public_base_url or "http://localhost:8000"
+    base = settings.link_base
     return f"{base}/resolution/{_serializer(settings).dumps({'r': proposal_id})}"
 
 

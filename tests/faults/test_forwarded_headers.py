@@ -46,3 +46,12 @@ def test_with_trust_proxy_headers_the_apps_proxy_fix_reads_them(tmp_path, monkey
     assert forwarded.status == 200
     assert forwarded.getheader("Strict-Transport-Security")
     assert "secure" in (forwarded.getheader("Set-Cookie") or "").lower()
+
+
+def test_serve_on_another_port_without_a_public_base_url_says_where_the_links_point(tmp_path):
+    port = _free_port()
+    with _running(tmp_path, "serve", ("serve", "--workers", "1", "--port", str(port))) as proc:
+        pass
+    said = proc.stderr.read()
+    assert "WARNING PUBLIC_BASE_URL: is not set" in said and "http://localhost:8000" in said
+    assert f"PUBLIC_BASE_URL=http://localhost:{port}" in said

@@ -712,3 +712,10 @@ def test_the_placeholder_ticket_howto_is_warned_about_with_twilio_on(cli):
     assert "TICKET_HOWTO: is the placeholder text" in placeholder.output
     own = cli("check", "--no-twilio", **(PRODUCTION | {"TICKET_HOWTO": "Open a ticket at https://help.acme.example"}))
     assert "TICKET_HOWTO" not in own.output
+
+
+def test_check_warns_of_trusted_proxy_headers_without_a_public_base_url(cli):
+    result = cli("check", "--no-twilio", TRUST_PROXY_HEADERS="true")
+    assert "WARNING TRUST_PROXY_HEADERS: is on but PUBLIC_BASE_URL is not set" in result.output, result.output
+    quiet = cli("check", "--no-twilio", TRUST_PROXY_HEADERS="true", PUBLIC_BASE_URL="http://localhost:8000")
+    assert "TRUST_PROXY_HEADERS" not in quiet.output
