@@ -7,7 +7,7 @@ second signal). "Met" is then decided by Twilio's timestamp of that answer.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from sqlalchemy import func, select
@@ -22,6 +22,8 @@ from app.services.decisions import Acting, carry_out
 from app.services.escalation import snapshot
 from app.services.events import log_event
 from app.telephony.protocol import is_machine
+
+TIMESTAMP_PRECISION = timedelta(seconds=1)  # Twilio's RFC 2822 Timestamp: the second, not the instant
 
 
 def open_callback(session: Session, incident: Incident, rep_id: int | None, now: datetime,
@@ -51,16 +53,19 @@ def lock_callback(session: Session, callback_id: int) -> tuple[Callback | None, 
 
 def customer_leg_status(session: Session, callback_id: int, status: str, timestamp: str, call_sid: str,
                         now: datetime, answered_by: str = "") -> Callback | None:
-    """Record the customer leg's progress: 'answered' keeps Twilio's time; it counts once a person is confirmed."""
+    """Record the customer leg's progress: 'answered' keeps Twilio's time (the latest it can stand for: the
+    ``Timestamp`` has whole seconds); it counts once a person is confirmed."""
     callback, incident = lock_callback(session, callback_id)
     if callback is None:
         return None
-    at = _twilio_time(timestamp) or now
+    stamped = _twilio_time(timestamp)
+    # 14:51:39 is any instant of that second: an answer 0.3 s after a deadline at 14:51:39.39 was counted as met
+    at = stamped + TIMESTAMP_PRECISION if stamped is not None else now
     callback.customer_call_sid = callback.customer_call_sid or call_sid
     if answered_by:
         callback.answered_by = answered_by[:32]
     log_event(session, at=now, actor="twilio", kind="callback_leg_status", incident_id=incident.id,
-              detail={"callback_id": callback.id, "status": status, "timestamp": at.isoformat(),
+              detail={"callback_id": callback.id, "status": status, "timestamp": (stamped or now).isoformat(),
                       "answered_by": answered_by})
     if status in ("answered", "in-progress"):
         if callback.answered_at is None:

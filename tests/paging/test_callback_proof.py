@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from app.models import Callback, DueStep, Incident, IncidentEvent, Page
 from app.reports.facts import IncidentFacts, Outcome
+from app.services.callbacks import TIMESTAMP_PRECISION
 from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID
 from tests.paging.conftest import ALICE, CUSTOMER
 from tests.paging.test_acknowledgement import _sms_from
@@ -151,14 +152,14 @@ def test_an_answer_reported_late_but_timestamped_first_is_the_incidents_answer(d
     _leg_status(desk, first, "in-progress", 90)
     _leg_status(desk, first, "completed", 16 * 60 + 10, CallDuration="880")
 
-    answered = desk.t0 + timedelta(seconds=90)
+    answered = desk.t0 + timedelta(seconds=90) + TIMESTAMP_PRECISION  # the latest instant of Twilio's second
     assert _callback_row(desk, first.id).outcome == "met"
     with desk.hotline.db.session() as s:
         assert s.get(Incident, first.incident_id).callback_answered_at == answered
     facts = _facts(desk, first.incident_id)
     assert facts.answered_at == answered and facts.outcome == Outcome.MET and not facts.breached()
     assert {c.callback_id: c.answered_at for c in facts.callbacks} == {
-        first.id: answered, second.id: desk.t0 + timedelta(minutes=16, seconds=20)}
+        first.id: answered, second.id: desk.t0 + timedelta(minutes=16, seconds=20) + TIMESTAMP_PRECISION}
 
 
 
@@ -175,7 +176,7 @@ def test_a_follow_up_callback_a_person_answers_is_on_record_and_the_first_answer
     _leg_status(desk, first, "completed", 300, CallDuration="210")
     second = _alice_calls_again_and_a_person_presses_the_key(desk, first, minute=30)
 
-    answered = desk.t0 + timedelta(seconds=90)
+    answered = desk.t0 + timedelta(seconds=90) + TIMESTAMP_PRECISION  # the latest instant of Twilio's second
     assert _callback_row(desk, first.id).outcome == "met" and _callback_row(desk, second.id).outcome == "late"
     with desk.hotline.db.session() as s:
         assert s.get(Incident, first.incident_id).callback_answered_at == answered
@@ -185,7 +186,7 @@ def test_a_follow_up_callback_a_person_answers_is_on_record_and_the_first_answer
     facts = _facts(desk, first.incident_id)
     assert facts.outcome == Outcome.MET and facts.answered_at == answered
     assert {c.callback_id: c.answered_at for c in facts.callbacks} == {
-        first.id: answered, second.id: desk.t0 + timedelta(minutes=30, seconds=20)}
+        first.id: answered, second.id: desk.t0 + timedelta(minutes=30, seconds=20) + TIMESTAMP_PRECISION}
 
 
 def _alice_calls_again_and_a_person_presses_the_key(desk, first: Callback, minute: int) -> Callback:
@@ -212,3 +213,20 @@ def _alice_calls_again_and_a_person_presses_the_key(desk, first: Callback, minut
 def _callback_row(desk, callback_id: int) -> Callback:
     with desk.hotline.db.session() as s:
         return s.get(Callback, callback_id)
+
+
+def test_an_answer_stamped_in_the_deadlines_own_second_is_late(desk, network):
+    """Twilio's ``Timestamp`` names a whole second: an answer stamped with the second the deadline falls in may
+    have come after it (the fault probe's answer 0.3 s late was counted as met), so it is never counted as met."""
+    callback = _alice_presses_2(desk, minutes=14)
+    with desk.hotline.db.session() as s:
+        due = s.get(Incident, callback.incident_id).callback_due_at
+    deadline_second = (due - desk.t0).total_seconds() // 1  # the deadline lies within this second after T0
+    desk.clock.set(due - timedelta(seconds=3))
+    _whisper(desk, callback)
+    _press_key(desk, callback)
+    _leg_status(desk, callback, "in-progress", deadline_second)
+    counted = _callback(desk, callback.incident_id)
+    assert counted.answered_at > due and counted.outcome == "late"
+    facts = _facts(desk, callback.incident_id)
+    assert facts.outcome == Outcome.LATE and facts.answered_at == counted.answered_at

@@ -6,6 +6,7 @@ the fake clock moves as a caller would take time to answer.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -228,7 +229,8 @@ def test_an_intake_that_goes_on_past_the_provisional_warning_warns_nobody_until_
 
 def _api(desk, reference: str) -> dict:
     with desk.hotline.db.transaction() as s:
-        token = create_token(s, f"early-{reference}", desk.clock.now(), ("incidents:read",))
+        # a name of its own per read (active tokens' names are unique)
+        token = create_token(s, f"early-{reference}-{uuid.uuid4().hex[:8]}", desk.clock.now(), ("incidents:read",))
     return desk.client.get(f"/api/v1/incidents/{reference}", headers={"Authorization": f"Bearer {token}"}).get_json()
 
 
