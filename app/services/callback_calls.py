@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 
-from app.models import Callback, CallbackOutcome
+from app.models import Callback, CallbackOutcome, Incident
 from app.models.oncall import Rep
 from app.models.paging import outcome_unknown
 from app.queue import PendingJob, schedule
@@ -15,7 +15,10 @@ from app.services.events import log_event
 from app.services.pages import backoff, failure_note
 from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, TelephonyError
 
-MAX_ATTEMPTS = 4
+# A try Twilio fails for now (5xx, 429, a time-out) is made again, with the pages' back-off, until the request is
+# this old; then the rep is told the customer was not called (to call them directly). Four tries (about 10 s of
+# Twilio failing) used to close the request for good while Twilio recovered, the rep still waiting for the call.
+RETRY_FOR = timedelta(minutes=5)
 STALE_PLACING = timedelta(seconds=10)  # a placement older than this belongs to a dead run (2x the client time-out)
 UNPLACED_GRACE = timedelta(seconds=30)  # a requested callback not placed by then is handed over again
 
@@ -31,6 +34,9 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
             return  # another run is placing it right now
         rep = session.get(Rep, callback.rep_id) if callback.rep_id else None
         if rep is None:
+            return
+        if now - callback.requested_at > RETRY_FOR:  # a late job or the watchdog's hand-over: too late to call now
+            _give_up(session, callback, now, "call_failed" if callback.attempts else "not_placed_in_time")
             return
         # the rule of pages: an earlier try may have reached Twilio only if its run died mid-request (a stale claim)
         # or Twilio's answer was a time-out or 5xx, not since followed by an accepted call; a 429 or a 4xx made nothing
@@ -69,31 +75,39 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
 
 
 def _failed(db, callback_id: int, now: datetime, exc: TelephonyError, uncertain: bool) -> None:
-    """Record a failed try; an earlier try's unknown outcome (``uncertain``) stays unknown (``pages.failure_note``)."""
+    """Record a failed try; an earlier try's unknown outcome (``uncertain``) stays unknown (``pages.failure_note``).
+    Tried again while the request is younger than ``RETRY_FOR``, unless Twilio refused the call itself."""
     with db.transaction() as session:
         callback, incident = lock_callback(session, callback_id)
         callback.last_error = failure_note(f"{type(exc).__name__}: {exc}", uncertain)
         callback.placing_since = None
-        final = isinstance(exc, Rejected) or callback.attempts >= MAX_ATTEMPTS
+        delay = backoff(callback.attempts) if not isinstance(exc, OutcomeUnknown) else timedelta(seconds=2)
+        final = isinstance(exc, Rejected) or now + delay - callback.requested_at > RETRY_FOR
         log_event(session, at=now, actor="twilio", kind="callback_rep_call_failed", incident_id=callback.incident_id,
                   detail={"callback_id": callback_id, "error": callback.last_error[:200], "final": final})
         if final:
             mark_rep_not_reached(session, incident, callback, "call_failed", now)
             return
-        delay = backoff(callback.attempts) if not isinstance(exc, OutcomeUnknown) else timedelta(seconds=2)
         schedule(session, "callback", callback_id, now + delay, attempt=callback.attempts)
+
+
+def _give_up(session, callback: Callback, now: datetime, why: str) -> None:
+    """The rep's call was not placed within ``RETRY_FOR`` of the request: the rep is told (``mark_rep_not_reached``)."""
+    incident = session.get(Incident, callback.incident_id, with_for_update=True)
+    log_event(session, at=now, actor="system", kind="callback_rep_call_failed", incident_id=callback.incident_id,
+              detail={"callback_id": callback.id, "error": f"not placed within {RETRY_FOR.seconds // 60} min of "
+                      f"the request ({callback.last_error[:120] or 'no try reached Twilio'})", "final": True})
+    mark_rep_not_reached(session, incident, callback, why, now)
 
 
 def due_callbacks(session, now: datetime) -> list[PendingJob]:
     """Requested callbacks whose rep call was never placed (a lost job or a dead run): for the watchdog.
 
-    A dead run's claim is handed over whatever its try's number: only a failure Twilio answered counts
-    towards MAX_ATTEMPTS (``_failed``), and a claim left on the last try would otherwise stay pending for good.
+    However old: one past ``RETRY_FOR`` is given up by its job (the rep told), so none stays pending for good.
     """
     stmt = select(Callback.id, Callback.attempts).where(
         Callback.rep_call_sid == "", Callback.outcome == CallbackOutcome.PENDING, Callback.rep_id.is_not(None),
         Callback.requested_at <= now - UNPLACED_GRACE,
-        or_(and_(Callback.placing_since.is_(None), Callback.attempts < MAX_ATTEMPTS),
-            Callback.placing_since < now - STALE_PLACING),
+        or_(Callback.placing_since.is_(None), Callback.placing_since < now - STALE_PLACING),
     )
     return [PendingJob("callback", cid, now, attempt=n) for cid, n in session.execute(stmt)]

@@ -3,18 +3,20 @@
 ``place_rep_call`` claims a try (``attempts`` + 1, ``placing_since``) before it asks Twilio. A run
 that dies after the claim (a SIGKILLed worker, or the database connection lost as it records a
 Twilio failure) leaves the claim behind; the watchdog (``due_callbacks``) hands a stale claim over
-again, but it skipped every callback at ``MAX_ATTEMPTS``: a claim that died on the last try stayed
-"pending" for good, the rep was never called nor told, and the incident counted a callback in flight.
+again, but it skipped every callback at its last try: a claim that died on the last try stayed "pending" for
+good, the rep was never called nor told, and the incident counted a callback in flight. Tries are now bounded
+by time (``RETRY_FOR``), and a request no run placed within it is given up with the rep told.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from app.models import Callback, IncidentEvent
-from app.services.callback_calls import MAX_ATTEMPTS
+from app.services.callback_calls import RETRY_FOR
 from tests.faults.backoffice import Backoffice
 from tests.paging.conftest import ALICE
 from tests.paging.test_callback_rep_leg import _sms_from
@@ -35,7 +37,7 @@ def test_a_rep_call_whose_last_try_died_mid_placement_is_placed_again(desk, netw
     died = clock.now()
     with desk.hotline.db.transaction() as s:
         s.execute(update(Callback).where(Callback.id == callback.id).values(
-            attempts=MAX_ATTEMPTS, placing_since=died, last_error="Throttled: simulated 429"))
+            attempts=12, placing_since=died, last_error="Throttled: simulated 429"))
     desk.hotline.jobs.redis.flushdb()
 
     alice.expect_call(answer=False).expect_sms("could not reach you")
@@ -203,3 +205,55 @@ def test_a_rep_call_still_unknown_after_a_429_between_is_placed_as_a_possible_du
     assert _rep_call_requests(twilio)[before:] == [("POST", "Calls.json"), ("GET", "Calls.json"),
                                                    ("GET", "Calls.json"), ("POST", "Calls.json")]
     assert _placed(desk) == [{"callback_id": callback.id, "sid": callback.rep_call_sid, "possible_duplicate": True}]
+
+
+@pytest.mark.parametrize("status", [429, 500, 0], ids=["429", "500", "timeout"])
+def test_a_rep_call_twilio_fails_for_90_s_is_placed_once_twilio_answers_again(desk, network, clock, twilio, status):
+    """The fault probe's case: four tries (about 10 s of Twilio failing) closed the request as "rep not reached"
+    while Twilio recovered, and the rep, told "Calling you now", was never called."""
+    incident, alice = desk.acknowledged_by_alice(network)
+    twilio.hang_seconds = 0.6  # longer than the harness client's 0.5 s time-out
+    outage_end = clock.now() + timedelta(seconds=90)
+    twilio.fail_until(outage_end, status=status)
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    alice.expect_call(answer=False).expect_sms("could not reach you")  # she is called; the call plays out unanswered
+    Backoffice(desk.hotline, network, clock).run_until(outage_end + timedelta(seconds=60))
+    twilio.release()
+    callback = _callback(desk, incident.id)
+    assert callback.rep_call_sid and outage_end <= callback.placed_at <= outage_end + timedelta(seconds=15)
+    with desk.hotline.db.session() as s:
+        failed = [e.detail for e in s.scalars(select(IncidentEvent).where(
+            IncidentEvent.kind == "callback_rep_call_failed"))]
+    assert failed and not any(d["final"] for d in failed)
+    assert [c.to for c in twilio.calls if "bridge/rep" in c.url] == [ALICE]  # placed once
+
+
+def test_a_rep_call_twilio_fails_for_longer_than_the_retry_window_is_given_up_and_the_rep_told(
+        desk, network, clock, twilio):
+    incident, alice = desk.acknowledged_by_alice(network)
+    requested = clock.now()
+    twilio.fail_until(requested + RETRY_FOR + timedelta(seconds=10), status=503)
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    alice.expect_sms("could not reach you")  # once Twilio takes SMS again
+    Backoffice(desk.hotline, network, clock).run_until(requested + RETRY_FOR + timedelta(seconds=90))
+    callback = _callback(desk, incident.id)
+    assert callback.outcome == "rep_not_reached" and not callback.rep_call_sid
+    assert requested + RETRY_FOR - timedelta(seconds=10) <= callback.ended_at <= requested + RETRY_FOR
+    with desk.hotline.db.session() as s:
+        final = [e.detail for e in s.scalars(select(IncidentEvent).where(
+            IncidentEvent.kind == "callback_rep_call_failed")) if e.detail["final"]]
+    assert len(final) == 1
+    assert [c for c in twilio.calls if "bridge/rep" in c.url] == []
+    assert alice.unmet == []
+
+
+def test_a_request_no_run_placed_within_the_window_is_given_up_by_the_watchdog(desk, network, clock):
+    incident, alice = desk.acknowledged_by_alice(network)
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    requested = _callback(desk, incident.id).requested_at
+    desk.hotline.jobs.redis.flushdb()  # its job is lost, and no worker ran for longer than the window
+    clock.set(requested + RETRY_FOR + timedelta(seconds=1))
+    alice.expect_sms("could not reach you")
+    Backoffice(desk.hotline, network, clock).run_until(requested + RETRY_FOR + timedelta(seconds=30))
+    callback = _callback(desk, incident.id)
+    assert callback.outcome == "rep_not_reached" and not callback.rep_call_sid
