@@ -36,7 +36,7 @@ def show() -> tuple[str, int]:
             "hours": charts.hour_heat_strip(report)}
     return render_template("dashboard/report.html", report=report, loaded=loaded, params=params, charts=svgs,
                            chart_texts=charts.texts(report), query=params.query(), error=None, args=request.args, mmss=mmss,
-                           fmt_local=lambda at: local_time(at, params.tz)), 200
+                           fmt_local=lambda at, seconds=False: local_time(at, params.tz, seconds)), 200
 
 
 @bp.get("/reports/compliance.<any(csv, json):ext>")
@@ -127,6 +127,6 @@ def mmss(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def local_time(at: datetime | None, tz: str) -> str:
-    """``at`` in the report's time zone, e.g. "Sun 2026-10-25 02:30 CET"."""
-    return at.astimezone(ZoneInfo(tz)).strftime("%a %Y-%m-%d %H:%M %Z") if at else ""
+def local_time(at: datetime | None, tz: str, seconds: bool = False) -> str:
+    """``at`` in the report's time zone, e.g. "Sun 2026-10-25 02:30 CET" (with ``seconds``, "02:30:15 CET")."""
+    return at.astimezone(ZoneInfo(tz)).strftime(f"%a %Y-%m-%d %H:%M{':%S' if seconds else ''} %Z") if at else ""

@@ -332,7 +332,9 @@ def test_a_report_as_of_the_last_minute_says_it_is_provisional_until_lines_being
     recent = {**WEEK, "as_of": "2026-11-30T07:59:30Z"}  # the clock: 08:00
     page = client.get("/reports/compliance", query_string=recent).get_data(as_text=True)
     notice = re.search(r'id="report-provisional">(.*?)</p>', page, re.S)
-    assert notice and "Provisional</strong> until\n  08:00:30 UTC" in notice[1]
+    # both instants in the report's time zone (the final time was in UTC beside the as_of in the zone)
+    assert notice and ("Provisional</strong> until\n  Mon 2026-11-30 09:00:30 CET: a change being saved at "
+                       "Mon 2026-11-30 08:59:30 CET") in notice[1]
     for path in ("/reports/compliance.csv", "/reports/compliance.csv.sha256", "/reports/compliance.json"):
         assert client.get(path, query_string=recent).headers["X-Report-Provisional-Until"] == "2026-11-30T08:00:30Z"
     clock.set(at("2026-11-30 08:00:31"))
