@@ -223,6 +223,7 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             hours = coverage.unreadable_business_hours(session)
             deactivated = coverage.deactivated_rep_targets(session)
             shared = coverage.shared_rep_phones(session)
+            own = coverage.reps_on_hotline_number(session, settings.twilio_number)
     finally:
         db.dispose()
     reported: set[tuple[str, str]] = set()
@@ -247,6 +248,11 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             "or mark an active rep is_manager: true")
     for rep in no_sms:  # a warning: calls still reach them
         report.warn(f"reps[{rep.name}].phone", f"{rep.describe()}.", rep.fix(settings.twilio_number))
+    for name in own:  # its pages would ring (or text) the hotline itself: an error where it would page
+        (report.error if strict and checking else report.warn)(
+            f"reps[{name}].phone", f"{name}'s number is TWILIO_NUMBER, the hotline's own: their pages would call the "
+            "hotline (and open an intake) instead of reaching them, and Twilio refuses an SMS to its sender.",
+            "give the rep their own phone (`hotline oncall export`, correct it, `hotline oncall import`)")
     for number, names in shared.items():  # a warning: pages still reach each of them
         report.warn(f"reps[{names[1]}].phone", f"{', '.join(names)} share the number ending {number[-4:]}: an SMS "
                     "command from it is carried out for none of them (which rep sent it cannot be told).",

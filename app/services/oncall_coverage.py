@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Account, EscalationPolicy, Override, Rep, Schedule, SmsOptOut
@@ -343,6 +343,14 @@ def policy_warnings(session: Session, levels: list[dict]) -> list[str]:
 def deactivated_rep_targets(session: Session) -> list[DeactivatedTarget]:
     """The rep targets of every stored policy that name a deactivated rep (the import, `hotline check`)."""
     return [t for name, levels, _ in effective_policies(session) for t in _deactivated_targets(session, name, levels)]
+
+
+def reps_on_hotline_number(session: Session, hotline_number: str) -> list[str]:
+    """The active reps whose phone or alternative phone is the hotline's own number (TWILIO_NUMBER)."""
+    if not hotline_number:
+        return []
+    return list(session.scalars(select(Rep.name).where(
+        Rep.active.is_(True), or_(Rep.phone == hotline_number, Rep.phone_alt == hotline_number)).order_by(Rep.id)))
 
 
 def shared_rep_phones(session: Session) -> dict[str, list[str]]:

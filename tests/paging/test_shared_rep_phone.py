@@ -62,3 +62,17 @@ def test_an_sms_from_a_number_two_reps_share_is_carried_out_for_neither(desk, ne
     with desk.hotline.db.session() as s:
         kinds = list(s.scalars(select(IncidentEvent.kind).where(IncidentEvent.kind == EventKind.SMS_FROM_SHARED_PHONE)))
     assert kinds == [EventKind.SMS_FROM_SHARED_PHONE]
+
+
+def test_a_rep_on_the_hotlines_own_number_is_a_check_error(desk):
+    hotline_number = "+15005550006"
+    with desk.hotline.db.transaction() as s:
+        s.add(Rep(name="Hal Loop", phone="+14155550199", phone_alt=hotline_number))
+    settings = desk.hotline.settings.with_overrides(twilio_number=hotline_number)
+    report = CheckReport()
+    oncall_problems(settings, report, desk.clock.now(), strict=True)
+    [own] = [p for p in report.errors if "TWILIO_NUMBER" in p.message]
+    assert own.where == "reps[Hal Loop].phone" and "call the hotline" in own.message
+    relaxed = CheckReport()
+    oncall_problems(settings, relaxed, desk.clock.now(), strict=False)
+    assert [p.where for p in relaxed.warnings if "TWILIO_NUMBER" in p.message] == ["reps[Hal Loop].phone"]
