@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from click.testing import CliRunner
@@ -28,7 +29,8 @@ EVE = {"name": "Eve", "phone": "+14155550199"}
 
 def _headers(hotline, clock, *scopes: str) -> dict[str, str]:
     with hotline.db.transaction() as session:
-        token = create_token(session, "t", clock.now(), scopes=scopes)
+        token = create_token(session, f"t-{'-'.join(scopes) or 'none'}-{uuid.uuid4().hex[:6]}", clock.now(),
+                             scopes=scopes)  # active tokens' names are unique
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -22,11 +22,12 @@ from bench.eventlog import Plan, generate, seed_reps
 BEFORE = "d9f1b3c5e7a2"  # the revision before e3b5c7d9f1a4
 START, END = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
 _OLD_COLUMNS = [c for c in IncidentEvent.__table__.c if c.name not in ("txid", "written_at")]  # written_at: later
+_OLD_INCIDENT = [c for c in Incident.__table__.c if c.name != "pin_account_id"]  # added later
 
 
 def _snapshot(engine) -> tuple[list, list]:
     with engine.connect() as conn:
-        return (conn.execute(select(Incident.__table__).order_by(Incident.id)).all(),
+        return (conn.execute(select(*_OLD_INCIDENT).order_by(Incident.id)).all(),
                 conn.execute(select(*_OLD_COLUMNS).order_by(IncidentEvent.id)).all())
 
 
