@@ -19,8 +19,11 @@ PROMPTS: dict[str, str] = {
     "taken_over": "Sie haben Vorfall {ref} von {previous} übernommen.",
     "taken_over_notice": "SEV1 {ref}: Eine Kollegin oder ein Kollege hat diesen Vorfall von Ihnen übernommen. "
                          "Sie müssen nichts weiter tun.",
-    "rep_not_reached_notice": "SEV1 {ref}: Die Hotline hat Sie für den Rückruf angerufen und nicht erreicht; der "
-                              "Kunde wurde NICHT angerufen. Antworten Sie CALL {ref}, um es erneut zu versuchen.",
+    "rep_not_reached_notice": "SEV1 {ref}: Die Hotline hat Sie für den Rückruf nicht erreicht (keine Antwort, oder "
+                              "der Anruf kam nicht zustande); der Kunde wurde NICHT angerufen. {next}",
+    "rep_not_reached_call_them": "Rufen Sie ihn unter {phone} an, oder antworten Sie CALL {ref}, um es erneut zu "
+                                 "versuchen.",
+    "rep_not_reached_retry": "Antworten Sie CALL {ref}, um es erneut zu versuchen.",
     "connect_after_call": "{company} ist noch in der Hotline und nennt die Details zu Vorfall {ref}; das Telefon ist "
                           "besetzt. Der Vorfall gehört Ihnen: Danach wird Ihnen der Kunde live durchgestellt; legt er "
                           "stattdessen auf, ruft die Hotline Sie dann an und verbindet Sie.",

@@ -17,8 +17,10 @@ PROMPTS: dict[str, str] = {
                                  "To take it over, reply CALL and the reference to the text message. Goodbye.",
     "taken_over": "You took incident {ref} over from {previous}.",
     "taken_over_notice": "SEV1 {ref}: another rep took this incident over from you. You need do nothing more.",
-    "rep_not_reached_notice": "SEV1 {ref}: the hotline called you for the callback and could not reach you, so the "
-                              "customer was NOT called. Reply CALL {ref} to try again.",
+    "rep_not_reached_notice": "SEV1 {ref}: the hotline could not reach you for the callback (no answer, or the call "
+                              "could not be placed), so the customer was NOT called. {next}",
+    "rep_not_reached_call_them": "Call them on {phone}, or reply CALL {ref} to try again.",
+    "rep_not_reached_retry": "Reply CALL {ref} to try again.",
     "connect_after_call": "{company} is still on the hotline giving the details of incident {ref}, so their phone is "
                           "busy. The incident is yours: when they finish, they are offered a live connection to you; "
                           "if they hang up instead, the hotline calls you then to connect you.",

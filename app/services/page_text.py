@@ -88,8 +88,11 @@ def taken_over_sms(incident: Incident) -> str:
 
 
 def rep_not_reached_sms(incident: Incident) -> str:
-    """Tells the rep the hotline could not reach them for the callback they asked for."""
-    return text("rep_not_reached_notice", ref=incident.reference)
+    """Tells the rep the hotline could not reach them for the callback they asked for (their phone did not answer, or
+    Twilio would not place the call), and the number to call the customer on themselves."""
+    ref, phone = incident.reference, incident.callback_phone
+    then = text("rep_not_reached_call_them", phone=phone, ref=ref) if phone else text("rep_not_reached_retry", ref=ref)
+    return text("rep_not_reached_notice", ref=ref, next=then)
 
 
 def receipt_sms(incident: Incident, tz: str, now: datetime | None = None) -> str:

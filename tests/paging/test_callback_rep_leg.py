@@ -78,6 +78,7 @@ def test_a_rep_who_misses_the_hotlines_call_is_told_and_the_at_risk_alert_still_
     assert callback.outcome == "rep_not_reached" and not callback.customer_call_sid
     assert network.phone(CUSTOMER).calls == []  # the customer was never dialled
     assert "customer was NOT called" in alice.sms[-1] and f"CALL {incident.reference}" in alice.sms[-1]
+    assert f"Call them on {incident.callback_phone}, or reply CALL {incident.reference}" in alice.sms[-1]
     assert "callback_rep_not_reached" in _kinds(desk, incident.id)
 
     alice.expect_sms("AT RISK")
