@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
@@ -28,6 +28,7 @@ def save_rep(session: Session, data: RepInput, rep: Rep | None = None, path: str
     if rep is not None and named is not None and named.id != rep.id:
         raise NameTaken("name", f"another rep is named {data.name!r}")
     rep = rep or named
+    _refuse_name_differing_in_case(session, data.name, rep, path)
     if data.active:
         _refuse_shared_phones(session, data, rep, path)
     created = rep is None
@@ -44,6 +45,20 @@ def save_rep(session: Session, data: RepInput, rep: Rep | None = None, path: str
     rep.active = data.active
     session.flush()
     return rep, created
+
+
+def _refuse_name_differing_in_case(session: Session, name: str, rep: Rep | None, path: str) -> None:
+    """Two reps are never named alike but for case (``erin`` and ``Erin``): the board, the pages and the reports
+    name reps, and a manager could not tell which one acted. Overrides and schedules find a rep by exact name."""
+    alike = session.scalar(
+        select(Rep).where(func.lower(Rep.name) == name.lower(), Rep.name != name).order_by(Rep.id).limit(1)
+    )
+    if alike is not None and (rep is None or alike.id != rep.id):
+        raise NameTaken(
+            f"{path}.name" if path else "name",
+            f"another rep is named {alike.name!r}, which differs from {name!r} only in case: use that name to "
+            "change that rep, or a name of its own for another rep",
+        )
 
 
 def _refuse_shared_phones(session: Session, data: RepInput, rep: Rep | None, path: str) -> None:
