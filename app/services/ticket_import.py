@@ -1,4 +1,4 @@
-"""Importing tickets from a helpdesk CSV export: each row its own transaction."""
+"""Importing tickets from a helpdesk CSV export: each row its own transaction, each ticket once per file."""
 
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)  # each ticket imported so far: the line it came from
 
     @property
     def imported(self) -> int:
@@ -99,12 +100,19 @@ def _import_row(
     except InvalidTicket as exc:
         report.errors.append((line_no, str(exc)))
         return
+    if data.number in report.lines:
+        # A ticket twice in one file: which row is the helpdesk's latest cannot be told, so the first one stands
+        # and the operator is told (the last row silently won before).
+        report.errors.append((line_no, f"ticket {data.number} was already imported from line "
+                                       f"{report.lines[data.number]} of this file; this row was not imported"))
+        return
     try:
         with db.transaction() as session:
             _ticket, created = upsert_ticket(session, data, now)
     except (IntegrityError, DataError) as exc:
         report.errors.append((line_no, f"the database refused the row ({type(exc.orig).__name__})"))
         return
+    report.lines[data.number] = line_no
     if created:
         report.created += 1
     else:

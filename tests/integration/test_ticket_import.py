@@ -102,3 +102,14 @@ def test_non_utf8_file_is_refused(hotline, clock, tmp_path):
     path.write_bytes("number,company\n1,Müller\n".encode("latin-1"))
     with pytest.raises(TicketImportError, match="UTF-8"):
         import_tickets_csv(hotline.db, path, clock.now(), "US")
+
+
+def test_a_ticket_twice_in_one_file_is_imported_from_its_first_row_and_the_second_is_reported(hotline, clock):
+    # the last row silently won; which of two rows is the helpdesk's latest cannot be told from the file
+    text = "number,company,status\n1,Acme,open\n2,Beta,open\n1,Acme,solved\n1,x\u0007y,open\n"
+    report = import_tickets_csv(hotline.db, io.StringIO(text), clock.now(), "US")
+    assert (report.created, report.updated) == (2, 0)
+    assert [line for line, _ in report.errors] == [4, 5]
+    assert dict(report.errors)[4] == "ticket 1 was already imported from line 2 of this file; this row was not imported"
+    assert dict(report.errors)[5].startswith("company:")  # a row that is invalid anyway says why it is
+    assert _numbers(hotline) == {"1": "open", "2": "open"}
