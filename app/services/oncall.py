@@ -75,13 +75,6 @@ def reps_on_phone(session: Session, number: str) -> list[Rep]:
                                                   Rep.active.is_(True)).order_by(Rep.id)))
 
 
-def rep_on_phone(session: Session, number: str) -> Rep | None:
-    """The one active rep whose number ``number`` is; None for nobody's, or for a number two reps share (an SMS
-    from it cannot say which of them sent it: ``sms_commands.shared_phone_answer``)."""
-    reps = reps_on_phone(session, number)
-    return reps[0] if len(reps) == 1 else None
-
-
 def active_rep_ids(session: Session) -> set[int]:
     """The ids of the active reps (the others are skipped in rotations and their overrides ignored)."""
     return set(session.scalars(select(Rep.id).where(Rep.active.is_(True))))

@@ -20,7 +20,6 @@ from app.prompts import text
 from app.services.acks import Actor, acknowledge, connect, lock_incident, may_act
 from app.services.callbacks import self_report
 from app.services.events import log_event
-from app.services.oncall import rep_on_phone, reps_on_phone
 from app.services.rep_commands import help_text, paging_words
 
 COMMANDS = paging_words()  # ACK, CALL, CALLED, HELP and their other words (rep_commands: one list, HELP lists it)
@@ -38,10 +37,10 @@ UNKNOWN_REPLY_EVERY = timedelta(hours=24)
 UNKNOWN_REPLIES_PER_HOUR = 20
 
 
-def shared_phone_answer(session: Session, from_number: str, body: str, now: datetime) -> str | None:
+def shared_phone_answer(session: Session, reps: list[Rep], body: str, now: datetime) -> str | None:
     """The answer to an SMS from a number two active reps share (configured before that was refused): nothing is
-    carried out, since it cannot say which of them sent it; None for any other number."""
-    reps = reps_on_phone(session, from_number)
+    carried out, since it cannot say which of them sent it; None for any other number. ``reps``: the active reps
+    on the sender's number (``oncall.reps_on_phone``)."""
     if len(reps) < 2:
         return None
     names = [rep.name for rep in reps]
@@ -50,9 +49,9 @@ def shared_phone_answer(session: Session, from_number: str, body: str, now: date
     return text("sms_shared_phone", names=", ".join(names))
 
 
-def handle_rep_sms(session: Session, from_number: str, body: str, now: datetime) -> str:
-    """Carry out a rep's SMS command and return the SMS answer ("" for none); unknown senders change nothing."""
-    rep = rep_on_phone(session, from_number)
+def handle_rep_sms(session: Session, from_number: str, rep: Rep | None, body: str, now: datetime) -> str:
+    """Carry out a rep's SMS command and return the SMS answer ("" for none); unknown senders change nothing.
+    ``rep``: the one active rep on ``from_number``, None for nobody's."""
     if rep is None:
         return _answer_unknown(session, from_number, body, now)
     word, command, rest = _command(body)

@@ -18,7 +18,6 @@ from app.prompts import text
 from app.services.acks import lock_incident
 from app.services.customer_sms import REFERENCE, answer_word, handle_customer_sms
 from app.services.events import log_event
-from app.services.oncall import rep_on_phone
 from app.services.rep_commands import help_text, update_words
 from app.services.resolution import pending_proposal, propose
 from app.services.sms_commands import first_word, is_command, only_open_page
@@ -42,16 +41,17 @@ OTHER_UNITS = {"S", "SEC", "SECS", "SECOND", "SECONDS", "SEKUNDEN", "D", "DAY", 
                "WEEKS", "WOCHE", "WOCHEN"}
 
 
-def handle_update_sms(session: Session, from_number: str, body: str, now: datetime,
+def handle_update_sms(session: Session, from_number: str, rep: Rep | None, body: str, now: datetime,
                       settings: Settings, media: int = 0) -> str | None:
     """Carry out an update command or a customer's answer; None when the SMS is not about updates.
+
+    ``rep``: the one active rep on ``from_number`` (``oncall.reps_on_phone``), None for nobody's.
 
     ``media``: the pictures or files of an MMS, which may carry no words at all (a customer's screenshot).
     """
     if not body.strip() and not media:
         return None
     first, _rest = first_word(body)  # "Update: 123456 ...", "“UPDATE” 123456 ..." are UPDATE
-    rep = rep_on_phone(session, from_number)
     if rep is not None:
         if first in REP_COMMANDS:
             return _rep_command(session, rep, first, body, now, settings)

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from app.plain_text import halfwidth
+from app.services.oncall import reps_on_phone
 from app.services.sms_commands import handle_rep_sms, shared_phone_answer
 from app.services.sms_opt_outs import handle_opt_keyword
 from app.services.update_sms import handle_update_sms
@@ -29,12 +30,14 @@ def inbound() -> Response:
         reply = MessagingResponse()
         # STOP / START: Twilio answers those itself, we record them and add nothing ("")
         answer = handle_opt_keyword(session, sender, body, f.get("OptOutType", ""), now)
+        reps = reps_on_phone(session, sender) if answer is None else []  # read once for the handlers below
         if answer is None:
-            answer = shared_phone_answer(session, sender, body, now)  # which rep sent it cannot be told
+            answer = shared_phone_answer(session, reps, body, now)  # two reps' number: which sent it cannot be told
+        rep = reps[0] if len(reps) == 1 else None
         if answer is None:
-            answer = handle_update_sms(session, sender, body, now, _settings(), media=media)  # issue 11
+            answer = handle_update_sms(session, sender, rep, body, now, _settings(), media=media)  # issue 11
         if answer is None:
-            answer = handle_rep_sms(session, sender, body, now)
+            answer = handle_rep_sms(session, sender, rep, body, now)
         if answer:  # an unknown sender over its limits gets no SMS back (floods, toll fraud)
             reply.message(answer)
         return str(reply)
