@@ -20,6 +20,7 @@ OPENED = EventKind.INCIDENT_OPENED  # the line every incident's facts start from
 # deadline is provisional until a ``deadline_set`` line. Lines written before this key existed read as True.
 DETAILS_COMPLETE = "details_complete"
 CALLBACK_PREFIX = "callback_"  # every line about one callback carries ``detail.callback_id``
+RINGING = frozenset({"ringing", "in-progress", "answered"})  # a customer leg's statuses saying their phone rang
 FACT_KINDS = (EventKind.INCIDENT_OPENED, EventKind.DEADLINE_SET, EventKind.ACKNOWLEDGED,
               EventKind.CALLBACK_BREACHED, EventKind.REACHED_BY_EMAIL)  # plus every kind starting with CALLBACK_PREFIX
 # The lines whose decision makes their rep the owner of an incident nobody owned yet (``escalation.decide``:
@@ -91,6 +92,7 @@ class CallbackFacts:
     requested_at: datetime | None = None
     answered_at: datetime | None = None  # Twilio's timestamp of the customer answering
     attempted_at: datetime | None = None  # Twilio said: the customer's leg rang and was not answered (by a person)
+    ringing_at: datetime | None = None  # the first word from Twilio that the customer's phone rang (or was answered)
     not_placed_at: datetime | None = None  # Twilio said: the customer's leg failed or was canceled; it never rang
     rep_not_reached_at: datetime | None = None  # the hotline's call to the rep failed or reached no one: no customer leg
     self_reported_at: datetime | None = None  # the time the rep says they called
@@ -241,10 +243,16 @@ def seconds_between(start: datetime, end: datetime) -> float:
 
 
 def _unanswered_in_time(callback: CallbackFacts, due: datetime) -> bool:
-    """Placed by the deadline, and the customer did not answer by then."""
-    placed = callback.requested_at is not None and callback.requested_at <= due
+    """The customer's phone rang by the deadline, and they did not answer by then: "customer unreachable" blames
+    the customer, so the log must prove the ring came in time. Asking by the deadline is not enough: the customer's
+    leg is dialled only once the rep has answered the hotline's call, so a CALL seconds before the deadline rings
+    the customer after it (then "called late"). Proof is a word from Twilio by the deadline that the leg rang (or
+    was answered), or the attempt's end itself by then."""
+    if callback.attempted_at is None or callback.requested_at is None or callback.requested_at > due:
+        return False
     answered_in_time = callback.answered_at is not None and callback.answered_at <= due
-    return placed and callback.attempted_at is not None and not answered_in_time
+    rang_in_time = callback.attempted_at <= due or (callback.ringing_at is not None and callback.ringing_at <= due)
+    return rang_in_time and not answered_in_time
 
 
 def _callbacks(ordered: list[EventLike]) -> tuple[CallbackFacts, ...]:
@@ -264,6 +272,8 @@ def _callbacks(ordered: list[EventLike]) -> tuple[CallbackFacts, ...]:
             row.pop("answered_at", None)
         elif e.kind == EventKind.CALLBACK_ATTEMPTED:
             row.setdefault("attempted_at" if rang(e.detail) else "not_placed_at", e.at)
+        elif e.kind == EventKind.CALLBACK_LEG_STATUS and e.detail.get("status") in RINGING:
+            row.setdefault("ringing_at", e.at)  # when the word came: never before the ring itself
         elif e.kind == EventKind.CALLBACK_REP_NOT_REACHED or (  # a final rep-call failure (logged before it)
                 e.kind == EventKind.CALLBACK_REP_CALL_FAILED and e.detail.get("final")):
             row.setdefault("rep_not_reached_at", e.at)

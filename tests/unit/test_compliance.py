@@ -317,6 +317,41 @@ def test_a_failed_leg_then_one_that_rang_unanswered_in_time_is_customer_unreacha
     assert facts.outcome == Outcome.ATTEMPTED and facts.breach_reason() == BreachReason.UNREACHABLE
 
 
+def _late_ring(*between: LoggedEvent, rep_answered: str = "22:15:06") -> IncidentFacts:
+    """A CALL at 22:14:56, 4 s before the deadline; the rep answers the hotline's call at 22:15:06 and the customer's
+    leg, dialled then, rings out at 22:15:36."""
+    return IncidentFacts.from_events([
+        LoggedEvent("incident_opened", t("2026-11-26 22:00"), "ivr",
+                    {"reference": "LATERING", "callback_due_at": "2026-11-26T22:15:00+00:00"}),
+        LoggedEvent("acknowledged", t("2026-11-26 22:14:56"), "Bob", {"rep_id": 2, "via": "sms"}),
+        LoggedEvent("callback_requested", t("2026-11-26 22:14:56"), "rep", {"callback_id": 9, "rep_id": 2}),
+        LoggedEvent("callback_breached", t("2026-11-26 22:15:01"), "system",
+                    {"due_at": "2026-11-26T22:15:00+00:00", "acknowledged": True, "callback_started": True}),
+        LoggedEvent("callback_rep_leg_status", t(f"2026-11-26 {rep_answered}"), "twilio",
+                    {"callback_id": 9, "status": "in-progress"}),
+        *between,
+        LoggedEvent("callback_leg_status", t("2026-11-26 22:15:36"), "twilio",
+                    {"callback_id": 9, "status": "no-answer", "timestamp": "2026-11-26T22:15:36+00:00"}),
+        LoggedEvent("callback_attempted", t("2026-11-26 22:15:36"), "twilio",
+                    {"callback_id": 9, "status": "no-answer", "voicemail": False}),
+    ])
+
+
+def test_a_call_asked_for_before_the_deadline_that_rang_the_customer_only_after_it_is_called_late():
+    # a probe saw "customer unreachable" for a CALL sent 4 s before the deadline: the customer's phone could not
+    # ring before the rep answered the hotline's call, after the deadline; the report blamed the customer
+    facts = _late_ring(LoggedEvent("callback_leg_status", t("2026-11-26 22:15:08"), "twilio",
+                                   {"callback_id": 9, "status": "ringing", "timestamp": "2026-11-26T22:15:08+00:00"}))
+    assert facts.outcome == Outcome.ATTEMPTED and facts.breach_reason() == BreachReason.CALLED_LATE
+    assert _late_ring().breach_reason() == BreachReason.CALLED_LATE  # no word of the ring at all: no proof either
+
+
+def test_a_customer_phone_twilio_said_was_ringing_by_the_deadline_unanswered_is_customer_unreachable():
+    ringing = LoggedEvent("callback_leg_status", t("2026-11-26 22:14:59"), "twilio",
+                          {"callback_id": 9, "status": "ringing", "timestamp": "2026-11-26T22:14:59+00:00"})
+    assert _late_ring(ringing, rep_answered="22:14:58").breach_reason() == BreachReason.UNREACHABLE
+
+
 def test_a_failed_leg_and_a_missed_rep_leg_say_the_call_to_the_customer_failed():
     again = LoggedEvent("callback_requested", t("2026-11-26 22:06"), "rep", {"callback_id": 8, "rep_id": 1})
     missed = LoggedEvent("callback_rep_not_reached", t("2026-11-26 22:07"), "twilio", {"callback_id": 8, "why": "busy"})
