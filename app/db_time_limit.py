@@ -34,6 +34,7 @@ import time
 from collections.abc import Iterator
 
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import DisconnectionError
 
 log = logging.getLogger(__name__)
 # Twilio waits 15 s for a webhook; what is left after 8 s covers the spool's write and the network.
@@ -46,6 +47,12 @@ REQUEST_SECONDS = 30.0
 SUSPECT_SECONDS = 2.0
 # hotline worker, outside a request: each checkout's limit (a transaction there takes milliseconds)
 WORKER_SECONDS = 30.0
+# hotline worker: the server ends a session of the worker's left idle inside a transaction this long (PostgreSQL's
+# idle_in_transaction_session_timeout). The limit above is kept by a thread of the worker itself, so a worker frozen
+# mid-transaction (SIGSTOP, a VM paused, swapped out) kept its row locks, and every other worker's step on that
+# incident, and a rep's ACK by SMS, waited behind it for as long as it stayed frozen.
+WORKER_IDLE_IN_TRANSACTION_SECONDS = 15.0
+IDLE_GUARDED = "hotline_idle_guarded"  # set in a connection's ``info`` once its session has the server's limit
 # The longest a transaction of the app's can stay open and still commit: a log line it wrote (stamped
 # ``written_at`` when written) can appear that long after its stamp (``reports.params``: a provisional as_of)
 LONGEST_TRANSACTION_SECONDS = max(WEBHOOK_SECONDS, REQUEST_SECONDS, WORKER_SECONDS)
@@ -175,6 +182,23 @@ def _on_checkout(dbapi_conn, record, _proxy) -> None:
         deadline = _from_now(_background_seconds)  # each checkout its own: a watchdog pass takes many
     if deadline is not None:
         WATCHER.watch(dbapi_conn, deadline)
+    if _background_seconds is not None and not record.info.get(IDLE_GUARDED):  # watched: the SET waits no longer
+        _guard_idle_transactions(dbapi_conn)
+        record.info[IDLE_GUARDED] = True
+
+
+def _guard_idle_transactions(dbapi_conn) -> None:
+    """Have the server end this session once it sits idle inside a transaction for
+    WORKER_IDLE_IN_TRANSACTION_SECONDS (once per connection of ``hotline worker``, at its first checkout there).
+    Committed at once: a SET inside a transaction that is rolled back is undone. A connection that fails it is
+    dropped, and the pool opens another (``DisconnectionError``)."""
+    try:
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute("SET idle_in_transaction_session_timeout = %s",
+                           (f"{round(WORKER_IDLE_IN_TRANSACTION_SECONDS * 1000)}ms",))
+        dbapi_conn.commit()
+    except Exception as exc:  # noqa: BLE001 - the driver's error, whichever: this connection is not to be used
+        raise DisconnectionError(f"could not limit the session's idle transactions: {exc}") from exc
 
 
 def _on_checkin(dbapi_conn, record) -> None:

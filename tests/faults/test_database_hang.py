@@ -138,13 +138,13 @@ def test_a_worker_whose_connection_never_answers_again_runs_the_due_step_on_a_fr
     call.say("Acme Mail")
     call.say("Dana Smith")
     call.press("1")  # call back on this number: the incident opens, with its escalation steps
-    with through.db.session() as s:
-        step = s.scalars(select(DueStep).join(Incident).where(Incident.call_sid == call.call_sid,
-                                                              DueStep.status == StepStatus.PENDING)
-                         .order_by(DueStep.due_at)).first()
-    assert step is not None  # and the pool now holds a connection through the proxy
-    db_time_limit.limit_background(LIMIT)
+    db_time_limit.limit_background(LIMIT)  # as in the worker: the connection is set up as the worker's
     try:
+        with through.db.session() as s:
+            step = s.scalars(select(DueStep).join(Incident).where(Incident.call_sid == call.call_sid,
+                                                                  DueStep.status == StepStatus.PENDING)
+                             .order_by(DueStep.due_at)).first()
+        assert step is not None  # and the pool now holds a connection through the proxy
         proxy.sever()
         clock.set(step.due_at + timedelta(seconds=10))  # due, and past the watchdog's take-over
         started = time.monotonic()
@@ -298,3 +298,36 @@ def test_inside_a_request_a_stream_keeps_the_request_limit_and_leaves_it_in_forc
         db_time_limit.end()
     assert list(db_time_limit.each_piece(iter([b"x"]), seconds=LIMIT)) == [b"x"]
     assert db_time_limit._deadline() is None  # outside a request, none is left behind
+
+
+LOCK_KEY = 0x5E71  # an advisory lock of this test's own
+
+
+@ON_POSTGRES
+def test_a_worker_frozen_inside_a_transaction_loses_its_locks_to_the_server_not_to_its_own_thread(
+        database_url, monkeypatch):
+    """A probe froze a worker (SIGSTOP) inside a transaction holding an incident's row lock: the worker's own limit
+    is kept by a thread of that frozen process, so every other worker's step on the incident, and a rep's ACK by SMS,
+    waited for as long as it stayed frozen. The server now ends a worker's session idle in a transaction."""
+    monkeypatch.setattr(db_time_limit, "WORKER_IDLE_IN_TRANSACTION_SECONDS", 1.0)
+    frozen, other = Database(database_url), Database(database_url)
+    try:
+        with frozen.engine.connect() as conn:  # a connection from before the worker's limit (its start-up checks)
+            conn.execute(text("SELECT 1"))
+        db_time_limit.limit_background(LIMIT)
+        held = frozen.engine.connect()
+        held.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})  # then the process freezes
+        db_time_limit.WATCHER.forget(held.connection.dbapi_connection)  # as frozen: its own watcher never fires
+        db_time_limit.limit_background(None)  # the other worker's own limit must not be what frees the row
+        started = time.monotonic()
+        with other.engine.connect() as conn:
+            conn.execute(text("SET lock_timeout = '10s'"))
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})  # a row lock's stand-in
+        assert time.monotonic() - started < 1.0 + SLACK  # the server ended the frozen session, not the lock wait
+        with pytest.raises(OperationalError):  # thawed, the frozen worker finds its session ended
+            held.execute(text("SELECT 1"))
+        held.close()
+    finally:
+        db_time_limit.limit_background(None)
+        frozen.dispose()
+        other.dispose()
