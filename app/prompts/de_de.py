@@ -53,6 +53,10 @@ PROMPTS: dict[str, str] = {
     "sms_unknown_sender": "Diese Nummer ist nicht für Sev-1-Alarme registriert. Es wurde nichts geändert. "
                           "Um einen kritischen Ausfall zu melden, rufen Sie diese Nummer an.",
     "sms_not_understood": "Ihre SMS wurde nicht verstanden. Es wurde nichts geändert.",
+    "sms_kept": "Die Hotline hat Ihre Nachricht erhalten, kann sie aber gerade nicht ausführen. Sie wird "
+                "aufbewahrt und ausgeführt, sobald die Hotline es kann, zum Zeitpunkt Ihres Sendens; die Antwort "
+                "erhalten Sie dann per SMS. Bis dahin hat sich nichts geändert: Wenn es dringend ist, rufen Sie die "
+                "Hotline an.",
     "sms_shared_phone": "Diese Nummer gehört mehreren Mitarbeitern ({names}), daher wurde nichts geändert: Ein "
                         "Admin muss jedem eine eigene Nummer geben. Nutzen Sie bis dahin den Link Ihres Alarms "
                         "oder das Dashboard.",

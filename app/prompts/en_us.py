@@ -50,6 +50,9 @@ PROMPTS: dict[str, str] = {
     "sms_unknown_sender": "This number is not registered for Sev-1 pages. Nothing was changed. "
                           "To report a critical outage, call this number.",
     "sms_not_understood": "Your SMS was not understood. Nothing was changed.",
+    "sms_kept": "The hotline got your message but cannot carry it out this moment. It is kept and will be carried "
+                "out as soon as the hotline can, as of the time you sent it; you will get its answer by SMS then. "
+                "Until that answer comes, nothing has changed: if it is urgent, call the hotline.",
     "sms_shared_phone": "This number is the phone of more than one rep ({names}), so nothing was changed: an admin "
                         "must give each rep their own number. Use your page's link or the dashboard meanwhile.",
     "sms_no_open_page": "You have no open Sev-1 page. Nothing was changed.",

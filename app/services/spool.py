@@ -1,9 +1,10 @@
 """A local file that keeps what an emergency path could not write to SQL.
 
 When the database itself is down, the fallback path still answers the caller
-and appends what it knows here, and Twilio's status callbacks are kept here as
-Twilio posted them (``app.webhooks.answer_status``); ``replay`` turns the lines
-into incidents and applies the callbacks later, in the order they came.
+and appends what it knows here, and Twilio's status callbacks and inbound SMS are
+kept here as Twilio posted them (``app.webhooks.answer_status``, ``app.sms.routes``);
+``replay`` turns the lines into incidents and applies the callbacks and SMS later,
+in the order they came.
 """
 
 from __future__ import annotations
@@ -118,6 +119,13 @@ def _replay_one(db, record: dict[str, Any], policy, settings) -> None:
             form, query = record.get("form", {}), record.get("query", {})
             apply_once(session, record["key"], record["path"],
                        lambda s, now: apply(s, form, query, now, settings) or "", at)
+            return
+        if record["kind"] == "sms":  # carried out at the time it came, once per delivery; its answer sent by SMS
+            from app.services.sms_inbound import PATH, answer_later
+            from app.webhooks import apply_once
+
+            form = record.get("form", {})
+            apply_once(session, record["key"], PATH, lambda s, now: answer_later(s, form, now, settings), at)
             return
         if record["kind"] == "rescue":
             rescue_call(

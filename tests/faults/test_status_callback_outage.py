@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
+from datetime import timedelta
+from xml.etree import ElementTree
 
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
@@ -162,6 +164,37 @@ def test_a_caller_who_hangs_up_mid_intake_during_the_outage_is_saved_once_the_da
     assert incident.source == IncidentSource.RESCUED and incident.affected_service == "smtp"
     assert incident.callback_phone == "+14155550188" and incident.captured_at == hotline.clock.now()
     assert replay(hotline.db, hotline.settings) == 0
+
+
+def test_a_reps_ack_by_sms_during_the_outage_is_kept_and_carried_out_as_of_its_time_once_the_database_is_back(
+        desk, network, tmp_path):
+    # a probe froze a worker holding the incident's row: the rep's ACK by SMS was answered 500 after 8 s and lost
+    # (Twilio never posts an inbound SMS again); the rep got no answer and the incident stayed unacknowledged
+    _policy(desk, "sms")
+    incident = desk.open_incident(caller=LANDLINE)
+    alice = network.phone(ALICE).expect_sms("SEV1")
+    desk.settle()
+    desk.clock.set(desk.t0 + timedelta(minutes=2))
+    params = {"MessageSid": "SM" + "8" * 32, "From": ALICE, "To": "+15005550006", "AccountSid": "AC" + "0" * 32,
+              "Body": f"ACK {incident.reference}"}
+    with _web_without_database(desk.hotline, tmp_path) as broken:
+        answer = _post(broken, "/twilio/sms", params)
+        again = _post(broken, "/twilio/sms", params)  # the same delivery twice (a proxy's retry): carried out once
+    assert answer.status_code == 200 and again.status_code == 200
+    said = ElementTree.fromstring(answer.get_data(as_text=True)).findtext("Message")
+    assert said.startswith("The hotline got your message but cannot carry it out this moment")
+    assert [r["form"]["Body"] for r in _spooled(desk.hotline)] == [f"ACK {incident.reference}"] * 2
+    with desk.hotline.db.session() as s:
+        assert s.get(Incident, incident.id).acknowledged_at is None
+
+    desk.clock.set(desk.t0 + timedelta(minutes=3))  # the database is back: the watchdog replays the spool
+    alice.expect_sms(f"Acknowledged {incident.reference}")
+    desk.settle()
+    with desk.hotline.db.session() as s:
+        assert s.get(Incident, incident.id).acknowledged_at == desk.t0 + timedelta(minutes=2)  # when she sent it
+    assert [d["via"] for d in _events(desk.hotline, incident.id, "acknowledged")] == ["sms"]
+    assert alice.unmet == [] and len([m for m in alice.sms if m.startswith("Acknowledged")]) == 1
+    assert _spooled(desk.hotline) == []
 
 
 STATUS_CALLBACKS = [

@@ -1,0 +1,67 @@
+"""An SMS to the hotline number, answered: STOP/START, a rep's command, a customer's answer or words.
+
+The web route answers it by TwiML in one transaction. While the database cannot be reached the route keeps the
+SMS in the spool (``spool.spool``) and says so; the watchdog's replay carries it out later, at the time it came,
+once per delivery, and sends the answer the route would have given as an SMS of its own (a ``Notice``): Twilio
+never posts an inbound SMS again, so a rep's ACK answered with a 500 was lost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+from twilio.twiml.messaging_response import MessagingResponse
+
+from app.models import Notice
+from app.plain_text import halfwidth
+from app.queue import schedule
+from app.services.oncall import reps_on_phone
+from app.services.sms_commands import handle_rep_sms, shared_phone_answer
+from app.services.sms_opt_outs import handle_opt_keyword
+from app.services.update_sms import handle_update_sms
+
+PATH = "/twilio/sms"
+NOTICE_PURPOSE = "sms_answer"  # the answer to an SMS carried out from the spool
+NOTICE_BODY_MAX = 500  # ``Notice.body``'s length
+
+
+def answer_sms(session: Session, form: dict[str, Any], now: datetime, settings) -> str:
+    """Carry out the SMS Twilio posted as ``form``; the answer to send back ("" for none)."""
+    # read, logged and stored in ASCII forms: "ＡＣＫ １２３４５６" from a full-width keyboard is ACK 123456
+    body, sender = halfwidth(form.get("Body", ""))[:1600], form.get("From", "")
+    media = form.get("NumMedia", "0")
+    media = int(media) if media.isascii() and media.isdigit() else 0  # an MMS: pictures the hotline cannot show (maybe no words)
+    # STOP / START: Twilio answers those itself, we record them and add nothing ("")
+    answer = handle_opt_keyword(session, sender, body, form.get("OptOutType", ""), now)
+    reps = reps_on_phone(session, sender) if answer is None else []  # read once for the handlers below
+    if answer is None:
+        answer = shared_phone_answer(session, reps, body, now)  # two reps' number: which sent it cannot be told
+    rep = reps[0] if len(reps) == 1 else None
+    if answer is None:
+        answer = handle_update_sms(session, sender, rep, body, now, settings, media=media)  # issue 11
+    if answer is None:
+        answer = handle_rep_sms(session, sender, rep, body, now)
+    return answer or ""  # an unknown sender over its limits gets no SMS back (floods, toll fraud)
+
+
+def as_twiml(answer: str) -> str:
+    """The TwiML that answers an SMS with ``answer`` (none when it is empty)."""
+    reply = MessagingResponse()
+    if answer:
+        reply.message(answer)
+    return str(reply)
+
+
+def answer_later(session: Session, form: dict[str, Any], now: datetime, settings) -> str:
+    """Carry out a spooled SMS (at ``now``, when it came) and queue its answer as an SMS; its TwiML, as stored."""
+    answer = answer_sms(session, form, now, settings)
+    sender = form.get("From", "")
+    if answer and sender:
+        body = answer if len(answer) <= NOTICE_BODY_MAX else answer[:NOTICE_BODY_MAX - 1] + "…"
+        notice = Notice(purpose=NOTICE_PURPOSE, to_number=sender[:20], body=body, created_at=now)
+        session.add(notice)
+        session.flush()
+        schedule(session, "notice", notice.id, now)
+    return as_twiml(answer)
