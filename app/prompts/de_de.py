@@ -246,6 +246,10 @@ PROMPTS.update({
     "cust_sms_name_it": "Um zu Vorfall {ref} zu antworten, antworten Sie JA {ref} oder NEIN {ref}.",
     "cust_sms_closed": "Vorfall {ref} ist geschlossen. Um ein neues kritisches Problem zu melden, rufen Sie "
                        "diese Nummer an.",
+    "resolution_confirmed_to_owner": "SEV1 {ref} {company}: Der Kunde bestätigt, dass es gelöst ist. Der Vorfall "
+                                     "ist geschlossen.",
+    "resolution_rejected_to_owner": "SEV1 {ref} {company}: Der Kunde sagt, es ist NICHT gelöst{words}. Die Updates "
+                                    "gehen weiter: das nächste bis {due}. Antworten Sie UPDATE {ref} <Text>.",
     "cust_sms_to_owner": "SEV1 {ref} {company}: Der Kunde schreibt: {text}",
     "cust_sms_media": " Bilder und Dateien per SMS können wir nicht sehen: Bitte beschreiben Sie in Worten, "
                       "was Sie sehen.",

@@ -239,6 +239,10 @@ PROMPTS.update({
     "cust_sms_which": "Several of your incidents are open ({refs}). Reply YES <reference> or NO <reference>.",
     "cust_sms_name_it": "To answer about incident {ref}, reply YES {ref} or NO {ref}.",
     "cust_sms_closed": "Incident {ref} is closed. To report a new critical problem, call this number.",
+    "resolution_confirmed_to_owner": "SEV1 {ref} {company}: the customer confirmed it is resolved. The incident "
+                                     "is closed.",
+    "resolution_rejected_to_owner": "SEV1 {ref} {company}: the customer says it is NOT resolved{words}. Updates go "
+                                    "on: the next is due by {due}. Reply UPDATE {ref} <text>.",
     "cust_sms_to_owner": "SEV1 {ref} {company}: the customer texted: {text}",
     "cust_sms_media": " We cannot see pictures or files sent by SMS: please describe what you see in words.",
 })

@@ -26,9 +26,10 @@ from app.models import DeliveryChannel, Incident, IncidentEvent, IncidentStatus,
 from app.prompts import text
 from app.services.deliveries import queue_delivery
 from app.services.events import log_event
-from app.services.oncall import incident_owner, owner_or_managers
+from app.services.oncall import customer_readers, reader_role
 from app.services.page_text import company_name
 from app.services.resolution import decide, pending_proposal
+from app.services.update_text import QUOTE_LIMIT
 
 REFERENCE = re.compile(r"\b(\d{6})\b")
 CONFIRM = {"YES", "Y", "CONFIRM", "CONFIRMED", "JA", "BESTÄTIGT", "BESTAETIGT"}
@@ -38,7 +39,6 @@ REJECT = {"NO", "N", "REJECT", "REJECTED", "NEIN"}
 DOUBT = {"BUT", "STILL", "NOT", "HOWEVER", "EXCEPT", "ALTHOUGH", "THOUGH", "PARTLY", "PARTIALLY", "FAILING",
          "ABER", "NOCH", "NICHT", "JEDOCH", "AUSSER", "TEILWEISE", "TROTZDEM"}
 OWNER_TOLD_EVERY = timedelta(minutes=15)  # a chatty customer: the owner gets one SMS, the log gets every line
-QUOTE_LIMIT = 300
 # a bare YES may be a late one for another incident of theirs answered this recently: it must name one
 RECENT_ANSWER = timedelta(hours=1)
 # a customer may dispute a closure (above all one "resolved, not confirmed" after their silence) for this long
@@ -153,17 +153,17 @@ def _with_media(words: str, media: int) -> str:
 def _attach(session: Session, incident: Incident, body: str, now: datetime, *, tell_owner: bool,
             media: int = 0) -> None:
     """Log the customer's words on the incident and, at most every OWNER_TOLD_EVERY, text them to its owner (to the
-    managers when the owner was deactivated since: never to someone who no longer works here)."""
-    owner = incident_owner(session, incident) if tell_owner else None
-    readers = list(dict.fromkeys(r.phone for r in owner_or_managers(session, owner) if r.phone)) if owner else []
+    managers when the owner was deactivated since: never to someone who no longer works here; with no owner yet, to
+    the reps paged for it: ``oncall.customer_readers``)."""
+    reps, owner = customer_readers(session, incident) if tell_owner else ([], None)
+    readers = {r.phone: reader_role(r, owner) for r in reps if r.phone}
     told = bool(readers) and not _owner_told_since(session, incident, now - OWNER_TOLD_EVERY)
     if told:
         body_sms = text("cust_sms_to_owner", ref=incident.reference, company=company_name(incident),
                         text=_with_media(" ".join(body.split())[:QUOTE_LIMIT], media))
-        for phone in readers:
-            queue_delivery(session, channel=DeliveryChannel.SMS, to=phone, purpose="customer_sms",
-                           recipient="owner" if phone == owner.phone else "manager", body=body_sms, now=now,
-                           incident_id=incident.id)
+        for phone, role in readers.items():
+            queue_delivery(session, channel=DeliveryChannel.SMS, to=phone, purpose="customer_sms", recipient=role,
+                           body=body_sms, now=now, incident_id=incident.id)
     log_event(session, at=now, actor="customer", kind="customer_sms_message", incident_id=incident.id,
               detail={"text": _with_media(body[:QUOTE_LIMIT], media), "owner_told": told, "media": media,
                       "owner_rep_id": owner.id if owner else None})

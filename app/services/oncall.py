@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.models import Account, EscalationPolicy, FollowUp, Incident, Override, Rep, Schedule, ScheduleLayer
 from app.models.base import ID_MAX
-from app.models.paging import TAM_ROLE
+from app.models.paging import CUSTOMER_ROLE, TAM_ROLE, Page
 from app.oncall.business_hours import is_open, stored_hours
 from app.oncall.contactable import Contactable
 from app.oncall.errors import OnCallConfigError, UnknownRep, UnknownSchedule
@@ -125,6 +125,24 @@ def owner_or_managers(session: Session, owner: Rep) -> list[Rep]:
     """Who reads what is meant for an incident's owner (a customer's texts, the update reminder): the owner while
     active; once deactivated (left, removed from the rota), the active managers, never the former rep."""
     return [owner] if owner.active else managers(session)
+
+
+def customer_readers(session: Session, incident: Incident) -> tuple[list[Rep], Rep | None]:
+    """Who reads the customer's words on ``incident`` (their texts, their answer to a proposed resolution), and its
+    owner: the owner (``owner_or_managers``); with no owner yet, the active reps paged for it so far, else the
+    active managers: a customer who texts "nobody called yet" before anyone acknowledged reached nobody."""
+    owner = incident_owner(session, incident)
+    if owner is not None:
+        return owner_or_managers(session, owner), owner
+    paged = list(session.scalars(select(Rep).where(Rep.active.is_(True), Rep.phone != "", Rep.id.in_(
+        select(Page.rep_id).where(Page.incident_id == incident.id, Page.role.not_in((CUSTOMER_ROLE, TAM_ROLE)))))
+        .order_by(Rep.id)))
+    return paged or managers(session), None
+
+
+def reader_role(rep: Rep, owner: Rep | None) -> str:
+    """A delivery's ``recipient`` for a reader of ``customer_readers``: owner, manager or rep."""
+    return "owner" if owner is not None and rep.id == owner.id else "manager" if rep.is_manager else "rep"
 
 
 def incident_owner(session: Session, incident: Incident) -> Rep | None:

@@ -34,6 +34,8 @@ from app.services.acks import Actor, resolve
 from app.services.deliveries import queue_delivery
 from app.services.escalation import snapshot
 from app.services.events import log_event
+from app.services.oncall import customer_readers, reader_role
+from app.services.page_text import company_name, hhmm, rep_clock
 from app.services.phones import is_textable
 from app.services.updates import (
     NO_WRITTEN_CHANNEL,
@@ -157,6 +159,7 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
                   detail={"proposal_id": proposal.id, "kind": proposal.kind, "via": via, "agreed_by": who[:200],
                           "seconds_since_capture": round((now - incident.captured_at).total_seconds(), 1),
                           "outage_id": proposal.outage_id})
+        _tell_readers(session, incident, now, "resolution_confirmed_to_owner")
         return Result(True, update_text.decision_reply(incident, True, spoken))
     follow_up = follow_up_of(session, incident, lock=True)
     follow_up.state = FollowUpState.UPDATING
@@ -165,7 +168,22 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
     schedule_round(session, follow_up)
     log_event(session, at=now, actor=who or "customer", kind="resolution_rejected", incident_id=incident.id,
               detail={"proposal_id": proposal.id, "via": via, "next_update_due_at": follow_up.next_due_at.isoformat()})
+    said = " ".join(note.split())[:update_text.QUOTE_LIMIT]
+    _tell_readers(session, incident, now, "resolution_rejected_to_owner", due=follow_up.next_due_at,
+                  words=f': "{said}"' if said else "")
     return Result(True, update_text.decision_reply(incident, False, spoken))
+
+
+def _tell_readers(session: Session, incident: Incident, now: datetime, key: str, due: datetime | None = None,
+                  words: str = "") -> None:
+    """Text the customer's answer to a proposed resolution to whoever reads their words (``customer_readers``): a
+    NO said the problem goes on, and its owner heard nothing until the next update's reminder."""
+    reps, owner = customer_readers(session, incident)
+    for rep in {r.phone: r for r in reps if r.phone}.values():
+        body = text(key, ref=incident.reference, company=company_name(incident), words=words,
+                    due=hhmm(due, rep_clock(rep)) if due is not None else "")
+        queue_delivery(session, channel=DeliveryChannel.SMS, to=rep.phone, purpose="resolution_answer",
+                       recipient=reader_role(rep, owner), body=body, now=now, incident_id=incident.id)
 
 
 def record_verbal_agreement(session: Session, incident: Incident, *, who_agreed: str, by: str, now: datetime,

@@ -11,6 +11,8 @@ from app.services.customer_text import GERMAN, is_german, local_time
 from app.services.page_text import company_name, hhmm
 from ivr_flows.prompts import say_digits, zone_for_number
 
+QUOTE_LIMIT = 300  # how much of a customer's words a log line or a text to a rep quotes
+
 SMS_LIMIT = 1200  # several segments at most; the e-mail carries the whole text
 
 

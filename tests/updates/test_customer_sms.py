@@ -19,6 +19,7 @@ from twilio.request_validator import RequestValidator
 from app.models import Delivery, Incident, IncidentEvent, ProposalKind, Rep, ResolutionProposal, SmsOptOut
 from app.models.user import Role
 from app.services.acks import lock_incident
+from app.services.page_text import hhmm
 from app.services.resolution import propose
 from app.services.updates import write_update
 from hotline_sim.phone import SimulatedCall, flask_transport
@@ -135,6 +136,7 @@ def test_twilio_21610_records_the_opt_out_once_final_and_later_sms_are_not_tried
     assert mail.status == "sent"
 
     desk.clock.set(desk.clock.now() + timedelta(minutes=5))
+    network.phone(ALICE).expect_sms("the customer says it is NOT resolved")
     assert _text_hotline(desk, f"NO {incident.reference}")[0].startswith("Thank you. We keep working")
     _update(desk, incident.reference, "Still deferred mail")
     statuses = [(d.purpose, d.status, d.attempts) for d in _rows(desk, Delivery, incident_id=incident.id,
@@ -170,6 +172,14 @@ def test_a_no_with_other_six_digit_numbers_is_a_no(desk, network, smtp):
     assert desk.incident(incident.id).status == "open"
     answers = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_answer")]
     assert [(d["confirmed"], d["text"]) for d in answers] == [(False, body)]
+    # the owner hears the NO and why at once (a probe's owner heard nothing until the next update's reminder)
+    alice = network.phone(ALICE).expect_sms("NOT resolved")
+    desk.settle()
+    [told] = [m for m in alice.sms if "NOT resolved" in m]
+    due = desk.clock.now() + timedelta(hours=1)
+    assert told == (f'SEV1 {incident.reference} Acme Mail: the customer says it is NOT resolved: "{body}". Updates go '
+                    f"on: the next is due by {hhmm(due, 'America/Los_Angeles')}. Reply UPDATE {incident.reference} "
+                    "<text>.")
 
 
 def test_free_text_is_attached_and_the_owner_told_once_in_a_while(desk, network, smtp, client):
@@ -237,6 +247,7 @@ def test_a_late_bare_yes_after_answering_another_incident_closes_nothing(desk, n
     b = _second_incident(desk, network)
     customer.expect_sms(f"Sev-1 {a.reference}: We believe")
     _propose(desk, a.reference, "API healthy again")
+    network.phone(ALICE).expect_sms(f"SEV1 {a.reference} Acme Mail: the customer confirmed it is resolved")
     assert _text_hotline(desk, f"YES {a.reference}") == [f"Thank you. Incident {a.reference} is closed."]
     desk.clock.set(desk.clock.now() + timedelta(minutes=1))
     customer.expect_sms(f"Sev-1 {b.reference}: We believe")
@@ -265,6 +276,7 @@ def test_a_customers_yes_replayed_with_its_form_refolded_days_later_closes_nothi
     customer.expect_sms(f"Sev-1 {a.reference}: We believe")
     _propose(desk, a.reference, "API healthy again")
     params, signature = _sms_request(desk, f"YES {a.reference}")
+    network.phone(ALICE).expect_sms(f"SEV1 {a.reference} Acme Mail: the customer confirmed it is resolved")
     assert _post_sms(desk, params, signature) == [f"Thank you. Incident {a.reference} is closed."]
     assert _post_sms(desk, _folded(params), signature) == [f"Thank you. Incident {a.reference} is closed."]
     desk.clock.set(desk.clock.now() + timedelta(days=3))
@@ -451,3 +463,21 @@ def test_words_for_a_deactivated_owner_go_to_the_managers_not_to_the_former_rep(
     assert len(maria.sms) == 1
     [logged] = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
     assert logged["owner_told"] is True
+
+
+def test_a_customers_text_before_anyone_acknowledged_reaches_the_reps_paged_for_it(desk, network, smtp):
+    # a probe's customer texted "Nobody called yet..." to an unacknowledged, breached incident: told "we added your
+    # message", read by nobody (the receipt promises "To add details, reply to this SMS")
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    words = "Nobody called yet. Please call my colleague on +14155550777, I am boarding a plane"
+    alice.expect_sms(f"SEV1 {incident.reference} Acme Mail: the customer texted: {words}")
+    assert _text_hotline(desk, words)[0].startswith(f"Thank you. We added your message to incident {incident.reference}")
+    desk.settle()
+    assert alice.unmet == []
+    [told] = _rows(desk, Delivery, incident_id=incident.id, purpose="customer_sms")
+    assert (told.to_address, told.recipient, told.status) == (ALICE, "rep", "delivered")
+    [line] = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
+    assert line["owner_told"] is True and line["owner_rep_id"] is None

@@ -86,6 +86,7 @@ def test_whole_life_callback_interval_updates_late_rejected_then_confirmed(desk,
     # -- a proposal the customer rejects by SMS: the incident stays open and updates continue
     customer.expect_sms("We believe your problem is resolved", reply=f"NO {ref}")
     customer.expect_sms("We keep working on incident")
+    alice.expect_sms(f'SEV1 {ref} Acme Mail: the customer says it is NOT resolved: "NO {ref}". Updates go on')
     desk.run(lambda s, now: propose(s, lock_incident(s, ref), ProposalKind.RESOLVED, summary="queue replayed",
                                       by="Alice Primary", now=now, settings=desk.hotline.settings))
     first_proposal = _rows(desk, ResolutionProposal, incident_id=incident.id)[0]
@@ -111,7 +112,9 @@ def test_whole_life_callback_interval_updates_late_rejected_then_confirmed(desk,
     page = client.get(link)
     assert page.status_code == 200 and "Yes, it is resolved" in page.get_data(as_text=True)
     assert desk.incident(incident.id).status == "open"  # opening the link decides nothing
+    alice.expect_sms(f"SEV1 {ref} Acme Mail: the customer confirmed it is resolved. The incident is closed.")
     answer = client.post(link, data={"answer": "confirm"})
+    desk.settle()
     assert answer.status_code == 200 and f"Incident {ref} is closed" in answer.get_data(as_text=True)
     assert client.post(link, data={"answer": "reject"}).status_code == 409  # answered already
 
