@@ -30,6 +30,11 @@ PROMPTS: dict[str, str] = {
     "connect_calling": "Wir rufen Sie jetzt unter {rep_phone} an. Nehmen Sie ab, dann verbinden wir Sie mit {company}.",
     "connect_in_flight": "Die Hotline ruft wegen Vorfall {ref} bereits an (angefordert um {at}). "
                          "Es wurde kein zweiter Anruf gestartet.",
+    "connect_in_flight_other": "Die Hotline ruft wegen Vorfall {ref} bereits {calling} an (angefordert um {at}), "
+                               "um den Kunden durchzustellen: ein Rückruf zur Zeit, daher wurde Sie nicht angerufen. "
+                               "Erreicht er den Kunden nicht, antworten Sie erneut CALL {ref}.",
+    "connect_in_flight_other_spoken": "Die Hotline ruft wegen Vorfall {ref} bereits {calling} an, um den Kunden "
+                                      "durchzustellen. Sie werden daher nicht angerufen.",
     "connect_no_number": "Vorfall {ref} hat keine Rückrufnummer. Es wurde kein Anruf gestartet. "
                          "Erreichen Sie den Kunden per E-Mail und vermerken Sie, wie.",
     "connect_no_phone": "Ihr Login ist mit keinem Mitarbeiter mit Telefonnummer verknüpft; die Hotline kann Sie "

@@ -27,6 +27,11 @@ PROMPTS: dict[str, str] = {
     "connect_calling": "Calling you on {rep_phone} now. Answer, and you will be connected to {company}.",
     "connect_in_flight": "The hotline is already calling you for incident {ref} (requested at {at}). "
                          "No second call was placed.",
+    "connect_in_flight_other": "The hotline is already calling {calling} for incident {ref} (requested at {at}) to "
+                               "connect them to the customer: one callback at a time, so no call was placed to you. "
+                               "If it does not reach the customer, reply CALL {ref} again.",
+    "connect_in_flight_other_spoken": "The hotline is already calling {calling} for incident {ref} to connect them "
+                                      "to the customer, so no call is placed to you.",
     "connect_no_number": "Incident {ref} has no callback number. No call was placed. "
                          "Reach the customer by e-mail and record how you did.",
     "connect_no_phone": "Your login is not linked to a rep with a phone number, so the hotline cannot call you. "

@@ -214,10 +214,14 @@ _MESSAGES = {
 }
 
 
+def _rep_name(session: Session, rep_id: int | None) -> str:
+    rep = session.get(Rep, rep_id) if rep_id else None
+    return rep.name if rep is not None else "another rep"
+
+
 def _message(outcome: str, incident: Incident, actor: Actor, previous: int | None, session: Session) -> str:
     """What to tell the person who acted, from the prompt catalog; on a call (``via`` voice) in words for the ear:
     the reference and numbers digit by digit, times with the zone's letters one by one, no "Reply CALL 123456"."""
-    previous_rep = session.get(Rep, previous) if previous else None
     in_flight = session.scalars(select(Callback).where(
         Callback.incident_id == incident.id, Callback.outcome == CallbackOutcome.PENDING)
         .order_by(Callback.requested_at.desc())).first()
@@ -232,11 +236,14 @@ def _message(outcome: str, incident: Incident, actor: Actor, previous: int | Non
         "phone": phone or "the number in the incident", "due": clock(incident.callback_due_at, tz),
         "at": clock(in_flight.requested_at if outcome == "callback_in_flight" and in_flight
                     else incident.acknowledged_at or incident.callback_due_at, tz),
-        "previous": previous_rep.name if previous_rep else "another rep",
+        "previous": _rep_name(session, previous),
+        "calling": _rep_name(session, in_flight.rep_id) if in_flight is not None else "another rep",
         "rep_phone": actor.rep.phone if actor.rep else "",
     }
     key = "ack_not_a_rep" if outcome == "refused_not_paged" and actor.rep is None else (  # paged as the TAM
         _MESSAGES.get(outcome, "ack_closed"))
+    if key == "connect_in_flight" and in_flight is not None and in_flight.rep_id != actor.rep_id:
+        key = "connect_in_flight_other"  # another rep's call: "calling you" had this one wait for a call never placed
     if spoken and f"{key}_spoken" in en_us.PROMPTS:  # the SMS words would tell a listener to reply to this call
         key = f"{key}_spoken"
     return text(key, **params)

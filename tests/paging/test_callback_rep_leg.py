@@ -162,3 +162,18 @@ def test_after_a_breach_nobody_acknowledged_the_repage_reaches_the_policys_own_f
 def _due(desk, incident_id):
     with desk.hotline.db.session() as s:
         return {(st.kind, st.level): st.due_at for st in s.scalars(select(DueStep).where(DueStep.incident_id == incident_id))}
+
+
+def test_a_second_reps_call_while_the_first_reps_callback_rings_names_who_the_hotline_is_calling(desk, network):
+    # a probe's second rep was told "The hotline is already calling you" while it called the first: she waited for a
+    # call that never came
+    incident, _alice = desk.acknowledged_by_alice(network)
+    ref = incident.reference
+    desk.at(minutes=3)
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {ref}").get_data(as_text=True)
+    bob = _sms_from(desk, BOB, f"CALL {ref}", sid="SM" + "8" * 32).get_data(as_text=True)
+    assert f"The hotline is already calling Alice Primary for incident {ref}" in bob
+    assert "calling you" not in bob and f"reply CALL {ref} again" in bob
+    again = _sms_from(desk, ALICE, f"CALL {ref}", sid="SM" + "9" * 32).get_data(as_text=True)
+    assert f"The hotline is already calling you for incident {ref}" in again  # her own double tap: as before
+    assert len(_callbacks(desk, incident.id)) == 1
