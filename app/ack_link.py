@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.models import Incident, IncidentStatus, Page
 from app.services.acks import acknowledge, connect, page_actor
 from app.services.callback_extensions import callback_extension, phone_with_extension
-from app.services.page_text import hhmm
+from app.services.page_text import hhmm, reach_in_writing
 from app.services.page_urls import BadAckLink, PageUrls, page_zone
 
 bp = Blueprint("ack_link", __name__)
@@ -50,9 +50,12 @@ def show(token: str) -> Response | tuple[str, int]:
             return render_template_string(PAGE, ref=incident.reference, form=False,
                                           message="This link can no longer act on this incident. Nothing was "
                                                   "changed."), 403
-        phone = phone_with_extension(incident.callback_phone, callback_extension(incident, session)) or "n/a"
-        message = (f"{incident.company or 'Unknown company'}: call back {phone} "
-                   f"by {hhmm(incident.callback_due_at, page_zone(page))}.")
+        due = hhmm(incident.callback_due_at, page_zone(page))
+        if incident.callback_phone:
+            phone = phone_with_extension(incident.callback_phone, callback_extension(incident, session))
+            message = f"{incident.company or 'Unknown company'}: call back {phone} by {due}."
+        else:
+            message = f"{incident.company or 'Unknown company'}: {reach_in_writing(incident)} by {due}."
         return render_template_string(PAGE, ref=incident.reference, message=message, form=True)
 
 

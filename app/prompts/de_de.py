@@ -74,10 +74,11 @@ PROMPTS: dict[str, str] = {
     "sms_one_reference": "Ihre SMS nennt mehrere Vorfälle ({refs}). Es wurde nichts geändert. "
                          "Senden Sie einen Befehl pro SMS: {word} <Referenz>.",
     "page_invalid": "Dieser Alarm ist nicht mehr gültig.",
-    "page_machine": "Severity-1-Alarm für Vorfall {ref}. Bitte rufen Sie die Hotline an oder antworten Sie "
-                    "auf die SMS.",
+    "page_machine": "Severity-1-Alarm für Vorfall {ref}. Bitte antworten Sie auf die SMS oder öffnen Sie den Link "
+                    "darin.",
     "page_menu": "Drücken Sie die 1 zum Bestätigen. Drücken Sie die 2, um jetzt mit dem Kunden verbunden zu "
                  "werden. Drücken Sie die 9 zum Wiederholen.",
+    "page_menu_no_number": "Drücken Sie die 1 zum Bestätigen. Drücken Sie die 9 zum Wiederholen.",
     "page_no_key": "Keine Taste gedrückt. Dieser Alarm ist nicht bestätigt; wir alarmieren weiter. Auf Wiederhören.",
     "page_connecting": "Wir verbinden Sie jetzt mit dem Kunden.",
     "page_owned_by_other": "Vorfall {ref} wurde bereits von {owner} um {at} bestätigt. Bei diesem Anruf müssen Sie "
@@ -85,7 +86,7 @@ PROMPTS: dict[str, str] = {
                            "Auf Wiederhören.",
     "page_closed": "Vorfall {ref} ist abgeschlossen. Bei diesem Anruf müssen Sie nichts tun. Auf Wiederhören.",
     "page_error": "Entschuldigung, etwas ist schiefgegangen. Dieser Alarm ist nicht bestätigt: Antworten Sie "
-                  "auf die SMS oder rufen Sie die Hotline an. Auf Wiederhören.",
+                  "auf die SMS oder öffnen Sie den Link darin. Auf Wiederhören.",
     "bridge_intro": "Sev-1-Rückruf für Vorfall {ref}.",
     "bridge_dialling": "{company}, {contact}. Vorfall {ref}. Wir wählen jetzt.",
     "page_extension": "Die Nummer des Kunden hat die Durchwahl {extension}.",

@@ -70,15 +70,16 @@ PROMPTS: dict[str, str] = {
                          "Send one command per SMS: {word} <reference>.",
     # voice page
     "page_invalid": "This page is no longer valid.",
-    "page_machine": "Severity 1 page for incident {ref}. Please call the hotline or reply to the text message.",
+    "page_machine": "Severity 1 page for incident {ref}. Please reply to the text message, or open the link in it.",
     "page_menu": "Press 1 to acknowledge. Press 2 to be connected to the customer now. Press 9 to repeat.",
+    "page_menu_no_number": "Press 1 to acknowledge. Press 9 to repeat.",
     "page_no_key": "No key pressed. This page is not acknowledged; we will keep paging. Goodbye.",
     "page_connecting": "Connecting you to the customer now.",
     "page_owned_by_other": "Incident {ref} was already acknowledged by {owner} at {at}. You need do nothing on this "
                            "call. To take it over, reply CALL and the reference to the text message. Goodbye.",
     "page_closed": "Incident {ref} is closed. You need do nothing on this call. Goodbye.",
     "page_error": "Sorry, something went wrong. This page is not acknowledged: reply to the text message "
-                  "or call the hotline. Goodbye.",
+                  "or open the link in it. Goodbye.",
     # bridged callback, to the rep
     "bridge_intro": "Sev-1 callback for incident {ref}.",
     "bridge_dialling": "{company}, {contact}. Incident {ref}. Dialling now.",

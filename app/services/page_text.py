@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -41,12 +42,31 @@ def hhmm(when: datetime, tz: str = "UTC") -> str:
 
 
 def page_sms(incident: Incident, ack_link: str, tz: str = "UTC") -> str:
-    """The SMS page: reference, company, service, deadline (on the rep's clock, ``tz``), how to acknowledge."""
+    """The SMS page: reference, company, service, deadline (on the rep's clock, ``tz``), how to acknowledge; for a
+    customer who left no number, their e-mail address instead of "Call back n/a" and no CALL (it places nothing)."""
     service = SERVICE_SHORT.get(incident.affected_service, "critical problem")
-    phone = phone_with_extension(incident.callback_phone, callback_extension(incident)) or "n/a"
+    due = hhmm(incident.callback_due_at, tz)
+    if not incident.callback_phone:
+        return (f"SEV1 {incident.reference} {company_name(incident)}: {service}. {reach_in_writing(incident)} by "
+                f"{due}.{also_call(incident, tz)} Reply ACK {incident.reference}. {ack_link}").strip()
+    phone = phone_with_extension(incident.callback_phone, callback_extension(incident))
     return (f"SEV1 {incident.reference} {company_name(incident)}: {service}. Call back {phone} "
-            f"by {hhmm(incident.callback_due_at, tz)}.{also_call(incident, tz)} Reply ACK {incident.reference} or "
+            f"by {due}.{also_call(incident, tz)} Reply ACK {incident.reference} or "
             f"CALL {incident.reference}. {ack_link}").strip()
+
+
+def reach_in_writing(incident: Incident) -> str:
+    """How a rep reaches a customer who left no callback number (no call can be placed): their e-mail address, and
+    that the contact is recorded on the dashboard (the repages stop then)."""
+    where = f"e-mail {incident.email}" if incident.email else "no e-mail address either: see the incident page"
+    return f"No callback number: {where}, and record it on the dashboard"
+
+
+def _act_now(incident: Incident) -> str:
+    """What an alert asks a rep to do now: CALL, or for a customer who left no number, write to them."""
+    if not incident.callback_phone:
+        return f"{reach_in_writing(incident)}."
+    return f"Reply CALL {incident.reference} to call the customer now."
 
 
 def also_call(incident: Incident, tz: str = "UTC") -> str:
@@ -75,11 +95,15 @@ def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") 
     company = company_name(incident)
     if purpose == "breach":
         return (f"SEV1 {incident.reference} {company}: callback deadline {hhmm(incident.callback_due_at, tz)} "
-                f"BREACHED, no callback yet. Reply CALL {incident.reference} to call the customer now."
-                f"{also_call(incident, tz)}")
-    minutes = max(0, int((incident.callback_due_at - now).total_seconds() // 60))
-    return (f"SEV1 {incident.reference} {company}: AT RISK, {minutes} min left, no callback started. "
-            f"Reply CALL {incident.reference} to call the customer now.{also_call(incident, tz)}")
+                f"BREACHED, no callback yet. {_act_now(incident)}{also_call(incident, tz)}")
+    return (f"SEV1 {incident.reference} {company}: AT RISK, {minutes_left(incident, now)} min left, no callback "
+            f"started. {_act_now(incident)}{also_call(incident, tz)}")
+
+
+def minutes_left(incident: Incident, now: datetime) -> int:
+    """Whole minutes to the deadline, rounded up: the at-risk step runs a second or so after its time, and 4:59
+    left said "4 min left" when the policy's alert comes with 5 left."""
+    return max(0, math.ceil((incident.callback_due_at - now).total_seconds() / 60))
 
 
 def taken_over_sms(incident: Incident) -> str:
@@ -143,6 +167,10 @@ def spoken_summary(incident: Incident, tz: str = "UTC") -> str:
     others = contacts_of(incident)
     also = (" Another caller from this number, whose contact differs, must be called back too: see the text "
             "message or the board.") if others else ""
+    if not incident.callback_phone:
+        return (f"Severity 1 page. Incident {said['ref']}, for {said['company']}: {said['service']}. "
+                f"The customer left no callback number: reach them in writing by {said['due']}; the e-mail "
+                f"address is in the text message.{also}")
     return (f"Severity 1 page. Incident {said['ref']}, for {said['company']}: {said['service']}. "
             f"The customer must be called back by {said['due']}.{key_in}{also}")
 
@@ -155,8 +183,7 @@ def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") ->
     if purpose == "breach":
         return text("tam_alert_breach", ref=incident.reference, company=company, due=due)
     if purpose == "at_risk":
-        minutes = max(0, int((incident.callback_due_at - now).total_seconds() // 60))
-        return text("tam_alert_at_risk", ref=incident.reference, company=company, minutes=minutes)
+        return text("tam_alert_at_risk", ref=incident.reference, company=company, minutes=minutes_left(incident, now))
     service = SERVICE_SHORT.get(incident.affected_service, "critical problem")
     return text("tam_page_sms", ref=incident.reference, company=company, service=service, due=due)
 

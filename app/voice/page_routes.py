@@ -64,7 +64,7 @@ def _menu(session, page: Page, incident: Incident) -> str:
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=f"/twilio/page/voice/key?page={page.id}",
                              method="POST", action_on_empty_result=False)
     gather.say(spoken_summary(incident, page_zone(page)), **REP_VOICE)
-    gather.say(text("page_menu"), **REP_VOICE)
+    gather.say(text("page_menu" if incident.callback_phone else "page_menu_no_number"), **REP_VOICE)
     response.say(text("page_no_key"), **REP_VOICE)
     response.hangup()
     return str(response)
