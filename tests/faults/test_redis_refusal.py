@@ -181,9 +181,13 @@ def test_the_refusal_is_told_once_until_redis_takes_writes_again(caplog):
 
 
 @HOW
+@pytest.mark.parametrize("when", ["while it runs", "before it starts"])
 def test_a_worker_process_survives_a_redis_that_refuses_writes_pages_from_sql_and_resumes_rq(
-        tmp_path, empty_database_url, redis_server_of_its_own, how):
+        tmp_path, empty_database_url, redis_server_of_its_own, how, when):
+    """"Before it starts": the tester's restart, which passed its start-up checks and died after one watchdog pass."""
     redis = redis_server_of_its_own
+    if when == "before it starts":
+        redis.refuse_writes(how)
     worker = Worker(tmp_path, empty_database_url, redis.url)
     settings = Settings(data_dir=tmp_path / "data", database_url=empty_database_url, redis_url=redis.url)
     outbox = SharedOutbox(tmp_path / "data" / FILE_NAME)
@@ -192,7 +196,8 @@ def test_a_worker_process_survives_a_redis_that_refuses_writes_pages_from_sql_an
         worker.wait_watching()  # started, its schema migrated
         web = Hotline.build(settings, clock=SystemClock())  # a web process beside it, on the same SQL and Redis
         _seed_reps(web)
-        redis.refuse_writes(how)
+        if when == "while it runs":
+            redis.refuse_writes(how)
         wait_for(lambda: REFUSES in worker.log() or worker.proc.poll() is not None, "the worker to meet the refusal")
 
         with web.db.transaction() as session:  # a caller saved; the hand-over of its jobs after commit is refused
