@@ -27,7 +27,7 @@ PROBE_TTL_MS = 10_000
 
 # Redis's error code: (what it means, the fix)
 CAUSES = {
-    "OOM": ("Redis is full (used memory > maxmemory, maxmemory-policy noeviction)",
+    "OOM": ("Redis is full (used memory > maxmemory, and noeviction or nothing it may evict)",
             "give Redis more memory (CONFIG SET maxmemory, or redis.conf), or free what else fills it; "
             "keep maxmemory-policy noeviction"),
     "READONLY": ("REDIS_URL names a read-only replica",
@@ -130,9 +130,11 @@ class Notice:
         self.current: Refusal | None = None
 
     def refused(self, found: Refusal) -> None:
-        """Redis refused a write: the first refusal is logged, the rest are not until Redis takes writes again."""
+        """Redis refused a write: the first refusal is logged, the rest are not until Redis takes writes again.
+
+        ``UNBLOCKED`` only says the server changed role; the ``READONLY`` that follows says what it is now."""
         with self._lock:
-            if self.current is not None:
+            if self.current is not None or found.code == "UNBLOCKED":
                 return
             self.current = found
         self.log.error("Redis refuses writes: %s. Fix: %s. Meanwhile the watchdog runs due steps and pages from SQL "

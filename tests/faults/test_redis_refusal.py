@@ -82,12 +82,13 @@ def _health(client) -> tuple[int, dict]:
 
 @HOW
 def test_a_webhook_answers_healthz_tells_and_the_watchdog_pages_from_sql_while_redis_refuses_writes(
-        desk, network, client, redis_server_of_its_own, how):
+        desk, network, client, redis_server_of_its_own, how, caplog):
     hotline, redis = desk.hotline, redis_server_of_its_own
     redis.refuse_writes(how)
 
     incident = desk.open_incident()  # every webhook of the intake answered TwiML (SimulatedCall checks each)
     assert hotline.jobs.job_ids() == [] and hotline.jobs.scheduled_ids() == []  # nothing reached RQ
+    assert caplog.text.count(REFUSES) == 1 and [r for r in caplog.records if r.exc_info] == []  # a line, no traceback
     status, body = _health(client)
     assert status == 200 and body["status"] == "ok", body  # callers are still taken, as with Redis down
     expected = "OOM" if how == "full" else "READONLY"
@@ -170,12 +171,15 @@ def test_the_refusal_is_told_once_until_redis_takes_writes_again(caplog):
     oom = refusal(OutOfMemoryError("Command # 1 (SREM rq:workers rq:worker:abc) of pipeline caused error: "
                                    "command not allowed when used memory > 'maxmemory'."))
     assert oom is not None and oom.code == "OOM" and "SREM" not in oom.describe()  # no keys of ours on /healthz
+    notice.refused(refusal(ResponseError("UNBLOCKED force unblock from blocking operation, instance state changed "
+                                         "(master -> replica?)", status_code="UNBLOCKED")))  # READONLY follows it
     for _ in range(3):
         notice.refused(oom)
     notice.refused(refusal(ReadOnlyError("You can't write against a read only replica.")))
     notice.took_writes()
     notice.took_writes()
-    assert [r.levelname for r in caplog.records if r.name == "test.refusal"] == ["ERROR", "WARNING"]
+    told = [r for r in caplog.records if r.name == "test.refusal"]
+    assert [r.levelname for r in told] == ["ERROR", "WARNING"] and "OOM" in told[0].getMessage()
     assert refusal(ResponseError("WRONGTYPE Operation against a key holding the wrong kind of value")) is None
     assert refusal(ResponseError("ERR unknown command 'FOO'")) is None
 
