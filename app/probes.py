@@ -215,6 +215,25 @@ def redis_unreachable(url: str) -> str | None:
     return None
 
 
+def redis_write_refused(url: str):
+    """Why Redis at ``url`` refuses writes (an ``app.redis_refusal.Refusal``), or None (it takes them, or is gone since
+    its PING: that is ``redis_unreachable``'s to say)."""
+    from redis import Redis
+
+    from app.redis_refusal import write_refused
+
+    try:
+        conn = Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=CONNECT_TIMEOUT_SECONDS)
+    except ValueError:
+        return None
+    try:
+        return write_refused(conn)
+    except Exception:  # noqa: BLE001 - gone since its PING, or a refused SET of another kind: nothing to say here
+        return None
+    finally:
+        conn.close()
+
+
 def redis_eviction(url: str) -> tuple[str, int] | None:
     """(maxmemory-policy, maxmemory in bytes) when Redis at ``url`` evicts keys once it is full, else None.
 

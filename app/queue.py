@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from redis import Redis
 
-from app import job_records
+from app import job_records, redis_refusal
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -157,12 +157,18 @@ class JobQueue:
         self.pause = RedisPause()  # a webhook never waits on a Redis that just failed
 
     def answers(self) -> bool:
-        """Whether Redis answers a PING now; an answer ends the pause after a failure, a failure starts one."""
+        """Whether Redis takes a write now (``redis_refusal.write_refused``: a PING passes on a full Redis or a
+        read-only replica); an answer ends the pause after a failure, a failure starts one."""
         try:
-            self.redis.ping()
-        except Exception:  # noqa: BLE001 - down, restarting, refusing, not answering: all mean "not now"
+            found = redis_refusal.write_refused(self.redis)
+        except Exception:  # noqa: BLE001 - down, restarting, not answering: all mean "not now"
             self.pause.failed()
             return False
+        if found is not None:  # refusing writes: for the hotline, as good as down (logged once, with the fix)
+            redis_refusal.NOTICE.refused(found)
+            self.pause.failed()
+            return False
+        redis_refusal.NOTICE.took_writes()
         self.pause.answered()
         return True
 
@@ -260,8 +266,13 @@ class JobQueue:
                     else:
                         job_records.schedule(pipe, queue, job.job_id, func, (job.target_id,), job.due_at)
                 pipe.execute()
-        except Exception:  # noqa: BLE001 - losing a job loses nothing; the row remains
+            redis_refusal.NOTICE.took_writes()  # a refusal logged before has ended
+        except Exception as exc:  # noqa: BLE001 - losing a job loses nothing; the row remains
             self.pause.failed()
+            if redis_refusal.note(exc):  # full, or a replica: said once with the fix, not a traceback per webhook
+                log.warning("could not enqueue %s: Redis refuses writes; the watchdog runs them from SQL",
+                            ", ".join(job.job_id for job in jobs))
+                return 0
             log.exception("could not enqueue %s; the watchdog will hand them over again",
                           ", ".join(job.job_id for job in jobs))
             return 0

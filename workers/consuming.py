@@ -12,9 +12,12 @@ from __future__ import annotations
 import time
 
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker, worker_registration
 from rq.exceptions import StopRequested
+
+from app import redis_refusal
 
 _last_finished: dict[str, float] = {}  # queue name: time.monotonic() of the last job a worker here finished from it
 
@@ -42,6 +45,9 @@ class StoppableWorker(SimpleWorker):
       redis-server, in time to keep that server alive).
     - Waiting out a dead Redis: RQ retries inside its wait for a job for as long as Redis stays down,
       heartbeat first, and never looks at the request; here a failed heartbeat after a request ends it.
+    - A Redis that refuses writes (full under noeviction, a read-only replica: ``app.redis_refusal``) is waited
+      out like a dead one, told once for the process; RQ's loop took it as "an unhandled exception, quitting",
+      and its sign-off, refused too, ended ``hotline worker``.
     - Its command channel: RQ's listening thread waits up to 60 s per poll, and at the end of work
       redis-py (8.2) joins it without a limit (a ``hotline worker`` told to stop, a burst of the simulated
       back office, stood still for a minute); here it polls every second.
@@ -51,21 +57,23 @@ class StoppableWorker(SimpleWorker):
     _dead = False  # register_death ran: a late heartbeat must not sign the worker up again
 
     def check_for_suspension(self, burst: bool) -> None:
-        """RQ's; a dead Redis is left to the wait for a job that follows, which retries it.
+        """RQ's; a dead Redis (or one refusing writes) is left to the wait for a job that follows, which retries it.
 
         Outside that wait RQ's loop takes a Redis that went away as "an unhandled exception, quitting",
         with a traceback in the log of every worker of the process, each time Redis goes away.
         """
         try:
             super().check_for_suspension(burst)
-        except RedisConnectionError:
+        except (RedisConnectionError, ResponseError) as exc:
+            _unless_refusal(exc)
             self.log.debug("Worker %s: no suspension check, Redis is down", self.name)
 
     def run_maintenance_tasks(self) -> None:
-        """RQ's registry clean-up; on a dead Redis, left for the next pass (as ``check_for_suspension``)."""
+        """RQ's registry clean-up; on a dead or refusing Redis, left for the next pass (as ``check_for_suspension``)."""
         try:
             super().run_maintenance_tasks()
-        except RedisConnectionError:
+        except (RedisConnectionError, ResponseError) as exc:
+            _unless_refusal(exc)
             self.log.debug("Worker %s: maintenance put off, Redis is down", self.name)
 
     def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
@@ -82,6 +90,13 @@ class StoppableWorker(SimpleWorker):
         while not self._stop_requested:
             try:
                 result = super().dequeue_job_and_maintain_ttl(STOP_POLL_SECONDS, STOP_POLL_SECONDS)
+            except ResponseError as exc:  # full, or a replica: said once for the process (app.redis_refusal)
+                _unless_refusal(exc)
+                if self._stop_requested:
+                    break
+                self.log.debug("Worker %s: Redis refuses writes; retrying in %d seconds", self.name, STOP_POLL_SECONDS)
+                time.sleep(STOP_POLL_SECONDS)
+                continue
             except (RedisConnectionError, RedisTimeoutError) as exc:
                 if self._stop_requested:
                     break
@@ -103,13 +118,14 @@ class StoppableWorker(SimpleWorker):
         `hotline check` then said "no RQ worker listens" for as long as the process lived. The check rides
         on the heartbeat's round trip; a heartbeat queued on RQ's own pipeline (mid-job) is left as it is.
 
-        A heartbeat of its own (no pipeline: no job in hand) that finds Redis down after a stop request
-        raises ``StopRequested``: RQ's wait for a job retries a dead Redis heartbeat first, for ever.
+        A heartbeat of its own (no pipeline: no job in hand) that finds Redis down (or refusing writes) after a
+        stop request raises ``StopRequested``: RQ's wait for a job retries a dead Redis heartbeat first, for ever.
         """
         try:
             self._heartbeat(timeout, pipeline)
-        except (RedisConnectionError, RedisTimeoutError):
-            if self._stop_requested and pipeline is None:
+        except (RedisConnectionError, RedisTimeoutError, ResponseError) as exc:
+            if self._stop_requested and pipeline is None and (
+                    not isinstance(exc, ResponseError) or redis_refusal.refuses(exc)):
                 raise StopRequested from None
             raise
 
@@ -143,6 +159,12 @@ class StoppableWorker(SimpleWorker):
         self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
         self.pubsub_thread = self.pubsub.run_in_thread(
             sleep_time=COMMAND_POLL_SECONDS, daemon=True, exception_handler=self._pubsub_exception_handler)
+
+
+def _unless_refusal(exc: BaseException) -> None:
+    """Re-raise ``exc`` unless Redis is down or refuses writes (then told once: ``redis_refusal.NOTICE``)."""
+    if isinstance(exc, ResponseError) and not redis_refusal.note(exc):
+        raise exc
 
 
 class ReportingWorker(StoppableWorker):

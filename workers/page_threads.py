@@ -20,6 +20,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq.timeouts import BaseDeathPenalty
 
+from app import redis_refusal
 from app.settings import SettingsError
 from app.telephony.rate import may_wait
 from app.wiring import Hotline
@@ -116,6 +117,9 @@ class PageThreads:
             except (RedisConnectionError, RedisTimeoutError) as exc:
                 if not self._stop.is_set():  # a stopped thread's sign-off fails the same way on a dead Redis
                     log.warning("page thread: Redis went away (%s); retrying", type(exc).__name__)
-            except Exception:  # noqa: BLE001 - a thread that dies quietly would halve the sends in flight
+            except Exception as exc:  # noqa: BLE001 - a thread that dies quietly would halve the sends in flight
+                if redis_refusal.note(exc):  # full, or a replica: told once for the process, with the fix
+                    self._stop.wait(RETRY_SECONDS)
+                    continue
                 log.exception("page thread failed; starting it again")
             self._stop.wait(RETRY_SECONDS)

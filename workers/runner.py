@@ -6,9 +6,10 @@ import logging
 import threading
 
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from app import db_time_limit
+from app import db_time_limit, redis_refusal
 from app.malloc_arenas import share_one_arena
 from app.services import leases
 from app.wiring import Hotline
@@ -88,12 +89,14 @@ def _attempt(hotline: Hotline, burst: bool, signals: StopSignals, connection) ->
         worker = MainWorker(hotline.jobs.queues, connection=connection)  # talks to Redis already
         with signals.serving(worker):
             worker.work(with_scheduler=burst, burst=burst)
-    except (RedisConnectionError, RedisTimeoutError) as exc:
-        if burst:
+    except (RedisConnectionError, RedisTimeoutError, ResponseError) as exc:
+        refused = isinstance(exc, ResponseError)
+        if burst or (refused and not redis_refusal.note(exc)):  # WRONGTYPE, an unknown command: a bug, not Redis
             raise
         if signals.requested:  # the stopped loop's sign-off failed on the dead Redis: not a reason to go on
             return True
-        log.warning("Redis went away (%s); the watchdog runs due work until it is back", type(exc).__name__)
+        if not refused:  # a refusal (full, a replica) was told once, with its fix
+            log.warning("Redis went away (%s); the watchdog runs due work until it is back", type(exc).__name__)
         return False
     if burst or signals.requested or worker._stop_requested or worker._shutdown_requested_date is not None:
         return True

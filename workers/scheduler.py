@@ -14,6 +14,7 @@ import time
 
 from rq.scheduler import RQScheduler
 
+from app import redis_refusal
 from app.wiring import Hotline
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,8 @@ def run_scheduler(hotline: Hotline, stop: threading.Event, interval: float = INT
             scheduler.heartbeat()
             scheduler.enqueue_scheduled_jobs()
         except Exception as exc:  # noqa: BLE001 - Redis down or restarting: the watchdog covers due work meanwhile
-            log.warning("scheduler pass failed (%s); retrying", type(exc).__name__)
+            if not redis_refusal.note(exc):  # a refusal (full, a replica) is told once for the process
+                log.warning("scheduler pass failed (%s); retrying", type(exc).__name__)
             scheduler._acquired_locks = set()
         stop.wait(interval)
     try:

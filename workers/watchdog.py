@@ -159,7 +159,8 @@ def sweep(hotline: Hotline, replay_spool: bool = True, deployment: str = "") -> 
         lookups = due_status_checks(session, now)  # final statuses whose status callbacks never came
     jobs += webhook_jobs(hotline.db, hotline.settings, now)  # helpdesk webhooks (none unless configured)
     if not redis_up(hotline):  # the lookups wait for Redis: minutes late is fine, a hanging Twilio here is not
-        log.warning("Redis is not answering: running %d due jobs here", len(jobs))
+        if jobs:  # an idle pass says nothing: a Redis down for an hour is not a line every 10 s
+            log.warning("Redis is not answering or refuses writes: running %d due jobs here", len(jobs))
         return run_here(hotline, jobs, until_done=True)
     if deployment:
         _announce(hotline, deployment, now)
@@ -197,7 +198,8 @@ def _listed(hotline: Hotline) -> dict[str, str]:
 
 
 def redis_up(hotline: Hotline) -> bool:
-    """Whether the hotline's Redis answers a PING now (at most REDIS_TIMEOUT_SECONDS: app/queue.py)."""
+    """Whether the hotline's Redis takes a write now (at most REDIS_TIMEOUT_SECONDS: app/queue.py): one that is full
+    or a read-only replica answers PING but takes no job, so due work runs here as with Redis down."""
     return hotline.jobs.answers()
 
 

@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 from redis import Redis
 
+from app import redis_refusal
 from app.queue import REDIS_PAUSE_SECONDS, RedisPause
 
 log = logging.getLogger(__name__)
@@ -102,9 +103,7 @@ class SendRate:
             text = answer.decode() if isinstance(answer, bytes) else str(answer)
             slot, taken = float(text.lstrip("-")), not text.startswith("-")
         except Exception as exc:  # noqa: BLE001 - Redis down: pace this process alone rather than not at all
-            if self.pause.failed():
-                log.warning("send rate: Redis unavailable (%s); pacing in this process for %gs", type(exc).__name__,
-                            REDIS_PAUSE_SECONDS)
+            self._redis_failed(exc)
             slot, taken = self._reserve_here(kind, owner, at, 1.0 / rate, seconds)
         return datetime.fromtimestamp(slot, UTC), taken
 
@@ -124,15 +123,19 @@ class SendRate:
             text = answer.decode() if isinstance(answer, bytes) else str(answer)
             instant, taken = float(text.lstrip("-")), not text.startswith("-")
         except Exception as exc:  # noqa: BLE001 - Redis down: this process keeps the spacing alone
-            if self.pause.failed():
-                log.warning("send rate: Redis unavailable (%s); pacing in this process for %gs", type(exc).__name__,
-                            REDIS_PAUSE_SECONDS)
+            self._redis_failed(exc)
             with self._lock:
                 instant = max(at, self._sent.get(kind, 0.0) + interval)
                 taken = instant <= at + slack
                 if taken:
                     self._sent[kind] = instant
         return datetime.fromtimestamp(instant, UTC), taken
+
+    def _redis_failed(self, exc: Exception) -> None:
+        """Pause Redis for this process; said once per pause, and a refusal (full, a replica) once for the process."""
+        if self.pause.failed() and not redis_refusal.note(exc):
+            log.warning("send rate: Redis unavailable (%s); pacing in this process for %gs", type(exc).__name__,
+                        REDIS_PAUSE_SECONDS)
 
     def _reserve_here(self, kind: str, owner: str, at: float, interval: float, seconds: float) -> tuple[float, bool]:
         with self._lock:

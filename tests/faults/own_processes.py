@@ -54,6 +54,22 @@ class RedisServer:
         except RedisError:
             return False
 
+    def refuse_writes(self, how: str) -> None:
+        """Make it answer PING but refuse writes: ``full`` (noeviction, maxmemory under what it uses) or ``replica``
+        (of a port nothing listens on, so it never syncs and keeps its data)."""
+        if how == "full":
+            self.client.config_set("maxmemory-policy", "noeviction")
+            # far under it: what a server uses moves by hundreds of kB with its clients' buffers (a tester's
+            # "used_memory - 100000" was under it again seconds later)
+            self.client.config_set("maxmemory", 1)
+        else:
+            self.client.replicaof("127.0.0.1", 9)
+
+    def take_writes(self) -> None:
+        """Undo ``refuse_writes``."""
+        self.client.config_set("maxmemory", 0)
+        self.client.replicaof("NO", "ONE")
+
     def kill(self) -> None:
         """SIGKILL: Redis gone at once, its clients' connections reset."""
         if self.proc.poll() is None:
