@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
@@ -35,7 +35,7 @@ _EPOCH = text("SELECT extract(epoch FROM clock_timestamp())")
 class ReferenceClock:
     """Reads the reference clock of a deployment: ``name`` and a way to open a connection that reads it."""
 
-    def __init__(self, name: str, opener) -> None:
+    def __init__(self, name: str, opener: Callable[[], AbstractContextManager[Callable[[], float]]]) -> None:
         self.name, self._opener = name, opener
 
     @classmethod
@@ -85,6 +85,7 @@ class ClockSync:
         self.clock, self.reference, self.every = clock, reference, every
         self._read_at: float | None = None  # time.monotonic() of the last attempt
         self._logged: float | None = None  # the offset last logged as over the bound
+        self._failing = False  # the last reading failed (logged once until one succeeds)
         self._running: threading.Thread | None = None
         self._lock = threading.Lock()
 
@@ -94,16 +95,19 @@ class ClockSync:
         try:
             reading = self.reference.read(self.clock.own)
         except Exception as exc:  # noqa: BLE001 - the reference is down: keep the last offset, never block on it
-            log.warning("could not read %s's clock (%s); keeping %s", self.reference.name, type(exc).__name__,
-                        f"the offset read before ({self.clock.reading.offset:+.3f} s)" if self.clock.reading
-                        else "this host's clock")
-            return None
+            reading, why = None, type(exc).__name__
+        else:
+            why = f"its answers took over {MAX_ROUND_TRIP_SECONDS:g} s"
         if reading is None:
-            log.warning("%s's clock answered too slowly to be read (over %g s); keeping the last offset",
-                        self.reference.name, MAX_ROUND_TRIP_SECONDS)
+            if not self._failing:
+                log.warning("could not read %s's clock (%s); keeping %s", self.reference.name, why,
+                            f"the offset read before ({self.clock.reading.offset:+.3f} s)" if self.clock.reading
+                            else "this host's clock")
+            self._failing = True
             return None
+        first, self._failing = self.clock.reading is None, False
         moved = self.clock.follow(reading)
-        self._tell(reading, moved)
+        self._tell(reading, moved, first)
         return reading
 
     def lazily(self) -> None:
@@ -127,7 +131,10 @@ class ClockSync:
                 "offset_seconds": round(reading.offset, 3) if reading else None,
                 "round_trip_ms": round(reading.round_trip * 1000, 1) if reading else None}
 
-    def _tell(self, reading: Reading, moved: float) -> None:
+    def _tell(self, reading: Reading, moved: float, first: bool) -> None:
+        if first:
+            log.info("this host's clock is %s (round trip %.1f ms); this process keeps %s's time", reading.describe(),
+                     reading.round_trip * 1000, reading.source)
         if abs(reading.offset) > SKEW_BOUND_SECONDS:
             if self._logged is None or abs(reading.offset - self._logged) > SKEW_BOUND_SECONDS:
                 self._logged = reading.offset
@@ -140,12 +147,12 @@ class ClockSync:
                         reading.describe())
 
 
-def skew_warning(offset: float | None, who: str) -> str | None:
+def skew_warning(offset: float | None, who: str, reference: str) -> str | None:
     """The warning for an offset over the bound (``who``: "this web process", "worker host:123"), else None."""
     if offset is None or abs(offset) <= SKEW_BOUND_SECONDS:
         return None
     direction = "ahead of" if offset < 0 else "behind"
-    return (f"the clock of {who} is {abs(offset):.1f} s {direction} the reference clock (the bound is "
+    return (f"the clock of {who} is {abs(offset):.1f} s {direction} {reference}'s clock (the bound is "
             f"{SKEW_BOUND_SECONDS:g} s): it keeps the reference's time, so steps and pages stay on time, but fix NTP "
             "on that host")
 

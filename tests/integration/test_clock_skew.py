@@ -201,3 +201,48 @@ def test_now_never_goes_back_for_jitter_but_steps_back_from_a_fast_clock():
     fast = Reading("PostgreSQL", _true_now().timestamp(), time.monotonic(), -150.0, 0.001)
     assert clock.follow(fast) == pytest.approx(-150, abs=1)
     assert abs((clock.now() - _true_now()).total_seconds()) < 1.0
+
+
+def test_a_reference_that_stops_answering_keeps_the_last_offset_and_blocks_nothing(fast, caplog):
+    from app.reference_clock import ReferenceClock
+
+    assert fast.clock_sync.sync() is not None
+    offset = fast.clock.reading.offset
+
+    def down():
+        raise ConnectionError("reference down")
+
+    fast.clock_sync.reference = ReferenceClock(fast.clock_sync.reference.name, down)
+    caplog.set_level(logging.WARNING)
+    assert fast.clock_sync.sync() is None
+    assert fast.clock_sync.sync() is None
+    assert fast.clock.reading.offset == offset
+    assert abs((fast.clock.now() - _true_now()).total_seconds()) < 1.0  # still the reference's time, not the host's
+    assert len([r for r in caplog.records if "could not read" in r.getMessage()]) == 1  # once, not every pass
+
+
+def test_a_web_process_reads_the_reference_once_per_refresh_not_per_request(settings, redis_conn, fast_host):
+    from contextlib import contextmanager
+
+    from app import create_app
+
+    fast = Hotline.build(settings, jobs=JobQueue(redis_conn, settings.queue_name))
+    opened = []
+    reference = fast.clock_sync.reference
+    real = reference._opener
+
+    @contextmanager
+    def counted():
+        opened.append(1)
+        with real() as read:
+            yield read
+
+    reference._opener = counted
+    try:
+        client = create_app(fast).test_client()
+        for _ in range(20):
+            assert client.get("/healthz").status_code == 200
+        assert opened == [1]
+        assert abs((fast.clock.now() - _true_now()).total_seconds()) < 1.0  # read by then
+    finally:
+        fast.db.dispose()
