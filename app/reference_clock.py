@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 
 from app.clock import SKEW_BOUND_SECONDS, Clock, Reading, SharedClock
+from app.queue import RedisPause
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -39,12 +40,13 @@ class ReferenceClock:
         self.name, self._opener = name, opener
 
     @classmethod
-    def of(cls, db: Database, redis: Redis | None) -> ReferenceClock | None:
-        """PostgreSQL's clock on PostgreSQL, the Redis server's on SQLite, None without either."""
+    def of(cls, db: Database, redis: Redis | None, pause: RedisPause | None = None) -> ReferenceClock | None:
+        """PostgreSQL's clock on PostgreSQL, the Redis server's on SQLite (not asked while ``pause``, the process's
+        view of a Redis that just failed, lasts), None without either."""
         if db.engine.dialect.name == "postgresql":
             return cls("PostgreSQL", lambda: _postgres(db))
         if redis is not None:
-            return cls("Redis", lambda: _redis(redis))
+            return cls("Redis", lambda: _redis(redis, pause or RedisPause()))
         return None
 
     def read(self, own: Clock, samples: int = SAMPLES) -> Reading | None:
@@ -68,9 +70,15 @@ def _postgres(db: Database) -> Iterator[Callable[[], float]]:
 
 
 @contextmanager
-def _redis(redis: Redis) -> Iterator[Callable[[], float]]:
+def _redis(redis: Redis, pause: RedisPause) -> Iterator[Callable[[], float]]:
     def read() -> float:
-        seconds, micros = redis.time()
+        if pause.active():  # a frozen Redis must not hold a watchdog pass a time-out long each time
+            raise ConnectionError("Redis failed moments ago")
+        try:
+            seconds, micros = redis.time()
+        except Exception:
+            pause.failed()
+            raise
         return seconds + micros / 1e6
 
     yield read

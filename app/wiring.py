@@ -40,7 +40,7 @@ class Hotline:
         if jobs is None:
             jobs = JobQueue(connect_redis(settings), settings.queue_name)
         clock = clock or SharedClock()
-        reference = ReferenceClock.of(db, jobs.redis) if isinstance(clock, SharedClock) else None
+        reference = ReferenceClock.of(db, jobs.redis, jobs.pause) if isinstance(clock, SharedClock) else None
         sync = ClockSync(clock, reference) if reference is not None else None
         db.clock = clock  # when log lines are written (incident_events.written_at)
         queue = jobs

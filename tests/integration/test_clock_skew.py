@@ -246,3 +246,16 @@ def test_a_web_process_reads_the_reference_once_per_refresh_not_per_request(sett
         assert abs((fast.clock.now() - _true_now()).total_seconds()) < 1.0  # read by then
     finally:
         fast.db.dispose()
+
+
+def test_on_sqlite_a_redis_that_just_failed_is_not_asked_the_time(fast, database_url, monkeypatch):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL is the reference there")
+    assert fast.clock_sync.reference.name == "Redis"
+    assert fast.clock_sync.sync() is not None
+    asked = []
+    monkeypatch.setattr(fast.jobs.redis, "time", lambda: asked.append("TIME") or (0, 0))
+    fast.jobs.pause.failed()  # as after a time-out: a frozen Redis would hold each watchdog pass 3 s more
+    assert fast.clock_sync.sync() is None
+    assert asked == []
+    assert abs((fast.clock.now() - _true_now()).total_seconds()) < 1.0
