@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from app import probes
 from app.clock import Clock, SystemClock
+from app.clock_check import clock_problems
 from app.config_report import CheckReport, Problem, Role, Severity
 from app.config_rules import settings_problems
 from app.settings import PROMISED_CALLBACK_MINUTES, TWILIO_API_BASE, Settings, SettingsError
@@ -500,6 +501,7 @@ def run_checks(
     if redis_ok:
         foreign_queue_problems(settings, report)
     if database_ok:
+        clock_problems(settings, report)
         telephony_problems(settings, report, clock.now(), role)
         if redis_ok:
             shared_queue_problems(settings, report, clock.now(), role)

@@ -24,6 +24,8 @@ def create_app(hotline: Hotline | None = None) -> Flask:
     from app import db_time_limit
 
     db_time_limit.install(app)  # first: every later hook's and view's database work is within the limit
+    if hotline.clock_sync is not None:  # on the reference clock: read in a thread, at most every REFRESH_SECONDS
+        app.before_request(hotline.clock_sync.lazily)
 
     if hotline.settings.trust_proxy_headers:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -88,9 +88,33 @@ def healthz():
                                                  since=f"{paging.failing_since:%H:%M:%S} UTC"))
         if watchdog["alive"] and checks["redis"] == "ok":
             warnings += _listener_warning(hotline.jobs)
+    clock, skewed = _clock_state(hotline, redis_ok=checks["redis"] == "ok")
+    if clock is not None:
+        checks["clock"] = "skewed" if skewed else "ok"
+        warnings += skewed
     ok = all(checks.get(part, "ok") == "ok" for part in TAKES_CALLERS)
     return jsonify(status="ok" if ok else "degraded", checks=checks, watchdog=watchdog, on_call=on_call,
-                   paging=paging.as_json() if paging else None, warnings=warnings), 200 if ok else 503
+                   paging=paging.as_json() if paging else None, clock=clock, warnings=warnings), 200 if ok else 503
+
+
+def _clock_state(hotline, redis_ok: bool) -> tuple[dict | None, list[str]]:
+    """This process's offset to the reference clock and each worker's (their last watchdog passes), with a warning
+    for each over the bound (``app.reference_clock``)."""
+    from app.reference_clock import OFFSETS_FRESH_SECONDS, offsets_announced, skew_warning
+
+    if hotline.clock_sync is None:  # a test's own clock
+        return None, []
+    state = hotline.clock_sync.state()
+    warnings = [skew_warning(state["offset_seconds"], "this web process", state["reference"])]
+    if redis_ok:
+        try:
+            state["workers"] = offsets_announced(hotline.jobs.redis, hotline.jobs.name,
+                                                 hotline.clock.now().timestamp() - OFFSETS_FRESH_SECONDS)
+        except Exception:  # noqa: BLE001 - Redis failed since its ping: the next poll tells
+            state["workers"] = {}
+        warnings += [skew_warning(offset, f"worker {holder}", state["reference"])
+                     for holder, offset in sorted(state["workers"].items())]
+    return state, [warning for warning in warnings if warning]
 
 
 def _listener_warning(jobs) -> list[str]:

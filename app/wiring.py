@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.clock import Clock, SystemClock
+from app.clock import Clock, SharedClock
 from app.db import Database
 from app.queue import JobQueue, connect_redis
+from app.reference_clock import ClockSync, ReferenceClock
 from app.settings import Settings
 from app.telephony import Telephony, telephony_for
 from app.telephony.rate import CALLS, SMS, Pacer, SendRate
@@ -22,6 +23,7 @@ class Hotline:
     jobs: JobQueue
     telephony: Telephony
     pacer: Pacer | None = None  # the account's call and SMS rates (None with simulated telephony)
+    clock_sync: ClockSync | None = None  # keeps a SharedClock on the reference clock (None: a test's own clock)
 
     @classmethod
     def build(
@@ -37,7 +39,9 @@ class Hotline:
         db = Database(settings.resolved_database_url)
         if jobs is None:
             jobs = JobQueue(connect_redis(settings), settings.queue_name)
-        clock = clock or SystemClock()
+        clock = clock or SharedClock()
+        reference = ReferenceClock.of(db, jobs.redis, jobs.pause) if isinstance(clock, SharedClock) else None
+        sync = ClockSync(clock, reference) if reference is not None else None
         db.clock = clock  # when log lines are written (incident_events.written_at)
         queue = jobs
         db.dispatch = lambda pending: queue.dispatch(pending, clock.now())  # the unit of work's after-commit
@@ -48,4 +52,4 @@ class Hotline:
                             pause=jobs.pause)  # one view per process of whether Redis just failed
             pacer = Pacer(rate, clock)
         return cls(settings=settings, db=db, clock=clock, jobs=jobs,
-                   telephony=telephony or telephony_for(settings), pacer=pacer)
+                   telephony=telephony or telephony_for(settings), pacer=pacer, clock_sync=sync)

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from app.models import DueStep, Page, PageStatus, StepStatus
 from app.queue import JOB_FUNCTIONS, LOOKUP_KINDS, PendingJob, announce_deployment
+from app.reference_clock import announce_offset
 from app.services import leases
 from app.services.call_endings import settle_unreported_calls
 from app.services.callback_calls import due_callbacks
@@ -112,6 +113,7 @@ def tick(hotline: Hotline, holder: str, ttl: timedelta = LEASE_TTL) -> int:
     workers of two databases on one Redis and QUEUE_NAME, a copy restored from the other's dump too, are seen
     (``config_check.shared_queue_problems``).
     """
+    keep_time(hotline, holder)
     now = hotline.clock.now()
     with hotline.db.transaction() as session:
         leader = leases.hold(session, leases.WATCHDOG, holder, now, ttl)
@@ -122,6 +124,20 @@ def tick(hotline: Hotline, holder: str, ttl: timedelta = LEASE_TTL) -> int:
         forget(hotline, forget_old_answers, "empty the old webhook answers")
         forget(hotline, forget_past_lookups, "delete the status lookups no pass asks again")
     return handled
+
+
+def keep_time(hotline: Hotline, holder: str) -> None:
+    """Read the reference clock, which this pass's time then follows (``app.reference_clock``), and announce this
+    worker's offset to it beside its queues for /healthz."""
+    if hotline.clock_sync is None:  # a test's own clock
+        return
+    reading = hotline.clock_sync.sync()
+    if reading is None:
+        return
+    try:
+        announce_offset(hotline.jobs.redis, hotline.jobs.name, holder, reading.offset, reading.reference)
+    except Exception:  # noqa: BLE001 - Redis went away: the next pass announces again
+        log.debug("could not announce the clock offset in Redis", exc_info=True)
 
 
 def forget(hotline: Hotline, housekeeping: Callable[[Session, datetime], int], what: str) -> int:

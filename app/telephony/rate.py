@@ -11,6 +11,9 @@ watchdog at once, still uses one slot. When Redis does not answer, the slots com
 this process alone (each worker then keeps the rate by itself; with N workers the account
 may see N times the rate until Redis is back, and Twilio queues calls beyond its CPS).
 Nothing waits forever: a slot is never further away than the sends reserved before it.
+Every time here is the hotline's clock (``Pacer.clock``: the reference clock every process follows,
+``app.reference_clock``), never a host's own: slots are absolute times shared in Redis, so a host 150 s fast
+booked slots 150 s ahead and every other worker's page waited behind them.
 
 Sends that are not pages to reps (the customer's receipt, updates, proposals, reminders,
 missed-call notices) share the account's SMS rate but give way to pages (:meth:`Pacer.give_way`):
