@@ -30,6 +30,7 @@ def tell_updates(hotline: Hotline, network: PhoneNetwork, clock, incident_id: in
                                                   "failover is running, expect recovery within the hour")
     rep.expect_sms(f"Update 1 for {ref} sent", reply=f"PROPOSE {ref} failover complete, error rate back to zero")
     rep.expect_sms("waiting for their answer")
+    rep.expect_sms("the customer confirmed it is resolved")
     customer.expect_sms(f"Sev-1 {ref} update")
     customer.expect_sms("We believe your problem is resolved", reply=f"YES {ref}")
     customer.expect_sms(f"Incident {ref} is closed")
@@ -37,6 +38,8 @@ def tell_updates(hotline: Hotline, network: PhoneNetwork, clock, incident_id: in
     click.secho(f"\n== 7. Updates every {follow_up.interval_minutes} minutes (agreed by {follow_up.agreed_via} "
                 "at the end of the callback)", bold=True)
     clock.set(follow_up.next_due_at - timedelta(minutes=10))
+    settle(hotline, network)
+    clock.set(clock.now() + timedelta(seconds=1))  # the owner's SMS of the YES gives way to the pages' SMS rate
     settle(hotline, network)
     with hotline.db.session() as session:
         update = session.scalars(select(CustomerUpdate).where(CustomerUpdate.incident_id == incident_id)).one()
