@@ -3,6 +3,15 @@
 PROMPTS: dict[str, str] = {
     "ack_done": "Bestätigt: {ref}. Rufen Sie {company} unter {phone} bis {due} an. "
                 "Antworten Sie CALL {ref}, um verbunden zu werden.",
+    "ack_done_late": "Bestätigt: {ref}. Die Rückruffrist {due} ist verstrichen: Rufen Sie {company} jetzt unter "
+                     "{phone} an. Antworten Sie CALL {ref}, um verbunden zu werden.",
+    "ack_done_late_spoken": "Vorfall {ref} ist bestätigt. Die Rückruffrist, {due}, ist verstrichen: Rufen Sie "
+                            "{company} jetzt unter {phone} zurück. Um stattdessen verbunden zu werden, antworten Sie "
+                            "auf die SMS mit CALL und der Referenz. Auf Wiederhören.",
+    "ack_done_no_number": "Bestätigt: {ref}. {company}: {in_writing} bis {due}.",
+    "ack_done_no_number_spoken": "Vorfall {ref} ist bestätigt. {company} hat keine Rückrufnummer hinterlassen: "
+                                 "Erreichen Sie den Kunden bis {due} schriftlich; die E-Mail-Adresse steht in der "
+                                 "SMS. Auf Wiederhören.",
     "ack_already_yours": "Sie haben Vorfall {ref} bereits bestätigt.",
     "ack_closed": "Vorfall {ref} ist abgeschlossen. Es wurde nichts geändert.",
     "ack_owned_by_other": "Vorfall {ref} wurde bereits von {previous} um {at} bestätigt. Es wurde nichts geändert. "

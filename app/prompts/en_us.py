@@ -3,6 +3,14 @@
 PROMPTS: dict[str, str] = {
     # acknowledging, taking over, connecting (any channel)
     "ack_done": "Acknowledged {ref}. Call {company} on {phone} by {due}. Reply CALL {ref} to be connected.",
+    "ack_done_late": "Acknowledged {ref}. The callback deadline {due} has passed: call {company} on {phone} now. "
+                     "Reply CALL {ref} to be connected.",
+    "ack_done_late_spoken": "Acknowledged incident {ref}. The callback deadline, {due}, has passed: call {company} "
+                            "back on {phone} now. To be connected instead, reply CALL and the reference to the text "
+                            "message. Goodbye.",
+    "ack_done_no_number": "Acknowledged {ref}. {company}: {in_writing} by {due}.",
+    "ack_done_no_number_spoken": "Acknowledged incident {ref}. {company} left no callback number: reach them in "
+                                 "writing by {due}; the e-mail address is in the text message. Goodbye.",
     "ack_already_yours": "You already acknowledged incident {ref}.",
     "ack_closed": "Incident {ref} is closed. Nothing was changed.",
     "ack_owned_by_other": "Incident {ref} was already acknowledged by {previous} at {at}. Nothing was changed. "

@@ -34,7 +34,7 @@ from app.services.decisions import Acting, carry_out
 from app.services.escalation import caller_on_hotline, snapshot
 from app.services.events import log_event
 from app.services.oncall import on_call_everywhere
-from app.services.page_text import hhmm, rep_clock, spoken_number, spoken_time
+from app.services.page_text import hhmm, reach_in_writing, rep_clock, spoken_number, spoken_time
 
 AFTER_CALL_CHECK = timedelta(minutes=1)  # a held connect checks this often whether the intake is over
 
@@ -239,11 +239,16 @@ def _message(outcome: str, incident: Incident, actor: Actor, previous: int | Non
         "previous": _rep_name(session, previous),
         "calling": _rep_name(session, in_flight.rep_id) if in_flight is not None else "another rep",
         "rep_phone": actor.rep.phone if actor.rep else "",
+        "in_writing": reach_in_writing(incident),
     }
     key = "ack_not_a_rep" if outcome == "refused_not_paged" and actor.rep is None else (  # paged as the TAM
         _MESSAGES.get(outcome, "ack_closed"))
     if key == "connect_in_flight" and in_flight is not None and in_flight.rep_id != actor.rep_id:
         key = "connect_in_flight_other"  # another rep's call: "calling you" had this one wait for a call never placed
+    if key == "ack_done" and not incident.callback_phone:  # "Call them on the number in the incident": there is none
+        key = "ack_done_no_number"
+    elif key == "ack_done" and incident.acknowledged_at and incident.acknowledged_at > incident.callback_due_at:
+        key = "ack_done_late"  # "call them by 09:30" at 09:34: the deadline has passed, call now
     if spoken and f"{key}_spoken" in en_us.PROMPTS:  # the SMS words would tell a listener to reply to this call
         key = f"{key}_spoken"
     return text(key, **params)

@@ -84,7 +84,9 @@ def update_email(incident: Incident, update: CustomerUpdate, next_due: datetime 
 def _proposal_line(incident: Incident, proposal: ResolutionProposal) -> str:
     key = "upd_resolved" if proposal.kind == ProposalKind.RESOLVED else "upd_workaround_in_place"
     what = _t(incident.language, key)
-    return f"{what}: {proposal.summary}".rstrip(": ") if proposal.summary else what
+    # the templates end the line with their own full stop: "back to zero." must not read "back to zero.."
+    summary = proposal.summary.strip().rstrip(".") if proposal.summary else ""
+    return f"{what}: {summary}".rstrip(": ") if summary else what
 
 
 def proposal_sms(incident: Incident, proposal: ResolutionProposal) -> str:

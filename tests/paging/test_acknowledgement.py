@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from app.models import DueStep, IncidentEvent, Page
+from app.services.page_text import hhmm
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.paging.conftest import ALICE, BOB, CUSTOMER
 
@@ -145,3 +147,16 @@ def test_pages_queued_before_the_ack_are_canceled_not_sent(desk, network):
         level1 = s.scalars(select(Page).where(Page.incident_id == incident.id, Page.step_id == step.id)).all()
     assert sorted((p.to_number, p.channel, p.status) for p in level1) == [
         (ALICE, "voice", "canceled"), (BOB, "sms", "canceled"), (BOB, "voice", "canceled")]
+
+
+def test_an_ack_after_the_deadline_says_it_has_passed_and_to_call_now(desk, network):
+    # a probe's rep acknowledged at 09:34 PST and was told "Call Acme Mail on ... by 09:30 PST"
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    desk.clock.set(incident.callback_due_at + timedelta(minutes=4))
+    reply = _sms_from(desk, ALICE, f"ACK {incident.reference}").get_data(as_text=True)
+    due = hhmm(incident.callback_due_at, "America/Los_Angeles")
+    assert (f"Acknowledged {incident.reference}. The callback deadline {due} has passed: call Acme Mail on "
+            f"{incident.callback_phone} now.") in reply

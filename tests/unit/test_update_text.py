@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from app.services.update_text import due_text
+from app.models import Incident, ProposalKind, ResolutionProposal
+from app.services.update_text import due_text, proposal_sms
 
 
 def test_a_next_update_later_today_is_a_time_and_one_tomorrow_carries_its_date():
@@ -36,3 +37,12 @@ def test_a_german_customer_reads_the_next_update_time_as_their_receipt_says_it()
     assert "Das nächste Update erhalten Sie bis 2026-12-04 10:00 Uhr (MEZ)." in body
     english = Incident(reference="123456", language="en-US", callback_phone="+4915112345010", contact_name="Otto")
     assert update_sms(english, update, datetime(2026, 12, 3, 13, 0, tzinfo=UTC)).endswith("Next update by 14:00 CET.")
+
+
+def test_a_summary_ending_in_a_full_stop_gets_no_second_one():
+    # a probe's proposal SMS read "...API calls succeed again.. Reply YES"
+    at = datetime(2026, 12, 5, 17, 0, tzinfo=UTC)
+    proposal = ResolutionProposal(kind=ProposalKind.RESOLVED, summary="Gateway restarted, API calls succeed again. ",
+                                  proposed_at=at, expires_at=at + timedelta(hours=72))
+    sms = proposal_sms(Incident(reference="723175", language="en-US"), proposal)
+    assert "Gateway restarted, API calls succeed again. Reply YES 723175 to confirm" in sms and ".." not in sms
