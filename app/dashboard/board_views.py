@@ -10,6 +10,7 @@ from app.dashboard.board_html import rows_html
 from app.dashboard.display import HELPERS
 from app.dashboard.missed_call_views import WINDOW as MISSED_WINDOW
 from app.dashboard.queries import board
+from app.services import leases
 from app.services.missed_calls import unreachable_since
 
 # The dashboard's stylesheet and script are files under static/ (the Content-Security-Policy allows no inline ones).
@@ -38,8 +39,12 @@ def _render(template: str) -> str:
     now = hotline.clock.now()
     with hotline.db.session() as session:
         rows = board(session, now)
-        unreachable = unreachable_since(session, now - MISSED_WINDOW) if template == "dashboard/board.html" else 0
+        whole = template == "dashboard/board.html"
+        unreachable = unreachable_since(session, now - MISSED_WINDOW) if whole else 0
+        # nobody to send pages, run escalations or place callbacks: the rows' "paged" would be believed
+        no_watchdog = whole and not leases.status(session, leases.WATCHDOG, now)["alive"]
     field = csrf_field()  # one token per page: the page's shared form and the few per-row forms reuse it
     incident_url = url_for("incident.show", reference=_SLOT).replace(_SLOT, "{}")
     return render_template(template, rows=rows, rows_html=rows_html(rows, now, incident_url, field), now=now,
-                           refresh=REFRESH_SECONDS, unreachable=unreachable, **HELPERS, csrf_field=lambda: field)
+                           refresh=REFRESH_SECONDS, unreachable=unreachable, no_watchdog=no_watchdog, **HELPERS,
+                           csrf_field=lambda: field)

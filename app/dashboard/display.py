@@ -22,6 +22,7 @@ PURPOSE_NAMES = {"page": "page", "at_risk": "at-risk alert", "breach": "breach a
                  "callback_missed": "missed-callback SMS"}
 BAD_PAGE_STATUSES = {"failed", "undelivered", "busy", "no-answer", "machine"}
 GOOD_PAGE_STATUSES = {"delivered", "answered"}
+NOT_SENT = {"queued", "sending"}  # no page has left: "Paged" would be believed while no worker runs
 # the latest bridged callback ended without a person on the customer's side: what the state says instead of "calling"
 ENDED_CALLBACKS = {"attempted": "Callback attempted: the customer was not reached; call again",
                    "voicemail": "Callback attempted: a voicemail answered, the customer was not reached; call again",
@@ -184,8 +185,10 @@ def state_of(incident: Incident, pages: list[Page], acknowledged_by: str, self_r
         return State(f"Taken over by {acknowledged_by or 'someone'} at {clock(taken_over_at)}", "ok")
     if incident.acknowledged_at is not None:
         return State(f"Acknowledged by {acknowledged_by or 'someone'} at {clock(incident.acknowledged_at)}", "ok")
-    if pages:
+    if any(page.status not in NOT_SENT for page in pages):
         return State("Paged, not acknowledged", "warn")
+    if pages:  # queued, or a run is talking to Twilio: nobody has been reached (no worker runs, Twilio failing)
+        return State("Page not sent yet", "bad")
     return State("Not paged yet", "bad")
 
 

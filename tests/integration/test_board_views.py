@@ -17,6 +17,7 @@ from app.models import (
     PageStatus,
     Role,
 )
+from app.services import leases
 from tests.integration.board_support import CSRF, login_as, make_incident, make_rep, page, parse
 
 
@@ -333,3 +334,23 @@ def test_a_row_built_once_still_shows_each_change_and_each_viewers_own_csrf_toke
     assert [li.text() for li in after.find(cls="pages").find_all("li")] == ["Alice, SMS: delivered (first page)"]
     assert {i.attrs["value"] for i in after.find_all("input") if i.attrs.get("name") == "csrf_token"} == {
         "another-viewers-token"}
+
+
+def test_a_page_not_sent_yet_is_not_paged_and_the_board_says_when_no_worker_runs(client, hotline, clock):
+    # a probe stopped every worker: the board said "Paged, not acknowledged" while both pages sat queued, and
+    # nothing on it said that nothing would leave (only /healthz did)
+    login_as(client, hotline)
+    alice = make_rep(hotline, "Alice")
+    incident_id = make_incident(hotline)
+    page(hotline, incident_id, "Alice", alice, Channel.SMS, PageStatus.QUEUED)
+    board = parse(client.get("/board"))
+    assert board.find("tr", id="inc-123456").find(cls="state").text() == "Page not sent yet"
+    assert board.find(id="no-worker").text().startswith("No hotline worker runs")
+    assert board.find_all(id="no-worker")[0].attrs["role"] == "alert"
+
+    with hotline.db.transaction() as s:  # a worker's watchdog passes
+        assert leases.hold(s, leases.WATCHDOG, "worker-1", clock.now(), timedelta(seconds=30))
+    page(hotline, incident_id, "Alice", alice, Channel.VOICE, PageStatus.RINGING)
+    board = parse(client.get("/board"))
+    assert board.find_all(id="no-worker") == []
+    assert board.find("tr", id="inc-123456").find(cls="state").text() == "Paged, not acknowledged"
