@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from app.models import Callback, CallbackOutcome, Incident
 from app.models.oncall import Rep
@@ -21,6 +21,9 @@ from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, Telephon
 RETRY_FOR = timedelta(minutes=5)
 STALE_PLACING = timedelta(seconds=10)  # a placement older than this belongs to a dead run (2x the client time-out)
 UNPLACED_GRACE = timedelta(seconds=30)  # a requested callback not placed by then is handed over again
+# one never tried yet is a lost job (RQ's runs it within milliseconds): handed over as the steps are (the watchdog's
+# TAKEOVER); a probe's CALL whose job Redis lost waited 36 s for the rep's phone to ring. A retry waits its back-off.
+FIRST_TRY_GRACE = timedelta(seconds=6)
 
 
 def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: datetime) -> None:
@@ -107,7 +110,8 @@ def due_callbacks(session, now: datetime) -> list[PendingJob]:
     """
     stmt = select(Callback.id, Callback.attempts).where(
         Callback.rep_call_sid == "", Callback.outcome == CallbackOutcome.PENDING, Callback.rep_id.is_not(None),
-        Callback.requested_at <= now - UNPLACED_GRACE,
+        or_(Callback.requested_at <= now - UNPLACED_GRACE,
+            and_(Callback.attempts == 0, Callback.requested_at <= now - FIRST_TRY_GRACE)),
         or_(Callback.placing_since.is_(None), Callback.placing_since < now - STALE_PLACING),
     )
     return [PendingJob("callback", cid, now, attempt=n) for cid, n in session.execute(stmt)]

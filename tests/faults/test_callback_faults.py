@@ -257,3 +257,18 @@ def test_a_request_no_run_placed_within_the_window_is_given_up_by_the_watchdog(d
     Backoffice(desk.hotline, network, clock).run_until(requested + RETRY_FOR + timedelta(seconds=30))
     callback = _callback(desk, incident.id)
     assert callback.outcome == "rep_not_reached" and not callback.rep_call_sid
+
+
+def test_a_call_request_whose_job_is_lost_rings_the_rep_within_seconds_not_half_a_minute(desk, network, clock):
+    # a probe's CALL whose job Redis lost (FLUSHALL) was placed 36 s after the request (UNPLACED_GRACE)
+    incident, alice = desk.acknowledged_by_alice(network)
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    requested = _callback(desk, incident.id).requested_at
+    desk.hotline.jobs.redis.flushdb()  # its job is lost
+    alice.expect_call(answer=False).expect_sms("could not reach you")
+    Backoffice(desk.hotline, network, clock).run_until(requested + timedelta(seconds=12))
+    placed = _placed(desk)
+    assert len(placed) == 1 and placed[0]["possible_duplicate"] is False
+    with desk.hotline.db.session() as s:
+        at = s.scalars(select(IncidentEvent.at).where(IncidentEvent.kind == "callback_rep_call_placed")).one()
+    assert at - requested <= timedelta(seconds=12)
