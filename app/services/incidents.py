@@ -108,6 +108,14 @@ class IncidentChanges:
     detail: dict[str, Any] | None  # the log line's detail, None when nothing is logged
 
 
+def lacking(captured: Captured) -> list[str]:
+    """What an unfinished intake lacks: the fields the caller moved on without, and every one not given yet."""
+    missing = list(captured.missing)
+    pending = {"company": captured.company, "contact_name": captured.contact_name, "email": captured.email,
+               "problem": captured.problem_text or captured.recording_url}
+    return missing + [name for name, value in pending.items() if not value and name not in missing]
+
+
 def incident_changes(current: Mapping[str, Any], captured: Captured, *, final: bool) -> IncidentChanges:
     """The changes ``captured`` makes to an incident whose followed fields and missing_fields are ``current``.
 
@@ -115,11 +123,7 @@ def incident_changes(current: Mapping[str, Any], captured: Captured, *, final: b
     who hangs up leaves an incident that says what it lacks.
     """
     changed = [name for name in FOLLOWED if getattr(captured, name) and getattr(captured, name) != current[name]]
-    missing = list(captured.missing)
-    if not final:
-        pending = {"company": captured.company, "contact_name": captured.contact_name, "email": captured.email,
-                   "problem": captured.problem_text or captured.recording_url}
-        missing += [name for name, value in pending.items() if not value and name not in missing]
+    missing = list(captured.missing) if final else lacking(captured)
     return IncidentChanges(
         values={name: getattr(captured, name) for name in changed},
         missing=missing if missing != list(current["missing_fields"] or []) else None,
@@ -189,6 +193,9 @@ def rescue_call(
         captured = replace(captured, callback_phone=phone or "")
     if require_reachable and not (captured.callback_phone or captured.email):
         return None  # nobody can call them back: the caller of this function keeps what they said
+    # the incident lists what the caller never gave (a probe's rescued incidents said "missing: []" with no company,
+    # name, e-mail or problem at all)
+    captured = replace(captured, missing=tuple(lacking(captured)))
     incident = _new_incident(
         session, captured=captured, call_sid=call_sid, caller_id=call.from_number,
         lang=state.lang.value if state else "en-US", received_at=call.started_at, captured_at=captured_at or now,

@@ -102,6 +102,8 @@ def test_caller_hanging_up_mid_intake_is_saved_when_reachable(phone, hotline):
     assert incident.callback_phone == "+14155550188"
     assert "incident_rescued" in _kinds(hotline, call.call_sid)
     assert "caller_details_checked" in _kinds(hotline, call.call_sid)  # unverified, nothing to compare with
+    # it lists what the caller never gave (a probe's rescued incidents said "missing: []")
+    assert incident.missing_fields == ["company", "contact_name", "email", "problem"]
 
 
 def test_hang_up_from_a_withheld_number_with_nothing_captured_opens_nothing(phone, hotline):
