@@ -358,3 +358,30 @@ def test_a_status_callback_naming_the_page_before_its_sender_commits_logs_it_sen
     [page] = _pages(desk, id=page_id)
     [sent] = [e for e in _events(desk, "page_sent") if e.detail["page_id"] == page_id]
     assert sent.detail["sid"] == page.twilio_sid and sent.detail["via"] == "status_callback"
+
+
+class _LockWait:
+    """The worker's clock, read again once the step holds its incident's row: 30 s went by waiting for it."""
+
+    def __init__(self, clock, waited: timedelta) -> None:
+        self.clock, self.waited = clock, waited
+
+    def now(self):
+        return self.clock.now() + self.waited
+
+
+def test_a_step_that_waited_on_its_incidents_lock_is_stamped_when_it_ran_and_says_how_late(desk, network):
+    # a probe held the incidents table locked for 40 s across a level's due time: the step's line said lateness
+    # 0.9 s, stamped before the wait, while its pages left 30 s late
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    level1 = _step(desk, incident.id, StepKind.PAGE, 1)
+    desk.clock.set(level1.due_at + timedelta(seconds=1))
+    with desk.hotline.db.transaction() as session:
+        assert steps.run_step(session, level1.id, desk.clock.now(),
+                              clock=_LockWait(desk.clock, timedelta(seconds=30)))
+    [line] = [e for e in _events(desk, "step_page") if e.detail["step_id"] == level1.id]
+    assert line.at == level1.due_at + timedelta(seconds=31) and line.detail["lateness_seconds"] == 31.0
+    assert _step(desk, incident.id, StepKind.PAGE, 1).done_at == line.at
