@@ -88,6 +88,10 @@ PROMPTS: dict[str, str] = {
     "page_menu": "Drücken Sie die 1 zum Bestätigen. Drücken Sie die 2, um jetzt mit dem Kunden verbunden zu "
                  "werden. Drücken Sie die 9 zum Wiederholen.",
     "page_menu_no_number": "Drücken Sie die 1 zum Bestätigen. Drücken Sie die 9 zum Wiederholen.",
+    "page_menu_owner": "Sie haben ihn um {at} bestätigt. Drücken Sie die 2, um jetzt mit dem Kunden verbunden zu "
+                       "werden. Drücken Sie die 9 zum Wiederholen.",
+    "page_menu_owner_no_number": "Sie haben ihn um {at} bestätigt: Erreichen Sie den Kunden schriftlich; die "
+                                 "E-Mail-Adresse steht in der SMS. Drücken Sie die 9 zum Wiederholen.",
     "page_no_key": "Keine Taste gedrückt. Dieser Alarm ist nicht bestätigt; wir alarmieren weiter. Auf Wiederhören.",
     "page_connecting": "Wir verbinden Sie jetzt mit dem Kunden.",
     "page_owned_by_other": "Vorfall {ref} wurde bereits von {owner} um {at} bestätigt. Bei diesem Anruf müssen Sie "

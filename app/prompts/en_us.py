@@ -81,6 +81,9 @@ PROMPTS: dict[str, str] = {
     "page_machine": "Severity 1 page for incident {ref}. Please reply to the text message, or open the link in it.",
     "page_menu": "Press 1 to acknowledge. Press 2 to be connected to the customer now. Press 9 to repeat.",
     "page_menu_no_number": "Press 1 to acknowledge. Press 9 to repeat.",
+    "page_menu_owner": "You acknowledged it at {at}. Press 2 to be connected to the customer now. Press 9 to repeat.",
+    "page_menu_owner_no_number": "You acknowledged it at {at}: reach the customer in writing; the e-mail address is "
+                                 "in the text message. Press 9 to repeat.",
     "page_no_key": "No key pressed. This page is not acknowledged; we will keep paging. Goodbye.",
     "page_connecting": "Connecting you to the customer now.",
     "page_owned_by_other": "Incident {ref} was already acknowledged by {owner} at {at}. You need do nothing on this "

@@ -64,10 +64,19 @@ def _menu(session, page: Page, incident: Incident) -> str:
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=f"/twilio/page/voice/key?page={page.id}",
                              method="POST", action_on_empty_result=False)
     gather.say(spoken_summary(incident, page_zone(page)), **REP_VOICE)
-    gather.say(text("page_menu" if incident.callback_phone else "page_menu_no_number"), **REP_VOICE)
+    gather.say(_menu_words(page, incident), **REP_VOICE)
     response.say(text("page_no_key"), **REP_VOICE)
     response.hangup()
     return str(response)
+
+
+def _menu_words(page: Page, incident: Incident) -> str:
+    """The keys the page offers: to acknowledge and to connect; to its owner (who acknowledged by SMS or the link
+    while this call rang), that they did, and to connect; "Press 2" only with a number to call."""
+    if incident.acknowledged_at is not None and incident.acknowledged_by == page.rep_id:
+        at = spoken_time(incident.acknowledged_at, page_zone(page))
+        return text("page_menu_owner" if incident.callback_phone else "page_menu_owner_no_number", at=at)
+    return text("page_menu" if incident.callback_phone else "page_menu_no_number")
 
 
 @bp.post("/voice")

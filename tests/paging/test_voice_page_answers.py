@@ -55,3 +55,18 @@ def test_pressing_1_after_another_rep_acknowledged_says_who_has_it_in_spoken_wor
             f"it over, reply CALL and the reference to the text message. Goodbye.") in said
     assert incident.reference not in said and "PST" not in said
     desk.settle()
+
+
+def test_a_voice_page_answered_after_its_rep_acknowledged_by_sms_says_so_and_offers_only_the_connection(
+        desk, network):
+    # a probe's rep acknowledged by SMS while her voice page rang; answering it replayed "Press 1 to acknowledge"
+    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call()
+    incident = desk.open_incident()
+    _work(desk)
+    assert "Acknowledged" in _sms_from(desk, ALICE, f"ACK {incident.reference}").get_data(as_text=True)
+    desk.settle()
+    [call] = alice.calls
+    at = spoken_time(desk.clock.now(), "America/Los_Angeles")
+    assert f"You acknowledged it at {at}. Press 2 to be connected to the customer now. Press 9 to repeat." in call.heard
+    assert "Press 1 to acknowledge" not in call.heard
