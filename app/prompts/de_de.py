@@ -107,6 +107,9 @@ PROMPTS: dict[str, str] = {
                         "abnimmt. Werden Sie erneut danach gefragt, tippen Sie sie ein.",
     "bridge_invalid": "Dieser Rückruf ist nicht mehr gültig.",
     "bridge_ended": "Das Gespräch mit dem Kunden ist beendet. Vielen Dank.",
+    "bridge_busy": "Die Leitung des Kunden ist besetzt: Er telefoniert vielleicht gerade mit der Hotline oder mit "
+                   "jemand anderem. Drücken Sie die 1 für einen neuen Versuch, oder legen Sie auf und versuchen Sie "
+                   "es in einer Minute.",
     "bridge_not_answered": "Der Kunde hat nicht abgenommen. Drücken Sie die 1 für einen neuen Versuch, "
                            "oder legen Sie auf und versuchen Sie es später.",
     "bridge_no_key": "Der Kunde hat abgenommen, aber keine Taste gedrückt, deshalb wurden Sie nicht verbunden. "

@@ -100,6 +100,8 @@ PROMPTS: dict[str, str] = {
                         "answers. If you are asked for it again, key it in.",
     "bridge_invalid": "This callback is no longer valid.",
     "bridge_ended": "The call with the customer has ended. Thank you.",
+    "bridge_busy": "The customer's line is busy: they may be on the phone to the hotline, or to someone else. "
+                   "Press 1 to try again, or hang up and try in a minute.",
     "bridge_not_answered": "The customer did not answer. Press 1 to try again, or hang up and try later.",
     # answering-machine detection heard a person, who hung up before pressing a key: nobody was connected
     "bridge_no_key": "The customer picked up but did not press a key, so you were not connected. Press 1 to try "

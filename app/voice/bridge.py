@@ -186,7 +186,8 @@ def dial_done() -> Response:
         gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
                                  action=f"/twilio/bridge/retry?callback={callback.id}")
         said = ("bridge_voicemail" if voicemail else "bridge_not_placed" if dial_status == "failed"
-                else "bridge_no_key" if callback.answered_at is not None else "bridge_not_answered")
+                else "bridge_no_key" if callback.answered_at is not None
+                else "bridge_busy" if dial_status == "busy" else "bridge_not_answered")
         gather.say(text(said), **REP_VOICE)
         response.say(text("bridge_goodbye"), **REP_VOICE)
         response.hangup()

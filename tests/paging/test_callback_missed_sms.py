@@ -46,6 +46,10 @@ def test_a_callback_nobody_picks_up_texts_the_customer_exactly_once(desk, networ
     assert incident.reference in missed and HOTLINE in missed and "call you again" in missed
     assert "reply to this SMS" in missed and "PST" in missed  # on the customer's clock, like the receipt
     assert [p.role for p in _missed_pages(desk, incident.id)] == ["customer"]
+    # the rep hears why: a busy line is no "did not answer" (the customer may be on the phone to the hotline)
+    heard = network.phone(ALICE).calls[-1].heard
+    assert ("The customer's line is busy" in heard) == bool(leg.get("busy"))
+    assert ("The customer did not answer" in heard) == bool("answer" in leg)
     network.verify()
 
 
