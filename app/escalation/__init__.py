@@ -14,6 +14,7 @@ from app.escalation.model import (
     Connect,
     ContactJoined,
     Decision,
+    NumberCorrected,
     PageDue,
     PageFailed,
     PageOrder,
@@ -28,7 +29,7 @@ from app.escalation.model import (
 
 __all__ = [
     "Acknowledge", "AnswerWithdrawn", "Audience", "CallbackAnswered", "CallbackUnanswered", "Connect", "ContactJoined",
-    "Decision", "PageDue",
+    "Decision", "NumberCorrected", "PageDue",
     "PageFailed", "PageOrder", "ReachedByEmail", "RepNotReached", "Resolve", "SelfReported", "Snapshot", "State",
     "StepDue", "counts_as_paged", "decide",
 ]

@@ -14,6 +14,7 @@ from app.escalation.model import (
     Connect,
     ContactJoined,
     Decision,
+    NumberCorrected,
     PageDue,
     PageFailed,
     PageOrder,
@@ -31,6 +32,7 @@ from app.event_kind import EventKind as K
 SMS, VOICE = "sms", "voice"
 ALERT = (SMS, VOICE)
 JOINED_CONTACT = "joined_contact"  # the purpose of the notice that a different contact joined an incident
+NUMBER_CORRECTED = "number_corrected"  # the purpose of the notice that the callback number changed since the page
 
 
 def decide(trigger: Trigger, snap: Snapshot, now: datetime) -> Decision:
@@ -341,9 +343,19 @@ def _contact_joined(ev: ContactJoined, snap: Snapshot, now: datetime) -> Decisio
                                                            PageOrder(Audience.MANAGERS, (SMS,), JOINED_CONTACT)))
 
 
+def _number_corrected(ev: NumberCorrected, snap: Snapshot, now: datetime) -> Decision:
+    """The callback number changed after the first page: everyone paged so far is told the new one by SMS (their
+    page named the old one); never once the incident is resolved or the customer was reached."""
+    if snap.resolved:
+        return _skip(snap, "skipped_resolved")
+    if snap.customer_reached:
+        return _skip(snap, "skipped_customer_reached")
+    return Decision("number_corrected", snap.state, pages=(PageOrder(Audience.PAGED_SO_FAR, (SMS,), NUMBER_CORRECTED),))
+
+
 _HANDLERS = {
     StepDue: _step, Acknowledge: _acknowledge, Connect: _connect, CallbackAnswered: _answered,
     CallbackUnanswered: _unanswered, AnswerWithdrawn: _withdrawn, RepNotReached: _rep_not_reached,
     SelfReported: _self_reported, ReachedByEmail: _reached_by_email, Resolve: _resolve, PageFailed: _page_failed,
-    PageDue: _page_due, ContactJoined: _contact_joined,
+    PageDue: _page_due, ContactJoined: _contact_joined, NumberCorrected: _number_corrected,
 }

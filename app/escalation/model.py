@@ -197,6 +197,12 @@ class PageDue:
 
 
 @dataclass(frozen=True)
+class NumberCorrected:
+    """The caller corrected their callback number after reps were paged with the one they gave first (the first
+    page leaves before the read-back): those reps must call the new one."""
+
+
+@dataclass(frozen=True)
 class ContactJoined:
     """A caller over the per-number limit joined this incident giving a contact that is not its own (caller IDs
     are spoofed): they are owed a callback of their own. ``told_so_far``: such notices sent for this incident in
@@ -207,7 +213,7 @@ class ContactJoined:
 
 
 Trigger = StepDue | Acknowledge | Connect | CallbackAnswered | CallbackUnanswered | RepNotReached | SelfReported | \
-    ReachedByEmail | Resolve | PageFailed | PageDue | ContactJoined
+    ReachedByEmail | Resolve | PageFailed | PageDue | ContactJoined | NumberCorrected
 
 
 # --- the answer ----------------------------------------------------------------------------------

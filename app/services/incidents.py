@@ -140,6 +140,7 @@ def update_from_call(session: Session, incident: Incident, captured: Captured, n
     """
     changes = incident_changes({name: getattr(incident, name) for name in (*FOLLOWED, "missing_fields")},
                                captured, final=final)
+    corrected = bool(incident.callback_phone) and "callback_phone" in changes.values
     for name, value in changes.values.items():
         setattr(incident, name, value)
     if "ticket_number" in changes.values:
@@ -150,8 +151,22 @@ def update_from_call(session: Session, incident: Incident, captured: Captured, n
     if changes.detail is not None:
         log_event(session, at=now, actor="ivr", kind=changes.kind, incident_id=incident.id,
                   call_sid=incident.call_sid, detail=changes.detail)
+    if corrected:
+        _tell_number_corrected(session, incident, now)
     if final:
         set_deadline(session, incident, now, reason="intake_completed")
+
+
+def _tell_number_corrected(session: Session, incident: Incident, now: datetime) -> None:
+    """The reps paged with the number the caller gave first are told the corrected one (the escalation core
+    decides: ``NumberCorrected``); a probe's reps had two numbers and no word of which stood."""
+    from app.escalation import NumberCorrected, decide
+    from app.services.decisions import Acting, carry_out
+    from app.services.escalation import snapshot
+
+    session.flush()  # the pages already written (this transaction's own too) are the ones to tell
+    carry_out(session, incident, decide(NumberCorrected(), snapshot(session, incident, now), now), now,
+              Acting(actor="system"))
 
 
 def append_to_incident(session: Session, call: CallSession, effect: AppendToIncident, now: datetime) -> Incident:

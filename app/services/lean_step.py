@@ -77,9 +77,12 @@ def answer(db: Database, *, key: str, path: str, call_sid: str, seq: int, event:
         lines = [flow_line(e, call_sid, incident_id, now) for e in step.effects]
         followed: dict[str, Any] = {}
         if follows(step.state, incident_id) and opened_by == call_sid:  # not an incident the call joined
-            changes = incident_changes(dict(zip(_INCIDENT, row[6:], strict=True)), step.state.captured, final=False)
-            if "ticket_number" in changes.values:
-                return UNANSWERED  # the ticket is looked up on the full path
+            followed_now = dict(zip(_INCIDENT, row[6:], strict=True))
+            changes = incident_changes(followed_now, step.state.captured, final=False)
+            if "ticket_number" in changes.values or ("callback_phone" in changes.values
+                                                      and followed_now["callback_phone"]):
+                # the ticket is looked up on the full path; a corrected number is told to the reps paged there
+                return UNANSWERED
             followed = {**changes.values, **({"missing_fields": changes.missing} if changes.missing is not None else {})}
             if changes.detail is not None:
                 lines.append(event_row(at=now, actor="ivr", kind=changes.kind, incident_id=incident_id,

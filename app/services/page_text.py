@@ -106,6 +106,13 @@ def minutes_left(incident: Incident, now: datetime) -> int:
     return max(0, math.ceil((incident.callback_due_at - now).total_seconds() / 60))
 
 
+def number_corrected_sms(incident: Incident, tz: str = "UTC") -> str:
+    """Tells the reps paged so far that the caller corrected their callback number after the page."""
+    phone = phone_with_extension(incident.callback_phone, callback_extension(incident)) or "none"
+    return (f"SEV1 {incident.reference} {company_name(incident)}: the caller corrected their callback number. Call "
+            f"back {phone} by {hhmm(incident.callback_due_at, tz)}, not the number in the first page.")
+
+
 def taken_over_sms(incident: Incident) -> str:
     """Tells the previous owner that another rep took the incident over."""
     return text("taken_over_notice", ref=incident.reference)

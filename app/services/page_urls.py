@@ -82,6 +82,8 @@ class PageUrls:
             return page_text.alert_sms(incident, page.purpose, page.created_at, page_zone(page))
         if page.purpose == "joined_contact":
             return page_text.joined_contact_sms(incident, page.created_at, page_zone(page))
+        if page.purpose == "number_corrected":
+            return page_text.number_corrected_sms(incident, page_zone(page))
         if page.purpose == "taken_over":
             return page_text.taken_over_sms(incident)
         if page.purpose == "rep_not_reached":

@@ -287,3 +287,34 @@ def _report(desk, as_of) -> dict[str, object]:
     [row] = document["rows"]
     return {"breached": document["summary"]["breached"]["count"], "open": document["summary"]["open"]["count"],
             "csv": line.split(",", 9)[-1].rstrip(), "json": row["breached"]}
+
+
+def test_a_number_corrected_at_the_read_back_after_the_page_left_is_texted_to_the_reps_paged(desk, network):
+    # a probe's page said "Call back ...0204"; the caller corrected it to ...0298 at the read-back, and the reps
+    # got the new number only from later texts, with no word of which stood
+    new = "+14155550298"
+    network.phone(CUSTOMER)  # the receipt goes to the corrected number
+    network.phone(new).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms(f"Call back {CUSTOMER}").expect_call(answer=False)
+    call = _call(desk, CUSTOMER)
+    call.dial()
+    _answer(desk, call, 5, lambda c: c.press("1"))
+    _answer(desk, call, 5, lambda c: c.press("1"))
+    _answer(desk, call, 5, lambda c: c.press("#"))
+    _answer(desk, call, 5, lambda c: c.say("Acme Mail"))
+    _answer(desk, call, 5, lambda c: c.say("Dana Smith"))
+    _answer(desk, call, 5, lambda c: c.press("1"))  # call back on this number: the incident opens, Alice is paged
+    _answer(desk, call, 5, lambda c: c.say("dana at acme dot example"))
+    _answer(desk, call, 5, lambda c: c.press("1"))
+    _answer(desk, call, 10, lambda c: c.say("Every API call returns 500."))
+    _answer(desk, call, 20, lambda c: c.record(seconds=15))
+    alice.expect_sms(f"the caller corrected their callback number. Call back {new}")
+    _answer(desk, call, 5, lambda c: c.press("4"))  # correct the callback number
+    _answer(desk, call, 5, lambda c: c.say(new))
+    _answer(desk, call, 5, lambda c: c.press("1"))  # yes, that number
+    _answer(desk, call, 5, lambda c: c.press("1"))  # all of it is correct
+    [incident] = _incidents(desk)
+    assert incident.callback_phone == new
+    assert alice.unmet == []
+    [told] = [m for m in alice.sms if "corrected" in m]
+    assert told.endswith(", not the number in the first page.")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.escalation import Audience, ContactJoined, PageOrder, Snapshot, decide
+from app.escalation import Audience, ContactJoined, NumberCorrected, PageOrder, Snapshot, decide
 
 T0 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 OPEN = Snapshot(due_at=T0 + timedelta(minutes=15))
@@ -27,3 +27,15 @@ def test_a_different_contact_who_joined_is_told_to_the_owner_and_managers_within
     decision = decide(ContactJoined(told_so_far=told_so_far, notice_limit=limit), snap, T0)
     assert (decision.outcome, decision.pages) == (outcome, pages)
     assert decision.next_state == snap.state  # nothing of the incident's own promise changes
+
+
+@pytest.mark.parametrize(("snap", "outcome", "pages"), [
+    (OPEN, "number_corrected", (PageOrder(Audience.PAGED_SO_FAR, ("sms",), "number_corrected"),)),
+    (Snapshot(due_at=OPEN.due_at, answered_at=T0 + timedelta(minutes=5), owner_rep_id=1), "skipped_customer_reached",
+     ()),
+    (Snapshot(due_at=OPEN.due_at, resolved=True), "skipped_resolved", ()),
+])
+def test_a_callback_number_corrected_after_the_page_is_texted_to_everyone_paged_so_far(snap, outcome, pages):
+    decision = decide(NumberCorrected(), snap, T0)
+    assert (decision.outcome, decision.pages) == (outcome, pages)
+    assert decision.next_state == snap.state
