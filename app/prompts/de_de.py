@@ -26,7 +26,7 @@ PROMPTS: dict[str, str] = {
                                  "geändert. Um ihn zu übernehmen, antworten Sie auf die SMS mit CALL und der Referenz. "
                                  "Auf Wiederhören.",
     "taken_over": "Sie haben Vorfall {ref} von {previous} übernommen.",
-    "taken_over_notice": "SEV1 {ref}: Eine Kollegin oder ein Kollege hat diesen Vorfall von Ihnen übernommen. "
+    "taken_over_notice": "SEV1 {ref}: {who} hat diesen Vorfall von Ihnen übernommen. "
                          "Sie müssen nichts weiter tun.",
     "rep_not_reached_notice": "SEV1 {ref}: Die Hotline hat Sie für den Rückruf nicht erreicht (keine Antwort, oder "
                               "der Anruf kam nicht zustande); der Kunde wurde NICHT angerufen. {next}",

@@ -24,7 +24,7 @@ PROMPTS: dict[str, str] = {
     "ack_owned_by_other_spoken": "Incident {ref} was already acknowledged by {previous} at {at}. Nothing was changed. "
                                  "To take it over, reply CALL and the reference to the text message. Goodbye.",
     "taken_over": "You took incident {ref} over from {previous}.",
-    "taken_over_notice": "SEV1 {ref}: another rep took this incident over from you. You need do nothing more.",
+    "taken_over_notice": "SEV1 {ref}: {who} took this incident over from you. You need do nothing more.",
     "rep_not_reached_notice": "SEV1 {ref}: the hotline could not reach you for the callback (no answer, or the call "
                               "could not be placed), so the customer was NOT called. {next}",
     "rep_not_reached_call_them": "Call them on {phone}, or reply CALL {ref} to try again.",

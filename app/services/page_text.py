@@ -113,9 +113,9 @@ def number_corrected_sms(incident: Incident, tz: str = "UTC") -> str:
             f"back {phone} by {hhmm(incident.callback_due_at, tz)}, not the number in the first page.")
 
 
-def taken_over_sms(incident: Incident) -> str:
-    """Tells the previous owner that another rep took the incident over."""
-    return text("taken_over_notice", ref=incident.reference)
+def taken_over_sms(incident: Incident, who: str = "") -> str:
+    """Tells the previous owner that another rep (``who``, by name) took the incident over."""
+    return text("taken_over_notice", ref=incident.reference, who=who or "another rep")
 
 
 def rep_not_reached_sms(incident: Incident) -> str:

@@ -84,8 +84,10 @@ class PageUrls:
             return page_text.joined_contact_sms(incident, page.created_at, page_zone(page))
         if page.purpose == "number_corrected":
             return page_text.number_corrected_sms(incident, page_zone(page))
-        if page.purpose == "taken_over":
-            return page_text.taken_over_sms(incident)
+        if page.purpose == "taken_over":  # built in the send's transaction: the owner now is who took it over
+            session = object_session(incident)
+            owner = session.get(Rep, incident.acknowledged_by) if session and incident.acknowledged_by else None
+            return page_text.taken_over_sms(incident, owner.name if owner is not None else "")
         if page.purpose == "rep_not_reached":
             return page_text.rep_not_reached_sms(incident)
         if page.purpose == "callback_missed":
