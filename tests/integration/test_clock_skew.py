@@ -17,8 +17,10 @@ from sqlalchemy import select
 
 from app.clock import SystemClock
 from app.config_check import Role, run_checks
+from app.db import Database
 from app.models import DueStep, Incident, IncidentEvent, StepKind, StepStatus
 from app.queue import JobQueue, PendingJob
+from app.services import leases
 from app.telephony.rate import CALLS, Pacer, SendRate, may_wait
 from app.wiring import Hotline
 from tests.conftest import REDIS_URL
@@ -174,6 +176,21 @@ def test_hotline_check_names_this_hosts_offset(settings, fast_host):
     clock = [p for p in report.warnings if p.where == "clock"]
     reference = "PostgreSQL" if settings.database_url.startswith("postgresql") else "Redis"
     assert clock and "150." in clock[0].message and f"ahead of {reference}'s clock" in clock[0].message, report.text()
+
+
+def test_hotline_check_on_a_fast_host_reads_a_live_workers_leases_on_the_reference_clock(settings, fast_host):
+    # a probe's `hotline check` on a host 150 s fast said "no watchdog holds its lease" (exit 1) while one ran, and a
+    # worker without Twilio credentials started beside one on Twilio: the leases looked expired on the host's clock
+    db = Database(settings.database_url)
+    try:
+        with db.transaction() as s:  # a worker on a true clock renewed its lease just now
+            assert leases.hold(s, leases.WATCHDOG, "worker-elsewhere", _true_now(), timedelta(seconds=30))
+    finally:
+        db.dispose()
+    env = {"HOTLINE_DATA_DIR": str(settings.data_dir), "DATABASE_URL": settings.database_url, "REDIS_URL": REDIS_URL,
+           "QUEUE_NAME": settings.queue_name, "SECRET_KEY": "k" * 40, "PUBLIC_BASE_URL": settings.public_base_url}
+    report = run_checks(env, role=Role.CHECK, probe_twilio=False)
+    assert [p for p in report.errors if p.where == "watchdog"] == [], report.text()
 
 
 def test_on_sqlite_without_redis_there_is_no_reference(settings, database_url):
