@@ -31,6 +31,8 @@ REDIS_REFUSES = ("Redis answers but refuses writes, so no job reaches RQ: caller
 NO_WATCHDOG = ("no watchdog runs (no `hotline worker`, or all of them restarting): callers are still taken and "
                "recorded, but no page, escalation or callback leaves until a `hotline worker` runs")
 
+SPOOL_UNWRITABLE = ("this host's HOTLINE_DATA_DIR cannot be written ({why}): should the database go down, callers, "
+                    "voicemails and SMS could not be kept in the emergency spool and would be lost")
 # no number, no error text: /healthz answers anyone who can reach it (the worker's log names each failure)
 PAGES_FAILING = ("no page reached Twilio since {since}: the last {count} attempts failed (errors or no answer from "
                  "Twilio), so reps are not being paged; callers are still recorded, and each page is retried")
@@ -88,6 +90,11 @@ def healthz():
                                                  since=f"{paging.failing_since:%H:%M:%S} UTC"))
         if watchdog["alive"] and checks["redis"] == "ok":
             warnings += _listener_warning(hotline.jobs)
+    from app.services.spool import unwritable
+
+    spool_problem = unwritable(hotline.settings.data_dir)
+    if spool_problem:  # only the database down too would need it: a warning, as Redis down is
+        warnings.append(SPOOL_UNWRITABLE.format(why=spool_problem))
     clock, skewed = _clock_state(hotline, redis_ok=checks["redis"] == "ok")
     if clock is not None:
         checks["clock"] = "skewed" if skewed else "ok"

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.db import is_disconnect, unreachable
 from app.models import WebhookDelivery
-from app.services.spool import spool
+from app.services.spool import keep
 from app.services.status_callbacks import APPLY
 from app.services.stored_answers import RETRY_WINDOW
 from app.settings import Settings
@@ -110,10 +110,11 @@ def answer_status(lean: Lean | None = None) -> Response:
     except Exception as exc:
         if not unreachable(exc):
             raise
-        log.warning("status callback %s: database unreachable; kept in the spool", request.path)
-        spool(hotline.settings.data_dir, "status", {"path": request.path, "key": delivery_key(request, hotline.settings),
-                                                    "form": form, "query": query, "at": received.isoformat()})
-        return Response("", mimetype="text/plain")
+        if keep(hotline.settings.data_dir, "status", {"path": request.path, "form": form, "query": query,
+                                                      "key": delivery_key(request, hotline.settings),
+                                                      "at": received.isoformat()}):
+            log.warning("status callback %s: database unreachable; kept in the spool", request.path)
+        return Response("", mimetype="text/plain")  # a 500 is never sent again either: it would only fill Twilio's log
 
 
 def apply_once(session: Session, key: str, path: str, handler: Handler, now: datetime,

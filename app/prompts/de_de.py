@@ -71,6 +71,8 @@ PROMPTS: dict[str, str] = {
                 "aufbewahrt und ausgeführt, sobald die Hotline es kann, zum Zeitpunkt Ihres Sendens; die Antwort "
                 "erhalten Sie dann per SMS. Bis dahin hat sich nichts geändert: Wenn es dringend ist, rufen Sie die "
                 "Hotline an.",
+    "sms_not_kept": "Die Hotline konnte Ihre Nachricht gerade nicht annehmen, es wurde nichts geändert. Bitte "
+                    "senden Sie sie in einigen Minuten erneut.",
     "sms_shared_phone": "Diese Nummer gehört mehreren Mitarbeitern ({names}), daher wurde nichts geändert: Ein "
                         "Admin muss jedem eine eigene Nummer geben. Nutzen Sie bis dahin den Link Ihres Alarms "
                         "oder das Dashboard.",

@@ -66,6 +66,8 @@ PROMPTS: dict[str, str] = {
     "sms_kept": "The hotline got your message but cannot carry it out this moment. It is kept and will be carried "
                 "out as soon as the hotline can, as of the time you sent it; you will get its answer by SMS then. "
                 "Until that answer comes, nothing has changed: if it is urgent, call the hotline.",
+    "sms_not_kept": "The hotline could not take your message right now, and nothing was changed. Please send it "
+                    "again in a few minutes.",
     "sms_shared_phone": "This number is the phone of more than one rep ({names}), so nothing was changed: an admin "
                         "must give each rep their own number. Use your page's link or the dashboard meanwhile.",
     "sms_no_open_page": "You have no open Sev-1 page. Nothing was changed.",

@@ -33,6 +33,31 @@ def spool(data_dir: Path, kind: str, payload: dict[str, Any]) -> None:
     _append(data_dir / SPOOL_NAME, json.dumps({"kind": kind, **payload}, default=str) + "\n")
 
 
+def keep(data_dir: Path, kind: str, payload: dict[str, Any]) -> bool:
+    """``spool``, or False when the data dir cannot take the record (read-only, immutable, full): logged as the
+    loss it is, never as kept, and never raised (the webhook still answers its caller)."""
+    try:
+        spool(data_dir, kind, payload)
+        return True
+    except OSError as exc:
+        log.error("could NOT keep a %s record in the spool: %s (%s); HOTLINE_DATA_DIR must be writable", kind,
+                  exc.strerror or exc, type(exc).__name__)
+        return False
+
+
+def unwritable(data_dir: Path) -> str | None:
+    """Why the spool could not be written now (a file is created, written and removed), or None."""
+    probe = data_dir / ".spool-probe"
+    try:
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with probe.open("ab") as handle:
+            handle.write(b"x")
+        probe.unlink()
+        return None
+    except OSError as exc:
+        return f"{exc.strerror or exc} ({type(exc).__name__})"
+
+
 def _append(path: Path, text: str) -> None:
     """Append ``text`` to the spool at ``path`` under its lock, to the file that is the spool *then*.
 

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, request
 from app.db import unreachable
 from app.prompts import text
 from app.services.sms_inbound import answer_sms, as_twiml
-from app.services.spool import spool
+from app.services.spool import keep
 from app.voice.signature import twilio_webhook
 from app.webhooks import answer_once, answer_status, delivery_key
 
@@ -30,10 +30,12 @@ def inbound() -> Response:
     except Exception as exc:
         if not unreachable(exc):
             raise
-        log.warning("inbound SMS: database unreachable; kept in the spool")
-        spool(settings.data_dir, "sms", {"key": delivery_key(request, settings), "form": form,
-                                         "at": received.isoformat()})
-        return Response(as_twiml(text("sms_kept")), mimetype="text/xml")
+        if keep(settings.data_dir, "sms", {"key": delivery_key(request, settings), "form": form,
+                                           "at": received.isoformat()}):
+            log.warning("inbound SMS: database unreachable; kept in the spool")
+            return Response(as_twiml(text("sms_kept")), mimetype="text/xml")
+        log.error("inbound SMS: database unreachable and the spool cannot be written: the SMS is lost")
+        return Response(as_twiml(text("sms_not_kept")), mimetype="text/xml")
 
 
 @bp.post("/status")

@@ -11,7 +11,7 @@ from app.models.call import ENDED_STATUSES
 from app.services import intake, lean_step
 from app.services.caller_limits import limits_from
 from app.services.incidents import attach_recording, rescue_call
-from app.services.spool import spool
+from app.services.spool import keep
 from app.voice.emergency import goodbye_twiml, voicemail_twiml
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import render
@@ -60,9 +60,10 @@ def _rescue(source: IncidentSource, reason: str, *, delivery: bool = False) -> N
             with hotline.db.transaction() as session:
                 save(session, now)
     except Exception:  # noqa: BLE001 - SQL is down too: keep it on disk
-        log.exception("could not save rescued call %s; spooled", sid)
-        spool(hotline.settings.data_dir, "rescue", {"call_sid": sid, "from": caller, "reason": reason,
-                                                     "source": source.value, "at": now.isoformat()})
+        kept = keep(hotline.settings.data_dir, "rescue", {"call_sid": sid, "from": caller, "reason": reason,
+                                                           "source": source.value, "at": now.isoformat()})
+        log.exception("could not save rescued call %s; %s", sid,
+                      "kept in the spool" if kept else "NOT kept either (the spool cannot be written): lost")
 
 
 @bp.post("")
@@ -147,7 +148,8 @@ def fallback_recording() -> Response:
         try:  # once per signed request: a replay, its form split otherwise, must not replace the recording
             answer_once(attach)
         except Exception:  # noqa: BLE001
-            log.exception("could not attach voicemail of %s; spooled", sid)
-            spool(hotline.settings.data_dir, "recording",
-                  {"call_sid": sid, "url": url, "seconds": secs, "at": now.isoformat()})
+            kept = keep(hotline.settings.data_dir, "recording",
+                        {"call_sid": sid, "url": url, "seconds": secs, "at": now.isoformat()})
+            log.exception("could not attach voicemail of %s; %s", sid,
+                          "kept in the spool" if kept else "NOT kept either (the spool cannot be written): lost")
     return Response(goodbye_twiml(), mimetype="text/xml")

@@ -270,3 +270,42 @@ def test_a_report_pinned_before_the_spool_is_replayed_keeps_its_figures_and_byte
         assert desk.client.get(path, query_string=query).get_data() == pinned[path], path
     now = desk.client.get("/reports/compliance.csv", query_string={k: v for k, v in query.items() if k != "as_of"})
     assert b"hotline could not reach the rep" in now.get_data()  # as of now: the replayed lines count
+
+
+def test_with_the_database_down_and_the_spool_unwritable_callers_get_twiml_and_nothing_claims_it_was_kept(
+        hotline, tmp_path, caplog):
+    # a probe made the data dir immutable and cut the database: the caller got Twilio's application error (a 500),
+    # the rep's ACK was lost with a 500, and the log said "spooled" / "kept in the spool" before the write failed
+    unwritable = tmp_path / "spool-host"
+    unwritable.mkdir()
+    dead = hotline.settings.with_overrides(database_url=_unreachable_url(hotline, tmp_path), data_dir=unwritable)
+    broken = Hotline.build(dead, clock=hotline.clock, jobs=JobQueue(hotline.jobs.redis, dead.queue_name))
+    healthy = Hotline.build(hotline.settings.with_overrides(data_dir=unwritable), clock=hotline.clock,
+                            jobs=hotline.jobs)
+    client, healthy_client = create_app(broken).test_client(), create_app(healthy).test_client()  # their secrets made
+    for made in unwritable.iterdir():
+        made.unlink()
+    unwritable.rmdir()
+    unwritable.write_text("")  # the data dir is a file now: nothing can be written there, whoever runs it
+    try:
+        base = {"AccountSid": "AC" + "0" * 32, "From": "+14155550188", "To": "+15005550006"}
+        call = _post(client, "/twilio/voice", {**base, "CallSid": "CA" + "5" * 32})
+        fallback = _post(client, "/twilio/voice/fallback", {**base, "CallSid": "CA" + "6" * 32})
+        sms = _post(client, "/twilio/sms", {**base, "MessageSid": "SM" + "5" * 32, "Body": "ACK 123456"})
+        status = _post(client, STATUS_CALLBACKS[0][0], {**base, **STATUS_CALLBACKS[0][1]})
+    finally:
+        broken.db.dispose()
+    for answer in (call, fallback):
+        assert answer.status_code == 200 and ElementTree.fromstring(answer.get_data(as_text=True)).tag == "Response"
+    assert sms.status_code == 200
+    said = ElementTree.fromstring(sms.get_data(as_text=True)).findtext("Message")
+    assert said.startswith("The hotline could not take your message right now, and nothing was changed")
+    assert status.status_code == 200
+    assert "kept in the spool" not in caplog.text and "spooled" not in caplog.text
+    assert caplog.text.count("could NOT keep a") == 4
+
+    try:
+        warnings = healthy_client.get("/healthz").get_json()["warnings"]
+    finally:
+        healthy.db.dispose()
+    assert any(w.startswith("this host's HOTLINE_DATA_DIR cannot be written") for w in warnings), warnings
