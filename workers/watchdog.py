@@ -32,12 +32,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import DueStep, Page, PageStatus, StepStatus
+from app.models import Callback, CallbackOutcome, DueStep, Page, PageStatus, StepStatus
 from app.queue import JOB_FUNCTIONS, LOOKUP_KINDS, PendingJob, announce_deployment
 from app.reference_clock import announce_offset
 from app.services import leases
 from app.services.call_endings import settle_unreported_calls
-from app.services.callback_calls import due_callbacks
+from app.services.callback_calls import FIRST_TRY_GRACE, due_callbacks
 from app.services.caller_limits import limits_from
 from app.services.deliveries import due_deliveries
 from app.services.helpdesk_webhooks import webhook_jobs
@@ -267,7 +267,12 @@ def next_wake(hotline: Hotline, interval: float, redis_ok: bool = True) -> float
         page_due = session.scalar(select(func.min(Page.next_attempt_at)).where(
             Page.status == PageStatus.QUEUED, Page.next_attempt_at > now - TAKEOVER))
         sending = session.scalar(select(func.min(Page.sending_since)).where(Page.status == PageStatus.SENDING))
+        never_tried = session.scalar(select(func.min(Callback.requested_at)).where(  # ``due_callbacks``' first hand-over
+            Callback.rep_call_sid == "", Callback.outcome == CallbackOutcome.PENDING, Callback.attempts == 0,
+            Callback.requested_at > now - FIRST_TRY_GRACE))
     marks: list[datetime] = []
+    if never_tried is not None:  # a rep's CALL whose job was lost: handed over at its grace, not a whole interval on
+        marks.append(never_tried + FIRST_TRY_GRACE + timedelta(seconds=MIN_WAKE_SECONDS))
     for due in (step_due, page_due):
         if due is not None:
             marks += [due, due + GRACE, due + TAKEOVER] if not redis_ok else [due + GRACE, due + TAKEOVER]
