@@ -496,6 +496,12 @@ def run_checks(
         twilio_account_problems(settings, report)
     if settings.smtp_host and not {"SMTP_PORT", "SMTP_TLS"} & broken:
         smtp_problems(settings, report, strict=role == Role.CHECK)
+    elif not settings.smtp_host:
+        half = [name for name in ("SMTP_USERNAME", "SMTP_PASSWORD") if (env.get(name) or "").strip()]
+        if half:  # meant to send e-mail, and every e-mail would be skipped in silence
+            report.warn("SMTP_HOST", f"{' and '.join(half)} set but SMTP_HOST is empty: no e-mail is sent (the "
+                        "customers' updates, proposals and receipts by e-mail are logged as skipped)",
+                        "set SMTP_HOST to the mail server, or remove the other SMTP_ settings")
     database_ok = "DATABASE_URL" not in broken and database_problems(settings, report, migrate)
     redis_ok = redis_problems(settings, report, strict=role == Role.CHECK)
     if redis_ok:

@@ -105,9 +105,10 @@ def url_problem(text: str, *, base: bool = False) -> str | None:
 
 
 def base_url_text(raw: str) -> str:
-    """``raw`` without surrounding whitespace and trailing slashes (those of ``https://`` itself stay)."""
+    """``raw`` without surrounding whitespace and trailing slashes (those of ``https://`` itself stay), its scheme in
+    lower case (schemes are case-insensitive: ``HTTPS://`` was refused as "not an http(s) URL")."""
     scheme, separator, rest = raw.strip().partition("://")
-    return scheme + separator + rest.rstrip("/") if separator else scheme.rstrip("/")
+    return scheme.lower() + separator + rest.rstrip("/") if separator else scheme.rstrip("/")
 
 
 def _http_url(variable: str, raw: str) -> str:

@@ -93,7 +93,12 @@ def signed_for_another_url(req: Request, settings: Settings) -> str | None:
 def _log_refusal(req: Request, settings: Settings) -> None:
     found = signed_for_another_url(req, settings)
     if found is None:
-        log.warning("refused unsigned webhook %s from %s", req.path, req.remote_addr)
+        if req.headers.get("X-Twilio-Signature"):  # signed, but not with this token for any URL it could be
+            log.warning("refused webhook %s from %s: its X-Twilio-Signature does not match. Fix: if Twilio sent it, "
+                        "TWILIO_AUTH_TOKEN is not the account's current auth token (rotated?)", req.path,
+                        req.remote_addr)
+        else:
+            log.warning("refused unsigned webhook %s from %s", req.path, req.remote_addr)
         return
     base = found.split("://", 1)[0] + "://" + req.host
     configured = settings.public_base_url or f"unset: the request URL, {req.host_url.rstrip('/')}"

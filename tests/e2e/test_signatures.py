@@ -98,11 +98,16 @@ def test_a_signature_for_another_url_than_public_base_url_is_logged_naming_publi
                        "PUBLIC_BASE_URL and the number's webhook URLs in the Twilio console the same https address")
 
 
-def test_a_request_signed_for_nothing_here_is_logged_as_unsigned(client, caplog):
+def test_a_request_signed_with_another_token_says_the_signature_does_not_match_and_an_unsigned_one_says_so(
+        client, caplog):
+    # a probe's requests signed with a rotated token were logged as "unsigned": the operator was told the wrong thing
     with caplog.at_level(logging.WARNING, logger="app.voice.signature"):
         resp = client.post("/twilio/voice", data=PARAMS, headers={
             "X-Twilio-Signature": _sign("https://hotline.example.org/twilio/voice", PARAMS, "some-other-token"),
             "Host": "hotline.example.org"})
-    assert resp.status_code == 403
-    [message] = [r.getMessage() for r in caplog.records if r.name == "app.voice.signature"]
-    assert message.startswith("refused unsigned webhook /twilio/voice from")
+        unsigned = client.post("/twilio/voice", data=PARAMS, headers={"Host": "hotline.example.org"})
+    assert resp.status_code == 403 and unsigned.status_code == 403
+    signed, bare = [r.getMessage() for r in caplog.records if r.name == "app.voice.signature"]
+    assert signed.startswith("refused webhook /twilio/voice from") and "X-Twilio-Signature does not match" in signed
+    assert "TWILIO_AUTH_TOKEN" in signed
+    assert bare.startswith("refused unsigned webhook /twilio/voice from")

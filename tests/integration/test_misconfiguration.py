@@ -94,6 +94,19 @@ def test_callback_regions_with_a_wrong_separator_or_unknown_code_are_refused(cli
         assert words in result.output
 
 
+def test_an_upper_case_scheme_is_a_scheme():
+    # a probe's PUBLIC_BASE_URL=HTTPS://H.EXAMPLE.COM was refused as "not an http(s) URL", and serve would not start
+    assert Settings.from_env({"PUBLIC_BASE_URL": "HTTPS://hotline.example.com/"}).public_base_url == (
+        "https://hotline.example.com")
+
+
+def test_smtp_credentials_without_smtp_host_are_a_warning_of_check(cli):
+    # a probe set SMTP_USERNAME and SMTP_PASSWORD and forgot SMTP_HOST: check said nothing, and every e-mail to the
+    # customers was skipped
+    result = cli("check", SMTP_USERNAME="mailer", SMTP_PASSWORD="s3cret", SMTP_HOST="")
+    assert "SMTP_HOST" in result.output and "SMTP_USERNAME and SMTP_PASSWORD set but SMTP_HOST is empty" in result.output
+
+
 def test_regions_with_spaces_after_commas_are_read():
     assert Settings.from_env({"ALLOWED_CALLBACK_REGIONS": "us, gb"}).allowed_callback_regions == ("US", "GB")
 
