@@ -290,8 +290,12 @@ def users() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 def users_create(email: str, name: str, role: str, rep_name: str, password_stdin: bool) -> None:
     """Create a dashboard user; the password is asked for twice, hidden, unless --password-stdin."""
-    from app.services.users import InvalidUser, create_user
+    from app.services.users import InvalidUser, check_identity, create_user
 
+    try:  # before the password is asked for twice
+        check_identity(email, name)
+    except InvalidUser as exc:
+        raise click.ClickException(str(exc)) from exc
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:

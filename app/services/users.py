@@ -80,15 +80,20 @@ def verify_password(password_hash: str, password: str) -> bool:
     return check_password_hash(password_hash, password)
 
 
-def create_user(session: Session, email: str, name: str, password: str, role: Role | str, now: datetime,
-                rep_name: str | None = None) -> User:
-    """Add a dashboard user, optionally linked to the on-call rep named ``rep_name``."""
-    email = normalise_email(email)
-    name = (name or "").strip()
+def check_identity(email: str, name: str) -> tuple[str, str]:
+    """The e-mail (normalised) and name of a new user; InvalidUser saying what is wrong (asked before a password)."""
+    email, name = normalise_email(email), (name or "").strip()
     if len(email) > 254 or not EMAIL_RE.match(email):
         raise InvalidUser("e-mail must look like name@example.com")
     if not name or len(name) > 200 or not name.isprintable():
         raise InvalidUser("name must be 1-200 printable characters")
+    return email, name
+
+
+def create_user(session: Session, email: str, name: str, password: str, role: Role | str, now: datetime,
+                rep_name: str | None = None) -> User:
+    """Add a dashboard user, optionally linked to the on-call rep named ``rep_name``."""
+    email, name = check_identity(email, name)
     role = _role(role)
     rep_id = _rep_id(session, rep_name)
     password_hash = hash_password(password)

@@ -212,6 +212,11 @@ def test_cli_errors_are_clear_and_change_nothing(cli):
     mismatch = cli("users", "create", "--email", "a@hotline.example", "--name", "A", "--role", "admin",
                    input="first admin secret\nsomething else entirely\n")
     assert mismatch.exit_code != 0 and "do not match" in mismatch.output.lower()
+    # a bad e-mail is said before the password is asked for (a probe typed it twice, then was told)
+    bad = cli("users", "create", "--email", "not-an-email", "--name", "X", "--role", "admin",
+              input="first admin secret\nfirst admin secret\n")
+    assert bad.exit_code == 1 and "Password" not in bad.output
+    assert "Error: e-mail must look like name@example.com" in bad.output
     assert _cli_users(cli.db_url) == []
     args = ("users", "create", "--email", "a@hotline.example", "--name", "A", "--role", "admin", "--password-stdin")
     assert cli(*args, input="first admin secret\n").exit_code == 0
