@@ -283,10 +283,13 @@ class IncidentSaved:
 
 @dataclass(frozen=True)
 class PinChecked:
-    """Answer to a CheckPin effect; ``ticket`` carries the details on file only when ``ok``."""
+    """Answer to a CheckPin effect; ``ticket`` carries the details on file only when ``ok``. ``incident``: the keyed
+    digits are the reference of another open incident of the caller's number (not the newest, which was asked
+    for): the caller proved that one, and calls about it."""
 
     ok: bool
     ticket: TicketInfo | None = None
+    incident: IncidentInfo | None = None
 
 
 Event = CallStarted | Gathered | NoInput | Recorded | TicketLookedUp | IncidentSaved | PinChecked

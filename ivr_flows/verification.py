@@ -127,6 +127,10 @@ def on_repeat_check(state: CallState, event: Event, now: datetime) -> Step:
         return on_repeat_verify(replace(state, stage=Stage.REPEAT_VERIFY), event, now)  # the check got lost
     if not isinstance(event, PinChecked):
         return repeat(state, now)
+    if event.ok and event.incident is not None:  # the reference of their other open incident: that one it is
+        ok = replace(state, verified="reference", incident=event.incident, stage=Stage.ADD_INFO, tries=0, pin_tries=0)
+        return proven(ok, now, t(ok, "thanks"), *incident_lines(ok, now),
+                      effects=(log("caller_verified", how="reference", other_incident=event.incident.reference),))
     if event.ok:
         ok = replace(state, verified="pin", stage=Stage.ADD_INFO, tries=0, pin_tries=0,
                      ticket=event.ticket or state.ticket)

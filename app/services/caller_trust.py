@@ -6,10 +6,10 @@ import re
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, object_session
 
-from app.models import Account, Incident, Ticket
+from app.models import Account, CallSession, Incident, IncidentStatus, Ticket
 from app.services.events import log_event
 from app.services.support_pin import check_pin
 from ivr_flows.model import CheckPin, IncidentInfo, PinChecked, SaveIncident, TicketInfo, TicketMatch
@@ -49,7 +49,11 @@ def incident_info(incident: Incident, caller: str) -> IncidentInfo:
 
 def answer_pin_check(session: Session, effect: CheckPin, call_sid: str, now: datetime) -> PinChecked:
     """Check keyed digits against the support PIN of the keyed ticket's account, or of the account an incident's
-    caller proved it with."""
+    caller proved it with. Digits that are the reference of another open incident of the caller's number (the
+    newest is the one asked for) prove that one: a customer with two open incidents reached only the newer."""
+    other = _other_open_incident(session, effect, call_sid)
+    if other is not None:
+        return PinChecked(ok=True, incident=incident_info(other, _caller_of(session, call_sid)))
     account, ticket = _pin_for(session, effect)
     ok = check_pin(account, effect.pin, now)
     # The digits are never logged; the outcome is, so guessing shows on the incident's log.
@@ -59,6 +63,21 @@ def answer_pin_check(session: Session, effect: CheckPin, call_sid: str, now: dat
         detail["ticket_proven"] = account is not None
     log_event(session, at=now, actor="ivr", kind="support_pin_checked", call_sid=call_sid, detail=detail)
     return PinChecked(ok=ok, ticket=ticket_info(ticket, verified=True) if ok and ticket else None)
+
+
+def _caller_of(session: Session, call_sid: str) -> str:
+    call = session.get(CallSession, call_sid)
+    return call.from_number if call is not None else ""
+
+
+def _other_open_incident(session: Session, effect: CheckPin, call_sid: str) -> Incident | None:
+    """The caller's open incident whose reference the digits are, when it is not the one asked about."""
+    caller = _caller_of(session, call_sid)
+    if not effect.incident_reference or not caller.startswith("+") or not re.fullmatch(r"\d{6}", effect.pin):
+        return None
+    return session.scalar(select(Incident).where(
+        Incident.reference == effect.pin, Incident.reference != effect.incident_reference,
+        Incident.status == IncidentStatus.OPEN, or_(Incident.callback_phone == caller, Incident.caller_id == caller)))
 
 
 def note_verified(session: Session, incident: Incident, verified: str) -> None:

@@ -11,6 +11,7 @@ from app.models import CallSession, DueStep, Incident, IncidentEvent, IncidentSo
 from app.services.events import events_of
 from app.services.tickets import parse_ticket_input, upsert_ticket
 from ivr_flows.prompts import say_digits
+from tests.integration.board_support import make_incident
 
 CALLER = "+14155550100"
 
@@ -266,6 +267,28 @@ def test_repeat_caller_hears_status_and_adds_information_after_keying_the_refere
     with hotline.db.session() as s:
         added = s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "information_added")).all()
     assert len(added) == 1 and "Frankfurt" in added[0].detail["text"]
+
+
+def test_a_caller_with_two_open_incidents_reaches_the_older_one_by_its_reference(phone, hotline):
+    # a probe's customer keyed the reference of her older open incident: "Sorry, that number doesn't match" twice,
+    # then a new incident, paging the reps again; only the newest open incident of the number could be reached
+    now = hotline.clock.now()
+    older = make_incident(hotline, reference="111111", callback_phone=CALLER, caller_id=CALLER,
+                          captured_at=now - timedelta(minutes=9))
+    newer = make_incident(hotline, reference="222222", callback_phone=CALLER, caller_id=CALLER,
+                          captured_at=now - timedelta(minutes=4))
+    call = phone(CALLER)
+    call.dial()
+    call.press("1")
+    assert "reference number from your text message" in _said(call.press("1"))  # add information
+    proven = _said(call.press("111111"))
+    assert "doesn't match" not in proven and say_digits("111111") in proven
+    call.say("The EU relay fails too.")
+    call.record(seconds=5)
+    with hotline.db.session() as s:
+        added = s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "information_added")).all()
+        assert [e.incident_id for e in added] == [older] and len(s.scalars(select(Incident)).all()) == 2
+        assert newer != older
 
 
 def test_a_bare_hash_at_the_ticket_question_is_no_ticket_as_twilio_plays_the_gather(phone, hotline):
