@@ -94,6 +94,12 @@ PROMPTS: dict[str, str] = {
                        "werden. Drücken Sie die 9 zum Wiederholen.",
     "page_menu_owner_no_number": "Sie haben ihn um {at} bestätigt: Erreichen Sie den Kunden schriftlich; die "
                                  "E-Mail-Adresse steht in der SMS. Drücken Sie die 9 zum Wiederholen.",
+    "page_alert_at_risk": "Dies ist eine Warnung: Die Frist ist nah, und kein Rückruf hat den Kunden erreicht.",
+    "page_alert_breach": "Dies ist eine Fristverletzung: Die Frist ist verstrichen, und kein Rückruf hat den Kunden "
+                         "erreicht.",
+    "page_alert_owned": "{owner} hat ihn um {at} bestätigt.",
+    "page_menu_take_over": "Drücken Sie die 2, um ihn zu übernehmen und jetzt mit dem Kunden verbunden zu werden. "
+                           "Drücken Sie die 9 zum Wiederholen.",
     "page_no_key": "Keine Taste gedrückt. Dieser Alarm ist nicht bestätigt; wir alarmieren weiter. Auf Wiederhören.",
     "page_connecting": "Wir verbinden Sie jetzt mit dem Kunden.",
     "page_owned_by_other": "Vorfall {ref} wurde bereits von {owner} um {at} bestätigt. Bei diesem Anruf müssen Sie "

@@ -86,6 +86,10 @@ PROMPTS: dict[str, str] = {
     "page_menu_owner": "You acknowledged it at {at}. Press 2 to be connected to the customer now. Press 9 to repeat.",
     "page_menu_owner_no_number": "You acknowledged it at {at}: reach the customer in writing; the e-mail address is "
                                  "in the text message. Press 9 to repeat.",
+    "page_alert_at_risk": "This is an at-risk alert: the deadline is near and no callback has reached the customer.",
+    "page_alert_breach": "This is a breach alert: the deadline has passed and no callback has reached the customer.",
+    "page_alert_owned": "{owner} acknowledged it at {at}.",
+    "page_menu_take_over": "Press 2 to take it over and be connected to the customer now. Press 9 to repeat.",
     "page_no_key": "No key pressed. This page is not acknowledged; we will keep paging. Goodbye.",
     "page_connecting": "Connecting you to the customer now.",
     "page_owned_by_other": "Incident {ref} was already acknowledged by {owner} at {at}. You need do nothing on this "

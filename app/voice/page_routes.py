@@ -19,6 +19,7 @@ from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
 from app.webhooks import answer_once, answer_status
 
+ALERTS = ("at_risk", "breach")  # page purposes that alert about the promise itself: never settled by an ACK
 bp = Blueprint("page_voice", __name__, url_prefix="/twilio/page")
 
 
@@ -43,6 +44,8 @@ def _settled(session, page: Page, incident: Incident) -> str:
         return text("page_closed", ref=ref)
     if page.role == TAM_ROLE or incident.acknowledged_at is None or incident.acknowledged_by == page.rep_id:
         return ""  # the TAM is told in any case: their words ask nothing of them
+    if page.purpose in ALERTS and incident.callback_answered_at is None and incident.reached_by_email_at is None:
+        return ""  # an acknowledgement keeps no promise: the alert stands (a manager was told "You need do nothing")
     owner = session.get(Rep, incident.acknowledged_by) if incident.acknowledged_by else None
     return text("page_owned_by_other", ref=ref, owner=owner.name if owner else "someone else",
                 at=spoken_time(incident.acknowledged_at, page_zone(page)))
@@ -64,10 +67,22 @@ def _menu(session, page: Page, incident: Incident) -> str:
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=f"/twilio/page/voice/key?page={page.id}",
                              method="POST", action_on_empty_result=False)
     gather.say(spoken_summary(incident, page_zone(page)), **REP_VOICE)
+    if page.purpose in ALERTS:  # what the alert is, and who has it (no "Press 1 to acknowledge" once someone has)
+        gather.say(_alert_words(session, page, incident), **REP_VOICE)
     gather.say(_menu_words(page, incident), **REP_VOICE)
     response.say(text("page_no_key"), **REP_VOICE)
     response.hangup()
     return str(response)
+
+
+def _alert_words(session, page: Page, incident: Incident) -> str:
+    """An at-risk or breach call: which it is, and who acknowledged the incident (no callback has reached them)."""
+    said = text("page_alert_breach" if page.purpose == "breach" else "page_alert_at_risk")
+    if incident.acknowledged_at is None or incident.acknowledged_by == page.rep_id:
+        return said
+    owner = session.get(Rep, incident.acknowledged_by) if incident.acknowledged_by else None
+    return said + " " + text("page_alert_owned", owner=owner.name if owner else "someone",
+                             at=spoken_time(incident.acknowledged_at, page_zone(page)))
 
 
 def _menu_words(page: Page, incident: Incident) -> str:
@@ -76,6 +91,8 @@ def _menu_words(page: Page, incident: Incident) -> str:
     if incident.acknowledged_at is not None and incident.acknowledged_by == page.rep_id:
         at = spoken_time(incident.acknowledged_at, page_zone(page))
         return text("page_menu_owner" if incident.callback_phone else "page_menu_owner_no_number", at=at)
+    if incident.acknowledged_at is not None:  # an alert to someone else: taking it over is what is left to do
+        return text("page_menu_take_over" if incident.callback_phone else "page_menu_no_number")
     return text("page_menu" if incident.callback_phone else "page_menu_no_number")
 
 

@@ -70,3 +70,20 @@ def test_a_voice_page_answered_after_its_rep_acknowledged_by_sms_says_so_and_off
     at = spoken_time(desk.clock.now(), "America/Los_Angeles")
     assert f"You acknowledged it at {at}. Press 2 to be connected to the customer now. Press 9 to repeat." in call.heard
     assert "Press 1 to acknowledge" not in call.heard
+
+
+def test_a_breach_call_after_an_ack_with_no_callback_says_the_alert_stands_and_offers_the_take_over(desk, network):
+    # a probe's manager answered the breach call of an incident acknowledged 15 minutes before and never called
+    # back: "was already acknowledged by Alice ... You need do nothing on this call", while the SMS said BREACHED
+    incident, alice = desk.acknowledged_by_alice(network)
+    alice.expect_sms("AT RISK")
+    network.phone(MARIA).expect_sms("AT RISK")
+    desk.at(minutes=10)
+    maria = network.phone(MARIA).expect_sms("BREACHED").expect_call()
+    desk.at(minutes=16)
+    [call] = maria.calls
+    assert "You need do nothing" not in call.heard
+    assert "This is a breach alert: the deadline has passed and no callback has reached the customer." in call.heard
+    assert "Alice Primary acknowledged it at" in call.heard
+    assert "Press 2 to take it over and be connected to the customer now." in call.heard
+    assert "Press 1 to acknowledge" not in call.heard
