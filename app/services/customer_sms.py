@@ -157,7 +157,10 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
     the reps paged for it: ``oncall.customer_readers``)."""
     reps, owner = customer_readers(session, incident) if tell_owner else ([], None)
     readers = {r.phone: reader_role(r, owner) for r in reps if r.phone}
-    told = bool(readers) and not _owner_told_since(session, incident, now - OWNER_TOLD_EVERY)
+    reader_ids = sorted({r.id for r in reps if r.phone})
+    # at most one SMS per reader every OWNER_TOLD_EVERY: a reader who was told nothing yet (a new owner, the managers
+    # once the owner was deactivated) is told at once (a probe's new owner heard nothing for 15 minutes)
+    told = bool(readers) and not _told_since(session, incident, now - OWNER_TOLD_EVERY, set(reader_ids))
     if told:
         body_sms = text("cust_sms_to_owner", ref=incident.reference, company=company_name(incident),
                         text=_with_media(" ".join(body.split())[:QUOTE_LIMIT], media))
@@ -166,10 +169,17 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
                            body=body_sms, now=now, incident_id=incident.id)
     log_event(session, at=now, actor="customer", kind="customer_sms_message", incident_id=incident.id,
               detail={"text": _with_media(body[:QUOTE_LIMIT], media), "owner_told": told, "media": media,
-                      "owner_rep_id": owner.id if owner else None})
+                      "owner_rep_id": owner.id if owner else None, **({"told_rep_ids": reader_ids} if told else {})})
 
 
-def _owner_told_since(session: Session, incident: Incident, since: datetime) -> bool:
-    return (session.scalar(select(func.count(IncidentEvent.id)).where(
+def _told_since(session: Session, incident: Incident, since: datetime, readers: set[int]) -> bool:
+    """Every one of ``readers`` was texted the customer's words since ``since``. A line written before the readers
+    were kept on it names only the owner it was for (``owner_rep_id``)."""
+    lines = session.scalars(select(IncidentEvent.detail).where(
         IncidentEvent.incident_id == incident.id, IncidentEvent.kind == "customer_sms_message",
-        IncidentEvent.at > since, IncidentEvent.detail["owner_told"].as_boolean())) or 0) > 0
+        IncidentEvent.at > since)).all()
+    told: set[int] = set()
+    for detail in lines:
+        if (detail or {}).get("owner_told"):
+            told.update(detail.get("told_rep_ids") or [detail.get("owner_rep_id")])
+    return readers <= told

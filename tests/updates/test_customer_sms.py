@@ -481,3 +481,25 @@ def test_a_customers_text_before_anyone_acknowledged_reaches_the_reps_paged_for_
     assert (told.to_address, told.recipient, told.status) == (ALICE, "rep", "delivered")
     [line] = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
     assert line["owner_told"] is True and line["owner_rep_id"] is None
+
+
+def test_a_reader_told_nothing_yet_is_told_at_once_even_within_the_quiet_quarter_hour(desk, network, smtp):
+    # a probe's owner was deactivated minutes after the customer's first text reached them: the customer's next text
+    # reached nobody (one SMS per incident every 15 minutes, whoever had received it)
+    incident, _customer = _called_back(desk, network)
+    alice = network.phone(ALICE).expect_sms("the customer texted: Still failing")
+    _text_hotline(desk, "Still failing")
+    desk.settle()
+    assert alice.unmet == []
+    with desk.hotline.db.transaction() as s:
+        s.execute(update(Rep).where(Rep.phone == ALICE).values(active=False))  # she left the team
+    maria = network.phone(MARIA).expect_sms("the customer texted: Please call my colleague")
+    desk.clock.set(desk.clock.now() + timedelta(minutes=2))
+    _text_hotline(desk, "Please call my colleague")
+    desk.settle()
+    assert maria.unmet == []
+    desk.clock.set(desk.clock.now() + timedelta(minutes=2))
+    _text_hotline(desk, "Any news?")  # Maria was told two minutes ago: logged, no second SMS
+    desk.settle()
+    lines = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
+    assert [d["owner_told"] for d in lines] == [True, True, False]
