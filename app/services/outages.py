@@ -92,13 +92,16 @@ def write_outage_update(session: Session, outage: Outage, *, what_is_wrong: str,
     english = {"what_is_wrong": what_is_wrong, "expected_resolution": expected_resolution, "workaround": workaround}
     german = {field: words for field, words in (german or {}).items() if words.strip()}
     sent, in_english = 0, []
+    # the time every customer is told is the one the manager set (each incident's own interval said another)
+    outage.next_update_at = next_update_at or now + DEFAULT_NEXT_UPDATE
     for incident in linked_open_incidents(session, outage):
         words = {**english, **german} if is_german(incident.language) else english
-        if is_german(incident.language) and "what_is_wrong" not in german:
-            in_english.append(incident.reference)
-        result = write_update(session, incident, **words, by=by, via="outage", now=now, outage_id=outage.id)
+        if is_german(incident.language) and any(text.strip() and field not in german
+                                                for field, text in english.items()):
+            in_english.append(incident.reference)  # any field in English, not only the first one
+        result = write_update(session, incident, **words, by=by, via="outage", now=now, outage_id=outage.id,
+                              next_due_at=outage.next_update_at)
         sent += result.ok
-    outage.next_update_at = next_update_at or now + DEFAULT_NEXT_UPDATE
     log_event(session, at=now, actor=by, kind="outage_update_sent",
               detail={"outage_id": outage.id, "incidents": sent, "german_in_english": len(in_english)})
     return Result(True, f"Outage update sent to {sent} incidents.{_read_english(in_english)}")

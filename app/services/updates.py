@@ -191,9 +191,10 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
 
 def write_update(session: Session, incident: Incident, *, what_is_wrong: str, expected_resolution: str = "",
                  workaround: str = "", by: str, via: str, now: datetime, outage_id: int | None = None,
-                 rep_id: int | None = None) -> Result:
+                 rep_id: int | None = None, next_due_at: datetime | None = None) -> Result:
     """Record an update, send it to the customer by SMS and e-mail, and schedule the next one (``rep_id``: the rep
-    who wrote it, who reads the answer's times on their clock)."""
+    who wrote it, who reads the answer's times on their clock; ``next_due_at``: when the next is due, if not one
+    interval on: an outage's next update time, which its customers are told)."""
     what_is_wrong = what_is_wrong.strip()
     if not what_is_wrong:
         return Result(False, "Write what is wrong. Nothing was sent.")
@@ -218,9 +219,9 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
     if owed:
         close_round_steps(session, incident.id, round_, "update_written", now)
         follow_up.round += 1
-        follow_up.next_due_at = now + timedelta(minutes=follow_up.interval_minutes)
+        follow_up.next_due_at = next_due_at or now + timedelta(minutes=follow_up.interval_minutes)
         schedule_round(session, follow_up)  # moves the round's steps a schedule started just now wrote
-    channels = _send_to_customer(session, incident, row, follow_up.next_due_at, now)
+    channels = _send_to_customer(session, incident, row, follow_up.next_due_at if owed else next_due_at, now)
     log_event(session, at=now, actor=by or "rep", kind="customer_update_sent", incident_id=incident.id,
               detail={"update_id": row.id, "round": round_, "due_at": due.isoformat() if due else None,
                       "late_seconds": late, "via": via, "outage_id": outage_id, "channels": channels})

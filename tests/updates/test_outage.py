@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from app.models import CustomerUpdate, DueStep, Incident, Outage, OutageLink, ResolutionProposal
+from app.models import CustomerUpdate, DueStep, FollowUp, Incident, Outage, OutageLink, ResolutionProposal
 from app.models.user import Role
 from app.queue import JobQueue
 from app.reports.updates import update_figures
@@ -134,13 +134,19 @@ def test_outage_with_20_linked_incidents_updated_and_resolved_together(hotline, 
     # -- one update for the outage reaches every linked customer, each in their language
     clock.advance(minutes=5)
     sms_before = len(telephony.sms)
+    next_at = (clock.now() + timedelta(minutes=20)).replace(second=0, microsecond=0)
     sent = post_form(client, f"/outages/{outage.id}/update", {
-        "what_is_wrong": "A load balancer in the EU region drops connections", "expected_resolution": "04:00 UTC"})
+        "what_is_wrong": "A load balancer in the EU region drops connections", "expected_resolution": "04:00 UTC",
+        "next_update_at": f"{next_at:%Y-%m-%d %H:%M}"})
     assert sent.status_code == 302
     settle(hotline)
     new_sms = telephony.sms[sms_before:]
     updates = [m for m in new_sms if "load balancer" in m.body]
     assert sorted(m.to for m in updates) == sorted(customers.values())
+    # every customer is told the next update time the manager set (a probe's were told each incident's own interval)
+    with hotline.db.session() as s:
+        follow_ups = s.scalars(select(FollowUp).where(FollowUp.incident_id.in_([i.id for i in linked]))).all()
+    assert {f.next_due_at for f in follow_ups} == {next_at}
     assert sum("Erwartete Behebung: 04:00 UTC" in m.body for m in updates) == 6
     assert sum("Expected resolution: 04:00 UTC" in m.body for m in updates) == 14
     mails = [m for m in smtp.inbox.messages if "load balancer" in m.get_content()]
