@@ -34,3 +34,14 @@ def refused_kind(number: PhoneNumber) -> str:
     if kind in CALLABLE_TYPES:
         return ""
     return _KIND_WORDS.get(kind, "a number of a kind we do not dial")
+
+
+def is_textable(e164: str) -> bool:
+    """True for numbers that can take an SMS (mobile, or a mobile-or-fixed-line range)."""
+    if not e164:
+        return False
+    try:
+        kind = phonenumbers.number_type(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return False
+    return kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)

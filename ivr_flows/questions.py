@@ -17,6 +17,7 @@ from .model import (
     Stage,
     TicketMatch,
 )
+from .number_kinds import is_textable
 from .prompts import say_digits, say_duration, say_email, say_phone, say_time, spell_email, text
 from .validate import clean_text, is_valid_email, is_valid_phone, parse_callback_number
 
@@ -224,7 +225,9 @@ def _triage(state: CallState, now: datetime | None) -> Reply:
 
 def _non_critical(state: CallState, now: datetime | None) -> Reply:
     lines = [t(state, "non_critical")] if state.tries == 0 else []
-    lines.append(t(state, "non_critical_menu"))
+    # the text message with how to open a ticket is offered only to a number that takes one (a landline was
+    # promised an SMS that never came)
+    lines.append(t(state, "non_critical_menu" if is_textable(state.caller_id) else "non_critical_menu_no_sms"))
     return _reply(state, lines, gather=_menu(state))
 
 

@@ -24,6 +24,7 @@ from .model import (
     TicketLookedUp,
     TicketMatch,
 )
+from .number_kinds import is_textable
 from .prompts import say_digits, text
 from .questions import question, t
 from .steps import after_triage, enter, fail, go, log, miss, repeat
@@ -107,7 +108,7 @@ def _on_non_critical(state: CallState, event: Event, now: datetime) -> Step:
     def on_answer(s: CallState, ev: Gathered, n: datetime) -> Step:
         keys = answers.menu_key(ev)  # "two" said is the key 2, not a "no"
         speech = " ".join(answers.words(ev.speech))
-        if keys == "2":  # issue 11: a text message with how to open a ticket, then goodbye
+        if keys == "2" and is_textable(s.caller_id):  # issue 11: a text message with how to open a ticket, then goodbye
             done = replace(s, stage=Stage.DONE, tries=0)
             reply = Reply(lang=s.lang, say=(t(s, "non_critical_sms_sent"), t(s, "non_critical_goodbye")), hangup=True)
             return Step(state=done, reply=reply, effects=(RecordNonCritical(send_howto=True),))

@@ -29,6 +29,10 @@ PROMPTS: dict[str, str] = {
         "kritischer Ausfall fortzufahren. Für eine SMS, wie Sie ein Ticket eröffnen, drücken Sie die 2. "
         "Andernfalls können Sie jetzt auflegen."
     ),
+    "non_critical_menu_no_sms": (
+        "Falls Ihr E-Mail-Versand doch ausgefallen ist, drücken Sie die 1, um als kritischer Ausfall fortzufahren. "
+        "Andernfalls können Sie jetzt auflegen."
+    ),
     "non_critical_sms_sent": "Wir schicken Ihnen eine SMS, wie Sie ein Ticket eröffnen.",
     "non_critical_goodbye": "Vielen Dank für Ihren Anruf. Auf Wiederhören.",
     # repeat caller

@@ -25,6 +25,10 @@ PROMPTS: dict[str, str] = {
         "If your e-mail sending is in fact down, press 1 to continue as a critical "
         "outage. To get a text message on how to open a ticket, press 2. Otherwise, you can hang up now."
     ),
+    "non_critical_menu_no_sms": (
+        "If your e-mail sending is in fact down, press 1 to continue as a critical outage. Otherwise, you can hang "
+        "up now."
+    ),
     "non_critical_sms_sent": "We are sending you a text message on how to open a ticket.",
     "non_critical_goodbye": "Thank you for calling. Goodbye.",
     # repeat caller

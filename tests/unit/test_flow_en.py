@@ -28,6 +28,7 @@ from ivr_flows import (
     advance,
     question,
 )
+from ivr_flows.model import RecordNonCritical
 
 from .flow_driver import ACME_TICKET, NOW, US_CALLER, Call, round_trip, run, silent_until
 
@@ -651,3 +652,16 @@ def test_flow_uses_the_given_clock_only():
 def test_unknown_ticket_info_fields_survive_round_trip():
     state = CallState(stage=Stage.COMPANY, ticket=TicketInfo(number="1", company="Ä"), pending="Ä")
     assert round_trip(state) == state
+
+
+@pytest.mark.parametrize(("caller_id", "texted"), [(US_CALLER, True), ("+4930901899", False)])
+def test_the_ticket_how_to_by_text_message_is_offered_only_to_a_number_that_takes_one(caller_id, texted):
+    # a probe's Berlin landline was promised "Wir schicken Ihnen eine SMS" after 9 then 2, and none was ever sent
+    call = run(Call(caller_id=caller_id), [("press", "1"), ("press", "9")])
+    assert ("press 2" in call.said) is texted
+    call.press("2")
+    if texted:
+        assert call.stage is Stage.DONE and "We are sending you a text message" in call.said
+        assert [e.send_howto for e in call.effects(RecordNonCritical)][-1] is True
+    else:
+        assert "text message" not in call.said and call.stage is Stage.NON_CRITICAL  # 2 is no answer there
