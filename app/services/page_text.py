@@ -106,9 +106,13 @@ def minutes_left(incident: Incident, now: datetime) -> int:
     return max(0, math.ceil((incident.callback_due_at - now).total_seconds() / 60))
 
 
-def number_corrected_sms(incident: Incident, tz: str = "UTC") -> str:
-    """Tells the reps paged so far that the caller corrected their callback number after the page."""
+def number_corrected_sms(incident: Incident, tz: str = "UTC", tam: bool = False) -> str:
+    """Tells the reps paged so far that the caller corrected their callback number after the page (the account's
+    TAM only that it changed: they are told, never asked to call)."""
     phone = phone_with_extension(incident.callback_phone, callback_extension(incident)) or "none"
+    if tam:
+        return (f"SEV1 {incident.reference} {company_name(incident)}: the caller corrected their callback number to "
+                f"{phone}; the on-call reps have it.")
     return (f"SEV1 {incident.reference} {company_name(incident)}: the caller corrected their callback number. Call "
             f"back {phone} by {hhmm(incident.callback_due_at, tz)}, not the number in the first page.")
 

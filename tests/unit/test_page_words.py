@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from app.models import Incident
-from app.services.page_text import alert_sms, minutes_left, page_sms, spoken_summary
+from app.services.page_text import alert_sms, minutes_left, number_corrected_sms, page_sms, spoken_summary
 
 DUE = datetime(2026, 12, 5, 17, 29, tzinfo=UTC)
 
@@ -46,3 +46,12 @@ def test_the_minutes_left_are_rounded_up():
     assert "AT RISK, 5 min left" in alert_sms(incident, "at_risk", DUE - timedelta(seconds=299))
     assert minutes_left(incident, DUE - timedelta(minutes=5)) == 5
     assert minutes_left(incident, DUE + timedelta(seconds=3)) == 0
+
+
+def test_a_corrected_number_asks_the_reps_to_call_it_and_tells_the_tam_only_that_it_changed():
+    incident = _incident(phone="+14155550298")
+    assert number_corrected_sms(incident).endswith("Call back +14155550298 by 17:29 UTC, not the number in the first "
+                                                   "page.")
+    tam = number_corrected_sms(incident, tam=True)
+    assert tam.endswith("corrected their callback number to +14155550298; the on-call reps have it.")
+    assert "Call back" not in tam
