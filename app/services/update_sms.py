@@ -111,6 +111,8 @@ def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datet
     elif command == "UPDATE":
         result = write_update(session, incident, what_is_wrong=rest, by=rep.name, via="sms", now=now, rep_id=rep.id)
     else:
+        if not rest:  # the customer would read "We believe your problem is resolved." and nothing of what changed
+            return f"Say what fixed it: {command} {incident.reference} <what was done>. Nothing was sent."
         kind = ProposalKind.WORKAROUND if command == "WORKAROUND" else ProposalKind.RESOLVED
         result = propose(session, incident, kind, summary=rest, by=rep.name, now=now, settings=settings)
     return result.message

@@ -35,6 +35,18 @@ def test_a_workaround_summary_after_a_colon_reads_as_written(desk, network, smtp
     assert [p.summary for p in _rows(desk, ResolutionProposal, incident_id=incident.id)] == ["use port 2525"]
 
 
+@pytest.mark.parametrize("command", ["PROPOSE", "WORKAROUND"])
+def test_a_proposal_without_words_is_not_sent(desk, network, smtp, command):
+    # a probe's bare "PROPOSE 883158" went out: the customer read "We believe your problem is resolved." and nothing
+    # of what was done
+    incident, _customer = _called_back(desk, network)
+    ref = incident.reference
+    [reply] = _text_hotline(desk, f"{command} {ref}", sender=ALICE)
+    assert reply == f"Say what fixed it: {command} {ref} <what was done>. Nothing was sent."
+    desk.settle()
+    assert _rows(desk, ResolutionProposal, incident_id=incident.id) == []
+
+
 @pytest.mark.parametrize("body", ["UPDATE {a} {b} DB failover done", "UPDATE DB failover done", "PROPOSE fixed"])
 def test_an_update_command_without_a_reference_says_nothing_was_sent(desk, network, smtp, body):
     incident, _customer = _called_back(desk, network)
