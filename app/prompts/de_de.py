@@ -280,6 +280,8 @@ PROMPTS.update({
                                      "ist geschlossen.",
     "resolution_rejected_to_owner": "SEV1 {ref} {company}: Der Kunde sagt, es ist NICHT gelöst{words}. Die Updates "
                                     "gehen weiter: das nächste bis {due}. Antworten Sie UPDATE {ref} <Text>.",
+    "workaround_confirmed_to_owner": "SEV1 {ref} {company}: Der Kunde bestätigt, dass die Umgehungslösung "
+                                     "funktioniert. Der Vorfall ist geschlossen.",
     "cust_sms_to_owner": "SEV1 {ref} {company}: Der Kunde schreibt: {text}",
     "cust_sms_media": " Bilder und Dateien per SMS können wir nicht sehen: Bitte beschreiben Sie in Worten, "
                       "was Sie sehen.",

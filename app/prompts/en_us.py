@@ -268,6 +268,8 @@ PROMPTS.update({
                                      "is closed.",
     "resolution_rejected_to_owner": "SEV1 {ref} {company}: the customer says it is NOT resolved{words}. Updates go "
                                     "on: the next is due by {due}. Reply UPDATE {ref} <text>.",
+    "workaround_confirmed_to_owner": "SEV1 {ref} {company}: the customer confirmed the workaround works. The "
+                                     "incident is closed.",
     "cust_sms_to_owner": "SEV1 {ref} {company}: the customer texted: {text}",
     "cust_sms_media": " We cannot see pictures or files sent by SMS: please describe what you see in words.",
 })

@@ -160,7 +160,8 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
                           "seconds_since_capture": round((now - incident.captured_at).total_seconds(), 1),
                           "outage_id": proposal.outage_id})
         if via != "verbal":  # recorded by the rep who spoke with them: nobody to tell
-            _tell_readers(session, incident, now, "resolution_confirmed_to_owner")
+            _tell_readers(session, incident, now, "workaround_confirmed_to_owner"
+                          if proposal.kind == ProposalKind.WORKAROUND else "resolution_confirmed_to_owner")
         return Result(True, update_text.decision_reply(incident, True, spoken))
     follow_up = follow_up_of(session, incident, lock=True)
     follow_up.state = FollowUpState.UPDATING

@@ -33,6 +33,11 @@ def test_a_workaround_summary_after_a_colon_reads_as_written(desk, network, smtp
     assert reply == f"Proposed to the customer of {ref}; waiting for their answer."
     desk.settle()
     assert [p.summary for p in _rows(desk, ResolutionProposal, incident_id=incident.id)] == ["use port 2525"]
+    # the owner is told it was the workaround the customer confirmed (a probe's was told "confirmed it is resolved")
+    alice = network.phone(ALICE).expect_sms(f"SEV1 {ref} Acme Mail: the customer confirmed the workaround works.")
+    _text_hotline(desk, f"YES {ref}")
+    desk.settle()
+    assert alice.unmet == []
 
 
 @pytest.mark.parametrize("command", ["PROPOSE", "WORKAROUND"])
