@@ -183,6 +183,8 @@ def _acknowledge(ev: Acknowledge, snap: Snapshot, now: datetime) -> Decision:
         return _first_ack(snap, "acknowledged")
     if ev.take_over and ev.rep_id is not None:
         return _take_over(snap, "taken_over")
+    if not snap.owner_active and ev.rep_id is not None:  # its owner was deactivated: nobody works it any more
+        return replace(_take_over(snap, "taken_over"), pages=())  # nobody to tell: the former rep is never paged
     return _refuse(snap, "refused_owned_by_other")
 
 

@@ -36,6 +36,7 @@ class Snapshot:
     textable_customer: bool = True  # the callback number can take an SMS (receipt, acknowledgement notice)
     has_email: bool = False  # the customer gave an e-mail address (the receipt goes there when no SMS can)
     owner_rep_id: int | None = None  # who acknowledged (or took it over)
+    owner_active: bool = True  # that rep is still active (not deactivated since: left, phone lost)
     acknowledged: bool = False  # also true for an acknowledgement by a login without a rep
     callback_in_flight: bool = False  # a bridged callback requested or placed, not yet finished
     # the customer's leg of a callback was dialled, as Twilio showed (``escalation.customer_dialled``): the at-risk

@@ -19,6 +19,7 @@ from app.models import (
     Incident,
     IncidentEvent,
     IncidentStatus,
+    Rep,
     StepKind,
     StepStatus,
 )
@@ -280,6 +281,8 @@ def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
         textable_customer=bool(incident.callback_phone) and is_textable(incident.callback_phone),
         has_email=bool(incident.email),
         owner_rep_id=incident.acknowledged_by,
+        owner_active=incident.acknowledged_by is None or bool(session.scalar(
+            select(Rep.active).where(Rep.id == incident.acknowledged_by))),
         acknowledged=incident.acknowledged_at is not None,
         callback_in_flight=in_flight,
         callback_started=any(customer_dialled(c) for c in bridged),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from twilio.request_validator import RequestValidator
 
-from app.models import DueStep, IncidentEvent, Page
+from app.models import DueStep, Incident, IncidentEvent, Page, Rep
 from app.services.page_text import hhmm
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.paging.conftest import ALICE, BOB, CUSTOMER
@@ -160,3 +160,17 @@ def test_an_ack_after_the_deadline_says_it_has_passed_and_to_call_now(desk, netw
     due = hhmm(incident.callback_due_at, "America/Los_Angeles")
     assert (f"Acknowledged {incident.reference}. The callback deadline {due} has passed: call Acme Mail on "
             f"{incident.callback_phone} now.") in reply
+
+
+def test_an_incident_whose_owner_was_deactivated_is_taken_over_by_the_next_ack(desk, network):
+    # a probe deactivated the rep who had acknowledged: the rep on call's ACK was refused ("already acknowledged by
+    # Bob") and nobody worked the incident until the at-risk alert
+    incident, _alice = desk.acknowledged_by_alice(network)
+    with desk.hotline.db.transaction() as s:
+        s.execute(update(Rep).where(Rep.phone == ALICE).values(active=False))  # she left the team
+    reply = _sms_from(desk, BOB, f"ACK {incident.reference}").get_data(as_text=True)
+    assert "already acknowledged" not in reply
+    desk.settle()  # nothing is sent to the former owner
+    with desk.hotline.db.session() as s:
+        bob = s.scalar(select(Rep.id).where(Rep.phone == BOB))
+        assert s.get(Incident, incident.id).acknowledged_by == bob

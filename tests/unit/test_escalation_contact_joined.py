@@ -39,3 +39,16 @@ def test_a_callback_number_corrected_after_the_page_is_texted_to_everyone_paged_
     decision = decide(NumberCorrected(), snap, T0)
     assert (decision.outcome, decision.pages) == (outcome, pages)
     assert decision.next_state == snap.state
+
+
+def test_an_ack_of_an_incident_whose_owner_was_deactivated_takes_it_over_and_pages_nobody():
+    # a probe deactivated the rep who had acknowledged an incident not yet called back: the rep on call's ACK was
+    # refused ("already acknowledged by Bob") and the incident stood stranded until the at-risk alert
+    from app.escalation import Acknowledge
+
+    owned = Snapshot(due_at=OPEN.due_at, acknowledged=True, owner_rep_id=2, owner_active=False)
+    decision = decide(Acknowledge(rep_id=1, paged_or_on_call=True), owned, T0)
+    assert decision.outcome == "taken_over" and decision.set_owner and decision.pages == ()
+    active = decide(Acknowledge(rep_id=1, paged_or_on_call=True), Snapshot(
+        due_at=OPEN.due_at, acknowledged=True, owner_rep_id=2), T0)
+    assert active.outcome == "refused_owned_by_other"
