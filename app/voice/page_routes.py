@@ -46,15 +46,19 @@ def _settled(session, page: Page, incident: Incident) -> str:
         return ""  # the TAM is told in any case: their words ask nothing of them
     if page.purpose in ALERTS and incident.callback_answered_at is None and incident.reached_by_email_at is None:
         return ""  # an acknowledgement keeps no promise: the alert stands (a manager was told "You need do nothing")
-    owner = session.get(Rep, incident.acknowledged_by) if incident.acknowledged_by else None
-    return text("page_owned_by_other", ref=ref, owner=owner.name if owner else "someone else",
+    return text("page_owned_by_other", ref=ref, owner=_owner_name(session, incident, "someone else"),
                 at=spoken_time(incident.acknowledged_at, page_zone(page)))
+
+
+def _owner_name(session, incident: Incident, nobody: str) -> str:
+    """The name of the rep who acknowledged ``incident`` (``nobody`` when none did, or by a login without a rep)."""
+    owner = session.get(Rep, incident.acknowledged_by) if incident.acknowledged_by else None
+    return owner.name if owner is not None else nobody
 
 
 def _tam_told(session, page: Page, incident: Incident) -> str:
     """The TAM's words, naming the rep who acknowledged once one has (never "the reps are being paged" then)."""
-    owner = session.get(Rep, incident.acknowledged_by) if incident.acknowledged_by else None
-    return say_and_hang_up(tam_spoken(incident, page_zone(page), owner.name if owner else ""))
+    return say_and_hang_up(tam_spoken(incident, page_zone(page), _owner_name(session, incident, "")))
 
 
 def _menu(session, page: Page, incident: Incident) -> str:
@@ -80,8 +84,7 @@ def _alert_words(session, page: Page, incident: Incident) -> str:
     said = text("page_alert_breach" if page.purpose == "breach" else "page_alert_at_risk")
     if incident.acknowledged_at is None or incident.acknowledged_by == page.rep_id:
         return said
-    owner = session.get(Rep, incident.acknowledged_by) if incident.acknowledged_by else None
-    return said + " " + text("page_alert_owned", owner=owner.name if owner else "someone",
+    return said + " " + text("page_alert_owned", owner=_owner_name(session, incident, "someone"),
                              at=spoken_time(incident.acknowledged_at, page_zone(page)))
 
 
