@@ -165,6 +165,14 @@ class CallState:
     confirmed: tuple[str, ...] = ()  # fields the caller confirmed as read to them
     changed: tuple[str, ...] = ()  # fields corrected since the read-back was last heard
 
+    def without_answers(self) -> CallState:
+        """The state with nothing the caller said, keyed or was read: the stage, language, proof, policy and incident
+        that later webhooks of the call read, never its personal data (kept by then in the incident or missed call)."""
+        c = self.captured
+        kept = Captured(affected_service=c.affected_service, ticket_match=c.ticket_match,
+                        recording_seconds=c.recording_seconds, missing=c.missing)
+        return dataclasses.replace(self, caller_id="", captured=kept, ticket=None, pending="", pending_extension="")
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of the state."""
         return _to_jsonable(self)

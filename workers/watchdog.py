@@ -7,7 +7,8 @@ page. No lease has to expire before a standby acts, so a worker's death delays n
 by more than the surviving watchdog's next pass. The SQL lease still elects one leader,
 for two things that must not run twice at once: replaying the local emergency spool, and
 the heartbeat ``/healthz`` shows; the leader also empties the stored webhook answers no retry can get
-(``app.services.stored_answers``) and deletes the status lookups no pass asks again (``status_lookups``).
+(``app.services.stored_answers``), keeps of ended calls' flow states only what is no answer once no webhook can need
+them (``app.services.call_answers``) and deletes the status lookups no pass asks again (``status_lookups``).
 
 A pass hands due work to RQ when Redis answers. Work that RQ has not done ``TAKEOVER``
 after it was due (a dead scheduler, a worker backing off after a Redis restart, a flushed
@@ -36,6 +37,7 @@ from app.models import Callback, CallbackOutcome, DueStep, Page, PageStatus, Ste
 from app.queue import JOB_FUNCTIONS, LOOKUP_KINDS, PendingJob, announce_deployment
 from app.reference_clock import announce_offset
 from app.services import leases
+from app.services.call_answers import forget_call_answers
 from app.services.call_endings import settle_unreported_calls
 from app.services.callback_calls import FIRST_TRY_GRACE, due_callbacks
 from app.services.caller_limits import limits_from
@@ -122,6 +124,7 @@ def tick(hotline: Hotline, holder: str, ttl: timedelta = LEASE_TTL) -> int:
     handled = sweep(hotline, replay_spool=leader, deployment=deployment)
     if leader:
         forget(hotline, forget_old_answers, "empty the old webhook answers")
+        forget(hotline, forget_call_answers, "forget the answers of ended calls")
         forget(hotline, forget_past_lookups, "delete the status lookups no pass asks again")
     return handled
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
@@ -16,6 +16,8 @@ IN_PROGRESS = "in-progress"  # a call whose end Twilio has not reported (a statu
 # (a bound '' does not match it on SQLite)
 ANSWER_KEPT = text("response <> ''")
 UNREPORTED = "unreported"  # no webhook nor final status for so long that the watchdog stopped waiting (call_endings)
+# a call whose state still holds the caller's answers: the partial index's condition, written literally (as above)
+ANSWERS_KEPT = text("answers_kept")
 
 
 class CallSession(Base):
@@ -23,7 +25,11 @@ class CallSession(Base):
 
     __tablename__ = "call_sessions"
     # the watchdog's look for calls whose end was never reported reads only the calls still in progress
-    __table_args__ = (Index("ix_call_sessions_status_updated_at", "status", "updated_at"),)
+    # the watchdog's look for calls whose end was never reported reads only the calls still in progress; its look for
+    # ended calls whose answers no webhook can need any more, only the calls whose state still holds them
+    __table_args__ = (Index("ix_call_sessions_status_updated_at", "status", "updated_at"),
+                      Index("ix_call_sessions_answers_kept", "updated_at", postgresql_where=ANSWERS_KEPT,
+                            sqlite_where=ANSWERS_KEPT))
 
     call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     from_number: Mapped[str] = mapped_column(String(32), default="")
@@ -34,6 +40,8 @@ class CallSession(Base):
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # False once the watchdog kept of ``state`` only what no answer is in (app.services.call_answers)
+    answers_kept: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class WebhookDelivery(Base):
