@@ -17,7 +17,14 @@ from app.models import EscalationPolicy, Override, Rep, Schedule
 from app.oncall.errors import NameTaken, OnCallConfigError
 from app.oncall.fields import bool_field, known_keys
 from app.oncall.records import parse_override, parse_rep, parse_schedule
-from app.services.oncall import find_schedule, managers, on_call_everywhere, policy_dict, schedule_shifts
+from app.services.oncall import (
+    find_schedule,
+    managers,
+    next_incident_policy,
+    on_call_everywhere,
+    policy_dict,
+    schedule_shifts,
+)
 from app.services.oncall_admin import (
     add_override,
     create_rep,
@@ -210,8 +217,11 @@ def now_on_call():
 @bp.get("/escalation-policies/<name>")
 @require_scope("oncall:read")
 def show_policy(name: str):
-    """One escalation policy."""
-    with _hotline().db.transaction() as session:
+    """One escalation policy; the default one as the next incident will use it, built in while none is stored."""
+    with _hotline().db.session() as session:
+        current = next_incident_policy(session)
+        if current["name"] == name:
+            return jsonify(current)
         policy = session.scalar(select(EscalationPolicy).where(EscalationPolicy.name == name))
         if policy is None:
             raise ApiError(404, f"no escalation policy {name!r}")

@@ -347,6 +347,8 @@ ONCALL_PATHS: dict[str, Any] = with_body_errors({
         "get": {
             "operationId": "getEscalationPolicy",
             "summary": "One escalation policy",
+            "description": "The default policy is shown as the next incident will use it, with is_default true: "
+                           "the built-in one (name default) while none is stored.",
             "parameters": [_POLICY_NAME],
             "responses": {
                 "200": _json(_ref("EscalationPolicy"), "The policy"),

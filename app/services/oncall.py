@@ -168,6 +168,15 @@ def stored_default_policy(session: Session) -> EscalationPolicy | None:
     return session.scalar(select(EscalationPolicy).where(EscalationPolicy.name == DEFAULT_POLICY_NAME))
 
 
+def next_incident_policy(session: Session) -> dict:
+    """The escalation policy the next incident will use, as ``policy_dict`` and marked the default: the stored one
+    (``stored_default_policy``), else the built-in one; writes nothing (``default_policy`` stores it when needed)."""
+    policy = stored_default_policy(session)
+    if policy is None:
+        return {"name": DEFAULT_POLICY_NAME, "is_default": True, "levels": default_levels()}
+    return policy_dict(policy) | {"is_default": True}
+
+
 def default_policy(session: Session) -> dict:
     """The default escalation policy as a dict; created from DEFAULT_POLICY on first use."""
     policy = stored_default_policy(session)

@@ -24,7 +24,7 @@ from app.oncall.errors import OnCallConfigError
 from app.oncall.fields import WEEKDAYS, bool_field, iso_z, known_keys
 from app.oncall.records import SCHEDULE_FIELDS, parse_override, parse_rep, parse_schedule
 from app.oncall.yaml_text import dump
-from app.services.oncall import find_rep
+from app.services.oncall import find_rep, next_incident_policy, policy_dict
 from app.services.oncall_admin import add_override, save_policy, save_rep, save_schedule
 from app.services.oncall_coverage import (
     coverage_gaps,
@@ -112,15 +112,18 @@ def _refuse_missing_schedules(session: Session) -> None:
 
 
 def export_yaml(session: Session) -> str:
-    """Every rep, schedule (with layers and overrides) and escalation policy as YAML, sorted by name."""
+    """Every rep, schedule (with layers and overrides) and escalation policy as YAML, sorted by name; the default
+    policy as the next incident will use it (the built-in one while none is stored)."""
     reps = list(session.scalars(select(Rep).order_by(Rep.name)))
     names = {r.id: r.name for r in reps}
     schedules = session.scalars(select(Schedule).order_by(Schedule.name).options(selectinload(Schedule.layers)))
-    policies = session.scalars(select(EscalationPolicy).order_by(EscalationPolicy.name))
+    current = next_incident_policy(session)
+    policies = {p.name: policy_dict(p) for p in session.scalars(select(EscalationPolicy))}
+    policies[current["name"]] = current  # the default as the next incident uses it: built in while none is stored
     doc = {
         "reps": [_rep_doc(r) for r in reps],
         "schedules": [_schedule_doc(session, s, names) for s in schedules],
-        "escalation_policies": [_policy_doc(p, names) for p in policies],
+        "escalation_policies": [_policy_doc(policies[name], names) for name in sorted(policies)],
     }
     return dump(doc)  # without PyYAML: the on-call page shows it (app/oncall/yaml_text.py)
 
@@ -211,9 +214,9 @@ def _schedule_doc(session: Session, schedule: Schedule, names: dict[int, str]) -
     return {"name": schedule.name, "time_zone": schedule.time_zone, "layers": layers, "overrides": override_docs}
 
 
-def _policy_doc(policy: EscalationPolicy, names: dict[int, str]) -> dict:
+def _policy_doc(policy: dict, names: dict[int, str]) -> dict:
     levels = []
-    for level in policy.levels:
+    for level in policy["levels"]:
         targets = []
         for target in level["targets"]:
             target = dict(target)
@@ -221,4 +224,4 @@ def _policy_doc(policy: EscalationPolicy, names: dict[int, str]) -> dict:
                 target["rep"] = names.get(target["rep"], target["rep"])
             targets.append(target)
         levels.append({"delay_minutes": level["delay_minutes"], "targets": targets})
-    return {"name": policy.name, "is_default": policy.is_default, "levels": levels}
+    return {"name": policy["name"], "is_default": policy["is_default"], "levels": levels}

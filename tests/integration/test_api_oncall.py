@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from app.models import EscalationPolicy
+from app.oncall.policy import default_levels
 from app.services.api_tokens import create_token
 
 ALICE = {"name": "Alice", "phone": "+4930901820", "time_zone": "Europe/Berlin"}
@@ -215,6 +218,20 @@ def test_escalation_policies(client, auth, team):
         "invalid",
         "is_default",
     )
+
+
+def test_the_default_policy_is_shown_before_the_first_incident_stores_it(client, auth, team, hotline):
+    response = client.get("/api/v1/escalation-policies/default", headers=auth)
+    assert response.status_code == 200  # what the first incident will store and use (``default_policy``)
+    assert response.get_json() == {"name": "default", "is_default": True, "levels": default_levels()}
+    with hotline.db.session() as session:
+        assert session.scalars(select(EscalationPolicy)).all() == []  # a GET writes nothing
+
+    levels = [{"delay_minutes": 0, "targets": [{"type": "schedule", "schedule": "primary", "channels": ["sms"]}]}]
+    assert client.put("/api/v1/escalation-policies/sev1", json={"levels": levels, "is_default": True},
+                      headers=auth).status_code == 201
+    assert client.get("/api/v1/escalation-policies/sev1", headers=auth).get_json()["is_default"] is True
+    assert _error(client.get("/api/v1/escalation-policies/default", headers=auth)) == (404, "not_found", None)
 
 
 def test_an_override_overlapping_another_reps_is_accepted_with_a_warning(client, auth, team):

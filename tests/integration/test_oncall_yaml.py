@@ -6,10 +6,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+import yaml
 from sqlalchemy import func, select
 
 from app.db import Database
-from app.models import Base, Override, Rep, Schedule
+from app.models import Base, EscalationPolicy, Override, Rep, Schedule
+from app.oncall.policy import default_levels
 from app.services.oncall import default_policy, who_is_on_call
 from app.services.oncall_yaml import OnCallConfigError, export_yaml, import_yaml
 
@@ -140,8 +142,21 @@ def test_export_format(db):
     assert "          - type: rep\n            rep: Mia\n          - type: tam\n" in text
 
 
-def test_export_of_an_empty_database(db):
-    assert _export(db) == "reps: []\nschedules: []\nescalation_policies: []\n"
+def test_export_of_an_empty_database_shows_the_built_in_default_policy_and_stores_nothing(db):
+    text = _export(db)
+    assert text.startswith("reps: []\nschedules: []\nescalation_policies:\n  - name: default\n    is_default: true\n")
+    assert yaml.safe_load(text)["escalation_policies"] == [
+        {"name": "default", "is_default": True, "levels": default_levels()}]  # what the first incident will use
+    assert _count(db, EscalationPolicy) == 0  # an export writes nothing: the first incident stores it
+
+
+def test_export_marks_the_policy_the_next_incident_uses_as_the_default(db):
+    _import(db, "escalation_policies: [{name: default, is_default: false, levels: [{delay_minutes: 0, "
+                "targets: [{type: tam}]}]}]")
+    [policy] = yaml.safe_load(_export(db))["escalation_policies"]
+    assert (policy["name"], policy["is_default"]) == ("default", True)  # stored unmarked, used all the same
+    with db.transaction() as session:
+        assert default_policy(session)["levels"] == policy["levels"]
 
 
 def test_rep_targets_given_by_id_are_exported_by_name(db):
