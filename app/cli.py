@@ -1,4 +1,10 @@
-"""The ``hotline`` command: serve, worker, db, tickets, api-token, simulate, demo."""
+"""The ``hotline`` command: serve, worker, db, tickets, api-token, simulate, demo.
+
+Exit codes, one convention for every command: 0 done; 1 the command ran and refused or failed (a check found an
+error, rows or a file's contents were rejected, a name is taken or unknown); 2 it could not be used as given (click's
+usage errors: an unknown option, a missing argument, a file that does not exist or cannot be read, a value that
+does not parse, a revision that does not exist) or the configuration is unusable (``startup.configuration_errors``).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ import click
 
 from app.settings import Settings
 from app.wiring import Hotline
+
+INPUT_FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)  # missing, unreadable: exit 2
 
 
 class HotlineGroup(click.Group):
@@ -160,14 +168,16 @@ def tickets() -> None:
     "  tam_name, tam_email, tam_phone,\n"
     "  support_pin (4 to 8 digits, stored hashed; - removes it)\n"
     "Each row is its own transaction: bad rows are reported by line and the rest are imported."))
-@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("csv_file", type=INPUT_FILE)
 def tickets_import(csv_file: Path) -> None:
     """Create or update tickets from a CSV file (header: number, company, status, ...)."""
-    from app.services.ticket_import import TicketImportError, import_tickets_csv
+    from app.services.ticket_import import ImportFileNotFound, TicketImportError, import_tickets_csv
 
     hotline = _ready_hotline()
     try:
         report = import_tickets_csv(hotline.db, csv_file, hotline.clock.now(), hotline.settings.default_region)
+    except ImportFileNotFound as exc:  # gone or unreadable since click looked
+        raise click.BadParameter(str(exc), param_hint="'CSV_FILE'") from exc
     except TicketImportError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{report.created} created, {report.updated} updated, {len(report.errors)} rejected")
@@ -195,7 +205,9 @@ def api_token_create(name: str, scopes: tuple[str, ...]) -> None:
     try:
         with hotline.db.transaction() as session:
             token = create_token(session, name, hotline.clock.now(), scopes=scopes or DEFAULT_SCOPES)
-    except (InvalidTokenName, InvalidScope) as exc:
+    except InvalidScope as exc:
+        raise click.BadParameter(str(exc), param_hint="'--scope'") from exc
+    except InvalidTokenName as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(token)
 
@@ -233,16 +245,22 @@ def oncall() -> None:
 
 
 @oncall.command("import")
-@click.argument("yaml_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("yaml_file", type=INPUT_FILE)
 def oncall_import(yaml_file: Path) -> None:
     """Create or update reps, schedules, overrides and policies from a YAML file."""
     from app.oncall.errors import OnCallConfigError
     from app.services.oncall_yaml import import_yaml
 
+    try:
+        text = yaml_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:  # its contents refused, as `tickets import` refuses them
+        raise click.ClickException(f"{yaml_file}: the file is not UTF-8 text ({exc.reason}) (nothing was changed)") from exc
+    except OSError as exc:  # gone or unreadable since click looked
+        raise click.BadParameter(f"{yaml_file}: {exc.strerror}", param_hint="'YAML_FILE'") from exc
     hotline = _ready_hotline()
     try:
         with hotline.db.transaction() as session:
-            summary = import_yaml(session, yaml_file.read_text(encoding="utf-8"), hotline.clock.now())
+            summary = import_yaml(session, text, hotline.clock.now())
     except OnCallConfigError as exc:
         raise click.ClickException(f"{yaml_file}: {exc} (nothing was changed)") from exc
     click.echo(str(summary))
@@ -272,7 +290,7 @@ def oncall_now(at_text: str) -> None:
     try:
         at = instant_field(at_text, "--at") if at_text else hotline.clock.now()
     except OnCallConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.BadParameter(exc.message, param_hint="'--at'") from exc
     with hotline.db.session() as session:
         click.echo(format_now(session, at))
 

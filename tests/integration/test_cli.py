@@ -111,3 +111,27 @@ def test_serve_refuses_a_port_outside_1_to_65535_before_starting(run):
         for extra in ((), ("--dev",)):  # --dev served 99999 on 34463 (the port modulo 65536)
             result = CliRunner().invoke(main, ["serve", "--port", port, *extra])
             assert result.exit_code == 2 and "--port" in result.output and "65535" in result.output, result.output
+
+
+@pytest.mark.parametrize("command", [("oncall", "import"), ("tickets", "import")])
+def test_a_file_that_is_missing_or_a_directory_is_a_usage_error_for_both_imports(run, tmp_path, command):
+    for path in (tmp_path / "missing.file", tmp_path):
+        result = run(*command, str(path))
+        assert result.exit_code == 2, result.output
+        assert str(path) in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [("oncall", "import"), ("tickets", "import")])
+def test_a_file_whose_contents_are_refused_exits_1_for_both_imports(run, tmp_path, command):
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("number,company\n4521,Société\n".encode("latin-1"))
+    result = run(*command, str(latin))
+    assert result.exit_code == 1 and "not UTF-8 text" in result.output, result.output
+
+
+def test_option_values_that_do_not_parse_are_usage_errors(run):
+    at = run("oncall", "now", "--at", "tomorrow")
+    assert at.exit_code == 2 and "--at" in at.output, at.output
+    scope = run("api-token", "create", "helpdesk", "--scope", "everything")
+    assert scope.exit_code == 2 and "--scope" in scope.output and "hl_" not in scope.output, scope.output
+    assert run("api-token", "list").output == ""  # no token was made
