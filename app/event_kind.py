@@ -122,6 +122,9 @@ class EventKind(StrEnum):
     OUTAGE_RESOLVED = "outage_resolved"
     OUTAGE_RESOLUTION_NOT_PROPOSED = "outage_resolution_not_proposed"  # an outage ended; this incident was not asked
     OUTAGE_UPDATE_SENT = "outage_update_sent"
+    # an outage resolved before this incident's callback was verified: its resolution proposed once it was
+    OUTAGE_RESOLUTION_PROPOSED_AFTER_CALLBACK = "outage_resolution_proposed_after_callback"
+    STEP_OUTAGE_PROPOSAL = "step_outage_proposal"
     RESOLUTION_CONFIRMED = "resolution_confirmed"
     RESOLUTION_PROPOSED = "resolution_proposed"
     RESOLUTION_REJECTED = "resolution_rejected"
@@ -151,7 +154,8 @@ STEP_EVENT = {"receipt": EventKind.STEP_RECEIPT, "page": EventKind.STEP_PAGE, "a
               # issue 11
               "update_reminder": EventKind.STEP_UPDATE_REMINDER, "update_due": EventKind.STEP_UPDATE_DUE,
               "resolution_expiry": EventKind.STEP_RESOLUTION_EXPIRY,
-              "connect_after_call": EventKind.STEP_CONNECT_AFTER_CALL}
+              "connect_after_call": EventKind.STEP_CONNECT_AFTER_CALL,
+              "outage_proposal": EventKind.STEP_OUTAGE_PROPOSAL}
 
 
 # The ``status`` of a ``callback_attempted`` line whose call reached the customer's phone (Twilio's final CallStatus

@@ -23,7 +23,8 @@ def run_step(step_id: int) -> bool:
     hotline = current()
     now = hotline.clock.now()
     with hotline.db.transaction() as session:
-        return steps.run_step(session, step_id, now, hotline_number=hotline.settings.twilio_number, clock=hotline.clock)
+        return steps.run_step(session, step_id, now, hotline_number=hotline.settings.twilio_number, clock=hotline.clock,
+                              settings=hotline.settings)
 
 
 def send_page(page_id: int) -> None:

@@ -18,7 +18,8 @@ STEP_NAMES = {K.STEP_RECEIPT: "Receipt step", K.STEP_PAGE: "Escalation level {le
               # issue 11
               K.STEP_UPDATE_REMINDER: "Update reminder (round {level})", K.STEP_UPDATE_DUE: "Update due (round {level})",
               K.STEP_RESOLUTION_EXPIRY: "Resolution proposal {level}: silence check",
-              K.STEP_CONNECT_AFTER_CALL: "Has the caller's call ended? Connect check {level}"}
+              K.STEP_CONNECT_AFTER_CALL: "Has the caller's call ended? Connect check {level}",
+              K.STEP_OUTAGE_PROPOSAL: "Outage {level}'s resolution, after the callback"}
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,9 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "callback_rep_leg_status": lambda d, _: (f"Rep's phone: {d.get('status', '')}", "muted"),
     "outage_resolution_not_proposed": lambda d, _: (
         f"The outage was resolved, but this customer was not asked to confirm: {d.get('why', '')}", "warn"),
+    "outage_resolution_proposed_after_callback": lambda d, _: (
+        "The outage was resolved before this customer's callback; now that they were reached, its resolution is "
+        "proposed to them", ""),
     "callback_rep_not_reached": lambda d, _: (f"The rep was not reached ({str(d.get('why', '')).replace('_', ' ')}): "
                                               "the customer was not called", "bad"),
     "callback_leg_status": lambda d, _: (f"Customer's phone: {d.get('status', '')}", "muted"),

@@ -234,7 +234,7 @@ def _answered(ev: CallbackAnswered, snap: Snapshot, now: datetime) -> Decision:
     state = State.MET if met else State.LATE
     # pages held for the call are let go: the customer was reached, so their send cancels them at once
     return Decision(state.value, state, start_updates=not snap.resolved, release_held_pages=snap.pages_held,
-                    log=(K.CALLBACK_MET if met else K.CALLBACK_LATE,))
+                    verified_contact=not snap.resolved, log=(K.CALLBACK_MET if met else K.CALLBACK_LATE,))
 
 
 def _withdrawn(ev: AnswerWithdrawn, snap: Snapshot, now: datetime) -> Decision:
@@ -286,7 +286,7 @@ def _reached_by_email(ev: ReachedByEmail, snap: Snapshot, now: datetime) -> Deci
     if snap.reached_by_email:
         return Decision("already_reached_by_email", snap.state)
     return Decision("reached_by_email", State.WORKED_BY_EMAIL, set_owner=not _owned(snap),
-                    cancel_escalation_pages=True, mark_reached_by_email=True, start_updates=True,
+                    cancel_escalation_pages=True, mark_reached_by_email=True, start_updates=True, verified_contact=True,
                     log=(K.REACHED_BY_EMAIL,))
 
 

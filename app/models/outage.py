@@ -24,6 +24,10 @@ class Outage(Base):
     declared_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     resolved_by: Mapped[str] = mapped_column(String(200), default="")
+    # what the resolution said (and its German wording, when given): proposed again to an incident whose callback
+    # is verified only after the outage was resolved (``outages.propose_after_callback``)
+    resolution_summary: Mapped[str] = mapped_column(Text, default="")
+    resolution_summary_de: Mapped[str] = mapped_column(Text, default="")
 
 
 class OutageLink(Base):

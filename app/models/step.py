@@ -26,6 +26,9 @@ class StepKind(StrEnum):
     # a rep asked to connect while the caller was on the hotline: connect once their call has ended
     # (level = the check's number; the end of the call connects at once, this is its backstop)
     CONNECT_AFTER_CALL = "connect_after_call"
+    # the callback of an incident linked to an outage resolved before it was verified: propose the outage's
+    # resolution now (level = the outage's id)
+    OUTAGE_PROPOSAL = "outage_proposal"
 
 
 class StepStatus(StrEnum):

@@ -192,6 +192,12 @@ PROMPTS.update({
     "upd_mail_body": "Guten Tag {name},\n\nhier der aktuelle Stand zu Ihrem Vorfall {ref}:\n\nWas ist gestört: {what}\n"
                      "Erwartete Behebung: {expected}\nUmgehung: {workaround}\n{next}\nIhre Severity-1-Hotline\n",
     "upd_mail_next": "\nDas nächste Update erhalten Sie bis {due}.\n",
+    "upd_interval_sms": "Sev-1 {ref}: Wie vereinbart erhalten Sie {every} ein Update",
+    "upd_interval_subject": "Sev-1-Vorfall {ref}: Update-Intervall",
+    "upd_interval_mail_body": "Guten Tag {name},\n\n{line}\n\nIhre Severity-1-Hotline\n",
+    "upd_every_minutes": "alle {n} Minuten",
+    "upd_every_hour": "jede Stunde",
+    "upd_every_hours": "alle {n} Stunden",
     "upd_unknown": "noch offen",
     "upd_none": "keine",
     "upd_resolved": "Wir halten Ihr Problem für gelöst",
@@ -207,7 +213,7 @@ PROMPTS.update({
     "upd_proposal_spoken": "{line}. Drücken Sie die 1, um das zu bestätigen, oder die 2, wenn das Problem weiter "
                            "besteht.",
     "upd_confirmed": "Danke. Vorfall {ref} ist geschlossen.",
-    "upd_rejected": "Danke. Wir arbeiten weiter an Vorfall {ref} und melden uns mit dem nächsten Update.",
+    "upd_rejected": "Danke. Wir arbeiten weiter an Vorfall {ref}. Das nächste Update erhalten Sie bis {due}.",
     "upd_answered_before": "Dieser Vorschlag zu Vorfall {ref} ist bereits beantwortet ({state}).",
     "upd_closed_before": "Vorfall {ref} ist bereits geschlossen.",
     "upd_state_confirmed": "bestätigt",

@@ -184,6 +184,13 @@ PROMPTS.update({
     "upd_mail_body": "Hello {name},\n\nHere is where your incident {ref} stands:\n\nWhat is wrong: {what}\n"
                      "Expected resolution: {expected}\nWorkaround: {workaround}\n{next}\nYour Severity-1 hotline\n",
     "upd_mail_next": "\nYour next update will come by {due}.\n",
+    # the interval a rep agreed with the customer (EVERY by SMS), confirmed to them with the next update's time
+    "upd_interval_sms": "Sev-1 {ref}: as agreed, you will get an update {every}",
+    "upd_interval_subject": "Sev-1 incident {ref}: update interval",
+    "upd_interval_mail_body": "Hello {name},\n\n{line}\n\nYour Severity-1 hotline\n",
+    "upd_every_minutes": "every {n} minutes",
+    "upd_every_hour": "every hour",
+    "upd_every_hours": "every {n} hours",
     "upd_unknown": "not known yet",
     "upd_none": "none",
     "upd_resolved": "We believe your problem is resolved",
@@ -198,7 +205,7 @@ PROMPTS.update({
     "upd_proposal_by_sms": "Or reply YES {ref} or NO {ref} by SMS. ",
     "upd_proposal_spoken": "{line}. Press 1 to confirm, or 2 if the problem goes on.",
     "upd_confirmed": "Thank you. Incident {ref} is closed.",
-    "upd_rejected": "Thank you. We keep working on incident {ref} and will send the next update.",
+    "upd_rejected": "Thank you. We keep working on incident {ref}. Your next update will come by {due}.",
     "upd_answered_before": "This proposal for {ref} was already answered ({state}).",
     "upd_closed_before": "Incident {ref} is closed already.",
     # a proposal's state as the customer reads it in those two answers

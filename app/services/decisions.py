@@ -28,6 +28,7 @@ from app.services.customer_mail import email_customer
 from app.services.escalation import add_repage, first_channel, is_first_page_step, rerun_steps_since
 from app.services.events import log_event
 from app.services.oncall import contactable, find_rep, resolve_target
+from app.services.outage_callbacks import owe_outage_proposal
 from app.services.page_verdicts import release_held
 from app.services.pages import CHASING_PURPOSES, ESCALATION_PURPOSES, queue_page
 from app.services.tickets import account_of
@@ -104,6 +105,8 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
         add_repage(session, incident, acting.step)
     if decision.start_updates:  # idempotent: a schedule already running is kept as it is
         start_follow_up(session, incident, now, owner_rep_id=acting.rep_id)
+    if decision.verified_contact:  # an outage resolved before this customer was reached: its resolution is owed
+        owe_outage_proposal(session, incident, now)
     if decision.release_held_pages:  # the callback they waited for ended: they go now
         release_held(session, incident, now)
     if decision.rerun_steps_since is not None:  # an answer withdrawn: the promise is chased again

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Incident, IncidentStatus, Outage, OutageLink, ProposalKind
+from app.event_kind import EventKind
+from app.models import DueStep, Incident, IncidentStatus, Outage, OutageLink, ProposalKind, ResolutionProposal
 from app.services import update_text
 from app.services.customer_text import is_german
 from app.services.events import log_event
@@ -119,24 +120,63 @@ def _read_english(references: list[str]) -> str:
 def resolve_outage(session: Session, outage: Outage, *, summary: str, by: str, now: datetime,
                    settings: Settings, summary_de: str = "") -> Result:
     """End the outage and propose resolution to every linked open incident (each customer confirms), in the
-    customer's language: ``summary_de`` for those who chose German, when given."""
+    customer's language: ``summary_de`` for those who chose German, when given. The outage keeps both: an incident
+    not called back yet is asked once it is (``propose_after_callback``)."""
     if outage.resolved_at is not None:
         return Result(False, "This outage is resolved already.")
     outage.resolved_at, outage.resolved_by = now, by[:200]
+    outage.resolution_summary, outage.resolution_summary_de = summary.strip(), summary_de.strip()
     proposed, not_proposed = 0, []
     for incident in linked_open_incidents(session, outage):
         if pending_proposal(session, incident) is not None:
             continue  # it already awaits the customer's answer
-        said = summary_de if is_german(incident.language) and summary_de.strip() else summary
-        result = propose(session, incident, ProposalKind.RESOLVED, summary=said, by=by, now=now,
-                         settings=settings, outage_id=outage.id)
+        result = _propose_to(session, outage, incident, by=by, now=now, settings=settings)
         proposed += result.ok
-        if not result.ok:  # e.g. not called back yet: it stays open, and its timeline says why
+        if not result.ok:  # e.g. not called back yet: it stays open (asked once it is), and its timeline says why
             not_proposed.append(incident.reference)
-            log_event(session, at=now, actor=by, kind="outage_resolution_not_proposed", incident_id=incident.id,
-                      detail={"outage_id": outage.id, "why": result.message[:300]})
     log_event(session, at=now, actor=by, kind="outage_resolved",
               detail={"outage_id": outage.id, "proposed": proposed, "not_proposed": not_proposed})
     left = (f" Not proposed to {len(not_proposed)} (each stays open; its timeline says why): "
             f"{', '.join(not_proposed)}.") if not_proposed else ""
     return Result(True, f"Outage resolved; resolution proposed to {proposed} incidents.{left}")
+
+
+def _propose_to(session: Session, outage: Outage, incident: Incident, *, by: str, now: datetime,
+                settings: Settings) -> Result:
+    """Propose the outage's resolution to one incident, in the customer's language; a refusal is logged on it."""
+    german = outage.resolution_summary_de if is_german(incident.language) else ""
+    result = propose(session, incident, ProposalKind.RESOLVED, summary=german or outage.resolution_summary, by=by,
+                     now=now, settings=settings, outage_id=outage.id)
+    if not result.ok:
+        log_event(session, at=now, actor=by, kind="outage_resolution_not_proposed", incident_id=incident.id,
+                  detail={"outage_id": outage.id, "why": result.message[:300]})
+    return result
+
+
+def propose_after_callback(session: Session, incident: Incident, step: DueStep, now: datetime,
+                           settings: Settings) -> str:
+    """Step OUTAGE_PROPOSAL: the incident's contact was verified after its outage (``step.level``) was resolved:
+    propose that resolution to it as the manager's resolve would have, unless it was proposed already or another
+    proposal awaits the customer's answer."""
+    outage = session.get(Outage, step.level)
+    if outage is None or outage.resolved_at is None:
+        return "skipped_outage_not_resolved"
+    if incident.status != IncidentStatus.OPEN:
+        return "skipped_closed"
+    if session.scalar(select(ResolutionProposal.id).where(ResolutionProposal.incident_id == incident.id,
+                                                          ResolutionProposal.outage_id == outage.id).limit(1)):
+        return "skipped_proposed_before"
+    if pending_proposal(session, incident) is not None:
+        return "skipped_proposal_pending"
+    by = outage.resolved_by or "system"
+    if not outage.resolution_summary:  # resolved before the outage kept its words: nothing to say to the customer
+        log_event(session, at=now, actor="system", kind="outage_resolution_not_proposed", incident_id=incident.id,
+                  detail={"outage_id": outage.id, "why": "the outage's resolution summary is not on record"})
+        return "not_proposed_no_summary"
+    result = _propose_to(session, outage, incident, by=by, now=now, settings=settings)
+    if not result.ok:
+        return "not_proposed"
+    log_event(session, at=now, actor="system", kind=EventKind.OUTAGE_RESOLUTION_PROPOSED_AFTER_CALLBACK,
+              incident_id=incident.id, detail={"outage_id": outage.id, "resolved_at": outage.resolved_at.isoformat(),
+                                               "resolved_by": by})
+    return "proposed"

@@ -173,7 +173,8 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
     said = " ".join(note.split())[:update_text.QUOTE_LIMIT]
     _tell_readers(session, incident, now, "resolution_rejected_to_owner", due=follow_up.next_due_at,
                   words=f': "{said}"' if said else "")
-    return Result(True, update_text.decision_reply(incident, False, spoken))
+    # the customer is told when the next update comes, as the owner is (``resolution_rejected_to_owner``)
+    return Result(True, update_text.decision_reply(incident, False, spoken, next_due=follow_up.next_due_at, now=now))
 
 
 def _tell_readers(session: Session, incident: Incident, now: datetime, key: str, due: datetime | None = None,

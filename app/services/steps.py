@@ -11,9 +11,10 @@ from app.clock import Clock
 from app.event_kind import STEP_EVENT
 from app.models import DueStep, Incident, StepKind, StepStatus
 from app.queue import PendingJob
-from app.services import acks, resolution, updates
+from app.services import acks, outages, resolution, updates
 from app.services.escalation_steps import run_due_step
 from app.services.events import log_event
+from app.settings import Settings
 
 # Due steps outside the escalation's plan (issue 11: the customer's updates and the resolution; a connect
 # waiting for the caller's call to end). The escalation core decides receipt, page, at-risk, breach and
@@ -39,14 +40,16 @@ def claim_step(session: Session, step_id: int, now: datetime) -> DueStep | None:
 
 
 def run_step(session: Session, step_id: int, now: datetime, actor: str = "worker",
-             incident: Incident | None = None, hotline_number: str = "", clock: Clock | None = None) -> bool:
+             incident: Incident | None = None, hotline_number: str = "", clock: Clock | None = None,
+             settings: Settings | None = None) -> bool:
     """Carry out one due step if this run claims it (its jobs go on the unit of work); False when it did not.
 
     ``incident``: the step's incident when this transaction holds its row already (it opened it), so it
     is not locked and read again. ``hotline_number``: the number customers call (settings' TWILIO_NUMBER),
     named in the receipt e-mail. ``clock``: read again once the incident's row is locked, so a step that waited on
     that lock (another transaction holding it, a frozen worker) is stamped, and its lateness told, as of when it ran:
-    a probe's step that waited 30 s said "lateness 0.9 s" while its pages left 30 s late."""
+    a probe's step that waited 30 s said "lateness 0.9 s" while its pages left 30 s late. ``settings``: for the
+    step that proposes an outage's resolution (its link and silence); a run without them leaves it to a worker."""
     step = claim_step(session, step_id, now)
     if step is None:
         return False
@@ -57,8 +60,13 @@ def run_step(session: Session, step_id: int, now: datetime, actor: str = "worker
             step.done_at = now
     due_at = step.due_at  # a handler may re-arm its step for later (updates.update_overdue)
     handler = FOLLOW_UP_HANDLERS.get(step.kind)
-    outcome = (handler(session, incident, step, now) if handler
-               else run_due_step(session, incident, step, now, hotline_number))
+    if step.kind == StepKind.OUTAGE_PROPOSAL:
+        if settings is None:
+            raise ValueError("the outage proposal step needs the settings: run it from a worker")
+        outcome = outages.propose_after_callback(session, incident, step, now, settings)
+    else:
+        outcome = (handler(session, incident, step, now) if handler
+                   else run_due_step(session, incident, step, now, hotline_number))
     step.outcome = outcome[:64]
     log_event(session, at=now, actor=actor, kind=STEP_EVENT[step.kind], incident_id=incident.id,
               detail={"step_id": step.id, "level": step.level, "outcome": outcome, "due_at": due_at.isoformat(),

@@ -9,7 +9,7 @@ from app.models import CustomerUpdate, Incident, Outage, ProposalKind, Resolutio
 from app.prompts import text
 from app.services.customer_text import GERMAN, is_german, local_time
 from app.services.page_text import company_name, hhmm
-from ivr_flows.prompts import say_digits, zone_for_number
+from ivr_flows.prompts import say_digits, say_time, zone_for_number
 
 QUOTE_LIMIT = 300  # how much of a customer's words a log line or a text to a rep quotes
 
@@ -81,6 +81,32 @@ def update_email(incident: Incident, update: CustomerUpdate, next_due: datetime 
     return _t(lang, "upd_mail_subject", ref=incident.reference), body.replace(" ,\n", ",\n", 1)
 
 
+def interval_sms(incident: Incident, minutes: int, next_due: datetime | None, now: datetime) -> str:
+    """The customer's confirmation of the update interval agreed with them, with the next update's time on their
+    clock when one is owed later than ``now`` (a round already overdue keeps its past due time: never said)."""
+    lang = incident.language
+    parts = [_t(lang, "upd_interval_sms", ref=incident.reference, every=_every(lang, minutes))]
+    if next_due is not None and next_due > now:
+        parts.append(_t(lang, "upd_next", due=due_text(next_due, customer_zone(incident), now, lang)))
+    return ". ".join(parts) + "."
+
+
+def interval_email(incident: Incident, minutes: int, next_due: datetime | None, now: datetime) -> tuple[str, str]:
+    """Subject and body of the same confirmation by e-mail (no SMS can reach the customer)."""
+    lang = incident.language
+    body = _t(lang, "upd_interval_mail_body", name=incident.contact_name or "",
+              line=interval_sms(incident, minutes, next_due, now))
+    return _t(lang, "upd_interval_subject", ref=incident.reference), body.replace(" ,\n", ",\n", 1)
+
+
+def _every(language: str, minutes: int) -> str:
+    """An interval as the customer reads it: "every 30 minutes", "every hour", "alle 4 Stunden"."""
+    if minutes % 60:
+        return _t(language, "upd_every_minutes", n=minutes)
+    hours = minutes // 60
+    return _t(language, "upd_every_hour") if hours == 1 else _t(language, "upd_every_hours", n=hours)
+
+
 def _proposal_line(incident: Incident, proposal: ResolutionProposal) -> str:
     key = "upd_resolved" if proposal.kind == ProposalKind.RESOLVED else "upd_workaround_in_place"
     what = _t(incident.language, key)
@@ -116,9 +142,18 @@ def proposal_spoken(incident: Incident, proposal: ResolutionProposal) -> str:
     return _t(incident.language, "upd_proposal_spoken", line=_proposal_line(incident, proposal))
 
 
-def decision_reply(incident: Incident, confirmed: bool, spoken: bool = False) -> str:
-    """The answer to a customer who confirmed or rejected (``spoken``: on a call, the reference digit by digit)."""
-    return _t(incident.language, "upd_confirmed" if confirmed else "upd_rejected", ref=_ref(incident, spoken))
+def decision_reply(incident: Incident, confirmed: bool, spoken: bool = False, *, next_due: datetime | None = None,
+                   now: datetime | None = None) -> str:
+    """The answer to a customer who confirmed or rejected (``spoken``: on a call, the reference digit by digit);
+    a rejection says when the next update comes (``next_due``, on their clock: said as the intake says a time)."""
+    if confirmed:
+        return _t(incident.language, "upd_confirmed", ref=_ref(incident, spoken))
+    lang = incident.language
+    if spoken:
+        due = say_time(GERMAN if is_german(lang) else "en-US", next_due, incident.callback_phone)
+    else:
+        due = due_text(next_due, customer_zone(incident), now or next_due, lang)
+    return _t(lang, "upd_rejected", ref=_ref(incident, spoken), due=due)
 
 
 def answered_before(incident: Incident, state: str, spoken: bool = False) -> str:

@@ -159,8 +159,9 @@ def close_follow_up(session: Session, incident: Incident, now: datetime, how: st
 
 
 def agree_interval(session: Session, incident: Incident, minutes: int, *, via: str, by: str, now: datetime,
-                   owner_rep_id: int | None = None) -> Result:
-    """Set the update interval agreed with the customer (dashboard, keypad, owner's SMS)."""
+                   owner_rep_id: int | None = None, tell_customer: bool = False) -> Result:
+    """Set the update interval agreed with the customer (dashboard, keypad, owner's SMS); ``tell_customer`` (the
+    owner's EVERY by SMS): the customer is sent the new interval and the next update's time when it changed."""
     try:
         check_interval(minutes)
     except InvalidInterval as exc:
@@ -168,6 +169,7 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
     if incident.status != IncidentStatus.OPEN:
         return Result(False, f"Incident {incident.reference} is closed. Nothing was changed.")
     follow_up, created = start_follow_up(session, incident, now, minutes=minutes, via=via, owner_rep_id=owner_rep_id)
+    changed = created or follow_up.interval_minutes != minutes
     if not created:  # it existed: change the interval and move the next due time
         no_longer = minutes <= follow_up.interval_minutes
         follow_up.interval_minutes = minutes
@@ -181,12 +183,43 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
             # the customer was told
             follow_up.next_due_at = min(due, follow_up.next_due_at) if no_longer and follow_up.next_due_at else due
             schedule_round(session, follow_up)
+    # while a proposal awaits their answer no update is owed: nothing to tell them (a NO says when the next comes)
+    told = (_tell_interval(session, incident, minutes, follow_up.next_due_at, now)
+            if tell_customer and changed and follow_up.state == FollowUpState.UPDATING else None)
     log_event(session, at=now, actor=by, kind="update_interval_agreed", incident_id=incident.id,
               detail={"minutes": minutes, "via": via,
-                      "next_due_at": follow_up.next_due_at.isoformat() if follow_up.next_due_at else None})
+                      "next_due_at": follow_up.next_due_at.isoformat() if follow_up.next_due_at else None,
+                      **({"customer_told": told} if told is not None else {})})
     tz = rep_clock(session.get(Rep, owner_rep_id) if owner_rep_id else None)  # the rep who agreed reads it
     due = f" The next update is due by {update_text.hhmm(follow_up.next_due_at, tz)}." if follow_up.next_due_at else ""
-    return Result(True, f"Updates for {incident.reference} every {say_minutes(minutes)}.{due}")
+    return Result(True, f"Updates for {incident.reference} every {say_minutes(minutes)}.{due}{_told_words(told)}")
+
+
+def _told_words(told: str | None) -> str:
+    """What the rep reads of the customer's confirmation (``told``: its channel, "" none could carry, None not sent)."""
+    if told is None:
+        return ""
+    if not told:
+        return f" The customer was NOT told: {NO_WRITTEN_CHANNEL}."
+    return f" Confirmation to the customer queued ({'SMS' if told == DeliveryChannel.SMS.value else 'e-mail'})."
+
+
+def _tell_interval(session: Session, incident: Incident, minutes: int, next_due: datetime | None,
+                   now: datetime) -> str:
+    """Queue one message telling the customer the agreed interval and the next update's time: an SMS, else (their
+    number takes none, or opted out) an e-mail; returns its channel ("" when neither can reach them)."""
+    channels = written_channels(session, incident)
+    if DeliveryChannel.SMS.value in channels:
+        queue_delivery(session, channel=DeliveryChannel.SMS, to=incident.callback_phone, purpose="interval",
+                       body=update_text.interval_sms(incident, minutes, next_due, now), now=now,
+                       incident_id=incident.id, language=incident.language)
+        return DeliveryChannel.SMS.value
+    if DeliveryChannel.EMAIL.value in channels:
+        subject, body = update_text.interval_email(incident, minutes, next_due, now)
+        queue_delivery(session, channel=DeliveryChannel.EMAIL, to=incident.email, purpose="interval",
+                       subject=subject, body=body, now=now, incident_id=incident.id, language=incident.language)
+        return DeliveryChannel.EMAIL.value
+    return ""
 
 
 def write_update(session: Session, incident: Incident, *, what_is_wrong: str, expected_resolution: str = "",

@@ -479,3 +479,17 @@ def test_the_core_imports_no_flask_rq_sql_or_clock():
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             for name in names:
                 assert not any(name == b or name.startswith(b + ".") for b in banned), f"{path}: imports {name}"
+
+
+@pytest.mark.parametrize(("event", "state", "verified"), [
+    (CallbackAnswered(DUE, by_person=True), "callback_in_progress", True),  # the first answer: met
+    (CallbackAnswered(DUE + timedelta(minutes=2), by_person=True), "attempted", True),  # late, still verified
+    (CallbackAnswered(T0 + timedelta(minutes=9), by_person=True), "met", False),  # answered again: nothing new
+    (CallbackAnswered(T0, by_person=False), "callback_in_progress", False),  # a voicemail proves nobody
+    (ReachedByEmail(ALICE), "no_callback_number", True),
+    (ReachedByEmail(ALICE), "no_number_reached_by_email", False),
+    (SelfReported(ALICE), "acknowledged", False),  # the rep's word is no verified contact
+])
+def test_only_a_first_verified_contact_lets_what_waited_for_it_go_on(event, state, verified):
+    # an outage resolved before the customer was reached proposes its resolution on this flag (decisions.carry_out)
+    assert decide(event, STATES[state], T0).verified_contact is verified

@@ -165,8 +165,9 @@ def test_a_no_with_other_six_digit_numbers_is_a_no(desk, network, smtp):
     customer.expect_sms("We believe your problem is resolved")
     _propose(desk, incident.reference, "API healthy again")
     body = "NO - still 250000 messages deferred, see ticket 734512"
-    assert _text_hotline(desk, body) == [f"Thank you. We keep working on incident {incident.reference} and will "
-                                         "send the next update."]
+    due = desk.clock.now() + timedelta(hours=1)  # updates resume, hourly: the customer is told when, on their clock
+    assert _text_hotline(desk, body) == [f"Thank you. We keep working on incident {incident.reference}. Your next "
+                                         f"update will come by {hhmm(due, 'America/Los_Angeles')}."]
     [proposal] = _rows(desk, ResolutionProposal, incident_id=incident.id)
     assert proposal.state == "rejected" and proposal.decided_via == "sms" and "250000" in proposal.note
     assert desk.incident(incident.id).status == "open"

@@ -277,10 +277,13 @@ def test_repeat_caller_keys_the_reference_hears_the_proposal_and_confirms(hotlin
 
 
 @pytest.mark.parametrize("key, words", [("1", "Thank you. Incident {ref} is closed."),
-                                        ("2", "Thank you. We keep working on incident {ref} and will send the next "
-                                              "update.")])
+                                        ("2", "Thank you. We keep working on incident {ref}. Your next update will "
+                                              "come by {due}.")])
 def test_the_repeat_callers_answer_is_confirmed_in_spoken_words(hotline, client, clock, smtp, key, words):
-    # said on the call as the intake says a reference (digit by digit), not the SMS answer's "Incident 123456"
+    # said on the call as the intake says a reference (digit by digit), not the SMS answer's "Incident 123456"; a NO
+    # hears when the next update comes, on their clock as the intake says a time
+    from ivr_flows.prompts import say_time
+
     incident = _incident(client, hotline)
     ref = incident.reference
     _sms(client, ALICE, f"ACK {ref}")
@@ -292,7 +295,10 @@ def test_the_repeat_callers_answer_is_confirmed_in_spoken_words(hotline, client,
     call.press("1")  # add information: the reference
     assert "Press 1 to confirm" in " ".join(call.press(ref).said)
     said = " ".join(call.press(key).said)
-    assert said == words.format(ref=", ".join(ref)) and ref not in said
+    [follow_up] = _rows(hotline, FollowUp, incident_id=incident.id)
+    due = say_time("en-US", follow_up.next_due_at, CUSTOMER) if follow_up.next_due_at else ""
+    assert said == words.format(ref=", ".join(ref), due=due) and ref not in said
+    assert key == "1" or follow_up.next_due_at == clock.now() + timedelta(minutes=follow_up.interval_minutes)
 
 
 def test_a_repeat_caller_who_does_not_key_the_reference_never_hears_the_proposal(hotline, client, clock, smtp):
