@@ -17,7 +17,7 @@ from app.migrate import alembic_config, upgrade
 from app.models import Outage
 from bench.eventlog import Plan, generate, seed_reps
 
-BEFORE = "e3a5c7e9b1d4"  # the revision before b9d1f3a5c7e0
+BEFORE = "f6a8c0e2b4d7"  # the revision before b9d1f3a5c7e0
 START, END = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
 OUTAGES = table("outages", column("id"), column("what_fails"), column("what_fails_de"), column("since"),
                 column("next_update_at"), column("declared_by"), column("declared_at"), column("resolved_at"),

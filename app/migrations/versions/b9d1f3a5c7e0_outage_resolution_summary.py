@@ -1,7 +1,7 @@
 """An outage keeps what its resolution said, in English and German
 
 Revision ID: b9d1f3a5c7e0
-Revises: e3a5c7e9b1d4
+Revises: f6a8c0e2b4d7
 Create Date: 2026-12-06 10:00:00
 
 An incident linked to an outage but not yet called back when the outage was resolved was never asked to confirm
@@ -16,7 +16,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = 'b9d1f3a5c7e0'
-down_revision = 'e3a5c7e9b1d4'
+down_revision = 'f6a8c0e2b4d7'
 branch_labels = None
 depends_on = None
 
