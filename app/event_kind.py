@@ -46,6 +46,9 @@ class EventKind(StrEnum):
     # issue 13: a breach logged on the provisional deadline no longer counts (the deadline that counts was set
     # later); before this line, the ``deadline_set`` line said so alone (its detail ``breach_withdrawn``)
     BREACH_WITHDRAWN = "breach_withdrawn"
+    # the customer told (by SMS or e-mail; ``channel`` "none": nothing could carry it) that the deadline passed
+    # without reaching them, with an apology: once per incident (``decide._breach_notice``)
+    CUSTOMER_BREACH_NOTICE = "customer_breach_notice"
     # pages
     PAGE_QUEUED = "page_queued"
     PAGE_SENT = "page_sent"

@@ -211,7 +211,21 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "callback_at_risk": lambda d, _: (f"Callback at risk: no callback started; {d.get('alerted', 0)} alerts sent",
                                       "warn"),
     "callback_breached": lambda d, _: (f"Deadline of {_when(d.get('due_at'))} breached", "bad"),
+    "customer_breach_notice": lambda d, _: _breach_notice(d),
 }
+
+_NOTICE_BY = {"sms": "by SMS", "email": "by e-mail"}
+
+
+def _breach_notice(d: dict) -> tuple[str, str]:
+    """The apology to the customer that the deadline passed without reaching them: queued (its own lines say whether
+    it was sent), or NOT sent for want of a channel."""
+    by = _NOTICE_BY.get(str(d.get("channel", "")))
+    if by is None:
+        return ("Customer NOT told that the callback deadline passed: their number takes no SMS (or opted out) and "
+                "there is no e-mail address", "bad")
+    return (f"Apology to the customer queued {by}: the callback deadline of {_when(d.get('due_at'))} passed "
+            "without reaching them; escalated to the managers, an engineer calls as soon as possible", "warn")
 
 # issue 9: caller-trust events (kept in their own module)
 from app.dashboard.trust_words import TRUST_WORDS  # noqa: E402

@@ -131,7 +131,7 @@ def _breach(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
     if state == State.LATE:  # answered, but after the deadline: on record, nobody left to chase
         return Decision("breached", state, record_breach=True, log=(K.CALLBACK_BREACHED,))
     return Decision("breached", state, record_breach=True, add_repage=True, log=(K.CALLBACK_BREACHED,),
-                    pages=(PageOrder(Audience.MANAGERS, ALERT, "breach"),))
+                    pages=(PageOrder(Audience.MANAGERS, ALERT, "breach"),), breach_notice=_breach_notice(snap))
 
 
 def _repage(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
@@ -141,7 +141,23 @@ def _repage(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
         return _skip(snap, "stopped_callback_done")
     return Decision("repaged", snap.state, add_repage=True,
                     pages=(PageOrder(Audience.OWNER_OR_PRIMARY, ALERT, "breach"),
-                           PageOrder(Audience.MANAGERS, ALERT, "breach")))
+                           PageOrder(Audience.MANAGERS, ALERT, "breach")), breach_notice=_breach_notice(snap))
+
+
+def _breach_notice(snap: Snapshot) -> str:
+    """How a customer the deadline passed without reaching is told so, once, with an apology: by SMS when their
+    number takes one, else by e-mail when they gave an address, else "none" (logged: nobody could tell them).
+
+    "" once told; while a bridged callback is under way (its outcome is unknown yet: the customer may be answering
+    it, so "we have not reached you" could be false; a repage round tells them if it did not reach them); and while
+    the deadline is provisional (issue 13: a call fallen silent mid-intake; the customer was promised no time yet, and
+    the breach that counts tells them). The callers (breach, repage) have ruled out a resolved incident and a
+    customer reached."""
+    if snap.told_of_breach or snap.callback_in_flight or snap.deadline_provisional:
+        return ""
+    if snap.has_callback_number and snap.textable_customer:
+        return SMS
+    return "email" if snap.has_email else "none"
 
 
 _STEPS = {"receipt": _receipt, "page": _page, "at_risk": _at_risk, "breach": _breach, "repage": _repage}

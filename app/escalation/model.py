@@ -56,6 +56,13 @@ class Snapshot:
     reps_on_callback: frozenset[int] = frozenset()
     # voice pages held while their rep was on that callback, not yet released (``page_verdicts.held_pages``)
     pages_held: bool = False
+    # the customer was told (or the log says nothing could tell them) that the deadline passed: once per incident
+    # (filled in for the breach and repage steps: ``escalation_steps``)
+    told_of_breach: bool = False
+    # issue 13: the incident's call has not finished giving its details by the report's reading (no ``deadline_set``
+    # yet, even a call fallen silent): the deadline at hand is provisional, the customer was told none yet (filled in
+    # for the breach and repage steps: ``escalation.callers_on_hotline``)
+    deadline_provisional: bool = False
 
     @property
     def state(self) -> State:
@@ -275,6 +282,9 @@ class Decision:
     rerun_steps_since: datetime | None = None
     # a message to the customer's e-mail address (its purpose: "receipt"), queued as a delivery row
     email_customer: str = ""
+    # the deadline passed and the customer was not reached: they are told so, with an apology, once, by "sms",
+    # "email", or "none" (no number that takes an SMS and no address: the log says nobody could tell them)
+    breach_notice: str = ""
     # the step runs again a little later (``escalation_steps.REARM_AFTER``): the deadline it hangs on is not set yet,
     # and ``escalation.set_deadline`` moves it to the deadline that counts once the caller's details are in
     rearm: bool = False

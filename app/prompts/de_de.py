@@ -164,6 +164,14 @@ PROMPTS: dict[str, str] = {
     "callback_missed_no_number_sms": "Severity-1-Hotline: Wir haben um {at} versucht, Sie wegen Ihres Vorfalls "
                                      "{ref} anzurufen. Wir rufen Sie wieder an. Ergänzungen senden Sie als Antwort "
                                      "auf diese SMS.",
+    "breach_notice_sms": "Severity-1-Hotline, Referenznummer {ref}: Wir haben Sie nicht wie versprochen bis {due} "
+                         "zurückgerufen. Entschuldigung. Ihr Vorfall ist an unsere Manager eskaliert; ein Techniker "
+                         "ruft Sie schnellstmöglich an. Sie erreichen uns unter {number}. Ergänzungen senden Sie als "
+                         "Antwort auf diese SMS.",
+    "breach_notice_no_number_sms": "Severity-1-Hotline, Referenznummer {ref}: Wir haben Sie nicht wie versprochen "
+                                   "bis {due} zurückgerufen. Entschuldigung. Ihr Vorfall ist an unsere Manager "
+                                   "eskaliert; ein Techniker ruft Sie schnellstmöglich an. Ergänzungen senden Sie als "
+                                   "Antwort auf diese SMS.",
     "missed_call_sms": "Severity-1-Hotline: Ihr Anruf wurde beendet, bevor wir Ihr Anliegen aufnehmen konnten. "
                        "Wenn Ihr E-Mail-Versand ausgefallen ist, rufen Sie uns bitte noch einmal an oder antworten "
                        "Sie auf diese SMS mit Ihrer Firma und dem, was ausfällt.",
@@ -180,6 +188,17 @@ PROMPTS: dict[str, str] = {
     "receipt_mail_details_no_number": "Ergänzungen nennen Sie uns bitte in einem neuen Anruf bei der "
                                       "Severity-1-Hotline mit Ihrer Referenznummer {ref}. Antworten auf diese E-Mail "
                                       "werden Ihrem Vorfall nicht hinzugefügt.",
+    "breach_mail_subject": "Sev-1-Vorfall {ref}: Entschuldigung, wir haben Sie noch nicht erreicht",
+    "breach_mail_body": "Guten Tag {name},\n\n{promise} Bitte entschuldigen Sie.\n\n{next}\n\n{details}\n\n"
+                        "Ihre Severity-1-Hotline\n",
+    "breach_mail_call": "wir hatten Ihnen zugesagt, Sie wegen Ihres Severity-1-Vorfalls (Referenznummer {ref}) bis "
+                        "{due} zurückzurufen, und haben Sie nicht erreicht.",
+    "breach_mail_write": "wir hatten Ihnen zugesagt, dass sich ein Techniker wegen Ihres Severity-1-Vorfalls "
+                         "(Referenznummer {ref}) bis {due} bei Ihnen meldet, und haben Sie nicht erreicht.",
+    "breach_mail_next_call": "Ihr Vorfall ist an unsere Manager eskaliert, und ein Techniker ruft Sie so schnell wie "
+                             "möglich an.",
+    "breach_mail_next_write": "Ihr Vorfall ist an unsere Manager eskaliert, und ein Techniker meldet sich so schnell "
+                              "wie möglich unter dieser E-Mail-Adresse bei Ihnen.",
 }
 
 # issue 11: customer updates, resolution proposals, outages, non-critical callers

@@ -157,6 +157,13 @@ PROMPTS: dict[str, str] = {
                            "to add details.",
     "callback_missed_no_number_sms": "Sev-1 hotline: at {at} we tried to call you about your incident {ref}. "
                                      "We will call you again. To add details, reply to this SMS.",
+    # the callback deadline passed and nobody reached the customer: an apology, once (``decide._breach_notice``)
+    "breach_notice_sms": "Sev-1 hotline, reference {ref}: we promised to call you back by {due} and have not reached "
+                         "you. We are sorry. Your incident is escalated to our managers and an engineer will call you "
+                         "as soon as possible. You can call us on {number}, or reply to this SMS to add details.",
+    "breach_notice_no_number_sms": "Sev-1 hotline, reference {ref}: we promised to call you back by {due} and have "
+                                   "not reached you. We are sorry. Your incident is escalated to our managers and an "
+                                   "engineer will call you as soon as possible. To add details, reply to this SMS.",
     "missed_call_sms": "Sev-1 hotline: your call ended before we could take your details. If your e-mail sending "
                        "is down, please call us again, or reply to this message with your company and what is failing.",
     # the receipt by e-mail, when the caller's number takes no SMS (a landline) or there is none; nothing reads
@@ -172,6 +179,17 @@ PROMPTS: dict[str, str] = {
                             "are not added to your incident.",
     "receipt_mail_details_no_number": "To add details, call the Severity-1 hotline again and give your reference "
                                       "{ref}. Replies to this e-mail are not added to your incident.",
+    # the breach notice by e-mail (no SMS can reach the caller); its details are the receipt's
+    "breach_mail_subject": "Sev-1 incident {ref}: we are sorry, we have not reached you yet",
+    "breach_mail_body": "Hello {name},\n\n{promise} We are sorry.\n\n{next}\n\n{details}\n\nYour Severity-1 hotline\n",
+    "breach_mail_call": "we promised to call you back by {due} about your Severity-1 incident, reference {ref}, and "
+                        "we have not reached you.",
+    "breach_mail_write": "we promised that an engineer would reach you by {due} about your Severity-1 incident, "
+                         "reference {ref}, and we have not.",
+    "breach_mail_next_call": "Your incident has been escalated to our managers, and an engineer will call you as "
+                             "soon as possible.",
+    "breach_mail_next_write": "Your incident has been escalated to our managers, and an engineer will contact you at "
+                              "this e-mail address as soon as possible.",
 }
 
 # issue 11: customer updates, resolution proposals, outages, non-critical callers

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.escalation import Audience, Decision, PageOrder, counts_as_paged
+from app.event_kind import EventKind
 from app.models import (
     Channel,
     DueStep,
@@ -30,7 +31,7 @@ from app.services.events import log_event
 from app.services.oncall import contactable, find_rep, resolve_target
 from app.services.outage_callbacks import owe_outage_proposal
 from app.services.page_verdicts import release_held
-from app.services.pages import CHASING_PURPOSES, ESCALATION_PURPOSES, queue_page
+from app.services.pages import BREACH_NOTICE, CHASING_PURPOSES, ESCALATION_PURPOSES, queue_page
 from app.services.tickets import account_of
 from app.services.updates import close_follow_up, start_follow_up
 
@@ -101,6 +102,8 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
                 done.pages.append(page)
     if decision.email_customer:  # a written message no SMS can carry: a delivery row, logged when queued
         email_customer(session, incident, decision.email_customer, now, acting.hotline_number)
+    if decision.breach_notice:
+        _tell_of_breach(session, incident, decision.breach_notice, now, acting)
     if decision.add_repage and acting.step is not None:
         add_repage(session, incident, acting.step)
     if decision.start_updates:  # idempotent: a schedule already running is kept as it is
@@ -155,9 +158,28 @@ def _audience(session: Session, incident: Incident, order: PageOrder, now: datet
         previous = find_rep(session, done.previous_owner) if done.previous_owner else None
         people = [contactable(previous, "previous_owner")] if previous is not None else []
     elif order.audience == Audience.CUSTOMER:
-        people = [Contactable(rep_id=None, name=incident.contact_name, phone=incident.callback_phone,
-                              channels=("sms",), role=CUSTOMER_ROLE)]
+        people = [_customer(incident)]
     return [(who, order.channels) for who in distinct(people)]
+
+
+def _customer(incident: Incident) -> Contactable:
+    """The incident's customer as the one an SMS to their callback number is for."""
+    return Contactable(rep_id=None, name=incident.contact_name, phone=incident.callback_phone, channels=("sms",),
+                       role=CUSTOMER_ROLE)
+
+
+def _tell_of_breach(session: Session, incident: Incident, channel: str, now: datetime, acting: Acting) -> None:
+    """Tell the customer the deadline passed without reaching them, on the channel the core chose. The log line
+    comes first: it is what the timeline shows (also when ``channel`` is "none") and what makes it once per
+    incident (``escalation_steps``: ``Snapshot.told_of_breach``)."""
+    step_id = acting.step.id if acting.step is not None else None
+    log_event(session, at=now, actor=acting.actor or "system", kind=EventKind.CUSTOMER_BREACH_NOTICE,
+              incident_id=incident.id, detail={"channel": channel, "step_id": step_id,
+                                               "due_at": incident.callback_due_at.isoformat()})
+    if channel == "sms":
+        queue_page(session, incident, _customer(incident), Channel.SMS, BREACH_NOTICE, now, step_id=step_id)
+    elif channel == "email":
+        email_customer(session, incident, BREACH_NOTICE, now, acting.hotline_number)
 
 
 def level_people(session: Session, incident: Incident, level: int,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.escalation import StepDue, decide
-from app.models import DueStep, Incident, StepKind, StepStatus
+from app.event_kind import EventKind
+from app.models import DueStep, Incident, IncidentEvent, StepKind, StepStatus
 from app.models.paging import TAM_ROLE
 from app.queue import schedule
 from app.services.decisions import Acting, carry_out, level_people
@@ -16,6 +18,14 @@ from app.services.escalation import caller_on_hotline, callers_on_hotline, snaps
 from app.services.sms_opt_outs import is_opted_out
 
 REARM_AFTER = timedelta(minutes=1)  # a step waiting for the caller's details looks again this often
+
+
+def _told_of_breach(session: Session, incident: Incident) -> bool:
+    """The customer was told the deadline passed (or the log says nothing could tell them): by an earlier breach or
+    repage step, which may be another row (a breach step run again: ``escalation.rerun_steps_since``)."""
+    return session.scalar(select(IncidentEvent.id).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CUSTOMER_BREACH_NOTICE).limit(1)) \
+        is not None
 
 
 def run_due_step(session: Session, incident: Incident, step: DueStep, now: datetime, hotline_number: str = "") -> str:
@@ -27,8 +37,12 @@ def run_due_step(session: Session, incident: Incident, step: DueStep, now: datet
                       nobody_at_level=step.kind == StepKind.PAGE and not people,
                       only_told_at_level=bool(people) and all(who.role == TAM_ROLE for who, _channels in people))
     snap = snapshot(session, incident, now)
-    if step.kind == StepKind.RECEIPT and snap.textable_customer and is_opted_out(session, incident.callback_phone):
-        snap = replace(snap, textable_customer=False)  # they texted STOP: no SMS receipt (by e-mail if they can)
+    writes = step.kind in (StepKind.RECEIPT, StepKind.BREACH, StepKind.REPAGE)  # may write to the customer
+    if writes and snap.textable_customer and is_opted_out(session, incident.callback_phone):
+        snap = replace(snap, textable_customer=False)  # they texted STOP: no SMS (by e-mail if they can)
+    if step.kind in (StepKind.BREACH, StepKind.REPAGE):  # the customer is told once that the deadline passed
+        snap = replace(snap, told_of_breach=_told_of_breach(session, incident),
+                       deadline_provisional=incident.id in callers_on_hotline(session, incident.id))
     if step.kind == StepKind.RECEIPT:  # it states the deadline: the one that counts, set once the call is over
         snap = replace(snap, caller_on_hotline=incident.id in callers_on_hotline(session, incident.id))
     elif step.kind in (StepKind.AT_RISK, StepKind.BREACH):  # they hang on the deadline

@@ -147,6 +147,12 @@ def callback_missed_sms(incident: Incident, tz: str, hotline_number: str, at: da
     return customer_text.callback_missed_sms(incident.reference, at, tz, incident.language, hotline_number)
 
 
+def breach_notice_sms(incident: Incident, tz: str, hotline_number: str) -> str:
+    """Tells the customer the callback deadline passed without reaching them, with an apology (their language)."""
+    return customer_text.breach_notice_sms(incident.reference, incident.callback_due_at, tz, incident.language,
+                                           hotline_number)
+
+
 def _spoken(incident: Incident, tz: str = "UTC") -> dict[str, str]:
     """What a voice page says of the incident: reference digit by digit, company, service, deadline (on the
     listener's clock, ``tz``; the zone's letters one by one: "P S T", "U T C")."""

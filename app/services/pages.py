@@ -22,7 +22,9 @@ from app.telephony.protocol import OptedOut, Rejected, Sent, Telephony, Telephon
 log = logging.getLogger(__name__)
 _NUMBERS = re.compile(r"\+?\d[\d ()-]{5,}\d")  # phone numbers never reach the logs
 ESCALATION_PURPOSES = ("page",)  # an acknowledgement cancels these, never alerts or customer messages
-CHASING_PURPOSES = ("page", "at_risk", "breach")  # a customer reached, or a resolved incident, no longer sends these
+BREACH_NOTICE = "breach_notice"  # the customer's apology that the deadline passed without reaching them
+# a customer reached, or a resolved incident, no longer sends these (nor tells the customer they were not reached)
+CHASING_PURPOSES = ("page", "at_risk", "breach", BREACH_NOTICE)
 MAX_ATTEMPTS = 15  # 2, 4, then every 6 s: 80 s (plus time-outs) of Twilio failing before a page gives up
 MAX_BACKOFF_SECONDS = 6  # + a 5 s client time-out + RQ scheduling: a page leaves within 15 s of Twilio answering again
 # A "sending" row older than this belongs to a dead run: twice the Twilio client's time-out

@@ -161,6 +161,7 @@ class Desk:
             network.phone(number).expect_sms("AT RISK")
         self.at(minutes=10)
         network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
+        customer.expect_sms("have not reached you")  # the deadline passed: the customer is told, with an apology
         self.at(minutes=15)
         customer.expect_sms("has taken your incident").expect_call(press="1", answered=True)
         alice.expect_call()

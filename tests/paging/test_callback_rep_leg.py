@@ -86,6 +86,7 @@ def test_a_rep_who_misses_the_hotlines_call_is_told_and_the_at_risk_alert_still_
     desk.at(minutes=10)
     assert _steps(desk, incident.id)[("at_risk", 0)].startswith("alerted")  # before: skipped, "callback started"
     network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
+    network.phone(CUSTOMER).expect_sms("have not reached you")  # never dialled: told the deadline passed
     desk.at(minutes=16)
     row = _csv_row(client, desk, incident.reference)
     assert (row["outcome"], row["breached"], row["breach_reason"]) == (
@@ -103,6 +104,7 @@ def test_a_rep_call_twilio_refuses_is_not_blamed_on_the_customer(desk, network, 
     alice.expect_sms("AT RISK")
     desk.at(minutes=10)
     network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
+    network.phone(CUSTOMER).expect_sms("have not reached you")  # never dialled: told the deadline passed
     desk.at(minutes=16)
     row = _csv_row(client, desk, incident.reference)
     assert (row["outcome"], row["breach_reason"]) == ("no_callback", "hotline could not reach the rep")
@@ -149,6 +151,7 @@ def test_after_a_breach_nobody_acknowledged_the_repage_reaches_the_policys_own_f
     network.phone(MARIA).expect_sms("AT RISK")
     desk.at(minutes=10)
     network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
+    network.phone(CUSTOMER).expect_sms("have not reached you")
     desk.at(minutes=15)
     bob.expect_sms("BREACHED").expect_call(answer=False)  # the repage: level 1 of this policy, Bob
     network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)

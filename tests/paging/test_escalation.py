@@ -46,6 +46,7 @@ def test_nobody_acknowledges_escalation_follows_the_policy_minute_by_minute(desk
     assert sorted(to for _m, to, _c in _sent(desk, incident.id, "at_risk")) == sorted([ALICE, BOB, MARIA])
 
     maria.expect_sms("BREACHED").expect_call(answer=False)
+    customer.expect_sms("have not reached you")  # told once, at the breach; never again at the repages
     desk.at(minutes=14, seconds=59)
     assert desk.incident(incident.id).breached_at is None
     desk.at(minutes=15)

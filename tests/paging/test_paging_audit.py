@@ -91,6 +91,7 @@ def test_an_owner_deactivated_after_acknowledging_is_paged_no_more_the_rep_on_ca
     desk.at(minutes=10)
     assert sorted(to for _m, to, _c in _sent(desk, incident.id, "at_risk")) == [BOB, MARIA]
     maria.expect_sms("BREACHED").expect_call(answer=False)
+    network.phone(CUSTOMER).expect_sms("have not reached you")  # the deadline passed: the customer is told
     desk.at(minutes=15)
     bob.expect_sms("BREACHED").expect_call(answer=False)
     maria.expect_sms("BREACHED").expect_call(answer=False)
@@ -110,6 +111,7 @@ def test_the_repages_after_a_breach_call_the_reps_not_the_tam(desk, network):
     for phone in (alice, bob, maria):
         phone.expect_sms("AT RISK")
     maria.expect_sms("BREACHED").expect_call(answer=False)
+    network.phone(CUSTOMER).expect_sms("have not reached you")  # the deadline passed: the customer is told
     incident = _call_about_ticket(desk)
     desk.settle()
     for minute in (3, 6, 10, 15):

@@ -53,6 +53,7 @@ def _alice_on_the_callback_after_the_breach(desk, network):
     maria.expect_sms("AT RISK")
     desk.at(minutes=10)
     maria.expect_sms("BREACHED").expect_call(answer=False)
+    network.phone(CUSTOMER).expect_sms("have not reached you")  # the breach tells the customer, once
     desk.at(minutes=15)
     desk.at(minutes=19)
     with desk.hotline.db.transaction() as s:

@@ -73,8 +73,9 @@ def test_a_breach_of_the_provisional_deadline_is_withdrawn_when_the_call_end_set
     status callbacks lost). At 15:40 RQ's scheduler hands over the due at-risk and breach steps before the watchdog's
     next pass: the breach is logged on the provisional deadline. That pass takes the call for ended at 12:40: the 15
     minutes run from there (due 27:40). Board, incident page, API and report all say not breached then; nobody is
-    told BREACHED about a deadline still ahead; the at-risk warning and the breach come again on the real deadline,
-    and then all four say breached."""
+    told BREACHED about a deadline still ahead (nor the customer, who was promised no time yet, that it passed); the
+    at-risk warning and the breach come again on the real deadline, and then all four say breached and the customer
+    is told, once, that the deadline the receipt gave passed."""
     alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False).expect_sms("Acknowledged")
     customer = network.phone(CUSTOMER).expect_sms("has taken your incident")
     maria = network.phone(MARIA)
@@ -111,11 +112,13 @@ def test_a_breach_of_the_provisional_deadline_is_withdrawn_when_the_call_end_set
     maria.expect_sms("AT RISK")
     desk.at(minutes=22, seconds=40)  # the real deadline's at-risk time
     maria.expect_sms("BREACHED").expect_call(answer=False)
+    customer.expect_sms("have not reached you")
     desk.at(minutes=27, seconds=40)
     assert _breach_lines(desk, incident.id)[-1] == real_due
     assert _three_views(desk, incident.reference) == {"board": True, "page": True, "api": True, "report": True}
     assert desk.incident(incident.id).breached_at == real_due
-    assert len(customer.sms) == 2
+    assert len(customer.sms) == 3
+    assert "by 19:27 PST" in customer.sms[1] and "by 19:27 PST" in customer.sms[2]  # the receipt's time, not 19:15
     network.verify()
 
 

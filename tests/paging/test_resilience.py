@@ -101,6 +101,7 @@ def _expect_phase(network, minute, ref, customer):
             phone.expect_sms(f"SEV1 {ref} Acme Mail: AT RISK")
     elif minute == 15:
         maria.expect_sms(f"SEV1 {ref} Acme Mail: callback deadline").expect_call(answer=False)
+        network.phone(customer).expect_sms(f"reference {ref}: we promised to call you back by")  # the apology
 
 
 def test_redis_flushed_with_ten_incidents_pending_every_step_fires_within_one_watchdog_pass(desk, network, twilio):
@@ -133,7 +134,7 @@ def test_redis_flushed_with_ten_incidents_pending_every_step_fires_within_one_wa
             desk.at(seconds=t)
             passes.append(t)
             t += STEP
-    assert lost_page_jobs == 10 * (3 + 3 + 2 + 3 + 2)  # every page of every phase lost its job once
+    assert lost_page_jobs == 10 * (3 + 3 + 2 + 3 + 3)  # every page of every phase lost its job once
     assert all(b - a <= watchdog.INTERVAL_SECONDS for a, b in zip(passes, passes[1:], strict=False))
 
     ran = [st for st in _steps(desk) if st.status == StepStatus.DONE]
@@ -153,7 +154,8 @@ def test_redis_flushed_with_ten_incidents_pending_every_step_fires_within_one_wa
 
     accepted = _accepted(twilio)
     assert max(accepted.values()) == 1, [k for k, n in accepted.items() if n > 1]
-    assert sum(1 for kind, _to, _what in accepted if kind == "sms") == 10 * (1 + 1 + 1 + 1 + 3 + 1)
+    # receipt, three pages, three at-risk alerts, the breach alert and the customer's breach notice
+    assert sum(1 for kind, _to, _what in accepted if kind == "sms") == 10 * (1 + 1 + 1 + 1 + 3 + 1 + 1)
     assert sum(1 for kind, _to, _what in accepted if kind == "voice") == 10 * (1 + 2 + 1 + 1)
     pages = _pages(desk)
     assert len(pages) == sum(accepted.values())
@@ -296,7 +298,8 @@ def test_dead_scheduler_the_watchdog_fires_scheduled_steps_on_time_exactly_once(
         3: lambda: (alice.expect_call(answer=False), bob.expect_sms("SEV1").expect_call(answer=False)),
         6: lambda: maria.expect_sms("SEV1").expect_call(answer=False),
         10: lambda: [p.expect_sms("AT RISK") for p in (alice, bob, maria)],
-        15: lambda: maria.expect_sms("BREACHED").expect_call(answer=False),
+        15: lambda: (maria.expect_sms("BREACHED").expect_call(answer=False),
+                     customer.expect_sms("have not reached you")),
     }
     desk.settle()
     passes = [timedelta(0)]

@@ -80,6 +80,7 @@ def test_a_breach_call_after_an_ack_with_no_callback_says_the_alert_stands_and_o
     network.phone(MARIA).expect_sms("AT RISK")
     desk.at(minutes=10)
     maria = network.phone(MARIA).expect_sms("BREACHED").expect_call()
+    network.phone(CUSTOMER).expect_sms("have not reached you")  # acknowledged, never called back: told at the breach
     desk.at(minutes=16)
     [call] = maria.calls
     assert "You need do nothing" not in call.heard

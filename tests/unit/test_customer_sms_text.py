@@ -61,3 +61,20 @@ def test_a_missed_callback_says_when_from_which_number_and_how_to_reach_us_withi
     assert time in body and "123456" in body and all(word in body for word in words), body
     assert (hotline in body) if hotline else "+" not in body
     assert set(body) <= GSM7 and len(body) <= 306, body
+
+
+@pytest.mark.parametrize(("language", "number", "words"), [
+    ("en-US", "+14155550100", ("we promised to call you back by 19:15 PST and have not reached you", "We are sorry",
+                               "escalated to our managers", "call you as soon as possible", "reply to this SMS")),
+    ("de-DE", "+491701234567", ("Wir haben Sie nicht wie versprochen bis 04:15 Uhr (MEZ) zurückgerufen",
+                                "Entschuldigung", "an unsere Manager eskaliert", "ruft Sie schnellstmöglich an",
+                                "Antwort auf diese SMS")),
+])
+@pytest.mark.parametrize("hotline", ["+15005550006", ""])
+def test_the_breach_notice_apologises_for_the_promised_time_in_the_customers_language_within_two_segments(
+        language, number, words, hotline):
+    body = _body("breach_notice", language, DUE + timedelta(seconds=1), number, hotline)
+    assert "123456" in body and all(word in body for word in words), body
+    assert (f"unter {hotline}" if language == "de-DE" else f"call us on {hotline}") in body if hotline else (
+        "+" not in body)
+    assert set(body) <= GSM7 and len(body) <= 306, body

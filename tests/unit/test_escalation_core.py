@@ -493,3 +493,43 @@ def test_the_core_imports_no_flask_rq_sql_or_clock():
 def test_only_a_first_verified_contact_lets_what_waited_for_it_go_on(event, state, verified):
     # an outage resolved before the customer was reached proposes its resolution on this flag (decisions.carry_out)
     assert decide(event, STATES[state], T0).verified_contact is verified
+
+
+# The deadline passed without reaching the customer: the breach step tells them so, once, by SMS when their number
+# takes one, else by e-mail, else "none" (logged: nobody could tell them); never a customer reached or a resolved
+# incident; not while a bridged callback is under way (the repage round tells them if it failed). (state) -> channel
+BREACH_NOTICE = {
+    "open": "sms", "acknowledged": "sms", "owned_by_another_rep": "sms", "attempted": "sms", "nobody_to_page": "sms",
+    "callback_in_progress": "", "met": "", "late": "", "self_reported": "", "resolved": "",
+    "no_callback_number": "none", "no_number_reached_by_email": "",
+}
+
+
+@pytest.mark.parametrize("kind", ["breach", "repage"])
+@pytest.mark.parametrize(("state", "channel"), list(BREACH_NOTICE.items()))
+def test_the_breach_tells_a_customer_not_reached_that_the_deadline_passed(kind, state, channel):
+    assert set(BREACH_NOTICE) == set(STATES)
+    assert decide(StepDue(kind), STATES[state], DUE).breach_notice == channel
+
+
+@pytest.mark.parametrize("kind", ["breach", "repage"])
+@pytest.mark.parametrize(("facts", "channel"), [
+    ({"textable_customer": False, "has_email": True}, "email"),  # a landline (or STOP) with an e-mail address
+    ({"has_callback_number": False, "textable_customer": False, "has_email": True}, "email"),
+    ({"textable_customer": False}, "none"),  # a landline, no address: the log says nobody could tell them
+    ({"has_email": True}, "sms"),  # the SMS reaches them: one notice, not two
+    ({"told_of_breach": True}, ""),  # once per incident: a step run again, a rerun breach, the repage rounds
+    ({"told_of_breach": True, "textable_customer": False, "has_email": True}, ""),
+    ({"deadline_provisional": True}, ""),  # issue 13: promised no time yet; the breach that counts tells them
+])
+def test_the_breach_notice_goes_by_sms_else_email_else_none_and_once(kind, facts, channel):
+    decision = decide(StepDue(kind), replace(STATES["acknowledged"], **facts), DUE)
+    assert decision.breach_notice == channel
+    assert decision.email_customer == ""  # the notice is its own order, never the receipt's
+
+
+def test_only_the_breach_and_repage_steps_and_no_event_tell_the_customer_the_deadline_passed():
+    for kind in ("receipt", "page", "at_risk"):
+        assert decide(StepDue(kind), STATES["open"], DUE).breach_notice == ""
+    for trigger in (CallbackUnanswered(rang=True), RepNotReached(), Acknowledge(rep_id=ALICE)):
+        assert decide(trigger, STATES["open"], DUE).breach_notice == ""

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.escalation import Audience, Decision, PageOrder, Snapshot, State, StepDue, decide
-from app.services.customer_text import receipt_email
+from app.services.customer_text import breach_notice_email, receipt_email
 
 T0 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 DUE = T0 + timedelta(minutes=15)
@@ -98,3 +98,29 @@ def test_without_a_hotline_number_it_asks_for_a_call_and_never_for_a_reply_by_sm
 def test_no_name_on_record_reads_hello_comma():
     _subject, body = _mail(name="")
     assert body.startswith("Hello,\n")
+
+
+# --- the breach notice by e-mail ------------------------------------------------------------------------------------
+
+def _breach_mail(language="en-US", number=True, hotline="+15005550006", name="Dana Smith"):
+    return breach_notice_email("123456", DUE, "Europe/London" if language == "en-US" else "Europe/Berlin", language,
+                               name=name, hotline_number=hotline, has_callback_number=number)
+
+
+def test_the_breach_email_names_the_time_we_promised_apologises_and_says_what_happens_now():
+    subject, body = _breach_mail()
+    assert subject == "Sev-1 incident 123456: we are sorry, we have not reached you yet"
+    assert body == ("Hello Dana Smith,\n\nwe promised to call you back by 03:15 GMT about your Severity-1 incident, "
+                    "reference 123456, and we have not reached you. We are sorry.\n\n"
+                    "Your incident has been escalated to our managers, and an engineer will call you as soon as "
+                    "possible.\n\nTo add details, call us on +15005550006 and give your reference 123456. "
+                    "Replies to this e-mail are not added to your incident.\n\nYour Severity-1 hotline\n")
+
+
+def test_the_german_breach_email_is_german_in_mez_and_without_a_number_promises_no_call():
+    subject, body = _breach_mail("de-DE", number=False, name="")
+    assert subject == "Sev-1-Vorfall 123456: Entschuldigung, wir haben Sie noch nicht erreicht"
+    assert body.startswith("Guten Tag,\n\nwir hatten Ihnen zugesagt, dass sich ein Techniker wegen Ihres "
+                           "Severity-1-Vorfalls (Referenznummer 123456) bis 04:15 Uhr (MEZ) bei Ihnen meldet")
+    assert "Bitte entschuldigen Sie." in body and "an unsere Manager eskaliert" in body
+    assert "unter dieser E-Mail-Adresse" in body and "ruft Sie" not in body and "unter +15005550006" in body
