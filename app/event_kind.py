@@ -64,6 +64,8 @@ class EventKind(StrEnum):
     PAGE_RELEASED = "page_released"
     # a held call a later held call to the same rep (or number) stands for: never sent, the rep is rung once
     PAGE_NOT_SENT_SUPERSEDED = "page_not_sent_superseded"
+    # the account's TAM told by e-mail, not paged: outside their business hours, or no TAM phone (services/tam_mail)
+    TAM_EMAILED = "tam_emailed"
     # the watchdog asked Twilio for the status of a page or a callback's leg whose final status callback never came
     STATUS_ASKED = "status_asked"
     SMS_STATUS_UNMATCHED = "sms_status_unmatched"

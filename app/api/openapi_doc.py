@@ -114,8 +114,11 @@ _SCHEMAS: dict[str, Any] = {
             "contact_phone": {"type": "string", "description": "E.164, or national format of DEFAULT_REGION"},
             "contact_phone_alt": {"type": "string", "description": "A second phone of the contact"},
             "tam_name": {"type": "string", "maxLength": 200, "description": "The account's TAM"},
-            "tam_email": {"type": "string", "format": "email"},
-            "tam_phone": {"type": "string", "description": "The TAM is paged here about the account's Sev-1s"},
+            "tam_email": {"type": "string", "format": "email",
+                          "description": "The TAM is e-mailed here about the account's Sev-1s outside their business "
+                                         "hours, or always without a tam_phone"},
+            "tam_phone": {"type": "string",
+                          "description": "The TAM is paged here about the account's Sev-1s in their business hours"},
             "support_pin": {"type": "string", "pattern": "^([0-9]{4,8}|-)$",
                             "description": "The account's support PIN for callers (stored hashed; '-' removes it)"},
         },

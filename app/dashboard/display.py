@@ -305,7 +305,7 @@ def target_text(target: dict, reps: dict[int, Rep]) -> str:
         return f"{rep.name if rep else target.get('rep')}{via}"
     if kind == "managers":
         return f"every manager{via}"
-    return f"the account's TAM, in their business hours{via}"
+    return f"the account's TAM{via} in their business hours, else by e-mail (outside them, or with no TAM phone)"
 
 
 HELPERS = {"clock": clock, "stamp": stamp, "local": local, "iso": iso, "page_line": page_line,

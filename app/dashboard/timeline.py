@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.dashboard.display import clock, page_words, sentence, stamp
+from app.dashboard.display import PURPOSE_NAMES, clock, page_words, sentence, stamp
 from app.event_kind import EventKind as K
 from app.models import IncidentEvent, Page
 from app.models.paging import CUSTOMER_ROLE
@@ -129,6 +129,14 @@ def _connected(late: bool) -> Callable[[dict, str], tuple[str, str]]:
     return words
 
 
+def _tam_emailed(d: dict, _page: str) -> tuple[str, str]:
+    """``The account's TAM told by e-mail (page): outside their business hours (mon-fri 09:00-17:00, Asia/Tokyo)``."""
+    what = PURPOSE_NAMES.get(d.get("purpose", ""), d.get("purpose", ""))
+    why = (f"outside their business hours ({d.get('hours', '?')}, {d.get('time_zone', '?')})"
+           if d.get("why") == "after_hours" else "no TAM phone is on file")
+    return f"The account's TAM told by e-mail ({what}), not paged: {why}", "muted"
+
+
 # keyed by EventKind values; a test checks every key is one
 # why a resolution was refused, from the outcome the escalation core logged with it
 _RESOLVE_REFUSALS = {"refused_no_verified_callback": "no verified callback",
@@ -167,6 +175,7 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
                                   "when that call ends", "muted"),
     "page_released": lambda d, page: (f"{sentence(page)} released: the callback it waited for ended", ""),
     "page_not_sent_superseded": _superseded,
+    "tam_emailed": _tam_emailed,
     "nobody_to_page": lambda d, _: (f"Nobody to page at escalation level {d.get('level')}", "bad"),
     "target_unresolvable": lambda d, _: (f"An escalation target could not be resolved: {d.get('error', '')}", "bad"),
     "acknowledged": _acknowledged,
@@ -256,10 +265,14 @@ def _opted_out_how(d: dict) -> str:
 _SKIPPED_WHY = {"sms_opted_out": "the number opted out of SMS (STOP)", "no_smtp": "SMTP is not configured"}
 
 
+_RECIPIENTS = {"tam": "account's TAM"}
+
+
 def _delivery(d: dict) -> str:
     """``EMAIL receipt to the customer``: what a delivery line is about."""
     what = " ".join(str(w) for w in (str(d.get("channel", "")).upper(), d.get("purpose")) if w) or "A message"
-    return what + (f" to the {d['recipient']}" if d.get("recipient") else "")
+    whom = _RECIPIENTS.get(d.get("recipient", ""), d.get("recipient"))
+    return what + (f" to the {whom}" if whom else "")
 
 
 def _skipped(d: dict, _page: str) -> tuple[str, str]:

@@ -26,7 +26,8 @@ DEFAULT_POLICY_NAME = "default"
 DEFAULT_POLICY: list[dict] = [
     {"delay_minutes": 0, "targets": [
         {"type": "schedule", "schedule": "primary", "channels": ["sms", "voice"]},
-        {"type": "tam", "channels": ["sms"]},  # the account's TAM hears of it, in their business hours
+        # the account's TAM hears of it: by SMS in their business hours, by e-mail outside them (oncall.tam_target)
+        {"type": "tam", "channels": ["sms"]},
     ]},
     {
         "delay_minutes": 3,

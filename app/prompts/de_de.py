@@ -339,3 +339,17 @@ PROMPTS.update({
     "tam_alert_breach": "SEV1 {ref} {company}: Rückruffrist {due} ÜBERSCHRITTEN, noch kein Rückruf. "
                         "Das Management wird alarmiert. Sie müssen nicht antworten.",
 })
+
+# der TAM des Kunden per E-Mail (außerhalb seiner Geschäftszeiten oder ohne TAM-Telefonnummer): was seine SMS sagt,
+# warum es schriftlich kommt, und dass nichts von ihm verlangt wird
+PROMPTS.update({
+    "tam_email_subject": "SEV1 {ref} {company}: {what} (zur Information, nichts zu tun)",
+    "tam_email_what_page": "Severity-1-Vorfall",
+    "tam_email_what_at_risk": "Rückruf gefährdet",
+    "tam_email_what_breach": "Rückruffrist überschritten",
+    "tam_email_after_hours": "Dies erreicht Sie außerhalb Ihrer Geschäftszeiten ({hours}, {zone}), daher per E-Mail "
+                             "statt per SMS oder Anruf: Es soll Sie nicht wecken.",
+    "tam_email_no_phone": "Es kommt per E-Mail, weil für Sie als TAM des Kunden keine Telefonnummer hinterlegt ist.",
+    "tam_email_nothing_to_do": "Sie müssen nichts tun: Die Bereitschaft ruft den Kunden zurück, und das Management "
+                               "wird alarmiert, falls das zu spät geschieht.",
+})

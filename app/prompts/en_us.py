@@ -324,3 +324,17 @@ PROMPTS.update({
     "tam_alert_breach": "SEV1 {ref} {company}: callback deadline {due} BREACHED, no callback yet. "
                         "The managers are being alerted. You need not reply.",
 })
+
+# the account's TAM told by e-mail (outside their business hours, or with no TAM phone): what their text says, then
+# why it came in writing, and that nothing is asked of them
+PROMPTS.update({
+    "tam_email_subject": "SEV1 {ref} {company}: {what} (for your information, nothing to do)",
+    "tam_email_what_page": "Severity 1 incident",
+    "tam_email_what_at_risk": "callback at risk",
+    "tam_email_what_breach": "callback deadline breached",
+    "tam_email_after_hours": "This reaches you outside your business hours ({hours}, {zone}), so it comes by e-mail "
+                             "instead of a text message or a call: it is not meant to wake you.",
+    "tam_email_no_phone": "It comes by e-mail because no phone number is on file for you as the account's TAM.",
+    "tam_email_nothing_to_do": "You need do nothing: the on-call reps call the customer back, and the managers are "
+                               "alerted if that is late.",
+})

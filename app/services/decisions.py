@@ -22,8 +22,8 @@ from app.models import (
     Rep,
     ResolutionProposal,
 )
-from app.models.paging import CUSTOMER_ROLE, TAM_ROLE
-from app.oncall.contactable import Contactable
+from app.models.paging import CUSTOMER_ROLE, TAM_NOTICES, TAM_ROLE
+from app.oncall.contactable import EMAIL, Contactable
 from app.oncall.errors import OnCallConfigError
 from app.services.customer_mail import email_customer
 from app.services.escalation import add_repage, first_channel, is_first_page_step, rerun_steps_since
@@ -32,6 +32,7 @@ from app.services.oncall import contactable, find_rep, resolve_target
 from app.services.outage_callbacks import owe_outage_proposal
 from app.services.page_verdicts import release_held
 from app.services.pages import BREACH_NOTICE, CHASING_PURPOSES, ESCALATION_PURPOSES, queue_page
+from app.services.tam_mail import email_tam, emailed_tam
 from app.services.tickets import account_of
 from app.services.updates import close_follow_up, start_follow_up
 
@@ -93,9 +94,12 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
     sent: set[tuple[str, str, str]] = set()  # one message per number, channel and purpose for this decision
     for order, who, channels in planned:
         for name in channels:
-            if (who.phone, name, order.purpose) in sent:
+            if (who.address, name, order.purpose) in sent:
                 continue  # the same person reached twice over (say, owner and on call): told once
-            sent.add((who.phone, name, order.purpose))
+            sent.add((who.address, name, order.purpose))
+            if name == EMAIL:  # the TAM outside their business hours: a delivery row, once per incident and purpose
+                email_tam(session, incident, who, order.purpose, now)
+                continue
             page = queue_page(session, incident, who, Channel(name), order.purpose, now, step_id=step_id,
                               first=first_step and name == first_channel(channels))
             if page is not None:
@@ -145,13 +149,15 @@ def _audience(session: Session, incident: Incident, order: PageOrder, now: datet
     if order.audience == Audience.MANAGERS:
         people = managers(session, incident, now)
     elif order.audience == Audience.PAGED_SO_FAR:
-        people = _without_deactivated(session, _paged_so_far(session, incident))
+        people = _without_deactivated(session, _paged_so_far(session, incident)) + emailed_tam(session, incident)
     elif order.audience == Audience.OWNER_OR_PRIMARY:
         # an owner deactivated since (left, lost their phone) is paged no more: whoever is on call now is
         owner = find_rep(session, incident.acknowledged_by) if incident.acknowledged_by else None
         if owner is None or not owner.active:  # whom the first level reaches now, not a schedule assumed "primary"
-            # the TAM is told on their level's channels only (the default policy: SMS), never rung as if on call
-            return [(who, order.channels if who.role != TAM_ROLE else tuple(c for c in order.channels if c in told))
+            # the TAM is told on their level's channels only (the default policy: SMS), never rung as if on call;
+            # outside their business hours by e-mail alone
+            return [(who, order.channels if who.role != TAM_ROLE else
+                     _in_writing(order) if told == (EMAIL,) else tuple(c for c in order.channels if c in told))
                     for who, told in level_people(session, incident, 0, now)]
         people = [contactable(owner, "acknowledger")]
     elif order.audience == Audience.PREVIOUS_OWNER:
@@ -159,7 +165,13 @@ def _audience(session: Session, incident: Incident, order: PageOrder, now: datet
         people = [contactable(previous, "previous_owner")] if previous is not None else []
     elif order.audience == Audience.CUSTOMER:
         people = [_customer(incident)]
-    return [(who, order.channels) for who in distinct(people)]
+    return [(who, order.channels if who.phone else _in_writing(order)) for who in distinct(people)]
+
+
+def _in_writing(order: PageOrder) -> tuple[str, ...]:
+    """The channels of a TAM told in writing for ``order``: e-mail for a notice of theirs, else none (they are not
+    e-mailed that a number was corrected, say)."""
+    return (EMAIL,) if order.purpose in TAM_NOTICES else ()
 
 
 def _customer(incident: Incident) -> Contactable:
@@ -195,17 +207,18 @@ def level_people(session: Session, incident: Incident, level: int,
     for target in levels[level].get("targets", []):
         earlier = _earlier_target(levels[:level], target)
         for who in resolve(session, incident, target, now):
-            if not who.phone:
+            if not who.address:
                 continue
-            channels = tuple(target.get("channels") or who.channels)
-            if earlier is not None and who.phone not in paged:
+            # a TAM told in writing (``oncall.tam_target``) is e-mailed whatever channels the target names
+            channels = tuple(target.get("channels") or who.channels) if who.phone else who.channels
+            if earlier is not None and who.phone and who.phone not in paged:
                 # "the primary again by voice" is meant for whoever had the earlier level's page: someone this
                 # target reaches for the first time (the rota handed over, an override began, a rep left) gets
                 # that page too (the SMS with the reference, the callback number and the link), not a call alone
                 earlier_channels = tuple(earlier.get("channels") or _own_channels(session, who))
                 channels = earlier_channels + tuple(c for c in channels if c not in earlier_channels)
-            first, before = found.get(who.phone, (who, ()))
-            found[who.phone] = (first, before + tuple(c for c in channels if c not in before))
+            first, before = found.get(who.address, (who, ()))
+            found[who.address] = (first, before + tuple(c for c in channels if c not in before))
     return list(found.values())
 
 
@@ -261,12 +274,12 @@ def _without_deactivated(session: Session, people: list[Contactable]) -> list[Co
 
 
 def distinct(people: list[Contactable]) -> list[Contactable]:
-    """``people`` without a second entry for the same phone number."""
+    """``people`` without a second entry for the same phone number (or, a TAM told in writing, e-mail address)."""
     seen: set[str] = set()
     out = []
     for who in people:
-        if who and who.phone and who.phone not in seen:
-            seen.add(who.phone)
+        if who and who.address and who.address not in seen:
+            seen.add(who.address)
             out.append(who)
     return out
 

@@ -19,7 +19,7 @@ from app.models import Account, EscalationPolicy, FollowUp, Incident, Override, 
 from app.models.base import ID_MAX
 from app.models.paging import CUSTOMER_ROLE, TAM_ROLE, Page
 from app.oncall.business_hours import is_open, stored_hours
-from app.oncall.contactable import Contactable
+from app.oncall.contactable import EMAIL, Contactable
 from app.oncall.errors import OnCallConfigError, UnknownRep, UnknownSchedule
 from app.oncall.fields import ALL_CHANNELS, iso_z, parse_hhmm
 from app.oncall.policy import DEFAULT_POLICY_NAME, TargetType, default_levels
@@ -210,7 +210,7 @@ def resolve_target(session: Session, target: dict, at: datetime, account: Accoun
     """Whom one escalation target reaches at ``at``.
 
     Raise UnknownSchedule or UnknownRep for a reference that no longer exists.
-    The TAM target reaches ``account``'s TAM only within their business hours.
+    The TAM target reaches ``account``'s TAM as ``tam_target`` says (by phone in their business hours, else by e-mail).
     """
     kind = TargetType(target["type"])
     channels = target.get("channels")
@@ -224,7 +224,7 @@ def resolve_target(session: Session, target: dict, at: datetime, account: Accoun
         return [contactable(rep, "rep", channels)] if rep.active else []
     if kind == TargetType.MANAGERS:
         return [contactable(r, "manager", channels) for r in managers(session)]
-    return _tam(account, at, channels)
+    return tam_target(account, at, channels)
 
 
 def format_now(session: Session, at: datetime) -> str:
@@ -249,18 +249,33 @@ def _reps(session: Session, rep_ids: list[int]) -> list[Rep]:
     return [by_id[i] for i in rep_ids if i in by_id]
 
 
-def _tam(account: Account | None, at: datetime, channels: list[str] | None) -> list[Contactable]:
-    if account is None or not account.tam_phone:
+def tam_target(account: Account | None, at: datetime, channels: list[str] | None = None) -> list[Contactable]:
+    """How the TAM target reaches ``account``'s TAM at ``at``, the one place this is decided: in their business
+    hours, on their phone by ``channels`` (SMS and voice by default); outside them, or with no TAM phone, by
+    e-mail to ``tam_email`` (written, it wakes nobody); with neither a phone that may be used nor an address,
+    nobody."""
+    if account is None or not (account.tam_phone or account.tam_email):
         return []
+    if account.tam_phone and _tam_at_work(account, at):
+        return [Contactable(None, tam_name(account), account.tam_phone, tuple(channels or ALL_CHANNELS), TAM_ROLE)]
+    if account.tam_email:
+        return [Contactable(None, tam_name(account), "", (EMAIL,), TAM_ROLE, email=account.tam_email)]
+    return []
+
+
+def tam_name(account: Account) -> str:
+    """How pages and the log name ``account``'s TAM."""
+    return account.tam_name or f"TAM of {account.name}"
+
+
+def _tam_at_work(account: Account, at: datetime) -> bool:
+    """True when ``at`` falls in the business hours of ``account``'s TAM, on their clock."""
     # a zone this tz database lacks is worked out in UTC (logged, and `hotline check` names it), as a rep's or a
     # schedule's: refusing the target would tell the TAM nothing at all
     time_zone = stored_zone(account.tam_time_zone, f"account {account.id}'s TAM")
     # hours set in SQL in a shape this code cannot read are the default hours (logged; `hotline check` names them)
     hours = stored_hours(account.tam_business_hours, f"account {account.id}'s TAM")
-    if not is_open(hours, time_zone, at.astimezone(UTC)):
-        return []
-    name = account.tam_name or f"TAM of {account.name}"
-    return [Contactable(None, name, account.tam_phone, tuple(channels or ALL_CHANNELS), TAM_ROLE)]
+    return is_open(hours, time_zone, at.astimezone(UTC))
 
 
 __all__ = [
@@ -282,5 +297,7 @@ __all__ = [
     "schedule_clock",
     "schedule_shifts",
     "schedule_spec",
+    "tam_name",
+    "tam_target",
     "who_is_on_call",
 ]

@@ -384,7 +384,7 @@ def nobody_to_page_now(session: Session, now: datetime) -> bool:
     """True when an incident opened ``now`` would reach nobody: no target of the policy in use reaches an
     active rep, and there is no active manager (whom a level that reaches nobody alerts instead).
 
-    TAM targets are left out: they reach a TAM only for some accounts, in business hours.
+    TAM targets are left out: they reach a TAM only for some accounts (and a TAM never acts on an incident).
     """
     if managers(session):
         return False

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from app.models import Account, Incident, Rep
 from app.oncall.wallclock import stored_zone
-from app.prompts import text
+from app.prompts import REP_LANG, text
 from app.services import customer_text
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.joined_contacts import UNTRACKED, contacts_of
@@ -192,17 +192,18 @@ def spoken_summary(incident: Incident, tz: str = "UTC") -> str:
             f"The customer must be called back by {said['due']}.{key_in}{also}")
 
 
-def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") -> str:
+def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC", lang: str = REP_LANG) -> str:
     """The account's TAM is told, never asked to act: no ACK/CALL, no acknowledgement link (the deadline on the
-    TAM's clock, ``tz``)."""
+    TAM's clock, ``tz``); by SMS in English, as every page (``lang``: the same words in an e-mail's other language)."""
     company = company_name(incident)
     due = hhmm(incident.callback_due_at, tz)
     if purpose == "breach":
-        return text("tam_alert_breach", ref=incident.reference, company=company, due=due)
+        return text("tam_alert_breach", lang, ref=incident.reference, company=company, due=due)
     if purpose == "at_risk":
-        return text("tam_alert_at_risk", ref=incident.reference, company=company, minutes=minutes_left(incident, now))
+        return text("tam_alert_at_risk", lang, ref=incident.reference, company=company,
+                    minutes=minutes_left(incident, now))
     service = SERVICE_SHORT.get(incident.affected_service, "critical problem")
-    return text("tam_page_sms", ref=incident.reference, company=company, service=service, due=due)
+    return text("tam_page_sms", lang, ref=incident.reference, company=company, service=service, due=due)
 
 
 def tam_spoken(incident: Incident, tz: str = "UTC", owner: str = "") -> str:

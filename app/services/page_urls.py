@@ -9,7 +9,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import object_session
 
 from app.models import Channel, Incident, Page, Rep
-from app.models.paging import TAM_ROLE
+from app.models.paging import TAM_NOTICES, TAM_ROLE
 from app.services import page_text
 from app.services.escalation import caller_on_hotline
 from app.services.pages import BREACH_NOTICE
@@ -75,7 +75,7 @@ class PageUrls:
                                f"{self.base}/twilio/sms/status?page={page.id}", body, page.created_at)
 
     def _body(self, page: Page, incident: Incident) -> str:
-        if page.role == TAM_ROLE and page.purpose in ("page", "at_risk", "breach"):
+        if page.role == TAM_ROLE and page.purpose in TAM_NOTICES:
             return page_text.tam_sms(incident, page.purpose, page.created_at, page_zone(page))  # told, never asked
         if page.purpose == "page":
             return page_text.page_sms(incident, self.ack_link(page.id, page.created_at), page_zone(page))

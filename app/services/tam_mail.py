@@ -1,0 +1,84 @@
+"""The account's TAM told by e-mail (``oncall.tam_target``: outside their business hours, or with no TAM phone).
+
+The e-mail says what their text would (``page_text.tam_sms``), why it came in writing, and that they need do
+nothing. It is a delivery row (``deliveries``: sent by SMTP, retried, or recorded as skipped without SMTP), written
+at most once per incident and notice (page, at-risk, breach): a step run again, or a repage every 5 minutes, writes
+no second one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.event_kind import EventKind
+from app.models import Delivery, DeliveryChannel, Incident
+from app.models.paging import TAM_NOTICES, TAM_ROLE
+from app.oncall.business_hours import stored_hours
+from app.oncall.contactable import EMAIL, Contactable
+from app.prompts import CATALOGS, REP_LANG, text
+from app.services.deliveries import queue_delivery
+from app.services.events import log_event
+from app.services.oncall import tam_name
+from app.services.page_text import company_name, tam_clock, tam_sms
+from app.services.tickets import account_of
+
+AFTER_HOURS, NO_PHONE = "after_hours", "no_phone"  # why the TAM is told in writing
+_WHAT = {"page": "tam_email_what_page", "at_risk": "tam_email_what_at_risk", "breach": "tam_email_what_breach"}
+
+
+def email_tam(session: Session, incident: Incident, who: Contactable, purpose: str, now: datetime) -> Delivery | None:
+    """Queue the TAM's e-mail for ``purpose`` (a ``TAM_NOTICES`` notice) to ``who.email`` and log why it came in
+    writing; None when there is nothing to send (another purpose, no address) or it was written before."""
+    if purpose not in TAM_NOTICES or not who.email or _written(session, incident, purpose):
+        return None
+    account = account_of(session, incident)
+    why = NO_PHONE if account is None or not account.tam_phone else AFTER_HOURS
+    hours = stored_hours(account.tam_business_hours, f"account {account.id}'s TAM") if account is not None else ""
+    zone = tam_clock(account)
+    subject, body = tam_email(incident, purpose, now, why=why, hours=hours, zone=zone)
+    log_event(session, at=now, actor="system", kind=EventKind.TAM_EMAILED, incident_id=incident.id,
+              detail={"purpose": purpose, "why": why, "hours": hours, "time_zone": zone})
+    languages = _languages(incident)
+    return queue_delivery(session, channel=DeliveryChannel.EMAIL, to=who.email, purpose=purpose, recipient=TAM_ROLE,
+                          subject=subject, body=body, now=now, incident_id=incident.id, language=languages[-1])
+
+
+def tam_email(incident: Incident, purpose: str, now: datetime, *, why: str, hours: str,
+              zone: str) -> tuple[str, str]:
+    """Subject and body (times on the TAM's clock, ``zone``): in English, as every text to staff; for a caller who
+    spoke another language the hotline has (German), the same again in it below: their TAM may read that better."""
+    subject = text("tam_email_subject", REP_LANG, ref=incident.reference, company=company_name(incident),
+                   what=text(_WHAT[purpose], REP_LANG))
+    blocks = []
+    for lang in _languages(incident):
+        said = (text("tam_email_after_hours", lang, hours=hours, zone=zone) if why == AFTER_HOURS
+                else text("tam_email_no_phone", lang))
+        blocks.append("\n\n".join((tam_sms(incident, purpose, now, zone, lang), said,
+                                   text("tam_email_nothing_to_do", lang))))
+    return subject, "\n\n-----\n\n".join(blocks) + "\n"
+
+
+def emailed_tam(session: Session, incident: Incident) -> list[Contactable]:
+    """The TAM this incident's page reached by e-mail, as one of those paged so far (the at-risk alert is for them)."""
+    row = session.execute(select(Delivery.to_address).where(
+        Delivery.incident_id == incident.id, Delivery.recipient == TAM_ROLE, Delivery.purpose == "page")
+        .order_by(Delivery.id).limit(1)).first()
+    if row is None:
+        return []
+    account = account_of(session, incident)
+    return [Contactable(None, tam_name(account) if account is not None else "TAM", "", (EMAIL,), TAM_ROLE,
+                        email=row.to_address)]
+
+
+def _written(session: Session, incident: Incident, purpose: str) -> bool:
+    return session.scalar(select(Delivery.id).where(
+        Delivery.incident_id == incident.id, Delivery.recipient == TAM_ROLE, Delivery.purpose == purpose)
+        .limit(1)) is not None
+
+
+def _languages(incident: Incident) -> list[str]:
+    other = incident.language if incident.language in CATALOGS and incident.language != REP_LANG else None
+    return [REP_LANG, other] if other else [REP_LANG]

@@ -1,0 +1,145 @@
+"""The account's TAM hears of its Sev-1 outside their business hours too: by e-mail, which wakes nobody.
+
+Through the real escalation steps (simulated Twilio, a real SMTP server, both databases): at night the TAM gets
+the page, the at-risk alert and the breach alert each once by e-mail, and no SMS or call at all; a TAM with an
+address but no phone is e-mailed in business hours too; a German caller's incident is told in German as well.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.dashboard.timeline import timeline
+from app.models import Account, Delivery, Incident, IncidentEvent
+from app.services.page_text import hhmm
+from app.services.tickets import parse_ticket_input, upsert_ticket
+from hotline_sim.phone import SimulatedCall, flask_transport
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
+from tests.paging.test_policy import TAM, _call_about_ticket
+
+TAM_EMAIL = "terry@globex.example"
+
+
+def _ticket(desk, zone: str, phone: str = TAM) -> None:
+    """Ticket 7788 of Globex Mailers, whose TAM keeps their business hours (mon-fri 09:00-17:00) in ``zone``."""
+    fields = {"number": "7788", "company": "Globex Mailers", "contact_name": "Hank Scorpio",
+              "contact_email": "hank@globex.example", "contact_phone": "+14155550166", "tam_name": "Terry TAM",
+              "tam_email": TAM_EMAIL, "support_pin": "2468"}
+    with desk.hotline.db.transaction() as s:
+        upsert_ticket(s, parse_ticket_input({**fields, **({"tam_phone": phone} if phone else {})}), desk.clock.now())
+        s.scalars(select(Account).where(Account.name == "Globex Mailers")).one().tam_time_zone = zone
+
+
+def _tam_mail(desk, incident_id: int) -> list[Delivery]:
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(Delivery).where(Delivery.incident_id == incident_id, Delivery.recipient == "tam")
+                              .order_by(Delivery.id)))
+
+
+def _timeline(desk, incident_id: int) -> list[str]:
+    with desk.hotline.db.session() as s:
+        events = list(s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident_id)
+                                .order_by(IncidentEvent.id)))
+    return [line.text for line in timeline(events, [])]
+
+
+def _nothing_rang_or_texted_the_tam(desk) -> None:
+    assert [m for m in desk.network.twilio.messages if m.to == TAM] == []
+    assert [c for c in desk.network.twilio.calls if c.to == TAM] == []
+
+
+def test_at_night_the_tam_is_emailed_page_at_risk_and_breach_once_each_and_never_texted_or_rung(desk, network, smtp):
+    # 03:00 UTC on a Thursday is 22:00 on Wednesday in New York: the TAM's business hours are over
+    _ticket(desk, "America/New_York")
+    customer, alice, bob, maria = (network.phone(n) for n in (CUSTOMER, ALICE, BOB, MARIA))
+    customer.expect_sms("we have your report")
+    alice.expect_sms("SEV1").expect_call(answer=False)
+    incident = _call_about_ticket(desk)
+    desk.settle()
+
+    [page] = _tam_mail(desk, incident.id)
+    assert (page.channel, page.purpose, page.to_address, page.status) == ("email", "page", TAM_EMAIL, "sent")
+    [mail] = smtp.inbox.to(TAM_EMAIL)
+    assert mail["Subject"] == (f"SEV1 {incident.reference} Globex Mailers: Severity 1 incident (for your "
+                               "information, nothing to do)")
+    body = mail.get_content()
+    due = hhmm(incident.callback_due_at, "America/New_York")
+    assert due.endswith(" EST")
+    assert (f"SEV1 {incident.reference} Globex Mailers: SMTP injection failing. For your information as the "
+            f"account's TAM: the on-call reps are being paged to call the customer back by {due}.") in body
+    assert "outside your business hours (mon-fri 09:00-17:00, America/New_York)" in body
+    assert "You need do nothing" in body and "ACK" not in body and "/ack/" not in body
+    assert "Sie müssen" not in body  # an English caller's incident: English only
+    assert ("The account's TAM told by e-mail (page), not paged: outside their business hours "
+            "(mon-fri 09:00-17:00, America/New_York)") in _timeline(desk, incident.id)
+    assert {"EMAIL page to the account's TAM queued", "EMAIL page accepted for delivery (attempt 1)"} <= set(
+        _timeline(desk, incident.id))
+
+    alice.expect_call(answer=False)
+    bob.expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=3)
+    maria.expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=6)
+    for phone in (alice, bob, maria):
+        phone.expect_sms("AT RISK")
+    desk.at(minutes=10)
+    assert [d.purpose for d in _tam_mail(desk, incident.id)] == ["page", "at_risk"]
+    assert "AT RISK" in smtp.inbox.to(TAM_EMAIL)[-1].get_content()
+
+    maria.expect_sms("BREACHED").expect_call(answer=False)
+    desk.at(minutes=15)
+    for minute in (20, 25):  # the repages every 5 minutes: the TAM's breach alert is written once
+        alice.expect_sms("BREACHED").expect_call(answer=False)
+        maria.expect_sms("BREACHED").expect_call(answer=False)
+        desk.at(minutes=minute)
+    assert [d.purpose for d in _tam_mail(desk, incident.id)] == ["page", "at_risk", "breach"]
+    [*_, breach] = smtp.inbox.to(TAM_EMAIL)
+    assert len(smtp.inbox.to(TAM_EMAIL)) == 3
+    assert f"callback deadline {due} BREACHED" in breach.get_content()
+    _nothing_rang_or_texted_the_tam(desk)
+    network.verify()
+
+
+def test_a_tam_with_an_address_but_no_phone_is_emailed_in_business_hours_too(desk, network, smtp):
+    _ticket(desk, "Asia/Tokyo", phone="")  # noon in Tokyo: open, but there is no number to text
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = _call_about_ticket(desk)
+    desk.settle()
+    [page] = _tam_mail(desk, incident.id)
+    assert (page.purpose, page.to_address, page.status) == ("page", TAM_EMAIL, "sent")
+    body = smtp.inbox.to(TAM_EMAIL)[0].get_content()
+    assert "no phone number is on file for you as the account's TAM" in body and "business hours" not in body
+    assert f"back by {hhmm(incident.callback_due_at, 'Asia/Tokyo')}" in body
+    assert ("The account's TAM told by e-mail (page), not paged: no TAM phone is on file"
+            in _timeline(desk, incident.id))
+    _nothing_rang_or_texted_the_tam(desk)
+
+
+def test_a_german_callers_incident_reaches_the_tam_in_english_and_in_german(desk, network, smtp):
+    _ticket(desk, "Europe/Berlin")  # 04:00 in Berlin: closed
+    network.phone(CUSTOMER).expect_sms("Wir haben Ihre Meldung")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    call = SimulatedCall(transport=flask_transport(desk.client), base_url=PUBLIC_BASE_URL,
+                         auth_token=TEST_AUTH_TOKEN, caller=CUSTOMER)
+    call.dial()
+    call.press("2")  # Deutsch
+    call.press("2")  # SMTP-Einlieferung
+    for keys in ("7788", "2468", "1", "1", "1", "1"):  # ticket and PIN; company, name, number, e-mail
+        call.press(keys)
+    call.say("Alle SMTP-Sitzungen werden abgewiesen.")
+    call.record(seconds=5)
+    call.press("1")
+    desk.settle()
+    with desk.hotline.db.session() as s:
+        incident = s.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
+    assert incident.language == "de-DE"
+    [page] = _tam_mail(desk, incident.id)
+    assert (page.purpose, page.language) == ("page", "de-DE")
+    english, german = smtp.inbox.to(TAM_EMAIL)[0].get_content().replace("\r\n", "\n").split("\n\n-----\n\n")
+    assert "For your information as the account's TAM" in english and "outside your business hours" in english
+    assert "Zur Information für Sie als TAM des Kunden: Die Bereitschaft wird alarmiert" in german
+    assert "außerhalb Ihrer Geschäftszeiten (mon-fri 09:00-17:00, Europe/Berlin)" in german
+    assert "Sie müssen nichts tun" in german
+    _nothing_rang_or_texted_the_tam(desk)
