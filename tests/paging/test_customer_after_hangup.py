@@ -7,8 +7,9 @@ from tests.paging.conftest import ALICE, CUSTOMER
 
 def test_a_late_callback_apologises_and_never_names_a_time_already_past(desk, network):
     incident, customer = desk.called_back_late_by_alice(network)
-    receipt, notice = customer.sms
+    receipt, breach_notice, notice = customer.sms
     due = receipt.split("call you back by ")[1].split(".")[0]  # the time the receipt promised, e.g. "19:15 PST"
+    assert f"call you back by {due} and have not reached you" in breach_notice  # told at the breach, with its time
     assert due not in notice and "sorry" in notice  # 16 minutes in: no deadline already past
     heard = customer.calls[0].heard
     assert "sorry" in heard and "later than we promised" in heard

@@ -34,6 +34,7 @@ def test_each_rep_reads_the_deadline_on_their_own_clock(desk, network):
     network.phone(MARIA).expect_sms("AT RISK")
     desk.at(minutes=10)
     network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
+    network.phone(CUSTOMER).expect_sms("have not reached you")  # the customer is told the deadline passed
     desk.at(minutes=15)
     alice.expect_sms("deadline 19:15 PST BREACHED").expect_call(answer=False)
     network.phone(MARIA).expect_sms("deadline 03:15 UTC BREACHED").expect_call(answer=False)

@@ -88,6 +88,7 @@ def test_at_night_the_tam_is_emailed_page_at_risk_and_breach_once_each_and_never
     assert "AT RISK" in smtp.inbox.to(TAM_EMAIL)[-1].get_content()
 
     maria.expect_sms("BREACHED").expect_call(answer=False)
+    customer.expect_sms("have not reached you")  # the customer's breach notice (by SMS: it is no TAM's)
     desk.at(minutes=15)
     for minute in (20, 25):  # the repages every 5 minutes: the TAM's breach alert is written once
         alice.expect_sms("BREACHED").expect_call(answer=False)
