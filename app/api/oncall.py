@@ -38,6 +38,7 @@ from app.services.oncall_admin import (
 from app.services.oncall_coverage import (
     handovers,
     on_call_now,
+    open_incidents_left,
     override_warnings,
     policy_warnings,
     sms_opted_out_numbers,
@@ -101,7 +102,8 @@ def change_rep(rep_id: str):
         before = on_call_now(session, hotline.clock.now())
         save_rep(session, data, rep)
         return jsonify(_warned(rep_json(rep, sms_opted_out_numbers(session)),
-                               handovers(before, on_call_now(session, hotline.clock.now()))))
+                               handovers(before, on_call_now(session, hotline.clock.now()))
+                               + open_incidents_left(session, rep)))
 
 
 @bp.delete("/reps/<rep_id>")
@@ -114,7 +116,8 @@ def remove_rep(rep_id: str):
         before = on_call_now(session, hotline.clock.now())
         deactivate_rep(session, rep)
         return jsonify(_warned(rep_json(rep, sms_opted_out_numbers(session)),
-                               handovers(before, on_call_now(session, hotline.clock.now()))))
+                               handovers(before, on_call_now(session, hotline.clock.now()))
+                               + open_incidents_left(session, rep)))
 
 
 @bp.get("/schedules")

@@ -31,6 +31,7 @@ from app.services.oncall_coverage import (
     deactivated_rep_targets,
     ignored_overrides,
     missing_schedules,
+    open_incidents_left,
     overlapping_overrides,
 )
 
@@ -69,7 +70,8 @@ def import_yaml(session: Session, text: str, now: datetime) -> ImportSummary:
     doc = _load(text)
     summary = ImportSummary()
     for index, item in enumerate(_items(doc, "reps")):
-        _, created = save_rep(session, parse_rep(item, f"reps[{index}]"), path=f"reps[{index}]")
+        rep, created = save_rep(session, parse_rep(item, f"reps[{index}]"), path=f"reps[{index}]")
+        summary.warnings.extend(open_incidents_left(session, rep))
         summary.reps_created += created
         summary.reps_updated += not created
     for index, item in enumerate(_items(doc, "schedules")):
