@@ -240,9 +240,11 @@ def put_policy(name: str):
     if body.get("name", name) != name:
         raise OnCallConfigError("name", "renaming a policy is not supported")
     is_default = bool_field(body.get("is_default", False), "is_default")
-    with _hotline().db.transaction() as session:
+    hotline = _hotline()
+    with hotline.db.transaction() as session:
         policy, created = save_policy(session, name, body["levels"], is_default)
-        return jsonify(_warned(policy_dict(policy), policy_warnings(session, policy.levels))), 201 if created else 200
+        warnings = policy_warnings(session, policy.levels, hotline.settings.callback_sla_minutes)
+        return jsonify(_warned(policy_dict(policy), warnings)), 201 if created else 200
 
 
 SCHEDULE_READ_ONLY = frozenset({"id", "overrides", "shifts"})  # what GET /schedules/<name> adds to a ScheduleInput

@@ -335,9 +335,19 @@ def _deactivated_targets(session: Session, policy: str, levels: list[dict]) -> l
     return found
 
 
-def policy_warnings(session: Session, levels: list[dict]) -> list[str]:
-    """What is worth a look in a saved policy's canonical ``levels``: rep targets naming a deactivated rep."""
-    return [t.describe() for t in _deactivated_targets(session, "", levels)]
+def policy_warnings(session: Session, levels: list[dict], sla_minutes: int) -> list[str]:
+    """What is worth a look in a saved policy's canonical ``levels``: rep targets naming a deactivated rep, and
+    levels paging at or after the callback deadline (``late_level_warnings``)."""
+    return [t.describe() for t in _deactivated_targets(session, "", levels)] + late_level_warnings(levels, sla_minutes)
+
+
+def late_level_warnings(levels: list[dict], sla_minutes: int) -> list[str]:
+    """A line for each level of ``levels`` that pages at or after the callback deadline: ``hotline check`` calls it
+    an error (``late_levels``), so saving or importing one is never silent."""
+    return [f"levels[{index}].delay_minutes: {level['delay_minutes']} minutes after the details are captured is at "
+            f"or after the callback deadline (CALLBACK_SLA_MINUTES={sla_minutes}): that level cannot help keep the "
+            "promise, and `hotline check` reports it as an error"
+            for index, level in enumerate(levels) if int(level["delay_minutes"]) >= sla_minutes]
 
 
 def deactivated_rep_targets(session: Session) -> list[DeactivatedTarget]:

@@ -1,5 +1,6 @@
-"""A rep deactivated while they still work open incidents: the manager is told which ones to hand over (the API's
-``warnings`` and the on-call import's), since nobody pages or texts that rep about them any more."""
+"""On-call changes that are allowed but worth a look say so (the API's ``warnings``, the on-call import's): a rep
+deactivated while they still own open incidents (nobody pages or texts them about those any more), and a policy
+level that pages at or after the callback deadline (``hotline check`` calls it an error)."""
 
 from __future__ import annotations
 
@@ -72,3 +73,21 @@ def test_the_on_call_import_that_deactivates_an_owner_warns(client, auth, reps, 
         summary = import_yaml(session, "reps:\n  - {name: Alice, phone: '+4930901820', active: false}\n",
                               hotline.clock.now())
     assert any(w.startswith("rep 'Alice' is deactivated but still owns incident 666666.") for w in summary.warnings)
+
+
+def test_a_policy_level_paging_at_or_after_the_deadline_is_warned_of_wherever_it_is_saved(client, auth, reps, hotline):
+    """``hotline check`` calls such a level an error: the API and the import that take it say so."""
+    levels = [{"delay_minutes": 0, "targets": [{"type": "rep", "rep": "Alice"}]},
+              {"delay_minutes": 15, "targets": [{"type": "managers"}]}]
+    body = client.put("/api/v1/escalation-policies/night", json={"levels": levels}, headers=auth).get_json()
+    [warning] = body["warnings"]
+    assert warning.startswith("levels[1].delay_minutes: 15 minutes after the details are captured is at or after "
+                              "the callback deadline (CALLBACK_SLA_MINUTES=15)")
+    with hotline.db.transaction() as session:
+        summary = import_yaml(session, "escalation_policies:\n  - name: late\n    is_default: true\n    levels:\n"
+                                       "      - {delay_minutes: 20, targets: [{type: managers}]}\n",
+                              hotline.clock.now(), 15)
+    assert any(w.startswith("escalation policy 'late': levels[0].delay_minutes: 20 minutes") for w in summary.warnings)
+    levels[1]["delay_minutes"] = 10
+    assert "warnings" not in client.put("/api/v1/escalation-policies/night", json={"levels": levels},
+                                        headers=auth).get_json()
