@@ -38,6 +38,7 @@ from app.services.oncall_admin import (
 from app.services.oncall_coverage import (
     handovers,
     on_call_now,
+    open_incidents_left,
     override_warnings,
     policy_warnings,
     sms_opted_out_numbers,
@@ -101,7 +102,8 @@ def change_rep(rep_id: str):
         before = on_call_now(session, hotline.clock.now())
         save_rep(session, data, rep)
         return jsonify(_warned(rep_json(rep, sms_opted_out_numbers(session)),
-                               handovers(before, on_call_now(session, hotline.clock.now()))))
+                               handovers(before, on_call_now(session, hotline.clock.now()))
+                               + open_incidents_left(session, rep)))
 
 
 @bp.delete("/reps/<rep_id>")
@@ -114,7 +116,8 @@ def remove_rep(rep_id: str):
         before = on_call_now(session, hotline.clock.now())
         deactivate_rep(session, rep)
         return jsonify(_warned(rep_json(rep, sms_opted_out_numbers(session)),
-                               handovers(before, on_call_now(session, hotline.clock.now()))))
+                               handovers(before, on_call_now(session, hotline.clock.now()))
+                               + open_incidents_left(session, rep)))
 
 
 @bp.get("/schedules")
@@ -237,9 +240,11 @@ def put_policy(name: str):
     if body.get("name", name) != name:
         raise OnCallConfigError("name", "renaming a policy is not supported")
     is_default = bool_field(body.get("is_default", False), "is_default")
-    with _hotline().db.transaction() as session:
+    hotline = _hotline()
+    with hotline.db.transaction() as session:
         policy, created = save_policy(session, name, body["levels"], is_default)
-        return jsonify(_warned(policy_dict(policy), policy_warnings(session, policy.levels))), 201 if created else 200
+        warnings = policy_warnings(session, policy.levels, hotline.settings.callback_sla_minutes)
+        return jsonify(_warned(policy_dict(policy), warnings)), 201 if created else 200
 
 
 SCHEDULE_READ_ONLY = frozenset({"id", "overrides", "shifts"})  # what GET /schedules/<name> adds to a ScheduleInput

@@ -71,7 +71,7 @@ def save_policy_view() -> Response | tuple[str, int]:
         with hotline.db.transaction() as session:
             name = default_policy_name(session)
             policy, _ = save_policy(session, name, policy_levels(text), is_default=True)
-            warnings = policy_warnings(session, policy.levels)
+            warnings = policy_warnings(session, policy.levels, hotline.settings.callback_sla_minutes)
     except OnCallConfigError as exc:
         return _page(errors={"policy": exc}, policy_text=text, status=422)
     flash(f"Escalation policy {name!r} saved.", "message")
@@ -96,7 +96,7 @@ def import_yaml_view() -> Response | tuple[str, int]:
         with hotline.db.transaction() as session:
             from app.services.oncall_yaml import import_yaml  # PyYAML only when an admin imports a document
 
-            summary = import_yaml(session, text, hotline.clock.now())
+            summary = import_yaml(session, text, hotline.clock.now(), hotline.settings.callback_sla_minutes)
     except OnCallConfigError as exc:
         return _page(errors={"yaml": exc}, yaml_text=text, status=422)
     flash(f"On-call configuration imported: {summary}.", "message")

@@ -72,7 +72,7 @@ def start_call(
     incident = open_incident_for(session, phone=from_number) if from_number.startswith("+") else None
     event = CallStarted(
         caller_id=from_number,
-        policy=_with_outage(session, policy, now),  # issue 11
+        policy=_with_outage(session, policy, now, from_number),  # issue 11
         ticket=caller_trust.ticket_info(ticket, verified=False) if ticket else None,
         open_incident=caller_trust.incident_info(incident, from_number) if incident else None,
     )
@@ -86,14 +86,17 @@ def start_call(
     return _run(session, call, None, event, now, limits or CallerLimits())
 
 
-def _with_outage(session: Session, policy: FlowPolicy, now: datetime) -> FlowPolicy:
-    """The policy carrying the declared outage's statement in both languages (unchanged when none is declared)."""
+def _with_outage(session: Session, policy: FlowPolicy, now: datetime, caller_id: str) -> FlowPolicy:
+    """The policy carrying the declared outage's statement in both languages (unchanged when none is declared), its
+    times on the caller ID's clock, as the call's deadline is spoken."""
     from app.services.outages import statement_for_callers  # issue 11
 
-    en = statement_for_callers(session, "en-US", now)
+    phone = caller_id if caller_id.startswith("+") else ""
+    en = statement_for_callers(session, "en-US", now, phone)
     if en is None:
         return policy
-    return replace(policy, outage_statement_en=en, outage_statement_de=statement_for_callers(session, "de-DE", now) or en)
+    de = statement_for_callers(session, "de-DE", now, phone)
+    return replace(policy, outage_statement_en=en, outage_statement_de=de or en)
 
 
 def continue_call(session: Session, *, call_sid: str, seq: int, event: Event, now: datetime,

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Account, EscalationPolicy, Override, Rep, Schedule, SmsOptOut
+from app.models import Account, EscalationPolicy, FollowUp, Incident, IncidentStatus, Override, Rep, Schedule, SmsOptOut
 from app.oncall.business_hours import DEFAULT_BUSINESS_HOURS, parse_business_hours
 from app.oncall.errors import OnCallConfigError, UnknownRep, UnknownSchedule
 from app.oncall.fields import iso_z
@@ -335,9 +335,19 @@ def _deactivated_targets(session: Session, policy: str, levels: list[dict]) -> l
     return found
 
 
-def policy_warnings(session: Session, levels: list[dict]) -> list[str]:
-    """What is worth a look in a saved policy's canonical ``levels``: rep targets naming a deactivated rep."""
-    return [t.describe() for t in _deactivated_targets(session, "", levels)]
+def policy_warnings(session: Session, levels: list[dict], sla_minutes: int) -> list[str]:
+    """What is worth a look in a saved policy's canonical ``levels``: rep targets naming a deactivated rep, and
+    levels paging at or after the callback deadline (``late_level_warnings``)."""
+    return [t.describe() for t in _deactivated_targets(session, "", levels)] + late_level_warnings(levels, sla_minutes)
+
+
+def late_level_warnings(levels: list[dict], sla_minutes: int) -> list[str]:
+    """A line for each level of ``levels`` that pages at or after the callback deadline: ``hotline check`` calls it
+    an error (``late_levels``), so saving or importing one is never silent."""
+    return [f"levels[{index}].delay_minutes: {level['delay_minutes']} minutes after the details are captured is at "
+            f"or after the callback deadline (CALLBACK_SLA_MINUTES={sla_minutes}): that level cannot help keep the "
+            "promise, and `hotline check` reports it as an error"
+            for index, level in enumerate(levels) if int(level["delay_minutes"]) >= sla_minutes]
 
 
 def deactivated_rep_targets(session: Session) -> list[DeactivatedTarget]:
@@ -367,6 +377,26 @@ def shared_rep_phones(session: Session) -> dict[str, list[str]]:
 def on_call_now(session: Session, now: datetime) -> dict[str, tuple[str, ...]]:
     """The names of the reps on call at ``now``, by schedule (to compare before and after a change)."""
     return {schedule.name: tuple(r.name for r in reps) for schedule, reps in on_call_everywhere(session, now)}
+
+
+def open_incidents_left(session: Session, rep: Rep) -> list[str]:
+    """A line for a deactivated rep who still works open incidents (owns their updates, else acknowledged them,
+    as ``oncall.incident_owner`` reads it): nobody pages or texts them about those any more, so the manager
+    deactivating them is told which incidents to hand over. Empty for an active rep or one who owns none."""
+    if rep.active:
+        return []
+    owner = func.coalesce(FollowUp.owner_rep_id, Incident.acknowledged_by)
+    references = session.scalars(
+        select(Incident.reference).outerjoin(FollowUp, FollowUp.incident_id == Incident.id)
+        .where(Incident.status == IncidentStatus.OPEN, owner == rep.id).order_by(Incident.id)).all()
+    if not references:
+        return []
+    one = len(references) == 1
+    which = f"incident {references[0]}" if one else f"{len(references)} open incidents: {', '.join(references)}"
+    it, takes = ("it", "takes it over") if one else ("them", "takes each over")
+    return [f"rep {rep.name!r} is deactivated but still owns {which}. They are paged and texted about {it} no "
+            f"more; the customer's texts and update reminders go to the managers until an on-call rep {takes} "
+            "(an ACK to its page, or Take over on the board)"]
 
 
 def handovers(before: dict[str, tuple[str, ...]], after: dict[str, tuple[str, ...]]) -> list[str]:

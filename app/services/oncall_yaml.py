@@ -30,9 +30,12 @@ from app.services.oncall_coverage import (
     coverage_gaps,
     deactivated_rep_targets,
     ignored_overrides,
+    late_level_warnings,
     missing_schedules,
+    open_incidents_left,
     overlapping_overrides,
 )
+from app.settings import PROMISED_CALLBACK_MINUTES
 
 __all__ = ["ImportSummary", "OnCallConfigError", "export_yaml", "import_yaml"]
 
@@ -64,12 +67,15 @@ class ImportSummary:
         )
 
 
-def import_yaml(session: Session, text: str, now: datetime) -> ImportSummary:
-    """Apply a YAML document; raise OnCallConfigError with a path such as "schedules[0].layers[1].members[2]"."""
+def import_yaml(session: Session, text: str, now: datetime,
+                sla_minutes: int = PROMISED_CALLBACK_MINUTES) -> ImportSummary:
+    """Apply a YAML document; raise OnCallConfigError with a path such as "schedules[0].layers[1].members[2]".
+    ``sla_minutes``: CALLBACK_SLA_MINUTES, which a policy level paging at or after it is warned of."""
     doc = _load(text)
     summary = ImportSummary()
     for index, item in enumerate(_items(doc, "reps")):
-        _, created = save_rep(session, parse_rep(item, f"reps[{index}]"), path=f"reps[{index}]")
+        rep, created = save_rep(session, parse_rep(item, f"reps[{index}]"), path=f"reps[{index}]")
+        summary.warnings.extend(open_incidents_left(session, rep))
         summary.reps_created += created
         summary.reps_updated += not created
     for index, item in enumerate(_items(doc, "schedules")):
@@ -82,7 +88,9 @@ def import_yaml(session: Session, text: str, now: datetime) -> ImportSummary:
         defaults += is_default
         if defaults > 1:
             raise OnCallConfigError(f"{path}.is_default", "only one escalation policy can be the default")
-        _, created = save_policy(session, item["name"], item["levels"], is_default, path)
+        policy, created = save_policy(session, item["name"], item["levels"], is_default, path)
+        summary.warnings.extend(f"escalation policy {policy.name!r}: {line}"
+                                for line in late_level_warnings(policy.levels, sla_minutes))
         summary.policies_created += created
         summary.policies_updated += not created
     if doc.get("schedules") or doc.get("escalation_policies"):

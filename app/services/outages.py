@@ -42,13 +42,14 @@ def active_outage(session: Session, now: datetime) -> Outage | None:
                                .order_by(Outage.declared_at.desc(), Outage.id.desc())).first()
 
 
-def statement_for_callers(session: Session, language: str, now: datetime) -> str | None:
-    """What callers hear right after the greeting while an outage is declared (None: no outage).
+def statement_for_callers(session: Session, language: str, now: datetime, caller_id: str = "") -> str | None:
+    """What callers hear right after the greeting while an outage is declared (None: no outage), its times on the
+    clock of ``caller_id`` (a number the call's deadline is spoken on too).
 
     The intake service puts it in the call's flow policy; the flow speaks it after the language choice.
     """
     outage = active_outage(session, now)
-    return update_text.outage_statement(outage, language) if outage else None
+    return update_text.outage_statement(outage, language, caller_id) if outage else None
 
 
 def link_incident(session: Session, outage: Outage, incident: Incident, *, by: str, now: datetime) -> bool:

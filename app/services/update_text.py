@@ -185,12 +185,16 @@ def late_sms(incident: Incident, round_: int, due: datetime, owner: str, tz: str
                 due=hhmm(due, tz), owner=owner or "unknown")
 
 
-def outage_statement(outage: Outage, language: str, tz: str = "UTC") -> str:
-    """The short statement callers hear right after the greeting while an outage is declared."""
-    what = (outage.what_fails_de or outage.what_fails) if is_german(language) else outage.what_fails
-    said = _t(language, "upd_outage", what=what, since=hhmm(outage.since, tz))
+def outage_statement(outage: Outage, language: str, phone: str = "") -> str:
+    """The short statement callers hear right after the greeting while an outage is declared, its times spoken as
+    the rest of the call speaks them (``say_time``): on the clock of ``phone``, the caller ID, as the deadline later
+    in the call is (UTC without one)."""
+    german = is_german(language)
+    what = (outage.what_fails_de or outage.what_fails) if german else outage.what_fails
+    lang = GERMAN if german else "en-US"
+    said = _t(language, "upd_outage", what=what, since=say_time(lang, outage.since, phone))
     if outage.next_update_at:
-        said += _t(language, "upd_outage_next", due=hhmm(outage.next_update_at, tz))
+        said += _t(language, "upd_outage_next", due=say_time(lang, outage.next_update_at, phone))
     return said + _t(language, "upd_outage_end")
 
 

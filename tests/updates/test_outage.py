@@ -101,7 +101,8 @@ def test_outage_with_20_linked_incidents_updated_and_resolved_together(hotline, 
     assert declared.status_code == 302
     with hotline.db.session() as s:
         outage = s.scalars(select(Outage)).one()
-        assert "API calls in the EU region time out, since 02:40 UTC" in statement_for_callers(s, "en-US", clock.now())
+        assert "API calls in the EU region time out, since 2:40 a.m. UTC" in statement_for_callers(s, "en-US",
+                                                                                                  clock.now())
         assert "API-Aufrufe in der EU-Region laufen ab" in statement_for_callers(s, "de-DE", clock.now())
 
     customers = {}
@@ -114,6 +115,9 @@ def test_outage_with_20_linked_incidents_updated_and_resolved_together(hotline, 
     assert "EU region" not in heard[0] and "EU-Region" not in heard[0]
     assert all("API calls in the EU region time out" in h for h in heard[1:15])
     assert all("API-Aufrufe in der EU-Region laufen ab" in h for h in heard[15:])
+    # its times on the caller's clock, as the call's deadline is spoken: never UTC to a caller in San Francisco
+    assert all("since 6:40 p.m. PST. Our next update is due by 7:30 p.m. PST." in h for h in heard[1:15])
+    assert all("seit 3:40 Uhr (MEZ). Das nächste Update folgt bis 4:30 Uhr (MEZ)." in h for h in heard[15:])
     with hotline.db.transaction() as s:  # each customer was called back and answered (a verified contact)
         for incident in s.scalars(select(Incident)):
             verified_callback(s, incident, clock.now())
