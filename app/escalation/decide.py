@@ -131,7 +131,8 @@ def _breach(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
     if state == State.LATE:  # answered, but after the deadline: on record, nobody left to chase
         return Decision("breached", state, record_breach=True, log=(K.CALLBACK_BREACHED,))
     return Decision("breached", state, record_breach=True, add_repage=True, log=(K.CALLBACK_BREACHED,),
-                    pages=(PageOrder(Audience.MANAGERS, ALERT, "breach"),), breach_notice=_breach_notice(snap))
+                    pages=(PageOrder(Audience.MANAGERS, ALERT, "breach"), PageOrder(Audience.TAM, (SMS,), "breach")),
+                    breach_notice=_breach_notice(snap))
 
 
 def _repage(step: StepDue, snap: Snapshot, now: datetime) -> Decision:

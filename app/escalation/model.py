@@ -237,6 +237,9 @@ class Audience(StrEnum):
     PREVIOUS_OWNER = "previous_owner"  # told when someone takes the incident over
     SAME_PERSON = "same_person"  # the person of a failed page
     CUSTOMER = "customer"
+    # the account's TAM as told of the incident so far (texted, or e-mailed outside their business hours): told of
+    # its breach at the breach, once, whoever owns it; the repages after it are for the reps and managers
+    TAM = "tam"
 
 
 @dataclass(frozen=True)

@@ -155,16 +155,21 @@ def _audience(session: Session, incident: Incident, order: PageOrder, now: datet
         owner = find_rep(session, incident.acknowledged_by) if incident.acknowledged_by else None
         if owner is None or not owner.active:  # whom the first level reaches now, not a schedule assumed "primary"
             # the TAM is told on their level's channels only (the default policy: SMS), never rung as if on call;
-            # outside their business hours by e-mail alone
+            # outside their business hours by e-mail alone; of the breach once, at the breach (``Audience.TAM``),
+            # never again each repage round
             return [(who, order.channels if who.role != TAM_ROLE else
                      _in_writing(order) if told == (EMAIL,) else tuple(c for c in order.channels if c in told))
-                    for who, told in level_people(session, incident, 0, now)]
+                    for who, told in level_people(session, incident, 0, now)
+                    if who.role != TAM_ROLE or order.purpose != "breach"]
         people = [contactable(owner, "acknowledger")]
     elif order.audience == Audience.PREVIOUS_OWNER:
         previous = find_rep(session, done.previous_owner) if done.previous_owner else None
         people = [contactable(previous, "previous_owner")] if previous is not None else []
     elif order.audience == Audience.CUSTOMER:
         people = [_customer(incident)]
+    elif order.audience == Audience.TAM:  # as told of the incident so far: texted, else e-mailed
+        people = [who for who in _paged_so_far(session, incident) if who.role == TAM_ROLE] + emailed_tam(
+            session, incident)
     return [(who, order.channels if who.phone else _in_writing(order)) for who in distinct(people)]
 
 

@@ -101,7 +101,8 @@ def test_an_owner_deactivated_after_acknowledging_is_paged_no_more_the_rep_on_ca
 
 def test_the_repages_after_a_breach_call_the_reps_not_the_tam(desk, network):
     """Nobody acknowledges: the repages every 5 minutes ring the primary on call and the managers. The TAM,
-    whom the policy tells by SMS only, is told of the breach by SMS, not rung every 5 minutes as if on call."""
+    whom the policy tells by SMS only, is told of the breach by SMS at the breach, once: not rung every 5 minutes
+    as if on call, nor texted again each round."""
     _ticket_with_a_tam_at_work(desk)
     network.phone(CUSTOMER).expect_sms("we have your report")
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False).expect_call(answer=False)
@@ -111,15 +112,39 @@ def test_the_repages_after_a_breach_call_the_reps_not_the_tam(desk, network):
     for phone in (alice, bob, maria):
         phone.expect_sms("AT RISK")
     maria.expect_sms("BREACHED").expect_call(answer=False)
+    tam.expect_sms("BREACHED")  # at the breach, as the managers are: not 5 minutes later
     network.phone(CUSTOMER).expect_sms("have not reached you")  # the deadline passed: the customer is told
     incident = _call_about_ticket(desk)
     desk.settle()
     for minute in (3, 6, 10, 15):
         desk.at(minutes=minute)
-    alice.expect_sms("BREACHED").expect_call(answer=False)
-    maria.expect_sms("BREACHED").expect_call(answer=False)
-    tam.expect_sms("BREACHED")
-    desk.at(minutes=20)  # a call to the TAM now would be unexpected
+    assert sorted((to, c) for m, to, c in _sent(desk, incident.id, "breach") if int(m) == 15) == [
+        (MARIA, "sms"), (MARIA, "voice"), (TAM, "sms")]
+    for minute in (20, 25):  # a call or a second text to the TAM now would be unexpected
+        alice.expect_sms("BREACHED").expect_call(answer=False)
+        maria.expect_sms("BREACHED").expect_call(answer=False)
+        desk.at(minutes=minute)
     assert sorted((to, c) for m, to, c in _sent(desk, incident.id, "breach") if int(m) == 20) == [
-        (ALICE, "sms"), (ALICE, "voice"), (MARIA, "sms"), (MARIA, "voice"), (TAM, "sms")]
-    assert tam.calls == []
+        (ALICE, "sms"), (ALICE, "voice"), (MARIA, "sms"), (MARIA, "voice")]
+    assert tam.calls == [] and len(tam.sms) == 3
+
+
+def test_the_tam_hears_of_the_breach_of_an_incident_a_rep_acknowledged(desk, network):
+    """A rep acknowledged and never called back: the TAM told of the page hears of the breach too (the repages go
+    to the owner, so the breach is the TAM's only word of it)."""
+    _ticket_with_a_tam_at_work(desk)
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    tam = network.phone(TAM).expect_sms("SEV1")
+    incident = _call_about_ticket(desk)
+    desk.settle()
+    network.phone(CUSTOMER).expect_sms("has taken your incident")
+    assert "Acknowledged" in _sms_from(desk, ALICE, f"ACK {incident.reference}").get_data(as_text=True)
+    for phone in (alice, network.phone(MARIA), tam):
+        phone.expect_sms("AT RISK")
+    desk.at(minutes=10)
+    network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
+    tam.expect_sms("BREACHED")
+    network.phone(CUSTOMER).expect_sms("have not reached you")
+    desk.at(minutes=15)
+    assert [s for s in tam.sms if "BREACHED" in s] and tam.calls == []

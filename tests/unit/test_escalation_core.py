@@ -66,8 +66,8 @@ EXPECTED_STATE = {
 }
 
 # (step kind, state) -> (outcome, audiences paged, breach recorded, repage added)
-M, P, OP, L, C, SO = (Audience.MANAGERS, Audience.PAGED_SO_FAR, Audience.OWNER_OR_PRIMARY, Audience.LEVEL,
-                      Audience.CUSTOMER, "skip")
+M, P, OP, L, C, T, SO = (Audience.MANAGERS, Audience.PAGED_SO_FAR, Audience.OWNER_OR_PRIMARY, Audience.LEVEL,
+                         Audience.CUSTOMER, Audience.TAM, "skip")
 TABLE = {
     "receipt": {
         "open": ("receipt_queued", [C]), "acknowledged": ("receipt_queued", [C]),
@@ -96,11 +96,13 @@ TABLE = {
         "nobody_to_page": ("alerted", [M, P, OP]),
     },
     "breach": {
-        "open": ("breached", [M]), "acknowledged": ("breached", [M]), "owned_by_another_rep": ("breached", [M]),
-        "callback_in_progress": ("breached", [M]), "attempted": ("breached", [M]), "met": ("met", []),
+        # the TAM as told so far hears of the breach at the breach, whoever owns it (the repages are the reps')
+        "open": ("breached", [M, T]), "acknowledged": ("breached", [M, T]),
+        "owned_by_another_rep": ("breached", [M, T]),
+        "callback_in_progress": ("breached", [M, T]), "attempted": ("breached", [M, T]), "met": ("met", []),
         "late": ("breached", []), "self_reported": ("breached_self_reported", []),
-        "resolved": ("skipped_resolved", []), "no_callback_number": ("breached", [M]),
-        "no_number_reached_by_email": ("breached_worked_by_email", []), "nobody_to_page": ("breached", [M]),
+        "resolved": ("skipped_resolved", []), "no_callback_number": ("breached", [M, T]),
+        "no_number_reached_by_email": ("breached_worked_by_email", []), "nobody_to_page": ("breached", [M, T]),
     },
     "repage": {
         "open": ("repaged", [OP, M]), "acknowledged": ("repaged", [OP, M]), "owned_by_another_rep": ("repaged", [OP, M]),
