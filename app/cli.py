@@ -166,6 +166,9 @@ def tickets() -> None:
     "  opened_at (ISO 8601 with offset), contact_name, contact_email,\n"
     "  contact_phone, contact_phone_alt (E.164, or national in DEFAULT_REGION),\n"
     "  tam_name, tam_email, tam_phone,\n"
+    "  tam_time_zone (IANA, e.g. America/Los_Angeles; the TAM's hours are read in it),\n"
+    "  tam_business_hours (e.g. \"mon-fri 09:00-17:00, sat 10:00-14:00\", quoted for its comma;\n"
+    "    the TAM is texted or called in them, e-mailed outside them),\n"
     "  support_pin (4 to 8 digits, stored hashed; - removes it)\n"
     "Each row is its own transaction: bad rows are reported by line and the rest are imported."))
 @click.argument("csv_file", type=INPUT_FILE)

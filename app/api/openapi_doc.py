@@ -119,6 +119,13 @@ _SCHEMAS: dict[str, Any] = {
                                          "hours, or always without a tam_phone"},
             "tam_phone": {"type": "string",
                           "description": "The TAM is paged here about the account's Sev-1s in their business hours"},
+            "tam_time_zone": {"type": "string", "maxLength": 64,
+                              "description": "The TAM's IANA time zone (e.g. America/Los_Angeles), in which "
+                                             "tam_business_hours are read; default UTC"},
+            "tam_business_hours": {"type": "string", "maxLength": 100,
+                                   "description": "When the TAM is paged by phone rather than e-mailed, as "
+                                                  "'mon-fri 09:00-17:00, sat 10:00-14:00' (no overnight windows); "
+                                                  "default mon-fri 09:00-17:00"},
             "support_pin": {"type": "string", "pattern": "^([0-9]{4,8}|-)$",
                             "description": "The account's support PIN for callers (stored hashed; '-' removes it)"},
         },

@@ -12,6 +12,9 @@ import phonenumbers
 
 from app.instants import parse_instant
 from app.models import TicketStatus
+from app.oncall.business_hours import parse_business_hours
+from app.oncall.errors import OnCallConfigError
+from app.oncall.fields import time_zone_field
 from app.plain_text import is_plain
 from app.services.support_pin import InvalidPin, validate_pin
 from ivr_flows.number_kinds import CALLABLE_ONLY, refused_kind
@@ -29,12 +32,15 @@ TICKET_FIELDS = (
     "tam_name",
     "tam_email",
     "tam_phone",
+    "tam_time_zone",  # the TAM's IANA zone, in which tam_business_hours are read
+    "tam_business_hours",  # when the TAM is paged by phone (else e-mailed), e.g. "mon-fri 09:00-17:00"
     "support_pin",  # issue 9: the account's support PIN (4-8 digits; stored hashed; "-" removes it)
 )
 REQUIRED_FIELDS = ("number", "company")
 # The account's settings, not the ticket's: its TAM is paged about every Sev-1 of the account (SMS and call, to
-# tam_phone) and its PIN proves a caller on the IVR. The API changes them only for a token with accounts:admin.
-ACCOUNT_FIELDS = ("tam_name", "tam_email", "tam_phone", "support_pin")
+# tam_phone, in their business hours; by e-mail to tam_email outside them) and its PIN proves a caller on the IVR.
+# The API changes them only for a token with accounts:admin.
+ACCOUNT_FIELDS = ("tam_name", "tam_email", "tam_phone", "tam_time_zone", "tam_business_hours", "support_pin")
 NUMBER_MAX = 20
 
 _NUMBER = re.compile(rf"[0-9]{{1,{NUMBER_MAX}}}")
@@ -69,6 +75,8 @@ class TicketInput:
     tam_name: str | None = None
     tam_email: str | None = None
     tam_phone: str | None = None
+    tam_time_zone: str | None = None
+    tam_business_hours: str | None = None
     support_pin: str | None = None  # digits to set, "" to remove, None to keep
 
 
@@ -95,6 +103,8 @@ def parse_ticket_input(data: Mapping[str, object], default_region: str = "US") -
         tam_name=_name(data, "tam_name", 200),
         tam_email=_email(_text(data, "tam_email", 254), "tam_email"),
         tam_phone=_phone(_text(data, "tam_phone", 40), "tam_phone", default_region),
+        tam_time_zone=_time_zone(_text(data, "tam_time_zone", 64), "tam_time_zone"),
+        tam_business_hours=_business_hours(_text(data, "tam_business_hours", 100), "tam_business_hours"),
         support_pin=_support_pin(_text(data, "support_pin", 20)),
     )
 
@@ -181,6 +191,27 @@ def _support_pin(text: str | None) -> str | None:
         return validate_pin(text)
     except InvalidPin as exc:
         raise InvalidTicket("support_pin", str(exc)) from None
+
+
+def _time_zone(text: str | None, field: str) -> str | None:
+    """An IANA zone name, checked as a rep's ``time_zone`` is (``fields.time_zone_field``)."""
+    if text is None:
+        return None
+    try:
+        return time_zone_field(text, field)
+    except OnCallConfigError as exc:
+        raise InvalidTicket(field, exc.message) from None
+
+
+def _business_hours(text: str | None, field: str) -> str | None:
+    """Business hours such as "mon-fri 09:00-17:00, sat 10:00-14:00", read as ``parse_business_hours`` reads them."""
+    if text is None:
+        return None
+    try:
+        parse_business_hours(text, field)
+    except OnCallConfigError as exc:
+        raise InvalidTicket(field, exc.message) from None
+    return text
 
 
 def _email(text: str | None, field: str) -> str | None:

@@ -116,6 +116,10 @@ def _upsert_account(session: Session, data: TicketInput) -> Account:
         account.tam_email = data.tam_email
     if data.tam_phone is not None:
         account.tam_phone = data.tam_phone
+    if data.tam_time_zone is not None:
+        account.tam_time_zone = data.tam_time_zone
+    if data.tam_business_hours is not None:
+        account.tam_business_hours = data.tam_business_hours
     if data.support_pin:
         set_pin(account, data.support_pin)
     elif data.support_pin == "":

@@ -85,17 +85,20 @@ def test_a_ticket_sync_token_cannot_add_a_rep(client, hotline, clock):
     assert client.get("/api/v1/reps", headers=admin).status_code == 200  # admin includes read
 
 
-def _account(hotline, name: str = "Acme") -> tuple[str, str, str, str] | None:
+def _account(hotline, name: str = "Acme") -> tuple[str, ...] | None:
     with hotline.db.session() as session:
         account = session.scalar(select(Account).where(Account.name == name))
         return None if account is None else (account.tam_name, account.tam_email, account.tam_phone,
+                                             account.tam_time_zone, account.tam_business_hours,
                                              account.support_pin_hash)
 
 
 # what a holder of the helpdesk's token would set to have Sev-1 pages about the account sent to their phone, or to
 # pass the IVR's PIN check as that account's caller
 ACCOUNT_SETTINGS = [("tam_phone", "+14155550199"), ("tam_name", "Mallory"), ("tam_email", "m@evil.example"),
-                    ("support_pin", "1234"), ("support_pin", "-")]
+                    ("support_pin", "1234"), ("support_pin", "-"),
+                    # the TAM's clock and hours decide whether they are texted at night
+                    ("tam_time_zone", "America/Los_Angeles"), ("tam_business_hours", "mon-sun 00:00-24:00")]
 
 
 @pytest.mark.parametrize(("field", "value"), ACCOUNT_SETTINGS)
@@ -186,7 +189,7 @@ def test_the_openapi_document_names_each_operations_scope(client):
     assert doc["paths"]["/api/v1/tickets"]["post"]["x-required-scope"] == "tickets:write"
     ticket = doc["components"]["schemas"]["TicketInput"]["properties"]
     assert {name for name, field in ticket.items() if field.get("x-required-scope") == "accounts:admin"} == {
-        "tam_name", "tam_email", "tam_phone", "support_pin"}
+        "tam_name", "tam_email", "tam_phone", "tam_time_zone", "tam_business_hours", "support_pin"}
     assert "accounts:admin" in doc["components"]["securitySchemes"]["bearerAuth"]["description"]
     assert "403" in doc["paths"]["/api/v1/incidents"]["get"]["responses"]
     assert "security" not in doc["paths"]["/api/v1/openapi.json"]["get"] or \

@@ -9,6 +9,7 @@ from sqlalchemy import func, inspect, select
 
 from app.models import Account, Contact, Ticket
 from app.services.api_tokens import create_token
+from app.services.oncall import tam_target
 from app.services.tickets import find_open_ticket_by_number, find_open_ticket_by_phone
 
 
@@ -98,6 +99,60 @@ def test_tam_is_stored_on_the_account(client, admin, hotline):
         assert (account.tam_name, account.tam_email, account.tam_phone) == ("Tom", "tom@hotline.example", "+4930901820")
 
 
+def _tam_clock(hotline, company: str = "Acme Mail GmbH") -> tuple[str, str]:
+    with hotline.db.session() as session:
+        account = session.scalar(select(Account).where(Account.name == company))
+        return account.tam_time_zone, account.tam_business_hours
+
+
+PACIFIC = {"tam_phone": "+14155550144", "tam_email": "terry@hotline.example",
+           "tam_time_zone": "America/Los_Angeles", "tam_business_hours": "mon-fri 08:00-18:00, sat 10:00-14:00"}
+
+
+def test_tam_time_zone_and_business_hours_are_set_and_kept_when_absent_or_empty(client, admin, hotline):
+    assert _post(client, admin, TICKET | PACIFIC).status_code == 201
+    assert _tam_clock(hotline) == ("America/Los_Angeles", "mon-fri 08:00-18:00, sat 10:00-14:00")
+    assert _post(client, admin, TICKET | {"subject": "still stuck"}).status_code == 200  # absent: kept
+    assert _post(client, admin, TICKET | {"tam_time_zone": " ", "tam_business_hours": ""}).status_code == 200
+    assert _tam_clock(hotline) == ("America/Los_Angeles", "mon-fri 08:00-18:00, sat 10:00-14:00")
+    changed = {"tam_time_zone": "Asia/Tokyo", "tam_business_hours": "mon-sun 00:00-24:00"}
+    assert _post(client, admin, TICKET | changed).status_code == 200
+    assert _tam_clock(hotline) == ("Asia/Tokyo", "mon-sun 00:00-24:00")
+    batch = {"tickets": [{"number": "7", "company": "Beta", "tam_time_zone": "Europe/Berlin"}]}
+    assert _post(client, admin, batch).status_code == 200
+    assert _tam_clock(hotline, "Beta") == ("Europe/Berlin", "mon-fri 09:00-17:00")  # hours: the default
+
+
+def test_a_bad_tam_clock_is_refused_naming_the_field_and_stores_nothing(client, admin, hotline):
+    assert _post(client, admin, TICKET | PACIFIC).status_code == 201
+    for field, value in (("tam_time_zone", "America/Pacific"), ("tam_business_hours", "mon-fri 9-17")):
+        refused = _post(client, admin, TICKET | {field: value, "subject": "changed"})
+        assert refused.status_code == 422
+        error = refused.get_json()["error"]
+        assert (error["code"], error["field"]) == ("invalid", field)
+        assert value in error["message"]
+    batch = {"tickets": [{"number": "7", "company": "Beta"}, {"number": "8", "company": "Beta",
+                                                              "tam_business_hours": "fri-mon 22:00-06:00"}]}
+    refused = _post(client, admin, batch)
+    assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "tickets[1].tam_business_hours"
+    assert _tam_clock(hotline) == ("America/Los_Angeles", "mon-fri 08:00-18:00, sat 10:00-14:00")
+    assert _count(hotline, Ticket) == 1
+
+
+def test_a_tam_whose_hours_came_through_the_api_is_texted_in_them_and_emailed_outside_them(client, admin, hotline):
+    assert _post(client, admin, TICKET | PACIFIC).status_code == 201
+    # the default clock (UTC, mon-fri 09:00-17:00) would have it the other way round: e-mailed at 18:00 UTC,
+    # texted at 10:00 UTC, 02:00 in California
+    wednesday_1000_pacific = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
+    thursday_0200_pacific = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    with hotline.db.session() as session:
+        account = session.scalar(select(Account))
+        [by_day] = tam_target(account, wednesday_1000_pacific, ["sms"])
+        [by_night] = tam_target(account, thursday_0200_pacific, ["sms"])
+    assert (by_day.phone, by_day.channels) == ("+14155550144", ("sms",))
+    assert (by_night.phone, by_night.email, by_night.channels) == ("", "terry@hotline.example", ("email",))
+
+
 def test_batch_creates_and_updates(client, auth, hotline):
     _post(client, auth, {"number": "1", "company": "Acme"})
     batch = {"tickets": [{"number": "1", "company": "Acme", "status": "solved"}, {"number": "2", "company": "Beta"}]}
@@ -165,6 +220,14 @@ def test_batch_of_500_is_accepted(client, auth, hotline):
         ({"subject": "esc\u001b[2J"}, "subject"),
         ({"subject": "s" * 501}, "subject"),
         ({"priority": "high"}, "priority"),
+        # the TAM's hours and zone, checked as parse_business_hours and a rep's time_zone are
+        ({"tam_time_zone": "Pacific/Nowhere"}, "tam_time_zone"),
+        ({"tam_time_zone": "Europe"}, "tam_time_zone"),
+        ({"tam_business_hours": "9-17"}, "tam_business_hours"),
+        ({"tam_business_hours": "mon-fri 17:00-09:00"}, "tam_business_hours"),  # overnight
+        ({"tam_business_hours": "mon-fri 09:00-17:00, xyz 10:00-14:00"}, "tam_business_hours"),
+        ({"tam_business_hours": "mon-fri 09:00-25:00"}, "tam_business_hours"),
+        ({"tam_business_hours": ["mon-fri 09:00-17:00"]}, "tam_business_hours"),
     ],
 )
 def test_invalid_field_is_422_naming_it(client, auth, hotline, change, field):

@@ -7,7 +7,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from app.models import Ticket, TicketStatus
+from app.models import Account, Ticket, TicketStatus
 from app.services.ticket_import import (
     ImportFileNotFound,
     MissingColumns,
@@ -113,3 +113,24 @@ def test_a_ticket_twice_in_one_file_is_imported_from_its_first_row_and_the_secon
     assert dict(report.errors)[4] == "ticket 1 was already imported from line 2 of this file; this row was not imported"
     assert dict(report.errors)[5].startswith("company:")  # a row that is invalid anyway says why it is
     assert _numbers(hotline) == {"1": "open", "2": "open"}
+
+
+def test_tam_time_zone_and_business_hours_columns_set_the_account_and_a_bad_one_is_reported_by_line(hotline, clock):
+    csv_text = (
+        "number,company,tam_phone,tam_time_zone,tam_business_hours\n"
+        '1,Acme,+14155550144,America/Los_Angeles,"mon-fri 08:00-18:00, sat 10:00-14:00"\n'
+        "2,Beta,,Mars/Olympus,\n"
+        "3,Gamma,,,mon-fri 18:00-08:00\n"
+        "4,Acme,,,\n"  # empty cells keep Acme's stored zone and hours
+        "5,Delta,,Asia/Tokyo,\n"
+    )
+    report = import_tickets_csv(hotline.db, io.StringIO(csv_text), clock.now(), "US")
+    assert (report.created, report.updated) == (3, 0)
+    assert [line for line, _ in report.errors] == [3, 4]
+    messages = dict(report.errors)
+    assert messages[3].startswith("tam_time_zone:") and "Mars/Olympus" in messages[3]
+    assert messages[4].startswith("tam_business_hours:") and "18:00-08:00" in messages[4]
+    with hotline.db.session() as session:
+        clocks = {a.name: (a.tam_time_zone, a.tam_business_hours) for a in session.scalars(select(Account))}
+    assert clocks == {"Acme": ("America/Los_Angeles", "mon-fri 08:00-18:00, sat 10:00-14:00"),
+                      "Delta": ("Asia/Tokyo", "mon-fri 09:00-17:00")}
