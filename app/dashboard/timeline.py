@@ -262,7 +262,10 @@ def _opted_out_how(d: dict) -> str:
     return _OPTED_OUT_HOW.get(d.get("source", ""), "?")
 
 
-_SKIPPED_WHY = {"sms_opted_out": "the number opted out of SMS (STOP)", "no_smtp": "SMTP is not configured"}
+_SKIPPED_WHY = {"sms_opted_out": "the number opted out of SMS (STOP)", "no_smtp": "SMTP is not configured",
+                # an e-mail that waited for SMTP and would have said what is no longer true (app.services.late_mail)
+                "superseded_by_breach": "it waited for SMTP past the breach, which the breach e-mail tells instead",
+                "deadline_passed": "it waited for SMTP past the deadline, so its minutes left were no longer true"}
 
 
 _RECIPIENTS = {"tam": "account's TAM"}

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.models import Delivery, DeliveryChannel, Incident
 from app.services import customer_text
 from app.services.deliveries import queue_delivery
+from app.services.late_mail import RECEIPT, receipt_words
 from app.services.pages import BREACH_NOTICE
 from app.services.update_text import customer_zone
 
@@ -19,10 +20,8 @@ def email_customer(session: Session, incident: Incident, purpose: str, now: date
     """Queue the e-mail ``purpose`` names to the incident's address (None without one); sent, retried, or recorded
     as skipped (no SMTP) by ``deliveries``, which logs it for the timeline."""
     zone, name, number = customer_zone(incident), incident.contact_name or "", bool(incident.callback_phone)
-    if purpose == "receipt":
-        subject, body = customer_text.receipt_email(
-            incident.reference, incident.callback_due_at, zone, incident.language, name=name,
-            hotline_number=hotline_number, has_callback_number=number, now=now)
+    if purpose == RECEIPT:
+        subject, body = receipt_words(incident, now, hotline_number)
     elif purpose == BREACH_NOTICE:
         subject, body = customer_text.breach_notice_email(
             incident.reference, incident.callback_due_at, zone, incident.language, name=name,

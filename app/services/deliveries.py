@@ -12,6 +12,7 @@ from app.mail import MailError, send_mail
 from app.mail.smtp import message_id_for
 from app.models import Delivery, DeliveryChannel, UpdateDeliveryStatus
 from app.queue import PendingJob, schedule
+from app.services import late_mail
 from app.services.events import log_event
 from app.services.sms_opt_outs import OPTED_OUT_REASON, is_opted_out, record_opt_out
 from app.services.unreached import alerts_for
@@ -132,6 +133,14 @@ class DeliverySender:
         if _skip_opted_out(session, delivery, now):  # the number texted STOP after this was queued
             _tell_if_unreached(session, delivery, now)
             return None
+        why = late_mail.superseded(session, delivery, now)
+        if why:  # an e-mail that waited for SMTP and is no longer true
+            delivery.status, delivery.last_error = UpdateDeliveryStatus.SKIPPED, f"not sent: {why}"
+            log_event(session, at=now, actor="system", kind="delivery_skipped", incident_id=delivery.incident_id,
+                      detail={"delivery_id": delivery.id, "channel": delivery.channel, "purpose": delivery.purpose,
+                              "recipient": delivery.recipient, "reason": why})
+            return None
+        late_mail.rewrite_receipt(session, delivery, now, self.settings.twilio_number)
         if not stale and self._put_off(session, delivery):
             return None
         uncertain = stale or delivery.last_error.startswith("OutcomeUnknown")

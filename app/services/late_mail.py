@@ -1,0 +1,58 @@
+"""E-mails that waited for SMTP (down, refusing, retried with back-off) say, when they finally leave, what is true
+then, or do not leave.
+
+An e-mail's words are written when it is queued, but it leaves when SMTP takes it: after an SMTP outage the
+customer's receipt promised "an engineer will call you back by 22:17" at 22:22, after the apology for that very
+deadline, and the TAM read "AT RISK, 5 min left" and "the reps are being paged" after the breach e-mail. So, at
+each try (``deliveries.DeliverySender``):
+
+- the customer's e-mailed receipt is written again as of the try (``customer_text.receipt_email``: past the
+  deadline, the apology), as the SMS receipt is written at its send (``page_urls``);
+- the TAM's page and at-risk e-mails are not sent once the TAM's breach e-mail is written (it says all there is),
+  nor the at-risk one once the deadline has passed (its minutes left are false); the timeline says why.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Delivery, DeliveryChannel, Incident
+from app.models.paging import TAM_ROLE
+from app.services import customer_text
+from app.services.update_text import customer_zone
+
+RECEIPT = "receipt"
+
+
+def superseded(session: Session, delivery: Delivery, now: datetime) -> str:
+    """Why this e-mail is no longer to be sent ("": send it)."""
+    if delivery.channel != DeliveryChannel.EMAIL or delivery.recipient != TAM_ROLE or delivery.incident_id is None:
+        return ""
+    if delivery.purpose in ("page", "at_risk") and session.scalar(select(Delivery.id).where(
+            Delivery.incident_id == delivery.incident_id, Delivery.recipient == TAM_ROLE,
+            Delivery.purpose == "breach").limit(1)) is not None:
+        return "superseded_by_breach"
+    incident = session.get(Incident, delivery.incident_id)
+    if delivery.purpose == "at_risk" and incident is not None and incident.callback_due_at <= now:
+        return "deadline_passed"
+    return ""
+
+
+def receipt_words(incident: Incident, now: datetime, hotline_number: str) -> tuple[str, str]:
+    """The customer's e-mailed receipt as of ``now``: subject and body."""
+    return customer_text.receipt_email(
+        incident.reference, incident.callback_due_at, customer_zone(incident), incident.language,
+        name=incident.contact_name or "", hotline_number=hotline_number,
+        has_callback_number=bool(incident.callback_phone), now=now)
+
+
+def rewrite_receipt(session: Session, delivery: Delivery, now: datetime, hotline_number: str) -> None:
+    """The customer's e-mailed receipt leaving now says what is true now (past its deadline, the apology)."""
+    if delivery.channel != DeliveryChannel.EMAIL or delivery.recipient != "customer" or delivery.purpose != RECEIPT:
+        return
+    incident = session.get(Incident, delivery.incident_id) if delivery.incident_id is not None else None
+    if incident is not None:
+        delivery.subject, delivery.body = receipt_words(incident, now, hotline_number)

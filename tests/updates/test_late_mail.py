@@ -1,0 +1,93 @@
+"""E-mails that waited for SMTP say, when they leave, what is true then, or do not leave (``app.services.late_mail``).
+
+An outside probe stopped SMTP over a breach: when it came back the customer's receipt promised "an engineer will
+call you back by 22:17" after the apology for that deadline, and the TAM read "AT RISK, 5 min left" and "the reps
+are being paged" after the breach e-mail. Here each e-mail is queued on time and sent late, as SMTP's retries would.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.dashboard.timeline import timeline
+from app.models import Delivery, DeliveryChannel, Incident, IncidentEvent
+from app.models.paging import TAM_ROLE
+from app.services.customer_mail import email_customer
+from app.services.deliveries import DeliverySender, queue_delivery
+from tests.integration.board_support import make_incident
+
+TAM_EMAIL = "terry@globex.example"
+
+
+def _tam_mail(hotline, incident_id: int, purpose: str) -> int:
+    with hotline.db.transaction() as session:
+        return queue_delivery(session, channel=DeliveryChannel.EMAIL, to=TAM_EMAIL, purpose=purpose,
+                              subject=f"SEV1 {purpose}", body=f"the TAM's {purpose} notice", now=hotline.clock.now(),
+                              incident_id=incident_id, recipient=TAM_ROLE).id
+
+
+def _send(hotline, delivery_id: int) -> Delivery:
+    DeliverySender(hotline.db, hotline.telephony, hotline.settings).send(delivery_id, hotline.clock.now())
+    with hotline.db.session() as session:
+        return session.get(Delivery, delivery_id)
+
+
+def _timeline(hotline, incident_id: int) -> list[str]:
+    with hotline.db.session() as session:
+        events = list(session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident_id)
+                                      .order_by(IncidentEvent.id)))
+    return [line.text for line in timeline(events, [])]
+
+
+def test_a_receipt_that_waited_past_the_deadline_leaves_as_the_apology(hotline, clock, smtp):
+    incident_id = make_incident(hotline, captured_at=clock.now())  # due in 15 minutes
+    with hotline.db.transaction() as session:
+        queued = email_customer(session, session.get(Incident, incident_id), "receipt", clock.now(), "+15005550006")
+        assert "An engineer will call you back by" in queued.body
+        receipt_id = queued.id
+    clock.advance(minutes=20)  # SMTP was down until now
+    sent = _send(hotline, receipt_id)
+    assert sent.status == "sent"
+    [mail] = smtp.inbox.to("dana@acme.example")
+    body = mail.get_content()
+    assert "We are sorry we have not called you back yet" in body and "call you back by" not in body
+    assert "We are sorry we have not called you back yet" in sent.body  # the row holds what was sent
+
+
+def test_a_receipt_sent_in_time_keeps_its_promise(hotline, clock, smtp):
+    incident_id = make_incident(hotline, captured_at=clock.now())
+    with hotline.db.transaction() as session:
+        receipt_id = email_customer(session, session.get(Incident, incident_id), "receipt", clock.now(),
+                                    "+15005550006").id
+    clock.advance(minutes=2)
+    assert _send(hotline, receipt_id).status == "sent"
+    assert "An engineer will call you back by" in smtp.inbox.to("dana@acme.example")[0].get_content()
+
+
+def test_the_tams_page_and_at_risk_mails_are_not_sent_after_the_breach_mail(hotline, clock, smtp):
+    incident_id = make_incident(hotline, captured_at=clock.now())
+    page_id = _tam_mail(hotline, incident_id, "page")
+    clock.advance(minutes=10)
+    at_risk_id = _tam_mail(hotline, incident_id, "at_risk")
+    clock.advance(minutes=5)
+    breach_id = _tam_mail(hotline, incident_id, "breach")
+    clock.advance(minutes=5)  # SMTP back: the three leave now, the breach first or last
+    assert _send(hotline, page_id).status == "skipped"
+    assert _send(hotline, at_risk_id).status == "skipped"
+    assert _send(hotline, breach_id).status == "sent"
+    assert [m["Subject"] for m in smtp.inbox.to(TAM_EMAIL)] == ["SEV1 breach"]
+    lines = _timeline(hotline, incident_id)
+    assert ("EMAIL page to the account's TAM NOT sent: it waited for SMTP past the breach, which the breach e-mail "
+            "tells instead") in lines
+
+
+def test_the_tams_at_risk_mail_is_not_sent_past_the_deadline_but_is_before_it(hotline, clock, smtp):
+    incident_id = make_incident(hotline, captured_at=clock.now())
+    clock.advance(minutes=10)
+    late_id, on_time_id = _tam_mail(hotline, incident_id, "at_risk"), _tam_mail(hotline, incident_id, "at_risk")
+    clock.advance(minutes=2)
+    assert _send(hotline, on_time_id).status == "sent"
+    clock.advance(minutes=4)  # 16 minutes in: past the deadline
+    late = _send(hotline, late_id)
+    assert late.status == "skipped" and late.last_error == "not sent: deadline_passed"
+    assert len(smtp.inbox.to(TAM_EMAIL)) == 1
