@@ -12,6 +12,7 @@ from app.prompts import REP_LANG, text
 from app.services import customer_text
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.joined_contacts import UNTRACKED, contacts_of
+from app.services.tickets import company_of
 
 SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
                  "both": "API + SMTP failing", "other": "critical problem"}
@@ -31,8 +32,9 @@ def tam_clock(account: Account | None) -> str:
 
 def company_name(incident: Incident) -> str:
     """How a text names an incident's company to a rep, a manager or a TAM ("SEV1 123456 {company}: ..."): what
-    the caller gave, its first 40 characters, or "unknown company" when none was captured (a rescued call)."""
-    return (incident.company or "unknown company")[:40]
+    the caller gave, else its ticket's account's (``tickets.company_of``), its first 40 characters, or "unknown
+    company" when neither is known (a rescued call without a ticket)."""
+    return (company_of(incident)[0] or "unknown company")[:40]
 
 
 def hhmm(when: datetime, tz: str = "UTC") -> str:
@@ -156,7 +158,7 @@ def breach_notice_sms(incident: Incident, tz: str, hotline_number: str) -> str:
 def _spoken(incident: Incident, tz: str = "UTC") -> dict[str, str]:
     """What a voice page says of the incident: reference digit by digit, company, service, deadline (on the
     listener's clock, ``tz``; the zone's letters one by one: "P S T", "U T C")."""
-    return {"ref": ", ".join(incident.reference), "company": incident.company or "an unknown company",
+    return {"ref": ", ".join(incident.reference), "company": company_of(incident)[0] or "an unknown company",
             "service": SERVICE_SHORT.get(incident.affected_service, "critical problem").replace("+", "and"),
             "due": spoken_time(incident.callback_due_at, tz)}
 
