@@ -338,6 +338,8 @@ PROMPTS.update({
                          "Bereitschaft und Management werden alarmiert. Sie müssen nicht antworten.",
     "tam_alert_breach": "SEV1 {ref} {company}: Rückruffrist {due} ÜBERSCHRITTEN, noch kein Rückruf. "
                         "Das Management wird alarmiert. Sie müssen nicht antworten.",
+    "tam_alert_breach_calling": "SEV1 {ref} {company}: Rückruffrist {due} ÜBERSCHRITTEN, ein Rückruf läuft, noch "
+                                "nicht angenommen. Das Management wird alarmiert. Sie müssen nicht antworten.",
 })
 
 # der TAM des Kunden per E-Mail (außerhalb seiner Geschäftszeiten oder ohne TAM-Telefonnummer): was seine SMS sagt,

@@ -323,6 +323,8 @@ PROMPTS.update({
                          "The on-call reps and managers are being alerted. You need not reply.",
     "tam_alert_breach": "SEV1 {ref} {company}: callback deadline {due} BREACHED, no callback yet. "
                         "The managers are being alerted. You need not reply.",
+    "tam_alert_breach_calling": "SEV1 {ref} {company}: callback deadline {due} BREACHED, a callback is under way, "
+                                "not answered yet. The managers are being alerted. You need not reply.",
 })
 
 # the account's TAM told by e-mail (outside their business hours, or with no TAM phone): what their text says, then
