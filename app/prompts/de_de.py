@@ -222,8 +222,8 @@ PROMPTS.update({
     "upd_resolved": "Wir halten Ihr Problem für gelöst",
     "upd_workaround_in_place": "Eine Umgehung ist eingerichtet",
     "upd_proposal_sms": "Sev-1 {ref}: {line}. Antworten Sie JA {ref} zur Bestätigung oder NEIN {ref}, "
-                        "wenn das Problem weiter besteht. Ohne Antwort binnen {hours} Stunden schließen wir ihn als "
-                        "gelöst, nicht bestätigt.",
+                        "wenn das Problem weiter besteht. Ohne Antwort binnen {hours} Stunden schließen wir den "
+                        "Vorfall als gelöst, nicht bestätigt.",
     "upd_proposal_subject": "Sev-1-Vorfall {ref}: Bitte bestätigen Sie die Lösung",
     "upd_proposal_body": "{line}.\n\nBitte bestätigen oder widersprechen Sie hier:\n{link}\n\n{by_sms}"
                          "Ohne Antwort innerhalb von {hours} Stunden schließen wir "
