@@ -64,6 +64,9 @@ PROMPTS: dict[str, str] = {
     "resolve_needs_agreement": "Vorfall {ref} wird erst geschlossen, wenn der Kunde zustimmt: Schlagen Sie ihm die "
                                "Lösung vor, oder vermerken Sie, wer beim Kunden zugestimmt hat. Eine Managerin kann "
                                "mit schriftlicher Begründung abschließen.",
+    "sms_from_tam": "Diese Nummer gehört dem TAM eines Kunden: Sie erhalten SMS zu dessen Sev-1-Vorfällen zur "
+                    "Information und müssen nicht antworten. Den Rückruf übernimmt die Bereitschaft. Es wurde nichts "
+                    "geändert.",
     "sms_unknown_sender": "Diese Nummer ist nicht für Sev-1-Alarme registriert. Es wurde nichts geändert. "
                           "Um einen kritischen Ausfall zu melden, rufen Sie diese Nummer an.",
     "sms_not_understood": "Ihre SMS wurde nicht verstanden. Es wurde nichts geändert.",

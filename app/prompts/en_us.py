@@ -60,6 +60,8 @@ PROMPTS: dict[str, str] = {
     "resolve_needs_agreement": "Incident {ref} closes only when the customer agrees: propose the resolution to them, "
                                "or record who at the customer agreed. A manager may resolve it with a written reason.",
     # SMS command answers
+    "sms_from_tam": "This number is an account's TAM: you are texted about its Sev-1 incidents for your information "
+                    "and need not reply. The on-call reps handle the callback. Nothing was changed.",
     "sms_unknown_sender": "This number is not registered for Sev-1 pages. Nothing was changed. "
                           "To report a critical outage, call this number.",
     "sms_not_understood": "Your SMS was not understood. Nothing was changed.",
