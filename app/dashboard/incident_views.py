@@ -40,7 +40,7 @@ def show(reference: str) -> str | tuple[str, int]:
                 (detail.rep_names.get(c.rep_id, "a rep") for c in detail.callbacks if c.kind == "self_reported"), ""),
                 next((str(c.outcome) for c in reversed(detail.callbacks) if c.kind == "bridged"), ""),
                 detail.taken_over_at),
-            entries=timeline(detail.events, detail.pages), max_note=MAX_NOTE_CHARS,
+            entries=timeline(detail.events, detail.pages, hotline.settings.callback_sla_minutes), max_note=MAX_NOTE_CHARS,
             extension=callback_extension(incident, session), company=shown_company(incident.company, getattr(account_of(session, incident), "name", None)), **HELPERS)
 
 

@@ -59,7 +59,7 @@ PROMPTS: dict[str, str] = {
     "resolved": "Vorfall {ref} ist gelöst und verschwindet von der Übersicht.",
     "resolve_already": "Vorfall {ref} ist bereits gelöst.",
     "resolve_needs_callback": "Rufen Sie den Kunden zurück, bevor Sie {ref} als gelöst markieren: Das "
-                              "15-Minuten-Versprechen gilt nur mit einem Anruf, den ein Mensch angenommen hat. "
+                              "{minutes}-Minuten-Versprechen gilt nur mit einem Anruf, den ein Mensch angenommen hat. "
                               "Eine Managerin kann mit schriftlicher Begründung abschließen.",
     "resolve_needs_agreement": "Vorfall {ref} wird erst geschlossen, wenn der Kunde zustimmt: Schlagen Sie ihm die "
                                "Lösung vor, oder vermerken Sie, wer beim Kunden zugestimmt hat. Eine Managerin kann "

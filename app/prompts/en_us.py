@@ -54,7 +54,7 @@ PROMPTS: dict[str, str] = {
     "reached_has_number": "Incident {ref} has a callback number: call the customer back.",
     "resolved": "Incident {ref} is resolved and leaves the board.",
     "resolve_already": "Incident {ref} is already resolved.",
-    "resolve_needs_callback": "Call the customer back before resolving {ref}: the 15-minute promise is kept only "
+    "resolve_needs_callback": "Call the customer back before resolving {ref}: the {minutes}-minute promise is kept only "
                               "by a call a person answered. A manager may resolve it with a written reason.",
     # issue 11: resolution by agreement
     "resolve_needs_agreement": "Incident {ref} closes only when the customer agrees: propose the resolution to them, "
