@@ -10,6 +10,7 @@ from app.services.acks import acknowledge, connect, page_actor
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.page_text import hhmm, reach_in_writing
 from app.services.page_urls import BadAckLink, PageUrls, page_zone
+from app.services.tickets import company_of
 
 bp = Blueprint("ack_link", __name__)
 
@@ -51,11 +52,12 @@ def show(token: str) -> Response | tuple[str, int]:
                                           message="This link can no longer act on this incident. Nothing was "
                                                   "changed."), 403
         due = hhmm(incident.callback_due_at, page_zone(page))
+        company = company_of(incident, session)[0] or "Unknown company"
         if incident.callback_phone:
             phone = phone_with_extension(incident.callback_phone, callback_extension(incident, session))
-            message = f"{incident.company or 'Unknown company'}: call back {phone} by {due}."
+            message = f"{company}: call back {phone} by {due}."
         else:
-            message = f"{incident.company or 'Unknown company'}: {reach_in_writing(incident)} by {due}."
+            message = f"{company}: {reach_in_writing(incident)} by {due}."
         return render_template_string(PAGE, ref=incident.reference, message=message, form=True)
 
 

@@ -30,6 +30,7 @@ from app.dashboard.display import (
     iso,
     remaining_seconds,
     service,
+    shown_company,
 )
 from app.dashboard.queries import BoardIncident
 from app.services.joined_contacts import UNTRACKED, JoinedContact
@@ -76,8 +77,9 @@ def _row(row: BoardRow, incident_url: str, csrf: Markup, extension: str = "", on
     i = row.incident
     r = escape(i.reference)
     to = escape(incident_url.format(quote(i.reference, safe="")))
-    named = escape(f"{i.reference} ({i.company or 'company not given'})")
-    company = escape(i.company or "Company not given")
+    shown = shown_company(i.company, i.ticket_company)
+    named = escape(f"{i.reference} ({shown or 'company not given'})")
+    company = escape(shown or "Company not given")
     nobody = " nobody-to-page" if i.nobody_to_page_at else ""
     due = (DUE_AT_CALL_END if on_hotline else
            f'call back by <time datetime="{iso(i.callback_due_at)}">{clock(i.callback_due_at)}</time>')

@@ -46,5 +46,6 @@ def _render(template: str) -> str:
     field = csrf_field()  # one token per page: the page's shared form and the few per-row forms reuse it
     incident_url = url_for("incident.show", reference=_SLOT).replace(_SLOT, "{}")
     return render_template(template, rows=rows, rows_html=rows_html(rows, now, incident_url, field), now=now,
-                           refresh=REFRESH_SECONDS, unreachable=unreachable, no_watchdog=no_watchdog, **HELPERS,
+                           refresh=REFRESH_SECONDS, unreachable=unreachable,
+                           sla_minutes=hotline.settings.callback_sla_minutes, no_watchdog=no_watchdog, **HELPERS,
                            csrf_field=lambda: field)

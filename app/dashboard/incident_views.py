@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from werkzeug.wrappers import Response
 
 from app.auth import Role, current_user, requires
-from app.dashboard.display import HELPERS, remaining_seconds, state_of, urgency
+from app.dashboard.display import HELPERS, remaining_seconds, shown_company, state_of, urgency
 from app.dashboard.queries import incident_detail
 from app.dashboard.timeline import timeline
 from app.services.acks import Answer, lock_incident
@@ -16,6 +16,7 @@ from app.services.board_actions import acknowledge_as, call_customer, record_rea
 from app.services.callback_extensions import callback_extension
 from app.services.escalation import callers_on_hotline
 from app.services.notes import MAX_NOTE_CHARS, InvalidNote, add_note
+from app.services.tickets import account_of
 
 bp = Blueprint("incident", __name__, template_folder="templates")
 
@@ -39,8 +40,8 @@ def show(reference: str) -> str | tuple[str, int]:
                 (detail.rep_names.get(c.rep_id, "a rep") for c in detail.callbacks if c.kind == "self_reported"), ""),
                 next((str(c.outcome) for c in reversed(detail.callbacks) if c.kind == "bridged"), ""),
                 detail.taken_over_at),
-            entries=timeline(detail.events, detail.pages), max_note=MAX_NOTE_CHARS,
-            extension=callback_extension(incident, session), **HELPERS)
+            entries=timeline(detail.events, detail.pages, hotline.settings.callback_sla_minutes), max_note=MAX_NOTE_CHARS,
+            extension=callback_extension(incident, session), company=shown_company(incident.company, getattr(account_of(session, incident), "name", None)), **HELPERS)
 
 
 @bp.post("/incidents/<reference>/acknowledge")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.event_kind import EventKind
 from app.models import (
+    Account,
     Callback,
     CallbackKind,
     Delivery,
@@ -29,6 +30,7 @@ from app.models import (
     Page,
     Rep,
     Schedule,
+    Ticket,
     UpdateDeliveryStatus,
 )
 from app.models.incident import OWNER_KINDS
@@ -126,8 +128,11 @@ def board(session: Session, now: datetime) -> list[BoardIncident]:
     processing, for rows that are no objects, took as long as the queries."""
     conn = session.connection()
     incidents = _named(conn.execute(
-        select(*_BOARD_INCIDENT, _RELATED.reference.label("related_reference"))
-        .outerjoin(_RELATED, _RELATED.id == Incident.related_incident_id).where(_OPEN)
+        select(*_BOARD_INCIDENT, _RELATED.reference.label("related_reference"),
+               Account.name.label("ticket_company"))  # ``tickets.named_company``: a company the caller did not say
+        .outerjoin(_RELATED, _RELATED.id == Incident.related_incident_id)
+        .outerjoin(Ticket, Ticket.id == Incident.ticket_id).outerjoin(Account, Account.id == Ticket.account_id)
+        .where(_OPEN)
         .order_by(Incident.callback_answered_at.is_not(None), Incident.callback_due_at, Incident.id)
     ))
     if not incidents:

@@ -10,7 +10,8 @@ from app.dashboard.display import PURPOSE_NAMES, clock, page_words, sentence, st
 from app.event_kind import EventKind as K
 from app.models import IncidentEvent, Page
 from app.models.paging import CUSTOMER_ROLE
-from app.services.escalation import BREACH_WITHDRAWN, DEADLINE_KEPT
+from app.services.escalation import AT_RISK_BEFORE_DUE, BREACH_WITHDRAWN, DEADLINE_KEPT
+from app.settings import PROMISED_CALLBACK_MINUTES
 
 STEP_NAMES = {K.STEP_RECEIPT: "Receipt step", K.STEP_PAGE: "Escalation level {level}",
               K.STEP_AT_RISK: "At-risk check (T+10)", K.STEP_BREACH: "Deadline check (T+15)",
@@ -33,18 +34,23 @@ class Entry:
     note: str = ""  # a note's text, shown as its own paragraph
 
 
-def timeline(events: list[IncidentEvent], pages: list[Page]) -> list[Entry]:
-    """The events, in log order, in words; pages are named from ``pages``."""
+def timeline(events: list[IncidentEvent], pages: list[Page],
+             sla_minutes: int = PROMISED_CALLBACK_MINUTES) -> list[Entry]:
+    """The events, in log order, in words; pages are named from ``pages``; the deadline checks by the configured
+    promise (``sla_minutes``, CALLBACK_SLA_MINUTES): "T+15" only when it is 15 minutes."""
     by_id = {p.id: p for p in pages}
-    return [_entry(e, by_id) for e in events]
+    at_risk = max(0, sla_minutes - int(AT_RISK_BEFORE_DUE.total_seconds() // 60))
+    names = {**STEP_NAMES, K.STEP_AT_RISK: f"At-risk check (T+{at_risk})",
+             K.STEP_BREACH: f"Deadline check (T+{sla_minutes})"}
+    return [_entry(e, by_id, names) for e in events]
 
 
-def _entry(event: IncidentEvent, pages: dict[int, Page]) -> Entry:
+def _entry(event: IncidentEvent, pages: dict[int, Page], names: dict = STEP_NAMES) -> Entry:
     d = event.detail or {}
     if event.kind == K.NOTE:
         return Entry(event.at, event.actor, f"Note by {event.actor}", note=str(d.get("text", "")))
     if event.kind in STEP_NAMES:
-        return Entry(event.at, event.actor, _step(K(event.kind), d), "muted")
+        return Entry(event.at, event.actor, _step(K(event.kind), d, names), "muted")
     describe = WORDS.get(event.kind)
     if describe is None:
         details = ", ".join(f"{k}: {v}" for k, v in d.items())
@@ -54,8 +60,8 @@ def _entry(event: IncidentEvent, pages: dict[int, Page]) -> Entry:
     return Entry(event.at, event.actor, text, css)
 
 
-def _step(kind: K, d: dict) -> str:
-    name = STEP_NAMES[kind].format(level=d.get("level"))
+def _step(kind: K, d: dict, names: dict = STEP_NAMES) -> str:
+    name = names[kind].format(level=d.get("level"))
     return f"{name}: {str(d.get('outcome', '')).replace('_', ' ')}"
 
 

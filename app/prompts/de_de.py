@@ -59,11 +59,14 @@ PROMPTS: dict[str, str] = {
     "resolved": "Vorfall {ref} ist gelöst und verschwindet von der Übersicht.",
     "resolve_already": "Vorfall {ref} ist bereits gelöst.",
     "resolve_needs_callback": "Rufen Sie den Kunden zurück, bevor Sie {ref} als gelöst markieren: Das "
-                              "15-Minuten-Versprechen gilt nur mit einem Anruf, den ein Mensch angenommen hat. "
+                              "{minutes}-Minuten-Versprechen gilt nur mit einem Anruf, den ein Mensch angenommen hat. "
                               "Eine Managerin kann mit schriftlicher Begründung abschließen.",
     "resolve_needs_agreement": "Vorfall {ref} wird erst geschlossen, wenn der Kunde zustimmt: Schlagen Sie ihm die "
                                "Lösung vor, oder vermerken Sie, wer beim Kunden zugestimmt hat. Eine Managerin kann "
                                "mit schriftlicher Begründung abschließen.",
+    "sms_from_tam": "Diese Nummer gehört dem TAM eines Kunden: Sie erhalten SMS zu dessen Sev-1-Vorfällen zur "
+                    "Information und müssen nicht antworten. Den Rückruf übernimmt die Bereitschaft. Es wurde nichts "
+                    "geändert.",
     "sms_unknown_sender": "Diese Nummer ist nicht für Sev-1-Alarme registriert. Es wurde nichts geändert. "
                           "Um einen kritischen Ausfall zu melden, rufen Sie diese Nummer an.",
     "sms_not_understood": "Ihre SMS wurde nicht verstanden. Es wurde nichts geändert.",
@@ -222,8 +225,8 @@ PROMPTS.update({
     "upd_resolved": "Wir halten Ihr Problem für gelöst",
     "upd_workaround_in_place": "Eine Umgehung ist eingerichtet",
     "upd_proposal_sms": "Sev-1 {ref}: {line}. Antworten Sie JA {ref} zur Bestätigung oder NEIN {ref}, "
-                        "wenn das Problem weiter besteht. Ohne Antwort binnen {hours} Stunden schließen wir ihn als "
-                        "gelöst, nicht bestätigt.",
+                        "wenn das Problem weiter besteht. Ohne Antwort binnen {hours} Stunden schließen wir den "
+                        "Vorfall als gelöst, nicht bestätigt.",
     "upd_proposal_subject": "Sev-1-Vorfall {ref}: Bitte bestätigen Sie die Lösung",
     "upd_proposal_body": "{line}.\n\nBitte bestätigen oder widersprechen Sie hier:\n{link}\n\n{by_sms}"
                          "Ohne Antwort innerhalb von {hours} Stunden schließen wir "
@@ -338,6 +341,8 @@ PROMPTS.update({
                          "Bereitschaft und Management werden alarmiert. Sie müssen nicht antworten.",
     "tam_alert_breach": "SEV1 {ref} {company}: Rückruffrist {due} ÜBERSCHRITTEN, noch kein Rückruf. "
                         "Das Management wird alarmiert. Sie müssen nicht antworten.",
+    "tam_alert_breach_calling": "SEV1 {ref} {company}: Rückruffrist {due} ÜBERSCHRITTEN, ein Rückruf läuft, noch "
+                                "nicht angenommen. Das Management wird alarmiert. Sie müssen nicht antworten.",
 })
 
 # der TAM des Kunden per E-Mail (außerhalb seiner Geschäftszeiten oder ohne TAM-Telefonnummer): was seine SMS sagt,

@@ -54,12 +54,14 @@ PROMPTS: dict[str, str] = {
     "reached_has_number": "Incident {ref} has a callback number: call the customer back.",
     "resolved": "Incident {ref} is resolved and leaves the board.",
     "resolve_already": "Incident {ref} is already resolved.",
-    "resolve_needs_callback": "Call the customer back before resolving {ref}: the 15-minute promise is kept only "
+    "resolve_needs_callback": "Call the customer back before resolving {ref}: the {minutes}-minute promise is kept only "
                               "by a call a person answered. A manager may resolve it with a written reason.",
     # issue 11: resolution by agreement
     "resolve_needs_agreement": "Incident {ref} closes only when the customer agrees: propose the resolution to them, "
                                "or record who at the customer agreed. A manager may resolve it with a written reason.",
     # SMS command answers
+    "sms_from_tam": "This number is an account's TAM: you are texted about its Sev-1 incidents for your information "
+                    "and need not reply. The on-call reps handle the callback. Nothing was changed.",
     "sms_unknown_sender": "This number is not registered for Sev-1 pages. Nothing was changed. "
                           "To report a critical outage, call this number.",
     "sms_not_understood": "Your SMS was not understood. Nothing was changed.",
@@ -323,6 +325,8 @@ PROMPTS.update({
                          "The on-call reps and managers are being alerted. You need not reply.",
     "tam_alert_breach": "SEV1 {ref} {company}: callback deadline {due} BREACHED, no callback yet. "
                         "The managers are being alerted. You need not reply.",
+    "tam_alert_breach_calling": "SEV1 {ref} {company}: callback deadline {due} BREACHED, a callback is under way, "
+                                "not answered yet. The managers are being alerted. You need not reply.",
 })
 
 # the account's TAM told by e-mail (outside their business hours, or with no TAM phone): what their text says, then

@@ -35,6 +35,7 @@ from app.services.escalation import caller_on_hotline, snapshot
 from app.services.events import log_event
 from app.services.oncall import on_call_everywhere
 from app.services.page_text import hhmm, reach_in_writing, rep_clock, spoken_number, spoken_time
+from app.settings import PROMISED_CALLBACK_MINUTES
 
 AFTER_CALL_CHECK = timedelta(minutes=1)  # a held connect checks this often whether the intake is over
 
@@ -181,7 +182,8 @@ def reached_by_email(session: Session, incident: Incident, actor: Actor, how: st
 
 
 def resolve(session: Session, incident: Incident, actor: Actor, now: datetime, reason: str = "",
-            agreed_by: str = "", after_silence: bool = False) -> Answer:
+            agreed_by: str = "", after_silence: bool = False,
+            sla_minutes: int = PROMISED_CALLBACK_MINUTES) -> Answer:
     """Resolve with the customer's agreement after a verified callback (or e-mail contact); a manager, with a reason."""
     trigger = Resolve(by_manager=actor.is_manager, reason=reason, agreed_by=agreed_by, after_silence=after_silence)
     decision = decide(trigger, snapshot(session, incident, now), now)
@@ -191,7 +193,8 @@ def resolve(session: Session, incident: Incident, actor: Actor, now: datetime, r
     carry_out(session, incident, decision, now, _acting(actor, incident, reason=reason.strip()[:500],
                                                         by_manager=decision.outcome == "resolved_by_manager",
                                                         agreed_by=agreed_by.strip()[:200]))
-    return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, None, session))
+    return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, None, session,
+                                                          sla_minutes))
 
 
 def _acting(actor: Actor, incident: Incident, **detail) -> Acting:
@@ -219,7 +222,8 @@ def _rep_name(session: Session, rep_id: int | None) -> str:
     return rep.name if rep is not None else "another rep"
 
 
-def _message(outcome: str, incident: Incident, actor: Actor, previous: int | None, session: Session) -> str:
+def _message(outcome: str, incident: Incident, actor: Actor, previous: int | None, session: Session,
+             sla_minutes: int = PROMISED_CALLBACK_MINUTES) -> str:
     """What to tell the person who acted, from the prompt catalog; on a call (``via`` voice) in words for the ear:
     the reference and numbers digit by digit, times with the zone's letters one by one, no "Reply CALL 123456"."""
     in_flight = session.scalars(select(Callback).where(
@@ -240,6 +244,7 @@ def _message(outcome: str, incident: Incident, actor: Actor, previous: int | Non
         "calling": _rep_name(session, in_flight.rep_id) if in_flight is not None else "another rep",
         "rep_phone": actor.rep.phone if actor.rep else "",
         "in_writing": reach_in_writing(incident),
+        "minutes": sla_minutes,  # the configured promise (CALLBACK_SLA_MINUTES)
     }
     key = "ack_not_a_rep" if outcome == "refused_not_paged" and actor.rep is None else (  # paged as the TAM
         _MESSAGES.get(outcome, "ack_closed"))

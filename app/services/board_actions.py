@@ -63,4 +63,5 @@ def resolve_as(session: Session, incident: Incident, user: User, now: datetime, 
         result = record_verbal_agreement(session, incident, who_agreed=who_agreed, by=actor.name, now=now,
                                          settings=settings, note=form.get("note", ""))
         return Answer(result.ok, "resolved" if result.ok else "refused", result.message)
-    return resolve(session, incident, actor, now, reason=form.get("reason", ""))
+    return resolve(session, incident, actor, now, reason=form.get("reason", ""),
+                   **({"sla_minutes": settings.callback_sla_minutes} if settings is not None else {}))

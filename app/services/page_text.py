@@ -6,12 +6,15 @@ import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import object_session
+
 from app.models import Account, Incident, Rep
 from app.oncall.wallclock import stored_zone
 from app.prompts import REP_LANG, text
 from app.services import customer_text
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.joined_contacts import UNTRACKED, contacts_of
+from app.services.tickets import company_of
 
 SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
                  "both": "API + SMTP failing", "other": "critical problem"}
@@ -31,8 +34,9 @@ def tam_clock(account: Account | None) -> str:
 
 def company_name(incident: Incident) -> str:
     """How a text names an incident's company to a rep, a manager or a TAM ("SEV1 123456 {company}: ..."): what
-    the caller gave, its first 40 characters, or "unknown company" when none was captured (a rescued call)."""
-    return (incident.company or "unknown company")[:40]
+    the caller gave, else its ticket's account's (``tickets.company_of``), its first 40 characters, or "unknown
+    company" when neither is known (a rescued call without a ticket)."""
+    return (company_of(incident)[0] or "unknown company")[:40]
 
 
 def hhmm(when: datetime, tz: str = "UTC") -> str:
@@ -94,10 +98,25 @@ def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") 
     """At-risk and breach alerts for managers and everyone paged (the deadline on the rep's clock, ``tz``)."""
     company = company_name(incident)
     if purpose == "breach":
+        so_far = "a callback is under way, not answered yet" if callback_under_way(incident, now) else "no callback yet"
         return (f"SEV1 {incident.reference} {company}: callback deadline {hhmm(incident.callback_due_at, tz)} "
-                f"BREACHED, no callback yet. {_act_now(incident)}{also_call(incident, tz)}")
+                f"BREACHED, {so_far}. {_act_now(incident)}{also_call(incident, tz)}")
     return (f"SEV1 {incident.reference} {company}: AT RISK, {minutes_left(incident, now)} min left, no callback "
             f"started. {_act_now(incident)}{also_call(incident, tz)}")
+
+
+def callback_under_way(incident: Incident, at: datetime) -> bool:
+    """A bridged callback to the customer was started and is still under way at ``at``, not answered yet (the
+    breach step's ``callback_in_flight``): a breach alert then says so, not "no callback yet". One that ended
+    unanswered (the rep not reached, no answer) is under way no more."""
+    if incident.callback_started_at is None or incident.callback_answered_at is not None:
+        return False
+    session = object_session(incident)
+    if session is None:
+        return False
+    from app.services.escalation import callbacks_in_flight  # escalation -> page_urls -> this module
+
+    return bool(callbacks_in_flight(session, incident, at))
 
 
 def minutes_left(incident: Incident, now: datetime) -> int:
@@ -156,7 +175,7 @@ def breach_notice_sms(incident: Incident, tz: str, hotline_number: str) -> str:
 def _spoken(incident: Incident, tz: str = "UTC") -> dict[str, str]:
     """What a voice page says of the incident: reference digit by digit, company, service, deadline (on the
     listener's clock, ``tz``; the zone's letters one by one: "P S T", "U T C")."""
-    return {"ref": ", ".join(incident.reference), "company": incident.company or "an unknown company",
+    return {"ref": ", ".join(incident.reference), "company": company_of(incident)[0] or "an unknown company",
             "service": SERVICE_SHORT.get(incident.affected_service, "critical problem").replace("+", "and"),
             "due": spoken_time(incident.callback_due_at, tz)}
 
@@ -198,7 +217,8 @@ def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC", la
     company = company_name(incident)
     due = hhmm(incident.callback_due_at, tz)
     if purpose == "breach":
-        return text("tam_alert_breach", lang, ref=incident.reference, company=company, due=due)
+        key = "tam_alert_breach_calling" if callback_under_way(incident, now) else "tam_alert_breach"
+        return text(key, lang, ref=incident.reference, company=company, due=due)
     if purpose == "at_risk":
         return text("tam_alert_at_risk", lang, ref=incident.reference, company=company,
                     minutes=minutes_left(incident, now))

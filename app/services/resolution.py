@@ -92,7 +92,8 @@ def propose(session: Session, incident: Incident, kind: ProposalKind, *, summary
         return Result(False, f"Incident {incident.reference} already awaits the customer's answer.")
     snap = snapshot(session, incident, now)
     if snap.answered_at is None and not snap.reached_by_email:  # h1's rule: a verified contact comes first
-        return Result(False, text("resolve_needs_callback", ref=incident.reference))
+        return Result(False, text("resolve_needs_callback", ref=incident.reference,
+                                         minutes=settings.callback_sla_minutes))
     if in_writing and not written_channels(session, incident):
         return Result(False, f"Incident {incident.reference} was not proposed: {NO_WRITTEN_CHANNEL}. Ask them on the "
                              "phone, then record who agreed. Nothing was changed.")

@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.event_kind import EventKind
-from app.models import Incident, IncidentEvent, IncidentStatus, Page
+from app.models import Account, Incident, IncidentEvent, IncidentStatus, Page
 from app.models.oncall import Rep
 from app.prompts import text
 from app.services.acks import Actor, acknowledge, connect, lock_incident, may_act
@@ -183,6 +183,13 @@ def _answer_unknown(session: Session, from_number: str, body: str, now: datetime
         IncidentEvent.kind == "sms_from_unknown_sender", IncidentEvent.at > now - timedelta(hours=1),
         IncidentEvent.detail["answered"].as_boolean())
     answered = not session.scalar(seen) and (session.scalar(hourly) or 0) < UNKNOWN_REPLIES_PER_HOUR
+    # an account's TAM, texted about its incidents (told, never asked): not "not registered", which reads as if
+    # the hotline had never heard of them a minute after it texted them
+    tam = bool(from_number) and session.scalar(
+        select(func.count(Account.id)).where(Account.tam_phone == from_number)) > 0
     log_event(session, at=now, actor="unknown", kind="sms_from_unknown_sender",
-              detail={"from_suffix": from_number[-4:], "sender": sender, "answered": answered, "body": body[:160]})
-    return text("sms_unknown_sender") if answered else ""
+              detail={"from_suffix": from_number[-4:], "sender": sender, "answered": answered, "body": body[:160],
+                      **({"tam": True} if tam else {})})
+    if not answered:
+        return ""
+    return text("sms_from_tam") if tam else text("sms_unknown_sender")

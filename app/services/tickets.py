@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.models import OPEN_TICKET_STATUSES, Account, Contact, Incident, Ticket, TicketStatus
 from app.services.support_pin import clear_pin, set_pin
@@ -23,6 +23,8 @@ __all__ = [
     "InvalidTicket",
     "TicketInput",
     "account_of",
+    "company_of",
+    "named_company",
     "find_open_ticket_by_number",
     "find_open_ticket_by_phone",
     "normalize_phone",
@@ -39,6 +41,24 @@ def account_of(session: Session, incident: Incident) -> Account | None:
         return None
     ticket = session.get(Ticket, incident.ticket_id)
     return session.get(Account, ticket.account_id) if ticket else None
+
+
+def named_company(said: str, on_ticket: str | None) -> tuple[str, bool]:
+    """The one rule for "the incident's company": what the caller gave (``said``), else the name of the account
+    its ticket belongs to (``on_ticket``; True: named from the ticket, a caller who hung up before saying it or
+    never proved the ticket is theirs); ("", False) for neither. Pages, the TAM's e-mail and the board all use it."""
+    if said:
+        return said, False
+    return (on_ticket, True) if on_ticket else ("", False)
+
+
+def company_of(incident: Incident, session: Session | None = None) -> tuple[str, bool]:
+    """``named_company`` for an incident row (its ticket read through ``session``, else the row's own session)."""
+    if incident.company:
+        return incident.company, False
+    session = session or object_session(incident)
+    account = account_of(session, incident) if session is not None else None
+    return named_company("", account.name if account else "")
 
 
 def upsert_ticket(session: Session, data: TicketInput, now: datetime) -> tuple[Ticket, bool]:

@@ -192,7 +192,12 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
                       **({"customer_told": told} if told is not None else {})})
     tz = rep_clock(session.get(Rep, owner_rep_id) if owner_rep_id else None)  # the rep who agreed reads it
     due = f" The next update is due by {update_text.hhmm(follow_up.next_due_at, tz)}." if follow_up.next_due_at else ""
-    return Result(True, f"Updates for {incident.reference} every {say_minutes(minutes)}.{due}{_told_words(told)}")
+    paused = ""
+    if follow_up.state == FollowUpState.AWAITING_CONFIRMATION:  # "every 2 hours" alone reads as if updates ran on
+        paused = (" Updates are paused while the customer's answer to the resolution proposal is awaited"
+                  + ("; the customer was not told." if tell_customer and changed else "."))
+    return Result(True, f"Updates for {incident.reference} every {say_minutes(minutes)}.{due}{paused}"
+                        f"{_told_words(told)}")
 
 
 def _told_words(told: str | None) -> str:

@@ -168,3 +168,16 @@ def test_a_rep_deactivated_after_the_page_cannot_act_on_its_link(desk, network):
     after = desk.incident(incident.id)
     assert (after.acknowledged_at, after.acknowledged_by) == (None, None)
     assert [e.detail["via"] for e in _refusals(desk, incident.id)] == ["link"]
+
+
+def test_a_tam_who_texts_ack_is_told_they_need_not_reply_not_that_their_number_is_unknown(desk, network):
+    _ticket_with_a_tam_at_work(desk)
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    network.phone(TAM).expect_sms("SEV1")
+    incident = _call_about_ticket(desk)
+    desk.settle()
+    answer = _sms_from(desk, TAM, f"ACK {incident.reference}").get_data(as_text=True)
+    assert "not registered" not in answer
+    assert "account's TAM" in answer and "need not reply" in answer and "on-call reps" in answer
+    assert desk.incident(incident.id).acknowledged_at is None  # told, never acting

@@ -119,3 +119,18 @@ def test_a_long_update_or_proposal_keeps_the_next_update_time_and_how_to_answer_
     [ask] = _rows(desk, Delivery, incident_id=incident.id, channel="sms", purpose="proposal")
     assert len(ask.body) <= SMS_LIMIT and ask.body.endswith("we close it as resolved, not confirmed.")
     assert f"Reply YES {ref} to confirm, or NO {ref} if the problem goes on." in ask.body
+
+
+def test_every_while_a_proposal_awaits_the_customer_says_updates_are_paused_and_the_customer_not_told(
+        desk, network, smtp):
+    incident, customer = _called_back(desk, network)
+    ref = incident.reference
+    customer.expect_sms("Reply YES")
+    _text_hotline(desk, f"PROPOSE {ref} DB failover done", sender=ALICE)
+    desk.settle()
+    [reply] = _text_hotline(desk, f"EVERY 2h {ref}", sender=ALICE)
+    assert reply.startswith(f"Updates for {ref} every 2 hours.")
+    assert "paused while the customer's answer to the resolution proposal is awaited" in reply
+    assert "the customer was not told" in reply
+    desk.settle()
+    assert _rows(desk, Delivery, incident_id=incident.id, purpose="interval") == []

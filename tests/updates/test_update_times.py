@@ -145,6 +145,7 @@ def test_an_incident_called_back_after_its_outage_was_resolved_is_asked_to_confi
     [to_otto] = [b for b in _to(telephony, GERMAN_MOBILE, before) if "Antworten Sie JA" in b]
     assert f"Sev-1 {english.reference}: We believe your problem is resolved: load balancer replaced." in to_ann
     assert f"Sev-1 {german.reference}: Wir halten Ihr Problem für gelöst: Load-Balancer ersetzt." in to_otto
+    assert "schließen wir den Vorfall als gelöst" in to_otto and " ihn " not in to_otto  # "Problem" is neuter
     for incident in (english, german):
         [proposal] = _rows(hotline, ResolutionProposal, incident_id=incident.id)
         assert proposal.outage_id == outage_id and proposal.state == "proposed"

@@ -1,0 +1,48 @@
+"""A deployment whose CALLBACK_SLA_MINUTES is not 15 reads its own promise everywhere the words name it: the
+board's note, the timeline's deadline checks, the refusal to resolve before a verified callback."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+
+from app.models import Incident, ProposalKind
+from app.services.events import log_event
+from app.services.resolution import propose
+from tests.integration.board_support import login_as, make_incident, parse
+
+
+@pytest.fixture
+def settings(settings):
+    return dataclasses.replace(settings, callback_sla_minutes=20)
+
+
+def test_the_board_names_the_configured_promise(client, hotline):
+    login_as(client, hotline)
+    make_incident(hotline, callback_due_at=hotline.clock.now() + timedelta(minutes=17))
+    note = parse(client.get("/board")).find(id="live-note").text()
+    assert "called back within 20 minutes." in note and "15" not in note
+
+
+def test_the_timeline_names_the_deadline_checks_by_the_configured_promise(client, hotline, clock):
+    login_as(client, hotline)
+    incident_id = make_incident(hotline, captured_at=clock.now() - timedelta(minutes=21),
+                                callback_due_at=clock.now() - timedelta(minutes=1))
+    with hotline.db.transaction() as session:
+        for kind, at in (("step_at_risk", 6), ("step_breach", 1)):
+            log_event(session, at=clock.now() - timedelta(minutes=at), actor="system", kind=kind,
+                      incident_id=incident_id, detail={"outcome": "alerted"})
+    words = [li.find(cls="what").text() for li in parse(client.get("/incidents/123456")).find(
+        "ol", cls="timeline").find_all("li")]
+    assert "At-risk check (T+15): alerted" in words and "Deadline check (T+20): alerted" in words
+
+
+def test_resolving_before_a_callback_names_the_configured_promise(hotline, clock):
+    make_incident(hotline)
+    with hotline.db.transaction() as session:
+        incident = session.query(Incident).filter_by(reference="123456").one()
+        result = propose(session, incident, ProposalKind.RESOLVED, summary="fixed", by="Maria Manager",
+                         now=clock.now(), settings=hotline.settings)
+    assert not result.ok and "the 20-minute promise" in result.message
