@@ -34,6 +34,9 @@ NO_WATCHDOG = ("no watchdog runs (no `hotline worker`, or all of them restarting
 SPOOL_UNWRITABLE = ("this host's HOTLINE_DATA_DIR cannot be written ({why}): should the database go down, callers, "
                     "voicemails and SMS could not be kept in the emergency spool and would be lost")
 # no number, no error text: /healthz answers anyone who can reach it (the worker's log names each failure)
+MAIL_WAITING = ("{count} e-mail(s) wait for SMTP after a failed try, the oldest queued at {since} (see the worker's log "
+                "for the error; check SMTP_HOST, SMTP_PORT and the credentials): customers' receipts and breach "
+                "notices, the TAM's e-mails and e-mailed updates are late; each is retried")
 PAGES_FAILING = ("no page reached Twilio since {since}: the last {count} attempts failed (errors or no answer from "
                  "Twilio), so reps are not being paged; callers are still recorded, and each page is retried")
 
@@ -69,6 +72,7 @@ def healthz():
         warnings += [warning] if warning else []
     if checks.get("schema") == "ok":
         from app.services import leases
+        from app.services.mail_health import mail_waiting
         from app.services.oncall_coverage import no_sms_pages_now, nobody_to_page_now
         from app.services.paging_health import paging_health
 
@@ -78,6 +82,7 @@ def healthz():
             on_call = {"pageable_now": not nobody_to_page_now(session, now),
                        "sms_opted_out": len(no_sms_pages_now(session, now))}
             paging = paging_health(session, now)
+            waiting = mail_waiting(session)
         checks["watchdog"] = "ok" if watchdog["alive"] else "not running"
         if not watchdog["alive"]:
             warnings.append(NO_WATCHDOG)
@@ -88,6 +93,8 @@ def healthz():
         if paging.state == "failing":
             warnings.append(PAGES_FAILING.format(count=paging.failed_attempts,
                                                  since=f"{paging.failing_since:%H:%M:%S} UTC"))
+        if waiting.count:
+            warnings.append(MAIL_WAITING.format(count=waiting.count, since=f"{waiting.oldest:%H:%M:%S} UTC"))
         if watchdog["alive"] and checks["redis"] == "ok":
             warnings += _listener_warning(hotline.jobs)
     from app.services.spool import unwritable

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +19,8 @@ from app.services.sms_opt_outs import OPTED_OUT_REASON, is_opted_out, record_opt
 from app.services.unreached import alerts_for
 from app.settings import Settings
 from app.telephony.protocol import UNSUBSCRIBED_RECIPIENT, OptedOut, Rejected, Telephony, TelephonyError
+
+log = logging.getLogger(__name__)
 
 JOB_KIND = "delivery"  # app.queue.JOB_FUNCTIONS maps it to workers.jobs.send_delivery
 MAX_ATTEMPTS = 6
@@ -204,10 +207,15 @@ class DeliverySender:
                               "attempt": delivery.attempts, "final": give_up})
             if give_up:
                 delivery.status = UpdateDeliveryStatus.FAILED
+                log.error("%s delivery %s (%s to the %s) failed for good at attempt %s: %s", delivery.channel,
+                          delivery.id, delivery.purpose, delivery.recipient, delivery.attempts, error[:200])
                 _tell_if_unreached(session, delivery, now)
                 return
             delivery.status = UpdateDeliveryStatus.QUEUED
             delivery.next_attempt_at = now + backoff(DeliveryChannel(delivery.channel), delivery.attempts)
+            log.warning("%s delivery %s (%s to the %s) failed at attempt %s, tried again at %s: %s", delivery.channel,
+                        delivery.id, delivery.purpose, delivery.recipient, delivery.attempts,
+                        f"{delivery.next_attempt_at:%H:%M:%S} UTC", error[:200])
             schedule(session, JOB_KIND, delivery.id, delivery.next_attempt_at, attempt=delivery.attempts)
             session.flush()  # the check below reads this row's status and tries in SQL
             _tell_if_unreached(session, delivery, now)
