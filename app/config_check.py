@@ -236,6 +236,7 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             deactivated = coverage.deactivated_rep_targets(session)
             shared = coverage.shared_rep_phones(session)
             own = coverage.reps_on_hotline_number(session, settings.twilio_number)
+            tams_by_mail = 0 if settings.smtp_host else coverage.accounts_with_tam_email(session)
     finally:
         db.dispose()
     reported: set[tuple[str, str]] = set()
@@ -275,10 +276,10 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
                     "target pages nobody.", f"reactivate {target.rep}, or name an active rep or a schedule there "
                     "(`hotline oncall import`, the on-call page, or PUT /api/v1/escalation-policies/{name})")
     for unloadable in zones:  # a warning: pages still go out, their times worked out in UTC
-        if unloadable.kind == "accounts":  # no API or import writes a TAM's zone: it is set in SQL
+        if unloadable.kind == "accounts":  # stored before this tz database dropped it, or written in SQL
             report.warn(unloadable.where, f"{unloadable.describe()}.",
                         "set the account's tam_time_zone to an IANA zone this tz database has (e.g. the one that "
-                        "replaced it), in the accounts table")
+                        "replaced it): a ticket's tam_time_zone in POST /api/v1/tickets or `hotline tickets import`")
             continue
         api = "PUT /api/v1/reps/{id}" if unloadable.kind == "reps" else f"PUT /api/v1/schedules/{unloadable.name}"
         report.warn(unloadable.where, f"{unloadable.describe()}.",
@@ -287,7 +288,13 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
     for unreadable in hours:  # a warning: the TAM is still told, in the default hours
         report.warn(unreadable.where, f"{unreadable.describe()}.",
                     "set the account's tam_business_hours to windows like 'mon-fri 09:00-17:00, sat 10:00-14:00' "
-                    "(each end after its start), in the accounts table")
+                    "(each end after its start): a ticket's tam_business_hours in POST /api/v1/tickets or "
+                    "`hotline tickets import`")
+    if tams_by_mail:  # a warning: the TAM is still texted in business hours, and nothing else waits on e-mail
+        report.warn("SMTP_HOST", f"SMTP_HOST is empty, but {tams_by_mail} account(s) give their TAM an e-mail address: "
+                    "the TAMs are told nothing outside their business hours (each e-mail is logged as not sent), nor "
+                    "are customers who can take no SMS told of a breach.",
+                    "set SMTP_HOST (and SMTP_PORT, SMTP_USERNAME, SMTP_PASSWORD) to the mail server")
     for gap in gaps:
         report.warn(f"schedules[{gap.schedule}]", f"{gap.describe()}.", "add a layer member or an override")
     if not managers and not nobody:

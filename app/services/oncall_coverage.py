@@ -173,7 +173,7 @@ def unloadable_zones(session: Session) -> list[UnloadableZone]:
 
 @dataclass(frozen=True)
 class UnreadableHours:
-    """An account's TAM whose stored business hours this code cannot read (written in SQL: no API or import sets
+    """An account's TAM whose stored business hours this code cannot read (written in SQL: the API and import refuse
     them): the TAM is told in the default hours instead (``business_hours.stored_hours``)."""
 
     account: str
@@ -189,6 +189,11 @@ class UnreadableHours:
         """One line naming the account, the hours, why they do not read and what is used instead."""
         return (f"the TAM business hours of account {self.account} {self.hours[:100]!r} do not read ({self.error}): "
                 f"its TAM is told in {DEFAULT_BUSINESS_HOURS!r} on their clock instead")
+
+
+def accounts_with_tam_email(session: Session) -> int:
+    """How many accounts give their TAM an e-mail address (told by e-mail outside their business hours)."""
+    return session.scalar(select(func.count(Account.id)).where(Account.tam_email != "")) or 0
 
 
 def unreadable_business_hours(session: Session) -> list[UnreadableHours]:

@@ -72,7 +72,7 @@ def test_the_accounts_tam_is_told_only_in_their_business_hours(desk, network, ta
 
 @pytest.mark.parametrize("hours", ["9-17", "mon-fri 17:00-09:00", "", "mon-fri", "mon-fri 09:00-17:00,"])
 def test_a_tam_whose_stored_hours_do_not_read_is_told_in_the_default_hours_and_check_names_it(desk, network, hours):
-    # business hours are written in SQL only (no API or import sets them): hours the code cannot read must neither
+    # business hours the API and import refuse can still be written in SQL: hours the code cannot read must neither
     # fail the page (the reps are paged as ever) nor silently drop the TAM; they are read as the default hours
     # (mon-fri 09:00-17:00 on the TAM's clock: noon on a Thursday in Tokyo), logged, and named by `hotline check`
     with desk.hotline.db.transaction() as s:

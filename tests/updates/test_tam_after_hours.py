@@ -144,3 +144,18 @@ def test_a_german_callers_incident_reaches_the_tam_in_english_and_in_german(desk
     assert "außerhalb Ihrer Geschäftszeiten (mon-fri 09:00-17:00, Europe/Berlin)" in german
     assert "Sie müssen nichts tun" in german
     _nothing_rang_or_texted_the_tam(desk)
+
+
+def test_check_warns_when_tams_have_an_address_and_no_smtp_is_set(desk):
+    """An outside probe ran with SMTP_HOST empty and a TAM e-mail on file: `hotline check` said 0 warnings, and the
+    TAM was told nothing at night (each e-mail logged as not sent)."""
+    from app.config_check import oncall_problems
+    from app.config_report import CheckReport
+
+    _ticket(desk, "America/New_York")
+    with_smtp, without = CheckReport(), CheckReport()
+    oncall_problems(desk.hotline.settings, with_smtp, desk.clock.now(), strict=True)
+    oncall_problems(desk.hotline.settings.with_overrides(smtp_host=""), without, desk.clock.now(), strict=True)
+    assert not [p for p in with_smtp.warnings if p.where == "SMTP_HOST"]
+    [warned] = [p for p in without.warnings if p.where == "SMTP_HOST"]
+    assert "1 account(s) give their TAM an e-mail address" in warned.message and not without.errors
