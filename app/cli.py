@@ -335,8 +335,14 @@ def users_create(email: str, name: str, role: str, rep_name: str, password_stdin
 @click.option("--caller", "caller", default="+14155550100", show_default=True, help="Caller ID to present.")
 def simulate(url: str, caller: str) -> None:
     """An interactive phone in the terminal: type digits, words, or /silence /record /hangup."""
+    from urllib.parse import urlsplit
+
     from hotline_sim.console import run_console
 
+    parts = urlsplit(url)
+    if url and (parts.scheme.lower() not in ("http", "https") or not parts.hostname):
+        raise click.BadParameter(f"{url!r} is no http:// or https:// address (e.g. http://127.0.0.1:8000)",
+                                 param_hint="'--url'")
     run_console(_ready_hotline(), server_url=url, caller=caller)
 
 

@@ -135,3 +135,11 @@ def test_option_values_that_do_not_parse_are_usage_errors(run):
     scope = run("api-token", "create", "helpdesk", "--scope", "everything")
     assert scope.exit_code == 2 and "--scope" in scope.output and "hl_" not in scope.output, scope.output
     assert run("api-token", "list").output == ""  # no token was made
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://127.0.0.1:8000", "http://"])
+def test_simulate_with_a_url_that_is_no_http_address_is_a_usage_error(run, url):
+    # an outside probe: `hotline simulate --url notaurl` printed a traceback ("unknown url type") and exited 1
+    result = run("simulate", "--url", url)
+    assert result.exit_code == 2 and "--url" in result.output and "http://" in result.output, result.output
+    assert "Traceback" not in result.output
