@@ -142,17 +142,24 @@ def db_upgrade(revision: str) -> None:
     settings = Settings.from_env()
     settings.prepare_data_dir()
     url = settings.resolved_database_url
+
+    def state_now():
+        engine = probe_engine(url)
+        try:
+            return schema_state(engine)  # what the database is at now, not what was asked for
+        finally:
+            engine.dispose()
+
+    before = state_now().describe()
     try:
         upgrade_locked(url, settings.data_dir, revision)
     except CommandError as exc:  # e.g. a revision that does not exist or lies behind the database's
         click.echo(f"hotline db upgrade {revision}: {exc}", err=True)
         sys.exit(2)
-    engine = probe_engine(url)
-    try:
-        state = schema_state(engine)  # what the database is at now, not what was asked for
-    finally:
-        engine.dispose()
-    click.echo(f"database {state.describe()}: {_safe_url(url)}")
+    after = state_now().describe()
+    # an operator reads whether this run migrated anything (an older revision asked for migrates nothing either)
+    done = "nothing to do" if after == before else f"migrated from: {before}"
+    click.echo(f"database {after} ({done}): {_safe_url(url)}")
 
 
 @main.group()

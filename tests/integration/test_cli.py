@@ -143,3 +143,10 @@ def test_simulate_with_a_url_that_is_no_http_address_is_a_usage_error(run, url):
     result = run("simulate", "--url", url)
     assert result.exit_code == 2 and "--url" in result.output and "http://" in result.output, result.output
     assert "Traceback" not in result.output
+
+
+def test_db_upgrade_says_whether_it_migrated_anything(run):
+    # an outside probe: the first real upgrade and a run with nothing to do printed the same "database at head" line
+    first, again = run("db", "upgrade"), run("db", "upgrade")
+    assert first.exit_code == 0 and "(migrated from: the database is empty (no tables))" in first.output, first.output
+    assert again.exit_code == 0 and "database at head (" in again.output and "(nothing to do)" in again.output
