@@ -18,6 +18,9 @@ from app.services.tickets import company_of
 
 SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
                  "both": "API + SMTP failing", "other": "critical problem"}
+# the same in the German half of the TAM's e-mail (a German caller's incident)
+SERVICE_SHORT_DE = {"api": "API-Aufrufe fallen aus", "smtp": "SMTP-Einlieferung fällt aus",
+                    "both": "API und SMTP fallen aus", "other": "kritisches Problem"}
 
 
 def rep_clock(rep: Rep | None) -> str:
@@ -222,7 +225,8 @@ def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC", la
     if purpose == "at_risk":
         return text("tam_alert_at_risk", lang, ref=incident.reference, company=company,
                     minutes=minutes_left(incident, now))
-    service = SERVICE_SHORT.get(incident.affected_service, "critical problem")
+    words = SERVICE_SHORT_DE if customer_text.is_german(lang) else SERVICE_SHORT
+    service = words.get(incident.affected_service, words["other"])
     return text("tam_page_sms", lang, ref=incident.reference, company=company, service=service, due=due)
 
 

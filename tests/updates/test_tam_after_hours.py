@@ -143,6 +143,8 @@ def test_a_german_callers_incident_reaches_the_tam_in_english_and_in_german(desk
     assert "Zur Information für Sie als TAM des Kunden: Die Bereitschaft wird alarmiert" in german
     assert "außerhalb Ihrer Geschäftszeiten (mon-fri 09:00-17:00, Europe/Berlin)" in german
     assert "Sie müssen nichts tun" in german
+    assert "SMTP injection failing" in english and "SMTP-Einlieferung fällt aus" in german  # no English in German
+    assert "failing" not in german
     _nothing_rang_or_texted_the_tam(desk)
 
 
