@@ -185,6 +185,15 @@ def outage_resolve(outage_id: int) -> Response:
         s, o, summary=summary, by=current_user().name, now=now, settings=_hotline().settings, summary_de=summary_de))
 
 
+@bp.post("/outages/<int:outage_id>/link")
+@requires(Role.MANAGER)
+def outage_link(outage_id: int) -> Response:
+    """Link an open incident (opened before the outage was declared) to the outage."""
+    reference = request.form.get("reference", "")
+    return _on_outage(outage_id, lambda s, o, now: outage_service.link_open_incident(
+        s, o, reference, by=current_user().name, now=now))
+
+
 def _on_outage(outage_id: int, action) -> Response:
     hotline = _hotline()
     now = hotline.clock.now()

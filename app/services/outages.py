@@ -65,6 +65,25 @@ def link_incident(session: Session, outage: Outage, incident: Incident, *, by: s
     return True
 
 
+def link_open_incident(session: Session, outage: Outage, reference: str, *, by: str, now: datetime) -> Result:
+    """A manager links an incident opened before the outage was declared (or not linked at its opening): it then
+    gets the outage's updates and its resolution proposal, as the incidents linked when they opened do."""
+    if outage.resolved_at is not None:
+        return Result(False, "This outage is resolved already: nothing was linked.")
+    reference = reference.strip()[:20]
+    if not reference:
+        return Result(False, "Give the reference of the incident to link: nothing was linked.")
+    incident = session.scalar(select(Incident).where(Incident.reference == reference))
+    if incident is None:
+        return Result(False, f"No incident has the reference {reference}: nothing was linked.")
+    if incident.status != IncidentStatus.OPEN:
+        return Result(False, f"Incident {incident.reference} is closed: nothing was linked.")
+    if not link_incident(session, outage, incident, by=by, now=now):
+        return Result(False, f"Incident {incident.reference} is linked to this outage already.")
+    return Result(True, f"Incident {incident.reference} linked: its customer gets this outage's updates and its "
+                        "resolution proposal.")
+
+
 def link_if_declared(session: Session, incident: Incident, now: datetime) -> Outage | None:
     """Link a new incident to the declared outage, if there is one (called where incidents are opened)."""
     outage = active_outage(session, now)

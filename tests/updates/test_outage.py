@@ -288,3 +288,37 @@ def test_an_outage_update_without_german_words_says_which_german_customers_read_
                      follow_redirects=True).get_data(as_text=True)
     assert "Outage update sent to 1 incidents." in page
     assert f"1 German-speaking customer got the English words (no German wording was given): {reference}." in page
+
+
+def test_a_manager_links_an_incident_opened_before_the_outage_and_it_gets_the_outage_update(hotline, client, clock,
+                                                                                           smtp):
+    """A probe: an incident opened a minute before the outage was declared could not be linked to it on the
+    dashboard (only new ones are), so its customer never heard the outage's updates."""
+    telephony: SimulatedTelephony = hotline.telephony
+    earlier = _call(client, "+14155550301", "ann", german=False)  # before the outage: not linked at its opening
+    login_as(client, hotline, Role.MANAGER, name="Maria Manager")
+    assert post_form(client, "/outages", {"what_fails": "API calls time out"}).status_code == 302
+    with hotline.db.transaction() as s:
+        verified_callback(s, s.scalars(select(Incident).where(Incident.call_sid == earlier)).one(), clock.now())
+        outage_id = s.scalars(select(Outage.id)).one()
+        reference = s.scalars(select(Incident.reference).where(Incident.call_sid == earlier)).one()
+    page = client.get(f"/outages/{outage_id}").get_data(as_text=True)
+    assert "Linked incidents (0)" in page and f'action="/outages/{outage_id}/link"' in page
+
+    for wrong, said in (("999999", "No incident has the reference 999999"), (" ", "Give the reference of the incident to link")):
+        post_form(client, f"/outages/{outage_id}/link", {"reference": wrong})
+        assert said in client.get(f"/outages/{outage_id}").get_data(as_text=True)
+    post_form(client, f"/outages/{outage_id}/link", {"reference": reference})
+    page = client.get(f"/outages/{outage_id}").get_data(as_text=True)
+    assert "Linked incidents (1)" in page and f"Incident {reference} linked" in page
+    post_form(client, f"/outages/{outage_id}/link", {"reference": reference})
+    assert "is linked to this outage already" in client.get(f"/outages/{outage_id}").get_data(as_text=True)
+
+    before = len(telephony.sms)
+    sent = post_form(client, f"/outages/{outage_id}/update", {"what_is_wrong": "A load balancer drops connections"})
+    assert sent.status_code == 302
+    settle(hotline)
+    assert [m.body for m in telephony.sms[before:] if m.to == "+14155550301" and "load balancer" in m.body]
+    post_form(client, f"/outages/{outage_id}/resolve", {"summary": "Replaced"})
+    post_form(client, f"/outages/{outage_id}/link", {"reference": reference})
+    assert "resolved already: nothing was linked" in client.get(f"/outages/{outage_id}").get_data(as_text=True)
