@@ -254,8 +254,14 @@ def missing_schedules(session: Session) -> list[MissingSchedule]:
 
 def late_levels(session: Session, sla_minutes: int) -> list[LateLevel]:
     """Levels of any policy (or the built-in default) whose delay reaches the callback deadline."""
+    return [late for name, levels, built_in in effective_policies(session)
+            for late in _late_in(name, levels, built_in, sla_minutes)]
+
+
+def _late_in(name: str, levels: list[dict], built_in: bool, sla_minutes: int) -> list[LateLevel]:
+    """The levels of one policy whose delay reaches the callback deadline (the one rule for ``late_levels`` and
+    ``late_level_warnings``)."""
     return [LateLevel(name, f"levels[{index}].delay_minutes", int(level["delay_minutes"]), built_in)
-            for name, levels, built_in in effective_policies(session)
             for index, level in enumerate(levels) if int(level["delay_minutes"]) >= sla_minutes]
 
 
@@ -349,10 +355,9 @@ def policy_warnings(session: Session, levels: list[dict], sla_minutes: int) -> l
 def late_level_warnings(levels: list[dict], sla_minutes: int) -> list[str]:
     """A line for each level of ``levels`` that pages at or after the callback deadline: ``hotline check`` calls it
     an error (``late_levels``), so saving or importing one is never silent."""
-    return [f"levels[{index}].delay_minutes: {level['delay_minutes']} minutes after the details are captured is at "
-            f"or after the callback deadline (CALLBACK_SLA_MINUTES={sla_minutes}): that level cannot help keep the "
-            "promise, and `hotline check` reports it as an error"
-            for index, level in enumerate(levels) if int(level["delay_minutes"]) >= sla_minutes]
+    return [f"{late.path}: {late.delay_minutes} minutes after the details are captured is at or after the callback "
+            f"deadline (CALLBACK_SLA_MINUTES={sla_minutes}): that level cannot help keep the promise, and `hotline "
+            "check` reports it as an error" for late in _late_in("", levels, False, sla_minutes)]
 
 
 def deactivated_rep_targets(session: Session) -> list[DeactivatedTarget]:
