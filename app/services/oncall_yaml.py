@@ -8,12 +8,13 @@ The document has three optional lists, each item keyed by name::
 
 Reps and schedules named in the file are created or updated (a schedule's layers are
 replaced, each keeping the rep on call now until its next hand-off); reps, schedules and overrides not in the file are left alone. Overrides are
-added unless an identical one exists; those already over at ``now`` are skipped.
+added unless an identical one exists; those already over at ``now`` are skipped. The summary counts an item
+already stored as updated only when what is stored of it changed, else as unchanged. The built-in default policy
+as the export shows it (none stored) is left built in: importing an export always works, even before schedules.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -22,9 +23,11 @@ from sqlalchemy.orm import Session, selectinload
 from app.models import EscalationPolicy, Override, Rep, Schedule
 from app.oncall.errors import OnCallConfigError
 from app.oncall.fields import WEEKDAYS, bool_field, iso_z, known_keys
+from app.oncall.import_summary import ImportSummary
+from app.oncall.policy import validate_levels
 from app.oncall.records import SCHEDULE_FIELDS, parse_override, parse_rep, parse_schedule
 from app.oncall.yaml_text import dump
-from app.services.oncall import find_rep, next_incident_policy, policy_dict
+from app.services.oncall import find_rep, find_schedule, next_incident_policy, policy_dict, stored_default_policy
 from app.services.oncall_admin import add_override, save_policy, save_rep, save_schedule
 from app.services.oncall_coverage import (
     coverage_gaps,
@@ -42,31 +45,6 @@ __all__ = ["ImportSummary", "OnCallConfigError", "export_yaml", "import_yaml"]
 MAX_BYTES = 1024 * 1024
 
 
-@dataclass
-class ImportSummary:
-    """What one import changed."""
-
-    reps_created: int = 0
-    reps_updated: int = 0
-    schedules_created: int = 0
-    schedules_updated: int = 0
-    overrides_added: int = 0
-    overrides_unchanged: int = 0
-    overrides_expired: int = 0
-    policies_created: int = 0
-    policies_updated: int = 0
-    warnings: list[str] = field(default_factory=list)  # e.g. overlapping overrides: imported, but worth a look
-
-    def __str__(self) -> str:
-        return (
-            f"reps: {self.reps_created} created, {self.reps_updated} updated; "
-            f"schedules: {self.schedules_created} created, {self.schedules_updated} updated; "
-            f"overrides: {self.overrides_added} added, {self.overrides_unchanged} already there, "
-            f"{self.overrides_expired} skipped as over; "
-            f"escalation policies: {self.policies_created} created, {self.policies_updated} updated"
-        )
-
-
 def import_yaml(session: Session, text: str, now: datetime,
                 sla_minutes: int = PROMISED_CALLBACK_MINUTES) -> ImportSummary:
     """Apply a YAML document; raise OnCallConfigError with a path such as "schedules[0].layers[1].members[2]".
@@ -74,10 +52,12 @@ def import_yaml(session: Session, text: str, now: datetime,
     doc = _load(text)
     summary = ImportSummary()
     for index, item in enumerate(_items(doc, "reps")):
-        rep, created = save_rep(session, parse_rep(item, f"reps[{index}]"), path=f"reps[{index}]")
+        data = parse_rep(item, f"reps[{index}]")
+        stored = session.scalar(select(Rep).where(Rep.name == data.name))  # the rep save_rep updates, if any
+        before = _rep_doc(stored) if stored is not None else None
+        rep, _ = save_rep(session, data, path=f"reps[{index}]")
         summary.warnings.extend(open_incidents_left(session, rep))
-        summary.reps_created += created
-        summary.reps_updated += not created
+        summary.count("reps", before, _rep_doc(rep))
     for index, item in enumerate(_items(doc, "schedules")):
         _import_schedule(session, item, f"schedules[{index}]", now, summary)
     defaults = 0
@@ -88,13 +68,19 @@ def import_yaml(session: Session, text: str, now: datetime,
         defaults += is_default
         if defaults > 1:
             raise OnCallConfigError(f"{path}.is_default", "only one escalation policy can be the default")
-        policy, created = save_policy(session, item["name"], item["levels"], is_default, path)
+        if _left_built_in(session, item, is_default, path):
+            summary.policies_built_in += 1
+            continue
+        stored = session.scalar(select(EscalationPolicy).where(EscalationPolicy.name == item["name"]))
+        before = _policy_doc(policy_dict(stored), {}) if stored is not None else None
+        policy, _ = save_policy(session, item["name"], item["levels"], is_default, path)
         summary.warnings.extend(f"escalation policy {policy.name!r}: {line}"
                                 for line in late_level_warnings(policy.levels, sla_minutes))
-        summary.policies_created += created
-        summary.policies_updated += not created
-    if doc.get("schedules") or doc.get("escalation_policies"):
+        summary.count("policies", before, _policy_doc(policy_dict(policy), {}))
+    if doc.get("schedules") or summary.policies_stored:
         _refuse_missing_schedules(session)
+    elif summary.policies_built_in:  # nothing stored pages them yet: said, not refused (an empty database's export)
+        summary.warnings.extend(_built_in_missing(session))
     if doc.get("reps") or doc.get("schedules") or doc.get("escalation_policies"):  # a rep deactivated changes these
         summary.warnings.extend(o.describe() for o in overlapping_overrides(session, now))
         summary.warnings.extend(o.describe() for o in ignored_overrides(session, now))
@@ -103,6 +89,26 @@ def import_yaml(session: Session, text: str, now: datetime,
     # a rep deactivated by this import, or a policy naming one: either way the target pages nobody
     summary.warnings.extend(f"escalation policy {t.policy!r}: {t.describe()}" for t in deactivated_rep_targets(session))
     return summary
+
+
+def _left_built_in(session: Session, item: dict, is_default: bool, path: str) -> bool:
+    """True when ``item`` is the built-in default exactly as the next incident will use it, while no stored policy
+    replaces it (what the export of a database without one shows): storing it would change nothing, and is left to
+    the first incident, so that exporting and importing again works before schedules exist."""
+    if stored_default_policy(session) is not None:
+        return False
+    built_in = next_incident_policy(session)
+    return ((item["name"], is_default) == (built_in["name"], True)
+            and validate_levels(item["levels"], f"{path}.levels") == built_in["levels"])
+
+
+def _built_in_missing(session: Session) -> list[str]:
+    """The warning that the built-in default pages schedules that do not exist yet (none when they all do)."""
+    missing = list(dict.fromkeys(m.schedule for m in missing_schedules(session) if m.built_in))
+    if not missing:
+        return []
+    return [f"the built-in default escalation policy pages schedules {', '.join(map(repr, missing))}, which do not "
+            "exist yet: add them under schedules before the first incident"]
 
 
 def _refuse_missing_schedules(session: Session) -> None:
@@ -173,9 +179,10 @@ def _import_schedule(session: Session, item: object, path: str, now: datetime, s
         raise OnCallConfigError(f"{path}.overrides", "must be a list")
     data = parse_schedule({k: v for k, v in item.items() if k != "overrides"}, path)
     parsed = [parse_override(o, f"{path}.overrides[{i}]") for i, o in enumerate(overrides)]
-    schedule, created = save_schedule(session, data, now, path)
-    summary.schedules_created += created
-    summary.schedules_updated += not created
+    stored = find_schedule(session, data.name)
+    before = _schedule_fields(stored, {}) if stored is not None else None
+    schedule, _ = save_schedule(session, data, now, path)
+    summary.count("schedules", before, _schedule_fields(schedule, {}))
     for index, override in enumerate(parsed):
         if override.ends_at <= now:
             # skipped, but a rep that does not exist is still an error: a partly invalid file changes nothing
@@ -200,6 +207,20 @@ def _rep_doc(rep: Rep) -> dict:
 
 
 def _schedule_doc(session: Session, schedule: Schedule, names: dict[int, str]) -> dict:
+    overrides = session.scalars(
+        select(Override).where(Override.schedule_id == schedule.id).order_by(Override.starts_at, Override.id)
+    )
+    override_docs = []
+    for o in overrides:
+        doc = {"rep": names.get(o.rep_id, o.rep_id), "starts_at": iso_z(o.starts_at), "ends_at": iso_z(o.ends_at)}
+        if o.reason:
+            doc["reason"] = o.reason
+        override_docs.append(doc)
+    return _schedule_fields(schedule, names) | {"overrides": override_docs}
+
+
+def _schedule_fields(schedule: Schedule, names: dict[int, str]) -> dict:
+    """A schedule's name, time zone and layers as exported (members by name where ``names`` has them)."""
     layers = []
     for layer in schedule.layers:
         doc: dict = {"position": layer.position, "rotation": str(layer.rotation), "handoff_time": layer.handoff_time}
@@ -210,16 +231,7 @@ def _schedule_doc(session: Session, schedule: Schedule, names: dict[int, str]) -
         doc["starts_on"] = layer.starts_on.isoformat()
         doc["members"] = [names.get(m, m) for m in layer.members]
         layers.append(doc)
-    overrides = session.scalars(
-        select(Override).where(Override.schedule_id == schedule.id).order_by(Override.starts_at, Override.id)
-    )
-    override_docs = []
-    for o in overrides:
-        doc = {"rep": names.get(o.rep_id, o.rep_id), "starts_at": iso_z(o.starts_at), "ends_at": iso_z(o.ends_at)}
-        if o.reason:
-            doc["reason"] = o.reason
-        override_docs.append(doc)
-    return {"name": schedule.name, "time_zone": schedule.time_zone, "layers": layers, "overrides": override_docs}
+    return {"name": schedule.name, "time_zone": schedule.time_zone, "layers": layers}
 
 
 def _policy_doc(policy: dict, names: dict[int, str]) -> dict:

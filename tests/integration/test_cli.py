@@ -54,6 +54,31 @@ def test_oncall_import_now_and_export_round_trip(run, tmp_path):
     assert run("oncall", "export").output == exported.output
 
 
+def test_oncall_import_of_an_unchanged_export_says_nothing_changed(run, tmp_path):
+    config = tmp_path / "oncall.yaml"
+    config.write_text(ONCALL_YAML)
+    assert "reps: 3 created, 0 updated, 0 unchanged;" in run("oncall", "import", str(config)).stdout
+    config.write_text(run("oncall", "export").stdout)
+    again = run("oncall", "import", str(config))
+    assert again.exit_code == 0
+    assert again.stdout.startswith("reps: 0 created, 0 updated, 3 unchanged; schedules: 0 created, 0 updated, "
+                                   "2 unchanged;")
+    config.write_text(config.read_text().replace("'+14155550122'", "'+14155550129'"))  # Bob's phone
+    assert "reps: 0 created, 1 updated, 2 unchanged;" in run("oncall", "import", str(config)).stdout
+
+
+def test_the_export_of_an_empty_database_imports(run, tmp_path):
+    config = tmp_path / "oncall.yaml"
+    exported = run("oncall", "export").stdout
+    config.write_text(exported)
+    imported = run("oncall", "import", str(config))
+    assert imported.exit_code == 0, imported.output
+    assert imported.stdout.strip().endswith("escalation policies: 0 created, 0 updated, 0 unchanged, "
+                                            "1 built-in default, not stored")
+    assert "warning: the built-in default escalation policy pages schedules 'primary', 'secondary'" in imported.stderr
+    assert run("oncall", "export").stdout == exported
+
+
 def test_oncall_import_error_names_the_place_and_changes_nothing(run, tmp_path):
     config = tmp_path / "bad.yaml"
     config.write_text(ONCALL_YAML.replace("members: [Alice, Bob]", "members: [Alice, Zed]"))

@@ -114,12 +114,43 @@ def test_import_creates_everything(db):
         assert (bob.channels, bob.phone_alt, bob.time_zone) == (["sms"], "+4915123456789", "UTC")
 
 
-def test_importing_twice_updates_and_adds_no_duplicate_overrides(db):
+def test_importing_twice_changes_nothing_says_so_and_adds_no_duplicate_overrides(db):
     _import(db)
     summary = _import(db)
-    assert (summary.reps_created, summary.reps_updated) == (0, 3)
-    assert (summary.schedules_updated, summary.overrides_added, summary.overrides_unchanged) == (2, 0, 1)
+    assert (summary.reps_created, summary.reps_updated, summary.reps_unchanged) == (0, 0, 3)
+    assert (summary.schedules_updated, summary.schedules_unchanged) == (0, 2)
+    assert (summary.overrides_added, summary.overrides_unchanged) == (0, 1)
     assert _count(db, Override) == 1
+
+
+def _counts(summary) -> dict[str, tuple[int, int, int]]:
+    return {kind: tuple(getattr(summary, f"{kind}_{outcome}") for outcome in ("created", "updated", "unchanged"))
+            for kind in ("reps", "schedules", "policies")}
+
+
+def test_importing_an_unchanged_export_counts_everything_unchanged(db):
+    _import(db)
+    summary = _import(db, _export(db))
+    assert _counts(summary) == {"reps": (0, 0, 3), "schedules": (0, 0, 2), "policies": (0, 0, 1)}
+    assert str(summary).startswith("reps: 0 created, 0 updated, 3 unchanged; schedules: 0 created, 0 updated, "
+                                   "2 unchanged; overrides: 0 added, 1 already there, 0 skipped as over; "
+                                   "escalation policies: 0 created, 0 updated, 1 unchanged")
+
+
+def test_only_what_differs_from_what_is_stored_counts_as_updated(db):
+    _import(db)
+    exported = _export(db)
+    bob = "phone: '+4930901821'"
+    assert exported.count(bob) == 1
+    summary = _import(db, exported.replace(bob, "phone: '+4930901829'"))
+    assert _counts(summary) == {"reps": (0, 1, 2), "schedules": (0, 0, 2), "policies": (0, 0, 1)}
+    assert "reps: 0 created, 1 updated, 2 unchanged;" in str(summary)
+    assert exported.count("starts_on: '2026-11-01'") == 1  # secondary's layer
+    summary = _import(db, exported.replace("starts_on: '2026-11-01'", "starts_on: '2026-11-02'")
+                      .replace("delay_minutes: 5", "delay_minutes: 4"))
+    assert _counts(summary) == {"reps": (0, 1, 2), "schedules": (0, 1, 1), "policies": (0, 1, 0)}  # Bob's phone back
+    with db.transaction() as session:
+        assert session.scalar(select(Rep.phone).where(Rep.name == "Bob")) == "+4930901821"
 
 
 def test_export_import_export_is_identical(db, other_db):
@@ -148,6 +179,31 @@ def test_export_of_an_empty_database_shows_the_built_in_default_policy_and_store
     assert yaml.safe_load(text)["escalation_policies"] == [
         {"name": "default", "is_default": True, "levels": default_levels()}]  # what the first incident will use
     assert _count(db, EscalationPolicy) == 0  # an export writes nothing: the first incident stores it
+
+
+def test_the_export_of_an_empty_database_imports_and_leaves_the_default_built_in(db):
+    text = _export(db)
+    summary = _import(db, text)
+    assert (summary.policies_built_in, summary.policies_stored) == (1, 0)
+    assert str(summary).endswith("escalation policies: 0 created, 0 updated, 0 unchanged, 1 built-in default, "
+                                 "not stored")
+    assert summary.warnings == ["the built-in default escalation policy pages schedules 'primary', 'secondary', "
+                                "which do not exist yet: add them under schedules before the first incident"]
+    assert _count(db, EscalationPolicy) == 0  # as before: the first incident stores it
+    assert _export(db) == text
+
+
+def test_a_policy_naming_a_missing_schedule_is_still_refused_beside_the_built_in_default(db):
+    empty = _export(db)
+    weekend = "schedules:\n  - {name: weekend, time_zone: UTC}\n"
+    with pytest.raises(OnCallConfigError) as caught:  # a schedule stored: the default would page nobody
+        _import(db, empty.replace("schedules: []\n", weekend))
+    assert "Add a schedule named 'primary' under schedules" in str(caught.value)
+    changed = empty.replace("schedule: secondary", "schedule: tertiary")  # no longer the built-in default
+    with pytest.raises(OnCallConfigError) as caught:
+        _import(db, changed)
+    assert str(caught.value) == "escalation_policies[0].levels[0].targets[0].schedule: unknown schedule 'primary'"
+    assert (_count(db, EscalationPolicy), _count(db, Schedule)) == (0, 0)
 
 
 def test_export_marks_the_policy_the_next_incident_uses_as_the_default(db):
