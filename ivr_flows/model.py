@@ -164,14 +164,21 @@ class CallState:
     # issue 13: the read-back speaks only what the caller said or changed, not what they just confirmed
     confirmed: tuple[str, ...] = ()  # fields the caller confirmed as read to them
     changed: tuple[str, ...] = ()  # fields corrected since the read-back was last heard
+    # the caller's time zone (a tz name), kept once their numbers are forgotten: a late webhook still speaks
+    # times on their clock ("" while the numbers are here: ``questions.caller_clock`` reads them)
+    clock: str = ""
 
     def without_answers(self) -> CallState:
-        """The state with nothing the caller said, keyed or was read: the stage, language, proof, policy and incident
-        that later webhooks of the call read, never its personal data (kept by then in the incident or missed call)."""
+        """The state with nothing the caller said, keyed or was read: the stage, language, proof, policy, incident and
+        clock that later webhooks of the call read, never its personal data (kept by then in the incident or missed
+        call)."""
+        from .questions import caller_clock  # the one rule of the call's clock; questions imports this module
+
         c = self.captured
         kept = Captured(affected_service=c.affected_service, ticket_match=c.ticket_match,
                         recording_seconds=c.recording_seconds, missing=c.missing)
-        return dataclasses.replace(self, caller_id="", captured=kept, ticket=None, pending="", pending_extension="")
+        return dataclasses.replace(self, caller_id="", captured=kept, ticket=None, pending="", pending_extension="",
+                                   clock=caller_clock(self))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of the state."""

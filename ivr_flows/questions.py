@@ -18,7 +18,7 @@ from .model import (
     TicketMatch,
 )
 from .number_kinds import is_textable
-from .prompts import say_digits, say_duration, say_email, say_phone, say_time, spell_email, text
+from .prompts import say_digits, say_duration, say_email, say_phone, say_time, spell_email, text, zone_for_number
 from .validate import clean_text, is_valid_email, is_valid_phone, parse_callback_number
 
 SUMMARY_WORDS = 20
@@ -63,6 +63,18 @@ def contact_phone(state: CallState) -> str:
     return state.caller_id if is_valid_phone(state.caller_id) else ""
 
 
+def caller_clock(state: CallState) -> str:
+    """The time zone the call speaks times in: the contact number's, else the one kept when the numbers were
+    forgotten (``CallState.without_answers``), else UTC."""
+    phone = contact_phone(state)
+    return zone_for_number(phone).key if phone else state.clock or "UTC"
+
+
+def say_due(state: CallState, when: datetime) -> str:
+    """A time as the call speaks it: in its language, on the caller's clock (``caller_clock``)."""
+    return say_time(state.lang, when, zone_name=caller_clock(state))
+
+
 def incident_lines(state: CallState, now: datetime | None) -> list[str]:
     """Status of the call's open incident (repeat caller): its reference, deadline and whether someone has it.
 
@@ -87,7 +99,7 @@ def callback_line(state: CallState, now: datetime | None) -> str:
         return t(state, "callback_done")
     if now is not None and inc.callback_due_at <= now:  # never a time already past
         return t(state, "callback_overdue")
-    when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
+    when = say_due(state, inc.callback_due_at)
     return t(state, "callback_taken" if inc.acknowledged else "callback_by", time=when)
 
 
@@ -128,7 +140,7 @@ def saved_lines(state: CallState) -> list[str]:
         return [t(state, "goodbye")]
     c = state.captured
     minutes = state.policy.sla_minutes
-    when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
+    when = say_due(state, inc.callback_due_at)
     lines = [t(state, "done_reference", reference=say_digits(inc.reference))]
     # Only a caller ID we would dial (not withheld, premium-rate, abroad or our own) is promised a call.
     p = state.policy
@@ -359,7 +371,7 @@ def _done(state: CallState, now: datetime | None) -> Reply:
     if state.joined and not state.verified:
         # An incident the caller did not open in this call, and did not prove is theirs: status only.
         return _reply(state, incident_lines(state, now) + [t(state, "goodbye")], hangup=True)
-    when = say_time(state.lang, inc.callback_due_at, contact_phone(state))
+    when = say_due(state, inc.callback_due_at)
     lines = [
         t(state, "reference_is", reference=say_digits(inc.reference)),
         t(state, "callback_by", time=when),

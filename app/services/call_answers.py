@@ -7,7 +7,7 @@ While a call goes on, ``call_sessions.state`` holds every answer: each step read
 repeated question reads the deadline in the callback number's time zone). Nothing can come for a call whose end is
 older than ``FORGET_AFTER``, the window the stored webhook answers are kept for (``stored_answers``): a delivery
 older than that is a replay, answered empty and acted on never. The watchdog's leader then keeps of each such state
-only what is no answer (``CallState.without_answers``): the stage, language, proof and incident reference the
+only what is no answer (``CallState.without_answers``): the stage, language, clock, proof and incident reference the
 status callbacks, the live-connect and update webhooks read. Calls stored before this are forgotten the same way,
 oldest first, ``FORGET_CALLS_PER_PASS`` a pass.
 """

@@ -161,16 +161,24 @@ def _zone_table() -> str:
         return ""
 
 
+def _zone_named(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")  # a state saved by a host whose tz database knew a zone this one does not
+
+
 def _same_clock(a: ZoneInfo, b: ZoneInfo) -> bool:
     return all(at.astimezone(a).utcoffset() == at.astimezone(b).utcoffset()
                and at.astimezone(a).tzname() == at.astimezone(b).tzname() for at in _ZONE_PROBES)
 
 
-def say_time(lang: Lang | str, when: datetime, phone: str = "") -> str:
-    """Speak a deadline in the caller's zone: "3:27 a.m. UTC" / "16:21 Uhr (MEZ)"."""
+def say_time(lang: Lang | str, when: datetime, phone: str = "", zone_name: str = "") -> str:
+    """Speak a deadline in the caller's zone: "3:27 a.m. UTC" / "16:21 Uhr (MEZ)". The zone is ``phone``'s, else
+    ``zone_name`` (one kept once the number was forgotten), else UTC."""
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    zone = zone_for_number(phone) if phone else ZoneInfo("UTC")
+    zone = zone_for_number(phone) if phone else _zone_named(zone_name)
     local = when.astimezone(zone)
     abbr = local.tzname() or "UTC"
     if Lang(lang) is Lang.DE:

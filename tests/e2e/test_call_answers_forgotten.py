@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -176,3 +177,25 @@ def test_the_calls_to_forget_are_found_through_the_partial_index(hotline, clock)
             values = tuple(None for _ in compiled.positiontup)
             plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", values))
     assert "ix_call_sessions_answers_kept" in plan, plan
+
+
+def test_a_late_webhook_of_a_forgotten_call_still_speaks_the_callers_clock(phone, hotline, clock):
+    """The caller's numbers are forgotten, their time zone is not: a step arriving after the forget pass (a late
+    <Redirect>, a delivery Twilio never made before) speaks the deadline as the call did, not in UTC."""
+    berlin = "+4915123456789"
+    call, _sent = intake_to_readback(phone, berlin)
+    call.press("1")  # the read-back is right: the incident is complete
+    [incident] = _incidents(hotline)
+    heard = " ".join(call.responses[-1].split())
+    local = incident.callback_due_at.astimezone(ZoneInfo("Europe/Berlin"))
+    said = f"{local.hour % 12 or 12}:{local.minute:02d} {'a.m.' if local.hour < 12 else 'p.m.'} CET"
+    assert said in heard  # what the caller heard at the end of the call
+
+    _past_the_window(clock, hotline)
+    assert _kept(hotline, call.call_sid) == [] and berlin not in json.dumps(_call(hotline, call.call_sid).state)
+
+    seq = _call(hotline, call.call_sid).seq
+    code, late = call._post(f"/twilio/voice/step?seq={seq}", {"Digits": "9"})  # never sent before: no replay
+    assert code == 200 and not is_empty_twiml(late)
+    late = " ".join(late.split())
+    assert f"call you back by {said}." in late and "UTC" not in late  # the deadline, on the caller's clock

@@ -17,6 +17,7 @@ from ivr_flows.model import (
     TicketInfo,
     TicketMatch,
 )
+from ivr_flows.questions import say_due
 
 DUE = datetime(2026, 11, 2, 3, 15, tzinfo=UTC)
 PERSONAL = ("+14155550100", "+14155550199", "Acme Mail", "Dana Smith", "dana@acme.example", "4521", "Every API call",
@@ -53,3 +54,18 @@ def test_what_later_webhooks_read_is_kept_and_reads_back():
     assert state.captured == Captured(affected_service=AffectedService.SMTP, ticket_match=TicketMatch.KEYPAD,
                                       recording_seconds=25, missing=("email",))
     assert state.without_answers() == state  # forgetting twice changes nothing
+
+
+def test_the_callers_clock_is_kept_and_the_stripped_state_speaks_on_it():
+    full = _full()  # German prompts, a San Francisco callback number
+    stripped = CallState.from_dict(full.without_answers().to_dict())
+    assert (stripped.clock, stripped.lang) == ("America/Los_Angeles", Lang.DE)
+    assert say_due(stripped, DUE) == say_due(full, DUE) == "19:15 Uhr (PST)"  # 03:15 UTC, as the call said it
+    anonymous = CallState(stage=Stage.DONE, caller_id="anonymous").without_answers()
+    assert (anonymous.clock, say_due(anonymous, DUE)) == ("UTC", "3:15 a.m. UTC")
+
+
+def test_a_state_stored_before_the_clock_was_kept_still_reads():
+    old = _full().without_answers().to_dict()
+    del old["clock"]
+    assert CallState.from_dict(old).clock == ""  # spoken in UTC, as before
