@@ -371,12 +371,9 @@ def _done(state: CallState, now: datetime | None) -> Reply:
     if state.joined and not state.verified:
         # An incident the caller did not open in this call, and did not prove is theirs: status only.
         return _reply(state, incident_lines(state, now) + [t(state, "goodbye")], hangup=True)
-    when = say_due(state, inc.callback_due_at)
-    lines = [
-        t(state, "reference_is", reference=say_digits(inc.reference)),
-        t(state, "callback_by", time=when),
-        t(state, "goodbye"),
-    ]
+    # a late webhook of an ended call: never a deadline already past (``callback_line``)
+    lines = [t(state, "reference_is", reference=say_digits(inc.reference)), callback_line(state, now),
+             t(state, "goodbye")]
     return _reply(state, lines, hangup=True)
 
 

@@ -69,3 +69,16 @@ def test_a_state_stored_before_the_clock_was_kept_still_reads():
     old = _full().without_answers().to_dict()
     del old["clock"]
     assert CallState.from_dict(old).clock == ""  # spoken in UTC, as before
+
+
+def test_a_late_webhook_of_an_ended_call_never_promises_a_deadline_already_past():
+    from datetime import timedelta
+
+    from ivr_flows import advance
+    from ivr_flows.model import NoInput
+
+    state = CallState(stage=Stage.DONE, lang=Lang.EN, incident=IncidentInfo(reference="123456", callback_due_at=DUE))
+    before = " ".join(advance(state, NoInput(), DUE - timedelta(minutes=5)).reply.say)
+    late = " ".join(advance(state.without_answers(), NoInput(), DUE + timedelta(minutes=80)).reply.say)
+    assert "call you back by 3:15 a.m. UTC" in before
+    assert "by 3:15" not in late and "haven't called you back yet" in late
