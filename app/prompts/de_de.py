@@ -262,7 +262,7 @@ PROMPTS.update({
     "upd_howto_prefix": "Sev-1-Hotline: ",
     "upd_interval_offer": "Das Gespräch mit dem Kunden ist beendet. Danke. Welches Update-Intervall haben Sie "
                           "vereinbart? Drücken Sie die 1 für alle 30 Minuten, die 2 für stündlich, die 3 für alle "
-                          "4 Stunden.",
+                          "4 Stunden. Ein neues Intervall bestätigen wir dem Kunden schriftlich.",
     "upd_interval_default": "Keine Taste gedrückt: Updates alle {every}. Auf Wiederhören.",
     "upd_interval_unchanged": "Kein Intervall geändert: Updates alle {every}. Auf Wiederhören.",
     "upd_no_proposal": "Es wartet keine Lösung auf Ihre Antwort. Auf Wiederhören.",

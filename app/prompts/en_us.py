@@ -251,7 +251,8 @@ PROMPTS.update({
     "upd_outage_end": " We will still take your report.",
     "upd_howto_prefix": "Sev-1 hotline: ",
     "upd_interval_offer": "The call with the customer has ended. Thank you. Which update interval did you agree? "
-                          "Press 1 for updates every 30 minutes, 2 for every hour, 3 for every 4 hours.",
+                          "Press 1 for updates every 30 minutes, 2 for every hour, 3 for every 4 hours. "
+                          "A new interval is confirmed to the customer in writing.",
     "upd_interval_default": "No key pressed: updates every {every}. Goodbye.",
     "upd_interval_unchanged": "No interval was changed: updates every {every}. Goodbye.",
     "upd_no_proposal": "No resolution awaits your answer. Goodbye.",
