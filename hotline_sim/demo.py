@@ -107,7 +107,7 @@ def _story(hotline: Hotline, twilio: SimulatedTwilio, settings: Settings, clock:
     rep = network.phone(REP).expect_sms("SEV1")
     # issue 11: press 2 to connect, then 1 for updates every 30 min; issue 13: the caller is still on the line,
     # so the rep's leg takes them out of the queue (no call out to the customer)
-    demo_updates.expect_interval_key(rep)
+    demo_updates.expect_interval_key(rep, customer)
 
     click.secho(f"== 1. A Sev-1 call from {CALLER}  (data in {settings.data_dir}; simulated clock and phones)", bold=True)
     call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_URL,

@@ -13,9 +13,11 @@ from hotline_sim.backoffice import settle
 from hotline_sim.network import PhoneNetwork
 
 
-def expect_interval_key(rep) -> None:
-    """The rep's call: after the customer hangs up, press 1 (updates every 30 minutes)."""
+def expect_interval_key(rep, customer) -> None:
+    """The rep's call: after the customer hangs up, press 1 (updates every 30 minutes), confirmed to the customer
+    by SMS."""
     rep.expect_call(press=["2", "1"], ring_seconds=31)
+    customer.expect_sms("as agreed, you will get an update every 30 minutes")
 
 
 def tell_updates(hotline: Hotline, network: PhoneNetwork, clock, incident_id: int, rep_number: str,

@@ -271,7 +271,12 @@ def _opted_out_how(d: dict) -> str:
 _SKIPPED_WHY = {"sms_opted_out": "the number opted out of SMS (STOP)", "no_smtp": "SMTP is not configured",
                 # an e-mail that waited for SMTP and would have said what is no longer true (app.services.late_mail)
                 "superseded_by_breach": "it waited for SMTP past the breach, which the breach e-mail tells instead",
-                "deadline_passed": "it waited for SMTP past the deadline, so its minutes left were no longer true"}
+                "deadline_passed": "it waited for SMTP past the deadline, so its minutes left were no longer true",
+                # the at-risk e-mail: the at-risk step's rule as of its send (escalation.decide)
+                "resolved": "it waited for SMTP until the incident was resolved, so its alert was no longer true",
+                "callback_done": "it waited for SMTP until the customer was reached, so its alert was no longer true",
+                "callback_started": "it waited for SMTP until a callback to the customer had started (or been "
+                                    "answered), so its 'no callback started yet' was no longer true"}
 
 
 _RECIPIENTS = {"tam": "account's TAM"}

@@ -262,7 +262,7 @@ PROMPTS.update({
     "upd_howto_prefix": "Sev-1-Hotline: ",
     "upd_interval_offer": "Das Gespräch mit dem Kunden ist beendet. Danke. Welches Update-Intervall haben Sie "
                           "vereinbart? Drücken Sie die 1 für alle 30 Minuten, die 2 für stündlich, die 3 für alle "
-                          "4 Stunden.",
+                          "4 Stunden. Ein neues Intervall bestätigen wir dem Kunden schriftlich.",
     "upd_interval_default": "Keine Taste gedrückt: Updates alle {every}. Auf Wiederhören.",
     "upd_interval_unchanged": "Kein Intervall geändert: Updates alle {every}. Auf Wiederhören.",
     "upd_no_proposal": "Es wartet keine Lösung auf Ihre Antwort. Auf Wiederhören.",
@@ -352,6 +352,11 @@ PROMPTS.update({
     "tam_email_what_page": "Severity-1-Vorfall",
     "tam_email_what_at_risk": "Rückruf gefährdet",
     "tam_email_what_breach": "Rückruffrist überschritten",
+    "tam_email_what_page_resolved": "Severity-1-Vorfall, gelöst",
+    "tam_page_resolved": "SEV1 {ref} {company}: {service}. Zur Information für Sie als TAM des Kunden: Dieser "
+                         "Severity-1-Vorfall wurde um {opened} eröffnet und um {resolved} gelöst. Sie müssen nicht "
+                         "antworten.",
+    "tam_email_nothing_to_do_resolved": "Sie müssen nichts tun: Der Vorfall ist gelöst.",
     "tam_email_after_hours": "Dies erreicht Sie außerhalb Ihrer Geschäftszeiten ({hours}, {zone}), daher per E-Mail "
                              "statt per SMS oder Anruf: Es soll Sie nicht wecken.",
     "tam_email_no_phone": "Es kommt per E-Mail, weil für Sie als TAM des Kunden keine Telefonnummer hinterlegt ist.",

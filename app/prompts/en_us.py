@@ -251,7 +251,8 @@ PROMPTS.update({
     "upd_outage_end": " We will still take your report.",
     "upd_howto_prefix": "Sev-1 hotline: ",
     "upd_interval_offer": "The call with the customer has ended. Thank you. Which update interval did you agree? "
-                          "Press 1 for updates every 30 minutes, 2 for every hour, 3 for every 4 hours.",
+                          "Press 1 for updates every 30 minutes, 2 for every hour, 3 for every 4 hours. "
+                          "A new interval is confirmed to the customer in writing.",
     "upd_interval_default": "No key pressed: updates every {every}. Goodbye.",
     "upd_interval_unchanged": "No interval was changed: updates every {every}. Goodbye.",
     "upd_no_proposal": "No resolution awaits your answer. Goodbye.",
@@ -336,6 +337,11 @@ PROMPTS.update({
     "tam_email_what_page": "Severity 1 incident",
     "tam_email_what_at_risk": "callback at risk",
     "tam_email_what_breach": "callback deadline breached",
+    "tam_email_what_page_resolved": "Severity 1 incident, resolved",
+    # the page e-mail that waited for SMTP until after the resolution (app.services.late_mail)
+    "tam_page_resolved": "SEV1 {ref} {company}: {service}. For your information as the account's TAM: this "
+                         "Severity 1 incident was opened at {opened} and resolved at {resolved}. You need not reply.",
+    "tam_email_nothing_to_do_resolved": "You need do nothing: the incident is resolved.",
     "tam_email_after_hours": "This reaches you outside your business hours ({hours}, {zone}), so it comes by e-mail "
                              "instead of a text message or a call: it is not meant to wake you.",
     "tam_email_no_phone": "It comes by e-mail because no phone number is on file for you as the account's TAM.",

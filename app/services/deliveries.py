@@ -143,7 +143,7 @@ class DeliverySender:
                       detail={"delivery_id": delivery.id, "channel": delivery.channel, "purpose": delivery.purpose,
                               "recipient": delivery.recipient, "reason": why})
             return None
-        late_mail.rewrite_receipt(session, delivery, now, self.settings.twilio_number)
+        late_mail.rewrite(session, delivery, now, self.settings.twilio_number)
         if not stale and self._put_off(session, delivery):
             return None
         uncertain = stale or delivery.last_error.startswith("OutcomeUnknown")

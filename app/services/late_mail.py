@@ -9,7 +9,11 @@ each try (``deliveries.DeliverySender``):
 - the customer's e-mailed receipt is written again as of the try (``customer_text.receipt_email``: past the
   deadline, the apology), as the SMS receipt is written at its send (``page_urls``);
 - the TAM's page and at-risk e-mails are not sent once the TAM's breach e-mail is written (it says all there is),
-  nor the at-risk one once the deadline has passed (its minutes left are false); the timeline says why.
+  nor the at-risk one once the at-risk step would alert nobody any more (``escalation.decide``: the incident is
+  resolved, the customer's callback started, the customer was reached) or the deadline has passed (its minutes
+  left are false); the timeline says why;
+- the TAM's page e-mail leaving after the incident was resolved still tells them of their account's Sev-1 (policy),
+  written again as opened at and resolved at (``tam_mail.page_words_when_resolved``), not "the reps are being paged".
 """
 
 from __future__ import annotations
@@ -19,12 +23,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.escalation import StepDue, decide
 from app.models import Delivery, DeliveryChannel, Incident
 from app.models.paging import TAM_ROLE
 from app.services import customer_text
+from app.services.escalation import snapshot
 from app.services.update_text import customer_zone
 
 RECEIPT = "receipt"
+AT_RISK_ALERTED = "alerted"  # the escalation core's outcome of an at-risk step that warns
 
 
 def superseded(session: Session, delivery: Delivery, now: datetime) -> str:
@@ -36,9 +43,13 @@ def superseded(session: Session, delivery: Delivery, now: datetime) -> str:
             Delivery.purpose == "breach").limit(1)) is not None:
         return "superseded_by_breach"
     incident = session.get(Incident, delivery.incident_id)
-    if delivery.purpose == "at_risk" and incident is not None and incident.callback_due_at <= now:
-        return "deadline_passed"
-    return ""
+    if delivery.purpose != "at_risk" or incident is None:
+        return ""
+    # the at-risk step's own rule, as of now: "AT RISK, n min left, no callback started" after the callback is false
+    decision = decide(StepDue("at_risk"), snapshot(session, incident, now), now)
+    if decision.outcome != AT_RISK_ALERTED:
+        return decision.outcome.removeprefix("skipped_")  # resolved, callback_started, callback_done
+    return "deadline_passed" if incident.callback_due_at <= now else ""
 
 
 def receipt_words(incident: Incident, now: datetime, hotline_number: str) -> tuple[str, str]:
@@ -49,10 +60,21 @@ def receipt_words(incident: Incident, now: datetime, hotline_number: str) -> tup
         has_callback_number=bool(incident.callback_phone), now=now)
 
 
-def rewrite_receipt(session: Session, delivery: Delivery, now: datetime, hotline_number: str) -> None:
-    """The customer's e-mailed receipt leaving now says what is true now (past its deadline, the apology)."""
-    if delivery.channel != DeliveryChannel.EMAIL or delivery.recipient != "customer" or delivery.purpose != RECEIPT:
+def rewrite(session: Session, delivery: Delivery, now: datetime, hotline_number: str) -> None:
+    """The customer's e-mailed receipt and the TAM's page e-mail leaving now say what is true now (past the
+    receipt's deadline, the apology; the incident resolved, when it was opened and resolved)."""
+    from app.services.tam_mail import page_words_when_resolved  # tam_mail -> deliveries -> this module
+
+    if delivery.channel != DeliveryChannel.EMAIL or delivery.incident_id is None:
         return
-    incident = session.get(Incident, delivery.incident_id) if delivery.incident_id is not None else None
-    if incident is not None:
+    receipt = delivery.recipient == "customer" and delivery.purpose == RECEIPT
+    tam_page = delivery.recipient == TAM_ROLE and delivery.purpose == "page"
+    incident = session.get(Incident, delivery.incident_id) if receipt or tam_page else None
+    if incident is None:
+        return
+    if receipt:
         delivery.subject, delivery.body = receipt_words(incident, now, hotline_number)
+        return
+    words = page_words_when_resolved(session, incident, now)
+    if words is not None:
+        delivery.subject, delivery.body = words

@@ -225,9 +225,14 @@ def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC", la
     if purpose == "at_risk":
         return text("tam_alert_at_risk", lang, ref=incident.reference, company=company,
                     minutes=minutes_left(incident, now))
+    return text("tam_page_sms", lang, ref=incident.reference, company=company, service=service_short(incident, lang),
+                due=due)
+
+
+def service_short(incident: Incident, lang: str = REP_LANG) -> str:
+    """The failing service in a few words, in ``lang`` ("SMTP injection failing")."""
     words = SERVICE_SHORT_DE if customer_text.is_german(lang) else SERVICE_SHORT
-    service = words.get(incident.affected_service, words["other"])
-    return text("tam_page_sms", lang, ref=incident.reference, company=company, service=service, due=due)
+    return words.get(incident.affected_service, words["other"])
 
 
 def tam_spoken(incident: Incident, tz: str = "UTC", owner: str = "") -> str:

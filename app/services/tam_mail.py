@@ -3,7 +3,8 @@
 The e-mail says what their text would (``page_text.tam_sms``), why it came in writing, and that they need do
 nothing. It is a delivery row (``deliveries``: sent by SMTP, retried, or recorded as skipped without SMTP), written
 at most once per incident and notice (page, at-risk, breach): a step run again, or a repage every 5 minutes, writes
-no second one.
+no second one. A page e-mail that leaves after the incident was resolved (it waited for SMTP) says so instead of
+"the reps are being paged" (``late_mail.rewrite``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.event_kind import EventKind
-from app.models import Delivery, DeliveryChannel, Incident
+from app.models import Delivery, DeliveryChannel, Incident, IncidentEvent, IncidentStatus
 from app.models.paging import TAM_NOTICES, TAM_ROLE
 from app.oncall.business_hours import stored_hours
 from app.oncall.contactable import EMAIL, Contactable
@@ -22,7 +23,7 @@ from app.prompts import CATALOGS, REP_LANG, text
 from app.services.deliveries import queue_delivery
 from app.services.events import log_event
 from app.services.oncall import tam_name
-from app.services.page_text import company_name, tam_clock, tam_sms
+from app.services.page_text import company_name, hhmm, service_short, tam_clock, tam_sms
 from app.services.tickets import account_of
 
 AFTER_HOURS, NO_PHONE = "after_hours", "no_phone"  # why the TAM is told in writing
@@ -34,10 +35,7 @@ def email_tam(session: Session, incident: Incident, who: Contactable, purpose: s
     writing; None when there is nothing to send (another purpose, no address) or it was written before."""
     if purpose not in TAM_NOTICES or not who.email or _written(session, incident, purpose):
         return None
-    account = account_of(session, incident)
-    why = NO_PHONE if account is None or not account.tam_phone else AFTER_HOURS
-    hours = stored_hours(account.tam_business_hours, f"account {account.id}'s TAM") if account is not None else ""
-    zone = tam_clock(account)
+    why, hours, zone = _how_told(session, incident)
     subject, body = tam_email(incident, purpose, now, why=why, hours=hours, zone=zone)
     log_event(session, at=now, actor="system", kind=EventKind.TAM_EMAILED, incident_id=incident.id,
               detail={"purpose": purpose, "why": why, "hours": hours, "time_zone": zone})
@@ -46,18 +44,38 @@ def email_tam(session: Session, incident: Incident, who: Contactable, purpose: s
                           subject=subject, body=body, now=now, incident_id=incident.id, language=languages[-1])
 
 
+def page_words_when_resolved(session: Session, incident: Incident, now: datetime) -> tuple[str, str] | None:
+    """The TAM's page e-mail written again as of ``now`` (subject, body) when the incident is resolved by then:
+    opened at, resolved at, nothing being paged; None while it is open (the words as queued are true)."""
+    if incident.status == IncidentStatus.OPEN:
+        return None
+    resolved_at = session.scalar(select(IncidentEvent.at).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.RESOLVED)
+        .order_by(IncidentEvent.at.desc()).limit(1))
+    why, hours, zone = _how_told(session, incident)
+    return tam_email(incident, "page", now, why=why, hours=hours, zone=zone, resolved_at=resolved_at or now)
+
+
 def tam_email(incident: Incident, purpose: str, now: datetime, *, why: str, hours: str,
-              zone: str) -> tuple[str, str]:
+              zone: str, resolved_at: datetime | None = None) -> tuple[str, str]:
     """Subject and body (times on the TAM's clock, ``zone``): in English, as every text to staff; for a caller who
-    spoke another language the hotline has (German), the same again in it below: their TAM may read that better."""
-    subject = text("tam_email_subject", REP_LANG, ref=incident.reference, company=company_name(incident),
-                   what=text(_WHAT[purpose], REP_LANG))
+    spoke another language the hotline has (German), the same again in it below: their TAM may read that better.
+    ``resolved_at``: a page leaving after the incident was resolved says when it was opened and resolved."""
+    resolved = purpose == "page" and resolved_at is not None
+    what = text("tam_email_what_page_resolved" if resolved else _WHAT[purpose], REP_LANG)
+    subject = text("tam_email_subject", REP_LANG, ref=incident.reference, company=company_name(incident), what=what)
     blocks = []
     for lang in _languages(incident):
         said = (text("tam_email_after_hours", lang, hours=hours, zone=zone) if why == AFTER_HOURS
                 else text("tam_email_no_phone", lang))
-        blocks.append("\n\n".join((tam_sms(incident, purpose, now, zone, lang), said,
-                                   text("tam_email_nothing_to_do", lang))))
+        if resolved:
+            first = text("tam_page_resolved", lang, ref=incident.reference, company=company_name(incident),
+                         service=service_short(incident, lang), opened=hhmm(incident.received_at, zone),
+                         resolved=hhmm(resolved_at, zone))
+        else:
+            first = tam_sms(incident, purpose, now, zone, lang)
+        nothing = text("tam_email_nothing_to_do_resolved" if resolved else "tam_email_nothing_to_do", lang)
+        blocks.append("\n\n".join((first, said, nothing)))
     return subject, "\n\n-----\n\n".join(blocks) + "\n"
 
 
@@ -71,6 +89,14 @@ def emailed_tam(session: Session, incident: Incident) -> list[Contactable]:
     account = account_of(session, incident)
     return [Contactable(None, tam_name(account) if account is not None else "TAM", "", (EMAIL,), TAM_ROLE,
                         email=row.to_address)]
+
+
+def _how_told(session: Session, incident: Incident) -> tuple[str, str, str]:
+    """Why the TAM is told in writing, their business hours and their time zone (from the incident's account)."""
+    account = account_of(session, incident)
+    why = NO_PHONE if account is None or not account.tam_phone else AFTER_HOURS
+    hours = stored_hours(account.tam_business_hours, f"account {account.id}'s TAM") if account is not None else ""
+    return why, hours, tam_clock(account)
 
 
 def _written(session: Session, incident: Incident, purpose: str) -> bool:

@@ -107,8 +107,7 @@ def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datet
         minutes = interval_minutes(REFERENCE.sub("", body))
         if minutes is None:
             return "Reply EVERY <minutes> <ref>, e.g. EVERY 30 " + incident.reference
-        result = agree_interval(session, incident, minutes, via="sms", by=rep.name, now=now, owner_rep_id=rep.id,
-                                tell_customer=True)
+        result = agree_interval(session, incident, minutes, via="sms", by=rep.name, now=now, owner_rep_id=rep.id)
     elif command == "UPDATE":
         result = write_update(session, incident, what_is_wrong=rest, by=rep.name, via="sms", now=now, rep_id=rep.id)
     else:

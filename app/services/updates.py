@@ -159,9 +159,9 @@ def close_follow_up(session: Session, incident: Incident, now: datetime, how: st
 
 
 def agree_interval(session: Session, incident: Incident, minutes: int, *, via: str, by: str, now: datetime,
-                   owner_rep_id: int | None = None, tell_customer: bool = False) -> Result:
-    """Set the update interval agreed with the customer (dashboard, keypad, owner's SMS); ``tell_customer`` (the
-    owner's EVERY by SMS): the customer is sent the new interval and the next update's time when it changed."""
+                   owner_rep_id: int | None = None) -> Result:
+    """Set the update interval agreed with the customer (dashboard, keypad, owner's SMS); when it changed the
+    customer is sent the new interval and the next update's time in writing, whichever channel agreed it."""
     try:
         check_interval(minutes)
     except InvalidInterval as exc:
@@ -185,7 +185,7 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
             schedule_round(session, follow_up)
     # while a proposal awaits their answer no update is owed: nothing to tell them (a NO says when the next comes)
     told = (_tell_interval(session, incident, minutes, follow_up.next_due_at, now)
-            if tell_customer and changed and follow_up.state == FollowUpState.UPDATING else None)
+            if changed and follow_up.state == FollowUpState.UPDATING else None)
     log_event(session, at=now, actor=by, kind="update_interval_agreed", incident_id=incident.id,
               detail={"minutes": minutes, "via": via,
                       "next_due_at": follow_up.next_due_at.isoformat() if follow_up.next_due_at else None,
@@ -195,7 +195,7 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
     paused = ""
     if follow_up.state == FollowUpState.AWAITING_CONFIRMATION:  # "every 2 hours" alone reads as if updates ran on
         paused = (" Updates are paused while the customer's answer to the resolution proposal is awaited"
-                  + ("; the customer was not told." if tell_customer and changed else "."))
+                  + ("; the customer was not told." if changed else "."))
     return Result(True, f"Updates for {incident.reference} every {say_minutes(minutes)}.{due}{paused}"
                         f"{_told_words(told)}")
 

@@ -81,3 +81,17 @@ def test_a_german_callers_incident_is_told_to_the_tam_in_english_and_then_in_ger
     assert "AT RISK" in english and "outside your business hours" in english
     assert "GEFÄHRDET" in german and "außerhalb Ihrer Geschäftszeiten (mon-fri 09:00-17:00, Europe/Berlin)" in german
     assert "Sie müssen nichts tun" in german
+
+
+def test_a_page_leaving_after_the_resolution_says_in_both_languages_when_it_was_opened_and_resolved():
+    incident = _incident("de-DE")
+    incident.received_at = THURSDAY_0300 - timedelta(minutes=2)
+    subject, body = tam_email(incident, "page", THURSDAY_0300 + timedelta(minutes=40), why=AFTER_HOURS,
+                              hours="mon-fri 09:00-17:00", zone="Europe/Berlin",
+                              resolved_at=THURSDAY_0300 + timedelta(minutes=30))
+    assert subject.endswith(": Severity 1 incident, resolved (for your information, nothing to do)")
+    english, german = body.split("\n\n-----\n\n")
+    assert "was opened at 03:58 CET and resolved at 04:30 CET. You need not reply." in english
+    assert "You need do nothing: the incident is resolved." in english and "paged" not in english
+    assert "wurde um 03:58 CET eröffnet und um 04:30 CET gelöst. Sie müssen nicht antworten." in german
+    assert "Sie müssen nichts tun: Der Vorfall ist gelöst." in german and "alarmiert" not in german

@@ -41,6 +41,7 @@ def _to_minutes(desk, at):
 def test_whole_life_callback_interval_updates_late_rejected_then_confirmed(desk, network, smtp, client):
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
     customer.expect_call(press="1", answered=True, ring_seconds=5, talk_seconds=120)
+    customer.expect_sms("as agreed, you will get an update every 30 minutes")  # the interval keyed in, in writing
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "1"])  # connect; then "every 30 min"
     incident = desk.open_incident()
     ref = incident.reference
@@ -192,6 +193,7 @@ def test_failed_email_is_retried_with_back_off_and_shown(desk, network, smtp):
 def test_a_missed_update_is_escalated_again_each_interval_until_it_is_written(desk, network, smtp):
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
     customer.expect_call(press="1", answered=True, ring_seconds=5, talk_seconds=120)
+    customer.expect_sms("as agreed, you will get an update every 30 minutes")  # the interval keyed in, in writing
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "1"])  # connect; then "every 30 min"
     incident = desk.open_incident()
     ref = incident.reference

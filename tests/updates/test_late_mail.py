@@ -7,14 +7,20 @@ are being paged" after the breach e-mail. Here each e-mail is queued on time and
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.dashboard.timeline import timeline
 from app.models import Delivery, DeliveryChannel, Incident, IncidentEvent
 from app.models.paging import TAM_ROLE
+from app.oncall.contactable import EMAIL, Contactable
+from app.services.acks import Actor, lock_incident, resolve
 from app.services.customer_mail import email_customer
 from app.services.deliveries import DeliverySender, queue_delivery
+from app.services.page_text import hhmm
+from app.services.tam_mail import email_tam
 from tests.integration.board_support import make_incident
+from tests.updates.conftest import verified_callback
 
 TAM_EMAIL = "terry@globex.example"
 
@@ -91,3 +97,88 @@ def test_the_tams_at_risk_mail_is_not_sent_past_the_deadline_but_is_before_it(ho
     late = _send(hotline, late_id)
     assert late.status == "skipped" and late.last_error == "not sent: deadline_passed"
     assert len(smtp.inbox.to(TAM_EMAIL)) == 1
+
+
+def _refused_then_back(hotline, smtp, delivery_id: int, meanwhile) -> Delivery:
+    """SMTP refuses the e-mail's first try; ``meanwhile(session, incident, now)`` happens; SMTP is back at its retry."""
+    smtp.stop()
+    refused = _send(hotline, delivery_id)
+    assert refused.status == "queued" and refused.attempts == 1 and refused.last_error
+    hotline.clock.advance(minutes=1)
+    with hotline.db.transaction() as session:
+        meanwhile(session, lock_incident(session, "123456"), hotline.clock.now())
+    smtp.start()
+    hotline.clock.set(max(hotline.clock.now(), refused.next_attempt_at))
+    return _send(hotline, delivery_id)
+
+
+def _called_back(session, incident, now) -> None:
+    verified_callback(session, incident, now)  # the customer answered and confirmed by a key
+
+
+def _resolved(session, incident, now) -> None:
+    assert resolve(session, incident, Actor(name="Maria", via="web", is_manager=True), now,
+                   reason="The customer's own relay was at fault").ok
+
+
+@pytest.mark.parametrize(("meanwhile", "reason", "why"), [
+    (_called_back, "callback_started", "until a callback to the customer had started (or been answered), so its "
+                                       "'no callback started yet' was no longer true"),
+    (_resolved, "resolved", "until the incident was resolved, so its alert was no longer true")])
+def test_the_tams_at_risk_mail_is_not_sent_once_the_customer_was_reached_or_it_was_resolved(
+        hotline, clock, smtp, meanwhile, reason, why):
+    incident_id = make_incident(hotline, captured_at=clock.now())
+    clock.advance(minutes=10)
+    at_risk_id = _tam_mail(hotline, incident_id, "at_risk")
+    late = _refused_then_back(hotline, smtp, at_risk_id, meanwhile)
+    with hotline.db.session() as session:
+        assert clock.now() < session.get(Incident, incident_id).callback_due_at  # its minutes left are not why
+    assert late.status == "skipped" and late.last_error == f"not sent: {reason}"
+    assert smtp.inbox.to(TAM_EMAIL) == []
+    assert f"EMAIL at_risk to the account's TAM NOT sent: it waited for SMTP {why}" in _timeline(hotline, incident_id)
+
+
+def test_the_tams_at_risk_mail_still_leaves_late_while_nobody_reached_the_customer(hotline, clock, smtp):
+    incident_id = make_incident(hotline, captured_at=clock.now())
+    clock.advance(minutes=10)
+    at_risk_id = _tam_mail(hotline, incident_id, "at_risk")
+    assert _refused_then_back(hotline, smtp, at_risk_id, lambda *_: None).status == "sent"
+    assert len(smtp.inbox.to(TAM_EMAIL)) == 1
+
+
+def _tam_page(hotline, incident_id: int) -> int:
+    """The TAM's page e-mail as the page step writes it (no TAM phone on file: by e-mail)."""
+    with hotline.db.transaction() as session:
+        tam = Contactable(None, "Terry TAM", "", (EMAIL,), TAM_ROLE, email=TAM_EMAIL)
+        return email_tam(session, session.get(Incident, incident_id), tam, "page", hotline.clock.now()).id
+
+
+def test_the_tams_page_mail_that_waited_past_the_resolution_says_when_it_was_opened_and_resolved(
+        hotline, clock, smtp):
+    incident_id = make_incident(hotline, captured_at=clock.now())
+    page_id = _tam_page(hotline, incident_id)
+    with hotline.db.session() as session:
+        assert "the on-call reps are being paged" in session.get(Delivery, page_id).body  # as queued
+        opened = session.get(Incident, incident_id).received_at
+    sent = _refused_then_back(hotline, smtp, page_id, _resolved)
+    assert sent.status == "sent"  # a TAM hears of their account's Sev-1 incidents, resolved or not
+    [mail] = smtp.inbox.to(TAM_EMAIL)
+    assert mail["Subject"] == ("SEV1 123456 Acme Mail GmbH: Severity 1 incident, resolved (for your information, "
+                               "nothing to do)")
+    body = mail.get_content()
+    with hotline.db.session() as session:
+        resolved_at = session.scalars(select(IncidentEvent.at).where(
+            IncidentEvent.incident_id == incident_id, IncidentEvent.kind == "resolved")).one()
+    assert (f"SEV1 123456 Acme Mail GmbH: SMTP injection failing. For your information as the account's TAM: this "
+            f"Severity 1 incident was opened at {hhmm(opened)} and resolved at {hhmm(resolved_at)}. "
+            "You need not reply.") in body
+    assert "You need do nothing: the incident is resolved." in body
+    assert "paged" not in body and "call the customer back" not in body
+    assert "You need do nothing: the incident is resolved." in sent.body  # the row holds what was sent
+
+
+def test_the_tams_page_mail_that_waited_while_the_incident_stayed_open_keeps_its_words(hotline, clock, smtp):
+    incident_id = make_incident(hotline, captured_at=clock.now())
+    page_id = _tam_page(hotline, incident_id)
+    assert _refused_then_back(hotline, smtp, page_id, lambda *_: None).status == "sent"
+    assert "the on-call reps are being paged" in smtp.inbox.to(TAM_EMAIL)[0].get_content()

@@ -1,6 +1,6 @@
-"""The customer is told when the next update comes: after the owner's EVERY by SMS (once, only when the interval
-changed; by e-mail when their number takes no SMS) and in the answer to their NO, in their language and on their
-clock. And an outage's resolution reaches an incident called back only after the outage was resolved.
+"""The customer is told when the next update comes: after an interval agreed by the owner's EVERY by SMS, on the
+dashboard or by the keypad after the callback (once, only when the interval changed; by e-mail when their number
+takes no SMS) and in the answer to their NO, in their language and on their clock. And an outage's resolution reaches an incident called back only after the outage was resolved.
 
 The in-memory phone network of test_update_channels (Alice on call), real SQL, Redis, worker and SMTP.
 """
@@ -11,11 +11,15 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from twilio.request_validator import RequestValidator
 
-from app.models import Delivery, DueStep, FollowUp, Incident, IncidentEvent, Outage, ResolutionProposal
+from app.models import Callback, Delivery, DueStep, FollowUp, Incident, IncidentEvent, Outage, ResolutionProposal
+from app.models.user import Role
 from app.services.outages import declare, resolve_outage
 from app.services.page_text import hhmm
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.fakes import SimulatedTelephony
+from tests.integration.dashboard_support import login_as, post_form
 from tests.updates import test_update_channels as channels
 from tests.updates.backoffice import settle
 from tests.updates.conftest import verified_callback
@@ -93,6 +97,106 @@ def test_every_reaches_a_german_landline_customer_by_e_mail_in_german(hotline, c
     local = follow_up.next_due_at.astimezone(ZoneInfo(BERLIN))
     assert (f"Sev-1 {ref}: Wie vereinbart erhalten Sie alle 2 Stunden ein Update. "
             f"Nächstes Update bis {local:%H:%M} Uhr (MEZ).") in mail.get_content()
+    assert _to(telephony, GERMAN_LANDLINE, before) == []
+    [row] = _rows(hotline, Delivery, incident_id=incident.id, purpose="interval")
+    assert row.channel == "email" and row.language == "de-DE"
+
+
+def _on_dashboard(client, ref: str, minutes: int) -> str:
+    """Set the interval on the incident's Updates page; the page it redirects to (with the flashed answer)."""
+    assert post_form(client, f"/incidents/{ref}/updates/interval", {"minutes": str(minutes)}).status_code == 302
+    return client.get(f"/incidents/{ref}/updates").get_data(as_text=True)
+
+
+def _on_keypad(client, hotline, incident: Incident, digits: str) -> str:
+    """The rep's key at the end of the bridged callback; the TwiML the rep hears."""
+    with hotline.db.session() as s:
+        callback_id = s.scalars(select(Callback.id).where(Callback.incident_id == incident.id)).one()
+    url = f"{PUBLIC_BASE_URL}/twilio/updates/interval?callback={callback_id}"
+    params = {"CallSid": f"CA{incident.id:032d}", "Digits": digits, "AccountSid": "AC" + "0" * 32}
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(url, params)
+    answer = client.post(url.removeprefix(PUBLIC_BASE_URL), data=params, headers={"X-Twilio-Signature": signature})
+    assert answer.status_code == 200
+    return answer.get_data(as_text=True)
+
+
+def test_an_interval_set_on_the_dashboard_is_texted_to_the_customer_once(hotline, client, clock, smtp):
+    telephony: SimulatedTelephony = hotline.telephony
+    incident = _incident(client, hotline)
+    ref = incident.reference
+    settle(hotline)
+    before = len(telephony.sms)
+    login_as(client, hotline, Role.REP, name="Rita Rep")
+
+    page = _on_dashboard(client, ref, 60)  # the default hour the callback started: nothing to tell
+    settle(hotline)
+    assert "Confirmation" not in page and _to(telephony, CUSTOMER, before) == []
+
+    clock.advance(minutes=5)
+    page = _on_dashboard(client, ref, 120)
+    settle(hotline)
+    [follow_up] = _rows(hotline, FollowUp, incident_id=incident.id)
+    assert follow_up.interval_minutes == 120 and follow_up.next_due_at == clock.now() + timedelta(hours=2)
+    assert "Confirmation to the customer queued (SMS)." in page
+    assert _to(telephony, CUSTOMER, before) == [
+        f"Sev-1 {ref}: as agreed, you will get an update every 2 hours. "
+        f"Next update by {hhmm(follow_up.next_due_at, PACIFIC)}."]
+    [row] = _rows(hotline, Delivery, incident_id=incident.id, purpose="interval")
+    assert row.channel == "sms" and row.status == "sent"
+    assert not [m for m in smtp.inbox.to("dana@acme.example") if "interval" in str(m["Subject"])]
+    [agreed] = [e for e in _rows(hotline, IncidentEvent, incident_id=incident.id)
+                if e.kind == "update_interval_agreed" and e.detail["minutes"] == 120]
+    assert agreed.detail["via"] == "dashboard" and agreed.detail["customer_told"] == "sms"
+
+
+def test_an_interval_set_on_the_dashboard_reaches_a_landline_customer_by_e_mail(hotline, client, clock, smtp):
+    telephony: SimulatedTelephony = hotline.telephony
+    incident = _called_back_german(client, hotline, GERMAN_LANDLINE)  # a landline takes no SMS
+    ref = incident.reference
+    before = len(telephony.sms)
+    login_as(client, hotline, Role.REP, name="Rita Rep")
+
+    assert "Confirmation to the customer queued (e-mail)." in _on_dashboard(client, ref, 30)
+    settle(hotline)
+    [follow_up] = _rows(hotline, FollowUp, incident_id=incident.id)
+    [mail] = [m for m in smtp.inbox.to("otto@firma.de") if "Update-Intervall" in str(m["Subject"])]
+    local = follow_up.next_due_at.astimezone(ZoneInfo(BERLIN))
+    assert (f"Sev-1 {ref}: Wie vereinbart erhalten Sie alle 30 Minuten ein Update. "
+            f"Nächstes Update bis {local:%H:%M} Uhr (MEZ).") in mail.get_content()
+    assert _to(telephony, GERMAN_LANDLINE, before) == []
+
+
+def test_an_interval_keyed_in_after_the_callback_is_texted_to_the_customer_once(hotline, client, clock, smtp):
+    telephony: SimulatedTelephony = hotline.telephony
+    incident = _incident(client, hotline)
+    ref = incident.reference
+    settle(hotline)
+    before = len(telephony.sms)
+
+    heard = _on_keypad(client, hotline, incident, "2")  # every hour: the default the callback started
+    settle(hotline)
+    assert "Updates for" in heard and "Confirmation" not in heard and _to(telephony, CUSTOMER, before) == []
+
+    heard = _on_keypad(client, hotline, incident, "3")  # every 4 hours
+    settle(hotline)
+    [follow_up] = _rows(hotline, FollowUp, incident_id=incident.id)
+    assert follow_up.interval_minutes == 240 and follow_up.agreed_via == "keypad"
+    assert "Confirmation to the customer queued (SMS)." in heard
+    assert _to(telephony, CUSTOMER, before) == [
+        f"Sev-1 {ref}: as agreed, you will get an update every 4 hours. "
+        f"Next update by {hhmm(follow_up.next_due_at, PACIFIC)}."]
+    assert [r.channel for r in _rows(hotline, Delivery, incident_id=incident.id, purpose="interval")] == ["sms"]
+
+
+def test_an_interval_keyed_in_reaches_a_landline_customer_by_e_mail(hotline, client, clock, smtp):
+    telephony: SimulatedTelephony = hotline.telephony
+    incident = _called_back_german(client, hotline, GERMAN_LANDLINE)
+    before = len(telephony.sms)
+
+    assert "Confirmation to the customer queued (e-mail)." in _on_keypad(client, hotline, incident, "1")
+    settle(hotline)
+    [mail] = [m for m in smtp.inbox.to("otto@firma.de") if "Update-Intervall" in str(m["Subject"])]
+    assert "Wie vereinbart erhalten Sie alle 30 Minuten ein Update." in mail.get_content()
     assert _to(telephony, GERMAN_LANDLINE, before) == []
     [row] = _rows(hotline, Delivery, incident_id=incident.id, purpose="interval")
     assert row.channel == "email" and row.language == "de-DE"

@@ -96,6 +96,7 @@ def test_a_longer_interval_agreed_after_the_reminder_reminds_the_owner_again(des
     desk.clock.set(due - timedelta(minutes=10))
     desk.settle()
     desk.clock.set(due - timedelta(minutes=5))
+    customer.expect_sms(f"Sev-1 {ref}: as agreed, you will get an update every 4 hours")
     result = desk.run(lambda s, now: agree_interval(s, lock_incident(s, ref), 240, via="dashboard",
                                                       by="Alice Primary", now=now))
     assert result.ok

@@ -131,6 +131,7 @@ def test_an_interval_the_rep_keys_in_at_the_end_of_the_call_wins_over_the_defaul
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
     customer.expect_call(press="1", answered=True, talk_seconds=600)
     network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "3"])  # "3": every 4 hours
+    customer.expect_sms("as agreed, you will get an update every 4 hours")  # told in writing
     incident = desk.open_incident()
     desk.settle()
     [follow_up] = _rows(desk, FollowUp, incident_id=incident.id)
