@@ -352,6 +352,11 @@ PROMPTS.update({
     "tam_email_what_page": "Severity-1-Vorfall",
     "tam_email_what_at_risk": "Rückruf gefährdet",
     "tam_email_what_breach": "Rückruffrist überschritten",
+    "tam_email_what_page_called_back": "Severity-1-Vorfall, Kunde zurückgerufen",
+    "tam_page_called_back": "SEV1 {ref} {company}: {service}. Zur Information für Sie als TAM des Kunden: Dieser "
+                            "Severity-1-Vorfall wurde um {opened} eröffnet, und ein Techniker hat den Kunden um "
+                            "{called_back} zurückgerufen. Sie müssen nicht antworten.",
+    "tam_email_nothing_to_do_called_back": "Sie müssen nichts tun: Der Techniker arbeitet mit dem Kunden daran.",
     "tam_email_what_page_resolved": "Severity-1-Vorfall, gelöst",
     "tam_page_resolved": "SEV1 {ref} {company}: {service}. Zur Information für Sie als TAM des Kunden: Dieser "
                          "Severity-1-Vorfall wurde um {opened} eröffnet und um {resolved} gelöst. Sie müssen nicht "

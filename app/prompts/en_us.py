@@ -337,6 +337,11 @@ PROMPTS.update({
     "tam_email_what_page": "Severity 1 incident",
     "tam_email_what_at_risk": "callback at risk",
     "tam_email_what_breach": "callback deadline breached",
+    "tam_email_what_page_called_back": "Severity 1 incident, customer called back",
+    "tam_page_called_back": "SEV1 {ref} {company}: {service}. For your information as the account's TAM: this "
+                            "Severity 1 incident was opened at {opened}, and an engineer called the customer back at "
+                            "{called_back}. You need not reply.",
+    "tam_email_nothing_to_do_called_back": "You need do nothing: the engineer works on it with the customer.",
     "tam_email_what_page_resolved": "Severity 1 incident, resolved",
     # the page e-mail that waited for SMTP until after the resolution (app.services.late_mail)
     "tam_page_resolved": "SEV1 {ref} {company}: {service}. For your information as the account's TAM: this "

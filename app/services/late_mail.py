@@ -12,8 +12,9 @@ each try (``deliveries.DeliverySender``):
   nor the at-risk one once the at-risk step would alert nobody any more (``escalation.decide``: the incident is
   resolved, the customer's callback started, the customer was reached) or the deadline has passed (its minutes
   left are false); the timeline says why;
-- the TAM's page e-mail leaving after the incident was resolved still tells them of their account's Sev-1 (policy),
-  written again as opened at and resolved at (``tam_mail.page_words_when_resolved``), not "the reps are being paged".
+- the TAM's page e-mail leaving after the incident was resolved, or after the customer was called back, still tells
+  them of their account's Sev-1 (policy), written again as opened at and resolved (or called back) at
+  (``tam_mail.page_words_as_of``), not "the reps are being paged".
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ def receipt_words(incident: Incident, now: datetime, hotline_number: str) -> tup
 
 def rewrite(session: Session, delivery: Delivery, now: datetime, hotline_number: str) -> None:
     """The customer's e-mailed receipt and the TAM's page e-mail leaving now say what is true now (past the
-    receipt's deadline, the apology; the incident resolved, when it was opened and resolved)."""
-    from app.services.tam_mail import page_words_when_resolved  # tam_mail -> deliveries -> this module
+    receipt's deadline, the apology; the incident resolved or its customer called back, when that was)."""
+    from app.services.tam_mail import page_words_as_of  # tam_mail -> deliveries -> this module
 
     if delivery.channel != DeliveryChannel.EMAIL or delivery.incident_id is None:
         return
@@ -75,6 +76,6 @@ def rewrite(session: Session, delivery: Delivery, now: datetime, hotline_number:
     if receipt:
         delivery.subject, delivery.body = receipt_words(incident, now, hotline_number)
         return
-    words = page_words_when_resolved(session, incident, now)
+    words = page_words_as_of(session, incident, now)
     if words is not None:
         delivery.subject, delivery.body = words

@@ -4,7 +4,7 @@ The e-mail says what their text would (``page_text.tam_sms``), why it came in wr
 nothing. It is a delivery row (``deliveries``: sent by SMTP, retried, or recorded as skipped without SMTP), written
 at most once per incident and notice (page, at-risk, breach): a step run again, or a repage every 5 minutes, writes
 no second one. A page e-mail that leaves after the incident was resolved (it waited for SMTP) says so instead of
-"the reps are being paged" (``late_mail.rewrite``).
+"the reps are being paged" (``late_mail.rewrite``), and so does one leaving after the customer was called back.
 """
 
 from __future__ import annotations
@@ -44,25 +44,33 @@ def email_tam(session: Session, incident: Incident, who: Contactable, purpose: s
                           subject=subject, body=body, now=now, incident_id=incident.id, language=languages[-1])
 
 
-def page_words_when_resolved(session: Session, incident: Incident, now: datetime) -> tuple[str, str] | None:
-    """The TAM's page e-mail written again as of ``now`` (subject, body) when the incident is resolved by then:
-    opened at, resolved at, nothing being paged; None while it is open (the words as queued are true)."""
-    if incident.status == IncidentStatus.OPEN:
+def page_words_as_of(session: Session, incident: Incident, now: datetime) -> tuple[str, str] | None:
+    """The TAM's page e-mail written again as of ``now`` (subject, body) when it would no longer be true: the
+    incident resolved by then (opened at, resolved at), or the customer called back (opened at, called back at);
+    None while the reps are still being paged (the words as queued are true)."""
+    if incident.status == IncidentStatus.OPEN and incident.callback_answered_at is None:
         return None
-    resolved_at = session.scalar(select(IncidentEvent.at).where(
-        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.RESOLVED)
-        .order_by(IncidentEvent.at.desc()).limit(1))
     why, hours, zone = _how_told(session, incident)
-    return tam_email(incident, "page", now, why=why, hours=hours, zone=zone, resolved_at=resolved_at or now)
+    if incident.status != IncidentStatus.OPEN:
+        resolved_at = session.scalar(select(IncidentEvent.at).where(
+            IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.RESOLVED)
+            .order_by(IncidentEvent.at.desc()).limit(1))
+        return tam_email(incident, "page", now, why=why, hours=hours, zone=zone, resolved_at=resolved_at or now)
+    return tam_email(incident, "page", now, why=why, hours=hours, zone=zone,
+                     called_back_at=incident.callback_answered_at)
 
 
 def tam_email(incident: Incident, purpose: str, now: datetime, *, why: str, hours: str,
-              zone: str, resolved_at: datetime | None = None) -> tuple[str, str]:
+              zone: str, resolved_at: datetime | None = None,
+              called_back_at: datetime | None = None) -> tuple[str, str]:
     """Subject and body (times on the TAM's clock, ``zone``): in English, as every text to staff; for a caller who
     spoke another language the hotline has (German), the same again in it below: their TAM may read that better.
-    ``resolved_at``: a page leaving after the incident was resolved says when it was opened and resolved."""
+    ``resolved_at``: a page leaving after the incident was resolved says when it was opened and resolved;
+    ``called_back_at``: one leaving after the customer was called back says when it was opened and they were called."""
     resolved = purpose == "page" and resolved_at is not None
-    what = text("tam_email_what_page_resolved" if resolved else _WHAT[purpose], REP_LANG)
+    called_back = purpose == "page" and not resolved and called_back_at is not None
+    what = text("tam_email_what_page_resolved" if resolved else "tam_email_what_page_called_back" if called_back
+                else _WHAT[purpose], REP_LANG)
     subject = text("tam_email_subject", REP_LANG, ref=incident.reference, company=company_name(incident), what=what)
     blocks = []
     for lang in _languages(incident):
@@ -72,9 +80,14 @@ def tam_email(incident: Incident, purpose: str, now: datetime, *, why: str, hour
             first = text("tam_page_resolved", lang, ref=incident.reference, company=company_name(incident),
                          service=service_short(incident, lang), opened=hhmm(incident.received_at, zone),
                          resolved=hhmm(resolved_at, zone))
+        elif called_back:
+            first = text("tam_page_called_back", lang, ref=incident.reference, company=company_name(incident),
+                         service=service_short(incident, lang), opened=hhmm(incident.received_at, zone),
+                         called_back=hhmm(called_back_at, zone))
         else:
             first = tam_sms(incident, purpose, now, zone, lang)
-        nothing = text("tam_email_nothing_to_do_resolved" if resolved else "tam_email_nothing_to_do", lang)
+        nothing = text("tam_email_nothing_to_do_resolved" if resolved else "tam_email_nothing_to_do_called_back"
+                       if called_back else "tam_email_nothing_to_do", lang)
         blocks.append("\n\n".join((first, said, nothing)))
     return subject, "\n\n-----\n\n".join(blocks) + "\n"
 

@@ -182,3 +182,23 @@ def test_the_tams_page_mail_that_waited_while_the_incident_stayed_open_keeps_its
     page_id = _tam_page(hotline, incident_id)
     assert _refused_then_back(hotline, smtp, page_id, lambda *_: None).status == "sent"
     assert "the on-call reps are being paged" in smtp.inbox.to(TAM_EMAIL)[0].get_content()
+
+
+def test_the_tams_page_mail_that_waited_past_the_callback_says_when_the_customer_was_called_back(
+        hotline, clock, smtp):
+    incident_id = make_incident(hotline, captured_at=clock.now())
+    page_id = _tam_page(hotline, incident_id)
+    sent = _refused_then_back(hotline, smtp, page_id, _called_back)
+    assert sent.status == "sent"
+    [mail] = smtp.inbox.to(TAM_EMAIL)
+    assert mail["Subject"] == ("SEV1 123456 Acme Mail GmbH: Severity 1 incident, customer called back (for your "
+                               "information, nothing to do)")
+    body = mail.get_content()
+    with hotline.db.session() as session:
+        incident = session.get(Incident, incident_id)
+        opened, answered = incident.received_at, incident.callback_answered_at
+    assert answered is not None
+    assert (f"this Severity 1 incident was opened at {hhmm(opened)}, and an engineer called the customer back at "
+            f"{hhmm(answered)}. You need not reply.") in body
+    assert "You need do nothing: the engineer works on it with the customer." in body
+    assert "paged" not in body and "call the customer back by" not in body
