@@ -92,6 +92,10 @@ class EventKind(StrEnum):
     # a person answered a callback after the incident's first answer (a follow-up call): on record, never the answer
     CALLBACK_ANSWERED_AGAIN = "callback_answered_again"
     CALLBACK_ATTEMPTED = "callback_attempted"
+    # the rep's voicemail message call (after an attempt a voicemail took) ended: never an attempt. Left: a voicemail
+    # took it and the rep was put through after its greeting; not left: none did (no answer, busy, failed, a person)
+    CALLBACK_MESSAGE_LEFT = "callback_message_left"
+    CALLBACK_MESSAGE_NOT_LEFT = "callback_message_not_left"
     # a live connect counted when Twilio was bridging (issue 13) whose end reports then said nobody was connected:
     # that answer no longer stands (the report's fold drops it; ``detail.answered_at`` is the answer withdrawn)
     CALLBACK_WITHDRAWN = "callback_withdrawn"

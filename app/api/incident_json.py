@@ -80,7 +80,7 @@ def _extras(incident: Incident, callbacks: list[Callback], names: dict[int, str]
             "outcome": str(best.outcome) if best else "none",
             "started_at": iso_utc(incident.callback_started_at),
             "answered_at": iso_utc(incident.callback_answered_at),
-            "attempts": len(callbacks),
+            "attempts": sum(1 for cb in callbacks if cb.is_attempt),
             "caller_on_line": on_line,
         },
         "breach": _breach(incident, now, on_line),

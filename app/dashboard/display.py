@@ -7,7 +7,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from app.dashboard.queries import BoardIncident
-from app.models import Incident, IncidentStatus, Page, Rep
+from app.models import Callback, Incident, IncidentStatus, Page, Rep
 from app.models.paging import CUSTOMER_ROLE, outcome_unknown, superseded
 from app.oncall.wallclock import zone
 from app.reports.facts import is_breached
@@ -27,7 +27,12 @@ NOT_SENT = {"queued", "sending"}  # no page has left: "Paged" would be believed 
 # the latest bridged callback ended without a person on the customer's side: what the state says instead of "calling"
 ENDED_CALLBACKS = {"attempted": "Callback attempted: the customer was not reached; call again",
                    "voicemail": "Callback attempted: a voicemail answered, the customer was not reached; call again",
-                   "rep_not_reached": "The hotline could not reach {owner}: the customer was NOT called; call again"}
+                   "rep_not_reached": "The hotline could not reach {owner}: the customer was NOT called; call again",
+                   # the rep's voicemail message call after such an attempt: the customer is still not reached
+                   "message_left": "Callback attempted: a voicemail answered and a message was left there, the "
+                                   "customer was not reached; call again",
+                   "no_message": "Callback attempted: a voicemail answered, the customer was not reached; call again"}
+MACHINE_OUTCOMES = {"voicemail": "Voicemail", "message_left": "Voicemail"}  # a machine, never the customer, answered
 UNPROVEN_ENDS = {"canceled", "failed"}  # final without an accepted send: "not sent", unless an attempt's outcome is unknown
 
 
@@ -208,6 +213,16 @@ def clock(when: datetime | None) -> str:
     return f"{at.hour:02d}:{at.minute:02d} UTC"  # not strftime's %H:%M: the board words 6,000 times per build
 
 
+def answered_cell(callback: Callback) -> str:
+    """A callback's "Answered" cell: the time a person answered, or what took the call (never a machine's answer
+    time as if the customer had answered)."""
+    if callback.outcome in MACHINE_OUTCOMES:
+        return MACHINE_OUTCOMES[callback.outcome]
+    if callback.answered_at is not None and callback.outcome in ("attempted", "no_message"):
+        return "Picked up, no key pressed"
+    return clock(callback.answered_at) or "—"
+
+
 def stamp(when: datetime | None) -> str:
     """``Thu 26 Nov 03:15:07 UTC``; an empty string for no time."""
     return f"{when.astimezone(UTC):%a %d %b %H:%M:%S} UTC" if when else ""
@@ -316,7 +331,7 @@ def target_text(target: dict, reps: dict[int, Rep]) -> str:
     return f"the account's TAM{via} in their business hours, else by e-mail (outside them, or with no TAM phone)"
 
 
-HELPERS = {"clock": clock, "stamp": stamp, "local": local, "iso": iso, "page_line": page_line,
+HELPERS = {"clock": clock, "answered_cell": answered_cell, "stamp": stamp, "local": local, "iso": iso, "page_line": page_line,
            "page_css": page_css, "service": service, "safe_link": safe_link, "audio_url": audio_url,
            "target_text": target_text, "countdown_text": countdown_text, "warn_seconds": WARN_SECONDS,
            "deadline_of": deadline_of, "due_at_call_end": DUE_AT_CALL_END}

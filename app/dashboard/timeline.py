@@ -197,7 +197,10 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
                                      "muted"),
     "connect_deferred": lambda d, _: (f"Asked to call the customer via {d.get('via', '?')} while they were still on "
                                       "the hotline: connecting when their call ends", "warn"),
-    "callback_requested": lambda d, _: (f"Callback requested: the hotline calls the rep, then {d.get('to', '')}", ""),
+    "callback_requested": lambda d, _: (
+        f"Voicemail message requested: the hotline dials {d.get('to', '')} for the rep to leave a message (not a "
+        "callback attempt)" if d.get("message") else
+        f"Callback requested: the hotline calls the rep, then {d.get('to', '')}", ""),
     "callback_rep_call_placed": lambda d, _: ("Calling the rep's phone", ""),
     "callback_rep_call_failed": lambda d, _: (f"Could not call the rep: {d.get('error', '')}"
                                               + ("; gave up" if d.get("final") else "; will retry"), "bad"),
@@ -218,6 +221,11 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
                                         "happen (the caller's line dropped before the bridge): not counted", "bad"),
     "callback_attempted": lambda d, _: ("Customer not reached: a voicemail answered" if d.get("voicemail") else
                                         f"Customer not reached ({d.get('status', 'no answer')})", "bad"),
+    "callback_message_left": lambda d, _: ("Message left on the customer's voicemail by the rep, put through after "
+                                           "its greeting (not a callback attempt: the customer was not reached)",
+                                           "warn"),
+    "callback_message_not_left": lambda d, _: (f"No message left: no voicemail answered the message call "
+                                               f"({d.get('status', 'no answer')})", "bad"),
     "callback_self_reported": lambda d, _: (f"Reports calling the customer from their own phone at "
                                             f"{_when(d.get('called_at'))}"
                                             + (f": {d['note']}" if d.get("note") else ""), "warn"),

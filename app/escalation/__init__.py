@@ -14,6 +14,7 @@ from app.escalation.model import (
     Connect,
     ContactJoined,
     Decision,
+    MessageEnded,
     NumberCorrected,
     PageDue,
     PageFailed,
@@ -30,6 +31,6 @@ from app.escalation.model import (
 __all__ = [
     "Acknowledge", "AnswerWithdrawn", "Audience", "CallbackAnswered", "CallbackUnanswered", "Connect", "ContactJoined",
     "Decision", "NumberCorrected", "PageDue",
-    "PageFailed", "PageOrder", "ReachedByEmail", "RepNotReached", "Resolve", "SelfReported", "Snapshot", "State",
+    "MessageEnded", "PageFailed", "PageOrder", "ReachedByEmail", "RepNotReached", "Resolve", "SelfReported", "Snapshot", "State",
     "StepDue", "counts_as_paged", "decide",
 ]

@@ -14,6 +14,7 @@ from app.escalation.model import (
     Connect,
     ContactJoined,
     Decision,
+    MessageEnded,
     NumberCorrected,
     PageDue,
     PageFailed,
@@ -274,6 +275,15 @@ def _unanswered(ev: CallbackUnanswered, snap: Snapshot, now: datetime) -> Decisi
     return Decision(outcome, state, log=(K.CALLBACK_ATTEMPTED,), release_held_pages=snap.pages_held, pages=notice)
 
 
+def _message_ended(ev: MessageEnded, snap: Snapshot, now: datetime) -> Decision:
+    """The rep's voicemail message call ended: no attempt (the attempt a voicemail took before it was one, and its
+    customer was told of it by SMS then; a message left speaks for itself, and a call no voicemail took adds
+    nothing to tell). What was held for the call goes now."""
+    kind = K.CALLBACK_MESSAGE_LEFT if ev.left else K.CALLBACK_MESSAGE_NOT_LEFT
+    return Decision("message_left" if ev.left else "message_not_left", snap.state, log=(kind,),
+                    release_held_pages=snap.pages_held)
+
+
 def _rep_not_reached(ev: RepNotReached, snap: Snapshot, now: datetime) -> Decision:
     """The customer was never dialled: the rep is told by SMS (unless the customer was reached since);
     the at-risk and breach steps go on as if no callback had started."""
@@ -374,7 +384,7 @@ def _number_corrected(ev: NumberCorrected, snap: Snapshot, now: datetime) -> Dec
 
 _HANDLERS = {
     StepDue: _step, Acknowledge: _acknowledge, Connect: _connect, CallbackAnswered: _answered,
-    CallbackUnanswered: _unanswered, AnswerWithdrawn: _withdrawn, RepNotReached: _rep_not_reached,
-    SelfReported: _self_reported, ReachedByEmail: _reached_by_email, Resolve: _resolve, PageFailed: _page_failed,
+    CallbackUnanswered: _unanswered, MessageEnded: _message_ended, AnswerWithdrawn: _withdrawn,
+    RepNotReached: _rep_not_reached, SelfReported: _self_reported, ReachedByEmail: _reached_by_email, Resolve: _resolve, PageFailed: _page_failed,
     PageDue: _page_due, ContactJoined: _contact_joined, NumberCorrected: _number_corrected,
 }

@@ -148,6 +148,13 @@ class CallbackUnanswered:
 
 
 @dataclass(frozen=True)
+class MessageEnded:
+    """The call placed for the rep to leave a voicemail message ended without a person: never an attempt."""
+
+    left: bool = False  # a voicemail took it and the rep was put through after its greeting
+
+
+@dataclass(frozen=True)
 class RepNotReached:
     """The hotline's call to the rep for a bridged callback failed, went unanswered or reached a machine:
     the customer was never dialled."""
@@ -220,8 +227,8 @@ class ContactJoined:
     notice_limit: int = 0
 
 
-Trigger = StepDue | Acknowledge | Connect | CallbackAnswered | CallbackUnanswered | RepNotReached | SelfReported | \
-    ReachedByEmail | Resolve | PageFailed | PageDue | ContactJoined | NumberCorrected
+Trigger = StepDue | Acknowledge | Connect | CallbackAnswered | CallbackUnanswered | MessageEnded | RepNotReached | \
+    SelfReported | ReachedByEmail | Resolve | PageFailed | PageDue | ContactJoined | NumberCorrected
 
 
 # --- the answer ----------------------------------------------------------------------------------

@@ -122,6 +122,12 @@ class CallbackOutcome(StrEnum):
     VOICEMAIL = "voicemail"  # attempted: a voicemail (or nobody pressing a key) took the call
     SELF_REPORTED = "self_reported"
     REP_NOT_REACHED = "rep_not_reached"  # the hotline's call to the rep failed or nobody answered it: customer never dialled
+    # a call placed only for the rep to leave a voicemail message after an attempt a voicemail took: never an attempt
+    MESSAGE_LEFT = "message_left"  # a voicemail took it: the rep was put through after its greeting
+    NO_MESSAGE = "no_message"  # no voicemail took it (no answer, busy, failed, a person who pressed no key)
+
+
+VOICEMAIL_MESSAGE = "voicemail message"  # the note of a callback placed only to leave a message (``leaves_message``)
 
 
 class Callback(Base):
@@ -148,3 +154,13 @@ class Callback(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # tries to place the rep's leg
     placing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a run is calling the rep now
     last_error: Mapped[str] = mapped_column(String(500), default="")
+
+    @property
+    def leaves_message(self) -> bool:
+        """True for a call placed only for the rep to leave a voicemail message: never a callback attempt."""
+        return self.note == VOICEMAIL_MESSAGE
+
+    @property
+    def is_attempt(self) -> bool:
+        """Whether this counts as a call to the customer: all but a voicemail message call no person answered."""
+        return not self.leaves_message or self.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE)

@@ -131,6 +131,10 @@ PROMPTS: dict[str, str] = {
                         "die 1 für einen neuen Versuch, oder legen Sie auf.",
     "bridge_message_left": "Ihre Nachricht liegt auf der Mailbox des Kunden. Sie zählt nicht als Rückruf: "
                            "Bitte versuchen Sie es bald erneut. Auf Wiederhören.",
+    "bridge_message_not_left": "Keine Mailbox hat abgenommen, es wurde also keine Nachricht hinterlassen. Dieser "
+                               "Anruf zählt nicht als Rückruf: Bitte versuchen Sie es bald erneut. Auf Wiederhören.",
+    "bridge_leaving_message": "Wir hinterlassen jetzt eine Nachricht für den Kunden: Sie werden verbunden, sobald "
+                              "die Ansage seiner Mailbox zu Ende ist.",
     "bridge_retrying": "Wir versuchen es noch einmal beim Kunden.",
     "bridge_goodbye": "Auf Wiederhören.",
     "bridge_error": "Entschuldigung, bei diesem Rückruf ist etwas schiefgegangen. Bitte rufen Sie den Kunden "

@@ -121,6 +121,10 @@ PROMPTS: dict[str, str] = {
                         "press 1 to try again, or hang up and try later.",
     "bridge_message_left": "Your message was left on the customer's voicemail. It does not count as a callback: "
                            "please try again soon. Goodbye.",
+    "bridge_message_not_left": "No voicemail answered, so no message was left. This call does not count as a "
+                               "callback: please try again soon. Goodbye.",
+    "bridge_leaving_message": "Leaving a message for the customer now: you will be put through once their "
+                              "voicemail's greeting ends.",
     "bridge_retrying": "Trying the customer again.",
     "bridge_goodbye": "Goodbye.",
     "bridge_error": "Sorry, something went wrong with this callback. Please call the customer from your own "

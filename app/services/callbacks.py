@@ -13,7 +13,15 @@ from email.utils import parsedate_to_datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.escalation import AnswerWithdrawn, CallbackAnswered, CallbackUnanswered, RepNotReached, SelfReported, decide
+from app.escalation import (
+    AnswerWithdrawn,
+    CallbackAnswered,
+    CallbackUnanswered,
+    MessageEnded,
+    RepNotReached,
+    SelfReported,
+    decide,
+)
 from app.event_kind import CUSTOMER_RANG
 from app.models import Callback, CallbackKind, CallbackOutcome, Incident, LiveWait
 from app.models.call import ENDED_STATUSES
@@ -37,7 +45,8 @@ def open_callback(session: Session, incident: Incident, rep_id: int | None, now:
     session.flush()
     incident.callback_started_at = incident.callback_started_at or now
     log_event(session, at=now, actor="rep", kind="callback_requested", incident_id=incident.id,
-              detail={"callback_id": callback.id, "rep_id": rep_id, "to": incident.callback_phone})
+              detail={"callback_id": callback.id, "rep_id": rep_id, "to": incident.callback_phone,
+                      **({"message": True} if callback.leaves_message else {})})
     if not rep_call_sid:
         schedule(session, "callback", callback.id, now)
     return callback
@@ -219,7 +228,8 @@ def confirm_person(session: Session, callback_id: int, now: datetime) -> Callbac
 
 
 def customer_is_machine(session: Session, callback_id: int, answered_by: str, now: datetime) -> Callback | None:
-    """Answering-machine detection heard a voicemail on the customer leg: attempted (voicemail)."""
+    """Answering-machine detection heard a voicemail on the customer leg: attempted (voicemail), or the rep's message
+    left on it (a message call)."""
     callback, incident = lock_callback(session, callback_id)
     if callback is None:
         return None
@@ -292,7 +302,8 @@ def _count_if_confirmed(session: Session, incident: Incident, callback: Callback
     answer), so the log the report recomputes from says what the rows say."""
     if callback.person_confirmed_at is None or callback.answered_at is None:
         return
-    if callback.outcome not in (CallbackOutcome.PENDING, CallbackOutcome.VOICEMAIL, CallbackOutcome.ATTEMPTED):
+    if callback.outcome not in (CallbackOutcome.PENDING, CallbackOutcome.VOICEMAIL, CallbackOutcome.ATTEMPTED,
+                                CallbackOutcome.MESSAGE_LEFT, CallbackOutcome.NO_MESSAGE):
         return
     at = callback.answered_at
     decision = decide(CallbackAnswered(at=at, by_person=True), snapshot(session, incident, now), now)
@@ -308,12 +319,27 @@ def _count_if_confirmed(session: Session, incident: Incident, callback: Callback
 
 def _unanswered(session: Session, incident: Incident, callback: Callback, at: datetime, now: datetime, status: str,
                 voicemail: bool) -> None:
+    """The customer leg ended without a person (decided once per callback: only a pending one comes here): an
+    attempt, whose missed call the customer is told of; the rep's voicemail message call is none (``_message_ended``)."""
+    if callback.leaves_message:
+        _message_ended(session, incident, callback, at, now, status, voicemail)
+        return
     rang = voicemail or status in CUSTOMER_RANG
     decision = decide(CallbackUnanswered(voicemail=voicemail, rang=rang), snapshot(session, incident, now), now)
     callback.outcome = CallbackOutcome.VOICEMAIL if voicemail else CallbackOutcome.ATTEMPTED
     callback.ended_at = callback.ended_at or at
     carry_out(session, incident, decision, now, Acting(actor="twilio", detail={
         "callback_id": callback.id, "status": status, "voicemail": voicemail}))
+
+
+def _message_ended(session: Session, incident: Incident, callback: Callback, at: datetime, now: datetime,
+                   status: str, left: bool) -> None:
+    """The rep's voicemail message call ended: the message left if a voicemail took it; never an attempt."""
+    decision = decide(MessageEnded(left=left), snapshot(session, incident, now), now)
+    callback.outcome = CallbackOutcome.MESSAGE_LEFT if left else CallbackOutcome.NO_MESSAGE
+    callback.ended_at = callback.ended_at or at
+    carry_out(session, incident, decision, now, Acting(actor="twilio", rep_id=callback.rep_id, detail={
+        "callback_id": callback.id, "rep_id": callback.rep_id, "status": status}))
 
 
 def self_report(session: Session, incident: Incident, rep_id: int | None, rep_name: str, called_at: datetime,

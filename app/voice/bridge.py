@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.models import Callback, CallbackOutcome, Incident, IncidentStatus, Rep
+from app.models.paging import VOICEMAIL_MESSAGE
 from app.prompts import text
 from app.services.acks import Actor, connect
 from app.services.callback_extensions import callback_extension
@@ -37,7 +38,6 @@ bp = Blueprint("bridge", __name__, url_prefix="/twilio/bridge")
 CUSTOMER_VOICE = {"en-US": ("en-US", "Polly.Joanna"), "de-DE": ("de-DE", "Polly.Vicki")}
 PRESS_KEY_SECONDS = 10
 EXTENSION_PROMPTS, EXTENSION_PAUSE_SECONDS = 3, 5  # after keying in an extension: asked 3 times, 5 s apart
-VOICEMAIL_MESSAGE = "voicemail message"  # a callback placed only to leave a message: never a callback that counts
 
 
 def _safe() -> str:
@@ -118,7 +118,7 @@ def customer_whisper() -> Response:
         response = VoiceResponse()
         if is_machine(answered_by):
             callback = customer_is_machine(session, callback_id, answered_by, now)
-            if callback is not None and callback.note == VOICEMAIL_MESSAGE:
+            if callback is not None and callback.leaves_message:
                 return str(response)  # the greeting is over: the rep is connected to leave the message
             response.hangup()
             return str(response)
@@ -179,8 +179,9 @@ def dial_done() -> Response:
         if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE) or callback.person_confirmed_at:
             incident = session.get(Incident, callback.incident_id)
             return after_callback(session, callback, incident, now)  # issue 11: offer the update interval
-        if callback.note == VOICEMAIL_MESSAGE:
-            return say_and_hang_up(text("bridge_message_left"))
+        if callback.leaves_message:  # said only when a voicemail took it: a call nobody answered left nothing
+            left = callback.outcome == CallbackOutcome.MESSAGE_LEFT
+            return say_and_hang_up(text("bridge_message_left" if left else "bridge_message_not_left"))
         voicemail = callback.outcome == CallbackOutcome.VOICEMAIL
         response = VoiceResponse()
         gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
@@ -210,7 +211,7 @@ def retry() -> Response:
         if digits == "2" and old.outcome == CallbackOutcome.VOICEMAIL and incident.status == IncidentStatus.OPEN:
             # a message, not a callback: it counts only if a person picks up and presses the key
             message = open_callback(session, incident, old.rep_id, now, rep_call_sid=call_sid, note=VOICEMAIL_MESSAGE)
-            return bridge_twiml(message, incident, settings, whisper=text("bridge_retrying"), message=True)
+            return bridge_twiml(message, incident, settings, whisper=text("bridge_leaving_message"), message=True)
         answer = connect(session, incident, _actor(session, old), now, rep_call_sid=call_sid)
         if answer.callback is None:
             return say_and_hang_up(answer.message)

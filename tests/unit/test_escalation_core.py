@@ -16,6 +16,7 @@ from app.escalation import (
     CallbackAnswered,
     CallbackUnanswered,
     Connect,
+    MessageEnded,
     PageDue,
     PageFailed,
     PageOrder,
@@ -419,6 +420,7 @@ ENDS = [
     (CallbackAnswered(T0, by_person=False), "attempted_voicemail"), (RepNotReached(), "rep_not_reached"),
     (CallbackAnswered(T0 + timedelta(minutes=4), by_person=True), "met"),
     (CallbackAnswered(DUE + timedelta(minutes=5), by_person=True), "late"),
+    (MessageEnded(left=True), "message_left"), (MessageEnded(), "message_not_left"),
 ]
 
 
@@ -454,6 +456,17 @@ def test_a_callback_that_never_rang_the_customer_texts_them_nothing(state):
     assert decision.outcome == "attempted" and decision.pages == ()
     assert decision.log == (EventKind.CALLBACK_ATTEMPTED,)
     assert decision == replace(decide(CallbackUnanswered(rang=True), snap, T0), pages=())
+
+
+# the rep's voicemail message call (after an attempt a voicemail took, whose customer was told then) is no attempt:
+# nobody is texted, no attempt is logged, the state stays, whatever the incident's state
+@pytest.mark.parametrize("left", [False, True])
+@pytest.mark.parametrize("state", list(MISSED))
+def test_the_end_of_a_voicemail_message_call_is_no_attempt_and_texts_nobody(state, left):
+    snap = _missed_state(state)
+    decision = decide(MessageEnded(left=left), snap, T0)
+    assert decision.pages == () and decision.next_state == snap.state
+    assert decision.log == ((EventKind.CALLBACK_MESSAGE_LEFT,) if left else (EventKind.CALLBACK_MESSAGE_NOT_LEFT,))
 
 
 def test_an_unanswered_callback_claims_no_ring_unless_told():
