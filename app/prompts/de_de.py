@@ -131,6 +131,9 @@ PROMPTS: dict[str, str] = {
                         "die 1 für einen neuen Versuch, oder legen Sie auf.",
     "bridge_message_left": "Ihre Nachricht liegt auf der Mailbox des Kunden. Sie zählt nicht als Rückruf: "
                            "Bitte versuchen Sie es bald erneut. Auf Wiederhören.",
+    "bridge_too_short": "Das Gespräch mit dem Kunden war zu kurz, um als Rückruf zu zählen; der Rückruf steht "
+                        "also noch aus. Drücken Sie die 1, um ihn jetzt erneut anzurufen, oder legen Sie auf und "
+                        "rufen Sie ihn bald an.",
     "bridge_retrying": "Wir versuchen es noch einmal beim Kunden.",
     "bridge_goodbye": "Auf Wiederhören.",
     "bridge_error": "Entschuldigung, bei diesem Rückruf ist etwas schiefgegangen. Bitte rufen Sie den Kunden "
