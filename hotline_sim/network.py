@@ -262,8 +262,8 @@ class PhoneNetwork:
             return
         leg.ended = True
         if status == "completed" and leg.expectation and not leg.talked:
-            self._talk(leg.expectation.talk_seconds)  # what falls due meanwhile is done (``meanwhile``)
-        duration = int(leg.expectation.talk_seconds) if leg.expectation and status == "completed" else 0
+            self._talk(leg.expectation.talk_seconds or 0)  # what falls due meanwhile is done (``meanwhile``)
+        duration = leg.expectation.reported_seconds if leg.expectation and status == "completed" else 0
         self.twilio.update(leg.call, status=status, end_time=self.clock.now(), duration=duration)
         leg.heard.status = status
         self._call_event(leg, "completed", status, {"CallDuration": str(duration), "Duration": str(-(-duration // 60))})
@@ -419,7 +419,7 @@ class PhoneNetwork:
                     "QueueSid": sid}
         parent.heard.said.append(f"[connected to {member.call.caller}]")
         member.call.heard_line(f"[connected to {parent.call.to}]")
-        talk = parent.expectation.talk_seconds if parent.expectation else 0
+        talk = (parent.expectation.talk_seconds or 0) if parent.expectation else 0
         parent.talked = True
         self._talk(talk)
         self.queues.bridge_ended(member, waited)  # the caller hangs up first; the rep's <Dial> then ends

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+UNTIMED_TALK_SECONDS = 60  # what Twilio reports of a conversation a script does not time (as the phone desk does)
+
 
 class UnexpectedPage(AssertionError):
     """An SMS or call reached a phone that did not expect it (or expectations were left unmet)."""
@@ -40,9 +42,16 @@ class CallExpectation:
     machine: bool = False  # voicemail picks up
     busy: bool = False
     ring_seconds: float = 0  # the clock is advanced by this much before answering (if it can be)
-    talk_seconds: float = 0  # ... and by this much before hanging up
+    # ... and by this much before hanging up; None: a conversation the script does not time, on no clock, that
+    # Twilio reports as UNTIMED_TALK_SECONDS long (a callback that counts: longer than the hotline's minimum)
+    talk_seconds: float | None = None
     hang_up_at_dial: bool = False  # hangs up once what comes before a <Dial> was said (the whisper, the intro)
     answered_by: str = ""  # what answering-machine detection says, if on ("": human, or machine_start for a machine)
+
+    @property
+    def reported_seconds(self) -> int:
+        """The call's duration as Twilio reports it at its end."""
+        return UNTIMED_TALK_SECONDS if self.talk_seconds is None else int(self.talk_seconds)
 
     def next_keys(self) -> str | None:
         """The keys for the next <Gather>, or None (silence)."""
@@ -104,7 +113,7 @@ class ScriptedPhone:
         machine: bool = False,
         busy: bool = False,
         ring_seconds: float = 0,
-        talk_seconds: float = 0,
+        talk_seconds: float | None = None,
         hang_up_at_dial: bool = False,
         answered_by: str = "",
     ) -> ScriptedPhone:

@@ -217,8 +217,11 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "callback_late": _connected(True),
     "callback_answered_again": lambda d, _: (f"Customer connected again at {_when(d.get('answered_at'))} "
                                              "(reached before: the first answer counts)", "muted"),
-    "callback_withdrawn": lambda d, _: (f"The live connection counted at {_when(d.get('answered_at'))} did not "
-                                        "happen (the caller's line dropped before the bridge): not counted", "bad"),
+    "callback_withdrawn": lambda d, _: ((
+        f"The call answered at {_when(d.get('answered_at'))} lasted {d.get('dial_seconds') or 'no'} seconds, too "
+        "short to count as the callback: the customer is still owed one") if d.get("why") == "bridge_too_short" else (
+        f"The live connection counted at {_when(d.get('answered_at'))} did not "
+        "happen (the caller's line dropped before the bridge): not counted"), "bad"),
     "callback_attempted": lambda d, _: ("Customer not reached: a voicemail answered" if d.get("voicemail") else
                                         f"Customer not reached ({d.get('status', 'no answer')})", "bad"),
     "callback_message_left": lambda d, _: ("Message left on the customer's voicemail by the rep, put through after "

@@ -135,6 +135,9 @@ PROMPTS: dict[str, str] = {
                                "Anruf zählt nicht als Rückruf: Bitte versuchen Sie es bald erneut. Auf Wiederhören.",
     "bridge_leaving_message": "Wir hinterlassen jetzt eine Nachricht für den Kunden: Sie werden verbunden, sobald "
                               "die Ansage seiner Mailbox zu Ende ist.",
+    "bridge_too_short": "Das Gespräch mit dem Kunden war zu kurz, um als Rückruf zu zählen; der Rückruf steht "
+                        "also noch aus. Drücken Sie die 1, um ihn jetzt erneut anzurufen, oder legen Sie auf und "
+                        "rufen Sie ihn bald an.",
     "bridge_retrying": "Wir versuchen es noch einmal beim Kunden.",
     "bridge_goodbye": "Auf Wiederhören.",
     "bridge_error": "Entschuldigung, bei diesem Rückruf ist etwas schiefgegangen. Bitte rufen Sie den Kunden "

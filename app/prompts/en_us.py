@@ -125,6 +125,9 @@ PROMPTS: dict[str, str] = {
                                "callback: please try again soon. Goodbye.",
     "bridge_leaving_message": "Leaving a message for the customer now: you will be put through once their "
                               "voicemail's greeting ends.",
+    # the customer pressed the key, then the call ended within live_connect.MIN_CONVERSATION_SECONDS
+    "bridge_too_short": "The call with the customer was too short to count as the callback, so the customer is "
+                        "still owed one. Press 1 to call them again now, or hang up and call them soon.",
     "bridge_retrying": "Trying the customer again.",
     "bridge_goodbye": "Goodbye.",
     "bridge_error": "Sorry, something went wrong with this callback. Please call the customer from your own "

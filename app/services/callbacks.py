@@ -267,16 +267,41 @@ def withdraw_live_answer(session: Session, callback_id: int, caller_call_sid: st
     if (callback is None or callback.outcome not in (CallbackOutcome.MET, CallbackOutcome.LATE)
             or callback.customer_call_sid != caller_call_sid or callback.answered_at is None):
         return callback
+    callback.customer_call_sid = ""
+    _withdraw(session, incident, callback, CallbackOutcome.PENDING, now, {"why": why, "live": True})
+    return callback
+
+
+def withdraw_short_bridge(session: Session, callback_id: int, dial_seconds: str, dial_bridged: str, now: datetime,
+                          dial_call_sid: str = "") -> Callback | None:
+    """The rep's ``<Dial>`` to the customer ended, and Twilio says the bridge lasted less than the minimum
+    conversation (``live_connect.conversation_too_short``): a key pressed proves a person, not a callback. Its
+    answer (counted now if it was not yet) is withdrawn as a live one is: the callback is only attempted, the
+    incident's answer is the earliest one still standing, and the escalation core decides what is owed again.
+    None when nobody pressed a key on it (the ``<Dial>``'s end is then ``dial_ended``'s)."""
+    callback, incident = lock_callback(session, callback_id)
+    if (callback is None or callback.person_confirmed_at is None
+            or callback.outcome not in (CallbackOutcome.PENDING, CallbackOutcome.MET, CallbackOutcome.LATE)):
+        return None
+    callback.customer_call_sid = callback.customer_call_sid or dial_call_sid[:64]
+    _count_when_over(session, incident, callback, now)
+    _withdraw(session, incident, callback, CallbackOutcome.ATTEMPTED, now, {
+        "why": "bridge_too_short", "dial_seconds": dial_seconds[:8], "dial_bridged": dial_bridged[:8]})
+    return callback
+
+
+def _withdraw(session: Session, incident: Incident, callback: Callback, outcome: CallbackOutcome, now: datetime,
+              detail: dict) -> None:
+    """Take a counted answer off ``callback`` (left ``outcome``) and the incident; the core decides what is owed."""
     at = callback.answered_at
-    callback.outcome, callback.answered_at, callback.person_confirmed_at = CallbackOutcome.PENDING, None, None
-    callback.customer_call_sid, callback.ended_at = "", None
+    callback.outcome, callback.answered_at, callback.person_confirmed_at = outcome, None, None
+    callback.ended_at = now if outcome != CallbackOutcome.PENDING else None
     session.flush()
     incident.callback_answered_at = session.scalar(select(func.min(Callback.answered_at)).where(
         Callback.incident_id == incident.id, Callback.outcome.in_((CallbackOutcome.MET, CallbackOutcome.LATE))))
     decision = decide(AnswerWithdrawn(at=at), snapshot(session, incident, now), now)
     carry_out(session, incident, decision, now, Acting(actor="twilio", rep_id=callback.rep_id, detail={
-        "callback_id": callback.id, "answered_at": at.isoformat(), "why": why, "live": True}))
-    return callback
+        "callback_id": callback.id, "answered_at": at.isoformat(), **detail}))
 
 
 def _confirm(session: Session, incident: Incident, callback: Callback, now: datetime) -> None:

@@ -34,7 +34,7 @@ EVENT_KINDS: dict[str, str] = {  # event log kind -> webhook event
     "acknowledged": "incident.acknowledged",
     "callback_met": "callback.met",
     "callback_late": "callback.missed",
-    "callback_withdrawn": "callback.withdrawn",  # a live connect counted at the bridge that did not happen
+    "callback_withdrawn": "callback.withdrawn",  # a counted bridge that did not happen, or too short
     "callback_breached": "incident.breached",
     "breach_withdrawn": "incident.breach_withdrawn",  # the deadline that counts was set after that breach
     "resolved": "incident.resolved",

@@ -162,6 +162,22 @@ def dial_proves_bridge(dial_status: str, dial_seconds: str, dial_bridged: str = 
             and dial_bridged.strip().lower() != "false")
 
 
+# The shortest bridge that keeps the callback promise: the callback is to gather more information and start working
+# on it (policy.md), which no call of a few seconds does. Twilio's DialCallDuration counts from the customer's answer.
+MIN_CONVERSATION_SECONDS = 10
+
+
+def conversation_too_short(dial_seconds: str, dial_bridged: str = "") -> bool:
+    """Whether the rep's ``<Dial>`` to the customer says they talked less than ``MIN_CONVERSATION_SECONDS``.
+
+    ``DialBridged=false`` (never connected) or a ``DialCallDuration`` under the minimum; a request without the
+    duration is taken at its word, as ``dial_proves_bridge`` takes it.
+    """
+    seconds = dial_seconds.strip()
+    return (dial_bridged.strip().lower() == "false"
+            or (seconds.isdigit() and int(seconds) < MIN_CONVERSATION_SECONDS))
+
+
 def bridged(session: Session, wait: LiveWait, now: datetime) -> Callback | None:
     """Twilio says, at the call's end, the caller and the rep were connected: a callback ``bridging`` did not count
     (its request never reached us) counts from ``dequeued_at``; one it counted keeps the bridge's time.

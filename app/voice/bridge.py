@@ -26,7 +26,9 @@ from app.services.callbacks import (
     lock_callback,
     open_callback,
     rep_not_reached,
+    withdraw_short_bridge,
 )
+from app.services.live_connect import conversation_too_short
 from app.telephony.protocol import is_machine
 from app.voice.live_twiml import hung_up_whisper, live_twiml
 from app.voice.signature import twilio_webhook
@@ -171,22 +173,29 @@ def customer_status() -> Response:
 def dial_done() -> Response:
     """The <Dial> ended: thank the rep, or offer a retry (and, for a voicemail, a short message)."""
     callback_id, dial_status = request.args.get("callback", 0, type=int), request.form.get("DialCallStatus", "")
+    dial_seconds, dial_bridged = request.form.get("DialCallDuration", ""), request.form.get("DialBridged", "")
+    dial_call_sid = request.form.get("DialCallSid", "")
 
     def handle(session, now):
-        callback = dial_ended(session, callback_id, dial_status, now, request.form.get("DialCallSid", ""))
+        short = None
+        if conversation_too_short(dial_seconds, dial_bridged):  # a key pressed, then no conversation worth one
+            short = withdraw_short_bridge(session, callback_id, dial_seconds, dial_bridged, now, dial_call_sid)
+        callback = short or dial_ended(session, callback_id, dial_status, now, dial_call_sid)
         if callback is None:
             return say_and_hang_up(text("bridge_goodbye"))
-        if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE) or callback.person_confirmed_at:
+        if short is None and (callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE)
+                              or callback.person_confirmed_at):
             incident = session.get(Incident, callback.incident_id)
             return after_callback(session, callback, incident, now)  # issue 11: offer the update interval
-        if callback.leaves_message:  # said only when a voicemail took it: a call nobody answered left nothing
+        if short is None and callback.leaves_message:  # "left" only when a voicemail took it: nobody answering left none
             left = callback.outcome == CallbackOutcome.MESSAGE_LEFT
             return say_and_hang_up(text("bridge_message_left" if left else "bridge_message_not_left"))
         voicemail = callback.outcome == CallbackOutcome.VOICEMAIL
         response = VoiceResponse()
         gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
                                  action=f"/twilio/bridge/retry?callback={callback.id}")
-        said = ("bridge_voicemail" if voicemail else "bridge_not_placed" if dial_status == "failed"
+        said = ("bridge_too_short" if short is not None else "bridge_voicemail" if voicemail
+                else "bridge_not_placed" if dial_status == "failed"
                 else "bridge_no_key" if callback.answered_at is not None
                 else "bridge_busy" if dial_status == "busy" else "bridge_not_answered")
         gather.say(text(said), **REP_VOICE)

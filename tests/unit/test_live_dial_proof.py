@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.services.live_connect import dial_proves_bridge
+from app.services.live_connect import MIN_CONVERSATION_SECONDS, conversation_too_short, dial_proves_bridge
 
 
 @pytest.mark.parametrize(("status", "seconds", "bridged", "proves"), [
@@ -21,3 +21,17 @@ from app.services.live_connect import dial_proves_bridge
 ])
 def test_only_a_completed_bridge_with_time_on_it_proves_the_connection(status, seconds, bridged, proves):
     assert dial_proves_bridge(status, seconds, bridged) is proves
+
+
+@pytest.mark.parametrize(("seconds", "bridged", "too_short"), [
+    ("0", "", True),  # the customer pressed the key and the call ended at once
+    ("3", "true", True),
+    ("9", "", True),
+    ("10", "", False),  # MIN_CONVERSATION_SECONDS: a conversation long enough to start working on the incident
+    ("60", "true", False),
+    ("", "", False),  # no duration sent: taken at its word, as dial_proves_bridge takes it
+    ("60", "false", True),  # Twilio says the two were never bridged
+])
+def test_a_bridged_callback_shorter_than_the_minimum_conversation_is_too_short(seconds, bridged, too_short):
+    assert MIN_CONVERSATION_SECONDS == 10
+    assert conversation_too_short(seconds, bridged) is too_short

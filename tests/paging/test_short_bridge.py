@@ -1,0 +1,140 @@
+"""A bridged callback whose conversation lasted less than the minimum (live_connect.MIN_CONVERSATION_SECONDS) does
+not keep the promise: the customer pressed the key (a person), then the call ended at once.
+
+Alice replies CALL; the hotline calls her and dials the customer. Twilio's requests are played signed, in the
+order a tester saw them: the customer's whisper, the 'answered' status, the key press, the leg's end, then the
+rep's ``<Dial action>`` with its ``DialCallDuration``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Callback, IncidentEvent, Page
+from app.reports.facts import Outcome
+from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID
+from tests.integration.board_support import parse
+from tests.integration.dashboard_support import login_as
+from tests.paging.conftest import ALICE, CUSTOMER, MARIA
+from tests.paging.test_at_risk_unproven_callback import _at, _callback_by_sms
+from tests.paging.test_callback_proof import _dial_done, _facts, _leg_status, _press_key, _step_outcome, _whisper
+from tests.paging.test_twilio_failures import HOTLINE_NUMBER, _signed_post
+
+TOO_SHORT = "too short to count as the callback"
+
+
+def _talk(desk, callback: Callback, start: timedelta, seconds: int) -> str:
+    """The customer answers at ``start`` after T0, presses the key 4 s later and talks ``seconds``; the rep hears
+    what the hotline answers to the ``<Dial action>``."""
+    desk.clock.set(desk.t0 + start)
+    assert "<Gather" in _whisper(desk, callback)
+    answered = start.total_seconds()
+    _leg_status(desk, callback, "in-progress", answered)
+    desk.clock.set(desk.t0 + start + timedelta(seconds=4))
+    _press_key(desk, callback)
+    desk.clock.set(desk.t0 + start + timedelta(seconds=4 + seconds))
+    _leg_status(desk, callback, "completed", answered + 4 + seconds, CallDuration=str(seconds))
+    return _dial_done(desk, callback, "completed", seconds=str(seconds))
+
+
+def _rows(desk, incident_id: int) -> list[Callback]:
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(Callback).where(Callback.incident_id == incident_id).order_by(Callback.id)))
+
+
+def _kinds(desk, incident_id: int) -> list[IncidentEvent]:
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident_id)
+                              .order_by(IncidentEvent.id)))
+
+
+@pytest.mark.parametrize("seconds", [0, 3])
+def test_a_bridge_shorter_than_a_conversation_is_not_met_and_the_promise_is_chased(desk, network, client, seconds):
+    """Counted at the key press, withdrawn at the ``<Dial>``'s end: not met on the row, the incident, the log the
+    report reads or the board; Alice hears the customer is still owed a call (no update interval is asked); the
+    deadline breaches as for a customer never reached."""
+    callback = _callback_by_sms(desk, network)
+    twiml = _talk(desk, callback, timedelta(minutes=2, seconds=30), seconds)
+
+    assert TOO_SHORT in twiml and f"/twilio/bridge/retry?callback={callback.id}" in twiml
+    assert "/twilio/updates/interval" not in twiml
+    [row] = _rows(desk, callback.incident_id)
+    assert row.outcome == "attempted" and row.answered_at is None and row.person_confirmed_at is None
+    assert desk.incident(callback.incident_id).callback_answered_at is None
+    events = _kinds(desk, callback.incident_id)
+    kinds = [e.kind for e in events]
+    assert kinds.index("callback_met") < kinds.index("callback_withdrawn")
+    withdrawn = next(e for e in events if e.kind == "callback_withdrawn")
+    assert withdrawn.detail["why"] == "bridge_too_short" and withdrawn.detail["dial_seconds"] == str(seconds)
+    facts = _facts(desk, callback.incident_id)
+    assert facts.outcome != Outcome.MET and facts.answered_at is None
+    login_as(client, desk.hotline)
+    incident = desk.incident(callback.incident_id)
+    state = parse(client.get("/board")).find("tr", id=f"inc-{incident.reference}").find(cls="state").text()
+    assert "Met" not in state and "called back" not in state
+
+    _at(desk, 15)  # the at-risk alert is skipped as for any callback that dialled the customer (the core's rule)
+    assert _step_outcome(desk, callback.incident_id, "breach") == "breached"
+    assert desk.incident(callback.incident_id).breached_at == incident.callback_due_at
+    with desk.hotline.db.session() as s:
+        told = set(s.scalars(select(Page.to_number).where(Page.incident_id == incident.id, Page.purpose == "breach")))
+    assert MARIA in told  # the manager hears of the breach
+
+
+def test_a_minute_long_bridge_is_met_as_before(desk, network):
+    """The conversation a callback is for: met at Twilio's answer, and Alice is asked for the update interval."""
+    callback = _callback_by_sms(desk, network)
+    twiml = _talk(desk, callback, timedelta(minutes=2, seconds=30), 60)
+
+    assert "/twilio/updates/interval" in twiml and TOO_SHORT not in twiml
+    [row] = _rows(desk, callback.incident_id)
+    answered = desk.t0 + timedelta(minutes=2, seconds=31)  # Twilio's whole second, read as its latest instant
+    assert row.outcome == "met" and row.answered_at == answered
+    assert desk.incident(callback.incident_id).callback_answered_at == answered
+    assert "callback_withdrawn" not in [e.kind for e in _kinds(desk, callback.incident_id)]
+    assert _facts(desk, callback.incident_id).outcome == Outcome.MET
+    _at(desk, 15)
+    assert _step_outcome(desk, callback.incident_id, "breach") == "met"
+
+
+def test_a_real_conversation_after_a_short_one_is_the_answer_that_counts(desk, network):
+    """Alice presses 1 after the 3-second call: the customer is dialled again and they talk. Met at the second
+    call's answer (the first one's time never comes back), and the report's recomputation says the same."""
+    callback = _callback_by_sms(desk, network)
+    _talk(desk, callback, timedelta(minutes=2, seconds=30), 3)
+    retry = _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/retry?callback={callback.id}", {
+        "CallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
+        "CallStatus": "in-progress", "Digits": "1"}).get_data(as_text=True)
+    assert "<Dial" in retry and CUSTOMER in retry
+    first, second = _rows(desk, callback.incident_id)
+    twiml = _talk(desk, second, timedelta(minutes=4), 200)
+
+    assert "/twilio/updates/interval" in twiml
+    first, second = _rows(desk, callback.incident_id)
+    answered = desk.t0 + timedelta(minutes=4, seconds=1)
+    assert first.outcome == "attempted" and first.answered_at is None
+    assert second.outcome == "met" and second.answered_at == answered
+    assert desk.incident(callback.incident_id).callback_answered_at == answered
+    facts = _facts(desk, callback.incident_id)
+    assert facts.outcome == Outcome.MET and facts.answered_at == answered
+    _at(desk, 15)
+    assert _step_outcome(desk, callback.incident_id, "breach") == "met"
+
+
+def test_the_simulated_network_reports_a_three_second_call_and_the_rep_is_told(desk, network):
+    """End to end on the scripted phones: the customer presses 1 and hangs up 3 s later; Alice hears it did not
+    count, and is not asked for an update interval."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(press="1", answered=True, talk_seconds=3)
+    alice = network.phone(ALICE).expect_sms("SEV1", reply="CALL").expect_call(answer=False)
+    alice.expect_sms("Calling you now").expect_call()
+    incident = desk.open_incident()
+    desk.settle()
+
+    [row] = _rows(desk, incident.id)
+    assert row.outcome == "attempted" and desk.incident(incident.id).callback_answered_at is None
+    heard = alice.calls[-1].heard
+    assert TOO_SHORT in heard and "update interval" not in heard
