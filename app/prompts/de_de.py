@@ -58,6 +58,10 @@ PROMPTS: dict[str, str] = {
     "reached_has_number": "Vorfall {ref} hat eine Rückrufnummer: Rufen Sie den Kunden zurück.",
     "resolved": "Vorfall {ref} ist gelöst und verschwindet von der Übersicht.",
     "resolve_already": "Vorfall {ref} ist bereits gelöst.",
+    "resolved_customer_told_sms": "Der Kunde erfährt per SMS, dass das Support-Team den Vorfall geschlossen hat.",
+    "resolved_customer_told_email": "Der Kunde erfährt per E-Mail, dass das Support-Team den Vorfall geschlossen hat.",
+    "resolved_customer_told_none": "Der Kunde konnte NICHT benachrichtigt werden: Seine Nummer empfängt keine SMS, "
+                                   "und es gibt keine E-Mail-Adresse.",
     "resolve_needs_callback": "Rufen Sie den Kunden zurück, bevor Sie {ref} als gelöst markieren: Das "
                               "{minutes}-Minuten-Versprechen gilt nur mit einem Anruf, den ein Mensch angenommen hat. "
                               "Eine Managerin kann mit schriftlicher Begründung abschließen.",
@@ -202,6 +206,18 @@ PROMPTS: dict[str, str] = {
                              "möglich an.",
     "breach_mail_next_write": "Ihr Vorfall ist an unsere Manager eskaliert, und ein Techniker meldet sich so schnell "
                               "wie möglich unter dieser E-Mail-Adresse bei Ihnen.",
+    "closing_notice_sms": "Severity-1-Hotline: Ihr Vorfall {ref} wurde um {at} von unserem Support-Team geschlossen. "
+                          "Besteht das Problem weiter, rufen Sie uns unter {number} an oder antworten Sie auf diese SMS.",
+    "closing_notice_no_number_sms": "Severity-1-Hotline: Ihr Vorfall {ref} wurde um {at} von unserem Support-Team "
+                                    "geschlossen. Besteht das Problem weiter, antworten Sie auf diese SMS.",
+    "closing_mail_subject": "Sev-1-Vorfall {ref} wurde geschlossen",
+    "closing_mail_body": "Guten Tag {name},\n\nIhr Severity-1-Vorfall mit der Referenznummer {ref} wurde um {at} von "
+                         "unserem Support-Team geschlossen.\n\n{persists}\n\nIhre Severity-1-Hotline\n",
+    "closing_mail_persists": "Besteht das Problem weiter, rufen Sie uns bitte unter {number} an und nennen Sie Ihre "
+                             "Referenznummer {ref}. Antworten auf diese E-Mail werden Ihrem Vorfall nicht hinzugefügt.",
+    "closing_mail_persists_no_number": "Besteht das Problem weiter, rufen Sie bitte erneut die Severity-1-Hotline an und "
+                                       "nennen Sie Ihre Referenznummer {ref}. Antworten auf diese E-Mail werden Ihrem "
+                                       "Vorfall nicht hinzugefügt.",
 }
 
 # issue 11: customer updates, resolution proposals, outages, non-critical callers

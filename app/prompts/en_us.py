@@ -53,6 +53,11 @@ PROMPTS: dict[str, str] = {
     "reached_empty": "Say how you reached the customer. Nothing was recorded.",
     "reached_has_number": "Incident {ref} has a callback number: call the customer back.",
     "resolved": "Incident {ref} is resolved and leaves the board.",
+    # after a manager's close: what the customer was told (``Decision.closing_notice``)
+    "resolved_customer_told_sms": "The customer is told by SMS that the support team closed it.",
+    "resolved_customer_told_email": "The customer is told by e-mail that the support team closed it.",
+    "resolved_customer_told_none": "The customer could NOT be told that it was closed: their number takes no SMS "
+                                   "and there is no e-mail address.",
     "resolve_already": "Incident {ref} is already resolved.",
     "resolve_needs_callback": "Call the customer back before resolving {ref}: the {minutes}-minute promise is kept only "
                               "by a call a person answered. A manager may resolve it with a written reason.",
@@ -192,6 +197,19 @@ PROMPTS: dict[str, str] = {
                              "soon as possible.",
     "breach_mail_next_write": "Your incident has been escalated to our managers, and an engineer will contact you at "
                               "this e-mail address as soon as possible.",
+    # closed without the customer's agreement (a manager's close): what closed it, never the manager's internal
+    # reason, and how to come back (``decide._resolve``: ``Decision.closing_notice``)
+    "closing_notice_sms": "Sev-1 hotline: your incident {ref} was closed by our support team at {at}. If the problem "
+                          "persists, call us on {number} or reply to this SMS.",
+    "closing_notice_no_number_sms": "Sev-1 hotline: your incident {ref} was closed by our support team at {at}. If the "
+                                    "problem persists, reply to this SMS.",
+    "closing_mail_subject": "Sev-1 incident {ref} was closed",
+    "closing_mail_body": "Hello {name},\n\nyour Severity-1 incident, reference {ref}, was closed by our support team at "
+                         "{at}.\n\n{persists}\n\nYour Severity-1 hotline\n",
+    "closing_mail_persists": "If the problem persists, call us on {number} and give your reference {ref}. Replies to "
+                             "this e-mail are not added to your incident.",
+    "closing_mail_persists_no_number": "If the problem persists, call the Severity-1 hotline again and give your "
+                                       "reference {ref}. Replies to this e-mail are not added to your incident.",
 }
 
 # issue 11: customer updates, resolution proposals, outages, non-critical callers
