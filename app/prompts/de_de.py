@@ -227,8 +227,9 @@ PROMPTS.update({
     "upd_workaround": "Umgehung: {workaround}",
     "upd_next": "Nächstes Update bis {due}",
     "upd_mail_subject": "Sev-1-Vorfall {ref}: Update",
-    "upd_mail_body": "Guten Tag {name},\n\nhier der aktuelle Stand zu Ihrem Vorfall {ref}:\n\nWas ist gestört: {what}\n"
-                     "Erwartete Behebung: {expected}\nUmgehung: {workaround}\n{next}\nIhre Severity-1-Hotline\n",
+    "upd_mail_body": "Guten Tag {name},\n\nhier der aktuelle Stand zu Ihrem Vorfall {ref}:\n\n{lines}\n{next}\n"
+                     "Ihre Severity-1-Hotline\n",
+    "upd_mail_what": "Was ist gestört: {what}",
     "upd_mail_next": "\nDas nächste Update erhalten Sie bis {due}.\n",
     "upd_interval_sms": "Sev-1 {ref}: Wie vereinbart erhalten Sie {every} ein Update",
     "upd_interval_subject": "Sev-1-Vorfall {ref}: Update-Intervall",
@@ -236,8 +237,6 @@ PROMPTS.update({
     "upd_every_minutes": "alle {n} Minuten",
     "upd_every_hour": "jede Stunde",
     "upd_every_hours": "alle {n} Stunden",
-    "upd_unknown": "noch offen",
-    "upd_none": "keine",
     "upd_resolved": "Wir halten Ihr Problem für gelöst",
     "upd_workaround_in_place": "Eine Umgehung ist eingerichtet",
     "upd_proposal_sms": "Sev-1 {ref}: {line}. Antworten Sie JA {ref} zur Bestätigung oder NEIN {ref}, "

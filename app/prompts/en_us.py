@@ -219,8 +219,11 @@ PROMPTS.update({
     "upd_workaround": "Workaround: {workaround}",
     "upd_next": "Next update by {due}",
     "upd_mail_subject": "Sev-1 incident {ref}: update",
-    "upd_mail_body": "Hello {name},\n\nHere is where your incident {ref} stands:\n\nWhat is wrong: {what}\n"
-                     "Expected resolution: {expected}\nWorkaround: {workaround}\n{next}\nYour Severity-1 hotline\n",
+    # a line for each field the rep wrote (``upd_mail_what``, ``upd_expected``, ``upd_workaround``), none for a field
+    # they left out: an SMS update is one free text, and "Expected resolution: not known yet" could contradict it
+    "upd_mail_body": "Hello {name},\n\nHere is where your incident {ref} stands:\n\n{lines}\n{next}\n"
+                     "Your Severity-1 hotline\n",
+    "upd_mail_what": "What is wrong: {what}",
     "upd_mail_next": "\nYour next update will come by {due}.\n",
     # the interval a rep agreed with the customer (EVERY by SMS), confirmed to them with the next update's time
     "upd_interval_sms": "Sev-1 {ref}: as agreed, you will get an update {every}",
@@ -229,8 +232,6 @@ PROMPTS.update({
     "upd_every_minutes": "every {n} minutes",
     "upd_every_hour": "every hour",
     "upd_every_hours": "every {n} hours",
-    "upd_unknown": "not known yet",
-    "upd_none": "none",
     "upd_resolved": "We believe your problem is resolved",
     "upd_workaround_in_place": "A workaround is in place",
     "upd_proposal_sms": "Sev-1 {ref}: {line}. Reply YES {ref} to confirm, or NO {ref} if the problem goes on. "
