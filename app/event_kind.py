@@ -49,6 +49,9 @@ class EventKind(StrEnum):
     # the customer told (by SMS or e-mail; ``channel`` "none": nothing could carry it) that the deadline passed
     # without reaching them, with an apology: once per incident (``decide._breach_notice``)
     CUSTOMER_BREACH_NOTICE = "customer_breach_notice"
+    # the customer told (``channel`` as above) that the support team closed their incident without their agreement
+    # (a manager's close; ``decide._resolve``)
+    CUSTOMER_CLOSING_NOTICE = "customer_closing_notice"
     # pages
     PAGE_QUEUED = "page_queued"
     PAGE_SENT = "page_sent"

@@ -30,12 +30,14 @@ def show() -> tuple[str, int]:
     try:
         params = parse_range(request.args, _now())
     except InvalidRange as exc:
-        return render_template("dashboard/report.html", error=str(exc), args=request.args, params=None), 400
+        return render_template("dashboard/report.html", error=str(exc), args=request.args, params=None,
+                               sla_minutes=_sla_minutes()), 400
     report, loaded = _build(params)
     svgs = {"outcomes": charts.outcome_bars(report), "times": charts.time_histogram(report),
             "hours": charts.hour_heat_strip(report)}
     return render_template("dashboard/report.html", report=report, loaded=loaded, params=params, charts=svgs,
                            chart_texts=charts.texts(report), query=params.query(), error=None, args=request.args, mmss=mmss,
+                           sla_minutes=report.sla_minutes,
                            fmt_local=lambda at, seconds=False: local_time(at, params.tz, seconds)), 200
 
 
@@ -97,7 +99,12 @@ def _build(params: RangeParams, breach_limit: int | None = None) -> tuple[Report
 
 
 def _range(params: RangeParams) -> FactsRange:
-    return FactsRange(params.start, params.end, params.tz, params.as_of)
+    return FactsRange(params.start, params.end, params.tz, params.as_of, _sla_minutes())
+
+
+def _sla_minutes() -> int:
+    """The promise the report judges against (CALLBACK_SLA_MINUTES), as the deadlines were set."""
+    return current_app.extensions["hotline"].settings.callback_sla_minutes
 
 
 def _download(body: Iterator[bytes], name: str, mimetype: str, params: RangeParams) -> Response:

@@ -238,6 +238,7 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
                                       "warn"),
     "callback_breached": lambda d, _: (f"Deadline of {_when(d.get('due_at'))} breached", "bad"),
     "customer_breach_notice": lambda d, _: _breach_notice(d),
+    "customer_closing_notice": lambda d, _: _closing_notice(d),
 }
 
 _NOTICE_BY = {"sms": "by SMS", "email": "by e-mail"}
@@ -252,6 +253,17 @@ def _breach_notice(d: dict) -> tuple[str, str]:
                 "there is no e-mail address", "bad")
     return (f"Apology to the customer queued {by}: the callback deadline of {_when(d.get('due_at'))} passed "
             "without reaching them; escalated to the managers, an engineer calls as soon as possible", "warn")
+
+
+def _closing_notice(d: dict) -> tuple[str, str]:
+    """The customer told that the support team closed their incident (a manager's close), or NOT for want of a
+    channel."""
+    by = _NOTICE_BY.get(str(d.get("channel", "")))
+    if by is None:
+        return ("Customer NOT told that the incident was closed: their number takes no SMS (or opted out) and there "
+                "is no e-mail address", "bad")
+    return (f"Closing notice to the customer queued {by}: the support team closed the incident (the reason is not "
+            "given); they may call the hotline or reply if the problem persists", "muted")
 
 # issue 9: caller-trust events (kept in their own module)
 from app.dashboard.trust_words import TRUST_WORDS  # noqa: E402

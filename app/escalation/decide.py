@@ -157,6 +157,12 @@ def _breach_notice(snap: Snapshot) -> str:
     customer reached."""
     if snap.told_of_breach or snap.callback_in_flight or snap.deadline_provisional:
         return ""
+    return _in_writing(snap)
+
+
+def _in_writing(snap: Snapshot) -> str:
+    """How a one-off notice reaches the customer: by SMS when their number takes one, else by e-mail when they gave
+    an address, else "none" (logged: nobody could tell them)."""
     if snap.has_callback_number and snap.textable_customer:
         return SMS
     return "email" if snap.has_email else "none"
@@ -326,7 +332,9 @@ def _resolve(ev: Resolve, snap: Snapshot, now: datetime) -> Decision:
     if verified and ev.after_silence:  # a proposal the customer never answered: counted apart
         return Decision("resolved_unconfirmed", State.RESOLVED, resolve=True, log=(K.RESOLVED,))
     if ev.by_manager and ev.reason.strip():
-        return Decision("resolved_by_manager", State.RESOLVED, resolve=True, log=(K.RESOLVED,))
+        # closed without the customer's word: they are told, or their last message may promise a call forever
+        return Decision("resolved_by_manager", State.RESOLVED, resolve=True, log=(K.RESOLVED,),
+                        closing_notice=_in_writing(snap))
     if verified:
         return Decision("refused_needs_agreement", snap.state, refused=True)
     return Decision("refused_no_verified_callback", snap.state, refused=True)

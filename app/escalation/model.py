@@ -295,6 +295,9 @@ class Decision:
     # the deadline passed and the customer was not reached: they are told so, with an apology, once, by "sms",
     # "email", or "none" (no number that takes an SMS and no address: the log says nobody could tell them)
     breach_notice: str = ""
+    # closed without the customer's agreement (a manager's close): they are told the support team closed it, by
+    # "sms", "email", or "none" as ``breach_notice`` (their last message may promise a call that will not come)
+    closing_notice: str = ""
     # the step runs again a little later (``escalation_steps.REARM_AFTER``): the deadline it hangs on is not set yet,
     # and ``escalation.set_deadline`` moves it to the deadline that counts once the caller's details are in
     rearm: bool = False

@@ -58,6 +58,10 @@ PROMPTS: dict[str, str] = {
     "reached_has_number": "Vorfall {ref} hat eine Rückrufnummer: Rufen Sie den Kunden zurück.",
     "resolved": "Vorfall {ref} ist gelöst und verschwindet von der Übersicht.",
     "resolve_already": "Vorfall {ref} ist bereits gelöst.",
+    "resolved_customer_told_sms": "Der Kunde erfährt per SMS, dass das Support-Team den Vorfall geschlossen hat.",
+    "resolved_customer_told_email": "Der Kunde erfährt per E-Mail, dass das Support-Team den Vorfall geschlossen hat.",
+    "resolved_customer_told_none": "Der Kunde konnte NICHT benachrichtigt werden: Seine Nummer empfängt keine SMS, "
+                                   "und es gibt keine E-Mail-Adresse.",
     "resolve_needs_callback": "Rufen Sie den Kunden zurück, bevor Sie {ref} als gelöst markieren: Das "
                               "{minutes}-Minuten-Versprechen gilt nur mit einem Anruf, den ein Mensch angenommen hat. "
                               "Eine Managerin kann mit schriftlicher Begründung abschließen.",
@@ -209,6 +213,18 @@ PROMPTS: dict[str, str] = {
                              "möglich an.",
     "breach_mail_next_write": "Ihr Vorfall ist an unsere Manager eskaliert, und ein Techniker meldet sich so schnell "
                               "wie möglich unter dieser E-Mail-Adresse bei Ihnen.",
+    "closing_notice_sms": "Severity-1-Hotline: Ihr Vorfall {ref} wurde um {at} von unserem Support-Team geschlossen. "
+                          "Besteht das Problem weiter, rufen Sie uns unter {number} an oder antworten Sie auf diese SMS.",
+    "closing_notice_no_number_sms": "Severity-1-Hotline: Ihr Vorfall {ref} wurde um {at} von unserem Support-Team "
+                                    "geschlossen. Besteht das Problem weiter, antworten Sie auf diese SMS.",
+    "closing_mail_subject": "Sev-1-Vorfall {ref} wurde geschlossen",
+    "closing_mail_body": "Guten Tag {name},\n\nIhr Severity-1-Vorfall mit der Referenznummer {ref} wurde um {at} von "
+                         "unserem Support-Team geschlossen.\n\n{persists}\n\nIhre Severity-1-Hotline\n",
+    "closing_mail_persists": "Besteht das Problem weiter, rufen Sie uns bitte unter {number} an und nennen Sie Ihre "
+                             "Referenznummer {ref}. Antworten auf diese E-Mail werden Ihrem Vorfall nicht hinzugefügt.",
+    "closing_mail_persists_no_number": "Besteht das Problem weiter, rufen Sie bitte erneut die Severity-1-Hotline an und "
+                                       "nennen Sie Ihre Referenznummer {ref}. Antworten auf diese E-Mail werden Ihrem "
+                                       "Vorfall nicht hinzugefügt.",
 }
 
 # issue 11: customer updates, resolution proposals, outages, non-critical callers
@@ -218,8 +234,9 @@ PROMPTS.update({
     "upd_workaround": "Umgehung: {workaround}",
     "upd_next": "Nächstes Update bis {due}",
     "upd_mail_subject": "Sev-1-Vorfall {ref}: Update",
-    "upd_mail_body": "Guten Tag {name},\n\nhier der aktuelle Stand zu Ihrem Vorfall {ref}:\n\nWas ist gestört: {what}\n"
-                     "Erwartete Behebung: {expected}\nUmgehung: {workaround}\n{next}\nIhre Severity-1-Hotline\n",
+    "upd_mail_body": "Guten Tag {name},\n\nhier der aktuelle Stand zu Ihrem Vorfall {ref}:\n\n{lines}\n{next}\n"
+                     "Ihre Severity-1-Hotline\n",
+    "upd_mail_what": "Was ist gestört: {what}",
     "upd_mail_next": "\nDas nächste Update erhalten Sie bis {due}.\n",
     "upd_interval_sms": "Sev-1 {ref}: Wie vereinbart erhalten Sie {every} ein Update",
     "upd_interval_subject": "Sev-1-Vorfall {ref}: Update-Intervall",
@@ -227,8 +244,6 @@ PROMPTS.update({
     "upd_every_minutes": "alle {n} Minuten",
     "upd_every_hour": "jede Stunde",
     "upd_every_hours": "alle {n} Stunden",
-    "upd_unknown": "noch offen",
-    "upd_none": "keine",
     "upd_resolved": "Wir halten Ihr Problem für gelöst",
     "upd_workaround_in_place": "Eine Umgehung ist eingerichtet",
     "upd_proposal_sms": "Sev-1 {ref}: {line}. Antworten Sie JA {ref} zur Bestätigung oder NEIN {ref}, "

@@ -53,6 +53,11 @@ PROMPTS: dict[str, str] = {
     "reached_empty": "Say how you reached the customer. Nothing was recorded.",
     "reached_has_number": "Incident {ref} has a callback number: call the customer back.",
     "resolved": "Incident {ref} is resolved and leaves the board.",
+    # after a manager's close: what the customer was told (``Decision.closing_notice``)
+    "resolved_customer_told_sms": "The customer is told by SMS that the support team closed it.",
+    "resolved_customer_told_email": "The customer is told by e-mail that the support team closed it.",
+    "resolved_customer_told_none": "The customer could NOT be told that it was closed: their number takes no SMS "
+                                   "and there is no e-mail address.",
     "resolve_already": "Incident {ref} is already resolved.",
     "resolve_needs_callback": "Call the customer back before resolving {ref}: the {minutes}-minute promise is kept only "
                               "by a call a person answered. A manager may resolve it with a written reason.",
@@ -199,6 +204,19 @@ PROMPTS: dict[str, str] = {
                              "soon as possible.",
     "breach_mail_next_write": "Your incident has been escalated to our managers, and an engineer will contact you at "
                               "this e-mail address as soon as possible.",
+    # closed without the customer's agreement (a manager's close): what closed it, never the manager's internal
+    # reason, and how to come back (``decide._resolve``: ``Decision.closing_notice``)
+    "closing_notice_sms": "Sev-1 hotline: your incident {ref} was closed by our support team at {at}. If the problem "
+                          "persists, call us on {number} or reply to this SMS.",
+    "closing_notice_no_number_sms": "Sev-1 hotline: your incident {ref} was closed by our support team at {at}. If the "
+                                    "problem persists, reply to this SMS.",
+    "closing_mail_subject": "Sev-1 incident {ref} was closed",
+    "closing_mail_body": "Hello {name},\n\nyour Severity-1 incident, reference {ref}, was closed by our support team at "
+                         "{at}.\n\n{persists}\n\nYour Severity-1 hotline\n",
+    "closing_mail_persists": "If the problem persists, call us on {number} and give your reference {ref}. Replies to "
+                             "this e-mail are not added to your incident.",
+    "closing_mail_persists_no_number": "If the problem persists, call the Severity-1 hotline again and give your "
+                                       "reference {ref}. Replies to this e-mail are not added to your incident.",
 }
 
 # issue 11: customer updates, resolution proposals, outages, non-critical callers
@@ -208,8 +226,11 @@ PROMPTS.update({
     "upd_workaround": "Workaround: {workaround}",
     "upd_next": "Next update by {due}",
     "upd_mail_subject": "Sev-1 incident {ref}: update",
-    "upd_mail_body": "Hello {name},\n\nHere is where your incident {ref} stands:\n\nWhat is wrong: {what}\n"
-                     "Expected resolution: {expected}\nWorkaround: {workaround}\n{next}\nYour Severity-1 hotline\n",
+    # a line for each field the rep wrote (``upd_mail_what``, ``upd_expected``, ``upd_workaround``), none for a field
+    # they left out: an SMS update is one free text, and "Expected resolution: not known yet" could contradict it
+    "upd_mail_body": "Hello {name},\n\nHere is where your incident {ref} stands:\n\n{lines}\n{next}\n"
+                     "Your Severity-1 hotline\n",
+    "upd_mail_what": "What is wrong: {what}",
     "upd_mail_next": "\nYour next update will come by {due}.\n",
     # the interval a rep agreed with the customer (EVERY by SMS), confirmed to them with the next update's time
     "upd_interval_sms": "Sev-1 {ref}: as agreed, you will get an update {every}",
@@ -218,8 +239,6 @@ PROMPTS.update({
     "upd_every_minutes": "every {n} minutes",
     "upd_every_hour": "every hour",
     "upd_every_hours": "every {n} hours",
-    "upd_unknown": "not known yet",
-    "upd_none": "none",
     "upd_resolved": "We believe your problem is resolved",
     "upd_workaround_in_place": "A workaround is in place",
     "upd_proposal_sms": "Sev-1 {ref}: {line}. Reply YES {ref} to confirm, or NO {ref} if the problem goes on. "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from app.reports.compliance import BIN_MINUTES, WEEKDAYS, Report
+from app.reports.compliance import WEEKDAYS, Report
 
 COLOURS = {"met": "#1a7f37", "late": "#b35900", "self_reported": "#6f42c1", "attempted": "#c62828",
            "no_callback": "#5b6470", "worked_by_email": "#0b5cad"}
@@ -37,20 +37,20 @@ def outcome_bars(report: Report) -> Markup:
 
 
 def time_histogram(report: Report) -> Markup:
-    """Histogram of time to callback in one-minute bins; the last bin is past 15 minutes (late)."""
-    bins = report.callback_minutes
+    """Histogram of time to callback in one-minute bins; the last bin is past the promise (late)."""
+    bins, sla = report.callback_minutes, report.sla_minutes
     width, height, base = 360, 150, 120
     bar = width / len(bins)
     top = max(bins) or 1
     parts = [f'<line x1="0" y1="{base}" x2="{width}" y2="{base}" stroke="currentColor" stroke-opacity="0.6"/>']
     for i, n in enumerate(bins):
         h = (base - 10) * n / top
-        label = f"{i}–{i + 1} min" if i < BIN_MINUTES else f"over {BIN_MINUTES} min (late)"
-        colour = COLOURS["late"] if i == BIN_MINUTES else COLOURS["met"]
+        label = f"{i}–{i + 1} min" if i < sla else f"over {sla} min (late)"
+        colour = COLOURS["late"] if i == sla else COLOURS["met"]
         parts.append(f'<rect x="{i * bar + 1:.1f}" y="{base - h:.1f}" width="{bar - 2:.1f}" height="{h:.1f}" '
                      f'fill="{colour}"><title>{escape(label)}: {n}</title></rect>')
-        if i % 5 == 0 or i == BIN_MINUTES:
-            text = f"{i}" if i < BIN_MINUTES else f"{BIN_MINUTES}+"
+        if i % 5 == 0 or i == sla:
+            text = f"{i}" if i < sla else f"{sla}+"
             parts.append(f'<text x="{i * bar + bar / 2:.1f}" y="{base + 16}" font-size="12" '
                          f'text-anchor="middle" {TEXT}>{text}</text>')
     parts.append(f'<text x="{width}" y="{height - 2}" font-size="12" text-anchor="end" {TEXT}>'
@@ -90,15 +90,15 @@ def outcomes_text(report: Report) -> str:
 
 
 def times_text(report: Report) -> str:
-    """How many answered callbacks fell in which minutes, and how many took over 15 minutes."""
-    bins = report.callback_minutes
+    """How many answered callbacks fell in which minutes, and how many took longer than the promise."""
+    bins, sla = report.callback_minutes, report.sla_minutes
     answered = sum(bins)
     if not answered:
         return "No answered callbacks in this range."
-    within = [f"{n} in minute {i}–{i + 1}" for i, n in enumerate(bins[:BIN_MINUTES]) if n]
-    late = bins[BIN_MINUTES]
-    parts = ", ".join(within) if within else "none within 15 minutes"
-    return f"{answered} answered callbacks: {parts}; {late} after more than {BIN_MINUTES} minutes."
+    within = [f"{n} in minute {i}–{i + 1}" for i, n in enumerate(bins[:sla]) if n]
+    late = bins[sla]
+    parts = ", ".join(within) if within else f"none within {sla} minutes"
+    return f"{answered} answered callbacks: {parts}; {late} after more than {sla} minutes."
 
 
 def hours_text(report: Report) -> str:

@@ -47,6 +47,7 @@ from zoneinfo import ZoneInfo
 
 from app.reports.facts import BreachReason, IncidentFacts, Outcome
 from app.reports.stats import Spread, percent
+from app.settings import PROMISED_CALLBACK_MINUTES
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 OUTCOME_LABELS = {
@@ -58,7 +59,7 @@ OUTCOME_LABELS = {
     Outcome.NO_CALLBACK: "No callback",
 }
 _ANONYMOUS_ACTORS = {"", "rep", "system", "twilio", "ivr"}
-BIN_MINUTES = 15  # time to callback in one-minute bins up to the promise, then one overflow bin
+BIN_MINUTES = PROMISED_CALLBACK_MINUTES  # the default promise: one-minute bins up to it, then one overflow bin
 
 
 class JudgedFacts(Protocol):
@@ -167,6 +168,7 @@ class Report:
     hours: tuple[HourBucket, ...]
     breach_lines: tuple[IncidentLine, ...] = ()  # the breaches listed, oldest first (at most breach_limit)
     callback_minutes: tuple[int, ...] = (0,) * (BIN_MINUTES + 1)  # answered callbacks per minute after capture
+    sla_minutes: int = PROMISED_CALLBACK_MINUTES  # the promise judged (CALLBACK_SLA_MINUTES): the bins' last is past it
 
     @property
     def range_hours(self) -> float:
@@ -192,7 +194,7 @@ def range_bounds(start: date, end: date, tz: str) -> tuple[datetime, datetime]:
 
 def compliance_report(facts: Sequence[IncidentFacts], start: date, end: date, tz: str, *,
                       as_of: datetime | None = None, rep_names: Mapping[int, str] | None = None,
-                      breach_limit: int | None = None) -> Report:
+                      breach_limit: int | None = None, sla_minutes: int = PROMISED_CALLBACK_MINUTES) -> Report:
     """Judge every incident captured in [start, end) local to ``tz`` (``as_of`` None: all deadlines passed).
 
     The full recomputation, in memory: ``app.reports.figures`` gives the same figures from
@@ -223,18 +225,21 @@ def compliance_report(facts: Sequence[IncidentFacts], start: date, end: date, tz
         reps=_per_rep(lines),
         hours=_per_hour(lines),
         breach_lines=tuple(line for line in lines if line.breached)[:breach_limit],
-        callback_minutes=minute_bins((s, 1) for line in lines if (s := line.facts.seconds_to_callback) is not None),
+        callback_minutes=minute_bins(((s, 1) for line in lines if (s := line.facts.seconds_to_callback) is not None),
+                                     sla_minutes),
+        sla_minutes=sla_minutes,
     )
 
 
-def minute_bins(counts: Iterable[tuple[float, int]]) -> tuple[int, ...]:
-    """Callbacks per minute after capture from (seconds, how many); the last bin: past ``BIN_MINUTES`` (late).
+def minute_bins(counts: Iterable[tuple[float, int]], sla_minutes: int = PROMISED_CALLBACK_MINUTES) -> tuple[int, ...]:
+    """Callbacks per minute after capture from (seconds, how many); the last bin: past the promise of
+    ``sla_minutes`` (CALLBACK_SLA_MINUTES: late).
 
-    A callback answered at 15:00 exactly is met (``answered <= due``), so it counts in the 14-15 minute bin,
-    never in the late one."""
-    bins = [0] * (BIN_MINUTES + 1)
+    A callback answered at 15:00 exactly of a 15-minute promise is met (``answered <= due``), so it counts in the
+    14-15 minute bin, never in the late one."""
+    bins = [0] * (sla_minutes + 1)
     for seconds, n in counts:
-        bins[BIN_MINUTES if seconds > BIN_MINUTES * 60 else min(int(seconds // 60), BIN_MINUTES - 1)] += n
+        bins[sla_minutes if seconds > sla_minutes * 60 else min(int(seconds // 60), sla_minutes - 1)] += n
     return tuple(bins)
 
 

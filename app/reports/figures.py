@@ -39,6 +39,7 @@ from app.reports.facts import OPENED, BreachReason, IncidentFacts, LoggedEvent, 
 from app.reports.facts_sync import SLOT_SECONDS, slot_of
 from app.reports.queries import LoadedRange, moved_after, opened_after, written_after, written_by
 from app.reports.stats import Spread, percent
+from app.settings import PROMISED_CALLBACK_MINUTES
 
 BREACH_LIST_LIMIT = 500  # breaches listed on the page; the exports hold every one
 STREAM_CHUNK = 5000
@@ -152,6 +153,7 @@ class FactsRange:
     end: date
     tz: str
     as_of: datetime | None
+    sla_minutes: int = PROMISED_CALLBACK_MINUTES  # the promise the time-to-callback bins judge (CALLBACK_SLA_MINUTES)
 
     @property
     def bounds(self) -> tuple[datetime, datetime]:
@@ -456,6 +458,7 @@ def _report_of(rng: FactsRange, tally: _Tally, listed: tuple[IncidentLine, ...],
         hours=tuple(HourBucket(i, *tally.hours[i]) if i in tally.hours else HourBucket(i, 0, 0, 0)
                     for i in range(168)),
         breach_lines=listed,
-        callback_minutes=minute_bins(tally.seconds.items()),
+        callback_minutes=minute_bins(tally.seconds.items(), rng.sla_minutes),
+        sla_minutes=rng.sla_minutes,
     )
 

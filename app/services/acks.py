@@ -183,18 +183,22 @@ def reached_by_email(session: Session, incident: Incident, actor: Actor, how: st
 
 def resolve(session: Session, incident: Incident, actor: Actor, now: datetime, reason: str = "",
             agreed_by: str = "", after_silence: bool = False,
-            sla_minutes: int = PROMISED_CALLBACK_MINUTES) -> Answer:
-    """Resolve with the customer's agreement after a verified callback (or e-mail contact); a manager, with a reason."""
+            sla_minutes: int = PROMISED_CALLBACK_MINUTES, hotline_number: str = "") -> Answer:
+    """Resolve with the customer's agreement after a verified callback (or e-mail contact); a manager, with a reason
+    (the customer is then told the support team closed it: ``hotline_number`` is how they come back)."""
     trigger = Resolve(by_manager=actor.is_manager, reason=reason, agreed_by=agreed_by, after_silence=after_silence)
     decision = decide(trigger, snapshot(session, incident, now), now)
     if decision.refused:
         log_event(session, at=now, actor=actor.name or "rep", kind="resolve_refused", incident_id=incident.id,
                   detail={"via": actor.via, "outcome": decision.outcome})
-    carry_out(session, incident, decision, now, _acting(actor, incident, reason=reason.strip()[:500],
-                                                        by_manager=decision.outcome == "resolved_by_manager",
-                                                        agreed_by=agreed_by.strip()[:200]))
-    return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, None, session,
-                                                          sla_minutes))
+    acting = _acting(actor, incident, reason=reason.strip()[:500], by_manager=decision.outcome == "resolved_by_manager",
+                     agreed_by=agreed_by.strip()[:200])
+    acting.hotline_number = hotline_number
+    carry_out(session, incident, decision, now, acting)
+    message = _message(decision.outcome, incident, actor, None, session, sla_minutes)
+    if decision.closing_notice:  # the manager hears whether the customer will know
+        message += " " + text(f"resolved_customer_told_{decision.closing_notice}")
+    return Answer(decision.ok, decision.outcome, message)
 
 
 def _acting(actor: Actor, incident: Incident, **detail) -> Acting:

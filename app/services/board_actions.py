@@ -64,4 +64,5 @@ def resolve_as(session: Session, incident: Incident, user: User, now: datetime, 
                                          settings=settings, note=form.get("note", ""))
         return Answer(result.ok, "resolved" if result.ok else "refused", result.message)
     return resolve(session, incident, actor, now, reason=form.get("reason", ""),
-                   **({"sla_minutes": settings.callback_sla_minutes} if settings is not None else {}))
+                   **({"sla_minutes": settings.callback_sla_minutes, "hotline_number": settings.twilio_number}
+                      if settings is not None else {}))

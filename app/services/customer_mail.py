@@ -1,5 +1,5 @@
 """E-mails the escalation core orders for the customer (``Decision.email_customer``: the receipt;
-``Decision.breach_notice``), queued as delivery rows."""
+``Decision.breach_notice``; ``Decision.closing_notice``), queued as delivery rows."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from app.models import Delivery, DeliveryChannel, Incident
 from app.services import customer_text
 from app.services.deliveries import queue_delivery
 from app.services.late_mail import RECEIPT, receipt_words
-from app.services.pages import BREACH_NOTICE
+from app.services.pages import BREACH_NOTICE, CLOSING_NOTICE
 from app.services.update_text import customer_zone
 
 
@@ -26,6 +26,9 @@ def email_customer(session: Session, incident: Incident, purpose: str, now: date
         subject, body = customer_text.breach_notice_email(
             incident.reference, incident.callback_due_at, zone, incident.language, name=name,
             hotline_number=hotline_number, has_callback_number=number)
+    elif purpose == CLOSING_NOTICE:
+        subject, body = customer_text.closing_notice_email(incident.reference, now, zone, incident.language,
+                                                           name=name, hotline_number=hotline_number)
     else:
         raise ValueError(f"no customer e-mail for purpose {purpose!r}")
     return queue_delivery(session, channel=DeliveryChannel.EMAIL, to=incident.email, purpose=purpose, subject=subject,

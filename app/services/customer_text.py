@@ -104,6 +104,27 @@ def breach_notice_email(reference: str, due: datetime, tz: str, language: str, *
     return text("breach_mail_subject", language, ref=reference), body.replace(" ,\n", ",\n", 1)
 
 
+def closing_notice_sms(reference: str, at: datetime, tz: str, language: str, hotline_number: str) -> str:
+    """Tells the customer the support team closed their incident at ``at`` (their clock) without their agreement,
+    and how to come back should the problem persist: call the hotline's number, or reply."""
+    when = local_time(at, tz, language)
+    if not hotline_number:
+        return text("closing_notice_no_number_sms", language, ref=reference, at=when)
+    return text("closing_notice_sms", language, ref=reference, at=when, number=hotline_number)
+
+
+def closing_notice_email(reference: str, at: datetime, tz: str, language: str, *, name: str,
+                         hotline_number: str) -> tuple[str, str]:
+    """Subject and body of the closing notice by e-mail (no SMS can reach the customer): closed by the support team
+    at ``at`` on their clock; should the problem persist, call (nothing reads replies to the hotline's e-mails)."""
+    persists = (text("closing_mail_persists", language, ref=reference, number=hotline_number) if hotline_number
+                else text("closing_mail_persists_no_number", language, ref=reference))
+    body = text("closing_mail_body", language, name=name, ref=reference, at=local_time(at, tz, language),
+                persists=persists)
+    # no name on record: "Hello," rather than "Hello ,"
+    return text("closing_mail_subject", language, ref=reference), body.replace(" ,\n", ",\n", 1)
+
+
 def missed_call_sms(language: str) -> str:
     """Invites a caller whose call ended before we knew their problem to call again or reply."""
     return text("missed_call_sms", language)

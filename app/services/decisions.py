@@ -31,7 +31,7 @@ from app.services.events import log_event
 from app.services.oncall import contactable, find_rep, resolve_target
 from app.services.outage_callbacks import owe_outage_proposal
 from app.services.page_verdicts import release_held
-from app.services.pages import BREACH_NOTICE, CHASING_PURPOSES, ESCALATION_PURPOSES, queue_page
+from app.services.pages import BREACH_NOTICE, CHASING_PURPOSES, CLOSING_NOTICE, ESCALATION_PURPOSES, queue_page
 from app.services.tam_mail import email_tam, emailed_tam
 from app.services.tickets import account_of
 from app.services.updates import close_follow_up, start_follow_up
@@ -107,7 +107,9 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
     if decision.email_customer:  # a written message no SMS can carry: a delivery row, logged when queued
         email_customer(session, incident, decision.email_customer, now, acting.hotline_number)
     if decision.breach_notice:
-        _tell_of_breach(session, incident, decision.breach_notice, now, acting)
+        _tell_customer(session, incident, BREACH_NOTICE, decision.breach_notice, now, acting)
+    if decision.closing_notice:
+        _tell_customer(session, incident, CLOSING_NOTICE, decision.closing_notice, now, acting)
     if decision.add_repage and acting.step is not None:
         add_repage(session, incident, acting.step)
     if decision.start_updates:  # idempotent: a schedule already running is kept as it is
@@ -185,18 +187,24 @@ def _customer(incident: Incident) -> Contactable:
                        role=CUSTOMER_ROLE)
 
 
-def _tell_of_breach(session: Session, incident: Incident, channel: str, now: datetime, acting: Acting) -> None:
-    """Tell the customer the deadline passed without reaching them, on the channel the core chose. The log line
-    comes first: it is what the timeline shows (also when ``channel`` is "none") and what makes it once per
-    incident (``escalation_steps``: ``Snapshot.told_of_breach``)."""
+# the line each one-off notice to the customer logs first (the timeline shows it, also when nobody could be told)
+_NOTICE_EVENTS = {BREACH_NOTICE: EventKind.CUSTOMER_BREACH_NOTICE, CLOSING_NOTICE: EventKind.CUSTOMER_CLOSING_NOTICE}
+
+
+def _tell_customer(session: Session, incident: Incident, purpose: str, channel: str, now: datetime,
+                   acting: Acting) -> None:
+    """Tell the customer, once, on the channel the core chose: that the deadline passed without reaching them
+    (``BREACH_NOTICE``, with an apology), or that the support team closed their incident (``CLOSING_NOTICE``). The
+    log line comes first: it is what the timeline shows (also when ``channel`` is "none") and what makes the breach
+    notice once per incident (``escalation_steps``: ``Snapshot.told_of_breach``)."""
     step_id = acting.step.id if acting.step is not None else None
-    log_event(session, at=now, actor=acting.actor or "system", kind=EventKind.CUSTOMER_BREACH_NOTICE,
+    log_event(session, at=now, actor=acting.actor or "system", kind=_NOTICE_EVENTS[purpose],
               incident_id=incident.id, detail={"channel": channel, "step_id": step_id,
                                                "due_at": incident.callback_due_at.isoformat()})
     if channel == "sms":
-        queue_page(session, incident, _customer(incident), Channel.SMS, BREACH_NOTICE, now, step_id=step_id)
+        queue_page(session, incident, _customer(incident), Channel.SMS, purpose, now, step_id=step_id)
     elif channel == "email":
-        email_customer(session, incident, BREACH_NOTICE, now, acting.hotline_number)
+        email_customer(session, incident, purpose, now, acting.hotline_number)
 
 
 def level_people(session: Session, incident: Incident, level: int,

@@ -175,6 +175,11 @@ def breach_notice_sms(incident: Incident, tz: str, hotline_number: str) -> str:
                                            hotline_number)
 
 
+def closing_notice_sms(incident: Incident, tz: str, hotline_number: str, at: datetime) -> str:
+    """Tells the customer the support team closed their incident (not why), and how to come back (their language)."""
+    return customer_text.closing_notice_sms(incident.reference, at, tz, incident.language, hotline_number)
+
+
 def _spoken(incident: Incident, tz: str = "UTC") -> dict[str, str]:
     """What a voice page says of the incident: reference digit by digit, company, service, deadline (on the
     listener's clock, ``tz``; the zone's letters one by one: "P S T", "U T C")."""

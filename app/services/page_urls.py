@@ -12,7 +12,7 @@ from app.models import Channel, Incident, Page, Rep
 from app.models.paging import TAM_NOTICES, TAM_ROLE
 from app.services import page_text
 from app.services.escalation import caller_on_hotline
-from app.services.pages import BREACH_NOTICE
+from app.services.pages import BREACH_NOTICE, CLOSING_NOTICE
 from app.services.tickets import account_of
 from app.settings import Settings
 from ivr_flows.prompts import zone_for_number
@@ -97,6 +97,9 @@ class PageUrls:
         if page.purpose == BREACH_NOTICE:
             return page_text.breach_notice_sms(incident, zone_for_number(incident.callback_phone).key,
                                                self.hotline_number)
+        if page.purpose == CLOSING_NOTICE:
+            return page_text.closing_notice_sms(incident, zone_for_number(incident.callback_phone).key,
+                                                self.hotline_number, page.created_at)
         if page.purpose == "receipt":
             return page_text.receipt_sms(incident, zone_for_number(incident.callback_phone).key, page.created_at)
         return page_text.ack_notice_sms(incident, zone_for_number(incident.callback_phone).key, page.created_at,

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 _NUMBERS = re.compile(r"\+?\d[\d ()-]{5,}\d")  # phone numbers never reach the logs
 ESCALATION_PURPOSES = ("page",)  # an acknowledgement cancels these, never alerts or customer messages
 BREACH_NOTICE = "breach_notice"  # the customer's apology that the deadline passed without reaching them
+CLOSING_NOTICE = "closing_notice"  # the customer told the support team closed their incident without their agreement
 # a customer reached, or a resolved incident, no longer sends these (nor tells the customer they were not reached)
 CHASING_PURPOSES = ("page", "at_risk", "breach", BREACH_NOTICE)
 MAX_ATTEMPTS = 15  # 2, 4, then every 6 s: 80 s (plus time-outs) of Twilio failing before a page gives up

@@ -72,12 +72,14 @@ def shorten(words: str, limit: int) -> str:
 
 
 def update_email(incident: Incident, update: CustomerUpdate, next_due: datetime | None) -> tuple[str, str]:
-    """Subject and body of an update e-mail."""
+    """Subject and body of an update e-mail: a line for each field the rep wrote, none for one they left out (an SMS
+    update is one free text: "Expected resolution: not known yet" could contradict what it says)."""
     lang, tz = incident.language, customer_zone(incident)
     nxt = _t(lang, "upd_mail_next", due=due_text(next_due, tz, update.written_at, lang)) if next_due else ""
-    body = _t(lang, "upd_mail_body", name=incident.contact_name or "", ref=incident.reference,
-              what=update.what_is_wrong, expected=update.expected_resolution or _t(lang, "upd_unknown"),
-              workaround=update.workaround or _t(lang, "upd_none"), next=nxt)
+    fields = (("upd_mail_what", "what", update.what_is_wrong), ("upd_expected", "expected", update.expected_resolution),
+              ("upd_workaround", "workaround", update.workaround))
+    lines = "\n".join(_t(lang, key, **{name: value.strip()}) for key, name, value in fields if value and value.strip())
+    body = _t(lang, "upd_mail_body", name=incident.contact_name or "", ref=incident.reference, lines=lines, next=nxt)
     return _t(lang, "upd_mail_subject", ref=incident.reference), body.replace(" ,\n", ",\n", 1)
 
 

@@ -1,5 +1,6 @@
 """A deployment whose CALLBACK_SLA_MINUTES is not 15 reads its own promise everywhere the words name it: the
-board's note, the timeline's deadline checks, the refusal to resolve before a verified callback."""
+board's note, the timeline's deadline checks, the refusal to resolve before a verified callback, the compliance page
+and its time-to-callback chart."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from datetime import timedelta
 
 import pytest
 
-from app.models import Incident, ProposalKind
+from app.models import Incident, ProposalKind, Role
 from app.services.events import log_event
 from app.services.resolution import propose
 from tests.integration.board_support import login_as, make_incident, parse
+from tests.integration.test_report_views import Desk, at
 
 
 @pytest.fixture
@@ -46,3 +48,28 @@ def test_resolving_before_a_callback_names_the_configured_promise(hotline, clock
         result = propose(session, incident, ProposalKind.RESOLVED, summary="fixed", by="Maria Manager",
                          now=clock.now(), settings=hotline.settings)
     assert not result.ok and "the 20-minute promise" in result.message
+
+
+def test_the_compliance_page_names_and_judges_the_configured_promise(client, hotline, clock):
+    # a probe's run with a 6-minute promise: the page said "within 15 minutes" and its chart judged against 15
+    # minutes ("0 after more than 15 minutes") while its own table said Late 1 (a callback at 6:34)
+    desk = Desk(hotline)
+    desk.open("LATE634", "2026-11-23 12:00", sla_minutes=20)
+    desk.ack("LATE634", "Alice", "2026-11-23 12:01")
+    desk.call("LATE634", "Alice", "2026-11-23 12:25", "answered", "2026-11-23 12:26:32")  # counted at 26:34
+    desk.open("KEPT", "2026-11-23 13:00", sla_minutes=20)
+    desk.call("KEPT", "Bob", "2026-11-23 13:18", "answered", "2026-11-23 13:19:00")
+    clock.set(at("2026-11-24 08:00"))
+    login_as(client, hotline, Role.MANAGER)
+
+    doc = parse(client.get("/reports/compliance", query_string={"start": "2026-11-23", "end": "2026-11-24",
+                                                                "tz": "UTC"}))
+
+    page = doc.text()
+    assert "within 20 minutes of the hotline having their details" in page
+    assert "Against the 20-minute deadline" in page and "15" not in doc.find(id="summary").text()
+    assert doc.find(id="chart-times-text").text() == (
+        "2 answered callbacks: 1 in minute 19–20; 1 after more than 20 minutes.")
+    late_bar = [t.text() for t in doc.find("figure", id="chart-times").find_all("title")
+                if "late" in t.text()]
+    assert late_bar == ["over 20 min (late): 1"]

@@ -45,13 +45,13 @@ class Desk:
     def _written(self, when: str | datetime) -> None:
         self.clock.set(at(when) if isinstance(when, str) else when)
 
-    def open(self, reference: str, captured: str, company: str = "") -> None:
+    def open(self, reference: str, captured: str, company: str = "", sla_minutes: int = 15) -> None:
         captured_at = at(captured)
         self._written(captured_at)
         with self.db.transaction() as session:
             incident = Incident(reference=reference, company=company or f"{reference} GmbH",
                                 received_at=captured_at - timedelta(minutes=2), captured_at=captured_at,
-                                callback_due_at=captured_at + timedelta(minutes=15))
+                                callback_due_at=captured_at + timedelta(minutes=sla_minutes))
             session.add(incident)
             session.flush()
             log_event(session, at=captured_at, actor="ivr", kind="incident_opened", incident_id=incident.id,

@@ -106,6 +106,7 @@ def test_called_by_sms_shows_on_the_board_and_stops_at_risk_and_repages(desk, ne
 
 def test_a_resolved_incident_gets_no_at_risk_breach_or_repage(desk, network, client):
     network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    network.phone(CUSTOMER).expect_sms("was closed by our support team")  # a manager's close: the customer is told
     network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
     incident = desk.open_incident()
     desk.settle()

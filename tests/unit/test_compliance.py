@@ -394,8 +394,13 @@ def test_a_callback_answered_at_15_00_exactly_is_in_the_last_met_minute_not_the_
 
     bins = minute_bins([(59.9, 1), (60.0, 1), (899.6, 1), (900.0, 2), (900.4, 1), (3600.0, 1)])
     assert (bins[0], bins[1], bins[BIN_MINUTES - 1], bins[BIN_MINUTES]) == (1, 1, 3, 2) and sum(bins) == 7
-    assert times_text(SimpleNamespace(callback_minutes=bins)) == (
+    assert times_text(SimpleNamespace(callback_minutes=bins, sla_minutes=BIN_MINUTES)) == (
         "7 answered callbacks: 1 in minute 0–1, 1 in minute 1–2, 3 in minute 14–15; 2 after more than 15 minutes.")
+    # a 6-minute promise (CALLBACK_SLA_MINUTES=6): a callback at 6:34 is late, one at 6:00 exactly is kept
+    six = minute_bins([(394.0, 1), (360.0, 1)], 6)
+    assert six == (0, 0, 0, 0, 0, 1, 1)
+    assert times_text(SimpleNamespace(callback_minutes=six, sla_minutes=6)) == (
+        "2 answered callbacks: 1 in minute 5–6; 1 after more than 6 minutes.")
 
 
 @pytest.mark.parametrize(("after", "seconds", "outcome"), [

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.models import Delivery, ResolutionProposal
+from app.services.acks import lock_incident
 from tests.paging.conftest import ALICE
 from tests.updates.test_customer_sms import _called_back, _rows, _text_hotline
 
@@ -23,6 +24,26 @@ def test_the_separator_after_the_reference_never_reaches_the_customer(desk, netw
     [mail] = _rows(desk, Delivery, incident_id=incident.id, channel="email", purpose="update")
     assert sms.body.startswith(f"Sev-1 {ref} update: DB failover done.")
     assert "What is wrong: DB failover done\n" in mail.body
+
+
+@pytest.mark.parametrize("language, what, left_out", [
+    ("en-US", "What is wrong", ("Expected resolution", "Workaround", "not known yet", "none")),
+    ("de-DE", "Was ist gestört", ("Erwartete Behebung", "Umgehung", "noch offen", "keine"))])
+def test_an_update_by_sms_is_mailed_with_no_field_the_rep_did_not_fill(desk, network, smtp, language, what, left_out):
+    # a probe's "…fix deploying, expected resolution 16:30 PST." was mailed with "Expected resolution: not known yet"
+    # and "Workaround: none" under it: an SMS update is one free text, so nothing else is said for the rep
+    incident, customer = _called_back(desk, network)
+    ref = incident.reference
+    with desk.hotline.db.transaction() as s:
+        lock_incident(s, ref).language = language
+    said = "Root cause found; fix deploying, expected resolution 16:30 PST."
+    customer.expect_sms(said)
+    _text_hotline(desk, f"UPDATE {ref} {said}", sender=ALICE)
+    desk.settle()
+    [mail] = _rows(desk, Delivery, incident_id=incident.id, channel="email", purpose="update")
+    lines = mail.body.splitlines()
+    assert f"{what}: {said}" in lines
+    assert [line for line in lines if line.startswith(left_out[:2]) or line.endswith(left_out[2:])] == []
 
 
 def test_a_workaround_summary_after_a_colon_reads_as_written(desk, network, smtp):
