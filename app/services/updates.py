@@ -263,7 +263,7 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
     log_event(session, at=now, actor=by or "rep", kind="customer_update_sent", incident_id=incident.id,
               detail={"update_id": row.id, "round": round_, "due_at": due.isoformat() if due else None,
                       "late_seconds": late, "via": via, "outage_id": outage_id, "channels": channels})
-    when = "on time" if late == 0 else f"{late // 60} min late"
+    when = "on time" if late == 0 else f"{late} s late" if late < 60 else f"{late // 60} min late"  # as recorded
     name = f"Update {round_ or ''} for {incident.reference}".replace("Update  ", "Update ")
     if not channels:  # written and counted, but nothing can carry it: never claim it reached the customer
         log_event(session, at=now, actor="system", kind=EventKind.CUSTOMER_UPDATE_UNDELIVERED, incident_id=incident.id,

@@ -125,3 +125,22 @@ def test_a_round_escalated_three_times_counts_once(database_url):
         db.dispose()
     assert (f.escalated, f.updates_owed, f.late, f.missed) == (2, 2, 1, 1)
     assert f.lateness.maximum == 135 * 60
+
+
+def test_the_writer_reads_an_update_late_by_seconds_as_the_report_counts_it(database_url):
+    """Round 1 is due at 65 min: written 21 s after, the writer reads "21 s late" (it said "0 min late" while the
+    updates report counted it late by 21 s); at 67:30, whole minutes."""
+    db = Database(database_url)
+    try:
+        with db.transaction() as s:
+            incident = _incident(s, 1)
+            first = write_update(s, incident, what_is_wrong="queues", by="Alice", via="dashboard",
+                                 now=_at(65) + timedelta(seconds=21))
+            second = write_update(s, incident, what_is_wrong="queues drain", by="Alice", via="dashboard",
+                                  now=_at(65 + 60 + 2.5))
+        assert first.ok and first.message.startswith("Update 1 for RND1 sent (21 s late)")
+        assert second.ok and second.message.startswith("Update 2 for RND1 sent (2 min late)")
+        figures = _figures(db)
+        assert (figures.on_time, figures.late) == (0, 2)
+    finally:
+        db.dispose()
