@@ -422,7 +422,10 @@ class PhoneNetwork:
         talk = (parent.expectation.talk_seconds or 0) if parent.expectation else 0
         parent.talked = True
         self._talk(talk)
-        self.queues.bridge_ended(member, waited)  # the caller hangs up first; the rep's <Dial> then ends
+        if member.call.bridge_end_reported == "last":
+            self._after_dial_action.append(lambda: self.queues.bridge_ended(member, waited))
+        else:
+            self.queues.bridge_ended(member, waited)  # the caller hangs up first; the rep's <Dial> then ends
         return {"DialCallStatus": "completed", "DialCallSid": member.call.call_sid,
                 "DialCallDuration": str(int(talk)), "QueueSid": sid}
 

@@ -66,6 +66,9 @@ class SimulatedCall:
     # the caller's leg drops once the <Queue url> document (and its redirects) played to its end, just before the
     # bridge: a bridge that fails at the last moment; "" never, "first" or "last" as above
     drops_at_bridge: str = ""
+    # once a bridge ends, which end report reaches the app first: "first" (the caller's <Enqueue action>,
+    # QueueResult=bridged, before the rep's <Dial action>) or "last" (after it); Twilio promises no order
+    bridge_end_reported: str = "first"
 
     # ------------------------------------------------------------ driving
 

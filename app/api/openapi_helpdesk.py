@@ -100,8 +100,8 @@ _MEANINGS = {
         "the line) was counted at the moment Twilio was bridging it, and Twilio's end reports then said the two "
         "were never connected (detail.answered_at: the answer withdrawn; detail.callback_id). The incident's "
         "callback is the earliest answer still standing, or none; the hotline dials the customer back. Also sent "
-        "when a bridged callback's conversation lasted under 10 seconds (detail.why: bridge_too_short): the rep "
-        "is asked to call the customer again. "),
+        "when a bridged callback's or a live connection's conversation lasted under 10 seconds (detail.why: "
+        "bridge_too_short; detail.live for a live one): the rep is asked to call the customer again. "),
     "incident.breach_withdrawn": (
         "An incident.breached sent earlier no longer counts: it was logged on the provisional deadline of an "
         "incident opened while its caller was still giving details, and the deadline that counts, set once they "

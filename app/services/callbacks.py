@@ -273,12 +273,13 @@ def withdraw_live_answer(session: Session, callback_id: int, caller_call_sid: st
 
 
 def withdraw_short_bridge(session: Session, callback_id: int, dial_seconds: str, dial_bridged: str, now: datetime,
-                          dial_call_sid: str = "") -> Callback | None:
+                          dial_call_sid: str = "", live: bool = False) -> Callback | None:
     """The rep's ``<Dial>`` to the customer ended, and Twilio says the bridge lasted less than the minimum
     conversation (``live_connect.conversation_too_short``): a key pressed proves a person, not a callback. Its
     answer (counted now if it was not yet) is withdrawn as a live one is: the callback is only attempted, the
     incident's answer is the earliest one still standing, and the escalation core decides what is owed again.
-    None when nobody pressed a key on it (the ``<Dial>``'s end is then ``dial_ended``'s)."""
+    None when nobody pressed a key on it (the ``<Dial>``'s end is then ``dial_ended``'s). ``live``: the rep's
+    ``<Dial><Queue>`` to a caller waiting on the line (``live_connect.too_short``), whose bridge counted the person."""
     callback, incident = lock_callback(session, callback_id)
     if (callback is None or callback.person_confirmed_at is None
             or callback.outcome not in (CallbackOutcome.PENDING, CallbackOutcome.MET, CallbackOutcome.LATE)):
@@ -286,7 +287,8 @@ def withdraw_short_bridge(session: Session, callback_id: int, dial_seconds: str,
     callback.customer_call_sid = callback.customer_call_sid or dial_call_sid[:64]
     _count_when_over(session, incident, callback, now)
     _withdraw(session, incident, callback, CallbackOutcome.ATTEMPTED, now, {
-        "why": "bridge_too_short", "dial_seconds": dial_seconds[:8], "dial_bridged": dial_bridged[:8]})
+        "why": "bridge_too_short", "dial_seconds": dial_seconds[:8], "dial_bridged": dial_bridged[:8],
+        **({"live": True} if live else {})})
     return callback
 
 

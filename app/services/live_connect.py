@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Callback, CallbackOutcome, CallSession, Incident, IncidentStatus, LiveWait, Rep
 from app.services.acks import Actor, connect, lock_incident
-from app.services.callbacks import live_connected, withdraw_live_answer
+from app.services.callbacks import live_connected, withdraw_live_answer, withdraw_short_bridge
 from app.services.events import log_event
 
 QUEUE_PREFIX = "sev1-incident-"  # one Twilio queue per incident: a rep's leg dials exactly its caller
@@ -182,14 +182,30 @@ def bridged(session: Session, wait: LiveWait, now: datetime) -> Callback | None:
     """Twilio says, at the call's end, the caller and the rep were connected: a callback ``bridging`` did not count
     (its request never reached us) counts from ``dequeued_at``; one it counted keeps the bridge's time.
 
-    Never once the caller's own leg said it left the queue unbridged (it hung up during "connecting you now").
+    Never once the caller's own leg said it left the queue unbridged (it hung up during "connecting you now"), nor
+    once the other end report judged the bridge already and did not count it (``too_short``: the caller's
+    QueueResult=bridged may come after the rep's ``<Dial action>``).
     """
     if wait.callback_id is None or wait.dequeued_at is None or wait.result not in ("", BRIDGED):
+        return None
+    judged = session.get(Callback, wait.callback_id)
+    if judged is not None and judged.outcome not in (CallbackOutcome.PENDING, CallbackOutcome.MET,
+                                                     CallbackOutcome.LATE):
         return None
     callback = live_connected(session, wait.callback_id, wait.call_sid, wait.dequeued_at, now)
     if callback is not None:
         callback.ended_at = callback.ended_at or now
     return callback
+
+
+def too_short(session: Session, wait: LiveWait, dial_seconds: str, dial_bridged: str, now: datetime) -> Callback | None:
+    """The rep's ``<Dial><Queue>`` says the caller and the rep were connected for less than the minimum conversation
+    (``conversation_too_short``): the bridge is counted if it was not yet, then withdrawn as a bridged callback's
+    is (``withdraw_short_bridge``): attempted, and the escalation core decides what is owed again. None when
+    nothing was counted (the caller's leg said it left unbridged: ``unbridged`` decided)."""
+    if bridged(session, wait, now) is None:
+        return None
+    return withdraw_short_bridge(session, wait.callback_id, dial_seconds, dial_bridged, now, live=True)
 
 
 def unbridged(session: Session, wait: LiveWait, why: str, now: datetime) -> Callback | None:

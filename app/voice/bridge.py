@@ -191,19 +191,24 @@ def dial_done() -> Response:
             left = callback.outcome == CallbackOutcome.MESSAGE_LEFT
             return say_and_hang_up(text("bridge_message_left" if left else "bridge_message_not_left"))
         voicemail = callback.outcome == CallbackOutcome.VOICEMAIL
-        response = VoiceResponse()
-        gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
-                                 action=f"/twilio/bridge/retry?callback={callback.id}")
         said = ("bridge_too_short" if short is not None else "bridge_voicemail" if voicemail
                 else "bridge_not_placed" if dial_status == "failed"
                 else "bridge_no_key" if callback.answered_at is not None
                 else "bridge_busy" if dial_status == "busy" else "bridge_not_answered")
-        gather.say(text(said), **REP_VOICE)
-        response.say(text("bridge_goodbye"), **REP_VOICE)
-        response.hangup()
-        return str(response)
+        return offer_retry(callback, said)
 
     return answer_once(handle, safe=_safe())
+
+
+def offer_retry(callback: Callback, said: str) -> str:
+    """Tell the rep why the customer is still owed the callback (prompt ``said``): 1 dials them again (``retry``)."""
+    response = VoiceResponse()
+    gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
+                             action=f"/twilio/bridge/retry?callback={callback.id}")
+    gather.say(text(said), **REP_VOICE)
+    response.say(text("bridge_goodbye"), **REP_VOICE)
+    response.hangup()
+    return str(response)
 
 
 @bp.post("/retry")

@@ -18,7 +18,7 @@ from app.models import CallbackOutcome, Incident, IncidentStatus, LiveWait
 from app.prompts import text
 from app.services import live_connect
 from app.services.callbacks import lock_callback
-from app.voice.bridge import CUSTOMER_VOICE, bridge_twiml
+from app.voice.bridge import CUSTOMER_VOICE, bridge_twiml, offer_retry
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import say_and_hang_up
 from app.voice.update_routes import after_callback
@@ -206,7 +206,8 @@ def left() -> Response:
 @bp.post("/dial-done")
 @twilio_webhook
 def dial_done() -> Response:
-    """The rep's <Dial><Queue> ended: bridged (counted) then the update interval; else dial the customer out."""
+    """The rep's <Dial><Queue> ended: bridged (counted) then the update interval; bridged too briefly to be the
+    callback (withdrawn) then the rep's retry offer; else dial the customer out."""
     callback_id, wait_id = request.args.get("callback", 0, type=int), request.args.get("wait", 0, type=int)
     dial_status, settings = request.form.get("DialCallStatus", ""), _settings()
     dial_seconds, dial_bridged = request.form.get("DialCallDuration", ""), request.form.get("DialBridged", "")
@@ -218,10 +219,13 @@ def dial_done() -> Response:
             return say_and_hang_up(text("bridge_goodbye"))
         whisper = "live_rep_caller_gone"
         if row.dequeued_at is not None:  # Twilio took the caller out of the queue for this leg
-            if live_connect.dial_proves_bridge(dial_status, dial_seconds, dial_bridged):
-                live_connect.bridged(session, row, now)
-            else:  # nobody was connected to the rep: an answer counted at the bridge does not stand
+            if not live_connect.dial_proves_bridge(dial_status, dial_seconds, dial_bridged):
+                # nobody was connected to the rep: an answer counted at the bridge does not stand
                 live_connect.unbridged(session, row, f"dial_{dial_status or 'missing'}_{dial_seconds or '-'}s", now)
+            elif not live_connect.conversation_too_short(dial_seconds, dial_bridged):
+                live_connect.bridged(session, row, now)
+            elif live_connect.too_short(session, row, dial_seconds, dial_bridged, now) is not None:
+                return offer_retry(callback, "bridge_too_short")  # connected, too briefly: 1 dials the customer
             if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE):
                 return after_callback(session, callback, incident, now)  # issue 11: the update interval
             whisper = "live_rep_caller_hung_up"  # gone during "connecting you now": nobody was reached
