@@ -38,6 +38,7 @@ def test_a_caller_waiting_when_a_manager_resolves_the_incident_is_not_promised_a
     _step(desk, call, lambda c: c.press("1"))
     desk.at(seconds=90)
     assert not call.ended
+    network.phone(CUSTOMER).expect_sms("was closed by our support team")  # in writing too: closed without their word
     _resolve_by_manager(desk, incident_id)
     desk.at(seconds=150)  # the next wait round (the first clip ends a minute after the "still in line" round)
     assert call.ended and call.prompt.kind == "hangup"
@@ -56,6 +57,7 @@ def test_a_caller_who_presses_1_after_the_incident_was_resolved_is_not_promised_
     call = _call(desk)
     offer = _intake(desk, call)
     assert "No engineer is free yet" in _said(offer)
+    network.phone(CUSTOMER).expect_sms("was closed by our support team")  # in writing too: closed without their word
     _resolve_by_manager(desk, _incident_id(desk, call))
     end = _step(desk, call, lambda c: c.press("1"))
     assert end.kind == "hangup" and _said(end).startswith("Our team has closed your incident")

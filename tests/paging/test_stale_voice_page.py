@@ -44,6 +44,7 @@ def test_a_voice_page_answered_after_another_rep_acknowledged_says_who_has_it_an
 
 def test_a_voice_page_answered_after_the_incident_was_closed_says_so_and_nothing_more(desk, network):
     def maria_closes(incident):
+        network.phone(CUSTOMER).expect_sms("was closed by our support team")  # closed without their word: told
         with desk.hotline.db.transaction() as s:
             maria = s.get(Rep, _rep_id(desk, MARIA))
             actor = Actor(name=maria.name, via="dashboard", rep=maria, is_manager=True)
