@@ -9,6 +9,7 @@ worker held by a slow send while the steps wait) is not moving, and the watchdog
 
 from __future__ import annotations
 
+import threading
 import time
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -50,7 +51,8 @@ class StoppableWorker(SimpleWorker):
       and its sign-off, refused too, ended ``hotline worker``.
     - Its command channel: RQ's listening thread waits up to 60 s per poll, and at the end of work
       redis-py (8.2) joins it without a limit (a ``hotline worker`` told to stop, a burst of the simulated
-      back office, stood still for a minute); here it polls every second.
+      back office, stood still for a minute); here it polls every second, and it is told to stop before the
+      channel is left, so it ends on the leave's reply instead of a poll later.
     """
 
     max_connection_wait_time = STOP_POLL_SECONDS  # RQ's retry of a dead Redis, up to 60 s apart
@@ -157,8 +159,48 @@ class StoppableWorker(SimpleWorker):
     def subscribe(self) -> None:
         self.pubsub = self.connection.pubsub()
         self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
-        self.pubsub_thread = self.pubsub.run_in_thread(
-            sleep_time=COMMAND_POLL_SECONDS, daemon=True, exception_handler=self._pubsub_exception_handler)
+        self.pubsub_thread = _CommandListener(self.pubsub, self._pubsub_exception_handler)
+        self.pubsub_thread.start()
+
+    def unsubscribe(self) -> None:
+        """RQ's, with the listening thread told to end before the channel is left, not after.
+
+        RQ leaves the channel, then stops the thread: the thread, woken by the leave's reply before the stop,
+        went back to a poll of ``COMMAND_POLL_SECONDS`` and was joined through it. Every burst worker paid up
+        to that second at its end (the simulated back office runs one per round: a third of the wall time of
+        the tests that play the back office). Told first, the thread ends on the reply itself.
+        """
+        thread = self.pubsub_thread
+        if not thread:
+            return
+        thread.stop()
+        self.pubsub.unsubscribe()
+        thread.join(timeout=COMMAND_POLL_SECONDS + 1)
+        self.pubsub.close()
+
+
+class _CommandListener(threading.Thread):
+    """The command channel's listening thread: redis-py's ``run_in_thread`` loop, with a ``stop`` that only asks.
+
+    redis-py's ``stop`` (8.x) also joins the thread, so it could not be asked before the channel is left; and its
+    thread closes the connection as it ends, which could race the leave still being written on it."""
+
+    def __init__(self, pubsub, exception_handler) -> None:
+        super().__init__(daemon=True, name="rq-commands")
+        self.pubsub = pubsub
+        self.exception_handler = exception_handler
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.pubsub.get_message(ignore_subscribe_messages=True, timeout=COMMAND_POLL_SECONDS)
+            except Exception as exc:  # noqa: BLE001 - RQ's handler: a lost connection waited out, anything else ends the thread
+                self.exception_handler(exc, self.pubsub, self)
+        # the worker's unsubscribe closes the connection once it has left the channel on it
+
+    def stop(self) -> None:
+        self._stopping.set()
 
 
 def _unless_refusal(exc: BaseException) -> None:

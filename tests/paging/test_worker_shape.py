@@ -241,6 +241,30 @@ def test_a_worker_whose_command_thread_saw_the_channel_left_first_still_stops_wi
     assert not worker.pubsub_thread.is_alive()
 
 
+def test_a_worker_leaving_its_command_channel_does_not_wait_out_a_poll_of_its_listening_thread(desk, monkeypatch):
+    """RQ left the channel, then stopped the thread: woken by the leave's reply before the stop, the thread
+    polled again, and the worker's end waited that poll out (up to a second per burst of the simulated back
+    office, a third of the updates tests' wall time). With a poll of 60 s, the leave must not wait for it."""
+    from workers import consuming
+
+    monkeypatch.setattr(consuming, "COMMAND_POLL_SECONDS", 60.0)
+    worker = StoppableWorker(desk.hotline.jobs.queues, connection=desk.hotline.jobs.redis)
+    worker.subscribe()
+    assert _until(lambda: worker.pubsub_thread.is_alive(), 10)
+    leave = worker.pubsub.unsubscribe
+
+    def leave_read_by_the_thread_first():  # the race the thread sometimes won (about one burst in seven)
+        leave()
+        assert _until(lambda: not worker.pubsub.subscribed or not worker.pubsub_thread.is_alive(), 10)
+
+    monkeypatch.setattr(worker.pubsub, "unsubscribe", leave_read_by_the_thread_first)
+    started = time.monotonic()
+    worker.unsubscribe()
+    assert time.monotonic() - started < 10  # up to 60 s when the thread is told after the leave
+    assert not worker.pubsub_thread.is_alive()
+    assert desk.hotline.jobs.redis.pubsub_numsub(worker.pubsub_channel_name)[0][1] == 0
+
+
 def test_a_page_thread_that_starts_its_worker_as_the_process_stops_still_stops(hotline):
     """A page thread that checked the stop flag just before ``stop`` set it made its next RQ worker after
     ``stop`` had told the existing ones: nobody told that one, and it waited for pages until the 10 s join
