@@ -43,6 +43,29 @@ def _memoize_werkzeug_url_builders() -> None:
 
 _memoize_werkzeug_url_builders()
 
+
+def _commits_without_waiting_for_the_disk() -> None:
+    """Tests only: a test database's commit does not wait for its write to reach the disk.
+
+    On this machine's disk a commit that waits for it (SQLite's ``synchronous=FULL``, PostgreSQL's
+    ``synchronous_commit=on``) takes about 3 ms, against 0.03 ms (SQLite) and 0.4 ms (PostgreSQL) without:
+    a test commits a few hundred times. Nothing a test checks rests on surviving a crash of the machine:
+    atomicity, isolation, locks and what another connection reads are unchanged (a killed client process
+    loses nothing either way). Production keeps its defaults; PostgreSQL's comes through the test URL
+    (``postgres_schema_url``), so the processes a test starts get it too."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _sqlite_synchronous_off(dbapi_conn, _record) -> None:
+        import sqlite3
+
+        if isinstance(dbapi_conn, sqlite3.Connection):
+            dbapi_conn.execute("PRAGMA synchronous=OFF")
+
+
+_commits_without_waiting_for_the_disk()
+
 # the driver named as the app names it (SQLAlchemy 2.1 would take psycopg 3 for a bare postgresql://)
 POSTGRES_URL = normalize_database_url(os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 
@@ -153,7 +176,7 @@ def postgres_url() -> Iterator[str]:
 def postgres_schema_url(schema: str) -> str:
     """The test PostgreSQL URL with ``search_path`` set to ``schema``."""
     sep = "&" if "?" in POSTGRES_URL else "?"
-    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}%20-csynchronous_commit%3Doff"
 
 
 @contextmanager
