@@ -15,6 +15,15 @@ from app.queue import JobQueue, PendingJob
 TIMES = ("created_at", "enqueued_at")  # when each was written: the only fields allowed to differ
 
 
+class _RQWorker(SimpleWorker):
+    """RQ's own SimpleWorker, without its command channel (nothing here sends it a command): RQ's listening
+    thread polls 60 s at a time, and a burst whose thread read the channel's leave before RQ stopped it waited
+    that poll out at its end (a minute of one test in CI; ``workers.consuming.StoppableWorker.unsubscribe``)."""
+
+    def subscribe(self) -> None:
+        pass
+
+
 def _hashes(redis, ours: str, rqs: str) -> tuple[dict, dict]:
     return ({k: v for k, v in redis.hgetall(f"rq:job:{ours}").items() if k.decode() not in TIMES},
             {k: v for k, v in redis.hgetall(f"rq:job:{rqs}").items() if k.decode() not in TIMES})
@@ -75,7 +84,7 @@ def test_rq_reads_the_job_and_a_worker_runs_it(redis_conn):
     assert job.description == "operator.neg(42)"
 
     queue = Queue("records", connection=redis_conn)
-    SimpleWorker([queue], connection=redis_conn).work(burst=True)
+    _RQWorker([queue], connection=redis_conn).work(burst=True)
     job = Job.fetch("negate", connection=redis_conn)
     assert (job.get_status(), job.return_value()) == (JobStatus.FINISHED, -42)
 
@@ -94,7 +103,7 @@ def test_rqs_scheduler_queues_a_scheduled_job_when_due_and_a_worker_runs_it(redi
     assert queue.job_ids == ["later"]
     assert queue.scheduled_job_registry.get_job_ids() == ["not-yet"]
 
-    SimpleWorker([queue], connection=redis_conn).work(burst=True)
+    _RQWorker([queue], connection=redis_conn).work(burst=True)
     assert Job.fetch("later", connection=redis_conn).return_value() == -5
     assert Job.fetch("not-yet", connection=redis_conn).get_status() == JobStatus.SCHEDULED
 
