@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import replace
-from xml.sax.saxutils import escape
 
 from twilio.twiml.voice_response import Hangup, VoiceResponse
 
@@ -44,6 +43,13 @@ def render(reply: Reply, step_url: str, recording_url: str) -> str:
     for line, gap in zip(reply.say, gaps[1:], strict=True):
         out += (escape(line), gap)
     return "".join(out)
+
+
+def escape(text: str) -> str:
+    """``xml.sax.saxutils.escape``, the same three replacements in its order: ``&``, ``>`` and ``<``, as ElementTree
+    escapes text. Not imported from there: ``xml.sax.saxutils`` imports ``urllib.request``, 0.3 MB in every web
+    worker that nothing else in it needs (issue 12)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
 
 
 _SLOTS = tuple(f"\ue000{i}\ue000" for i in range(24))  # private-use characters: no URL, hint or voice name holds them
