@@ -81,4 +81,17 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int = DEFAULT_
 def run_gunicorn(app: Flask, hotline: Hotline, host: str, port: int, workers: int, threads: int) -> None:
     """Serve ``app`` with gunicorn until stopped; each worker it forks serves its threads from one malloc arena."""
     share_one_arena()
+    _import_before_fork()
     HotlineServer(app, hotline, gunicorn_options(host, port, workers, threads)).run()
+
+
+def _import_before_fork() -> None:
+    """What every web worker would otherwise import for itself after the fork (issue 12: its memory).
+
+    ``socket.getaddrinfo`` encodes a host name with the ``idna`` codec, whose first lookup imports
+    ``encodings.idna`` and with it ``stringprep`` and ``unicodedata``: each worker did so on its first
+    Redis connection, and setting ``unicodedata`` up touched 0.2 MB of its shared library's pages in each
+    (a forked child that resolved a name grew 1,012 KiB with the codec imported after the fork, 788 KiB
+    with it imported before). Imported here, in the master, the workers inherit it.
+    """
+    import encodings.idna  # noqa: F401
