@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from flask import Flask
@@ -49,8 +50,18 @@ _trim = HeapTrim()
 
 
 def _trim_after_page(_worker: Any, _request: Any, environ: dict[str, Any], _response: Any) -> None:
-    """After a page has been sent in full (an export streams): the heap's free pages go back (not after webhooks)."""
+    """After a page has been sent in full (an export streams): the page's reference cycles are collected, then the
+    heap's free pages go back (not after webhooks).
+
+    The collection (the two young generations only, what the page allocated; the master's objects are frozen)
+    frees the cycles a page leaves behind (ORM sessions, results, templates' contexts) now instead of at some later
+    automatic collection, so their memory is free when the heap is trimmed. bench/memory.py's web worker after the
+    load and a manager's 224 pages: about 1.5 MB less (77.2 to 78.2 against 79.3 MB, the largest of four); 0.15 ms
+    of CPU a page (median; 3.6 ms at p90). A full collection (``gc.collect()``) saved a little more but cost 8 ms
+    of CPU a page.
+    """
     if not environ.get("PATH_INFO", "").startswith(TWILIO_PREFIX):
+        gc.collect(1)
         _trim()
 
 
