@@ -266,15 +266,15 @@ PROMPTS.update({
     "upd_state_undelivered": "nicht zugestellt",
     "upd_state_unclear": "unklar",
     "upd_state_withdrawn": "zurückgezogen",
-    "upd_reminder_sms": "SEV1 {ref} {company}: Kunden-Update {round} fällig bis {due}. "
+    "upd_reminder_sms": "SEV1 {ref} {company}: Kunden-Update {number} fällig bis {due}. "
                         "Antworten Sie UPDATE {ref} <Text>, oder schreiben Sie es im Dashboard.",
-    "upd_late_sms": "SEV1 {ref} {company}: Kunden-Update {round} war um {due} fällig und ist NICHT gesendet "
+    "upd_late_sms": "SEV1 {ref} {company}: Kunden-Update {number} war um {due} fällig und ist NICHT gesendet "
                     "(zuständig: {owner}).",
-    "upd_unreached_sms": "SEV1 {ref} {company}: Kunden-Update {round} hat den Kunden auf KEINEM Weg erreicht "
+    "upd_unreached_sms": "SEV1 {ref} {company}: Kunden-Update {number} hat den Kunden auf KEINEM Weg erreicht "
                          "({how}). Rufen Sie an: {phone}.",
     "upd_proposal_unreached_sms": "SEV1 {ref} {company}: der Lösungsvorschlag hat den Kunden auf KEINEM Weg "
                                   "erreicht ({how}). Rufen Sie an: {phone}.",
-    "upd_stalled_sms": "SEV1 {ref} {company}: Kunden-Update {round} hat den Kunden bisher NICHT erreicht "
+    "upd_stalled_sms": "SEV1 {ref} {company}: Kunden-Update {number} hat den Kunden bisher NICHT erreicht "
                        "({how}). Rufen Sie an: {phone}.",
     "upd_proposal_stalled_sms": "SEV1 {ref} {company}: der Lösungsvorschlag hat den Kunden bisher NICHT erreicht "
                                 "({how}). Rufen Sie an: {phone}.",

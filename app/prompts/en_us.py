@@ -261,14 +261,14 @@ PROMPTS.update({
     "upd_state_undelivered": "not delivered",
     "upd_state_unclear": "unclear",
     "upd_state_withdrawn": "withdrawn",
-    "upd_reminder_sms": "SEV1 {ref} {company}: customer update {round} due by {due}. "
+    "upd_reminder_sms": "SEV1 {ref} {company}: customer update {number} due by {due}. "
                         "Reply UPDATE {ref} <text>, or write it on the dashboard.",
-    "upd_late_sms": "SEV1 {ref} {company}: customer update {round} was due {due} and is NOT sent (owner {owner}).",
-    "upd_unreached_sms": "SEV1 {ref} {company}: customer update {round} reached them by NO channel ({how}). "
+    "upd_late_sms": "SEV1 {ref} {company}: customer update {number} was due {due} and is NOT sent (owner {owner}).",
+    "upd_unreached_sms": "SEV1 {ref} {company}: customer update {number} reached them by NO channel ({how}). "
                          "Phone the customer: {phone}.",
     "upd_proposal_unreached_sms": "SEV1 {ref} {company}: the resolution proposal reached the customer by NO "
                                   "channel ({how}). Phone them: {phone}.",
-    "upd_stalled_sms": "SEV1 {ref} {company}: customer update {round} has NOT reached them so far ({how}). "
+    "upd_stalled_sms": "SEV1 {ref} {company}: customer update {number} has NOT reached them so far ({how}). "
                        "Phone the customer: {phone}.",
     "upd_proposal_stalled_sms": "SEV1 {ref} {company}: the resolution proposal has NOT reached the customer so far "
                                 "({how}). Phone them: {phone}.",
