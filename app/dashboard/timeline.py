@@ -230,7 +230,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
                                              "(reached before: the first answer counts)", "muted"),
     "callback_withdrawn": lambda d, _: ((
         f"The call answered at {_when(d.get('answered_at'))} lasted {d.get('dial_seconds') or 'no'} seconds, too "
-        "short to count as the callback: the customer is still owed one") if d.get("why") == "bridge_too_short" else (
+        "short to count as the callback: the customer is still owed one"
+        + ("; the rep had hung up first" if d.get("rep_hung_up") else "")) if d.get("why") == "bridge_too_short" else (
         f"The live connection counted at {_when(d.get('answered_at'))} did not "
         "happen (the caller's line dropped before the bridge): not counted"), "bad"),
     "callback_attempted": lambda d, _: ("Customer not reached: a voicemail answered" if d.get("voicemail") else

@@ -33,6 +33,12 @@ PROMPTS: dict[str, str] = {
     "rep_not_reached_call_them": "Rufen Sie ihn unter {phone} an, oder antworten Sie CALL {ref}, um es erneut zu "
                                  "versuchen.",
     "rep_not_reached_retry": "Antworten Sie CALL {ref}, um es erneut zu versuchen.",
+    "bridge_too_short_notice": "SEV1 {ref} {company}: Ihr Gespräch mit dem Kunden war zu kurz, um als Rückruf zu "
+                               "zählen (unter {seconds} s Gespräch). Der Rückruf steht weiter aus, fällig bis {due}: "
+                               "Rufen Sie {phone} an, oder antworten Sie CALL {ref}.",
+    "bridge_too_short_overdue": "SEV1 {ref} {company}: Ihr Gespräch mit dem Kunden war zu kurz, um als Rückruf zu "
+                                "zählen (unter {seconds} s Gespräch). Der Rückruf steht weiter aus und ist seit {due} "
+                                "ÜBERFÄLLIG: Rufen Sie {phone} sofort an, oder antworten Sie CALL {ref}.",
     "connect_after_call": "{company} ist noch in der Hotline und nennt die Details zu Vorfall {ref}; das Telefon ist "
                           "besetzt. Der Vorfall gehört Ihnen: Danach wird Ihnen der Kunde live durchgestellt; legt er "
                           "stattdessen auf, ruft die Hotline Sie dann an und verbindet Sie.",

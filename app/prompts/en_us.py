@@ -29,6 +29,13 @@ PROMPTS: dict[str, str] = {
                               "could not be placed), so the customer was NOT called. {next}",
     "rep_not_reached_call_them": "Call them on {phone}, or reply CALL {ref} to try again.",
     "rep_not_reached_retry": "Reply CALL {ref} to try again.",
+    # a rep who hung up first on a bridged callback too short to count (bridge_too_short, said to one still on it)
+    "bridge_too_short_notice": "SEV1 {ref} {company}: your call with the customer was too short to count as the "
+                               "callback (under {seconds} s of conversation). The customer is still owed a callback "
+                               "by {due}: call {phone}, or reply CALL {ref}.",
+    "bridge_too_short_overdue": "SEV1 {ref} {company}: your call with the customer was too short to count as the "
+                                "callback (under {seconds} s of conversation). The customer is still owed a callback, "
+                                "OVERDUE since {due}: call {phone} now, or reply CALL {ref}.",
     "connect_after_call": "{company} is still on the hotline giving the details of incident {ref}, so their phone is "
                           "busy. The incident is yours: when they finish, they are offered a live connection to you; "
                           "if they hang up instead, the hotline calls you then to connect you.",
