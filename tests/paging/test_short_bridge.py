@@ -219,3 +219,21 @@ def test_a_rep_who_hung_up_first_after_the_deadline_is_told_the_callback_is_over
     body = _sms_body(desk, sms)
     assert "too short to count as the callback" in body and "OVERDUE since" in body
     assert "still owed a callback by" not in body
+
+
+def test_on_the_simulated_network_a_rep_who_hangs_up_first_is_texted_not_spoken_to(desk, network):
+    """End to end on the scripted phones: the customer presses 1 and they talk 3 s, then Alice hangs up first; the
+    network still requests her ``<Dial action>`` (CallStatus completed): she hears nothing of it and gets the SMS
+    (any other SMS, or a second one, fails the test)."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(press="1", answered=True, talk_seconds=3)
+    alice = network.phone(ALICE).expect_sms("SEV1", reply="CALL").expect_call(answer=False)
+    alice.expect_sms("Calling you now").expect_call(hangs_up_first=True)
+    alice.expect_sms("too short to count as the callback")
+    incident = desk.open_incident()
+    desk.settle()
+
+    [row] = _rows(desk, incident.id)
+    assert row.outcome == "attempted" and desk.incident(incident.id).callback_answered_at is None
+    assert TOO_SHORT not in alice.calls[-1].heard and alice.unmet == []
+    assert len(_told_by_sms(desk, incident.id)) == 1
