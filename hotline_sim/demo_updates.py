@@ -8,6 +8,7 @@ import click
 from sqlalchemy import select
 
 from app.models import CustomerUpdate, Delivery, FollowUp, Incident, ResolutionProposal
+from app.services.update_numbers import update_number
 from app.wiring import Hotline
 from hotline_sim.backoffice import settle
 from hotline_sim.network import PhoneNetwork
@@ -45,6 +46,7 @@ def tell_updates(hotline: Hotline, network: PhoneNetwork, clock, incident_id: in
     settle(hotline, network)
     with hotline.db.session() as session:
         update = session.scalars(select(CustomerUpdate).where(CustomerUpdate.incident_id == incident_id)).one()
+        number = update_number(session, incident_id, update.round)  # as the rep reads it
         deliveries = list(session.scalars(select(Delivery).where(Delivery.incident_id == incident_id)
                                           .order_by(Delivery.id)))
         proposal = session.scalars(select(ResolutionProposal).where(
@@ -59,5 +61,5 @@ def tell_updates(hotline: Hotline, network: PhoneNetwork, clock, incident_id: in
         click.echo(f"  {d.purpose:<16} {d.channel:<5} to {d.recipient:<8} {d.status:<9} {d.last_error}")
     click.secho("\n== 9. Result", bold=True)
     when = "on time" if update.late_seconds == 0 else f"{update.late_seconds} s late"
-    click.secho(f"  update {update.round} {when}; resolution {proposal.state} by {proposal.decided_via} "
+    click.secho(f"  update {number or 'extra'} {when}; resolution {proposal.state} by {proposal.decided_via} "
                 f"({proposal.agreed_by}); incident {status}", fg="green" if status == "resolved" else "red")

@@ -341,6 +341,13 @@ class PhoneNetwork:
                 if leg.expectation and leg.expectation.hang_up_at_dial:
                     return "hangup"  # the person hung up before the <Dial> began: nobody is dialled
                 outcome = self._dial(leg, verb, url)
+                if leg.expectation and leg.expectation.hangs_up_first and outcome.get("DialCallStatus") == "completed":
+                    if verb.get("action"):  # requested for a leg already over: what it answers is never played
+                        action = urljoin(url, verb.get("action", "")) if url else verb.get("action", "")
+                        self._fetch(leg, action, {**outcome, "CallStatus": "completed"})
+                        while self._after_dial_action:
+                            self._after_dial_action.pop(0)()
+                    return "hangup"
                 if verb.get("action"):
                     return verb.get("action", ""), outcome
             else:

@@ -47,6 +47,9 @@ class CallExpectation:
     talk_seconds: float | None = None
     hang_up_at_dial: bool = False  # hangs up once what comes before a <Dial> was said (the whisper, the intro)
     answered_by: str = ""  # what answering-machine detection says, if on ("": human, or machine_start for a machine)
+    # hangs up first once a <Dial> bridged them: Twilio still requests the <Dial action>, with CallStatus=completed,
+    # and its answer is never heard
+    hangs_up_first: bool = False
 
     @property
     def reported_seconds(self) -> int:
@@ -116,12 +119,13 @@ class ScriptedPhone:
         talk_seconds: float | None = None,
         hang_up_at_dial: bool = False,
         answered_by: str = "",
+        hangs_up_first: bool = False,
     ) -> ScriptedPhone:
         """Expect a call: answer it (or not, or busy, or voicemail) and press ``press`` at each <Gather>."""
         keys = [press] if isinstance(press, str) else list(press or [])
         picks_up = answer if answered is None else answered
         self._calls.append(CallExpectation(picks_up and not busy, keys, machine, busy, ring_seconds, talk_seconds,
-                                           hang_up_at_dial, answered_by))
+                                           hang_up_at_dial, answered_by, hangs_up_first))
         return self
 
     @property

@@ -11,13 +11,15 @@ from app.event_kind import EventKind as K
 from app.models import IncidentEvent, Page
 from app.models.paging import CUSTOMER_ROLE
 from app.services.escalation import AT_RISK_BEFORE_DUE, BREACH_WITHDRAWN, DEADLINE_KEPT
+from app.services.update_numbers import nth
 from app.settings import PROMISED_CALLBACK_MINUTES
 
 STEP_NAMES = {K.STEP_RECEIPT: "Receipt step", K.STEP_PAGE: "Escalation level {level}",
               K.STEP_AT_RISK: "At-risk check (T+10)", K.STEP_BREACH: "Deadline check (T+15)",
               K.STEP_REPAGE: "Re-page after breach",
               # issue 11
-              K.STEP_UPDATE_REMINDER: "Update reminder (round {level})", K.STEP_UPDATE_DUE: "Update due (round {level})",
+              K.STEP_UPDATE_REMINDER: "Reminder of customer update {number}",
+              K.STEP_UPDATE_DUE: "Customer update {number} due",
               K.STEP_RESOLUTION_EXPIRY: "Resolution proposal {level}: silence check",
               K.STEP_CONNECT_AFTER_CALL: "Has the caller's call ended? Connect check {level}",
               K.STEP_OUTAGE_PROPOSAL: "Outage {level}'s resolution, after the callback"}
@@ -42,11 +44,20 @@ def timeline(events: list[IncidentEvent], pages: list[Page],
     at_risk = max(0, sla_minutes - int(AT_RISK_BEFORE_DUE.total_seconds() // 60))
     names = {**STEP_NAMES, K.STEP_AT_RISK: f"At-risk check (T+{at_risk})",
              K.STEP_BREACH: f"Deadline check (T+{sla_minutes})"}
-    return [_entry(e, by_id, names) for e in events]
+    written = [(e.detail or {}).get("round") for e in events if e.kind == K.CUSTOMER_UPDATE_SENT]
+    return [_entry(e, by_id, names, written) for e in events]
 
 
-def _entry(event: IncidentEvent, pages: dict[int, Page], names: dict = STEP_NAMES) -> Entry:
+# lines naming an update by its schedule round (``round``, a step's ``level``): read as the Nth update owed
+_NUMBERED = {K.CUSTOMER_UPDATE_SENT: "round", K.CUSTOMER_UPDATE_LATE: "round", K.CUSTOMER_UPDATE_UNDELIVERED: "round",
+             K.CUSTOMER_MESSAGE_STALLED: "round", K.STEP_UPDATE_REMINDER: "level", K.STEP_UPDATE_DUE: "level"}
+
+
+def _entry(event: IncidentEvent, pages: dict[int, Page], names: dict = STEP_NAMES,
+           written: list[object] | tuple = ()) -> Entry:
     d = event.detail or {}
+    if event.kind in _NUMBERED:  # the updates written so far are in the log: the same rule as the SMS
+        d = {**d, "number": nth(written, d.get(_NUMBERED[K(event.kind)]))}
     if event.kind == K.NOTE:
         return Entry(event.at, event.actor, f"Note by {event.actor}", note=str(d.get("text", "")))
     if event.kind in STEP_NAMES:
@@ -61,7 +72,7 @@ def _entry(event: IncidentEvent, pages: dict[int, Page], names: dict = STEP_NAME
 
 
 def _step(kind: K, d: dict, names: dict = STEP_NAMES) -> str:
-    name = names[kind].format(level=d.get("level"))
+    name = names[kind].format(level=d.get("level"), number=d.get("number") or d.get("level"))
     return f"{name}: {str(d.get('outcome', '')).replace('_', ' ')}"
 
 
@@ -219,7 +230,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
                                              "(reached before: the first answer counts)", "muted"),
     "callback_withdrawn": lambda d, _: ((
         f"The call answered at {_when(d.get('answered_at'))} lasted {d.get('dial_seconds') or 'no'} seconds, too "
-        "short to count as the callback: the customer is still owed one") if d.get("why") == "bridge_too_short" else (
+        "short to count as the callback: the customer is still owed one"
+        + ("; the rep had hung up first" if d.get("rep_hung_up") else "")) if d.get("why") == "bridge_too_short" else (
         f"The live connection counted at {_when(d.get('answered_at'))} did not "
         "happen (the caller's line dropped before the bridge): not counted"), "bad"),
     "callback_attempted": lambda d, _: ("Customer not reached: a voicemail answered" if d.get("voicemail") else
@@ -378,9 +390,14 @@ def _told(d: dict) -> str:
     return f"the {' and the '.join(told)}{'s' if told == ['manager'] else ''} told by SMS to phone them"
 
 
+def _update_name(d: dict) -> str:
+    """``Customer update 2`` (the Nth owed: ``update_numbers``), or ``A customer update`` when none was owed."""
+    return f"Customer update {d['number']}" if d.get("number") else "A customer update"
+
+
 def _update_undelivered(d: dict) -> str:
     """An update that reached the customer by no channel: every message of it failed, or none could be sent."""
-    name = f"Customer update {d['round']}" if d.get("round") else "A customer update"
+    name = _update_name(d)
     if not d.get("channels"):
         return (f"{name} was recorded but NOT sent: the customer has no number that takes SMS and no e-mail "
                 f"address; {_told(d)}")
@@ -392,11 +409,23 @@ def _message_stalled(d: dict) -> str:
     if d.get("proposal_id"):
         name = "The resolution proposal"
     else:
-        name = f"Customer update {d['round']}" if d.get("round") else "A customer update"
+        name = _update_name(d)
     return f"{name} has NOT reached the customer so far ({_channels(d)}); {_told(d)}"
 
 
+def _update_sent(d: dict) -> str:
+    """``Customer update 2 sent by sms (12 min late) to sms, email``; one no round owed reads as an extra update."""
+    late = int(d.get("late_seconds") or 0)
+    when = ("" if not d.get("number") else " (on time)" if late == 0 else f" ({late} s late)" if late < 60
+            else f" ({late // 60} min late)")
+    to = ", ".join(str(c) for c in d.get("channels") or []) or "no channel"
+    return f"{_update_name(d)} sent via {d.get('via', '?')}{when} to {to}"
+
+
 WORDS.update({  # policy step 5: the customer's updates, owed from the moment they were reached
+    "customer_update_sent": lambda d, _: (_update_sent(d), "ok"),
+    "customer_update_late": lambda d, _: (f"{_update_name(d)} not sent by its due time "
+                                          f"{_stamp(d.get('due_at'))}: {d.get('alerted', 0)} managers told", "warn"),
     "customer_update_undelivered": lambda d, _: (_update_undelivered(d), "bad"),
     "customer_message_stalled": lambda d, _: (_message_stalled(d), "bad"),
     "updates_scheduled": lambda d, _: (f"Customer updates owed every {d.get('interval_minutes', '?')} minutes; "

@@ -23,6 +23,7 @@ from app.reports.updates import figures_json, update_figures
 from app.services import outages as outage_service
 from app.services.acks import lock_incident
 from app.services.resolution import propose, record_verbal_agreement
+from app.services.update_numbers import nth
 from app.services.updates import Result, agree_interval, write_update
 
 bp = Blueprint("updates", __name__, template_folder="templates")
@@ -49,8 +50,11 @@ def show(reference: str) -> str | tuple[str, int]:
         proposals = list(session.scalars(select(ResolutionProposal).where(
             ResolutionProposal.incident_id == incident.id).order_by(ResolutionProposal.id)))
         outage_ids = list(session.scalars(select(OutageLink.outage_id).where(OutageLink.incident_id == incident.id)))
-        return render_template("dashboard/updates.html", i=incident, f=follow_up, updates=updates,
-                               deliveries=deliveries, proposals=proposals, outage_ids=outage_ids,
+        rounds = [u.round for u in updates]  # each update and the one owed next read as the Nth (update_numbers)
+        numbers = {u.id: nth(rounds, u.round) for u in updates}
+        next_number = nth(rounds, follow_up.round) if follow_up else None
+        return render_template("dashboard/updates.html", i=incident, f=follow_up, updates=updates, numbers=numbers,
+                               next_number=next_number, deliveries=deliveries, proposals=proposals, outage_ids=outage_ids,
                                now=hotline.clock.now())
 
 

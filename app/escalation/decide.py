@@ -34,6 +34,8 @@ SMS, VOICE = "sms", "voice"
 ALERT = (SMS, VOICE)
 JOINED_CONTACT = "joined_contact"  # the purpose of the notice that a different contact joined an incident
 NUMBER_CORRECTED = "number_corrected"  # the purpose of the notice that the callback number changed since the page
+# the purpose of the SMS telling a rep who hung up first that their short callback did not count (16 characters at most)
+BRIDGE_TOO_SHORT = "bridge_too_short"
 
 
 def decide(trigger: Trigger, snap: Snapshot, now: datetime) -> Decision:
@@ -263,10 +265,13 @@ def _answered(ev: CallbackAnswered, snap: Snapshot, now: datetime) -> Decision:
 
 def _withdrawn(ev: AnswerWithdrawn, snap: Snapshot, now: datetime) -> Decision:
     """A live bridge counted as the answer did not happen. With no other answer (nor a resolution, a self-report or
-    an e-mail contact) standing, the promise is owed again: what the escalation skipped since then runs again."""
+    an e-mail contact) standing, the promise is owed again: what the escalation skipped since then runs again. The
+    callback's rep who can no longer hear it on their call (they hung up first) is told by SMS, once: the callback
+    did not count and the customer is still owed one (the repages alone would not say why)."""
     if snap.customer_reached:
         return Decision("withdrawn_other_answer_stands", snap.state, log=(K.CALLBACK_WITHDRAWN,))
-    return Decision("answer_withdrawn", snap.state, log=(K.CALLBACK_WITHDRAWN,), rerun_steps_since=ev.at)
+    told = () if ev.rep_on_call else (PageOrder(Audience.CALLBACK_REP, (SMS,), BRIDGE_TOO_SHORT),)
+    return Decision("answer_withdrawn", snap.state, log=(K.CALLBACK_WITHDRAWN,), rerun_steps_since=ev.at, pages=told)
 
 
 def _unanswered(ev: CallbackUnanswered, snap: Snapshot, now: datetime) -> Decision:

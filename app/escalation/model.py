@@ -132,9 +132,13 @@ class CallbackAnswered:
 @dataclass(frozen=True)
 class AnswerWithdrawn:
     """An answer counted at the moment of a live bridge (``at``) did not stand: Twilio's end reports said nobody
-    was connected. The service has already taken it off the callback and the incident."""
+    was connected. The service has already taken it off the callback and the incident.
+
+    ``rep_on_call``: the rep of the callback is still on their call and hears why on it (the ``<Dial action>``'s
+    answer); False when their leg was over by then (they hung up first), so only an SMS can tell them."""
 
     at: datetime
+    rep_on_call: bool = True
 
 
 @dataclass(frozen=True)
@@ -242,6 +246,7 @@ class Audience(StrEnum):
     PAGED_SO_FAR = "paged_so_far"
     OWNER_OR_PRIMARY = "owner_or_primary"  # the (active) acknowledger, else whom the first level of the incident's policy reaches
     PREVIOUS_OWNER = "previous_owner"  # told when someone takes the incident over
+    CALLBACK_REP = "callback_rep"  # the (active) rep of the callback the event is about
     SAME_PERSON = "same_person"  # the person of a failed page
     CUSTOMER = "customer"
     # the account's TAM as told of the incident so far (texted, or e-mailed outside their business hours): told of

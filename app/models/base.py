@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -40,6 +40,29 @@ class UTCDateTime(TypeDecorator):
         if impl is None:
             return lambda value: None if value is None else value.replace(tzinfo=UTC)
         return lambda value: None if (value := impl(value)) is None else value.replace(tzinfo=UTC)
+
+
+class ReadableJSON(TypeDecorator):
+    """JSON that reads back as None when what is stored is not JSON at all (a row edited by hand: SQLite keeps any
+    text; PostgreSQL's json type refuses it), so a reader that cannot use it says so (``readable_state``) instead of
+    failing the query that loaded it. The same column type: no schema change."""
+
+    impl = JSON
+    cache_ok = True
+
+    def result_processor(self, dialect, coltype):
+        """The impl's decoding, with text that is not JSON read as None."""
+        impl = super().result_processor(dialect, coltype)
+        if impl is None:
+            return None
+
+        def process(value):
+            try:
+                return impl(value)
+            except ValueError:  # json.JSONDecodeError
+                return None
+
+        return process
 
 
 class Base(DeclarativeBase):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text, true
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime
+from app.models.base import Base, ReadableJSON, UTCDateTime
 
 ENDED_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})  # Twilio's final CallStatus
 IN_PROGRESS = "in-progress"  # a call whose end Twilio has not reported (a status callback sets a final one)
@@ -34,7 +34,8 @@ class CallSession(Base):
     call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     from_number: Mapped[str] = mapped_column(String(32), default="")
     to_number: Mapped[str] = mapped_column(String(32), default="")
-    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # read as None when the stored text is no JSON (a row edited by hand): ``incidents.readable_state`` says so
+    state: Mapped[dict[str, Any]] = mapped_column(ReadableJSON)
     status: Mapped[str] = mapped_column(String(32), default=IN_PROGRESS)
     seq: Mapped[int] = mapped_column(Integer, default=0)  # replies sent; step URLs carry it
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))

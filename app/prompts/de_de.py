@@ -33,6 +33,12 @@ PROMPTS: dict[str, str] = {
     "rep_not_reached_call_them": "Rufen Sie ihn unter {phone} an, oder antworten Sie CALL {ref}, um es erneut zu "
                                  "versuchen.",
     "rep_not_reached_retry": "Antworten Sie CALL {ref}, um es erneut zu versuchen.",
+    "bridge_too_short_notice": "SEV1 {ref} {company}: Ihr Gespräch mit dem Kunden war zu kurz, um als Rückruf zu "
+                               "zählen (unter {seconds} s Gespräch). Der Rückruf steht weiter aus, fällig bis {due}: "
+                               "Rufen Sie {phone} an, oder antworten Sie CALL {ref}.",
+    "bridge_too_short_overdue": "SEV1 {ref} {company}: Ihr Gespräch mit dem Kunden war zu kurz, um als Rückruf zu "
+                                "zählen (unter {seconds} s Gespräch). Der Rückruf steht weiter aus und ist seit {due} "
+                                "ÜBERFÄLLIG: Rufen Sie {phone} sofort an, oder antworten Sie CALL {ref}.",
     "connect_after_call": "{company} ist noch in der Hotline und nennt die Details zu Vorfall {ref}; das Telefon ist "
                           "besetzt. Der Vorfall gehört Ihnen: Danach wird Ihnen der Kunde live durchgestellt; legt er "
                           "stattdessen auf, ruft die Hotline Sie dann an und verbindet Sie.",
@@ -266,15 +272,15 @@ PROMPTS.update({
     "upd_state_undelivered": "nicht zugestellt",
     "upd_state_unclear": "unklar",
     "upd_state_withdrawn": "zurückgezogen",
-    "upd_reminder_sms": "SEV1 {ref} {company}: Kunden-Update {round} fällig bis {due}. "
+    "upd_reminder_sms": "SEV1 {ref} {company}: Kunden-Update {number} fällig bis {due}. "
                         "Antworten Sie UPDATE {ref} <Text>, oder schreiben Sie es im Dashboard.",
-    "upd_late_sms": "SEV1 {ref} {company}: Kunden-Update {round} war um {due} fällig und ist NICHT gesendet "
+    "upd_late_sms": "SEV1 {ref} {company}: Kunden-Update {number} war um {due} fällig und ist NICHT gesendet "
                     "(zuständig: {owner}).",
-    "upd_unreached_sms": "SEV1 {ref} {company}: Kunden-Update {round} hat den Kunden auf KEINEM Weg erreicht "
+    "upd_unreached_sms": "SEV1 {ref} {company}: Kunden-Update {number} hat den Kunden auf KEINEM Weg erreicht "
                          "({how}). Rufen Sie an: {phone}.",
     "upd_proposal_unreached_sms": "SEV1 {ref} {company}: der Lösungsvorschlag hat den Kunden auf KEINEM Weg "
                                   "erreicht ({how}). Rufen Sie an: {phone}.",
-    "upd_stalled_sms": "SEV1 {ref} {company}: Kunden-Update {round} hat den Kunden bisher NICHT erreicht "
+    "upd_stalled_sms": "SEV1 {ref} {company}: Kunden-Update {number} hat den Kunden bisher NICHT erreicht "
                        "({how}). Rufen Sie an: {phone}.",
     "upd_proposal_stalled_sms": "SEV1 {ref} {company}: der Lösungsvorschlag hat den Kunden bisher NICHT erreicht "
                                 "({how}). Rufen Sie an: {phone}.",

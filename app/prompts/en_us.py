@@ -29,6 +29,13 @@ PROMPTS: dict[str, str] = {
                               "could not be placed), so the customer was NOT called. {next}",
     "rep_not_reached_call_them": "Call them on {phone}, or reply CALL {ref} to try again.",
     "rep_not_reached_retry": "Reply CALL {ref} to try again.",
+    # a rep who hung up first on a bridged callback too short to count (bridge_too_short, said to one still on it)
+    "bridge_too_short_notice": "SEV1 {ref} {company}: your call with the customer was too short to count as the "
+                               "callback (under {seconds} s of conversation). The customer is still owed a callback "
+                               "by {due}: call {phone}, or reply CALL {ref}.",
+    "bridge_too_short_overdue": "SEV1 {ref} {company}: your call with the customer was too short to count as the "
+                                "callback (under {seconds} s of conversation). The customer is still owed a callback, "
+                                "OVERDUE since {due}: call {phone} now, or reply CALL {ref}.",
     "connect_after_call": "{company} is still on the hotline giving the details of incident {ref}, so their phone is "
                           "busy. The incident is yours: when they finish, they are offered a live connection to you; "
                           "if they hang up instead, the hotline calls you then to connect you.",
@@ -261,14 +268,14 @@ PROMPTS.update({
     "upd_state_undelivered": "not delivered",
     "upd_state_unclear": "unclear",
     "upd_state_withdrawn": "withdrawn",
-    "upd_reminder_sms": "SEV1 {ref} {company}: customer update {round} due by {due}. "
+    "upd_reminder_sms": "SEV1 {ref} {company}: customer update {number} due by {due}. "
                         "Reply UPDATE {ref} <text>, or write it on the dashboard.",
-    "upd_late_sms": "SEV1 {ref} {company}: customer update {round} was due {due} and is NOT sent (owner {owner}).",
-    "upd_unreached_sms": "SEV1 {ref} {company}: customer update {round} reached them by NO channel ({how}). "
+    "upd_late_sms": "SEV1 {ref} {company}: customer update {number} was due {due} and is NOT sent (owner {owner}).",
+    "upd_unreached_sms": "SEV1 {ref} {company}: customer update {number} reached them by NO channel ({how}). "
                          "Phone the customer: {phone}.",
     "upd_proposal_unreached_sms": "SEV1 {ref} {company}: the resolution proposal reached the customer by NO "
                                   "channel ({how}). Phone them: {phone}.",
-    "upd_stalled_sms": "SEV1 {ref} {company}: customer update {round} has NOT reached them so far ({how}). "
+    "upd_stalled_sms": "SEV1 {ref} {company}: customer update {number} has NOT reached them so far ({how}). "
                        "Phone the customer: {phone}.",
     "upd_proposal_stalled_sms": "SEV1 {ref} {company}: the resolution proposal has NOT reached the customer so far "
                                 "({how}). Phone them: {phone}.",

@@ -22,8 +22,8 @@ from app.escalation import (
     SelfReported,
     decide,
 )
-from app.event_kind import CUSTOMER_RANG
-from app.models import Callback, CallbackKind, CallbackOutcome, Incident, LiveWait
+from app.event_kind import CUSTOMER_RANG, EventKind
+from app.models import Callback, CallbackKind, CallbackOutcome, Incident, IncidentEvent, LiveWait
 from app.models.call import ENDED_STATUSES
 from app.queue import schedule
 from app.services.decisions import Acting, carry_out
@@ -273,27 +273,41 @@ def withdraw_live_answer(session: Session, callback_id: int, caller_call_sid: st
 
 
 def withdraw_short_bridge(session: Session, callback_id: int, dial_seconds: str, dial_bridged: str, now: datetime,
-                          dial_call_sid: str = "", live: bool = False) -> Callback | None:
+                          dial_call_sid: str = "", live: bool = False, call_status: str = "") -> Callback | None:
     """The rep's ``<Dial>`` to the customer ended, and Twilio says the bridge lasted less than the minimum
     conversation (``live_connect.conversation_too_short``): a key pressed proves a person, not a callback. Its
     answer (counted now if it was not yet) is withdrawn as a live one is: the callback is only attempted, the
     incident's answer is the earliest one still standing, and the escalation core decides what is owed again.
     None when nobody pressed a key on it (the ``<Dial>``'s end is then ``dial_ended``'s). ``live``: the rep's
-    ``<Dial><Queue>`` to a caller waiting on the line (``live_connect.too_short``), whose bridge counted the person."""
+    ``<Dial><Queue>`` to a caller waiting on the line (``live_connect.too_short``), whose bridge counted the person.
+    ``call_status``: the rep's leg's ``CallStatus`` in the ``<Dial action>`` request; once that leg is over (the rep
+    hung up first) the answer to the request is never heard, so the core has the rep told by SMS instead."""
     callback, incident = lock_callback(session, callback_id)
     if (callback is None or callback.person_confirmed_at is None
             or callback.outcome not in (CallbackOutcome.PENDING, CallbackOutcome.MET, CallbackOutcome.LATE)):
         return None
     callback.customer_call_sid = callback.customer_call_sid or dial_call_sid[:64]
     _count_when_over(session, incident, callback, now)
+    on_call = not rep_leg_over(session, incident, callback, call_status)
     _withdraw(session, incident, callback, CallbackOutcome.ATTEMPTED, now, {
         "why": "bridge_too_short", "dial_seconds": dial_seconds[:8], "dial_bridged": dial_bridged[:8],
-        **({"live": True} if live else {})})
+        **({"live": True} if live else {}), **({} if on_call else {"rep_hung_up": True})}, rep_on_call=on_call)
     return callback
 
 
+def rep_leg_over(session: Session, incident: Incident, callback: Callback, call_status: str) -> bool:
+    """Whether the rep's leg of ``callback`` is over: the ``<Dial action>`` request says so (its ``CallStatus`` is
+    final: the rep hung up first), or the leg's own status callback already reported its end."""
+    if call_status in ENDED_STATUSES:
+        return True
+    details = session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CALLBACK_REP_LEG_STATUS))
+    return any((d or {}).get("callback_id") == callback.id and (d or {}).get("status") in ENDED_STATUSES
+               for d in details)
+
+
 def _withdraw(session: Session, incident: Incident, callback: Callback, outcome: CallbackOutcome, now: datetime,
-              detail: dict) -> None:
+              detail: dict, rep_on_call: bool = True) -> None:
     """Take a counted answer off ``callback`` (left ``outcome``) and the incident; the core decides what is owed."""
     at = callback.answered_at
     callback.outcome, callback.answered_at, callback.person_confirmed_at = outcome, None, None
@@ -301,7 +315,7 @@ def _withdraw(session: Session, incident: Incident, callback: Callback, outcome:
     session.flush()
     incident.callback_answered_at = session.scalar(select(func.min(Callback.answered_at)).where(
         Callback.incident_id == incident.id, Callback.outcome.in_((CallbackOutcome.MET, CallbackOutcome.LATE))))
-    decision = decide(AnswerWithdrawn(at=at), snapshot(session, incident, now), now)
+    decision = decide(AnswerWithdrawn(at=at, rep_on_call=rep_on_call), snapshot(session, incident, now), now)
     carry_out(session, incident, decision, now, Acting(actor="twilio", rep_id=callback.rep_id, detail={
         "callback_id": callback.id, "answered_at": at.isoformat(), **detail}))
 

@@ -164,6 +164,9 @@ def _audience(session: Session, incident: Incident, order: PageOrder, now: datet
                     for who, told in level_people(session, incident, 0, now)
                     if who.role != TAM_ROLE or order.purpose != "breach"]
         people = [contactable(owner, "acknowledger")]
+    elif order.audience == Audience.CALLBACK_REP:  # the rep on the callback the event is about (Acting.rep_id)
+        rep = find_rep(session, acting.rep_id) if acting.rep_id is not None else None
+        people = [contactable(rep, "callback_rep")] if rep is not None and rep.active else []
     elif order.audience == Audience.PREVIOUS_OWNER:
         previous = find_rep(session, done.previous_owner) if done.previous_owner else None
         people = [contactable(previous, "previous_owner")] if previous is not None else []

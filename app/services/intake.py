@@ -20,6 +20,8 @@ from app.services.events import event_row, log_event
 from app.services.incidents import (
     append_to_incident,
     open_incident_for,
+    readable_state,
+    rescue_call,
     save_incident,
     update_from_call,
 )
@@ -52,6 +54,15 @@ class UnknownCall(Exception):
     """A step webhook for a CallSid we never saw start."""
 
 
+class UnreadableCall(Exception):
+    """A webhook for a call whose stored flow state cannot be read (a row edited by hand: no JSON, a key missing):
+    the flow cannot go on from it. ``incident_id``: the incident the call opened (or joined), if any."""
+
+    def __init__(self, call_sid: str, incident_id: int | None) -> None:
+        super().__init__(call_sid)
+        self.call_sid, self.incident_id = call_sid, incident_id
+
+
 @dataclass
 class Turn:
     """What one webhook produced: the reply and its sequence number (jobs ride on the unit of work)."""
@@ -67,7 +78,7 @@ def start_call(
     """Open the call's state (or return to it, if Twilio sent the start twice)."""
     call = session.get(CallSession, call_sid)
     if call is not None:
-        return Turn(question(CallState.from_dict(call.state)), call.seq)
+        return Turn(question(_state_of(call)), call.seq)
     ticket = find_open_ticket_by_phone(session, from_number) if from_number.startswith("+") else None
     incident = open_incident_for(session, phone=from_number) if from_number.startswith("+") else None
     event = CallStarted(
@@ -103,13 +114,29 @@ def continue_call(session: Session, *, call_sid: str, seq: int, event: Event, no
                   limits: CallerLimits | None = None) -> Turn:
     """Feed one caller event to the flow; a stale step gets the current question again."""
     call = _load(session, call_sid)
-    state = CallState.from_dict(call.state)
+    state = _state_of(call)
     if seq != call.seq:
         log_event(session, at=now, actor="twilio", kind="stale_step_ignored", call_sid=call_sid,
                   detail={"got_seq": seq, "current_seq": call.seq})
         return Turn(question(state), call.seq)
     return _run(session, call, state, event, now, limits or CallerLimits())
 
+
+
+def _state_of(call: CallSession) -> CallState:
+    """The call's flow state, or UnreadableCall when it cannot be read."""
+    state = readable_state(call.state)
+    if state is None:
+        raise UnreadableCall(call.call_sid, call.incident_id)
+    return state
+
+
+def rescue_unreadable(session: Session, call: UnreadableCall, from_number: str, policy: FlowPolicy,
+                      now: datetime) -> Incident | None:
+    """Save the caller of a call whose state cannot be read, as an emergency path does (``rescue_call``): the
+    incident it has, else a new one from what can be known (the caller ID)."""
+    return rescue_call(session, call_sid=call.call_sid, from_number=from_number, now=now, reason="state_unreadable",
+                       policy=policy)
 
 
 def _load(session: Session, call_sid: str) -> CallSession:

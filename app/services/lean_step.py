@@ -31,13 +31,13 @@ from sqlalchemy.exc import IntegrityError
 from app.db import Database
 from app.event_kind import EventKind
 from app.models import Incident
-from app.models.base import UTCDateTime
+from app.models.base import ReadableJSON, UTCDateTime
 from app.services.call_endings import nothing_to_settle
 from app.services.events import event_row
 from app.services.incidents import FOLLOWED, incident_changes, readable_state
 from app.services.intake import Turn, flow_line, follows, plain_step
 from app.webhooks import UNANSWERED, Replayed, Unanswered, stored_answer
-from ivr_flows.model import CallState, Event
+from ivr_flows.model import Event
 
 Render = Callable[[Turn], str]
 _INCIDENT = (*FOLLOWED, "missing_fields")
@@ -49,7 +49,7 @@ _READ = text(
     + ", ".join(f"i.{name}" for name in _INCIDENT)
     + f" FROM call_sessions c LEFT JOIN incidents i ON i.id = c.incident_id {_DELIVERY} WHERE c.call_sid = :sid"
 ).bindparams(bindparam("key", type_=String), bindparam("sid", type_=String)).columns(
-    column("state", JSON), column("seq", Integer), column("incident_id", Integer), *_STORED_COLUMNS,
+    column("state", ReadableJSON()), column("seq", Integer), column("incident_id", Integer), *_STORED_COLUMNS,
     column("opened_by", String), *(column(name, Incident.__table__.c[name].type) for name in _INCIDENT))
 _STORED = text('SELECT response, received_at FROM webhook_deliveries WHERE "key" = :key').columns(*_STORED_COLUMNS)
 _NOW = bindparam("now", type_=UTCDateTime())
@@ -69,9 +69,12 @@ def answer(db: Database, *, key: str, path: str, call_sid: str, seq: int, event:
         state, current, incident_id, stored, stored_at, opened_by = row[:6]
         if stored is not None:
             return stored_answer(stored, stored_at, now)  # Twilio's retry: the answer it got the first time
-        if seq != current:
-            return UNANSWERED  # stale: the full path logs it and repeats the question
-        step = plain_step(CallState.from_dict(state), event, now, incident_id)
+        flow = readable_state(state)
+        if seq != current or flow is None:
+            # stale: the full path logs it and repeats the question; unreadable (a row edited by hand, no JSON, a
+            # key missing): the full path answers it safely (``intake.UnreadableCall``)
+            return UNANSWERED
+        step = plain_step(flow, event, now, incident_id)
         if step is None:
             return UNANSWERED
         lines = [flow_line(e, call_sid, incident_id, now) for e in step.effects]
@@ -191,7 +194,7 @@ _STATUS_READ = text(
     f"FROM call_sessions c {_DELIVERY} WHERE c.call_sid = :sid"
 ).bindparams(bindparam("key", type_=String), bindparam("sid", type_=String),
              bindparam("deferred", value=EventKind.CONNECT_DEFERRED.value, type_=String)).columns(
-    column("state", JSON), column("incident_id", Integer), *_STORED_COLUMNS, column("deferred", Boolean))
+    column("state", ReadableJSON()), column("incident_id", Integer), *_STORED_COLUMNS, column("deferred", Boolean))
 _STATUS_TYPES = (_NOW, bindparam("at", type_=UTCDateTime()), bindparam("detail", type_=JSON))
 _STATUS_POSTGRES = text(
     'WITH stored AS (INSERT INTO webhook_deliveries ("key", path, response, received_at) '

@@ -198,14 +198,17 @@ def bridged(session: Session, wait: LiveWait, now: datetime) -> Callback | None:
     return callback
 
 
-def too_short(session: Session, wait: LiveWait, dial_seconds: str, dial_bridged: str, now: datetime) -> Callback | None:
+def too_short(session: Session, wait: LiveWait, dial_seconds: str, dial_bridged: str, now: datetime,
+              call_status: str = "") -> Callback | None:
     """The rep's ``<Dial><Queue>`` says the caller and the rep were connected for less than the minimum conversation
     (``conversation_too_short``): the bridge is counted if it was not yet, then withdrawn as a bridged callback's
     is (``withdraw_short_bridge``): attempted, and the escalation core decides what is owed again. None when
-    nothing was counted (the caller's leg said it left unbridged: ``unbridged`` decided)."""
+    nothing was counted (the caller's leg said it left unbridged: ``unbridged`` decided). ``call_status``: the rep's
+    leg's, as ``withdraw_short_bridge`` reads it (a rep who hung up first is told by SMS)."""
     if bridged(session, wait, now) is None:
         return None
-    return withdraw_short_bridge(session, wait.callback_id, dial_seconds, dial_bridged, now, live=True)
+    return withdraw_short_bridge(session, wait.callback_id, dial_seconds, dial_bridged, now, live=True,
+                                 call_status=call_status)
 
 
 def unbridged(session: Session, wait: LiveWait, why: str, now: datetime) -> Callback | None:

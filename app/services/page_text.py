@@ -152,6 +152,15 @@ def rep_not_reached_sms(incident: Incident) -> str:
     return text("rep_not_reached_notice", ref=ref, next=then)
 
 
+def bridge_too_short_sms(incident: Incident, seconds: int, at: datetime, tz: str = "UTC") -> str:
+    """Tells a rep who hung up first that their bridged callback was too short (under ``seconds`` of conversation)
+    to count: the customer is still owed one, by the deadline on the rep's clock (``tz``), or overdue at ``at``."""
+    key = "bridge_too_short_overdue" if incident.callback_due_at <= at else "bridge_too_short_notice"
+    phone = phone_with_extension(incident.callback_phone, callback_extension(incident)) or "their number"
+    return text(key, ref=incident.reference, company=company_name(incident), seconds=seconds,
+                due=hhmm(incident.callback_due_at, tz), phone=phone)
+
+
 def receipt_sms(incident: Incident, tz: str, now: datetime | None = None) -> str:
     """The customer's receipt right after intake, in the caller's language (an apology once the deadline passed)."""
     return customer_text.receipt_sms(incident.reference, incident.callback_due_at, tz, incident.language, now)

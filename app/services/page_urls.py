@@ -12,7 +12,8 @@ from app.models import Channel, Incident, Page, Rep
 from app.models.paging import TAM_NOTICES, TAM_ROLE
 from app.services import page_text
 from app.services.escalation import caller_on_hotline
-from app.services.pages import BREACH_NOTICE, CLOSING_NOTICE
+from app.services.live_connect import MIN_CONVERSATION_SECONDS
+from app.services.pages import BREACH_NOTICE, BRIDGE_TOO_SHORT, CLOSING_NOTICE
 from app.services.tickets import account_of
 from app.settings import Settings
 from ivr_flows.prompts import zone_for_number
@@ -91,6 +92,8 @@ class PageUrls:
             return page_text.taken_over_sms(incident, owner.name if owner is not None else "")
         if page.purpose == "rep_not_reached":
             return page_text.rep_not_reached_sms(incident)
+        if page.purpose == BRIDGE_TOO_SHORT:  # the deadline on the rep's clock, overdue or not when it was decided
+            return page_text.bridge_too_short_sms(incident, MIN_CONVERSATION_SECONDS, page.created_at, page_zone(page))
         if page.purpose == "callback_missed":
             return page_text.callback_missed_sms(incident, zone_for_number(incident.callback_phone).key,
                                                  self.hotline_number, page.created_at)

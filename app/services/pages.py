@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.escalation.decide import BRIDGE_TOO_SHORT
 from app.event_kind import EventKind
 from app.models import Channel, Incident, IncidentStatus, Page, PageStatus
 from app.models.paging import CUSTOMER_ROLE, OUTCOME_UNKNOWN, PAGE_STATUS_RANK, outcome_unknown, status_rank
@@ -25,7 +26,8 @@ ESCALATION_PURPOSES = ("page",)  # an acknowledgement cancels these, never alert
 BREACH_NOTICE = "breach_notice"  # the customer's apology that the deadline passed without reaching them
 CLOSING_NOTICE = "closing_notice"  # the customer told the support team closed their incident without their agreement
 # a customer reached, or a resolved incident, no longer sends these (nor tells the customer they were not reached)
-CHASING_PURPOSES = ("page", "at_risk", "breach", BREACH_NOTICE)
+# (and a rep's "your short callback did not count" SMS: it says the customer is still owed one)
+CHASING_PURPOSES = ("page", "at_risk", "breach", BREACH_NOTICE, BRIDGE_TOO_SHORT)
 MAX_ATTEMPTS = 15  # 2, 4, then every 6 s: 80 s (plus time-outs) of Twilio failing before a page gives up
 MAX_BACKOFF_SECONDS = 6  # + a 5 s client time-out + RQ scheduling: a page leaves within 15 s of Twilio answering again
 # A "sending" row older than this belongs to a dead run: twice the Twilio client's time-out

@@ -37,6 +37,7 @@ from app.prompts import text
 from app.services.events import log_event
 from app.services.oncall import incident_owner, managers, owner_or_managers
 from app.services.page_text import company_name
+from app.services.update_numbers import update_number
 
 UNREACHED = (UpdateDeliveryStatus.FAILED, UpdateDeliveryStatus.SKIPPED, UpdateDeliveryStatus.OPTED_OUT)
 STALLED_AFTER = 2  # failed tries of an e-mail still being retried before its message counts as not reaching them
@@ -86,7 +87,8 @@ def alerts_for(session: Session, delivery: Delivery, now: datetime) -> list[Aler
                       "errors": {str(channel): (error or "")[:120] for channel, _, error, _ in rows},
                       "told": [recipient for _, recipient in readers]})
     key = f"upd_{'' if what == 'update' else 'proposal_'}{'unreached' if final else 'stalled'}_sms"
-    body = text(key, ref=incident.reference, company=company_name(incident), round=getattr(parent, "round", 0) or "",
+    number = update_number(session, incident.id, parent.round) if what == "update" else None
+    body = text(key, ref=incident.reference, company=company_name(incident), number=number or "",
                 how=_how(how), phone=incident.callback_phone or "no number")
     return [Alert(phone, recipient, " ".join(body.split())) for phone, recipient in readers]
 

@@ -174,16 +174,17 @@ def _ref(incident: Incident, spoken: bool) -> str:
     return say_digits(incident.reference) if spoken else incident.reference
 
 
-def reminder_sms(incident: Incident, round_: int, due: datetime, tz: str) -> str:
-    """The owner's reminder shortly before an update is due (reps read English; the time on the owner's clock,
-    ``tz``: ``page_text.rep_clock``)."""
-    return text("upd_reminder_sms", ref=incident.reference, company=company_name(incident), round=round_,
+def reminder_sms(incident: Incident, number: int | None, due: datetime, tz: str) -> str:
+    """The owner's reminder shortly before update ``number`` (``update_numbers``) is due (reps read English; the
+    time on the owner's clock, ``tz``: ``page_text.rep_clock``)."""
+    return text("upd_reminder_sms", ref=incident.reference, company=company_name(incident), number=number or "",
                 due=hhmm(due, tz))
 
 
-def late_sms(incident: Incident, round_: int, due: datetime, owner: str, tz: str) -> str:
-    """The managers' alert when an update was not sent by its due time (the time on the manager's clock, ``tz``)."""
-    return text("upd_late_sms", ref=incident.reference, company=company_name(incident), round=round_,
+def late_sms(incident: Incident, number: int | None, due: datetime, owner: str, tz: str) -> str:
+    """The managers' alert when update ``number`` (``update_numbers``) was not sent by its due time (the time on the
+    manager's clock, ``tz``)."""
+    return text("upd_late_sms", ref=incident.reference, company=company_name(incident), number=number or "",
                 due=hhmm(due, tz), owner=owner or "unknown")
 
 

@@ -33,6 +33,7 @@ from app.services.oncall import owner_or_managers, resolve_target
 from app.services.page_text import rep_clock
 from app.services.phones import is_textable
 from app.services.sms_opt_outs import is_opted_out
+from app.services.update_numbers import update_number
 
 REMIND_BEFORE = timedelta(minutes=10)  # the owner hears about an update this long before it is due
 UPDATE_STEP_KINDS = (StepKind.UPDATE_REMINDER, StepKind.UPDATE_DUE)
@@ -264,7 +265,8 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
               detail={"update_id": row.id, "round": round_, "due_at": due.isoformat() if due else None,
                       "late_seconds": late, "via": via, "outage_id": outage_id, "channels": channels})
     when = "on time" if late == 0 else f"{late} s late" if late < 60 else f"{late // 60} min late"  # as recorded
-    name = f"Update {round_ or ''} for {incident.reference}".replace("Update  ", "Update ")
+    number = update_number(session, incident.id, round_)  # the Nth update owed, not the schedule's round
+    name = f"Update {number or ''} for {incident.reference}".replace("Update  ", "Update ")
     if not channels:  # written and counted, but nothing can carry it: never claim it reached the customer
         log_event(session, at=now, actor="system", kind=EventKind.CUSTOMER_UPDATE_UNDELIVERED, incident_id=incident.id,
                   detail={"update_id": row.id, "round": round_, "channels": {}, "errors": {}, "told": ["writer"]})
@@ -318,10 +320,11 @@ def remind_owner(session: Session, incident: Incident, step: DueStep, now: datet
     if owner is None or not owner.phone:
         return "skipped_no_owner"
     readers = {reader.phone: reader for reader in owner_or_managers(session, owner) if reader.phone}
+    number = update_number(session, incident.id, step.level)
     for phone, reader in readers.items():
         queue_delivery(session, channel=DeliveryChannel.SMS, to=phone, purpose="update_reminder",
                        recipient="owner" if reader is owner else "manager",
-                       body=update_text.reminder_sms(incident, step.level, follow_up.next_due_at, rep_clock(reader)),
+                       body=update_text.reminder_sms(incident, number, follow_up.next_due_at, rep_clock(reader)),
                        now=now, incident_id=incident.id)
     return "reminded" if readers else "skipped_no_owner"
 
@@ -338,10 +341,11 @@ def update_overdue(session: Session, incident: Incident, step: DueStep, now: dat
     owner = session.get(Rep, follow_up.owner_rep_id) if follow_up.owner_rep_id else None
     alerted = 0
     seen: set[str] = set()
+    number = update_number(session, incident.id, step.level)
     for manager in resolve_target(session, {"type": "managers"}, now):
         if manager.phone and manager.phone not in seen:
             seen.add(manager.phone)
-            body = update_text.late_sms(incident, step.level, follow_up.next_due_at, owner.name if owner else "",
+            body = update_text.late_sms(incident, number, follow_up.next_due_at, owner.name if owner else "",
                                         rep_clock(session.get(Rep, manager.rep_id) if manager.rep_id else None))
             queue_delivery(session, channel=DeliveryChannel.SMS, to=manager.phone, purpose="update_late",
                            recipient="manager", body=body, now=now, incident_id=incident.id)

@@ -174,12 +174,14 @@ def dial_done() -> Response:
     """The <Dial> ended: thank the rep, or offer a retry (and, for a voicemail, a short message)."""
     callback_id, dial_status = request.args.get("callback", 0, type=int), request.form.get("DialCallStatus", "")
     dial_seconds, dial_bridged = request.form.get("DialCallDuration", ""), request.form.get("DialBridged", "")
-    dial_call_sid = request.form.get("DialCallSid", "")
+    dial_call_sid, call_status = request.form.get("DialCallSid", ""), request.form.get("CallStatus", "")
 
     def handle(session, now):
         short = None
         if conversation_too_short(dial_seconds, dial_bridged):  # a key pressed, then no conversation worth one
-            short = withdraw_short_bridge(session, callback_id, dial_seconds, dial_bridged, now, dial_call_sid)
+            # a rep who hung up first never hears the retry offer below: the core has them told by SMS
+            short = withdraw_short_bridge(session, callback_id, dial_seconds, dial_bridged, now, dial_call_sid,
+                                          call_status=call_status)
         callback = short or dial_ended(session, callback_id, dial_status, now, dial_call_sid)
         if callback is None:
             return say_and_hang_up(text("bridge_goodbye"))

@@ -21,6 +21,14 @@ GOODBYE = (
     ("de-DE", "Polly.Vicki", "Vielen Dank. Ihre Nachricht ist aufgenommen. Ein Techniker ruft Sie innerhalb von 15 Minuten zurück. Auf Wiederhören."),
 )
 
+# a call whose flow cannot go on (its stored state cannot be read) but which has its incident: nothing is asked again
+KEPT = (
+    ("en-US", "Polly.Joanna", "This is the Severity-1 hotline. We have your incident and the details you gave us, "
+     "and the support team has them. To add anything, please call again. Goodbye."),
+    ("de-DE", "Polly.Vicki", "Hier ist die Severity-1-Hotline. Ihr Vorfall und Ihre Angaben liegen uns vor, und das "
+     "Support-Team hat sie. Wenn Sie etwas ergänzen möchten, rufen Sie bitte erneut an. Auf Wiederhören."),
+)
+
 
 def voicemail_twiml() -> str:
     """Apologise in both languages and record a voicemail (up to two minutes)."""
@@ -30,6 +38,15 @@ def voicemail_twiml() -> str:
     response.record(action=RECORDING_URL, method="POST", max_length=120, timeout=5,
                     finish_on_key="#", play_beep=True)
     response.redirect(RECORDING_URL + "?noinput=1", method="POST")
+    return str(response)
+
+
+def incident_kept_twiml() -> str:
+    """Tell the caller, in both languages, that their incident stands and how to add to it, and hang up."""
+    response = VoiceResponse()
+    for lang, voice, text in KEPT:
+        response.say(text, language=lang, voice=voice)
+    response.hangup()
     return str(response)
 
 

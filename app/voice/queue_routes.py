@@ -211,6 +211,7 @@ def dial_done() -> Response:
     callback_id, wait_id = request.args.get("callback", 0, type=int), request.args.get("wait", 0, type=int)
     dial_status, settings = request.form.get("DialCallStatus", ""), _settings()
     dial_seconds, dial_bridged = request.form.get("DialCallDuration", ""), request.form.get("DialBridged", "")
+    call_status = request.form.get("CallStatus", "")  # final: the rep hung up first and hears no answer
 
     def handle(session, now):
         callback, incident = lock_callback(session, callback_id)
@@ -224,7 +225,7 @@ def dial_done() -> Response:
                 live_connect.unbridged(session, row, f"dial_{dial_status or 'missing'}_{dial_seconds or '-'}s", now)
             elif not live_connect.conversation_too_short(dial_seconds, dial_bridged):
                 live_connect.bridged(session, row, now)
-            elif live_connect.too_short(session, row, dial_seconds, dial_bridged, now) is not None:
+            elif live_connect.too_short(session, row, dial_seconds, dial_bridged, now, call_status) is not None:
                 return offer_retry(callback, "bridge_too_short")  # connected, too briefly: 1 dials the customer
             if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE):
                 return after_callback(session, callback, incident, now)  # issue 11: the update interval

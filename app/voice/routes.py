@@ -12,7 +12,7 @@ from app.services import intake, lean_step
 from app.services.caller_limits import limits_from
 from app.services.incidents import attach_recording, rescue_call
 from app.services.spool import keep
-from app.voice.emergency import goodbye_twiml, voicemail_twiml
+from app.voice.emergency import goodbye_twiml, incident_kept_twiml, voicemail_twiml
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import render
 from app.webhooks import answer_once, answer_status
@@ -29,6 +29,30 @@ def _hotline():
 def _twiml(turn: intake.Turn) -> str:
     step_url = f"/twilio/voice/step?seq={turn.seq}"
     return render(turn.reply, step_url, f"/twilio/voice/recording?seq={turn.seq}")
+
+
+def _flow(session, now, turn) -> str:
+    """The TwiML of ``turn()`` (the flow's next reply); for a call whose stored state cannot be read, the safe
+    answer: never the flow, nor the generic rescue of an internal error."""
+    try:
+        return _twiml(turn())
+    except intake.UnreadableCall as call:
+        return _unreadable(session, now, call)
+
+
+def _unreadable(session, now, call: intake.UnreadableCall) -> str:
+    """A call whose flow state cannot be read (a row edited by hand) gets what it can be told truly: with an
+    incident, that it stands (untouched, its promise running) and how to add to it; without one, saved as the
+    emergency paths save a caller (``rescue_call``) and asked for a voicemail. Logged here, once per request (a
+    retry of it gets the stored answer)."""
+    has = call.incident_id is not None
+    log.warning("call %s: its stored flow state cannot be read; %s", call.call_sid,
+                f"its incident {call.incident_id} stands, the caller is told so" if has
+                else "the caller is saved as a rescued incident and asked for a voicemail")
+    if has:
+        return incident_kept_twiml()
+    intake.rescue_unreadable(session, call, request.form.get("From", ""), intake.policy_from(_hotline().settings), now)
+    return voicemail_twiml()
 
 
 def _guarded(handler, lean=None) -> Response:
@@ -71,7 +95,7 @@ def _rescue(source: IncidentSource, reason: str, *, delivery: bool = False) -> N
 def incoming() -> Response:
     """A new call: greet and ask the first question."""
     f, policy, limits = request.form, intake.policy_from(_hotline().settings), limits_from(_hotline().settings)
-    return _guarded(lambda s, now: _twiml(intake.start_call(
+    return _guarded(lambda s, now: _flow(s, now, lambda: intake.start_call(
         s, call_sid=f["CallSid"], from_number=f.get("From", ""), to_number=f.get("To", ""), policy=policy, now=now,
         limits=limits)))
 
@@ -108,7 +132,8 @@ def _continue(call_sid: str, seq: int, event) -> Response:
     hotline = _hotline()
     limits = limits_from(hotline.settings)
     return _guarded(
-        lambda s, now: _twiml(intake.continue_call(s, call_sid=call_sid, seq=seq, event=event, now=now, limits=limits)),
+        lambda s, now: _flow(s, now, lambda: intake.continue_call(s, call_sid=call_sid, seq=seq, event=event, now=now,
+                                                                  limits=limits)),
         lean=lambda key, now: lean_step.answer(hotline.db, key=key, path=request.path, call_sid=call_sid, seq=seq,
                                                event=event, now=now, render=_twiml))
 

@@ -63,6 +63,28 @@ def test_a_three_second_live_bridge_is_not_met_and_the_rep_is_told(desk, network
     assert desk.incident(incident_id).breached_at == incident.callback_due_at
 
 
+def test_a_rep_who_hangs_up_first_on_a_three_second_live_bridge_is_texted_not_spoken_to(desk, network):
+    """The same 3 s, but Alice hangs up first: her ``<Dial action>`` comes for a leg already over, so the withdrawal
+    is told to her by one SMS (any other, or a second, fails the test), not by a voice she cannot hear."""
+    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False)
+    alice.expect_sms("Acknowledged").expect_call(talk_seconds=3, hangs_up_first=True)
+    alice.expect_sms("too short to count as the callback")
+    call = _call(desk)
+    _intake(desk, call)
+    incident_id = _incident_id(desk, call)
+    desk.clock.advance(seconds=5)
+    assert call.press("1").kind == "queue"
+    desk.settle()
+
+    [callback] = _callbacks(desk)
+    assert callback.outcome == "attempted" and desk.incident(incident_id).callback_answered_at is None
+    withdrawn = [e for e in _events(desk, incident_id) if e.kind == "callback_withdrawn"]
+    assert [(e.detail["why"], e.detail["live"], e.detail["rep_hung_up"]) for e in withdrawn] == [
+        ("bridge_too_short", True, True)]
+    assert TOO_SHORT not in alice.calls[-1].heard and alice.unmet == []
+
+
 def test_a_minute_long_live_bridge_is_met_as_before(desk, network):
     """The conversation a callback is for: met when Twilio bridged them, and Alice is asked for the update interval."""
     incident_id, alice = _live_call(desk, network, 60)

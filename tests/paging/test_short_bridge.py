@@ -20,8 +20,16 @@ from tests.integration.board_support import parse
 from tests.integration.dashboard_support import login_as
 from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 from tests.paging.test_at_risk_unproven_callback import _at, _callback_by_sms
-from tests.paging.test_callback_proof import _dial_done, _facts, _leg_status, _press_key, _step_outcome, _whisper
-from tests.paging.test_twilio_failures import HOTLINE_NUMBER, _signed_post
+from tests.paging.test_callback_proof import (
+    _dial_done,
+    _facts,
+    _leg_sid,
+    _leg_status,
+    _press_key,
+    _step_outcome,
+    _whisper,
+)
+from tests.paging.test_twilio_failures import HOTLINE_NUMBER, _signed_post, _work
 
 TOO_SHORT = "too short to count as the callback"
 
@@ -38,6 +46,38 @@ def _talk(desk, callback: Callback, start: timedelta, seconds: int) -> str:
     desk.clock.set(desk.t0 + start + timedelta(seconds=4 + seconds))
     _leg_status(desk, callback, "completed", answered + 4 + seconds, CallDuration=str(seconds))
     return _dial_done(desk, callback, "completed", seconds=str(seconds))
+
+
+def _told_by_sms(desk, incident_id: int) -> list[Page]:
+    """The SMS telling a rep their short callback did not count."""
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(Page).where(Page.incident_id == incident_id, Page.purpose == "bridge_too_short")
+                              .order_by(Page.id)))
+
+
+def _rep_left_first(desk, callback: Callback, start: timedelta, seconds: int, call_status: str = "completed") -> str:
+    """As ``_talk``, but Alice hangs up first: the ``<Dial action>`` request comes for a rep's leg already over
+    (``call_status``; "" for a request without it, after the leg's own status callback said it completed)."""
+    desk.clock.set(desk.t0 + start)
+    assert "<Gather" in _whisper(desk, callback)
+    _leg_status(desk, callback, "in-progress", start.total_seconds())
+    desk.clock.set(desk.t0 + start + timedelta(seconds=4))
+    _press_key(desk, callback)
+    desk.clock.set(desk.t0 + start + timedelta(seconds=4 + seconds))
+    rep_leg = {"CallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE}
+    if not call_status:
+        _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/rep-status?callback={callback.id}",
+                     {**rep_leg, "CallStatus": "completed", "CallDuration": "60"})
+    _leg_status(desk, callback, "completed", start.total_seconds() + 4 + seconds, CallDuration=str(seconds))
+    dial = {**rep_leg, "DialCallStatus": "completed", "DialCallSid": _leg_sid(callback), "DialCallDuration": str(seconds),
+            **({"CallStatus": call_status} if call_status else {})}
+    return _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/dial-done?callback={callback.id}", dial
+                        ).get_data(as_text=True)
+
+
+def _sms_body(desk, page: Page) -> str:
+    [body] = [m.body for m in desk.network.twilio.messages if m.sid == page.twilio_sid]
+    return body
 
 
 def _rows(desk, incident_id: int) -> list[Callback]:
@@ -61,6 +101,8 @@ def test_a_bridge_shorter_than_a_conversation_is_not_met_and_the_promise_is_chas
 
     assert TOO_SHORT in twiml and f"/twilio/bridge/retry?callback={callback.id}" in twiml
     assert "/twilio/updates/interval" not in twiml
+    _work(desk)
+    assert _told_by_sms(desk, callback.incident_id) == []  # she heard it on the call: no SMS as well
     [row] = _rows(desk, callback.incident_id)
     assert row.outcome == "attempted" and row.answered_at is None and row.person_confirmed_at is None
     assert desk.incident(callback.incident_id).callback_answered_at is None
@@ -138,3 +180,60 @@ def test_the_simulated_network_reports_a_three_second_call_and_the_rep_is_told(d
     assert row.outcome == "attempted" and desk.incident(incident.id).callback_answered_at is None
     heard = alice.calls[-1].heard
     assert TOO_SHORT in heard and "update interval" not in heard
+
+
+@pytest.mark.parametrize("call_status", ["completed", ""])
+def test_a_rep_who_hung_up_first_is_texted_once_that_the_short_callback_did_not_count(desk, network, call_status):
+    """Alice hangs up 3 s into the call: the retry offer answering the ``<Dial action>`` is never heard, so she gets
+    one SMS saying the callback did not count and the customer is still owed one by the deadline; Twilio's retry of
+    the request tells her nothing again. The callback is withdrawn as when she hears it."""
+    callback = _callback_by_sms(desk, network)
+    _rep_left_first(desk, callback, timedelta(minutes=2, seconds=30), 3, call_status)
+    _work(desk)
+
+    [row] = _rows(desk, callback.incident_id)
+    assert row.outcome == "attempted" and desk.incident(callback.incident_id).callback_answered_at is None
+    [sms] = _told_by_sms(desk, callback.incident_id)
+    incident = desk.incident(callback.incident_id)
+    assert (sms.to_number, sms.channel, sms.status) == (ALICE, "sms", "sent")
+    body = _sms_body(desk, sms)
+    assert body.startswith(f"SEV1 {incident.reference} ") and "too short to count as the callback" in body
+    assert "under 10 s of conversation" in body and "still owed a callback by " in body and "OVERDUE" not in body
+    assert f"call {CUSTOMER}" in body and f"reply CALL {incident.reference}" in body
+
+    again = {"CallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
+             "CallStatus": "completed", "DialCallStatus": "completed", "DialCallSid": _leg_sid(callback),
+             "DialCallDuration": "3"}
+    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/dial-done?callback={callback.id}", again)
+    _work(desk)
+    assert len(_told_by_sms(desk, callback.incident_id)) == 1
+    assert [e.kind for e in _kinds(desk, callback.incident_id)].count("callback_withdrawn") == 1
+
+
+def test_a_rep_who_hung_up_first_after_the_deadline_is_told_the_callback_is_overdue(desk, network):
+    callback = _callback_by_sms(desk, network)
+    _rep_left_first(desk, callback, timedelta(minutes=16), 5)
+    _work(desk)
+
+    [sms] = _told_by_sms(desk, callback.incident_id)
+    body = _sms_body(desk, sms)
+    assert "too short to count as the callback" in body and "OVERDUE since" in body
+    assert "still owed a callback by" not in body
+
+
+def test_on_the_simulated_network_a_rep_who_hangs_up_first_is_texted_not_spoken_to(desk, network):
+    """End to end on the scripted phones: the customer presses 1 and they talk 3 s, then Alice hangs up first; the
+    network still requests her ``<Dial action>`` (CallStatus completed): she hears nothing of it and gets the SMS
+    (any other SMS, or a second one, fails the test)."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(press="1", answered=True, talk_seconds=3)
+    alice = network.phone(ALICE).expect_sms("SEV1", reply="CALL").expect_call(answer=False)
+    alice.expect_sms("Calling you now").expect_call(hangs_up_first=True)
+    alice.expect_sms("too short to count as the callback")
+    incident = desk.open_incident()
+    desk.settle()
+
+    [row] = _rows(desk, incident.id)
+    assert row.outcome == "attempted" and desk.incident(incident.id).callback_answered_at is None
+    assert TOO_SHORT not in alice.calls[-1].heard and alice.unmet == []
+    assert len(_told_by_sms(desk, incident.id)) == 1

@@ -298,6 +298,20 @@ def test_a_live_answer_withdrawn_chases_the_promise_again_unless_another_answer_
     assert decision.next_state == STATES[state].state and not decision.pages and not decision.start_updates
 
 
+@pytest.mark.parametrize(("state", "told"), [
+    ("callback_in_progress", True), ("acknowledged", True), ("attempted", True), ("met", False), ("late", False),
+    ("self_reported", False), ("resolved", False),
+])
+def test_a_rep_who_hung_up_before_hearing_the_withdrawal_is_told_by_sms_once_while_the_callback_is_owed(state, told):
+    """The short callback's rep left the call before its end was answered: one SMS to that rep (``CALLBACK_REP``)
+    says it did not count, unless another answer (or a close) stands; one still on the call is told there, not so."""
+    at, now = T0 + timedelta(minutes=2), T0 + timedelta(minutes=2, seconds=30)
+    gone = decide(AnswerWithdrawn(at, rep_on_call=False), STATES[state], now)
+    assert gone.pages == ((PageOrder(Audience.CALLBACK_REP, ("sms",), "bridge_too_short"),) if told else ())
+    assert gone.rerun_steps_since == (at if told else None) and gone.log == (EventKind.CALLBACK_WITHDRAWN,)
+    assert decide(AnswerWithdrawn(at, rep_on_call=True), STATES[state], now).pages == ()
+
+
 def test_an_answer_without_a_person_is_a_voicemail_never_met():
     decision = decide(CallbackAnswered(T0, by_person=False), STATES["callback_in_progress"], T0)
     assert decision.outcome == "attempted_voicemail" and decision.next_state == State.ATTEMPTED
