@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -11,6 +12,7 @@ from app.config_report import CheckReport
 from app.settings import PROMISED_CALLBACK_MINUTES, TWILIO_API_BASE, Settings, SettingsError, url_problem
 
 SECRET_KEY_MIN = 32
+TWILIO_AUTH_TOKEN_FORM = re.compile(r"[0-9a-f]{32}")  # what Twilio issues as an auth token, primary or secondary
 
 
 def settings_problems(settings: Settings, env: Mapping[str, str], report: CheckReport) -> None:
@@ -151,7 +153,27 @@ def _number_problem(number: str, report: CheckReport) -> None:
                      "brackets or extension).", f"write it as TWILIO_NUMBER={e164}")
 
 
+def _auth_token_problems(settings: Settings, report: CheckReport) -> None:
+    """Each auth token must be one Twilio could have issued: every webhook signed with either is accepted, so a
+    made-up value (``x``) lets anyone who guesses it forge calls and SMS. Twilio's own check of the primary (does
+    it log in?) is ``config_check.twilio_account_problems``; it is only a warning while Twilio cannot be reached."""
+    primary, secondary = settings.twilio_auth_token, settings.twilio_auth_token_secondary
+    for variable, token, fix in (
+            ("TWILIO_AUTH_TOKEN", primary, "copy the Auth Token from the Twilio console (Account > API keys & tokens)"),
+            ("TWILIO_AUTH_TOKEN_SECONDARY", secondary, "copy the secondary Auth Token from the Twilio console while "
+             "rotating tokens, else leave TWILIO_AUTH_TOKEN_SECONDARY empty")):
+        if token and not TWILIO_AUTH_TOKEN_FORM.fullmatch(token):  # the value itself is never printed: a secret
+            report.error(variable, f"cannot be a Twilio auth token ({len(token)} characters; Twilio's are 32 "
+                         "lowercase hexadecimal characters): webhooks signed with it would be accepted, so anyone "
+                         "who guesses it could forge calls and SMS.", fix)
+    if secondary and secondary == primary:
+        report.warn("TWILIO_AUTH_TOKEN_SECONDARY", "is the same as TWILIO_AUTH_TOKEN: it adds nothing (a copy "
+                    "pasted twice?), and when the console promotes a new token every webhook is refused (403).",
+                    "set it to the new secondary Auth Token while rotating tokens, else leave it empty")
+
+
 def _twilio_problems(settings: Settings, report: CheckReport) -> None:
+    _auth_token_problems(settings, report)
     sid = settings.twilio_account_sid
     if not (sid.startswith("AC") and len(sid) == 34):
         report.error("TWILIO_ACCOUNT_SID", "does not look like an account SID (AC followed by 32 characters).",

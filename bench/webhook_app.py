@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Flask, Response
 
-AUTH_TOKEN = "bench-auth-token-0123456789abcdef"
+AUTH_TOKEN = "be" + "0123456789abcdef" + "0" * 14  # shaped as Twilio's: 32 lowercase hex
 ACCOUNT_SID = "AC" + "b" * 32
 PUBLIC_URL = "https://hotline.bench.example"
 QUEUE = "bench-webhooks"

@@ -35,7 +35,7 @@ from hotline_sim.twilio_records import (
 from hotline_sim.twilio_spec import CALLS_PATH, MESSAGES_PATH, OperationSpec, TwilioSpec
 
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
-DEFAULT_AUTH_TOKEN = "simulated-twilio-auth-token"
+DEFAULT_AUTH_TOKEN = "5e" + "0" * 30  # shaped as Twilio's (32 lowercase hex): `hotline check` refuses any other
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 

@@ -95,8 +95,9 @@ REQUIRE_ALL = os.environ.get("HOTLINE_TEST_REQUIRE_SERVICES") == "1"
 PG_SCHEMA = f"hotline_test_{os.getpid()}"  # one per test run: parallel runs do not collide
 
 TEST_ACCOUNT_SID = "AC" + "0" * 32
-TEST_AUTH_TOKEN = "test-primary-auth-token"
-TEST_AUTH_TOKEN_SECONDARY = "test-secondary-auth-token"
+# shaped as Twilio's auth tokens (32 lowercase hex): `hotline check`, serve and worker refuse any other
+TEST_AUTH_TOKEN = "7e57" + "1" * 28
+TEST_AUTH_TOKEN_SECONDARY = "7e57" + "2" * 28
 PUBLIC_BASE_URL = "https://hotline.example.com"
 
 

@@ -32,7 +32,7 @@ from app.services.oncall import contactable, find_rep, resolve_target
 from app.services.outage_callbacks import owe_outage_proposal
 from app.services.page_verdicts import release_held
 from app.services.pages import BREACH_NOTICE, CHASING_PURPOSES, CLOSING_NOTICE, ESCALATION_PURPOSES, queue_page
-from app.services.tam_mail import email_tam, emailed_tam
+from app.services.tam_mail import email_tam, emailed_tam, owes_email
 from app.services.tickets import account_of
 from app.services.updates import close_follow_up, start_follow_up
 
@@ -58,8 +58,24 @@ class Done:
     """What carrying out a decision changed."""
 
     pages: list[Page] = field(default_factory=list)
+    emailed: int = 0  # TAM e-mails written (delivery rows)
     canceled: int = 0
     previous_owner: int | None = None
+
+    @property
+    def alerted(self) -> int:
+        """The messages written: pages and TAM e-mails, one per person, channel and purpose."""
+        return len(self.pages) + self.emailed
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message a decision writes: to ``who`` on ``channel`` for ``order``, one of the person's ``channels``."""
+
+    order: PageOrder
+    who: Contactable
+    channel: str
+    channels: tuple[str, ...]
 
 
 def carry_out(session: Session, incident: Incident, decision: Decision, now: datetime, acting: Acting) -> Done:
@@ -83,27 +99,26 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
         close_follow_up(session, incident, now, "verbal" if how == "confirmed" and acting.detail.get("via") == "verbal"
                         else how)
     step_id = acting.step.id if acting.step is not None else None
-    planned = [(order, who, channels) for order in decision.pages
-               for who, channels in _audience(session, incident, order, now, acting, done)]
-    # the log tells what was decided before the pages it caused (the timeline reads in that order)
+    messages = _messages(session, incident, [(order, who, channels) for order in decision.pages
+                                             for who, channels in _audience(session, incident, order, now, acting,
+                                                                            done)])
+    # the log tells what was decided before the pages it caused (the timeline reads in that order); "alerted" counts
+    # the messages written below, each person once, not each time an audience names them
     for kind in decision.log:
         log_event(session, at=now, actor=acting.actor or "system", kind=kind, incident_id=incident.id,
                   detail={**acting.detail, "outcome": decision.outcome, "pages_canceled": done.canceled,
-                          "alerted": sum(len(channels) for _o, _w, channels in planned)})
+                          "alerted": len(messages)})
     first_step = is_first_page_step(acting.step)
-    sent: set[tuple[str, str, str]] = set()  # one message per number, channel and purpose for this decision
-    for order, who, channels in planned:
-        for name in channels:
-            if (who.address, name, order.purpose) in sent:
-                continue  # the same person reached twice over (say, owner and on call): told once
-            sent.add((who.address, name, order.purpose))
-            if name == EMAIL:  # the TAM outside their business hours: a delivery row, once per incident and purpose
-                email_tam(session, incident, who, order.purpose, now)
-                continue
-            page = queue_page(session, incident, who, Channel(name), order.purpose, now, step_id=step_id,
-                              first=first_step and name == first_channel(channels))
-            if page is not None:
-                done.pages.append(page)
+    for message in messages:
+        order, who, name = message.order, message.who, message.channel
+        if name == EMAIL:  # the TAM outside their business hours: a delivery row, once per incident and purpose
+            if email_tam(session, incident, who, order.purpose, now) is not None:
+                done.emailed += 1
+            continue
+        page = queue_page(session, incident, who, Channel(name), order.purpose, now, step_id=step_id,
+                          first=first_step and name == first_channel(message.channels))
+        if page is not None:
+            done.pages.append(page)
     if decision.email_customer:  # a written message no SMS can carry: a delivery row, logged when queued
         email_customer(session, incident, decision.email_customer, now, acting.hotline_number)
     if decision.breach_notice:
@@ -121,6 +136,25 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
     if decision.rerun_steps_since is not None:  # an answer withdrawn: the promise is chased again
         rerun_steps_since(session, incident, decision.rerun_steps_since, now)
     return done
+
+
+def _messages(session: Session, incident: Incident,
+              planned: list[tuple[PageOrder, Contactable, tuple[str, ...]]]) -> list[Message]:
+    """The messages ``planned`` comes to: one per number (or address), channel and purpose, since the same person may
+    be reached twice over (the owner also paged so far, a manager also on call); a TAM's e-mail only when one is owed
+    (``tam_mail.owes_email``: once per incident and notice). What the log counts as alerted, before they are written."""
+    seen: set[tuple[str, str, str]] = set()
+    messages = []
+    for order, who, channels in planned:
+        for name in channels:
+            # the TAM's e-mail is one per incident and notice (``owes_email``), whichever address each audience has
+            key = (TAM_ROLE if name == EMAIL else who.address, name, order.purpose)
+            if key in seen or ((name != EMAIL and not who.phone)  # no number: nothing to text or ring
+                               or (name == EMAIL and not owes_email(session, incident, who, order.purpose))):
+                continue
+            seen.add(key)
+            messages.append(Message(order, who, name, channels))
+    return messages
 
 
 def _withdraw_proposals(session: Session, incident: Incident, now: datetime) -> None:

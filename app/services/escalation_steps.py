@@ -62,4 +62,4 @@ def run_due_step(session: Session, incident: Incident, step: DueStep, now: datet
     done = carry_out(session, incident, decision, now, Acting(step=step, level_people=people, detail=detail,
                                                                 hotline_number=hotline_number))
     counted = decision.outcome in ("paged", "alerted", "repaged")
-    return f"{decision.outcome}_{len(done.pages)}" if counted else decision.outcome
+    return f"{decision.outcome}_{done.alerted}" if counted else decision.outcome  # the count the log line gives

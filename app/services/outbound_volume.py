@@ -38,16 +38,16 @@ def check_outbound_volume(session: Session, now: datetime, per_hour: int) -> Non
     already = select(IncidentEvent.id).where(IncidentEvent.kind == ALERT_KIND, IncidentEvent.at >= now - WINDOW)
     if session.scalar(already.limit(1)) is not None:
         return
-    managers = list(session.scalars(select(Rep).where(Rep.is_manager.is_(True), Rep.active.is_(True))))
+    # one SMS per number (two managers stored with one phone read one), and the line counts those SMS
+    phones = [phone for phone in dict.fromkeys(session.scalars(select(Rep.phone).where(
+        Rep.is_manager.is_(True), Rep.active.is_(True)).order_by(Rep.id))) if phone]
     log_event(session, at=now, actor="system", kind=ALERT_KIND,
-              detail={"count": count, "per_hour": per_hour, "managers": len(managers)})
+              detail={"count": count, "per_hour": per_hour, "managers": len(phones)})
     body = (f"Sev-1 hotline: {count} outbound SMS and calls in the last hour (alert above {per_hour}). "
             "Possible flood or toll fraud: check the board's missed calls and new incidents. "
             "No Sev-1 page is held back.")
-    for rep in managers:
-        if not rep.phone:
-            continue
-        notice = Notice(purpose="outbound_volume", to_number=rep.phone, body=body, created_at=now)
+    for phone in phones:
+        notice = Notice(purpose="outbound_volume", to_number=phone, body=body, created_at=now)
         session.add(notice)
         session.flush()
         schedule(session, "notice", notice.id, now)

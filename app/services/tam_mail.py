@@ -32,8 +32,8 @@ _WHAT = {"page": "tam_email_what_page", "at_risk": "tam_email_what_at_risk", "br
 
 def email_tam(session: Session, incident: Incident, who: Contactable, purpose: str, now: datetime) -> Delivery | None:
     """Queue the TAM's e-mail for ``purpose`` (a ``TAM_NOTICES`` notice) to ``who.email`` and log why it came in
-    writing; None when there is nothing to send (another purpose, no address) or it was written before."""
-    if purpose not in TAM_NOTICES or not who.email or _written(session, incident, purpose):
+    writing; None when none is owed (``owes_email``)."""
+    if not owes_email(session, incident, who, purpose):
         return None
     why, hours, zone = _how_told(session, incident)
     subject, body = tam_email(incident, purpose, now, why=why, hours=hours, zone=zone)
@@ -42,6 +42,12 @@ def email_tam(session: Session, incident: Incident, who: Contactable, purpose: s
     languages = _languages(incident)
     return queue_delivery(session, channel=DeliveryChannel.EMAIL, to=who.email, purpose=purpose, recipient=TAM_ROLE,
                           subject=subject, body=body, now=now, incident_id=incident.id, language=languages[-1])
+
+
+def owes_email(session: Session, incident: Incident, who: Contactable, purpose: str) -> bool:
+    """Whether ``who`` (the TAM told in writing) is owed an e-mail for ``purpose``: a notice of theirs, to an address,
+    not written before for this incident."""
+    return purpose in TAM_NOTICES and bool(who.email) and not _written(session, incident, purpose)
 
 
 def page_words_as_of(session: Session, incident: Incident, now: datetime) -> tuple[str, str] | None:

@@ -32,7 +32,8 @@ schedules:
     layers:
       - {rotation: daily, handoff_time: '09:00', starts_on: '2026-10-20', members: [Alice]}
 """
-UNSET = ("DATABASE_URL", "REDIS_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER", "PUBLIC_BASE_URL",
+UNSET = ("DATABASE_URL", "REDIS_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN_SECONDARY",
+         "TWILIO_NUMBER", "PUBLIC_BASE_URL",
          "CALLBACK_SLA_MINUTES", "ALLOWED_CALLBACK_REGIONS", "DEFAULT_REGION", "SECRET_KEY", "QUEUE_NAME",
          "HOTLINE_WATCHDOG_SECONDS", "TWILIO_API_BASE_URL", "TWILIO_CALLS_PER_SECOND", "TWILIO_SMS_PER_SECOND",
          "HOTLINE_PAGE_THREADS", "SMTP_HOST", "SMTP_PORT", "SMTP_TLS", "SMTP_USERNAME", "SMTP_PASSWORD")
@@ -75,6 +76,25 @@ def test_missing_twilio_number_stops_serve_and_worker(cli, tmp_path, command):
     with engine.connect() as conn:  # the worker never took the watchdog lease
         assert conn.execute(select(func.count()).select_from(Lease)).scalar_one() == 0
     engine.dispose()
+
+
+def test_a_secondary_auth_token_twilio_could_not_have_issued_stops_check_serve_and_worker(cli, tmp_path):
+    """TWILIO_AUTH_TOKEN_SECONDARY=x: check said "0 error(s)" and serve accepted a call signed with the key "x"."""
+    forged = PRODUCTION | {"TWILIO_AUTH_TOKEN_SECONDARY": "x"}
+    checked = cli("check", **forged)
+    assert checked.exit_code == 1, checked.output
+    assert ("ERROR   TWILIO_AUTH_TOKEN_SECONDARY: cannot be a Twilio auth token (1 characters; Twilio's are 32 "
+            "lowercase hexadecimal characters)") in checked.output
+    assert "fix: copy the secondary Auth Token from the Twilio console" in checked.output
+    for command in ("serve", "worker"):
+        _refused(cli(command, **forged), "TWILIO_AUTH_TOKEN_SECONDARY", command)
+    engine = create_engine(f"sqlite:///{tmp_path / 'hotline.db'}")
+    with engine.connect() as conn:  # the worker never took the watchdog lease
+        assert conn.execute(select(func.count()).select_from(Lease)).scalar_one() == 0
+    engine.dispose()
+    same = cli("check", **(PRODUCTION | {"TWILIO_AUTH_TOKEN_SECONDARY": TEST_AUTH_TOKEN}))
+    assert "WARNING TWILIO_AUTH_TOKEN_SECONDARY: is the same as TWILIO_AUTH_TOKEN" in same.output
+    assert "ERROR   TWILIO_AUTH_TOKEN" not in same.output
 
 
 @pytest.mark.parametrize(("url", "words"), [("", "is not set"), ("http://hotline.example.com", "not https")])

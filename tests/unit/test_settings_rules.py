@@ -171,3 +171,27 @@ def test_a_secret_key_with_a_comment_after_it_is_warned_about():
         assert line.startswith("WARNING SECRET_KEY: contains whitespace: a comment after the value is part of it")
         assert "fix: write the key alone on its line" in line
     assert _lines(_report(PRODUCTION | {"SECRET_KEY": "k" * 64}), "SECRET_KEY") == []
+
+
+@pytest.mark.parametrize("variable", ["TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN_SECONDARY"])
+@pytest.mark.parametrize("token", ["x", "7e57" + "1" * 27, "7E57" + "1" * 28, "7e57" + "1" * 28 + " ", "g" * 32])
+def test_an_auth_token_twilio_could_not_have_issued_is_an_error_naming_it_and_the_fix(variable, token):
+    """TWILIO_AUTH_TOKEN_SECONDARY=x passed `hotline check` (0 errors) and `serve` then accepted a call to
+    /twilio/voice signed with the HMAC key "x": anyone could forge webhooks. Twilio's tokens are 32 lowercase hex."""
+    report = _report(PRODUCTION | {"TWILIO_AUTH_TOKEN_SECONDARY": "7e57" + "2" * 28, variable: token})
+    [line] = _lines(report, variable)
+    assert line.startswith(f"ERROR   {variable}: cannot be a Twilio auth token ({len(token)} characters; Twilio's "
+                           "are 32 lowercase hexadecimal characters)")
+    assert "fix: copy the " in line and "Twilio console" in line
+    assert len(token) < 32 or token.strip() not in line  # a secret: named, never printed
+
+
+def test_a_twilio_shaped_secondary_token_passes_and_one_equal_to_the_primary_is_warned_about():
+    good = _report(PRODUCTION | {"TWILIO_AUTH_TOKEN_SECONDARY": "7e57" + "2" * 28})
+    assert _lines(good, "TWILIO_AUTH_TOKEN_SECONDARY") == [] and _lines(good, "TWILIO_AUTH_TOKEN") == []
+    assert not good.errors
+    [same] = _lines(_report(PRODUCTION | {"TWILIO_AUTH_TOKEN_SECONDARY": TEST_AUTH_TOKEN}), "TWILIO_AUTH_TOKEN_SECONDARY")
+    assert same.startswith("WARNING TWILIO_AUTH_TOKEN_SECONDARY: is the same as TWILIO_AUTH_TOKEN")
+    assert "fix: set it to the new secondary Auth Token while rotating tokens, else leave it empty" in same
+    # simulated telephony signs with its own local token and reads neither
+    assert _lines(_report({"TWILIO_AUTH_TOKEN_SECONDARY": "x"}), "TWILIO_AUTH_TOKEN_SECONDARY") == []

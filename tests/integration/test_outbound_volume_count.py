@@ -1,0 +1,34 @@
+"""The managers' outbound-volume alert counts the SMS it writes: one per number, none for a number twice over.
+
+Two managers stored with one phone before such pairs were refused (``hotline check`` names them) read one SMS: the
+alert wrote one and its log line said two.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.event_kind import EventKind
+from app.models import IncidentEvent, Notice, Rep
+from app.services.outbound_volume import check_outbound_volume
+
+MARIA, NINA = "+14155550133", "+14155550144"
+
+
+def test_the_outbound_volume_alert_counts_each_managers_number_once(hotline):
+    now = hotline.clock.now()
+    with hotline.db.transaction() as s:
+        s.add_all([Rep(name="Maria Manager", phone=MARIA, is_manager=True),
+                   Rep(name="Mark Manager", phone=MARIA, is_manager=True),  # stored before the rule: one phone
+                   Rep(name="Nina Manager", phone=NINA, is_manager=True),
+                   Rep(name="Olga Former", phone="+14155550155", is_manager=True, active=False),
+                   Rep(name="Alice Primary", phone="+14155550111")])
+        s.add_all([Notice(purpose="missed_call", to_number=f"+1415555020{n}", body="call us again", created_at=now)
+                   for n in range(3)])
+    with hotline.db.transaction() as s:
+        check_outbound_volume(s, now, per_hour=2)
+    with hotline.db.session() as s:
+        alerts = sorted(s.scalars(select(Notice.to_number).where(Notice.purpose == "outbound_volume")))
+        [line] = s.scalars(select(IncidentEvent).where(IncidentEvent.kind == EventKind.OUTBOUND_VOLUME_ALERT)).all()
+    assert alerts == [MARIA, NINA]
+    assert line.detail == {"count": 3, "per_hour": 2, "managers": 2}  # was 3: Maria's number counted twice
