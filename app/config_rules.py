@@ -155,17 +155,22 @@ def _number_problem(number: str, report: CheckReport) -> None:
 
 def _auth_token_problems(settings: Settings, report: CheckReport) -> None:
     """Each auth token must be one Twilio could have issued: every webhook signed with either is accepted, so a
-    made-up value (``x``) lets anyone who guesses it forge calls and SMS. Twilio's own check of the primary (does
-    it log in?) is ``config_check.twilio_account_problems``; it is only a warning while Twilio cannot be reached."""
+    made-up value (``x``) lets anyone who guesses it forge calls and SMS.
+
+    The secondary is an error: nothing else tests it (Twilio is never asked about it), and it only widens who can
+    sign. The primary is a warning: Twilio's own check of it (does it log in? ``config_check.twilio_account_problems``)
+    is the authority, an error when Twilio refuses it, and a Twilio-compatible provider or stand-in may issue
+    tokens of another form."""
     primary, secondary = settings.twilio_auth_token, settings.twilio_auth_token_secondary
-    for variable, token, fix in (
-            ("TWILIO_AUTH_TOKEN", primary, "copy the Auth Token from the Twilio console (Account > API keys & tokens)"),
-            ("TWILIO_AUTH_TOKEN_SECONDARY", secondary, "copy the secondary Auth Token from the Twilio console while "
-             "rotating tokens, else leave TWILIO_AUTH_TOKEN_SECONDARY empty")):
+    for variable, token, say, fix in (
+            ("TWILIO_AUTH_TOKEN", primary, report.warn,
+             "copy the Auth Token from the Twilio console (Account > API keys & tokens)"),
+            ("TWILIO_AUTH_TOKEN_SECONDARY", secondary, report.error, "copy the secondary Auth Token from the Twilio "
+             "console while rotating tokens, else leave TWILIO_AUTH_TOKEN_SECONDARY empty")):
         if token and not TWILIO_AUTH_TOKEN_FORM.fullmatch(token):  # the value itself is never printed: a secret
-            report.error(variable, f"cannot be a Twilio auth token ({len(token)} characters; Twilio's are 32 "
-                         "lowercase hexadecimal characters): webhooks signed with it would be accepted, so anyone "
-                         "who guesses it could forge calls and SMS.", fix)
+            say(variable, f"cannot be a Twilio auth token ({len(token)} characters; Twilio's are 32 "
+                "lowercase hexadecimal characters): webhooks signed with it would be accepted, so anyone "
+                "who guesses it could forge calls and SMS.", fix)
     if secondary and secondary == primary:
         report.warn("TWILIO_AUTH_TOKEN_SECONDARY", "is the same as TWILIO_AUTH_TOKEN: it adds nothing (a copy "
                     "pasted twice?), and when the console promotes a new token every webhook is refused (403).",
