@@ -29,6 +29,7 @@ from app.queue import schedule
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import snapshot
 from app.services.events import log_event
+from app.services.rep_legs import other_leg
 from app.telephony.protocol import is_machine
 
 TIMESTAMP_PRECISION = timedelta(seconds=1)  # Twilio's RFC 2822 Timestamp: the second, not the instant
@@ -164,10 +165,14 @@ def page_call_ended(session: Session, rep_call_sid: str, now: datetime) -> None:
         rep_call_ended(session, incident, callback, now)
 
 
-def rep_not_reached(session: Session, callback_id: int, why: str, now: datetime) -> Callback | None:
-    """The hotline's call to the rep reached no person (a machine answered it): the customer is not dialled."""
+def rep_not_reached(session: Session, callback_id: int, why: str, now: datetime, call_sid: str = "") -> Callback | None:
+    """The hotline's call to the rep reached no person (a machine answered it): the customer is not dialled. A
+    second call to the rep for it, after another was answered (``rep_legs``), is only logged: the callback goes on."""
     callback, incident = lock_callback(session, callback_id)
-    if callback is not None:
+    if callback is not None and other_leg(session, callback, call_sid):
+        log_event(session, at=now, actor="twilio", kind="callback_rep_leg_status", incident_id=incident.id,
+                  detail={"callback_id": callback.id, "status": why, "other_leg": True})
+    elif callback is not None:
         mark_rep_not_reached(session, incident, callback, why, now)
     return callback
 
