@@ -99,3 +99,45 @@ def test_a_voicemail_on_the_second_rep_call_does_not_close_the_callback_the_firs
     row = _callback(desk, incident.id)
     assert (row.outcome, row.rep_call_sid) == ("pending", lost.sid)
     assert "callback_rep_not_reached" not in _kinds(desk, incident.id)
+
+
+def test_two_rep_calls_answered_at_once_dial_the_customer_once(desk, network, clock, twilio):
+    """Two web processes answering the two calls at the same instant: the claim is decided in the database."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import event, update
+
+    incident, callback, lost, recorded = _two_calls_to_alice(desk, network, clock, twilio)
+    engine = desk.hotline.db.engine
+    both_waiting, waiting, guard = threading.Event(), [], threading.Lock()
+
+    def count(conn, _cursor, statement, *_args):  # a request about to wait for the lock the test holds
+        words = statement.lstrip().upper()
+        # PostgreSQL: the callback's row lock; SQLite: the one writer's lock, taken by a request's first write
+        waits = ("FOR UPDATE" in words and "CALLBACKS" in words if engine.dialect.name == "postgresql"
+                 else words.startswith(("UPDATE", "INSERT")))
+        me = threading.current_thread()
+        if waits and me is not holder_thread:
+            with guard:
+                if me not in waiting:
+                    waiting.append(me)
+                if len(waiting) >= 2:
+                    both_waiting.set()
+
+    holder_thread = threading.current_thread()
+    with engine.connect() as holder:
+        holder.begin()
+        holder.execute(update(Callback).where(Callback.id == callback.id).values(rep_call_sid=Callback.rep_call_sid))
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            with ThreadPoolExecutor(2) as pool:
+                answers = [pool.submit(_answer, desk, twilio, callback.id, call) for call in (lost, recorded)]
+                assert both_waiting.wait(60), "both answers reach the callback's lock"
+                holder.rollback()
+                dialled = [[n.text for n in a.result(60).iter("Number")] for a in answers]
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert sorted(dialled) == [[], [CUSTOMER]]  # one call dials the customer, the other is refused
+    kinds = _kinds(desk, incident.id)
+    assert kinds.count("callback_rep_answered") == 1 and kinds.count("callback_rep_leg_refused") == 1
