@@ -88,6 +88,10 @@ class EventKind(StrEnum):
     CALLBACK_REP_CALL_PLACED = "callback_rep_call_placed"
     CALLBACK_REP_CALL_FAILED = "callback_rep_call_failed"
     CALLBACK_REP_LEG_STATUS = "callback_rep_leg_status"
+    # a person answered a call to the rep for this callback: the first such call owns it (it alone dials the
+    # customer); a second call placed for it (after a placement whose outcome was lost) answered later does not
+    CALLBACK_REP_ANSWERED = "callback_rep_answered"
+    CALLBACK_REP_LEG_REFUSED = "callback_rep_leg_refused"
     CALLBACK_REP_NOT_REACHED = "callback_rep_not_reached"  # the rep leg ended unanswered (or a machine took it)
     CALLBACK_LEG_STATUS = "callback_leg_status"
     CALLBACK_MET = "callback_met"

@@ -25,7 +25,10 @@ INCIDENT_STATUS_FIELDS: dict[str, Any] = {
             "due_at": TIME,
             "outcome": {"type": "string", "enum": ["none", *[o.value for o in CallbackOutcome]],
                         "description": "met/late are decided by Twilio's timestamp of the customer's answer"},
-            "started_at": _NULLABLE_TIME,
+            "started_at": {**_NULLABLE_TIME, "description": "When Twilio first showed a customer's leg of a "
+                                                            "callback dialled (null before: the hotline ringing the "
+                                                            "rep's phone is not a started callback). Incidents "
+                                                            "before this rule kept the first callback's request time"},
             "answered_at": _NULLABLE_TIME,
             "attempts": {"type": "integer"},
             "caller_on_line": {"type": "boolean", "description": "The caller who opened the incident is still giving "

@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from app.dashboard.queries import BoardIncident
+from app.dashboard.queries import BoardIncident, LastCallback
 from app.models import Callback, Incident, IncidentStatus, Page, Rep
 from app.models.paging import CUSTOMER_ROLE, outcome_unknown, superseded
 from app.oncall.wallclock import zone
 from app.reports.facts import is_breached
+from app.services.escalation import customer_dialled
 from app.services.page_text import SERVICE_SHORT
 from app.services.sms_opt_outs import OPTED_OUT_REASON
 from app.services.tickets import named_company
@@ -172,12 +173,13 @@ def urgency(seconds: int, incident: Incident) -> str:
 
 
 def state_of(incident: Incident, pages: list[Page], acknowledged_by: str, self_reported_by: str = "",
-             last_callback: str = "", taken_over_at: datetime | None = None) -> State:
-    """Paged, acknowledged by X, calling, called from their own phone, reached by e-mail, connected or breached.
+             last_callback: LastCallback | None = None, taken_over_at: datetime | None = None) -> State:
+    """Paged, acknowledged by X, ringing the rep, calling, called from their own phone, reached by e-mail, connected
+    or breached.
 
-    ``last_callback`` is the outcome of the latest bridged callback: one that ended unanswered, or never reached
-    the rep, is said so, never "calling the customer". ``taken_over_at``: the owner took it over then (they did not
-    acknowledge it)."""
+    ``last_callback`` is the latest bridged callback: one that ended unanswered, or never reached the rep, is said
+    so, never "calling the customer"; one whose customer's leg Twilio has not shown dialled is the rep's phone
+    ringing (``_calling``). ``taken_over_at``: the owner took it over then (they did not acknowledge it)."""
     if incident.callback_answered_at is not None:
         late = incident.callback_answered_at > incident.callback_due_at
         return State(f"Callback connected at {clock(incident.callback_answered_at)}" + (" (late)" if late else ""),
@@ -189,12 +191,11 @@ def state_of(incident: Incident, pages: list[Page], acknowledged_by: str, self_r
         return State(f"Called by {self_reported_by} from their own phone (self-reported, unverified)", "warn")
     if incident.breached_at is not None:
         return State(f"Breached at {clock(incident.breached_at)}", "bad")
-    ended = ENDED_CALLBACKS.get(last_callback)
+    ended = ENDED_CALLBACKS.get(last_callback.outcome) if last_callback else None
     if ended is not None:
         return State(ended.format(owner=acknowledged_by or "the rep"), "bad")
-    if incident.callback_started_at is not None:
-        owner = f" ({acknowledged_by})" if acknowledged_by else ""
-        return State(f"Calling the customer since {clock(incident.callback_started_at)}{owner}", "warn")
+    if last_callback is not None and last_callback.outcome == "pending":
+        return _calling(incident, last_callback, acknowledged_by)
     if incident.acknowledged_at is not None and taken_over_at is not None:
         return State(f"Taken over by {acknowledged_by or 'someone'} at {clock(taken_over_at)}", "ok")
     if incident.acknowledged_at is not None:
@@ -204,6 +205,28 @@ def state_of(incident: Incident, pages: list[Page], acknowledged_by: str, self_r
     if pages:  # queued, or a run is talking to Twilio: nobody has been reached (no worker runs, Twilio failing)
         return State("Page not sent yet", "bad")
     return State("Not paged yet", "bad")
+
+
+def _calling(incident: Incident, callback: LastCallback, acknowledged_by: str) -> State:
+    """A bridged callback under way: the customer is being called only once Twilio showed their leg dialled (the
+    escalation core's rule, ``customer_dialled``: what the at-risk alert goes by); until then the rep's phone rings."""
+    if not customer_dialled(callback):
+        rep = callback.rep or acknowledged_by or "the rep"
+        return State(f"Ringing {rep} to call the customer since {clock(callback.requested_at)}", "warn")
+    owner = f" ({acknowledged_by})" if acknowledged_by else ""
+    started = incident.callback_started_at  # the first customer's leg dialled: this callback's, unless it was earlier
+    if started is not None and started >= callback.requested_at:
+        return State(f"Calling the customer since {clock(started)}{owner}", "warn")
+    return State(f"Calling the customer again{owner}", "warn")
+
+
+def last_bridged(callbacks: list[Callback], rep_names: dict[int, str]) -> LastCallback | None:
+    """The latest bridged callback of ``callbacks`` (in request order), as ``state_of`` reads it."""
+    last = next((c for c in reversed(callbacks) if c.kind == "bridged"), None)
+    if last is None:
+        return None
+    return LastCallback(str(last.outcome), last.requested_at, last.customer_call_sid,
+                        rep_names.get(last.rep_id, "") if last.rep_id else "")
 
 
 def clock(when: datetime | None) -> str:

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from werkzeug.wrappers import Response
 
 from app.auth import Role, current_user, requires
-from app.dashboard.display import HELPERS, remaining_seconds, shown_company, state_of, urgency
+from app.dashboard.display import HELPERS, last_bridged, remaining_seconds, shown_company, state_of, urgency
 from app.dashboard.queries import incident_detail
 from app.dashboard.timeline import timeline
 from app.services.acks import Answer, lock_incident
@@ -38,7 +38,7 @@ def show(reference: str) -> str | tuple[str, int]:
             "dashboard/incident.html", d=detail, i=incident, now=now, remaining=left, on_hotline=on_hotline,
             countdown_css="ok" if on_hotline else urgency(left, incident), state=state_of(incident, detail.pages, detail.acknowledged_by, next(
                 (detail.rep_names.get(c.rep_id, "a rep") for c in detail.callbacks if c.kind == "self_reported"), ""),
-                next((str(c.outcome) for c in reversed(detail.callbacks) if c.kind == "bridged"), ""),
+                last_bridged(detail.callbacks, detail.rep_names),
                 detail.taken_over_at),
             entries=timeline(detail.events, detail.pages, hotline.settings.callback_sla_minutes), max_note=MAX_NOTE_CHARS,
             extension=callback_extension(incident, session), company=shown_company(incident.company, getattr(account_of(session, incident), "name", None)), **HELPERS)

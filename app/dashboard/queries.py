@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import DateTime, Select, String, func, or_, select, type_coerce
 from sqlalchemy.engine import Connection, Result
@@ -45,6 +45,15 @@ from app.services.oncall import on_call_everywhere, schedule_shifts
 from app.services.oncall_coverage import sms_opted_out_numbers
 
 
+class LastCallback(NamedTuple):
+    """The latest bridged callback of an incident, as the board and the incident page word its state."""
+
+    outcome: str
+    requested_at: datetime
+    customer_call_sid: str  # with ``outcome``, whether Twilio showed the customer's leg dialled (customer_dialled)
+    rep: str  # the name of the rep the hotline calls for it, "" if unknown
+
+
 @dataclass(frozen=True)
 class BoardIncident:
     """An open incident with the pages sent for it and who acknowledged it (its and their board columns)."""
@@ -53,7 +62,7 @@ class BoardIncident:
     pages: list[Any]  # rows of ``_BOARD_PAGE``
     acknowledged_by: str  # "" when nobody has
     self_reported_by: str = ""  # the rep who says they called from their own phone, if any
-    last_callback: str = ""  # the outcome of the latest bridged callback (pending, attempted, ...), "" for none
+    last_callback: LastCallback | None = None  # the latest bridged callback, None for none
     taken_over_at: datetime | None = None  # when the owner took it over (None: the owner acknowledged it)
     extension: str = ""  # the callback number's extension (the rep keys it in once connected), "" for none
     # the caller who opened it is still giving their details (issue 13): its deadline is set when they are in
@@ -149,14 +158,17 @@ def board(session: Session, now: datetime) -> list[BoardIncident]:
         select(Callback.incident_id, Rep.name).join(Incident, Incident.id == Callback.incident_id)
         .join(Rep, Rep.id == Callback.rep_id, isouter=True)
         .where(_OPEN, Callback.kind == CallbackKind.SELF_REPORTED)).all()}
-    lasts = {incident_id: outcome for incident_id, outcome in conn.execute(  # the latest one is kept
-        select(Callback.incident_id, type_coerce(Callback.outcome, String)).join(Incident, Incident.id == Callback.incident_id)
+    lasts = {incident_id: LastCallback(outcome, requested_at, sid, name or "")
+             for incident_id, outcome, requested_at, sid, name in conn.execute(  # the latest one is kept
+        select(Callback.incident_id, type_coerce(Callback.outcome, String), Callback.requested_at,
+               Callback.customer_call_sid, Rep.name).join(Incident, Incident.id == Callback.incident_id)
+        .join(Rep, Rep.id == Callback.rep_id, isouter=True)
         .where(_OPEN, Callback.kind == CallbackKind.BRIDGED).order_by(Callback.requested_at, Callback.id)).all()}
     extensions = callback_extensions(session, incidents)  # one read of the log for every row
     on_hotline = callers_on_hotline(session)
     joined = joined_contacts(session)  # the join lines of the open incidents: few, and only under a flood
     unreached = _unreached(conn)
-    return [BoardIncident(i, pages.get(i.id, []), acks.get(i.id, ""), selfs.get(i.id, ""), lasts.get(i.id, ""),
+    return [BoardIncident(i, pages.get(i.id, []), acks.get(i.id, ""), selfs.get(i.id, ""), lasts.get(i.id),
                           took[i.id][0] if i.id in took else None, extensions.get(i.id, ""), i.id in on_hotline,
                           tuple(joined.get(i.id, ())), unreached.get(i.id, ""))
             for i in incidents]

@@ -215,7 +215,12 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "callback_rep_call_placed": lambda d, _: ("Calling the rep's phone", ""),
     "callback_rep_call_failed": lambda d, _: (f"Could not call the rep: {d.get('error', '')}"
                                               + ("; gave up" if d.get("final") else "; will retry"), "bad"),
-    "callback_rep_leg_status": lambda d, _: (f"Rep's phone: {d.get('status', '')}", "muted"),
+    "callback_rep_leg_status": lambda d, _: (f"Rep's phone: {d.get('status', '')}"
+                                             + (" (a second call to the rep: ignored)" if d.get("other_leg") else ""),
+                                             "muted"),
+    "callback_rep_answered": lambda d, _: ("The rep answered the hotline's call for this callback", ""),
+    "callback_rep_leg_refused": lambda d, _: ("The rep answered a second call for this callback: not dialling the "
+                                              "customer again (the first call answered does)", "warn"),
     "outage_resolution_not_proposed": lambda d, _: (
         f"The outage was resolved, but this customer was not asked to confirm: {d.get('why', '')}", "warn"),
     "outage_resolution_proposed_after_callback": lambda d, _: (

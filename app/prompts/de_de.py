@@ -127,6 +127,8 @@ PROMPTS: dict[str, str] = {
     "bridge_extension": "Die Nummer hat die Durchwahl {extension}: Die Hotline tippt sie ein, wenn die Zentrale "
                         "abnimmt. Werden Sie erneut danach gefragt, tippen Sie sie ein.",
     "bridge_invalid": "Dieser Rückruf ist nicht mehr gültig.",
+    "bridge_other_leg": "Dieser Rückruf läuft bereits in einem anderen Anruf der Hotline, dieser Anruf wählt den "
+                        "Kunden daher nicht an. Bitte legen Sie auf. Auf Wiederhören.",
     "bridge_ended": "Das Gespräch mit dem Kunden ist beendet. Vielen Dank.",
     "bridge_busy": "Die Leitung des Kunden ist besetzt: Er telefoniert vielleicht gerade mit der Hotline oder mit "
                    "jemand anderem. Drücken Sie die 1 für einen neuen Versuch, oder legen Sie auf und versuchen Sie "

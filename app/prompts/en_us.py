@@ -119,6 +119,8 @@ PROMPTS: dict[str, str] = {
     "bridge_extension": "Their number has extension {extension}: the hotline keys it in when their switchboard "
                         "answers. If you are asked for it again, key it in.",
     "bridge_invalid": "This callback is no longer valid.",
+    "bridge_other_leg": "This callback is already in progress on another call from the hotline, so this call will "
+                        "not dial the customer. Please hang up. Goodbye.",
     "bridge_ended": "The call with the customer has ended. Thank you.",
     "bridge_busy": "The customer's line is busy: they may be on the phone to the hotline, or to someone else. "
                    "Press 1 to try again, or hang up and try in a minute.",

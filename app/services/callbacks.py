@@ -27,8 +27,9 @@ from app.models import Callback, CallbackKind, CallbackOutcome, Incident, Incide
 from app.models.call import ENDED_STATUSES
 from app.queue import schedule
 from app.services.decisions import Acting, carry_out
-from app.services.escalation import snapshot
+from app.services.escalation import customer_dialled, snapshot
 from app.services.events import log_event
+from app.services.rep_legs import other_leg
 from app.telephony.protocol import is_machine
 
 TIMESTAMP_PRECISION = timedelta(seconds=1)  # Twilio's RFC 2822 Timestamp: the second, not the instant
@@ -43,13 +44,20 @@ def open_callback(session: Session, incident: Incident, rep_id: int | None, now:
                         note=note)
     session.add(callback)
     session.flush()
-    incident.callback_started_at = incident.callback_started_at or now
     log_event(session, at=now, actor="rep", kind="callback_requested", incident_id=incident.id,
               detail={"callback_id": callback.id, "rep_id": rep_id, "to": incident.callback_phone,
                       **({"message": True} if callback.leaves_message else {})})
     if not rep_call_sid:
         schedule(session, "callback", callback.id, now)
     return callback
+
+
+def mark_started(incident: Incident, callback: Callback, at: datetime) -> None:
+    """The incident's callback started (``callback_started_at``, what the board and the API show) when Twilio first
+    showed a customer's leg dialled, by the escalation core's rule (``escalation.customer_dialled``): never when a
+    callback is requested or the rep's phone rings, which may never dial the customer."""
+    if incident.callback_started_at is None and customer_dialled(callback):
+        incident.callback_started_at = at
 
 
 def lock_callback(session: Session, callback_id: int) -> tuple[Callback | None, Incident | None]:
@@ -71,6 +79,7 @@ def customer_leg_status(session: Session, callback_id: int, status: str, timesta
     # 14:51:39 is any instant of that second: an answer 0.3 s after a deadline at 14:51:39.39 was counted as met
     at = stamped + TIMESTAMP_PRECISION if stamped is not None else now
     callback.customer_call_sid = callback.customer_call_sid or call_sid
+    mark_started(incident, callback, stamped or now)
     if answered_by:
         callback.answered_by = answered_by[:32]
     log_event(session, at=now, actor="twilio", kind="callback_leg_status", incident_id=incident.id,
@@ -99,6 +108,7 @@ def leg_in_progress(session: Session, callback_id: int, call_sid: str, now: date
     if callback is None or callback.outcome != CallbackOutcome.PENDING:
         return callback
     callback.customer_call_sid = callback.customer_call_sid or call_sid[:64]
+    mark_started(incident, callback, now)
     if callback.person_confirmed_at is not None:
         _count_when_over(session, incident, callback, now)
     return callback
@@ -164,10 +174,14 @@ def page_call_ended(session: Session, rep_call_sid: str, now: datetime) -> None:
         rep_call_ended(session, incident, callback, now)
 
 
-def rep_not_reached(session: Session, callback_id: int, why: str, now: datetime) -> Callback | None:
-    """The hotline's call to the rep reached no person (a machine answered it): the customer is not dialled."""
+def rep_not_reached(session: Session, callback_id: int, why: str, now: datetime, call_sid: str = "") -> Callback | None:
+    """The hotline's call to the rep reached no person (a machine answered it): the customer is not dialled. A
+    second call to the rep for it, after another was answered (``rep_legs``), is only logged: the callback goes on."""
     callback, incident = lock_callback(session, callback_id)
-    if callback is not None:
+    if callback is not None and other_leg(session, callback, call_sid):
+        log_event(session, at=now, actor="twilio", kind="callback_rep_leg_status", incident_id=incident.id,
+                  detail={"callback_id": callback.id, "status": why, "other_leg": True})
+    elif callback is not None:
         mark_rep_not_reached(session, incident, callback, why, now)
     return callback
 
@@ -196,6 +210,7 @@ def dial_ended(session: Session, callback_id: int, dial_status: str, now: dateti
     if callback is None:
         return None
     callback.customer_call_sid = callback.customer_call_sid or dial_call_sid[:64]
+    mark_started(incident, callback, now)
     if callback.outcome != CallbackOutcome.PENDING:
         return callback
     if callback.person_confirmed_at is not None:  # the customer pressed a key: a person, whatever the statuses said
@@ -251,6 +266,7 @@ def live_connected(session: Session, callback_id: int, caller_call_sid: str, at:
     if callback is None:
         return None
     callback.customer_call_sid = callback.customer_call_sid or caller_call_sid
+    mark_started(incident, callback, at)
     callback.answered_at = callback.answered_at or at
     callback.person_confirmed_at = callback.person_confirmed_at or at
     _count_if_confirmed(session, incident, callback, now, live=True)
@@ -269,6 +285,9 @@ def withdraw_live_answer(session: Session, callback_id: int, caller_call_sid: st
         return callback
     callback.customer_call_sid = ""
     _withdraw(session, incident, callback, CallbackOutcome.PENDING, now, {"why": why, "live": True})
+    if not any(customer_dialled(c) for c in session.scalars(select(Callback).where(
+            Callback.incident_id == incident.id, Callback.kind == CallbackKind.BRIDGED))):
+        incident.callback_started_at = None  # that caller was the only customer's leg: none was, after all
     return callback
 
 
@@ -287,6 +306,7 @@ def withdraw_short_bridge(session: Session, callback_id: int, dial_seconds: str,
             or callback.outcome not in (CallbackOutcome.PENDING, CallbackOutcome.MET, CallbackOutcome.LATE)):
         return None
     callback.customer_call_sid = callback.customer_call_sid or dial_call_sid[:64]
+    mark_started(incident, callback, now)
     _count_when_over(session, incident, callback, now)
     on_call = not rep_leg_over(session, incident, callback, call_status)
     _withdraw(session, incident, callback, CallbackOutcome.ATTEMPTED, now, {
@@ -349,6 +369,7 @@ def _count_if_confirmed(session: Session, incident: Incident, callback: Callback
     at = callback.answered_at
     decision = decide(CallbackAnswered(at=at, by_person=True), snapshot(session, incident, now), now)
     callback.outcome = CallbackOutcome.LATE if at > incident.callback_due_at else CallbackOutcome.MET
+    mark_started(incident, callback, at)
     if decision.outcome in ("met", "late"):  # the incident's answer: the earliest by Twilio's time
         incident.callback_answered_at = at
     # the callback's rep acts (never made owner here): they own the updates the decision starts
@@ -369,6 +390,7 @@ def _unanswered(session: Session, incident: Incident, callback: Callback, at: da
     decision = decide(CallbackUnanswered(voicemail=voicemail, rang=rang), snapshot(session, incident, now), now)
     callback.outcome = CallbackOutcome.VOICEMAIL if voicemail else CallbackOutcome.ATTEMPTED
     callback.ended_at = callback.ended_at or at
+    mark_started(incident, callback, at)
     carry_out(session, incident, decision, now, Acting(actor="twilio", detail={
         "callback_id": callback.id, "status": status, "voicemail": voicemail}))
 

@@ -58,7 +58,7 @@ def run_due_step(session: Session, incident: Incident, step: DueStep, now: datet
     if step.kind == StepKind.BREACH:
         detail.update(due_at=incident.callback_due_at.isoformat(),
                       acknowledged=incident.acknowledged_at is not None,
-                      callback_started=incident.callback_started_at is not None)
+                      callback_started=snap.callback_started)
     done = carry_out(session, incident, decision, now, Acting(step=step, level_people=people, detail=detail,
                                                                 hotline_number=hotline_number))
     counted = decision.outcome in ("paged", "alerted", "repaged")

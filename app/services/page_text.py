@@ -109,10 +109,10 @@ def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") 
 
 
 def callback_under_way(incident: Incident, at: datetime) -> bool:
-    """A bridged callback to the customer was started and is still under way at ``at``, not answered yet (the
-    breach step's ``callback_in_flight``): a breach alert then says so, not "no callback yet". One that ended
-    unanswered (the rep not reached, no answer) is under way no more."""
-    if incident.callback_started_at is None or incident.callback_answered_at is not None:
+    """A bridged callback was requested and is still under way at ``at`` (the rep's phone or the customer's ringing),
+    not answered yet (the breach step's ``callback_in_flight``): a breach alert then says so, not "no callback yet".
+    One that ended unanswered (the rep not reached, no answer) is under way no more."""
+    if incident.callback_answered_at is not None:
         return False
     session = object_session(incident)
     if session is None:

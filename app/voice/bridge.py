@@ -29,6 +29,7 @@ from app.services.callbacks import (
     withdraw_short_bridge,
 )
 from app.services.live_connect import conversation_too_short
+from app.services.rep_legs import claim_leg
 from app.telephony.protocol import is_machine
 from app.voice.live_twiml import hung_up_whisper, live_twiml
 from app.voice.signature import twilio_webhook
@@ -86,18 +87,21 @@ def _actor(session, callback: Callback) -> Actor:
 @bp.post("/rep")
 @twilio_webhook
 def rep_answered() -> Response:
-    """The rep answered the hotline's call: bridge them to the customer (never a voicemail or fax)."""
+    """The rep answered the hotline's call: bridge them to the customer (never a voicemail or fax), from the first
+    of the callback's calls to the rep answered only (``rep_legs``)."""
     callback_id, settings = request.args.get("callback", 0, type=int), current_app.extensions["hotline"].settings
-    answered_by = request.form.get("AnsweredBy", "")
+    answered_by, call_sid = request.form.get("AnsweredBy", ""), request.form.get("CallSid", "")
 
     def handle(session, now):
         if is_machine(answered_by):
-            rep_not_reached(session, callback_id, answered_by, now)
+            rep_not_reached(session, callback_id, answered_by, now, call_sid)
             return HANG_UP
         callback, incident = lock_callback(session, callback_id)
         if callback is None:
             return say_and_hang_up(text("bridge_invalid"))
-        adopt_rep_call(session, callback, request.form.get("CallSid", ""), now)
+        if not claim_leg(session, callback, call_sid, now):  # a second call to the rep: the first answered dials
+            return say_and_hang_up(text("bridge_other_leg"))
+        adopt_rep_call(session, callback, call_sid, now)
         return bridge_twiml(callback, incident, settings)
 
     return answer_once(handle, safe=_safe())

@@ -1,0 +1,143 @@
+"""A callback's call to the rep placed twice dials the customer once: from the first of the two calls answered.
+
+Twilio accepted the first placement but its answer never reached the run (a time-out; or the worker was killed
+while the request hung): the next run finds a call to the rep it cannot prove is the callback's and calls again,
+flagged ``possible_duplicate``. Before, both calls answered by the rep returned a ``<Dial>`` of the customer, and
+what the second call reported (its end, a voicemail on it) closed or counted the callback that the other call was
+bridging. The first call answered owns the callback; the other is told so and hangs up, and its reports are only
+logged.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Callback, IncidentEvent
+from app.services.callback_calls import place_rep_call
+from tests.faults.test_callback_faults import _twilio_post
+from tests.paging.conftest import ALICE, CUSTOMER
+from tests.paging.test_callback_rep_leg import _sms_from
+
+
+def _callback(desk, incident_id) -> Callback:
+    with desk.hotline.db.session() as s:
+        return s.scalars(select(Callback).where(Callback.incident_id == incident_id)).one()
+
+
+def _kinds(desk, incident_id) -> list[str]:
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(IncidentEvent.kind).where(IncidentEvent.incident_id == incident_id)
+                              .order_by(IncidentEvent.id)))
+
+
+def _two_calls_to_alice(desk, network, clock, twilio):
+    """Alice's CALL; the first placement times out after Twilio took it, the second is placed flagged."""
+    incident, _alice = desk.acknowledged_by_alice(network)
+    desk.at(minutes=3)
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    callback = _callback(desk, incident.id)
+    hotline = desk.hotline
+    twilio.accept_then_timeout_next(1)
+    place_rep_call(hotline.db, hotline.telephony, hotline.settings, callback.id, clock.now())
+    twilio.release()
+    clock.set(clock.now() + timedelta(seconds=2))  # the retry after an unknown outcome
+    place_rep_call(hotline.db, hotline.telephony, hotline.settings, callback.id, clock.now())
+    first, second = [c for c in twilio.calls if c.to == ALICE and f"bridge/rep?callback={callback.id}" in c.url]
+    with hotline.db.session() as s:
+        [placed] = [e.detail for e in s.scalars(select(IncidentEvent).where(
+            IncidentEvent.kind == "callback_rep_call_placed"))]
+    assert placed["possible_duplicate"] is True and placed["sid"] == second.sid  # as the tester saw it
+    return incident, callback, first, second
+
+
+def _answer(desk, twilio, callback_id, call, answered_by="human") -> ET.Element:
+    params = {"CallSid": call.sid, "AccountSid": twilio.account_sid, "From": call.from_, "To": ALICE,
+              "Direction": "outbound-api", "ApiVersion": "2010-04-01", "CallStatus": "in-progress",
+              "AnsweredBy": answered_by}
+    return ET.fromstring(_twilio_post(desk, f"/twilio/bridge/rep?callback={callback_id}", params).get_data(as_text=True))
+
+
+def _rep_status(desk, twilio, callback_id, call, status) -> None:
+    params = {"CallSid": call.sid, "AccountSid": twilio.account_sid, "From": call.from_, "To": ALICE,
+              "Direction": "outbound-api", "ApiVersion": "2010-04-01", "CallStatus": status}
+    _twilio_post(desk, f"/twilio/bridge/rep-status?callback={callback_id}", params)
+
+
+@pytest.mark.parametrize("recorded_answers_first", [False, True], ids=["lost-call-first", "recorded-call-first"])
+def test_the_first_rep_call_answered_dials_the_customer_and_the_second_only_says_so(
+        desk, network, clock, twilio, recorded_answers_first):
+    incident, callback, lost, recorded = _two_calls_to_alice(desk, network, clock, twilio)
+    owner, other = (recorded, lost) if recorded_answers_first else (lost, recorded)
+
+    dialled = [n.text for n in _answer(desk, twilio, callback.id, owner).iter("Number")]
+    assert dialled == [CUSTOMER]
+    refused = _answer(desk, twilio, callback.id, other)
+    assert list(refused.iter("Dial")) == [] and list(refused.iter("Number")) == []  # the customer is not dialled
+    said = " ".join(s.text for s in refused.iter("Say"))
+    assert "already in progress on another call" in said and list(refused.iter("Hangup"))
+
+    _rep_status(desk, twilio, callback.id, other, "completed")  # the second call ends: it changes nothing
+    row = _callback(desk, incident.id)
+    assert (row.outcome, row.rep_call_sid, row.ended_at) == ("pending", owner.sid, None)
+    kinds = _kinds(desk, incident.id)
+    assert "callback_rep_not_reached" not in kinds and "updates_counted_from_call_end" not in kinds
+    assert kinds.count("callback_rep_answered") == 1 and kinds.count("callback_rep_leg_refused") == 1
+
+
+def test_a_voicemail_on_the_second_rep_call_does_not_close_the_callback_the_first_call_bridges(
+        desk, network, clock, twilio):
+    incident, callback, lost, recorded = _two_calls_to_alice(desk, network, clock, twilio)
+    assert [n.text for n in _answer(desk, twilio, callback.id, lost).iter("Number")] == [CUSTOMER]
+
+    # Alice is on the first call: the second rings into her voicemail, which answering-machine detection hears
+    assert list(_answer(desk, twilio, callback.id, recorded, answered_by="machine_start").iter("Hangup"))
+    _rep_status(desk, twilio, callback.id, recorded, "completed")
+    row = _callback(desk, incident.id)
+    assert (row.outcome, row.rep_call_sid) == ("pending", lost.sid)
+    assert "callback_rep_not_reached" not in _kinds(desk, incident.id)
+
+
+def test_two_rep_calls_answered_at_once_dial_the_customer_once(desk, network, clock, twilio):
+    """Two web processes answering the two calls at the same instant: the claim is decided in the database."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import event, update
+
+    incident, callback, lost, recorded = _two_calls_to_alice(desk, network, clock, twilio)
+    engine = desk.hotline.db.engine
+    both_waiting, waiting, guard = threading.Event(), [], threading.Lock()
+
+    def count(conn, _cursor, statement, *_args):  # a request about to wait for the lock the test holds
+        words = statement.lstrip().upper()
+        # PostgreSQL: the callback's row lock; SQLite: the one writer's lock, taken by a request's first write
+        waits = ("FOR UPDATE" in words and "CALLBACKS" in words if engine.dialect.name == "postgresql"
+                 else words.startswith(("UPDATE", "INSERT")))
+        me = threading.current_thread()
+        if waits and me is not holder_thread:
+            with guard:
+                if me not in waiting:
+                    waiting.append(me)
+                if len(waiting) >= 2:
+                    both_waiting.set()
+
+    holder_thread = threading.current_thread()
+    with engine.connect() as holder:
+        holder.begin()
+        holder.execute(update(Callback).where(Callback.id == callback.id).values(rep_call_sid=Callback.rep_call_sid))
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            with ThreadPoolExecutor(2) as pool:
+                answers = [pool.submit(_answer, desk, twilio, callback.id, call) for call in (lost, recorded)]
+                assert both_waiting.wait(60), "both answers reach the callback's lock"
+                holder.rollback()
+                dialled = [[n.text for n in a.result(60).iter("Number")] for a in answers]
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert sorted(dialled) == [[], [CUSTOMER]]  # one call dials the customer, the other is refused
+    kinds = _kinds(desk, incident.id)
+    assert kinds.count("callback_rep_answered") == 1 and kinds.count("callback_rep_leg_refused") == 1
