@@ -26,7 +26,15 @@ BREACH_NOTICE = "breach_notice"  # the customer's apology that the deadline pass
 CLOSING_NOTICE = "closing_notice"  # the customer told the support team closed their incident without their agreement
 # a customer reached, or a resolved incident, no longer sends these (nor tells the customer they were not reached)
 CHASING_PURPOSES = ("page", "at_risk", "breach", BREACH_NOTICE)
-MAX_ATTEMPTS = 15  # 2, 4, then every 6 s: 80 s (plus time-outs) of Twilio failing before a page gives up
+RECEIPT = "receipt"  # the customer's written receipt (the IVR promised it: "You'll also get a text message ...")
+# Twilio failing for now (5xx, 429, a time-out, a refused connection) is retried, 2, 4, then every 6 s, for as long as
+# the page is wanted: these until ``_no_longer_wanted`` ends them (a rep's page once the incident is acknowledged, the
+# customer reached or it is resolved, as the escalation core's cancels; the receipt once the incident is closed) ...
+ENDS_WITH_INCIDENT = (*CHASING_PURPOSES, RECEIPT)
+# ... any other notice (taken over, number corrected, a missed callback ...) until it is this old. Until session 33 a
+# page gave up after 15 tries (about 80 s): a Twilio outage of 100 s lost the rep's page and the receipt for good.
+RETRY_FOR = timedelta(hours=1)
+FALL_BACK_AFTER = 15  # tries (about 80 s) after which a failing page SMS also calls its person, and is still retried
 MAX_BACKOFF_SECONDS = 6  # + a 5 s client time-out + RQ scheduling: a page leaves within 15 s of Twilio answering again
 # A "sending" row older than this belongs to a dead run: twice the Twilio client's time-out
 # (app.telephony.twilio.DEFAULT_TIMEOUT_SECONDS), so a live send has given up long before.
@@ -275,7 +283,8 @@ class PageSender:
                           detail={"page_id": page.id, "error": error[:200], "attempt": page.attempts,
                                   "final": True, "status": page.status})
                 return
-            give_up = permanent or page.attempts >= MAX_ATTEMPTS
+            retry_at = now + backoff(page.attempts)
+            give_up = permanent or (page.purpose not in ENDS_WITH_INCIDENT and retry_at - page.created_at > RETRY_FOR)
             # visible at the worker's default level: a misconfigured account fails every page (issue 10)
             log.warning("page %s of incident %s (%s) failed, attempt %d%s: %s", page.id, page.incident_id,
                         page.channel, page.attempts, ", giving up" if give_up else ", will retry",
@@ -287,8 +296,10 @@ class PageSender:
                 move_status(page, PageStatus.FAILED, now)
                 fall_back_to_voice(session, page, now, first=first)
                 return
+            if page.attempts == FALL_BACK_AFTER:  # Twilio may fail SMS alone: the person is called meanwhile
+                fall_back_to_voice(session, page, now, first=first)
             page.status = PageStatus.QUEUED
-            page.next_attempt_at = now + backoff(page.attempts)
+            page.next_attempt_at = retry_at
             page.updated_at = now
             schedule(session, "page", page.id, page.next_attempt_at, attempt=page.attempts, first=first)
 
@@ -309,13 +320,14 @@ def _no_longer_wanted(page: Page, incident: Incident) -> str:
     """Why a page waiting to be (re)sent must not go out now ("" if it still must).
 
     Acknowledging and resolving cancel the queued rows; this catches the one that was with Twilio then and
-    came back for a retry, and the alerts in retry when the customer was reached (never a false "AT RISK").
+    came back for a retry, and the alerts in retry when the customer was reached (never a false "AT RISK"); a
+    receipt Twilio kept failing is not sent once the incident is closed.
     """
     if page.purpose in ESCALATION_PURPOSES and incident.acknowledged_at:
         return "acknowledged"
     if page.purpose in CHASING_PURPOSES and incident.callback_answered_at:
         return "callback"
-    if page.purpose in CHASING_PURPOSES and incident.status != IncidentStatus.OPEN:
+    if page.purpose in ENDS_WITH_INCIDENT and incident.status != IncidentStatus.OPEN:
         return "resolved"
     return ""
 
