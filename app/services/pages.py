@@ -129,7 +129,9 @@ class PageSender:
             claim = self._claim(session, page_id, now, first)
         if claim is None:
             return
-        request, uncertain = claim
+        request, uncertain, unwanted = claim
+        if unwanted:
+            return self._settle_unwanted(page_id, request, unwanted, now)
         try:
             found, none_made = self._find(request) if uncertain else (None, False)
             sent = found or self._deliver(request)
@@ -215,15 +217,19 @@ class PageSender:
             return None
         if due is not None and due.cancel_page:
             reason = "rep_deactivated"
+        if reason and uncertain and page.channel == Channel.SMS and not (due is not None and due.page_level_again):
+            # not sent again; whether an earlier try was is looked up at Twilio first (around, not in, this
+            # transaction), so the page says "may have been sent" only when Twilio's records leave it open
+            claimed = session.execute(
+                update(Page).where(Page.id == page.id, Page.status == page.status, Page.attempts == page.attempts)
+                .values(status=PageStatus.SENDING, sending_since=now, updated_at=now)
+                .execution_options(synchronize_session=False))
+            if claimed.rowcount != 1:
+                return None
+            session.refresh(page)
+            return self.urls.request_for(page, incident), uncertain, reason
         if reason:
-            page.status = PageStatus.CANCELED
-            page.updated_at = now
-            detail = {"page_id": page.id, "reason": reason}
-            if uncertain:  # not sent again, but never "not sent": the earlier attempt may have reached the phone
-                detail["earlier_attempt"] = "outcome_unknown"
-                if not outcome_unknown(page.last_error):
-                    page.last_error = f"{OUTCOME_UNKNOWN}: the run sending attempt {page.attempts} died mid-request"
-            log_event(session, at=now, actor="system", kind="page_canceled", incident_id=incident.id, detail=detail)
+            _cancel(session, page, reason, uncertain, now)
             if due is not None and due.page_level_again:
                 page_level_again(session, incident, page, now)
             return None
@@ -239,7 +245,30 @@ class PageSender:
         if claimed.rowcount != 1:
             return None
         session.refresh(page)
-        return self.urls.request_for(page, incident), uncertain
+        return self.urls.request_for(page, incident), uncertain, ""
+
+    def _settle_unwanted(self, page_id: int, request, reason: str, now: datetime) -> None:
+        """A page SMS no longer wanted after a try whose outcome is unknown: found at Twilio, it was sent (and is
+        recorded so); proven never made, it is plainly not sent; else "an earlier attempt may have been sent"."""
+        try:
+            found, none_made = self._find(request)
+        except TelephonyError:
+            found, none_made = None, False
+        with self.db.transaction() as session:
+            page = session.get(Page, page_id, with_for_update=True)
+            if page.status != PageStatus.SENDING:
+                return  # a status callback told us meanwhile
+            if found is None:
+                if none_made:
+                    page.last_error = "not sent: Twilio's records show no earlier try of it"
+                return _cancel(session, page, reason, uncertain=not none_made, now=now)
+            page.twilio_sid = found.sid
+            page.sent_at = page.sent_at or now
+            page.last_error = ""
+            move_status(page, PageStatus.SENT, now)
+            log_event(session, at=now, actor="twilio", kind="page_sent", incident_id=page.incident_id,
+                      detail={"page_id": page.id, "sid": found.sid, "channel": page.channel, "attempt": page.attempts,
+                              "adopted": True, "possible_duplicate": False, "via": "lookup_before_cancel"})
 
     def _find(self, request) -> tuple[Sent | None, bool]:
         """What Twilio's records show of THIS page's earlier request: its SMS (to adopt), and whether they prove
@@ -302,6 +331,19 @@ class PageSender:
             page.next_attempt_at = retry_at
             page.updated_at = now
             schedule(session, "page", page.id, page.next_attempt_at, attempt=page.attempts, first=first)
+
+
+def _cancel(session: Session, page: Page, reason: str, uncertain: bool, now: datetime) -> None:
+    """A page no longer wanted is not sent (again); ``uncertain``: an earlier try may have reached the phone, so
+    it is never called "not sent"."""
+    page.status = PageStatus.CANCELED
+    page.updated_at = now
+    detail = {"page_id": page.id, "reason": reason}
+    if uncertain:
+        detail["earlier_attempt"] = "outcome_unknown"
+        if not outcome_unknown(page.last_error):
+            page.last_error = f"{OUTCOME_UNKNOWN}: the run sending attempt {page.attempts} died mid-request"
+    log_event(session, at=now, actor="system", kind="page_canceled", incident_id=page.incident_id, detail=detail)
 
 
 def failure_note(error: str, uncertain: bool) -> str:
