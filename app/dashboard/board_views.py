@@ -12,6 +12,7 @@ from app.dashboard.missed_call_views import WINDOW as MISSED_WINDOW
 from app.dashboard.queries import board
 from app.services import leases
 from app.services.missed_calls import unreachable_since
+from app.services.paging_health import paging_health
 
 # The dashboard's stylesheet and script are files under static/ (the Content-Security-Policy allows no inline ones).
 bp = Blueprint("board", __name__, template_folder="templates", static_folder="static",
@@ -43,9 +44,13 @@ def _render(template: str) -> str:
         unreachable = unreachable_since(session, now - MISSED_WINDOW) if whole else 0
         # nobody to send pages, run escalations or place callbacks: the rows' "paged" would be believed
         no_watchdog = whole and not leases.status(session, leases.WATCHDOG, now)["alive"]
+        # Twilio failing every page (the rule /healthz's "paging" reads): the rows' pages are not reaching anyone
+        paging = paging_health(session, now) if whole else None
+        failing = paging if paging is not None and paging.state == "failing" else None
     field = csrf_field()  # one token per page: the page's shared form and the few per-row forms reuse it
     incident_url = url_for("incident.show", reference=_SLOT).replace(_SLOT, "{}")
     return render_template(template, rows=rows, rows_html=rows_html(rows, now, incident_url, field), now=now,
                            refresh=REFRESH_SECONDS, unreachable=unreachable,
-                           sla_minutes=hotline.settings.callback_sla_minutes, no_watchdog=no_watchdog, **HELPERS,
+                           sla_minutes=hotline.settings.callback_sla_minutes, no_watchdog=no_watchdog,
+                           paging_failing=failing, **HELPERS,
                            csrf_field=lambda: field)

@@ -25,7 +25,6 @@ PURPOSE_NAMES = {"page": "page", "at_risk": "at-risk alert", "breach": "breach a
                  "closing_notice": "closing SMS", "bridge_too_short": "short-callback notice"}
 BAD_PAGE_STATUSES = {"failed", "undelivered", "busy", "no-answer", "machine"}
 GOOD_PAGE_STATUSES = {"delivered", "answered"}
-NOT_SENT = {"queued", "sending"}  # no page has left: "Paged" would be believed while no worker runs
 # the latest bridged callback ended without a person on the customer's side: what the state says instead of "calling"
 ENDED_CALLBACKS = {"attempted": "Callback attempted: the customer was not reached; call again",
                    "voicemail": "Callback attempted: a voicemail answered, the customer was not reached; call again",
@@ -200,9 +199,10 @@ def state_of(incident: Incident, pages: list[Page], acknowledged_by: str, self_r
         return State(f"Taken over by {acknowledged_by or 'someone'} at {clock(taken_over_at)}", "ok")
     if incident.acknowledged_at is not None:
         return State(f"Acknowledged by {acknowledged_by or 'someone'} at {clock(incident.acknowledged_at)}", "ok")
-    if any(page.status not in NOT_SENT for page in pages):
+    pages = [page for page in pages if page.role != CUSTOMER_ROLE]  # the receipt pages nobody
+    if any(left(page) for page in pages):
         return State("Paged, not acknowledged", "warn")
-    if pages:  # queued, or a run is talking to Twilio: nobody has been reached (no worker runs, Twilio failing)
+    if pages:  # queued, being sent, or failed or canceled before Twilio took any: nobody has been reached
         return State("Page not sent yet", "bad")
     return State("Not paged yet", "bad")
 
@@ -227,6 +227,12 @@ def last_bridged(callbacks: list[Callback], rep_names: dict[int, str]) -> LastCa
         return None
     return LastCallback(str(last.outcome), last.requested_at, last.customer_call_sid,
                         rep_names.get(last.rep_id, "") if last.rep_id else "")
+
+
+def left(page: Page) -> bool:
+    """Twilio accepted the page (``sent_at``): only then may the board say "Paged". A page queued, being sent, or
+    failed or canceled before Twilio took it (a Twilio outage, no worker running) reached nobody."""
+    return page.sent_at is not None
 
 
 def clock(when: datetime | None) -> str:

@@ -125,7 +125,8 @@ _BOARD_INCIDENT = (Incident.id, Incident.reference, type_coerce(Incident.status,
 _RELATED = aliased(Incident)
 _BOARD_PAGE = (Page.incident_id, Page.id, Page.rep_id, Page.name, Page.to_number,
                type_coerce(Page.channel, String).label("channel"), type_coerce(Page.status, String).label("status"),
-               Page.purpose, type_coerce(Page.created_at, DateTime()).label("created_at"), Page.last_error)  # naive UTC: only ordered
+               Page.purpose, type_coerce(Page.created_at, DateTime()).label("created_at"), Page.last_error,
+               Page.sent_at, Page.role)  # naive UTC: only ordered
 _OPEN = Incident.status == IncidentStatus.OPEN
 
 

@@ -28,7 +28,15 @@ CLOSING_NOTICE = "closing_notice"  # the customer told the support team closed t
 # a customer reached, or a resolved incident, no longer sends these (nor tells the customer they were not reached)
 # (and a rep's "your short callback did not count" SMS: it says the customer is still owed one)
 CHASING_PURPOSES = ("page", "at_risk", "breach", BREACH_NOTICE, BRIDGE_TOO_SHORT)
-MAX_ATTEMPTS = 15  # 2, 4, then every 6 s: 80 s (plus time-outs) of Twilio failing before a page gives up
+RECEIPT = "receipt"  # the customer's written receipt (the IVR promised it: "You'll also get a text message ...")
+# Twilio failing for now (5xx, 429, a time-out, a refused connection) is retried, 2, 4, then every 6 s, for as long as
+# the page is wanted: these until ``_no_longer_wanted`` ends them (a rep's page once the incident is acknowledged, the
+# customer reached or it is resolved, as the escalation core's cancels; the receipt once the incident is closed) ...
+ENDS_WITH_INCIDENT = (*CHASING_PURPOSES, RECEIPT)
+# ... any other notice (taken over, number corrected, a missed callback ...) until it is this old. Until session 33 a
+# page gave up after 15 tries (about 80 s): a Twilio outage of 100 s lost the rep's page and the receipt for good.
+RETRY_FOR = timedelta(hours=1)
+FALL_BACK_AFTER = 15  # tries (about 80 s) after which a failing page SMS also calls its person, and is still retried
 MAX_BACKOFF_SECONDS = 6  # + a 5 s client time-out + RQ scheduling: a page leaves within 15 s of Twilio answering again
 # A "sending" row older than this belongs to a dead run: twice the Twilio client's time-out
 # (app.telephony.twilio.DEFAULT_TIMEOUT_SECONDS), so a live send has given up long before.
@@ -123,7 +131,9 @@ class PageSender:
             claim = self._claim(session, page_id, now, first)
         if claim is None:
             return
-        request, uncertain = claim
+        request, uncertain, unwanted = claim
+        if unwanted:
+            return self._settle_unwanted(page_id, request, unwanted, now)
         try:
             found, none_made = self._find(request) if uncertain else (None, False)
             sent = found or self._deliver(request)
@@ -209,15 +219,19 @@ class PageSender:
             return None
         if due is not None and due.cancel_page:
             reason = "rep_deactivated"
+        if reason and uncertain and page.channel == Channel.SMS and not (due is not None and due.page_level_again):
+            # not sent again; whether an earlier try was is looked up at Twilio first (around, not in, this
+            # transaction), so the page says "may have been sent" only when Twilio's records leave it open
+            claimed = session.execute(
+                update(Page).where(Page.id == page.id, Page.status == page.status, Page.attempts == page.attempts)
+                .values(status=PageStatus.SENDING, sending_since=now, updated_at=now)
+                .execution_options(synchronize_session=False))
+            if claimed.rowcount != 1:
+                return None
+            session.refresh(page)
+            return self.urls.request_for(page, incident), uncertain, reason
         if reason:
-            page.status = PageStatus.CANCELED
-            page.updated_at = now
-            detail = {"page_id": page.id, "reason": reason}
-            if uncertain:  # not sent again, but never "not sent": the earlier attempt may have reached the phone
-                detail["earlier_attempt"] = "outcome_unknown"
-                if not outcome_unknown(page.last_error):
-                    page.last_error = f"{OUTCOME_UNKNOWN}: the run sending attempt {page.attempts} died mid-request"
-            log_event(session, at=now, actor="system", kind="page_canceled", incident_id=incident.id, detail=detail)
+            _cancel(session, page, reason, uncertain, now)
             if due is not None and due.page_level_again:
                 page_level_again(session, incident, page, now)
             return None
@@ -233,7 +247,30 @@ class PageSender:
         if claimed.rowcount != 1:
             return None
         session.refresh(page)
-        return self.urls.request_for(page, incident), uncertain
+        return self.urls.request_for(page, incident), uncertain, ""
+
+    def _settle_unwanted(self, page_id: int, request, reason: str, now: datetime) -> None:
+        """A page SMS no longer wanted after a try whose outcome is unknown: found at Twilio, it was sent (and is
+        recorded so); proven never made, it is plainly not sent; else "an earlier attempt may have been sent"."""
+        try:
+            found, none_made = self._find(request)
+        except TelephonyError:
+            found, none_made = None, False
+        with self.db.transaction() as session:
+            page = session.get(Page, page_id, with_for_update=True)
+            if page.status != PageStatus.SENDING:
+                return  # a status callback told us meanwhile
+            if found is None:
+                if none_made:
+                    page.last_error = "not sent: Twilio's records show no earlier try of it"
+                return _cancel(session, page, reason, uncertain=not none_made, now=now)
+            page.twilio_sid = found.sid
+            page.sent_at = page.sent_at or now
+            page.last_error = ""
+            move_status(page, PageStatus.SENT, now)
+            log_event(session, at=now, actor="twilio", kind="page_sent", incident_id=page.incident_id,
+                      detail={"page_id": page.id, "sid": found.sid, "channel": page.channel, "attempt": page.attempts,
+                              "adopted": True, "possible_duplicate": False, "via": "lookup_before_cancel"})
 
     def _find(self, request) -> tuple[Sent | None, bool]:
         """What Twilio's records show of THIS page's earlier request: its SMS (to adopt), and whether they prove
@@ -277,7 +314,8 @@ class PageSender:
                           detail={"page_id": page.id, "error": error[:200], "attempt": page.attempts,
                                   "final": True, "status": page.status})
                 return
-            give_up = permanent or page.attempts >= MAX_ATTEMPTS
+            retry_at = now + backoff(page.attempts)
+            give_up = permanent or (page.purpose not in ENDS_WITH_INCIDENT and retry_at - page.created_at > RETRY_FOR)
             # visible at the worker's default level: a misconfigured account fails every page (issue 10)
             log.warning("page %s of incident %s (%s) failed, attempt %d%s: %s", page.id, page.incident_id,
                         page.channel, page.attempts, ", giving up" if give_up else ", will retry",
@@ -289,10 +327,25 @@ class PageSender:
                 move_status(page, PageStatus.FAILED, now)
                 fall_back_to_voice(session, page, now, first=first)
                 return
+            if page.attempts == FALL_BACK_AFTER:  # Twilio may fail SMS alone: the person is called meanwhile
+                fall_back_to_voice(session, page, now, first=first)
             page.status = PageStatus.QUEUED
-            page.next_attempt_at = now + backoff(page.attempts)
+            page.next_attempt_at = retry_at
             page.updated_at = now
             schedule(session, "page", page.id, page.next_attempt_at, attempt=page.attempts, first=first)
+
+
+def _cancel(session: Session, page: Page, reason: str, uncertain: bool, now: datetime) -> None:
+    """A page no longer wanted is not sent (again); ``uncertain``: an earlier try may have reached the phone, so
+    it is never called "not sent"."""
+    page.status = PageStatus.CANCELED
+    page.updated_at = now
+    detail = {"page_id": page.id, "reason": reason}
+    if uncertain:
+        detail["earlier_attempt"] = "outcome_unknown"
+        if not outcome_unknown(page.last_error):
+            page.last_error = f"{OUTCOME_UNKNOWN}: the run sending attempt {page.attempts} died mid-request"
+    log_event(session, at=now, actor="system", kind="page_canceled", incident_id=page.incident_id, detail=detail)
 
 
 def failure_note(error: str, uncertain: bool) -> str:
@@ -311,13 +364,14 @@ def _no_longer_wanted(page: Page, incident: Incident) -> str:
     """Why a page waiting to be (re)sent must not go out now ("" if it still must).
 
     Acknowledging and resolving cancel the queued rows; this catches the one that was with Twilio then and
-    came back for a retry, and the alerts in retry when the customer was reached (never a false "AT RISK").
+    came back for a retry, and the alerts in retry when the customer was reached (never a false "AT RISK"); a
+    receipt Twilio kept failing is not sent once the incident is closed.
     """
     if page.purpose in ESCALATION_PURPOSES and incident.acknowledged_at:
         return "acknowledged"
     if page.purpose in CHASING_PURPOSES and incident.callback_answered_at:
         return "callback"
-    if page.purpose in CHASING_PURPOSES and incident.status != IncidentStatus.OPEN:
+    if page.purpose in ENDS_WITH_INCIDENT and incident.status != IncidentStatus.OPEN:
         return "resolved"
     return ""
 

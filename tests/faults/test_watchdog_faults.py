@@ -125,3 +125,23 @@ def test_twilio_failing_for_60_s_every_page_leaves_within_15_s_of_twilio_answeri
         assert page.sent_at is not None and outage_end <= page.sent_at <= outage_end + PROMISE, page.channel
     accepted = [m.to for m in twilio.messages] + [c.to for c in twilio.calls if c.direction == "outbound-api"]
     assert sorted(accepted) == sorted([CUSTOMER, ALICE, ALICE])  # each page once
+
+
+def test_twilio_failing_for_130_s_every_page_and_the_receipt_still_leave_once_it_answers_again(
+        desk, network, clock, twilio):
+    """The tester's outage (100 s there): longer than the 15 tries after which a page used to fail for good, so the
+    rep's SMS and call and the customer's receipt were never sent although Twilio came back seconds later."""
+    outage_end = desk.t0 + timedelta(seconds=130)
+    twilio.fail_until(outage_end, status=503)
+    incident = desk.open_incident()
+    _expect_minutes(desk, network, incident, [0])
+    Backoffice(desk.hotline, network, clock).run_until(outage_end + timedelta(seconds=30))  # before the T+3 step
+    twilio.release()
+    pages = [p for p in _pages(desk, incident.id) if p.created_at <= outage_end]
+    assert sorted((p.role, p.channel) for p in pages) == [("customer", "sms"), ("oncall:primary", "sms"),
+                                                          ("oncall:primary", "voice")]
+    for page in pages:
+        assert page.status != PageStatus.FAILED and page.attempts > 15, (page.channel, page.status, page.attempts)
+        assert page.sent_at is not None and outage_end <= page.sent_at <= outage_end + PROMISE, page.channel
+    accepted = [m.to for m in twilio.messages] + [c.to for c in twilio.calls if c.direction == "outbound-api"]
+    assert sorted(accepted) == sorted([CUSTOMER, ALICE, ALICE])  # each page once, no voice fallback on top

@@ -65,6 +65,8 @@ def page(hotline, incident_id: int, name: str, rep_id: int | None, channel: Chan
         who = Contactable(rep_id=rep_id, name=name, phone=phone, channels=(channel.value,), role="oncall:primary")
         row = queue_page(session, incident, who, channel, "page", now)
         row.status = status
+        if status not in (PageStatus.QUEUED, PageStatus.SENDING, PageStatus.CANCELED):
+            row.sent_at = now  # a status Twilio reports is of a page it accepted
         log_event(session, at=now, actor="twilio", kind="page_status", incident_id=incident_id,
                   detail={"page_id": row.id, "channel": channel.value, "status": status.value, "applied": True})
         return row.id

@@ -6,6 +6,8 @@ rep reads them (parsed HTML text), never from the code that builds them.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from app.models import Callback
@@ -75,3 +77,27 @@ def test_a_taken_over_incident_never_says_the_new_owner_acknowledged_it(desk, ne
     box = parse(client.get(f"/incidents/{incident.reference}")).find(id="state-box").text()
     assert "Acknowledged by Bob" not in box
     assert "Taken over by Bob Secondary at 03:04 UTC" in box and "Alice Primary" in box
+
+
+def test_twilio_failing_every_page_puts_a_banner_on_the_board_until_a_page_is_accepted_again(desk, network, client,
+                                                                                             twilio):
+    """/healthz said "paging: failing" during the tester's outage; the board, where a manager looks, said nothing."""
+
+    login_as(client, desk.hotline)
+    assert parse(client.get("/board")).find_all(id="paging-failing") == []
+    twilio.fail_until(desk.t0 + timedelta(seconds=20), status=503)
+    incident = desk.open_incident()
+    desk.at(seconds=2)  # the first tries of the receipt, Alice's SMS and her call have failed
+    board = parse(client.get("/board"))
+    [banner] = board.find_all(id="paging-failing")
+    assert banner.attrs["role"] == "alert"
+    assert banner.text().startswith("Paging is failing: no page has reached Twilio since ")
+    assert "so reps are not being paged" in banner.text()
+    assert board.find("tr", id=f"inc-{incident.reference}").find(cls="state").text() == "Page not sent yet"
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    for second in range(4, 41, 2):  # Twilio answers again at 20 s: the pages leave
+        desk.at(seconds=second)
+    board = parse(client.get("/board"))
+    assert board.find_all(id="paging-failing") == []
+    assert board.find("tr", id=f"inc-{incident.reference}").find(cls="state").text() == "Paged, not acknowledged"

@@ -44,6 +44,28 @@ def _incident_page(desk, reference: str):
 # ------------------------------------------------------------------ 1. a dead send reclaimed after the acknowledgement
 
 
+def test_a_dead_send_reclaimed_after_the_acknowledgement_that_twilio_shows_never_made_is_plainly_not_sent(
+        desk, network, twilio):
+    """The tester's incident page said "an earlier attempt may have been sent" although every look-up at Twilio had
+    found nothing: before it is canceled the SMS is looked up, and Twilio's records showing none settle it."""
+    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    alice = network.phone(ALICE)
+    incident = desk.open_incident()
+    page = _die_after_claiming_alices_sms(desk, incident)
+    assert "Acknowledged" in _sms_from(desk, ALICE, f"ACK {incident.reference}").get_data(as_text=True)
+
+    _tick_until(desk, CLAIMED_AFTER + STALE_SENDING + timedelta(seconds=3 * STEP))
+    assert alice.sms == []
+    after = _row(desk, page.id)
+    assert (after.status, after.attempts, after.sent_at) == (PageStatus.CANCELED, 1, None)
+    assert not after.last_error.startswith("OutcomeUnknown")
+    [canceled] = _events(desk, incident.id, "page_canceled", page.id)
+    assert canceled.detail == {"page_id": page.id, "reason": "acknowledged"}
+    pages = [li.text() for li in _incident_page(desk, incident.reference).find(id="pages").find_all("li")]
+    assert [p for p in pages if "Alice Primary, SMS" in p] == ["03:00 UTC · Alice Primary, SMS: canceled (page, "
+                                                               "oncall:primary)"]
+
+
 def test_a_dead_send_reclaimed_after_the_acknowledgement_is_canceled_with_its_outcome_unknown(desk, network, twilio):
     network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
     alice = network.phone(ALICE)
@@ -51,11 +73,14 @@ def test_a_dead_send_reclaimed_after_the_acknowledgement_is_canceled_with_its_ou
     page = _die_after_claiming_alices_sms(desk, incident)  # the run died talking to Twilio: it may have sent it
     assert "Acknowledged" in _sms_from(desk, ALICE, f"ACK {incident.reference}").get_data(as_text=True)
 
+    desk.settle()  # the customer's acknowledgement notice leaves
+    twilio.fail_next(1, status=500)  # the look-up before it is canceled fails: nothing proves either way
     _tick_until(desk, CLAIMED_AFTER + STALE_SENDING + timedelta(seconds=3 * STEP))  # the watchdog reclaims it
     assert alice.sms == []  # not sent again: nobody needs it now
     after = _row(desk, page.id)
     assert (after.status, after.attempts, after.sent_at) == (PageStatus.CANCELED, 1, None)
     assert after.last_error.startswith("OutcomeUnknown")  # the row itself keeps what is not known
+    assert [r for r in _requests(twilio) if r[:2] == ("GET", "Messages.json")] == [("GET", "Messages.json", ALICE)]
     [canceled] = _events(desk, incident.id, "page_canceled", page.id)
     assert canceled.detail == {"page_id": page.id, "reason": "acknowledged", "earlier_attempt": "outcome_unknown"}
 

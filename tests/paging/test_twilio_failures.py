@@ -15,12 +15,14 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from app.models import DueStep, IncidentEvent, Page
+from app.models import Channel, DueStep, Incident, IncidentEvent, Page, Rep
+from app.oncall.contactable import Contactable
+from app.services.acks import Actor, resolve
 from app.services.oncall_admin import save_policy
-from app.services.pages import MAX_ATTEMPTS, backoff
+from app.services.pages import FALL_BACK_AFTER, RETRY_FOR, backoff, queue_page
 from app.telephony.protocol import OutcomeUnknown
 from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
-from tests.paging.conftest import ALICE, BOB
+from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 from workers import watchdog
 from workers.consuming import StoppableWorker
 
@@ -487,33 +489,80 @@ def test_a_page_call_whose_status_says_a_machine_or_fax_answered_is_no_answered_
     assert _page(desk, incident.id, ALICE, "voice").status == "machine"
 
 
-# ------------------------------------------------------------------ 7. bounded retries
+# ------------------------------------------------------------------ 7. retries while wanted
 
 
-def test_retries_are_bounded_then_the_sms_page_fails_over_to_voice(desk, network, twilio):
+def test_an_sms_page_failing_15_tries_also_calls_its_rep_and_is_sent_once_twilio_answers(desk, network, twilio):
+    """Until session 33 the 15th failure was the last: the SMS (reference, callback number, ACK link) never left."""
     _policy(desk, "sms")
     alice = network.phone(ALICE)
-    twilio.fail_next(MAX_ATTEMPTS, status=500)  # every attempt fails at its first request
+    twilio.fail_next(FALL_BACK_AFTER, status=500)  # every attempt fails at its first request
     incident = desk.open_incident(caller=LANDLINE)
     desk.settle()
     elapsed = timedelta(0)
-    for attempt in range(1, MAX_ATTEMPTS):
+    for attempt in range(1, FALL_BACK_AFTER + 1):
         page = _page(desk, incident.id, ALICE, "sms")
         assert (page.status, page.attempts) == ("queued", attempt)
         elapsed += backoff(attempt)
         assert page.next_attempt_at == desk.t0 + elapsed
-        if attempt == MAX_ATTEMPTS - 1:
-            alice.expect_call(answer=False)  # the last failure calls Alice
+        if attempt == FALL_BACK_AFTER - 1:
+            alice.expect_call(answer=False)  # the 15th failure calls Alice meanwhile
+        if attempt == FALL_BACK_AFTER:
+            alice.expect_sms(incident.reference)  # Twilio answers again: the SMS leaves after all
         _at(desk, elapsed)
     page = _page(desk, incident.id, ALICE, "sms")
-    assert (page.status, page.attempts, page.sent_at) == ("failed", MAX_ATTEMPTS, None)
-    assert "500" in page.last_error
+    assert (page.status, page.attempts, page.sent_at) == ("delivered", FALL_BACK_AFTER + 1, desk.t0 + elapsed)
     failures = _events(desk, incident.id, "page_send_failed")
-    assert [(e.detail["attempt"], e.detail["final"]) for e in failures] == (
-        [(n, False) for n in range(1, MAX_ATTEMPTS)] + [(MAX_ATTEMPTS, True)])
-    assert _messages(twilio, ALICE, incident.reference) == []
+    assert [(e.detail["attempt"], e.detail["final"]) for e in failures] == [
+        (n, False) for n in range(1, FALL_BACK_AFTER + 1)]
+    assert len(_messages(twilio, ALICE, incident.reference)) == 1
     voice = _page(desk, incident.id, ALICE, "voice")
-    assert voice.sent_at == desk.t0 + elapsed and len(alice.calls) == 1
-    requests = len(twilio.requests)
-    desk.at(minutes=9)  # no retry after the last one
-    assert len(twilio.requests) == requests and _page(desk, incident.id, ALICE, "sms").attempts == MAX_ATTEMPTS
+    assert voice.sent_at is not None and len(alice.calls) == 1
+
+
+def _customer_page(desk, incident_id: int, purpose: str) -> Page:
+    with desk.hotline.db.session() as s:
+        return s.scalars(select(Page).where(Page.incident_id == incident_id, Page.role == "customer",
+                                            Page.purpose == purpose)).one()
+
+
+def test_a_receipt_twilio_keeps_failing_is_retried_while_the_incident_is_open_then_not_sent(desk, network, twilio):
+    twilio.fail_until(desk.t0 + timedelta(hours=1), status=503)  # nothing reaches anyone: no phone is expecting
+    incident = desk.open_incident()  # a mobile caller: a receipt SMS
+    for second in range(2, 121, 2):  # past the 15 tries after which the receipt used to fail for good
+        desk.at(seconds=second)
+    receipt = _customer_page(desk, incident.id, "receipt")
+    assert receipt.status == "queued" and receipt.attempts > 15
+    with desk.hotline.db.transaction() as s:
+        maria = s.scalars(select(Rep).where(Rep.phone == MARIA)).one()
+        assert resolve(s, s.get(Incident, incident.id), Actor(maria.name, "dashboard", maria, True), desk.clock.now(),
+                       reason="duplicate of an incident being worked").outcome == "resolved_by_manager"
+    desk.at(minutes=2, seconds=10)
+    receipt = _customer_page(desk, incident.id, "receipt")
+    assert (receipt.status, receipt.sent_at) == ("canceled", None)
+    [canceled] = [e.detail for e in _events(desk, incident.id, "page_canceled") if e.detail["page_id"] == receipt.id]
+    assert canceled["reason"] == "resolved"
+    assert [m for m in twilio.messages if m.to == CUSTOMER] == []
+
+
+def test_a_notice_without_an_end_of_its_own_is_retried_for_an_hour_then_given_up(desk, network, twilio):
+    """A notice (here: a previous owner told of a take-over) waits on no state of the incident: RETRY_FOR bounds it."""
+    _policy(desk, "sms")
+    network.phone(ALICE).expect_sms("SEV1")
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()
+    twilio.fail_until(desk.t0 + timedelta(hours=2), status=503)
+    bob = Contactable(rep_id=None, name="Bob", phone=BOB, channels=("sms",), role="previous_owner")
+    page_id = desk.run(lambda s, now: queue_page(s, s.get(Incident, incident.id), bob, Channel.SMS, "taken_over",
+                                                 now).id)
+    with desk.hotline.db.session() as s:
+        page = s.get(Page, page_id)
+        assert (page.status, page.attempts) == ("queued", 1)  # Twilio failing for now: tried again
+    with desk.hotline.db.transaction() as s:  # as if it had been failing since an hour ago
+        s.get(Page, page_id).created_at = desk.clock.now() - RETRY_FOR
+    _at(desk, backoff(1))
+    with desk.hotline.db.session() as s:
+        page = s.get(Page, page_id)
+        assert (page.status, page.attempts, page.sent_at) == ("failed", 2, None)
+    assert [e.detail["final"] for e in _events(desk, incident.id, "page_send_failed")
+            if e.detail["page_id"] == page_id] == [False, True]

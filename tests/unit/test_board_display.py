@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.dashboard.display import countdown_text, deadline_of, paged_people, urgency
+from app.dashboard.display import countdown_text, deadline_of, paged_people, state_of, urgency
 from app.models import Incident, Page
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
@@ -121,3 +121,19 @@ def test_a_held_call_superseded_by_a_later_one_shows_not_sent_and_is_not_counted
     older.sent_at = None
     assert page_line(older) == ("Alice, voice call: canceled (superseded by a later call), an earlier attempt may "
                                 "have been sent")
+
+
+def test_a_row_none_of_whose_pages_twilio_took_says_page_not_sent_yet_not_paged():
+    """The tester's Twilio outage: every page failed or still retrying, none accepted, and the board said "Paged"."""
+    incident = Incident(status="open", captured_at=T0, callback_due_at=T0 + timedelta(minutes=15))
+    failed_call = _page(1, "Bob", 0, status="failed", channel="voice", rep_id=2)
+    retrying_sms = _page(2, "Bob", 0, status="queued", rep_id=2)
+    canceled = _page(3, "Bob", 0, status="canceled", rep_id=2)
+    receipt = _page(4, "Zack", 0, status="delivered", number="+1556")
+    receipt.role, receipt.sent_at = "customer", T0  # the customer's receipt left: no rep was paged by it
+    for page in (failed_call, retrying_sms, canceled):
+        page.role, page.sent_at = "oncall:primary", None
+    assert state_of(incident, [failed_call, retrying_sms, canceled, receipt], "") == ("Page not sent yet", "bad")
+    failed_call.sent_at = T0  # Twilio took the call; it failed on the way (a status callback): Bob was paged
+    assert state_of(incident, [failed_call, retrying_sms, canceled, receipt], "") == ("Paged, not acknowledged",
+                                                                                      "warn")
