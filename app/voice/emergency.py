@@ -43,17 +43,17 @@ def voicemail_twiml() -> str:
 
 def incident_kept_twiml() -> str:
     """Tell the caller, in both languages, that their incident stands and how to add to it, and hang up."""
-    response = VoiceResponse()
-    for lang, voice, text in KEPT:
-        response.say(text, language=lang, voice=voice)
-    response.hangup()
-    return str(response)
+    return _say_and_hang_up(KEPT)
 
 
 def goodbye_twiml() -> str:
     """Thank the caller in both languages and hang up."""
+    return _say_and_hang_up(GOODBYE)
+
+
+def _say_and_hang_up(lines) -> str:
     response = VoiceResponse()
-    for lang, voice, text in GOODBYE:
+    for lang, voice, text in lines:
         response.say(text, language=lang, voice=voice)
     response.hangup()
     return str(response)
