@@ -36,6 +36,9 @@ ENDS_WITH_INCIDENT = (*CHASING_PURPOSES, RECEIPT)
 # ... any other notice (taken over, number corrected, a missed callback ...) until it is this old. Until session 33 a
 # page gave up after 15 tries (about 80 s): a Twilio outage of 100 s lost the rep's page and the receipt for good.
 RETRY_FOR = timedelta(hours=1)
+# ... and the incident's own pages at most this long, however long it stays open: a send Twilio has failed for a
+# day is being refused, not failing for now, and each try is a job and a log line every 6 s
+RETRY_WHILE_OPEN_FOR = timedelta(hours=24)
 FALL_BACK_AFTER = 15  # tries (about 80 s) after which a failing page SMS also calls its person, and is still retried
 MAX_BACKOFF_SECONDS = 6  # + a 5 s client time-out + RQ scheduling: a page leaves within 15 s of Twilio answering again
 # A "sending" row older than this belongs to a dead run: twice the Twilio client's time-out
@@ -315,7 +318,8 @@ class PageSender:
                                   "final": True, "status": page.status})
                 return
             retry_at = now + backoff(page.attempts)
-            give_up = permanent or (page.purpose not in ENDS_WITH_INCIDENT and retry_at - page.created_at > RETRY_FOR)
+            retry_for = RETRY_WHILE_OPEN_FOR if page.purpose in ENDS_WITH_INCIDENT else RETRY_FOR
+            give_up = permanent or retry_at - page.created_at > retry_for
             # visible at the worker's default level: a misconfigured account fails every page (issue 10)
             log.warning("page %s of incident %s (%s) failed, attempt %d%s: %s", page.id, page.incident_id,
                         page.channel, page.attempts, ", giving up" if give_up else ", will retry",

@@ -19,7 +19,7 @@ from app.models import Channel, DueStep, Incident, IncidentEvent, Page, Rep
 from app.oncall.contactable import Contactable
 from app.services.acks import Actor, resolve
 from app.services.oncall_admin import save_policy
-from app.services.pages import FALL_BACK_AFTER, RETRY_FOR, backoff, queue_page
+from app.services.pages import FALL_BACK_AFTER, RETRY_FOR, RETRY_WHILE_OPEN_FOR, backoff, queue_page
 from app.telephony.protocol import OutcomeUnknown
 from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
@@ -566,3 +566,22 @@ def test_a_notice_without_an_end_of_its_own_is_retried_for_an_hour_then_given_up
         assert (page.status, page.attempts, page.sent_at) == ("failed", 2, None)
     assert [e.detail["final"] for e in _events(desk, incident.id, "page_send_failed")
             if e.detail["page_id"] == page_id] == [False, True]
+
+
+def test_a_rep_page_of_an_incident_left_open_is_retried_for_a_day_at_most(desk, network, twilio):
+    """A rep's page is retried while its incident needs it, but not for ever: an incident nobody closed would
+    otherwise keep a job and a log line every 6 s going for as long as Twilio refused the send."""
+    _policy(desk, "sms")
+    twilio.fail_until(desk.t0 + timedelta(days=3), status=503)
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()
+    with desk.hotline.db.session() as s:
+        [page] = s.scalars(select(Page).where(Page.incident_id == incident.id, Page.purpose == "page")).all()
+        assert (page.status, page.attempts) == ("queued", 1)  # Twilio failing for now: tried again
+    with desk.hotline.db.transaction() as s:  # as if it had been failing for a day
+        s.get(Page, page.id).created_at = desk.clock.now() - RETRY_WHILE_OPEN_FOR
+    _at(desk, backoff(1))
+    with desk.hotline.db.session() as s:
+        assert (s.get(Page, page.id).status, s.get(Page, page.id).sent_at) == ("failed", None)
+    assert [e.detail["final"] for e in _events(desk, incident.id, "page_send_failed")
+            if e.detail["page_id"] == page.id][-1] is True
