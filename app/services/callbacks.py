@@ -56,8 +56,15 @@ def open_callback(session: Session, incident: Incident, rep_id: int | None, now:
 def mark_started(incident: Incident, callback: Callback, at: datetime) -> None:
     """The incident's callback started (``callback_started_at``, what the board and the API show) when Twilio first
     showed a customer's leg dialled, by the escalation core's rule (``escalation.customer_dialled``): never when a
-    callback is requested or the rep's phone rings, which may never dial the customer."""
-    if incident.callback_started_at is None and customer_dialled(callback):
+    callback is requested or the rep's phone rings, which may never dial the customer.
+
+    A leg first shown at its end (its status callbacks lost: the rep's ``<Dial action>``, or a lookup) was dialled by
+    the time a person answered it or pressed the key, whichever the hotline knows: never started after its answer."""
+    if not customer_dialled(callback):
+        return
+    answered = [t for t in (callback.answered_at, callback.person_confirmed_at) if t is not None]
+    at = min([at, *answered])
+    if incident.callback_started_at is None or at < incident.callback_started_at:
         incident.callback_started_at = at
 
 
