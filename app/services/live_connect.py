@@ -117,7 +117,7 @@ def dequeued(session: Session, wait_id: int, caller_call_sid: str, dequeuing_cal
     taken_id = session.scalar(select(LiveWait.id).where(LiveWait.call_sid == caller_call_sid)) if caller_call_sid else None
     claimed = lock_wait(session, wait_id)[0]
     wait = claimed
-    if taken_id is not None and taken_id != wait_id:  # the same incident's queue: its row is locked already
+    if taken_id is not None and taken_id != wait_id:  # in the same incident's queue: that incident is locked already
         wait = lock_wait(session, taken_id)[0]
     if wait is None:
         return None
