@@ -10,6 +10,7 @@ the sorted POST parameters) and sent through a transport from
 
 from __future__ import annotations
 
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,6 +98,7 @@ class PhoneNetwork:
         self.failures: list[str] = []
         self._phones: dict[str, ScriptedPhone] = {}
         self._after_dial_action: list[Callable[[], None]] = []  # reported once the <Dial action> was answered
+        self._with_dial_action: list[Callable[[], None]] = []  # reported at the same moment as the <Dial action>
         self._done: set[str] = set()
         self._lose: tuple[str, ...] | None = None  # ``lose_status_callbacks``: paths whose callbacks never arrive
         self.lost: list[Webhook] = []  # status callbacks Twilio sent that never reached the app
@@ -297,7 +299,7 @@ class PhoneNetwork:
             if step is None or isinstance(step, str):
                 return step or "end"
             url, params = urljoin(url, step[0]) if url else step[0], step[1]
-            fetched = self._fetch(leg, url, params)
+            fetched = self._fetch_together(leg, url, params)
             while self._after_dial_action:
                 self._after_dial_action.pop(0)()
             if fetched is None:
@@ -344,7 +346,7 @@ class PhoneNetwork:
                 if leg.expectation and leg.expectation.hangs_up_first and outcome.get("DialCallStatus") == "completed":
                     if verb.get("action"):  # requested for a leg already over: what it answers is never played
                         action = urljoin(url, verb.get("action", "")) if url else verb.get("action", "")
-                        self._fetch(leg, action, {**outcome, "CallStatus": "completed"})
+                        self._fetch_together(leg, action, {**outcome, "CallStatus": "completed"})
                         while self._after_dial_action:
                             self._after_dial_action.pop(0)()
                     return "hangup"
@@ -354,6 +356,31 @@ class PhoneNetwork:
                 self.failures.append(f"{url}: the simulated network does not play <{verb.tag}>")
                 return "hangup"
         return None
+
+    def _fetch_together(self, leg: _Leg, url: str, extra: dict[str, str]) -> str | None:
+        """``_fetch``; the requests Twilio sends at the same moment (``_with_dial_action``) leave from threads of their
+        own, released with this one, as two of Twilio's requests reach the app's web workers at once."""
+        together, self._with_dial_action = self._with_dial_action, []
+        if not together:
+            return self._fetch(leg, url, extra)
+        start = threading.Barrier(len(together) + 1, timeout=30)
+
+        def send(report: Callable[[], None]) -> None:
+            start.wait()
+            try:
+                report()
+            except Exception as exc:  # noqa: BLE001 - a thread's error would vanish: the test fails on it instead
+                self.failures.append(f"a request sent with {url} failed: {exc!r}")
+
+        threads = [threading.Thread(target=send, args=(report,), name=f"twilio-{n}") for n, report in enumerate(together)]
+        for thread in threads:
+            thread.start()
+        start.wait()
+        try:
+            return self._fetch(leg, url, extra)
+        finally:
+            for thread in threads:
+                thread.join()
 
     def _fetch(self, leg: _Leg, url: str, extra: dict[str, str]) -> str | None:
         if leg.call.method.upper() != "POST":
@@ -431,6 +458,8 @@ class PhoneNetwork:
         self._talk(talk)
         if member.call.bridge_end_reported == "last":
             self._after_dial_action.append(lambda: self.queues.bridge_ended(member, waited))
+        elif member.call.bridge_end_reported == "together":
+            self._with_dial_action.append(lambda: self.queues.bridge_ended(member, waited))
         else:
             self.queues.bridge_ended(member, waited)  # the caller hangs up first; the rep's <Dial> then ends
         return {"DialCallStatus": "completed", "DialCallSid": member.call.call_sid,

@@ -67,7 +67,8 @@ class SimulatedCall:
     # bridge: a bridge that fails at the last moment; "" never, "first" or "last" as above
     drops_at_bridge: str = ""
     # once a bridge ends, which end report reaches the app first: "first" (the caller's <Enqueue action>,
-    # QueueResult=bridged, before the rep's <Dial action>) or "last" (after it); Twilio promises no order
+    # QueueResult=bridged, before the rep's <Dial action>), "last" (after it) or "together" (both at the same moment,
+    # from two threads, as Twilio sends them); Twilio promises no order
     bridge_end_reported: str = "first"
 
     # ------------------------------------------------------------ driving

@@ -10,9 +10,10 @@ from app.models import Callback, CallbackOutcome, Incident
 from app.models.oncall import Rep
 from app.models.paging import outcome_unknown
 from app.queue import PendingJob, schedule
-from app.services.callbacks import lock_callback, mark_rep_not_reached
+from app.services.callbacks import mark_rep_not_reached
 from app.services.events import log_event
 from app.services.pages import backoff, failure_note
+from app.services.row_locks import lock_callback
 from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, TelephonyError
 
 # A try Twilio fails for now (5xx, 429, a time-out) is made again, with the pages' back-off, until the request is
@@ -30,7 +31,7 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
     """Call the rep for ``callback_id`` once; a passing failure registers a retry on the unit of work."""
     base = settings.link_base
     with db.transaction() as session:
-        callback = session.scalars(select(Callback).where(Callback.id == callback_id).with_for_update()).first()
+        callback, incident = lock_callback(session, callback_id)
         if callback is None or callback.rep_call_sid or callback.outcome != CallbackOutcome.PENDING:
             return
         if callback.placing_since is not None and now - callback.placing_since <= STALE_PLACING:
@@ -39,7 +40,7 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
         if rep is None:
             return
         if now - callback.requested_at > RETRY_FOR:  # a late job or the watchdog's hand-over: too late to call now
-            _give_up(session, callback, now, "call_failed" if callback.attempts else "not_placed_in_time")
+            _give_up(session, callback, incident, now, "call_failed" if callback.attempts else "not_placed_in_time")
             return
         # the rule of pages: an earlier try may have reached Twilio only if its run died mid-request (a stale claim)
         # or Twilio's answer was a time-out or 5xx, not since followed by an accepted call; a 429 or a 4xx made nothing
@@ -66,7 +67,7 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
         return
     possible_duplicate = uncertain and not none_made
     with db.transaction() as session:
-        callback = session.get(Callback, callback_id, with_for_update=True)
+        callback = lock_callback(session, callback_id)[0]
         if callback.rep_call_sid == sent.sid:  # its status callback came first and recorded it (adopt_rep_call)
             return
         callback.rep_call_sid = callback.rep_call_sid or sent.sid
@@ -94,9 +95,8 @@ def _failed(db, callback_id: int, now: datetime, exc: TelephonyError, uncertain:
         schedule(session, "callback", callback_id, now + delay, attempt=callback.attempts)
 
 
-def _give_up(session, callback: Callback, now: datetime, why: str) -> None:
+def _give_up(session, callback: Callback, incident: Incident, now: datetime, why: str) -> None:
     """The rep's call was not placed within ``RETRY_FOR`` of the request: the rep is told (``mark_rep_not_reached``)."""
-    incident = session.get(Incident, callback.incident_id, with_for_update=True)
     log_event(session, at=now, actor="system", kind="callback_rep_call_failed", incident_id=callback.incident_id,
               detail={"callback_id": callback.id, "error": f"not placed within {RETRY_FOR.seconds // 60} min of "
                       f"the request ({callback.last_error[:120] or 'no try reached Twilio'})", "final": True})

@@ -30,6 +30,7 @@ from app.services.decisions import Acting, carry_out
 from app.services.escalation import customer_dialled, snapshot
 from app.services.events import log_event
 from app.services.rep_legs import other_leg
+from app.services.row_locks import lock_callback
 from app.telephony.protocol import is_machine
 
 TIMESTAMP_PRECISION = timedelta(seconds=1)  # Twilio's RFC 2822 Timestamp: the second, not the instant
@@ -55,17 +56,16 @@ def open_callback(session: Session, incident: Incident, rep_id: int | None, now:
 def mark_started(incident: Incident, callback: Callback, at: datetime) -> None:
     """The incident's callback started (``callback_started_at``, what the board and the API show) when Twilio first
     showed a customer's leg dialled, by the escalation core's rule (``escalation.customer_dialled``): never when a
-    callback is requested or the rep's phone rings, which may never dial the customer."""
-    if incident.callback_started_at is None and customer_dialled(callback):
+    callback is requested or the rep's phone rings, which may never dial the customer.
+
+    A leg first shown at its end (its status callbacks lost: the rep's ``<Dial action>``, or a lookup) was dialled by
+    the time a person answered it or pressed the key, whichever the hotline knows: never started after its answer."""
+    if not customer_dialled(callback):
+        return
+    answered = [t for t in (callback.answered_at, callback.person_confirmed_at) if t is not None]
+    at = min([at, *answered])
+    if incident.callback_started_at is None or at < incident.callback_started_at:
         incident.callback_started_at = at
-
-
-def lock_callback(session: Session, callback_id: int) -> tuple[Callback | None, Incident | None]:
-    """The callback and its incident, both row-locked."""
-    callback = session.scalars(select(Callback).where(Callback.id == callback_id).with_for_update()).first()
-    if callback is None:
-        return None, None
-    return callback, session.scalars(select(Incident).where(Incident.id == callback.incident_id).with_for_update()).one()
 
 
 def customer_leg_status(session: Session, callback_id: int, status: str, timestamp: str, call_sid: str,

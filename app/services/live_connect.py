@@ -17,6 +17,7 @@ from app.models import Callback, CallbackOutcome, CallSession, Incident, Inciden
 from app.services.acks import Actor, connect, lock_incident
 from app.services.callbacks import live_connected, withdraw_live_answer, withdraw_short_bridge
 from app.services.events import log_event
+from app.services.row_locks import lock_wait
 
 QUEUE_PREFIX = "sev1-incident-"  # one Twilio queue per incident: a rep's leg dials exactly its caller
 LEFT_HUNG_UP = "hangup"  # Twilio's QueueResult when the caller hung up while waiting
@@ -113,11 +114,11 @@ def dequeued(session: Session, wait_id: int, caller_call_sid: str, dequeuing_cal
     ``caller_call_sid`` (the request's CallSid) is the call Twilio really dequeued; ``wait_id`` is the one the
     leg claimed. If they differ the claim moves to the caller Twilio took: only that one is ever counted.
     """
-    claimed = session.get(LiveWait, wait_id, with_for_update=True)
+    taken_id = session.scalar(select(LiveWait.id).where(LiveWait.call_sid == caller_call_sid)) if caller_call_sid else None
+    claimed = lock_wait(session, wait_id)[0]
     wait = claimed
-    if caller_call_sid and (claimed is None or claimed.call_sid != caller_call_sid):
-        wait = session.scalars(select(LiveWait).where(LiveWait.call_sid == caller_call_sid)
-                               .with_for_update()).first() or claimed
+    if taken_id is not None and taken_id != wait_id:  # in the same incident's queue: that incident is locked already
+        wait = lock_wait(session, taken_id)[0]
     if wait is None:
         return None
     callback_id = callback_id or (claimed.callback_id if claimed is not None else None)
@@ -142,7 +143,7 @@ def bridging(session: Session, wait_id: int, caller_call_sid: str, now: datetime
     ``<Dial>``. Twilio tells the bridge's end only when the call is over; a call that talks past the at-risk
     time or the deadline must not be chased meanwhile. Only the caller Twilio took for this wait's callback counts.
     """
-    wait = session.get(LiveWait, wait_id, with_for_update=True)
+    wait = lock_wait(session, wait_id)[0]
     if (wait is None or wait.call_sid != caller_call_sid or wait.callback_id is None or wait.dequeued_at is None
             or wait.result not in ("", BRIDGED)):
         return None
@@ -220,7 +221,7 @@ def unbridged(session: Session, wait: LiveWait, why: str, now: datetime) -> Call
 
 def left(session: Session, wait_id: int, result: str, queue_seconds: int, now: datetime) -> LiveWait | None:
     """The caller's <Enqueue action>: they left the queue (``result`` is Twilio's QueueResult)."""
-    wait = session.get(LiveWait, wait_id, with_for_update=True)
+    wait = lock_wait(session, wait_id)[0]
     if wait is None or wait.left_at is not None:
         return wait
     wait.left_at, wait.result, wait.queue_seconds = now, result[:32], queue_seconds

@@ -43,6 +43,7 @@ from app.models import (
 from app.models.call import ENDED_STATUSES
 from app.services.callbacks import leg_in_progress
 from app.services.events import log_event
+from app.services.row_locks import lock_callback
 from app.services.status_callbacks import APPLY
 from app.services.status_lookups import (
     CALL_ASKS,
@@ -140,7 +141,7 @@ def check_callback(db, telephony, settings, callback_id: int, now: datetime) -> 
     only if the customer pressed the key (``callbacks.leg_in_progress``).
     """
     with db.transaction() as session:
-        callback = session.get(Callback, callback_id, with_for_update=True)
+        callback = lock_callback(session, callback_id)[0]
         if callback is None or not _leg_waiting(callback):
             return
         rep_sid, customer_sid = callback.rep_call_sid, callback.customer_call_sid
@@ -160,7 +161,7 @@ def check_callback(db, telephony, settings, callback_id: int, now: datetime) -> 
                                                                  and leg.status == "in-progress")):
         return
     with db.transaction() as session:
-        callback = session.get(Callback, callback_id, with_for_update=True)
+        callback = lock_callback(session, callback_id)[0]
         if not _leg_waiting(callback):  # a status callback (or the bridge) settled it meanwhile
             return
         if leg.status == "in-progress":

@@ -23,13 +23,13 @@ from app.services.callbacks import (
     confirm_person,
     customer_is_machine,
     dial_ended,
-    lock_callback,
     open_callback,
     rep_not_reached,
     withdraw_short_bridge,
 )
 from app.services.live_connect import conversation_too_short
 from app.services.rep_legs import claim_leg
+from app.services.row_locks import lock_callback
 from app.telephony.protocol import is_machine
 from app.voice.live_twiml import hung_up_whisper, live_twiml
 from app.voice.signature import twilio_webhook

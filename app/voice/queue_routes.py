@@ -17,7 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from app.models import CallbackOutcome, Incident, IncidentStatus, LiveWait
 from app.prompts import text
 from app.services import live_connect
-from app.services.callbacks import lock_callback
+from app.services.row_locks import lock_callback
 from app.voice.bridge import CUSTOMER_VOICE, bridge_twiml, offer_retry
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import say_and_hang_up

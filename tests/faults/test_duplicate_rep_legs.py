@@ -114,8 +114,9 @@ def test_two_rep_calls_answered_at_once_dial_the_customer_once(desk, network, cl
 
     def count(conn, _cursor, statement, *_args):  # a request about to wait for the lock the test holds
         words = statement.lstrip().upper()
-        # PostgreSQL: the callback's row lock; SQLite: the one writer's lock, taken by a request's first write
-        waits = ("FOR UPDATE" in words and "CALLBACKS" in words if engine.dialect.name == "postgresql"
+        # PostgreSQL: a row lock (row_locks: the incident's, then the callback's; one request waits at the callback
+        # the test holds, the other at the incident the first holds); SQLite: the one writer's lock, at a first write
+        waits = ("FOR UPDATE" in words if engine.dialect.name == "postgresql"
                  else words.startswith(("UPDATE", "INSERT")))
         me = threading.current_thread()
         if waits and me is not holder_thread:
