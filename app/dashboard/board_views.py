@@ -31,8 +31,8 @@ def show() -> str:
 @bp.get("/board/rows")
 @requires(Role.REP)
 def rows() -> str:
-    """Only the board's rows, for the page's in-place live update (keeps focus and scroll position)."""
-    return _render("dashboard/_board_rows.html")
+    """The board's warnings and rows, for the page's in-place live update (keeps focus and scroll position)."""
+    return _render("dashboard/_board_live.html")
 
 
 def _render(template: str) -> str:
@@ -40,13 +40,13 @@ def _render(template: str) -> str:
     now = hotline.clock.now()
     with hotline.db.session() as session:
         rows = board(session, now)
-        whole = template == "dashboard/board.html"
-        unreachable = unreachable_since(session, now - MISSED_WINDOW) if whole else 0
+        # the warnings above the rows, with every live update too (a board left open is where they are seen)
+        unreachable = unreachable_since(session, now - MISSED_WINDOW)
         # nobody to send pages, run escalations or place callbacks: the rows' "paged" would be believed
-        no_watchdog = whole and not leases.status(session, leases.WATCHDOG, now)["alive"]
+        no_watchdog = not leases.status(session, leases.WATCHDOG, now)["alive"]
         # Twilio failing every page (the rule /healthz's "paging" reads): the rows' pages are not reaching anyone
-        paging = paging_health(session, now) if whole else None
-        failing = paging if paging is not None and paging.state == "failing" else None
+        paging = paging_health(session, now)
+        failing = paging if paging.state == "failing" else None
     field = csrf_field()  # one token per page: the page's shared form and the few per-row forms reuse it
     incident_url = url_for("incident.show", reference=_SLOT).replace(_SLOT, "{}")
     return render_template(template, rows=rows, rows_html=rows_html(rows, now, incident_url, field), now=now,

@@ -146,3 +146,33 @@ def test_a_refused_action_says_why_next_to_the_row_and_the_button_still_works(li
         assert posts == [f"{base}/incidents/{acme}/call"] * 2
     finally:
         context.close()
+
+
+def test_a_live_update_brings_and_clears_the_boards_warnings_and_leaves_one_unchanged_alone(live, browser):
+    """The "no worker" warning came and went only with a reload; a board left open on a wall showed neither."""
+    from app.services import leases
+
+    base, hotline = live
+    context = browser.new_context(viewport=PHONE, bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, base, USERS["rep"], PASSWORD)
+        page.evaluate(RECORD_ANNOUNCEMENTS)
+        assert page.locator("#no-worker").count() == 1  # nothing holds the watchdog's lease here
+        page.evaluate("document.getElementById('no-worker').kept = true")
+        assert page.evaluate("window.hotlineBoard.refresh()") is True
+        assert page.evaluate("document.getElementById('no-worker').kept") is True  # unchanged: not put in again
+
+        with hotline.db.transaction() as session:  # a worker starts
+            assert leases.hold(session, leases.WATCHDOG, "browser-test", hotline.clock.now(), timedelta(minutes=5))
+        assert page.evaluate("window.hotlineBoard.refresh()") is True
+        assert page.locator("#no-worker").count() == 0
+
+        with hotline.db.transaction() as session:  # and stops
+            leases.release(session, leases.WATCHDOG, "browser-test", hotline.clock.now())
+        assert page.evaluate("window.hotlineBoard.refresh()") is True
+        assert page.locator("#board-alerts #no-worker").count() == 1
+        assert page.evaluate("document.getElementById('no-worker').kept") is None  # the new warning, read out
+        assert page.evaluate("window.__said") == []  # no row changed: the rows' polite region says nothing
+    finally:
+        context.close()

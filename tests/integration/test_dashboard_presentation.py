@@ -41,7 +41,7 @@ def test_no_page_has_inline_script_style_or_event_handlers(client, hotline, cloc
     assert client.get("/static/dashboard/dashboard.js").status_code == 200
 
 
-def test_board_rows_fragment_is_the_boards_rows_only_and_needs_a_login(client, hotline, clock):
+def test_board_rows_fragment_is_the_boards_warnings_and_rows_and_needs_a_login(client, hotline, clock):
     _two_incidents(hotline, clock)
     assert client.get("/board/rows").status_code == 302
     login_as(client, hotline)
@@ -51,6 +51,10 @@ def test_board_rows_fragment_is_the_boards_rows_only_and_needs_a_login(client, h
 
     body = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "<html" not in body and 'id="board-asof"' in body
+    # the warnings come with it (no worker runs here), each with the key dashboard.js keeps it by
+    [warning] = parse(fragment).find(id="board-alerts").find_all("p")
+    assert (warning.attrs["id"], warning.attrs["data-key"]) == ("no-worker", "no-worker")
+    assert [p.attrs["id"] for p in board.find(id="board-alerts").find_all("p")] == ["no-worker"]
     rows = parse(fragment).find_all("tr", cls="incident")
     assert [r.attrs["id"] for r in rows] == [r.attrs["id"] for r in board.find_all("tr", cls="incident")]
     assert rows[0].attrs["data-state"] == "Breached at 02:35 UTC"

@@ -90,6 +90,9 @@ def test_twilio_failing_every_page_puts_a_banner_on_the_board_until_a_page_is_ac
     desk.at(seconds=2)  # the first tries of the receipt, Alice's SMS and her call have failed
     board = parse(client.get("/board"))
     [banner] = board.find_all(id="paging-failing")
+    # and the board left open gets it with its next live update, keyed by when the failing began
+    [live] = parse(client.get("/board/rows")).find_all(id="paging-failing")
+    assert live.attrs["data-key"] == banner.attrs["data-key"] and banner.attrs["data-key"].startswith("paging-failing 20")
     assert banner.attrs["role"] == "alert"
     assert banner.text().startswith("Paging is failing: no page has reached Twilio since ")
     assert "so reps are not being paged" in banner.text()
@@ -100,4 +103,5 @@ def test_twilio_failing_every_page_puts_a_banner_on_the_board_until_a_page_is_ac
         desk.at(seconds=second)
     board = parse(client.get("/board"))
     assert board.find_all(id="paging-failing") == []
+    assert parse(client.get("/board/rows")).find_all(id="paging-failing") == []
     assert board.find("tr", id=f"inc-{incident.reference}").find(cls="state").text() == "Paged, not acknowledged"

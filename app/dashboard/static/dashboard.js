@@ -2,9 +2,9 @@
  *
  * - Ticks every deadline once a second from the server's remaining time (the phone's clock may be wrong),
  *   in words and colour ("At risk — 4:10 left"); a deadline that is met or resolved does not tick.
- * - On the board, fetches /board/rows every data-refresh seconds and updates the rows in place: an unchanged
- *   row is left alone, a changed row is swapped and focus goes back to the same control; a row being typed
- *   in is not touched. The user can pause the updates (WCAG 2.2.1).
+ * - On the board, fetches /board/rows every data-refresh seconds and updates the rows in place, and the warnings
+ *   above them (no worker, paging failing): an unchanged row is left alone, a changed row is swapped and focus
+ *   goes back to the same control; a row being typed in is not touched. The user can pause the updates (WCAG 2.2.1).
  * - Announces politely (one live region) only when a state changes: at risk, breached, acknowledged,
  *   called back, a new incident; never the ticking seconds.
  * - The board's action buttons post in the background and put the confirmation next to the row (in view,
@@ -109,6 +109,26 @@
     if (target) { target.focus({ preventScroll: true }); }
   }
 
+  // The warnings above the rows (no worker, paging failing, unreachable callers) come with each update: one that
+  // appeared is put in (a role=alert is read out once), one that cleared is removed, one whose data-key is
+  // unchanged is left alone, so it is not read out again every refresh.
+  function patchAlerts(fresh) {
+    var current = document.getElementById("board-alerts");
+    if (!fresh || !current) { return; }
+    fresh.remove();
+    var keep = {};
+    Array.prototype.forEach.call(current.children, function (el) { keep[el.getAttribute("data-key")] = el; });
+    var desired = Array.prototype.map.call(fresh.children, function (el) {
+      return keep[el.getAttribute("data-key")] || el;
+    });
+    Array.prototype.slice.call(current.children).forEach(function (el) {
+      if (desired.indexOf(el) === -1) { el.remove(); }
+    });
+    desired.forEach(function (el, index) {
+      if (current.children[index] !== el) { current.insertBefore(el, current.children[index] || null); }
+    });
+  }
+
   function patch(html) {
     var tpl = document.createElement("template");
     tpl.innerHTML = html;
@@ -121,6 +141,7 @@
       activeRow = r ? r.id : "";
     }
     var said = [];
+    patchAlerts(fresh.querySelector("#board-alerts"));
     box.querySelector("#board-asof").replaceWith(fresh.querySelector("#board-asof"));
     var oldBody = box.querySelector("tbody"), newBody = fresh.querySelector("tbody");
     if (!oldBody || !newBody) {  // the board became empty, or the first incident arrived
