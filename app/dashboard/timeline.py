@@ -117,11 +117,23 @@ def _canceled(d: dict, page: str) -> tuple[str, str]:
 
 
 def _superseded(d: dict, page: str) -> tuple[str, str]:
+    if d.get("why") == "later_round":  # since session 34; earlier lines are all held calls
+        return _superseded_by_round(d, page)
     text = f"{sentence(page)} NOT sent: a later held call to the same rep rings instead (one call, not one per round)"
     if d.get("earlier_attempt") == "outcome_unknown":  # not sent again, yet perhaps sent before: never "not sent"
         return (f"{sentence(page)} not sent again: a later held call to the same rep rings instead; an earlier "
                 "attempt's outcome is unknown: it may have been sent"), "warn"
     return text, "muted"
+
+
+def _superseded_by_round(d: dict, page: str) -> tuple[str, str]:
+    """A rep's page that waited (Twilio failing) while a later round's page to them was written: that one goes."""
+    later = PURPOSE_NAMES.get(d.get("later_purpose") or "", d.get("later_purpose") or "page")
+    instead = f"the later {later} to the same rep (page {d.get('superseded_by')}) goes instead, with the state of now"
+    if d.get("earlier_attempt") == "outcome_unknown":  # not sent again, yet perhaps sent before: never "not sent"
+        return (f"{sentence(page)} not sent again: {instead}; an earlier attempt's outcome is unknown: it may have "
+                "been sent"), "warn"
+    return f"{sentence(page)} NOT sent: {instead} (one page per round, not every round at once)", "muted"
 
 
 def _acknowledged(d: dict, _page: str) -> tuple[str, str]:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.escalation.decide import BRIDGE_TOO_SHORT
+from app.escalation.decide import CHASING_PURPOSES
 from app.event_kind import EventKind
 from app.models import Channel, Incident, IncidentStatus, Page, PageStatus
 from app.models.paging import CUSTOMER_ROLE, OUTCOME_UNKNOWN, PAGE_STATUS_RANK, outcome_unknown, status_rank
@@ -23,14 +23,10 @@ from app.telephony.protocol import OptedOut, Rejected, Sent, Telephony, Telephon
 log = logging.getLogger(__name__)
 _NUMBERS = re.compile(r"\+?\d[\d ()-]{5,}\d")  # phone numbers never reach the logs
 ESCALATION_PURPOSES = ("page",)  # an acknowledgement cancels these, never alerts or customer messages
-BREACH_NOTICE = "breach_notice"  # the customer's apology that the deadline passed without reaching them
 CLOSING_NOTICE = "closing_notice"  # the customer told the support team closed their incident without their agreement
-# a customer reached, or a resolved incident, no longer sends these (nor tells the customer they were not reached)
-# (and a rep's "your short callback did not count" SMS: it says the customer is still owed one)
-CHASING_PURPOSES = ("page", "at_risk", "breach", BREACH_NOTICE, BRIDGE_TOO_SHORT)
 RECEIPT = "receipt"  # the customer's written receipt (the IVR promised it: "You'll also get a text message ...")
 # Twilio failing for now (5xx, 429, a time-out, a refused connection) is retried, 2, 4, then every 6 s, for as long as
-# the page is wanted: these until ``_no_longer_wanted`` ends them (a rep's page once the incident is acknowledged, the
+# the page is wanted: these until ``no_longer_wanted`` ends them (a rep's page once the incident is acknowledged, the
 # customer reached or it is resolved, as the escalation core's cancels; the receipt once the incident is closed) ...
 ENDS_WITH_INCIDENT = (*CHASING_PURPOSES, RECEIPT)
 # ... any other notice (taken over, number corrected, a missed callback ...) until it is this old. Until session 33 a
@@ -210,15 +206,15 @@ class PageSender:
         incident = session.get(Incident, page.incident_id)
         # a dead run's attempt (stale) or a time-out or 5xx since the last accepted send: it may have reached Twilio
         uncertain = stale or outcome_unknown(page.last_error)
-        reason = _no_longer_wanted(page, incident)
+        reason = no_longer_wanted(page, incident)
         # the escalation core on a page to a rep: sent, held while they are on this incident's callback, or
         # (rep deactivated since) never sent, its level paged again at once
         due = None if reason else verdict(session, page, incident, now)
         if due is not None and due.hold_page:
             hold(session, page, incident, now, first=first, uncertain=uncertain)
             return None
-        if due is not None and due.supersede_page:  # a later held call to this rep rings instead: one ring
-            supersede(session, page, now, uncertain=uncertain)
+        if due is not None and due.supersede_page:  # a later held call, or round, to this rep goes instead
+            supersede(session, page, now, incident, uncertain=uncertain)
             return None
         if due is not None and due.cancel_page:
             reason = "rep_deactivated"
@@ -364,7 +360,7 @@ def failure_note(error: str, uncertain: bool) -> str:
     return error[:500]
 
 
-def _no_longer_wanted(page: Page, incident: Incident) -> str:
+def no_longer_wanted(page: Page, incident: Incident) -> str:
     """Why a page waiting to be (re)sent must not go out now ("" if it still must).
 
     Acknowledging and resolving cancel the queued rows; this catches the one that was with Twilio then and

@@ -62,3 +62,14 @@ def test_a_superseded_held_call_reads_as_not_sent_and_names_why():
     line, tone = WORDS["page_not_sent_superseded"]({"page_id": 1, "superseded_by": 2, "earlier_attempt":
                                                     "outcome_unknown"}, "voice call to Al")
     assert "not sent again" in line and "it may have been sent" in line and tone == "warn"
+
+
+def test_a_round_superseded_by_a_later_one_reads_as_not_sent_and_names_the_later_page():
+    later = {"page_id": 1, "superseded_by": 7, "rep_id": 1, "why": "later_round", "later_purpose": "breach"}
+    line, tone = WORDS["page_not_sent_superseded"](later, "SMS at-risk alert to Al")
+    assert line == ("SMS at-risk alert to Al NOT sent: the later breach alert to the same rep (page 7) goes instead, "
+                    "with the state of now (one page per round, not every round at once)") and tone == "muted"
+    line, tone = WORDS["page_not_sent_superseded"]({**later, "earlier_attempt": "outcome_unknown"}, "SMS page to Al")
+    assert line.startswith("SMS page to Al not sent again: the later breach alert") and "may have been sent" in line
+    assert tone == "warn"
+
