@@ -11,6 +11,7 @@ from app.event_kind import EventKind as K
 from app.models import IncidentEvent, Page
 from app.models.paging import CUSTOMER_ROLE
 from app.services.escalation import AT_RISK_BEFORE_DUE, BREACH_WITHDRAWN, DEADLINE_KEPT
+from app.services.failure_log import attempts_written
 from app.services.update_numbers import nth
 from app.settings import PROMISED_CALLBACK_MINUTES
 
@@ -106,6 +107,10 @@ def _status(d: dict, page: str) -> tuple[str, str]:
 
 def _send_failed(d: dict, page: str) -> tuple[str, str]:
     ending = "; gave up" if d.get("final") else "; will retry"
+    covered = attempts_written(d)
+    if covered > 1:  # a long retry writes a line per failure_log.LOG_EVERY (session 34), not one per attempt
+        return (f"Sending {page} failed {covered} more times since {_when(d.get('last_logged_at'))} (attempt "
+                f"{d.get('attempt')}): {d.get('error', '')}{ending}"), "bad"
     return f"Sending {page} failed (attempt {d.get('attempt')}): {d.get('error', '')}{ending}", "bad"
 
 

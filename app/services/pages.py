@@ -16,6 +16,7 @@ from app.models.paging import CUSTOMER_ROLE, OUTCOME_UNKNOWN, PAGE_STATUS_RANK, 
 from app.oncall.contactable import Contactable
 from app.queue import PendingJob, schedule
 from app.services.events import log_event
+from app.services.failure_log import COVERED, line_for
 from app.services.page_verdicts import hold, page_level_again, supersede, verdict
 from app.services.sms_opt_outs import OPTED_OUT_REASON, is_opted_out, record_opt_out
 from app.telephony.protocol import OptedOut, Rejected, Sent, Telephony, TelephonyError
@@ -33,7 +34,7 @@ ENDS_WITH_INCIDENT = (*CHASING_PURPOSES, RECEIPT)
 # page gave up after 15 tries (about 80 s): a Twilio outage of 100 s lost the rep's page and the receipt for good.
 RETRY_FOR = timedelta(hours=1)
 # ... and the incident's own pages at most this long, however long it stays open: a send Twilio has failed for a
-# day is being refused, not failing for now, and each try is a job and a log line every 6 s
+# day is being refused, not failing for now, and each try is a job every 6 s (its lines: ``failure_log``)
 RETRY_WHILE_OPEN_FOR = timedelta(hours=24)
 FALL_BACK_AFTER = 15  # tries (about 80 s) after which a failing page SMS also calls its person, and is still retried
 MAX_BACKOFF_SECONDS = 6  # + a 5 s client time-out + RQ scheduling: a page leaves within 15 s of Twilio answering again
@@ -316,13 +317,7 @@ class PageSender:
             retry_at = now + backoff(page.attempts)
             retry_for = RETRY_WHILE_OPEN_FOR if page.purpose in ENDS_WITH_INCIDENT else RETRY_FOR
             give_up = permanent or retry_at - page.created_at > retry_for
-            # visible at the worker's default level: a misconfigured account fails every page (issue 10)
-            log.warning("page %s of incident %s (%s) failed, attempt %d%s: %s", page.id, page.incident_id,
-                        page.channel, page.attempts, ", giving up" if give_up else ", will retry",
-                        _NUMBERS.sub("<number>", error[:200]))
-            log_event(session, at=now, actor="twilio", kind="page_send_failed", incident_id=page.incident_id,
-                      detail={"page_id": page.id, "error": error[:200], "attempt": page.attempts,
-                              "final": give_up})
+            _log_failure(session, page, now, error, give_up)
             if give_up:
                 move_status(page, PageStatus.FAILED, now)
                 fall_back_to_voice(session, page, now, first=first)
@@ -333,6 +328,20 @@ class PageSender:
             page.next_attempt_at = retry_at
             page.updated_at = now
             schedule(session, "page", page.id, page.next_attempt_at, attempt=page.attempts, first=first)
+
+
+def _log_failure(session: Session, page: Page, now: datetime, error: str, give_up: bool) -> None:
+    """A warning and a ``page_send_failed`` line for the failed attempt: each of the first ones, the one that calls
+    the person meanwhile and the last; in between one per ``failure_log.LOG_EVERY``, counting those not written."""
+    gap = line_for(session, page, now, always=give_up or page.attempts == FALL_BACK_AFTER)
+    if gap is None:
+        return
+    since = f" ({gap[COVERED]} failed since the last line of it, at {gap['last_logged_at']})" if gap else ""
+    # visible at the worker's default level: a misconfigured account fails every page (issue 10)
+    log.warning("page %s of incident %s (%s) failed, attempt %d%s%s: %s", page.id, page.incident_id, page.channel,
+                page.attempts, since, ", giving up" if give_up else ", will retry", _NUMBERS.sub("<number>", error[:200]))
+    log_event(session, at=now, actor="twilio", kind="page_send_failed", incident_id=page.incident_id,
+              detail={"page_id": page.id, "error": error[:200], "attempt": page.attempts, "final": give_up, **gap})
 
 
 def _cancel(session: Session, page: Page, reason: str, uncertain: bool, now: datetime) -> None:

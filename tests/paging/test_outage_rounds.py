@@ -12,18 +12,23 @@ a rep's, and the scripted phones fail the test on any page nobody expected.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app.dashboard.display import page_status
-from app.models import Channel, Incident, IncidentEvent, Page, Role
+from app.dashboard.timeline import timeline
+from app.models import Channel, Incident, IncidentEvent, Page, Rep, Role
 from app.oncall.contactable import Contactable
+from app.services.acks import Actor, resolve
+from app.services.failure_log import COVERED, LOG_EVERY, LOGGED_FIRST, attempts_written
 from app.services.oncall_admin import save_policy
-from app.services.pages import queue_page
+from app.services.pages import MAX_BACKOFF_SECONDS, RETRY_FOR, queue_page
+from app.services.paging_health import WINDOW, paging_health
 from tests.integration.dashboard_support import login_as
-from tests.paging.conftest import ALICE, MARIA
+from tests.paging.conftest import ALICE, BOB, MARIA
 
 LANDLINE = "+442079460958"
 
@@ -39,6 +44,78 @@ def _policy(desk) -> None:
 def _rows(desk, model, *where, order=None) -> list:
     with desk.hotline.db.session() as s:
         return list(s.scalars(select(model).where(*where).order_by(order if order is not None else model.id)))
+
+
+def _failed_lines(desk, page_id: int) -> list[IncidentEvent]:
+    return [e for e in _rows(desk, IncidentEvent, IncidentEvent.kind == "page_send_failed")
+            if e.detail["page_id"] == page_id]
+
+
+# ------------------------------------------------------------------ (a) the log of a long retry
+
+
+def test_a_page_failing_for_35_minutes_writes_a_few_lines_whose_counts_add_up(desk, network, twilio, caplog):
+    """A notice (a previous owner told of a take-over: retried for RETRY_FOR) through 35 minutes of 503s, each of
+    its retries made on time: about 350 attempts, 3 + 1 + one per LOG_EVERY lines, then the last one given up."""
+    _policy(desk)
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()
+    with desk.hotline.db.transaction() as s:  # nothing else pages meanwhile
+        maria = s.scalars(select(Rep).where(Rep.phone == MARIA)).one()
+        assert resolve(s, s.get(Incident, incident.id), Actor(maria.name, "dashboard", maria, True), desk.clock.now(),
+                       reason="duplicate").outcome == "resolved_by_manager"
+    twilio.fail_until(desk.t0 + timedelta(hours=2), status=503)  # Bob's phone expects nothing: nothing may reach it
+    bob = Contactable(rep_id=None, name="Bob", phone=BOB, channels=("sms",), role="previous_owner")
+    caplog.set_level(logging.WARNING, logger="app.services.pages")
+    page_id = desk.run(lambda s, now: queue_page(s, s.get(Incident, incident.id), bob, Channel.SMS, "taken_over",
+                                                 now).id)
+    health = []  # (attempt, /healthz's paging state) after each retry
+    while desk.clock.now() < desk.t0 + timedelta(minutes=35):
+        [page] = _rows(desk, Page, Page.id == page_id)
+        assert page.status == "queued" and page.next_attempt_at - desk.clock.now() <= timedelta(
+            seconds=MAX_BACKOFF_SECONDS)
+        desk.clock.set(page.next_attempt_at)  # each retry at its time: no attempt is lost to a coarse clock
+        desk.settle()
+        with desk.hotline.db.session() as s:
+            health.append((page.attempts + 1, paging_health(s, desk.clock.now()).state))
+    [page] = _rows(desk, Page, Page.id == page_id)
+    assert page.status == "queued" and page.attempts > 340  # every attempt made is on the page
+    assert page.last_error.startswith("OutcomeUnknown") and "503" in page.last_error
+
+    lines = _failed_lines(desk, page_id)
+    attempts = [e.detail["attempt"] for e in lines]
+    assert attempts[:LOGGED_FIRST + 1] == [1, 2, 3, 15]  # the first tries, then the one that would call a rep's page
+    assert 3 + 1 + 6 <= len(lines) <= 3 + 1 + 35 * 60 // int(LOG_EVERY.total_seconds()) + 1  # not ~350
+    for before, line in zip(lines, lines[1:], strict=False):
+        assert line.detail.get(COVERED, 1) == line.detail["attempt"] - before.detail["attempt"]  # the count adds up
+        if COVERED in line.detail:
+            assert line.detail["last_logged_at"] == before.at.isoformat()
+        if line.detail["attempt"] > 15:
+            assert LOG_EVERY <= line.at - before.at <= LOG_EVERY + timedelta(seconds=MAX_BACKOFF_SECONDS)
+    assert sum(attempts_written(e.detail) for e in lines) == attempts[-1]
+    assert page.attempts - attempts[-1] < LOG_EVERY.total_seconds() / MAX_BACKOFF_SECONDS  # since the last line
+    warnings = [r.getMessage() for r in caplog.records if r.name == "app.services.pages"
+                and f"page {page_id} of incident" in r.getMessage()]
+    assert len(warnings) == len(lines)  # one warning per line written, the same ones
+    assert f"attempt {attempts[-1]} ({lines[-1].detail[COVERED]} failed since the last line of it" in warnings[-1]
+    # /healthz counts the attempts a line stands for: failing throughout, though most 10-minute windows hold a line
+    # or two (its first three failures came at T0, with Alice's accepted page, which it counts from)
+    assert {state for attempt, state in health if attempt >= 15} == {"failing"}
+    assert 2 * LOG_EVERY <= WINDOW  # what keeps a line in every window /healthz reads
+
+    # the last attempt is always written, with what it stands for
+    with desk.hotline.db.transaction() as s:
+        s.get(Page, page_id).created_at = desk.clock.now() - RETRY_FOR
+    desk.clock.set(page.next_attempt_at)
+    desk.settle()
+    [page] = _rows(desk, Page, Page.id == page_id)
+    final = _failed_lines(desk, page_id)[-1]
+    assert (page.status, final.detail["final"], final.detail["attempt"]) == ("failed", True, page.attempts)
+    assert sum(attempts_written(e.detail) for e in _failed_lines(desk, page_id)) == page.attempts
+    words = [entry.text for entry in timeline(_rows(desk, IncidentEvent, IncidentEvent.incident_id == incident.id),
+                                              [page])]
+    assert [w for w in words if f"failed {final.detail[COVERED]} more times since " in w][-1].endswith("; gave up")
 
 
 # ------------------------------------------------------------------ (b) rounds queued through an outage
