@@ -189,13 +189,17 @@ def test_an_earlier_round_is_not_superseded_by_a_later_page_that_will_not_go(des
     assert (first.status, first.sent_at) == ("canceled", None)  # superseded by her at-risk SMS, which will go
     alice = Contactable(rep_id=first.rep_id, name="Alice Primary", phone=ALICE, channels=("sms",), role=first.role)
     late = desk.run(lambda s, now: queue_page(s, s.get(Incident, incident.id), alice, Channel.SMS, "page", now).id)
-    with desk.hotline.db.transaction() as s:  # acknowledged meanwhile (the late page still waiting for its retry)
+    with desk.hotline.db.transaction() as s:  # acknowledged meanwhile, the late page waiting for a later retry
         live = s.get(Incident, incident.id)
         live.acknowledged_at, live.owner_rep_id = desk.clock.now(), first.rep_id
+        s.get(Page, late).next_attempt_at = desk.t0 + timedelta(minutes=11, seconds=30)  # (put off, say by the rate)
     network.phone(ALICE).expect_sms("AT RISK")
     network.phone(MARIA).expect_sms("AT RISK")
     desk.at(minutes=11, seconds=6)
     [late_page] = _rows(desk, Page, Page.id == late)
     [at_risk] = _rows(desk, Page, Page.id == alices[("sms", "at_risk")].id)
-    assert (late_page.status, late_page.sent_at) == ("canceled", None)  # its claim found it no longer wanted
-    assert at_risk.sent_at is not None and at_risk.status == "delivered"  # not superseded by a page that never went
+    assert at_risk.sent_at is not None and at_risk.status == "delivered"  # not superseded by a page that will not go
+    assert (late_page.status, late_page.sent_at) == ("queued", None)
+    desk.at(minutes=11, seconds=30)
+    [late_page] = _rows(desk, Page, Page.id == late)
+    assert (late_page.status, late_page.sent_at) == ("canceled", None)  # its own claim found it no longer wanted
