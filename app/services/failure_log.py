@@ -16,7 +16,7 @@ from app.event_kind import EventKind
 from app.models import IncidentEvent, Page
 
 LOGGED_FIRST = 3  # the first tries (2 and 4 s apart) are each written: a short fault reads attempt by attempt
-# then at most one line per page this often: an outage of an hour writes about 12 per page, not 600. At most half of
+# then at most one line per page this often: an outage of an hour writes about 15 per page, not 600. At most half of
 # /healthz's window (``paging_health.WINDOW``, 10 min): a page failing throughout leaves a line in every window
 # /healthz reads, and that line counts the attempts it stands for, so it still reads "failing"
 LOG_EVERY = timedelta(minutes=5)
