@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from app.event_kind import EventKind  # noqa: E402
 from app.models import DueStep, Incident, IncidentEvent, Page, StepKind  # noqa: E402
+from app.services.failure_log import attempts_written  # noqa: E402
 from app.settings import normalize_database_url  # noqa: E402
 from bench.chaos import oncall_yaml  # noqa: E402
 from bench.chaos_deploy import Deployment, free_port  # noqa: E402
@@ -102,7 +103,9 @@ def send_troubles(engine) -> str:
         failed = s.execute(select(IncidentEvent.detail).where(IncidentEvent.kind == "page_send_failed")).scalars().all()
         attempts = s.execute(select(Page.attempts, func.count()).where(Page.role != "customer")
                              .group_by(Page.attempts)).all()
-    errors = Counter(str(detail.get("error", ""))[:40] for detail in failed)
+    errors: Counter[str] = Counter()  # a line of a long retry stands for the attempts since its page's line before (failure_log)
+    for detail in failed:
+        errors[str(detail.get("error", ""))[:40]] += attempts_written(detail)
     return (f"failed sends: {sum(errors.values())} ({'; '.join(f'{k}: {n}' for k, n in errors.items()) or 'none'}); "
             f"pages by attempts: {', '.join(f'{a}: {n}' for a, n in sorted(attempts))}")
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from app.dashboard.queries import BoardIncident, LastCallback
 from app.models import Callback, Incident, IncidentStatus, Page, Rep
-from app.models.paging import CUSTOMER_ROLE, outcome_unknown, superseded
+from app.models.paging import CUSTOMER_ROLE, SUPERSEDED_BY_ROUND, outcome_unknown, superseded
 from app.oncall.wallclock import zone
 from app.reports.facts import is_breached
 from app.services.escalation import customer_dialled
@@ -296,18 +296,19 @@ def opted_out_unsent(page: Page) -> bool:
 
 
 def superseded_unsent(page: Page) -> bool:
-    """True for a held call never sent because a later held call to the same rep rang instead."""
+    """True for a page never sent because a later one to the same rep went instead (a held call, a later round)."""
     return page.status == "canceled" and superseded(page.last_error)
 
 
 def page_status(page: Page) -> str:
     """A page's status in words: ``not sent (opted out)`` for an SMS to a number that texted STOP, ``not sent
-    (superseded ...)`` for a held call a later one stood for, else its status."""
+    (superseded ...)`` for a held call or an earlier round a later one stood for, else its status."""
     if opted_out_unsent(page):
         return "not sent (opted out)"
     if superseded_unsent(page):
-        return "not sent (superseded by a later call)" if not outcome_unknown(page.last_error) else \
-            "canceled (superseded by a later call)"
+        later = "round" if SUPERSEDED_BY_ROUND in page.last_error else "call"
+        return f"not sent (superseded by a later {later})" if not outcome_unknown(page.last_error) else \
+            f"canceled (superseded by a later {later})"
     return str(page.status)
 
 

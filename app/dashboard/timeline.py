@@ -11,6 +11,7 @@ from app.event_kind import EventKind as K
 from app.models import IncidentEvent, Page
 from app.models.paging import CUSTOMER_ROLE
 from app.services.escalation import AT_RISK_BEFORE_DUE, BREACH_WITHDRAWN, DEADLINE_KEPT
+from app.services.failure_log import attempts_written
 from app.services.update_numbers import nth
 from app.settings import PROMISED_CALLBACK_MINUTES
 
@@ -106,6 +107,10 @@ def _status(d: dict, page: str) -> tuple[str, str]:
 
 def _send_failed(d: dict, page: str) -> tuple[str, str]:
     ending = "; gave up" if d.get("final") else "; will retry"
+    covered = attempts_written(d)
+    if covered > 1:  # a long retry writes a line per failure_log.LOG_EVERY (session 34), not one per attempt
+        return (f"Sending {page} failed {covered} more times since {_when(d.get('last_logged_at'))} (attempt "
+                f"{d.get('attempt')}): {d.get('error', '')}{ending}"), "bad"
     return f"Sending {page} failed (attempt {d.get('attempt')}): {d.get('error', '')}{ending}", "bad"
 
 
@@ -117,11 +122,23 @@ def _canceled(d: dict, page: str) -> tuple[str, str]:
 
 
 def _superseded(d: dict, page: str) -> tuple[str, str]:
+    if d.get("why") == "later_round":  # since session 34; earlier lines are all held calls
+        return _superseded_by_round(d, page)
     text = f"{sentence(page)} NOT sent: a later held call to the same rep rings instead (one call, not one per round)"
     if d.get("earlier_attempt") == "outcome_unknown":  # not sent again, yet perhaps sent before: never "not sent"
         return (f"{sentence(page)} not sent again: a later held call to the same rep rings instead; an earlier "
                 "attempt's outcome is unknown: it may have been sent"), "warn"
     return text, "muted"
+
+
+def _superseded_by_round(d: dict, page: str) -> tuple[str, str]:
+    """A rep's page that waited (Twilio failing) while a later round's page to them was written: that one goes."""
+    later = PURPOSE_NAMES.get(d.get("later_purpose") or "", d.get("later_purpose") or "page")
+    instead = f"the later {later} to the same rep (page {d.get('superseded_by')}) goes instead, with the state of now"
+    if d.get("earlier_attempt") == "outcome_unknown":  # not sent again, yet perhaps sent before: never "not sent"
+        return (f"{sentence(page)} not sent again: {instead}; an earlier attempt's outcome is unknown: it may have "
+                "been sent"), "warn"
+    return f"{sentence(page)} NOT sent: {instead} (one page per round, not every round at once)", "muted"
 
 
 def _acknowledged(d: dict, _page: str) -> tuple[str, str]:

@@ -36,6 +36,11 @@ JOINED_CONTACT = "joined_contact"  # the purpose of the notice that a different 
 NUMBER_CORRECTED = "number_corrected"  # the purpose of the notice that the callback number changed since the page
 # the purpose of the SMS telling a rep who hung up first that their short callback did not count (16 characters at most)
 BRIDGE_TOO_SHORT = "bridge_too_short"
+BREACH_NOTICE = "breach_notice"  # the customer's apology that the deadline passed without reaching them
+# a customer reached, or a resolved incident, no longer sends these (nor tells the customer they were not reached)
+# (and a rep's "your short callback did not count" SMS: it says the customer is still owed one); of a rep's pages in
+# these, a later round's carries the state of now: it supersedes the earlier ones still waiting to go (``_page_due``)
+CHASING_PURPOSES = ("page", "at_risk", "breach", BREACH_NOTICE, BRIDGE_TOO_SHORT)
 
 
 def decide(trigger: Trigger, snap: Snapshot, now: datetime) -> Decision:
@@ -358,7 +363,9 @@ def _page_due(ev: PageDue, snap: Snapshot, now: datetime) -> Decision:
     """A queued page about to leave: a rep deactivated since is never paged; a rep on this incident's
     callback is not rung into it (call waiting) and the call is held until it ends; an SMS still goes
     (it breaks into nothing, and tells them what happened). Calls held over several rounds of one callback
-    ring the rep once when it ends: each but the latest is superseded by it, never sent."""
+    ring the rep once when it ends: each but the latest is superseded by it, never sent. Likewise a rep's chasing
+    page that waited (Twilio failing) while a later round's page to them on its channel was written: the later one
+    goes (or went) instead, and this one is superseded."""
     if not ev.rep_active:
         # like a page that failed for good, except that nobody is left to try again: the level is paged anew
         # now (whoever is on call there now, else the managers at once), not at the next level's minute
@@ -368,6 +375,11 @@ def _page_due(ev: PageDue, snap: Snapshot, now: datetime) -> Decision:
         return Decision("held_on_callback", snap.state, hold_page=True, log=(K.PAGE_HELD,))
     if ev.channel == VOICE and ev.newer_held_page:
         return Decision("superseded_by_newer_held_page", snap.state, supersede_page=True,
+                        log=(K.PAGE_NOT_SENT_SUPERSEDED,))
+    if ev.purpose in CHASING_PURPOSES and ev.newer_round_page:
+        # Twilio failed while later rounds were queued ("10 min left" after "BREACHED"): the latest says what is
+        # true now, once; the earlier ones waiting to be (re)sent are superseded by it, never sent
+        return Decision("superseded_by_newer_round", snap.state, supersede_page=True,
                         log=(K.PAGE_NOT_SENT_SUPERSEDED,))
     return Decision("send", snap.state)
 

@@ -206,6 +206,9 @@ class PageDue:
 
     ``newer_held_page``: this page was held for a callback, and a later page held too (a later repage round) to
     the same rep or number, on the same channel, is still going or has gone: the rep is rung once, not per round.
+
+    ``newer_round_page``: a later chasing page (``CHASING_PURPOSES``) of the incident to the same rep or number, on
+    the same channel, will go (queued or sending and still wanted) or has gone: it tells the state of now.
     """
 
     channel: str
@@ -213,6 +216,7 @@ class PageDue:
     rep_id: int | None = None
     rep_active: bool = True
     newer_held_page: bool = False
+    newer_round_page: bool = False
 
 
 @dataclass(frozen=True)
@@ -287,7 +291,8 @@ class Decision:
     # a due page (``PageDue``): it waits until its rep's callback ends, or it is not sent at all
     hold_page: bool = False
     cancel_page: bool = False
-    # a held call a later held call to the same rep or number supersedes: never sent, recorded as not sent
+    # a held call a later held call to the same rep or number supersedes, or a chasing page a later round's page
+    # to them on its channel supersedes: never sent, recorded as not sent
     supersede_page: bool = False
     # a level page canceled unsent: the level is paged again now (who is on call now, else the managers)
     page_level_again: bool = False

@@ -68,11 +68,13 @@ OUTCOME_UNKNOWN = "OutcomeUnknown"
 
 
 SUPERSEDED = "not sent: superseded by a later held call to the same rep"  # ``Page.last_error`` of such a page
+# ... and of a rep's chasing page a later round's page to them on its channel stood for (Twilio failed meanwhile)
+SUPERSEDED_BY_ROUND = "not sent: superseded by a later round's page to the same rep"
 
 
 def superseded(last_error: str) -> bool:
-    """True for a held call never sent because a later held call to the same rep went instead."""
-    return SUPERSEDED in (last_error or "")
+    """True for a page never sent because a later one to the same rep went instead (a held call, a later round)."""
+    return SUPERSEDED in (last_error or "") or SUPERSEDED_BY_ROUND in (last_error or "")
 
 
 def outcome_unknown(last_error: str) -> bool:

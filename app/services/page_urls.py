@@ -8,12 +8,13 @@ from datetime import datetime
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import object_session
 
+from app.escalation.decide import BREACH_NOTICE, BRIDGE_TOO_SHORT
 from app.models import Channel, Incident, Page, Rep
 from app.models.paging import TAM_NOTICES, TAM_ROLE
 from app.services import page_text
 from app.services.escalation import caller_on_hotline
 from app.services.live_connect import MIN_CONVERSATION_SECONDS
-from app.services.pages import BREACH_NOTICE, BRIDGE_TOO_SHORT, CLOSING_NOTICE
+from app.services.pages import CLOSING_NOTICE
 from app.services.tickets import account_of
 from app.settings import Settings
 from ivr_flows.prompts import zone_for_number

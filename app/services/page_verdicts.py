@@ -2,8 +2,9 @@
 
 Holding a voice page while its rep is on this incident's bridged callback (call waiting would ring into the
 customer's call) and releasing it the moment that callback ends; of the calls held over several repage rounds
-only the latest rings, the others are superseded by it (never sent); a page to a rep deactivated since it was
-queued is never sent, and its level is paged again at once.
+only the latest rings, the others are superseded by it (never sent); of a rep's chasing pages that waited while
+Twilio failed, only the latest round's goes on each channel; a page to a rep deactivated since it was queued is never
+sent, and its level is paged again at once.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.escalation import Decision, PageDue, decide
+from app.escalation.decide import CHASING_PURPOSES
 from app.event_kind import EventKind
 from app.models import Callback, Channel, DueStep, Incident, IncidentEvent, Page, PageStatus, Rep, StepKind
-from app.models.paging import OUTCOME_UNKNOWN, SUPERSEDED, outcome_unknown
+from app.models.paging import CUSTOMER_ROLE, OUTCOME_UNKNOWN, SUPERSEDED, SUPERSEDED_BY_ROUND, outcome_unknown
 from app.queue import schedule
 from app.services.events import log_event
+from app.services.sms_opt_outs import is_opted_out
 
 
 def verdict(session: Session, page: Page, incident: Incident, now: datetime) -> Decision | None:
@@ -29,7 +32,8 @@ def verdict(session: Session, page: Page, incident: Incident, now: datetime) -> 
         return None
     rep = session.get(Rep, page.rep_id)
     due = PageDue(channel=str(page.channel), purpose=page.purpose, rep_id=page.rep_id,
-                  rep_active=rep is None or rep.active, newer_held_page=newer_held_page(session, page) is not None)
+                  rep_active=rep is None or rep.active, newer_held_page=newer_held_page(session, page) is not None,
+                  newer_round_page=newer_round_page(session, page, incident) is not None)
     return decide(due, snapshot(session, incident, now), now)
 
 
@@ -51,16 +55,47 @@ def newer_held_page(session: Session, page: Page) -> Page | None:
         .order_by(Page.id.desc()).limit(1)).first()
 
 
-def supersede(session: Session, page: Page, now: datetime, uncertain: bool = False) -> None:
-    """A held call the core found superseded by a later held call to the same rep: never sent, and said so.
+def newer_round_page(session: Session, page: Page, incident: Incident) -> Page | None:
+    """For a page to a rep: the latest later chasing page of the incident to the same rep or number on the same
+    channel that has gone, or will go (queued or sending, still wanted, not to a number that texted STOP); None when
+    there is none. A later page that will not go supersedes nothing: the earlier one is still the rep's page."""
+    later = session.scalars(select(Page).where(
+        Page.incident_id == page.incident_id, Page.id > page.id, Page.channel == page.channel,
+        Page.purpose.in_(CHASING_PURPOSES), Page.role != CUSTOMER_ROLE,
+        (Page.rep_id == page.rep_id) | (Page.to_number == page.to_number), Page.status.not_in(_UNSENT_ENDS))
+        .order_by(Page.id.desc()))
+    for newer in later:
+        if newer.status not in (PageStatus.QUEUED, PageStatus.SENDING) or _will_go(session, newer, incident):
+            return newer
+    return None
+
+
+def _will_go(session: Session, page: Page, incident: Incident) -> bool:
+    """A page waiting to be (re)sent is still to go: wanted, to an active rep, not an SMS to a number that texted
+    STOP (the checks its own claim makes first; its Twilio outcome is for Twilio to say)."""
+    from app.services.pages import no_longer_wanted  # pages -> this module (verdict)
+
+    rep = session.get(Rep, page.rep_id) if page.rep_id is not None else None
+    if no_longer_wanted(page, incident) or (rep is not None and not rep.active):
+        return False
+    return not (page.channel == Channel.SMS and is_opted_out(session, page.to_number))
+
+
+def supersede(session: Session, page: Page, now: datetime, incident: Incident, uncertain: bool = False) -> None:
+    """A page the core found superseded (a held call by a later held call to the same rep; a chasing page by a later
+    round's page to them on its channel): never sent, and said so.
 
     ``uncertain``: an earlier attempt's outcome was unknown, and stays so (never "not sent" then)."""
-    newer = newer_held_page(session, page)
-    by = f"{SUPERSEDED} (page {newer.id})" if newer is not None else SUPERSEDED
+    newer, why = newer_held_page(session, page), SUPERSEDED
+    if newer is None:
+        newer, why = newer_round_page(session, page, incident), SUPERSEDED_BY_ROUND
+    by = f"{why} (page {newer.id})" if newer is not None else why
     page.status = PageStatus.CANCELED
     page.last_error = (f"{page.last_error}; then {by}" if uncertain and outcome_unknown(page.last_error) else by)[:500]
     page.updated_at = now
     detail = {"page_id": page.id, "superseded_by": newer.id if newer is not None else None, "rep_id": page.rep_id}
+    if why == SUPERSEDED_BY_ROUND:  # new in session 34: lines without it are held calls
+        detail.update(why="later_round", later_purpose=newer.purpose if newer is not None else None)
     if uncertain:
         detail["earlier_attempt"] = "outcome_unknown"
     log_event(session, at=now, actor="system", kind=EventKind.PAGE_NOT_SENT_SUPERSEDED, incident_id=page.incident_id,

@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.escalation.decide import BRIDGE_TOO_SHORT
+from app.escalation.decide import CHASING_PURPOSES
 from app.event_kind import EventKind
 from app.models import Channel, Incident, IncidentStatus, Page, PageStatus
 from app.models.paging import CUSTOMER_ROLE, OUTCOME_UNKNOWN, PAGE_STATUS_RANK, outcome_unknown, status_rank
 from app.oncall.contactable import Contactable
 from app.queue import PendingJob, schedule
 from app.services.events import log_event
+from app.services.failure_log import COVERED, line_for
 from app.services.page_verdicts import hold, page_level_again, supersede, verdict
 from app.services.sms_opt_outs import OPTED_OUT_REASON, is_opted_out, record_opt_out
 from app.telephony.protocol import OptedOut, Rejected, Sent, Telephony, TelephonyError
@@ -23,21 +24,17 @@ from app.telephony.protocol import OptedOut, Rejected, Sent, Telephony, Telephon
 log = logging.getLogger(__name__)
 _NUMBERS = re.compile(r"\+?\d[\d ()-]{5,}\d")  # phone numbers never reach the logs
 ESCALATION_PURPOSES = ("page",)  # an acknowledgement cancels these, never alerts or customer messages
-BREACH_NOTICE = "breach_notice"  # the customer's apology that the deadline passed without reaching them
 CLOSING_NOTICE = "closing_notice"  # the customer told the support team closed their incident without their agreement
-# a customer reached, or a resolved incident, no longer sends these (nor tells the customer they were not reached)
-# (and a rep's "your short callback did not count" SMS: it says the customer is still owed one)
-CHASING_PURPOSES = ("page", "at_risk", "breach", BREACH_NOTICE, BRIDGE_TOO_SHORT)
 RECEIPT = "receipt"  # the customer's written receipt (the IVR promised it: "You'll also get a text message ...")
 # Twilio failing for now (5xx, 429, a time-out, a refused connection) is retried, 2, 4, then every 6 s, for as long as
-# the page is wanted: these until ``_no_longer_wanted`` ends them (a rep's page once the incident is acknowledged, the
+# the page is wanted: these until ``no_longer_wanted`` ends them (a rep's page once the incident is acknowledged, the
 # customer reached or it is resolved, as the escalation core's cancels; the receipt once the incident is closed) ...
 ENDS_WITH_INCIDENT = (*CHASING_PURPOSES, RECEIPT)
 # ... any other notice (taken over, number corrected, a missed callback ...) until it is this old. Until session 33 a
 # page gave up after 15 tries (about 80 s): a Twilio outage of 100 s lost the rep's page and the receipt for good.
 RETRY_FOR = timedelta(hours=1)
 # ... and the incident's own pages at most this long, however long it stays open: a send Twilio has failed for a
-# day is being refused, not failing for now, and each try is a job and a log line every 6 s
+# day is being refused, not failing for now, and each try is a job every 6 s (its lines: ``failure_log``)
 RETRY_WHILE_OPEN_FOR = timedelta(hours=24)
 FALL_BACK_AFTER = 15  # tries (about 80 s) after which a failing page SMS also calls its person, and is still retried
 MAX_BACKOFF_SECONDS = 6  # + a 5 s client time-out + RQ scheduling: a page leaves within 15 s of Twilio answering again
@@ -210,15 +207,15 @@ class PageSender:
         incident = session.get(Incident, page.incident_id)
         # a dead run's attempt (stale) or a time-out or 5xx since the last accepted send: it may have reached Twilio
         uncertain = stale or outcome_unknown(page.last_error)
-        reason = _no_longer_wanted(page, incident)
+        reason = no_longer_wanted(page, incident)
         # the escalation core on a page to a rep: sent, held while they are on this incident's callback, or
         # (rep deactivated since) never sent, its level paged again at once
         due = None if reason else verdict(session, page, incident, now)
         if due is not None and due.hold_page:
             hold(session, page, incident, now, first=first, uncertain=uncertain)
             return None
-        if due is not None and due.supersede_page:  # a later held call to this rep rings instead: one ring
-            supersede(session, page, now, uncertain=uncertain)
+        if due is not None and due.supersede_page:  # a later held call, or round, to this rep goes instead
+            supersede(session, page, now, incident, uncertain=uncertain)
             return None
         if due is not None and due.cancel_page:
             reason = "rep_deactivated"
@@ -320,13 +317,7 @@ class PageSender:
             retry_at = now + backoff(page.attempts)
             retry_for = RETRY_WHILE_OPEN_FOR if page.purpose in ENDS_WITH_INCIDENT else RETRY_FOR
             give_up = permanent or retry_at - page.created_at > retry_for
-            # visible at the worker's default level: a misconfigured account fails every page (issue 10)
-            log.warning("page %s of incident %s (%s) failed, attempt %d%s: %s", page.id, page.incident_id,
-                        page.channel, page.attempts, ", giving up" if give_up else ", will retry",
-                        _NUMBERS.sub("<number>", error[:200]))
-            log_event(session, at=now, actor="twilio", kind="page_send_failed", incident_id=page.incident_id,
-                      detail={"page_id": page.id, "error": error[:200], "attempt": page.attempts,
-                              "final": give_up})
+            _log_failure(session, page, now, error, give_up)
             if give_up:
                 move_status(page, PageStatus.FAILED, now)
                 fall_back_to_voice(session, page, now, first=first)
@@ -337,6 +328,20 @@ class PageSender:
             page.next_attempt_at = retry_at
             page.updated_at = now
             schedule(session, "page", page.id, page.next_attempt_at, attempt=page.attempts, first=first)
+
+
+def _log_failure(session: Session, page: Page, now: datetime, error: str, give_up: bool) -> None:
+    """A warning and a ``page_send_failed`` line for the failed attempt: each of the first ones, the one that calls
+    the person meanwhile and the last; in between one per ``failure_log.LOG_EVERY``, counting those not written."""
+    gap = line_for(session, page, now, always=give_up or page.attempts == FALL_BACK_AFTER)
+    if gap is None:
+        return
+    since = f" ({gap[COVERED]} failed since the last line of it, at {gap['last_logged_at']})" if gap else ""
+    # visible at the worker's default level: a misconfigured account fails every page (issue 10)
+    log.warning("page %s of incident %s (%s) failed, attempt %d%s%s: %s", page.id, page.incident_id, page.channel,
+                page.attempts, since, ", giving up" if give_up else ", will retry", _NUMBERS.sub("<number>", error[:200]))
+    log_event(session, at=now, actor="twilio", kind="page_send_failed", incident_id=page.incident_id,
+              detail={"page_id": page.id, "error": error[:200], "attempt": page.attempts, "final": give_up, **gap})
 
 
 def _cancel(session: Session, page: Page, reason: str, uncertain: bool, now: datetime) -> None:
@@ -364,7 +369,7 @@ def failure_note(error: str, uncertain: bool) -> str:
     return error[:500]
 
 
-def _no_longer_wanted(page: Page, incident: Incident) -> str:
+def no_longer_wanted(page: Page, incident: Incident) -> str:
     """Why a page waiting to be (re)sent must not go out now ("" if it still must).
 
     Acknowledging and resolving cancel the queued rows; this catches the one that was with Twilio then and

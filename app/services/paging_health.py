@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.event_kind import EventKind
 from app.models import IncidentEvent
+from app.services.failure_log import attempts_written
 
 WINDOW = timedelta(minutes=10)  # attempts older than this say nothing about now
 # failed attempts in a row (none accepted since) that make it "failing": one 5xx retried 2 s later is no alarm,
@@ -27,8 +28,8 @@ class PagingHealth:
     accepted after them; else "ok" (also when nothing was paged lately: nothing proves otherwise)."""
 
     state: str
-    failed_attempts: int  # failed attempts since the last accepted one (within WINDOW)
-    failing_since: datetime | None  # the first of them
+    failed_attempts: int  # failed attempts since the last accepted one (their lines within WINDOW)
+    failing_since: datetime | None  # the first line of them
     last_accepted_at: datetime | None  # the last page Twilio accepted within WINDOW
 
     def as_json(self) -> dict[str, object]:
@@ -39,12 +40,19 @@ class PagingHealth:
 
 
 def paging_health(session: Session, now: datetime) -> PagingHealth:
-    """Page sends accepted and failed in the last WINDOW (two range reads on the log's time index)."""
+    """Page sends accepted and failed in the last WINDOW (two range reads on the log's time index).
+
+    A page in a long retry writes a line per ``failure_log.LOG_EVERY``, not per attempt: its line counts the
+    attempts it stands for (failed in a row since its page's line before), as one attempt when a send was accepted
+    since that line (which of them came after it is not known)."""
     since = now - WINDOW
     accepted = session.scalar(select(func.max(IncidentEvent.at)).where(
         IncidentEvent.at >= since, IncidentEvent.kind == EventKind.PAGE_SENT))
-    failed, first = session.execute(select(func.count(IncidentEvent.id), func.min(IncidentEvent.at)).where(
+    lines = session.execute(select(IncidentEvent.at, IncidentEvent.detail).where(
         IncidentEvent.at > accepted if accepted else IncidentEvent.at >= since,
-        IncidentEvent.kind == EventKind.PAGE_SEND_FAILED)).one()
+        IncidentEvent.kind == EventKind.PAGE_SEND_FAILED)).all()
+    failed = sum(attempts_written(detail or {}, after=accepted) for _, detail in lines)
+    first = min((at for at, _ in lines), default=None)
     return PagingHealth(state="failing" if failed >= FAILING_AFTER else "ok", failed_attempts=failed,
                         failing_since=first if failed else None, last_accepted_at=accepted)
+

@@ -123,6 +123,17 @@ def test_a_held_call_superseded_by_a_later_one_shows_not_sent_and_is_not_counted
                                 "have been sent")
 
 
+def test_an_earlier_round_superseded_by_a_later_one_shows_not_sent_and_is_not_counted_as_a_page():
+    from app.dashboard.display import page_status
+    from app.models.paging import SUPERSEDED_BY_ROUND
+
+    older = _page(1, "Alice", 10, status="canceled", purpose="at_risk", rep_id=1)
+    older.last_error = f"{SUPERSEDED_BY_ROUND} (page 2)"
+    newer = _page(2, "Alice", 15, status="delivered", purpose="breach", rep_id=1)
+    assert page_status(older) == "not sent (superseded by a later round)"
+    assert [(p.line, p.count) for p in paged_people([older, newer])] == [("Alice, SMS: delivered", 1)]
+
+
 def test_a_row_none_of_whose_pages_twilio_took_says_page_not_sent_yet_not_paged():
     """The tester's Twilio outage: every page failed or still retrying, none accepted, and the board said "Paged"."""
     incident = Incident(status="open", captured_at=T0, callback_due_at=T0 + timedelta(minutes=15))

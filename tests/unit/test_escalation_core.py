@@ -427,6 +427,43 @@ def test_calls_held_over_several_rounds_ring_once_the_latest_superseding_the_res
         assert decision.pages == () and not decision.page_level_again and not decision.release_held_pages
 
 
+# Twilio failed while later rounds were queued to the same rep: when it answers again, only the latest round's
+# page goes on each channel ("10 min left" never after "BREACHED"); the service gathers whether a later chasing page
+# to the same rep or number on the channel will go or went (``newer_round_page``), the core decides
+# (trigger, snapshot) -> (outcome, supersede, hold, cancel)
+ROUNDS = [
+    (PageDue("sms", "page", ALICE, newer_round_page=True), STATES["open"], ("superseded_by_newer_round", True, False, False)),
+    (PageDue("sms", "at_risk", ALICE, newer_round_page=True), STATES["open"],
+     ("superseded_by_newer_round", True, False, False)),
+    (PageDue("voice", "page", ALICE, newer_round_page=True), STATES["open"],
+     ("superseded_by_newer_round", True, False, False)),
+    (PageDue("voice", "breach", ALICE, newer_round_page=True), STATES["acknowledged"],
+     ("superseded_by_newer_round", True, False, False)),
+    (PageDue("sms", "bridge_too_short", ALICE, newer_round_page=True), STATES["attempted"],
+     ("superseded_by_newer_round", True, False, False)),
+    (PageDue("sms", "breach", ALICE), STATES["open"], ("send", False, False, False)),  # the latest goes
+    # a notice is no round: a later alert tells nothing of what it says
+    (PageDue("sms", "taken_over", ALICE, newer_round_page=True), STATES["acknowledged"], ("send", False, False, False)),
+    (PageDue("sms", "number_corrected", ALICE, newer_round_page=True), STATES["open"], ("send", False, False, False)),
+    (PageDue("sms", "rep_not_reached", ALICE, newer_round_page=True), STATES["attempted"],
+     ("send", False, False, False)),
+    # a rep deactivated meanwhile: canceled as such, and an unowned level is paged again at once
+    (PageDue("sms", "page", ALICE, rep_active=False, newer_round_page=True), STATES["open"],
+     ("canceled_rep_deactivated", False, False, True)),
+    # a rep on this incident's callback: the call is held (superseded, if still, when it goes)
+    (PageDue("voice", "breach", ALICE, newer_round_page=True), ON_CALLBACK, ("held_on_callback", False, True, False)),
+]
+
+
+@pytest.mark.parametrize(("trigger", "snap", "expected"), ROUNDS)
+def test_an_earlier_round_waiting_to_go_is_superseded_by_the_later_round_to_the_same_rep(trigger, snap, expected):
+    decision = decide(trigger, snap, T0)
+    assert (decision.outcome, decision.supersede_page, decision.hold_page, decision.cancel_page) == expected
+    if decision.supersede_page:
+        assert decision.log == (EventKind.PAGE_NOT_SENT_SUPERSEDED,)
+        assert decision.pages == () and not decision.page_level_again and not decision.release_held_pages
+
+
 HELD = replace(ON_CALLBACK, pages_held=True)
 # the callback ends, however it ends: the pages held for it go at once (unwanted ones are canceled as they go)
 ENDS = [

@@ -62,3 +62,35 @@ def test_a_superseded_held_call_reads_as_not_sent_and_names_why():
     line, tone = WORDS["page_not_sent_superseded"]({"page_id": 1, "superseded_by": 2, "earlier_attempt":
                                                     "outcome_unknown"}, "voice call to Al")
     assert "not sent again" in line and "it may have been sent" in line and tone == "warn"
+
+
+def test_a_round_superseded_by_a_later_one_reads_as_not_sent_and_names_the_later_page():
+    later = {"page_id": 1, "superseded_by": 7, "rep_id": 1, "why": "later_round", "later_purpose": "breach"}
+    line, tone = WORDS["page_not_sent_superseded"](later, "SMS at-risk alert to Al")
+    assert line == ("SMS at-risk alert to Al NOT sent: the later breach alert to the same rep (page 7) goes instead, "
+                    "with the state of now (one page per round, not every round at once)") and tone == "muted"
+    line, tone = WORDS["page_not_sent_superseded"]({**later, "earlier_attempt": "outcome_unknown"}, "SMS page to Al")
+    assert line.startswith("SMS page to Al not sent again: the later breach alert") and "may have been sent" in line
+    assert tone == "warn"
+
+
+# the event log is append-only: a line of each shape ever written reads as it did
+SEND_FAILED = [
+    ({"page_id": 1, "error": "OutcomeUnknown: HTTP 503", "attempt": 2, "final": False},
+     "Sending SMS page to Al failed (attempt 2): OutcomeUnknown: HTTP 503; will retry"),
+    ({"page_id": 1, "error": "Rejected: 21211", "attempt": 1, "final": True},
+     "Sending SMS page to Al failed (attempt 1): Rejected: 21211; gave up"),
+    ({"page_id": 1, "error": "x", "attempt": 1, "final": True, "status": "delivered"},
+     "Sending SMS page to Al failed (attempt 1): x; gave up"),
+    ({"page_id": 1, "error": "x"}, "Sending SMS page to Al failed (attempt None): x; will retry"),
+    # since session 34 a long retry writes a line per failure_log.LOG_EVERY, counting the attempts since its last
+    ({"page_id": 1, "error": "OutcomeUnknown: HTTP 503", "attempt": 112, "final": False,
+      "failed_since_last_logged": 97, "last_logged_at": "2026-12-01T03:10:04+00:00"},
+     "Sending SMS page to Al failed 97 more times since 03:10 UTC (attempt 112): OutcomeUnknown: HTTP 503; "
+     "will retry"),
+]
+
+
+@pytest.mark.parametrize(("detail", "words"), SEND_FAILED)
+def test_a_failed_send_reads_the_same_in_every_shape_it_was_ever_written(detail, words):
+    assert WORDS["page_send_failed"](detail, "SMS page to Al") == (words, "bad")
