@@ -74,7 +74,7 @@ class SimulatedTwilio:
         self._messages: list[ApiMessage] = []
         self._calls: list[ApiCall] = []
         self._seq = itertools.count(1)
-        self._faults: deque[tuple[str, Any]] = deque()
+        self._faults: deque[tuple[str, Any, str]] = deque()
         self.numbers: set[str] = set()  # the account's incoming numbers (``hotline check`` asks for them)
         self.opted_out: set[str] = set()  # numbers that texted STOP: Twilio refuses SMS to them (21610)
         self.number_fields: dict[str, dict[str, str]] = {}  # a number's other fields, e.g. {"voice_method": "GET"}
@@ -172,27 +172,32 @@ class SimulatedTwilio:
 
     # ------------------------------------------------------------ faults
 
-    def fail_next(self, n: int = 1, status: int = 500) -> None:
-        """The next ``n`` requests are refused with ``status`` (429, 500, 503, ...); nothing is created."""
+    def fail_next(self, n: int = 1, status: int = 500, code: int | None = None, resource: str = "") -> None:
+        """The next ``n`` requests are refused with ``status`` (429, 500, 503, ...) and Twilio's error ``code``
+        (by default the one Twilio gives with that status: ``DEFAULT_CODES``); nothing is created.
+
+        ``resource`` (``"Messages"``, ``"Calls"``): only creates of that resource meet these faults, as Twilio
+        answers 21611 (the number's SMS queue is full) to new messages alone; other requests pass meanwhile.
+        """
         with self._lock:
-            self._faults.extend([("fail", status)] * n)
+            self._faults.extend([("fail", (status, code or default_code(status)), resource)] * n)
 
     def hang_next(self, n: int = 1) -> None:
         """The next ``n`` requests get no answer for ``hang_seconds`` (then a 503); nothing is created."""
         with self._lock:
             self._release.clear()
-            self._faults.extend([("hang", 503)] * n)
+            self._faults.extend([("hang", 503, "")] * n)
 
     def accept_then_timeout_next(self, n: int = 1) -> None:
         """The next ``n`` create requests succeed, but the answer comes only after ``hang_seconds``."""
         with self._lock:
             self._release.clear()
-            self._faults.extend([("accept_then_hang", 201)] * n)
+            self._faults.extend([("accept_then_hang", 201, "")] * n)
 
     def accept_as_next(self, status: str = "failed", error_code: int | None = None, n: int = 1) -> None:
         """The next ``n`` create requests are answered 201 with ``status`` (and ``error_code``): created, not sent."""
         with self._lock:
-            self._faults.extend([("accept_as", (status, error_code))] * n)
+            self._faults.extend([("accept_as", (status, error_code), "")] * n)
 
     def fail_until(self, until, status: int = 500) -> None:
         """Refuse every request with ``status`` until the simulated clock reaches ``until``; nothing is created.
@@ -223,7 +228,8 @@ class SimulatedTwilio:
                 self.requests.append(ApiRequest(request.method, request.path, params))
             auth = request.authorization
             if fault and fault[0] == "fail":
-                return _error(fault[1], {429: 20429, 503: 20503}.get(fault[1], 20500), "Simulated failure")
+                status, code = fault[1]
+                return _error(status, code, FAULT_MESSAGES.get(code, "Simulated failure"))
             if fault and fault[0] == "hang":
                 self._release.wait(self.hang_seconds)
                 return _error(503, 20503, "Service Unavailable")
@@ -322,9 +328,15 @@ class SimulatedTwilio:
             if self._outage is not None:
                 until, status = self._outage
                 if self.clock.now() < until:
-                    return ("hang", 503) if status == 0 else ("fail", status)
+                    return ("hang", 503) if status == 0 else ("fail", (status, default_code(status)))
                 self._outage = None
-            return self._faults.popleft() if self._faults else None
+            if not self._faults:
+                return None
+            kind, arg, resource = self._faults[0]
+            if resource and not (request.method == "POST" and request.path.endswith(f"/{resource}.json")):
+                return None  # a fault for another resource's creates: this request passes, the fault waits
+            self._faults.popleft()
+            return kind, arg
 
     def _validated(self, resource: str) -> dict[str, list[str]]:
         form = {k: request.form.getlist(k) for k in request.form}
@@ -355,6 +367,22 @@ class SimulatedTwilio:
 
 def _q(value: str) -> str:
     return quote(value, safe="")
+
+
+# Twilio's error code for each HTTP status when a fault names none (https://www.twilio.com/docs/api/errors); any
+# other 4xx is answered with 21211 (an invalid 'To' number), a request Twilio refuses for good
+DEFAULT_CODES = {401: 20003, 404: 20404, 429: 20429, 500: 20500, 503: 20503}
+FAULT_MESSAGES = {
+    21611: "This 'From' number has exceeded the maximum number of queued messages",
+    20429: "Too Many Requests",
+    20503: "Service Unavailable",
+    20500: "Internal Server Error",
+}
+
+
+def default_code(status: int) -> int:
+    """The code Twilio gives with ``status`` (a 4xx without one of its own: 21211, refused for good)."""
+    return DEFAULT_CODES.get(status, 21211 if 400 <= status < 500 else 20500)
 
 
 def _error(status: int, code: int, message: str) -> tuple[Response, int]:
