@@ -22,6 +22,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.clock import Clock, SystemClock
 from app.settings import Settings
+from app.twilio_webhooks import expected_urls
 from hotline_sim.queues import CallQueues
 from hotline_sim.twilio_records import (
     API_VERSION,
@@ -78,6 +79,7 @@ class SimulatedTwilio:
         self.numbers: set[str] = set()  # the account's incoming numbers (``hotline check`` asks for them)
         self.opted_out: set[str] = set()  # numbers that texted STOP: Twilio refuses SMS to them (21610)
         self.number_fields: dict[str, dict[str, str]] = {}  # a number's other fields, e.g. {"voice_method": "GET"}
+        self.applications: dict[str, dict[str, str]] = {}  # TwiML Apps by SID: their voice_url, sms_url, ...
         self._outage: tuple[Any, int] | None = None  # (until, status) of a time-boxed outage
         self.queues = CallQueues(self.clock)  # issue 13: <Enqueue> and <Dial><Queue>
         self._lock = threading.RLock()
@@ -119,13 +121,22 @@ class SimulatedTwilio:
         return f"http://127.0.0.1:{self._server.server_port}"
 
     def configure(self, settings: Settings, number: str | None = None) -> Settings:
-        """``settings`` pointed at this API with its credentials (and ``number`` as the hotline number)."""
+        """``settings`` pointed at this API with its credentials (and ``number`` as the hotline number, its webhooks
+        pointed at the hotline as README *Pointing a Twilio number at it* says)."""
         if number or settings.twilio_number:
-            self.numbers.add(number or settings.twilio_number)
+            self.point_number(number or settings.twilio_number, settings.link_base)
         return settings.with_overrides(
             twilio_api_base_url=self.base_url, twilio_account_sid=self.account_sid,
             twilio_auth_token=self.auth_token, twilio_number=number or settings.twilio_number,
         )
+
+    def point_number(self, number: str, base_url: str) -> None:
+        """The account owns ``number``, its webhooks set as the operator sets them in Twilio's console for the
+        hotline at ``base_url`` (voice, fallback, status callback and SMS, all POST); ``number_fields`` may then
+        change any of them."""
+        with self._lock:
+            self.numbers.add(number)
+            self.number_fields.setdefault(number, {}).update(expected_urls(base_url))
 
     # ------------------------------------------------------------ what was accepted
 
@@ -299,8 +310,16 @@ class SimulatedTwilio:
             wanted = request.args.get("PhoneNumber")
             found = sorted(n for n in self.numbers if wanted in (None, n))
             return self._page("incoming_phone_numbers", "IncomingPhoneNumbers",
-                              [{"phone_number": n, "account_sid": self.account_sid, **self.number_fields.get(n, {})}
-                               for n in found])
+                              [{"phone_number": n, "account_sid": self.account_sid, **NUMBER_DEFAULTS,
+                                **self.number_fields.get(n, {})} for n in found])
+
+        @app.get(f"{base}/Applications/<sid>.json")
+        def fetch_application(account_sid: str, sid: str) -> tuple[Response, int]:
+            found = self.applications.get(sid)
+            if found is None:
+                return _error(404, 20404, f"The requested resource /{API_VERSION}/Accounts/{account_sid}/"
+                              f"Applications/{sid}.json was not found")
+            return jsonify({"sid": sid, "account_sid": self.account_sid, **APPLICATION_DEFAULTS, **found}), 200
 
         @app.get(f"{base}/Messages/<sid>.json")
         def fetch_message(account_sid: str, sid: str) -> tuple[Response, int]:
@@ -368,6 +387,16 @@ class SimulatedTwilio:
 def _q(value: str) -> str:
     return quote(value, safe="")
 
+
+# An IncomingPhoneNumber's webhook fields as Twilio gives them for a number nobody configured: every URL empty,
+# every method POST (a number bought in the console), no TwiML App and no SIP trunk
+NUMBER_DEFAULTS = {
+    "voice_url": "", "voice_method": "POST", "voice_fallback_url": "", "voice_fallback_method": "POST",
+    "status_callback": "", "status_callback_method": "POST", "sms_url": "", "sms_method": "POST",
+    "sms_fallback_url": "", "sms_fallback_method": "POST", "voice_application_sid": "", "sms_application_sid": "",
+    "trunk_sid": None,
+}
+APPLICATION_DEFAULTS = {key: value for key, value in NUMBER_DEFAULTS.items() if not key.endswith(("_sid",))}
 
 # Twilio's error code for each HTTP status when a fault names none (https://www.twilio.com/docs/api/errors); any
 # other 4xx is answered with 21211 (an invalid 'To' number), a request Twilio refuses for good
