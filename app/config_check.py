@@ -64,24 +64,27 @@ def storage_problems(settings: Settings, report: CheckReport) -> None:
                     "point HOTLINE_DATA_DIR at a folder on a local disk of this host, e.g. /var/lib/hotline")
 
 
-def twilio_account_problems(settings: Settings, report: CheckReport) -> None:
-    """Ask Twilio whether the credentials work and the number belongs to the account."""
+def twilio_account_problems(settings: Settings, report: CheckReport, role: Role = Role.CHECK) -> None:
+    """Ask Twilio whether the credentials work, the number belongs to the account and its webhooks reach us.
+
+    A webhook that loses callers or replies ("A call comes in", "A message comes in" not this hotline's) is an
+    error of ``hotline check`` but only a warning at the start of ``serve`` and ``worker``: a worker refused start
+    would page nobody for the callers already recorded, and a new deployment must be able to start before the
+    number is moved over to it.
+    """
     if settings.simulated_telephony or not settings.twilio_number:
         return
-    found = probes.twilio_number_problem(settings.twilio_api_base_url or TWILIO_API_BASE,
-                                         settings.twilio_account_sid, settings.twilio_auth_token,
-                                         settings.twilio_number)
-    if found is None:
-        report.passed.append(f"Twilio account accepts the credentials and owns {settings.twilio_number}")
+    base = settings.twilio_api_base_url or TWILIO_API_BASE
+    number = settings.twilio_number
+    found = probes.twilio_number_record(base, settings.twilio_account_sid, settings.twilio_auth_token, number)
+    if isinstance(found, dict):
+        report.passed.append(f"Twilio account accepts the credentials and owns {number}")
+        _number_webhook_problems(settings, found, report, role)
     elif found[0] == "credentials":
         report.error("TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN", f"{found[1]}.",
                      "copy the Account SID and Auth Token from the Twilio console")
     elif found[0] == "number":
         report.error("TWILIO_NUMBER", f"{found[1]}.", "use a number bought on this account (Phone Numbers > Manage)")
-    elif found[0] == "methods":
-        report.error("TWILIO_NUMBER", f"{found[1]}: the hotline answers POST only, so those requests would be refused.",
-                     "set \"A call comes in\", the fallback, the status callback and \"A message comes in\" to "
-                     "HTTP POST (Phone Numbers > Manage > the number)")
     elif found[0] == "unresolvable" and not settings.talks_to_twilio:
         report.error("TWILIO_API_BASE_URL", f"the host of {settings.twilio_api_base_url} has no address: {found[1]}: "
                      "every page, SMS and callback would fail.",
@@ -89,6 +92,34 @@ def twilio_account_problems(settings: Settings, report: CheckReport) -> None:
     else:  # Twilio's own API out of reach (or its name, for a moment): pages are retried, intake still works
         report.warn("TWILIO_API_BASE_URL", f"could not ask Twilio about the account: {found[1]}.",
                     "check the outbound network; pages fail while Twilio is unreachable")
+
+
+def _number_webhook_problems(settings: Settings, record: dict, report: CheckReport, role: Role) -> None:
+    """The number's webhooks: POST, and each at PUBLIC_BASE_URL + the path README *Pointing a Twilio number at it*
+    names (``app.twilio_webhooks``)."""
+    from app.twilio_webhooks import methods_by_get, webhook_findings
+
+    number = settings.twilio_number
+    by_get = methods_by_get(record)
+    if by_get:  # the hotline answers POST only: a GET would be refused (405), and the caller hear an error
+        report.error("TWILIO_NUMBER", f"{number} calls its webhooks with GET ({', '.join(by_get)}): the hotline "
+                     "answers POST only, so those requests would be refused.",
+                     "set \"A call comes in\", the fallback, the status callback and \"A message comes in\" to "
+                     "HTTP POST (Phone Numbers > Manage > the number)")
+    if not settings.public_base_url or "PUBLIC_BASE_URL" in {p.where for p in report.errors}:
+        return  # no URL to compare with: PUBLIC_BASE_URL's own error says so
+    base = settings.twilio_api_base_url or TWILIO_API_BASE
+
+    def application(sid: str):
+        return probes.twilio_application(base, settings.twilio_account_sid, settings.twilio_auth_token, sid)
+
+    findings = webhook_findings(number, record, settings.public_base_url, application)
+    for finding in findings:
+        complain = report.error if finding.required and role == Role.CHECK else report.warn
+        complain("TWILIO_NUMBER", finding.message, finding.fix)
+    if not findings:
+        report.passed.append(f"{number}'s voice, fallback, status-callback and SMS webhooks point at "
+                             f"{settings.public_base_url}")
 
 
 SMTP_TLS_NAMES = {"starttls": "STARTTLS", "ssl": "SSL", "none": "no TLS"}
@@ -500,7 +531,7 @@ def run_checks(
         return report
     storage_problems(settings, report)
     if probe_twilio and not {"TWILIO_NUMBER", "TWILIO_ACCOUNT_SID"} & {p.where for p in report.errors}:
-        twilio_account_problems(settings, report)
+        twilio_account_problems(settings, report, role)
     if settings.smtp_host and not {"SMTP_PORT", "SMTP_TLS"} & broken:
         smtp_problems(settings, report, strict=role == Role.CHECK)
     elif not settings.smtp_host:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -283,24 +283,48 @@ def network_filesystem(path: Path) -> str | None:
     return kind if kind in NETWORK_FILESYSTEMS else None
 
 
-def twilio_number_problem(base_url: str, account_sid: str, auth_token: str, number: str) -> tuple[str, str] | None:
-    """("credentials" | "number" | "methods" | "unresolvable" | "unreachable", reason) when Twilio refuses the
-    account or the number, the number's webhooks are set to GET, or Twilio cannot be asked, else None.
+def twilio_number_record(base_url: str, account_sid: str, auth_token: str,
+                         number: str) -> dict[str, Any] | tuple[str, str]:
+    """The number's IncomingPhoneNumber record (its webhooks: ``app.twilio_webhooks`` compares them), or
+    ("credentials" | "number" | "unresolvable" | "unreachable", reason) when Twilio refuses the account or the
+    number, or cannot be asked.
 
     Lists the account's incoming numbers filtered by ``number``: a 401 means the SID or
     token is wrong; an empty list means the number does not belong to this account. Plain
     ``urllib``: ``serve`` runs this before gunicorn forks, and ``requests`` would add ~5 MB
     to every web worker.
     """
+    from urllib.parse import urlencode
+
+    query = urlencode({"PhoneNumber": number, "PageSize": 1})
+    answer = _twilio_get(base_url, account_sid, auth_token, f"IncomingPhoneNumbers.json?{query}")
+    if isinstance(answer, tuple):
+        return answer
+    numbers = answer.get("incoming_phone_numbers", [])
+    record = next((n for n in numbers if isinstance(n, dict) and n.get("phone_number") == number), None) \
+        if isinstance(numbers, list) else None
+    if record is None:
+        return "number", f"{number} is not a phone number of account {account_sid}"
+    return record
+
+
+def twilio_application(base_url: str, account_sid: str, auth_token: str, sid: str) -> dict[str, Any] | str:
+    """The TwiML App ``sid``'s record (its voice and SMS URLs), or why it could not be read."""
+    if not sid.isalnum():  # a SID is two letters and 32 hex digits: never a path of its own
+        return f"{sid[:40]!r} is not a Twilio SID"
+    answer = _twilio_get(base_url, account_sid, auth_token, f"Applications/{sid}.json")
+    return answer[1] if isinstance(answer, tuple) else answer
+
+
+def _twilio_get(base_url: str, account_sid: str, auth_token: str, resource: str) -> dict[str, Any] | tuple[str, str]:
+    """GET ``resource`` of the account: its JSON object, or ("credentials" | "unresolvable" | "unreachable", why)."""
     import base64
     import json
     import socket
     import urllib.error
     import urllib.request
-    from urllib.parse import urlencode
 
-    query = urlencode({"PhoneNumber": number, "PageSize": 1})
-    url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers.json?{query}"
+    url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/{resource}"
     credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
     request = urllib.request.Request(url, headers={"Authorization": f"Basic {credentials}",
                                                    "Accept": "application/json"})
@@ -321,21 +345,10 @@ def twilio_number_problem(base_url: str, account_sid: str, auth_token: str, numb
     if status != 200:
         return "unreachable", f"Twilio answered HTTP {status}"
     try:
-        numbers = json.loads(body).get("incoming_phone_numbers", [])
-    except (ValueError, AttributeError):
+        answer = json.loads(body)
+    except ValueError:
         return "unreachable", "Twilio's answer was not JSON"
-    record = next((n for n in numbers if isinstance(n, dict) and n.get("phone_number") == number), None)
-    if record is None:
-        return "number", f"{number} is not a phone number of account {account_sid}"
-    by_get = [field for field in WEBHOOK_METHODS if str(record.get(field) or "").upper() == "GET"]
-    if by_get:  # the hotline answers POST only: a GET would be refused (405), and the caller hear an error
-        return "methods", f"{number} calls its webhooks with GET ({', '.join(by_get)})"
-    return None
-
-
-# the number's webhook settings (IncomingPhoneNumber fields) that must say POST
-WEBHOOK_METHODS = ("voice_method", "voice_fallback_method", "status_callback_method", "sms_method",
-                   "sms_fallback_method")
+    return answer if isinstance(answer, dict) else ("unreachable", "Twilio's answer was not a JSON object")
 
 
 def smtp_problem(settings: Settings) -> tuple[str, str] | None:

@@ -170,7 +170,7 @@ def run(calls: int = 300, within: float = 10.0, pace: float = 0.0, wait: float |
     database_url = base_url + ("&" if "?" in base_url else "?") + f"options=-csearch_path%3D{schema}"
     public = "https://hotline.burst.example"  # what Twilio signs; the phones post to the loopback ports
     twilio = SimulatedTwilio().start()
-    twilio.numbers.add(HOTLINE_NUMBER)
+    twilio.point_number(HOTLINE_NUMBER, public)
     env = {**os.environ, "HOTLINE_DATA_DIR": str(run_dir / "data"), "DATABASE_URL": database_url,
            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "TWILIO_ACCOUNT_SID": twilio.account_sid,
            "TWILIO_AUTH_TOKEN": twilio.auth_token, "TWILIO_NUMBER": HOTLINE_NUMBER,

@@ -153,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     public = "https://hotline.chaos.example"
     spec = default_spec_path()
     twilio = SimulatedTwilio(spec_path=spec, validate=spec.is_file(), hang_seconds=6.0).start()
-    twilio.numbers.add(HOTLINE_NUMBER)  # the account owns the hotline's number (``hotline check`` asks)
+    # the account owns the hotline's number, its webhooks pointed at the public URL (``hotline check`` asks)
+    twilio.point_number(HOTLINE_NUMBER, public)
     env = {**os.environ, "HOTLINE_DATA_DIR": str(run_dir / "data"), "DATABASE_URL": database_url,
            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "TWILIO_ACCOUNT_SID": twilio.account_sid,
            "TWILIO_AUTH_TOKEN": twilio.auth_token, "TWILIO_NUMBER": HOTLINE_NUMBER,

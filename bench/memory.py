@@ -85,7 +85,7 @@ class Deployed:
             self._admin(f"CREATE SCHEMA {self.schema}")
             database_url = f"{POSTGRES_URL}?options=-csearch_path%3D{self.schema}"
         self.twilio = SimulatedTwilio(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN).start()
-        self.twilio.numbers.add(NUMBER)
+        self.twilio.point_number(NUMBER, PUBLIC_URL)
         self.queue = f"bench-memory-{os.getpid()}"
         self.env = {**os.environ, "HOTLINE_DATA_DIR": str(self.run_dir / "data"), "DATABASE_URL": database_url,
                     "REDIS_URL": REDIS_URL, "QUEUE_NAME": self.queue, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,

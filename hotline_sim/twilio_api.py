@@ -22,6 +22,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.clock import Clock, SystemClock
 from app.settings import Settings
+from app.twilio_webhooks import expected_urls
 from hotline_sim.queues import CallQueues
 from hotline_sim.twilio_records import (
     API_VERSION,
@@ -74,10 +75,11 @@ class SimulatedTwilio:
         self._messages: list[ApiMessage] = []
         self._calls: list[ApiCall] = []
         self._seq = itertools.count(1)
-        self._faults: deque[tuple[str, Any]] = deque()
+        self._faults: deque[tuple[str, Any, str]] = deque()
         self.numbers: set[str] = set()  # the account's incoming numbers (``hotline check`` asks for them)
         self.opted_out: set[str] = set()  # numbers that texted STOP: Twilio refuses SMS to them (21610)
         self.number_fields: dict[str, dict[str, str]] = {}  # a number's other fields, e.g. {"voice_method": "GET"}
+        self.applications: dict[str, dict[str, str]] = {}  # TwiML Apps by SID: their voice_url, sms_url, ...
         self._outage: tuple[Any, int] | None = None  # (until, status) of a time-boxed outage
         self.queues = CallQueues(self.clock)  # issue 13: <Enqueue> and <Dial><Queue>
         self._lock = threading.RLock()
@@ -119,13 +121,22 @@ class SimulatedTwilio:
         return f"http://127.0.0.1:{self._server.server_port}"
 
     def configure(self, settings: Settings, number: str | None = None) -> Settings:
-        """``settings`` pointed at this API with its credentials (and ``number`` as the hotline number)."""
+        """``settings`` pointed at this API with its credentials (and ``number`` as the hotline number, its webhooks
+        pointed at the hotline as README *Pointing a Twilio number at it* says)."""
         if number or settings.twilio_number:
-            self.numbers.add(number or settings.twilio_number)
+            self.point_number(number or settings.twilio_number, settings.link_base)
         return settings.with_overrides(
             twilio_api_base_url=self.base_url, twilio_account_sid=self.account_sid,
             twilio_auth_token=self.auth_token, twilio_number=number or settings.twilio_number,
         )
+
+    def point_number(self, number: str, base_url: str) -> None:
+        """The account owns ``number``, its webhooks set as the operator sets them in Twilio's console for the
+        hotline at ``base_url`` (voice, fallback, status callback and SMS, all POST); ``number_fields`` may then
+        change any of them."""
+        with self._lock:
+            self.numbers.add(number)
+            self.number_fields.setdefault(number, {}).update(expected_urls(base_url))
 
     # ------------------------------------------------------------ what was accepted
 
@@ -172,27 +183,32 @@ class SimulatedTwilio:
 
     # ------------------------------------------------------------ faults
 
-    def fail_next(self, n: int = 1, status: int = 500) -> None:
-        """The next ``n`` requests are refused with ``status`` (429, 500, 503, ...); nothing is created."""
+    def fail_next(self, n: int = 1, status: int = 500, code: int | None = None, resource: str = "") -> None:
+        """The next ``n`` requests are refused with ``status`` (429, 500, 503, ...) and Twilio's error ``code``
+        (by default the one Twilio gives with that status: ``DEFAULT_CODES``); nothing is created.
+
+        ``resource`` (``"Messages"``, ``"Calls"``): only creates of that resource meet these faults, as Twilio
+        answers 21611 (the number's SMS queue is full) to new messages alone; other requests pass meanwhile.
+        """
         with self._lock:
-            self._faults.extend([("fail", status)] * n)
+            self._faults.extend([("fail", (status, code or default_code(status)), resource)] * n)
 
     def hang_next(self, n: int = 1) -> None:
         """The next ``n`` requests get no answer for ``hang_seconds`` (then a 503); nothing is created."""
         with self._lock:
             self._release.clear()
-            self._faults.extend([("hang", 503)] * n)
+            self._faults.extend([("hang", 503, "")] * n)
 
     def accept_then_timeout_next(self, n: int = 1) -> None:
         """The next ``n`` create requests succeed, but the answer comes only after ``hang_seconds``."""
         with self._lock:
             self._release.clear()
-            self._faults.extend([("accept_then_hang", 201)] * n)
+            self._faults.extend([("accept_then_hang", 201, "")] * n)
 
     def accept_as_next(self, status: str = "failed", error_code: int | None = None, n: int = 1) -> None:
         """The next ``n`` create requests are answered 201 with ``status`` (and ``error_code``): created, not sent."""
         with self._lock:
-            self._faults.extend([("accept_as", (status, error_code))] * n)
+            self._faults.extend([("accept_as", (status, error_code), "")] * n)
 
     def fail_until(self, until, status: int = 500) -> None:
         """Refuse every request with ``status`` until the simulated clock reaches ``until``; nothing is created.
@@ -223,7 +239,8 @@ class SimulatedTwilio:
                 self.requests.append(ApiRequest(request.method, request.path, params))
             auth = request.authorization
             if fault and fault[0] == "fail":
-                return _error(fault[1], {429: 20429, 503: 20503}.get(fault[1], 20500), "Simulated failure")
+                status, code = fault[1]
+                return _error(status, code, FAULT_MESSAGES.get(code, "Simulated failure"))
             if fault and fault[0] == "hang":
                 self._release.wait(self.hang_seconds)
                 return _error(503, 20503, "Service Unavailable")
@@ -293,8 +310,16 @@ class SimulatedTwilio:
             wanted = request.args.get("PhoneNumber")
             found = sorted(n for n in self.numbers if wanted in (None, n))
             return self._page("incoming_phone_numbers", "IncomingPhoneNumbers",
-                              [{"phone_number": n, "account_sid": self.account_sid, **self.number_fields.get(n, {})}
-                               for n in found])
+                              [{"phone_number": n, "account_sid": self.account_sid, **NUMBER_DEFAULTS,
+                                **self.number_fields.get(n, {})} for n in found])
+
+        @app.get(f"{base}/Applications/<sid>.json")
+        def fetch_application(account_sid: str, sid: str) -> tuple[Response, int]:
+            found = self.applications.get(sid)
+            if found is None:
+                return _error(404, 20404, f"The requested resource /{API_VERSION}/Accounts/{account_sid}/"
+                              f"Applications/{sid}.json was not found")
+            return jsonify({"sid": sid, "account_sid": self.account_sid, **APPLICATION_DEFAULTS, **found}), 200
 
         @app.get(f"{base}/Messages/<sid>.json")
         def fetch_message(account_sid: str, sid: str) -> tuple[Response, int]:
@@ -322,9 +347,15 @@ class SimulatedTwilio:
             if self._outage is not None:
                 until, status = self._outage
                 if self.clock.now() < until:
-                    return ("hang", 503) if status == 0 else ("fail", status)
+                    return ("hang", 503) if status == 0 else ("fail", (status, default_code(status)))
                 self._outage = None
-            return self._faults.popleft() if self._faults else None
+            if not self._faults:
+                return None
+            kind, arg, resource = self._faults[0]
+            if resource and not (request.method == "POST" and request.path.endswith(f"/{resource}.json")):
+                return None  # a fault for another resource's creates: this request passes, the fault waits
+            self._faults.popleft()
+            return kind, arg
 
     def _validated(self, resource: str) -> dict[str, list[str]]:
         form = {k: request.form.getlist(k) for k in request.form}
@@ -355,6 +386,32 @@ class SimulatedTwilio:
 
 def _q(value: str) -> str:
     return quote(value, safe="")
+
+
+# An IncomingPhoneNumber's webhook fields as Twilio gives them for a number nobody configured: every URL empty,
+# every method POST (a number bought in the console), no TwiML App and no SIP trunk
+NUMBER_DEFAULTS = {
+    "voice_url": "", "voice_method": "POST", "voice_fallback_url": "", "voice_fallback_method": "POST",
+    "status_callback": "", "status_callback_method": "POST", "sms_url": "", "sms_method": "POST",
+    "sms_fallback_url": "", "sms_fallback_method": "POST", "voice_application_sid": "", "sms_application_sid": "",
+    "trunk_sid": None,
+}
+APPLICATION_DEFAULTS = {key: value for key, value in NUMBER_DEFAULTS.items() if not key.endswith(("_sid",))}
+
+# Twilio's error code for each HTTP status when a fault names none (https://www.twilio.com/docs/api/errors); any
+# other 4xx is answered with 21211 (an invalid 'To' number), a request Twilio refuses for good
+DEFAULT_CODES = {401: 20003, 404: 20404, 429: 20429, 500: 20500, 503: 20503}
+FAULT_MESSAGES = {
+    21611: "This 'From' number has exceeded the maximum number of queued messages",
+    20429: "Too Many Requests",
+    20503: "Service Unavailable",
+    20500: "Internal Server Error",
+}
+
+
+def default_code(status: int) -> int:
+    """The code Twilio gives with ``status`` (a 4xx without one of its own: 21211, refused for good)."""
+    return DEFAULT_CODES.get(status, 21211 if 400 <= status < 500 else 20500)
 
 
 def _error(status: int, code: int, message: str) -> tuple[Response, int]:

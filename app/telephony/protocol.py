@@ -12,11 +12,12 @@ class TelephonyError(Exception):
 
 
 class Throttled(TelephonyError):
-    """The provider refused for now (HTTP 429): nothing was sent; retry after a back-off."""
+    """The provider refused for now (HTTP 429, or a code that passes such as Twilio's 21611, a full send queue):
+    nothing was sent; retry after a back-off."""
 
 
 class Rejected(TelephonyError):
-    """The provider refused for good (4xx: invalid number, unverified, ...): do not retry."""
+    """The provider refused for good (4xx but those that pass: invalid number, unverified, ...): do not retry."""
 
 
 class OptedOut(Rejected):

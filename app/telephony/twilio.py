@@ -8,7 +8,16 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from app.settings import TWILIO_API_BASE, Settings
-from app.telephony.protocol import UNSUBSCRIBED_RECIPIENT, OptedOut, OutcomeUnknown, Rejected, Reported, Sent
+from app.telephony.protocol import (
+    UNSUBSCRIBED_RECIPIENT,
+    OptedOut,
+    OutcomeUnknown,
+    Rejected,
+    Reported,
+    Sent,
+    Throttled,
+)
+from app.telephony.twilio_errors import REFUSED_FOR_NOW, error_code
 
 if TYPE_CHECKING:
     from app.telephony.twilio_rest import TwilioRest
@@ -119,7 +128,8 @@ def _utc(when: datetime) -> datetime:
 
 def _sent(resource: dict[str, Any]) -> Sent:
     """The accepted message or call; one Twilio created already failed or canceled was not sent: Rejected
-    (OptedOut for 21610), its SID in the text. The 201 is Twilio's record of the request, not a send."""
+    (OptedOut for 21610, Throttled for a code that passes), its SID in the text. The 201 is Twilio's record of the
+    request, not a send."""
     sid = resource.get("sid")
     if not isinstance(sid, str) or not sid:
         raise OutcomeUnknown("unreadable answer from Twilio: no sid")
@@ -127,6 +137,8 @@ def _sent(resource: dict[str, Any]) -> Sent:
     if status in NOT_SENT:
         code = resource.get("error_code")
         text = f"Twilio created {sid} with status {status} (error_code {code}): {resource.get('error_message') or ''}"
+        if error_code(code) in REFUSED_FOR_NOW:  # 14107: Twilio fails messages to a number for 30 s, then takes them
+            raise Throttled(text.strip())
         raise (OptedOut if str(code) == str(UNSUBSCRIBED_RECIPIENT) else Rejected)(text.strip())
     return Sent(sid=sid, status=status)
 

@@ -27,14 +27,8 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from app.idle_socket import closed_while_idle
-from app.telephony.protocol import (
-    UNSUBSCRIBED_RECIPIENT,
-    OptedOut,
-    OutcomeUnknown,
-    Rejected,
-    TelephonyError,
-    Throttled,
-)
+from app.telephony.protocol import OutcomeUnknown, Rejected, TelephonyError
+from app.telephony.twilio_errors import error_code, error_kind
 
 log = logging.getLogger(__name__)
 API_VERSION = "2010-04-01"
@@ -170,13 +164,8 @@ def _tls_context() -> ssl.SSLContext:
 
 
 def _error(status: int, answer: Any) -> TelephonyError:
-    """Twilio's error answer (``{"code", "message", "more_info", "status"}``) as a TelephonyError."""
+    """Twilio's error answer (``{"code", "message", "more_info", "status"}``) as a TelephonyError: its code decides
+    before its HTTP status (``app.telephony.twilio_errors``: a 400 with 21611 passes, a 400 with 21211 does not)."""
     details = answer if isinstance(answer, dict) else {}
     text = f"Twilio answered HTTP {status} (code {details.get('code')}): {details.get('message') or ''}".strip()
-    if status == 429:
-        return Throttled(text)
-    if details.get("code") == UNSUBSCRIBED_RECIPIENT:
-        return OptedOut(text)
-    if 400 <= status < 500:
-        return Rejected(text)
-    return OutcomeUnknown(text)
+    return error_kind(status, error_code(details.get("code")))(text)

@@ -361,18 +361,138 @@ def test_check_asks_twilio_about_the_credentials_and_the_number(cli):
     from hotline_sim.twilio_api import SimulatedTwilio
 
     with SimulatedTwilio(validate=False, account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN) as sim:
-        sim.numbers.add(TWILIO_NUMBER)
+        sim.point_number(TWILIO_NUMBER, PRODUCTION["PUBLIC_BASE_URL"])
         env = PRODUCTION | {"TWILIO_API_BASE_URL": sim.base_url}
         good = cli("check", **env)
         wrong_token = cli("check", **(env | {"TWILIO_AUTH_TOKEN": "wrong"}))
         foreign_number = cli("check", **(env | {"TWILIO_NUMBER": "+14155550199"}))
-        sim.number_fields[TWILIO_NUMBER] = {"voice_method": "GET", "sms_method": "POST", "sms_fallback_method": "GET"}
+        sim.number_fields[TWILIO_NUMBER].update(voice_method="GET", sms_method="POST", sms_fallback_method="GET")
         by_get = cli("check", **env)
     assert f"ok      Twilio account accepts the credentials and owns {TWILIO_NUMBER}" in good.output
+    assert (f"ok      {TWILIO_NUMBER}'s voice, fallback, status-callback and SMS webhooks point at "
+            "https://hotline.example.com") in good.output
+    assert "TWILIO_NUMBER" not in "".join(p for p in good.output.splitlines() if not p.startswith("ok"))
     assert (f"ERROR   TWILIO_NUMBER: {TWILIO_NUMBER} calls its webhooks with GET (voice_method, sms_fallback_method): "
             "the hotline answers POST only") in by_get.output and by_get.exit_code == 1
     assert "ERROR   TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN: Twilio answered 401" in wrong_token.output
     assert "ERROR   TWILIO_NUMBER: +14155550199 is not a phone number of account" in foreign_number.output
+
+
+def _twilio_lines(output: str) -> list[str]:
+    """check's lines about the number (its problems and their fixes)."""
+    lines = output.splitlines()
+    return [line for i, line in enumerate(lines) if line.startswith(("ERROR   TWILIO_NUMBER", "WARNING TWILIO_NUMBER"))
+            or (line.startswith("        fix:") and lines[i - 1].startswith(("ERROR   TWILIO_NUMBER",
+                                                                              "WARNING TWILIO_NUMBER")))]
+
+
+def test_check_refuses_a_number_whose_webhooks_point_elsewhere(cli):
+    """The probe's number: "A call comes in" at an old host, the SMS, fallback and status-callback URLs empty.
+    check said 0 errors; callers would never have reached the hotline, nor reps' ACK/CALL texts."""
+    from hotline_sim.twilio_api import SimulatedTwilio
+
+    with SimulatedTwilio(validate=False, account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN) as sim:
+        sim.point_number(TWILIO_NUMBER, "https://hotline.example.com")
+        sim.number_fields[TWILIO_NUMBER].update(voice_url="https://old-hotline.example.net/twilio/voice",
+                                                voice_fallback_url="", status_callback="", sms_url="")
+        env = PRODUCTION | {"TWILIO_API_BASE_URL": sim.base_url}
+        checked = cli("check", **env)
+    assert checked.exit_code == 1
+    assert _twilio_lines(checked.output) == [
+        f'ERROR   TWILIO_NUMBER: {TWILIO_NUMBER}\'s "A call comes in" (voice_url) is '
+        "https://old-hotline.example.net/twilio/voice, not this hotline's https://hotline.example.com/twilio/voice: "
+        "callers would never reach the hotline.",
+        f"        fix: in Twilio's console (Phone Numbers > Manage > Active numbers > {TWILIO_NUMBER}), Voice "
+        'configuration, set "A call comes in" to HTTP POST https://hotline.example.com/twilio/voice',
+        f'WARNING TWILIO_NUMBER: {TWILIO_NUMBER}\'s "Primary handler fails" (voice_fallback_url) is empty, not this '
+        "hotline's https://hotline.example.com/twilio/voice/fallback: a caller whose intake webhook fails or takes "
+        "over 15 s would hear Twilio's error, not be recorded.",
+        f"        fix: in Twilio's console (Phone Numbers > Manage > Active numbers > {TWILIO_NUMBER}), Voice "
+        'configuration, set "Primary handler fails" to HTTP POST https://hotline.example.com/twilio/voice/fallback',
+        f'WARNING TWILIO_NUMBER: {TWILIO_NUMBER}\'s "Call status changes" (status_callback) is empty, not this '
+        "hotline's https://hotline.example.com/twilio/voice/status: a caller who hangs up mid-intake would not be "
+        "saved as an incident.",
+        f"        fix: in Twilio's console (Phone Numbers > Manage > Active numbers > {TWILIO_NUMBER}), Voice "
+        'configuration, set "Call status changes" to HTTP POST https://hotline.example.com/twilio/voice/status',
+        f'ERROR   TWILIO_NUMBER: {TWILIO_NUMBER}\'s "A message comes in" (sms_url) is empty, not this hotline\'s '
+        "https://hotline.example.com/twilio/sms: reps' ACK/CALL replies and customers' texts to the hotline would "
+        "be lost.",
+        f"        fix: in Twilio's console (Phone Numbers > Manage > Active numbers > {TWILIO_NUMBER}), Messaging "
+        'configuration, set "A message comes in" to HTTP POST https://hotline.example.com/twilio/sms',
+    ]
+    assert f"ok      Twilio account accepts the credentials and owns {TWILIO_NUMBER}" in checked.output
+    assert "webhooks point at" not in checked.output
+
+
+@pytest.mark.parametrize(("voice_url", "same"), [
+    ("https://HOTLINE.Example.com/twilio/voice/", True),  # a host in capitals, a trailing slash
+    ("https://hotline.example.com:443/twilio/voice", True),  # the default port
+    ("https://hotline.example.com/twilio/voice?source=console", True),  # a query changes nowhere Twilio posts
+    ("http://hotline.example.com/twilio/voice", False),  # another scheme
+    ("https://hotline.example.com:8443/twilio/voice", False),
+    ("https://hotline.example.com.evil.test/twilio/voice", False),
+    ("https://hotline.example.com/twilio/voice/fallback", False),  # another path
+    ("https://hotline.example.com/twilio/Voice", False),  # paths are case-sensitive
+])
+def test_check_compares_the_voice_url_by_scheme_host_port_and_path(cli, voice_url, same):
+    from hotline_sim.twilio_api import SimulatedTwilio
+
+    with SimulatedTwilio(validate=False, account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN) as sim:
+        sim.point_number(TWILIO_NUMBER, "https://hotline.example.com/")
+        sim.number_fields[TWILIO_NUMBER]["voice_url"] = voice_url
+        checked = cli("check", **(PRODUCTION | {"TWILIO_API_BASE_URL": sim.base_url}))
+    assert (f"ERROR   TWILIO_NUMBER: {TWILIO_NUMBER}'s \"A call comes in\" (voice_url) is {voice_url}, not this "
+            "hotline's https://hotline.example.com/twilio/voice" in checked.output) is not same
+    assert ("webhooks point at https://hotline.example.com" in checked.output) is same
+
+
+def test_check_reads_the_twiml_app_a_number_hands_its_calls_to(cli):
+    from hotline_sim.twilio_api import SimulatedTwilio
+
+    app_sid = "AP" + "1" * 32
+    with SimulatedTwilio(validate=False, account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN) as sim:
+        sim.point_number(TWILIO_NUMBER, "https://hotline.example.com")
+        # Twilio ignores the number's own voice URLs while a TwiML App is set: the app's count
+        sim.number_fields[TWILIO_NUMBER].update(voice_application_sid=app_sid)
+        sim.applications[app_sid] = {"voice_url": "https://old-hotline.example.net/twilio/voice",
+                                     "voice_fallback_url": "https://hotline.example.com/twilio/voice/fallback",
+                                     "status_callback": "https://hotline.example.com/twilio/voice/status"}
+        env = PRODUCTION | {"TWILIO_API_BASE_URL": sim.base_url}
+        wrong_app = cli("check", **env)
+        sim.applications[app_sid]["voice_url"] = "https://hotline.example.com/twilio/voice"
+        right_app = cli("check", **env)
+        del sim.applications[app_sid]
+        unreadable = cli("check", **env)
+    assert wrong_app.exit_code == 1
+    assert _twilio_lines(wrong_app.output) == [
+        f'ERROR   TWILIO_NUMBER: TwiML App {app_sid} (voice_application_sid of {TWILIO_NUMBER}) "A call comes in" '
+        "(voice_url) is https://old-hotline.example.net/twilio/voice, not this hotline's "
+        "https://hotline.example.com/twilio/voice: callers would never reach the hotline.",
+        f"        fix: in Twilio's console (Voice > TwiML > TwiML Apps > {app_sid}), Voice configuration, set "
+        '"A call comes in" to HTTP POST https://hotline.example.com/twilio/voice']
+    assert _twilio_lines(right_app.output) == [] and "webhooks point at" in right_app.output
+    [headline, fix] = _twilio_lines(unreadable.output)
+    assert headline.startswith(f"WARNING TWILIO_NUMBER: {TWILIO_NUMBER}'s voice webhooks are those of TwiML App "
+                               f"{app_sid} (voice_application_sid), which could not be read: Twilio answered HTTP 404")
+    assert "POST https://hotline.example.com/twilio/voice;" in fix
+
+
+def test_serve_and_worker_start_with_a_number_pointed_elsewhere_and_say_so(cli):
+    """An error for check, a warning at start: a worker refused start would page nobody for callers already
+    recorded, and a new deployment starts before the number is moved over to it."""
+    from app.config_check import Role, run_checks
+    from hotline_sim.twilio_api import SimulatedTwilio
+
+    with SimulatedTwilio(validate=False, account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN) as sim:
+        sim.point_number(TWILIO_NUMBER, "https://old-hotline.example.net")
+        env = PRODUCTION | {"TWILIO_API_BASE_URL": sim.base_url}
+        reports = {role: run_checks(env, role=role) for role in (Role.CHECK, Role.SERVE, Role.WORKER)}
+    for role, report in reports.items():
+        about_number = [p for p in report.problems if p.where == "TWILIO_NUMBER"]
+        assert len(about_number) == 4
+        voice = next(p for p in about_number if "(voice_url)" in p.message)
+        assert voice.severity == ("error" if role == Role.CHECK else "warning")
+        assert voice.fix.endswith("POST https://hotline.example.com/twilio/voice")
 
 
 def test_settings_error_names_variable_and_fix():

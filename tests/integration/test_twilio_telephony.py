@@ -93,6 +93,30 @@ def test_server_errors_leave_the_outcome_unknown(telephony, twilio, status):
         telephony.place_call(to=REP, url=CALL_URL, status_callback=CALL_STATUS_URL)
 
 
+@pytest.mark.parametrize(("status", "code", "error"), [
+    (400, 21611, Throttled),  # the number's SMS queue is full: it drains (the probe's page given up after one try)
+    (429, 20429, Throttled),
+    (400, 20429, Throttled),  # the code says "too many requests" whatever the status
+    (400, 14107, Throttled),
+    (400, 20500, OutcomeUnknown),  # Twilio's internal error: it may have acted, so it is looked up first
+    (403, 20503, OutcomeUnknown),
+    (400, 21610, OptedOut),
+    (400, 21211, Rejected),  # an invalid 'To' number: sending again changes nothing
+    (400, 21614, Rejected),
+    (400, 21408, Rejected),
+    (401, 20003, Rejected),
+    (400, 99999, Rejected),  # a code we do not know on a 4xx stays refused for good (app/telephony/twilio_errors.py)
+])
+def test_twilio_error_code_decides_before_the_http_status(telephony, twilio, status, code, error):
+    twilio.fail_next(status=status, code=code)
+
+    with pytest.raises(error) as raised:
+        send_page(telephony)
+    assert type(raised.value) is error and f"HTTP {status} (code {code})" in str(raised.value)
+    assert twilio.messages == []
+    assert send_page(telephony).sid == twilio.messages[0].sid  # the fault was for one request
+
+
 def test_a_hanging_twilio_is_given_up_on_within_the_client_timeout(telephony, twilio):
     twilio.hang_next()
 
@@ -203,7 +227,7 @@ def test_simulated_telephony_keeps_an_outbox(clock):
 
 
 @pytest.mark.parametrize(("status", "code", "error"), [("failed", 30007, Rejected), ("canceled", None, Rejected),
-                                                       ("failed", 21610, OptedOut)])
+                                                       ("failed", 21610, OptedOut), ("failed", 14107, Throttled)])
 def test_a_message_created_already_failed_or_canceled_is_not_sent(telephony, twilio, status, code, error):
     """A 201 is Twilio's record of the request, not a send: its ``status`` failed or canceled means nothing left."""
     twilio.accept_as_next(status, code)

@@ -1,0 +1,74 @@
+"""Twilio's error code, not the HTTP status alone, decides whether a refused page is sent again.
+
+An outside probe's Twilio answered the Messages API ``400 {"code": 21611}`` (the number's send queue is full:
+it clears as the queue drains). The worker logged "giving up" after one try, and the rep's SMS page and the
+customer's receipt stayed failed: the caller had been told they would get a text.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from app.models import Page
+from app.services.pages import backoff
+from tests.paging.conftest import ALICE, CUSTOMER
+
+QUEUE_FULL = 21611
+
+
+def _pages(desk, incident_id: int) -> dict[tuple[str, str, str], Page]:
+    with desk.hotline.db.session() as s:
+        rows = s.scalars(select(Page).where(Page.incident_id == incident_id).order_by(Page.id))
+        return {(p.to_number, p.channel, p.purpose): p for p in rows}
+
+
+def _sms(twilio, to: str, contains: str) -> list:
+    return [m for m in twilio.messages if m.to == to and m.direction != "inbound" and contains in m.body]
+
+
+def test_a_full_send_queue_21611_is_retried_and_the_page_and_receipt_arrive_once(desk, network, twilio, caplog):
+    customer, alice = network.phone(CUSTOMER), network.phone(ALICE)
+    twilio.fail_next(2, status=400, code=QUEUE_FULL, resource="Messages")  # both first SMS meet the full queue
+    with caplog.at_level(logging.WARNING, logger="app.services.pages"):
+        alice.expect_call(answer=False)  # the voice page is not held up: 21611 is for messages alone
+        incident = desk.open_incident()
+        desk.settle()
+    refused = [r for r in twilio.requests if r.method == "POST" and r.path.endswith("/Messages.json")][:2]
+    assert sorted(r.params["To"][0] for r in refused) == sorted([CUSTOMER, ALICE])
+    pages = _pages(desk, incident.id)
+    sms_page, receipt = pages[(ALICE, "sms", "page")], pages[(CUSTOMER, "sms", "receipt")]
+    for page in (sms_page, receipt):
+        assert (page.status, page.attempts, page.sent_at) == ("queued", 1, None)
+        assert page.last_error.startswith("Throttled: Twilio answered HTTP 400 (code 21611)")
+        assert page.next_attempt_at == desk.t0 + backoff(1)
+    lines = [r.getMessage() for r in caplog.records if r.name == "app.services.pages"]
+    assert len(lines) == 2 and all("failed, attempt 1, will retry" in line and "21611" in line for line in lines)
+    assert not any("giving up" in line for line in lines)
+
+    customer.expect_sms("we have your report")  # the queue has drained: the retries go through
+    alice.expect_sms("SEV1")
+    desk.at(seconds=backoff(1).total_seconds())
+    pages = _pages(desk, incident.id)
+    for key in ((ALICE, "sms", "page"), (CUSTOMER, "sms", "receipt")):
+        assert pages[key].attempts == 2 and pages[key].sent_at == desk.t0 + backoff(1) and pages[key].twilio_sid
+        assert pages[key].status in ("sent", "delivered") and pages[key].last_error == ""
+    assert len(_sms(twilio, ALICE, incident.reference)) == 1 and len(alice.sms) == 1
+    assert len(_sms(twilio, CUSTOMER, incident.reference)) == 1 and len(customer.sms) == 1
+    desk.at(minutes=2)  # nothing is sent again
+    assert len(alice.sms) == 1 and len(customer.sms) == 1
+
+
+def test_an_invalid_to_number_21211_is_still_refused_for_good(desk, network, twilio):
+    alice = network.phone(ALICE).expect_call(answer=False)
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    twilio.fail_next(1, status=400, code=21211, resource="Messages")
+    incident = desk.open_incident()
+    desk.settle()
+    failed = [p for p in _pages(desk, incident.id).values() if p.status == "failed"]
+    assert len(failed) == 1 and failed[0].attempts == 1
+    assert failed[0].last_error.startswith("Twilio answered HTTP 400 (code 21211)")
+    desk.at(minutes=1)
+    assert _pages(desk, incident.id)[(failed[0].to_number, "sms", failed[0].purpose)].attempts == 1
+    assert len(alice.calls) >= 1
