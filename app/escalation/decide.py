@@ -41,6 +41,11 @@ BREACH_NOTICE = "breach_notice"  # the customer's apology that the deadline pass
 # (and a rep's "your short callback did not count" SMS: it says the customer is still owed one); of a rep's pages in
 # these, a later round's carries the state of now: it supersedes the earlier ones still waiting to go (``_page_due``)
 CHASING_PURPOSES = ("page", "at_risk", "breach", BREACH_NOTICE, BRIDGE_TOO_SHORT)
+# Of a rep's chasing pages, which later ones carry all an earlier one tells them, so the later supersedes it
+# (``_page_due``): a repage (the same page text: callback number, ACK link) an earlier page, the breach alert an
+# at-risk one. Never an alert a page: the alert has neither the callback number nor the ACK link.
+SUPERSEDED_BY = {"page": ("page",), "at_risk": ("at_risk", "breach"), "breach": ("breach",),
+                 BREACH_NOTICE: (BREACH_NOTICE,), BRIDGE_TOO_SHORT: (BRIDGE_TOO_SHORT,)}
 
 
 def decide(trigger: Trigger, snap: Snapshot, now: datetime) -> Decision:

@@ -207,8 +207,9 @@ class PageDue:
     ``newer_held_page``: this page was held for a callback, and a later page held too (a later repage round) to
     the same rep or number, on the same channel, is still going or has gone: the rep is rung once, not per round.
 
-    ``newer_round_page``: a later chasing page (``CHASING_PURPOSES``) of the incident to the same rep or number, on
-    the same channel, will go (queued or sending and still wanted) or has gone: it tells the state of now.
+    ``newer_round_page``: a later page of the incident that carries all this one tells (``decide.SUPERSEDED_BY``: a
+    repage a page, a breach alert an at-risk one) to the same rep or number, on the same channel, will go (queued or
+    sending and still wanted) or has gone: it tells the state of now.
     """
 
     channel: str

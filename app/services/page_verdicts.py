@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.escalation import Decision, PageDue, decide
-from app.escalation.decide import CHASING_PURPOSES
+from app.escalation.decide import SUPERSEDED_BY
 from app.event_kind import EventKind
 from app.models import Callback, Channel, DueStep, Incident, IncidentEvent, Page, PageStatus, Rep, StepKind
 from app.models.paging import CUSTOMER_ROLE, OUTCOME_UNKNOWN, SUPERSEDED, SUPERSEDED_BY_ROUND, outcome_unknown
@@ -56,12 +56,12 @@ def newer_held_page(session: Session, page: Page) -> Page | None:
 
 
 def newer_round_page(session: Session, page: Page, incident: Incident) -> Page | None:
-    """For a page to a rep: the latest later chasing page of the incident to the same rep or number on the same
-    channel that has gone, or will go (queued or sending, still wanted, not to a number that texted STOP); None when
+    """For a page to a rep: the latest later page of the incident that carries all it tells (``SUPERSEDED_BY``) to
+    the same rep or number on the same channel that has gone, or will go (queued or sending, still wanted, not to a number that texted STOP); None when
     there is none. A later page that will not go supersedes nothing: the earlier one is still the rep's page."""
     later = session.scalars(select(Page).where(
         Page.incident_id == page.incident_id, Page.id > page.id, Page.channel == page.channel,
-        Page.purpose.in_(CHASING_PURPOSES), Page.role != CUSTOMER_ROLE,
+        Page.purpose.in_(SUPERSEDED_BY.get(page.purpose, ())), Page.role != CUSTOMER_ROLE,
         (Page.rep_id == page.rep_id) | (Page.to_number == page.to_number), Page.status.not_in(_UNSENT_ENDS))
         .order_by(Page.id.desc()))
     for newer in later:

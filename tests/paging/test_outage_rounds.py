@@ -124,7 +124,8 @@ def test_a_page_failing_for_35_minutes_writes_a_few_lines_whose_counts_add_up(de
 def _outage_through_three_rounds(desk, network, twilio, status: int) -> Incident:
     """Twilio fails from before the call until T+21, past the first page (T+0), the at-risk alert (T+10), the
     breach (T+15: Maria) and the first repage (T+20: Alice and Maria); every retry comes on time (30 s apart at
-    most). At T+21 Twilio answers: each of Alice and Maria gets the latest round's SMS and call, nothing else."""
+    most). At T+21 Twilio answers: each of Alice and Maria gets the latest round's SMS and call, and Alice her first
+    page too (its SMS has the callback number and the ACK link, which no alert carries); nothing else."""
     _policy(desk)
     twilio.fail_until(desk.t0 + timedelta(minutes=21), status=status)
     incident = desk.open_incident(caller=LANDLINE)
@@ -133,6 +134,7 @@ def _outage_through_three_rounds(desk, network, twilio, status: int) -> Incident
         desk.at(seconds=second)
     for number in (ALICE, MARIA):
         network.phone(number).expect_sms("BREACHED").expect_call(answer=False)
+    network.phone(ALICE).expect_sms("Call back").expect_call(answer=False)
     desk.at(minutes=21, seconds=6)  # every page in retry came due once more
     return incident
 
@@ -142,14 +144,13 @@ def test_after_an_outage_each_rep_gets_only_the_latest_rounds_sms_and_call(desk,
     incident = _outage_through_three_rounds(desk, network, twilio, status)
     pages = _rows(desk, Page, Page.incident_id == incident.id)
     sent = sorted((p.to_number, p.channel, p.purpose) for p in pages if p.sent_at is not None)
-    assert sent == [(ALICE, "sms", "breach"), (ALICE, "voice", "breach"), (MARIA, "sms", "breach"),
-                    (MARIA, "voice", "breach")]
-    latest = {(p.to_number, p.channel): p for p in pages if p.sent_at is not None}
+    assert sent == [(ALICE, "sms", "breach"), (ALICE, "sms", "page"), (ALICE, "voice", "breach"),
+                    (ALICE, "voice", "page"), (MARIA, "sms", "breach"), (MARIA, "voice", "breach")]
+    latest = {(p.to_number, p.channel): p for p in pages if p.sent_at is not None and p.purpose == "breach"}
     assert all(p.created_at == desk.t0 + timedelta(minutes=20) for p in latest.values())  # the repage's round
     earlier = [p for p in pages if p.sent_at is None]
     assert sorted((p.to_number, p.channel, p.purpose) for p in earlier) == [
-        (ALICE, "sms", "at_risk"), (ALICE, "sms", "page"), (ALICE, "voice", "page"),
-        (MARIA, "sms", "at_risk"), (MARIA, "sms", "breach"), (MARIA, "voice", "breach")]
+        (ALICE, "sms", "at_risk"), (MARIA, "sms", "at_risk"), (MARIA, "sms", "breach"), (MARIA, "voice", "breach")]
     uncertain = status == 503  # a 5xx may have reached Twilio: never called "not sent"
     lines = {e.detail["page_id"]: e.detail for e in _rows(desk, IncidentEvent, IncidentEvent.incident_id ==
                                                            incident.id, IncidentEvent.kind == "page_not_sent_superseded")}
@@ -171,35 +172,44 @@ def test_after_an_outage_each_rep_gets_only_the_latest_rounds_sms_and_call(desk,
     assert "SMS: " + ("canceled" if uncertain else "not sent") + " (superseded by a later round)" in html
     board = client.get("/board").get_data(as_text=True)
     [alices_line] = [line for line in board.splitlines() if "Alice Primary" in line and "breach alert" in line]
-    assert "(breach alert, 2 pages)" in alices_line  # her SMS and call of the repage, not 5
+    assert "(breach alert, 4 pages)" in alices_line  # her first page's SMS and call and the repage's, not 5
 
 
-def test_an_earlier_round_is_not_superseded_by_a_later_page_that_will_not_go(desk, network, twilio):
-    """A later page that will not go (here a level's page to Alice no longer wanted: she acknowledged while it was
-    with Twilio, so only its own next claim cancels it) supersedes nothing: her at-risk SMS, earlier, still goes."""
+def test_a_page_is_superseded_only_by_a_later_one_that_will_go_and_carries_all_it_told(desk, network, twilio):
+    """Twilio failing through the at-risk alert: Alice's first page SMS waits, and her at-risk SMS is written.
+    (1) The alert does not supersede the page: it has neither her callback number nor the ACK link. (2) A later page
+    that will not go supersedes nothing: here one to a rep deactivated since, on the phone Alice's page goes to (a
+    shared on-call phone). (3) A later page that will go, and says all the first did, supersedes it."""
+    from app.services.page_verdicts import newer_round_page
+
     _policy(desk)
-    twilio.fail_until(desk.t0 + timedelta(minutes=11), status=429)
+    twilio.fail_until(desk.t0 + timedelta(minutes=30), status=429)
     incident = desk.open_incident(caller=LANDLINE)
     desk.settle()
     for second in range(30, 10 * 60 + 31, 30):
         desk.at(seconds=second)
-    alices = {(p.channel, p.purpose): p for p in _rows(desk, Page, Page.incident_id == incident.id,
-                                                        Page.to_number == ALICE)}
-    first = alices[("sms", "page")]
-    assert (first.status, first.sent_at) == ("canceled", None)  # superseded by her at-risk SMS, which will go
-    alice = Contactable(rep_id=first.rep_id, name="Alice Primary", phone=ALICE, channels=("sms",), role=first.role)
-    late = desk.run(lambda s, now: queue_page(s, s.get(Incident, incident.id), alice, Channel.SMS, "page", now).id)
-    with desk.hotline.db.transaction() as s:  # acknowledged meanwhile, the late page waiting for a later retry
-        live = s.get(Incident, incident.id)
-        live.acknowledged_at, live.owner_rep_id = desk.clock.now(), first.rep_id
-        s.get(Page, late).next_attempt_at = desk.t0 + timedelta(minutes=11, seconds=30)  # (put off, say by the rate)
-    network.phone(ALICE).expect_sms("AT RISK")
-    network.phone(MARIA).expect_sms("AT RISK")
-    desk.at(minutes=11, seconds=6)
-    [late_page] = _rows(desk, Page, Page.id == late)
-    [at_risk] = _rows(desk, Page, Page.id == alices[("sms", "at_risk")].id)
-    assert at_risk.sent_at is not None and at_risk.status == "delivered"  # not superseded by a page that will not go
-    assert (late_page.status, late_page.sent_at) == ("queued", None)
-    desk.at(minutes=11, seconds=30)
-    [late_page] = _rows(desk, Page, Page.id == late)
-    assert (late_page.status, late_page.sent_at) == ("canceled", None)  # its own claim found it no longer wanted
+    alices = {(p.channel, p.purpose): p.id for p in _rows(desk, Page, Page.incident_id == incident.id,
+                                                           Page.to_number == ALICE)}
+    first, at_risk = alices[("sms", "page")], alices[("sms", "at_risk")]
+
+    def newer(page_id: int) -> int | None:
+        def read(s, now):
+            found = newer_round_page(s, s.get(Page, page_id), s.get(Incident, incident.id))
+            return found.id if found is not None else None
+        return desk.run(read)
+
+    assert [p.status for p in _rows(desk, Page, Page.id.in_([first, at_risk]))] == ["queued", "queued"]
+    assert newer(first) is None  # (1) the at-risk alert is later, to her, on SMS, and will go: still not her page
+
+    def page_alices_phone(s, now, active: bool) -> int:
+        shared = Rep(name=f"Shared phone {active}", phone=ALICE, active=active)
+        s.add(shared)
+        s.flush()
+        who = Contactable(rep_id=shared.id, name=shared.name, phone=ALICE, channels=("sms",), role="primary")
+        return queue_page(s, s.get(Incident, incident.id), who, Channel.SMS, "page", now).id
+
+    desk.run(lambda s, now: page_alices_phone(s, now, active=False))
+    assert newer(first) is None  # (2) to a rep deactivated since: it will not go
+    later = desk.run(lambda s, now: page_alices_phone(s, now, active=True))
+    assert newer(first) == later  # (3) the same page text to the same phone, and it will go
+    assert newer(at_risk) is None  # a page says nothing of the alert: only a later alert (or breach) supersedes it
