@@ -35,7 +35,7 @@ from app.services.page_verdicts import release_held
 from app.services.pages import CLOSING_NOTICE, ESCALATION_PURPOSES, queue_page
 from app.services.tam_mail import email_tam, emailed_tam, owes_email
 from app.services.tickets import account_of
-from app.services.updates import close_follow_up, start_follow_up
+from app.services.updates import close_follow_up, hand_over, start_follow_up
 
 
 @dataclass
@@ -85,6 +85,8 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
     if decision.set_owner:
         incident.acknowledged_at = incident.acknowledged_at or now
         incident.acknowledged_by = acting.rep_id if acting.rep_id is not None else incident.acknowledged_by
+        if acting.rep_id is not None:  # a take-over: the updates' owner follows the incident's
+            hand_over(session, incident, acting.rep_id)
     if decision.cancel_escalation_pages:
         done.canceled = _cancel(session, incident, ESCALATION_PURPOSES, now)
     if decision.record_breach and acting.step is not None:

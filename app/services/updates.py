@@ -67,6 +67,15 @@ def follow_up_of(session: Session, incident: Incident, lock: bool = False) -> Fo
     return session.scalars(stmt.with_for_update() if lock else stmt).first()
 
 
+def hand_over(session: Session, incident: Incident, rep_id: int) -> None:
+    """The incident was taken over by ``rep_id``: its schedule's reminders and the customer's words go to them from
+    now (``oncall.incident_owner`` reads the schedule's owner first). Until session 34 the schedule kept the rep who was
+    just told "You need do nothing more", and the new owner never heard the customer."""
+    follow_up = follow_up_of(session, incident, lock=True)
+    if follow_up is not None and follow_up.owner_rep_id != rep_id:
+        follow_up.owner_rep_id = rep_id
+
+
 def start_follow_up(session: Session, incident: Incident, now: datetime, *, minutes: int = DEFAULT_INTERVAL_MINUTES,
                     via: str = "default", owner_rep_id: int | None = None) -> tuple[FollowUp, bool]:
     """The incident's schedule, started now (first update due one interval from now) if it has none; True if new."""

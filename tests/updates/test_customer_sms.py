@@ -504,3 +504,29 @@ def test_a_reader_told_nothing_yet_is_told_at_once_even_within_the_quiet_quarter
     desk.settle()
     lines = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
     assert [d["owner_told"] for d in lines] == [True, True, False]
+
+
+def test_after_a_take_over_the_customers_words_and_the_updates_schedule_go_to_the_new_owner(desk, network, smtp):
+    """A probe: Bob called back and owned the updates; Alice took the incident over. The API said owner Alice, but the
+    schedule kept Bob: the customer's texts and the update reminder went to Bob, told "You need do nothing more"."""
+    from app.models import FollowUp
+    from app.services.acks import Actor, acknowledge
+
+    incident, customer = _called_back(desk, network)  # Alice called back and owns the updates
+    ref = incident.reference
+    with desk.hotline.db.session() as session:
+        maria = session.scalar(select(Rep).where(Rep.phone == MARIA))
+    maria_phone = network.phone(MARIA)
+    network.phone(ALICE).expect_sms("took this incident over from you")
+    answer = desk.run(lambda s, now: acknowledge(s, lock_incident(s, ref), Actor(maria.name, "sms", rep=maria), now,
+                                                 take_over=True))
+    assert answer.ok, answer
+    desk.settle()
+    [follow_up] = _rows(desk, FollowUp, incident_id=incident.id)
+    assert follow_up.owner_rep_id == maria.id
+
+    maria_phone.expect_sms("the customer texted: Still broken after your call")
+    _text_hotline(desk, "Still broken after your call")
+    desk.settle()  # Alice's phone fails the test on any SMS it did not expect: she hears nothing of it
+    [said] = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
+    assert said["owner_rep_id"] == maria.id and said["told_rep_ids"] == [maria.id]
