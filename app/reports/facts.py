@@ -20,6 +20,7 @@ OPENED = EventKind.INCIDENT_OPENED  # the line every incident's facts start from
 # deadline is provisional until a ``deadline_set`` line. Lines written before this key existed read as True.
 DETAILS_COMPLETE = "details_complete"
 CALLBACK_PREFIX = "callback_"  # every line about one callback carries ``detail.callback_id``
+SHORT_BRIDGE = "bridge_too_short"  # a ``callback_withdrawn`` line's ``why``: answered, too short to count (attempted)
 RINGING = frozenset({"ringing", "in-progress", "answered"})  # a customer leg's statuses saying their phone rang
 FACT_KINDS = (EventKind.INCIDENT_OPENED, EventKind.DEADLINE_SET, EventKind.ACKNOWLEDGED,
               EventKind.CALLBACK_BREACHED, EventKind.REACHED_BY_EMAIL)  # plus every kind starting with CALLBACK_PREFIX
@@ -268,8 +269,10 @@ def _callbacks(ordered: list[EventLike]) -> tuple[CallbackFacts, ...]:
             row.setdefault("actor", e.actor)
         elif e.kind in (EventKind.CALLBACK_MET, EventKind.CALLBACK_LATE, EventKind.CALLBACK_ANSWERED_AGAIN):
             row.setdefault("answered_at", _time(e.detail["answered_at"]))  # the first answer is the earliest of them
-        elif e.kind == EventKind.CALLBACK_WITHDRAWN:  # a live bridge that did not happen: its answer does not stand
-            row.pop("answered_at", None)
+        elif e.kind == EventKind.CALLBACK_WITHDRAWN:  # a bridge that did not happen: its answer does not stand
+            withdrawn = row.pop("answered_at", None)
+            if e.detail.get("why") == SHORT_BRIDGE:  # ``callbacks.withdraw_short_bridge``: only attempted
+                _short_bridge(row, e, withdrawn)
         elif e.kind == EventKind.CALLBACK_ATTEMPTED:
             row.setdefault("attempted_at" if rang(e.detail) else "not_placed_at", e.at)
         elif e.kind == EventKind.CALLBACK_LEG_STATUS and e.detail.get("status") in RINGING:
@@ -284,6 +287,19 @@ def _callbacks(ordered: list[EventLike]) -> tuple[CallbackFacts, ...]:
                 row["rep_id"] = rep_id
             row.setdefault("requested_at", e.at)
     return tuple(CallbackFacts(**row) for row in found.values())
+
+
+def _short_bridge(row: dict[str, Any], e: EventLike, withdrawn: datetime | None) -> None:
+    """A callback the customer answered (a key pressed) whose bridge was too short to count: the callback row
+    says "attempted" (the API reads that), and so do its facts, credited to its rep. It ended with this line
+    (``attempted_at``, as a ``callback_attempted`` line's time); the customer's phone rang by Twilio's time of
+    that answer (``ringing_at``), so an answer before the deadline is an attempt in time ("customer unreachable"
+    once the deadline passed), never "called late". Any other withdrawal (a live answer whose caller's line
+    dropped, ``live_connect``) leaves the callback pending, as its row does."""
+    row.setdefault("attempted_at", e.at)
+    answered = _time(e.detail["answered_at"]) if e.detail.get("answered_at") else withdrawn
+    if answered is not None and (row.get("ringing_at") is None or answered < row["ringing_at"]):
+        row["ringing_at"] = answered
 
 
 def rang(detail: Mapping[str, Any]) -> bool:

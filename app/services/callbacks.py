@@ -26,6 +26,7 @@ from app.event_kind import CUSTOMER_RANG, EventKind
 from app.models import Callback, CallbackKind, CallbackOutcome, Incident, IncidentEvent, LiveWait
 from app.models.call import ENDED_STATUSES
 from app.queue import schedule
+from app.reports.facts import SHORT_BRIDGE
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import customer_dialled, snapshot
 from app.services.events import log_event
@@ -310,7 +311,7 @@ def withdraw_short_bridge(session: Session, callback_id: int, dial_seconds: str,
     _count_when_over(session, incident, callback, now)
     on_call = not rep_leg_over(session, incident, callback, call_status)
     _withdraw(session, incident, callback, CallbackOutcome.ATTEMPTED, now, {
-        "why": "bridge_too_short", "dial_seconds": dial_seconds[:8], "dial_bridged": dial_bridged[:8],
+        "why": SHORT_BRIDGE, "dial_seconds": dial_seconds[:8], "dial_bridged": dial_bridged[:8],
         **({"live": True} if live else {}), **({} if on_call else {"rep_hung_up": True})}, rep_on_call=on_call)
     return callback
 

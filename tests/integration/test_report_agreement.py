@@ -42,6 +42,7 @@ CASES = [  # start, end, tz, as_of
     (date(2026, 11, 25), date(2026, 12, 1), "UTC", datetime(2026, 11, 28, 6, 0, tzinfo=UTC)),  # deadlines open
 ]
 PINNED = CASES[-1][-1]
+SHORT_BRIDGES = range(31, 900, 111)  # a callback answered too briefly to count: withdrawn, only attempted
 ACKED_LATE, ACKED_LATE_AT = range(12, 900, 53), PINNED - timedelta(days=20)  # before any acknowledgement they had
 
 
@@ -60,6 +61,8 @@ def engine(database_url):
             log_event(session, at=LATE_LINES_AT, actor="twilio", kind="callback_met", incident_id=incident_id + 1,
                       detail={"callback_id": 10_000 + incident_id, "answered_at": answered.isoformat(),
                               "seconds_after_capture": 1.0})
+        for n, incident_id in enumerate(SHORT_BRIDGES):
+            _short_bridge(session, incident_id, n)
         for incident_id in range(5, 900, 61):  # opened mid-call (issue 13): the details came in 75 s later
             incident = session.get(Incident, incident_id)
             incident.captured_at += timedelta(seconds=75)
@@ -74,6 +77,21 @@ def engine(database_url):
             session.get(Incident, incident_id).company = company
     yield eng
     eng.dispose()
+
+
+def _short_bridge(session: Session, incident_id: int, n: int) -> None:
+    """Bob's callback the customer answered and left after 3 s: the answer withdrawn as too short to count
+    (``callbacks.withdraw_short_bridge``), so only an attempt; two minutes after capture, or at LATE_LINES_AT
+    (after the deadline, and after a pinned ``as_of``: refolded)."""
+    at = LATE_LINES_AT if n % 2 else session.get(Incident, incident_id).captured_at + timedelta(minutes=2)
+    callback = {"callback_id": 20_000 + incident_id, "answered_at": (at + timedelta(seconds=4)).isoformat()}
+    log_event(session, at=at, actor="Bob", kind="callback_requested", incident_id=incident_id,
+              detail={"callback_id": callback["callback_id"], "rep_id": 2, "to": "+14155550146"})
+    log_event(session, at=at + timedelta(seconds=5), actor="twilio", kind="callback_met", incident_id=incident_id,
+              detail={**callback, "outcome": "met", "seconds_after_capture": 1.0})
+    log_event(session, at=at + timedelta(seconds=9), actor="twilio", kind="callback_withdrawn", incident_id=incident_id,
+              detail={**callback, "why": "bridge_too_short", "dial_seconds": "3", "dial_bridged": "true",
+                      "outcome": "answer_withdrawn"})
 
 
 def _opened_mid_call(session: Session, k: int) -> None:
@@ -161,6 +179,10 @@ def test_the_data_set_holds_every_outcome_unjudged_and_refolded_incidents(engine
     assert all(row.count for row in full.reasons)
     assert len(loaded.unlogged) == 900 // 97
     assert len(stale) >= 30  # the rows the late ORM lines rewrote: a report pinned before them refolds them
+    with Session(engine) as session:  # a withdrawn (too short) answer leaves an attempt, never "no callback"
+        short = set(session.scalars(select(IncidentFactsRow.outcome)
+                                    .where(IncidentFactsRow.incident_id.in_(SHORT_BRIDGES))))
+    assert "attempted" in short and "no_callback" not in short
 
 
 @pytest.mark.parametrize("as_of", [PINNED, LATE_LINES_AT - timedelta(minutes=1), WRITTEN_LATE_AT])

@@ -9,34 +9,35 @@ import csv
 import io
 import json
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from app.models import Incident, Rep, Role
+from app.models import Callback, Incident, Rep, Role
 from app.reports.compliance import compliance_report, range_bounds
 from app.reports.figures import FactsRange
 from app.reports.queries import load_range
 from app.services.acks import Actor, acknowledge, reached_by_email
 from app.services.api_tokens import create_token
+from app.services.callbacks import withdraw_short_bridge
 from tests.integration.dashboard_support import login_as
 from tests.integration.test_report_views import Desk, at, page_figures
 
 DAY = {"start": "2026-11-23", "end": "2026-11-24", "tz": "UTC"}
 
 
-def _full(hotline):
+def _full(hotline, as_of: datetime | None = None):
     start, end = date.fromisoformat(DAY["start"]), date.fromisoformat(DAY["end"])
     with hotline.db.session() as session:
-        loaded = load_range(session, *range_bounds(start, end, "UTC"), datetime(2100, 1, 1, tzinfo=UTC))
-        return compliance_report(loaded.facts, start, end, "UTC", rep_names=loaded.rep_names)
+        loaded = load_range(session, *range_bounds(start, end, "UTC"), as_of or datetime(2100, 1, 1, tzinfo=UTC))
+        return compliance_report(loaded.facts, start, end, "UTC", as_of=as_of, rep_names=loaded.rep_names)
 
 
-def _fast(hotline):
+def _fast(hotline, as_of: datetime | None = None):
     start, end = date.fromisoformat(DAY["start"]), date.fromisoformat(DAY["end"])
     with hotline.db.session() as session:
-        return FactsRange(start, end, "UTC", None).report(session)[0]
+        return FactsRange(start, end, "UTC", as_of).report(session)[0]
 
 
 def test_a_callback_answered_a_fraction_of_a_second_after_the_deadline_never_reads_as_kept(client, hotline, clock):
@@ -164,3 +165,66 @@ def test_after_a_take_over_the_api_names_who_acknowledged_as_the_report_does_and
     for document in (shown, listed):
         assert document["acknowledgement"] == {"at": "2026-11-23T09:02:00Z", "by": alice}
         assert document["owner"] == bob
+
+
+def _short_bridges(desk: Desk, hotline, reference: str, times: list[str]) -> None:
+    """Bob calls the customer back at each time; they press the key and hang up 3 s later, so each answer is
+    withdrawn as too short to count (``callbacks.withdraw_short_bridge``: the callback is only attempted)."""
+    for when in times:
+        desk.call(reference, "Bob", when, "answered", when)
+        hotline.clock.set(at(when) + timedelta(seconds=6))
+        with hotline.db.transaction() as session:
+            callback_id = session.scalars(select(Callback.id).join(Incident).where(Incident.reference == reference)
+                                          .order_by(Callback.id.desc())).first()
+            assert withdraw_short_bridge(session, callback_id, "3", "true", hotline.clock.now()) is not None
+
+
+@pytest.mark.parametrize(("as_of", "breached", "reason"), [
+    ("2026-11-23 09:10", "no", ""),  # the deadline 09:15 has not passed: attempted, owed still
+    ("2026-11-23 09:20", "yes", "customer unreachable"),  # passed with only attempts, all made in time
+    (None, "yes", "customer unreachable"),
+])
+def test_callbacks_answered_too_briefly_to_count_are_attempts_by_their_rep_in_the_report_as_in_the_api(
+        client, hotline, clock, as_of, breached, reason):
+    """Incident 616353 (probe): Bob's three bridged calls 13 minutes before the deadline, the customer pressing the
+    key and hanging up after 3 s each time. Each answer is withdrawn as too short: the callback is only attempted.
+    The page, CSV and JSON say "attempted" as the API does, never "no callback" nor "called late", and the per-rep
+    table credits Bob's attempt; the fast path and a full recomputation agree."""
+    desk = Desk(hotline)
+    desk.open("SHORTBR", "2026-11-23 09:00")
+    desk.ack("SHORTBR", "Bob", "2026-11-23 09:01")
+    _short_bridges(desk, hotline, "SHORTBR", ["2026-11-23 09:02:00", "2026-11-23 09:02:20", "2026-11-23 09:02:40"])
+    clock.set(at(as_of) if as_of else at("2026-11-24 08:00"))
+    with hotline.db.transaction() as session:
+        token = create_token(session, "reporting", clock.now(), scopes=("incidents:read",))
+    api = client.get("/api/v1/incidents/SHORTBR", headers={"Authorization": f"Bearer {token}"}).get_json()
+    login_as(client, hotline, Role.MANAGER)
+    query = DAY | ({"as_of": at(as_of).isoformat()} if as_of else {})
+    html = client.get("/reports/compliance", query_string=query).get_data(as_text=True)
+    [row] = csv.DictReader(io.StringIO(client.get("/reports/compliance.csv", query_string=query).get_data(as_text=True)))
+    document = json.loads(client.get("/reports/compliance.json", query_string=query).get_data())
+
+    assert (api["callback"]["outcome"], api["callback"]["attempts"], api["callback"]["answered_at"]) == (
+        "attempted", 3, None)
+    assert api["breach"]["breached"] == (breached == "yes")
+    assert (row["outcome"], row["callback_answered_at"], row["breached"], row["breach_reason"]) == (
+        "attempted", "", breached, reason)
+    [line] = document["rows"]
+    assert (line["outcome"], line["breach_reason"] or "") == ("attempted", reason)
+    figures = page_figures(html)
+    assert (figures["attempted-count"], figures["no_callback-count"], figures["breached-count"]) == (
+        1, 0, int(breached == "yes"))
+    shown = re.search(r'<tr data-reference="SHORTBR">(.*?)</tr>', html, re.S)
+    assert (shown is not None) == bool(reason)
+    if shown:
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", shown.group(1), re.S)
+        assert cells[3] == reason and cells[5].startswith("attempted")
+    per_rep = re.search(r'<tr data-rep="Bob Example">(.*?)</tr>', html, re.S).group(1)
+    assert re.findall(r'<td class="num">(\d+)</td>', per_rep) == ["1", "0", "0", "1", "0"]
+    bob = {"name": "Bob Example", "acknowledged": 1, "met": 0, "late": 0, "attempted": 1, "self_reported": 0}
+    assert document["summary"]["per_rep"] == [bob]
+    as_of_at = at(as_of) if as_of else None
+    for report in (_fast(hotline, as_of_at), _full(hotline, as_of_at)):
+        assert [(r.name, r.attempted) for r in report.reps] == [("Bob Example", 1)]
+        assert [(o.key, o.count) for o in report.outcomes if o.count] == [("attempted", 1)]
+        assert [b.reason.value for b in report.breach_lines] == ([reason] if reason else [])

@@ -423,6 +423,26 @@ def test_time_to_callback_is_rounded_up_so_a_late_answer_always_reads_past_the_d
     assert (seconds > 900) == (outcome == Outcome.LATE)
 
 
+@pytest.mark.parametrize(("answered", "withdrawn", "reason"), [
+    ("22:04:00", "22:04:05", BreachReason.UNREACHABLE),  # answered in time: an attempt in time, never "called late"
+    ("22:14:58", "22:15:03", BreachReason.UNREACHABLE),  # answered in time, withdrawn after the deadline
+    ("22:16:00", "22:16:05", BreachReason.CALLED_LATE),  # answered after the deadline: called late
+])
+def test_an_answer_withdrawn_as_too_short_leaves_an_attempt_by_its_rep(answered, withdrawn, reason):
+    """Incident 616353 (probe): the customer pressed the key and hung up 3 s later, the answer is withdrawn
+    (``bridge_too_short``): the callback is only attempted, as its row and the API say, credited to its rep."""
+    detail = {"callback_id": 7, "answered_at": f"2026-11-26T{answered}+00:00"}
+    facts = IncidentFacts.from_events(_rep_leg_log(
+        LoggedEvent("callback_met", t(f"2026-11-26 {answered}"), "twilio", {**detail, "outcome": "met"}),
+        LoggedEvent("callback_withdrawn", t(f"2026-11-26 {withdrawn}"), "twilio",
+                    {**detail, "why": "bridge_too_short", "dial_seconds": "3", "dial_bridged": "true",
+                     "outcome": "answer_withdrawn"})))
+    assert (facts.outcome, facts.answered_at) == (Outcome.ATTEMPTED, None)
+    assert facts.deciding_callback is not None and facts.deciding_callback.rep_id == 1
+    assert facts.breach_reason(t("2026-11-26 22:10")) is None  # the deadline 22:15 has not passed: owed still
+    assert facts.breach_reason(t("2026-11-26 22:30")) == reason
+
+
 def test_a_live_answer_withdrawn_by_twilios_end_reports_does_not_count_a_later_answer_does():
     """Issue 13: a live connect counted at the bridge, then withdrawn (the caller's line dropped before it): the
     report reads the log as the rows say, no answer from that callback; the dial-back's answer is the one."""
