@@ -11,7 +11,7 @@ Definitions (shown to managers on the report page too):
 - Outcome, exactly one per incident: met (a bridged callback answered by the customer at
   or before the deadline, by Twilio's timestamp) > late (first answer after it) >
   self-reported (the rep says they called from their own phone: shown, never counted as
-  met) > attempted (placed, rang, never answered) > no callback.
+  met) > attempted (placed, rang, never answered, or answered too briefly to count) > no callback.
 - Breached: the deadline passed (before ``as_of``, or a breach line is logged at or after it) without
   a met callback. Self-reported incidents are therefore breached. A breach line logged before the
   deadline (the provisional one of an incident opened mid-call, whose intake went on past it) is none.
@@ -55,7 +55,7 @@ OUTCOME_LABELS = {
     Outcome.LATE: "Late (answered after the deadline)",
     Outcome.SELF_REPORTED: "Self-reported (not counted as met)",
     Outcome.WORKED_BY_EMAIL: "Worked by e-mail (no callback number)",
-    Outcome.ATTEMPTED: "Attempted, never answered",
+    Outcome.ATTEMPTED: "Attempted, not reached",
     Outcome.NO_CALLBACK: "No callback",
 }
 _ANONYMOUS_ACTORS = {"", "rep", "system", "twilio", "ivr"}

@@ -66,7 +66,7 @@ class Outcome(StrEnum):
     LATE = "late"  # first answered bridged callback came after the deadline
     SELF_REPORTED = "self_reported"  # only the rep's word: never counted as met
     WORKED_BY_EMAIL = "worked_by_email"  # no callback number: the owner recorded how they reached the customer
-    ATTEMPTED = "attempted"  # placed, never answered
+    ATTEMPTED = "attempted"  # placed, never answered (or answered too briefly to count)
     NO_CALLBACK = "no_callback"  # nothing placed or reported (yet)
 
 
