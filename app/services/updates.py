@@ -155,6 +155,9 @@ def withdraw_follow_up(session: Session, incident: Incident, now: datetime) -> N
         DueStep.incident_id == incident.id, DueStep.kind.in_(UPDATE_STEP_KINDS), DueStep.status == StepStatus.PENDING)
         .values(status=StepStatus.DONE, done_at=now, outcome=ANSWER_WITHDRAWN))
     follow_up.state, follow_up.next_due_at = FollowUpState.WITHDRAWN, None
+    # the report's fold reads it as "nothing owed": a close that follows counts no round of this schedule missed
+    log_event(session, at=now, actor="system", kind=EventKind.UPDATES_WITHDRAWN, incident_id=incident.id,
+              detail={"round": follow_up.round})
 
 
 def restart_follow_up(session: Session, incident: Incident, now: datetime) -> None:

@@ -282,7 +282,8 @@ def test_a_short_bridge_withdrawn_after_the_interval_was_agreed_stops_the_update
     _at(desk, 2 + 60 + 1)  # and past the default hour's
     follow_up, steps, told = _update_rows(desk, callback.incident_id)
     assert told == [] and follow_up.state == "withdrawn"
-    assert "customer_update_late" not in [e.kind for e in _kinds(desk, callback.incident_id)]
+    kinds = [e.kind for e in _kinds(desk, callback.incident_id)]
+    assert "customer_update_late" not in kinds and kinds.count("updates_withdrawn") == 1
     with desk.hotline.db.session() as s:
         figures = update_figures(s, desk.t0, desk.clock.now() + timedelta(minutes=1))
     assert (figures.updates_owed, figures.escalated, figures.missed) == (0, 0, 0)
