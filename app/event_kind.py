@@ -163,6 +163,8 @@ class EventKind(StrEnum):
     LIVE_WAIT_ENDED = "live_wait_ended"
     # the schedule the callback's answer started: its first update moved to one interval after the call ended
     UPDATES_COUNTED_FROM_CALL_END = "updates_counted_from_call_end"
+    # the only answer that started the schedule was withdrawn (a bridge too short to count): nothing is owed now
+    UPDATES_WITHDRAWN = "updates_withdrawn"
 
 
 STEP_EVENT = {"receipt": EventKind.STEP_RECEIPT, "page": EventKind.STEP_PAGE, "at_risk": EventKind.STEP_AT_RISK,

@@ -454,4 +454,6 @@ WORDS.update({  # policy step 5: the customer's updates, owed from the moment th
                                        f"the first by {_stamp(d.get('first_due_at'))}", ""),
     "updates_counted_from_call_end": lambda d, _: ("The call ended: the first customer update is owed by "
                                                    f"{_stamp(d.get('first_due_at'))}", "muted"),
+    "updates_withdrawn": lambda d, _: ("Customer updates stopped: the callback did not count; they start again "
+                                       "when a callback is met", "muted"),
 })

@@ -277,11 +277,14 @@ def _withdrawn(ev: AnswerWithdrawn, snap: Snapshot, now: datetime) -> Decision:
     """A live bridge counted as the answer did not happen. With no other answer (nor a resolution, a self-report or
     an e-mail contact) standing, the promise is owed again: what the escalation skipped since then runs again. The
     callback's rep who can no longer hear it on their call (they hung up first) is told by SMS, once: the callback
-    did not count and the customer is still owed one (the repages alone would not say why)."""
+    did not count and the customer is still owed one (the repages alone would not say why). The update schedule
+    that answer started stops until a callback is met again."""
     if snap.customer_reached:
         return Decision("withdrawn_other_answer_stands", snap.state, log=(K.CALLBACK_WITHDRAWN,))
     told = () if ev.rep_on_call else (PageOrder(Audience.CALLBACK_REP, (SMS,), BRIDGE_TOO_SHORT),)
-    return Decision("answer_withdrawn", snap.state, log=(K.CALLBACK_WITHDRAWN,), rerun_steps_since=ev.at, pages=told)
+    # updates follow a verified contact: with none standing, the schedule the withdrawn answer started stops
+    return Decision("answer_withdrawn", snap.state, log=(K.CALLBACK_WITHDRAWN,), rerun_steps_since=ev.at, pages=told,
+                    stop_updates=True)
 
 
 def _unanswered(ev: CallbackUnanswered, snap: Snapshot, now: datetime) -> Decision:

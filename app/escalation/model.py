@@ -285,6 +285,9 @@ class Decision:
     # policy step 5: the customer was reached (or the rep says so), updates are owed from now on; the schedule
     # starts here, in the same transaction, never on a later webhook that may be lost (``updates.start_follow_up``)
     start_updates: bool = False
+    # the only answer standing was withdrawn: the updates it started are owed no more, their pending steps end
+    # (``updates.withdraw_follow_up``); a callback met later starts them again
+    stop_updates: bool = False
     # the customer's first verified contact (a person answered a callback, or the e-mail contact of a caller with no
     # number): what waited for it goes on, an outage's resolution proposed before it was verified among it
     verified_contact: bool = False

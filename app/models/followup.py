@@ -21,6 +21,9 @@ class FollowUpState(StrEnum):
     UPDATING = "updating"  # updates are owed at the agreed interval
     AWAITING_CONFIRMATION = "awaiting_confirmation"  # a resolution was proposed; updates pause
     CLOSED = "closed"  # resolved (confirmed, verbal, or unconfirmed after silence)
+    # the only answer that started it was withdrawn (a bridge too short to count): nothing is owed until a callback
+    # is met again, which starts it afresh (``updates.withdraw_follow_up``, ``updates.restart_follow_up``)
+    WITHDRAWN = "withdrawn"
 
 
 class FollowUp(Base):

@@ -156,8 +156,9 @@ def _text_seconds_postgresql(element, compiler, **kw) -> str:
 # moves it (or keeps an overdue one), an update makes the next due one interval later, a rejected proposal
 # one interval after the answer, a proposal's silence that proved nothing at once.
 _STARTS = ("updates_scheduled", "updates_counted_from_call_end")  # the latter moves round 1 to the call's end
+# the schedule withdrawn with the answer that started it owes nothing (no due time) until it starts again
 _DUE_SETTERS = (*_STARTS, "update_interval_agreed", "customer_update_sent", "resolution_rejected",
-                "resolution_undelivered", "resolution_unclear")
+                "resolution_undelivered", "resolution_unclear", "updates_withdrawn")
 _INTERVAL_SETTERS = (*_STARTS, "update_interval_agreed")
 _PAUSE_LINES = ("resolution_proposed", "resolution_rejected", "resolution_undelivered", "resolution_unclear")
 # where the round owed next can end unwritten: a proposal pauses the schedule, a close ends it, a proposal
@@ -196,6 +197,7 @@ def _missed_rounds(session: Session, start: datetime, end: datetime) -> int:
                (setter.kind == "update_interval_agreed", _TextSeconds(setter.detail["next_due_at"].as_string())),
                (setter.kind == "resolution_rejected", _TextSeconds(setter.detail["next_update_due_at"].as_string())),
                (setter.kind == "customer_update_sent", _Seconds(setter.at) + 60 * minutes),
+               (setter.kind == "updates_withdrawn", null()),  # nothing owed: never missed
                else_=_Seconds(setter.at))  # undelivered, unclear: owed at once
     running = or_(pause.id.is_(None), pause.kind != "resolution_proposed")
     missed = or_(and_(stops.c.kind.in_(("resolution_proposed", "resolved")), running, due < stops.c.at),

@@ -35,7 +35,7 @@ from app.services.page_verdicts import release_held
 from app.services.pages import CLOSING_NOTICE, ESCALATION_PURPOSES, queue_page
 from app.services.tam_mail import email_tam, emailed_tam, owes_email
 from app.services.tickets import account_of
-from app.services.updates import close_follow_up, hand_over, start_follow_up
+from app.services.updates import close_follow_up, hand_over, restart_follow_up, start_follow_up, withdraw_follow_up
 
 
 @dataclass
@@ -130,7 +130,10 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
         _tell_customer(session, incident, CLOSING_NOTICE, decision.closing_notice, now, acting)
     if decision.add_repage and acting.step is not None:
         add_repage(session, incident, acting.step)
+    if decision.stop_updates:  # the answer that started them was withdrawn
+        withdraw_follow_up(session, incident, now)
     if decision.start_updates:  # idempotent: a schedule already running is kept as it is
+        restart_follow_up(session, incident, now)  # one a withdrawn answer stopped starts afresh
         start_follow_up(session, incident, now, owner_rep_id=acting.rep_id)
     if decision.verified_contact:  # an outage resolved before this customer was reached: its resolution is owed
         owe_outage_proposal(session, incident, now)

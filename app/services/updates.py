@@ -40,6 +40,7 @@ UPDATE_STEP_KINDS = (StepKind.UPDATE_REMINDER, StepKind.UPDATE_DUE)
 KEYPAD_INTERVALS = {"1": 30, "2": 60, "3": 240}  # at the end of the bridged callback
 # the same words again this soon are the same update sent twice (a double click), never a second one to the customer
 SAME_UPDATE_WINDOW = timedelta(minutes=10)
+ANSWER_WITHDRAWN = "answer_withdrawn"  # the outcome of update steps a withdrawn answer stopped
 
 
 @dataclass
@@ -133,6 +134,8 @@ def schedule_round(session: Session, follow_up: FollowUp) -> int:
             session.add(step)
         elif step.status == StepStatus.PENDING:
             step.due_at = at  # a new interval moves the round's steps (an early run is refused by its CAS)
+        elif step.outcome == ANSWER_WITHDRAWN:  # stopped with the answer that started it: owed again
+            step.status, step.done_at, step.outcome, step.due_at = StepStatus.PENDING, None, "", at
         elif kind == StepKind.UPDATE_REMINDER and step.outcome == "reminded" and at > step.due_at:
             # the owner was reminded of an earlier due time: the round's new one is reminded of too
             step.status, step.done_at, step.due_at = StepStatus.PENDING, None, at
@@ -149,6 +152,36 @@ def close_round_steps(session: Session, incident_id: int, round_: int, outcome: 
     session.execute(update(DueStep).where(
         DueStep.incident_id == incident_id, DueStep.kind.in_(UPDATE_STEP_KINDS), DueStep.level == round_,
         DueStep.status == StepStatus.PENDING).values(status=StepStatus.DONE, done_at=now, outcome=outcome))
+
+
+def withdraw_follow_up(session: Session, incident: Incident, now: datetime) -> None:
+    """The only answer standing was withdrawn (``Decision.stop_updates``): the updates it started are owed no more,
+    so no reminder or late alert goes out for them; their pending steps end (the report counts no round)."""
+    follow_up = follow_up_of(session, incident, lock=True)
+    if follow_up is None or follow_up.state != FollowUpState.UPDATING:
+        return
+    session.execute(update(DueStep).where(
+        DueStep.incident_id == incident.id, DueStep.kind.in_(UPDATE_STEP_KINDS), DueStep.status == StepStatus.PENDING)
+        .values(status=StepStatus.DONE, done_at=now, outcome=ANSWER_WITHDRAWN))
+    follow_up.state, follow_up.next_due_at = FollowUpState.WITHDRAWN, None
+    # the report's fold reads it as "nothing owed": a close that follows counts no round of this schedule missed
+    log_event(session, at=now, actor="system", kind=EventKind.UPDATES_WITHDRAWN, incident_id=incident.id,
+              detail={"round": follow_up.round})
+
+
+def restart_follow_up(session: Session, incident: Incident, now: datetime) -> None:
+    """A callback is met again after a withdrawn answer stopped the schedule: it starts afresh, as a new one would
+    (the default interval from now, the rep asked for theirs at the end of the call)."""
+    follow_up = follow_up_of(session, incident, lock=True)
+    if follow_up is None or follow_up.state != FollowUpState.WITHDRAWN:
+        return
+    follow_up.state, follow_up.agreed_via = FollowUpState.UPDATING, "default"
+    follow_up.interval_minutes = DEFAULT_INTERVAL_MINUTES
+    follow_up.agreed_at, follow_up.next_due_at = now, now + timedelta(minutes=DEFAULT_INTERVAL_MINUTES)
+    log_event(session, at=now, actor="system", kind=EventKind.UPDATES_SCHEDULED, incident_id=incident.id,
+              detail={"interval_minutes": DEFAULT_INTERVAL_MINUTES, "via": "default",
+                      "first_due_at": follow_up.next_due_at.isoformat()})
+    schedule_round(session, follow_up)
 
 
 def close_follow_up(session: Session, incident: Incident, now: datetime, how: str) -> None:

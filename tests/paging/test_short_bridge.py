@@ -13,12 +13,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.models import Callback, IncidentEvent, Page
+from app.models import Callback, Delivery, DueStep, FollowUp, IncidentEvent, Page
 from app.reports.facts import Outcome
+from app.reports.updates import update_figures
 from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID
 from tests.integration.board_support import parse
 from tests.integration.dashboard_support import login_as
 from tests.paging.conftest import ALICE, CUSTOMER, MARIA
+from tests.paging.test_acknowledgement import _sms_from
 from tests.paging.test_at_risk_unproven_callback import _at, _callback_by_sms
 from tests.paging.test_callback_proof import (
     _dial_done,
@@ -237,3 +239,69 @@ def test_on_the_simulated_network_a_rep_who_hangs_up_first_is_texted_not_spoken_
     assert row.outcome == "attempted" and desk.incident(incident.id).callback_answered_at is None
     assert TOO_SHORT not in alice.calls[-1].heard and alice.unmet == []
     assert len(_told_by_sms(desk, incident.id)) == 1
+
+
+def _update_rows(desk, incident_id: int) -> tuple[FollowUp, list[DueStep], list[Delivery]]:
+    """The incident's schedule, its update steps, and every reminder or late alert written for it."""
+    with desk.hotline.db.session() as s:
+        follow_up = s.scalars(select(FollowUp).where(FollowUp.incident_id == incident_id)).one()
+        steps = list(s.scalars(select(DueStep).where(DueStep.incident_id == incident_id,
+                                                     DueStep.kind.in_(("update_reminder", "update_due")))
+                               .order_by(DueStep.id)))
+        told = list(s.scalars(select(Delivery).where(Delivery.incident_id == incident_id,
+                                                     Delivery.purpose.in_(("update_reminder", "update_late")))))
+        return follow_up, steps, told
+
+
+def test_a_short_bridge_withdrawn_after_the_interval_was_agreed_stops_the_updates_until_a_real_callback(
+        desk, network):
+    """Counted at the key press (updates start), Alice agrees updates every 30 minutes, then the bridge proves 3 s
+    long: the customer was never called back, so no "update due" reminder nor "update NOT sent" alert goes out
+    and the report counts no round; the real conversation that follows starts the updates again."""
+    callback = _callback_by_sms(desk, network)
+    start = timedelta(minutes=2, seconds=30)
+    desk.clock.set(desk.t0 + start)
+    assert "<Gather" in _whisper(desk, callback)
+    _leg_status(desk, callback, "in-progress", start.total_seconds())
+    desk.clock.set(desk.t0 + start + timedelta(seconds=4))
+    _press_key(desk, callback)
+    reference = desk.incident(callback.incident_id).reference
+    assert "30 minutes" in _sms_from(desk, ALICE, f"EVERY 30 {reference}").get_data(as_text=True)
+    follow_up, steps, _ = _update_rows(desk, callback.incident_id)
+    assert follow_up.state == "updating" and follow_up.interval_minutes == 30
+    assert [s.status for s in steps] == ["pending", "pending"]
+    desk.clock.set(desk.t0 + start + timedelta(seconds=7))
+    _leg_status(desk, callback, "completed", start.total_seconds() + 7, CallDuration="3")
+    assert TOO_SHORT in _dial_done(desk, callback, "completed", seconds="3")
+
+    follow_up, steps, _ = _update_rows(desk, callback.incident_id)
+    assert follow_up.state == "withdrawn" and follow_up.next_due_at is None
+    assert [(s.status, s.outcome) for s in steps] == [("done", "answer_withdrawn")] * 2
+    _at(desk, 15)  # the deadline breaches: the customer is owed a callback, not an update
+    _at(desk, 2 + 30 + 1)  # past the agreed update's due time
+    _at(desk, 2 + 60 + 1)  # and past the default hour's
+    follow_up, steps, told = _update_rows(desk, callback.incident_id)
+    assert told == [] and follow_up.state == "withdrawn"
+    kinds = [e.kind for e in _kinds(desk, callback.incident_id)]
+    assert "customer_update_late" not in kinds and kinds.count("updates_withdrawn") == 1
+    with desk.hotline.db.session() as s:
+        figures = update_figures(s, desk.t0, desk.clock.now() + timedelta(minutes=1))
+    assert (figures.updates_owed, figures.escalated, figures.missed) == (0, 0, 0)
+
+    retry = _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/retry?callback={callback.id}", {
+        "CallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
+        "CallStatus": "in-progress", "Digits": "1"}).get_data(as_text=True)
+    assert "<Dial" in retry
+    _first, second = _rows(desk, callback.incident_id)
+    assert "/twilio/updates/interval" in _talk(desk, second, timedelta(minutes=70), 200)
+    assert _rows(desk, callback.incident_id)[1].outcome == "late"
+    ended = desk.t0 + timedelta(minutes=70, seconds=204)
+    follow_up, steps, told = _update_rows(desk, callback.incident_id)
+    assert follow_up.state == "updating" and follow_up.round == 1 and told == []
+    assert follow_up.next_due_at == ended + timedelta(minutes=60)  # counted from the end of the real call
+    assert sorted((s.kind, s.status, s.due_at) for s in steps) == [
+        ("update_due", "pending", ended + timedelta(minutes=60)),
+        ("update_reminder", "pending", ended + timedelta(minutes=50))]
+    _at(desk, 70 + 3.4 + 50 + 1)  # the owner is reminded of the update the real callback owes
+    _follow_up, _steps, told = _update_rows(desk, callback.incident_id)
+    assert [(d.purpose, d.to_address) for d in told] == [("update_reminder", ALICE)]

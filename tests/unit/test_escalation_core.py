@@ -296,6 +296,8 @@ def test_a_live_answer_withdrawn_chases_the_promise_again_unless_another_answer_
     assert decision.outcome == outcome and decision.log == (EventKind.CALLBACK_WITHDRAWN,)
     assert decision.rerun_steps_since == (at if chased_again else None)
     assert decision.next_state == STATES[state].state and not decision.pages and not decision.start_updates
+    # updates follow a met callback: with none standing, the schedule the withdrawn answer started stops
+    assert decision.stop_updates == chased_again
 
 
 @pytest.mark.parametrize(("state", "told"), [

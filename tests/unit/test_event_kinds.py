@@ -54,6 +54,8 @@ def test_the_customer_update_schedule_reads_plainly_on_the_timeline():
     moved = {"interval_minutes": 60, "first_due_at": "2026-12-03T19:45:00+00:00"}
     assert WORDS["updates_counted_from_call_end"](moved, "") == (
         "The call ended: the first customer update is owed by Thu 03 Dec 19:45:00 UTC", "muted")
+    assert WORDS["updates_withdrawn"]({"round": 1}, "") == (
+        "Customer updates stopped: the callback did not count; they start again when a callback is met", "muted")
 
 
 def test_a_superseded_held_call_reads_as_not_sent_and_names_why():

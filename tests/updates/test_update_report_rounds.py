@@ -14,7 +14,7 @@ from app.models import DueStep, Incident, ProposalKind, StepKind
 from app.reports.updates import update_figures
 from app.services.acks import Actor, resolve
 from app.services.resolution import decide, expire, pending_proposal, propose
-from app.services.updates import start_follow_up, update_overdue, write_update
+from app.services.updates import start_follow_up, update_overdue, withdraw_follow_up, write_update
 from app.settings import Settings
 from tests.updates.conftest import verified_callback
 
@@ -144,3 +144,19 @@ def test_the_writer_reads_an_update_late_by_seconds_as_the_report_counts_it(data
         assert (figures.on_time, figures.late) == (0, 2)
     finally:
         db.dispose()
+
+
+def test_a_schedule_stopped_with_a_withdrawn_answer_owes_no_round_when_the_incident_closes(database_url):
+    """The answer that started the updates was withdrawn (a bridge too short to count) and a manager closed the
+    incident long after round 1 would have been due: nothing was owed, so nothing was missed."""
+    db = Database(database_url)
+    try:
+        with db.transaction() as s:
+            incident = _incident(s, 9)  # round 1 due at 65
+            withdraw_follow_up(s, incident, _at(6))
+            assert resolve(s, incident, Actor(name="Maria", via="dashboard", is_manager=True), _at(150),
+                           reason="customer fixed it themselves").ok
+        f = _figures(db)
+    finally:
+        db.dispose()
+    assert (f.updates_owed, f.on_time, f.late, f.missed, f.escalated) == (0, 0, 0, 0, 0)
