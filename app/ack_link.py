@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template_string, request
-from sqlalchemy import select
 
 from app.models import Incident, IncidentStatus, Page
 from app.services.acks import acknowledge, connect, page_actor
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.page_text import hhmm, reach_in_writing
 from app.services.page_urls import BadAckLink, PageUrls, page_zone
+from app.services.row_locks import lock_incident
 from app.services.tickets import company_of
 
 bp = Blueprint("ack_link", __name__)
@@ -73,7 +73,7 @@ def acknowledge_link(token: str) -> Response | tuple[str, int]:
         page = session.get(Page, page_id)
         if page is None:
             return render_template_string(PAGE, ref="", message="Unknown page. Nothing was changed.", form=False), 404
-        incident = session.scalars(select(Incident).where(Incident.id == page.incident_id).with_for_update()).one()
+        incident = lock_incident(session, page.incident_id)
         actor, allowed = page_actor(session, page, incident, "link", now)
         if request.form.get("action") == "call":
             result = connect(session, incident, actor, now, allowed=allowed)

@@ -32,6 +32,7 @@ from app.reports.facts import (
     Outcome,
     shapes_facts,
 )
+from app.services.row_locks import incident_lock
 
 SLOT_SECONDS = 900  # every UTC offset in use is a multiple of 15 minutes
 REBUILD_BATCH = 2000
@@ -98,11 +99,13 @@ def _logs(where):
 
 # Built once: for one incident (a flush on the webhooks' path) or several (a rebuild's batch); on
 # PostgreSQL the incidents are locked, serialising writers of one incident so the fold sees every
-# committed line (READ COMMITTED).
+# committed line (READ COMMITTED). ``incident_lock`` (FOR NO KEY UPDATE) is enough: every writer of such
+# a line refolds under it after its insert, so whoever holds it last reads every other writer's line (a
+# line of a transaction that has not committed yet is refolded by that transaction when it gets the lock).
 _ONE, _MANY = bindparam("incident_id"), bindparam("incident_ids", expanding=True)
 _WHERE = {True: Incident.id == _ONE, False: Incident.id.in_(_MANY)}
 _LISTED = {(one, False): _listed(where) for one, where in _WHERE.items()}
-_LISTED |= {(one, True): query.with_for_update() for (one, _), query in list(_LISTED.items())}
+_LISTED |= {(one, True): incident_lock(query) for (one, _), query in list(_LISTED.items())}
 _LOGS = {True: _logs(_events.c.incident_id == _ONE), False: _logs(_events.c.incident_id.in_(_MANY))}
 _UPSERTS: dict[str, Any] = {}
 

@@ -28,6 +28,7 @@ from app.models import (
 )
 from app.prompts import en_us, text
 from app.queue import schedule
+from app.services import row_locks
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.callbacks import open_callback
 from app.services.decisions import Acting, carry_out
@@ -66,8 +67,8 @@ class Answer:
 
 
 def lock_incident(session: Session, reference: str) -> Incident | None:
-    """The incident with this reference, row-locked for the rest of the transaction."""
-    return session.scalars(select(Incident).where(Incident.reference == reference).with_for_update()).first()
+    """The incident with this reference, row-locked for the rest of the transaction (``row_locks.incident_lock``)."""
+    return row_locks.lock_incident_by_reference(session, reference)
 
 
 def may_act(session: Session, incident: Incident, rep: Rep | None, now: datetime) -> bool:
@@ -138,7 +139,7 @@ def connect_after_call(session: Session, incident_id: int, now: datetime) -> str
             Callback.incident_id == incident_id, Callback.requested_at >= deferred.at).limit(1)) is not None:
         return "callback_opened_since"
     rep = session.get(Rep, (deferred.detail or {}).get("rep_id") or 0)
-    incident = session.scalars(select(Incident).where(Incident.id == incident_id).with_for_update()).first()
+    incident = row_locks.lock_incident(session, incident_id)
     if rep is None or not rep.active or incident is None:
         return "rep_gone"
     if incident.acknowledged_by != rep.id:  # taken over since: the new owner calls when they choose

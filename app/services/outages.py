@@ -16,6 +16,7 @@ from app.services import update_text
 from app.services.customer_text import is_german
 from app.services.events import log_event
 from app.services.resolution import pending_proposal, propose
+from app.services.row_locks import incident_lock
 from app.services.updates import Result, write_update
 from app.settings import Settings
 
@@ -94,9 +95,9 @@ def link_if_declared(session: Session, incident: Incident, now: datetime) -> Out
 
 def linked_open_incidents(session: Session, outage: Outage) -> list[Incident]:
     """The outage's incidents that are still open, locked, in reference order."""
-    return list(session.scalars(select(Incident).join(OutageLink, OutageLink.incident_id == Incident.id).where(
-        OutageLink.outage_id == outage.id, Incident.status == IncidentStatus.OPEN)
-        .order_by(Incident.id).with_for_update()))
+    return list(session.scalars(incident_lock(select(Incident).join(OutageLink, OutageLink.incident_id == Incident.id)
+                                              .where(OutageLink.outage_id == outage.id,
+                                                     Incident.status == IncidentStatus.OPEN).order_by(Incident.id))))
 
 
 def write_outage_update(session: Session, outage: Outage, *, what_is_wrong: str, expected_resolution: str = "",

@@ -37,6 +37,7 @@ from app.services.events import log_event
 from app.services.oncall import customer_readers, reader_role
 from app.services.page_text import company_name, hhmm, rep_clock
 from app.services.phones import is_textable
+from app.services.row_locks import lock_incident
 from app.services.updates import (
     NO_WRITTEN_CHANNEL,
     Result,
@@ -138,7 +139,7 @@ def _ask_customer(session: Session, incident: Incident, proposal: ResolutionProp
 def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, via: str, who: str, now: datetime,
            note: str = "") -> Result:
     """The customer's answer: confirmed closes the incident; rejected reopens it and updates continue."""
-    incident = session.scalars(select(Incident).where(Incident.id == proposal.incident_id).with_for_update()).one()
+    incident = lock_incident(session, proposal.incident_id)
     spoken = via == "call"  # the repeat caller's keypad: the answer is said, the reference digit by digit
     if proposal.state != ProposalState.PROPOSED:  # the customer's answer: in their language, as every reply here
         return Result(False, update_text.answered_before(incident, proposal.state, spoken))

@@ -5,24 +5,61 @@ incident's row first, so two requests about one incident queue on the incident a
 holds a row the other waits for. The row's incident is read without a lock to know which incident to lock (a row
 never moves to another incident). The opposite orders deadlocked on PostgreSQL: the two end reports of a live
 bridge, the caller's ``<Enqueue action>`` (``/twilio/live/left``: the wait, then the callback) and the rep's
-``<Dial action>`` (``/twilio/live/dial-done``: the callback, then the incident), arrive at the same moment. A log
-line counts as a lock too: inserting one takes a KEY SHARE lock on its incident (the foreign key's check), which a
-FOR UPDATE of the incident waits for, so a request that holds another row and writes a line waits for the incident.
-SQLite ignores FOR UPDATE: its one write lock orders the writers. Pages are not under this rule yet: a page's
-send locks the page and then writes its line (``app.services.pages``), and the page's webhook locks the page, then
-the incident (``app.voice.page_routes``); the two agree, and changing one alone would deadlock them.
+``<Dial action>`` (``/twilio/live/dial-done``: the callback, then the incident), arrive at the same moment.
+
+Every lock on an incident's row goes through ``incident_lock`` (or the functions below, built on it): ``FOR NO KEY
+UPDATE`` on PostgreSQL. Two transactions locking one incident still take turns, but a transaction writing a row
+that refers to the incident (a log line, a page, a callback, a step: the foreign key's check takes a KEY SHARE
+lock on the incident) never waits for it. It was ``FOR UPDATE``, which a KEY SHARE waits for, so writing a log
+line counted as locking the incident: a page's claim that held the page and logged its hold, supersede or cancel
+waited for an acknowledgement that held the incident and waited for that page (to cancel the queued pages) -- a
+deadlock. ``FOR NO KEY UPDATE`` is what an UPDATE of the incident takes anyway; only a DELETE of an incident or a
+change of a column a foreign key can refer to (its id, reference or call SID) needs ``FOR UPDATE``, and the app
+does neither (an incident is never deleted; those columns are written once, when it is opened). What a locker
+no longer gets: a row referring to the incident, written by a transaction that does not hold the incident's
+lock, is not waited for, and may commit after the locker read the incident's rows (the voice page of a page SMS
+that failed, ``pages.fall_back_to_voice``, queued while an acknowledgement cancels the queued pages: its claim
+checks the incident again, ``pages.no_longer_wanted``). One kind of line still waits: a line that can change the
+report's facts (``facts.shapes_facts``: the opening, the acknowledgement, any ``callback_*`` ...) is refolded in
+its writer's transaction under the incident's lock (``app.reports.facts_sync``), so its writer locks the incident
+too, and must take that lock before any other row it holds (the order above). A page's lines (queued, sent,
+held, superseded, canceled, failed, its status) are none of these. SQLite ignores row locks: its one write lock
+orders the writers.
+
+Pages are not under the incident-first rule: a page's send locks the page and then writes its line
+(``app.services.pages``), and the page's webhook locks the page, then the incident (``app.voice.page_routes``);
+the two agree, and changing one alone would deadlock them.
 """
 
 from __future__ import annotations
 
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.models import Callback, Incident, LiveWait
 
 Row = TypeVar("Row", Callback, LiveWait)
+Query = TypeVar("Query", bound=Select)
+
+
+def incident_lock(query: Query) -> Query:
+    """``query`` (of incidents' rows) locking the rows it reads until the transaction ends: the one way an incident
+    is locked, ``FOR NO KEY UPDATE`` (a row referring to the incident may still be written meanwhile)."""
+    return query.with_for_update(key_share=True)
+
+
+def lock_incident(session: Session, incident_id: int, *, fresh: bool = False) -> Incident | None:
+    """The incident ``incident_id``, row-locked (``incident_lock``); ``fresh``: its attributes read again even if
+    the session holds it already (another transaction may have changed it while this one waited)."""
+    query = incident_lock(select(Incident).where(Incident.id == incident_id))
+    return session.scalars(query.execution_options(populate_existing=True) if fresh else query).first()
+
+
+def lock_incident_by_reference(session: Session, reference: str) -> Incident | None:
+    """The incident with this reference, row-locked (``incident_lock``)."""
+    return session.scalars(incident_lock(select(Incident).where(Incident.reference == reference))).first()
 
 
 def lock_with_incident(session: Session, model: type[Row], row_id: int) -> tuple[Row | None, Incident | None]:
@@ -31,9 +68,8 @@ def lock_with_incident(session: Session, model: type[Row], row_id: int) -> tuple
     incident_id = session.scalar(select(model.incident_id).where(model.id == row_id))
     if incident_id is None:
         return None, None
+    incident = lock_incident(session, incident_id, fresh=True)
     fresh = {"populate_existing": True}
-    incident = session.scalars(select(Incident).where(Incident.id == incident_id).with_for_update()
-                               .execution_options(**fresh)).one()
     row = session.scalars(select(model).where(model.id == row_id).with_for_update().execution_options(**fresh)).one()
     return row, incident
 

@@ -14,6 +14,7 @@ from app.queue import PendingJob
 from app.services import acks, outages, resolution, updates
 from app.services.escalation_steps import run_due_step
 from app.services.events import log_event
+from app.services.row_locks import lock_incident
 from app.settings import Settings
 
 # Due steps outside the escalation's plan (issue 11: the customer's updates and the resolution; a connect
@@ -54,7 +55,7 @@ def run_step(session: Session, step_id: int, now: datetime, actor: str = "worker
     if step is None:
         return False
     if incident is None or incident.id != step.incident_id:
-        incident = session.scalars(select(Incident).where(Incident.id == step.incident_id).with_for_update()).one()
+        incident = lock_incident(session, step.incident_id)
         if clock is not None:
             now = max(now, clock.now())
             step.done_at = now

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.models import Incident, IncidentStatus, Page, Rep
@@ -14,6 +13,7 @@ from app.services.acks import acknowledge, connect, page_actor
 from app.services.page_status import page_call_answered
 from app.services.page_text import spoken_summary, spoken_time, tam_spoken
 from app.services.page_urls import page_zone
+from app.services.row_locks import lock_incident
 from app.voice.bridge import bridge_twiml
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
@@ -32,7 +32,7 @@ def _page_and_incident(session, page_id: int):
     page = session.get(Page, page_id, with_for_update=True)
     if page is None:
         return None, None
-    return page, session.scalars(select(Incident).where(Incident.id == page.incident_id).with_for_update()).one()
+    return page, lock_incident(session, page.incident_id)
 
 
 def _settled(session, page: Page, incident: Incident) -> str:

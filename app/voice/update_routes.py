@@ -13,6 +13,7 @@ from app.models import Callback, CallSession, Incident, Rep
 from app.models.followup import DEFAULT_INTERVAL_MINUTES
 from app.prompts import text
 from app.services.resolution import decide_by_call, spoken_proposal
+from app.services.row_locks import lock_incident
 from app.services.updates import KEYPAD_INTERVALS, agree_interval, call_ended, follow_up_of, say_minutes
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
@@ -54,7 +55,7 @@ def interval() -> Response:
             follow_up = follow_up_of(session, session.get(Incident, callback.incident_id)) if callback else None
             every = say_minutes(follow_up.interval_minutes if follow_up else DEFAULT_INTERVAL_MINUTES)
             return say_and_hang_up(text("upd_interval_unchanged", every=every))
-        incident = session.get(Incident, callback.incident_id, with_for_update=True)
+        incident = lock_incident(session, callback.incident_id)
         rep = session.get(Rep, callback.rep_id) if callback.rep_id else None
         result = agree_interval(session, incident, minutes, via="keypad", by=rep.name if rep else "rep", now=now,
                                 owner_rep_id=callback.rep_id)

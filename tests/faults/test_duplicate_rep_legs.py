@@ -21,6 +21,7 @@ from app.services.callback_calls import place_rep_call
 from tests.faults.test_callback_faults import _twilio_post
 from tests.paging.conftest import ALICE, CUSTOMER
 from tests.paging.test_callback_rep_leg import _sms_from
+from tests.paging.test_live_end_reports import ROW_LOCK
 
 
 def _callback(desk, incident_id) -> Callback:
@@ -114,9 +115,10 @@ def test_two_rep_calls_answered_at_once_dial_the_customer_once(desk, network, cl
 
     def count(conn, _cursor, statement, *_args):  # a request about to wait for the lock the test holds
         words = statement.lstrip().upper()
-        # PostgreSQL: a row lock (row_locks: the incident's, then the callback's; one request waits at the callback
-        # the test holds, the other at the incident the first holds); SQLite: the one writer's lock, at a first write
-        waits = ("FOR UPDATE" in words if engine.dialect.name == "postgresql"
+        # PostgreSQL: a row lock, FOR [NO KEY] UPDATE (row_locks: the incident's, then the callback's; one request
+        # waits at the callback the test holds, the other at the incident the first holds); SQLite: the one writer's
+        # lock, at a first write
+        waits = (ROW_LOCK.search(words) is not None if engine.dialect.name == "postgresql"
                  else words.startswith(("UPDATE", "INSERT")))
         me = threading.current_thread()
         if waits and me is not holder_thread:

@@ -1,0 +1,110 @@
+"""An incident's row lock (``row_locks.incident_lock``) excludes other incident lockers, never a row written about it.
+
+On PostgreSQL a row with a foreign key to an incident (a log line, a page) takes a KEY SHARE lock on the incident
+for the key's check. The incident was locked ``FOR UPDATE``, which that KEY SHARE waits for: a page's claim that
+held the page and logged what it did with it (held, superseded, canceled) waited for an acknowledgement holding the
+incident, while the acknowledgement waited for the page, to cancel the queued pages -- a deadlock, one of the two
+ended by PostgreSQL after its deadlock_timeout. ``FOR NO KEY UPDATE`` lets the line be written. SQLite has no row
+locks (its one write lock orders the writers): these tests are PostgreSQL's. Each wait is bounded by a
+``lock_timeout``: a wait that should not happen fails the test instead of hanging it.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
+
+from app.event_kind import EventKind
+from app.models import IncidentEvent, Page, PageStatus, Rep
+from app.services.acks import Actor, acknowledge, lock_incident
+from app.services.events import log_event
+from app.services.pages import _cancel
+from app.services.row_locks import lock_incident as lock_incident_by_id
+from tests.paging.conftest import ALICE
+
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout reached
+
+
+def _postgresql_only(hotline) -> None:
+    if hotline.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no row locks: its one write lock orders the writers")
+
+
+def _bounded(session, timeout: str) -> None:
+    """Wait at most ``timeout`` for any lock in this session's transaction (then fail with 55P03)."""
+    session.execute(text(f"SET LOCAL lock_timeout = '{timeout}'"))
+
+
+def _sqlstate(error: OperationalError) -> str:
+    orig = error.orig
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or ""
+
+
+def _lines(hotline, incident_id: int, kind: str) -> list[IncidentEvent]:
+    with hotline.db.session() as session:
+        return list(session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident_id,
+                                                                IncidentEvent.kind == kind)))
+
+
+def test_a_log_line_is_written_while_the_incident_is_locked_and_a_second_locker_waits(desk, hotline, clock):
+    _postgresql_only(hotline)
+    incident = desk.open_incident()
+    with hotline.db.transaction() as holder:
+        assert lock_incident_by_id(holder, incident.id).id == incident.id
+        # a page's claim logging a hold, from its own connection: not held up by the incident's lock
+        with hotline.db.transaction() as writer:
+            _bounded(writer, "2s")
+            log_event(writer, at=clock.now(), actor="system", kind=EventKind.PAGE_HELD, incident_id=incident.id,
+                      detail={"page_id": 0, "rep_id": None})
+        assert len(_lines(hotline, incident.id, EventKind.PAGE_HELD)) == 1  # committed while the lock is held
+        # a second locker of the same incident waits for the first (here until its lock_timeout)
+        with pytest.raises(OperationalError) as waited:
+            with hotline.db.transaction() as locker:
+                _bounded(locker, "2s")
+                lock_incident_by_id(locker, incident.id)
+        assert _sqlstate(waited.value) == LOCK_NOT_AVAILABLE
+        # and so does one by reference (the SMS, dashboard and live-connect paths)
+        with pytest.raises(OperationalError) as waited:
+            with hotline.db.transaction() as locker:
+                _bounded(locker, "2s")
+                lock_incident(locker, incident.reference)
+        assert _sqlstate(waited.value) == LOCK_NOT_AVAILABLE
+    with hotline.db.transaction() as locker:  # the first lock ended with its transaction
+        _bounded(locker, "2s")
+        assert lock_incident_by_id(locker, incident.id) is not None
+
+
+def test_a_page_claim_logging_its_cancel_while_an_acknowledgement_cancels_the_pages_both_commit(
+        desk, hotline, clock):
+    """The acknowledgement holds the incident and waits for the page the claim holds; the claim's line goes in."""
+    _postgresql_only(hotline)
+    incident = desk.open_incident()  # its first page step ran at the opening: Alice's pages are queued
+    with hotline.db.session() as session:
+        queued = list(session.scalars(select(Page.id).where(Page.incident_id == incident.id,
+                                                           Page.status == PageStatus.QUEUED, Page.purpose == "page")))
+        alice_id = session.scalars(select(Rep.id).where(Rep.phone == ALICE)).one()
+    assert queued, "the opening queued Alice's pages"
+    claimed_id, now = queued[0], clock.now()
+    with hotline.db.transaction() as acking:
+        _bounded(acking, "10s")
+        locked = lock_incident(acking, incident.reference)  # as the SMS "ACK" and the dashboard take it
+        alice = acking.get(Rep, alice_id)
+        with ThreadPoolExecutor(1) as pool:
+            with hotline.db.transaction() as claiming:
+                _bounded(claiming, "10s")
+                page = claiming.get(Page, claimed_id, with_for_update=True)  # as PageSender._claim takes it
+                # the acknowledgement cancels the queued pages: it waits for this one
+                acked = pool.submit(acknowledge, acking, locked, Actor(name=alice.name, via="sms", rep=alice), now)
+                _cancel(claiming, page, "rep_deactivated", uncertain=False, now=now)  # its page_canceled line
+            answer = acked.result(timeout=60)
+    assert answer.ok and answer.outcome == "acknowledged"
+    assert desk.incident(incident.id).acknowledged_by == alice_id
+    with hotline.db.session() as session:
+        statuses = {page_id: status for page_id, status in session.execute(select(Page.id, Page.status)
+                                                                         .where(Page.id.in_(queued)))}
+    assert set(statuses.values()) == {PageStatus.CANCELED}
+    [line] = [e for e in _lines(hotline, incident.id, "page_canceled") if e.detail["page_id"] == claimed_id]
+    assert line.detail["reason"] == "rep_deactivated"
