@@ -212,6 +212,10 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
         return Result(False, f"{exc}. Nothing was changed.")
     if incident.status != IncidentStatus.OPEN:
         return Result(False, f"Incident {incident.reference} is closed. Nothing was changed.")
+    if follow_up_of(session, incident) is None:  # only reaching the customer starts the schedule (``start_updates``)
+        return Result(False, f"No update is owed for {incident.reference} before a callback reaches the customer: "
+                             "agree the interval with them on it (the keypad at its end) or after it. "
+                             "Nothing was changed.")
     follow_up, created = start_follow_up(session, incident, now, minutes=minutes, via=via, owner_rep_id=owner_rep_id)
     changed = created or follow_up.interval_minutes != minutes
     if not created:  # it existed: change the interval and move the next due time

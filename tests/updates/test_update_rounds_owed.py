@@ -80,6 +80,20 @@ def test_updates_texted_before_any_callback_are_extras_that_start_no_schedule(de
     assert (f.updates_owed, f.on_time, f.late, f.missed, f.extra_updates) == (0, 0, 0, 0, 2)
 
 
+def test_an_interval_texted_before_any_callback_starts_no_schedule_and_tells_the_customer_nothing(desk, network, smtp):
+    """EVERY before anyone reached the customer started the schedule too: reminders, late alerts to the managers
+    and an "as agreed, every 30 minutes" SMS to a customer nobody had spoken to."""
+    incident, _alice = desk.acknowledged_by_alice(network)
+    ref = incident.reference
+    [reply] = _text_hotline(desk, f"EVERY 30 {ref}", sender=ALICE)
+    desk.settle()
+    assert reply == (f"No update is owed for {ref} before a callback reaches the customer: agree the interval with "
+                     "them on it (the keypad at its end) or after it. Nothing was changed.")
+    assert _rows(desk, FollowUp, incident_id=incident.id) == [] and _update_steps(desk, incident.id) == []
+    assert _rows(desk, Delivery, incident_id=incident.id, purpose="interval") == []
+    assert network.phone(CUSTOMER).unmet == []
+
+
 def _write(session, incident, minutes: float, what: str, seconds: float = 0) -> str:
     result = write_update(session, incident, what_is_wrong=what, by="Alice", via="dashboard",
                           now=_at(minutes, seconds))
