@@ -435,11 +435,18 @@ def _message_stalled(d: dict) -> str:
     return f"{name} has NOT reached the customer so far ({_channels(d)}); {_told(d)}"
 
 
+# why an update answered no round (``update_rounds.Extra``); lines older than the reason read "none was owed"
+_EXTRA_WHY = {"not_reached": "none is owed before a callback reaches the customer",
+              "paused": "updates were paused while a resolution proposal awaited the customer's answer",
+              "too_soon": "it followed the last update by less than a quarter of the interval"}
+
+
 def _update_sent(d: dict) -> str:
-    """``Customer update 2 sent by sms (12 min late) to sms, email``; one no round owed reads as an extra update."""
+    """``Customer update 2 sent by sms (12 min late) to sms, email``; one no round owed reads as an extra update,
+    with why when its line says."""
     late = int(d.get("late_seconds") or 0)
-    when = ("" if not d.get("number") else " (on time)" if late == 0 else f" ({late} s late)" if late < 60
-            else f" ({late // 60} min late)")
+    when = (f" (extra: {_EXTRA_WHY.get(str(d.get('extra')), 'none was owed')})" if not d.get("number")
+            else " (on time)" if late == 0 else f" ({late} s late)" if late < 60 else f" ({late // 60} min late)")
     to = ", ".join(str(c) for c in d.get("channels") or []) or "no channel"
     return f"{_update_name(d)} sent via {d.get('via', '?')}{when} to {to}"
 

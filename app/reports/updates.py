@@ -1,5 +1,6 @@
 """Report figures of issue 11, from the append-only event log alone: update punctuality,
-time to resolution, confirmed vs unconfirmed resolutions, outage-linked incidents, non-critical callers."""
+time to resolution, confirmed vs unconfirmed resolutions vs a manager's closes, outage-linked incidents, non-critical
+callers."""
 
 from __future__ import annotations
 
@@ -19,7 +20,11 @@ from app.reports.export import iso
 from app.reports.stats import Spread, percent, spread_json
 
 COUNTED = ("customer_update_sent", "customer_update_late", "resolution_confirmed", "resolution_rejected",
-            "resolved_unconfirmed", "non_critical_contact", "customer_update_undelivered")  # "outage_linked" is counted by SQL
+            "resolved_unconfirmed", "non_critical_contact", "customer_update_undelivered",
+            "resolved")  # "outage_linked" is counted by SQL; of "resolved" only a manager's close counts
+# the outcome the escalation core gives a close without the customer's agreement, on a manager's written reason
+# (``decide._resolve``; the ``resolved`` line's ``detail.outcome`` since the core exists, issue 7)
+BY_MANAGER = "resolved_by_manager"
 
 
 @dataclass(frozen=True)
@@ -29,14 +34,18 @@ class UpdateFigures:
     updates_owed: int  # rounds owed by the schedule and settled in the period: on_time + late + missed
     on_time: int
     late: int
-    extra_updates: int  # written while none was owed (e.g. while a proposal waited)
+    extra_updates: int  # answering no round (``update_rounds``): none owed yet, a proposal waiting, too soon
     escalated: int  # rounds the managers were told were late, each round once (at its first alert)
     lateness: Spread  # seconds late, of the late ones
     confirmed: int
     confirmed_by: dict[str, int] = field(default_factory=dict)  # sms, link, call, verbal
     unconfirmed: int = 0  # closed by the customer's silence
+    # closed by a manager with a written reason, without the customer's agreement (a duplicate, a customer gone, ...)
+    closed_by_manager: int = 0
     rejected: int = 0
-    time_to_resolution: Spread = Spread.of([])  # seconds from capture, confirmed and unconfirmed alike
+    # seconds from capture, confirmed and unconfirmed alike: the fix was proposed to the customer and stood; a
+    # manager's close is no resolution anyone proposed (its reason may be a duplicate), so it is not timed here
+    time_to_resolution: Spread = Spread.of([])
     outage_linked_incidents: int = 0
     non_critical_contacts: int = 0
     missed: int = 0  # rounds due but never written before a proposal paused the schedule or the incident closed
@@ -67,11 +76,13 @@ def figures_from_counts(counts: Iterable[Any], linked_incidents: int, *, missed:
     ``counts`` holds one row per distinct (kind, extra, late, seconds, via) with how many lines have
     it (``n``): ``extra`` tells an update sent while none was owed (round 0), ``late`` its seconds
     late, ``seconds`` a resolution's seconds since capture (to the whole second: the report shows
-    hours), ``via`` how a confirmation came. ``linked_incidents`` is the count of distinct incidents
-    linked to an outage, ``missed`` of rounds never written, ``escalated`` of rounds escalated (each once).
+    hours), ``via`` how a confirmation came, or for a ``resolved`` line its outcome (a manager's
+    close counts; the other closes are counted by their own lines). ``linked_incidents`` is the
+    count of distinct incidents linked to an outage, ``missed`` of rounds never written,
+    ``escalated`` of rounds escalated (each once).
     """
     owed = missed  # the written rounds are added below
-    on_time = extra = confirmed = unconfirmed = rejected = non_critical = not_delivered = 0
+    on_time = extra = confirmed = unconfirmed = by_manager = rejected = non_critical = not_delivered = 0
     late_seconds: Counter[int] = Counter()
     to_resolution: Counter[int] = Counter()
     vias: Counter[str] = Counter()
@@ -94,6 +105,8 @@ def figures_from_counts(counts: Iterable[Any], linked_incidents: int, *, missed:
             else:
                 unconfirmed += n
             to_resolution[int(row.seconds or 0)] += n
+        elif kind == "resolved":
+            by_manager += n if row.via == BY_MANAGER else 0
         elif kind == "resolution_rejected":
             rejected += n
         elif kind == "non_critical_contact":
@@ -103,7 +116,8 @@ def figures_from_counts(counts: Iterable[Any], linked_incidents: int, *, missed:
     return UpdateFigures(updates_owed=owed, on_time=on_time, late=late_seconds.total(), extra_updates=extra,
                          missed=missed, not_delivered=not_delivered,
                          escalated=escalated, lateness=Spread.of_counts(late_seconds), confirmed=confirmed,
-                         confirmed_by=dict(sorted(vias.items())), unconfirmed=unconfirmed, rejected=rejected,
+                         confirmed_by=dict(sorted(vias.items())), unconfirmed=unconfirmed,
+                         closed_by_manager=by_manager, rejected=rejected,
                          time_to_resolution=Spread.of_counts(to_resolution),
                          outage_linked_incidents=linked_incidents, non_critical_contacts=non_critical)
 
@@ -119,7 +133,9 @@ _COUNTS = (IncidentEvent.kind.label("kind"),
            _of(_SENT, func.coalesce(_DETAIL["round"].as_float(), 0) == 0).label("extra"),
            _of(_SENT, func.coalesce(_DETAIL["late_seconds"].as_float(), 0)).label("late"),
            _of(_RESOLVED, func.round(func.coalesce(_DETAIL["seconds_since_capture"].as_float(), 0))).label("seconds"),
-           _of(("resolution_confirmed",), _DETAIL["via"].as_string()).label("via"))
+           # how a confirmation came; a close's outcome (lines older than the core's outcomes read NULL: no manager's)
+           case((IncidentEvent.kind == "resolution_confirmed", _DETAIL["via"].as_string()),
+                (IncidentEvent.kind == "resolved", _DETAIL["outcome"].as_string()), else_=null()).label("via"))
 
 
 class _Seconds(FunctionElement):

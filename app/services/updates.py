@@ -34,6 +34,7 @@ from app.services.page_text import rep_clock
 from app.services.phones import is_textable
 from app.services.sms_opt_outs import is_opted_out
 from app.services.update_numbers import update_number
+from app.services.update_rounds import Extra, why_extra
 
 REMIND_BEFORE = timedelta(minutes=10)  # the owner hears about an update this long before it is due
 UPDATE_STEP_KINDS = (StepKind.UPDATE_REMINDER, StepKind.UPDATE_DUE)
@@ -211,6 +212,10 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
         return Result(False, f"{exc}. Nothing was changed.")
     if incident.status != IncidentStatus.OPEN:
         return Result(False, f"Incident {incident.reference} is closed. Nothing was changed.")
+    if follow_up_of(session, incident) is None:  # only reaching the customer starts the schedule (``start_updates``)
+        return Result(False, f"No update is owed for {incident.reference} before a callback reaches the customer: "
+                             "agree the interval with them on it (the keypad at its end) or after it. "
+                             "Nothing was changed.")
     follow_up, created = start_follow_up(session, incident, now, minutes=minutes, via=via, owner_rep_id=owner_rep_id)
     changed = created or follow_up.interval_minutes != minutes
     if not created:  # it existed: change the interval and move the next due time
@@ -288,25 +293,38 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
         at = update_text.hhmm(again, rep_clock(session.get(Rep, rep_id) if rep_id else None))
         return Result(False, f"This update for {incident.reference} was already sent at {at} "
                              "(the same words). Nothing was sent again.")
-    follow_up, _ = start_follow_up(session, incident, now)
-    owed = follow_up.state == FollowUpState.UPDATING and follow_up.next_due_at is not None
+    # only the customer's being reached starts the schedule (the core's ``start_updates``): an update written before
+    # owes nothing and starts nothing (it used to start one, and count as owed and on time)
+    follow_up = follow_up_of(session, incident, lock=True)
+    running = follow_up is not None and follow_up.state != FollowUpState.WITHDRAWN
+    extra = why_extra(updating=(follow_up.state == FollowUpState.UPDATING) if running else None,
+                      next_due_at=follow_up.next_due_at if running else None,
+                      last_answered_at=follow_up.last_update_at if running else None,
+                      interval_minutes=follow_up.interval_minutes if running else DEFAULT_INTERVAL_MINUTES, now=now)
+    owed = extra is None
     round_, due = (follow_up.round, follow_up.next_due_at) if owed else (0, None)
     late = max(0, int((now - due).total_seconds())) if due else 0
     row = CustomerUpdate(incident_id=incident.id, outage_id=outage_id, round=round_, **words, written_by=by[:200],
                          written_via=via, written_at=now, due_at=due, late_seconds=late)
     session.add(row)
     session.flush()
-    follow_up.last_update_at = now
-    if owed:
+    if owed:  # the round's answer: the next is due an interval after it (an extra moves nothing)
+        follow_up.last_update_at = now
         close_round_steps(session, incident.id, round_, "update_written", now)
         follow_up.round += 1
         follow_up.next_due_at = next_due_at or now + timedelta(minutes=follow_up.interval_minutes)
-        schedule_round(session, follow_up)  # moves the round's steps a schedule started just now wrote
-    channels = _send_to_customer(session, incident, row, follow_up.next_due_at if owed else next_due_at, now)
+        schedule_round(session, follow_up)
+    still_due = follow_up.next_due_at if running and follow_up.state == FollowUpState.UPDATING else None
+    # the customer reads when the next is due: the schedule's, else (none owed) an outage's time if it gave one
+    told_due = still_due if extra in (None, Extra.TOO_SOON) else next_due_at
+    channels = _send_to_customer(session, incident, row, told_due, now)
     log_event(session, at=now, actor=by or "rep", kind="customer_update_sent", incident_id=incident.id,
               detail={"update_id": row.id, "round": round_, "due_at": due.isoformat() if due else None,
-                      "late_seconds": late, "via": via, "outage_id": outage_id, "channels": channels})
-    when = "on time" if late == 0 else f"{late} s late" if late < 60 else f"{late // 60} min late"  # as recorded
+                      "late_seconds": late, "via": via, "outage_id": outage_id, "channels": channels,
+                      **({"extra": extra.value} if extra else {})})
+    tz = rep_clock(session.get(Rep, rep_id) if rep_id else None)
+    when = (_extra_words(extra, still_due, tz) if extra else "on time" if late == 0
+            else f"{late} s late" if late < 60 else f"{late // 60} min late")  # as recorded
     number = update_number(session, incident.id, round_)  # the Nth update owed, not the schedule's round
     name = f"Update {number or ''} for {incident.reference}".replace("Update  ", "Update ")
     if not channels:  # written and counted, but nothing can carry it: never claim it reached the customer
@@ -314,6 +332,17 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
                   detail={"update_id": row.id, "round": round_, "channels": {}, "errors": {}, "told": ["writer"]})
         return Result(True, f"{name} recorded ({when}) but NOT sent: {NO_WRITTEN_CHANNEL}. Tell them by phone.")
     return Result(True, f"{name} sent ({when}).")
+
+
+def _extra_words(extra: Extra, still_due: datetime | None, tz) -> str:
+    """What the writer reads of an update that answered no round (``update_rounds``), and when the next is owed."""
+    due = f"; the next is still due by {update_text.hhmm(still_due, tz)}" if still_due else ""
+    return {Extra.NOT_REACHED: "extra: no update is owed before a callback reaches the customer; it starts the "
+                               "schedule",
+            Extra.PAUSED: "extra: updates are paused while the customer's answer to the resolution proposal is "
+                          "awaited",
+            Extra.TOO_SOON: "extra: it follows the last update by less than a quarter of the interval, so it "
+                            "counts as no round of its own"}[extra] + due
 
 
 def _same_update_lately(session: Session, incident: Incident, words: dict[str, str], now: datetime) -> datetime | None:

@@ -26,6 +26,7 @@ from app.models.user import Role
 from app.oncall.records import parse_rep, parse_schedule
 from app.queue import JobQueue
 from app.reports.updates import UpdateFigures, update_figures
+from app.services.acks import Actor, lock_incident, resolve
 from app.services.noncritical import record_non_critical
 from app.services.oncall_admin import create_rep, save_schedule
 from app.services.resolution import decide_by_call, spoken_proposal
@@ -174,6 +175,24 @@ def test_the_updates_report_links_its_range_as_json_and_the_json_has_every_figur
     assert figures["updates_owed"] == 0 and figures["lateness"] == {"count": 0, "median": None, "p90": None,
                                                                      "p99": None, "max": None,
                                                                      "percentile_method": "nearest-rank"}
+
+
+def test_the_updates_report_shows_a_managers_close_on_the_page_and_in_the_json(hotline, client, clock, smtp):
+    incident = _incident(client, hotline)
+    with hotline.db.transaction() as s:
+        answer = resolve(s, lock_incident(s, incident.reference), Actor(name="Maria", via="dashboard", is_manager=True),
+                         clock.now(), reason="the customer moved to another provider")
+        assert answer.outcome == "resolved_by_manager"
+    login_as(client, hotline, Role.MANAGER)
+    day = clock.now().strftime("%Y-%m-%d")
+    query = f"from={day} 00:00&to={(clock.now() + timedelta(days=1)).strftime('%Y-%m-%d')} 00:00"
+    page = client.get(f"/reports/updates?{query}").get_data(as_text=True)
+    assert re.search(r"Closed by a manager, without the customer's agreement</th><td id=\"closed-by-manager\">1<",
+                     page)
+    assert re.search(r"Resolved, not confirmed</th><td>0<", page)
+    figures = client.get(f"/reports/updates.json?{query}").get_json()["updates"]
+    assert (figures["closed_by_manager"], figures["confirmed"], figures["unconfirmed"]) == (1, 0, 0)
+    assert figures["time_to_resolution"]["count"] == 0
 
 
 def test_owner_sms_sets_interval_writes_update_and_proposes(hotline, client, clock, smtp):

@@ -101,7 +101,7 @@ def test_the_timeline_numbers_old_log_lines_by_the_same_rule():
                            detail={"update_id": 3, "round": 3, "late_seconds": 0, "via": "sms", "channels": []})]
     words = [entry.text for entry in timeline(lines, [])]
     assert words[0].startswith("Customer update 1 sent via sms (on time)")
-    assert words[1].startswith("A customer update sent via dashboard to sms")
+    assert words[1].startswith("A customer update sent via dashboard (extra: none was owed) to sms")
     assert words[2].startswith("Customer update 2 was sent, NOT delivered")
     assert words[3].startswith("Customer update 2 has NOT reached the customer so far")
     assert words[4].startswith("Customer update 2 sent via sms (on time) to no channel")
