@@ -451,6 +451,15 @@ def _update_sent(d: dict) -> str:
     return f"{_update_name(d)} sent via {d.get('via', '?')}{when} to {to}"
 
 
+def _restarted(d: dict) -> str:
+    """What a schedule restarted by a callback met after a withdrawn one kept (older lines say nothing of it)."""
+    if not d.get("restarted"):
+        return ""
+    if d.get("via", "default") == "default":
+        return " (restarted after a callback that did not count; the customer was told no interval)"
+    return " (restarted after a callback that did not count, at the interval the customer was told)"
+
+
 WORDS.update({  # policy step 5: the customer's updates, owed from the moment they were reached
     "customer_update_sent": lambda d, _: (_update_sent(d), "ok"),
     "customer_update_late": lambda d, _: (f"{_update_name(d)} not sent by its due time "
@@ -458,7 +467,7 @@ WORDS.update({  # policy step 5: the customer's updates, owed from the moment th
     "customer_update_undelivered": lambda d, _: (_update_undelivered(d), "bad"),
     "customer_message_stalled": lambda d, _: (_message_stalled(d), "bad"),
     "updates_scheduled": lambda d, _: (f"Customer updates owed every {d.get('interval_minutes', '?')} minutes; "
-                                       f"the first by {_stamp(d.get('first_due_at'))}", ""),
+                                       f"the first by {_stamp(d.get('first_due_at'))}" + _restarted(d), ""),
     "updates_counted_from_call_end": lambda d, _: ("The call ended: the first customer update is owed by "
                                                    f"{_stamp(d.get('first_due_at'))}", "muted"),
     "updates_withdrawn": lambda d, _: ("Customer updates stopped: the callback did not count; they start again "

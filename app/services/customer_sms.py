@@ -26,7 +26,7 @@ from app.models import DeliveryChannel, Incident, IncidentEvent, IncidentStatus,
 from app.prompts import text
 from app.services.deliveries import queue_delivery
 from app.services.events import log_event
-from app.services.oncall import customer_readers, reader_role
+from app.services.oncall import customer_readers, incident_owner, reader_role
 from app.services.page_text import company_name
 from app.services.resolution import decide, pending_proposal
 from app.services.update_text import QUOTE_LIMIT
@@ -155,7 +155,9 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
     """Log the customer's words on the incident and, at most every OWNER_TOLD_EVERY, text them to its owner (to the
     managers when the owner was deactivated since: never to someone who no longer works here; with no owner yet, to
     the reps paged for it: ``oncall.customer_readers``)."""
-    reps, owner = customer_readers(session, incident) if tell_owner else ([], None)
+    # the line names the incident's owner even when nobody is texted (a bare YES asked for its reference): a probe
+    # read "owner_rep_id": null on an incident Alice owned
+    reps, owner = customer_readers(session, incident) if tell_owner else ([], incident_owner(session, incident))
     readers = {r.phone: reader_role(r, owner) for r in reps if r.phone}
     reader_ids = sorted({r.id for r in reps if r.phone})
     # at most one SMS per reader every OWNER_TOLD_EVERY: a reader who was told nothing yet (a new owner, the managers

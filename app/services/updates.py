@@ -19,6 +19,7 @@ from app.models import (
     FollowUp,
     FollowUpState,
     Incident,
+    IncidentEvent,
     IncidentStatus,
     Rep,
     StepKind,
@@ -28,6 +29,7 @@ from app.models.followup import DEFAULT_INTERVAL_MINUTES, MAX_INTERVAL_MINUTES, 
 from app.queue import schedule
 from app.services import update_text
 from app.services.deliveries import queue_delivery
+from app.services.escalation import snapshot
 from app.services.events import log_event
 from app.services.oncall import owner_or_managers, resolve_target
 from app.services.page_text import rep_clock
@@ -107,9 +109,11 @@ def call_ended(session: Session, incident: Incident, now: datetime, *, answered_
     update written, or a schedule older than this call keeps its due time.
     """
     follow_up, created = start_follow_up(session, incident, now, owner_rep_id=owner_rep_id)
-    untouched = (follow_up.agreed_via == "default" and follow_up.round == 1 and follow_up.last_update_at is None
+    untouched = (follow_up.round == 1 and follow_up.last_update_at is None
                  and follow_up.state == FollowUpState.UPDATING and follow_up.next_due_at is not None
-                 and answered_at is not None and follow_up.agreed_at >= answered_at)
+                 and answered_at is not None and follow_up.agreed_at >= answered_at
+                 # a restart keeps the interval the customer was told: started by this answer all the same
+                 and (follow_up.agreed_via == "default" or _restarted_untouched(session, incident)))
     due = now + timedelta(minutes=follow_up.interval_minutes)
     if not created and untouched and follow_up.next_due_at < due:
         follow_up.agreed_at, follow_up.next_due_at = now, due
@@ -118,6 +122,16 @@ def call_ended(session: Session, incident: Incident, now: datetime, *, answered_
                                                    "first_due_at": due.isoformat()})
         schedule_round(session, follow_up)
     return follow_up
+
+
+def _restarted_untouched(session: Session, incident: Incident) -> bool:
+    """The schedule's latest start or agreed interval is its restart (``restart_follow_up``): no interval was agreed
+    since."""
+    line = session.scalars(select(IncidentEvent).where(
+        IncidentEvent.incident_id == incident.id,
+        IncidentEvent.kind.in_((EventKind.UPDATES_SCHEDULED, EventKind.UPDATE_INTERVAL_AGREED)))
+        .order_by(IncidentEvent.id.desc()).limit(1)).first()
+    return line is not None and line.kind == EventKind.UPDATES_SCHEDULED and bool((line.detail or {}).get("restarted"))
 
 
 def schedule_round(session: Session, follow_up: FollowUp) -> int:
@@ -171,18 +185,31 @@ def withdraw_follow_up(session: Session, incident: Incident, now: datetime) -> N
 
 
 def restart_follow_up(session: Session, incident: Incident, now: datetime) -> None:
-    """A callback is met again after a withdrawn answer stopped the schedule: it starts afresh, as a new one would
-    (the default interval from now, the rep asked for theirs at the end of the call)."""
+    """A callback is met again after a withdrawn answer stopped the schedule: it starts afresh from now, as a new one
+    would (its first update counted from the end of the call: ``call_ended``; the rep is asked for the interval
+    there), at the interval the customer was last told in writing as agreed, else the default hour. Until session
+    35 it always took the default hour, and a customer texted "every 30 minutes" heard no more of it."""
     follow_up = follow_up_of(session, incident, lock=True)
     if follow_up is None or follow_up.state != FollowUpState.WITHDRAWN:
         return
-    follow_up.state, follow_up.agreed_via = FollowUpState.UPDATING, "default"
-    follow_up.interval_minutes = DEFAULT_INTERVAL_MINUTES
-    follow_up.agreed_at, follow_up.next_due_at = now, now + timedelta(minutes=DEFAULT_INTERVAL_MINUTES)
+    minutes, via = told_interval(session, incident) or (DEFAULT_INTERVAL_MINUTES, "default")
+    follow_up.state, follow_up.agreed_via, follow_up.interval_minutes = FollowUpState.UPDATING, via, minutes
+    follow_up.agreed_at, follow_up.next_due_at = now, now + timedelta(minutes=minutes)
     log_event(session, at=now, actor="system", kind=EventKind.UPDATES_SCHEDULED, incident_id=incident.id,
-              detail={"interval_minutes": DEFAULT_INTERVAL_MINUTES, "via": "default",
-                      "first_due_at": follow_up.next_due_at.isoformat()})
+              detail={"interval_minutes": minutes, "via": via, "first_due_at": follow_up.next_due_at.isoformat(),
+                      "restarted": True})
     schedule_round(session, follow_up)
+
+
+def told_interval(session: Session, incident: Incident) -> tuple[int, str] | None:
+    """The interval the customer was last told in writing as agreed, and how it was agreed (the latest
+    ``update_interval_agreed`` line whose message was queued: ``customer_told`` "sms" or "email"); None if never."""
+    for detail in session.scalars(select(IncidentEvent.detail).where(
+            IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.UPDATE_INTERVAL_AGREED)
+            .order_by(IncidentEvent.id.desc())):
+        if (detail or {}).get("customer_told") and isinstance(detail.get("minutes"), int):
+            return detail["minutes"], str(detail.get("via") or "default")
+    return None
 
 
 def close_follow_up(session: Session, incident: Incident, now: datetime, how: str) -> None:
@@ -212,10 +239,9 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
         return Result(False, f"{exc}. Nothing was changed.")
     if incident.status != IncidentStatus.OPEN:
         return Result(False, f"Incident {incident.reference} is closed. Nothing was changed.")
-    if follow_up_of(session, incident) is None:  # only reaching the customer starts the schedule (``start_updates``)
-        return Result(False, f"No update is owed for {incident.reference} before a callback reaches the customer: "
-                             "agree the interval with them on it (the keypad at its end) or after it. "
-                             "Nothing was changed.")
+    refused = _not_agreed_yet(session, incident, now)
+    if refused:
+        return Result(False, refused)
     follow_up, created = start_follow_up(session, incident, now, minutes=minutes, via=via, owner_rep_id=owner_rep_id)
     changed = created or follow_up.interval_minutes != minutes
     if not created:  # it existed: change the interval and move the next due time
@@ -246,6 +272,24 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
                   + ("; the customer was not told." if changed else "."))
     return Result(True, f"Updates for {incident.reference} every {say_minutes(minutes)}.{due}{paused}"
                         f"{_told_words(told)}")
+
+
+def _not_agreed_yet(session: Session, incident: Incident, now: datetime) -> str:
+    """Why no interval can be agreed with the incident's customer now ("" when one can): it is agreed on a callback
+    that reached them (the escalation core's ``customer_reached``: met, late, the rep's word, an e-mail contact),
+    the moment updates become owed, and a customer nobody spoke to must never read "as agreed". Refused, not kept
+    for later: nobody agreed it with them, and a stored interval would surface unannounced."""
+    if snapshot(session, incident, now).customer_reached:
+        return ""
+    follow_up = follow_up_of(session, incident)
+    if follow_up is not None and follow_up.state == FollowUpState.WITHDRAWN:
+        told = told_interval(session, incident)
+        every = say_minutes(told[0] if told else DEFAULT_INTERVAL_MINUTES)
+        return (f"The callback for {incident.reference} was too short to count as the callback: updates stop until "
+                f"one reaches the customer, then run every {every}{' as they were told' if told else ''}. Agree "
+                "another interval on that call. Nothing was changed.")
+    return (f"No callback has reached the customer of {incident.reference} yet: the update interval is agreed with "
+            "them on the callback. Nothing was changed; the customer was not told.")
 
 
 def _told_words(told: str | None) -> str:

@@ -257,7 +257,8 @@ def test_a_short_bridge_withdrawn_after_the_interval_was_agreed_stops_the_update
         desk, network):
     """Counted at the key press (updates start), Alice agrees updates every 30 minutes, then the bridge proves 3 s
     long: the customer was never called back, so no "update due" reminder nor "update NOT sent" alert goes out
-    and the report counts no round; the real conversation that follows starts the updates again."""
+    and the report counts no round; the real conversation that follows starts the updates again, every 30 minutes
+    as the customer was told (since session 35; the default hour before)."""
     callback = _callback_by_sms(desk, network)
     start = timedelta(minutes=2, seconds=30)
     desk.clock.set(desk.t0 + start)
@@ -298,10 +299,11 @@ def test_a_short_bridge_withdrawn_after_the_interval_was_agreed_stops_the_update
     ended = desk.t0 + timedelta(minutes=70, seconds=204)
     follow_up, steps, told = _update_rows(desk, callback.incident_id)
     assert follow_up.state == "updating" and follow_up.round == 1 and told == []
-    assert follow_up.next_due_at == ended + timedelta(minutes=60)  # counted from the end of the real call
+    assert follow_up.interval_minutes == 30  # the interval the customer was texted "as agreed"
+    assert follow_up.next_due_at == ended + timedelta(minutes=30)  # counted from the end of the real call
     assert sorted((s.kind, s.status, s.due_at) for s in steps) == [
-        ("update_due", "pending", ended + timedelta(minutes=60)),
-        ("update_reminder", "pending", ended + timedelta(minutes=50))]
-    _at(desk, 70 + 3.4 + 50 + 1)  # the owner is reminded of the update the real callback owes
+        ("update_due", "pending", ended + timedelta(minutes=30)),
+        ("update_reminder", "pending", ended + timedelta(minutes=20))]
+    _at(desk, 70 + 3.4 + 20 + 1)  # the owner is reminded of the update the real callback owes
     _follow_up, _steps, told = _update_rows(desk, callback.incident_id)
     assert [(d.purpose, d.to_address) for d in told] == [("update_reminder", ALICE)]

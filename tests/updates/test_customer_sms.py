@@ -354,6 +354,19 @@ def test_a_yes_without_the_reference_from_the_callback_number_closes_nothing(des
     assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=incident.id)] == ["confirmed"]
 
 
+def test_a_bare_yes_is_logged_on_the_incident_with_its_owner(desk, network, smtp):
+    """The bare YES closes nothing and is not texted to anyone (the customer is asked to name the reference), but
+    its line names the incident's owner, as every customer line does: Alice, who called them back and owns it."""
+    incident, customer = _called_back(desk, network)
+    customer.expect_sms("We believe your problem is resolved")
+    _propose(desk, incident.reference, "API healthy again")
+    [alice] = _rows(desk, Rep, phone=ALICE)
+    assert desk.incident(incident.id).acknowledged_by == alice.id
+    assert _text_hotline(desk, "YES")[0].startswith(f"To answer about incident {incident.reference}")
+    [line] = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
+    assert line["text"] == "YES" and line["owner_told"] is False and line["owner_rep_id"] == alice.id
+
+
 def test_a_full_width_yes_with_its_reference_confirms(desk, network, smtp):
     incident, customer = _called_back(desk, network)
     customer.expect_sms("We believe your problem is resolved")

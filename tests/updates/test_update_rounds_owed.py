@@ -87,8 +87,8 @@ def test_an_interval_texted_before_any_callback_starts_no_schedule_and_tells_the
     ref = incident.reference
     [reply] = _text_hotline(desk, f"EVERY 30 {ref}", sender=ALICE)
     desk.settle()
-    assert reply == (f"No update is owed for {ref} before a callback reaches the customer: agree the interval with "
-                     "them on it (the keypad at its end) or after it. Nothing was changed.")
+    assert reply == (f"No callback has reached the customer of {ref} yet: the update interval is agreed with them "
+                     "on the callback. Nothing was changed; the customer was not told.")
     assert _rows(desk, FollowUp, incident_id=incident.id) == [] and _update_steps(desk, incident.id) == []
     assert _rows(desk, Delivery, incident_id=incident.id, purpose="interval") == []
     assert network.phone(CUSTOMER).unmet == []

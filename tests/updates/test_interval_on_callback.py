@@ -1,0 +1,184 @@
+"""The update interval is agreed with the customer on a callback that reached them (policy step 5): never before
+one did, never while a callback that did not count stopped the schedule, and a schedule restarted by a callback met
+later keeps the interval the customer was told in writing.
+
+Alice acknowledges and replies CALL (the harness of tests/paging/test_short_bridge.py): Twilio's requests for the
+bridge are played signed; SMS to the customer are read where the simulated Twilio took them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.models import Delivery, DueStep, FollowUp, IncidentEvent
+from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID
+from tests.integration.dashboard_support import login_as, post_form
+from tests.paging.conftest import ALICE, CUSTOMER
+from tests.paging.test_acknowledgement import _sms_from
+from tests.paging.test_at_risk_unproven_callback import _at, _callback_by_sms
+from tests.paging.test_callback_proof import _dial_done, _leg_status, _press_key, _whisper
+from tests.paging.test_short_bridge import TOO_SHORT, _rows, _talk
+from tests.paging.test_twilio_failures import HOTLINE_NUMBER, _signed_post, _work
+
+NOT_YET = "No callback has reached the customer of {ref} yet"
+
+
+def _every(desk, words: str) -> str:
+    """Alice's SMS to the hotline; the text of the hotline's answer."""
+    return _sms_from(desk, ALICE, words).get_data(as_text=True)
+
+
+def _to_customer(desk) -> list[str]:
+    """Every SMS the simulated Twilio took for the customer's number."""
+    return [m.body for m in desk.network.twilio.messages if m.to == CUSTOMER]
+
+
+def _schedule(desk, incident_id: int) -> list[FollowUp]:
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(FollowUp).where(FollowUp.incident_id == incident_id)))
+
+
+def _lines(desk, incident_id: int, kind: str) -> list[dict]:
+    with desk.hotline.db.session() as s:
+        return [e.detail for e in s.scalars(select(IncidentEvent).where(
+            IncidentEvent.incident_id == incident_id, IncidentEvent.kind == kind).order_by(IncidentEvent.id))]
+
+
+def _interval_messages(desk, incident_id: int) -> list[Delivery]:
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(Delivery).where(Delivery.incident_id == incident_id,
+                                                     Delivery.purpose == "interval").order_by(Delivery.id)))
+
+
+def _met_then_too_short(desk, network, minutes: int = 30):
+    """Alice's callback is answered (the key press counts it met), she texts EVERY ``minutes`` (the customer is told
+    it in writing), then the bridge proves 3 s long and is withdrawn. Returns the callback and the reference."""
+    callback = _callback_by_sms(desk, network)
+    start = timedelta(minutes=2, seconds=30)
+    desk.clock.set(desk.t0 + start)
+    assert "<Gather" in _whisper(desk, callback)
+    _leg_status(desk, callback, "in-progress", start.total_seconds())
+    desk.clock.set(desk.t0 + start + timedelta(seconds=4))
+    _press_key(desk, callback)
+    reference = desk.incident(callback.incident_id).reference
+    assert "Confirmation to the customer queued (SMS)" in _every(desk, f"EVERY {minutes} {reference}")
+    desk.clock.set(desk.t0 + start + timedelta(seconds=7))
+    _leg_status(desk, callback, "completed", start.total_seconds() + 7, CallDuration="3")
+    assert TOO_SHORT in _dial_done(desk, callback, "completed", seconds="3")
+    _work(desk)
+    [follow_up] = _schedule(desk, callback.incident_id)
+    assert follow_up.state == "withdrawn"
+    return callback, reference
+
+
+def test_every_before_a_callback_reached_the_customer_is_refused_and_tells_them_nothing(desk, network, client):
+    """Alice acknowledged and asked to be bridged, but nobody has spoken to the customer: her EVERY 15 agrees
+    nothing with them. She is told why, no schedule starts, and the customer gets no "as agreed" SMS; the
+    Updates page refuses the same (one rule). Once the callback is met the same command is taken."""
+    callback = _callback_by_sms(desk, network)  # the hotline is calling Alice: the customer is not dialled yet
+    ref = desk.incident(callback.incident_id).reference
+    reply = _every(desk, f"EVERY 15 {ref}")
+    assert NOT_YET.format(ref=ref) in reply and "agreed with them on the callback" in reply
+    assert "Nothing was changed" in reply and "every 15 minutes" not in reply
+    login_as(client, desk.hotline)
+    assert post_form(client, f"/incidents/{ref}/updates/interval", {"minutes": "30"}).status_code == 302
+    assert NOT_YET.format(ref=ref) in client.get(f"/incidents/{ref}/updates").get_data(as_text=True)
+    _work(desk)
+    assert _schedule(desk, callback.incident_id) == []
+    assert _interval_messages(desk, callback.incident_id) == []
+    assert _lines(desk, callback.incident_id, "update_interval_agreed") == []
+    assert not [body for body in _to_customer(desk) if "as agreed" in body]
+
+    _talk(desk, callback, timedelta(minutes=2, seconds=30), 60)  # a real conversation: met
+    reply = _every(desk, f"EVERY 15m {ref}")  # other words: the same request again is Twilio's retry
+    _work(desk)
+    assert "every 15 minutes" in reply and "Confirmation to the customer queued (SMS)" in reply
+    [follow_up] = _schedule(desk, callback.incident_id)
+    assert follow_up.interval_minutes == 15 and follow_up.agreed_via == "sms"
+    assert [body for body in _to_customer(desk) if "as agreed" in body] == [
+        f"Sev-1 {ref}: as agreed, you will get an update every 15 minutes. "
+        f"Next update by {_pacific(follow_up.next_due_at)}."]
+
+
+def _pacific(at) -> str:
+    from app.services.page_text import hhmm
+
+    return hhmm(at, "America/Los_Angeles")
+
+
+def test_every_while_a_withdrawn_callback_stopped_the_updates_is_refused(desk, network):
+    """The callback that started the updates was too short to count: nothing is owed until one is met, so an
+    interval cannot be agreed now either. Alice is told why; the schedule keeps what the customer was told."""
+    callback, ref = _met_then_too_short(desk, network, 30)
+    desk.clock.set(desk.t0 + timedelta(minutes=5))
+    reply = _every(desk, f"EVERY 45 {ref}")
+    assert TOO_SHORT in reply and "Nothing was changed" in reply and "every 45 minutes" not in reply
+    _work(desk)
+    [follow_up] = _schedule(desk, callback.incident_id)
+    assert (follow_up.state, follow_up.interval_minutes, follow_up.next_due_at) == ("withdrawn", 30, None)
+    assert [d["minutes"] for d in _lines(desk, callback.incident_id, "update_interval_agreed")] == [30]
+    assert len(_interval_messages(desk, callback.incident_id)) == 1  # the 30 minutes told during the short call
+
+
+def test_a_callback_met_after_a_withdrawn_one_keeps_the_interval_the_customer_was_told(desk, network):
+    """The customer was texted "as agreed, every 30 minutes" during the call that did not count. The real callback
+    that follows restarts the schedule at those 30 minutes (counted from its end), not at the default hour the
+    customer never heard of; Alice hears the interval in force, and the customer is told nothing new."""
+    callback, ref = _met_then_too_short(desk, network, 30)
+    _at(desk, 20)
+    retry = _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/retry?callback={callback.id}", {
+        "CallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
+        "CallStatus": "in-progress", "Digits": "1"}).get_data(as_text=True)
+    assert "<Dial" in retry
+    _first, second = _rows(desk, callback.incident_id)
+    twiml = _talk(desk, second, timedelta(minutes=21), 200)
+    assert "/twilio/updates/interval" in twiml and "No key pressed: updates every 30 minutes" in twiml
+    ended = desk.t0 + timedelta(minutes=21, seconds=204)
+    [follow_up] = _schedule(desk, callback.incident_id)
+    assert (follow_up.state, follow_up.interval_minutes, follow_up.agreed_via) == ("updating", 30, "sms")
+    assert follow_up.next_due_at == ended + timedelta(minutes=30)  # counted from the end of the real call
+    with desk.hotline.db.session() as s:
+        steps = sorted((st.kind, st.status, st.due_at) for st in s.scalars(select(DueStep).where(
+            DueStep.incident_id == callback.incident_id, DueStep.kind.in_(("update_reminder", "update_due")))))
+    assert steps == [("update_due", "pending", ended + timedelta(minutes=30)),
+                     ("update_reminder", "pending", ended + timedelta(minutes=20))]
+    restarted = _lines(desk, callback.incident_id, "updates_scheduled")[-1]
+    assert restarted["interval_minutes"] == 30 and restarted["via"] == "sms"
+    _work(desk)
+    assert len(_interval_messages(desk, callback.incident_id)) == 1  # nothing new to tell them
+    assert len([body for body in _to_customer(desk) if "as agreed" in body]) == 1
+
+
+def test_an_interval_agreed_on_the_callback_that_restarted_the_updates_stands_at_its_end(desk, network):
+    """The real callback restarts the updates every 30 minutes (as told); on that call Alice agrees every 45 minutes
+    by SMS and the customer is told its due time: the end of the call moves nothing (only an untouched start is
+    counted from the end of the call), and the timeline says the updates restarted at the interval told."""
+    callback, ref = _met_then_too_short(desk, network, 30)
+    _at(desk, 20)
+    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/retry?callback={callback.id}", {
+        "CallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
+        "CallStatus": "in-progress", "Digits": "1"})
+    _first, second = _rows(desk, callback.incident_id)
+    start = timedelta(minutes=21)
+    desk.clock.set(desk.t0 + start)
+    assert "<Gather" in _whisper(desk, second)
+    _leg_status(desk, second, "in-progress", start.total_seconds())
+    desk.clock.set(desk.t0 + start + timedelta(seconds=4))
+    _press_key(desk, second)  # met: the schedule restarts every 30 minutes
+    desk.clock.set(desk.t0 + start + timedelta(seconds=60))
+    reply = _every(desk, f"EVERY 45 minutes {ref}")
+    assert "every 45 minutes" in reply and "Confirmation to the customer queued (SMS)" in reply
+    [agreed] = _schedule(desk, callback.incident_id)
+    desk.clock.set(desk.t0 + start + timedelta(seconds=200))
+    _leg_status(desk, second, "completed", start.total_seconds() + 200, CallDuration="196")
+    assert "No key pressed: updates every 45 minutes" in _dial_done(desk, second, "completed", seconds="196")
+    [follow_up] = _schedule(desk, callback.incident_id)
+    assert (follow_up.interval_minutes, follow_up.next_due_at) == (45, agreed.next_due_at)
+    assert agreed.next_due_at == desk.t0 + start + timedelta(seconds=60, minutes=45)
+    assert _lines(desk, callback.incident_id, "updates_counted_from_call_end") == []
+    login_as(desk.client, desk.hotline)  # the incident page's timeline
+    page = desk.client.get(f"/incidents/{ref}").get_data(as_text=True)
+    assert ("Customer updates owed every 30 minutes; the first by" in page
+            and "(restarted after a callback that did not count, at the interval the customer was told)" in page)
