@@ -16,10 +16,10 @@ from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.orm import Session
 
-from app.models import Incident, IncidentFactsRow
+from app.models import Base, Incident, IncidentFactsRow
 from app.reports import export
 from app.reports.compliance import Report, compliance_report, range_bounds
 from app.reports.facts import Outcome
@@ -28,6 +28,7 @@ from app.reports.figures import FactsRange
 from app.reports.queries import load_range
 from app.services.events import log_event
 from bench.eventlog import Plan, generate, seed_reps
+from tests.conftest import scratch_schema
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 END = datetime(2026, 12, 1, tzinfo=UTC)
@@ -48,7 +49,34 @@ ACKED_LATE, ACKED_LATE_AT = range(12, 900, 53), PINNED - timedelta(days=20)  # b
 
 @pytest.fixture
 def engine(database_url):
-    eng = create_engine(database_url)
+    """The data set, for a test that writes to it."""
+    eng = _data_set(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def read_only(request, tmp_path_factory):
+    """The data set built once per module (and test process) for each database kind, for the tests that only read
+    it: building it takes about 1.4 s, and 12 tests of each kind read it."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("agreement") / "hotline.db"
+        path.write_bytes(request.getfixturevalue("sqlite_template"))
+        eng = _data_set(f"sqlite:///{path}")
+        yield eng
+        eng.dispose()
+        return
+    request.getfixturevalue("postgres_url")
+    with scratch_schema("hotline_agreement") as url:
+        Base.metadata.create_all(schema_engine := create_engine(url))
+        schema_engine.dispose()
+        eng = _data_set(url)
+        yield eng
+        eng.dispose()
+
+
+def _data_set(url: str) -> Engine:
+    eng = create_engine(url)
     with eng.begin() as conn:
         seed_reps(conn)
         generate(conn, Plan(900, START, END, realistic=True, unlogged_every=97, open_last=6, seed=7))
@@ -75,8 +103,7 @@ def engine(database_url):
         _written_late(session)
         for incident_id, company in zip(range(3, 900, 7), COMPANIES * 200, strict=False):
             session.get(Incident, incident_id).company = company
-    yield eng
-    eng.dispose()
+    return eng
 
 
 def _short_bridge(session: Session, incident_id: int, n: int) -> None:
@@ -151,8 +178,8 @@ def _figures(report: Report) -> dict:
 
 
 @pytest.mark.parametrize(("start", "end", "tz", "as_of"), CASES)
-def test_fast_report_and_exports_agree_with_a_full_recomputation(engine, start, end, tz, as_of):
-    with Session(engine) as session:
+def test_fast_report_and_exports_agree_with_a_full_recomputation(read_only, start, end, tz, as_of):
+    with Session(read_only) as session:
         full, loaded = _reference(session, start, end, tz, as_of)
         rng = FactsRange(start, end, tz, as_of)
         fast, fast_loaded = rng.report(session, breach_limit=None)
@@ -170,8 +197,8 @@ def test_fast_report_and_exports_agree_with_a_full_recomputation(engine, start, 
     assert fast_json == export.to_json(full, loaded.companies)
 
 
-def test_the_data_set_holds_every_outcome_unjudged_and_refolded_incidents(engine):
-    with Session(engine) as session:
+def test_the_data_set_holds_every_outcome_unjudged_and_refolded_incidents(read_only):
+    with Session(read_only) as session:
         full, loaded = _reference(session, date(2026, 10, 1), date(2026, 12, 1), "UTC", LATE_LINES_AT)
         stale = session.scalars(select(IncidentFactsRow.incident_id)
                                 .where(IncidentFactsRow.last_event_at > LATE_LINES_AT - timedelta(minutes=1))).all()
@@ -179,18 +206,18 @@ def test_the_data_set_holds_every_outcome_unjudged_and_refolded_incidents(engine
     assert all(row.count for row in full.reasons)
     assert len(loaded.unlogged) == 900 // 97
     assert len(stale) >= 30  # the rows the late ORM lines rewrote: a report pinned before them refolds them
-    with Session(engine) as session:  # a withdrawn (too short) answer leaves an attempt, never "no callback"
+    with Session(read_only) as session:  # a withdrawn (too short) answer leaves an attempt, never "no callback"
         short = set(session.scalars(select(IncidentFactsRow.outcome)
                                     .where(IncidentFactsRow.incident_id.in_(SHORT_BRIDGES))))
     assert "attempted" in short and "no_callback" not in short
 
 
 @pytest.mark.parametrize("as_of", [PINNED, LATE_LINES_AT - timedelta(minutes=1), WRITTEN_LATE_AT])
-def test_a_report_pinned_before_lines_stamped_earlier_were_written_leaves_them_out_on_both_paths(engine, as_of):
+def test_a_report_pinned_before_lines_stamped_earlier_were_written_leaves_them_out_on_both_paths(read_only, as_of):
     """Carol's acknowledgements and the rescued caller are in a report pinned once they were written, in none
     pinned before (the rescued incident is then not yet in the log, not "unlogged"); both paths agree."""
     start, end = date(2026, 10, 1), date(2026, 12, 1)
-    with Session(engine) as session:
+    with Session(read_only) as session:
         full, loaded = _reference(session, start, end, "UTC", as_of)
         fast, fast_loaded = FactsRange(start, end, "UTC", as_of).report(session, breach_limit=None)
         acked_late = set(session.scalars(select(Incident.reference).where(Incident.id.in_(ACKED_LATE))))
@@ -202,8 +229,8 @@ def test_a_report_pinned_before_lines_stamped_earlier_were_written_leaves_them_o
     assert _figures(fast) == _figures(full)
 
 
-def test_a_report_pinned_inside_a_deadline_counts_it_open_on_both_paths(engine):
-    with Session(engine) as session:
+def test_a_report_pinned_inside_a_deadline_counts_it_open_on_both_paths(read_only):
+    with Session(read_only) as session:
         captured = session.scalar(select(Incident.captured_at).where(Incident.id == 500))
         as_of = captured + timedelta(seconds=20)  # opened, nothing else logged yet
         full, _ = _reference(session, date(2026, 10, 1), date(2026, 12, 1), "UTC", as_of)
@@ -212,11 +239,11 @@ def test_a_report_pinned_inside_a_deadline_counts_it_open_on_both_paths(engine):
     assert _figures(fast) == _figures(full)
 
 
-def test_a_caller_still_giving_details_is_no_breach_on_either_path(engine):
+def test_a_caller_still_giving_details_is_no_breach_on_either_path(read_only):
     """Opened mid-call and past the provisional deadline: breached only where the breach step logged it (the
     caller fell silent); the fast path and the full recomputation list the same breaches."""
     start, end, as_of = date(2026, 11, 27), date(2026, 11, 28), datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
-    with Session(engine) as session:
+    with Session(read_only) as session:
         full, _ = _reference(session, start, end, "UTC", as_of)
         fast, _ = FactsRange(start, end, "UTC", as_of).report(session, breach_limit=None)
     mid_call = {line.reference: line.breached for line in full.lines if line.reference.startswith("M")}
@@ -225,14 +252,14 @@ def test_a_caller_still_giving_details_is_no_breach_on_either_path(engine):
     assert _figures(fast) == _figures(full)
 
 
-def test_a_report_pinned_while_callers_gave_details_lists_them_the_same_after_they_finished(engine):
+def test_a_report_pinned_while_callers_gave_details_lists_them_the_same_after_they_finished(read_only):
     """Reproducible: the k % 3 == 2 incidents opened at 05:40 on 28 November and their callers finished at 06:20
     (the incidents' captured time moved there). A report pinned at 06:00 lists them, captured at about 05:40 and
     open, as it did before they finished, on both paths and in the CSV; also in America/Chicago (UTC-6), where they
     opened at 23:40 on 27 November and finished on the 28th: the day they were in then (as at a month's end)."""
     for start, end, tz in ((date(2026, 11, 28), date(2026, 11, 29), "UTC"),
                            (date(2026, 11, 27), date(2026, 11, 28), "America/Chicago")):
-        _pinned_lists_the_finished(engine, start, end, tz)
+        _pinned_lists_the_finished(read_only, start, end, tz)
 
 
 def _pinned_lists_the_finished(engine, start: date, end: date, tz: str) -> None:
