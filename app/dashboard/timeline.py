@@ -13,6 +13,7 @@ from app.models.paging import CUSTOMER_ROLE
 from app.services.escalation import AT_RISK_BEFORE_DUE, BREACH_WITHDRAWN, DEADLINE_KEPT
 from app.services.failure_log import attempts_written
 from app.services.update_numbers import nth
+from app.services.update_rounds import recorded_why
 from app.settings import PROMISED_CALLBACK_MINUTES
 
 STEP_NAMES = {K.STEP_RECEIPT: "Receipt step", K.STEP_PAGE: "Escalation level {level}",
@@ -435,17 +436,11 @@ def _message_stalled(d: dict) -> str:
     return f"{name} has NOT reached the customer so far ({_channels(d)}); {_told(d)}"
 
 
-# why an update answered no round (``update_rounds.Extra``); lines older than the reason read "none was owed"
-_EXTRA_WHY = {"not_reached": "none is owed before a callback reaches the customer",
-              "paused": "updates were paused while a resolution proposal awaited the customer's answer",
-              "too_soon": "it followed the last update by less than a quarter of the interval"}
-
-
 def _update_sent(d: dict) -> str:
     """``Customer update 2 sent by sms (12 min late) to sms, email``; one no round owed reads as an extra update,
     with why when its line says."""
     late = int(d.get("late_seconds") or 0)
-    when = (f" (extra: {_EXTRA_WHY.get(str(d.get('extra')), 'none was owed')})" if not d.get("number")
+    when = (f" (extra: {recorded_why(d.get('extra'))})" if not d.get("number")
             else " (on time)" if late == 0 else f" ({late} s late)" if late < 60 else f" ({late // 60} min late)")
     to = ", ".join(str(c) for c in d.get("channels") or []) or "no channel"
     return f"{_update_name(d)} sent via {d.get('via', '?')}{when} to {to}"

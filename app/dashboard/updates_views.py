@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from app.auth import Role, current_user, requires
@@ -14,6 +15,7 @@ from app.models import (
     Delivery,
     FollowUp,
     Incident,
+    IncidentEvent,
     Outage,
     OutageLink,
     ProposalKind,
@@ -24,6 +26,7 @@ from app.services import outages as outage_service
 from app.services.acks import lock_incident
 from app.services.resolution import propose, record_verbal_agreement
 from app.services.update_numbers import nth
+from app.services.update_rounds import recorded_why
 from app.services.updates import Result, agree_interval, write_update
 
 bp = Blueprint("updates", __name__, template_folder="templates")
@@ -52,8 +55,10 @@ def show(reference: str) -> str | tuple[str, int]:
         outage_ids = list(session.scalars(select(OutageLink.outage_id).where(OutageLink.incident_id == incident.id)))
         rounds = [u.round for u in updates]  # each update and the one owed next read as the Nth (update_numbers)
         numbers = {u.id: nth(rounds, u.round) for u in updates}
+        extras = _why_extra(session, incident.id) if any(numbers[u.id] is None for u in updates) else {}
         next_number = nth(rounds, follow_up.round) if follow_up else None
         return render_template("dashboard/updates.html", i=incident, f=follow_up, updates=updates, numbers=numbers,
+                               extras=extras,
                                next_number=next_number, deliveries=deliveries, proposals=proposals, outage_ids=outage_ids,
                                now=hotline.clock.now())
 
@@ -257,3 +262,10 @@ def _report_range() -> tuple[datetime, datetime, str | None]:
     if end <= start:
         return start, end, "The range must end after it starts."
     return start, end, None
+
+
+def _why_extra(session: Session, incident_id: int) -> dict[int, str]:
+    """Why each of the incident's updates that answered no round is an extra, as its log line records it."""
+    lines = session.scalars(select(IncidentEvent.detail).where(IncidentEvent.incident_id == incident_id,
+                                                               IncidentEvent.kind == "customer_update_sent"))
+    return {d["update_id"]: recorded_why(d.get("extra")) for d in lines if d and d.get("update_id") is not None}

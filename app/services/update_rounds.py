@@ -31,6 +31,18 @@ class Extra(StrEnum):
     TOO_SOON = "too_soon"  # soon after the update that answered the previous round, the round open not yet due
 
 
+# why an update answered no round, as a record reads it (the timeline, the incident's Updates page); lines written
+# before the reason was recorded read "none was owed"
+RECORDED_WHY = {Extra.NOT_REACHED: "none is owed before a callback reaches the customer",
+                Extra.PAUSED: "updates were paused while a resolution proposal awaited the customer's answer",
+                Extra.TOO_SOON: "it followed the last update by less than a quarter of the interval"}
+
+
+def recorded_why(extra: object) -> str:
+    """What a record says of why an update answered no round (``extra`` as its log line holds it, or None)."""
+    return RECORDED_WHY.get(str(extra), "none was owed")  # a StrEnum's members are keyed by their value too
+
+
 def why_extra(*, updating: bool | None, next_due_at: datetime | None, last_answered_at: datetime | None,
               interval_minutes: int, now: datetime) -> Extra | None:
     """None when an update written ``now`` answers the round owed, else why it is an extra.

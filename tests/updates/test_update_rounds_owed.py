@@ -14,10 +14,12 @@ from sqlalchemy import select
 from app.dashboard.timeline import timeline
 from app.db import Database
 from app.models import CustomerUpdate, Delivery, DueStep, FollowUp, Incident, IncidentEvent, StepKind
+from app.models.user import Role
 from app.reports.updates import update_figures
 from app.services.acks import Actor, resolve
 from app.services.update_rounds import Extra, why_extra
 from app.services.updates import write_update
+from tests.integration.dashboard_support import login_as
 from tests.paging.conftest import ALICE, CUSTOMER
 from tests.updates.conftest import verified_callback
 from tests.updates.test_customer_sms import _rows, _text_hotline
@@ -78,6 +80,9 @@ def test_updates_texted_before_any_callback_are_extras_that_start_no_schedule(de
     with desk.hotline.db.session() as s:
         f = update_figures(s, desk.t0 - timedelta(hours=1), desk.t0 + timedelta(days=1))
     assert (f.updates_owed, f.on_time, f.late, f.missed, f.extra_updates) == (0, 0, 0, 0, 2)
+    login_as(desk.client, desk.hotline, Role.REP, name="Alice at her desk", rep_name="Alice Primary")
+    page = desk.client.get(f"/incidents/{ref}/updates").get_data(as_text=True)  # the page says why, as the timeline
+    assert page.count("extra<br><small>none is owed before a callback reaches the customer</small>") == 2
 
 
 def test_an_interval_texted_before_any_callback_starts_no_schedule_and_tells_the_customer_nothing(desk, network, smtp):
