@@ -381,8 +381,8 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
 def _extra_words(extra: Extra, still_due: datetime | None, tz) -> str:
     """What the writer reads of an update that answered no round (``update_rounds``), and when the next is owed."""
     due = f"; the next is still due by {update_text.hhmm(still_due, tz)}" if still_due else ""
-    return {Extra.NOT_REACHED: "extra: no update is owed before a callback reaches the customer; it starts the "
-                               "schedule",
+    return {Extra.NOT_REACHED: "extra: no update is owed before a callback reaches the customer; the schedule "
+                               "starts with that callback",
             Extra.PAUSED: "extra: updates are paused while the customer's answer to the resolution proposal is "
                           "awaited",
             Extra.TOO_SOON: "extra: it follows the last update by less than a quarter of the interval, so it "

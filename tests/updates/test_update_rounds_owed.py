@@ -25,7 +25,7 @@ from tests.updates.conftest import verified_callback
 from tests.updates.test_customer_sms import _rows, _text_hotline
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-NOT_REACHED = "extra: no update is owed before a callback reaches the customer; it starts the schedule"
+NOT_REACHED = "extra: no update is owed before a callback reaches the customer; the schedule starts with that callback"
 
 
 def _at(minutes: float, seconds: float = 0) -> datetime:
