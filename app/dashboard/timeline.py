@@ -92,6 +92,14 @@ def _when(value: object) -> str:
         return str(value)
 
 
+def _not_texted_again(d: dict) -> str:
+    """An attempt whose missed-call SMS was not sent (``decide.MISSED_SMS_WINDOW``): why; lines without it, nothing."""
+    if not d.get("customer_not_texted"):
+        return ""
+    return (f"; the customer was not texted again: the missed-call SMS of {_when(d.get('last_texted_at'))}, "
+            f"less than {d.get('window_minutes', '?')} minutes before, stands for this attempt")
+
+
 def _queued(d: dict, _page: str) -> tuple[str, str]:
     role = str(d.get("role") or "")
     words = page_words(str(d.get("channel", "")), str(d.get("purpose", "page")), str(d.get("to") or ""), role)
@@ -257,8 +265,9 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
         + ("; the rep had hung up first" if d.get("rep_hung_up") else "")) if d.get("why") == "bridge_too_short" else (
         f"The live connection counted at {_when(d.get('answered_at'))} did not "
         "happen (the caller's line dropped before the bridge): not counted"), "bad"),
-    "callback_attempted": lambda d, _: ("Customer not reached: a voicemail answered" if d.get("voicemail") else
-                                        f"Customer not reached ({d.get('status', 'no answer')})", "bad"),
+    "callback_attempted": lambda d, _: (("Customer not reached: a voicemail answered" if d.get("voicemail") else
+                                         f"Customer not reached ({d.get('status', 'no answer')})")
+                                        + _not_texted_again(d), "bad"),
     "callback_message_left": lambda d, _: ("Message left on the customer's voicemail by the rep, put through after "
                                            "its greeting (not a callback attempt: the customer was not reached)",
                                            "warn"),

@@ -15,6 +15,7 @@ from app.escalation.model import (
     ContactJoined,
     Decision,
     MessageEnded,
+    NotTexted,
     NumberCorrected,
     PageDue,
     PageFailed,
@@ -30,7 +31,7 @@ from app.escalation.model import (
 
 __all__ = [
     "Acknowledge", "AnswerWithdrawn", "Audience", "CallbackAnswered", "CallbackUnanswered", "Connect", "ContactJoined",
-    "Decision", "NumberCorrected", "PageDue",
+    "Decision", "NotTexted", "NumberCorrected", "PageDue",
     "MessageEnded", "PageFailed", "PageOrder", "ReachedByEmail", "RepNotReached", "Resolve", "SelfReported", "Snapshot", "State",
     "StepDue", "counts_as_paged", "decide",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app.escalation.model import (
     Acknowledge,
@@ -15,6 +15,7 @@ from app.escalation.model import (
     ContactJoined,
     Decision,
     MessageEnded,
+    NotTexted,
     NumberCorrected,
     PageDue,
     PageFailed,
@@ -41,6 +42,14 @@ BREACH_NOTICE = "breach_notice"  # the customer's apology that the deadline pass
 # (and a rep's "your short callback did not count" SMS: it says the customer is still owed one); of a rep's pages in
 # these, a later round's carries the state of now: it supersedes the earlier ones still waiting to go (``_page_due``)
 CHASING_PURPOSES = ("page", "at_risk", "breach", BREACH_NOTICE, BRIDGE_TOO_SHORT)
+# At most one missed-call SMS ("we tried to call you ... we will call you again") per incident in this window: a rep
+# pressing CALL again and again, or retries ending together, would otherwise text the customer once per attempt
+# (three in 3 s in an outside probe), noise in their outage. Five minutes covers a rep's run of retries (a ring of
+# up to a minute or so each) while the one SMS still says what is true ("we tried at 03:04, we will call again");
+# an attempt later than that is a new try they are told of, as before (about three at most over a 15-minute promise).
+# It is also the hotline's other short cadence (the at-risk alert 5 minutes before the deadline, a repage every 5).
+MISSED_SMS_WINDOW = timedelta(minutes=5)
+MISSED_SMS_RECENT = "missed_sms_recent"  # why an attempt's SMS was not sent (the log line's ``customer_not_texted``)
 # Of a rep's chasing pages, which later ones carry all an earlier one tells them, so the later supersedes it
 # (``_page_due``): a repage (the same page text: callback number, ACK link) an earlier page, the breach alert an
 # at-risk one. Never an alert a page: the alert has neither the callback number nor the ACK link.
@@ -290,13 +299,19 @@ def _withdrawn(ev: AnswerWithdrawn, snap: Snapshot, now: datetime) -> Decision:
 def _unanswered(ev: CallbackUnanswered, snap: Snapshot, now: datetime) -> Decision:
     outcome = "attempted_voicemail" if ev.voicemail else "attempted"
     state = snap.state if snap.customer_reached else State.ATTEMPTED
-    # the customer only sees a missed call: told by SMS who tried and how to reach us (one per attempt: the
-    # service decides an attempt's end once); never once the incident is resolved or they were reached, and
+    # the customer only sees a missed call: told by SMS who tried and how to reach us (the service decides an
+    # attempt's end once); never once the incident is resolved or they were reached, and
     # never for a leg that did not ring them ("we tried to call you" would be a claim nobody can prove)
     told = ev.rang and not snap.customer_reached and snap.has_callback_number and snap.textable_customer
-    notice = (PageOrder(Audience.CUSTOMER, (SMS,), "callback_missed"),) if told else ()
+    # ... at most once per MISSED_SMS_WINDOW: an SMS sent (or queued) that did not fail stands for the attempts
+    # after it in the window; one that failed or was undelivered reached nobody, so this attempt's SMS goes
+    last = snap.missed_sms_at
+    quiet = (NotTexted(MISSED_SMS_RECENT, last, MISSED_SMS_WINDOW)
+             if told and last is not None and now - last < MISSED_SMS_WINDOW else None)
+    notice = (PageOrder(Audience.CUSTOMER, (SMS,), "callback_missed"),) if told and quiet is None else ()
     # the customer was not reached: what was held for the call goes now, not at the next round
-    return Decision(outcome, state, log=(K.CALLBACK_ATTEMPTED,), release_held_pages=snap.pages_held, pages=notice)
+    return Decision(outcome, state, log=(K.CALLBACK_ATTEMPTED,), release_held_pages=snap.pages_held, pages=notice,
+                    not_texted=quiet)
 
 
 def _message_ended(ev: MessageEnded, snap: Snapshot, now: datetime) -> Decision:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from app.event_kind import EventKind
@@ -63,6 +63,10 @@ class Snapshot:
     # yet, even a call fallen silent): the deadline at hand is provisional, the customer was told none yet (filled in
     # for the breach and repage steps: ``escalation.callers_on_hotline``)
     deadline_provisional: bool = False
+    # when the callback number was last sent (or queued) a missed-call SMS (``callback_missed``) that did not fail
+    # (failed, undelivered or canceled ones never reached them): the next attempt inside ``MISSED_SMS_WINDOW`` texts
+    # nothing more (filled in for an unanswered callback: ``escalation.last_missed_sms_at``; None texts as before)
+    missed_sms_at: datetime | None = None
 
     @property
     def state(self) -> State:
@@ -269,6 +273,16 @@ class PageOrder:
 
 
 @dataclass(frozen=True)
+class NotTexted:
+    """Why the customer was not texted of an attempt that rang them: ``why`` a short code (``decide.MISSED_SMS_RECENT``),
+    ``last_at`` when the SMS that stands for it went (or was queued), ``window`` the window it stands for."""
+
+    why: str
+    last_at: datetime
+    window: timedelta
+
+
+@dataclass(frozen=True)
 class Decision:
     """What the service must do; ``outcome`` is a short code for the step row and the log."""
 
@@ -316,6 +330,8 @@ class Decision:
     # and ``escalation.set_deadline`` moves it to the deadline that counts once the caller's details are in
     rearm: bool = False
     log: tuple[EventKind, ...] = field(default=())  # lines the service writes to the log
+    # an unanswered attempt whose missed-call SMS is not sent (one went moments ago): its log line says why
+    not_texted: NotTexted | None = None
     refused: bool = False
 
     @property

@@ -7,6 +7,7 @@ second signal). "Met" is then decided by Twilio's timestamp of that answer.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -28,7 +29,7 @@ from app.models.call import ENDED_STATUSES
 from app.queue import schedule
 from app.reports.facts import SHORT_BRIDGE
 from app.services.decisions import Acting, carry_out
-from app.services.escalation import customer_dialled, snapshot
+from app.services.escalation import customer_dialled, last_missed_sms_at, snapshot
 from app.services.events import log_event
 from app.services.rep_legs import other_leg
 from app.services.row_locks import lock_callback
@@ -383,12 +384,15 @@ def _count_if_confirmed(session: Session, incident: Incident, callback: Callback
 def _unanswered(session: Session, incident: Incident, callback: Callback, at: datetime, now: datetime, status: str,
                 voicemail: bool) -> None:
     """The customer leg ended without a person (decided once per callback: only a pending one comes here): an
-    attempt, whose missed call the customer is told of; the rep's voicemail message call is none (``_message_ended``)."""
+    attempt, whose missed call the customer is told of (unless an SMS told them moments ago: the core's
+    ``MISSED_SMS_WINDOW``); the rep's voicemail message call is none (``_message_ended``)."""
     if callback.leaves_message:
         _message_ended(session, incident, callback, at, now, status, voicemail)
         return
     rang = voicemail or status in CUSTOMER_RANG
-    decision = decide(CallbackUnanswered(voicemail=voicemail, rang=rang), snapshot(session, incident, now), now)
+    # at most one missed-call SMS per window (the core's rule): when the customer was last texted one
+    snap = replace(snapshot(session, incident, now), missed_sms_at=last_missed_sms_at(session, incident))
+    decision = decide(CallbackUnanswered(voicemail=voicemail, rang=rang), snap, now)
     callback.outcome = CallbackOutcome.VOICEMAIL if voicemail else CallbackOutcome.ATTEMPTED
     callback.ended_at = callback.ended_at or at
     mark_started(incident, callback, at)

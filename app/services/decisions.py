@@ -110,7 +110,7 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
     for kind in decision.log:
         log_event(session, at=now, actor=acting.actor or "system", kind=kind, incident_id=incident.id,
                   detail={**acting.detail, "outcome": decision.outcome, "pages_canceled": done.canceled,
-                          "alerted": len(messages)})
+                          "alerted": len(messages), **_not_texted(decision)})
     first_step = is_first_page_step(acting.step)
     for message in messages:
         order, who, name = message.order, message.who, message.channel
@@ -142,6 +142,15 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
     if decision.rerun_steps_since is not None:  # an answer withdrawn: the promise is chased again
         rerun_steps_since(session, incident, decision.rerun_steps_since, now)
     return done
+
+
+def _not_texted(decision: Decision) -> dict[str, Any]:
+    """The keys a log line gets when the customer was not texted of an attempt (the timeline says why)."""
+    quiet = decision.not_texted
+    if quiet is None:
+        return {}
+    return {"customer_not_texted": quiet.why, "last_texted_at": quiet.last_at.isoformat(),
+            "window_minutes": round(quiet.window.total_seconds() / 60)}
 
 
 def _messages(session: Session, incident: Incident,

@@ -19,6 +19,8 @@ from app.models import (
     Incident,
     IncidentEvent,
     IncidentStatus,
+    Page,
+    PageStatus,
     Rep,
     StepKind,
     StepStatus,
@@ -264,6 +266,18 @@ def customer_dialled(callback: Callback) -> bool:
     voicemail, met or late): the callback started. A rep's leg placed, or a rep who pressed 2, proves nothing
     more: its status callbacks may never come, and the customer may never be dialled."""
     return bool(callback.customer_call_sid) or callback.outcome in DIALLED_OUTCOMES
+
+
+# a missed-call SMS in one of these never reached the customer: it stands for no later attempt (``Snapshot.missed_sms_at``)
+MISSED_SMS_NOT_SENT = (PageStatus.FAILED, PageStatus.UNDELIVERED, PageStatus.CANCELED)
+
+
+def last_missed_sms_at(session: Session, incident: Incident) -> datetime | None:
+    """When the incident's callback number was last sent (else queued) a missed-call SMS that did not fail, or None."""
+    pages = session.execute(select(Page.sent_at, Page.created_at).where(
+        Page.incident_id == incident.id, Page.purpose == "callback_missed", Page.to_number == incident.callback_phone,
+        Page.status.not_in(MISSED_SMS_NOT_SENT)))
+    return max((sent or queued for sent, queued in pages), default=None)
 
 
 def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
