@@ -231,8 +231,8 @@ def close_follow_up(session: Session, incident: Incident, now: datetime, how: st
 
 def agree_interval(session: Session, incident: Incident, minutes: int, *, via: str, by: str, now: datetime,
                    owner_rep_id: int | None = None) -> Result:
-    """Set the update interval agreed with the customer (dashboard, keypad, owner's SMS); when it changed the
-    customer is sent the new interval and the next update's time in writing, whichever channel agreed it."""
+    """Set the update interval agreed with the customer (dashboard, keypad, owner's SMS); when it is not the one the
+    customer was last told in writing, they are sent it and the next update's time, whichever channel agreed it."""
     try:
         check_interval(minutes)
     except InvalidInterval as exc:
@@ -243,7 +243,11 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
     if refused:
         return Result(False, refused)
     follow_up, created = start_follow_up(session, incident, now, minutes=minutes, via=via, owner_rep_id=owner_rep_id)
-    changed = created or follow_up.interval_minutes != minutes
+    # the customer reads the interval whenever it is not the one they were last told in writing: the default hour
+    # a schedule starts with was never told them, so agreeing it tells them too (it used to send nothing, while the
+    # rep heard "confirmed to the customer in writing")
+    last_told = told_interval(session, incident)
+    tell = last_told is None or last_told[0] != minutes
     if not created:  # it existed: change the interval and move the next due time
         no_longer = minutes <= follow_up.interval_minutes
         follow_up.interval_minutes = minutes
@@ -259,7 +263,7 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
             schedule_round(session, follow_up)
     # while a proposal awaits their answer no update is owed: nothing to tell them (a NO says when the next comes)
     told = (_tell_interval(session, incident, minutes, follow_up.next_due_at, now)
-            if changed and follow_up.state == FollowUpState.UPDATING else None)
+            if tell and follow_up.state == FollowUpState.UPDATING else None)
     log_event(session, at=now, actor=by, kind="update_interval_agreed", incident_id=incident.id,
               detail={"minutes": minutes, "via": via,
                       "next_due_at": follow_up.next_due_at.isoformat() if follow_up.next_due_at else None,
@@ -269,7 +273,7 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
     paused = ""
     if follow_up.state == FollowUpState.AWAITING_CONFIRMATION:  # "every 2 hours" alone reads as if updates ran on
         paused = (" Updates are paused while the customer's answer to the resolution proposal is awaited"
-                  + ("; the customer was not told." if changed else "."))
+                  + ("; the customer was not told." if tell else "."))
     return Result(True, f"Updates for {incident.reference} every {say_minutes(minutes)}.{due}{paused}"
                         f"{_told_words(told)}")
 

@@ -84,7 +84,7 @@ def _sms_requests_to(desk, number: str) -> int:
 def _called_back(desk, network):
     """An incident of CUSTOMER, acknowledged and called back by Alice (who owns its updates, hourly)."""
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    customer.expect_call(press="1", answered=True)
+    customer.expect_call(press="1", answered=True).expect_sms("as agreed, you will get an update every hour")  # "every hour", told in writing
     network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "2"])
     incident = desk.open_incident()
     desk.settle()
@@ -207,7 +207,7 @@ def test_free_text_is_attached_and_the_owner_told_once_in_a_while(desk, network,
 def _second_incident(desk, network) -> Incident:
     """The same customer reports another problem from the same number (a repeat caller's new report)."""
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    customer.expect_call(press="1", answered=True)
+    customer.expect_call(press="1", answered=True).expect_sms("as agreed, you will get an update every hour")  # "every hour", told in writing
     network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "2"])
     call = SimulatedCall(transport=flask_transport(desk.client), base_url=PUBLIC_BASE_URL,
                          auth_token=TEST_AUTH_TOKEN, caller=CUSTOMER)

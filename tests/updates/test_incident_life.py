@@ -168,7 +168,7 @@ def test_silence_after_a_proposal_closes_it_resolved_not_confirmed(desk, network
 
 def test_failed_email_is_retried_with_back_off_and_shown(desk, network, smtp):
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    customer.expect_call(press="1", answered=True)
+    customer.expect_call(press="1", answered=True).expect_sms("as agreed, you will get an update every hour")  # told in writing
     network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "2"])  # every hour
     incident = desk.open_incident()
     desk.settle()

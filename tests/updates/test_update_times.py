@@ -54,10 +54,14 @@ def test_every_texts_the_customer_the_interval_and_their_next_update_time_once(h
     settle(hotline)
     before = len(telephony.sms)
 
-    # the default hourly schedule the callback started: "EVERY 1h" changes nothing, and tells the customer nothing
-    assert "Confirmation" not in _sms(client, ALICE, f"EVERY 1h {ref}")
+    # the default hourly schedule the callback started was never told the customer: "EVERY 1h" tells them (once)
+    assert "Confirmation to the customer queued (SMS)." in _sms(client, ALICE, f"EVERY 1h {ref}")
     settle(hotline)
-    assert _to(telephony, CUSTOMER, before) == []
+    assert [m.split(". Next")[0] for m in _to(telephony, CUSTOMER, before)] == [
+        f"Sev-1 {ref}: as agreed, you will get an update every hour"]
+    assert "Confirmation" not in _sms(client, ALICE, f"EVERY 60 {ref}")  # what they were told: nothing new
+    settle(hotline)
+    before = len(telephony.sms)
 
     clock.advance(minutes=5)
     reply = _sms(client, ALICE, f"EVERY 30 {ref}")
@@ -69,7 +73,7 @@ def test_every_texts_the_customer_the_interval_and_their_next_update_time_once(h
     assert _to(telephony, CUSTOMER, before) == [
         f"Sev-1 {ref}: as agreed, you will get an update every 30 minutes. "
         f"Next update by {hhmm(follow_up.next_due_at, PACIFIC)}."]
-    [row] = _rows(hotline, Delivery, incident_id=incident.id, purpose="interval")
+    *_hour, row = _rows(hotline, Delivery, incident_id=incident.id, purpose="interval")
     assert row.channel == "sms" and row.status == "sent"  # accepted by (simulated) Twilio
     assert not [m for m in smtp.inbox.to("dana@acme.example") if "interval" in str(m["Subject"])]
 
@@ -77,7 +81,7 @@ def test_every_texts_the_customer_the_interval_and_their_next_update_time_once(h
     assert "Confirmation" not in _sms(client, ALICE, f"EVERY 30m {ref}")
     settle(hotline)
     assert len(_to(telephony, CUSTOMER, before)) == 1
-    assert len(_rows(hotline, Delivery, incident_id=incident.id, purpose="interval")) == 1
+    assert len(_rows(hotline, Delivery, incident_id=incident.id, purpose="interval")) == 2  # the hour, then 30 minutes
 
 
 def test_every_reaches_a_german_landline_customer_by_e_mail_in_german(hotline, client, clock, smtp):
@@ -128,9 +132,12 @@ def test_an_interval_set_on_the_dashboard_is_texted_to_the_customer_once(hotline
     before = len(telephony.sms)
     login_as(client, hotline, Role.REP, name="Rita Rep")
 
-    page = _on_dashboard(client, ref, 60)  # the default hour the callback started: nothing to tell
+    page = _on_dashboard(client, ref, 60)  # the default hour the callback started, never told them: told once
     settle(hotline)
-    assert "Confirmation" not in page and _to(telephony, CUSTOMER, before) == []
+    assert "Confirmation to the customer queued (SMS)." in page and len(_to(telephony, CUSTOMER, before)) == 1
+    assert "Confirmation" not in _on_dashboard(client, ref, 60)
+    settle(hotline)
+    before = len(telephony.sms)
 
     clock.advance(minutes=5)
     page = _on_dashboard(client, ref, 120)
@@ -141,7 +148,7 @@ def test_an_interval_set_on_the_dashboard_is_texted_to_the_customer_once(hotline
     assert _to(telephony, CUSTOMER, before) == [
         f"Sev-1 {ref}: as agreed, you will get an update every 2 hours. "
         f"Next update by {hhmm(follow_up.next_due_at, PACIFIC)}."]
-    [row] = _rows(hotline, Delivery, incident_id=incident.id, purpose="interval")
+    *_hour, row = _rows(hotline, Delivery, incident_id=incident.id, purpose="interval")
     assert row.channel == "sms" and row.status == "sent"
     assert not [m for m in smtp.inbox.to("dana@acme.example") if "interval" in str(m["Subject"])]
     [agreed] = [e for e in _rows(hotline, IncidentEvent, incident_id=incident.id)
@@ -173,9 +180,11 @@ def test_an_interval_keyed_in_after_the_callback_is_texted_to_the_customer_once(
     settle(hotline)
     before = len(telephony.sms)
 
-    heard = _on_keypad(client, hotline, incident, "2")  # every hour: the default the callback started
+    heard = _on_keypad(client, hotline, incident, "2")  # every hour: the default the callback started, untold
     settle(hotline)
-    assert "Updates for" in heard and "Confirmation" not in heard and _to(telephony, CUSTOMER, before) == []
+    assert "Updates for" in heard and "Confirmation to the customer queued (SMS)." in heard
+    assert len(_to(telephony, CUSTOMER, before)) == 1
+    before = len(telephony.sms)
 
     heard = _on_keypad(client, hotline, incident, "3")  # every 4 hours
     settle(hotline)
@@ -185,7 +194,7 @@ def test_an_interval_keyed_in_after_the_callback_is_texted_to_the_customer_once(
     assert _to(telephony, CUSTOMER, before) == [
         f"Sev-1 {ref}: as agreed, you will get an update every 4 hours. "
         f"Next update by {hhmm(follow_up.next_due_at, PACIFIC)}."]
-    assert [r.channel for r in _rows(hotline, Delivery, incident_id=incident.id, purpose="interval")] == ["sms"]
+    assert [r.channel for r in _rows(hotline, Delivery, incident_id=incident.id, purpose="interval")] == ["sms", "sms"]
 
 
 def test_an_interval_keyed_in_reaches_a_landline_customer_by_e_mail(hotline, client, clock, smtp):

@@ -39,7 +39,7 @@ def _lines(desk, incident, kind):
 def _called_back(desk, network):
     """An incident Alice called back (connect key, then "every hour"): she owns its updates."""
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    customer.expect_call(press="1", answered=True)
+    customer.expect_call(press="1", answered=True).expect_sms("as agreed, you will get an update every hour")  # "every hour", told in writing
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "2"])
     incident = desk.open_incident()
     desk.settle()

@@ -143,6 +143,26 @@ def test_an_interval_the_rep_keys_in_at_the_end_of_the_call_wins_over_the_defaul
     assert _rows(desk, Delivery, incident_id=incident.id, purpose="update_late") == []
 
 
+def test_the_default_hour_keyed_in_at_the_end_of_the_call_is_told_to_the_customer_in_writing(desk, network, smtp):
+    """An outside probe: the rep pressed 2 ("every hour") and heard the interval was confirmed to the customer in
+    writing, but nothing was sent: the hour was the schedule's default, so the interval had not "changed", though
+    nobody had ever told the customer of it."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(press="1", answered=True, talk_seconds=600)
+    network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "2"])  # "2": every hour
+    customer.expect_sms("as agreed, you will get an update every hour")  # told in writing
+    incident = desk.open_incident()
+    desk.settle()
+    [follow_up] = _rows(desk, FollowUp, incident_id=incident.id)
+    assert (follow_up.interval_minutes, follow_up.agreed_via) == (60, "keypad")
+    [told] = _rows(desk, Delivery, incident_id=incident.id, purpose="interval")
+    assert told.channel == "sms" and "every hour" in told.body
+    with desk.hotline.db.session() as s:
+        agreed = s.scalars(select(IncidentEvent.detail).where(IncidentEvent.incident_id == incident.id,
+                                                              IncidentEvent.kind == "update_interval_agreed")).one()
+    assert agreed["customer_told"] == "sms"
+
+
 def test_a_callback_reported_by_sms_owes_updates_too(desk, network, smtp):
     """CALLED stops the chase (never "met"); without a schedule the incident would go quiet for good."""
     network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
