@@ -60,6 +60,8 @@ class EventKind(StrEnum):
     PAGE_STATUS = "page_status"
     PAGE_REACHED_MACHINE = "page_reached_machine"
     PAGE_SMS_FAILED_CALLING = "page_sms_failed_calling"
+    # a missed-call SMS that held back later attempts' SMS failed: a new one tells the customer of them
+    MISSED_SMS_RESENT = "missed_sms_resent"
     # an SMS page to a number that opted out (STOP): failed at once, never asked of Twilio
     PAGE_NOT_SENT_OPTED_OUT = "page_not_sent_opted_out"
     # a voice page to a rep on this incident's callback now: held until that call ends, then sent (or canceled)

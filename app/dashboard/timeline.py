@@ -96,8 +96,16 @@ def _not_texted_again(d: dict) -> str:
     """An attempt whose missed-call SMS was not sent (``decide.MISSED_SMS_WINDOW``): why; lines without it, nothing."""
     if not d.get("customer_not_texted"):
         return ""
-    return (f"; the customer was not texted again: the missed-call SMS of {_when(d.get('last_texted_at'))}, "
-            f"less than {d.get('window_minutes', '?')} minutes before, stands for this attempt")
+    # worded for what was known then: that SMS may fail later (then ``missed_sms_resent`` tells this attempt anew)
+    return (f"; the customer was not texted again: a missed-call SMS had gone at {_when(d.get('last_texted_at'))}, "
+            f"less than {d.get('window_minutes', '?')} minutes before")
+
+
+def _missed_sms_resent(d: dict, _page: str) -> tuple[str, str]:
+    """A missed-call SMS failed after holding back later attempts' SMS: a new one tells the customer of them."""
+    how = "was undelivered" if d.get("failed_status") == "undelivered" else "failed"
+    return (f"The missed-call SMS to the customer {how}: a new one tells them of the attempt of "
+            f"{_when(d.get('attempt_at'))}, not texted on its account", "warn")
 
 
 def _queued(d: dict, _page: str) -> tuple[str, str]:
@@ -212,6 +220,7 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "page_canceled": _canceled,
     "page_reached_machine": lambda d, page: (f"{sentence(page)} reached voicemail", "bad"),
     "page_sms_failed_calling": lambda d, page: (f"{sentence(page)} failed; calling instead", "warn"),
+    "missed_sms_resent": _missed_sms_resent,
     "page_not_sent_opted_out": lambda d, page: (f"{sentence(page)} NOT sent: the number opted out of SMS (texted "
                                                 "STOP); texting START to the hotline number lifts it", "bad"),
     "page_held": lambda d, page: (f"{sentence(page)} held: the rep is on the callback with the customer; it goes "

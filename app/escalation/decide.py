@@ -374,12 +374,29 @@ def _resolve(ev: Resolve, snap: Snapshot, now: datetime) -> Decision:
 
 
 def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
+    if ev.purpose == "callback_missed":
+        return _missed_sms_failed(ev, snap)
     if ev.channel != SMS or ev.purpose != "page":
         return _skip(snap, "no_fallback")
     if snap.resolved or snap.customer_reached or _owned(snap):
         return _skip(snap, "no_fallback_needed")
     return Decision("calling_instead", snap.state, pages=(PageOrder(Audience.SAME_PERSON, (VOICE,), "page"),),
                     log=(K.PAGE_SMS_FAILED_CALLING,))
+
+
+def _missed_sms_failed(ev: PageFailed, snap: Snapshot) -> Decision:
+    """A missed-call SMS failed (or was undelivered) after it held back the SMS of later attempts (the
+    ``MISSED_SMS_WINDOW``): nobody told the customer of them, so one SMS goes now for the latest of them, unless
+    nothing would be texted for an attempt now (resolved, reached, no number that takes an SMS) or the number opted
+    out. A failed SMS that held back nothing (this resend, failing in turn, among them) sends nothing: the next
+    attempt texts."""
+    if ev.channel != SMS or ev.held_back_at is None:
+        return _skip(snap, "no_fallback")
+    if snap.resolved or snap.customer_reached or not (snap.has_callback_number and snap.textable_customer) \
+            or ev.opted_out:
+        return _skip(snap, "no_fallback_needed")
+    return Decision("missed_sms_resent", snap.state, pages=(PageOrder(Audience.CUSTOMER, (SMS,), "callback_missed"),),
+                    log=(K.MISSED_SMS_RESENT,))
 
 
 def _page_due(ev: PageDue, snap: Snapshot, now: datetime) -> Decision:

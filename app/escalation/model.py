@@ -198,10 +198,17 @@ class Resolve:
 
 @dataclass(frozen=True)
 class PageFailed:
-    """A page could not be delivered on ``channel``."""
+    """A page could not be delivered on ``channel``.
+
+    ``held_back_at``: a missed-call SMS (``callback_missed``) that failed had held back the SMS of later attempts
+    (``decide.MISSED_SMS_RECENT``): when the latest of them was, if no SMS that did not fail was sent or queued
+    since; None when it held back none (or is another page). ``opted_out``: the number texted STOP (an SMS to it
+    is never sent)."""
 
     channel: str
     purpose: str
+    held_back_at: datetime | None = None
+    opted_out: bool = False
 
 
 @dataclass(frozen=True)

@@ -280,6 +280,39 @@ def last_missed_sms_at(session: Session, incident: Incident) -> datetime | None:
     return max((sent or queued for sent, queued in pages), default=None)
 
 
+def _iso(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def missed_sms_held_back(session: Session, incident: Incident, failed: Page) -> datetime | None:
+    """When the latest attempt whose SMS ``failed`` (a missed-call SMS now failed) held back was
+    (``customer_not_texted``: ``missed_sms_recent``, its ``last_texted_at`` this SMS's time), unless an SMS that did
+    not fail was sent (or queued) to the number since; None if it held back none (``PageFailed.held_back_at``)."""
+    if failed.purpose != "callback_missed" or failed.to_number != incident.callback_phone:
+        return None
+    its_times = {t for t in (failed.sent_at, failed.created_at) if t is not None}
+    lines = session.scalars(select(IncidentEvent).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CALLBACK_ATTEMPTED,
+        IncidentEvent.at >= failed.created_at))
+    held = [e.at for e in lines if (e.detail or {}).get("customer_not_texted") == "missed_sms_recent"
+            and _iso((e.detail or {}).get("last_texted_at")) in its_times]
+    latest = max(held, default=None)
+    told_since = last_missed_sms_at(session, incident)
+    return None if latest is None or (told_since is not None and told_since >= latest) else latest
+
+
+def missed_call_at(session: Session, page: Page) -> datetime:
+    """The time a missed-call SMS says "we tried to call you": its attempt's (when it was written), or, for one
+    that replaces a failed one, the latest attempt it tells of (the ``missed_sms_resent`` line written with it)."""
+    line = session.scalars(select(IncidentEvent).where(
+        IncidentEvent.incident_id == page.incident_id, IncidentEvent.kind == EventKind.MISSED_SMS_RESENT,
+        IncidentEvent.at == page.created_at)).first()
+    return (_iso((line.detail or {}).get("attempt_at")) if line is not None else None) or page.created_at
+
+
 def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
     """The facts of ``incident`` the escalation core decides on."""
     from app.services.page_verdicts import held_pages  # page_verdicts -> this module

@@ -25,7 +25,8 @@ CALL_STATUS = {"queued": PageStatus.SENT, "initiated": PageStatus.SENT, "ringing
 
 def sms_status(session: Session, page_id: int, reported: str, message_sid: str, error_code: str,
                now: datetime) -> Page | None:
-    """Apply an SMS delivery report; a page SMS that failed turns into a voice page at once."""
+    """Apply an SMS delivery report; a page SMS that failed turns into a voice page at once (a missed-call SMS that
+    had held back later attempts' SMS is sent anew: ``pages.fall_back_to_voice``)."""
     page = session.get(Page, page_id, with_for_update=True) if page_id else None
     if page is None:
         log_event(session, at=now, actor="twilio", kind="sms_status_unmatched",

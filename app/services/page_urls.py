@@ -12,7 +12,7 @@ from app.escalation.decide import BREACH_NOTICE, BRIDGE_TOO_SHORT
 from app.models import Channel, Incident, Page, Rep
 from app.models.paging import TAM_NOTICES, TAM_ROLE
 from app.services import page_text
-from app.services.escalation import caller_on_hotline
+from app.services.escalation import caller_on_hotline, missed_call_at
 from app.services.live_connect import MIN_CONVERSATION_SECONDS
 from app.services.pages import CLOSING_NOTICE
 from app.services.tickets import account_of
@@ -96,8 +96,10 @@ class PageUrls:
         if page.purpose == BRIDGE_TOO_SHORT:  # the deadline on the rep's clock, overdue or not when it was decided
             return page_text.bridge_too_short_sms(incident, MIN_CONVERSATION_SECONDS, page.created_at, page_zone(page))
         if page.purpose == "callback_missed":
+            session = object_session(page)
             return page_text.callback_missed_sms(incident, zone_for_number(incident.callback_phone).key,
-                                                 self.hotline_number, page.created_at)
+                                                 self.hotline_number,
+                                                 missed_call_at(session, page) if session else page.created_at)
         if page.purpose == BREACH_NOTICE:
             return page_text.breach_notice_sms(incident, zone_for_number(incident.callback_phone).key,
                                                self.hotline_number)

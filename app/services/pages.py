@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.escalation.decide import CHASING_PURPOSES
+from app.escalation.model import Decision
 from app.event_kind import EventKind
 from app.models import Channel, Incident, IncidentStatus, Page, PageStatus
 from app.models.paging import CUSTOMER_ROLE, OUTCOME_UNKNOWN, PAGE_STATUS_RANK, outcome_unknown, status_rank
@@ -400,12 +401,19 @@ def adopt_sid(session: Session, page: Page, sid: str, now: datetime) -> None:
 
 def fall_back_to_voice(session: Session, page: Page, now: datetime, first: bool = False) -> Page | None:
     """A page SMS that failed, was undelivered or was never sent (STOP): call the same person at once, if the
-    core says so (``first``: in the FIRST queue, as the SMS would have been)."""
+    core says so (``first``: in the FIRST queue, as the SMS would have been). A customer's missed-call SMS that had
+    held back later attempts' SMS is sent anew for them instead, if the core says so (``resend_missed_sms``)."""
     from app.escalation import PageFailed, decide
-    from app.services.escalation import snapshot
+    from app.services.escalation import missed_sms_held_back, snapshot
 
     incident = session.get(Incident, page.incident_id)
-    decision = decide(PageFailed(page.channel, page.purpose), snapshot(session, incident, now), now)
+    held_back_at = missed_sms_held_back(session, incident, page)
+    failed = PageFailed(page.channel, page.purpose, held_back_at,
+                        opted_out=held_back_at is not None and is_opted_out(session, page.to_number))
+    decision = decide(failed, snapshot(session, incident, now), now)
+    if held_back_at is not None:
+        resend_missed_sms(session, incident, page, held_back_at, decision, now)
+        return None
     if not decision.pages:
         return None
     who = Contactable(rep_id=page.rep_id, name=page.name, phone=page.to_number, channels=("voice",), role=page.role)
@@ -415,6 +423,16 @@ def fall_back_to_voice(session: Session, page: Page, now: datetime, first: bool 
             log_event(session, at=now, actor="system", kind=kind, incident_id=incident.id,
                       detail={"page_id": page.id, "voice_page_id": voice.id})
     return voice
+
+
+def resend_missed_sms(session: Session, incident: Incident, failed: Page, held_back_at: datetime,
+                      decision: Decision, now: datetime) -> None:
+    """Carry out the core's word on a failed missed-call SMS that held back later attempts' SMS: a new one, its
+    line naming the one it replaces and the attempt it tells of (its "at": ``escalation.missed_call_at``)."""
+    from app.services.decisions import Acting, carry_out
+
+    carry_out(session, incident, decision, now, Acting(detail={
+        "replaces_page_id": failed.id, "failed_status": str(failed.status), "attempt_at": held_back_at.isoformat()}))
 
 
 def due_pages(session: Session, now: datetime, limit: int = 500) -> list[PendingJob]:

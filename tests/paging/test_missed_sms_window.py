@@ -6,6 +6,7 @@ report); its log line, and the timeline, say why the customer was not texted aga
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -14,6 +15,7 @@ from app.models import Callback, IncidentEvent, IncidentFactsRow, Page
 from tests.paging.conftest import ALICE, CUSTOMER
 from tests.paging.test_acknowledgement import _sms_from
 from tests.paging.test_alert_counts import _api_get
+from tests.paging.test_twilio_failures import _signed_post
 
 MISSED = "tried to call you"
 
@@ -67,8 +69,8 @@ def test_three_attempts_within_a_minute_text_once_and_one_after_the_window_texts
     words = [entry.text for entry in timeline(_events(desk, incident.id), _missed_pages(desk, incident.id))]
     said = [w for w in words if w.startswith("Customer not reached")]
     assert said[0] == "Customer not reached (no-answer)"  # the attempt that texted reads as before
-    assert said[1:] == ["Customer not reached (no-answer); the customer was not texted again: the missed-call SMS "
-                        f"of {desk.t0:%H:%M} UTC, less than 5 minutes before, stands for this attempt"] * 2
+    assert said[1:] == ["Customer not reached (no-answer); the customer was not texted again: a missed-call SMS had "
+                        f"gone at {desk.t0:%H:%M} UTC, less than 5 minutes before"] * 2
 
     # after the window, Alice asks for the callback again by SMS: this attempt is a new try, told as before
     desk.at(minutes=6)  # the window (decide.MISSED_SMS_WINDOW) is 5 minutes
@@ -110,3 +112,96 @@ def test_an_sms_that_failed_at_twilio_stands_for_nothing_the_next_attempt_texts(
     assert [line.detail.get("customer_not_texted") for line in _attempt_lines(desk, incident.id)] == [
         None, None, "missed_sms_recent"]
     network.verify()
+
+
+# ------------------------------------------------------------------ the SMS that held an attempt back fails later
+
+SMS_STATUS = "/twilio/sms/status"
+
+
+def _report_lost(desk, network, page):
+    """Twilio's status callbacks of ``page`` (lost so far: the test says when they arrive) reach the app now."""
+    for lost in [w for w in network.lost if w.params.get("MessageSid") == page.twilio_sid]:
+        _signed_post(desk, lost.url, lost.params)
+    desk.settle()
+
+
+def _held_back_attempt(desk, network, then_reached=False):
+    """Attempt 1 texts the customer (an SMS whose status callbacks are lost: its fate is reported later), attempt 2,
+    50 s later (Alice texts CALL), is not texted on its account; ``then_reached``: Alice presses 1 to try again at
+    once, and the customer answers. Returns the incident, the customer's phone, the SMS's page and attempt 2's
+    line."""
+    network.lose_status_callbacks(SMS_STATUS)
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(answer=False).expect_sms(MISSED, fail="undelivered")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press="2")
+    incident = desk.open_incident()
+    desk.settle()
+    desk.at(seconds=50)
+    customer.expect_call(answer=False)
+    if then_reached:
+        customer.expect_call(press="1", answered=True)
+    alice.expect_call(press="1" if then_reached else None)
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    desk.settle()
+    [first_sms] = _missed_pages(desk, incident.id)
+    assert first_sms.status == "sent"  # its fate is not known yet
+    first, held = _attempt_lines(desk, incident.id)
+    assert "customer_not_texted" not in first.detail and held.detail["customer_not_texted"] == "missed_sms_recent"
+    return incident, customer, first_sms, held
+
+
+def _resent_lines(desk, incident_id):
+    return [e for e in _events(desk, incident_id) if e.kind == "missed_sms_resent"]
+
+
+def test_an_sms_undelivered_after_holding_back_an_attempt_is_sent_anew_for_it_once(desk, network):
+    incident, customer, first_sms, held = _held_back_attempt(desk, network)
+    held_at = held.at.astimezone(ZoneInfo("America/Los_Angeles"))  # the customer's clock (+1 415)
+    desk.at(minutes=1, seconds=30)  # a later minute than the attempt's: the SMS names the attempt's time
+    customer.expect_sms(f"at {held_at:%H:%M %Z} we tried to call you")
+    _report_lost(desk, network, first_sms)
+
+    first, fresh = _missed_pages(desk, incident.id)
+    assert first.status == "undelivered" and fresh.to_number == CUSTOMER and fresh.status == "sent"
+    assert _missed_sms(customer) == [next(b for b in customer.sms if MISSED in b)]
+    assert f"at {held_at:%H:%M %Z} we tried to call you" in _missed_sms(customer)[0]
+    [resent] = _resent_lines(desk, incident.id)
+    assert resent.detail["replaces_page_id"] == first.id and resent.detail["failed_status"] == "undelivered"
+    assert resent.detail["attempt_at"] == held.at.isoformat() and resent.detail["alerted"] == 1
+    words = [entry.text for entry in timeline(_events(desk, incident.id), _missed_pages(desk, incident.id))]
+    assert ("The missed-call SMS to the customer was undelivered: a new one tells them of the attempt of "
+            f"{held.at:%H:%M} UTC, not texted on its account") in words
+    # the held-back attempt no longer reads as if the failed SMS stood for it
+    assert ("Customer not reached (no-answer); the customer was not texted again: a missed-call SMS had gone at "
+            f"{first.created_at:%H:%M} UTC, less than 5 minutes before") in words
+    assert not [w for w in words if "stands for" in w]
+
+    # the same report again (Twilio retries a callback) sends nothing more
+    _report_lost(desk, network, first_sms)
+    assert len(_missed_pages(desk, incident.id)) == 2 and len(_resent_lines(desk, incident.id)) == 1
+    network.verify()
+
+
+def test_a_fresh_sms_failing_in_turn_sends_nothing_more(desk, network):
+    incident, customer, first_sms, _held = _held_back_attempt(desk, network)
+    desk.at(minutes=1, seconds=30)
+    customer.expect_sms(MISSED, fail="undelivered")
+    _report_lost(desk, network, first_sms)
+    first, fresh = _missed_pages(desk, incident.id)
+    _report_lost(desk, network, fresh)  # undelivered too: it held back no attempt, nothing more goes
+
+    assert [p.status for p in _missed_pages(desk, incident.id)] == ["undelivered", "undelivered"]
+    assert len(_resent_lines(desk, incident.id)) == 1 and _missed_sms(customer) == []
+    network.verify()  # any third SMS to the customer fails here
+
+
+def test_a_customer_reached_before_the_sms_failed_is_not_texted(desk, network):
+    incident, _customer, first_sms, _held = _held_back_attempt(desk, network, then_reached=True)
+    assert [c.outcome for c in _callbacks(desk, incident.id)] == ["attempted", "attempted", "met"]
+    desk.at(minutes=1, seconds=30)
+    _report_lost(desk, network, first_sms)
+
+    [page] = _missed_pages(desk, incident.id)
+    assert page.status == "undelivered" and _resent_lines(desk, incident.id) == []
+    network.verify()  # an SMS to the customer now would be unexpected

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.escalation import Audience, CallbackUnanswered, NotTexted, PageOrder, decide
+from app.escalation import Audience, CallbackUnanswered, NotTexted, PageFailed, PageOrder, decide
 from app.escalation.decide import MISSED_SMS_RECENT, MISSED_SMS_WINDOW
 from app.event_kind import EventKind
 from tests.unit.test_escalation_core import STATES, T0
@@ -59,3 +59,38 @@ def test_a_recent_sms_quiets_only_an_attempt_that_rang():
     snap = replace(STATES["attempted"], missed_sms_at=NOW - timedelta(seconds=3))
     assert decide(CallbackUnanswered(rang=False), snap, NOW).not_texted is None
     assert decide(CallbackUnanswered(rang=True), snap, NOW).not_texted is not None
+
+
+# a missed-call SMS that failed after it held back later attempts' SMS (``PageFailed.held_back_at``): one SMS goes
+# now for them, where an attempt now would be texted; one that held back nothing (a resend failing in turn) sends none
+RESEND = {"callback_in_progress": True, "attempted": True, "acknowledged": True, "open": True, "met": False,
+          "late": False, "self_reported": False, "resolved": False, "no_callback_number": False,
+          "not_textable": False}
+
+
+@pytest.mark.parametrize(("state", "resent"), RESEND.items())
+@pytest.mark.parametrize("status_channel", ["sms", "voice"])
+def test_a_failed_missed_call_sms_that_held_attempts_back_is_sent_anew(state, resent, status_channel):
+    snap = STATES.get(state) or replace(STATES["attempted"], textable_customer=False)
+    held_at = NOW - timedelta(seconds=8)
+    decision = decide(PageFailed(status_channel, "callback_missed", held_at), snap, NOW)
+    if resent and status_channel == "sms":
+        assert decision.pages == TOLD and decision.outcome == "missed_sms_resent"
+        assert decision.log == (EventKind.MISSED_SMS_RESENT,)
+    else:
+        assert decision.pages == () and decision.log == ()
+    assert decision.next_state == snap.state and not decision.release_held_pages
+    # held back nothing: nothing more goes, whatever the state (no loop)
+    assert decide(PageFailed(status_channel, "callback_missed"), snap, NOW).pages == ()
+
+
+def test_only_a_missed_call_sms_is_sent_anew():
+    held_at = NOW - timedelta(seconds=8)
+    for purpose in ("receipt", "ack_notice", "breach_notice", "at_risk"):
+        assert decide(PageFailed("sms", purpose, held_at), STATES["attempted"], NOW).pages == ()
+
+
+def test_a_number_that_opted_out_is_not_sent_a_new_one():
+    held_at = NOW - timedelta(seconds=8)
+    assert decide(PageFailed("sms", "callback_missed", held_at, opted_out=True), STATES["attempted"], NOW).pages == ()
+    assert decide(PageFailed("sms", "callback_missed", held_at), STATES["attempted"], NOW).pages == TOLD
