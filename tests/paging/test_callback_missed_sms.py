@@ -27,8 +27,8 @@ def _callbacks(desk, incident_id):
 
 def _missed_pages(desk, incident_id):
     with desk.hotline.db.session() as s:
-        return list(s.scalars(select(Page).where(Page.incident_id == incident_id,
-                                                 Page.purpose == "callback_missed")))
+        return list(s.scalars(select(Page).where(Page.incident_id == incident_id, Page.purpose == "callback_missed")
+                              .order_by(Page.id)))
 
 
 @pytest.mark.parametrize(("leg", "outcome"), [({"answer": False}, "attempted"), ({"busy": True}, "attempted"),

@@ -11,24 +11,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app.dashboard.timeline import timeline
-from app.models import Callback, IncidentEvent, IncidentFactsRow, Page
+from app.models import IncidentEvent, IncidentFactsRow
 from tests.paging.conftest import ALICE, CUSTOMER
 from tests.paging.test_acknowledgement import _sms_from
 from tests.paging.test_alert_counts import _api_get
+from tests.paging.test_callback_missed_sms import MISSED, _callbacks, _missed_pages
 from tests.paging.test_twilio_failures import _signed_post
-
-MISSED = "tried to call you"
-
-
-def _callbacks(desk, incident_id):
-    with desk.hotline.db.session() as s:
-        return list(s.scalars(select(Callback).where(Callback.incident_id == incident_id).order_by(Callback.id)))
-
-
-def _missed_pages(desk, incident_id):
-    with desk.hotline.db.session() as s:
-        return list(s.scalars(select(Page).where(Page.incident_id == incident_id, Page.purpose == "callback_missed")
-                              .order_by(Page.id)))
 
 
 def _events(desk, incident_id):
