@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -67,16 +67,34 @@ class Kind:
     model: type
     start: object  # the column: when Twilio accepted it
     waiting: Callable[[], tuple]  # SQL conditions: Twilio has it, and its final status is not known
-    first_due: Callable[[datetime], object]  # SQL condition: its first ask has come
+    first_due: Callable[[Before], object]  # SQL condition: its first ask has come
+
+
+class Before:
+    """Bind parameters for "now less a duration", one per duration: a statement built once with them runs at
+    any ``now`` (building a statement costs more than running it on an idle hotline: the watchdog asks every pass).
+    """
+
+    def __init__(self) -> None:
+        self.durations: dict[str, timedelta] = {}
+
+    def __call__(self, duration: timedelta):
+        name = f"before_{int(duration.total_seconds())}"
+        self.durations[name] = duration
+        return bindparam(name, type_=UTCDateTime())
+
+    def values(self, now: datetime) -> dict[str, datetime]:
+        """The parameters' values at ``now``."""
+        return {name: now - duration for name, duration in self.durations.items()}
 
 
 def _page_waits() -> tuple:
     return Page.status.in_(WAITING_PAGE), Page.twilio_sid != ""
 
 
-def _page_first(now: datetime):
-    return or_(and_(Page.channel == Channel.SMS, Page.sent_at <= now - SMS_ASKS[0]),
-               and_(Page.channel != Channel.SMS, Page.sent_at <= now - CALL_ASKS[0]))
+def _page_first(before: Before):
+    return or_(and_(Page.channel == Channel.SMS, Page.sent_at <= before(SMS_ASKS[0])),
+               and_(Page.channel != Channel.SMS, Page.sent_at <= before(CALL_ASKS[0])))
 
 
 def _leg_waits() -> tuple:
@@ -96,11 +114,11 @@ def _notice_waits() -> tuple:
 
 PAGES = Kind("page_status", "page_id", Page, Page.sent_at, _page_waits, _page_first)
 CALLBACKS = Kind("callback_status", "callback_id", Callback, Callback.placed_at, _leg_waits,
-                 lambda now: Callback.placed_at <= now - LEG_ASKS[0])
+                 lambda before: Callback.placed_at <= before(LEG_ASKS[0]))
 DELIVERIES = Kind("delivery_status", "delivery_id", Delivery, Delivery.sent_at, _delivery_waits,
-                  lambda now: Delivery.sent_at <= now - MESSAGE_ASKS[0])
+                  lambda before: Delivery.sent_at <= before(MESSAGE_ASKS[0]))
 NOTICES = Kind("notice_status", "notice_id", Notice, Notice.sent_at, _notice_waits,
-               lambda now: Notice.sent_at <= now - MESSAGE_ASKS[0])
+               lambda before: Notice.sent_at <= before(MESSAGE_ASKS[0]))
 KINDS = (PAGES, CALLBACKS, DELIVERIES, NOTICES)
 
 
@@ -109,16 +127,29 @@ def due_status_checks(session: Session, now: datetime) -> list[PendingJob]:
     the watchdog (at most ``PER_PASS``)."""
     due: list[tuple[datetime, int, PendingJob]] = []
     for n, kind in enumerate(KINDS):
-        since = func.coalesce(StatusLookup.next_at, kind.start, type_=UTCDateTime())  # first ask: by acceptance
-        rows = session.execute(
-            select(kind.model.id, since, func.coalesce(StatusLookup.asks, 0)).select_from(kind.model)
-            .outerjoin(StatusLookup, and_(StatusLookup.kind == kind.job, StatusLookup.target_id == kind.model.id))
-            .where(*kind.waiting(), kind.start > now - HORIZON,
-                   or_(and_(StatusLookup.target_id.is_(None), kind.first_due(now)), StatusLookup.next_at <= now))
-            .order_by(since, kind.model.id).limit(PER_PASS)).all()
+        statement, before = _due_query(kind)
+        rows = session.execute(statement, before.values(now)).all()
         due += [(at, n, PendingJob(kind.job, target_id, now, attempt=asks + 1)) for target_id, at, asks in rows]
     due.sort(key=lambda item: (item[0], item[1], item[2].target_id))
     return [job for _at, _n, job in due[:PER_PASS]]
+
+
+_DUE_QUERIES: dict[str, tuple[Select, Before]] = {}
+
+
+def _due_query(kind: Kind) -> tuple[Select, Before]:
+    """The statement selecting ``kind``'s due asks (built once), and its parameters of ``now``."""
+    if kind.job not in _DUE_QUERIES:
+        before = Before()
+        since = func.coalesce(StatusLookup.next_at, kind.start, type_=UTCDateTime())  # first ask: by acceptance
+        _DUE_QUERIES[kind.job] = (
+            select(kind.model.id, since, func.coalesce(StatusLookup.asks, 0)).select_from(kind.model)
+            .outerjoin(StatusLookup, and_(StatusLookup.kind == kind.job, StatusLookup.target_id == kind.model.id))
+            .where(*kind.waiting(), kind.start > before(HORIZON),
+                   or_(and_(StatusLookup.target_id.is_(None), kind.first_due(before)),
+                       StatusLookup.next_at <= before(timedelta(0))))
+            .order_by(since, kind.model.id).limit(PER_PASS), before)
+    return _DUE_QUERIES[kind.job]
 
 
 def claim_ask(session: Session, kind: Kind, target_id: int, start: datetime, schedule: tuple[timedelta, ...],
