@@ -59,3 +59,24 @@ def test_forgetting_a_bench_queue_takes_its_first_and_pages_siblings_and_nothing
     assert not [key for key in redis_conn.scan_iter("*bench-forget*")]
     assert (bench.waiting(), bench.scheduled_ids()) == (0, [])
     assert (other.waiting(), sorted(other.scheduled_ids())) == (2, ["step-3-kept"])
+
+
+def test_the_watchdog_pass_benchmark_times_the_pass_and_each_query_and_leaves_no_schema(postgres_url, redis_conn):
+    from sqlalchemy import create_engine, text
+
+    from bench.watchdog_pass import measure
+    from tests.conftest import POSTGRES_URL, REDIS_URL
+
+    figures = measure(3, POSTGRES_URL, REDIS_URL)
+
+    assert list(figures) == ["the whole pass", "calls whose end was never reported", "overdue steps", "due pages",
+                             "due callbacks", "queued notices", "due deliveries", "due status lookups"]
+    assert all(ms > 0 for ms in figures.values()), figures
+    # a pass runs every query and more: it costs more than any one of them
+    assert figures["the whole pass"] > max(ms for name, ms in figures.items() if name != "the whole pass")
+    engine = create_engine(POSTGRES_URL)
+    with engine.connect() as conn:
+        left = conn.execute(text("SELECT count(*) FROM information_schema.schemata "
+                                 "WHERE schema_name LIKE 'bench_watchdog_%'")).scalar()
+    engine.dispose()
+    assert left == 0
