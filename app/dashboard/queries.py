@@ -43,6 +43,7 @@ from app.services.events import events_of
 from app.services.joined_contacts import JoinedContact, joined_contacts
 from app.services.oncall import on_call_everywhere, schedule_shifts
 from app.services.oncall_coverage import sms_opted_out_numbers
+from app.services.tickets import named_account_sql
 
 
 class LastCallback(NamedTuple):
@@ -139,7 +140,7 @@ def board(session: Session, now: datetime) -> list[BoardIncident]:
     conn = session.connection()
     incidents = _named(conn.execute(
         select(*_BOARD_INCIDENT, _RELATED.reference.label("related_reference"),
-               Account.name.label("ticket_company"))  # ``tickets.named_company``: a company the caller did not say
+               named_account_sql().label("ticket_company"))  # ``tickets.named_company``: one the caller did not say
         .outerjoin(_RELATED, _RELATED.id == Incident.related_incident_id)
         .outerjoin(Ticket, Ticket.id == Incident.ticket_id).outerjoin(Account, Account.id == Ticket.account_id)
         .where(_OPEN)

@@ -20,6 +20,7 @@ from app.models import (
     Ticket,
 )
 from app.reports.facts import DETAILS_COMPLETE
+from app.services.caller_trust import note_verified
 from app.services.escalation import plan_escalation, set_deadline
 from app.services.events import log_event
 from app.services.oncall import default_policy
@@ -89,6 +90,9 @@ def save_incident(
     # The identity map holds a clean object weakly: keep the incident for the rest of this transaction,
     # whose later steps (issue 13's copy of the answer, the outbound check) would otherwise read it again.
     session.info.setdefault("opened", []).append(incident)
+    # how the caller proved who they are, before its first pages are written: they name the ticket's account (and
+    # page its TAM) only for a caller who proved a keyed ticket with its PIN (``tickets.account_of``)
+    note_verified(session, incident, effect.verified)
     link_if_declared(session, incident, now)  # issue 11: a declared outage takes in new incidents
     plan_escalation(session, incident, now, details_complete=details_complete)
     return incident
@@ -219,6 +223,7 @@ def rescue_call(
     call.incident_id = incident.id
     log_event(session, at=now, actor="system", kind="incident_rescued", incident_id=incident.id,
               call_sid=call_sid, detail={"reason": reason, "stage": state.stage.value if state else ""})
+    note_verified(session, incident, state.verified if state else "")  # before its pages, as in ``save_incident``
     link_if_declared(session, incident, now)  # issue 11
     plan_escalation(session, incident, now)
     return incident

@@ -264,9 +264,7 @@ def _save(session: Session, call: CallSession, state: CallState, effect: SaveInc
     incident = save_incident(session, call, effect, now, state.policy.sla_minutes, details_complete=not early)
     if placement.apart_from is not None:
         open_apart(session, incident, placement.apart_from, now)
-    if early:
-        caller_trust.note_verified(session, incident, effect.verified)  # the details are compared once all given
-    else:
+    if not early:  # opened early, the details are compared once all given (``save_incident`` noted the proof)
         caller_trust.record_caller_check(session, incident, effect, now)
     check_outbound_volume(session, now, limits.outbound_alert_per_hour)
     return IncidentSaved(incident.reference, incident.callback_due_at)

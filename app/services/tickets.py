@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, object_session
 
 from app.models import OPEN_TICKET_STATUSES, Account, Contact, Incident, Ticket, TicketStatus
@@ -17,13 +17,16 @@ from app.services.ticket_input import (
     normalize_phone,
     parse_ticket_input,
 )
+from ivr_flows.model import TicketMatch
 
 __all__ = [
     "TICKET_FIELDS",
     "InvalidTicket",
     "TicketInput",
     "account_of",
+    "claim_unproven",
     "company_of",
+    "named_account_sql",
     "named_company",
     "find_open_ticket_by_number",
     "find_open_ticket_by_phone",
@@ -36,11 +39,32 @@ _DIGITS = re.compile(r"[0-9]{1,20}")
 
 
 def account_of(session: Session, incident: Incident) -> Account | None:
-    """The account of the ticket ``incident`` was opened about (None without a ticket)."""
+    """The account ``incident`` is about, as far as the hotline may say so: its ticket's account (None without a
+    ticket), unless that claim is not proven (``claim_unproven``). Pages, the TAM's page and e-mail, the incident's
+    page and (``named_account_sql``) the board all read it here."""
     if incident.ticket_id is None:
         return None
     ticket = session.get(Ticket, incident.ticket_id)
-    return session.get(Account, ticket.account_id) if ticket else None
+    account = session.get(Account, ticket.account_id) if ticket else None
+    return None if account is None or claim_unproven(incident, account) else account
+
+
+def claim_unproven(incident: Incident, account: Account) -> bool:
+    """Whether the caller keyed a ticket of ``account``, which has a support PIN, and did not prove it with that PIN
+    (keyed a wrong one, skipped it or hung up): anyone may key another customer's ticket number, so the incident is
+    not named, paged or told to a TAM as that customer's. A ticket found by the caller's number, or of an account
+    with no PIN (nothing to prove), is named "(from the ticket)" as before."""
+    return (bool(account.support_pin_hash) and incident.ticket_match == TicketMatch.KEYPAD.value
+            and not (incident.caller_verified == "pin" and incident.pin_account_id == account.id))
+
+
+def named_account_sql():
+    """``account_of``'s account name in SQL, for a query joined to the incident's ticket's account: NULL where
+    ``claim_unproven``."""
+    unproven = and_(Account.support_pin_hash != "", Incident.ticket_match == TicketMatch.KEYPAD.value,
+                    or_(Incident.caller_verified != "pin", Incident.pin_account_id.is_(None),
+                        Incident.pin_account_id != Account.id))
+    return case((unproven, None), else_=Account.name)
 
 
 def named_company(said: str, on_ticket: str | None) -> tuple[str, bool]:
