@@ -35,6 +35,12 @@ KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
 NO_GSSAPI = {"gssencmode": "disable"}
 _PENDING = "hotline.after_commit"  # key in Session.info: the jobs this transaction registered
 _SAVEPOINTS = "hotline.savepoints"  # key in Session.info: how many jobs were registered when each open savepoint began
+_DATABASE = "hotline.database"  # key in Session.info: the Database that made the session (``database_of``)
+
+
+def database_of(session: Session) -> Database | None:
+    """The Database whose session this is (None for a session made elsewhere)."""
+    return session.info.get(_DATABASE)
 
 
 def register(session: Session, job: Any) -> None:
@@ -79,11 +85,14 @@ class Database:
             event.listen(self.engine, "checkout", _drop_if_closed)
             db_time_limit.watch(self.engine)  # a request's work ends in time even if the server stops answering
             self.autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={_DATABASE: self})
         # The one place jobs leave a transaction: after its commit, to whoever the wiring named.
         self.dispatch: Callable[[list[Any]], None] | None = None
         # The app's clock (the wiring's; a test's fake one): when each log line was written (``written_at``).
         self.clock: Clock = SystemClock()
+        # The running hotline's settings (the wiring's), for a service that has only a session (``database_of``):
+        # None for a bare database (a CLI check, a test's own), which knows nothing of SMTP or Twilio.
+        self.settings: Any = None
         event.listen(self.sessions, "before_flush", self._stamp_written)
         event.listen(self.sessions, "after_commit", self._after_commit)
         event.listen(self.sessions, "after_rollback", _forget)

@@ -43,6 +43,7 @@ class Hotline:
         reference = ReferenceClock.of(db, jobs.redis, jobs.pause) if isinstance(clock, SharedClock) else None
         sync = ClockSync(clock, reference) if reference is not None else None
         db.clock = clock  # when log lines are written (incident_events.written_at)
+        db.settings = settings  # what a service with only a session must know of them (deliveries.email_can_leave)
         queue = jobs
         db.dispatch = lambda pending: queue.dispatch(pending, clock.now())  # the unit of work's after-commit
         pacer = None

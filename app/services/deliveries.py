@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.db import database_of
 from app.mail import MailError, send_mail
 from app.mail.smtp import message_id_for
 from app.models import Delivery, DeliveryChannel, UpdateDeliveryStatus
@@ -25,6 +26,20 @@ log = logging.getLogger(__name__)
 JOB_KIND = "delivery"  # app.queue.JOB_FUNCTIONS maps it to workers.jobs.send_delivery
 MAX_ATTEMPTS = 6
 STALE_SENDING = timedelta(minutes=2)  # a "sending" row older than this belongs to a dead run
+
+
+def email_can_leave(settings: Settings | None) -> bool:
+    """The one rule of whether this hotline can send an e-mail at all: SMTP is configured (SMTP_HOST). Without it
+    the delivery job skips every e-mail (``no_smtp``), so nothing may count e-mail as a channel that carries
+    (``updates.written_channels``). ``None``: settings unknown (a bare database), the job decides."""
+    return settings is None or bool(settings.smtp_host)
+
+
+def can_email(session: Session, address: str | None) -> bool:
+    """Whether an e-mail to ``address`` can leave this hotline: an address, and SMTP (``email_can_leave``) as
+    the running hotline's settings say (the wiring's, on the session's database)."""
+    db = database_of(session)
+    return bool(address) and email_can_leave(db.settings if db is not None else None)
 
 
 def backoff(channel: DeliveryChannel, attempt: int) -> timedelta:
@@ -125,7 +140,7 @@ class DeliverySender:
                  and now - delivery.sending_since > STALE_SENDING)
         if (delivery.status != UpdateDeliveryStatus.QUEUED and not stale) or delivery.next_attempt_at > now:
             return None
-        if delivery.channel == DeliveryChannel.EMAIL and not self.settings.smtp_host:
+        if delivery.channel == DeliveryChannel.EMAIL and not email_can_leave(self.settings):
             delivery.status = UpdateDeliveryStatus.SKIPPED
             delivery.last_error = "SMTP is not configured (SMTP_HOST)"
             log_event(session, at=now, actor="system", kind="delivery_skipped", incident_id=delivery.incident_id,

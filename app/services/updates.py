@@ -28,7 +28,7 @@ from app.models import (
 from app.models.followup import DEFAULT_INTERVAL_MINUTES, MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
 from app.queue import schedule
 from app.services import update_text
-from app.services.deliveries import queue_delivery
+from app.services.deliveries import can_email, queue_delivery
 from app.services.escalation import snapshot
 from app.services.events import log_event
 from app.services.oncall import owner_or_managers, resolve_target
@@ -403,31 +403,38 @@ def _same_update_lately(session: Session, incident: Incident, words: dict[str, s
     return last.written_at if same else None
 
 
-NO_WRITTEN_CHANNEL = "the customer has no number that takes SMS (or it opted out: STOP) and no e-mail address"
+NO_WRITTEN_CHANNEL = ("the customer has no number that takes SMS (or it opted out: STOP) and no e-mail address "
+                      "(or SMTP is not configured)")
 
 
 def written_channels(session: Session, incident: Incident) -> list[str]:
     """How a written message can reach the incident's customer: "sms" and/or "email" (maybe neither).
 
-    A number that opted out of SMS (``sms_opt_outs``) carries nothing: its delivery rows end opted_out.
+    A number that opted out of SMS (``sms_opt_outs``) carries nothing: its delivery rows end opted_out. Nor does an
+    e-mail address while SMTP is not configured (``deliveries.can_email``, the delivery job's own rule): its rows end
+    skipped (no_smtp). Until session 37 the address alone counted, and the rep read "Confirmation to the customer
+    queued (e-mail)" of an e-mail the job then skipped.
     """
     textable = is_textable(incident.callback_phone) and not is_opted_out(session, incident.callback_phone)
-    return ([DeliveryChannel.SMS.value] if textable else []) + ([DeliveryChannel.EMAIL.value] if incident.email else [])
+    return (([DeliveryChannel.SMS.value] if textable else [])
+            + ([DeliveryChannel.EMAIL.value] if can_email(session, incident.email) else []))
 
 
 def _send_to_customer(session: Session, incident: Incident, row: CustomerUpdate, next_due: datetime | None,
                       now: datetime) -> list[str]:
-    """Queue the update on every written channel the customer has; returns those channels."""
+    """Queue the update on every written channel the customer has; returns those that can carry it (an SMS to a
+    number that opted out is queued and ends opted_out, shown; an e-mail is queued only if SMTP can send it)."""
+    channels = written_channels(session, incident)
     if is_textable(incident.callback_phone):
         queue_delivery(session, channel=DeliveryChannel.SMS, to=incident.callback_phone, purpose="update",
                        body=update_text.update_sms(incident, row, next_due), now=now,
                        incident_id=incident.id, update_id=row.id, language=incident.language)
-    if incident.email:
+    if DeliveryChannel.EMAIL.value in channels:
         subject, body = update_text.update_email(incident, row, next_due)
         queue_delivery(session, channel=DeliveryChannel.EMAIL, to=incident.email, purpose="update",
                        subject=subject, body=body, now=now, incident_id=incident.id, update_id=row.id,
                        language=incident.language)
-    return written_channels(session, incident)
+    return channels
 
 
 def remind_owner(session: Session, incident: Incident, step: DueStep, now: datetime) -> str:
