@@ -412,7 +412,7 @@ def written_channels(session: Session, incident: Incident) -> list[str]:
 
     A number that opted out of SMS (``sms_opt_outs``) carries nothing: its delivery rows end opted_out. Nor does an
     e-mail address while SMTP is not configured (``deliveries.can_email``, the delivery job's own rule): its rows end
-    skipped (no_smtp). Until session 37 the address alone counted, and the rep read "Confirmation to the customer
+    skipped (no_smtp). Until session 36 the address alone counted, and the rep read "Confirmation to the customer
     queued (e-mail)" of an e-mail the job then skipped.
     """
     textable = is_textable(incident.callback_phone) and not is_opted_out(session, incident.callback_phone)
