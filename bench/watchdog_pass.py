@@ -48,9 +48,10 @@ def measure(passes: int, postgres_url: str = "", redis_url: str = "") -> dict[st
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     url = f"{postgres_url}{'&' if '?' in postgres_url else '?'}options=-csearch_path%3D{schema}"
     redis = Redis.from_url(redis_url or common.redis_url())
+    data_dir = tempfile.TemporaryDirectory(prefix="bench-watchdog-")
     try:
         Base.metadata.create_all(create_engine(url))
-        settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="bench-watchdog-")), database_url=url,
+        settings = Settings(data_dir=Path(data_dir.name), database_url=url,
                             twilio_account_sid="AC" + "0" * 32, twilio_auth_token="t" * 32,
                             twilio_number="+15005550006", public_base_url="https://hotline.bench.example",
                             queue_name=f"bench-watchdog-{uuid.uuid4().hex[:6]}")
@@ -83,6 +84,7 @@ def measure(passes: int, postgres_url: str = "", redis_url: str = "") -> dict[st
         hotline.db.dispose()
         return figures
     finally:
+        data_dir.cleanup()
         for key in redis.scan_iter("rq:*bench-watchdog-*"):
             redis.delete(key)
         with admin.begin() as conn:

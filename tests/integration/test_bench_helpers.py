@@ -61,13 +61,18 @@ def test_forgetting_a_bench_queue_takes_its_first_and_pages_siblings_and_nothing
     assert (other.waiting(), sorted(other.scheduled_ids())) == (2, ["step-3-kept"])
 
 
-def test_the_watchdog_pass_benchmark_times_the_pass_and_each_query_and_leaves_no_schema(postgres_url, redis_conn):
+def test_the_watchdog_pass_benchmark_times_the_pass_and_each_query_and_leaves_no_schema(postgres_url, redis_conn,
+                                                                                        tmp_path, monkeypatch):
+    import tempfile
+
     from sqlalchemy import create_engine, text
 
     from bench.watchdog_pass import measure
     from tests.conftest import POSTGRES_URL, REDIS_URL
 
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where its data directory goes
     figures = measure(3, POSTGRES_URL, REDIS_URL)
+    assert list(tmp_path.iterdir()) == []  # and it is gone
 
     assert list(figures) == ["the whole pass", "calls whose end was never reported", "overdue steps", "due pages",
                              "due callbacks", "queued notices", "due deliveries", "due status lookups"]
