@@ -334,12 +334,13 @@ PROMPTS.update({
     "cust_sms_name_it": "Um zu Vorfall {ref} zu antworten, antworten Sie JA {ref} oder NEIN {ref}.",
     "cust_sms_closed": "Vorfall {ref} ist geschlossen. Um ein neues kritisches Problem zu melden, rufen Sie "
                        "diese Nummer an.",
+    "confirmed_after_words": " Davor schrieb der Kunde: \"{words}\"",
     "resolution_confirmed_to_owner": "SEV1 {ref} {company}: Der Kunde bestätigt, dass es gelöst ist. Der Vorfall "
-                                     "ist geschlossen.",
+                                     "ist geschlossen.{words}",
     "resolution_rejected_to_owner": "SEV1 {ref} {company}: Der Kunde sagt, es ist NICHT gelöst{words}. Die Updates "
                                     "gehen weiter: das nächste bis {due}. Antworten Sie UPDATE {ref} <Text>.",
     "workaround_confirmed_to_owner": "SEV1 {ref} {company}: Der Kunde bestätigt, dass die Umgehungslösung "
-                                     "funktioniert. Der Vorfall ist geschlossen.",
+                                     "funktioniert. Der Vorfall ist geschlossen.{words}",
     "cust_sms_to_owner": "SEV1 {ref} {company}: Der Kunde schreibt: {text}",
     "cust_sms_media": " Bilder und Dateien per SMS können wir nicht sehen: Bitte beschreiben Sie in Worten, "
                       "was Sie sehen.",
@@ -371,6 +372,9 @@ PROMPTS.update({
                          "Bereitschaft und Management werden alarmiert. Sie müssen nicht antworten.",
     "tam_alert_breach": "SEV1 {ref} {company}: Rückruffrist {due} ÜBERSCHRITTEN, noch kein Rückruf. "
                         "Das Management wird alarmiert. Sie müssen nicht antworten.",
+    "tam_alert_breach_short": "SEV1 {ref} {company}: Rückruffrist {due} ÜBERSCHRITTEN: der Kunde hat einen Rückruf "
+                              "angenommen, zu kurz, um zu zählen, seither keinen. Das Management wird alarmiert. "
+                              "Sie müssen nicht antworten.",
     "tam_alert_breach_calling": "SEV1 {ref} {company}: Rückruffrist {due} ÜBERSCHRITTEN, ein Rückruf läuft, noch "
                                 "nicht angenommen. Das Management wird alarmiert. Sie müssen nicht antworten.",
 })

@@ -327,12 +327,14 @@ PROMPTS.update({
     "cust_sms_which": "Several of your incidents are open ({refs}). Reply YES <reference> or NO <reference>.",
     "cust_sms_name_it": "To answer about incident {ref}, reply YES {ref} or NO {ref}.",
     "cust_sms_closed": "Incident {ref} is closed. To report a new critical problem, call this number.",
+    # words the customer texted since the proposal and nobody was texted (one SMS per 15 minutes), after their YES
+    "confirmed_after_words": " Before that they texted: \"{words}\"",
     "resolution_confirmed_to_owner": "SEV1 {ref} {company}: the customer confirmed it is resolved. The incident "
-                                     "is closed.",
+                                     "is closed.{words}",
     "resolution_rejected_to_owner": "SEV1 {ref} {company}: the customer says it is NOT resolved{words}. Updates go "
                                     "on: the next is due by {due}. Reply UPDATE {ref} <text>.",
     "workaround_confirmed_to_owner": "SEV1 {ref} {company}: the customer confirmed the workaround works. The "
-                                     "incident is closed.",
+                                     "incident is closed.{words}",
     "cust_sms_to_owner": "SEV1 {ref} {company}: the customer texted: {text}",
     "cust_sms_media": " We cannot see pictures or files sent by SMS: please describe what you see in words.",
 })
@@ -361,6 +363,9 @@ PROMPTS.update({
                          "The on-call reps and managers are being alerted. You need not reply.",
     "tam_alert_breach": "SEV1 {ref} {company}: callback deadline {due} BREACHED, no callback yet. "
                         "The managers are being alerted. You need not reply.",
+    "tam_alert_breach_short": "SEV1 {ref} {company}: callback deadline {due} BREACHED: the customer answered a "
+                              "callback, too short to count, none since. The managers are being alerted. "
+                              "You need not reply.",
     "tam_alert_breach_calling": "SEV1 {ref} {company}: callback deadline {due} BREACHED, a callback is under way, "
                                 "not answered yet. The managers are being alerted. You need not reply.",
 })

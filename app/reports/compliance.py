@@ -20,7 +20,9 @@ Definitions (shown to managers on the report page too):
   then (the call fell silent and the breach step ran), as on the board and in the API.
 - Breach reason, the first that applies, from verified facts only (a self-report is a
   claim, not a call, so it is ignored here): "no callback number, worked by e-mail" (the
-  owner recorded how they reached a customer who left no number); "customer unreachable" (Twilio said by the
+  owner recorded how they reached a customer who left no number); "callback too short to count" (the customer
+  answered a callback by the deadline, and its bridge lasted under the minimum conversation: reached, so neither
+  of the next two); "customer unreachable" (Twilio said by the
   deadline that a callback's call was ringing the customer's phone, and it was not answered by then; a CALL
   seconds before the deadline rings the customer only after the rep answers, after it: "called late"); "nobody acknowledged" (no
   acknowledgement by the deadline; a self-reported call or a recorded e-mail contact before anyone acknowledged

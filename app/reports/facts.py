@@ -74,6 +74,8 @@ class BreachReason(StrEnum):
     """Why a deadline passed without a met callback (checked in this order)."""
 
     NO_CALLBACK_NUMBER = "no callback number, worked by e-mail"
+    TOO_SHORT = "callback too short to count"  # the customer answered a callback in time (a key pressed), and the
+    # conversation lasted under the minimum: reached, never "unreachable" (nor "called late": it was in time)
     UNREACHABLE = "customer unreachable"
     NOBODY_ACKNOWLEDGED = "nobody acknowledged"
     CALL_NOT_PLACED = "call to the customer failed"  # every callback ended before the customer's phone rang, one
@@ -95,6 +97,7 @@ class CallbackFacts:
     attempted_at: datetime | None = None  # Twilio said: the customer's leg rang and was not answered (by a person)
     ringing_at: datetime | None = None  # the first word from Twilio that the customer's phone rang (or was answered)
     not_placed_at: datetime | None = None  # Twilio said: the customer's leg failed or was canceled; it never rang
+    short_answer_at: datetime | None = None  # the customer answered (Twilio's time), the bridge too short to count
     rep_not_reached_at: datetime | None = None  # the hotline's call to the rep failed or reached no one: no customer leg
     self_reported_at: datetime | None = None  # the time the rep says they called
 
@@ -195,6 +198,8 @@ class IncidentFacts:
             return BreachReason.NO_CALLBACK_NUMBER
         due = self.due_at
         bridged = [c for c in self.callbacks if not c.self_reported]
+        if any(_too_short_in_time(c, due) for c in bridged):
+            return BreachReason.TOO_SHORT
         if any(_unanswered_in_time(c, due) for c in bridged):
             return BreachReason.UNREACHABLE
         if self.acknowledged_at is None or self.acknowledged_at > due:
@@ -256,6 +261,14 @@ def _unanswered_in_time(callback: CallbackFacts, due: datetime) -> bool:
     return rang_in_time and not answered_in_time
 
 
+def _too_short_in_time(callback: CallbackFacts, due: datetime) -> bool:
+    """The customer answered this callback by the deadline, and its bridge was too short to count: they were
+    reached in time, so neither "customer unreachable" nor "called late" (a probe read "customer unreachable" of a
+    4-second call the customer answered)."""
+    return (callback.short_answer_at is not None and callback.requested_at is not None
+            and callback.requested_at <= due and callback.short_answer_at <= due)
+
+
 def _callbacks(ordered: list[EventLike]) -> tuple[CallbackFacts, ...]:
     found: dict[int, dict[str, Any]] = {}
     for e in ordered:
@@ -293,13 +306,16 @@ def _short_bridge(row: dict[str, Any], e: EventLike, withdrawn: datetime | None)
     """A callback the customer answered (a key pressed) whose bridge was too short to count: the callback row
     says "attempted" (the API reads that), and so do its facts, credited to its rep. It ended with this line
     (``attempted_at``, as a ``callback_attempted`` line's time); the customer's phone rang by Twilio's time of
-    that answer (``ringing_at``), so an answer before the deadline is an attempt in time ("customer unreachable"
-    once the deadline passed), never "called late". Any other withdrawal (a live answer whose caller's line
+    that answer (``ringing_at``), so an answer before the deadline is an attempt in time, never "called late"; and
+    that answer (``short_answer_at``) reached the customer, so once the deadline passed the breach reason is
+    "callback too short to count", not "customer unreachable". Any other withdrawal (a live answer whose caller's line
     dropped, ``live_connect``) leaves the callback pending, as its row does."""
     row.setdefault("attempted_at", e.at)
     answered = _time(e.detail["answered_at"]) if e.detail.get("answered_at") else withdrawn
     if answered is not None and (row.get("ringing_at") is None or answered < row["ringing_at"]):
         row["ringing_at"] = answered
+    if answered is not None:
+        row.setdefault("short_answer_at", answered)
 
 
 def rang(detail: Mapping[str, Any]) -> bool:

@@ -86,7 +86,10 @@ def handle_customer_sms(session: Session, from_number: str, body: str, now: date
                   detail={"proposal_id": proposal.id, "confirmed": answer, "text": body[:QUOTE_LIMIT]})
         return decide(session, proposal, confirmed=answer, via="sms", who=incident.contact_name or "customer",
                       now=now, note=body).message
-    _attach(session, incident, body, now, tell_owner=True, media=media)
+    # a YES that takes itself back answers the proposal ("Yes, but the API still fails"): its owner reads it at once,
+    # whatever they were texted lately (a probe's owner never read it, and the customer's bare YES closed it next)
+    _attach(session, incident, body, now, tell_owner=True, media=media,
+            at_once=proposal is not None and doubted_yes(body))
     hint = text("cust_sms_answer_hint", language, ref=incident.reference) if proposal is not None else ""
     return text("cust_sms_noted", language, ref=incident.reference) + hint + _media_hint(media, incident)
 
@@ -112,12 +115,21 @@ def answer_word(body: str) -> bool | None:
     for the incident and its owner, and the customer is asked for a plain YES or NO.
     """
     words = body.strip().split()
-    # "No," "YES!" "NO-" count, and so do quotes around the word ("“Yes”", "„Ja“"); "N/A" stays words
-    first = re.sub(r"^\W+|\W+$", "", words[0]).upper() if words else ""
+    first = _first_word(words)
     if first in CONFIRM:
         rest = {re.sub(r"^\W+|\W+$", "", word).upper() for word in words[1:]}
         return None if rest & DOUBT or any(word.endswith(("N'T", "N’T")) for word in rest) else True
     return False if first in REJECT else None
+
+
+def doubted_yes(body: str) -> bool:
+    """A YES that goes on to doubt it: words about the proposal, not an answer (``answer_word`` None)."""
+    return _first_word(body.strip().split()) in CONFIRM and answer_word(body) is None
+
+
+def _first_word(words: list[str]) -> str:
+    # "No," "YES!" "NO-" count, and so do quotes around the word ("“Yes”", "„Ja“"); "N/A" stays words
+    return re.sub(r"^\W+|\W+$", "", words[0]).upper() if words else ""
 
 
 def _named(session: Session, from_number: str, body: str) -> list[Incident]:
@@ -151,10 +163,10 @@ def _with_media(words: str, media: int) -> str:
 
 
 def _attach(session: Session, incident: Incident, body: str, now: datetime, *, tell_owner: bool,
-            media: int = 0) -> None:
-    """Log the customer's words on the incident and, at most every OWNER_TOLD_EVERY, text them to its owner (to the
-    managers when the owner was deactivated since: never to someone who no longer works here; with no owner yet, to
-    the reps paged for it: ``oncall.customer_readers``)."""
+            media: int = 0, at_once: bool = False) -> None:
+    """Log the customer's words on the incident and, at most every OWNER_TOLD_EVERY (``at_once``: now, whatever was
+    texted lately), text them to its owner (to the managers when the owner was deactivated since: never to someone
+    who no longer works here; with no owner yet, to the reps paged for it: ``oncall.customer_readers``)."""
     # the line names the incident's owner even when nobody is texted (a bare YES asked for its reference): a probe
     # read "owner_rep_id": null on an incident Alice owned
     reps, owner = customer_readers(session, incident) if tell_owner else ([], incident_owner(session, incident))
@@ -162,7 +174,7 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
     reader_ids = sorted({r.id for r in reps if r.phone})
     # at most one SMS per reader every OWNER_TOLD_EVERY: a reader who was told nothing yet (a new owner, the managers
     # once the owner was deactivated) is told at once (a probe's new owner heard nothing for 15 minutes)
-    told = bool(readers) and not _told_since(session, incident, now - OWNER_TOLD_EVERY, set(reader_ids))
+    told = bool(readers) and (at_once or not _told_since(session, incident, now - OWNER_TOLD_EVERY, set(reader_ids)))
     if told:
         body_sms = text("cust_sms_to_owner", ref=incident.reference, company=company_name(incident),
                         text=_with_media(" ".join(body.split())[:QUOTE_LIMIT], media))

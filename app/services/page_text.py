@@ -6,11 +6,14 @@ import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
-from app.models import Account, Incident, Rep
+from app.event_kind import EventKind
+from app.models import Account, Incident, IncidentEvent, Rep
 from app.oncall.wallclock import stored_zone
 from app.prompts import REP_LANG, text
+from app.reports.facts import SHORT_BRIDGE
 from app.services import customer_text
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.joined_contacts import UNTRACKED, contacts_of
@@ -101,7 +104,9 @@ def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") 
     """At-risk and breach alerts for managers and everyone paged (the deadline on the rep's clock, ``tz``)."""
     company = company_name(incident)
     if purpose == "breach":
-        so_far = "a callback is under way, not answered yet" if callback_under_way(incident, now) else "no callback yet"
+        so_far = ("a callback is under way, not answered yet" if callback_under_way(incident, now) else
+                  "the customer answered a callback, too short to count, none since" if short_callback(incident, now)
+                  else "no callback yet")
         return (f"SEV1 {incident.reference} {company}: callback deadline {hhmm(incident.callback_due_at, tz)} "
                 f"BREACHED, {so_far}. {_act_now(incident)}{also_call(incident, tz)}")
     return (f"SEV1 {incident.reference} {company}: AT RISK, {minutes_left(incident, now)} min left, no callback "
@@ -120,6 +125,19 @@ def callback_under_way(incident: Incident, at: datetime) -> bool:
     from app.services.escalation import callbacks_in_flight  # escalation -> page_urls -> this module
 
     return bool(callbacks_in_flight(session, incident, at))
+
+
+def short_callback(incident: Incident, at: datetime) -> bool:
+    """A callback the customer answered by ``at`` was too short to count (``callbacks.withdraw_short_bridge``) and
+    no answer stands: a breach alert says so, not "no callback yet" (a probe's managers read that of a 4-second
+    call the customer answered)."""
+    session = object_session(incident)
+    if incident.callback_answered_at is not None or session is None:
+        return False
+    details = session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CALLBACK_WITHDRAWN,
+        IncidentEvent.at <= at))
+    return any((d or {}).get("why") == SHORT_BRIDGE for d in details)
 
 
 def minutes_left(incident: Incident, now: datetime) -> int:
@@ -234,7 +252,8 @@ def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC", la
     company = company_name(incident)
     due = hhmm(incident.callback_due_at, tz)
     if purpose == "breach":
-        key = "tam_alert_breach_calling" if callback_under_way(incident, now) else "tam_alert_breach"
+        key = ("tam_alert_breach_calling" if callback_under_way(incident, now) else
+               "tam_alert_breach_short" if short_callback(incident, now) else "tam_alert_breach")
         return text(key, lang, ref=incident.reference, company=company, due=due)
     if purpose == "at_risk":
         return text("tam_alert_at_risk", lang, ref=incident.reference, company=company,

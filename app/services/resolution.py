@@ -12,6 +12,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from app.event_kind import EventKind
 from app.models import (
     Delivery,
     DeliveryChannel,
@@ -163,7 +164,8 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
                           "outage_id": proposal.outage_id})
         if via != "verbal":  # recorded by the rep who spoke with them: nobody to tell
             _tell_readers(session, incident, now, "workaround_confirmed_to_owner"
-                          if proposal.kind == ProposalKind.WORKAROUND else "resolution_confirmed_to_owner")
+                          if proposal.kind == ProposalKind.WORKAROUND else "resolution_confirmed_to_owner",
+                          words=_untold_words(session, incident, proposal.proposed_at))
         return Result(True, update_text.decision_reply(incident, True, spoken))
     follow_up = follow_up_of(session, incident, lock=True)
     follow_up.state = FollowUpState.UPDATING
@@ -177,6 +179,16 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
                   words=f': "{said}"' if said else "")
     # the customer is told when the next update comes, as the owner is (``resolution_rejected_to_owner``)
     return Result(True, update_text.decision_reply(incident, False, spoken, next_due=follow_up.next_due_at, now=now))
+
+
+def _untold_words(session: Session, incident: Incident, since: datetime) -> str:
+    """What the customer texted since the proposal that nobody was texted (one SMS per OWNER_TOLD_EVERY), quoted
+    after their confirmation: a probe's owner read "confirmed" and never the "..., but it still fails" before it."""
+    details = session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CUSTOMER_SMS_MESSAGE,
+        IncidentEvent.at >= since).order_by(IncidentEvent.id))
+    said = " / ".join(" ".join(str(d.get("text", "")).split()) for d in details if d and not d.get("owner_told"))
+    return text("confirmed_after_words", words=said[:update_text.QUOTE_LIMIT]) if said.strip(" /") else ""
 
 
 def _tell_readers(session: Session, incident: Incident, now: datetime, key: str, due: datetime | None = None,

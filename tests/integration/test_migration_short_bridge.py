@@ -4,7 +4,7 @@ databases.
 A database at the revision before it holds facts rows the earlier fold wrote: a ``callback_withdrawn`` line with
 ``why: bridge_too_short`` took the answer off its callback and left nothing, so the row said "no callback" and
 "acknowledged but called late" (probe, incident 616353), with no attempt for the rep. After the upgrade that row
-says "attempted", "customer unreachable"; a live answer withdrawn because the caller's line dropped (the callback
+says "attempted" ("callback too short to count" since migration c1e3a5b7d9f2); a live answer withdrawn because the caller's line dropped (the callback
 pending again) is untouched, as is every other row, and the table equals a full refold from the log.
 """
 
@@ -50,7 +50,7 @@ def test_the_upgrade_refolds_callbacks_answered_too_briefly_to_count(empty_datab
 
     by_id = upgraded(empty_database_url, engine, before, changed={short.incident_id})  # nothing else touched
     assert (by_id[short.incident_id].outcome, by_id[short.incident_id].breach_reason) == (
-        "attempted", "customer unreachable")
+        "attempted", "callback too short to count")  # reached in time: its own reason since c1e3a5b7d9f2
     assert (by_id[dropped.incident_id].outcome, by_id[dropped.incident_id].breach_reason) == (
         "no_callback", "acknowledged but called late")  # pending again: a placed callback, never answered in time
     engine.dispose()

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Callback, Delivery, DueStep, FollowUp, IncidentEvent, Page
-from app.reports.facts import Outcome
+from app.reports.facts import BreachReason, Outcome
 from app.reports.updates import update_figures
 from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID
 from tests.integration.board_support import parse
@@ -124,8 +124,14 @@ def test_a_bridge_shorter_than_a_conversation_is_not_met_and_the_promise_is_chas
     assert _step_outcome(desk, callback.incident_id, "breach") == "breached"
     assert desk.incident(callback.incident_id).breached_at == incident.callback_due_at
     with desk.hotline.db.session() as s:
-        told = set(s.scalars(select(Page.to_number).where(Page.incident_id == incident.id, Page.purpose == "breach")))
-    assert MARIA in told  # the manager hears of the breach
+        alerts = list(s.scalars(select(Page).where(Page.incident_id == incident.id, Page.purpose == "breach",
+                                                   Page.channel == "sms")))
+    assert MARIA in {p.to_number for p in alerts}  # the manager hears of the breach
+    # ... that the customer answered a call too short to count (a probe's managers read "no callback yet"), and
+    # the report gives it its own reason (it read "customer unreachable" of a customer who answered)
+    alert = _sms_body(desk, next(p for p in alerts if p.to_number == MARIA))
+    assert "too short to count" in alert and "no callback yet" not in alert
+    assert _facts(desk, callback.incident_id).breach_reason() == BreachReason.TOO_SHORT
 
 
 def test_a_minute_long_bridge_is_met_as_before(desk, network):

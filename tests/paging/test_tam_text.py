@@ -24,7 +24,7 @@ from tests.paging.test_policy import TAM, _call_about_ticket
 from tests.paging.test_twilio_failures import _work
 
 TAM_KEYS = ("tam_page_sms", "tam_page_spoken", "tam_page_spoken_taken", "tam_alert_at_risk", "tam_alert_breach",
-            "tam_alert_breach_calling")
+            "tam_alert_breach_calling", "tam_alert_breach_short")
 
 
 def _no_instruction(text: str) -> None:

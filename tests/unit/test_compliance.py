@@ -135,6 +135,7 @@ def test_breach_reasons(report):
     }
     assert [(r.label, r.count, r.percent) for r in report.reasons] == [
         ("no callback number, worked by e-mail", 0, 0.0),
+        ("callback too short to count", 0, 0.0),
         ("customer unreachable", 1, 25.0),
         ("nobody acknowledged", 1, 25.0),
         ("call to the customer failed", 0, 0.0),
@@ -424,8 +425,10 @@ def test_time_to_callback_is_rounded_up_so_a_late_answer_always_reads_past_the_d
 
 
 @pytest.mark.parametrize(("answered", "withdrawn", "reason"), [
-    ("22:04:00", "22:04:05", BreachReason.UNREACHABLE),  # answered in time: an attempt in time, never "called late"
-    ("22:14:58", "22:15:03", BreachReason.UNREACHABLE),  # answered in time, withdrawn after the deadline
+    # answered in time: the customer was reached, so neither "customer unreachable" (a probe's 4-second call read
+    # so) nor "called late"
+    ("22:04:00", "22:04:05", BreachReason.TOO_SHORT),
+    ("22:14:58", "22:15:03", BreachReason.TOO_SHORT),  # answered in time, withdrawn after the deadline
     ("22:16:00", "22:16:05", BreachReason.CALLED_LATE),  # answered after the deadline: called late
 ])
 def test_an_answer_withdrawn_as_too_short_leaves_an_attempt_by_its_rep(answered, withdrawn, reason):
@@ -441,6 +444,21 @@ def test_an_answer_withdrawn_as_too_short_leaves_an_attempt_by_its_rep(answered,
     assert facts.deciding_callback is not None and facts.deciding_callback.rep_id == 1
     assert facts.breach_reason(t("2026-11-26 22:10")) is None  # the deadline 22:15 has not passed: owed still
     assert facts.breach_reason(t("2026-11-26 22:30")) == reason
+
+
+def test_a_short_callback_in_time_outranks_a_call_that_rang_unanswered():
+    """The customer answered one callback in time (too briefly to count), then missed the next: they were reached,
+    the reason is the short call, not "customer unreachable"."""
+    detail = {"callback_id": 7, "answered_at": "2026-11-26T22:04:00+00:00"}
+    again = LoggedEvent("callback_requested", t("2026-11-26 22:06"), "rep", {"callback_id": 8, "rep_id": 1})
+    facts = IncidentFacts.from_events(_rep_leg_log(
+        LoggedEvent("callback_met", t("2026-11-26 22:04"), "twilio", {**detail, "outcome": "met"}),
+        LoggedEvent("callback_withdrawn", t("2026-11-26 22:04:04"), "twilio",
+                    {**detail, "why": "bridge_too_short", "dial_seconds": "4", "outcome": "answer_withdrawn"}),
+        again, _customer_leg("no-answer", minute=7, callback_id=8)))
+    assert facts.outcome == Outcome.ATTEMPTED and facts.breach_reason() == BreachReason.TOO_SHORT
+    unanswered_only = IncidentFacts.from_events(_rep_leg_log(again, _customer_leg("no-answer", minute=7, callback_id=8)))
+    assert unanswered_only.breach_reason() == BreachReason.UNREACHABLE
 
 
 def test_a_live_answer_withdrawn_by_twilios_end_reports_does_not_count_a_later_answer_does():

@@ -406,6 +406,34 @@ def test_a_yes_that_takes_itself_back_closes_nothing(desk, network, smtp, body):
 
 
 
+def test_a_yes_that_doubts_itself_reaches_the_owner_at_once_and_words_not_passed_on_come_with_the_closure(
+        desk, network, smtp):
+    """One SMS per 15 minutes to the owner: a probe's customer texted, then "Yes, but it still fails" within the
+    quarter hour (not passed on), then a bare YES closed it: Alice read "confirmed" and never the doubt. A YES that
+    doubts itself answers the proposal, so it reaches her at once; other words she was not texted come with the
+    closure."""
+    incident, customer = _called_back(desk, network)
+    ref = incident.reference
+    customer.expect_sms("We believe your problem is resolved")
+    _propose(desk, ref, "API healthy again")
+    alice = network.phone(ALICE).expect_sms("the customer texted: Checking now")
+    _text_hotline(desk, "Checking now")
+    desk.settle()
+    alice.expect_sms("the customer texted: Yes, but SMTP still defers")
+    _text_hotline(desk, "Yes, but SMTP still defers")
+    desk.settle()
+    _text_hotline(desk, "retrying the queue")  # plain words within the quarter hour: logged, not passed on
+    desk.settle()
+    texts = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
+    assert [(d["text"], d["owner_told"]) for d in texts] == [
+        ("Checking now", True), ("Yes, but SMTP still defers", True), ("retrying the queue", False)]
+    alice.expect_sms("confirmed it is resolved")
+    assert _text_hotline(desk, f"YES {ref}") == [f"Thank you. Incident {ref} is closed."]
+    desk.settle()
+    [closed] = [m for m in alice.sms if "confirmed it is resolved" in m]
+    assert closed.endswith('The incident is closed. Before that they texted: "retrying the queue"')
+
+
 def _german(desk, incident) -> None:
     with desk.hotline.db.transaction() as s:
         lock_incident(s, incident.reference).language = "de-DE"
