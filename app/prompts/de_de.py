@@ -293,6 +293,13 @@ PROMPTS.update({
     "upd_interval_offer": "Das Gespräch mit dem Kunden ist beendet. Danke. Welches Update-Intervall haben Sie "
                           "vereinbart? Drücken Sie die 1 für alle 30 Minuten, die 2 für stündlich, die 3 für alle "
                           "4 Stunden. Ein neues Intervall bestätigen wir dem Kunden schriftlich.",
+    "upd_interval_untold": " Updates sind alle {every} fällig; dem Kunden wurde das nicht mitgeteilt. Vereinbaren "
+                           "Sie ein Intervall mit ihm und antworten Sie EVERY <Minuten> {ref}: wir bestätigen es ihm "
+                           "schriftlich.",
+    "upd_interval_default_untold": "Keine Taste gedrückt: Updates alle {every}. Dem Kunden wurde kein Intervall "
+                                   "mitgeteilt: vereinbaren Sie eines mit ihm und senden Sie per SMS EVERY, die "
+                                   "Minuten und die Vorfallnummer, damit wir es ihm schriftlich bestätigen. "
+                                   "Auf Wiederhören.",
     "upd_interval_default": "Keine Taste gedrückt: Updates alle {every}. Auf Wiederhören.",
     "upd_interval_unchanged": "Kein Intervall geändert: Updates alle {every}. Auf Wiederhören.",
     "upd_no_proposal": "Es wartet keine Lösung auf Ihre Antwort. Auf Wiederhören.",

@@ -288,6 +288,12 @@ PROMPTS.update({
     "upd_interval_offer": "The call with the customer has ended. Thank you. Which update interval did you agree? "
                           "Press 1 for updates every 30 minutes, 2 for every hour, 3 for every 4 hours. "
                           "A new interval is confirmed to the customer in writing.",
+    # updates run at an interval the customer was never told in writing (a self-report, the keypad left unanswered)
+    "upd_interval_untold": " Updates are due every {every}; the customer was not told. Agree an interval with them "
+                           "and reply EVERY <minutes> {ref}: it is confirmed to them in writing.",
+    "upd_interval_default_untold": "No key pressed: updates every {every}. The customer was not told an interval: "
+                                   "agree one with them and text EVERY, the minutes and the incident number, to "
+                                   "confirm it to them in writing. Goodbye.",
     "upd_interval_default": "No key pressed: updates every {every}. Goodbye.",
     "upd_interval_unchanged": "No interval was changed: updates every {every}. Goodbye.",
     "upd_no_proposal": "No resolution awaits your answer. Goodbye.",

@@ -21,6 +21,7 @@ from app.services.acks import Actor, acknowledge, connect, lock_incident, may_ac
 from app.services.callbacks import self_report
 from app.services.events import log_event
 from app.services.rep_commands import help_text, paging_words
+from app.services.updates import untold_interval
 
 COMMANDS = paging_words()  # ACK, CALL, CALLED, HELP and their other words (rep_commands: one list, HELP lists it)
 REFERENCE = re.compile(r"\b(\d{6})\b")
@@ -96,7 +97,8 @@ def handle_rep_sms(session: Session, from_number: str, rep: Rep | None, body: st
             log_event(session, at=now, actor=rep.name, kind="self_report_not_recorded", incident_id=incident.id,
                       detail={"rep_id": rep.id, "recorded_callback_id": recorded.id})
             return text("self_report_other", ref=reference, name=by.name if by else "another rep")
-        return text("self_reported", ref=reference)
+        # updates now run at the default interval, which nobody agreed with the customer: the rep is asked to
+        return text("self_reported", ref=reference) + untold_interval(session, incident)
     if command == "ack":
         return acknowledge(session, incident, actor, now, allowed=allowed).message
     answer = connect(session, incident, actor, now, allowed=allowed)

@@ -26,6 +26,7 @@ from app.models import (
     StepStatus,
 )
 from app.models.followup import DEFAULT_INTERVAL_MINUTES, MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
+from app.prompts import text
 from app.queue import schedule
 from app.services import update_text
 from app.services.deliveries import can_email, queue_delivery
@@ -210,6 +211,19 @@ def told_interval(session: Session, incident: Incident) -> tuple[int, str] | Non
         if (detail or {}).get("customer_told") and isinstance(detail.get("minutes"), int):
             return detail["minutes"], str(detail.get("via") or "default")
     return None
+
+
+def untold_interval(session: Session, incident: Incident) -> str:
+    """What the rep reads when updates run at an interval the customer was never told in writing (a callback that
+    reached them with no interval agreed: a self-report, or the keypad question unanswered): the schedule and how
+    to confirm one to them with ``EVERY``; "" when they were told it, or no update is owed."""
+    follow_up = follow_up_of(session, incident)
+    if follow_up is None or follow_up.state != FollowUpState.UPDATING:
+        return ""
+    told = told_interval(session, incident)
+    if told is not None and told[0] == follow_up.interval_minutes:
+        return ""
+    return text("upd_interval_untold", every=say_minutes(follow_up.interval_minutes), ref=incident.reference)
 
 
 def close_follow_up(session: Session, incident: Incident, now: datetime, how: str) -> None:

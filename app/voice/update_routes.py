@@ -14,7 +14,14 @@ from app.models.followup import DEFAULT_INTERVAL_MINUTES
 from app.prompts import text
 from app.services.resolution import decide_by_call, spoken_proposal
 from app.services.row_locks import lock_incident
-from app.services.updates import KEYPAD_INTERVALS, agree_interval, call_ended, follow_up_of, say_minutes
+from app.services.updates import (
+    KEYPAD_INTERVALS,
+    agree_interval,
+    call_ended,
+    follow_up_of,
+    say_minutes,
+    untold_interval,
+)
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
 from app.webhooks import answer_once, answer_status
@@ -36,8 +43,10 @@ def after_callback(session: Session, callback: Callback, incident: Incident, now
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
                              action=f"/twilio/updates/interval?callback={callback.id}")
     gather.say(text("upd_interval_offer"), **REP_VOICE)
-    # the interval in force (a second callback finds the one agreed before), never an assumed default
-    response.say(text("upd_interval_default", every=say_minutes(follow_up.interval_minutes)), **REP_VOICE)
+    # the interval in force (a second callback finds the one agreed before), never an assumed default; one the
+    # customer was never told in writing: the rep hears how to confirm one to them
+    key = "upd_interval_default_untold" if untold_interval(session, incident) else "upd_interval_default"
+    response.say(text(key, every=say_minutes(follow_up.interval_minutes)), **REP_VOICE)
     response.hangup()
     return str(response)
 

@@ -107,6 +107,9 @@ def test_both_the_answer_and_the_end_of_the_call_start_one_schedule_counted_from
     desk.settle()
     ended = desk.clock.now()
     assert "update interval" in alice.calls[0].heard
+    # no key: the default hour, which nobody told the customer: Alice hears how to confirm one to them
+    assert "The customer was not told an interval" in alice.calls[0].heard
+    assert _rows(desk, Delivery, incident_id=incident.id, purpose="interval") == []
     [callback] = _rows(desk, Callback, incident_id=incident.id)
     assert callback.outcome == "met" and callback.person_confirmed_at <= ended - timedelta(minutes=40)
     [follow_up] = _rows(desk, FollowUp, incident_id=incident.id)
@@ -178,3 +181,25 @@ def test_a_callback_reported_by_sms_owes_updates_too(desk, network, smtp):
     assert len([s for s in _rows(desk, DueStep, incident_id=incident.id) if s.kind == "update_due"]) == 1
     desk.at(minutes=15)  # the breach is on record for a self-report: nobody is chased (as before)
     _owner_reminded_then_managers_told(desk, network, incident.id, follow_up.next_due_at)
+
+
+def test_a_rep_who_reports_a_callback_by_sms_is_asked_to_agree_the_interval_and_every_tells_the_customer(
+        desk, network, smtp):
+    """Policy step 5: updates at an interval agreed with the customer. CALLED starts them at the default hour, which
+    nobody agreed with the customer nor told them (an outside probe): the reply says so and how to confirm one;
+    once it is confirmed to the customer in writing, the reply no longer asks."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False).expect_sms("Acknowledged")
+    incident = desk.open_incident()
+    ref = incident.reference
+    desk.settle()
+    desk.at(minutes=5)
+    reply = _sms_from(desk, ALICE, f"CALLED {ref}").get_data(as_text=True)
+    assert "Updates are due every hour; the customer was not told" in reply and f"EVERY &lt;minutes&gt; {ref}" in reply
+    customer.expect_sms("as agreed, you will get an update every hour")
+    assert "Confirmation to the customer queued (SMS)" in _sms_from(desk, ALICE, f"EVERY 60 {ref}").get_data(as_text=True)
+    desk.settle()
+    [told] = _rows(desk, Delivery, incident_id=incident.id, purpose="interval")
+    assert told.to_address == CUSTOMER and "every hour" in told.body
+    again = _sms_from(desk, ALICE, f"CALLED {ref} again").get_data(as_text=True)  # another SMS (same Sid)
+    assert "Noted" in again and "not told" not in again
