@@ -129,7 +129,6 @@ PROMPTS: dict[str, str] = {
     "bridge_invalid": "Dieser Rückruf ist nicht mehr gültig.",
     "bridge_other_leg": "Dieser Rückruf läuft bereits in einem anderen Anruf der Hotline, dieser Anruf wählt den "
                         "Kunden daher nicht an. Bitte legen Sie auf. Auf Wiederhören.",
-    "bridge_ended": "Das Gespräch mit dem Kunden ist beendet. Vielen Dank.",
     "bridge_busy": "Die Leitung des Kunden ist besetzt: Er telefoniert vielleicht gerade mit der Hotline oder mit "
                    "jemand anderem. Drücken Sie die 1 für einen neuen Versuch, oder legen Sie auf und versuchen Sie "
                    "es in einer Minute.",
@@ -160,14 +159,6 @@ PROMPTS: dict[str, str] = {
                                "Entschuldigen Sie bitte, dass wir später anrufen als versprochen. Drücken Sie eine "
                                "beliebige Taste, dann verbinden wir Sie mit unserem Support-Team.",
     "customer_no_key": "Wir haben keinen Tastendruck gehört. Wir versuchen es erneut. Auf Wiederhören.",
-    "page_sms": "SEV1 {ref} {company}: {service}. Rückruf {phone} bis {due}. Antworten Sie ACK {ref} oder CALL {ref}. "
-                "{link}",
-    "alert_breach": "SEV1 {ref} {company}: Rückruffrist {due} ÜBERSCHRITTEN, noch kein Rückruf. "
-                    "Antworten Sie CALL {ref}, um den Kunden jetzt anzurufen.",
-    "alert_at_risk": "SEV1 {ref} {company}: GEFÄHRDET, noch {minutes} Min., kein Rückruf begonnen. "
-                     "Antworten Sie CALL {ref}, um den Kunden jetzt anzurufen.",
-    "page_spoken": "Severity-1-Alarm. Vorfall {ref}, für {company}: {service}. "
-                   "Der Kunde muss bis {due} zurückgerufen werden.",
     "receipt_sms": "Severity-1-Hotline: Wir haben Ihre Meldung, Referenznummer {ref}. "
                    "Ein Techniker ruft Sie spätestens um {due} zurück. Ergänzungen senden Sie als Antwort auf diese SMS.",
     "ack_notice_sms": "Severity-1-Hotline, Referenznummer {ref}: Ein Techniker hat Ihren Vorfall übernommen "

@@ -121,7 +121,6 @@ PROMPTS: dict[str, str] = {
     "bridge_invalid": "This callback is no longer valid.",
     "bridge_other_leg": "This callback is already in progress on another call from the hotline, so this call will "
                         "not dial the customer. Please hang up. Goodbye.",
-    "bridge_ended": "The call with the customer has ended. Thank you.",
     "bridge_busy": "The customer's line is busy: they may be on the phone to the hotline, or to someone else. "
                    "Press 1 to try again, or hang up and try in a minute.",
     "bridge_not_answered": "The customer did not answer. Press 1 to try again, or hang up and try later.",
@@ -153,14 +152,6 @@ PROMPTS: dict[str, str] = {
     "customer_press_key_late": "This is the Severity-1 hotline calling about your incident {ref}. We are sorry "
                                "this call comes later than we promised. Press any key to speak with our support team.",
     "customer_no_key": "We could not hear a key press. We will try again. Goodbye.",
-    # pages and alerts (SMS and the spoken page), to reps
-    "page_sms": "SEV1 {ref} {company}: {service}. Call back {phone} by {due}. Reply ACK {ref} or CALL {ref}. {link}",
-    "alert_breach": "SEV1 {ref} {company}: callback deadline {due} BREACHED, no callback yet. "
-                    "Reply CALL {ref} to call the customer now.",
-    "alert_at_risk": "SEV1 {ref} {company}: AT RISK, {minutes} min left, no callback started. "
-                     "Reply CALL {ref} to call the customer now.",
-    "page_spoken": "Severity 1 page. Incident {ref}, for {company}: {service}. "
-                   "The customer must be called back by {due}.",
     # SMS to the customer (in their language)
     "receipt_sms": "Sev-1 hotline: we have your report, reference {ref}. An engineer will call you back by {due}. "
                    "To add details, reply to this SMS.",
