@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -49,6 +50,13 @@ def hhmm(when: datetime, tz: str = "UTC") -> str:
     """``03:15 UTC`` style time in ``tz``."""
     local = when.astimezone(ZoneInfo(tz))
     return f"{local:%H:%M} {local.tzname()}"
+
+
+def dated(when: datetime, tz: str = "UTC") -> str:
+    """``2026-12-06 03:15 UTC`` style time in ``tz``: for an e-mail read hours later (the TAM's, out of hours),
+    where "by 03:15" leaves the day to guess."""
+    local = when.astimezone(ZoneInfo(tz))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
 def page_sms(incident: Incident, ack_link: str, tz: str = "UTC") -> str:
@@ -246,11 +254,13 @@ def spoken_summary(incident: Incident, tz: str = "UTC") -> str:
             f"The customer must be called back by {said['due']}.{key_in}{also}")
 
 
-def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC", lang: str = REP_LANG) -> str:
+def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC", lang: str = REP_LANG,
+            clock: Callable[[datetime, str], str] = hhmm) -> str:
     """The account's TAM is told, never asked to act: no ACK/CALL, no acknowledgement link (the deadline on the
-    TAM's clock, ``tz``); by SMS in English, as every page (``lang``: the same words in an e-mail's other language)."""
+    TAM's clock, ``tz``); by SMS in English, as every page (``lang``: the same words in an e-mail's other language;
+    ``clock``: ``dated`` in an e-mail)."""
     company = company_name(incident)
-    due = hhmm(incident.callback_due_at, tz)
+    due = clock(incident.callback_due_at, tz)
     if purpose == "breach":
         key = ("tam_alert_breach_calling" if callback_under_way(incident, now) else
                "tam_alert_breach_short" if short_callback(incident, now) else "tam_alert_breach")

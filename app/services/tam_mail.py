@@ -23,7 +23,7 @@ from app.prompts import CATALOGS, REP_LANG, text
 from app.services.deliveries import queue_delivery
 from app.services.events import log_event
 from app.services.oncall import tam_name
-from app.services.page_text import company_name, hhmm, service_short, tam_clock, tam_sms
+from app.services.page_text import company_name, dated, service_short, tam_clock, tam_sms
 from app.services.tickets import account_of
 
 AFTER_HOURS, NO_PHONE = "after_hours", "no_phone"  # why the TAM is told in writing
@@ -69,7 +69,7 @@ def page_words_as_of(session: Session, incident: Incident, now: datetime) -> tup
 def tam_email(incident: Incident, purpose: str, now: datetime, *, why: str, hours: str,
               zone: str, resolved_at: datetime | None = None,
               called_back_at: datetime | None = None) -> tuple[str, str]:
-    """Subject and body (times on the TAM's clock, ``zone``): in English, as every text to staff; for a caller who
+    """Subject and body (times on the TAM's clock, ``zone``, with the date: an e-mail is read hours later): in English, as every text to staff; for a caller who
     spoke another language the hotline has (German), the same again in it below: their TAM may read that better.
     ``resolved_at``: a page leaving after the incident was resolved says when it was opened and resolved;
     ``called_back_at``: one leaving after the customer was called back says when it was opened and they were called."""
@@ -84,14 +84,14 @@ def tam_email(incident: Incident, purpose: str, now: datetime, *, why: str, hour
                 else text("tam_email_no_phone", lang))
         if resolved:
             first = text("tam_page_resolved", lang, ref=incident.reference, company=company_name(incident),
-                         service=service_short(incident, lang), opened=hhmm(incident.received_at, zone),
-                         resolved=hhmm(resolved_at, zone))
+                         service=service_short(incident, lang), opened=dated(incident.received_at, zone),
+                         resolved=dated(resolved_at, zone))
         elif called_back:
             first = text("tam_page_called_back", lang, ref=incident.reference, company=company_name(incident),
-                         service=service_short(incident, lang), opened=hhmm(incident.received_at, zone),
-                         called_back=hhmm(called_back_at, zone))
+                         service=service_short(incident, lang), opened=dated(incident.received_at, zone),
+                         called_back=dated(called_back_at, zone))
         else:
-            first = tam_sms(incident, purpose, now, zone, lang)
+            first = tam_sms(incident, purpose, now, zone, lang, clock=dated)  # read hours later: with the day
         nothing = text("tam_email_nothing_to_do_resolved" if resolved else "tam_email_nothing_to_do_called_back"
                        if called_back else "tam_email_nothing_to_do", lang)
         blocks.append("\n\n".join((first, said, nothing)))

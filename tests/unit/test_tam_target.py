@@ -91,7 +91,7 @@ def test_a_page_leaving_after_the_resolution_says_in_both_languages_when_it_was_
                               resolved_at=THURSDAY_0300 + timedelta(minutes=30))
     assert subject.endswith(": Severity 1 incident, resolved (for your information, nothing to do)")
     english, german = body.split("\n\n-----\n\n")
-    assert "was opened at 03:58 CET and resolved at 04:30 CET. You need not reply." in english
+    assert "was opened at 2026-11-26 03:58 CET and resolved at 2026-11-26 04:30 CET. You need not reply." in english
     assert "You need do nothing: the incident is resolved." in english and "paged" not in english
-    assert "wurde um 03:58 CET eröffnet und um 04:30 CET gelöst. Sie müssen nicht antworten." in german
+    assert "wurde um 2026-11-26 03:58 CET eröffnet und um 2026-11-26 04:30 CET gelöst. Sie müssen nicht antworten." in german
     assert "Sie müssen nichts tun: Der Vorfall ist gelöst." in german and "alarmiert" not in german

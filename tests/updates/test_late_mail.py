@@ -17,7 +17,7 @@ from app.oncall.contactable import EMAIL, Contactable
 from app.services.acks import Actor, lock_incident, resolve
 from app.services.customer_mail import email_customer
 from app.services.deliveries import DeliverySender, queue_delivery
-from app.services.page_text import hhmm
+from app.services.page_text import dated
 from app.services.tam_mail import email_tam
 from tests.integration.board_support import make_incident
 from tests.updates.conftest import verified_callback
@@ -170,7 +170,7 @@ def test_the_tams_page_mail_that_waited_past_the_resolution_says_when_it_was_ope
         resolved_at = session.scalars(select(IncidentEvent.at).where(
             IncidentEvent.incident_id == incident_id, IncidentEvent.kind == "resolved")).one()
     assert (f"SEV1 123456 Acme Mail GmbH: SMTP injection failing. For your information as the account's TAM: this "
-            f"Severity 1 incident was opened at {hhmm(opened)} and resolved at {hhmm(resolved_at)}. "
+            f"Severity 1 incident was opened at {dated(opened)} and resolved at {dated(resolved_at)}. "
             "You need not reply.") in body
     assert "You need do nothing: the incident is resolved." in body
     assert "paged" not in body and "call the customer back" not in body
@@ -198,7 +198,7 @@ def test_the_tams_page_mail_that_waited_past_the_callback_says_when_the_customer
         incident = session.get(Incident, incident_id)
         opened, answered = incident.received_at, incident.callback_answered_at
     assert answered is not None
-    assert (f"this Severity 1 incident was opened at {hhmm(opened)}, and an engineer called the customer back at "
-            f"{hhmm(answered)}. You need not reply.") in body
+    assert (f"this Severity 1 incident was opened at {dated(opened)}, and an engineer called the customer back at "
+            f"{dated(answered)}. You need not reply.") in body
     assert "You need do nothing: the engineer works on it with the customer." in body
     assert "paged" not in body and "call the customer back by" not in body

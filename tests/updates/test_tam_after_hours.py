@@ -7,11 +7,13 @@ address but no phone is e-mailed in business hours too; a German caller's incide
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 
 from app.dashboard.timeline import timeline
 from app.models import Account, Delivery, Incident, IncidentEvent
-from app.services.page_text import hhmm
+from app.services.page_text import dated
 from app.services.tickets import parse_ticket_input, upsert_ticket
 from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
@@ -64,7 +66,8 @@ def test_at_night_the_tam_is_emailed_page_at_risk_and_breach_once_each_and_never
     assert mail["Subject"] == (f"SEV1 {incident.reference} Globex Mailers: Severity 1 incident (for your "
                                "information, nothing to do)")
     body = mail.get_content()
-    due = hhmm(incident.callback_due_at, "America/New_York")
+    due = dated(incident.callback_due_at, "America/New_York")
+    assert due.startswith(incident.callback_due_at.astimezone(ZoneInfo("America/New_York")).strftime("%Y-%m-%d "))  # read hours later: with the day
     assert due.endswith(" EST")
     assert (f"SEV1 {incident.reference} Globex Mailers: SMTP injection failing. For your information as the "
             f"account's TAM: the on-call reps are being paged to call the customer back by {due}.") in body
@@ -112,7 +115,7 @@ def test_a_tam_with_an_address_but_no_phone_is_emailed_in_business_hours_too(des
     assert (page.purpose, page.to_address, page.status) == ("page", TAM_EMAIL, "sent")
     body = smtp.inbox.to(TAM_EMAIL)[0].get_content()
     assert "no phone number is on file for you as the account's TAM" in body and "business hours" not in body
-    assert f"back by {hhmm(incident.callback_due_at, 'Asia/Tokyo')}" in body
+    assert f"back by {dated(incident.callback_due_at, 'Asia/Tokyo')}" in body
     assert ("The account's TAM told by e-mail (page), not paged: no TAM phone is on file"
             in _timeline(desk, incident.id))
     _nothing_rang_or_texted_the_tam(desk)
