@@ -28,6 +28,13 @@ REFUSED_FOR_NOW: dict[int, str] = {
     # 14107 "SMS send rate limit exceeded": more than 30 messages between two numbers within 30 s; further messages
     # fail "for 30 seconds" (documented on the message's status, failed with this code, more than as a REST answer)
     14107: "too many messages to this number within 30 s",
+    # 20003 "Authenticate" (HTTP 401) and 20005 "Account not active": the account refuses every request, not this
+    # one: its auth token rotated under a running worker, or the account suspended for a while. Pages wait for the
+    # credentials to work again (a worker restarted with the new token sends them if still wanted) while /healthz
+    # says paging fails; until session 37 they failed for good: an outside probe's 40 s of 401 dropped the rep's
+    # pages, the customer's receipt and a breach notice
+    20003: "the account's credentials were refused",
+    20005: "the account is not active",
 }
 
 # Twilio's own fault: it may have acted on the request, so the caller looks it up before sending again, whatever
@@ -42,7 +49,6 @@ SERVER_FAULT: dict[int, str] = {
 # the request, the number or the account must change. 21610 is OptedOut (the recipient texted STOP).
 REFUSED_FOR_GOOD: dict[int, str] = {
     UNSUBSCRIBED_RECIPIENT: "the recipient texted STOP",
-    20003: "authentication failed",
     20404: "no such resource",
     21211: "invalid 'To' number",
     21215: "geo permissions do not allow this call",
@@ -70,14 +76,14 @@ def error_kind(status: int, code: int | None) -> type[TelephonyError]:
     """The seam's error for Twilio's answer ``status`` with error ``code``.
 
     The code first: 21610 OptedOut, a code refused for now Throttled, a server fault OutcomeUnknown. Then the
-    status: 429 Throttled, any other 4xx Rejected, the rest (5xx) OutcomeUnknown. An unknown code on a 4xx stays
+    status: 401 (the account, not the request) and 429 Throttled, any other 4xx Rejected, the rest (5xx) OutcomeUnknown. An unknown code on a 4xx stays
     Rejected: Twilio says the request itself is wrong, and sending it again every few seconds for an hour would
     only hold back the fall-back call and the escalation that a refused page sets off at once; a code found to
     pass belongs in ``REFUSED_FOR_NOW``.
     """
     if code == UNSUBSCRIBED_RECIPIENT:
         return OptedOut
-    if code in REFUSED_FOR_NOW or status == 429:
+    if code in REFUSED_FOR_NOW or status in (401, 429):  # 401: the account's credentials, whatever the code
         return Throttled
     if code in SERVER_FAULT:
         return OutcomeUnknown

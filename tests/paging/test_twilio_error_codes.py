@@ -72,3 +72,27 @@ def test_an_invalid_to_number_21211_is_still_refused_for_good(desk, network, twi
     desk.at(minutes=1)
     assert _pages(desk, incident.id)[(failed[0].to_number, "sms", failed[0].purpose)].attempts == 1
     assert len(alice.calls) >= 1
+
+
+def test_twilio_refusing_the_accounts_credentials_20003_is_waited_out_and_every_page_arrives_once(desk, network, twilio):
+    """An outside probe's Twilio answered every request ``401 {"code": 20003}`` for 40 s (an auth token rotated
+    under a running worker, an account suspended for a while): the rep's pages, the customer's receipt and a breach
+    notice were tried once and given up for good. The account refuses every request, not this one: they wait."""
+    customer, alice = network.phone(CUSTOMER), network.phone(ALICE)
+    twilio.fail_next(3, status=401, code=20003)  # the SMS page, the voice page, the receipt: all refused
+    incident = desk.open_incident()
+    desk.settle()
+    pages = _pages(desk, incident.id)
+    waiting = [pages[key] for key in ((ALICE, "sms", "page"), (ALICE, "voice", "page"), (CUSTOMER, "sms", "receipt"))]
+    for page in waiting:
+        assert (page.status, page.sent_at) == ("queued", None), page.last_error
+        assert page.last_error.startswith("Throttled: Twilio answered HTTP 401 (code 20003)")
+
+    customer.expect_sms("we have your report")  # the credentials work again: each goes out, once
+    alice.expect_sms("SEV1").expect_call(answer=False)
+    desk.at(seconds=30)
+    pages = _pages(desk, incident.id)
+    for key in ((ALICE, "sms", "page"), (ALICE, "voice", "page"), (CUSTOMER, "sms", "receipt")):
+        assert pages[key].sent_at is not None and pages[key].twilio_sid and pages[key].last_error == ""
+    assert len(_sms(twilio, ALICE, incident.reference)) == 1 and len(_sms(twilio, CUSTOMER, incident.reference)) == 1
+    assert len([c for c in twilio.calls if c.to == ALICE]) == 1
