@@ -97,6 +97,8 @@ def healthz():
             warnings.append(MAIL_WAITING.format(count=waiting.count, since=f"{waiting.oldest:%H:%M:%S} UTC"))
         if watchdog["alive"] and checks["redis"] == "ok":
             warnings += _listener_warning(hotline.jobs)
+    if checks["redis"] == "ok":
+        warnings += _refused_webhooks(hotline.jobs)
     from app.services.spool import unwritable
 
     spool_problem = unwritable(hotline.settings.data_dir)
@@ -129,6 +131,16 @@ def _clock_state(hotline, redis_ok: bool) -> tuple[dict | None, list[str]]:
         warnings += [skew_warning(offset, f"worker {holder}", state["reference"])
                      for holder, offset in sorted(state["workers"].items())]
     return state, [warning for warning in warnings if warning]
+
+
+def _refused_webhooks(jobs) -> list[str]:
+    """Twilio webhooks refused on their signature lately, by any web process (``app.webhook_refusals``)."""
+    from app.webhook_refusals import refusal_warnings
+
+    try:
+        return refusal_warnings(jobs.redis, jobs.name)
+    except Exception:  # noqa: BLE001 - Redis failed since its ping: the next poll tells
+        return []
 
 
 def _listener_warning(jobs) -> list[str]:

@@ -13,6 +13,7 @@ from app.dashboard.queries import board
 from app.services import leases
 from app.services.missed_calls import unreachable_since
 from app.services.paging_health import paging_health
+from app.webhook_refusals import Refused, refused_lately
 
 # The dashboard's stylesheet and script are files under static/ (the Content-Security-Policy allows no inline ones).
 bp = Blueprint("board", __name__, template_folder="templates", static_folder="static",
@@ -47,10 +48,19 @@ def _render(template: str) -> str:
         # Twilio failing every page (the rule /healthz's "paging" reads): the rows' pages are not reaching anyone
         paging = paging_health(session, now)
         failing = paging if paging.state == "failing" else None
+    refused = _refused_webhooks(hotline)
     field = csrf_field()  # one token per page: the page's shared form and the few per-row forms reuse it
     incident_url = url_for("incident.show", reference=_SLOT).replace(_SLOT, "{}")
     return render_template(template, rows=rows, rows_html=rows_html(rows, now, incident_url, field), now=now,
                            refresh=REFRESH_SECONDS, unreachable=unreachable,
                            sla_minutes=hotline.settings.callback_sla_minutes, no_watchdog=no_watchdog,
-                           paging_failing=failing, **HELPERS,
+                           paging_failing=failing, refused_webhooks=refused, **HELPERS,
                            csrf_field=lambda: field)
+
+
+def _refused_webhooks(hotline) -> list[Refused]:
+    """Twilio's webhooks refused on their signature lately (``app.webhook_refusals``): callers hear an error."""
+    try:
+        return refused_lately(hotline.jobs.redis, hotline.jobs.name)
+    except Exception:  # noqa: BLE001 - Redis down: /healthz says so; the board still shows its rows
+        return []

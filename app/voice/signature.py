@@ -12,6 +12,7 @@ from flask import Request, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
 from app.settings import Settings
+from app.webhook_refusals import BAD_SIGNATURE, OTHER_URL, note_refusal
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +64,11 @@ def twilio_webhook(view: Callable) -> Callable:
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        settings = current_app.extensions["hotline"].settings
-        if not is_signed(request, settings):
-            _log_refusal(request, settings)
+        hotline = current_app.extensions["hotline"]
+        if not is_signed(request, hotline.settings):
+            kind = _log_refusal(request, hotline.settings)
+            if kind is not None:  # counted for /healthz, which every web process answers
+                note_refusal(hotline.jobs.redis, hotline.jobs.name, kind, hotline.clock.now())
             abort(403)
         return view(*args, **kwargs)
 
@@ -90,18 +93,20 @@ def signed_for_another_url(req: Request, settings: Settings) -> str | None:
     return None
 
 
-def _log_refusal(req: Request, settings: Settings) -> None:
+def _log_refusal(req: Request, settings: Settings) -> str | None:
+    """Log why ``req`` was refused; the kind ``/healthz`` counts (``app.webhook_refusals``), None for an unsigned one."""
     found = signed_for_another_url(req, settings)
     if found is None:
         if req.headers.get("X-Twilio-Signature"):  # signed, but not with this token for any URL it could be
             log.warning("refused webhook %s from %s: its X-Twilio-Signature does not match. Fix: if Twilio sent it, "
                         "TWILIO_AUTH_TOKEN is not the account's current auth token (rotated?)", req.path,
                         req.remote_addr)
-        else:
-            log.warning("refused unsigned webhook %s from %s", req.path, req.remote_addr)
-        return
+            return BAD_SIGNATURE
+        log.warning("refused unsigned webhook %s from %s", req.path, req.remote_addr)
+        return None
     base = found.split("://", 1)[0] + "://" + req.host
     configured = settings.public_base_url or f"unset: the request URL, {req.host_url.rstrip('/')}"
     log.warning("refused webhook %s: its signature is valid for %s, not for PUBLIC_BASE_URL (%s) + the path, so Twilio "
                 "calls %s. Fix: make PUBLIC_BASE_URL and the number's webhook URLs in the Twilio console the same "
                 "https address", req.path, found, configured, base)
+    return OTHER_URL

@@ -12,6 +12,8 @@ from app import create_app
 from app.models import CallSession, IncidentEvent, WebhookDelivery
 from app.wiring import Hotline
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN, TEST_AUTH_TOKEN_SECONDARY
+from tests.integration.board_support import parse
+from tests.integration.dashboard_support import login_as
 
 ENDPOINTS = [
     "/twilio/voice",
@@ -111,3 +113,38 @@ def test_a_request_signed_with_another_token_says_the_signature_does_not_match_a
     assert signed.startswith("refused webhook /twilio/voice from") and "X-Twilio-Signature does not match" in signed
     assert "TWILIO_AUTH_TOKEN" in signed
     assert bare.startswith("refused unsigned webhook /twilio/voice from")
+
+
+def _healthz_warnings(client) -> list[str]:
+    resp = client.get("/healthz")
+    assert resp.status_code == 200  # a warning, never a 503: every web host shares it
+    return resp.get_json()["warnings"]
+
+
+def test_healthz_and_the_board_warn_once_a_webhook_signed_for_another_address_is_refused(client, hotline):
+    """An outside probe's ``serve`` with a PUBLIC_BASE_URL other than the number's webhook URLs refused every caller
+    while /healthz, which operators alert on, said ok with no warning."""
+    assert not [w for w in _healthz_warnings(client) if "webhook" in w]
+    base = "https://hotline.example.org"
+    resp = client.post("/twilio/voice", data=PARAMS, headers={
+        "X-Twilio-Signature": _sign(base + "/twilio/voice", PARAMS), "Host": "hotline.example.org"})
+    assert resp.status_code == 403
+    [warning] = [w for w in _healthz_warnings(client) if "webhook" in w]
+    assert warning.startswith("1 Twilio webhook(s) refused since ") and "PUBLIC_BASE_URL" in warning
+    assert "hotline.example.org" not in warning  # counts and times only: /healthz answers anyone
+    login_as(client, hotline)  # the board, where reps and managers look, says so too
+    alert = parse(client.get("/board")).find("p", id="refused-webhooks-other_url")
+    assert alert is not None and "refused 1 of Twilio's requests" in alert.text() and "PUBLIC_BASE_URL" in alert.text()
+
+
+def test_healthz_warns_of_signatures_matching_no_token_after_a_few_and_never_of_unsigned_requests(client):
+    forged = {"X-Twilio-Signature": _sign(PUBLIC_BASE_URL + "/twilio/sms", PARAMS, "some-other-token")}
+    for _ in range(5):  # a scanner's unsigned requests: no news
+        assert client.post("/twilio/sms", data=PARAMS).status_code == 403
+    for _ in range(2):
+        assert client.post("/twilio/sms", data=PARAMS, headers=forged).status_code == 403
+    assert not [w for w in _healthz_warnings(client) if "webhook" in w]  # two forged requests are no news either
+    assert client.post("/twilio/sms", data=PARAMS, headers=forged).status_code == 403
+    [warning] = [w for w in _healthz_warnings(client) if "webhook" in w]
+    assert warning.startswith("3 webhooks whose X-Twilio-Signature matches no auth token refused since ")
+    assert "TWILIO_AUTH_TOKEN" in warning
