@@ -54,6 +54,9 @@ PROMPTS: dict[str, str] = {
                          "Erreichen Sie den Kunden per E-Mail und vermerken Sie, wie.",
     "connect_no_phone": "Ihr Login ist mit keinem Mitarbeiter mit Telefonnummer verknüpft; die Hotline kann Sie "
                         "nicht anrufen. Rufen Sie {phone} selbst an und lassen Sie Ihren Login verknüpfen.",
+    "connect_no_worker": "Es läuft aber gerade kein Hotline-Worker, der Anruf geht erst hinaus, wenn wieder einer "
+                         "läuft: Klingelt Ihr Telefon nicht innerhalb einer Minute, rufen Sie den Kunden selbst "
+                         "unter {phone} an.",
     "sms_connect": "Wir rufen Sie jetzt unter {rep_phone} an und verbinden Sie mit {company} ({ref}).",
     "self_reported": "Vermerkt: Sie haben den Kunden von {ref} von Ihrem eigenen Telefon angerufen.",
     "self_report_closed": "Vorfall {ref} ist abgeschlossen. Es wurde nichts vermerkt.",

@@ -51,6 +51,9 @@ PROMPTS: dict[str, str] = {
                          "Reach the customer by e-mail and record how you did.",
     "connect_no_phone": "Your login is not linked to a rep with a phone number, so the hotline cannot call you. "
                         "Call {phone} from your own phone, and ask an admin to link your login to your rep.",
+    # after "calling you" while no hotline worker runs (no watchdog lease is alive): the call leaves once one does
+    "connect_no_worker": "But no hotline worker is running right now, so the call leaves only once one is: if your "
+                         "phone has not rung within a minute, call the customer yourself on {phone}.",
     "sms_connect": "Calling you now on {rep_phone} to connect you to {company} ({ref}).",
     "self_reported": "Noted: you called the customer of {ref} from your own phone.",
     "self_report_closed": "Incident {ref} is closed. Nothing was recorded.",

@@ -28,7 +28,7 @@ from app.models import (
 )
 from app.prompts import en_us, text
 from app.queue import schedule
-from app.services import row_locks
+from app.services import leases, row_locks
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.callbacks import open_callback
 from app.services.decisions import Acting, carry_out
@@ -64,6 +64,19 @@ class Answer:
     outcome: str
     message: str
     callback: Callback | None = None
+    no_worker: bool = False  # a call was asked for while no hotline worker runs to place it (``no_worker_hint``)
+
+    def __post_init__(self) -> None:
+        if self.no_worker:
+            self.message += no_worker_hint(self.callback)
+
+
+def no_worker_hint(callback: Callback | None) -> str:
+    """What a rep reads after "calling you now" when no hotline worker runs (no watchdog lease is alive): the call
+    leaves once one does, so they may call the customer themselves (an outside probe's rep read "Calling you now"
+    with the worker killed: the call left only when it was started again)."""
+    phone = callback.customer_number if callback is not None and callback.customer_number else "their number"
+    return " " + text("connect_no_worker", phone=phone)
 
 
 def lock_incident(session: Session, reference: str) -> Incident | None:
@@ -122,8 +135,10 @@ def connect(session: Session, incident: Incident, actor: Actor, now: datetime, *
         _check_after_call(session, incident, now)
     if decision.open_callback:
         callback = open_callback(session, incident, actor.rep_id, now, rep_call_sid=rep_call_sid)
-    return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, done.previous_owner,
-                                                         session), callback)
+    message = _message(decision.outcome, incident, actor, done.previous_owner, session)
+    # the hotline places the rep's call from a worker: with none running, "calling you now" would be believed
+    unsure = callback is not None and not rep_call_sid and not leases.status(session, leases.WATCHDOG, now)["alive"]
+    return Answer(decision.ok, decision.outcome, message, callback, no_worker=unsure)
 
 
 def connect_after_call(session: Session, incident_id: int, now: datetime) -> str:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
 
 from app.models import Callback, IncidentEvent
 from app.models.oncall import Rep
+from app.services import leases
 from tests.paging.conftest import ALICE, BOB, CUSTOMER
 from tests.paging.test_acknowledgement import _sms_from
 
@@ -235,3 +237,19 @@ def test_a_bare_reply_to_a_page_another_rep_acknowledged_says_so_and_changes_not
         assert s.get(Rep, alice_id).phone == ALICE
     assert len(_events(desk, "acknowledgement_refused")) == 1
     desk.settle()
+
+
+@pytest.mark.parametrize("worker_runs", [True, False])
+def test_call_says_when_no_hotline_worker_runs_to_place_the_call(desk, network, worker_runs):
+    """An outside probe killed the worker and texted CALL: the reply said "Calling you now", and the call left only
+    33 s later, when the worker was started again (with none, never). The reply says so and how to go on."""
+    if worker_runs:  # a worker's watchdog holds its lease, as a running `hotline worker` does
+        with desk.hotline.db.transaction() as s:
+            assert leases.hold(s, leases.WATCHDOG, "worker-1", desk.clock.now(), timedelta(minutes=5))
+    incident = _one_open_page(desk, network)
+    answer = _answer(desk, ALICE, f"CALL {incident.reference}")
+    assert f"Calling you now on {ALICE} to connect you to Acme Mail ({incident.reference})." in answer
+    told = "no hotline worker is running right now" in answer and f"call the customer yourself on {CUSTOMER}" in answer
+    assert told is not worker_runs
+    [callback] = _callbacks(desk)  # asked for either way: it leaves once a worker runs
+    assert callback.incident_id == incident.id
