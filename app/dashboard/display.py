@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from app.dashboard.queries import BoardIncident, LastCallback
 from app.models import Callback, Incident, IncidentStatus, Page, Rep
-from app.models.paging import CUSTOMER_ROLE, SUPERSEDED_BY_ROUND, outcome_unknown, superseded
+from app.models.paging import CUSTOMER_ROLE, DEADLINE_PASSED, SUPERSEDED_BY_ROUND, outcome_unknown, superseded
 from app.oncall.wallclock import zone
 from app.reports.facts import is_breached
 from app.services.escalation import customer_dialled
@@ -144,7 +144,7 @@ def paged_people(pages: list[Page]) -> tuple[PagedPerson, ...]:
         else:
             purpose = PURPOSE_NAMES.get(latest.purpose, latest.purpose)
         # a held call superseded by a later one was never sent: the two are one page, not two
-        count = sum(1 for p in person_pages if not superseded_unsent(p)) or 1
+        count = sum(1 for p in person_pages if not superseded_unsent(p) and not overdue_unsent(p)) or 1
         found.append(PagedPerson(latest.name or latest.to_number, str(latest.channel), page_status(latest), purpose,
                                  count, page_css(latest)))
     return tuple(found)
@@ -300,6 +300,11 @@ def superseded_unsent(page: Page) -> bool:
     return page.status == "canceled" and superseded(page.last_error)
 
 
+def overdue_unsent(page: Page) -> bool:
+    """True for an at-risk alert never sent because the deadline passed before Twilio took it."""
+    return page.status == "canceled" and DEADLINE_PASSED in (page.last_error or "")
+
+
 def page_status(page: Page) -> str:
     """A page's status in words: ``not sent (opted out)`` for an SMS to a number that texted STOP, ``not sent
     (superseded ...)`` for a held call or an earlier round a later one stood for, else its status."""
@@ -309,6 +314,9 @@ def page_status(page: Page) -> str:
         later = "round" if SUPERSEDED_BY_ROUND in page.last_error else "call"
         return f"not sent (superseded by a later {later})" if not outcome_unknown(page.last_error) else \
             f"canceled (superseded by a later {later})"
+    if overdue_unsent(page):
+        return "not sent (the deadline passed first)" if not outcome_unknown(page.last_error) else \
+            "canceled (the deadline passed first)"
     return str(page.status)
 
 

@@ -131,8 +131,12 @@ def _send_failed(d: dict, page: str) -> tuple[str, str]:
     return f"Sending {page} failed (attempt {d.get('attempt')}): {d.get('error', '')}{ending}", "bad"
 
 
+_CANCELED_WHY = {"deadline_passed": "the deadline passed before Twilio took it: \"AT RISK\" was no longer true"}
+
+
 def _canceled(d: dict, page: str) -> tuple[str, str]:
-    text = f"{sentence(page)} canceled ({d.get('reason', '')})"
+    why = d.get("reason", "")
+    text = f"{sentence(page)} canceled ({_CANCELED_WHY.get(why, why)})"
     if d.get("earlier_attempt") == "outcome_unknown":  # not sent again, yet perhaps sent before: never "not sent"
         return text + "; an earlier attempt's outcome is unknown: it may have been sent", "warn"
     return text, "muted"

@@ -72,6 +72,10 @@ SUPERSEDED = "not sent: superseded by a later held call to the same rep"  # ``Pa
 SUPERSEDED_BY_ROUND = "not sent: superseded by a later round's page to the same rep"
 
 
+# ... and of an at-risk alert Twilio failed until the deadline passed (``pages.overdue_alert``)
+DEADLINE_PASSED = "not sent: the deadline passed before Twilio took it"
+
+
 def superseded(last_error: str) -> bool:
     """True for a page never sent because a later one to the same rep went instead (a held call, a later round)."""
     return SUPERSEDED in (last_error or "") or SUPERSEDED_BY_ROUND in (last_error or "")

@@ -13,7 +13,14 @@ from app.escalation.decide import CHASING_PURPOSES
 from app.escalation.model import Decision
 from app.event_kind import EventKind
 from app.models import Channel, Incident, IncidentStatus, Page, PageStatus
-from app.models.paging import CUSTOMER_ROLE, OUTCOME_UNKNOWN, PAGE_STATUS_RANK, outcome_unknown, status_rank
+from app.models.paging import (
+    CUSTOMER_ROLE,
+    DEADLINE_PASSED,
+    OUTCOME_UNKNOWN,
+    PAGE_STATUS_RANK,
+    outcome_unknown,
+    status_rank,
+)
 from app.oncall.contactable import Contactable
 from app.queue import PendingJob, schedule
 from app.services.events import log_event
@@ -26,6 +33,7 @@ log = logging.getLogger(__name__)
 _NUMBERS = re.compile(r"\+?\d[\d ()-]{5,}\d")  # phone numbers never reach the logs
 ESCALATION_PURPOSES = ("page",)  # an acknowledgement cancels these, never alerts or customer messages
 CLOSING_NOTICE = "closing_notice"  # the customer told the support team closed their incident without their agreement
+OVERDUE = "deadline_passed"  # an at-risk alert canceled: the deadline passed before Twilio took it
 RECEIPT = "receipt"  # the customer's written receipt (the IVR promised it: "You'll also get a text message ...")
 # Twilio failing for now (5xx, 429, a time-out, a refused connection) is retried, 2, 4, then every 6 s, for as long as
 # the page is wanted: these until ``no_longer_wanted`` ends them (a rep's page once the incident is acknowledged, the
@@ -220,6 +228,7 @@ class PageSender:
             return None
         if due is not None and due.cancel_page:
             reason = "rep_deactivated"
+        reason = reason or overdue_alert(page, incident, now)
         if reason and uncertain and page.channel == Channel.SMS and not (due is not None and due.page_level_again):
             # not sent again; whether an earlier try was is looked up at Twilio first (around, not in, this
             # transaction), so the page says "may have been sent" only when Twilio's records leave it open
@@ -355,6 +364,8 @@ def _cancel(session: Session, page: Page, reason: str, uncertain: bool, now: dat
         detail["earlier_attempt"] = "outcome_unknown"
         if not outcome_unknown(page.last_error):
             page.last_error = f"{OUTCOME_UNKNOWN}: the run sending attempt {page.attempts} died mid-request"
+    if reason == OVERDUE:  # the board counts it as no page, and says why
+        page.last_error = (f"{page.last_error}; then {DEADLINE_PASSED}" if uncertain else DEADLINE_PASSED)[:500]
     log_event(session, at=now, actor="system", kind="page_canceled", incident_id=page.incident_id, detail=detail)
 
 
@@ -384,6 +395,13 @@ def no_longer_wanted(page: Page, incident: Incident) -> str:
     if page.purpose in ENDS_WITH_INCIDENT and incident.status != IncidentStatus.OPEN:
         return "resolved"
     return ""
+
+
+def overdue_alert(page: Page, incident: Incident, now: datetime) -> str:
+    """An at-risk alert still unsent when the deadline passed (Twilio failing until then), and no later page to the
+    rep superseded it: "AT RISK, 5 min left" after the deadline is false (an outside probe's reps read it 27 s after
+    it, once Twilio answered again). The breach step alerts whom it alerts."""
+    return OVERDUE if page.purpose == "at_risk" and now >= incident.callback_due_at else ""
 
 
 def adopt_sid(session: Session, page: Page, sid: str, now: datetime) -> None:

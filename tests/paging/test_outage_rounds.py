@@ -148,9 +148,15 @@ def test_after_an_outage_each_rep_gets_only_the_latest_rounds_sms_and_call(desk,
                     (ALICE, "voice", "page"), (MARIA, "sms", "breach"), (MARIA, "voice", "breach")]
     latest = {(p.to_number, p.channel): p for p in pages if p.sent_at is not None and p.purpose == "breach"}
     assert all(p.created_at == desk.t0 + timedelta(minutes=20) for p in latest.values())  # the repage's round
-    earlier = [p for p in pages if p.sent_at is None]
-    assert sorted((p.to_number, p.channel, p.purpose) for p in earlier) == [
+    unsent = [p for p in pages if p.sent_at is None]
+    assert sorted((p.to_number, p.channel, p.purpose) for p in unsent) == [
         (ALICE, "sms", "at_risk"), (MARIA, "sms", "at_risk"), (MARIA, "sms", "breach"), (MARIA, "voice", "breach")]
+    # the at-risk alerts, with no later page to their reps yet, went no more once the deadline passed
+    alerts = [p for p in unsent if p.purpose == "at_risk"]
+    canceled = {e.detail["page_id"]: e.detail["reason"] for e in _rows(desk, IncidentEvent,
+                                                                       IncidentEvent.kind == "page_canceled")}
+    assert {p.status for p in alerts} == {"canceled"} and {canceled[p.id] for p in alerts} == {"deadline_passed"}
+    earlier = [p for p in unsent if p.purpose != "at_risk"]  # Maria's breach alerts: the repage's go instead
     uncertain = status == 503  # a 5xx may have reached Twilio: never called "not sent"
     lines = {e.detail["page_id"]: e.detail for e in _rows(desk, IncidentEvent, IncidentEvent.incident_id ==
                                                            incident.id, IncidentEvent.kind == "page_not_sent_superseded")}
@@ -166,8 +172,8 @@ def test_after_an_outage_each_rep_gets_only_the_latest_rounds_sms_and_call(desk,
     login_as(client, desk.hotline, Role.MANAGER)
     html = client.get(f"/incidents/{incident.reference}").get_data(as_text=True)
     later = "not sent again" if uncertain else "NOT sent"
-    at_risk = next(p for p in earlier if p.to_number == ALICE and p.purpose == "at_risk")
-    assert (f"{later}: the later breach alert to the same rep (page {lines[at_risk.id]['superseded_by']}) goes "
+    breach = next(p for p in earlier if p.channel == "sms")
+    assert (f"{later}: the later breach alert to the same rep (page {lines[breach.id]['superseded_by']}) goes "
             "instead") in html
     assert "SMS: " + ("canceled" if uncertain else "not sent") + " (superseded by a later round)" in html
     board = client.get("/board").get_data(as_text=True)
@@ -213,3 +219,29 @@ def test_a_page_is_superseded_only_by_a_later_one_that_will_go_and_carries_all_i
     later = desk.run(lambda s, now: page_alices_phone(s, now, active=True))
     assert newer(first) == later  # (3) the same page text to the same phone, and it will go
     assert newer(at_risk) is None  # a page says nothing of the alert: only a later alert (or breach) supersedes it
+
+
+def test_an_at_risk_alert_twilio_failed_until_the_deadline_passed_is_never_sent(desk, network, twilio, client):
+    """An outside probe's Twilio failed from before the at-risk alert until 20 s after the deadline: its reps, who
+    get no breach alert, were then texted "AT RISK, 5 min left" after the deadline. An at-risk alert still unsent
+    when the deadline passed goes no more (Maria's is superseded by her breach alert, as before)."""
+    _policy(desk)
+    twilio.fail_until(desk.t0 + timedelta(minutes=15, seconds=20), status=503)
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()
+    for second in range(30, 15 * 60 + 1, 30):
+        desk.at(seconds=second)
+    network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
+    network.phone(ALICE).expect_sms("Call back").expect_call(answer=False)  # her first page: still wanted
+    desk.at(minutes=15, seconds=30)
+    desk.at(minutes=16)
+    assert not [m for m in twilio.messages if m.to == ALICE and "AT RISK" in m.body]
+    [at_risk] = _rows(desk, Page, Page.incident_id == incident.id, Page.to_number == ALICE, Page.purpose == "at_risk")
+    assert at_risk.status == "canceled" and at_risk.sent_at is None
+    assert page_status(at_risk) == "canceled (the deadline passed first)"  # a 503: an earlier try may have gone
+    [line] = [e for e in _rows(desk, IncidentEvent, IncidentEvent.kind == "page_canceled")
+              if e.detail["page_id"] == at_risk.id]
+    assert line.detail["reason"] == "deadline_passed"
+    login_as(client, desk.hotline, Role.MANAGER)
+    assert "the deadline passed before Twilio took it" in client.get(f"/incidents/{incident.reference}").get_data(
+        as_text=True)
