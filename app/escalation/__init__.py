@@ -24,6 +24,7 @@ from app.escalation.model import (
     RepNotReached,
     Resolve,
     SelfReported,
+    ShortBridgeUnheard,
     Snapshot,
     State,
     StepDue,
@@ -32,6 +33,6 @@ from app.escalation.model import (
 __all__ = [
     "Acknowledge", "AnswerWithdrawn", "Audience", "CallbackAnswered", "CallbackUnanswered", "Connect", "ContactJoined",
     "Decision", "NotTexted", "NumberCorrected", "PageDue",
-    "MessageEnded", "PageFailed", "PageOrder", "ReachedByEmail", "RepNotReached", "Resolve", "SelfReported", "Snapshot", "State",
+    "MessageEnded", "PageFailed", "PageOrder", "ReachedByEmail", "RepNotReached", "Resolve", "SelfReported", "ShortBridgeUnheard", "Snapshot", "State",
     "StepDue", "counts_as_paged", "decide",
 ]

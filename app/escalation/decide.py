@@ -24,6 +24,7 @@ from app.escalation.model import (
     RepNotReached,
     Resolve,
     SelfReported,
+    ShortBridgeUnheard,
     Snapshot,
     State,
     StepDue,
@@ -296,6 +297,15 @@ def _withdrawn(ev: AnswerWithdrawn, snap: Snapshot, now: datetime) -> Decision:
                     stop_updates=True)
 
 
+def _short_unheard(ev: ShortBridgeUnheard, snap: Snapshot, now: datetime) -> Decision:
+    """The rep of a callback withdrawn as too short hung up before hearing why: told by SMS, as ``_withdrawn`` tells
+    a rep who hung up first (the withdrawal already ran what is owed again); not once another answer stands."""
+    if snap.customer_reached:
+        return _skip(snap, "skipped_customer_reached")
+    return Decision("short_bridge_told_by_sms", snap.state,
+                    pages=(PageOrder(Audience.CALLBACK_REP, (SMS,), BRIDGE_TOO_SHORT),))
+
+
 def _unanswered(ev: CallbackUnanswered, snap: Snapshot, now: datetime) -> Decision:
     outcome = "attempted_voicemail" if ev.voicemail else "attempted"
     state = snap.state if snap.customer_reached else State.ATTEMPTED
@@ -450,6 +460,7 @@ def _number_corrected(ev: NumberCorrected, snap: Snapshot, now: datetime) -> Dec
 _HANDLERS = {
     StepDue: _step, Acknowledge: _acknowledge, Connect: _connect, CallbackAnswered: _answered,
     CallbackUnanswered: _unanswered, MessageEnded: _message_ended, AnswerWithdrawn: _withdrawn,
+    ShortBridgeUnheard: _short_unheard,
     RepNotReached: _rep_not_reached, SelfReported: _self_reported, ReachedByEmail: _reached_by_email, Resolve: _resolve, PageFailed: _page_failed,
     PageDue: _page_due, ContactJoined: _contact_joined, NumberCorrected: _number_corrected,
 }

@@ -146,6 +146,13 @@ class AnswerWithdrawn:
 
 
 @dataclass(frozen=True)
+class ShortBridgeUnheard:
+    """A bridged callback was withdrawn as too short by its customer leg's own end, while its rep was still thought
+    on the call to hear why (``AnswerWithdrawn(rep_on_call=True)``); the ``<Dial action>`` then said the rep had
+    hung up first: nobody heard it."""
+
+
+@dataclass(frozen=True)
 class CallbackUnanswered:
     """The customer leg ended without a person: no answer, busy, failed, or a voicemail."""
 
@@ -248,6 +255,7 @@ class ContactJoined:
 
 
 Trigger = StepDue | Acknowledge | Connect | CallbackAnswered | CallbackUnanswered | MessageEnded | RepNotReached | \
+    ShortBridgeUnheard | \
     SelfReported | ReachedByEmail | Resolve | PageFailed | PageDue | ContactJoined | NumberCorrected
 
 

@@ -141,7 +141,7 @@ PROMPTS: dict[str, str] = {
                                "callback: please try again soon. Goodbye.",
     "bridge_leaving_message": "Leaving a message for the customer now: you will be put through once their "
                               "voicemail's greeting ends.",
-    # the customer pressed the key, then the call ended within live_connect.MIN_CONVERSATION_SECONDS
+    # the customer pressed the key, then the call ended within callbacks.MIN_CONVERSATION_SECONDS
     "bridge_too_short": "The call with the customer was too short to count as the callback, so the customer is "
                         "still owed one. Press 1 to call them again now, or hang up and call them soon.",
     "bridge_retrying": "Trying the customer again.",

@@ -21,6 +21,7 @@ from app.escalation import (
     MessageEnded,
     RepNotReached,
     SelfReported,
+    ShortBridgeUnheard,
     decide,
 )
 from app.event_kind import CUSTOMER_RANG, EventKind
@@ -293,16 +294,36 @@ def withdraw_live_answer(session: Session, callback_id: int, caller_call_sid: st
     return callback
 
 
+# The shortest bridge that keeps the callback promise: the callback is to gather more information and start working
+# on it (policy.md), which no call of a few seconds does. Twilio's DialCallDuration counts from the customer's answer.
+MIN_CONVERSATION_SECONDS = 10
+
+
+def conversation_too_short(dial_seconds: str, dial_bridged: str = "") -> bool:
+    """Whether the rep's ``<Dial>`` to the customer (or the customer leg's own
+    ``CallDuration``) says they talked less than ``MIN_CONVERSATION_SECONDS``.
+
+    ``DialBridged=false`` (never connected) or a ``DialCallDuration`` under the minimum; a request without the
+    duration is taken at its word, as ``dial_proves_bridge`` takes it.
+    """
+    seconds = dial_seconds.strip()
+    return (dial_bridged.strip().lower() == "false"
+            or (seconds.isdigit() and int(seconds) < MIN_CONVERSATION_SECONDS))
+
+
 def withdraw_short_bridge(session: Session, callback_id: int, dial_seconds: str, dial_bridged: str, now: datetime,
-                          dial_call_sid: str = "", live: bool = False, call_status: str = "") -> Callback | None:
+                          dial_call_sid: str = "", live: bool = False, call_status: str = "",
+                          seen_by: str = "") -> Callback | None:
     """The rep's ``<Dial>`` to the customer ended, and Twilio says the bridge lasted less than the minimum
-    conversation (``live_connect.conversation_too_short``): a key pressed proves a person, not a callback. Its
+    conversation (``conversation_too_short``): a key pressed proves a person, not a callback. Its
     answer (counted now if it was not yet) is withdrawn as a live one is: the callback is only attempted, the
     incident's answer is the earliest one still standing, and the escalation core decides what is owed again.
     None when nobody pressed a key on it (the ``<Dial>``'s end is then ``dial_ended``'s). ``live``: the rep's
     ``<Dial><Queue>`` to a caller waiting on the line (``live_connect.too_short``), whose bridge counted the person.
     ``call_status``: the rep's leg's ``CallStatus`` in the ``<Dial action>`` request; once that leg is over (the rep
-    hung up first) the answer to the request is never heard, so the core has the rep told by SMS instead."""
+    hung up first) the answer to the request is never heard, so the core has the rep told by SMS instead.
+    ``seen_by`` "customer_leg": the customer leg's own final status said so (its ``CallDuration``, counted from the
+    answer as ``DialCallDuration`` is), for a ``<Dial action>`` request that may never come (``short_leg``)."""
     callback, incident = lock_callback(session, callback_id)
     if (callback is None or callback.person_confirmed_at is None
             or callback.outcome not in (CallbackOutcome.PENDING, CallbackOutcome.MET, CallbackOutcome.LATE)):
@@ -313,8 +334,40 @@ def withdraw_short_bridge(session: Session, callback_id: int, dial_seconds: str,
     on_call = not rep_leg_over(session, incident, callback, call_status)
     _withdraw(session, incident, callback, CallbackOutcome.ATTEMPTED, now, {
         "why": SHORT_BRIDGE, "dial_seconds": dial_seconds[:8], "dial_bridged": dial_bridged[:8],
-        **({"live": True} if live else {}), **({} if on_call else {"rep_hung_up": True})}, rep_on_call=on_call)
+        **({"live": True} if live else {}), **({} if on_call else {"rep_hung_up": True}),
+        **({"seen_by": seen_by} if seen_by else {})}, rep_on_call=on_call)
     return callback
+
+
+def short_leg(session: Session, callback_id: int, call_status: str, call_duration: str, call_sid: str,
+              now: datetime) -> Callback | None:
+    """The customer leg of a bridged callback completed after a conversation under the minimum (its own
+    ``CallDuration``): the answer counted at the key press is withdrawn as ``withdraw_short_bridge`` does for the
+    ``<Dial action>``. Until session 37 only that request withdrew it: an outside probe's 4-second call whose
+    ``<Dial action>`` never came (a lost webhook: Twilio does not retry it) stood as the kept promise. Whichever
+    comes first withdraws it; the other finds it withdrawn. None when nothing was withdrawn."""
+    if call_status != "completed" or not conversation_too_short(call_duration):
+        return None
+    return withdraw_short_bridge(session, callback_id, call_duration, "", now, call_sid, seen_by="customer_leg")
+
+
+def withdrawn_as_short(session: Session, callback: Callback, call_status: str, now: datetime) -> bool:
+    """Whether the callback's answer was withdrawn as too short to count (``callback_withdrawn``, ``why:
+    bridge_too_short``): the ``<Dial action>`` coming after its leg's own end withdrew it (``short_leg``) tells the
+    rep as when it withdraws it. That withdrawal thought the rep on the call, to hear why; when this request says
+    their leg is over (``call_status``: they hung up first), nobody did, and the core has them told by SMS."""
+    details = [d or {} for d in session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == callback.incident_id, IncidentEvent.kind == EventKind.CALLBACK_WITHDRAWN))]
+    lines = [d for d in details if d.get("callback_id") == callback.id and d.get("why") == SHORT_BRIDGE]
+    if not lines:
+        return False
+    unheard = lines[-1].get("seen_by") == "customer_leg" and not lines[-1].get("rep_hung_up")
+    if unheard and call_status in ENDED_STATUSES:
+        incident = session.get(Incident, callback.incident_id)
+        decision = decide(ShortBridgeUnheard(), snapshot(session, incident, now), now)
+        carry_out(session, incident, decision, now, Acting(actor="twilio", rep_id=callback.rep_id, detail={
+            "callback_id": callback.id}))
+    return True
 
 
 def rep_leg_over(session: Session, incident: Incident, callback: Callback, call_status: str) -> bool:

@@ -15,7 +15,11 @@ from sqlalchemy.orm import Session
 
 from app.models import Callback, CallbackOutcome, CallSession, Incident, IncidentStatus, LiveWait, Rep
 from app.services.acks import Actor, connect, lock_incident
-from app.services.callbacks import live_connected, withdraw_live_answer, withdraw_short_bridge
+from app.services.callbacks import (
+    live_connected,
+    withdraw_live_answer,
+    withdraw_short_bridge,
+)
 from app.services.events import log_event
 from app.services.row_locks import lock_wait
 
@@ -161,22 +165,6 @@ def dial_proves_bridge(dial_status: str, dial_seconds: str, dial_bridged: str = 
     """
     return (dial_status in ("completed", "answered") and dial_seconds.strip() != "0"
             and dial_bridged.strip().lower() != "false")
-
-
-# The shortest bridge that keeps the callback promise: the callback is to gather more information and start working
-# on it (policy.md), which no call of a few seconds does. Twilio's DialCallDuration counts from the customer's answer.
-MIN_CONVERSATION_SECONDS = 10
-
-
-def conversation_too_short(dial_seconds: str, dial_bridged: str = "") -> bool:
-    """Whether the rep's ``<Dial>`` to the customer says they talked less than ``MIN_CONVERSATION_SECONDS``.
-
-    ``DialBridged=false`` (never connected) or a ``DialCallDuration`` under the minimum; a request without the
-    duration is taken at its word, as ``dial_proves_bridge`` takes it.
-    """
-    seconds = dial_seconds.strip()
-    return (dial_bridged.strip().lower() == "false"
-            or (seconds.isdigit() and int(seconds) < MIN_CONVERSATION_SECONDS))
 
 
 def bridged(session: Session, wait: LiveWait, now: datetime) -> Callback | None:

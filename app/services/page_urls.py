@@ -12,8 +12,8 @@ from app.escalation.decide import BREACH_NOTICE, BRIDGE_TOO_SHORT
 from app.models import Channel, Incident, Page, Rep
 from app.models.paging import TAM_NOTICES, TAM_ROLE
 from app.services import page_text
+from app.services.callbacks import MIN_CONVERSATION_SECONDS
 from app.services.escalation import caller_on_hotline, missed_call_at
-from app.services.live_connect import MIN_CONVERSATION_SECONDS
 from app.services.pages import CLOSING_NOTICE
 from app.services.tickets import account_of
 from app.settings import Settings

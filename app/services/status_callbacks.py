@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.models.call import ENDED_STATUSES
 from app.services import intake
-from app.services.callbacks import customer_leg_status, rep_leg_status
+from app.services.callbacks import customer_leg_status, rep_leg_status, short_leg
 from app.services.caller_limits import limits_from
 from app.services.deliveries import sms_status as delivery_sms_status
 from app.services.notices import notice_status
@@ -56,8 +56,11 @@ def rep_leg(session: Session, form: Fields, query: Fields, now: datetime, settin
 
 def customer_leg(session: Session, form: Fields, query: Fields, now: datetime, settings) -> None:
     """Status of a callback's customer leg: Twilio's Timestamp of the answer decides met or late."""
-    customer_leg_status(session, _id(query, "callback"), form.get("CallStatus", ""), form.get("Timestamp", ""),
-                        form.get("CallSid", ""), now, answered_by=form.get("AnsweredBy", ""))
+    callback_id, status, call_sid = _id(query, "callback"), form.get("CallStatus", ""), form.get("CallSid", "")
+    customer_leg_status(session, callback_id, status, form.get("Timestamp", ""), call_sid, now,
+                        answered_by=form.get("AnsweredBy", ""))
+    # a conversation under the minimum is no callback, whether or not the <Dial action> request ever comes
+    short_leg(session, callback_id, status, form.get("CallDuration", ""), call_sid, now)
 
 
 def update_sms(session: Session, form: Fields, query: Fields, now: datetime, settings) -> None:

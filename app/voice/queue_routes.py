@@ -17,6 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from app.models import CallbackOutcome, Incident, IncidentStatus, LiveWait
 from app.prompts import text
 from app.services import live_connect
+from app.services.callbacks import conversation_too_short
 from app.services.row_locks import lock_callback
 from app.voice.bridge import CUSTOMER_VOICE, bridge_twiml, offer_retry
 from app.voice.signature import twilio_webhook
@@ -223,7 +224,7 @@ def dial_done() -> Response:
             if not live_connect.dial_proves_bridge(dial_status, dial_seconds, dial_bridged):
                 # nobody was connected to the rep: an answer counted at the bridge does not stand
                 live_connect.unbridged(session, row, f"dial_{dial_status or 'missing'}_{dial_seconds or '-'}s", now)
-            elif not live_connect.conversation_too_short(dial_seconds, dial_bridged):
+            elif not conversation_too_short(dial_seconds, dial_bridged):
                 live_connect.bridged(session, row, now)
             elif live_connect.too_short(session, row, dial_seconds, dial_bridged, now, call_status) is not None:
                 return offer_retry(callback, "bridge_too_short")  # connected, too briefly: 1 dials the customer

@@ -1,5 +1,5 @@
 """Live connect: a bridge with the caller waiting on the line that lasted less than the minimum conversation
-(live_connect.MIN_CONVERSATION_SECONDS) is no callback, as a short bridged callback is none (test_short_bridge.py).
+(callbacks.MIN_CONVERSATION_SECONDS) is no callback, as a short bridged callback is none (test_short_bridge.py).
 
 Whole calls through the signed webhooks: the scripted caller waits on the line, Alice (who acknowledged) is called
 and her ``<Dial><Queue>`` takes the caller; Twilio's two end reports (the caller's ``<Enqueue action>``, the rep's

@@ -1,4 +1,4 @@
-"""A bridged callback whose conversation lasted less than the minimum (live_connect.MIN_CONVERSATION_SECONDS) does
+"""A bridged callback whose conversation lasted less than the minimum (callbacks.MIN_CONVERSATION_SECONDS) does
 not keep the promise: the customer pressed the key (a person), then the call ended at once.
 
 Alice replies CALL; the hotline calls her and dials the customer. Twilio's requests are played signed, in the
@@ -313,3 +313,47 @@ def test_a_short_bridge_withdrawn_after_the_interval_was_agreed_stops_the_update
     _at(desk, 70 + 3.4 + 20 + 1)  # the owner is reminded of the update the real callback owes
     _follow_up, _steps, told = _update_rows(desk, callback.incident_id)
     assert [(d.purpose, d.to_address) for d in told] == [("update_reminder", ALICE)]
+
+
+@pytest.mark.parametrize("dial_action", ["never", "after"])
+def test_the_customer_legs_own_end_withdraws_a_short_callback_whose_dial_action_never_comes(desk, network, dial_action):
+    """An outside probe's 4-second call (the customer pressed the key, the leg completed with CallDuration 4) whose
+    ``<Dial action>`` request never came (a lost webhook: Twilio does not retry it) stood as met: "Met, called back
+    in 0:38" on the incident page, "met" in the CSV. The leg's own end withdraws it; a ``<Dial action>`` that comes
+    after it finds it withdrawn and tells the rep the same, once."""
+    callback = _callback_by_sms(desk, network)
+    desk.clock.set(desk.t0 + timedelta(minutes=2, seconds=30))
+    assert "<Gather" in _whisper(desk, callback)
+    _leg_status(desk, callback, "in-progress", 150)
+    desk.clock.set(desk.t0 + timedelta(minutes=2, seconds=33))
+    _press_key(desk, callback)
+    desk.clock.set(desk.t0 + timedelta(minutes=2, seconds=34))
+    _leg_status(desk, callback, "completed", 154, CallDuration="4")
+    _work(desk)
+
+    [row] = _rows(desk, callback.incident_id)
+    assert row.outcome == "attempted" and desk.incident(callback.incident_id).callback_answered_at is None
+    [withdrawn] = [e for e in _kinds(desk, callback.incident_id) if e.kind == "callback_withdrawn"]
+    assert (withdrawn.detail["why"], withdrawn.detail["seen_by"]) == ("bridge_too_short", "customer_leg")
+    assert _facts(desk, callback.incident_id).outcome == Outcome.ATTEMPTED
+    if dial_action == "after":  # the rep is still on the line: they hear it, as when the request withdraws it
+        heard = _dial_done(desk, callback, "completed", seconds="4")
+        assert TOO_SHORT in heard and "/twilio/updates/interval" not in heard
+        _work(desk)
+        assert [e.kind for e in _kinds(desk, callback.incident_id)].count("callback_withdrawn") == 1
+        assert _told_by_sms(desk, callback.incident_id) == []
+    _at(desk, 15)
+    assert _step_outcome(desk, callback.incident_id, "breach") == "breached"
+    assert _facts(desk, callback.incident_id).breach_reason() == BreachReason.TOO_SHORT
+
+
+def test_a_rep_who_hung_up_after_the_legs_end_withdrew_the_callback_is_texted_once(desk, network):
+    """The customer leg's end withdrew the short callback first, while Alice was thought still on the call; the
+    ``<Dial action>`` then says her leg is over: she heard nothing, so she is texted, once."""
+    callback = _callback_by_sms(desk, network)
+    _rep_left_first(desk, callback, timedelta(minutes=2, seconds=30), 3, "completed")
+    _work(desk)
+    [sms] = _told_by_sms(desk, callback.incident_id)
+    assert "too short to count as the callback" in _sms_body(desk, sms)
+    [withdrawn] = [e for e in _kinds(desk, callback.incident_id) if e.kind == "callback_withdrawn"]
+    assert withdrawn.detail.get("seen_by") == "customer_leg"  # the leg's end came first in this order
