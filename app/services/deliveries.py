@@ -24,7 +24,12 @@ from app.telephony.protocol import UNSUBSCRIBED_RECIPIENT, OptedOut, Rejected, T
 log = logging.getLogger(__name__)
 
 JOB_KIND = "delivery"  # app.queue.JOB_FUNCTIONS maps it to workers.jobs.send_delivery
-MAX_ATTEMPTS = 6
+MAX_ATTEMPTS = 6  # an e-mail's tries (SMTP down: 1, 2, 4, 8 and 16 minutes apart), and the log lines of an SMS's
+# An SMS Twilio fails for now (5xx, 429, a time-out) is tried again for this long, as a page's notices are
+# (``pages.RETRY_FOR``): until session 37 it gave up after 6 tries, about 64 s, and an outside probe's customer update
+# and owner's reminder were lost to a one-minute Twilio outage
+SMS_RETRY_FOR = timedelta(hours=1)
+LOG_EVERY_ATTEMPTS = 10  # past MAX_ATTEMPTS, an SMS's failed tries write a line (and a warning) once in this many
 STALE_SENDING = timedelta(minutes=2)  # a "sending" row older than this belongs to a dead run
 
 
@@ -216,10 +221,12 @@ class DeliverySender:
         with self.db.transaction() as session:
             delivery = session.get(Delivery, delivery_id, with_for_update=True)
             delivery.last_error = error[:500]
-            give_up = permanent or delivery.attempts >= MAX_ATTEMPTS
-            log_event(session, at=now, actor="system", kind="delivery_failed", incident_id=delivery.incident_id,
-                      detail={"delivery_id": delivery.id, "channel": delivery.channel, "error": error[:200],
-                              "attempt": delivery.attempts, "final": give_up})
+            give_up = permanent or _tried_enough(delivery, now)
+            written = give_up or delivery.attempts <= MAX_ATTEMPTS or delivery.attempts % LOG_EVERY_ATTEMPTS == 0
+            if written:
+                log_event(session, at=now, actor="system", kind="delivery_failed", incident_id=delivery.incident_id,
+                          detail={"delivery_id": delivery.id, "channel": delivery.channel, "error": error[:200],
+                                  "attempt": delivery.attempts, "final": give_up})
             if give_up:
                 delivery.status = UpdateDeliveryStatus.FAILED
                 log.error("%s delivery %s (%s to the %s) failed for good at attempt %s: %s", delivery.channel,
@@ -228,12 +235,20 @@ class DeliverySender:
                 return
             delivery.status = UpdateDeliveryStatus.QUEUED
             delivery.next_attempt_at = now + backoff(DeliveryChannel(delivery.channel), delivery.attempts)
-            log.warning("%s delivery %s (%s to the %s) failed at attempt %s, tried again at %s: %s", delivery.channel,
-                        delivery.id, delivery.purpose, delivery.recipient, delivery.attempts,
-                        f"{delivery.next_attempt_at:%H:%M:%S} UTC", error[:200])
+            if written:
+                log.warning("%s delivery %s (%s to the %s) failed at attempt %s, tried again at %s: %s",
+                            delivery.channel, delivery.id, delivery.purpose, delivery.recipient, delivery.attempts,
+                            f"{delivery.next_attempt_at:%H:%M:%S} UTC", error[:200])
             schedule(session, JOB_KIND, delivery.id, delivery.next_attempt_at, attempt=delivery.attempts)
             session.flush()  # the check below reads this row's status and tries in SQL
             _tell_if_unreached(session, delivery, now)
+
+
+def _tried_enough(delivery: Delivery, now: datetime) -> bool:
+    """A delivery failing for now is given up: an SMS after ``SMS_RETRY_FOR``, an e-mail after ``MAX_ATTEMPTS``."""
+    if delivery.channel == DeliveryChannel.SMS:
+        return now - delivery.created_at >= SMS_RETRY_FOR
+    return delivery.attempts >= MAX_ATTEMPTS
 
 
 SMS_STATUS = {"delivered": UpdateDeliveryStatus.DELIVERED, "failed": UpdateDeliveryStatus.FAILED,

@@ -571,3 +571,23 @@ def test_after_a_take_over_the_customers_words_and_the_updates_schedule_go_to_th
     desk.settle()  # Alice's phone fails the test on any SMS it did not expect: she hears nothing of it
     [said] = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
     assert said["owner_rep_id"] == maria.id and said["told_rep_ids"] == [maria.id]
+
+
+def test_an_update_sms_twilio_fails_for_three_minutes_reaches_the_customer_once_it_answers(desk, network, smtp):
+    """An outside probe's Twilio answered 500 for about a minute: the update SMS was tried 6 times in 64 s, then
+    given up for good; the customer never got it. An SMS failing for now is tried again for an hour, as pages are,
+    its failed tries written into the log a few times, not each one."""
+    incident, customer = _called_back(desk, network)
+    ref = incident.reference
+    desk.network.twilio.fail_until(desk.clock.now() + timedelta(minutes=3), status=500)
+    _update(desk, ref, "root cause found, fix rolling out")
+    start = desk.clock.now()
+    customer.expect_sms("root cause found, fix rolling out")
+    for second in range(15, 4 * 60, 15):
+        desk.clock.set(start + timedelta(seconds=second))
+        desk.settle()
+    [sms] = _rows(desk, Delivery, incident_id=incident.id, purpose="update", channel="sms")
+    assert sms.status in ("sent", "delivered") and sms.attempts > 6  # past the six tries that used to be all
+    failed = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="delivery_failed")
+              if e.detail["delivery_id"] == sms.id]
+    assert [d["final"] for d in failed] == [False] * len(failed) and len(failed) <= 6 + sms.attempts // 10
