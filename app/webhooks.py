@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Request, Response, current_app, request
 from sqlalchemy import bindparam, select
@@ -41,9 +41,11 @@ UNANSWERED, REPLAYED = Unanswered(), Replayed()
 Lean = Callable[[str, datetime], "str | Replayed | Unanswered | None"]
 
 
-def stored_answer(response: str, received_at: datetime, now: datetime) -> str | Replayed:
-    """What a delivery answered before gets now: the same answer while Twilio may retry it, REPLAYED after."""
-    return response if now - received_at <= RETRY_WINDOW else REPLAYED
+def stored_answer(response: str, received_at: datetime, now: datetime,
+                  window: timedelta = RETRY_WINDOW) -> str | Replayed:
+    """What a delivery answered before gets now: the same answer while Twilio may retry it (``window``), REPLAYED
+    after."""
+    return response if now - received_at <= window else REPLAYED
 
 
 def delivery_key(req: Request, settings: Settings) -> str:
@@ -60,7 +62,7 @@ def delivery_key(req: Request, settings: Settings) -> str:
 
 
 def answer_once(handler: Handler, mimetype: str = "text/xml", safe: str | None = None,
-                lean: Lean | None = None) -> Response:
+                lean: Lean | None = None, replay_for: timedelta = RETRY_WINDOW) -> Response:
     """Run ``handler`` in one transaction unless this delivery was answered before.
 
     ``lean`` (the ordinary IVR step) is tried first and answers without the ORM when it can;
@@ -69,19 +71,20 @@ def answer_once(handler: Handler, mimetype: str = "text/xml", safe: str | None =
     retried once on a fresh one (a retry finds its own delivery if the first attempt committed).
     With ``safe``, an internal error is logged and answered with ``safe`` (nothing is stored,
     so Twilio's retry runs the handler again); without it, the error propagates. A delivery answered
-    longer than RETRY_WINDOW ago is answered empty (``EMPTY_ANSWERS``) and runs nothing.
+    longer than RETRY_WINDOW ago (``replay_for``: an SMS reply's own, shorter) is answered empty
+    (``EMPTY_ANSWERS``) and runs nothing.
     """
     hotline = current_app.extensions["hotline"]
     key = delivery_key(request, hotline.settings)
     try:
         now = hotline.clock.now()
         try:
-            body = _attempt(hotline, key, handler, lean, now)
+            body = _attempt(hotline, key, handler, lean, now, replay_for)
         except DBAPIError as exc:
             if not is_disconnect(exc):
                 raise
             log.warning("webhook %s lost its database connection; retrying once", request.path)
-            body = _attempt(hotline, key, handler, lean, now)
+            body = _attempt(hotline, key, handler, lean, now, replay_for)
         if body is REPLAYED:
             log.warning("webhook %s replayed after the retry window; answered empty", request.path)
             body = EMPTY_ANSWERS.get(mimetype, "")
@@ -118,18 +121,19 @@ def answer_status(lean: Lean | None = None) -> Response:
 
 
 def apply_once(session: Session, key: str, path: str, handler: Handler, now: datetime,
-               look: bool = True) -> str | Replayed:
+               look: bool = True, replay_for: timedelta = RETRY_WINDOW) -> str | Replayed:
     """Run ``handler`` in ``session`` and store its answer under the delivery ``key``, unless one is stored (then
     answer that, ``stored_answer``; ``look=False``: the caller has just looked). A concurrent copy loses at the insert."""
     stored = session.execute(_STORED, {"key": key}).first() if look else None
     if stored is not None:
-        return stored_answer(*stored, now)
+        return stored_answer(*stored, now, replay_for)
     body = handler(session, now)
     session.add(WebhookDelivery(key=key, path=path[:200], response=body, received_at=now))
     return body
 
 
-def _attempt(hotline, key: str, handler: Handler, lean: Lean | None, now: datetime) -> str | Replayed:
+def _attempt(hotline, key: str, handler: Handler, lean: Lean | None, now: datetime,
+             replay_for: timedelta = RETRY_WINDOW) -> str | Replayed:
     looked = False
     if lean is not None:
         body = lean(key, now)
@@ -140,10 +144,10 @@ def _attempt(hotline, key: str, handler: Handler, lean: Lean | None, now: dateti
         # The duplicate check shares the handler's transaction: one connection checkout
         # and one round trip fewer than a session of its own.
         with hotline.db.transaction() as session:
-            return apply_once(session, key, request.path, handler, now, look=not looked)
+            return apply_once(session, key, request.path, handler, now, look=not looked, replay_for=replay_for)
     except IntegrityError:  # a concurrent duplicate won the race: answer what it answered
         with hotline.db.session() as session:
             stored = session.execute(_STORED, {"key": key}).first()
         if stored is None:
             raise
-        return stored_answer(*stored, now)
+        return stored_answer(*stored, now, replay_for)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, request
 
@@ -17,6 +18,12 @@ log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__, url_prefix="/twilio/sms")
 
 
+# An SMS's reply tells the state after it ("We keep working on 123456, next update by 15:05"): Twilio's retry of the
+# request, within seconds, gets it again; one much later gets none, since that state may be over (an outside probe's
+# customer read "we keep working" of an incident closed since). The message is carried out once either way.
+REPLY_FRESH_FOR = timedelta(minutes=2)
+
+
 @bp.post("")
 @twilio_webhook
 def inbound() -> Response:
@@ -26,7 +33,8 @@ def inbound() -> Response:
     form, settings = request.form.to_dict(), _settings()
     received = current_app.extensions["hotline"].clock.now()
     try:
-        return answer_once(lambda session, now: as_twiml(answer_sms(session, form, now, settings)))
+        return answer_once(lambda session, now: as_twiml(answer_sms(session, form, now, settings)),
+                           replay_for=REPLY_FRESH_FOR)
     except Exception as exc:
         if not unreachable(exc):
             raise

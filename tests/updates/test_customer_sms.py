@@ -591,3 +591,32 @@ def test_an_update_sms_twilio_fails_for_three_minutes_reaches_the_customer_once_
     failed = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="delivery_failed")
               if e.detail["delivery_id"] == sms.id]
     assert [d["final"] for d in failed] == [False] * len(failed) and len(failed) <= 6 + sms.attempts // 10
+
+
+def test_twilios_retry_of_an_sms_gets_its_reply_again_but_a_late_copy_gets_none_and_changes_nothing(
+        desk, network, smtp):
+    """An outside probe's customer texted NO (answered "We keep working ..."), then YES closed the incident; a copy
+    of the NO's request (same MessageSid) minutes later was answered "We keep working on incident ..., your next
+    update will come by ..." again, of a closed incident. Twilio's retry, within seconds, still gets the reply; a
+    copy past REPLY_FRESH_FOR gets none; neither is carried out again."""
+    incident, customer = _called_back(desk, network)
+    ref = incident.reference
+    customer.expect_sms("We believe your problem is resolved")
+    _propose(desk, ref, "API healthy again")
+    no = _sms_request(desk, f"NO {ref} still failing on smtp")
+    [first] = _post_sms(desk, *no)
+    assert first.startswith(f"Thank you. We keep working on incident {ref}.")
+    desk.clock.set(desk.clock.now() + timedelta(seconds=20))
+    assert _post_sms(desk, *no) == [first]  # Twilio's retry: the same reply
+    customer.expect_sms("We believe your problem is resolved")
+    network.phone(ALICE).expect_sms("NOT resolved")
+    _propose(desk, ref, "API healthy again, really")
+    desk.settle()
+    network.phone(ALICE).expect_sms("confirmed it is resolved")
+    assert _text_hotline(desk, f"YES {ref}") == [f"Thank you. Incident {ref} is closed."]
+    desk.settle()
+    desk.clock.set(desk.clock.now() + timedelta(minutes=3))
+    assert _post_sms(desk, *no) == []  # a late copy: no reply that the closed incident's work goes on
+    assert desk.incident(incident.id).status != "open"
+    answers = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_answer")]
+    assert [d["confirmed"] for d in answers] == [False, True]  # the NO was carried out once
