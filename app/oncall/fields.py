@@ -40,14 +40,25 @@ def name_field(value: object, path: str, max_len: int = NAME_MAX) -> str:
     return text
 
 
+# Names the tz database keeps for old systems that are an offset, or a rule, not a place: "EST" is UTC-5 all year (a New
+# York rep would read every deadline an hour off all summer: an outside probe's import took it), "Etc/GMT+5" is UTC-5
+# with its sign turned round; "EST5EDT" and the like follow a country's rules of long ago
+LEGACY_ZONES = frozenset({"EST", "MST", "HST", "EST5EDT", "CST6CDT", "MST7MDT", "PST8PDT", "CET", "EET", "MET", "WET"})
+_OFFSET_ZONE = re.compile(r"^Etc/GMT[+-]\d+$")
+
+
 def time_zone_field(value: object, path: str) -> str:
-    """A valid IANA time zone name, e.g. "Europe/Berlin"."""
+    """A valid IANA time zone name of a place, e.g. "Europe/Berlin" (or UTC)."""
     if not isinstance(value, str):
         raise OnCallConfigError(path, "must be an IANA time zone name such as 'Europe/Berlin'")
     try:
         zone(value)
     except ValueError:
         raise OnCallConfigError(path, f"unknown time zone {value!r}") from None
+    if value in LEGACY_ZONES or _OFFSET_ZONE.match(value):
+        raise OnCallConfigError(path, f"{value!r} is a fixed offset or an old rule, not a place: its clock is off "
+                                      "whenever the place's summer time differs; use the Area/City name of the place, "
+                                      "such as 'America/New_York' or 'Europe/Berlin'")
     return value
 
 

@@ -33,6 +33,10 @@ def test_rep_defaults_and_normalisation():
         ({"time_zone": "Europe/Atlantis"}, "reps[0].time_zone", "unknown time zone"),
         ({"time_zone": "Europe"}, "reps[0].time_zone", "unknown time zone"),  # a tzdata directory: was OSError
         ({"time_zone": "localtime"}, "reps[0].time_zone", "unknown time zone"),  # the host's zone
+        # a probe's import took "EST": UTC-5 all year, an hour off in New York all summer
+        ({"time_zone": "EST"}, "reps[0].time_zone", "'EST' is a fixed offset or an old rule, not a place"),
+        ({"time_zone": "PST8PDT"}, "reps[0].time_zone", "use the Area/City name of the place"),
+        ({"time_zone": "Etc/GMT+5"}, "reps[0].time_zone", "not a place"),  # UTC-5, its sign turned round
         ({"name": "Eve\u202e"}, "reps[0].name", "printable"),
         ({"channels": ["pager"]}, "reps[0].channels[0]", "unknown channel"),
         ({"channels": []}, "reps[0].channels", "non-empty"),
@@ -46,6 +50,11 @@ def test_rep_errors_name_their_path(change, path, message):
     with pytest.raises(OnCallConfigError, match=message) as caught:
         parse_rep({"name": "Alice", "phone": "+4930901820"} | change, "reps[0]")
     assert caught.value.path == path
+
+
+@pytest.mark.parametrize("name", ["UTC", "Etc/UTC", "America/New_York", "Asia/Kolkata", "Japan"])
+def test_places_and_utc_are_time_zones(name):
+    assert parse_rep({"name": "Alice", "phone": "+4930901820", "time_zone": name}, "reps[0]").time_zone == name
 
 
 def test_schedule_layers():
