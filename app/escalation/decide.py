@@ -133,10 +133,12 @@ def _at_risk(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
         return _skip(snap, "skipped_callback_started")
     if snap.customer_reached:
         return _skip(snap, "skipped_callback_done")
-    # the owner (who may have acknowledged unpaged, or taken it over) owns the callback: warned too
+    # the owner (who may have acknowledged unpaged, or taken it over) owns the callback: warned too. A step run past
+    # the deadline (a worker down, a withdrawn answer's steps run again) warns only the reps, in words that say the
+    # deadline passed (``page_text.alert_purpose``): the managers get the breach step's alert, not a second one
+    managers = () if now >= snap.due_at else (PageOrder(Audience.MANAGERS, (SMS,), "at_risk"),)
     return Decision("alerted", snap.state, log=(K.CALLBACK_AT_RISK,),
-                    pages=(PageOrder(Audience.MANAGERS, (SMS,), "at_risk"),
-                           PageOrder(Audience.PAGED_SO_FAR, (SMS,), "at_risk"),
+                    pages=(*managers, PageOrder(Audience.PAGED_SO_FAR, (SMS,), "at_risk"),
                            PageOrder(Audience.OWNER_OR_PRIMARY, (SMS,), "at_risk")))
 
 

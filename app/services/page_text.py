@@ -108,10 +108,17 @@ def joined_contact_sms(incident: Incident, at: datetime, tz: str = "UTC") -> str
             f"their contact differs from the incident's. Call {c.label()} too, by {hhmm(c.due_at, tz)}: {UNTRACKED}.")
 
 
+def alert_purpose(incident: Incident, purpose: str, at: datetime) -> str:
+    """What an alert written at ``at`` says: an at-risk alert written once the deadline had passed (its step ran
+    late: a worker down, a withdrawn answer's steps run again) says the deadline was breached, never "AT RISK, 0 min
+    left". One written before it and not sent by then goes no more (``pages.overdue_alert``)."""
+    return "breach" if purpose == "at_risk" and at >= incident.callback_due_at else purpose
+
+
 def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") -> str:
     """At-risk and breach alerts for managers and everyone paged (the deadline on the rep's clock, ``tz``)."""
     company = company_name(incident)
-    if purpose == "breach":
+    if alert_purpose(incident, purpose, now) == "breach":
         so_far = ("a callback is under way, not answered yet" if callback_under_way(incident, now) else
                   "the customer answered a callback, too short to count, none since" if short_callback(incident, now)
                   else "no callback yet")
@@ -261,7 +268,7 @@ def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC", la
     ``clock``: ``dated`` in an e-mail)."""
     company = company_name(incident)
     due = clock(incident.callback_due_at, tz)
-    if purpose == "breach":
+    if alert_purpose(incident, purpose, now) == "breach":
         key = ("tam_alert_breach_calling" if callback_under_way(incident, now) else
                "tam_alert_breach_short" if short_callback(incident, now) else "tam_alert_breach")
         return text(key, lang, ref=incident.reference, company=company, due=due)

@@ -398,10 +398,12 @@ def no_longer_wanted(page: Page, incident: Incident) -> str:
 
 
 def overdue_alert(page: Page, incident: Incident, now: datetime) -> str:
-    """An at-risk alert still unsent when the deadline passed (Twilio failing until then), and no later page to the
-    rep superseded it: "AT RISK, 5 min left" after the deadline is false (an outside probe's reps read it 27 s after
-    it, once Twilio answered again). The breach step alerts whom it alerts."""
-    return OVERDUE if page.purpose == "at_risk" and now >= incident.callback_due_at else ""
+    """An at-risk alert written before the deadline and still unsent when it passed (Twilio failing until then), and
+    no later page to the rep superseded it: its "AT RISK, 5 min left" is false by then (an outside probe's reps read
+    it 27 s after the deadline, once Twilio answered again). One written after the deadline says it was breached
+    (``page_text.alert_purpose``) and goes."""
+    due = incident.callback_due_at
+    return OVERDUE if page.purpose == "at_risk" and page.created_at < due <= now else ""
 
 
 def adopt_sid(session: Session, page: Page, sid: str, now: datetime) -> None:

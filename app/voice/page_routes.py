@@ -11,7 +11,7 @@ from app.prompts import text
 from app.services import live_connect
 from app.services.acks import acknowledge, connect, page_actor
 from app.services.page_status import page_call_answered
-from app.services.page_text import spoken_summary, spoken_time, tam_spoken
+from app.services.page_text import alert_purpose, spoken_summary, spoken_time, tam_spoken
 from app.services.page_urls import page_zone
 from app.services.row_locks import lock_incident
 from app.voice.bridge import bridge_twiml
@@ -81,7 +81,8 @@ def _menu(session, page: Page, incident: Incident) -> str:
 
 def _alert_words(session, page: Page, incident: Incident) -> str:
     """An at-risk or breach call: which it is, and who acknowledged the incident (no callback has reached them)."""
-    said = text("page_alert_breach" if page.purpose == "breach" else "page_alert_at_risk")
+    breach = alert_purpose(incident, page.purpose, page.created_at) == "breach"
+    said = text("page_alert_breach" if breach else "page_alert_at_risk")
     if incident.acknowledged_at is None or incident.acknowledged_by == page.rep_id:
         return said
     return said + " " + text("page_alert_owned", owner=_owner_name(session, incident, "someone"),

@@ -140,6 +140,16 @@ def test_due_step(kind, state):
     assert not decision.set_owner and not decision.open_callback and not decision.resolve
 
 
+@pytest.mark.parametrize("late", [timedelta(0), timedelta(seconds=40)])
+def test_an_at_risk_step_run_past_the_deadline_alerts_the_reps_not_the_managers(late):
+    """A worker down, or a withdrawn answer's steps run again: at the deadline or after it, the managers get the
+    breach step's alert, not an at-risk one besides (they read BREACHED twice, or "AT RISK, 0 min left"); the reps,
+    whom the breach step does not alert, are told (in words that say it passed: ``page_text.alert_purpose``)."""
+    decision = decide(StepDue("at_risk"), STATES["acknowledged"], DUE + late)
+    assert decision.outcome == "alerted"
+    assert [order.audience for order in decision.pages] == [Audience.PAGED_SO_FAR, Audience.OWNER_OR_PRIMARY]
+
+
 def test_a_breach_pages_managers_by_sms_and_voice_and_logs_once():
     decision = decide(StepDue("breach"), STATES["open"], DUE)
     assert decision.pages[0].channels == ("sms", "voice") and decision.pages[0].purpose == "breach"

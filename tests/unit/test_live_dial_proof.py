@@ -2,7 +2,8 @@
 
 import pytest
 
-from app.services.live_connect import MIN_CONVERSATION_SECONDS, conversation_too_short, dial_proves_bridge
+from app.services.callbacks import MIN_CONVERSATION_SECONDS, conversation_too_short
+from app.services.live_connect import dial_proves_bridge
 
 
 @pytest.mark.parametrize(("status", "seconds", "bridged", "proves"), [
