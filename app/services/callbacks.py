@@ -351,7 +351,7 @@ def short_leg(session: Session, callback_id: int, call_status: str, call_duratio
     return withdraw_short_bridge(session, callback_id, call_duration, "", now, call_sid, seen_by="customer_leg")
 
 
-def withdrawn_as_short(session: Session, callback: Callback, call_status: str, now: datetime) -> bool:
+def already_withdrawn_as_short(session: Session, callback: Callback, call_status: str, now: datetime) -> bool:
     """Whether the callback's answer was withdrawn as too short to count (``callback_withdrawn``, ``why:
     bridge_too_short``): the ``<Dial action>`` coming after its leg's own end withdrew it (``short_leg``) tells the
     rep as when it withdraws it. That withdrawal thought the rep on the call, to hear why; when this request says

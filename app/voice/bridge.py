@@ -20,6 +20,7 @@ from app.services.acks import Actor, connect
 from app.services.callback_extensions import callback_extension
 from app.services.callbacks import (
     adopt_rep_call,
+    already_withdrawn_as_short,
     confirm_person,
     conversation_too_short,
     customer_is_machine,
@@ -27,7 +28,6 @@ from app.services.callbacks import (
     open_callback,
     rep_not_reached,
     withdraw_short_bridge,
-    withdrawn_as_short,
 )
 from app.services.rep_legs import claim_leg
 from app.services.row_locks import lock_callback
@@ -190,7 +190,7 @@ def dial_done() -> Response:
         callback = short or dial_ended(session, callback_id, dial_status, now, dial_call_sid)
         if callback is None:
             return say_and_hang_up(text("bridge_goodbye"))
-        if short is None and callback.outcome == CallbackOutcome.ATTEMPTED and withdrawn_as_short(
+        if short is None and callback.outcome == CallbackOutcome.ATTEMPTED and already_withdrawn_as_short(
                 session, callback, call_status, now):
             short = callback  # the customer leg's own end withdrew it first (``callbacks.short_leg``): said the same
         if short is None and (callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE)
