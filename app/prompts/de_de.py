@@ -335,6 +335,7 @@ PROMPTS.update({
     "cust_sms_name_it": "Um zu Vorfall {ref} zu antworten, antworten Sie JA {ref} oder NEIN {ref}.",
     "cust_sms_closed": "Vorfall {ref} ist geschlossen. Um ein neues kritisches Problem zu melden, rufen Sie "
                        "diese Nummer an.",
+    "confirmed_with_words": " Der Kunde schrieb: \"{words}\"",
     "confirmed_after_words": " Davor schrieb der Kunde: \"{words}\"",
     "resolution_confirmed_to_owner": "SEV1 {ref} {company}: Der Kunde bestätigt, dass es gelöst ist. Der Vorfall "
                                      "ist geschlossen.{words}",

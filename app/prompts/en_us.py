@@ -328,6 +328,8 @@ PROMPTS.update({
     "cust_sms_name_it": "To answer about incident {ref}, reply YES {ref} or NO {ref}.",
     "cust_sms_closed": "Incident {ref} is closed. To report a new critical problem, call this number.",
     # words the customer texted since the proposal and nobody was texted (one SMS per 15 minutes), after their YES
+    # a written YES with more words than the word and the reference: quoted to the owner with the closure
+    "confirmed_with_words": " They wrote: \"{words}\"",
     "confirmed_after_words": " Before that they texted: \"{words}\"",
     "resolution_confirmed_to_owner": "SEV1 {ref} {company}: the customer confirmed it is resolved. The incident "
                                      "is closed.{words}",

@@ -6,6 +6,7 @@ agreement) goes through ``decide``. Each function works inside the caller's tran
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -165,7 +166,8 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
         if via != "verbal":  # recorded by the rep who spoke with them: nobody to tell
             _tell_readers(session, incident, now, "workaround_confirmed_to_owner"
                           if proposal.kind == ProposalKind.WORKAROUND else "resolution_confirmed_to_owner",
-                          words=_untold_words(session, incident, proposal.proposed_at))
+                          words=_own_words(note if via == "sms" else "")
+                          + _untold_words(session, incident, proposal.proposed_at))
         return Result(True, update_text.decision_reply(incident, True, spoken))
     follow_up = follow_up_of(session, incident, lock=True)
     follow_up.state = FollowUpState.UPDATING
@@ -179,6 +181,20 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
                   words=f': "{said}"' if said else "")
     # the customer is told when the next update comes, as the owner is (``resolution_rejected_to_owner``)
     return Result(True, update_text.decision_reply(incident, False, spoken, next_due=follow_up.next_due_at, now=now))
+
+
+def _own_words(note: str) -> str:
+    """The words of a written YES beyond the word and the reference, quoted to the owner with the closure: a probe's
+    customer wrote "YES 365528. Problem persists for EU customers." and the owner read only "confirmed" (no list of
+    doubting words catches them all; the owner reads them and may reopen it)."""
+    said = " ".join(note.split())
+    rest = _REFERENCES.sub("", said.split(" ", 1)[1] if " " in said else "")
+    if not any(ch.isalpha() for ch in rest):
+        return ""
+    return text("confirmed_with_words", words=said[:update_text.QUOTE_LIMIT])
+
+
+_REFERENCES = re.compile(r"\b\d{6}\b")
 
 
 def _untold_words(session: Session, incident: Incident, since: datetime) -> str:

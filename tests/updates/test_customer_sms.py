@@ -620,3 +620,18 @@ def test_twilios_retry_of_an_sms_gets_its_reply_again_but_a_late_copy_gets_none_
     assert desk.incident(incident.id).status != "open"
     answers = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_answer")]
     assert [d["confirmed"] for d in answers] == [False, True]  # the NO was carried out once
+
+
+def test_a_yes_with_words_of_its_own_closes_and_the_owner_reads_them(desk, network, smtp):
+    """An outside probe's customer wrote "YES 365528. Problem persists for EU customers.": no list of doubting words
+    holds "persists", so it closed, and the owner read only "confirmed". The closure SMS quotes the words."""
+    incident, customer = _called_back(desk, network)
+    ref = incident.reference
+    customer.expect_sms("We believe your problem is resolved")
+    _propose(desk, ref, "API healthy again")
+    alice = network.phone(ALICE).expect_sms("confirmed it is resolved")
+    body = f"YES {ref}. Problem persists for EU customers."
+    assert _text_hotline(desk, body) == [f"Thank you. Incident {ref} is closed."]
+    desk.settle()
+    [closed] = [m for m in alice.sms if "confirmed it is resolved" in m]
+    assert closed.endswith(f'The incident is closed. They wrote: "{body}"')
