@@ -353,7 +353,8 @@ def short_leg(session: Session, callback_id: int, call_status: str, call_duratio
 
 def already_withdrawn_as_short(session: Session, callback: Callback, call_status: str, now: datetime) -> bool:
     """Whether the callback's answer was withdrawn as too short to count (``callback_withdrawn``, ``why:
-    bridge_too_short``): the ``<Dial action>`` coming after its leg's own end withdrew it (``short_leg``) tells the
+    bridge_too_short``): the ``<Dial action>`` coming after a leg's own end withdrew it (``short_leg``,
+    ``live_connect.ended_too_soon``) tells the
     rep as when it withdraws it. That withdrawal thought the rep on the call, to hear why; when this request says
     their leg is over (``call_status``: they hung up first), nobody did, and the core has them told by SMS."""
     details = [d or {} for d in session.scalars(select(IncidentEvent.detail).where(
@@ -361,7 +362,7 @@ def already_withdrawn_as_short(session: Session, callback: Callback, call_status
     lines = [d for d in details if d.get("callback_id") == callback.id and d.get("why") == SHORT_BRIDGE]
     if not lines:
         return False
-    unheard = lines[-1].get("seen_by") == "customer_leg" and not lines[-1].get("rep_hung_up")
+    unheard = bool(lines[-1].get("seen_by")) and not lines[-1].get("rep_hung_up")  # a leg's end withdrew it
     if unheard and call_status in ENDED_STATUSES:
         incident = session.get(Incident, callback.incident_id)
         decision = decide(ShortBridgeUnheard(), snapshot(session, incident, now), now)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.models import Callback, CallbackOutcome, CallSession, Incident, IncidentStatus, LiveWait, Rep
 from app.services.acks import Actor, connect, lock_incident
 from app.services.callbacks import (
+    MIN_CONVERSATION_SECONDS,
     live_connected,
     withdraw_live_answer,
     withdraw_short_bridge,
@@ -218,9 +219,27 @@ def left(session: Session, wait_id: int, result: str, queue_seconds: int, now: d
                                               "callback_id": wait.callback_id})
     if result == BRIDGED:
         bridged(session, wait, now)  # the rep's <Dial action> may not have come (yet): either one counts it
+        ended_too_soon(session, wait, now)
     else:
         unbridged(session, wait, f"queue_result_{result[:32] or 'missing'}", now)
     return wait
+
+
+def ended_too_soon(session: Session, wait: LiveWait, now: datetime) -> Callback | None:
+    """Twilio requests the caller's ``<Enqueue action>`` (QueueResult bridged) once both parties have hung up: from
+    the bridge's answer (``bridging``) to now is the conversation, and one under the minimum is withdrawn as the
+    rep's ``<Dial action>`` would (``too_short``), whether or not that request ever comes. Until session 37 only it
+    judged the length: an outside probe's 4-second live bridge whose ``<Dial action>`` was lost stood as met (the
+    caller's own CallDuration holds the intake and the queue too). None when nothing was withdrawn."""
+    callback = session.get(Callback, wait.callback_id) if wait.callback_id is not None else None
+    if (callback is None or callback.answered_at is None
+            or callback.outcome not in (CallbackOutcome.MET, CallbackOutcome.LATE)):
+        return None
+    seconds = int((now - callback.answered_at).total_seconds())
+    if seconds >= MIN_CONVERSATION_SECONDS:
+        return None
+    return withdraw_short_bridge(session, callback.id, str(max(seconds, 0)), "", now, live=True,
+                                 seen_by="caller_queue_end")
 
 
 def hung_up_since(session: Session, incident_id: int, since: datetime) -> bool:

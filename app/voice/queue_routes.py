@@ -17,7 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from app.models import CallbackOutcome, Incident, IncidentStatus, LiveWait
 from app.prompts import text
 from app.services import live_connect
-from app.services.callbacks import conversation_too_short
+from app.services.callbacks import already_withdrawn_as_short, conversation_too_short
 from app.services.row_locks import lock_callback
 from app.voice.bridge import CUSTOMER_VOICE, bridge_twiml, offer_retry
 from app.voice.signature import twilio_webhook
@@ -226,7 +226,8 @@ def dial_done() -> Response:
                 live_connect.unbridged(session, row, f"dial_{dial_status or 'missing'}_{dial_seconds or '-'}s", now)
             elif not conversation_too_short(dial_seconds, dial_bridged):
                 live_connect.bridged(session, row, now)
-            elif live_connect.too_short(session, row, dial_seconds, dial_bridged, now, call_status) is not None:
+            elif (live_connect.too_short(session, row, dial_seconds, dial_bridged, now, call_status) is not None
+                  or already_withdrawn_as_short(session, callback, call_status, now)):  # the caller's end did first
                 return offer_retry(callback, "bridge_too_short")  # connected, too briefly: 1 dials the customer
             if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE):
                 return after_callback(session, callback, incident, now)  # issue 11: the update interval

@@ -80,8 +80,9 @@ def test_a_rep_who_hangs_up_first_on_a_three_second_live_bridge_is_texted_not_sp
     [callback] = _callbacks(desk)
     assert callback.outcome == "attempted" and desk.incident(incident_id).callback_answered_at is None
     withdrawn = [e for e in _events(desk, incident_id) if e.kind == "callback_withdrawn"]
-    assert [(e.detail["why"], e.detail["live"], e.detail["rep_hung_up"]) for e in withdrawn] == [
-        ("bridge_too_short", True, True)]
+    # withdrawn by whichever end report came first: the rep's (her leg over) or the caller's (the bridge's length)
+    assert [(e.detail["why"], e.detail["live"]) for e in withdrawn] == [("bridge_too_short", True)]
+    assert withdrawn[0].detail.get("rep_hung_up") or withdrawn[0].detail.get("seen_by") == "caller_queue_end"
     assert TOO_SHORT not in alice.calls[-1].heard and alice.unmet == []
 
 
@@ -113,3 +114,37 @@ def test_the_rep_presses_1_after_a_short_live_bridge_and_the_customer_is_dialled
     assert facts.outcome == Outcome.MET and facts.answered_at == second.answered_at
     heard = alice.calls[-1].heard
     assert TOO_SHORT in heard and f"[connected to {CUSTOMER}]" in heard and "update interval" in heard
+
+
+def test_a_three_second_live_bridge_whose_rep_dial_action_is_lost_is_not_met(desk, network):
+    """An outside probe's 4-second live bridge whose rep's ``<Dial action>`` never came stood as met (its CSV: met,
+    12.1 s): the caller's own CallDuration holds the intake and the queue too. The caller's ``<Enqueue action>``,
+    which Twilio requests once both have hung up, gives the bridge's length from its answer: withdrawn."""
+    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False)
+    alice.expect_sms("Acknowledged").expect_call(talk_seconds=4)
+    call = _call(desk)
+    call.bridge_end_reported = "first"
+    lost = []
+    real = network.transport
+
+    def transport(url, params, headers):
+        if "/twilio/live/dial-done" in url:
+            lost.append(url)
+            return 502, "Bad Gateway"  # the app never saw it
+        return real(url, params, headers)
+
+    network.transport, network.strict = transport, False
+    _intake(desk, call)
+    incident_id = _incident_id(desk, call)
+    desk.clock.advance(seconds=5)
+    assert call.press("1").kind == "queue"
+    desk.settle()
+
+    assert lost  # the rep's <Dial action> never reached the app
+    [callback] = _callbacks(desk)
+    assert callback.outcome == "attempted" and desk.incident(incident_id).callback_answered_at is None
+    [withdrawn] = [e for e in _events(desk, incident_id) if e.kind == "callback_withdrawn"]
+    assert (withdrawn.detail["why"], withdrawn.detail["seen_by"], withdrawn.detail["dial_seconds"]) == (
+        "bridge_too_short", "caller_queue_end", "4")
+    assert IncidentFacts.from_events(_events(desk, incident_id)).outcome != Outcome.MET
