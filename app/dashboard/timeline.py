@@ -355,8 +355,8 @@ _SKIPPED_WHY = {"sms_opted_out": "the number opted out of SMS (STOP)", "no_smtp"
                 # the at-risk e-mail: the at-risk step's rule as of its send (escalation.decide)
                 "resolved": "it waited for SMTP until the incident was resolved, so its alert was no longer true",
                 "callback_done": "it waited for SMTP until the customer was reached, so its alert was no longer true",
-                "callback_started": "it waited for SMTP until a callback to the customer had started (or been "
-                                    "answered), so its 'no callback started yet' was no longer true"}
+                "callback_started": "it waited for SMTP until a callback to the customer was under way, so its "
+                                    "alert was no longer true"}
 
 
 _RECIPIENTS = {"tam": "account's TAM"}

@@ -129,10 +129,13 @@ def _at_risk(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
         return _skip(snap, "skipped_resolved")
     if snap.caller_on_hotline:
         return _waiting_for_details(snap)
-    if snap.callback_started:
+    if snap.callback_started and snap.callback_in_flight:  # the customer's phone rings or they talk: not yet known
         return _skip(snap, "skipped_callback_started")
     if snap.customer_reached:
         return _skip(snap, "skipped_callback_done")
+    # a callback that ended without reaching them (unanswered, a voicemail, too short to count) leaves the promise
+    # at risk as much as none: alerted, in words that say a callback was tried (``page_text.alert_sms``); until
+    # session 37 it was skipped, and an outside probe's managers heard nothing until the breach
     # the owner (who may have acknowledged unpaged, or taken it over) owns the callback: warned too. A step run past
     # the deadline (a worker down, a withdrawn answer's steps run again) warns only the reps, in words that say the
     # deadline passed (``page_text.alert_purpose``): the managers get the breach step's alert, not a second one

@@ -40,7 +40,8 @@ class Snapshot:
     acknowledged: bool = False  # also true for an acknowledgement by a login without a rep
     callback_in_flight: bool = False  # a bridged callback requested or placed, not yet finished
     # the customer's leg of a callback was dialled, as Twilio showed (``escalation.customer_dialled``): the at-risk
-    # alert is skipped only then, never on a rep's leg alone (its status callbacks may never come)
+    # alert is skipped only while such a callback is in flight, never on a rep's leg alone (its status callbacks may
+    # never come), nor after one ended without reaching the customer
     callback_started: bool = False
     attempted: bool = False
     answered_at: datetime | None = None  # the customer's confirmed answer, by Twilio's timestamp

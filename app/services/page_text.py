@@ -7,11 +7,11 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import object_session
 
 from app.event_kind import EventKind
-from app.models import Account, Incident, IncidentEvent, Rep
+from app.models import Account, Callback, CallbackOutcome, Incident, IncidentEvent, Rep
 from app.oncall.wallclock import stored_zone
 from app.prompts import REP_LANG, text
 from app.reports.facts import SHORT_BRIDGE
@@ -119,13 +119,30 @@ def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") 
     """At-risk and breach alerts for managers and everyone paged (the deadline on the rep's clock, ``tz``)."""
     company = company_name(incident)
     if alert_purpose(incident, purpose, now) == "breach":
-        so_far = ("a callback is under way, not answered yet" if callback_under_way(incident, now) else
-                  "the customer answered a callback, too short to count, none since" if short_callback(incident, now)
-                  else "no callback yet")
+        so_far = ("a callback is under way, not answered yet" if callback_under_way(incident, now)
+                  else callbacks_so_far(incident, now) or "no callback yet")
         return (f"SEV1 {incident.reference} {company}: callback deadline {hhmm(incident.callback_due_at, tz)} "
                 f"BREACHED, {so_far}. {_act_now(incident)}{also_call(incident, tz)}")
-    return (f"SEV1 {incident.reference} {company}: AT RISK, {minutes_left(incident, now)} min left, no callback "
-            f"started. {_act_now(incident)}{also_call(incident, tz)}")
+    so_far = callbacks_so_far(incident, now) or "no callback started"
+    return (f"SEV1 {incident.reference} {company}: AT RISK, {minutes_left(incident, now)} min left, {so_far}. "
+            f"{_act_now(incident)}{also_call(incident, tz)}")
+
+
+def callbacks_so_far(incident: Incident, at: datetime) -> str:
+    """What became of the callbacks that ended by ``at`` without one standing, for an alert; "" for none. A probe's
+    managers read "no callback yet" of a customer who answered a 4-second call, and of one dialled twice."""
+    if short_callback(incident, at):
+        return "the customer answered a callback, too short to count, none since"
+    session = object_session(incident)
+    if incident.callback_answered_at is not None or session is None:
+        return ""
+    tried = session.scalar(select(func.count(Callback.id)).where(
+        Callback.incident_id == incident.id, Callback.requested_at <= at,
+        Callback.outcome.in_((CallbackOutcome.ATTEMPTED, CallbackOutcome.VOICEMAIL))))
+    if not tried:
+        return ""
+    return "a callback was tried and did not reach the customer" if tried == 1 else \
+        f"{tried} callbacks were tried and did not reach the customer"
 
 
 def callback_under_way(incident: Incident, at: datetime) -> bool:

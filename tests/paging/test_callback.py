@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.models import Callback, DueStep, IncidentEvent
-from tests.paging.conftest import ALICE, CUSTOMER
+from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 
 
 def _callbacks(desk, incident_id):
@@ -45,7 +45,7 @@ def test_rep_presses_2_and_is_bridged_callback_met_with_twilios_timestamp(desk, 
     desk.at(minutes=10)  # a met callback: no at-risk alert, no breach, nobody else paged
     desk.at(minutes=15)
     outcomes = _step_outcomes(desk, incident.id)
-    assert outcomes[("at_risk", 0)] == "skipped_callback_started" and outcomes[("breach", 0)] == "met"
+    assert outcomes[("at_risk", 0)] == "skipped_callback_done" and outcomes[("breach", 0)] == "met"
     assert desk.incident(incident.id).breached_at is None
 
 
@@ -142,3 +142,28 @@ def test_the_customer_pressing_hash_at_press_any_key_is_bridged(desk, network):
     [callback] = _callbacks(desk, incident.id)
     assert callback.outcome == "met" and callback.person_confirmed_at is not None
     assert "[connected to" in customer.calls[0].heard
+
+
+def test_a_callback_the_customer_did_not_answer_leaves_the_at_risk_alert_to_go_saying_so(desk, network):
+    """An outside probe's customer was dialled twice, unanswered, before T+10: the at-risk step skipped as if a
+    callback were under way, and the managers heard nothing until the breach, which said "no callback yet". A
+    callback that ended without reaching the customer leaves the promise at risk: the alert goes, and says so."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_call(answer=False).expect_sms("tried to call you")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2"])  # she presses 2, then hangs up
+    incident = desk.open_incident()
+    desk.settle()
+    [tried] = _callbacks(desk, incident.id)
+    assert tried.outcome == "attempted"
+
+    alice.expect_sms("AT RISK")
+    network.phone(MARIA).expect_sms("AT RISK")
+    desk.at(minutes=10)
+    assert _step_outcomes(desk, incident.id)[("at_risk", 0)] == "alerted_2"  # Maria and Alice
+    [alert] = [m for m in alice.sms if "AT RISK" in m]
+    assert "5 min left, a callback was tried and did not reach the customer." in alert
+    network.phone(MARIA).expect_sms("BREACHED, a callback was tried and did not reach the customer").expect_call(
+        answer=False)
+    customer.expect_sms("have not reached you")  # the breach's apology
+    desk.at(minutes=15)
+    assert _step_outcomes(desk, incident.id)[("breach", 0)] == "breached"

@@ -71,7 +71,7 @@ def test_a_live_conversation_past_the_deadline_is_the_callback_while_it_lasts(de
     incident = desk.incident(incident_id)
     assert incident.callback_answered_at == callback.answered_at and incident.breached_at is None
     steps = _steps(desk, incident_id)
-    assert steps["at_risk"].outcome == "skipped_callback_started" and steps["breach"].outcome == "met"
+    assert steps["at_risk"].outcome == "skipped_callback_done" and steps["breach"].outcome == "met"
     assert "repage" not in steps
     facts = IncidentFacts.from_events(_events(desk, incident_id))
     assert facts.outcome == Outcome.MET and facts.answered_at == callback.answered_at
@@ -131,7 +131,7 @@ def test_the_steps_that_found_a_withdrawn_answer_run_again(desk, network):
         callback_id = callback.id
     desk.at(minutes=15)
     ran = _steps(desk, incident.id)
-    assert (ran["at_risk"].outcome, ran["breach"].outcome) == ("skipped_callback_started", "met")
+    assert (ran["at_risk"].outcome, ran["breach"].outcome) == ("skipped_callback_done", "met")
 
     alice.expect_sms("BREACHED")  # the at-risk step, run again past the deadline, says so
     # Maria gets the breach alert alone: the at-risk step, run past the deadline, alerts the reps only (session 37)
@@ -148,7 +148,7 @@ def test_the_steps_that_found_a_withdrawn_answer_run_again(desk, network):
         callback = s.get(Callback, callback_id)
     assert [(st.kind, st.level, st.outcome) for st in steps] == [
         # run past the deadline: Alice alone (the managers get the breach alert)
-        ("at_risk", 0, "skipped_callback_started"), ("at_risk", 1, "alerted_1"), ("breach", 0, "met"),
+        ("at_risk", 0, "skipped_callback_done"), ("at_risk", 1, "alerted_1"), ("breach", 0, "met"),
         ("breach", 1, "breached")]
     assert callback.outcome == "pending" and callback.answered_at is None  # the rep's leg dials the customer next
     now = desk.incident(incident.id)

@@ -93,7 +93,7 @@ def test_the_tams_at_risk_alert_asks_nothing_of_them(desk, network):
         desk.at(minutes=minute)
     at_risk = tam.sms[-1]
     assert at_risk.startswith(f"SEV1 {incident.reference} Globex Mailers: AT RISK, ")
-    assert at_risk.endswith("min left and no callback started yet. The on-call reps and managers are being alerted. "
+    assert at_risk.endswith("min left and the customer not called back yet. The on-call reps and managers are being alerted. "
                             "You need not reply.")
     _no_instruction(at_risk)
     assert f"Reply CALL {incident.reference}" in alice.sms[-1]  # the reps are still asked to call

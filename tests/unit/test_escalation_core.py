@@ -90,8 +90,9 @@ TABLE = {
         # the owner is warned too: they may have acknowledged (or taken it over) without being paged
         "open": ("alerted", [M, P, OP]), "acknowledged": ("alerted", [M, P, OP]),
         "owned_by_another_rep": ("alerted", [M, P, OP]),
-        "callback_in_progress": ("skipped_callback_started", []), "attempted": ("skipped_callback_started", []),
-        "met": ("skipped_callback_started", []), "late": ("skipped_callback_started", []),
+        # a callback that ended without reaching the customer leaves the promise at risk (session 37)
+        "callback_in_progress": ("skipped_callback_started", []), "attempted": ("alerted", [M, P, OP]),
+        "met": ("skipped_callback_done", []), "late": ("skipped_callback_done", []),
         "self_reported": ("skipped_callback_done", []), "resolved": ("skipped_resolved", []),
         "no_callback_number": ("alerted", [M, P, OP]), "no_number_reached_by_email": ("skipped_callback_done", []),
         "nobody_to_page": ("alerted", [M, P, OP]),

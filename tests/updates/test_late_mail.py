@@ -122,8 +122,7 @@ def _resolved(session, incident, now) -> None:
 
 
 @pytest.mark.parametrize(("meanwhile", "reason", "why"), [
-    (_called_back, "callback_started", "until a callback to the customer had started (or been answered), so its "
-                                       "'no callback started yet' was no longer true"),
+    (_called_back, "callback_done", "until the customer was reached, so its alert was no longer true"),
     (_resolved, "resolved", "until the incident was resolved, so its alert was no longer true")])
 def test_the_tams_at_risk_mail_is_not_sent_once_the_customer_was_reached_or_it_was_resolved(
         hotline, clock, smtp, meanwhile, reason, why):
