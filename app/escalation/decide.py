@@ -108,8 +108,11 @@ def _page(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
         return _skip(snap, "skipped_resolved")
     if snap.customer_reached:
         return _skip(snap, "skipped_callback_done")
-    if snap.acknowledged or snap.owner_rep_id is not None:
+    if (snap.acknowledged or snap.owner_rep_id is not None) and snap.owner_active:
         return _skip(snap, "skipped_acknowledged")
+    # an owner deactivated since (left, phone lost) works it no more and is paged no more: the levels page on, as
+    # for an incident nobody took (until session 37 their acknowledgement held the escalation back: an outside
+    # probe's customer had nobody coming and nobody told until the breach)
     if step.level >= snap.levels:
         return _skip(snap, "skipped_no_such_level")
     if step.nobody_at_level:

@@ -313,6 +313,13 @@ def missed_call_at(session: Session, page: Page) -> datetime:
     return (_iso((line.detail or {}).get("attempt_at")) if line is not None else None) or page.created_at
 
 
+def owner_active(session: Session, incident: Incident) -> bool:
+    """The rep who owns the incident is still active (nobody owns it, or a login without a rep: yes); a deactivated
+    owner (left, phone lost) works it no more, and their acknowledgement holds the escalation back no more."""
+    return incident.acknowledged_by is None or bool(session.scalar(
+        select(Rep.active).where(Rep.id == incident.acknowledged_by)))
+
+
 def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
     """The facts of ``incident`` the escalation core decides on."""
     from app.services.page_verdicts import held_pages  # page_verdicts -> this module
@@ -328,8 +335,7 @@ def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
         textable_customer=bool(incident.callback_phone) and is_textable(incident.callback_phone),
         has_email=bool(incident.email),
         owner_rep_id=incident.acknowledged_by,
-        owner_active=incident.acknowledged_by is None or bool(session.scalar(
-            select(Rep.active).where(Rep.id == incident.acknowledged_by))),
+        owner_active=owner_active(session, incident),
         acknowledged=incident.acknowledged_at is not None,
         callback_in_flight=in_flight,
         callback_started=any(customer_dialled(c) for c in bridged),

@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.escalation.decide import CHASING_PURPOSES
 from app.escalation.model import Decision
@@ -388,13 +388,20 @@ def no_longer_wanted(page: Page, incident: Incident) -> str:
     came back for a retry, and the alerts in retry when the customer was reached (never a false "AT RISK"); a
     receipt Twilio kept failing is not sent once the incident is closed.
     """
-    if page.purpose in ESCALATION_PURPOSES and incident.acknowledged_at:
-        return "acknowledged"
+    if page.purpose in ESCALATION_PURPOSES and incident.acknowledged_at and _owner_works_it(incident):
+        return "acknowledged"  # an owner deactivated since holds the escalation back no more (``decide._page``)
     if page.purpose in CHASING_PURPOSES and incident.callback_answered_at:
         return "callback"
     if page.purpose in ENDS_WITH_INCIDENT and incident.status != IncidentStatus.OPEN:
         return "resolved"
     return ""
+
+
+def _owner_works_it(incident: Incident) -> bool:
+    from app.services.escalation import owner_active  # escalation -> page_urls -> pages
+
+    session = object_session(incident)
+    return session is None or owner_active(session, incident)
 
 
 def overdue_alert(page: Page, incident: Incident, now: datetime) -> str:

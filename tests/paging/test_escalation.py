@@ -97,3 +97,29 @@ def test_voicemail_answering_is_not_an_acknowledgement(desk, network):
     network.phone(ALICE).expect_call(answer=False)
     network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
     desk.at(minutes=3)  # escalation goes on
+
+
+def test_an_owner_deactivated_since_holds_the_escalation_back_no_more(desk, network):
+    """An outside probe deactivated the rep who had acknowledged (left, phone lost): the next levels still read
+    "skipped_acknowledged", and nobody was paged or told until the breach. A deactivated owner works it no more:
+    the levels page on, as for an incident nobody took."""
+    from sqlalchemy import update
+
+    from app.models import Rep
+
+    customer, alice = network.phone(CUSTOMER), network.phone(ALICE)
+    customer.expect_sms("we have your report").expect_sms("an engineer has taken your incident")
+    alice.expect_sms("SEV1").expect_call(press="1")
+    incident = desk.open_incident()
+    desk.settle()
+    assert desk.incident(incident.id).acknowledged_at == desk.t0
+    with desk.hotline.db.transaction() as s:
+        s.execute(update(Rep).where(Rep.phone == ALICE).values(active=False))
+    network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=3)  # level 1 pages Bob: Alice's acknowledgement no longer holds it back
+    with desk.hotline.db.session() as s:
+        outcomes = {(st.kind, st.level): st.outcome for st in s.scalars(select(DueStep).where(
+            DueStep.incident_id == incident.id))}
+    assert outcomes[("page", 1)].startswith("paged")
+    desk.settle()
+    assert [p.to_number for p in _pages(desk, incident.id) if p.created_at > desk.t0] == [BOB, BOB]

@@ -78,7 +78,8 @@ def test_a_rep_on_call_in_two_schedules_of_one_level_gets_every_channel_either_t
 
 def test_an_owner_deactivated_after_acknowledging_is_paged_no_more_the_rep_on_call_is(desk, network):
     """Alice acknowledges, then is deactivated (left, lost her phone) with no callback made; Bob covers
-    primary by an override: the at-risk SMS and the repages go to Bob and the managers, never to Alice."""
+    primary by an override: the next levels page, and the at-risk SMS and the repages go to Bob and the managers,
+    never to Alice."""
     incident, alice = desk.acknowledged_by_alice(network)
     desk.at(minutes=1)
     with desk.hotline.db.transaction() as s:
@@ -86,6 +87,11 @@ def test_an_owner_deactivated_after_acknowledging_is_paged_no_more_the_rep_on_ca
         add_override(s, find_schedule(s, "primary"), OverrideInput(
             "Bob Secondary", desk.t0 + timedelta(minutes=1), desk.t0 + timedelta(hours=8), "Alice left"), desk.t0)
     bob, maria = network.phone(BOB), network.phone(MARIA)
+    # her acknowledgement holds the escalation back no more (session 37): the next levels page as if nobody took it
+    bob.expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=3)
+    maria.expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=6)
     bob.expect_sms("AT RISK")
     maria.expect_sms("AT RISK")
     desk.at(minutes=10)
