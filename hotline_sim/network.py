@@ -21,6 +21,7 @@ from twilio.request_validator import RequestValidator
 from app.clock import Clock, SystemClock
 from hotline_sim.phone import Transport, gather_rules, gathered_digits
 from hotline_sim.scripted_phone import (
+    UNTIMED_TALK_SECONDS,
     CallExpectation,
     ReceivedCall,
     ReceivedSms,
@@ -453,7 +454,9 @@ class PhoneNetwork:
                     "QueueSid": sid}
         parent.heard.said.append(f"[connected to {member.call.caller}]")
         member.call.heard_line(f"[connected to {parent.call.to}]")
-        talk = (parent.expectation.talk_seconds or 0) if parent.expectation else 0
+        # an untimed conversation lasts what Twilio reports of it (UNTIMED_TALK_SECONDS) on the clock too: the caller's
+        # <Enqueue action>, requested once both have hung up, comes that much after the bridge, as on Twilio
+        talk = parent.expectation.reported_seconds if parent.expectation else UNTIMED_TALK_SECONDS
         parent.talked = True
         self._talk(talk)
         if member.call.bridge_end_reported == "last":
