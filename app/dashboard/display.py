@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from app.dashboard.queries import BoardIncident, LastCallback
-from app.models import Callback, Incident, IncidentStatus, Page, Rep
+from app.dashboard.queries import BoardIncident, LastCallback, withdrawn_short
+from app.event_kind import EventKind
+from app.models import Callback, Incident, IncidentEvent, IncidentStatus, Page, Rep
 from app.models.paging import CUSTOMER_ROLE, DEADLINE_PASSED, SUPERSEDED_BY_ROUND, outcome_unknown, superseded
 from app.oncall.wallclock import zone
 from app.reports.facts import is_breached
+from app.services.callbacks import MIN_CONVERSATION_SECONDS
 from app.services.escalation import customer_dialled
 from app.services.page_text import SERVICE_SHORT
 from app.services.sms_opt_outs import OPTED_OUT_REASON
@@ -33,6 +36,9 @@ ENDED_CALLBACKS = {"attempted": "Callback attempted: the customer was not reache
                    "message_left": "Callback attempted: a voicemail answered and a message was left there, the "
                                    "customer was not reached; call again",
                    "no_message": "Callback attempted: a voicemail answered, the customer was not reached; call again"}
+# ... and when the customer answered it, too briefly to count (a probe's board said "not reached" of a 4-second call)
+TOO_SHORT_CALLBACK = (f"Callback too short to count: the customer answered, the call lasted under "
+                      f"{MIN_CONVERSATION_SECONDS} s; call again")
 MACHINE_OUTCOMES = {"voicemail": "Voicemail", "message_left": "Voicemail"}  # a machine, never the customer, answered
 UNPROVEN_ENDS = {"canceled", "failed"}  # final without an accepted send: "not sent", unless an attempt's outcome is unknown
 
@@ -190,6 +196,8 @@ def state_of(incident: Incident, pages: list[Page], acknowledged_by: str, self_r
         return State(f"Called by {self_reported_by} from their own phone (self-reported, unverified)", "warn")
     if incident.breached_at is not None:
         return State(f"Breached at {clock(incident.breached_at)}", "bad")
+    if last_callback is not None and last_callback.too_short:  # they answered: "not reached" would be false
+        return State(TOO_SHORT_CALLBACK, "bad")
     ended = ENDED_CALLBACKS.get(last_callback.outcome) if last_callback else None
     if ended is not None:
         return State(ended.format(owner=acknowledged_by or "the rep"), "bad")
@@ -220,13 +228,17 @@ def _calling(incident: Incident, callback: LastCallback, acknowledged_by: str) -
     return State(f"Calling the customer again{owner}", "warn")
 
 
-def last_bridged(callbacks: list[Callback], rep_names: dict[int, str]) -> LastCallback | None:
-    """The latest bridged callback of ``callbacks`` (in request order), as ``state_of`` reads it."""
+def last_bridged(callbacks: list[Callback], rep_names: dict[int, str],
+                 events: Sequence[IncidentEvent] = ()) -> LastCallback | None:
+    """The latest bridged callback of ``callbacks`` (in request order), as ``state_of`` reads it; ``events``, the
+    incident's log, says whether it was withdrawn as too short to count."""
     last = next((c for c in reversed(callbacks) if c.kind == "bridged"), None)
     if last is None:
         return None
+    short = withdrawn_short((e.incident_id, e.detail) for e in events if e.kind == EventKind.CALLBACK_WITHDRAWN)
     return LastCallback(str(last.outcome), last.requested_at, last.customer_call_sid,
-                        rep_names.get(last.rep_id, "") if last.rep_id else "")
+                        rep_names.get(last.rep_id, "") if last.rep_id else "",
+                        too_short=str(last.outcome) == "attempted" and last.id in short)
 
 
 def left(page: Page) -> bool:

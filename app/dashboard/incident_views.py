@@ -38,7 +38,7 @@ def show(reference: str) -> str | tuple[str, int]:
             "dashboard/incident.html", d=detail, i=incident, now=now, remaining=left, on_hotline=on_hotline,
             countdown_css="ok" if on_hotline else urgency(left, incident), state=state_of(incident, detail.pages, detail.acknowledged_by, next(
                 (detail.rep_names.get(c.rep_id, "a rep") for c in detail.callbacks if c.kind == "self_reported"), ""),
-                last_bridged(detail.callbacks, detail.rep_names),
+                last_bridged(detail.callbacks, detail.rep_names, detail.events),
                 detail.taken_over_at),
             entries=timeline(detail.events, detail.pages, hotline.settings.callback_sla_minutes), max_note=MAX_NOTE_CHARS,
             extension=callback_extension(incident, session), company=shown_company(incident.company, getattr(account_of(session, incident), "name", None)), **HELPERS)

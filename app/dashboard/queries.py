@@ -6,7 +6,7 @@ Nothing here writes; each function runs in the caller's session.
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -21,6 +21,7 @@ from app.models import (
     Account,
     Callback,
     CallbackKind,
+    CallbackOutcome,
     Delivery,
     EscalationPolicy,
     Incident,
@@ -37,6 +38,7 @@ from app.models.incident import OWNER_KINDS
 from app.models.paging import CUSTOMER_ROLE
 from app.oncall.policy import DEFAULT_POLICY_NAME, default_levels
 from app.oncall.rotation import Shift
+from app.reports.facts import SHORT_BRIDGE
 from app.services.callback_extensions import callback_extensions
 from app.services.escalation import callers_on_hotline
 from app.services.events import events_of
@@ -53,6 +55,13 @@ class LastCallback(NamedTuple):
     requested_at: datetime
     customer_call_sid: str  # with ``outcome``, whether Twilio showed the customer's leg dialled (customer_dialled)
     rep: str  # the name of the rep the hotline calls for it, "" if unknown
+    too_short: bool = False  # attempted: the customer answered, and the call was too short to count
+
+
+def withdrawn_short(lines: Iterable[tuple[int | None, dict | None]]) -> set[int]:
+    """The callbacks whose answer was withdrawn as too short to count, from ``callback_withdrawn`` lines' details."""
+    return {d["callback_id"] for _incident_id, d in lines
+            if d and d.get("why") == SHORT_BRIDGE and isinstance(d.get("callback_id"), int)}
 
 
 @dataclass(frozen=True)
@@ -160,12 +169,17 @@ def board(session: Session, now: datetime) -> list[BoardIncident]:
         select(Callback.incident_id, Rep.name).join(Incident, Incident.id == Callback.incident_id)
         .join(Rep, Rep.id == Callback.rep_id, isouter=True)
         .where(_OPEN, Callback.kind == CallbackKind.SELF_REPORTED)).all()}
-    lasts = {incident_id: LastCallback(outcome, requested_at, sid, name or "")
-             for incident_id, outcome, requested_at, sid, name in conn.execute(  # the latest one is kept
-        select(Callback.incident_id, type_coerce(Callback.outcome, String), Callback.requested_at,
+    latest = {incident_id: (callback_id, LastCallback(outcome, requested_at, sid, name or ""))
+              for incident_id, callback_id, outcome, requested_at, sid, name in conn.execute(  # the latest one is kept
+        select(Callback.incident_id, Callback.id, type_coerce(Callback.outcome, String), Callback.requested_at,
                Callback.customer_call_sid, Rep.name).join(Incident, Incident.id == Callback.incident_id)
         .join(Rep, Rep.id == Callback.rep_id, isouter=True)
         .where(_OPEN, Callback.kind == CallbackKind.BRIDGED).order_by(Callback.requested_at, Callback.id)).all()}
+    attempted = [i for i, (_cid, last) in latest.items() if last.outcome == CallbackOutcome.ATTEMPTED]
+    short = withdrawn_short(conn.execute(select(IncidentEvent.incident_id, IncidentEvent.detail).where(
+        IncidentEvent.incident_id.in_(attempted), IncidentEvent.kind == EventKind.CALLBACK_WITHDRAWN))) \
+        if attempted else set()
+    lasts = {i: last._replace(too_short=cid in short) for i, (cid, last) in latest.items()}
     extensions = callback_extensions(session, incidents)  # one read of the log for every row
     on_hotline = callers_on_hotline(session)
     joined = joined_contacts(session)  # the join lines of the open incidents: few, and only under a flood

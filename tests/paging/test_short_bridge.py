@@ -119,6 +119,10 @@ def test_a_bridge_shorter_than_a_conversation_is_not_met_and_the_promise_is_chas
     incident = desk.incident(callback.incident_id)
     state = parse(client.get("/board")).find("tr", id=f"inc-{incident.reference}").find(cls="state").text()
     assert "Met" not in state and "called back" not in state
+    # the customer answered: "the customer was not reached" (a probe's board) would be false, here and on its page
+    assert "too short to count: the customer answered" in state and "not reached" not in state
+    page = client.get(f"/incidents/{incident.reference}").get_data(as_text=True)
+    assert "Callback too short to count: the customer answered" in page
 
     _at(desk, 15)  # the at-risk alert is skipped as for any callback that dialled the customer (the core's rule)
     assert _step_outcome(desk, callback.incident_id, "breach") == "breached"
