@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from app.dashboard.queries import BoardIncident, LastCallback, withdrawn_short
+from app.dashboard.queries import BoardIncident, LastCallback
 from app.event_kind import EventKind
 from app.models import Callback, Incident, IncidentEvent, IncidentStatus, Page, Rep
 from app.models.paging import CUSTOMER_ROLE, DEADLINE_PASSED, SUPERSEDED_BY_ROUND, outcome_unknown, superseded
 from app.oncall.wallclock import zone
-from app.reports.facts import is_breached
+from app.reports.facts import is_breached, short_bridges
 from app.services.callbacks import MIN_CONVERSATION_SECONDS
 from app.services.escalation import customer_dialled
 from app.services.page_text import SERVICE_SHORT
@@ -235,7 +235,7 @@ def last_bridged(callbacks: list[Callback], rep_names: dict[int, str],
     last = next((c for c in reversed(callbacks) if c.kind == "bridged"), None)
     if last is None:
         return None
-    short = withdrawn_short((e.incident_id, e.detail) for e in events if e.kind == EventKind.CALLBACK_WITHDRAWN)
+    short = short_bridges(e.detail for e in events if e.kind == EventKind.CALLBACK_WITHDRAWN)
     return LastCallback(str(last.outcome), last.requested_at, last.customer_call_sid,
                         rep_names.get(last.rep_id, "") if last.rep_id else "",
                         too_short=str(last.outcome) == "attempted" and last.id in short)

@@ -6,7 +6,7 @@ Nothing here writes; each function runs in the caller's session.
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -38,7 +38,7 @@ from app.models.incident import OWNER_KINDS
 from app.models.paging import CUSTOMER_ROLE
 from app.oncall.policy import DEFAULT_POLICY_NAME, default_levels
 from app.oncall.rotation import Shift
-from app.reports.facts import SHORT_BRIDGE
+from app.reports.facts import short_bridges
 from app.services.callback_extensions import callback_extensions
 from app.services.escalation import callers_on_hotline
 from app.services.events import events_of
@@ -56,12 +56,6 @@ class LastCallback(NamedTuple):
     customer_call_sid: str  # with ``outcome``, whether Twilio showed the customer's leg dialled (customer_dialled)
     rep: str  # the name of the rep the hotline calls for it, "" if unknown
     too_short: bool = False  # attempted: the customer answered, and the call was too short to count
-
-
-def withdrawn_short(lines: Iterable[tuple[int | None, dict | None]]) -> set[int]:
-    """The callbacks whose answer was withdrawn as too short to count, from ``callback_withdrawn`` lines' details."""
-    return {d["callback_id"] for _incident_id, d in lines
-            if d and d.get("why") == SHORT_BRIDGE and isinstance(d.get("callback_id"), int)}
 
 
 @dataclass(frozen=True)
@@ -176,9 +170,9 @@ def board(session: Session, now: datetime) -> list[BoardIncident]:
         .join(Rep, Rep.id == Callback.rep_id, isouter=True)
         .where(_OPEN, Callback.kind == CallbackKind.BRIDGED).order_by(Callback.requested_at, Callback.id)).all()}
     attempted = [i for i, (_cid, last) in latest.items() if last.outcome == CallbackOutcome.ATTEMPTED]
-    short = withdrawn_short(conn.execute(select(IncidentEvent.incident_id, IncidentEvent.detail).where(
-        IncidentEvent.incident_id.in_(attempted), IncidentEvent.kind == EventKind.CALLBACK_WITHDRAWN))) \
-        if attempted else set()
+    short = short_bridges(conn.execute(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id.in_(attempted), IncidentEvent.kind == EventKind.CALLBACK_WITHDRAWN)
+        .order_by(IncidentEvent.id)).scalars()) if attempted else {}
     lasts = {i: last._replace(too_short=cid in short) for i, (cid, last) in latest.items()}
     extensions = callback_extensions(session, incidents)  # one read of the log for every row
     on_hotline = callers_on_hotline(session)

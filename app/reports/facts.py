@@ -318,6 +318,14 @@ def _short_bridge(row: dict[str, Any], e: EventLike, withdrawn: datetime | None)
         row.setdefault("short_answer_at", answered)
 
 
+def short_bridges(details: Iterable[Mapping[str, Any] | None]) -> dict[int, Mapping[str, Any]]:
+    """Of ``callback_withdrawn`` lines' details (in log order), each callback whose answer was withdrawn as too
+    short to count (``why: bridge_too_short``), with the last such line: the one rule the report's fold, the alerts,
+    the board and the ``<Dial action>`` read it by."""
+    return {d["callback_id"]: d for d in details
+            if d and d.get("why") == SHORT_BRIDGE and isinstance(d.get("callback_id"), int)}
+
+
 def rang(detail: Mapping[str, Any]) -> bool:
     """Whether a ``callback_attempted`` line's call reached the customer's phone (a line without a status: yes)."""
     return bool(detail.get("voicemail")) or detail.get("status", "no-answer") in CUSTOMER_RANG

@@ -28,7 +28,7 @@ from app.event_kind import CUSTOMER_RANG, EventKind
 from app.models import Callback, CallbackKind, CallbackOutcome, Incident, IncidentEvent, LiveWait
 from app.models.call import ENDED_STATUSES
 from app.queue import schedule
-from app.reports.facts import SHORT_BRIDGE
+from app.reports.facts import SHORT_BRIDGE, short_bridges
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import customer_dialled, last_missed_sms_at, snapshot
 from app.services.events import log_event
@@ -357,12 +357,12 @@ def already_withdrawn_as_short(session: Session, callback: Callback, call_status
     ``live_connect.ended_too_soon``) tells the
     rep as when it withdraws it. That withdrawal thought the rep on the call, to hear why; when this request says
     their leg is over (``call_status``: they hung up first), nobody did, and the core has them told by SMS."""
-    details = [d or {} for d in session.scalars(select(IncidentEvent.detail).where(
-        IncidentEvent.incident_id == callback.incident_id, IncidentEvent.kind == EventKind.CALLBACK_WITHDRAWN))]
-    lines = [d for d in details if d.get("callback_id") == callback.id and d.get("why") == SHORT_BRIDGE]
-    if not lines:
+    line = short_bridges(session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == callback.incident_id, IncidentEvent.kind == EventKind.CALLBACK_WITHDRAWN)
+        .order_by(IncidentEvent.id))).get(callback.id)
+    if line is None:
         return False
-    unheard = bool(lines[-1].get("seen_by")) and not lines[-1].get("rep_hung_up")  # a leg's end withdrew it
+    unheard = bool(line.get("seen_by")) and not line.get("rep_hung_up")  # a leg's end withdrew it
     if unheard and call_status in ENDED_STATUSES:
         incident = session.get(Incident, callback.incident_id)
         decision = decide(ShortBridgeUnheard(), snapshot(session, incident, now), now)

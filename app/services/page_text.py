@@ -14,7 +14,7 @@ from app.event_kind import EventKind
 from app.models import Account, Callback, CallbackOutcome, Incident, IncidentEvent, Rep
 from app.oncall.wallclock import stored_zone
 from app.prompts import REP_LANG, text
-from app.reports.facts import SHORT_BRIDGE
+from app.reports.facts import short_bridges
 from app.services import customer_text
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.joined_contacts import UNTRACKED, contacts_of
@@ -166,10 +166,9 @@ def short_callback(incident: Incident, at: datetime) -> bool:
     session = object_session(incident)
     if incident.callback_answered_at is not None or session is None:
         return False
-    details = session.scalars(select(IncidentEvent.detail).where(
+    return bool(short_bridges(session.scalars(select(IncidentEvent.detail).where(
         IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CALLBACK_WITHDRAWN,
-        IncidentEvent.at <= at))
-    return any((d or {}).get("why") == SHORT_BRIDGE for d in details)
+        IncidentEvent.at <= at))))
 
 
 def minutes_left(incident: Incident, now: datetime) -> int:

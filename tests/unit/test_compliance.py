@@ -474,3 +474,11 @@ def test_a_live_answer_withdrawn_by_twilios_end_reports_does_not_count_a_later_a
                             {"callback_id": 7, "answered_at": "2026-11-26T22:04:50+00:00", "outcome": "met"})
     facts = IncidentFacts.from_events(_rep_leg_log(*withdrawn, redialled))
     assert facts.outcome == Outcome.MET and facts.answered_at == t("2026-11-26 22:04:50")
+
+
+def test_short_bridges_names_each_callback_withdrawn_as_too_short_with_its_last_line():
+    from app.reports.facts import short_bridges
+
+    lines = [{"callback_id": 7, "why": "bridge_too_short"}, None, {"callback_id": 8, "why": "queue_result_hangup"},
+             {"callback_id": 7, "why": "bridge_too_short", "seen_by": "customer_leg"}, {"why": "bridge_too_short"}]
+    assert short_bridges(lines) == {7: {"callback_id": 7, "why": "bridge_too_short", "seen_by": "customer_leg"}}
