@@ -188,6 +188,15 @@ PROMPTS: dict[str, str] = {
                                    "bis {due} zurückgerufen. Entschuldigung. Ihr Vorfall ist an unsere Manager "
                                    "eskaliert; ein Techniker ruft Sie schnellstmöglich an. Ergänzungen senden Sie als "
                                    "Antwort auf diese SMS.",
+    "breach_notice_short_sms": "Severity-1-Hotline, Referenznummer {ref}: Unser Rückruf bis {due} war "
+                               "zu kurz, um Ihr Problem zu besprechen. Entschuldigung. Ihr Vorfall ist an unsere "
+                               "Manager eskaliert; ein Techniker ruft Sie schnellstmöglich wieder an. Sie erreichen "
+                               "uns unter {number}. Ergänzungen per Antwort-SMS.",
+    "breach_notice_short_no_number_sms": "Severity-1-Hotline, Referenznummer {ref}: Unser zugesagter Rückruf bis "
+                                         "{due} war zu kurz, um Ihr Problem zu besprechen. Entschuldigung. Ihr "
+                                         "Vorfall ist an unsere Manager eskaliert; ein Techniker ruft Sie "
+                                         "schnellstmöglich wieder an. Ergänzungen senden Sie als Antwort auf diese "
+                                         "SMS.",
     "missed_call_sms": "Severity-1-Hotline: Ihr Anruf wurde beendet, bevor wir Ihr Anliegen aufnehmen konnten. "
                        "Wenn Ihr E-Mail-Versand ausgefallen ist, rufen Sie uns bitte noch einmal an oder antworten "
                        "Sie auf diese SMS mit Ihrer Firma und dem, was ausfällt.",
@@ -209,6 +218,9 @@ PROMPTS: dict[str, str] = {
                         "Ihre Severity-1-Hotline\n",
     "breach_mail_call": "wir hatten Ihnen zugesagt, Sie wegen Ihres Severity-1-Vorfalls (Referenznummer {ref}) bis "
                         "{due} zurückzurufen, und haben Sie nicht erreicht.",
+    "breach_mail_short_subject": "Sev-1-Vorfall {ref}: Entschuldigung, unser Anruf endete zu früh",
+    "breach_mail_short": "wir hatten Ihnen zugesagt, Sie wegen Ihres Severity-1-Vorfalls (Referenznummer {ref}) bis "
+                         "{due} zurückzurufen, und unser Anruf endete, bevor wir Ihr Problem besprechen konnten.",
     "breach_mail_write": "wir hatten Ihnen zugesagt, dass sich ein Techniker wegen Ihres Severity-1-Vorfalls "
                          "(Referenznummer {ref}) bis {due} bei Ihnen meldet, und haben Sie nicht erreicht.",
     "breach_mail_next_call": "Ihr Vorfall ist an unsere Manager eskaliert, und ein Techniker ruft Sie so schnell wie "

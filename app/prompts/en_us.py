@@ -181,6 +181,16 @@ PROMPTS: dict[str, str] = {
     "breach_notice_no_number_sms": "Sev-1 hotline, reference {ref}: we promised to call you back by {due} and have "
                                    "not reached you. We are sorry. Your incident is escalated to our managers and an "
                                    "engineer will call you as soon as possible. To add details, reply to this SMS.",
+    # the same when the customer answered a callback too short to count (``callbacks.withdraw_short_bridge``): they
+    # know we reached them, so "have not reached you" would be false
+    "breach_notice_short_sms": "Sev-1 hotline, reference {ref}: we promised to call you back by {due}; our call "
+                               "ended too soon to talk it through. We are sorry. Your incident is escalated to our "
+                               "managers and an engineer will call you again as soon as possible. You can call us on "
+                               "{number}, or reply to this SMS to add details.",
+    "breach_notice_short_no_number_sms": "Sev-1 hotline, reference {ref}: we promised to call you back by {due}; our "
+                                         "call ended too soon to talk it through. We are sorry. Your incident is "
+                                         "escalated to our managers and an engineer will call you again as soon as "
+                                         "possible. To add details, reply to this SMS.",
     "missed_call_sms": "Sev-1 hotline: your call ended before we could take your details. If your e-mail sending "
                        "is down, please call us again, or reply to this message with your company and what is failing.",
     # the receipt by e-mail, when the caller's number takes no SMS (a landline) or there is none; nothing reads
@@ -201,6 +211,9 @@ PROMPTS: dict[str, str] = {
     "breach_mail_body": "Hello {name},\n\n{promise} We are sorry.\n\n{next}\n\n{details}\n\nYour Severity-1 hotline\n",
     "breach_mail_call": "we promised to call you back by {due} about your Severity-1 incident, reference {ref}, and "
                         "we have not reached you.",
+    "breach_mail_short_subject": "Sev-1 incident {ref}: we are sorry, our call ended too soon",
+    "breach_mail_short": "we promised to call you back by {due} about your Severity-1 incident, reference {ref}, and "
+                         "our call ended before we could talk your problem through.",
     "breach_mail_write": "we promised that an engineer would reach you by {due} about your Severity-1 incident, "
                          "reference {ref}, and we have not.",
     "breach_mail_next_call": "Your incident has been escalated to our managers, and an engineer will call you as "

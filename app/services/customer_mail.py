@@ -12,6 +12,7 @@ from app.models import Delivery, DeliveryChannel, Incident
 from app.services import customer_text
 from app.services.deliveries import queue_delivery
 from app.services.late_mail import RECEIPT, receipt_words
+from app.services.page_text import short_callback
 from app.services.pages import CLOSING_NOTICE
 from app.services.update_text import customer_zone
 
@@ -26,7 +27,7 @@ def email_customer(session: Session, incident: Incident, purpose: str, now: date
     elif purpose == BREACH_NOTICE:
         subject, body = customer_text.breach_notice_email(
             incident.reference, incident.callback_due_at, zone, incident.language, name=name,
-            hotline_number=hotline_number, has_callback_number=number)
+            hotline_number=hotline_number, has_callback_number=number, too_short=short_callback(incident, now))
     elif purpose == CLOSING_NOTICE:
         subject, body = customer_text.closing_notice_email(incident.reference, now, zone, incident.language,
                                                            name=name, hotline_number=hotline_number)

@@ -79,29 +79,34 @@ def callback_missed_sms(reference: str, at: datetime, tz: str, language: str, ho
     return text("callback_missed_sms", language, ref=reference, at=when, number=hotline_number)
 
 
-def breach_notice_sms(reference: str, due: datetime, tz: str, language: str, hotline_number: str) -> str:
+def breach_notice_sms(reference: str, due: datetime, tz: str, language: str, hotline_number: str,
+                      too_short: bool = False) -> str:
     """Tells the customer the callback deadline (``due``, on their clock) passed without reaching them, with an
-    apology: escalated to the managers, an engineer calls as soon as possible, how to reach the hotline now."""
+    apology: escalated to the managers, an engineer calls as soon as possible, how to reach the hotline now.
+    ``too_short``: they answered a callback too short to count, so it says the call ended too soon (an outside probe's
+    customer read "have not reached you" after a 4-second call)."""
     when = local_time(due, tz, language)
+    short = "_short" if too_short else ""
     if not hotline_number:
-        return text("breach_notice_no_number_sms", language, ref=reference, due=when)
-    return text("breach_notice_sms", language, ref=reference, due=when, number=hotline_number)
+        return text(f"breach_notice{short}_no_number_sms", language, ref=reference, due=when)
+    return text(f"breach_notice{short}_sms", language, ref=reference, due=when, number=hotline_number)
 
 
 def breach_notice_email(reference: str, due: datetime, tz: str, language: str, *, name: str, hotline_number: str,
-                        has_callback_number: bool) -> tuple[str, str]:
+                        has_callback_number: bool, too_short: bool = False) -> tuple[str, str]:
     """Subject and body of the breach notice by e-mail (no SMS can reach the caller): the promise we did not keep
     (a call, or without a number a message, by ``due`` on their clock), an apology, what happens now, how to add
-    details (the receipt e-mail's words)."""
+    details (the receipt e-mail's words). ``too_short``: as for the SMS, the call they answered ended too soon."""
     when = local_time(due, tz, language)
-    how = "call" if has_callback_number else "write"
+    how = "short" if too_short else "call" if has_callback_number else "write"
     promise = text(f"breach_mail_{how}", language, ref=reference, due=when)
     details = (text("receipt_mail_details", language, ref=reference, number=hotline_number) if hotline_number
                else text("receipt_mail_details_no_number", language, ref=reference))
-    body = text("breach_mail_body", language, name=name, promise=promise, next=text(f"breach_mail_next_{how}", language),
-                details=details)
+    body = text("breach_mail_body", language, name=name, promise=promise,
+                next=text(f"breach_mail_next_{'write' if how == 'write' else 'call'}", language), details=details)
+    subject = text("breach_mail_short_subject" if too_short else "breach_mail_subject", language, ref=reference)
     # no name on record: "Hello," rather than "Hello ,"
-    return text("breach_mail_subject", language, ref=reference), body.replace(" ,\n", ",\n", 1)
+    return subject, body.replace(" ,\n", ",\n", 1)
 
 
 def closing_notice_sms(reference: str, at: datetime, tz: str, language: str, hotline_number: str) -> str:

@@ -227,10 +227,11 @@ def callback_missed_sms(incident: Incident, tz: str, hotline_number: str, at: da
     return customer_text.callback_missed_sms(incident.reference, at, tz, incident.language, hotline_number)
 
 
-def breach_notice_sms(incident: Incident, tz: str, hotline_number: str) -> str:
-    """Tells the customer the callback deadline passed without reaching them, with an apology (their language)."""
+def breach_notice_sms(incident: Incident, tz: str, hotline_number: str, at: datetime) -> str:
+    """Tells the customer the callback deadline passed without reaching them, with an apology (their language);
+    that our call ended too soon when they answered one too short to count by ``at``."""
     return customer_text.breach_notice_sms(incident.reference, incident.callback_due_at, tz, incident.language,
-                                           hotline_number)
+                                           hotline_number, too_short=short_callback(incident, at))
 
 
 def closing_notice_sms(incident: Incident, tz: str, hotline_number: str, at: datetime) -> str:

@@ -102,7 +102,7 @@ class PageUrls:
                                                  missed_call_at(session, page) if session else page.created_at)
         if page.purpose == BREACH_NOTICE:
             return page_text.breach_notice_sms(incident, zone_for_number(incident.callback_phone).key,
-                                               self.hotline_number)
+                                               self.hotline_number, page.created_at)
         if page.purpose == CLOSING_NOTICE:
             return page_text.closing_notice_sms(incident, zone_for_number(incident.callback_phone).key,
                                                 self.hotline_number, page.created_at)

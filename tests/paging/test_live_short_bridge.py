@@ -59,7 +59,7 @@ def test_a_three_second_live_bridge_is_not_met_and_the_rep_is_told(desk, network
     network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
     # the at-risk step, run at the deadline after a callback that did not count, tells Alice it was breached
     alice.expect_sms("BREACHED, the customer answered a callback, too short to count")
-    network.phone(CUSTOMER).expect_sms("have not reached you")  # the core's breach, as for a customer never reached
+    network.phone(CUSTOMER).expect_sms("our call ended too soon to talk it through")  # the core's breach, as for a customer never reached
     desk.clock.set(incident.callback_due_at)
     desk.settle()
     assert desk.incident(incident_id).breached_at == incident.callback_due_at

@@ -136,6 +136,10 @@ def test_a_bridge_shorter_than_a_conversation_is_not_met_and_the_promise_is_chas
     alert = _sms_body(desk, next(p for p in alerts if p.to_number == MARIA))
     assert "too short to count" in alert and "no callback yet" not in alert
     assert _facts(desk, callback.incident_id).breach_reason() == BreachReason.TOO_SHORT
+    # ... and the customer, who answered it, is not told "we have not reached you" (a probe's customer was)
+    _work(desk)
+    [notice] = [m.body for m in desk.network.twilio.messages if m.to == CUSTOMER and "promised" in m.body]
+    assert "our call ended too soon to talk it through" in notice and "not reached" not in notice
 
 
 def test_a_minute_long_bridge_is_met_as_before(desk, network):

@@ -78,3 +78,24 @@ def test_the_breach_notice_apologises_for_the_promised_time_in_the_customers_lan
     assert (f"unter {hotline}" if language == "de-DE" else f"call us on {hotline}") in body if hotline else (
         "+" not in body)
     assert set(body) <= GSM7 and len(body) <= 306, body
+
+
+@pytest.mark.parametrize(("language", "number", "words"), [
+    ("en-US", "+14155550100", ("we promised to call you back by 19:15 PST; our call ended too soon to talk it through",
+                               "We are sorry", "escalated to our managers", "call you again as soon as possible")),
+    ("de-DE", "+491701234567", ("Rückruf bis 04:15 Uhr (MEZ) war zu kurz",
+                                "Entschuldigung", "an unsere Manager eskaliert", "ruft Sie schnellstmöglich wieder an")),
+])
+@pytest.mark.parametrize("hotline", ["+15005550006", ""])
+def test_a_customer_who_answered_a_call_too_short_to_count_is_not_told_we_never_reached_them(
+        language, number, words, hotline):
+    """An outside probe's customer talked 4 seconds, then read "we ... have not reached you" at the breach."""
+    from app.services.customer_text import breach_notice_sms
+
+    body = breach_notice_sms("123456", DUE, "America/Los_Angeles" if language == "en-US" else "Europe/Berlin",
+                             language, hotline, too_short=True)
+    assert "123456" in body and all(word in body for word in words), body
+    assert "have not reached" not in body and "nicht wie versprochen" not in body
+    assert (f"unter {hotline}" if language == "de-DE" else f"call us on {hotline}") in body if hotline else (
+        "+" not in body)
+    assert set(body) <= GSM7 and len(body) <= 306, body

@@ -124,3 +124,19 @@ def test_the_german_breach_email_is_german_in_mez_and_without_a_number_promises_
                            "Severity-1-Vorfalls (Referenznummer 123456) bis 04:15 Uhr (MEZ) bei Ihnen meldet")
     assert "Bitte entschuldigen Sie." in body and "an unsere Manager eskaliert" in body
     assert "unter dieser E-Mail-Adresse" in body and "ruft Sie" not in body and "unter +15005550006" in body
+
+
+@pytest.mark.parametrize("language", ["en-US", "de-DE"])
+def test_the_breach_email_after_a_call_too_short_to_count_says_the_call_ended_too_soon(language):
+    """The customer answered (a landline: no SMS), so "we have not reached you" would be false."""
+    subject, body = breach_notice_email("123456", DUE, "Europe/London", language, name="Dana Smith",
+                                        hotline_number="+15005550006", has_callback_number=True, too_short=True)
+    if language == "en-US":
+        assert subject == "Sev-1 incident 123456: we are sorry, our call ended too soon"
+        assert ("we promised to call you back by 03:15 GMT about your Severity-1 incident, reference 123456, and our "
+                "call ended before we could talk your problem through. We are sorry.") in body
+        assert "an engineer will call you as soon as possible" in body and "not reached" not in body
+    else:
+        assert subject == "Sev-1-Vorfall 123456: Entschuldigung, unser Anruf endete zu früh"
+        assert "unser Anruf endete, bevor wir Ihr Problem besprechen konnten. Bitte entschuldigen Sie." in body
+        assert "ruft Sie so schnell wie möglich an" in body and "nicht erreicht" not in body
