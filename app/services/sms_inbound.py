@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 
 from app.models import Notice
-from app.plain_text import halfwidth
+from app.plain_text import halfwidth, printable
 from app.queue import schedule
 from app.services.oncall import reps_on_phone
 from app.services.sms_commands import handle_rep_sms, shared_phone_answer
@@ -29,8 +29,9 @@ NOTICE_BODY_MAX = 500  # ``Notice.body``'s length
 
 def answer_sms(session: Session, form: dict[str, Any], now: datetime, settings) -> str:
     """Carry out the SMS Twilio posted as ``form``; the answer to send back ("" for none)."""
-    # read, logged and stored in ASCII forms: "ＡＣＫ １２３４５６" from a full-width keyboard is ACK 123456
-    body, sender = halfwidth(form.get("Body", ""))[:1600], form.get("From", "")
+    # read, logged and stored in ASCII forms: "ＡＣＫ １２３４５６" from a full-width keyboard is ACK 123456; in plain
+    # text only (no NUL, which PostgreSQL refuses, no control or format characters: ``plain_text``)
+    body, sender = printable(halfwidth(form.get("Body", "")))[:1600], printable(form.get("From", ""), allowed="")
     media = form.get("NumMedia", "0")
     media = int(media) if media.isascii() and media.isdigit() else 0  # an MMS: pictures the hotline cannot show (maybe no words)
     # STOP / START: Twilio answers those itself, we record them and add nothing ("")
@@ -57,7 +58,7 @@ def as_twiml(answer: str) -> str:
 def answer_later(session: Session, form: dict[str, Any], now: datetime, settings) -> str:
     """Carry out a spooled SMS (at ``now``, when it came) and queue its answer as an SMS; its TwiML, as stored."""
     answer = answer_sms(session, form, now, settings)
-    sender = form.get("From", "")
+    sender = printable(form.get("From", ""), allowed="")
     if answer and sender:
         body = answer if len(answer) <= NOTICE_BODY_MAX else answer[:NOTICE_BODY_MAX - 1] + "…"
         notice = Notice(purpose=NOTICE_PURPOSE, to_number=sender[:20], body=body, created_at=now)

@@ -635,3 +635,21 @@ def test_a_yes_with_words_of_its_own_closes_and_the_owner_reads_them(desk, netwo
     desk.settle()
     [closed] = [m for m in alice.sms if "confirmed it is resolved" in m]
     assert closed.endswith(f'The incident is closed. They wrote: "{body}"')
+
+
+def test_a_customers_text_with_a_nul_or_a_bidi_override_reaches_the_owner_in_plain_text(desk, network, smtp, client):
+    """An outside probe's "still broken\\0" was a 500 on PostgreSQL (the text, the owner's SMS and the answer lost:
+    Twilio never posts an SMS again), and a right-to-left override was forwarded to the reps and shown raw."""
+    incident, _customer = _called_back(desk, network)
+    ref = incident.reference
+    alice = network.phone(ALICE).expect_sms("the customer texted: still broken, Acme EU")
+    assert _text_hotline(desk, "still broken\x00, Acme\u202e EU")[0].startswith(
+        f"Thank you. We added your message to incident {ref}.")
+    desk.settle()
+    [told] = [m.body for m in alice.received if hasattr(m, "body") and "the customer texted" in m.body]
+    assert told.endswith("the customer texted: still broken, Acme EU")
+    [line] = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
+    assert line["text"] == "still broken, Acme EU"
+    login_as(client, desk.hotline, Role.REP, name="Rita Rep")
+    page = client.get(f"/incidents/{ref}").get_data(as_text=True)
+    assert "Customer texted: still broken, Acme EU" in page and "\u202e" not in page
