@@ -162,6 +162,12 @@ def _with_media(words: str, media: int) -> str:
     return f"{words} [{what} by MMS, not shown by the hotline]".lstrip()
 
 
+def attach_words(session: Session, incident: Incident, body: str, now: datetime) -> None:
+    """Log the customer's words on their incident and text them at once to its readers (a missed caller's reply
+    that opened it: ``missed_calls.answer_invitation``)."""
+    _attach(session, incident, body, now, tell_owner=True, at_once=True)
+
+
 def _attach(session: Session, incident: Incident, body: str, now: datetime, *, tell_owner: bool,
             media: int = 0, at_once: bool = False) -> None:
     """Log the customer's words on the incident and, at most every OWNER_TOLD_EVERY (``at_once``: now, whatever was

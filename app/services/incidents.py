@@ -185,13 +185,15 @@ def append_to_incident(session: Session, call: CallSession, effect: AppendToInci
 def rescue_call(
     session: Session, *, call_sid: str, from_number: str, now: datetime, reason: str,
     policy: FlowPolicy, source: IncidentSource = IncidentSource.RESCUED, require_reachable: bool = False,
-    captured_at: datetime | None = None,
+    captured_at: datetime | None = None, problem_text: str = "",
 ) -> Incident | None:
     """Save an unfinished (or never started) intake with what it has: no Sev-1 caller is lost.
 
     A caller who hung up (``require_reachable``) is saved only when we can reach
     them back (else None); an emergency path (fallback, internal error) always saves. The promise runs from
     ``captured_at`` (the caller's last answer, when the call's end was heard of late), else ``now``.
+    ``problem_text``: what is failing in the caller's own words when the call had none (their SMS reply to the
+    missed-call SMS: ``missed_calls.answer_invitation``).
     """
     call = session.get(CallSession, call_sid)
     if call is None:
@@ -206,6 +208,8 @@ def rescue_call(
         if state.stage in RESCUE_EXCLUDED_STAGES and require_reachable:
             return None
     captured = state.captured if state else Captured()
+    if problem_text and not captured.problem_text:
+        captured = replace(captured, problem_text=problem_text)
     if not captured.callback_phone:
         phone = parse_callback_number(call.from_number, policy.default_region, policy.allowed_regions,
                                       hotline_number=policy.hotline_number)

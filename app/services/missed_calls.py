@@ -1,4 +1,5 @@
-"""Calls that end before triage, or unreachable: a "missed call" on the board and one SMS, never a paged incident."""
+"""Calls that end before triage, or unreachable: a "missed call" on the board and one SMS, never a paged incident
+until the caller answers that SMS (``answer_invitation``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from app.queue import schedule
 from app.services import customer_text
 from app.services.caller_limits import CallerLimits
 from app.services.events import log_event
-from app.services.incidents import open_incident_for
+from app.services.incidents import open_incident_for, rescue_call
 from ivr_flows.model import CallState, FlowPolicy, Stage
 from ivr_flows.validate import is_valid_phone, parse_callback_number
 
@@ -114,6 +115,35 @@ def _invitation(session: Session, caller: str, now: datetime, policy: FlowPolicy
     return True, ""
 
 
+def answer_invitation(session: Session, from_number: str, body: str, now: datetime, policy: FlowPolicy,
+                      limits: CallerLimits) -> Incident | None:
+    """An SMS from a caller the missed-call SMS invited to "reply with your company and what is failing", within
+    the invitation's ``missed_call_sms_hours``: their missed call becomes an incident (``rescue_call``), with their
+    words as its problem, paged and promised a callback like any other; their words reach the reps paged for it.
+    None when no invitation of theirs is open (a missed call already rescued has its incident; later words reach it
+    as any customer's). An outside probe's missed caller replied as asked and read "This number is not registered
+    for Sev-1 pages": no incident, no page, the words on no page of the dashboard. A reply proves the number is
+    theirs (the SMS went to it), and the invitations are limited (per number, per hour), so replies are too."""
+    if not from_number or not body.strip():
+        return None
+    since = now - timedelta(hours=limits.missed_call_sms_hours or 24)
+    missed = session.scalars(select(MissedCall).join(Notice, Notice.id == MissedCall.notice_id).where(
+        MissedCall.caller_id == from_number, MissedCall.incident_id.is_(None), Notice.created_at >= since)
+        .order_by(MissedCall.ended_at.desc(), MissedCall.id.desc()).limit(1).with_for_update()).first()
+    if missed is None:
+        return None
+    from app.services.customer_sms import attach_words  # customer_sms -> resolution -> ... -> this module
+
+    incident = rescue_call(session, call_sid=missed.call_sid, from_number=from_number, now=now,
+                           reason="missed_call_sms_reply", policy=policy, require_reachable=True,
+                           problem_text=" ".join(body.split())[:policy.max_problem_chars])
+    if incident is None:
+        return None
+    missed.incident_id = incident.id
+    attach_words(session, incident, body, now)
+    return incident
+
+
 def said(state: CallState | None) -> dict[str, str]:
     """What the caller told the intake so far, field by field (only what they gave)."""
     if state is None:
@@ -142,5 +172,5 @@ def missed_calls_between(session: Session, since: datetime, until: datetime | No
     return list(session.scalars(stmt))
 
 
-__all__ = ["called_back_on", "ended_before_triage", "missed_calls_between", "record_missed_call", "said", "textable",
+__all__ = ["answer_invitation", "called_back_on", "ended_before_triage", "missed_calls_between", "record_missed_call", "said", "textable",
            "unreachable_since"]

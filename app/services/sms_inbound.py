@@ -17,6 +17,9 @@ from twilio.twiml.messaging_response import MessagingResponse
 from app.models import Notice
 from app.plain_text import halfwidth, printable
 from app.queue import schedule
+from app.services.caller_limits import limits_from
+from app.services.intake import policy_from
+from app.services.missed_calls import answer_invitation
 from app.services.oncall import reps_on_phone
 from app.services.sms_commands import handle_rep_sms, shared_phone_answer
 from app.services.sms_opt_outs import handle_opt_keyword
@@ -42,6 +45,9 @@ def answer_sms(session: Session, form: dict[str, Any], now: datetime, settings) 
     rep = reps[0] if len(reps) == 1 else None
     if answer is None:
         answer = handle_update_sms(session, sender, rep, body, now, settings, media=media)  # issue 11
+    if answer is None and rep is None and answer_invitation(session, sender, body, now, policy_from(settings),
+                                                            limits_from(settings)) is not None:
+        answer = ""  # the incident's receipt SMS answers them: reference and the time of the callback
     if answer is None:
         answer = handle_rep_sms(session, sender, rep, body, now)
     return answer or ""  # an unknown sender over its limits gets no SMS back (floods, toll fraud)
