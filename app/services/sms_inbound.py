@@ -22,7 +22,7 @@ from app.services.intake import policy_from
 from app.services.missed_calls import answer_invitation
 from app.services.oncall import reps_on_phone
 from app.services.sms_commands import handle_rep_sms, shared_phone_answer
-from app.services.sms_opt_outs import handle_opt_keyword
+from app.services.sms_opt_outs import handle_opt_keyword, is_opted_out
 from app.services.update_sms import handle_update_sms
 
 PATH = "/twilio/sms"
@@ -39,9 +39,20 @@ def answer_sms(session: Session, form: dict[str, Any], now: datetime, settings) 
     media = int(media) if media.isascii() and media.isdigit() else 0  # an MMS: pictures the hotline cannot show (maybe no words)
     # STOP / START: Twilio answers those itself, we record them and add nothing ("")
     answer = handle_opt_keyword(session, sender, body, form.get("OptOutType", ""), now)
-    reps = reps_on_phone(session, sender) if answer is None else []  # read once for the handlers below
-    if answer is None:
-        answer = shared_phone_answer(session, reps, body, now)  # two reps' number: which sent it cannot be told
+    if answer is not None:
+        return answer
+    answer = _carry_out(session, sender, body, media, now, settings)
+    # a number that opted out gets no answer either: Twilio blocks one after its STOP (21610), but after the German
+    # STOPP / ABMELDEN nothing does, and an outside probe's customer, just told "Sie erhalten von dieser Nummer keine
+    # SMS mehr", was answered each SMS they sent (their words are carried out all the same)
+    return "" if answer and is_opted_out(session, sender) else answer
+
+
+def _carry_out(session: Session, sender: str, body: str, media: int, now: datetime, settings) -> str:
+    """A message that is no opt-out keyword: a rep's command, a customer's answer or words, an invited report; the
+    answer ("" for none)."""
+    reps = reps_on_phone(session, sender)  # read once for the handlers below
+    answer = shared_phone_answer(session, reps, body, now)  # two reps' number: which sent it cannot be told
     rep = reps[0] if len(reps) == 1 else None
     if answer is None:
         answer = handle_update_sms(session, sender, rep, body, now, settings, media=media)  # issue 11

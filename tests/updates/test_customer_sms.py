@@ -137,7 +137,9 @@ def test_twilio_21610_records_the_opt_out_once_final_and_later_sms_are_not_tried
 
     desk.clock.set(desk.clock.now() + timedelta(minutes=5))
     network.phone(ALICE).expect_sms("the customer says it is NOT resolved")
-    assert _text_hotline(desk, f"NO {incident.reference}")[0].startswith("Thank you. We keep working")
+    assert _text_hotline(desk, f"NO {incident.reference}") == []  # carried out, but no answer to an opted-out number
+    desk.settle()
+    assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=incident.id)] == ["rejected"]
     _update(desk, incident.reference, "Still deferred mail")
     statuses = [(d.purpose, d.status, d.attempts) for d in _rows(desk, Delivery, incident_id=incident.id,
                                                                   channel="sms", recipient="customer")]
@@ -457,6 +459,24 @@ def test_a_german_customers_stopp_opts_out_answered_in_german_and_anmelden_lifts
     assert sms.status == "opted_out" and _sms_requests_to(desk, CUSTOMER) == tried
     [back] = _text_hotline(desk, "ANMELDEN")
     assert "wieder SMS" in back and _rows(desk, SmsOptOut) == [] and "sms_opted_in" in _kinds(desk, incident.id)
+
+
+def test_after_stopp_the_customers_messages_are_carried_out_but_never_answered(desk, network, smtp):
+    """Twilio blocks nothing after STOPP (it is no keyword of its own): an outside probe's customer, just told "Sie
+    erhalten von dieser Nummer keine SMS mehr", was answered "Danke. Wir haben Ihre Nachricht ..." each time."""
+    incident, _customer = _called_back(desk, network)
+    _german(desk, incident)
+    network.phone(ALICE).expect_sms("the customer texted: Es geht immer noch nicht")
+    assert "keine SMS mehr" in _text_hotline(desk, "STOPP")[0]
+    assert _text_hotline(desk, "Es geht immer noch nicht") == []
+    assert _text_hotline(desk, f"NEIN {incident.reference}") == []
+    desk.settle()
+    texts = [e.detail["text"] for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
+    assert texts == ["Es geht immer noch nicht", f"NEIN {incident.reference}"]  # their words reach the owner all the same
+    assert "kritischen Problem" in _text_hotline(desk, "HILFE")[0]  # a keyword is still answered: HILFE, ANMELDEN
+    assert "wieder SMS" in _text_hotline(desk, "ANMELDEN")[0]
+    [noted] = _text_hotline(desk, "Immer noch kaputt")  # opted back in: answered again
+    assert noted.startswith("Danke.")
 
 
 def test_stopp_with_twilios_advanced_opt_out_type_gets_no_second_answer(desk, network, smtp):
