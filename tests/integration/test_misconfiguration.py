@@ -230,11 +230,11 @@ def test_postgres_scheme_urls_are_normalized_and_work(cli, postgres_url):
         engine.dispose()
 
 
-@pytest.mark.parametrize("command", ["serve", "worker"])
-def test_unreachable_redis_stops_serve_and_worker(cli, command):
-    result = cli(command, REDIS_URL="redis://127.0.0.1:1/0")
-    _refused(result, "REDIS_URL", command)
-    assert "does not answer" in result.output
+def test_unreachable_redis_is_an_error_for_check(cli):
+    """`hotline check` fails on it; `serve` and `worker` start with a warning (tests/faults: their real processes)."""
+    result = cli("check", REDIS_URL="redis://127.0.0.1:1/0")
+    assert result.exit_code == 1 and "REDIS_URL" in result.output and "does not answer" in result.output
+    assert "starting all the same" not in result.output
 
 
 def test_dotenv_in_the_working_directory_is_read_and_the_environment_wins(tmp_path, monkeypatch):
