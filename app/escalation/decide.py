@@ -253,6 +253,8 @@ def _connect(ev: Connect, snap: Snapshot, now: datetime) -> Decision:
         return _refuse(snap, "refused_no_phone")
     if snap.callback_in_flight:  # one bridged callback per incident at a time: a double tap is the same request
         return Decision("callback_in_flight", snap.state)
+    if snap.customer_on_the_line:  # a rep talks with the customer now: no second call to them, no take-over mid-talk
+        return Decision("customer_on_the_line", snap.state)
     if snap.caller_on_hotline:
         return _connect_after_call(ev, snap)
     if not _owned(snap):

@@ -55,6 +55,9 @@ class Snapshot:
     caller_on_hotline: bool = False
     # the reps on a bridged callback of this incident now (in flight): their phone is busy with the customer
     reps_on_callback: frozenset[int] = frozenset()
+    # a bridged callback the customer answered is still under way (no end heard yet: ``escalation.on_the_line``): a rep
+    # is talking with them, so a CALL must not dial them again (an outside probe's second rep's CALL did, mid-talk)
+    customer_on_the_line: bool = False
     # voice pages held while their rep was on that callback, not yet released (``page_verdicts.held_pages``)
     pages_held: bool = False
     # the customer was told (or the log says nothing could tell them) that the deadline passed: once per incident

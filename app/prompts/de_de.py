@@ -50,6 +50,14 @@ PROMPTS: dict[str, str] = {
                                "Erreicht er den Kunden nicht, antworten Sie erneut CALL {ref}.",
     "connect_in_flight_other_spoken": "Die Hotline ruft wegen Vorfall {ref} bereits {calling} an, um den Kunden "
                                       "durchzustellen. Sie werden daher nicht angerufen.",
+    "connect_on_the_line": "{calling} telefoniert mit dem Kunden von Vorfall {ref} (angenommen um {at}): Es wurde "
+                           "kein Anruf gestartet, und {calling} bleibt zuständig. Ist das Gespräch beendet, antworten "
+                           "Sie erneut CALL {ref}, oder rufen Sie {phone} selbst an und antworten Sie CALLED {ref}.",
+    "connect_on_the_line_spoken": "{calling} telefoniert gerade mit dem Kunden von Vorfall {ref}. Sie werden daher "
+                                  "nicht angerufen.",
+    "connect_on_the_line_yours": "Ihr Gespräch mit dem Kunden von Vorfall {ref} (angenommen um {at}) ist noch nicht "
+                                 "beendet: Es wurde kein zweiter Anruf gestartet. Danach antworten Sie CALL {ref}, um "
+                                 "ihn erneut anzurufen.",
     "connect_no_number": "Vorfall {ref} hat keine Rückrufnummer. Es wurde kein Anruf gestartet. "
                          "Erreichen Sie den Kunden per E-Mail und vermerken Sie, wie.",
     "connect_no_phone": "Ihr Login ist mit keinem Mitarbeiter mit Telefonnummer verknüpft; die Hotline kann Sie "

@@ -47,6 +47,13 @@ PROMPTS: dict[str, str] = {
                                "If it does not reach the customer, reply CALL {ref} again.",
     "connect_in_flight_other_spoken": "The hotline is already calling {calling} for incident {ref} to connect them "
                                       "to the customer, so no call is placed to you.",
+    "connect_on_the_line": "{calling} is on the phone with the customer of {ref} (answered at {at}): no call was "
+                           "placed, and {calling} stays the owner. If that call has ended, reply CALL {ref} again, or "
+                           "call {phone} yourself and reply CALLED {ref}.",
+    "connect_on_the_line_spoken": "{calling} is on the phone with the customer of incident {ref} now, so no call is "
+                                  "placed to you.",
+    "connect_on_the_line_yours": "Your call with the customer of {ref} (answered at {at}) has not ended yet: no second "
+                                 "call was placed. Once it has ended, reply CALL {ref} to call them again.",
     "connect_no_number": "Incident {ref} has no callback number. No call was placed. "
                          "Reach the customer by e-mail and record how you did.",
     "connect_no_phone": "Your login is not linked to a rep with a phone number, so the hotline cannot call you. "

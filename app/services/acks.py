@@ -227,6 +227,7 @@ _MESSAGES = {
     "refused_closed": "ack_closed", "refused_owned_by_other": "ack_owned_by_other", "refused_not_paged": "ack_not_paged",
     "taken_over": "taken_over", "taken_over_and_connecting": "connect_calling", "connecting": "connect_calling",
     "callback_in_flight": "connect_in_flight", "refused_no_number": "connect_no_number",
+    "customer_on_the_line": "connect_on_the_line",
     "connect_after_call": "connect_after_call", "acknowledged_connect_after_call": "connect_after_call",
     "taken_over_connect_after_call": "connect_after_call",
     "refused_no_phone": "connect_no_phone", "reached_by_email": "reached_by_email",
@@ -249,6 +250,10 @@ def _message(outcome: str, incident: Incident, actor: Actor, previous: int | Non
     in_flight = session.scalars(select(Callback).where(
         Callback.incident_id == incident.id, Callback.outcome == CallbackOutcome.PENDING)
         .order_by(Callback.requested_at.desc())).first()
+    if outcome == "customer_on_the_line":  # the answered callback under way: who talks with the customer, since when
+        in_flight = session.scalars(select(Callback).where(
+            Callback.incident_id == incident.id, Callback.outcome.in_((CallbackOutcome.MET, CallbackOutcome.LATE)),
+            Callback.ended_at.is_(None)).order_by(Callback.answered_at.desc())).first()
     tz, spoken = rep_clock(actor.rep), actor.via == "voice"
     clock = spoken_time if spoken else hhmm
     extension = callback_extension(incident, session)
@@ -259,6 +264,7 @@ def _message(outcome: str, incident: Incident, actor: Actor, previous: int | Non
         "company": incident.company or "the customer",
         "phone": phone or "the number in the incident", "due": clock(incident.callback_due_at, tz),
         "at": clock(in_flight.requested_at if outcome == "callback_in_flight" and in_flight
+                    else in_flight.answered_at if outcome == "customer_on_the_line" and in_flight
                     else incident.acknowledged_at or incident.callback_due_at, tz),
         "previous": _rep_name(session, previous),
         "calling": _rep_name(session, in_flight.rep_id) if in_flight is not None else "another rep",
@@ -268,6 +274,8 @@ def _message(outcome: str, incident: Incident, actor: Actor, previous: int | Non
     }
     key = "ack_not_a_rep" if outcome == "refused_not_paged" and actor.rep is None else (  # paged as the TAM
         _MESSAGES.get(outcome, "ack_closed"))
+    if key == "connect_on_the_line" and in_flight is not None and in_flight.rep_id == actor.rep_id:
+        key = "connect_on_the_line_yours"
     if key == "connect_in_flight" and in_flight is not None and in_flight.rep_id != actor.rep_id:
         key = "connect_in_flight_other"  # another rep's call: "calling you" had this one wait for a call never placed
     if key == "ack_done" and not incident.callback_phone:  # "Call them on the number in the incident": there is none

@@ -214,6 +214,8 @@ def dial_ended(session: Session, callback_id: int, dial_status: str, now: dateti
         return None
     callback.customer_call_sid = callback.customer_call_sid or dial_call_sid[:64]
     mark_started(incident, callback, now)
+    if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE):  # the conversation is over, whatever came
+        callback.ended_at = callback.ended_at or now  # of the customer leg's own status (``escalation.on_the_line``)
     if callback.outcome != CallbackOutcome.PENDING:
         return callback
     if callback.person_confirmed_at is not None:  # the customer pressed a key: a person, whatever the statuses said

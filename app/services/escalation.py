@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 AT_RISK_BEFORE_DUE = timedelta(minutes=5)  # T+10 on a 15-minute promise
 REPAGE_EVERY = timedelta(minutes=5)  # after a breach, page again until a callback happens
 IN_FLIGHT_FOR = timedelta(minutes=10)  # a bridged callback with no word from Twilio for this long is over
+# an answered bridged callback whose end Twilio never reported is taken as over after this long (a rep is told to call
+# the customer themselves and reply CALLED meanwhile: ``acks``)
+ON_THE_LINE_FOR = timedelta(hours=1)
 # Issue 13: an incident opened mid-call sends its receipt once the details are in (the deadline it states is set);
 # its step first looks this long after the opening (escalation_steps: it waits while ``callers_on_hotline``).
 RECEIPT_AT_THE_LATEST = timedelta(minutes=5)
@@ -258,6 +261,14 @@ def _in_flight(callback: Callback, now: datetime) -> bool:
             and now - callback.requested_at < IN_FLIGHT_FOR)
 
 
+def on_the_line(callback: Callback, now: datetime) -> bool:
+    """The customer answered this bridged callback and it has not ended (no end heard, within ``ON_THE_LINE_FOR``):
+    a rep is talking with them now."""
+    return (callback.kind == CallbackKind.BRIDGED and callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE)
+            and callback.ended_at is None and callback.answered_at is not None
+            and now - callback.answered_at < ON_THE_LINE_FOR)
+
+
 DIALLED_OUTCOMES = (CallbackOutcome.ATTEMPTED, CallbackOutcome.VOICEMAIL, CallbackOutcome.MET, CallbackOutcome.LATE)
 
 
@@ -346,5 +357,6 @@ def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
         breached=incident.breached_at is not None,
         levels=len(incident.escalation.get("levels", [])),
         reps_on_callback=frozenset(c.rep_id for c in on_callback if c.rep_id is not None),
+        customer_on_the_line=any(on_the_line(c, now) for c in bridged),
         pages_held=bool(held_pages(session, incident.id, now)),
     )
