@@ -16,7 +16,8 @@ from app.clock import Clock, SharedClock, SystemClock
 from app.clock_check import clock_problems
 from app.config_report import CheckReport, Problem, Role, Severity
 from app.config_rules import settings_problems
-from app.settings import PROMISED_CALLBACK_MINUTES, TWILIO_API_BASE, Settings, SettingsError
+from app.setting_names import unknown_name_problems
+from app.settings import PROMISED_CALLBACK_MINUTES, TWILIO_API_BASE, Settings, SettingsError, dotenv_keys
 
 __all__ = ["CheckReport", "Problem", "Role", "Severity", "run_checks", "settings_problems"]
 
@@ -515,16 +516,18 @@ def run_checks(
     probe_twilio: bool = True,
 ) -> CheckReport:
     """Every check for ``role``; serve/worker pass ``migrate`` to bring the schema to head first."""
+    env_file = None
     if env is None:
         from app.settings import _load_dotenv
 
-        _load_dotenv()
+        env_file = _load_dotenv()
         env = dict(os.environ)
     given, clock = clock, clock or SystemClock()  # read as each check runs: the probes before it take seconds
     report = CheckReport()
     settings, broken = read_settings(env, report)
     report.settings = settings
     settings_problems(settings, env, report)
+    unknown_name_problems(env, env_file, dotenv_keys(env_file) if env_file else (), report)
     data_dir = settings.data_dir_problem()  # the emergency spool, the generated secrets, SQLite and Redis by default
     if data_dir is None and migrate is not None:  # serve and worker make it now (check only looks)
         try:

@@ -494,8 +494,8 @@ def install_private(path: Path, text: str, *, overwrite: bool = False) -> None:
             os.unlink(tmp)
 
 
-def _load_dotenv() -> None:
-    """Read the ``.env`` found from the current directory upwards; the real environment wins.
+def _load_dotenv() -> str | None:
+    """Read the ``.env`` found from the current directory upwards; the real environment wins. Returns its path.
 
     ``find_dotenv()`` without ``usecwd`` would start from this file's directory, i.e. the
     checkout, and ignore the ``.env`` beside where ``hotline`` runs.
@@ -503,7 +503,15 @@ def _load_dotenv() -> None:
     try:
         from dotenv import find_dotenv, load_dotenv
     except ImportError:  # python-dotenv is optional
-        return
+        return None
     path = find_dotenv(usecwd=True)
     if path:
         load_dotenv(path, override=False)
+    return path or None
+
+
+def dotenv_keys(path: str) -> list[str]:
+    """The keys the ``.env`` at ``path`` sets, as python-dotenv reads them (``hotline check`` names the unknown)."""
+    from dotenv import dotenv_values
+
+    return list(dotenv_values(path))

@@ -8,8 +8,9 @@ The document has three optional lists, each item keyed by name::
 
 Reps and schedules named in the file are created or updated (a schedule's layers are
 replaced, each keeping the rep on call now until its next hand-off); reps, schedules and overrides not in the file are left alone. Overrides are
-added unless an identical one exists; those already over at ``now`` are skipped. The summary counts an item
-already stored as updated only when what is stored of it changed, else as unchanged. The built-in default policy
+added unless an identical one exists; those already over at ``now`` are skipped. A stored override of a schedule in
+the file, not yet over and not in it, is kept with a warning naming it (an import never deletes an override).
+The summary counts an item already stored as updated only when what is stored of it changed, else as unchanged. The built-in default policy
 as the export shows it (none stored) is left built in: importing an export always works, even before schedules.
 """
 
@@ -183,6 +184,7 @@ def _import_schedule(session: Session, item: object, path: str, now: datetime, s
     before = _schedule_fields(stored, {}) if stored is not None else None
     schedule, _ = save_schedule(session, data, now, path)
     summary.count("schedules", before, _schedule_fields(schedule, {}))
+    in_file: set[int] = set()
     for index, override in enumerate(parsed):
         if override.ends_at <= now:
             # skipped, but a rep that does not exist is still an error: a partly invalid file changes nothing
@@ -190,9 +192,31 @@ def _import_schedule(session: Session, item: object, path: str, now: datetime, s
                 raise OnCallConfigError(f"{path}.overrides[{index}].rep", f"unknown rep {override.rep!r}")
             summary.overrides_expired += 1
             continue
-        _, added = add_override(session, schedule, override, now, f"{path}.overrides[{index}]")
+        stored_override, added = add_override(session, schedule, override, now, f"{path}.overrides[{index}]")
+        in_file.add(stored_override.id)
         summary.overrides_added += added
         summary.overrides_unchanged += not added
+    summary.warnings.extend(_kept_overrides(session, schedule, in_file, now))
+
+
+def _kept_overrides(session: Session, schedule: Schedule, in_file: set[int], now: datetime) -> list[str]:
+    """The warning that stored overrides of ``schedule`` not yet over are not in the file (``in_file``: the ids it
+    names), and were kept: an import never deletes one (a rota emptied by mistake could page nobody), yet an
+    operator who removed one from an export thought it gone while the rep stayed on call. None when none is left."""
+    kept = list(session.scalars(
+        select(Override).where(Override.schedule_id == schedule.id, Override.ends_at > now,
+                               Override.id.not_in(in_file))
+        .order_by(Override.starts_at, Override.id)))
+    if not kept:
+        return []
+    names = {r.id: r.name for r in session.scalars(select(Rep).where(Rep.id.in_({o.rep_id for o in kept})))}
+    listed = "; ".join(f"{names.get(o.rep_id, o.rep_id)} from {iso_z(o.starts_at)} to {iso_z(o.ends_at)}, id {o.id}"
+                       for o in kept)
+    one = len(kept) == 1
+    return [f"schedule {schedule.name!r}: {len(kept)} stored override{'' if one else 's'} not in the file "
+            f"{'was' if one else 'were'} kept ({listed}): an import adds overrides but never deletes one; delete "
+            f"{'it' if one else 'them'} on the on-call page (admin) or with DELETE /api/v1/overrides/"
+            f"{kept[0].id if one else '{id}'}"]
 
 
 def _rep_doc(rep: Rep) -> dict:

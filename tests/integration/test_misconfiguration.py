@@ -256,6 +256,60 @@ def test_dotenv_mistakes_are_reported_like_environment_ones(cli, tmp_path):
     assert "ALLOWED_CALLBACK_REGIONS: 'US;GB'" in result.output
 
 
+TYPOS = {"SMTP_HOTS": "SMTP_HOST", "CALLBACK_SLA_MINUTE": "CALLBACK_SLA_MINUTES",
+         "HOTLINE_WATCHDOG_SECOND": "HOTLINE_WATCHDOG_SECONDS"}
+
+
+def _example_dotenv(tmp_path, extra: str = "") -> None:
+    """.env.example as the working directory's .env (its data dir in ``tmp_path``), ``extra`` lines appended."""
+    from pathlib import Path
+
+    example = (Path(__file__).parents[2] / ".env.example").read_text()
+    example = example.replace("HOTLINE_DATA_DIR=.hotline", f"HOTLINE_DATA_DIR={tmp_path / 'data'}")
+    (tmp_path / ".env").write_text(example + extra)
+
+
+def _unset_after(*names: str) -> dict[str, None]:
+    """CliRunner's env entries that unset ``names`` and every setting the ``cli`` fixture leaves alone, restoring
+    their absence after: the check reads the .env into os.environ, and a later test in this process must not see it."""
+    from app.setting_names import DEV_NAMES, setting_names
+
+    fixture_sets = {*UNSET, "HOTLINE_DATA_DIR", "DATABASE_URL", "REDIS_URL", "QUEUE_NAME"}
+    return dict.fromkeys(name for name in (*names, *sorted(setting_names() | DEV_NAMES)) if name not in fixture_sets)
+
+
+def test_misspelt_dotenv_keys_are_warnings_naming_the_setting_at_check_and_start(cli, tmp_path):
+    """An outside probe appended SMTP_HOTS, CALLBACK_SLA_MINUTE and HOTLINE_WATCHDOG_SECOND to the .env: check said
+    "0 error(s), 1 warning(s)" naming none, every customer e-mail was "skipped (no_smtp)" and the deadline stayed 15."""
+    _example_dotenv(tmp_path, "".join(f"{typo}=5\n" for typo in TYPOS) + "FAVOURITE_COLOUR=blue\n")
+    unset = _unset_after(*TYPOS, "FAVOURITE_COLOUR")
+    checked = cli("check", "--no-twilio", **unset)
+    for typo, setting in TYPOS.items():
+        assert (f"WARNING {typo}: not a setting the hotline reads (did you mean {setting}?): this line of "
+                f"{tmp_path / '.env'} changes nothing.\n        fix: rename it {setting}, or remove it") in checked.output
+    assert "WARNING FAVOURITE_COLOUR: not a setting the hotline reads: this line of" in checked.output
+    assert "fix: remove it (.env.example lists every setting" in checked.output
+    refused = cli("worker", **(unset | PRODUCTION | {"TWILIO_NUMBER": ""}))  # the start-up checks print them too
+    _refused(refused, "TWILIO_NUMBER", "worker")
+    assert all(f"WARNING {typo}: not a setting the hotline reads (did you mean {setting}?)" in refused.output
+               for typo, setting in TYPOS.items())
+
+
+def test_a_clean_dotenv_and_others_variables_give_no_name_warning_but_a_misspelt_variable_does(cli, tmp_path):
+    """.env.example as it is names only settings; the test suite's HOTLINE_TEST_*, what Twilio's CLI reads and what
+    Kubernetes sets for a service named hotline are not the hotline's. A misspelt TWILIO_ variable is."""
+    _example_dotenv(tmp_path, "PGSSLMODE=require\nHTTPS_PROXY=http://proxy.example.com:3128\n")
+    others = {"HOTLINE_TEST_SOMETHING": "1", "TWILIO_REGION": "ie1", "TWILIO_API_KEY": "SK1",
+              "HOTLINE_SERVICE_HOST": "10.0.0.1", "HOTLINE_PORT_8000_TCP": "tcp://10.0.0.1:8000"}
+    unset = _unset_after("PGSSLMODE", "HTTPS_PROXY")
+    checked = cli("check", "--no-twilio", **(unset | others))
+    assert "not a setting the hotline reads" not in checked.output
+    misspelt = cli("check", "--no-twilio", **(unset | others | {"TWILIO_AUTH_TOKN": "x"}))
+    assert ("WARNING TWILIO_AUTH_TOKN: not a setting the hotline reads (did you mean TWILIO_AUTH_TOKEN?): this "
+            "variable of the environment changes nothing.") in misspelt.output
+    assert misspelt.output.count("not a setting the hotline reads") == 1
+
+
 def test_import_naming_schedules_the_policy_does_not_page_is_refused(cli, tmp_path):
     config = tmp_path / "oncall.yaml"
     config.write_text(ONCALL_PRIMARY_ONLY)

@@ -123,6 +123,45 @@ def test_importing_twice_changes_nothing_says_so_and_adds_no_duplicate_overrides
     assert _count(db, Override) == 1
 
 
+def _without_overrides(text: str) -> str:
+    """CONFIG with primary's overrides taken out (``overrides: []``)."""
+    start, end = text.index("    overrides:\n"), text.index("  - name: secondary")
+    return text[:start] + "    overrides: []\n" + text[end:]
+
+
+def test_an_import_without_a_stored_override_keeps_it_and_says_so(db):
+    """An outside probe imported primary with Alice's override, then the same file with ``overrides: []``: "0 added,
+    0 already there", and Alice stayed on call with nothing said. It is kept (an import never deletes one: a rota
+    emptied by mistake could page nobody), and each current or future one is named with how to delete it."""
+    now_text = "2026-11-26T02:59:00Z"  # Alice's override began a minute before NOW: she is on call now
+    current = CONFIG.replace("    overrides:\n", "    overrides:\n      - {rep: Alice, starts_at: '" + now_text +
+                             "', ends_at: '2026-11-26T06:00:00Z'}\n", 1)
+    assert _import(db, current).overrides_added == 2
+    with db.transaction() as session:
+        alice, bob = (session.scalar(select(Override.id).where(Override.rep_id == select(Rep.id).where(
+            Rep.name == name).scalar_subquery())) for name in ("Alice", "Bob"))
+
+    summary = _import(db, _without_overrides(CONFIG))
+
+    assert (summary.overrides_added, summary.overrides_unchanged) == (0, 0)
+    assert summary.warnings == [
+        f"schedule 'primary': 2 stored overrides not in the file were kept (Alice from {now_text} to "
+        f"2026-11-26T06:00:00Z, id {alice}; Bob from 2026-12-24T08:00:00Z to 2026-12-27T08:00:00Z, id {bob}): an "
+        "import adds overrides but never deletes one; delete them on the on-call page (admin) or with "
+        "DELETE /api/v1/overrides/{id}"]
+    assert _count(db, Override) == 2
+    with db.transaction() as session:
+        assert [r.name for r in who_is_on_call(session, "primary", NOW)] == ["Alice"]
+    # one left, and only the one not over at the time of the import: Alice's is past by then
+    with db.transaction() as session:
+        later = import_yaml(session, _without_overrides(CONFIG), datetime(2026, 11, 26, 7, tzinfo=UTC))
+    assert later.warnings == [
+        "schedule 'primary': 1 stored override not in the file was kept (Bob from 2026-12-24T08:00:00Z to "
+        f"2026-12-27T08:00:00Z, id {bob}): an import adds overrides but never deletes one; delete it on the on-call "
+        f"page (admin) or with DELETE /api/v1/overrides/{bob}"]
+    assert _import(db, current).warnings == []  # every stored one in the file: nothing to say
+
+
 def _counts(summary) -> dict[str, tuple[int, int, int]]:
     return {kind: tuple(getattr(summary, f"{kind}_{outcome}") for outcome in ("created", "updated", "unchanged"))
             for kind in ("reps", "schedules", "policies")}
