@@ -10,15 +10,17 @@ APOLOGY = (
     ("en-US", "Polly.Joanna",
      "This is the Severity-1 hotline. We're sorry, we have a technical problem taking your details. "
      "After the tone, please say your company, your name, the number we should call back, "
-     "and what is failing. An engineer will call you back within 15 minutes."),
+     "and what is failing. An engineer will call you back within {minutes} minutes."),
     ("de-DE", "Polly.Vicki",
      "Hier ist die Severity-1-Hotline. Leider haben wir ein technisches Problem. "
      "Bitte nennen Sie nach dem Ton Ihre Firma, Ihren Namen, Ihre Rückrufnummer "
-     "und was ausfällt. Ein Techniker ruft Sie innerhalb von 15 Minuten zurück."),
+     "und was ausfällt. Ein Techniker ruft Sie innerhalb von {minutes} Minuten zurück."),
 )
 GOODBYE = (
-    ("en-US", "Polly.Joanna", "Thank you. Your message is recorded. An engineer will call you back within 15 minutes. Goodbye."),
-    ("de-DE", "Polly.Vicki", "Vielen Dank. Ihre Nachricht ist aufgenommen. Ein Techniker ruft Sie innerhalb von 15 Minuten zurück. Auf Wiederhören."),
+    ("en-US", "Polly.Joanna", "Thank you. Your message is recorded. An engineer will call you back within {minutes} minutes. "
+     "Goodbye."),
+    ("de-DE", "Polly.Vicki", "Vielen Dank. Ihre Nachricht ist aufgenommen. Ein Techniker ruft Sie innerhalb von {minutes} "
+     "Minuten zurück. Auf Wiederhören."),
 )
 
 # a call whose flow cannot go on (its stored state cannot be read) but which has its incident: nothing is asked again
@@ -30,11 +32,13 @@ KEPT = (
 )
 
 
-def voicemail_twiml() -> str:
-    """Apologise in both languages and record a voicemail (up to two minutes)."""
+def voicemail_twiml(minutes: int) -> str:
+    """Apologise in both languages and record a voicemail (up to two minutes); ``minutes``: the promise
+    (CALLBACK_SLA_MINUTES: an outside probe's rescued caller heard "15 minutes" of a 7-minute deadline, which their
+    receipt SMS gave)."""
     response = VoiceResponse()
     for lang, voice, text in APOLOGY:
-        response.say(text, language=lang, voice=voice)
+        response.say(text.format(minutes=minutes), language=lang, voice=voice)
     response.record(action=RECORDING_URL, method="POST", max_length=120, timeout=5,
                     finish_on_key="#", play_beep=True)
     response.redirect(RECORDING_URL + "?noinput=1", method="POST")
@@ -46,9 +50,9 @@ def incident_kept_twiml() -> str:
     return _say_and_hang_up(KEPT)
 
 
-def goodbye_twiml() -> str:
-    """Thank the caller in both languages and hang up."""
-    return _say_and_hang_up(GOODBYE)
+def goodbye_twiml(minutes: int) -> str:
+    """Thank the caller in both languages, with the promise's ``minutes``, and hang up."""
+    return _say_and_hang_up(tuple((lang, voice, text.format(minutes=minutes)) for lang, voice, text in GOODBYE))
 
 
 def _say_and_hang_up(lines) -> str:

@@ -52,7 +52,7 @@ def _unreadable(session, now, call: intake.UnreadableCall) -> str:
     if has:
         return incident_kept_twiml()
     intake.rescue_unreadable(session, call, request.form.get("From", ""), intake.policy_from(_hotline().settings), now)
-    return voicemail_twiml()
+    return voicemail_twiml(_minutes())
 
 
 def _guarded(handler, lean=None) -> Response:
@@ -62,7 +62,12 @@ def _guarded(handler, lean=None) -> Response:
     except Exception:  # noqa: BLE001 - the caller must always get TwiML
         log.exception("voice webhook failed; rescuing call %s", request.form.get("CallSid"))
         _rescue(IncidentSource.RESCUED, "internal_error")
-        return Response(voicemail_twiml(), mimetype="text/xml")
+        return Response(voicemail_twiml(_minutes()), mimetype="text/xml")
+
+
+def _minutes() -> int:
+    """The promise the emergency words give (CALLBACK_SLA_MINUTES), as the intake's and the receipt's."""
+    return _hotline().settings.callback_sla_minutes
 
 
 def _rescue(source: IncidentSource, reason: str, *, delivery: bool = False) -> None:
@@ -156,7 +161,7 @@ def fallback() -> Response:
     """Twilio's Fallback URL: no flow; save the caller (once per signed request) and take a voicemail."""
     reason = f"twilio_fallback {request.form.get('ErrorCode', '')}".strip()
     _rescue(IncidentSource.FALLBACK, reason, delivery=True)
-    return Response(voicemail_twiml(), mimetype="text/xml")
+    return Response(voicemail_twiml(_minutes()), mimetype="text/xml")
 
 
 @bp.post("/fallback/recording")
@@ -177,4 +182,4 @@ def fallback_recording() -> Response:
                         {"call_sid": sid, "url": url, "seconds": secs, "at": now.isoformat()})
             log.exception("could not attach voicemail of %s; %s", sid,
                           "kept in the spool" if kept else "NOT kept either (the spool cannot be written): lost")
-    return Response(goodbye_twiml(), mimetype="text/xml")
+    return Response(goodbye_twiml(_minutes()), mimetype="text/xml")

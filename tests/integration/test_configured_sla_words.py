@@ -12,6 +12,8 @@ import pytest
 from app.models import Incident, ProposalKind, Role
 from app.services.events import log_event
 from app.services.resolution import propose
+from hotline_sim.phone import SimulatedCall, flask_transport
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.integration.board_support import login_as, make_incident, parse
 from tests.integration.test_report_views import Desk, at
 
@@ -73,3 +75,16 @@ def test_the_compliance_page_names_and_judges_the_configured_promise(client, hot
     late_bar = [t.text() for t in doc.find("figure", id="chart-times").find_all("title")
                 if "late" in t.text()]
     assert late_bar == ["over 20 min (late): 1"]
+
+
+def test_the_emergency_voicemail_names_the_configured_promise(client, hotline):
+    """An outside probe's caller, rescued through Twilio's Fallback URL with a 7-minute promise, heard "within 15
+    minutes" twice, and their receipt SMS gave the 7-minute deadline."""
+    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                         caller="+14155550123")
+    prompt = call.fallback()
+    assert any("within 20 minutes" in line for line in prompt.said)
+    assert any("innerhalb von 20 Minuten" in line for line in prompt.said)
+    assert not any("15" in line for line in prompt.said)
+    end = call.record(seconds=30)
+    assert end.kind == "hangup" and any("within 20 minutes" in line for line in end.said)
