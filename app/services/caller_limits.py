@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import CallSession, Incident
+from app.models import CallSession, Incident, IncidentStatus
 from app.services.events import log_event
 from app.services.incidents import open_incidents_for
 from app.services.joined_contacts import contact_differs, join_detail, tell_reps
@@ -77,13 +77,17 @@ def place_report(session: Session, caller_id: str, contact: Captured, now: datet
     many calls a spoofer made from their number first.
     A genuine Sev-1 is never dropped: with no incident open, a new one is opened anyway.
     MAX_INCIDENTS_PER_CALLER=0 switches the limit off, as 0 does for every count setting (``_count``).
+
+    The same limit holds per callback number, whatever the caller ID (``_by_contact``): an outside probe's five
+    calls from a withheld number, each giving one victim's number, opened five incidents (five receipts, pages,
+    breach apologies and report breaches to and of that number); so did seven from seven caller IDs.
     """
-    if not limits.max_new_incidents or not is_valid_phone(caller_id):
+    if not limits.max_new_incidents:
         return Placement()
     since = now - timedelta(minutes=limits.window_minutes)
-    opened = new_incidents_from(session, caller_id, since)
+    opened = new_incidents_from(session, caller_id, since) if is_valid_phone(caller_id) else 0
     if opened < limits.max_new_incidents:
-        return Placement()
+        return _by_contact(session, contact, since, limits)
     candidates = open_incidents_for(session, caller_id)
     if not candidates:
         return Placement()
@@ -94,6 +98,24 @@ def place_report(session: Session, caller_id: str, contact: Captured, now: datet
     if not bound or opened < limits.max_new_incidents + bound or contact.callback_phone == caller_id:
         return Placement(apart_from=candidates[0])
     return Placement(join=candidates[0])
+
+
+def _by_contact(session: Session, contact: Captured, since: datetime, limits: CallerLimits) -> Placement:
+    """A report whose callback number ``max_new_incidents`` incidents opened in the window already call back joins
+    the newest open one of them (its callback is the caller's: the same number); else a new incident. The callback
+    number cannot be spoofed into someone else's hands: its incidents call that number, so joining takes no
+    callback from anyone, and a genuine caller's report still reaches the reps with the join."""
+    if not contact.callback_phone:
+        return Placement()
+    with session.no_autoflush:  # incidents are flushed as they are opened: nothing pending to count
+        opened = session.scalar(select(func.count(Incident.id)).where(
+            Incident.callback_phone == contact.callback_phone, Incident.received_at >= since)) or 0
+        if opened < limits.max_new_incidents:
+            return Placement()
+        newest = session.scalars(select(Incident).where(
+            Incident.callback_phone == contact.callback_phone, Incident.status == IncidentStatus.OPEN)
+            .order_by(Incident.received_at.desc(), Incident.id.desc()).limit(1)).first()
+    return Placement(join=newest) if newest is not None else Placement()
 
 
 def open_apart(session: Session, incident: Incident, apart_from: Incident, now: datetime) -> None:

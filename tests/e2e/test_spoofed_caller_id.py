@@ -376,3 +376,48 @@ def test_a_genuine_repeat_caller_silent_at_the_menu_hears_goodbye(phone, hotline
     end = call.silence()
     assert end.kind == "hangup" and "Goodbye" in " ".join(end.said)
     assert len(_incidents(hotline)) == 1
+
+
+def _report_calling_back(call, company: str, callback: str) -> None:
+    """From the language on: the report of ``_report``, asking to be called back on ``callback`` whether or not the
+    caller ID is offered (no usable caller ID: the number is keyed when asked)."""
+    call.press("1")  # English
+    call.press("1")  # API calls failing
+    call.press("#")  # no ticket
+    call.say(company)
+    asked = " ".join(call.say("Mallory").said)
+    if "enter the number" in asked:
+        call.press(callback.removeprefix("+"))
+    else:
+        call.press("2")  # not the number I call from
+        call.say(callback)
+    call.press("1")  # yes, that number
+    call.say("ops at example dot com")
+    call.press("1")
+    call.say("Every API call fails with a 500.")
+    call.record(seconds=5)
+    call.press("1")
+
+
+@pytest.mark.parametrize("caller_ids", [("anonymous",) * 5, ("anonymous", "", "+19005551234", "+14155550161",
+                                                               "+14155550162")])
+def test_reports_from_withheld_or_changing_caller_ids_giving_one_callback_number_open_no_more_than_the_limit(
+        phone, hotline, clock, caller_ids):
+    """An outside probe's five calls from a withheld number (then seven from seven caller IDs), each giving one
+    victim's number, opened as many incidents: as many receipts, pages, breach apologies to that number and breaches
+    in the report. The limit holds per callback number too: beyond it a report joins that number's newest incident."""
+    for n, caller_id in enumerate(caller_ids):
+        clock.advance(minutes=1)
+        call = phone(caller_id)
+        call.dial()
+        _report_calling_back(call, f"Anon Flood {n}", ATTACKER)
+    incidents = _incidents(hotline)
+    assert [i.callback_phone for i in incidents] == [ATTACKER] * 3  # MAX_INCIDENTS_PER_CALLER's 3
+    with hotline.db.session() as s:
+        joined = list(s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "report_joined")))
+    assert [(line.incident_id, line.detail["contact_differs"]) for line in joined] == [(incidents[-1].id, False)] * 2
+    clock.advance(minutes=61)  # a new window: the number may open incidents again
+    call = phone("anonymous")
+    call.dial()
+    _report_calling_back(call, "Anon Flood late", ATTACKER)
+    assert len(_incidents(hotline)) == 4
