@@ -4,6 +4,11 @@
 outside probe found a number whose "A call comes in" named another host and whose "A message comes in" was
 empty passing ``check`` with 0 errors: callers would never have reached the hotline, nor reps' ACK/CALL
 replies. Pure: the probe (``app.probes``) fetches, ``app.config_check`` reports.
+
+It also holds which spellings of a URL a webhook's signature is checked for (``signature_forms``, used by
+``app.voice.signature``): an outside probe's PUBLIC_BASE_URL=https://LOCALHOST:8611 beside a number holding
+https://localhost:8611/... passed ``check`` ("host in any case") while every webhook was refused (403), Twilio
+signing the URL as the number holds it and the check comparing PUBLIC_BASE_URL as written.
 """
 
 from __future__ import annotations
@@ -58,9 +63,34 @@ def expected_urls(base_url: str) -> dict[str, str]:
     return {hook.field: f"{base_url.rstrip('/')}{hook.path}" for hook in WEBHOOKS}
 
 
+def signature_forms(url: str) -> tuple[str, ...]:
+    """``url`` as written, then (when it differs) with its scheme and host in lower case: the URLs a webhook's
+    signature may be for. Twilio signs the URL exactly as the number (or the hotline's own absolute URLs) hold it;
+    the scheme and the host are case-insensitive, so a signature for either spelling is Twilio's for this address,
+    and lower case is how the console is nearly always written. The path and query keep their case."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return (url,)
+    netloc, slash, tail = rest.partition("/")
+    userinfo, at, host = netloc.rpartition("@")  # a user name keeps its case: only the host is case-insensitive
+    lowered = f"{scheme.lower()}://{userinfo}{at}{host.lower()}{slash}{tail}"
+    return (url,) if lowered == url else (url, lowered)
+
+
+def _spelled(url: str) -> tuple[str, str, int | None]:
+    """``url``'s scheme and host as written (a signature covers them so) and its port, a default one filled in."""
+    parts = urlsplit(url.strip())
+    host = parts.netloc.rpartition("@")[2]
+    if parts.port is not None:
+        host = host[:host.rfind(":")]
+    return parts.scheme, host, parts.port or DEFAULT_PORTS.get(parts.scheme.lower())
+
+
 def same_url(actual: str, expected: str) -> bool:
-    """The same endpoint: scheme, host (any case), port (a default one may be left out) and path (a trailing slash
-    aside); a query, a fragment or the user name of a URL with credentials do not change where Twilio posts."""
+    """The same endpoint: scheme, host (any case), port (a default one may be left out) and path (exactly: the
+    routes answer ``/twilio/voice/`` with 404, which check passed as "a trailing slash aside"); a query, a fragment
+    or the user name of a URL with credentials do not change where Twilio posts. Whether a signature for it is
+    accepted is ``signature_forms``'s to say: Twilio signs the scheme and host as written."""
     try:
         got, want = urlsplit(actual.strip()), urlsplit(expected)
         got_port, want_port = got.port, want.port
@@ -69,7 +99,7 @@ def same_url(actual: str, expected: str) -> bool:
     return (got.scheme.lower() == want.scheme.lower()
             and (got.hostname or "").rstrip(".") == (want.hostname or "").rstrip(".")  # hostname is lower case
             and (got_port or DEFAULT_PORTS.get(got.scheme.lower())) == (want_port or DEFAULT_PORTS.get(want.scheme))
-            and (got.path.rstrip("/") or "/") == (want.path.rstrip("/") or "/"))
+            and got.path == want.path)
 
 
 def shown(url: str) -> str:
@@ -93,7 +123,8 @@ def webhook_findings(number: str, record: Mapping[str, Any], base_url: str,
 
     A TwiML App set on the number (``voice_application_sid``, ``sms_application_sid``) replaces the number's own
     URLs of that kind (Twilio ignores them then), so the app's are compared; a SIP trunk (``trunk_sid``) takes
-    every call, so callers never reach a webhook at all.
+    every call, so callers never reach a webhook at all. A URL that is the hotline's but spelled otherwise than
+    PUBLIC_BASE_URL is refused on its signature unless it is one of ``signature_forms``: lower case is only noted.
     """
     expected = expected_urls(base_url)
     where = f"Phone Numbers > Manage > Active numbers > {number}"
@@ -122,18 +153,41 @@ def webhook_findings(number: str, record: Mapping[str, Any], base_url: str,
                                 "its voice URLs, and callers would never reach the hotline.",
                                 f"remove the number from the trunk ({where}, Voice configuration: Configure with "
                                 f"Webhook), then set \"A call comes in\" to POST {expected['voice_url']}"))
+    accepted = [_spelled(form) for form in signature_forms(base_url)]
+    lowered: dict[str, list[tuple[str, str]]] = {}  # holder -> (label, URL) of its webhooks held in lower case
     for hook in WEBHOOKS:
         holder, source = sources[hook.section]
         if not holder or (trunk and hook.section == "Voice configuration"):
             continue
         actual = str(source.get(hook.field) or "").strip()
+        console = where if holder.startswith(number) else f"Voice > TwiML > TwiML Apps > {holder.split()[2]}"
+        fix = (f"in Twilio's console ({console}), {hook.section}, set \"{hook.label}\" to HTTP POST "
+               f"{expected[hook.field]}")
         if actual and same_url(actual, expected[hook.field]):
+            spelled = _spelled(actual)
+            if spelled == accepted[0]:
+                continue
+            if spelled in accepted:  # Twilio signs it for PUBLIC_BASE_URL in lower case: accepted
+                lowered.setdefault(holder, []).append((f'"{hook.label}"', actual))
+                continue
+            findings.append(Finding(
+                hook.required,
+                f"{holder} \"{hook.label}\" ({hook.field}) is {shown(actual)}: this hotline's {expected[hook.field]} "
+                "written otherwise, and Twilio signs its requests for the URL as held while the hotline checks the "
+                "signature for PUBLIC_BASE_URL as written or with its scheme and host in lower case only, so every "
+                f"request there would be refused (403): {hook.lost}.", fix))
             continue
         now = f"is {shown(actual)}" if actual else "is empty"
-        console = where if holder.startswith(number) else f"Voice > TwiML > TwiML Apps > {holder.split()[2]}"
         findings.append(Finding(
             hook.required,
             f"{holder} \"{hook.label}\" ({hook.field}) {now}, not this hotline's {expected[hook.field]}: {hook.lost}.",
-            f"in Twilio's console ({console}), {hook.section}, set \"{hook.label}\" to HTTP POST "
-            f"{expected[hook.field]}"))
+            fix))
+    for holder, hooks in lowered.items():  # one warning: the same spelling throughout, as a rule
+        findings.append(Finding(
+            False,
+            f"{holder} {', '.join(label for label, _ in hooks)} write the host of PUBLIC_BASE_URL ({base_url}) in "
+            f"lower case (e.g. {shown(hooks[0][1])}): Twilio signs those requests for the URLs as held, and the "
+            "hotline accepts a signature for PUBLIC_BASE_URL with its host in lower case as well as for it as written.",
+            f"nothing is refused; to write the address alike everywhere, set PUBLIC_BASE_URL="
+            f"{signature_forms(base_url)[1]}"))
     return findings

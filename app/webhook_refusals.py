@@ -4,8 +4,10 @@ A refused webhook is logged where it is refused (``app.voice.signature``), but a
 heard nothing: an outside probe's ``serve`` with a PUBLIC_BASE_URL other than the number's webhook URLs refused
 every caller while ``/healthz`` said ``ok`` with no warning. Two kinds are counted, in a window that runs while
 they go on: a signature valid for another address of this host (only a holder of the auth token makes one: the
-setting is wrong, for certain), and a signature that matches no auth token for any address (a rotated token, or a
-forger: the warning says "if Twilio sent them", and waits for a few). Unsigned requests are scanners': not counted.
+setting is wrong, for certain; ``signed_for_another_url`` tries the request's Host and PUBLIC_BASE_URL's host, by
+https and http), and a signature that matches no auth token for any address tried (a rotated token, an address
+not tried, or a forger: the warning says "if Twilio sent them", and waits for a few). Unsigned requests are
+scanners': not counted.
 Counting never fails a request: Redis not answering is ``/healthz``'s own warning.
 """
 
@@ -29,10 +31,11 @@ WARNINGS = {
     OTHER_URL: ("{count} Twilio webhook(s) refused since {since}: signed for another address of this host than "
                 "PUBLIC_BASE_URL, so Twilio calls an address this hotline does not answer as its own and every caller "
                 "and SMS there is refused. Fix: make PUBLIC_BASE_URL and the number's webhook URLs the same https "
-                "address (the web log names both; `hotline check` too)"),
+                "address, written alike (the web log names both; `hotline check` too)"),
     BAD_SIGNATURE: ("{count} webhooks whose X-Twilio-Signature matches no auth token refused since {since}: if Twilio "
-                    "sent them, TWILIO_AUTH_TOKEN is not the account's current auth token (rotated?) and every caller "
-                    "is refused (the web log names each)"),
+                    "sent them, TWILIO_AUTH_TOKEN is not the account's current auth token (rotated?), or the number's "
+                    "webhook URLs are not PUBLIC_BASE_URL (`hotline check` compares them), and every caller is refused "
+                    "(the web log names each)"),
 }
 
 

@@ -12,6 +12,7 @@ from flask import Request, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
 from app.settings import Settings
+from app.twilio_webhooks import signature_forms
 from app.webhook_refusals import BAD_SIGNATURE, OTHER_URL, note_refusal
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,14 @@ def public_url(req: Request, settings: Settings) -> str:
         query = req.query_string.decode()
         return settings.public_base_url + req.path + (f"?{query}" if query else "")
     return req.url
+
+
+def public_urls(req: Request, settings: Settings) -> tuple[str, ...]:
+    """The URLs a signature is checked for: the public URL, then (when it differs) with its scheme and host in lower
+    case (``signature_forms``). Twilio signs the URL the number holds, as written: with PUBLIC_BASE_URL in
+    capitals (``https://Hotline.Example.com``) and the console in lower case, an outside probe's every webhook was
+    refused (403) and the log blamed the auth token."""
+    return signature_forms(public_url(req, settings))
 
 
 def signed_content(req: Request, settings: Settings) -> str:
@@ -40,18 +49,18 @@ def signed_content(req: Request, settings: Settings) -> str:
 
 
 def is_signed(req: Request, settings: Settings) -> bool:
-    """True when the signature matches the public URL and form under any auth token."""
+    """True when the signature matches the public URL (either of ``public_urls``) and form under any auth token."""
     signature = req.headers.get("X-Twilio-Signature", "")
     if not signature:
         return False
-    url = public_url(req, settings)
+    urls = public_urls(req, settings)
     validators = [_validator(token) for token in settings.auth_tokens]
-    # One HMAC for the URL as called (nearly always the match); RequestValidator.validate then
-    # tries the URL with and without its port under every token, as Twilio's own library does.
+    # One HMAC for the URL as called (nearly always the match; its lower-case form only if it has capitals);
+    # RequestValidator.validate then tries each with and without its port under every token, as Twilio's library does.
     given = signature.encode()
-    if any(hmac.compare_digest(v.compute_signature(url, req.form).encode(), given) for v in validators):
+    if any(hmac.compare_digest(v.compute_signature(url, req.form).encode(), given) for url in urls for v in validators):
         return True
-    return any(v.validate(url, req.form, signature) for v in validators)
+    return any(v.validate(url, req.form, signature) for url in urls for v in validators)
 
 
 @functools.lru_cache(maxsize=8)
@@ -76,20 +85,27 @@ def twilio_webhook(view: Callable) -> Callable:
 
 
 def signed_for_another_url(req: Request, settings: Settings) -> str | None:
-    """The URL a refused request's signature is valid for when it is the request's own host, by https or http, and
-    not the public URL: Twilio then calls another address than PUBLIC_BASE_URL names (or, unset, than the request
-    URL says: a TLS proxy without TRUST_PROXY_HEADERS). Only a holder of the auth token makes such a signature, and
-    the request stays refused: this only names the setting to fix."""
+    """The URL a refused request's signature is valid for when it is the request's own host or PUBLIC_BASE_URL's
+    (as written or in lower case), by https or http, and not one of ``public_urls``: Twilio then calls another
+    address than PUBLIC_BASE_URL names (or, unset, than the request URL says: a TLS proxy without
+    TRUST_PROXY_HEADERS). Only a holder of the auth token makes such a signature, and the request stays refused:
+    this only names the setting to fix, where the log would otherwise blame the auth token."""
     signature = req.headers.get("X-Twilio-Signature", "")
-    if not signature or not req.host:
+    if not signature:
         return None
     query = req.query_string.decode()
     tail = req.path + (f"?{query}" if query else "")
-    checked = public_url(req, settings)
-    for scheme in ("https", "http"):
-        url = f"{scheme}://{req.host}{tail}"
-        if url != checked and any(_validator(token).validate(url, req.form, signature) for token in settings.auth_tokens):
-            return url
+    checked = public_urls(req, settings)
+    bases = signature_forms(settings.public_base_url) if settings.public_base_url else ()
+    # the Host Twilio sent (as its URL writes it, unless a proxy rewrote it), then PUBLIC_BASE_URL's own host (and
+    # port; a user name and password in it stay out of the log)
+    hosts = dict.fromkeys(host for host in (req.host, *(urlsplit(b).netloc.rpartition("@")[2] for b in bases)) if host)
+    for host in hosts:
+        for scheme in ("https", "http"):
+            url = f"{scheme}://{host}{tail}"
+            if url not in checked and any(_validator(token).validate(url, req.form, signature)
+                                          for token in settings.auth_tokens):
+                return url
     return None
 
 
@@ -99,14 +115,20 @@ def _log_refusal(req: Request, settings: Settings) -> str | None:
     if found is None:
         if req.headers.get("X-Twilio-Signature"):  # signed, but not with this token for any URL it could be
             log.warning("refused webhook %s from %s: its X-Twilio-Signature does not match. Fix: if Twilio sent it, "
-                        "TWILIO_AUTH_TOKEN is not the account's current auth token (rotated?)", req.path,
+                        "TWILIO_AUTH_TOKEN is not the account's current auth token (rotated?), or the number's "
+                        "webhook URLs are not PUBLIC_BASE_URL + the path (`hotline check` compares them)", req.path,
                         req.remote_addr)
             return BAD_SIGNATURE
         log.warning("refused unsigned webhook %s from %s", req.path, req.remote_addr)
         return None
-    base = found.split("://", 1)[0] + "://" + req.host
+    parts = urlsplit(found)
+    base = f"{parts.scheme}://{parts.netloc}"
     configured = settings.public_base_url or f"unset: the request URL, {req.host_url.rstrip('/')}"
+    if base.lower() == configured.lower():  # the same address, its host written otherwise than both forms checked
+        fix = ("write the host alike in PUBLIC_BASE_URL and the number's webhook URLs in the Twilio console, best in "
+               "lower case: Twilio signs the URL as written")
+    else:
+        fix = "make PUBLIC_BASE_URL and the number's webhook URLs in the Twilio console the same https address"
     log.warning("refused webhook %s: its signature is valid for %s, not for PUBLIC_BASE_URL (%s) + the path, so Twilio "
-                "calls %s. Fix: make PUBLIC_BASE_URL and the number's webhook URLs in the Twilio console the same "
-                "https address", req.path, found, configured, base)
+                "calls %s. Fix: %s", req.path, found, configured, base, fix)
     return OTHER_URL

@@ -148,3 +148,69 @@ def test_healthz_warns_of_signatures_matching_no_token_after_a_few_and_never_of_
     [warning] = [w for w in _healthz_warnings(client) if "webhook" in w]
     assert warning.startswith("3 webhooks whose X-Twilio-Signature matches no auth token refused since ")
     assert "TWILIO_AUTH_TOKEN" in warning
+
+
+@pytest.fixture
+def capitalised_client(settings, clock, redis_conn):
+    """A hotline whose PUBLIC_BASE_URL writes its host in capitals, as an operator may type it."""
+    from app.queue import JobQueue
+
+    s = settings.with_overrides(public_base_url="https://Hotline.Example.COM")
+    hotline = Hotline.build(s, clock=clock, jobs=JobQueue(redis_conn, s.queue_name))
+    yield create_app(hotline).test_client()
+    hotline.db.dispose()
+
+
+@pytest.mark.parametrize("path", ["/twilio/voice", "/twilio/sms"])
+def test_a_signature_for_public_base_url_with_its_host_in_lower_case_is_accepted(capitalised_client, caplog, path):
+    """An outside probe's PUBLIC_BASE_URL=https://LOCALHOST:8611 beside a number holding https://localhost:8611/...
+    (as the console is nearly always written): Twilio signs the URL the number holds, and every webhook was refused
+    (403) with the log blaming the auth token. Hosts are case-insensitive: the same address, Twilio's signature."""
+    held = "https://hotline.example.com" + path
+    with caplog.at_level(logging.WARNING, logger="app.voice.signature"):
+        lower = capitalised_client.post(path, data=PARAMS, headers={"X-Twilio-Signature": _sign(held, PARAMS)})
+        as_written = capitalised_client.post(path, data=PARAMS, headers={
+            "X-Twilio-Signature": _sign("https://Hotline.Example.COM" + path, PARAMS)})
+        secondary = capitalised_client.post(path, data=PARAMS, headers={
+            "X-Twilio-Signature": _sign(held, PARAMS, TEST_AUTH_TOKEN_SECONDARY)})
+        forged = capitalised_client.post(path, data=PARAMS, headers={
+            "X-Twilio-Signature": _sign(held, PARAMS, "some-other-token")})
+    assert (lower.status_code, as_written.status_code, secondary.status_code) == (200, 200, 200)
+    assert b"<Response" in lower.data
+    assert forged.status_code == 403  # the lower-case form is one more URL, not a looser check
+    [refused] = [r.getMessage() for r in caplog.records if r.name == "app.voice.signature"]
+    assert "X-Twilio-Signature does not match" in refused
+
+
+def test_a_signature_for_public_base_url_by_http_behind_a_proxy_names_public_base_url_not_the_token(client, caplog):
+    """The number's webhooks at http:// (PUBLIC_BASE_URL's host, another scheme), reaching the hotline through a TLS
+    proxy under its internal name: only the request's Host was tried, so the log and /healthz blamed
+    TWILIO_AUTH_TOKEN ("rotated?") for a wrong URL in the console."""
+    signed = _sign("http://hotline.example.com/twilio/voice", PARAMS)
+    with caplog.at_level(logging.WARNING, logger="app.voice.signature"):
+        resp = client.post("/twilio/voice", data=PARAMS, headers={"X-Twilio-Signature": signed,
+                                                                  "Host": "10.0.0.5:8000"})
+    assert resp.status_code == 403
+    [message] = [r.getMessage() for r in caplog.records if r.name == "app.voice.signature"]
+    assert message == ("refused webhook /twilio/voice: its signature is valid for http://hotline.example.com/twilio/"
+                       f"voice, not for PUBLIC_BASE_URL ({PUBLIC_BASE_URL}) + the path, so Twilio calls "
+                       "http://hotline.example.com. Fix: make PUBLIC_BASE_URL and the number's webhook URLs in the "
+                       "Twilio console the same https address")
+    [warning] = [w for w in _healthz_warnings(client) if "webhook" in w]
+    assert warning.startswith("1 Twilio webhook(s) refused since ") and "TWILIO_AUTH_TOKEN" not in warning
+
+
+def test_a_signature_for_public_base_url_with_its_host_in_other_capitals_says_to_write_the_host_alike(client, caplog):
+    """The console holding https://Hotline.Example.com/..., PUBLIC_BASE_URL in lower case: a signature is checked for
+    PUBLIC_BASE_URL as written and in lower case only, so it stays refused; the log said to make the two "the same
+    https address", which to the operator they already were."""
+    signed = _sign("https://Hotline.Example.com/twilio/sms", PARAMS)
+    with caplog.at_level(logging.WARNING, logger="app.voice.signature"):
+        resp = client.post("/twilio/sms", data=PARAMS, headers={"X-Twilio-Signature": signed,
+                                                                "Host": "Hotline.Example.com"})
+    assert resp.status_code == 403
+    [message] = [r.getMessage() for r in caplog.records if r.name == "app.voice.signature"]
+    assert message == ("refused webhook /twilio/sms: its signature is valid for https://Hotline.Example.com/twilio/sms, "
+                       f"not for PUBLIC_BASE_URL ({PUBLIC_BASE_URL}) + the path, so Twilio calls "
+                       "https://Hotline.Example.com. Fix: write the host alike in PUBLIC_BASE_URL and the number's "
+                       "webhook URLs in the Twilio console, best in lower case: Twilio signs the URL as written")

@@ -479,7 +479,7 @@ def test_check_refuses_a_number_whose_webhooks_point_elsewhere(cli):
 
 
 @pytest.mark.parametrize(("voice_url", "same"), [
-    ("https://HOTLINE.Example.com/twilio/voice/", True),  # a host in capitals, a trailing slash
+    ("https://hotline.example.com/twilio/voice/", False),  # a trailing slash: the route answers 404
     ("https://hotline.example.com:443/twilio/voice", True),  # the default port
     ("https://hotline.example.com/twilio/voice?source=console", True),  # a query changes nowhere Twilio posts
     ("http://hotline.example.com/twilio/voice", False),  # another scheme
@@ -498,6 +498,39 @@ def test_check_compares_the_voice_url_by_scheme_host_port_and_path(cli, voice_ur
     assert (f"ERROR   TWILIO_NUMBER: {TWILIO_NUMBER}'s \"A call comes in\" (voice_url) is {voice_url}, not this "
             "hotline's https://hotline.example.com/twilio/voice" in checked.output) is not same
     assert ("webhooks point at https://hotline.example.com" in checked.output) is same
+
+
+def test_check_says_which_spelling_of_the_host_twilio_signs_and_whether_the_hotline_accepts_it(cli):
+    """An outside probe's PUBLIC_BASE_URL=https://LOCALHOST:8611 beside a number holding https://localhost:8611/...:
+    check said the webhooks point at PUBLIC_BASE_URL ("host in any case"), then every webhook was refused (403),
+    Twilio signing the URL the number holds. Signatures are now checked for PUBLIC_BASE_URL as written and in lower
+    case: the lower-case number is accepted (a warning says so), a number in capitals beside a lower-case
+    PUBLIC_BASE_URL is not (an error)."""
+    from hotline_sim.twilio_api import SimulatedTwilio
+
+    with SimulatedTwilio(validate=False, account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN) as sim:
+        sim.point_number(TWILIO_NUMBER, "https://hotline.example.com")
+        env = PRODUCTION | {"TWILIO_API_BASE_URL": sim.base_url}
+        capitalised = cli("check", **(env | {"PUBLIC_BASE_URL": "https://HOTLINE.Example.com"}))
+        sim.number_fields[TWILIO_NUMBER]["voice_url"] = "https://HOTLINE.Example.com/twilio/voice"
+        console_in_capitals = cli("check", **env)
+    assert "ok      PUBLIC_BASE_URL https://HOTLINE.Example.com" in capitalised.output
+    assert _twilio_lines(capitalised.output) == [
+        f'WARNING TWILIO_NUMBER: {TWILIO_NUMBER}\'s "A call comes in", "Primary handler fails", "Call status changes", '
+        '"A message comes in" write the host of PUBLIC_BASE_URL (https://HOTLINE.Example.com) in lower case (e.g. '
+        "https://hotline.example.com/twilio/voice): Twilio signs those requests for the URLs as held, and the hotline "
+        "accepts a signature for PUBLIC_BASE_URL with its host in lower case as well as for it as written.",
+        "        fix: nothing is refused; to write the address alike everywhere, set "
+        "PUBLIC_BASE_URL=https://hotline.example.com"]
+    assert console_in_capitals.exit_code == 1
+    assert _twilio_lines(console_in_capitals.output) == [
+        f'ERROR   TWILIO_NUMBER: {TWILIO_NUMBER}\'s "A call comes in" (voice_url) is '
+        "https://HOTLINE.Example.com/twilio/voice: this hotline's https://hotline.example.com/twilio/voice written "
+        "otherwise, and Twilio signs its requests for the URL as held while the hotline checks the signature for "
+        "PUBLIC_BASE_URL as written or with its scheme and host in lower case only, so every request there would be "
+        "refused (403): callers would never reach the hotline.",
+        f"        fix: in Twilio's console (Phone Numbers > Manage > Active numbers > {TWILIO_NUMBER}), Voice "
+        'configuration, set "A call comes in" to HTTP POST https://hotline.example.com/twilio/voice']
 
 
 def test_check_reads_the_twiml_app_a_number_hands_its_calls_to(cli):
