@@ -446,11 +446,15 @@ def has_managers(session: Session) -> bool:
 
 
 def override_warnings(session: Session, override: Override, now: datetime) -> list[str]:
-    """What is worth a look about ``override``, as lines: its rep is deactivated (it pages nobody), or it
-    overlaps other reps' overrides on its schedule (both are paged)."""
+    """What is worth a look about ``override``, as lines: it is over already or its rep is deactivated (either way
+    it pages nobody), or it overlaps other reps' overrides on its schedule (both are paged). An outside probe's
+    override typed with the wrong month was stored without a word (the import says "skipped as over")."""
     schedule = session.get(Schedule, override.schedule_id)
     if schedule is None:
         return []
+    if override.ends_at <= now:
+        return [f"this override ended at {override.ends_at.isoformat().replace('+00:00', 'Z')}, before now: it pages "
+                "nobody (check its dates)"]
     ignored = [i.describe() for i in ignored_overrides(session, now) if i.override_id == override.id]
     return ignored + [o.describe() for o in overlapping_overrides(session, now)
                       if o.schedule == schedule.name

@@ -246,6 +246,16 @@ def test_an_override_overlapping_another_reps_is_accepted_with_a_warning(client,
         "(both are paged)"]
 
 
+def test_an_override_already_over_is_stored_with_a_warning_that_it_pages_nobody(client, auth, team):
+    """An outside probe's override typed with the wrong month was stored without a word (the import says "skipped
+    as over"): the operator believed Bob covered."""
+    past = {"rep": "Bob", "starts_at": "2026-11-01T00:00:00Z", "ends_at": "2026-11-02T00:00:00Z"}
+    answer = client.post("/api/v1/schedules/primary/overrides", json=past, headers=auth)
+    assert answer.status_code == 201
+    assert answer.get_json()["warnings"] == [
+        "this override ended at 2026-11-02T00:00:00Z, before now: it pages nobody (check its dates)"]
+
+
 def _message(response) -> str:
     return response.get_json()["error"]["message"]
 
