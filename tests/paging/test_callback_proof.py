@@ -133,15 +133,13 @@ def test_a_customer_leg_whose_final_status_says_a_machine_or_fax_answered_is_voi
 
 
 def test_an_answer_reported_late_but_timestamped_first_is_the_incidents_answer(desk, network):
-    """Alice's callback reaches the customer at T+1:30 (they press a key), but Twilio's word on that leg comes only
-    at T+17 (its status callbacks late, the rep's ``<Dial action>`` lost); meanwhile, with no answer on record, the
-    deadline is breached and Alice's second callback reaches the customer at T+16:20. The answer Twilio timestamps
-    first is the incident's: met, in the log the report recomputes from as in the incident row the board reads."""
+    """Alice's first callback is only dialled; Twilio's word on it is lost until T+17. Her second reaches the
+    customer after the deadline (late). Then the first's status comes: the customer answered it at T+1:30 after
+    all. The answer Twilio timestamps first is the incident's: met, in the log the report recomputes from as in the
+    incident row the board reads."""
     first = _alice_presses_2(desk, minutes=1)
     desk.clock.set(desk.t0 + timedelta(minutes=1, seconds=30))
     _whisper(desk, first)
-    desk.clock.set(desk.t0 + timedelta(minutes=1, seconds=36))
-    _press_key(desk, first)
     _at(desk, 15)
     assert _step_outcome(desk, first.incident_id, "breach") == "breached"  # nothing on record proves the answer
 
@@ -150,6 +148,7 @@ def test_an_answer_reported_late_but_timestamped_first_is_the_incidents_answer(d
 
     desk.clock.set(desk.t0 + timedelta(minutes=17))  # Twilio's word on the first callback's leg, at last
     _leg_status(desk, first, "in-progress", 90)
+    _press_key(desk, first)  # its key press came late too
     _leg_status(desk, first, "completed", 16 * 60 + 10, CallDuration="880")
 
     answered = desk.t0 + timedelta(seconds=90) + TIMESTAMP_PRECISION  # the latest instant of Twilio's second
@@ -161,6 +160,31 @@ def test_an_answer_reported_late_but_timestamped_first_is_the_incidents_answer(d
     assert {c.callback_id: c.answered_at for c in facts.callbacks} == {
         first.id: answered, second.id: desk.t0 + timedelta(minutes=16, seconds=20) + TIMESTAMP_PRECISION}
 
+
+def test_a_key_press_in_time_is_the_answer_though_the_legs_status_comes_after_the_deadline(desk, network):
+    """An outside probe's customer pressed the key 10 s before the deadline; the leg's status callbacks came 45 s
+    late. The breach step ran between: managers were paged "BREACHED ... not answered yet" and the incident marked
+    breached, of a callback the report then counted met. The key press proves the answer came by then: met at once,
+    at the key press (the latest the answer can stand for), and the late status changes nothing."""
+    callback = _alice_presses_2(desk, minutes=14)
+    desk.clock.set(desk.t0 + timedelta(minutes=14, seconds=40))
+    _whisper(desk, callback)
+    pressed = desk.t0 + timedelta(minutes=14, seconds=50)
+    desk.clock.set(pressed)
+    _press_key(desk, callback)
+    assert _callback(desk, callback.incident_id).outcome == "met"
+    _at(desk, 15)
+    assert _step_outcome(desk, callback.incident_id, "breach") == "met"  # no breach, no manager paged
+    with desk.hotline.db.session() as s:
+        incident = s.get(Incident, callback.incident_id)
+        assert incident.breached_at is None and incident.callback_answered_at == pressed
+        breach_pages = list(s.scalars(select(Page).where(Page.incident_id == incident.id, Page.purpose == "breach")))
+    assert breach_pages == []
+    desk.clock.set(desk.t0 + timedelta(minutes=15, seconds=35))  # the leg's status, late, stamped at its answer
+    _leg_status(desk, callback, "in-progress", 14 * 60 + 40)
+    assert _callback(desk, callback.incident_id).answered_at == pressed
+    facts = _facts(desk, callback.incident_id)
+    assert facts.outcome == Outcome.MET and facts.answered_at == pressed and not facts.breached()
 
 
 def test_a_follow_up_callback_a_person_answers_is_on_record_and_the_first_answer_stands(desk, network):
@@ -222,10 +246,11 @@ def test_an_answer_stamped_in_the_deadlines_own_second_is_late(desk, network):
     with desk.hotline.db.session() as s:
         due = s.get(Incident, callback.incident_id).callback_due_at
     deadline_second = (due - desk.t0).total_seconds() // 1  # the deadline lies within this second after T0
-    desk.clock.set(due - timedelta(seconds=3))
-    _whisper(desk, callback)
-    _press_key(desk, callback)
+    desk.clock.set(due + timedelta(seconds=1))
     _leg_status(desk, callback, "in-progress", deadline_second)
+    _whisper(desk, callback)
+    desk.clock.set(due + timedelta(seconds=3))
+    _press_key(desk, callback)
     counted = _callback(desk, callback.incident_id)
     assert counted.answered_at > due and counted.outcome == "late"
     facts = _facts(desk, callback.incident_id)
