@@ -315,6 +315,8 @@ PROMPTS.update({
                                    "Minuten und die Vorfallnummer, damit wir es ihm schriftlich bestätigen. "
                                    "Auf Wiederhören.",
     "upd_interval_default": "Keine Taste gedrückt: Updates alle {every}. Auf Wiederhören.",
+    "upd_interval_unanswered_sms": "SEV1 {ref} {company}: am Ende Ihres Rückrufs wurde kein Update-Intervall "
+                                   "gewählt, es gilt der Standard.",
     "upd_interval_unchanged": "Kein Intervall geändert: Updates alle {every}. Auf Wiederhören.",
     "upd_no_proposal": "Es wartet keine Lösung auf Ihre Antwort. Auf Wiederhören.",
     "upd_no_key": "Keine Taste gedrückt. Es wurde nichts geändert. Auf Wiederhören.",

@@ -309,6 +309,9 @@ PROMPTS.update({
                                    "agree one with them and text EVERY, the minutes and the incident number, to "
                                    "confirm it to them in writing. Goodbye.",
     "upd_interval_default": "No key pressed: updates every {every}. Goodbye.",
+    # the owner's SMS when the interval question at the end of the callback went unanswered (+ upd_interval_untold)
+    "upd_interval_unanswered_sms": "SEV1 {ref} {company}: no update interval was keyed at the end of your callback, "
+                                   "so the default applies.",
     "upd_interval_unchanged": "No interval was changed: updates every {every}. Goodbye.",
     "upd_no_proposal": "No resolution awaits your answer. Goodbye.",
     "upd_no_key": "No key pressed. Nothing was changed. Goodbye.",

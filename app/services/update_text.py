@@ -174,11 +174,18 @@ def _ref(incident: Incident, spoken: bool) -> str:
     return say_digits(incident.reference) if spoken else incident.reference
 
 
-def reminder_sms(incident: Incident, number: int | None, due: datetime, tz: str) -> str:
+def reminder_sms(incident: Incident, number: int | None, due: datetime, tz: str, untold: str = "") -> str:
     """The owner's reminder shortly before update ``number`` (``update_numbers``) is due (reps read English; the
-    time on the owner's clock, ``tz``: ``page_text.rep_clock``)."""
+    time on the owner's clock, ``tz``: ``page_text.rep_clock``), with ``untold`` (``updates.default_untold``) while
+    the schedule runs at the default interval the customer was never told."""
     return text("upd_reminder_sms", ref=incident.reference, company=company_name(incident), number=number or "",
-                due=hhmm(due, tz))
+                due=hhmm(due, tz)) + untold
+
+
+def interval_unanswered_sms(incident: Incident, untold: str) -> str:
+    """The owner's SMS when the interval question at the end of the callback went unanswered: the default applies,
+    and ``untold`` (``updates.default_untold``) says the customer was not told and how to confirm one."""
+    return text("upd_interval_unanswered_sms", ref=incident.reference, company=company_name(incident)) + untold
 
 
 def late_sms(incident: Incident, number: int | None, due: datetime, owner: str, tz: str) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.event_kind import EventKind
 from app.models import (
     CustomerUpdate,
+    Delivery,
     DeliveryChannel,
     DueStep,
     FollowUp,
@@ -224,6 +225,45 @@ def untold_interval(session: Session, incident: Incident) -> str:
     if told is not None and told[0] == follow_up.interval_minutes:
         return ""
     return text("upd_interval_untold", every=say_minutes(follow_up.interval_minutes), ref=incident.reference)
+
+
+def default_untold(session: Session, incident: Incident) -> str:
+    """``untold_interval`` while the schedule still runs at the default interval nobody agreed (no key pressed at
+    the end of the callback, no ``EVERY``, the Updates page not used, or a ``CALLED``): what the owner reads when
+    the interval question went unanswered (``tell_unanswered_interval``) and with each update reminder until one is
+    agreed; "" otherwise (an interval agreed that no written channel could carry was answered: the rep read so)."""
+    follow_up = follow_up_of(session, incident)
+    if follow_up is None or follow_up.agreed_via != "default":
+        return ""
+    return untold_interval(session, incident)
+
+
+UNANSWERED_INTERVAL = "interval_unanswered"  # the delivery purpose of the owner's SMS below
+
+
+def tell_unanswered_interval(session: Session, incident: Incident, now: datetime) -> bool:
+    """The rep hung up before Twilio asked the ``<Dial action>`` (its ``CallStatus`` final), so nobody hears its
+    interval question nor the spoken warning after it: the owner reads by SMS, once, that updates run at the default
+    interval, the customer was not told, and how to confirm one with ``EVERY``. Until session 38 only that spoken
+    warning said so, and a rep who hung up first (as an outside probe's did) was told nothing while the customer was
+    owed updates on an hour nobody agreed. A rep who hangs up at the question itself is not texted here (their leg's
+    end cannot tell it from one who heard the warning): each update reminder says it (``default_untold``). True if
+    queued."""
+    untold = default_untold(session, incident)
+    follow_up = follow_up_of(session, incident) if untold else None
+    owner = session.get(Rep, follow_up.owner_rep_id) if follow_up is not None and follow_up.owner_rep_id else None
+    if owner is None or not owner.phone:
+        return False
+    readers = {reader.phone: reader for reader in owner_or_managers(session, owner) if reader.phone}
+    sent = set(session.scalars(select(Delivery.to_address).where(
+        Delivery.incident_id == incident.id, Delivery.purpose == UNANSWERED_INTERVAL)))
+    for phone, reader in readers.items():
+        if phone not in sent:  # once (a second <Dial action> of the incident left unheard texts nothing again)
+            queue_delivery(session, channel=DeliveryChannel.SMS, to=phone, purpose=UNANSWERED_INTERVAL,
+                           recipient="owner" if reader is owner else "manager",
+                           body=update_text.interval_unanswered_sms(incident, untold), now=now,
+                           incident_id=incident.id)
+    return bool(readers.keys() - sent)
 
 
 def close_follow_up(session: Session, incident: Incident, now: datetime, how: str) -> None:
@@ -461,10 +501,12 @@ def remind_owner(session: Session, incident: Incident, step: DueStep, now: datet
         return "skipped_no_owner"
     readers = {reader.phone: reader for reader in owner_or_managers(session, owner) if reader.phone}
     number = update_number(session, incident.id, step.level)
+    untold = default_untold(session, incident)  # each reminder says so until an interval is agreed
     for phone, reader in readers.items():
         queue_delivery(session, channel=DeliveryChannel.SMS, to=phone, purpose="update_reminder",
                        recipient="owner" if reader is owner else "manager",
-                       body=update_text.reminder_sms(incident, number, follow_up.next_due_at, rep_clock(reader)),
+                       body=update_text.reminder_sms(incident, number, follow_up.next_due_at, rep_clock(reader),
+                                                     untold),
                        now=now, incident_id=incident.id)
     return "reminded" if readers else "skipped_no_owner"
 

@@ -196,7 +196,7 @@ def dial_done() -> Response:
         if short is None and (callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE)
                               or callback.person_confirmed_at):
             incident = session.get(Incident, callback.incident_id)
-            return after_callback(session, callback, incident, now)  # issue 11: offer the update interval
+            return after_callback(session, callback, incident, now, call_status)  # issue 11: the update interval
         if short is None and callback.leaves_message:  # "left" only when a voicemail took it: nobody answering left none
             left = callback.outcome == CallbackOutcome.MESSAGE_LEFT
             return say_and_hang_up(text("bridge_message_left" if left else "bridge_message_not_left"))

@@ -230,7 +230,7 @@ def dial_done() -> Response:
                   or already_withdrawn_as_short(session, callback, call_status, now)):  # the caller's end did first
                 return offer_retry(callback, "bridge_too_short")  # connected, too briefly: 1 dials the customer
             if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE):
-                return after_callback(session, callback, incident, now)  # issue 11: the update interval
+                return after_callback(session, callback, incident, now, call_status)  # issue 11: the interval
             whisper = "live_rep_caller_hung_up"  # gone during "connecting you now": nobody was reached
         if callback.outcome != CallbackOutcome.PENDING or not incident.callback_phone:
             return say_and_hang_up(text("bridge_goodbye"))

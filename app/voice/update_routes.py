@@ -12,6 +12,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from app.models import Callback, CallSession, Incident, Rep
 from app.models.followup import DEFAULT_INTERVAL_MINUTES
 from app.prompts import text
+from app.services.callbacks import rep_leg_over
 from app.services.resolution import decide_by_call, spoken_proposal
 from app.services.row_locks import lock_incident
 from app.services.updates import (
@@ -20,6 +21,7 @@ from app.services.updates import (
     call_ended,
     follow_up_of,
     say_minutes,
+    tell_unanswered_interval,
     untold_interval,
 )
 from app.voice.signature import twilio_webhook
@@ -30,15 +32,20 @@ from ivr_flows.model import CallState
 bp = Blueprint("updates_voice", __name__, url_prefix="/twilio/updates")
 
 
-def after_callback(session: Session, callback: Callback, incident: Incident, now: datetime) -> str:
+def after_callback(session: Session, callback: Callback, incident: Incident, now: datetime,
+                   call_status: str = "") -> str:
     """TwiML for the rep when the bridged call with the customer ended: offer the update interval.
 
     The answer started the schedule with the default interval (the rep owns it), its first update now counted
     from the end of this call; a key pressed here changes it. Hooks: app/voice/bridge.py and
     app/voice/queue_routes.py ``dial_done`` return this when the call completed (a lost one costs the offer only).
+    ``call_status``: the rep's leg's, in the ``<Dial action>`` request; once that leg is over (the rep hung up
+    first) nobody hears this answer, so the owner reads by SMS what the question left at the default.
     """
     follow_up = call_ended(session, incident, now, answered_at=callback.person_confirmed_at or callback.answered_at,
                            owner_rep_id=callback.rep_id)
+    if rep_leg_over(session, incident, callback, call_status):
+        tell_unanswered_interval(session, incident, now)
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
                              action=f"/twilio/updates/interval?callback={callback.id}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.models import Delivery, DueStep, FollowUp, IncidentEvent
@@ -19,7 +20,7 @@ from tests.paging.conftest import ALICE, CUSTOMER
 from tests.paging.test_acknowledgement import _sms_from
 from tests.paging.test_at_risk_unproven_callback import _at, _callback_by_sms
 from tests.paging.test_callback_proof import _dial_done, _leg_status, _press_key, _whisper
-from tests.paging.test_short_bridge import TOO_SHORT, _rows, _talk
+from tests.paging.test_short_bridge import TOO_SHORT, _rep_left_first, _rows, _talk
 from tests.paging.test_twilio_failures import HOTLINE_NUMBER, _signed_post, _work
 
 NOT_YET = "No callback has reached the customer of {ref} yet"
@@ -182,3 +183,91 @@ def test_an_interval_agreed_on_the_callback_that_restarted_the_updates_stands_at
     page = desk.client.get(f"/incidents/{ref}").get_data(as_text=True)
     assert ("Customer updates owed every 30 minutes; the first by" in page
             and "(restarted after a callback that did not count, at the interval the customer was told)" in page)
+
+
+UNANSWERED = ("SEV1 {ref} Acme Mail: no update interval was keyed at the end of your callback, so the default "
+              "applies. Updates are due every hour; the customer was not told. Agree an interval with them and reply "
+              "EVERY <minutes> {ref}: it is confirmed to them in writing.")
+UNTOLD = " Updates are due every hour; the customer was not told."
+
+
+def _to_alice(desk) -> list[str]:
+    """Every SMS the simulated Twilio took for Alice's number."""
+    return [m.body for m in desk.network.twilio.messages if m.to == ALICE]
+
+
+def _rep_leg_ended(desk, callback) -> None:
+    """The final status callback of the hotline's call to Alice: she hung up."""
+    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/rep-status?callback={callback.id}", {
+        "CallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
+        "CallStatus": "completed", "CallDuration": "300"})
+
+
+def _reminded(desk, incident_id: int) -> list[str]:
+    """The update reminders written for the incident's owner."""
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(Delivery.body).where(Delivery.incident_id == incident_id,
+                                                          Delivery.purpose == "update_reminder")))
+
+
+@pytest.mark.parametrize("call_status", ["completed", ""])
+def test_a_rep_who_hung_up_first_reads_that_the_default_interval_was_never_told(desk, network, call_status):
+    """An outside probe's Alice hung up first at the end of a 60 s callback: Twilio asked the ``<Dial action>`` for a
+    leg already over (its ``CallStatus`` final, or, without one, after her leg's own end), so nobody heard "which
+    update interval did you agree?" nor that the customer was told none. She reads it by SMS, once (her leg's end
+    reported after it changes nothing); the customer is told no interval nobody agreed."""
+    callback = _callback_by_sms(desk, network)
+    ref = desk.incident(callback.incident_id).reference
+    twiml = _rep_left_first(desk, callback, timedelta(minutes=2, seconds=30), 60, call_status)
+    assert "/twilio/updates/interval" in twiml  # answered, and heard by nobody
+    if call_status:
+        _rep_leg_ended(desk, callback)
+    _work(desk)
+    assert _to_alice(desk).count(UNANSWERED.format(ref=ref)) == 1
+    [follow_up] = _schedule(desk, callback.incident_id)
+    assert (follow_up.interval_minutes, follow_up.agreed_via) == (60, "default")
+    assert _interval_messages(desk, callback.incident_id) == []
+    # the reminder of update 1 says it again while no interval is agreed
+    desk.clock.set(follow_up.next_due_at - timedelta(minutes=10))
+    _work(desk)
+    [reminder] = _reminded(desk, callback.incident_id)
+    assert reminder.endswith(UNANSWERED.format(ref=ref).split("applies.")[1])
+
+
+def test_a_rep_who_hangs_up_at_the_interval_question_reads_it_with_the_update_reminder(desk, network):
+    """Alice stays on the line after the customer hangs up, hears the question and hangs up without a key (Twilio
+    asks nothing more; only her leg's end, which may also follow a spoken warning she heard, says so): nothing is
+    texted at once, but the reminder of update 1 says the customer was told no interval and how to confirm one."""
+    callback = _callback_by_sms(desk, network)
+    ref = desk.incident(callback.incident_id).reference
+    assert "/twilio/updates/interval" in _talk(desk, callback, timedelta(minutes=2, seconds=30), 60)
+    _rep_leg_ended(desk, callback)
+    _work(desk)
+    [follow_up] = _schedule(desk, callback.incident_id)
+    desk.clock.set(follow_up.next_due_at - timedelta(minutes=10))
+    _work(desk)
+    [reminder] = _reminded(desk, callback.incident_id)
+    assert reminder.startswith(f"SEV1 {ref} Acme Mail: customer update 1 due by ")
+    assert reminder.endswith(UNANSWERED.format(ref=ref).split("applies.")[1])
+    assert [body for body in _to_alice(desk) if UNTOLD in body] == [reminder]
+
+
+def test_a_rep_who_pressed_a_key_is_not_texted_of_the_interval(desk, network):
+    """Alice presses 1 (every 30 minutes, confirmed to the customer in writing) and hangs up: nothing is left at the
+    default, so her leg's end texts her nothing, and the reminder says nothing of an untold interval."""
+    callback = _callback_by_sms(desk, network)
+    assert "/twilio/updates/interval" in _talk(desk, callback, timedelta(minutes=2, seconds=30), 60)
+    answer = _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/updates/interval?callback={callback.id}", {
+        "CallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
+        "CallStatus": "in-progress", "Digits": "1"}).get_data(as_text=True)
+    assert "every 30 minutes" in answer
+    _rep_leg_ended(desk, callback)
+    _work(desk)
+    assert not [body for body in _to_alice(desk) if "no update interval was keyed" in body or UNTOLD in body]
+    [follow_up] = _schedule(desk, callback.incident_id)
+    assert (follow_up.interval_minutes, follow_up.agreed_via) == (30, "keypad")
+    assert len(_interval_messages(desk, callback.incident_id)) == 1
+    desk.clock.set(follow_up.next_due_at - timedelta(minutes=10))
+    _work(desk)
+    [reminder] = _reminded(desk, callback.incident_id)
+    assert UNTOLD not in reminder and reminder.startswith(f"SEV1 {desk.incident(callback.incident_id).reference}")
