@@ -318,7 +318,7 @@ def users() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 def users_create(email: str, name: str, role: str, rep_name: str, password_stdin: bool) -> None:
     """Create a dashboard user; the password is asked for twice, hidden, unless --password-stdin."""
-    from app.services.users import InvalidUser, check_identity, create_user
+    from app.services.users import InvalidUser, check_identity, create_user, unlinked_warning
 
     try:  # before the password is asked for twice
         check_identity(email, name)
@@ -335,6 +335,8 @@ def users_create(email: str, name: str, role: str, rep_name: str, password_stdin
     except InvalidUser as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"created {user.role} {user.email} (id {user.id})")
+    if warning := unlinked_warning(user):
+        click.echo(f"warning: {warning}", err=True)
 
 
 @main.command()

@@ -46,6 +46,8 @@ def create_user() -> Response | tuple[str, int]:
     except InvalidUser as exc:
         return _user_form(form, error=str(exc)), 400
     flash(f"Added {user.name} <{user.email}> as {user.role}.", "ok")
+    if warning := user_service.unlinked_warning(user):
+        flash(warning, "error")
     return redirect(url_for("admin.users"))
 
 

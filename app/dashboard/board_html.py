@@ -51,26 +51,28 @@ def escape(text: str) -> str:
             .replace('"', "&#34;"))
 
 
-def rows_html(items: Sequence[BoardIncident], now: datetime, incident_url: str, csrf: Markup) -> Markup:
-    """Every row's ``<tr>`` at ``now``; ``incident_url`` is the incident page's URL with ``{}`` for the reference."""
+def rows_html(items: Sequence[BoardIncident], now: datetime, incident_url: str, csrf: Markup,
+              may_own: bool = True) -> Markup:
+    """Every row's ``<tr>`` at ``now``; ``incident_url`` is the incident page's URL with ``{}`` for the reference;
+    without ``may_own`` (a login linked to no active rep, ``board_actions.may_own``) no Acknowledge or Take over."""
     if len(_ROWS) + len(items) > ROW_CACHE_SIZE:
         _ROWS.clear()
     out, field = [], str(csrf)  # a plain str: Markup.join would escape the row
     for item in items:
         # plain tuples: hashed and compared in C (comparing SQLAlchemy rows was most of a cache hit's cost)
         key = (tuple(item.incident), tuple(map(tuple, item.pages)), item.acknowledged_by, item.self_reported_by,
-               item.last_callback, item.taken_over_at, item.extension, item.on_hotline, item.also_call, item.unreached, incident_url)
+               item.last_callback, item.taken_over_at, item.extension, item.on_hotline, item.also_call, item.unreached, incident_url, may_own)
         parts = _ROWS.get(key)
         if parts is None:
             head, tail = _row(board_row(item), incident_url, Markup(_CSRF_SLOT), item.extension, item.on_hotline,
-                              item.also_call, item.unreached)
+                              item.also_call, item.unreached, may_own)
             parts = _ROWS[key] = (head, iso(item.incident.callback_due_at), tail.split(_CSRF_SLOT))
         out += (parts[0], _deadline(item.incident, now, parts[1], item.on_hotline), field.join(parts[2]))
     return Markup("".join(out))
 
 
 def _row(row: BoardRow, incident_url: str, csrf: Markup, extension: str = "", on_hotline: bool = False,
-         also_call: Sequence[JoinedContact] = (), unreached: str = "") -> tuple[str, str]:
+         also_call: Sequence[JoinedContact] = (), unreached: str = "", may_own: bool = True) -> tuple[str, str]:
     """The row's HTML before the deadline cell, and from the end of its countdown on (``_deadline`` is between);
     ``on_hotline``: no time to call back by yet (the caller is still giving their details); ``also_call``: the
     different contacts who joined it (``joined_contacts``); ``unreached``: what reached the customer by no channel."""
@@ -90,7 +92,7 @@ def _row(row: BoardRow, incident_url: str, csrf: Markup, extension: str = "", on
             f'<br><span class="reference">#{r}</span> · <span class="service">{escape(service(i))}</span>'
             f'{_contact(i.contact_name)}{_related(i.related_reference, incident_url)}{_also_call(also_call)}'
             f'{_unreached(unreached)}</td>\n'
-            f'<td data-label="Actions">{_actions(row, r, to, named, csrf, extension)}</td>\n'
+            f'<td data-label="Actions">{_actions(row, r, to, named, csrf, extension, may_own)}</td>\n'
             f'{_state(row)}\n{_paged(row)}\n</tr>\n')
 
 
@@ -129,17 +131,18 @@ def _contact(name: str) -> str:
     return f'<br><span class="muted">{escape(name)}</span>' if name else ""
 
 
-def _actions(row: BoardRow, r: Markup, to: Markup, named: Markup, csrf: Markup, extension: str = "") -> str:
+def _actions(row: BoardRow, r: Markup, to: Markup, named: Markup, csrf: Markup, extension: str = "",
+             may_own: bool = True) -> str:
     i = row.incident
     out = [f'<div class="actions" data-reference="{r}" data-named="{named}">']
-    if not i.acknowledged_at:
+    if not i.acknowledged_at and may_own:
         out.append(f'<button form="act" formaction="{to}/acknowledge" class="primary" id="ack-{r}" '
                    f'aria-label="Acknowledge {named}">Acknowledge</button>')
     if not i.callback_answered_at and i.callback_phone:
         primary = ' class="primary"' if i.acknowledged_at else ""
         out.append(f'<button form="act" formaction="{to}/call"{primary} id="call-{r}" '
                    f'aria-label="Call the customer now, {named}">Call the customer now</button>')
-    if i.acknowledged_at:
+    if i.acknowledged_at and may_own:
         out.append(f'<button form="act" formaction="{to}/take-over" id="takeover-{r}" '
                    f'aria-label="Take over {named}">Take over</button>')
     if not i.callback_phone and not i.reached_by_email_at:

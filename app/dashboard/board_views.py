@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, url_for
 
-from app.auth import Role, requires
+from app.auth import Role, current_user, requires
 from app.auth.csrf import csrf_field
 from app.dashboard.board_html import rows_html
 from app.dashboard.display import HELPERS
 from app.dashboard.missed_call_views import WINDOW as MISSED_WINDOW
 from app.dashboard.queries import board
 from app.services import leases
+from app.services.board_actions import NOT_A_REP_NOTE, may_own
 from app.services.missed_calls import unreachable_since
 from app.services.paging_health import paging_health
 from app.webhook_refusals import Refused, refused_lately
@@ -48,13 +49,15 @@ def _render(template: str) -> str:
         # Twilio failing every page (the rule /healthz's "paging" reads): the rows' pages are not reaching anyone
         paging = paging_health(session, now)
         failing = paging if paging.state == "failing" else None
+        owns = may_own(session, current_user())  # no Acknowledge or Take over for a login linked to no rep
     refused = _refused_webhooks(hotline)
     field = csrf_field()  # one token per page: the page's shared form and the few per-row forms reuse it
     incident_url = url_for("incident.show", reference=_SLOT).replace(_SLOT, "{}")
-    return render_template(template, rows=rows, rows_html=rows_html(rows, now, incident_url, field), now=now,
+    return render_template(template, rows=rows, rows_html=rows_html(rows, now, incident_url, field, owns), now=now,
                            refresh=REFRESH_SECONDS, unreachable=unreachable,
                            sla_minutes=hotline.settings.callback_sla_minutes, no_watchdog=no_watchdog,
-                           paging_failing=failing, refused_webhooks=refused, **HELPERS,
+                           paging_failing=failing, refused_webhooks=refused, not_a_rep="" if owns else NOT_A_REP_NOTE,
+                           **HELPERS,
                            csrf_field=lambda: field)
 
 

@@ -12,7 +12,15 @@ from app.dashboard.display import HELPERS, last_bridged, remaining_seconds, show
 from app.dashboard.queries import incident_detail
 from app.dashboard.timeline import timeline
 from app.services.acks import Answer, lock_incident
-from app.services.board_actions import acknowledge_as, call_customer, record_reached, resolve_as, take_over_as
+from app.services.board_actions import (
+    NOT_A_REP_NOTE,
+    acknowledge_as,
+    call_customer,
+    may_own,
+    record_reached,
+    resolve_as,
+    take_over_as,
+)
 from app.services.callback_extensions import callback_extension
 from app.services.escalation import callers_on_hotline
 from app.services.notes import MAX_NOTE_CHARS, InvalidNote, add_note
@@ -34,6 +42,7 @@ def show(reference: str) -> str | tuple[str, int]:
         incident = detail.incident
         left = remaining_seconds(incident.callback_due_at, now)
         on_hotline = incident.id in callers_on_hotline(session, incident.id)  # the report's reading
+        owns = may_own(session, current_user())  # no Acknowledge or Take over for a login linked to no rep
         return render_template(
             "dashboard/incident.html", d=detail, i=incident, now=now, remaining=left, on_hotline=on_hotline,
             countdown_css="ok" if on_hotline else urgency(left, incident), state=state_of(incident, detail.pages, detail.acknowledged_by, next(
@@ -41,6 +50,7 @@ def show(reference: str) -> str | tuple[str, int]:
                 last_bridged(detail.callbacks, detail.rep_names, detail.events),
                 detail.taken_over_at),
             entries=timeline(detail.events, detail.pages, hotline.settings.callback_sla_minutes), max_note=MAX_NOTE_CHARS,
+            may_own=owns, not_a_rep="" if owns or incident.status != "open" else NOT_A_REP_NOTE,
             extension=callback_extension(incident, session), company=shown_company(incident.company, getattr(account_of(session, incident), "name", None)), **HELPERS)
 
 

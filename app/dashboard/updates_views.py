@@ -27,7 +27,7 @@ from app.services.acks import lock_incident
 from app.services.resolution import propose, record_verbal_agreement
 from app.services.update_numbers import nth
 from app.services.update_rounds import recorded_why
-from app.services.updates import Result, agree_interval, write_update
+from app.services.updates import Result, agree_interval, not_agreed_yet, write_update
 
 bp = Blueprint("updates", __name__, template_folder="templates")
 
@@ -57,10 +57,13 @@ def show(reference: str) -> str | tuple[str, int]:
         numbers = {u.id: nth(rounds, u.round) for u in updates}
         extras = _why_extra(session, incident.id) if any(numbers[u.id] is None for u in updates) else {}
         next_number = nth(rounds, follow_up.round) if follow_up else None
+        now = hotline.clock.now()
+        # no schedule yet: whether setting an interval would start it, or only a callback reaching the customer can
+        waits_for_callback = follow_up is None and bool(not_agreed_yet(session, incident, now))
         return render_template("dashboard/updates.html", i=incident, f=follow_up, updates=updates, numbers=numbers,
                                extras=extras,
                                next_number=next_number, deliveries=deliveries, proposals=proposals, outage_ids=outage_ids,
-                               now=hotline.clock.now())
+                               waits_for_callback=waits_for_callback, now=now)
 
 
 @bp.post("/incidents/<reference>/updates/interval")

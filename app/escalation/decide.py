@@ -231,13 +231,15 @@ def _acknowledge(ev: Acknowledge, snap: Snapshot, now: datetime) -> Decision:
         return _refuse(snap, "refused_closed")
     if not ev.paged_or_on_call:
         return _refuse(snap, "refused_not_paged")
-    if ev.rep_id is not None and snap.owner_rep_id == ev.rep_id:
+    if ev.rep_id is None:  # a login linked to no rep: owning it would stop the escalation with nobody to page or
+        return _refuse(snap, "refused_not_a_rep")  # call back (the hotline can call no rep for the customer)
+    if snap.owner_rep_id == ev.rep_id:
         return Decision("already_owner", snap.state)
     if not _owned(snap):
         return _first_ack(snap, "acknowledged")
-    if ev.take_over and ev.rep_id is not None:
+    if ev.take_over:
         return _take_over(snap, "taken_over")
-    if not snap.owner_active and ev.rep_id is not None:  # its owner was deactivated: nobody works it any more
+    if not snap.owner_active:  # its owner was deactivated: nobody works it any more
         return replace(_take_over(snap, "taken_over"), pages=())  # nobody to tell: the former rep is never paged
     return _refuse(snap, "refused_owned_by_other")
 

@@ -113,7 +113,7 @@ class StepDue:
 
 @dataclass(frozen=True)
 class Acknowledge:
-    """A rep (or a login without a rep: ``rep_id`` None) acknowledges, by any channel."""
+    """A rep acknowledges, by any channel (``rep_id`` None: a login linked to no active rep, always refused)."""
 
     rep_id: int | None
     paged_or_on_call: bool = True  # the rep was paged for this incident or is on call now

@@ -20,6 +20,10 @@ PROMPTS: dict[str, str] = {
                      "Es wurde nichts geändert.",
     "ack_not_a_rep": "Nur Bereitschaftskräfte können Vorfall {ref} bestätigen; sie werden weiter alarmiert. "
                      "Es wurde nichts geändert.",
+    "ack_login_not_a_rep": "Ihr Login ist mit keinem aktiven Bereitschaftsmitarbeiter verknüpft und kann Vorfall {ref} "
+                           "daher weder bestätigen noch übernehmen: Die Hotline könnte Sie weder alarmieren noch für "
+                           "den Rückruf anrufen. Bitten Sie einen Admin um einen mit Ihrem Mitarbeiter verknüpften Login "
+                           "(hotline users create ... --rep NAME). Es wurde nichts geändert.",
     "ack_done_spoken": "Bestätigt: Vorfall {ref}. Rufen Sie {company} unter {phone} bis {due} zurück. Um stattdessen "
                        "verbunden zu werden, antworten Sie auf die SMS mit CALL und der Referenz. Auf Wiederhören.",
     "ack_owned_by_other_spoken": "Vorfall {ref} wurde bereits von {previous} um {at} bestätigt. Es wurde nichts "

@@ -18,6 +18,10 @@ PROMPTS: dict[str, str] = {
     "ack_not_paged": "You were not paged for incident {ref} and are not on call. Nothing was changed.",
     "ack_not_a_rep": "Only an on-call rep can acknowledge incident {ref}; the reps are still being paged. "
                      "Nothing was changed.",
+    "ack_login_not_a_rep": "Your login is not linked to an active on-call rep, so it cannot acknowledge or take over "
+                           "incident {ref}: the hotline could neither page you nor call you to reach the customer. "
+                           "Ask an admin for a login linked to your rep (hotline users create ... --rep NAME). "
+                           "Nothing was changed.",
     # the same answers on the voice page (a rep who pressed 1): said, never "reply CALL 123456" to a call
     "ack_done_spoken": "Acknowledged incident {ref}. Call {company} back on {phone} by {due}. To be connected "
                        "instead, reply CALL and the reference to the text message. Goodbye.",

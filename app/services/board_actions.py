@@ -15,17 +15,29 @@ from app.services.acks import Actor, Answer, acknowledge, connect, reached_by_em
 from app.settings import Settings
 
 VIA = "dashboard"
+# what the board and the incident page say, instead of Acknowledge and Take over, to a login that may not own one
+NOT_A_REP_NOTE = ("Your login is linked to no active on-call rep: you can follow and note incidents here, but not "
+                  "acknowledge or take them over. Ask an admin for a login linked to your rep "
+                  "(hotline users create ... --rep NAME).")
 
 
 def actor_of(session: Session, user: User) -> Actor:
-    """The acting user, as their rep when their login is linked to one."""
+    """The acting user, as their rep when their login is linked to an active one (a deactivated rep is as unknown
+    as by SMS, ``acks.may_act``): without one the escalation core refuses to let them acknowledge or take over."""
     rep = session.get(Rep, user.rep_id) if user.rep_id else None
+    rep = rep if rep is not None and rep.active else None
     manager = user.role in (Role.MANAGER, Role.ADMIN) or bool(rep and rep.is_manager)
     return Actor(name=rep.name if rep else user.name, via=VIA, rep=rep, is_manager=manager)
 
 
+def may_own(session: Session, user: User) -> bool:
+    """Whether the user's login may acknowledge or take over (it acts as an active rep): the board and the incident
+    page offer those buttons only then (the escalation core refuses the others whatever they post)."""
+    return actor_of(session, user).rep is not None
+
+
 def acknowledge_as(session: Session, incident: Incident, user: User, now: datetime, form=None) -> Answer:
-    """Acknowledge as the user's rep (or, unlinked, with no rep and the user's name)."""
+    """Acknowledge as the user's rep (unlinked, refused: ``ack_login_not_a_rep``)."""
     return acknowledge(session, incident, actor_of(session, user), now)
 
 

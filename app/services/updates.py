@@ -293,7 +293,7 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
         return Result(False, f"{exc}. Nothing was changed.")
     if incident.status != IncidentStatus.OPEN:
         return Result(False, f"Incident {incident.reference} is closed. Nothing was changed.")
-    refused = _not_agreed_yet(session, incident, now)
+    refused = not_agreed_yet(session, incident, now)
     if refused:
         return Result(False, refused)
     follow_up, created = start_follow_up(session, incident, now, minutes=minutes, via=via, owner_rep_id=owner_rep_id)
@@ -332,11 +332,12 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
                         f"{_told_words(told)}")
 
 
-def _not_agreed_yet(session: Session, incident: Incident, now: datetime) -> str:
+def not_agreed_yet(session: Session, incident: Incident, now: datetime) -> str:
     """Why no interval can be agreed with the incident's customer now ("" when one can): it is agreed on a callback
     that reached them (the escalation core's ``customer_reached``: met, late, the rep's word, an e-mail contact),
     the moment updates become owed, and a customer nobody spoke to must never read "as agreed". Refused, not kept
-    for later: nobody agreed it with them, and a stored interval would surface unannounced."""
+    for later: nobody agreed it with them, and a stored interval would surface unannounced. The Updates page says
+    when its schedule starts by the same rule."""
     if snapshot(session, incident, now).customer_reached:
         return ""
     follow_up = follow_up_of(session, incident)

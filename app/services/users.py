@@ -107,6 +107,16 @@ def create_user(session: Session, email: str, name: str, password: str, role: Ro
     return user
 
 
+def unlinked_warning(user: User) -> str:
+    """What to tell whoever created ``user`` when it is a rep's login linked to no on-call rep ("" otherwise): the
+    hotline can neither page nor call it, so the escalation core refuses its acknowledgements (an outside probe
+    created one with nothing said, then acknowledged with it)."""
+    if user.role != Role.REP or user.rep_id is not None:
+        return ""
+    return (f"{user.email} is linked to no on-call rep: this login cannot acknowledge or take over an incident, "
+            "and is never paged. Link it to its rep when creating it (--rep NAME, or On-call rep on the form).")
+
+
 def authenticate(session: Session, email: str, password: str, now: datetime, remote_addr: str) -> User | None:
     """The active user with this e-mail and password, else None; LoginThrottled when locked out.
 

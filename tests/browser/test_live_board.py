@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from app.models import Incident, IncidentStatus
+from app.models import Incident, IncidentStatus, Rep
 from app.services.acks import Actor, acknowledge
 from tests.browser.conftest import log_in
 from tests.browser.seed import PASSWORD, USERS
@@ -108,7 +108,8 @@ def test_an_acknowledgement_elsewhere_is_announced_on_the_board_and_the_incident
             page.evaluate(RECORD_ANNOUNCEMENTS)
         with hotline.db.transaction() as session:  # Maria acknowledges by SMS meanwhile
             incident = session.scalar(select(Incident).where(Incident.reference == umbrella))
-            acknowledge(session, incident, Actor("Maria Manager", "sms"), hotline.clock.now())
+            maria = session.scalar(select(Rep).where(Rep.name == "Maria Manager"))  # a rep: a login without one is refused
+            acknowledge(session, incident, Actor("Maria Manager", "sms", rep=maria, is_manager=True), hotline.clock.now())
 
         assert board.evaluate("window.hotlineBoard.refresh()") is True
         assert detail.evaluate("window.hotlineBoard.refresh()") is True

@@ -56,8 +56,16 @@ def test_a_user_can_be_linked_to_their_on_call_rep(hotline, client):
         rep = create_rep(session, parse_rep({"name": "Nina", "phone": "+4930901820"}))
     login_as(client, hotline, Role.ADMIN)
     assert "<option >Nina</option>" in client.get("/admin/users/new").get_data(as_text=True)
-    post_form(client, "/admin/users", {**NEW_USER, "rep_name": "Nina"})
+    added = post_form(client, "/admin/users", {**NEW_USER, "rep_name": "Nina"}, follow_redirects=True)
     assert _user(hotline, "nina@hotline.example").rep_id == rep.id
+    assert "linked to no on-call rep" not in added.get_data(as_text=True)
+
+
+def test_the_form_warns_that_a_reps_login_linked_to_no_rep_cannot_acknowledge(hotline, client):
+    login_as(client, hotline, Role.ADMIN)
+    added = post_form(client, "/admin/users", NEW_USER, follow_redirects=True).get_data(as_text=True)
+    assert "Added Nina Night" in added
+    assert "nina@hotline.example is linked to no on-call rep: this login cannot acknowledge" in added
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -203,6 +211,18 @@ def test_cli_reads_the_password_from_stdin(cli):
                  "--password-stdin", input="piped in secret\n")
     assert result.exit_code == 0, result.output
     assert _cli_users(cli.db_url) == [("ops@hotline.example", "manager", True)]
+
+
+def test_cli_warns_that_a_reps_login_linked_to_no_rep_cannot_acknowledge(cli):
+    # an outside probe created one with nothing said, then acknowledged with it (now refused: nobody to call back)
+    rep = cli("users", "create", "--email", "nolink@example.com", "--name", "Nolink", "--role", "rep",
+              "--password-stdin", input="x-pass-12345678\n")
+    assert rep.exit_code == 0 and "created rep nolink@example.com" in rep.stdout
+    assert rep.stderr.startswith("warning: nolink@example.com is linked to no on-call rep: this login cannot "
+                                 "acknowledge") and "--rep NAME" in rep.stderr
+    manager = cli("users", "create", "--email", "ops@hotline.example", "--name", "Ops", "--role", "manager",
+                  "--password-stdin", input="piped in secret\n")
+    assert manager.exit_code == 0 and manager.stderr == ""  # a manager's or an admin's login often has no rep
 
 
 def test_cli_errors_are_clear_and_change_nothing(cli):

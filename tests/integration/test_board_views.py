@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app.models import (
@@ -15,6 +16,7 @@ from app.models import (
     IncidentStatus,
     Page,
     PageStatus,
+    Rep,
     Role,
 )
 from app.services import leases
@@ -135,17 +137,64 @@ def test_acknowledge_records_the_users_rep_and_cancels_queued_pages(client, hotl
     assert not _posting_to(doc, "/acknowledge")
 
 
-def test_a_user_without_a_rep_acknowledges_under_their_own_name(client, hotline):
-    login_as(client, hotline, role=Role.MANAGER, name="Max Manager")
+@pytest.mark.parametrize("role", [Role.REP, Role.MANAGER])
+def test_a_login_linked_to_no_rep_cannot_acknowledge_or_take_over_and_nothing_changes(client, hotline, role):
+    # an outside probe's login without a rep acknowledged: the escalation stopped, the customer was told an engineer
+    # would call back, and nobody could (the board said "Acknowledged by Nolink", the API's owner was null)
+    login_as(client, hotline, role=role, name="Nolink")
+    incident_id = make_incident(hotline)
+    page(hotline, incident_id, "Bob", None, Channel.VOICE, PageStatus.QUEUED, phone="+4930901821")
+
+    response = client.post("/incidents/123456/acknowledge", data={"csrf_token": CSRF, "back": "board"})
+    taking = client.post("/incidents/123456/take-over", data={"csrf_token": CSRF, "back": "board"})
+
+    assert response.status_code == taking.status_code == 302
+    incident = _incident(hotline, "123456")
+    assert incident.acknowledged_at is None and incident.acknowledged_by is None
+    assert _events(hotline, "acknowledged") == [] and _events(hotline, "taken_over") == []
+    refused = _events(hotline, "acknowledgement_refused")
+    assert [(e.detail["outcome"], e.detail["rep_id"]) for e in refused] == [("refused_not_a_rep", None)] * 2
+    with hotline.db.session() as session:
+        assert session.scalar(select(Page).where(Page.purpose == "ack_notice")) is None  # the customer is told nothing
+        assert session.scalar(select(Page.status).where(Page.purpose != "ack_notice")) == PageStatus.QUEUED
+    doc = parse(client.get("/board"))
+    flashes = doc.find_all("p", cls="flash")
+    assert flashes and all("error" in f.attrs["class"].split() for f in flashes)
+    assert "not linked to an active on-call rep" in flashes[0].text() and "--rep" in flashes[0].text()
+    assert "Acknowledged" not in doc.find("tr", id="inc-123456").find(cls="state").text()
+
+
+def test_a_login_linked_to_no_rep_is_offered_no_acknowledge_or_take_over_and_told_why(client, hotline):
+    alice = make_rep(hotline, "Alice")
+    make_incident(hotline, "111111")
+    make_incident(hotline, "222222")
+    login_as(client, hotline, rep_id=alice)
+    client.post("/incidents/222222/acknowledge", data={"csrf_token": CSRF})
+    assert _posting_to(parse(client.get("/board")), "/acknowledge")  # the rows built for a rep's login ...
+    login_as(client, hotline, role=Role.MANAGER, name="Nolink")
+
+    for doc in (parse(client.get("/board")), parse(client.get("/board/rows")), parse(client.get("/incidents/111111")),
+                parse(client.get("/incidents/222222"))):
+        assert not _posting_to(doc, "/acknowledge") and not _posting_to(doc, "/take-over")  # ... are not reused
+        assert _posting_to(doc, "/notes") or doc.find("a", id="note-111111")  # the rest of the actions stay
+    for path in ("/board", "/incidents/111111"):
+        assert "linked to no active on-call rep" in parse(client.get(path)).find(id="not-a-rep").text()
+    login_as(client, hotline, rep_id=alice)
+    doc = parse(client.get("/board"))
+    assert _posting_to(doc, "/acknowledge") and _posting_to(doc, "/take-over") and doc.find_all(id="not-a-rep") == []
+
+
+def test_a_login_linked_to_a_deactivated_rep_cannot_acknowledge(client, hotline):
+    alice = make_rep(hotline, "Alice")
+    login_as(client, hotline, rep_id=alice)
+    with hotline.db.transaction() as session:
+        session.get(Rep, alice).active = False
     make_incident(hotline)
 
     client.post("/incidents/123456/acknowledge", data={"csrf_token": CSRF})
 
-    incident = _incident(hotline, "123456")
-    assert incident.acknowledged_at is not None and incident.acknowledged_by is None
-    assert [e.actor for e in _events(hotline, "acknowledged")] == ["Max Manager"]
-    row = parse(client.get("/board")).find("tr", id="inc-123456")
-    assert row.find(cls="state").text().startswith("Acknowledged by Max Manager")
+    assert _incident(hotline, "123456").acknowledged_at is None
+    assert [e.detail["outcome"] for e in _events(hotline, "acknowledgement_refused")] == ["refused_not_a_rep"]
 
 
 def test_call_the_customer_by_a_second_rep_takes_the_incident_over_and_places_the_call(client, hotline):

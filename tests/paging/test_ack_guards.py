@@ -12,6 +12,7 @@ from app.models import Account, DueStep, IncidentEvent, Page
 from app.services.page_urls import PageUrls
 from app.services.tickets import parse_ticket_input, upsert_ticket
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+from tests.integration.dashboard_support import login_as, post_form
 from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 from tests.paging.test_callback_rep_leg import _acknowledged_then_call, _callbacks, _sms_from
 from tests.paging.test_policy import TAM, _call_about_ticket
@@ -181,3 +182,27 @@ def test_a_tam_who_texts_ack_is_told_they_need_not_reply_not_that_their_number_i
     assert "not registered" not in answer
     assert "account's TAM" in answer and "need not reply" in answer and "on-call reps" in answer
     assert desk.incident(incident.id).acknowledged_at is None  # told, never acting
+
+
+def test_a_dashboard_login_linked_to_no_rep_does_not_stop_the_escalation(desk, network, client):
+    """An outside probe's login created with ``--role rep`` and no ``--rep`` acknowledged on the board: the customer
+    was texted that an engineer would call back, the level-1 step was skipped as acknowledged, and nobody could
+    call back. The same guard as the TAM's: refused, nothing changed, the reps still paged."""
+    network.phone(CUSTOMER).expect_sms("we have your report")  # and no "an engineer has taken your incident"
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    login_as(client, desk.hotline, name="Nolink")
+
+    answer = post_form(client, f"/incidents/{incident.reference}/acknowledge", {"back": "board"})
+    desk.settle()
+
+    assert answer.status_code == 302
+    after = desk.incident(incident.id)
+    assert (after.acknowledged_at, after.acknowledged_by) == (None, None)
+    assert [(e.detail["via"], e.detail["outcome"]) for e in _refusals(desk, incident.id)] == [
+        ("dashboard", "refused_not_a_rep")]
+    network.phone(ALICE).expect_call(answer=False)
+    network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=3)  # the reps are still paged
+    assert _level_1(desk, incident.id).outcome.startswith("paged")

@@ -218,6 +218,17 @@ def test_a_rep_not_paged_and_not_on_call_changes_nothing():
         assert decision.outcome == "refused_not_paged" and not decision.set_owner and not decision.open_callback
 
 
+@pytest.mark.parametrize("state", [s for s in STATES if s != "resolved"])
+def test_a_login_linked_to_no_rep_neither_acknowledges_nor_takes_over(state):
+    # an outside probe's dashboard login with no rep acknowledged: the escalation stopped, the customer was told
+    # an engineer would call back, and nobody could (the hotline has no rep to call)
+    for trigger in (Acknowledge(None), Acknowledge(None, take_over=True)):
+        decision = decide(trigger, STATES[state], T0)
+        assert (decision.outcome, decision.refused) == ("refused_not_a_rep", True)
+        assert not decision.set_owner and not decision.cancel_escalation_pages and decision.pages == ()
+        assert decision.log == (EventKind.ACKNOWLEDGEMENT_REFUSED,)
+
+
 CONNECT = {
     "open": "acknowledged_and_connecting", "acknowledged": "connecting",
     "owned_by_another_rep": "taken_over_and_connecting", "callback_in_progress": "callback_in_flight",

@@ -13,8 +13,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.models import Delivery, DueStep, FollowUp, IncidentEvent
+from app.models import Delivery, DueStep, FollowUp, IncidentEvent, Role
 from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID
+from tests.integration.board_support import parse
 from tests.integration.dashboard_support import login_as, post_form
 from tests.paging.conftest import ALICE, CUSTOMER
 from tests.paging.test_acknowledgement import _sms_from
@@ -271,3 +272,46 @@ def test_a_rep_who_pressed_a_key_is_not_texted_of_the_interval(desk, network):
     _work(desk)
     [reminder] = _reminded(desk, callback.incident_id)
     assert UNTOLD not in reminder and reminder.startswith(f"SEV1 {desk.incident(callback.incident_id).reference}")
+
+
+def _schedule_said(client, ref: str) -> str:
+    """What the Updates page's schedule card says."""
+    return parse(client.get(f"/incidents/{ref}/updates")).find(id="schedule").text()
+
+
+def test_the_updates_page_says_when_the_schedule_starts_as_the_refusals_do(desk, network, client):
+    """An outside probe's Updates page said "No schedule yet: it starts when the callback ends, or when you set an
+    interval or write an update" while the interval was refused and an update filed as extra: before a callback
+    reaches the customer it now says only a callback reaching them starts it; once one does, the schedule."""
+    callback = _callback_by_sms(desk, network)  # the hotline is calling Alice: the customer is not dialled yet
+    ref = desk.incident(callback.incident_id).reference
+    login_as(client, desk.hotline)
+
+    said = _schedule_said(client, ref)
+    assert "No schedule yet: it starts when a callback reaches the customer" in said
+    assert "no interval can be set" in said and "an update sent is an extra one: none is owed" in said
+    assert "when the callback ends" not in said and "when you set an interval" not in said
+    post_form(client, f"/incidents/{ref}/updates/interval", {"minutes": "30"})  # refused, as the page says
+    assert "No schedule yet: it starts when a callback reaches the customer" in _schedule_said(client, ref)
+
+    _talk(desk, callback, timedelta(minutes=2, seconds=30), 60)  # a real conversation: met
+    said = _schedule_said(client, ref)
+    assert "Every 60 minutes" in said and "No schedule" not in said
+
+
+def test_the_updates_page_says_a_withdrawn_schedule_starts_again_with_a_callback(desk, network, client):
+    callback, ref = _met_then_too_short(desk, network, 30)
+    login_as(client, desk.hotline)
+    said = _schedule_said(client, ref)
+    assert "State: withdrawn (the callback that started it was too short to count: it starts again when a " \
+           "callback reaches the customer)" in said
+
+
+def test_the_updates_page_of_an_incident_closed_before_the_customer_was_reached_says_no_schedule_started(
+        desk, network, client):
+    incident, _alice = desk.acknowledged_by_alice(network)
+    login_as(client, desk.hotline, role=Role.MANAGER)
+    post_form(client, f"/incidents/{incident.reference}/resolve", {"reason": "duplicate of another incident"})
+    assert desk.incident(incident.id).status != "open"
+    said = _schedule_said(client, incident.reference)
+    assert "No schedule: the incident was closed before one started." in said and "starts when" not in said
