@@ -16,6 +16,7 @@ from app.clock import Clock, SharedClock, SystemClock
 from app.clock_check import clock_problems
 from app.config_report import CheckReport, Problem, Role, Severity
 from app.config_rules import settings_problems
+from app.key_fingerprints import secret_key_problems
 from app.setting_names import unknown_name_problems
 from app.settings import PROMISED_CALLBACK_MINUTES, TWILIO_API_BASE, Settings, SettingsError, dotenv_keys
 
@@ -440,9 +441,6 @@ def foreign_queue_problems(settings: Settings, report: CheckReport) -> None:
                     "deployment on this Redis needs a Twilio account of its own")
 
 
-SHARED_QUEUE_WINDOW_SECONDS = 60  # a worker whose watchdog passed this recently still runs (passes: every 1-15 s)
-
-
 def shared_queue_problems(settings: Settings, report: CheckReport, now: datetime, role: Role) -> None:
     """Workers of another database listen on this Redis's queues of QUEUE_NAME: each deployment's workers take the
     other's jobs (an error of ``hotline check``; serve and worker start and warn, like a telephony mix). A copy
@@ -452,7 +450,7 @@ def shared_queue_problems(settings: Settings, report: CheckReport, now: datetime
     from redis import Redis
 
     from app.db import Database
-    from app.queue import deployments_listening
+    from app.queue import ANNOUNCED_LIVE_SECONDS, deployments_listening
     from app.services import leases
 
     db = Database(settings.resolved_database_url)
@@ -465,7 +463,7 @@ def shared_queue_problems(settings: Settings, report: CheckReport, now: datetime
     ours = {stored, leases.announced_deployment(stored, settings.public_base_url)} if stored is not None else set()
     conn = Redis.from_url(settings.redis_url, socket_connect_timeout=probes.CONNECT_TIMEOUT_SECONDS)
     try:
-        others = deployments_listening(conn, settings.queue_name, now.timestamp() - SHARED_QUEUE_WINDOW_SECONDS)
+        others = deployments_listening(conn, settings.queue_name, now.timestamp() - ANNOUNCED_LIVE_SECONDS)
     finally:
         conn.close()
     if others - ours:
@@ -569,4 +567,6 @@ def run_checks(
             liveness_problems(settings, report, clock.now(), strict=role == Role.CHECK)
         if role == Role.CHECK and settings.helpdesk_webhook_url:
             helpdesk_delivery_problems(settings, report, clock.now())
+    if redis_ok:  # on the reference clock the workers announce with, when the database gave a reading
+        secret_key_problems(settings, report, clock.now(), role)
     return report

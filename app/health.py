@@ -37,6 +37,9 @@ SPOOL_UNWRITABLE = ("this host's HOTLINE_DATA_DIR cannot be written ({why}): sho
 MAIL_WAITING = ("{count} e-mail(s) wait for SMTP after a failed try, the oldest queued at {since} (see the worker's log "
                 "for the error; check SMTP_HOST, SMTP_PORT and the credentials): customers' receipts and breach "
                 "notices, the TAM's e-mails and e-mailed updates are late; each is retried")
+# a count, not the workers' names (`hotline check` names them)
+OTHER_SECRET_KEY = ("hotline workers running now sign with {count} SECRET_KEY(s) other than this web process's: "
+                    "{breaks}. Fix: {fix} (`hotline check` names the workers); {rolling}")
 PAGES_FAILING = ("no page reached Twilio since {since}: the last {count} attempts failed (errors or no answer from "
                  "Twilio), so reps are not being paged; callers are still recorded, and each page is retried")
 
@@ -99,6 +102,7 @@ def healthz():
             warnings += _listener_warning(hotline.jobs)
     if checks["redis"] == "ok":
         warnings += _refused_webhooks(hotline.jobs)
+        warnings += _other_keys(hotline, current_app.secret_key)
     from app.services.spool import unwritable
 
     spool_problem = unwritable(hotline.settings.data_dir)
@@ -131,6 +135,19 @@ def _clock_state(hotline, redis_ok: bool) -> tuple[dict | None, list[str]]:
         warnings += [skew_warning(offset, f"worker {holder}", state["reference"])
                      for holder, offset in sorted(state["workers"].items())]
     return state, [warning for warning in warnings if warning]
+
+
+def _other_keys(hotline, key: str) -> list[str]:
+    """Workers running now that sign with another SECRET_KEY than this process (``app.key_fingerprints``): one read."""
+    from app.key_fingerprints import BREAKS, FIX, ROLLING, other_keys
+    from app.queue import ANNOUNCED_LIVE_SECONDS
+
+    try:
+        others = other_keys(hotline.jobs.redis, hotline.jobs.name, key,
+                            hotline.clock.now().timestamp() - ANNOUNCED_LIVE_SECONDS)
+    except Exception:  # noqa: BLE001 - Redis failed since its ping: the next poll tells
+        return []
+    return [OTHER_SECRET_KEY.format(count=len(others), breaks=BREAKS, fix=FIX, rolling=ROLLING)] if others else []
 
 
 def _refused_webhooks(jobs) -> list[str]:

@@ -55,6 +55,9 @@ WORKERS_BY_QUEUE_KEY = "rq:workers:{}"  # RQ's set of the workers that listen on
 # their last watchdog pass (``announce_deployment``; ``config_check.shared_queue_problems`` reads it)
 DEPLOYMENTS_KEY = "hotline:deployments:{}"
 DEPLOYMENTS_TTL_SECONDS = 3600  # the hash lapses an hour after the last worker on the queue passed
+# a worker whose watchdog announced itself this recently still runs (it passes every 1-15 s): what the checks of the
+# workers' announcements (its deployment, its SECRET_KEY's fingerprint) read, in `hotline check`, at start and in /healthz
+ANNOUNCED_LIVE_SECONDS = 60
 
 
 def announce_deployment(redis: Redis, queue_name: str, deployment: str, at: float) -> None:

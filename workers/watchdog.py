@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.key_fingerprints import announce_key
 from app.models import Callback, CallbackOutcome, DueStep, Page, PageStatus, StepStatus
 from app.queue import JOB_FUNCTIONS, LOOKUP_KINDS, PendingJob, announce_deployment
 from app.reference_clock import announce_offset
@@ -113,7 +114,8 @@ def tick(hotline: Hotline, holder: str, ttl: timedelta = LEASE_TTL) -> int:
     another account) is seen by the start-up checks and `hotline check` (``config_check.telephony_problems``),
     and announces its database's deployment id (bound to its PUBLIC_BASE_URL) beside its queues in Redis, so that
     workers of two databases on one Redis and QUEUE_NAME, a copy restored from the other's dump too, are seen
-    (``config_check.shared_queue_problems``).
+    (``config_check.shared_queue_problems``), and the fingerprint of its SECRET_KEY, so that a host signing with
+    another key is seen (``app.key_fingerprints``).
     """
     keep_time(hotline, holder)
     now = hotline.clock.now()
@@ -121,7 +123,7 @@ def tick(hotline: Hotline, holder: str, ttl: timedelta = LEASE_TTL) -> int:
         leader = leases.hold(session, leases.WATCHDOG, holder, now, ttl)
         leases.hold(session, telephony_lease(hotline.settings), holder, now, ttl)  # another of its kind may hold it
         deployment = leases.announced_deployment(leases.claim_deployment(session, now), hotline.settings.public_base_url)
-    handled = sweep(hotline, replay_spool=leader, deployment=deployment)
+    handled = sweep(hotline, replay_spool=leader, deployment=deployment, holder=holder)
     if leader:
         forget(hotline, forget_old_answers, "empty the old webhook answers")
         forget(hotline, forget_call_answers, "forget the answers of ended calls")
@@ -154,10 +156,11 @@ def forget(hotline: Hotline, housekeeping: Callable[[Session, datetime], int], w
         return 0
 
 
-def sweep(hotline: Hotline, replay_spool: bool = True, deployment: str = "") -> int:
+def sweep(hotline: Hotline, replay_spool: bool = True, deployment: str = "", holder: str = "") -> int:
     """One pass: replay the spool, settle intake calls whose end was never reported, hand due work (and the due
     lookups of final statuses Twilio never reported) to RQ, and run what RQ cannot or did not (never a lookup);
-    with ``deployment``, announce in Redis that a worker of it listens on the queues.
+    with ``deployment``, announce in Redis that a worker of it (``holder``) listens on the queues, and its key's
+    fingerprint.
 
     Returns how many jobs were handed over or run.
     """
@@ -182,7 +185,7 @@ def sweep(hotline: Hotline, replay_spool: bool = True, deployment: str = "") -> 
             log.warning("Redis is not answering or refuses writes: running %d due jobs here", len(jobs))
         return run_here(hotline, jobs, until_done=True)
     if deployment:
-        _announce(hotline, deployment, now)
+        _announce(hotline, deployment, holder, now)
     jobs = list({job.job_id: job for job in jobs + lookups}.values())  # a replayed incident's steps are also overdue rows
     listed = _listed(hotline)
     # every worker sweeps: a job already waiting in a queue's list is not handed over a second time
@@ -200,9 +203,10 @@ def sweep(hotline: Hotline, replay_spool: bool = True, deployment: str = "") -> 
     return len(jobs)
 
 
-def _announce(hotline: Hotline, deployment: str, now: datetime) -> None:
+def _announce(hotline: Hotline, deployment: str, holder: str, now: datetime) -> None:
     try:
         announce_deployment(hotline.jobs.redis, hotline.jobs.name, deployment, now.timestamp())
+        announce_key(hotline.jobs.redis, hotline.jobs.name, holder, hotline.settings.signing_key(), now.timestamp())
     except Exception:  # noqa: BLE001 - Redis went away mid-pass: the next pass announces again
         log.debug("could not announce the deployment in Redis", exc_info=True)
 
