@@ -182,16 +182,21 @@ def test_a_signature_for_public_base_url_with_its_host_in_lower_case_is_accepted
     assert "X-Twilio-Signature does not match" in refused
 
 
+def _refused_alone(client, caplog, path: str, signed_for: str, host: str) -> str:
+    """Post ``path`` signed for ``signed_for`` with ``Host`` ``host``: refused (403); the one line it logged."""
+    with caplog.at_level(logging.WARNING, logger="app.voice.signature"):
+        resp = client.post(path, data=PARAMS, headers={"X-Twilio-Signature": _sign(signed_for, PARAMS), "Host": host})
+    assert resp.status_code == 403
+    [message] = [r.getMessage() for r in caplog.records if r.name == "app.voice.signature"]
+    return message
+
+
 def test_a_signature_for_public_base_url_by_http_behind_a_proxy_names_public_base_url_not_the_token(client, caplog):
     """The number's webhooks at http:// (PUBLIC_BASE_URL's host, another scheme), reaching the hotline through a TLS
     proxy under its internal name: only the request's Host was tried, so the log and /healthz blamed
     TWILIO_AUTH_TOKEN ("rotated?") for a wrong URL in the console."""
-    signed = _sign("http://hotline.example.com/twilio/voice", PARAMS)
-    with caplog.at_level(logging.WARNING, logger="app.voice.signature"):
-        resp = client.post("/twilio/voice", data=PARAMS, headers={"X-Twilio-Signature": signed,
-                                                                  "Host": "10.0.0.5:8000"})
-    assert resp.status_code == 403
-    [message] = [r.getMessage() for r in caplog.records if r.name == "app.voice.signature"]
+    message = _refused_alone(client, caplog, "/twilio/voice", "http://hotline.example.com/twilio/voice",
+                             "10.0.0.5:8000")
     assert message == ("refused webhook /twilio/voice: its signature is valid for http://hotline.example.com/twilio/"
                        f"voice, not for PUBLIC_BASE_URL ({PUBLIC_BASE_URL}) + the path, so Twilio calls "
                        "http://hotline.example.com. Fix: make PUBLIC_BASE_URL and the number's webhook URLs in the "
@@ -204,12 +209,8 @@ def test_a_signature_for_public_base_url_with_its_host_in_other_capitals_says_to
     """The console holding https://Hotline.Example.com/..., PUBLIC_BASE_URL in lower case: a signature is checked for
     PUBLIC_BASE_URL as written and in lower case only, so it stays refused; the log said to make the two "the same
     https address", which to the operator they already were."""
-    signed = _sign("https://Hotline.Example.com/twilio/sms", PARAMS)
-    with caplog.at_level(logging.WARNING, logger="app.voice.signature"):
-        resp = client.post("/twilio/sms", data=PARAMS, headers={"X-Twilio-Signature": signed,
-                                                                "Host": "Hotline.Example.com"})
-    assert resp.status_code == 403
-    [message] = [r.getMessage() for r in caplog.records if r.name == "app.voice.signature"]
+    message = _refused_alone(client, caplog, "/twilio/sms", "https://Hotline.Example.com/twilio/sms",
+                             "Hotline.Example.com")
     assert message == ("refused webhook /twilio/sms: its signature is valid for https://Hotline.Example.com/twilio/sms, "
                        f"not for PUBLIC_BASE_URL ({PUBLIC_BASE_URL}) + the path, so Twilio calls "
                        "https://Hotline.Example.com. Fix: write the host alike in PUBLIC_BASE_URL and the number's "

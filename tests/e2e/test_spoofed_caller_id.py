@@ -36,12 +36,14 @@ VICTIM_MOBILE = "+14155550143"  # another number of the real customer's
 
 def _report(call, company: str, name: str, callback: str = "") -> str:
     """From triage on: API down, no ticket, spoken details, the callback number (the caller ID unless
-    ``callback``), e-mail and problem; returns the closing words."""
+    ``callback``; keyed when no usable caller ID is offered), e-mail and problem; returns the closing words."""
     call.press("1")  # API calls failing
     call.press("#")  # no ticket
     call.say(company)
-    call.say(name)
-    if callback:
+    asked = " ".join(call.say(name).said)
+    if callback and "enter the number" in asked:
+        call.press(callback.removeprefix("+"))
+    elif callback:
         call.press("2")  # not the number I call from
         call.say(callback)
     call.press("1")  # yes, that number
@@ -378,27 +380,6 @@ def test_a_genuine_repeat_caller_silent_at_the_menu_hears_goodbye(phone, hotline
     assert len(_incidents(hotline)) == 1
 
 
-def _report_calling_back(call, company: str, callback: str) -> None:
-    """From the language on: the report of ``_report``, asking to be called back on ``callback`` whether or not the
-    caller ID is offered (no usable caller ID: the number is keyed when asked)."""
-    call.press("1")  # English
-    call.press("1")  # API calls failing
-    call.press("#")  # no ticket
-    call.say(company)
-    asked = " ".join(call.say("Mallory").said)
-    if "enter the number" in asked:
-        call.press(callback.removeprefix("+"))
-    else:
-        call.press("2")  # not the number I call from
-        call.say(callback)
-    call.press("1")  # yes, that number
-    call.say("ops at example dot com")
-    call.press("1")
-    call.say("Every API call fails with a 500.")
-    call.record(seconds=5)
-    call.press("1")
-
-
 @pytest.mark.parametrize("caller_ids", [("anonymous",) * 5, ("anonymous", "", "+19005551234", "+14155550161",
                                                                "+14155550162")])
 def test_reports_from_withheld_or_changing_caller_ids_giving_one_callback_number_open_no_more_than_the_limit(
@@ -410,7 +391,8 @@ def test_reports_from_withheld_or_changing_caller_ids_giving_one_callback_number
         clock.advance(minutes=1)
         call = phone(caller_id)
         call.dial()
-        _report_calling_back(call, f"Anon Flood {n}", ATTACKER)
+        call.press("1")  # English
+        _report(call, f"Anon Flood {n}", "Mallory", callback=ATTACKER)
     incidents = _incidents(hotline)
     assert [i.callback_phone for i in incidents] == [ATTACKER] * 3  # MAX_INCIDENTS_PER_CALLER's 3
     with hotline.db.session() as s:
@@ -419,5 +401,6 @@ def test_reports_from_withheld_or_changing_caller_ids_giving_one_callback_number
     clock.advance(minutes=61)  # a new window: the number may open incidents again
     call = phone("anonymous")
     call.dial()
-    _report_calling_back(call, "Anon Flood late", ATTACKER)
+    call.press("1")
+    _report(call, "Anon Flood late", "Mallory", callback=ATTACKER)
     assert len(_incidents(hotline)) == 4
