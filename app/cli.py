@@ -270,7 +270,8 @@ def oncall_import(yaml_file: Path) -> None:
     hotline = _ready_hotline()
     try:
         with hotline.db.transaction() as session:
-            summary = import_yaml(session, text, hotline.clock.now(), hotline.settings.callback_sla_minutes)
+            summary = import_yaml(session, text, hotline.clock.now(), hotline.settings.callback_sla_minutes,
+                                      hotline.settings.twilio_number)
     except OnCallConfigError as exc:
         raise click.ClickException(f"{yaml_file}: {exc} (nothing was changed)") from exc
     click.echo(str(summary))

@@ -76,8 +76,10 @@ def list_reps():
 def add_rep():
     """Create a rep (201); 409 if the name is taken."""
     data = parse_rep(request.get_json())
-    with _hotline().db.transaction() as session:
-        return jsonify(rep_json(create_rep(session, data), sms_opted_out_numbers(session))), 201
+    hotline = _hotline()
+    with hotline.db.transaction() as session:
+        return jsonify(rep_json(create_rep(session, data, hotline.settings.twilio_number),
+                                sms_opted_out_numbers(session))), 201
 
 
 @bp.get("/reps/<rep_id>")
@@ -100,7 +102,7 @@ def change_rep(rep_id: str):
         rep = _rep(session, rep_id)
         data = parse_rep(rep_input(rep) | known_keys(body, set(rep_input(rep)), ""))
         before = on_call_now(session, hotline.clock.now())
-        save_rep(session, data, rep)
+        save_rep(session, data, rep, hotline_number=hotline.settings.twilio_number)
         return jsonify(_warned(rep_json(rep, sms_opted_out_numbers(session)),
                                handovers(before, on_call_now(session, hotline.clock.now()))
                                + open_incidents_left(session, rep)))

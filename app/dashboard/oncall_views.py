@@ -96,7 +96,8 @@ def import_yaml_view() -> Response | tuple[str, int]:
         with hotline.db.transaction() as session:
             from app.services.oncall_yaml import import_yaml  # PyYAML only when an admin imports a document
 
-            summary = import_yaml(session, text, hotline.clock.now(), hotline.settings.callback_sla_minutes)
+            summary = import_yaml(session, text, hotline.clock.now(), hotline.settings.callback_sla_minutes,
+                                      hotline.settings.twilio_number)
     except OnCallConfigError as exc:
         return _page(errors={"yaml": exc}, yaml_text=text, status=422)
     flash(f"On-call configuration imported: {summary}.", "message")

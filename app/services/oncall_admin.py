@@ -21,15 +21,18 @@ from app.oncall.rotation import ScheduleSpec
 from app.services.oncall import active_rep_ids, find_rep, find_schedule, layer_specs, reps_on_phone, schedule_clock
 
 
-def save_rep(session: Session, data: RepInput, rep: Rep | None = None, path: str = "") -> tuple[Rep, bool]:
+def save_rep(session: Session, data: RepInput, rep: Rep | None = None, path: str = "",
+             hotline_number: str = "") -> tuple[Rep, bool]:
     """Create a rep, or update ``rep`` (or the one named ``data.name``); True if created. ``path``: where the rep
-    is in an imported document, for the errors' field names."""
+    is in an imported document, for the errors' field names; ``hotline_number``: TWILIO_NUMBER, never an active
+    rep's."""
     named = session.scalar(select(Rep).where(Rep.name == data.name))
     if rep is not None and named is not None and named.id != rep.id:
         raise NameTaken("name", f"another rep is named {data.name!r}")
     rep = rep or named
     _refuse_name_differing_in_case(session, data.name, rep, path)
     if data.active:
+        _refuse_hotline_number(data, hotline_number, path)
         _refuse_shared_phones(session, data, rep, path)
     created = rep is None
     if rep is None:
@@ -61,6 +64,17 @@ def _refuse_name_differing_in_case(session: Session, name: str, rep: Rep | None,
         )
 
 
+def _refuse_hotline_number(data: RepInput, hotline_number: str, path: str) -> None:
+    """An active rep's number is never the hotline's own: their pages would ring the hotline (and open an intake)
+    and Twilio refuses an SMS to its sender. An outside probe's import stored it with no word; only `hotline check`
+    said so. A number stored before (or TWILIO_NUMBER changed since) is still reported by the check."""
+    for field in ("phone", "phone_alt"):
+        if hotline_number and getattr(data, field) == hotline_number:
+            raise OnCallConfigError(f"{path}.{field}" if path else field,
+                                    f"{hotline_number} is TWILIO_NUMBER, the hotline's own number: pages to it would "
+                                    "call the hotline instead of the rep. Give the rep their own phone")
+
+
 def _refuse_shared_phones(session: Session, data: RepInput, rep: Rep | None, path: str) -> None:
     """Two active reps never share a number: an SMS command from it could not say which of them acknowledged."""
     for field in ("phone", "phone_alt"):
@@ -72,11 +86,11 @@ def _refuse_shared_phones(session: Session, data: RepInput, rep: Rep | None, pat
                                            "(or deactivate the other rep first)")
 
 
-def create_rep(session: Session, data: RepInput) -> Rep:
+def create_rep(session: Session, data: RepInput, hotline_number: str = "") -> Rep:
     """Create a rep; raise NameTaken if one already has this name."""
     if session.scalar(select(Rep.id).where(Rep.name == data.name)) is not None:
         raise NameTaken("name", f"a rep named {data.name!r} exists")
-    return save_rep(session, data)[0]
+    return save_rep(session, data, hotline_number=hotline_number)[0]
 
 
 def deactivate_rep(session: Session, rep: Rep) -> Rep:

@@ -47,16 +47,17 @@ MAX_BYTES = 1024 * 1024
 
 
 def import_yaml(session: Session, text: str, now: datetime,
-                sla_minutes: int = PROMISED_CALLBACK_MINUTES) -> ImportSummary:
+                sla_minutes: int = PROMISED_CALLBACK_MINUTES, hotline_number: str = "") -> ImportSummary:
     """Apply a YAML document; raise OnCallConfigError with a path such as "schedules[0].layers[1].members[2]".
-    ``sla_minutes``: CALLBACK_SLA_MINUTES, which a policy level paging at or after it is warned of."""
+    ``sla_minutes``: CALLBACK_SLA_MINUTES, which a policy level paging at or after it is warned of;
+    ``hotline_number``: TWILIO_NUMBER, which no active rep may have."""
     doc = _load(text)
     summary = ImportSummary()
     for index, item in enumerate(_items(doc, "reps")):
         data = parse_rep(item, f"reps[{index}]")
         stored = session.scalar(select(Rep).where(Rep.name == data.name))  # the rep save_rep updates, if any
         before = _rep_doc(stored) if stored is not None else None
-        rep, _ = save_rep(session, data, path=f"reps[{index}]")
+        rep, _ = save_rep(session, data, path=f"reps[{index}]", hotline_number=hotline_number)
         summary.warnings.extend(open_incidents_left(session, rep))
         summary.count("reps", before, _rep_doc(rep))
     for index, item in enumerate(_items(doc, "schedules")):

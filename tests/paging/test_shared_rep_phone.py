@@ -76,3 +76,29 @@ def test_a_rep_on_the_hotlines_own_number_is_a_check_error(desk):
     relaxed = CheckReport()
     oncall_problems(settings, relaxed, desk.clock.now(), strict=False)
     assert [p.where for p in relaxed.warnings if "TWILIO_NUMBER" in p.message] == ["reps[Hal Loop].phone"]
+
+
+def test_the_import_and_the_api_refuse_the_hotlines_own_number_for_an_active_rep(desk, monkeypatch):
+    """An outside probe's import gave a rep TWILIO_NUMBER with no word: only `hotline check` said so later."""
+    hotline_number = "+14155550123"  # a mobile number (the tests' own, +15005550006, is refused as personal)
+    monkeypatch.setattr(desk.hotline, "settings", desk.hotline.settings.with_overrides(twilio_number=hotline_number))
+    with pytest.raises(OnCallConfigError) as caught, desk.hotline.db.transaction() as s:
+        import_yaml(s, f"reps: [{{name: Hal Loop, phone: '+14155550199', phone_alt: '{hotline_number}'}}]",
+                    desk.clock.now(), hotline_number=hotline_number)
+    assert caught.value.path == "reps[0].phone_alt" and "TWILIO_NUMBER" in str(caught.value)
+    with desk.hotline.db.session() as s:
+        assert s.scalar(select(Rep.id).where(Rep.name == "Hal Loop")) is None
+    with desk.hotline.db.transaction() as s:
+        token = create_token(s, "oncall-admin", desk.clock.now(), scopes=("oncall:admin",))
+    headers = {"Authorization": f"Bearer {token}"}
+    created = desk.client.post("/api/v1/reps", json={"name": "Hal Loop", "phone": hotline_number}, headers=headers)
+    assert created.status_code in (400, 422) and created.get_json()["error"]["field"] == "phone"
+    with desk.hotline.db.session() as s:
+        alice_id = s.scalar(select(Rep.id).where(Rep.phone == ALICE))
+    changed = desk.client.put(f"/api/v1/reps/{alice_id}", json={"phone_alt": hotline_number}, headers=headers)
+    assert changed.status_code in (400, 422) and "TWILIO_NUMBER" in changed.get_json()["error"]["message"]
+    with desk.hotline.db.session() as s:
+        assert s.get(Rep, alice_id).phone_alt != hotline_number
+    with desk.hotline.db.transaction() as s:  # an inactive rep's old record may keep it (the check reports it)
+        import_yaml(s, f"reps: [{{name: Hal Loop, phone: '{hotline_number}', active: false}}]", desk.clock.now(),
+                    hotline_number=hotline_number)
