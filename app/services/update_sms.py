@@ -21,7 +21,7 @@ from app.services.events import log_event
 from app.services.rep_commands import help_text, update_words
 from app.services.resolution import pending_proposal, propose
 from app.services.sms_commands import first_word, is_command, only_open_page
-from app.services.updates import agree_interval, follow_up_of, write_update
+from app.services.updates import agree_interval, default_untold, follow_up_of, write_update
 from app.settings import Settings
 
 REP_COMMANDS = update_words()  # UPDATE, EVERY, PROPOSE, WORKAROUND (rep_commands: one list, HELP lists it)
@@ -110,6 +110,8 @@ def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datet
         result = agree_interval(session, incident, minutes, via="sms", by=rep.name, now=now, owner_rep_id=rep.id)
     elif command == "UPDATE":
         result = write_update(session, incident, what_is_wrong=rest, by=rep.name, via="sms", now=now, rep_id=rep.id)
+        if result.ok:  # an update sent while the interval is one nobody agreed: said with each answer, as reminders do
+            return result.message + default_untold(session, incident)
     else:
         if not rest:  # the customer would read "We believe your problem is resolved." and nothing of what changed
             return f"Say what fixed it: {command} {incident.reference} <what was done>. Nothing was sent."

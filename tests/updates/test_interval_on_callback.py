@@ -9,6 +9,7 @@ bridge are played signed; SMS to the customer are read where the simulated Twili
 from __future__ import annotations
 
 from datetime import timedelta
+from xml.etree import ElementTree
 
 import pytest
 from sqlalchemy import select
@@ -251,6 +252,12 @@ def test_a_rep_who_hangs_up_at_the_interval_question_reads_it_with_the_update_re
     assert reminder.startswith(f"SEV1 {ref} Acme Mail: customer update 1 due by ")
     assert reminder.endswith(UNANSWERED.format(ref=ref).split("applies.")[1])
     assert [body for body in _to_alice(desk) if UNTOLD in body] == [reminder]
+    # the answer to her UPDATE says it too, until she confirms an interval
+    answer = ElementTree.fromstring(_every(desk, f"UPDATE {ref} Still investigating the SMTP relay")).findtext("Message")
+    assert answer.startswith(f"Update 1 for {ref} sent") and answer.endswith(UNANSWERED.format(ref=ref).split("applies.")[1])
+    assert "every 45 minutes" in _every(desk, f"EVERY 45 {ref}")
+    desk.clock.set(desk.clock.now() + timedelta(minutes=5))
+    assert UNTOLD not in _every(desk, f"UPDATE {ref} The relay is back for half the hosts")
 
 
 def test_a_rep_who_pressed_a_key_is_not_texted_of_the_interval(desk, network):
