@@ -31,6 +31,7 @@ SLA = timedelta(minutes=15)
 SCENARIOS = (  # name, weight
     ("met", 55), ("met_after_retry", 8), ("late", 8), ("unreachable", 7), ("self_reported", 5),
     ("rep_leg_failed", 2), ("customer_leg_failed", 1), ("acked_not_called", 4), ("nobody", 10), ("worked_by_email", 2),
+    ("nobody_paged", 1),
 )
 REP_NAMES = ("Alice", "Bob", "Carol", "Dmitri", "Esther", "Farid", "Grace", "Hiro", "Ines", "Jamal", "Kofi", "Lena")
 MIN = timedelta(minutes=1)
@@ -239,9 +240,9 @@ def _scenario(rng: random.Random, n: int, t0: datetime, scenario: str,
         add(at, "twilio", "callback_attempted", callback_id=callback_id, status="no-answer")
         callbacks[callback_id]["attempted_at"] = at
 
-    def breach() -> None:
+    def breach(**said: Any) -> None:  # ``said``: keys of later breach lines (most lines here are as older ones)
         add(due, "system", "callback_breached", due_at=due.isoformat(), acknowledged="acknowledged_at" in row,
-            callback_started="callback_started_at" in row)
+            callback_started="callback_started_at" in row, **said)
         row["breached_at"] = due
         known["breach_logged_at"] = due
 
@@ -303,6 +304,9 @@ def _scenario(rng: random.Random, n: int, t0: datetime, scenario: str,
         breach()
     elif scenario == "nobody":
         breach()
+    elif scenario == "nobody_paged":  # no page sent or tried by the deadline (a policy paging later, nobody on call)
+        breach(paged_by_deadline=False)
+        known["nobody_paged"] = True
     if realistic:
         _closing_lines(lines, n, t0, scenario)
     facts = IncidentFacts(reference=f"B{n:07d}", captured_at=t0, due_at=due,

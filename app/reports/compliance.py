@@ -24,7 +24,9 @@ Definitions (shown to managers on the report page too):
   answered a callback by the deadline, and its bridge lasted under the minimum conversation: reached, so neither
   of the next two); "customer unreachable" (Twilio said by the
   deadline that a callback's call was ringing the customer's phone, and it was not answered by then; a CALL
-  seconds before the deadline rings the customer only after the rep answers, after it: "called late"); "nobody acknowledged" (no
+  seconds before the deadline rings the customer only after the rep answers, after it: "called late"); "nobody paged by the
+  deadline" (no acknowledgement by the deadline, and the breach step's line says no page of the incident was sent or
+  even tried by then: a policy whose first level pages later, nobody on call; ``facts.PAGED``); "nobody acknowledged" (no
   acknowledgement by the deadline; a self-reported call or a recorded e-mail contact before anyone acknowledged
   made its rep the owner then, so it is one: ``facts.OWNING_KINDS``); "call to the customer failed" (every callback asked for ended before the
   customer's phone rang, and at least one at the customer's leg: Twilio could not place it, "failed" or

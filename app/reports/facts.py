@@ -21,6 +21,9 @@ OPENED = EventKind.INCIDENT_OPENED  # the line every incident's facts start from
 DETAILS_COMPLETE = "details_complete"
 CALLBACK_PREFIX = "callback_"  # every line about one callback carries ``detail.callback_id``
 SHORT_BRIDGE = "bridge_too_short"  # a ``callback_withdrawn`` line's ``why``: answered, too short to count (attempted)
+# On the breach step's line: False when no page of the incident had been sent by the deadline, nor tried by then
+# with its outcome unknown (``escalation_steps.paged_by``). Lines written before this key existed say nothing.
+PAGED = "paged_by_deadline"
 RINGING = frozenset({"ringing", "in-progress", "answered"})  # a customer leg's statuses saying their phone rang
 FACT_KINDS = (EventKind.INCIDENT_OPENED, EventKind.DEADLINE_SET, EventKind.ACKNOWLEDGED,
               EventKind.CALLBACK_BREACHED, EventKind.REACHED_BY_EMAIL)  # plus every kind starting with CALLBACK_PREFIX
@@ -77,6 +80,8 @@ class BreachReason(StrEnum):
     TOO_SHORT = "callback too short to count"  # the customer answered a callback in time (a key pressed), and the
     # conversation lasted under the minimum: reached, never "unreachable" (nor "called late": it was in time)
     UNREACHABLE = "customer unreachable"
+    NOBODY_PAGED = "nobody paged by the deadline"  # the breach line says no page was sent (or tried) by then: an
+    # escalation policy whose first level came later, or nobody on call; never said of an older breach line
     NOBODY_ACKNOWLEDGED = "nobody acknowledged"
     CALL_NOT_PLACED = "call to the customer failed"  # every callback ended before the customer's phone rang, one
     # at least at a customer leg Twilio could not place (failed, canceled); the others at the rep's leg
@@ -121,6 +126,7 @@ class IncidentFacts:
     breach_logged_at: datetime | None = None  # the breach step's own line, if it ran
     reached_by_email_at: datetime | None = None  # no callback number: when the owner recorded the e-mail contact
     deadline_provisional: bool = False  # opened mid-call, no ``deadline_set`` line yet: the caller is still talking
+    nobody_paged: bool = False  # the breach line says no page had been sent or tried by the deadline (``PAGED``)
 
     @classmethod
     def from_events(cls, events: Iterable[EventLike]) -> IncidentFacts:
@@ -149,6 +155,7 @@ class IncidentFacts:
             breach_logged_at=breach.at if breach else None,
             reached_by_email_at=reached.at if reached else None,
             deadline_provisional=deadline_set is None and opened.detail.get(DETAILS_COMPLETE) is False,
+            nobody_paged=breach is not None and breach.detail.get(PAGED) is False,
         )
 
     @property
@@ -203,7 +210,7 @@ class IncidentFacts:
         if any(_unanswered_in_time(c, due) for c in bridged):
             return BreachReason.UNREACHABLE
         if self.acknowledged_at is None or self.acknowledged_at > due:
-            return BreachReason.NOBODY_ACKNOWLEDGED
+            return BreachReason.NOBODY_PAGED if self.nobody_paged else BreachReason.NOBODY_ACKNOWLEDGED
         if bridged and all(c.rep_not_reached_at is not None or c.not_placed_at is not None for c in bridged):
             if any(c.not_placed_at is not None for c in bridged):
                 return BreachReason.CALL_NOT_PLACED  # the customer's phone never rang: not "unreachable"

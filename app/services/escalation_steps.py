@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from app.escalation import StepDue, decide
 from app.event_kind import EventKind
-from app.models import DueStep, Incident, IncidentEvent, StepKind, StepStatus
-from app.models.paging import TAM_ROLE
+from app.models import DueStep, Incident, IncidentEvent, Page, StepKind, StepStatus
+from app.models.paging import CUSTOMER_ROLE, TAM_ROLE
 from app.queue import schedule
+from app.reports.facts import PAGED
 from app.services.decisions import Acting, carry_out, level_people
 from app.services.escalation import caller_on_hotline, callers_on_hotline, snapshot
 from app.services.sms_opt_outs import is_opted_out
@@ -26,6 +27,17 @@ def _told_of_breach(session: Session, incident: Incident) -> bool:
     return session.scalar(select(IncidentEvent.id).where(
         IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CUSTOMER_BREACH_NOTICE).limit(1)) \
         is not None
+
+
+def paged_by(session: Session, incident: Incident, due: datetime) -> bool:
+    """True when a page of the incident to someone who can acknowledge it (a rep or a manager, at any level or alert:
+    not the customer's receipt, not the TAM, who is only told) was sent by ``due``, or created by then and handed to
+    Twilio with no acceptance on record (its outcome may be unknown): the breach reason "nobody paged by the
+    deadline" is claimed only when no such page was even tried by then. An outside probe's policy, whose first level
+    paged after the deadline, had its breach read "nobody acknowledged", as if reps had been paged and ignored it."""
+    return session.scalar(select(Page.id).where(
+        Page.incident_id == incident.id, Page.created_at <= due, Page.role.not_in((CUSTOMER_ROLE, TAM_ROLE)),
+        (Page.sent_at <= due) | (Page.sent_at.is_(None) & (Page.attempts > 0))).limit(1)) is not None
 
 
 def run_due_step(session: Session, incident: Incident, step: DueStep, now: datetime, hotline_number: str = "") -> str:
@@ -58,7 +70,8 @@ def run_due_step(session: Session, incident: Incident, step: DueStep, now: datet
     if step.kind == StepKind.BREACH:
         detail.update(due_at=incident.callback_due_at.isoformat(),
                       acknowledged=incident.acknowledged_at is not None,
-                      callback_started=snap.callback_started)
+                      callback_started=snap.callback_started,
+                      **{PAGED: paged_by(session, incident, incident.callback_due_at)})
     done = carry_out(session, incident, decision, now, Acting(step=step, level_people=people, detail=detail,
                                                                 hotline_number=hotline_number))
     counted = decision.outcome in ("paged", "alerted", "repaged")

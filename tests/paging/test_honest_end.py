@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.models import Callback, DueStep, Incident, IncidentEvent, Rep, Role
@@ -12,6 +13,7 @@ from app.services.oncall_admin import create_rep, save_policy, save_schedule
 from tests.integration.board_support import CSRF, login_as, parse
 from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 from tests.paging.test_acknowledgement import _ack_link, _sms_from
+from tests.paging.test_callback_rep_leg import _csv_row
 
 
 def _steps(desk, incident_id):
@@ -267,6 +269,42 @@ def test_a_level_that_reaches_nobody_pages_the_managers_at_once(desk, network, c
     login_as(client, desk.hotline)
     row = parse(client.get("/board")).find("tr", id=f"inc-{incident.reference}")
     assert "nobody-to-page" in row.attrs["class"].split() and "Nobody to page" in row.text()
+
+
+@pytest.mark.parametrize(("managers", "worker_down", "reason"), [
+    (False, False, "nobody paged by the deadline"),
+    (True, False, "nobody acknowledged"),
+    (True, True, "nobody paged by the deadline"),  # the pages were queued in time, and went out only after it
+])
+def test_a_breach_nobody_was_paged_for_says_so_in_the_report(desk, network, client, managers, worker_down, reason):
+    """An outside probe's policy paged nobody before the deadline, and the report's breach reason read "nobody
+    acknowledged", as if reps had been paged and ignored it. With nobody on call and no manager, nobody is paged by
+    the deadline, and the report says so; with a manager paged at once (``nobody_to_page``), nobody acknowledged;
+    with the manager's pages first sent after the deadline (no worker ran until then), nobody was paged by it."""
+    levels = [{"delay_minutes": 0, "targets": [{"type": "schedule", "schedule": "night-shift"}]}]
+    night = {"name": "night-shift", "time_zone": "UTC",  # its rotation starts years from now: nobody on call
+             "layers": [{"rotation": "weekly", "handoff_time": "09:00", "handoff_weekday": "mon",
+                         "starts_on": "2031-01-06", "members": ["Bob Secondary"]}]}
+    with desk.hotline.db.transaction() as s:
+        save_schedule(s, parse_schedule(night), desk.hotline.clock.now())
+        save_policy(s, "gap", levels, is_default=True)
+        s.scalars(select(Rep).where(Rep.phone == MARIA)).one().is_manager = managers
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    if managers:
+        network.phone(MARIA).expect_sms("SEV1").expect_call(answer=False)
+        if not worker_down:
+            network.phone(MARIA).expect_sms("AT RISK")
+        network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
+    network.phone(CUSTOMER).expect_sms("have not reached you")
+    incident = desk.open_incident()
+    if not worker_down:
+        desk.at(minutes=10)
+    desk.at(minutes=16)
+    [breach] = [e for e in _events(desk, incident.id) if e.kind == "callback_breached"]
+    assert breach.detail["paged_by_deadline"] is (reason == "nobody acknowledged")
+    row = _csv_row(client, desk, incident.reference)
+    assert (row["outcome"], row["breached"], row["breach_reason"]) == ("no_callback", "yes", reason)
+    assert network.phone(MARIA).unmet == []
 
 
 def test_sms_commands_act_only_for_reps_paged_or_on_call(desk, network):

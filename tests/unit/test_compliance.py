@@ -137,6 +137,7 @@ def test_breach_reasons(report):
         ("no callback number, worked by e-mail", 0, 0.0),
         ("callback too short to count", 0, 0.0),
         ("customer unreachable", 1, 25.0),
+        ("nobody paged by the deadline", 0, 0.0),
         ("nobody acknowledged", 1, 25.0),
         ("call to the customer failed", 0, 0.0),
         ("hotline could not reach the rep", 0, 0.0),
@@ -220,6 +221,21 @@ def test_a_deadline_not_yet_passed_is_neither_kept_nor_broken():
     assert (before.breached.count, before.open.count, before.breaches) == (0, 1, ())
     assert (after.breached.count, after.open.count) == (1, 0)
     assert after.breaches[0].reason == BreachReason.NOBODY_ACKNOWLEDGED
+
+
+@pytest.mark.parametrize(("paged", "acknowledged", "reason"), [
+    (None, False, BreachReason.NOBODY_ACKNOWLEDGED),  # a breach line written before it said: read as before
+    (True, False, BreachReason.NOBODY_ACKNOWLEDGED),
+    (False, False, BreachReason.NOBODY_PAGED),
+    (False, True, BreachReason.NO_CALLBACK_ATTEMPTED),  # acknowledged unpaged (the board) in time: theirs to call
+])
+def test_a_breach_line_saying_nobody_was_paged_by_the_deadline_gives_its_own_reason(paged, acknowledged, reason):
+    opened, breach = LOGS["NOACK1"]
+    said = {} if paged is None else {"paged_by_deadline": paged}
+    lines = [opened, LoggedEvent(breach.kind, breach.at, breach.actor, {**breach.detail, **said})]
+    if acknowledged:
+        lines.append(LoggedEvent("acknowledged", t("2026-11-28 23:55"), "Alice", {"rep_id": 1}))
+    assert IncidentFacts.from_events(lines).breach_reason() == reason
 
 
 def test_facts_do_not_depend_on_the_order_of_the_lines():
