@@ -349,6 +349,8 @@ def _opted_out_how(d: dict) -> str:
 
 
 _SKIPPED_WHY = {"sms_opted_out": "the number opted out of SMS (STOP)", "no_smtp": "SMTP is not configured",
+                # the customer's held words (one SMS per 15 minutes), read by the owner with the customer's answer
+                "quoted_with_answer": "its words were quoted in the SMS of the customer's answer",
                 # an e-mail that waited for SMTP and would have said what is no longer true (app.services.late_mail)
                 "superseded_by_breach": "it waited for SMTP past the breach, which the breach e-mail tells instead",
                 "deadline_passed": "it waited for SMTP past the deadline, so its minutes left were no longer true",
@@ -383,7 +385,9 @@ WORDS.update({  # the customer's SMS: opt-out, answers and words; deliveries not
     "customer_sms_answer": lambda d, _: (f"Customer answered by SMS: {'YES' if d.get('confirmed') else 'NO'}"
                                          + (f" ({d['text']})" if d.get("text") else ""), ""),
     "customer_sms_message": lambda d, _: (f"Customer texted: {d.get('text', '')}"
-                                          + (" (the owner was told by SMS)" if d.get("owner_told") else ""), "warn"),
+                                          + (" (the owner was told by SMS)" if d.get("owner_told") else "")
+                                          + (f" (held back: texted to the owner with their other words at "
+                                             f"{_when(d['held_until'])})" if d.get("held_until") else ""), "warn"),
     "delivery_skipped": _skipped,
     "delivery_queued": lambda d, _: (f"{_delivery(d)} queued", "muted"),
     # the SMTP server (or Twilio) accepted it: not proof that it was read

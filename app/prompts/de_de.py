@@ -361,6 +361,9 @@ PROMPTS.update({
     "cust_sms_name_it": "Um zu Vorfall {ref} zu antworten, antworten Sie JA {ref} oder NEIN {ref}.",
     "cust_sms_closed": "Vorfall {ref} ist geschlossen. Um ein neues kritisches Problem zu melden, rufen Sie "
                        "diese Nummer an.",
+    "cust_sms_closed_told": "Vorfall {ref} ist geschlossen. Wir haben Ihre Nachricht an den zuständigen Techniker "
+                            "weitergegeben. Ist das Problem zurück, rufen Sie diese Nummer an, um es als kritisches "
+                            "Problem zu melden.",
     "confirmed_with_words": " Der Kunde schrieb: \"{words}\"",
     "confirmed_after_words": " Davor schrieb der Kunde: \"{words}\"",
     "resolution_confirmed_to_owner": "SEV1 {ref} {company}: Der Kunde bestätigt, dass es gelöst ist. Der Vorfall "
@@ -370,6 +373,7 @@ PROMPTS.update({
     "workaround_confirmed_to_owner": "SEV1 {ref} {company}: Der Kunde bestätigt, dass die Umgehungslösung "
                                      "funktioniert. Der Vorfall ist geschlossen.{words}",
     "cust_sms_to_owner": "SEV1 {ref} {company}: Der Kunde schreibt: {text}",
+    "cust_sms_to_owner_held": "SEV1 {ref} {company}: Der Kunde schrieb seit der letzten SMS: {text}",
     "cust_sms_media": " Bilder und Dateien per SMS können wir nicht sehen: Bitte beschreiben Sie in Worten, "
                       "was Sie sehen.",
 })

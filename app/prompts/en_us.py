@@ -354,6 +354,8 @@ PROMPTS.update({
     "cust_sms_which": "Several of your incidents are open ({refs}). Reply YES <reference> or NO <reference>.",
     "cust_sms_name_it": "To answer about incident {ref}, reply YES {ref} or NO {ref}.",
     "cust_sms_closed": "Incident {ref} is closed. To report a new critical problem, call this number.",
+    "cust_sms_closed_told": "Incident {ref} is closed. We passed your message to the engineer who worked on it. If "
+                            "the problem is back, call this number to report it as a critical problem.",
     # words the customer texted since the proposal and nobody was texted (one SMS per 15 minutes), after their YES
     # a written YES with more words than the word and the reference: quoted to the owner with the closure
     "confirmed_with_words": " They wrote: \"{words}\"",
@@ -365,6 +367,8 @@ PROMPTS.update({
     "workaround_confirmed_to_owner": "SEV1 {ref} {company}: the customer confirmed the workaround works. The "
                                      "incident is closed.{words}",
     "cust_sms_to_owner": "SEV1 {ref} {company}: the customer texted: {text}",
+    # words held back by the one-SMS-per-15-minutes rule, texted together when it ends
+    "cust_sms_to_owner_held": "SEV1 {ref} {company}: the customer texted since the last SMS: {text}",
     "cust_sms_media": " We cannot see pictures or files sent by SMS: please describe what you see in words.",
 })
 

@@ -22,9 +22,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.event_kind import EventKind
-from app.models import DeliveryChannel, Incident, IncidentEvent, IncidentStatus, ResolutionProposal
+from app.models import (
+    Delivery,
+    DeliveryChannel,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    ResolutionProposal,
+    UpdateDeliveryStatus,
+)
 from app.prompts import text
-from app.services.deliveries import queue_delivery
+from app.services.deliveries import HELD_WORDS, queue_delivery
 from app.services.events import log_event
 from app.services.oncall import customer_readers, incident_owner, reader_role
 from app.services.page_text import company_name
@@ -39,6 +47,8 @@ REJECT = {"NO", "N", "REJECT", "REJECTED", "NEIN"}
 DOUBT = {"BUT", "STILL", "NOT", "HOWEVER", "EXCEPT", "ALTHOUGH", "THOUGH", "PARTLY", "PARTIALLY", "FAILING",
          "ABER", "NOCH", "NICHT", "JEDOCH", "AUSSER", "TEILWEISE", "TROTZDEM"}
 OWNER_TOLD_EVERY = timedelta(minutes=15)  # a chatty customer: the owner gets one SMS, the log gets every line
+HELD_LIMIT = 900  # characters of held words one SMS carries (about six segments); the rest is on the incident page
+MORE_HELD = " / (more on the incident page)"
 # a bare YES may be a late one for another incident of theirs answered this recently: it must name one
 RECENT_ANSWER = timedelta(hours=1)
 # a customer may dispute a closure (above all one "resolved, not confirmed" after their silence) for this long
@@ -61,10 +71,10 @@ def handle_customer_sms(session: Session, from_number: str, body: str, now: date
     named = _named(session, from_number, body)
     targets = [i for i in named if i.status == IncidentStatus.OPEN] if named else open_incidents
     answer = answer_word(body)
-    if not targets:  # they named only incidents of theirs that are closed
+    if not targets:  # they named only incidents of theirs that are closed: a dispute of its closure, told at once
         for incident in named:
-            _attach(session, incident, body, now, tell_owner=False, media=media)
-        return text("cust_sms_closed", named[0].language, ref=named[0].reference) + _media_hint(media, named[0])
+            _attach(session, incident, body, now, tell_owner=True, media=media, at_once=True)
+        return _closed_answer(session, named[0]) + _media_hint(media, named[0])
     language = targets[0].language
     if len(targets) > 1:  # a bare YES/NO never picks one; words go to each (the customer is asked to name one)
         refs = ", ".join(i.reference for i in targets)
@@ -104,8 +114,20 @@ def _about_closed(session: Session, from_number: str, body: str, now: datetime, 
         .order_by(IncidentEvent.at.desc(), Incident.id.desc()).limit(1)).first()
     if incident is None:
         return None
-    _attach(session, incident, body, now, tell_owner=True, media=media)
-    return text("cust_sms_closed", incident.language, ref=incident.reference) + _media_hint(media, incident)
+    # at once, whatever they texted lately: an outside probe's customer texted "NO 873668 sorry, it is failing again"
+    # 5 s after the YES that closed it, and nobody was ever told (the quarter-hour rule held it back for good)
+    _attach(session, incident, body, now, tell_owner=True, media=media, at_once=True)
+    return _closed_answer(session, incident) + _media_hint(media, incident)
+
+
+def _closed_answer(session: Session, incident: Incident) -> str:
+    """What a customer who texts about a closed incident reads: that the engineer read it, when someone was texted
+    (the last ``customer_sms_message`` line, just written, says so), and how to report the problem again."""
+    told = session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CUSTOMER_SMS_MESSAGE)
+        .order_by(IncidentEvent.id.desc()).limit(1)).first()
+    key = "cust_sms_closed_told" if (told or {}).get("owner_told") else "cust_sms_closed"
+    return text(key, incident.language, ref=incident.reference)
 
 
 def answer_word(body: str) -> bool | None:
@@ -181,15 +203,57 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
     # at most one SMS per reader every OWNER_TOLD_EVERY: a reader who was told nothing yet (a new owner, the managers
     # once the owner was deactivated) is told at once (a probe's new owner heard nothing for 15 minutes)
     told = bool(readers) and (at_once or not _told_since(session, incident, now - OWNER_TOLD_EVERY, set(reader_ids)))
+    words = _with_media(" ".join(body.split())[:QUOTE_LIMIT], media)
+    held_until = None
     if told:
-        body_sms = text("cust_sms_to_owner", ref=incident.reference, company=company_name(incident),
-                        text=_with_media(" ".join(body.split())[:QUOTE_LIMIT], media))
+        body_sms = text("cust_sms_to_owner", ref=incident.reference, company=company_name(incident), text=words)
         for phone, role in readers.items():
             queue_delivery(session, channel=DeliveryChannel.SMS, to=phone, purpose="customer_sms", recipient=role,
                            body=body_sms, now=now, incident_id=incident.id)
+    elif readers:  # held back, never dropped: texted together when the quarter hour since the last SMS is over
+        held_until = _hold(session, incident, readers, words, now)
     log_event(session, at=now, actor="customer", kind="customer_sms_message", incident_id=incident.id,
               detail={"text": _with_media(body[:QUOTE_LIMIT], media), "owner_told": told, "media": media,
-                      "owner_rep_id": owner.id if owner else None, **({"told_rep_ids": reader_ids} if told else {})})
+                      "owner_rep_id": owner.id if owner else None, **({"told_rep_ids": reader_ids} if told else {}),
+                      **({"held_until": held_until.isoformat()} if held_until else {})})
+
+
+def _hold(session: Session, incident: Incident, readers: dict[str, str], words: str, now: datetime) -> datetime:
+    """Add the customer's words to each reader's held SMS (one per reader, queued for when OWNER_TOLD_EVERY since the
+    last SMS of their words is over), writing it when there is none yet; returns when they go. Until session 39 the
+    words were only logged: an outside probe's customer's second SMS ("Also SMTP is down now, contact me at ...")
+    reached nobody, though they read "We added your message"."""
+    last = _last_told_at(session, incident, now - OWNER_TOLD_EVERY)
+    when = max(now, (last or now) + OWNER_TOLD_EVERY)
+    quoted = f'"{words}"'
+    for phone, role in readers.items():
+        held = session.scalars(select(Delivery).where(
+            Delivery.incident_id == incident.id, Delivery.purpose == HELD_WORDS, Delivery.to_address == phone,
+            Delivery.status == UpdateDeliveryStatus.QUEUED, Delivery.attempts == 0)
+            .order_by(Delivery.id.desc()).limit(1).with_for_update()).first()
+        if held is None:
+            queue_delivery(session, channel=DeliveryChannel.SMS, to=phone, purpose=HELD_WORDS, recipient=role, now=now,
+                           incident_id=incident.id, send_at=when,
+                           body=text("cust_sms_to_owner_held", ref=incident.reference, company=company_name(incident),
+                                     text=quoted))
+        elif len(held.body) + len(quoted) <= HELD_LIMIT:
+            held.body = f"{held.body} / {quoted}"
+        elif not held.body.endswith(MORE_HELD):
+            held.body += MORE_HELD
+        when = held.next_attempt_at if held is not None else when
+    return when
+
+
+
+def _last_told_at(session: Session, incident: Incident, since: datetime) -> datetime | None:
+    """When the customer's words were last texted to a reader of this incident since ``since`` (its latest told
+    line), else None."""
+    for at, detail in session.execute(select(IncidentEvent.at, IncidentEvent.detail).where(
+            IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CUSTOMER_SMS_MESSAGE,
+            IncidentEvent.at > since).order_by(IncidentEvent.id.desc())):
+        if (detail or {}).get("owner_told"):
+            return at
+    return None
 
 
 def _told_since(session: Session, incident: Incident, since: datetime, readers: set[int]) -> bool:

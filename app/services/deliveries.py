@@ -24,6 +24,8 @@ from app.telephony.protocol import UNSUBSCRIBED_RECIPIENT, OptedOut, Rejected, T
 log = logging.getLogger(__name__)
 
 JOB_KIND = "delivery"  # app.queue.JOB_FUNCTIONS maps it to workers.jobs.send_delivery
+# a customer's words held back by the one-SMS-per-15-minutes rule (``customer_sms``), texted together when it ends
+HELD_WORDS = "customer_sms_held"
 MAX_ATTEMPTS = 6  # an e-mail's tries (SMTP down: 1, 2, 4, 8 and 16 minutes apart), and the log lines of an SMS's
 # An SMS Twilio fails for now (5xx, 429, a time-out) is tried again for this long, as a page's notices are
 # (``pages.RETRY_FOR``): until session 37 it gave up after 6 tries, about 64 s, and an outside probe's customer update
@@ -58,14 +60,16 @@ def queue_delivery(
     session: Session, *, channel: DeliveryChannel, to: str, purpose: str, body: str, now: datetime,
     incident_id: int | None = None, update_id: int | None = None, proposal_id: int | None = None,
     contact_id: int | None = None, recipient: str = "customer", language: str = "en-US", subject: str = "",
+    send_at: datetime | None = None,
 ) -> Delivery | None:
-    """Write one delivery row and schedule its send on the unit of work (None when there is no address)."""
+    """Write one delivery row and schedule its send on the unit of work (None when there is no address); ``send_at``:
+    not before then (default: now)."""
     if not to:
         return None
     delivery = Delivery(incident_id=incident_id, update_id=update_id, proposal_id=proposal_id, contact_id=contact_id,
                         purpose=purpose, recipient=recipient, channel=channel, to_address=to[:254], language=language,
-                        subject=subject[:200], body=body, status=UpdateDeliveryStatus.QUEUED, next_attempt_at=now,
-                        created_at=now)
+                        subject=subject[:200], body=body, status=UpdateDeliveryStatus.QUEUED,
+                        next_attempt_at=max(send_at or now, now), created_at=now)
     session.add(delivery)
     session.flush()
     if _skip_opted_out(session, delivery, now):
@@ -73,8 +77,22 @@ def queue_delivery(
     log_event(session, at=now, actor="system", kind="delivery_queued", incident_id=incident_id,
               detail={"delivery_id": delivery.id, "channel": channel.value, "purpose": purpose,
                       "recipient": recipient})
-    schedule(session, JOB_KIND, delivery.id, now)
+    schedule(session, JOB_KIND, delivery.id, delivery.next_attempt_at)
     return delivery
+
+
+def withdraw_held_words(session: Session, incident_id: int, now: datetime) -> int:
+    """Withdraw the incident's held SMS of the customer's words not tried yet: their readers just read those words
+    quoted in another SMS (the customer's closing answer). Returns how many."""
+    held = session.scalars(select(Delivery).where(
+        Delivery.incident_id == incident_id, Delivery.purpose == HELD_WORDS,
+        Delivery.status == UpdateDeliveryStatus.QUEUED, Delivery.attempts == 0).with_for_update()).all()
+    for delivery in held:
+        delivery.status, delivery.last_error = UpdateDeliveryStatus.SKIPPED, "quoted in the SMS of the customer's answer"
+        log_event(session, at=now, actor="system", kind="delivery_skipped", incident_id=incident_id,
+                  detail={"delivery_id": delivery.id, "channel": delivery.channel, "purpose": delivery.purpose,
+                          "recipient": delivery.recipient, "reason": "quoted_with_answer"})
+    return len(held)
 
 
 def _skip_opted_out(session: Session, delivery: Delivery, now: datetime) -> bool:

@@ -33,7 +33,7 @@ from app.prompts import text
 from app.queue import schedule
 from app.services import update_text
 from app.services.acks import Actor, resolve
-from app.services.deliveries import queue_delivery
+from app.services.deliveries import queue_delivery, withdraw_held_words
 from app.services.escalation import snapshot
 from app.services.events import log_event
 from app.services.oncall import customer_readers, reader_role
@@ -167,7 +167,7 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
             _tell_readers(session, incident, now, "workaround_confirmed_to_owner"
                           if proposal.kind == ProposalKind.WORKAROUND else "resolution_confirmed_to_owner",
                           words=_own_words(note if via == "sms" else "")
-                          + _untold_words(session, incident, proposal.proposed_at))
+                          + _untold_words(session, incident, proposal.proposed_at, now))
         return Result(True, update_text.decision_reply(incident, True, spoken))
     follow_up = follow_up_of(session, incident, lock=True)
     follow_up.state = FollowUpState.UPDATING
@@ -197,14 +197,17 @@ def _own_words(note: str) -> str:
 _REFERENCES = re.compile(r"\b\d{6}\b")
 
 
-def _untold_words(session: Session, incident: Incident, since: datetime) -> str:
+def _untold_words(session: Session, incident: Incident, since: datetime, now: datetime) -> str:
     """What the customer texted since the proposal that nobody was texted (one SMS per OWNER_TOLD_EVERY), quoted
     after their confirmation: a probe's owner read "confirmed" and never the "..., but it still fails" before it."""
     details = session.scalars(select(IncidentEvent.detail).where(
         IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CUSTOMER_SMS_MESSAGE,
         IncidentEvent.at >= since).order_by(IncidentEvent.id))
     said = " / ".join(" ".join(str(d.get("text", "")).split()) for d in details if d and not d.get("owner_told"))
-    return text("confirmed_after_words", words=said[:update_text.QUOTE_LIMIT]) if said.strip(" /") else ""
+    if not said.strip(" /"):
+        return ""
+    withdraw_held_words(session, incident.id, now)  # quoted here: not texted again when the quarter hour ends
+    return text("confirmed_after_words", words=said[:update_text.QUOTE_LIMIT])
 
 
 def _tell_readers(session: Session, incident: Incident, now: datetime, key: str, due: datetime | None = None,

@@ -195,11 +195,25 @@ def test_free_text_is_attached_and_the_owner_told_once_in_a_while(desk, network,
         f"Thank you. We added your message to incident {ref}. To answer our proposal, reply YES {ref} or NO {ref}."]
     desk.settle()
     assert _text_hotline(desk, "Nope")[0].startswith(f"Thank you. We added your message to incident {ref}.")
-    desk.settle()  # the second within 15 minutes: logged, no second SMS to Alice (the phone would fail on it)
+    desk.settle()  # the second within 15 minutes: logged, no second SMS to Alice now (the phone would fail on it)
+    desk.clock.set(desk.clock.now() + timedelta(minutes=5))
+    _text_hotline(desk, "Also SMTP is down now, contact me at jane@example.org")
+    desk.settle()
+    company = desk.incident(incident.id).company
     told = [m.body for m in alice.received if hasattr(m, "body") and "the customer texted" in m.body]
-    assert told == [f"SEV1 {ref} {desk.incident(incident.id).company}: the customer texted: Not fixed, API still 500s"]
+    assert told == [f"SEV1 {ref} {company}: the customer texted: Not fixed, API still 500s"]
     texts = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
-    assert [(d["text"], d["owner_told"]) for d in texts] == [("Not fixed, API still 500s", True), ("Nope", False)]
+    assert [(d["text"], d["owner_told"]) for d in texts] == [
+        ("Not fixed, API still 500s", True), ("Nope", False), ("Also SMTP is down now, contact me at jane@example.org",
+                                                                False)]
+    # held back, never dropped (an outside probe's customer's second SMS reached nobody): both go in one SMS when
+    # the quarter hour since the first is over
+    assert texts[1]["held_until"] == texts[2]["held_until"] == (desk.t0 + timedelta(minutes=15)).isoformat()
+    alice.expect_sms("the customer texted since the last SMS")
+    desk.at(minutes=15)
+    told = [m.body for m in alice.received if hasattr(m, "body") and "the customer texted" in m.body]
+    assert told[1:] == [f'SEV1 {ref} {company}: the customer texted since the last SMS: "Nope" / '
+                        '"Also SMTP is down now, contact me at jane@example.org"']
     [proposal] = _rows(desk, ResolutionProposal, incident_id=incident.id)
     assert proposal.state == "proposed"  # words are not an answer: the customer was asked for one
     login_as(client, desk.hotline, Role.REP, name="Rita Rep")
@@ -434,6 +448,31 @@ def test_a_yes_that_doubts_itself_reaches_the_owner_at_once_and_words_not_passed
     desk.settle()
     [closed] = [m for m in alice.sms if "confirmed it is resolved" in m]
     assert closed.endswith('The incident is closed. Before that they texted: "retrying the queue"')
+    desk.at(minutes=20)  # the held SMS of those words is withdrawn: Alice's phone would fail on a second copy
+    [held] = _rows(desk, Delivery, incident_id=incident.id, purpose="customer_sms_held")
+    assert (held.status, held.sent_at) == ("skipped", None)
+
+
+def test_a_no_after_the_customers_own_yes_closed_it_reaches_the_owner_at_once(desk, network, smtp):
+    """An outside probe's customer texted "NO 873668 sorry, it is failing again right now" 5 s after the YES that
+    closed the incident: the quarter-hour rule held it back for good, and the customer read only "it is closed".
+    Words about an incident closed lately reach its owner at once, and the customer reads that they did."""
+    incident, customer = _called_back(desk, network)
+    ref = incident.reference
+    customer.expect_sms("We believe your problem is resolved")
+    _propose(desk, ref, "API healthy again")
+    alice = network.phone(ALICE).expect_sms("confirmed it is resolved")
+    assert _text_hotline(desk, f"YES {ref}") == [f"Thank you. Incident {ref} is closed."]
+    desk.settle()
+    desk.clock.set(desk.clock.now() + timedelta(seconds=5))
+    alice.expect_sms(f"the customer texted: NO {ref} sorry, it is failing again right now")
+    assert _text_hotline(desk, f"NO {ref} sorry, it is failing again right now") == [
+        f"Incident {ref} is closed. We passed your message to the engineer who worked on it. If the problem is back, "
+        "call this number to report it as a critical problem."]
+    desk.settle()
+    assert alice.unmet == []
+    [line] = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
+    assert line["owner_told"] is True
 
 
 def _german(desk, incident) -> None:
