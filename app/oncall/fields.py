@@ -10,7 +10,7 @@ import phonenumbers
 
 from app.instants import OUT_OF_RANGE, in_years, parse_instant
 from app.oncall.errors import OnCallConfigError
-from app.oncall.wallclock import zone
+from app.oncall.wallclock import NotAPlace, place_zone
 from app.plain_text import is_plain
 from ivr_flows.number_kinds import CALLABLE_ONLY, refused_kind
 
@@ -40,25 +40,16 @@ def name_field(value: object, path: str, max_len: int = NAME_MAX) -> str:
     return text
 
 
-# Names the tz database keeps for old systems that are an offset, or a rule, not a place: "EST" is UTC-5 all year (a New
-# York rep would read every deadline an hour off all summer: an outside probe's import took it), "Etc/GMT+5" is UTC-5
-# with its sign turned round; "EST5EDT" and the like follow a country's rules of long ago
-LEGACY_ZONES = frozenset({"EST", "MST", "HST", "EST5EDT", "CST6CDT", "MST7MDT", "PST8PDT", "CET", "EET", "MET", "WET"})
-_OFFSET_ZONE = re.compile(r"^Etc/GMT[+-]\d+$")
-
-
 def time_zone_field(value: object, path: str) -> str:
     """A valid IANA time zone name of a place, e.g. "Europe/Berlin" (or UTC)."""
     if not isinstance(value, str):
         raise OnCallConfigError(path, "must be an IANA time zone name such as 'Europe/Berlin'")
     try:
-        zone(value)
+        place_zone(value)
+    except NotAPlace as exc:
+        raise OnCallConfigError(path, str(exc)) from None
     except ValueError:
         raise OnCallConfigError(path, f"unknown time zone {value!r}") from None
-    if value in LEGACY_ZONES or _OFFSET_ZONE.match(value):
-        raise OnCallConfigError(path, f"{value!r} is a fixed offset or an old rule, not a place: its clock is off "
-                                      "whenever the place's summer time differs; use the Area/City name of the place, "
-                                      "such as 'America/New_York' or 'Europe/Berlin'")
     return value
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,6 +26,29 @@ def zone(name: str) -> ZoneInfo:
 
 
 _NAME_MAX = 64  # the longest IANA name is 32 characters (no walk of the tz database on a webhook's path)
+
+# Names the tz database keeps for old systems that are an offset, or a rule, not a place: "EST" is UTC-5 all year (a New
+# York rep would read every deadline an hour off all summer: an outside probe's import took it), "Etc/GMT+5" is UTC-5
+# with its sign turned round; "EST5EDT" and the like follow a country's rules of long ago; "posix/..." and "right/..."
+# are copies of the database (the "right" ones count leap seconds, so their clock is 27 s off)
+LEGACY_ZONES = frozenset({"EST", "MST", "HST", "EST5EDT", "CST6CDT", "MST7MDT", "PST8PDT", "CET", "EET", "MET", "WET"})
+_NOT_A_PLACE = re.compile(r"^(?:Etc/GMT[+-]\d+|posix/.*|right/.*)$")
+
+
+class NotAPlace(ValueError):
+    """A zone the tz database has that is not a place's clock (``place_zone``)."""
+
+
+def place_zone(name: str) -> ZoneInfo:
+    """The ZoneInfo of the zone a user names (a rep's, a TAM's, a report's): an IANA name of a place, or UTC. Raise
+    ValueError if unknown, ``NotAPlace`` for an offset, an old rule or a copy of the database (one rule for the
+    on-call import, the API and the reports: an outside probe's report took ``tz=EST``, which the import refuses)."""
+    found = zone(name)
+    if name in LEGACY_ZONES or _NOT_A_PLACE.match(name):
+        raise NotAPlace(f"{name!r} is a fixed offset or an old rule, not a place: its clock is off whenever the "
+                        "place's summer time differs; use the Area/City name of the place, such as "
+                        "'America/New_York' or 'Europe/Berlin'")
+    return found
 
 
 def stored_zone(name: str | None, whose: str) -> str:

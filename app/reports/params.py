@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from app.db_time_limit import LONGEST_TRANSACTION_SECONDS
-from app.oncall.wallclock import zone
+from app.oncall.wallclock import NotAPlace, place_zone
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 366
@@ -52,7 +52,9 @@ def parse_range(args: Mapping[str, str], now: datetime) -> RangeParams:
     """The range asked for; defaults: the last 7 days up to and including today, UTC, as of now."""
     tz = (args.get("tz") or "UTC").strip()
     try:
-        today = now.astimezone(zone(tz)).date()  # the one rule of a zone a user names (on-call, API, reports)
+        today = now.astimezone(place_zone(tz)).date()  # the one rule of a zone a user names (on-call, API, reports)
+    except NotAPlace as exc:
+        raise InvalidRange(f"Time zone {str(exc)[:300]}.") from None
     except ValueError:
         raise InvalidRange(f"Unknown time zone {tz[:64]!r}. Use an IANA name such as Europe/Berlin or UTC.") from None
     end = _date(args, "end") or today + timedelta(days=1)

@@ -37,6 +37,8 @@ def test_rep_defaults_and_normalisation():
         ({"time_zone": "EST"}, "reps[0].time_zone", "'EST' is a fixed offset or an old rule, not a place"),
         ({"time_zone": "PST8PDT"}, "reps[0].time_zone", "use the Area/City name of the place"),
         ({"time_zone": "Etc/GMT+5"}, "reps[0].time_zone", "not a place"),  # UTC-5, its sign turned round
+        ({"time_zone": "posix/America/Los_Angeles"}, "reps[0].time_zone", "not a place"),  # a copy of the database
+        ({"time_zone": "right/Europe/Berlin"}, "reps[0].time_zone", "not a place"),  # counts leap seconds: 27 s off
         ({"name": "Eve\u202e"}, "reps[0].name", "printable"),
         ({"channels": ["pager"]}, "reps[0].channels[0]", "unknown channel"),
         ({"channels": []}, "reps[0].channels", "non-empty"),
