@@ -40,6 +40,7 @@ class EventKind(StrEnum):
     STEP_BREACH = "step_breach"
     STEP_REPAGE = "step_repage"
     NOBODY_TO_PAGE = "nobody_to_page"
+    LEVEL_UNREACHED = "level_unreached"  # every page of a level failed for good: the managers are paged at once
     TARGET_UNRESOLVABLE = "target_unresolvable"
     CALLBACK_AT_RISK = "callback_at_risk"
     CALLBACK_BREACHED = "callback_breached"

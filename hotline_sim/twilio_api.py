@@ -76,6 +76,7 @@ class SimulatedTwilio:
         self._calls: list[ApiCall] = []
         self._seq = itertools.count(1)
         self._faults: deque[tuple[str, Any, str]] = deque()
+        self._refused_to: dict[str, int] = {}  # numbers every create to is refused (``refuse_to``)
         self.numbers: set[str] = set()  # the account's incoming numbers (``hotline check`` asks for them)
         self.opted_out: set[str] = set()  # numbers that texted STOP: Twilio refuses SMS to them (21610)
         self.number_fields: dict[str, dict[str, str]] = {}  # a number's other fields, e.g. {"voice_method": "GET"}
@@ -192,6 +193,12 @@ class SimulatedTwilio:
         """
         with self._lock:
             self._faults.extend([("fail", (status, code or default_code(status)), resource)] * n)
+
+    def refuse_to(self, number: str, code: int = 21211) -> None:
+        """Every call or message created to ``number`` from now on is refused ``400`` with ``code``, as Twilio
+        refuses an invalid 'To' number (21211) or one it cannot reach (21214, 21612), for good; nothing is created."""
+        with self._lock:
+            self._refused_to[number] = code
 
     def hang_next(self, n: int = 1) -> None:
         """The next ``n`` requests get no answer for ``hang_seconds`` (then a 503); nothing is created."""
@@ -349,6 +356,9 @@ class SimulatedTwilio:
                 if self.clock.now() < until:
                     return ("hang", 503) if status == 0 else ("fail", (status, default_code(status)))
                 self._outage = None
+            refused = self._refused_to.get(request.form.get("To", "")) if request.method == "POST" else None
+            if refused is not None:
+                return "fail", (400, refused)
             if not self._faults:
                 return None
             kind, arg, resource = self._faults[0]

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from app.dashboard.queries import BoardIncident, LastCallback
 from app.event_kind import EventKind
-from app.models import Callback, Incident, IncidentEvent, IncidentStatus, Page, Rep
+from app.models import Callback, Incident, IncidentEvent, IncidentStatus, Page, PageStatus, Rep
 from app.models.paging import CUSTOMER_ROLE, DEADLINE_PASSED, SUPERSEDED_BY_ROUND, outcome_unknown, superseded
 from app.oncall.wallclock import zone
 from app.reports.facts import is_breached, short_bridges
@@ -210,8 +210,10 @@ def state_of(incident: Incident, pages: list[Page], acknowledged_by: str, self_r
     pages = [page for page in pages if page.role != CUSTOMER_ROLE]  # the receipt pages nobody
     if any(left(page) for page in pages):
         return State("Paged, not acknowledged", "warn")
-    if pages:  # queued, being sent, or failed or canceled before Twilio took any: nobody has been reached
+    if any(page.status in (PageStatus.QUEUED, PageStatus.SENDING) for page in pages):  # not taken by Twilio yet
         return State("Page not sent yet", "bad")
+    if pages:  # every one failed or was canceled before Twilio took it (an outside probe's board said "not sent yet")
+        return State("Pages failed: nobody reached", "bad")
     return State("Not paged yet", "bad")
 
 

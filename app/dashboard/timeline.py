@@ -233,6 +233,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "page_not_sent_superseded": _superseded,
     "tam_emailed": _tam_emailed,
     "nobody_to_page": lambda d, _: (f"Nobody to page at escalation level {d.get('level')}", "bad"),
+    "level_unreached": lambda d, _: ("Every page of this escalation level failed: the managers are paged at once",
+                                     "bad"),
     "target_unresolvable": lambda d, _: (f"An escalation target could not be resolved: {d.get('error', '')}", "bad"),
     "acknowledged": _acknowledged,
     "acknowledgement_refused": lambda d, _: (

@@ -398,12 +398,18 @@ def _resolve(ev: Resolve, snap: Snapshot, now: datetime) -> Decision:
 def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
     if ev.purpose == "callback_missed":
         return _missed_sms_failed(ev, snap)
-    if ev.channel != SMS or ev.purpose != "page":
+    if ev.purpose != "page" or (ev.channel != SMS and not ev.level_unreached):
         return _skip(snap, "no_fallback")
     if snap.resolved or snap.customer_reached or _owned(snap):
         return _skip(snap, "no_fallback_needed")
-    return Decision("calling_instead", snap.state, pages=(PageOrder(Audience.SAME_PERSON, (VOICE,), "page"),),
-                    log=(K.PAGE_SMS_FAILED_CALLING,))
+    if ev.channel == SMS:
+        return Decision("calling_instead", snap.state, pages=(PageOrder(Audience.SAME_PERSON, (VOICE,), "page"),),
+                        log=(K.PAGE_SMS_FAILED_CALLING,))
+    # every page of the level failed for good (Twilio refused the numbers, the calls failed): it reached nobody, as a
+    # level with nobody on call, so the managers hear at once (an outside probe's level whose pages Twilio refused
+    # with 21211 paged nobody until the next level's minute)
+    return Decision("level_unreached", snap.state, pages=(PageOrder(Audience.MANAGERS, ALERT, "page"),),
+                    log=(K.LEVEL_UNREACHED,))
 
 
 def _missed_sms_failed(ev: PageFailed, snap: Snapshot) -> Decision:

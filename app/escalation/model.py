@@ -214,12 +214,14 @@ class PageFailed:
     ``held_back_at``: a missed-call SMS (``callback_missed``) that failed had held back the SMS of later attempts
     (``decide.MISSED_SMS_RECENT``): when the latest of them was, if no SMS that did not fail was sent or queued
     since; None when it held back none (or is another page). ``opted_out``: the number texted STOP (an SMS to it
-    is never sent)."""
+    is never sent). ``level_unreached``: an escalation page whose level now has no page left that is alive (every
+    other page to a rep of its step failed for good, was undelivered or canceled), told for the first time."""
 
     channel: str
     purpose: str
     held_back_at: datetime | None = None
     opted_out: bool = False
+    level_unreached: bool = False
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,8 @@ def call_status(session: Session, page_id: int, reported: str, answered_by: str,
     moved = bool(new) and move_status(page, new, now)
     log_event(session, at=now, actor="twilio", kind="page_status", incident_id=page.incident_id,
               detail={"page_id": page.id, "channel": "voice", "status": reported, "applied": moved})
+    if moved and reported == "failed":  # Twilio could not place it: the level may have reached nobody
+        fall_back_to_voice(session, page, now)
     if reported in ENDED_STATUSES:  # a rep who pressed 2 and hung up before the customer leg: not in flight
         page_call_ended(session, call_sid or page.twilio_sid, now)
     return page

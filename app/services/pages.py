@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session, object_session
 from app.escalation.decide import CHASING_PURPOSES
 from app.escalation.model import Decision
 from app.event_kind import EventKind
-from app.models import Channel, Incident, IncidentStatus, Page, PageStatus
+from app.models import Channel, Incident, IncidentEvent, IncidentStatus, Page, PageStatus
 from app.models.paging import (
     CUSTOMER_ROLE,
     DEADLINE_PASSED,
     OUTCOME_UNKNOWN,
     PAGE_STATUS_RANK,
+    TAM_ROLE,
     outcome_unknown,
     status_rank,
 )
@@ -436,10 +437,16 @@ def fall_back_to_voice(session: Session, page: Page, now: datetime, first: bool 
     incident = session.get(Incident, page.incident_id)
     held_back_at = missed_sms_held_back(session, incident, page)
     failed = PageFailed(page.channel, page.purpose, held_back_at,
-                        opted_out=held_back_at is not None and is_opted_out(session, page.to_number))
+                        opted_out=held_back_at is not None and is_opted_out(session, page.to_number),
+                        level_unreached=page.channel == Channel.VOICE and level_unreached(session, page))
     decision = decide(failed, snapshot(session, incident, now), now)
     if held_back_at is not None:
         resend_missed_sms(session, incident, page, held_back_at, decision, now)
+        return None
+    if decision.outcome == "level_unreached":  # the managers, at once (``decisions.carry_out``)
+        from app.services.decisions import Acting, carry_out
+
+        carry_out(session, incident, decision, now, Acting(detail={"page_id": page.id, "step_id": page.step_id}))
         return None
     if not decision.pages:
         return None
@@ -450,6 +457,25 @@ def fall_back_to_voice(session: Session, page: Page, now: datetime, first: bool 
             log_event(session, at=now, actor="system", kind=kind, incident_id=incident.id,
                       detail={"page_id": page.id, "voice_page_id": voice.id})
     return voice
+
+
+DEAD_PAGES = (PageStatus.FAILED, PageStatus.UNDELIVERED, PageStatus.CANCELED)
+
+
+def level_unreached(session: Session, page: Page) -> bool:
+    """``page``, an escalation page that failed for good, was the last page of its step (level) alive: every other
+    page of that step to someone who can acknowledge (not the TAM, who is only told) failed, was undelivered or was
+    canceled, and no earlier failure of the step said so already (the managers are paged once per level)."""
+    if page.purpose != "page" or page.step_id is None:
+        return False
+    alive = session.scalar(select(Page.id).where(
+        Page.step_id == page.step_id, Page.id != page.id, Page.role.not_in((CUSTOMER_ROLE, TAM_ROLE)),
+        Page.status.not_in(DEAD_PAGES)).limit(1))
+    if alive is not None:
+        return False
+    said = session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == page.incident_id, IncidentEvent.kind == EventKind.LEVEL_UNREACHED))
+    return not any((detail or {}).get("step_id") == page.step_id for detail in said)
 
 
 def resend_missed_sms(session: Session, incident: Incident, failed: Page, held_back_at: datetime,

@@ -11,9 +11,10 @@ import logging
 
 from sqlalchemy import select
 
-from app.models import Page
+from app.models import IncidentEvent, Page, Rep
 from app.services.pages import backoff
-from tests.paging.conftest import ALICE, CUSTOMER
+from tests.integration.board_support import login_as, parse
+from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 
 QUEUE_FULL = 21611
 
@@ -96,3 +97,41 @@ def test_twilio_refusing_the_accounts_credentials_20003_is_waited_out_and_every_
         assert pages[key].sent_at is not None and pages[key].twilio_sid and pages[key].last_error == ""
     assert len(_sms(twilio, ALICE, incident.reference)) == 1 and len(_sms(twilio, CUSTOMER, incident.reference)) == 1
     assert len([c for c in twilio.calls if c.to == ALICE]) == 1
+
+
+def test_a_level_whose_every_page_twilio_refuses_pages_the_managers_at_once(desk, network, twilio, client):
+    """An outside probe's Twilio refused every page to the primary for good (21211): nothing was paged until the next
+    level's minute (the secondary at T+3, the managers at T+6 of a 15-minute promise), and the board said "Page not
+    sent yet". A level whose every page failed reached nobody, as a level with nobody on call: the managers are paged
+    at once, once, and the board says the pages failed."""
+    twilio.refuse_to(ALICE, code=21211)
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    maria = network.phone(MARIA).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    pages = _pages(desk, incident.id)
+    assert pages[(ALICE, "sms", "page")].status == pages[(ALICE, "voice", "page")].status == "failed"
+    assert maria.unmet == [] and len(maria.sms) == 1  # at T+0, not at the third level's minute
+    with desk.hotline.db.session() as s:
+        lines = list(s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident.id,
+                                                           IncidentEvent.kind == "level_unreached")))
+    assert len(lines) == 1 and lines[0].at == desk.t0
+    login_as(client, desk.hotline)
+    board = parse(client.get("/board"))
+    assert board.find("tr", id=f"inc-{incident.reference}").find(cls="state").text() == "Paged, not acknowledged"
+    network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=3)  # the next level pages on; Alice's refused pages page the managers no more
+    assert len(maria.sms) == 1 and network.phone(BOB).unmet == []
+
+
+def test_a_board_row_whose_every_page_failed_says_so(desk, network, twilio, client):
+    """With no manager to page either, the row says the pages failed, never that they are not sent yet."""
+    with desk.hotline.db.transaction() as s:
+        s.scalars(select(Rep).where(Rep.phone == MARIA)).one().is_manager = False
+    twilio.refuse_to(ALICE, code=21211)
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    incident = desk.open_incident()
+    desk.settle()
+    login_as(client, desk.hotline)
+    board = parse(client.get("/board"))
+    assert board.find("tr", id=f"inc-{incident.reference}").find(cls="state").text() == "Pages failed: nobody reached"

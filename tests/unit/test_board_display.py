@@ -145,6 +145,9 @@ def test_a_row_none_of_whose_pages_twilio_took_says_page_not_sent_yet_not_paged(
     for page in (failed_call, retrying_sms, canceled):
         page.role, page.sent_at = "oncall:primary", None
     assert state_of(incident, [failed_call, retrying_sms, canceled, receipt], "") == ("Page not sent yet", "bad")
+    retrying_sms.status = "failed"  # given up too: none left to send (an outside probe's board said "not sent yet")
+    assert state_of(incident, [failed_call, retrying_sms, canceled, receipt], "") == ("Pages failed: nobody reached",
+                                                                                      "bad")
     failed_call.sent_at = T0  # Twilio took the call; it failed on the way (a status callback): Bob was paged
     assert state_of(incident, [failed_call, retrying_sms, canceled, receipt], "") == ("Paged, not acknowledged",
                                                                                       "warn")

@@ -391,6 +391,16 @@ def test_a_failed_page_sms_calls_the_same_person_only_while_nobody_has_it():
     assert decide(PageFailed("voice", "page"), STATES["open"], T0).pages == ()
 
 
+def test_the_last_page_of_a_level_failing_pages_the_managers_at_once_while_nobody_has_it():
+    unreached = decide(PageFailed("voice", "page", level_unreached=True), STATES["open"], T0)
+    assert (unreached.outcome, [o.audience for o in unreached.pages]) == ("level_unreached", [Audience.MANAGERS])
+    assert decide(PageFailed("voice", "page", level_unreached=True), STATES["acknowledged"], T0).pages == ()
+    assert decide(PageFailed("voice", "at_risk", level_unreached=True), STATES["open"], T0).pages == ()
+    # an SMS's own fallback comes first: the same person is called, so the level still has a page alive
+    assert [o.audience for o in decide(PageFailed("sms", "page", level_unreached=True), STATES["open"], T0).pages] \
+        == [Audience.SAME_PERSON]
+
+
 # ------------------------------------------------------------------ a queued page about to leave
 
 ON_CALLBACK = replace(STATES["callback_in_progress"], reps_on_callback=frozenset({ALICE}))
