@@ -36,6 +36,7 @@ class Entry:
     text: str
     css: str = ""
     note: str = ""  # a note's text, shown as its own paragraph
+    recording: str = ""  # a recording's URL (a repeat caller's addition): the page links to it
 
 
 def timeline(events: list[IncidentEvent], pages: list[Page],
@@ -70,7 +71,8 @@ def _entry(event: IncidentEvent, pages: dict[int, Page], names: dict = STEP_NAME
         return Entry(event.at, event.actor, event.kind.replace("_", " ").capitalize() + (f" ({details})" if details
                                                                                           else ""), "muted")
     text, css = describe(d, _page(d.get("page_id"), pages))
-    return Entry(event.at, event.actor, text, css)
+    recording = str(d.get("recording_url") or "") if event.kind == K.INFORMATION_ADDED else ""
+    return Entry(event.at, event.actor, text, css, recording=recording)
 
 
 def _step(kind: K, d: dict, names: dict = STEP_NAMES) -> str:
@@ -99,6 +101,19 @@ def _not_texted_again(d: dict) -> str:
     # worded for what was known then: that SMS may fail later (then ``missed_sms_resent`` tells this attempt anew)
     return (f"; the customer was not texted again: a missed-call SMS had gone at {_when(d.get('last_texted_at'))}, "
             f"less than {d.get('window_minutes', '?')} minutes before")
+
+
+def _addition_told(d: dict) -> str:
+    """Who was texted a repeat caller's addition (``caller_additions.tell_readers``); lines written before it, nothing."""
+    if "told" not in d:
+        return ""
+    told = [_READERS.get(role, role) for role in d.get("told") or []]
+    if not told:
+        return "; nobody could be texted it (no owner, rep paged or manager with a phone that takes SMS)"
+    return f"; texted to {' and '.join(told)}"
+
+
+_READERS = {"owner": "the owner", "rep": "the reps paged for it", "manager": "the managers"}
 
 
 def _missed_sms_resent(d: dict, _page: str) -> tuple[str, str]:
@@ -215,7 +230,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "call_end_unreported": lambda d, _: ("Twilio never reported the end of the call: taken as hung up after the "
                                          f"last answer, at {_when(d.get('last_heard'))}", "warn"),
     "information_added": lambda d, _: (f"Caller added information: {d.get('text') or ''}"
-                                       + (" (with a recording)" if d.get("recording_url") else ""), ""),
+                                       + (" (with a recording)" if d.get("recording_url") else "")
+                                       + _addition_told(d), ""),
     "voicemail_recorded": lambda d, _: (f"Voicemail recorded ({d.get('seconds', 0)} s)", ""),
     "page_queued": _queued,
     "page_sent": lambda d, page: (f"{sentence(page)} sent", ""),

@@ -378,6 +378,13 @@ PROMPTS.update({
                       "was Sie sehen.",
 })
 
+PROMPTS.update({
+    "caller_added_to_owner": "SEV1 {ref} {company}: Der Kunde hat erneut angerufen und ergänzt: \"{text}\"{recording}",
+    "caller_added_with_recording": " Er hat auch eine Aufnahme hinterlassen: anzuhören auf der Seite des Vorfalls.",
+    "caller_added_recording_only": "SEV1 {ref} {company}: Der Kunde hat erneut angerufen und eine Aufnahme "
+                                   "hinterlassen: anzuhören auf der Seite des Vorfalls.",
+})
+
 # Schlüsselwörter, die Twilio nicht kennt (STOPP, ANMELDEN, HILFE): die Hotline antwortet selbst (sms_opt_outs.py)
 PROMPTS.update({
     "kw_opted_out": "Sev-1-Hotline: Sie erhalten von dieser Nummer keine SMS mehr. Antworten Sie ANMELDEN, um wieder "

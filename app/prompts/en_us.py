@@ -372,6 +372,14 @@ PROMPTS.update({
     "cust_sms_media": " We cannot see pictures or files sent by SMS: please describe what you see in words.",
 })
 
+# a repeat caller's words or recording added by phone, texted to the incident's readers (app/services/caller_additions.py)
+PROMPTS.update({
+    "caller_added_to_owner": "SEV1 {ref} {company}: the customer called again and added: \"{text}\"{recording}",
+    "caller_added_with_recording": " They also left a recording: listen on the incident page.",
+    "caller_added_recording_only": "SEV1 {ref} {company}: the customer called again and left a recording: listen on "
+                                   "the incident page.",
+})
+
 # keywords Twilio does not know (STOPP, ANMELDEN, HILFE): the hotline answers them itself (sms_opt_outs.py); Twilio
 # answers its own English ones, so these English texts are for parity and never sent for them
 PROMPTS.update({

@@ -20,6 +20,7 @@ from app.models import (
     Ticket,
 )
 from app.reports.facts import DETAILS_COMPLETE
+from app.services.caller_additions import tell_readers
 from app.services.caller_trust import note_verified
 from app.services.escalation import plan_escalation, set_deadline
 from app.services.events import log_event
@@ -174,11 +175,13 @@ def _tell_number_corrected(session: Session, incident: Incident, now: datetime) 
 
 
 def append_to_incident(session: Session, call: CallSession, effect: AppendToIncident, now: datetime) -> Incident:
-    """Add a repeat caller's text or recording to their open incident."""
+    """Add a repeat caller's text or recording to their open incident, texted at once to whoever works it (the
+    owner; before anyone acknowledged, the reps paged so far: ``caller_additions.tell_readers``)."""
     incident = session.scalars(select(Incident).where(Incident.reference == effect.reference)).one()
     call.incident_id = incident.id
+    told = tell_readers(session, incident, effect.text, effect.recording_url, now)
     log_event(session, at=now, actor="caller", kind="information_added", incident_id=incident.id,
-              call_sid=call.call_sid, detail={"text": effect.text, "recording_url": effect.recording_url})
+              call_sid=call.call_sid, detail={"text": effect.text, "recording_url": effect.recording_url, **told})
     return incident
 
 
