@@ -32,6 +32,8 @@ class EventKind(StrEnum):
     REPORT_JOINED = "report_joined"
     REPEAT_CALL_ENDED = "repeat_call_ended"
     MISSED_CALL = "missed_call"
+    # a reply to the missed-call SMS that says the call was not theirs ("wrong number"): nothing opened or paged
+    MISSED_CALL_NOT_THEIRS = "missed_call_not_theirs"
     OUTBOUND_VOLUME_ALERT = "outbound_volume_alert"
     # due steps (one kind per step kind: never built with an f-string)
     STEP_RECEIPT = "step_receipt"

@@ -12,7 +12,7 @@ from app.dashboard.display import HELPERS
 from app.models import Incident, Notice
 from app.reports.compliance import range_bounds
 from app.reports.params import InvalidRange, parse_range
-from app.services.missed_calls import missed_calls_between
+from app.services.missed_calls import missed_calls_between, not_theirs_replies
 from app.services.page_text import SERVICE_SHORT
 
 bp = Blueprint("missed_calls", __name__, template_folder="templates")
@@ -51,8 +51,10 @@ def show() -> tuple[str, int]:
         notices = {n.id: n for n in session.scalars(select(Notice).where(Notice.id.in_(notice_ids)))}
         found = session.execute(select(Incident.id, Incident.reference).where(Incident.id.in_(incident_ids))).all()
         references = {incident_id: reference for incident_id, reference in found}
+        not_theirs = not_theirs_replies(session, [c.call_sid for c in calls if c.notice_id])
         rows = [{"call": c, "sms": notices[c.notice_id].status if c.notice_id in notices else "",
-                 "reference": references.get(c.incident_id, ""), "said": said_lines(c.said or {})} for c in calls]
+                 "reference": references.get(c.incident_id, ""), "said": said_lines(c.said or {}),
+                 "not_theirs": not_theirs.get(c.call_sid, "")} for c in calls]
     return render_template("dashboard/missed_calls.html", rows=rows, now=now, error=None, args=request.args,
                            span=span, older=_page_url(page + 1) if more else "",
                            newer=_page_url(page - 1) if page > 1 else "", **HELPERS), 200

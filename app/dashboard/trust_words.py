@@ -43,6 +43,9 @@ TRUST_WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "call_joined": _joined("A call from this number ended unfinished and joined this incident"),
     "repeat_call_ended": lambda d, _: (f"The caller called again and hung up ({d.get('stage', '')})", "muted"),
     "missed_call": lambda d, _: ("A call from this number ended before triage (missed call)", "muted"),
+    "missed_call_not_theirs": lambda d, _: (
+        f"A reply to the missed-call SMS said the call was not theirs: \"{d.get('text', '')}\"; nothing was opened "
+        f"or paged{'' if d.get('answered') else ' (not answered again)'}", "muted"),
     "support_pin_checked": lambda d, _: ("Support PIN " + ("correct" if d.get("ok") else "WRONG"),
                                          "" if d.get("ok") else "warn"),
 }

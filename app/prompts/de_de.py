@@ -212,6 +212,9 @@ PROMPTS: dict[str, str] = {
     "missed_call_sms": "Severity-1-Hotline: Ihr Anruf wurde beendet, bevor wir Ihr Anliegen aufnehmen konnten. "
                        "Wenn Ihr E-Mail-Versand ausgefallen ist, rufen Sie uns bitte noch einmal an oder antworten "
                        "Sie auf diese SMS mit Ihrer Firma und dem, was ausfällt.",
+    "missed_call_not_theirs_sms": "Severity-1-Hotline: Entschuldigen Sie bitte unsere SMS. Es wurde nichts "
+                                  "angelegt, niemand wird Sie anrufen. Wenn Ihr E-Mail-Versand ausgefallen ist, "
+                                  "rufen Sie bitte diese Nummer an.",
     "receipt_mail_subject": "Sev-1-Vorfall {ref}: Ihre Meldung ist eingegangen",
     "receipt_mail_body": "Guten Tag {name},\n\nwir haben Ihre Severity-1-Meldung erhalten, Referenznummer {ref}.\n\n"
                          "{promise}\n\n{details}\n\nIhre Severity-1-Hotline\n",

@@ -204,6 +204,9 @@ PROMPTS: dict[str, str] = {
                                          "possible. To add details, reply to this SMS.",
     "missed_call_sms": "Sev-1 hotline: your call ended before we could take your details. If your e-mail sending "
                        "is down, please call us again, or reply to this message with your company and what is failing.",
+    # the answer to a reply that says the call was not theirs (a pocket dial, a spoofed caller ID): once per call
+    "missed_call_not_theirs_sms": "Sev-1 hotline: sorry for our message. Nothing was opened and nobody will call "
+                                  "you. If your e-mail sending is down, please call this number.",
     # the receipt by e-mail, when the caller's number takes no SMS (a landline) or there is none; nothing reads
     # replies to the hotline's e-mails, so details are asked for by phone
     "receipt_mail_subject": "Sev-1 incident {ref}: we have your report",

@@ -133,3 +133,8 @@ def closing_notice_email(reference: str, at: datetime, tz: str, language: str, *
 def missed_call_sms(language: str) -> str:
     """Invites a caller whose call ended before we knew their problem to call again or reply."""
     return text("missed_call_sms", language)
+
+
+def missed_call_not_theirs_sms(language: str) -> str:
+    """Answers a reply to that invitation that says the call was not theirs: nothing was opened."""
+    return text("missed_call_not_theirs_sms", language)

@@ -11,12 +11,14 @@ from phonenumbers import PhoneNumberType
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import CallSession, Incident, IncidentStatus, MissedCall, Notice
+from app.event_kind import EventKind
+from app.models import CallSession, Incident, IncidentEvent, IncidentStatus, MissedCall, Notice
 from app.queue import schedule
 from app.services import customer_text
 from app.services.caller_limits import CallerLimits
 from app.services.events import log_event
 from app.services.incidents import open_incident_for, rescue_call
+from app.services.wrong_number import says_wrong_number
 from ivr_flows.model import CallState, FlowPolicy, Stage
 from ivr_flows.validate import is_valid_phone, parse_callback_number
 
@@ -116,14 +118,20 @@ def _invitation(session: Session, caller: str, now: datetime, policy: FlowPolicy
 
 
 def answer_invitation(session: Session, from_number: str, body: str, now: datetime, policy: FlowPolicy,
-                      limits: CallerLimits) -> Incident | None:
+                      limits: CallerLimits) -> str | None:
     """An SMS from a caller the missed-call SMS invited to "reply with your company and what is failing", within
     the invitation's ``missed_call_sms_hours``: their missed call becomes an incident (``rescue_call``), with their
     words as its problem, paged and promised a callback like any other; their words reach the reps paged for it.
-    None when no invitation of theirs is open (a missed call already rescued has its incident; later words reach it
-    as any customer's). An outside probe's missed caller replied as asked and read "This number is not registered
-    for Sev-1 pages": no incident, no page, the words on no page of the dashboard. A reply proves the number is
-    theirs (the SMS went to it), and the invitations are limited (per number, per hour), so replies are too."""
+    The answer to send: "" when an incident opened (its receipt SMS answers them); None when no invitation of
+    theirs is open (a missed call already rescued has its incident; later words reach it as any customer's).
+    An outside probe's missed caller replied as asked and read "This number is not registered for Sev-1 pages": no
+    incident, no page, the words on no page of the dashboard. A reply proves the number is theirs (the SMS went to
+    it), and the invitations are limited (per number, per hour), so replies are too.
+
+    A reply that says the call was not theirs ("wrong number", "who is this": ``wrong_number``) opens nothing and
+    pages nobody (``_not_theirs``): a pocket dial or a spoofed caller ID reached the wrong person, and an outside
+    probe's "Who is this? I never called you, wrong number" was paged as a Sev-1 that breached. The invitation stays
+    open: a later reply that is a report (or a call) is taken as before."""
     if not from_number or not body.strip():
         return None
     since = now - timedelta(hours=limits.missed_call_sms_hours or 24)
@@ -132,6 +140,8 @@ def answer_invitation(session: Session, from_number: str, body: str, now: dateti
         .order_by(MissedCall.ended_at.desc(), MissedCall.id.desc()).limit(1).with_for_update()).first()
     if missed is None:
         return None
+    if says_wrong_number(body):
+        return _not_theirs(session, missed, body, now)
     from app.services.customer_sms import attach_words  # customer_sms -> resolution -> ... -> this module
 
     incident = rescue_call(session, call_sid=missed.call_sid, from_number=from_number, now=now,
@@ -141,7 +151,30 @@ def answer_invitation(session: Session, from_number: str, body: str, now: dateti
         return None
     missed.incident_id = incident.id
     attach_words(session, incident, body, now)
-    return incident
+    return ""
+
+
+def _not_theirs(session: Session, missed: MissedCall, body: str, now: datetime) -> str:
+    """Log a reply saying the missed call was not theirs, with its words; the apology, in the invitation's language,
+    to its first such reply only ("" after: no exchange of SMS with a stranger's phone or auto-reply)."""
+    earlier = session.scalar(select(IncidentEvent.id).where(
+        IncidentEvent.kind == EventKind.MISSED_CALL_NOT_THEIRS, IncidentEvent.call_sid == missed.call_sid).limit(1))
+    language = customer_text.language_for(missed.language, missed.caller_id)
+    log_event(session, at=now, actor="unknown", kind=EventKind.MISSED_CALL_NOT_THEIRS, call_sid=missed.call_sid,
+              detail={"missed_call_id": missed.id, "text": " ".join(body.split())[:160], "answered": earlier is None,
+                      "language": language})
+    return customer_text.missed_call_not_theirs_sms(language) if earlier is None else ""
+
+
+def not_theirs_replies(session: Session, call_sids: list[str]) -> dict[str, str]:
+    """The last reply to each of these calls' invitations that said the call was not theirs (the missed-calls page:
+    why nothing was opened), by CallSid."""
+    if not call_sids:
+        return {}
+    lines = session.scalars(select(IncidentEvent).where(IncidentEvent.kind == EventKind.MISSED_CALL_NOT_THEIRS,
+                                                        IncidentEvent.call_sid.in_(call_sids))
+                            .order_by(IncidentEvent.at, IncidentEvent.id))
+    return {line.call_sid: str((line.detail or {}).get("text", "")) for line in lines if line.call_sid}
 
 
 def said(state: CallState | None) -> dict[str, str]:
@@ -172,5 +205,5 @@ def missed_calls_between(session: Session, since: datetime, until: datetime | No
     return list(session.scalars(stmt))
 
 
-__all__ = ["answer_invitation", "called_back_on", "ended_before_triage", "missed_calls_between", "record_missed_call", "said", "textable",
-           "unreachable_since"]
+__all__ = ["answer_invitation", "called_back_on", "ended_before_triage", "missed_calls_between", "not_theirs_replies",
+           "record_missed_call", "said", "textable", "unreachable_since"]

@@ -56,9 +56,10 @@ def _carry_out(session: Session, sender: str, body: str, media: int, now: dateti
     rep = reps[0] if len(reps) == 1 else None
     if answer is None:
         answer = handle_update_sms(session, sender, rep, body, now, settings, media=media)  # issue 11
-    if answer is None and rep is None and answer_invitation(session, sender, body, now, policy_from(settings),
-                                                            limits_from(settings)) is not None:
-        answer = ""  # the incident's receipt SMS answers them: reference and the time of the callback
+    if answer is None and rep is None:
+        # "" when it opened an incident (its receipt SMS answers them: reference and the time of the callback);
+        # an apology when the reply says the call was not theirs ("wrong number": nothing opened)
+        answer = answer_invitation(session, sender, body, now, policy_from(settings), limits_from(settings))
     if answer is None:
         answer = handle_rep_sms(session, sender, rep, body, now)
     return answer or ""  # an unknown sender over its limits gets no SMS back (floods, toll fraud)
