@@ -75,7 +75,7 @@ def handle_rep_sms(session: Session, from_number: str, rep: Rep | None, body: st
         # rep's only open page, which may be another incident than the one they meant
         reference = digits
     else:
-        reference = only_open_page(session, rep)
+        reference = only_open_page(session, rep, now)
         if reference is None:
             return _taken_by_another(session, rep, now)
     if reference.startswith("several:"):
@@ -144,20 +144,31 @@ def _command(body: str) -> tuple[str, str | None, str]:
     return word, COMMANDS.get(word), rest
 
 
-def only_open_page(session: Session, rep: Rep) -> str | None:
+def only_open_page(session: Session, rep: Rep, now: datetime | None = None) -> str | None:
     """The reference of the one open incident this rep was paged for and that still needs them ("several:<refs>"
-    for more than one, None for none)."""
-    refs = sorted(set(session.scalars(
+    for more than one, None for none). With ``now``, an incident another rep acknowledged whose page reached this
+    rep within ``RECENT_PAGE`` counts too when there is one of theirs: the bare command may answer that page. An
+    outside probe's Dave, owning one incident, replied "Call" to a new page Bob had just taken, and was connected to
+    his own incident's customer."""
+    paged = (or_(Page.rep_id == rep.id, Page.to_number == rep.phone), Incident.status == IncidentStatus.OPEN,
+             Incident.callback_answered_at.is_(None))
+    refs = set(session.scalars(
         select(Incident.reference).join(Page, Page.incident_id == Incident.id).where(
-            or_(Page.rep_id == rep.id, Page.to_number == rep.phone),
-            Incident.status == IncidentStatus.OPEN, Incident.callback_answered_at.is_(None),
-            or_(Incident.acknowledged_at.is_(None), Incident.acknowledged_by == rep.id),
-        ))))
+            *paged, or_(Incident.acknowledged_at.is_(None), Incident.acknowledged_by == rep.id))))
     if not refs:
         return None
+    if now is not None:
+        refs |= set(session.scalars(select(Incident.reference).join(Page, Page.incident_id == Incident.id).where(
+            *paged, Page.purpose == "page", Page.created_at >= now - RECENT_PAGE,
+            Incident.acknowledged_at.is_not(None),
+            or_(Incident.acknowledged_by.is_(None), Incident.acknowledged_by != rep.id))))
+    refs = sorted(refs)
     if len(refs) > 1:
         return "several:" + ", ".join(refs)
     return refs[0]
+
+
+RECENT_PAGE = timedelta(hours=1)  # a page this recent may be what a bare command answers, whoever took it since
 
 
 def _taken_by_another(session: Session, rep: Rep, now: datetime) -> str:

@@ -253,3 +253,29 @@ def test_call_says_when_no_hotline_worker_runs_to_place_the_call(desk, network, 
     assert told is not worker_runs
     [callback] = _callbacks(desk)  # asked for either way: it leaves once a worker runs
     assert callback.incident_id == incident.id
+
+
+@pytest.mark.parametrize("body", ["Call", "ack"])
+def test_a_bare_reply_to_a_new_page_another_rep_took_never_acts_on_the_reps_own_incident(desk, network, body):
+    """An outside probe's Dave owned incident X; paged for a new incident Y, which Bob acknowledged first, he replied
+    "Call" to Y's page and was connected to X's customer (his "only open page"). A page that recent is what a bare
+    reply may answer: he is asked which incident, and nothing is done."""
+    first, customer = desk.unanswered_until_minute_3(network)
+    customer.expect_sms("has taken your incident")
+    assert "Acknowledged" in _answer(desk, BOB, f"ACK {first.reference}")
+    other = "+14155550177"
+    second_customer = network.phone(other).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=4)
+    second = desk.open_incident(caller=other)
+    desk.settle()
+    network.phone(ALICE).expect_call(answer=False)
+    network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=7)  # Bob is paged for the second incident
+    second_customer.expect_sms("has taken your incident")
+    assert "Acknowledged" in _answer(desk, ALICE, f"ACK {second.reference}")
+    answer = _answer(desk, BOB, body)
+    assert "several open pages" in answer and first.reference in answer and second.reference in answer
+    assert _callbacks(desk) == []  # nobody was dialled
+    assert desk.incident(second.id).acknowledged_by != desk.incident(first.id).acknowledged_by
+    desk.settle()
