@@ -59,17 +59,20 @@ def dated(when: datetime, tz: str = "UTC") -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
-def page_sms(incident: Incident, ack_link: str, tz: str = "UTC") -> str:
+def page_sms(incident: Incident, ack_link: str, tz: str = "UTC", at: datetime | None = None) -> str:
     """The SMS page: reference, company, service, deadline (on the rep's clock, ``tz``), how to acknowledge; for a
-    customer who left no number, their e-mail address instead of "Call back n/a" and no CALL (it places nothing)."""
+    customer who left no number, their e-mail address instead of "Call back n/a" and no CALL (it places nothing).
+    A page written at ``at``, once the deadline had passed (its level's step ran late: no worker ran, Twilio was
+    down), says it passed: an outside probe's rep read "Call back ... by 12:21 PST" at 12:22, as if still in time."""
     service = SERVICE_SHORT.get(incident.affected_service, "critical problem")
     due = hhmm(incident.callback_due_at, tz)
+    by = f"now: the {due} deadline has passed" if at is not None and at >= incident.callback_due_at else f"by {due}"
     if not incident.callback_phone:
-        return (f"SEV1 {incident.reference} {company_name(incident)}: {service}. {reach_in_writing(incident)} by "
-                f"{due}.{also_call(incident, tz)} Reply ACK {incident.reference}. {ack_link}").strip()
+        return (f"SEV1 {incident.reference} {company_name(incident)}: {service}. {reach_in_writing(incident)} {by}."
+                f"{also_call(incident, tz)} Reply ACK {incident.reference}. {ack_link}").strip()
     phone = phone_with_extension(incident.callback_phone, callback_extension(incident))
     return (f"SEV1 {incident.reference} {company_name(incident)}: {service}. Call back {phone} "
-            f"by {due}.{also_call(incident, tz)} Reply ACK {incident.reference} or "
+            f"{by}.{also_call(incident, tz)} Reply ACK {incident.reference} or "
             f"CALL {incident.reference}. {ack_link}").strip()
 
 

@@ -80,7 +80,8 @@ class PageUrls:
         if page.role == TAM_ROLE and page.purpose in TAM_NOTICES:
             return page_text.tam_sms(incident, page.purpose, page.created_at, page_zone(page))  # told, never asked
         if page.purpose == "page":
-            return page_text.page_sms(incident, self.ack_link(page.id, page.created_at), page_zone(page))
+            return page_text.page_sms(incident, self.ack_link(page.id, page.created_at), page_zone(page),
+                                      page.created_at)
         if page.purpose in ("at_risk", "breach"):
             return page_text.alert_sms(incident, page.purpose, page.created_at, page_zone(page))
         if page.purpose == "joined_contact":

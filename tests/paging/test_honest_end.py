@@ -307,6 +307,23 @@ def test_a_breach_nobody_was_paged_for_says_so_in_the_report(desk, network, clie
     assert network.phone(MARIA).unmet == []
 
 
+def test_a_level_paged_after_the_deadline_reads_that_it_passed(desk, network):
+    """An outside probe's worker was down past the deadline: the second level's rep, paged at 12:22, read "Call back
+    ... by 12:21 PST", as if still in time (and got no BREACHED alert of their own). A page written once the deadline
+    passed says so."""
+    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("have not reached you")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False).expect_sms("BREACHED").expect_call(answer=False)
+    bob = network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
+    network.phone(MARIA).expect_sms("SEV1").expect_call(answer=False).expect_sms("BREACHED").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.at(minutes=16)  # no worker ran until then: the levels' steps run late
+    due = desk.incident(incident.id).callback_due_at.strftime("%H:%M")
+    [page] = [m for m in bob.sms if m.startswith(f"SEV1 {incident.reference}")]
+    assert f"Call back {CUSTOMER} now: the {due} UTC deadline has passed." in page and f"by {due}" not in page
+    alice_page = next(m for m in network.phone(ALICE).sms if "Reply ACK" in m)
+    assert f"Call back {CUSTOMER} by " in alice_page and "has passed" not in alice_page  # written in time: as written
+
+
 def test_sms_commands_act_only_for_reps_paged_or_on_call(desk, network):
     network.phone(CUSTOMER).expect_sms("we have your report")
     network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)

@@ -39,6 +39,17 @@ def test_a_wait_as_long_as_the_promise_is_warned_about():
     assert not any(w.where == "LIVE_WAIT_MINUTES" for w in _report({}).warnings)
 
 
+@pytest.mark.parametrize(("wait", "sla", "suggested"), [("5", "4", 1), ("5", "6", 2), ("15", "15", 5)])
+def test_the_fix_for_a_wait_too_long_is_a_value_that_clears_it(wait, sla, suggested):
+    """An outside probe's `hotline check` warned of LIVE_WAIT_MINUTES 5 with a 4-minute promise, and its fix read
+    "e.g. LIVE_WAIT_MINUTES=5"; a 5-minute hold of a 6-minute promise passed without a word."""
+    [warning] = [w for w in _report({"LIVE_WAIT_MINUTES": wait, "CALLBACK_SLA_MINUTES": sla}).warnings
+                 if w.where == "LIVE_WAIT_MINUTES"]
+    assert f"e.g. LIVE_WAIT_MINUTES={suggested}," in warning.fix and "or 0" in warning.fix
+    cleared = _report({"LIVE_WAIT_MINUTES": str(suggested), "CALLBACK_SLA_MINUTES": sla})
+    assert not any(w.where == "LIVE_WAIT_MINUTES" for w in cleared.warnings)
+
+
 def test_hold_music_that_is_no_url_is_an_error():
     report = _report({"LIVE_HOLD_MUSIC_URL": "BusyStrings.mp3"})
     assert any(e.where == "LIVE_HOLD_MUSIC_URL" for e in report.errors)

@@ -40,6 +40,16 @@ def test_a_page_with_a_number_reads_as_before():
     assert "Reply CALL 375351 to call the customer now." in alert_sms(_incident(phone="+14155550100"), "breach", DUE)
 
 
+def test_a_page_written_after_the_deadline_says_it_passed():
+    """An outside probe's worker was down past the deadline: the second level's rep read "Call back ... by 12:21 PST"
+    at 12:22, as if still in time, and got no BREACHED alert of their own."""
+    late = page_sms(_incident(phone="+14155550100"), "https://hotline.example/ack/x", at=DUE + timedelta(seconds=30))
+    assert "Call back +14155550100 now: the 17:29 UTC deadline has passed. Reply ACK 375351 or CALL 375351." in late
+    in_time = page_sms(_incident(phone="+14155550100"), "https://hotline.example/ack/x", at=DUE - timedelta(seconds=1))
+    assert "Call back +14155550100 by 17:29 UTC." in in_time
+    assert "now: the 17:29 UTC deadline has passed" in page_sms(_incident(), "", at=DUE)
+
+
 def test_the_minutes_left_are_rounded_up():
     incident = _incident(phone="+14155550100")
     assert minutes_left(incident, DUE - timedelta(minutes=5) + timedelta(seconds=1)) == 5  # the step, a second late
