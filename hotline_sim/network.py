@@ -59,7 +59,7 @@ class _Leg:
     expectation: CallExpectation | None
     sequence: int = 0
     ended: bool = False
-    talked: bool = False  # the talk time was spent on a bridge to a queued caller (issue 13)
+    talked: bool = False  # the talk time was spent on a bridge (to a queued caller: issue 13)
 
     def base_params(self, account_sid: str, status: str) -> dict[str, str]:
         """The parameters Twilio sends with every voice webhook of this leg."""
@@ -429,6 +429,11 @@ class PhoneNetwork:
                 continue
             parent.heard.said.append(f"[connected to {number}]")
             leg.heard.said.append(f"[connected to {parent.call.to}]")
+            if leg.expectation is not None and not leg.talked:
+                # the conversation lasts what Twilio reports of it on the clock too (an untimed one:
+                # UNTIMED_TALK_SECONDS), as on ``<Dial><Queue>``: the hotline counts it from the key press
+                leg.talked = True
+                self._talk(leg.expectation.reported_seconds)
             self._hang_up(leg, "completed")
             return {"DialCallStatus": "completed", "DialCallSid": child.sid,
                     "DialCallDuration": str(child.duration or 0), "DialBridged": "true"}

@@ -301,16 +301,29 @@ def withdraw_live_answer(session: Session, callback_id: int, caller_call_sid: st
 MIN_CONVERSATION_SECONDS = 10
 
 
-def conversation_too_short(dial_seconds: str, dial_bridged: str = "") -> bool:
+def conversation_too_short(dial_seconds: str, dial_bridged: str = "", talking_since: datetime | None = None,
+                           ended_at: datetime | None = None) -> bool:
     """Whether the rep's ``<Dial>`` to the customer (or the customer leg's own
     ``CallDuration``) says they talked less than ``MIN_CONVERSATION_SECONDS``.
 
     ``DialBridged=false`` (never connected) or a ``DialCallDuration`` under the minimum; a request without the
-    duration is taken at its word, as ``dial_proves_bridge`` takes it.
+    duration is taken at its word, as ``dial_proves_bridge`` takes it. ``talking_since``: when the customer pressed
+    the key (the bridge starts then), and ``ended_at`` when the call's end was heard: under the minimum between them
+    is too short too. Twilio's durations count from the customer's answer, so they hold the answering-machine check
+    and the whisper (about 13 s): an outside probe's customer who heard the whole whisper, pressed the key and hung up
+    3 s later had a 16-second ``DialCallDuration``, and the callback counted as met.
     """
     seconds = dial_seconds.strip()
-    return (dial_bridged.strip().lower() == "false"
-            or (seconds.isdigit() and int(seconds) < MIN_CONVERSATION_SECONDS))
+    if dial_bridged.strip().lower() == "false" or (seconds.isdigit() and int(seconds) < MIN_CONVERSATION_SECONDS):
+        return True
+    return (talking_since is not None and ended_at is not None
+            and (ended_at - talking_since).total_seconds() < MIN_CONVERSATION_SECONDS)
+
+
+def talked_since(session: Session, callback_id: int) -> datetime | None:
+    """When the customer pressed the key on this bridged callback (its ``person_confirmed_at``), if they did."""
+    return session.scalar(select(Callback.person_confirmed_at).where(Callback.id == callback_id)) if callback_id \
+        else None
 
 
 def withdraw_short_bridge(session: Session, callback_id: int, dial_seconds: str, dial_bridged: str, now: datetime,
@@ -336,6 +349,7 @@ def withdraw_short_bridge(session: Session, callback_id: int, dial_seconds: str,
     on_call = not rep_leg_over(session, incident, callback, call_status)
     _withdraw(session, incident, callback, CallbackOutcome.ATTEMPTED, now, {
         "why": SHORT_BRIDGE, "dial_seconds": dial_seconds[:8], "dial_bridged": dial_bridged[:8],
+        "seconds_after_key": round((now - callback.person_confirmed_at).total_seconds(), 1),
         **({"live": True} if live else {}), **({} if on_call else {"rep_hung_up": True}),
         **({"seen_by": seen_by} if seen_by else {})}, rep_on_call=on_call)
     return callback
@@ -348,7 +362,8 @@ def short_leg(session: Session, callback_id: int, call_status: str, call_duratio
     ``<Dial action>``. Until session 37 only that request withdrew it: an outside probe's 4-second call whose
     ``<Dial action>`` never came (a lost webhook: Twilio does not retry it) stood as the kept promise. Whichever
     comes first withdraws it; the other finds it withdrawn. None when nothing was withdrawn."""
-    if call_status != "completed" or not conversation_too_short(call_duration):
+    if call_status != "completed" or not conversation_too_short(call_duration, "", talked_since(session, callback_id),
+                                                                now):
         return None
     return withdraw_short_bridge(session, callback_id, call_duration, "", now, call_sid, seen_by="customer_leg")
 

@@ -27,6 +27,7 @@ from app.services.callbacks import (
     dial_ended,
     open_callback,
     rep_not_reached,
+    talked_since,
     withdraw_short_bridge,
 )
 from app.services.rep_legs import claim_leg
@@ -118,18 +119,22 @@ def rep_status() -> Response:
 @bp.post("/customer-whisper")
 @twilio_webhook
 def customer_whisper() -> Response:
-    """The customer leg was answered: a voicemail is hung up on; a person is asked to press a key."""
+    """The customer leg was answered: whoever answered is asked to press a key, a person does; a message call's
+    voicemail is connected to the rep. Detection saying "machine" is a guess (a person who answers with a long
+    greeting, "Acme Mail operations, Dana speaking", is machine_start): until session 39 such a customer was hung up
+    on at once, each time the hotline called. Now they are asked too, and only no key makes it a voicemail
+    (``customer_machine``)."""
     callback_id, answered_by = request.args.get("callback", 0, type=int), request.form.get("AnsweredBy", "")
 
     def handle(session, now):
         response = VoiceResponse()
-        if is_machine(answered_by):
-            callback = customer_is_machine(session, callback_id, answered_by, now)
-            if callback is not None and callback.leaves_message:
-                return str(response)  # the greeting is over: the rep is connected to leave the message
-            response.hangup()
-            return str(response)
         callback, incident = lock_callback(session, callback_id)
+        machine = is_machine(answered_by)
+        if machine and callback is not None and callback.leaves_message:
+            customer_is_machine(session, callback_id, answered_by, now)
+            return str(response)  # the greeting is over: the rep is connected to leave the message
+        if machine and callback is not None:
+            callback.answered_by = answered_by[:32]  # a voicemail unless a key is pressed
         lang, voice = CUSTOMER_VOICE.get(incident.language if incident else "", CUSTOMER_VOICE["en-US"])
         ref = ", ".join(incident.reference) if incident else ""
         extension = callback_extension(incident, session) if incident else ""
@@ -146,11 +151,30 @@ def customer_whisper() -> Response:
             if round_:
                 gather.pause(length=EXTENSION_PAUSE_SECONDS)
             gather.say(text(key, lang, ref=ref), language=lang, voice=voice)
+        if machine:  # no key on what detection took for a machine: a voicemail after all, recorded before the end
+            response.redirect(f"/twilio/bridge/customer-machine?callback={callback_id}", method="POST")
+            return str(response)
         response.say(text("customer_no_key", lang), language=lang, voice=voice)
         response.hangup()  # no key: the legs are never bridged, and the callback is only attempted
         return str(response)
 
     return answer_once(handle, safe=HANG_UP)  # a valid <Response>: a bare <Hangup/> root is not TwiML
+
+
+@bp.post("/customer-machine")
+@twilio_webhook
+def customer_machine() -> Response:
+    """Nobody pressed a key on a leg answering-machine detection took for a machine: a voicemail (attempted), and the
+    rep is offered to leave a short message when their ``<Dial>`` ends."""
+    callback_id = request.args.get("callback", 0, type=int)
+
+    def handle(session, now):
+        callback = session.get(Callback, callback_id) if callback_id else None
+        if callback is not None:
+            customer_is_machine(session, callback_id, callback.answered_by or "machine_start", now)
+        return HANG_UP
+
+    return answer_once(handle, safe=HANG_UP)
 
 
 @bp.post("/customer-confirm")
@@ -183,7 +207,8 @@ def dial_done() -> Response:
 
     def handle(session, now):
         short = None
-        if conversation_too_short(dial_seconds, dial_bridged):  # a key pressed, then no conversation worth one
+        # a key pressed, then no conversation worth one (counted from the key press: Twilio's duration holds the whisper)
+        if conversation_too_short(dial_seconds, dial_bridged, talked_since(session, callback_id), now):
             # a rep who hung up first never hears the retry offer below: the core has them told by SMS
             short = withdraw_short_bridge(session, callback_id, dial_seconds, dial_bridged, now, dial_call_sid,
                                           call_status=call_status)

@@ -149,6 +149,7 @@ def test_an_answer_reported_late_but_timestamped_first_is_the_incidents_answer(d
     desk.clock.set(desk.t0 + timedelta(minutes=17))  # Twilio's word on the first callback's leg, at last
     _leg_status(desk, first, "in-progress", 90)
     _press_key(desk, first)  # its key press came late too
+    desk.clock.set(desk.t0 + timedelta(minutes=17, seconds=20))  # a conversation after it (the minimum is from the key)
     _leg_status(desk, first, "completed", 16 * 60 + 10, CallDuration="880")
 
     answered = desk.t0 + timedelta(seconds=90) + TIMESTAMP_PRECISION  # the latest instant of Twilio's second

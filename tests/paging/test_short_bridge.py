@@ -9,6 +9,7 @@ rep's ``<Dial action>`` with its ``DialCallDuration``.
 from __future__ import annotations
 
 from datetime import timedelta
+from xml.etree import ElementTree
 
 import pytest
 from sqlalchemy import select
@@ -365,3 +366,82 @@ def test_a_rep_who_hung_up_after_the_legs_end_withdrew_the_callback_is_texted_on
     assert "too short to count as the callback" in _sms_body(desk, sms)
     [withdrawn] = [e for e in _kinds(desk, callback.incident_id) if e.kind == "callback_withdrawn"]
     assert withdrawn.detail.get("seen_by") == "customer_leg"  # the leg's end came first in this order
+
+
+@pytest.mark.parametrize("leg_end_first", [False, True])
+def test_the_minimum_conversation_is_counted_from_the_key_press_not_from_the_answer(desk, network, leg_end_first):
+    """An outside probe's customer heard the whole whisper (answering-machine detection and the prompt: 13 s),
+    pressed the key and hung up 3 s later: Twilio's durations, counted from the answer, said 16 s, and the callback
+    counted as met. The conversation is counted from the key press: withdrawn as too short, whichever of the leg's
+    end and the rep's ``<Dial action>`` comes first."""
+    callback = _callback_by_sms(desk, network)
+    start = timedelta(minutes=2, seconds=30)
+    desk.clock.set(desk.t0 + start)
+    assert "<Gather" in _whisper(desk, callback)
+    _leg_status(desk, callback, "in-progress", start.total_seconds())
+    desk.clock.set(desk.t0 + start + timedelta(seconds=13))
+    _press_key(desk, callback)
+    desk.clock.set(desk.t0 + start + timedelta(seconds=16))
+    if leg_end_first:
+        _leg_status(desk, callback, "completed", start.total_seconds() + 16, CallDuration="16")
+    twiml = _dial_done(desk, callback, "completed", seconds="16")
+    assert TOO_SHORT in twiml and "/twilio/updates/interval" not in twiml
+    [row] = _rows(desk, callback.incident_id)
+    assert row.outcome == "attempted" and row.answered_at is None
+    [withdrawn] = [e for e in _kinds(desk, callback.incident_id) if e.kind == "callback_withdrawn"]
+    assert withdrawn.detail["why"] == "bridge_too_short" and withdrawn.detail["seconds_after_key"] == 3.0
+    assert withdrawn.detail.get("seen_by", "") == ("customer_leg" if leg_end_first else "")
+
+
+def test_a_twelve_second_conversation_after_the_key_counts(desk, network):
+    """The same whisper, and 12 s of conversation after the key press: met, as before."""
+    callback = _callback_by_sms(desk, network)
+    start = timedelta(minutes=2, seconds=30)
+    desk.clock.set(desk.t0 + start)
+    assert "<Gather" in _whisper(desk, callback)
+    _leg_status(desk, callback, "in-progress", start.total_seconds())
+    desk.clock.set(desk.t0 + start + timedelta(seconds=13))
+    _press_key(desk, callback)
+    desk.clock.set(desk.t0 + start + timedelta(seconds=25))
+    _leg_status(desk, callback, "completed", start.total_seconds() + 25, CallDuration="25")
+    assert "/twilio/updates/interval" in _dial_done(desk, callback, "completed", seconds="25")
+    [row] = _rows(desk, callback.incident_id)
+    assert row.outcome == "met"
+
+
+def test_a_person_detection_took_for_a_machine_is_asked_for_the_key_and_counts(desk, network):
+    """An outside probe's customer answered with a long greeting; detection said machine_start and the hotline hung up
+    at once, each time it called. Whoever answered is asked for the key: a person presses it and is connected."""
+    callback = _callback_by_sms(desk, network)
+    start = timedelta(minutes=2, seconds=30)
+    desk.clock.set(desk.t0 + start)
+    whisper = ElementTree.fromstring(_whisper(desk, callback, answered_by="machine_start"))
+    gather = whisper.find("Gather")
+    assert gather is not None and gather.get("action") == f"/twilio/bridge/customer-confirm?callback={callback.id}"
+    assert "Press any key" in "".join(gather.itertext())
+    assert whisper.find("Redirect").text == f"/twilio/bridge/customer-machine?callback={callback.id}"
+    _leg_status(desk, callback, "in-progress", start.total_seconds())
+    desk.clock.set(desk.t0 + start + timedelta(seconds=14))
+    _press_key(desk, callback)
+    desk.clock.set(desk.t0 + start + timedelta(seconds=80))
+    _leg_status(desk, callback, "completed", start.total_seconds() + 80, CallDuration="80")
+    assert "/twilio/updates/interval" in _dial_done(desk, callback, "completed", seconds="80")
+    [row] = _rows(desk, callback.incident_id)
+    assert row.outcome == "met" and row.answered_by == "machine_start"
+
+
+def test_a_voicemail_presses_no_key_and_the_rep_may_leave_a_message(desk, network):
+    """A real voicemail hears the question, presses nothing: the leg is a voicemail (attempted), recorded before it
+    ends, and the rep is offered to leave a short message, as before."""
+    callback = _callback_by_sms(desk, network)
+    start = timedelta(minutes=2, seconds=30)
+    desk.clock.set(desk.t0 + start)
+    assert "customer-machine" in _whisper(desk, callback, answered_by="machine_end_beep")
+    desk.clock.set(desk.t0 + start + timedelta(seconds=15))  # the <Gather> timed out: Twilio follows the <Redirect>
+    hung_up = _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/customer-machine?callback={callback.id}",
+                           {"CallSid": _leg_sid(callback), "AccountSid": TEST_ACCOUNT_SID, "CallStatus": "in-progress"})
+    assert ElementTree.fromstring(hung_up.get_data(as_text=True)).find("Hangup") is not None
+    [row] = _rows(desk, callback.incident_id)
+    assert row.outcome == "voicemail"
+    twiml = _dial_done(desk, callback, "no-answer", seconds="0")
+    assert f"/twilio/bridge/retry?callback={callback.id}" in twiml and "voicemail" in twiml.lower()
