@@ -20,6 +20,7 @@ from app.services.oncall_admin import create_rep, save_schedule
 from app.services.users import create_user
 from app.settings import Settings
 from app.wiring import Hotline
+from hotline_sim.clock import FakeClock
 from hotline_sim.outbox import SharedOutboxTelephony
 from ivr_flows.model import AffectedService, Captured, Lang, SaveIncident
 from tests.browser.conftest import log_in
@@ -42,9 +43,11 @@ def desk_live(tmp_path):
                         queue_name=f"phones-{uuid.uuid4().hex[:8]}")
     upgrade(settings.resolved_database_url)
     redis = Redis.from_url(REDIS_URL)
-    hotline = Hotline.build(settings, jobs=JobQueue(redis, settings.queue_name))
+    # a clock the story moves by hand where a person would take time (a conversation), as the scripted tests do
+    clock = FakeClock(SystemClock().now())
+    hotline = Hotline.build(settings, clock=clock, jobs=JobQueue(redis, settings.queue_name))
     assert isinstance(hotline.telephony, SharedOutboxTelephony)  # what `serve` and `worker` use without Twilio
-    now = SystemClock().now()
+    now = clock.now()
     with hotline.db.transaction() as s:
         create_rep(s, parse_rep({"name": "Alice Primary", "phone": REP_PHONE}))
         save_schedule(s, parse_schedule({"name": "primary", "time_zone": "UTC", "layers": [
@@ -56,7 +59,7 @@ def desk_live(tmp_path):
 
     def work() -> None:
         # a separate hotline, as `hotline worker` is a separate process: it shares only the files
-        worker = Hotline.build(settings, jobs=JobQueue(redis, settings.queue_name))
+        worker = Hotline.build(settings, clock=clock, jobs=JobQueue(redis, settings.queue_name))
         run_worker(worker, burst=True)
         worker.db.dispose()
 
@@ -126,6 +129,7 @@ def test_a_newcomer_plays_rep_and_customer_through_page_ack_and_callback(desk_li
         f"{customer} .item.call .said").first.inner_text()
     # a person, not a voicemail: the customer presses a key before the legs are connected
     _click(page, f"{customer} .item.call button:has-text('Press 1')")
+    hotline.clock.advance(seconds=40)  # they talk (the minimum conversation is counted from the key press)
     _click(page, f"{customer} .item.call button:has-text('Hang up')")
     assert "The call with the customer has ended" in page.locator(
         f"#phone-{REP_PHONE.lstrip('+')} .item.call .said").first.inner_text()
