@@ -346,9 +346,11 @@ def _message_ended(ev: MessageEnded, snap: Snapshot, now: datetime) -> Decision:
 
 
 def _rep_not_reached(ev: RepNotReached, snap: Snapshot, now: datetime) -> Decision:
-    """The customer was never dialled: the rep is told by SMS (unless the customer was reached since);
-    the at-risk and breach steps go on as if no callback had started."""
-    if snap.resolved or snap.customer_reached:
+    """The customer was never dialled: the rep is told by SMS (unless the customer was reached since: by a call a
+    person answered or an e-mail contact; a self-report is the rep's own word, and a rep who asked for a bridged call
+    after it, as an outside probe's did, must learn it never reached the customer); the at-risk and breach steps go
+    on as if no callback had started."""
+    if snap.resolved or (snap.customer_reached and snap.state != State.SELF_REPORTED):
         return Decision("rep_not_reached", snap.state, log=(K.CALLBACK_REP_NOT_REACHED,),
                         release_held_pages=snap.pages_held)
     return Decision("rep_not_reached", snap.state, log=(K.CALLBACK_REP_NOT_REACHED,),

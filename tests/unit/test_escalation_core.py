@@ -391,6 +391,14 @@ def test_a_failed_page_sms_calls_the_same_person_only_while_nobody_has_it():
     assert decide(PageFailed("voice", "page"), STATES["open"], T0).pages == ()
 
 
+def test_a_call_to_the_rep_that_never_reached_them_is_told_even_after_their_self_report():
+    """An outside probe's rep replied CALLED, then CALL for a bridged call that never reached them: silence."""
+    told = decide(RepNotReached(), STATES["self_reported"], T0)
+    assert [o.audience for o in told.pages] == [Audience.OWNER_OR_PRIMARY]
+    assert decide(RepNotReached(), STATES["met"], T0).pages == ()
+    assert decide(RepNotReached(), STATES["resolved"], T0).pages == ()
+
+
 def test_the_last_page_of_a_level_failing_pages_the_managers_at_once_while_nobody_has_it():
     unreached = decide(PageFailed("voice", "page", level_unreached=True), STATES["open"], T0)
     assert (unreached.outcome, [o.audience for o in unreached.pages]) == ("level_unreached", [Audience.MANAGERS])
