@@ -153,6 +153,9 @@ class EventKind(StrEnum):
     RESOLUTION_UNDELIVERED = "resolution_undelivered"  # its silence ran out, but it never reached the customer
     RESOLUTION_UNCLEAR = "resolution_unclear"  # its silence ran out, but the customer had written (not YES or NO)
     RESOLVED_UNCONFIRMED = "resolved_unconfirmed"
+    # a rep recorded the customer's verbal agreement though their last answer was NO and nothing shows they were
+    # reached since: the rep was warned and confirmed it (``resolution.standing_no``)
+    VERBAL_AGREEMENT_AFTER_NO = "verbal_agreement_after_no"
     UPDATE_INTERVAL_AGREED = "update_interval_agreed"
     UPDATE_SMS_REFUSED = "update_sms_refused"
     UPDATES_SCHEDULED = "updates_scheduled"

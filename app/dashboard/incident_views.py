@@ -15,6 +15,7 @@ from app.services.acks import Answer, lock_incident
 from app.services.board_actions import (
     NOT_A_REP_NOTE,
     acknowledge_as,
+    actor_of,
     call_customer,
     may_own,
     record_reached,
@@ -24,6 +25,8 @@ from app.services.board_actions import (
 from app.services.callback_extensions import callback_extension
 from app.services.escalation import callers_on_hotline
 from app.services.notes import MAX_NOTE_CHARS, InvalidNote, add_note
+from app.services.page_text import rep_clock
+from app.services.resolution import AFTER_NO_FIELD, AFTER_NO_LABEL, verbal_warning
 from app.services.tickets import account_of
 
 bp = Blueprint("incident", __name__, template_folder="templates")
@@ -43,6 +46,8 @@ def show(reference: str) -> str | tuple[str, int]:
         left = remaining_seconds(incident.callback_due_at, now)
         on_hotline = incident.id in callers_on_hotline(session, incident.id)  # the report's reading
         owns = may_own(session, current_user())  # no Acknowledge or Take over for a login linked to no rep
+        # the customer's last answer was NO and nothing since: the Resolved form warns and asks the rep to confirm
+        after_no = verbal_warning(session, incident, rep_clock(actor_of(session, current_user()).rep), now)
         return render_template(
             "dashboard/incident.html", d=detail, i=incident, now=now, remaining=left, on_hotline=on_hotline,
             countdown_css="ok" if on_hotline else urgency(left, incident), state=state_of(incident, detail.pages, detail.acknowledged_by, next(
@@ -51,7 +56,8 @@ def show(reference: str) -> str | tuple[str, int]:
                 detail.taken_over_at),
             entries=timeline(detail.events, detail.pages, hotline.settings.callback_sla_minutes), max_note=MAX_NOTE_CHARS,
             may_own=owns, not_a_rep="" if owns or incident.status != "open" else NOT_A_REP_NOTE,
-            extension=callback_extension(incident, session), company=shown_company(incident.company, getattr(account_of(session, incident), "name", None)), **HELPERS)
+            extension=callback_extension(incident, session), after_no=after_no, after_no_field=AFTER_NO_FIELD,
+            after_no_label=AFTER_NO_LABEL, company=shown_company(incident.company, getattr(account_of(session, incident), "name", None)), **HELPERS)
 
 
 @bp.post("/incidents/<reference>/acknowledge")

@@ -331,12 +331,15 @@ def _breach_notice(d: dict) -> tuple[str, str]:
 
 
 def _closing_notice(d: dict) -> tuple[str, str]:
-    """The customer told that the support team closed their incident (a manager's close), or NOT for want of a
-    channel."""
+    """The customer told that the support team closed their incident (a manager's close) or that it was closed as
+    agreed on the phone (a rep's record), or NOT for want of a channel."""
     by = _NOTICE_BY.get(str(d.get("channel", "")))
     if by is None:
         return ("Customer NOT told that the incident was closed: their number takes no SMS (or opted out) and there "
                 "is no e-mail address", "bad")
+    if d.get("agreed"):  # a rep's record of the customer's verbal agreement
+        return (f"Closing notice to the customer queued {by}: closed as agreed with them on the phone; they may "
+                + ("reply NO or call" if by == "by SMS" else "call") + " if the problem is not resolved", "muted")
     return (f"Closing notice to the customer queued {by}: the support team closed the incident (the reason is not "
             "given); they may call the hotline or reply if the problem persists", "muted")
 
@@ -421,6 +424,7 @@ def _stamp(value: object) -> str:
 
 
 _PROPOSED = {"resolved": "resolved", "workaround": "a workaround provided"}
+_NO_VIA = {"sms": "by SMS", "link": "by the e-mail link", "call": "on the keypad"}
 WORDS.update({  # issue 11: resolution by agreement; silence that proves nothing keeps the incident open
     "resolution_proposed": lambda d, _: (
         f"Resolution proposed to the customer ({_PROPOSED.get(d.get('kind', ''), d.get('kind', ''))}); "
@@ -437,6 +441,10 @@ WORDS.update({  # issue 11: resolution by agreement; silence that proves nothing
         f"{_told(d)}", "bad"),
     "resolution_unclear": lambda d, _: ("The customer wrote back without a YES or NO to the resolution proposal: "
                                         "the incident is still open and an update is due now", "warn"),
+    "verbal_agreement_after_no": lambda d, _: (
+        f"Verbal agreement recorded by {d.get('recorded_by', 'a rep')} although the customer's last answer was NO "
+        f"({_NO_VIA.get(d.get('no_via', ''), d.get('no_via', ''))}, {_stamp(d.get('no_at'))}) and nothing shows they "
+        "were reached since: the rep was warned and confirmed", "warn"),
     "resolved_unconfirmed": lambda d, _: ("Closed after the customer stayed silent on the resolution proposal "
                                           "(not confirmed)", "muted"),
 })

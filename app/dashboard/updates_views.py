@@ -19,14 +19,23 @@ from app.models import (
     Outage,
     OutageLink,
     ProposalKind,
+    Rep,
     ResolutionProposal,
 )
 from app.reports.updates import figures_json, update_figures
 from app.services import outages as outage_service
 from app.services.acks import lock_incident
-from app.services.resolution import propose, record_verbal_agreement
+from app.services.page_text import rep_clock
+from app.services.resolution import (
+    AFTER_NO_FIELD,
+    AFTER_NO_LABEL,
+    propose,
+    record_verbal_agreement,
+    verbal_warning,
+)
 from app.services.update_numbers import nth
 from app.services.update_rounds import recorded_why
+from app.services.update_text import due_text
 from app.services.updates import Result, agree_interval, not_agreed_yet, write_update
 
 bp = Blueprint("updates", __name__, template_folder="templates")
@@ -60,10 +69,15 @@ def show(reference: str) -> str | tuple[str, int]:
         now = hotline.clock.now()
         # no schedule yet: whether setting an interval would start it, or only a callback reaching the customer can
         waits_for_callback = follow_up is None and bool(not_agreed_yet(session, incident, now))
+        tz = _viewer_clock(session)
+        after_no = verbal_warning(session, incident, tz, now)
         return render_template("dashboard/updates.html", i=incident, f=follow_up, updates=updates, numbers=numbers,
                                extras=extras,
                                next_number=next_number, deliveries=deliveries, proposals=proposals, outage_ids=outage_ids,
-                               waits_for_callback=waits_for_callback, now=now)
+                               waits_for_callback=waits_for_callback, now=now, after_no=after_no,
+                               after_no_field=AFTER_NO_FIELD, after_no_label=AFTER_NO_LABEL,
+                               next_due=due_text(follow_up.next_due_at, tz, now)
+                               if follow_up is not None and follow_up.next_due_at else "")
 
 
 @bp.post("/incidents/<reference>/updates/interval")
@@ -104,7 +118,13 @@ def verbal(reference: str) -> Response:
     kind = ProposalKind.WORKAROUND if f.get("kind") == "workaround" else ProposalKind.RESOLVED
     return _on_incident(reference, lambda s, inc, now: record_verbal_agreement(
         s, inc, who_agreed=f.get("who_agreed", ""), by=user.name, now=now, settings=_hotline().settings,
-        kind=kind, note=f.get("note", "")))
+        kind=kind, note=f.get("note", ""), after_no=f.get(AFTER_NO_FIELD) == "yes", tz=_viewer_clock(s)))
+
+
+def _viewer_clock(session: Session) -> str:
+    """The logged-in user's clock: their rep's time zone (UTC for a login linked to no rep), as a page's times."""
+    user = current_user()
+    return rep_clock(session.get(Rep, user.rep_id) if user.rep_id else None)
 
 
 def _on_incident(reference: str, action) -> Response:

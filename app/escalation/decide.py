@@ -385,6 +385,9 @@ def _resolve(ev: Resolve, snap: Snapshot, now: datetime) -> Decision:
         return Decision("refused_already_resolved", snap.state, refused=True)
     verified = snap.answered_at is not None or snap.reached_by_email
     if verified and ev.agreed_by.strip():  # policy: customer and provider agree together
+        if ev.verbal:  # only the rep's word shows it: the customer reads it, and how to say it is not resolved
+            return Decision("resolved", State.RESOLVED, resolve=True, log=(K.RESOLVED,),
+                            closing_notice=_in_writing(snap), agreed_close=True)
         return Decision("resolved", State.RESOLVED, resolve=True, log=(K.RESOLVED,))
     if verified and ev.after_silence:  # a proposal the customer never answered: counted apart
         return Decision("resolved_unconfirmed", State.RESOLVED, resolve=True, log=(K.RESOLVED,))

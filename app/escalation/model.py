@@ -205,6 +205,9 @@ class Resolve:
     reason: str = ""
     agreed_by: str = ""
     after_silence: bool = False
+    # the agreement is a rep's record of what the customer said (on the phone): nothing from the customer shows it,
+    # so they are told in writing that it was closed as agreed, and how to say it is not resolved
+    verbal: bool = False
 
 
 @dataclass(frozen=True)
@@ -347,6 +350,9 @@ class Decision:
     # closed without the customer's agreement (a manager's close): they are told the support team closed it, by
     # "sms", "email", or "none" as ``breach_notice`` (their last message may promise a call that will not come)
     closing_notice: str = ""
+    # the closing notice says it was closed as agreed with them on the phone (a rep's recorded verbal agreement), not
+    # that the support team closed it
+    agreed_close: bool = False
     # the step runs again a little later (``escalation_steps.REARM_AFTER``): the deadline it hangs on is not set yet,
     # and ``escalation.set_deadline`` moves it to the deadline that counts once the caller's details are in
     rearm: bool = False

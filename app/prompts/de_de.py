@@ -79,6 +79,12 @@ PROMPTS: dict[str, str] = {
     "reached_has_number": "Vorfall {ref} hat eine Rückrufnummer: Rufen Sie den Kunden zurück.",
     "resolved": "Vorfall {ref} ist gelöst und verschwindet von der Übersicht.",
     "resolve_already": "Vorfall {ref} ist bereits gelöst.",
+    "agreed_customer_told_sms": "Der Kunde erfährt per SMS, dass der Vorfall wie telefonisch vereinbart geschlossen "
+                                "ist, und dass er mit NEIN antworten kann, wenn das Problem nicht gelöst ist.",
+    "agreed_customer_told_email": "Der Kunde erfährt per E-Mail, dass der Vorfall wie telefonisch vereinbart "
+                                  "geschlossen ist, und dass er anrufen kann, wenn das Problem nicht gelöst ist.",
+    "agreed_customer_told_none": "Der Kunde konnte NICHT benachrichtigt werden: Seine Nummer empfängt keine SMS, "
+                                 "und es gibt keine E-Mail-Adresse.",
     "resolved_customer_told_sms": "Der Kunde erfährt per SMS, dass das Support-Team den Vorfall geschlossen hat.",
     "resolved_customer_told_email": "Der Kunde erfährt per E-Mail, dass das Support-Team den Vorfall geschlossen hat.",
     "resolved_customer_told_none": "Der Kunde konnte NICHT benachrichtigt werden: Seine Nummer empfängt keine SMS, "
@@ -254,6 +260,14 @@ PROMPTS: dict[str, str] = {
     "closing_mail_persists_no_number": "Besteht das Problem weiter, rufen Sie bitte erneut die Severity-1-Hotline an und "
                                        "nennen Sie Ihre Referenznummer {ref}. Antworten auf diese E-Mail werden Ihrem "
                                        "Vorfall nicht hinzugefügt.",
+    "agreed_closing_sms": "Severity-1-Hotline: Wie telefonisch mit Ihnen vereinbart, ist Vorfall {ref} geschlossen. "
+                          "Ist das Problem nicht gelöst, antworten Sie NEIN {ref} oder rufen Sie uns unter {number} an.",
+    "agreed_closing_no_number_sms": "Severity-1-Hotline: Wie telefonisch mit Ihnen vereinbart, ist Vorfall {ref} "
+                                    "geschlossen. Ist das Problem nicht gelöst, antworten Sie NEIN {ref}.",
+    "agreed_closing_mail_subject": "Sev-1-Vorfall {ref} ist wie vereinbart geschlossen",
+    "agreed_closing_mail_body": "Guten Tag {name},\n\nwie telefonisch mit Ihnen vereinbart, wurde Ihr "
+                                "Severity-1-Vorfall mit der Referenznummer {ref} um {at} geschlossen.\n\n{persists}"
+                                "\n\nIhre Severity-1-Hotline\n",
 }
 
 # issue 11: customer updates, resolution proposals, outages, non-critical callers
@@ -376,6 +390,9 @@ PROMPTS.update({
     "workaround_confirmed_to_owner": "SEV1 {ref} {company}: Der Kunde bestätigt, dass die Umgehungslösung "
                                      "funktioniert. Der Vorfall ist geschlossen.{words}",
     "cust_sms_to_owner": "SEV1 {ref} {company}: Der Kunde schreibt: {text}",
+    "cust_sms_disputes_verbal_close": "SEV1 {ref} {company}: Der Kunde sagt, es ist NICHT gelöst, nachdem der Vorfall "
+                                      "auf eine mündliche Zustimmung hin geschlossen wurde ({agreed_by}). Er schreibt: "
+                                      "{text}. Rufen Sie ihn an: {phone}",
     "cust_sms_to_owner_held": "SEV1 {ref} {company}: Der Kunde schrieb seit der letzten SMS: {text}",
     "cust_sms_media": " Bilder und Dateien per SMS können wir nicht sehen: Bitte beschreiben Sie in Worten, "
                       "was Sie sehen.",

@@ -79,6 +79,13 @@ PROMPTS: dict[str, str] = {
     "resolved_customer_told_email": "The customer is told by e-mail that the support team closed it.",
     "resolved_customer_told_none": "The customer could NOT be told that it was closed: their number takes no SMS "
                                    "and there is no e-mail address.",
+    # after a rep recorded the customer's verbal agreement: what the customer was told (``Decision.agreed_close``)
+    "agreed_customer_told_sms": "The customer is told by SMS that it was closed as agreed on the phone, and to reply "
+                                "NO if the problem is not resolved.",
+    "agreed_customer_told_email": "The customer is told by e-mail that it was closed as agreed on the phone, and to "
+                                  "call if the problem is not resolved.",
+    "agreed_customer_told_none": "The customer could NOT be told that it was closed: their number takes no SMS "
+                                 "and there is no e-mail address.",
     "resolve_already": "Incident {ref} is already resolved.",
     "resolve_needs_callback": "Call the customer back before resolving {ref}: the {minutes}-minute promise is kept only "
                               "by a call a person answered. A manager may resolve it with a written reason.",
@@ -247,6 +254,15 @@ PROMPTS: dict[str, str] = {
                              "this e-mail are not added to your incident.",
     "closing_mail_persists_no_number": "If the problem persists, call the Severity-1 hotline again and give your "
                                        "reference {ref}. Replies to this e-mail are not added to your incident.",
+    # closed on a rep's record of the customer's verbal agreement: only the rep's word shows it, so the customer reads
+    # it and how to say it is not resolved (a NO with the reference reaches the owner at once: ``customer_sms``)
+    "agreed_closing_sms": "Sev-1 hotline: as agreed with you on the phone, incident {ref} is closed. If the problem is "
+                          "not resolved, reply NO {ref} or call us on {number}.",
+    "agreed_closing_no_number_sms": "Sev-1 hotline: as agreed with you on the phone, incident {ref} is closed. If the "
+                                    "problem is not resolved, reply NO {ref}.",
+    "agreed_closing_mail_subject": "Sev-1 incident {ref} is closed as agreed",
+    "agreed_closing_mail_body": "Hello {name},\n\nas agreed with you on the phone, your Severity-1 incident, reference "
+                                "{ref}, was closed at {at}.\n\n{persists}\n\nYour Severity-1 hotline\n",
 }
 
 # issue 11: customer updates, resolution proposals, outages, non-critical callers
@@ -370,6 +386,9 @@ PROMPTS.update({
     "workaround_confirmed_to_owner": "SEV1 {ref} {company}: the customer confirmed the workaround works. The "
                                      "incident is closed.{words}",
     "cust_sms_to_owner": "SEV1 {ref} {company}: the customer texted: {text}",
+    # a NO to the message that told them it was closed as agreed on the phone (``customer_sms._verbal_close``)
+    "cust_sms_disputes_verbal_close": "SEV1 {ref} {company}: the customer says it is NOT resolved, after it was closed "
+                                      "on a verbal agreement ({agreed_by}). They texted: {text}. Call them: {phone}",
     # words held back by the one-SMS-per-15-minutes rule, texted together when it ends
     "cust_sms_to_owner_held": "SEV1 {ref} {company}: the customer texted since the last SMS: {text}",
     "cust_sms_media": " We cannot see pictures or files sent by SMS: please describe what you see in words.",

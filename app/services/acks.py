@@ -202,7 +202,8 @@ def resolve(session: Session, incident: Incident, actor: Actor, now: datetime, r
             sla_minutes: int = PROMISED_CALLBACK_MINUTES, hotline_number: str = "") -> Answer:
     """Resolve with the customer's agreement after a verified callback (or e-mail contact); a manager, with a reason
     (the customer is then told the support team closed it: ``hotline_number`` is how they come back)."""
-    trigger = Resolve(by_manager=actor.is_manager, reason=reason, agreed_by=agreed_by, after_silence=after_silence)
+    trigger = Resolve(by_manager=actor.is_manager, reason=reason, agreed_by=agreed_by, after_silence=after_silence,
+                      verbal=actor.via == "verbal")
     decision = decide(trigger, snapshot(session, incident, now), now)
     if decision.refused:
         log_event(session, at=now, actor=actor.name or "rep", kind="resolve_refused", incident_id=incident.id,
@@ -212,8 +213,9 @@ def resolve(session: Session, incident: Incident, actor: Actor, now: datetime, r
     acting.hotline_number = hotline_number
     carry_out(session, incident, decision, now, acting)
     message = _message(decision.outcome, incident, actor, None, session, sla_minutes)
-    if decision.closing_notice:  # the manager hears whether the customer will know
-        message += " " + text(f"resolved_customer_told_{decision.closing_notice}")
+    if decision.closing_notice:  # the manager (or the rep who recorded an agreement) hears whether the customer will know
+        told = "agreed_customer_told" if decision.agreed_close else "resolved_customer_told"
+        message += " " + text(f"{told}_{decision.closing_notice}")
     return Answer(decision.ok, decision.outcome, message)
 
 

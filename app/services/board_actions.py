@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.models import Incident, Rep, Role, User
 from app.prompts import text
 from app.services.acks import Actor, Answer, acknowledge, connect, reached_by_email, resolve
+from app.services.page_text import rep_clock
 from app.settings import Settings
 
 VIA = "dashboard"
@@ -64,16 +65,18 @@ def resolve_as(session: Session, incident: Incident, user: User, now: datetime, 
     """Resolve with a recorded verbal agreement (who at the customer agreed), or as a manager with a reason.
 
     Issue 11: after a verified callback the rep names who agreed; the agreement is recorded as a
-    confirmed proposal and the one resolve service closes the incident.
+    confirmed proposal and the one resolve service closes the incident. Over the customer's standing NO only
+    with the form's box ticked (``resolution.standing_no``).
     """
     form = form or {}
     who_agreed = form.get("who_agreed", "").strip()
     actor = actor_of(session, user)
     if who_agreed and settings is not None:
-        from app.services.resolution import record_verbal_agreement  # resolution builds on acks
+        from app.services.resolution import AFTER_NO_FIELD, record_verbal_agreement  # resolution builds on acks
 
         result = record_verbal_agreement(session, incident, who_agreed=who_agreed, by=actor.name, now=now,
-                                         settings=settings, note=form.get("note", ""))
+                                         settings=settings, note=form.get("note", ""),
+                                         after_no=form.get(AFTER_NO_FIELD) == "yes", tz=rep_clock(actor.rep))
         return Answer(result.ok, "resolved" if result.ok else "refused", result.message)
     return resolve(session, incident, actor, now, reason=form.get("reason", ""),
                    **({"sla_minutes": settings.callback_sla_minutes, "hotline_number": settings.twilio_number}

@@ -1,5 +1,5 @@
 """E-mails the escalation core orders for the customer (``Decision.email_customer``: the receipt;
-``Decision.breach_notice``; ``Decision.closing_notice``), queued as delivery rows."""
+``Decision.breach_notice``; ``Decision.closing_notice``, also as ``agreed_close``), queued as delivery rows."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from app.services import customer_text
 from app.services.deliveries import queue_delivery
 from app.services.late_mail import RECEIPT, receipt_words
 from app.services.page_text import short_callback
-from app.services.pages import CLOSING_NOTICE
+from app.services.pages import AGREED_CLOSING_NOTICE, CLOSING_NOTICE
 from app.services.update_text import customer_zone
 
 
@@ -30,6 +30,9 @@ def email_customer(session: Session, incident: Incident, purpose: str, now: date
             hotline_number=hotline_number, has_callback_number=number, too_short=short_callback(incident, now))
     elif purpose == CLOSING_NOTICE:
         subject, body = customer_text.closing_notice_email(incident.reference, now, zone, incident.language,
+                                                           name=name, hotline_number=hotline_number)
+    elif purpose == AGREED_CLOSING_NOTICE:
+        subject, body = customer_text.agreed_closing_email(incident.reference, now, zone, incident.language,
                                                            name=name, hotline_number=hotline_number)
     else:
         raise ValueError(f"no customer e-mail for purpose {purpose!r}")

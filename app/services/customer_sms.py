@@ -28,6 +28,7 @@ from app.models import (
     Incident,
     IncidentEvent,
     IncidentStatus,
+    ProposalState,
     ResolutionProposal,
     UpdateDeliveryStatus,
 )
@@ -73,7 +74,8 @@ def handle_customer_sms(session: Session, from_number: str, body: str, now: date
     answer = answer_word(body)
     if not targets:  # they named only incidents of theirs that are closed: a dispute of its closure, told at once
         for incident in named:
-            _attach(session, incident, body, now, tell_owner=True, media=media, at_once=True)
+            _attach(session, incident, body, now, tell_owner=True, media=media, at_once=True,
+                    disputed=_verbal_close(session, incident, answer))
         return _closed_answer(session, named[0]) + _media_hint(media, named[0])
     language = targets[0].language
     if len(targets) > 1:  # a bare YES/NO never picks one; words go to each (the customer is asked to name one)
@@ -116,8 +118,19 @@ def _about_closed(session: Session, from_number: str, body: str, now: datetime, 
         return None
     # at once, whatever they texted lately: an outside probe's customer texted "NO 873668 sorry, it is failing again"
     # 5 s after the YES that closed it, and nobody was ever told (the quarter-hour rule held it back for good)
-    _attach(session, incident, body, now, tell_owner=True, media=media, at_once=True)
+    _attach(session, incident, body, now, tell_owner=True, media=media, at_once=True,
+            disputed=_verbal_close(session, incident, answer_word(body)))
     return _closed_answer(session, incident) + _media_hint(media, incident)
+
+
+def _verbal_close(session: Session, incident: Incident, answer: bool | None) -> ResolutionProposal | None:
+    """A NO about an incident closed on a rep's record of the customer's verbal agreement: the agreement it disputes
+    (their closing message asked for just this reply: "reply NO <ref>"), else None."""
+    if answer is not False:
+        return None
+    return session.scalars(select(ResolutionProposal).where(
+        ResolutionProposal.incident_id == incident.id, ResolutionProposal.decided_via == "verbal",
+        ResolutionProposal.state == ProposalState.CONFIRMED).order_by(ResolutionProposal.id.desc()).limit(1)).first()
 
 
 def _closed_answer(session: Session, incident: Incident) -> str:
@@ -191,10 +204,11 @@ def attach_words(session: Session, incident: Incident, body: str, now: datetime)
 
 
 def _attach(session: Session, incident: Incident, body: str, now: datetime, *, tell_owner: bool,
-            media: int = 0, at_once: bool = False) -> None:
+            media: int = 0, at_once: bool = False, disputed: ResolutionProposal | None = None) -> None:
     """Log the customer's words on the incident and, at most every OWNER_TOLD_EVERY (``at_once``: now, whatever was
     texted lately), text them to its owner (to the managers when the owner was deactivated since: never to someone
-    who no longer works here; with no owner yet, to the reps paged for it: ``oncall.customer_readers``)."""
+    who no longer works here; with no owner yet, to the reps paged for it: ``oncall.customer_readers``). ``disputed``:
+    the verbal agreement their NO disputes, named in the SMS (the owner must not read a bare "NO 123456")."""
     # the line names the incident's owner even when nobody is texted (a bare YES asked for its reference): a probe
     # read "owner_rep_id": null on an incident Alice owned
     reps, owner = customer_readers(session, incident) if tell_owner else ([], incident_owner(session, incident))
@@ -206,7 +220,10 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
     words = _with_media(" ".join(body.split())[:QUOTE_LIMIT], media)
     held_until = None
     if told:
-        body_sms = text("cust_sms_to_owner", ref=incident.reference, company=company_name(incident), text=words)
+        body_sms = (text("cust_sms_disputes_verbal_close", ref=incident.reference, company=company_name(incident),
+                         text=words, agreed_by=disputed.agreed_by, phone=incident.callback_phone)
+                    if disputed is not None else
+                    text("cust_sms_to_owner", ref=incident.reference, company=company_name(incident), text=words))
         for phone, role in readers.items():
             queue_delivery(session, channel=DeliveryChannel.SMS, to=phone, purpose="customer_sms", recipient=role,
                            body=body_sms, now=now, incident_id=incident.id)
@@ -215,6 +232,7 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
     log_event(session, at=now, actor="customer", kind="customer_sms_message", incident_id=incident.id,
               detail={"text": _with_media(body[:QUOTE_LIMIT], media), "owner_told": told, "media": media,
                       "owner_rep_id": owner.id if owner else None, **({"told_rep_ids": reader_ids} if told else {}),
+                      **({"disputes_verbal_close": disputed.id} if disputed is not None else {}),
                       **({"held_until": held_until.isoformat()} if held_until else {})})
 
 

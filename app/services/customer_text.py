@@ -118,6 +118,26 @@ def closing_notice_sms(reference: str, at: datetime, tz: str, language: str, hot
     return text("closing_notice_sms", language, ref=reference, at=when, number=hotline_number)
 
 
+def agreed_closing_sms(reference: str, language: str, hotline_number: str) -> str:
+    """Tells the customer their incident was closed as agreed with them on the phone (only the rep's record shows it),
+    and how to say it is not: reply NO with the reference (``customer_sms``: texted to the owner at once), or call."""
+    if not hotline_number:
+        return text("agreed_closing_no_number_sms", language, ref=reference)
+    return text("agreed_closing_sms", language, ref=reference, number=hotline_number)
+
+
+def agreed_closing_email(reference: str, at: datetime, tz: str, language: str, *, name: str,
+                         hotline_number: str) -> tuple[str, str]:
+    """Subject and body of that message by e-mail (no SMS can reach the customer): closed at ``at`` on their clock as
+    agreed with them on the phone; should the problem persist, call (nothing reads replies to the hotline's e-mails)."""
+    persists = (text("closing_mail_persists", language, ref=reference, number=hotline_number) if hotline_number
+                else text("closing_mail_persists_no_number", language, ref=reference))
+    body = text("agreed_closing_mail_body", language, name=name, ref=reference, at=local_time(at, tz, language),
+                persists=persists)
+    # no name on record: "Hello," rather than "Hello ,"
+    return text("agreed_closing_mail_subject", language, ref=reference), body.replace(" ,\n", ",\n", 1)
+
+
 def closing_notice_email(reference: str, at: datetime, tz: str, language: str, *, name: str,
                          hotline_number: str) -> tuple[str, str]:
     """Subject and body of the closing notice by e-mail (no SMS can reach the customer): closed by the support team

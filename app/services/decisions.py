@@ -32,7 +32,7 @@ from app.services.events import log_event
 from app.services.oncall import contactable, find_rep, resolve_target
 from app.services.outage_callbacks import owe_outage_proposal
 from app.services.page_verdicts import release_held
-from app.services.pages import CLOSING_NOTICE, ESCALATION_PURPOSES, queue_page
+from app.services.pages import AGREED_CLOSING_NOTICE, CLOSING_NOTICE, ESCALATION_PURPOSES, queue_page
 from app.services.tam_mail import email_tam, emailed_tam, owes_email
 from app.services.tickets import account_of
 from app.services.updates import close_follow_up, hand_over, restart_follow_up, start_follow_up, withdraw_follow_up
@@ -127,7 +127,8 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
     if decision.breach_notice:
         _tell_customer(session, incident, BREACH_NOTICE, decision.breach_notice, now, acting)
     if decision.closing_notice:
-        _tell_customer(session, incident, CLOSING_NOTICE, decision.closing_notice, now, acting)
+        _tell_customer(session, incident, AGREED_CLOSING_NOTICE if decision.agreed_close else CLOSING_NOTICE,
+                       decision.closing_notice, now, acting)
     if decision.add_repage and acting.step is not None:
         add_repage(session, incident, acting.step)
     if decision.stop_updates:  # the answer that started them was withdrawn
@@ -240,19 +241,22 @@ def _customer(incident: Incident) -> Contactable:
 
 
 # the line each one-off notice to the customer logs first (the timeline shows it, also when nobody could be told)
-_NOTICE_EVENTS = {BREACH_NOTICE: EventKind.CUSTOMER_BREACH_NOTICE, CLOSING_NOTICE: EventKind.CUSTOMER_CLOSING_NOTICE}
+_NOTICE_EVENTS = {BREACH_NOTICE: EventKind.CUSTOMER_BREACH_NOTICE, CLOSING_NOTICE: EventKind.CUSTOMER_CLOSING_NOTICE,
+                  AGREED_CLOSING_NOTICE: EventKind.CUSTOMER_CLOSING_NOTICE}
 
 
 def _tell_customer(session: Session, incident: Incident, purpose: str, channel: str, now: datetime,
                    acting: Acting) -> None:
     """Tell the customer, once, on the channel the core chose: that the deadline passed without reaching them
-    (``BREACH_NOTICE``, with an apology), or that the support team closed their incident (``CLOSING_NOTICE``). The
+    (``BREACH_NOTICE``, with an apology), that the support team closed their incident (``CLOSING_NOTICE``), or that
+    it was closed as agreed with them on the phone (``AGREED_CLOSING_NOTICE``: a rep's record of it). The
     log line comes first: it is what the timeline shows (also when ``channel`` is "none") and what makes the breach
     notice once per incident (``escalation_steps``: ``Snapshot.told_of_breach``)."""
     step_id = acting.step.id if acting.step is not None else None
     log_event(session, at=now, actor=acting.actor or "system", kind=_NOTICE_EVENTS[purpose],
               incident_id=incident.id, detail={"channel": channel, "step_id": step_id,
-                                               "due_at": incident.callback_due_at.isoformat()})
+                                               "due_at": incident.callback_due_at.isoformat(),
+                                               **({"agreed": True} if purpose == AGREED_CLOSING_NOTICE else {})})
     if channel == "sms":
         queue_page(session, incident, _customer(incident), Channel.SMS, purpose, now, step_id=step_id)
     elif channel == "email":

@@ -237,6 +237,11 @@ def breach_notice_sms(incident: Incident, tz: str, hotline_number: str, at: date
                                            hotline_number, too_short=short_callback(incident, at))
 
 
+def agreed_closing_sms(incident: Incident, hotline_number: str) -> str:
+    """The customer's SMS that their incident was closed as agreed with them on the phone (a rep's record)."""
+    return customer_text.agreed_closing_sms(incident.reference, incident.language, hotline_number)
+
+
 def closing_notice_sms(incident: Incident, tz: str, hotline_number: str, at: datetime) -> str:
     """Tells the customer the support team closed their incident (not why), and how to come back (their language)."""
     return customer_text.closing_notice_sms(incident.reference, at, tz, incident.language, hotline_number)

@@ -14,7 +14,7 @@ from app.models.paging import TAM_NOTICES, TAM_ROLE
 from app.services import page_text
 from app.services.callbacks import MIN_CONVERSATION_SECONDS
 from app.services.escalation import caller_on_hotline, missed_call_at
-from app.services.pages import CLOSING_NOTICE
+from app.services.pages import AGREED_CLOSING_NOTICE, CLOSING_NOTICE
 from app.services.tickets import account_of
 from app.settings import Settings
 from ivr_flows.prompts import zone_for_number
@@ -107,6 +107,8 @@ class PageUrls:
         if page.purpose == CLOSING_NOTICE:
             return page_text.closing_notice_sms(incident, zone_for_number(incident.callback_phone).key,
                                                 self.hotline_number, page.created_at)
+        if page.purpose == AGREED_CLOSING_NOTICE:
+            return page_text.agreed_closing_sms(incident, self.hotline_number)
         if page.purpose == "receipt":
             return page_text.receipt_sms(incident, zone_for_number(incident.callback_phone).key, page.created_at)
         return page_text.ack_notice_sms(incident, zone_for_number(incident.callback_phone).key, page.created_at,

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 _NUMBERS = re.compile(r"\+?\d[\d ()-]{5,}\d")  # phone numbers never reach the logs
 ESCALATION_PURPOSES = ("page",)  # an acknowledgement cancels these, never alerts or customer messages
 CLOSING_NOTICE = "closing_notice"  # the customer told the support team closed their incident without their agreement
+# the customer told their incident was closed as agreed with them on the phone (a rep's record), and how to say NO
+AGREED_CLOSING_NOTICE = "agreed_closing"  # 16 characters at most (pages.purpose)
 OVERDUE = "deadline_passed"  # an at-risk alert canceled: the deadline passed before Twilio took it
 RECEIPT = "receipt"  # the customer's written receipt (the IVR promised it: "You'll also get a text message ...")
 # Twilio failing for now (5xx, 429, a time-out, a refused connection) is retried, 2, 4, then every 6 s, for as long as

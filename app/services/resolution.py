@@ -7,6 +7,7 @@ agreement) goes through ``decide``. Each function works inside the caller's tran
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -37,7 +38,7 @@ from app.services.deliveries import queue_delivery, withdraw_held_words
 from app.services.escalation import snapshot
 from app.services.events import log_event
 from app.services.oncall import customer_readers, reader_role
-from app.services.page_text import company_name, hhmm, rep_clock
+from app.services.page_text import company_name, rep_clock
 from app.services.phones import is_textable
 from app.services.row_locks import lock_incident
 from app.services.updates import (
@@ -139,8 +140,10 @@ def _ask_customer(session: Session, incident: Incident, proposal: ResolutionProp
 
 
 def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, via: str, who: str, now: datetime,
-           note: str = "") -> Result:
-    """The customer's answer: confirmed closes the incident; rejected reopens it and updates continue."""
+           note: str = "", hotline_number: str = "") -> Result:
+    """The customer's answer: confirmed closes the incident; rejected reopens it and updates continue.
+
+    ``hotline_number``: how the customer comes back, in the message a verbal agreement's close sends them."""
     incident = lock_incident(session, proposal.incident_id)
     spoken = via == "call"  # the repeat caller's keypad: the answer is said, the reference digit by digit
     if proposal.state != ProposalState.PROPOSED:  # the customer's answer: in their language, as every reply here
@@ -148,7 +151,8 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
     if incident.status != IncidentStatus.OPEN:  # resolved another way meanwhile: an answer reopens nothing
         return Result(False, update_text.closed_before(incident, spoken))
     if confirmed:  # the one resolve service (and the core's rule) closes it, naming who agreed
-        answer = resolve(session, incident, Actor(name=who or "customer", via=via), now, agreed_by=who or "customer")
+        answer = resolve(session, incident, Actor(name=who or "customer", via=via), now, agreed_by=who or "customer",
+                         hotline_number=hotline_number)
         if not answer.ok:
             return Result(False, answer.message)
     proposal.state = ProposalState.CONFIRMED if confirmed else ProposalState.REJECTED
@@ -217,17 +221,77 @@ def _tell_readers(session: Session, incident: Incident, now: datetime, key: str,
     reps, owner = customer_readers(session, incident)
     for rep in {r.phone: r for r in reps if r.phone}.values():
         body = text(key, ref=incident.reference, company=company_name(incident), words=words,
-                    due=hhmm(due, rep_clock(rep)) if due is not None else "")
+                    due=update_text.due_text(due, rep_clock(rep), now) if due is not None else "")
         queue_delivery(session, channel=DeliveryChannel.SMS, to=rep.phone, purpose="resolution_answer",
                        recipient=reader_role(rep, owner), body=body, now=now, incident_id=incident.id)
 
 
+# what shows the customer was in touch after a NO: a callback a person answered (or the rep's own call), an e-mail
+# contact, their texts or answers, a call of theirs joined to the incident, details added or a rep put through on it
+CONTACT_KINDS = (EventKind.CALLBACK_MET, EventKind.CALLBACK_LATE, EventKind.CALLBACK_ANSWERED_AGAIN,
+                 EventKind.CALLBACK_SELF_REPORTED, EventKind.REACHED_BY_EMAIL, EventKind.CUSTOMER_SMS_MESSAGE,
+                 EventKind.CUSTOMER_SMS_ANSWER, EventKind.CALL_JOINED, EventKind.INFORMATION_ADDED, "live_connecting")
+_NO_VIA = {"sms": "by SMS", "link": "by the e-mail link", "call": "on the keypad of a call to the hotline"}
+AFTER_NO_FIELD = "agreed_after_no"  # the form's box, ticked: the rep confirms they agreed after that NO
+AFTER_NO_LABEL = "They agreed with me after that NO"
+
+
+@dataclass(frozen=True)
+class StandingNo:
+    """The customer's latest own answer to a proposal, a NO, with nothing since that shows they were reached."""
+
+    at: datetime
+    via: str
+    words: str
+
+    def warning(self, tz: str, now: datetime) -> str:
+        """What the rep reads before (and on) recording a verbal agreement over it, the time on their clock."""
+        written = "written " if self.via != "call" else ""
+        said = " ".join(self.words.split())[:120]
+        return (f"The customer's last {written}answer was NO, {_NO_VIA.get(self.via, self.via)} at "
+                f"{update_text.due_text(self.at, tz, now)}" + (f' ("{said}")' if said else "")
+                + ", and nothing shows they were reached since (no callback answered, nothing from them).")
+
+
+def standing_no(session: Session, incident: Incident) -> StandingNo | None:
+    """The customer's latest answer to a proposal (SMS, e-mail link, keypad) was NO and no contact since
+    (``CONTACT_KINDS``): a verbal agreement recorded now contradicts the last thing they said, so the rep is warned
+    and must confirm it (an outside probe's rep closed one 17 minutes after the customer's "No, the problem goes on",
+    with no call between)."""
+    latest = session.scalars(select(ResolutionProposal).where(
+        ResolutionProposal.incident_id == incident.id, ResolutionProposal.decided_via.in_(("sms", "link", "call")),
+        ResolutionProposal.decided_at.is_not(None))
+        .order_by(ResolutionProposal.decided_at.desc(), ResolutionProposal.id.desc()).limit(1)).first()
+    if latest is None or latest.state != ProposalState.REJECTED:
+        return None
+    contact = session.scalar(select(func.count(IncidentEvent.id)).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind.in_(CONTACT_KINDS),
+        IncidentEvent.at > latest.decided_at))
+    return None if contact else StandingNo(latest.decided_at, latest.decided_via, latest.note or "")
+
+
+def verbal_warning(session: Session, incident: Incident, tz: str, now: datetime) -> str:
+    """The warning the verbal-agreement forms show above their box (``AFTER_NO_FIELD``), "" when none is due."""
+    no = standing_no(session, incident) if incident.status == IncidentStatus.OPEN else None
+    return no.warning(tz, now) if no is not None else ""
+
+
 def record_verbal_agreement(session: Session, incident: Incident, *, who_agreed: str, by: str, now: datetime,
-                            settings: Settings, kind: ProposalKind = ProposalKind.RESOLVED, note: str = "") -> Result:
-    """The rep spoke with the customer, who agreed it is resolved: close it, naming who agreed."""
+                            settings: Settings, kind: ProposalKind = ProposalKind.RESOLVED, note: str = "",
+                            after_no: bool = False, tz: str = "UTC") -> Result:
+    """The rep spoke with the customer, who agreed it is resolved: close it, naming who agreed; the customer is told
+    in writing (``Decision.agreed_close``). Over a standing NO (``standing_no``) only when the rep confirms
+    (``after_no``: the form's box), else nothing changes and the rep reads why; ``tz``: the rep's clock."""
     who_agreed = who_agreed.strip()
     if not who_agreed:
         return Result(False, "Name who at the customer agreed. Nothing was changed.")
+    if incident.status != IncidentStatus.OPEN:
+        return Result(False, f"Incident {incident.reference} is closed already.")
+    no = standing_no(session, incident)
+    if no is not None and not after_no:
+        return Result(False, f"Incident {incident.reference} was NOT closed: {no.warning(tz, now)} If they agreed "
+                             f"with you after that, tick \"{AFTER_NO_LABEL}\" (the incident page or its Updates page) "
+                             "and record it again. Nothing was changed.")
     proposal = pending_proposal(session, incident)
     if proposal is None:
         proposed = propose(session, incident, kind, summary=note, by=by, now=now, settings=settings, in_writing=False)
@@ -238,10 +302,26 @@ def record_verbal_agreement(session: Session, incident: Incident, *, who_agreed:
         # the rows skipped and do nothing)
         _drop_queued_deliveries(session, proposal.id)
     result = decide(session, proposal, confirmed=True, via="verbal", who=f"{who_agreed} (recorded by {by})"[:200],
-                    now=now, note=note)
-    if result.ok:
-        result.message = f"Incident {incident.reference} is resolved: {who_agreed} agreed."
+                    now=now, note=note, hotline_number=settings.twilio_number)
+    if not result.ok:
+        return result
+    over = ""
+    if no is not None:  # warned and confirmed: on the record, and in the answer
+        log_event(session, at=now, actor=by or "rep", kind=EventKind.VERBAL_AGREEMENT_AFTER_NO,
+                  incident_id=incident.id, detail={"no_at": no.at.isoformat(), "no_via": no.via,
+                                                   "agreed_by": who_agreed[:200], "recorded_by": by[:200]})
+        over = f" Recorded although: {no.warning(tz, now)}"
+    result.message = f"Incident {incident.reference} is resolved: {who_agreed} agreed.{over} {_told_of_close(session, incident)}"
     return result
+
+
+def _told_of_close(session: Session, incident: Incident) -> str:
+    """What the rep who recorded the agreement reads of the customer's closing message (the core chose its channel:
+    ``Decision.agreed_close``; the log line just written says which)."""
+    detail = session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CUSTOMER_CLOSING_NOTICE)
+        .order_by(IncidentEvent.id.desc()).limit(1)).first() or {}
+    return text(f"agreed_customer_told_{detail.get('channel', 'none')}")
 
 
 def _drop_queued_deliveries(session: Session, proposal_id: int, why: str = "agreed verbally before sending") -> None:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from app.models import CustomerUpdate, Incident, Outage, ProposalKind, ResolutionProposal
 from app.prompts import text
 from app.services.customer_text import GERMAN, is_german, local_time
-from app.services.page_text import company_name, hhmm
+from app.services.page_text import company_name
 from ivr_flows.prompts import say_digits, say_time, zone_for_number
 
 QUOTE_LIMIT = 300  # how much of a customer's words a log line or a text to a rep quotes
@@ -174,12 +174,14 @@ def _ref(incident: Incident, spoken: bool) -> str:
     return say_digits(incident.reference) if spoken else incident.reference
 
 
-def reminder_sms(incident: Incident, number: int | None, due: datetime, tz: str, untold: str = "") -> str:
+def reminder_sms(incident: Incident, number: int | None, due: datetime, tz: str, untold: str = "", *,
+                 now: datetime) -> str:
     """The owner's reminder shortly before update ``number`` (``update_numbers``) is due (reps read English; the
-    time on the owner's clock, ``tz``: ``page_text.rep_clock``), with ``untold`` (``updates.default_untold``) while
-    the schedule runs at the default interval the customer was never told."""
+    time on the owner's clock, ``tz``: ``page_text.rep_clock``, with its day when that is not ``now``'s), with
+    ``untold`` (``updates.default_untold``) while the schedule runs at the default interval the customer was never
+    told."""
     return text("upd_reminder_sms", ref=incident.reference, company=company_name(incident), number=number or "",
-                due=hhmm(due, tz)) + untold
+                due=due_text(due, tz, now)) + untold
 
 
 def interval_unanswered_sms(incident: Incident, untold: str) -> str:
@@ -188,11 +190,12 @@ def interval_unanswered_sms(incident: Incident, untold: str) -> str:
     return text("upd_interval_unanswered_sms", ref=incident.reference, company=company_name(incident)) + untold
 
 
-def late_sms(incident: Incident, number: int | None, due: datetime, owner: str, tz: str) -> str:
+def late_sms(incident: Incident, number: int | None, due: datetime, owner: str, tz: str, *, now: datetime) -> str:
     """The managers' alert when update ``number`` (``update_numbers``) was not sent by its due time (the time on the
-    manager's clock, ``tz``)."""
+    manager's clock, ``tz``, with its day when that is not ``now``'s: the alert comes again every interval, a day
+    later for a 24-hour one)."""
     return text("upd_late_sms", ref=incident.reference, company=company_name(incident), number=number or "",
-                due=hhmm(due, tz), owner=owner or "unknown")
+                due=due_text(due, tz, now), owner=owner or "unknown")
 
 
 def outage_statement(outage: Outage, language: str, phone: str = "") -> str:

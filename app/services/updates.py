@@ -34,7 +34,7 @@ from app.services.deliveries import can_email, queue_delivery
 from app.services.escalation import snapshot
 from app.services.events import log_event
 from app.services.oncall import owner_or_managers, resolve_target
-from app.services.page_text import rep_clock
+from app.services.page_text import hhmm, rep_clock
 from app.services.phones import is_textable
 from app.services.sms_opt_outs import is_opted_out
 from app.services.update_numbers import update_number
@@ -323,7 +323,9 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
                       "next_due_at": follow_up.next_due_at.isoformat() if follow_up.next_due_at else None,
                       **({"customer_told": told} if told is not None else {})})
     tz = rep_clock(session.get(Rep, owner_rep_id) if owner_rep_id else None)  # the rep who agreed reads it
-    due = f" The next update is due by {update_text.hhmm(follow_up.next_due_at, tz)}." if follow_up.next_due_at else ""
+    # with the day when it is not today on their clock: "every 24 hours ... due by 15:16 EST" read as due right now
+    due = (f" The next update is due by {update_text.due_text(follow_up.next_due_at, tz, now)}."
+           if follow_up.next_due_at else "")
     paused = ""
     if follow_up.state == FollowUpState.AWAITING_CONFIRMATION:  # "every 2 hours" alone reads as if updates ran on
         paused = (" Updates are paused while the customer's answer to the resolution proposal is awaited"
@@ -393,7 +395,7 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
              "workaround": workaround.strip()[:4000]}  # as stored
     again = _same_update_lately(session, incident, words, now)
     if again is not None:  # a double click, a form sent again, the same words by SMS and on the dashboard
-        at = update_text.hhmm(again, rep_clock(session.get(Rep, rep_id) if rep_id else None))
+        at = hhmm(again, rep_clock(session.get(Rep, rep_id) if rep_id else None))
         return Result(False, f"This update for {incident.reference} was already sent at {at} "
                              "(the same words). Nothing was sent again.")
     # only the customer's being reached starts the schedule (the core's ``start_updates``): an update written before
@@ -426,7 +428,7 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
                       "late_seconds": late, "via": via, "outage_id": outage_id, "channels": channels,
                       **({"extra": extra.value} if extra else {})})
     tz = rep_clock(session.get(Rep, rep_id) if rep_id else None)
-    when = (_extra_words(extra, still_due, tz) if extra else "on time" if late == 0
+    when = (_extra_words(extra, still_due, tz, now) if extra else "on time" if late == 0
             else f"{late} s late" if late < 60 else f"{late // 60} min late")  # as recorded
     number = update_number(session, incident.id, round_)  # the Nth update owed, not the schedule's round
     name = f"Update {number or ''} for {incident.reference}".replace("Update  ", "Update ")
@@ -437,9 +439,10 @@ def write_update(session: Session, incident: Incident, *, what_is_wrong: str, ex
     return Result(True, f"{name} sent ({when}).")
 
 
-def _extra_words(extra: Extra, still_due: datetime | None, tz) -> str:
-    """What the writer reads of an update that answered no round (``update_rounds``), and when the next is owed."""
-    due = f"; the next is still due by {update_text.hhmm(still_due, tz)}" if still_due else ""
+def _extra_words(extra: Extra, still_due: datetime | None, tz, now: datetime) -> str:
+    """What the writer reads of an update that answered no round (``update_rounds``), and when the next is owed (with
+    its day when that is not today on their clock)."""
+    due = f"; the next is still due by {update_text.due_text(still_due, tz, now)}" if still_due else ""
     return {Extra.NOT_REACHED: "extra: no update is owed before a callback reaches the customer; the schedule "
                                "starts with that callback",
             Extra.PAUSED: "extra: updates are paused while the customer's answer to the resolution proposal is "
@@ -507,7 +510,7 @@ def remind_owner(session: Session, incident: Incident, step: DueStep, now: datet
         queue_delivery(session, channel=DeliveryChannel.SMS, to=phone, purpose="update_reminder",
                        recipient="owner" if reader is owner else "manager",
                        body=update_text.reminder_sms(incident, number, follow_up.next_due_at, rep_clock(reader),
-                                                     untold),
+                                                     untold, now=now),
                        now=now, incident_id=incident.id)
     return "reminded" if readers else "skipped_no_owner"
 
@@ -529,7 +532,8 @@ def update_overdue(session: Session, incident: Incident, step: DueStep, now: dat
         if manager.phone and manager.phone not in seen:
             seen.add(manager.phone)
             body = update_text.late_sms(incident, number, follow_up.next_due_at, owner.name if owner else "",
-                                        rep_clock(session.get(Rep, manager.rep_id) if manager.rep_id else None))
+                                        rep_clock(session.get(Rep, manager.rep_id) if manager.rep_id else None),
+                                        now=now)
             queue_delivery(session, channel=DeliveryChannel.SMS, to=manager.phone, purpose="update_late",
                            recipient="manager", body=body, now=now, incident_id=incident.id)
             alerted += 1

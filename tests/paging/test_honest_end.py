@@ -148,6 +148,7 @@ def test_one_ack_link_posted_four_times_places_one_call_and_none_once_resolved(d
     assert _callbacks(desk, incident.id)[0].outcome == "met"
 
     login_as(client, desk.hotline, rep_id=_rep_id(desk, ALICE))
+    customer.expect_sms(f"as agreed with you on the phone, incident {incident.reference} is closed")
     client.post(f"/incidents/{incident.reference}/resolve", data={"csrf_token": CSRF, "who_agreed": "Dana Smith"})
     assert desk.incident(incident.id).status == "resolved"
     late = desk.client.post(f"/ack/{token}", data={"action": "call"})

@@ -383,6 +383,23 @@ def test_only_the_customers_agreement_after_a_verified_callback_or_a_managers_re
     assert got == RESOLVE[state]
 
 
+def test_a_verbal_agreement_tells_the_customer_in_writing_a_written_one_does_not():
+    """Only the rep's word shows a verbal agreement: the customer reads that it was closed as agreed, by the channel
+    a manager's close uses (SMS, else e-mail, else "none"); their own YES needs no message."""
+    verbal = decide(Resolve(by_manager=False, agreed_by="Dana (recorded by Bob)", verbal=True), STATES["met"], T0)
+    assert (verbal.outcome, verbal.closing_notice, verbal.agreed_close) == ("resolved", "sms", True)
+    written = decide(Resolve(by_manager=False, agreed_by="Dana"), STATES["met"], T0)
+    assert (written.outcome, written.closing_notice, written.agreed_close) == ("resolved", "", False)
+    landline = replace(STATES["met"], textable_customer=False, has_email=True)
+    email = decide(Resolve(by_manager=False, agreed_by="Dana", verbal=True), landline, T0)
+    assert (email.closing_notice, email.agreed_close) == ("email", True)
+    nobody = decide(Resolve(by_manager=False, agreed_by="Dana", verbal=True),
+                    replace(landline, has_email=False), T0)
+    assert (nobody.outcome, nobody.closing_notice) == ("resolved", "none")
+    manager = decide(Resolve(by_manager=True, reason="duplicate"), STATES["met"], T0)
+    assert (manager.outcome, manager.agreed_close) == ("resolved_by_manager", False)
+
+
 def test_a_failed_page_sms_calls_the_same_person_only_while_nobody_has_it():
     assert [o.audience for o in decide(PageFailed("sms", "page"), STATES["open"], T0).pages] == \
         [Audience.SAME_PERSON]

@@ -1,6 +1,8 @@
 """A manager who closes an incident without the customer's agreement has the customer told, once, that the support
 team closed it (never the manager's internal reason) and how to come back: by SMS, else by e-mail; without either,
-nobody is told and the timeline and the manager's page say so. A customer who agreed is not told again."""
+nobody is told and the timeline and the manager's page say so. A customer whose agreement a rep recorded is told
+it was closed as agreed with them on the phone, never that the support team closed it (tests/updates/
+test_verbal_close.py)."""
 
 from __future__ import annotations
 
@@ -87,7 +89,8 @@ def test_a_customer_nobody_can_write_to_is_not_told_and_the_manager_and_timeline
             "no e-mail address") in _lines(desk, incident.id)
 
 
-def test_a_customer_who_agreed_is_not_told_the_support_team_closed_it(desk, network, client, smtp):
+def test_a_customer_who_agreed_is_told_it_was_closed_as_agreed_not_that_the_support_team_closed_it(
+        desk, network, client, smtp):
     from tests.updates.conftest import verified_callback
 
     incident, _alice = desk.acknowledged_by_alice(network)
@@ -97,9 +100,14 @@ def test_a_customer_who_agreed_is_not_told_the_support_team_closed_it(desk, netw
     with desk.hotline.db.session() as s:
         maria = s.scalar(select(Rep.id).where(Rep.phone == MARIA))
     login_as(client, desk.hotline, Role.MANAGER, name="Maria M.", rep_id=maria)
+    # before this change nothing: their update schedule just stopped, on the rep's word alone
+    network.phone(CUSTOMER).expect_sms(f"as agreed with you on the phone, incident {incident.reference} is closed")
     page = client.post(f"/incidents/{incident.reference}/resolve", data={"csrf_token": CSRF, "who_agreed": "Dana"},
                        follow_redirects=True).get_data(as_text=True)
-    desk.settle()  # the network fails the test on any SMS to the customer
+    desk.settle()  # the network fails the test on any other SMS to the customer
 
-    assert desk.incident(incident.id).status == "resolved" and "told" not in page
-    assert [e for e in _rows(desk, IncidentEvent, incident.id) if e.kind == "customer_closing_notice"] == []
+    assert desk.incident(incident.id).status == "resolved"
+    assert "that it was closed as agreed on the phone" in page and "support team closed it" not in page
+    assert [e.detail["agreed"] for e in _rows(desk, IncidentEvent, incident.id)
+            if e.kind == "customer_closing_notice"] == [True]
+    assert not any("support team closed" in m.body for m in network.twilio.messages if m.to == CUSTOMER)

@@ -60,3 +60,31 @@ def test_a_rep_told_an_update_went_already_reads_its_time_on_their_clock(desk, n
     page = desk.client.get(f"/incidents/{ref}/updates").get_data(as_text=True)
     assert "already sent at 19:03 PST" in page
     assert len(smtp.inbox.to("dana@acme.example")) == 1 + 1  # the receipt, then the update once
+
+
+def test_an_update_a_day_away_names_its_day_in_every_text_a_rep_reads(desk, network, smtp):
+    """An outside probe's rep texted EVERY 24 hours and read "The next update is due by 15:16 EST": no day, so it read
+    as due right now (the customer's SMS named the day). Each text a rep or manager reads names the day when the due
+    time is not today on their clock, and only then."""
+    # T0 is 2026-11-26 03:00 UTC: Alice (America/Los_Angeles) reads 2026-11-25 19:00 PST, Maria (Europe/Berlin) 04:00
+    with desk.hotline.db.transaction() as session:
+        session.execute(update(Rep).where(Rep.phone == MARIA).values(time_zone="Europe/Berlin"))
+    alice, maria = network.phone(ALICE), network.phone(MARIA)
+    alice.expect_sms("SEV1").expect_call(answer=False)
+    ref = alice_reaches_an_email_only_caller(desk)
+    desk.at(minutes=5)
+    answer = _sms_from(desk, ALICE, f"EVERY 24 hours {ref}").get_data(as_text=True)
+    assert "Updates for" in answer and "every 24 hours" in answer
+    assert "The next update is due by 2026-11-26 19:05 PST." in answer  # 2026-11-27 03:05 UTC, tomorrow for her
+    login_as(desk.client, desk.hotline, Role.REP, name="Alice at her desk", rep_name="Alice Primary")
+    page = desk.client.get(f"/incidents/{ref}/updates").get_data(as_text=True)
+    assert "due by <strong>2026-11-26 19:05 PST</strong>" in page
+    # the reminder, 10 minutes before, and the first alert, at the due time, fall on the reader's same day: no date
+    alice.expect_sms(f"SEV1 {ref} unknown company: customer update 1 due by 19:05 PST.")
+    maria.expect_sms("customer update 1 was due 04:05 CET")
+    desk.at(minutes=24 * 60 + 6)
+    assert alice.unmet == [] and maria.unmet == []
+    # still unwritten a day later: the alert again, now naming the day it was due
+    maria.expect_sms("customer update 1 was due 2026-11-27 04:05 CET")
+    desk.at(minutes=48 * 60 + 6)
+    assert alice.unmet == [] and maria.unmet == []
