@@ -252,15 +252,20 @@ def test_german_customer_hears_the_key_prompt_and_reads_the_sms_in_german(desk, 
     assert _callbacks(desk, incident.id)[0].outcome == "met"
 
 
-def test_a_level_that_reaches_nobody_pages_the_managers_at_once(desk, network, client):
-    levels = [{"delay_minutes": 0, "targets": [{"type": "schedule", "schedule": "night-shift"}]},
-              {"delay_minutes": 6, "targets": [{"type": "managers"}]}]
-    night = {"name": "night-shift", "time_zone": "UTC",  # its rotation starts years from now: nobody on call
+def _nobody_on_call_first(desk, levels: list[dict]) -> None:
+    """The default policy is ``levels``, whose first pages a schedule with nobody on call (its rotation starts years
+    from now)."""
+    night = {"name": "night-shift", "time_zone": "UTC",
              "layers": [{"rotation": "weekly", "handoff_time": "09:00", "handoff_weekday": "mon",
                          "starts_on": "2031-01-06", "members": ["Bob Secondary"]}]}
     with desk.hotline.db.transaction() as s:
         save_schedule(s, parse_schedule(night), desk.hotline.clock.now())
-        save_policy(s, "gap", levels, is_default=True)
+        save_policy(s, "gap", [{"delay_minutes": 0, "targets": [{"type": "schedule", "schedule": "night-shift"}]},
+                               *levels], is_default=True)
+
+
+def test_a_level_that_reaches_nobody_pages_the_managers_at_once(desk, network, client):
+    _nobody_on_call_first(desk, [{"delay_minutes": 6, "targets": [{"type": "managers"}]}])
     network.phone(CUSTOMER).expect_sms("we have your report")
     network.phone(MARIA).expect_sms("SEV1").expect_call(answer=False)  # at T0, not at T+6
     incident = desk.open_incident()
@@ -282,13 +287,8 @@ def test_a_breach_nobody_was_paged_for_says_so_in_the_report(desk, network, clie
     acknowledged", as if reps had been paged and ignored it. With nobody on call and no manager, nobody is paged by
     the deadline, and the report says so; with a manager paged at once (``nobody_to_page``), nobody acknowledged;
     with the manager's pages first sent after the deadline (no worker ran until then), nobody was paged by it."""
-    levels = [{"delay_minutes": 0, "targets": [{"type": "schedule", "schedule": "night-shift"}]}]
-    night = {"name": "night-shift", "time_zone": "UTC",  # its rotation starts years from now: nobody on call
-             "layers": [{"rotation": "weekly", "handoff_time": "09:00", "handoff_weekday": "mon",
-                         "starts_on": "2031-01-06", "members": ["Bob Secondary"]}]}
+    _nobody_on_call_first(desk, [])
     with desk.hotline.db.transaction() as s:
-        save_schedule(s, parse_schedule(night), desk.hotline.clock.now())
-        save_policy(s, "gap", levels, is_default=True)
         s.scalars(select(Rep).where(Rep.phone == MARIA)).one().is_manager = managers
     network.phone(CUSTOMER).expect_sms("we have your report")
     if managers:

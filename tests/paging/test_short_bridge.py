@@ -368,12 +368,10 @@ def test_a_rep_who_hung_up_after_the_legs_end_withdrew_the_callback_is_texted_on
     assert withdrawn.detail.get("seen_by") == "customer_leg"  # the leg's end came first in this order
 
 
-@pytest.mark.parametrize("leg_end_first", [False, True])
-def test_the_minimum_conversation_is_counted_from_the_key_press_not_from_the_answer(desk, network, leg_end_first):
-    """An outside probe's customer heard the whole whisper (answering-machine detection and the prompt: 13 s),
-    pressed the key and hung up 3 s later: Twilio's durations, counted from the answer, said 16 s, and the callback
-    counted as met. The conversation is counted from the key press: withdrawn as too short, whichever of the leg's
-    end and the rep's ``<Dial action>`` comes first."""
+def _key_after_the_whisper(desk, network, talk: int, leg_end_first: bool = True) -> tuple[Callback, str]:
+    """The customer answers at T+2:30, hears the whole whisper (13 s), presses the key and talks ``talk`` seconds
+    (Twilio's durations, from the answer: 13 + ``talk``); the callback and what the rep hears at the ``<Dial>``'s
+    end (after the leg's own end, with ``leg_end_first``)."""
     callback = _callback_by_sms(desk, network)
     start = timedelta(minutes=2, seconds=30)
     desk.clock.set(desk.t0 + start)
@@ -381,10 +379,19 @@ def test_the_minimum_conversation_is_counted_from_the_key_press_not_from_the_ans
     _leg_status(desk, callback, "in-progress", start.total_seconds())
     desk.clock.set(desk.t0 + start + timedelta(seconds=13))
     _press_key(desk, callback)
-    desk.clock.set(desk.t0 + start + timedelta(seconds=16))
+    desk.clock.set(desk.t0 + start + timedelta(seconds=13 + talk))
     if leg_end_first:
-        _leg_status(desk, callback, "completed", start.total_seconds() + 16, CallDuration="16")
-    twiml = _dial_done(desk, callback, "completed", seconds="16")
+        _leg_status(desk, callback, "completed", start.total_seconds() + 13 + talk, CallDuration=str(13 + talk))
+    return callback, _dial_done(desk, callback, "completed", seconds=str(13 + talk))
+
+
+@pytest.mark.parametrize("leg_end_first", [False, True])
+def test_the_minimum_conversation_is_counted_from_the_key_press_not_from_the_answer(desk, network, leg_end_first):
+    """An outside probe's customer heard the whole whisper (answering-machine detection and the prompt: 13 s),
+    pressed the key and hung up 3 s later: Twilio's durations, counted from the answer, said 16 s, and the callback
+    counted as met. The conversation is counted from the key press: withdrawn as too short, whichever of the leg's
+    end and the rep's ``<Dial action>`` comes first."""
+    callback, twiml = _key_after_the_whisper(desk, network, 3, leg_end_first)
     assert TOO_SHORT in twiml and "/twilio/updates/interval" not in twiml
     [row] = _rows(desk, callback.incident_id)
     assert row.outcome == "attempted" and row.answered_at is None
@@ -395,16 +402,8 @@ def test_the_minimum_conversation_is_counted_from_the_key_press_not_from_the_ans
 
 def test_a_twelve_second_conversation_after_the_key_counts(desk, network):
     """The same whisper, and 12 s of conversation after the key press: met, as before."""
-    callback = _callback_by_sms(desk, network)
-    start = timedelta(minutes=2, seconds=30)
-    desk.clock.set(desk.t0 + start)
-    assert "<Gather" in _whisper(desk, callback)
-    _leg_status(desk, callback, "in-progress", start.total_seconds())
-    desk.clock.set(desk.t0 + start + timedelta(seconds=13))
-    _press_key(desk, callback)
-    desk.clock.set(desk.t0 + start + timedelta(seconds=25))
-    _leg_status(desk, callback, "completed", start.total_seconds() + 25, CallDuration="25")
-    assert "/twilio/updates/interval" in _dial_done(desk, callback, "completed", seconds="25")
+    callback, twiml = _key_after_the_whisper(desk, network, 12)
+    assert "/twilio/updates/interval" in twiml
     [row] = _rows(desk, callback.incident_id)
     assert row.outcome == "met"
 
