@@ -7,10 +7,10 @@ from flask import Blueprint, Response, current_app, render_template_string, requ
 from app.models import Incident, IncidentStatus, Page
 from app.services.acks import acknowledge, connect, page_actor
 from app.services.callback_extensions import callback_extension, phone_with_extension
+from app.services.company_label import company_label
 from app.services.page_text import hhmm, reach_in_writing
 from app.services.page_urls import BadAckLink, PageUrls, page_zone
 from app.services.row_locks import lock_incident
-from app.services.tickets import company_of
 
 bp = Blueprint("ack_link", __name__)
 
@@ -52,7 +52,7 @@ def show(token: str) -> Response | tuple[str, int]:
                                           message="This link can no longer act on this incident. Nothing was "
                                                   "changed."), 403
         due = hhmm(incident.callback_due_at, page_zone(page))
-        company = company_of(incident, session)[0] or "Unknown company"
+        company = company_label(incident, session, unknown="Unknown company", limit=None)
         if incident.callback_phone:
             phone = phone_with_extension(incident.callback_phone, callback_extension(incident, session))
             message = f"{company}: call back {phone} by {due}."

@@ -30,9 +30,9 @@ from app.dashboard.display import (
     iso,
     remaining_seconds,
     service,
-    shown_company,
 )
 from app.dashboard.queries import BoardIncident
+from app.services.company_label import shown_company
 from app.services.joined_contacts import UNTRACKED, JoinedContact
 
 # A row's HTML apart from its deadline cell, by everything it is built from. The board is polled by every

@@ -17,7 +17,6 @@ from app.services.callbacks import MIN_CONVERSATION_SECONDS
 from app.services.escalation import customer_dialled
 from app.services.page_text import SERVICE_SHORT
 from app.services.sms_opt_outs import OPTED_OUT_REASON
-from app.services.tickets import named_company
 
 WARN_SECONDS = 5 * 60  # the last five minutes before the deadline show amber
 TWILIO_RECORDING_HOSTS = ("api.twilio.com",)
@@ -77,13 +76,6 @@ class PagedPerson(NamedTuple):
     def line(self) -> str:
         """``Alice, SMS: delivered`` (what the person's latest page did)."""
         return f"{self.name}, {CHANNEL_NAMES.get(self.channel, self.channel)}: {self.status}"
-
-
-def shown_company(said: str, on_ticket: str | None) -> str:
-    """The incident's company as a rep reads it (``tickets.named_company``): "(from the ticket)" after a name the
-    caller did not say; "" for none (the caller's words "Company not given" follow)."""
-    name, from_ticket = named_company(said, on_ticket)
-    return f"{name} (from the ticket)" if from_ticket else name
 
 
 class BoardRow(NamedTuple):

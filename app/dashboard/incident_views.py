@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from werkzeug.wrappers import Response
 
 from app.auth import Role, current_user, requires
-from app.dashboard.display import HELPERS, last_bridged, remaining_seconds, shown_company, state_of, urgency
+from app.dashboard.display import HELPERS, last_bridged, remaining_seconds, state_of, urgency
 from app.dashboard.queries import incident_detail
 from app.dashboard.timeline import timeline
 from app.services.acks import Answer, lock_incident
@@ -23,11 +23,11 @@ from app.services.board_actions import (
     take_over_as,
 )
 from app.services.callback_extensions import callback_extension
+from app.services.company_label import company_label
 from app.services.escalation import callers_on_hotline
 from app.services.notes import MAX_NOTE_CHARS, InvalidNote, add_note
 from app.services.page_text import rep_clock
 from app.services.resolution import AFTER_NO_FIELD, AFTER_NO_LABEL, verbal_warning
-from app.services.tickets import account_of
 
 bp = Blueprint("incident", __name__, template_folder="templates")
 
@@ -57,7 +57,7 @@ def show(reference: str) -> str | tuple[str, int]:
             entries=timeline(detail.events, detail.pages, hotline.settings.callback_sla_minutes), max_note=MAX_NOTE_CHARS,
             may_own=owns, not_a_rep="" if owns or incident.status != "open" else NOT_A_REP_NOTE,
             extension=callback_extension(incident, session), after_no=after_no, after_no_field=AFTER_NO_FIELD,
-            after_no_label=AFTER_NO_LABEL, company=shown_company(incident.company, getattr(account_of(session, incident), "name", None)), **HELPERS)
+            after_no_label=AFTER_NO_LABEL, company=company_label(incident, session, unknown="", limit=None), **HELPERS)
 
 
 @bp.post("/incidents/<reference>/acknowledge")

@@ -420,10 +420,12 @@ PROMPTS.update({
 PROMPTS.update({
     "tam_page_sms": "SEV1 {ref} {company}: {service}. Zur Information für Sie als TAM des Kunden: Die Bereitschaft "
                     "wird alarmiert, um den Kunden bis {due} zurückzurufen. Sie müssen nicht antworten.",
-    "tam_page_spoken": "Severity-1-Vorfall {ref}, für {company}: {service}. Sie werden als Technical Account Manager "
+    "tam_page_spoken": "Severity-1-Vorfall {ref}, für {company}: {service}.{caution}"
+                       " Sie werden als Technical Account Manager "
                        "des Kunden informiert: Die Bereitschaft wird alarmiert, um den Kunden bis {due} "
                        "zurückzurufen. Sie müssen bei diesem Anruf nichts tun. Auf Wiederhören.",
-    "tam_page_spoken_taken": "Severity-1-Vorfall {ref}, für {company}: {service}. Sie werden als Technical Account "
+    "tam_page_spoken_taken": "Severity-1-Vorfall {ref}, für {company}: {service}.{caution}"
+                             " Sie werden als Technical Account "
                              "Manager des Kunden informiert: {owner} aus der Bereitschaft hat ihn um {at} bestätigt; "
                              "der Kunde muss bis {due} zurückgerufen werden. Sie müssen bei diesem Anruf nichts tun. "
                              "Auf Wiederhören.",
@@ -460,4 +462,16 @@ PROMPTS.update({
     "tam_email_no_phone": "Es kommt per E-Mail, weil für Sie als TAM des Kunden keine Telefonnummer hinterlegt ist.",
     "tam_email_nothing_to_do": "Sie müssen nichts tun: Die Bereitschaft ruft den Kunden zurück, und das Management "
                                "wird alarmiert, falls das zu spät geschieht.",
+})
+
+# wie ein Text an das Team die Firma des Vorfalls nennt (app.services.company_label)
+PROMPTS.update({
+    "company_from_ticket": "{company} (laut Ticket)",
+    "company_unproven": "{company}, Anrufer NICHT verifiziert, {contact} nicht die des Tickets",
+    "company_contact_number": "Nummer",
+    "company_contact_email": "E-Mail",
+    "company_from_ticket_spoken": "{company}, laut Ticket",
+    "company_unproven_spoken": " Der Anrufer hat sich nicht ausgewiesen, und {contact} steht nicht im Ticket.",
+    "company_contact_number_spoken": "die Rückrufnummer",
+    "company_contact_email_spoken": "die E-Mail-Adresse",
 })

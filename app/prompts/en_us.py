@@ -416,10 +416,12 @@ PROMPTS.update({
 PROMPTS.update({
     "tam_page_sms": "SEV1 {ref} {company}: {service}. For your information as the account's TAM: the on-call reps "
                     "are being paged to call the customer back by {due}. You need not reply.",
-    "tam_page_spoken": "Severity 1 incident {ref}, for {company}: {service}. You are told as the account's technical "
+    "tam_page_spoken": "Severity 1 incident {ref}, for {company}: {service}.{caution}"
+                       " You are told as the account's technical "
                        "account manager: the on-call reps are being paged to call the customer back by {due}. "
                        "You need do nothing on this call. Goodbye.",
-    "tam_page_spoken_taken": "Severity 1 incident {ref}, for {company}: {service}. You are told as the account's "
+    "tam_page_spoken_taken": "Severity 1 incident {ref}, for {company}: {service}.{caution}"
+                             " You are told as the account's "
                              "technical account manager: {owner}, an on-call rep, acknowledged it at {at}; the "
                              "customer must be called back by {due}. You need do nothing on this call. Goodbye.",
     "tam_alert_at_risk": "SEV1 {ref} {company}: AT RISK, {minutes} min left and the customer not called back yet. "
@@ -455,4 +457,17 @@ PROMPTS.update({
     "tam_email_no_phone": "It comes by e-mail because no phone number is on file for you as the account's TAM.",
     "tam_email_nothing_to_do": "You need do nothing: the on-call reps call the customer back, and the managers are "
                                "alerted if that is late.",
+})
+
+# how a text to staff names the incident's company (app.services.company_label): "(from the ticket)" when the caller
+# did not say it, and a caution when that caller proved nothing and the number (or e-mail) to reach is not the ticket's
+PROMPTS.update({
+    "company_from_ticket": "{company} (from the ticket)",
+    "company_unproven": "{company}, UNVERIFIED caller, {contact} not the ticket's",
+    "company_contact_number": "number",
+    "company_contact_email": "e-mail",
+    "company_from_ticket_spoken": "{company}, according to the ticket",
+    "company_unproven_spoken": " The caller has not proved who they are, and {contact} is not on the ticket.",
+    "company_contact_number_spoken": "the number to call back",
+    "company_contact_email_spoken": "the e-mail address to write to",
 })

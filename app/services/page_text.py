@@ -17,8 +17,8 @@ from app.prompts import REP_LANG, text
 from app.reports.facts import short_bridges
 from app.services import customer_text
 from app.services.callback_extensions import callback_extension, phone_with_extension
+from app.services.company_label import company_label, spoken_caution, spoken_company
 from app.services.joined_contacts import UNTRACKED, contacts_of
-from app.services.tickets import company_of
 
 SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
                  "both": "API + SMTP failing", "other": "critical problem"}
@@ -39,11 +39,12 @@ def tam_clock(account: Account | None) -> str:
     return stored_zone(account.tam_time_zone, f"account {account.id}'s TAM") if account is not None else "UTC"
 
 
-def company_name(incident: Incident) -> str:
+def company_name(incident: Incident, lang: str = REP_LANG) -> str:
     """How a text names an incident's company to a rep, a manager or a TAM ("SEV1 123456 {company}: ..."): what
-    the caller gave, else its ticket's account's (``tickets.company_of``), its first 40 characters, or "unknown
+    the caller gave, else its ticket's account's "(from the ticket)", with "UNVERIFIED caller, number not the
+    ticket's" for a caller who proved nothing and gave another number (``company_label``, the one rule); "unknown
     company" when neither is known (a rescued call without a ticket)."""
-    return (company_of(incident)[0] or "unknown company")[:40]
+    return company_label(incident, lang=lang)
 
 
 def hhmm(when: datetime, tz: str = "UTC") -> str:
@@ -248,11 +249,12 @@ def closing_notice_sms(incident: Incident, tz: str, hotline_number: str, at: dat
 
 
 def _spoken(incident: Incident, tz: str = "UTC") -> dict[str, str]:
-    """What a voice page says of the incident: reference digit by digit, company, service, deadline (on the
-    listener's clock, ``tz``; the zone's letters one by one: "P S T", "U T C")."""
-    return {"ref": ", ".join(incident.reference), "company": company_of(incident)[0] or "an unknown company",
+    """What a voice page says of the incident: reference digit by digit, company (``spoken_company``), service, the
+    caution for an unproven caller (``spoken_caution``), deadline (on the listener's clock, ``tz``; the zone's letters
+    one by one: "P S T", "U T C")."""
+    return {"ref": ", ".join(incident.reference), "company": spoken_company(incident),
             "service": SERVICE_SHORT.get(incident.affected_service, "critical problem").replace("+", "and"),
-            "due": spoken_time(incident.callback_due_at, tz)}
+            "caution": spoken_caution(incident), "due": spoken_time(incident.callback_due_at, tz)}
 
 
 def spoken_time(when: datetime, tz: str = "UTC") -> str:
@@ -279,10 +281,10 @@ def spoken_summary(incident: Incident, tz: str = "UTC") -> str:
     also = (" Another caller from this number, whose contact differs, must be called back too: see the text "
             "message or the board.") if others else ""
     if not incident.callback_phone:
-        return (f"Severity 1 page. Incident {said['ref']}, for {said['company']}: {said['service']}. "
+        return (f"Severity 1 page. Incident {said['ref']}, for {said['company']}: {said['service']}.{said['caution']} "
                 f"The customer left no callback number: reach them in writing by {said['due']}; the e-mail "
                 f"address is in the text message.{also}")
-    return (f"Severity 1 page. Incident {said['ref']}, for {said['company']}: {said['service']}. "
+    return (f"Severity 1 page. Incident {said['ref']}, for {said['company']}: {said['service']}.{said['caution']} "
             f"The customer must be called back by {said['due']}.{key_in}{also}")
 
 
@@ -291,7 +293,7 @@ def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC", la
     """The account's TAM is told, never asked to act: no ACK/CALL, no acknowledgement link (the deadline on the
     TAM's clock, ``tz``); by SMS in English, as every page (``lang``: the same words in an e-mail's other language;
     ``clock``: ``dated`` in an e-mail)."""
-    company = company_name(incident)
+    company = company_name(incident, lang)
     due = clock(incident.callback_due_at, tz)
     if alert_purpose(incident, purpose, now) == "breach":
         key = ("tam_alert_breach_calling" if callback_under_way(incident, now) else

@@ -83,11 +83,11 @@ def tam_email(incident: Incident, purpose: str, now: datetime, *, why: str, hour
         said = (text("tam_email_after_hours", lang, hours=hours, zone=zone) if why == AFTER_HOURS
                 else text("tam_email_no_phone", lang))
         if resolved:
-            first = text("tam_page_resolved", lang, ref=incident.reference, company=company_name(incident),
+            first = text("tam_page_resolved", lang, ref=incident.reference, company=company_name(incident, lang),
                          service=service_short(incident, lang), opened=dated(incident.received_at, zone),
                          resolved=dated(resolved_at, zone))
         elif called_back:
-            first = text("tam_page_called_back", lang, ref=incident.reference, company=company_name(incident),
+            first = text("tam_page_called_back", lang, ref=incident.reference, company=company_name(incident, lang),
                          service=service_short(incident, lang), opened=dated(incident.received_at, zone),
                          called_back=dated(called_back_at, zone))
         else:

@@ -1,0 +1,78 @@
+"""How the hotline names an incident's company to its staff (reps, managers, the account's TAM), in one place.
+
+The company is what the caller said, else the name of their ticket's account (``tickets.company_of``). A name the
+caller did not say reads "(from the ticket)", on the board as in every page. A keyed ticket number or a caller ID is
+not an identity: when such a name came from the ticket, the caller proved nothing (no support PIN, no incident
+reference) and the number the rep is to call back (or, without one, the e-mail address) is not the ticket contact's,
+the name is followed by "UNVERIFIED caller, number not the ticket's" (spoken: a sentence of its own), so nobody
+calls a stranger believing they are that customer's contact (an outside probe keyed another customer's ticket from
+its own phone, hung up at the company question, and the reps were paged "SEV1 556087 Soylent Corp 4713: ...").
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, object_session
+
+from app.models import Incident
+from app.prompts import REP_LANG, text
+from app.services.caller_trust import MATCHES, details_match
+from app.services.tickets import company_of, named_company
+
+PROVEN = ("pin", "reference")  # how a caller proves who they are (``caller_trust.note_verified``; the timeline's)
+TEXT_LIMIT = 40  # the characters of a company's name a text carries
+
+
+def shown_company(said: str, on_ticket: str | None, lang: str = REP_LANG) -> str:
+    """The company as the board shows it (``tickets.named_company``): "(from the ticket)" after a name the caller did
+    not say; "" for none (the caller's words "Company not given" follow)."""
+    name, from_ticket = named_company(said, on_ticket)
+    return text("company_from_ticket", lang, company=name) if from_ticket else name
+
+
+def unproven_contact(incident: Incident, session: Session | None = None) -> str:
+    """What of an unproven caller's contact is not the ticket's: "number" (the callback number is none of the ticket
+    contact's phones), "email" (no callback number, and the e-mail address is not the contact's), or "" (a caller
+    who proved who they are, no ticket, the ticket's own contact, or nothing to reach them by)."""
+    if incident.caller_verified in PROVEN or incident.ticket_id is None:
+        return ""
+    session = session or object_session(incident)
+    field = "callback_phone" if incident.callback_phone else "email" if incident.email else ""
+    if session is None or not field:
+        return ""
+    if details_match(session, incident).get(field) == MATCHES:
+        return ""
+    return "number" if field == "callback_phone" else "email"
+
+
+def company_label(incident: Incident, session: Session | None = None, *, unknown: str = "unknown company",
+                  limit: int | None = TEXT_LIMIT, lang: str = REP_LANG) -> str:
+    """The company as a text to staff names it: the name (its first ``limit`` characters), "(from the ticket)" when
+    the caller did not say it, and then, for a caller who proved nothing and whose contact is not the ticket's,
+    "UNVERIFIED caller, number not the ticket's"; ``unknown`` when neither the caller nor a ticket names one."""
+    name, from_ticket = company_of(incident, session)
+    if not name:
+        return unknown
+    label = text("company_from_ticket", lang, company=name[:limit] if limit else name) if from_ticket else name[:limit]
+    contact = unproven_contact(incident, session) if from_ticket else ""
+    if not contact:
+        return label
+    return text("company_unproven", lang, company=label, contact=text(f"company_contact_{contact}", lang))
+
+
+def spoken_company(incident: Incident, unknown: str = "an unknown company") -> str:
+    """The company as a voice page says it: "Acme, according to the ticket" for a name the caller did not say."""
+    name, from_ticket = company_of(incident)
+    if not name:
+        return unknown
+    return text("company_from_ticket_spoken", company=name) if from_ticket else name
+
+
+def spoken_caution(incident: Incident) -> str:
+    """The sentence a voice page adds (leading space) when its company came from the ticket, the caller proved
+    nothing and their contact is not the ticket's; "" otherwise."""
+    if not company_of(incident)[1]:
+        return ""
+    contact = unproven_contact(incident)
+    if not contact:
+        return ""
+    return text("company_unproven_spoken", contact=text(f"company_contact_{contact}_spoken"))
