@@ -63,6 +63,10 @@ class EventKind(StrEnum):
     PAGE_STATUS = "page_status"
     PAGE_REACHED_MACHINE = "page_reached_machine"
     PAGE_SMS_FAILED_CALLING = "page_sms_failed_calling"
+    # the customer's receipt SMS failed for good: the e-mail receipt goes instead (``decide._receipt_failed``) ...
+    RECEIPT_SMS_FAILED_EMAILED = "receipt_sms_failed_emailed"
+    # ... or, no e-mail address on record, nothing can: the customer holds no written reference
+    RECEIPT_SMS_FAILED_NO_ADDRESS = "receipt_sms_failed_no_address"
     # a missed-call SMS that held back later attempts' SMS failed: a new one tells the customer of them
     MISSED_SMS_RESENT = "missed_sms_resent"
     # an SMS page to a number that opted out (STOP): failed at once, never asked of Twilio

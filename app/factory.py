@@ -21,6 +21,9 @@ def create_app(hotline: Hotline | None = None) -> Flask:
     app.config["SECRET_KEY"] = hotline.settings.signing_key()
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.extensions["hotline"] = hotline
+    from app.webhook_refusals import RefusalWatch
+
+    app.extensions["webhook_refusals"] = RefusalWatch()  # this process's view of refused webhooks (the hot path's)
     from app import db_time_limit
 
     db_time_limit.install(app)  # first: every later hook's and view's database work is within the limit

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import idna
 import phonenumbers
 
 from .number_kinds import refused_kind
@@ -105,14 +106,44 @@ def normalize_spoken_email(s: str | None) -> str:
         elif "@" in tok:
             seen_at = True
         out.append(word if word is not None else tok)
-    email = _unaccented("".join(out))
-    return email.strip(".,;:!?'\"")
+    local, at, domain = "".join(out).strip(".,;:!?'\"").rpartition("@")
+    if not at:
+        return _unaccented(domain)  # no "@": not an address (``is_valid_email`` refuses it)
+    written = _idn_domain(domain)
+    return f"{_unaccented(local)}@{written}" if written else ""
 
 
-# A German recognizer writes what it hears: "Müller", "Weiß". Addresses write those letters as German
+# A German recognizer writes what it hears: "Müller", "Weiß". A local part writes those letters as German
 # addresses do (mueller, weiss); any other accent is dropped (rené -> rene), full-width letters become
 # plain ones. The caller hears the address spelled and confirms it (``questions._email_confirm``).
+# Never the domain: "bäckerei-schmidt.de" and "baeckerei-schmidt.de" are two registrable domains, maybe two
+# owners (``_idn_domain``).
 _GERMAN_LETTERS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def _idn_domain(domain: str) -> str:
+    """The domain as SMTP takes it: an internationalised one ("bäckerei-schmidt.de") in its ASCII form
+    ("xn--bckerei-schmidt-0kb.de", IDNA 2008 with UTS 46 mapping: "weiß.de" stays weiß, not weiss); full-width
+    letters become plain ones. "" for a domain IDNA refuses (the caller is asked again)."""
+    plain = unicodedata.normalize("NFKC", domain)
+    if plain.isascii():
+        return plain
+    try:
+        return idna.encode(plain, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return ""
+
+
+def email_for_caller(email: str) -> str:
+    """An address as the caller said it, to read back and spell: an internationalised domain stored in its ASCII
+    form ("xn--bckerei-schmidt-0kb.de") in its own letters ("bäckerei-schmidt.de")."""
+    local, at, domain = email.rpartition("@")
+    if not at or "xn--" not in domain:
+        return email
+    try:
+        return f"{local}@{idna.decode(domain)}"
+    except (idna.IDNAError, UnicodeError):
+        return email
 
 
 def _unaccented(email: str) -> str:

@@ -123,6 +123,16 @@ def _missed_sms_resent(d: dict, _page: str) -> tuple[str, str]:
             f"{_when(d.get('attempt_at'))}, not texted on its account", "warn")
 
 
+def _receipt_failed(d: dict, _page: str) -> tuple[str, str]:
+    """The customer's receipt SMS failed for good (``decide._receipt_failed``): e-mailed instead, or nothing can go."""
+    how = "was undelivered" if d.get("failed_status") == "undelivered" else "failed"
+    code = f" (error {d['error_code']})" if d.get("error_code") else ""
+    if d.get("outcome") == "receipt_emailed_instead":
+        return f"The receipt SMS to the customer {how}{code}: the receipt is e-mailed to them instead", "warn"
+    return (f"The receipt SMS to the customer {how}{code}, and no e-mail address is on record: the customer holds "
+            "no written reference, only what they heard on the call", "bad")
+
+
 def _queued(d: dict, _page: str) -> tuple[str, str]:
     role = str(d.get("role") or "")
     words = page_words(str(d.get("channel", "")), str(d.get("purpose", "page")), str(d.get("to") or ""), role)
@@ -241,6 +251,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "page_reached_machine": lambda d, page: (f"{sentence(page)} reached voicemail", "bad"),
     "page_sms_failed_calling": lambda d, page: (f"{sentence(page)} failed; calling instead", "warn"),
     "missed_sms_resent": _missed_sms_resent,
+    "receipt_sms_failed_emailed": _receipt_failed,
+    "receipt_sms_failed_no_address": _receipt_failed,
     "page_not_sent_opted_out": lambda d, page: (f"{sentence(page)} NOT sent: the number opted out of SMS (texted "
                                                 "STOP); texting START to the hotline number lifts it", "bad"),
     "page_held": lambda d, page: (f"{sentence(page)} held: the rep is on the callback with the customer; it goes "

@@ -403,6 +403,8 @@ def _resolve(ev: Resolve, snap: Snapshot, now: datetime) -> Decision:
 def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
     if ev.purpose == "callback_missed":
         return _missed_sms_failed(ev, snap)
+    if ev.purpose == "receipt":
+        return _receipt_failed(ev, snap)
     if ev.purpose != "page" or (ev.channel != SMS and not ev.level_unreached):
         return _skip(snap, "no_fallback")
     if snap.resolved or snap.customer_reached or _owned(snap):
@@ -415,6 +417,22 @@ def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
     # with 21211 paged nobody until the next level's minute)
     return Decision("level_unreached", snap.state, pages=(PageOrder(Audience.MANAGERS, ALERT, "page"),),
                     log=(K.LEVEL_UNREACHED,))
+
+
+def _receipt_failed(ev: PageFailed, snap: Snapshot) -> Decision:
+    """The customer's receipt SMS failed for good (failed or undelivered, such as 30003 unreachable or 30006 a
+    landline; refused by Twilio; the number texted STOP): the caller was told on the phone a text would follow, so
+    the e-mail receipt goes instead when they gave an address, once per incident (``_receipt``'s rule for a number
+    that takes no SMS); without one the log says the customer holds no written reference. Never while the SMS is
+    still being retried, nor once the incident is resolved."""
+    if ev.channel != SMS or ev.retrying or ev.receipt_answered:
+        return _skip(snap, "no_fallback")
+    if snap.resolved:
+        return _skip(snap, "no_fallback_needed")
+    if snap.has_email:
+        return Decision("receipt_emailed_instead", snap.state, email_customer="receipt",
+                        log=(K.RECEIPT_SMS_FAILED_EMAILED,))
+    return Decision("no_written_receipt", snap.state, log=(K.RECEIPT_SMS_FAILED_NO_ADDRESS,))
 
 
 def _missed_sms_failed(ev: PageFailed, snap: Snapshot) -> Decision:

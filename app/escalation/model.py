@@ -218,13 +218,18 @@ class PageFailed:
     (``decide.MISSED_SMS_RECENT``): when the latest of them was, if no SMS that did not fail was sent or queued
     since; None when it held back none (or is another page). ``opted_out``: the number texted STOP (an SMS to it
     is never sent). ``level_unreached``: an escalation page whose level now has no page left that is alive (every
-    other page to a rep of its step failed for good, was undelivered or canceled), told for the first time."""
+    other page to a rep of its step failed for good, was undelivered or canceled), told for the first time.
+    ``retrying``: the page is still being sent again (Twilio failing for now: its person is called meanwhile), so it
+    has not failed for good. ``receipt_answered``: for the customer's receipt SMS, an e-mail receipt was already
+    written for the incident, or this failure was already answered (a second final report of the same SMS)."""
 
     channel: str
     purpose: str
     held_back_at: datetime | None = None
     opted_out: bool = False
     level_unreached: bool = False
+    retrying: bool = False
+    receipt_answered: bool = False
 
 
 @dataclass(frozen=True)

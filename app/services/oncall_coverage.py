@@ -384,9 +384,9 @@ def shared_rep_phones(session: Session) -> dict[str, list[str]]:
     return {number: names for number, names in holders.items() if len(names) > 1}
 
 
-def on_call_now(session: Session, now: datetime) -> dict[str, tuple[str, ...]]:
-    """The names of the reps on call at ``now``, by schedule (to compare before and after a change)."""
-    return {schedule.name: tuple(r.name for r in reps) for schedule, reps in on_call_everywhere(session, now)}
+def on_call_now(session: Session, now: datetime) -> dict[str, tuple[tuple[int, str], ...]]:
+    """The reps on call at ``now`` (id and name), by schedule (to compare before and after a change)."""
+    return {schedule.name: tuple((r.id, r.name) for r in reps) for schedule, reps in on_call_everywhere(session, now)}
 
 
 def open_incidents_left(session: Session, rep: Rep) -> list[str]:
@@ -409,14 +409,19 @@ def open_incidents_left(session: Session, rep: Rep) -> list[str]:
             "(an ACK to its page, or Take over on the board)"]
 
 
-def handovers(before: dict[str, tuple[str, ...]], after: dict[str, tuple[str, ...]]) -> list[str]:
-    """A line for each schedule whose reps on call now differ between two ``on_call_now`` answers."""
+def handovers(before: dict[str, tuple[tuple[int, str], ...]],
+              after: dict[str, tuple[tuple[int, str], ...]]) -> list[str]:
+    """A line for each schedule whose reps on call now differ between two ``on_call_now`` answers: other people (rep
+    ids), not other names, so a renamed rep still on call hands nothing over (an outside probe's rename of Bob to
+    Robert was answered "Robert is on call now instead of Bob"). Each is named as they are called at each side."""
     lines = []
     for name, was in before.items():
         now = after.get(name, ())
-        if now != was:
-            who = f"{', '.join(now)} {'is' if len(now) == 1 else 'are'}" if now else "nobody is"
-            lines.append(f"schedule {name!r}: {who} on call now instead of {', '.join(was) or 'nobody'}")
+        if sorted(rep_id for rep_id, _ in now) != sorted(rep_id for rep_id, _ in was):  # names may sort anew
+            names = [rep_name for _, rep_name in now]
+            who = f"{', '.join(names)} {'is' if len(names) == 1 else 'are'}" if names else "nobody is"
+            lines.append(f"schedule {name!r}: {who} on call now instead of "
+                         f"{', '.join(rep_name for _, rep_name in was) or 'nobody'}")
     return lines
 
 

@@ -26,7 +26,8 @@ CALL_STATUS = {"queued": PageStatus.SENT, "initiated": PageStatus.SENT, "ringing
 def sms_status(session: Session, page_id: int, reported: str, message_sid: str, error_code: str,
                now: datetime) -> Page | None:
     """Apply an SMS delivery report; a page SMS that failed turns into a voice page at once (a missed-call SMS that
-    had held back later attempts' SMS is sent anew: ``pages.fall_back_to_voice``)."""
+    had held back later attempts' SMS is sent anew, a customer's receipt SMS is followed by the e-mail receipt:
+    ``pages.fall_back_to_voice``)."""
     page = session.get(Page, page_id, with_for_update=True) if page_id else None
     if page is None:
         log_event(session, at=now, actor="twilio", kind="sms_status_unmatched",
@@ -42,7 +43,7 @@ def sms_status(session: Session, page_id: int, reported: str, message_sid: str, 
     if moved and new in (PageStatus.FAILED, PageStatus.UNDELIVERED):
         if error_code.strip() == str(UNSUBSCRIBED_RECIPIENT):  # the number texted STOP: no later SMS is tried
             record_opt_out(session, page.to_number, now, source="twilio_21610")
-        fall_back_to_voice(session, page, now)
+        fall_back_to_voice(session, page, now, error_code=error_code.strip())
     return page
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, object_session
 from app.escalation.decide import CHASING_PURPOSES
 from app.escalation.model import Decision
 from app.event_kind import EventKind
-from app.models import Channel, Incident, IncidentEvent, IncidentStatus, Page, PageStatus
+from app.models import Channel, Delivery, DeliveryChannel, Incident, IncidentEvent, IncidentStatus, Page, PageStatus
 from app.models.paging import (
     CUSTOMER_ROLE,
     DEADLINE_PASSED,
@@ -429,10 +429,13 @@ def adopt_sid(session: Session, page: Page, sid: str, now: datetime) -> None:
                           "via": "status_callback"})
 
 
-def fall_back_to_voice(session: Session, page: Page, now: datetime, first: bool = False) -> Page | None:
+def fall_back_to_voice(session: Session, page: Page, now: datetime, first: bool = False,
+                       error_code: str = "") -> Page | None:
     """A page SMS that failed, was undelivered or was never sent (STOP): call the same person at once, if the
     core says so (``first``: in the FIRST queue, as the SMS would have been). A customer's missed-call SMS that had
-    held back later attempts' SMS is sent anew for them instead, if the core says so (``resend_missed_sms``)."""
+    held back later attempts' SMS is sent anew for them instead, if the core says so (``resend_missed_sms``); a
+    customer's receipt SMS that failed for good is followed by the e-mail receipt, if the core says so
+    (``error_code``: Twilio's, from the delivery report, for the log line)."""
     from app.escalation import PageFailed, decide
     from app.services.escalation import missed_sms_held_back, snapshot
 
@@ -440,10 +443,20 @@ def fall_back_to_voice(session: Session, page: Page, now: datetime, first: bool 
     held_back_at = missed_sms_held_back(session, incident, page)
     failed = PageFailed(page.channel, page.purpose, held_back_at,
                         opted_out=held_back_at is not None and is_opted_out(session, page.to_number),
-                        level_unreached=page.channel == Channel.VOICE and level_unreached(session, page))
+                        level_unreached=page.channel == Channel.VOICE and level_unreached(session, page),
+                        retrying=page.status not in (PageStatus.FAILED, PageStatus.UNDELIVERED),
+                        receipt_answered=page.purpose == RECEIPT and receipt_answered(session, page))
     decision = decide(failed, snapshot(session, incident, now), now)
     if held_back_at is not None:
         resend_missed_sms(session, incident, page, held_back_at, decision, now)
+        return None
+    if page.purpose == RECEIPT:  # the e-mail receipt instead, or the line saying none can go (``carry_out``)
+        if decision.log:
+            from app.services.decisions import Acting, carry_out
+
+            carry_out(session, incident, decision, now, Acting(detail={
+                "page_id": page.id, "failed_status": str(page.status), "error_code": error_code,
+                "error": (page.last_error or "")[:200]}))
         return None
     if decision.outcome == "level_unreached":  # the managers, at once (``decisions.carry_out``)
         from app.services.decisions import Acting, carry_out
@@ -462,6 +475,21 @@ def fall_back_to_voice(session: Session, page: Page, now: datetime, first: bool 
 
 
 DEAD_PAGES = (PageStatus.FAILED, PageStatus.UNDELIVERED, PageStatus.CANCELED)
+_RECEIPT_FAILURE_LINES = (EventKind.RECEIPT_SMS_FAILED_EMAILED, EventKind.RECEIPT_SMS_FAILED_NO_ADDRESS)
+
+
+def receipt_answered(session: Session, page: Page) -> bool:
+    """The customer's receipt SMS ``page`` needs no answer to its failure: an e-mail receipt was written for the
+    incident already (the receipt step's, or an earlier failure's), or this page's failure was answered already (a
+    "failed" report and then an "undelivered" one for the same SMS)."""
+    emailed = session.scalar(select(Delivery.id).where(
+        Delivery.incident_id == page.incident_id, Delivery.purpose == RECEIPT, Delivery.recipient == CUSTOMER_ROLE,
+        Delivery.channel == DeliveryChannel.EMAIL).limit(1))
+    if emailed is not None:
+        return True
+    said = session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == page.incident_id, IncidentEvent.kind.in_(_RECEIPT_FAILURE_LINES)))
+    return any((detail or {}).get("page_id") == page.id for detail in said)
 
 
 def level_unreached(session: Session, page: Page) -> bool:

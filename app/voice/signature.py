@@ -74,11 +74,14 @@ def twilio_webhook(view: Callable) -> Callable:
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         hotline = current_app.extensions["hotline"]
+        watch = current_app.extensions.get("webhook_refusals")  # this process's: ``app.webhook_refusals``
         if not is_signed(request, hotline.settings):
             kind = _log_refusal(request, hotline.settings)
             if kind is not None:  # counted for /healthz, which every web process answers
-                note_refusal(hotline.jobs.redis, hotline.jobs.name, kind, hotline.clock.now())
+                note_refusal(hotline.jobs.redis, hotline.jobs.name, kind, hotline.clock.now(), watch)
             abort(403)
+        if watch is not None:  # no Redis round trip unless a refusal is on record (or a recheck is due)
+            watch.accepted(hotline.jobs, hotline.clock.now())
         return view(*args, **kwargs)
 
     return wrapper

@@ -12,6 +12,7 @@ import phonenumbers
 from phonenumbers import timezone as number_timezone
 
 from ..model import Lang
+from ..validate import email_for_caller
 from . import de_de, en_us
 
 GERMAN_ZONE_NAMES = {"CET": "MEZ", "CEST": "MESZ"}
@@ -50,7 +51,9 @@ def say_phone(lang: Lang | str, e164: str) -> str:
 
 
 def say_email(lang: Lang | str, email: str) -> str:
-    """Read an e-mail address: "john dot smith at example dot com"."""
+    """Read an e-mail address: "john dot smith at example dot com" (an internationalised domain in its own letters,
+    not its stored ASCII form: ``validate.email_for_caller``)."""
+    email = email_for_caller(email)
     names = _email_signs(lang)
     parts: list[str] = []
     word = ""
@@ -70,15 +73,17 @@ def say_email(lang: Lang | str, email: str) -> str:
 def spell_email(lang: Lang | str, email: str) -> str:
     """Spell an e-mail address, as the recognizer wrote it: "J O H N, dot, D O E, at, E X A M P L E, dot, C O M".
 
-    Read as words, "jon" and "john" sound the same: a caller checks a heard address by its letters.
+    Read as words, "jon" and "john" sound the same: a caller checks a heard address by its letters. An
+    internationalised domain is spelled in its own letters ("B Ä C K E R E I"), each letter one (an ß stays ß).
     """
+    email = email_for_caller(email)
     names = _email_signs(lang)
     parts = []
     word = ""
     for ch in email + " ":
         if ch in names or ch == " ":
             if word:
-                parts.append(" ".join(word.upper()))
+                parts.append(" ".join(ch.upper() if len(ch.upper()) == 1 else ch for ch in word))
             if ch in names:
                 parts.append(names[ch])
             word = ""

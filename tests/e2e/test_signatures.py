@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
+from redis import Redis
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from app import create_app
 from app.models import CallSession, IncidentEvent, WebhookDelivery
+from app.webhook_refusals import RECHECK_SECONDS
 from app.wiring import Hotline
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN, TEST_AUTH_TOKEN_SECONDARY
 from tests.integration.board_support import parse
@@ -148,6 +151,98 @@ def test_healthz_warns_of_signatures_matching_no_token_after_a_few_and_never_of_
     [warning] = [w for w in _healthz_warnings(client) if "webhook" in w]
     assert warning.startswith("3 webhooks whose X-Twilio-Signature matches no auth token refused since ")
     assert "TWILIO_AUTH_TOKEN" in warning
+
+
+class CountingRedis(Redis):
+    """The test Redis, counting the commands (and pipelines) this client sends: the hot path's cost."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.sent: list[str] = []
+
+    def execute_command(self, *args, **options):
+        self.sent.append(str(args[0]))
+        return super().execute_command(*args, **options)
+
+    def pipeline(self, transaction=True, shard_hint=None):
+        self.sent.append("PIPELINE")
+        return super().pipeline(transaction, shard_hint)
+
+
+@pytest.fixture
+def counted(settings, clock, redis_conn):
+    """A hotline whose Redis client counts what it is sent; its app's test client."""
+    from app.queue import JobQueue
+
+    redis = CountingRedis(connection_pool=redis_conn.connection_pool)
+    hotline = Hotline.build(settings, clock=clock, jobs=JobQueue(redis, settings.queue_name))
+    yield hotline, create_app(hotline).test_client(), redis
+    hotline.db.dispose()
+
+
+def _status_callback(client, token: str = TEST_AUTH_TOKEN) -> int:
+    """An SMS status callback for no page (signed with ``token``): accepted (200) or refused (403), storing little."""
+    params = {"MessageSid": "SM" + "2" * 32, "MessageStatus": "delivered", "To": "+14155550100"}
+    signature = _sign(PUBLIC_BASE_URL + "/twilio/sms/status", params, token)
+    return client.post("/twilio/sms/status", data=params, headers={"X-Twilio-Signature": signature}).status_code
+
+
+def test_once_webhooks_are_accepted_after_a_bad_token_episode_healthz_and_the_board_say_so(counted, clock):
+    """An outside probe fixed a wrong TWILIO_AUTH_TOKEN at 19:58, and for 15 more minutes /healthz and the board said
+    "12 webhooks ... refused since 19:57:59 ... and every caller is refused" while every webhook since was accepted."""
+    hotline, client, redis = counted
+    start = clock.now()
+    for second in range(12):  # the wrong token: every webhook refused for 12 s
+        clock.set(start + timedelta(seconds=second))
+        assert _status_callback(client, "the-old-rotated-token") == 403
+    [warning] = [w for w in _healthz_warnings(client) if "webhook" in w]
+    assert warning.startswith("12 webhooks whose X-Twilio-Signature matches no auth token refused since "
+                              f"{start:%Y-%m-%d %H:%M:%S} UTC (the last at {start + timedelta(seconds=11):%H:%M:%S})")
+    assert "every caller is refused" in warning
+
+    fixed = start + timedelta(seconds=20)  # the token is fixed: Twilio's next webhook is accepted
+    clock.set(fixed)
+    assert _status_callback(client) == 200
+    [warning] = [w for w in _healthz_warnings(client) if "webhook" in w]
+    assert warning.startswith(f"12 webhooks whose X-Twilio-Signature matches no auth token refused since "
+                              f"{start:%Y-%m-%d %H:%M:%S} UTC, last at {start + timedelta(seconds=11):%H:%M:%S}; "
+                              f"webhooks have been accepted since {fixed:%H:%M:%S}")
+    assert "every caller is refused" not in warning
+    login_as(client, hotline)
+    board = parse(client.get("/board"))
+    note = board.find("p", id="refused-webhooks-bad_signature")
+    assert note is not None and "accepted since" in note.text() and "callers may hear an error" not in note.text()
+    assert note.attrs.get("role") != "alert"
+
+    clock.set(fixed + timedelta(seconds=5))  # a refusal after that (a forger, or the old token again) warns anew
+    assert _status_callback(client, "the-old-rotated-token") == 403
+    [warning] = [w for w in _healthz_warnings(client) if "webhook" in w]
+    assert warning.startswith("13 webhooks") and "every caller is refused" in warning
+    note = parse(client.get("/board")).find("p", id="refused-webhooks-bad_signature")
+    assert "callers may hear an error" in note.text() and "accepted since" not in note.text()
+
+
+def test_an_accepted_webhook_costs_no_redis_round_trip_while_no_refusal_is_on_record(counted, clock):
+    hotline, client, redis = counted
+    start = clock.now()
+    redis.sent.clear()
+    for second in range(20):  # 20 webhooks within RECHECK_SECONDS: one read of the refusals' hash at most
+        clock.set(start + timedelta(seconds=second))
+        assert _status_callback(client) == 200
+    assert sum(1 for c in redis.sent if c in ("HMGET", "HGETALL", "HSET", "PIPELINE")) == 1
+    assert redis.sent.count("HSET") == 0  # nothing on record: nothing written
+
+    # a refusal through another web process (its own app, the same Redis): learnt of at the next recheck
+    other = create_app(hotline).test_client()
+    assert _status_callback(other, "the-old-rotated-token") == 403
+    redis.sent.clear()
+    clock.set(start + timedelta(seconds=19 + RECHECK_SECONDS))
+    assert _status_callback(client) == 200
+    assert redis.sent.count("HMGET") == 1 and redis.sent.count("HSET") == 1  # read, and the acceptance written once
+    redis.sent.clear()
+    clock.set(start + timedelta(seconds=20 + RECHECK_SECONDS))
+    assert _status_callback(client) == 200
+    assert [c for c in redis.sent if c in ("HMGET", "HGETALL", "HSET", "PIPELINE")] == []
 
 
 @pytest.fixture

@@ -114,6 +114,23 @@ def test_deactivating_the_rep_on_call_now_says_who_is_on_call_instead(client, ho
     assert put.get_json()["warnings"] == ["schedule 'secondary': nobody is on call now instead of Erin"]
 
 
+def test_renaming_the_rep_on_call_now_hands_nothing_over(client, hotline, ids, auth):
+    """An outside probe renamed Bob to Robert while Bob was primary on call and was warned "Robert is on call now
+    instead of Bob": the same person. Hand-overs are compared by rep id; the names only word the message."""
+    # now (Thursday 03:00Z) Alice has primary and Erin, its only member, secondary
+    renamed = client.put(f"/api/v1/reps/{ids['Alice']}", json={"name": "Alicia"}, headers=auth)
+    assert renamed.status_code == 200
+    assert renamed.get_json()["name"] == "Alicia" and "warnings" not in renamed.get_json()
+    renamed = client.put(f"/api/v1/reps/{ids['Erin']}", json={"name": "Erin Lee", "channels": ["sms"]}, headers=auth)
+    assert renamed.status_code == 200 and "warnings" not in renamed.get_json()
+    with hotline.db.session() as session:  # still the same people on call, under their new names
+        assert [r.name for r in who_is_on_call(session, "primary", hotline.clock.now())] == ["Alicia"]
+
+    # a real hand-over after the rename still says so, naming each side as they are called
+    deleted = client.delete(f"/api/v1/reps/{ids['Alice']}", headers=auth)
+    assert deleted.get_json()["warnings"] == ["schedule 'primary': Bob is on call now instead of Alicia"]
+
+
 def test_deactivating_a_rep_off_call_or_changing_one_has_no_warning(client, hotline, ids, auth):
     assert "warnings" not in client.delete(f"/api/v1/reps/{ids['Bob']}", headers=auth).get_json()
     assert "warnings" not in client.put(f"/api/v1/reps/{ids['Alice']}", json={"channels": ["sms"]},

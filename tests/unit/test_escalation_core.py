@@ -426,6 +426,32 @@ def test_the_last_page_of_a_level_failing_pages_the_managers_at_once_while_nobod
         == [Audience.SAME_PERSON]
 
 
+# the customer's receipt SMS failed (trigger) in a state (snapshot) -> (outcome, e-mail ordered, log kinds)
+WITH_EMAIL = replace(BASE, has_email=True)
+RECEIPT_FAILED = [
+    # failed for good: the e-mail receipt goes instead, once, and the log says so
+    (PageFailed("sms", "receipt"), WITH_EMAIL, ("receipt_emailed_instead", "receipt", ("receipt_sms_failed_emailed",))),
+    (PageFailed("sms", "receipt"), replace(WITH_EMAIL, acknowledged=True, owner_rep_id=ALICE),
+     ("receipt_emailed_instead", "receipt", ("receipt_sms_failed_emailed",))),
+    # no address: nothing can carry it, and the log says the customer holds no written reference
+    (PageFailed("sms", "receipt"), BASE, ("no_written_receipt", "", ("receipt_sms_failed_no_address",))),
+    # still retried (Twilio failing for now): not failed for good, nothing yet
+    (PageFailed("sms", "receipt", retrying=True), WITH_EMAIL, ("no_fallback", "", ())),
+    # already e-mailed, or this failure already answered (a second final report): nothing more
+    (PageFailed("sms", "receipt", receipt_answered=True), WITH_EMAIL, ("no_fallback", "", ())),
+    (PageFailed("sms", "receipt", receipt_answered=True), BASE, ("no_fallback", "", ())),
+    (PageFailed("sms", "receipt"), replace(WITH_EMAIL, resolved=True), ("no_fallback_needed", "", ())),
+    (PageFailed("voice", "receipt"), WITH_EMAIL, ("no_fallback", "", ())),
+]
+
+
+@pytest.mark.parametrize(("trigger", "snap", "expected"), RECEIPT_FAILED)
+def test_a_receipt_sms_that_failed_for_good_is_followed_by_the_email_receipt_once(trigger, snap, expected):
+    decision = decide(trigger, snap, T0)
+    assert (decision.outcome, decision.email_customer, tuple(decision.log)) == expected
+    assert decision.pages == ()  # never another SMS to a number that failed, nor anyone paged for it
+
+
 # ------------------------------------------------------------------ a queued page about to leave
 
 ON_CALLBACK = replace(STATES["callback_in_progress"], reps_on_callback=frozenset({ALICE}))

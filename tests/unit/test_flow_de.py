@@ -96,9 +96,26 @@ def test_an_address_heard_with_umlauts_is_spelled_back_as_written_and_kept_once_
     call = run(Call(caller_id=DE_CALLER), TO_CAPTURE + [("say", "Firma"), ("say", "Max"), ("press", "1")])
     call.speak("Jürgen Punkt Müller ät Bäckerei Weiß Punkt de")
     assert call.stage is Stage.EMAIL_CONFIRM  # before, "jürgen.müller@..." was refused and asked for again
-    assert "J U E R G E N" in call.said and "M U E L L E R" in call.said and "W E I S S" in call.said
+    # the local part as German addresses write it; the domain is the one said (an IDN), spelled in its letters
+    assert "J U E R G E N" in call.said and "M U E L L E R" in call.said and "B Ä C K E R E I W E I ß" in call.said
+    assert "juergen punkt mueller ät bäckereiweiß punkt de" in call.said
     call.speak("ja")
-    assert call.state.captured.email == "juergen.mueller@baeckereiweiss.de"
+    assert call.state.captured.email == "juergen.mueller@xn--bckereiwei-f4a4c.de"  # as SMTP takes bäckereiweiß.de
+
+
+def test_an_umlaut_domain_is_read_back_as_said_not_as_another_domain():
+    """An outside probe's German caller said ``info at bäckerei-schmidt punkt de`` and heard
+    info@baeckerei-schmidt.de read back (another registrable domain), and the same when they said it again."""
+    call = run(Call(caller_id=DE_CALLER), TO_CAPTURE + [("say", "Firma"), ("say", "Max"), ("press", "1")])
+    call.speak("info at bäckerei-schmidt punkt de")
+    assert call.stage is Stage.EMAIL_CONFIRM
+    assert "info ät bäckerei Bindestrich schmidt punkt de" in call.said and "baeckerei" not in call.said
+    assert "B Ä C K E R E I, Bindestrich, S C H M I D T" in call.said and "xn--" not in call.said
+    call.speak("nein")  # and said again: the same
+    call.speak("info at bäckerei-schmidt punkt de")
+    assert "info ät bäckerei Bindestrich schmidt punkt de" in call.said
+    call.speak("ja")
+    assert call.state.captured.email == "info@xn--bckerei-schmidt-0kb.de"
 
 
 def test_german_reprompts_are_german():

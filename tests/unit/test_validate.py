@@ -10,6 +10,7 @@ from ivr_flows.number_kinds import CALLABLE_TYPES, refused_kind
 from ivr_flows.validate import (
     callback_refusal,
     clean_text,
+    email_for_caller,
     is_valid_email,
     is_valid_phone,
     normalize_spoken_email,
@@ -58,13 +59,21 @@ def test_clean_text_composes_unicode_to_nfc():
         ("erika unterstrich muster ät example punkt at", "erika_muster@example.at"),
         ("noc at example dot at", "noc@example.at"),
         ("ops plus alerts at example dot com", "ops+alerts@example.com"),
-        # a German recognizer writes the umlauts it hears; the address writes them as German addresses do
-        ("Jürgen Punkt Müller ät Bäckerei Punkt de", "juergen.mueller@baeckerei.de"),
-        ("ÖZTÜRK at Straße dot de", "oeztuerk@strasse.de"),
+        # a German recognizer writes the umlauts it hears; a local part writes them as German addresses do ...
         ("Mu\u0308ller at example dot de", "mueller@example.de"),  # decomposed, as some engines write it
         ("m. ü. l. l. e. r. ät example punkt de", "mueller@example.de"),  # spelled letter by letter
         ("rené at exemple dot fr", "rene@exemple.fr"),  # any other accent is dropped
         ("ｊｏｈｎ at example dot com", "john@example.com"),  # full-width letters
+        ("john at ｅｘａｍｐｌｅ dot com", "john@example.com"),  # in the domain too
+        # ... never a domain: baeckerei-schmidt.de is another registrable domain than bäckerei-schmidt.de (an
+        # outside probe's German caller was read back info@baeckerei-schmidt.de). The domain is kept as the IDN
+        # it is, in the ASCII form SMTP takes (IDNA 2008: straße.de keeps its ß); the caller hears its letters
+        ("info at bäckerei-schmidt punkt de", "info@xn--bckerei-schmidt-0kb.de"),
+        ("info ät Bäckerei Bindestrich Schmidt Punkt de", "info@xn--bckerei-schmidt-0kb.de"),
+        ("Jürgen Punkt Müller ät Bäckerei Punkt de", "juergen.mueller@xn--bckerei-5wa.de"),
+        ("ÖZTÜRK at Straße dot de", "oeztuerk@xn--strae-oqa.de"),
+        ("rené at café dot fr", "rene@xn--caf-dma.fr"),
+        ("info at ba\u0308ckerei punkt de", "info@xn--bckerei-5wa.de"),  # decomposed: the same domain
         ("", ""),
     ],
 )
@@ -74,6 +83,16 @@ def test_normalize_spoken_email(spoken, expected):
 
 def test_a_letter_no_address_can_hold_still_refuses_the_address():
     assert not is_valid_email(normalize_spoken_email("王 at example dot com"))  # the caller is asked again
+
+
+def test_an_internationalised_domain_is_stored_as_smtp_takes_it_and_read_back_in_its_own_letters():
+    email = normalize_spoken_email("info at bäckerei-schmidt punkt de")
+    assert is_valid_email(email) and email.isascii()
+    assert email.split("@")[1].encode("ascii").decode("idna") == "bäckerei-schmidt.de"  # the domain said, no other
+    assert email_for_caller(email) == "info@bäckerei-schmidt.de"
+    assert email_for_caller("juergen.mueller@example.de") == "juergen.mueller@example.de"
+    assert normalize_spoken_email("info at bäckerei-schmidt punkt de") == email  # said again: the same
+    assert normalize_spoken_email("info at -bäckerei punkt de") == ""  # a domain IDNA refuses: asked again
 
 
 @pytest.mark.parametrize(
