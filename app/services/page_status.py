@@ -10,7 +10,7 @@ from app.models import Page, PageStatus
 from app.models.call import ENDED_STATUSES
 from app.services.callbacks import page_call_ended
 from app.services.events import log_event
-from app.services.pages import adopt_sid, fall_back_to_voice, move_status
+from app.services.pages import adopt_sid, answer_page_failure, move_status
 from app.services.sms_opt_outs import record_opt_out
 from app.telephony.protocol import UNSUBSCRIBED_RECIPIENT, is_machine
 
@@ -27,7 +27,7 @@ def sms_status(session: Session, page_id: int, reported: str, message_sid: str, 
                now: datetime) -> Page | None:
     """Apply an SMS delivery report; a page SMS that failed turns into a voice page at once (a missed-call SMS that
     had held back later attempts' SMS is sent anew, a customer's receipt SMS is followed by the e-mail receipt:
-    ``pages.fall_back_to_voice``)."""
+    ``pages.answer_page_failure``)."""
     page = session.get(Page, page_id, with_for_update=True) if page_id else None
     if page is None:
         log_event(session, at=now, actor="twilio", kind="sms_status_unmatched",
@@ -43,7 +43,7 @@ def sms_status(session: Session, page_id: int, reported: str, message_sid: str, 
     if moved and new in (PageStatus.FAILED, PageStatus.UNDELIVERED):
         if error_code.strip() == str(UNSUBSCRIBED_RECIPIENT):  # the number texted STOP: no later SMS is tried
             record_opt_out(session, page.to_number, now, source="twilio_21610")
-        fall_back_to_voice(session, page, now, error_code=error_code.strip())
+        answer_page_failure(session, page, now, error_code=error_code.strip())
     return page
 
 
@@ -60,7 +60,7 @@ def call_status(session: Session, page_id: int, reported: str, answered_by: str,
     log_event(session, at=now, actor="twilio", kind="page_status", incident_id=page.incident_id,
               detail={"page_id": page.id, "channel": "voice", "status": reported, "applied": moved})
     if moved and reported == "failed":  # Twilio could not place it: the level may have reached nobody
-        fall_back_to_voice(session, page, now)
+        answer_page_failure(session, page, now)
     if reported in ENDED_STATUSES:  # a rep who pressed 2 and hung up before the customer leg: not in flight
         page_call_ended(session, call_sid or page.twilio_sid, now)
     return page

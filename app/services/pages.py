@@ -107,7 +107,7 @@ def not_sent_opted_out(session: Session, page: Page, now: datetime, first: bool 
     log_event(session, at=now, actor="system", kind=EventKind.PAGE_NOT_SENT_OPTED_OUT, incident_id=page.incident_id,
               detail={"page_id": page.id, "to": page.name, "role": page.role, "purpose": page.purpose,
                       "attempts": page.attempts})
-    fall_back_to_voice(session, page, now, first=first)
+    answer_page_failure(session, page, now, first=first)
 
 
 def move_status(page: Page, status: PageStatus, now: datetime) -> bool:
@@ -333,10 +333,10 @@ class PageSender:
             _log_failure(session, page, now, error, give_up)
             if give_up:
                 move_status(page, PageStatus.FAILED, now)
-                fall_back_to_voice(session, page, now, first=first)
+                answer_page_failure(session, page, now, first=first)
                 return
             if page.attempts == FALL_BACK_AFTER:  # Twilio may fail SMS alone: the person is called meanwhile
-                fall_back_to_voice(session, page, now, first=first)
+                answer_page_failure(session, page, now, first=first)
             page.status = PageStatus.QUEUED
             page.next_attempt_at = retry_at
             page.updated_at = now
@@ -429,10 +429,11 @@ def adopt_sid(session: Session, page: Page, sid: str, now: datetime) -> None:
                           "via": "status_callback"})
 
 
-def fall_back_to_voice(session: Session, page: Page, now: datetime, first: bool = False,
+def answer_page_failure(session: Session, page: Page, now: datetime, first: bool = False,
                        error_code: str = "") -> Page | None:
-    """A page SMS that failed, was undelivered or was never sent (STOP): call the same person at once, if the
-    core says so (``first``: in the FIRST queue, as the SMS would have been). A customer's missed-call SMS that had
+    """What follows a page that failed for good, as the core decides (``PageFailed``). A page SMS that failed, was
+    undelivered or was never sent (STOP): call the same person at once, if the
+    core says so; the last page of a level alive: the managers at once (``level_unreached``) (``first``: in the FIRST queue, as the SMS would have been). A customer's missed-call SMS that had
     held back later attempts' SMS is sent anew for them instead, if the core says so (``resend_missed_sms``); a
     customer's receipt SMS that failed for good is followed by the e-mail receipt, if the core says so
     (``error_code``: Twilio's, from the delivery report, for the log line)."""

@@ -18,7 +18,7 @@ change of a column a foreign key can refer to (its id, reference or call SID) ne
 does neither (an incident is never deleted; those columns are written once, when it is opened). What a locker
 no longer gets: a row referring to the incident, written by a transaction that does not hold the incident's
 lock, is not waited for, and may commit after the locker read the incident's rows (the voice page of a page SMS
-that failed, ``pages.fall_back_to_voice``, queued while an acknowledgement cancels the queued pages: its claim
+that failed, ``pages.answer_page_failure``, queued while an acknowledgement cancels the queued pages: its claim
 checks the incident again, ``pages.no_longer_wanted``). One kind of line still waits: a line that can change the
 report's facts (``facts.shapes_facts``: the opening, the acknowledgement, any ``callback_*`` ...) is refolded in
 its writer's transaction under the incident's lock (``app.reports.facts_sync``), so its writer locks the incident
