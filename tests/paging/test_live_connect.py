@@ -369,6 +369,7 @@ def test_a_repeat_caller_is_offered_the_live_connect_too(desk, network):
     _step(desk, again, lambda c: c.press("1"))  # add information: key the reference first
     _step(desk, again, lambda c: c.press(reference))
     _step(desk, again, lambda c: c.say("Now SMTP fails as well."))
+    alice.expect_sms('the customer called again and added: "Now SMTP fails as well."')  # the rep paged reads it
     offer = _step(desk, again, lambda c: c.record(seconds=5))
     assert "No engineer is free yet" in _said(offer)
     _step(desk, again, lambda c: c.press("1"))
