@@ -33,6 +33,7 @@ def _two_callers_waiting(desk, network):
     _step(desk, second, lambda c: c.press("1"))  # add information: key the reference first
     _step(desk, second, lambda c: c.press(reference))
     _step(desk, second, lambda c: c.say("Now SMTP fails as well."))
+    alice.expect_sms('the customer called again and added: "Now SMTP fails as well."')  # the rep paged reads it
     assert "No engineer is free yet" in _said(_step(desk, second, lambda c: c.record(seconds=5)))
     _step(desk, second, lambda c: c.press("1"))
     in_line = network.queues.waiting(_waits(desk)[0].queue_name)
