@@ -19,7 +19,7 @@ from .model import (
 )
 from .number_kinds import is_textable
 from .prompts import say_digits, say_duration, say_email, say_phone, say_time, spell_email, text, zone_for_number
-from .validate import clean_text, is_valid_email, is_valid_phone, parse_callback_number
+from .validate import callback_refusal, clean_text, is_valid_email, is_valid_phone, parse_callback_number
 
 SUMMARY_WORDS = 20
 
@@ -157,8 +157,12 @@ def saved_lines(state: CallState) -> list[str]:
         lines.append(t(state, "done_reach_caller", minutes=minutes, time=when))
     elif c.email:
         lines.append(t(state, "done_reach_email", minutes=minutes, time=when))
-    else:
+    elif callback_refusal(state.caller_id, p.default_region, p.allowed_regions, hotline_number=p.hotline_number) \
+            == "withheld":
         lines.append(t(state, "done_reach_none"))
+    else:  # their number showed, and is one we do not call (another country, premium-rate): calling again from it
+        # changes nothing (an outside probe's caller from +7 was told to call from a phone that shows its number)
+        lines.append(t(state, "done_reach_none_shown"))
     lines.append(t(state, "goodbye"))
     return lines
 

@@ -185,6 +185,11 @@ PROMPTS: dict[str, str] = {
         "Wir haben keine Rückrufnummer. Deshalb meldet sich ein Techniker innerhalb von "
         "{minutes} Minuten, spätestens um {time}, per E-Mail bei Ihnen."
     ),
+    "done_reach_none_shown": (
+        "Wir haben weder eine Telefonnummer, die wir anrufen können, noch eine E-Mail-Adresse von Ihnen. "
+        "Ein Techniker versucht, Sie über Ihr Firmenkonto zu erreichen. Wenn möglich, rufen Sie bitte "
+        "noch einmal an und nennen Sie eine andere Nummer, die wir zurückrufen können, oder eine E-Mail-Adresse."
+    ),
     "done_reach_none": (
         "Wir haben weder eine Telefonnummer noch eine E-Mail-Adresse von Ihnen. Ein "
         "Techniker versucht, Sie über Ihr Firmenkonto zu erreichen. Wenn möglich, rufen "

@@ -156,6 +156,11 @@ PROMPTS: dict[str, str] = {
         "We don't have a number to call you back on, so within {minutes} minutes, "
         "by {time}, an engineer will reach you by e-mail."
     ),
+    "done_reach_none_shown": (
+        "We didn't get a phone number we can call or an e-mail address. An engineer will try to "
+        "reach you through your company's account. If you can, please call again and give "
+        "another number we can call back, or an e-mail address."
+    ),
     "done_reach_none": (
         "We didn't get a phone number or an e-mail address. An engineer will try to "
         "reach you through your company's account. If you can, please call again "

@@ -78,3 +78,19 @@ def test_that_isnt_correct_at_the_callback_question_asks_for_another_number_and_
     call.speak("That isn't correct.")  # was heard as "correct": the wrong number confirmed, an incident opened
     assert call.stage is Stage.CALLBACK_ENTRY and not call.state.captured.callback_phone
     assert not call.logs("incident_opened_early")
+
+
+@pytest.mark.parametrize(("caller_id", "closing"), [
+    ("+79123456789", "please call again and give another number we can call back, or an e-mail address"),
+    ("+19005551234", "please call again and give another number we can call back, or an e-mail address"),
+    ("anonymous", "please call again from a phone that shows its number"),
+])
+def test_a_caller_left_with_no_contact_is_told_what_would_help_them(caller_id, closing):
+    """An outside probe's caller from +7 (a country not called back), who gave no number and no e-mail address, was
+    told to "call again from a phone that shows its number": theirs had shown, and calling again from it changes
+    nothing. Only a withheld number is told that."""
+    call = run(Call(caller_id=caller_id), [("press", "1"), ("press", "1"), ("press", "#"), ("say", "Acme"),
+                                           ("say", "Dana"), *[("press", "#")] * 3, *[("silence",)] * 3,
+                                           ("say", "API down"), ("record",), ("press", "1")])
+    call.saved()
+    assert closing in call.said and "through your company's account" in call.said
