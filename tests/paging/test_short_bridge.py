@@ -37,15 +37,21 @@ from tests.paging.test_twilio_failures import HOTLINE_NUMBER, _signed_post, _wor
 TOO_SHORT = "too short to count as the callback"
 
 
+def _keyed(desk, callback: Callback, start: timedelta, key_after: int) -> None:
+    """The customer's leg is answered at ``start`` after T0 (the whisper asks for the key) and the key is pressed
+    ``key_after`` seconds later; the clock is then at the key press."""
+    desk.clock.set(desk.t0 + start)
+    assert "<Gather" in _whisper(desk, callback)
+    _leg_status(desk, callback, "in-progress", start.total_seconds())
+    desk.clock.set(desk.t0 + start + timedelta(seconds=key_after))
+    _press_key(desk, callback)
+
+
 def _talk(desk, callback: Callback, start: timedelta, seconds: int) -> str:
     """The customer answers at ``start`` after T0, presses the key 4 s later and talks ``seconds``; the rep hears
     what the hotline answers to the ``<Dial action>``."""
-    desk.clock.set(desk.t0 + start)
-    assert "<Gather" in _whisper(desk, callback)
+    _keyed(desk, callback, start, 4)
     answered = start.total_seconds()
-    _leg_status(desk, callback, "in-progress", answered)
-    desk.clock.set(desk.t0 + start + timedelta(seconds=4))
-    _press_key(desk, callback)
     desk.clock.set(desk.t0 + start + timedelta(seconds=4 + seconds))
     _leg_status(desk, callback, "completed", answered + 4 + seconds, CallDuration=str(seconds))
     return _dial_done(desk, callback, "completed", seconds=str(seconds))
@@ -61,11 +67,7 @@ def _told_by_sms(desk, incident_id: int) -> list[Page]:
 def _rep_left_first(desk, callback: Callback, start: timedelta, seconds: int, call_status: str = "completed") -> str:
     """As ``_talk``, but Alice hangs up first: the ``<Dial action>`` request comes for a rep's leg already over
     (``call_status``; "" for a request without it, after the leg's own status callback said it completed)."""
-    desk.clock.set(desk.t0 + start)
-    assert "<Gather" in _whisper(desk, callback)
-    _leg_status(desk, callback, "in-progress", start.total_seconds())
-    desk.clock.set(desk.t0 + start + timedelta(seconds=4))
-    _press_key(desk, callback)
+    _keyed(desk, callback, start, 4)
     desk.clock.set(desk.t0 + start + timedelta(seconds=4 + seconds))
     rep_leg = {"CallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE}
     if not call_status:
@@ -276,11 +278,7 @@ def test_a_short_bridge_withdrawn_after_the_interval_was_agreed_stops_the_update
     as the customer was told (since session 35; the default hour before)."""
     callback = _callback_by_sms(desk, network)
     start = timedelta(minutes=2, seconds=30)
-    desk.clock.set(desk.t0 + start)
-    assert "<Gather" in _whisper(desk, callback)
-    _leg_status(desk, callback, "in-progress", start.total_seconds())
-    desk.clock.set(desk.t0 + start + timedelta(seconds=4))
-    _press_key(desk, callback)
+    _keyed(desk, callback, start, 4)
     reference = desk.incident(callback.incident_id).reference
     assert "30 minutes" in _sms_from(desk, ALICE, f"EVERY 30 {reference}").get_data(as_text=True)
     follow_up, steps, _ = _update_rows(desk, callback.incident_id)
@@ -331,11 +329,7 @@ def test_the_customer_legs_own_end_withdraws_a_short_callback_whose_dial_action_
     in 0:38" on the incident page, "met" in the CSV. The leg's own end withdraws it; a ``<Dial action>`` that comes
     after it finds it withdrawn and tells the rep the same, once."""
     callback = _callback_by_sms(desk, network)
-    desk.clock.set(desk.t0 + timedelta(minutes=2, seconds=30))
-    assert "<Gather" in _whisper(desk, callback)
-    _leg_status(desk, callback, "in-progress", 150)
-    desk.clock.set(desk.t0 + timedelta(minutes=2, seconds=33))
-    _press_key(desk, callback)
+    _keyed(desk, callback, timedelta(minutes=2, seconds=30), 3)
     desk.clock.set(desk.t0 + timedelta(minutes=2, seconds=34))
     _leg_status(desk, callback, "completed", 154, CallDuration="4")
     _work(desk)
@@ -374,11 +368,7 @@ def _key_after_the_whisper(desk, network, talk: int, leg_end_first: bool = True)
     end (after the leg's own end, with ``leg_end_first``)."""
     callback = _callback_by_sms(desk, network)
     start = timedelta(minutes=2, seconds=30)
-    desk.clock.set(desk.t0 + start)
-    assert "<Gather" in _whisper(desk, callback)
-    _leg_status(desk, callback, "in-progress", start.total_seconds())
-    desk.clock.set(desk.t0 + start + timedelta(seconds=13))
-    _press_key(desk, callback)
+    _keyed(desk, callback, start, 13)
     desk.clock.set(desk.t0 + start + timedelta(seconds=13 + talk))
     if leg_end_first:
         _leg_status(desk, callback, "completed", start.total_seconds() + 13 + talk, CallDuration=str(13 + talk))

@@ -28,14 +28,21 @@ def alice_reaches_an_email_only_caller(desk) -> str:
     return ref
 
 
-def test_update_times_are_on_the_clock_of_the_rep_who_reads_them(desk, network, smtp):
-    # T0 is 03:00 UTC: Alice (America/Los_Angeles) reads 19:00 PST, Maria (Europe/Berlin) 04:00 CET
+def _alice_reached_them_maria_in_berlin(desk, network):
+    """Maria's clock is Berlin's; Alice reaches an e-mail-only caller and the clock is at T+5. Their phones and the
+    incident's reference."""
     with desk.hotline.db.transaction() as session:
         session.execute(update(Rep).where(Rep.phone == MARIA).values(time_zone="Europe/Berlin"))
     alice, maria = network.phone(ALICE), network.phone(MARIA)
     alice.expect_sms("SEV1").expect_call(answer=False)
     ref = alice_reaches_an_email_only_caller(desk)
     desk.at(minutes=5)
+    return alice, maria, ref
+
+
+def test_update_times_are_on_the_clock_of_the_rep_who_reads_them(desk, network, smtp):
+    # T0 is 03:00 UTC: Alice (America/Los_Angeles) reads 19:00 PST, Maria (Europe/Berlin) 04:00 CET
+    alice, maria, ref = _alice_reached_them_maria_in_berlin(desk, network)
     answer = _sms_from(desk, ALICE, f"EVERY 2 hours {ref}").get_data(as_text=True)
     assert "every 2 hours" in answer and "due by 21:05 PST." in answer  # 05:05 UTC
     alice.expect_sms("customer update 1 due by 21:05 PST")
@@ -67,12 +74,7 @@ def test_an_update_a_day_away_names_its_day_in_every_text_a_rep_reads(desk, netw
     as due right now (the customer's SMS named the day). Each text a rep or manager reads names the day when the due
     time is not today on their clock, and only then."""
     # T0 is 2026-11-26 03:00 UTC: Alice (America/Los_Angeles) reads 2026-11-25 19:00 PST, Maria (Europe/Berlin) 04:00
-    with desk.hotline.db.transaction() as session:
-        session.execute(update(Rep).where(Rep.phone == MARIA).values(time_zone="Europe/Berlin"))
-    alice, maria = network.phone(ALICE), network.phone(MARIA)
-    alice.expect_sms("SEV1").expect_call(answer=False)
-    ref = alice_reaches_an_email_only_caller(desk)
-    desk.at(minutes=5)
+    alice, maria, ref = _alice_reached_them_maria_in_berlin(desk, network)
     answer = _sms_from(desk, ALICE, f"EVERY 24 hours {ref}").get_data(as_text=True)
     assert "Updates for" in answer and "every 24 hours" in answer
     assert "The next update is due by 2026-11-26 19:05 PST." in answer  # 2026-11-27 03:05 UTC, tomorrow for her
