@@ -115,6 +115,12 @@ class EventKind(StrEnum):
     # a live connect counted when Twilio was bridging (issue 13) whose end reports then said nobody was connected:
     # that answer no longer stands (the report's fold drops it; ``detail.answered_at`` is the answer withdrawn)
     CALLBACK_WITHDRAWN = "callback_withdrawn"
+    # a callback on a related incident (linked as possibly related, the same callback number: a dropped call and its
+    # redial) reached the customer before a callback of this incident did: counted for this one too, on its own
+    # deadline (``related_callbacks``); ``detail`` names that callback, its incident and Twilio's time of the answer
+    CALLBACK_REACHED_ON_RELATED = "callback_reached_on_related"
+    # ... and that callback's answer was withdrawn on its own incident (too short to count): withdrawn here too
+    CALLBACK_RELATED_WITHDRAWN = "callback_related_withdrawn"
     CALLBACK_SELF_REPORTED = "callback_self_reported"
     # a second rep's CALLED: one self-reported call is stored per incident, theirs is not (and they are told so)
     SELF_REPORT_NOT_RECORDED = "self_report_not_recorded"

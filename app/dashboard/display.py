@@ -93,7 +93,7 @@ def board_row(item: BoardIncident) -> BoardRow:
     """The board's row of ``item``: its state and who was paged."""
     return BoardRow(item.incident, item.pages, item.acknowledged_by,
                     state_of(item.incident, item.pages, item.acknowledged_by, item.self_reported_by,
-                             item.last_callback, item.taken_over_at),
+                             item.last_callback, item.taken_over_at, item.incident.reached_on_reference or ""),
                     paged_people(item.pages), item.taken_over_at)
 
 
@@ -171,16 +171,19 @@ def urgency(seconds: int, incident: Incident) -> str:
 
 
 def state_of(incident: Incident, pages: list[Page], acknowledged_by: str, self_reported_by: str = "",
-             last_callback: LastCallback | None = None, taken_over_at: datetime | None = None) -> State:
+             last_callback: LastCallback | None = None, taken_over_at: datetime | None = None,
+             reached_on: str = "") -> State:
     """Paged, acknowledged by X, ringing the rep, calling, called from their own phone, reached by e-mail, connected
     or breached.
 
     ``last_callback`` is the latest bridged callback: one that ended unanswered, or never reached the rep, is said
     so, never "calling the customer"; one whose customer's leg Twilio has not shown dialled is the rep's phone
-    ringing (``_calling``). ``taken_over_at``: the owner took it over then (they did not acknowledge it)."""
+    ringing (``_calling``). ``taken_over_at``: the owner took it over then (they did not acknowledge it).
+    ``reached_on``: the related incident whose callback reached the customer and counts for this one, if any."""
     if incident.callback_answered_at is not None:
         late = incident.callback_answered_at > incident.callback_due_at
-        return State(f"Callback connected at {clock(incident.callback_answered_at)}" + (" (late)" if late else ""),
+        where = f" on related incident #{reached_on} (counts here too)" if reached_on else ""
+        return State(f"Callback connected at {clock(incident.callback_answered_at)}{where}" + (" (late)" if late else ""),
                      "warn" if late else "ok")
     if incident.reached_by_email_at is not None:
         return State(f"Reached by e-mail by {acknowledged_by or 'someone'} at {clock(incident.reached_by_email_at)}",

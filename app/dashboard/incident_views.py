@@ -53,7 +53,7 @@ def show(reference: str) -> str | tuple[str, int]:
             countdown_css="ok" if on_hotline else urgency(left, incident), state=state_of(incident, detail.pages, detail.acknowledged_by, next(
                 (detail.rep_names.get(c.rep_id, "a rep") for c in detail.callbacks if c.kind == "self_reported"), ""),
                 last_bridged(detail.callbacks, detail.rep_names, detail.events),
-                detail.taken_over_at),
+                detail.taken_over_at, detail.reached_on_reference),
             entries=timeline(detail.events, detail.pages, hotline.settings.callback_sla_minutes), max_note=MAX_NOTE_CHARS,
             may_own=owns, not_a_rep="" if owns or incident.status != "open" else NOT_A_REP_NOTE,
             extension=callback_extension(incident, session), after_no=after_no, after_no_field=AFTER_NO_FIELD,

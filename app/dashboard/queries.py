@@ -89,6 +89,8 @@ class IncidentDetail:
     rep_names: dict[int, str]
     taken_over_at: datetime | None = None  # when the owner took it over (None: the owner acknowledged it)
     first_acknowledged_by: str = ""  # who acknowledged it first, when someone else took it over since
+    # the related incident whose callback reached the customer and counts for this one, "" for none
+    reached_on_reference: str = ""
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,8 @@ _BOARD_INCIDENT = (Incident.id, Incident.reference, type_coerce(Incident.status,
 # the incident this one may be related to (``caller_limits.open_apart``, ``caller_trust.record_caller_check``: the same
 # caller ID, the contact differs or the identity is not proven): a rep sees both on the board, not only on its page
 _RELATED = aliased(Incident)
+# the related incident whose callback reached this one's customer and counts for it (``related_callbacks``)
+_VIA_CALLBACK, _VIA_INCIDENT = aliased(Callback), aliased(Incident)
 _BOARD_PAGE = (Page.incident_id, Page.id, Page.rep_id, Page.name, Page.to_number,
                type_coerce(Page.channel, String).label("channel"), type_coerce(Page.status, String).label("status"),
                Page.purpose, type_coerce(Page.created_at, DateTime()).label("created_at"), Page.last_error,
@@ -143,8 +147,11 @@ def board(session: Session, now: datetime) -> list[BoardIncident]:
     conn = session.connection()
     incidents = _named(conn.execute(
         select(*_BOARD_INCIDENT, _RELATED.reference.label("related_reference"),
+               _VIA_INCIDENT.reference.label("reached_on_reference"),
                named_account_sql().label("ticket_company"))  # ``tickets.named_company``: one the caller did not say
         .outerjoin(_RELATED, _RELATED.id == Incident.related_incident_id)
+        .outerjoin(_VIA_CALLBACK, _VIA_CALLBACK.id == Incident.reached_on_callback_id)
+        .outerjoin(_VIA_INCIDENT, _VIA_INCIDENT.id == _VIA_CALLBACK.incident_id)
         .outerjoin(Ticket, Ticket.id == Incident.ticket_id).outerjoin(Account, Account.id == Ticket.account_id)
         .where(_OPEN)
         .order_by(Incident.callback_answered_at.is_not(None), Incident.callback_due_at, Incident.id)
@@ -264,7 +271,16 @@ def incident_detail(session: Session, reference: str) -> IncidentDetail | None:
     took: dict[int, tuple[datetime, str]] = {}
     owner = _acknowledgers(session, [incident], took).get(incident.id, "")
     taken_over_at, first = took.get(incident.id, (None, ""))
-    return IncidentDetail(incident, pages, callbacks, events_of(session, incident), owner, names, taken_over_at, first)
+    return IncidentDetail(incident, pages, callbacks, events_of(session, incident), owner, names, taken_over_at, first,
+                          reached_on_reference(session, incident))
+
+
+def reached_on_reference(session: Session, incident: Incident) -> str:
+    """The reference of the related incident whose callback counts for ``incident`` (``related_callbacks``), or ""."""
+    if incident.reached_on_callback_id is None:
+        return ""
+    return session.scalar(select(Incident.reference).join(Callback, Callback.incident_id == Incident.id)
+                          .where(Callback.id == incident.reached_on_callback_id)) or ""
 
 
 def oncall_overview(session: Session, now: datetime, days: int = 14) -> OnCallOverview:

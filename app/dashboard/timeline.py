@@ -209,6 +209,23 @@ def _connected(late: bool) -> Callable[[dict, str], tuple[str, str]]:
     return words
 
 
+def _reached_on_related(d: dict, _page: str) -> tuple[str, str]:
+    """A related incident's callback counted for this one (``related_callbacks``), met or late on this deadline."""
+    minutes = float(d.get("seconds_after_capture") or 0) / 60
+    late = d.get("outcome") == "late"
+    return (f"Customer reached on related incident {d.get('related_reference', '?')} (callback "
+            f"{d.get('callback_id', '?')}, same number) at {_when(d.get('answered_at'))}, {minutes:.1f} min after "
+            "capture" + (" (after this incident's deadline)" if late else " (within this incident's deadline)")
+            + ": it counts for this incident too", "warn" if late else "ok")
+
+
+def _related_withdrawn(d: dict, _page: str) -> tuple[str, str]:
+    """That callback's answer was withdrawn on its own incident: not counted here either."""
+    why = "too short to count" if d.get("why") == "bridge_too_short" else "it did not happen"
+    return (f"The call on related incident {d.get('related_reference', '?')} answered at "
+            f"{_when(d.get('answered_at'))} no longer counts ({why}): not counted for this incident either", "bad")
+
+
 def _tam_emailed(d: dict, _page: str) -> tuple[str, str]:
     """``The account's TAM told by e-mail (page): outside their business hours (mon-fri 09:00-17:00, Asia/Tokyo)``."""
     what = PURPOSE_NAMES.get(d.get("purpose", ""), d.get("purpose", ""))
@@ -300,6 +317,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "callback_leg_status": lambda d, _: (f"Customer's phone: {d.get('status', '')}", "muted"),
     "callback_met": _connected(False),
     "callback_late": _connected(True),
+    "callback_reached_on_related": _reached_on_related,
+    "callback_related_withdrawn": _related_withdrawn,
     "callback_answered_again": lambda d, _: (f"Customer connected again at {_when(d.get('answered_at'))} "
                                              "(reached before: the first answer counts)", "muted"),
     "callback_withdrawn": lambda d, _: ((

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from app.auth import Role, current_user, requires
+from app.dashboard.queries import reached_on_reference
 from app.models import (
     CustomerUpdate,
     Delivery,
@@ -75,6 +76,7 @@ def show(reference: str) -> str | tuple[str, int]:
                                extras=extras,
                                next_number=next_number, deliveries=deliveries, proposals=proposals, outage_ids=outage_ids,
                                waits_for_callback=waits_for_callback, now=now, after_no=after_no,
+                               reached_on=reached_on_reference(session, incident) if follow_up is None else "",
                                after_no_field=AFTER_NO_FIELD, after_no_label=AFTER_NO_LABEL,
                                next_due=due_text(follow_up.next_due_at, tz, now)
                                if follow_up is not None and follow_up.next_due_at else "")

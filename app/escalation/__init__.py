@@ -21,6 +21,7 @@ from app.escalation.model import (
     PageFailed,
     PageOrder,
     ReachedByEmail,
+    ReachedOnRelated,
     RepNotReached,
     Resolve,
     SelfReported,
@@ -33,6 +34,6 @@ from app.escalation.model import (
 __all__ = [
     "Acknowledge", "AnswerWithdrawn", "Audience", "CallbackAnswered", "CallbackUnanswered", "Connect", "ContactJoined",
     "Decision", "NotTexted", "NumberCorrected", "PageDue",
-    "MessageEnded", "PageFailed", "PageOrder", "ReachedByEmail", "RepNotReached", "Resolve", "SelfReported", "ShortBridgeUnheard", "Snapshot", "State",
+    "MessageEnded", "PageFailed", "PageOrder", "ReachedByEmail", "ReachedOnRelated", "RepNotReached", "Resolve", "SelfReported", "ShortBridgeUnheard", "Snapshot", "State",
     "StepDue", "counts_as_paged", "decide",
 ]

@@ -21,6 +21,7 @@ from app.escalation.model import (
     PageFailed,
     PageOrder,
     ReachedByEmail,
+    ReachedOnRelated,
     RepNotReached,
     Resolve,
     SelfReported,
@@ -295,17 +296,39 @@ def _answered(ev: CallbackAnswered, snap: Snapshot, now: datetime) -> Decision:
                     verified_contact=not snap.resolved, log=(K.CALLBACK_MET if met else K.CALLBACK_LATE,))
 
 
+def _reached_on_related(ev: ReachedOnRelated, snap: Snapshot, now: datetime) -> Decision:
+    """A callback on a related incident reached this incident's customer (a dropped call and its redial: one
+    customer, one number, one conversation): it counts for this incident too, met or late on this one's own
+    deadline, so its chase stops as for any answered callback (no more levels, at-risk alert, breach alert or
+    "we have not reached you"). Never for another number, nor for a conversation before this report was taken,
+    nor once this incident is resolved or its own callback counted. Its updates are not started: the related
+    incident's schedule carries them, or the customer would get two streams of updates for one conversation."""
+    if snap.resolved:
+        return _skip(snap, "skipped_resolved")
+    if not ev.same_number:
+        return _skip(snap, "skipped_other_number")
+    if ev.at < ev.reported_at:
+        return _skip(snap, "skipped_before_report")
+    if snap.answered_at is not None:
+        return _skip(snap, "skipped_already_answered")
+    met = ev.at <= snap.due_at
+    state = State.MET if met else State.LATE
+    return Decision(state.value, state, release_held_pages=snap.pages_held, log=(K.CALLBACK_REACHED_ON_RELATED,))
+
+
 def _withdrawn(ev: AnswerWithdrawn, snap: Snapshot, now: datetime) -> Decision:
     """A live bridge counted as the answer did not happen. With no other answer (nor a resolution, a self-report or
     an e-mail contact) standing, the promise is owed again: what the escalation skipped since then runs again. The
     callback's rep who can no longer hear it on their call (they hung up first) is told by SMS, once: the callback
     did not count and the customer is still owed one (the repages alone would not say why). The update schedule
-    that answer started stops until a callback is met again."""
+    that answer started stops until a callback is met again. A related incident's answer withdrawn here
+    (``on_related``) is told to its rep by that incident alone."""
+    kind = K.CALLBACK_RELATED_WITHDRAWN if ev.on_related else K.CALLBACK_WITHDRAWN
     if snap.customer_reached:
-        return Decision("withdrawn_other_answer_stands", snap.state, log=(K.CALLBACK_WITHDRAWN,))
-    told = () if ev.rep_on_call else (PageOrder(Audience.CALLBACK_REP, (SMS,), BRIDGE_TOO_SHORT),)
+        return Decision("withdrawn_other_answer_stands", snap.state, log=(kind,))
+    told = () if ev.rep_on_call or ev.on_related else (PageOrder(Audience.CALLBACK_REP, (SMS,), BRIDGE_TOO_SHORT),)
     # updates follow a verified contact: with none standing, the schedule the withdrawn answer started stops
-    return Decision("answer_withdrawn", snap.state, log=(K.CALLBACK_WITHDRAWN,), rerun_steps_since=ev.at, pages=told,
+    return Decision("answer_withdrawn", snap.state, log=(kind,), rerun_steps_since=ev.at, pages=told,
                     stop_updates=True)
 
 
@@ -501,7 +524,7 @@ def _number_corrected(ev: NumberCorrected, snap: Snapshot, now: datetime) -> Dec
 _HANDLERS = {
     StepDue: _step, Acknowledge: _acknowledge, Connect: _connect, CallbackAnswered: _answered,
     CallbackUnanswered: _unanswered, MessageEnded: _message_ended, AnswerWithdrawn: _withdrawn,
-    ShortBridgeUnheard: _short_unheard,
+    ShortBridgeUnheard: _short_unheard, ReachedOnRelated: _reached_on_related,
     RepNotReached: _rep_not_reached, SelfReported: _self_reported, ReachedByEmail: _reached_by_email, Resolve: _resolve, PageFailed: _page_failed,
     PageDue: _page_due, ContactJoined: _contact_joined, NumberCorrected: _number_corrected,
 }

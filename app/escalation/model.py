@@ -147,6 +147,23 @@ class AnswerWithdrawn:
 
     at: datetime
     rep_on_call: bool = True
+    # the answer withdrawn was a related incident's callback counted for this one (``ReachedOnRelated``): its own
+    # incident tells its rep; this one only takes the answer back and is chased again
+    on_related: bool = False
+
+
+@dataclass(frozen=True)
+class ReachedOnRelated:
+    """A bridged callback on a related incident (linked as possibly related, either way: a dropped call and its
+    redial) reached the customer, a person answered at ``at`` (Twilio's time), and counted there.
+
+    ``same_number``: that callback dialled this incident's callback number (never a claim for another number);
+    ``reported_at``: when this incident's report was taken (a conversation before it is not the callback it is owed).
+    """
+
+    at: datetime
+    same_number: bool
+    reported_at: datetime
 
 
 @dataclass(frozen=True)
@@ -269,7 +286,7 @@ class ContactJoined:
 
 
 Trigger = StepDue | Acknowledge | Connect | CallbackAnswered | CallbackUnanswered | MessageEnded | RepNotReached | \
-    ShortBridgeUnheard | \
+    ShortBridgeUnheard | ReachedOnRelated | \
     SelfReported | ReachedByEmail | Resolve | PageFailed | PageDue | ContactJoined | NumberCorrected
 
 

@@ -74,6 +74,11 @@ class Incident(Base):
     pin_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     # an open incident of the same caller this one may be related to
     related_incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    # the callback of a related incident (linked either way, the same callback number) that reached this incident's
+    # customer before a callback of its own did: it counts for this one too (``related_callbacks``). No foreign key:
+    # callbacks refer to incidents, and a cycle of foreign keys between the two tables cannot be created or dropped
+    # in one go; the callback row is never deleted.
+    reached_on_callback_id: Mapped[int | None] = mapped_column(Integer)
 
 
 # The lines that name an incident's owner (an acknowledgement or a take-over), as literal SQL: the board finds

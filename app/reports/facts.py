@@ -80,6 +80,9 @@ class BreachReason(StrEnum):
     TOO_SHORT = "callback too short to count"  # the customer answered a callback in time (a key pressed), and the
     # conversation lasted under the minimum: reached, never "unreachable" (nor "called late": it was in time)
     UNREACHABLE = "customer unreachable"
+    # the customer was first reached after the deadline by a callback on a related incident (a dropped call's redial,
+    # the same number: ``related_callbacks``): neither "nobody acknowledged" (nobody owned this one) nor "called late"
+    REACHED_LATE_ON_RELATED = "reached late, on a related incident"
     NOBODY_PAGED = "nobody paged by the deadline"  # the breach line says no page was sent (or tried) by then: an
     # escalation policy whose first level came later, or nobody on call; never said of an older breach line
     NOBODY_ACKNOWLEDGED = "nobody acknowledged"
@@ -105,6 +108,8 @@ class CallbackFacts:
     short_answer_at: datetime | None = None  # the customer answered (Twilio's time), the bridge too short to count
     rep_not_reached_at: datetime | None = None  # the hotline's call to the rep failed or reached no one: no customer leg
     self_reported_at: datetime | None = None  # the time the rep says they called
+    # a related incident's callback counted for this one (``callback_reached_on_related``): that incident's reference
+    related_reference: str = ""
 
     @property
     def self_reported(self) -> bool:
@@ -204,11 +209,14 @@ class IncidentFacts:
         if self.reached_by_email_at is not None:  # recorded only for an incident without a number to call
             return BreachReason.NO_CALLBACK_NUMBER
         due = self.due_at
-        bridged = [c for c in self.callbacks if not c.self_reported]
+        bridged = [c for c in self.callbacks if not c.self_reported and not c.related_reference]
         if any(_too_short_in_time(c, due) for c in bridged):
             return BreachReason.TOO_SHORT
         if any(_unanswered_in_time(c, due) for c in bridged):
             return BreachReason.UNREACHABLE
+        first = self.first_answer
+        if first is not None and first.related_reference:  # breached, so answered after the deadline
+            return BreachReason.REACHED_LATE_ON_RELATED
         if self.acknowledged_at is None or self.acknowledged_at > due:
             return BreachReason.NOBODY_PAGED if self.nobody_paged else BreachReason.NOBODY_ACKNOWLEDGED
         if bridged and all(c.rep_not_reached_at is not None or c.not_placed_at is not None for c in bridged):
@@ -289,6 +297,14 @@ def _callbacks(ordered: list[EventLike]) -> tuple[CallbackFacts, ...]:
             row.setdefault("actor", e.actor)
         elif e.kind in (EventKind.CALLBACK_MET, EventKind.CALLBACK_LATE, EventKind.CALLBACK_ANSWERED_AGAIN):
             row.setdefault("answered_at", _time(e.detail["answered_at"]))  # the first answer is the earliest of them
+        elif e.kind == EventKind.CALLBACK_REACHED_ON_RELATED:  # a related incident's callback, counted for this one
+            row["related_reference"] = str(e.detail.get("related_reference") or "?")
+            row.setdefault("rep_id", _int(e.detail.get("rep_id")))
+            row.setdefault("actor", e.actor)
+            row.setdefault("answered_at", _time(e.detail["answered_at"]))
+        elif e.kind == EventKind.CALLBACK_RELATED_WITHDRAWN:  # ... whose answer was withdrawn on its own incident
+            row.setdefault("related_reference", str(e.detail.get("related_reference") or "?"))
+            row.pop("answered_at", None)
         elif e.kind == EventKind.CALLBACK_WITHDRAWN:  # a bridge that did not happen: its answer does not stand
             withdrawn = row.pop("answered_at", None)
             if e.detail.get("why") == SHORT_BRIDGE:  # ``callbacks.withdraw_short_bridge``: only attempted
@@ -306,7 +322,9 @@ def _callbacks(ordered: list[EventLike]) -> tuple[CallbackFacts, ...]:
             if (rep_id := _int(e.detail.get("rep_id"))) is not None:  # older lines name the rep only
                 row["rep_id"] = rep_id
             row.setdefault("requested_at", e.at)
-    return tuple(CallbackFacts(**row) for row in found.values())
+    # a related incident's callback whose answer was withdrawn is no callback of this incident at all
+    return tuple(CallbackFacts(**row) for row in found.values()
+                 if not row.get("related_reference") or row.get("answered_at") is not None)
 
 
 def _short_bridge(row: dict[str, Any], e: EventLike, withdrawn: datetime | None) -> None:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.escalation import (
@@ -32,6 +32,7 @@ from app.reports.facts import SHORT_BRIDGE, short_bridges
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import customer_dialled, last_missed_sms_at, snapshot
 from app.services.events import log_event
+from app.services.related_callbacks import reach_related, standing_answer, withdraw_related
 from app.services.rep_legs import other_leg
 from app.services.row_locks import lock_callback
 from app.telephony.protocol import is_machine
@@ -406,11 +407,12 @@ def _withdraw(session: Session, incident: Incident, callback: Callback, outcome:
     callback.outcome, callback.answered_at, callback.person_confirmed_at = outcome, None, None
     callback.ended_at = now if outcome != CallbackOutcome.PENDING else None
     session.flush()
-    incident.callback_answered_at = session.scalar(select(func.min(Callback.answered_at)).where(
-        Callback.incident_id == incident.id, Callback.outcome.in_((CallbackOutcome.MET, CallbackOutcome.LATE))))
+    incident.callback_answered_at = standing_answer(session, incident)
     decision = decide(AnswerWithdrawn(at=at, rep_on_call=rep_on_call), snapshot(session, incident, now), now)
     carry_out(session, incident, decision, now, Acting(actor="twilio", rep_id=callback.rep_id, detail={
         "callback_id": callback.id, "answered_at": at.isoformat(), **detail}))
+    # the related incidents it counted for (a dropped call's redial) lose it too
+    withdraw_related(session, callback, at, str(detail.get("why", "")), now)
 
 
 def _confirm(session: Session, incident: Incident, callback: Callback, now: datetime) -> None:
@@ -458,6 +460,8 @@ def _count_if_confirmed(session: Session, incident: Incident, callback: Callback
         "callback_id": callback.id, "answered_at": at.isoformat(),
         "seconds_after_capture": round((at - incident.captured_at).total_seconds(), 1),
         **({"live": True} if live else {})}))
+    # the same conversation is the callback an open incident linked to this one is owed (a dropped call's redial)
+    reach_related(session, incident, callback, now)
 
 
 def _unanswered(session: Session, incident: Incident, callback: Callback, at: datetime, now: datetime, status: str,

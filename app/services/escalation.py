@@ -339,6 +339,8 @@ def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
     bridged = [c for c in callbacks if c.kind == CallbackKind.BRIDGED]
     on_callback = [c for c in bridged if _in_flight(c, now)]
     in_flight = bool(on_callback)
+    # a related incident's callback counted for this one (a dropped call's redial) may still be under way
+    via = session.get(Callback, incident.reached_on_callback_id) if incident.reached_on_callback_id else None
     return Snapshot(
         due_at=incident.callback_due_at,
         resolved=incident.status != IncidentStatus.OPEN,
@@ -357,6 +359,6 @@ def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
         breached=incident.breached_at is not None,
         levels=len(incident.escalation.get("levels", [])),
         reps_on_callback=frozenset(c.rep_id for c in on_callback if c.rep_id is not None),
-        customer_on_the_line=any(on_the_line(c, now) for c in bridged),
+        customer_on_the_line=any(on_the_line(c, now) for c in bridged) or (via is not None and on_the_line(via, now)),
         pages_held=bool(held_pages(session, incident.id, now)),
     )

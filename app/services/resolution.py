@@ -229,6 +229,7 @@ def _tell_readers(session: Session, incident: Incident, now: datetime, key: str,
 # what shows the customer was in touch after a NO: a callback a person answered (or the rep's own call), an e-mail
 # contact, their texts or answers, a call of theirs joined to the incident, details added or a rep put through on it
 CONTACT_KINDS = (EventKind.CALLBACK_MET, EventKind.CALLBACK_LATE, EventKind.CALLBACK_ANSWERED_AGAIN,
+                 EventKind.CALLBACK_REACHED_ON_RELATED,
                  EventKind.CALLBACK_SELF_REPORTED, EventKind.REACHED_BY_EMAIL, EventKind.CUSTOMER_SMS_MESSAGE,
                  EventKind.CUSTOMER_SMS_ANSWER, EventKind.CALL_JOINED, EventKind.INFORMATION_ADDED, "live_connecting")
 _NO_VIA = {"sms": "by SMS", "link": "by the e-mail link", "call": "on the keypad of a call to the hotline"}

@@ -45,6 +45,9 @@ CASES = [  # start, end, tz, as_of
 PINNED = CASES[-1][-1]
 SHORT_BRIDGES = range(31, 900, 111)  # a callback answered too briefly to count: withdrawn, only attempted
 ACKED_LATE, ACKED_LATE_AT = range(12, 900, 53), PINNED - timedelta(days=20)  # before any acknowledgement they had
+# a dropped call's first incident, reached by the callback of its redial's (``related_callbacks``): in time, after
+# its deadline, or counted and then withdrawn (too short); the last one reached after LATE_LINES_AT (refolded)
+REDIALLED = {"D0000000": "met", "D0000001": "late", "D0000002": "withdrawn", "D0000003": "met"}
 
 
 @pytest.fixture
@@ -100,6 +103,8 @@ def _data_set(url: str) -> Engine:
                               "callback_due_at": incident.callback_due_at.isoformat()})
         for k in range(9):  # opened mid-call (issue 13) with the opening line saying so
             _opened_mid_call(session, k)
+        for k, reference in enumerate(REDIALLED):
+            _reached_on_related(session, k, reference, REDIALLED[reference])
         _written_late(session)
         for incident_id, company in zip(range(3, 900, 7), COMPANIES * 200, strict=False):
             session.get(Incident, incident_id).company = company
@@ -148,6 +153,30 @@ def _opened_mid_call(session: Session, k: int) -> None:
         log_event(session, at=details_in, actor="ivr", kind="deadline_set", incident_id=incident.id,
                   detail={"reason": "intake_completed", "captured_at": details_in.isoformat(),
                           "callback_due_at": incident.callback_due_at.isoformat()})
+
+
+def _reached_on_related(session: Session, k: int, reference: str, how: str) -> None:
+    """An incident whose customer redialled: the callback of the redial's incident (bob's, callback 30_000 + k)
+    reached them and counts for this one (``callback_reached_on_related``), 5 minutes after capture or 20 (after
+    its deadline); or counted and withdrawn 20 s later as its own incident withdrew it (too short to count)."""
+    opened = datetime(2026, 11, 26, 9, 0, tzinfo=UTC) + timedelta(hours=k)
+    if k == 3:
+        opened = LATE_LINES_AT - timedelta(minutes=2)
+    due = opened + timedelta(minutes=15)
+    incident = Incident(reference=reference, received_at=opened, captured_at=opened, callback_due_at=due)
+    session.add(incident)
+    session.flush()
+    log_event(session, at=opened, actor="ivr", kind="incident_opened", incident_id=incident.id,
+              detail={"reference": reference, "source": "ivr", "callback_due_at": due.isoformat(), "missing": []})
+    answered = opened + timedelta(minutes=20 if how == "late" else 5, microseconds=300_000)
+    line = {"callback_id": 30_000 + k, "answered_at": answered.isoformat(), "related_incident_id": 1,
+            "related_reference": "R0REDIAL", "rep_id": 2}
+    log_event(session, at=answered, actor="twilio", kind="callback_reached_on_related", incident_id=incident.id,
+              detail={**line, "outcome": "late" if how == "late" else "met",
+                      "seconds_after_capture": (answered - opened).total_seconds()})
+    if how == "withdrawn":
+        log_event(session, at=answered + timedelta(seconds=20), actor="twilio", kind="callback_related_withdrawn",
+                  incident_id=incident.id, detail={**line, "why": "bridge_too_short", "outcome": "answer_withdrawn"})
 
 
 def _written_late(session: Session) -> None:
@@ -210,6 +239,28 @@ def test_the_data_set_holds_every_outcome_unjudged_and_refolded_incidents(read_o
         short = set(session.scalars(select(IncidentFactsRow.outcome)
                                     .where(IncidentFactsRow.incident_id.in_(SHORT_BRIDGES))))
     assert "attempted" in short and "no_callback" not in short
+
+
+def test_a_callback_on_a_related_incident_counts_alike_on_both_paths(read_only):
+    """The redial's callback counted for the dropped call's incident: met in time, late (its own breach reason, and
+    the rep credited), or withdrawn (nothing counted, as if it never was); the fast path and the full recomputation
+    list the same outcomes, reasons and callers."""
+    start, end = date(2026, 11, 26), date(2026, 12, 1)
+    with Session(read_only) as session:
+        full, loaded = _reference(session, start, end, "UTC", None)
+        fast, fast_loaded = FactsRange(start, end, "UTC", None).report(session, breach_limit=None)
+        stored = {row.reference: (row.outcome, row.breach_reason, row.called_rep_id) for row in session.scalars(
+            select(IncidentFactsRow).where(IncidentFactsRow.reference.in_(list(REDIALLED))))}
+    lines = {line.reference: line for line in full.lines if line.reference in REDIALLED}
+    assert {r: (line.outcome.value, line.reason.value if line.reason else "", line.called_by)
+            for r, line in lines.items()} == {
+        "D0000000": ("met", "", "Bob"), "D0000001": ("late", "reached late, on a related incident", "Bob"),
+        "D0000002": ("no_callback", "nobody acknowledged", ""), "D0000003": ("met", "", "Bob")}
+    assert stored == {"D0000000": ("met", "", 2), "D0000001": ("late", "reached late, on a related incident", 2),
+                      "D0000002": ("no_callback", "nobody acknowledged", None), "D0000003": ("met", "", 2)}
+    assert [line.reference for line in fast.breaches] == [line.reference for line in full.breaches]
+    assert {"D0000001", "D0000002"} <= {line.reference for line in full.breaches}
+    assert _figures(fast) == _figures(full) and fast_loaded.unlogged == loaded.unlogged
 
 
 @pytest.mark.parametrize("as_of", [PINNED, LATE_LINES_AT - timedelta(minutes=1), WRITTEN_LATE_AT])
@@ -284,7 +335,7 @@ def test_the_facts_table_is_exactly_what_the_log_rebuilds(engine):
         rebuilt_count = rebuild_facts(conn, batch=128)
     with engine.connect() as conn:
         rebuilt = conn.execute(select(*columns).order_by(IncidentFactsRow.incident_id)).all()
-    assert rebuilt_count == len(kept) == 900 - 900 // 97 + 9 + 1  # and the rescued one
+    assert rebuilt_count == len(kept) == 900 - 900 // 97 + 9 + len(REDIALLED) + 1  # and the rescued one
     assert rebuilt == kept
 
 

@@ -137,6 +137,7 @@ def test_breach_reasons(report):
         ("no callback number, worked by e-mail", 0, 0.0),
         ("callback too short to count", 0, 0.0),
         ("customer unreachable", 1, 25.0),
+        ("reached late, on a related incident", 0, 0.0),
         ("nobody paged by the deadline", 0, 0.0),
         ("nobody acknowledged", 1, 25.0),
         ("call to the customer failed", 0, 0.0),

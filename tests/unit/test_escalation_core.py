@@ -21,6 +21,7 @@ from app.escalation import (
     PageFailed,
     PageOrder,
     ReachedByEmail,
+    ReachedOnRelated,
     RepNotReached,
     Resolve,
     SelfReported,
@@ -334,6 +335,44 @@ def test_a_rep_who_hung_up_before_hearing_the_withdrawal_is_told_by_sms_once_whi
     assert gone.pages == ((PageOrder(Audience.CALLBACK_REP, ("sms",), "bridge_too_short"),) if told else ())
     assert gone.rerun_steps_since == (at if told else None) and gone.log == (EventKind.CALLBACK_WITHDRAWN,)
     assert decide(AnswerWithdrawn(at, rep_on_call=True), STATES[state], now).pages == ()
+
+
+@pytest.mark.parametrize(("state", "minutes", "outcome"), [
+    ("open", 4, "met"), ("acknowledged", 4, "met"), ("attempted", 14, "met"), ("callback_in_progress", 4, "met"),
+    ("self_reported", 4, "met"), ("open", 17, "late"), ("acknowledged", 16, "late"),
+    ("met", 5, "skipped_already_answered"), ("late", 18, "skipped_already_answered"),
+    ("resolved", 5, "skipped_resolved"),
+])
+def test_a_related_incidents_callback_counts_on_this_deadline_unless_its_own_answer_or_a_close_stands(
+        state, minutes, outcome):
+    """A dropped call's redial was called back and the customer answered at T0 + ``minutes``: met or late on this
+    incident's own deadline, logged as reached on the related incident; no updates of its own (the related one's
+    carry them) and no verified contact of its own; nothing once this one's own answer counted or it was closed."""
+    at = T0 + timedelta(minutes=minutes)
+    decision = decide(ReachedOnRelated(at, same_number=True, reported_at=T0), STATES[state], at)
+    assert decision.outcome == outcome and not decision.pages and not decision.refused
+    counted = outcome in ("met", "late")
+    assert decision.log == ((EventKind.CALLBACK_REACHED_ON_RELATED,) if counted else ())
+    assert decision.next_state == (State(outcome) if counted else STATES[state].state)
+    assert not decision.start_updates and not decision.verified_contact and not decision.set_owner
+
+
+def test_a_related_incidents_callback_to_another_number_or_before_this_report_counts_for_nothing():
+    at = T0 + timedelta(minutes=4)
+    other = decide(ReachedOnRelated(at, same_number=False, reported_at=T0), STATES["open"], at)
+    earlier = decide(ReachedOnRelated(at, same_number=True, reported_at=at + timedelta(seconds=1)), STATES["open"], at)
+    assert (other.outcome, earlier.outcome) == ("skipped_other_number", "skipped_before_report")
+    assert other.log == earlier.log == () and other.next_state == earlier.next_state == State.OPEN
+
+
+@pytest.mark.parametrize(("state", "outcome"), [("open", "answer_withdrawn"), ("attempted", "answer_withdrawn"),
+                                                ("met", "withdrawn_other_answer_stands")])
+def test_a_related_incidents_answer_withdrawn_chases_this_one_again_and_tells_no_rep_here(state, outcome):
+    """Its own incident tells its rep (a rep who hung up first, by SMS); here it is only taken back."""
+    at = T0 + timedelta(minutes=2)
+    decision = decide(AnswerWithdrawn(at, rep_on_call=False, on_related=True), STATES[state], at)
+    assert decision.outcome == outcome and decision.log == (EventKind.CALLBACK_RELATED_WITHDRAWN,)
+    assert decision.pages == () and decision.rerun_steps_since == (at if outcome == "answer_withdrawn" else None)
 
 
 def test_an_answer_without_a_person_is_a_voicemail_never_met():

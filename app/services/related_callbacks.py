@@ -1,0 +1,95 @@
+"""A callback that reached the customer on one incident counts for the incidents linked to it as possibly related.
+
+A customer's call drops (or they hang up) and they redial: the two incidents share a callback number and are linked
+as possibly related (``caller_trust.record_caller_check``, ``caller_limits.open_apart``). The rep calls back on one
+of them and talks with the customer: that conversation is the callback the other is owed too. Without this, the
+other escalated as if nobody had called (its levels paged, it breached, the managers were paged and the customer was
+texted "we have not reached you" after they were reached), and the report counted it as a breach.
+
+The rule is the escalation core's (``decide._reached_on_related``): counted on the other incident's own deadline
+(met or late), never for another number, never once it is resolved or its own callback counted. What it changes is
+the incident's answer (``callback_answered_at``, which every step, page, board row and the API read) and its log
+line (``callback_reached_on_related``, which the report's fold reads); ``reached_on_callback_id`` names the callback,
+so a withdrawal of that callback's answer (too short to count) is mirrored on the other incident.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from app.escalation import AnswerWithdrawn, ReachedOnRelated, decide
+from app.models import Callback, CallbackOutcome, Incident, IncidentStatus
+from app.services.decisions import Acting, carry_out
+from app.services.escalation import snapshot
+from app.services.row_locks import lock_incident
+
+COUNTED = (CallbackOutcome.MET, CallbackOutcome.LATE)
+
+
+def linked_incident_ids(session: Session, incident: Incident) -> list[int]:
+    """The incidents linked to ``incident`` as possibly related, either way (its own link, and those linked to it)."""
+    linked = [Incident.related_incident_id == incident.id]
+    if incident.related_incident_id is not None:
+        linked.append(Incident.id == incident.related_incident_id)
+    return list(session.scalars(select(Incident.id).where(or_(*linked), Incident.id != incident.id)
+                                .order_by(Incident.id)))
+
+
+def standing_answer(session: Session, incident: Incident) -> datetime | None:
+    """The incident's answer: the earliest of its own callbacks counted (met or late) and the related incident's
+    callback counted for it (``reached_on_callback_id``) while that one still stands."""
+    own = session.scalar(select(func.min(Callback.answered_at)).where(
+        Callback.incident_id == incident.id, Callback.outcome.in_(COUNTED)))
+    via = session.get(Callback, incident.reached_on_callback_id) if incident.reached_on_callback_id else None
+    related = via.answered_at if via is not None and via.outcome in COUNTED else None
+    return min((t for t in (own, related) if t is not None), default=None)
+
+
+def reach_related(session: Session, incident: Incident, callback: Callback, now: datetime) -> list[Incident]:
+    """``callback`` of ``incident`` was counted (a person answered): count it for every open incident linked to it
+    whose callback number it dialled and whose own callback has not counted yet, as the core decides. Each is
+    locked after ``incident`` (whose lock the caller holds). Returns the incidents it counted for."""
+    if callback.answered_at is None or callback.outcome not in COUNTED:
+        return []
+    number = callback.customer_number or incident.callback_phone
+    counted = []
+    for other_id in linked_incident_ids(session, incident):
+        other = lock_incident(session, other_id, fresh=True)
+        if other is None or other.status != IncidentStatus.OPEN:
+            continue
+        at = callback.answered_at
+        trigger = ReachedOnRelated(at=at, same_number=bool(number) and other.callback_phone == number,
+                                   reported_at=other.captured_at)
+        decision = decide(trigger, snapshot(session, other, now), now)
+        if decision.outcome not in ("met", "late"):
+            continue
+        other.callback_answered_at, other.reached_on_callback_id = at, callback.id
+        carry_out(session, other, decision, now, Acting(actor="twilio", rep_id=callback.rep_id, detail={
+            "callback_id": callback.id, "rep_id": callback.rep_id, "answered_at": at.isoformat(),
+            "seconds_after_capture": round((at - other.captured_at).total_seconds(), 1),
+            "related_incident_id": incident.id, "related_reference": incident.reference,
+            "call_sid": callback.customer_call_sid}))
+        counted.append(other)
+    return counted
+
+
+def withdraw_related(session: Session, callback: Callback, at: datetime, why: str, now: datetime) -> None:
+    """The answer of ``callback`` (Twilio's time ``at``) was withdrawn on its own incident (too short to count, or a
+    live bridge that never connected): withdrawn too on every incident it counted for, whose answer is then the
+    earliest one still standing, and whose chase the core resumes (``AnswerWithdrawn(on_related=True)``)."""
+    source = session.get(Incident, callback.incident_id)
+    for other_id in session.scalars(select(Incident.id).where(Incident.reached_on_callback_id == callback.id)
+                                    .order_by(Incident.id)).all():
+        other = lock_incident(session, other_id, fresh=True)
+        if other is None or other.reached_on_callback_id != callback.id:
+            continue
+        other.reached_on_callback_id = None
+        other.callback_answered_at = standing_answer(session, other)
+        decision = decide(AnswerWithdrawn(at=at, on_related=True), snapshot(session, other, now), now)
+        carry_out(session, other, decision, now, Acting(actor="twilio", rep_id=callback.rep_id, detail={
+            "callback_id": callback.id, "answered_at": at.isoformat(), "why": why,
+            "related_incident_id": callback.incident_id,
+            "related_reference": source.reference if source is not None else ""}))
