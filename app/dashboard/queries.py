@@ -22,6 +22,7 @@ from app.models import (
     Callback,
     CallbackKind,
     CallbackOutcome,
+    Contact,
     Delivery,
     EscalationPolicy,
     Incident,
@@ -148,11 +149,15 @@ def board(session: Session, now: datetime) -> list[BoardIncident]:
     incidents = _named(conn.execute(
         select(*_BOARD_INCIDENT, _RELATED.reference.label("related_reference"),
                _VIA_INCIDENT.reference.label("reached_on_reference"),
-               named_account_sql().label("ticket_company"))  # ``tickets.named_company``: one the caller did not say
+               named_account_sql().label("ticket_company"),  # ``tickets.named_company``: one the caller did not say
+               # whether the caller's contact is the ticket's (``company_label.board_unproven``)
+               Incident.caller_verified, Incident.ticket_id, Contact.phone.label("contact_phone"),
+               Contact.phone_alt.label("contact_phone_alt"), Contact.email.label("contact_email"))
         .outerjoin(_RELATED, _RELATED.id == Incident.related_incident_id)
         .outerjoin(_VIA_CALLBACK, _VIA_CALLBACK.id == Incident.reached_on_callback_id)
         .outerjoin(_VIA_INCIDENT, _VIA_INCIDENT.id == _VIA_CALLBACK.incident_id)
         .outerjoin(Ticket, Ticket.id == Incident.ticket_id).outerjoin(Account, Account.id == Ticket.account_id)
+        .outerjoin(Contact, Contact.id == Ticket.contact_id)
         .where(_OPEN)
         .order_by(Incident.callback_answered_at.is_not(None), Incident.callback_due_at, Incident.id)
     ))

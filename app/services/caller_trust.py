@@ -157,6 +157,16 @@ def _compare(said: str, on_file: str, key) -> str:
     return MATCHES if a and b and (a == b or a in b or b in a) else DIFFERS
 
 
+def phone_on_file(number: str, phones: set[str]) -> bool:
+    """``details_match``'s rule for a number: it is one of the ticket contact's phones."""
+    return _in(number, {p for p in phones if p}) == MATCHES
+
+
+def email_on_file(said: str, on_file: str) -> bool:
+    """``details_match``'s rule for an e-mail address: it matches the ticket contact's."""
+    return _compare(said, on_file, str.lower) == MATCHES
+
+
 def _in(number: str, phones: set[str]) -> str:
     if not number:
         return NOT_GIVEN

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, object_session
 
 from app.models import Incident
 from app.prompts import REP_LANG, text
-from app.services.caller_trust import MATCHES, details_match
+from app.services.caller_trust import MATCHES, details_match, email_on_file, phone_on_file
 from app.services.tickets import company_of, named_company
 
 PROVEN = ("pin", "reference")  # how a caller proves who they are (``caller_trust.note_verified``; the timeline's)
@@ -36,12 +36,42 @@ def unproven_contact(incident: Incident, session: Session | None = None) -> str:
     if incident.caller_verified in PROVEN or incident.ticket_id is None:
         return ""
     session = session or object_session(incident)
-    field = "callback_phone" if incident.callback_phone else "email" if incident.email else ""
-    if session is None or not field:
+    if session is None or not (incident.callback_phone or incident.email):
         return ""
-    if details_match(session, incident).get(field) == MATCHES:
+    matched = details_match(session, incident)
+    return unproven_field(incident.caller_verified, True, incident.callback_phone, incident.email,
+                          matched.get("callback_phone") == MATCHES, matched.get("email") == MATCHES)
+
+
+def unproven_field(verified: str | None, has_ticket: bool, callback_phone: str, email: str, phone_matches: bool,
+                   email_matches: bool) -> str:
+    """The one rule of ``unproven_contact`` on values already read (the board reads them in its one query): the
+    callback number is the contact the rep uses, else the e-mail address; "" when either matches the ticket's."""
+    if verified in PROVEN or not has_ticket:
         return ""
-    return "number" if field == "callback_phone" else "email"
+    if callback_phone:
+        return "" if phone_matches else "number"
+    if email:
+        return "" if email_matches else "email"
+    return ""
+
+
+def board_unproven(row) -> str:
+    """``unproven_field`` for a board row (``dashboard.queries.board``: the incident's columns with its ticket
+    contact's phones and e-mail address)."""
+    return unproven_field(row.caller_verified, row.ticket_id is not None, row.callback_phone, row.email,
+                          phone_on_file(row.callback_phone, {row.contact_phone, row.contact_phone_alt}),
+                          email_on_file(row.email, row.contact_email or ""))
+
+
+def board_company(said: str, on_ticket: str | None, unproven: str) -> str:
+    """The company as the board's row shows it: ``shown_company``, and for a name from the ticket whose caller proved
+    nothing and whose contact is not the ticket's (``unproven``: "number" or "email"), the warning every page carries
+    (an outside probe's rep read "Soylent Corp (from the ticket)" on the board and nothing more)."""
+    shown = shown_company(said, on_ticket)
+    if not unproven or not shown or said:
+        return shown
+    return text("company_unproven", REP_LANG, company=shown, contact=text(f"company_contact_{unproven}", REP_LANG))
 
 
 def company_label(incident: Incident, session: Session | None = None, *, unknown: str = "unknown company",

@@ -63,7 +63,7 @@ def test_a_ticket_callers_company_is_named_from_the_ticket_in_pages_and_on_the_b
     assert alice.sms[0].startswith(f"SEV1 {incident.reference} {named}")
     assert tam.sms[0].startswith(f"SEV1 {incident.reference} {named}")
     row, page = _shown(desk, incident)
-    assert "Globex Mailers (from the ticket)" in row
+    assert row == "Globex Mailers (from the ticket), UNVERIFIED caller, number not the ticket's"
     assert "Globex Mailers (from the ticket), UNVERIFIED caller, number not the ticket's" in page
 
 

@@ -18,6 +18,7 @@ from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 from tests.paging.test_ack_guards import _ticket_with_a_tam_at_work
+from tests.paging.test_company_from_ticket import _shown
 from tests.paging.test_policy import TAM, _call_about_ticket
 
 CONTACT = "+14155550166"  # ticket 7788's contact (Hank Scorpio); CUSTOMER, the stranger, is another number
@@ -76,6 +77,8 @@ def test_a_stranger_with_a_guessed_ticket_is_paged_as_unverified_by_sms_and_voic
     [link] = re.findall(r"/ack/\S+", page)
     shown = desk.client.get(link).get_data(as_text=True)
     assert "Globex Mailers (from the ticket), UNVERIFIED caller, number not the ticket&#39;s: call back" in shown
+    # and the board's row, where a rep picks the incident to call back
+    assert _shown(desk, incident)[0] == WARNED
 
 
 def test_the_tam_told_of_a_strangers_incident_reads_and_hears_that_the_caller_is_unverified(desk, network):
@@ -134,6 +137,7 @@ def test_a_caller_from_the_tickets_own_number_is_named_from_the_ticket_without_t
     [call] = alice.calls
     assert "for Globex Mailers, according to the ticket: SMTP injection failing. The customer must be called back" \
         in call.said[0] and "not proved" not in call.heard
+    assert _shown(desk, incident)[0] == "Globex Mailers (from the ticket)"
 
 
 def test_a_caller_who_proved_the_ticket_with_its_pin_is_paged_as_before(desk, network):
