@@ -29,6 +29,8 @@ def work(hotline: Hotline) -> tuple[int, int]:
     with _takeover_expected():
         handed = watchdog.sweep(hotline)
     queued = hotline.jobs.waiting()
+    if not queued:  # a worker's burst on empty queues only registers it and its death in Redis (about 8 ms)
+        return handed, queued
     worker = StoppableWorker(hotline.jobs.queues, connection=hotline.jobs.redis)
     # RQ cleans its registries when a worker starts, and this one starts on every round (about 8 ms, a tenth of
     # a round's RQ work): a one-process back office with no other worker has nothing there to clean up after
