@@ -432,12 +432,15 @@ def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
         return _skip(snap, "no_fallback")
     if snap.resolved or snap.customer_reached or _owned(snap):
         return _skip(snap, "no_fallback_needed")
-    if ev.channel == SMS:
+    if ev.channel == SMS and not ev.voice_tried:
         return Decision("calling_instead", snap.state, pages=(PageOrder(Audience.SAME_PERSON, (VOICE,), "page"),),
                         log=(K.PAGE_SMS_FAILED_CALLING,))
+    if not ev.level_unreached:  # an SMS whose person is called already, by a call still alive
+        return _skip(snap, "called_already")
     # every page of the level failed for good (Twilio refused the numbers, the calls failed): it reached nobody, as a
     # level with nobody on call, so the managers hear at once (an outside probe's level whose pages Twilio refused
-    # with 21211 paged nobody until the next level's minute)
+    # with 21211 paged nobody until the next level's minute). Whichever of the level's pages fails last says so: an
+    # SMS whose person's call failed first too (a later probe's voice page failed 37 ms before the SMS)
     return Decision("level_unreached", snap.state, pages=(PageOrder(Audience.MANAGERS, ALERT, "page"),),
                     log=(K.LEVEL_UNREACHED,))
 

@@ -237,7 +237,8 @@ class PageFailed:
     is never sent). ``level_unreached``: an escalation page whose level now has no page left that is alive (every
     other page to a rep of its step failed for good, was undelivered or canceled), told for the first time.
     ``retrying``: the page is still being sent again (Twilio failing for now: its person is called meanwhile), so it
-    has not failed for good. ``receipt_answered``: for the customer's receipt SMS, an e-mail receipt was already
+    has not failed for good. ``voice_tried``: a page SMS's own fallback, a call of its level to the same person,
+    exists already (the level paged them on both channels, or an earlier failure called them). ``receipt_answered``: for the customer's receipt SMS, an e-mail receipt was already
     written for the incident, or this failure was already answered (a second final report of the same SMS)."""
 
     channel: str
@@ -247,6 +248,7 @@ class PageFailed:
     level_unreached: bool = False
     retrying: bool = False
     receipt_answered: bool = False
+    voice_tried: bool = False
 
 
 @dataclass(frozen=True)

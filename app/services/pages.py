@@ -12,7 +12,17 @@ from sqlalchemy.orm import Session, object_session
 from app.escalation.decide import CHASING_PURPOSES
 from app.escalation.model import Decision
 from app.event_kind import EventKind
-from app.models import Channel, Delivery, DeliveryChannel, Incident, IncidentEvent, IncidentStatus, Page, PageStatus
+from app.models import (
+    Channel,
+    Delivery,
+    DeliveryChannel,
+    DueStep,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    Page,
+    PageStatus,
+)
 from app.models.paging import (
     CUSTOMER_ROLE,
     DEADLINE_PASSED,
@@ -444,9 +454,10 @@ def answer_page_failure(session: Session, page: Page, now: datetime, first: bool
     held_back_at = missed_sms_held_back(session, incident, page)
     failed = PageFailed(page.channel, page.purpose, held_back_at,
                         opted_out=held_back_at is not None and is_opted_out(session, page.to_number),
-                        level_unreached=page.channel == Channel.VOICE and level_unreached(session, page),
+                        level_unreached=level_unreached(session, page),
                         retrying=page.status not in (PageStatus.FAILED, PageStatus.UNDELIVERED),
-                        receipt_answered=page.purpose == RECEIPT and receipt_answered(session, page))
+                        receipt_answered=page.purpose == RECEIPT and receipt_answered(session, page),
+                        voice_tried=page.channel == Channel.SMS and voice_tried(session, page))
     decision = decide(failed, snapshot(session, incident, now), now)
     if held_back_at is not None:
         resend_missed_sms(session, incident, page, held_back_at, decision, now)
@@ -499,6 +510,10 @@ def level_unreached(session: Session, page: Page) -> bool:
     canceled, and no earlier failure of the step said so already (the managers are paged once per level)."""
     if page.purpose != "page" or page.step_id is None:
         return False
+    # the level's failures take turns (FOR NO KEY UPDATE of its step's row, which a page's insert never waits for):
+    # two of its pages failing at once (two page threads, each refused 21211) each saw the other alive, uncommitted,
+    # and neither paged the managers. The later one reads the earlier one's page once it committed.
+    session.execute(select(DueStep.id).where(DueStep.id == page.step_id).with_for_update(key_share=True))
     alive = session.scalar(select(Page.id).where(
         Page.step_id == page.step_id, Page.id != page.id, Page.role.not_in((CUSTOMER_ROLE, TAM_ROLE)),
         Page.status.not_in(DEAD_PAGES)).limit(1))
@@ -507,6 +522,15 @@ def level_unreached(session: Session, page: Page) -> bool:
     said = session.scalars(select(IncidentEvent.detail).where(
         IncidentEvent.incident_id == page.incident_id, IncidentEvent.kind == EventKind.LEVEL_UNREACHED))
     return not any((detail or {}).get("step_id") == page.step_id for detail in said)
+
+
+def voice_tried(session: Session, page: Page) -> bool:
+    """A call of ``page``'s level (step) to the same number exists already, whatever became of it."""
+    if page.step_id is None:
+        return False
+    return session.scalar(select(Page.id).where(
+        Page.step_id == page.step_id, Page.to_number == page.to_number, Page.channel == Channel.VOICE,
+        Page.id != page.id).limit(1)) is not None
 
 
 def resend_missed_sms(session: Session, incident: Incident, failed: Page, held_back_at: datetime,

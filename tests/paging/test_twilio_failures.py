@@ -8,10 +8,12 @@ which each test checks on ``twilio.requests`` rather than assumes.
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
@@ -20,6 +22,7 @@ from app.oncall.contactable import Contactable
 from app.services.acks import Actor, resolve
 from app.services.failure_log import COVERED
 from app.services.oncall_admin import save_policy
+from app.services.page_status import call_status, sms_status
 from app.services.pages import FALL_BACK_AFTER, RETRY_FOR, RETRY_WHILE_OPEN_FOR, backoff, queue_page
 from app.telephony.protocol import OutcomeUnknown
 from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
@@ -589,3 +592,80 @@ def test_a_rep_page_of_an_incident_left_open_is_retried_for_a_day_at_most(desk, 
         assert (s.get(Page, page.id).status, s.get(Page, page.id).sent_at) == ("failed", None)
     assert [e.detail["final"] for e in _events(desk, incident.id, "page_send_failed")
             if e.detail["page_id"] == page.id][-1] is True
+
+
+# ------------------------------------------------------------------ a level whose last page to fail is its SMS
+
+
+def _alice_paged_on_both_channels(desk, network) -> tuple[Incident, Page, Page]:
+    """The first level's SMS and call to Alice, both taken by Twilio; the network stays silent (the tests post
+    their fates), so Twilio's own later reports of them reach pages that failed already and move nothing."""
+    incident = desk.open_incident(caller=LANDLINE)
+    _work(desk)
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    return incident, _page(desk, incident.id, ALICE, "sms"), _page(desk, incident.id, ALICE, "voice")
+
+
+def test_a_level_whose_call_fails_before_its_sms_pages_the_managers_when_the_sms_fails(desk, network, twilio):
+    """An outside probe's voice page failed, then its SMS was undelivered (30003): nothing was logged, and the managers
+    were paged only at the third level's minute (T+6 of a 15-minute promise). Whichever page of the level fails last
+    says it reached nobody."""
+    incident, sms, voice = _alice_paged_on_both_channels(desk, network)
+    _call_status(desk, voice, "failed")
+    assert _events(desk, incident.id, "level_unreached") == []  # her SMS is still alive
+    assert [p.to_number for p in _pages(desk, incident.id)] == [ALICE, ALICE]
+    _sms_status(desk, sms, "undelivered")
+    [line] = _events(desk, incident.id, "level_unreached")
+    assert line.at == desk.t0 and line.detail["page_id"] == sms.id
+    assert _events(desk, incident.id, "page_sms_failed_calling") == []  # her call failed already: not placed again
+    maria = network.phone(MARIA).expect_sms("SEV1").expect_call(answer=False)
+    desk.settle()
+    assert maria.unmet == [] and len(maria.sms) == 1 and len(_calls(twilio, ALICE)) == 1
+    network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
+    network.phone(ALICE).expect_call(answer=False)  # the second level calls the primary again
+    desk.at(minutes=3)  # the next level pages as before; the managers are paged no more
+    assert len(maria.sms) == 1 and network.phone(BOB).unmet == []
+
+
+def test_a_levels_two_pages_failing_at_once_page_the_managers_once(desk, network, twilio):
+    """An outside probe's Twilio refused both of the level's pages (21211) to two page threads at the same moment:
+    each failure saw the other page alive, not yet committed, and nobody was paged until the next level. The
+    level's failures now take turns: the later one reads the earlier one's once it committed. PostgreSQL only
+    (SQLite's one write lock orders the writers); every wait is bounded."""
+    if desk.hotline.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no row locks: its one write lock orders the writers")
+    incident, sms, voice = _alice_paged_on_both_channels(desk, network)
+    now = desk.clock.now()
+
+    def voice_fails() -> None:
+        with desk.hotline.db.transaction() as s:
+            s.execute(text("SET LOCAL lock_timeout = '20s'"))
+            call_status(s, voice.id, "failed", "", voice.twilio_sid, now)
+
+    with ThreadPoolExecutor(1) as pool:
+        with desk.hotline.db.transaction() as first:
+            sms_status(first, sms.id, "undelivered", sms.twilio_sid, "30003", now)  # not yet committed
+            second = pool.submit(voice_fails)
+            waited = _waits_for_a_lock(desk, second)
+        second.result(timeout=30)
+    assert waited  # the call's failure waited for the SMS's
+    [line] = _events(desk, incident.id, "level_unreached")
+    assert line.detail["page_id"] == voice.id
+    maria = network.phone(MARIA).expect_sms("SEV1").expect_call(answer=False)
+    desk.settle()
+    assert maria.unmet == [] and len(maria.sms) == 1
+
+
+def _waits_for_a_lock(desk, job) -> bool:
+    """Whether ``job``'s transaction comes to wait for a lock before it ends (bounded: 20 s)."""
+    deadline = time.monotonic() + 20
+    with desk.hotline.db.engine.connect() as watcher:
+        while time.monotonic() < deadline:
+            if job.done():
+                return False
+            waiting = watcher.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                           "AND datname = current_database()")).scalar()
+            if waiting:
+                return True
+            wait([job], timeout=0.05)
+    return False

@@ -463,6 +463,12 @@ def test_the_last_page_of_a_level_failing_pages_the_managers_at_once_while_nobod
     # an SMS's own fallback comes first: the same person is called, so the level still has a page alive
     assert [o.audience for o in decide(PageFailed("sms", "page", level_unreached=True), STATES["open"], T0).pages] \
         == [Audience.SAME_PERSON]
+    # ... unless that call exists already: an SMS failing after its person's call failed is the level's last page
+    # (an outside probe's voice page failed 37 ms before the SMS, and the managers heard nothing until T+6)
+    last = decide(PageFailed("sms", "page", level_unreached=True, voice_tried=True), STATES["open"], T0)
+    assert (last.outcome, [o.audience for o in last.pages]) == ("level_unreached", [Audience.MANAGERS])
+    alive = decide(PageFailed("sms", "page", voice_tried=True), STATES["open"], T0)
+    assert (alive.outcome, alive.pages) == ("called_already", ())
 
 
 # the customer's receipt SMS failed (trigger) in a state (snapshot) -> (outcome, e-mail ordered, log kinds)
