@@ -91,9 +91,15 @@ def twilio_account_problems(settings: Settings, report: CheckReport, role: Role 
         report.error("TWILIO_API_BASE_URL", f"the host of {settings.twilio_api_base_url} has no address: {found[1]}: "
                      "every page, SMS and callback would fail.",
                      "correct the host, or leave TWILIO_API_BASE_URL empty for Twilio itself")
-    else:  # Twilio's own API out of reach (or its name, for a moment): pages are retried, intake still works
-        report.warn("TWILIO_API_BASE_URL", f"could not ask Twilio about the account: {found[1]}.",
-                    "check the outbound network; pages fail while Twilio is unreachable")
+    else:  # Twilio's own API out of reach (or its name, for a moment): pages are retried, intake still works, so
+        # serve and worker start with a warning; ``check``, the deployment's acceptance step, verified nothing of
+        # the account, the number or its webhooks, and every page would fail: an error there (an outside probe's
+        # check said "0 error(s)" behind an outbound firewall that refused api.twilio.com)
+        complain = report.error if role == Role.CHECK else report.warn
+        complain("TWILIO_API_BASE_URL", f"could not ask Twilio about the account: {found[1]}: the credentials, "
+                 "the number and its webhooks are unchecked, and every page, SMS and callback fails while Twilio "
+                 "is out of reach.",
+                 "let this host reach Twilio's API over HTTPS (api.twilio.com:443), then run hotline check again")
 
 
 def _number_webhook_problems(settings: Settings, record: dict, report: CheckReport, role: Role) -> None:

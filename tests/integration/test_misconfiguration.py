@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import socketserver
 import threading
 import time
@@ -430,6 +432,27 @@ def test_check_asks_twilio_about_the_credentials_and_the_number(cli):
             "the hotline answers POST only") in by_get.output and by_get.exit_code == 1
     assert "ERROR   TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN: Twilio answered 401" in wrong_token.output
     assert "ERROR   TWILIO_NUMBER: +14155550199 is not a phone number of account" in foreign_number.output
+
+
+def test_check_fails_when_twilio_cannot_be_reached_and_serve_only_warns(cli):
+    """An outside probe's outbound firewall refused api.twilio.com: check said "0 error(s)", the deployment's
+    acceptance step passed, and nothing of the account, the number or its webhooks had been verified."""
+    from app.config_check import twilio_account_problems
+    from app.config_report import CheckReport, Role
+    from app.settings import Settings
+
+    with socket.socket() as closed:  # a local port nothing listens on: the connection is refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = PRODUCTION | {"TWILIO_API_BASE_URL": f"http://127.0.0.1:{port}"}
+    checked = cli("check", **env)
+    assert checked.exit_code == 1, checked.output
+    assert ("ERROR   TWILIO_API_BASE_URL: could not ask Twilio about the account: ConnectionRefusedError"
+            in checked.output), checked.output
+    assert "fix: let this host reach Twilio's API over HTTPS" in checked.output
+    at_start = CheckReport()
+    twilio_account_problems(Settings.from_env(env), at_start, Role.SERVE)
+    assert at_start.errors == [] and [w.where for w in at_start.warnings] == ["TWILIO_API_BASE_URL"]
 
 
 def _twilio_lines(output: str) -> list[str]:
