@@ -41,7 +41,7 @@ MAIL_WAITING = ("{count} e-mail(s) wait for SMTP after a failed try, the oldest 
 OTHER_SECRET_KEY = ("hotline workers running now sign with {count} SECRET_KEY(s) other than this web process's: "
                     "{breaks}. Fix: {fix} (`hotline check` names the workers); {rolling}")
 PAGES_FAILING = ("no page reached Twilio since {since}: the last {count} attempts failed (errors or no answer from "
-                 "Twilio), so reps are not being paged; callers are still recorded, and each page is retried")
+                 "Twilio), so reps are not being paged; callers are still recorded, and {follows}")
 
 
 @bp.get("/healthz")
@@ -94,7 +94,7 @@ def healthz():
         if on_call["sms_opted_out"]:
             warnings.append(NO_SMS_PAGES.format(count=on_call["sms_opted_out"]))
         if paging.state == "failing":
-            warnings.append(PAGES_FAILING.format(count=paging.failed_attempts,
+            warnings.append(PAGES_FAILING.format(count=paging.failed_attempts, follows=paging.what_follows(),
                                                  since=f"{paging.failing_since:%H:%M:%S} UTC"))
         if waiting.count:
             warnings.append(MAIL_WAITING.format(count=waiting.count, since=f"{waiting.oldest:%H:%M:%S} UTC"))

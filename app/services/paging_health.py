@@ -31,6 +31,21 @@ class PagingHealth:
     failed_attempts: int  # failed attempts since the last accepted one (their lines within WINDOW)
     failing_since: datetime | None  # the first line of them
     last_accepted_at: datetime | None  # the last page Twilio accepted within WINDOW
+    # of those failures, the pages given up (their line ``final``): refused for good (21211: a number Twilio does not
+    # take) or failed past their retry time, so never sent again
+    given_up: int = 0
+    still_tried: int = 0  # the other pages of those failures: retried
+
+    def what_follows(self) -> str:
+        """What becomes of the failed pages, for /healthz and the board: an outside probe's three pages refused
+        for good (21211) read "each page is retried", which pointed the operator at a Twilio outage, not at the
+        rep's number."""
+        if not self.given_up:
+            return "each page is sent once Twilio answers again"
+        others = "; the others are sent once Twilio answers again" if self.still_tried else ""
+        return (f"{self.given_up} of those pages were given up and are not sent again: Twilio refused them for good "
+                "(a number it does not take, say error 21211) or they failed past their retry time. Check the "
+                f"paged reps' numbers; the incident pages name each failed page and Twilio's error{others}")
 
     def as_json(self) -> dict[str, object]:
         """The ``paging`` object of /healthz."""
@@ -53,6 +68,9 @@ def paging_health(session: Session, now: datetime) -> PagingHealth:
         IncidentEvent.kind == EventKind.PAGE_SEND_FAILED)).all()
     failed = sum(attempts_written(detail or {}, after=accepted) for _, detail in lines)
     first = min((at for at, _ in lines), default=None)
+    pages = {(detail or {}).get("page_id"): bool((detail or {}).get("final")) for _, detail in lines}
+    given_up = sum(pages.values())
     return PagingHealth(state="failing" if failed >= FAILING_AFTER else "ok", failed_attempts=failed,
-                        failing_since=first if failed else None, last_accepted_at=accepted)
+                        failing_since=first if failed else None, last_accepted_at=accepted, given_up=given_up,
+                        still_tried=len(pages) - given_up)
 

@@ -33,7 +33,8 @@ def test_healthz_says_pages_fail_while_twilio_does_not_take_them_and_clears_once
     paging = body["paging"]
     assert paging["state"] == "failing" and paging["failed_attempts"] >= 3 and paging["last_accepted_at"] is None
     assert paging["failing_since"] == desk.t0.isoformat()  # the first attempt, the receipt's and Alice's pages
-    assert body["warnings"] == [PAGES_FAILING.format(count=paging["failed_attempts"], since="03:00:00 UTC")]
+    assert body["warnings"] == [PAGES_FAILING.format(count=paging["failed_attempts"], since="03:00:00 UTC",
+                                                  follows="each page is sent once Twilio answers again")]
 
     office.run_until(desk.t0 + timedelta(seconds=100))  # Twilio answers again: the pages leave
     twilio.release()

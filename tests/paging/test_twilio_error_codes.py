@@ -135,3 +135,23 @@ def test_a_board_row_whose_every_page_failed_says_so(desk, network, twilio, clie
     login_as(client, desk.hotline)
     board = parse(client.get("/board"))
     assert board.find("tr", id=f"inc-{incident.reference}").find(cls="state").text() == "Pages failed: nobody reached"
+
+
+def test_healthz_and_the_board_say_pages_refused_for_good_are_not_sent_again(desk, network, twilio, client):
+    """An outside probe's three pages refused for good (21211) read "each page is retried" on /healthz: an operator
+    would have waited for Twilio to come back instead of fixing the rep's number."""
+    with desk.hotline.db.transaction() as s:  # no manager either: every page of the incident is refused
+        s.scalars(select(Rep).where(Rep.phone == MARIA)).one().is_manager = False
+    twilio.refuse_to(ALICE, code=21211)
+    twilio.refuse_to(CUSTOMER, code=21211)  # the receipt too: three pages, each given up at its first attempt
+    desk.open_incident()
+    desk.settle()
+    [warning] = [w for w in client.get("/healthz").get_json()["warnings"] if w.startswith("no page reached Twilio")]
+    assert "the last 3 attempts failed" in warning
+    assert ("3 of those pages were given up and are not sent again: Twilio refused them for good (a number it does "
+            "not take, say error 21211)") in warning
+    assert "retried" not in warning and "once Twilio answers again" not in warning
+    login_as(client, desk.hotline)
+    banner = parse(client.get("/board")).find(id="paging-failing").text()
+    assert "3 of those pages were given up and are not sent again" in banner
+    assert "once Twilio answers again" not in banner
