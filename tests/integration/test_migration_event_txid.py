@@ -22,7 +22,7 @@ from bench.eventlog import Plan, generate, seed_reps
 BEFORE = "d9f1b3c5e7a2"  # the revision before e3b5c7d9f1a4
 START, END = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
 _OLD_COLUMNS = [c for c in IncidentEvent.__table__.c if c.name not in ("txid", "written_at")]  # written_at: later
-_OLD_INCIDENT = [c for c in Incident.__table__.c if c.name != "pin_account_id"]  # added later
+_OLD_INCIDENT = [c for c in Incident.__table__.c if c.name not in ("pin_account_id", "reached_on_callback_id")]  # added later
 
 
 def _snapshot(engine) -> tuple[list, list]:
