@@ -67,6 +67,10 @@ class EventKind(StrEnum):
     RECEIPT_SMS_FAILED_EMAILED = "receipt_sms_failed_emailed"
     # ... or, no e-mail address on record, nothing can: the customer holds no written reference
     RECEIPT_SMS_FAILED_NO_ADDRESS = "receipt_sms_failed_no_address"
+    # a one-off notice's SMS to the customer (the breach apology, a closing notice) failed for good: e-mailed instead
+    # (``decide._notice_failed``) ... or, no e-mail address on record, the customer was not told
+    CUSTOMER_NOTICE_SMS_FAILED_EMAILED = "customer_notice_sms_failed_emailed"
+    CUSTOMER_NOTICE_SMS_FAILED_NO_ADDRESS = "customer_notice_sms_failed_no_address"
     # a missed-call SMS that held back later attempts' SMS failed: a new one tells the customer of them
     MISSED_SMS_RESENT = "missed_sms_resent"
     # an SMS page to a number that opted out (STOP): failed at once, never asked of Twilio

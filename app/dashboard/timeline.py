@@ -133,6 +133,21 @@ def _receipt_failed(d: dict, _page: str) -> tuple[str, str]:
             "no written reference, only what they heard on the call", "bad")
 
 
+_NOTICE_NAMES = {"breach_notice": "apology that the deadline passed", "closing_notice": "notice of the closing",
+                 "agreed_closing": "notice of the closing agreed on the phone"}
+
+
+def _notice_failed(d: dict, _page: str) -> tuple[str, str]:
+    """A one-off notice's SMS to the customer failed for good (``decide._notice_failed``): e-mailed, or nothing can."""
+    what = _NOTICE_NAMES.get(str(d.get("purpose", "")), "notice")
+    how = "was undelivered" if d.get("failed_status") == "undelivered" else "failed"
+    code = f" (error {d['error_code']})" if d.get("error_code") else ""
+    if d.get("outcome") == "notice_emailed_instead":
+        return f"The SMS {what} to the customer {how}{code}: it is e-mailed to them instead", "warn"
+    return (f"The SMS {what} to the customer {how}{code}, and no e-mail address is on record: the customer was not "
+            "told", "bad")
+
+
 def _queued(d: dict, _page: str) -> tuple[str, str]:
     role = str(d.get("role") or "")
     words = page_words(str(d.get("channel", "")), str(d.get("purpose", "page")), str(d.get("to") or ""), role)
@@ -270,6 +285,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "missed_sms_resent": _missed_sms_resent,
     "receipt_sms_failed_emailed": _receipt_failed,
     "receipt_sms_failed_no_address": _receipt_failed,
+    "customer_notice_sms_failed_emailed": _notice_failed,
+    "customer_notice_sms_failed_no_address": _notice_failed,
     "page_not_sent_opted_out": lambda d, page: (f"{sentence(page)} NOT sent: the number opted out of SMS (texted "
                                                 "STOP); texting START to the hotline number lifts it", "bad"),
     "page_held": lambda d, page: (f"{sentence(page)} held: the rep is on the callback with the customer; it goes "

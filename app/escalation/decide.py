@@ -40,6 +40,11 @@ NUMBER_CORRECTED = "number_corrected"  # the purpose of the notice that the call
 # the purpose of the SMS telling a rep who hung up first that their short callback did not count (16 characters at most)
 BRIDGE_TOO_SHORT = "bridge_too_short"
 BREACH_NOTICE = "breach_notice"  # the customer's apology that the deadline passed without reaching them
+CLOSING_NOTICE = "closing_notice"  # the customer told the support team closed their incident without their agreement
+# the customer told their incident was closed as agreed with them on the phone (a rep's record), and how to say NO
+AGREED_CLOSING_NOTICE = "agreed_closing"  # 16 characters at most (pages.purpose)
+# the one-off notices to the customer (``_in_writing``): a failed SMS of one is e-mailed instead (``_notice_failed``)
+NOTICES = (BREACH_NOTICE, CLOSING_NOTICE, AGREED_CLOSING_NOTICE)
 # a customer reached, or a resolved incident, no longer sends these (nor tells the customer they were not reached)
 # (and a rep's "your short callback did not count" SMS: it says the customer is still owed one); of a rep's pages in
 # these, a later round's carries the state of now: it supersedes the earlier ones still waiting to go (``_page_due``)
@@ -428,6 +433,8 @@ def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
         return _missed_sms_failed(ev, snap)
     if ev.purpose == "receipt":
         return _receipt_failed(ev, snap)
+    if ev.purpose in NOTICES:
+        return _notice_failed(ev, snap)
     if ev.purpose != "page" or (ev.channel != SMS and not ev.level_unreached):
         return _skip(snap, "no_fallback")
     if snap.resolved or snap.customer_reached or _owned(snap):
@@ -451,7 +458,7 @@ def _receipt_failed(ev: PageFailed, snap: Snapshot) -> Decision:
     the e-mail receipt goes instead when they gave an address, once per incident (``_receipt``'s rule for a number
     that takes no SMS); without one the log says the customer holds no written reference. Never while the SMS is
     still being retried, nor once the incident is resolved."""
-    if ev.channel != SMS or ev.retrying or ev.receipt_answered:
+    if ev.channel != SMS or ev.retrying or ev.written_answered:
         return _skip(snap, "no_fallback")
     if snap.resolved:
         return _skip(snap, "no_fallback_needed")
@@ -459,6 +466,23 @@ def _receipt_failed(ev: PageFailed, snap: Snapshot) -> Decision:
         return Decision("receipt_emailed_instead", snap.state, email_customer="receipt",
                         log=(K.RECEIPT_SMS_FAILED_EMAILED,))
     return Decision("no_written_receipt", snap.state, log=(K.RECEIPT_SMS_FAILED_NO_ADDRESS,))
+
+
+def _notice_failed(ev: PageFailed, snap: Snapshot) -> Decision:
+    """A one-off notice's SMS to the customer (``NOTICES``: the breach apology, a close without their agreement, a
+    close as agreed on the phone) failed for good: the same notice is e-mailed when they gave an address, once, as
+    ``_in_writing`` would have chosen for a number that takes no SMS; without one the log says the customer was not
+    told (an outside probe's apology SMS came back undelivered, 30005, and the customer was told on no channel,
+    while the incident's log said they had been). Never while the SMS is retried; the apology never once the
+    customer was reached or the incident resolved since (it says "we have not reached you")."""
+    if ev.channel != SMS or ev.retrying or ev.written_answered:
+        return _skip(snap, "no_fallback")
+    if ev.purpose == BREACH_NOTICE and (snap.resolved or snap.customer_reached):
+        return _skip(snap, "no_fallback_needed")
+    if snap.has_email:
+        return Decision("notice_emailed_instead", snap.state, email_customer=ev.purpose,
+                        log=(K.CUSTOMER_NOTICE_SMS_FAILED_EMAILED,))
+    return Decision("notice_not_delivered", snap.state, log=(K.CUSTOMER_NOTICE_SMS_FAILED_NO_ADDRESS,))
 
 
 def _missed_sms_failed(ev: PageFailed, snap: Snapshot) -> Decision:

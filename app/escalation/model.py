@@ -238,8 +238,9 @@ class PageFailed:
     other page to a rep of its step failed for good, was undelivered or canceled), told for the first time.
     ``retrying``: the page is still being sent again (Twilio failing for now: its person is called meanwhile), so it
     has not failed for good. ``voice_tried``: a page SMS's own fallback, a call of its level to the same person,
-    exists already (the level paged them on both channels, or an earlier failure called them). ``receipt_answered``: for the customer's receipt SMS, an e-mail receipt was already
-    written for the incident, or this failure was already answered (a second final report of the same SMS)."""
+    exists already (the level paged them on both channels, or an earlier failure called them). ``written_answered``: for the customer's receipt SMS or one-off notice (``decide.NOTICES``), the
+    same e-mail was already written for the incident, or this failure was already answered (a second final report
+    of the same SMS)."""
 
     channel: str
     purpose: str
@@ -247,7 +248,7 @@ class PageFailed:
     opted_out: bool = False
     level_unreached: bool = False
     retrying: bool = False
-    receipt_answered: bool = False
+    written_answered: bool = False
     voice_tried: bool = False
 
 

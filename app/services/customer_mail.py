@@ -7,13 +7,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.escalation.decide import BREACH_NOTICE
+from app.escalation.decide import AGREED_CLOSING_NOTICE, BREACH_NOTICE, CLOSING_NOTICE
 from app.models import Delivery, DeliveryChannel, Incident
 from app.services import customer_text
 from app.services.deliveries import queue_delivery
 from app.services.late_mail import RECEIPT, receipt_words
 from app.services.page_text import short_callback
-from app.services.pages import AGREED_CLOSING_NOTICE, CLOSING_NOTICE
 from app.services.update_text import customer_zone
 
 

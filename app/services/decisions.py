@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.escalation import Audience, Decision, PageOrder, counts_as_paged
-from app.escalation.decide import BREACH_NOTICE, CHASING_PURPOSES
+from app.escalation.decide import AGREED_CLOSING_NOTICE, BREACH_NOTICE, CHASING_PURPOSES, CLOSING_NOTICE
 from app.event_kind import EventKind
 from app.models import (
     Channel,
@@ -32,7 +32,7 @@ from app.services.events import log_event
 from app.services.oncall import contactable, find_rep, resolve_target
 from app.services.outage_callbacks import owe_outage_proposal
 from app.services.page_verdicts import release_held
-from app.services.pages import AGREED_CLOSING_NOTICE, CLOSING_NOTICE, ESCALATION_PURPOSES, queue_page
+from app.services.pages import ESCALATION_PURPOSES, queue_page
 from app.services.tam_mail import email_tam, emailed_tam, owes_email
 from app.services.tickets import account_of
 from app.services.updates import close_follow_up, hand_over, restart_follow_up, start_follow_up, withdraw_follow_up

@@ -8,13 +8,12 @@ from datetime import datetime
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import object_session
 
-from app.escalation.decide import BREACH_NOTICE, BRIDGE_TOO_SHORT
+from app.escalation.decide import AGREED_CLOSING_NOTICE, BREACH_NOTICE, BRIDGE_TOO_SHORT, CLOSING_NOTICE
 from app.models import Channel, Incident, Page, Rep
 from app.models.paging import TAM_NOTICES, TAM_ROLE
 from app.services import page_text
 from app.services.callbacks import MIN_CONVERSATION_SECONDS
 from app.services.escalation import caller_on_hotline, missed_call_at
-from app.services.pages import AGREED_CLOSING_NOTICE, CLOSING_NOTICE
 from app.services.tickets import account_of
 from app.settings import Settings
 from ivr_flows.prompts import zone_for_number

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, object_session
 
-from app.escalation.decide import CHASING_PURPOSES
+from app.escalation.decide import CHASING_PURPOSES, NOTICES
 from app.escalation.model import Decision
 from app.event_kind import EventKind
 from app.models import (
@@ -43,9 +43,6 @@ from app.telephony.protocol import OptedOut, Rejected, Sent, Telephony, Telephon
 log = logging.getLogger(__name__)
 _NUMBERS = re.compile(r"\+?\d[\d ()-]{5,}\d")  # phone numbers never reach the logs
 ESCALATION_PURPOSES = ("page",)  # an acknowledgement cancels these, never alerts or customer messages
-CLOSING_NOTICE = "closing_notice"  # the customer told the support team closed their incident without their agreement
-# the customer told their incident was closed as agreed with them on the phone (a rep's record), and how to say NO
-AGREED_CLOSING_NOTICE = "agreed_closing"  # 16 characters at most (pages.purpose)
 OVERDUE = "deadline_passed"  # an at-risk alert canceled: the deadline passed before Twilio took it
 RECEIPT = "receipt"  # the customer's written receipt (the IVR promised it: "You'll also get a text message ...")
 # Twilio failing for now (5xx, 429, a time-out, a refused connection) is retried, 2, 4, then every 6 s, for as long as
@@ -456,18 +453,18 @@ def answer_page_failure(session: Session, page: Page, now: datetime, first: bool
                         opted_out=held_back_at is not None and is_opted_out(session, page.to_number),
                         level_unreached=level_unreached(session, page),
                         retrying=page.status not in (PageStatus.FAILED, PageStatus.UNDELIVERED),
-                        receipt_answered=page.purpose == RECEIPT and receipt_answered(session, page),
+                        written_answered=page.purpose in (RECEIPT, *NOTICES) and written_answered(session, page),
                         voice_tried=page.channel == Channel.SMS and voice_tried(session, page))
     decision = decide(failed, snapshot(session, incident, now), now)
     if held_back_at is not None:
         resend_missed_sms(session, incident, page, held_back_at, decision, now)
         return None
-    if page.purpose == RECEIPT:  # the e-mail receipt instead, or the line saying none can go (``carry_out``)
+    if page.purpose in (RECEIPT, *NOTICES):  # the e-mail instead, or the line saying none can go (``carry_out``)
         if decision.log:
             from app.services.decisions import Acting, carry_out
 
             carry_out(session, incident, decision, now, Acting(detail={
-                "page_id": page.id, "failed_status": str(page.status), "error_code": error_code,
+                "page_id": page.id, "purpose": page.purpose, "failed_status": str(page.status), "error_code": error_code,
                 "error": (page.last_error or "")[:200]}))
         return None
     if decision.outcome == "level_unreached":  # the managers, at once (``decisions.carry_out``)
@@ -487,20 +484,21 @@ def answer_page_failure(session: Session, page: Page, now: datetime, first: bool
 
 
 DEAD_PAGES = (PageStatus.FAILED, PageStatus.UNDELIVERED, PageStatus.CANCELED)
-_RECEIPT_FAILURE_LINES = (EventKind.RECEIPT_SMS_FAILED_EMAILED, EventKind.RECEIPT_SMS_FAILED_NO_ADDRESS)
+_WRITTEN_FAILURE_LINES = (EventKind.RECEIPT_SMS_FAILED_EMAILED, EventKind.RECEIPT_SMS_FAILED_NO_ADDRESS,
+                          EventKind.CUSTOMER_NOTICE_SMS_FAILED_EMAILED, EventKind.CUSTOMER_NOTICE_SMS_FAILED_NO_ADDRESS)
 
 
-def receipt_answered(session: Session, page: Page) -> bool:
-    """The customer's receipt SMS ``page`` needs no answer to its failure: an e-mail receipt was written for the
-    incident already (the receipt step's, or an earlier failure's), or this page's failure was answered already (a
-    "failed" report and then an "undelivered" one for the same SMS)."""
+def written_answered(session: Session, page: Page) -> bool:
+    """The customer's receipt or one-off notice SMS ``page`` needs no answer to its failure: the same e-mail was
+    written for the incident already (the step's own, or an earlier failure's), or this page's failure was answered
+    already (a "failed" report and then an "undelivered" one for the same SMS)."""
     emailed = session.scalar(select(Delivery.id).where(
-        Delivery.incident_id == page.incident_id, Delivery.purpose == RECEIPT, Delivery.recipient == CUSTOMER_ROLE,
-        Delivery.channel == DeliveryChannel.EMAIL).limit(1))
+        Delivery.incident_id == page.incident_id, Delivery.purpose == page.purpose,
+        Delivery.recipient == CUSTOMER_ROLE, Delivery.channel == DeliveryChannel.EMAIL).limit(1))
     if emailed is not None:
         return True
     said = session.scalars(select(IncidentEvent.detail).where(
-        IncidentEvent.incident_id == page.incident_id, IncidentEvent.kind.in_(_RECEIPT_FAILURE_LINES)))
+        IncidentEvent.incident_id == page.incident_id, IncidentEvent.kind.in_(_WRITTEN_FAILURE_LINES)))
     return any((detail or {}).get("page_id") == page.id for detail in said)
 
 

@@ -483,8 +483,8 @@ RECEIPT_FAILED = [
     # still retried (Twilio failing for now): not failed for good, nothing yet
     (PageFailed("sms", "receipt", retrying=True), WITH_EMAIL, ("no_fallback", "", ())),
     # already e-mailed, or this failure already answered (a second final report): nothing more
-    (PageFailed("sms", "receipt", receipt_answered=True), WITH_EMAIL, ("no_fallback", "", ())),
-    (PageFailed("sms", "receipt", receipt_answered=True), BASE, ("no_fallback", "", ())),
+    (PageFailed("sms", "receipt", written_answered=True), WITH_EMAIL, ("no_fallback", "", ())),
+    (PageFailed("sms", "receipt", written_answered=True), BASE, ("no_fallback", "", ())),
     (PageFailed("sms", "receipt"), replace(WITH_EMAIL, resolved=True), ("no_fallback_needed", "", ())),
     (PageFailed("voice", "receipt"), WITH_EMAIL, ("no_fallback", "", ())),
 ]
@@ -495,6 +495,31 @@ def test_a_receipt_sms_that_failed_for_good_is_followed_by_the_email_receipt_onc
     decision = decide(trigger, snap, T0)
     assert (decision.outcome, decision.email_customer, tuple(decision.log)) == expected
     assert decision.pages == ()  # never another SMS to a number that failed, nor anyone paged for it
+
+
+# a one-off notice's SMS to the customer failed -> (outcome, e-mail ordered, log kinds)
+NOTICE_FAILED = [
+    # an outside probe's apology SMS came back undelivered: the apology by e-mail instead, and the log says so
+    (PageFailed("sms", "breach_notice"), WITH_EMAIL,
+     ("notice_emailed_instead", "breach_notice", ("customer_notice_sms_failed_emailed",))),
+    (PageFailed("sms", "closing_notice"), replace(WITH_EMAIL, resolved=True),
+     ("notice_emailed_instead", "closing_notice", ("customer_notice_sms_failed_emailed",))),
+    (PageFailed("sms", "agreed_closing"), replace(WITH_EMAIL, resolved=True),
+     ("notice_emailed_instead", "agreed_closing", ("customer_notice_sms_failed_emailed",))),
+    (PageFailed("sms", "breach_notice"), BASE, ("notice_not_delivered", "", ("customer_notice_sms_failed_no_address",))),
+    (PageFailed("sms", "breach_notice", retrying=True), WITH_EMAIL, ("no_fallback", "", ())),
+    (PageFailed("sms", "breach_notice", written_answered=True), WITH_EMAIL, ("no_fallback", "", ())),
+    # "we have not reached you" is never e-mailed once they were reached or it was resolved
+    (PageFailed("sms", "breach_notice"), replace(WITH_EMAIL, resolved=True), ("no_fallback_needed", "", ())),
+    (PageFailed("sms", "breach_notice"), STATES["met"], ("no_fallback_needed", "", ())),
+]
+
+
+@pytest.mark.parametrize(("trigger", "snap", "expected"), NOTICE_FAILED)
+def test_a_notice_sms_that_failed_for_good_is_e_mailed_instead_once(trigger, snap, expected):
+    decision = decide(trigger, snap, T0)
+    assert (decision.outcome, decision.email_customer, tuple(decision.log)) == expected
+    assert decision.pages == ()
 
 
 # ------------------------------------------------------------------ a queued page about to leave
