@@ -69,6 +69,9 @@ class EventKind(StrEnum):
     RECEIPT_SMS_FAILED_NO_ADDRESS = "receipt_sms_failed_no_address"
     # a one-off notice's SMS to the customer (the breach apology, a closing notice) failed for good: e-mailed instead
     # (``decide._notice_failed``) ... or, no e-mail address on record, the customer was not told
+    # an incident whose customer was reached only on a related incident's callback closed with that incident, when the
+    # customer agreed to its resolution (``resolution._close_reached_through``)
+    RESOLVED_WITH_RELATED = "resolved_with_related"
     CUSTOMER_NOTICE_SMS_FAILED_EMAILED = "customer_notice_sms_failed_emailed"
     CUSTOMER_NOTICE_SMS_FAILED_NO_ADDRESS = "customer_notice_sms_failed_no_address"
     # a missed-call SMS that held back later attempts' SMS failed: a new one tells the customer of them

@@ -479,6 +479,8 @@ WORDS.update({  # issue 11: resolution by agreement; silence that proves nothing
         f"their silence until {_stamp(d.get('expires_at'))} would close it, unconfirmed", ""),
     "resolution_confirmed": lambda d, _: (f"The customer confirmed the resolution (via {d.get('via', '?')}"
                                           + (f", {d['agreed_by']}" if d.get("agreed_by") else "") + ")", "ok"),
+    "resolved_with_related": lambda d, _: (f"Closed with related incident {d.get('related_reference', '')}, whose "
+                                           "callback reached the customer here: they agreed to its resolution", "ok"),
     "resolution_rejected": lambda d, _: ("The customer said it is NOT resolved: updates resume, next due by "
                                          f"{_stamp(d.get('next_update_due_at'))}", "bad"),
     "resolution_undelivered": lambda d, _: ("The resolution proposal never reached the customer (no message of it was "

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.event_kind import EventKind
 from app.models import (
+    Callback,
     Delivery,
     DeliveryChannel,
     DueStep,
@@ -167,6 +168,7 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
                   detail={"proposal_id": proposal.id, "kind": proposal.kind, "via": via, "agreed_by": who[:200],
                           "seconds_since_capture": round((now - incident.captured_at).total_seconds(), 1),
                           "outage_id": proposal.outage_id})
+        _close_reached_through(session, incident, who or "customer", now)
         if via != "verbal":  # recorded by the rep who spoke with them: nobody to tell
             _tell_readers(session, incident, now, "workaround_confirmed_to_owner"
                           if proposal.kind == ProposalKind.WORKAROUND else "resolution_confirmed_to_owner",
@@ -185,6 +187,24 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
                   words=f': "{said}"' if said else "")
     # the customer is told when the next update comes, as the owner is (``resolution_rejected_to_owner``)
     return Result(True, update_text.decision_reply(incident, False, spoken, next_due=follow_up.next_due_at, now=now))
+
+
+def _close_reached_through(session: Session, incident: Incident, who: str, now: datetime) -> None:
+    """The open incidents whose customer was reached only through this incident's callback (a dropped call and its
+    redial: ``related_callbacks``) close with it: the customer agreed on this one, and that one has no update schedule
+    of its own to carry a proposal (an outside probe's redialled customer confirmed the fix on the redial's incident
+    and the dropped call's stayed open on the board). Closed with the same agreement (``via`` "related": no second
+    notice to the customer), the line naming this incident."""
+    callbacks = select(Callback.id).where(Callback.incident_id == incident.id)
+    for other_id in session.scalars(select(Incident.id).where(
+            Incident.reached_on_callback_id.in_(callbacks), Incident.status == IncidentStatus.OPEN)
+            .order_by(Incident.id)).all():
+        other = lock_incident(session, other_id, fresh=True)
+        if other is None or other.status != IncidentStatus.OPEN:
+            continue
+        answer = resolve(session, other, Actor(name=who, via="related"), now, agreed_by=who)
+        log_event(session, at=now, actor=who, kind=EventKind.RESOLVED_WITH_RELATED, incident_id=other.id,
+                  detail={"related_reference": incident.reference, "outcome": answer.outcome})
 
 
 def _own_words(note: str) -> str:

@@ -25,6 +25,7 @@ from tests.integration.dashboard_support import login_as
 from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 from tests.paging.test_callback_proof import _facts
 from tests.paging.test_spoofed_number_callback import _report_row
+from tests.updates.test_customer_sms import _propose, _text_hotline
 
 OTHER = "+14155550177"  # another number of the customer's (a mobile), given on the redial
 RELATED_KINDS = ("callback_reached_on_related", "callback_related_withdrawn")
@@ -189,3 +190,26 @@ def test_a_conversation_too_short_to_count_counts_for_neither_incident(desk, net
     network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
     desk.at(minutes=3)
     assert _steps(desk, first.id)[("page", 1)] == "paged_3"  # three pages: Alice by voice, Bob by SMS and voice
+
+
+def test_the_customers_yes_on_the_redials_incident_closes_the_dropped_calls_too(desk, network):
+    """An outside probe's redialled customer confirmed the fix on the redial's incident by the e-mail link; the dropped
+    call's incident, reached through that callback and with no update schedule of its own, stayed open on the board.
+    It closes with the same agreement, its timeline naming the incident it closed with, and no second message goes
+    to the customer."""
+    first, second, customer, alice = _first_then_redial(desk, network)
+    customer.expect_sms(f"YES {second.reference}")  # the proposal, answered below
+    alice.expect_sms("confirmed")  # the owner hears the customer's answer
+    _propose(desk, second.reference, "API healthy again")
+    desk.settle()
+    assert _text_hotline(desk, f"YES {second.reference}") == [f"Thank you. Incident {second.reference} is closed."]
+    desk.settle()
+    a, b = desk.incident(first.id), desk.incident(second.id)
+    assert (a.status, b.status) == ("resolved", "resolved")
+    [line] = _lines(desk, first.id, "resolved_with_related")
+    assert (line.detail["related_reference"], line.detail["outcome"]) == (second.reference, "resolved")
+    assert [body for body in customer.sms if first.reference in body and "closed" in body] == []
+    login_as(desk.client, desk.hotline, Role.MANAGER, name="Mia Manager")
+    assert parse(desk.client.get("/board")).find_all("tr", id=f"inc-{first.reference}") == []
+    page = desk.client.get(f"/incidents/{first.reference}").get_data(as_text=True)
+    assert f"Closed with related incident {second.reference}" in page
