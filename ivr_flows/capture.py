@@ -114,16 +114,18 @@ def _keep_or_miss(field: str) -> GiveUp:
     return give_up
 
 
-def _callback_given_up(state: CallState, now: datetime) -> Step:
+def _callback_given_up(state: CallState, now: datetime, *before: str) -> Step:
     """Give up on another callback number: the number the caller calls from, unconfirmed, when we may dial it.
 
     The closing promises a call on "the number you're calling from" (and a hang-up is rescued with it), so
     the incident must carry it: with no callback number the page says "n/a", the hotline cannot place the
-    callback and no receipt is texted. The read-back lists it, so the caller may still correct it.
+    callback and no receipt is texted. The read-back lists it, so the caller may still correct it. The caller is told
+    so, after why their last number was refused (``before``): an outside probe's caller who asked for another number
+    had three refused and went on to the e-mail question with no word of which number would ring.
     """
     s = replace(state, pending="", pending_extension="")
     if s.correcting and s.captured.callback_phone:
-        return field_done(s, now)  # keep the number confirmed before
+        return field_done(s, now, *before)  # keep the number confirmed before
     number = offered_number(s)
     if not number:
         return _keep_or_miss("callback_phone")(s, now)
@@ -132,7 +134,7 @@ def _callback_given_up(state: CallState, now: datetime) -> Step:
     s = capture(s, **values)
     s = replace(s, confirmed=tuple(f for f in s.confirmed if f != "callback_phone"),
                 changed=(*s.changed, "callback_phone") if s.correcting else s.changed)
-    return field_done(s, now, effects=effects)
+    return field_done(s, now, *before, t(s, "callback_fallback_own"), effects=effects)
 
 
 def _accept_pending(field: str) -> GiveUp:
@@ -272,7 +274,10 @@ def on_callback_entry(state: CallState, event: Event, now: datetime) -> Step:
             # Say why (issue 10): not a complete number, premium-rate, a country we don't serve, our own.
             why = refusal(s, digits) if digits else "invalid"
             known = ("own", "premium", "region", "country_code")  # a national number abroad: ask for its code
-            return fail(s, n, f"callback_refused_{why if why in known else 'invalid'}", give_up)
+            reason = f"callback_refused_{why if why in known else 'invalid'}"
+            if s.tries + 1 >= s.policy.max_tries:  # the last try: why, then which number rings instead
+                return give_up(replace(s, tries=s.tries + 1), n, t(s, reason))
+            return fail(s, n, reason, give_up)
         # The extension is read back with the number; once confirmed, the log line tells the rep to key it in.
         # Keep the try count across entry and confirmation so a garbled loop still ends.
         return go(replace(s, stage=Stage.CALLBACK_CONFIRM, pending=number, pending_extension=extension), n)

@@ -105,6 +105,10 @@ PROMPTS: dict[str, str] = {
         "Bitte geben Sie Ihre Rückrufnummer mit Ländervorwahl ein und drücken Sie danach die Rautetaste."
     ),
     "callback_invalid": "Diese Nummer können wir für den Rückruf leider nicht verwenden.",
+    "callback_fallback_own": (
+        "Wir rufen Sie stattdessen unter der Nummer zurück, von der Sie anrufen. Sie können sie ändern, wenn ich "
+        "Ihre Angaben vorlese."
+    ),
     "callback_refused_invalid": (
         "Diese Nummer können wir für den Rückruf leider nicht verwenden: Sie ist nicht vollständig."
     ),

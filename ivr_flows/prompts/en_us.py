@@ -93,6 +93,9 @@ PROMPTS: dict[str, str] = {
         "Please enter the number we should call you back on, including the country code, followed by the hash key."
     ),
     "callback_invalid": "That number can't be used for a callback.",
+    "callback_fallback_own": (
+        "We'll call you back on the number you're calling from instead. You can change it when I read your details back."
+    ),
     "callback_refused_invalid": "That number can't be used for a callback: it isn't a complete phone number.",
     "callback_refused_premium": (
         "That number can't be used for a callback: we don't call premium-rate, shared-cost or other special numbers."

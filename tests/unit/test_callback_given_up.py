@@ -62,3 +62,23 @@ def test_a_caller_silent_at_the_callback_number_and_the_email_is_taken_for_a_sil
     call = run(Call(caller_id="anonymous"), [*TO_CALLBACK, ("press", ""), ("press", ""), ("press", ""),
                                               ("silence",), ("silence",), ("silence",)])
     assert call.stage is Stage.RECORDING and call.logs("silent_caller_skipped")
+
+
+def test_the_caller_hears_why_their_last_number_was_refused_and_which_number_will_ring():
+    """An outside probe's caller asked for another number, had three refused, and went on to the e-mail question with
+    no word of why the last one was refused nor that the number they call from would ring."""
+    call = run(Call(), [*TO_CALLBACK, ("press", "2"), ("press", "12345"), ("press", "12345")])
+    call.press("33123456789")  # the third: a country we don't call back
+    assert call.stage is Stage.EMAIL
+    said = call.said
+    refused = "That number can't be used for a callback: we don't call back to that country."
+    instead = ("We'll call you back on the number you're calling from instead. You can change it when I read your "
+               "details back.")
+    assert said.index(refused) < said.index(instead) < said.index("e-mail")
+
+
+def test_a_german_caller_hears_it_in_german():
+    call = run(Call(), [("press", "2"), ("press", "1"), ("press", "#"), ("say", "Globex"), ("say", "Jana Doe"),
+                        ("press", "2"), ("press", "12345"), ("press", "12345"), ("press", "12345")])
+    assert call.stage is Stage.EMAIL
+    assert "Wir rufen Sie stattdessen unter der Nummer zurück, von der Sie anrufen." in call.said
