@@ -125,12 +125,17 @@ def _missed_sms_resent(d: dict, _page: str) -> tuple[str, str]:
 
 def _receipt_failed(d: dict, _page: str) -> tuple[str, str]:
     """The customer's receipt SMS failed for good (``decide._receipt_failed``): e-mailed instead, or nothing can go."""
-    how = "was undelivered" if d.get("failed_status") == "undelivered" else "failed"
-    code = f" (error {d['error_code']})" if d.get("error_code") else ""
+    how = _how_it_failed(d)
     if d.get("outcome") == "receipt_emailed_instead":
-        return f"The receipt SMS to the customer {how}{code}: the receipt is e-mailed to them instead", "warn"
-    return (f"The receipt SMS to the customer {how}{code}, and no e-mail address is on record: the customer holds "
+        return f"The receipt SMS to the customer {how}: the receipt is e-mailed to them instead", "warn"
+    return (f"The receipt SMS to the customer {how}, and no e-mail address is on record: the customer holds "
             "no written reference, only what they heard on the call", "bad")
+
+
+def _how_it_failed(d: dict) -> str:
+    """How a customer's SMS failed for good, with Twilio's error code: "was undelivered (error 30005)"."""
+    how = "was undelivered" if d.get("failed_status") == "undelivered" else "failed"
+    return how + (f" (error {d['error_code']})" if d.get("error_code") else "")
 
 
 _NOTICE_NAMES = {"breach_notice": "apology that the deadline passed", "closing_notice": "notice of the closing",
@@ -139,13 +144,10 @@ _NOTICE_NAMES = {"breach_notice": "apology that the deadline passed", "closing_n
 
 def _notice_failed(d: dict, _page: str) -> tuple[str, str]:
     """A one-off notice's SMS to the customer failed for good (``decide._notice_failed``): e-mailed, or nothing can."""
-    what = _NOTICE_NAMES.get(str(d.get("purpose", "")), "notice")
-    how = "was undelivered" if d.get("failed_status") == "undelivered" else "failed"
-    code = f" (error {d['error_code']})" if d.get("error_code") else ""
+    what, how = _NOTICE_NAMES.get(str(d.get("purpose", "")), "notice"), _how_it_failed(d)
     if d.get("outcome") == "notice_emailed_instead":
-        return f"The SMS {what} to the customer {how}{code}: it is e-mailed to them instead", "warn"
-    return (f"The SMS {what} to the customer {how}{code}, and no e-mail address is on record: the customer was not "
-            "told", "bad")
+        return f"The SMS {what} to the customer {how}: it is e-mailed to them instead", "warn"
+    return f"The SMS {what} to the customer {how}, and no e-mail address is on record: the customer was not told", "bad"
 
 
 def _queued(d: dict, _page: str) -> tuple[str, str]:
