@@ -90,7 +90,7 @@ def _row(row: BoardRow, incident_url: str, csrf: Markup, extension: str = "", on
             f'<br><span class="muted">{due}</span></td>\n'
             f'<td data-label="Incident"><a href="{to}"><strong class="company">{company}</strong></a>\n'
             f'<br><span class="reference">#{r}</span> · <span class="service">{escape(service(i))}</span>'
-            f'{_contact(i.contact_name)}{_related(i.related_reference, incident_url)}{_also_call(also_call)}'
+            f'{_contact(i.contact_name)}{_related(i.related_reference or i.linked_reference, incident_url)}{_also_call(also_call)}'
             f'{_unreached(unreached)}</td>\n'
             f'<td data-label="Actions">{_actions(row, r, to, named, csrf, extension, may_own)}</td>\n'
             f'{_state(row)}\n{_paged(row)}\n</tr>\n')

@@ -132,6 +132,11 @@ _BOARD_INCIDENT = (Incident.id, Incident.reference, type_coerce(Incident.status,
 _RELATED = aliased(Incident)
 # the related incident whose callback reached this one's customer and counts for it (``related_callbacks``)
 _VIA_CALLBACK, _VIA_INCIDENT = aliased(Callback), aliased(Incident)
+# the newest incident linked to this one (a dropped call's redial points at the call that dropped): named on this
+# one's row too, so the rep who sees the older one knows the customer called again (an index finds it)
+_LINKED = aliased(Incident)
+_LINKED_REFERENCE = (select(_LINKED.reference).where(_LINKED.related_incident_id == Incident.id)
+                     .order_by(_LINKED.id.desc()).limit(1).correlate(Incident).scalar_subquery())
 _BOARD_PAGE = (Page.incident_id, Page.id, Page.rep_id, Page.name, Page.to_number,
                type_coerce(Page.channel, String).label("channel"), type_coerce(Page.status, String).label("status"),
                Page.purpose, type_coerce(Page.created_at, DateTime()).label("created_at"), Page.last_error,
@@ -148,6 +153,7 @@ def board(session: Session, now: datetime) -> list[BoardIncident]:
     conn = session.connection()
     incidents = _named(conn.execute(
         select(*_BOARD_INCIDENT, _RELATED.reference.label("related_reference"),
+               _LINKED_REFERENCE.label("linked_reference"),
                _VIA_INCIDENT.reference.label("reached_on_reference"),
                named_account_sql().label("ticket_company"),  # ``tickets.named_company``: one the caller did not say
                # whether the caller's contact is the ticket's (``company_label.board_unproven``)

@@ -73,7 +73,7 @@ class Incident(Base):
     # a "pin" caller who keyed a ticket: the account whose PIN they proved it with (the ticket may move later)
     pin_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     # an open incident of the same caller this one may be related to
-    related_incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    related_incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
     # the callback of a related incident (linked either way, the same callback number) that reached this incident's
     # customer before a callback of its own did: it counts for this one too (``related_callbacks``). No foreign key:
     # callbacks refer to incidents, and a cycle of foreign keys between the two tables cannot be created or dropped

@@ -137,6 +137,10 @@ def test_the_redials_callback_counts_for_the_dropped_call_and_its_escalation_sto
     row = parse(desk.client.get("/board")).find("tr", id=f"inc-{first.reference}")
     state = row.find("span", cls="state").text()
     assert state.endswith(f"on related incident #{second.reference} (counts here too)")  # not "(late)"
+    # each row names the other: the older one the redial that points at it (an outside probe's board did not)
+    assert row.find("span", cls="related").text() == f"Possibly related to #{second.reference} (same caller ID)"
+    other = parse(desk.client.get("/board")).find("tr", id=f"inc-{second.reference}")
+    assert other.find("span", cls="related").text() == f"Possibly related to #{first.reference} (same caller ID)"
     page = desk.client.get(f"/incidents/{first.reference}").get_data(as_text=True)
     assert f"Customer reached on related incident {second.reference}" in page
 
