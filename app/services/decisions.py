@@ -142,8 +142,8 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
         add_repage(session, incident, acting.step)
     if decision.stop_updates:  # the answer that started them was withdrawn
         withdraw_follow_up(session, incident, now)
-    if decision.reopen and decision.start_updates:  # the schedule the close ended, at the interval agreed
-        reopen_follow_up(session, incident, now)
+    if decision.reopen:  # the schedule the close ended, at the interval agreed (owed only once they were reached)
+        reopen_follow_up(session, incident, now, owed=decision.start_updates)
     elif decision.start_updates:  # idempotent: a schedule already running is kept as it is
         restart_follow_up(session, incident, now)  # one a withdrawn answer stopped starts afresh
         start_follow_up(session, incident, now, owner_rep_id=acting.rep_id)

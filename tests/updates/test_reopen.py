@@ -254,3 +254,20 @@ def test_the_reports_count_the_final_close_once_and_the_reopen_and_leave_the_pro
         start, end = range_bounds(desk.t0.date(), desk.t0.date() + timedelta(days=30), "UTC")
         assert update_figures(s, start, end) == figures
     assert _compliance(desk) == before
+
+
+def test_a_schedule_reopened_for_a_customer_nobody_reached_waits_for_a_callback_and_then_starts_again(
+        desk, network, smtp):
+    """Updates follow a verified contact: a schedule the close ended is not owed on a reopen that finds no answer
+    standing (``Decision.start_updates`` false), but withdrawn, so a callback met later starts it afresh."""
+    from app.services.acks import lock_incident
+    from app.services.updates import reopen_follow_up, restart_follow_up
+
+    incident, _customer = _closed_verbally(desk, network)
+    with desk.hotline.db.transaction() as s:
+        follow_up = reopen_follow_up(s, lock_incident(s, incident.reference), desk.clock.now(), owed=False)
+        assert (follow_up.state, follow_up.next_due_at, follow_up.closed_how) == ("withdrawn", None, "")
+        restart_follow_up(s, lock_incident(s, incident.reference), desk.clock.now())
+        assert (follow_up.state, follow_up.next_due_at) == ("updating", desk.clock.now() + timedelta(hours=1))
+    [withdrawn] = _rows(desk, IncidentEvent, incident_id=incident.id, kind="updates_withdrawn")
+    assert withdrawn.detail["reopened"] is True
