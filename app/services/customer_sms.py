@@ -10,7 +10,9 @@ sending number is no identity (it may be spoofed, or a switchboard many share), 
 path too lets only a caller who keyed the reference or PIN answer. With more than one open
 incident (or with another of theirs answered within the hour before this proposal) a NO must
 name one too, and anything else is attached to the incident (event log, and an SMS to its
-owner) instead of being refused.
+owner) instead of being refused. A NO naming a closed incident of this number reopens it when the customer never
+agreed to its close in writing (a verbal agreement a rep recorded, a manager's close, their silence) and it came
+within ``REOPEN_WINDOW_DAYS`` (``reopen.by_customer``; the rule is the escalation core's).
 """
 
 from __future__ import annotations
