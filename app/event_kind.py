@@ -135,6 +135,9 @@ class EventKind(StrEnum):
     # the end
     RESOLVED = "resolved"
     RESOLVE_REFUSED = "resolve_refused"
+    # a close undone: the customer's NO to a close they never agreed to in writing, or a rep's reason
+    # (``reopen``); the ``resolved`` line before it no longer stands
+    INCIDENT_REOPENED = "incident_reopened"
     NOTE = "note"
     EVENT_CHANGE_REFUSED = "event_change_refused"
     # issue 11: the customer's updates, resolution by agreement, outages, non-critical callers

@@ -185,6 +185,15 @@ def _hours(variable: str, raw: str) -> int:
     return int(text)
 
 
+def _days(variable: str, raw: str) -> int:
+    """A whole number of days, 0 to 90 (how long after a close the customer's NO reopens it; 0: never)."""
+    text = raw.strip()
+    if not text.isdecimal() or not 0 <= int(text) <= 90:
+        raise SettingsError(variable, f"must be a whole number of days from 0 to 90, not {raw!r}.",
+                            f"write the number alone, e.g. {variable}=7")
+    return int(text)
+
+
 def _region(variable: str, raw: str) -> str:
     """One ISO 3166 alpha-2 region that phone numbers can be read in."""
     import phonenumbers
@@ -291,6 +300,9 @@ class Settings:
     smtp_password: str = ""
     mail_from: str = "Sev-1 Hotline <hotline@localhost>"
     resolution_silence_hours: int = 72
+    # how long after a close the customer's NO to its notice reopens it (a close they never agreed to in writing:
+    # a rep's record of a verbal agreement, a manager's, or their silence); 0: never, their words are passed on
+    reopen_window_days: int = 7
     ticket_howto: str = "To open a support ticket, write to support@example.com or use the customer dashboard."
     # issue 13: live connect. How long a caller may wait on the line for an engineer (0: never offered),
     # and what they hear meanwhile (a clip of about a minute: "you are still in line" follows each play)
@@ -465,6 +477,7 @@ class Settings:
             smtp_password=get("SMTP_PASSWORD", ""),
             mail_from=get("MAIL_FROM", "") or cls.mail_from,
             resolution_silence_hours=_hours("RESOLUTION_SILENCE_HOURS", get("RESOLUTION_SILENCE_HOURS", "") or "72"),
+            reopen_window_days=_days("REOPEN_WINDOW_DAYS", get("REOPEN_WINDOW_DAYS", "") or "7"),
             ticket_howto=get("TICKET_HOWTO", "") or cls.ticket_howto,
             live_wait_minutes=_minutes("LIVE_WAIT_MINUTES", get("LIVE_WAIT_MINUTES", "") or "5", 0, 60, 5),
             live_hold_music_url=get("LIVE_HOLD_MUSIC_URL", "").strip() or cls.live_hold_music_url,

@@ -61,21 +61,23 @@ def rows_html(items: Sequence[BoardIncident], now: datetime, incident_url: str, 
     for item in items:
         # plain tuples: hashed and compared in C (comparing SQLAlchemy rows was most of a cache hit's cost)
         key = (tuple(item.incident), tuple(map(tuple, item.pages)), item.acknowledged_by, item.self_reported_by,
-               item.last_callback, item.taken_over_at, item.extension, item.on_hotline, item.also_call, item.unreached, incident_url, may_own)
+               item.last_callback, item.taken_over_at, item.extension, item.on_hotline, item.also_call, item.unreached, item.reopened, incident_url, may_own)
         parts = _ROWS.get(key)
         if parts is None:
             head, tail = _row(board_row(item), incident_url, Markup(_CSRF_SLOT), item.extension, item.on_hotline,
-                              item.also_call, item.unreached, may_own)
+                              item.also_call, item.unreached, may_own, item.reopened)
             parts = _ROWS[key] = (head, iso(item.incident.callback_due_at), tail.split(_CSRF_SLOT))
         out += (parts[0], _deadline(item.incident, now, parts[1], item.on_hotline), field.join(parts[2]))
     return Markup("".join(out))
 
 
 def _row(row: BoardRow, incident_url: str, csrf: Markup, extension: str = "", on_hotline: bool = False,
-         also_call: Sequence[JoinedContact] = (), unreached: str = "", may_own: bool = True) -> tuple[str, str]:
+         also_call: Sequence[JoinedContact] = (), unreached: str = "", may_own: bool = True,
+         reopened: str = "") -> tuple[str, str]:
     """The row's HTML before the deadline cell, and from the end of its countdown on (``_deadline`` is between);
     ``on_hotline``: no time to call back by yet (the caller is still giving their details); ``also_call``: the
-    different contacts who joined it (``joined_contacts``); ``unreached``: what reached the customer by no channel."""
+    different contacts who joined it (``joined_contacts``); ``unreached``: what reached the customer by no channel;
+    ``reopened``: who reopened it since its close, with the customer's words or the rep's reason."""
     i = row.incident
     r = escape(i.reference)
     to = escape(incident_url.format(quote(i.reference, safe="")))
@@ -90,8 +92,8 @@ def _row(row: BoardRow, incident_url: str, csrf: Markup, extension: str = "", on
             f'<br><span class="muted">{due}</span></td>\n'
             f'<td data-label="Incident"><a href="{to}"><strong class="company">{company}</strong></a>\n'
             f'<br><span class="reference">#{r}</span> · <span class="service">{escape(service(i))}</span>'
-            f'{_contact(i.contact_name)}{_related(i.related_reference or i.linked_reference, incident_url)}{_also_call(also_call)}'
-            f'{_unreached(unreached)}</td>\n'
+            f'{_contact(i.contact_name)}{_related(i.related_reference or i.linked_reference, incident_url)}'
+            f'{_also_call(also_call)}{_unreached(unreached)}{_reopened(reopened)}</td>\n'
             f'<td data-label="Actions">{_actions(row, r, to, named, csrf, extension, may_own)}</td>\n'
             f'{_state(row)}\n{_paged(row)}\n</tr>\n')
 
@@ -125,6 +127,10 @@ def _related(reference: str | None, incident_url: str) -> str:
 
 def _unreached(said: str) -> str:
     return f'<br><span class="state bad unreached">{escape(said)}</span>' if said else ""
+
+
+def _reopened(said: str) -> str:
+    return f'<br><span class="state bad reopened">{escape(said)}</span>' if said else ""
 
 
 def _contact(name: str) -> str:

@@ -19,6 +19,7 @@ from app.services.board_actions import (
     call_customer,
     may_own,
     record_reached,
+    reopen_as,
     resolve_as,
     take_over_as,
 )
@@ -27,6 +28,7 @@ from app.services.company_label import company_label
 from app.services.escalation import callers_on_hotline
 from app.services.notes import MAX_NOTE_CHARS, InvalidNote, add_note
 from app.services.page_text import rep_clock
+from app.services.reopen import reopened_by
 from app.services.resolution import AFTER_NO_FIELD, AFTER_NO_LABEL, verbal_warning
 
 bp = Blueprint("incident", __name__, template_folder="templates")
@@ -56,7 +58,7 @@ def show(reference: str) -> str | tuple[str, int]:
                 detail.taken_over_at, detail.reached_on_reference),
             entries=timeline(detail.events, detail.pages, hotline.settings.callback_sla_minutes), max_note=MAX_NOTE_CHARS,
             may_own=owns, not_a_rep="" if owns or incident.status != "open" else NOT_A_REP_NOTE,
-            extension=callback_extension(incident, session), after_no=after_no, after_no_field=AFTER_NO_FIELD,
+            extension=callback_extension(incident, session), after_no=after_no, reopened=reopened_by(session, incident), after_no_field=AFTER_NO_FIELD,
             after_no_label=AFTER_NO_LABEL, company=company_label(incident, session, unknown="", limit=None), **HELPERS)
 
 
@@ -87,6 +89,13 @@ def resolve_incident(reference: str) -> Response:
     """Resolve by agreement after a verified contact (who at the customer agreed), or a manager's written reason."""
     settings = current_app.extensions["hotline"].settings
     return _act(reference, lambda *args: resolve_as(*args, settings=settings))
+
+
+@bp.post("/incidents/<reference>/reopen")
+@requires(Role.REP)
+def reopen(reference: str) -> Response:
+    """Reopen a closed incident, with a written reason (its owner is texted, updates resume, the customer told)."""
+    return _act(reference, reopen_as)
 
 
 @bp.post("/incidents/<reference>/reached")

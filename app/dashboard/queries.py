@@ -46,6 +46,7 @@ from app.services.events import events_of
 from app.services.joined_contacts import JoinedContact, joined_contacts
 from app.services.oncall import on_call_everywhere, schedule_shifts
 from app.services.oncall_coverage import sms_opted_out_numbers
+from app.services.reopen import reopened_words
 from app.services.tickets import named_account_sql
 
 
@@ -76,6 +77,8 @@ class BoardIncident:
     also_call: tuple[JoinedContact, ...] = ()
     # its latest update (or resolution proposal) reached the customer by no channel: what the board says, "" if not
     unreached: str = ""
+    # it was closed and reopened since (by the customer's NO, or a rep's reason): who, and their words; "" if not
+    reopened: str = ""
 
 
 @dataclass(frozen=True)
@@ -196,10 +199,26 @@ def board(session: Session, now: datetime) -> list[BoardIncident]:
     on_hotline = callers_on_hotline(session)
     joined = joined_contacts(session)  # the join lines of the open incidents: few, and only under a flood
     unreached = _unreached(conn)
+    reopened = _reopened(conn)
     return [BoardIncident(i, pages.get(i.id, []), acks.get(i.id, ""), selfs.get(i.id, ""), lasts.get(i.id),
                           took[i.id][0] if i.id in took else None, extensions.get(i.id, ""), i.id in on_hotline,
-                          tuple(joined.get(i.id, ())), unreached.get(i.id, ""))
+                          tuple(joined.get(i.id, ())), unreached.get(i.id, ""), reopened.get(i.id, ""))
             for i in incidents]
+
+
+def _reopened(conn) -> dict[int, str]:
+    """Open incidents reopened since their last close (``reopen``): who reopened them, with the customer's words or
+    the rep's reason. Few: an open incident has a close line only when it was reopened since (read for the open
+    incidents alone, as ``_unreached``)."""
+    said: dict[int, str] = {}
+    for incident_id, kind, actor, detail in conn.execute(
+            select(IncidentEvent.incident_id, IncidentEvent.kind, IncidentEvent.actor, IncidentEvent.detail)
+            .join(Incident, Incident.id == IncidentEvent.incident_id)
+            .where(_OPEN, IncidentEvent.kind.in_((EventKind.INCIDENT_REOPENED, EventKind.RESOLVED)))
+            .order_by(IncidentEvent.id)):
+        # the latest line wins: a close after the reopen (then reopened again, or it would not be open) says nothing
+        said[incident_id] = reopened_words(detail or {}, actor) if kind == EventKind.INCIDENT_REOPENED else ""
+    return {incident_id: words for incident_id, words in said.items() if words}
 
 
 # a message to the customer, and the line saying it reached them by no channel (app/services/unreached.py)

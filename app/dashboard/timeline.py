@@ -257,6 +257,9 @@ _RESOLVE_REFUSALS = {"refused_no_verified_callback": "no verified callback",
                      "refused_needs_agreement": "the customer's agreement is needed",
                      "refused_already_resolved": "already resolved"}
 
+# how the close a reopen undid came (``reopen.close_kind``)
+_CLOSES = {"verbal": "on a verbal agreement the rep recorded", "manager": "by a manager",
+           "silence": "after the customer's silence", "customer": "the customer confirmed"}
 WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "call_received": lambda d, _: (f"Call received from {d.get('from') or 'a withheld number'}", ""),
     "call_status": lambda d, _: (f"Caller's call {d.get('status')}"
@@ -309,6 +312,10 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
                               + (f" ({d['agreed_by']} agreed)" if d.get("agreed_by") else "")
                               + (", not confirmed (the customer stayed silent)"
                                  if d.get("outcome") == "resolved_unconfirmed" else ""), "ok"),
+    "incident_reopened": lambda d, _: (
+        ("Reopened by the customer's NO" + (f': "{d["words"]}"' if d.get("words") else "")
+         if d.get("by") == "customer" else f"Reopened: {d.get('reason', '')}")
+        + (f" (undoing the close {_CLOSES.get(d.get('close', ''), 'before it')})" if d.get("undoes") else ""), "bad"),
     "resolve_refused": lambda d, _: (f"Resolving refused: {_RESOLVE_REFUSALS.get(d.get('outcome', ''), 'no verified callback')}",
                                      "muted"),
     "connect_deferred": lambda d, _: (f"Asked to call the customer via {d.get('via', '?')} while they were still on "

@@ -22,6 +22,7 @@ from app.escalation.model import (
     PageOrder,
     ReachedByEmail,
     ReachedOnRelated,
+    Reopen,
     RepNotReached,
     Resolve,
     SelfReported,
@@ -34,6 +35,6 @@ from app.escalation.model import (
 __all__ = [
     "Acknowledge", "AnswerWithdrawn", "Audience", "CallbackAnswered", "CallbackUnanswered", "Connect", "ContactJoined",
     "Decision", "NotTexted", "NumberCorrected", "PageDue",
-    "MessageEnded", "PageFailed", "PageOrder", "ReachedByEmail", "ReachedOnRelated", "RepNotReached", "Resolve", "SelfReported", "ShortBridgeUnheard", "Snapshot", "State",
+    "MessageEnded", "PageFailed", "PageOrder", "ReachedByEmail", "ReachedOnRelated", "RepNotReached", "Reopen", "Resolve", "SelfReported", "ShortBridgeUnheard", "Snapshot", "State",
     "StepDue", "counts_as_paged", "decide",
 ]

@@ -22,6 +22,7 @@ from app.escalation.model import (
     PageOrder,
     ReachedByEmail,
     ReachedOnRelated,
+    Reopen,
     RepNotReached,
     Resolve,
     SelfReported,
@@ -428,6 +429,32 @@ def _resolve(ev: Resolve, snap: Snapshot, now: datetime) -> Decision:
     return Decision("refused_no_verified_callback", snap.state, refused=True)
 
 
+# the closes a customer's NO undoes: none of them rests on the customer's own written or keyed word (policy 6:
+# customer and provider agree together when it is resolved); "customer" (their own YES) does not reopen, nor does a
+# close whose line does not say how it came ("": written before these words)
+REOPENED_BY_NO = ("verbal", "manager", "silence")
+
+
+def _reopen(ev: Reopen, snap: Snapshot, now: datetime) -> Decision:
+    """A closed incident is open again: on its customer's NO to a close they never agreed to in writing, within the
+    window, or on a rep's (or manager's) written reason, for any close. The escalation's promise is not chased again
+    (it was kept, broken or excused before the close: the report's figures stand); the update schedule the close
+    ended resumes when the customer had been reached (updates follow a verified contact, as ``start_updates``)."""
+    if not snap.resolved:
+        return Decision("refused_not_closed", snap.state, refused=True)
+    if ev.by_customer:
+        if ev.close not in REOPENED_BY_NO:
+            return Decision("refused_customer_agreed" if ev.close == "customer" else "refused_close_unknown",
+                            snap.state, refused=True)
+        if not ev.within_window:
+            return Decision("refused_too_late", snap.state, refused=True)
+    elif not ev.reason.strip():
+        return Decision("refused_needs_reason", snap.state, refused=True)
+    opened = replace(snap, resolved=False)
+    return Decision("reopened", opened.state, reopen=True, start_updates=opened.customer_reached,
+                    log=(K.INCIDENT_REOPENED,))
+
+
 def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
     if ev.purpose == "callback_missed":
         return _missed_sms_failed(ev, snap)
@@ -552,6 +579,6 @@ _HANDLERS = {
     StepDue: _step, Acknowledge: _acknowledge, Connect: _connect, CallbackAnswered: _answered,
     CallbackUnanswered: _unanswered, MessageEnded: _message_ended, AnswerWithdrawn: _withdrawn,
     ShortBridgeUnheard: _short_unheard, ReachedOnRelated: _reached_on_related,
-    RepNotReached: _rep_not_reached, SelfReported: _self_reported, ReachedByEmail: _reached_by_email, Resolve: _resolve, PageFailed: _page_failed,
+    RepNotReached: _rep_not_reached, SelfReported: _self_reported, ReachedByEmail: _reached_by_email, Resolve: _resolve, Reopen: _reopen, PageFailed: _page_failed,
     PageDue: _page_due, ContactJoined: _contact_joined, NumberCorrected: _number_corrected,
 }

@@ -228,6 +228,22 @@ class Resolve:
 
 
 @dataclass(frozen=True)
+class Reopen:
+    """Someone asks to reopen a closed incident: its customer, by a NO to the notice that it was closed
+    (``by_customer``), or a rep or manager with a written ``reason``.
+
+    ``close``: how the close being undone came (``reopen.close_kind``): "customer" (their own written or keyed YES),
+    "verbal" (a rep's record of their agreement), "manager" (a manager's reason), "silence" (a proposal left
+    unanswered), or "" (a close line older than those words); ``within_window``: the customer's NO came within the
+    reopen window (``REOPEN_WINDOW_DAYS``) of that close."""
+
+    by_customer: bool
+    close: str = ""
+    within_window: bool = True
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class PageFailed:
     """A page could not be delivered on ``channel``.
 
@@ -290,7 +306,7 @@ class ContactJoined:
 
 Trigger = StepDue | Acknowledge | Connect | CallbackAnswered | CallbackUnanswered | MessageEnded | RepNotReached | \
     ShortBridgeUnheard | ReachedOnRelated | \
-    SelfReported | ReachedByEmail | Resolve | PageFailed | PageDue | ContactJoined | NumberCorrected
+    SelfReported | ReachedByEmail | Resolve | Reopen | PageFailed | PageDue | ContactJoined | NumberCorrected
 
 
 # --- the answer ----------------------------------------------------------------------------------
@@ -355,6 +371,9 @@ class Decision:
     # number): what waited for it goes on, an outage's resolution proposed before it was verified among it
     verified_contact: bool = False
     resolve: bool = False
+    # a close undone (``Reopen``): the incident is open again; ``start_updates`` with it resumes the update schedule
+    # the close ended (``updates.reopen_follow_up``)
+    reopen: bool = False
     # a due page (``PageDue``): it waits until its rep's callback ends, or it is not sent at all
     hold_page: bool = False
     cancel_page: bool = False

@@ -475,3 +475,33 @@ PROMPTS.update({
     "company_contact_number_spoken": "die Rückrufnummer",
     "company_contact_email_spoken": "die E-Mail-Adresse",
 })
+
+PROMPTS.update({  # einen geschlossenen Vorfall wieder öffnen (app/services/reopen.py)
+    "cust_reopened": "Vorfall {ref} ist wieder offen: Wir haben Ihre Nachricht an den zuständigen Techniker "
+                     "weitergegeben und arbeiten weiter daran. Das nächste Update erhalten Sie bis {due}.",
+    "cust_reopened_no_update": "Vorfall {ref} ist wieder offen: Wir haben Ihre Nachricht an den zuständigen "
+                               "Techniker weitergegeben, der sich bei Ihnen meldet.",
+    "cust_reopened_by_staff": "Severity-1-Hotline: Vorfall {ref} ist wieder offen: Unser Support-Team arbeitet weiter "
+                              "daran. Das nächste Update erhalten Sie bis {due}.",
+    "cust_reopened_by_staff_no_update": "Severity-1-Hotline: Vorfall {ref} ist wieder offen: Unser Support-Team "
+                                        "arbeitet weiter daran und meldet sich bei Ihnen.",
+    "cust_reopened_subject": "Sev-1-Vorfall {ref} ist wieder offen",
+    "reopen_close_verbal": "auf eine mündliche Zustimmung hin: {agreed_by}",
+    "reopen_close_manager": "von einem Manager",
+    "reopen_close_silence": "nach dem Schweigen des Kunden",
+    "reopen_close_customer": "auf das JA des Kunden",
+    "reopen_close_": "",
+    "reopened_by_customer_to_owner": "SEV1 {ref} {company}: vom Kunden WIEDER GEÖFFNET, er sagt, es ist NICHT gelöst "
+                                     "(geschlossen {how}). Er schreibt: {words}. Rufen Sie ihn an: {phone}",
+    "reopened_by_staff_to_owner": "SEV1 {ref} {company}: wieder geöffnet von {who}: {reason}",
+    "reopened_owner_due": ". Die Updates gehen weiter: das nächste bis {due}. Antworten Sie UPDATE {ref} <Text>.",
+    "reopened": "Vorfall {ref} ist wieder offen und auf der Übersicht; sein Verantwortlicher wurde per SMS informiert.",
+    "reopen_next_update": " Die Updates gehen weiter: das nächste bis {due}.",
+    "reopen_no_update": " Kein Update ist fällig: Kein Rückruf hat den Kunden erreicht.",
+    "reopen_customer_told_sms": " Der Kunde erfährt es per SMS.",
+    "reopen_customer_told_email": " Der Kunde erfährt es per E-Mail.",
+    "reopen_customer_told_none": " Der Kunde konnte NICHT informiert werden: keine SMS-fähige Nummer und keine "
+                                 "E-Mail-Adresse.",
+    "reopen_not_closed": "Vorfall {ref} ist offen. Nichts wurde geändert.",
+    "reopen_needs_reason": "Schreiben Sie, warum Vorfall {ref} wieder geöffnet wird. Nichts wurde geändert.",
+})

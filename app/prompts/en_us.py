@@ -471,3 +471,32 @@ PROMPTS.update({
     "company_contact_number_spoken": "the number to call back",
     "company_contact_email_spoken": "the e-mail address to write to",
 })
+
+PROMPTS.update({  # reopening a closed incident (app/services/reopen.py)
+    "cust_reopened": "Incident {ref} is open again: we passed your message to the engineer and keep working on it. "
+                     "Your next update will come by {due}.",
+    "cust_reopened_no_update": "Incident {ref} is open again: we passed your message to the engineer, who will "
+                               "contact you.",
+    "cust_reopened_by_staff": "Sev-1 hotline: incident {ref} is open again: our support team keeps working on it. "
+                              "Your next update will come by {due}.",
+    "cust_reopened_by_staff_no_update": "Sev-1 hotline: incident {ref} is open again: our support team keeps working "
+                                        "on it and will contact you.",
+    "cust_reopened_subject": "Sev-1 incident {ref} is open again",
+    "reopen_close_verbal": "on a verbal agreement: {agreed_by}",
+    "reopen_close_manager": "by a manager",
+    "reopen_close_silence": "after the customer's silence",
+    "reopen_close_customer": "on the customer's YES",
+    "reopen_close_": "",
+    "reopened_by_customer_to_owner": "SEV1 {ref} {company}: REOPENED by the customer, who says it is NOT resolved (it "
+                                     "was closed {how}). They texted: {words}. Call them: {phone}",
+    "reopened_by_staff_to_owner": "SEV1 {ref} {company}: reopened by {who}: {reason}",
+    "reopened_owner_due": ". Updates go on: the next is due by {due}. Reply UPDATE {ref} <text>.",
+    "reopened": "Incident {ref} is open again and back on the board; its owner was texted.",
+    "reopen_next_update": " Updates resume: the next is due by {due}.",
+    "reopen_no_update": " No update is owed: no callback reached the customer.",
+    "reopen_customer_told_sms": " The customer is told by SMS.",
+    "reopen_customer_told_email": " The customer is told by e-mail.",
+    "reopen_customer_told_none": " The customer could NOT be told: no number that takes SMS and no e-mail address.",
+    "reopen_not_closed": "Incident {ref} is open. Nothing was changed.",
+    "reopen_needs_reason": "Write why incident {ref} is reopened. Nothing was changed.",
+})

@@ -21,7 +21,10 @@ from app.reports.stats import Spread, percent, spread_json
 
 COUNTED = ("customer_update_sent", "customer_update_late", "resolution_confirmed", "resolution_rejected",
             "resolved_unconfirmed", "non_critical_contact", "customer_update_undelivered",
-            "resolved")  # "outage_linked" is counted by SQL; of "resolved" only a manager's close counts
+            "resolved", "incident_reopened")  # "outage_linked" is counted by SQL; of "resolved" only a manager's close counts
+# the lines of a close: one a later ``incident_reopened`` line of the same incident undid is no resolution (whenever
+# the reopen came): the close that stands is the final one, counted (and timed) once
+CLOSE_KINDS = ("resolution_confirmed", "resolved_unconfirmed", "resolved")
 # the outcome the escalation core gives a close without the customer's agreement, on a manager's written reason
 # (``decide._resolve``; the ``resolved`` line's ``detail.outcome`` since the core exists, issue 7)
 BY_MANAGER = "resolved_by_manager"
@@ -43,6 +46,10 @@ class UpdateFigures:
     # closed by a manager with a written reason, without the customer's agreement (a duplicate, a customer gone, ...)
     closed_by_manager: int = 0
     rejected: int = 0
+    # closes undone (``reopen``): by the customer's NO to a close they never agreed to in writing, by a rep's reason;
+    # the closes they undid are not counted above (confirmed, unconfirmed, by a manager, time to resolution)
+    reopened_by_customer: int = 0
+    reopened_by_staff: int = 0
     # seconds from capture, confirmed and unconfirmed alike: the fix was proposed to the customer and stood; a
     # manager's close is no resolution anyone proposed (its reason may be a duplicate), so it is not timed here
     time_to_resolution: Spread = Spread.of([])
@@ -79,15 +86,19 @@ def figures_from_counts(counts: Iterable[Any], linked_incidents: int, *, missed:
     hours), ``via`` how a confirmation came, or for a ``resolved`` line its outcome (a manager's
     close counts; the other closes are counted by their own lines). ``linked_incidents`` is the
     count of distinct incidents linked to an outage, ``missed`` of rounds never written,
-    ``escalated`` of rounds escalated (each once).
+    ``escalated`` of rounds escalated (each once). ``undone`` (when the row has it) marks a close that a later
+    reopen of its incident undid: not counted; a reopen's ``via`` says who reopened it (customer or staff).
     """
     owed = missed  # the written rounds are added below
     on_time = extra = confirmed = unconfirmed = by_manager = rejected = non_critical = not_delivered = 0
+    reopened: Counter[str] = Counter()
     late_seconds: Counter[int] = Counter()
     to_resolution: Counter[int] = Counter()
     vias: Counter[str] = Counter()
     for row in counts:
         kind, n = row.kind, row.n
+        if kind in CLOSE_KINDS and getattr(row, "undone", None):
+            continue
         if kind == "customer_update_sent":
             if row.extra:
                 extra += n
@@ -109,6 +120,8 @@ def figures_from_counts(counts: Iterable[Any], linked_incidents: int, *, missed:
             by_manager += n if row.via == BY_MANAGER else 0
         elif kind == "resolution_rejected":
             rejected += n
+        elif kind == "incident_reopened":
+            reopened["customer" if row.via == "customer" else "staff"] += n
         elif kind == "non_critical_contact":
             non_critical += n
         elif kind == "customer_update_undelivered":
@@ -118,6 +131,7 @@ def figures_from_counts(counts: Iterable[Any], linked_incidents: int, *, missed:
                          escalated=escalated, lateness=Spread.of_counts(late_seconds), confirmed=confirmed,
                          confirmed_by=dict(sorted(vias.items())), unconfirmed=unconfirmed,
                          closed_by_manager=by_manager, rejected=rejected,
+                         reopened_by_customer=reopened["customer"], reopened_by_staff=reopened["staff"],
                          time_to_resolution=Spread.of_counts(to_resolution),
                          outage_linked_incidents=linked_incidents, non_critical_contacts=non_critical)
 
@@ -129,13 +143,19 @@ def _of(kinds: tuple[str, ...], value):
 
 _SENT, _RESOLVED = ("customer_update_sent",), ("resolution_confirmed", "resolved_unconfirmed")
 _DETAIL = IncidentEvent.detail
+_LATER = aliased(IncidentEvent)
 _COUNTS = (IncidentEvent.kind.label("kind"),
            _of(_SENT, func.coalesce(_DETAIL["round"].as_float(), 0) == 0).label("extra"),
            _of(_SENT, func.coalesce(_DETAIL["late_seconds"].as_float(), 0)).label("late"),
            _of(_RESOLVED, func.round(func.coalesce(_DETAIL["seconds_since_capture"].as_float(), 0))).label("seconds"),
            # how a confirmation came; a close's outcome (lines older than the core's outcomes read NULL: no manager's)
            case((IncidentEvent.kind == "resolution_confirmed", _DETAIL["via"].as_string()),
-                (IncidentEvent.kind == "resolved", _DETAIL["outcome"].as_string()), else_=null()).label("via"))
+                (IncidentEvent.kind == "resolved", _DETAIL["outcome"].as_string()),
+                (IncidentEvent.kind == "incident_reopened", _DETAIL["by"].as_string()), else_=null()).label("via"),
+           # a close a later reopen of the same incident undid (its lines come after, under the incident's row lock)
+           _of(CLOSE_KINDS, exists().where(_LATER.incident_id == IncidentEvent.incident_id,
+                                           _LATER.kind == "incident_reopened", _LATER.id > IncidentEvent.id))
+           .label("undone"))
 
 
 class _Seconds(FunctionElement):
@@ -176,7 +196,9 @@ _STARTS = ("updates_scheduled", "updates_counted_from_call_end")  # the latter m
 _DUE_SETTERS = (*_STARTS, "update_interval_agreed", "customer_update_sent", "resolution_rejected",
                 "resolution_undelivered", "resolution_unclear", "updates_withdrawn")
 _INTERVAL_SETTERS = (*_STARTS, "update_interval_agreed")
-_PAUSE_LINES = ("resolution_proposed", "resolution_rejected", "resolution_undelivered", "resolution_unclear")
+# (a reopen resumes the schedule as a rejection does: a proposal before the close pauses nothing after it)
+_PAUSE_LINES = ("resolution_proposed", "resolution_rejected", "resolution_undelivered", "resolution_unclear",
+                "incident_reopened")
 # where the round owed next can end unwritten: a proposal pauses the schedule, a close ends it, a proposal
 # that never reached the customer excuses nothing
 _STOPS = ("resolution_proposed", "resolved", "resolution_undelivered")

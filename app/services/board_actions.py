@@ -81,3 +81,10 @@ def resolve_as(session: Session, incident: Incident, user: User, now: datetime, 
     return resolve(session, incident, actor, now, reason=form.get("reason", ""),
                    **({"sla_minutes": settings.callback_sla_minutes, "hotline_number": settings.twilio_number}
                       if settings is not None else {}))
+
+
+def reopen_as(session: Session, incident: Incident, user: User, now: datetime, form=None) -> Answer:
+    """Reopen a closed incident with a written reason (any rep or manager, any close: ``reopen.by_staff``)."""
+    from app.services.reopen import by_staff  # reopen builds on acks and decisions
+
+    return by_staff(session, incident, actor_of(session, user), (form or {}).get("reason", ""), now)

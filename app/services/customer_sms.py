@@ -10,7 +10,9 @@ sending number is no identity (it may be spoofed, or a switchboard many share), 
 path too lets only a caller who keyed the reference or PIN answer. With more than one open
 incident (or with another of theirs answered within the hour before this proposal) a NO must
 name one too, and anything else is attached to the incident (event log, and an SMS to its
-owner) instead of being refused.
+owner) instead of being refused. A NO naming a closed incident of this number reopens it when the customer never
+agreed to its close in writing (a verbal agreement a rep recorded, a manager's close, their silence) and it came
+within ``REOPEN_WINDOW_DAYS`` (``reopen.by_customer``; the rule is the escalation core's).
 """
 
 from __future__ import annotations
@@ -33,12 +35,14 @@ from app.models import (
     UpdateDeliveryStatus,
 )
 from app.prompts import text
+from app.services import reopen
 from app.services.deliveries import HELD_WORDS, queue_delivery
 from app.services.events import log_event
 from app.services.oncall import customer_readers, incident_owner, reader_role
 from app.services.page_text import company_name
 from app.services.resolution import decide, pending_proposal
 from app.services.update_text import QUOTE_LIMIT
+from app.settings import Settings
 
 REFERENCE = re.compile(r"\b(\d{6})\b")
 CONFIRM = {"YES", "Y", "CONFIRM", "CONFIRMED", "JA", "BESTÄTIGT", "BESTAETIGT"}
@@ -55,23 +59,29 @@ RECENT_ANSWER = timedelta(hours=1)
 # a customer may dispute a closure (above all one "resolved, not confirmed" after their silence) for this long
 CLOSED_LATELY = timedelta(days=7)
 CLOSING_KINDS = (EventKind.RESOLVED, EventKind.RESOLUTION_CONFIRMED, EventKind.RESOLVED_UNCONFIRMED)
+REOPEN_WINDOW = timedelta(days=Settings.reopen_window_days)  # the setting's default, for callers without settings
 
 
-def handle_customer_sms(session: Session, from_number: str, body: str, now: datetime, media: int = 0) -> str | None:
+def handle_customer_sms(session: Session, from_number: str, body: str, now: datetime, media: int = 0,
+                        reopen_window: timedelta = REOPEN_WINDOW) -> str | None:
     """Carry out a customer's answer or attach their words to their incident; None when they have no open incident.
 
     ``media``: pictures or files of an MMS (a screenshot, maybe without words): noted on the incident and to its
-    owner, and the customer told we cannot see them, never answered as a stranger's SMS.
+    owner, and the customer told we cannot see them, never answered as a stranger's SMS. ``reopen_window``
+    (``REOPEN_WINDOW_DAYS``): how long after a close their NO naming it reopens it (``reopen.by_customer``).
     """
     open_incidents = list(session.scalars(select(Incident).where(
         Incident.callback_phone == from_number, Incident.status == IncidentStatus.OPEN).order_by(Incident.id)))
     if not body.strip() and not media:
         return None
+    named = _named(session, from_number, body)
+    answer = answer_word(body)
+    reopened = _reopen(session, named, body, answer, now, reopen_window)
+    if reopened is not None:
+        return reopened + _media_hint(media, named[0])
     if not open_incidents:
         return _about_closed(session, from_number, body, now, media)
-    named = _named(session, from_number, body)
     targets = [i for i in named if i.status == IncidentStatus.OPEN] if named else open_incidents
-    answer = answer_word(body)
     if not targets:  # they named only incidents of theirs that are closed: a dispute of its closure, told at once
         for incident in named:
             _attach(session, incident, body, now, tell_owner=True, media=media, at_once=True,
@@ -104,6 +114,19 @@ def handle_customer_sms(session: Session, from_number: str, body: str, now: date
             at_once=proposal is not None and doubted_yes(body))
     hint = text("cust_sms_answer_hint", language, ref=incident.reference) if proposal is not None else ""
     return text("cust_sms_noted", language, ref=incident.reference) + hint + _media_hint(media, incident)
+
+
+def _reopen(session: Session, named: list[Incident], body: str, answer: bool | None, now: datetime,
+            window: timedelta) -> str | None:
+    """A NO naming closed incidents of this number (as the notice of a close asks: "reply NO <ref>"): each the core
+    lets them undo (a close they never agreed to in writing, within ``window``) is reopened, their words texted to
+    its readers at once; what they read, None when none was reopened (their words go on as before). A bare NO
+    reopens nothing: the sending number is no identity, and it may be about another incident of theirs."""
+    if answer is not False or any(incident.status == IncidentStatus.OPEN for incident in named):
+        return None  # a NO naming an open incident too answers that one's proposal, as before
+    replies = [reply for incident in named
+               for reply in [reopen.by_customer(session, incident, body, now, window)] if reply is not None]
+    return " ".join(replies) if replies else None
 
 
 def _about_closed(session: Session, from_number: str, body: str, now: datetime, media: int = 0) -> str | None:

@@ -35,7 +35,14 @@ from app.services.page_verdicts import release_held
 from app.services.pages import ESCALATION_PURPOSES, queue_page
 from app.services.tam_mail import email_tam, emailed_tam, owes_email
 from app.services.tickets import account_of
-from app.services.updates import close_follow_up, hand_over, restart_follow_up, start_follow_up, withdraw_follow_up
+from app.services.updates import (
+    close_follow_up,
+    hand_over,
+    reopen_follow_up,
+    restart_follow_up,
+    start_follow_up,
+    withdraw_follow_up,
+)
 
 
 @dataclass
@@ -93,6 +100,8 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
         incident.breached_at = incident.breached_at or acting.step.due_at
     if decision.mark_reached_by_email:
         incident.reached_by_email_at = now
+    if decision.reopen:  # the close is undone: its schedule resumes below, after the lines that say why
+        incident.status = IncidentStatus.OPEN
     if decision.resolve:
         incident.status = IncidentStatus.RESOLVED
         done.canceled += _cancel(session, incident, CHASING_PURPOSES, now)
@@ -133,7 +142,9 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
         add_repage(session, incident, acting.step)
     if decision.stop_updates:  # the answer that started them was withdrawn
         withdraw_follow_up(session, incident, now)
-    if decision.start_updates:  # idempotent: a schedule already running is kept as it is
+    if decision.reopen:  # the schedule the close ended, at the interval agreed (owed only once they were reached)
+        reopen_follow_up(session, incident, now, owed=decision.start_updates)
+    elif decision.start_updates:  # idempotent: a schedule already running is kept as it is
         restart_follow_up(session, incident, now)  # one a withdrawn answer stopped starts afresh
         start_follow_up(session, incident, now, owner_rep_id=acting.rep_id)
     if decision.verified_contact:  # an outage resolved before this customer was reached: its resolution is owed

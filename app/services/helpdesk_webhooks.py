@@ -38,6 +38,7 @@ EVENT_KINDS: dict[str, str] = {  # event log kind -> webhook event
     "callback_breached": "incident.breached",
     "breach_withdrawn": "incident.breach_withdrawn",  # the deadline that counts was set after that breach
     "resolved": "incident.resolved",
+    "incident_reopened": "incident.reopened",  # a close undone (the customer's NO, a rep's reason): open again
 }
 WEBHOOK_EVENTS = tuple(dict.fromkeys(EVENT_KINDS.values()))  # each once, in order, for the OpenAPI document
 MAX_ATTEMPTS = 6

@@ -275,7 +275,8 @@ class StandingNo:
 
 
 def standing_no(session: Session, incident: Incident) -> StandingNo | None:
-    """The customer's latest answer to a proposal (SMS, e-mail link, keypad) was NO and no contact since
+    """The customer's latest answer to a proposal (SMS, e-mail link, keypad), or their NO that reopened a close, was NO
+    and no contact since
     (``CONTACT_KINDS``): a verbal agreement recorded now contradicts the last thing they said, so the rep is warned
     and must confirm it (an outside probe's rep closed one 17 minutes after the customer's "No, the problem goes on",
     with no call between)."""
@@ -283,12 +284,20 @@ def standing_no(session: Session, incident: Incident) -> StandingNo | None:
         ResolutionProposal.incident_id == incident.id, ResolutionProposal.decided_via.in_(("sms", "link", "call")),
         ResolutionProposal.decided_at.is_not(None))
         .order_by(ResolutionProposal.decided_at.desc(), ResolutionProposal.id.desc()).limit(1)).first()
-    if latest is None or latest.state != ProposalState.REJECTED:
+    # a NO that reopened a close they never agreed to in writing is their latest answer too (``reopen``)
+    reopened = session.scalars(select(IncidentEvent).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.INCIDENT_REOPENED)
+        .order_by(IncidentEvent.id.desc()).limit(1)).first()
+    if reopened is not None and (reopened.detail or {}).get("by") == "customer" and (
+            latest is None or reopened.at >= latest.decided_at):
+        no = StandingNo(reopened.at, str(reopened.detail.get("via") or "sms"), str(reopened.detail.get("words") or ""))
+    elif latest is None or latest.state != ProposalState.REJECTED:
         return None
+    else:
+        no = StandingNo(latest.decided_at, latest.decided_via, latest.note or "")
     contact = session.scalar(select(func.count(IncidentEvent.id)).where(
-        IncidentEvent.incident_id == incident.id, IncidentEvent.kind.in_(CONTACT_KINDS),
-        IncidentEvent.at > latest.decided_at))
-    return None if contact else StandingNo(latest.decided_at, latest.decided_via, latest.note or "")
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind.in_(CONTACT_KINDS), IncidentEvent.at > no.at))
+    return None if contact else no
 
 
 def verbal_warning(session: Session, incident: Incident, tz: str, now: datetime) -> str:

@@ -7,7 +7,7 @@ router can try it before the rep paging commands (one line in app/sms/routes.py)
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -63,7 +63,8 @@ def handle_update_sms(session: Session, from_number: str, rep: Rep | None, body:
         if session.scalar(select(Incident.id).where(
                 Incident.callback_phone == from_number, Incident.status == IncidentStatus.OPEN).limit(1)) is None:
             return None
-    return handle_customer_sms(session, from_number, body, now, media=media)
+    return handle_customer_sms(session, from_number, body, now, media=media,
+                               reopen_window=timedelta(days=settings.reopen_window_days))
 
 
 def _yes_from_both(session: Session, rep: Rep, from_number: str, body: str, now: datetime) -> str | None:

@@ -35,6 +35,11 @@ def _t(language: str, key: str, **params: object) -> str:
     return text(key, GERMAN if is_german(language) else "en-US", **params)
 
 
+def translated(language: str, key: str, **params: object) -> str:
+    """The prompt ``key`` in the customer's ``language`` (German for de-*, else English)."""
+    return _t(language, key, **params)
+
+
 def update_sms(incident: Incident, update: CustomerUpdate, next_due: datetime | None) -> str:
     """The SMS form of an update: at most SMS_LIMIT, the rep's own text shortened to fit (the e-mail carries all
     of it), never the reference, the expected resolution or the next update time."""

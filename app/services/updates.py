@@ -283,6 +283,31 @@ def close_follow_up(session: Session, incident: Incident, now: datetime, how: st
     follow_up.closed_at, follow_up.closed_how = now, how[:16]
 
 
+def reopen_follow_up(session: Session, incident: Incident, now: datetime, owed: bool = True) -> FollowUp | None:
+    """The incident was reopened (``Decision.reopen``): the schedule its close ended owes updates again, at the interval
+    agreed, the next one interval from now, in a round of its own (the round the close ended stays settled as the
+    report counted it). Logged as a restart (``updates_scheduled``): the report's fold reads its due time there.
+    Not ``owed`` (no answer stands: the customer was never reached): withdrawn, so a callback met later starts it
+    afresh (``restart_follow_up``), as after a withdrawn answer."""
+    follow_up = follow_up_of(session, incident, lock=True)
+    if follow_up is None or follow_up.state != FollowUpState.CLOSED:
+        return follow_up
+    follow_up.closed_at, follow_up.closed_how = None, ""
+    follow_up.round += 1
+    if not owed:
+        follow_up.state, follow_up.next_due_at = FollowUpState.WITHDRAWN, None
+        log_event(session, at=now, actor="system", kind=EventKind.UPDATES_WITHDRAWN, incident_id=incident.id,
+                  detail={"round": follow_up.round, "reopened": True})
+        return follow_up
+    follow_up.state = FollowUpState.UPDATING
+    follow_up.next_due_at = now + timedelta(minutes=follow_up.interval_minutes)
+    log_event(session, at=now, actor="system", kind=EventKind.UPDATES_SCHEDULED, incident_id=incident.id,
+              detail={"interval_minutes": follow_up.interval_minutes, "via": follow_up.agreed_via,
+                      "first_due_at": follow_up.next_due_at.isoformat(), "restarted": True, "reopened": True})
+    schedule_round(session, follow_up)
+    return follow_up
+
+
 def agree_interval(session: Session, incident: Incident, minutes: int, *, via: str, by: str, now: datetime,
                    owner_rep_id: int | None = None) -> Result:
     """Set the update interval agreed with the customer (dashboard, keypad, owner's SMS); when it is not the one the

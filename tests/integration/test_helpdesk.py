@@ -80,7 +80,8 @@ def test_openapi_lists_the_webhook_events_and_the_new_fields(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert sorted(doc["webhooks"]) == sorted(["incident.opened", "incident.acknowledged", "callback.met",
                                               "callback.missed", "callback.withdrawn", "incident.breached",
-                                              "incident.breach_withdrawn", "incident.resolved"])
+                                              "incident.breach_withdrawn", "incident.resolved",
+                                              "incident.reopened"])
     assert {"owner", "acknowledgement", "callback", "breach", "updated_at"} <= set(
         doc["components"]["schemas"]["Incident"]["properties"])
     assert "updated_since" in [p["name"] for p in doc["paths"]["/api/v1/incidents"]["get"]["parameters"]]

@@ -22,6 +22,7 @@ from app.escalation import (
     PageOrder,
     ReachedByEmail,
     ReachedOnRelated,
+    Reopen,
     RepNotReached,
     Resolve,
     SelfReported,
@@ -437,6 +438,31 @@ def test_a_verbal_agreement_tells_the_customer_in_writing_a_written_one_does_not
     assert (nobody.outcome, nobody.closing_notice) == ("resolved", "none")
     manager = decide(Resolve(by_manager=True, reason="duplicate"), STATES["met"], T0)
     assert (manager.outcome, manager.agreed_close) == ("resolved_by_manager", False)
+
+
+@pytest.mark.parametrize(("trigger", "outcome"), [
+    (Reopen(by_customer=True, close="verbal"), "reopened"),
+    (Reopen(by_customer=True, close="manager"), "reopened"),
+    (Reopen(by_customer=True, close="silence"), "reopened"),
+    (Reopen(by_customer=True, close="customer"), "refused_customer_agreed"),  # their own YES stands
+    (Reopen(by_customer=True, close=""), "refused_close_unknown"),  # a close line that does not say how it came
+    (Reopen(by_customer=True, close="verbal", within_window=False), "refused_too_late"),
+    (Reopen(by_customer=False, close="customer", reason="their ticket says it still fails"), "reopened"),
+    (Reopen(by_customer=False, close="verbal", reason="  "), "refused_needs_reason"),
+])
+def test_a_close_the_customer_never_agreed_to_in_writing_is_reopened_by_their_no_any_by_a_reason(trigger, outcome):
+    decision = decide(trigger, replace(STATES["met"], resolved=True), T0)
+    assert (decision.outcome, decision.reopen, decision.refused) == (outcome, outcome == "reopened",
+                                                                      outcome != "reopened")
+
+
+def test_a_reopen_resumes_updates_only_for_a_customer_reached_and_never_chases_the_promise_again():
+    reached = decide(Reopen(by_customer=True, close="verbal"), replace(STATES["met"], resolved=True), T0)
+    assert (reached.next_state, reached.start_updates, reached.pages, reached.log) == (
+        State.MET, True, (), (EventKind.INCIDENT_REOPENED,))
+    never = decide(Reopen(by_customer=True, close="manager"), replace(STATES["acknowledged"], resolved=True), T0)
+    assert (never.outcome, never.start_updates, never.pages, never.rerun_steps_since) == ("reopened", False, (), None)
+    assert decide(Reopen(by_customer=False, reason="x"), STATES["met"], T0).outcome == "refused_not_closed"
 
 
 def test_a_failed_page_sms_calls_the_same_person_only_while_nobody_has_it():

@@ -55,7 +55,8 @@ def _customer_sms(desk, body: str, sid: str) -> str:
 
 
 def test_a_customer_disputing_a_resolution_closed_by_silence_reaches_the_owner(desk, network, smtp):
-    """Closed "resolved, not confirmed" after 72 h of silence, the customer writes NO: that is not a stranger's SMS."""
+    """Closed "resolved, not confirmed" after 72 h of silence, the customer writes NO: that is not a stranger's SMS. Their
+    silence was no agreement, so their NO within REOPEN_WINDOW_DAYS reopens it (tests/updates/test_reopen.py)."""
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
     customer.expect_call(press="1", answered=True)
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2"])
@@ -69,15 +70,18 @@ def test_a_customer_disputing_a_resolution_closed_by_silence_reaches_the_owner(d
     desk.settle()
     assert desk.incident(incident.id).status == "resolved"
 
-    alice.expect_sms(f"SEV1 {ref} Acme Mail: the customer texted: NO {ref} - still 250000 mails deferred")
+    alice.expect_sms(f"SEV1 {ref} Acme Mail: REOPENED by the customer, who says it is NOT resolved (it was closed after "
+                     f"the customer's silence). They texted: NO {ref} - still 250000 mails deferred.")
     desk.clock.set(desk.clock.now() + timedelta(hours=2))
     answer = _customer_sms(desk, f"NO {ref} - still 250000 mails deferred", "SM" + "d1" * 16)
     desk.settle()
-    assert f"Incident {ref} is closed" in answer and "not registered" not in answer
+    assert f"Incident {ref} is open again" in answer and "not registered" not in answer
+    assert desk.incident(incident.id).status == "open"
     with desk.hotline.db.session() as s:
         words = s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident.id,
-                                                      IncidentEvent.kind == "customer_sms_message")).all()
-    assert [w.detail["text"] for w in words] == [f"NO {ref} - still 250000 mails deferred"]
+                                                      IncidentEvent.kind == "incident_reopened")).all()
+    assert [(w.detail["words"], w.detail["close"]) for w in words] == [
+        (f"NO {ref} - still 250000 mails deferred", "silence")]
     assert alice.unmet == []
 
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.dashboard.timeline import timeline
-from app.models import Delivery, FollowUp, IncidentEvent, Rep, ResolutionProposal
+from app.models import Delivery, FollowUp, IncidentEvent, Rep
 from app.services.customer_text import local_time
 from app.services.page_text import hhmm
 from tests.integration.board_support import CSRF, login_as
@@ -68,19 +68,22 @@ def test_a_german_sms_customer_is_told_in_german_and_their_nein_reaches_the_owne
     [follow_up] = _rows(desk, FollowUp, incident_id=incident.id)
     assert follow_up.closed_how == "verbal"
 
-    # their NO (as the message asks) reaches the owner at once, naming the agreement it disputes
+    # their NO (as the message asks) reopens it: they never agreed in writing (tests/updates/test_reopen.py); the owner
+    # reads it at once, naming the agreement it undoes, and the customer reads, in German, when the next update comes
     desk.clock.set(desk.clock.now() + timedelta(minutes=3))
     alice = network.phone(ALICE).expect_sms(
-        f"SEV1 {ref} Acme Mail: the customer says it is NOT resolved, after it was closed on a verbal agreement "
-        f"(Jürgen (recorded by Alice Primary)). They texted: NEIN {ref} geht immer noch nicht. Call them: {CUSTOMER}")
+        f"SEV1 {ref} Acme Mail: REOPENED by the customer, who says it is NOT resolved (it was closed on a verbal "
+        f"agreement: Jürgen (recorded by Alice Primary)). They texted: NEIN {ref} geht immer noch nicht. Call them: "
+        f"{CUSTOMER}. Updates go on: the next is due by")
     [reply] = _text_hotline(desk, f"NEIN {ref} geht immer noch nicht")
     desk.settle()
-    assert reply.startswith(f"Vorfall {ref} ist geschlossen. Wir haben Ihre Nachricht an den zuständigen Techniker "
-                            "weitergegeben.")
+    assert reply.startswith(f"Vorfall {ref} ist wieder offen: Wir haben Ihre Nachricht an den zuständigen Techniker "
+                            "weitergegeben und arbeiten weiter daran. Das nächste Update erhalten Sie bis ")
+    assert desk.incident(incident.id).status == "open"
     assert alice.unmet == [] and customer.unmet == []
-    [line] = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
-    [proposal] = _rows(desk, ResolutionProposal, incident_id=incident.id)
-    assert line["owner_told"] is True and line["disputes_verbal_close"] == proposal.id
+    [line] = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="incident_reopened")]
+    [resolved] = _rows(desk, IncidentEvent, incident_id=incident.id, kind="resolved")
+    assert (line["by"], line["close"], line["undoes"]) == ("customer", "verbal", resolved.id)
 
 
 def _landline_customer_said_no_by_the_link(desk, network, smtp, client):

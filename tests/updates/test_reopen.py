@@ -1,0 +1,273 @@
+"""Policy point 6: customer and provider agree together when the problem is resolved. An incident closed without the
+customer's own written or keyed YES (a rep's record of a verbal agreement, a manager's close) is reopened by their
+"NO <ref>" to the notice of that close, from the incident's callback number, within REOPEN_WINDOW_DAYS: open again,
+on the board with their words, its owner texted at once, the update schedule resumed at the agreed interval (the
+customer told, in their language, when the next comes), and a new close again needs their agreement. Their own YES
+is never undone so (their words still reach the owner), nor is a close by a NO sent too late or from another number.
+A rep or manager reopens any closed incident from its page, with a reason. The reports stay truthful.
+
+Through the signed SMS webhook, the real dashboard forms (CSRF), the simulated Twilio with scripted phones that fail
+the test on any SMS nobody expected, a real local SMTP server and a fake clock."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from app.models import FollowUp, IncidentEvent, Rep, Role
+from app.reports.compliance import range_bounds
+from app.reports.figures import FactsRange
+from app.reports.updates import update_figures
+from app.services.page_text import hhmm
+from app.services.update_text import customer_zone, due_text
+from tests.integration.board_support import CSRF, login_as
+from tests.paging.conftest import ALICE, CUSTOMER, MARIA
+from tests.updates.test_breach_notice_by_email import _through_the_breach
+from tests.updates.test_closing_notice import _manager_resolves
+from tests.updates.test_customer_sms import _called_back, _propose, _rows, _text_hotline, _update
+from tests.updates.test_verbal_close import ALICE_CLOCK, _alice_logs_in, _resolve
+
+STRANGER = "+14155550199"
+
+
+def _closed_verbally(desk, network):
+    """CUSTOMER's incident, called back by Alice (hourly updates, told), closed on the verbal agreement she recorded
+    (the customer is texted that it was closed as agreed on the phone); returns it and the customer's phone."""
+    incident, customer = _called_back(desk, network)
+    _alice_logs_in(desk)
+    customer.expect_sms(f"as agreed with you on the phone, incident {incident.reference} is closed")
+    _resolve(desk, incident.reference, "Dana")
+    assert desk.incident(incident.id).status == "resolved"
+    return incident, customer
+
+
+def _reopens(desk, incident_id: int) -> list[dict]:
+    return [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident_id, kind="incident_reopened")]
+
+
+def _board(desk) -> str:
+    return desk.client.get("/board").get_data(as_text=True).replace("&#34;", '"').replace("&quot;", '"')
+
+
+def test_a_verbal_close_is_reopened_by_the_customers_no_and_updates_resume_on_time(desk, network, smtp):
+    incident, customer = _closed_verbally(desk, network)
+    ref = incident.reference
+    assert f"inc-{ref}" not in _board(desk)  # closed: off the board
+    closed = desk.clock.now()
+
+    desk.clock.set(closed + timedelta(hours=2))
+    now = desk.clock.now()
+    alice = network.phone(ALICE).expect_sms(
+        f"SEV1 {ref} Acme Mail: REOPENED by the customer, who says it is NOT resolved (it was closed on a verbal "
+        f"agreement: Dana (recorded by Alice Primary)). They texted: NO {ref} it still fails for EU senders. Call "
+        f"them: {CUSTOMER}. Updates go on: the next is due by {hhmm(now + timedelta(hours=1), ALICE_CLOCK)}. "
+        f"Reply UPDATE {ref} <text>.")
+    [reply] = _text_hotline(desk, f"NO {ref} it still fails for EU senders")
+    desk.settle()
+
+    due = now + timedelta(hours=1)  # the interval agreed on the callback, from the reopen
+    assert reply == (f"Incident {ref} is open again: we passed your message to the engineer and keep working on it. "
+                     f"Your next update will come by {due_text(due, customer_zone(incident), now)}.")
+    assert desk.incident(incident.id).status == "open"
+    assert alice.unmet == [] and customer.unmet == []
+    [line] = _reopens(desk, incident.id)
+    [resolved] = _rows(desk, IncidentEvent, incident_id=incident.id, kind="resolved")
+    assert (line["by"], line["via"], line["words"], line["undoes"], line["close"]) == (
+        "customer", "sms", f"NO {ref} it still fails for EU senders", resolved.id, "verbal")
+    assert line["closed_for_seconds"] == 7200
+    [follow_up] = _rows(desk, FollowUp, incident_id=incident.id)
+    assert (follow_up.state, follow_up.next_due_at, follow_up.interval_minutes, follow_up.closed_how) == (
+        "updating", due, 60, "")
+
+    # on the board again, with who reopened it and their words; and on its page
+    board = _board(desk)
+    assert f"inc-{ref}" in board and f'Reopened by the customer: "NO {ref} it still fails for EU senders"' in board
+    page = desk.client.get(f"/incidents/{ref}").get_data(as_text=True).replace("&#34;", '"').replace("&quot;", '"')
+    assert f'id="reopened">Reopened by the customer: "NO {ref} it still fails for EU senders"' in page
+
+    # the schedule runs again: Alice is reminded 10 minutes before the update is due, and one written in time counts
+    alice.expect_sms(f"SEV1 {ref} Acme Mail: customer update 1 due by {hhmm(due, ALICE_CLOCK)}")
+    desk.clock.set(due - timedelta(minutes=10))
+    desk.settle()
+    assert alice.unmet == []
+    customer.expect_sms("EU relay restarted")
+    desk.clock.set(due - timedelta(minutes=5))
+    assert _update(desk, ref, "EU relay restarted, watching it").message.endswith("sent (on time).")
+    desk.settle()
+    assert customer.unmet == []
+
+    # a new close needs the customer's agreement again: their NO stands until they are reached
+    refused = _resolve(desk, ref, "Dana").replace("&#39;", "'")
+    assert f"Incident {ref} was NOT closed: The customer's last written answer was NO, by SMS at" in refused
+    assert desk.incident(incident.id).status == "open"
+
+
+def test_a_managers_close_is_reopened_by_the_customers_no(desk, network, client, smtp):
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_sms("have not reached you")
+    incident = _through_the_breach(desk, network, desk.open_incident)
+    ref = incident.reference
+    customer.expect_sms("was closed by our support team")
+    desk.at(minutes=21)
+    _manager_resolves(desk, client, ref)
+    assert desk.incident(incident.id).status == "resolved"
+
+    desk.at(minutes=40)
+    alice = network.phone(ALICE).expect_sms(
+        f"SEV1 {ref} Acme Mail: REOPENED by the customer, who says it is NOT resolved (it was closed by a manager). "
+        f"They texted: no {ref}, nobody ever called us. Call them: {CUSTOMER}")
+    [reply] = _text_hotline(desk, f"no {ref}, nobody ever called us")
+    desk.settle()
+
+    # nobody reached them: no update is owed, and they are not promised one
+    assert reply == (f"Incident {ref} is open again: we passed your message to the engineer, who will contact you.")
+    assert desk.incident(incident.id).status == "open"
+    assert [(d["by"], d["close"]) for d in _reopens(desk, incident.id)] == [("customer", "manager")]
+    assert _rows(desk, FollowUp, incident_id=incident.id) == []
+    assert alice.unmet == [] and customer.unmet == []
+    assert f'Reopened by the customer: "no {ref}, nobody ever called us"' in _board(desk)
+
+
+def test_a_no_after_the_customers_own_yes_is_passed_on_but_does_not_reopen(desk, network, smtp):
+    incident, customer = _called_back(desk, network)
+    ref = incident.reference
+    customer.expect_sms("We believe your problem is resolved")
+    _propose(desk, ref, "API healthy again")
+    alice = network.phone(ALICE).expect_sms("confirmed it is resolved")
+    assert _text_hotline(desk, f"YES {ref}") == [f"Thank you. Incident {ref} is closed."]
+    desk.settle()
+
+    desk.clock.set(desk.clock.now() + timedelta(hours=1))
+    alice.expect_sms(f"the customer texted: NO {ref} failing again")
+    assert _text_hotline(desk, f"NO {ref} failing again") == [
+        f"Incident {ref} is closed. We passed your message to the engineer who worked on it. If the problem is back, "
+        "call this number to report it as a critical problem."]
+    desk.settle()
+    assert desk.incident(incident.id).status == "resolved" and _reopens(desk, incident.id) == []
+    assert alice.unmet == [] and customer.unmet == []
+
+
+def test_a_no_after_the_reopen_window_is_passed_on_but_does_not_reopen(desk, network, smtp):
+    incident, customer = _closed_verbally(desk, network)
+    ref = incident.reference
+    window = timedelta(days=desk.hotline.settings.reopen_window_days)
+    assert window == timedelta(days=7)  # the default
+
+    desk.clock.set(desk.clock.now() + window + timedelta(minutes=1))
+    alice = network.phone(ALICE).expect_sms(
+        f"SEV1 {ref} Acme Mail: the customer says it is NOT resolved, after it was closed on a verbal agreement")
+    [reply] = _text_hotline(desk, f"NO {ref} back again")
+    desk.settle()
+    assert reply.startswith(f"Incident {ref} is closed. We passed your message to the engineer")
+    assert desk.incident(incident.id).status == "resolved" and _reopens(desk, incident.id) == []
+    assert alice.unmet == [] and customer.unmet == []
+
+
+def test_a_no_from_another_number_does_not_reopen(desk, network, smtp):
+    incident, customer = _closed_verbally(desk, network)
+    ref = incident.reference
+    desk.clock.set(desk.clock.now() + timedelta(minutes=30))
+    _text_hotline(desk, f"NO {ref} still failing", sender=STRANGER)
+    desk.settle()  # nobody is texted: the network fails the test on any SMS
+    assert desk.incident(incident.id).status == "resolved" and _reopens(desk, incident.id) == []
+    assert [m for m in network.twilio.messages if m.to in (ALICE, STRANGER) and "REOPENED" in m.body] == []
+
+
+def test_a_manager_reopens_from_the_incident_page_with_a_reason(desk, network, client, smtp):
+    incident, customer = _closed_verbally(desk, network)
+    ref = incident.reference
+    with desk.hotline.db.session() as s:
+        maria = s.scalar(select(Rep.id).where(Rep.phone == MARIA))
+    login_as(client, desk.hotline, Role.MANAGER, name="Maria M.", rep_id=maria)
+    shown = client.get(f"/incidents/{ref}").get_data(as_text=True)
+    assert f'action="/incidents/{ref}/reopen"' in shown and 'name="reason" maxlength="500" required' in shown
+
+    # without the CSRF token, or without a reason, nothing changes
+    assert client.post(f"/incidents/{ref}/reopen", data={"reason": "x", "back": "incident"}).status_code == 400
+    refused = client.post(f"/incidents/{ref}/reopen", data={"csrf_token": CSRF, "back": "incident", "reason": "  "},
+                          follow_redirects=True).get_data(as_text=True)
+    assert f"Write why incident {ref} is reopened. Nothing was changed." in refused
+    assert desk.incident(incident.id).status == "resolved"
+
+    desk.clock.set(desk.clock.now() + timedelta(minutes=30))
+    now = desk.clock.now()
+    due = now + timedelta(hours=1)
+    alice = network.phone(ALICE).expect_sms(
+        f"SEV1 {ref} Acme Mail: reopened by Maria Manager: Customer's ticket says EU still bounces. Updates go on: "
+        f"the next is due by {hhmm(due, ALICE_CLOCK)}.")
+    customer.expect_sms(f"Sev-1 hotline: incident {ref} is open again: our support team keeps working on it. Your "
+                        f"next update will come by {due_text(due, customer_zone(incident), now)}.")
+    page = client.post(f"/incidents/{ref}/reopen", data={"csrf_token": CSRF, "back": "incident",
+                                                         "reason": "Customer's ticket says EU still bounces"},
+                       follow_redirects=True).get_data(as_text=True).replace("&#39;", "'")
+    desk.settle()
+
+    assert f"Incident {ref} is open again and back on the board; its owner was texted." in page
+    assert "Updates resume: the next is due by" in page and "The customer is told by SMS." in page
+    assert "Reopened by Maria Manager: Customer's ticket says EU still bounces" in page
+    assert desk.incident(incident.id).status == "open"
+    [line] = _reopens(desk, incident.id)
+    assert (line["by"], line["via"], line["reason"], line["close"]) == (
+        "staff", "dashboard", "Customer's ticket says EU still bounces", "verbal")
+    assert alice.unmet == [] and customer.unmet == []
+    assert client.post(f"/incidents/{ref}/reopen", data={"csrf_token": CSRF, "back": "incident", "reason": "again"},
+                       follow_redirects=True).get_data(as_text=True).count(f"Incident {ref} is open. Nothing") == 1
+
+
+def _compliance(desk):
+    start = date.fromisoformat(desk.t0.date().isoformat())
+    with desk.hotline.db.session() as s:
+        report = FactsRange(start, start + timedelta(days=30), "UTC", None).report(s)[0]
+    return report
+
+
+def test_the_reports_count_the_final_close_once_and_the_reopen_and_leave_the_promise_alone(desk, network, smtp):
+    incident, customer = _closed_verbally(desk, network)
+    ref = incident.reference
+    before = _compliance(desk)
+
+    network.phone(ALICE).expect_sms("REOPENED by the customer")
+    desk.clock.set(desk.clock.now() + timedelta(hours=2))
+    _text_hotline(desk, f"NO {ref} still down")
+    desk.settle()
+    assert _compliance(desk) == before  # the callback promise figures do not move
+
+    customer.expect_sms("We believe your problem is resolved")
+    desk.clock.set(desk.clock.now() + timedelta(minutes=20))
+    _propose(desk, ref, "EU relay fixed")
+    network.phone(ALICE).expect_sms("confirmed it is resolved")
+    desk.clock.set(desk.clock.now() + timedelta(minutes=10))
+    assert _text_hotline(desk, f"YES {ref}") == [f"Thank you. Incident {ref} is closed."]
+    desk.settle()
+    final = desk.clock.now()
+
+    with desk.hotline.db.session() as s:
+        figures = update_figures(s, desk.t0 - timedelta(hours=1), final + timedelta(hours=1))
+    # one resolution, the customer's YES: the verbal close the reopen undid is not counted as one
+    assert (figures.confirmed, figures.confirmed_by, figures.reopened_by_customer, figures.reopened_by_staff) == (
+        1, {"sms": 1}, 1, 0)
+    assert figures.time_to_resolution.count == 1
+    assert figures.time_to_resolution.maximum == round((final - incident.captured_at).total_seconds())
+    assert figures.rejected == 0 and figures.closed_by_manager == 0
+    with desk.hotline.db.session() as s:
+        start, end = range_bounds(desk.t0.date(), desk.t0.date() + timedelta(days=30), "UTC")
+        assert update_figures(s, start, end) == figures
+    assert _compliance(desk) == before
+
+
+def test_a_schedule_reopened_for_a_customer_nobody_reached_waits_for_a_callback_and_then_starts_again(
+        desk, network, smtp):
+    """Updates follow a verified contact: a schedule the close ended is not owed on a reopen that finds no answer
+    standing (``Decision.start_updates`` false), but withdrawn, so a callback met later starts it afresh."""
+    from app.services.acks import lock_incident
+    from app.services.updates import reopen_follow_up, restart_follow_up
+
+    incident, _customer = _closed_verbally(desk, network)
+    with desk.hotline.db.transaction() as s:
+        follow_up = reopen_follow_up(s, lock_incident(s, incident.reference), desk.clock.now(), owed=False)
+        assert (follow_up.state, follow_up.next_due_at, follow_up.closed_how) == ("withdrawn", None, "")
+        restart_follow_up(s, lock_incident(s, incident.reference), desk.clock.now())
+        assert (follow_up.state, follow_up.next_due_at) == ("updating", desk.clock.now() + timedelta(hours=1))
+    [withdrawn] = _rows(desk, IncidentEvent, incident_id=incident.id, kind="updates_withdrawn")
+    assert withdrawn.detail["reopened"] is True
