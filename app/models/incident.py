@@ -84,6 +84,7 @@ class Incident(Base):
 # The lines that name an incident's owner (an acknowledgement or a take-over), as literal SQL: the board finds
 # them through a partial index, which a planner uses only for a query that repeats this condition verbatim.
 OWNER_KINDS = text("kind IN ('acknowledged', 'taken_over')")
+REOPEN_LINES = text("kind = 'incident_reopened'")
 
 
 class IncidentEvent(Base):
@@ -97,6 +98,9 @@ class IncidentEvent(Base):
     __table_args__ = (Index("ix_incident_events_owner", "incident_id", "at", "id",
                             postgresql_where=OWNER_KINDS, sqlite_where=OWNER_KINDS),
                       Index("ix_incident_events_txid", "txid", "id"),  # the change feed's order
+                      # the reopens (few): the updates report leaves out the closes they undid (``reports.updates``)
+                      Index("ix_incident_events_reopens", "incident_id", "id", postgresql_where=REOPEN_LINES,
+                            sqlite_where=REOPEN_LINES),
                       # a pinned report's lines written after its as_of (none, or a handful)
                       Index("ix_incident_events_written_at", "written_at"))
 
