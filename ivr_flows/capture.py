@@ -401,14 +401,14 @@ def on_saving(state: CallState, event: Event, now: datetime) -> Step:
         known = state.incident if state.incident is not None and state.incident.reference == event.reference else None
         inc = IncidentInfo(reference=event.reference, callback_due_at=event.callback_due_at,
                            acknowledged=bool(known and known.acknowledged), called_back=bool(known and known.called_back),
-                           own_contact=event.own_contact)
+                           own_contact=event.own_contact, clock=known.clock if known else "")
         s = replace(state, stage=Stage.DONE, incident=inc, tries=0, pending="", joined=event.joined)
         if event.joined:
             lines, kind = joined_lines(s, now), "incident_joined"
         elif appended:
             lines, kind = added_lines(s, now), "incident_appended"
         else:
-            lines, kind = saved_lines(s), "reference_given"
+            lines, kind = saved_lines(s, now), "reference_given"
         silent = s.silences >= SILENT_QUESTIONS_BEFORE_SKIP  # a caller who keys nothing is not asked to key 1
         live = None if event.joined or silent else hand_over_live(s, lines, kind, event.reference)
         if live is not None:  # issue 13: the live-connect offer follows the closing lines

@@ -118,6 +118,10 @@ class IncidentInfo:
     # its callback goes to the number this caller calls from: else it may be a spoofer's, and a caller silent at its
     # menu is taken as a new report rather than sent away (True for states saved before this was known)
     calls_back_caller: bool = True
+    # the incident's own clock (a tz name: ``questions.contact_clock`` of its stored numbers), on which its intake
+    # spoke and its receipt wrote the deadline: a caller who proved who they are hears its times on it, from any
+    # phone ("" for states saved before this was known, and for an incident the call itself opened: the caller's)
+    clock: str = ""
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,7 @@ class CallState:
                 called_back=bool(i.get("called_back", False)),
                 own_contact=bool(i.get("own_contact", False)),
                 calls_back_caller=bool(i.get("calls_back_caller", True)),
+                clock=str(i.get("clock", "")),
             )
         return cls(**d)
 

@@ -56,23 +56,32 @@ def _reply(state: CallState, lines: list[str], **kw: object) -> Reply:
     return Reply(lang=state.lang, say=tuple(lines), **kw)  # type: ignore[arg-type]
 
 
-def contact_phone(state: CallState) -> str:
-    """The number whose time zone we speak deadlines in (callback, else caller ID)."""
-    if state.captured.callback_phone:
-        return state.captured.callback_phone
-    return state.caller_id if is_valid_phone(state.caller_id) else ""
+def contact_clock(callback_phone: str, caller_id: str = "", kept: str = "") -> str:
+    """The time zone (a tz name) of a caller's, and so of their incident's, times: the callback number's, else the
+    caller ID's (a real number), else ``kept`` (``CallState.clock``), else UTC.
+
+    The one rule: the intake speaks its deadline on it (``caller_clock``), the receipt and every later text to the
+    customer write on it (``update_text.customer_zone``, from the incident's stored numbers), and a repeat caller who
+    proved who they are hears their incident's times on it (``IncidentInfo.clock``), whatever number they call from
+    now (an outside probe's customer heard "5:13 p.m. EST" at intake, then "1:13 a.m. MSK" from their +7 phone).
+    """
+    phone = callback_phone or (caller_id if is_valid_phone(caller_id) else "")
+    return zone_for_number(phone).key if phone else kept or "UTC"
 
 
 def caller_clock(state: CallState) -> str:
-    """The time zone the call speaks times in: the contact number's, else the one kept when the numbers were
-    forgotten (``CallState.without_answers``), else UTC."""
-    phone = contact_phone(state)
-    return zone_for_number(phone).key if phone else state.clock or "UTC"
+    """The time zone the call speaks the caller's own times in: ``contact_clock`` of its numbers, else the one kept
+    when the numbers were forgotten (``CallState.without_answers``)."""
+    return contact_clock(state.captured.callback_phone, state.caller_id, state.clock)
 
 
-def say_due(state: CallState, when: datetime) -> str:
-    """A time as the call speaks it: in its language, on the caller's clock (``caller_clock``)."""
-    return say_time(state.lang, when, zone_name=caller_clock(state))
+def say_due(state: CallState, when: datetime, now: datetime | None) -> str:
+    """A time as the call speaks it: in its language, on the clock of the call's incident (``IncidentInfo.clock``,
+    the one its intake and receipt used) when it has one, else the caller's (``caller_clock``), with its day when
+    that is not today on that clock (``say_time``). Spoken where the prompt had "um {time}" in German."""
+    inc = state.incident
+    zone = inc.clock if inc is not None and inc.clock else caller_clock(state)
+    return say_time(state.lang, when, zone_name=zone, now=now, at=True)
 
 
 def incident_lines(state: CallState, now: datetime | None) -> list[str]:
@@ -99,7 +108,7 @@ def callback_line(state: CallState, now: datetime | None) -> str:
         return t(state, "callback_done")
     if now is not None and inc.callback_due_at <= now:  # never a time already past
         return t(state, "callback_overdue")
-    when = say_due(state, inc.callback_due_at)
+    when = say_due(state, inc.callback_due_at, now)
     return t(state, "callback_taken" if inc.acknowledged else "callback_by", time=when)
 
 
@@ -133,14 +142,15 @@ def _can_text(e164: str) -> bool:
     return kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
-def saved_lines(state: CallState) -> list[str]:
-    """The closing words after a new incident was saved (reference, deadline, number)."""
+def saved_lines(state: CallState, now: datetime | None = None) -> list[str]:
+    """The closing words after a new incident was saved (reference, deadline, number; the deadline's day when it is
+    not today on the caller's clock, ``now``)."""
     inc = state.incident
     if inc is None:
         return [t(state, "goodbye")]
     c = state.captured
     minutes = state.policy.sla_minutes
-    when = say_due(state, inc.callback_due_at)
+    when = say_due(state, inc.callback_due_at, now)
     lines = [t(state, "done_reference", reference=say_digits(inc.reference))]
     # Only a caller ID we would dial (not withheld, premium-rate, abroad or our own) is promised a call.
     p = state.policy

@@ -189,7 +189,8 @@ def outage(outage_id: int) -> str:
             abort(404)
         incidents = list(session.scalars(select(Incident).join(OutageLink, OutageLink.incident_id == Incident.id)
                                          .where(OutageLink.outage_id == outage_id).order_by(Incident.id)))
-        statements = {lang: outage_service.update_text.outage_statement(row, lang) for lang in ("en-US", "de-DE")}
+        statements = {lang: outage_service.update_text.outage_statement(row, lang, now=hotline.clock.now())
+                      for lang in ("en-US", "de-DE")}
         return render_template("dashboard/outage.html", o=row, incidents=incidents, statements=statements,
                                now=hotline.clock.now())
 

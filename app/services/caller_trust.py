@@ -13,6 +13,7 @@ from app.models import Account, CallSession, Incident, IncidentStatus, Ticket
 from app.services.events import log_event
 from app.services.support_pin import check_pin
 from ivr_flows.model import CheckPin, IncidentInfo, PinChecked, SaveIncident, TicketInfo, TicketMatch
+from ivr_flows.questions import contact_clock
 
 MATCHES, DIFFERS, NOT_GIVEN, NOTHING_ON_FILE = "matches", "differs", "not_given", "nothing_on_file"
 _COMPANY_SUFFIXES = re.compile(r"\b(inc|incorporated|llc|ltd|limited|gmbh|ag|corp|corporation|co|company|plc|sa|bv)\b")
@@ -36,7 +37,8 @@ def ticket_info(ticket: Ticket, *, verified: bool) -> TicketInfo:
 
 def incident_info(incident: Incident, caller: str) -> IncidentInfo:
     """A repeat caller's open incident: reference and status (never spoken unverified), and whether its callback
-    goes to the number ``caller`` calls from."""
+    goes to the number ``caller`` calls from; its own clock (``contact_clock`` of its numbers, as
+    ``update_text.customer_zone``), whatever number ``caller`` is."""
     from app.services.resolution import pending_proposal  # issue 11; resolution imports the intake's services
 
     session = object_session(incident)
@@ -44,7 +46,8 @@ def incident_info(incident: Incident, caller: str) -> IncidentInfo:
                         acknowledged=incident.acknowledged_at is not None,
                         called_back=incident.callback_answered_at is not None,
                         awaiting_confirmation=session is not None and pending_proposal(session, incident) is not None,
-                        calls_back_caller=bool(caller) and incident.callback_phone == caller)
+                        calls_back_caller=bool(caller) and incident.callback_phone == caller,
+                        clock=contact_clock(incident.callback_phone, incident.caller_id))
 
 
 def answer_pin_check(session: Session, effect: CheckPin, call_sid: str, now: datetime) -> PinChecked:

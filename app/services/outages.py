@@ -50,7 +50,7 @@ def statement_for_callers(session: Session, language: str, now: datetime, caller
     The intake service puts it in the call's flow policy; the flow speaks it after the language choice.
     """
     outage = active_outage(session, now)
-    return update_text.outage_statement(outage, language, caller_id) if outage else None
+    return update_text.outage_statement(outage, language, caller_id, now) if outage else None
 
 
 def link_incident(session: Session, outage: Outage, incident: Incident, *, by: str, now: datetime) -> bool:

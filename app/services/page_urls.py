@@ -15,8 +15,8 @@ from app.services import page_text
 from app.services.callbacks import MIN_CONVERSATION_SECONDS
 from app.services.escalation import caller_on_hotline, missed_call_at
 from app.services.tickets import account_of
+from app.services.update_text import customer_zone
 from app.settings import Settings
-from ivr_flows.prompts import zone_for_number
 
 ACK_LINK_MAX_AGE = 2 * 3600  # seconds an acknowledgement link stays valid
 # Links are made and checked by machines whose clocks may differ a little; more than this
@@ -97,20 +97,20 @@ class PageUrls:
             return page_text.bridge_too_short_sms(incident, MIN_CONVERSATION_SECONDS, page.created_at, page_zone(page))
         if page.purpose == "callback_missed":
             session = object_session(page)
-            return page_text.callback_missed_sms(incident, zone_for_number(incident.callback_phone).key,
+            return page_text.callback_missed_sms(incident, customer_zone(incident),
                                                  self.hotline_number,
                                                  missed_call_at(session, page) if session else page.created_at)
         if page.purpose == BREACH_NOTICE:
-            return page_text.breach_notice_sms(incident, zone_for_number(incident.callback_phone).key,
+            return page_text.breach_notice_sms(incident, customer_zone(incident),
                                                self.hotline_number, page.created_at)
         if page.purpose == CLOSING_NOTICE:
-            return page_text.closing_notice_sms(incident, zone_for_number(incident.callback_phone).key,
+            return page_text.closing_notice_sms(incident, customer_zone(incident),
                                                 self.hotline_number, page.created_at)
         if page.purpose == AGREED_CLOSING_NOTICE:
             return page_text.agreed_closing_sms(incident, self.hotline_number)
         if page.purpose == "receipt":
-            return page_text.receipt_sms(incident, zone_for_number(incident.callback_phone).key, page.created_at)
-        return page_text.ack_notice_sms(incident, zone_for_number(incident.callback_phone).key, page.created_at,
+            return page_text.receipt_sms(incident, customer_zone(incident), page.created_at)
+        return page_text.ack_notice_sms(incident, customer_zone(incident), page.created_at,
                                         in_call=_in_call(incident, page.created_at))
 
 

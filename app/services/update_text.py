@@ -9,7 +9,8 @@ from app.models import CustomerUpdate, Incident, Outage, ProposalKind, Resolutio
 from app.prompts import text
 from app.services.customer_text import GERMAN, is_german, local_time
 from app.services.page_text import company_name
-from ivr_flows.prompts import say_digits, say_time, zone_for_number
+from ivr_flows.prompts import say_digits, say_time
+from ivr_flows.questions import contact_clock
 
 QUOTE_LIMIT = 300  # how much of a customer's words a log line or a text to a rep quotes
 
@@ -17,8 +18,10 @@ SMS_LIMIT = 1200  # several segments at most; the e-mail carries the whole text
 
 
 def customer_zone(incident: Incident) -> str:
-    """The customer's time zone (from their number), for times in their messages."""
-    return zone_for_number(incident.callback_phone).key if incident.callback_phone else "UTC"
+    """The incident's own clock, for every time its customer reads or hears: its callback number's zone, else its
+    caller ID's, as its intake spoke the deadline (``questions.contact_clock``, the one rule; before it, an incident
+    without a callback number wrote in UTC what its intake had said on the caller's clock)."""
+    return contact_clock(incident.callback_phone, incident.caller_id)
 
 
 def due_text(due: datetime, tz: str, since: datetime, language: str = "en-US") -> str:
@@ -152,12 +155,13 @@ def proposal_spoken(incident: Incident, proposal: ResolutionProposal) -> str:
 def decision_reply(incident: Incident, confirmed: bool, spoken: bool = False, *, next_due: datetime | None = None,
                    now: datetime | None = None) -> str:
     """The answer to a customer who confirmed or rejected (``spoken``: on a call, the reference digit by digit);
-    a rejection says when the next update comes (``next_due``, on their clock: said as the intake says a time)."""
+    a rejection says when the next update comes (``next_due``, on the incident's clock, ``customer_zone``: said as the
+    intake says a time, with its day when that is not ``now``'s)."""
     if confirmed:
         return _t(incident.language, "upd_confirmed", ref=_ref(incident, spoken))
     lang = incident.language
     if spoken:
-        due = say_time(GERMAN if is_german(lang) else "en-US", next_due, incident.callback_phone)
+        due = say_time(GERMAN if is_german(lang) else "en-US", next_due, zone_name=customer_zone(incident), now=now)
     else:
         due = due_text(next_due, customer_zone(incident), now or next_due, lang)
     return _t(lang, "upd_rejected", ref=_ref(incident, spoken), due=due)
@@ -203,16 +207,16 @@ def late_sms(incident: Incident, number: int | None, due: datetime, owner: str, 
                 due=due_text(due, tz, now), owner=owner or "unknown")
 
 
-def outage_statement(outage: Outage, language: str, phone: str = "") -> str:
+def outage_statement(outage: Outage, language: str, phone: str = "", now: datetime | None = None) -> str:
     """The short statement callers hear right after the greeting while an outage is declared, its times spoken as
     the rest of the call speaks them (``say_time``): on the clock of ``phone``, the caller ID, as the deadline later
-    in the call is (UTC without one)."""
+    in the call is (UTC without one), each with its day when that is not ``now``'s ("since yesterday at 11:40 p.m.")."""
     german = is_german(language)
     what = (outage.what_fails_de or outage.what_fails) if german else outage.what_fails
     lang = GERMAN if german else "en-US"
-    said = _t(language, "upd_outage", what=what, since=say_time(lang, outage.since, phone))
+    said = _t(language, "upd_outage", what=what, since=say_time(lang, outage.since, phone, now=now))
     if outage.next_update_at:
-        said += _t(language, "upd_outage_next", due=say_time(lang, outage.next_update_at, phone))
+        said += _t(language, "upd_outage_next", due=say_time(lang, outage.next_update_at, phone, now=now))
     return said + _t(language, "upd_outage_end")
 
 

@@ -10,6 +10,7 @@ asked at its end: the bridge is made now, and the callback counts) and ``/left``
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
@@ -19,6 +20,7 @@ from app.prompts import text
 from app.services import live_connect
 from app.services.callbacks import already_withdrawn_as_short, conversation_too_short
 from app.services.row_locks import lock_callback
+from app.services.update_text import customer_zone
 from app.voice.bridge import CUSTOMER_VOICE, bridge_twiml, offer_retry
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import say_and_hang_up
@@ -42,10 +44,11 @@ def _voice(lang: str) -> dict[str, str]:
     return {"language": code, "voice": voice}
 
 
-def _by(incident: Incident) -> str:
-    """The callback deadline, spoken in the caller's language and zone."""
+def _by(incident: Incident, now: datetime) -> str:
+    """The callback deadline, spoken in the caller's language on the incident's clock (``customer_zone``), with its
+    day when that is not today there."""
     lang = incident.language if incident.language in CUSTOMER_VOICE else "en-US"
-    return say_time(Lang(lang), incident.callback_due_at, incident.callback_phone)
+    return say_time(Lang(lang), incident.callback_due_at, zone_name=customer_zone(incident), now=now, at=True)
 
 
 def _say_and_end(key: str, lang: str, **params: object) -> str:
@@ -75,7 +78,7 @@ def offer() -> Response:
         response = VoiceResponse()
         gather = response.gather(input="dtmf", num_digits=1, timeout=OFFER_SECONDS, action=action, method="POST",
                                  action_on_empty_result=False)
-        gather.say(text("live_engineer_ready" if found.ready else "live_offer_wait", lang, time=_by(incident)),
+        gather.say(text("live_engineer_ready" if found.ready else "live_offer_wait", lang, time=_by(incident, now)),
                    **_voice(lang))
         response.redirect(f"{action}&noinput=1", method="POST")
         return str(response)
@@ -96,7 +99,7 @@ def choice() -> Response:
         if found is None or found.incident is None:
             if incident is not None and incident.status != IncidentStatus.OPEN:
                 return _say_and_end("live_closed", lang)  # closed meanwhile: no callback to promise
-            return _say_and_end("live_no_key", lang, time=_by(incident)) if incident else _caller_safe()
+            return _say_and_end("live_no_key", lang, time=_by(incident, now)) if incident else _caller_safe()
         wait = live_connect.start_waiting(session, incident, call_sid, now)
         response = VoiceResponse()
         response.say(text("live_hold_ready" if wait.engineer_ready else "live_hold_wait", lang), **_voice(lang))
@@ -122,7 +125,8 @@ def wait() -> Response:
                 or incident.status != IncidentStatus.OPEN):  # closed while they wait: nobody will take them
             response.leave()  # the <Enqueue action> says goodbye with the callback time
             return str(response)
-        still = text("live_still_in_line", row.language, time=_by(incident)) if queue_time >= STILL_IN_LINE_AFTER else ""
+        still = (text("live_still_in_line", row.language, time=_by(incident, now))
+                 if queue_time >= STILL_IN_LINE_AFTER else "")
         if still:
             response.say(still, **_voice(row.language))
         time_left -= _spoken_seconds(still)
@@ -199,7 +203,7 @@ def left() -> Response:
             return _say_and_end("live_closed", row.language)
         if incident.callback_answered_at is not None:  # a rep took another caller of theirs: no callback is coming
             return _say_and_end("live_taken_by_other", row.language)
-        return _say_and_end("live_wait_over", row.language, time=_by(incident))
+        return _say_and_end("live_wait_over", row.language, time=_by(incident, now))
 
     return answer_once(handle, safe=_caller_safe())
 

@@ -178,9 +178,16 @@ def _same_clock(a: ZoneInfo, b: ZoneInfo) -> bool:
                and at.astimezone(a).tzname() == at.astimezone(b).tzname() for at in _ZONE_PROBES)
 
 
-def say_time(lang: Lang | str, when: datetime, phone: str = "", zone_name: str = "") -> str:
-    """Speak a deadline in the caller's zone: "3:27 a.m. UTC" / "16:21 Uhr (MEZ)". The zone is ``phone``'s, else
-    ``zone_name`` (one kept once the number was forgotten), else UTC."""
+def say_time(lang: Lang | str, when: datetime, phone: str = "", zone_name: str = "", *, now: datetime | None = None,
+             at: bool = False) -> str:
+    """Speak a time in the caller's zone: "3:27 a.m. UTC" / "16:21 Uhr (MEZ)". The zone is ``phone``'s, else
+    ``zone_name`` (one kept once the number was forgotten), else UTC.
+
+    With ``now``, the time names its day when that is not ``now``'s day on the same clock ("tomorrow at 5:08 p.m.
+    EST", "morgen um 17:08 Uhr (MEZ)", "Tuesday, December 8 at ...": ``say_day``): an update due in 24 hours said
+    "by 5:08 p.m." at 5:08 p.m. read as due right now. ``at``: the phrase stands where a prompt had "um {time}"
+    (German "spätestens {time}": "um 17:08 Uhr", "am Dienstag, ..."); "by {time}" and "bis {time}" take it bare.
+    """
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     zone = zone_for_number(phone) if phone else _zone_named(zone_name)
@@ -189,14 +196,31 @@ def say_time(lang: Lang | str, when: datetime, phone: str = "", zone_name: str =
     if Lang(lang) is Lang.DE:
         # German listeners know Central European time as MEZ / MESZ, not CET / CEST.
         abbr = GERMAN_ZONE_NAMES.get(abbr, abbr)
-        return f"{local.hour}:{local.minute:02d} Uhr ({abbr})"
-    hour12 = local.hour % 12 or 12
-    ampm = "a.m." if local.hour < 12 else "p.m."
-    return f"{hour12}:{local.minute:02d} {ampm} {abbr}"
+        clock = f"{local.hour}:{local.minute:02d} Uhr ({abbr})"
+    else:
+        hour12 = local.hour % 12 or 12
+        ampm = "a.m." if local.hour < 12 else "p.m."
+        clock = f"{hour12}:{local.minute:02d} {ampm} {abbr}"
+    return say_day(lang, local, clock, now, at=at)
+
+
+def say_day(lang: Lang | str, local: datetime, clock: str, now: datetime | None, *, at: bool = False) -> str:
+    """``clock`` (the spoken time of ``local``) with its day when ``local`` falls on another day than ``now`` on
+    ``local``'s clock: today as it was, else "tomorrow at", "yesterday at", or the weekday and date."""
+    days = 0 if now is None else (local.date() - now.astimezone(local.tzinfo).date()).days
+    if days == 0:
+        return text(lang, "time_today_at", time=clock) if at else clock
+    if days in (1, -1):
+        return text(lang, "time_tomorrow" if days == 1 else "time_yesterday", time=clock)
+    weekdays, months = text(lang, "weekdays").split(", "), text(lang, "months").split(", ")
+    when = text(lang, "time_date", time=clock, weekday=weekdays[local.weekday()], month=months[local.month - 1],
+                day=local.day)
+    return text(lang, "time_date_at", when=when) if at else when
 
 
 __all__ = [
     "CATALOGS",
+    "say_day",
     "say_digits",
     "say_duration",
     "say_email",

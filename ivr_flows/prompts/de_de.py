@@ -37,7 +37,7 @@ PROMPTS: dict[str, str] = {
     "non_critical_goodbye": "Vielen Dank für Ihren Anruf. Auf Wiederhören.",
     # repeat caller
     "repeat_caller": "Sie haben bereits einen offenen Vorfall mit der Referenznummer {reference}.",
-    "callback_by": "Ein Techniker ruft Sie spätestens um {time} zurück.",
+    "callback_by": "Ein Techniker ruft Sie spätestens {time} zurück.",
     "callback_overdue": (
         "Es tut uns leid, dass wir Sie noch nicht zurückgerufen haben. "
         "Ein Techniker ruft Sie so schnell wie möglich an."
@@ -59,7 +59,7 @@ PROMPTS: dict[str, str] = {
     "added": "Vielen Dank, wir haben das zum Vorfall {reference} hinzugefügt.",
     "repeat_caller_status": "Für die Nummer, von der Sie anrufen, gibt es einen offenen Vorfall.",
     "repeat_caller_status_ticket": "Für dieses Ticket gibt es einen offenen Vorfall.",
-    "callback_taken": "Ein Techniker hat ihn übernommen und ruft Sie spätestens um {time} zurück.",
+    "callback_taken": "Ein Techniker hat ihn übernommen und ruft Sie spätestens {time} zurück.",
     "repeat_verify": (
         "Um seinen Stand zu hören oder etwas zu ergänzen, geben Sie die Referenznummer aus Ihrer SMS oder Ihre "
         "Support-PIN ein "
@@ -172,22 +172,22 @@ PROMPTS: dict[str, str] = {
     "reference_is": "Ihre Referenznummer für diesen Vorfall lautet {reference}.",
     "done_reference": "Vielen Dank. Ihre Referenznummer für diesen Vorfall lautet {reference}.",
     "done_callback": (
-        "Ein Techniker ruft Sie innerhalb von {minutes} Minuten, spätestens um {time}, "
+        "Ein Techniker ruft Sie innerhalb von {minutes} Minuten, spätestens {time}, "
         "unter der Nummer {number} zurück."
     ),
     "done_sms": "Die Referenznummer erhalten Sie außerdem per SMS.",
     "done_reach_email_and_caller": (
         "Wir haben keine Rückrufnummer. Deshalb meldet sich ein Techniker innerhalb von "
-        "{minutes} Minuten, spätestens um {time}, per E-Mail und unter der Nummer, "
+        "{minutes} Minuten, spätestens {time}, per E-Mail und unter der Nummer, "
         "von der Sie anrufen."
     ),
     "done_reach_caller": (
-        "Ein Techniker ruft Sie innerhalb von {minutes} Minuten, spätestens um {time}, "
+        "Ein Techniker ruft Sie innerhalb von {minutes} Minuten, spätestens {time}, "
         "unter der Nummer zurück, von der Sie anrufen."
     ),
     "done_reach_email": (
         "Wir haben keine Rückrufnummer. Deshalb meldet sich ein Techniker innerhalb von "
-        "{minutes} Minuten, spätestens um {time}, per E-Mail bei Ihnen."
+        "{minutes} Minuten, spätestens {time}, per E-Mail bei Ihnen."
     ),
     "done_reach_none_shown": (
         "Wir haben weder eine Telefonnummer, die wir anrufen können, noch eine E-Mail-Adresse von Ihnen. "
@@ -210,4 +210,12 @@ PROMPTS: dict[str, str] = {
     "email_dash": "Bindestrich",
     "email_underscore": "unterstrich",
     "email_plus": "plus",
+    # eine Zeit, die nicht heute ist (``say_time`` mit ``now``); "_at" steht, wo ein Satz "um {time}" hatte
+    "time_today_at": "um {time}",
+    "time_tomorrow": "morgen um {time}",
+    "time_yesterday": "gestern um {time}",
+    "time_date": "{weekday}, {day}. {month}, um {time}",
+    "time_date_at": "am {when}",
+    "weekdays": "Montag, Dienstag, Mittwoch, Donnerstag, Freitag, Samstag, Sonntag",
+    "months": "Januar, Februar, März, April, Mai, Juni, Juli, August, September, Oktober, November, Dezember",
 }

@@ -180,4 +180,12 @@ PROMPTS: dict[str, str] = {
     "email_dash": "dash",
     "email_underscore": "underscore",
     "email_plus": "plus",
+    # a time not today on the clock it is spoken in (``say_time`` with ``now``): "by tomorrow at 5:08 p.m. EST"
+    "time_today_at": "{time}",
+    "time_tomorrow": "tomorrow at {time}",
+    "time_yesterday": "yesterday at {time}",
+    "time_date": "{weekday}, {month} {day} at {time}",
+    "time_date_at": "{when}",
+    "weekdays": "Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday",
+    "months": "January, February, March, April, May, June, July, August, September, October, November, December",
 }

@@ -4,7 +4,7 @@ webhooks read (stage, language, proof, incident, policy), nothing the caller sai
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from ivr_flows.model import (
     AffectedService,
@@ -60,9 +60,11 @@ def test_the_callers_clock_is_kept_and_the_stripped_state_speaks_on_it():
     full = _full()  # German prompts, a San Francisco callback number
     stripped = CallState.from_dict(full.without_answers().to_dict())
     assert (stripped.clock, stripped.lang) == ("America/Los_Angeles", Lang.DE)
-    assert say_due(stripped, DUE) == say_due(full, DUE) == "19:15 Uhr (PST)"  # 03:15 UTC, as the call said it
+    now = DUE - timedelta(minutes=15)
+    # 03:15 UTC, as the call said it (German prompts say "spätestens {time}": the phrase carries its "um")
+    assert say_due(stripped, DUE, now) == say_due(full, DUE, now) == "um 19:15 Uhr (PST)"
     anonymous = CallState(stage=Stage.DONE, caller_id="anonymous").without_answers()
-    assert (anonymous.clock, say_due(anonymous, DUE)) == ("UTC", "3:15 a.m. UTC")
+    assert (anonymous.clock, say_due(anonymous, DUE, now)) == ("UTC", "3:15 a.m. UTC")
 
 
 def test_a_state_stored_before_the_clock_was_kept_still_reads():
