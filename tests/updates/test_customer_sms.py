@@ -456,10 +456,9 @@ def test_a_yes_that_doubts_itself_reaches_the_owner_at_once_and_words_not_passed
     assert (held.status, held.sent_at) == ("skipped", None)
 
 
-def test_a_no_after_the_customers_own_yes_closed_it_reaches_the_owner_at_once(desk, network, smtp):
-    """An outside probe's customer texted "NO 873668 sorry, it is failing again right now" 5 s after the YES that
-    closed the incident: the quarter-hour rule held it back for good, and the customer read only "it is closed".
-    Words about an incident closed lately reach its owner at once, and the customer reads that they did."""
+def closed_by_the_customers_yes(desk, network):
+    """An incident of CUSTOMER called back by Alice, the fix proposed, and closed by the customer's own YES: the
+    incident, the customer's phone and Alice's."""
     incident, customer = _called_back(desk, network)
     ref = incident.reference
     customer.expect_sms("We believe your problem is resolved")
@@ -467,6 +466,15 @@ def test_a_no_after_the_customers_own_yes_closed_it_reaches_the_owner_at_once(de
     alice = network.phone(ALICE).expect_sms("confirmed it is resolved")
     assert _text_hotline(desk, f"YES {ref}") == [f"Thank you. Incident {ref} is closed."]
     desk.settle()
+    return incident, customer, alice
+
+
+def test_a_no_after_the_customers_own_yes_closed_it_reaches_the_owner_at_once(desk, network, smtp):
+    """An outside probe's customer texted "NO 873668 sorry, it is failing again right now" 5 s after the YES that
+    closed the incident: the quarter-hour rule held it back for good, and the customer read only "it is closed".
+    Words about an incident closed lately reach its owner at once, and the customer reads that they did."""
+    incident, _customer, alice = closed_by_the_customers_yes(desk, network)
+    ref = incident.reference
     desk.clock.set(desk.clock.now() + timedelta(seconds=5))
     alice.expect_sms(f"the customer texted: NO {ref} sorry, it is failing again right now")
     assert _text_hotline(desk, f"NO {ref} sorry, it is failing again right now") == [

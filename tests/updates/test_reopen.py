@@ -25,7 +25,14 @@ from tests.integration.board_support import CSRF, login_as
 from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 from tests.updates.test_breach_notice_by_email import _through_the_breach
 from tests.updates.test_closing_notice import _manager_resolves
-from tests.updates.test_customer_sms import _called_back, _propose, _rows, _text_hotline, _update
+from tests.updates.test_customer_sms import (
+    _called_back,
+    _propose,
+    _rows,
+    _text_hotline,
+    _update,
+    closed_by_the_customers_yes,
+)
 from tests.updates.test_verbal_close import ALICE_CLOCK, _alice_logs_in, _resolve
 
 STRANGER = "+14155550199"
@@ -130,14 +137,8 @@ def test_a_managers_close_is_reopened_by_the_customers_no(desk, network, client,
 
 
 def test_a_no_after_the_customers_own_yes_is_passed_on_but_does_not_reopen(desk, network, smtp):
-    incident, customer = _called_back(desk, network)
+    incident, customer, alice = closed_by_the_customers_yes(desk, network)
     ref = incident.reference
-    customer.expect_sms("We believe your problem is resolved")
-    _propose(desk, ref, "API healthy again")
-    alice = network.phone(ALICE).expect_sms("confirmed it is resolved")
-    assert _text_hotline(desk, f"YES {ref}") == [f"Thank you. Incident {ref} is closed."]
-    desk.settle()
-
     desk.clock.set(desk.clock.now() + timedelta(hours=1))
     alice.expect_sms(f"the customer texted: NO {ref} failing again")
     assert _text_hotline(desk, f"NO {ref} failing again") == [
