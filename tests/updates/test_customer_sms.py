@@ -469,6 +469,16 @@ def closed_by_the_customers_yes(desk, network):
     return incident, customer, alice
 
 
+def no_after_the_close(desk, owner, ref: str, words: str) -> None:
+    """The customer texts "NO <ref> <words>" about their closed incident: the owner is texted the words, and the
+    customer reads that they were passed on (the incident stays closed)."""
+    owner.expect_sms(f"the customer texted: NO {ref} {words}")
+    assert _text_hotline(desk, f"NO {ref} {words}") == [
+        f"Incident {ref} is closed. We passed your message to the engineer who worked on it. If the problem is back, "
+        "call this number to report it as a critical problem."]
+    desk.settle()
+
+
 def test_a_no_after_the_customers_own_yes_closed_it_reaches_the_owner_at_once(desk, network, smtp):
     """An outside probe's customer texted "NO 873668 sorry, it is failing again right now" 5 s after the YES that
     closed the incident: the quarter-hour rule held it back for good, and the customer read only "it is closed".
@@ -476,11 +486,7 @@ def test_a_no_after_the_customers_own_yes_closed_it_reaches_the_owner_at_once(de
     incident, _customer, alice = closed_by_the_customers_yes(desk, network)
     ref = incident.reference
     desk.clock.set(desk.clock.now() + timedelta(seconds=5))
-    alice.expect_sms(f"the customer texted: NO {ref} sorry, it is failing again right now")
-    assert _text_hotline(desk, f"NO {ref} sorry, it is failing again right now") == [
-        f"Incident {ref} is closed. We passed your message to the engineer who worked on it. If the problem is back, "
-        "call this number to report it as a critical problem."]
-    desk.settle()
+    no_after_the_close(desk, alice, ref, "sorry, it is failing again right now")
     assert alice.unmet == []
     [line] = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
     assert line["owner_told"] is True

@@ -32,6 +32,7 @@ from tests.updates.test_customer_sms import (
     _text_hotline,
     _update,
     closed_by_the_customers_yes,
+    no_after_the_close,
 )
 from tests.updates.test_verbal_close import ALICE_CLOCK, _alice_logs_in, _resolve
 
@@ -140,11 +141,7 @@ def test_a_no_after_the_customers_own_yes_is_passed_on_but_does_not_reopen(desk,
     incident, customer, alice = closed_by_the_customers_yes(desk, network)
     ref = incident.reference
     desk.clock.set(desk.clock.now() + timedelta(hours=1))
-    alice.expect_sms(f"the customer texted: NO {ref} failing again")
-    assert _text_hotline(desk, f"NO {ref} failing again") == [
-        f"Incident {ref} is closed. We passed your message to the engineer who worked on it. If the problem is back, "
-        "call this number to report it as a critical problem."]
-    desk.settle()
+    no_after_the_close(desk, alice, ref, "failing again")
     assert desk.incident(incident.id).status == "resolved" and _reopens(desk, incident.id) == []
     assert alice.unmet == [] and customer.unmet == []
 

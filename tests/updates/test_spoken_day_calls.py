@@ -9,26 +9,22 @@ they called again from their +7 phone and keyed the reference.
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from app.models import FollowUp, Incident
-from app.oncall.records import parse_rep, parse_schedule
-from app.queue import JobQueue
-from app.services.oncall_admin import create_rep, save_schedule
-from app.wiring import Hotline
 from hotline_sim.clock import FakeClock
 from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
-from tests.fakes import SimulatedTelephony
+from tests.updates import test_update_channels
 from tests.updates.backoffice import settle
 from tests.updates.conftest import verified_callback
-from workers import context
 
 _SIDS = itertools.count(1)
+hotline = test_update_channels.hotline  # the same hotline fixture: Alice on call (Bob, on no schedule, is never paged)
 NY_CUSTOMER = "+12125550142"  # New York: EST in December
 MOSCOW_PHONE = "+74951234567"  # the same customer's Moscow phone: MSK
 ALICE = "+14155550111"
@@ -38,24 +34,6 @@ ALICE = "+14155550111"
 def clock():
     """Monday 2026-12-07, 4:58 p.m. EST (21:58 UTC; already Tuesday 00:58 in Moscow)."""
     return FakeClock(datetime(2026, 12, 7, 21, 58, tzinfo=UTC))
-
-
-@pytest.fixture
-def hotline(settings, clock, redis_conn):
-    """A hotline on the in-memory phone network with one rep on call, Alice."""
-    h = Hotline.build(settings, clock=clock, jobs=JobQueue(redis_conn, settings.queue_name),
-                      telephony=SimulatedTelephony(clock))
-    with h.db.transaction() as session:
-        create_rep(session, parse_rep({"name": "Alice Primary", "phone": ALICE}))
-        save_schedule(session, parse_schedule({
-            "name": "primary", "time_zone": "UTC",
-            "layers": [{"rotation": "daily", "handoff_time": "00:00",
-                        "starts_on": (clock.now().date() - timedelta(days=1)).isoformat(),
-                        "members": ["Alice Primary"]}]}), clock.now())
-    context.use(h)
-    yield h
-    context.use(None)
-    h.db.dispose()
 
 
 def _call(client, caller: str) -> SimulatedCall:
