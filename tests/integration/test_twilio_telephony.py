@@ -24,13 +24,14 @@ REP = "+14155550111"
 STATUS_URL = "https://hotline.example.com/twilio/sms/status"
 CALL_URL = "https://hotline.example.com/twilio/page/call"
 CALL_STATUS_URL = "https://hotline.example.com/twilio/voice/status"
-CLIENT_TIMEOUT = 0.5
+# long enough for a loaded CI machine (0.5 s timed out an ordinary request there), short of the sim's hang
+CLIENT_TIMEOUT = 2.0
 
 
 @pytest.fixture
 def twilio(clock) -> Iterator[SimulatedTwilio]:
     """The simulated Twilio REST API over HTTP on an ephemeral port."""
-    with SimulatedTwilio(spec_path=twilio_spec_path(), clock=clock, hang_seconds=2.0) as sim:
+    with SimulatedTwilio(spec_path=twilio_spec_path(), clock=clock, hang_seconds=6.0) as sim:
         yield sim
 
 
