@@ -17,25 +17,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.escalation import AnswerWithdrawn, ReachedOnRelated, decide
 from app.models import Callback, CallbackOutcome, Incident, IncidentStatus
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import snapshot
-from app.services.row_locks import lock_incident
+from app.services.row_locks import linked_incident_ids, lock_incident
 
 COUNTED = (CallbackOutcome.MET, CallbackOutcome.LATE)
-
-
-def linked_incident_ids(session: Session, incident: Incident) -> list[int]:
-    """The incidents linked to ``incident`` as possibly related, either way (its own link, and those linked to it)."""
-    linked = [Incident.related_incident_id == incident.id]
-    if incident.related_incident_id is not None:
-        linked.append(Incident.id == incident.related_incident_id)
-    return list(session.scalars(select(Incident.id).where(or_(*linked), Incident.id != incident.id)
-                                .order_by(Incident.id)))
 
 
 def standing_answer(session: Session, incident: Incident) -> datetime | None:
@@ -50,13 +41,14 @@ def standing_answer(session: Session, incident: Incident) -> datetime | None:
 
 def reach_related(session: Session, incident: Incident, callback: Callback, now: datetime) -> list[Incident]:
     """``callback`` of ``incident`` was counted (a person answered): count it for every open incident linked to it
-    whose callback number it dialled and whose own callback has not counted yet, as the core decides. Each is
-    locked after ``incident`` (whose lock the caller holds). Returns the incidents it counted for."""
+    whose callback number it dialled and whose own callback has not counted yet, as the core decides. The caller
+    holds their locks already (``row_locks.lock_with_incident``, in id order). Returns the incidents it counted
+    for."""
     if callback.answered_at is None or callback.outcome not in COUNTED:
         return []
     number = callback.customer_number or incident.callback_phone
     counted = []
-    for other_id in linked_incident_ids(session, incident):
+    for other_id in linked_incident_ids(session, incident.id):
         other = lock_incident(session, other_id, fresh=True)
         if other is None or other.status != IncidentStatus.OPEN:
             continue

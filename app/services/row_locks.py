@@ -26,6 +26,11 @@ too, and must take that lock before any other row it holds (the order above). A 
 held, superseded, canceled, failed, its status) are none of these. SQLite ignores row locks: its one write lock
 orders the writers.
 
+A request that may count a callback for the incidents linked to its own (a dropped call's redial,
+``app.services.related_callbacks``) locks two or more incidents: ``lock_with_incident`` locks the incident and those
+linked to it, in ascending id order, before the row. Two callbacks counting at the same instant on linked incidents
+A and B (each locking its own incident, then the other's) deadlocked otherwise on PostgreSQL.
+
 Pages are not under the incident-first rule: a page's send locks the page and then writes its line
 (``app.services.pages``), and the page's webhook locks the page, then the incident (``app.voice.page_routes``);
 the two agree, and changing one alone would deadlock them.
@@ -35,7 +40,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Callback, Incident, LiveWait
@@ -57,18 +62,39 @@ def lock_incident(session: Session, incident_id: int, *, fresh: bool = False) ->
     return session.scalars(query.execution_options(populate_existing=True) if fresh else query).first()
 
 
+def linked_incident_ids(session: Session, incident_id: int) -> list[int]:
+    """The incidents linked to ``incident_id`` as possibly related, either way (its own link, and those linked to
+    it), in ascending id order; read without a lock."""
+    own_link = select(Incident.related_incident_id).where(Incident.id == incident_id).scalar_subquery()
+    return list(session.scalars(select(Incident.id).where(
+        or_(Incident.related_incident_id == incident_id, Incident.id == own_link), Incident.id != incident_id)
+        .order_by(Incident.id)))
+
+
+def lock_incident_and_linked(session: Session, incident_id: int) -> Incident | None:
+    """The incident ``incident_id``, row-locked and read fresh, after or before the incidents linked to it (each
+    locked too): all in ascending id order, so two requests locking linked incidents take turns, never deadlock."""
+    locked = None
+    for one in sorted({incident_id, *linked_incident_ids(session, incident_id)}):
+        incident = lock_incident(session, one, fresh=True)
+        if one == incident_id:
+            locked = incident
+    return locked
+
+
 def lock_incident_by_reference(session: Session, reference: str) -> Incident | None:
     """The incident with this reference, row-locked (``incident_lock``)."""
     return session.scalars(incident_lock(select(Incident).where(Incident.reference == reference))).first()
 
 
 def lock_with_incident(session: Session, model: type[Row], row_id: int) -> tuple[Row | None, Incident | None]:
-    """The row ``row_id`` of ``model`` and its incident, both row-locked: the incident first (read fresh once
-    each lock is held: another transaction may have changed them while this one waited)."""
+    """The row ``row_id`` of ``model`` and its incident, both row-locked: the incident first, with the incidents
+    linked to it (``lock_incident_and_linked``: its callback may count for them), then the row (each read fresh
+    once its lock is held: another transaction may have changed it while this one waited)."""
     incident_id = session.scalar(select(model.incident_id).where(model.id == row_id))
     if incident_id is None:
         return None, None
-    incident = lock_incident(session, incident_id, fresh=True)
+    incident = lock_incident_and_linked(session, incident_id)
     fresh = {"populate_existing": True}
     row = session.scalars(select(model).where(model.id == row_id).with_for_update().execution_options(**fresh)).one()
     return row, incident

@@ -11,17 +11,20 @@ locks (its one write lock orders the writers): these tests are PostgreSQL's. Eac
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
+from queue import Queue
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from app.event_kind import EventKind
-from app.models import IncidentEvent, Page, PageStatus, Rep
+from app.models import Callback, CallbackKind, Incident, IncidentEvent, Page, PageStatus, Rep
 from app.services.acks import Actor, acknowledge, lock_incident
 from app.services.events import log_event
 from app.services.pages import _cancel
+from app.services.row_locks import lock_callback
 from app.services.row_locks import lock_incident as lock_incident_by_id
 from tests.paging.conftest import ALICE
 
@@ -108,3 +111,51 @@ def test_a_page_claim_logging_its_cancel_while_an_acknowledgement_cancels_the_pa
     assert set(statuses.values()) == {PageStatus.CANCELED}
     [line] = [e for e in _lines(hotline, incident.id, "page_canceled") if e.detail["page_id"] == claimed_id]
     assert line.detail["reason"] == "rep_deactivated"
+
+
+def _backend_waits_for_a_lock(hotline, pid: int, job) -> bool:
+    """Whether the PostgreSQL backend ``pid`` (``job``'s) comes to wait for a lock before ``job`` ends (bounded)."""
+    deadline = time.monotonic() + 20
+    with hotline.db.engine.connect() as watcher:
+        while time.monotonic() < deadline and not job.done():
+            state = watcher.execute(text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"),
+                                    {"pid": pid}).scalar()
+            if state == "Lock":
+                return True
+            wait([job], timeout=0.05)
+    return False
+
+
+def test_callbacks_counting_on_two_linked_incidents_at_once_take_turns_instead_of_deadlocking(desk, hotline, clock):
+    """A dropped call's A and its redial's B are linked; a callback counted on either also counts on the other
+    (``related_callbacks.reach_related``: it locks the other incident). Two at the same instant, one on A and one on
+    B, each locked its own incident, then the other's: PostgreSQL ended one with a deadlock, and its webhook failed.
+    Each now locks both, in id order: the second waits for the first, then goes on."""
+    _postgresql_only(hotline)
+    first, second = desk.open_incident(), desk.open_incident(caller="+14155550177")
+    with hotline.db.transaction() as session:
+        session.get(Incident, second.id).related_incident_id = first.id  # linked as a redial's is
+        callbacks = [Callback(incident_id=one.id, kind=CallbackKind.BRIDGED, requested_at=clock.now())
+                     for one in (first, second)]
+        session.add_all(callbacks)
+        session.flush()
+        on_first, on_second = (callback.id for callback in callbacks)
+    started: Queue[int] = Queue()
+
+    def count_on_second() -> int:
+        with hotline.db.transaction() as session:
+            _bounded(session, "20s")
+            started.put(session.execute(text("SELECT pg_backend_pid()")).scalar())
+            _, incident = lock_callback(session, on_second)  # B's callback, as its status webhook locks it
+            assert lock_incident_by_id(session, first.id) is not None  # counting on A too (reach_related)
+            return incident.id
+
+    with ThreadPoolExecutor(1) as pool:
+        with hotline.db.transaction() as session:
+            _bounded(session, "20s")
+            _, incident = lock_callback(session, on_first)  # A's callback, at the same instant
+            assert incident.id == first.id
+            job = pool.submit(count_on_second)
+            assert _backend_waits_for_a_lock(hotline, started.get(timeout=20), job)  # B's request waits ...
+            assert lock_incident_by_id(session, second.id) is not None  # ... and A's counts on B without waiting
+        assert job.result(timeout=60) == second.id  # then B's goes on

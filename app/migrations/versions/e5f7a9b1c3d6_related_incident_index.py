@@ -5,7 +5,7 @@ Revises: d4e6f8a0b2c5
 Create Date: 2026-12-07 23:00:00
 
 A callback that reaches the customer looks up the open incidents linked to its incident as possibly related, either
-way (``related_callbacks.linked_incident_ids``), and the board names, on an incident, the newer incident linked to it
+way (``row_locks.linked_incident_ids``), and the board names, on an incident, the newer incident linked to it
 (a dropped call's redial). Both read ``related_incident_id == <id>``, which without an index read every incident (a
 year holds a million). The updates report leaves out the closes a later reopen undid (``reports.updates``): it
 joins each reopened incident's last ``incident_reopened`` line, found in a partial index of those lines alone
