@@ -61,7 +61,7 @@ PROMPTS: dict[str, str] = {
     "repeat_caller_status_ticket": "Für dieses Ticket gibt es einen offenen Vorfall.",
     "callback_taken": "Ein Techniker hat ihn übernommen und ruft Sie spätestens {time} zurück.",
     "repeat_verify": (
-        "Um seinen Stand zu hören oder etwas zu ergänzen, geben Sie die Referenznummer aus Ihrer SMS oder Ihre "
+        "Um seinen Stand zu hören oder etwas zu ergänzen, geben Sie die sechsstellige Referenznummer oder Ihre "
         "Support-PIN ein "
         "und drücken Sie danach die Rautetaste. Wenn Sie beides nicht haben, drücken Sie nur die Rautetaste."
     ),

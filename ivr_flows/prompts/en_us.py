@@ -49,8 +49,9 @@ PROMPTS: dict[str, str] = {
     "repeat_caller_status_ticket": "There is an open incident for this ticket.",
     "callback_taken": "An engineer has taken it and will call you back by {time}.",
     "repeat_verify": (
-        "To hear its status or add to it, enter its reference number from your text message, or your support PIN, "
-        "followed by the hash key. If you have neither, just press the hash key."
+        # not "from your text message": a landline caller got none (the reference was read out at the intake's end)
+        "To hear its status or add to it, enter its six-digit reference number, or your support PIN, followed by "
+        "the hash key. If you have neither, just press the hash key."
     ),
     "repeat_wrong": "Sorry, that number doesn't match.",
     "repeat_unverified": (

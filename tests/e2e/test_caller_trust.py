@@ -138,7 +138,7 @@ def test_spoofed_caller_id_hears_no_reference_and_cannot_add_to_the_open_inciden
     heard(spoof.dial())
     status = heard(spoof.press("1"))
     assert "open incident" in status and say_digits(original.reference) not in status
-    assert "reference number from your text message" in heard(spoof.press("1"))  # "add information"
+    assert "six-digit reference number" in heard(spoof.press("1"))  # "add information"
     assert "doesn't match" in heard(spoof.press("000000"))
     new = heard(spoof.press("111111"))
     assert "new incident" in new and "link it" in new
@@ -287,7 +287,7 @@ def _spoof_with_pin(phone, pin: str) -> tuple[Heard, str]:
     heard = Heard(spoof)
     heard(spoof.dial())
     assert "open incident" in heard(spoof.press("1"))
-    assert "reference number from your text message" in heard(spoof.press("1"))
+    assert "six-digit reference number" in heard(spoof.press("1"))
     assert "doesn't match" in heard(spoof.press(pin))
     return heard, heard(spoof.press(pin))
 

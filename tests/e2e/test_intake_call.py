@@ -258,7 +258,7 @@ def test_repeat_caller_hears_status_and_adds_information_after_keying_the_refere
     second.dial()
     menu = second.press("1")
     assert say_digits(incident.reference) not in _said(menu) and "open incident" in _said(menu)
-    assert "reference number from your text message" in _said(second.press("1"))  # add information
+    assert "six-digit reference number" in _said(second.press("1"))  # add information
     second.press(incident.reference)
     second.say("Now the SMTP relay in Frankfurt fails as well.")
     done = second.record(seconds=12)
@@ -280,7 +280,7 @@ def test_a_caller_with_two_open_incidents_reaches_the_older_one_by_its_reference
     call = phone(CALLER)
     call.dial()
     call.press("1")
-    assert "reference number from your text message" in _said(call.press("1"))  # add information
+    assert "six-digit reference number" in _said(call.press("1"))  # add information
     proven = _said(call.press("111111"))
     assert "doesn't match" not in proven and say_digits("111111") in proven
     call.say("The EU relay fails too.")

@@ -501,7 +501,7 @@ def test_repeat_caller_adds_information_after_keying_the_reference():
     assert "open incident for the number you are calling from" in call.said and "1, 2, 3, 4, 5, 6" not in call.said
     assert "10:21 p.m." not in call.said and "press 2" in call.said  # its status only after proof
     call.press("1")
-    assert call.stage is Stage.REPEAT_VERIFY and "reference number from your text message" in call.said
+    assert call.stage is Stage.REPEAT_VERIFY and "six-digit reference number" in call.said
     call.press("123456#")
     assert call.stage is Stage.ADD_INFO and call.state.verified == "reference"
     assert "reference 1, 2, 3, 4, 5, 6. An engineer will call you back by 10:21 p.m. EST." in call.said
