@@ -437,9 +437,15 @@ REOPENED_BY_NO = ("verbal", "manager", "silence")
 
 def _reopen(ev: Reopen, snap: Snapshot, now: datetime) -> Decision:
     """A closed incident is open again: on its customer's NO to a close they never agreed to in writing, within the
-    window, or on a rep's (or manager's) written reason, for any close. The escalation's promise is not chased again
-    (it was kept, broken or excused before the close: the report's figures stand); the update schedule the close
-    ended resumes when the customer had been reached (updates follow a verified contact, as ``start_updates``)."""
+    window, or on a rep's (or manager's) written reason, for any close. The update schedule the close ended resumes
+    when the customer had been reached (updates follow a verified contact, as ``start_updates``).
+
+    A customer nobody had reached is still owed the callback: the chase the close stopped goes on (a session 40
+    left-over: the owner was only texted, and nobody was paged again). The at-risk, breach and repage steps that
+    stood down for the close since it came run again (``rerun_steps_since``: a deadline passed meanwhile is a breach,
+    its repage rounds resume and page the owner and the managers); with no breach on record yet, the owner (else the
+    first level's on-call) is paged now, by SMS and call. The report's figures of the promise are the log's as
+    before: a callback met later counts late."""
     if not snap.resolved:
         return Decision("refused_not_closed", snap.state, refused=True)
     if ev.by_customer:
@@ -451,8 +457,11 @@ def _reopen(ev: Reopen, snap: Snapshot, now: datetime) -> Decision:
     elif not ev.reason.strip():
         return Decision("refused_needs_reason", snap.state, refused=True)
     opened = replace(snap, resolved=False)
-    return Decision("reopened", opened.state, reopen=True, start_updates=opened.customer_reached,
-                    log=(K.INCIDENT_REOPENED,))
+    if opened.customer_reached:
+        return Decision("reopened", opened.state, reopen=True, start_updates=True, log=(K.INCIDENT_REOPENED,))
+    paged = () if snap.breached else (PageOrder(Audience.OWNER_OR_PRIMARY, ALERT, "page"),)
+    return Decision("reopened", opened.state, reopen=True, log=(K.INCIDENT_REOPENED,), pages=paged,
+                    rerun_steps_since=ev.closed_at)
 
 
 def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:

@@ -235,12 +235,13 @@ class Reopen:
     ``close``: how the close being undone came (``reopen.close_kind``): "customer" (their own written or keyed YES),
     "verbal" (a rep's record of their agreement), "manager" (a manager's reason), "silence" (a proposal left
     unanswered), or "" (a close line older than those words); ``within_window``: the customer's NO came within the
-    reopen window (``REOPEN_WINDOW_DAYS``) of that close."""
+    reopen window (``REOPEN_WINDOW_DAYS``) of that close; ``closed_at``: when it came (None: no close line)."""
 
     by_customer: bool
     close: str = ""
     within_window: bool = True
     reason: str = ""
+    closed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -139,7 +139,7 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
         _tell_customer(session, incident, AGREED_CLOSING_NOTICE if decision.agreed_close else CLOSING_NOTICE,
                        decision.closing_notice, now, acting)
     if decision.add_repage and acting.step is not None:
-        add_repage(session, incident, acting.step)
+        add_repage(session, incident, acting.step, now)
     if decision.stop_updates:  # the answer that started them was withdrawn
         withdraw_follow_up(session, incident, now)
     if decision.reopen:  # the schedule the close ended, at the interval agreed (owed only once they were reached)
@@ -151,7 +151,7 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
         owe_outage_proposal(session, incident, now)
     if decision.release_held_pages:  # the callback they waited for ended: they go now
         release_held(session, incident, now)
-    if decision.rerun_steps_since is not None:  # an answer withdrawn: the promise is chased again
+    if decision.rerun_steps_since is not None:  # an answer withdrawn, a close undone: the promise is chased again
         rerun_steps_since(session, incident, decision.rerun_steps_since, now)
     return done
 

@@ -167,15 +167,18 @@ def _move_steps(session: Session, incident: Incident, moved: dict[StepKind, date
         schedule(session, "step", step.id, step.due_at)  # a job for the old time finds the step not yet due
 
 
-# what a deadline step decided when it found the customer reached (``escalation.decide``); "breached" is one only
-# without a repage round after it (an answer after the deadline: the breach is on record, nobody is chased)
-FOUND_REACHED = {StepKind.AT_RISK: ("skipped_callback_started", "skipped_callback_done"),
-                 StepKind.BREACH: ("met", "breached"), StepKind.REPAGE: ("stopped_callback_done",)}
+# what a deadline step decided when it found the customer reached, or the incident closed (``escalation.decide``);
+# "breached" is one only without a repage round after it (an answer after the deadline: the breach is on record,
+# nobody is chased)
+FOUND_REACHED = {StepKind.AT_RISK: ("skipped_callback_started", "skipped_callback_done", "skipped_resolved"),
+                 StepKind.BREACH: ("met", "breached", "skipped_resolved"),
+                 StepKind.REPAGE: ("stopped_callback_done", "stopped_resolved")}
 
 
 def rerun_steps_since(session: Session, incident: Incident, since: datetime, now: datetime) -> list[DueStep]:
-    """An answer counted at ``since`` was withdrawn: each at-risk, breach or repage step that ran since then and
-    found the customer reached runs again now, as a step of its own (its run stays on record), due when it was."""
+    """An answer counted at ``since`` was withdrawn, or a close at ``since`` undone before anyone reached the
+    customer: each at-risk, breach or repage step that ran since then and found the customer reached (or the incident
+    closed) runs again now, as a step of its own (its run stays on record), due when it was."""
     ran = list(session.scalars(select(DueStep).where(
         DueStep.incident_id == incident.id, DueStep.kind.in_(list(FOUND_REACHED)), DueStep.status == StepStatus.DONE,
         DueStep.done_at >= since).order_by(DueStep.due_at, DueStep.id)))
@@ -196,13 +199,16 @@ def rerun_steps_since(session: Session, incident: Incident, since: datetime, now
     return again
 
 
-def add_repage(session: Session, incident: Incident, after: DueStep) -> DueStep:
-    """Write (once) the next repage round, REPAGE_EVERY after ``after``, and register its job."""
+def add_repage(session: Session, incident: Incident, after: DueStep, now: datetime) -> DueStep:
+    """Write (once) the next repage round, REPAGE_EVERY after ``after``, and register its job. A round that would
+    be due already (``after`` ran long after it was due: a breach step run again on a reopen, a worker down for
+    minutes) is due REPAGE_EVERY from ``now`` instead: the rounds missed are not paged one after the other at once."""
     level = after.level + 1 if after.kind == StepKind.REPAGE else 0
     existing = session.scalars(select(DueStep).where(
         DueStep.incident_id == incident.id, DueStep.kind == StepKind.REPAGE, DueStep.level == level)).first()
+    due = after.due_at + REPAGE_EVERY
     step = existing or DueStep(incident_id=incident.id, kind=StepKind.REPAGE, level=level,
-                               due_at=after.due_at + REPAGE_EVERY)
+                               due_at=due if due > now else now + REPAGE_EVERY)
     session.add(step)
     session.flush()
     schedule(session, "step", step.id, step.due_at)

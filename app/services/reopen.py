@@ -96,7 +96,8 @@ def by_customer(session: Session, incident: Incident, words: str, now: datetime,
     close = last_close(session, incident) if incident is not None else None
     if close is None:
         return None
-    trigger = Reopen(by_customer=True, close=close.kind, within_window=window > timedelta(0) and now - close.at <= window)
+    trigger = Reopen(by_customer=True, close=close.kind, within_window=window > timedelta(0) and now - close.at <= window,
+                     closed_at=close.at)
     decision = decide(trigger, snapshot(session, incident, now), now)
     if decision.refused:
         return None
@@ -115,8 +116,8 @@ def by_staff(session: Session, incident: Incident, actor: Actor, reason: str, no
     readers texted, updates resumed and the customer told in writing (SMS, else e-mail) when the next comes."""
     close = last_close(session, incident)
     reason = " ".join(reason.split())[:500]
-    decision = decide(Reopen(by_customer=False, close=close.kind if close else "", reason=reason),
-                      snapshot(session, incident, now), now)
+    decision = decide(Reopen(by_customer=False, close=close.kind if close else "", reason=reason,
+                             closed_at=close.at if close else None), snapshot(session, incident, now), now)
     if decision.refused:
         key = "reopen_not_closed" if decision.outcome == "refused_not_closed" else "reopen_needs_reason"
         return Answer(False, decision.outcome, text(key, ref=incident.reference))

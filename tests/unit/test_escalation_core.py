@@ -456,12 +456,20 @@ def test_a_close_the_customer_never_agreed_to_in_writing_is_reopened_by_their_no
                                                                       outcome != "reopened")
 
 
-def test_a_reopen_resumes_updates_only_for_a_customer_reached_and_never_chases_the_promise_again():
-    reached = decide(Reopen(by_customer=True, close="verbal"), replace(STATES["met"], resolved=True), T0)
-    assert (reached.next_state, reached.start_updates, reached.pages, reached.log) == (
-        State.MET, True, (), (EventKind.INCIDENT_REOPENED,))
-    never = decide(Reopen(by_customer=True, close="manager"), replace(STATES["acknowledged"], resolved=True), T0)
-    assert (never.outcome, never.start_updates, never.pages, never.rerun_steps_since) == ("reopened", False, (), None)
+def test_a_reopen_resumes_updates_for_a_customer_reached_and_chases_the_callback_of_one_nobody_reached():
+    closed_at = T0 - timedelta(minutes=20)
+    reached = decide(Reopen(by_customer=True, close="verbal", closed_at=closed_at),
+                     replace(STATES["met"], resolved=True), T0)
+    assert (reached.next_state, reached.start_updates, reached.pages, reached.log, reached.rerun_steps_since) == (
+        State.MET, True, (), (EventKind.INCIDENT_REOPENED,), None)
+    never = decide(Reopen(by_customer=True, close="manager", closed_at=closed_at),
+                   replace(STATES["acknowledged"], resolved=True), T0)
+    assert (never.outcome, never.start_updates, never.rerun_steps_since) == ("reopened", False, closed_at)
+    assert never.pages == (PageOrder(Audience.OWNER_OR_PRIMARY, ("sms", "voice"), "page"),)
+    # a breach on record: the repage rounds run again (the owner and the managers), no page of its own
+    breached = decide(Reopen(by_customer=False, reason="still down", closed_at=closed_at),
+                      replace(STATES["acknowledged"], resolved=True, breached=True), T0)
+    assert (breached.pages, breached.rerun_steps_since) == ((), closed_at)
     assert decide(Reopen(by_customer=False, reason="x"), STATES["met"], T0).outcome == "refused_not_closed"
 
 

@@ -11,11 +11,12 @@ the test on any SMS nobody expected, a real local SMTP server and a fake clock."
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from app.models import FollowUp, IncidentEvent, Rep, Role
+from app.models import DueStep, FollowUp, IncidentEvent, Page, Rep, Role
 from app.reports.compliance import range_bounds
 from app.reports.figures import FactsRange
 from app.reports.updates import update_figures
@@ -52,6 +53,12 @@ def _closed_verbally(desk, network):
 
 def _reopens(desk, incident_id: int) -> list[dict]:
     return [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident_id, kind="incident_reopened")]
+
+
+def _repages(desk, incident_id: int) -> list[tuple[int, str]]:
+    """(level, outcome) of each repage round, the count of people paged left off ("repaged_4": "repaged")."""
+    return [(st.level, re.sub(r"_\d+$", "", st.outcome or "")) for st in _rows(desk, DueStep, incident_id=incident_id,
+                                                                              kind="repage")]
 
 
 def _board(desk) -> str:
@@ -111,7 +118,11 @@ def test_a_verbal_close_is_reopened_by_the_customers_no_and_updates_resume_on_ti
     assert desk.incident(incident.id).status == "open"
 
 
-def test_a_managers_close_is_reopened_by_the_customers_no(desk, network, client, smtp):
+def test_a_managers_close_is_reopened_by_the_customers_no_and_the_breached_callback_is_chased_again(
+        desk, network, client, smtp):
+    """Nobody had reached the customer when the manager closed it: their NO reopens it, and the repage rounds the
+    close stopped (every 5 minutes, the owner and the managers, by SMS and call) resume, once, not one per round
+    missed while it was closed; until session 41 the owner was only texted, and nobody was paged again."""
     customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
     customer.expect_sms("have not reached you")
     incident = _through_the_breach(desk, network, desk.open_incident)
@@ -120,13 +131,26 @@ def test_a_managers_close_is_reopened_by_the_customers_no(desk, network, client,
     desk.at(minutes=21)
     _manager_resolves(desk, client, ref)
     assert desk.incident(incident.id).status == "resolved"
+    desk.at(minutes=25)  # the repage round the close stopped: nobody is paged
+    assert _repages(desk, incident.id) == [(0, "repaged"), (1, "stopped_resolved")]
 
     desk.at(minutes=40)
     alice = network.phone(ALICE).expect_sms(
         f"SEV1 {ref} Acme Mail: REOPENED by the customer, who says it is NOT resolved (it was closed by a manager). "
         f"They texted: no {ref}, nobody ever called us. Call them: {CUSTOMER}")
+    alice.expect_sms(f"SEV1 {ref} Acme Mail: callback deadline").expect_call(answer=False)  # "... BREACHED"
+    maria = network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
     [reply] = _text_hotline(desk, f"no {ref}, nobody ever called us")
     desk.settle()
+    assert alice.unmet == [] and maria.unmet == []
+    assert sum("BREACHED" in sms for sms in alice.sms) == 2  # the round at T+20, and this one
+    assert _repages(desk, incident.id) == [(0, "repaged"), (1, "stopped_resolved"), (2, "repaged"), (3, "")]
+    [pending] = _rows(desk, DueStep, incident_id=incident.id, kind="repage", level=3)
+    assert pending.due_at == desk.clock.now() + timedelta(minutes=5)  # the next round, from now
+    alice.expect_sms("BREACHED").expect_call(answer=False)
+    maria.expect_sms("BREACHED").expect_call(answer=False)
+    desk.at(minutes=45)
+    assert alice.unmet == [] and maria.unmet == []
 
     # nobody reached them: no update is owed, and they are not promised one
     assert reply == (f"Incident {ref} is open again: we passed your message to the engineer, who will contact you.")
@@ -135,6 +159,40 @@ def test_a_managers_close_is_reopened_by_the_customers_no(desk, network, client,
     assert _rows(desk, FollowUp, incident_id=incident.id) == []
     assert alice.unmet == [] and customer.unmet == []
     assert f'Reopened by the customer: "no {ref}, nobody ever called us"' in _board(desk)
+
+
+def test_a_close_before_anyone_reached_the_customer_reopened_before_the_deadline_pages_the_on_call_again(
+        desk, network, client, smtp):
+    """Closed by a manager at T+2 while Alice's page went unanswered; the customer's NO at T+8 reopens it. The
+    callback is still owed: Alice (the first level, nobody owns it) is paged again at once, by SMS and call, and
+    the at-risk and breach steps to come chase it as for any incident (until session 41 nobody was paged)."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    ref = incident.reference
+    customer.expect_sms("was closed by our support team")
+    desk.at(minutes=2)
+    _manager_resolves(desk, client, ref)
+    desk.at(minutes=6)  # the next levels' steps find it closed: nobody is paged
+    assert desk.incident(incident.id).status == "resolved"
+
+    desk.at(minutes=8)
+    alice.expect_sms(f"SEV1 {ref} Acme Mail: REOPENED by the customer")
+    alice.expect_sms(f"SEV1 {ref}").expect_call(answer=False)  # paged again, with the callback's deadline
+    [reply] = _text_hotline(desk, f"NO {ref} it is still down")
+    desk.settle()
+    assert reply.startswith(f"Incident {ref} is open again")
+    assert alice.unmet == [] and customer.unmet == []
+    with desk.hotline.db.session() as s:
+        pages = list(s.scalars(select(Page).where(Page.incident_id == incident.id, Page.to_number == ALICE,
+                                                  Page.purpose == "page").order_by(Page.id)))
+    assert [(p.channel, p.created_at) for p in pages[-2:]] == [("sms", desk.clock.now()), ("voice", desk.clock.now())]
+
+    alice.expect_sms("AT RISK")
+    network.phone(MARIA).expect_sms("AT RISK")
+    desk.at(minutes=10)  # the at-risk step chases it as before the close
+    assert alice.unmet == []
 
 
 def test_a_no_after_the_customers_own_yes_is_passed_on_but_does_not_reopen(desk, network, smtp):
