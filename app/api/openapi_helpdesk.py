@@ -24,7 +24,13 @@ INCIDENT_STATUS_FIELDS: dict[str, Any] = {
         "properties": {
             "due_at": TIME,
             "outcome": {"type": "string", "enum": ["none", *[o.value for o in CallbackOutcome]],
-                        "description": "met/late are decided by Twilio's timestamp of the customer's answer"},
+                        "description": "met/late are decided by Twilio's timestamp of the customer's answer "
+                                       "(on this incident's deadline, also when the call that reached them was on a "
+                                       "related incident: reached_on_related)"},
+            "reached_on_related": {"type": ["string", "null"],
+                                   "description": "The reference of the incident linked to this one as possibly "
+                                                  "related (a dropped call's redial, the same callback number) whose "
+                                                  "callback reached the customer for this one; null otherwise"},
             "started_at": {**_NULLABLE_TIME, "description": "When Twilio first showed a customer's leg of a "
                                                             "callback dialled (null before: the hotline ringing the "
                                                             "rep's phone is not a started callback). Incidents "

@@ -41,7 +41,7 @@ def standing_answer(session: Session, incident: Incident) -> datetime | None:
 
 def reach_related(session: Session, incident: Incident, callback: Callback, now: datetime) -> list[Incident]:
     """``callback`` of ``incident`` was counted (a person answered): count it for every open incident linked to it
-    whose callback number it dialled and whose own callback has not counted yet, as the core decides. The caller
+    (directly or through another: ``row_locks.linked_incident_ids``) whose callback number it dialled and whose own callback has not counted yet, as the core decides. The caller
     holds their locks already (``row_locks.lock_with_incident``, in id order). Returns the incidents it counted
     for."""
     if callback.answered_at is None or callback.outcome not in COUNTED:

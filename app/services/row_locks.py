@@ -62,13 +62,20 @@ def lock_incident(session: Session, incident_id: int, *, fresh: bool = False) ->
     return session.scalars(query.execution_options(populate_existing=True) if fresh else query).first()
 
 
+LINKED_AT_MOST = 50  # incidents read as linked to one (a chain of redials is a few: ``caller_limits`` bounds them)
+
+
 def linked_incident_ids(session: Session, incident_id: int) -> list[int]:
-    """The incidents linked to ``incident_id`` as possibly related, either way (its own link, and those linked to
-    it), in ascending id order; read without a lock."""
-    own_link = select(Incident.related_incident_id).where(Incident.id == incident_id).scalar_subquery()
-    return list(session.scalars(select(Incident.id).where(
-        or_(Incident.related_incident_id == incident_id, Incident.id == own_link), Incident.id != incident_id)
-        .order_by(Incident.id)))
+    """The incidents linked to ``incident_id`` as possibly related, either way and through one another (a redial's
+    redial: C linked to B, B to A, so A and C are linked too), in ascending id order; read without a lock. One query
+    per step of the chain, at most ``LINKED_AT_MOST`` incidents."""
+    seen, frontier = {incident_id}, {incident_id}
+    while frontier and len(seen) < LINKED_AT_MOST:
+        rows = session.execute(select(Incident.id, Incident.related_incident_id).where(
+            or_(Incident.related_incident_id.in_(frontier), Incident.id.in_(frontier)))).all()
+        frontier = {one for row in rows for one in row if one is not None} - seen
+        seen |= frontier
+    return sorted(seen - {incident_id})[:LINKED_AT_MOST]
 
 
 def lock_incident_and_linked(session: Session, incident_id: int) -> Incident | None:

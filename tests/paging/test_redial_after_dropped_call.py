@@ -11,6 +11,7 @@ phones that fail the test on any SMS or call nobody expected; the fake clock mov
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -18,11 +19,13 @@ from sqlalchemy import select
 from app.models import Callback, DueStep, FollowUp, Incident, IncidentEvent, IncidentFactsRow, Page
 from app.models.user import Role
 from app.reports.facts import Outcome
+from app.services.api_tokens import create_token
 from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.integration.board_support import parse
 from tests.integration.dashboard_support import login_as
 from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
+from tests.paging.test_acknowledgement import _sms_from
 from tests.paging.test_callback_proof import _facts
 from tests.paging.test_spoofed_number_callback import _report_row
 from tests.updates.test_customer_sms import _propose, _text_hotline
@@ -76,6 +79,12 @@ def _first_then_redial(desk, network, callback_number: str = "", talk_seconds: f
     return first, second, customer, alice
 
 
+def _api(desk, reference: str) -> dict:
+    with desk.hotline.db.transaction() as s:  # a name of its own per read (active tokens' names are unique)
+        token = create_token(s, f"redial-{uuid.uuid4().hex[:8]}", desk.clock.now(), ("incidents:read",))
+    return desk.client.get(f"/api/v1/incidents/{reference}", headers={"Authorization": f"Bearer {token}"}).get_json()
+
+
 def _callback_of(desk, incident_id: int) -> Callback:
     with desk.hotline.db.session() as s:
         return s.scalars(select(Callback).where(Callback.incident_id == incident_id)).one()
@@ -113,6 +122,12 @@ def test_the_redials_callback_counts_for_the_dropped_call_and_its_escalation_sto
     assert (line.detail["related_reference"], line.detail["rep_id"]) == (second.reference, callback.rep_id)
     assert line.detail["answered_at"] == callback.answered_at.isoformat()
     assert line.detail["call_sid"] == callback.customer_call_sid  # the call that reached them
+    # the helpdesk's API says what the report counts (an outside probe read "outcome": "none" for it)
+    api = _api(desk, first.reference)["callback"]
+    assert (api["outcome"], api["reached_on_related"], api["attempts"]) == ("met", second.reference, 0)
+    assert api["answered_at"] == callback.answered_at.isoformat().replace("+00:00", "Z")
+    own = _api(desk, second.reference)["callback"]
+    assert (own["outcome"], own["reached_on_related"]) == ("met", None)
 
     for minute in (3, 6, 10, 15, 17, 21):  # A's levels, its at-risk and breach steps, then B's: nobody is paged
         desk.at(minutes=minute)
@@ -217,3 +232,41 @@ def test_the_customers_yes_on_the_redials_incident_closes_the_dropped_calls_too(
     assert parse(desk.client.get("/board")).find_all("tr", id=f"inc-{first.reference}") == []
     page = desk.client.get(f"/incidents/{first.reference}").get_data(as_text=True)
     assert f"Closed with related incident {second.reference}" in page
+
+
+def test_a_callback_counts_for_a_redials_redial_linked_through_the_one_between(desk, network):
+    """A at T0, its redial B at T+2 (linked to A), B's redial C at T+2:30 (linked to B, the newest open incident of
+    the number): Alice replies CALL for A at T+4 and reaches the customer, which counts for B and, through B, for C.
+    An outside probe's third incident, linked to the second only, was left out: the customer was texted "we have not
+    reached you" nine minutes after talking with the engineer, and the report counted a breach."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    first = desk.open_incident()
+    desk.settle()
+    incidents = [first]
+    for minutes, seconds in ((2, 0), (2, 30)):
+        customer.expect_sms("we have your report")
+        alice.expect_sms("SEV1").expect_call(answer=False)
+        desk.clock.set(desk.t0 + timedelta(minutes=minutes, seconds=seconds))
+        incidents.append(_redial(desk))
+        desk.settle()
+    first, second, third = incidents
+    assert (desk.incident(second.id).related_incident_id, desk.incident(third.id).related_incident_id) == (
+        first.id, second.id)  # C is linked to B alone
+
+    alice.expect_call(answer=False)  # A's level 1 at T+3: the primary again by voice, plus the secondary
+    network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=3)
+    customer.expect_sms("has taken your incident").expect_call(press="1", answered=True, talk_seconds=30)
+    alice.expect_call()
+    desk.clock.set(desk.t0 + timedelta(minutes=4))
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {first.reference}").get_data(as_text=True)
+    desk.settle()
+    callback = _callback_of(desk, first.id)
+    assert callback.outcome == "met"
+    for incident in (second, third):
+        one = desk.incident(incident.id)
+        assert (one.reached_on_callback_id, one.callback_answered_at) == (callback.id, callback.answered_at)
+        [line] = _lines(desk, incident.id, *RELATED_KINDS)
+        assert (line.detail["outcome"], line.detail["related_reference"]) == ("met", first.reference)
+    assert _facts(desk, third.id).outcome == Outcome.MET
