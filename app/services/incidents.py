@@ -19,6 +19,7 @@ from app.models import (
     IncidentStatus,
     Ticket,
 )
+from app.plain_text import printable
 from app.reports.facts import DETAILS_COMPLETE
 from app.services.caller_additions import tell_readers
 from app.services.caller_trust import note_verified
@@ -185,6 +186,13 @@ def append_to_incident(session: Session, call: CallSession, effect: AppendToInci
     return incident
 
 
+def caller_number(number: str) -> str:
+    """A caller's number as Twilio's webhook (or a spooled record of it) gave it, without control or format
+    characters: a NUL in a signed ``From`` failed the call's start on PostgreSQL, then its rescue, and the spooled
+    rescue at every replay (an outside probe); the caller heard of a technical problem and was never saved."""
+    return printable(number, allowed="")
+
+
 def rescue_call(
     session: Session, *, call_sid: str, from_number: str, now: datetime, reason: str,
     policy: FlowPolicy, source: IncidentSource = IncidentSource.RESCUED, require_reachable: bool = False,
@@ -198,6 +206,7 @@ def rescue_call(
     ``problem_text``: what is failing in the caller's own words when the call had none (their SMS reply to the
     missed-call SMS: ``missed_calls.answer_invitation``).
     """
+    from_number = caller_number(from_number)
     call = session.get(CallSession, call_sid)
     if call is None:
         call = CallSession(call_sid=call_sid, from_number=from_number[:32], state={},

@@ -19,6 +19,7 @@ from app.services.caller_limits import CallerLimits, join_report, open_apart, pl
 from app.services.events import event_row, log_event
 from app.services.incidents import (
     append_to_incident,
+    caller_number,
     open_incident_for,
     readable_state,
     rescue_call,
@@ -75,7 +76,9 @@ def start_call(
     session: Session, *, call_sid: str, from_number: str, to_number: str, policy: FlowPolicy, now: datetime,
     limits: CallerLimits | None = None,
 ) -> Turn:
-    """Open the call's state (or return to it, if Twilio sent the start twice)."""
+    """Open the call's state (or return to it, if Twilio sent the start twice). The numbers are Twilio's words, kept
+    without control characters (``caller_number``)."""
+    from_number, to_number = caller_number(from_number), caller_number(to_number)
     call = session.get(CallSession, call_sid)
     if call is not None:
         return Turn(question(_state_of(call)), call.seq)
