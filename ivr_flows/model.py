@@ -303,9 +303,11 @@ class IncidentSaved:
 
 @dataclass(frozen=True)
 class PinChecked:
-    """Answer to a CheckPin effect; ``ticket`` carries the details on file only when ``ok``. ``incident``: the keyed
-    digits are the reference of another open incident of the caller's number (not the newest, which was asked
-    for): the caller proved that one, and calls about it."""
+    """Answer to a CheckPin effect; ``ticket`` carries the details on file only when ``ok``. ``incident``: the open
+    incident the keyed digits prove the caller's. For an incident's check, the keyed digits are the reference of
+    another open incident of the caller's number (not the newest, which was asked for): the caller proved that one,
+    and calls about it. For a ticket's PIN, the ticket's open incident whose first caller proved it with that
+    account's PIN (``caller_trust.ticket_incident``); None when it has none (a stranger's is never theirs)."""
 
     ok: bool
     ticket: TicketInfo | None = None

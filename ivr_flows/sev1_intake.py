@@ -175,11 +175,15 @@ def _on_ticket_lookup(state: CallState, event: Event, now: datetime) -> Step:
         s = replace(s, ticket=event.ticket)
         effects = (log("ticket_matched", number=number, match=TicketMatch.KEYPAD.value),)
         found = t(s, "ticket_found", ticket=spoken)
-        if event.open_incident is not None:
-            s = replace(s, incident=event.open_incident, tries=0)
-            if event.ticket.has_pin and not s.verified:  # the ticket's open incident is named only after its PIN
-                return go(replace(s, stage=Stage.PIN_ENTRY), now, found, effects=effects)
-            return go(replace(s, stage=Stage.REPEAT_CALLER), now, found, effects=effects)
+        if event.ticket.has_pin:
+            # Not a repeat caller of the ticket's open incident, nor told of it: it may be a stranger's who keyed the
+            # number. Only the PIN shows which incident, if any, is theirs (``PinChecked.incident``); till then, and
+            # for a hang-up at the PIN (a Sev-1, rescued), it is only possibly related to their report.
+            related = event.open_incident.reference if event.open_incident else s.related_reference
+            s = replace(s, incident=None, related_reference=related, tries=0)
+        elif event.open_incident is not None:  # an account without a PIN: its existence only (``incident_lines``)
+            return go(replace(s, incident=event.open_incident, stage=Stage.REPEAT_CALLER, tries=0), now, found,
+                      effects=effects)
         if event.ticket.has_pin and not s.verified:
             return go(replace(s, stage=Stage.PIN_ENTRY, tries=0), now, found, effects=effects)
         return enter(s, Stage.COMPANY, now, found, effects=effects)

@@ -206,7 +206,11 @@ def on_pin_check(state: CallState, event: Event, now: datetime) -> Step:
     if not isinstance(event, PinChecked):
         return repeat(state, now)
     if event.ok:
-        ok = replace(state, verified="pin", pin_tries=0, ticket=event.ticket or state.ticket)
+        # Their incident is the ticket's open one proved with this PIN (``event.incident``), never the one the
+        # lookup found (a stranger's, perhaps; a state saved before this rule held it): that stays possibly related.
+        related = state.incident.reference if state.incident is not None else state.related_reference
+        ok = replace(state, verified="pin", pin_tries=0, ticket=event.ticket or state.ticket, incident=event.incident,
+                     related_reference=related)
         verified = (log("caller_verified", how="pin"),)
         if ok.incident is not None:  # the keyed ticket's open incident: its status, then add to it or report anew
             return go(replace(ok, stage=Stage.REPEAT_CALLER, tries=0), now, t(ok, "pin_ok"), effects=verified)

@@ -55,12 +55,15 @@ def settle_ended_call(
         check_outbound_volume(session, now, limits.outbound_alert_per_hour)
         return
     if state is not None and state.incident is not None:
-        # A repeat caller hung up: their open incident notes it; nothing new is opened.
         incident = session.scalar(select(Incident).where(Incident.reference == state.incident.reference))
-        log_event(session, at=now, actor="system", kind="repeat_call_ended", call_sid=call.call_sid,
-                  incident_id=incident.id if incident else None,
-                  detail={"stage": state.stage.value, "verified": state.verified or "no"})
-        return
+        if _repeat_call_of(state, incident, call.from_number):
+            # A repeat caller hung up: their open incident notes it; nothing new is opened.
+            log_event(session, at=now, actor="system", kind="repeat_call_ended", call_sid=call.call_sid,
+                      incident_id=incident.id if incident else None,
+                      detail={"stage": state.stage.value, "verified": state.verified or "no"})
+            return
+        # A Sev-1 caller (past triage) cut off at another's incident (a keyed ticket's): rescued as anyone, linked
+        state = replace(state, incident=None, related_reference=state.related_reference or state.incident.reference)
     # Floods: over the per-number limit, the open incident of their number whose contact is theirs takes what was
     # said (marked unverified), as it would have taken their whole report; a caller whose contact is none of its
     # open incidents' is rescued apart, like anyone under the limit (a caller ID is no identity: the open incident
@@ -83,6 +86,18 @@ def settle_ended_call(
         said = SaveIncident(captured=state.captured, lang=state.lang, caller_id=call.from_number, captured_at=now,
                             verified=state.verified, related_reference=state.related_reference)
         caller_trust.record_caller_check(session, incident, said, now)
+
+
+def _repeat_call_of(state: CallState, incident: Incident | None, caller: str) -> bool:
+    """Whether a caller who hung up with ``incident`` in their call called about it, so it notes the hang-up and
+    nothing is opened: they proved it theirs (its reference, or the PIN it was proved with), its callback goes to the
+    number they call from, or they never reached triage (a repeat caller of their number's incident, whose choice to
+    add to it is the only report they made). A caller past triage who proved nothing told us of a Sev-1 while hearing
+    of a keyed ticket's incident, which may be another customer's or a stranger's with its callback elsewhere: that
+    call is theirs to be called back on, rescued like any other (a Sev-1 is never dropped)."""
+    if state.verified or state.captured.affected_service is None:
+        return True
+    return incident is not None and bool(caller) and incident.callback_phone == caller
 
 
 def _reached_anyway(session: Session, state: CallState | None, caller: str) -> bool:

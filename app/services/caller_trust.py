@@ -65,7 +65,29 @@ def answer_pin_check(session: Session, effect: CheckPin, call_sid: str, now: dat
     if effect.incident_reference:
         detail["ticket_proven"] = account is not None
     log_event(session, at=now, actor="ivr", kind="support_pin_checked", call_sid=call_sid, detail=detail)
-    return PinChecked(ok=ok, ticket=ticket_info(ticket, verified=True) if ok and ticket else None)
+    if not ok or ticket is None:
+        return PinChecked(ok=ok)
+    # a keyed ticket proved with its PIN: the caller's own open incident of it, if there is one (never a stranger's)
+    theirs = ticket_incident(session, ticket, pin_proved=True) if effect.ticket_number else None
+    return PinChecked(ok=True, ticket=ticket_info(ticket, verified=True),
+                      incident=incident_info(theirs, _caller_of(session, call_sid)) if theirs is not None else None)
+
+
+def ticket_incident(session: Session, ticket: Ticket, *, pin_proved: bool) -> Incident | None:
+    """The keyed ticket's open incident, the one rule for "the open incident for this ticket".
+
+    ``pin_proved``: the caller has just proved the ticket with its account's PIN; their incident is only one whose
+    first caller keyed the ticket and proved it with that account's PIN (``note_verified``): one a stranger opened by
+    keying the number is not theirs, neither to hear its reference and deadline nor to add to it; without such an
+    incident they report anew (linked to the stranger's as possibly related). Otherwise (nothing proved yet): the
+    incident a report of the ticket is linked to, which a caller of an account without a PIN hears exists (status
+    only) and a caller of an account with one is never told of (the PIN is asked first). Either way never one
+    proved with another account's PIN (``incidents.open_incident_for``).
+    """
+    from app.services.incidents import open_incident_for  # incidents imports this module
+
+    return open_incident_for(session, ticket_number=ticket.number, account_id=ticket.account_id,
+                             pin_proved=pin_proved)
 
 
 def _caller_of(session: Session, call_sid: str) -> str:
@@ -129,9 +151,17 @@ def record_caller_check(session: Session, incident: Incident, effect: SaveIncide
             incident.related_incident_id = related.id
             for one, other in ((incident, related), (related, incident)):
                 log_event(session, at=now, actor="system", kind="possibly_related", incident_id=one.id,
-                          detail={"reference": other.reference, "why": "same caller, identity not proven"
-                                  if not effect.verified else "same caller reported a different outage"})
+                          detail={"reference": other.reference, "why": _why_related(incident, related, effect)})
     return result
+
+
+def _why_related(incident: Incident, related: Incident, effect: SaveIncident) -> str:
+    """Why a report is linked to an open incident: the same number's, or only the keyed ticket's (another caller's,
+    never proved theirs: a stranger who keyed the number, or the customer whose incident a stranger keyed)."""
+    own = {related.caller_id, related.callback_phone} - {""}
+    if incident.caller_id not in own and incident.ticket_number and incident.ticket_number == related.ticket_number:
+        return "same ticket, another caller; each has its own callback"
+    return "same caller, identity not proven" if not effect.verified else "same caller reported a different outage"
 
 
 def details_match(session: Session, incident: Incident) -> dict[str, str]:

@@ -43,21 +43,27 @@ def new_reference(session: Session) -> str:
 
 
 def open_incident_for(session: Session, *, phone: str = "", ticket_number: str = "",
-                      account_id: int | None = None) -> Incident | None:
+                      account_id: int | None = None, pin_proved: bool = False) -> Incident | None:
     """The newest open incident for a caller number, or for a ticket number now in account ``account_id``.
 
-    For a ticket: never one whose caller proved the ticket with another account's PIN (the helpdesk moved the ticket
-    since: that incident is not this account's customer's), and one proven with this account's first, so an
-    incident a stranger opened by keying the ticket number does not hide the customer's own.
+    For a ticket (``caller_trust.ticket_incident`` says which of the two a call gets): with ``pin_proved`` (the
+    caller proved the ticket with that account's PIN), only an incident whose first caller keyed the ticket and
+    proved it with the PIN of that same account: never one a stranger opened by keying the number, which is not
+    the customer's to hear of or to join. Without, the incident a report of the ticket is linked to as possibly
+    related: never one whose caller proved the ticket with another account's PIN (the helpdesk moved the ticket
+    since: that incident is not this account's customer's), one proven with this account's first, so an incident a
+    stranger opened by keying the ticket number does not hide the customer's own.
     """
     if phone:
         found = open_incidents_for(session, phone, limit=1)
         return found[0] if found else None
     if not ticket_number:
         return None
-    ours = and_(Incident.pin_account_id.is_not(None), Incident.pin_account_id == account_id)
+    ours = and_(Incident.pin_account_id.is_not(None), Incident.pin_account_id == account_id,
+                Incident.caller_verified == "pin")
+    allowed = ours if pin_proved else or_(Incident.pin_account_id.is_(None), ours)
     stmt = (select(Incident).where(Incident.status == IncidentStatus.OPEN, Incident.ticket_number == ticket_number,
-                                   or_(Incident.pin_account_id.is_(None), ours))
+                                   allowed)
             .order_by(case((ours, 0), else_=1), Incident.received_at.desc()).limit(1))
     return session.scalars(stmt).first()
 

@@ -209,7 +209,7 @@ def _apply(session: Session, call: CallSession, state: CallState, effect, now: d
         return None
     if isinstance(effect, LookupTicket):
         ticket = find_open_ticket_by_number(session, effect.number)
-        incident = open_incident_for(session, ticket_number=effect.number, account_id=ticket.account_id) if ticket else None
+        incident = caller_trust.ticket_incident(session, ticket, pin_proved=False) if ticket else None
         return TicketLookedUp(
             number=effect.number,
             ticket=caller_trust.ticket_info(ticket, verified=state.verified != "") if ticket else None,

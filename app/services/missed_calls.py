@@ -38,11 +38,12 @@ log = logging.getLogger(__name__)
 
 def ended_before_triage(state: CallState | None) -> bool:
     """True when the caller hung up before telling us anything: what is down, or (a caller whose number has an
-    open incident) whether they call about it or about another outage (or we never had their state)."""
+    open incident) whether they call about it or about another outage (or we never had their state). A caller past
+    triage (a keyed ticket's open incident named to them after it) has told us of a Sev-1: never a missed call."""
     if state is None:
         return True
     if state.incident is not None:
-        return state.stage in REPEAT_UNCHOSEN_STAGES
+        return state.stage in REPEAT_UNCHOSEN_STAGES and state.captured.affected_service is None
     return state.stage in PRE_TRIAGE_STAGES and state.captured.affected_service is None
 
 

@@ -104,10 +104,10 @@ class Call:
         due = due or self.now + timedelta(minutes=self.policy.sla_minutes)
         return self.send(IncidentSaved(reference=reference, callback_due_at=due, joined=joined))
 
-    def pin_answer(self, ok: bool, ticket: TicketInfo | None = None) -> Step:
-        """The service's answer to the last CheckPin."""
+    def pin_answer(self, ok: bool, ticket: TicketInfo | None = None, incident: IncidentInfo | None = None) -> Step:
+        """The service's answer to the last CheckPin; ``incident``: the open incident the right PIN proves theirs."""
         assert any(isinstance(e, CheckPin) for e in self.steps[-1].effects), "no PIN check pending"
-        return self.send(PinChecked(ok=ok, ticket=ticket if ok else None))
+        return self.send(PinChecked(ok=ok, ticket=ticket if ok else None, incident=incident if ok else None))
 
     # observations
     @property

@@ -179,10 +179,24 @@ def test_keyed_ticket_with_an_open_incident_and_a_pin_names_the_incident_only_af
     assert call.stage is Stage.PIN_ENTRY  # a ticket number is not an identity: not even the incident's existence
     assert "open incident" not in call.said and "5, 5, 5, 1, 1, 1" not in call.said
     call.press("2468#")
-    call.pin_answer(True, ACME_TICKET)
+    call.pin_answer(True, ACME_TICKET, open_incident)  # the service: proved with this PIN, so theirs
     assert call.stage is Stage.REPEAT_CALLER and "5, 5, 5, 1, 1, 1" in call.said  # proven: its status
     call.press("2")  # a different outage
     assert "Is this about Acme Mail GmbH?" in call.said and call.state.related_reference == "555111"
+
+
+def test_the_right_pin_names_no_incident_the_service_does_not_prove_theirs():
+    # F3: the ticket's open incident was a stranger's (opened by keying the number, never proved with the PIN);
+    # the PIN proves the caller, not that incident: they report anew, linked to it, never told of it.
+    strangers = IncidentInfo(reference="555111", callback_due_at=NOW + timedelta(minutes=3))
+    call = run(Call(), [*TO_TICKET, ("press", "4521#")])
+    call.lookup_answer(TicketInfo(number="4521", has_pin=True), strangers)
+    assert call.state.incident is None and call.state.related_reference == "555111"  # till the PIN says otherwise
+    call.press("2468#")
+    call.pin_answer(True, ACME_TICKET)
+    assert call.stage is Stage.COMPANY and "Is this about Acme Mail GmbH?" in call.said
+    assert call.state.incident is None and call.state.related_reference == "555111" and call.state.verified == "pin"
+    assert "open incident" not in _heard(call) and "5, 5, 5, 1, 1, 1" not in _heard(call)
 
 
 def test_keyed_ticket_with_an_open_incident_and_no_right_pin_takes_a_report_linked_to_it_unnamed():
