@@ -106,7 +106,7 @@ class Delivery(Base):
     sending_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     provider_id: Mapped[str] = mapped_column(String(200), default="")  # Twilio SID or e-mail Message-ID
     last_error: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # the outbound-volume count
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 

@@ -6,11 +6,13 @@ alert wrote one and its log line said two.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from app.event_kind import EventKind
-from app.models import IncidentEvent, Notice, Rep
-from app.services.outbound_volume import check_outbound_volume
+from app.models import Delivery, IncidentEvent, Notice, Rep
+from app.services.outbound_volume import check_outbound_volume, outbound_count
 
 MARIA, NINA = "+14155550133", "+14155550144"
 
@@ -32,3 +34,24 @@ def test_the_outbound_volume_alert_counts_each_managers_number_once(hotline):
         [line] = s.scalars(select(IncidentEvent).where(IncidentEvent.kind == EventKind.OUTBOUND_VOLUME_ALERT)).all()
     assert alerts == [MARIA, NINA]
     assert line.detail == {"count": 3, "per_hour": 2, "managers": 2}  # was 3: Maria's number counted twice
+
+
+def test_the_outbound_volume_counts_the_sms_deliveries_too(hotline):
+    """An outside probe's 133 outbound SMS and calls in ten minutes alerted nobody at 120 an hour: the count read the
+    pages (60) and notices (60) and left out the 11 SMS deliveries (updates, confirmations, the customer's words to the
+    owner). E-mails are not SMS or calls: not counted."""
+    now = hotline.clock.now()
+    with hotline.db.transaction() as s:
+        s.add(Rep(name="Maria Manager", phone=MARIA, is_manager=True))
+        s.add_all([Notice(purpose="missed_call", to_number=f"+1415555020{n}", body="call us again", created_at=now)
+                   for n in range(2)])
+        s.add_all([Delivery(channel=channel, to_address=to, body="Update", recipient="customer", purpose="update",
+                            created_at=now, next_attempt_at=now)
+                   for channel, to in (("sms", "+14155550300"), ("sms", "+14155550301"), ("email", "d@acme.example"))])
+    with hotline.db.transaction() as s:
+        assert outbound_count(s, now - timedelta(hours=1)) == 4  # two notices, two SMS deliveries, no e-mail
+        check_outbound_volume(s, now, per_hour=3)
+    with hotline.db.session() as s:
+        [line] = s.scalars(select(IncidentEvent).where(IncidentEvent.kind == EventKind.OUTBOUND_VOLUME_ALERT)).all()
+        assert s.scalars(select(Notice.to_number).where(Notice.purpose == "outbound_volume")).all() == [MARIA]
+    assert line.detail == {"count": 4, "per_hour": 3, "managers": 1}
