@@ -57,6 +57,9 @@ CHASING_PURPOSES = ("page", "at_risk", "breach", BREACH_NOTICE, BRIDGE_TOO_SHORT
 # an attempt later than that is a new try they are told of, as before (about three at most over a 15-minute promise).
 # It is also the hotline's other short cadence (the at-risk alert 5 minutes before the deadline, a repage every 5).
 MISSED_SMS_WINDOW = timedelta(minutes=5)
+# how long after the deadline the breach waits for the key press of a callback answered by then (the whisper asks
+# for it at once; a leg that ends without it ends the wait)
+KEY_PRESS_WAIT = timedelta(minutes=2)
 MISSED_SMS_RECENT = "missed_sms_recent"  # why an attempt's SMS was not sent (the log line's ``customer_not_texted``)
 # Of a rep's chasing pages, which later ones carry all an earlier one tells them, so the later supersedes it
 # (``_page_due``): a repage (the same page text: callback number, ACK link) an earlier page, the breach alert an
@@ -163,6 +166,12 @@ def _breach(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
         return _skip(snap, "met")
     if snap.caller_on_hotline:
         return _waiting_for_details(snap)
+    if (snap.answered_awaiting_key is not None and snap.answered_awaiting_key <= snap.due_at
+            and now < snap.due_at + KEY_PRESS_WAIT):
+        # the customer's phone answered a callback by the deadline, the key press that proves a person is not in yet:
+        # it may be a met callback, so nobody is alerted "BREACHED" yet (an outside probe's managers were, 0.4 s
+        # before the key press of a callback the report then counted met); the step looks again shortly
+        return Decision("waiting_for_key_press", state, rearm=True)
     if state in (State.SELF_REPORTED, State.WORKED_BY_EMAIL):
         # no verified call by the deadline: the breach is on record (as the report counts it), nobody is chased
         return Decision(f"breached_{state.value}", state, record_breach=True, log=(K.CALLBACK_BREACHED,))

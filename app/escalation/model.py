@@ -58,6 +58,9 @@ class Snapshot:
     # a bridged callback the customer answered is still under way (no end heard yet: ``escalation.on_the_line``): a rep
     # is talking with them, so a CALL must not dial them again (an outside probe's second rep's CALL did, mid-talk)
     customer_on_the_line: bool = False
+    # Twilio's earliest answer of a bridged callback still under way whose customer has not pressed the key yet (a
+    # person, or a voicemail greeting: not known until the key press or the leg's end)
+    answered_awaiting_key: datetime | None = None
     # voice pages held while their rep was on that callback, not yet released (``page_verdicts.held_pages``)
     pages_held: bool = False
     # the customer was told (or the log says nothing could tell them) that the deadline passed: once per incident

@@ -97,7 +97,8 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
     if decision.cancel_escalation_pages:
         done.canceled = _cancel(session, incident, ESCALATION_PURPOSES, now)
     if decision.record_breach and acting.step is not None:
-        incident.breached_at = incident.breached_at or acting.step.due_at
+        # at the deadline, though the step ran later (a worker down, a wait for a key press: ``rearm`` moves it)
+        incident.breached_at = incident.breached_at or min(acting.step.due_at, incident.callback_due_at)
     if decision.mark_reached_by_email:
         incident.reached_by_email_at = now
     if decision.reopen:  # the close is undone: its schedule resumes below, after the lines that say why

@@ -366,5 +366,7 @@ def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
         levels=len(incident.escalation.get("levels", [])),
         reps_on_callback=frozenset(c.rep_id for c in on_callback if c.rep_id is not None),
         customer_on_the_line=any(on_the_line(c, now) for c in bridged) or (via is not None and on_the_line(via, now)),
+        answered_awaiting_key=min((c.answered_at for c in on_callback
+                                   if c.answered_at is not None and c.person_confirmed_at is None), default=None),
         pages_held=bool(held_pages(session, incident.id, now)),
     )

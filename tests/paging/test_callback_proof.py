@@ -256,3 +256,51 @@ def test_an_answer_stamped_in_the_deadlines_own_second_is_late(desk, network):
     assert counted.answered_at > due and counted.outcome == "late"
     facts = _facts(desk, callback.incident_id)
     assert facts.outcome == Outcome.LATE and facts.answered_at == counted.answered_at
+
+
+def test_an_answer_by_the_deadline_whose_key_press_comes_after_it_is_never_alerted_as_a_breach(desk, network):
+    """An outside probe's customer answered 0.6 s before the deadline (the leg's status on record) and pressed the
+    key 2 s after it; the breach step ran between and paged the managers "BREACHED ... a callback is under way, not
+    answered yet" of a callback the report then counted met. The breach now waits for the key press (at most
+    ``KEY_PRESS_WAIT``), so nobody is alerted, and the report counts it met."""
+    callback = _alice_presses_2(desk, minutes=14)
+    desk.clock.set(desk.t0 + timedelta(minutes=14, seconds=59))
+    _whisper(desk, callback)
+    _leg_status(desk, callback, "in-progress", 14 * 60 + 59)  # answered, by Twilio's time, before the deadline
+    _at(desk, 15 + 1 / 60)  # the breach step runs before the key press: it waits
+    with desk.hotline.db.session() as s:
+        step = s.scalars(select(DueStep).where(DueStep.incident_id == callback.incident_id,
+                                               DueStep.kind == "breach")).one()
+        assert (step.status, step.due_at) == ("pending", desk.clock.now() + timedelta(minutes=1))
+        assert s.scalars(select(Page).where(Page.incident_id == callback.incident_id,
+                                            Page.purpose == "breach")).all() == []
+    desk.clock.set(desk.t0 + timedelta(minutes=15, seconds=3))
+    _press_key(desk, callback)
+    _at(desk, 16 + 1 / 60)
+    assert _step_outcome(desk, callback.incident_id, "breach") == "met"
+    with desk.hotline.db.session() as s:
+        incident = s.get(Incident, callback.incident_id)
+        assert incident.breached_at is None and incident.callback_answered_at <= incident.callback_due_at
+        assert s.scalars(select(Page).where(Page.incident_id == incident.id, Page.purpose == "breach")).all() == []
+    assert _facts(desk, callback.incident_id).outcome == Outcome.MET
+
+
+def test_an_answer_by_the_deadline_that_never_brings_the_key_press_is_a_breach_on_record_at_the_deadline(
+        desk, network):
+    """The same answer, then the leg ends with no key pressed (a voicemail greeting): the waiting breach step finds
+    the callback over and alerts as ever, the breach on record at the deadline, not when the step ran."""
+    callback = _alice_presses_2(desk, minutes=14)
+    desk.clock.set(desk.t0 + timedelta(minutes=14, seconds=59))
+    _whisper(desk, callback)
+    _leg_status(desk, callback, "in-progress", 14 * 60 + 59)
+    _at(desk, 15 + 1 / 60)
+    desk.clock.set(desk.t0 + timedelta(minutes=15, seconds=20))
+    _leg_status(desk, callback, "completed", 15 * 60 + 20, CallDuration="21")
+    _at(desk, 16 + 1 / 60)
+    assert _step_outcome(desk, callback.incident_id, "breach") == "breached"
+    with desk.hotline.db.session() as s:
+        incident = s.get(Incident, callback.incident_id)
+        assert incident.breached_at == incident.callback_due_at
+        assert s.scalars(select(Page.to_number).where(Page.incident_id == incident.id,
+                                                      Page.purpose == "breach")).all() != []
+    assert _facts(desk, callback.incident_id).breached()
