@@ -18,6 +18,10 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NAME_MAX = 200
 _HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,63}")
+# a rep's number as people write it: "+", then digits with the spaces, dashes, dots, slashes and parentheses they
+# put between them, ending in a digit; anything else (an extension, "x", words) phonenumbers would drop unsaid
+_WRITTEN_PHONE = re.compile(r"\+[\s().\-/]*\d(?:[\s().\-/]*\d)*")
+_NOT_WRITTEN = re.compile(r"[^\d\s().\-/]+")
 
 
 class Channel(StrEnum):
@@ -54,7 +58,8 @@ def time_zone_field(value: object, path: str) -> str:
 
 
 def phone_field(value: object, path: str) -> str:
-    """A valid phone number of a kind we dial, written in E.164 (``+`` and digits)."""
+    """A valid phone number of a kind we dial, written in E.164 (``+`` and digits, spaces, dashes, dots, slashes or
+    parentheses between them), with no extension and nothing else around it."""
     if not isinstance(value, str):
         raise OnCallConfigError(path, 'must be a quoted E.164 string such as "+4930901820"')
     text = value.strip()
@@ -64,6 +69,16 @@ def phone_field(value: object, path: str) -> str:
         parsed = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException:
         raise OnCallConfigError(path, f"{text!r} is not a phone number") from None
+    # a page is an SMS or a call the rep answers: it cannot dial an extension, and a number kept without the
+    # extension (or the junk after it) would page the switchboard (an outside probe's '+14155550111;ext=12' was
+    # stored as +14155550111)
+    if parsed.extension:
+        raise OnCallConfigError(path, f"{text!r} has an extension ({parsed.extension}): a page cannot dial an "
+                                      "extension, give the rep's direct number")
+    if not _WRITTEN_PHONE.fullmatch(text):
+        extra = ", ".join(repr(part) for part in _NOT_WRITTEN.findall(text[1:])) or f"{text[-1]!r} at its end"
+        raise OnCallConfigError(path, f"{text!r} has {extra} besides the number: write only + and the digits "
+                                      "(a page cannot dial an extension)")
     if not phonenumbers.is_valid_number(parsed):
         raise OnCallConfigError(path, f"{text!r} is not a valid callable number")
     kind = refused_kind(parsed)

@@ -31,6 +31,7 @@ from app.queue import schedule
 from app.services import leases, row_locks
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.callbacks import open_callback
+from app.services.company_label import said_company
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import caller_on_hotline, snapshot
 from app.services.events import log_event
@@ -264,7 +265,7 @@ def _message(outcome: str, incident: Incident, actor: Actor, previous: int | Non
              else phone_with_extension(incident.callback_phone, extension))
     params = {
         "ref": ", ".join(incident.reference) if spoken else incident.reference,
-        "company": incident.company or "the customer",
+        "company": said_company(incident.company) or "the customer",
         "phone": phone or "the number in the incident", "due": clock(incident.callback_due_at, tz),
         "at": clock(in_flight.requested_at if outcome == "callback_in_flight" and in_flight
                     else in_flight.answered_at if outcome == "customer_on_the_line" and in_flight

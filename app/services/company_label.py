@@ -7,9 +7,17 @@ reference) and the number the rep is to call back (or, without one, the e-mail a
 the name is followed by "UNVERIFIED caller, number not the ticket's" (spoken: a sentence of its own), so nobody
 calls a stranger believing they are that customer's contact (an outside probe keyed another customer's ticket from
 its own phone, hung up at the company question, and the reps were paged "SEV1 556087 Soylent Corp 4713: ...").
+
+A name the caller said never carries those markers (``said_company``): its parentheses read as square brackets and
+the hotline's own words of where a name came from or whether a caller is verified are left out, so "Acme Mail Inc
+(from the ticket)" said by a stranger reads "Acme Mail Inc", as any company a caller says (an outside probe's
+caller said exactly that and the reps were paged "SEV1 612215 Acme Mail Inc (from the ticket): ...").
 """
 
 from __future__ import annotations
+
+import re
+import unicodedata
 
 from sqlalchemy.orm import Session, object_session
 
@@ -21,12 +29,46 @@ from app.services.tickets import company_of, named_company
 PROVEN = ("pin", "reference")  # how a caller proves who they are (``caller_trust.note_verified``; the timeline's)
 TEXT_LIMIT = 40  # the characters of a company's name a text carries
 
+# The hotline's own words after a company's name (``company_from_ticket``, ``company_unproven`` and their spoken
+# forms in app/prompts, every language: a German caller's company is read by English reps and the other way round),
+# and "verified", which the hotline never says of a caller but a caller may claim; longest first. Matched whatever
+# the case and whatever stands between the words ("From-The  Ticket"), never inside a word ("Ticketmaster").
+_MARKER_PHRASES = (
+    "number not the ticket's", "e-mail not the ticket's", "nummer nicht die des tickets", "e-mail nicht die des tickets",
+    "has not proved who they are", "according to the ticket", "not on the ticket", "not the ticket's",
+    "from the ticket", "unverified caller", "unverified", "verified",
+    "hat sich nicht ausgewiesen", "anrufer nicht verifiziert", "steht nicht im ticket", "nicht die des tickets",
+    "nicht verifiziert", "laut ticket", "unverifiziert", "verifiziert",
+)
+_MARKERS = re.compile("|".join(r"(?<![^\W_])" + r"[\W_]*".join(re.findall(r"\w+", phrase)) + r"(?![^\W_])"
+                               for phrase in _MARKER_PHRASES), re.IGNORECASE)
+_EMPTY_BRACKETS = re.compile(r"\[[\W_]*?\]")
+_SEPARATORS = re.compile(r"\s*([,;:])[\s,;:]*")
+_INSIDE_BRACKETS = re.compile(r"(?<=\[)\s+|\s+(?=\])")
+_EDGES = " \t,;:-\u2013\u2014/|"
+
+
+def said_company(said: str) -> str:
+    """A company's name as the caller said it, made unable to read as one the hotline named: any opening or closing
+    bracket ("(", "（", "❨") as "[" or "]", none of the hotline's marker words (``_MARKER_PHRASES``), empty brackets
+    and dangling separators dropped; "" when nothing else was said."""
+    name = "".join(c for c in unicodedata.normalize("NFKC", said) if unicodedata.category(c) not in ("Cf", "Cc"))
+    name = "".join("[" if unicodedata.category(c) == "Ps" else "]" if unicodedata.category(c) == "Pe" else c
+                   for c in name)
+    while True:  # until nothing changes: removing "from the ticket" from "from the from the ticket ticket" leaves one
+        shorter = _EMPTY_BRACKETS.sub(" ", _MARKERS.sub(" ", name))
+        if shorter == name:
+            break
+        name = shorter
+    return _INSIDE_BRACKETS.sub("", " ".join(_SEPARATORS.sub(r"\1 ", name).split())).strip(_EDGES)
+
 
 def shown_company(said: str, on_ticket: str | None, lang: str = REP_LANG) -> str:
     """The company as the board shows it (``tickets.named_company``): "(from the ticket)" after a name the caller did
-    not say; "" for none (the caller's words "Company not given" follow)."""
+    not say; a name the caller said as ``said_company`` reads it; "" for none (the caller's words "Company not given"
+    follow)."""
     name, from_ticket = named_company(said, on_ticket)
-    return text("company_from_ticket", lang, company=name) if from_ticket else name
+    return text("company_from_ticket", lang, company=name) if from_ticket else said_company(name)
 
 
 def unproven_contact(incident: Incident, session: Session | None = None) -> str:
@@ -78,8 +120,10 @@ def company_label(incident: Incident, session: Session | None = None, *, unknown
                   limit: int | None = TEXT_LIMIT, lang: str = REP_LANG) -> str:
     """The company as a text to staff names it: the name (its first ``limit`` characters), "(from the ticket)" when
     the caller did not say it, and then, for a caller who proved nothing and whose contact is not the ticket's,
-    "UNVERIFIED caller, number not the ticket's"; ``unknown`` when neither the caller nor a ticket names one."""
+    "UNVERIFIED caller, number not the ticket's"; a name the caller said as ``said_company`` reads it; ``unknown``
+    when neither the caller nor a ticket names one."""
     name, from_ticket = company_of(incident, session)
+    name = name if from_ticket else said_company(name)
     if not name:
         return unknown
     label = text("company_from_ticket", lang, company=name[:limit] if limit else name) if from_ticket else name[:limit]
@@ -90,8 +134,10 @@ def company_label(incident: Incident, session: Session | None = None, *, unknown
 
 
 def spoken_company(incident: Incident, unknown: str = "an unknown company") -> str:
-    """The company as a voice page says it: "Acme, according to the ticket" for a name the caller did not say."""
+    """The company as a voice page says it: "Acme, according to the ticket" for a name the caller did not say (one
+    they said as ``said_company`` reads it)."""
     name, from_ticket = company_of(incident)
+    name = name if from_ticket else said_company(name)
     if not name:
         return unknown
     return text("company_from_ticket_spoken", company=name) if from_ticket else name

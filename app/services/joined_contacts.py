@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Incident, IncidentEvent, IncidentStatus, Page
+from app.services.company_label import said_company
 from ivr_flows.model import Captured
 
 JOINED_KINDS = ("report_joined", "call_joined")  # the log lines of a report or an ended call that joined
@@ -44,7 +45,7 @@ class JoinedContact:
 
     def label(self) -> str:
         """How a page names them: the number (else the e-mail), then who they said they are."""
-        who = ", ".join(v for v in (self.contact_name, self.company) if v)
+        who = ", ".join(v for v in (self.contact_name, said_company(self.company)) if v)
         return f"{self.callback_phone or self.email}{f' ({who})' if who else ''}"
 
 

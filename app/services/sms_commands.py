@@ -19,6 +19,7 @@ from app.models.oncall import Rep
 from app.prompts import text
 from app.services.acks import Actor, acknowledge, connect, lock_incident, may_act, no_worker_hint
 from app.services.callbacks import self_report
+from app.services.company_label import said_company
 from app.services.events import log_event
 from app.services.rep_commands import help_text, paging_words
 from app.services.updates import untold_interval
@@ -103,7 +104,7 @@ def handle_rep_sms(session: Session, from_number: str, rep: Rep | None, body: st
         return acknowledge(session, incident, actor, now, allowed=allowed).message
     answer = connect(session, incident, actor, now, allowed=allowed)
     if answer.callback is not None:
-        return (text("sms_connect", company=incident.company or "the customer", ref=reference, rep_phone=rep.phone)
+        return (text("sms_connect", company=said_company(incident.company) or "the customer", ref=reference, rep_phone=rep.phone)
                 + (no_worker_hint(answer.callback) if answer.no_worker else ""))
     return answer.message
 

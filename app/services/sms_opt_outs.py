@@ -74,14 +74,18 @@ def handle_opt_keyword(session: Session, from_number: str, body: str, opt_out_ty
 
 
 def _help(session: Session, number: str, keyword: str, ours: bool, now: datetime) -> str | None:
-    """A customer's HELP: on their open incidents' timeline, never words for the owner; Twilio answers its own."""
+    """A customer's HELP: on their open incidents' timeline, never words for the owner; Twilio answers its own, the
+    hotline the others (HILFE) unless the number opted out."""
     actor, by = _sender(session, number)
     if by:
         return None  # a rep: the paging commands' HELP
     if not _known(session, number):
         return "" if not ours else None  # a stranger's HILFE: answered as any stranger's SMS, within its limits
     ids = _log_on_incidents(session, number, now, actor, "sms_help_asked", {"keyword": keyword})
-    if not ours:
+    # Twilio answered its own keyword; and a number that opted out gets no SMS from the hotline, a help keyword's
+    # answer included (an outside probe's customer, told after STOPP they would get no more SMS, was answered each
+    # HILFE, while Twilio answers no English HELP from a number it blocks)
+    if not ours or is_opted_out(session, number):
         return ""
     reference = session.scalar(select(Incident.reference).where(Incident.id == ids[0])) if len(ids) == 1 else None
     return text("kw_help", "de-DE", about=text("kw_help_about", "de-DE", ref=reference) if reference else "")

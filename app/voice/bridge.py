@@ -30,6 +30,7 @@ from app.services.callbacks import (
     talked_since,
     withdraw_short_bridge,
 )
+from app.services.company_label import said_company
 from app.services.rep_legs import claim_leg
 from app.services.row_locks import lock_callback
 from app.telephony.protocol import is_machine
@@ -65,7 +66,7 @@ def bridge_twiml(callback: Callback, incident: Incident, settings, whisper: str 
     response = VoiceResponse()
     ref = ", ".join(incident.reference)
     response.say(whisper or text("bridge_intro", ref=ref), **REP_VOICE)
-    response.say(text("bridge_dialling", company=incident.company or "The customer",
+    response.say(text("bridge_dialling", company=said_company(incident.company) or "The customer",
                       contact=incident.contact_name or "contact unknown", ref=ref), **REP_VOICE)
     extension = callback_extension(incident)
     if extension:

@@ -7,6 +7,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from app.models import Callback, Incident
 from app.prompts import text
+from app.services.company_label import said_company
 from app.services.live_connect import claim_for, hung_up_since
 from app.voice.twiml import REP_VOICE
 
@@ -20,7 +21,7 @@ def live_twiml(callback: Callback, incident: Incident, settings) -> str | None:
     if wait is None:
         return None
     response = VoiceResponse()
-    response.say(text("live_rep_intro", ref=", ".join(incident.reference), company=incident.company or "The customer",
+    response.say(text("live_rep_intro", ref=", ".join(incident.reference), company=said_company(incident.company) or "The customer",
                       contact=incident.contact_name or "contact unknown"), **REP_VOICE)
     dial = response.dial(caller_id=settings.twilio_number or None, timeout=DIAL_TIMEOUT_SECONDS, method="POST",
                          action=f"/twilio/live/dial-done?callback={callback.id}&wait={wait.id}")

@@ -80,6 +80,15 @@ def test_rep_errors(client, auth):
     assert bad_json.status_code == 400
 
 
+def test_a_reps_number_with_an_extension_is_refused_by_the_api_as_by_the_import(client, auth, team):
+    refused = client.post("/api/v1/reps", json={"name": "Carl", "phone": "+14155550111;ext=12"}, headers=auth)
+    assert _error(refused) == (422, "invalid", "phone")
+    assert "has an extension (12): a page cannot dial an extension" in refused.get_json()["error"]["message"]
+    changed = client.put(f"/api/v1/reps/{team['Bob']}", json={"phone_alt": "+442079460000x"}, headers=auth)
+    assert _error(changed) == (422, "invalid", "phone_alt")
+    assert client.get(f"/api/v1/reps/{team['Bob']}", headers=auth).get_json()["phone_alt"] is None
+
+
 def test_update_keeps_fields_not_given_and_delete_deactivates(client, auth, team):
     url = f"/api/v1/reps/{team['Bob']}"
     updated = client.put(url, json={"channels": ["voice", "sms"], "is_manager": True}, headers=auth).get_json()

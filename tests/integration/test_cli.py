@@ -92,6 +92,21 @@ def test_oncall_import_error_names_the_place_and_changes_nothing(run, tmp_path):
         "REDIS_URL": REDIS_URL}).output
 
 
+@pytest.mark.parametrize(("phone", "why"), [
+    ("+14155550111;ext=12", "has an extension (12): a page cannot dial an extension, give the rep's direct number"),
+    ("+442079460000x", "has 'x' besides the number: write only + and the digits (a page cannot dial an extension)"),
+])
+def test_oncall_import_refuses_a_reps_number_with_an_extension_or_junk_and_exports_nothing(run, tmp_path, phone, why):
+    # an outside probe's import took both and the export showed +14155550111 and +442079460000
+    config = tmp_path / "oncall.yaml"
+    config.write_text(ONCALL_YAML.replace("'+14155550111'", f"'{phone}'"))
+    result = run("oncall", "import", str(config))
+    assert result.exit_code == 1
+    assert f"reps[0].phone: '{phone}' {why}" in result.output and "nothing was changed" in result.output
+    exported = run("oncall", "export").output
+    assert "Alice" not in exported and phone[:12] not in exported
+
+
 def test_tickets_import_reports_bad_rows_and_keeps_good_ones(run, tmp_path):
     csv = tmp_path / "tickets.csv"
     csv.write_text("number,company,contact_phone\n4521,Acme Mail,+14155550100\nABC,Broken,+1\n")

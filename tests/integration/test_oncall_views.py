@@ -191,6 +191,19 @@ def test_a_bad_yaml_import_names_the_path_and_changes_nothing(client, hotline):
         assert find_schedule(session, "primary").layers[0].members == [1, 2]
 
 
+def test_a_yaml_import_of_a_reps_number_with_an_extension_names_the_path_and_why(client, hotline):
+    _seed(hotline)
+    login_as(client, hotline, role=Role.ADMIN)
+    response = client.post("/oncall/yaml", data={"csrf_token": CSRF,
+                                                 "yaml": "reps:\n  - {name: Frank, phone: '+14155550111;ext=12'}\n"})
+    assert response.status_code == 422
+    error = parse(response).find(id="error-yaml")
+    assert error.find("code").text() == "reps[0].phone"
+    assert "has an extension (12): a page cannot dial an extension" in error.text()
+    with hotline.db.session() as session:
+        assert session.scalar(select(Rep.id).where(Rep.name == "Frank")) is None
+
+
 def test_reps_may_not_change_anything(client, hotline, clock):
     ids = _seed(hotline)
     with hotline.db.transaction() as session:

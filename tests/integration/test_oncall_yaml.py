@@ -280,6 +280,16 @@ ERRORS = [
         "reps[0].phone: '+31842123456' is a UAN (universal access) number: "
         "we call only fixed-line, mobile, toll-free and VoIP numbers",
     ),
+    (  # an outside probe's import stored +14155550111: the rep would be paged at the switchboard
+        "reps: [{name: Zed, phone: '+14155550111;ext=12'}]",
+        "reps[0].phone: '+14155550111;ext=12' has an extension (12): a page cannot dial an extension, give the rep's "
+        "direct number",
+    ),
+    (
+        "reps: [{name: Zed, phone: '+4930901820', phone_alt: '+442079460000x'}]",
+        "reps[0].phone_alt: '+442079460000x' has 'x' besides the number: write only + and the digits (a page cannot "
+        "dial an extension)",
+    ),
     (
         "reps: [{name: Zed, phone: '+4930901820', time_zone: Mars/Base}]",
         "reps[0].time_zone: unknown time zone 'Mars/Base'",

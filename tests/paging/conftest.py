@@ -95,9 +95,10 @@ class Desk:
         """A customer calls, completes the intake and hangs up at the offer; returns the incident."""
         return self.intake(caller)[0]
 
-    def intake(self, caller: str = CUSTOMER, callback_number: str = "") -> tuple[Incident, dict[str, str]]:
+    def intake(self, caller: str = CUSTOMER, callback_number: str = "",
+               company: str = "Acme Mail") -> tuple[Incident, dict[str, str]]:
         """The intake of ``open_incident``; with ``callback_number``, the caller speaks that number instead of
-        the one they call from. Returns the incident and what the caller heard: the number read back
+        the one they call from; ``company``: the name the caller says. Returns the incident and what the caller heard: the number read back
         (``"number"``, only with ``callback_number``) and the closing words (``"closing"``)."""
         call = SimulatedCall(transport=flask_transport(self.client), base_url=PUBLIC_BASE_URL,
                              auth_token=TEST_AUTH_TOKEN, caller=caller)
@@ -106,7 +107,7 @@ class Desk:
         call.press("1")
         call.press("1")  # API calls failing
         call.press("#")  # no ticket
-        call.say("Acme Mail")
+        call.say(company)
         call.say("Dana Smith")
         if callback_number:
             call.press("2")  # not the number I call from

@@ -30,6 +30,15 @@ def test_rep_defaults_and_normalisation():
         ({"phone": "+19005551234"}, "reps[0].phone", "is a premium-rate number: we call only fixed-line, mobile"),
         ({"phone": "+447012345678"}, "reps[0].phone", "is a personal number: we call only fixed-line, mobile"),
         ({"phone_alt": "+447640123456"}, "reps[0].phone_alt", "is a pager number: we call only"),
+        # an outside probe's numbers were stored without their extension (or junk): a page would reach the switchboard
+        ({"phone": "+14155550111;ext=12"}, "reps[0].phone", r"has an extension \(12\): a page cannot dial an extension"),
+        ({"phone": "+14155550111 x12"}, "reps[0].phone", r"has an extension \(12\)"),
+        ({"phone": "+14155550111,12"}, "reps[0].phone", r"has an extension \(12\)"),
+        ({"phone_alt": "+4930901820 ext. 3"}, "reps[0].phone_alt", r"has an extension \(3\)"),
+        ({"phone": "+442079460000x"}, "reps[0].phone", "has 'x' besides the number: write only \\+ and the digits"),
+        ({"phone": "+14155550111."}, "reps[0].phone", "has '.' at its end besides the number"),
+        ({"phone": "+1 (415) 555-0111 call me"}, "reps[0].phone", "has 'call', 'me' besides the number"),
+        ({"phone": "+1-800-FLOWERS"}, "reps[0].phone", "has 'FLOWERS' besides the number"),
         ({"time_zone": "Europe/Atlantis"}, "reps[0].time_zone", "unknown time zone"),
         ({"time_zone": "Europe"}, "reps[0].time_zone", "unknown time zone"),  # a tzdata directory: was OSError
         ({"time_zone": "localtime"}, "reps[0].time_zone", "unknown time zone"),  # the host's zone
@@ -52,6 +61,12 @@ def test_rep_errors_name_their_path(change, path, message):
     with pytest.raises(OnCallConfigError, match=message) as caught:
         parse_rep({"name": "Alice", "phone": "+4930901820"} | change, "reps[0]")
     assert caught.value.path == path
+
+
+@pytest.mark.parametrize("phone", ["+14155550111", "+1 415 555 0111", "+1 (415) 555-0111", "+1.415.555.0111",
+                                   "+1-415-555-0111", "+1 415/555 0111"])
+def test_a_reps_number_may_be_written_with_separators(phone):
+    assert parse_rep({"name": "Alice", "phone": phone}, "reps[0]").phone == "+14155550111"
 
 
 @pytest.mark.parametrize("name", ["UTC", "Etc/UTC", "America/New_York", "Asia/Kolkata", "Japan"])

@@ -529,10 +529,28 @@ def test_after_stopp_the_customers_messages_are_carried_out_but_never_answered(d
     desk.settle()
     texts = [e.detail["text"] for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
     assert texts == ["Es geht immer noch nicht", f"NEIN {incident.reference}"]  # their words reach the owner all the same
-    assert "kritischen Problem" in _text_hotline(desk, "HILFE")[0]  # a keyword is still answered: HILFE, ANMELDEN
-    assert "wieder SMS" in _text_hotline(desk, "ANMELDEN")[0]
+    assert "wieder SMS" in _text_hotline(desk, "ANMELDEN")[0]  # opting back in is confirmed
     [noted] = _text_hotline(desk, "Immer noch kaputt")  # opted back in: answered again
     assert noted.startswith("Danke.")
+
+
+@pytest.mark.parametrize("stop", ["STOPP", "STOP"])
+def test_after_stopp_a_help_keyword_is_noted_but_answered_by_no_sms_until_anmelden(desk, network, smtp, stop):
+    """An outside probe's customer, told after STOPP "Sie erhalten von dieser Nummer keine SMS mehr", was answered
+    "Sev-1-Hotline: Bei einem kritischen Problem rufen Sie diese Nummer an. ..." to each HILFE, while English HELP
+    from an opted-out number got no answer from the hotline."""
+    incident, _customer = _called_back(desk, network)
+    _german(desk, incident)
+    _text_hotline(desk, stop)
+    assert [o.phone for o in _rows(desk, SmsOptOut)] == [CUSTOMER]
+    assert _text_hotline(desk, "HILFE") == []
+    assert _text_hotline(desk, "Hilfe!") == []
+    assert _text_hotline(desk, "HELP") == []
+    asked = [e.detail["keyword"] for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="sms_help_asked")]
+    assert asked == ["HILFE", "HILFE!", "HELP"]  # on the timeline all the same
+    assert "wieder SMS" in _text_hotline(desk, "ANMELDEN")[0]
+    [reply] = _text_hotline(desk, "HILFE")  # opted back in: answered again
+    assert "rufen Sie diese Nummer an" in reply and incident.reference in reply
 
 
 def test_stopp_with_twilios_advanced_opt_out_type_gets_no_second_answer(desk, network, smtp):
