@@ -366,8 +366,10 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
                                             + (f": {d['note']}" if d.get("note") else ""), "warn"),
     "self_report_not_recorded": lambda d, _: ("Also reports calling the customer from their own phone (not recorded: "
                                               "one such call is already recorded)", "muted"),
-    "callback_at_risk": lambda d, _: (f"Callback at risk: no callback started; {d.get('alerted', 0)} alerts queued",
-                                      "warn"),
+    # "so_far": the alert's words of the callbacks tried (lines before session 41 have none: "no callback started"
+    # was all they said, even of callbacks tried and not answered)
+    "callback_at_risk": lambda d, _: (f"Callback at risk: {d.get('so_far') or 'no callback started'}; "
+                                      f"{d.get('alerted', 0)} alerts queued", "warn"),
     "callback_breached": lambda d, _: (f"Deadline of {_when(d.get('due_at'))} breached", "bad"),
     "customer_breach_notice": lambda d, _: _breach_notice(d),
     "customer_closing_notice": lambda d, _: _closing_notice(d),

@@ -16,6 +16,7 @@ from app.queue import schedule
 from app.reports.facts import PAGED
 from app.services.decisions import Acting, carry_out, level_people
 from app.services.escalation import caller_on_hotline, callers_on_hotline, snapshot
+from app.services.page_text import callbacks_so_far
 from app.services.sms_opt_outs import is_opted_out
 
 REARM_AFTER = timedelta(minutes=1)  # a step waiting for the caller's details looks again this often
@@ -67,6 +68,8 @@ def run_due_step(session: Session, incident: Incident, step: DueStep, now: datet
     if decision.outcome == "nobody_to_page":
         incident.nobody_to_page_at = incident.nobody_to_page_at or now
     detail = {"level": step.level, "step_id": step.id}
+    if step.kind == StepKind.AT_RISK:  # what became of the callbacks so far, in the alert's words (the timeline's)
+        detail["so_far"] = callbacks_so_far(incident, now) or "no callback started"
     if step.kind == StepKind.BREACH:
         detail.update(due_at=incident.callback_due_at.isoformat(),
                       acknowledged=incident.acknowledged_at is not None,

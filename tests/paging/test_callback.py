@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.dashboard.timeline import timeline
 from app.models import Callback, DueStep, IncidentEvent
 from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 
@@ -162,6 +163,11 @@ def test_a_callback_the_customer_did_not_answer_leaves_the_at_risk_alert_to_go_s
     assert _step_outcomes(desk, incident.id)[("at_risk", 0)] == "alerted_2"  # Maria and Alice
     [alert] = [m for m in alice.sms if "AT RISK" in m]
     assert "5 min left, a callback was tried and did not reach the customer." in alert
+    # the timeline says what the alert said (an outside probe's read "no callback started" of callbacks tried)
+    with desk.hotline.db.session() as s:
+        words = [entry.text for entry in timeline(list(s.scalars(select(IncidentEvent).where(
+            IncidentEvent.incident_id == incident.id).order_by(IncidentEvent.at, IncidentEvent.id))), [])]
+    assert "Callback at risk: a callback was tried and did not reach the customer; 2 alerts queued" in words
     network.phone(MARIA).expect_sms("BREACHED, a callback was tried and did not reach the customer").expect_call(
         answer=False)
     customer.expect_sms("have not reached you")  # the breach's apology
