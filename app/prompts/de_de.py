@@ -181,9 +181,9 @@ PROMPTS: dict[str, str] = {
                                "beliebige Taste, dann verbinden wir Sie mit unserem Support-Team.",
     "customer_no_key": "Wir haben keinen Tastendruck gehört. Wir versuchen es erneut. Auf Wiederhören.",
     "receipt_sms": "Severity-1-Hotline: Wir haben Ihre Meldung, Referenznummer {ref}. "
-                   "Ein Techniker ruft Sie spätestens um {due} zurück. Ergänzungen senden Sie als Antwort auf diese SMS.",
+                   "Ein Techniker ruft Sie spätestens {due} zurück. Ergänzungen senden Sie als Antwort auf diese SMS.",
     "ack_notice_sms": "Severity-1-Hotline, Referenznummer {ref}: Ein Techniker hat Ihren Vorfall übernommen "
-                      "und ruft Sie spätestens um {due} zurück.",
+                      "und ruft Sie spätestens {due} zurück.",
     "ack_notice_in_call_sms": "Severity-1-Hotline, Referenznummer {ref}: Ein Techniker hat Ihren Vorfall übernommen. "
                               "Wenn Ihr Anruf endet, senden wir Ihnen per SMS, bis wann er Sie spätestens zurückruft.",
     "receipt_late_sms": "Severity-1-Hotline: Wir haben Ihre Meldung, Referenznummer {ref}. Entschuldigung, dass wir "
@@ -192,22 +192,21 @@ PROMPTS: dict[str, str] = {
     "ack_notice_late_sms": "Severity-1-Hotline, Referenznummer {ref}: Ein Techniker hat Ihren Vorfall übernommen. "
                            "Entschuldigung, dass wir Sie noch nicht zurückgerufen haben: Er ruft Sie so schnell wie "
                            "möglich an.",
-    "callback_missed_sms": "Severity-1-Hotline: Wir haben um {at} versucht, Sie von {number} aus wegen Ihres "
+    "callback_missed_sms": "Severity-1-Hotline: Wir haben {at} versucht, Sie von {number} aus wegen Ihres "
                            "Vorfalls {ref} anzurufen. Wir rufen Sie wieder an. Sie können uns auch jetzt unter "
                            "{number} anrufen oder Ergänzungen als Antwort auf diese SMS senden.",
-    "callback_missed_no_number_sms": "Severity-1-Hotline: Wir haben um {at} versucht, Sie wegen Ihres Vorfalls "
+    "callback_missed_no_number_sms": "Severity-1-Hotline: Wir haben {at} versucht, Sie wegen Ihres Vorfalls "
                                      "{ref} anzurufen. Wir rufen Sie wieder an. Ergänzungen senden Sie als Antwort "
                                      "auf diese SMS.",
     "breach_notice_sms": "Severity-1-Hotline, Referenznummer {ref}: Wir haben Sie nicht wie versprochen bis {due} "
                          "zurückgerufen. Entschuldigung. Ihr Vorfall ist an unsere Manager eskaliert; ein Techniker "
-                         "ruft Sie schnellstmöglich an. Sie erreichen uns unter {number}. Ergänzungen senden Sie als "
-                         "Antwort auf diese SMS.",
+                         "ruft Sie schnellstmöglich an. Sie erreichen uns unter {number}. Ergänzungen per Antwort-SMS.",
     "breach_notice_no_number_sms": "Severity-1-Hotline, Referenznummer {ref}: Wir haben Sie nicht wie versprochen "
                                    "bis {due} zurückgerufen. Entschuldigung. Ihr Vorfall ist an unsere Manager "
                                    "eskaliert; ein Techniker ruft Sie schnellstmöglich an. Ergänzungen senden Sie als "
                                    "Antwort auf diese SMS.",
     "breach_notice_short_sms": "Severity-1-Hotline, Referenznummer {ref}: Unser Rückruf bis {due} war "
-                               "zu kurz, um Ihr Problem zu besprechen. Entschuldigung. Ihr Vorfall ist an unsere "
+                               "zu kurz, um alles zu klären. Entschuldigung. Ihr Vorfall ist an unsere "
                                "Manager eskaliert; ein Techniker ruft Sie schnellstmöglich wieder an. Sie erreichen "
                                "uns unter {number}. Ergänzungen per Antwort-SMS.",
     "breach_notice_short_no_number_sms": "Severity-1-Hotline, Referenznummer {ref}: Unser zugesagter Rückruf bis "
@@ -224,7 +223,7 @@ PROMPTS: dict[str, str] = {
     "receipt_mail_subject": "Sev-1-Vorfall {ref}: Ihre Meldung ist eingegangen",
     "receipt_mail_body": "Guten Tag {name},\n\nwir haben Ihre Severity-1-Meldung erhalten, Referenznummer {ref}.\n\n"
                          "{promise}\n\n{details}\n\nIhre Severity-1-Hotline\n",
-    "receipt_mail_due": "Ein Techniker ruft Sie spätestens um {due} zurück.",
+    "receipt_mail_due": "Ein Techniker ruft Sie spätestens {due} zurück.",
     "receipt_mail_late": "Entschuldigung, dass wir Sie noch nicht zurückgerufen haben: Ein Techniker ruft Sie so "
                          "schnell wie möglich an.",
     "receipt_mail_no_number": "Wir haben keine Telefonnummer, unter der wir Sie zurückrufen können: Ein Techniker "
@@ -248,12 +247,12 @@ PROMPTS: dict[str, str] = {
                              "möglich an.",
     "breach_mail_next_write": "Ihr Vorfall ist an unsere Manager eskaliert, und ein Techniker meldet sich so schnell "
                               "wie möglich unter dieser E-Mail-Adresse bei Ihnen.",
-    "closing_notice_sms": "Severity-1-Hotline: Ihr Vorfall {ref} wurde um {at} von unserem Support-Team geschlossen. "
+    "closing_notice_sms": "Severity-1-Hotline: Ihr Vorfall {ref} wurde {at} von unserem Support-Team geschlossen. "
                           "Besteht das Problem weiter, rufen Sie uns unter {number} an oder antworten Sie auf diese SMS.",
-    "closing_notice_no_number_sms": "Severity-1-Hotline: Ihr Vorfall {ref} wurde um {at} von unserem Support-Team "
+    "closing_notice_no_number_sms": "Severity-1-Hotline: Ihr Vorfall {ref} wurde {at} von unserem Support-Team "
                                     "geschlossen. Besteht das Problem weiter, antworten Sie auf diese SMS.",
     "closing_mail_subject": "Sev-1-Vorfall {ref} wurde geschlossen",
-    "closing_mail_body": "Guten Tag {name},\n\nIhr Severity-1-Vorfall mit der Referenznummer {ref} wurde um {at} von "
+    "closing_mail_body": "Guten Tag {name},\n\nIhr Severity-1-Vorfall mit der Referenznummer {ref} wurde {at} von "
                          "unserem Support-Team geschlossen.\n\n{persists}\n\nIhre Severity-1-Hotline\n",
     "closing_mail_persists": "Besteht das Problem weiter, rufen Sie uns bitte unter {number} an und nennen Sie Ihre "
                              "Referenznummer {ref}. Antworten auf diese E-Mail werden Ihrem Vorfall nicht hinzugefügt.",
@@ -266,7 +265,7 @@ PROMPTS: dict[str, str] = {
                                     "geschlossen. Ist das Problem nicht gelöst, antworten Sie NEIN {ref}.",
     "agreed_closing_mail_subject": "Sev-1-Vorfall {ref} ist wie vereinbart geschlossen",
     "agreed_closing_mail_body": "Guten Tag {name},\n\nwie telefonisch mit Ihnen vereinbart, wurde Ihr "
-                                "Severity-1-Vorfall mit der Referenznummer {ref} um {at} geschlossen.\n\n{persists}"
+                                "Severity-1-Vorfall mit der Referenznummer {ref} {at} geschlossen.\n\n{persists}"
                                 "\n\nIhre Severity-1-Hotline\n",
 }
 

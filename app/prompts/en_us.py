@@ -176,8 +176,9 @@ PROMPTS: dict[str, str] = {
     # SMS to the customer (in their language)
     "receipt_sms": "Sev-1 hotline: we have your report, reference {ref}. An engineer will call you back by {due}. "
                    "To add details, reply to this SMS.",
+    # {due}, {at}: the time names its day when not the message's ("tomorrow at 00:10 EST": customer_text.written_time)
     "ack_notice_sms": "Sev-1 hotline, reference {ref}: an engineer has taken your incident "
-                      "and will call you back by {due} at the latest.",
+                      "and will call you back no later than {due}.",
     # taken while the caller is still giving their details: the deadline is not set yet, the receipt will give it
     "ack_notice_in_call_sms": "Sev-1 hotline, reference {ref}: an engineer has taken your incident. When your call "
                               "ends we will text you the time by which they will call you back at the latest.",
@@ -187,10 +188,10 @@ PROMPTS: dict[str, str] = {
     "ack_notice_late_sms": "Sev-1 hotline, reference {ref}: an engineer has taken your incident. We are sorry we "
                            "have not called you back yet: they will call you as soon as possible.",
     # a bridged callback reached the customer's phone but nobody pressed the key: they only saw a missed call
-    "callback_missed_sms": "Sev-1 hotline: at {at} we tried to call you from {number} about your incident {ref}. "
+    "callback_missed_sms": "Sev-1 hotline: {at} we tried to call you from {number} about your incident {ref}. "
                            "We will call you again. You can also call us now on {number}, or reply to this SMS "
                            "to add details.",
-    "callback_missed_no_number_sms": "Sev-1 hotline: at {at} we tried to call you about your incident {ref}. "
+    "callback_missed_no_number_sms": "Sev-1 hotline: {at} we tried to call you about your incident {ref}. "
                                      "We will call you again. To add details, reply to this SMS.",
     # the callback deadline passed and nobody reached the customer: an apology, once (``decide._breach_notice``)
     "breach_notice_sms": "Sev-1 hotline, reference {ref}: we promised to call you back by {due} and have not reached "
@@ -201,10 +202,11 @@ PROMPTS: dict[str, str] = {
                                    "engineer will call you as soon as possible. To add details, reply to this SMS.",
     # the same when the customer answered a callback too short to count (``callbacks.withdraw_short_bridge``): they
     # know we reached them, so "have not reached you" would be false
+    # within two segments with yesterday's deadline ("by yesterday at 23:59 EST") and a 16-character hotline number
     "breach_notice_short_sms": "Sev-1 hotline, reference {ref}: we promised to call you back by {due}; our call "
                                "ended too soon to talk it through. We are sorry. Your incident is escalated to our "
-                               "managers and an engineer will call you again as soon as possible. You can call us on "
-                               "{number}, or reply to this SMS to add details.",
+                               "managers; an engineer will call you again as soon as possible. You can call us on "
+                               "{number}, or reply to add details.",
     "breach_notice_short_no_number_sms": "Sev-1 hotline, reference {ref}: we promised to call you back by {due}; our "
                                          "call ended too soon to talk it through. We are sorry. Your incident is "
                                          "escalated to our managers and an engineer will call you again as soon as "
@@ -243,12 +245,12 @@ PROMPTS: dict[str, str] = {
                               "this e-mail address as soon as possible.",
     # closed without the customer's agreement (a manager's close): what closed it, never the manager's internal
     # reason, and how to come back (``decide._resolve``: ``Decision.closing_notice``)
-    "closing_notice_sms": "Sev-1 hotline: your incident {ref} was closed by our support team at {at}. If the problem "
+    "closing_notice_sms": "Sev-1 hotline: your incident {ref} was closed by our support team {at}. If the problem "
                           "persists, call us on {number} or reply to this SMS.",
-    "closing_notice_no_number_sms": "Sev-1 hotline: your incident {ref} was closed by our support team at {at}. If the "
+    "closing_notice_no_number_sms": "Sev-1 hotline: your incident {ref} was closed by our support team {at}. If the "
                                     "problem persists, reply to this SMS.",
     "closing_mail_subject": "Sev-1 incident {ref} was closed",
-    "closing_mail_body": "Hello {name},\n\nyour Severity-1 incident, reference {ref}, was closed by our support team at "
+    "closing_mail_body": "Hello {name},\n\nyour Severity-1 incident, reference {ref}, was closed by our support team "
                          "{at}.\n\n{persists}\n\nYour Severity-1 hotline\n",
     "closing_mail_persists": "If the problem persists, call us on {number} and give your reference {ref}. Replies to "
                              "this e-mail are not added to your incident.",
@@ -262,7 +264,7 @@ PROMPTS: dict[str, str] = {
                                     "problem is not resolved, reply NO {ref}.",
     "agreed_closing_mail_subject": "Sev-1 incident {ref} is closed as agreed",
     "agreed_closing_mail_body": "Hello {name},\n\nas agreed with you on the phone, your Severity-1 incident, reference "
-                                "{ref}, was closed at {at}.\n\n{persists}\n\nYour Severity-1 hotline\n",
+                                "{ref}, was closed {at}.\n\n{persists}\n\nYour Severity-1 hotline\n",
 }
 
 # issue 11: customer updates, resolution proposals, outages, non-critical callers

@@ -26,7 +26,8 @@ def email_customer(session: Session, incident: Incident, purpose: str, now: date
     elif purpose == BREACH_NOTICE:
         subject, body = customer_text.breach_notice_email(
             incident.reference, incident.callback_due_at, zone, incident.language, name=name,
-            hotline_number=hotline_number, has_callback_number=number, too_short=short_callback(incident, now))
+            hotline_number=hotline_number, has_callback_number=number, now=now,
+            too_short=short_callback(incident, now))
     elif purpose == CLOSING_NOTICE:
         subject, body = customer_text.closing_notice_email(incident.reference, now, zone, incident.language,
                                                            name=name, hotline_number=hotline_number)

@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.prompts import text
-from ivr_flows.prompts import GERMAN_ZONE_NAMES
+from ivr_flows.prompts import GERMAN_ZONE_NAMES, say_day
 from ivr_flows.validate import region_of
 
 GERMAN = "de-DE"
@@ -25,20 +25,28 @@ def language_for(language: str, caller_id: str) -> str:
     return GERMAN if region_of(caller_id) in _GERMAN_REGIONS else "en-US"
 
 
-def local_time(when: datetime, tz: str, language: str) -> str:
-    """``03:15 UTC`` / ``16:21 Uhr (MEZ)`` in ``tz``."""
+def written_time(when: datetime, tz: str, language: str, now: datetime, *, at: bool = False,
+                 moment: bool = False) -> str:
+    """A time as the customer reads it on ``tz``'s clock, ``03:15 UTC`` / ``16:21 Uhr (MEZ)``, naming its day when
+    that is not the day of ``now`` (the message's moment) on that clock: "tomorrow at 00:10 EST", "morgen um 00:10 Uhr
+    (MEZ)", "Tuesday, December 8 at ..." by the rule the call speaks its times (``say_day``; a call at 11:58 p.m. read
+    "by 00:13 EST" without a word of tomorrow). ``at``: where a German text had "um {due}" ("spätestens {due}");
+    ``moment``: where a text had "at {at}" / "um {at}" (``say_day``)."""
     local = when.astimezone(ZoneInfo(tz))
     abbr = local.tzname() or "UTC"
     if is_german(language):
-        return f"{local:%H:%M} Uhr ({GERMAN_ZONE_NAMES.get(abbr, abbr)})"
-    return f"{local:%H:%M} {abbr}"
+        clock = f"{local:%H:%M} Uhr ({GERMAN_ZONE_NAMES.get(abbr, abbr)})"
+    else:
+        clock = f"{local:%H:%M} {abbr}"
+    return say_day(GERMAN if is_german(language) else "en-US", local, clock, now, at=at, moment=moment)
 
 
-def receipt_sms(reference: str, due: datetime, tz: str, language: str, now: datetime | None = None) -> str:
-    """The customer's receipt right after intake; written at ``now`` past the deadline, an apology instead."""
-    if now is not None and due <= now:
+def receipt_sms(reference: str, due: datetime, tz: str, language: str, now: datetime) -> str:
+    """The customer's receipt right after intake, written at ``now`` (the deadline with its day when that is not
+    ``now``'s: ``written_time``); past the deadline, an apology instead."""
+    if due <= now:
         return text("receipt_late_sms", language, ref=reference)
-    return text("receipt_sms", language, ref=reference, due=local_time(due, tz, language))
+    return text("receipt_sms", language, ref=reference, due=written_time(due, tz, language, now, at=True))
 
 
 def receipt_email(reference: str, due: datetime, tz: str, language: str, *, name: str, hotline_number: str,
@@ -50,7 +58,7 @@ def receipt_email(reference: str, due: datetime, tz: str, language: str, *, name
     elif due <= now:
         promise = text("receipt_mail_late", language)
     else:
-        promise = text("receipt_mail_due", language, due=local_time(due, tz, language))
+        promise = text("receipt_mail_due", language, due=written_time(due, tz, language, now, at=True))
     details = (text("receipt_mail_details", language, ref=reference, number=hotline_number) if hotline_number
                else text("receipt_mail_details_no_number", language, ref=reference))
     body = text("receipt_mail_body", language, name=name, ref=reference, promise=promise, details=details)
@@ -58,34 +66,37 @@ def receipt_email(reference: str, due: datetime, tz: str, language: str, *, name
     return text("receipt_mail_subject", language, ref=reference), body.replace(" ,\n", ",\n", 1)
 
 
-def ack_notice_sms(reference: str, due: datetime, tz: str, language: str, now: datetime | None = None,
+def ack_notice_sms(reference: str, due: datetime, tz: str, language: str, now: datetime,
                    in_call: bool = False) -> str:
     """Tells the customer an engineer has taken the incident; past the deadline, with an apology and no time;
     ``in_call`` (still giving their details, issue 13: the deadline is not set yet) without a time, which the
     receipt at the end of their call gives."""
     if in_call:
         return text("ack_notice_in_call_sms", language, ref=reference)
-    if now is not None and due <= now:
+    if due <= now:
         return text("ack_notice_late_sms", language, ref=reference)
-    return text("ack_notice_sms", language, ref=reference, due=local_time(due, tz, language))
+    return text("ack_notice_sms", language, ref=reference, due=written_time(due, tz, language, now, at=True))
 
 
-def callback_missed_sms(reference: str, at: datetime, tz: str, language: str, hotline_number: str) -> str:
-    """Tells the customer the hotline just tried to call them (at ``at``, on their clock), will call again, and
-    how to reach it now: call the hotline's number, or reply."""
-    when = local_time(at, tz, language)
+def callback_missed_sms(reference: str, at: datetime, tz: str, language: str, hotline_number: str,
+                        now: datetime) -> str:
+    """Tells the customer the hotline just tried to call them (at ``at``, on their clock, named "yesterday" when the
+    message, written at ``now``, came after midnight), will call again, and how to reach it now: call the hotline's
+    number, or reply."""
+    when = written_time(at, tz, language, now, moment=True)
     if not hotline_number:
         return text("callback_missed_no_number_sms", language, ref=reference, at=when)
     return text("callback_missed_sms", language, ref=reference, at=when, number=hotline_number)
 
 
-def breach_notice_sms(reference: str, due: datetime, tz: str, language: str, hotline_number: str,
+def breach_notice_sms(reference: str, due: datetime, tz: str, language: str, hotline_number: str, now: datetime,
                       too_short: bool = False) -> str:
-    """Tells the customer the callback deadline (``due``, on their clock) passed without reaching them, with an
-    apology: escalated to the managers, an engineer calls as soon as possible, how to reach the hotline now.
-    ``too_short``: they answered a callback too short to count, so it says the call ended too soon (an outside probe's
-    customer read "have not reached you" after a 4-second call)."""
-    when = local_time(due, tz, language)
+    """Tells the customer the callback deadline (``due``, on their clock; "yesterday" when the notice, written at
+    ``now``, came after midnight) passed without reaching them, with an apology: escalated to the managers, an
+    engineer calls as soon as possible, how to reach the hotline now. ``too_short``: they answered a callback too
+    short to count, so it says the call ended too soon (an outside probe's customer read "have not reached you"
+    after a 4-second call)."""
+    when = written_time(due, tz, language, now)
     short = "_short" if too_short else ""
     if not hotline_number:
         return text(f"breach_notice{short}_no_number_sms", language, ref=reference, due=when)
@@ -93,11 +104,12 @@ def breach_notice_sms(reference: str, due: datetime, tz: str, language: str, hot
 
 
 def breach_notice_email(reference: str, due: datetime, tz: str, language: str, *, name: str, hotline_number: str,
-                        has_callback_number: bool, too_short: bool = False) -> tuple[str, str]:
+                        has_callback_number: bool, now: datetime, too_short: bool = False) -> tuple[str, str]:
     """Subject and body of the breach notice by e-mail (no SMS can reach the caller): the promise we did not keep
-    (a call, or without a number a message, by ``due`` on their clock), an apology, what happens now, how to add
-    details (the receipt e-mail's words). ``too_short``: as for the SMS, the call they answered ended too soon."""
-    when = local_time(due, tz, language)
+    (a call, or without a number a message, by ``due`` on their clock, with its day when not ``now``'s), an apology,
+    what happens now, how to add details (the receipt e-mail's words). ``too_short``: as for the SMS, the call they
+    answered ended too soon."""
+    when = written_time(due, tz, language, now)
     how = "short" if too_short else "call" if has_callback_number else "write"
     promise = text(f"breach_mail_{how}", language, ref=reference, due=when)
     details = (text("receipt_mail_details", language, ref=reference, number=hotline_number) if hotline_number
@@ -110,9 +122,9 @@ def breach_notice_email(reference: str, due: datetime, tz: str, language: str, *
 
 
 def closing_notice_sms(reference: str, at: datetime, tz: str, language: str, hotline_number: str) -> str:
-    """Tells the customer the support team closed their incident at ``at`` (their clock) without their agreement,
-    and how to come back should the problem persist: call the hotline's number, or reply."""
-    when = local_time(at, tz, language)
+    """Tells the customer the support team closed their incident at ``at`` (their clock, the notice's moment) without
+    their agreement, and how to come back should the problem persist: call the hotline's number, or reply."""
+    when = written_time(at, tz, language, at, moment=True)
     if not hotline_number:
         return text("closing_notice_no_number_sms", language, ref=reference, at=when)
     return text("closing_notice_sms", language, ref=reference, at=when, number=hotline_number)
@@ -128,12 +140,13 @@ def agreed_closing_sms(reference: str, language: str, hotline_number: str) -> st
 
 def agreed_closing_email(reference: str, at: datetime, tz: str, language: str, *, name: str,
                          hotline_number: str) -> tuple[str, str]:
-    """Subject and body of that message by e-mail (no SMS can reach the customer): closed at ``at`` on their clock as
-    agreed with them on the phone; should the problem persist, call (nothing reads replies to the hotline's e-mails)."""
+    """Subject and body of that message by e-mail (no SMS can reach the customer): closed at ``at`` (the message's
+    moment) on their clock as agreed with them on the phone; should the problem persist, call (nothing reads replies
+    to the hotline's e-mails, and a NO reopens the incident only from its callback number by SMS)."""
     persists = (text("closing_mail_persists", language, ref=reference, number=hotline_number) if hotline_number
                 else text("closing_mail_persists_no_number", language, ref=reference))
-    body = text("agreed_closing_mail_body", language, name=name, ref=reference, at=local_time(at, tz, language),
-                persists=persists)
+    body = text("agreed_closing_mail_body", language, name=name, ref=reference,
+                at=written_time(at, tz, language, at, moment=True), persists=persists)
     # no name on record: "Hello," rather than "Hello ,"
     return text("agreed_closing_mail_subject", language, ref=reference), body.replace(" ,\n", ",\n", 1)
 
@@ -141,11 +154,12 @@ def agreed_closing_email(reference: str, at: datetime, tz: str, language: str, *
 def closing_notice_email(reference: str, at: datetime, tz: str, language: str, *, name: str,
                          hotline_number: str) -> tuple[str, str]:
     """Subject and body of the closing notice by e-mail (no SMS can reach the customer): closed by the support team
-    at ``at`` on their clock; should the problem persist, call (nothing reads replies to the hotline's e-mails)."""
+    at ``at`` (the message's moment) on their clock; should the problem persist, call (nothing reads replies to the
+    hotline's e-mails, and a NO reopens the incident only from its callback number by SMS)."""
     persists = (text("closing_mail_persists", language, ref=reference, number=hotline_number) if hotline_number
                 else text("closing_mail_persists_no_number", language, ref=reference))
-    body = text("closing_mail_body", language, name=name, ref=reference, at=local_time(at, tz, language),
-                persists=persists)
+    body = text("closing_mail_body", language, name=name, ref=reference,
+                at=written_time(at, tz, language, at, moment=True), persists=persists)
     # no name on record: "Hello," rather than "Hello ,"
     return text("closing_mail_subject", language, ref=reference), body.replace(" ,\n", ",\n", 1)
 

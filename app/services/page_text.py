@@ -214,28 +214,29 @@ def bridge_too_short_sms(incident: Incident, seconds: int, at: datetime, tz: str
                 due=hhmm(incident.callback_due_at, tz), phone=phone)
 
 
-def receipt_sms(incident: Incident, tz: str, now: datetime | None = None) -> str:
+def receipt_sms(incident: Incident, tz: str, now: datetime) -> str:
     """The customer's receipt right after intake, in the caller's language (an apology once the deadline passed)."""
     return customer_text.receipt_sms(incident.reference, incident.callback_due_at, tz, incident.language, now)
 
 
-def ack_notice_sms(incident: Incident, tz: str, now: datetime | None = None, in_call: bool = False) -> str:
+def ack_notice_sms(incident: Incident, tz: str, now: datetime, in_call: bool = False) -> str:
     """Tells the customer an engineer has taken the incident, in the caller's language (never a past time, and no
     time while they are still giving their details: ``in_call``)."""
     return customer_text.ack_notice_sms(incident.reference, incident.callback_due_at, tz, incident.language, now,
                                         in_call)
 
 
-def callback_missed_sms(incident: Incident, tz: str, hotline_number: str, at: datetime) -> str:
-    """Tells the customer a callback just missed them, from which number, and how to reach the hotline now."""
-    return customer_text.callback_missed_sms(incident.reference, at, tz, incident.language, hotline_number)
+def callback_missed_sms(incident: Incident, tz: str, hotline_number: str, at: datetime, now: datetime) -> str:
+    """Tells the customer a callback just missed them (at ``at``; the SMS written at ``now``), from which number, and
+    how to reach the hotline now."""
+    return customer_text.callback_missed_sms(incident.reference, at, tz, incident.language, hotline_number, now)
 
 
 def breach_notice_sms(incident: Incident, tz: str, hotline_number: str, at: datetime) -> str:
-    """Tells the customer the callback deadline passed without reaching them, with an apology (their language);
-    that our call ended too soon when they answered one too short to count by ``at``."""
+    """Tells the customer the callback deadline passed without reaching them, with an apology (their language), as
+    written at ``at``; that our call ended too soon when they answered one too short to count by then."""
     return customer_text.breach_notice_sms(incident.reference, incident.callback_due_at, tz, incident.language,
-                                           hotline_number, too_short=short_callback(incident, at))
+                                           hotline_number, at, too_short=short_callback(incident, at))
 
 
 def agreed_closing_sms(incident: Incident, hotline_number: str) -> str:

@@ -99,7 +99,8 @@ class PageUrls:
             session = object_session(page)
             return page_text.callback_missed_sms(incident, customer_zone(incident),
                                                  self.hotline_number,
-                                                 missed_call_at(session, page) if session else page.created_at)
+                                                 missed_call_at(session, page) if session else page.created_at,
+                                                 page.created_at)
         if page.purpose == BREACH_NOTICE:
             return page_text.breach_notice_sms(incident, customer_zone(incident),
                                                self.hotline_number, page.created_at)

@@ -21,6 +21,7 @@ from app.models import DeliveryChannel, FollowUpState, Incident, IncidentEvent, 
 from app.prompts import text
 from app.services import update_text
 from app.services.acks import Actor, Answer
+from app.services.customer_text import written_time
 from app.services.decisions import Acting, carry_out
 from app.services.deliveries import queue_delivery
 from app.services.escalation import snapshot
@@ -165,7 +166,7 @@ def _customer_text(incident: Incident, key: str, due: datetime | None, now: date
     if due is None:
         return update_text.translated(lang, f"{key}_no_update", ref=incident.reference)
     return update_text.translated(lang, key, ref=incident.reference,
-                                  due=update_text.due_text(due, update_text.customer_zone(incident), now, lang))
+                                  due=written_time(due, update_text.customer_zone(incident), lang, now))
 
 
 def _tell_customer(session: Session, incident: Incident, due: datetime | None, now: datetime) -> str:

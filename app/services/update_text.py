@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 from app.models import CustomerUpdate, Incident, Outage, ProposalKind, ResolutionProposal
 from app.prompts import text
-from app.services.customer_text import GERMAN, is_german, local_time
-from app.services.page_text import company_name
-from ivr_flows.prompts import say_digits, say_time
+from app.services.customer_text import GERMAN, is_german, written_time
+from app.services.page_text import company_name, hhmm
+from ivr_flows.prompts import days_apart, say_digits, say_time
 from ivr_flows.questions import contact_clock
 
 QUOTE_LIMIT = 300  # how much of a customer's words a log line or a text to a rep quotes
@@ -24,14 +24,12 @@ def customer_zone(incident: Incident) -> str:
     return contact_clock(incident.callback_phone, incident.caller_id)
 
 
-def due_text(due: datetime, tz: str, since: datetime, language: str = "en-US") -> str:
-    """``14:00 CET`` when ``due`` falls on the same local day as ``since``, else ``2026-12-04 14:00 CET``:
-    a next update a day away must not read as one due today. The time as the customer's receipt says it in their
-    ``language`` (``14:00 Uhr (MEZ)``: ``customer_text.local_time``)."""
-    zone = ZoneInfo(tz)
-    same_day = due.astimezone(zone).date() == since.astimezone(zone).date()
-    time = local_time(due, tz, language)
-    return time if same_day else f"{due.astimezone(zone):%Y-%m-%d} {time}"
+def due_text(due: datetime, tz: str, since: datetime) -> str:
+    """A due time as a rep or manager reads it: ``14:00 CET`` when ``due`` falls on the same local day as ``since``,
+    else ``2026-12-04 14:00 CET`` (a next update a day away must not read as one due today), by the rule every time
+    names its day (``days_apart``); a customer reads it in words (``customer_text.written_time``)."""
+    local = due.astimezone(ZoneInfo(tz))
+    return hhmm(due, tz) if days_apart(local, since) == 0 else f"{local:%Y-%m-%d} {hhmm(due, tz)}"
 
 
 def _t(language: str, key: str, **params: object) -> str:
@@ -47,7 +45,7 @@ def update_sms(incident: Incident, update: CustomerUpdate, next_due: datetime | 
     """The SMS form of an update: at most SMS_LIMIT, the rep's own text shortened to fit (the e-mail carries all
     of it), never the reference, the expected resolution or the next update time."""
     lang, tz = incident.language, customer_zone(incident)
-    nxt = _t(lang, "upd_next", due=due_text(next_due, tz, update.written_at, lang)) if next_due else ""
+    nxt = _t(lang, "upd_next", due=written_time(next_due, tz, lang, update.written_at)) if next_due else ""
 
     def compose(what: str, workaround: str) -> str:
         parts = [_t(lang, "upd_sms_head", ref=incident.reference, what=what)]
@@ -83,7 +81,7 @@ def update_email(incident: Incident, update: CustomerUpdate, next_due: datetime 
     """Subject and body of an update e-mail: a line for each field the rep wrote, none for one they left out (an SMS
     update is one free text: "Expected resolution: not known yet" could contradict what it says)."""
     lang, tz = incident.language, customer_zone(incident)
-    nxt = _t(lang, "upd_mail_next", due=due_text(next_due, tz, update.written_at, lang)) if next_due else ""
+    nxt = _t(lang, "upd_mail_next", due=written_time(next_due, tz, lang, update.written_at)) if next_due else ""
     fields = (("upd_mail_what", "what", update.what_is_wrong), ("upd_expected", "expected", update.expected_resolution),
               ("upd_workaround", "workaround", update.workaround))
     lines = "\n".join(_t(lang, key, **{name: value.strip()}) for key, name, value in fields if value and value.strip())
@@ -97,7 +95,7 @@ def interval_sms(incident: Incident, minutes: int, next_due: datetime | None, no
     lang = incident.language
     parts = [_t(lang, "upd_interval_sms", ref=incident.reference, every=_every(lang, minutes))]
     if next_due is not None and next_due > now:
-        parts.append(_t(lang, "upd_next", due=due_text(next_due, customer_zone(incident), now, lang)))
+        parts.append(_t(lang, "upd_next", due=written_time(next_due, customer_zone(incident), lang, now)))
     return ". ".join(parts) + "."
 
 
@@ -163,7 +161,7 @@ def decision_reply(incident: Incident, confirmed: bool, spoken: bool = False, *,
     if spoken:
         due = say_time(GERMAN if is_german(lang) else "en-US", next_due, zone_name=customer_zone(incident), now=now)
     else:
-        due = due_text(next_due, customer_zone(incident), now or next_due, lang)
+        due = written_time(next_due, customer_zone(incident), lang, now or next_due)
     return _t(lang, "upd_rejected", ref=_ref(incident, spoken), due=due)
 
 

@@ -179,7 +179,7 @@ def _same_clock(a: ZoneInfo, b: ZoneInfo) -> bool:
 
 
 def say_time(lang: Lang | str, when: datetime, phone: str = "", zone_name: str = "", *, now: datetime | None = None,
-             at: bool = False) -> str:
+             at: bool = False, moment: bool = False) -> str:
     """Speak a time in the caller's zone: "3:27 a.m. UTC" / "16:21 Uhr (MEZ)". The zone is ``phone``'s, else
     ``zone_name`` (one kept once the number was forgotten), else UTC.
 
@@ -187,6 +187,7 @@ def say_time(lang: Lang | str, when: datetime, phone: str = "", zone_name: str =
     EST", "morgen um 17:08 Uhr (MEZ)", "Tuesday, December 8 at ...": ``say_day``): an update due in 24 hours said
     "by 5:08 p.m." at 5:08 p.m. read as due right now. ``at``: the phrase stands where a prompt had "um {time}"
     (German "spätestens {time}": "um 17:08 Uhr", "am Dienstag, ..."); "by {time}" and "bis {time}" take it bare.
+    ``moment``: where a prompt had "at {time}" (``say_day``).
     """
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
@@ -201,25 +202,39 @@ def say_time(lang: Lang | str, when: datetime, phone: str = "", zone_name: str =
         hour12 = local.hour % 12 or 12
         ampm = "a.m." if local.hour < 12 else "p.m."
         clock = f"{hour12}:{local.minute:02d} {ampm} {abbr}"
-    return say_day(lang, local, clock, now, at=at)
+    return say_day(lang, local, clock, now, at=at, moment=moment)
 
 
-def say_day(lang: Lang | str, local: datetime, clock: str, now: datetime | None, *, at: bool = False) -> str:
-    """``clock`` (the spoken time of ``local``) with its day when ``local`` falls on another day than ``now`` on
-    ``local``'s clock: today as it was, else "tomorrow at", "yesterday at", or the weekday and date."""
-    days = 0 if now is None else (local.date() - now.astimezone(local.tzinfo).date()).days
+def say_day(lang: Lang | str, local: datetime, clock: str, now: datetime | None, *, at: bool = False,
+            moment: bool = False) -> str:
+    """``clock`` (the spoken or written time of ``local``) with its day when ``local`` falls on another day than
+    ``now`` on ``local``'s clock (``days_apart``): today as it was, else "tomorrow at", "yesterday at", or the weekday
+    and date. The one rule for every time a customer hears or reads (``customer_text.written_time`` writes with it).
+
+    ``at``: the phrase stands where a German text had "um {time}" ("spätestens {time}"; English "by {time}" takes
+    it bare). ``moment``: it stands where a text had "at {time}" / "um {time}", in both languages: "at 11:58 p.m.",
+    "yesterday at ...", "on Monday, December 7 at ..." ("we tried to call you {at}", "was closed {at}")."""
+    days = days_apart(local, now)
+    form = "_moment" if moment else "_at" if at else ""
     if days == 0:
-        return text(lang, "time_today_at", time=clock) if at else clock
+        return text(lang, f"time_today{form}", time=clock) if form else clock
     if days in (1, -1):
         return text(lang, "time_tomorrow" if days == 1 else "time_yesterday", time=clock)
     weekdays, months = text(lang, "weekdays").split(", "), text(lang, "months").split(", ")
     when = text(lang, "time_date", time=clock, weekday=weekdays[local.weekday()], month=months[local.month - 1],
                 day=local.day)
-    return text(lang, "time_date_at", when=when) if at else when
+    return text(lang, f"time_date{form}", when=when) if form else when
+
+
+def days_apart(local: datetime, now: datetime | None) -> int:
+    """How many days ``local``'s date lies after ``now``'s on ``local``'s own clock (negative: before; 0 without
+    ``now``): whether a time names its day, spoken or written, to a customer or a rep."""
+    return 0 if now is None else (local.date() - now.astimezone(local.tzinfo).date()).days
 
 
 __all__ = [
     "CATALOGS",
+    "days_apart",
     "say_day",
     "say_digits",
     "say_duration",

@@ -216,6 +216,9 @@ PROMPTS: dict[str, str] = {
     "time_yesterday": "gestern um {time}",
     "time_date": "{weekday}, {day}. {month}, um {time}",
     "time_date_at": "am {when}",
+    # wo ein Text "at {time}" / "um {time}" hatte (``say_day``s ``moment``): auf Deutsch wie "_at"
+    "time_today_moment": "um {time}",
+    "time_date_moment": "am {when}",
     "weekdays": "Montag, Dienstag, Mittwoch, Donnerstag, Freitag, Samstag, Sonntag",
     "months": "Januar, Februar, März, April, Mai, Juni, Juli, August, September, Oktober, November, Dezember",
 }

@@ -187,6 +187,9 @@ PROMPTS: dict[str, str] = {
     "time_yesterday": "yesterday at {time}",
     "time_date": "{weekday}, {month} {day} at {time}",
     "time_date_at": "{when}",
+    # where a text had "at {time}" (``say_day``'s ``moment``): "we tried to call you at 11:58 p.m." / "on Monday, ..."
+    "time_today_moment": "at {time}",
+    "time_date_moment": "on {when}",
     "weekdays": "Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday",
     "months": "January, February, March, April, May, June, July, August, September, October, November, December",
 }

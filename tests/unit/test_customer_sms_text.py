@@ -68,7 +68,7 @@ def test_a_missed_callback_says_when_from_which_number_and_how_to_reach_us_withi
                                "escalated to our managers", "call you as soon as possible", "reply to this SMS")),
     ("de-DE", "+491701234567", ("Wir haben Sie nicht wie versprochen bis 04:15 Uhr (MEZ) zurückgerufen",
                                 "Entschuldigung", "an unsere Manager eskaliert", "ruft Sie schnellstmöglich an",
-                                "Antwort auf diese SMS")),
+                                "Ergänzungen")),
 ])
 @pytest.mark.parametrize("hotline", ["+15005550006", ""])
 def test_the_breach_notice_apologises_for_the_promised_time_in_the_customers_language_within_two_segments(
@@ -93,7 +93,7 @@ def test_a_customer_who_answered_a_call_too_short_to_count_is_not_told_we_never_
     from app.services.customer_text import breach_notice_sms
 
     body = breach_notice_sms("123456", DUE, "America/Los_Angeles" if language == "en-US" else "Europe/Berlin",
-                             language, hotline, too_short=True)
+                             language, hotline, DUE, too_short=True)
     assert "123456" in body and all(word in body for word in words), body
     assert "have not reached" not in body and "nicht wie versprochen" not in body
     assert (f"unter {hotline}" if language == "de-DE" else f"call us on {hotline}") in body if hotline else (

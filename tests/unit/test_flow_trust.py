@@ -148,13 +148,16 @@ def test_german_repeat_and_sms_wording():
     call.saved("765432", NOW + timedelta(minutes=10))
     assert "Vielen Dank, wir haben das zum Vorfall 7, 6, 5, 4, 3, 2 hinzugefügt." in call.said
     due = datetime(2026, 1, 15, 15, 21, tzinfo=UTC)
-    receipt = customer_text.receipt_sms("123456", due, "Europe/Berlin", "de-DE")
+    sent = due - timedelta(minutes=15)
+    receipt = customer_text.receipt_sms("123456", due, "Europe/Berlin", "de-DE", sent)
     assert receipt == ("Severity-1-Hotline: Wir haben Ihre Meldung, Referenznummer 123456. "
                        "Ein Techniker ruft Sie spätestens um 16:21 Uhr (MEZ) zurück. "
                        "Ergänzungen senden Sie als Antwort auf diese SMS.")
-    summer = customer_text.ack_notice_sms("123456", due.replace(month=7), "Europe/Berlin", "de-DE")
+    summer = customer_text.ack_notice_sms("123456", due.replace(month=7), "Europe/Berlin", "de-DE",
+                                          sent.replace(month=7))
     assert "17:21 Uhr (MESZ)" in summer and "übernommen" in summer
-    assert customer_text.receipt_sms("123456", due, "UTC", "en-US").endswith("by 15:21 UTC. To add details, reply to this SMS.")
+    assert customer_text.receipt_sms("123456", due, "UTC", "en-US", sent).endswith(
+        "by 15:21 UTC. To add details, reply to this SMS.")
     assert "rufen Sie uns bitte noch einmal an" in customer_text.missed_call_sms(
         customer_text.language_for("", "+4930123456"))
 
@@ -165,11 +168,12 @@ def test_the_receipt_sms_of_a_german_incident_is_german():
 
     incident = Incident(reference="123456", callback_due_at=datetime(2026, 7, 1, 14, 21, tzinfo=UTC),
                         language="de-DE")
-    assert page_text.receipt_sms(incident, "Europe/Berlin").endswith(
+    sent = incident.callback_due_at - timedelta(minutes=15)
+    assert page_text.receipt_sms(incident, "Europe/Berlin", sent).endswith(
         "spätestens um 16:21 Uhr (MESZ) zurück. Ergänzungen senden Sie als Antwort auf diese SMS.")
-    assert "übernommen" in page_text.ack_notice_sms(incident, "Europe/Berlin")
+    assert "übernommen" in page_text.ack_notice_sms(incident, "Europe/Berlin", sent)
     incident.language = "en-US"
-    assert page_text.receipt_sms(incident, "UTC").endswith("by 14:21 UTC. To add details, reply to this SMS.")
+    assert page_text.receipt_sms(incident, "UTC", sent).endswith("by 14:21 UTC. To add details, reply to this SMS.")
 
 
 def test_keyed_ticket_with_an_open_incident_and_a_pin_names_the_incident_only_after_the_pin():

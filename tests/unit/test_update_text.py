@@ -34,7 +34,7 @@ def test_a_german_customer_reads_the_next_update_time_as_their_receipt_says_it()
     assert update_sms(incident, update, datetime(2026, 12, 3, 13, 0, tzinfo=UTC)).endswith(
         "Nächstes Update bis 14:00 Uhr (MEZ).")
     _, body = update_email(incident, update, datetime(2026, 12, 4, 9, 0, tzinfo=UTC))
-    assert "Das nächste Update erhalten Sie bis 2026-12-04 10:00 Uhr (MEZ)." in body
+    assert "Das nächste Update erhalten Sie bis morgen um 10:00 Uhr (MEZ)." in body
     english = Incident(reference="123456", language="en-US", callback_phone="+4915112345010", contact_name="Otto")
     assert update_sms(english, update, datetime(2026, 12, 3, 13, 0, tzinfo=UTC)).endswith("Next update by 14:00 CET.")
 

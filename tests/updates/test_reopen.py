@@ -20,8 +20,9 @@ from app.models import DueStep, FollowUp, IncidentEvent, Page, Rep, Role
 from app.reports.compliance import range_bounds
 from app.reports.figures import FactsRange
 from app.reports.updates import update_figures
+from app.services.customer_text import written_time
 from app.services.page_text import hhmm
-from app.services.update_text import customer_zone, due_text
+from app.services.update_text import customer_zone
 from tests.integration.board_support import CSRF, login_as
 from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 from tests.updates.test_breach_notice_by_email import _through_the_breach
@@ -83,7 +84,7 @@ def test_a_verbal_close_is_reopened_by_the_customers_no_and_updates_resume_on_ti
 
     due = now + timedelta(hours=1)  # the interval agreed on the callback, from the reopen
     assert reply == (f"Incident {ref} is open again: we passed your message to the engineer and keep working on it. "
-                     f"Your next update will come by {due_text(due, customer_zone(incident), now)}.")
+                     f"Your next update will come by {written_time(due, customer_zone(incident), 'en-US', now)}.")
     assert desk.incident(incident.id).status == "open"
     assert alice.unmet == [] and customer.unmet == []
     [line] = _reopens(desk, incident.id)
@@ -253,7 +254,7 @@ def test_a_manager_reopens_from_the_incident_page_with_a_reason(desk, network, c
         f"SEV1 {ref} Acme Mail: reopened by Maria Manager: Customer's ticket says EU still bounces. Updates go on: "
         f"the next is due by {hhmm(due, ALICE_CLOCK)}.")
     customer.expect_sms(f"Sev-1 hotline: incident {ref} is open again: our support team keeps working on it. Your "
-                        f"next update will come by {due_text(due, customer_zone(incident), now)}.")
+                        f"next update will come by {written_time(due, customer_zone(incident), 'en-US', now)}.")
     page = client.post(f"/incidents/{ref}/reopen", data={"csrf_token": CSRF, "back": "incident",
                                                          "reason": "Customer's ticket says EU still bounces"},
                        follow_redirects=True).get_data(as_text=True).replace("&#39;", "'")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.dashboard.timeline import timeline
 from app.models import Delivery, FollowUp, IncidentEvent, Rep
-from app.services.customer_text import local_time
+from app.services.customer_text import written_time
 from app.services.page_text import hhmm
 from tests.integration.board_support import CSRF, login_as
 from tests.paging.conftest import ALICE, CUSTOMER
@@ -144,8 +144,8 @@ def test_a_verbal_agreement_over_the_customers_no_is_refused_until_the_rep_confi
     mail = smtp.inbox.to("dana@acme.example")[-1]
     assert mail["Subject"] == f"Sev-1 incident {ref} is closed as agreed"
     body = " ".join(mail.get_content().split())
-    assert (f"as agreed with you on the phone, your Severity-1 incident, reference {ref}, was closed at "
-            f"{local_time(desk.clock.now(), 'Europe/London', 'en-US')}.") in body
+    assert (f"as agreed with you on the phone, your Severity-1 incident, reference {ref}, was closed "
+            f"{written_time(desk.clock.now(), 'Europe/London', 'en-US', desk.clock.now(), moment=True)}.") in body
     assert f"If the problem persists, call us on {HOTLINE_NUMBER} and give your reference {ref}." in body
     [notice] = [d for d in _rows(desk, Delivery, incident_id=incident.id) if d.purpose == "agreed_closing"]
     assert (notice.channel, notice.status) == ("email", "sent")
