@@ -396,11 +396,14 @@ def _closing_notice(d: dict) -> tuple[str, str]:
     if by is None:
         return ("Customer NOT told that the incident was closed: their number takes no SMS (or opted out) and there "
                 "is no e-mail address", "bad")
+    # the SMS says to reply NO with the reference (within REOPEN_WINDOW_DAYS it reopens the incident); nothing reads
+    # a reply to the e-mail, so it says to call
+    how = "reply NO or call" if by == "by SMS" else "call"
     if d.get("agreed"):  # a rep's record of the customer's verbal agreement
-        return (f"Closing notice to the customer queued {by}: closed as agreed with them on the phone; they may "
-                + ("reply NO or call" if by == "by SMS" else "call") + " if the problem is not resolved", "muted")
+        return (f"Closing notice to the customer queued {by}: closed as agreed with them on the phone; they may {how} "
+                "if the problem is not resolved", "muted")
     return (f"Closing notice to the customer queued {by}: the support team closed the incident (the reason is not "
-            "given); they may call the hotline or reply if the problem persists", "muted")
+            f"given); they may {how} if the problem is not resolved", "muted")
 
 # issue 9: caller-trust events (kept in their own module)
 from app.dashboard.trust_words import TRUST_WORDS  # noqa: E402

@@ -85,7 +85,9 @@ PROMPTS: dict[str, str] = {
                                   "geschlossen ist, und dass er anrufen kann, wenn das Problem nicht gelöst ist.",
     "agreed_customer_told_none": "Der Kunde konnte NICHT benachrichtigt werden: Seine Nummer empfängt keine SMS, "
                                  "und es gibt keine E-Mail-Adresse.",
-    "resolved_customer_told_sms": "Der Kunde erfährt per SMS, dass das Support-Team den Vorfall geschlossen hat.",
+    "resolved_customer_told_sms": "Der Kunde erfährt per SMS, dass das Support-Team den Vorfall geschlossen hat, und "
+                                  "dass ein NEIN mit der Referenznummer ihn wieder öffnet, wenn das Problem nicht "
+                                  "gelöst ist.",
     "resolved_customer_told_email": "Der Kunde erfährt per E-Mail, dass das Support-Team den Vorfall geschlossen hat.",
     "resolved_customer_told_none": "Der Kunde konnte NICHT benachrichtigt werden: Seine Nummer empfängt keine SMS, "
                                    "und es gibt keine E-Mail-Adresse.",
@@ -248,9 +250,19 @@ PROMPTS: dict[str, str] = {
     "breach_mail_next_write": "Ihr Vorfall ist an unsere Manager eskaliert, und ein Techniker meldet sich so schnell "
                               "wie möglich unter dieser E-Mail-Adresse bei Ihnen.",
     "closing_notice_sms": "Severity-1-Hotline: Ihr Vorfall {ref} wurde {at} von unserem Support-Team geschlossen. "
-                          "Besteht das Problem weiter, rufen Sie uns unter {number} an oder antworten Sie auf diese SMS.",
+                          "Ist das Problem nicht gelöst, antworten Sie {within} NEIN {ref}, um ihn wieder zu öffnen, "
+                          "oder rufen Sie uns unter {number} an.",
     "closing_notice_no_number_sms": "Severity-1-Hotline: Ihr Vorfall {ref} wurde {at} von unserem Support-Team "
-                                    "geschlossen. Besteht das Problem weiter, antworten Sie auf diese SMS.",
+                                    "geschlossen. Ist das Problem nicht gelöst, antworten Sie {within} NEIN {ref}, um "
+                                    "ihn wieder zu öffnen.",
+    "closing_notice_no_reopen_sms": "Severity-1-Hotline: Ihr Vorfall {ref} wurde {at} von unserem Support-Team "
+                                    "geschlossen. Ist das Problem nicht gelöst, antworten Sie NEIN {ref} oder rufen "
+                                    "Sie uns unter {number} an.",
+    "closing_notice_no_reopen_no_number_sms": "Severity-1-Hotline: Ihr Vorfall {ref} wurde {at} von unserem "
+                                              "Support-Team geschlossen. Ist das Problem nicht gelöst, antworten Sie "
+                                              "NEIN {ref}.",
+    "reopen_within_days": "innerhalb von {days} Tagen",
+    "reopen_within_one_day": "innerhalb eines Tages",
     "closing_mail_subject": "Sev-1-Vorfall {ref} wurde geschlossen",
     "closing_mail_body": "Guten Tag {name},\n\nIhr Severity-1-Vorfall mit der Referenznummer {ref} wurde {at} von "
                          "unserem Support-Team geschlossen.\n\n{persists}\n\nIhre Severity-1-Hotline\n",
@@ -260,9 +272,17 @@ PROMPTS: dict[str, str] = {
                                        "nennen Sie Ihre Referenznummer {ref}. Antworten auf diese E-Mail werden Ihrem "
                                        "Vorfall nicht hinzugefügt.",
     "agreed_closing_sms": "Severity-1-Hotline: Wie telefonisch mit Ihnen vereinbart, ist Vorfall {ref} geschlossen. "
-                          "Ist das Problem nicht gelöst, antworten Sie NEIN {ref} oder rufen Sie uns unter {number} an.",
+                          "Ist das Problem nicht gelöst, antworten Sie {within} NEIN {ref}, um ihn wieder zu öffnen, "
+                          "oder rufen Sie uns unter {number} an.",
     "agreed_closing_no_number_sms": "Severity-1-Hotline: Wie telefonisch mit Ihnen vereinbart, ist Vorfall {ref} "
-                                    "geschlossen. Ist das Problem nicht gelöst, antworten Sie NEIN {ref}.",
+                                    "geschlossen. Ist das Problem nicht gelöst, antworten Sie {within} NEIN {ref}, um "
+                                    "ihn wieder zu öffnen.",
+    "agreed_closing_no_reopen_sms": "Severity-1-Hotline: Wie telefonisch mit Ihnen vereinbart, ist Vorfall {ref} "
+                                    "geschlossen. Ist das Problem nicht gelöst, antworten Sie NEIN {ref} oder rufen "
+                                    "Sie uns unter {number} an.",
+    "agreed_closing_no_reopen_no_number_sms": "Severity-1-Hotline: Wie telefonisch mit Ihnen vereinbart, ist Vorfall "
+                                              "{ref} geschlossen. Ist das Problem nicht gelöst, antworten Sie NEIN "
+                                              "{ref}.",
     "agreed_closing_mail_subject": "Sev-1-Vorfall {ref} ist wie vereinbart geschlossen",
     "agreed_closing_mail_body": "Guten Tag {name},\n\nwie telefonisch mit Ihnen vereinbart, wurde Ihr "
                                 "Severity-1-Vorfall mit der Referenznummer {ref} {at} geschlossen.\n\n{persists}"
@@ -380,6 +400,11 @@ PROMPTS.update({
     "cust_sms_closed_told": "Vorfall {ref} ist geschlossen. Wir haben Ihre Nachricht an den zuständigen Techniker "
                             "weitergegeben. Ist das Problem zurück, rufen Sie diese Nummer an, um es als kritisches "
                             "Problem zu melden.",
+    "cust_sms_closed_reopen": "Vorfall {ref} ist geschlossen. Ist das Problem nicht gelöst, antworten Sie NEIN {ref}, "
+                              "um ihn wieder zu öffnen.",
+    "cust_sms_closed_told_reopen": "Vorfall {ref} ist geschlossen. Wir haben Ihre Nachricht an den zuständigen "
+                                   "Techniker weitergegeben. Ist das Problem nicht gelöst, antworten Sie NEIN {ref}, "
+                                   "um ihn wieder zu öffnen.",
     "confirmed_with_words": " Der Kunde schrieb: \"{words}\"",
     "confirmed_after_words": " Davor schrieb der Kunde: \"{words}\"",
     "resolution_confirmed_to_owner": "SEV1 {ref} {company}: Der Kunde bestätigt, dass es gelöst ist. Der Vorfall "

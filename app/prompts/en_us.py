@@ -75,7 +75,8 @@ PROMPTS: dict[str, str] = {
     "reached_has_number": "Incident {ref} has a callback number: call the customer back.",
     "resolved": "Incident {ref} is resolved and leaves the board.",
     # after a manager's close: what the customer was told (``Decision.closing_notice``)
-    "resolved_customer_told_sms": "The customer is told by SMS that the support team closed it.",
+    "resolved_customer_told_sms": "The customer is told by SMS that the support team closed it, and that a NO with "
+                                  "the reference reopens it if it is not solved.",
     "resolved_customer_told_email": "The customer is told by e-mail that the support team closed it.",
     "resolved_customer_told_none": "The customer could NOT be told that it was closed: their number takes no SMS "
                                    "and there is no e-mail address.",
@@ -244,11 +245,19 @@ PROMPTS: dict[str, str] = {
     "breach_mail_next_write": "Your incident has been escalated to our managers, and an engineer will contact you at "
                               "this e-mail address as soon as possible.",
     # closed without the customer's agreement (a manager's close): what closed it, never the manager's internal
-    # reason, and how to come back (``decide._resolve``: ``Decision.closing_notice``)
-    "closing_notice_sms": "Sev-1 hotline: your incident {ref} was closed by our support team {at}. If the problem "
-                          "persists, call us on {number} or reply to this SMS.",
-    "closing_notice_no_number_sms": "Sev-1 hotline: your incident {ref} was closed by our support team {at}. If the "
-                                    "problem persists, reply to this SMS.",
+    # reason, and how to say it is not solved: the reply the SMS parser reads as a NO naming it (``customer_sms``),
+    # which reopens it within REOPEN_WINDOW_DAYS ({within}; "_no_reopen": 0, the NO is only passed on)
+    # (``decide._resolve``: ``Decision.closing_notice``)
+    "closing_notice_sms": "Sev-1 hotline: your incident {ref} was closed by our support team {at}. If it is not "
+                          "solved, reply NO {ref} {within} to reopen it, or call us on {number}.",
+    "closing_notice_no_number_sms": "Sev-1 hotline: your incident {ref} was closed by our support team {at}. If it is "
+                                    "not solved, reply NO {ref} {within} to reopen it.",
+    "closing_notice_no_reopen_sms": "Sev-1 hotline: your incident {ref} was closed by our support team {at}. If it is "
+                                    "not solved, reply NO {ref} or call us on {number}.",
+    "closing_notice_no_reopen_no_number_sms": "Sev-1 hotline: your incident {ref} was closed by our support team "
+                                              "{at}. If it is not solved, reply NO {ref}.",
+    "reopen_within_days": "within {days} days",
+    "reopen_within_one_day": "within 1 day",
     "closing_mail_subject": "Sev-1 incident {ref} was closed",
     "closing_mail_body": "Hello {name},\n\nyour Severity-1 incident, reference {ref}, was closed by our support team "
                          "{at}.\n\n{persists}\n\nYour Severity-1 hotline\n",
@@ -258,10 +267,14 @@ PROMPTS: dict[str, str] = {
                                        "reference {ref}. Replies to this e-mail are not added to your incident.",
     # closed on a rep's record of the customer's verbal agreement: only the rep's word shows it, so the customer reads
     # it and how to say it is not resolved (a NO with the reference reaches the owner at once: ``customer_sms``)
-    "agreed_closing_sms": "Sev-1 hotline: as agreed with you on the phone, incident {ref} is closed. If the problem is "
-                          "not resolved, reply NO {ref} or call us on {number}.",
-    "agreed_closing_no_number_sms": "Sev-1 hotline: as agreed with you on the phone, incident {ref} is closed. If the "
-                                    "problem is not resolved, reply NO {ref}.",
+    "agreed_closing_sms": "Sev-1 hotline: as agreed with you on the phone, incident {ref} is closed. If it is not "
+                          "solved, reply NO {ref} {within} to reopen it, or call us on {number}.",
+    "agreed_closing_no_number_sms": "Sev-1 hotline: as agreed with you on the phone, incident {ref} is closed. If it is "
+                                    "not solved, reply NO {ref} {within} to reopen it.",
+    "agreed_closing_no_reopen_sms": "Sev-1 hotline: as agreed with you on the phone, incident {ref} is closed. If it is "
+                                    "not solved, reply NO {ref} or call us on {number}.",
+    "agreed_closing_no_reopen_no_number_sms": "Sev-1 hotline: as agreed with you on the phone, incident {ref} is "
+                                              "closed. If it is not solved, reply NO {ref}.",
     "agreed_closing_mail_subject": "Sev-1 incident {ref} is closed as agreed",
     "agreed_closing_mail_body": "Hello {name},\n\nas agreed with you on the phone, your Severity-1 incident, reference "
                                 "{ref}, was closed {at}.\n\n{persists}\n\nYour Severity-1 hotline\n",
@@ -377,6 +390,10 @@ PROMPTS.update({
     "cust_sms_closed": "Incident {ref} is closed. To report a new critical problem, call this number.",
     "cust_sms_closed_told": "Incident {ref} is closed. We passed your message to the engineer who worked on it. If "
                             "the problem is back, call this number to report it as a critical problem.",
+    # the same when a NO naming it would reopen it (``reopen.reopens_on_no``): a bare NO, or words, to a closing notice
+    "cust_sms_closed_reopen": "Incident {ref} is closed. If it is not solved, reply NO {ref} to reopen it.",
+    "cust_sms_closed_told_reopen": "Incident {ref} is closed. We passed your message to the engineer who worked on "
+                                   "it. If it is not solved, reply NO {ref} to reopen it.",
     # words the customer texted since the proposal and nobody was texted (one SMS per 15 minutes), after their YES
     # a written YES with more words than the word and the reference: quoted to the owner with the closure
     "confirmed_with_words": " They wrote: \"{words}\"",

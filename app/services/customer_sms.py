@@ -80,13 +80,13 @@ def handle_customer_sms(session: Session, from_number: str, body: str, now: date
     if reopened is not None:
         return reopened + _media_hint(media, named[0])
     if not open_incidents:
-        return _about_closed(session, from_number, body, now, media)
+        return _about_closed(session, from_number, body, now, media, reopen_window)
     targets = [i for i in named if i.status == IncidentStatus.OPEN] if named else open_incidents
     if not targets:  # they named only incidents of theirs that are closed: a dispute of its closure, told at once
         for incident in named:
             _attach(session, incident, body, now, tell_owner=True, media=media, at_once=True,
                     disputed=_verbal_close(session, incident, answer))
-        return _closed_answer(session, named[0]) + _media_hint(media, named[0])
+        return _closed_answer(session, named[0], now, reopen_window) + _media_hint(media, named[0])
     language = targets[0].language
     if len(targets) > 1:  # a bare YES/NO never picks one; words go to each (the customer is asked to name one)
         refs = ", ".join(i.reference for i in targets)
@@ -129,9 +129,11 @@ def _reopen(session: Session, named: list[Incident], body: str, answer: bool | N
     return " ".join(replies) if replies else None
 
 
-def _about_closed(session: Session, from_number: str, body: str, now: datetime, media: int = 0) -> str | None:
-    """Words about an incident of theirs closed lately (a NO after a closure "resolved, not confirmed"): logged on
-    it and texted to its owner, never answered as a stranger's SMS; None when they name none and closed none lately."""
+def _about_closed(session: Session, from_number: str, body: str, now: datetime, media: int = 0,
+                  reopen_window: timedelta = REOPEN_WINDOW) -> str | None:
+    """Words about an incident of theirs closed lately (a NO after a closure "resolved, not confirmed", a bare NO to a
+    closing notice): logged on it and texted to its owner, never answered as a stranger's SMS; None when they name
+    none and closed none lately."""
     incident = next(iter(_named(session, from_number, body)), None) or session.scalars(
         select(Incident).join(IncidentEvent, IncidentEvent.incident_id == Incident.id).where(
             Incident.callback_phone == from_number, Incident.status != IncidentStatus.OPEN,
@@ -143,7 +145,7 @@ def _about_closed(session: Session, from_number: str, body: str, now: datetime, 
     # 5 s after the YES that closed it, and nobody was ever told (the quarter-hour rule held it back for good)
     _attach(session, incident, body, now, tell_owner=True, media=media, at_once=True,
             disputed=_verbal_close(session, incident, answer_word(body)))
-    return _closed_answer(session, incident) + _media_hint(media, incident)
+    return _closed_answer(session, incident, now, reopen_window) + _media_hint(media, incident)
 
 
 def _verbal_close(session: Session, incident: Incident, answer: bool | None) -> ResolutionProposal | None:
@@ -156,13 +158,17 @@ def _verbal_close(session: Session, incident: Incident, answer: bool | None) -> 
         ResolutionProposal.state == ProposalState.CONFIRMED).order_by(ResolutionProposal.id.desc()).limit(1)).first()
 
 
-def _closed_answer(session: Session, incident: Incident) -> str:
+def _closed_answer(session: Session, incident: Incident, now: datetime, reopen_window: timedelta) -> str:
     """What a customer who texts about a closed incident reads: that the engineer read it, when someone was texted
-    (the last ``customer_sms_message`` line, just written, says so), and how to report the problem again."""
+    (the last ``customer_sms_message`` line, just written, says so), and how to come back: the exact reply that
+    reopens it when a NO naming it would (a bare NO, or words, to the notice of a close that said "reply NO <ref>":
+    ``reopen.reopens_on_no``), else to report the problem again by phone."""
     told = session.scalars(select(IncidentEvent.detail).where(
         IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CUSTOMER_SMS_MESSAGE)
         .order_by(IncidentEvent.id.desc()).limit(1)).first()
     key = "cust_sms_closed_told" if (told or {}).get("owner_told") else "cust_sms_closed"
+    if reopen.reopens_on_no(session, incident, now, reopen_window):
+        key += "_reopen"
     return text(key, incident.language, ref=incident.reference)
 
 

@@ -121,21 +121,33 @@ def breach_notice_email(reference: str, due: datetime, tz: str, language: str, *
     return subject, body.replace(" ,\n", ",\n", 1)
 
 
-def closing_notice_sms(reference: str, at: datetime, tz: str, language: str, hotline_number: str) -> str:
+def _within(language: str, reopen_days: int) -> str:
+    """How long a NO reopens a close, as the notices say it: "within 7 days", "innerhalb eines Tages"."""
+    return text("reopen_within_one_day" if reopen_days == 1 else "reopen_within_days", language, days=reopen_days)
+
+
+def _notice_key(name: str, hotline_number: str, reopen_days: int) -> str:
+    """The catalog key of a closing notice: its words for a NO that reopens (``reopen_days``; none with 0: their NO
+    is only passed on) and for a hotline number to call (none without one)."""
+    return f"{name}{'' if reopen_days > 0 else '_no_reopen'}{'' if hotline_number else '_no_number'}_sms"
+
+
+def closing_notice_sms(reference: str, at: datetime, tz: str, language: str, hotline_number: str,
+                       reopen_days: int) -> str:
     """Tells the customer the support team closed their incident at ``at`` (their clock, the notice's moment) without
-    their agreement, and how to come back should the problem persist: call the hotline's number, or reply."""
+    their agreement, and how to say it is not solved: reply NO with the reference, which within ``reopen_days``
+    (``REOPEN_WINDOW_DAYS``) reopens it (``customer_sms``, ``reopen.by_customer``), or call the hotline's number."""
     when = written_time(at, tz, language, at, moment=True)
-    if not hotline_number:
-        return text("closing_notice_no_number_sms", language, ref=reference, at=when)
-    return text("closing_notice_sms", language, ref=reference, at=when, number=hotline_number)
+    return text(_notice_key("closing_notice", hotline_number, reopen_days), language, ref=reference, at=when,
+                number=hotline_number, within=_within(language, reopen_days))
 
 
-def agreed_closing_sms(reference: str, language: str, hotline_number: str) -> str:
+def agreed_closing_sms(reference: str, language: str, hotline_number: str, reopen_days: int) -> str:
     """Tells the customer their incident was closed as agreed with them on the phone (only the rep's record shows it),
-    and how to say it is not: reply NO with the reference (``customer_sms``: texted to the owner at once), or call."""
-    if not hotline_number:
-        return text("agreed_closing_no_number_sms", language, ref=reference)
-    return text("agreed_closing_sms", language, ref=reference, number=hotline_number)
+    and how to say it is not: reply NO with the reference (``customer_sms``: texted to the owner at once, and within
+    ``reopen_days`` it reopens the incident), or call."""
+    return text(_notice_key("agreed_closing", hotline_number, reopen_days), language, ref=reference,
+                number=hotline_number, within=_within(language, reopen_days))
 
 
 def agreed_closing_email(reference: str, at: datetime, tz: str, language: str, *, name: str,

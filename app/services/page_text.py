@@ -239,14 +239,16 @@ def breach_notice_sms(incident: Incident, tz: str, hotline_number: str, at: date
                                            hotline_number, at, too_short=short_callback(incident, at))
 
 
-def agreed_closing_sms(incident: Incident, hotline_number: str) -> str:
-    """The customer's SMS that their incident was closed as agreed with them on the phone (a rep's record)."""
-    return customer_text.agreed_closing_sms(incident.reference, incident.language, hotline_number)
+def agreed_closing_sms(incident: Incident, hotline_number: str, reopen_days: int) -> str:
+    """The customer's SMS that their incident was closed as agreed with them on the phone (a rep's record), and how a
+    NO reopens it within ``reopen_days``."""
+    return customer_text.agreed_closing_sms(incident.reference, incident.language, hotline_number, reopen_days)
 
 
-def closing_notice_sms(incident: Incident, tz: str, hotline_number: str, at: datetime) -> str:
-    """Tells the customer the support team closed their incident (not why), and how to come back (their language)."""
-    return customer_text.closing_notice_sms(incident.reference, at, tz, incident.language, hotline_number)
+def closing_notice_sms(incident: Incident, tz: str, hotline_number: str, at: datetime, reopen_days: int) -> str:
+    """Tells the customer the support team closed their incident (not why), and how a NO reopens it within
+    ``reopen_days`` (their language)."""
+    return customer_text.closing_notice_sms(incident.reference, at, tz, incident.language, hotline_number, reopen_days)
 
 
 def _spoken(incident: Incident, tz: str = "UTC") -> dict[str, str]:

@@ -47,6 +47,7 @@ class PageUrls:
     def __init__(self, settings: Settings) -> None:
         self.base = settings.link_base
         self.hotline_number = settings.twilio_number  # the caller ID a bridged callback shows the customer
+        self.reopen_window_days = settings.reopen_window_days  # how long a closing notice's NO reopens the incident
         self.serializer = URLSafeSerializer(settings.signing_key(), salt="sev1-ack-link")
 
     def ack_link(self, page_id: int, issued: datetime) -> str:
@@ -106,9 +107,9 @@ class PageUrls:
                                                self.hotline_number, page.created_at)
         if page.purpose == CLOSING_NOTICE:
             return page_text.closing_notice_sms(incident, customer_zone(incident),
-                                                self.hotline_number, page.created_at)
+                                                self.hotline_number, page.created_at, self.reopen_window_days)
         if page.purpose == AGREED_CLOSING_NOTICE:
-            return page_text.agreed_closing_sms(incident, self.hotline_number)
+            return page_text.agreed_closing_sms(incident, self.hotline_number, self.reopen_window_days)
         if page.purpose == "receipt":
             return page_text.receipt_sms(incident, customer_zone(incident), page.created_at)
         return page_text.ack_notice_sms(incident, customer_zone(incident), page.created_at,

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.escalation import Reopen, decide
+from app.escalation import Decision, Reopen, decide
 from app.event_kind import EventKind
 from app.models import DeliveryChannel, FollowUpState, Incident, IncidentEvent, IncidentStatus
 from app.prompts import text
@@ -97,9 +97,7 @@ def by_customer(session: Session, incident: Incident, words: str, now: datetime,
     close = last_close(session, incident) if incident is not None else None
     if close is None:
         return None
-    trigger = Reopen(by_customer=True, close=close.kind, within_window=window > timedelta(0) and now - close.at <= window,
-                     closed_at=close.at)
-    decision = decide(trigger, snapshot(session, incident, now), now)
+    decision = _customer_no(session, incident, close, now, window)
     if decision.refused:
         return None
     said = " ".join(words.split())[:update_text.QUOTE_LIMIT]
@@ -110,6 +108,20 @@ def by_customer(session: Session, incident: Incident, words: str, now: datetime,
                                                     company=company_name(incident), how=how, words=said,
                                                     phone=incident.callback_phone))
     return _customer_text(incident, "cust_reopened", due, now)
+
+
+def reopens_on_no(session: Session, incident: Incident, now: datetime, window: timedelta) -> bool:
+    """Whether the customer's NO naming ``incident`` would reopen it now (the core's rule, as ``by_customer`` asks
+    it): a customer who wrote anything else about it, a bare NO among them, is told to send just that."""
+    close = last_close(session, incident)
+    return close is not None and not _customer_no(session, incident, close, now, window).refused
+
+
+def _customer_no(session: Session, incident: Incident, close: Close, now: datetime, window: timedelta) -> Decision:
+    """The core's decision on the customer's NO to ``close`` at ``now`` (``window``: ``REOPEN_WINDOW_DAYS``)."""
+    trigger = Reopen(by_customer=True, close=close.kind, within_window=window > timedelta(0) and now - close.at <= window,
+                     closed_at=close.at)
+    return decide(trigger, snapshot(session, incident, now), now)
 
 
 def by_staff(session: Session, incident: Incident, actor: Actor, reason: str, now: datetime) -> Answer:

@@ -42,14 +42,16 @@ def test_a_breached_customer_is_texted_that_the_support_team_closed_it(desk, net
     page = _manager_resolves(desk, client, incident.reference)
 
     assert desk.incident(incident.id).status == "resolved"
-    assert "The customer is told by SMS that the support team closed it." in page
+    assert ("The customer is told by SMS that the support team closed it, and that a NO with the reference reopens it "
+            "if it is not solved.") in page
     [closing] = [m.body for m in network.twilio.messages if m.to == CUSTOMER and "closed" in m.body]
     # the time on the customer's clock (San Francisco), the hotline's number, never the manager's reason
     assert closing == (f"Sev-1 hotline: your incident {incident.reference} was closed by our support team at "
-                       f"19:21 PST. If the problem persists, call us on {HOTLINE_NUMBER} or reply to this SMS.")
+                       f"19:21 PST. If it is not solved, reply NO {incident.reference} within 7 days to reopen it, "
+                       f"or call us on {HOTLINE_NUMBER}.")
     assert [d for d in _rows(desk, Delivery, incident.id) if d.purpose == "closing_notice"] == []
     assert ("Closing notice to the customer queued by SMS: the support team closed the incident (the reason is not "
-            "given); they may call the hotline or reply if the problem persists") in _lines(desk, incident.id)
+            "given); they may reply NO or call if the problem is not resolved") in _lines(desk, incident.id)
     assert customer.unmet == []
 
 

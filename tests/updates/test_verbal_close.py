@@ -59,8 +59,8 @@ def test_a_german_sms_customer_is_told_in_german_and_their_nein_reaches_the_owne
     assert customer.unmet == []
     [closing] = [m.body for m in network.twilio.messages if m.to == CUSTOMER and "vereinbart, ist" in m.body]
     assert closing == (f"Severity-1-Hotline: Wie telefonisch mit Ihnen vereinbart, ist Vorfall {ref} geschlossen. Ist "
-                       f"das Problem nicht gelöst, antworten Sie NEIN {ref} oder rufen Sie uns unter {HOTLINE_NUMBER} "
-                       "an.")
+                       f"das Problem nicht gelöst, antworten Sie innerhalb von 7 Tagen NEIN {ref}, um ihn wieder zu "
+                       f"öffnen, oder rufen Sie uns unter {HOTLINE_NUMBER} an.")
     [notice] = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_closing_notice")]
     assert notice["channel"] == "sms" and notice["agreed"] is True
     assert ("Closing notice to the customer queued by SMS: closed as agreed with them on the phone; they may reply NO "
@@ -175,6 +175,6 @@ def test_no_warning_once_the_customer_wrote_after_their_no(desk, network, smtp):
     page = _resolve(desk, ref, "Dana")
     assert desk.incident(incident.id).status == "resolved" and "Recorded although" not in page
     [closing] = [m.body for m in network.twilio.messages if m.to == CUSTOMER and "as agreed with you" in m.body]
-    assert closing == (f"Sev-1 hotline: as agreed with you on the phone, incident {ref} is closed. If the problem is "
-                       f"not resolved, reply NO {ref} or call us on {HOTLINE_NUMBER}.")
+    assert closing == (f"Sev-1 hotline: as agreed with you on the phone, incident {ref} is closed. If it is not "
+                       f"solved, reply NO {ref} within 7 days to reopen it, or call us on {HOTLINE_NUMBER}.")
     assert customer.unmet == [] and alice.unmet == []

@@ -1,0 +1,117 @@
+"""The notice of a close the customer never agreed to in writing tells them the one reply that reopens it ("reply NO
+<ref> within 7 days"), and that reply, sent exactly as the notice words it, reopens it; a bare NO is answered with
+that reply, never taken for it (a sending number is no identity).
+
+Until this change a manager's close told the customer "If the problem persists, call us on ... or reply to this SMS":
+a reply without the reference reopened nothing, and the customer was never told what would.
+
+Through the signed SMS webhook, the real dashboard (CSRF), the simulated Twilio with scripted phones that fail the
+test on any SMS nobody expected, and a fake clock.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.models import IncidentEvent
+from tests.paging.conftest import ALICE, CUSTOMER, MARIA
+from tests.updates.test_breach_notice_by_email import HOTLINE_NUMBER, _through_the_breach
+from tests.updates.test_closing_notice import _manager_resolves
+from tests.updates.test_customer_sms import _german, _rows, _text_hotline
+
+
+def _closed_by_the_manager(desk, network, client, language: str = "en-US"):
+    """CUSTOMER's incident, breached and acknowledged by Alice, closed by Maria with a reason at T+21; returns it,
+    the customer's phone and the closing notice they were texted."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_sms("have not reached you")
+    incident = _through_the_breach(desk, network, desk.open_incident)
+    if language == "de-DE":
+        _german(desk, incident)
+    customer.expect_sms(f"{incident.reference}")
+    desk.at(minutes=21)
+    _manager_resolves(desk, client, incident.reference)
+    assert desk.incident(incident.id).status == "resolved"
+    [notice] = [m.body for m in network.twilio.messages
+                if m.to == CUSTOMER and ("support team" in m.body or "Support-Team" in m.body)]
+    return incident, customer, notice
+
+
+def _chased_again(network, alice):
+    """Nobody had reached the customer: the reopen pages the owner and the managers again (tests/updates/
+    test_reopen.py); returns Maria's phone."""
+    alice.expect_sms("BREACHED").expect_call(answer=False)
+    return network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
+
+
+def _reopens(desk, incident_id: int) -> list[dict]:
+    return [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident_id, kind="incident_reopened")]
+
+
+@pytest.mark.parametrize(("language", "notice_words", "reopened"), [
+    ("en-US", "If it is not solved, reply NO {ref} within 7 days to reopen it, or call us on {number}.",
+     "Incident {ref} is open again: we passed your message to the engineer, who will contact you."),
+    ("de-DE", "Ist das Problem nicht gelöst, antworten Sie innerhalb von 7 Tagen NEIN {ref}, um ihn wieder zu "
+              "öffnen, oder rufen Sie uns unter {number} an.",
+     "Vorfall {ref} ist wieder offen: Wir haben Ihre Nachricht an den zuständigen Techniker weitergegeben, der sich "
+     "bei Ihnen meldet."),
+])
+def test_the_reply_the_managers_closing_notice_asks_for_reopens_the_incident(
+        desk, network, client, smtp, language, notice_words, reopened):
+    incident, customer, notice = _closed_by_the_manager(desk, network, client, language)
+    ref = incident.reference
+    assert notice.endswith(notice_words.format(ref=ref, number=HOTLINE_NUMBER))
+    assert "reply to this SMS" not in notice and "antworten Sie auf diese SMS" not in notice
+
+    # the customer sends exactly what the notice told them to, two days later (within the 7)
+    [asked] = re.findall(r"(?:reply|antworten Sie innerhalb von 7 Tagen) ((?:NO|NEIN) \d{6})", notice)
+    desk.at(minutes=21 + 2 * 24 * 60)
+    alice = network.phone(ALICE).expect_sms(f"SEV1 {ref} Acme Mail: REOPENED by the customer, who says it is NOT "
+                                            f"resolved (it was closed by a manager). They texted: {asked}.")
+    maria = _chased_again(network, alice)
+    assert _text_hotline(desk, asked) == [reopened.format(ref=ref)]
+    desk.settle()
+
+    assert desk.incident(incident.id).status == "open"
+    assert [(d["by"], d["close"], d["words"]) for d in _reopens(desk, incident.id)] == [("customer", "manager", asked)]
+    assert alice.unmet == [] and maria.unmet == [] and customer.unmet == []
+
+
+def test_a_bare_no_to_the_notice_is_answered_with_the_reply_that_reopens_it(desk, network, client, smtp):
+    incident, customer, _notice = _closed_by_the_manager(desk, network, client)
+    ref = incident.reference
+    desk.at(minutes=30)
+
+    # a bare NO names no incident: it reopens nothing (the sending number is no identity), its words reach the owner,
+    # and the customer reads the exact reply that does
+    alice = network.phone(ALICE).expect_sms(f"SEV1 {ref} Acme Mail: the customer texted: No")
+    [answer] = _text_hotline(desk, "No")
+    desk.settle()
+    assert answer == (f"Incident {ref} is closed. We passed your message to the engineer who worked on it. If it is "
+                      f"not solved, reply NO {ref} to reopen it.")
+    assert desk.incident(incident.id).status == "resolved" and _reopens(desk, incident.id) == []
+    assert alice.unmet == []
+
+    [asked] = re.findall(r"reply (NO \d{6}) to reopen it", answer)
+    alice.expect_sms(f"SEV1 {ref} Acme Mail: REOPENED by the customer")
+    maria = _chased_again(network, alice)
+    [reply] = _text_hotline(desk, asked)
+    desk.settle()
+    assert reply.startswith(f"Incident {ref} is open again")
+    assert desk.incident(incident.id).status == "open" and len(_reopens(desk, incident.id)) == 1
+    assert alice.unmet == [] and maria.unmet == [] and customer.unmet == []
+
+
+def test_words_after_the_window_are_passed_on_without_offering_a_reopen(desk, network, client, smtp):
+    incident, customer, _notice = _closed_by_the_manager(desk, network, client)
+    ref = incident.reference
+    desk.at(minutes=21 + 7 * 24 * 60 + 1)  # the 7 days are over: a NO naming it reopens nothing
+    alice = network.phone(ALICE).expect_sms(f"SEV1 {ref} Acme Mail: the customer texted: NO {ref} still broken")
+    [answer] = _text_hotline(desk, f"NO {ref} still broken")
+    desk.settle()
+    assert answer == (f"Incident {ref} is closed. We passed your message to the engineer who worked on it. If the "
+                      "problem is back, call this number to report it as a critical problem.")
+    assert desk.incident(incident.id).status == "resolved" and _reopens(desk, incident.id) == []
+    assert alice.unmet == [] and customer.unmet == []
