@@ -145,25 +145,31 @@ def test_the_right_pin_is_no_proof_for_a_strangers_incident_the_customer_gets_th
     assert theirs.reference in receipt
 
 
+def _pin_proved_intake(desk, caller: str, ticket: str, pin: str, company: str) -> Incident:
+    """``caller`` keys ``ticket`` and its account's ``pin`` (asked "Is this about <company>?"), confirms the ticket's
+    details and their own number, and reports; returns their incident."""
+    call = _call(desk, caller)
+    call.dial()
+    call.press("1")
+    call.press("1")
+    call.press(ticket)
+    assert f"Is this about {company}?" in _said(call.press(pin))
+    for _ in range(4):
+        call.press("1")
+    call.say("Every API call fails.")
+    call.record(seconds=5)
+    call.press("1")
+    call.hang_up()
+    desk.settle()
+    return _incident_of(desk, call)
+
+
 def test_a_colleague_with_the_pin_then_reaches_the_customers_proved_incident_not_the_strangers(desk, network):
     _tickets(desk, INITECH)
     _expect_paged(network, STRANGER_B)
     b = _stranger_fails_the_pin(desk, STRANGER_B, ("11111111", "22222222"))
     _expect_paged(network, CUSTOMER)
-    first = _call(desk, CUSTOMER)
-    first.dial()
-    first.press("1")
-    first.press("1")
-    first.press("4800")
-    assert "Is this about Initech?" in _said(first.press("11112222"))
-    for _ in range(4):
-        first.press("1")
-    first.say("Every API call fails.")
-    first.record(seconds=5)
-    first.press("1")
-    first.hang_up()
-    desk.settle()
-    theirs = _incident_of(desk, first)
+    theirs = _pin_proved_intake(desk, CUSTOMER, "4800", "11112222", "Initech")
 
     # A colleague of the customer's, from another phone, keys the ticket and the PIN: the customer's incident,
     # proved with it, is theirs; the stranger's (older) is neither named nor added to.
@@ -189,20 +195,7 @@ def _acme_customers_incident(desk, network) -> Incident:
     """Ticket 4713's open incident: its customer keyed the ticket and the PIN, and gave their own number."""
     _tickets(desk, ACME)
     _expect_paged(network, ACME_CUSTOMER)
-    call = _call(desk, ACME_CUSTOMER)
-    call.dial()
-    call.press("1")
-    call.press("1")
-    call.press("4713")
-    assert "Is this about Acme Mail Inc?" in _said(call.press("424242"))
-    for _ in range(4):
-        call.press("1")
-    call.say("Every API call fails.")
-    call.record(seconds=5)
-    call.press("1")
-    call.hang_up()
-    desk.settle()
-    incident = _incident_of(desk, call)
+    incident = _pin_proved_intake(desk, ACME_CUSTOMER, "4713", "424242", "Acme Mail Inc")
     assert (incident.caller_verified, incident.callback_phone) == ("pin", ACME_CUSTOMER)
     return incident
 
