@@ -109,15 +109,7 @@ def parse_ticket_input(data: Mapping[str, object], default_region: str = "US") -
     )
 
 
-def normalize_phone(raw: str, default_region: str = "US") -> str | None:
-    """The E.164 form of a valid number of a kind we dial (national format allowed), else None."""
-    try:
-        return _checked_phone(raw, default_region, None)
-    except InvalidTicket:
-        return None
-
-
-def _checked_phone(raw: str, default_region: str, field: str | None) -> str:
+def _checked_phone(raw: str, default_region: str, field: str) -> str:
     """The E.164 form of ``raw``; InvalidTicket saying why it is not a number we may dial."""
     try:
         parsed = phonenumbers.parse(raw, default_region)
@@ -125,6 +117,11 @@ def _checked_phone(raw: str, default_region: str, field: str | None) -> str:
         parsed = None
     if parsed is None or not phonenumbers.is_valid_number(parsed):
         raise InvalidTicket(field, "must be a valid phone number (E.164, or national format)")
+    if parsed.extension:
+        # the hotline dials it (the TAM's page; the contact's phone offered to a verified caller as the callback
+        # number) and cannot dial an extension: the number kept without it would ring the switchboard
+        raise InvalidTicket(field, f"has an extension ({parsed.extension}): the hotline dials this number and "
+                                   "cannot dial an extension, give a direct number")
     kind = refused_kind(parsed)
     if kind:
         raise InvalidTicket(field, f"is {kind}: {CALLABLE_ONLY}")

@@ -14,7 +14,6 @@ from app.services.ticket_input import (
     TICKET_FIELDS,
     InvalidTicket,
     TicketInput,
-    normalize_phone,
     parse_ticket_input,
 )
 from ivr_flows.model import TicketMatch
@@ -30,7 +29,6 @@ __all__ = [
     "named_company",
     "find_open_ticket_by_number",
     "find_open_ticket_by_phone",
-    "normalize_phone",
     "parse_ticket_input",
     "upsert_ticket",
 ]

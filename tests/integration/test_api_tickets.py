@@ -228,6 +228,10 @@ def test_batch_of_500_is_accepted(client, auth, hotline):
         ({"tam_business_hours": "mon-fri 09:00-17:00, xyz 10:00-14:00"}, "tam_business_hours"),
         ({"tam_business_hours": "mon-fri 09:00-25:00"}, "tam_business_hours"),
         ({"tam_business_hours": ["mon-fri 09:00-17:00"]}, "tam_business_hours"),
+        # the hotline dials them and cannot dial an extension: kept without it, they rang the switchboard
+        ({"contact_phone": "+1 415 555 0111 ext. 12"}, "contact_phone"),
+        ({"contact_phone_alt": "+14155550111;ext=12"}, "contact_phone_alt"),
+        ({"tam_phone": "(415) 555-0111 x12"}, "tam_phone"),
     ],
 )
 def test_invalid_field_is_422_naming_it(client, auth, hotline, change, field):

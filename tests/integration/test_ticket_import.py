@@ -134,3 +134,16 @@ def test_tam_time_zone_and_business_hours_columns_set_the_account_and_a_bad_one_
         clocks = {a.name: (a.tam_time_zone, a.tam_business_hours) for a in session.scalars(select(Account))}
     assert clocks == {"Acme": ("America/Los_Angeles", "mon-fri 08:00-18:00, sat 10:00-14:00"),
                       "Delta": ("Asia/Tokyo", "mon-fri 09:00-17:00")}
+
+
+@pytest.mark.parametrize("column", ["contact_phone", "contact_phone_alt", "tam_phone"])
+@pytest.mark.parametrize("written", ["+1 415 555 0111 ext. 12", "(415) 555-0111 x12", "+14155550111;ext=12"])
+def test_a_phone_with_an_extension_is_refused_by_line_naming_the_column(hotline, clock, column, written):
+    # The hotline dials these numbers (the TAM's page; the contact's phone offered to a verified caller as the
+    # callback number) and cannot dial an extension: kept without it (as before), it rang the switchboard.
+    csv_text = f'number,company,{column}\n1,Acme,"{written}"\n2,Acme,+14155550112\n'
+    report = import_tickets_csv(hotline.db, io.StringIO(csv_text), clock.now(), "US")
+    assert report.created == 1
+    assert report.errors == [(2, f"{column}: has an extension (12): the hotline dials this number and cannot dial "
+                                 "an extension, give a direct number")]
+    assert set(_numbers(hotline)) == {"2"}
