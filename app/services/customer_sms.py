@@ -172,13 +172,23 @@ def _closed_answer(session: Session, incident: Incident, now: datetime, reopen_w
     return text(key, incident.language, ref=incident.reference)
 
 
+# "NO123456", "yes123456": an answer typed without its space before the reference (a phone's keyboard), read as both
+_GLUED = re.compile(r"^(\W*(?:%s))(\d{6})\b" % "|".join(sorted(CONFIRM | REJECT, key=len, reverse=True)),
+                    re.IGNORECASE)
+
+
+def _spaced(body: str) -> str:
+    """``body`` with a space between an answer word and the reference glued to it."""
+    return _GLUED.sub(r"\1 \2", body.strip(), count=1)
+
+
 def answer_word(body: str) -> bool | None:
     """True for YES (CONFIRM, JA, ...), False for NO (REJECT, NEIN, ...) as the first word, else None.
 
     A YES that goes on to doubt it ("Yes, but the API still fails", "ja, aber SMTP noch nicht") is None: words
     for the incident and its owner, and the customer is asked for a plain YES or NO.
     """
-    words = body.strip().split()
+    words = _spaced(body).split()
     first = _first_word(words)
     if first in CONFIRM:
         rest = {re.sub(r"^\W+|\W+$", "", word).upper() for word in words[1:]}
@@ -188,7 +198,7 @@ def answer_word(body: str) -> bool | None:
 
 def doubted_yes(body: str) -> bool:
     """A YES that goes on to doubt it: words about the proposal, not an answer (``answer_word`` None)."""
-    return _first_word(body.strip().split()) in CONFIRM and answer_word(body) is None
+    return _first_word(_spaced(body).split()) in CONFIRM and answer_word(body) is None
 
 
 def _first_word(words: list[str]) -> str:
@@ -198,7 +208,7 @@ def _first_word(words: list[str]) -> str:
 
 def _named(session: Session, from_number: str, body: str) -> list[Incident]:
     """This number's incidents whose references the text names (other 6-digit numbers are just numbers)."""
-    tokens = set(REFERENCE.findall(body))
+    tokens = set(REFERENCE.findall(_spaced(body)))
     if not tokens:
         return []
     return list(session.scalars(select(Incident).where(

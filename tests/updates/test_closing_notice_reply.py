@@ -115,3 +115,21 @@ def test_words_after_the_window_are_passed_on_without_offering_a_reopen(desk, ne
                       "problem is back, call this number to report it as a critical problem.")
     assert desk.incident(incident.id).status == "resolved" and _reopens(desk, incident.id) == []
     assert alice.unmet == [] and customer.unmet == []
+
+
+@pytest.mark.parametrize("glued", ["NO{ref}", "no{ref} still broken", "Nein{ref}"])
+def test_the_reply_typed_without_its_space_reopens_the_incident_too(desk, network, client, smtp, glued):
+    # "NO123456": a phone's keyboard drops the space; it was words about a closed incident (no reference read)
+    incident, customer, _notice = _closed_by_the_manager(desk, network, client)
+    ref = incident.reference
+    desk.at(minutes=30)
+    words = glued.format(ref=ref)
+    alice = network.phone(ALICE).expect_sms(f"SEV1 {ref} Acme Mail: REOPENED by the customer, who says it is NOT "
+                                            f"resolved (it was closed by a manager). They texted: {words}.")
+    maria = _chased_again(network, alice)
+    assert _text_hotline(desk, words) == [f"Incident {ref} is open again: we passed your message to the engineer, "
+                                          "who will contact you."]
+    desk.settle()
+    assert desk.incident(incident.id).status == "open"
+    assert [(d["by"], d["words"]) for d in _reopens(desk, incident.id)] == [("customer", words)]
+    assert alice.unmet == [] and maria.unmet == [] and customer.unmet == []

@@ -357,6 +357,21 @@ def test_a_yes_in_quotes_or_with_thanks_is_still_a_yes(desk, network, smtp, body
     assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=incident.id)] == ["confirmed"]
 
 
+@pytest.mark.parametrize(("glued", "state"), [("YES{ref}", "confirmed"), ("ja{ref} danke", "confirmed"),
+                                              ("NO{ref}", "rejected"), ("no{ref} still failing", "rejected")])
+def test_an_answer_typed_without_its_space_before_the_reference_answers_the_proposal(desk, network, smtp, glued, state):
+    # "YES123456": a phone's keyboard drops the space; the reference was not read (no word boundary), so the YES
+    # named no incident and was asked for again, and the NO's reference was lost
+    incident, customer = _called_back(desk, network)
+    customer.expect_sms("We believe your problem is resolved")
+    _propose(desk, incident.reference, "API healthy again")
+    network.phone(ALICE).expect_sms(f"SEV1 {incident.reference}")  # the owner reads the answer
+    [reply] = _text_hotline(desk, glued.format(ref=incident.reference))
+    assert ("Thank you. Incident" in reply) is (state == "confirmed")
+    assert [p.state for p in _rows(desk, ResolutionProposal, incident_id=incident.id)] == [state]
+    desk.settle()
+
+
 @pytest.mark.parametrize("body", ["YES", "Yes, all good now, thanks", "Ja"])
 def test_a_yes_without_the_reference_from_the_callback_number_closes_nothing(desk, network, smtp, body):
     """The sending number is no identity (it may be spoofed, or a switchboard many share): only a YES naming the
