@@ -46,7 +46,7 @@ def test_a_worker_on_a_fast_host_records_the_breach_at_its_time_and_names_its_of
     worker = FastWorker(tmp_path, empty_database_url, redis.url)
     try:
         worker.wait_watching()
-        due = datetime.now(UTC) + timedelta(seconds=30)  # a watchdog pass (every 10 s) comes before
+        due = datetime.now(UTC) + timedelta(seconds=15)  # a watchdog pass (every 10 s) comes before
         with Session(worker.engine) as s, s.begin():
             incident = Incident(reference="777002", received_at=due - timedelta(minutes=15),
                                 captured_at=due - timedelta(minutes=15), callback_due_at=due)
@@ -62,7 +62,7 @@ def test_a_worker_on_a_fast_host_records_the_breach_at_its_time_and_names_its_of
                 return s.get(DueStep, step_id).status == StepStatus.DONE
 
         seen_pending_at = datetime.now(UTC)
-        while not done():  # bounded: due in 30 s, the watchdog takes over 6 s after that
+        while not done():  # bounded: due in 15 s, the watchdog takes over 6 s after that
             seen_pending_at = datetime.now(UTC)
             assert seen_pending_at < due + timedelta(seconds=60), worker.log()[-3000:]
             time.sleep(0.05)
