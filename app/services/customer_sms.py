@@ -173,8 +173,8 @@ def _closed_answer(session: Session, incident: Incident, now: datetime, reopen_w
 
 
 # "NO123456", "yes123456": an answer typed without its space before the reference (a phone's keyboard), read as both
-_GLUED = re.compile(r"^(\W*(?:%s))(\d{6})\b" % "|".join(sorted(CONFIRM | REJECT, key=len, reverse=True)),
-                    re.IGNORECASE)
+_ANSWER_WORDS = "|".join(sorted(CONFIRM | REJECT, key=len, reverse=True))
+_GLUED = re.compile(rf"^(\W*(?:{_ANSWER_WORDS}))(\d{{6}})\b", re.IGNORECASE)
 
 
 def _spaced(body: str) -> str:

@@ -175,16 +175,24 @@ FOUND_REACHED = {StepKind.AT_RISK: ("skipped_callback_started", "skipped_callbac
                  StepKind.REPAGE: ("stopped_callback_done", "stopped_resolved")}
 
 
+# what an escalation level's step decided when it found the customer reached or the incident closed: run again when
+# that is undone (``rerun_steps_since``)
+LEVEL_STOOD_DOWN = ("skipped_callback_done", "skipped_resolved")
+
+
 def rerun_steps_since(session: Session, incident: Incident, since: datetime, now: datetime) -> list[DueStep]:
     """An answer counted at ``since`` was withdrawn, or a close at ``since`` undone before anyone reached the
     customer: each at-risk, breach or repage step that ran since then and found the customer reached (or the incident
-    closed) runs again now, as a step of its own (its run stays on record), due when it was."""
+    closed) runs again now, as a step of its own (its run stays on record), due when it was. Each escalation level
+    that stood down so is due again as the policy times it from now (the reopen pages the owner, else the first
+    level, at once: ``decide._reopen``): level 2 of a policy paging it 6 minutes after the first, 6 minutes from now
+    (until session 42 the levels after the first were never paged again)."""
+    again = _rearm_levels_since(session, incident, since, now)
     ran = list(session.scalars(select(DueStep).where(
         DueStep.incident_id == incident.id, DueStep.kind.in_(list(FOUND_REACHED)), DueStep.status == StepStatus.DONE,
         DueStep.done_at >= since).order_by(DueStep.due_at, DueStep.id)))
     repaged = session.scalar(select(DueStep.id).where(DueStep.incident_id == incident.id,
                                                       DueStep.kind == StepKind.REPAGE).limit(1)) is not None
-    again = []
     for step in ran:
         if step.outcome not in FOUND_REACHED[step.kind] or (step.outcome == "breached" and repaged):
             continue
@@ -197,6 +205,23 @@ def rerun_steps_since(session: Session, incident: Incident, since: datetime, now
         schedule(session, "step", rerun.id, now)
         again.append(rerun)
     return again
+
+
+def _rearm_levels_since(session: Session, incident: Incident, since: datetime, now: datetime) -> list[DueStep]:
+    """The escalation levels after the first whose step ran since ``since`` and stood down (``LEVEL_STOOD_DOWN``),
+    pending again (each run is on the log: ``steps.run_step``), due their policy delay after the first's from ``now``."""
+    levels = incident.escalation.get("levels", [])
+    first_delay = int(levels[0].get("delay_minutes", 0)) if levels else 0
+    stood_down = list(session.scalars(select(DueStep).where(
+        DueStep.incident_id == incident.id, DueStep.kind == StepKind.PAGE, DueStep.level > 0,  # the reopen pages it
+        DueStep.status == StepStatus.DONE, DueStep.done_at >= since, DueStep.outcome.in_(LEVEL_STOOD_DOWN))
+        .order_by(DueStep.level)))
+    for step in stood_down:
+        delay = int(levels[step.level].get("delay_minutes", 0)) if step.level < len(levels) else first_delay
+        step.status, step.due_at = StepStatus.PENDING, now + timedelta(minutes=max(delay - first_delay, 0))
+        schedule(session, "step", step.id, step.due_at)
+    session.flush()
+    return stood_down
 
 
 def add_repage(session: Session, incident: Incident, after: DueStep, now: datetime) -> DueStep:

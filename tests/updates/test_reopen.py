@@ -24,7 +24,7 @@ from app.services.customer_text import written_time
 from app.services.page_text import hhmm
 from app.services.update_text import customer_zone
 from tests.integration.board_support import CSRF, login_as
-from tests.paging.conftest import ALICE, CUSTOMER, MARIA
+from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 from tests.updates.test_breach_notice_by_email import _through_the_breach
 from tests.updates.test_closing_notice import _manager_resolves
 from tests.updates.test_customer_sms import (
@@ -162,11 +162,9 @@ def test_a_managers_close_is_reopened_by_the_customers_no_and_the_breached_callb
     assert f'Reopened by the customer: "no {ref}, nobody ever called us"' in _board(desk)
 
 
-def test_a_close_before_anyone_reached_the_customer_reopened_before_the_deadline_pages_the_on_call_again(
-        desk, network, client, smtp):
-    """Closed by a manager at T+2 while Alice's page went unanswered; the customer's NO at T+8 reopens it. The
-    callback is still owed: Alice (the first level, nobody owns it) is paged again at once, by SMS and call, and
-    the at-risk and breach steps to come chase it as for any incident (until session 41 nobody was paged)."""
+def _reopened_at_minute_8(desk, network, client):
+    """Closed by a manager at T+2 while Alice's page went unanswered (the levels due at T+3 and T+6 find it closed),
+    the customer's NO at T+8 reopens it; returns the incident, Alice's and the customer's phones."""
     customer = network.phone(CUSTOMER).expect_sms("we have your report")
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
     incident = desk.open_incident()
@@ -189,11 +187,62 @@ def test_a_close_before_anyone_reached_the_customer_reopened_before_the_deadline
         pages = list(s.scalars(select(Page).where(Page.incident_id == incident.id, Page.to_number == ALICE,
                                                   Page.purpose == "page").order_by(Page.id)))
     assert [(p.channel, p.created_at) for p in pages[-2:]] == [("sms", desk.clock.now()), ("voice", desk.clock.now())]
+    return incident, alice, customer
 
+
+def test_a_close_before_anyone_reached_the_customer_reopened_before_the_deadline_pages_the_on_call_again(
+        desk, network, client, smtp):
+    """Closed by a manager at T+2 while Alice's page went unanswered; the customer's NO at T+8 reopens it. The
+    callback is still owed: Alice (the first level, nobody owns it) is paged again at once, by SMS and call, and
+    the at-risk and breach steps to come chase it as for any incident (until session 41 nobody was paged)."""
+    _incident, alice, _customer = _reopened_at_minute_8(desk, network, client)
     alice.expect_sms("AT RISK")
     network.phone(MARIA).expect_sms("AT RISK")
     desk.at(minutes=10)  # the at-risk step chases it as before the close
     assert alice.unmet == []
+
+
+def _level_steps(desk, incident_id: int) -> list[tuple[int, str, int]]:
+    return [(st.level, st.status, st.runs) for st in _rows(desk, DueStep, incident_id=incident_id, kind="page")]
+
+
+def test_a_reopen_before_the_deadline_pages_the_levels_the_close_skipped_as_the_policy_times_them(
+        desk, network, client, smtp):
+    """The policy pages Alice, then at +3 Alice again and Bob, then at +6 Maria. The close at T+2 stood those two
+    levels down; after the reopen at T+8 (Alice paged at once) they page again 3 and 6 minutes later while nobody
+    takes it (until session 42 they never did: only the at-risk and breach alerts followed)."""
+    incident, alice, customer = _reopened_at_minute_8(desk, network, client)
+    assert _level_steps(desk, incident.id) == [(0, "done", 1), (1, "pending", 1), (2, "pending", 1)]
+    maria = network.phone(MARIA).expect_sms("AT RISK")
+    alice.expect_sms("AT RISK")
+    desk.at(minutes=10)
+    bob = network.phone(BOB).expect_sms(f"SEV1 {incident.reference}").expect_call(answer=False)
+    alice.expect_call(answer=False)
+    desk.at(minutes=10, seconds=59)
+    assert bob.received == []  # level 1 is due 3 minutes after the reopen, not at once
+    desk.at(minutes=11)
+    assert bob.unmet == [] and alice.unmet == []
+    maria.expect_sms(f"SEV1 {incident.reference}").expect_call(answer=False)
+    desk.at(minutes=14)
+    assert maria.unmet == [] and customer.unmet == []
+    assert _level_steps(desk, incident.id) == [(0, "done", 1), (1, "done", 2), (2, "done", 2)]
+    kinds = [(e.detail["level"], e.detail["outcome"]) for e in _rows(desk, IncidentEvent, incident_id=incident.id,
+                                                                      kind="step_page")]
+    assert kinds[1:] == [(1, "skipped_resolved"), (2, "skipped_resolved"), (1, "paged_3"), (2, "paged_2")]  # pages sent
+
+
+def test_levels_rearmed_by_a_reopen_stand_down_once_the_incident_is_taken(desk, network, client, smtp):
+    incident, alice, customer = _reopened_at_minute_8(desk, network, client)
+    customer.expect_sms("an engineer has taken your incident")
+    [answer] = _text_hotline(desk, f"ACK {incident.reference}", sender=ALICE)
+    assert "acknowledged" in answer.lower(), answer
+    desk.at(minutes=9)
+    network.phone(MARIA).expect_sms("AT RISK")
+    alice.expect_sms("AT RISK")
+    desk.at(minutes=14)  # nobody is paged by the levels: Alice owns it
+    assert alice.unmet == []
+    assert [(st.level, st.outcome) for st in _rows(desk, DueStep, incident_id=incident.id, kind="page")][1:] == [
+        (1, "skipped_acknowledged"), (2, "skipped_acknowledged")]
 
 
 def test_a_no_after_the_customers_own_yes_is_passed_on_but_does_not_reopen(desk, network, smtp):
