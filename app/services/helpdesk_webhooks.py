@@ -29,8 +29,7 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 EVENT_KINDS: dict[str, str] = {  # event log kind -> webhook event
-    "incident_opened": "incident.opened",
-    "incident_rescued": "incident.opened",
+    "incident_opened": "incident.opened",  # a rescued incident's too (its ``source``): its rescue line is not posted
     "acknowledged": "incident.acknowledged",
     "callback_met": "callback.met",
     "callback_late": "callback.missed",

@@ -17,6 +17,8 @@ from app.models import Callback, CallbackKind, CallbackOutcome, DeliveryStatus, 
 from app.services import helpdesk_webhooks as webhooks
 from app.services.api_tokens import create_token
 from app.services.events import log_event
+from app.services.incidents import rescue_call
+from ivr_flows.model import FlowPolicy
 from tests.integration.board_support import make_incident, make_rep
 
 SECRET = "helpdesk-shared-secret-0123456789"
@@ -143,6 +145,24 @@ def test_events_become_signed_webhooks_delivered_once(hotline, clock):
     assert document["event"] == "callback.met" and document["incident"]["reference"] == "111111"
     assert document["incident"]["callback"]["outcome"] == "met"
     assert webhooks.webhook_jobs(hotline.db, hotline.settings, clock.now()) == []
+
+
+def test_a_rescued_incident_is_posted_as_opened_once(hotline, clock):
+    # a caller who hung up mid-intake: the rescue logs the opening and the rescue; both were posted as
+    # incident.opened under two delivery ids (an outside probe), so a helpdesk that deduplicates on the delivery
+    # opened two tickets for every such caller
+    with Receiver() as helpdesk:
+        _configured(hotline, helpdesk.url)
+        with hotline.db.transaction() as session:
+            incident = rescue_call(session, call_sid="CA" + "1" * 32, from_number="+14155550100", now=clock.now(),
+                                   reason="caller_hung_up", policy=FlowPolicy())
+            reference = incident.reference
+        jobs = webhooks.webhook_jobs(hotline.db, hotline.settings, clock.now())
+        for job in jobs:
+            assert webhooks.deliver(hotline.db, hotline.settings, job.target_id, clock.now()) == DeliveryStatus.DELIVERED
+    posted = [(h["X-Hotline-Event"], json.loads(body)["incident"]["reference"]) for h, body in helpdesk.received]
+    assert posted == [("incident.opened", reference)]
+    assert json.loads(helpdesk.received[0][1])["incident"]["source"] == "rescued"
 
 
 def test_a_failing_helpdesk_is_retried_with_back_off_then_given_up(hotline, clock):
