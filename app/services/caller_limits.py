@@ -120,10 +120,9 @@ def _by_contact(session: Session, contact: Captured, since: datetime, limits: Ca
 
 def open_apart(session: Session, incident: Incident, apart_from: Incident, now: datetime) -> None:
     """Link an incident opened apart (``place_report``) to the open incident of its caller ID, on both logs."""
-    incident.related_incident_id = apart_from.id
-    for one, other in ((incident, apart_from), (apart_from, incident)):
-        log_event(session, at=now, actor="system", kind="possibly_related", incident_id=one.id,
-                  detail={"reference": other.reference, "why": APART_WHY})
+    from app.services.related_callbacks import link_possibly_related  # it imports the escalation's services
+
+    link_possibly_related(session, incident, apart_from, APART_WHY, now)
 
 
 APART_WHY = "same caller ID, over its limit of new incidents; the contact differs, so each has its own callback"

@@ -148,10 +148,9 @@ def record_caller_check(session: Session, incident: Incident, effect: SaveIncide
     if effect.related_reference:
         related = session.scalar(select(Incident).where(Incident.reference == effect.related_reference))
         if related is not None and related.id not in (incident.id, incident.related_incident_id):  # linked once
-            incident.related_incident_id = related.id
-            for one, other in ((incident, related), (related, incident)):
-                log_event(session, at=now, actor="system", kind="possibly_related", incident_id=one.id,
-                          detail={"reference": other.reference, "why": _why_related(incident, related, effect)})
+            from app.services.related_callbacks import link_possibly_related  # it imports the escalation's services
+
+            link_possibly_related(session, incident, related, _why_related(incident, related, effect), now)
     return result
 
 

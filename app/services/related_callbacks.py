@@ -24,6 +24,7 @@ from app.escalation import AnswerWithdrawn, ReachedOnRelated, decide
 from app.models import Callback, CallbackOutcome, Incident, IncidentStatus
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import snapshot
+from app.services.events import log_event
 from app.services.row_locks import linked_incident_ids, lock_incident
 
 COUNTED = (CallbackOutcome.MET, CallbackOutcome.LATE)
@@ -37,6 +38,25 @@ def standing_answer(session: Session, incident: Incident) -> datetime | None:
     via = session.get(Callback, incident.reached_on_callback_id) if incident.reached_on_callback_id else None
     related = via.answered_at if via is not None and via.outcome in COUNTED else None
     return min((t for t in (own, related) if t is not None), default=None)
+
+
+def link_possibly_related(session: Session, incident: Incident, related: Incident, why: str, now: datetime) -> None:
+    """Link ``incident`` to ``related`` as possibly related (both logs say so, and ``why``), and count for the
+    incidents the link joins a conversation already held on the other side (``reach_related`` of each callback
+    counted on the chain, as the core decides: never one before an incident's report). The link can come after that
+    conversation: the end of a first call whose caller went silent, heard late, links it to the redial's incident
+    whose callback reached them (an outside probe's first incident breached and the customer was texted "we have not
+    reached you" after talking with the engineer)."""
+    incident.related_incident_id = related.id
+    for one, other in ((incident, related), (related, incident)):
+        log_event(session, at=now, actor="system", kind="possibly_related", incident_id=one.id,
+                  detail={"reference": other.reference, "why": why})
+    session.flush()
+    chain = [incident.id, *linked_incident_ids(session, incident.id)]
+    for callback in session.scalars(select(Callback).where(
+            Callback.incident_id.in_(chain), Callback.outcome.in_(COUNTED), Callback.answered_at.is_not(None))
+            .order_by(Callback.answered_at, Callback.id)).all():
+        reach_related(session, session.get(Incident, callback.incident_id), callback, now)
 
 
 def reach_related(session: Session, incident: Incident, callback: Callback, now: datetime) -> list[Incident]:

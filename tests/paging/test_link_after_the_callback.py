@@ -1,0 +1,90 @@
+"""A link made after the conversation: the first call's end, heard late, links its incident to the redial's, whose
+callback had already reached the customer. That conversation counts for the first incident too (an outside probe's
+first incident breached, its customer was texted "we have not reached you" after talking with the engineer, and the
+report counted a breach: the related-callback rule ran only when a callback was counted, never when a link came).
+
+The customer's first two calls go silent mid-intake (their ends are never reported: each incident opened mid-call,
+settled by the watchdog once the call is idle); the third call's full report is linked to the second; Alice calls it
+back and the customer talks; then the second call's end links it to the first. Signed webhooks, the worker, the simulated Twilio and scripted phones that fail the test
+on any SMS or call nobody expected; the fake clock moves, nothing sleeps.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.models import Callback, Incident, IncidentEvent
+from app.reports.facts import Outcome
+from hotline_sim.phone import SimulatedCall, flask_transport
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+from tests.paging.conftest import ALICE, CUSTOMER
+from tests.paging.test_acknowledgement import _sms_from
+from tests.paging.test_callback_proof import _facts
+from tests.paging.test_redial_after_dropped_call import _redial
+
+
+def _silent_after_the_name(desk) -> Incident:
+    """A call from CUSTOMER that reports an API outage, gives the company and name, confirms the number it calls
+    from, then goes silent (no status callback ever comes): its incident opens mid-call."""
+    call = SimulatedCall(transport=flask_transport(desk.client), base_url=PUBLIC_BASE_URL,
+                         auth_token=TEST_AUTH_TOKEN, caller=CUSTOMER)
+    call.dial()
+    if "open incident" in " ".join(call.press("1").said):
+        call.press("2")  # "a different outage": report anew
+    call.press("1")  # API calls failing
+    call.press("#")  # no ticket
+    call.say("Acme Mail")
+    call.say("Dana Smith")
+    call.press("1")  # call back on this number: the incident opens, the reps are paged
+    with desk.hotline.db.session() as s:
+        return s.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
+
+
+def _lines(desk, incident_id: int, kind: str) -> list[IncidentEvent]:
+    with desk.hotline.db.session() as s:
+        return list(s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident_id,
+                                                          IncidentEvent.kind == kind).order_by(IncidentEvent.id)))
+
+
+def test_a_conversation_before_the_link_counts_for_the_incident_linked_after_it(desk, network):
+    customer = network.phone(CUSTOMER)
+    alice = network.phone(ALICE)
+    alice.expect_sms("SEV1").expect_call(answer=False)  # each incident pages her as it opens; she lets it ring
+    first = _silent_after_the_name(desk)
+    desk.settle()
+    alice.expect_sms("SEV1").expect_call(answer=False)
+    desk.clock.set(desk.t0 + timedelta(seconds=30))
+    second = _silent_after_the_name(desk)
+    desk.settle()
+    alice.expect_sms("SEV1").expect_call(answer=False)
+    customer.expect_sms("we have your report")
+    desk.clock.set(desk.t0 + timedelta(minutes=1))
+    third = _redial(desk)
+    desk.settle()
+    assert desk.incident(third.id).related_incident_id == second.id
+    assert desk.incident(second.id).related_incident_id is None  # not linked yet: its call may still go on
+
+    customer.expect_sms("has taken your incident").expect_call(press="1", answered=True, talk_seconds=30)
+    alice.expect_call()  # the bridge: she is called first, then the customer
+    desk.clock.set(desk.t0 + timedelta(minutes=2))
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {third.reference}").get_data(as_text=True)
+    desk.settle()
+    with desk.hotline.db.session() as s:
+        callback = s.scalars(select(Callback).where(Callback.incident_id == third.id)).one()
+    assert callback.outcome == "met"
+    assert desk.incident(first.id).callback_answered_at is None
+
+    customer.expect_sms("we have your report").expect_sms("we have your report")  # the receipts at their ends
+    desk.at(minutes=6)  # the first two calls are idle long enough to be taken for ended: settled, linked
+    assert desk.incident(second.id).related_incident_id == first.id  # the second call's: it heard of the first
+    one = desk.incident(first.id)
+    assert (one.reached_on_callback_id, one.callback_answered_at) == (callback.id, callback.answered_at)
+    [line] = _lines(desk, first.id, "callback_reached_on_related")
+    assert (line.detail["outcome"], line.detail["related_reference"]) == ("met", third.reference)
+
+    desk.at(minutes=16)  # past every deadline: nobody is alerted, the customer is not told we did not reach them
+    assert _lines(desk, first.id, "callback_breached") == []
+    assert _facts(desk, first.id).outcome == Outcome.MET
+    assert customer.unmet == [] and alice.unmet == []
