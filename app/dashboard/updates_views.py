@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -166,7 +167,7 @@ def declare() -> Response:
         since = _when(f.get("since", ""), now)
         next_update = _when(f.get("next_update_at", ""), now + outage_service.DEFAULT_NEXT_UPDATE)
     except ValueError:
-        flash("Give times as YYYY-MM-DD HH:MM (UTC).", "error")
+        flash(f"Give times as {WHEN_FORMAT}.", "error")
         return redirect(url_for("updates.outages"))
     if not what:
         flash("Say what fails.", "error")
@@ -202,8 +203,9 @@ def outage_update(outage_id: int) -> Response:
     f = request.form
     try:
         next_update = _when(f.get("next_update_at", ""), None)
-    except ValueError:
-        next_update = None
+    except ValueError:  # never an update promising another time than the one written (it was dropped in silence)
+        flash(f"Nothing was sent: give the next update's time as {WHEN_FORMAT}.", "error")
+        return redirect(url_for("updates.outage", outage_id=outage_id))
     german = {field: f.get(f"{field}_de", "") for field in ("what_is_wrong", "expected_resolution", "workaround")}
     return _on_outage(outage_id, lambda s, o, now: outage_service.write_outage_update(
         s, o, what_is_wrong=f.get("what_is_wrong", ""), expected_resolution=f.get("expected_resolution", ""),
@@ -241,12 +243,27 @@ def _on_outage(outage_id: int, action) -> Response:
     return redirect(url_for("updates.outage", outage_id=outage_id))
 
 
+# "2026-12-07 04:00" (UTC), seconds optional, a "T" for the space, and an offset or Z / UTC after it ("+01:00" in a
+# query string unencoded arrives as " 01:00"); nothing else: until session 42 whatever followed the minutes (an
+# offset, "CET", words) was dropped and the time taken as UTC, so a manager's outage read an hour off to every caller
+_WHEN = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\s*(Z|UTC|[+-]\d{2}:?\d{2})|\s+(\d{2}:?\d{2}))?",
+                   re.IGNORECASE)
+WHEN_FORMAT = "YYYY-MM-DD HH:MM (UTC), or with its offset such as 2026-12-07T05:00+01:00"
+
+
 def _when(value: str, default: datetime | None) -> datetime | None:
-    """A form's "YYYY-MM-DD HH:MM" (UTC), or the default when empty; ValueError when garbled."""
-    value = value.strip().replace("T", " ")
-    if not value:
+    """A form's or query's time (``_WHEN``) in UTC, or the default when empty; ValueError for anything else."""
+    match = _WHEN.fullmatch(value.strip())
+    if not value.strip():
         return default
-    return datetime.strptime(value[:16], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+    if match is None:
+        raise ValueError(value)
+    offset = match[3] or (f"+{match[4]}" if match[4] else "")
+    offset = "+00:00" if offset.upper() in ("", "Z", "UTC") else offset if ":" in offset else f"{offset[:3]}:{offset[3:]}"
+    try:
+        return datetime.fromisoformat(f"{match[1]}T{match[2]}{offset}").astimezone(UTC)
+    except OverflowError:  # year 1 with a positive offset: before the first instant UTC can hold
+        raise ValueError(value) from None
 
 
 # ------------------------------------------------------------------ report
@@ -284,7 +301,7 @@ def _report_range() -> tuple[datetime, datetime, str | None]:
         start = _when(request.args.get("from", ""), now - timedelta(days=7))
         end = _when(request.args.get("to", ""), now)
     except ValueError:  # never the figures of another range than the one asked for
-        return now - timedelta(days=7), now, "From and to must be dates and times like 2026-11-30 14:00 (UTC)."
+        return now - timedelta(days=7), now, f"From and to must be times as {WHEN_FORMAT}."
     if end <= start:
         return start, end, "The range must end after it starts."
     return start, end, None

@@ -290,6 +290,31 @@ def test_an_outage_update_without_german_words_says_which_german_customers_read_
     assert f"1 German-speaking customer got the English words (no German wording was given): {reference}." in page
 
 
+def test_an_outage_declared_with_an_offset_is_stored_at_its_instant_and_a_zone_name_is_refused(hotline, client, clock):
+    """An outside probe's "since 2026-12-07 05:00 +01:00" was stored as 05:00 UTC (the offset dropped), and every
+    caller heard the outage began an hour later than it did; "10:30 CET" was taken as 10:30 UTC."""
+    login_as(client, hotline, Role.MANAGER, name="Maria Manager")
+    now = clock.now()
+    since, next_at = now - timedelta(minutes=30), now + timedelta(hours=1)
+    written = {"since": (since + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M +01:00"),
+               "next_update_at": (next_at - timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M-08:00")}
+    assert post_form(client, "/outages", {"what_fails": "API calls time out", **written}).status_code == 302
+    with hotline.db.session() as s:
+        outage = s.scalars(select(Outage)).one()
+    assert (outage.since, outage.next_update_at) == (since.replace(second=0, microsecond=0),
+                                                     next_at.replace(second=0, microsecond=0))
+    refused = post_form(client, "/outages", {"what_fails": "SMTP relay in EU", "since": "2026-12-07 05:00 CET"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "Give times as YYYY-MM-DD HH:MM (UTC), or with its offset" in refused
+    page = post_form(client, f"/outages/{outage.id}/update", {"what_is_wrong": "A load balancer drops connections",
+                                                             "next_update_at": "in an hour"},
+                     follow_redirects=True).get_data(as_text=True)
+    assert "Nothing was sent: give the next update&#39;s time as" in page
+    with hotline.db.session() as s:
+        assert s.scalars(select(Outage)).one().next_update_at == next_at.replace(second=0, microsecond=0)
+        assert len(s.scalars(select(Outage)).all()) == 1
+
+
 def test_a_manager_links_an_incident_opened_before_the_outage_and_it_gets_the_outage_update(hotline, client, clock,
                                                                                            smtp):
     """A probe: an incident opened a minute before the outage was declared could not be linked to it on the

@@ -153,7 +153,10 @@ def test_rep_cannot_declare_an_outage(hotline, client):
 
 
 @pytest.mark.parametrize(("query", "says"), [
-    ("from=last+tuesday", "must be dates and times"), ("from=2026-11-30 14:00&to=2026-11-30 13:00", "end after")])
+    ("from=last+tuesday", "must be times as"), ("from=2026-11-30 14:00&to=2026-11-30 13:00", "end after"),
+    # whatever followed the minutes was dropped and the time taken as UTC: another range than the one asked for
+    ("from=2026-11-30 14:00 nonsense", "must be times as"), ("from=2026-11-30 14:00 CET", "must be times as"),
+    ("to=2026-11-30 14:00:00.5", "must be times as")])
 def test_the_updates_report_refuses_a_range_it_cannot_read_instead_of_showing_another(hotline, client, query, says):
     login_as(client, hotline, Role.MANAGER)
     response = client.get(f"/reports/updates?{query}")
@@ -161,6 +164,16 @@ def test_the_updates_report_refuses_a_range_it_cannot_read_instead_of_showing_an
     assert response.status_code == 400 and says in page and 'id="update-figures"' not in page
     exported = client.get(f"/reports/updates.json?{query}")
     assert exported.status_code == 400 and says in exported.get_json()["error"] and "updates" not in exported.get_json()
+
+
+@pytest.mark.parametrize(("start", "end"), [
+    ("2026-11-30 14:00", "2026-12-01 09:30"), ("2026-11-30T14:00Z", "2026-12-01T09:30:00 UTC"),
+    ("2026-11-30T06:00:00-08:00", "2026-12-01T10:30+01:00"), ("2026-11-30 15:00 +0100", "2026-12-01 10:30%2B01:00"),
+    ("2026-11-30T15:00:00+01:00", "2026-12-01T10:30:00+01:00")])  # "+" unencoded in a URL arrives as a space
+def test_the_updates_report_takes_a_range_with_an_offset_at_its_instant(hotline, client, start, end):
+    login_as(client, hotline, Role.MANAGER)
+    body = client.get(f"/reports/updates.json?from={start}&to={end}").get_json()
+    assert (body["range"]["from"], body["range"]["to"]) == ("2026-11-30T14:00:00Z", "2026-12-01T09:30:00Z")
 
 
 def test_the_updates_report_links_its_range_as_json_and_the_json_has_every_figure_of_the_page(hotline, client):
