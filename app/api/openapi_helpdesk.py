@@ -104,6 +104,14 @@ WEBHOOK_EVENT_SCHEMA: dict[str, Any] = {
 
 # what an event means, where its name does not say it all
 _MEANINGS = {
+    "callback.met": (
+        "The incident's callback reached the customer by its deadline: its own (a person answered and talked), or "
+        "one on an incident linked to it as possibly related (the same customer's redial), which counts here too "
+        "(incident.callback.reached_on_related names that incident). "),
+    "callback.missed": "As callback.met, after the incident's deadline (the breach stays on record). ",
+    "callback.self_reported": (
+        "A rep says they called the customer back outside the hotline (their CALLED by SMS, or the dashboard): their "
+        "word, never counted as met; the incident's owner and acknowledgement follow from it. "),
     "callback.withdrawn": (
         "A callback.met or callback.missed sent earlier no longer counts: a live connection (the caller waiting on "
         "the line) was counted at the moment Twilio was bridging it, and Twilio's end reports then said the two "

@@ -16,8 +16,10 @@ from werkzeug.serving import make_server
 from app.models import Callback, CallbackKind, CallbackOutcome, DeliveryStatus, HelpdeskDelivery, Incident
 from app.services import helpdesk_webhooks as webhooks
 from app.services.api_tokens import create_token
+from app.services.callbacks import self_report
 from app.services.events import log_event
 from app.services.incidents import rescue_call
+from app.services.related_callbacks import reach_related
 from ivr_flows.model import FlowPolicy
 from tests.integration.board_support import make_incident, make_rep
 
@@ -83,7 +85,7 @@ def test_openapi_lists_the_webhook_events_and_the_new_fields(client):
     assert sorted(doc["webhooks"]) == sorted(["incident.opened", "incident.acknowledged", "callback.met",
                                               "callback.missed", "callback.withdrawn", "incident.breached",
                                               "incident.breach_withdrawn", "incident.resolved",
-                                              "incident.reopened"])
+                                              "incident.reopened", "callback.self_reported"])
     assert {"owner", "acknowledgement", "callback", "breach", "updated_at"} <= set(
         doc["components"]["schemas"]["Incident"]["properties"])
     assert "updated_since" in [p["name"] for p in doc["paths"]["/api/v1/incidents"]["get"]["parameters"]]
@@ -163,6 +165,37 @@ def test_a_rescued_incident_is_posted_as_opened_once(hotline, clock):
     posted = [(h["X-Hotline-Event"], json.loads(body)["incident"]["reference"]) for h, body in helpdesk.received]
     assert posted == [("incident.opened", reference)]
     assert json.loads(helpdesk.received[0][1])["incident"]["source"] == "rescued"
+
+
+def test_a_callback_counted_on_a_related_incident_and_a_self_reported_one_are_posted(hotline, clock):
+    """An outside probe's helpdesk never heard of either: a callback on a redial's incident that counted for the first
+    (met, or late past its deadline), nor a rep's CALLED; the API said "met" while the helpdesk showed no callback."""
+    rep_id = make_rep(hotline)
+    now = clock.now()
+    late = make_incident(hotline, "111111", captured_at=now - timedelta(minutes=20))  # its deadline has passed
+    in_time = make_incident(hotline, "222222", captured_at=now - timedelta(minutes=5), related_incident_id=late)
+    redial = make_incident(hotline, "333333", captured_at=now - timedelta(minutes=4), related_incident_id=in_time)
+    told = make_incident(hotline, "444444", captured_at=now - timedelta(minutes=3), callback_phone="+14155550999")
+    with Receiver() as helpdesk:
+        _configured(hotline, helpdesk.url)
+        webhooks.webhook_jobs(hotline.db, hotline.settings, now)  # the feed starts here
+        with hotline.db.transaction() as session:
+            incident = session.get(Incident, redial)
+            callback = Callback(incident_id=redial, rep_id=rep_id, kind=CallbackKind.BRIDGED,
+                                outcome=CallbackOutcome.MET, customer_number=incident.callback_phone,
+                                requested_at=now, placed_at=now, answered_at=now)
+            session.add(callback)
+            session.flush()
+            counted = reach_related(session, incident, callback, now)
+            assert sorted(i.reference for i in counted) == ["111111", "222222"]
+            self_report(session, session.get(Incident, told), rep_id, "Alice", now, "reported by SMS", now)
+        for job in webhooks.webhook_jobs(hotline.db, hotline.settings, now):
+            assert webhooks.deliver(hotline.db, hotline.settings, job.target_id, now) == DeliveryStatus.DELIVERED
+    posted = sorted((json.loads(body)["incident"]["reference"], h["X-Hotline-Event"]) for h, body in helpdesk.received
+                    if h["X-Hotline-Event"] != "incident.opened")
+    assert posted == [("111111", "callback.missed"), ("222222", "callback.met"), ("444444", "callback.self_reported")]
+    bodies = {json.loads(body)["incident"]["reference"]: json.loads(body) for _, body in helpdesk.received}
+    assert [bodies[ref]["incident"]["callback"]["outcome"] for ref in ("111111", "222222")] == ["late", "met"]
 
 
 def test_a_failing_helpdesk_is_retried_with_back_off_then_given_up(hotline, clock):
