@@ -185,7 +185,8 @@ def tickets_import(csv_file: Path) -> None:
 
     hotline = _ready_hotline()
     try:
-        report = import_tickets_csv(hotline.db, csv_file, hotline.clock.now(), hotline.settings.default_region)
+        report = import_tickets_csv(hotline.db, csv_file, hotline.clock.now(), hotline.settings.default_region,
+                                    hotline.settings.twilio_number)
     except ImportFileNotFound as exc:  # gone or unreadable since click looked
         raise click.BadParameter(str(exc), param_hint="'CSV_FILE'") from exc
     except TicketImportError as exc:

@@ -280,6 +280,7 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             deactivated = coverage.deactivated_rep_targets(session)
             shared = coverage.shared_rep_phones(session)
             own = coverage.reps_on_hotline_number(session, settings.twilio_number)
+            own_tams = coverage.tams_on_hotline_number(session, settings.twilio_number)
             tams_by_mail = 0 if settings.smtp_host else coverage.accounts_with_tam_email(session)
     finally:
         db.dispose()
@@ -310,6 +311,11 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             f"reps[{name}].phone", f"{name}'s number is TWILIO_NUMBER, the hotline's own: their pages would call the "
             "hotline (and open an intake) instead of reaching them, and Twilio refuses an SMS to its sender.",
             "give the rep their own phone (`hotline oncall export`, correct it, `hotline oncall import`)")
+    for name in own_tams:  # the TAM's page would text the hotline itself, which Twilio refuses: they never hear
+        (report.error if strict and checking else report.warn)(
+            f"accounts[{name}].tam_phone", f"{name}'s TAM phone is TWILIO_NUMBER, the hotline's own: the TAM's pages "
+            "would call the hotline instead of reaching them, and Twilio refuses an SMS to its sender.",
+            "give the TAM's own phone (a ticket import or `POST /api/v1/tickets` with tam_phone)")
     for number, names in shared.items():  # a warning: pages still reach each of them
         report.warn(f"reps[{names[1]}].phone", f"{', '.join(names)} share the number ending {number[-4:]}: an SMS "
                     "command from it is carried out for none of them (which rep sent it cannot be told).",

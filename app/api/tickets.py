@@ -28,10 +28,11 @@ def upsert():
     and support PIN only with ``accounts:admin`` too (403 otherwise, nothing stored)."""
     body = request.get_json()  # 415 when not JSON, 400 when malformed
     hotline: Hotline = current_app.extensions["hotline"]
-    region = hotline.settings.default_region
+    # the region of national numbers, and the hotline's own number, which no ticket phone may be
+    numbers = (hotline.settings.default_region, hotline.settings.twilio_number)
     if isinstance(body, dict) and "tickets" in body:
         try:
-            inputs = _parse_batch(body, region)
+            inputs = _parse_batch(body, numbers)
         except InvalidTicket as exc:
             return _invalid(exc)
         if (field := _account_field(inputs, batch=True)) is not None:
@@ -41,7 +42,7 @@ def upsert():
         tickets = [ticket | {"created": was_created} for ticket, was_created in results]
         return jsonify(created=created, updated=len(results) - created, tickets=tickets)
     try:
-        data = parse_ticket_input(body, region)
+        data = parse_ticket_input(body, *numbers)
     except InvalidTicket as exc:
         return _invalid(exc)
     if (field := _account_field([data], batch=False)) is not None:
@@ -74,7 +75,7 @@ def _account_field(inputs: list[TicketInput], *, batch: bool) -> str | None:
                  if getattr(data, name) is not None), None)
 
 
-def _parse_batch(body: dict[str, object], region: str) -> list[TicketInput]:
+def _parse_batch(body: dict[str, object], numbers: tuple[str, str]) -> list[TicketInput]:
     extra = sorted(k for k in body if k != "tickets")
     if extra:
         raise InvalidTicket(extra[0], "unknown field (a batch has only 'tickets')")
@@ -84,7 +85,7 @@ def _parse_batch(body: dict[str, object], region: str) -> list[TicketInput]:
     inputs = []
     for index, item in enumerate(items):
         try:
-            inputs.append(parse_ticket_input(item, region))
+            inputs.append(parse_ticket_input(item, *numbers))
         except InvalidTicket as exc:
             where = f"tickets[{index}]"
             raise InvalidTicket(f"{where}.{exc.field}" if exc.field else where, exc.message) from None

@@ -373,6 +373,13 @@ def reps_on_hotline_number(session: Session, hotline_number: str) -> list[str]:
         Rep.active.is_(True), or_(Rep.phone == hotline_number, Rep.phone_alt == hotline_number)).order_by(Rep.id)))
 
 
+def tams_on_hotline_number(session: Session, hotline_number: str) -> list[str]:
+    """The accounts whose TAM's phone is the hotline's own number (stored before a ticket import refused it)."""
+    if not hotline_number:
+        return []
+    return list(session.scalars(select(Account.name).where(Account.tam_phone == hotline_number).order_by(Account.id)))
+
+
 def shared_rep_phones(session: Session) -> dict[str, list[str]]:
     """The numbers two or more active reps share (stored before ``save_rep`` refused it), with their names: an SMS
     command from one is carried out for none of them (``sms_commands.shared_phone_answer``)."""

@@ -62,9 +62,11 @@ class ImportReport:
 
 
 def import_tickets_csv(
-    db: Database, path_or_file: str | os.PathLike[str] | TextIO, now: datetime, default_region: str = "US"
+    db: Database, path_or_file: str | os.PathLike[str] | TextIO, now: datetime, default_region: str = "US",
+    hotline_number: str = "",
 ) -> ImportReport:
-    """Upsert every row of a ticket CSV; bad rows are reported by line number, good rows kept."""
+    """Upsert every row of a ticket CSV; bad rows are reported by line number, good rows kept. ``hotline_number``:
+    TWILIO_NUMBER, which no ticket phone may be."""
     report = ImportReport()
     with _opened(path_or_file) as stream:
         reader = csv.reader(stream)
@@ -74,7 +76,7 @@ def import_tickets_csv(
                 start, line_no = line_no + 1, reader.line_num
                 if not any(cell.strip() for cell in row):
                     continue
-                _import_row(db, header, row, start, now, default_region, report)
+                _import_row(db, header, row, start, now, (default_region, hotline_number), report)
         except UnicodeDecodeError as exc:
             raise TicketImportError(f"the file is not UTF-8 text ({exc.reason})") from exc
         except csv.Error as exc:
@@ -88,7 +90,7 @@ def _import_row(
     row: list[str],
     line_no: int,
     now: datetime,
-    default_region: str,
+    numbers: tuple[str, str],
     report: ImportReport,
 ) -> None:
     if len(row) > len(header):
@@ -96,7 +98,7 @@ def _import_row(
         return
     values = {name: cell for name, cell in zip(header, row, strict=False) if name and cell.strip()}
     try:
-        data = parse_ticket_input(values, default_region)
+        data = parse_ticket_input(values, *numbers)  # the default region, the hotline's own number
     except InvalidTicket as exc:
         report.errors.append((line_no, str(exc)))
         return

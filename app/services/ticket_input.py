@@ -80,8 +80,9 @@ class TicketInput:
     support_pin: str | None = None  # digits to set, "" to remove, None to keep
 
 
-def parse_ticket_input(data: Mapping[str, object], default_region: str = "US") -> TicketInput:
-    """Validate a ticket mapping; raise InvalidTicket naming the first bad field."""
+def parse_ticket_input(data: Mapping[str, object], default_region: str = "US", hotline_number: str = "") -> TicketInput:
+    """Validate a ticket mapping; raise InvalidTicket naming the first bad field. ``hotline_number``: the hotline's
+    own (TWILIO_NUMBER), which no ticket phone may be."""
     if not isinstance(data, Mapping):
         raise InvalidTicket(None, "a ticket must be an object")
     unknown = sorted(str(k) for k in data if k not in TICKET_FIELDS)
@@ -98,18 +99,19 @@ def parse_ticket_input(data: Mapping[str, object], default_region: str = "US") -
         opened_at=_timestamp(_text(data, "opened_at", 64), "opened_at"),
         contact_name=_name(data, "contact_name", 200),
         contact_email=_email(_text(data, "contact_email", 254), "contact_email"),
-        contact_phone=_phone(_text(data, "contact_phone", 40), "contact_phone", default_region),
-        contact_phone_alt=_phone(_text(data, "contact_phone_alt", 40), "contact_phone_alt", default_region),
+        contact_phone=_phone(_text(data, "contact_phone", 40), "contact_phone", default_region, hotline_number),
+        contact_phone_alt=_phone(_text(data, "contact_phone_alt", 40), "contact_phone_alt", default_region,
+                                 hotline_number),
         tam_name=_name(data, "tam_name", 200),
         tam_email=_email(_text(data, "tam_email", 254), "tam_email"),
-        tam_phone=_phone(_text(data, "tam_phone", 40), "tam_phone", default_region),
+        tam_phone=_phone(_text(data, "tam_phone", 40), "tam_phone", default_region, hotline_number),
         tam_time_zone=_time_zone(_text(data, "tam_time_zone", 64), "tam_time_zone"),
         tam_business_hours=_business_hours(_text(data, "tam_business_hours", 100), "tam_business_hours"),
         support_pin=_support_pin(_text(data, "support_pin", 20)),
     )
 
 
-def _checked_phone(raw: str, default_region: str, field: str) -> str:
+def _checked_phone(raw: str, default_region: str, field: str, hotline_number: str = "") -> str:
     """The E.164 form of ``raw``; InvalidTicket saying why it is not a number we may dial."""
     try:
         parsed = phonenumbers.parse(raw, default_region)
@@ -125,7 +127,12 @@ def _checked_phone(raw: str, default_region: str, field: str) -> str:
     kind = refused_kind(parsed)
     if kind:
         raise InvalidTicket(field, f"is {kind}: {CALLABLE_ONLY}")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    number = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if hotline_number and number == hotline_number:
+        # a TAM's page would text and call the hotline itself (Twilio refuses an SMS to its sender, so the TAM never
+        # heard), and the contact's would be offered as the callback number: as a rep's, it is refused
+        raise InvalidTicket(field, "is TWILIO_NUMBER, the hotline's own number: give the person's own phone")
+    return number
 
 
 def _text(data: Mapping[str, object], field: str, max_len: int, *, multiline: bool = False) -> str | None:
@@ -220,7 +227,7 @@ def _email(text: str | None, field: str) -> str | None:
     return f"{match['local']}@{match['domain'].lower()}"
 
 
-def _phone(text: str | None, field: str, default_region: str) -> str | None:
+def _phone(text: str | None, field: str, default_region: str, hotline_number: str) -> str | None:
     if text is None:
         return None
-    return _checked_phone(text, default_region, field)
+    return _checked_phone(text, default_region, field, hotline_number)
