@@ -67,6 +67,9 @@ def test_the_watchdog_pass_benchmark_times_the_pass_and_each_query_and_leaves_no
 
     from sqlalchemy import create_engine, text
 
+    # bench.common makes its root of settings' data directories at import and removes it at exit: imported after
+    # the patch below (this test the first of its process to import it), it was made in tmp_path and failed the test
+    import bench.common  # noqa: F401
     from bench.watchdog_pass import measure
     from tests.conftest import POSTGRES_URL, REDIS_URL
 
