@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -63,6 +64,7 @@ MIN_INTERVAL_SECONDS = 1.0  # a faster one only sweeps SQL more often (each pass
 LEASE_TTL = timedelta(seconds=30)
 GRACE = timedelta(seconds=3)  # RQ's scheduler fires a job within about 2 s of its time: hand over after that
 TAKEOVER = timedelta(seconds=6)  # due this long and still not done: RQ is not doing it, run it here
+SEND_BUDGET_SECONDS = 3.0  # a take-over's other jobs start within this long of its start (``run_here``)
 MIN_WAKE_SECONDS = 0.2  # never spin
 
 
@@ -226,21 +228,30 @@ def redis_up(hotline: Hotline) -> bool:
     return hotline.jobs.answers()
 
 
-def run_here(hotline: Hotline, jobs: list[PendingJob], until_done: bool = False, rounds: int = 5) -> int:
+def run_here(hotline: Hotline, jobs: list[PendingJob], until_done: bool = False, rounds: int = 5,
+             elapsed: Callable[[], float] = time.monotonic) -> int:
     """Run ``jobs`` in this process through the RQ job functions (safe twice: each claims its row).
 
-    With ``until_done`` the work those jobs create (a step's pages, a page's retry) is looked up
-    again and run too, since no RQ worker will see it.
+    Every due step first (they decide; a send may wait out Twilio's time-out), then the rest. A take-over (RQ
+    works, but not these) starts its other jobs only within SEND_BUDGET_SECONDS of its start (``elapsed``: seconds
+    of a monotonic clock): what is left is RQ's, or the next pass's, which comes at the next step's take-over. Until
+    session 42 they ran in due order, and an outside probe's breach steps waited 8 to 15 s behind page sends to a
+    hanging Twilio, the other worker killed. With ``until_done`` (Redis down: nothing else runs them) every job
+    runs, and the work those jobs create (a step's pages, a page's retry) is looked up again and run too.
     """
     from workers import context  # the job module imports the worker context
     from workers import jobs as entry
 
     previous = context.peek()
     context.use(hotline)
-    run = 0
+    run, started = 0, elapsed()
     try:
         for _ in range(rounds):
-            for job in sorted(jobs, key=lambda j: (j.due_at, j.kind, j.target_id)):
+            for job in sorted(jobs, key=lambda j: (j.kind != "step", j.due_at, j.kind, j.target_id)):
+                if not until_done and job.kind != "step" and elapsed() - started > SEND_BUDGET_SECONDS:
+                    log.warning("watchdog left %s for its next pass: its sends took %.1f s", job.job_id,
+                                elapsed() - started)
+                    return run
                 try:
                     getattr(entry, JOB_FUNCTIONS[job.kind].rsplit(".", 1)[1])(job.target_id)
                     run += 1
