@@ -453,7 +453,7 @@ PROMPTS.update({
                              "Manager des Kunden informiert: {owner} aus der Bereitschaft hat ihn um {at} bestätigt; "
                              "der Kunde muss bis {due} zurückgerufen werden. Sie müssen bei diesem Anruf nichts tun. "
                              "Auf Wiederhören.",
-    "tam_alert_at_risk": "SEV1 {ref} {company}: GEFÄHRDET, noch {minutes} Min. und der Kunde noch nicht zurückgerufen. "
+    "tam_alert_at_risk": "SEV1 {ref} {company}: GEFÄHRDET, noch {minutes} Min. (bis {due}) und der Kunde noch nicht zurückgerufen. "
                          "Bereitschaft und Management werden alarmiert. Sie müssen nicht antworten.",
     "tam_alert_breach": "SEV1 {ref} {company}: Rückruffrist {due} ÜBERSCHRITTEN, noch kein Rückruf. "
                         "Das Management wird alarmiert. Sie müssen nicht antworten.",

@@ -443,7 +443,7 @@ PROMPTS.update({
                              " You are told as the account's "
                              "technical account manager: {owner}, an on-call rep, acknowledged it at {at}; the "
                              "customer must be called back by {due}. You need do nothing on this call. Goodbye.",
-    "tam_alert_at_risk": "SEV1 {ref} {company}: AT RISK, {minutes} min left and the customer not called back yet. "
+    "tam_alert_at_risk": "SEV1 {ref} {company}: AT RISK, {minutes} min left (by {due}) and the customer not called back yet. "
                          "The on-call reps and managers are being alerted. You need not reply.",
     "tam_alert_breach": "SEV1 {ref} {company}: callback deadline {due} BREACHED, no callback yet. "
                         "The managers are being alerted. You need not reply.",

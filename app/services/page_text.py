@@ -128,7 +128,10 @@ def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") 
         return (f"SEV1 {incident.reference} {company}: callback deadline {hhmm(incident.callback_due_at, tz)} "
                 f"BREACHED, {so_far}. {_act_now(incident)}{also_call(incident, tz)}")
     so_far = callbacks_so_far(incident, now) or "no callback started"
-    return (f"SEV1 {incident.reference} {company}: AT RISK, {minutes_left(incident, now)} min left, {so_far}. "
+    # the deadline's time beside the count: an alert Twilio took only a minute later still says when it is due (an
+    # outside probe's reps read "5 min left" with 4 left, and nothing else to go by)
+    return (f"SEV1 {incident.reference} {company}: AT RISK, {minutes_left(incident, now)} min left (by "
+            f"{hhmm(incident.callback_due_at, tz)}), {so_far}. "
             f"{_act_now(incident)}{also_call(incident, tz)}")
 
 
@@ -304,7 +307,7 @@ def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC", la
         return text(key, lang, ref=incident.reference, company=company, due=due)
     if purpose == "at_risk":
         return text("tam_alert_at_risk", lang, ref=incident.reference, company=company,
-                    minutes=minutes_left(incident, now))
+                    minutes=minutes_left(incident, now), due=due)
     return text("tam_page_sms", lang, ref=incident.reference, company=company, service=service_short(incident, lang),
                 due=due)
 

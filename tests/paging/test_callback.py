@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.dashboard.timeline import timeline
 from app.models import Callback, DueStep, IncidentEvent
+from app.services.page_text import hhmm
 from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 
 
@@ -162,7 +163,8 @@ def test_a_callback_the_customer_did_not_answer_leaves_the_at_risk_alert_to_go_s
     desk.at(minutes=10)
     assert _step_outcomes(desk, incident.id)[("at_risk", 0)] == "alerted_2"  # Maria and Alice
     [alert] = [m for m in alice.sms if "AT RISK" in m]
-    assert "5 min left, a callback was tried and did not reach the customer." in alert
+    due = hhmm(desk.incident(incident.id).callback_due_at, "America/Los_Angeles")  # on Alice's clock
+    assert f"5 min left (by {due}), a callback was tried and did not reach the customer." in alert
     # the timeline says what the alert said (an outside probe's read "no callback started" of callbacks tried)
     with desk.hotline.db.session() as s:
         words = [entry.text for entry in timeline(list(s.scalars(select(IncidentEvent).where(
