@@ -15,31 +15,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.models import Callback, Incident, IncidentEvent
+from app.models import Callback, IncidentEvent
 from app.reports.facts import Outcome
-from hotline_sim.phone import SimulatedCall, flask_transport
-from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.paging.conftest import ALICE, CUSTOMER
 from tests.paging.test_acknowledgement import _sms_from
 from tests.paging.test_callback_proof import _facts
 from tests.paging.test_redial_after_dropped_call import _redial
-
-
-def _silent_after_the_name(desk) -> Incident:
-    """A call from CUSTOMER that reports an API outage, gives the company and name, confirms the number it calls
-    from, then goes silent (no status callback ever comes): its incident opens mid-call."""
-    call = SimulatedCall(transport=flask_transport(desk.client), base_url=PUBLIC_BASE_URL,
-                         auth_token=TEST_AUTH_TOKEN, caller=CUSTOMER)
-    call.dial()
-    if "open incident" in " ".join(call.press("1").said):
-        call.press("2")  # "a different outage": report anew
-    call.press("1")  # API calls failing
-    call.press("#")  # no ticket
-    call.say("Acme Mail")
-    call.say("Dana Smith")
-    call.press("1")  # call back on this number: the incident opens, the reps are paged
-    with desk.hotline.db.session() as s:
-        return s.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
 
 
 def _lines(desk, incident_id: int, kind: str) -> list[IncidentEvent]:
@@ -52,11 +33,11 @@ def test_a_conversation_before_the_link_counts_for_the_incident_linked_after_it(
     customer = network.phone(CUSTOMER)
     alice = network.phone(ALICE)
     alice.expect_sms("SEV1").expect_call(answer=False)  # each incident pages her as it opens; she lets it ring
-    first = _silent_after_the_name(desk)
+    first = _redial(desk, silent_once_opened=True)
     desk.settle()
     alice.expect_sms("SEV1").expect_call(answer=False)
     desk.clock.set(desk.t0 + timedelta(seconds=30))
-    second = _silent_after_the_name(desk)
+    second = _redial(desk, silent_once_opened=True)
     desk.settle()
     alice.expect_sms("SEV1").expect_call(answer=False)
     customer.expect_sms("we have your report")
