@@ -106,6 +106,10 @@ def _receipt(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
         return _skip(snap, "skipped_resolved")
     if snap.caller_on_hotline:
         return _waiting_for_details(snap)
+    if snap.answered_at is not None:  # "an engineer will call you back by ..." after they talked with one (a first
+        # call whose end came late, counted on its redial's conversation; a step run late): a rep's word that they
+        # called proves nothing to the customer, who still gets it
+        return _skip(snap, "skipped_callback_done")
     if snap.has_callback_number and snap.textable_customer:
         return Decision("receipt_queued", snap.state, pages=(PageOrder(Audience.CUSTOMER, (SMS,), "receipt"),))
     if snap.has_email:

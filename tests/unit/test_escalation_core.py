@@ -75,7 +75,8 @@ TABLE = {
     "receipt": {
         "open": ("receipt_queued", [C]), "acknowledged": ("receipt_queued", [C]),
         "owned_by_another_rep": ("receipt_queued", [C]), "callback_in_progress": ("receipt_queued", [C]),
-        "attempted": ("receipt_queued", [C]), "met": ("receipt_queued", [C]), "late": ("receipt_queued", [C]),
+        "attempted": ("receipt_queued", [C]), "met": ("skipped_callback_done", []),
+        "late": ("skipped_callback_done", []),  # "we will call you back by ..." after they talked with a rep: none
         "self_reported": ("receipt_queued", [C]), "resolved": ("skipped_resolved", []),
         "no_callback_number": ("skipped_not_textable", []), "no_number_reached_by_email": ("skipped_not_textable", []),
         "nobody_to_page": ("receipt_queued", [C]),
