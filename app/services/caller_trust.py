@@ -14,6 +14,7 @@ from app.services.events import log_event
 from app.services.support_pin import check_pin
 from ivr_flows.model import CheckPin, IncidentInfo, PinChecked, SaveIncident, TicketInfo, TicketMatch
 from ivr_flows.questions import contact_clock
+from ivr_flows.validate import is_valid_phone
 
 MATCHES, DIFFERS, NOT_GIVEN, NOTHING_ON_FILE = "matches", "differs", "not_given", "nothing_on_file"
 _COMPANY_SUFFIXES = re.compile(r"\b(inc|incorporated|llc|ltd|limited|gmbh|ag|corp|corporation|co|company|plc|sa|bv)\b")
@@ -98,7 +99,7 @@ def _caller_of(session: Session, call_sid: str) -> str:
 def _other_open_incident(session: Session, effect: CheckPin, call_sid: str) -> Incident | None:
     """The caller's open incident whose reference the digits are, when it is not the one asked about."""
     caller = _caller_of(session, call_sid)
-    if not effect.incident_reference or not caller.startswith("+") or not re.fullmatch(r"\d{6}", effect.pin):
+    if not effect.incident_reference or not is_valid_phone(caller) or not re.fullmatch(r"\d{6}", effect.pin):
         return None
     return session.scalar(select(Incident).where(
         Incident.reference == effect.pin, Incident.reference != effect.incident_reference,

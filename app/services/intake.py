@@ -47,6 +47,7 @@ from ivr_flows.model import (
     Step,
     TicketLookedUp,
 )
+from ivr_flows.validate import is_valid_phone
 
 MAX_EFFECT_ROUNDS = 5  # lookup -> save -> reply is the longest chain the flow makes
 
@@ -82,8 +83,11 @@ def start_call(
     call = session.get(CallSession, call_sid)
     if call is not None:
         return Turn(question(_state_of(call)), call.seq)
-    ticket = find_open_ticket_by_phone(session, from_number) if from_number.startswith("+") else None
-    incident = open_incident_for(session, phone=from_number) if from_number.startswith("+") else None
+    # a caller ID that names a phone: never a withheld one (Twilio's +266696687 and its kin parse as numbers, and
+    # every anonymous caller was told of the last anonymous caller's open incident and linked to it)
+    known = is_valid_phone(from_number)
+    ticket = find_open_ticket_by_phone(session, from_number) if known else None
+    incident = open_incident_for(session, phone=from_number) if known else None
     event = CallStarted(
         caller_id=from_number,
         policy=_with_outage(session, policy, now, from_number),  # issue 11
@@ -105,7 +109,7 @@ def _with_outage(session: Session, policy: FlowPolicy, now: datetime, caller_id:
     times on the caller ID's clock, as the call's deadline is spoken."""
     from app.services.outages import statement_for_callers  # issue 11
 
-    phone = caller_id if caller_id.startswith("+") else ""
+    phone = caller_id if is_valid_phone(caller_id) else ""
     en = statement_for_callers(session, "en-US", now, phone)
     if en is None:
         return policy

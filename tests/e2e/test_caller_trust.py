@@ -469,3 +469,23 @@ def test_the_rep_sees_on_the_incident_page_that_the_caller_was_not_verified(phon
     assert body["caller_verified"] == "no"
     [checked] = [e for e in body["events"] if e["kind"] == "caller_details_checked"]
     assert checked["detail"]["company"] == "differs"
+
+
+@pytest.mark.parametrize("withheld", ["+266696687", "+86282452253", "+8656696", "+2562533", "+7378742833"])
+def test_a_withheld_caller_id_of_twilios_is_no_number_the_next_anonymous_caller_shares(phone, hotline, withheld):
+    """Twilio's stand-ins for a withheld caller ID parse as numbers: an outside probe's second anonymous caller heard
+    "There is an open incident for the number you are calling from" (the first anonymous caller's), could add to it,
+    and was linked to another company's incident."""
+    first = phone(withheld)
+    heard = Heard(first)
+    heard(first.dial())
+    heard(first.press("1"))
+    _report(first, heard, "Hooli", "Gavin")
+    second = phone(withheld)
+    second.dial()
+    asked = " ".join(second.press("1").said)
+    assert "open incident" not in asked and "e-mail sending" in asked.lower(), asked  # straight to triage
+    _report(second, Heard(second), "Pied Piper", "Richard")
+    hooli, pied_piper = _incidents(hotline)
+    assert (hooli.company, pied_piper.company) == ("Hooli", "Pied Piper")
+    assert pied_piper.related_incident_id is None and _event(hotline, pied_piper, "possibly_related") == []
