@@ -194,13 +194,17 @@ def _close_reached_through(session: Session, incident: Incident, who: str, now: 
     redial: ``related_callbacks``) close with it: the customer agreed on this one, and that one has no update schedule
     of its own to carry a proposal (an outside probe's redialled customer confirmed the fix on the redial's incident
     and the dropped call's stayed open on the board). Closed with the same agreement (``via`` "related": no second
-    notice to the customer), the line naming this incident."""
+    notice to the customer), the line naming this incident. Never one with an update schedule or a proposal of its
+    own: its customer answers for it (an outside probe's second caller from one switchboard had answered NO to its own
+    proposal, and the first caller's YES closed it)."""
     callbacks = select(Callback.id).where(Callback.incident_id == incident.id)
     for other_id in session.scalars(select(Incident.id).where(
             Incident.reached_on_callback_id.in_(callbacks), Incident.status == IncidentStatus.OPEN)
             .order_by(Incident.id)).all():
         other = lock_incident(session, other_id, fresh=True)
-        if other is None or other.status != IncidentStatus.OPEN:
+        if other is None or other.status != IncidentStatus.OPEN or follow_up_of(session, other) is not None or (
+                session.scalar(select(ResolutionProposal.id).where(ResolutionProposal.incident_id == other.id)
+                               .limit(1)) is not None):
             continue
         answer = resolve(session, other, Actor(name=who, via="related"), now, agreed_by=who)
         log_event(session, at=now, actor=who, kind=EventKind.RESOLVED_WITH_RELATED, incident_id=other.id,

@@ -239,6 +239,25 @@ def test_the_customers_yes_on_the_redials_incident_closes_the_dropped_calls_too(
     assert f"Closed with related incident {second.reference}" in page
 
 
+def test_a_yes_on_the_redials_incident_leaves_open_a_related_one_whose_customer_said_no_to_its_own_proposal(
+        desk, network):
+    """The rep proposed a fix on each incident; the customer answered NO on the dropped call's, then YES on the
+    redial's. An outside probe's YES closed both (the dropped call's "with the related incident"), though that one's
+    own customer had just said it was not fixed."""
+    first, second, customer, alice = _first_then_redial(desk, network)
+    customer.expect_sms(f"YES {first.reference}").expect_sms(f"YES {second.reference}")  # the two proposals
+    _propose(desk, first.reference, "SMTP healthy again")
+    _propose(desk, second.reference, "API healthy again")
+    desk.settle()
+    alice.expect_sms("NOT resolved").expect_sms("confirmed")  # the owner hears both answers
+    [no] = _text_hotline(desk, f"NO {first.reference} still failing")
+    assert no.startswith(f"Thank you. We keep working on incident {first.reference}.")
+    assert _text_hotline(desk, f"YES {second.reference}") == [f"Thank you. Incident {second.reference} is closed."]
+    desk.settle()
+    assert (desk.incident(first.id).status, desk.incident(second.id).status) == ("open", "resolved")
+    assert _lines(desk, first.id, "resolved_with_related") == []
+
+
 def test_a_callback_counts_for_a_redials_redial_linked_through_the_one_between(desk, network):
     """A at T0, its redial B at T+2 (linked to A), B's redial C at T+2:30 (linked to B, the newest open incident of
     the number): Alice replies CALL for A at T+4 and reaches the customer, which counts for B and, through B, for C.
