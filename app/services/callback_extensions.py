@@ -28,6 +28,13 @@ def callback_extension(incident: Incident, session: Session | None = None) -> st
     return callback_extensions(session, [incident]).get(incident.id, "")
 
 
+def calls_back(incident: Incident, number: str, session: Session | None = None) -> bool:
+    """Whether the incident's callback rings ``number`` itself: its number, with no extension. One with an extension
+    rings one person behind a switchboard, and a caller from that number may be any of its people (an outside
+    probe's two colleagues from one switchboard shared a callback, and a third was taken for the first)."""
+    return bool(number) and incident.callback_phone == number and not callback_extension(incident, session)
+
+
 def callback_extensions(session: Session, incidents: Sequence[Incident]) -> dict[int, str]:
     """For each incident id that has one, its callback number's extension (one query for them all)."""
     by_id = {i.id: i.id for i in incidents if i.id is not None}

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, object_session
 
 from app.models import Account, CallSession, Incident, IncidentStatus, Ticket
+from app.services.callback_extensions import calls_back
 from app.services.events import log_event
 from app.services.support_pin import check_pin
 from ivr_flows.model import CheckPin, IncidentInfo, PinChecked, SaveIncident, TicketInfo, TicketMatch
@@ -47,7 +48,7 @@ def incident_info(incident: Incident, caller: str) -> IncidentInfo:
                         acknowledged=incident.acknowledged_at is not None,
                         called_back=incident.callback_answered_at is not None,
                         awaiting_confirmation=session is not None and pending_proposal(session, incident) is not None,
-                        calls_back_caller=bool(caller) and incident.callback_phone == caller,
+                        calls_back_caller=calls_back(incident, caller, session),
                         clock=contact_clock(incident.callback_phone, incident.caller_id))
 
 

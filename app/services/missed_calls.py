@@ -15,6 +15,7 @@ from app.event_kind import EventKind
 from app.models import CallSession, Incident, IncidentEvent, IncidentStatus, MissedCall, Notice
 from app.queue import schedule
 from app.services import customer_text
+from app.services.callback_extensions import calls_back
 from app.services.caller_limits import CallerLimits
 from app.services.events import log_event
 from app.services.incidents import open_incident_for, rescue_call
@@ -55,9 +56,9 @@ def called_back_on(session: Session, number: str) -> Incident | None:
     """
     if not number:
         return None
-    return session.scalars(select(Incident).where(Incident.callback_phone == number,
-                                                  Incident.status == IncidentStatus.OPEN)
-                           .order_by(Incident.received_at.desc()).limit(1)).first()
+    return next((incident for incident in session.scalars(select(Incident).where(
+        Incident.callback_phone == number, Incident.status == IncidentStatus.OPEN)
+        .order_by(Incident.received_at.desc()).limit(5)) if calls_back(incident, number, session)), None)
 
 
 def textable(number: str, policy: FlowPolicy) -> bool:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.escalation import AnswerWithdrawn, ReachedOnRelated, decide
 from app.models import Callback, CallbackOutcome, Incident, IncidentStatus
+from app.services.callback_extensions import callback_extension
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import snapshot
 from app.services.events import log_event
@@ -67,14 +68,17 @@ def reach_related(session: Session, incident: Incident, callback: Callback, now:
     if callback.answered_at is None or callback.outcome not in COUNTED:
         return []
     number = callback.customer_number or incident.callback_phone
+    # the extension it dialled, the number's own (none when the rep dialled another number): an incident whose
+    # callback is another extension of that switchboard is another person's, owed a call of its own
+    extension = callback_extension(incident, session) if number == incident.callback_phone else ""
     counted = []
     for other_id in linked_incident_ids(session, incident.id):
         other = lock_incident(session, other_id, fresh=True)
         if other is None or other.status != IncidentStatus.OPEN:
             continue
         at = callback.answered_at
-        trigger = ReachedOnRelated(at=at, same_number=bool(number) and other.callback_phone == number,
-                                   reported_at=other.captured_at)
+        same = bool(number) and other.callback_phone == number and callback_extension(other, session) == extension
+        trigger = ReachedOnRelated(at=at, same_number=same, reported_at=other.captured_at)
         decision = decide(trigger, snapshot(session, other, now), now)
         if decision.outcome not in ("met", "late"):
             continue

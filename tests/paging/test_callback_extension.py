@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from app.models import Callback, Incident
+from app.models import Callback, Incident, MissedCall
 from app.services.api_tokens import create_token
 from app.voice.bridge import bridge_twiml
+from hotline_sim.phone import SimulatedCall, flask_transport
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.integration.dashboard_support import login_as
-from tests.paging.conftest import ALICE, CUSTOMER
+from tests.paging.conftest import ALICE, BOB, CUSTOMER
 
 KEY_IN = "The customer's number has extension 2, 0, 4."
 KEYED_FOR_THE_REP = ("Their number has extension 2, 0, 4: the hotline keys it in when their switchboard answers. "
@@ -111,3 +113,52 @@ def test_a_switchboard_is_not_hung_up_on_as_an_answering_machine(desk, network):
     without = desk.open_incident(caller="+14155550111")
     leg = _customer_leg(desk, without)
     assert leg["machineDetection"] == "Enable" and leg["url"].startswith("/twilio/bridge/customer-whisper")
+
+
+SWITCHBOARD = "+14155552500"  # one company's switchboard: every caller behind it shows this caller ID
+
+
+def test_a_callback_to_one_extension_never_counts_for_a_colleagues_incident_on_another(desk, network):
+    """Two colleagues call from their switchboard, each asking to be called back on their own extension; the second
+    report is linked to the first (the same number). An outside probe's callback to the first caller's extension was
+    counted for the second's incident too (met), which was then never called, and a third colleague silent at the
+    repeat-caller menu was taken for the first caller."""
+    from tests.paging.test_acknowledgement import _sms_from
+    from tests.paging.test_redial_after_dropped_call import _redial
+
+    switchboard = network.phone(SWITCHBOARD).expect_sms("we have your report").expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    art, _heard = desk.intake(caller=SWITCHBOARD, callback_number="415-555-2500 extension 204")
+    desk.settle()
+    alice.expect_sms("SEV1").expect_call(answer=False)
+    desk.clock.set(desk.t0.replace(second=30))
+    george = _redial(desk, caller=SWITCHBOARD, callback_number="415-555-2500 extension 310")
+    desk.settle()
+    assert desk.incident(george.id).related_incident_id == art.id
+
+    switchboard.expect_sms("has taken your incident").expect_call(press="1", answered=True, talk_seconds=30)
+    alice.expect_call()
+    desk.clock.set(desk.t0.replace(minute=desk.t0.minute + 1))
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {art.reference}").get_data(as_text=True)
+    desk.settle()
+    assert desk.incident(art.id).callback_answered_at is not None
+    george_now = desk.incident(george.id)
+    assert (george_now.reached_on_callback_id, george_now.callback_answered_at) == (None, None)
+
+    alice.expect_call(answer=False)  # George's level 1: the primary again and the secondary; his promise runs on
+    network.phone(BOB).expect_sms(f"SEV1 {george.reference}").expect_call(answer=False)
+    desk.at(minutes=3, seconds=30)  # three minutes after George's report
+    assert alice.unmet == [] and switchboard.unmet == []
+
+    # a third colleague, silent at the repeat-caller menu, hangs up: no incident calls their number itself (each
+    # rings an extension), so theirs is a missed call for the reps, not taken for Art's or George's repeat call
+    third = SimulatedCall(transport=flask_transport(desk.client), base_url=PUBLIC_BASE_URL,
+                          auth_token=TEST_AUTH_TOKEN, caller=SWITCHBOARD)
+    third.dial()
+    assert "open incident" in " ".join(third.press("1").said)
+    switchboard.expect_sms("your call ended before we could take your details")  # invited to call again
+    third.silence()
+    third.hang_up()
+    desk.settle()
+    with desk.hotline.db.session() as s:
+        assert [m.caller_id for m in s.scalars(select(MissedCall))] == [SWITCHBOARD]
