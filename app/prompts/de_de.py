@@ -364,17 +364,19 @@ PROMPTS.update({
 
 # issue 13: Live-Verbindung
 PROMPTS.update({
+    "live_by": "spätestens {time}",
+    "live_by_asap": "so bald wie möglich",
     "live_engineer_ready": "Ein Techniker ist bereit: Drücken Sie die 1, um jetzt verbunden zu werden, "
-                           "oder legen Sie auf, dann rufen wir Sie spätestens {time} zurück.",
+                           "oder legen Sie auf, dann rufen wir Sie {by} zurück.",
     "live_offer_wait": "Noch ist kein Techniker frei. Um in der Leitung zu warten, während wir einen alarmieren, "
-                       "drücken Sie die 1, oder legen Sie auf, dann rufen wir Sie spätestens {time} zurück.",
-    "live_no_key": "Wir rufen Sie spätestens {time} zurück. Auf Wiederhören.",
+                       "drücken Sie die 1, oder legen Sie auf, dann rufen wir Sie {by} zurück.",
+    "live_no_key": "Wir rufen Sie {by} zurück. Auf Wiederhören.",
     "live_hold_ready": "Bitte bleiben Sie dran: Wir rufen Ihren Techniker jetzt an.",
     "live_hold_wait": "Bitte bleiben Sie dran, während wir einen Techniker alarmieren.",
     "live_still_in_line": "Sie sind weiterhin in der Warteschleife; Sie können auflegen, "
-                          "dann rufen wir Sie spätestens {time} zurück.",
+                          "dann rufen wir Sie {by} zurück.",
     "live_wait_over": "Leider konnte noch kein Techniker Ihren Anruf annehmen. "
-                      "Wir rufen Sie spätestens {time} zurück. Auf Wiederhören.",
+                      "Wir rufen Sie {by} zurück. Auf Wiederhören.",
     "live_connecting": "Wir verbinden Sie jetzt mit Ihrem Techniker.",
     "live_ended": "Vielen Dank für Ihren Anruf. Auf Wiederhören.",
     "live_goodbye": "Auf Wiederhören.",

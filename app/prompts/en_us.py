@@ -358,15 +358,17 @@ PROMPTS.update({
 # issue 13: live connect. To the caller (in their language) at the end of the intake and on hold,
 # and to the rep whose leg dials the waiting caller out of the queue.
 PROMPTS.update({
+    "live_by": "by {time}",
+    "live_by_asap": "as soon as possible",
     "live_engineer_ready": "An engineer is ready: press 1 to be connected now, "
-                           "or hang up and we will call you back by {time}.",
+                           "or hang up and we will call you back {by}.",
     "live_offer_wait": "No engineer is free yet. To wait on the line while we page one, press 1, "
-                       "or hang up and we will call you back by {time}.",
-    "live_no_key": "We will call you back by {time}. Goodbye.",
+                       "or hang up and we will call you back {by}.",
+    "live_no_key": "We will call you back {by}. Goodbye.",
     "live_hold_ready": "Please hold: we are calling your engineer now.",
     "live_hold_wait": "Please hold while we page an engineer.",
-    "live_still_in_line": "You are still in line; you can hang up and we will call you back by {time}.",
-    "live_wait_over": "No engineer could take your call yet. We will call you back by {time}. Goodbye.",
+    "live_still_in_line": "You are still in line; you can hang up and we will call you back {by}.",
+    "live_wait_over": "No engineer could take your call yet. We will call you back {by}. Goodbye.",
     "live_connecting": "Connecting you to your engineer now.",
     "live_ended": "Thank you for calling. Goodbye.",
     "live_goodbye": "Goodbye.",

@@ -45,10 +45,14 @@ def _voice(lang: str) -> dict[str, str]:
 
 
 def _by(incident: Incident, now: datetime) -> str:
-    """The callback deadline, spoken in the caller's language on the incident's clock (``customer_zone``), with its
-    day when that is not today there."""
+    """When the callback comes, in the caller's language: by the deadline on the incident's clock
+    (``customer_zone``), with its day when that is not today there; once it has passed, as soon as possible (an
+    outside probe's repeat caller heard "we will call you back by 8:49 p.m." at 8:50, right after the apology)."""
     lang = incident.language if incident.language in CUSTOMER_VOICE else "en-US"
-    return say_time(Lang(lang), incident.callback_due_at, zone_name=customer_zone(incident), now=now, at=True)
+    if incident.callback_due_at <= now:
+        return text("live_by_asap", lang)
+    return text("live_by", lang, time=say_time(Lang(lang), incident.callback_due_at, zone_name=customer_zone(incident),
+                                                now=now, at=True))
 
 
 def _say_and_end(key: str, lang: str, **params: object) -> str:
@@ -78,7 +82,7 @@ def offer() -> Response:
         response = VoiceResponse()
         gather = response.gather(input="dtmf", num_digits=1, timeout=OFFER_SECONDS, action=action, method="POST",
                                  action_on_empty_result=False)
-        gather.say(text("live_engineer_ready" if found.ready else "live_offer_wait", lang, time=_by(incident, now)),
+        gather.say(text("live_engineer_ready" if found.ready else "live_offer_wait", lang, by=_by(incident, now)),
                    **_voice(lang))
         response.redirect(f"{action}&noinput=1", method="POST")
         return str(response)
@@ -99,7 +103,7 @@ def choice() -> Response:
         if found is None or found.incident is None:
             if incident is not None and incident.status != IncidentStatus.OPEN:
                 return _say_and_end("live_closed", lang)  # closed meanwhile: no callback to promise
-            return _say_and_end("live_no_key", lang, time=_by(incident, now)) if incident else _caller_safe()
+            return _say_and_end("live_no_key", lang, by=_by(incident, now)) if incident else _caller_safe()
         wait = live_connect.start_waiting(session, incident, call_sid, now)
         response = VoiceResponse()
         response.say(text("live_hold_ready" if wait.engineer_ready else "live_hold_wait", lang), **_voice(lang))
@@ -125,7 +129,7 @@ def wait() -> Response:
                 or incident.status != IncidentStatus.OPEN):  # closed while they wait: nobody will take them
             response.leave()  # the <Enqueue action> says goodbye with the callback time
             return str(response)
-        still = (text("live_still_in_line", row.language, time=_by(incident, now))
+        still = (text("live_still_in_line", row.language, by=_by(incident, now))
                  if queue_time >= STILL_IN_LINE_AFTER else "")
         if still:
             response.say(still, **_voice(row.language))
@@ -203,7 +207,7 @@ def left() -> Response:
             return _say_and_end("live_closed", row.language)
         if incident.callback_answered_at is not None:  # a rep took another caller of theirs: no callback is coming
             return _say_and_end("live_taken_by_other", row.language)
-        return _say_and_end("live_wait_over", row.language, time=_by(incident, now))
+        return _say_and_end("live_wait_over", row.language, by=_by(incident, now))
 
     return answer_once(handle, safe=_caller_safe())
 

@@ -151,11 +151,10 @@ class Desk:
         self.at(minutes=3)
         return incident, customer
 
-    def called_back_late_by_alice(self, network: PhoneNetwork) -> tuple[Incident, ScriptedPhone]:
-        """Nobody acknowledges through the breach (Alice, Bob, then Maria paged; AT RISK; BREACHED); at 16 minutes
-        Alice replies CALL and the customer answers the bridged call. Returns the incident and the customer's phone."""
+    def breached_unanswered(self, network: PhoneNetwork) -> tuple[Incident, ScriptedPhone]:
+        """Nobody acknowledges through the breach (Alice, Bob, then Maria paged; AT RISK; BREACHED at 15 minutes, the
+        customer texted the apology). Returns the incident and the customer's phone."""
         incident, customer = self.unanswered_until_minute_3(network)
-        alice = network.phone(ALICE)
         network.phone(MARIA).expect_sms("SEV1").expect_call(answer=False)
         self.at(minutes=6)
         for number in (ALICE, BOB, MARIA):
@@ -164,6 +163,13 @@ class Desk:
         network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
         customer.expect_sms("have not reached you")  # the deadline passed: the customer is told, with an apology
         self.at(minutes=15)
+        return incident, customer
+
+    def called_back_late_by_alice(self, network: PhoneNetwork) -> tuple[Incident, ScriptedPhone]:
+        """As ``breached_unanswered``; at 16 minutes Alice replies CALL and the customer answers the bridged call.
+        Returns the incident and the customer's phone."""
+        incident, customer = self.breached_unanswered(network)
+        alice = network.phone(ALICE)
         customer.expect_sms("has taken your incident").expect_call(press="1", answered=True)
         alice.expect_call()
         from tests.paging.test_acknowledgement import _sms_from

@@ -16,7 +16,7 @@ from app.models import Callback, IncidentEvent, LiveWait
 from app.reports.facts import IncidentFacts, Outcome
 from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
-from tests.paging.conftest import ALICE, BOB, CUSTOMER
+from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 
 DE_MOBILE = "+491701234567"
 HOTLINE = "+15005550006"
@@ -380,6 +380,27 @@ def test_a_repeat_caller_is_offered_the_live_connect_too(desk, network):
     assert first_wait.result == "hangup" and second_wait.result == "bridged"
     [callback] = _callbacks(desk)
     assert callback.outcome == "met" and callback.customer_call_sid == again.call_sid
+
+
+def test_a_repeat_caller_past_the_deadline_is_promised_a_callback_as_soon_as_possible_not_by_the_passed_time(
+        desk, network):
+    """An outside probe's repeat caller was told "We're sorry we haven't called you back yet. An engineer will call
+    you as soon as possible", then at the offer "hang up and we will call you back by 8:49 p.m." at 8:50."""
+    incident, _customer = desk.breached_unanswered(network)
+    reference = incident.reference
+    desk.clock.set(desk.t0 + timedelta(minutes=15, seconds=30))
+    again = _call(desk)
+    again.dial()
+    assert "open incident" in _said(_step(desk, again, lambda c: c.press("1")))
+    _step(desk, again, lambda c: c.press("1"))  # add information: key the reference first
+    assert "haven't called you back yet" in _said(_step(desk, again, lambda c: c.press(reference)))
+    _step(desk, again, lambda c: c.say("Still down, please hurry."))
+    for number in (ALICE, BOB, MARIA):  # those paged read what they added
+        network.phone(number).expect_sms("the customer called again and added")
+    offer = _said(_step(desk, again, lambda c: c.record(seconds=5)))
+    assert "we will call you back as soon as possible." in offer and "call you back by" not in offer, offer
+    goodbye = _said(_step(desk, again, lambda c: c.press("2")))
+    assert goodbye == "We will call you back as soon as possible. Goodbye."
 
 
 def _sms_from(desk, number: str, body: str) -> str:
