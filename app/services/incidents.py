@@ -144,15 +144,18 @@ def incident_changes(current: Mapping[str, Any], captured: Captured, *, final: b
     )
 
 
-def update_from_call(session: Session, incident: Incident, captured: Captured, now: datetime, *, final: bool) -> None:
+def update_from_call(session: Session, incident: Incident, captured: Captured, now: datetime, *, final: bool,
+                     extension_changed: bool = False) -> None:
     """Copy a call's answers into the incident it opened mid-call (issue 13), or that was rescued from it.
 
     When the intake is done (``final``), the details are in and the 15 minutes run from
-    ``now`` (``set_deadline``).
+    ``now`` (``set_deadline``). A corrected callback number, or only its extension (``extension_changed``: an
+    outside probe's rep was paged "ext. 204" and never told of the 205 the caller corrected it to), is told to the
+    reps paged with the old one.
     """
     changes = incident_changes({name: getattr(incident, name) for name in (*FOLLOWED, "missing_fields")},
                                captured, final=final)
-    corrected = bool(incident.callback_phone) and "callback_phone" in changes.values
+    corrected = bool(incident.callback_phone) and ("callback_phone" in changes.values or extension_changed)
     for name, value in changes.values.items():
         setattr(incident, name, value)
     if "ticket_number" in changes.values:

@@ -164,8 +164,8 @@ def _run(session: Session, call: CallSession, state: CallState | None, event: Ev
         for effect in sorted(step.effects, key=lambda e: not isinstance(e, LogEvent)):
             answer = _apply(session, call, state, effect, now, limits) or answer
         if step.reply is not None:
-            if follows(state, call.incident_id):
-                _follow(session, call, state, now)  # issue 13: each answer reaches the open incident
+            if follows(state, call.incident_id):  # issue 13: each answer reaches the open incident
+                _follow(session, call, state, now, extension_changed=_extension_changed(step.effects))
             call.state = state.to_dict()
             call.seq += 1
             call.updated_at = now
@@ -284,11 +284,19 @@ def _saved(incident: Incident, joined: bool, own_due_at: datetime | None) -> Inc
     return IncidentSaved(incident.reference, incident.callback_due_at, joined=joined)
 
 
-def _follow(session: Session, call: CallSession, state: CallState, now: datetime) -> None:
+def _follow(session: Session, call: CallSession, state: CallState, now: datetime, extension_changed: bool = False) -> None:
     """Copy what the caller has said so far into the incident this call opened (not one it joined)."""
     incident = session.get(Incident, call.incident_id)
     if incident is not None and incident.call_sid == call.call_sid:
-        update_from_call(session, incident, state.captured, now, final=False)
+        update_from_call(session, incident, state.captured, now, final=False, extension_changed=extension_changed)
+
+
+def _extension_changed(effects: tuple) -> bool:
+    """A step whose callback number's extension changed (its ``callback_extension`` line) on an incident opened
+    before it: the reps paged with the old one are told, as of a corrected number (not on the opening's own step,
+    whose pages carry it)."""
+    return (any(isinstance(e, LogEvent) and e.kind == "callback_extension" for e in effects)
+            and not any(isinstance(e, OpenIncident) for e in effects))
 
 
 def policy_from(settings) -> FlowPolicy:

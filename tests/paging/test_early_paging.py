@@ -318,3 +318,31 @@ def test_a_number_corrected_at_the_read_back_after_the_page_left_is_texted_to_th
     assert alice.unmet == []
     [told] = [m for m in alice.sms if "corrected" in m]
     assert told.endswith(", not the number in the first page.")
+
+
+def test_an_extension_corrected_at_the_read_back_after_the_page_left_is_texted_to_the_reps_paged(desk, network):
+    # an outside probe's caller keyed their number with extension 204, then corrected it to 205 at the read-back:
+    # a corrected number is told to the reps paged, a corrected extension was not, and Alice would have reached 204
+    customer = network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms(f"Call back {CUSTOMER} ext. 204").expect_call(answer=False)
+    call = _call(desk, CUSTOMER)
+    call.dial()
+    _answer(desk, call, 5, lambda c: c.press("1"))
+    _answer(desk, call, 5, lambda c: c.press("1"))
+    _answer(desk, call, 5, lambda c: c.press("#"))
+    _answer(desk, call, 5, lambda c: c.say("Acme Mail"))
+    _answer(desk, call, 5, lambda c: c.say("Dana Smith"))
+    _answer(desk, call, 5, lambda c: c.press("2"))  # not the number I call from
+    _answer(desk, call, 5, lambda c: c.press("4155550100*204#"))
+    _answer(desk, call, 5, lambda c: c.press("1"))  # yes, with that extension: the incident opens, Alice is paged
+    _answer(desk, call, 5, lambda c: c.say("dana at acme dot example"))
+    _answer(desk, call, 5, lambda c: c.press("1"))
+    _answer(desk, call, 10, lambda c: c.say("Every API call returns 500."))
+    _answer(desk, call, 20, lambda c: c.record(seconds=15))
+    alice.expect_sms(f"the caller corrected their callback number. Call back {CUSTOMER} ext. 205")
+    _answer(desk, call, 5, lambda c: c.press("4"))  # correct the callback number
+    _answer(desk, call, 5, lambda c: c.press("4155550100*205#"))
+    _answer(desk, call, 5, lambda c: c.press("1"))  # yes, that number
+    _answer(desk, call, 5, lambda c: c.press("1"))  # all of it is correct
+    assert alice.unmet == [] and customer.unmet == []
+    assert [m for m in alice.sms if "corrected" in m][0].endswith(", not the number in the first page.")
