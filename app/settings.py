@@ -304,6 +304,8 @@ class Settings:
     # a rep's record of a verbal agreement, a manager's, or their silence); 0: never, their words are passed on
     reopen_window_days: int = 7
     ticket_howto: str = "To open a support ticket, write to support@example.com or use the customer dashboard."
+    # the same for callers who chose German; "": TICKET_HOWTO's own words when it is set, else a German placeholder
+    ticket_howto_de: str = ""
     # issue 13: live connect. How long a caller may wait on the line for an engineer (0: never offered),
     # and what they hear meanwhile (a clip of about a minute: "you are still in line" follows each play)
     live_wait_minutes: int = 5
@@ -479,6 +481,7 @@ class Settings:
             resolution_silence_hours=_hours("RESOLUTION_SILENCE_HOURS", get("RESOLUTION_SILENCE_HOURS", "") or "72"),
             reopen_window_days=_days("REOPEN_WINDOW_DAYS", get("REOPEN_WINDOW_DAYS", "") or "7"),
             ticket_howto=get("TICKET_HOWTO", "") or cls.ticket_howto,
+            ticket_howto_de=get("TICKET_HOWTO_DE", "").strip(),
             live_wait_minutes=_minutes("LIVE_WAIT_MINUTES", get("LIVE_WAIT_MINUTES", "") or "5", 0, 60, 5),
             live_hold_music_url=get("LIVE_HOLD_MUSIC_URL", "").strip() or cls.live_hold_music_url,
             live_hold_music_seconds=_seconds("LIVE_HOLD_MUSIC_SECONDS", get("LIVE_HOLD_MUSIC_SECONDS", "") or "60",

@@ -28,6 +28,7 @@ class CallerLimits:
     outbound_alert_per_hour: int = 120  # SMS and calls in the last hour before managers are told
     missed_call_sms_hours: int = 24  # at most one missed-call SMS per number in this many hours
     ticket_howto: str = ""  # issue 11: the SMS text for non-critical callers (empty: the settings' default)
+    ticket_howto_de: str = ""  # the same for German callers (empty: ``noncritical.howto_text`` decides)
 
 
 def limits_from(settings) -> CallerLimits:
@@ -41,6 +42,7 @@ def limits_from(settings) -> CallerLimits:
         outbound_alert_per_hour=getattr(settings, "outbound_alert_per_hour", default.outbound_alert_per_hour),
         missed_call_sms_hours=getattr(settings, "missed_call_sms_hours", default.missed_call_sms_hours),
         ticket_howto=getattr(settings, "ticket_howto", default.ticket_howto),
+        ticket_howto_de=getattr(settings, "ticket_howto_de", default.ticket_howto_de),
     )
 
 

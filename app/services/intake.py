@@ -237,7 +237,8 @@ def _apply(session: Session, call: CallSession, state: CallState, effect, now: d
         from app.services.noncritical import record_non_critical
 
         record_non_critical(session, call_sid=call.call_sid, caller_id=call.from_number, language=state.lang.value,
-                            now=now, send_howto=effect.send_howto, howto=limits.ticket_howto)
+                            now=now, send_howto=effect.send_howto, howto=limits.ticket_howto,
+                            howto_de=limits.ticket_howto_de)
         return None
     raise TypeError(f"unknown effect {effect!r}")
 

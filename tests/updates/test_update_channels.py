@@ -30,6 +30,7 @@ from app.services.acks import Actor, lock_incident, resolve
 from app.services.noncritical import record_non_critical
 from app.services.oncall_admin import create_rep, save_schedule
 from app.services.resolution import decide_by_call, spoken_proposal
+from app.settings import Settings
 from app.wiring import Hotline
 from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
@@ -272,6 +273,30 @@ def test_non_critical_caller_is_logged_texted_and_counted_apart(hotline, clock):
     with hotline.db.session() as s:
         figures = update_figures(s, clock.now() - timedelta(hours=1), clock.now() + timedelta(hours=1))
     assert figures.non_critical_contacts == 2
+
+
+@pytest.mark.parametrize(("howto", "howto_de", "read"), [
+    ("", "", "Sev-1-Hotline: Um ein Support-Ticket zu eröffnen, schreiben Sie an support@example.com oder nutzen Sie "
+             "das Kunden-Dashboard."),
+    ("Open a ticket at https://help.acme.example", "", "Sev-1-Hotline: Open a ticket at https://help.acme.example"),
+    ("Open a ticket at https://help.acme.example", "Tickets unter https://hilfe.acme.example",
+     "Sev-1-Hotline: Tickets unter https://hilfe.acme.example"),
+])
+def test_a_german_caller_who_asks_how_to_open_a_ticket_reads_it_in_german(hotline, client, howto, howto_de, read):
+    """An outside probe's German caller, who chose German and asked for the SMS, read TICKET_HOWTO's English:
+    TICKET_HOWTO_DE is their text; unset, the operator's own TICKET_HOWTO (their address), else a German
+    placeholder."""
+    hotline.settings = hotline.settings.with_overrides(ticket_howto=howto or Settings.ticket_howto,
+                                                       ticket_howto_de=howto_de)
+    call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                         caller="+4915112345678")
+    call.dial()
+    call.press("2")  # Deutsch
+    call.press("9")  # not critical
+    call.press("2")  # the SMS on how to open a ticket
+    settle(hotline)
+    [sms] = hotline.telephony.sms
+    assert (sms.to, sms.body) == ("+4915112345678", read)
 
 
 def test_the_proposal_webhook_refuses_a_call_that_did_not_prove_who_it_is(hotline, client, clock, smtp):
