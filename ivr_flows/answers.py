@@ -65,11 +65,82 @@ _EXTENSION_WORDS = frozenset("extension ext x durchwahl nebenstelle apparat hash
 _EXTENSION_KEYS = re.compile(r"[#*]")  # keyed: '#' ends the input, so a caller keys '*' before the extension
 
 
+# Numbers said as numbers, not digit by digit: "extension twelve", "plus forty four", "two hundred (and) four",
+# "zwölf", "vierundvierzig", "zweihundertvier". Until session 42 their words were dropped ("extension twelve" had no
+# extension, "plus forty four 7911 ..." became +47 911 ..., "two hundred four" 24).
+_EN_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+_EN_TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+             "seventeen": 17, "eighteen": 18, "nineteen": 19}
+_EN_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+            "eighty": 80, "ninety": 90}
+_DE_UNITS = {"ein": 1, "eins": 1, "zwei": 2, "zwo": 2, "drei": 3, "vier": 4, "fünf": 5, "fuenf": 5, "sechs": 6,
+             "sieben": 7, "acht": 8, "neun": 9}
+_DE_TEENS = {"zehn": 10, "elf": 11, "zwölf": 12, "zwoelf": 12, "dreizehn": 13, "vierzehn": 14, "fünfzehn": 15,
+             "fuenfzehn": 15, "sechzehn": 16, "siebzehn": 17, "achtzehn": 18, "neunzehn": 19}
+_DE_TENS = {"zwanzig": 20, "dreißig": 30, "dreissig": 30, "vierzig": 40, "fünfzig": 50, "fuenfzig": 50,
+            "sechzig": 60, "siebzig": 70, "achtzig": 80, "neunzig": 90}
+_DE_UNIT = "|".join(sorted(_DE_UNITS, key=len, reverse=True))
+_DE_NUMBER = re.compile(rf"(?:({_DE_UNIT})?hundert(?:und)?)?(?:({_DE_UNIT})und({'|'.join(_DE_TENS)})"
+                        rf"|({'|'.join(_DE_TEENS)}|{'|'.join(_DE_TENS)})|({_DE_UNIT}))?")
+
+
+def _german_number(word: str) -> int | None:
+    """A German number of more than one digit written as one word ("zwölf", "vierundvierzig", "zweihundertvier");
+    None for anything else (a digit word alone is a digit: ``_DIGIT_WORDS``)."""
+    m = _DE_NUMBER.fullmatch(word)
+    if m is None or not word or (m[5] and "hundert" not in word):
+        return None
+    value = (_DE_UNITS.get(m[1] or "ein", 1) * 100) if "hundert" in word else 0
+    if m[2]:
+        value += _DE_UNITS[m[2]] + _DE_TENS[m[3]]
+    elif m[4]:
+        value += _DE_TEENS.get(m[4]) or _DE_TENS[m[4]]
+    elif m[5]:
+        value += _DE_UNITS[m[5]]
+    return value
+
+
+def _english_number(tokens: list[str], i: int) -> tuple[int, int]:
+    """The English number of more than one digit said from ``tokens[i]`` on, and how many words it took (0: none)."""
+    j, value, hundreds = i, 0, False
+    if tokens[j] == "hundred" or (j + 1 < len(tokens) and tokens[j + 1] == "hundred"
+                                  and (tokens[j] in _EN_UNITS or tokens[j] in _EN_TEENS)):
+        value = 100 if tokens[j] == "hundred" else (_EN_UNITS.get(tokens[j]) or _EN_TEENS[tokens[j]]) * 100
+        j, hundreds = j + (1 if tokens[j] == "hundred" else 2), True
+        if j + 1 < len(tokens) and tokens[j] == "and" and (tokens[j + 1] in _EN_UNITS or tokens[j + 1] in _EN_TEENS
+                                                           or tokens[j + 1] in _EN_TENS):
+            j += 1
+    if j < len(tokens) and tokens[j] in _EN_TEENS:
+        value, j = value + _EN_TEENS[tokens[j]], j + 1
+    elif j < len(tokens) and tokens[j] in _EN_TENS:
+        value, j = value + _EN_TENS[tokens[j]], j + 1
+        if j < len(tokens) and tokens[j] in _EN_UNITS:
+            value, j = value + _EN_UNITS[tokens[j]], j + 1
+    elif hundreds and j < len(tokens) and tokens[j] in _EN_UNITS:
+        value, j = value + _EN_UNITS[tokens[j]], j + 1
+    return (value, j - i) if j > i else (0, 0)
+
+
+def _number_words(tokens: list[str]) -> list[str]:
+    """``tokens`` with each number said as a number (``_english_number``, ``_german_number``) written as numerals."""
+    out, i = [], 0
+    while i < len(tokens):
+        german = _german_number("".join(tokens[i:i + 3]) if tokens[i + 1:i + 2] == ["und"] else tokens[i])
+        if german is not None and tokens[i + 1:i + 2] == ["und"]:  # "neun und vierzig", as the recognizer may write it
+            out.append(str(german))
+            i += 3
+            continue
+        value, used = (german, 1) if german is not None else _english_number(tokens, i)
+        out.append(str(value) if used else tokens[i])
+        i += used or 1
+    return out
+
+
 def _spoken_digits(tokens: list[str]) -> str:
-    """The digits of recognised words: numerals (separators dropped) and digit words."""
+    """The digits of recognised words: numerals (separators dropped), digit words and numbers said as numbers."""
     out: list[str] = []
     repeat = 1
-    for w in tokens:
+    for w in _number_words(tokens):
         if _NUMBER_TOKEN.fullmatch(w):
             digits = re.sub(r"\D", "", w)
         elif w in _DIGIT_WORDS:

@@ -36,6 +36,27 @@ def test_phone_from_speech_keeps_the_country_code_and_splits_the_extension(speec
     assert phone_from(Gathered(speech=speech)) == (number, extension)
 
 
+@pytest.mark.parametrize(("speech", "number", "extension"), [
+    # numbers said as numbers, not digit by digit: their words were dropped (an outside probe's "extension twelve"
+    # had none, "plus forty four 7911 ..." became +47 911 ..., "extension two hundred four" 24)
+    ("plus one four one five five five five two five zero zero extension twelve", "+14155552500", "12"),
+    ("plus forty four 7911 123456", "+447911123456", ""),
+    ("415 555 0100 extension two hundred four", "4155550100", "204"),
+    ("415 555 0100 extension two hundred and four", "4155550100", "204"),
+    ("415 555 0100 extension a hundred and ten", "4155550100", "110"),
+    ("plus one 212 555 0100 extension nineteen", "+12125550100", "19"),
+    ("plus one 212 555 0100 extension twenty", "+12125550100", "20"),
+    ("plus vierundvierzig 20 7946 0000", "+442079460000", ""),
+    ("plus neun und vierzig 89 22222 Durchwahl zwölf", "+498922222", "12"),
+    ("+49 89 22222 Durchwahl zweihundertvier", "+498922222", "204"),
+    ("+49 89 22222 Durchwahl hundertelf", "+498922222", "111"),
+    ("four one five five five five zero one zero zero extension two oh four", "4155550100", "204"),  # digit words
+    ("null acht neun zwei zwei", "08922", ""),
+])
+def test_numbers_said_as_numbers_are_read_with_their_value(speech, number, extension):
+    assert phone_from(Gathered(speech=speech)) == (number, extension)
+
+
 @pytest.mark.parametrize(("answer", "digits"), [
     (Gathered(digits="4521#"), "4521"), (Gathered(speech="45-21"), "4521"),
     (Gathered(speech="four five two one"), "4521"),
