@@ -12,6 +12,7 @@ from app.models import CallSession, Incident, IncidentStatus
 from app.services.events import log_event
 from app.services.incidents import open_incidents_for
 from app.services.joined_contacts import contact_differs, join_detail, tell_reps
+from app.services.row_locks import LINKED_AT_MOST
 from ivr_flows.model import Captured, SaveIncident
 from ivr_flows.validate import is_valid_phone
 
@@ -104,9 +105,13 @@ def place_report(session: Session, caller_id: str, contact: Captured, now: datet
 
 def _by_contact(session: Session, contact: Captured, since: datetime, limits: CallerLimits) -> Placement:
     """A report whose callback number ``max_new_incidents`` incidents opened in the window already call back joins
-    the newest open one of them (its callback is the caller's: the same number); else a new incident. The callback
-    number cannot be spoofed into someone else's hands: its incidents call that number, so joining takes no
-    callback from anyone, and a genuine caller's report still reaches the reps with the join."""
+    the newest open one of them whose contact is theirs (the same number and extension: its callback is the
+    caller's); else a new incident. The callback number cannot be spoofed into someone else's hands: its incidents
+    call that number, so joining takes no callback from anyone, and a genuine caller's report still reaches the reps
+    with the join. Another extension of that number is another person behind its switchboard: opened apart (linked
+    to the newest) as a caller ID's other contacts are, up to ``max_other_contact_incidents`` more, then joined as a
+    different contact the reps are told to call (an outside probe's fourth colleague was folded into the third's
+    incident, extension unnamed, and never called)."""
     if not contact.callback_phone:
         return Placement()
     with session.no_autoflush:  # incidents are flushed as they are opened: nothing pending to count
@@ -114,10 +119,18 @@ def _by_contact(session: Session, contact: Captured, since: datetime, limits: Ca
             Incident.callback_phone == contact.callback_phone, Incident.received_at >= since)) or 0
         if opened < limits.max_new_incidents:
             return Placement()
-        newest = session.scalars(select(Incident).where(
+        candidates = list(session.scalars(select(Incident).where(
             Incident.callback_phone == contact.callback_phone, Incident.status == IncidentStatus.OPEN)
-            .order_by(Incident.received_at.desc(), Incident.id.desc()).limit(1)).first()
-    return Placement(join=newest) if newest is not None else Placement()
+            .order_by(Incident.received_at.desc(), Incident.id.desc()).limit(LINKED_AT_MOST)))
+    if not candidates:
+        return Placement()
+    same = next((i for i in candidates if not contact_differs(i, contact)), None)
+    if same is not None:
+        return Placement(join=same)
+    bound = limits.max_other_contact_incidents
+    if not bound or opened < limits.max_new_incidents + bound:
+        return Placement(apart_from=candidates[0])
+    return Placement(join=candidates[0])
 
 
 def open_apart(session: Session, incident: Incident, apart_from: Incident, now: datetime) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Incident, IncidentEvent, IncidentStatus, Page
+from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.company_label import said_company
 from ivr_flows.model import Captured
 
@@ -42,26 +43,33 @@ class JoinedContact:
     contact_name: str = ""
     callback_phone: str = ""
     email: str = ""
+    callback_extension: str = ""
 
     def label(self) -> str:
-        """How a page names them: the number (else the e-mail), then who they said they are."""
+        """How a page names them: the number with its extension (else the e-mail), then who they said they are."""
         who = ", ".join(v for v in (self.contact_name, said_company(self.company)) if v)
-        return f"{self.callback_phone or self.email}{f' ({who})' if who else ''}"
+        number = phone_with_extension(self.callback_phone, self.callback_extension) if self.callback_phone else ""
+        return f"{number or self.email}{f' ({who})' if who else ''}"
 
 
 def contact_differs(incident: Incident, captured: Captured) -> bool:
     """True when a caller joining ``incident`` gave a contact that is not its own: a callback to the incident's
-    number (or a message to its e-mail address) would not reach them."""
+    number (or a message to its e-mail address) would not reach them. Another extension of the same number is
+    another person behind a switchboard (an outside probe's fourth colleague, extension 104, joined the incident of
+    extension 103 as its own contact: nobody was ever asked to call 104)."""
     if captured.callback_phone:
-        return captured.callback_phone != incident.callback_phone
+        return (captured.callback_phone != incident.callback_phone
+                or captured.callback_extension != callback_extension(incident))
     return bool(captured.email) and captured.email.lower() != (incident.email or "").lower()
 
 
 def join_detail(incident: Incident, captured: Captured, now: datetime, sla_minutes: int) -> dict[str, Any]:
-    """The part of a join's log line that says whether the caller is a different contact, and their own deadline."""
+    """The part of a join's log line that says whether the caller is a different contact (and their extension, which
+    the rest of the line leaves out), and their own deadline."""
     if not contact_differs(incident, captured):
         return {"contact_differs": False}
-    return {"contact_differs": True, "callback_due_at": (now + timedelta(minutes=sla_minutes)).isoformat()}
+    return {"contact_differs": True, "callback_due_at": (now + timedelta(minutes=sla_minutes)).isoformat(),
+            "callback_extension": captured.callback_extension}
 
 
 def tell_reps(session: Session, incident: Incident, now: datetime, window_minutes: int, notice_limit: int) -> None:
@@ -97,7 +105,8 @@ def joined_contacts(session: Session, incident_ids: Iterable[int] | None = None,
         if contact is None:
             continue
         known = found.setdefault(incident_id, [])
-        if all((c.callback_phone, c.email) != (contact.callback_phone, contact.email) for c in known):
+        if all((c.callback_phone, c.callback_extension, c.email)
+               != (contact.callback_phone, contact.callback_extension, contact.email) for c in known):
             known.append(contact)
     return found
 
@@ -117,4 +126,5 @@ def _contact(at: datetime, detail: dict[str, Any]) -> JoinedContact | None:
         return None  # the incident's own contact again (or a line written before contacts were compared)
     return JoinedContact(at=at, due_at=datetime.fromisoformat(detail["callback_due_at"]),
                          company=str(detail.get("company") or ""), contact_name=str(detail.get("contact_name") or ""),
-                         callback_phone=str(detail.get("callback_phone") or ""), email=str(detail.get("email") or ""))
+                         callback_phone=str(detail.get("callback_phone") or ""), email=str(detail.get("email") or ""),
+                         callback_extension=str(detail.get("callback_extension") or ""))

@@ -489,3 +489,43 @@ def test_a_withheld_caller_id_of_twilios_is_no_number_the_next_anonymous_caller_
     hooli, pied_piper = _incidents(hotline)
     assert (hooli.company, pied_piper.company) == ("Hooli", "Pied Piper")
     assert pied_piper.related_incident_id is None and _event(hotline, pied_piper, "possibly_related") == []
+
+
+def _report_to_extension(call, name: str, keys: str) -> str:
+    """From the greeting on: an API outage, no ticket, "Acme Switch", ``name``, another number keyed (``keys``:
+    the switchboard, '*' and an extension), its e-mail and description; what the caller hears at the end."""
+    call.dial()
+    call.press("1")  # English
+    call.press("1")  # API calls failing
+    call.press("#")  # no ticket
+    call.say("Acme Switch")
+    call.say(name)
+    call.press("2")  # not the number I call from
+    assert "extension" in " ".join(call.press(keys).said)
+    call.press("1")  # yes, that number and extension
+    call.say(f"{name.split()[0].lower()} at acme dot example")
+    call.press("1")
+    call.say("Every API call fails with a 500.")
+    call.record(seconds=5)
+    return " ".join(call.press("1").said)
+
+
+def test_colleagues_calling_back_on_one_switchboard_with_their_own_extensions_each_get_an_incident(phone, hotline,
+                                                                                                   clock):
+    """An outside probe's fourth colleague within the hour (each from their own mobile, each giving the switchboard
+    and their own extension) was folded into the third's incident as its own contact: no reference, no callback of
+    theirs, nobody told to call extension 104. Another extension is another person: an incident of their own."""
+    heard = []
+    for n in range(1, 6):
+        clock.advance(minutes=1)
+        heard.append(_report_to_extension(phone(f"+1650555700{n}"), f"Colleague {n}", f"4155552700*10{n}#"))
+    incidents = _incidents(hotline)
+    assert [i.contact_name for i in incidents] == [f"Colleague {n}" for n in range(1, 6)]
+    assert all(say_digits(i.reference) in said for i, said in zip(incidents, heard, strict=True))
+    assert [i.related_incident_id for i in incidents[3:]] == [incidents[2].id, incidents[3].id]  # apart, linked
+    # the same colleague again (their extension): over the limit, their report joins their own incident
+    clock.advance(minutes=1)
+    again = _report_to_extension(phone("+16505557009"), "Colleague 2", "4155552700*102#")
+    assert "added your report to the open incident" in again and len(_incidents(hotline)) == 5
+    [joined] = _event(hotline, incidents[1], "report_joined")
+    assert joined.detail["contact_differs"] is False
