@@ -23,6 +23,21 @@ GOODBYE = (
      "Minuten zurück. Auf Wiederhören."),
 )
 
+# the voicemail ended with nothing recorded: no "your message is recorded" (an outside probe's caller heard it of
+# silence); the callback still goes to the number they call from, and a withheld one is asked to call again
+NO_MESSAGE = (
+    ("en-US", "Polly.Joanna", "We did not hear a message. An engineer will call you back on the number you are calling "
+     "from within {minutes} minutes. Goodbye."),
+    ("de-DE", "Polly.Vicki", "Wir haben keine Nachricht gehört. Ein Techniker ruft Sie innerhalb von {minutes} Minuten "
+     "unter der Nummer zurück, von der Sie anrufen. Auf Wiederhören."),
+)
+NO_MESSAGE_WITHHELD = (
+    ("en-US", "Polly.Joanna", "We did not hear a message, and your number is withheld, so we cannot call you back. "
+     "Please call us again, and say the number we should call. Goodbye."),
+    ("de-DE", "Polly.Vicki", "Wir haben keine Nachricht gehört, und Ihre Nummer ist unterdrückt, daher können wir Sie "
+     "nicht zurückrufen. Bitte rufen Sie erneut an und nennen Sie uns Ihre Rückrufnummer. Auf Wiederhören."),
+)
+
 # a call whose flow cannot go on (its stored state cannot be read) but which has its incident: nothing is asked again
 KEPT = (
     ("en-US", "Polly.Joanna", "This is the Severity-1 hotline. We have your incident and the details you gave us, "
@@ -53,6 +68,12 @@ def incident_kept_twiml() -> str:
 def goodbye_twiml(minutes: int) -> str:
     """Thank the caller in both languages, with the promise's ``minutes``, and hang up."""
     return _say_and_hang_up(tuple((lang, voice, text.format(minutes=minutes)) for lang, voice, text in GOODBYE))
+
+
+def no_message_twiml(minutes: int, reachable: bool) -> str:
+    """The voicemail recorded nothing: the callback to the caller's number (``reachable``), else a call again."""
+    lines = NO_MESSAGE if reachable else NO_MESSAGE_WITHHELD
+    return _say_and_hang_up(tuple((lang, voice, text.format(minutes=minutes)) for lang, voice, text in lines))
 
 
 def _say_and_hang_up(lines) -> str:

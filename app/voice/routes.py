@@ -12,11 +12,12 @@ from app.services import intake, lean_step
 from app.services.caller_limits import limits_from
 from app.services.incidents import attach_recording, rescue_call
 from app.services.spool import keep
-from app.voice.emergency import goodbye_twiml, incident_kept_twiml, voicemail_twiml
+from app.voice.emergency import goodbye_twiml, incident_kept_twiml, no_message_twiml, voicemail_twiml
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import render
 from app.webhooks import answer_once, answer_status
 from ivr_flows.model import Gathered, NoInput, Recorded
+from ivr_flows.validate import is_valid_phone
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
@@ -167,19 +168,22 @@ def fallback() -> Response:
 @bp.post("/fallback/recording")
 @twilio_webhook
 def fallback_recording() -> Response:
-    """The emergency voicemail finished: attach it to the call's incident."""
+    """The emergency voicemail finished: attach it to the call's incident. Nothing recorded (``noinput``): the caller
+    is told so, never "your message is recorded"; with a withheld number, that we cannot call them back."""
     f, hotline = request.form, _hotline()
-    if not request.args.get("noinput"):
-        sid, url, secs, now = f.get("CallSid", ""), f.get("RecordingUrl", ""), f.get("RecordingDuration", 0, type=int), hotline.clock.now()
-        def attach(session, at) -> str:
-            attach_recording(session, call_sid=sid, url=url, seconds=secs, now=at)
-            return ""
+    if request.args.get("noinput"):
+        return Response(no_message_twiml(_minutes(), is_valid_phone(f.get("From", ""))), mimetype="text/xml")
+    sid, url, secs, now = f.get("CallSid", ""), f.get("RecordingUrl", ""), f.get("RecordingDuration", 0, type=int), hotline.clock.now()
 
-        try:  # once per signed request: a replay, its form split otherwise, must not replace the recording
-            answer_once(attach)
-        except Exception:  # noqa: BLE001
-            kept = keep(hotline.settings.data_dir, "recording",
-                        {"call_sid": sid, "url": url, "seconds": secs, "at": now.isoformat()})
-            log.exception("could not attach voicemail of %s; %s", sid,
-                          "kept in the spool" if kept else "NOT kept either (the spool cannot be written): lost")
+    def attach(session, at) -> str:
+        attach_recording(session, call_sid=sid, url=url, seconds=secs, now=at)
+        return ""
+
+    try:  # once per signed request: a replay, its form split otherwise, must not replace the recording
+        answer_once(attach)
+    except Exception:  # noqa: BLE001
+        kept = keep(hotline.settings.data_dir, "recording",
+                    {"call_sid": sid, "url": url, "seconds": secs, "at": now.isoformat()})
+        log.exception("could not attach voicemail of %s; %s", sid,
+                      "kept in the spool" if kept else "NOT kept either (the spool cannot be written): lost")
     return Response(goodbye_twiml(_minutes()), mimetype="text/xml")

@@ -41,6 +41,27 @@ def test_fallback_url_records_a_voicemail_and_opens_an_incident(phone, hotline):
     assert "voicemail_recorded" in _kinds(hotline, call.call_sid)
 
 
+def test_a_fallback_voicemail_with_nothing_recorded_is_not_called_recorded(phone, hotline):
+    """An outside probe's silent caller heard "Your message is recorded"; the callback still goes to their number."""
+    call = phone("+14155550123")
+    assert call.fallback().kind == "record"
+    end = call.silence()
+    assert end.kind == "hangup"
+    said = " ".join(end.said)
+    assert "recorded" not in said and "aufgenommen" not in said
+    assert "We did not hear a message. An engineer will call you back on the number you are calling from" in said
+    [incident] = _incidents(hotline)
+    assert incident.callback_phone == "+14155550123" and incident.recording_url == ""
+
+
+def test_a_withheld_caller_whose_fallback_voicemail_recorded_nothing_is_asked_to_call_again(phone, hotline):
+    call = phone("+266696687")  # Twilio's stand-in for a withheld caller ID
+    assert call.fallback().kind == "record"
+    said = " ".join(call.silence().said)
+    assert "your number is withheld, so we cannot call you back. Please call us again" in said
+    assert "call you back on the number" not in said and "Ihre Nummer ist unterdrückt" in said
+
+
 def test_fallback_twice_for_the_same_call_opens_one_incident(phone, hotline):
     call = phone()
     call.fallback()
