@@ -111,6 +111,7 @@ class IncidentInfo:
     acknowledged: bool = False  # someone has taken it (the status a repeat caller may hear)
     awaiting_confirmation: bool = False  # issue 11: a resolution proposal awaits the customer's answer
     called_back: bool = False  # a person answered our callback: never promise (or apologise for) one again
+    by_email: bool = False  # no number to call back: an engineer reaches them by e-mail (never "will call you back")
     # the caller joined it (beyond the per-number bounds) as a contact who is not its own: ``callback_due_at`` is
     # their own deadline, which nothing tracks (so they are never told it), and nothing of the incident's status
     # is theirs to hear
@@ -215,6 +216,7 @@ class CallState:
                 acknowledged=bool(i.get("acknowledged", False)),
                 awaiting_confirmation=bool(i.get("awaiting_confirmation", False)),
                 called_back=bool(i.get("called_back", False)),
+                by_email=bool(i.get("by_email", False)),
                 own_contact=bool(i.get("own_contact", False)),
                 calls_back_caller=bool(i.get("calls_back_caller", True)),
                 clock=str(i.get("clock", "")),

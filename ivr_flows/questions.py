@@ -106,7 +106,10 @@ def callback_line(state: CallState, now: datetime | None) -> str:
     inc = state.incident
     if inc.called_back:  # the callback happened: neither a promise of one nor an apology for its absence
         return t(state, "callback_done")
-    if now is not None and inc.callback_due_at <= now:  # never a time already past
+    late = now is not None and inc.callback_due_at <= now  # never a time already past
+    if inc.by_email:  # no number to call: the intake promised an e-mail, and so does every later call
+        return t(state, "email_overdue") if late else t(state, "email_by", time=say_due(state, inc.callback_due_at, now))
+    if late:
         return t(state, "callback_overdue")
     when = say_due(state, inc.callback_due_at, now)
     return t(state, "callback_taken" if inc.acknowledged else "callback_by", time=when)

@@ -47,6 +47,7 @@ def incident_info(incident: Incident, caller: str) -> IncidentInfo:
     return IncidentInfo(reference=incident.reference, callback_due_at=incident.callback_due_at,
                         acknowledged=incident.acknowledged_at is not None,
                         called_back=incident.callback_answered_at is not None,
+                        by_email=not incident.callback_phone and bool(incident.email),
                         awaiting_confirmation=session is not None and pending_proposal(session, incident) is not None,
                         calls_back_caller=calls_back(incident, caller, session),
                         clock=contact_clock(incident.callback_phone, incident.caller_id))

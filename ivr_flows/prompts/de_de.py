@@ -43,6 +43,11 @@ PROMPTS: dict[str, str] = {
         "Ein Techniker ruft Sie so schnell wie möglich an."
     ),
     "callback_done": "Wir haben Sie bereits zurückgerufen, und unser Team arbeitet daran.",
+    "email_by": "Ein Techniker meldet sich spätestens {time} per E-Mail bei Ihnen.",
+    "email_overdue": (
+        "Es tut uns leid, dass wir uns noch nicht bei Ihnen gemeldet haben. "
+        "Ein Techniker schreibt Ihnen so schnell wie möglich per E-Mail."
+    ),
     "repeat_caller_menu": (
         "Um Informationen zu diesem Vorfall hinzuzufügen, drücken Sie die 1. "
         "Um einen anderen Ausfall zu melden, drücken Sie die 2."

@@ -36,6 +36,9 @@ PROMPTS: dict[str, str] = {
     "callback_by": "An engineer will call you back by {time}.",
     "callback_overdue": "We're sorry we haven't called you back yet. An engineer will call you as soon as possible.",
     "callback_done": "We have called you back, and our team is working on it.",
+    # an incident with no number to call back (an e-mail address only): the intake's promise of an e-mail
+    "email_by": "An engineer will reach you by e-mail by {time}.",
+    "email_overdue": "We're sorry we haven't reached you yet. An engineer will write to you by e-mail as soon as possible.",
     "repeat_caller_menu": "To add information to it, press 1. To report a different outage, press 2.",
     "repeat_caller_menu_unverified": (
         "To hear its status or add information to it, press 1. To report a different outage, press 2."

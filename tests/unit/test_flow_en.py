@@ -552,6 +552,18 @@ def test_repeat_caller_whose_callback_is_overdue_hears_an_apology_not_a_past_tim
     assert "by 10:07" not in call.said
 
 
+@pytest.mark.parametrize(("due_in", "heard"), [
+    (timedelta(minutes=9), "An engineer will reach you by e-mail by 10:21 p.m. EST."),
+    (timedelta(minutes=-5), "sorry we haven't reached you yet. An engineer will write to you by e-mail"),
+])
+def test_a_repeat_caller_whose_incident_has_no_number_to_call_is_promised_an_e_mail_not_a_call(due_in, heard):
+    # an outside probe's caller, who had only an e-mail address (no number the hotline may call), was promised an
+    # e-mail by the intake, then "An engineer will call you back by ..." when they called again
+    incident = IncidentInfo(reference="123456", callback_due_at=NOW + due_in, by_email=True)
+    call = run(Call(open_incident=incident), [("press", "1"), ("press", "1"), ("press", "123456#")])
+    assert heard in call.said and "call you back" not in call.said
+
+
 def test_keypad_ticket_with_open_incident_gives_its_status_not_its_reference():
     open_incident = IncidentInfo(reference="555111", callback_due_at=NOW + timedelta(minutes=3), acknowledged=True)
     call = run(Call(), [("press", "1"), ("press", "1"), ("press", "4521#")])
