@@ -71,7 +71,15 @@ def on_repeat_caller(state: CallState, event: Event, now: datetime) -> Step:
             return go(replace(s, stage=nxt, tries=0), n, effects=chosen)
         if new and not add:
             return new_related(s, n, effects=(log("repeat_caller", choice="new_outage"),))
-        return fail(s, n, "sorry_nonsense", give_up)
+
+        def not_understood(s: CallState, n: datetime) -> Step:
+            # they said (or keyed) something we could not place, again and again: their report is taken, linked,
+            # never ended with "Goodbye" (an outside probe's "our mail is down again" reached nobody; policy: a
+            # garbled answer still ends with a recorded incident). Silence ends as ``give_up`` says.
+            return new_related(s, n, t(s, "repeat_unverified"), effects=(
+                log("repeat_caller_no_choice", taken_as="new_report", said=speech[:200], keys=keys[:20]),))
+
+        return fail(s, n, "sorry_nonsense", not_understood)
 
     return capture.answer_or_silence(state, event, now, on_answer, give_up)
 

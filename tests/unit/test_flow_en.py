@@ -527,6 +527,22 @@ def test_repeat_caller_who_stays_silent_hears_no_status_unproven_and_no_incident
     assert not call.effects(SaveIncident) and not call.effects(AppendToIncident)
 
 
+def test_a_repeat_caller_who_answers_the_menu_with_words_it_cannot_place_is_taken_as_a_new_report():
+    # an outside probe's caller keyed 3, said "our mail is down again", keyed 9: "Goodbye", and their words reached
+    # nobody; a garbled answer must still end with a recorded incident (silence ends as before)
+    call = _repeat_caller()
+    call.press("1")
+    assert call.stage is Stage.REPEAT_CALLER
+    call.press("3")
+    call.speak("our mail is down again")
+    call.press("9")
+    assert not call.steps[-1].reply.hangup and "Goodbye" not in call.said
+    assert "I'll take your report as a new incident" in call.said
+    assert call.state.related_reference == "123456"
+    [line] = [e for e in call.effects(LogEvent) if e.kind == "repeat_caller_no_choice"]
+    assert line.detail["taken_as"] == "new_report" and line.detail["keys"] == "9"
+
+
 def test_repeat_caller_with_nothing_to_add_is_not_appended():
     call = run(_repeat_caller(), [("press", "1"), ("press", "1"), ("press", "123456#")] + [("silence",)] * 3)
     assert call.stage is Stage.ADD_RECORDING
