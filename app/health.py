@@ -86,8 +86,13 @@ def healthz():
                        "sms_opted_out": len(no_sms_pages_now(session, now))}
             paging = paging_health(session, now)
             waiting = mail_waiting(session)
-        checks["watchdog"] = "ok" if watchdog["alive"] else "not running"
-        if not watchdog["alive"]:
+        # a lease that lapsed under a frozen or killed holder while other workers run (their watchdogs sweep) changes
+        # hands at their next pass: an outside probe read "no page, escalation or callback leaves" meanwhile
+        lapsed = watchdog.get("lapsed_seconds")
+        running = watchdog["alive"] or (lapsed is not None and lapsed <= leases.HANDOVER
+                                        and checks["redis"] == "ok" and _listening(hotline.jobs))
+        checks["watchdog"] = "ok" if running else "not running"
+        if not running:
             warnings.append(NO_WATCHDOG)
         if not on_call["pageable_now"]:
             warnings.append(NOBODY_TO_PAGE)
@@ -158,6 +163,14 @@ def _refused_webhooks(jobs) -> list[str]:
         return refusal_warnings(jobs.redis, jobs.name)
     except Exception:  # noqa: BLE001 - Redis failed since its ping: the next poll tells
         return []
+
+
+def _listening(jobs) -> bool:
+    """Whether an RQ worker listens on the first pages' queue (each runs a watchdog)."""
+    try:
+        return jobs.first_page_listeners() > 0
+    except Exception:  # noqa: BLE001 - Redis failed since its ping: as if none
+        return False
 
 
 def _listener_warning(jobs) -> list[str]:

@@ -56,6 +56,11 @@ def release(session: Session, name: str, holder: str, now: datetime) -> None:
     session.execute(update(Lease).where(Lease.name == name, Lease.holder == holder).values(expires_at=now))
 
 
+# a watchdog lease that lapsed is taken by another worker's next pass (every worker sweeps), at most one watchdog
+# interval later (``workers.watchdog.MAX_INTERVAL_SECONDS``): until then it is changing hands, not gone
+HANDOVER = 15.0
+
+
 def status(session: Session, name: str, now: datetime) -> dict:
     """Holder, heartbeat age and liveness of a lease, for /healthz."""
     lease = session.get(Lease, name)
@@ -63,7 +68,7 @@ def status(session: Session, name: str, now: datetime) -> dict:
         return {"holder": None, "heartbeat_age_seconds": None, "alive": False}
     return {"holder": lease.holder, "heartbeat_at": lease.heartbeat_at.isoformat(),
             "heartbeat_age_seconds": round((now - lease.heartbeat_at).total_seconds(), 1),
-            "alive": lease.expires_at > now}
+            "alive": lease.expires_at > now, "lapsed_seconds": max(0.0, round((now - lease.expires_at).total_seconds(), 1))}
 
 
 def live_telephony(session: Session, now: datetime) -> dict[str, str]:

@@ -145,3 +145,23 @@ def test_interval_comes_from_the_environment(raw, expected):
 def test_an_interval_that_breaks_the_promise_is_refused(raw):
     with pytest.raises(ValueError):
         watchdog.interval_seconds({watchdog.INTERVAL_ENV: raw})
+
+
+def test_healthz_does_not_say_no_watchdog_runs_while_the_lapsed_lease_changes_hands(hotline, client, clock):
+    """An outside probe froze the lease holder: for a few seconds /healthz said no page or escalation leaves while
+    the other worker (whose watchdog sweeps too, and takes the lease at its next pass) sent them. A lapsed lease with a
+    worker listening is changing hands for one watchdog interval; beyond it, or with no worker, it is gone."""
+    from app.queue import WORKERS_BY_QUEUE_KEY
+
+    watchdog.tick(hotline, "a")
+    hotline.jobs.redis.sadd(WORKERS_BY_QUEUE_KEY.format(hotline.jobs.first_name), "rq:worker:b")  # b's RQ worker
+    clock.advance(seconds=watchdog.LEASE_TTL.total_seconds() + 10)  # a's lease lapsed 10 s ago
+    status, body = _health(client)
+    assert status == 200 and body["checks"]["watchdog"] == "ok" and NO_WATCHDOG not in body["warnings"]
+    assert body["watchdog"]["alive"] is False and body["watchdog"]["lapsed_seconds"] == 10.0
+    clock.advance(seconds=6)  # no worker took it within an interval: gone
+    status, body = _health(client)
+    assert body["checks"]["watchdog"] == "not running" and NO_WATCHDOG in body["warnings"]
+    hotline.jobs.redis.delete(WORKERS_BY_QUEUE_KEY.format(hotline.jobs.first_name))
+    clock.advance(seconds=-6)  # lapsed 10 s ago again, but no worker listens: gone
+    assert NO_WATCHDOG in _health(client)[1]["warnings"]
