@@ -33,6 +33,9 @@ NO_WATCHDOG = ("no watchdog runs (no `hotline worker`, or all of them restarting
 
 SPOOL_UNWRITABLE = ("this host's HOTLINE_DATA_DIR cannot be written ({why}): should the database go down, callers, "
                     "voicemails and SMS could not be kept in the emergency spool and would be lost")
+SPOOL_WAITING = ("{count} record(s) (callers, voicemails, status callbacks, SMS) wait in this host's emergency spool: "
+                 "the database did not take them when they came (down, or a table or row locked); a worker's watchdog "
+                 "replays them once it can write them")
 # no number, no error text: /healthz answers anyone who can reach it (the worker's log names each failure)
 MAIL_WAITING = ("{count} e-mail(s) wait for SMTP after a failed try, the oldest queued at {since} (see the worker's log "
                 "for the error; check SMTP_HOST, SMTP_PORT and the credentials): customers' receipts and breach "
@@ -108,11 +111,16 @@ def healthz():
     if checks["redis"] == "ok":
         warnings += _refused_webhooks(hotline.jobs)
         warnings += _other_keys(hotline, current_app.secret_key)
-    from app.services.spool import unwritable
+    from app.services.spool import unwritable, waiting
 
     spool_problem = unwritable(hotline.settings.data_dir)
     if spool_problem:  # only the database down too would need it: a warning, as Redis down is
         warnings.append(SPOOL_UNWRITABLE.format(why=spool_problem))
+    # callers diverted to the spool while SELECT 1 answers (a locked table): an outside probe's /healthz said all was
+    # well while every caller got the emergency voicemail
+    spooled = waiting(hotline.settings.data_dir)
+    if spooled:
+        warnings.append(SPOOL_WAITING.format(count=spooled))
     clock, skewed = _clock_state(hotline, redis_ok=checks["redis"] == "ok")
     if clock is not None:
         checks["clock"] = "skewed" if skewed else "ok"

@@ -45,6 +45,23 @@ def keep(data_dir: Path, kind: str, payload: dict[str, Any]) -> bool:
         return False
 
 
+def waiting(data_dir: Path) -> int:
+    """How many records the spool holds for a replay (its file and any taken aside): each is a caller, a recording,
+    a status callback or an SMS the database did not take when it came."""
+    count = 0
+    try:
+        paths = [data_dir / SPOOL_NAME, *data_dir.glob(f"spool*{REPLAYING}")]
+    except OSError:  # a data dir that cannot be read: ``unwritable`` says so
+        return 0
+    for path in paths:
+        try:
+            with path.open("rb") as handle:
+                count += sum(1 for line in handle if line.strip())
+        except OSError:  # replayed meanwhile (gone), or unreadable (``unwritable`` says so)
+            continue
+    return count
+
+
 def unwritable(data_dir: Path) -> str | None:
     """Why the spool could not be written now (a file is created, written and removed), or None."""
     probe = data_dir / ".spool-probe"
