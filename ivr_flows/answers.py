@@ -259,6 +259,29 @@ def language(answer: Gathered) -> Lang | None:
     return None
 
 
+# words that say a service works, and words that say it fails (a working word negated fails: "geht nicht")
+_WORKING = frozenset("fine works working ok okay good normal geht funktioniert läuft laeuft".split())
+_FAILING = frozenset("fail fails failing failed down broken error errors dead not nicht kaputt aus ausgefallen "
+                     "fehler doesn't isn't".split())
+_CLAUSES = re.compile(r"\b(?:but|aber|while|während|whereas|and|und|jedoch|doch)\b|[,;.]")
+
+
+def _the_failing_one(speech: str) -> AffectedService:
+    """Of API and SMTP, both named in ``speech``: the one failing when the other is said to work in its own clause
+    (an outside probe's "API is fine but SMTP fails" and "SMTP geht nicht, API geht" were taken for both down),
+    else both."""
+    working = set()
+    for clause in _CLAUSES.split(unicodedata.normalize("NFC", speech).lower()):
+        words_in = {w.strip(".") for w in words(clause)}
+        if words_in & _WORKING and not words_in & _FAILING:
+            working |= {name for name in ("api", "smtp") if name in words_in}
+    if working == {"api"}:
+        return AffectedService.SMTP
+    if working == {"smtp"}:
+        return AffectedService.API
+    return AffectedService.BOTH
+
+
 def service(answer: Gathered) -> AffectedService | str | None:
     """Triage answer: an AffectedService, NON_CRITICAL, or None if not understood."""
     keys = menu_key(answer)
@@ -280,8 +303,10 @@ def service(answer: Gathered) -> AffectedService | str | None:
     joined = _letters_joined(answer.speech)
     api = "api" in ws or "apis" in ws or joined == "api"
     smtp = "smtp" in ws or "smtp" in joined
-    if ws & {"both", "beide", "beides", "all", "alles"} or (api and smtp):
+    if ws & {"both", "beide", "beides", "all", "alles"}:
         return AffectedService.BOTH
+    if api and smtp:  # both named: one of them may be said to work ("API is fine but SMTP fails")
+        return _the_failing_one(answer.speech)
     if api:
         return AffectedService.API
     if smtp:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ivr_flows import Gathered, LogEvent, Stage
-from ivr_flows.answers import digits_from, phone_from
+from ivr_flows.answers import digits_from, phone_from, service
 from ivr_flows.model import Lang
 from ivr_flows.prompts import say_time, spell_email, zone_for_number
 from ivr_flows.validate import is_valid_email, normalize_spoken_email
@@ -280,3 +280,16 @@ def test_a_glued_spelling_is_asked_again():
 )
 def test_an_extension_after_the_hash_or_star_key_is_split_off(answer, number, extension):
     assert phone_from(answer) == (number, extension)
+
+
+@pytest.mark.parametrize(("speech", "failing"), [
+    # both named, one said to work in its own clause: the other fails (an outside probe's answers were taken for both)
+    ("API is fine but SMTP fails", "smtp"), ("SMTP geht nicht, API geht", "smtp"),
+    ("SMTP is fine, the API fails", "api"), ("the API is OK and SMTP is not ok", "smtp"),
+    ("API läuft, aber SMTP ist kaputt", "smtp"),
+    # both failing, or nothing said to work: both
+    ("API and SMTP are down", "both"), ("API und SMTP fallen aus", "both"), ("both API and SMTP", "both"),
+    ("API works, SMTP works too", "both"), ("API. SMTP.", "both"),
+])
+def test_a_triage_answer_naming_both_services_takes_the_one_said_to_work_as_working(speech, failing):
+    assert service(Gathered(speech=speech)).value == failing
