@@ -94,11 +94,19 @@ def place_report(session: Session, caller_id: str, contact: Captured, now: datet
     candidates = open_incidents_for(session, caller_id)
     if not candidates:
         return Placement()
+    return _among(candidates, contact, opened, limits, keep_apart=contact.callback_phone == caller_id)
+
+
+def _among(candidates: list[Incident], contact: Captured, opened: int, limits: CallerLimits,
+           keep_apart: bool = False) -> Placement:
+    """Over a limit, with ``opened`` incidents in the window and ``candidates`` open (newest first): join the one whose
+    contact is the caller's; else an incident of their own linked to the newest, up to ``max_other_contact_incidents``
+    more (or ``keep_apart``), else join the newest as a different contact."""
     same = next((i for i in candidates if not contact_differs(i, contact)), None)
     if same is not None:
         return Placement(join=same)
     bound = limits.max_other_contact_incidents
-    if not bound or opened < limits.max_new_incidents + bound or contact.callback_phone == caller_id:
+    if not bound or opened < limits.max_new_incidents + bound or keep_apart:
         return Placement(apart_from=candidates[0])
     return Placement(join=candidates[0])
 
@@ -122,15 +130,7 @@ def _by_contact(session: Session, contact: Captured, since: datetime, limits: Ca
         candidates = list(session.scalars(select(Incident).where(
             Incident.callback_phone == contact.callback_phone, Incident.status == IncidentStatus.OPEN)
             .order_by(Incident.received_at.desc(), Incident.id.desc()).limit(LINKED_AT_MOST)))
-    if not candidates:
-        return Placement()
-    same = next((i for i in candidates if not contact_differs(i, contact)), None)
-    if same is not None:
-        return Placement(join=same)
-    bound = limits.max_other_contact_incidents
-    if not bound or opened < limits.max_new_incidents + bound:
-        return Placement(apart_from=candidates[0])
-    return Placement(join=candidates[0])
+    return _among(candidates, contact, opened, limits) if candidates else Placement()
 
 
 def open_apart(session: Session, incident: Incident, apart_from: Incident, now: datetime) -> None:

@@ -289,6 +289,23 @@ def _report(desk, as_of) -> dict[str, object]:
             "csv": line.split(",", 9)[-1].rstrip(), "json": row["breached"]}
 
 
+def _correcting_the_number_at_the_read_back(desk, number: list, corrected) -> None:
+    """CUSTOMER's whole intake, the callback number given by the ``number`` answers (its confirmation opens the
+    incident and pages Alice), then corrected at the read-back by the ``corrected`` answer, and all confirmed."""
+    call = _call(desk, CUSTOMER)
+    call.dial()
+    for answer in [lambda c: c.press("1"), lambda c: c.press("1"), lambda c: c.press("#"),
+                   lambda c: c.say("Acme Mail"), lambda c: c.say("Dana Smith"), *number,
+                   lambda c: c.say("dana at acme dot example"), lambda c: c.press("1")]:
+        _answer(desk, call, 5, answer)
+    _answer(desk, call, 10, lambda c: c.say("Every API call returns 500."))
+    _answer(desk, call, 20, lambda c: c.record(seconds=15))
+    _answer(desk, call, 5, lambda c: c.press("4"))  # correct the callback number
+    _answer(desk, call, 5, corrected)
+    _answer(desk, call, 5, lambda c: c.press("1"))  # yes, that number
+    _answer(desk, call, 5, lambda c: c.press("1"))  # all of it is correct
+
+
 def test_a_number_corrected_at_the_read_back_after_the_page_left_is_texted_to_the_reps_paged(desk, network):
     # a probe's page said "Call back ...0204"; the caller corrected it to ...0298 at the read-back, and the reps
     # got the new number only from later texts, with no word of which stood
@@ -296,23 +313,9 @@ def test_a_number_corrected_at_the_read_back_after_the_page_left_is_texted_to_th
     network.phone(CUSTOMER)  # the receipt goes to the corrected number
     network.phone(new).expect_sms("we have your report")
     alice = network.phone(ALICE).expect_sms(f"Call back {CUSTOMER}").expect_call(answer=False)
-    call = _call(desk, CUSTOMER)
-    call.dial()
-    _answer(desk, call, 5, lambda c: c.press("1"))
-    _answer(desk, call, 5, lambda c: c.press("1"))
-    _answer(desk, call, 5, lambda c: c.press("#"))
-    _answer(desk, call, 5, lambda c: c.say("Acme Mail"))
-    _answer(desk, call, 5, lambda c: c.say("Dana Smith"))
-    _answer(desk, call, 5, lambda c: c.press("1"))  # call back on this number: the incident opens, Alice is paged
-    _answer(desk, call, 5, lambda c: c.say("dana at acme dot example"))
-    _answer(desk, call, 5, lambda c: c.press("1"))
-    _answer(desk, call, 10, lambda c: c.say("Every API call returns 500."))
-    _answer(desk, call, 20, lambda c: c.record(seconds=15))
     alice.expect_sms(f"the caller corrected their callback number. Call back {new}")
-    _answer(desk, call, 5, lambda c: c.press("4"))  # correct the callback number
-    _answer(desk, call, 5, lambda c: c.say(new))
-    _answer(desk, call, 5, lambda c: c.press("1"))  # yes, that number
-    _answer(desk, call, 5, lambda c: c.press("1"))  # all of it is correct
+    _correcting_the_number_at_the_read_back(desk, [lambda c: c.press("1")],  # call back on this number
+                                            lambda c: c.say(new))
     [incident] = _incidents(desk)
     assert incident.callback_phone == new
     assert alice.unmet == []
@@ -325,24 +328,9 @@ def test_an_extension_corrected_at_the_read_back_after_the_page_left_is_texted_t
     # a corrected number is told to the reps paged, a corrected extension was not, and Alice would have reached 204
     customer = network.phone(CUSTOMER).expect_sms("we have your report")
     alice = network.phone(ALICE).expect_sms(f"Call back {CUSTOMER} ext. 204").expect_call(answer=False)
-    call = _call(desk, CUSTOMER)
-    call.dial()
-    _answer(desk, call, 5, lambda c: c.press("1"))
-    _answer(desk, call, 5, lambda c: c.press("1"))
-    _answer(desk, call, 5, lambda c: c.press("#"))
-    _answer(desk, call, 5, lambda c: c.say("Acme Mail"))
-    _answer(desk, call, 5, lambda c: c.say("Dana Smith"))
-    _answer(desk, call, 5, lambda c: c.press("2"))  # not the number I call from
-    _answer(desk, call, 5, lambda c: c.press("4155550100*204#"))
-    _answer(desk, call, 5, lambda c: c.press("1"))  # yes, with that extension: the incident opens, Alice is paged
-    _answer(desk, call, 5, lambda c: c.say("dana at acme dot example"))
-    _answer(desk, call, 5, lambda c: c.press("1"))
-    _answer(desk, call, 10, lambda c: c.say("Every API call returns 500."))
-    _answer(desk, call, 20, lambda c: c.record(seconds=15))
     alice.expect_sms(f"the caller corrected their callback number. Call back {CUSTOMER} ext. 205")
-    _answer(desk, call, 5, lambda c: c.press("4"))  # correct the callback number
-    _answer(desk, call, 5, lambda c: c.press("4155550100*205#"))
-    _answer(desk, call, 5, lambda c: c.press("1"))  # yes, that number
-    _answer(desk, call, 5, lambda c: c.press("1"))  # all of it is correct
+    _correcting_the_number_at_the_read_back(desk, [lambda c: c.press("2"),  # not the number I call from
+                                                   lambda c: c.press("4155550100*204#"), lambda c: c.press("1")],
+                                            lambda c: c.press("4155550100*205#"))
     assert alice.unmet == [] and customer.unmet == []
     assert [m for m in alice.sms if "corrected" in m][0].endswith(", not the number in the first page.")
