@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    InvalidRequestError,
+    OperationalError,
+    PendingRollbackError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -154,8 +162,27 @@ def _drop_if_closed(dbapi_conn, _record, _proxy) -> None:
 
 
 def is_disconnect(exc: BaseException) -> bool:
-    """True for a database error that invalidated its connection (worth one retry on a fresh one)."""
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    """True for an error that says the connection died under us (worth one retry on a fresh one).
+
+    Not only the statement's error that invalidated it: probe D1 saw a dropped connection surface as each of
+    these, and the caller was sent to the emergency voicemail instead of being retried. The transaction's next
+    statement after it (PendingRollbackError "Can't reconnect until invalid transaction is rolled back", code
+    8s2b: only an invalidated connection raises it; the error of the first page step, caught in its savepoint,
+    left the opening's transaction on a dead connection), the driver's own error when it escapes SQLAlchemy
+    unwrapped (psycopg2's OperationalError "server closed the connection unexpectedly" out of the lean step's
+    connect), and the pool's "This connection is closed" when each connection it tried at checkout was found
+    closed (probe D3: a status callback's retry, answered 500 instead of spooled).
+    """
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated
+    if isinstance(exc, PendingRollbackError):
+        return exc.code == "8s2b"
+    if isinstance(exc, InvalidRequestError):
+        return str(exc) == "This connection is closed"
+    # psycopg2 as loaded by the engine, if it was: a SQLite process need not load libpq to learn that no error of
+    # psycopg2's was raised
+    driver = sys.modules.get("psycopg2")
+    return driver is not None and isinstance(exc, (driver.OperationalError, driver.InterfaceError))
 
 
 def unreachable(exc: BaseException) -> bool:

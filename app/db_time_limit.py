@@ -202,9 +202,12 @@ def _guard_idle_transactions(dbapi_conn) -> None:
 
 
 def _on_checkin(dbapi_conn, record) -> None:
-    _mine().pop(id(record), None)
-    if dbapi_conn is not None:
-        WATCHER.forget(dbapi_conn)
+    mine = _mine().pop(id(record), None)
+    # An invalidated connection (a dropped one) is checked in as None: forget the one this thread checked out, or it
+    # stayed watched until its deadline (a request retried after a drop, probe D1, left it counted in ``watching``).
+    conn = dbapi_conn if dbapi_conn is not None else mine
+    if conn is not None:
+        WATCHER.forget(conn)
 
 
 class Watcher:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from flask import Request, Response, current_app, request
 from sqlalchemy import bindparam, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import is_disconnect, unreachable
@@ -80,7 +80,7 @@ def answer_once(handler: Handler, mimetype: str = "text/xml", safe: str | None =
         now = hotline.clock.now()
         try:
             body = _attempt(hotline, key, handler, lean, now, replay_for)
-        except DBAPIError as exc:
+        except Exception as exc:  # not only a DBAPIError: a dropped connection surfaces as others (``is_disconnect``)
             if not is_disconnect(exc):
                 raise
             log.warning("webhook %s lost its database connection; retrying once", request.path)

@@ -85,15 +85,19 @@ def _run_now(session: Session, incident: Incident, step: DueStep, now: datetime)
     wait for a worker behind every other incident's (``bench/burst.py``, 300 calls answering at once,
     session 20: first page p99 4.9 s with the step left to a worker, 0.85 s run here; the README's
     *Where issue 12 stands*). It is the same run a worker would make (``steps.run_step``, the escalation
-    core), in a savepoint: should it fail, the incident still opens and the step is left to its job.
+    core), in a savepoint: should it fail, the incident still opens and the step is left to its job (unless
+    its connection died: then the opening's transaction died with it, and the webhook is retried, ``db.is_disconnect``).
     """
     from app.services.steps import run_step  # steps -> escalation_steps -> this module
 
+    # Read before: after a failed savepoint the step's attributes may be expired, and on a dropped connection
+    # their reload raised PendingRollbackError out of the ``except`` below (probe D1).
+    step_id, incident_id = step.id, step.incident_id
     try:
         with session.begin_nested():
-            return run_step(session, step.id, now, actor="system", incident=incident)  # inserted here: ours
+            return run_step(session, step_id, now, actor="system", incident=incident)  # inserted here: ours
     except Exception:  # noqa: BLE001 - the opening must not fail on a page; the worker runs the step
-        log.exception("the first page step of incident %s failed at its opening; left to a worker", step.incident_id)
+        log.exception("the first page step of incident %s failed at its opening; left to a worker", incident_id)
         return False
 
 
