@@ -34,6 +34,9 @@ A and B (each locking its own incident, then the other's) deadlocked otherwise o
 Pages are not under the incident-first rule: a page's send locks the page and then writes its line
 (``app.services.pages``), and the page's webhook locks the page, then the incident (``app.voice.page_routes``);
 the two agree, and changing one alone would deadlock them.
+
+A due step does not wait for its incident's lock (``lock_incident(..., nowait=True)``, ``app.services.steps``): a
+step waiting on one incident held up every other incident's steps behind it (an outside probe, D2).
 """
 
 from __future__ import annotations
@@ -41,25 +44,43 @@ from __future__ import annotations
 from typing import TypeVar
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.models import Callback, Incident, LiveWait
 
 Row = TypeVar("Row", Callback, LiveWait)
 Query = TypeVar("Query", bound=Select)
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a NOWAIT lock another transaction holds
 
 
-def incident_lock(query: Query) -> Query:
+class IncidentLocked(Exception):
+    """Another transaction holds the incident's row lock, and the caller asked not to wait (``nowait``). On
+    PostgreSQL the failed statement spoils the transaction: take the lock in a savepoint, rolled back on this."""
+
+    def __init__(self, incident_id: int) -> None:
+        super().__init__(f"incident {incident_id}'s row is locked by another transaction")
+        self.incident_id = incident_id
+
+
+def incident_lock(query: Query, *, nowait: bool = False) -> Query:
     """``query`` (of incidents' rows) locking the rows it reads until the transaction ends: the one way an incident
-    is locked, ``FOR NO KEY UPDATE`` (a row referring to the incident may still be written meanwhile)."""
-    return query.with_for_update(key_share=True)
+    is locked, ``FOR NO KEY UPDATE`` (a row referring to the incident may still be written meanwhile); ``nowait``:
+    ``NOWAIT``, an error at once if another transaction holds one of them (SQLite ignores both)."""
+    return query.with_for_update(key_share=True, nowait=nowait)
 
 
-def lock_incident(session: Session, incident_id: int, *, fresh: bool = False) -> Incident | None:
+def lock_incident(session: Session, incident_id: int, *, fresh: bool = False, nowait: bool = False) -> Incident | None:
     """The incident ``incident_id``, row-locked (``incident_lock``); ``fresh``: its attributes read again even if
-    the session holds it already (another transaction may have changed it while this one waited)."""
-    query = incident_lock(select(Incident).where(Incident.id == incident_id))
-    return session.scalars(query.execution_options(populate_existing=True) if fresh else query).first()
+    the session holds it already (another transaction may have changed it while this one waited); ``nowait``:
+    ``IncidentLocked`` instead of waiting when another transaction holds it (PostgreSQL: in a savepoint)."""
+    query = incident_lock(select(Incident).where(Incident.id == incident_id), nowait=nowait)
+    try:
+        return session.scalars(query.execution_options(populate_existing=True) if fresh else query).first()
+    except OperationalError as exc:
+        if nowait and getattr(exc.orig, "pgcode", None) == LOCK_NOT_AVAILABLE:
+            raise IncidentLocked(incident_id) from exc
+        raise
 
 
 LINKED_AT_MOST = 50  # incidents read as linked to one (a chain of redials is a few: ``caller_limits`` bounds them)

@@ -11,8 +11,10 @@ locks (its one write lock orders the writers): these tests are PostgreSQL's. Eac
 
 from __future__ import annotations
 
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
+from datetime import timedelta
 from queue import Queue
 
 import pytest
@@ -20,13 +22,17 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from app.event_kind import EventKind
-from app.models import Callback, CallbackKind, Incident, IncidentEvent, Page, PageStatus, Rep
+from app.models import Callback, CallbackKind, DueStep, Incident, IncidentEvent, Page, PageStatus, Rep, StepStatus
+from app.queue import PendingJob
+from app.services import steps
 from app.services.acks import Actor, acknowledge, lock_incident
 from app.services.events import log_event
 from app.services.pages import _cancel
 from app.services.row_locks import lock_callback
 from app.services.row_locks import lock_incident as lock_incident_by_id
 from tests.paging.conftest import ALICE
+from workers import jobs as jobs_module
+from workers import watchdog
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout reached
 
@@ -159,3 +165,64 @@ def test_callbacks_counting_on_two_linked_incidents_at_once_take_turns_instead_o
             assert _backend_waits_for_a_lock(hotline, started.get(timeout=20), job)  # B's request waits ...
             assert lock_incident_by_id(session, second.id) is not None  # ... and A's counts on B without waiting
         assert job.result(timeout=60) == second.id  # then B's goes on
+
+
+def _holds_on(holder) -> bool:
+    """Whether ``holder``'s transaction (and the lock it took) still stands: its session was not ended under it."""
+    try:
+        holder.execute(text("SELECT 1"))
+        return True
+    except OperationalError:
+        return False
+
+
+def _steps(hotline, incident_id: int, now) -> list[DueStep]:
+    with hotline.db.session() as session:
+        return list(session.scalars(select(DueStep).where(DueStep.incident_id == incident_id, DueStep.due_at <= now)
+                                    .order_by(DueStep.due_at, DueStep.id)))
+
+
+def _pages_of(hotline, step_ids: list[int]) -> list[int]:
+    with hotline.db.session() as session:
+        return list(session.scalars(select(Page.id).where(Page.step_id.in_(step_ids))))
+
+
+def test_a_step_whose_incident_is_locked_elsewhere_holds_up_no_other_incidents_steps(desk, hotline, clock, caplog):
+    """An outside probe (D2) held one incident's row ``FOR UPDATE`` from psql: that incident's step waited for the
+    lock, and every other incident's steps (breach, pages, receipts) waited behind it, up to the worker's 30 s
+    connection limit in each wave, for as long as the lock was held. Now the locked incident's step is put off (still
+    pending, its job again ``LOCKED_RETRY`` later, said once naming the incident), the others run at once, and the
+    put-off step runs once the lock is gone, once. The holder's session ends after 10 s idle: a runner that waits for
+    its lock frees it that way, and the test fails on the holder's lost transaction instead of hanging."""
+    _postgresql_only(hotline)
+    caplog.set_level(logging.INFO, logger=steps.__name__)
+    locked, other = desk.open_incident(), desk.open_incident(caller="+14155550177")
+    clock.set(desk.t0 + timedelta(minutes=3))  # the second level's page step (and the repage) of each is due
+    now = clock.now()
+    locked_steps = [s for s in _steps(hotline, locked.id, now) if s.status == StepStatus.PENDING]
+    other_steps = [s for s in _steps(hotline, other.id, now) if s.status == StepStatus.PENDING]
+    assert locked_steps and other_steps
+    jobs = [PendingJob("step", s.id, s.due_at) for s in locked_steps + other_steps]
+    assert min(jobs, key=lambda j: (j.due_at, j.target_id)).target_id == locked_steps[0].id  # the locked one first
+    with hotline.db.engine.connect() as holder:
+        holder.execute(text("SET LOCAL idle_in_transaction_session_timeout = '10s'"))
+        holder.execute(text("SELECT id FROM incidents WHERE id = :id FOR UPDATE"), {"id": locked.id})  # the probe's
+        watchdog.run_here(hotline, jobs)  # the take-over, in due order: the locked incident's step first
+        assert _holds_on(holder), "the steps waited for the locked incident's row lock"
+        assert _pages_of(hotline, [s.id for s in other_steps]), "the other incident's steps wrote no page"
+        assert {s.status for s in _steps(hotline, other.id, now)} == {StepStatus.DONE}
+        assert [(s.status, s.runs) for s in _steps(hotline, locked.id, now) if s.id in {t.id for t in locked_steps}] \
+            == [(StepStatus.PENDING, 0)] * len(locked_steps)  # its claim rolled back: not lost
+        assert not _pages_of(hotline, [s.id for s in locked_steps])
+        assert {f"step-{s.id}-locked" for s in locked_steps} <= set(hotline.jobs.scheduled_ids())  # tried again
+        put_off = [r for r in caplog.records if r.levelno == logging.WARNING and "put off" in r.getMessage()]
+        assert len(put_off) == len(locked_steps) and all(f"incident {locked.id}" in r.getMessage() for r in put_off)
+        assert not jobs_module.run_step(locked_steps[0].id)  # its job again, the lock still held: put off again ...
+        assert len([r for r in caplog.records if "put off" in r.getMessage()]) == len(locked_steps)  # ... said once
+        holder.commit()  # the lock is released
+    clock.set(now + steps.LOCKED_RETRY)
+    assert [jobs_module.run_step(s.id) for s in locked_steps] == [True] * len(locked_steps)  # the re-armed jobs
+    assert [jobs_module.run_step(s.id) for s in locked_steps] == [False] * len(locked_steps)  # once
+    assert [(s.status, s.runs) for s in _steps(hotline, locked.id, now) if s.id in {t.id for t in locked_steps}] \
+        == [(StepStatus.DONE, 1)] * len(locked_steps)
+    assert _pages_of(hotline, [s.id for s in locked_steps])
