@@ -61,7 +61,7 @@ def test_a_callback_answered_before_the_call_end_is_heard_keeps_the_deadline_it_
     incident, call, answered = called_back_before_the_call_is_settled(desk, network)
     provisional_due = desk.t0 + timedelta(minutes=15, seconds=30)
     assert _api(desk, incident.reference)["callback"]["outcome"] == "late"
-    network.phone(CUSTOMER).expect_sms("we have your report")
+    # no receipt SMS at the call's end: the customer has talked with the engineer (``decide._receipt``)
     desk.clock.set(desk.t0 + timedelta(minutes=17, seconds=50))
     if heard == "late_status_callback":
         call.hang_up()
@@ -80,6 +80,10 @@ def test_a_callback_answered_before_the_call_end_is_heard_keeps_the_deadline_it_
         [line] = s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident.id,
                                                        IncidentEvent.kind == "deadline_set"))
     assert (line.detail["callback_due_at"], line.detail["kept"]) == (provisional_due.isoformat(), "callback_answered")
+    with desk.hotline.db.session() as s:
+        receipt = [e.detail["outcome"] for e in s.scalars(select(IncidentEvent).where(
+            IncidentEvent.incident_id == incident.id, IncidentEvent.kind == "step_receipt"))]
+    assert receipt[-1] == "skipped_callback_done"
     timeline = parse(desk.client.get(f"/incidents/{incident.reference}")).text()
     assert "kept, as a callback had already reached the customer" in timeline
     network.verify()
