@@ -8,7 +8,7 @@ from app.models import Incident, IncidentStatus, Page
 from app.services.acks import acknowledge, connect, page_actor
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.company_label import company_label
-from app.services.page_text import hhmm, reach_in_writing
+from app.services.page_text import due_text, reach_in_writing
 from app.services.page_urls import BadAckLink, PageUrls, page_zone
 from app.services.row_locks import lock_incident
 
@@ -51,7 +51,7 @@ def show(token: str) -> Response | tuple[str, int]:
             return render_template_string(PAGE, ref=incident.reference, form=False,
                                           message="This link can no longer act on this incident. Nothing was "
                                                   "changed."), 403
-        due = hhmm(incident.callback_due_at, page_zone(page))
+        due = due_text(incident.callback_due_at, page_zone(page), hotline.clock.now())
         company = company_label(incident, session, unknown="Unknown company", limit=None)
         if incident.callback_phone:
             phone = phone_with_extension(incident.callback_phone, callback_extension(incident, session))

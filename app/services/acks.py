@@ -36,7 +36,7 @@ from app.services.decisions import Acting, carry_out
 from app.services.escalation import caller_on_hotline, snapshot
 from app.services.events import log_event
 from app.services.oncall import on_call_everywhere
-from app.services.page_text import hhmm, reach_in_writing, rep_clock, spoken_number, spoken_time
+from app.services.page_text import due_text, reach_in_writing, rep_clock, spoken_number, spoken_time
 from app.settings import PROMISED_CALLBACK_MINUTES
 
 AFTER_CALL_CHECK = timedelta(minutes=1)  # a held connect checks this often whether the intake is over
@@ -116,7 +116,7 @@ def acknowledge(session: Session, incident: Incident, actor: Actor, now: datetim
     decision = decide(Acknowledge(actor.rep_id, paged_or_on_call=allowed, take_over=take_over), snap, now)
     done = carry_out(session, incident, decision, now, _acting(actor, incident))
     return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, done.previous_owner,
-                                                         session))
+                                                         session, now=now))
 
 
 def connect(session: Session, incident: Incident, actor: Actor, now: datetime, *, allowed: bool = True,
@@ -136,7 +136,7 @@ def connect(session: Session, incident: Incident, actor: Actor, now: datetime, *
         _check_after_call(session, incident, now)
     if decision.open_callback:
         callback = open_callback(session, incident, actor.rep_id, now, rep_call_sid=rep_call_sid)
-    message = _message(decision.outcome, incident, actor, done.previous_owner, session)
+    message = _message(decision.outcome, incident, actor, done.previous_owner, session, now=now)
     # the hotline places the rep's call from a worker: with none running, "calling you now" would be believed
     unsure = callback is not None and not rep_call_sid and not leases.status(session, leases.WATCHDOG, now)["alive"]
     return Answer(decision.ok, decision.outcome, message, callback, no_worker=unsure)
@@ -195,7 +195,7 @@ def reached_by_email(session: Session, incident: Incident, actor: Actor, how: st
         incident.reached_how = how.strip()[:500]
     # the customer is being worked: the decision starts policy step 5's updates (``Decision.start_updates``)
     carry_out(session, incident, decision, now, _acting(actor, incident, how=how.strip()[:200]))
-    return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, None, session))
+    return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, None, session, now=now))
 
 
 def resolve(session: Session, incident: Incident, actor: Actor, now: datetime, reason: str = "",
@@ -213,7 +213,7 @@ def resolve(session: Session, incident: Incident, actor: Actor, now: datetime, r
                      agreed_by=agreed_by.strip()[:200])
     acting.hotline_number = hotline_number
     carry_out(session, incident, decision, now, acting)
-    message = _message(decision.outcome, incident, actor, None, session, sla_minutes)
+    message = _message(decision.outcome, incident, actor, None, session, sla_minutes, now=now)
     if decision.closing_notice:  # the manager (or the rep who recorded an agreement) hears whether the customer will know
         told = "agreed_customer_told" if decision.agreed_close else "resolved_customer_told"
         message += " " + text(f"{told}_{decision.closing_notice}")
@@ -248,9 +248,10 @@ def _rep_name(session: Session, rep_id: int | None) -> str:
 
 
 def _message(outcome: str, incident: Incident, actor: Actor, previous: int | None, session: Session,
-             sla_minutes: int = PROMISED_CALLBACK_MINUTES) -> str:
-    """What to tell the person who acted, from the prompt catalog; on a call (``via`` voice) in words for the ear:
-    the reference and numbers digit by digit, times with the zone's letters one by one, no "Reply CALL 123456"."""
+             sla_minutes: int = PROMISED_CALLBACK_MINUTES, *, now: datetime | None = None) -> str:
+    """What to tell the person who acted, at ``now``, from the prompt catalog (a written time names its day when it
+    is not ``now``'s: ``due_text``); on a call (``via`` voice) in words for the ear: the reference and numbers digit
+    by digit, times with the zone's letters one by one, no "Reply CALL 123456"."""
     in_flight = session.scalars(select(Callback).where(
         Callback.incident_id == incident.id, Callback.outcome == CallbackOutcome.PENDING)
         .order_by(Callback.requested_at.desc())).first()
@@ -259,7 +260,7 @@ def _message(outcome: str, incident: Incident, actor: Actor, previous: int | Non
             Callback.incident_id == incident.id, Callback.outcome.in_((CallbackOutcome.MET, CallbackOutcome.LATE)),
             Callback.ended_at.is_(None)).order_by(Callback.answered_at.desc())).first()
     tz, spoken = rep_clock(actor.rep), actor.via == "voice"
-    clock = spoken_time if spoken else hhmm
+    clock = spoken_time if spoken else (lambda when, zone: due_text(when, zone, now))
     extension = callback_extension(incident, session)
     phone = (spoken_number(incident.callback_phone, extension) if spoken
              else phone_with_extension(incident.callback_phone, extension))

@@ -19,6 +19,7 @@ from app.services import customer_text
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.company_label import company_label, spoken_caution, spoken_company
 from app.services.joined_contacts import UNTRACKED, contacts_of
+from ivr_flows.prompts import days_apart
 
 SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
                  "both": "API + SMTP failing", "other": "critical problem"}
@@ -53,6 +54,15 @@ def hhmm(when: datetime, tz: str = "UTC") -> str:
     return f"{local:%H:%M} {local.tzname()}"
 
 
+def due_text(due: datetime, tz: str, since: datetime | None) -> str:
+    """A due time as a rep or manager reads it: ``14:00 CET`` when ``due`` falls on the same local day as ``since``
+    (the text's moment), else ``2026-12-04 14:00 CET``: a next update a day away must not read as one due today, nor
+    a page written at 23:58 read "by 00:13 PST" without its day, by the rule every time names its day
+    (``days_apart``); a customer reads it in words (``customer_text.written_time``)."""
+    local = due.astimezone(ZoneInfo(tz))
+    return hhmm(due, tz) if days_apart(local, since) == 0 else f"{local:%Y-%m-%d} {hhmm(due, tz)}"
+
+
 def dated(when: datetime, tz: str = "UTC") -> str:
     """``2026-12-06 03:15 UTC`` style time in ``tz``: for an e-mail read hours later (the TAM's, out of hours),
     where "by 03:15" leaves the day to guess."""
@@ -66,14 +76,14 @@ def page_sms(incident: Incident, ack_link: str, tz: str = "UTC", at: datetime | 
     A page written at ``at``, once the deadline had passed (its level's step ran late: no worker ran, Twilio was
     down), says it passed: an outside probe's rep read "Call back ... by 12:21 PST" at 12:22, as if still in time."""
     service = SERVICE_SHORT.get(incident.affected_service, "critical problem")
-    due = hhmm(incident.callback_due_at, tz)
+    due = due_text(incident.callback_due_at, tz, at)
     by = f"now: the {due} deadline has passed" if at is not None and at >= incident.callback_due_at else f"by {due}"
     if not incident.callback_phone:
         return (f"SEV1 {incident.reference} {company_name(incident)}: {service}. {reach_in_writing(incident)} {by}."
-                f"{also_call(incident, tz)} Reply ACK {incident.reference}. {ack_link}").strip()
+                f"{also_call(incident, tz, at)} Reply ACK {incident.reference}. {ack_link}").strip()
     phone = phone_with_extension(incident.callback_phone, callback_extension(incident))
     return (f"SEV1 {incident.reference} {company_name(incident)}: {service}. Call back {phone} "
-            f"{by}.{also_call(incident, tz)} Reply ACK {incident.reference} or "
+            f"{by}.{also_call(incident, tz, at)} Reply ACK {incident.reference} or "
             f"CALL {incident.reference}. {ack_link}").strip()
 
 
@@ -91,13 +101,14 @@ def _act_now(incident: Incident) -> str:
     return f"Reply CALL {incident.reference} to call the customer now."
 
 
-def also_call(incident: Incident, tz: str = "UTC") -> str:
+def also_call(incident: Incident, tz: str = "UTC", at: datetime | None = None) -> str:
     """" ALSO CALL ..." for the different contacts who joined the incident (caller IDs are spoofed: a caller over
-    the per-number limit who is not its contact is owed a callback of their own), "" for none."""
+    the per-number limit who is not its contact is owed a callback of their own), "" for none; in a text written
+    at ``at``."""
     contacts = contacts_of(incident)
     if not contacts:
         return ""
-    named = "; ".join(f"{c.label()} by {hhmm(c.due_at, tz)}" for c in contacts[:2])
+    named = "; ".join(f"{c.label()} by {due_text(c.due_at, tz, at)}" for c in contacts[:2])
     more = f" and {len(contacts) - 2} more (see the board)" if len(contacts) > 2 else ""
     return f" ALSO CALL {named}{more}: joined from this number, contact differs, {UNTRACKED}."
 
@@ -109,7 +120,7 @@ def joined_contact_sms(incident: Incident, at: datetime, tz: str = "UTC") -> str
         return f"SEV1 {incident.reference} {company_name(incident)}: another contact joined; see the incident page."
     c = contacts[-1]
     return (f"SEV1 {incident.reference} {company_name(incident)}: another caller from this number joined it and "
-            f"their contact differs from the incident's. Call {c.label()} too, by {hhmm(c.due_at, tz)}: {UNTRACKED}.")
+            f"their contact differs from the incident's. Call {c.label()} too, by {due_text(c.due_at, tz, at)}: {UNTRACKED}.")
 
 
 def alert_purpose(incident: Incident, purpose: str, at: datetime) -> str:
@@ -125,14 +136,15 @@ def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") 
     if alert_purpose(incident, purpose, now) == "breach":
         so_far = ("a callback is under way, not answered yet" if callback_under_way(incident, now)
                   else callbacks_so_far(incident, now) or "no callback yet")
-        return (f"SEV1 {incident.reference} {company}: callback deadline {hhmm(incident.callback_due_at, tz)} "
-                f"BREACHED, {so_far}. {_act_now(incident)}{also_call(incident, tz)}")
+        return (f"SEV1 {incident.reference} {company}: callback deadline "
+                f"{due_text(incident.callback_due_at, tz, now)} BREACHED, {so_far}. {_act_now(incident)}"
+                f"{also_call(incident, tz, now)}")
     so_far = callbacks_so_far(incident, now) or "no callback started"
     # the deadline's time beside the count: an alert Twilio took only a minute later still says when it is due (an
     # outside probe's reps read "5 min left" with 4 left, and nothing else to go by)
     return (f"SEV1 {incident.reference} {company}: AT RISK, {minutes_left(incident, now)} min left (by "
-            f"{hhmm(incident.callback_due_at, tz)}), {so_far}. "
-            f"{_act_now(incident)}{also_call(incident, tz)}")
+            f"{due_text(incident.callback_due_at, tz, now)}), {so_far}. "
+            f"{_act_now(incident)}{also_call(incident, tz, now)}")
 
 
 def callbacks_so_far(incident: Incident, at: datetime) -> str:
@@ -184,15 +196,15 @@ def minutes_left(incident: Incident, now: datetime) -> int:
     return max(0, math.ceil((incident.callback_due_at - now).total_seconds() / 60))
 
 
-def number_corrected_sms(incident: Incident, tz: str = "UTC", tam: bool = False) -> str:
-    """Tells the reps paged so far that the caller corrected their callback number after the page (the account's
-    TAM only that it changed: they are told, never asked to call)."""
+def number_corrected_sms(incident: Incident, tz: str = "UTC", tam: bool = False, at: datetime | None = None) -> str:
+    """Tells the reps paged so far, at ``at``, that the caller corrected their callback number after the page (the
+    account's TAM only that it changed: they are told, never asked to call)."""
     phone = phone_with_extension(incident.callback_phone, callback_extension(incident)) or "none"
     if tam:
         return (f"SEV1 {incident.reference} {company_name(incident)}: the caller corrected their callback number to "
                 f"{phone}; the on-call reps have it.")
     return (f"SEV1 {incident.reference} {company_name(incident)}: the caller corrected their callback number. Call "
-            f"back {phone} by {hhmm(incident.callback_due_at, tz)}, not the number in the first page.")
+            f"back {phone} by {due_text(incident.callback_due_at, tz, at)}, not the number in the first page.")
 
 
 def taken_over_sms(incident: Incident, who: str = "") -> str:
@@ -214,7 +226,7 @@ def bridge_too_short_sms(incident: Incident, seconds: int, at: datetime, tz: str
     key = "bridge_too_short_overdue" if incident.callback_due_at <= at else "bridge_too_short_notice"
     phone = phone_with_extension(incident.callback_phone, callback_extension(incident)) or "their number"
     return text(key, ref=incident.reference, company=company_name(incident), seconds=seconds,
-                due=hhmm(incident.callback_due_at, tz), phone=phone)
+                due=due_text(incident.callback_due_at, tz, at), phone=phone)
 
 
 def receipt_sms(incident: Incident, tz: str, now: datetime) -> str:
@@ -295,12 +307,12 @@ def spoken_summary(incident: Incident, tz: str = "UTC") -> str:
 
 
 def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC", lang: str = REP_LANG,
-            clock: Callable[[datetime, str], str] = hhmm) -> str:
+            clock: Callable[[datetime, str], str] | None = None) -> str:
     """The account's TAM is told, never asked to act: no ACK/CALL, no acknowledgement link (the deadline on the
     TAM's clock, ``tz``); by SMS in English, as every page (``lang``: the same words in an e-mail's other language;
-    ``clock``: ``dated`` in an e-mail)."""
+    ``clock``: ``dated`` in an e-mail; by default ``due_text`` at ``now``)."""
     company = company_name(incident, lang)
-    due = clock(incident.callback_due_at, tz)
+    due = clock(incident.callback_due_at, tz) if clock else due_text(incident.callback_due_at, tz, now)
     if alert_purpose(incident, purpose, now) == "breach":
         key = ("tam_alert_breach_calling" if callback_under_way(incident, now) else
                "tam_alert_breach_short" if short_callback(incident, now) else "tam_alert_breach")

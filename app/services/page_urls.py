@@ -87,7 +87,8 @@ class PageUrls:
         if page.purpose == "joined_contact":
             return page_text.joined_contact_sms(incident, page.created_at, page_zone(page))
         if page.purpose == "number_corrected":  # the TAM is told, never asked to call
-            return page_text.number_corrected_sms(incident, page_zone(page), tam=page.role == TAM_ROLE)
+            return page_text.number_corrected_sms(incident, page_zone(page), tam=page.role == TAM_ROLE,
+                                                   at=page.created_at)
         if page.purpose == "taken_over":  # built in the send's transaction: the owner now is who took it over
             session = object_session(incident)
             owner = session.get(Rep, incident.acknowledged_by) if session and incident.acknowledged_by else None

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from app.models import CustomerUpdate, Incident, Outage, ProposalKind, ResolutionProposal
 from app.prompts import text
 from app.services.customer_text import GERMAN, is_german, written_time
-from app.services.page_text import company_name, hhmm
-from ivr_flows.prompts import days_apart, say_digits, say_time
+from app.services.page_text import company_name, due_text
+from ivr_flows.prompts import say_digits, say_time
 from ivr_flows.questions import contact_clock
 
 QUOTE_LIMIT = 300  # how much of a customer's words a log line or a text to a rep quotes
@@ -22,14 +21,6 @@ def customer_zone(incident: Incident) -> str:
     caller ID's, as its intake spoke the deadline (``questions.contact_clock``, the one rule; before it, an incident
     without a callback number wrote in UTC what its intake had said on the caller's clock)."""
     return contact_clock(incident.callback_phone, incident.caller_id)
-
-
-def due_text(due: datetime, tz: str, since: datetime) -> str:
-    """A due time as a rep or manager reads it: ``14:00 CET`` when ``due`` falls on the same local day as ``since``,
-    else ``2026-12-04 14:00 CET`` (a next update a day away must not read as one due today), by the rule every time
-    names its day (``days_apart``); a customer reads it in words (``customer_text.written_time``)."""
-    local = due.astimezone(ZoneInfo(tz))
-    return hhmm(due, tz) if days_apart(local, since) == 0 else f"{local:%Y-%m-%d} {hhmm(due, tz)}"
 
 
 def _t(language: str, key: str, **params: object) -> str:

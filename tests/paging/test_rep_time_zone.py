@@ -4,6 +4,7 @@ Alice in Los Angeles is paged at 19:00 on her evening, not told "by 03:15 UTC" (
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import select, update
 
@@ -65,3 +66,24 @@ def test_a_stored_zone_that_no_longer_loads_pages_in_utc_and_says_so(desk, netwo
     [named] = [p for p in report.warnings if "America/Atlantis" in p.message]
     assert named.where == "reps[Alice Primary].time_zone" and "UTC" in named.message
     assert not [p for p in report.errors if "time zone" in p.message]  # her pages still go out: a warning
+
+
+def test_a_deadline_after_midnight_on_the_reps_clock_names_its_day(desk, network):
+    """Session 41's left-over: a page written at 23:58 on Alice's clock read "by 00:13 PST", with no word of the day.
+    Her page and her acknowledgement's answer name the date; Bob's, on UTC where both times are one day, do not; and
+    the at-risk alert, written after midnight on her clock, no longer needs it."""
+    desk.t0 = desk.t0 + timedelta(hours=4, minutes=58)  # 23:58 PST on November 25; 07:58 UTC on the 26th
+    desk.clock.set(desk.t0)
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    assert "Call back +14155550100 by 2026-11-26 00:13 PST." in alice.sms[0]
+    network.phone(CUSTOMER).expect_sms("has taken your incident")
+    answer = _sms_from(desk, ALICE, f"ACK {incident.reference}").get_data(as_text=True)
+    assert f"Acknowledged {incident.reference}. Call " in answer and "by 2026-11-26 00:13 PST" in answer
+    alice.expect_sms("AT RISK")
+    network.phone(MARIA).expect_sms("AT RISK")
+    desk.at(minutes=10)
+    assert "(by 00:13 PST)" in alice.sms[-1] and "2026-11-26" not in alice.sms[-1]
+    assert "(by 08:13 UTC)" in network.phone(MARIA).sms[-1]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from app.models import Incident
-from app.services.page_text import alert_sms, minutes_left, number_corrected_sms, page_sms, spoken_summary
+from app.models import Channel, Incident, Page
+from app.services.page_text import alert_sms, minutes_left, number_corrected_sms, page_sms, spoken_summary, tam_sms
+from app.services.page_urls import PageUrls
+from app.settings import Settings
 
 DUE = datetime(2026, 12, 5, 17, 29, tzinfo=UTC)
 
@@ -65,3 +67,46 @@ def test_a_corrected_number_asks_the_reps_to_call_it_and_tells_the_tam_only_that
     tam = number_corrected_sms(incident, tam=True)
     assert tam.endswith("corrected their callback number to +14155550298; the on-call reps have it.")
     assert "Call back" not in tam
+
+
+# 11:58 p.m. PST on Monday, December 7; the deadline 15 minutes later is on Tuesday on the rep's clock (in UTC both
+# fall on Tuesday, December 8)
+LA, LATE_EVENING = "America/Los_Angeles", datetime(2026, 12, 8, 7, 58, tzinfo=UTC)
+
+
+def _late_incident() -> Incident:
+    return Incident(reference="375351", company="Nihon Mail", affected_service="api", callback_phone="+14155550100",
+                    email="", callback_due_at=LATE_EVENING + timedelta(minutes=15), captured_at=LATE_EVENING)
+
+
+def test_a_deadline_after_midnight_on_the_reps_clock_names_its_day_in_every_rep_text():
+    """Session 41's left-over: a page written at 23:58 read "Call back ... by 00:13 PST", with no word of the day,
+    as if due a day ago or at the end of today."""
+    incident = _late_incident()
+    dated = "2026-12-08 00:13 PST"
+    assert f"Call back +14155550100 by {dated}. Reply ACK" in page_sms(incident, "", LA, at=LATE_EVENING)
+    assert f"AT RISK, 15 min left (by {dated})" in alert_sms(incident, "at_risk", LATE_EVENING, LA)
+    assert f"callback deadline {dated} BREACHED" in alert_sms(incident, "breach", LATE_EVENING, LA)
+    assert number_corrected_sms(incident, LA, at=LATE_EVENING).endswith(f"by {dated}, not the number in the first "
+                                                                        "page.")
+    assert f"by {dated}" in tam_sms(incident, "page", LATE_EVENING, LA)
+    # the same moments on a UTC clock are one day: no date; nor on the rep's clock once midnight has passed
+    assert "Call back +14155550100 by 08:13 UTC. Reply ACK" in page_sms(incident, "", "UTC", at=LATE_EVENING)
+    after = LATE_EVENING + timedelta(minutes=3)
+    assert "Call back +14155550100 by 00:13 PST. Reply ACK" in page_sms(incident, "", LA, at=after)
+    assert "(by 00:13 PST)" in alert_sms(incident, "at_risk", after, LA)
+
+
+def test_the_page_the_worker_sends_is_written_at_its_rows_moment():
+    """The SMS body a page row becomes names the deadline's day against the row's own moment (``created_at``)."""
+    incident = _late_incident()
+    incident.callback_due_at = datetime(2026, 12, 8, 0, 13, tzinfo=UTC)
+    urls = PageUrls(Settings(public_base_url="https://hotline.example", twilio_number="+15005550006"))
+    for purpose, words in (("page", "Call back +14155550100 by 2026-12-08 00:13 UTC."),
+                           ("at_risk", "(by 2026-12-08 00:13 UTC)"),
+                           ("number_corrected", "Call back +14155550100 by 2026-12-08 00:13 UTC, not")):
+        page = Page(id=7, channel=Channel.SMS, purpose=purpose, role="rep", to_number="+14155550123",
+                    created_at=datetime(2026, 12, 7, 23, 58, tzinfo=UTC))
+        assert words in urls.request_for(page, incident).body, purpose
+        page.created_at = datetime(2026, 12, 8, 0, 1, tzinfo=UTC)
+        assert "2026-12-08" not in urls.request_for(page, incident).body, purpose
