@@ -77,7 +77,9 @@ ONCALL_SCHEMAS: dict[str, Any] = {
             "rotation": {"type": "string", "enum": [r.value for r in Rotation]},
             "handoff_time": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "description": "Local HH:MM"},
             "handoff_weekday": {"type": ["integer", "null"], "minimum": 0, "maximum": 6, "description": "weekly"},
-            "shift_hours": {"type": ["integer", "null"], "minimum": 1, "description": "custom: elapsed hours"},
+            "shift_hours": {"type": ["integer", "null"], "minimum": 1, "description": (
+                "custom: hours of the wall clock between hand-offs (across a daylight-saving change, a shift "
+                "is an hour shorter or longer)")},
             "starts_on": {"type": "string", "format": "date", "description": "Local date of the first hand-off"},
             "members": {"type": "array", "items": {"type": ["integer", "string"]}, "description": (
                 "Rep ids or names, in rotation order. A replaced layer (same position) keeps the rep on call now "

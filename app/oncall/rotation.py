@@ -1,10 +1,12 @@
 """Who is on call at an instant, from a schedule's layers and overrides (pure).
 
-Daily and weekly rotations hand off at a wall-clock time of the schedule's time zone,
-so a shift spanning a daylight-saving change lasts 23 or 25 hours (see ``wallclock``).
-Custom rotations hand off every ``shift_hours`` *elapsed* hours counted from the first
-hand-off: a 12-hour rotation starting at 08:00 keeps exact 12-hour shifts and drifts to
-07:00/19:00 local after a change, rather than producing 11- or 13-hour shifts.
+Every rotation hands off at wall-clock times of the schedule's time zone, so a shift
+spanning a daylight-saving change is an hour shorter or longer (see ``wallclock``): daily
+and weekly ones at their hand-off time, custom ones every ``shift_hours`` of the wall clock
+counted from the first hand-off. An 8-hour rotation from 06:00 hands off at 06:00, 14:00
+and 22:00 local all year, its night shift 7 or 9 hours long on the nights of the changes
+(until session 43 custom shifts counted elapsed hours and drifted to 07:00/15:00/23:00
+for the summer: an outside probe's rep who believed they were off was the one paged).
 Shifts are half-open: a shift starting at T is on at T; the previous one ends just before.
 """
 
@@ -119,9 +121,9 @@ def shift_start(layer: LayerSpec, tz: ZoneInfo, index: int) -> datetime:
     Raise ValueError (not OverflowError) for a shift beyond what ``datetime`` holds.
     """
     try:
-        if layer.rotation == Rotation.CUSTOM:
-            first = local_instant(layer.starts_on, layer.handoff_time, tz)
-            return first + timedelta(hours=layer.shift_hours * index)  # type: ignore[operator]
+        if layer.rotation == Rotation.CUSTOM:  # wall-clock hours from the first hand-off
+            wall = _first_wall(layer) + timedelta(hours=layer.shift_hours * index)  # type: ignore[operator]
+            return local_instant(wall.date(), wall.time(), tz)
         days = 7 if layer.rotation == Rotation.WEEKLY else 1
         return local_instant(_first_day(layer) + timedelta(days=days * index), layer.handoff_time, tz)
     except OverflowError:
@@ -131,7 +133,10 @@ def shift_start(layer: LayerSpec, tz: ZoneInfo, index: int) -> datetime:
 def shift_index(layer: LayerSpec, tz: ZoneInfo, at: datetime) -> int:
     """The number of the shift of ``layer`` running at ``at`` (negative before the first)."""
     if layer.rotation == Rotation.CUSTOM:
-        elapsed = at - shift_start(layer, tz, 0)
+        try:  # on the wall clock, as the hand-offs count (the loop below settles a gap or a fold)
+            elapsed = at.astimezone(tz).replace(tzinfo=None) - _first_wall(layer)
+        except OverflowError:
+            raise ValueError(f"{at.isoformat()} is out of range for layer {layer.position}") from None
         index = elapsed // timedelta(hours=layer.shift_hours)  # type: ignore[arg-type]
     else:
         days = 7 if layer.rotation == Rotation.WEEKLY else 1
@@ -195,6 +200,11 @@ def _resolve(schedule: ScheduleSpec, at: datetime) -> dict[tuple[int, int | None
         if rep_id is not None:
             return {(rep_id, layer.position, None): None}
     return found
+
+
+def _first_wall(layer: LayerSpec) -> datetime:
+    """A custom layer's first hand-off as its wall clock shows it (naive)."""
+    return datetime.combine(layer.starts_on, layer.handoff_time)
 
 
 def _first_day(layer: LayerSpec) -> date:

@@ -211,22 +211,31 @@ def test_schedule_shifts_for_the_next_days(db, ids):
 
 
 def test_a_layer_stored_before_the_year_rule_makes_its_target_unresolvable_not_fatal(db, ids):
-    # audit F1: a year-1 custom layer in Tokyo (stored before starts_on was limited) crashed every lookup
+    # audit F1: a year-1 custom layer in Tokyo (stored before starts_on was limited) crashed every lookup; since
+    # custom rotations count on the wall clock (session 43) it resolves. A weekly layer at the calendar's end still
+    # raises out of range at its end, and its target is logged unresolvable while the other schedules resolve.
     from app.models import IncidentEvent, Schedule, ScheduleLayer
     from app.services.decisions import resolve
 
     with db.transaction() as session:
-        schedule = Schedule(name="year1", time_zone="Asia/Tokyo")
-        session.add(schedule)
-        session.flush()
-        session.add(ScheduleLayer(schedule_id=schedule.id, position=0, rotation="custom", handoff_time="00:00",
-                                  shift_hours=24, starts_on=date(1, 1, 1), members=[ids["Alice"]]))
+        for name, zone, layer in (
+                ("year1", "Asia/Tokyo", dict(rotation="custom", handoff_time="00:00", shift_hours=24,
+                                            starts_on=date(1, 1, 1))),
+                ("last", "Pacific/Kiritimati", dict(rotation="weekly", handoff_time="00:00", handoff_weekday=6,
+                                                   starts_on=date(9999, 12, 30)))):
+            schedule = Schedule(name=name, time_zone=zone)
+            session.add(schedule)
+            session.flush()
+            session.add(ScheduleLayer(schedule_id=schedule.id, position=0, members=[ids["Alice"]], **layer))
+    end = datetime(9999, 12, 31, 20, tzinfo=UTC)
     with db.transaction() as session:
+        assert [c.name for c in resolve(session, None, {"type": "schedule", "schedule": "year1"}, THURSDAY_0300)] == [
+            "Alice"]
         with pytest.raises(ValueError, match="out of range"):  # a ValueError the callers handle, not an overflow
-            who_is_on_call(session, "year1", THURSDAY_0300)
-        assert resolve(session, None, {"type": "schedule", "schedule": "year1"}, THURSDAY_0300) == []
+            who_is_on_call(session, "last", end)
+        assert resolve(session, None, {"type": "schedule", "schedule": "last"}, end) == []
         primary = resolve(session, None, {"type": "schedule", "schedule": "primary"}, THURSDAY_0300)
         assert [c.name for c in primary] == ["Alice"]  # the other schedules still resolve
         logged = session.scalars(select(IncidentEvent).where(IncidentEvent.kind == "target_unresolvable")).all()
         assert [(e.detail["target"]["schedule"], "out of range" in e.detail["error"]) for e in logged] == [
-            ("year1", True)]
+            ("last", True)]

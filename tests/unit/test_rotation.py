@@ -90,18 +90,36 @@ def test_custom_rotation_hands_off_every_n_hours():
     assert on_call(s, utc(2026, 1, 6, 20)) == [1]
 
 
-def test_custom_rotation_counts_elapsed_hours_across_dst():
-    # Hand-offs every 12 real hours from 2026-03-28 08:00 CET (07:00Z): after the spring-forward
-    # change the hand-off shows 09:00/21:00 local, the shifts stay 12 hours long.
-    s = schedule(custom("08:00", 12, date(2026, 3, 28)), tz="Europe/Berlin")
-    found = shifts(s, utc(2026, 3, 28, 7), utc(2026, 3, 30, 7))
-    assert [(x.rep_id, x.starts_at, x.ends_at - x.starts_at) for x in found] == [
-        (1, utc(2026, 3, 28, 7), timedelta(hours=12)),
-        (2, utc(2026, 3, 28, 19), timedelta(hours=12)),
-        (1, utc(2026, 3, 29, 7), timedelta(hours=12)),
-        (2, utc(2026, 3, 29, 19), timedelta(hours=12)),
+def test_a_custom_rotation_keeps_its_wall_clock_hand_offs_across_dst():
+    # Outside probe (session 43): an 8-hour rotation from 06:00 Berlin handed off at 07:00, 15:00 and 23:00 all
+    # summer (elapsed hours from the first hand-off). On the wall clock, the night shift across each change is
+    # 7 or 9 hours, and every other one 8.
+    s = schedule(custom("06:00", 8, date(2027, 3, 27), members=(1, 2, 3)), tz="Europe/Berlin")
+    found = shifts(s, utc(2027, 3, 27, 5), utc(2027, 3, 28, 20))
+    assert [(x.rep_id, x.starts_at.astimezone(BERLIN).strftime("%d %H:%M %Z"), x.ends_at - x.starts_at)
+            for x in found] == [
+        (1, "27 06:00 CET", timedelta(hours=8)),
+        (2, "27 14:00 CET", timedelta(hours=8)),
+        (3, "27 22:00 CET", timedelta(hours=7)),  # the clocks go forward at 02:00
+        (1, "28 06:00 CEST", timedelta(hours=8)),
+        (2, "28 14:00 CEST", timedelta(hours=8)),
     ]
-    assert utc(2026, 3, 29, 7).astimezone(BERLIN).hour == 9
+    assert on_call(s, utc(2027, 3, 28, 4, 59)) == [1] and on_call(s, utc(2027, 3, 28, 3, 59)) == [3]
+    autumn = schedule(custom("06:00", 8, date(2027, 10, 30), members=(1, 2, 3)), tz="Europe/Berlin")
+    night = [x for x in shifts(autumn, utc(2027, 10, 30, 4), utc(2027, 10, 31, 14)) if x.rep_id == 3]
+    assert [(x.starts_at.astimezone(BERLIN).strftime("%d %H:%M %Z"), x.ends_at - x.starts_at) for x in night] == [
+        ("30 22:00 CEST", timedelta(hours=9))]  # the clocks go back at 03:00
+    assert on_call(autumn, utc(2027, 10, 31, 5)) == [1]  # 06:00 CET
+    assert on_call(autumn, utc(2027, 10, 31, 4, 59)) == [3]
+
+
+def test_a_one_hour_custom_rotation_across_the_spring_gap():
+    # 02:00 does not exist on the day the clocks go forward: its shift begins with the 03:00 one and is skipped,
+    # as a daily hand-off in the gap moves to the first valid instant
+    s = schedule(custom("00:00", 1, date(2027, 3, 28), members=(1, 2, 3, 4)), tz="Europe/Berlin")
+    assert on_call(s, utc(2027, 3, 28, 0, 30)) == [2]  # 01:30 CET: the 01:00 shift
+    assert on_call(s, utc(2027, 3, 28, 1, 0)) == [4]  # 03:00 CEST: the 03:00 shift
+    assert on_call(s, utc(2027, 3, 28, 2, 0)) == [1]  # 04:00 CEST
 
 
 # --- calendars -----------------------------------------------------------------------------------
@@ -243,9 +261,11 @@ def test_an_instant_beyond_datetime_is_a_value_error_not_an_overflow():
     tokyo = zone("Asia/Tokyo")
     with pytest.raises(ValueError, match="out of range"):
         local_instant(date(1, 1, 1), time(0), tokyo)
+    # a custom rotation counts its hand-offs on the wall clock (session 43): one from year 1 needs no instant of it
     year1 = schedule(custom("00:00", 24, date(1, 1, 1)), tz="Asia/Tokyo")
+    assert on_call(year1, utc(2026, 11, 26)) in ([1], [2])
     with pytest.raises(ValueError, match="out of range"):
-        on_call(year1, utc(2026, 11, 26))
+        on_call(year1, datetime.min.replace(tzinfo=UTC))
     late = schedule(weekly("00:00", 6, date(9999, 12, 30)), tz="Pacific/Kiritimati")
     with pytest.raises(ValueError, match="out of range"):
         on_call(late, utc(9999, 12, 31, 20))
