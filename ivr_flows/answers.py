@@ -215,6 +215,19 @@ def only_hesitation(speech: str) -> bool:
     return bool(said) and all(w.strip("'-") in _HESITATIONS for w in said)
 
 
+# words around a bare yes or no ("yes, please", "okay, thank you", "ja, bitte", "that's right")
+_COURTESY = frozenset("please thank thanks you that's thats that is it danke bitte das ist es".split())
+
+
+def only_yes_no(speech: str) -> bool:
+    """True when the words said are a bare yes or no with at most courtesy around it ("Yes.", "okay", "Ja, bitte.",
+    "no thanks"): an answer to a question the caller thought was asked ("I found your ticket"), never a company or
+    a name (an outside probe's caller said "yes" to the company and the name questions, and the page named "yes")."""
+    said = [w.strip("'-") for w in _plain(speech).split()]
+    return (any(w in _YES or w in _NO for w in said)
+            and all(w in _YES or w in _NO or w in _HESITATIONS or w in _COURTESY for w in said))
+
+
 def is_empty(answer: Gathered) -> bool:
     """True when the caller gave neither keys nor speech."""
     return not (answer.digits or "").strip("#* ") and not (answer.speech or "").strip()

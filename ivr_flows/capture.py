@@ -233,7 +233,7 @@ def _confirm_text(state: CallState, event: Gathered, now: datetime) -> Step:
 def _spoken_text(state: CallState, event: Gathered, now: datetime) -> Step:
     field = _FIELD[state.stage]
     value = clean(state, event.speech)
-    if not any(ch.isalnum() for ch in value) or answers.only_hesitation(value):
+    if not any(ch.isalnum() for ch in value) or answers.only_hesitation(value) or answers.only_yes_no(value):
         return fail(state, now, "sorry_nonsense", _keep_or_miss(field))
     return _captured(state, now, field, "speech", **{field: value})
 
