@@ -137,6 +137,8 @@ PROMPTS: dict[str, str] = {
     "page_menu_take_over": "Drücken Sie die 2, um ihn zu übernehmen und jetzt mit dem Kunden verbunden zu werden. "
                            "Drücken Sie die 9 zum Wiederholen.",
     "page_no_key": "Keine Taste gedrückt. Dieser Alarm ist nicht bestätigt; wir alarmieren weiter. Auf Wiederhören.",
+    "page_no_key_owner": "Keine Taste gedrückt. Der Vorfall bleibt von Ihnen bestätigt. Auf Wiederhören.",
+    "page_no_key_owned": "Keine Taste gedrückt. Es wurde nichts geändert: {owner} hat den Vorfall. Auf Wiederhören.",
     "page_connecting": "Wir verbinden Sie jetzt mit dem Kunden.",
     "page_owned_by_other": "Vorfall {ref} wurde bereits von {owner} um {at} bestätigt. Bei diesem Anruf müssen Sie "
                            "nichts tun. Um ihn zu übernehmen, antworten Sie auf die SMS mit CALL und der Referenz. "

@@ -127,6 +127,8 @@ PROMPTS: dict[str, str] = {
     "page_alert_owned": "{owner} acknowledged it at {at}.",
     "page_menu_take_over": "Press 2 to take it over and be connected to the customer now. Press 9 to repeat.",
     "page_no_key": "No key pressed. This page is not acknowledged; we will keep paging. Goodbye.",
+    "page_no_key_owner": "No key pressed. The incident stays acknowledged by you. Goodbye.",
+    "page_no_key_owned": "No key pressed. Nothing was changed: {owner} has the incident. Goodbye.",
     "page_connecting": "Connecting you to the customer now.",
     "page_owned_by_other": "Incident {ref} was already acknowledged by {owner} at {at}. You need do nothing on this "
                            "call. To take it over, reply CALL and the reference to the text message. Goodbye.",

@@ -74,7 +74,7 @@ def _menu(session, page: Page, incident: Incident) -> str:
     if page.purpose in ALERTS:  # what the alert is, and who has it (no "Press 1 to acknowledge" once someone has)
         gather.say(_alert_words(session, page, incident), **REP_VOICE)
     gather.say(_menu_words(page, incident), **REP_VOICE)
-    response.say(text("page_no_key"), **REP_VOICE)
+    response.say(_no_key_words(session, page, incident), **REP_VOICE)
     response.hangup()
     return str(response)
 
@@ -98,6 +98,16 @@ def _menu_words(page: Page, incident: Incident) -> str:
     if incident.acknowledged_at is not None:  # an alert to someone else: taking it over is what is left to do
         return text("page_menu_take_over" if incident.callback_phone else "page_menu_no_number")
     return text("page_menu" if incident.callback_phone else "page_menu_no_number")
+
+
+def _no_key_words(session, page: Page, incident: Incident) -> str:
+    """The menu's end when no key was pressed: paging goes on only while nobody acknowledged (an outside probe's rep
+    who had acknowledged by SMS heard "This page is not acknowledged; we will keep paging" of their own incident)."""
+    if incident.acknowledged_at is None:
+        return text("page_no_key")
+    if incident.acknowledged_by == page.rep_id:
+        return text("page_no_key_owner")
+    return text("page_no_key_owned", owner=_owner_name(session, incident, "someone"))
 
 
 @bp.post("/voice")

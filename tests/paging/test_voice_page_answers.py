@@ -70,6 +70,10 @@ def test_a_voice_page_answered_after_its_rep_acknowledged_by_sms_says_so_and_off
     at = spoken_time(desk.clock.now(), "America/Los_Angeles")
     assert f"You acknowledged it at {at}. Press 2 to be connected to the customer now. Press 9 to repeat." in call.heard
     assert "Press 1 to acknowledge" not in call.heard
+    # and with no key pressed, the call ends with the truth (session 43's probe heard "This page is not acknowledged;
+    # we will keep paging" of the incident it had just acknowledged)
+    assert call.heard.endswith("No key pressed. The incident stays acknowledged by you. Goodbye.")
+    assert "not acknowledged" not in call.heard and "keep paging" not in call.heard
 
 
 def test_a_breach_call_after_an_ack_with_no_callback_says_the_alert_stands_and_offers_the_take_over(desk, network):
@@ -88,3 +92,14 @@ def test_a_breach_call_after_an_ack_with_no_callback_says_the_alert_stands_and_o
     assert "Alice Primary acknowledged it at" in call.heard
     assert "Press 2 to take it over and be connected to the customer now." in call.heard
     assert "Press 1 to acknowledge" not in call.heard
+    assert call.heard.endswith("No key pressed. Nothing was changed: Alice Primary has the incident. Goodbye.")
+    assert "keep paging" not in call.heard
+
+
+def test_a_voice_page_with_no_key_pressed_before_anyone_acknowledged_says_paging_goes_on(desk, network):
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call()
+    desk.open_incident()
+    desk.settle()
+    [call] = alice.calls
+    assert call.heard.endswith("No key pressed. This page is not acknowledged; we will keep paging. Goodbye.")
