@@ -344,20 +344,24 @@ _READBACK_WORDS = (
     ({"number", "phone", "callback", "nummer", "telefonnummer", "rückrufnummer"}, "4"),
     ({"email", "e-mail", "mail", "address", "adresse"}, "5"),
     ({"problem", "description", "beschreibung", "problembeschreibung"}, "6"),
+    ({"type", "service", "kind", "problemart", "dienst"}, "7"),
 )
 
 
 def readback_choice(answer: Gathered) -> str | None:
-    """'1'..'6' from keys or speech at the read-back menu, else None."""
+    """'1'..'7' from keys or speech at the read-back menu, else None ("the problem type" is 7, not the description's
+    6: a type word wins over "problem")."""
     keys = menu_key(answer)
     if keys:
-        return keys if keys in {"1", "2", "3", "4", "5", "6"} else None
+        return keys if keys in {"1", "2", "3", "4", "5", "6", "7"} else None
     text = _plain(answer.speech)
     ws = set(text.split())
     if not ws:
         return None
     # A field word wins over "yes": "the name is not right" means correct the name.
     hits = [choice for vocab, choice in _READBACK_WORDS[1:] if ws & vocab]
+    if hits == ["6", "7"]:  # "the problem type"
+        return "7"
     if len(hits) == 1:
         return hits[0]
     # "That's not correct" holds "correct" but confirms nothing.

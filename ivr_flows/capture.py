@@ -52,6 +52,7 @@ _CORRECT = {
     "4": Stage.CALLBACK_ENTRY,
     "5": Stage.EMAIL,
     "6": Stage.PROBLEM,
+    "7": Stage.TRIAGE,  # the problem's type, read back as "Problem: API calls failing" (probe C7, session 42)
 }
 
 

@@ -214,7 +214,7 @@ def readback_lines(state: CallState) -> list[str]:
     c = state.captured
     fields = state.changed or tuple(f for f in _READBACK_ORDER if f not in state.confirmed)
     lines = []
-    if "affected_service" in fields and c.affected_service and not state.changed:
+    if "affected_service" in fields and c.affected_service:
         lines.append(t(state, "readback_service", service=t(state, f"service_{c.affected_service.value}")))
     if "company" in fields and c.company:
         lines.append(t(state, "readback_company", company=c.company))

@@ -81,6 +81,8 @@ def _on_language(state: CallState, event: Event, now: datetime) -> Step:
 
 def _on_triage(state: CallState, event: Event, now: datetime) -> Step:
     def give_up(s: CallState, n: datetime) -> Step:
+        if s.correcting:  # from the read-back: the type stays what it was
+            return after_triage(s, n)
         # Never turn a Sev-1 caller away: a garbled triage is "another critical problem".
         s = miss(store(s, affected_service=AffectedService.OTHER), "affected_service")
         effects = (log("triage", service=AffectedService.OTHER.value, defaulted=True),)
@@ -94,6 +96,8 @@ def _on_triage(state: CallState, event: Event, now: datetime) -> Step:
             nc = replace(s, stage=Stage.NON_CRITICAL, tries=0)
             return go(nc, n, effects=(log("triage", service="non_critical"), RecordNonCritical()))
         s = store(s, affected_service=AffectedService(choice))
+        if s.correcting:
+            s = replace(s, changed=(*s.changed, "affected_service"))
         return after_triage(s, n, effects=(log("triage", service=str(choice)),))
 
     return capture.answer_or_silence(state, event, now, on_answer, give_up)

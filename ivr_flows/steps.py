@@ -174,7 +174,10 @@ def field_done(
 
 
 def after_triage(state: CallState, now: datetime, *before: str, effects: tuple[Effect, ...] = ()) -> Step:
-    """After triage: the PIN (a keyed ticket with one), the capture questions, or the ticket question."""
+    """After triage: back to the read-back when correcting it, else the PIN (a keyed ticket with one), the capture
+    questions, or the ticket question."""
+    if state.correcting:
+        return enter(replace(state, correcting=False), Stage.READBACK, now, *before, effects=effects)
     keyed = state.captured.ticket_match is TicketMatch.KEYPAD
     if keyed and state.ticket and state.ticket.has_pin and not state.verified and not state.pin_tries:
         return go(replace(state, stage=Stage.PIN_ENTRY, tries=0), now, *before, effects=effects)

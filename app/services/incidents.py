@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import and_, case, or_, select
@@ -106,7 +107,7 @@ def save_incident(
     return incident
 
 
-FOLLOWED = ("ticket_number", "company", "contact_name", "callback_phone", "email", "problem_text",
+FOLLOWED = ("ticket_number", "affected_service", "company", "contact_name", "callback_phone", "email", "problem_text",
             "recording_url", "recording_seconds")
 
 
@@ -134,14 +135,20 @@ def incident_changes(current: Mapping[str, Any], captured: Captured, *, final: b
     Until the intake is done, every field not yet given counts as missing, so a caller
     who hangs up leaves an incident that says what it lacks.
     """
-    changed = [name for name in FOLLOWED if getattr(captured, name) and getattr(captured, name) != current[name]]
+    changed = [name for name in FOLLOWED if getattr(captured, name) and _stored(getattr(captured, name)) != current[name]]
     missing = list(captured.missing) if final else lacking(captured)
     return IncidentChanges(
-        values={name: getattr(captured, name) for name in changed},
+        values={name: _stored(getattr(captured, name)) for name in changed},
         missing=missing if missing != list(current["missing_fields"] or []) else None,
         kind="incident_completed" if final else "incident_updated",
         detail={"fields": changed, "missing": missing} if changed or final else None,
     )
+
+
+def _stored(value: Any) -> Any:
+    """A captured value as its column holds it: an enum's value (the affected service a caller corrected at the
+    read-back)."""
+    return value.value if isinstance(value, Enum) else value
 
 
 def update_from_call(session: Session, incident: Incident, captured: Captured, now: datetime, *, final: bool,

@@ -165,7 +165,7 @@ PROMPTS: dict[str, str] = {
     "readback_which": "Welche Angabe soll ich korrigieren?",
     "readback_options": (
         "Wenn alles stimmt, drücken Sie die 1. Zum Korrigieren: Firma, die 2. Name, die 3. "
-        "Rückrufnummer, die 4. E-Mail, die 5. Beschreibung, die 6."
+        "Rückrufnummer, die 4. E-Mail, die 5. Beschreibung, die 6. Art des Problems, die 7."
     ),
     "not_given": "nicht angegeben",
     "summary_recording": "in Ihrer Aufnahme",

@@ -139,7 +139,7 @@ PROMPTS: dict[str, str] = {
     "readback_which": "Which detail should I correct?",
     "readback_options": (
         "If all of this is correct, press 1. To correct: company, 2. Name, 3. Callback number, 4. "
-        "E-mail, 5. Description, 6."
+        "E-mail, 5. Description, 6. Problem type, 7."
     ),
     "not_given": "not given",
     "summary_recording": "in your recording",

@@ -334,3 +334,30 @@ def test_an_extension_corrected_at_the_read_back_after_the_page_left_is_texted_t
                                             lambda c: c.press("4155550100*205#"))
     assert alice.unmet == [] and customer.unmet == []
     assert [m for m in alice.sms if "corrected" in m][0].endswith(", not the number in the first page.")
+
+
+def test_a_problem_type_corrected_at_the_read_back_after_the_page_left_is_the_incidents(desk, network):
+    # probe C7 (session 42): the read-back said "Problem: API calls failing" and offered no key to correct it
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("API calls failing").expect_call(answer=False)
+    call = _call(desk, CUSTOMER)
+    call.dial()
+    for answer in [lambda c: c.press("1"), lambda c: c.press("1"), lambda c: c.press("#"),
+                   lambda c: c.say("Acme Mail"), lambda c: c.say("Dana Smith"), lambda c: c.press("1"),
+                   lambda c: c.say("dana at acme dot example"), lambda c: c.press("1")]:
+        _answer(desk, call, 5, answer)
+    assert [i.affected_service for i in _incidents(desk)] == ["api"]  # opened and paged as triaged
+    _answer(desk, call, 10, lambda c: c.say("Every SMTP injection is refused."))
+    _answer(desk, call, 20, lambda c: c.record(seconds=15))
+    assert "Problem type, 7." in _said(call.prompt)
+    _answer(desk, call, 5, lambda c: c.press("7"))
+    _answer(desk, call, 5, lambda c: c.press("2"))  # SMTP injection failing
+    assert "Problem: SMTP injection failing." in _said(call.prompt)
+    _answer(desk, call, 5, lambda c: c.press("1"))
+    [incident] = _incidents(desk)
+    assert incident.affected_service == "smtp"
+    with desk.hotline.db.session() as s:
+        fields = [e.detail["fields"] for e in s.scalars(select(IncidentEvent).where(
+            IncidentEvent.incident_id == incident.id, IncidentEvent.kind.in_(("incident_updated", "incident_completed"))))]
+    assert any("affected_service" in f for f in fields)
+    assert alice.unmet == []

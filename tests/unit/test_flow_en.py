@@ -693,3 +693,31 @@ def test_the_ticket_how_to_by_text_message_is_offered_only_to_a_number_that_take
         assert [e.send_howto for e in call.effects(RecordNonCritical)][-1] is True
     else:
         assert "text message" not in call.said and call.stage is Stage.NON_CRITICAL  # 2 is no answer there
+
+
+def test_the_problem_type_read_back_can_be_corrected():
+    """Probe C7 (session 42): "Problem: API calls failing" was read back with no key to correct it; a caller whose
+    SMTP was down, misheard at triage, could only confirm or hang up."""
+    call = run(Call(), TO_CAPTURE + SPOKEN_FIELDS)
+    assert call.stage is Stage.READBACK and "Problem: API calls failing." in call.said
+    assert "Problem type, 7." in call.said
+    call.press("7")
+    assert call.stage is Stage.TRIAGE and call.state.correcting
+    call.press("2")
+    assert call.stage is Stage.READBACK and not call.state.correcting
+    assert "Problem: SMTP injection failing." in call.said and "Company:" not in call.said  # only what changed
+    call.press("1")
+    assert saved_call(call).captured.affected_service is AffectedService.SMTP
+    assert call.logs("readback_correction")[0].detail["field"] == "triage"
+
+
+@pytest.mark.parametrize("said", ["the problem type is wrong", "wrong service"])
+def test_the_problem_type_is_corrected_by_speech_and_silence_keeps_it(said):
+    call = run(Call(), TO_CAPTURE + SPOKEN_FIELDS)
+    call.speak(said)
+    assert call.stage is Stage.TRIAGE and call.state.correcting
+    run(call, [("silence",)] * 3)
+    assert call.stage is Stage.READBACK and call.state.captured.affected_service is AffectedService.API
+    assert "affected_service" not in call.state.captured.missing
+    call.speak("the problem description")  # "problem" alone is the description, as before
+    assert call.stage is Stage.PROBLEM
