@@ -122,7 +122,7 @@ REP_NEVER_ANSWERED = frozenset({"busy", "failed", "no-answer", "canceled"})  # f
 
 
 def rep_leg_status(session: Session, callback_id: int, status: str, now: datetime,
-                   call_sid: str = "") -> Callback | None:
+                   call_sid: str = "", timestamp: str = "") -> Callback | None:
     """Record the progress of the hotline's call to the rep; one the rep never answered means nobody was dialled.
 
     The status callback's URL names the callback, so ``call_sid`` is this callback's call: adopted when the run
@@ -139,6 +139,9 @@ def rep_leg_status(session: Session, callback_id: int, status: str, now: datetim
             mark_rep_not_reached(session, incident, callback, status, now)
         elif status in ENDED_STATUSES:
             rep_call_ended(session, incident, callback, now)
+            # the rep hung up: the conversation ended then, whichever of the <Dial action> and the customer leg's
+            # end is heard later, or never (its ``Timestamp``: ``short_leg``)
+            short_leg(session, callback.id, status, "", call_sid, now, timestamp, seen_by="rep_leg")
     return callback
 
 
@@ -329,7 +332,7 @@ def talked_since(session: Session, callback_id: int) -> datetime | None:
 
 def withdraw_short_bridge(session: Session, callback_id: int, dial_seconds: str, dial_bridged: str, now: datetime,
                           dial_call_sid: str = "", live: bool = False, call_status: str = "",
-                          seen_by: str = "") -> Callback | None:
+                          seen_by: str = "", ended_at: datetime | None = None) -> Callback | None:
     """The rep's ``<Dial>`` to the customer ended, and Twilio says the bridge lasted less than the minimum
     conversation (``conversation_too_short``): a key pressed proves a person, not a callback. Its
     answer (counted now if it was not yet) is withdrawn as a live one is: the callback is only attempted, the
@@ -339,7 +342,8 @@ def withdraw_short_bridge(session: Session, callback_id: int, dial_seconds: str,
     ``call_status``: the rep's leg's ``CallStatus`` in the ``<Dial action>`` request; once that leg is over (the rep
     hung up first) the answer to the request is never heard, so the core has the rep told by SMS instead.
     ``seen_by`` "customer_leg": the customer leg's own final status said so (its ``CallDuration``, counted from the
-    answer as ``DialCallDuration`` is), for a ``<Dial action>`` request that may never come (``short_leg``)."""
+    answer as ``DialCallDuration`` is), for a ``<Dial action>`` request that may never come (``short_leg``); "rep_leg":
+    the rep's leg ended that soon after the key. ``ended_at``: the leg's end by Twilio's clock, else ``now``."""
     callback, incident = lock_callback(session, callback_id)
     if (callback is None or callback.person_confirmed_at is None
             or callback.outcome not in (CallbackOutcome.PENDING, CallbackOutcome.MET, CallbackOutcome.LATE)):
@@ -350,23 +354,35 @@ def withdraw_short_bridge(session: Session, callback_id: int, dial_seconds: str,
     on_call = not rep_leg_over(session, incident, callback, call_status)
     _withdraw(session, incident, callback, CallbackOutcome.ATTEMPTED, now, {
         "why": SHORT_BRIDGE, "dial_seconds": dial_seconds[:8], "dial_bridged": dial_bridged[:8],
-        "seconds_after_key": round((now - callback.person_confirmed_at).total_seconds(), 1),
+        "seconds_after_key": round(((ended_at or now) - callback.person_confirmed_at).total_seconds(), 1),
         **({"live": True} if live else {}), **({} if on_call else {"rep_hung_up": True}),
         **({"seen_by": seen_by} if seen_by else {})}, rep_on_call=on_call)
     return callback
 
 
 def short_leg(session: Session, callback_id: int, call_status: str, call_duration: str, call_sid: str,
-              now: datetime) -> Callback | None:
-    """The customer leg of a bridged callback completed after a conversation under the minimum (its own
-    ``CallDuration``): the answer counted at the key press is withdrawn as ``withdraw_short_bridge`` does for the
-    ``<Dial action>``. Until session 37 only that request withdrew it: an outside probe's 4-second call whose
-    ``<Dial action>`` never came (a lost webhook: Twilio does not retry it) stood as the kept promise. Whichever
-    comes first withdraws it; the other finds it withdrawn. None when nothing was withdrawn."""
+              now: datetime, timestamp: str = "", seen_by: str = "customer_leg") -> Callback | None:
+    """A leg of a bridged callback completed after a conversation under the minimum (the customer leg's own
+    ``CallDuration``, or the time from the key press to the leg's end): the answer counted at the key press is
+    withdrawn as ``withdraw_short_bridge`` does for the ``<Dial action>``. Until session 37 only that request withdrew
+    it: an outside probe's 4-second call whose ``<Dial action>`` never came (a lost webhook: Twilio does not retry
+    it) stood as the kept promise. Whichever comes first withdraws it; the others find it withdrawn. The leg ended at
+    Twilio's ``Timestamp`` of its end (``leg_ended_at``), not when its status callback was heard: until session 43 a
+    customer leg's end heard 90 s late counted a 3-second call as 93 s of conversation, and the rep leg's end
+    (``seen_by`` "rep_leg": the rep hung up) withdrew nothing. None when nothing was withdrawn."""
+    ended = leg_ended_at(timestamp, now)
     if call_status != "completed" or not conversation_too_short(call_duration, "", talked_since(session, callback_id),
-                                                                now):
+                                                                ended):
         return None
-    return withdraw_short_bridge(session, callback_id, call_duration, "", now, call_sid, seen_by="customer_leg")
+    return withdraw_short_bridge(session, callback_id, call_duration, "", now, call_sid, seen_by=seen_by,
+                                 ended_at=ended)
+
+
+def leg_ended_at(timestamp: str, now: datetime) -> datetime:
+    """When a leg ended: Twilio's ``Timestamp`` of its final status (the second it names: the conversation is at
+    least that long, never claimed longer), else (none, or one after ``now``) when its status callback was heard."""
+    stamped = _twilio_time(timestamp)
+    return min(stamped, now) if stamped is not None else now
 
 
 def already_withdrawn_as_short(session: Session, callback: Callback, call_status: str, now: datetime) -> bool:

@@ -9,6 +9,7 @@ rep's ``<Dial action>`` with its ``DialCallDuration``.
 from __future__ import annotations
 
 from datetime import timedelta
+from email.utils import format_datetime
 from xml.etree import ElementTree
 
 import pytest
@@ -434,3 +435,53 @@ def test_a_voicemail_presses_no_key_and_the_rep_may_leave_a_message(desk, networ
     assert row.outcome == "voicemail"
     twiml = _dial_done(desk, callback, "no-answer", seconds="0")
     assert f"/twilio/bridge/retry?callback={callback.id}" in twiml and "voicemail" in twiml.lower()
+
+
+def test_a_customer_legs_end_heard_late_is_counted_at_twilios_time_of_it(desk, network):
+    """Outside probe (session 43): the customer pressed the key, the rep hung up 3 s later, no ``<Dial action>``
+    came, and the customer leg's ``completed`` was heard 90 s late: the 3-second call stood as met, its conversation
+    counted to the moment the status callback was heard. Twilio's ``Timestamp`` of the leg's end is when it ended."""
+    callback = _callback_by_sms(desk, network)
+    _keyed(desk, callback, timedelta(minutes=2, seconds=30), 12)  # the key at T+2:42
+    desk.clock.set(desk.t0 + timedelta(minutes=4, seconds=15))  # heard 90 s after its Timestamp
+    _leg_status(desk, callback, "completed", 165, CallDuration="15")  # Twilio: it ended at T+2:45
+    _work(desk)
+    [row] = _rows(desk, callback.incident_id)
+    assert row.outcome == "attempted" and desk.incident(callback.incident_id).callback_answered_at is None
+    [withdrawn] = [e for e in _kinds(desk, callback.incident_id) if e.kind == "callback_withdrawn"]
+    assert (withdrawn.detail["seen_by"], withdrawn.detail["seconds_after_key"]) == ("customer_leg", 3.0)
+    assert _facts(desk, callback.incident_id).outcome == Outcome.ATTEMPTED
+
+
+def _rep_leg_end(desk, callback: Callback, seconds: float, heard: float) -> None:
+    """The rep's leg's own status callback says it completed at T0 + ``seconds`` (Twilio's ``Timestamp``), heard
+    at T0 + ``heard``; no ``<Dial action>`` and no end of the customer's leg follow."""
+    desk.clock.set(desk.t0 + timedelta(seconds=heard))
+    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/rep-status?callback={callback.id}", {
+        "CallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
+        "CallStatus": "completed", "CallDuration": "60",
+        "Timestamp": format_datetime(desk.t0 + timedelta(seconds=seconds))})
+
+
+@pytest.mark.parametrize(("talked", "outcome"), [(3, "attempted"), (30, "met")])
+def test_the_reps_leg_ending_soon_after_the_key_withdraws_the_callback_on_its_own(desk, network, talked, outcome):
+    """The same probe's rep hung up 3 s after the key: their leg's end, heard at once, is the conversation's end too,
+    whether the ``<Dial action>`` and the customer leg's end come late or never. Thirty seconds stay met."""
+    callback = _callback_by_sms(desk, network)
+    _keyed(desk, callback, timedelta(minutes=2, seconds=30), 12)  # the key at T+2:42 (162 s)
+    _rep_leg_end(desk, callback, 162 + talked, 162 + talked + 1)
+    _work(desk)
+    [row] = _rows(desk, callback.incident_id)
+    assert row.outcome == outcome
+    withdrawn = [e for e in _kinds(desk, callback.incident_id) if e.kind == "callback_withdrawn"]
+    if outcome == "met":
+        assert withdrawn == [] and desk.incident(callback.incident_id).callback_answered_at is not None
+        return
+    assert [(e.detail["seen_by"], e.detail["seconds_after_key"], e.detail.get("rep_hung_up")) for e in withdrawn] == [
+        ("rep_leg", 3.0, True)]
+    [sms] = _told_by_sms(desk, callback.incident_id)  # the rep hung up: told by SMS, once
+    assert TOO_SHORT in _sms_body(desk, sms)
+    _leg_status(desk, callback, "completed", 162 + talked, CallDuration="15")  # the customer's end, later: no change
+    _work(desk)
+    assert len([e for e in _kinds(desk, callback.incident_id) if e.kind == "callback_withdrawn"]) == 1
+    assert len(_told_by_sms(desk, callback.incident_id)) == 1
