@@ -137,7 +137,7 @@ def open_apart(session: Session, incident: Incident, apart_from: Incident, now: 
     """Link an incident opened apart (``place_report``) to the open incident of its caller ID, on both logs."""
     from app.services.related_callbacks import link_possibly_related  # it imports the escalation's services
 
-    link_possibly_related(session, incident, apart_from, APART_WHY, now)
+    link_possibly_related(session, incident, apart_from, APART_WHY, now, own_callback=True)
 
 
 APART_WHY = "same caller ID, over its limit of new incidents; the contact differs, so each has its own callback"

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, object_session
 
-from app.models import Account, CallSession, Incident, IncidentStatus, Ticket
+from app.models import Account, CallSession, Incident, IncidentEvent, IncidentStatus, Ticket
 from app.services.callback_extensions import calls_back
 from app.services.events import log_event
 from app.services.support_pin import check_pin
@@ -153,17 +153,36 @@ def record_caller_check(session: Session, incident: Incident, effect: SaveIncide
         if related is not None and related.id not in (incident.id, incident.related_incident_id):  # linked once
             from app.services.related_callbacks import link_possibly_related  # it imports the escalation's services
 
-            link_possibly_related(session, incident, related, _why_related(incident, related, effect), now)
+            why, own_callback = _why_related(session, incident, related, effect)
+            link_possibly_related(session, incident, related, why, now, own_callback=own_callback)
     return result
 
 
-def _why_related(incident: Incident, related: Incident, effect: SaveIncident) -> str:
-    """Why a report is linked to an open incident: the same number's, or only the keyed ticket's (another caller's,
-    never proved theirs: a stranger who keyed the number, or the customer whose incident a stranger keyed)."""
+def _why_related(session: Session, incident: Incident, related: Incident, effect: SaveIncident) -> tuple[str, bool]:
+    """Why a report is linked to an open incident, and whether each is owed a callback of its own: only the keyed
+    ticket's (another caller's, never proved theirs: a stranger who keyed the number, or the customer whose incident
+    a stranger keyed), or another outage (``_another_outage``); else the same number's, perhaps a redial of the same
+    report, whose one conversation is the callback both are owed (``related_callbacks``)."""
     own = {related.caller_id, related.callback_phone} - {""}
     if incident.caller_id not in own and incident.ticket_number and incident.ticket_number == related.ticket_number:
-        return "same ticket, another caller; each has its own callback"
-    return "same caller, identity not proven" if not effect.verified else "same caller reported a different outage"
+        return "same ticket, another caller; each has its own callback", True
+    if _another_outage(session, incident.call_sid, related):
+        return "the caller reported a different outage; each has its own callback", True
+    return ("same caller, identity not proven" if not effect.verified else "same caller, proven"), False
+
+
+def _another_outage(session: Session, call_sid: str, related: Incident) -> bool:
+    """The call's caller chose "report a different outage" at the repeat-caller menu (its ``repeat_caller`` line)
+    after their first report's intake had ended with its reference (``reference_given``): they knew it was taken,
+    so this is another outage, and a call about the first is not this one's callback (an outside probe's was counted
+    so, and its outage was owed no updates). A redial after a dropped call (no reference heard) that chooses it is
+    taken for the same report, as before."""
+    if not call_sid:
+        return False
+    chose = any((detail or {}).get("choice") == "new_outage" for detail in session.scalars(
+        select(IncidentEvent.detail).where(IncidentEvent.call_sid == call_sid, IncidentEvent.kind == "repeat_caller")))
+    return chose and session.scalar(select(IncidentEvent.id).where(
+        IncidentEvent.incident_id == related.id, IncidentEvent.kind == "reference_given").limit(1)) is not None
 
 
 def details_match(session: Session, incident: Incident) -> dict[str, str]:

@@ -7,7 +7,11 @@ other escalated as if nobody had called (its levels paged, it breached, the mana
 texted "we have not reached you" after they were reached), and the report counted it as a breach.
 
 The rule is the escalation core's (``decide._reached_on_related``): counted on the other incident's own deadline
-(met or late), never for another number, never once it is resolved or its own callback counted. What it changes is
+(met or late), never for another number, never once it is resolved or its own callback counted, and never across a
+link that owes each side its own callback (``own_callback`` on its ``possibly_related`` line: the caller said it is a
+different outage, another caller keyed the ticket, or another contact from the number; ``same_report``): an outside
+probe's caller pressed 2, "a different outage", and the call about the first outage counted as the second's callback,
+which then had no updates of its own. What it changes is
 the incident's answer (``callback_answered_at``, which every step, page, board row and the API read) and its log
 line (``callback_reached_on_related``, which the report's fold reads); ``reached_on_callback_id`` names the callback,
 so a withdrawal of that callback's answer (too short to count) is mirrored on the other incident.
@@ -21,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.escalation import AnswerWithdrawn, ReachedOnRelated, decide
-from app.models import Callback, CallbackOutcome, Incident, IncidentStatus
+from app.models import Callback, CallbackOutcome, Incident, IncidentEvent, IncidentStatus
 from app.services.callback_extensions import callback_extension
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import snapshot
@@ -29,6 +33,8 @@ from app.services.events import log_event
 from app.services.row_locks import linked_incident_ids, lock_incident
 
 COUNTED = (CallbackOutcome.MET, CallbackOutcome.LATE)
+# a link's ``why`` from before ``own_callback`` was written (session 43) that owed each side its own callback
+_OWN_CALLBACK_WORDS = ("each has its own callback", "different outage")
 
 
 def standing_answer(session: Session, incident: Incident) -> datetime | None:
@@ -41,8 +47,10 @@ def standing_answer(session: Session, incident: Incident) -> datetime | None:
     return min((t for t in (own, related) if t is not None), default=None)
 
 
-def link_possibly_related(session: Session, incident: Incident, related: Incident, why: str, now: datetime) -> None:
-    """Link ``incident`` to ``related`` as possibly related (both logs say so, and ``why``), and count for the
+def link_possibly_related(session: Session, incident: Incident, related: Incident, why: str, now: datetime,
+                          own_callback: bool = False) -> None:
+    """Link ``incident`` to ``related`` as possibly related (both logs say so, and ``why``; ``own_callback``: each is
+    owed a callback of its own, so no conversation on one counts for the other), and count for the
     incidents the link joins a conversation already held on the other side (``reach_related`` of each callback
     counted on the chain, as the core decides: never one before an incident's report). The link can come after that
     conversation: the end of a first call whose caller went silent, heard late, links it to the redial's incident
@@ -51,7 +59,7 @@ def link_possibly_related(session: Session, incident: Incident, related: Inciden
     incident.related_incident_id = related.id
     for one, other in ((incident, related), (related, incident)):
         log_event(session, at=now, actor="system", kind="possibly_related", incident_id=one.id,
-                  detail={"reference": other.reference, "why": why})
+                  detail={"reference": other.reference, "why": why, **({"own_callback": True} if own_callback else {})})
     session.flush()
     chain = [incident.id, *linked_incident_ids(session, incident.id)]
     for callback in session.scalars(select(Callback).where(
@@ -72,7 +80,7 @@ def reach_related(session: Session, incident: Incident, callback: Callback, now:
     # callback is another extension of that switchboard is another person's, owed a call of its own
     extension = callback_extension(incident, session) if number == incident.callback_phone else ""
     counted = []
-    for other_id in linked_incident_ids(session, incident.id):
+    for other_id in same_report(session, incident.id):
         other = lock_incident(session, other_id, fresh=True)
         if other is None or other.status != IncidentStatus.OPEN:
             continue
@@ -90,6 +98,39 @@ def reach_related(session: Session, incident: Incident, callback: Callback, now:
             "call_sid": callback.customer_call_sid}))
         counted.append(other)
     return counted
+
+
+def same_report(session: Session, incident_id: int) -> list[int]:
+    """The incidents linked to ``incident_id`` (``linked_incident_ids``) through links that are one report, in
+    ascending id order: none across a link whose ``possibly_related`` line says each side has its own callback
+    (``own_callback``, or the words of such a link from before it was written)."""
+    linked = linked_incident_ids(session, incident_id)
+    if not linked:
+        return []
+    ids = [incident_id, *linked]
+    rows = session.execute(select(Incident.id, Incident.related_incident_id, Incident.reference)
+                           .where(Incident.id.in_(ids))).all()
+    by_reference = {reference: one for one, _, reference in rows}
+    apart = set()
+    for one, detail in session.execute(select(IncidentEvent.incident_id, IncidentEvent.detail).where(
+            IncidentEvent.incident_id.in_(ids), IncidentEvent.kind == "possibly_related")).all():
+        detail = detail or {}
+        why = str(detail.get("why", ""))
+        if detail.get("own_callback") or any(words in why for words in _OWN_CALLBACK_WORDS):
+            other = by_reference.get(detail.get("reference"))
+            if other is not None:
+                apart.add(frozenset((one, other)))
+    edges = [(one, related) for one, related, _ in rows
+             if related is not None and frozenset((one, related)) not in apart]
+    seen, frontier = {incident_id}, [incident_id]
+    while frontier:
+        here = frontier.pop()
+        for a, b in edges:
+            for there in ((b,) if a == here else (a,) if b == here else ()):
+                if there not in seen:
+                    seen.add(there)
+                    frontier.append(there)
+    return sorted(seen - {incident_id})
 
 
 def withdraw_related(session: Session, callback: Callback, at: datetime, why: str, now: datetime) -> None:

@@ -34,11 +34,13 @@ OTHER = "+14155550177"  # another number of the customer's (a mobile), given on 
 RELATED_KINDS = ("callback_reached_on_related", "callback_related_withdrawn")
 
 
-def _redial(desk, caller: str = CUSTOMER, callback_number: str = "", silent_once_opened: bool = False) -> Incident:
+def _redial(desk, caller: str = CUSTOMER, callback_number: str = "", silent_once_opened: bool = False,
+            drop_once_opened: bool = False) -> Incident:
     """The customer calls again from ``caller``; told their number has an open incident, they report anew (the new
     incident is linked to it as possibly related). ``callback_number``: they ask to be called back on it instead.
     ``silent_once_opened``: the call goes silent once the callback number is confirmed (the incident opens mid-call;
-    no status callback ever comes): it is linked only when the watchdog takes the call for ended."""
+    no status callback ever comes): it is linked only when the watchdog takes the call for ended.
+    ``drop_once_opened``: the call drops there (its status callback comes): the caller never heard its reference."""
     call = SimulatedCall(transport=flask_transport(desk.client), base_url=PUBLIC_BASE_URL,
                          auth_token=TEST_AUTH_TOKEN, caller=caller)
     call.dial()
@@ -52,7 +54,9 @@ def _redial(desk, caller: str = CUSTOMER, callback_number: str = "", silent_once
         call.press("2")  # not the number I call from
         call.say(callback_number)
     call.press("1")
-    if silent_once_opened:
+    if drop_once_opened:
+        call.hang_up()
+    if silent_once_opened or drop_once_opened:
         with desk.hotline.db.session() as s:
             return s.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
     call.say("dana at acme dot example")
@@ -66,12 +70,13 @@ def _redial(desk, caller: str = CUSTOMER, callback_number: str = "", silent_once
 
 
 def _first_then_redial(desk, network, callback_number: str = "", talk_seconds: float = 30):
-    """A at T0 (Alice paged, she lets it ring), the redial's B at T+2 (Alice presses 2 on its voice page and is
+    """A at T0, whose call drops once its callback number is confirmed (Alice paged, she lets it ring), the redial's
+    B at T+2 (Alice presses 2 on its voice page and is
     bridged to the number B calls back, who presses the key and talks ``talk_seconds``). Returns A, B, the phone of
     the number called back and Alice's phone."""
     customer = network.phone(CUSTOMER).expect_sms("we have your report")
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
-    first = desk.open_incident()
+    first = _redial(desk, drop_once_opened=True)
     desk.settle()
     called = network.phone(callback_number or CUSTOMER)
     called.expect_sms("we have your report").expect_sms("has taken your incident")
@@ -265,14 +270,14 @@ def test_a_callback_counts_for_a_redials_redial_linked_through_the_one_between(d
     reached you" nine minutes after talking with the engineer, and the report counted a breach."""
     customer = network.phone(CUSTOMER).expect_sms("we have your report")
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
-    first = desk.open_incident()
+    first = _redial(desk, drop_once_opened=True)
     desk.settle()
     incidents = [first]
     for minutes, seconds in ((2, 0), (2, 30)):
         customer.expect_sms("we have your report")
         alice.expect_sms("SEV1").expect_call(answer=False)
         desk.clock.set(desk.t0 + timedelta(minutes=minutes, seconds=seconds))
-        incidents.append(_redial(desk))
+        incidents.append(_redial(desk, drop_once_opened=(minutes, seconds) == (2, 0)))
         desk.settle()
     first, second, third = incidents
     assert (desk.incident(second.id).related_incident_id, desk.incident(third.id).related_incident_id) == (
@@ -294,3 +299,40 @@ def test_a_callback_counts_for_a_redials_redial_linked_through_the_one_between(d
         [line] = _lines(desk, incident.id, *RELATED_KINDS)
         assert (line.detail["outcome"], line.detail["related_reference"]) == ("met", first.reference)
     assert _facts(desk, third.id).outcome == Outcome.MET
+
+
+def test_a_different_outage_reported_after_the_first_reports_reference_keeps_its_own_callback(desk, network):
+    """Outside probe (session 43): the customer's first report ended normally (its reference told), they called
+    again, chose "To report a different outage, press 2" and reported another one. The engineer's call about the
+    first counted as the second's callback: its pages, at-risk alert and breach stopped, and it was owed no updates.
+    A conversation about one is not the other's callback; both stay linked as possibly related."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    first = desk.open_incident()  # the whole intake: the caller heard its reference
+    desk.settle()
+    customer.expect_sms("we have your report")
+    alice.expect_sms("SEV1").expect_call(answer=False)
+    desk.clock.set(desk.t0 + timedelta(minutes=2))
+    second = _redial(desk)  # "a different outage", pressed at the repeat-caller menu
+    desk.settle()
+    assert desk.incident(second.id).related_incident_id == first.id
+    [link] = _lines(desk, second.id, "possibly_related")
+    assert link.detail["own_callback"] is True and "different outage" in link.detail["why"]
+
+    customer.expect_sms("has taken your incident").expect_call(press="1", answered=True, talk_seconds=30)
+    alice.expect_call()
+    desk.clock.set(desk.t0 + timedelta(minutes=2, seconds=30))
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {first.reference}").get_data(as_text=True)
+    desk.settle()
+    assert _callback_of(desk, first.id).outcome == "met"
+    other = desk.incident(second.id)
+    assert (other.callback_answered_at, other.reached_on_callback_id) == (None, None)
+    assert _lines(desk, second.id, *RELATED_KINDS) == []
+    desk.at(minutes=3)  # the first incident's level 1 is skipped (its customer was reached)
+    assert _steps(desk, first.id)[("page", 1)] == "skipped_callback_done"
+    assert _steps(desk, second.id)[("page", 1)] == ""  # not yet due
+    # its own escalation goes on: its next level pages at T+5, three minutes after its report
+    alice.expect_call(answer=False)
+    network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=5)
+    assert _steps(desk, second.id)[("page", 1)] not in ("", "skipped_callback_done")
