@@ -20,6 +20,7 @@ from app.services.events import log_event
 from app.services.incidents import (
     RESCUE_EXCLUDED_STAGES,
     append_to_incident,
+    open_incidents_for,
     readable_state,
     rescue_call,
     update_from_call,
@@ -29,7 +30,7 @@ from app.services.missed_calls import called_back_on, ended_before_triage, recor
 from app.services.outbound_volume import check_outbound_volume
 from ivr_flows.capture import hung_up
 from ivr_flows.model import AppendToIncident, CallState, Captured, FlowPolicy, SaveIncident, Stage
-from ivr_flows.validate import parse_callback_number
+from ivr_flows.validate import is_valid_phone, parse_callback_number
 
 UNREPORTED_PER_PASS = 100  # calls one watchdog pass settles (the rest go on the next pass)
 
@@ -84,7 +85,8 @@ def settle_ended_call(
     if incident is not None and state is not None:
         # The rep sees for a rescued call too whether the caller was verified and what matches.
         said = SaveIncident(captured=state.captured, lang=state.lang, caller_id=call.from_number, captured_at=now,
-                            verified=state.verified, related_reference=state.related_reference)
+                            verified=state.verified,
+                            related_reference=state.related_reference or _redial_of(session, call, incident))
         caller_trust.record_caller_check(session, incident, said, now)
 
 
@@ -133,6 +135,19 @@ def nothing_to_settle(state: CallState | None, incident_id: int | None) -> bool:
     """True when an ended call needs no more than its status: it has an incident, and not one it opened
     mid-call and left before the end (issue 13: those get the caller check and their deadline)."""
     return incident_id is not None and (state is None or not state.opened or state.stage is Stage.DONE)
+
+
+def _redial_of(session: Session, call: CallSession, rescued: Incident) -> str:
+    """The reference of the newest open incident of the call's number opened after the call began (its caller's
+    redial, reported while this call's end was not yet heard), "" for none: the rescued call is linked to it as
+    possibly related, so a conversation held on it counts for this one too (an outside probe's first call, its end
+    never reported, was rescued after its redial's callback had reached the customer, linked to nothing: it breached,
+    and the customer was texted "we have not reached you"). An incident open before the call began was heard of at
+    its start (``related_reference``); a withheld caller ID is nobody's number."""
+    if not is_valid_phone(call.from_number):
+        return ""
+    return next((other.reference for other in open_incidents_for(session, call.from_number)
+                 if other.id != rescued.id and other.received_at >= call.started_at), "")
 
 
 def _settle_opened_early(session: Session, call: CallSession, now: datetime, ended_at: datetime,

@@ -15,8 +15,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.models import Callback, IncidentEvent
+from app.models import Callback, Incident, IncidentEvent
 from app.reports.facts import Outcome
+from hotline_sim.phone import SimulatedCall, flask_transport
+from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.paging.conftest import ALICE, CUSTOMER
 from tests.paging.test_acknowledgement import _sms_from
 from tests.paging.test_callback_proof import _facts
@@ -70,3 +72,47 @@ def test_a_conversation_before_the_link_counts_for_the_incident_linked_after_it(
     assert _lines(desk, first.id, "callback_breached") == []
     assert _facts(desk, first.id).outcome == Outcome.MET
     assert customer.unmet == [] and alice.unmet == []
+
+
+def test_a_call_rescued_after_its_redials_conversation_is_linked_to_it_and_counted(desk, network):
+    """Outside probe (session 43): the first call went silent before its callback number (no incident opened, its end
+    never reported); the customer redialled at once and reported in full, and was called back and talked. The
+    watchdog then rescued the first call as an incident of its own, linked to nothing: it escalated, breached, paged
+    the managers, and texted the customer "we have not reached you". The rescued call is linked to the redial's
+    incident opened after it began, and the conversation counts for it."""
+    customer = network.phone(CUSTOMER)
+    alice = network.phone(ALICE)
+    call = SimulatedCall(transport=flask_transport(desk.client), base_url=PUBLIC_BASE_URL,
+                         auth_token=TEST_AUTH_TOKEN, caller=CUSTOMER)
+    call.dial()
+    for key in ("1", "1", "#"):
+        call.press(key)
+    call.say("Acme Mail")  # then silence: the name is never given, and Twilio reports no end
+    alice.expect_sms("SEV1").expect_call(answer=False)
+    customer.expect_sms("we have your report")
+    desk.clock.set(desk.t0 + timedelta(seconds=30))
+    redial = _redial(desk)
+    desk.settle()
+    assert desk.incident(redial.id).related_incident_id is None  # no open incident of the number when it called
+
+    customer.expect_sms("has taken your incident").expect_call(press="1", answered=True, talk_seconds=30)
+    alice.expect_call()
+    desk.clock.set(desk.t0 + timedelta(minutes=2))
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {redial.reference}").get_data(as_text=True)
+    desk.settle()
+    with desk.hotline.db.session() as s:
+        callback = s.scalars(select(Callback).where(Callback.incident_id == redial.id)).one()
+    assert callback.outcome == "met"
+
+    desk.at(minutes=6)  # the first call is idle long enough to be taken for ended: rescued, and linked
+    with desk.hotline.db.session() as s:
+        rescued = s.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
+    assert rescued.related_incident_id == redial.id
+    assert (rescued.reached_on_callback_id, rescued.callback_answered_at) == (callback.id, callback.answered_at)
+    [line] = _lines(desk, rescued.id, "callback_reached_on_related")
+    assert (line.detail["outcome"], line.detail["related_reference"]) == ("met", redial.reference)
+    desk.at(minutes=22)  # past its deadline: nobody alerted, no apology to a customer we talked to
+    assert _lines(desk, rescued.id, "callback_breached") == []
+    assert _facts(desk, rescued.id).outcome == Outcome.MET
+    assert customer.unmet == [] and alice.unmet == []
+    assert [body for body in customer.sms if "have not reached you" in body] == []
