@@ -484,6 +484,8 @@ def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
         return _receipt_failed(ev, snap)
     if ev.purpose in NOTICES:
         return _notice_failed(ev, snap)
+    if ev.purpose == "at_risk":
+        return _at_risk_sms_failed(ev, snap)
     if ev.purpose != "page" or (ev.channel != SMS and not ev.level_unreached):
         return _skip(snap, "no_fallback")
     if snap.resolved or snap.customer_reached or _owned(snap):
@@ -499,6 +501,21 @@ def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
     # SMS whose person's call failed first too (a later probe's voice page failed 37 ms before the SMS)
     return Decision("level_unreached", snap.state, pages=(PageOrder(Audience.MANAGERS, ALERT, "page"),),
                     log=(K.LEVEL_UNREACHED,))
+
+
+def _at_risk_sms_failed(ev: PageFailed, snap: Snapshot) -> Decision:
+    """An at-risk alert's SMS failed for good (undelivered, 30003: the phone is off or out of coverage, which is when
+    a paged rep does not answer): the same person is called with the alert, as a page SMS's person is (an outside
+    probe's secondary was warned by nobody until the breach). Not once the customer is reached or the incident
+    resolved, nor twice; while Twilio still retries the SMS too, as for a page SMS."""
+    if ev.channel != SMS:
+        return _skip(snap, "no_fallback")
+    if snap.resolved or snap.customer_reached:
+        return _skip(snap, "no_fallback_needed")
+    if ev.voice_tried:
+        return _skip(snap, "called_already")
+    return Decision("calling_instead", snap.state, pages=(PageOrder(Audience.SAME_PERSON, (VOICE,), "at_risk"),),
+                    log=(K.PAGE_SMS_FAILED_CALLING,))
 
 
 def _receipt_failed(ev: PageFailed, snap: Snapshot) -> Decision:

@@ -438,8 +438,8 @@ def adopt_sid(session: Session, page: Page, sid: str, now: datetime) -> None:
 
 def answer_page_failure(session: Session, page: Page, now: datetime, first: bool = False,
                        error_code: str = "") -> Page | None:
-    """What follows a page that failed for good, as the core decides (``PageFailed``). A page SMS that failed, was
-    undelivered or was never sent (STOP): call the same person at once, if the
+    """What follows a page that failed for good, as the core decides (``PageFailed``). A page or at-risk alert SMS
+    that failed, was undelivered or was never sent (STOP): call the same person at once, if the
     core says so; the last page of a level alive: the managers at once (``level_unreached``) (``first``: in the FIRST queue, as the SMS would have been). A customer's missed-call SMS that had
     held back later attempts' SMS is sent anew for them instead, if the core says so (``resend_missed_sms``); a
     customer's receipt SMS that failed for good is followed by the e-mail receipt, if the core says so
@@ -475,7 +475,9 @@ def answer_page_failure(session: Session, page: Page, now: datetime, first: bool
     if not decision.pages:
         return None
     who = Contactable(rep_id=page.rep_id, name=page.name, phone=page.to_number, channels=("voice",), role=page.role)
-    voice = queue_page(session, incident, who, Channel.VOICE, "page", now, step_id=page.step_id, first=first)
+    # the same person called with what the SMS said: a page, or an at-risk alert (``decide._at_risk_sms_failed``)
+    voice = queue_page(session, incident, who, Channel.VOICE, decision.pages[0].purpose, now, step_id=page.step_id,
+                       first=first)
     if voice is not None:
         for kind in decision.log:
             log_event(session, at=now, actor="system", kind=kind, incident_id=incident.id,

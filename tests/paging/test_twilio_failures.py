@@ -669,3 +669,35 @@ def _waits_for_a_lock(desk, job) -> bool:
                 return True
             wait([job], timeout=0.05)
     return False
+
+
+@pytest.mark.parametrize("outcome", ["failed", "undelivered"])
+def test_an_at_risk_sms_that_fails_calls_the_same_person_with_the_alert(desk, network, twilio, outcome):
+    """Outside probe (session 43): the secondary's at-risk SMS came back undelivered (30003: the phone off or out of
+    coverage, which is when a paged rep does not answer) and nothing followed until the breach. They are called
+    with the alert at once, as for a page SMS, once; the others' alerts are as before."""
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    bob = network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
+    alice.expect_call(answer=False)
+    desk.at(minutes=3)
+    maria = network.phone(MARIA).expect_sms("SEV1").expect_call(answer=False)  # the managers' level at T+6
+    desk.at(minutes=6)
+    alice.expect_sms("AT RISK")
+    maria.expect_sms("AT RISK")
+    bob.expect_sms("AT RISK", fail=outcome).expect_call()
+    desk.at(minutes=10)
+    assert bob.unmet == [] and "This is an at-risk alert" in bob.calls[-1].heard
+    sms, call = (_page_of(desk, incident.id, BOB, "at_risk", channel) for channel in ("sms", "voice"))
+    assert sms.status == outcome and call.step_id == sms.step_id
+    [fallback] = [e for e in _events(desk, incident.id, "page_sms_failed_calling") if e.detail["page_id"] == sms.id]
+    assert fallback.detail["voice_page_id"] == call.id
+    assert len(alice.calls) == 2 and len(maria.calls) == 1  # nobody else is called for it
+
+
+def _page_of(desk, incident_id: int, number: str, purpose: str, channel: str) -> Page:
+    with desk.hotline.db.session() as s:
+        return s.scalars(select(Page).where(Page.incident_id == incident_id, Page.to_number == number,
+                                            Page.purpose == purpose, Page.channel == channel)).one()

@@ -478,8 +478,21 @@ def test_a_failed_page_sms_calls_the_same_person_only_while_nobody_has_it():
     assert [o.audience for o in decide(PageFailed("sms", "page"), STATES["open"], T0).pages] == \
         [Audience.SAME_PERSON]
     assert decide(PageFailed("sms", "page"), STATES["acknowledged"], T0).pages == ()
-    assert decide(PageFailed("sms", "at_risk"), STATES["open"], T0).pages == ()
     assert decide(PageFailed("voice", "page"), STATES["open"], T0).pages == ()
+
+
+def test_a_failed_at_risk_sms_calls_the_same_person_with_the_alert_until_the_customer_is_reached():
+    """Outside probe (session 43): an undelivered at-risk SMS warned nobody until the breach. Its person is called
+    with the alert, acknowledged or not (an owner who has not called back is who the alert is for), once, and not
+    once the customer is reached or the incident resolved."""
+    for state in ("open", "acknowledged"):
+        called = decide(PageFailed("sms", "at_risk"), STATES[state], T0)
+        assert [(o.audience, o.channels, o.purpose) for o in called.pages] == [
+            (Audience.SAME_PERSON, ("voice",), "at_risk")]
+    assert decide(PageFailed("sms", "at_risk", voice_tried=True), STATES["open"], T0).pages == ()
+    for state in ("met", "resolved"):
+        assert decide(PageFailed("sms", "at_risk"), STATES[state], T0).pages == ()
+    assert decide(PageFailed("voice", "at_risk"), STATES["open"], T0).pages == ()
 
 
 def test_a_call_to_the_rep_that_never_reached_them_is_told_even_after_their_self_report():
