@@ -110,6 +110,9 @@ class EventKind(StrEnum):
     CALLBACK_REP_LEG_REFUSED = "callback_rep_leg_refused"
     CALLBACK_REP_NOT_REACHED = "callback_rep_not_reached"  # the rep leg ended unanswered (or a machine took it)
     CALLBACK_LEG_STATUS = "callback_leg_status"
+    # Twilio's Timestamp of a customer leg's status lay before its callback was asked for or after it was heard:
+    # clocks disagree; the status counted as of when it was heard (``callbacks.twilio_time_believed``)
+    TWILIO_CLOCK_DISAGREES = "twilio_clock_disagrees"
     CALLBACK_MET = "callback_met"
     CALLBACK_LATE = "callback_late"
     # a person answered a callback after the incident's first answer (a follow-up call): on record, never the answer

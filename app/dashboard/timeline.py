@@ -341,6 +341,9 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "callback_rep_not_reached": lambda d, _: (f"The rep was not reached ({str(d.get('why', '')).replace('_', ' ')}): "
                                               "the customer was not called", "bad"),
     "callback_leg_status": lambda d, _: (f"Customer's phone: {d.get('status', '')}", "muted"),
+    "twilio_clock_disagrees": lambda d, _: (
+        f"Twilio's time of the customer's phone being {d.get('status', '')} ({d.get('timestamp', '')}) is outside "
+        f"the callback's time here: counted as heard ({d.get('heard_at', '')}); check the clocks", "warn"),
     "callback_met": _connected(False),
     "callback_late": _connected(True),
     "callback_reached_on_related": _reached_on_related,

@@ -7,6 +7,7 @@ second signal). "Met" is then decided by Twilio's timestamp of that answer.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -37,7 +38,13 @@ from app.services.rep_legs import other_leg
 from app.services.row_locks import lock_callback
 from app.telephony.protocol import is_machine
 
+log = logging.getLogger(__name__)
+
 TIMESTAMP_PRECISION = timedelta(seconds=1)  # Twilio's RFC 2822 Timestamp: the second, not the instant
+# how far Twilio's Timestamp of a customer leg's status may lie before the callback was asked for, or after it was
+# heard here, and still be believed: more is a clock that disagrees (``twilio_time_believed``)
+TIMESTAMP_TOLERANCE = timedelta(seconds=5)
+ANSWERED_STATUSES = ("answered", "in-progress")
 
 
 def open_callback(session: Session, incident: Incident, rep_id: int | None, now: datetime,
@@ -79,7 +86,7 @@ def customer_leg_status(session: Session, callback_id: int, status: str, timesta
     callback, incident = lock_callback(session, callback_id)
     if callback is None:
         return None
-    stamped = _twilio_time(timestamp)
+    stamped = twilio_time_believed(session, callback, incident, _twilio_time(timestamp), status, now)
     # 14:51:39 is any instant of that second: an answer 0.3 s after a deadline at 14:51:39.39 was counted as met
     at = stamped + TIMESTAMP_PRECISION if stamped is not None else now
     callback.customer_call_sid = callback.customer_call_sid or call_sid
@@ -89,7 +96,7 @@ def customer_leg_status(session: Session, callback_id: int, status: str, timesta
     log_event(session, at=now, actor="twilio", kind="callback_leg_status", incident_id=incident.id,
               detail={"callback_id": callback.id, "status": status, "timestamp": (stamped or now).isoformat(),
                       "answered_by": answered_by})
-    if status in ("answered", "in-progress"):
+    if status in ANSWERED_STATUSES:
         if callback.answered_at is None:
             callback.answered_at = at
         # answering-machine detection saying "human" is not enough (it guesses): only a key press confirms
@@ -101,6 +108,25 @@ def customer_leg_status(session: Session, callback_id: int, status: str, timesta
         elif callback.outcome == CallbackOutcome.PENDING:
             _unanswered(session, incident, callback, at, now, status, took_voicemail(callback))
     return callback
+
+
+def twilio_time_believed(session: Session, callback: Callback, incident: Incident, stamped: datetime | None,
+                         status: str, now: datetime) -> datetime | None:
+    """Twilio's ``Timestamp`` of a customer leg's status, when it can be: not before the callback was asked for nor
+    after it was heard here (each within ``TIMESTAMP_TOLERANCE``). Another is a clock that disagrees, Twilio's or
+    this deployment's: the status counts as of when it was heard (None), and the log says so, with both times
+    (``twilio_clock_disagrees``). An outside probe's stand-in stamped an answer 30 minutes early and another 30
+    minutes late: the first stood as met before the incident was reported (-20:12 on the board, a negative time that
+    failed the compliance report), the second, answered 3.5 minutes before the deadline, as late."""
+    if stamped is None or callback.requested_at - TIMESTAMP_TOLERANCE <= stamped <= now + TIMESTAMP_TOLERANCE:
+        return stamped
+    log.warning("Twilio's Timestamp %s of callback %s's %s status is outside %s .. %s (when it was asked for and "
+                "heard): counted as heard; compare this host's clock and the database's with a time server",
+                stamped.isoformat(), callback.id, status, callback.requested_at.isoformat(), now.isoformat())
+    log_event(session, at=now, actor="twilio", kind=EventKind.TWILIO_CLOCK_DISAGREES, incident_id=incident.id,
+              detail={"callback_id": callback.id, "status": status, "timestamp": stamped.isoformat(),
+                      "requested_at": callback.requested_at.isoformat(), "heard_at": now.isoformat()})
+    return None
 
 
 def leg_in_progress(session: Session, callback_id: int, call_sid: str, now: datetime) -> Callback | None:
@@ -122,7 +148,7 @@ REP_NEVER_ANSWERED = frozenset({"busy", "failed", "no-answer", "canceled"})  # f
 
 
 def rep_leg_status(session: Session, callback_id: int, status: str, now: datetime,
-                   call_sid: str = "", timestamp: str = "") -> Callback | None:
+                   call_sid: str = "") -> Callback | None:
     """Record the progress of the hotline's call to the rep; one the rep never answered means nobody was dialled.
 
     The status callback's URL names the callback, so ``call_sid`` is this callback's call: adopted when the run
@@ -139,9 +165,9 @@ def rep_leg_status(session: Session, callback_id: int, status: str, now: datetim
             mark_rep_not_reached(session, incident, callback, status, now)
         elif status in ENDED_STATUSES:
             rep_call_ended(session, incident, callback, now)
-            # the rep hung up: the conversation ended then, whichever of the <Dial action> and the customer leg's
-            # end is heard later, or never (its ``Timestamp``: ``short_leg``)
-            short_leg(session, callback.id, status, "", call_sid, now, timestamp, seen_by="rep_leg")
+            # the rep hung up: the conversation ended when this was heard, whichever of the <Dial action> and the
+            # customer leg's end comes later, or never
+            short_leg(session, callback.id, status, "", call_sid, now, seen_by="rep_leg")
     return callback
 
 
@@ -361,16 +387,17 @@ def withdraw_short_bridge(session: Session, callback_id: int, dial_seconds: str,
 
 
 def short_leg(session: Session, callback_id: int, call_status: str, call_duration: str, call_sid: str,
-              now: datetime, timestamp: str = "", seen_by: str = "customer_leg") -> Callback | None:
+              now: datetime, seen_by: str = "customer_leg") -> Callback | None:
     """A leg of a bridged callback completed after a conversation under the minimum (the customer leg's own
     ``CallDuration``, or the time from the key press to the leg's end): the answer counted at the key press is
     withdrawn as ``withdraw_short_bridge`` does for the ``<Dial action>``. Until session 37 only that request withdrew
     it: an outside probe's 4-second call whose ``<Dial action>`` never came (a lost webhook: Twilio does not retry
-    it) stood as the kept promise. Whichever comes first withdraws it; the others find it withdrawn. The leg ended at
-    Twilio's ``Timestamp`` of its end (``leg_ended_at``), not when its status callback was heard: until session 43 a
-    customer leg's end heard 90 s late counted a 3-second call as 93 s of conversation, and the rep leg's end
-    (``seen_by`` "rep_leg": the rep hung up) withdrew nothing. None when nothing was withdrawn."""
-    ended = leg_ended_at(timestamp, now)
+    it) stood as the kept promise. Whichever comes first withdraws it; the others find it withdrawn. The customer's
+    leg ended when its answer was heard plus its ``CallDuration`` (``leg_ended_at``), not when its final status
+    callback was heard: until session 43 one heard 90 s late counted a 3-second call as 93 s of conversation; and the
+    rep's leg's end, heard (``seen_by`` "rep_leg": the rep hung up), withdrew nothing. None when nothing was
+    withdrawn."""
+    ended = leg_ended_at(session, callback_id, call_duration, now) if seen_by == "customer_leg" else now
     if call_status != "completed" or not conversation_too_short(call_duration, "", talked_since(session, callback_id),
                                                                 ended):
         return None
@@ -378,11 +405,20 @@ def short_leg(session: Session, callback_id: int, call_status: str, call_duratio
                                  ended_at=ended)
 
 
-def leg_ended_at(timestamp: str, now: datetime) -> datetime:
-    """When a leg ended: Twilio's ``Timestamp`` of its final status (the second it names: the conversation is at
-    least that long, never claimed longer), else (none, or one after ``now``) when its status callback was heard."""
-    stamped = _twilio_time(timestamp)
-    return min(stamped, now) if stamped is not None else now
+def leg_ended_at(session: Session, callback_id: int, call_duration: str, now: datetime) -> datetime:
+    """When the customer's leg ended, on this host's clock: when its answer was heard (its first ``answered`` or
+    ``in-progress`` status) plus Twilio's ``CallDuration``, counted from that answer; ``now`` (when its final status
+    was heard) without them, or when that is earlier. Both times are this host's: Twilio's ``Timestamp`` of the end,
+    read against the key press heard here, would make a conversation seconds shorter or longer by the clocks'
+    difference."""
+    seconds = call_duration.strip()
+    if not seconds.isdigit():
+        return now
+    heard = [at for at, detail in session.execute(select(IncidentEvent.at, IncidentEvent.detail).where(
+        IncidentEvent.incident_id == select(Callback.incident_id).where(Callback.id == callback_id).scalar_subquery(),
+        IncidentEvent.kind == EventKind.CALLBACK_LEG_STATUS)).all()
+        if (detail or {}).get("callback_id") == callback_id and (detail or {}).get("status") in ANSWERED_STATUSES]
+    return min(now, min(heard) + timedelta(seconds=int(seconds))) if heard else now
 
 
 def already_withdrawn_as_short(session: Session, callback: Callback, call_status: str, now: datetime) -> bool:

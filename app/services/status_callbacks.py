@@ -51,8 +51,7 @@ def page_call(session: Session, form: Fields, query: Fields, now: datetime, sett
 
 def rep_leg(session: Session, form: Fields, query: Fields, now: datetime, settings) -> None:
     """Status of the hotline's call to the rep for a bridged callback."""
-    rep_leg_status(session, _id(query, "callback"), form.get("CallStatus", ""), now, call_sid=form.get("CallSid", ""),
-                   timestamp=form.get("Timestamp", ""))
+    rep_leg_status(session, _id(query, "callback"), form.get("CallStatus", ""), now, call_sid=form.get("CallSid", ""))
 
 
 def customer_leg(session: Session, form: Fields, query: Fields, now: datetime, settings) -> None:
@@ -61,7 +60,7 @@ def customer_leg(session: Session, form: Fields, query: Fields, now: datetime, s
     customer_leg_status(session, callback_id, status, form.get("Timestamp", ""), call_sid, now,
                         answered_by=form.get("AnsweredBy", ""))
     # a conversation under the minimum is no callback, whether or not the <Dial action> request ever comes
-    short_leg(session, callback_id, status, form.get("CallDuration", ""), call_sid, now, form.get("Timestamp", ""))
+    short_leg(session, callback_id, status, form.get("CallDuration", ""), call_sid, now)
 
 
 def update_sms(session: Session, form: Fields, query: Fields, now: datetime, settings) -> None:

@@ -192,6 +192,7 @@ def test_a_follow_up_callback_a_person_answers_is_on_record_and_the_first_answer
     """The customer was reached at T+1:30; Alice calls them again at T+30 to work the problem. The second callback
     is stored as answered (after the deadline: 'late'), so the log says so too, and the incident's answer stays."""
     first = _alice_presses_2(desk, minutes=1)
+    desk.clock.set(desk.t0 + timedelta(minutes=1, seconds=30))  # heard when stamped (never before it)
     _leg_status(desk, first, "in-progress", 90)
     desk.clock.set(desk.t0 + timedelta(minutes=1, seconds=36))
     _whisper(desk, first)
@@ -227,6 +228,7 @@ def _alice_calls_again_and_a_person_presses_the_key(desk, first: Callback, minut
     _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/rep?callback={second.id}", {
         "CallSid": second.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
         "CallStatus": "in-progress", "AnsweredBy": "human"})
+    desk.clock.set(desk.t0 + timedelta(minutes=minute, seconds=20))  # heard when stamped (never before it)
     _leg_status(desk, second, "in-progress", minute * 60 + 20)
     desk.clock.set(desk.t0 + timedelta(minutes=minute, seconds=21))
     _whisper(desk, second)
@@ -304,3 +306,36 @@ def test_an_answer_by_the_deadline_that_never_brings_the_key_press_is_a_breach_o
         assert s.scalars(select(Page.to_number).where(Page.incident_id == incident.id,
                                                       Page.purpose == "breach")).all() != []
     assert _facts(desk, callback.incident_id).breached()
+
+
+@pytest.mark.parametrize(("shift", "heard_minute"), [(-30, 4), (30, 14)])
+def test_a_timestamp_outside_the_callbacks_time_here_counts_as_heard_and_says_the_clocks_disagree(
+        desk, network, shift, heard_minute):
+    """Outside probe (session 43): Twilio's ``Timestamp`` was taken at its word. One stamped 30 minutes early stood
+    as met before the incident was reported ("called back in -20:12"; its negative minute then failed the compliance
+    report for every range holding it); one answered 3.5 minutes before the deadline, stamped 30 minutes late, stood
+    as late and breached. A stamp before the callback was asked for, or after it was heard, counts as heard."""
+    callback = _alice_presses_2(desk, minutes=heard_minute)
+    heard = desk.t0 + timedelta(minutes=heard_minute, seconds=10)
+    desk.clock.set(heard)
+    _whisper(desk, callback)
+    _leg_status(desk, callback, "in-progress", (heard - desk.t0).total_seconds() + shift * 60)
+    desk.clock.set(heard + timedelta(seconds=10))
+    _press_key(desk, callback)
+    desk.clock.set(heard + timedelta(seconds=70))
+    _leg_status(desk, callback, "completed", (heard - desk.t0).total_seconds() + 70 + shift * 60, CallDuration="70")
+    row = _callback_row(desk, callback.id)
+    assert (row.outcome, row.answered_at) == ("met", heard)
+    with desk.hotline.db.session() as s:
+        said = [e.detail for e in s.scalars(select(IncidentEvent).where(
+            IncidentEvent.incident_id == callback.incident_id, IncidentEvent.kind == "twilio_clock_disagrees"))]
+    assert [d["status"] for d in said] == ["in-progress", "completed"]
+    assert said[0]["heard_at"] == heard.isoformat()
+    facts = _facts(desk, callback.incident_id)
+    assert facts.outcome == Outcome.MET and facts.answered_at == heard and facts.seconds_to_callback > 0
+    _at(desk, 16)
+    assert _step_outcome(desk, callback.incident_id, "breach") == "met"
+    from tests.paging.test_spoofed_number_callback import _report_row  # it imports this module's helpers
+
+    json_row, _csv = _report_row(desk, desk.incident(callback.incident_id).reference)
+    assert (json_row["outcome"], json_row["breached"]) == ("met", False)

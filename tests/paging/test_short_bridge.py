@@ -440,11 +440,13 @@ def test_a_voicemail_presses_no_key_and_the_rep_may_leave_a_message(desk, networ
 def test_a_customer_legs_end_heard_late_is_counted_at_twilios_time_of_it(desk, network):
     """Outside probe (session 43): the customer pressed the key, the rep hung up 3 s later, no ``<Dial action>``
     came, and the customer leg's ``completed`` was heard 90 s late: the 3-second call stood as met, its conversation
-    counted to the moment the status callback was heard. Twilio's ``Timestamp`` of the leg's end is when it ended."""
+    counted to the moment the status callback was heard. The leg ended when its answer was heard plus its
+    ``CallDuration`` (both on this host's clock: Twilio's ``Timestamp`` against the key press heard here would mix two
+    clocks)."""
     callback = _callback_by_sms(desk, network)
     _keyed(desk, callback, timedelta(minutes=2, seconds=30), 12)  # the key at T+2:42
     desk.clock.set(desk.t0 + timedelta(minutes=4, seconds=15))  # heard 90 s after its Timestamp
-    _leg_status(desk, callback, "completed", 165, CallDuration="15")  # Twilio: it ended at T+2:45
+    _leg_status(desk, callback, "completed", 165, CallDuration="15")  # answered T+2:30 (heard), 15 s: ended T+2:45
     _work(desk)
     [row] = _rows(desk, callback.incident_id)
     assert row.outcome == "attempted" and desk.incident(callback.incident_id).callback_answered_at is None
@@ -453,14 +455,14 @@ def test_a_customer_legs_end_heard_late_is_counted_at_twilios_time_of_it(desk, n
     assert _facts(desk, callback.incident_id).outcome == Outcome.ATTEMPTED
 
 
-def _rep_leg_end(desk, callback: Callback, seconds: float, heard: float) -> None:
-    """The rep's leg's own status callback says it completed at T0 + ``seconds`` (Twilio's ``Timestamp``), heard
-    at T0 + ``heard``; no ``<Dial action>`` and no end of the customer's leg follow."""
+def _rep_leg_end(desk, callback: Callback, heard: float) -> None:
+    """The rep's leg's own status callback says it completed, heard at T0 + ``heard``; no ``<Dial action>`` and no
+    end of the customer's leg follow."""
     desk.clock.set(desk.t0 + timedelta(seconds=heard))
     _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/rep-status?callback={callback.id}", {
         "CallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
         "CallStatus": "completed", "CallDuration": "60",
-        "Timestamp": format_datetime(desk.t0 + timedelta(seconds=seconds))})
+        "Timestamp": format_datetime(desk.t0 + timedelta(seconds=heard))})
 
 
 @pytest.mark.parametrize(("talked", "outcome"), [(3, "attempted"), (30, "met")])
@@ -469,7 +471,7 @@ def test_the_reps_leg_ending_soon_after_the_key_withdraws_the_callback_on_its_ow
     whether the ``<Dial action>`` and the customer leg's end come late or never. Thirty seconds stay met."""
     callback = _callback_by_sms(desk, network)
     _keyed(desk, callback, timedelta(minutes=2, seconds=30), 12)  # the key at T+2:42 (162 s)
-    _rep_leg_end(desk, callback, 162 + talked, 162 + talked + 1)
+    _rep_leg_end(desk, callback, 162 + talked)
     _work(desk)
     [row] = _rows(desk, callback.incident_id)
     assert row.outcome == outcome
