@@ -402,7 +402,8 @@ def on_saving(state: CallState, event: Event, now: datetime) -> Step:
         known = state.incident if state.incident is not None and state.incident.reference == event.reference else None
         inc = IncidentInfo(reference=event.reference, callback_due_at=event.callback_due_at,
                            acknowledged=bool(known and known.acknowledged), called_back=bool(known and known.called_back),
-                           own_contact=event.own_contact, clock=known.clock if known else "")
+                           own_contact=event.own_contact, clock=known.clock if known else "",
+                           texts_off=event.texts_off)
         s = replace(state, stage=Stage.DONE, incident=inc, tries=0, pending="", joined=event.joined)
         if event.joined:
             lines, kind = joined_lines(s, now), "incident_joined"

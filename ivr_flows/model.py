@@ -123,6 +123,9 @@ class IncidentInfo:
     # spoke and its receipt wrote the deadline: a caller who proved who they are hears its times on it, from any
     # phone ("" for states saved before this was known, and for an incident the call itself opened: the caller's)
     clock: str = ""
+    # the callback number opted out of SMS (texted STOP, ``sms_opt_outs``) when the incident was saved: its receipt
+    # goes by no SMS, and the closing words must not promise one
+    texts_off: bool = False
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,7 @@ class CallState:
                 own_contact=bool(i.get("own_contact", False)),
                 calls_back_caller=bool(i.get("calls_back_caller", True)),
                 clock=str(i.get("clock", "")),
+                texts_off=bool(i.get("texts_off", False)),
             )
         return cls(**d)
 
@@ -294,13 +298,15 @@ class IncidentSaved:
 
     ``joined`` means the service added the report to the caller's open incident
     (too many new ones from this number) instead of opening another; ``own_contact`` that the
-    incident's contact is not the caller's, so ``callback_due_at`` is the caller's own deadline.
+    incident's contact is not the caller's, so ``callback_due_at`` is the caller's own deadline; ``texts_off`` that
+    the callback number opted out of SMS (the service's lookup of ``sms_opt_outs``): no receipt SMS will go to it.
     """
 
     reference: str
     callback_due_at: datetime
     joined: bool = False
     own_contact: bool = False
+    texts_off: bool = False
 
 
 @dataclass(frozen=True)

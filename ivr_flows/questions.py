@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-import phonenumbers
-from phonenumbers import PhoneNumberType
-
 from .model import (
     CallState,
     Gather,
@@ -137,14 +134,6 @@ def own_contact_lines(state: CallState) -> list[str]:
     return [t(state, "joined_own_contact_email"), t(state, "joined_untracked")]
 
 
-def _can_text(e164: str) -> bool:
-    try:
-        kind = phonenumbers.number_type(phonenumbers.parse(e164, None))
-    except phonenumbers.NumberParseException:
-        return False
-    return kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
-
-
 def saved_lines(state: CallState, now: datetime | None = None) -> list[str]:
     """The closing words after a new incident was saved (reference, deadline, number; the deadline's day when it is
     not today on the caller's clock, ``now``)."""
@@ -162,8 +151,10 @@ def saved_lines(state: CallState, now: datetime | None = None) -> list[str]:
     if c.callback_phone:
         number = _with_extension(state, say_phone(state.lang, c.callback_phone), c.callback_extension)
         lines.append(t(state, "done_callback", minutes=minutes, time=when, number=number))
-        if _can_text(c.callback_phone):
-            lines.append(t(state, "done_sms"))
+        if is_textable(c.callback_phone):  # the receipt step's rule: an SMS to a number that takes one and did
+            # not opt out (an outside probe's caller, after STOP, was promised a text that never came)
+            lines.append(t(state, "done_sms_off", reference=say_digits(inc.reference)) if inc.texts_off
+                         else t(state, "done_sms"))
     elif c.email and caller_ok:
         lines.append(t(state, "done_reach_email_and_caller", minutes=minutes, time=when))
     elif caller_ok:

@@ -470,7 +470,9 @@ WORDS.update({  # the customer's SMS: opt-out, answers and words; deliveries not
                                     "warn"),
     "customer_sms_answer": lambda d, _: (f"Customer answered by SMS: {'YES' if d.get('confirmed') else 'NO'}"
                                          + (f" ({d['text']})" if d.get("text") else ""), ""),
-    "customer_sms_message": lambda d, _: (f"Customer texted: {d.get('text', '')}"
+    "customer_sms_message": lambda d, _: (("Customer texted from the number they called from, not the callback "
+                                           "number (unverified): " if d.get("from") == "caller_id"
+                                           else "Customer texted: ") + str(d.get("text", ""))
                                           + (" (the owner was told by SMS)" if d.get("owner_told") else "")
                                           + (f" (held back: texted to the owner with their other words at "
                                              f"{_when(d['held_until'])})" if d.get("held_until") else ""), "warn"),

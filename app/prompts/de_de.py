@@ -100,8 +100,10 @@ PROMPTS: dict[str, str] = {
     "sms_from_tam": "Diese Nummer gehört dem TAM eines Kunden: Sie erhalten SMS zu dessen Sev-1-Vorfällen zur "
                     "Information und müssen nicht antworten. Den Rückruf übernimmt die Bereitschaft. Es wurde nichts "
                     "geändert.",
-    "sms_unknown_sender": "Diese Nummer ist nicht für Sev-1-Alarme registriert. Es wurde nichts geändert. "
-                          "Um einen kritischen Ausfall zu melden, rufen Sie diese Nummer an.",
+    "sms_unknown_sender": "Sev-1-Hotline: Ihre Nummer gehört zu keinem offenen Vorfall, daher hat Ihre Nachricht "
+                          "niemanden erreicht. Um einen kritischen Ausfall zu melden oder Ihren Vorfall zu ergänzen, "
+                          "rufen Sie diese Nummer an. Bereitschaft: Dieses Telefon ist nicht für Alarme hinterlegt; "
+                          "es wurde nichts geändert.",
     "sms_not_understood": "Ihre SMS wurde nicht verstanden. Es wurde nichts geändert.",
     "sms_kept": "Die Hotline hat Ihre Nachricht erhalten, kann sie aber gerade nicht ausführen. Sie wird "
                 "aufbewahrt und ausgeführt, sobald die Hotline es kann, zum Zeitpunkt Ihres Sendens; die Antwort "
@@ -424,6 +426,11 @@ PROMPTS.update({
     "cust_sms_to_owner_held": "SEV1 {ref} {company}: Der Kunde schrieb seit der letzten SMS: {text}",
     "cust_sms_media": " Bilder und Dateien per SMS können wir nicht sehen: Bitte beschreiben Sie in Worten, "
                       "was Sie sehen.",
+    "cust_sms_from_caller_id": "[von der Nummer, von der angerufen wurde, nicht der Rückrufnummer: ungeprüft] {text}",
+    "cust_sms_noted_caller_id": "Danke. Wir haben Ihre Nachricht zu Vorfall {ref} hinzugefügt.",
+    "cust_sms_noted_caller_id_unnamed": "Danke. Wir haben Ihre Nachricht zu Ihrem offenen Vorfall hinzugefügt.",
+    "cust_sms_caller_id_hint": " Unsere SMS dazu gehen an die Rückrufnummer, die Sie uns genannt haben: Bitte "
+                               "antworten Sie von dieser Nummer.",
 })
 
 PROMPTS.update({

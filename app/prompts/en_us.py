@@ -96,8 +96,10 @@ PROMPTS: dict[str, str] = {
     # SMS command answers
     "sms_from_tam": "This number is an account's TAM: you are texted about its Sev-1 incidents for your information "
                     "and need not reply. The on-call reps handle the callback. Nothing was changed.",
-    "sms_unknown_sender": "This number is not registered for Sev-1 pages. Nothing was changed. "
-                          "To report a critical outage, call this number.",
+    # a stranger (a customer texting from a number no incident knows) or a rep's phone not on file: words for both
+    "sms_unknown_sender": "Sev-1 hotline: your number matches no open incident, so your message reached nobody. To "
+                          "report a critical outage or add to your incident, call this number. Engineers: this "
+                          "phone is not on file for pages; nothing was changed.",
     "sms_not_understood": "Your SMS was not understood. Nothing was changed.",
     "sms_kept": "The hotline got your message but cannot carry it out this moment. It is kept and will be carried "
                 "out as soon as the hotline can, as of the time you sent it; you will get its answer by SMS then. "
@@ -415,6 +417,12 @@ PROMPTS.update({
     # words held back by the one-SMS-per-15-minutes rule, texted together when it ends
     "cust_sms_to_owner_held": "SEV1 {ref} {company}: the customer texted since the last SMS: {text}",
     "cust_sms_media": " We cannot see pictures or files sent by SMS: please describe what you see in words.",
+    # words from the number an open incident's call came from, not its callback number (``customer_sms.caller_id_sms``)
+    "cust_sms_from_caller_id": "[from the number they called from, not the callback number: unverified] {text}",
+    "cust_sms_noted_caller_id": "Thank you. We added your message to incident {ref}.",
+    "cust_sms_noted_caller_id_unnamed": "Thank you. We added your message to your open incident.",
+    "cust_sms_caller_id_hint": " Our texts about it go to the callback number you gave us: please answer them from "
+                               "that number.",
 })
 
 # a repeat caller's words or recording added by phone, texted to the incident's readers (app/services/caller_additions.py)

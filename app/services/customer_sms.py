@@ -116,6 +116,38 @@ def handle_customer_sms(session: Session, from_number: str, body: str, now: date
     return text("cust_sms_noted", language, ref=incident.reference) + hint + _media_hint(media, incident)
 
 
+def caller_id_sms(session: Session, from_number: str, body: str, now: datetime, media: int = 0) -> str | None:
+    """Words from the number an open incident's call came from (its caller ID) when its callback number is another:
+    logged on it as the customer's words and texted to its readers as words from its callback number are
+    (``_attach``), marked as from the caller ID; the answer, None when the number is no such caller ID.
+
+    An outside probe's customer texted from the mobile they called from (the callback number a landline) and read
+    "This number is not registered for Sev-1 pages"; their words reached nobody. A caller ID is no identity (it may
+    be spoofed, and so may an SMS sender): these are words only, never an answer (a YES closes nothing, a NO reopens
+    nothing: the proposal went to the callback number), and a reference is texted back only when the message named
+    it (a stranger whose number a spoofed call showed learns nothing)."""
+    if not from_number or (not body.strip() and not media):
+        return None
+    incidents = list(session.scalars(select(Incident).where(
+        Incident.caller_id == from_number, Incident.callback_phone != from_number,
+        Incident.status == IncidentStatus.OPEN).order_by(Incident.id)))
+    if not incidents:
+        return None
+    tokens = set(REFERENCE.findall(_spaced(body)))
+    named = [incident for incident in incidents if incident.reference in tokens]
+    targets = named or incidents
+    for incident in targets:
+        _attach(session, incident, body, now, tell_owner=True, media=media, from_caller_id=True)
+    language = targets[0].language
+    if named:
+        answer = text("cust_sms_noted_caller_id", language, ref=", ".join(i.reference for i in named))
+    else:
+        answer = text("cust_sms_noted_caller_id_unnamed", language)
+    if any(incident.callback_phone for incident in targets):
+        answer += text("cust_sms_caller_id_hint", language)
+    return answer + _media_hint(media, targets[0])
+
+
 def _reopen(session: Session, named: list[Incident], body: str, answer: bool | None, now: datetime,
             window: timedelta) -> str | None:
     """A NO naming closed incidents of this number (as the notice of a close asks: "reply NO <ref>"): each the core
@@ -243,11 +275,14 @@ def attach_words(session: Session, incident: Incident, body: str, now: datetime)
 
 
 def _attach(session: Session, incident: Incident, body: str, now: datetime, *, tell_owner: bool,
-            media: int = 0, at_once: bool = False, disputed: ResolutionProposal | None = None) -> None:
+            media: int = 0, at_once: bool = False, disputed: ResolutionProposal | None = None,
+            from_caller_id: bool = False) -> None:
     """Log the customer's words on the incident and, at most every OWNER_TOLD_EVERY (``at_once``: now, whatever was
     texted lately), text them to its owner (to the managers when the owner was deactivated since: never to someone
     who no longer works here; with no owner yet, to the reps paged for it: ``oncall.customer_readers``). ``disputed``:
-    the verbal agreement their NO disputes, named in the SMS (the owner must not read a bare "NO 123456")."""
+    the verbal agreement their NO disputes, named in the SMS (the owner must not read a bare "NO 123456").
+    ``from_caller_id``: sent from the number the incident's call came from, not its callback number
+    (``caller_id_sms``): marked so on the line and in what the owner reads."""
     # the line names the incident's owner even when nobody is texted (a bare YES asked for its reference): a probe
     # read "owner_rep_id": null on an incident Alice owned
     reps, owner = customer_readers(session, incident) if tell_owner else ([], incident_owner(session, incident))
@@ -257,6 +292,8 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
     # once the owner was deactivated) is told at once (a probe's new owner heard nothing for 15 minutes)
     told = bool(readers) and (at_once or not _told_since(session, incident, now - OWNER_TOLD_EVERY, set(reader_ids)))
     words = _with_media(" ".join(body.split())[:QUOTE_LIMIT], media)
+    if from_caller_id:
+        words = text("cust_sms_from_caller_id", text=words)
     held_until = None
     if told:
         body_sms = (text("cust_sms_disputes_verbal_close", ref=incident.reference, company=company_name(incident),
@@ -272,6 +309,7 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
               detail={"text": _with_media(body[:QUOTE_LIMIT], media), "owner_told": told, "media": media,
                       "owner_rep_id": owner.id if owner else None, **({"told_rep_ids": reader_ids} if told else {}),
                       **({"disputes_verbal_close": disputed.id} if disputed is not None else {}),
+                      **({"from": "caller_id"} if from_caller_id else {}),
                       **({"held_until": held_until.isoformat()} if held_until else {})})
 
 

@@ -27,6 +27,7 @@ from app.services.incidents import (
     update_from_call,
 )
 from app.services.outbound_volume import check_outbound_volume
+from app.services.sms_opt_outs import is_opted_out
 from app.services.tickets import find_open_ticket_by_number, find_open_ticket_by_phone
 from ivr_flows import advance, question
 from ivr_flows.model import (
@@ -229,7 +230,10 @@ def _apply(session: Session, call: CallSession, state: CallState, effect, now: d
             _save(session, call, state, early, now, limits, early=True)
         return None
     if isinstance(effect, SaveIncident):
-        return _save(session, call, state, effect, now, limits)
+        # the receipt step texts no number that opted out (``escalation_steps.run_due_step``): the closing words
+        # must not promise it
+        saved = _save(session, call, state, effect, now, limits)
+        return replace(saved, texts_off=is_opted_out(session, effect.captured.callback_phone))
     if isinstance(effect, AppendToIncident):
         incident = append_to_incident(session, call, effect, now)
         return IncidentSaved(incident.reference, incident.callback_due_at)

@@ -20,6 +20,7 @@ from app.prompts import text
 from app.services.acks import Actor, acknowledge, connect, lock_incident, may_act, no_worker_hint
 from app.services.callbacks import self_report
 from app.services.company_label import said_company
+from app.services.customer_text import language_for
 from app.services.events import log_event
 from app.services.rep_commands import help_text, paging_words
 from app.services.updates import untold_interval
@@ -207,4 +208,5 @@ def _answer_unknown(session: Session, from_number: str, body: str, now: datetime
                       **({"tam": True} if tam else {})})
     if not answered:
         return ""
-    return text("sms_from_tam") if tam else text("sms_unknown_sender")
+    # in words a customer understands (most strangers are one), in German for a German-speaking country's number
+    return text("sms_from_tam") if tam else text("sms_unknown_sender", language_for("", from_number))

@@ -1,4 +1,5 @@
-"""An SMS to the hotline number, answered: STOP/START, a rep's command, a customer's answer or words.
+"""An SMS to the hotline number, answered: STOP/START, a rep's command, a customer's answer or words (from the
+callback number, or words only from the number their call came from).
 
 The web route answers it by TwiML in one transaction. While the database cannot be reached the route keeps the
 SMS in the spool (``spool.spool``) and says so; the watchdog's replay carries it out later, at the time it came,
@@ -18,6 +19,7 @@ from app.models import Notice
 from app.plain_text import halfwidth, printable
 from app.queue import schedule
 from app.services.caller_limits import limits_from
+from app.services.customer_sms import caller_id_sms
 from app.services.intake import policy_from
 from app.services.missed_calls import answer_invitation
 from app.services.oncall import reps_on_phone
@@ -60,6 +62,8 @@ def _carry_out(session: Session, sender: str, body: str, media: int, now: dateti
         # "" when it opened an incident (its receipt SMS answers them: reference and the time of the callback);
         # an apology when the reply says the call was not theirs ("wrong number": nothing opened)
         answer = answer_invitation(session, sender, body, now, policy_from(settings), limits_from(settings))
+    if answer is None and rep is None:  # the phone an open incident's call came from: the customer's words
+        answer = caller_id_sms(session, sender, body, now, media=media)
     if answer is None:
         answer = handle_rep_sms(session, sender, rep, body, now)
     return answer or ""  # an unknown sender over its limits gets no SMS back (floods, toll fraud)

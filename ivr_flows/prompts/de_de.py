@@ -181,6 +181,10 @@ PROMPTS: dict[str, str] = {
         "unter der Nummer {number} zurück."
     ),
     "done_sms": "Die Referenznummer erhalten Sie außerdem per SMS.",
+    "done_sms_off": (
+        "Diese Nummer hat unsere SMS abbestellt, deshalb folgt keine SMS. Bitte notieren Sie Ihre Referenznummer: "
+        "{reference}. Um wieder SMS von uns zu erhalten, senden Sie START an diese Nummer."
+    ),
     "done_reach_email_and_caller": (
         "Wir haben keine Rückrufnummer. Deshalb meldet sich ein Techniker innerhalb von "
         "{minutes} Minuten, spätestens {time}, per E-Mail und unter der Nummer, "

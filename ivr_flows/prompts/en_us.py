@@ -152,6 +152,11 @@ PROMPTS: dict[str, str] = {
     "done_reference": "Thank you. Your incident reference is {reference}.",
     "done_callback": "An engineer will call you back on {number} within {minutes} minutes, by {time}.",
     "done_sms": "You'll also get a text message with this reference.",
+    # the callback number texted STOP (``sms_opt_outs``): no receipt SMS follows, so the reference is said once more
+    "done_sms_off": (
+        "That number has opted out of our text messages, so no text will follow. Please note your reference: "
+        "{reference}. To get our texts again, text START to this number."
+    ),
     "done_reach_email_and_caller": (
         "We don't have a callback number, so within {minutes} minutes, by {time}, "
         "an engineer will reach you by e-mail and on the number you're calling from."

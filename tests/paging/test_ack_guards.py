@@ -179,7 +179,7 @@ def test_a_tam_who_texts_ack_is_told_they_need_not_reply_not_that_their_number_i
     incident = _call_about_ticket(desk)
     desk.settle()
     answer = _sms_from(desk, TAM, f"ACK {incident.reference}").get_data(as_text=True)
-    assert "not registered" not in answer
+    assert "matches no open incident" not in answer
     assert "account's TAM" in answer and "need not reply" in answer and "on-call reps" in answer
     assert desk.incident(incident.id).acknowledged_at is None  # told, never acting
 

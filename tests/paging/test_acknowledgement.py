@@ -74,7 +74,7 @@ def test_wrong_sender_unknown_and_stale_codes_get_a_clear_answer_and_change_noth
     before = desk.incident(incident.id)
 
     stranger = _sms_from(desk, "+14155559999", f"ACK {incident.reference}").get_data(as_text=True)
-    assert "not registered" in stranger and "Nothing was changed" in stranger
+    assert "matches no open incident" in stranger and "nothing was changed" in stranger
     unknown = _sms_from(desk, BOB, "ACK 999999").get_data(as_text=True)
     assert "No incident 999999" in unknown
     stale = _sms_from(desk, BOB, f"ACK {incident.reference}").get_data(as_text=True)

@@ -46,7 +46,7 @@ def test_a_missed_callers_reply_to_the_invitation_opens_an_incident_that_is_page
     alice = network.phone(ALICE).expect_sms("SEV1").expect_sms(f"the customer texted: {WORDS}")
     alice.expect_call(answer=False)
 
-    assert _text_hotline(desk, WORDS) == []  # no "not registered": the receipt answers them
+    assert _text_hotline(desk, WORDS) == []  # no stranger's answer: the receipt answers them
     desk.settle()
 
     [incident] = _incidents(desk)
@@ -79,9 +79,9 @@ def test_a_second_reply_is_the_customers_words_on_that_incident_not_a_second_one
     assert len(_incidents(desk)) == 1
 
 
-def test_a_stranger_never_invited_is_still_not_registered_and_opens_nothing(desk, network):
+def test_a_stranger_never_invited_is_still_a_stranger_and_opens_nothing(desk, network):
     [answer] = _text_hotline(desk, WORDS)
-    assert answer.startswith("This number is not registered for Sev-1 pages.")
+    assert answer.startswith("Sev-1 hotline: your number matches no open incident")
     assert _incidents(desk) == []
 
 
@@ -90,7 +90,7 @@ def test_a_reply_after_the_invitations_day_is_over_opens_nothing(desk, network):
     _hang_up_at_the_greeting(desk)
     desk.clock.set(desk.t0 + timedelta(hours=25))
     [answer] = _text_hotline(desk, WORDS)
-    assert answer.startswith("This number is not registered for Sev-1 pages.")
+    assert answer.startswith("Sev-1 hotline: your number matches no open incident")
     assert _incidents(desk) == []
 
 

@@ -94,7 +94,7 @@ def _called_back(desk, network):
 def test_stop_is_recorded_sms_skipped_email_sent_the_rep_sees_it_and_start_lifts_it(desk, network, smtp, client):
     incident, customer = _called_back(desk, network)
     ref = incident.reference
-    assert _text_hotline(desk, "Stop") == []  # Twilio answers STOP itself: never "not registered"
+    assert _text_hotline(desk, "Stop") == []  # Twilio answers STOP itself: never "matches no open incident"
     [opt_out] = _rows(desk, SmsOptOut)
     assert opt_out.phone == CUSTOMER and opt_out.source == "keyword"
     assert "sms_opted_out" in _kinds(desk, incident.id)
@@ -156,7 +156,7 @@ def test_opt_out_keywords_from_any_number_get_an_empty_answer(desk, body, extra,
     stranger = "+14155550177"
     replies = _text_hotline(desk, body, sender=stranger, **extra)
     assert [o.phone for o in _rows(desk, SmsOptOut)] == ([stranger] if opted_out else [])
-    assert replies == [] if opted_out else "not registered" in replies[0]
+    assert replies == [] if opted_out else "matches no open incident" in replies[0]
     if opted_out:
         assert _text_hotline(desk, "Yes please", sender=stranger, OptOutType="START") == []
         assert _rows(desk, SmsOptOut) == []
@@ -321,7 +321,7 @@ def test_a_screenshot_without_words_is_the_customers_message_not_a_strangers(des
     _propose(desk, ref, "API healthy again")
     alice = network.phone(ALICE).expect_sms(f"SEV1 {ref}")
     replies = _text_hotline(desk, "", **PICTURE)  # an MMS: a picture of the error, no text
-    assert len(replies) == 1 and "not registered" not in replies[0]
+    assert len(replies) == 1 and "matches no open incident" not in replies[0]
     assert replies[0].startswith(f"Thank you. We added your message to incident {ref}.")
     assert "cannot see pictures" in replies[0]  # never a silent loss of what they sent
     desk.settle()

@@ -230,7 +230,7 @@ def test_owner_sms_sets_interval_writes_update_and_proposes(hotline, client, clo
     [proposal] = _rows(hotline, ResolutionProposal, incident_id=incident.id)
     assert proposal.kind == "workaround" and proposal.summary == "use the SMTP relay in us-east"
     # a customer's bare "YES" from another number is not theirs to give: the rep commands answer it
-    assert "not registered" in _sms(client, "+14155550177", "YES")
+    assert "matches no open incident" in _sms(client, "+14155550177", "YES")
     assert _rows(hotline, ResolutionProposal)[0].state == "proposed"
     assert "is closed" in _sms(client, CUSTOMER, f"CONFIRM {ref}")
     assert _rows(hotline, ResolutionProposal)[0].state == "confirmed"

@@ -75,7 +75,7 @@ def test_a_customer_disputing_a_resolution_closed_by_silence_reaches_the_owner(d
     desk.clock.set(desk.clock.now() + timedelta(hours=2))
     answer = _customer_sms(desk, f"NO {ref} - still 250000 mails deferred", "SM" + "d1" * 16)
     desk.settle()
-    assert f"Incident {ref} is open again" in answer and "not registered" not in answer
+    assert f"Incident {ref} is open again" in answer and "matches no open incident" not in answer
     assert desk.incident(incident.id).status == "open"
     with desk.hotline.db.session() as s:
         words = s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident.id,
