@@ -12,7 +12,7 @@ from app.models.paging import outcome_unknown
 from app.queue import PendingJob, schedule
 from app.services.callbacks import mark_rep_not_reached
 from app.services.events import log_event
-from app.services.pages import backoff, failure_note
+from app.services.pages import backoff, failure_note, retry_at, unanswered
 from app.services.row_locks import lock_callback
 from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, TelephonyError
 
@@ -34,8 +34,8 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
         callback, incident = lock_callback(session, callback_id)
         if callback is None or callback.rep_call_sid or callback.outcome != CallbackOutcome.PENDING:
             return
-        if callback.placing_since is not None and now - callback.placing_since <= STALE_PLACING:
-            return  # another run is placing it right now
+        if callback.placing_since is not None and now - callback.placing_since < STALE_PLACING:
+            return  # another run is placing it right now, or Twilio may still be working on an unanswered try
         rep = session.get(Rep, callback.rep_id) if callback.rep_id else None
         if rep is None:
             return
@@ -83,16 +83,20 @@ def _failed(db, callback_id: int, now: datetime, exc: TelephonyError, uncertain:
     Tried again while the request is younger than ``RETRY_FOR``, unless Twilio refused the call itself."""
     with db.transaction() as session:
         callback, incident = lock_callback(session, callback_id)
-        callback.last_error = failure_note(f"{type(exc).__name__}: {exc}", uncertain)
-        callback.placing_since = None
-        delay = backoff(callback.attempts) if not isinstance(exc, OutcomeUnknown) else timedelta(seconds=2)
-        final = isinstance(exc, Rejected) or now + delay - callback.requested_at > RETRY_FOR
+        error = f"{type(exc).__name__}: {exc}"
+        callback.last_error = failure_note(error, uncertain)
+        # a try Twilio did not answer may still make its call: it stays "placing" (no run, the watchdog's neither,
+        # looks Twilio up and calls again) until its retry, which waits as a page's does (``pages.retry_at``)
+        callback.placing_since = callback.placing_since if unanswered(error) else None
+        again_at = retry_at(now, backoff(callback.attempts) if not isinstance(exc, OutcomeUnknown)
+                            else timedelta(seconds=2), error)
+        final = isinstance(exc, Rejected) or again_at - callback.requested_at > RETRY_FOR
         log_event(session, at=now, actor="twilio", kind="callback_rep_call_failed", incident_id=callback.incident_id,
                   detail={"callback_id": callback_id, "error": callback.last_error[:200], "final": final})
         if final:
             mark_rep_not_reached(session, incident, callback, "call_failed", now)
             return
-        schedule(session, "callback", callback_id, now + delay, attempt=callback.attempts)
+        schedule(session, "callback", callback_id, again_at, attempt=callback.attempts)
 
 
 def _give_up(session, callback: Callback, incident: Incident, now: datetime, why: str) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.escalation import Snapshot
+from app.escalation.levels import level_due_times
 from app.event_kind import EventKind
 from app.models import (
     Callback,
@@ -62,9 +63,10 @@ def plan_escalation(session: Session, incident: Incident, now: datetime, *, deta
     start = incident.captured_at
     receipt_at = now if details_complete else now + RECEIPT_AT_THE_LATEST
     steps = [DueStep(incident_id=incident.id, kind=StepKind.RECEIPT, level=0, due_at=receipt_at)]
-    for level, spec in enumerate(incident.escalation.get("levels", [])):
-        due = start + timedelta(minutes=int(spec.get("delay_minutes", 0)))
-        steps.append(DueStep(incident_id=incident.id, kind=StepKind.PAGE, level=level, due_at=max(due, now)))
+    delays = [int(spec.get("delay_minutes", 0)) for spec in incident.escalation.get("levels", [])]
+    # planned late (a rescued incident), the later levels keep their wait after the first (the core's rule)
+    for level, due in enumerate(level_due_times(start, now, delays, incident.callback_due_at - AT_RISK_BEFORE_DUE)):
+        steps.append(DueStep(incident_id=incident.id, kind=StepKind.PAGE, level=level, due_at=due))
     steps.append(DueStep(incident_id=incident.id, kind=StepKind.AT_RISK, level=0,
                          due_at=incident.callback_due_at - AT_RISK_BEFORE_DUE))
     steps.append(DueStep(incident_id=incident.id, kind=StepKind.BREACH, level=0, due_at=incident.callback_due_at))

@@ -38,7 +38,7 @@ from app.services.events import log_event
 from app.services.failure_log import COVERED, line_for
 from app.services.page_verdicts import hold, page_level_again, supersede, verdict
 from app.services.sms_opt_outs import OPTED_OUT_REASON, is_opted_out, record_opt_out
-from app.telephony.protocol import OptedOut, Rejected, Sent, Telephony, TelephonyError
+from app.telephony.protocol import NO_ANSWER, OptedOut, Rejected, Sent, Telephony, TelephonyError
 
 log = logging.getLogger(__name__)
 _NUMBERS = re.compile(r"\+?\d[\d ()-]{5,}\d")  # phone numbers never reach the logs
@@ -60,12 +60,32 @@ MAX_BACKOFF_SECONDS = 6  # + a 5 s client time-out + RQ scheduling: a page leave
 # A "sending" row older than this belongs to a dead run: twice the Twilio client's time-out
 # (app.telephony.twilio.DEFAULT_TIMEOUT_SECONDS), so a live send has given up long before.
 STALE_SENDING = timedelta(seconds=10)
+# A request Twilio did not answer (the client's time-out, a connection cut) may still be worked on there, and make its
+# SMS or call seconds later: a lookup before then proves nothing. An outside probe's Calls.json answered after 7 s (the
+# call made then); the retry had looked Twilio up 5 s in, found no call, rung the manager again and logged it a first
+# copy (probe A F4). So the retry of such a try, which looks Twilio up first, waits until the try is this old, as long
+# as a dead run's claim (STALE_SENDING): its SMS is then found (adopted), its call's status callback has adopted the
+# page, or nothing was made. At most 5 s more than before, after the 5 s the client already waited.
+UNANSWERED_GRACE = STALE_SENDING
 SMS_VALIDITY_SECONDS = 600
 
 
 def backoff(attempt: int) -> timedelta:
     """Bounded exponential back-off: 2, 4, 6, 6, 6 ... s."""
     return timedelta(seconds=min(2 ** attempt, MAX_BACKOFF_SECONDS))
+
+
+def unanswered(error: str) -> bool:
+    """True for a try Twilio gave no answer to (``NO_ANSWER``): it may still be under way at Twilio."""
+    return NO_ANSWER in (error or "")
+
+
+def retry_at(tried_at: datetime, wait: timedelta, error: str) -> datetime:
+    """When a try begun at ``tried_at`` that failed with ``error`` is made again: after ``wait`` (the back-off), and
+    never, with its lookup first, while an unanswered try may still be under way at Twilio (``UNANSWERED_GRACE``).
+
+    The one rule for pages (SMS and voice) and the rep's call of a bridged callback (``callback_calls``)."""
+    return max(tried_at + wait, tried_at + UNANSWERED_GRACE) if unanswered(error) else tried_at + wait
 
 
 def queue_page(
@@ -334,9 +354,9 @@ class PageSender:
                           detail={"page_id": page.id, "error": error[:200], "attempt": page.attempts,
                                   "final": True, "status": page.status})
                 return
-            retry_at = now + backoff(page.attempts)
+            again_at = retry_at(now, backoff(page.attempts), error)
             retry_for = RETRY_WHILE_OPEN_FOR if page.purpose in ENDS_WITH_INCIDENT else RETRY_FOR
-            give_up = permanent or retry_at - page.created_at > retry_for
+            give_up = permanent or again_at - page.created_at > retry_for
             _log_failure(session, page, now, error, give_up)
             if give_up:
                 move_status(page, PageStatus.FAILED, now)
@@ -345,7 +365,7 @@ class PageSender:
             if page.attempts == FALL_BACK_AFTER:  # Twilio may fail SMS alone: the person is called meanwhile
                 answer_page_failure(session, page, now, first=first)
             page.status = PageStatus.QUEUED
-            page.next_attempt_at = retry_at
+            page.next_attempt_at = again_at
             page.updated_at = now
             schedule(session, "page", page.id, page.next_attempt_at, attempt=page.attempts, first=first)
 

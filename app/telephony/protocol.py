@@ -34,6 +34,11 @@ def is_machine(answered_by: str) -> bool:
     return answered_by.startswith("machine") or answered_by == "fax"
 
 
+# How an ``OutcomeUnknown`` says Twilio gave no answer at all (the client's time-out, a connection cut): the request
+# may still be worked on at Twilio and make its SMS or call later (``pages.retry_at``)
+NO_ANSWER = "Twilio did not answer"
+
+
 class OutcomeUnknown(TelephonyError):
     """Time-out, connection error or 5xx: the request may or may not have been accepted.
 

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from app.idle_socket import closed_while_idle
-from app.telephony.protocol import OutcomeUnknown, Rejected, TelephonyError
+from app.telephony.protocol import NO_ANSWER, OutcomeUnknown, Rejected, TelephonyError
 from app.telephony.twilio_errors import error_code, error_kind
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class TwilioRest:
             data = response.read()
         except (OSError, http.client.HTTPException) as exc:  # time-outs and refused connections are OSErrors
             self._drop()
-            raise OutcomeUnknown(f"Twilio did not answer: {type(exc).__name__}: {exc}") from exc
+            raise OutcomeUnknown(f"{NO_ANSWER}: {type(exc).__name__}: {exc}") from exc
         if response.will_close:
             self._drop()
         # the resource and the answer's status only: the path's query and the body hold phone numbers

@@ -11,13 +11,13 @@ logged.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app.models import Callback, IncidentEvent
 from app.services.callback_calls import place_rep_call
+from app.services.pages import UNANSWERED_GRACE
 from tests.faults.test_callback_faults import _twilio_post
 from tests.paging.conftest import ALICE, CUSTOMER
 from tests.paging.test_callback_rep_leg import _sms_from
@@ -45,7 +45,7 @@ def _two_calls_to_alice(desk, network, clock, twilio):
     twilio.accept_then_timeout_next(1)
     place_rep_call(hotline.db, hotline.telephony, hotline.settings, callback.id, clock.now())
     twilio.release()
-    clock.set(clock.now() + timedelta(seconds=2))  # the retry after an unknown outcome
+    clock.set(clock.now() + UNANSWERED_GRACE)  # the retry after a time-out: once the try cannot be under way
     place_rep_call(hotline.db, hotline.telephony, hotline.settings, callback.id, clock.now())
     first, second = [c for c in twilio.calls if c.to == ALICE and f"bridge/rep?callback={callback.id}" in c.url]
     with hotline.db.session() as s:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import IncidentEvent, Page, PageStatus, Role
-from app.services.pages import STALE_SENDING, backoff
+from app.services.pages import STALE_SENDING, UNANSWERED_GRACE, backoff
 from tests.integration.board_support import parse
 from tests.integration.dashboard_support import login_as
 from tests.paging.conftest import ALICE, CUSTOMER
@@ -127,14 +127,14 @@ def test_a_throttled_lookup_after_an_unknown_outcome_does_not_let_the_next_retry
     twilio.release()
     [accepted] = twilio.messages
 
-    desk.clock.set(desk.t0 + backoff(1))
+    desk.clock.set(desk.t0 + UNANSWERED_GRACE)
     twilio.fail_next(1, status=429)  # attempt 2: its lookup is throttled
     _work(desk)
     sms = _page(desk, incident.id, ALICE, "sms")
     assert (sms.status, sms.attempts) == ("queued", 2)
     assert sms.last_error.startswith("OutcomeUnknown") and "Throttled" in sms.last_error
 
-    desk.clock.set(desk.t0 + backoff(1) + backoff(2))
+    desk.clock.set(desk.t0 + UNANSWERED_GRACE + backoff(2))
     _work(desk)  # attempt 3 looks the SMS up again, finds it and adopts it
     assert _requests(twilio) == [("POST", "Messages.json", ALICE), ("GET", "Messages.json", ALICE),
                                  ("GET", "Messages.json", ALICE)]
@@ -154,14 +154,14 @@ def test_a_throttled_send_after_an_unknown_outcome_logs_the_next_send_as_a_possi
     _work(desk)
     twilio.release()
     [first] = twilio.calls
-    desk.clock.set(desk.t0 + backoff(1))
+    desk.clock.set(desk.t0 + UNANSWERED_GRACE)
     twilio.fail_next(1, status=429)  # attempt 2: its lookup is refused for now, which says nothing about attempt 1
     _work(desk)
     voice = _page(desk, incident.id, ALICE, "voice")
     assert (voice.status, voice.attempts) == ("queued", 2)
     assert voice.last_error.startswith("OutcomeUnknown") and "Throttled" in voice.last_error
 
-    desk.clock.set(desk.t0 + backoff(1) + backoff(2))
+    desk.clock.set(desk.t0 + UNANSWERED_GRACE + backoff(2))
     _work(desk)  # attempt 3 finds a call to Alice it cannot prove is this page's: it calls again, and says so
     assert _requests(twilio) == [("POST", "Calls.json", ALICE), ("GET", "Calls.json", ALICE),
                                  ("GET", "Calls.json", ALICE), ("POST", "Calls.json", ALICE)]
@@ -181,11 +181,11 @@ def test_a_send_after_a_500_that_created_nothing_is_no_possible_duplicate_howeve
     twilio.fail_next(1, status=500)  # attempt 1: a 5xx; Twilio in fact created nothing
     incident = desk.open_incident(caller=LANDLINE)
     _work(desk)
-    desk.clock.set(desk.t0 + backoff(1))
+    desk.clock.set(desk.t0 + UNANSWERED_GRACE)
     twilio.fail_next(1, status=429)  # attempt 2: its lookup is refused for now: still unknown
     _work(desk)
     assert _page(desk, incident.id, ALICE, "voice").last_error.startswith("OutcomeUnknown")
-    desk.clock.set(desk.t0 + backoff(1) + backoff(2))
+    desk.clock.set(desk.t0 + UNANSWERED_GRACE + backoff(2))
     _work(desk)  # attempt 3: Twilio shows no call to Alice at all: the page goes, a first copy
     [call] = _calls(twilio, ALICE)
     voice = _page(desk, incident.id, ALICE, "voice")

@@ -23,7 +23,14 @@ from app.services.acks import Actor, resolve
 from app.services.failure_log import COVERED
 from app.services.oncall_admin import save_policy
 from app.services.page_status import call_status, sms_status
-from app.services.pages import FALL_BACK_AFTER, RETRY_FOR, RETRY_WHILE_OPEN_FOR, backoff, queue_page
+from app.services.pages import (
+    FALL_BACK_AFTER,
+    RETRY_FOR,
+    RETRY_WHILE_OPEN_FOR,
+    UNANSWERED_GRACE,
+    backoff,
+    queue_page,
+)
 from app.telephony.protocol import OutcomeUnknown
 from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
@@ -183,13 +190,16 @@ def test_server_error_or_timeout_is_retried_and_the_page_goes_out_once(desk, net
     assert failed.detail["page_id"] == page.id and failed.detail["attempt"] == 1 and not failed.detail["final"]
     assert expected_error in failed.detail["error"]
 
-    _at(desk, backoff(1))
+    # a 5xx was an answer: looked up after the back-off; a time-out may still be under way at Twilio: once it cannot
+    retry = UNANSWERED_GRACE if fault == "hang" else backoff(1)
+    assert page.next_attempt_at == desk.t0 + retry
+    _at(desk, retry)
     # the outcome was unknown: Twilio's records are looked up first (an SMS by its own text, a call by its number),
     # and they show nothing was created: the page is sent, and it is no second copy of anything
     assert _requests(twilio)[1:] == [("GET", resource, ALICE), ("POST", resource, ALICE)]
     [sent] = _messages(twilio, ALICE, incident.reference) if channel == "sms" else _calls(twilio, ALICE)
     page = _page(desk, incident.id, ALICE, channel)
-    assert (page.attempts, page.twilio_sid, page.sent_at) == (2, sent.sid, desk.t0 + backoff(1))
+    assert (page.attempts, page.twilio_sid, page.sent_at) == (2, sent.sid, desk.t0 + retry)
     assert page.status == ("delivered" if channel == "sms" else "no-answer")
     [ok] = _events(desk, incident.id, "page_sent")
     assert ok.detail["attempt"] == 2 and ok.detail["adopted"] is False and ok.detail["possible_duplicate"] is False
@@ -216,12 +226,12 @@ def test_accepted_then_timed_out_page_is_found_and_adopted_not_sent_again(desk, 
     assert (page.status, page.attempts, page.twilio_sid) == ("queued", 1, "")  # ... the hotline does not know
     assert page.last_error.startswith("OutcomeUnknown")
 
-    desk.clock.set(desk.t0 + backoff(1))
+    desk.clock.set(desk.t0 + UNANSWERED_GRACE)
     _work(desk)
     assert _requests(twilio) == [("POST", resource, ALICE), ("GET", resource, ALICE)]  # looked up, not sent again
     page = _page(desk, incident.id, ALICE, channel)
     assert (page.status, page.attempts, page.twilio_sid) == ("sent", 2, accepted[0].sid)
-    assert page.sent_at == desk.t0 + backoff(1)
+    assert page.sent_at == desk.t0 + UNANSWERED_GRACE
     [ok] = _events(desk, incident.id, "page_sent")
     assert ok.detail["adopted"] is True
 
@@ -242,7 +252,7 @@ def test_accepted_then_timed_out_voice_page_without_its_callback_is_placed_again
     _work(desk)  # the retry runs before Twilio's first status callback arrives
     twilio.release()
     [first] = twilio.calls
-    desk.clock.set(desk.t0 + backoff(1))
+    desk.clock.set(desk.t0 + UNANSWERED_GRACE)
     _work(desk)
     # looked up: a call to Alice is there, but nothing shows it is this page's (never adopted), so it may be one
     assert _requests(twilio) == [("POST", "Calls.json", ALICE), ("GET", "Calls.json", ALICE),
@@ -330,7 +340,7 @@ def test_page_created_mid_second_is_still_found_after_a_timeout(desk, network, t
     _work(desk)
     twilio.release()
     assert _page(desk, incident.id, ALICE, "sms").created_at == desk.t0 + timedelta(milliseconds=500)
-    desk.clock.set(desk.t0 + timedelta(milliseconds=500) + backoff(1))
+    desk.clock.set(desk.t0 + timedelta(milliseconds=500) + UNANSWERED_GRACE)
     _work(desk)
     desk.settle()
     [message] = _messages(twilio, ALICE, incident.reference)
