@@ -373,26 +373,62 @@ def liveness_problems(settings: Settings, report: CheckReport, now: datetime, st
             watchdog = leases.status(session, leases.WATCHDOG, now)
     finally:
         db.dispose()
-    if watchdog["alive"]:
-        report.passed.append(f"watchdog alive ({watchdog['holder']}, heartbeat {watchdog['heartbeat_age_seconds']} s ago)")
-    else:
-        complain("watchdog", "no watchdog holds its lease: lost jobs would not be re-sent.",
-                 "run `hotline worker` (it runs the watchdog)")
-    if not settings.redis_url:
-        return  # an embedded Redis belongs to the process that started it; the lease above is the signal
-    from redis import Redis
-    from rq import Queue, Worker
+    announced = None
+    workers: list = []
+    if settings.redis_url:  # an embedded Redis belongs to the process that started it: the lease is the signal
+        from redis import Redis
+        from rq import Queue, Worker
 
-    conn = Redis.from_url(settings.redis_url, socket_connect_timeout=probes.CONNECT_TIMEOUT_SECONDS)
-    try:
-        workers = Worker.all(queue=Queue(settings.queue_name, connection=conn))
-    finally:
-        conn.close()
-    if workers:
-        report.passed.append(f"{len(workers)} RQ worker(s) listen on queue {settings.queue_name!r}")
+        from app import worker_presence
+
+        conn = Redis.from_url(settings.redis_url, socket_connect_timeout=probes.CONNECT_TIMEOUT_SECONDS)
+        try:
+            workers = Worker.all(queue=Queue(settings.queue_name, connection=conn))
+            announced = worker_presence.seen(conn, settings.queue_name)
+        finally:
+            conn.close()
+    _watchdog_liveness(watchdog, announced, now, complain, report)
+    if not settings.redis_url:
+        return
+    alive_now = None if announced is None else worker_presence.alive(announced, now.timestamp())
+    if workers and alive_now is not None and not alive_now:
+        # RQ keeps a SIGKILLed worker's registration for minutes: an outside probe's check said "3 RQ worker(s)
+        # listen" for 84 s with no worker process alive
+        complain("QUEUE_NAME", f"no `hotline worker` on queue {settings.queue_name!r} has been alive for "
+                 f"{worker_presence.last_heard(announced, now.timestamp()):g} s ({len(workers)} RQ registration(s) "
+                 "remain of workers that stopped without signing off): pages would wait.",
+                 "start `hotline worker` with the same REDIS_URL and QUEUE_NAME, and find out why they died")
+    elif workers:
+        live = f", {len(alive_now)} alive now" if alive_now is not None else ""
+        report.passed.append(f"{len(workers)} RQ worker(s) listen on queue {settings.queue_name!r}{live}")
     else:
         complain("QUEUE_NAME", f"no RQ worker listens on queue {settings.queue_name!r}: pages would wait.",
                  "run `hotline worker` with the same REDIS_URL and QUEUE_NAME")
+
+
+def _watchdog_liveness(watchdog: dict, announced: dict[str, float] | None, now: datetime, complain,
+                       report: CheckReport) -> None:
+    """The watchdog's lease, and whether its holder is alive now (``worker_presence``, when workers announce)."""
+    from app import worker_presence
+
+    if not watchdog["alive"]:
+        complain("watchdog", "no watchdog holds its lease: lost jobs would not be re-sent.",
+                 "run `hotline worker` (it runs the watchdog)")
+        return
+    holder = watchdog["holder"]
+    alive_now = worker_presence.alive(announced, now.timestamp()) if announced is not None else {holder}
+    if holder not in alive_now:
+        heard = announced.get(holder)
+        when = f"last heard {now.timestamp() - heard:.0f} s ago" if heard is not None else "never heard of"
+        said = (f"the watchdog's lease is held by {holder}, {when}: it was killed or is frozen, and its lease lapses "
+                "only 30 s after its last pass")
+        if alive_now:  # another worker takes the lease over when it lapses: changing hands
+            report.warn("watchdog", f"{said}; {len(alive_now)} other worker(s) alive take it over then.")
+        else:
+            complain("watchdog", f"{said}, and no other `hotline worker` is alive to take it over.",
+                     "run `hotline worker`")
+        return
+    report.passed.append(f"watchdog alive ({holder}, heartbeat {watchdog['heartbeat_age_seconds']} s ago)")
 
 
 def telephony_problems(settings: Settings, report: CheckReport, now: datetime, role: Role) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from app import worker_presence
 from app.redis_refusal import write_refused
 
 bp = Blueprint("health", __name__)
@@ -72,7 +73,7 @@ def healthz():
     except Exception as exc:  # noqa: BLE001
         checks["redis"] = f"error: {type(exc).__name__}"
         warnings.append(REDIS_DOWN)
-    watchdog, on_call, paging = None, None, None
+    watchdog, on_call, paging, alive_now = None, None, None, None
     if checks["database"] == "ok":
         checks["schema"], warning = _schema_check(hotline, _guard_state(current_app))
         warnings += [warning] if warning else []
@@ -90,10 +91,16 @@ def healthz():
             paging = paging_health(session, now)
             waiting = mail_waiting(session)
         # a lease that lapsed under a frozen or killed holder while other workers run (their watchdogs sweep) changes
-        # hands at their next pass: an outside probe read "no page, escalation or callback leaves" meanwhile
-        lapsed = watchdog.get("lapsed_seconds")
-        running = watchdog["alive"] or (lapsed is not None and lapsed <= leases.HANDOVER
-                                        and checks["redis"] == "ok" and _listening(hotline.jobs))
+        # hands at their next pass: an outside probe read "no page, escalation or callback leaves" meanwhile; a lease
+        # whose holder is no longer alive (killed: its lease lasts 30 s more) is no watchdog, unless another worker
+        # lives to take it over (an outside probe's /healthz said "ok" for 45 s with no worker alive)
+        announced = _announced(hotline) if checks["redis"] == "ok" else None
+        alive_now = worker_presence.alive(announced, now.timestamp()) if announced is not None else None
+        running = worker_presence.watchdog_running(
+            watchdog, alive_now, checks["redis"] == "ok" and _listening(hotline.jobs), leases.HANDOVER)
+        if announced is not None:
+            watchdog["workers_alive"] = sorted(alive_now)
+            watchdog["worker_last_heard_seconds"] = worker_presence.last_heard(announced, now.timestamp())
         checks["watchdog"] = "ok" if running else "not running"
         if not running:
             warnings.append(NO_WATCHDOG)
@@ -121,7 +128,7 @@ def healthz():
     spooled = waiting(hotline.settings.data_dir)
     if spooled:
         warnings.append(SPOOL_WAITING.format(count=spooled))
-    clock, skewed = _clock_state(hotline, redis_ok=checks["redis"] == "ok")
+    clock, skewed = _clock_state(hotline, redis_ok=checks["redis"] == "ok", alive_now=alive_now)
     if clock is not None:
         checks["clock"] = "skewed" if skewed else "ok"
         warnings += skewed
@@ -130,9 +137,10 @@ def healthz():
                    paging=paging.as_json() if paging else None, clock=clock, warnings=warnings), 200 if ok else 503
 
 
-def _clock_state(hotline, redis_ok: bool) -> tuple[dict | None, list[str]]:
-    """This process's offset to the reference clock and each worker's (their last watchdog passes), with a warning
-    for each over the bound (``app.reference_clock``)."""
+def _clock_state(hotline, redis_ok: bool, alive_now: set[str] | None = None) -> tuple[dict | None, list[str]]:
+    """This process's offset to the reference clock and each worker's (their last watchdog passes; only the workers
+    alive now, ``alive_now``, when that is known: a killed worker's skew is nobody's), with a warning for each over
+    the bound (``app.reference_clock``)."""
     from app.reference_clock import OFFSETS_FRESH_SECONDS, offsets_announced, skew_warning
 
     if hotline.clock_sync is None:  # a test's own clock
@@ -145,6 +153,8 @@ def _clock_state(hotline, redis_ok: bool) -> tuple[dict | None, list[str]]:
                                                  hotline.clock.now().timestamp() - OFFSETS_FRESH_SECONDS)
         except Exception:  # noqa: BLE001 - Redis failed since its ping: the next poll tells
             state["workers"] = {}
+        if alive_now is not None:
+            state["workers"] = {holder: offset for holder, offset in state["workers"].items() if holder in alive_now}
         warnings += [skew_warning(offset, f"worker {holder}", state["reference"])
                      for holder, offset in sorted(state["workers"].items())]
     return state, [warning for warning in warnings if warning]
@@ -171,6 +181,14 @@ def _refused_webhooks(jobs) -> list[str]:
         return refusal_warnings(jobs.redis, jobs.name)
     except Exception:  # noqa: BLE001 - Redis failed since its ping: the next poll tells
         return []
+
+
+def _announced(hotline) -> dict[str, float] | None:
+    """The workers that announced themselves (``worker_presence.seen``); None when none ever did or Redis failed."""
+    try:
+        return worker_presence.seen(hotline.jobs.redis, hotline.jobs.name)
+    except Exception:  # noqa: BLE001 - Redis failed since its ping: as if unknown
+        return None
 
 
 def _listening(jobs) -> bool:

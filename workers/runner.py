@@ -9,7 +9,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from app import db_time_limit, redis_refusal
+from app import db_time_limit, redis_refusal, worker_presence
 from app.malloc_arenas import share_one_arena
 from app.services import leases
 from app.wiring import Hotline
@@ -50,8 +50,11 @@ def _run(hotline: Hotline, burst: bool, signals: StopSignals) -> None:
     guard: threading.Thread | None = None
     senders: page_threads.PageThreads | None = None
     scheduler: threading.Thread | None = None
+    presence: threading.Thread | None = None
     repeats = log_repeats.install()  # a Redis down for an hour: a line a minute per worker, not one a second
     if not burst:
+        presence = worker_presence.keep_announcing(hotline.jobs.redis, hotline.jobs.name, watchdog.instance_name(),
+                                                   lambda: hotline.clock.now().timestamp(), stop)
         guard = threading.Thread(target=_watch, args=(hotline, stop, interval, repeats), name="watchdog", daemon=True)
         guard.start()
         scheduler = start_scheduler(hotline, stop)
@@ -64,12 +67,22 @@ def _run(hotline: Hotline, burst: bool, signals: StopSignals) -> None:
         stop.set()
         if senders is not None:
             senders.stop(RELEASE_WAIT_SECONDS)  # let the sends in flight record their outcome
-        for thread in (guard, scheduler):
+        for thread in (guard, scheduler, presence):
             if thread is not None:
                 # a daemon thread dies with the interpreter: wait, so the lease and locks are released at once
                 thread.join(timeout=RELEASE_WAIT_SECONDS)
+        if presence is not None:
+            _withdraw(hotline)
         db_time_limit.limit_background(None)  # for a caller that goes on in this process (tests, burst runs)
         repeats.remove()
+
+
+def _withdraw(hotline: Hotline) -> None:
+    """This worker stops: /healthz and `hotline check` no longer count it alive."""
+    try:
+        worker_presence.withdraw(hotline.jobs.redis, hotline.jobs.name, watchdog.instance_name())
+    except Exception:  # noqa: BLE001 - Redis away: its entry goes stale within worker_presence.FRESH
+        log.debug("could not withdraw this worker's presence", exc_info=True)
 
 
 def _work(hotline: Hotline, burst: bool, signals: StopSignals) -> None:

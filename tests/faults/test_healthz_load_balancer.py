@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from redis import Redis
 
+from app import worker_presence
 from app.health import NO_WATCHDOG, REDIS_DOWN
 from app.queue import JobQueue
 from workers import watchdog
@@ -46,3 +47,24 @@ def test_no_watchdog_running_is_a_warning_while_the_node_still_takes_callers(des
     watchdog.tick(desk.hotline, "a")
     status, body = _health(client)
     assert status == 200 and body["checks"]["watchdog"] == "ok" and NO_WATCHDOG not in body["warnings"]
+
+
+def test_a_watchdog_whose_worker_is_no_longer_alive_is_not_running_though_its_lease_lasts(desk, client):
+    """Outside probe (session 43): both workers killed, /healthz said "watchdog": "ok" for 45 s (the lease lasts 30 s
+    after the last pass, and RQ's registrations of the killed workers counted as listeners). A worker not heard of
+    within ``worker_presence.FRESH`` is dead; another alive takes the lease over when it lapses (changing hands)."""
+    redis, queue, now = desk.hotline.jobs.redis, desk.hotline.jobs.name, desk.clock.now().timestamp()
+    watchdog.tick(desk.hotline, "host:1")  # holds the lease for 30 s
+    worker_presence.announce(redis, queue, "host:1", now)
+    status, body = _health(client)
+    assert body["checks"]["watchdog"] == "ok" and body["watchdog"]["workers_alive"] == ["host:1"]
+    worker_presence.announce(redis, queue, "host:1", now - worker_presence.FRESH - 1)  # killed since
+    status, body = _health(client)
+    assert status == 200 and body["checks"]["watchdog"] == "not running" and NO_WATCHDOG in body["warnings"]
+    assert body["watchdog"]["alive"] is True and body["watchdog"]["workers_alive"] == []  # its lease still lasts
+    assert body["watchdog"]["worker_last_heard_seconds"] == worker_presence.FRESH + 1
+    worker_presence.announce(redis, queue, "host:2", now)  # another worker lives: it takes the lease over
+    status, body = _health(client)
+    assert body["checks"]["watchdog"] == "ok" and body["watchdog"]["workers_alive"] == ["host:2"]
+    worker_presence.withdraw(redis, queue, "host:2")  # it stopped
+    assert _health(client)[1]["checks"]["watchdog"] == "not running"
