@@ -259,16 +259,30 @@ def negated(text: str) -> bool:
     return any(p in text for p in _NEGATED_YES) or bool(_NEGATION.search(text))
 
 
+_LANGUAGE_WORDS = {Lang.DE: frozenset({"deutsch", "german", "germany", "deutsche", "zwei", "two"}),
+                   Lang.EN: frozenset({"english", "englisch", "one", "eins"})}
+# a language named after a negation ("ich spreche kein Englisch", "nicht Englisch", "no German", "I don't speak
+# German"): not the one chosen. "No, German please" (a comma after the no) is a choice of German.
+_NEGATED_LANGUAGE = re.compile(
+    r"\b(?:kein\w*|nicht|not|no|don'?t speak|do not speak)\s+(?:\w+\s+)?"
+    r"(english|englisch|deutsch|deutsche|german)\b")
+
+
 def language(answer: Gathered) -> Lang | None:
-    """1/English -> EN, 2/Deutsch/German -> DE."""
+    """1/English -> EN, 2/Deutsch/German -> DE; a language named only negated ("kein Englisch", "no German") is the
+    other one (an outside probe's "ich spreche kein Englisch" chose English); both or neither named: None."""
     keys = menu_key(answer)
     if keys:
         return {"1": Lang.EN, "2": Lang.DE}.get(keys)
-    ws = set(_plain(answer.speech).split())
-    if ws & {"deutsch", "german", "germany", "deutsche", "zwei", "two"}:
-        return Lang.DE
-    if ws & {"english", "englisch", "one", "eins"}:
-        return Lang.EN
+    said = unicodedata.normalize("NFC", answer.speech or "").lower()
+    negated = {lang for word in _NEGATED_LANGUAGE.findall(said)
+               for lang, words in _LANGUAGE_WORDS.items() if word in words}
+    remaining = _NEGATED_LANGUAGE.sub(" ", said)
+    named = {lang for lang, words in _LANGUAGE_WORDS.items() if set(_plain(remaining).split()) & words} - negated
+    if len(named) == 1:
+        return named.pop()
+    if not named and len(negated) == 1:
+        return Lang.EN if negated == {Lang.DE} else Lang.DE
     return None
 
 

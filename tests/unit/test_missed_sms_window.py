@@ -86,8 +86,11 @@ def test_a_failed_missed_call_sms_that_held_attempts_back_is_sent_anew(state, re
 
 def test_only_a_missed_call_sms_is_sent_anew():
     held_at = NOW - timedelta(seconds=8)
-    for purpose in ("receipt", "ack_notice", "breach_notice", "at_risk"):
+    for purpose in ("receipt", "ack_notice", "breach_notice"):
         assert decide(PageFailed("sms", purpose, held_at), STATES["attempted"], NOW).pages == ()
+    # a failed at-risk SMS calls its person instead (session 43): no SMS is sent anew
+    assert [o.channels for o in decide(PageFailed("sms", "at_risk", held_at), STATES["attempted"], NOW).pages] == [
+        ("voice",)]
 
 
 def test_a_number_that_opted_out_is_not_sent_a_new_one():
