@@ -290,6 +290,10 @@ class TicketLookedUp:
     number: str
     ticket: TicketInfo | None = None
     open_incident: IncidentInfo | None = None
+    # no ticket has that number, but it is an open incident's reference: the caller keyed their incident's reference
+    # from their receipt, which proves it as at the repeat-caller menu (an outside probe's customer calling from
+    # another phone heard "I could not find ticket ..." and got a new, unlinked incident)
+    incident_by_reference: IncidentInfo | None = None
 
 
 @dataclass(frozen=True)

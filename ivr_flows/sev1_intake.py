@@ -191,6 +191,10 @@ def _on_ticket_lookup(state: CallState, event: Event, now: datetime) -> Step:
         if event.ticket.has_pin and not s.verified:
             return go(replace(s, stage=Stage.PIN_ENTRY, tries=0), now, found, effects=effects)
         return enter(s, Stage.COMPANY, now, found, effects=effects)
+    if event.incident_by_reference is not None:  # the reference of their open incident: proof, as at the menu
+        s = replace(store(state, ticket_number=""), incident=event.incident_by_reference, verified="reference",
+                    stage=Stage.REPEAT_CALLER, tries=0, pin_tries=0, related_reference="")
+        return go(s, now, t(s, "thanks"), effects=(log("caller_verified", how="reference_at_ticket_prompt"),))
     effects = (log("ticket_not_found", number=event.number, attempt=state.ticket_entries),)
     not_found = t(state, "ticket_not_found", ticket=spoken)
     if state.ticket_entries >= 2:

@@ -53,6 +53,13 @@ def incident_info(incident: Incident, caller: str) -> IncidentInfo:
                         clock=contact_clock(incident.callback_phone, incident.caller_id))
 
 
+def open_incident_by_reference(session: Session, digits: str) -> Incident | None:
+    """The open incident whose reference ``digits`` are (a caller keyed it at the ticket prompt), if any."""
+    if len(digits) != len("123456") or not digits.isdigit():
+        return None
+    return session.scalar(select(Incident).where(Incident.reference == digits, Incident.status == IncidentStatus.OPEN))
+
+
 def answer_pin_check(session: Session, effect: CheckPin, call_sid: str, now: datetime) -> PinChecked:
     """Check keyed digits against the support PIN of the keyed ticket's account, or of the account an incident's
     caller proved it with. Digits that are the reference of another open incident of the caller's number (the

@@ -215,10 +215,12 @@ def _apply(session: Session, call: CallSession, state: CallState, effect, now: d
     if isinstance(effect, LookupTicket):
         ticket = find_open_ticket_by_number(session, effect.number)
         incident = caller_trust.ticket_incident(session, ticket, pin_proved=False) if ticket else None
+        keyed = None if ticket else caller_trust.open_incident_by_reference(session, effect.number)
         return TicketLookedUp(
             number=effect.number,
             ticket=caller_trust.ticket_info(ticket, verified=state.verified != "") if ticket else None,
             open_incident=caller_trust.incident_info(incident, call.from_number) if incident else None,
+            incident_by_reference=caller_trust.incident_info(keyed, call.from_number) if keyed else None,
         )
     if isinstance(effect, CheckPin):
         return caller_trust.answer_pin_check(session, effect, call.call_sid, now)
