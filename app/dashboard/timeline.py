@@ -340,7 +340,9 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
         "proposed to them", ""),
     "callback_rep_not_reached": lambda d, _: (f"The rep was not reached ({str(d.get('why', '')).replace('_', ' ')}): "
                                               "the customer was not called", "bad"),
-    "callback_leg_status": lambda d, _: (f"Customer's phone: {d.get('status', '')}", "muted"),
+    "callback_leg_status": lambda d, _: (f"Customer's phone: {d.get('status', '')}"
+                                         + (" (Twilio asked for the key prompt)" if d.get("seen_by") == "whisper"
+                                            else ""), "muted"),
     "callback_met": _connected(False),
     "callback_late": _connected(True),
     "callback_reached_on_related": _reached_on_related,
@@ -371,6 +373,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "callback_at_risk": lambda d, _: (f"Callback at risk: {d.get('so_far') or 'no callback started'}; "
                                       f"{d.get('alerted', 0)} alerts queued", "warn"),
     "callback_breached": lambda d, _: (f"Deadline of {_when(d.get('due_at'))} breached", "bad"),
+    "breach_corrected": lambda d, _: (f"The callback was met after all (answered at {_when(d.get('answered_at'))}): "
+                                      f"{d.get('alerted', 0)} told so who had the breach alert", "ok"),
     "customer_breach_notice": lambda d, _: _breach_notice(d),
     "customer_closing_notice": lambda d, _: _closing_notice(d),
 }
