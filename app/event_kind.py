@@ -49,6 +49,9 @@ class EventKind(StrEnum):
     # issue 13: a breach logged on the provisional deadline no longer counts (the deadline that counts was set
     # later); before this line, the ``deadline_set`` line said so alone (its detail ``breach_withdrawn``)
     BREACH_WITHDRAWN = "breach_withdrawn"
+    # a callback counted met after an alert said the deadline was BREACHED: whoever got that alert is told by SMS it
+    # was met after all (``decide._corrected``; ``alerted``: the SMS written)
+    BREACH_CORRECTED = "breach_corrected"
     # the customer told (by SMS or e-mail; ``channel`` "none": nothing could carry it) that the deadline passed
     # without reaching them, with an apology: once per incident (``decide._breach_notice``)
     CUSTOMER_BREACH_NOTICE = "customer_breach_notice"

@@ -340,7 +340,9 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
         "proposed to them", ""),
     "callback_rep_not_reached": lambda d, _: (f"The rep was not reached ({str(d.get('why', '')).replace('_', ' ')}): "
                                               "the customer was not called", "bad"),
-    "callback_leg_status": lambda d, _: (f"Customer's phone: {d.get('status', '')}", "muted"),
+    "callback_leg_status": lambda d, _: (f"Customer's phone: {d.get('status', '')}"
+                                         + (" (Twilio asked for the key prompt)" if d.get("seen_by") == "whisper"
+                                            else ""), "muted"),
     "twilio_clock_disagrees": lambda d, _: (
         f"Twilio's time of the customer's phone being {d.get('status', '')} ({d.get('timestamp', '')}) is outside "
         f"the callback's time here: counted as heard ({d.get('heard_at', '')}); check the clocks", "warn"),
@@ -374,6 +376,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "callback_at_risk": lambda d, _: (f"Callback at risk: {d.get('so_far') or 'no callback started'}; "
                                       f"{d.get('alerted', 0)} alerts queued", "warn"),
     "callback_breached": lambda d, _: (f"Deadline of {_when(d.get('due_at'))} breached", "bad"),
+    "breach_corrected": lambda d, _: (f"The callback was met after all (answered at {_when(d.get('answered_at'))}): "
+                                      f"{d.get('alerted', 0)} told so who had the breach alert", "ok"),
     "customer_breach_notice": lambda d, _: _breach_notice(d),
     "customer_closing_notice": lambda d, _: _closing_notice(d),
 }

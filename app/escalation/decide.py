@@ -41,6 +41,9 @@ NUMBER_CORRECTED = "number_corrected"  # the purpose of the notice that the call
 # the purpose of the SMS telling a rep who hung up first that their short callback did not count (16 characters at most)
 BRIDGE_TOO_SHORT = "bridge_too_short"
 BREACH_NOTICE = "breach_notice"  # the customer's apology that the deadline passed without reaching them
+# the SMS telling those alerted "BREACHED" that the callback was met after all (its answer, by Twilio's time or the
+# whisper's, came by the deadline; its word came after the breach step ran): 16 characters at most (pages.purpose)
+BREACH_CORRECTED = "breach_corrected"
 CLOSING_NOTICE = "closing_notice"  # the customer told the support team closed their incident without their agreement
 # the customer told their incident was closed as agreed with them on the phone (a rep's record), and how to say NO
 AGREED_CLOSING_NOTICE = "agreed_closing"  # 16 characters at most (pages.purpose)
@@ -310,9 +313,11 @@ def _answered(ev: CallbackAnswered, snap: Snapshot, now: datetime) -> Decision:
     # the earliest answer is the incident's
     met = ev.at <= snap.due_at
     state = State.MET if met else State.LATE
+    pages, log = _corrected(snap, met)
     # pages held for the call are let go: the customer was reached, so their send cancels them at once
     return Decision(state.value, state, start_updates=not snap.resolved, release_held_pages=snap.pages_held,
-                    verified_contact=not snap.resolved, log=(K.CALLBACK_MET if met else K.CALLBACK_LATE,))
+                    verified_contact=not snap.resolved, log=(K.CALLBACK_MET if met else K.CALLBACK_LATE, *log),
+                    pages=pages)
 
 
 def _reached_on_related(ev: ReachedOnRelated, snap: Snapshot, now: datetime) -> Decision:
@@ -332,7 +337,19 @@ def _reached_on_related(ev: ReachedOnRelated, snap: Snapshot, now: datetime) -> 
         return _skip(snap, "skipped_already_answered")
     met = ev.at <= snap.due_at
     state = State.MET if met else State.LATE
-    return Decision(state.value, state, release_held_pages=snap.pages_held, log=(K.CALLBACK_REACHED_ON_RELATED,))
+    pages, log = _corrected(snap, met)
+    return Decision(state.value, state, release_held_pages=snap.pages_held, log=(K.CALLBACK_REACHED_ON_RELATED, *log),
+                    pages=pages)
+
+
+def _corrected(snap: Snapshot, met: bool) -> tuple[tuple[PageOrder, ...], tuple[K, ...]]:
+    """A callback counted met (the customer answered by the deadline) after an alert said the deadline was BREACHED
+    (its answer's word came after the breach step ran: a status callback heard late, a key press after the deadline,
+    a lookup): whoever got that alert is told by SMS it was met after all, once (the first answer counted met; a
+    later one finds the incident met). Never for a late answer: the alert was true."""
+    if not met or not snap.breach_alerted or snap.state == State.MET:
+        return (), ()
+    return (PageOrder(Audience.BREACH_ALERTED, (SMS,), BREACH_CORRECTED),), (K.BREACH_CORRECTED,)
 
 
 def _withdrawn(ev: AnswerWithdrawn, snap: Snapshot, now: datetime) -> Decision:

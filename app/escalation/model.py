@@ -59,8 +59,13 @@ class Snapshot:
     # is talking with them, so a CALL must not dial them again (an outside probe's second rep's CALL did, mid-talk)
     customer_on_the_line: bool = False
     # Twilio's earliest answer of a bridged callback still under way whose customer has not pressed the key yet (a
-    # person, or a voicemail greeting: not known until the key press or the leg's end)
+    # person, or a voicemail greeting: not known until the key press or the leg's end): its status callback's
+    # ``Timestamp``, or until that comes, when Twilio asked for the leg's whisper (it does so only once the customer's
+    # phone answered: ``callbacks.whisper_requested``)
     answered_awaiting_key: datetime | None = None
+    # someone was sent (or tried) an alert that said the deadline was BREACHED (``escalation.breach_alerts``): a
+    # callback counted met after it has them told it was met after all (``decide._answered``)
+    breach_alerted: bool = False
     # voice pages held while their rep was on that callback, not yet released (``page_verdicts.held_pages``)
     pages_held: bool = False
     # the customer was told (or the log says nothing could tell them) that the deadline passed: once per incident
@@ -323,6 +328,8 @@ class Audience(StrEnum):
     MANAGERS = "managers"
     PAGED_SO_FAR = "paged_so_far"
     OWNER_OR_PRIMARY = "owner_or_primary"  # the (active) acknowledger, else whom the first level of the incident's policy reaches
+    # everyone (still active) an alert saying the deadline was BREACHED was sent or tried to: told it was met after all
+    BREACH_ALERTED = "breach_alerted"
     PREVIOUS_OWNER = "previous_owner"  # told when someone takes the incident over
     CALLBACK_REP = "callback_rep"  # the (active) rep of the callback the event is about
     SAME_PERSON = "same_person"  # the person of a failed page

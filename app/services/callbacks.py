@@ -97,7 +97,9 @@ def customer_leg_status(session: Session, callback_id: int, status: str, timesta
               detail={"callback_id": callback.id, "status": status, "timestamp": (stamped or now).isoformat(),
                       "answered_by": answered_by})
     if status in ANSWERED_STATUSES:
-        if callback.answered_at is None:
+        if callback.answered_at is None or callback.outcome == CallbackOutcome.PENDING:
+            # Twilio's time of the answer, once it comes, is the answer's (the whisper's stood for it until then:
+            # ``whisper_requested``); a callback counted already keeps the time it was counted at
             callback.answered_at = at
         # answering-machine detection saying "human" is not enough (it guesses): only a key press confirms
         _count_if_confirmed(session, incident, callback, now)
@@ -127,6 +129,25 @@ def twilio_time_believed(session: Session, callback: Callback, incident: Inciden
               detail={"callback_id": callback.id, "status": status, "timestamp": stamped.isoformat(),
                       "requested_at": callback.requested_at.isoformat(), "heard_at": now.isoformat()})
     return None
+
+
+def whisper_requested(session: Session, incident: Incident, callback: Callback, answered_by: str,
+                      now: datetime) -> None:
+    """Twilio asked for the customer leg's whisper (the key prompt): it does so only once the customer's phone
+    answered, so the leg was answered by ``now``, whenever its status callback comes. Recorded as the answer's time
+    until Twilio's own comes (``customer_leg_status``), when heard by the deadline: the breach step then waits for the
+    key press as for an answered status (an outside probe's managers were paged "BREACHED ... not answered yet" of a
+    customer whose whisper was served 4 s before the deadline, its status heard 20 s after it). One heard after the
+    deadline proves no answer in time, and records nothing: Twilio's status may still say it was."""
+    if answered_by:
+        callback.answered_by = answered_by[:32]  # "human", or a voicemail unless a key is pressed
+    if (callback.outcome != CallbackOutcome.PENDING or callback.answered_at is not None
+            or incident.callback_due_at is None or now > incident.callback_due_at):
+        return
+    callback.answered_at = now
+    log_event(session, at=now, actor="twilio", kind=EventKind.CALLBACK_LEG_STATUS, incident_id=incident.id,
+              detail={"callback_id": callback.id, "status": "answered", "seen_by": "whisper",
+                      "timestamp": now.isoformat(), "answered_by": answered_by})
 
 
 def leg_in_progress(session: Session, callback_id: int, call_sid: str, now: datetime) -> Callback | None:

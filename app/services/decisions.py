@@ -27,7 +27,13 @@ from app.models.paging import CUSTOMER_ROLE, TAM_NOTICES, TAM_ROLE
 from app.oncall.contactable import EMAIL, Contactable
 from app.oncall.errors import OnCallConfigError
 from app.services.customer_mail import email_customer
-from app.services.escalation import add_repage, first_channel, is_first_page_step, rerun_steps_since
+from app.services.escalation import (
+    add_repage,
+    breach_alerts,
+    first_channel,
+    is_first_page_step,
+    rerun_steps_since,
+)
 from app.services.events import log_event
 from app.services.oncall import contactable, find_rep, resolve_target
 from app.services.outage_callbacks import owe_outage_proposal
@@ -234,6 +240,10 @@ def _audience(session: Session, incident: Incident, order: PageOrder, now: datet
         people = [contactable(previous, "previous_owner")] if previous is not None else []
     elif order.audience == Audience.CUSTOMER:
         people = [_customer(incident)]
+    elif order.audience == Audience.BREACH_ALERTED:  # an alert of theirs said BREACHED: a manager, a rep, a texted TAM
+        people = _without_deactivated(session, [
+            Contactable(rep_id=p.rep_id, name=p.name, phone=p.to_number, channels=("sms",), role=p.role)
+            for p in breach_alerts(session, incident)])
     elif order.audience == Audience.TAM:  # as told of the incident so far: texted, else e-mailed
         people = [who for who in _paged_so_far(session, incident) if who.role == TAM_ROLE] + emailed_tam(
             session, incident)

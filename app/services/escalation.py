@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from app.escalation import Snapshot
+from app.escalation import Snapshot, counts_as_paged
 from app.escalation.levels import level_due_times
 from app.event_kind import EventKind
 from app.models import (
@@ -361,6 +361,18 @@ def missed_call_at(session: Session, page: Page) -> datetime:
     return (_iso((line.detail or {}).get("attempt_at")) if line is not None else None) or page.created_at
 
 
+def breach_alerts(session: Session, incident: Incident) -> list[Page]:
+    """The incident's pages whose words said the deadline was BREACHED (``page_text.alert_purpose``: a breach alert or
+    repage, an at-risk alert written after the deadline) and that were tried (``counts_as_paged``): one queued and
+    never tried goes no more once a callback is met (``pages.no_longer_wanted``), so it told nobody."""
+    from app.services.page_text import alert_purpose  # page_text -> this module
+
+    pages = session.scalars(select(Page).where(Page.incident_id == incident.id,
+                                               Page.purpose.in_(("breach", "at_risk"))).order_by(Page.id))
+    return [p for p in pages if counts_as_paged(p.attempts)
+            and alert_purpose(incident, p.purpose, p.created_at) == "breach"]
+
+
 def owner_active(session: Session, incident: Incident) -> bool:
     """The rep who owns the incident is still active (nobody owns it, or a login without a rep: yes); a deactivated
     owner (left, phone lost) works it no more, and their acknowledgement holds the escalation back no more."""
@@ -400,4 +412,5 @@ def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
         answered_awaiting_key=min((c.answered_at for c in on_callback
                                    if c.answered_at is not None and c.person_confirmed_at is None), default=None),
         pages_held=bool(held_pages(session, incident.id, now)),
+        breach_alerted=bool(breach_alerts(session, incident)),
     )

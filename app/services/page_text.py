@@ -147,6 +147,16 @@ def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") 
             f"{_act_now(incident)}{also_call(incident, tz, now)}")
 
 
+def breach_corrected_sms(incident: Incident, tz: str = "UTC", at: datetime | None = None) -> str:
+    """Tells whoever had the breach alert that the callback was met after all: the customer answered it by the
+    deadline (on the reader's clock, ``tz``), its word came after the alert. Nothing to do: no ACK or CALL."""
+    answered = incident.callback_answered_at
+    when = f" at {due_text(answered, tz, at)}" if answered is not None else ""
+    return (f"SEV1 {incident.reference} {company_name(incident)}: NOT breached after all. The customer answered "
+            f"the callback{when}, by the {due_text(incident.callback_due_at, tz, at)} deadline; "
+            "the BREACHED alert came before the answer was confirmed.")
+
+
 def callbacks_so_far(incident: Incident, at: datetime) -> str:
     """What became of the callbacks that ended by ``at`` without one standing, for an alert; "" for none. A probe's
     managers read "no callback yet" of a customer who answered a 4-second call, and of one dialled twice."""

@@ -8,7 +8,13 @@ from datetime import datetime
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import object_session
 
-from app.escalation.decide import AGREED_CLOSING_NOTICE, BREACH_NOTICE, BRIDGE_TOO_SHORT, CLOSING_NOTICE
+from app.escalation.decide import (
+    AGREED_CLOSING_NOTICE,
+    BREACH_CORRECTED,
+    BREACH_NOTICE,
+    BRIDGE_TOO_SHORT,
+    CLOSING_NOTICE,
+)
 from app.models import Channel, Incident, Page, Rep
 from app.models.paging import TAM_NOTICES, TAM_ROLE
 from app.services import page_text
@@ -84,6 +90,8 @@ class PageUrls:
                                       page.created_at)
         if page.purpose in ("at_risk", "breach"):
             return page_text.alert_sms(incident, page.purpose, page.created_at, page_zone(page))
+        if page.purpose == BREACH_CORRECTED:  # to a TAM as to a manager: it asks nothing of them
+            return page_text.breach_corrected_sms(incident, page_zone(page), page.created_at)
         if page.purpose == "joined_contact":
             return page_text.joined_contact_sms(incident, page.created_at, page_zone(page))
         if page.purpose == "number_corrected":  # the TAM is told, never asked to call

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, object_session
 
-from app.escalation.decide import CHASING_PURPOSES, NOTICES
+from app.escalation.decide import BREACH_CORRECTED, CHASING_PURPOSES, NOTICES
 from app.escalation.model import Decision
 from app.event_kind import EventKind
 from app.models import (
@@ -424,6 +424,9 @@ def no_longer_wanted(page: Page, incident: Incident) -> str:
         return "callback"
     if page.purpose in ENDS_WITH_INCIDENT and incident.status != IncidentStatus.OPEN:
         return "resolved"
+    if page.purpose == BREACH_CORRECTED and not (incident.callback_answered_at is not None
+                                                 and incident.callback_answered_at <= incident.callback_due_at):
+        return "callback_not_met"  # the answer it tells of was withdrawn since (too short to count)
     return ""
 
 

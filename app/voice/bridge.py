@@ -28,6 +28,7 @@ from app.services.callbacks import (
     open_callback,
     rep_not_reached,
     talked_since,
+    whisper_requested,
     withdraw_short_bridge,
 )
 from app.services.company_label import said_company
@@ -134,8 +135,8 @@ def customer_whisper() -> Response:
         if machine and callback is not None and callback.leaves_message:
             customer_is_machine(session, callback_id, answered_by, now)
             return str(response)  # the greeting is over: the rep is connected to leave the message
-        if machine and callback is not None:
-            callback.answered_by = answered_by[:32]  # a voicemail unless a key is pressed
+        if callback is not None:  # the phone answered: the answer by now, whatever its status callback says later
+            whisper_requested(session, incident, callback, answered_by, now)
         lang, voice = CUSTOMER_VOICE.get(incident.language if incident else "", CUSTOMER_VOICE["en-US"])
         ref = ", ".join(incident.reference) if incident else ""
         extension = callback_extension(incident, session) if incident else ""

@@ -308,6 +308,27 @@ def test_an_answer_twilio_timestamps_before_the_one_counted_is_the_incidents_a_l
     assert again.next_state == State.LATE and not again.start_updates and not again.pages
 
 
+@pytest.mark.parametrize(("answered", "alerted", "state", "corrected"), [
+    (DUE - timedelta(seconds=4), True, "callback_in_progress", True),  # met, its word after the BREACHED alert
+    (DUE - timedelta(seconds=4), True, "late", True),  # an earlier answer turns a late callback met
+    (DUE - timedelta(seconds=4), False, "callback_in_progress", False),  # nobody was alerted: nothing to correct
+    (DUE + timedelta(seconds=1), True, "callback_in_progress", False),  # late: the alert was true
+    (DUE - timedelta(minutes=12), True, "met", False),  # met already (counted, so told once)
+])
+def test_a_callback_met_after_a_breach_alert_tells_whoever_got_it_once(answered, alerted, state, corrected):
+    """The managers were alerted "BREACHED" and the callback is then counted met (its answer, by Twilio's time, came
+    by the deadline; its word after the breach step ran): whoever got that alert is told by SMS it was met after all,
+    once; never of a late answer, nor when no alert said BREACHED."""
+    snap = replace(STATES[state], breach_alerted=alerted, breached=alerted)
+    for trigger in (CallbackAnswered(answered, by_person=True),
+                    ReachedOnRelated(answered, same_number=True, reported_at=T0)):
+        decision = decide(trigger, replace(snap, answered_at=None) if isinstance(trigger, ReachedOnRelated)
+                          and state != "met" else snap, DUE + timedelta(seconds=30))
+        told = (PageOrder(Audience.BREACH_ALERTED, ("sms",), "breach_corrected"),) if corrected else ()
+        assert decision.pages == told
+        assert (EventKind.BREACH_CORRECTED in decision.log) == corrected
+
+
 @pytest.mark.parametrize(("state", "outcome", "chased_again"), [
     ("callback_in_progress", "answer_withdrawn", True), ("acknowledged", "answer_withdrawn", True),
     ("attempted", "answer_withdrawn", True), ("met", "withdrawn_other_answer_stands", False),
