@@ -418,9 +418,13 @@ def short_leg(session: Session, callback_id: int, call_status: str, call_duratio
     callback was heard: until session 43 one heard 90 s late counted a 3-second call as 93 s of conversation; and the
     rep's leg's end, heard (``seen_by`` "rep_leg": the rep hung up), withdrew nothing. None when nothing was
     withdrawn."""
+    since = talked_since(session, callback_id)
     ended = leg_ended_at(session, callback_id, call_duration, now) if seen_by == "customer_leg" else now
-    if call_status != "completed" or not conversation_too_short(call_duration, "", talked_since(session, callback_id),
-                                                                ended):
+    if since is not None and ended < since:
+        # the key press was heard after the leg's end by Twilio's count: its webhook came late, so the end is known
+        # no better than when it was heard (Twilio's own CallDuration still decides a conversation too short)
+        ended = now
+    if call_status != "completed" or not conversation_too_short(call_duration, "", since, ended):
         return None
     return withdraw_short_bridge(session, callback_id, call_duration, "", now, call_sid, seen_by=seen_by,
                                  ended_at=ended)
