@@ -166,6 +166,8 @@ class EventKind(StrEnum):
     NON_CRITICAL_CONTACT = "non_critical_contact"
     OUTAGE_DECLARED = "outage_declared"
     OUTAGE_LINKED = "outage_linked"
+    OUTAGE_NOT_LINKED = "outage_not_linked"  # opened while an outage was declared; its caller named another service
+    OUTAGE_UNLINKED = "outage_unlinked"  # a manager took it out of the outage
     OUTAGE_RESOLVED = "outage_resolved"
     OUTAGE_RESOLUTION_NOT_PROPOSED = "outage_resolution_not_proposed"  # an outage ended; this incident was not asked
     OUTAGE_UPDATE_SENT = "outage_update_sent"

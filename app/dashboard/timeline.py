@@ -12,6 +12,7 @@ from app.models import IncidentEvent, Page
 from app.models.paging import CUSTOMER_ROLE
 from app.services.escalation import AT_RISK_BEFORE_DUE, BREACH_WITHDRAWN, DEADLINE_KEPT
 from app.services.failure_log import attempts_written
+from app.services.page_text import SERVICE_SHORT
 from app.services.update_numbers import nth
 from app.services.update_rounds import recorded_why
 from app.settings import PROMISED_CALLBACK_MINUTES
@@ -333,6 +334,13 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "callback_rep_answered": lambda d, _: ("The rep answered the hotline's call for this callback", ""),
     "callback_rep_leg_refused": lambda d, _: ("The rep answered a second call for this callback: not dialling the "
                                               "customer again (the first call answered does)", "warn"),
+    "outage_not_linked": lambda d, _: (
+        f"Opened while outage {d.get('outage_id', '?')} was declared, not linked to it: its caller said "
+        f"{SERVICE_SHORT.get(d.get('caller_said', ''), 'nothing of the service')}, the outage is "
+        f"{SERVICE_SHORT.get(d.get('outage_service', ''), 'another service')} (a manager may link it on the outage's "
+        "page)", "muted"),
+    "outage_unlinked": lambda d, _: (
+        f"Taken out of outage {d.get('outage_id', '?')}: no more of its updates nor its resolution proposal", "warn"),
     "outage_resolution_not_proposed": lambda d, _: (
         f"The outage was resolved, but this customer was not asked to confirm: {d.get('why', '')}", "warn"),
     "outage_resolution_proposed_after_callback": lambda d, _: (

@@ -172,10 +172,17 @@ def declare() -> Response:
     if not what:
         flash("Say what fails.", "error")
         return redirect(url_for("updates.outages"))
+    service = f.get("affected_service", "").strip().lower()
+    service = "" if service == "any" else service
+    if service and service not in outage_service.OUTAGE_SERVICES:
+        flash("Say which service fails: API calls, SMTP injection, both, or any service.", "error")
+        return redirect(url_for("updates.outages"))
     with hotline.db.transaction() as session:
         outage = outage_service.declare(session, what_fails=what, what_fails_de=f.get("what_fails_de", ""),
-                                        since=since, next_update_at=next_update, by=current_user().name, now=now)
-    flash("Outage declared: callers hear about it, new incidents are linked to it.", "message")
+                                        since=since, next_update_at=next_update, by=current_user().name, now=now,
+                                        affected_service=service)
+    linked = ("whose caller names " + outage_service.service_words(service)) if service else "(every one)"
+    flash(f"Outage declared: callers hear about it, new incidents {linked} are linked to it.", "message")
     return redirect(url_for("updates.outage", outage_id=outage.id))
 
 
@@ -193,7 +200,9 @@ def outage(outage_id: int) -> str:
         statements = {lang: outage_service.update_text.outage_statement(row, lang, now=hotline.clock.now())
                       for lang in ("en-US", "de-DE")}
         return render_template("dashboard/outage.html", o=row, incidents=incidents, statements=statements,
-                               now=hotline.clock.now())
+                               now=hotline.clock.now(), service_words=outage_service.service_words,
+                               proposed_to=set(session.scalars(select(ResolutionProposal.incident_id).where(
+                                   ResolutionProposal.outage_id == outage_id))))
 
 
 @bp.post("/outages/<int:outage_id>/update")
@@ -228,6 +237,15 @@ def outage_link(outage_id: int) -> Response:
     """Link an open incident (opened before the outage was declared) to the outage."""
     reference = request.form.get("reference", "")
     return _on_outage(outage_id, lambda s, o, now: outage_service.link_open_incident(
+        s, o, reference, by=current_user().name, now=now))
+
+
+@bp.post("/outages/<int:outage_id>/unlink")
+@requires(Role.MANAGER)
+def outage_unlink(outage_id: int) -> Response:
+    """Take a wrongly linked incident out of the outage (before its resolution is proposed to it)."""
+    reference = request.form.get("reference", "")
+    return _on_outage(outage_id, lambda s, o, now: outage_service.unlink_incident(
         s, o, reference, by=current_user().name, now=now))
 
 

@@ -18,6 +18,9 @@ class Outage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     what_fails: Mapped[str] = mapped_column(String(300))
     what_fails_de: Mapped[str] = mapped_column(String(300), default="")  # German wording, when given
+    # the service that fails ("api", "smtp", "both"; "" not said): a new incident is linked only when its caller
+    # named it (``outages.belongs``); "" links every new incident, as before it was asked
+    affected_service: Mapped[str] = mapped_column(String(16), default="", server_default="")
     since: Mapped[datetime] = mapped_column(UTCDateTime())
     next_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     declared_by: Mapped[str] = mapped_column(String(200))

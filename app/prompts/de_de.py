@@ -346,6 +346,7 @@ PROMPTS.update({
                                 "({how}). Rufen Sie an: {phone}.",
     "upd_outage": "Uns ist eine aktuelle Störung der Plattform bekannt: {what}, seit {since}.",
     "upd_outage_next": " Das nächste Update folgt bis {due}.",
+    "upd_outage_overdue": " Leider ist unser nächstes Update überfällig: Es folgt so bald wie möglich.",
     "upd_outage_end": " Wir nehmen Ihre Meldung trotzdem gern auf.",
     "upd_howto_prefix": "Sev-1-Hotline: ",
     "upd_interval_offer": "Das Gespräch mit dem Kunden ist beendet. Danke. Welches Update-Intervall haben Sie "

@@ -339,6 +339,7 @@ PROMPTS.update({
                                 "({how}). Phone them: {phone}.",
     "upd_outage": "We know of a current platform outage: {what}, since {since}.",
     "upd_outage_next": " Our next update is due by {due}.",
+    "upd_outage_overdue": " We are sorry our next update is overdue: it follows as soon as possible.",
     "upd_outage_end": " We will still take your report.",
     "upd_howto_prefix": "Sev-1 hotline: ",
     "upd_interval_offer": "The call with the customer has ended. Thank you. Which update interval did you agree? "

@@ -23,14 +23,21 @@ def owe_outage_proposal(session: Session, incident: Incident, now: datetime) -> 
     outage_ids = session.scalars(select(Outage.id).join(OutageLink, OutageLink.outage_id == Outage.id).where(
         OutageLink.incident_id == incident.id, Outage.resolved_at.is_not(None)).order_by(Outage.id)).all()
     for outage_id in outage_ids:
-        step = session.scalars(select(DueStep).where(DueStep.incident_id == incident.id,
-                                                     DueStep.kind == StepKind.OUTAGE_PROPOSAL,
-                                                     DueStep.level == outage_id)).first()
-        if step is None:
-            step = DueStep(incident_id=incident.id, kind=StepKind.OUTAGE_PROPOSAL, level=outage_id, due_at=now)
-            session.add(step)
-        else:
-            step.status, step.done_at, step.due_at = StepStatus.PENDING, None, now
-        session.flush()
-        schedule(session, "step", step.id, now)
+        owe_step(session, incident, outage_id, now)
     return len(outage_ids)
+
+
+def owe_step(session: Session, incident: Incident, outage_id: int, due_at: datetime) -> DueStep:
+    """The incident's proposal step for outage ``outage_id``, pending and due at ``due_at`` (written once per
+    incident and outage; one run before is armed again), its job on the unit of work."""
+    step = session.scalars(select(DueStep).where(DueStep.incident_id == incident.id,
+                                                 DueStep.kind == StepKind.OUTAGE_PROPOSAL,
+                                                 DueStep.level == outage_id)).first()
+    if step is None:
+        step = DueStep(incident_id=incident.id, kind=StepKind.OUTAGE_PROPOSAL, level=outage_id, due_at=due_at)
+        session.add(step)
+    else:
+        step.status, step.done_at, step.due_at = StepStatus.PENDING, None, due_at
+    session.flush()
+    schedule(session, "step", step.id, due_at)
+    return step

@@ -199,12 +199,15 @@ def late_sms(incident: Incident, number: int | None, due: datetime, owner: str, 
 def outage_statement(outage: Outage, language: str, phone: str = "", now: datetime | None = None) -> str:
     """The short statement callers hear right after the greeting while an outage is declared, its times spoken as
     the rest of the call speaks them (``say_time``): on the clock of ``phone``, the caller ID, as the deadline later
-    in the call is (UTC without one), each with its day when that is not ``now``'s ("since yesterday at 11:40 p.m.")."""
+    in the call is (UTC without one), each with its day when that is not ``now``'s ("since yesterday at 11:40 p.m."); a next update whose time has
+    passed is said to be overdue, never promised at that time."""
     german = is_german(language)
     what = (outage.what_fails_de or outage.what_fails) if german else outage.what_fails
     lang = GERMAN if german else "en-US"
     said = _t(language, "upd_outage", what=what, since=say_time(lang, outage.since, phone, now=now))
-    if outage.next_update_at:
+    if outage.next_update_at and now is not None and outage.next_update_at <= now:  # never a time already past
+        said += _t(language, "upd_outage_overdue")
+    elif outage.next_update_at:
         said += _t(language, "upd_outage_next", due=say_time(lang, outage.next_update_at, phone, now=now))
     return said + _t(language, "upd_outage_end")
 

@@ -33,3 +33,19 @@ def verified_callback(session, incident, now, rep_id=None) -> None:
     callback = open_callback(session, incident, rep_id, now, rep_call_sid=f"CA{incident.id:032d}")
     customer_leg_status(session, callback.id, "answered", format_datetime(now), f"CA{incident.id + 10**6:032d}", now)
     confirm_person(session, callback.id, now)
+
+
+def callback_over(session, incident, now) -> None:
+    """The customer hung up the incident's latest answered callback (Twilio's "completed" for their leg): the engineer
+    is no longer on the phone with them."""
+    from email.utils import format_datetime
+
+    from sqlalchemy import select
+
+    from app.models import Callback
+    from app.services.callbacks import customer_leg_status
+
+    callback = session.scalars(select(Callback).where(Callback.incident_id == incident.id,
+                                                      Callback.answered_at.is_not(None))
+                               .order_by(Callback.id.desc())).first()
+    customer_leg_status(session, callback.id, "completed", format_datetime(now), callback.customer_call_sid, now)

@@ -26,7 +26,7 @@ from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.fakes import SimulatedTelephony
 from tests.integration.dashboard_support import login, login_as, post_form
 from tests.updates.backoffice import settle
-from tests.updates.conftest import verified_callback
+from tests.updates.conftest import callback_over, verified_callback
 from workers import context
 
 _SIDS = itertools.count(1)  # each SMS its own MessageSid: a repeated one is a retry and gets the stored answer
@@ -121,6 +121,7 @@ def test_outage_with_20_linked_incidents_updated_and_resolved_together(hotline, 
     with hotline.db.transaction() as s:  # each customer was called back and answered (a verified contact)
         for incident in s.scalars(select(Incident)):
             verified_callback(s, incident, clock.now())
+            callback_over(s, incident, clock.now())  # and the call ended: no engineer is on the phone at the resolve
     settle(hotline)
 
     with hotline.db.session() as s:
@@ -210,7 +211,10 @@ def test_resolving_an_outage_names_the_incidents_it_could_not_ask_and_logs_why_o
     called_back = _call(client, "+14155550201", "ann", german=False)
     waiting = _call(client, "+14155550202", "bea", german=False)  # linked, but not called back yet
     with hotline.db.transaction() as s:
-        verified_callback(s, s.scalars(select(Incident).where(Incident.call_sid == called_back)).one(), clock.now())
+        incident = s.scalars(select(Incident).where(Incident.call_sid == called_back)).one()
+        verified_callback(s, incident, clock.now())
+        callback_over(s, incident, clock.now())
+    clock.advance(minutes=11)  # the proposal waits 10 minutes after the callback's end
     with hotline.db.transaction() as s:
         outage = s.scalars(select(Outage)).one()
         result = resolve_outage(s, outage, summary="load balancer replaced", by="Maria", now=clock.now(),
@@ -237,6 +241,7 @@ def test_an_outage_update_and_its_resolution_reach_a_german_caller_in_german(hot
     with hotline.db.transaction() as s:
         for incident in s.scalars(select(Incident)):
             verified_callback(s, incident, clock.now())
+            callback_over(s, incident, clock.now())
         outage_id = s.scalars(select(Outage.id)).one()
     settle(hotline)
 

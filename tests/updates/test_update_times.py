@@ -22,7 +22,7 @@ from tests.fakes import SimulatedTelephony
 from tests.integration.dashboard_support import login_as, post_form
 from tests.updates import test_update_channels as channels
 from tests.updates.backoffice import settle
-from tests.updates.conftest import verified_callback
+from tests.updates.conftest import callback_over, verified_callback
 from tests.updates.test_outage import _call
 from tests.updates.test_update_channels import ALICE, CUSTOMER, _incident, _rows, _sms
 
@@ -252,6 +252,16 @@ def test_an_incident_called_back_after_its_outage_was_resolved_is_asked_to_confi
         for incident in (english, german):
             verified_callback(s, s.get(Incident, incident.id), clock.now())
     settle(hotline)
+    # not while the engineer is on the phone with them, nor as the call ends: 10 minutes after it
+    assert not [b for b in telephony.sms[before:] if "Reply YES" in b.body or "Antworten Sie JA" in b.body]
+    clock.advance(minutes=3)
+    with hotline.db.transaction() as s:
+        for incident in (english, german):
+            callback_over(s, s.get(Incident, incident.id), clock.now())
+    settle(hotline)
+    assert not [b for b in telephony.sms[before:] if "Reply YES" in b.body or "Antworten Sie JA" in b.body]
+    clock.advance(minutes=11)
+    settle(hotline)
 
     # each customer is asked as the manager's resolve would have asked them, in their language
     [to_ann] = [b for b in _to(telephony, CUSTOMER, before) if "Reply YES" in b]
@@ -281,13 +291,15 @@ def test_the_outage_resolution_is_proposed_once_however_often_the_customer_is_re
     _outage_id, english, _german = _outage_resolved_before_two_callbacks(hotline, client, clock)
     with hotline.db.transaction() as s:
         verified_callback(s, s.get(Incident, english.id), clock.now())
+        callback_over(s, s.get(Incident, english.id), clock.now())
+    clock.advance(minutes=11)
     settle(hotline)
     assert _sms(client, CUSTOMER, f"NO {english.reference}")  # rejected: updates go on
     clock.advance(minutes=10)
     before = len(telephony.sms)
     with hotline.db.transaction() as s:  # another callback's answer, whose word came late: Twilio's time is before
         incident = s.get(Incident, english.id)  # the first one's, so it is the incident's answer now
-        verified_callback(s, incident, clock.now() - timedelta(minutes=11))
+        verified_callback(s, incident, clock.now() - timedelta(minutes=22))
     settle(hotline)
     assert [p.state for p in _rows(hotline, ResolutionProposal, incident_id=english.id)] == ["rejected"]
     assert not [b for b in _to(telephony, CUSTOMER, before) if "Reply YES" in b]
