@@ -675,6 +675,10 @@ def _waits_for_a_lock(desk, job) -> bool:
                 return False
             waiting = watcher.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                                            "AND datname = current_database()")).scalar()
+            # PostgreSQL keeps one snapshot of pg_stat_activity per transaction: each poll reads in one of its own
+            # (polling in one transaction never saw a wait that began after its first poll, and the job's lock
+            # timeout failed the test on a loaded machine)
+            watcher.rollback()
             if waiting:
                 return True
             wait([job], timeout=0.05)
