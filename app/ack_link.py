@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template_string, request
 
-from app.models import Incident, IncidentStatus, Page
+from app.models import Incident, IncidentStatus, Page, Rep
 from app.services.acks import acknowledge, connect, page_actor
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.company_label import company_label
@@ -18,7 +18,12 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Sev-1 {{ ref }}</title>
 <link rel="stylesheet" href="{{ url_for('static', filename='ack.css') }}">
 </head><body><h1>Sev-1 {{ ref }}</h1><p>{{ message }}</p>
-{% if form %}<form method="post"><p><button type="submit" name="action" value="ack">Acknowledge</button></p>
+{% if owner %}<p class="owner">{{ owner }}</p>{% endif %}
+{% if form == "take_over" %}<form method="post">
+<p><button type="submit" name="action" value="call">Take it over and call me now: I will be connected to the customer</button></p>
+</form>{% elif form == "owner" %}<form method="post">
+<p><button type="submit" name="action" value="call">Call me now: I will be connected to the customer</button></p>
+</form>{% elif form %}<form method="post"><p><button type="submit" name="action" value="ack">Acknowledge</button></p>
 <p><button type="submit" name="action" value="call">Acknowledge and call me now: I will be connected to the customer</button></p>
 </form>{% endif %}</body></html>"""
 
@@ -58,7 +63,22 @@ def show(token: str) -> Response | tuple[str, int]:
             message = f"{company}: call back {phone} by {due}."
         else:
             message = f"{company}: {reach_in_writing(incident)} by {due}."
-        return render_template_string(PAGE, ref=incident.reference, message=message, form=True)
+        owner, form = _owned(session, incident, page, hotline.clock.now())
+        return render_template_string(PAGE, ref=incident.reference, message=message, owner=owner, form=form)
+
+
+def _owned(session, incident: Incident, page: Page, now) -> tuple[str, str | bool]:
+    """Who has the incident and what the link offers: nobody yet, both buttons; the page's own rep, to be connected;
+    another rep, who and since when, and taking it over by being connected (as "CALL" by SMS or 2 on the voice page
+    do: an outside probe's link offered "Acknowledge" with no word of the rep who had it)."""
+    if incident.acknowledged_at is None:
+        return "", True
+    at = due_text(incident.acknowledged_at, page_zone(page), now)
+    if incident.acknowledged_by is not None and incident.acknowledged_by == page.rep_id:
+        return f"You acknowledged it at {at}.", "owner"
+    rep = session.get(Rep, incident.acknowledged_by) if incident.acknowledged_by else None
+    who = rep.name if rep is not None else "someone else"
+    return f"Already acknowledged by {who} at {at}. You need do nothing, or take it over:", "take_over"
 
 
 @bp.post("/ack/<token>")

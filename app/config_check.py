@@ -282,6 +282,7 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             own = coverage.reps_on_hotline_number(session, settings.twilio_number)
             own_tams = coverage.tams_on_hotline_number(session, settings.twilio_number)
             tams_by_mail = 0 if settings.smtp_host else coverage.accounts_with_tam_email(session)
+            tams_texted = coverage.tams_without_email(session)
     finally:
         db.dispose()
     reported: set[tuple[str, str]] = set()
@@ -316,6 +317,10 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             f"accounts[{name}].tam_phone", f"{name}'s TAM phone is TWILIO_NUMBER, the hotline's own: the TAM's pages "
             "would call the hotline instead of reaching them, and Twilio refuses an SMS to its sender.",
             "give the TAM's own phone (a ticket import or `POST /api/v1/tickets` with tam_phone)")
+    for name in tams_texted:  # a warning: the TAM still hears, by SMS (``oncall.tam_target``)
+        report.warn(f"accounts[{name}].tam_email", f"{name}'s TAM has a phone but no e-mail address: outside their "
+                    "business hours they are texted of each Sev-1 (an SMS at night) instead of e-mailed.",
+                    "give the TAM's e-mail address (a ticket import or `POST /api/v1/tickets` with tam_email)")
     for number, names in shared.items():  # a warning: pages still reach each of them
         report.warn(f"reps[{names[1]}].phone", f"{', '.join(names)} share the number ending {number[-4:]}: an SMS "
                     "command from it is carried out for none of them (which rep sent it cannot be told).",

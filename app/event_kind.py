@@ -88,6 +88,8 @@ class EventKind(StrEnum):
     PAGE_NOT_SENT_SUPERSEDED = "page_not_sent_superseded"
     # the account's TAM told by e-mail, not paged: outside their business hours, or no TAM phone (services/tam_mail)
     TAM_EMAILED = "tam_emailed"
+    # the account's TAM texted outside their business hours: no e-mail address is on file (oncall.tam_target)
+    TAM_TEXTED_NO_EMAIL = "tam_texted_no_email"
     # the watchdog asked Twilio for the status of a page or a callback's leg whose final status callback never came
     STATUS_ASKED = "status_asked"
     SMS_STATUS_UNMATCHED = "sms_status_unmatched"

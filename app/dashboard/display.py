@@ -378,7 +378,8 @@ def target_text(target: dict, reps: dict[int, Rep]) -> str:
         return f"{rep.name if rep else target.get('rep')}{via}"
     if kind == "managers":
         return f"every manager{via}"
-    return f"the account's TAM{via} in their business hours, else by e-mail (outside them, or with no TAM phone)"
+    return (f"the account's TAM{via} in their business hours, else by e-mail (outside them, or with no TAM phone; "
+            "by SMS alone outside them when no e-mail address is on file)")
 
 
 HELPERS = {"clock": clock, "answered_cell": answered_cell, "stamp": stamp, "local": local, "iso": iso, "page_line": page_line,

@@ -252,6 +252,13 @@ def _tam_emailed(d: dict, _page: str) -> tuple[str, str]:
     return f"The account's TAM told by e-mail ({what}), not paged: {why}", "muted"
 
 
+def _tam_texted(d: dict, _page: str) -> tuple[str, str]:
+    """``The account's TAM told by SMS (page), not called: outside their business hours (...), and no e-mail ...``."""
+    what = PURPOSE_NAMES.get(d.get("purpose", ""), d.get("purpose", ""))
+    return (f"The account's TAM told by SMS ({what}), not called: outside their business hours "
+            f"({d.get('hours', '?')}, {d.get('time_zone', '?')}), and no e-mail address is on file for them", "muted")
+
+
 # keyed by EventKind values; a test checks every key is one
 # why a resolution was refused, from the outcome the escalation core logged with it
 _RESOLVE_REFUSALS = {"refused_no_verified_callback": "no verified callback",
@@ -300,6 +307,7 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "page_released": lambda d, page: (f"{sentence(page)} released: the callback it waited for ended", ""),
     "page_not_sent_superseded": _superseded,
     "tam_emailed": _tam_emailed,
+    "tam_texted_no_email": _tam_texted,
     "nobody_to_page": lambda d, _: (f"Nobody to page at escalation level {d.get('level')}", "bad"),
     "level_unreached": lambda d, _: ("Every page of this escalation level failed: the managers are paged at once",
                                      "bad"),
@@ -367,7 +375,9 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
         f"The live connection counted at {_when(d.get('answered_at'))} did not "
         "happen (the caller's line dropped before the bridge): not counted"), "bad"),
     "callback_attempted": lambda d, _: (("Customer not reached: a voicemail answered" if d.get("voicemail") else
-                                         f"Customer not reached ({d.get('status', 'no answer')})")
+                                         f"Customer not reached ({d.get('status', 'no answer')}"
+                                         + (" after their phone rang)" if d.get("rang") and d.get("status") in
+                                            ("canceled", "failed") else ")"))
                                         + _not_texted_again(d), "bad"),
     "callback_message_left": lambda d, _: ("Message left on the customer's voicemail by the rep, put through after "
                                            "its greeting (not a callback attempt: the customer was not reached)",

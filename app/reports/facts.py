@@ -352,8 +352,9 @@ def short_bridges(details: Iterable[Mapping[str, Any] | None]) -> dict[int, Mapp
 
 
 def rang(detail: Mapping[str, Any]) -> bool:
-    """Whether a ``callback_attempted`` line's call reached the customer's phone (a line without a status: yes)."""
-    return bool(detail.get("voicemail")) or detail.get("status", "no-answer") in CUSTOMER_RANG
+    """Whether a ``callback_attempted`` line's call reached the customer's phone (a line without a status: yes; one
+    canceled after Twilio said it was ringing says ``rang``)."""
+    return bool(detail.get("voicemail") or detail.get("rang")) or detail.get("status", "no-answer") in CUSTOMER_RANG
 
 
 def _time(value: str | datetime) -> datetime:

@@ -29,7 +29,7 @@ from app.event_kind import CUSTOMER_RANG, EventKind
 from app.models import Callback, CallbackKind, CallbackOutcome, Incident, IncidentEvent, LiveWait
 from app.models.call import ENDED_STATUSES
 from app.queue import schedule
-from app.reports.facts import SHORT_BRIDGE, short_bridges
+from app.reports.facts import RINGING, SHORT_BRIDGE, short_bridges
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import customer_dialled, last_missed_sms_at, snapshot
 from app.services.events import log_event
@@ -549,7 +549,9 @@ def _unanswered(session: Session, incident: Incident, callback: Callback, at: da
     if callback.leaves_message:
         _message_ended(session, incident, callback, at, now, status, voicemail)
         return
-    rang = voicemail or status in CUSTOMER_RANG
+    # a leg canceled (or failed) after Twilio said it was ringing rang all the same (the rep hung up while it rang):
+    # the customer sees a missed call, so they are texted as after any other unanswered ring (probe A F8 a)
+    rang = voicemail or status in CUSTOMER_RANG or _leg_rang(session, incident, callback)
     # at most one missed-call SMS per window (the core's rule): when the customer was last texted one
     snap = replace(snapshot(session, incident, now), missed_sms_at=last_missed_sms_at(session, incident))
     decision = decide(CallbackUnanswered(voicemail=voicemail, rang=rang), snap, now)
@@ -557,7 +559,14 @@ def _unanswered(session: Session, incident: Incident, callback: Callback, at: da
     callback.ended_at = callback.ended_at or at
     mark_started(incident, callback, at)
     carry_out(session, incident, decision, now, Acting(actor="twilio", detail={
-        "callback_id": callback.id, "status": status, "voicemail": voicemail}))
+        "callback_id": callback.id, "status": status, "voicemail": voicemail, "rang": rang}))
+
+
+def _leg_rang(session: Session, incident: Incident, callback: Callback) -> bool:
+    """Twilio said the customer's leg of ``callback`` was ringing (or answered) before it ended (``facts.RINGING``)."""
+    said = session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CALLBACK_LEG_STATUS))
+    return any((d or {}).get("callback_id") == callback.id and (d or {}).get("status") in RINGING for d in said)
 
 
 def _message_ended(session: Session, incident: Incident, callback: Callback, at: datetime, now: datetime,

@@ -24,7 +24,7 @@ from app.models import (
     ResolutionProposal,
 )
 from app.models.paging import CUSTOMER_ROLE, TAM_NOTICES, TAM_ROLE
-from app.oncall.contactable import EMAIL, Contactable
+from app.oncall.contactable import EMAIL, TEXTED_NO_EMAIL, Contactable
 from app.oncall.errors import OnCallConfigError
 from app.services.customer_mail import email_customer
 from app.services.escalation import (
@@ -39,7 +39,7 @@ from app.services.oncall import contactable, find_rep, resolve_target
 from app.services.outage_callbacks import owe_outage_proposal
 from app.services.page_verdicts import release_held
 from app.services.pages import ESCALATION_PURPOSES, queue_page
-from app.services.tam_mail import email_tam, emailed_tam, owes_email
+from app.services.tam_mail import email_tam, emailed_tam, log_tam_texted, owes_email
 from app.services.tickets import account_of
 from app.services.updates import (
     close_follow_up,
@@ -138,6 +138,8 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
                           first=first_step and name == first_channel(message.channels))
         if page is not None:
             done.pages.append(page)
+            if who.why == TEXTED_NO_EMAIL:  # the timeline says why the TAM was texted at night, not e-mailed
+                log_tam_texted(session, incident, order.purpose, now)
     if decision.email_customer:  # a written message no SMS can carry: a delivery row, logged when queued
         email_customer(session, incident, decision.email_customer, now, acting.hotline_number)
     if decision.breach_notice:
@@ -301,7 +303,8 @@ def level_people(session: Session, incident: Incident, level: int,
             if not who.address:
                 continue
             # a TAM told in writing (``oncall.tam_target``) is e-mailed whatever channels the target names
-            channels = tuple(target.get("channels") or who.channels) if who.phone else who.channels
+            # and one texted after hours for want of an address (``TEXTED_NO_EMAIL``) by SMS alone, never rung
+            channels = tuple(target.get("channels") or who.channels) if who.phone and not who.why else who.channels
             if earlier is not None and who.phone and who.phone not in paged:
                 # "the primary again by voice" is meant for whoever had the earlier level's page: someone this
                 # target reaches for the first time (the rota handed over, an override began, a rep left) gets

@@ -19,7 +19,7 @@ from app.models import Account, EscalationPolicy, FollowUp, Incident, Override, 
 from app.models.base import ID_MAX
 from app.models.paging import CUSTOMER_ROLE, TAM_ROLE, Page
 from app.oncall.business_hours import is_open, stored_hours
-from app.oncall.contactable import EMAIL, Contactable
+from app.oncall.contactable import EMAIL, TEXTED_NO_EMAIL, Contactable
 from app.oncall.errors import OnCallConfigError, UnknownRep, UnknownSchedule
 from app.oncall.fields import ALL_CHANNELS, iso_z, parse_hhmm
 from app.oncall.policy import DEFAULT_POLICY_NAME, TargetType, default_levels
@@ -210,7 +210,8 @@ def resolve_target(session: Session, target: dict, at: datetime, account: Accoun
     """Whom one escalation target reaches at ``at``.
 
     Raise UnknownSchedule or UnknownRep for a reference that no longer exists.
-    The TAM target reaches ``account``'s TAM as ``tam_target`` says (by phone in their business hours, else by e-mail).
+    The TAM target reaches ``account``'s TAM as ``tam_target`` says (by phone in their business hours, else by e-mail,
+    or by SMS when no e-mail address is on file).
     """
     kind = TargetType(target["type"])
     channels = target.get("channels")
@@ -252,15 +253,22 @@ def _reps(session: Session, rep_ids: list[int]) -> list[Rep]:
 def tam_target(account: Account | None, at: datetime, channels: list[str] | None = None) -> list[Contactable]:
     """How the TAM target reaches ``account``'s TAM at ``at``, the one place this is decided: in their business
     hours, on their phone by ``channels`` (SMS and voice by default); outside them, or with no TAM phone, by
-    e-mail to ``tam_email`` (written, it wakes nobody); with neither a phone that may be used nor an address,
-    nobody."""
+    e-mail to ``tam_email`` (written, it wakes nobody); outside them with a phone but no address, by SMS alone (never
+    a call, whatever ``channels`` say: policy says a TAM should hear of their account's Sev-1s, and an outside
+    probe's TAM with no address heard nothing at all); with neither a phone nor an address, nobody."""
     if account is None or not (account.tam_phone or account.tam_email):
         return []
     if account.tam_phone and _tam_at_work(account, at):
         return [Contactable(None, tam_name(account), account.tam_phone, tuple(channels or ALL_CHANNELS), TAM_ROLE)]
     if account.tam_email:
         return [Contactable(None, tam_name(account), "", (EMAIL,), TAM_ROLE, email=account.tam_email)]
-    return []
+    return [Contactable(None, tam_name(account), account.tam_phone, ("sms",), TAM_ROLE, why=TEXTED_NO_EMAIL)]
+
+
+def tam_may_call(account: Account | None, at: datetime) -> bool:
+    """Whether ``account``'s TAM may be rung at ``at`` (a failed SMS followed by a call): only in their business
+    hours, as ``tam_target`` says."""
+    return any("voice" in who.channels for who in tam_target(account, at))
 
 
 def tam_name(account: Account) -> str:
@@ -297,6 +305,7 @@ __all__ = [
     "schedule_clock",
     "schedule_shifts",
     "schedule_spec",
+    "tam_may_call",
     "tam_name",
     "tam_target",
     "who_is_on_call",

@@ -196,6 +196,12 @@ def accounts_with_tam_email(session: Session) -> int:
     return session.scalar(select(func.count(Account.id)).where(Account.tam_email != "")) or 0
 
 
+def tams_without_email(session: Session) -> list[str]:
+    """The accounts, by name, whose TAM has a phone but no e-mail address (texted outside their business hours)."""
+    return list(session.scalars(select(Account.name).where(Account.tam_phone != "", Account.tam_email == "")
+                                .order_by(Account.name)))
+
+
 def unreadable_business_hours(session: Session) -> list[UnreadableHours]:
     """Every account with a TAM whose stored business hours do not read, by name."""
     found = []

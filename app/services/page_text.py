@@ -300,9 +300,12 @@ def spoken_number(phone: str, extension: str = "") -> str:
     return f"{said}, extension {', '.join(extension)}" if extension else said
 
 
-def spoken_summary(incident: Incident, tz: str = "UTC") -> str:
-    """The voice page summary (the deadline on the rep's clock, ``tz``)."""
+def spoken_summary(incident: Incident, tz: str = "UTC", at: datetime | None = None) -> str:
+    """The voice page summary (the deadline on the rep's clock, ``tz``). Heard at ``at``, once the deadline has
+    passed, it says so, as ``page_sms`` does: an outside probe's rep heard "must be called back by 15:52 J S T" at
+    15:53, as if still in time."""
     said = _spoken(incident, tz)
+    late = at is not None and at >= incident.callback_due_at
     extension = callback_extension(incident) if incident.callback_phone else ""
     key_in = f" {text('page_extension', extension=', '.join(extension))}" if extension else ""
     others = contacts_of(incident)
@@ -310,10 +313,14 @@ def spoken_summary(incident: Incident, tz: str = "UTC") -> str:
             "message or the board.") if others else ""
     if not incident.callback_phone:
         return (f"Severity 1 page. Incident {said['ref']}, for {said['company']}: {said['service']}.{said['caution']} "
-                f"The customer left no callback number: reach them in writing by {said['due']}; the e-mail "
-                f"address is in the text message.{also}")
+                + (f"The customer left no callback number, and the callback deadline, {said['due']}, has passed: "
+                   "reach them in writing now" if late else
+                   f"The customer left no callback number: reach them in writing by {said['due']}")
+                + f"; the e-mail address is in the text message.{also}")
+    must = (f"The callback deadline, {said['due']}, has passed: the customer must be called back now." if late
+            else f"The customer must be called back by {said['due']}.")
     return (f"Severity 1 page. Incident {said['ref']}, for {said['company']}: {said['service']}.{said['caution']} "
-            f"The customer must be called back by {said['due']}.{key_in}{also}")
+            f"{must}{key_in}{also}")
 
 
 def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC", lang: str = REP_LANG,

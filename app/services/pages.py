@@ -497,6 +497,11 @@ def answer_page_failure(session: Session, page: Page, now: datetime, first: bool
         return None
     if not decision.pages:
         return None
+    from app.services.oncall import tam_may_call
+    from app.services.tickets import account_of
+
+    if page.role == TAM_ROLE and not tam_may_call(account_of(session, incident), now):
+        return None  # a TAM texted outside their business hours is never rung instead (``oncall.tam_target``)
     who = Contactable(rep_id=page.rep_id, name=page.name, phone=page.to_number, channels=("voice",), role=page.role)
     # the same person called with what the SMS said: a page, or an at-risk alert (``decide._at_risk_sms_failed``)
     voice = queue_page(session, incident, who, Channel.VOICE, decision.pages[0].purpose, now, step_id=page.step_id,

@@ -44,6 +44,14 @@ def email_tam(session: Session, incident: Incident, who: Contactable, purpose: s
                           subject=subject, body=body, now=now, incident_id=incident.id, language=languages[-1])
 
 
+def log_tam_texted(session: Session, incident: Incident, purpose: str, now: datetime) -> None:
+    """Say on the timeline that the TAM was texted ``purpose`` outside their business hours, not e-mailed: no e-mail
+    address is on file (``oncall.tam_target``), with their hours and clock."""
+    _why, hours, zone = _how_told(session, incident)
+    log_event(session, at=now, actor="system", kind=EventKind.TAM_TEXTED_NO_EMAIL, incident_id=incident.id,
+              detail={"purpose": purpose, "hours": hours, "time_zone": zone})
+
+
 def owes_email(session: Session, incident: Incident, who: Contactable, purpose: str) -> bool:
     """Whether ``who`` (the TAM told in writing) is owed an e-mail for ``purpose``: a notice of theirs, to an address,
     not written before for this incident."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -61,7 +63,7 @@ def _tam_told(session, page: Page, incident: Incident) -> str:
     return say_and_hang_up(tam_spoken(incident, page_zone(page), _owner_name(session, incident, "")))
 
 
-def _menu(session, page: Page, incident: Incident) -> str:
+def _menu(session, page: Page, incident: Incident, now: datetime) -> str:
     settled = _settled(session, page, incident)
     if settled:
         return say_and_hang_up(settled)
@@ -70,7 +72,7 @@ def _menu(session, page: Page, incident: Incident) -> str:
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=f"/twilio/page/voice/key?page={page.id}",
                              method="POST", action_on_empty_result=False)
-    gather.say(spoken_summary(incident, page_zone(page)), **REP_VOICE)
+    gather.say(spoken_summary(incident, page_zone(page), now), **REP_VOICE)  # "has passed" once it has
     if page.purpose in ALERTS:  # what the alert is, and who has it (no "Press 1 to acknowledge" once someone has)
         gather.say(_alert_words(session, page, incident), **REP_VOICE)
     gather.say(_menu_words(page, incident), **REP_VOICE)
@@ -127,7 +129,7 @@ def voice() -> Response:
             if page.role == TAM_ROLE:
                 return _tam_told(session, page, incident)
             return say_and_hang_up(text("page_machine", ref=", ".join(incident.reference)))
-        return _menu(session, page, incident)
+        return _menu(session, page, incident, now)
 
     return answer_once(handle, safe=_safe())
 
@@ -153,7 +155,7 @@ def key() -> Response:
             if answer.callback is None:
                 return say_and_hang_up(answer.message)
             return bridge_twiml(answer.callback, incident, settings, whisper=text("page_connecting"))
-        return _menu(session, page, incident)
+        return _menu(session, page, incident, now)
 
     return answer_once(handle, safe=_safe())
 

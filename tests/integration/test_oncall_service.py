@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.db import Database
 from app.models import Account, EscalationPolicy, Rep
-from app.oncall.contactable import Contactable
+from app.oncall.contactable import TEXTED_NO_EMAIL, Contactable
 from app.oncall.errors import OnCallConfigError, UnknownRep, UnknownSchedule
 from app.oncall.policy import DEFAULT_POLICY
 from app.services.oncall import (
@@ -158,7 +158,7 @@ def test_resolve_rep_and_managers_targets(db, ids):
     assert [(c.name, c.role) for c in bosses] == [("Carol", "manager")]
 
 
-def test_tam_is_reached_only_in_their_business_hours(db, ids):
+def test_tam_is_rung_only_in_their_business_hours_and_texted_outside_them_without_an_address(db, ids):
     with db.transaction() as session:
         account = Account(name="Acme", tam_name="Tom", tam_phone="+4930901899", tam_time_zone="Europe/Berlin")
         session.add(account)
@@ -173,7 +173,8 @@ def test_tam_is_reached_only_in_their_business_hours(db, ids):
         account.tam_business_hours = "mon-sun 00:00-24:00"
         always = resolve_target(session, {"type": "tam", "channels": ["sms"]}, THURSDAY_1000, account=account)
     assert open_ == [Contactable(None, "Tom", "+4930901899", ("sms", "voice"), "tam")]
-    assert closed == weekend == none == new_york == []
+    texted = [Contactable(None, "Tom", "+4930901899", ("sms",), "tam", why=TEXTED_NO_EMAIL)]  # no tam_email
+    assert closed == weekend == new_york == texted and none == []
     assert always[0].channels == ("sms",)
 
 

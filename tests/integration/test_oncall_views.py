@@ -43,7 +43,7 @@ def test_a_rep_sees_who_is_on_call_the_next_two_weeks_and_the_policy(client, hot
     levels = [li.text() for li in doc.find("ol", cls="levels").find_all("li")]
     assert levels[0] == ("At once: whoever is on call for primary (SMS, voice call); "
                          "the account's TAM (SMS) in their business hours, else by e-mail (outside them, or with "
-                         "no TAM phone)")
+                         "no TAM phone; by SMS alone outside them when no e-mail address is on file)")
     assert levels[2] == "After 6 min: every manager (SMS, voice call)"
     assert doc.find_all(id="add-override") == [] and doc.find_all(id="import-yaml") == []
     assert not [f for f in doc.find_all("form") if f.attrs["action"].startswith("/oncall")]

@@ -11,7 +11,10 @@ from twilio.request_validator import RequestValidator
 from app.models import DueStep, Incident, IncidentEvent, Page, Rep
 from app.services.page_text import hhmm
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+from tests.integration.board_support import parse
 from tests.paging.conftest import ALICE, BOB, CUSTOMER
+
+ALICE_ZONE = "America/Los_Angeles"
 
 
 def _events(desk, kind):
@@ -174,3 +177,22 @@ def test_an_incident_whose_owner_was_deactivated_is_taken_over_by_the_next_ack(d
     with desk.hotline.db.session() as s:
         bob = s.scalar(select(Rep.id).where(Rep.phone == BOB))
         assert s.get(Incident, incident.id).acknowledged_by == bob
+
+
+def test_the_ack_link_of_an_incident_another_rep_acknowledged_says_who_and_offers_taking_it_over(desk, network):
+    # probe A F8 d: Carol's link offered "Acknowledge / Acknowledge and call me now" with no word that Bob had it
+    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False).expect_call(answer=False)
+    network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    token = _ack_link(desk, incident.id)
+    desk.at(minutes=3)
+    _sms_from(desk, BOB, f"ACK {incident.reference}")
+    desk.settle()
+    doc = parse(desk.client.get(f"/ack/{token}"))
+    acked = desk.incident(incident.id).acknowledged_at
+    assert doc.find("p", cls="owner").text() == (f"Already acknowledged by Bob Secondary at {hhmm(acked, ALICE_ZONE)}. "
+                                                 "You need do nothing, or take it over:")
+    buttons = [(b.attrs["value"], b.text()) for b in doc.find_all("button")]
+    assert buttons == [("call", "Take it over and call me now: I will be connected to the customer")]

@@ -106,13 +106,15 @@ def _alice_dials_the_customer(desk, network) -> tuple[Incident, int]:
         return incident, callback.id
 
 
-def _twilio_ends_the_customer_leg(desk, callback_id: int, status: str, dial_done_first: bool) -> str:
+def _twilio_ends_the_customer_leg(desk, callback_id: int, status: str, dial_done_first: bool,
+                                  rang: bool | None = None) -> str:
     """Twilio's webhooks for a customer leg that ended ``status`` before anyone answered: the leg's status callbacks
     (a leg that failed or was canceled never rang) and the rep's <Dial action>, in either order. Returns what the
     rep was told (the <Dial action>'s TwiML)."""
     bridge = f"{PUBLIC_BASE_URL}/twilio/bridge"
     leg = {"CallSid": CUSTOMER_LEG, "AccountSid": TEST_ACCOUNT_SID, "Timestamp": format_datetime(desk.clock.now())}
-    progress = ["initiated"] + ([] if status in ("failed", "canceled") else ["ringing"])
+    rang = status not in ("failed", "canceled") if rang is None else rang  # ``rang``: a leg canceled as it rang
+    progress = ["initiated"] + (["ringing"] if rang else [])
     for step in progress:
         _signed_post(desk, f"{bridge}/customer-status?callback={callback_id}", {**leg, "CallStatus": step})
     ended = [(f"{bridge}/customer-status?callback={callback_id}", {**leg, "CallStatus": status}),
@@ -152,4 +154,21 @@ def test_only_a_callback_that_rang_the_customer_tells_them_we_tried_to_call(desk
             ("attempted", "customer unreachable") if told else ("no_callback", "call to the customer failed"))
     assert len(_missed_pages(desk, incident.id)) == len(
         [body for body in network.phone(CUSTOMER).sms if MISSED in body]) == (1 if told else 0)
+    network.verify()
+
+
+@pytest.mark.parametrize("dial_done_first", [False, True])
+def test_a_leg_canceled_after_it_rang_tells_the_customer_we_tried_to_call(desk, network, dial_done_first):
+    # probe A F8 a: the rep hung up while the customer's phone rang (Twilio: ringing, then canceled); every canceled
+    # leg was read as one that never rang, and the customer saw a missed call from the hotline with no text
+    incident, callback_id = _alice_dials_the_customer(desk, network)
+    network.phone(CUSTOMER).expect_sms(MISSED)
+    _twilio_ends_the_customer_leg(desk, callback_id, "canceled", dial_done_first, rang=True)
+    desk.settle()
+    [callback] = _callbacks(desk, incident.id)
+    assert callback.outcome == "attempted"
+    assert [p.role for p in _missed_pages(desk, incident.id)] == ["customer"]
+    with desk.hotline.db.session() as s:  # the report reads it as a call that rang, not one never placed
+        facts = s.get(IncidentFactsRow, incident.id)
+        assert (facts.outcome, facts.breach_reason) == ("attempted", "customer unreachable")
     network.verify()

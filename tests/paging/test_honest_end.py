@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.models import Callback, DueStep, Incident, IncidentEvent, Rep, Role
 from app.oncall.records import parse_rep, parse_schedule
 from app.services.oncall_admin import create_rep, save_policy, save_schedule
+from app.services.page_text import spoken_time
 from tests.integration.board_support import CSRF, login_as, parse
 from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 from tests.paging.test_acknowledgement import _ack_link, _sms_from
@@ -325,6 +326,22 @@ def test_a_level_paged_after_the_deadline_reads_that_it_passed(desk, network):
     assert f"Call back {CUSTOMER} now: the {due} UTC deadline has passed." in page and f"by {due}" not in page
     alice_page = next(m for m in network.phone(ALICE).sms if "Reply ACK" in m)
     assert f"Call back {CUSTOMER} by " in alice_page and "has passed" not in alice_page  # written in time: as written
+
+
+def test_a_voice_page_answered_after_the_deadline_says_it_passed(desk, network):
+    """Probe A F8 c: a voice page answered after the deadline said "The customer must be called back by 15:52 J S T."
+    with no word it had passed (the SMS page said so). It says so now, as the SMS does."""
+    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("have not reached you")
+    network.phone(ALICE).expect_sms("SEV1").expect_sms("BREACHED").expect_call(answer=False)
+    bob = network.phone(BOB).expect_sms("SEV1").expect_call()  # answers, presses nothing
+    network.phone(MARIA).expect_sms("SEV1").expect_call(answer=False).expect_sms("BREACHED").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.at(minutes=16)  # no worker ran until then: Bob's page is rung after the deadline
+    [call] = bob.calls
+    due = spoken_time(desk.incident(incident.id).callback_due_at, "UTC")
+    assert f"The callback deadline, {due}, has passed: the customer must be called back now." in call.said[0], \
+        call.said[0]
+    assert "must be called back by" not in call.heard
 
 
 def test_sms_commands_act_only_for_reps_paged_or_on_call(desk, network):

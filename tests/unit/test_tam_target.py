@@ -12,7 +12,8 @@ import pytest
 
 from app.models import Account, Incident
 from app.models.paging import TAM_ROLE
-from app.services.oncall import tam_target
+from app.oncall.contactable import TEXTED_NO_EMAIL
+from app.services.oncall import tam_may_call, tam_target
 from app.services.tam_mail import AFTER_HOURS, NO_PHONE, tam_email
 
 THURSDAY_0300 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # noon in Tokyo, 22:00 on Wednesday in New York
@@ -54,8 +55,13 @@ def test_with_neither_phone_nor_address_nobody_is_reached(zone):
     assert tam_target(None, THURSDAY_0300, ["sms"]) == []
 
 
-def test_outside_business_hours_with_no_address_the_tam_is_not_paged_as_before():
-    assert _reached(_account("America/New_York", email="")) == []
+@pytest.mark.parametrize("channels", [None, ["sms"], ["voice"], ["sms", "voice"]])
+def test_outside_business_hours_with_no_address_the_tam_is_texted_never_rung(channels):
+    # probe A F7: the TAM with a phone but no e-mail heard nothing of their account's Sev-1s at night
+    [who] = tam_target(_account("America/New_York", email=""), THURSDAY_0300, channels)
+    assert (who.phone, who.email, who.channels, who.why) == (PHONE, "", ("sms",), TEXTED_NO_EMAIL)
+    assert not tam_may_call(_account("America/New_York", email=""), THURSDAY_0300)
+    assert tam_may_call(_account("Asia/Tokyo", email=""), THURSDAY_0300)
 
 
 def test_the_email_says_what_the_text_says_why_it_came_in_writing_and_that_nothing_is_asked():

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from app.config_check import oncall_problems
+from app.config_report import CheckReport
 from app.dashboard.timeline import timeline
 from app.models import Account, Delivery, Incident, IncidentEvent
 from app.services.page_text import dated
@@ -164,3 +166,67 @@ def test_check_warns_when_tams_have_an_address_and_no_smtp_is_set(desk):
     assert not [p for p in with_smtp.warnings if p.where == "SMTP_HOST"]
     [warned] = [p for p in without.warnings if p.where == "SMTP_HOST"]
     assert "1 account(s) give their TAM an e-mail address" in warned.message and not without.errors
+
+
+def _ticket_without_email(desk, zone: str) -> None:
+    """Ticket 7788 of Globex Mailers, whose TAM has a phone but no e-mail address on file."""
+    with desk.hotline.db.transaction() as s:
+        upsert_ticket(s, parse_ticket_input({
+            "number": "7788", "company": "Globex Mailers", "contact_name": "Hank Scorpio",
+            "contact_email": "hank@globex.example", "contact_phone": "+14155550166", "tam_name": "Terry TAM",
+            "tam_phone": TAM, "support_pin": "2468"}), desk.clock.now())
+        s.scalars(select(Account).where(Account.name == "Globex Mailers")).one().tam_time_zone = zone
+
+
+def test_at_night_a_tam_with_no_address_is_texted_page_at_risk_and_breach_never_rung_and_the_timeline_says_why(
+        desk, network, smtp):
+    # probe A F7: a TAM with a phone but no e-mail heard nothing of three breached Sev-1s, and nothing said so
+    _ticket_without_email(desk, "America/New_York")  # 03:00 UTC Thursday: 22:00 Wednesday in New York
+    customer, alice, bob, maria, tam = (network.phone(n) for n in (CUSTOMER, ALICE, BOB, MARIA, TAM))
+    customer.expect_sms("we have your report")
+    alice.expect_sms("SEV1").expect_call(answer=False)
+    tam.expect_sms("SEV1 ")
+    incident = _call_about_ticket(desk)
+    desk.settle()
+    lines = _timeline(desk, incident.id)
+    assert ("The account's TAM told by SMS (page), not called: outside their business hours (mon-fri 09:00-17:00, "
+            "America/New_York), and no e-mail address is on file for them") in lines
+
+    alice.expect_call(answer=False)
+    bob.expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=3)
+    maria.expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=6)
+    for phone in (alice, bob, maria, tam):
+        phone.expect_sms("AT RISK")
+    desk.at(minutes=10)
+    maria.expect_sms("BREACHED").expect_call(answer=False)
+    tam.expect_sms("BREACHED")
+    customer.expect_sms("have not reached you")
+    desk.at(minutes=15)
+    alice.expect_sms("BREACHED").expect_call(answer=False)
+    maria.expect_sms("BREACHED").expect_call(answer=False)
+    desk.at(minutes=20)  # a repage round: the TAM's breach alert was sent once
+    assert len([m for m in desk.network.twilio.messages if m.to == TAM]) == 3
+    assert [c for c in desk.network.twilio.calls if c.to == TAM] == []
+    assert _tam_mail(desk, incident.id) == [] and smtp.inbox.to(TAM_EMAIL) == []
+    network.verify()
+
+
+def test_at_night_a_tam_whose_text_fails_is_not_rung_instead(desk, network):
+    _ticket_without_email(desk, "America/New_York")
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    network.phone(TAM).expect_sms("SEV1 ", fail="undelivered")  # no expect_call: a call to the TAM fails the test
+    _call_about_ticket(desk)
+    desk.settle()
+    assert [c for c in desk.network.twilio.calls if c.to == TAM] == []
+    network.verify()
+
+
+def test_check_warns_of_an_account_whose_tam_has_a_phone_but_no_address(desk):
+    _ticket_without_email(desk, "America/New_York")
+    report = CheckReport()
+    oncall_problems(desk.hotline.settings, report, desk.clock.now(), strict=True)
+    [named] = [p for p in report.warnings if p.where == "accounts[Globex Mailers].tam_email"]
+    assert "no e-mail address" in named.message and "texted" in named.message and "tam_email" in named.fix
