@@ -31,6 +31,20 @@ def _lines(desk, incident_id: int, kind: str) -> list[IncidentEvent]:
                                                           IncidentEvent.kind == kind).order_by(IncidentEvent.id)))
 
 
+def _called_back(desk, customer, alice, incident) -> Callback:
+    """At T+2 Alice replies CALL for ``incident``: the bridge calls her, then the customer, who presses the key and
+    talks 30 s; the callback, met."""
+    customer.expect_sms("has taken your incident").expect_call(press="1", answered=True, talk_seconds=30)
+    alice.expect_call()  # the bridge: she is called first, then the customer
+    desk.clock.set(desk.t0 + timedelta(minutes=2))
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    desk.settle()
+    with desk.hotline.db.session() as s:
+        callback = s.scalars(select(Callback).where(Callback.incident_id == incident.id)).one()
+    assert callback.outcome == "met"
+    return callback
+
+
 def test_a_conversation_before_the_link_counts_for_the_incident_linked_after_it(desk, network):
     customer = network.phone(CUSTOMER)
     alice = network.phone(ALICE)
@@ -49,14 +63,7 @@ def test_a_conversation_before_the_link_counts_for_the_incident_linked_after_it(
     assert desk.incident(third.id).related_incident_id == second.id
     assert desk.incident(second.id).related_incident_id is None  # not linked yet: its call may still go on
 
-    customer.expect_sms("has taken your incident").expect_call(press="1", answered=True, talk_seconds=30)
-    alice.expect_call()  # the bridge: she is called first, then the customer
-    desk.clock.set(desk.t0 + timedelta(minutes=2))
-    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {third.reference}").get_data(as_text=True)
-    desk.settle()
-    with desk.hotline.db.session() as s:
-        callback = s.scalars(select(Callback).where(Callback.incident_id == third.id)).one()
-    assert callback.outcome == "met"
+    callback = _called_back(desk, customer, alice, third)
     assert desk.incident(first.id).callback_answered_at is None
 
     desk.at(minutes=6)  # the first two calls are idle long enough to be taken for ended: settled, linked
@@ -95,14 +102,7 @@ def test_a_call_rescued_after_its_redials_conversation_is_linked_to_it_and_count
     desk.settle()
     assert desk.incident(redial.id).related_incident_id is None  # no open incident of the number when it called
 
-    customer.expect_sms("has taken your incident").expect_call(press="1", answered=True, talk_seconds=30)
-    alice.expect_call()
-    desk.clock.set(desk.t0 + timedelta(minutes=2))
-    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {redial.reference}").get_data(as_text=True)
-    desk.settle()
-    with desk.hotline.db.session() as s:
-        callback = s.scalars(select(Callback).where(Callback.incident_id == redial.id)).one()
-    assert callback.outcome == "met"
+    callback = _called_back(desk, customer, alice, redial)
 
     desk.at(minutes=6)  # the first call is idle long enough to be taken for ended: rescued, and linked
     with desk.hotline.db.session() as s:
