@@ -413,7 +413,7 @@ PROMPTS.update({
                                    "Techniker weitergegeben. Ist das Problem nicht gelöst, antworten Sie NEIN {ref}, "
                                    "um ihn wieder zu öffnen.",
     "confirmed_with_words": " Der Kunde schrieb: \"{words}\"",
-    "confirmed_after_words": " Davor schrieb der Kunde: \"{words}\"",
+    "confirmed_after_words": " Davor schrieb der Kunde: {words}",
     "resolution_confirmed_to_owner": "SEV1 {ref} {company}: Der Kunde bestätigt, dass es gelöst ist. Der Vorfall "
                                      "ist geschlossen.{words}",
     "resolution_rejected_to_owner": "SEV1 {ref} {company}: Der Kunde sagt, es ist NICHT gelöst{words}. Die Updates "

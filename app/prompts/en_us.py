@@ -401,10 +401,10 @@ PROMPTS.update({
     "cust_sms_closed_reopen": "Incident {ref} is closed. If it is not solved, reply NO {ref} to reopen it.",
     "cust_sms_closed_told_reopen": "Incident {ref} is closed. We passed your message to the engineer who worked on "
                                    "it. If it is not solved, reply NO {ref} to reopen it.",
-    # words the customer texted since the proposal and nobody was texted (one SMS per 15 minutes), after their YES
+    # words of the customer's that no SMS carried (``held_words.untold``), after the SMS of their answer
     # a written YES with more words than the word and the reference: quoted to the owner with the closure
     "confirmed_with_words": " They wrote: \"{words}\"",
-    "confirmed_after_words": " Before that they texted: \"{words}\"",
+    "confirmed_after_words": " Before that they texted: {words}",
     "resolution_confirmed_to_owner": "SEV1 {ref} {company}: the customer confirmed it is resolved. The incident "
                                      "is closed.{words}",
     "resolution_rejected_to_owner": "SEV1 {ref} {company}: the customer says it is NOT resolved{words}. Updates go "

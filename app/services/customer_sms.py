@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.escalation.customer_words import words_go_at
 from app.event_kind import EventKind
 from app.models import (
     Delivery,
@@ -37,7 +38,9 @@ from app.models import (
 from app.prompts import text
 from app.services import reopen
 from app.services.deliveries import HELD_WORDS, queue_delivery
+from app.services.escalation import snapshot
 from app.services.events import log_event
+from app.services.held_words import HELD_LIMIT, JOIN, quoted
 from app.services.oncall import customer_readers, incident_owner, reader_role
 from app.services.page_text import company_name
 from app.services.resolution import decide, pending_proposal
@@ -52,7 +55,6 @@ REJECT = {"NO", "N", "REJECT", "REJECTED", "NEIN"}
 DOUBT = {"BUT", "STILL", "NOT", "HOWEVER", "EXCEPT", "ALTHOUGH", "THOUGH", "PARTLY", "PARTIALLY", "FAILING",
          "ABER", "NOCH", "NICHT", "JEDOCH", "AUSSER", "TEILWEISE", "TROTZDEM"}
 OWNER_TOLD_EVERY = timedelta(minutes=15)  # a chatty customer: the owner gets one SMS, the log gets every line
-HELD_LIMIT = 900  # characters of held words one SMS carries (about six segments); the rest is on the incident page
 MORE_HELD = " / (more on the incident page)"
 # a bare YES may be a late one for another incident of theirs answered this recently: it must name one
 RECENT_ANSWER = timedelta(hours=1)
@@ -288,9 +290,8 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
     reps, owner = customer_readers(session, incident) if tell_owner else ([], incident_owner(session, incident))
     readers = {r.phone: reader_role(r, owner) for r in reps if r.phone}
     reader_ids = sorted({r.id for r in reps if r.phone})
-    # at most one SMS per reader every OWNER_TOLD_EVERY: a reader who was told nothing yet (a new owner, the managers
-    # once the owner was deactivated) is told at once (a probe's new owner heard nothing for 15 minutes)
-    told = bool(readers) and (at_once or not _told_since(session, incident, now - OWNER_TOLD_EVERY, set(reader_ids)))
+    goes_at = now if at_once or not readers else _words_go_at(session, incident, set(reader_ids), now)
+    told = bool(readers) and goes_at <= now
     words = _with_media(" ".join(body.split())[:QUOTE_LIMIT], media)
     if from_caller_id:
         words = text("cust_sms_from_caller_id", text=words)
@@ -304,7 +305,7 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
             queue_delivery(session, channel=DeliveryChannel.SMS, to=phone, purpose="customer_sms", recipient=role,
                            body=body_sms, now=now, incident_id=incident.id)
     elif readers:  # held back, never dropped: texted together when the quarter hour since the last SMS is over
-        held_until = _hold(session, incident, readers, words, now)
+        held_until = _hold(session, incident, readers, words, now, goes_at)
     log_event(session, at=now, actor="customer", kind="customer_sms_message", incident_id=incident.id,
               detail={"text": _with_media(body[:QUOTE_LIMIT], media), "owner_told": told, "media": media,
                       "owner_rep_id": owner.id if owner else None, **({"told_rep_ids": reader_ids} if told else {}),
@@ -313,14 +314,28 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
                       **({"held_until": held_until.isoformat()} if held_until else {})})
 
 
-def _hold(session: Session, incident: Incident, readers: dict[str, str], words: str, now: datetime) -> datetime:
-    """Add the customer's words to each reader's held SMS (one per reader, queued for when OWNER_TOLD_EVERY since the
-    last SMS of their words is over), writing it when there is none yet; returns when they go. Until session 39 the
-    words were only logged: an outside probe's customer's second SMS ("Also SMTP is down now, contact me at ...")
-    reached nobody, though they read "We added your message"."""
+def _words_go_at(session: Session, incident: Incident, reader_ids: set[int], now: datetime) -> datetime:
+    """When the customer's words go to these readers (``now``: at once): at most one SMS per reader every
+    OWNER_TOLD_EVERY, a reader told nothing yet (a new owner, the managers once the owner was deactivated) at once (a
+    probe's new owner heard nothing for 15 minutes), and while the callback is owed at once up to a bound, never after
+    its deadline (the escalation core's ``words_go_at``: an outside probe's customer's second text, a new contact
+    address, was held two minutes past the callback deadline)."""
+    if not _told_since(session, incident, now - OWNER_TOLD_EVERY, reader_ids):
+        return now
     last = _last_told_at(session, incident, now - OWNER_TOLD_EVERY)
-    when = max(now, (last or now) + OWNER_TOLD_EVERY)
-    quoted = f'"{words}"'
+    texted = sum(1 for detail in session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CUSTOMER_SMS_MESSAGE))
+        if (detail or {}).get("owner_told"))
+    return words_go_at(snapshot(session, incident, now), (last or now) + OWNER_TOLD_EVERY, texted, now)
+
+
+def _hold(session: Session, incident: Incident, readers: dict[str, str], words: str, now: datetime,
+          when: datetime) -> datetime:
+    """Add the customer's words to each reader's held SMS (one per reader, queued for ``when``: ``_words_go_at``),
+    writing it when there is none yet; returns when they go. Until session 39 the words were only logged: an outside
+    probe's customer's second SMS ("Also SMTP is down now, contact me at ...") reached nobody, though they read "We
+    added your message"."""
+    line = quoted(words)
     for phone, role in readers.items():
         held = session.scalars(select(Delivery).where(
             Delivery.incident_id == incident.id, Delivery.purpose == HELD_WORDS, Delivery.to_address == phone,
@@ -330,9 +345,9 @@ def _hold(session: Session, incident: Incident, readers: dict[str, str], words: 
             queue_delivery(session, channel=DeliveryChannel.SMS, to=phone, purpose=HELD_WORDS, recipient=role, now=now,
                            incident_id=incident.id, send_at=when,
                            body=text("cust_sms_to_owner_held", ref=incident.reference, company=company_name(incident),
-                                     text=quoted))
-        elif len(held.body) + len(quoted) <= HELD_LIMIT:
-            held.body = f"{held.body} / {quoted}"
+                                     text=line))
+        elif len(held.body) + len(line) <= HELD_LIMIT:
+            held.body = f"{held.body}{JOIN}{line}"
         elif not held.body.endswith(MORE_HELD):
             held.body += MORE_HELD
         when = held.next_attempt_at if held is not None else when

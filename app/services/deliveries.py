@@ -81,20 +81,6 @@ def queue_delivery(
     return delivery
 
 
-def withdraw_held_words(session: Session, incident_id: int, now: datetime) -> int:
-    """Withdraw the incident's held SMS of the customer's words not tried yet: their readers just read those words
-    quoted in another SMS (the customer's closing answer). Returns how many."""
-    held = session.scalars(select(Delivery).where(
-        Delivery.incident_id == incident_id, Delivery.purpose == HELD_WORDS,
-        Delivery.status == UpdateDeliveryStatus.QUEUED, Delivery.attempts == 0).with_for_update()).all()
-    for delivery in held:
-        delivery.status, delivery.last_error = UpdateDeliveryStatus.SKIPPED, "quoted in the SMS of the customer's answer"
-        log_event(session, at=now, actor="system", kind="delivery_skipped", incident_id=incident_id,
-                  detail={"delivery_id": delivery.id, "channel": delivery.channel, "purpose": delivery.purpose,
-                          "recipient": delivery.recipient, "reason": "quoted_with_answer"})
-    return len(held)
-
-
 def _skip_opted_out(session: Session, delivery: Delivery, now: datetime) -> bool:
     """An SMS to a number that opted out ends here, unsent and final (its other channels go on); True if so."""
     if delivery.channel != DeliveryChannel.SMS or not is_opted_out(session, delivery.to_address):

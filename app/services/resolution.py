@@ -33,9 +33,9 @@ from app.models import (
 )
 from app.prompts import text
 from app.queue import schedule
-from app.services import update_text
+from app.services import held_words, update_text
 from app.services.acks import Actor, resolve
-from app.services.deliveries import queue_delivery, withdraw_held_words
+from app.services.deliveries import queue_delivery
 from app.services.escalation import snapshot
 from app.services.events import log_event
 from app.services.oncall import customer_readers, reader_role
@@ -172,8 +172,7 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
         if via != "verbal":  # recorded by the rep who spoke with them: nobody to tell
             _tell_readers(session, incident, now, "workaround_confirmed_to_owner"
                           if proposal.kind == ProposalKind.WORKAROUND else "resolution_confirmed_to_owner",
-                          words=_own_words(note if via == "sms" else "")
-                          + _untold_words(session, incident, proposal.proposed_at, now))
+                          words=_own_words(note if via == "sms" else ""), since=proposal.proposed_at)
         return Result(True, update_text.decision_reply(incident, True, spoken))
     follow_up = follow_up_of(session, incident, lock=True)
     follow_up.state = FollowUpState.UPDATING
@@ -184,7 +183,7 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
               detail={"proposal_id": proposal.id, "via": via, "next_update_due_at": follow_up.next_due_at.isoformat()})
     said = " ".join(note.split())[:update_text.QUOTE_LIMIT]
     _tell_readers(session, incident, now, "resolution_rejected_to_owner", due=follow_up.next_due_at,
-                  words=f': "{said}"' if said else "")
+                  words=f': "{said}"' if said else "", since=proposal.proposed_at)
     # the customer is told when the next update comes, as the owner is (``resolution_rejected_to_owner``)
     return Result(True, update_text.decision_reply(incident, False, spoken, next_due=follow_up.next_due_at, now=now))
 
@@ -225,29 +224,23 @@ def _own_words(note: str) -> str:
 _REFERENCES = re.compile(r"\b\d{6}\b")
 
 
-def _untold_words(session: Session, incident: Incident, since: datetime, now: datetime) -> str:
-    """What the customer texted since the proposal that nobody was texted (one SMS per OWNER_TOLD_EVERY), quoted
-    after their confirmation: a probe's owner read "confirmed" and never the "..., but it still fails" before it."""
-    details = session.scalars(select(IncidentEvent.detail).where(
-        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CUSTOMER_SMS_MESSAGE,
-        IncidentEvent.at >= since).order_by(IncidentEvent.id))
-    said = " / ".join(" ".join(str(d.get("text", "")).split()) for d in details if d and not d.get("owner_told"))
-    if not said.strip(" /"):
-        return ""
-    withdraw_held_words(session, incident.id, now)  # quoted here: not texted again when the quarter hour ends
-    return text("confirmed_after_words", words=said[:update_text.QUOTE_LIMIT])
-
-
 def _tell_readers(session: Session, incident: Incident, now: datetime, key: str, due: datetime | None = None,
-                  words: str = "") -> None:
+                  words: str = "", since: datetime | None = None) -> None:
     """Text the customer's answer to a proposed resolution to whoever reads their words (``customer_readers``): a
-    NO said the problem goes on, and its owner heard nothing until the next update's reminder."""
+    NO said the problem goes on, and its owner heard nothing until the next update's reminder. With ``since`` (the
+    proposal), the SMS quotes what the customer texted that no SMS carried (``held_words.untold``: a probe's owner read
+    "confirmed" and never the "..., but it still fails" before it), and each reader's held SMS of those very words is
+    withdrawn (``held_words.withdraw_quoted``), never another's."""
     reps, owner = customer_readers(session, incident)
+    quote = held_words.untold(session, incident, since).quote if since is not None else ""
+    after = text("confirmed_after_words", words=quote) if quote else ""
     for rep in {r.phone: r for r in reps if r.phone}.values():
         body = text(key, ref=incident.reference, company=company_name(incident), words=words,
-                    due=update_text.due_text(due, rep_clock(rep), now) if due is not None else "")
-        queue_delivery(session, channel=DeliveryChannel.SMS, to=rep.phone, purpose="resolution_answer",
-                       recipient=reader_role(rep, owner), body=body, now=now, incident_id=incident.id)
+                    due=update_text.due_text(due, rep_clock(rep), now) if due is not None else "") + after
+        sent = queue_delivery(session, channel=DeliveryChannel.SMS, to=rep.phone, purpose="resolution_answer",
+                              recipient=reader_role(rep, owner), body=body, now=now, incident_id=incident.id)
+        if sent is not None and sent.status == UpdateDeliveryStatus.QUEUED:  # not refused (the number opted out)
+            held_words.withdraw_quoted(session, incident, rep.phone, quote, now)
 
 
 # what shows the customer was in touch after a NO: a callback a person answered (or the rep's own call), an e-mail
