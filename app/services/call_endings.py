@@ -86,7 +86,7 @@ def settle_ended_call(
         # The rep sees for a rescued call too whether the caller was verified and what matches.
         said = SaveIncident(captured=state.captured, lang=state.lang, caller_id=call.from_number, captured_at=now,
                             verified=state.verified,
-                            related_reference=state.related_reference or _redial_of(session, call, incident))
+                            related_reference=_redial_of(session, call, incident) or state.related_reference)
         caller_trust.record_caller_check(session, incident, said, now)
 
 
@@ -142,8 +142,10 @@ def _redial_of(session: Session, call: CallSession, rescued: Incident) -> str:
     redial, reported while this call's end was not yet heard), "" for none: the rescued call is linked to it as
     possibly related, so a conversation held on it counts for this one too (an outside probe's first call, its end
     never reported, was rescued after its redial's callback had reached the customer, linked to nothing: it breached,
-    and the customer was texted "we have not reached you"). An incident open before the call began was heard of at
-    its start (``related_reference``); a withheld caller ID is nobody's number."""
+    and the customer was texted "we have not reached you"). It is the link, before the incident open when the call
+    began (``related_reference``, heard of at its start), which the redial heard of too and is linked to: a second
+    probe's call that chose "a different outage" and dropped was linked to that one only, and its redial's
+    conversation never counted for it. A withheld caller ID is nobody's number."""
     if not is_valid_phone(call.from_number):
         return ""
     return next((other.reference for other in open_incidents_for(session, call.from_number)

@@ -183,8 +183,10 @@ def _another_outage(session: Session, call_sid: str, related: Incident) -> bool:
     after their first report's intake had ended with its reference (``reference_given``): they knew it was taken,
     so this is another outage, and a call about the first is not this one's callback (an outside probe's was counted
     so, and its outage was owed no updates). A redial after a dropped call (no reference heard) that chooses it is
-    taken for the same report, as before."""
-    if not call_sid:
+    taken for the same report, as before. The choice is about an incident open when the call began (the menu's):
+    never one opened after it (the call's own redial, to which its rescue links it)."""
+    began = session.scalar(select(CallSession.started_at).where(CallSession.call_sid == call_sid)) if call_sid else None
+    if began is None or related.received_at > began:
         return False
     chose = any((detail or {}).get("choice") == "new_outage" for detail in session.scalars(
         select(IncidentEvent.detail).where(IncidentEvent.call_sid == call_sid, IncidentEvent.kind == "repeat_caller")))

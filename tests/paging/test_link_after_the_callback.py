@@ -19,7 +19,7 @@ from app.models import Callback, Incident, IncidentEvent
 from app.reports.facts import Outcome
 from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
-from tests.paging.conftest import ALICE, CUSTOMER
+from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 from tests.paging.test_acknowledgement import _sms_from
 from tests.paging.test_callback_proof import _facts
 from tests.paging.test_redial_after_dropped_call import _redial
@@ -116,3 +116,44 @@ def test_a_call_rescued_after_its_redials_conversation_is_linked_to_it_and_count
     assert _facts(desk, rescued.id).outcome == Outcome.MET
     assert customer.unmet == [] and alice.unmet == []
     assert [body for body in customer.sms if "have not reached you" in body] == []
+
+
+def test_a_different_outage_call_that_dropped_is_linked_to_its_redial_and_counted_by_its_conversation(desk, network):
+    """Second outside probe (session 43): after a first report ended with its reference (A), the customer called
+    again, chose "a different outage" and the call dropped at the ticket prompt, its end never reported; the redial
+    chose it again and reported in full (B, linked to A as another outage: each has its own callback). The
+    watchdog's rescue of the dropped call (C) linked it to A only, as another outage, and B's conversation never
+    counted for it: it would breach. C is linked to its redial B, the same report, and B's callback counts for C,
+    never for A."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    first = desk.open_incident()  # A: the whole intake, its reference heard
+    desk.settle()
+    desk.clock.set(desk.t0 + timedelta(seconds=40))
+    call = SimulatedCall(transport=flask_transport(desk.client), base_url=PUBLIC_BASE_URL,
+                         auth_token=TEST_AUTH_TOKEN, caller=CUSTOMER)
+    call.dial()
+    assert "open incident" in " ".join(call.press("1").said)
+    call.press("2")  # a different outage
+    call.press("2")  # SMTP injection failing; then silence at the ticket prompt, and no status callback
+    customer.expect_sms("we have your report")
+    alice.expect_sms("SEV1").expect_call(answer=False)
+    desk.clock.set(desk.t0 + timedelta(seconds=45))
+    redial = _redial(desk)  # chooses "a different outage" too, and reports in full
+    desk.settle()
+    assert desk.incident(redial.id).related_incident_id == first.id
+    callback = _called_back(desk, customer, alice, redial)
+
+    alice.expect_call(answer=False)  # A, another outage nobody called back, escalates: its level 1 at T+3 ...
+    network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
+    network.phone(MARIA).expect_sms("SEV1").expect_call(answer=False)  # ... and the managers' at T+6
+    desk.at(minutes=6)  # the dropped call is taken for ended: rescued, linked to its redial
+    with desk.hotline.db.session() as s:
+        rescued = s.scalars(select(Incident).where(Incident.call_sid == call.call_sid)).one()
+    assert rescued.related_incident_id == redial.id
+    assert not [body for body in network.phone(BOB).sms if rescued.reference in body]  # nobody paged for C
+    [link] = _lines(desk, rescued.id, "possibly_related")
+    assert not link.detail.get("own_callback") and link.detail["reference"] == redial.reference
+    assert (rescued.reached_on_callback_id, rescued.callback_answered_at) == (callback.id, callback.answered_at)
+    assert desk.incident(first.id).callback_answered_at is None  # another outage: not reached by B's call
+    assert _facts(desk, rescued.id).outcome == Outcome.MET
