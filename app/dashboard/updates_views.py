@@ -173,10 +173,13 @@ def declare() -> Response:
         flash("Say what fails.", "error")
         return redirect(url_for("updates.outages"))
     service = f.get("affected_service", "").strip().lower()
-    service = "" if service == "any" else service
-    if service and service not in outage_service.OUTAGE_SERVICES:
-        flash("Say which service fails: API calls, SMTP injection, both, or any service.", "error")
+    # "any" is a choice; a form without one (an old cached page, a script) is refused, not taken for "any": it would
+    # link every caller to the outage and propose its resolution to them (a second probe's declaration did)
+    if service != "any" and service not in outage_service.OUTAGE_SERVICES:
+        flash("Say which service fails: API calls, SMTP injection, both, or any service. Nothing was declared.",
+              "error")
         return redirect(url_for("updates.outages"))
+    service = "" if service == "any" else service
     with hotline.db.transaction() as session:
         outage = outage_service.declare(session, what_fails=what, what_fails_de=f.get("what_fails_de", ""),
                                         since=since, next_update_at=next_update, by=current_user().name, now=now,

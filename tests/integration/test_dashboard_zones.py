@@ -45,7 +45,7 @@ def test_the_updates_page_says_utc_for_proposals_and_updates(client, hotline, cl
 
 def test_the_outage_pages_say_utc_for_every_time(client, hotline, clock):
     login_as(client, hotline, Role.MANAGER)
-    post_form(client, "/outages", {"what_fails": "SMTP relay in Frankfurt"})
+    post_form(client, "/outages", {"affected_service": "any", "what_fails": "SMTP relay in Frankfurt"})
     post_form(client, "/outages/1/resolve", {"summary": "Relay restarted"})
 
     said = parse(client.get("/outages/1")).find("h1").text() + " " + parse(client.get("/outages/1")).find("main").text()

@@ -95,7 +95,7 @@ def test_outage_with_20_linked_incidents_updated_and_resolved_together(hotline, 
     heard: list[str] = []
     before = _call(client, "+14155550999", "zed", german=False, heard=heard)  # before the outage: never linked
     maria = login_as(client, hotline, Role.MANAGER, name="Maria Manager")
-    declared = post_form(client, "/outages", {"what_fails": "API calls in the EU region time out",
+    declared = post_form(client, "/outages", {"affected_service": "any", "what_fails": "API calls in the EU region time out",
                                               "what_fails_de": "API-Aufrufe in der EU-Region laufen ab",
                                               "since": "2026-11-26 02:40", "next_update_at": "2026-11-26 03:30"})
     assert declared.status_code == 302
@@ -233,7 +233,7 @@ def test_an_outage_update_and_its_resolution_reach_a_german_caller_in_german(hot
     manager's German wording), not only in a German frame around the English text; the English caller reads English."""
     telephony: SimulatedTelephony = hotline.telephony
     login_as(client, hotline, Role.MANAGER, name="Maria Manager")
-    post_form(client, "/outages", {"what_fails": "API calls in the EU region time out",
+    post_form(client, "/outages", {"affected_service": "any", "what_fails": "API calls in the EU region time out",
                                    "what_fails_de": "API-Aufrufe in der EU-Region laufen ab"})
     english, german = "+14155550301", "+4915112345301"
     _call(client, english, "ann", german=False)
@@ -283,7 +283,7 @@ def test_an_outage_update_without_german_words_says_which_german_customers_read_
     """No German wording given: the German customer still gets the update (never held back), and the manager is
     told that they read it in English."""
     login_as(client, hotline, Role.MANAGER, name="Maria Manager")
-    post_form(client, "/outages", {"what_fails": "API calls time out"})
+    post_form(client, "/outages", {"affected_service": "any", "what_fails": "API calls time out"})
     _call(client, "+4915112345302", "uwe", german=True)
     with hotline.db.transaction() as s:
         incident = s.scalars(select(Incident)).one()
@@ -303,12 +303,12 @@ def test_an_outage_declared_with_an_offset_is_stored_at_its_instant_and_a_zone_n
     since, next_at = now - timedelta(minutes=30), now + timedelta(hours=1)
     written = {"since": (since + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M +01:00"),
                "next_update_at": (next_at - timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M-08:00")}
-    assert post_form(client, "/outages", {"what_fails": "API calls time out", **written}).status_code == 302
+    assert post_form(client, "/outages", {"affected_service": "any", "what_fails": "API calls time out", **written}).status_code == 302
     with hotline.db.session() as s:
         outage = s.scalars(select(Outage)).one()
     assert (outage.since, outage.next_update_at) == (since.replace(second=0, microsecond=0),
                                                      next_at.replace(second=0, microsecond=0))
-    refused = post_form(client, "/outages", {"what_fails": "SMTP relay in EU", "since": "2026-12-07 05:00 CET"},
+    refused = post_form(client, "/outages", {"affected_service": "any", "what_fails": "SMTP relay in EU", "since": "2026-12-07 05:00 CET"},
                         follow_redirects=True).get_data(as_text=True)
     assert "Give times as YYYY-MM-DD HH:MM (UTC), or with its offset" in refused
     page = post_form(client, f"/outages/{outage.id}/update", {"what_is_wrong": "A load balancer drops connections",
@@ -327,7 +327,7 @@ def test_a_manager_links_an_incident_opened_before_the_outage_and_it_gets_the_ou
     telephony: SimulatedTelephony = hotline.telephony
     earlier = _call(client, "+14155550301", "ann", german=False)  # before the outage: not linked at its opening
     login_as(client, hotline, Role.MANAGER, name="Maria Manager")
-    assert post_form(client, "/outages", {"what_fails": "API calls time out"}).status_code == 302
+    assert post_form(client, "/outages", {"affected_service": "any", "what_fails": "API calls time out"}).status_code == 302
     with hotline.db.transaction() as s:
         verified_callback(s, s.scalars(select(Incident).where(Incident.call_sid == earlier)).one(), clock.now())
         outage_id = s.scalars(select(Outage.id)).one()

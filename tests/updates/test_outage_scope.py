@@ -100,6 +100,10 @@ def test_an_outage_declared_for_any_service_links_every_caller_and_a_bad_service
     refused = post_form(client, "/outages", {"what_fails": "Everything", "affected_service": "fax"},
                         follow_redirects=True).get_data(as_text=True)
     assert "Say which service fails" in refused
+    # no service at all (an old cached form, a script) is refused too, never taken for "any" (a second probe's was)
+    for form in ({"what_fails": "Everything"}, {"what_fails": "Everything", "affected_service": ""}):
+        missing = post_form(client, "/outages", form, follow_redirects=True).get_data(as_text=True)
+        assert "Say which service fails" in missing and "Nothing was declared" in missing
     with hotline.db.session() as s:
         assert s.scalars(select(Outage)).all() == []
     assert post_form(client, "/outages", {"what_fails": "SMTP injection in the EU region",
@@ -114,7 +118,8 @@ def test_a_manager_unlinks_a_wrongly_linked_incident_and_it_gets_neither_the_upd
         hotline, client, clock, smtp):
     telephony: SimulatedTelephony = hotline.telephony
     login_as(client, hotline, Role.MANAGER, name="Maria Manager")
-    post_form(client, "/outages", {"what_fails": "SMTP injection in the EU region"})  # no service said: all linked
+    # "any service" chosen: every new incident is linked
+    post_form(client, "/outages", {"affected_service": "any", "what_fails": "SMTP injection in the EU region"})
     api = _incident(hotline, _call(client, API_CALLER, "ann", german=False))
     both = _incident(hotline, _call(client, BOTH_CALLER, "otto", german=True))
     with hotline.db.session() as s:
