@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 # at the same minute): its "again by voice" would ring a phone that is still ringing with the first page, and its next
 # person would be paged before the first had any chance to answer.
 LEVEL_WAIT_AT_LEAST = timedelta(minutes=1)
+BEFORE_THE_ALERT = timedelta(seconds=1)  # a level re-armed to page by the at-risk alert pages this long before it
 
 
 def level_due_times(start: datetime, now: datetime, delays_minutes: list[int], at_risk_at: datetime) -> list[datetime]:
@@ -33,3 +34,16 @@ def level_due_times(start: datetime, now: datetime, delays_minutes: list[int], a
         latest = max(at_risk_at, first + min(wait, LEVEL_WAIT_AT_LEAST))
         times.append(max(planned, min(kept, latest), now))
     return times
+
+
+def rearmed_at(now: datetime, wait: timedelta, at_risk_at: datetime, due_at: datetime) -> datetime:
+    """When a level that stood down (the customer reached, or the incident closed) pages again, at ``now`` (the answer
+    withdrawn as too short, the close undone): ``wait`` (its policy's wait after the first level) from now; while the
+    deadline ``due_at`` is still ahead, just before the at-risk alert at the latest (a second before it, so the alert,
+    which goes to everyone paged, reaches them whichever step runs first) and never less than ``LEVEL_WAIT_AT_LEAST``
+    from now, as ``level_due_times`` plans a late incident, so it pages before the deadline (a second probe's
+    3-second callback withdrawn 2 minutes before the deadline paged the next level 51 s after it)."""
+    kept = now + wait
+    if due_at <= now:
+        return kept
+    return min(kept, max(at_risk_at - BEFORE_THE_ALERT, now + min(wait, LEVEL_WAIT_AT_LEAST)))

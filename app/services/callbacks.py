@@ -218,14 +218,24 @@ def rep_call_ended(session: Session, incident: Incident, callback: Callback, now
     mark_rep_not_reached(session, incident, callback, "rep_hung_up_before_dial", now)
 
 
-def page_call_ended(session: Session, rep_call_sid: str, now: datetime) -> None:
-    """A voice page call ended: a callback the rep started on it (pressed 2) is closed by the rule above."""
+def page_call_ended(session: Session, rep_call_sid: str, status: str, now: datetime) -> None:
+    """A voice page call ended: it is the rep's leg of a callback the rep started on it (pressed 2). Its end is on the
+    callback's log as a rep leg's (``callback_rep_leg_status``, so ``rep_leg_over`` knows the rep hears nothing
+    more); still pending, it is closed by the rule above; counted, a conversation that ended with it under the minimum
+    is withdrawn (``short_leg``), and the rep, off the line, texted. Until session 43 a rep who pressed 2, talked 3 s
+    and hung up, its ``<Dial action>`` never coming, was told nothing and the next level was paged after the
+    deadline (a second probe's)."""
     if not rep_call_sid:
         return
-    for callback_id in session.scalars(select(Callback.id).where(
-            Callback.rep_call_sid == rep_call_sid, Callback.outcome == CallbackOutcome.PENDING)).all():
+    for callback_id in session.scalars(select(Callback.id).where(Callback.rep_call_sid == rep_call_sid)
+                                       .order_by(Callback.id)).all():
         callback, incident = lock_callback(session, callback_id)
-        rep_call_ended(session, incident, callback, now)
+        log_event(session, at=now, actor="twilio", kind=EventKind.CALLBACK_REP_LEG_STATUS, incident_id=incident.id,
+                  detail={"callback_id": callback.id, "status": status, "page_call": True})
+        if callback.outcome == CallbackOutcome.PENDING:
+            rep_call_ended(session, incident, callback, now)
+        if status == "completed":  # a key pressed: a conversation too short since is withdrawn
+            short_leg(session, callback.id, status, "", rep_call_sid, now, seen_by="rep_leg")
 
 
 def rep_not_reached(session: Session, callback_id: int, why: str, now: datetime, call_sid: str = "") -> Callback | None:

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.escalation import Snapshot, counts_as_paged
-from app.escalation.levels import level_due_times
+from app.escalation.levels import level_due_times, rearmed_at
 from app.event_kind import EventKind
 from app.models import (
     Callback,
@@ -215,7 +215,8 @@ def rerun_steps_since(session: Session, incident: Incident, since: datetime, now
 
 def _rearm_levels_since(session: Session, incident: Incident, since: datetime, now: datetime) -> list[DueStep]:
     """The escalation levels after the first whose step ran since ``since`` and stood down (``LEVEL_STOOD_DOWN``),
-    pending again (each run is on the log: ``steps.run_step``), due their policy delay after the first's from ``now``."""
+    pending again (each run is on the log: ``steps.run_step``), due their policy delay after the first's from ``now``,
+    before the deadline while it is ahead (``levels.rearmed_at``)."""
     levels = incident.escalation.get("levels", [])
     first_delay = int(levels[0].get("delay_minutes", 0)) if levels else 0
     stood_down = list(session.scalars(select(DueStep).where(
@@ -224,7 +225,9 @@ def _rearm_levels_since(session: Session, incident: Incident, since: datetime, n
         .order_by(DueStep.level)))
     for step in stood_down:
         delay = int(levels[step.level].get("delay_minutes", 0)) if step.level < len(levels) else first_delay
-        step.status, step.due_at = StepStatus.PENDING, now + timedelta(minutes=max(delay - first_delay, 0))
+        wait = timedelta(minutes=max(delay - first_delay, 0))
+        step.status = StepStatus.PENDING
+        step.due_at = rearmed_at(now, wait, incident.callback_due_at - AT_RISK_BEFORE_DUE, incident.callback_due_at)
         schedule(session, "step", step.id, step.due_at)
     session.flush()
     return stood_down

@@ -62,7 +62,7 @@ def call_status(session: Session, page_id: int, reported: str, answered_by: str,
     if moved and reported == "failed":  # Twilio could not place it: the level may have reached nobody
         answer_page_failure(session, page, now)
     if reported in ENDED_STATUSES:  # a rep who pressed 2 and hung up before the customer leg: not in flight
-        page_call_ended(session, call_sid or page.twilio_sid, now)
+        page_call_ended(session, call_sid or page.twilio_sid, reported, now)
     return page
 
 

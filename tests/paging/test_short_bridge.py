@@ -23,7 +23,7 @@ from tests.integration.board_support import parse
 from tests.integration.dashboard_support import login_as
 from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 from tests.paging.test_acknowledgement import _sms_from
-from tests.paging.test_at_risk_unproven_callback import _at, _callback_by_sms
+from tests.paging.test_at_risk_unproven_callback import _at, _callback_by_sms, _callback_from_the_voice_page
 from tests.paging.test_callback_proof import (
     _dial_done,
     _facts,
@@ -487,3 +487,50 @@ def test_the_reps_leg_ending_soon_after_the_key_withdraws_the_callback_on_its_ow
     _work(desk)
     assert len([e for e in _kinds(desk, callback.incident_id) if e.kind == "callback_withdrawn"]) == 1
     assert len(_told_by_sms(desk, callback.incident_id)) == 1
+
+
+def _voice_page_of(desk, callback: Callback) -> Page:
+    with desk.hotline.db.session() as s:
+        return s.scalars(select(Page).where(Page.twilio_sid == callback.rep_call_sid)).one()
+
+
+def test_a_rep_who_pressed_2_on_the_page_and_hung_up_soon_after_the_key_is_told_and_it_does_not_count(desk, network):
+    """Second probe (session 43): Alice pressed 2 on her voice page, the customer pressed the key, and she hung up 3 s
+    later; no ``<Dial action>`` came, and the page call's own end (its status callback) was only logged. The callback
+    was withdrawn 90 s later from the customer leg's end, and Alice was told nothing. The page call is the rep's leg:
+    its end withdraws the short callback at once, and she is texted, once."""
+    callback = _callback_from_the_voice_page(desk, network)
+    _keyed(desk, callback, timedelta(minutes=2, seconds=30), 4)  # the key at T+2:34
+    assert _rows(desk, callback.incident_id)[0].outcome == "met"
+    page = _voice_page_of(desk, callback)
+    desk.clock.set(desk.t0 + timedelta(minutes=2, seconds=37))
+    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/page/voice/status?page={page.id}", {
+        "CallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
+        "CallStatus": "completed", "CallDuration": "40"})
+    _work(desk)
+    [row] = _rows(desk, callback.incident_id)
+    assert row.outcome == "attempted" and desk.incident(callback.incident_id).callback_answered_at is None
+    [withdrawn] = [e for e in _kinds(desk, callback.incident_id) if e.kind == "callback_withdrawn"]
+    assert (withdrawn.detail["seen_by"], withdrawn.detail["seconds_after_key"], withdrawn.detail.get("rep_hung_up")) \
+        == ("rep_leg", 3.0, True)
+    [sms] = _told_by_sms(desk, callback.incident_id)
+    assert TOO_SHORT in _sms_body(desk, sms)
+
+
+def test_a_level_that_stood_down_for_a_callback_withdrawn_near_the_deadline_pages_again_before_it(desk, network):
+    """The same probe's withdrawal came late: the next level, stood down when the callback counted, was re-armed its
+    policy's 3 minutes after the withdrawal, 51 s after the deadline. It pages again before the deadline: by the
+    at-risk alert, else a minute after the withdrawal."""
+    callback = _callback_from_the_voice_page(desk, network)
+    _keyed(desk, callback, timedelta(minutes=2, seconds=30), 4)  # met at T+2:34
+    _at(desk, 3)  # level 1 finds the customer reached: it stands down
+    with desk.hotline.db.session() as s:
+        level_1 = s.scalars(select(DueStep).where(DueStep.incident_id == callback.incident_id,
+                                                  DueStep.kind == "page", DueStep.level == 1)).one()
+    assert level_1.outcome == "skipped_callback_done"
+    # the customer leg's end, heard at T+12 (the page call's lost): answered T+2:30, 7 s, so 3 s after the key
+    desk.clock.set(desk.t0 + timedelta(minutes=12))
+    _leg_status(desk, callback, "completed", 157, CallDuration="7")
+    with desk.hotline.db.session() as s:
+        level_1 = s.get(DueStep, level_1.id)
+    assert level_1.status == "pending" and level_1.due_at == desk.t0 + timedelta(minutes=13)  # not T+15, the deadline

@@ -37,3 +37,17 @@ def test_level_due_times(planned_at, delays, expected, why):
 
 def test_no_levels_no_times():
     assert level_due_times(T0, T0, [], AT_RISK) == []
+
+
+@pytest.mark.parametrize(("now", "wait", "expected", "why"), [
+    (2, 3, 5, "withdrawn early: its policy wait from now, before the at-risk alert"),
+    (8.5, 3, 10 - 1 / 60, "just before the at-risk alert at the latest"),
+    (11, 3, 12, "past the at-risk time: a minute from now, before the deadline"),
+    (11, 0, 11, "a level the policy pages with the first: at once"),
+    (16, 6, 22, "the deadline passed (a reopen after it): the policy wait from now, as before"),
+])
+def test_a_level_that_stood_down_pages_again_before_the_deadline(now, wait, expected, why):
+    """Second probe (session 43): a 3-second callback withdrawn near the deadline paged the next level after it."""
+    from app.escalation.levels import rearmed_at
+
+    assert rearmed_at(m(now), timedelta(minutes=wait), AT_RISK, m(15)) == m(expected), why

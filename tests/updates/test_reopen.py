@@ -195,10 +195,11 @@ def test_a_close_before_anyone_reached_the_customer_reopened_before_the_deadline
     """Closed by a manager at T+2 while Alice's page went unanswered; the customer's NO at T+8 reopens it. The
     callback is still owed: Alice (the first level, nobody owns it) is paged again at once, by SMS and call, and
     the at-risk and breach steps to come chase it as for any incident (until session 41 nobody was paged)."""
-    _incident, alice, _customer = _reopened_at_minute_8(desk, network, client)
-    alice.expect_sms("AT RISK")
-    network.phone(MARIA).expect_sms("AT RISK")
-    desk.at(minutes=10)  # the at-risk step chases it as before the close
+    incident, alice, _customer = _reopened_at_minute_8(desk, network, client)
+    alice.expect_sms("AT RISK").expect_call(answer=False)
+    network.phone(MARIA).expect_sms("AT RISK").expect_sms(f"SEV1 {incident.reference}").expect_call(answer=False)
+    network.phone(BOB).expect_sms(f"SEV1 {incident.reference}").expect_call(answer=False).expect_sms("AT RISK")
+    desk.at(minutes=10)  # the at-risk step chases it as before the close, and the levels it skipped page with it
     assert alice.unmet == []
 
 
@@ -209,22 +210,26 @@ def _level_steps(desk, incident_id: int) -> list[tuple[int, str, int]]:
 def test_a_reopen_before_the_deadline_pages_the_levels_the_close_skipped_as_the_policy_times_them(
         desk, network, client, smtp):
     """The policy pages Alice, then at +3 Alice again and Bob, then at +6 Maria. The close at T+2 stood those two
-    levels down; after the reopen at T+8 (Alice paged at once) they page again 3 and 6 minutes later while nobody
-    takes it (until session 42 they never did: only the at-risk and breach alerts followed)."""
+    levels down; after the reopen at T+8 (Alice paged at once) they page again while nobody takes it (until session
+    42 they never did: only the at-risk and breach alerts followed): their policy's 3 and 6 minutes after the reopen
+    would be T+11 and T+14, so they page just before the at-risk alert at T+10 (``levels.rearmed_at``, the rule a
+    late incident's levels follow: since session 43, when a level re-armed late in the window paged after the
+    deadline), which then reaches Bob too."""
     incident, alice, customer = _reopened_at_minute_8(desk, network, client)
     assert _level_steps(desk, incident.id) == [(0, "done", 1), (1, "pending", 1), (2, "pending", 1)]
+    assert {st.due_at for st in _rows(desk, DueStep, incident_id=incident.id, kind="page") if st.level} == {
+        desk.t0 + timedelta(minutes=10, seconds=-1)}
     maria = network.phone(MARIA).expect_sms("AT RISK")
     alice.expect_sms("AT RISK")
-    desk.at(minutes=10)
     bob = network.phone(BOB).expect_sms(f"SEV1 {incident.reference}").expect_call(answer=False)
+    bob.expect_sms("AT RISK")  # paged by then: the alert reaches him too
     alice.expect_call(answer=False)
-    desk.at(minutes=10, seconds=59)
-    assert bob.received == []  # level 1 is due 3 minutes after the reopen, not at once
-    desk.at(minutes=11)
-    assert bob.unmet == [] and alice.unmet == []
     maria.expect_sms(f"SEV1 {incident.reference}").expect_call(answer=False)
+    desk.at(minutes=9, seconds=58)
+    assert bob.received == []  # not at once: just before the at-risk alert
+    desk.at(minutes=10)
+    assert bob.unmet == [] and alice.unmet == [] and maria.unmet == [] and customer.unmet == []
     desk.at(minutes=14)
-    assert maria.unmet == [] and customer.unmet == []
     assert _level_steps(desk, incident.id) == [(0, "done", 1), (1, "done", 2), (2, "done", 2)]
     kinds = [(e.detail["level"], e.detail["outcome"]) for e in _rows(desk, IncidentEvent, incident_id=incident.id,
                                                                       kind="step_page")]
