@@ -449,11 +449,20 @@ def leg_ended_at(session: Session, callback_id: int, call_duration: str, now: da
     seconds = call_duration.strip()
     if not seconds.isdigit():
         return now
-    heard = [at for at, detail in session.execute(select(IncidentEvent.at, IncidentEvent.detail).where(
-        IncidentEvent.incident_id == select(Callback.incident_id).where(Callback.id == callback_id).scalar_subquery(),
-        IncidentEvent.kind == EventKind.CALLBACK_LEG_STATUS)).all()
-        if (detail or {}).get("callback_id") == callback_id and (detail or {}).get("status") in ANSWERED_STATUSES]
+    incident_id = session.scalar(select(Callback.incident_id).where(Callback.id == callback_id))
+    heard = [at for at, status in leg_lines(session, incident_id, callback_id) if status in ANSWERED_STATUSES]
     return min(now, min(heard) + timedelta(seconds=int(seconds))) if heard else now
+
+
+def leg_lines(session: Session, incident_id: int | None, callback_id: int,
+              kind: str = EventKind.CALLBACK_LEG_STATUS) -> list[tuple[datetime, str]]:
+    """(when heard, status) of each status line of one callback's customer leg (``kind``: of its rep leg,
+    ``callback_rep_leg_status``), oldest first: the one read of them that the rules on a leg's answer, ring and end
+    share."""
+    return [(at, (detail or {}).get("status", "")) for at, detail in session.execute(
+        select(IncidentEvent.at, IncidentEvent.detail).where(IncidentEvent.incident_id == incident_id,
+                                                             IncidentEvent.kind == kind).order_by(IncidentEvent.id))
+            if (detail or {}).get("callback_id") == callback_id]
 
 
 def already_withdrawn_as_short(session: Session, callback: Callback, call_status: str, now: datetime) -> bool:
@@ -481,10 +490,8 @@ def rep_leg_over(session: Session, incident: Incident, callback: Callback, call_
     final: the rep hung up first), or the leg's own status callback already reported its end."""
     if call_status in ENDED_STATUSES:
         return True
-    details = session.scalars(select(IncidentEvent.detail).where(
-        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CALLBACK_REP_LEG_STATUS))
-    return any((d or {}).get("callback_id") == callback.id and (d or {}).get("status") in ENDED_STATUSES
-               for d in details)
+    return any(status in ENDED_STATUSES
+               for _, status in leg_lines(session, incident.id, callback.id, EventKind.CALLBACK_REP_LEG_STATUS))
 
 
 def _withdraw(session: Session, incident: Incident, callback: Callback, outcome: CallbackOutcome, now: datetime,
@@ -561,7 +568,8 @@ def _unanswered(session: Session, incident: Incident, callback: Callback, at: da
         return
     # a leg canceled (or failed) after Twilio said it was ringing rang all the same (the rep hung up while it rang):
     # the customer sees a missed call, so they are texted as after any other unanswered ring (probe A F8 a)
-    rang = voicemail or status in CUSTOMER_RANG or _leg_rang(session, incident, callback)
+    rang = voicemail or status in CUSTOMER_RANG or any(
+        said in RINGING for _, said in leg_lines(session, incident.id, callback.id))  # canceled after it rang
     # at most one missed-call SMS per window (the core's rule): when the customer was last texted one
     snap = replace(snapshot(session, incident, now), missed_sms_at=last_missed_sms_at(session, incident))
     decision = decide(CallbackUnanswered(voicemail=voicemail, rang=rang), snap, now)
@@ -570,13 +578,6 @@ def _unanswered(session: Session, incident: Incident, callback: Callback, at: da
     mark_started(incident, callback, at)
     carry_out(session, incident, decision, now, Acting(actor="twilio", detail={
         "callback_id": callback.id, "status": status, "voicemail": voicemail, "rang": rang}))
-
-
-def _leg_rang(session: Session, incident: Incident, callback: Callback) -> bool:
-    """Twilio said the customer's leg of ``callback`` was ringing (or answered) before it ended (``facts.RINGING``)."""
-    said = session.scalars(select(IncidentEvent.detail).where(
-        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CALLBACK_LEG_STATUS))
-    return any((d or {}).get("callback_id") == callback.id and (d or {}).get("status") in RINGING for d in said)
 
 
 def _message_ended(session: Session, incident: Incident, callback: Callback, at: datetime, now: datetime,
