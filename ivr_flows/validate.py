@@ -10,7 +10,6 @@ import phonenumbers
 
 from .number_kinds import refused_kind
 
-_TAG = re.compile(r"<[^<>]*>")
 _SPACE = re.compile(r"\s+")
 _EMAIL = re.compile(
     r"^(?!\.)(?!.*\.\.)[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}(?<!\.)"
@@ -59,11 +58,15 @@ _EMAIL_PREAMBLE = re.compile(
 
 
 def clean_text(s: str | None, max_chars: int) -> str:
-    """Strip tags and control characters, collapse whitespace, truncate."""
+    """Drop control and format characters, collapse whitespace, truncate.
+
+    Words between ``<`` and ``>`` are words ("error <550 mailbox unavailable>", "<ops@example.com>"): kept as said,
+    and escaped wherever they are shown (TwiML, the dashboard's templates and rows). Until session 44 they were cut
+    out here as HTML tags, and what the caller said of them reached no one.
+    """
     if not s:
         return ""
     s = unicodedata.normalize("NFC", str(s))
-    s = _TAG.sub(" ", s)
     chars = []
     for ch in s:
         cat = unicodedata.category(ch)
