@@ -403,7 +403,10 @@ def on_saving(state: CallState, event: Event, now: datetime) -> Step:
         inc = IncidentInfo(reference=event.reference, callback_due_at=event.callback_due_at,
                            acknowledged=bool(known and known.acknowledged), called_back=bool(known and known.called_back),
                            own_contact=event.own_contact, clock=known.clock if known else "",
-                           texts_off=event.texts_off)
+                           texts_off=event.texts_off, by_email=bool(known and known.by_email),
+                           calls_back_caller=known.calls_back_caller if known else True,
+                           callback_ending=known.callback_ending if known else "",
+                           callback_extension=known.callback_extension if known else "")
         s = replace(state, stage=Stage.DONE, incident=inc, tries=0, pending="", joined=event.joined)
         if event.joined:
             lines, kind = joined_lines(s, now), "incident_joined"

@@ -126,6 +126,11 @@ class IncidentInfo:
     # the callback number opted out of SMS (texted STOP, ``sms_opt_outs``) when the incident was saved: its receipt
     # goes by no SMS, and the closing words must not promise one
     texts_off: bool = False
+    # the last digits of the number its callback rings (and its extension): a caller who proved it theirs and calls
+    # from another phone must hear which phone will ring, never the whole stored number ("" when unknown: an incident
+    # this call opened, whose number the caller gave, or a state saved before this was known)
+    callback_ending: str = ""
+    callback_extension: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,8 +190,9 @@ class CallState:
         c = self.captured
         kept = Captured(affected_service=c.affected_service, ticket_match=c.ticket_match,
                         recording_seconds=c.recording_seconds, missing=c.missing)
+        incident = self.incident and dataclasses.replace(self.incident, callback_ending="", callback_extension="")
         return dataclasses.replace(self, caller_id="", captured=kept, ticket=None, pending="", pending_extension="",
-                                   clock=caller_clock(self))
+                                   clock=caller_clock(self), incident=incident)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of the state."""
@@ -224,6 +230,8 @@ class CallState:
                 calls_back_caller=bool(i.get("calls_back_caller", True)),
                 clock=str(i.get("clock", "")),
                 texts_off=bool(i.get("texts_off", False)),
+                callback_ending=str(i.get("callback_ending", "")),
+                callback_extension=str(i.get("callback_extension", "")),
             )
         return cls(**d)
 

@@ -107,9 +107,27 @@ def callback_line(state: CallState, now: datetime | None) -> str:
     if inc.by_email:  # no number to call: the intake promised an e-mail, and so does every later call
         return t(state, "email_overdue") if late else t(state, "email_by", time=say_due(state, inc.callback_due_at, now))
     if late:
-        return t(state, "callback_overdue")
-    when = say_due(state, inc.callback_due_at, now)
-    return t(state, "callback_taken" if inc.acknowledged else "callback_by", time=when)
+        promise = t(state, "callback_overdue")
+    else:
+        when = say_due(state, inc.callback_due_at, now)
+        promise = t(state, "callback_taken" if inc.acknowledged else "callback_by", time=when)
+    rings = callback_rings(state)
+    return f"{promise} {rings}" if rings else promise
+
+
+def callback_rings(state: CallState) -> str:
+    """Which phone the callback of the call's incident rings, when the flow knows (``IncidentInfo.callback_ending``):
+    the one they call from, else the number's last digits (and its extension), never the whole stored number. A
+    customer who reached their incident from another phone was told "an engineer will call you back by ..." and
+    could take it for the phone in their hand."""
+    inc = state.incident
+    if inc is None or not inc.callback_ending:
+        return ""
+    if inc.calls_back_caller:
+        return t(state, "callback_rings_caller")
+    number = _with_extension(state, say_digits(inc.callback_ending), inc.callback_extension)
+    elsewhere = not state.caller_id.endswith(inc.callback_ending)  # another phone, not this one's extension
+    return t(state, "callback_rings_elsewhere" if elsewhere else "callback_rings_number", number=number)
 
 
 def joined_lines(state: CallState, now: datetime | None = None) -> list[str]:

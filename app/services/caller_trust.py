@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, object_session
 
 from app.models import Account, CallSession, Incident, IncidentEvent, IncidentStatus, Ticket
-from app.services.callback_extensions import calls_back
+from app.services.callback_extensions import callback_extension, calls_back
 from app.services.events import log_event
 from app.services.support_pin import check_pin
 from ivr_flows.model import CheckPin, IncidentInfo, PinChecked, SaveIncident, TicketInfo, TicketMatch
@@ -18,6 +18,9 @@ from ivr_flows.questions import contact_clock
 from ivr_flows.validate import is_valid_phone
 
 MATCHES, DIFFERS, NOT_GIVEN, NOTHING_ON_FILE = "matches", "differs", "not_given", "nothing_on_file"
+# a proven repeat caller hears which phone their callback rings by its last digits: enough to tell their phones apart,
+# and no whole stored number for a six-digit reference, which is weaker proof than the PIN, to read out
+CALLBACK_DIGITS_SAID = 4
 _COMPANY_SUFFIXES = re.compile(r"\b(inc|incorporated|llc|ltd|limited|gmbh|ag|corp|corporation|co|company|plc|sa|bv)\b")
 
 
@@ -40,17 +43,21 @@ def ticket_info(ticket: Ticket, *, verified: bool) -> TicketInfo:
 def incident_info(incident: Incident, caller: str) -> IncidentInfo:
     """A repeat caller's open incident: reference and status (never spoken unverified), and whether its callback
     goes to the number ``caller`` calls from; its own clock (``contact_clock`` of its numbers, as
-    ``update_text.customer_zone``), whatever number ``caller`` is."""
+    ``update_text.customer_zone``), whatever number ``caller`` is; the last ``CALLBACK_DIGITS_SAID`` digits of its
+    callback number and its extension (spoken to a proven caller: ``questions.callback_rings``)."""
     from app.services.resolution import pending_proposal  # issue 11; resolution imports the intake's services
 
     session = object_session(incident)
+    number = incident.callback_phone or ""
     return IncidentInfo(reference=incident.reference, callback_due_at=incident.callback_due_at,
                         acknowledged=incident.acknowledged_at is not None,
                         called_back=incident.callback_answered_at is not None,
                         by_email=not incident.callback_phone and bool(incident.email),
                         awaiting_confirmation=session is not None and pending_proposal(session, incident) is not None,
                         calls_back_caller=calls_back(incident, caller, session),
-                        clock=contact_clock(incident.callback_phone, incident.caller_id))
+                        clock=contact_clock(incident.callback_phone, incident.caller_id),
+                        callback_ending=number[-CALLBACK_DIGITS_SAID:] if number else "",
+                        callback_extension=callback_extension(incident, session) if number else "")
 
 
 def open_incident_by_reference(session: Session, digits: str) -> Incident | None:

@@ -43,6 +43,10 @@ PROMPTS: dict[str, str] = {
         "Ein Techniker ruft Sie so schnell wie möglich an."
     ),
     "callback_done": "Wir haben Sie bereits zurückgerufen, und unser Team arbeitet daran.",
+    "callback_rings_caller": "Wir rufen die Nummer an, von der Sie gerade anrufen.",
+    "callback_rings_number": "Wir rufen die Nummer mit der Endung {number} an.",
+    "callback_rings_elsewhere": "Wir rufen die Nummer mit der Endung {number} an, nicht das Telefon, von dem Sie "
+                                "gerade anrufen.",
     "email_by": "Ein Techniker meldet sich spätestens {time} per E-Mail bei Ihnen.",
     "email_overdue": (
         "Es tut uns leid, dass wir uns noch nicht bei Ihnen gemeldet haben. "

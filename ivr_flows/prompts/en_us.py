@@ -36,6 +36,10 @@ PROMPTS: dict[str, str] = {
     "callback_by": "An engineer will call you back by {time}.",
     "callback_overdue": "We're sorry we haven't called you back yet. An engineer will call you as soon as possible.",
     "callback_done": "We have called you back, and our team is working on it.",
+    # which phone a proven repeat caller's callback rings (``questions.callback_rings``): never the whole number
+    "callback_rings_caller": "We will call the number you are calling from.",
+    "callback_rings_number": "We will call the number ending in {number}.",
+    "callback_rings_elsewhere": "We will call the number ending in {number}, not the phone you are calling from.",
     # an incident with no number to call back (an e-mail address only): the intake's promise of an e-mail
     "email_by": "An engineer will reach you by e-mail by {time}.",
     "email_overdue": "We're sorry we haven't reached you yet. An engineer will write to you by e-mail as soon as possible.",

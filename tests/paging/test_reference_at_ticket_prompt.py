@@ -59,3 +59,33 @@ def test_six_digits_that_are_no_open_incidents_reference_are_still_a_ticket_not_
     call.press("1")
     call.press("1")
     assert "I could not find ticket 9, 8, 1, 3, 1, 2." in " ".join(call.press("981312#").said)
+
+
+def test_a_caller_on_another_phone_hears_which_phone_the_callback_rings_never_the_whole_number(desk, network):
+    # an outside probe's customer, calling from another phone, heard "An engineer will call you back by ..." and
+    # could wait by the phone in their hand: the callback rings the number the intake took, +1 415 555 0100
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    call = _call(desk, OTHER_PHONE)
+    call.press("1")
+    call.press("1")
+    heard = " ".join(call.press(f"{incident.reference}#").said)
+    assert "will call you back by" in heard
+    assert "We will call the number ending in 0, 1, 0, 0, not the phone you are calling from." in heard
+    assert "5, 5, 5" not in heard and "5 5 5" not in heard  # its last digits only: a reference is no PIN
+    call.press("1")  # add to it
+    alice.expect_sms("the customer called again and added")
+    closing = " ".join(call.say("The backup MX fails too.").said + call.record(seconds=0).said)
+    assert "We will call the number ending in 0, 1, 0, 0, not the phone you are calling from." in closing
+    call.hang_up()
+    desk.settle()
+
+    mine = _call(desk, CUSTOMER)  # from the number it rings: said so
+    mine.press("1")
+    mine.press("1")  # hear its status
+    assert "We will call the number you are calling from." in " ".join(mine.press(f"{incident.reference}#").said)
+    mine.hang_up()
+    desk.settle()
+    assert alice.unmet == []

@@ -239,3 +239,38 @@ def test_silence_at_the_menu_of_an_incident_that_calls_another_number_back_takes
     saved_before = kept.state.to_dict()
     del saved_before["incident"]["calls_back_caller"]  # a state saved before the field: the old behaviour
     assert CallState.from_dict(saved_before).incident.calls_back_caller is True
+
+
+def _theirs(ending: str, extension: str = "", calls_back_caller: bool = False) -> IncidentInfo:
+    return IncidentInfo(reference="555111", callback_due_at=NOW + timedelta(minutes=9), callback_ending=ending,
+                        callback_extension=extension, calls_back_caller=calls_back_caller)
+
+
+def test_a_caller_who_proves_their_incident_from_another_phone_hears_which_phone_the_callback_rings():
+    # the PIN proves the keyed ticket's incident, whose callback rings +1 415 555 0177 (not the phone in their hand):
+    # "an engineer will call you back by ..." alone let them wait by this one; its last digits only, never the number
+    call = run(Call(), [*TO_TICKET, ("press", "4521#")])
+    call.lookup_answer(TicketInfo(number="4521", has_pin=True), _theirs("0177"))
+    assert "0, 1, 7, 7" not in _heard(call)  # nothing of it before the proof
+    call.press("2468#")
+    call.pin_answer(True, ACME_TICKET, _theirs("0177"))
+    assert ("An engineer will call you back by 10:21 p.m. EST. We will call the number ending in 0, 1, 7, 7, not the "
+            "phone you are calling from.") in call.said
+    run(call, [("press", "1"), ("say", "Use the backup MX"), ("record",)])
+    call.saved(reference="555111", due=NOW + timedelta(minutes=9))
+    assert "We will call the number ending in 0, 1, 7, 7, not the phone you are calling from." in call.said  # again
+
+
+def test_the_callback_rings_the_callers_own_number_or_its_extension():
+    call = run(Call(open_incident=_theirs("0100", calls_back_caller=True)), [("press", "1"), ("press", "1"),
+                                                                           ("press", "555111#")])
+    assert "We will call the number you are calling from." in call.said
+    call = run(Call(open_incident=_theirs("0100", extension="12")), [("press", "1"), ("press", "1"),
+                                                                   ("press", "555111#")])
+    assert "We will call the number ending in 0, 1, 0, 0, extension 1, 2." in call.said
+
+
+def test_an_unproven_caller_hears_nothing_of_the_callback_number_and_a_forgotten_state_keeps_none():
+    call = run(Call(open_incident=_theirs("0177")), [("press", "1")])
+    assert "open incident for the number you are calling from" in call.said and "0, 1, 7, 7" not in _heard(call)
+    assert "0177" not in repr(call.state.without_answers().to_dict())
