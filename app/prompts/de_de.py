@@ -432,6 +432,17 @@ PROMPTS.update({
     "cust_sms_noted_caller_id_unnamed": "Danke. Wir haben Ihre Nachricht zu Ihrem offenen Vorfall hinzugefügt.",
     "cust_sms_caller_id_hint": " Unsere SMS dazu gehen an die Rückrufnummer, die Sie uns genannt haben: Bitte "
                                "antworten Sie von dieser Nummer.",
+    "cust_sms_closed_caller_id": "Vorfall {ref} ist geschlossen.",
+    "cust_sms_closed_caller_id_unnamed": "Ihr Vorfall ist geschlossen.",
+    "cust_sms_closed_caller_id_told": " Wir haben Ihre Nachricht an den zuständigen Techniker weitergegeben.",
+    "cust_sms_closed_caller_id_reopen": " Ist das Problem nicht gelöst, antworten Sie NEIN {ref} von der "
+                                        "Rückrufnummer, die Sie uns genannt haben, um ihn wieder zu öffnen, oder rufen "
+                                        "Sie diese Nummer an.",
+    "cust_sms_closed_caller_id_reopen_unnamed": " Ist das Problem nicht gelöst, antworten Sie NEIN und die "
+                                                "Referenznummer von der Rückrufnummer, die Sie uns genannt haben, um ihn "
+                                                "wieder zu öffnen, oder rufen Sie diese Nummer an.",
+    "cust_sms_closed_caller_id_call": " Ist das Problem zurück, rufen Sie diese Nummer an, um es als kritisches "
+                                      "Problem zu melden.",
 })
 
 PROMPTS.update({

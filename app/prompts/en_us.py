@@ -424,6 +424,16 @@ PROMPTS.update({
     "cust_sms_noted_caller_id_unnamed": "Thank you. We added your message to your open incident.",
     "cust_sms_caller_id_hint": " Our texts about it go to the callback number you gave us: please answer them from "
                                "that number.",
+    # words from the caller ID about an incident since closed (``customer_sms._closed_from_caller_id``): its reference
+    # only when they named it; a NO from this number reopens nothing, so the reopen goes from the callback number
+    "cust_sms_closed_caller_id": "Incident {ref} is closed.",
+    "cust_sms_closed_caller_id_unnamed": "Your incident is closed.",
+    "cust_sms_closed_caller_id_told": " We passed your message to the engineer who worked on it.",
+    "cust_sms_closed_caller_id_reopen": " If it is not solved, reply NO {ref} from the callback number you gave us to "
+                                        "reopen it, or call this number.",
+    "cust_sms_closed_caller_id_reopen_unnamed": " If it is not solved, reply NO and its reference from the callback "
+                                                "number you gave us to reopen it, or call this number.",
+    "cust_sms_closed_caller_id_call": " If the problem is back, call this number to report it as a critical problem.",
 })
 
 # a repeat caller's words or recording added by phone, texted to the incident's readers (app/services/caller_additions.py)

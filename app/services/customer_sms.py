@@ -118,8 +118,9 @@ def handle_customer_sms(session: Session, from_number: str, body: str, now: date
     return text("cust_sms_noted", language, ref=incident.reference) + hint + _media_hint(media, incident)
 
 
-def caller_id_sms(session: Session, from_number: str, body: str, now: datetime, media: int = 0) -> str | None:
-    """Words from the number an open incident's call came from (its caller ID) when its callback number is another:
+def caller_id_sms(session: Session, from_number: str, body: str, now: datetime, media: int = 0,
+                  reopen_window: timedelta = REOPEN_WINDOW) -> str | None:
+    """Words from the number an incident's call came from (its caller ID) when its callback number is another:
     logged on it as the customer's words and texted to its readers as words from its callback number are
     (``_attach``), marked as from the caller ID; the answer, None when the number is no such caller ID.
 
@@ -127,16 +128,22 @@ def caller_id_sms(session: Session, from_number: str, body: str, now: datetime, 
     "This number is not registered for Sev-1 pages"; their words reached nobody. A caller ID is no identity (it may
     be spoofed, and so may an SMS sender): these are words only, never an answer (a YES closes nothing, a NO reopens
     nothing: the proposal went to the callback number), and a reference is texted back only when the message named
-    it (a stranger whose number a spoofed call showed learns nothing)."""
+    it (a stranger whose number a spoofed call showed learns nothing). Which incident, as from the callback number:
+    the open ones it names, else a closed one it names, else the open ones, else the one closed lately
+    (``_closed_from_caller_id``: until session 44 words about a closed incident reached nobody)."""
     if not from_number or (not body.strip() and not media):
         return None
-    incidents = list(session.scalars(select(Incident).where(
-        Incident.caller_id == from_number, Incident.callback_phone != from_number,
-        Incident.status == IncidentStatus.OPEN).order_by(Incident.id)))
-    if not incidents:
-        return None
+    theirs = (Incident.caller_id == from_number, Incident.callback_phone != from_number)
+    incidents = list(session.scalars(select(Incident).where(*theirs, Incident.status == IncidentStatus.OPEN)
+                                     .order_by(Incident.id)))
     tokens = set(REFERENCE.findall(_spaced(body)))
     named = [incident for incident in incidents if incident.reference in tokens]
+    if not named:
+        closed = list(session.scalars(select(Incident).where(
+            *theirs, Incident.status != IncidentStatus.OPEN, Incident.reference.in_(tokens))
+            .order_by(Incident.id))) if tokens else []
+        if closed or not incidents:
+            return _closed_from_caller_id(session, closed, theirs, body, now, media, reopen_window)
     targets = named or incidents
     for incident in targets:
         _attach(session, incident, body, now, tell_owner=True, media=media, from_caller_id=True)
@@ -148,6 +155,29 @@ def caller_id_sms(session: Session, from_number: str, body: str, now: datetime, 
     if any(incident.callback_phone for incident in targets):
         answer += text("cust_sms_caller_id_hint", language)
     return answer + _media_hint(media, targets[0])
+
+
+def _closed_from_caller_id(session: Session, named: list[Incident], theirs: tuple, body: str, now: datetime,
+                           media: int, reopen_window: timedelta) -> str | None:
+    """Words from an incident's caller ID about it once closed (``named``, else the one closed lately): handled as
+    from its callback number (``_about_closed``: on its log and to its readers at once, a NO disputing a verbal close
+    said so), marked as from the caller ID; never a reopen (a NO from it answers nothing), and the answer names the
+    reference only when the message did. None when there is no such incident."""
+    incident = named[0] if named else _closed_lately(session, now, *theirs)
+    if incident is None:
+        return None
+    answer = answer_word(body)
+    for each in named or [incident]:
+        _attach(session, each, body, now, tell_owner=True, media=media, at_once=True, from_caller_id=True,
+                disputed=_verbal_close(session, each, answer))
+    lang, ref = incident.language, incident.reference
+    told, reopens = _owner_told(session, incident), reopen.reopens_on_no(session, incident, now, reopen_window)
+    unnamed = "" if named else "_unnamed"
+    return (text(f"cust_sms_closed_caller_id{unnamed}", lang, ref=ref)
+            + (text("cust_sms_closed_caller_id_told", lang) if told else "")
+            + text(f"cust_sms_closed_caller_id_reopen{unnamed}" if reopens else "cust_sms_closed_caller_id_call",
+                   lang, ref=ref)
+            + _media_hint(media, incident))
 
 
 def _reopen(session: Session, named: list[Incident], body: str, answer: bool | None, now: datetime,
@@ -168,11 +198,8 @@ def _about_closed(session: Session, from_number: str, body: str, now: datetime, 
     """Words about an incident of theirs closed lately (a NO after a closure "resolved, not confirmed", a bare NO to a
     closing notice): logged on it and texted to its owner, never answered as a stranger's SMS; None when they name
     none and closed none lately."""
-    incident = next(iter(_named(session, from_number, body)), None) or session.scalars(
-        select(Incident).join(IncidentEvent, IncidentEvent.incident_id == Incident.id).where(
-            Incident.callback_phone == from_number, Incident.status != IncidentStatus.OPEN,
-            IncidentEvent.kind.in_(CLOSING_KINDS), IncidentEvent.at >= now - CLOSED_LATELY)
-        .order_by(IncidentEvent.at.desc(), Incident.id.desc()).limit(1)).first()
+    incident = next(iter(_named(session, from_number, body)), None) or _closed_lately(
+        session, now, Incident.callback_phone == from_number)
     if incident is None:
         return None
     # at once, whatever they texted lately: an outside probe's customer texted "NO 873668 sorry, it is failing again"
@@ -180,6 +207,21 @@ def _about_closed(session: Session, from_number: str, body: str, now: datetime, 
     _attach(session, incident, body, now, tell_owner=True, media=media, at_once=True,
             disputed=_verbal_close(session, incident, answer_word(body)))
     return _closed_answer(session, incident, now, reopen_window) + _media_hint(media, incident)
+
+
+def _closed_lately(session: Session, now: datetime, *where) -> Incident | None:
+    """The incident matching ``where`` closed most lately, within ``CLOSED_LATELY`` (None: none)."""
+    return session.scalars(select(Incident).join(IncidentEvent, IncidentEvent.incident_id == Incident.id).where(
+        *where, Incident.status != IncidentStatus.OPEN, IncidentEvent.kind.in_(CLOSING_KINDS),
+        IncidentEvent.at >= now - CLOSED_LATELY).order_by(IncidentEvent.at.desc(), Incident.id.desc()).limit(1)).first()
+
+
+def _owner_told(session: Session, incident: Incident) -> bool:
+    """Whether the last ``customer_sms_message`` line of the incident (just written) says someone was texted."""
+    told = session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CUSTOMER_SMS_MESSAGE)
+        .order_by(IncidentEvent.id.desc()).limit(1)).first()
+    return bool((told or {}).get("owner_told"))
 
 
 def _verbal_close(session: Session, incident: Incident, answer: bool | None) -> ResolutionProposal | None:
@@ -197,10 +239,7 @@ def _closed_answer(session: Session, incident: Incident, now: datetime, reopen_w
     (the last ``customer_sms_message`` line, just written, says so), and how to come back: the exact reply that
     reopens it when a NO naming it would (a bare NO, or words, to the notice of a close that said "reply NO <ref>":
     ``reopen.reopens_on_no``), else to report the problem again by phone."""
-    told = session.scalars(select(IncidentEvent.detail).where(
-        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CUSTOMER_SMS_MESSAGE)
-        .order_by(IncidentEvent.id.desc()).limit(1)).first()
-    key = "cust_sms_closed_told" if (told or {}).get("owner_told") else "cust_sms_closed"
+    key = "cust_sms_closed_told" if _owner_told(session, incident) else "cust_sms_closed"
     if reopen.reopens_on_no(session, incident, now, reopen_window):
         key += "_reopen"
     return text(key, incident.language, ref=incident.reference)

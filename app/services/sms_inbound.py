@@ -9,7 +9,7 @@ never posts an inbound SMS again, so a rep's ACK answered with a 500 was lost.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -62,8 +62,9 @@ def _carry_out(session: Session, sender: str, body: str, media: int, now: dateti
         # "" when it opened an incident (its receipt SMS answers them: reference and the time of the callback);
         # an apology when the reply says the call was not theirs ("wrong number": nothing opened)
         answer = answer_invitation(session, sender, body, now, policy_from(settings), limits_from(settings))
-    if answer is None and rep is None:  # the phone an open incident's call came from: the customer's words
-        answer = caller_id_sms(session, sender, body, now, media=media)
+    if answer is None and rep is None:  # the phone an incident's call came from: the customer's words, unverified
+        answer = caller_id_sms(session, sender, body, now, media=media,
+                               reopen_window=timedelta(days=settings.reopen_window_days))
     if answer is None:
         answer = handle_rep_sms(session, sender, rep, body, now)
     return answer or ""  # an unknown sender over its limits gets no SMS back (floods, toll fraud)
