@@ -274,3 +274,11 @@ def test_an_unproven_caller_hears_nothing_of_the_callback_number_and_a_forgotten
     call = run(Call(open_incident=_theirs("0177")), [("press", "1")])
     assert "open incident for the number you are calling from" in call.said and "0, 1, 7, 7" not in _heard(call)
     assert "0177" not in repr(call.state.without_answers().to_dict())
+
+
+def test_a_proven_caller_adding_to_an_incident_reached_by_email_is_promised_an_email_after_adding():
+    incident = IncidentInfo("555111", NOW + timedelta(minutes=9), by_email=True)
+    call = run(Call(open_incident=incident), [("press", "1"), ("press", "1"), ("press", "555111#"),
+                                              ("say", "Use the backup MX"), ("record",)])
+    call.saved(reference="555111", due=NOW + timedelta(minutes=9))
+    assert "An engineer will reach you by e-mail by" in call.said and "call you back" not in call.said
