@@ -58,7 +58,8 @@ def healthz():
     """200 when this node takes callers (SQL answers and the schema is usable), 503 otherwise (naming the part).
 
     Redis not answering or refusing writes (full, a read-only replica: a write probe, since PING passes there), no
-    watchdog running, nobody to page now, and pages Twilio does not take (``paging``: a Twilio outage) are warnings,
+    watchdog running, nobody to page now, pages Twilio does not take (``paging``: a Twilio outage) and due steps put
+    off for seconds on their locked incident (``steps_put_off``) are warnings,
     not a 503: every web host shares them, so a load balancer would take all of them
     out at once and callers would reach no hotline, while intake still records them and alerts whoever it can.
     """
