@@ -84,6 +84,8 @@ class EventKind(StrEnum):
     # a voice page to a rep on this incident's callback now: held until that call ends, then sent (or canceled)
     PAGE_HELD = "page_held"
     PAGE_RELEASED = "page_released"
+    # a text to the customer waits, untried, for an earlier one of theirs still to go (``customer_order``)
+    CUSTOMER_SMS_WAITS = "customer_sms_waits"
     # a held call a later held call to the same rep (or number) stands for: never sent, the rep is rung once
     PAGE_NOT_SENT_SUPERSEDED = "page_not_sent_superseded"
     # the account's TAM told by e-mail, not paged: outside their business hours, or no TAM phone (services/tam_mail)

@@ -44,6 +44,11 @@ MAIL_WAITING = ("{count} e-mail(s) wait for SMTP after a failed try, the oldest 
 # a count, not the workers' names (`hotline check` names them)
 OTHER_SECRET_KEY = ("hotline workers running now sign with {count} SECRET_KEY(s) other than this web process's: "
                     "{breaks}. Fix: {fix} (`hotline check` names the workers); {rolling}")
+# the references only: no customer data (an incident reference is no identity)
+STEPS_PUT_OFF = ("{count} due step(s) (pages, alerts, breach or receipt) put off for {seconds} s or more because "
+                 "another transaction holds their incident's row lock (a psql session, a web process frozen in a "
+                 "transaction?), first at {since}: incident(s) {references}; the callback promise of those incidents "
+                 "is at risk until the lock is released (PostgreSQL's pg_locks names the holder)")
 PAGES_FAILING = ("no page reached Twilio since {since}: the last {count} attempts failed (errors or no answer from "
                  "Twilio), so reps are not being paged; callers are still recorded, and {follows}")
 
@@ -53,7 +58,8 @@ def healthz():
     """200 when this node takes callers (SQL answers and the schema is usable), 503 otherwise (naming the part).
 
     Redis not answering or refusing writes (full, a read-only replica: a write probe, since PING passes there), no
-    watchdog running, nobody to page now, and pages Twilio does not take (``paging``: a Twilio outage) are warnings,
+    watchdog running, nobody to page now, pages Twilio does not take (``paging``: a Twilio outage) and due steps put
+    off for seconds on their locked incident (``steps_put_off``) are warnings,
     not a 503: every web host shares them, so a load balancer would take all of them
     out at once and callers would reach no hotline, while intake still records them and alerts whoever it can.
     """
@@ -73,7 +79,7 @@ def healthz():
     except Exception as exc:  # noqa: BLE001
         checks["redis"] = f"error: {type(exc).__name__}"
         warnings.append(REDIS_DOWN)
-    watchdog, on_call, paging, alive_now = None, None, None, None
+    watchdog, on_call, paging, alive_now, put_off = None, None, None, None, None
     if checks["database"] == "ok":
         checks["schema"], warning = _schema_check(hotline, _guard_state(current_app))
         warnings += [warning] if warning else []
@@ -82,6 +88,7 @@ def healthz():
         from app.services.mail_health import mail_waiting
         from app.services.oncall_coverage import no_sms_pages_now, nobody_to_page_now
         from app.services.paging_health import paging_health
+        from app.services.put_off_steps import WARN_AFTER, put_off_now
 
         now = hotline.clock.now()
         with hotline.db.session() as session:
@@ -90,6 +97,7 @@ def healthz():
                        "sms_opted_out": len(no_sms_pages_now(session, now))}
             paging = paging_health(session, now)
             waiting = mail_waiting(session)
+            put_off = put_off_now(session, now)
         # a lease that lapsed under a frozen or killed holder while other workers run (their watchdogs sweep) changes
         # hands at their next pass: an outside probe read "no page, escalation or callback leaves" meanwhile; a lease
         # whose holder is no longer alive (killed: its lease lasts 30 s more) is no watchdog, unless another worker
@@ -111,6 +119,10 @@ def healthz():
         if paging.state == "failing":
             warnings.append(PAGES_FAILING.format(count=paging.failed_attempts, follows=paging.what_follows(),
                                                  since=f"{paging.failing_since:%H:%M:%S} UTC"))
+        if put_off.count:
+            warnings.append(STEPS_PUT_OFF.format(count=put_off.count, seconds=int(WARN_AFTER.total_seconds()),
+                                                 since=f"{put_off.since:%H:%M:%S} UTC",
+                                                 references=put_off.named()))
         if waiting.count:
             warnings.append(MAIL_WAITING.format(count=waiting.count, since=f"{waiting.oldest:%H:%M:%S} UTC"))
         if watchdog["alive"] and checks["redis"] == "ok":
@@ -134,7 +146,8 @@ def healthz():
         warnings += skewed
     ok = all(checks.get(part, "ok") == "ok" for part in TAKES_CALLERS)
     return jsonify(status="ok" if ok else "degraded", checks=checks, watchdog=watchdog, on_call=on_call,
-                   paging=paging.as_json() if paging else None, clock=clock, warnings=warnings), 200 if ok else 503
+                   paging=paging.as_json() if paging else None, clock=clock,
+                   steps_put_off=put_off.as_json() if put_off else None, warnings=warnings), 200 if ok else 503
 
 
 def _clock_state(hotline, redis_ok: bool, alive_now: set[str] | None = None) -> tuple[dict | None, list[str]]:

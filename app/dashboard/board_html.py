@@ -32,7 +32,7 @@ from app.dashboard.display import (
     service,
 )
 from app.dashboard.queries import BoardIncident
-from app.services.company_label import board_company, board_unproven
+from app.services.company_label import row_company
 from app.services.joined_contacts import UNTRACKED, JoinedContact
 
 # A row's HTML apart from its deadline cell, by everything it is built from. The board is polled by every
@@ -81,7 +81,7 @@ def _row(row: BoardRow, incident_url: str, csrf: Markup, extension: str = "", on
     i = row.incident
     r = escape(i.reference)
     to = escape(incident_url.format(quote(i.reference, safe="")))
-    shown = board_company(i.company, i.ticket_company, board_unproven(i))
+    shown = row_company(i)
     named = escape(f"{i.reference} ({shown or 'company not given'})")
     company = escape(shown or "Company not given")
     nobody = " nobody-to-page" if i.nobody_to_page_at else ""

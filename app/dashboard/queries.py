@@ -159,7 +159,7 @@ def board(session: Session, now: datetime) -> list[BoardIncident]:
                _LINKED_REFERENCE.label("linked_reference"),
                _VIA_INCIDENT.reference.label("reached_on_reference"),
                named_account_sql().label("ticket_company"),  # ``tickets.named_company``: one the caller did not say
-               # whether the caller's contact is the ticket's (``company_label.board_unproven``)
+               # whether the caller's contact is the ticket's (``company_label.row_company`` reads these)
                Incident.caller_verified, Incident.ticket_id, Contact.phone.label("contact_phone"),
                Contact.phone_alt.label("contact_phone_alt"), Contact.email.label("contact_email"))
         .outerjoin(_RELATED, _RELATED.id == Incident.related_incident_id)

@@ -305,6 +305,9 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "page_held": lambda d, page: (f"{sentence(page)} held: the rep is on the callback with the customer; it goes "
                                   "when that call ends", "muted"),
     "page_released": lambda d, page: (f"{sentence(page)} released: the callback it waited for ended", ""),
+    "customer_sms_waits": lambda d, page: (f"{sentence(page)} waits for the customer's earlier text (page "
+                                           f"{d.get('after_page_id')}) to go first, so they read them in order",
+                                           "muted"),
     "page_not_sent_superseded": _superseded,
     "tam_emailed": _tam_emailed,
     "tam_texted_no_email": _tam_texted,

@@ -53,3 +53,6 @@ class DueStep(Base):
     runs: Mapped[int] = mapped_column(Integer, default=0)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outcome: Mapped[str] = mapped_column(String(64), default="")  # what the run did (or why it did nothing)
+    # when a run first found its incident's row locked by another transaction and put it off (``steps._put_off``),
+    # since its last run; NULL when it never was. /healthz warns of a step still pending long after this
+    put_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,8 +1,9 @@
 """Keeping ``incident_facts`` in step with the event log: in the writer's transaction, and rebuilt from the log.
 
 Every ORM flush that appends a log line able to change an incident's facts
-(``facts.shapes_facts``), or changes an incident's company (a label the CSV line shows),
-refolds that incident's facts from its whole log, in the same transaction, so the derived
+(``facts.shapes_facts``), or changes what its company reads as (a label the CSV line shows:
+``company_label.row_company``, the board's, from what the caller said, else its ticket's account and
+contact), refolds that incident's facts from its whole log, in the same transaction, so the derived
 row commits or rolls back with the line. ``rebuild_facts`` recomputes every row from the
 log alone (and the incidents' companies): the table holds nothing the log does not prove.
 """
@@ -20,6 +21,7 @@ from sqlalchemy import bindparam, delete, event, insert, inspect, literal_column
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from app.models.directory import Account, Contact, Ticket
 from app.models.incident import Incident, IncidentEvent
 from app.models.report_facts import IncidentFactsRow
 from app.reports.csv_parts import parts
@@ -32,6 +34,7 @@ from app.reports.facts import (
     Outcome,
     shapes_facts,
 )
+from app.services.company_label import COMPANY_INPUTS, row_company, with_company
 from app.services.row_locks import incident_lock
 
 SLOT_SECONDS = 900  # every UTC offset in use is a multiple of 15 minutes
@@ -88,8 +91,10 @@ def row_of(incident_id: int, listed_at: datetime, company: str, facts: IncidentF
     }
 
 
-def _listed(where):
-    return select(Incident.id, Incident.captured_at, Incident.company).where(where).order_by(Incident.id)
+def _listed(where, said_only: bool):
+    if said_only:
+        return select(Incident.id, Incident.captured_at, Incident.company).where(where).order_by(Incident.id)
+    return with_company(select(Incident.id, Incident.captured_at)).where(where).order_by(Incident.id)
 
 
 def _logs(where):
@@ -104,21 +109,26 @@ def _logs(where):
 # line of a transaction that has not committed yet is refolded by that transaction when it gets the lock).
 _ONE, _MANY = bindparam("incident_id"), bindparam("incident_ids", expanding=True)
 _WHERE = {True: Incident.id == _ONE, False: Incident.id.in_(_MANY)}
-_LISTED = {(one, False): _listed(where) for one, where in _WHERE.items()}
-_LISTED |= {(one, True): incident_lock(query) for (one, _), query in list(_LISTED.items())}
+_LISTED = {(one, False, said): _listed(where, said) for one, where in _WHERE.items() for said in (False, True)}
+_LISTED |= {(one, True, said): incident_lock(query, joined=not said) for (one, _, said), query in list(_LISTED.items())}
 _LOGS = {True: _logs(_events.c.incident_id == _ONE), False: _logs(_events.c.incident_id.in_(_MANY))}
 _UPSERTS: dict[str, Any] = {}
 
 
-def refresh_facts(connection: Connection, incident_ids: Iterable[int]) -> int:
-    """Refold and rewrite the facts rows of these incidents from their logs; returns rows written."""
+def refresh_facts(connection: Connection, incident_ids: Iterable[int], *, said_only: bool = False) -> int:
+    """Refold and rewrite the facts rows of these incidents from their logs; returns rows written.
+
+    ``said_only``: the company as the caller said it, not as the board shows it (``company_label.row_company``): for
+    the migrations that refold rows on a schema older than the columns that rule reads (``a9c1e3f5b7d2`` then
+    names the company as shown)."""
     ids = sorted(set(incident_ids))
     if not ids:
         return 0
     one = len(ids) == 1
     params = {"incident_id": ids[0]} if one else {"incident_ids": ids}
-    listed_query = _LISTED[one, connection.dialect.name == "postgresql"]
-    listed = {i: (captured, company) for i, captured, company in connection.execute(listed_query, params)}
+    listed_query = _LISTED[one, connection.dialect.name == "postgresql", said_only]
+    listed = {row.id: (row.captured_at, row.company if said_only else row_company(row))
+              for row in connection.execute(listed_query, params)}
     logs: dict[int, list[LoggedEvent]] = defaultdict(list)
     for incident_id, kind, at, actor, detail in connection.execute(_LOGS[one], params):
         logs[incident_id].append(LoggedEvent(kind, at, actor, detail or {}))
@@ -150,12 +160,13 @@ def _upsert(connection: Connection, rows: list[dict[str, Any]]) -> None:
     connection.execute(_UPSERTS[name], rows)
 
 
-def rebuild_facts(connection: Connection, batch: int = REBUILD_BATCH) -> int:
-    """Recompute every ``incident_facts`` row from the event log alone; returns rows written."""
+def rebuild_facts(connection: Connection, batch: int = REBUILD_BATCH, *, said_only: bool = False) -> int:
+    """Recompute every ``incident_facts`` row from the event log alone; returns rows written (``said_only``: as
+    ``refresh_facts``)."""
     connection.execute(delete(_facts))
     written = 0
     for ids in _id_batches(connection, batch):
-        written += refresh_facts(connection, ids)
+        written += refresh_facts(connection, ids, said_only=said_only)
     return written
 
 
@@ -172,10 +183,52 @@ def _id_batches(connection: Connection, batch: int) -> Iterator[list[int]]:
 
 @event.listens_for(Session, "after_flush")
 def _sync_after_flush(session: Session, _context) -> None:
-    """Refold the facts of incidents that got a fact-shaping log line, or a new company, in this flush."""
+    """Refold the facts of incidents that got a fact-shaping log line, or whose company reads otherwise now, in this
+    flush."""
     touched = {obj.incident_id for obj in session.new
                if isinstance(obj, IncidentEvent) and obj.incident_id is not None and shapes_facts(obj.kind)}
-    touched |= {obj.id for obj in session.dirty
-                if isinstance(obj, Incident) and inspect(obj).attrs.company.history.has_changes()}
+    touched |= {obj.id for obj in session.dirty if isinstance(obj, Incident) and _company_changed(obj)}
+    tickets, accounts, contacts = _named_elsewhere(session.dirty)
+    if tickets or accounts or contacts:
+        touched |= set(session.connection().execute(_named_by(tickets, accounts, contacts)).scalars())
     if touched:
         refresh_facts(session.connection(), touched)
+
+
+def _company_changed(incident: Incident) -> bool:
+    """The incident's company may read otherwise: what the caller said changed, or, with nothing said, what links it
+    to its ticket or the contact details compared with the ticket's (``company_label.row_company``)."""
+    attrs = inspect(incident).attrs
+    if attrs.company.history.has_changes():
+        return True
+    return not incident.company and any(attrs[name].history.has_changes() for name in COMPANY_INPUTS)
+
+
+def _named_elsewhere(dirty: Iterable[Any]) -> tuple[set[int], set[int], set[int]]:
+    """The tickets moved to another account or contact, the accounts renamed or given or relieved of a support PIN,
+    and the contacts whose phones or e-mail address changed: each may change the company of incidents named by it."""
+    tickets, accounts, contacts = set(), set(), set()
+    for obj in dirty:
+        attrs = inspect(obj).attrs
+        if isinstance(obj, Ticket) and any(attrs[name].history.has_changes()
+                                           for name in ("account", "account_id", "contact", "contact_id")):
+            tickets.add(obj.id)
+        elif isinstance(obj, Account) and (attrs.name.history.has_changes() or _pin_set_or_removed(attrs)):
+            accounts.add(obj.id)
+        elif isinstance(obj, Contact) and any(attrs[name].history.has_changes()
+                                              for name in ("phone", "phone_alt", "email")):
+            contacts.add(obj.id)
+    return tickets, accounts, contacts
+
+
+def _pin_set_or_removed(attrs) -> bool:
+    """A support PIN given or taken away (a new PIN for an old one names the same incidents: ``claim_unproven``)."""
+    added, _, deleted = attrs.support_pin_hash.history
+    return bool(added or deleted) and bool(any(added)) != bool(any(deleted))
+
+
+def _named_by(tickets: set[int], accounts: set[int], contacts: set[int]):
+    """SQL: the incidents whose company is named by one of these tickets, accounts or contacts (nothing said)."""
+    ticket_ids = select(Ticket.id).where(or_(Ticket.id.in_(sorted(tickets)), Ticket.account_id.in_(sorted(accounts)),
+                                             Ticket.contact_id.in_(sorted(contacts))))
+    return select(Incident.id).where(Incident.company == "", Incident.ticket_id.in_(ticket_ids))

@@ -37,8 +37,9 @@ from app.reports.compliance import (
 )
 from app.reports.facts import OPENED, BreachReason, IncidentFacts, LoggedEvent, Outcome, is_breached, shapes_facts
 from app.reports.facts_sync import SLOT_SECONDS, slot_of
-from app.reports.queries import LoadedRange, moved_after, opened_after, written_after, written_by
+from app.reports.queries import LoadedRange, companies_where, moved_after, opened_after, written_after, written_by
 from app.reports.stats import Spread, percent
+from app.services.company_label import row_company, with_company
 from app.settings import PROMISED_CALLBACK_MINUTES
 
 BREACH_LIST_LIMIT = 500  # breaches listed on the page; the exports hold every one
@@ -186,12 +187,13 @@ class FactsRange:
         companies = self._companies(session, [line.reference for line in refolded])
         slow = [((_naive(line.facts.captured_at), line.reference), export.values(line, companies.get(line.reference, "")))
                 for line in refolded]
-        stmt = (select(F.reference, Incident.company, *(type_coerce(c, DateTime()) for c in
-                                                        (F.captured_at, F.due_at, F.acknowledged_at)),
-                       F.acknowledged_rep_id, F.acknowledged_actor, F.outcome, type_coerce(F.answered_at, DateTime()),
-                       F.seconds_to_callback, type_coerce(F.breach_logged_at, DateTime()), F.breach_reason)
-                .join(Incident, Incident.id == F.incident_id).where(*self._fresh())
-                .order_by(F.captured_at, F.reference).execution_options(yield_per=STREAM_CHUNK))
+        stmt = (with_company(select(F.reference, *(type_coerce(c, DateTime()) for c in
+                                                   (F.captured_at, F.due_at, F.acknowledged_at)),
+                                    F.acknowledged_rep_id, F.acknowledged_actor, F.outcome,
+                                    type_coerce(F.answered_at, DateTime()), F.seconds_to_callback,
+                                    type_coerce(F.breach_logged_at, DateTime()), F.breach_reason)
+                             .join(Incident, Incident.id == F.incident_id))
+                .where(*self._fresh()).order_by(F.captured_at, F.reference).execution_options(yield_per=STREAM_CHUNK))
         stored = _stored_values(session.execute(stmt), None if self.as_of is None else _naive(self.as_of), names)
         for _, data in heapq.merge(stored, slow, key=lambda pair: pair[0]):
             yield data
@@ -363,10 +365,10 @@ class FactsRange:
 
     def _breaches(self, session: Session, refolded: list[IncidentLine], names: Mapping[int, str], zone: ZoneInfo,
                   limit: int | None) -> tuple[tuple[IncidentLine, ...], dict[str, str]]:
-        stmt = (select(*_LINE_COLUMNS, Incident.company).join(Incident, Incident.id == F.incident_id)
+        stmt = (with_company(select(*_LINE_COLUMNS).join(Incident, Incident.id == F.incident_id))
                 .where(*self._fresh(), self._breached()).order_by(F.captured_at, F.reference).limit(limit))
         rows = session.execute(stmt).all()
-        companies = {row.reference: row.company for row in rows}
+        companies = {row.reference: row_company(row) for row in rows}
         stored = [self._line(row, names, zone) for row in rows]
         slow = [line for line in refolded if line.breached]
         companies.update(self._companies(session, [line.reference for line in slow]))
@@ -388,16 +390,19 @@ class FactsRange:
 
     @staticmethod
     def _companies(session: Session, references: list[str]) -> dict[str, str]:
-        if not references:
-            return {}
-        return dict(session.execute(select(Incident.reference, Incident.company)
-                                    .where(Incident.reference.in_(references))).all())
+        return companies_where(session, Incident.reference.in_(references)) if references else {}
 
 
 def _stored_values(result, as_of: datetime | None, names: Mapping[int, str]) -> Iterator[tuple[tuple, tuple]]:
     """(sort key, export values) of each stored row; the same values ``export.values`` gives for its line."""
     labels: dict[tuple[int | None, str], str] = {}
-    for ref, company, captured, due, acked, rep_id, actor, outcome, answered, seconds, logged, reason in result:
+    companies: dict[tuple, str] = {}  # a year's rows name a few thousand companies: each read once
+    for row in result:
+        ref, captured, due, acked, rep_id, actor, outcome, answered, seconds, logged, reason = row[:11]
+        said = row[11:]
+        company = companies.get(said)
+        if company is None:
+            company = companies[said] = row_company(row)
         breached = stored_breached(reason, due, logged, as_of)
         if acked is None:
             acked_by = ""

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Incident, IncidentEvent, Rep
 from app.reports.facts import OPENED, IncidentFacts, LoggedEvent
+from app.services.company_label import row_company, with_company
 
 LONGEST_CALL = timedelta(hours=24)  # Twilio ends any call by then (4 hours by default): the latest details can come
 
@@ -20,7 +21,7 @@ class LoadedRange:
     """The facts of the incidents captured in a range, with the labels the exports show."""
 
     facts: list[IncidentFacts]
-    companies: dict[str, str]  # reference -> company (a label, not evidence)
+    companies: dict[str, str]  # reference -> company as the board shows it (a label, not evidence: ``companies``)
     rep_names: dict[int, str]
     unlogged: list[str]  # incidents in the range whose log has no incident_opened line: not judged, shown
 
@@ -33,9 +34,9 @@ def load_range(session: Session, starts_at: datetime, ends_at: datetime, as_of: 
     ``as_of`` give the same figures (and export bytes) later.
     """
     in_range = (Incident.captured_at >= starts_at, Incident.captured_at < ends_at, Incident.captured_at <= as_of)
-    incidents = session.execute(select(Incident.reference, Incident.company).where(*in_range)).all()
-    moved = session.execute(select(Incident.reference, Incident.company).where(*moved_after(starts_at, ends_at, as_of)))
-    companies = dict(incidents) | dict(moved.all())
+    incidents = session.execute(select(Incident.reference).where(*in_range)).scalars().all()
+    companies = companies_where(session, and_(*in_range)) | companies_where(
+        session, and_(*moved_after(starts_at, ends_at, as_of)))
     stmt = (
         select(IncidentEvent, Incident.reference)
         .join(Incident, IncidentEvent.incident_id == Incident.id)
@@ -50,8 +51,17 @@ def load_range(session: Session, starts_at: datetime, ends_at: datetime, as_of: 
     rep_names = dict(session.execute(select(Rep.id, Rep.name)).all())
     later = set(session.execute(select(Incident.reference).join(IncidentEvent, IncidentEvent.incident_id == Incident.id)
                                 .where(*in_range, *opened_after(as_of))).scalars())
-    unlogged = sorted(ref for ref, _ in incidents if ref not in opened and ref not in later)
+    unlogged = sorted(ref for ref in incidents if ref not in opened and ref not in later)
     return LoadedRange(facts, companies, rep_names, unlogged)
+
+
+def companies_where(session: Session, where) -> dict[str, str]:
+    """Reference -> the company as the board shows it (``company_label.row_company``: what the caller said, else
+    their ticket's account, "(from the ticket)"), of the incidents ``where`` selects. Only that: the report's stored
+    CSV lines and its full recomputation name an incident's company alike (until session 44 the report read what the
+    caller said alone, and left the company of a caller who gave only a ticket number empty)."""
+    return {row.reference: row_company(row)
+            for row in session.execute(with_company(select(Incident.reference)).where(where))}
 
 
 def written_by(as_of: datetime) -> tuple:

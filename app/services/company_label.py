@@ -19,12 +19,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session, object_session
 
-from app.models import Incident
+from app.models import Account, Contact, Incident, Ticket
 from app.prompts import REP_LANG, text
 from app.services.caller_trust import MATCHES, details_match, email_on_file, phone_on_file
-from app.services.tickets import company_of, named_company
+from app.services.tickets import company_of, named_account_sql, named_company
 
 PROVEN = ("pin", "reference")  # how a caller proves who they are (``caller_trust.note_verified``; the timeline's)
 TEXT_LIMIT = 40  # the characters of a company's name a text carries
@@ -114,6 +115,29 @@ def board_company(said: str, on_ticket: str | None, unproven: str) -> str:
     if not unproven or not shown or said:
         return shown
     return text("company_unproven", REP_LANG, company=shown, contact=text(f"company_contact_{unproven}", REP_LANG))
+
+
+# What ``row_company`` reads of an incident and its ticket (``with_company``): the board's query selects the same.
+COMPANY_COLUMNS = (Incident.company, named_account_sql().label("ticket_company"), Incident.caller_verified,
+                   Incident.ticket_id, Incident.callback_phone, Incident.email, Contact.phone.label("contact_phone"),
+                   Contact.phone_alt.label("contact_phone_alt"), Contact.email.label("contact_email"))
+# The incident columns it depends on (a change of one, or of the ticket's account or contact, changes what it shows)
+COMPANY_INPUTS = ("company", "ticket_id", "ticket_match", "caller_verified", "pin_account_id", "callback_phone",
+                  "email")
+
+
+def with_company(query: Select) -> Select:
+    """``query`` (of incidents) with ``COMPANY_COLUMNS``: its ticket's account and contact outer-joined."""
+    return (query.add_columns(*COMPANY_COLUMNS).outerjoin(Ticket, Ticket.id == Incident.ticket_id)
+            .outerjoin(Account, Account.id == Ticket.account_id).outerjoin(Contact, Contact.id == Ticket.contact_id))
+
+
+def row_company(row) -> str:
+    """The company as the board shows it (``board_company``) for a row with ``COMPANY_COLUMNS``: the board's rows and
+    the compliance report's (its page, CSV and JSON) read it here; "" for none."""
+    if row.company or not row.ticket_company:
+        return board_company(row.company, None, "")
+    return board_company("", row.ticket_company, board_unproven(row))
 
 
 def company_label(incident: Incident, session: Session | None = None, *, unknown: str = "unknown company",

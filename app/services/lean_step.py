@@ -32,6 +32,7 @@ from app.db import Database
 from app.event_kind import EventKind
 from app.models import Incident
 from app.models.base import ReadableJSON, UTCDateTime
+from app.reports.facts_sync import refresh_facts
 from app.services.call_endings import nothing_to_settle
 from app.services.events import event_row
 from app.services.incidents import FOLLOWED, incident_changes, readable_state
@@ -40,6 +41,9 @@ from app.webhooks import UNANSWERED, Replayed, Unanswered, stored_answer
 from ivr_flows.model import Event
 
 Render = Callable[[Turn], str]
+# the answers the company's label compares with the ticket's contact when the caller said no company
+# (``company_label.row_company``): like the company itself, a change refolds the incident's facts row
+_CONTACT = frozenset({"callback_phone", "email"})
 _INCIDENT = (*FOLLOWED, "missing_fields")
 
 _DELIVERY = 'LEFT JOIN webhook_deliveries d ON d."key" = :key'  # at most one row: the key is unique
@@ -79,6 +83,7 @@ def answer(db: Database, *, key: str, path: str, call_sid: str, seq: int, event:
             return UNANSWERED
         lines = [flow_line(e, call_sid, incident_id, now) for e in step.effects]
         followed: dict[str, Any] = {}
+        relabel = False
         if follows(step.state, incident_id) and opened_by == call_sid:  # not an incident the call joined
             followed_now = dict(zip(_INCIDENT, row[6:], strict=True))
             changes = incident_changes(followed_now, step.state.captured, final=False)
@@ -87,6 +92,7 @@ def answer(db: Database, *, key: str, path: str, call_sid: str, seq: int, event:
                 # the ticket is looked up on the full path; a corrected number is told to the reps paged there
                 return UNANSWERED
             followed = {**changes.values, **({"missing_fields": changes.missing} if changes.missing is not None else {})}
+            relabel = "company" in followed or (not followed_now["company"] and bool(_CONTACT & followed.keys()))
             if changes.detail is not None:
                 lines.append(event_row(at=now, actor="ivr", kind=changes.kind, incident_id=incident_id,
                                        call_sid=call_sid, detail=changes.detail))
@@ -101,6 +107,9 @@ def answer(db: Database, *, key: str, path: str, call_sid: str, seq: int, event:
             conn.rollback()
             written = False
         if written:
+            if relabel:  # the report's stored CSV line names the company as the board does (``facts_sync``)
+                with db.engine.begin() as tx:
+                    refresh_facts(tx, [incident_id])
             return body
         # Someone else moved the call first: a duplicate of this delivery (answer what it answered),
         # or another delivery (the full path decides, as for any stale step).

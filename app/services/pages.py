@@ -34,6 +34,7 @@ from app.models.paging import (
 )
 from app.oncall.contactable import Contactable
 from app.queue import PendingJob, schedule
+from app.services.customer_order import earlier_to_go, release_later, wait_behind
 from app.services.events import log_event
 from app.services.failure_log import COVERED, line_for
 from app.services.page_verdicts import hold, page_level_again, supersede, verdict
@@ -193,6 +194,7 @@ class PageSender:
             page.sent_at = page.sent_at or now
             page.last_error = ""
             move_status(page, PageStatus.SENT, now)
+            release_later(session, page, now)
             if adopted_first:
                 return
             log_event(session, at=now, actor="twilio", kind="page_sent", incident_id=page.incident_id,
@@ -278,6 +280,10 @@ class PageSender:
         if page.channel == Channel.SMS and is_opted_out(session, page.to_number):  # STOP since it was queued
             not_sent_opted_out(session, page, now, first=first, uncertain=uncertain)
             return None
+        earlier = earlier_to_go(session, page)  # the customer reads their texts in the order they were written
+        if earlier is not None:
+            wait_behind(session, page, earlier, now, STALE_SENDING, first=first)
+            return None
         # Compare-and-set on what we read: SQLite ignores FOR UPDATE (and pysqlite reads outside the
         # transaction), so two workers could both claim the same row; only one UPDATE matches.
         claimed = session.execute(
@@ -361,6 +367,7 @@ class PageSender:
             if give_up:
                 move_status(page, PageStatus.FAILED, now)
                 answer_page_failure(session, page, now, first=first)
+                release_later(session, page, now)
                 return
             if page.attempts == FALL_BACK_AFTER:  # Twilio may fail SMS alone: the person is called meanwhile
                 answer_page_failure(session, page, now, first=first)
@@ -397,6 +404,7 @@ def _cancel(session: Session, page: Page, reason: str, uncertain: bool, now: dat
     if reason == OVERDUE:  # the board counts it as no page, and says why
         page.last_error = (f"{page.last_error}; then {DEADLINE_PASSED}" if uncertain else DEADLINE_PASSED)[:500]
     log_event(session, at=now, actor="system", kind="page_canceled", incident_id=page.incident_id, detail=detail)
+    release_later(session, page, now)
 
 
 def failure_note(error: str, uncertain: bool) -> str:

@@ -63,11 +63,13 @@ class IncidentLocked(Exception):
         self.incident_id = incident_id
 
 
-def incident_lock(query: Query, *, nowait: bool = False) -> Query:
+def incident_lock(query: Query, *, nowait: bool = False, joined: bool = False) -> Query:
     """``query`` (of incidents' rows) locking the rows it reads until the transaction ends: the one way an incident
     is locked, ``FOR NO KEY UPDATE`` (a row referring to the incident may still be written meanwhile); ``nowait``:
-    ``NOWAIT``, an error at once if another transaction holds one of them (SQLite ignores both)."""
-    return query.with_for_update(key_share=True, nowait=nowait)
+    ``NOWAIT``, an error at once if another transaction holds one of them (SQLite ignores both); ``joined``: the
+    query outer-joins other tables, whose rows are read, not locked (``OF incidents``: PostgreSQL refuses to lock
+    the nullable side of an outer join)."""
+    return query.with_for_update(key_share=True, nowait=nowait, of=Incident if joined else None)
 
 
 def lock_incident(session: Session, incident_id: int, *, fresh: bool = False, nowait: bool = False) -> Incident | None:

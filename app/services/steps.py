@@ -20,6 +20,7 @@ from app.queue import PendingJob, schedule
 from app.services import acks, outages, resolution, updates
 from app.services.escalation_steps import run_due_step
 from app.services.events import log_event
+from app.services.put_off_steps import note_put_off
 from app.services.row_locks import IncidentLocked, lock_incident
 from app.settings import Settings
 
@@ -46,7 +47,7 @@ def claim_step(session: Session, step_id: int, now: datetime) -> DueStep | None:
     result = session.execute(
         update(DueStep)
         .where(DueStep.id == step_id, DueStep.status == StepStatus.PENDING, DueStep.due_at <= now)
-        .values(status=StepStatus.DONE, done_at=now, runs=DueStep.runs + 1)
+        .values(status=StepStatus.DONE, done_at=now, runs=DueStep.runs + 1, put_off_at=None)
     )
     if result.rowcount != 1:
         return None
@@ -114,8 +115,9 @@ def _put_off(session: Session, step_id: int, incident_id: int, now: datetime) ->
     """Step ``step_id`` found incident ``incident_id`` locked by another transaction: its claim is rolled back (it is
     still pending, so the watchdog also runs it on its passes); its job runs again LOCKED_RETRY from ``now``. Said
     once per step in this process, with the incident: a lock held for long is an operator's to find
-    (``pg_locks``), and nothing else tells of it."""
+    (``pg_locks``); kept on the step's row too, where ``/healthz`` finds it (``put_off_steps``)."""
     schedule(session, "step", step_id, now + LOCKED_RETRY, tag="locked")
+    note_put_off(session, step_id, now)
     if step_id in _waiting_on_lock:
         log.debug("step %d still waits for incident %d's row lock", step_id, incident_id)
         return

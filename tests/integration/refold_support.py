@@ -30,7 +30,7 @@ def generated_before(url: str, revision: str, incidents: int = 200, seed: int = 
     with engine.begin() as conn:
         seed_reps(conn)
         generate(conn, Plan(incidents, START, END, seed=seed))
-        rebuild_facts(conn)
+        rebuild_facts(conn, said_only=True)  # as an earlier release folded them (the company as said)
     return engine
 
 

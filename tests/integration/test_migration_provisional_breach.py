@@ -32,7 +32,7 @@ def test_the_upgrade_drops_a_breach_line_logged_before_the_deadline_that_counts(
             {"incident_id": long.incident_id, "at": details_in, "actor": "ivr", "kind": "deadline_set",
              "detail": {"reason": "details complete", "captured_at": details_in.isoformat(),
                         "callback_due_at": (details_in + timedelta(minutes=15)).isoformat()}}])
-        rebuild_facts(conn)
+        rebuild_facts(conn, said_only=True)
         # the earlier fold kept the provisional deadline's breach line
         conn.execute(update(F).where(F.incident_id == long.incident_id).values(breach_logged_at=provisional_breach))
     before = facts(engine)

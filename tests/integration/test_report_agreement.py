@@ -12,6 +12,9 @@ figures, the listed breaches and the exported CSV and JSON bytes must be identic
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 
@@ -19,7 +22,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.orm import Session
 
-from app.models import Base, Incident, IncidentFactsRow
+from app.models import Account, Base, Contact, Incident, IncidentFactsRow, Ticket
 from app.reports import export
 from app.reports.compliance import Report, compliance_report, range_bounds
 from app.reports.facts import Outcome
@@ -108,7 +111,39 @@ def _data_set(url: str) -> Engine:
         _written_late(session)
         for incident_id, company in zip(range(3, 900, 7), COMPANIES * 200, strict=False):
             session.get(Incident, incident_id).company = company
+        _named_by_tickets(session)
     return eng
+
+
+# Incidents whose caller said no company (hung up at the question) and whose ticket names it, as the board shows it:
+# its contact's number called back, a stranger's number, a keyed ticket of an account with a PIN not proven (nobody
+# named), a ticket moved to another account since (ids 8 + 7k: no company set above), and one still open (the board).
+TICKET_NAMED = {8: "Soylent Corp (from the ticket)",
+                15: "Soylent Corp (from the ticket), UNVERIFIED caller, number not the ticket's",
+                22: "", 29: "Umbrella Ltd (from the ticket)", 897: "Soylent Corp (from the ticket)"}
+CONTACT_PHONE = "+14155550199"
+
+
+def _named_by_tickets(session: Session) -> None:
+    soylent, initech, umbrella = (Account(name=name) for name in ("Soylent Corp", "Initech", "Umbrella Ltd"))
+    initech.support_pin_hash = "scrypt$not-a-real-hash"
+    contact = Contact(account=soylent, name="Ops", phone=CONTACT_PHONE, email="ops@soylent.example")
+    opened = datetime(2026, 10, 1, tzinfo=UTC)
+    tickets = [Ticket(number=number, account=account, contact=contact if account is soylent else None,
+                      opened_at=opened, updated_at=opened)
+               for number, account in (("7001", soylent), ("7002", initech), ("7003", soylent))]
+    session.add_all(tickets)
+    session.flush()
+    by_ticket = {8: (tickets[0], "caller_id", CONTACT_PHONE), 15: (tickets[0], "caller_id", "+14155550142"),
+                 22: (tickets[1], "keypad", "+14155550143"), 29: (tickets[2], "caller_id", CONTACT_PHONE),
+                 897: (tickets[0], "caller_id", CONTACT_PHONE)}
+    for incident_id, (ticket, match, phone) in by_ticket.items():
+        incident = session.get(Incident, incident_id)
+        incident.company, incident.ticket_id, incident.ticket_match = "", ticket.id, match
+        incident.caller_verified, incident.callback_phone = "no", phone
+    session.flush()
+    tickets[2].account = umbrella  # the helpdesk moved it: its incident reads the new account
+    tickets[2].contact = Contact(account=umbrella, name="Ops", phone=CONTACT_PHONE)
 
 
 def _short_bridge(session: Session, incident_id: int, n: int) -> None:
@@ -420,3 +455,55 @@ def test_a_renamed_rep_and_a_new_company_show_in_the_next_csv_as_in_a_full_recom
         fast_csv = b"".join(FactsRange(start, end, "UTC", None).csv_pieces(session))
     assert b"'=Bobby" in fast_csv and b'"Renamed, Ltd."' in fast_csv
     assert fast_csv == export.to_csv(full, loaded.companies)
+
+
+def test_a_company_known_only_from_the_ticket_reads_as_on_the_board_on_every_path(read_only):
+    """The report read only what the caller said: an incident whose company only its ticket names (a caller who keyed
+    a valid ticket number and hung up before saying it) had an empty company on the page and in the CSV and JSON,
+    while the board and the incident page named it. Every path now names it as the board does
+    (``company_label.row_company``), the stored CSV line included."""
+    from app.dashboard.queries import board
+    from app.services.company_label import company_label, row_company
+
+    start, end = date(2026, 10, 1), date(2026, 12, 1)
+    rng = FactsRange(start, end, "UTC", None)
+    with Session(read_only) as session:
+        _, loaded = _reference(session, start, end, "UTC", None)
+        fast, fast_loaded = rng.report(session, breach_limit=None)
+        csv_rows = {row[0]: row[1] for row in csv.reader(io.StringIO(b"".join(rng.csv_pieces(session)).decode()))}
+        json_rows = {row["reference"]: row["company"] for row in json.loads(
+            b"".join(export.stream_json(fast, rng.export_rows(session))))["rows"]}
+        incidents = {i: session.get(Incident, i) for i in TICKET_NAMED}
+        on_page = {i: company_label(incident, session, unknown="", limit=None) for i, incident in incidents.items()}
+        [open_row] = [row.incident for row in board(session, datetime(2026, 12, 1, tzinfo=UTC)) if row.incident.id == 897]
+    by_reference = {incidents[i].reference: company for i, company in TICKET_NAMED.items()}
+    assert {ref: loaded.companies[ref] for ref in by_reference} == by_reference
+    assert {i: on_page[i] for i in TICKET_NAMED} == TICKET_NAMED  # the incident page's heading
+    assert row_company(open_row) == TICKET_NAMED[897]  # the board's row
+    assert {ref: csv_rows[ref] for ref in by_reference} == by_reference  # the stored CSV lines
+    assert {ref: json_rows[ref] for ref in by_reference} == by_reference
+    listed = {line.reference for line in fast.breaches} & set(by_reference)
+    assert {ref: fast_loaded.companies[ref] for ref in listed} == {ref: by_reference[ref] for ref in listed}
+
+
+def test_a_renamed_account_and_a_contact_now_on_the_ticket_show_in_the_next_csv_as_in_a_full_recomputation(engine):
+    """What the company reads as changes without a log line: the account renamed, the ticket's contact given the
+    stranger's number (no longer unverified). The stored CSV lines follow (the flush hook), as the board does."""
+    with Session(engine) as session, session.begin():
+        session.scalars(select(Account).where(Account.name == "Soylent Corp")).one().name = "Soylent, Inc."
+        session.scalars(select(Contact).where(Contact.phone == CONTACT_PHONE, Contact.email != "")).one().phone_alt = \
+            "+14155550142"
+    start, end = date(2026, 10, 1), date(2026, 12, 1)
+    with Session(engine) as session:
+        full, loaded = _reference(session, start, end, "UTC", None)
+        fast_csv = b"".join(FactsRange(start, end, "UTC", None).csv_pieces(session))
+        references = {i: session.get(Incident, i).reference for i in (8, 15)}
+    assert {loaded.companies[references[i]] for i in (8, 15)} == {"Soylent, Inc. (from the ticket)"}
+    assert fast_csv == export.to_csv(full, loaded.companies)
+    with engine.connect() as conn:
+        kept = conn.execute(select(*IncidentFactsRow.__table__.columns).order_by(IncidentFactsRow.incident_id)).all()
+    with engine.begin() as conn:
+        rebuild_facts(conn)
+    with engine.connect() as conn:
+        assert conn.execute(select(*IncidentFactsRow.__table__.columns)
+                            .order_by(IncidentFactsRow.incident_id)).all() == kept

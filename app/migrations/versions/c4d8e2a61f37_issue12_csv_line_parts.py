@@ -33,7 +33,8 @@ def upgrade() -> None:
             batch_op.alter_column(name, server_default=None)  # the app always writes them
 
     from app.reports.facts_sync import rebuild_facts  # the same fold the app uses, over the log alone
-    rebuild_facts(op.get_bind())
+    # said_only: this schema lacks columns the board's rule for the company reads; a9c1e3f5b7d2 applies it
+    rebuild_facts(op.get_bind(), said_only=True)
 
 
 def downgrade() -> None:
