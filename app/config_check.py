@@ -260,7 +260,7 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
     someone can be paged now (errors for ``hotline check`` only: ``serve`` and ``worker`` start and warn, since
     intake without a rep still records every caller and alerts whoever it can); gaps, managers, overlaps,
     overrides and policy targets of deactivated reps, reps, schedules and TAMs whose stored time zone does not load,
-    and TAMs whose stored business hours do not read."""
+    TAMs whose stored business hours do not read, and TAMs with no phone or no e-mail address."""
     from app.db import Database
     from app.services import oncall_coverage as coverage
 
@@ -283,6 +283,7 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             own_tams = coverage.tams_on_hotline_number(session, settings.twilio_number)
             tams_by_mail = 0 if settings.smtp_host else coverage.accounts_with_tam_email(session)
             tams_texted = coverage.tams_without_email(session)
+            tams_untold = coverage.tams_untold(session)
     finally:
         db.dispose()
     reported: set[tuple[str, str]] = set()
@@ -321,6 +322,11 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
         report.warn(f"accounts[{name}].tam_email", f"{name}'s TAM has a phone but no e-mail address: outside their "
                     "business hours they are texted of each Sev-1 (an SMS at night) instead of e-mailed.",
                     "give the TAM's e-mail address (a ticket import or `POST /api/v1/tickets` with tam_email)")
+    for name in tams_untold:  # a warning: the reps and managers are paged as ever; the timeline says so per incident
+        report.warn(f"accounts[{name}].tam_email", f"{name}'s TAM has neither a phone nor an e-mail address: they "
+                    "are told of none of its Sev-1s (the timeline says so on each).",
+                    "give the TAM's e-mail address (told at any hour) and phone (texted in their business hours): a "
+                    "ticket import or `POST /api/v1/tickets` with tam_email and tam_phone")
     for number, names in shared.items():  # a warning: pages still reach each of them
         report.warn(f"reps[{names[1]}].phone", f"{', '.join(names)} share the number ending {number[-4:]}: an SMS "
                     "command from it is carried out for none of them (which rep sent it cannot be told).",

@@ -92,6 +92,8 @@ class EventKind(StrEnum):
     TAM_EMAILED = "tam_emailed"
     # the account's TAM texted outside their business hours: no e-mail address is on file (oncall.tam_target)
     TAM_TEXTED_NO_EMAIL = "tam_texted_no_email"
+    # the account names a TAM with neither a phone nor an e-mail address: told nothing of the incident (tam_mail)
+    TAM_NOT_TOLD = "tam_not_told"
     # the watchdog asked Twilio for the status of a page or a callback's leg whose final status callback never came
     STATUS_ASKED = "status_asked"
     SMS_STATUS_UNMATCHED = "sms_status_unmatched"

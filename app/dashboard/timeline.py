@@ -12,7 +12,7 @@ from app.models import IncidentEvent, Page
 from app.models.paging import CUSTOMER_ROLE
 from app.services.escalation import AT_RISK_BEFORE_DUE, BREACH_WITHDRAWN, DEADLINE_KEPT
 from app.services.failure_log import attempts_written
-from app.services.page_text import SERVICE_SHORT
+from app.services.page_text import SERVICE_SHORT, answered_in_time, hhmm
 from app.services.update_numbers import nth
 from app.services.update_rounds import recorded_why
 from app.settings import PROMISED_CALLBACK_MINUTES
@@ -246,6 +246,9 @@ def _related_withdrawn(d: dict, _page: str) -> tuple[str, str]:
 
 def _tam_emailed(d: dict, _page: str) -> tuple[str, str]:
     """``The account's TAM told by e-mail (page): outside their business hours (mon-fri 09:00-17:00, Asia/Tokyo)``."""
+    if d.get("why") == "as_breach":  # the correction (``tam_mail.AS_BREACH``)
+        return ("The account's TAM told by e-mail that the callback was met after all, as their breach alert had "
+                "come by e-mail", "muted")
     what = PURPOSE_NAMES.get(d.get("purpose", ""), d.get("purpose", ""))
     why = (f"outside their business hours ({d.get('hours', '?')}, {d.get('time_zone', '?')})"
            if d.get("why") == "after_hours" else "no TAM phone is on file")
@@ -257,6 +260,12 @@ def _tam_texted(d: dict, _page: str) -> tuple[str, str]:
     what = PURPOSE_NAMES.get(d.get("purpose", ""), d.get("purpose", ""))
     return (f"The account's TAM told by SMS ({what}), not called: outside their business hours "
             f"({d.get('hours', '?')}, {d.get('time_zone', '?')}), and no e-mail address is on file for them", "muted")
+
+
+def _tam_not_told(_d: dict, _page: str) -> tuple[str, str]:
+    """A named TAM with neither a phone nor an e-mail address on file: their level was paged, they heard nothing."""
+    return ("The account's TAM told nothing of this incident (page), nor of its alerts: neither a TAM phone nor a "
+            "TAM e-mail address is on file", "warn")
 
 
 # keyed by EventKind values; a test checks every key is one
@@ -311,6 +320,7 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "page_not_sent_superseded": _superseded,
     "tam_emailed": _tam_emailed,
     "tam_texted_no_email": _tam_texted,
+    "tam_not_told": _tam_not_told,
     "nobody_to_page": lambda d, _: (f"Nobody to page at escalation level {d.get('level')}", "bad"),
     "level_unreached": lambda d, _: ("Every page of this escalation level failed: the managers are paged at once",
                                      "bad"),
@@ -397,13 +407,27 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "callback_at_risk": lambda d, _: (f"Callback at risk: {d.get('so_far') or 'no callback started'}; "
                                       f"{d.get('alerted', 0)} alerts queued", "warn"),
     "callback_breached": lambda d, _: (f"Deadline of {_when(d.get('due_at'))} breached", "bad"),
-    "breach_corrected": lambda d, _: (f"The callback was met after all (answered at {_when(d.get('answered_at'))}): "
-                                      f"{d.get('alerted', 0)} told so who had the breach alert", "ok"),
+    "breach_corrected": lambda d, _: _breach_corrected(d),
     "customer_breach_notice": lambda d, _: _breach_notice(d),
     "customer_closing_notice": lambda d, _: _closing_notice(d),
 }
 
 _NOTICE_BY = {"sms": "by SMS", "email": "by e-mail"}
+
+
+def _breach_corrected(d: dict) -> tuple[str, str]:
+    """``The callback was met after all (answered at 08:05:12 UTC, 18 seconds before the 08:05:30 UTC deadline)``:
+    in the correction SMS's words (``page_text.answered_in_time``); an older line has no deadline in it."""
+    try:
+        when = answered_in_time(datetime.fromisoformat(str(d["answered_at"])),
+                                datetime.fromisoformat(str(d["due_at"])), _utc)
+    except (KeyError, ValueError):
+        when = f"at {_when(d.get('answered_at'))}"
+    return f"The callback was met after all (answered {when}): {d.get('alerted', 0)} told so who had the breach alert", "ok"
+
+
+def _utc(when: datetime, seconds: bool = False) -> str:
+    return hhmm(when, "UTC", seconds)
 
 
 def _breach_notice(d: dict) -> tuple[str, str]:
@@ -460,6 +484,9 @@ def _opted_out_how(d: dict) -> str:
 
 
 _SKIPPED_WHY = {"sms_opted_out": "the number opted out of SMS (STOP)", "no_smtp": "SMTP is not configured",
+                # the TAM's breach e-mail and its correction: the pages' rule (``pages.outdated_by_answer``)
+                "callback": "it waited for SMTP until the customer was called back, so its alert was no longer true",
+                "callback_not_met": "the answer it told of no longer counts (too short), so it was no longer true",
                 # the customer's held words (one SMS per 15 minutes), read by the owner with the customer's answer
                 "quoted_with_answer": "its words were quoted in the SMS of the customer's answer",
                 # an e-mail that waited for SMTP and would have said what is no longer true (app.services.late_mail)

@@ -346,7 +346,8 @@ def _corrected(snap: Snapshot, met: bool) -> tuple[tuple[PageOrder, ...], tuple[
     """A callback counted met (the customer answered by the deadline) after an alert said the deadline was BREACHED
     (its answer's word came after the breach step ran: a status callback heard late, a key press after the deadline,
     a lookup): whoever got that alert is told by SMS it was met after all, once (the first answer counted met; a
-    later one finds the incident met). Never for a late answer: the alert was true."""
+    later one finds the incident met); a TAM whose breach alert was e-mailed, by e-mail (``decisions._in_writing``).
+    Never for a late answer: the alert was true."""
     if not met or not snap.breach_alerted or snap.state == State.MET:
         return (), ()
     return (PageOrder(Audience.BREACH_ALERTED, (SMS,), BREACH_CORRECTED),), (K.BREACH_CORRECTED,)

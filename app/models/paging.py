@@ -62,6 +62,9 @@ def status_rank(channel: str, status: str) -> int:
 CUSTOMER_ROLE = "customer"  # a receipt or acknowledgement notice to the caller: not a page to a rep
 TAM_ROLE = "tam"  # the account's TAM: told of the incident, never acts on it (no rep, no ACK/CALL)
 TAM_NOTICES = ("page", "at_risk", "breach")  # what the TAM is told in words of their own (SMS, call or e-mail)
+# what a TAM told in writing is e-mailed: those, and that the breach they were e-mailed was not one after all
+# (``decide.BREACH_CORRECTED``; by SMS in the words every alerted person gets)
+TAM_EMAILS = (*TAM_NOTICES, "breach_corrected")
 # ``Page.last_error`` starts with this while an attempt may have reached Twilio and nothing proved either way;
 # only a send Twilio accepted clears it (a later failure such as a 429 proves nothing about that attempt)
 OUTCOME_UNKNOWN = "OutcomeUnknown"

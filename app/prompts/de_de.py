@@ -476,6 +476,19 @@ PROMPTS.update({
                              "Manager des Kunden informiert: {owner} aus der Bereitschaft hat ihn um {at} bestätigt; "
                              "der Kunde muss bis {due} zurückgerufen werden. Sie müssen bei diesem Anruf nichts tun. "
                              "Auf Wiederhören.",
+    "tam_page_sms_late": "SEV1 {ref} {company}: {service}. Zur Information für Sie als TAM des Kunden: Die "
+                         "Rückruffrist, {due}, ist abgelaufen; die Bereitschaft wird alarmiert, um den Kunden jetzt "
+                         "zurückzurufen. Sie müssen nicht antworten.",
+    "tam_page_spoken_late": "Severity-1-Vorfall {ref}, für {company}: {service}.{caution}"
+                            " Sie werden als Technical Account Manager "
+                            "des Kunden informiert: Die Rückruffrist, {due}, ist abgelaufen; die Bereitschaft wird "
+                            "alarmiert, um den Kunden jetzt zurückzurufen. Sie müssen bei diesem Anruf nichts tun. "
+                            "Auf Wiederhören.",
+    "tam_page_spoken_taken_late": "Severity-1-Vorfall {ref}, für {company}: {service}.{caution}"
+                                  " Sie werden als Technical Account "
+                                  "Manager des Kunden informiert: {owner} aus der Bereitschaft hat ihn um {at} "
+                                  "bestätigt; die Rückruffrist, {due}, ist abgelaufen: Der Kunde muss jetzt "
+                                  "zurückgerufen werden. Sie müssen bei diesem Anruf nichts tun. Auf Wiederhören.",
     "tam_alert_at_risk": "SEV1 {ref} {company}: GEFÄHRDET, noch {minutes} Min. (bis {due}) und der Kunde noch nicht zurückgerufen. "
                          "Bereitschaft und Management werden alarmiert. Sie müssen nicht antworten.",
     "tam_alert_breach": "SEV1 {ref} {company}: Rückruffrist {due} ÜBERSCHRITTEN, noch kein Rückruf. "
@@ -509,6 +522,23 @@ PROMPTS.update({
     "tam_email_no_phone": "Es kommt per E-Mail, weil für Sie als TAM des Kunden keine Telefonnummer hinterlegt ist.",
     "tam_email_nothing_to_do": "Sie müssen nichts tun: Die Bereitschaft ruft den Kunden zurück, und das Management "
                                "wird alarmiert, falls das zu spät geschieht.",
+    "tam_email_what_breach_corrected": "Rückruffrist doch NICHT überschritten",
+    "tam_email_correction_why": "Diese Nachricht kommt per E-Mail, wie schon die Meldung der Fristüberschreitung, die sie "
+                                "berichtigt.",
+    "tam_email_nothing_to_do_corrected": "Sie müssen nichts tun: Der Kunde wurde rechtzeitig zurückgerufen.",
+})
+
+# wer ÜBERSCHRITTEN gemeldet bekam, obwohl der Rückruf doch rechtzeitig war; wie ein Text sagt, dass die Annahme die
+# Frist hielt: sekundengenau, wenn beide Zeiten in dieselbe Minute fallen
+PROMPTS.update({
+    "breach_corrected_sms": "SEV1 {ref} {company}: Frist doch NICHT überschritten. Der Kunde hat den Rückruf {when} "
+                            "angenommen; die ÜBERSCHRITTEN-Meldung kam, bevor die Annahme bestätigt war.",
+    "answered_by_deadline": "um {answered}, innerhalb der Frist bis {due},",
+    "answered_seconds_before": "um {answered}, {seconds} vor Ablauf der Frist um {due},",
+    "answered_no_time": "innerhalb der Frist bis {due}",
+    "seconds_many": "{n} Sekunden",
+    "seconds_one": "1 Sekunde",
+    "seconds_under_one": "weniger als eine Sekunde",
 })
 
 # wie ein Text an das Team die Firma des Vorfalls nennt (app.services.company_label)

@@ -466,6 +466,19 @@ PROMPTS.update({
                              " You are told as the account's "
                              "technical account manager: {owner}, an on-call rep, acknowledged it at {at}; the "
                              "customer must be called back by {due}. You need do nothing on this call. Goodbye.",
+    # the same, heard once the deadline has passed (``page_text.deadline_passed``): never "by {due}" then
+    "tam_page_sms_late": "SEV1 {ref} {company}: {service}. For your information as the account's TAM: the callback "
+                         "deadline, {due}, has passed; the on-call reps are being paged to call the customer back "
+                         "now. You need not reply.",
+    "tam_page_spoken_late": "Severity 1 incident {ref}, for {company}: {service}.{caution}"
+                            " You are told as the account's technical "
+                            "account manager: the callback deadline, {due}, has passed; the on-call reps are being "
+                            "paged to call the customer back now. You need do nothing on this call. Goodbye.",
+    "tam_page_spoken_taken_late": "Severity 1 incident {ref}, for {company}: {service}.{caution}"
+                                  " You are told as the account's "
+                                  "technical account manager: {owner}, an on-call rep, acknowledged it at {at}; the "
+                                  "callback deadline, {due}, has passed: the customer must be called back now. You "
+                                  "need do nothing on this call. Goodbye.",
     "tam_alert_at_risk": "SEV1 {ref} {company}: AT RISK, {minutes} min left (by {due}) and the customer not called back yet. "
                          "The on-call reps and managers are being alerted. You need not reply.",
     "tam_alert_breach": "SEV1 {ref} {company}: callback deadline {due} BREACHED, no callback yet. "
@@ -499,6 +512,23 @@ PROMPTS.update({
     "tam_email_no_phone": "It comes by e-mail because no phone number is on file for you as the account's TAM.",
     "tam_email_nothing_to_do": "You need do nothing: the on-call reps call the customer back, and the managers are "
                                "alerted if that is late.",
+    # the callback counted met after the breach e-mail went (``decide._corrected``): told once, by e-mail too
+    "tam_email_what_breach_corrected": "callback deadline NOT breached after all",
+    "tam_email_correction_why": "It comes by e-mail, as the breach alert it corrects did.",
+    "tam_email_nothing_to_do_corrected": "You need do nothing: the customer was called back in time.",
+})
+
+# whoever was alerted BREACHED of a callback then counted met (``page_text.breach_corrected_sms``); how a text says
+# the answer kept the deadline (``page_text.answered_in_time``): to the second when both fall in the same minute
+PROMPTS.update({
+    "breach_corrected_sms": "SEV1 {ref} {company}: NOT breached after all. The customer answered the callback {when}; "
+                            "the BREACHED alert came before the answer was confirmed.",
+    "answered_by_deadline": "at {answered}, by the {due} deadline",
+    "answered_seconds_before": "at {answered}, {seconds} before the {due} deadline",
+    "answered_no_time": "by the {due} deadline",
+    "seconds_many": "{n} seconds",
+    "seconds_one": "1 second",
+    "seconds_under_one": "less than a second",
 })
 
 # how a text to staff names the incident's company (app.services.company_label): "(from the ticket)" when the caller

@@ -23,9 +23,10 @@ from app.models import (
     Rep,
     ResolutionProposal,
 )
-from app.models.paging import CUSTOMER_ROLE, TAM_NOTICES, TAM_ROLE
+from app.models.paging import CUSTOMER_ROLE, TAM_EMAILS, TAM_ROLE
 from app.oncall.contactable import EMAIL, TEXTED_NO_EMAIL, Contactable
 from app.oncall.errors import OnCallConfigError
+from app.oncall.policy import TargetType
 from app.services.customer_mail import email_customer
 from app.services.escalation import (
     add_repage,
@@ -35,11 +36,18 @@ from app.services.escalation import (
     rerun_steps_since,
 )
 from app.services.events import log_event
-from app.services.oncall import contactable, find_rep, resolve_target
+from app.services.oncall import contactable, find_rep, resolve_target, tam_untold
 from app.services.outage_callbacks import owe_outage_proposal
 from app.services.page_verdicts import release_held
 from app.services.pages import ESCALATION_PURPOSES, queue_page
-from app.services.tam_mail import email_tam, emailed_tam, log_tam_texted, owes_email
+from app.services.tam_mail import (
+    breach_emailed_tam,
+    email_tam,
+    emailed_tam,
+    log_tam_texted,
+    log_tam_untold,
+    owes_email,
+)
 from app.services.tickets import account_of
 from app.services.updates import (
     close_follow_up,
@@ -126,7 +134,9 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
     for kind in decision.log:
         log_event(session, at=now, actor=acting.actor or "system", kind=kind, incident_id=incident.id,
                   detail={**acting.detail, "outcome": decision.outcome, "pages_canceled": done.canceled,
-                          "alerted": len(messages), **_not_texted(decision)})
+                          "alerted": len(messages), **_not_texted(decision),
+                          # the timeline words the answer against the deadline as the correction does
+                          **({"due_at": incident.callback_due_at.isoformat()} if kind == EventKind.BREACH_CORRECTED else {})})
     first_step = is_first_page_step(acting.step)
     for message in messages:
         order, who, name = message.order, message.who, message.channel
@@ -140,6 +150,8 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
             done.pages.append(page)
             if who.why == TEXTED_NO_EMAIL:  # the timeline says why the TAM was texted at night, not e-mailed
                 log_tam_texted(session, incident, order.purpose, now)
+    if acting.step is not None and any(order.audience == Audience.LEVEL for order in decision.pages):
+        _say_if_tam_untold(session, incident, acting.step.level, now)
     if decision.email_customer:  # a written message no SMS can carry: a delivery row, logged when queued
         email_customer(session, incident, decision.email_customer, now, acting.hotline_number)
     if decision.breach_notice:
@@ -163,6 +175,15 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
     if decision.rerun_steps_since is not None:  # an answer withdrawn, a close undone: the promise is chased again
         rerun_steps_since(session, incident, decision.rerun_steps_since, now)
     return done
+
+
+def _say_if_tam_untold(session: Session, incident: Incident, level: int, now: datetime) -> None:
+    """A level paged whose TAM target reaches nobody for want of a TAM phone and address: the timeline says why the
+    account's TAM was told nothing (``oncall.tam_untold``), as it says why one was texted, not e-mailed."""
+    levels = incident.escalation.get("levels", []) if incident.escalation else []
+    targets = levels[level].get("targets", []) if level < len(levels) else []
+    if any(target.get("type") == TargetType.TAM for target in targets) and tam_untold(account_of(session, incident)):
+        log_tam_untold(session, incident, now)
 
 
 def _not_texted(decision: Decision) -> dict[str, Any]:
@@ -242,10 +263,10 @@ def _audience(session: Session, incident: Incident, order: PageOrder, now: datet
         people = [contactable(previous, "previous_owner")] if previous is not None else []
     elif order.audience == Audience.CUSTOMER:
         people = [_customer(incident)]
-    elif order.audience == Audience.BREACH_ALERTED:  # an alert of theirs said BREACHED: a manager, a rep, a texted TAM
+    elif order.audience == Audience.BREACH_ALERTED:  # an alert of theirs said BREACHED: a manager, a rep, a TAM
         people = _without_deactivated(session, [
             Contactable(rep_id=p.rep_id, name=p.name, phone=p.to_number, channels=("sms",), role=p.role)
-            for p in breach_alerts(session, incident)])
+            for p in breach_alerts(session, incident)]) + breach_emailed_tam(session, incident)
     elif order.audience == Audience.TAM:  # as told of the incident so far: texted, else e-mailed
         people = [who for who in _paged_so_far(session, incident) if who.role == TAM_ROLE] + emailed_tam(
             session, incident)
@@ -253,9 +274,9 @@ def _audience(session: Session, incident: Incident, order: PageOrder, now: datet
 
 
 def _in_writing(order: PageOrder) -> tuple[str, ...]:
-    """The channels of a TAM told in writing for ``order``: e-mail for a notice of theirs, else none (they are not
-    e-mailed that a number was corrected, say)."""
-    return (EMAIL,) if order.purpose in TAM_NOTICES else ()
+    """The channels of a TAM told in writing for ``order``: e-mail for a notice of theirs or the breach correction,
+    else none (they are not e-mailed that a number was corrected, say)."""
+    return (EMAIL,) if order.purpose in TAM_EMAILS else ()
 
 
 def _customer(incident: Incident) -> Contactable:

@@ -386,6 +386,7 @@ def owner_active(session: Session, incident: Incident) -> bool:
 def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
     """The facts of ``incident`` the escalation core decides on."""
     from app.services.page_verdicts import held_pages  # page_verdicts -> this module
+    from app.services.tam_mail import breach_emailed_tam  # tam_mail -> page_text -> this module
 
     callbacks = list(session.scalars(select(Callback).where(Callback.incident_id == incident.id)))
     bridged = [c for c in callbacks if c.kind == CallbackKind.BRIDGED]
@@ -415,5 +416,5 @@ def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
         answered_awaiting_key=min((c.answered_at for c in on_callback
                                    if c.answered_at is not None and c.person_confirmed_at is None), default=None),
         pages_held=bool(held_pages(session, incident.id, now)),
-        breach_alerted=bool(breach_alerts(session, incident)),
+        breach_alerted=bool(breach_alerts(session, incident)) or bool(breach_emailed_tam(session, incident)),
     )

@@ -12,6 +12,9 @@ each try (``deliveries.DeliverySender``):
   nor the at-risk one once the at-risk step would alert nobody any more (``escalation.decide``: the incident is
   resolved, the customer's callback started, the customer was reached) or the deadline has passed (its minutes
   left are false); the timeline says why;
+- the TAM's breach e-mail is not sent once the customer was called back, nor the correction that followed it
+  ("NOT breached after all") once no answer by the deadline stands: the rule of the pages alike
+  (``pages.outdated_by_answer``);
 - the TAM's page e-mail leaving after the incident was resolved, or after the customer was called back, still tells
   them of their account's Sev-1 (policy), written again as opened at and resolved (or called back) at
   (``tam_mail.page_words_as_of``), not "the reps are being paged".
@@ -25,10 +28,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.escalation import StepDue, decide
+from app.escalation.decide import BREACH_CORRECTED
 from app.models import Delivery, DeliveryChannel, Incident
 from app.models.paging import TAM_ROLE
 from app.services import customer_text
 from app.services.escalation import snapshot
+from app.services.pages import outdated_by_answer
 from app.services.update_text import customer_zone
 
 RECEIPT = "receipt"
@@ -44,6 +49,8 @@ def superseded(session: Session, delivery: Delivery, now: datetime) -> str:
             Delivery.purpose == "breach").limit(1)) is not None:
         return "superseded_by_breach"
     incident = session.get(Incident, delivery.incident_id)
+    if incident is not None and delivery.purpose in ("breach", BREACH_CORRECTED):
+        return outdated_by_answer(delivery.purpose, incident)  # the pages' rule (``pages.no_longer_wanted``)
     if delivery.purpose != "at_risk" or incident is None:
         return ""
     # the at-risk step's own rule, as of now: "AT RISK, n min left, no callback started" after the callback is false

@@ -257,12 +257,18 @@ def tam_target(account: Account | None, at: datetime, channels: list[str] | None
     a call, whatever ``channels`` say: policy says a TAM should hear of their account's Sev-1s, and an outside
     probe's TAM with no address heard nothing at all); with neither a phone nor an address, nobody."""
     if account is None or not (account.tam_phone or account.tam_email):
-        return []
+        return []  # a named TAM without either is told nothing: the timeline and `hotline check` say so (``tam_untold``)
     if account.tam_phone and _tam_at_work(account, at):
         return [Contactable(None, tam_name(account), account.tam_phone, tuple(channels or ALL_CHANNELS), TAM_ROLE)]
     if account.tam_email:
         return [Contactable(None, tam_name(account), "", (EMAIL,), TAM_ROLE, email=account.tam_email)]
     return [Contactable(None, tam_name(account), account.tam_phone, ("sms",), TAM_ROLE, why=TEXTED_NO_EMAIL)]
+
+
+def tam_untold(account: Account | None) -> bool:
+    """Whether ``account`` names a TAM (``tam_name``) whom ``tam_target`` reaches at no hour: neither a TAM phone nor
+    a TAM e-mail address is on file. An account that names no TAM at all has none to tell."""
+    return account is not None and bool(account.tam_name) and not (account.tam_phone or account.tam_email)
 
 
 def tam_may_call(account: Account | None, at: datetime) -> bool:
@@ -308,5 +314,6 @@ __all__ = [
     "tam_may_call",
     "tam_name",
     "tam_target",
+    "tam_untold",
     "who_is_on_call",
 ]

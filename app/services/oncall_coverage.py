@@ -202,6 +202,13 @@ def tams_without_email(session: Session) -> list[str]:
                                 .order_by(Account.name)))
 
 
+def tams_untold(session: Session) -> list[str]:
+    """The accounts, by name, that name a TAM with neither a phone nor an e-mail address (``oncall.tam_untold``,
+    in SQL): their TAM is told of no Sev-1 at any hour."""
+    return list(session.scalars(select(Account.name).where(Account.tam_name != "", Account.tam_phone == "",
+                                                           Account.tam_email == "").order_by(Account.name)))
+
+
 def unreadable_business_hours(session: Session) -> list[UnreadableHours]:
     """Every account with a TAM whose stored business hours do not read, by name."""
     found = []

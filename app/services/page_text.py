@@ -48,26 +48,50 @@ def company_name(incident: Incident, lang: str = REP_LANG) -> str:
     return company_label(incident, lang=lang)
 
 
-def hhmm(when: datetime, tz: str = "UTC") -> str:
-    """``03:15 UTC`` style time in ``tz``."""
+def hhmm(when: datetime, tz: str = "UTC", seconds: bool = False) -> str:
+    """``03:15 UTC`` style time in ``tz`` (``03:15:42 UTC`` with ``seconds``)."""
     local = when.astimezone(ZoneInfo(tz))
-    return f"{local:%H:%M} {local.tzname()}"
+    return f"{local:%H:%M:%S} {local.tzname()}" if seconds else f"{local:%H:%M} {local.tzname()}"
 
 
-def due_text(due: datetime, tz: str, since: datetime | None) -> str:
+def deadline_passed(incident: Incident, at: datetime | None) -> bool:
+    """Whether a text written, or a call heard, at ``at`` comes once the callback deadline has passed: it then says
+    so, never "by {due}" as if still in time (an outside probe's rep read "Call back ... by 12:21 PST" at 12:22, and
+    heard "must be called back by 15:52 J S T" at 15:53). ``None``: not known, read as in time. The one rule of every
+    page, alert and TAM text (SMS, voice and e-mail) here."""
+    return at is not None and at >= incident.callback_due_at
+
+
+def due_text(due: datetime, tz: str, since: datetime | None, seconds: bool = False) -> str:
     """A due time as a rep or manager reads it: ``14:00 CET`` when ``due`` falls on the same local day as ``since``
     (the text's moment), else ``2026-12-04 14:00 CET``: a next update a day away must not read as one due today, nor
     a page written at 23:58 read "by 00:13 PST" without its day, by the rule every time names its day
     (``days_apart``); a customer reads it in words (``customer_text.written_time``)."""
     local = due.astimezone(ZoneInfo(tz))
-    return hhmm(due, tz) if days_apart(local, since) == 0 else f"{local:%Y-%m-%d} {hhmm(due, tz)}"
+    time = hhmm(due, tz, seconds)
+    return time if days_apart(local, since) == 0 else f"{local:%Y-%m-%d} {time}"
 
 
-def dated(when: datetime, tz: str = "UTC") -> str:
+def dated(when: datetime, tz: str = "UTC", seconds: bool = False) -> str:
     """``2026-12-06 03:15 UTC`` style time in ``tz``: for an e-mail read hours later (the TAM's, out of hours),
     where "by 03:15" leaves the day to guess."""
     local = when.astimezone(ZoneInfo(tz))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    return f"{local:%Y-%m-%d} {hhmm(when, tz, seconds)}"
+
+
+def answered_in_time(answered: datetime, due: datetime, clock: Callable[..., str], lang: str = REP_LANG) -> str:
+    """How a text says a callback answered at ``answered`` kept the ``due`` deadline, each time as ``clock(when,
+    seconds=...)`` writes it on the reader's clock: "at 08:04 UTC, by the 08:05 UTC deadline"; both in the same
+    minute there, to the second and how long before: "at 08:05:12 UTC, 18 seconds before the 08:05:30 UTC deadline"
+    ("answered at 08:05 UTC, by the 08:05 UTC deadline" read as a contradiction). The one wording of the correction
+    SMS, the TAM's correction e-mail and the timeline."""
+    if clock(answered) != clock(due):
+        return text("answered_by_deadline", lang, answered=clock(answered), due=clock(due))
+    # counted on the seconds shown, so the sum agrees with the two times the reader sees
+    gap = int((due.replace(microsecond=0) - answered.replace(microsecond=0)).total_seconds())
+    key = "seconds_many" if gap > 1 else "seconds_one" if gap == 1 else "seconds_under_one"
+    return text("answered_seconds_before", lang, answered=clock(answered, seconds=True),
+                seconds=text(key, lang, n=gap), due=clock(due, seconds=True))
 
 
 def page_sms(incident: Incident, ack_link: str, tz: str = "UTC", at: datetime | None = None) -> str:
@@ -77,7 +101,7 @@ def page_sms(incident: Incident, ack_link: str, tz: str = "UTC", at: datetime | 
     down), says it passed: an outside probe's rep read "Call back ... by 12:21 PST" at 12:22, as if still in time."""
     service = SERVICE_SHORT.get(incident.affected_service, "critical problem")
     due = due_text(incident.callback_due_at, tz, at)
-    by = f"now: the {due} deadline has passed" if at is not None and at >= incident.callback_due_at else f"by {due}"
+    by = f"now: the {due} deadline has passed" if deadline_passed(incident, at) else f"by {due}"
     if not incident.callback_phone:
         return (f"SEV1 {incident.reference} {company_name(incident)}: {service}. {reach_in_writing(incident)} {by}."
                 f"{also_call(incident, tz, at)} Reply ACK {incident.reference}. {ack_link}").strip()
@@ -127,7 +151,7 @@ def alert_purpose(incident: Incident, purpose: str, at: datetime) -> str:
     """What an alert written at ``at`` says: an at-risk alert written once the deadline had passed (its step ran
     late: a worker down, a withdrawn answer's steps run again) says the deadline was breached, never "AT RISK, 0 min
     left". One written before it and not sent by then goes no more (``pages.overdue_alert``)."""
-    return "breach" if purpose == "at_risk" and at >= incident.callback_due_at else purpose
+    return "breach" if purpose == "at_risk" and deadline_passed(incident, at) else purpose
 
 
 def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") -> str:
@@ -147,14 +171,18 @@ def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") 
             f"{_act_now(incident)}{also_call(incident, tz, now)}")
 
 
-def breach_corrected_sms(incident: Incident, tz: str = "UTC", at: datetime | None = None) -> str:
+def breach_corrected_sms(incident: Incident, tz: str = "UTC", at: datetime | None = None, lang: str = REP_LANG,
+                         clock: Callable[..., str] | None = None) -> str:
     """Tells whoever had the breach alert that the callback was met after all: the customer answered it by the
-    deadline (on the reader's clock, ``tz``), its word came after the alert. Nothing to do: no ACK or CALL."""
-    answered = incident.callback_answered_at
-    when = f" at {due_text(answered, tz, at)}" if answered is not None else ""
-    return (f"SEV1 {incident.reference} {company_name(incident)}: NOT breached after all. The customer answered "
-            f"the callback{when}, by the {due_text(incident.callback_due_at, tz, at)} deadline; "
-            "the BREACHED alert came before the answer was confirmed.")
+    deadline (on the reader's clock, ``tz``; ``answered_in_time``), its word came after the alert. Nothing to do: no
+    ACK or CALL. By SMS in English; ``lang`` and ``clock`` (``dated``): the TAM's correction e-mail."""
+    def write(when: datetime, seconds: bool = False) -> str:
+        return clock(when, tz, seconds) if clock else due_text(when, tz, at, seconds)
+
+    answered, due = incident.callback_answered_at, incident.callback_due_at
+    when = (answered_in_time(answered, due, write, lang) if answered is not None
+            else text("answered_no_time", lang, due=write(due)))
+    return text("breach_corrected_sms", lang, ref=incident.reference, company=company_name(incident, lang), when=when)
 
 
 def callbacks_so_far(incident: Incident, at: datetime) -> str:
@@ -233,7 +261,7 @@ def rep_not_reached_sms(incident: Incident) -> str:
 def bridge_too_short_sms(incident: Incident, seconds: int, at: datetime, tz: str = "UTC") -> str:
     """Tells a rep who hung up first that their bridged callback was too short (under ``seconds`` of conversation)
     to count: the customer is still owed one, by the deadline on the rep's clock (``tz``), or overdue at ``at``."""
-    key = "bridge_too_short_overdue" if incident.callback_due_at <= at else "bridge_too_short_notice"
+    key = "bridge_too_short_overdue" if deadline_passed(incident, at) else "bridge_too_short_notice"
     phone = phone_with_extension(incident.callback_phone, callback_extension(incident)) or "their number"
     return text(key, ref=incident.reference, company=company_name(incident), seconds=seconds,
                 due=due_text(incident.callback_due_at, tz, at), phone=phone)
@@ -305,7 +333,7 @@ def spoken_summary(incident: Incident, tz: str = "UTC", at: datetime | None = No
     passed, it says so, as ``page_sms`` does: an outside probe's rep heard "must be called back by 15:52 J S T" at
     15:53, as if still in time."""
     said = _spoken(incident, tz)
-    late = at is not None and at >= incident.callback_due_at
+    late = deadline_passed(incident, at)
     extension = callback_extension(incident) if incident.callback_phone else ""
     key_in = f" {text('page_extension', extension=', '.join(extension))}" if extension else ""
     others = contacts_of(incident)
@@ -337,8 +365,8 @@ def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC", la
     if purpose == "at_risk":
         return text("tam_alert_at_risk", lang, ref=incident.reference, company=company,
                     minutes=minutes_left(incident, now), due=due)
-    return text("tam_page_sms", lang, ref=incident.reference, company=company, service=service_short(incident, lang),
-                due=due)
+    return text("tam_page_sms_late" if deadline_passed(incident, now) else "tam_page_sms", lang, ref=incident.reference,
+                company=company, service=service_short(incident, lang), due=due)
 
 
 def service_short(incident: Incident, lang: str = REP_LANG) -> str:
@@ -347,10 +375,12 @@ def service_short(incident: Incident, lang: str = REP_LANG) -> str:
     return words.get(incident.affected_service, words["other"])
 
 
-def tam_spoken(incident: Incident, tz: str = "UTC", owner: str = "") -> str:
+def tam_spoken(incident: Incident, tz: str = "UTC", owner: str = "", at: datetime | None = None) -> str:
     """The TAM's voice page (and voicemail): what happened and that the reps are paged, or, once a rep acknowledged
-    it (``owner``, their name), who has it since when; no menu (times on the TAM's clock, ``tz``)."""
+    it (``owner``, their name), who has it since when; no menu (times on the TAM's clock, ``tz``). Heard at ``at``,
+    once the deadline has passed, it says so (``deadline_passed``), as the reps' voice page does."""
+    late = "_late" if deadline_passed(incident, at) else ""
     if incident.acknowledged_at is None:
-        return text("tam_page_spoken", **_spoken(incident, tz))
-    return text("tam_page_spoken_taken", **_spoken(incident, tz), owner=owner or "someone",
+        return text(f"tam_page_spoken{late}", **_spoken(incident, tz))
+    return text(f"tam_page_spoken_taken{late}", **_spoken(incident, tz), owner=owner or "someone",
                 at=spoken_time(incident.acknowledged_at, tz))

@@ -432,9 +432,19 @@ def no_longer_wanted(page: Page, incident: Incident) -> str:
         return "callback"
     if page.purpose in ENDS_WITH_INCIDENT and incident.status != IncidentStatus.OPEN:
         return "resolved"
-    if page.purpose == BREACH_CORRECTED and not (incident.callback_answered_at is not None
-                                                 and incident.callback_answered_at <= incident.callback_due_at):
-        return "callback_not_met"  # the answer it tells of was withdrawn since (too short to count)
+    return outdated_by_answer(page.purpose, incident)
+
+
+def outdated_by_answer(purpose: str, incident: Incident) -> str:
+    """Why a message of ``purpose`` waiting to go (a page, or the TAM's e-mail: ``late_mail``) is no longer true
+    after what became of the callback's answer ("" if it still is): a breach alert once the customer was called
+    back ("callback"), a breach correction once no answer by the deadline stands ("callback_not_met": the answer it
+    tells of was withdrawn since, too short to count)."""
+    if purpose == "breach" and incident.callback_answered_at:
+        return "callback"
+    if purpose == BREACH_CORRECTED and not (incident.callback_answered_at is not None
+                                            and incident.callback_answered_at <= incident.callback_due_at):
+        return "callback_not_met"
     return ""
 
 

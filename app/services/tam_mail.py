@@ -2,7 +2,8 @@
 
 The e-mail says what their text would (``page_text.tam_sms``), why it came in writing, and that they need do
 nothing. It is a delivery row (``deliveries``: sent by SMTP, retried, or recorded as skipped without SMTP), written
-at most once per incident and notice (page, at-risk, breach): a step run again, or a repage every 5 minutes, writes
+at most once per incident and notice (page, at-risk, breach, and the correction of a breach e-mail tried when the
+callback then counted met after all: ``breach_emailed_tam``): a step run again, or a repage every 5 minutes, writes
 no second one. A page e-mail that leaves after the incident was resolved (it waited for SMTP) says so instead of
 "the reps are being paged" (``late_mail.rewrite``), and so does one leaving after the customer was called back.
 """
@@ -14,28 +15,33 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.escalation.decide import BREACH_CORRECTED
 from app.event_kind import EventKind
 from app.models import Delivery, DeliveryChannel, Incident, IncidentEvent, IncidentStatus
-from app.models.paging import TAM_NOTICES, TAM_ROLE
+from app.models.paging import TAM_EMAILS, TAM_ROLE
 from app.oncall.business_hours import stored_hours
 from app.oncall.contactable import EMAIL, Contactable
 from app.prompts import CATALOGS, REP_LANG, text
 from app.services.deliveries import queue_delivery
 from app.services.events import log_event
 from app.services.oncall import tam_name
-from app.services.page_text import company_name, dated, service_short, tam_clock, tam_sms
+from app.services.page_text import breach_corrected_sms, company_name, dated, service_short, tam_clock, tam_sms
 from app.services.tickets import account_of
 
 AFTER_HOURS, NO_PHONE = "after_hours", "no_phone"  # why the TAM is told in writing
-_WHAT = {"page": "tam_email_what_page", "at_risk": "tam_email_what_at_risk", "breach": "tam_email_what_breach"}
+AS_BREACH = "as_breach"  # the correction of a breach e-mail: it follows on that e-mail's channel
+_WHAT = {"page": "tam_email_what_page", "at_risk": "tam_email_what_at_risk", "breach": "tam_email_what_breach",
+         BREACH_CORRECTED: "tam_email_what_breach_corrected"}
+_NOTHING = {BREACH_CORRECTED: "tam_email_nothing_to_do_corrected"}  # else "the reps call the customer back"
 
 
 def email_tam(session: Session, incident: Incident, who: Contactable, purpose: str, now: datetime) -> Delivery | None:
-    """Queue the TAM's e-mail for ``purpose`` (a ``TAM_NOTICES`` notice) to ``who.email`` and log why it came in
+    """Queue the TAM's e-mail for ``purpose`` (a ``TAM_EMAILS`` purpose) to ``who.email`` and log why it came in
     writing; None when none is owed (``owes_email``)."""
     if not owes_email(session, incident, who, purpose):
         return None
     why, hours, zone = _how_told(session, incident)
+    why = AS_BREACH if purpose == BREACH_CORRECTED else why  # on the breach e-mail's channel, whatever the hour
     subject, body = tam_email(incident, purpose, now, why=why, hours=hours, zone=zone)
     log_event(session, at=now, actor="system", kind=EventKind.TAM_EMAILED, incident_id=incident.id,
               detail={"purpose": purpose, "why": why, "hours": hours, "time_zone": zone})
@@ -52,10 +58,22 @@ def log_tam_texted(session: Session, incident: Incident, purpose: str, now: date
               detail={"purpose": purpose, "hours": hours, "time_zone": zone})
 
 
+def log_tam_untold(session: Session, incident: Incident, now: datetime) -> None:
+    """Say on the timeline, once per incident, that the account's TAM was told nothing when their level was paged:
+    neither a TAM phone nor a TAM e-mail address is on file (``oncall.tam_untold``), so no alert of it reaches them
+    either."""
+    if session.scalar(select(IncidentEvent.id).where(IncidentEvent.incident_id == incident.id,
+                                                     IncidentEvent.kind == EventKind.TAM_NOT_TOLD).limit(1)):
+        return  # the level's step run again: said once
+    account = account_of(session, incident)
+    log_event(session, at=now, actor="system", kind=EventKind.TAM_NOT_TOLD, incident_id=incident.id,
+              detail={"purpose": "page", "account_id": account.id if account is not None else None})
+
+
 def owes_email(session: Session, incident: Incident, who: Contactable, purpose: str) -> bool:
-    """Whether ``who`` (the TAM told in writing) is owed an e-mail for ``purpose``: a notice of theirs, to an address,
-    not written before for this incident."""
-    return purpose in TAM_NOTICES and bool(who.email) and not _written(session, incident, purpose)
+    """Whether ``who`` (the TAM told in writing) is owed an e-mail for ``purpose``: a notice of theirs or the breach
+    correction, to an address, not written before for this incident."""
+    return purpose in TAM_EMAILS and bool(who.email) and not _written(session, incident, purpose)
 
 
 def page_words_as_of(session: Session, incident: Incident, now: datetime) -> tuple[str, str] | None:
@@ -88,7 +106,8 @@ def tam_email(incident: Incident, purpose: str, now: datetime, *, why: str, hour
     subject = text("tam_email_subject", REP_LANG, ref=incident.reference, company=company_name(incident), what=what)
     blocks = []
     for lang in _languages(incident):
-        said = (text("tam_email_after_hours", lang, hours=hours, zone=zone) if why == AFTER_HOURS
+        said = (text("tam_email_correction_why", lang) if why == AS_BREACH
+                else text("tam_email_after_hours", lang, hours=hours, zone=zone) if why == AFTER_HOURS
                 else text("tam_email_no_phone", lang))
         if resolved:
             first = text("tam_page_resolved", lang, ref=incident.reference, company=company_name(incident, lang),
@@ -98,10 +117,12 @@ def tam_email(incident: Incident, purpose: str, now: datetime, *, why: str, hour
             first = text("tam_page_called_back", lang, ref=incident.reference, company=company_name(incident, lang),
                          service=service_short(incident, lang), opened=dated(incident.received_at, zone),
                          called_back=dated(called_back_at, zone))
+        elif purpose == BREACH_CORRECTED:  # the words of everyone's correction SMS, with the day
+            first = breach_corrected_sms(incident, zone, now, lang, clock=dated)
         else:
             first = tam_sms(incident, purpose, now, zone, lang, clock=dated)  # read hours later: with the day
         nothing = text("tam_email_nothing_to_do_resolved" if resolved else "tam_email_nothing_to_do_called_back"
-                       if called_back else "tam_email_nothing_to_do", lang)
+                       if called_back else _NOTHING.get(purpose, "tam_email_nothing_to_do"), lang)
         blocks.append("\n\n".join((first, said, nothing)))
     return subject, "\n\n-----\n\n".join(blocks) + "\n"
 
@@ -111,6 +132,19 @@ def emailed_tam(session: Session, incident: Incident) -> list[Contactable]:
     row = session.execute(select(Delivery.to_address).where(
         Delivery.incident_id == incident.id, Delivery.recipient == TAM_ROLE, Delivery.purpose == "page")
         .order_by(Delivery.id).limit(1)).first()
+    if row is None:
+        return []
+    account = account_of(session, incident)
+    return [Contactable(None, tam_name(account) if account is not None else "TAM", "", (EMAIL,), TAM_ROLE,
+                        email=row.to_address)]
+
+
+def breach_emailed_tam(session: Session, incident: Incident) -> list[Contactable]:
+    """The TAM whose breach e-mail was tried (it may have reached them, as a page tried: ``counts_as_paged``), as
+    one of those an alert told BREACHED: told by e-mail if the callback counted met after all."""
+    row = session.execute(select(Delivery.to_address).where(
+        Delivery.incident_id == incident.id, Delivery.recipient == TAM_ROLE, Delivery.purpose == "breach",
+        Delivery.attempts > 0).order_by(Delivery.id).limit(1)).first()
     if row is None:
         return []
     account = account_of(session, incident)

@@ -58,9 +58,10 @@ def _owner_name(session, incident: Incident, nobody: str) -> str:
     return owner.name if owner is not None else nobody
 
 
-def _tam_told(session, page: Page, incident: Incident) -> str:
-    """The TAM's words, naming the rep who acknowledged once one has (never "the reps are being paged" then)."""
-    return say_and_hang_up(tam_spoken(incident, page_zone(page), _owner_name(session, incident, "")))
+def _tam_told(session, page: Page, incident: Incident, now: datetime) -> str:
+    """The TAM's words, naming the rep who acknowledged once one has (never "the reps are being paged" then); heard
+    at ``now``, past the deadline, that it has passed, as the reps' page says (``page_text.deadline_passed``)."""
+    return say_and_hang_up(tam_spoken(incident, page_zone(page), _owner_name(session, incident, ""), now))
 
 
 def _menu(session, page: Page, incident: Incident, now: datetime) -> str:
@@ -68,7 +69,7 @@ def _menu(session, page: Page, incident: Incident, now: datetime) -> str:
     if settled:
         return say_and_hang_up(settled)
     if page.role == TAM_ROLE:  # the account's TAM is told, not offered keys no channel would honour
-        return _tam_told(session, page, incident)
+        return _tam_told(session, page, incident, now)
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=f"/twilio/page/voice/key?page={page.id}",
                              method="POST", action_on_empty_result=False)
@@ -127,7 +128,7 @@ def voice() -> Response:
             if settled:  # a voicemail too: nothing to call back about
                 return say_and_hang_up(settled)
             if page.role == TAM_ROLE:
-                return _tam_told(session, page, incident)
+                return _tam_told(session, page, incident, now)
             return say_and_hang_up(text("page_machine", ref=", ".join(incident.reference)))
         return _menu(session, page, incident, now)
 

@@ -24,9 +24,10 @@ from tests.paging.test_at_risk_unproven_callback import _at
 from tests.paging.test_twilio_failures import HOTLINE_NUMBER, _signed_post, _work
 
 
-def _alice_presses_2(desk, minutes: float = 0) -> Callback:
-    """Alice answers her voice page at T0 + ``minutes`` and presses 2: the bridge dials the customer."""
-    incident = desk.open_incident()
+def _alice_presses_2(desk, minutes: float = 0, incident: Incident | None = None) -> Callback:
+    """Alice answers her voice page (of ``incident``, else of one opened now) at T0 + ``minutes`` and presses 2: the
+    bridge dials the customer."""
+    incident = incident or desk.open_incident()
     _work(desk)
     desk.clock.set(desk.t0 + timedelta(minutes=minutes))
     with desk.hotline.db.session() as s:

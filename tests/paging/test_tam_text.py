@@ -25,7 +25,8 @@ from tests.paging.test_policy import TAM, _call_about_ticket
 from tests.paging.test_twilio_failures import _work
 
 TAM_KEYS = ("tam_page_sms", "tam_page_spoken", "tam_page_spoken_taken", "tam_alert_at_risk", "tam_alert_breach",
-            "tam_alert_breach_calling", "tam_alert_breach_short")
+            "tam_alert_breach_calling", "tam_alert_breach_short", "tam_page_sms_late", "tam_page_spoken_late",
+            "tam_page_spoken_taken_late")
 
 
 def _no_instruction(text: str) -> None:
@@ -178,3 +179,26 @@ def test_a_tam_whose_stored_zone_no_longer_loads_is_still_told_in_utc_and_check_
     [named] = [p for p in report.warnings if "Asia/Atlantis" in p.message]
     assert named.where == "accounts[Globex Mailers].tam_time_zone" and "UTC" in named.message
     assert not [p for p in report.errors if "time zone" in p.message]
+
+
+def test_the_tams_voice_page_rung_after_the_deadline_says_it_passed_as_the_reps_does(desk, network):
+    """The reps' voice page answered after the deadline says it passed (``page_text.deadline_passed``); the TAM's
+    said the reps were paged "to call the customer back by 12:15 J S T" at 12:16, as if still in time."""
+    _ticket_with_a_tam_at_work(desk)
+    with desk.hotline.db.transaction() as s:  # the TAM is called, not texted
+        save_policy(s, "default", [{"delay_minutes": 0, "targets": [
+            {"type": "schedule", "schedule": "primary", "channels": ["sms"]}, {"type": "tam", "channels": ["voice"]}]},
+        ], is_default=True)
+    network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("have not reached you")
+    network.phone(ALICE).expect_sms("SEV1").expect_sms("BREACHED")
+    network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
+    tam = network.phone(TAM).expect_call()
+    incident = _call_about_ticket(desk)
+    desk.at(minutes=16)  # no worker ran until then: the TAM is rung after the deadline
+    [call] = tam.calls
+    due = hhmm(incident.callback_due_at, "Asia/Tokyo")[:5]
+    assert (f"You are told as the account's technical account manager: the callback deadline, {due} J S T, has "
+            "passed; the on-call reps are being paged to call the customer back now. You need do nothing on this "
+            "call. Goodbye.") in call.heard
+    assert "back by" not in call.heard and call.pressed == []
+    _no_instruction(call.heard)

@@ -201,3 +201,34 @@ def test_the_tams_page_mail_that_waited_past_the_callback_says_when_the_customer
             f"{dated(answered)}. You need not reply.") in body
     assert "You need do nothing: the engineer works on it with the customer." in body
     assert "paged" not in body and "call the customer back by" not in body
+
+
+def test_the_tams_breach_mail_is_not_sent_once_the_customer_was_called_back(hotline, clock, smtp):
+    """The pages' rule (``pages.outdated_by_answer``): a breach alert still waiting once the customer was called back
+    is no longer true ("no callback yet"), by SMS or by e-mail; a correction then follows no BREACHED they read."""
+    incident_id = make_incident(hotline, captured_at=clock.now())
+    clock.advance(minutes=15, seconds=1)
+    breach_id = _tam_mail(hotline, incident_id, "breach")
+    late = _refused_then_back(hotline, smtp, breach_id, _called_back)
+    assert late.status == "skipped" and late.last_error == "not sent: callback"
+    assert smtp.inbox.to(TAM_EMAIL) == []
+    assert ("EMAIL breach to the account's TAM NOT sent: it waited for SMTP until the customer was called back, so "
+            "its alert was no longer true") in _timeline(hotline, incident_id)
+
+
+@pytest.mark.parametrize("answered", [True, False])
+def test_the_tams_breach_correction_leaves_only_while_an_answer_by_the_deadline_stands(hotline, clock, smtp, answered):
+    """None standing when it leaves (the answer it told of withdrawn since, too short to count): "NOT breached after
+    all" is false, and it is not sent."""
+    incident_id = make_incident(hotline, captured_at=clock.now())
+    if answered:
+        with hotline.db.transaction() as session:
+            _called_back(session, lock_incident(session, "123456"), clock.now())
+    corrected_id = _tam_mail(hotline, incident_id, "breach_corrected")
+    sent = _send(hotline, corrected_id)
+    assert sent.status == ("sent" if answered else "skipped")
+    assert len(smtp.inbox.to(TAM_EMAIL)) == int(answered)
+    if not answered:
+        assert sent.last_error == "not sent: callback_not_met"
+        assert ("EMAIL breach_corrected to the account's TAM NOT sent: the answer it told of no longer counts (too "
+                "short), so it was no longer true") in _timeline(hotline, incident_id)

@@ -230,3 +230,43 @@ def test_check_warns_of_an_account_whose_tam_has_a_phone_but_no_address(desk):
     oncall_problems(desk.hotline.settings, report, desk.clock.now(), strict=True)
     [named] = [p for p in report.warnings if p.where == "accounts[Globex Mailers].tam_email"]
     assert "no e-mail address" in named.message and "texted" in named.message and "tam_email" in named.fix
+
+
+def _ticket_without_contact(desk) -> None:
+    """Ticket 7788 of Globex Mailers, whose TAM is named but has neither a phone nor an e-mail address on file."""
+    with desk.hotline.db.transaction() as s:
+        upsert_ticket(s, parse_ticket_input({
+            "number": "7788", "company": "Globex Mailers", "contact_name": "Hank Scorpio",
+            "contact_email": "hank@globex.example", "contact_phone": "+14155550166", "tam_name": "Terry TAM",
+            "support_pin": "2468"}), desk.clock.now())
+
+
+def test_a_tam_with_neither_a_phone_nor_an_address_is_told_nothing_and_the_timeline_says_why(desk, network, smtp):
+    _ticket_without_contact(desk)
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = _call_about_ticket(desk)
+    desk.settle()
+    alice.expect_call(answer=False)
+    network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
+    desk.at(minutes=3)  # the next level (no TAM target) says nothing more of the TAM
+    said = [line for line in _timeline(desk, incident.id) if "TAM" in line]
+    assert said == ["The account's TAM told nothing of this incident (page), nor of its alerts: neither a TAM phone "
+                    "nor a TAM e-mail address is on file"]
+    assert _tam_mail(desk, incident.id) == [] and smtp.inbox.to(TAM_EMAIL) == []
+    _nothing_rang_or_texted_the_tam(desk)
+    network.verify()
+
+
+def test_check_warns_of_an_account_whose_tam_has_neither_a_phone_nor_an_address(desk):
+    _ticket_without_contact(desk)
+    with desk.hotline.db.transaction() as s:  # an account that names no TAM at all has none to tell: no warning
+        upsert_ticket(s, parse_ticket_input({"number": "9911", "company": "Initech", "contact_name": "Bill Lumbergh",
+                                             "contact_phone": "+14155550177"}), desk.clock.now())
+    report = CheckReport()
+    oncall_problems(desk.hotline.settings, report, desk.clock.now(), strict=True)
+    [named] = [p for p in report.warnings if p.where.startswith("accounts[Globex Mailers]")]
+    assert named.where == "accounts[Globex Mailers].tam_email"
+    assert "neither a phone nor an e-mail address" in named.message and "told of none" in named.message
+    assert "tam_email" in named.fix and "tam_phone" in named.fix
+    assert not [p for p in report.warnings if "Initech" in p.where] and not report.errors
