@@ -171,5 +171,9 @@ class Callback(Base):
 
     @property
     def is_attempt(self) -> bool:
-        """Whether this counts as a call to the customer: all but a voicemail message call no person answered."""
+        """Whether this counts as the hotline's call to the customer: not a call that never dialled them (the rep not
+        reached), not a rep's unverified self-report (its own outcome says it), not a voicemail message call no person
+        answered."""
+        if self.outcome in (CallbackOutcome.REP_NOT_REACHED, CallbackOutcome.SELF_REPORTED):
+            return False
         return not self.leaves_message or self.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE)

@@ -94,6 +94,10 @@ def test_self_reported_callback_is_recorded_separately_and_never_met(desk, netwo
     [callback] = _callbacks(desk, incident.id)
     assert callback.kind == "self_reported" and callback.outcome == "self_reported"
     assert desk.incident(incident.id).callback_answered_at is None  # never counted as met
+    from tests.paging.test_callback_rep_leg import _api
+
+    callback_json = _api(desk.client, desk, incident.reference)["callback"]
+    assert (callback_json["outcome"], callback_json["attempts"]) == ("self_reported", 0)  # no call of ours (before: 1)
 
 
 def test_a_lost_callback_job_is_placed_by_the_watchdog_exactly_once(desk, network):

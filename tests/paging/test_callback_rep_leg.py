@@ -93,6 +93,7 @@ def test_a_rep_who_misses_the_hotlines_call_is_told_and_the_at_risk_alert_still_
         "no_callback", "yes", "hotline could not reach the rep")
     body = _api(client, desk, incident.reference)
     assert body["callback"]["outcome"] == "rep_not_reached" and body["breach"]["breached"] is True
+    assert body["callback"]["attempts"] == 0  # the customer was never dialled (before: 1)
     assert alice.unmet == [] and network.phone(MARIA).unmet == []
 
 
@@ -131,6 +132,7 @@ def test_after_a_missed_rep_call_the_rep_can_ask_again_and_meet_the_deadline(des
     desk.settle()
     first, second = _callbacks(desk, incident.id)
     assert (first.outcome, second.outcome) == ("rep_not_reached", "met")
+    assert _api(client, desk, incident.reference)["callback"]["attempts"] == 1  # the call that dialled (before: 2)
     desk.at(minutes=16)
     assert _steps(desk, incident.id)[("breach", 0)] == "met"
     assert _csv_row(client, desk, incident.reference)["outcome"] == "met"
