@@ -256,8 +256,8 @@ def redis_problems(settings: Settings, report: CheckReport, strict: bool = True)
 
 def oncall_problems(settings: Settings, report: CheckReport, now: datetime, strict: bool,
                     checking: bool = True) -> None:
-    """Every schedule a policy pages exists (an error when ``strict``); every level pages before the deadline and
-    someone can be paged now (errors for ``hotline check`` only: ``serve`` and ``worker`` start and warn, since
+    """Every schedule a policy pages exists (an error when ``strict``); every level pages before the deadline, every
+    policy pages a schedule or a rep before the at-risk alert, and someone can be paged now (errors for ``hotline check`` only: ``serve`` and ``worker`` start and warn, since
     intake without a rep still records every caller and alerts whoever it can); gaps, managers, overlaps,
     overrides and policy targets of deactivated reps, reps, schedules and TAMs whose stored time zone does not load,
     TAMs whose stored business hours do not read, and TAMs with no phone or no e-mail address."""
@@ -273,6 +273,8 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             ignored = coverage.ignored_overrides(session, now)
             managers = coverage.has_managers(session)
             late = coverage.late_levels(session, settings.callback_sla_minutes)
+            unanswered = coverage.unanswered_policies(session, settings.callback_sla_minutes)
+            paged = coverage.paged_schedules(session)
             nobody = coverage.nobody_to_page_now(session, now)
             no_sms = coverage.no_sms_pages_now(session, now)
             zones = coverage.unloadable_zones(session)
@@ -300,6 +302,13 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
         (report.error if strict and checking else report.warn)(
             where, f"{level.describe(settings.callback_sla_minutes)}: that level cannot help keep the promise.",
             f"page it earlier (a smaller delay_minutes), or leave CALLBACK_SLA_MINUTES empty ({PROMISED_CALLBACK_MINUTES})")
+    for policy in unanswered:
+        where = "escalation_policies" + ("" if policy.built_in else f"[{policy.policy}]") + ".levels"
+        (report.error if strict and checking else report.warn)(
+            where, f"{policy.describe(settings.callback_sla_minutes)}.",
+            f"page a schedule (or a rep) in a level with delay_minutes below {policy.answer_by}, e.g. "
+            "{delay_minutes: 0, targets: [{type: schedule, schedule: primary}]} first (`hotline oncall import`, the "
+            "on-call page, or PUT /api/v1/escalation-policies/{name})")
     if nobody:
         (report.error if strict and checking else report.warn)(
             "reps/schedules", "nobody can be paged now: no schedule the escalation policy pages has an active rep "
@@ -367,7 +376,10 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
     for override in ignored:
         report.warn(f"schedules[{override.schedule}].overrides", f"{override.describe()}.",
                     f"reactivate {override.rep} before it starts, or delete the override and add one for an active rep")
-    if not missing and not gaps:
+    if not unanswered:
+        report.passed.append(f"on call: every escalation policy pages a schedule or a rep before the at-risk alert "
+                             f"({coverage.answer_by_minutes(settings.callback_sla_minutes)} minutes in)")
+    if paged and not missing and not gaps and not unanswered:  # no schedule paged: nothing to say of them
         report.passed.append(f"on call: every schedule the policies page exists and is covered for the next "
                              f"{coverage.COVERAGE_DAYS} days")
 

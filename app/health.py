@@ -15,6 +15,12 @@ bp = Blueprint("health", __name__)
 NOBODY_TO_PAGE = ("nobody can be paged now: no schedule the escalation policy pages has an active rep on call, "
                   "no rep it names is active, and no active rep is a manager (`hotline check` says how to fix it)")
 
+# the policy in use pages only TAMs (told, never asked) or managers before the at-risk alert: incidents page the
+# managers alone (``nobody_to_page``) while the on-call reps are never paged
+ROTA_NOT_PAGED = ("the escalation policy in use pages no schedule or rep before the at-risk alert (only a TAM or the "
+                  "managers): the on-call reps would not be paged in time to acknowledge (`hotline check` names the "
+                  "policy and the fix)")
+
 NO_LISTENER = ("no RQ worker listens on queue {queue!r} although a watchdog runs: a `hotline worker` with another "
                "QUEUE_NAME or REDIS_URL? Pages wait for the watchdog's takeover, seconds late (`hotline check` says more)")
 
@@ -58,7 +64,8 @@ def healthz():
     """200 when this node takes callers (SQL answers and the schema is usable), 503 otherwise (naming the part).
 
     Redis not answering or refusing writes (full, a read-only replica: a write probe, since PING passes there), no
-    watchdog running, nobody to page now, pages Twilio does not take (``paging``: a Twilio outage) and due steps put
+    watchdog running, nobody to page now, a policy in use that pages no schedule or rep before the at-risk alert
+    (``rota_paged``), pages Twilio does not take (``paging``: a Twilio outage) and due steps put
     off for seconds on their locked incident (``steps_put_off``) are warnings,
     not a 503: every web host shares them, so a load balancer would take all of them
     out at once and callers would reach no hotline, while intake still records them and alerts whoever it can.
@@ -86,7 +93,7 @@ def healthz():
     if checks.get("schema") == "ok":
         from app.services import leases
         from app.services.mail_health import mail_waiting
-        from app.services.oncall_coverage import no_sms_pages_now, nobody_to_page_now
+        from app.services.oncall_coverage import no_sms_pages_now, nobody_to_page_now, rota_paged_in_time
         from app.services.paging_health import paging_health
         from app.services.put_off_steps import WARN_AFTER, put_off_now
 
@@ -94,6 +101,7 @@ def healthz():
         with hotline.db.session() as session:
             watchdog = leases.status(session, leases.WATCHDOG, now)
             on_call = {"pageable_now": not nobody_to_page_now(session, now),
+                       "rota_paged": rota_paged_in_time(session, hotline.settings.callback_sla_minutes),
                        "sms_opted_out": len(no_sms_pages_now(session, now))}
             paging = paging_health(session, now)
             waiting = mail_waiting(session)
@@ -114,6 +122,8 @@ def healthz():
             warnings.append(NO_WATCHDOG)
         if not on_call["pageable_now"]:
             warnings.append(NOBODY_TO_PAGE)
+        if not on_call["rota_paged"]:
+            warnings.append(ROTA_NOT_PAGED)
         if on_call["sms_opted_out"]:
             warnings.append(NO_SMS_PAGES.format(count=on_call["sms_opted_out"]))
         if paging.state == "failing":

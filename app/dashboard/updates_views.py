@@ -24,6 +24,8 @@ from app.models import (
     Rep,
     ResolutionProposal,
 )
+from app.reports.compliance import range_bounds
+from app.reports.params import InvalidRange, RangeParams, parse_range
 from app.reports.updates import figures_json, update_figures
 from app.services import outages as outage_service
 from app.services.acks import lock_incident
@@ -293,39 +295,65 @@ def _when(value: str, default: datetime | None) -> datetime | None:
 @requires(Role.MANAGER)
 def report() -> str | tuple[str, int]:
     """Update punctuality, time to resolution, confirmed vs unconfirmed, outage-linked, non-critical."""
-    start, end, error = _report_range()
+    start, end, dates, error = _report_range()
     if error:
-        return render_template("dashboard/updates_report.html", r=None, start=start, end=end, error=error), 400
+        return render_template("dashboard/updates_report.html", r=None, start=start, end=end, dates=None,
+                               error=error), 400
     with _hotline().db.session() as session:
         figures = update_figures(session, start, end)
-    return render_template("dashboard/updates_report.html", r=figures, start=start, end=end)
+    return render_template("dashboard/updates_report.html", r=figures, start=start, end=end, dates=dates)
 
 
 @bp.get("/reports/updates.json")
 @requires(Role.MANAGER)
 def report_json() -> Response:
     """The same figures for a script or a spreadsheet (``figures_json``); a bad range is a 400 saying why."""
-    start, end, error = _report_range()
+    start, end, dates, error = _report_range()
     if error:
         return jsonify({"error": error}), 400
     with _hotline().db.session() as session:
         figures = update_figures(session, start, end)
-    response = jsonify(figures_json(figures, start, end))
+    response = jsonify(figures_json(figures, start, end, dates))
     response.headers["Cache-Control"] = "no-store"  # the figures of a range still open change
     return response
 
 
-def _report_range() -> tuple[datetime, datetime, str | None]:
-    """The report's [from, to) in UTC from the query (the last 7 days by default), and what is wrong with it."""
+INSTANTS, DATES = ("from", "to"), ("start", "end", "tz")
+
+
+def _report_range() -> tuple[datetime, datetime, RangeParams | None, str | None]:
+    """The report's [from, to) in UTC from the query, the local dates it was asked as (None: as UTC instants), and
+    what is wrong with it.
+
+    Either ``from``/``to`` (UTC instants, or with an offset: ``_when``) or the compliance report's ``start``/``end``/
+    ``tz`` (local dates of a zone, read by ``parse_range``, the one rule of a report's dates); the last 7 days when
+    neither is given. A mix, ``as_of`` (this report is always read as of now) or a value either cannot read is
+    refused: until probe G a compliance report's ``start``/``end`` were dropped here without a word, and the last 7
+    days shown instead.
+    """
     now = _hotline().clock.now()
+    asked = {name for name in (*INSTANTS, *DATES, "as_of") if request.args.get(name, "").strip()}
+    fallback = now - timedelta(days=7), now, None
+    if "as_of" in asked:
+        return *fallback, ("The updates report is always as of now: leave as_of out (the compliance report's "
+                           "as_of pins its own figures only).")
+    if asked & set(INSTANTS) and asked & set(DATES):
+        return *fallback, ("Give the range either as start, end and tz (local dates, as the compliance report takes "
+                           "them) or as from and to (times in UTC), not both.")
+    if asked & set(DATES):
+        try:
+            dates = parse_range(request.args, now)
+        except InvalidRange as exc:
+            return *fallback, str(exc)
+        return *range_bounds(dates.start, dates.end, dates.tz), dates, None
     try:
         start = _when(request.args.get("from", ""), now - timedelta(days=7))
         end = _when(request.args.get("to", ""), now)
     except ValueError:  # never the figures of another range than the one asked for
-        return now - timedelta(days=7), now, f"From and to must be times as {WHEN_FORMAT}."
+        return *fallback, f"From and to must be times as {WHEN_FORMAT}."
     if end <= start:
-        return start, end, "The range must end after it starts."
-    return start, end, None
+        return start, end, None, "The range must end after it starts."
+    return start, end, None, None
 
 
 def _why_extra(session: Session, incident_id: int) -> dict[int, str]:

@@ -47,6 +47,11 @@ _TARGET_KEYS = {
 }
 
 
+# the targets that ask someone on the rota to acknowledge: a TAM is told, never asked, and the managers are the
+# escalation's last resort (``first_rota_level``)
+ROTA_TARGETS = (TargetType.SCHEDULE, TargetType.REP)
+
+
 def default_levels() -> list[dict]:
     """A fresh copy of the default policy's levels."""
     return copy.deepcopy(DEFAULT_POLICY)
@@ -82,6 +87,15 @@ def targets_of(levels: list[dict]) -> Iterator[tuple[str, dict]]:
     for index, level in enumerate(levels):
         for t_index, target in enumerate(level["targets"]):
             yield f"levels[{index}].targets[{t_index}]", target
+
+
+def first_rota_level(levels: list[dict]) -> tuple[int, int] | None:
+    """(index, delay_minutes) of the first level of canonical ``levels`` that pages a schedule or a rep (a target
+    that asks someone on the rota to acknowledge), or None when no level does."""
+    for index, level in enumerate(levels):
+        if any(target["type"] in ROTA_TARGETS for target in level["targets"]):
+            return index, int(level["delay_minutes"])
+    return None
 
 
 def _target(data: object, path: str) -> dict:

@@ -17,6 +17,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from app.models import IncidentEvent
 from app.reports.export import iso
+from app.reports.params import RangeParams
 from app.reports.stats import Spread, percent, spread_json
 
 COUNTED = ("customer_update_sent", "customer_update_late", "resolution_confirmed", "resolution_rejected",
@@ -67,13 +68,18 @@ class UpdateFigures:
         return percent(self.on_time, self.updates_owed)
 
 
-def figures_json(figures: UpdateFigures, start: datetime, end: datetime) -> dict[str, Any]:
+def figures_json(figures: UpdateFigures, start: datetime, end: datetime,
+                 dates: RangeParams | None = None) -> dict[str, Any]:
     """The figures of [start, end) in plain JSON types (``/reports/updates.json``): every figure the page shows,
-    seconds as numbers, each spread as the compliance export gives one (``stats.spread_json``)."""
+    seconds as numbers, each spread as the compliance export gives one (``stats.spread_json``). Asked as local
+    ``dates`` (the compliance report's start, end and tz), the range names them too."""
     body = {f.name: getattr(figures, f.name) for f in fields(figures)}
     body.update({name: spread_json(value) for name, value in body.items() if isinstance(value, Spread)})
     body["punctuality_percent"] = figures.punctuality_percent
-    return {"range": {"from": iso(start), "to": iso(end), "end_excluded": True, "tz": "UTC"}, "updates": body}
+    # "tz": the zone of the dates asked, as the compliance export names it (from and to are instants in UTC)
+    asked = {"start": dates.start.isoformat(), "end": dates.end.isoformat(), "tz": dates.tz} if dates else {}
+    return {"range": {"from": iso(start), "to": iso(end), "end_excluded": True, "tz": "UTC"} | asked,
+            "updates": body}
 
 
 def figures_from_counts(counts: Iterable[Any], linked_incidents: int, *, missed: int = 0,

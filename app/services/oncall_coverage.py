@@ -1,4 +1,5 @@
-"""Whether the escalation policies can reach anyone: missing schedules, gaps in coverage, overlaps,
+"""Whether the escalation policies can reach anyone: missing schedules, policies that page no schedule or rep
+before the at-risk alert, late levels, gaps in coverage, overlaps,
 overrides and policy targets of deactivated reps; reps, schedules and TAMs whose stored time zone does not load; and
 TAMs whose stored business hours do not read.
 
@@ -19,11 +20,13 @@ from app.models import Account, EscalationPolicy, FollowUp, Incident, IncidentSt
 from app.oncall.business_hours import DEFAULT_BUSINESS_HOURS, parse_business_hours
 from app.oncall.errors import OnCallConfigError, UnknownRep, UnknownSchedule
 from app.oncall.fields import iso_z
-from app.oncall.policy import DEFAULT_POLICY_NAME, TargetType, default_levels, targets_of
+from app.oncall.policy import DEFAULT_POLICY_NAME, TargetType, default_levels, first_rota_level, targets_of
 from app.oncall.wallclock import zone
+from app.services.escalation import AT_RISK_BEFORE_DUE
 from app.services.oncall import (
     find_rep,
     managers,
+    next_incident_policy,
     on_call_everywhere,
     resolve_target,
     schedule_shifts,
@@ -109,6 +112,28 @@ class LateLevel:
         which = "the built-in default escalation policy" if self.built_in else f"escalation policy {self.policy!r}"
         return (f"{which} pages at {self.path} {self.delay_minutes} minutes after the details are captured, "
                 f"at or after the callback deadline (CALLBACK_SLA_MINUTES={sla_minutes})")
+
+
+@dataclass(frozen=True)
+class UnansweredPolicy:
+    """A policy none of whose levels before the at-risk alert pages a schedule or a rep: only a TAM (told, never
+    asked) or the managers (the last resort) would hear of an incident by then, so no on-call rep is asked to
+    acknowledge in time to keep the promise."""
+
+    policy: str
+    built_in: bool
+    answer_by: int  # minutes after the details are captured: the at-risk alert (``answer_by_minutes``)
+    first: tuple[int, int] | None  # (index, delay) of the first level paging a schedule or a rep, if any
+
+    def describe(self, sla_minutes: int) -> str:
+        """What is wrong, without naming the policy (the import and the API prefix it; ``hotline check`` names it
+        in ``where``)."""
+        late = (f"the first that does, levels[{self.first[0]}], pages {self.first[1]} minutes after the details are "
+                "captured" if self.first is not None else "none of its levels does")
+        return (f"no level before the at-risk alert ({self.answer_by} minutes after the details are captured, "
+                f"CALLBACK_SLA_MINUTES={sla_minutes} less {_at_risk_minutes()}) pages a schedule or a rep: {late}. A "
+                "TAM is told, never asked, and the managers are the last resort: no on-call rep would be paged in "
+                "time to acknowledge")
 
 
 @dataclass(frozen=True)
@@ -265,6 +290,38 @@ def missing_schedules(session: Session) -> list[MissingSchedule]:
     return found
 
 
+def _at_risk_minutes() -> int:
+    return int(AT_RISK_BEFORE_DUE.total_seconds() // 60)
+
+
+def answer_by_minutes(sla_minutes: int) -> int:
+    """Minutes after the details are captured before which some level must page the rota: the at-risk alert's
+    (at least 1, so a level at once still counts when CALLBACK_SLA_MINUTES leaves no room before the alert,
+    which ``config_rules`` warns of)."""
+    return max(1, sla_minutes - _at_risk_minutes())
+
+
+def unanswered(name: str, levels: list[dict], built_in: bool, sla_minutes: int) -> UnansweredPolicy | None:
+    """The one rule: canonical ``levels`` must page a schedule or a rep before the at-risk alert."""
+    first, answer_by = first_rota_level(levels), answer_by_minutes(sla_minutes)
+    if first is not None and first[1] < answer_by:
+        return None
+    return UnansweredPolicy(name, built_in, answer_by, first)
+
+
+def unanswered_policies(session: Session, sla_minutes: int) -> list[UnansweredPolicy]:
+    """Every policy (or the built-in default) that pages no schedule or rep before the at-risk alert: any stored
+    policy can be made the default."""
+    found = [unanswered(name, levels, built_in, sla_minutes) for name, levels, built_in in effective_policies(session)]
+    return [policy for policy in found if policy is not None]
+
+
+def rota_paged_in_time(session: Session, sla_minutes: int) -> bool:
+    """True when the policy the next incident uses pages a schedule or a rep before the at-risk alert (/healthz)."""
+    policy = next_incident_policy(session)
+    return unanswered(policy["name"], policy["levels"], False, sla_minutes) is None
+
+
 def late_levels(session: Session, sla_minutes: int) -> list[LateLevel]:
     """Levels of any policy (or the built-in default) whose delay reaches the callback deadline."""
     return [late for name, levels, built_in in effective_policies(session)
@@ -278,10 +335,15 @@ def _late_in(name: str, levels: list[dict], built_in: bool, sla_minutes: int) ->
             for index, level in enumerate(levels) if int(level["delay_minutes"]) >= sla_minutes]
 
 
+def paged_schedules(session: Session) -> set[str]:
+    """The names of the schedules some policy (or the built-in default) pages."""
+    return {t["schedule"] for _, levels, _ in effective_policies(session)
+            for _, t in targets_of(levels) if t["type"] == TargetType.SCHEDULE}
+
+
 def coverage_gaps(session: Session, now: datetime, days: int = COVERAGE_DAYS) -> list[Gap]:
     """Gaps in the next ``days`` days of every schedule a policy pages."""
-    wanted = {t["schedule"] for _, levels, _ in effective_policies(session)
-              for _, t in targets_of(levels) if t["type"] == TargetType.SCHEDULE}
+    wanted = paged_schedules(session)
     end = now + timedelta(days=days)
     gaps = []
     schedules = session.scalars(select(Schedule).where(Schedule.name.in_(wanted)).order_by(Schedule.name)
@@ -361,16 +423,21 @@ def _deactivated_targets(session: Session, policy: str, levels: list[dict]) -> l
 
 def policy_warnings(session: Session, levels: list[dict], sla_minutes: int) -> list[str]:
     """What is worth a look in a saved policy's canonical ``levels``: rep targets naming a deactivated rep, and
-    levels paging at or after the callback deadline (``late_level_warnings``)."""
-    return [t.describe() for t in _deactivated_targets(session, "", levels)] + late_level_warnings(levels, sla_minutes)
+    what ``level_warnings`` says."""
+    return [t.describe() for t in _deactivated_targets(session, "", levels)] + level_warnings(levels, sla_minutes)
 
 
-def late_level_warnings(levels: list[dict], sla_minutes: int) -> list[str]:
-    """A line for each level of ``levels`` that pages at or after the callback deadline: ``hotline check`` calls it
-    an error (``late_levels``), so saving or importing one is never silent."""
-    return [f"{late.path}: {late.delay_minutes} minutes after the details are captured is at or after the callback "
-            f"deadline (CALLBACK_SLA_MINUTES={sla_minutes}): that level cannot help keep the promise, and `hotline "
-            "check` reports it as an error" for late in _late_in("", levels, False, sla_minutes)]
+def level_warnings(levels: list[dict], sla_minutes: int) -> list[str]:
+    """A line for each level of ``levels`` that pages at or after the callback deadline (``late_levels``), and one
+    when no level pages a schedule or a rep before the at-risk alert (``unanswered_policies``): ``hotline check``
+    calls either an error, so saving or importing such a policy is never silent."""
+    lines = [f"{late.path}: {late.delay_minutes} minutes after the details are captured is at or after the callback "
+             f"deadline (CALLBACK_SLA_MINUTES={sla_minutes}): that level cannot help keep the promise, and `hotline "
+             "check` reports it as an error" for late in _late_in("", levels, False, sla_minutes)]
+    policy = unanswered("", levels, False, sla_minutes)
+    if policy is not None:
+        lines.append(f"levels: {policy.describe(sla_minutes)}; `hotline check` reports it as an error")
+    return lines
 
 
 def deactivated_rep_targets(session: Session) -> list[DeactivatedTarget]:

@@ -34,7 +34,7 @@ from app.services.oncall_coverage import (
     coverage_gaps,
     deactivated_rep_targets,
     ignored_overrides,
-    late_level_warnings,
+    level_warnings,
     missing_schedules,
     open_incidents_left,
     overlapping_overrides,
@@ -49,7 +49,8 @@ MAX_BYTES = 1024 * 1024
 def import_yaml(session: Session, text: str, now: datetime,
                 sla_minutes: int = PROMISED_CALLBACK_MINUTES, hotline_number: str = "") -> ImportSummary:
     """Apply a YAML document; raise OnCallConfigError with a path such as "schedules[0].layers[1].members[2]".
-    ``sla_minutes``: CALLBACK_SLA_MINUTES, which a policy level paging at or after it is warned of;
+    ``sla_minutes``: CALLBACK_SLA_MINUTES, which a policy level paging at or after it is warned of, as is a
+    policy paging no schedule or rep before the at-risk alert (``level_warnings``);
     ``hotline_number``: TWILIO_NUMBER, which no active rep may have."""
     doc = _load(text)
     summary = ImportSummary()
@@ -77,7 +78,7 @@ def import_yaml(session: Session, text: str, now: datetime,
         before = _policy_doc(policy_dict(stored), {}) if stored is not None else None
         policy, _ = save_policy(session, item["name"], item["levels"], is_default, path)
         summary.warnings.extend(f"escalation policy {policy.name!r}: {line}"
-                                for line in late_level_warnings(policy.levels, sla_minutes))
+                                for line in level_warnings(policy.levels, sla_minutes))
         summary.count("policies", before, _policy_doc(policy_dict(policy), {}))
     if doc.get("schedules") or summary.policies_stored:
         _refuse_missing_schedules(session)

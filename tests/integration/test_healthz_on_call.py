@@ -15,19 +15,19 @@ def test_nobody_to_page_is_a_warning_and_a_manager_clears_it(hotline, client, rq
     answer = client.get("/healthz")
     body = answer.get_json()
     assert answer.status_code == 200 and body["status"] == "ok"  # callers are still taken and recorded
-    assert body["on_call"] == {"pageable_now": False, "sms_opted_out": 0} and body["warnings"] == [NOBODY_TO_PAGE]
+    assert body["on_call"] == {"pageable_now": False, "rota_paged": True, "sms_opted_out": 0} and body["warnings"] == [NOBODY_TO_PAGE]
 
     with hotline.db.transaction() as s:  # an active manager: the level that reaches nobody alerts them
         s.add(Rep(name="Morgan Manager", phone="+14155550199", is_manager=True))
     body = client.get("/healthz").get_json()
-    assert body["on_call"] == {"pageable_now": True, "sms_opted_out": 0} and body["warnings"] == []
+    assert body["on_call"] == {"pageable_now": True, "rota_paged": True, "sms_opted_out": 0} and body["warnings"] == []
 
 
 def test_an_inactive_manager_does_not_count(hotline, client):
     with hotline.db.transaction() as s:
         s.add(Rep(name="Morgan Manager", phone="+14155550199", is_manager=True, active=False))
     body = client.get("/healthz").get_json()
-    assert body["on_call"] == {"pageable_now": False, "sms_opted_out": 0} and NOBODY_TO_PAGE in body["warnings"]
+    assert body["on_call"] == {"pageable_now": False, "rota_paged": True, "sms_opted_out": 0} and NOBODY_TO_PAGE in body["warnings"]
 
 
 def test_a_worker_on_another_queue_is_a_warning_naming_the_queue(hotline, client):
@@ -51,3 +51,26 @@ def test_the_listeners_key_is_rqs():
     from rq.worker_registration import WORKERS_BY_QUEUE_KEY as RQ_KEY
 
     assert WORKERS_BY_QUEUE_KEY.format("q") == RQ_KEY % "q"
+
+
+def test_a_policy_paging_only_the_tam_and_managers_is_a_warning(hotline, client, rq_listening):
+    """Probe G F1: a default policy paging only the TAM left /healthz pageable and silent, while every incident
+    paged the managers alone and never the on-call reps."""
+    from app.health import ROTA_NOT_PAGED
+    from app.models import EscalationPolicy
+
+    watchdog.tick(hotline, "a")
+    with hotline.db.transaction() as s:
+        s.add(Rep(name="Morgan Manager", phone="+14155550199", is_manager=True))
+        s.add(EscalationPolicy(name="default", is_default=True, levels=[
+            {"delay_minutes": 0, "targets": [{"type": "tam", "channels": ["sms", "voice"]}]},
+            {"delay_minutes": 3, "targets": [{"type": "managers"}]}]))
+    body = client.get("/healthz").get_json()
+    assert body["on_call"] == {"pageable_now": True, "rota_paged": False, "sms_opted_out": 0}
+    assert body["warnings"] == [ROTA_NOT_PAGED]
+
+    with hotline.db.transaction() as s:  # the rota first: the warning goes
+        policy = s.query(EscalationPolicy).one()
+        policy.levels = [{"delay_minutes": 0, "targets": [{"type": "rep", "rep": "Morgan Manager"}]}]
+    body = client.get("/healthz").get_json()
+    assert body["on_call"]["rota_paged"] is True and body["warnings"] == []

@@ -91,3 +91,18 @@ def test_a_policy_level_paging_at_or_after_the_deadline_is_warned_of_wherever_it
     levels[1]["delay_minutes"] = 10
     assert "warnings" not in client.put("/api/v1/escalation-policies/night", json={"levels": levels},
                                         headers=auth).get_json()
+
+
+def test_a_policy_paging_no_schedule_or_rep_before_the_at_risk_alert_is_warned_of_by_the_api(client, auth, reps):
+    """Probe G F1: a TAM-only policy was saved in silence; its incidents paged the managers alone."""
+    levels = [{"delay_minutes": 0, "targets": [{"type": "tam", "channels": ["sms", "voice"]}]},
+              {"delay_minutes": 12, "targets": [{"type": "rep", "rep": "Alice"}]}]
+    body = client.put("/api/v1/escalation-policies/tam-first", json={"levels": levels}, headers=auth).get_json()
+    assert body["warnings"] == [
+        "levels: no level before the at-risk alert (10 minutes after the details are captured, CALLBACK_SLA_MINUTES=15 "
+        "less 5) pages a schedule or a rep: the first that does, levels[1], pages 12 minutes after the details are "
+        "captured. A TAM is told, never asked, and the managers are the last resort: no on-call rep would be paged in "
+        "time to acknowledge; `hotline check` reports it as an error"]
+    levels[1]["delay_minutes"] = 3
+    assert "warnings" not in client.put("/api/v1/escalation-policies/tam-first", json={"levels": levels},
+                                        headers=auth).get_json()

@@ -200,3 +200,70 @@ def test_a_redis_that_evicts_keys_is_warned_about_by_check_and_at_start(cli, tmp
         report = run_checks(env, role=role, probe_twilio=False)
         assert [p for p in report.warnings if p.where == "REDIS_URL" and "evicts keys" in p.message], report.warnings
     assert "evicts keys" not in cli("check", "--no-twilio").output  # the test Redis keeps every key
+
+
+TAM_ONLY = COVERED + """
+escalation_policies:
+  - name: default
+    is_default: true
+    levels:
+      - delay_minutes: 0
+        targets:
+          - {type: tam, channels: [sms, voice]}
+"""
+
+
+def test_a_default_policy_paging_only_the_tam_is_warned_at_import_and_an_error_of_check(cli, tmp_path):
+    """Probe G F1: a TAM-only default policy imported in silence, `check` said "ok on call: every schedule the
+    policies page exists and is covered" (it paged none), and incidents paged the managers alone: a TAM is told,
+    never asked, and cannot acknowledge."""
+    imported = _import(cli, tmp_path, TAM_ONLY)
+    assert imported.exit_code == 0, imported.output
+    assert ("warning: escalation policy 'default': levels: no level before the at-risk alert (10 minutes after the "
+            "details are captured, CALLBACK_SLA_MINUTES=15 less 5) pages a schedule or a rep: none of its levels "
+            "does.") in imported.output
+    checked = cli("check", "--no-twilio")
+    assert checked.exit_code == 1
+    assert ("ERROR   escalation_policies[default].levels: no level before the at-risk alert (10 minutes after the "
+            "details are captured, CALLBACK_SLA_MINUTES=15 less 5) pages a schedule or a rep") in checked.output
+    assert "fix: page a schedule (or a rep) in a level with delay_minutes below 10" in checked.output
+    assert "every schedule the policies page exists" not in checked.output
+
+
+def test_a_policy_whose_first_rep_level_comes_after_the_at_risk_alert_is_warned_and_an_error_of_check(cli, tmp_path):
+    """Probe G F1: a first level at 12 minutes pages 3 minutes before the deadline, after the at-risk alert; only
+    levels at or after the deadline were warned of."""
+    late = TAM_ONLY.replace("delay_minutes: 0\n        targets:\n          - {type: tam, channels: [sms, voice]}",
+                            "delay_minutes: 12\n        targets:\n          - {type: schedule, schedule: primary}")
+    imported = _import(cli, tmp_path, late)
+    assert imported.exit_code == 0, imported.output
+    assert ("pages a schedule or a rep: the first that does, levels[0], pages 12 minutes after the details are "
+            "captured.") in imported.output
+    checked = cli("check", "--no-twilio")
+    assert checked.exit_code == 1
+    assert "ERROR   escalation_policies[default].levels: no level before the at-risk alert" in checked.output
+    assert "levels[0], pages 12 minutes" in checked.output
+
+    in_time = late.replace("delay_minutes: 12", "delay_minutes: 9")  # one minute before the at-risk alert
+    imported = _import(cli, tmp_path, in_time)
+    assert imported.exit_code == 0 and "warning:" not in imported.output, imported.output
+    checked = cli("check", "--no-twilio")
+    assert "escalation_policies" not in checked.output
+    assert "ok      on call: every escalation policy pages a schedule or a rep before the at-risk alert" \
+        in checked.output
+
+
+def test_a_stored_policy_that_is_not_the_default_is_checked_too(cli, tmp_path):
+    # any stored policy can be made the default (the on-call page, the API): `check` names it as it names late levels
+    other = COVERED + """
+escalation_policies:
+  - name: tam-first
+    levels:
+      - {delay_minutes: 0, targets: [{type: tam}]}
+      - {delay_minutes: 3, targets: [{type: managers}]}
+"""
+    imported = _import(cli, tmp_path, other)
+    assert "warning: escalation policy 'tam-first': levels: no level before the at-risk alert" in imported.output
+    checked = cli("check", "--no-twilio")
+    assert "ERROR   escalation_policies[tam-first].levels: no level before the at-risk alert" in checked.output
+    assert "escalation_policies[default]" not in checked.output  # the built-in default pages primary at once

@@ -227,3 +227,29 @@ def test_business_hours_in_the_tams_time_zone():
 def test_malformed_business_hours(text):
     with pytest.raises(OnCallConfigError):
         parse_business_hours(text)
+
+
+@pytest.mark.parametrize(("levels", "sla", "first"), [
+    ([{"delay_minutes": 0, "targets": [{"type": "tam"}]}], 15, None),  # probe G F1: told, never asked
+    ([{"delay_minutes": 0, "targets": [{"type": "tam"}]}, {"delay_minutes": 3, "targets": [{"type": "managers"}]}],
+     15, None),
+    ([{"delay_minutes": 12, "targets": [{"type": "schedule", "schedule": "primary"}]}], 15, (0, 12)),  # after T+10
+    ([{"delay_minutes": 10, "targets": [{"type": "rep", "rep": "Alice"}]}], 15, (0, 10)),  # at the alert: too late
+])
+def test_a_policy_must_page_the_rota_before_the_at_risk_alert(levels, sla, first):
+    from app.services.oncall_coverage import unanswered
+
+    found = unanswered("p", levels, False, sla)
+    assert found is not None and found.first == first and found.answer_by == 10
+
+
+@pytest.mark.parametrize(("levels", "sla"), [
+    ([{"delay_minutes": 9, "targets": [{"type": "tam"}, {"type": "schedule", "schedule": "primary"}]}], 15),
+    ([{"delay_minutes": 0, "targets": [{"type": "tam"}]}, {"delay_minutes": 3, "targets": [{"type": "rep", "rep": 7}]}],
+     15),
+    ([{"delay_minutes": 0, "targets": [{"type": "schedule", "schedule": "primary"}]}], 5),  # no room before the alert
+])
+def test_a_policy_paging_the_rota_before_the_at_risk_alert_passes(levels, sla):
+    from app.services.oncall_coverage import unanswered
+
+    assert unanswered("p", levels, False, sla) is None

@@ -497,3 +497,52 @@ def test_a_customer_asked_only_by_sms_is_told_that_silence_closes_the_incident(h
     hours = hotline.settings.resolution_silence_hours
     assert f"Without an answer within {hours} hours we close it as resolved" in ask
     assert _rows(hotline, Delivery, incident_id=incident.id, channel="email") == []
+
+
+def test_the_updates_report_takes_the_compliance_reports_local_dates_and_zone(hotline, client, clock, smtp):
+    """Probe G F4: ``start``/``end`` (the compliance report's parameters) were dropped without a word and the last
+    7 days answered instead; a manager comparing both reports for a period compared different periods."""
+    incident = _incident(client, hotline)
+    with hotline.db.transaction() as s:  # closed at 2026-11-26 03:00 UTC: 19:00 the evening before in Los Angeles
+        resolve(s, lock_incident(s, incident.reference), Actor(name="Maria", via="dashboard", is_manager=True),
+                clock.now(), reason="the customer moved to another provider")
+    login_as(client, hotline, Role.MANAGER)
+    pacific = client.get("/reports/updates.json?start=2026-11-25&end=2026-11-26&tz=America/Los_Angeles").get_json()
+    # "tz" names the dates' zone, as the compliance export's range does (from and to stay instants in UTC)
+    assert pacific["range"] == {"from": "2026-11-25T08:00:00Z", "to": "2026-11-26T08:00:00Z", "end_excluded": True,
+                                "start": "2026-11-25", "end": "2026-11-26", "tz": "America/Los_Angeles"}
+    assert pacific["updates"]["closed_by_manager"] == 1
+    later = client.get("/reports/updates.json?start=2026-11-26&end=2026-11-27&tz=America/Los_Angeles").get_json()
+    assert later["range"]["from"] == "2026-11-26T08:00:00Z" and later["updates"]["closed_by_manager"] == 0
+    utc = client.get("/reports/updates.json?start=2026-11-26&end=2026-11-27").get_json()  # tz defaults to UTC
+    assert (utc["range"]["from"], utc["range"]["to"]) == ("2026-11-26T00:00:00Z", "2026-11-27T00:00:00Z")
+    assert utc["updates"]["closed_by_manager"] == 1
+    page = client.get("/reports/updates?start=2026-11-26&end=2026-11-27&tz=America/Los_Angeles").get_data(as_text=True)
+    assert "Local dates 2026-11-26 until 2026-11-27, not included (America/Los_Angeles)" in page
+    assert re.search(r'id="closed-by-manager">0<', page)
+    link = re.search(r'id="updates-json" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert client.get(link).get_json()["range"] == later["range"]  # its JSON link carries the dates and the zone
+
+
+@pytest.mark.parametrize(("query", "says"), [
+    ("start=2026-11-25&from=2026-11-25 00:00", "either as start, end and tz"),
+    ("tz=Europe/Berlin&to=2026-11-26 00:00", "either as start, end and tz"),
+    ("start=25.11.2026", "is not a date: use YYYY-MM-DD"), ("start=2026-11-26&end=2026-11-25", "end date must be after"),
+    ("tz=Europe/Berlinn", "time zone"), ("start=2026-11-25&as_of=2026-11-26T00:00:00Z", "leave as_of out")])
+def test_the_updates_report_refuses_a_mix_of_ranges_or_dates_it_cannot_read(hotline, client, query, says):
+    login_as(client, hotline, Role.MANAGER)
+    response = client.get(f"/reports/updates?{query}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and says in page.replace("&#39;", "'") and 'id="update-figures"' not in page
+    exported = client.get(f"/reports/updates.json?{query}")
+    assert exported.status_code == 400 and says in exported.get_json()["error"] and "updates" not in exported.get_json()
+
+
+def test_the_compliance_reports_link_to_the_updates_report_carries_its_dates_and_zone(hotline, client):
+    login_as(client, hotline, Role.MANAGER)
+    page = client.get("/reports/compliance?start=2026-11-20&end=2026-11-27&tz=Asia/Kolkata").get_data(as_text=True)
+    link = re.search(r'id="updates-report" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert link == "/reports/updates?start=2026-11-20&end=2026-11-27&tz=Asia/Kolkata"
+    updates = client.get(link).get_data(as_text=True)
+    assert "Local dates 2026-11-20 until 2026-11-27, not included (Asia/Kolkata): from 2026-11-19 18:30 to " \
+           "2026-11-26 18:30 UTC" in updates
