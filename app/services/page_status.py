@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Page, PageStatus
+from app.models import Channel, Page, PageStatus
 from app.models.call import ENDED_STATUSES
 from app.services.callbacks import page_call_ended
 from app.services.events import log_event
@@ -75,3 +76,18 @@ def page_call_answered(session: Session, page: Page, answered_by: str, now: date
         return False
     move_status(page, PageStatus.ANSWERED, now)
     return True
+
+
+TEXTED = (PageStatus.SENT, PageStatus.DELIVERED)  # Twilio took the SMS and reported no failure of it
+
+
+def written_copy(session: Session, page: Page) -> PageStatus | None:
+    """The status of the SMS that carries what the call ``page`` says: the newest one to the same number for the same
+    incident and purpose, written with the call or before it (a level's SMS, or the SMS whose failure placed the
+    call); None when there is none (a voice-only level to someone never texted for it). A call's words point to
+    that SMS only while it is ``TEXTED``: an outside probe's rep, called because her at-risk SMS was undelivered, had
+    her voicemail told to "reply to the text message, or open the link in it"."""
+    return session.scalar(select(Page.status).where(
+        Page.incident_id == page.incident_id, Page.to_number == page.to_number, Page.channel == Channel.SMS,
+        Page.purpose == page.purpose, Page.created_at <= page.created_at, Page.id != page.id)
+        .order_by(Page.created_at.desc(), Page.id.desc()).limit(1))

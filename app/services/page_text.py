@@ -300,10 +300,11 @@ def spoken_number(phone: str, extension: str = "") -> str:
     return f"{said}, extension {', '.join(extension)}" if extension else said
 
 
-def spoken_summary(incident: Incident, tz: str = "UTC", at: datetime | None = None) -> str:
+def spoken_summary(incident: Incident, tz: str = "UTC", at: datetime | None = None, texted: bool = True) -> str:
     """The voice page summary (the deadline on the rep's clock, ``tz``). Heard at ``at``, once the deadline has
     passed, it says so, as ``page_sms`` does: an outside probe's rep heard "must be called back by 15:52 J S T" at
-    15:53, as if still in time."""
+    15:53, as if still in time. ``texted``: the listener has the page's SMS (else the e-mail address of a customer
+    who left no number is on the board, never "in the text message")."""
     said = _spoken(incident, tz)
     late = at is not None and at >= incident.callback_due_at
     extension = callback_extension(incident) if incident.callback_phone else ""
@@ -316,7 +317,7 @@ def spoken_summary(incident: Incident, tz: str = "UTC", at: datetime | None = No
                 + (f"The customer left no callback number, and the callback deadline, {said['due']}, has passed: "
                    "reach them in writing now" if late else
                    f"The customer left no callback number: reach them in writing by {said['due']}")
-                + f"; the e-mail address is in the text message.{also}")
+                + f"; the e-mail address is {'in the text message' if texted else 'on the board'}.{also}")
     must = (f"The callback deadline, {said['due']}, has passed: the customer must be called back now." if late
             else f"The customer must be called back by {said['due']}.")
     return (f"Severity 1 page. Incident {said['ref']}, for {said['company']}: {said['service']}.{said['caution']} "
