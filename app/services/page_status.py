@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Channel, Page, PageStatus
+from app.event_kind import EventKind
+from app.models import Channel, IncidentEvent, Page, PageStatus
 from app.models.call import ENDED_STATUSES
 from app.services.callbacks import page_call_ended
 from app.services.events import log_event
@@ -55,11 +56,13 @@ def call_status(session: Session, page_id: int, reported: str, answered_by: str,
     if page is None:
         return None
     new = PageStatus.MACHINE if is_machine(answered_by) else CALL_STATUS.get(reported)
-    if new:
+    duplicate = duplicate_call(session, page, call_sid, reported, now)
+    if new and not duplicate:
         adopt_sid(session, page, call_sid, now)
-    moved = bool(new) and move_status(page, new, now)
+    moved = bool(new) and not duplicate and move_status(page, new, now)
+    detail = {"page_id": page.id, "channel": "voice", "status": reported, "applied": moved, "call_sid": call_sid}
     log_event(session, at=now, actor="twilio", kind="page_status", incident_id=page.incident_id,
-              detail={"page_id": page.id, "channel": "voice", "status": reported, "applied": moved})
+              detail=detail | ({"duplicate_of": page.twilio_sid} if duplicate else {}))
     if moved and reported == "failed":  # Twilio could not place it: the level may have reached nobody
         answer_page_failure(session, page, now)
     if reported in ENDED_STATUSES:  # a rep who pressed 2 and hung up before the customer leg: not in flight
@@ -67,8 +70,30 @@ def call_status(session: Session, page_id: int, reported: str, answered_by: str,
     return page
 
 
-def page_call_answered(session: Session, page: Page, answered_by: str, now: datetime) -> bool:
-    """Twilio fetched a page call's TwiML: True for a person, False for a machine (logged, not an acknowledgement)."""
+def duplicate_call(session: Session, page: Page, call_sid: str, reported: str, now: datetime) -> bool:
+    """True when ``call_sid`` is a call for ``page`` other than the page's own (``Page.twilio_sid``): proof that
+    Twilio made two calls for one page (a Calls.json that answered after the client gave up, carried out after the
+    retry's lookup found nothing). Its statuses never move the page (an outside probe's page showed "answered" from
+    the second call while its own rang out unanswered); the first word of each such call, and of its answer, is on
+    the timeline once (``page_duplicate_call``, naming both). A person who answers it hears the page and may act on
+    it: the keys go through the one acknowledge/connect service, whichever call they came on."""
+    if not call_sid or not page.twilio_sid or call_sid[:64] == page.twilio_sid:
+        return False
+    seen = session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == page.incident_id, IncidentEvent.kind == EventKind.PAGE_DUPLICATE_CALL))
+    answered = reported in ("answered", "machine")
+    if not any((d or {}).get("page_id") == page.id and (d or {}).get("duplicate_sid") == call_sid
+               and ((d or {}).get("status") in ("answered", "machine")) == answered for d in seen):
+        log_event(session, at=now, actor="twilio", kind=EventKind.PAGE_DUPLICATE_CALL, incident_id=page.incident_id,
+                  detail={"page_id": page.id, "sid": page.twilio_sid, "duplicate_sid": call_sid, "status": reported})
+    return True
+
+
+def page_call_answered(session: Session, page: Page, answered_by: str, now: datetime, call_sid: str = "") -> bool:
+    """Twilio fetched a page call's TwiML: True for a person, False for a machine (logged, not an acknowledgement).
+    A second call for the page (``duplicate_call``) is answered as the page's own, and moves nothing."""
+    if duplicate_call(session, page, call_sid, "machine" if is_machine(answered_by) else "answered", now):
+        return not is_machine(answered_by)
     if is_machine(answered_by):
         move_status(page, PageStatus.MACHINE, now)
         log_event(session, at=now, actor="twilio", kind="page_reached_machine", incident_id=page.incident_id,

@@ -152,13 +152,13 @@ def _no_key_words(session, page: Page, incident: Incident) -> str:
 def voice() -> Response:
     """Twilio fetched the page call's TwiML: a machine gets a short message, a human the menu."""
     page_id, answered_by = request.args.get("page", 0, type=int), request.form.get("AnsweredBy", "")
-    hotline_number = current_app.extensions["hotline"].settings.twilio_number
+    hotline_number, call_sid = current_app.extensions["hotline"].settings.twilio_number, request.form.get("CallSid", "")
 
     def handle(session, now):
         page, incident = _page_and_incident(session, page_id)
         if page is None:
             return say_and_hang_up(text("page_invalid"))
-        if not page_call_answered(session, page, answered_by, now):
+        if not page_call_answered(session, page, answered_by, now, call_sid):
             settled = _settled(session, page, incident)
             if settled:  # a voicemail too: nothing to call back about
                 return say_and_hang_up(settled)
