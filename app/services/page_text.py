@@ -201,9 +201,11 @@ def short_callback(incident: Incident, at: datetime) -> bool:
 
 
 def minutes_left(incident: Incident, now: datetime) -> int:
-    """Whole minutes to the deadline, rounded up: the at-risk step runs a second or so after its time, and 4:59
-    left said "4 min left" when the policy's alert comes with 5 left."""
-    return max(0, math.ceil((incident.callback_due_at - now).total_seconds() / 60))
+    """Whole minutes to the deadline, rounded down: the one rule of every "n min left" (the reps', managers' and
+    TAM's alerts, by SMS and e-mail). A rep is never told they have more time than they do: rounded up, an outside
+    probe's alert sent late read "5 min left (by 09:31 UTC)" with 4:29 left (probe G F3); a step a second late now
+    says "4 min left", beside the deadline's time."""
+    return max(0, math.floor((incident.callback_due_at - now).total_seconds() / 60))
 
 
 def number_corrected_sms(incident: Incident, tz: str = "UTC", tam: bool = False, at: datetime | None = None) -> str:
