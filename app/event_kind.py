@@ -65,6 +65,9 @@ class EventKind(StrEnum):
     PAGE_CANCELED = "page_canceled"
     PAGE_STATUS = "page_status"
     PAGE_REACHED_MACHINE = "page_reached_machine"
+    # a call for a voice page whose CallSid is not the page's: Twilio made a second call for it (a create that timed out
+    # here and was carried out there after the retry's lookup): the rep's phone rang twice (``page_status.duplicate_call``)
+    PAGE_DUPLICATE_CALL = "page_duplicate_call"
     PAGE_SMS_FAILED_CALLING = "page_sms_failed_calling"
     # the customer's receipt SMS failed for good: the e-mail receipt goes instead (``decide._receipt_failed``) ...
     RECEIPT_SMS_FAILED_EMAILED = "receipt_sms_failed_emailed"

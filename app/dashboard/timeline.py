@@ -159,10 +159,18 @@ def _queued(d: dict, _page: str) -> tuple[str, str]:
 
 def _status(d: dict, page: str) -> tuple[str, str]:
     status = d.get("status", "")
+    if d.get("duplicate_of"):  # a second call Twilio made for the page: shown, never the page's own status
+        return f"{sentence(page)}: second call {d.get('call_sid', '')}: {status} (not the page's call)", "muted"
     css = "bad" if status in ("failed", "undelivered", "busy", "no-answer") else "ok" if status in (
         "delivered", "answered", "in-progress") else ""
     code = f", error {d['error_code']}" if d.get("error_code") else ""
     return f"{sentence(page)}: {status}{code}", css
+
+
+def _duplicate_call(d: dict, page: str) -> tuple[str, str]:
+    """``Voice page to Alice: Twilio made a second call for it (CA28...), besides its own (CA57...): answered``."""
+    return (f"{sentence(page)}: Twilio made a second call for it ({d.get('duplicate_sid', '?')}), besides its own "
+            f"({d.get('sid', '?')}): the phone rang twice; {d.get('status', '')}"), "warn"
 
 
 def _send_failed(d: dict, page: str) -> tuple[str, str]:
@@ -298,11 +306,13 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
                                        + _addition_told(d), ""),
     "voicemail_recorded": lambda d, _: (f"Voicemail recorded ({d.get('seconds', 0)} s)", ""),
     "page_queued": _queued,
-    "page_sent": lambda d, page: (f"{sentence(page)} sent", ""),
+    "page_sent": lambda d, page: (f"{sentence(page)} sent"
+                                  + (", possibly a second copy" if d.get("possible_duplicate") else ""), ""),
     "page_status": _status,
     "page_send_failed": _send_failed,
     "page_canceled": _canceled,
     "page_reached_machine": lambda d, page: (f"{sentence(page)} reached voicemail", "bad"),
+    "page_duplicate_call": _duplicate_call,
     "page_sms_failed_calling": lambda d, page: (f"{sentence(page)} failed; calling instead", "warn"),
     "missed_sms_resent": _missed_sms_resent,
     "receipt_sms_failed_emailed": _receipt_failed,

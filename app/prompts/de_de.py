@@ -123,8 +123,20 @@ PROMPTS: dict[str, str] = {
     "sms_one_reference": "Ihre SMS nennt mehrere Vorfälle ({refs}). Es wurde nichts geändert. "
                          "Senden Sie einen Befehl pro SMS: {word} <Referenz>.",
     "page_invalid": "Dieser Alarm ist nicht mehr gültig.",
-    "page_machine": "Severity-1-Alarm für Vorfall {ref}. Bitte antworten Sie auf die SMS oder öffnen Sie den Link "
-                    "darin.",
+    "page_machine_sms_failed": "Die SMS zu diesem Alarm hat Sie nicht erreicht.",
+    "page_machine_reply": "Antworten Sie auf die SMS mit",
+    "page_machine_text": "Schreiben Sie der Nummer der Hotline, {number}, eine SMS mit",
+    "page_machine_text_hotline": "Schreiben Sie der Hotline eine SMS mit",
+    "page_machine_unacked": "Dieser Alarm ist nicht bestätigt. {how} ACK und der Referenz, um ihn zu bestätigen, "
+                            "oder CALL und der Referenz, um jetzt mit dem Kunden verbunden zu werden.",
+    "page_machine_unacked_no_number": "Dieser Alarm ist nicht bestätigt. {how} ACK und der Referenz, um ihn zu "
+                                      "bestätigen.",
+    "page_machine_link": "Oder öffnen Sie den Link in der SMS.",
+    "page_machine_owner": "Sie haben ihn um {at} bestätigt. {how} CALL und der Referenz, um jetzt mit dem Kunden "
+                          "verbunden zu werden.",
+    "page_machine_owner_no_number": "Sie haben ihn um {at} bestätigt: Erreichen Sie den Kunden schriftlich.",
+    "page_machine_take_over": "{how} CALL und der Referenz, um ihn zu übernehmen und jetzt mit dem Kunden verbunden "
+                              "zu werden.",
     "page_menu": "Drücken Sie die 1 zum Bestätigen. Drücken Sie die 2, um jetzt mit dem Kunden verbunden zu "
                  "werden. Drücken Sie die 9 zum Wiederholen.",
     "page_menu_no_number": "Drücken Sie die 1 zum Bestätigen. Drücken Sie die 9 zum Wiederholen.",

@@ -118,7 +118,19 @@ PROMPTS: dict[str, str] = {
                          "Send one command per SMS: {word} <reference>.",
     # voice page
     "page_invalid": "This page is no longer valid.",
-    "page_machine": "Severity 1 page for incident {ref}. Please reply to the text message, or open the link in it.",
+    # a page's voicemail: what the page says, then how to act by SMS (no keys), never pointing to an SMS that failed
+    "page_machine_sms_failed": "The text message of this page has not reached you.",
+    "page_machine_reply": "Reply to the text message with",
+    "page_machine_text": "Text the hotline's number, {number}, with",
+    "page_machine_text_hotline": "Text the hotline with",
+    "page_machine_unacked": "This page is not acknowledged. {how} ACK and the reference to acknowledge it, or CALL and "
+                            "the reference to be connected to the customer now.",
+    "page_machine_unacked_no_number": "This page is not acknowledged. {how} ACK and the reference to acknowledge it.",
+    "page_machine_link": "Or open the link in the text message.",
+    "page_machine_owner": "You acknowledged it at {at}. {how} CALL and the reference to be connected to the customer "
+                          "now.",
+    "page_machine_owner_no_number": "You acknowledged it at {at}: reach the customer in writing.",
+    "page_machine_take_over": "{how} CALL and the reference to take it over and be connected to the customer now.",
     "page_menu": "Press 1 to acknowledge. Press 2 to be connected to the customer now. Press 9 to repeat.",
     "page_menu_no_number": "Press 1 to acknowledge. Press 9 to repeat.",
     "page_menu_owner": "You acknowledged it at {at}. Press 2 to be connected to the customer now. Press 9 to repeat.",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Page, PageStatus
+from app.event_kind import EventKind
+from app.models import Channel, IncidentEvent, Page, PageStatus
 from app.models.call import ENDED_STATUSES
 from app.services.callbacks import page_call_ended
 from app.services.events import log_event
@@ -54,11 +56,13 @@ def call_status(session: Session, page_id: int, reported: str, answered_by: str,
     if page is None:
         return None
     new = PageStatus.MACHINE if is_machine(answered_by) else CALL_STATUS.get(reported)
-    if new:
+    duplicate = duplicate_call(session, page, call_sid, reported, now)
+    if new and not duplicate:
         adopt_sid(session, page, call_sid, now)
-    moved = bool(new) and move_status(page, new, now)
+    moved = bool(new) and not duplicate and move_status(page, new, now)
+    detail = {"page_id": page.id, "channel": "voice", "status": reported, "applied": moved, "call_sid": call_sid}
     log_event(session, at=now, actor="twilio", kind="page_status", incident_id=page.incident_id,
-              detail={"page_id": page.id, "channel": "voice", "status": reported, "applied": moved})
+              detail=detail | ({"duplicate_of": page.twilio_sid} if duplicate else {}))
     if moved and reported == "failed":  # Twilio could not place it: the level may have reached nobody
         answer_page_failure(session, page, now)
     if reported in ENDED_STATUSES:  # a rep who pressed 2 and hung up before the customer leg: not in flight
@@ -66,8 +70,30 @@ def call_status(session: Session, page_id: int, reported: str, answered_by: str,
     return page
 
 
-def page_call_answered(session: Session, page: Page, answered_by: str, now: datetime) -> bool:
-    """Twilio fetched a page call's TwiML: True for a person, False for a machine (logged, not an acknowledgement)."""
+def duplicate_call(session: Session, page: Page, call_sid: str, reported: str, now: datetime) -> bool:
+    """True when ``call_sid`` is a call for ``page`` other than the page's own (``Page.twilio_sid``): proof that
+    Twilio made two calls for one page (a Calls.json that answered after the client gave up, carried out after the
+    retry's lookup found nothing). Its statuses never move the page (an outside probe's page showed "answered" from
+    the second call while its own rang out unanswered); the first word of each such call, and of its answer, is on
+    the timeline once (``page_duplicate_call``, naming both). A person who answers it hears the page and may act on
+    it: the keys go through the one acknowledge/connect service, whichever call they came on."""
+    if not call_sid or not page.twilio_sid or call_sid[:64] == page.twilio_sid:
+        return False
+    seen = session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == page.incident_id, IncidentEvent.kind == EventKind.PAGE_DUPLICATE_CALL))
+    answered = reported in ("answered", "machine")
+    if not any((d or {}).get("page_id") == page.id and (d or {}).get("duplicate_sid") == call_sid
+               and ((d or {}).get("status") in ("answered", "machine")) == answered for d in seen):
+        log_event(session, at=now, actor="twilio", kind=EventKind.PAGE_DUPLICATE_CALL, incident_id=page.incident_id,
+                  detail={"page_id": page.id, "sid": page.twilio_sid, "duplicate_sid": call_sid, "status": reported})
+    return True
+
+
+def page_call_answered(session: Session, page: Page, answered_by: str, now: datetime, call_sid: str = "") -> bool:
+    """Twilio fetched a page call's TwiML: True for a person, False for a machine (logged, not an acknowledgement).
+    A second call for the page (``duplicate_call``) is answered as the page's own, and moves nothing."""
+    if duplicate_call(session, page, call_sid, "machine" if is_machine(answered_by) else "answered", now):
+        return not is_machine(answered_by)
     if is_machine(answered_by):
         move_status(page, PageStatus.MACHINE, now)
         log_event(session, at=now, actor="twilio", kind="page_reached_machine", incident_id=page.incident_id,
@@ -75,3 +101,18 @@ def page_call_answered(session: Session, page: Page, answered_by: str, now: date
         return False
     move_status(page, PageStatus.ANSWERED, now)
     return True
+
+
+TEXTED = (PageStatus.SENT, PageStatus.DELIVERED)  # Twilio took the SMS and reported no failure of it
+
+
+def written_copy(session: Session, page: Page) -> PageStatus | None:
+    """The status of the SMS that carries what the call ``page`` says: the newest one to the same number for the same
+    incident and purpose, written with the call or before it (a level's SMS, or the SMS whose failure placed the
+    call); None when there is none (a voice-only level to someone never texted for it). A call's words point to
+    that SMS only while it is ``TEXTED``: an outside probe's rep, called because her at-risk SMS was undelivered, had
+    her voicemail told to "reply to the text message, or open the link in it"."""
+    return session.scalar(select(Page.status).where(
+        Page.incident_id == page.incident_id, Page.to_number == page.to_number, Page.channel == Channel.SMS,
+        Page.purpose == page.purpose, Page.created_at <= page.created_at, Page.id != page.id)
+        .order_by(Page.created_at.desc(), Page.id.desc()).limit(1))

@@ -229,9 +229,11 @@ def short_callback(incident: Incident, at: datetime) -> bool:
 
 
 def minutes_left(incident: Incident, now: datetime) -> int:
-    """Whole minutes to the deadline, rounded up: the at-risk step runs a second or so after its time, and 4:59
-    left said "4 min left" when the policy's alert comes with 5 left."""
-    return max(0, math.ceil((incident.callback_due_at - now).total_seconds() / 60))
+    """Whole minutes to the deadline, rounded down: the one rule of every "n min left" (the reps', managers' and
+    TAM's alerts, by SMS and e-mail). A rep is never told they have more time than they do: rounded up, an outside
+    probe's alert sent late read "5 min left (by 09:31 UTC)" with 4:29 left (probe G F3); a step a second late now
+    says "4 min left", beside the deadline's time."""
+    return max(0, math.floor((incident.callback_due_at - now).total_seconds() / 60))
 
 
 def number_corrected_sms(incident: Incident, tz: str = "UTC", tam: bool = False, at: datetime | None = None) -> str:
@@ -328,10 +330,11 @@ def spoken_number(phone: str, extension: str = "") -> str:
     return f"{said}, extension {', '.join(extension)}" if extension else said
 
 
-def spoken_summary(incident: Incident, tz: str = "UTC", at: datetime | None = None) -> str:
+def spoken_summary(incident: Incident, tz: str = "UTC", at: datetime | None = None, texted: bool = True) -> str:
     """The voice page summary (the deadline on the rep's clock, ``tz``). Heard at ``at``, once the deadline has
     passed, it says so, as ``page_sms`` does: an outside probe's rep heard "must be called back by 15:52 J S T" at
-    15:53, as if still in time."""
+    15:53, as if still in time. ``texted``: the listener has the page's SMS (else the e-mail address of a customer
+    who left no number is on the board, never "in the text message")."""
     said = _spoken(incident, tz)
     late = deadline_passed(incident, at)
     extension = callback_extension(incident) if incident.callback_phone else ""
@@ -344,7 +347,7 @@ def spoken_summary(incident: Incident, tz: str = "UTC", at: datetime | None = No
                 + (f"The customer left no callback number, and the callback deadline, {said['due']}, has passed: "
                    "reach them in writing now" if late else
                    f"The customer left no callback number: reach them in writing by {said['due']}")
-                + f"; the e-mail address is in the text message.{also}")
+                + f"; the e-mail address is {'in the text message' if texted else 'on the board'}.{also}")
     must = (f"The callback deadline, {said['due']}, has passed: the customer must be called back now." if late
             else f"The customer must be called back by {said['due']}.")
     return (f"Severity 1 page. Incident {said['ref']}, for {said['company']}: {said['service']}.{said['caution']} "

@@ -190,6 +190,8 @@ class PageSender:
         with self.db.transaction() as session:
             page = session.get(Page, page_id, with_for_update=True)
             adopted_first = page.twilio_sid == sent.sid  # its status callback came first and logged it (adopt_sid)
+            # another call's status callback came first: Twilio made two for this page (its calls are duplicates now)
+            other = page.twilio_sid if page.twilio_sid and not adopted_first else ""
             page.twilio_sid = sent.sid
             page.sent_at = page.sent_at or now
             page.last_error = ""
@@ -200,7 +202,8 @@ class PageSender:
             log_event(session, at=now, actor="twilio", kind="page_sent", incident_id=page.incident_id,
                       detail={"page_id": page.id, "sid": sent.sid, "channel": page.channel,
                               "attempt": page.attempts, "adopted": found is not None,
-                              "possible_duplicate": possible_duplicate})
+                              "possible_duplicate": possible_duplicate or bool(other)}
+                      | ({"duplicate_sid": other} if other else {}))
             # one line per page accepted, beside the failures' warnings (never the number: the role says who)
             log.info("page %s of incident %s (%s %s, %s) accepted by Twilio as %s, attempt %d%s", page.id,
                      page.incident_id, page.channel, page.purpose, page.role, sent.sid, page.attempts,

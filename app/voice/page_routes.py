@@ -7,13 +7,13 @@ from datetime import datetime
 from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.models import Incident, IncidentStatus, Page, Rep
+from app.models import Incident, IncidentStatus, Page, PageStatus, Rep
 from app.models.paging import TAM_ROLE
 from app.prompts import text
 from app.services import live_connect
 from app.services.acks import acknowledge, connect, page_actor
-from app.services.page_status import page_call_answered
-from app.services.page_text import alert_purpose, spoken_summary, spoken_time, tam_spoken
+from app.services.page_status import TEXTED, page_call_answered, written_copy
+from app.services.page_text import alert_purpose, spoken_number, spoken_summary, spoken_time, tam_spoken
 from app.services.page_urls import page_zone
 from app.services.row_locks import lock_incident
 from app.voice.bridge import bridge_twiml
@@ -73,7 +73,8 @@ def _menu(session, page: Page, incident: Incident, now: datetime) -> str:
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=f"/twilio/page/voice/key?page={page.id}",
                              method="POST", action_on_empty_result=False)
-    gather.say(spoken_summary(incident, page_zone(page), now), **REP_VOICE)  # "has passed" once it has
+    texted = written_copy(session, page) in TEXTED
+    gather.say(spoken_summary(incident, page_zone(page), now, texted), **REP_VOICE)  # "has passed" once it has
     if page.purpose in ALERTS:  # what the alert is, and who has it (no "Press 1 to acknowledge" once someone has)
         gather.say(_alert_words(session, page, incident), **REP_VOICE)
     gather.say(_menu_words(page, incident), **REP_VOICE)
@@ -90,6 +91,40 @@ def _alert_words(session, page: Page, incident: Incident) -> str:
         return said
     return said + " " + text("page_alert_owned", owner=_owner_name(session, incident, "someone"),
                              at=spoken_time(incident.acknowledged_at, page_zone(page)))
+
+
+def _voicemail(session, page: Page, incident: Incident, now: datetime, hotline_number: str) -> str:
+    """A page's voicemail: what a person hears before the menu (which alert, the deadline on the rep's clock or that
+    it passed, the reference digit by digit), then how to act by SMS instead of the keys, by the state the menu
+    reads. It points to the page's SMS only while that SMS went (``written_copy``): before, every voicemail said
+    "Please reply to the text message, or open the link in it", to a rep called because that SMS was undelivered,
+    of an alert whose SMS has no link, and to the owner who had acknowledged."""
+    sms = written_copy(session, page)
+    texted = sms in TEXTED
+    said = [spoken_summary(incident, page_zone(page), now, texted)]
+    if page.purpose in ALERTS:
+        said.append(_alert_words(session, page, incident))
+    if sms is not None and not texted and sms != PageStatus.CANCELED:  # failed, undelivered, or Twilio still failing
+        said.append(text("page_machine_sms_failed"))
+    how = (text("page_machine_reply") if texted else
+           text("page_machine_text", number=spoken_number(hotline_number)) if hotline_number else
+           text("page_machine_text_hotline"))
+    said.append(_voicemail_act(page, incident, how))
+    if texted and page.purpose == "page" and incident.acknowledged_at is None:  # only the page SMS has the link
+        said.append(text("page_machine_link"))
+    return say_and_hang_up(" ".join(part for part in said if part))
+
+
+def _voicemail_act(page: Page, incident: Incident, how: str) -> str:
+    """The voicemail's keys in SMS commands (``_menu_words``' rule): ACK and CALL while nobody acknowledged; CALL to
+    the owner, never asked to acknowledge again; CALL to take an alert over; only CALL with a number to call."""
+    if incident.acknowledged_at is not None and incident.acknowledged_by == page.rep_id:
+        at = spoken_time(incident.acknowledged_at, page_zone(page))
+        return text("page_machine_owner", at=at, how=how) if incident.callback_phone else \
+            text("page_machine_owner_no_number", at=at)
+    if incident.acknowledged_at is not None:  # an alert to someone else: taking it over is what is left to do
+        return text("page_machine_take_over", how=how) if incident.callback_phone else ""
+    return text("page_machine_unacked" if incident.callback_phone else "page_machine_unacked_no_number", how=how)
 
 
 def _menu_words(page: Page, incident: Incident) -> str:
@@ -118,18 +153,19 @@ def _no_key_words(session, page: Page, incident: Incident) -> str:
 def voice() -> Response:
     """Twilio fetched the page call's TwiML: a machine gets a short message, a human the menu."""
     page_id, answered_by = request.args.get("page", 0, type=int), request.form.get("AnsweredBy", "")
+    hotline_number, call_sid = current_app.extensions["hotline"].settings.twilio_number, request.form.get("CallSid", "")
 
     def handle(session, now):
         page, incident = _page_and_incident(session, page_id)
         if page is None:
             return say_and_hang_up(text("page_invalid"))
-        if not page_call_answered(session, page, answered_by, now):
+        if not page_call_answered(session, page, answered_by, now, call_sid):
             settled = _settled(session, page, incident)
             if settled:  # a voicemail too: nothing to call back about
                 return say_and_hang_up(settled)
             if page.role == TAM_ROLE:
                 return _tam_told(session, page, incident, now)
-            return say_and_hang_up(text("page_machine", ref=", ".join(incident.reference)))
+            return _voicemail(session, page, incident, now, hotline_number)
         return _menu(session, page, incident, now)
 
     return answer_once(handle, safe=_safe())

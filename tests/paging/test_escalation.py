@@ -91,7 +91,9 @@ def test_voicemail_answering_is_not_an_acknowledgement(desk, network):
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(machine=True)
     incident = desk.open_incident()
     desk.settle()
-    assert alice.calls[0].answered_by.startswith("machine") and "Please reply to the text message, or open the link in it" in alice.calls[0].heard
+    heard = alice.calls[0].heard
+    assert alice.calls[0].answered_by.startswith("machine") and "This page is not acknowledged." in heard
+    assert "Reply to the text message with ACK and the reference" in heard and "open the link" in heard
     assert desk.incident(incident.id).acknowledged_at is None
     assert [p.status for p in _pages(desk, incident.id) if p.channel == "voice"] == ["machine"]
     network.phone(ALICE).expect_call(answer=False)

@@ -88,3 +88,16 @@ def test_a_job_taken_off_its_list_is_handed_over_again_though_redis_still_says_q
     watchdog.sweep(desk.hotline)
 
     assert f"step-{step.id}" in jobs.job_ids()
+
+
+def test_the_take_over_line_says_how_late_the_oldest_job_is_not_the_threshold(desk, clock, caplog):
+    """A probe's worker, restarted, logged "4 jobs still not done 6.0s after they were due" of jobs 82 s late."""
+    import logging
+
+    incident = desk.open_incident()
+    clock.advance(seconds=82)
+    with caplog.at_level(logging.WARNING, logger="workers.watchdog"):
+        watchdog.sweep(desk.hotline)
+    assert _receipt(desk, incident).status == StepStatus.DONE
+    [line] = [r.getMessage() for r in caplog.records if "still not done" in r.getMessage()]
+    assert "the oldest 82.0s late" in line and "6.0s after they were due" not in line

@@ -2,7 +2,7 @@
 
 A probe's caller from a country the hotline does not call back gave only an e-mail address: every page said "Call
 back n/a", offered CALL and "Press 2 to be connected", which place nothing, and no SMS, call or link gave the address
-the rep needed. An at-risk alert with 4:59 to go said "4 min left".
+the rep needed. An at-risk alert's minutes left are rounded down (probe G F3: "5 min left" with 4:29 to go).
 """
 
 from __future__ import annotations
@@ -52,12 +52,17 @@ def test_a_page_written_after_the_deadline_says_it_passed():
     assert "now: the 17:29 UTC deadline has passed" in page_sms(_incident(), "", at=DUE)
 
 
-def test_the_minutes_left_are_rounded_up():
+def test_the_minutes_left_are_rounded_down_never_more_time_than_there_is():
+    # rounded up, an outside probe's late alert read "5 min left (by 09:31 UTC)" with 4:29 left (probe G F3)
     incident = _incident(phone="+14155550100")
-    assert minutes_left(incident, DUE - timedelta(minutes=5) + timedelta(seconds=1)) == 5  # the step, a second late
-    assert "AT RISK, 5 min left" in alert_sms(incident, "at_risk", DUE - timedelta(seconds=299))
+    assert minutes_left(incident, DUE - timedelta(minutes=4, seconds=29)) == 4
+    assert "AT RISK, 4 min left (by 17:29 UTC)" in alert_sms(incident, "at_risk", DUE - timedelta(seconds=269))
+    assert minutes_left(incident, DUE - timedelta(minutes=5) + timedelta(seconds=1)) == 4  # the step, a second late
     assert minutes_left(incident, DUE - timedelta(minutes=5)) == 5
+    assert minutes_left(incident, DUE - timedelta(seconds=59)) == 0
     assert minutes_left(incident, DUE + timedelta(seconds=3)) == 0
+    # the TAM's alert, by SMS and in the e-mail, counts by the same rule
+    assert "AT RISK, 3 min left" in tam_sms(incident, "at_risk", DUE - timedelta(minutes=3, seconds=59))
 
 
 def test_a_corrected_number_asks_the_reps_to_call_it_and_tells_the_tam_only_that_it_changed():
