@@ -179,8 +179,15 @@ def _breach(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
         # it may be a met callback, so nobody is alerted "BREACHED" yet (an outside probe's managers were, 0.4 s
         # before the key press of a callback the report then counted met); the step looks again shortly
         return Decision("waiting_for_key_press", state, rearm=True)
-    if state in (State.SELF_REPORTED, State.WORKED_BY_EMAIL):
-        # no verified call by the deadline: the breach is on record (as the report counts it), nobody is chased
+    if state == State.SELF_REPORTED:
+        # no verified call by the deadline, only a rep's word that they called: the breach is on record (as the
+        # report counts it) and the managers are alerted, told the only call was self-reported (``page_text``); the
+        # reps are not chased again, nor the customer (whom the rep says they called) told "we have not reached you".
+        # Until session 44 a rep's CALLED silenced every alarm: nobody heard of the breach but from the report
+        return Decision(f"breached_{state.value}", state, record_breach=True, log=(K.CALLBACK_BREACHED,),
+                        pages=(PageOrder(Audience.MANAGERS, ALERT, "breach"),))
+    if state == State.WORKED_BY_EMAIL:
+        # no number to call: the owner recorded how they reached the customer; the breach is on record, nobody chased
         return Decision(f"breached_{state.value}", state, record_breach=True, log=(K.CALLBACK_BREACHED,))
     if state == State.LATE:  # answered, but after the deadline: on record, nobody left to chase
         return Decision("breached", state, record_breach=True, log=(K.CALLBACK_BREACHED,))

@@ -18,8 +18,8 @@ Definitions (shown to managers on the report page too):
   An incident opened mid-call (its opening line says ``details_complete: false``) whose log holds no
   ``deadline_set`` line by ``as_of`` has its caller still giving details: only a logged breach counts
   then (the call fell silent and the breach step ran), as on the board and in the API.
-- Breach reason, the first that applies, from verified facts only (a self-report is a
-  claim, not a call, so it is ignored here): "no callback number, worked by e-mail" (the
+- Breach reason, the first that applies, from verified facts first (a self-report is a
+  claim, not a call: named only when nothing verified says more): "no callback number, worked by e-mail" (the
   owner recorded how they reached a customer who left no number); "callback too short to count" (the customer
   answered a callback by the deadline, and its bridge lasted under the minimum conversation: reached, so neither
   of the next two); "customer unreachable" (Twilio said by the
@@ -28,7 +28,8 @@ Definitions (shown to managers on the report page too):
   deadline" (no acknowledgement by the deadline, and the breach step's line says no page of the incident was sent or
   even tried by then: a policy whose first level pages later, nobody on call; ``facts.PAGED``); "nobody acknowledged" (no
   acknowledgement by the deadline; a self-reported call or a recorded e-mail contact before anyone acknowledged
-  made its rep the owner then, so it is one: ``facts.OWNING_KINDS``); "call to the customer failed" (every callback asked for ended before the
+  made its rep the owner then, so it is one: ``facts.OWNING_KINDS``); "self-reported call only (unverified)" (no call
+  of the hotline's rang the customer, and a rep said they called from their own phone); "call to the customer failed" (every callback asked for ended before the
   customer's phone rang, and at least one at the customer's leg: Twilio could not place it, "failed" or
   "canceled"); "hotline could not reach the rep" (every callback asked for ended at the hotline's call to the
   rep: it failed, nobody answered it or a machine did, so the customer was never dialled); "acknowledged but

@@ -86,6 +86,9 @@ class BreachReason(StrEnum):
     NOBODY_PAGED = "nobody paged by the deadline"  # the breach line says no page was sent (or tried) by then: an
     # escalation policy whose first level came later, or nobody on call; never said of an older breach line
     NOBODY_ACKNOWLEDGED = "nobody acknowledged"
+    # no call of the hotline's rang the customer, and a rep says they called from their own phone (``CALLED``): their
+    # word, never proof; until session 44 it read "no callback attempted" beside the row's self_reported outcome
+    SELF_REPORTED_ONLY = "self-reported call only (unverified)"
     CALL_NOT_PLACED = "call to the customer failed"  # every callback ended before the customer's phone rang, one
     # at least at a customer leg Twilio could not place (failed, canceled); the others at the rep's leg
     REP_NOT_REACHED = "hotline could not reach the rep"  # every callback asked for ended at the rep's leg
@@ -203,7 +206,9 @@ class IncidentFacts:
                            self.deadline_provisional)
 
     def breach_reason(self, as_of: datetime | None = None) -> BreachReason | None:
-        """Why the promise was broken, from verified facts only (self-reports are ignored)."""
+        """Why the promise was broken, from verified facts first: a self-report (``CALLED``) is named only when no
+        call of the hotline's rang the customer (it then says "self-reported call only (unverified)", never
+        "no callback attempted" beside the self_reported outcome)."""
         if not self.breached(as_of):
             return None
         if self.reached_by_email_at is not None:  # recorded only for an incident without a number to call
@@ -219,7 +224,10 @@ class IncidentFacts:
             return BreachReason.REACHED_LATE_ON_RELATED
         if self.acknowledged_at is None or self.acknowledged_at > due:
             return BreachReason.NOBODY_PAGED if self.nobody_paged else BreachReason.NOBODY_ACKNOWLEDGED
-        if bridged and all(c.rep_not_reached_at is not None or c.not_placed_at is not None for c in bridged):
+        never_rang = all(c.rep_not_reached_at is not None or c.not_placed_at is not None for c in bridged)
+        if never_rang and any(c.self_reported for c in self.callbacks):
+            return BreachReason.SELF_REPORTED_ONLY
+        if bridged and never_rang:
             if any(c.not_placed_at is not None for c in bridged):
                 return BreachReason.CALL_NOT_PLACED  # the customer's phone never rang: not "unreachable"
             return BreachReason.REP_NOT_REACHED

@@ -174,21 +174,20 @@ def rep_leg_status(session: Session, callback_id: int, status: str, now: datetim
 
     The status callback's URL names the callback, so ``call_sid`` is this callback's call: adopted when the run
     that placed it died before recording it (``adopt_rep_call``). A call that is not the callback's recorded one
-    (a second placement after such a death) is only logged: its end says nothing of the recorded call."""
+    (a second placement after such a death) is only logged: its end says nothing of the recorded call. The end of
+    a call the rep answered is the end of every callback placed on it (``rep_leg_ended``)."""
     callback, incident = lock_callback(session, callback_id)
-    if callback is not None:
-        adopt_rep_call(session, callback, call_sid, now)
-        log_event(session, at=now, actor="twilio", kind="callback_rep_leg_status", incident_id=incident.id,
-                  detail={"callback_id": callback.id, "status": status})
-        if call_sid and callback.rep_call_sid and call_sid != callback.rep_call_sid:
-            return callback
-        if status in REP_NEVER_ANSWERED:
-            mark_rep_not_reached(session, incident, callback, status, now)
-        elif status in ENDED_STATUSES:
-            rep_call_ended(session, incident, callback, now)
-            # the rep hung up: the conversation ended when this was heard, whichever of the <Dial action> and the
-            # customer leg's end comes later, or never
-            short_leg(session, callback.id, status, "", call_sid, now, seen_by="rep_leg")
+    if callback is None:
+        return None
+    adopt_rep_call(session, callback, call_sid, now)
+    other_call = bool(call_sid and callback.rep_call_sid and call_sid != callback.rep_call_sid)
+    if status in ENDED_STATUSES and status not in REP_NEVER_ANSWERED and not other_call:
+        rep_leg_ended(session, callback.rep_call_sid, status, now, first=callback.id)
+        return callback
+    log_event(session, at=now, actor="twilio", kind="callback_rep_leg_status", incident_id=incident.id,
+              detail={"callback_id": callback.id, "status": status})
+    if status in REP_NEVER_ANSWERED and not other_call:
+        mark_rep_not_reached(session, incident, callback, status, now)
     return callback
 
 
@@ -219,23 +218,36 @@ def rep_call_ended(session: Session, incident: Incident, callback: Callback, now
 
 
 def page_call_ended(session: Session, rep_call_sid: str, status: str, now: datetime) -> None:
-    """A voice page call ended: it is the rep's leg of a callback the rep started on it (pressed 2). Its end is on the
-    callback's log as a rep leg's (``callback_rep_leg_status``, so ``rep_leg_over`` knows the rep hears nothing
-    more); still pending, it is closed by the rule above; counted, a conversation that ended with it under the minimum
-    is withdrawn (``short_leg``), and the rep, off the line, texted. Until session 43 a rep who pressed 2, talked 3 s
-    and hung up, its ``<Dial action>`` never coming, was told nothing and the next level was paged after the
-    deadline (a second probe's)."""
-    if not rep_call_sid:
-        return
-    for callback_id in session.scalars(select(Callback.id).where(Callback.rep_call_sid == rep_call_sid)
-                                       .order_by(Callback.id)).all():
+    """A voice page call ended: it is the rep's leg of every callback the rep started on it (pressed 2, then 1 to
+    try again), ended as ``rep_leg_ended`` ends them. Until session 43 a rep who pressed 2, talked 3 s and hung up,
+    its ``<Dial action>`` never coming, was told nothing and the next level was paged after the deadline (a second
+    probe's)."""
+    if rep_call_sid:
+        rep_leg_ended(session, rep_call_sid, status, now, page_call=True)
+
+
+def rep_leg_ended(session: Session, rep_call_sid: str, status: str, now: datetime, first: int | None = None,
+                  page_call: bool = False) -> None:
+    """The rep's call ``rep_call_sid`` ended (``status``): the end of every callback placed on it, ``first`` (the one
+    its status callback's URL names) and any the rep placed on it since (pressed 1 to try again, or 2 to leave a
+    message: they share the rep's call). Each gets the rep leg's line (``callback_rep_leg_status``, so
+    ``rep_leg_over`` knows the rep hears nothing more); one still pending is closed by ``rep_call_ended``; a counted
+    one whose conversation ended with it under the minimum is withdrawn (``short_leg``), and the rep, off the line,
+    texted. Until session 44 the rep leg's status callback ended only the callback its URL names: a retry's 3-second
+    conversation, its ``<Dial action>`` and customer leg's end lost, stood as the promise kept (probe H F3)."""
+    ids = [first] if first is not None else []
+    if rep_call_sid:
+        ids += [i for i in session.scalars(select(Callback.id).where(Callback.rep_call_sid == rep_call_sid)
+                                           .order_by(Callback.id)) if i != first]
+    for callback_id in ids:
         callback, incident = lock_callback(session, callback_id)
         log_event(session, at=now, actor="twilio", kind=EventKind.CALLBACK_REP_LEG_STATUS, incident_id=incident.id,
-                  detail={"callback_id": callback.id, "status": status, "page_call": True})
-        if callback.outcome == CallbackOutcome.PENDING:
-            rep_call_ended(session, incident, callback, now)
-        if status == "completed":  # a key pressed: a conversation too short since is withdrawn
-            short_leg(session, callback.id, status, "", rep_call_sid, now, seen_by="rep_leg")
+                  detail={"callback_id": callback.id, "status": status, **({"page_call": True} if page_call else {}),
+                          **({"rep_call_of": first} if first is not None and callback_id != first else {})})
+        rep_call_ended(session, incident, callback, now)
+        # the rep hung up: the conversation ended when this was heard, whichever of the <Dial action> and the
+        # customer leg's end comes later, or never
+        short_leg(session, callback.id, status, "", rep_call_sid, now, seen_by="rep_leg")
 
 
 def rep_not_reached(session: Session, callback_id: int, why: str, now: datetime, call_sid: str = "") -> Callback | None:

@@ -159,7 +159,7 @@ def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") 
     company = company_name(incident)
     if alert_purpose(incident, purpose, now) == "breach":
         so_far = ("a callback is under way, not answered yet" if callback_under_way(incident, now)
-                  else callbacks_so_far(incident, now) or "no callback yet")
+                  else with_self_report(incident, now, callbacks_so_far(incident, now)) or "no callback yet")
         return (f"SEV1 {incident.reference} {company}: callback deadline "
                 f"{due_text(incident.callback_due_at, tz, now)} BREACHED, {so_far}. {_act_now(incident)}"
                 f"{also_call(incident, tz, now)}")
@@ -200,6 +200,25 @@ def callbacks_so_far(incident: Incident, at: datetime) -> str:
         return ""
     return "a callback was tried and did not reach the customer" if tried == 1 else \
         f"{tried} callbacks were tried and did not reach the customer"
+
+
+def with_self_report(incident: Incident, at: datetime, so_far: str) -> str:
+    """``so_far`` (what became of the hotline's callbacks), with the call a rep self-reported by ``at`` (their
+    ``CALLED``) when no answer stands: their word, unverified, never a kept promise. A breach alert said nothing of it
+    before session 44: none was sent at all (a probe's managers learnt of the breach only from the report)."""
+    session = object_session(incident)
+    if incident.callback_answered_at is not None or session is None:
+        return so_far
+    reported = session.execute(select(Callback.rep_id).where(
+        Callback.incident_id == incident.id, Callback.outcome == CallbackOutcome.SELF_REPORTED,
+        Callback.requested_at <= at).order_by(Callback.id).limit(1)).first()
+    if reported is None:
+        return so_far
+    rep = session.get(Rep, reported.rep_id) if reported.rep_id is not None else None
+    name = rep.name if rep is not None else "a rep"
+    if so_far:
+        return f"{so_far}; a call self-reported by {name} (unverified)"
+    return f"the only call was self-reported by {name} (unverified)"
 
 
 def callback_under_way(incident: Incident, at: datetime) -> bool:

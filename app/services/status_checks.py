@@ -27,6 +27,8 @@ import re
 from datetime import datetime
 from email.utils import format_datetime
 
+from sqlalchemy import select
+
 from app.event_kind import EventKind
 from app.models import (
     Callback,
@@ -137,14 +139,19 @@ def check_callback(db, telephony, settings, callback_id: int, now: datetime) -> 
 
     The customer's leg when the hotline knows it; else the call the rep's leg's ``<Dial>`` placed, if Twilio
     lists one (its customer leg, whose callbacks were lost too); else the rep's leg itself. Only with no child
-    call at all does the rep's leg's end say that nobody was dialled. A customer's leg still in progress counts
-    only if the customer pressed the key (``callbacks.leg_in_progress``).
+    call at all does the rep's leg's end say that nobody was dialled. A retry placed on the rep's call (the rep
+    pressed 1) shares it: a child call another callback on it already names is that callback's leg, never this one's
+    (the first try's busy leg was taken for the retry's). A customer's leg still in progress counts only if the
+    customer pressed the key (``callbacks.leg_in_progress``).
     """
     with db.transaction() as session:
         callback = lock_callback(session, callback_id)[0]
         if callback is None or not _leg_waiting(callback):
             return
         rep_sid, customer_sid = callback.rep_call_sid, callback.customer_call_sid
+        others = set(session.scalars(select(Callback.customer_call_sid).where(
+            Callback.rep_call_sid == rep_sid, Callback.id != callback.id, Callback.customer_call_sid != ""))) \
+            if rep_sid and not customer_sid else set()
         if not _claim(session, CALLBACKS, callback.id, callback.incident_id, customer_sid or rep_sid,
                       callback.placed_at, LEG_ASKS, now):
             return
@@ -155,6 +162,7 @@ def check_callback(db, telephony, settings, callback_id: int, now: datetime) -> 
         children = _ask(telephony.child_calls, rep_sid, what)
         if children is None:
             return
+        children = [child for child in children if child.sid not in others]
         path, leg = (CUSTOMER_LEG_PATH, children[0]) if children else (REP_LEG_PATH,
                                                                        _ask(telephony.fetch_call, rep_sid, what))
     if leg is None or (leg.status not in ENDED_STATUSES and not (path == CUSTOMER_LEG_PATH

@@ -45,7 +45,7 @@ def test_the_upgrade_reads_a_self_report_or_an_e_mail_contact_before_any_ack_as_
 
     by_id = upgraded(empty_database_url, engine, before, changed={called.incident_id, mailed.incident_id})
     assert (by_id[called.incident_id].acknowledged_at, by_id[called.incident_id].acknowledged_rep_id,
-            by_id[called.incident_id].breach_reason) == (called_at, 2, "acknowledged, no callback attempted")
+            by_id[called.incident_id].breach_reason) == (called_at, 2, "self-reported call only (unverified)")
     assert (by_id[mailed.incident_id].acknowledged_at, by_id[mailed.incident_id].acknowledged_rep_id) == \
         (mailed.captured_at + timedelta(minutes=6), 3)
     assert by_id[acked_self.incident_id].acknowledged_at == acked_self.acknowledged_at  # acknowledged first: as before

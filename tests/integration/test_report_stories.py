@@ -104,7 +104,8 @@ def test_a_rep_who_owns_an_incident_by_a_self_report_or_an_e_mail_contact_acknow
         client, hotline, clock):
     """Nobody pressed ACK: Bob's CALLED, and Alice's record of an e-mail contact, made each the owner (the escalation
     pages stopped; the API says acknowledged by them, then). The report, its CSV and JSON say the same, and the
-    self-reported incident's breach reason is that no callback was attempted, never that nobody acknowledged it."""
+    self-reported incident's breach reason is that its only call was self-reported, never that nobody acknowledged
+    it (nor, beside its self_reported outcome, that no callback was attempted)."""
     desk = Desk(hotline)
     desk.open("SELFONLY", "2026-11-23 09:00")
     desk.self_report("SELFONLY", "Bob", "2026-11-23 09:04", "2026-11-23 09:05")
@@ -129,7 +130,7 @@ def test_a_rep_who_owns_an_incident_by_a_self_report_or_an_e_mail_contact_acknow
     assert api["MAILONLY"]["acknowledgement"]["at"] == "2026-11-23T10:05:00Z"
     assert (rows["SELFONLY"]["acknowledged_at"], rows["SELFONLY"]["acknowledged_by"]) == \
         ("2026-11-23T09:05:00Z", "Bob Example")
-    assert rows["SELFONLY"]["breach_reason"] == "acknowledged, no callback attempted"
+    assert rows["SELFONLY"]["breach_reason"] == "self-reported call only (unverified)"
     assert (rows["MAILONLY"]["acknowledged_at"], rows["MAILONLY"]["acknowledged_by"]) == \
         ("2026-11-23T10:05:00Z", "Alice Example")
     assert document["summary"]["per_rep"] == [
@@ -137,7 +138,7 @@ def test_a_rep_who_owns_an_incident_by_a_self_report_or_an_e_mail_contact_acknow
         {"name": "Bob Example", "acknowledged": 1, "met": 0, "late": 0, "attempted": 0, "self_reported": 1}]
     for report in (_fast(hotline), _full(hotline)):
         assert [(r.name, r.acknowledged) for r in report.reps] == [("Alice Example", 1), ("Bob Example", 1)]
-        assert report.breach_lines[0].reason.value == "acknowledged, no callback attempted"
+        assert report.breach_lines[0].reason.value == "self-reported call only (unverified)"
 
 
 def test_after_a_take_over_the_api_names_who_acknowledged_as_the_report_does_and_the_owner_apart(client, hotline,

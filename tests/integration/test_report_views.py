@@ -177,7 +177,7 @@ def test_a_manager_sees_figures_equal_to_the_log(client, hotline, desk):
     assert {k: shown[k] for k in expected["figures"]} == expected["figures"]
     breaches = dict(re.findall(r'<tr data-reference="(\w+)">.*?<td class="bad" data-reason>([^<]+)</td>', html, re.S))
     assert breaches == {"R3LATE": "acknowledged but called late", "R4UNREACH": "customer unreachable",
-                        "R5SELF": "acknowledged, no callback attempted", "R6NOBODY": "nobody acknowledged"}
+                        "R5SELF": "self-reported call only (unverified)", "R6NOBODY": "nobody acknowledged"}
     assert breaches.keys() == {ref for ref, o in expected["outcome"].items() if o != "met"}
     for ref in breaches:
         assert f'href="/incidents/{ref}"' in html

@@ -78,8 +78,13 @@ def test_an_email_only_incident_is_worked_by_email_and_its_repages_stop(desk, ne
 
 
 def test_called_by_sms_shows_on_the_board_and_stops_at_risk_and_repages(desk, network, client):
+    """A rep's ``CALLED`` is their word: it stops the at-risk alert and the repages of reps, but the deadline passing
+    with no verified call is a breach the managers hear of, told the only call was self-reported (probe G F2: no
+    alert went, and the managers learnt of it only from the report). The customer, whom the rep says they called,
+    gets no "we have not reached you"."""
     network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    maria = network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
     incident = desk.open_incident()
     desk.settle()
     ref = _alice_acknowledges_by_sms(desk, network, incident.id)
@@ -93,18 +98,31 @@ def test_called_by_sms_shows_on_the_board_and_stops_at_risk_and_repages(desk, ne
     assert row.find(cls="state").text().startswith("Called by Alice Primary from their own phone")
 
     desk.at(minutes=10)  # no at-risk SMS to anyone
-    desk.at(minutes=15)  # no breach alert, no repage
+    assert maria.sms == []
+    desk.at(minutes=15)  # the managers' breach alert, no repage
     desk.at(minutes=20)
     steps = _steps(desk, incident.id)
-    # the deadline passed with no verified call: the breach is on record, as the report counts it; nobody is chased
+    # the deadline passed with no verified call: the breach is on record, as the report counts it, and the managers
+    # are told; the reps are not chased again
     assert steps[("at_risk", 0)] == "skipped_callback_done" and steps[("breach", 0)] == "breached_self_reported"
     assert desk.incident(incident.id).breached_at == desk.t0 + timedelta(minutes=15)
     assert ("repage", 0) not in steps
+    [alert] = maria.sms
+    assert f"SEV1 {ref} " in alert and "BREACHED, the only call was self-reported by Alice Primary (unverified)" in alert
+    assert maria.unmet == [] and len(maria.calls) == 1
+    with desk.hotline.db.session() as s:
+        [breached] = s.scalars(select(IncidentEvent.detail).where(IncidentEvent.incident_id == incident.id,
+                                                                  IncidentEvent.kind == "callback_breached")).all()
+    assert breached["outcome"] == "breached_self_reported" and breached["alerted"] == 2  # Maria's SMS and call
+    assert network.phone(CUSTOMER).unmet == []  # no apology: the rep says they called them
     # a rep's CALLED is not a verified callback: only a manager with a written reason may resolve it
     refused = client.post(f"/incidents/{ref}/resolve", data={"csrf_token": CSRF}, follow_redirects=True)
     assert "Call the customer back before resolving" in refused.get_data(as_text=True)
     assert desk.incident(incident.id).status == "open"
     assert alice.unmet == []
+    # the report's row gives the breach its own reason, beside its self_reported outcome
+    row = _csv_row(client, desk, ref)
+    assert (row["outcome"], row["breach_reason"]) == ("self_reported", "self-reported call only (unverified)")
 
 
 def test_a_resolved_incident_gets_no_at_risk_breach_or_repage(desk, network, client):

@@ -7,7 +7,7 @@ Six incidents captured in the week of Mon 2026-11-23 (UTC), one per outcome:
     RETRY1   first callback not answered, second answered after 6:40        -> met (the attempt does not count against it)
     UNREACH1 acknowledged, callback placed at 2 min, never answered         -> attempted, "customer unreachable"
     SELF1    acknowledged, the rep self-reports a call at 8 min             -> self-reported, breached,
-             reason "acknowledged, no callback attempted": a self-report is a claim, not a placed call
+             reason "self-reported call only (unverified)": a self-report is a claim, not a placed call
     NOACK1   nobody acknowledged, nothing happened                          -> no callback, "nobody acknowledged"
 """
 
@@ -130,7 +130,7 @@ def test_breach_reasons(report):
     assert {line.reference: line.reason for line in report.breaches} == {
         "LATE1": BreachReason.CALLED_LATE,
         "UNREACH1": BreachReason.UNREACHABLE,
-        "SELF1": BreachReason.NO_CALLBACK_ATTEMPTED,
+        "SELF1": BreachReason.SELF_REPORTED_ONLY,
         "NOACK1": BreachReason.NOBODY_ACKNOWLEDGED,
     }
     assert [(r.label, r.count, r.percent) for r in report.reasons] == [
@@ -140,10 +140,11 @@ def test_breach_reasons(report):
         ("reached late, on a related incident", 0, 0.0),
         ("nobody paged by the deadline", 0, 0.0),
         ("nobody acknowledged", 1, 25.0),
+        ("self-reported call only (unverified)", 1, 25.0),
         ("call to the customer failed", 0, 0.0),
         ("hotline could not reach the rep", 0, 0.0),
         ("acknowledged but called late", 1, 25.0),
-        ("acknowledged, no callback attempted", 1, 25.0),
+        ("acknowledged, no callback attempted", 0, 0.0),
     ]
 
 

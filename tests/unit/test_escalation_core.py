@@ -105,7 +105,7 @@ TABLE = {
         "open": ("breached", [M, T]), "acknowledged": ("breached", [M, T]),
         "owned_by_another_rep": ("breached", [M, T]),
         "callback_in_progress": ("breached", [M, T]), "attempted": ("breached", [M, T]), "met": ("met", []),
-        "late": ("breached", []), "self_reported": ("breached_self_reported", []),
+        "late": ("breached", []), "self_reported": ("breached_self_reported", [M]),
         "resolved": ("skipped_resolved", []), "no_callback_number": ("breached", [M, T]),
         "no_number_reached_by_email": ("breached_worked_by_email", []), "nobody_to_page": ("breached", [M, T]),
     },
