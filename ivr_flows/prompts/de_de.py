@@ -43,6 +43,8 @@ PROMPTS: dict[str, str] = {
         "Ein Techniker ruft Sie so schnell wie möglich an."
     ),
     "callback_done": "Wir haben Sie bereits zurückgerufen, und unser Team arbeitet daran.",
+    "contact_done": "Wir haben uns bereits bei Ihnen gemeldet, und unser Team arbeitet daran.",
+    "next_update_by": "Das nächste Update erhalten Sie spätestens {time}.",
     "callback_rings_caller": "Wir rufen die Nummer an, von der Sie gerade anrufen.",
     "callback_rings_number": "Wir rufen die Nummer mit der Endung {number} an.",
     "callback_rings_elsewhere": "Wir rufen die Nummer mit der Endung {number} an, nicht das Telefon, von dem Sie "

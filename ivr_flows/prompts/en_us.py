@@ -36,6 +36,8 @@ PROMPTS: dict[str, str] = {
     "callback_by": "An engineer will call you back by {time}.",
     "callback_overdue": "We're sorry we haven't called you back yet. An engineer will call you as soon as possible.",
     "callback_done": "We have called you back, and our team is working on it.",
+    "contact_done": "We have been in touch with you, and our team is working on it.",
+    "next_update_by": "Your next update will come by {time}.",
     # which phone a proven repeat caller's callback rings (``questions.callback_rings``): never the whole number
     "callback_rings_caller": "We will call the number you are calling from.",
     "callback_rings_number": "We will call the number ending in {number}.",
