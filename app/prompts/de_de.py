@@ -84,13 +84,13 @@ PROMPTS: dict[str, str] = {
     "agreed_customer_told_email": "Der Kunde erfährt per E-Mail, dass der Vorfall wie telefonisch vereinbart "
                                   "geschlossen ist, und dass er anrufen kann, wenn das Problem nicht gelöst ist.",
     "agreed_customer_told_none": "Der Kunde konnte NICHT benachrichtigt werden: Seine Nummer empfängt keine SMS, "
-                                 "und es gibt keine E-Mail-Adresse.",
+                                 "und keine E-Mail erreicht ihn.",
     "resolved_customer_told_sms": "Der Kunde erfährt per SMS, dass das Support-Team den Vorfall geschlossen hat, und "
                                   "dass ein NEIN mit der Referenznummer ihn wieder öffnet, wenn das Problem nicht "
                                   "gelöst ist.",
     "resolved_customer_told_email": "Der Kunde erfährt per E-Mail, dass das Support-Team den Vorfall geschlossen hat.",
     "resolved_customer_told_none": "Der Kunde konnte NICHT benachrichtigt werden: Seine Nummer empfängt keine SMS, "
-                                   "und es gibt keine E-Mail-Adresse.",
+                                   "und keine E-Mail erreicht ihn.",
     "resolve_needs_callback": "Rufen Sie den Kunden zurück, bevor Sie {ref} als gelöst markieren: Das "
                               "{minutes}-Minuten-Versprechen gilt nur mit einem Anruf, den ein Mensch angenommen hat. "
                               "Eine Managerin kann mit schriftlicher Begründung abschließen.",
@@ -340,6 +340,12 @@ PROMPTS.update({
                          "({how}). Rufen Sie an: {phone}.",
     "upd_proposal_unreached_sms": "SEV1 {ref} {company}: der Lösungsvorschlag hat den Kunden auf KEINEM Weg "
                                   "erreicht ({how}). Rufen Sie an: {phone}.",
+    "notice_unreached_sms": "SEV1 {ref} {company}: die Nachricht, dass das Support-Team den Vorfall geschlossen "
+                            "hat, hat den Kunden auf KEINEM Weg erreicht ({how}). Er weiß nicht, dass er geschlossen "
+                            "ist: Rufen Sie an: {phone}.",
+    "notice_unreached_agreed_sms": "SEV1 {ref} {company}: die Nachricht, dass der Vorfall wie am Telefon vereinbart "
+                                   "geschlossen wurde, hat den Kunden auf KEINEM Weg erreicht ({how}). Rufen Sie an: "
+                                   "{phone}.",
     "upd_stalled_sms": "SEV1 {ref} {company}: Kunden-Update {number} hat den Kunden bisher NICHT erreicht "
                        "({how}). Rufen Sie an: {phone}.",
     "upd_proposal_stalled_sms": "SEV1 {ref} {company}: der Lösungsvorschlag hat den Kunden bisher NICHT erreicht "

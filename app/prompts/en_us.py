@@ -79,14 +79,14 @@ PROMPTS: dict[str, str] = {
                                   "the reference reopens it if it is not solved.",
     "resolved_customer_told_email": "The customer is told by e-mail that the support team closed it.",
     "resolved_customer_told_none": "The customer could NOT be told that it was closed: their number takes no SMS "
-                                   "and there is no e-mail address.",
+                                   "and no e-mail can reach them.",
     # after a rep recorded the customer's verbal agreement: what the customer was told (``Decision.agreed_close``)
     "agreed_customer_told_sms": "The customer is told by SMS that it was closed as agreed on the phone, and to reply "
                                 "NO if the problem is not resolved.",
     "agreed_customer_told_email": "The customer is told by e-mail that it was closed as agreed on the phone, and to "
                                   "call if the problem is not resolved.",
     "agreed_customer_told_none": "The customer could NOT be told that it was closed: their number takes no SMS "
-                                 "and there is no e-mail address.",
+                                 "and no e-mail can reach them.",
     "resolve_already": "Incident {ref} is already resolved.",
     "resolve_needs_callback": "Call the customer back before resolving {ref}: the {minutes}-minute promise is kept only "
                               "by a call a person answered. A manager may resolve it with a written reason.",
@@ -333,6 +333,11 @@ PROMPTS.update({
                          "Phone the customer: {phone}.",
     "upd_proposal_unreached_sms": "SEV1 {ref} {company}: the resolution proposal reached the customer by NO "
                                   "channel ({how}). Phone them: {phone}.",
+    # a closing notice that reached the customer by no channel (``unreached.notice_alerts``)
+    "notice_unreached_sms": "SEV1 {ref} {company}: the notice that the support team closed the incident reached the "
+                            "customer by NO channel ({how}). They do not know it is closed: phone them: {phone}.",
+    "notice_unreached_agreed_sms": "SEV1 {ref} {company}: the notice that the incident was closed as agreed on the "
+                                   "phone reached the customer by NO channel ({how}). Phone them: {phone}.",
     "upd_stalled_sms": "SEV1 {ref} {company}: customer update {number} has NOT reached them so far ({how}). "
                        "Phone the customer: {phone}.",
     "upd_proposal_stalled_sms": "SEV1 {ref} {company}: the resolution proposal has NOT reached the customer so far "
