@@ -182,12 +182,16 @@ def saved_lines(state: CallState, now: datetime | None = None) -> list[str]:
         lines.append(t(state, "done_reach_caller", minutes=minutes, time=when))
     elif c.email:
         lines.append(t(state, "done_reach_email", minutes=minutes, time=when))
-    elif callback_refusal(state.caller_id, p.default_region, p.allowed_regions, hotline_number=p.hotline_number) \
-            == "withheld":
-        lines.append(t(state, "done_reach_none"))
-    else:  # their number showed, and is one we do not call (another country, premium-rate): calling again from it
-        # changes nothing (an outside probe's caller from +7 was told to call from a phone that shows its number)
-        lines.append(t(state, "done_reach_none_shown"))
+    else:
+        # "through your company's account" only when the incident names one (a company said, a ticket found): an
+        # outside probe's withheld caller who gave nothing was promised it with no company, ticket or account known
+        unknown = "" if c.company.strip() or state.ticket is not None else "_unknown"
+        if callback_refusal(state.caller_id, p.default_region, p.allowed_regions,
+                            hotline_number=p.hotline_number) == "withheld":
+            lines.append(t(state, f"done_reach_none{unknown}"))
+        else:  # their number showed, and is one we do not call (another country, premium-rate): calling again from
+            # it changes nothing (an outside probe's caller from +7 was told to call from a phone that shows its number)
+            lines.append(t(state, f"done_reach_none_shown{unknown}"))
     lines.append(t(state, "goodbye"))
     return lines
 

@@ -214,6 +214,15 @@ PROMPTS: dict[str, str] = {
         "Techniker versucht, Sie über Ihr Firmenkonto zu erreichen. Wenn möglich, rufen "
         "Sie bitte noch einmal von einem Telefon an, das seine Nummer anzeigt."
     ),
+    "done_reach_none_unknown": (
+        "Wir haben weder eine Telefonnummer noch eine E-Mail-Adresse noch den Namen Ihrer Firma, daher können wir "
+        "Sie nicht erreichen. Bitte rufen Sie noch einmal von einem Telefon an, das seine Nummer anzeigt."
+    ),
+    "done_reach_none_shown_unknown": (
+        "Wir haben weder eine Telefonnummer, die wir anrufen können, noch eine E-Mail-Adresse noch den Namen Ihrer "
+        "Firma, daher können wir Sie nicht erreichen. Bitte rufen Sie noch einmal an und nennen Sie eine andere "
+        "Nummer, die wir zurückrufen können, oder eine E-Mail-Adresse."
+    ),
     # spoken formatting
     "duration_minutes": "{n} Minuten",
     "duration_minute": "einer Minute",

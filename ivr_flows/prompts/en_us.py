@@ -184,6 +184,15 @@ PROMPTS: dict[str, str] = {
         "reach you through your company's account. If you can, please call again "
         "from a phone that shows its number."
     ),
+    # nothing known of them (no company said, no ticket found): no promise we cannot keep
+    "done_reach_none_unknown": (
+        "We didn't get a phone number, an e-mail address or your company's name, so we have no way to reach "
+        "you. Please call again from a phone that shows its number."
+    ),
+    "done_reach_none_shown_unknown": (
+        "We didn't get a phone number we can call, an e-mail address or your company's name, so we have no way "
+        "to reach you. Please call again and give another number we can call back, or an e-mail address."
+    ),
     # spoken formatting
     "duration_minutes": "{n} minutes",
     "duration_minute": "1 minute",
