@@ -438,6 +438,23 @@ PROMPTS.update({
     "cust_sms_noted_caller_id_unnamed": "Danke. Wir haben Ihre Nachricht zu Ihrem offenen Vorfall hinzugefügt.",
     "cust_sms_caller_id_hint": " Unsere SMS dazu gehen an die Rückrufnummer, die Sie uns genannt haben: Bitte "
                                "antworten Sie von dieser Nummer.",
+    "cust_sms_hear_call_by": " Ein Techniker ruft Sie spätestens {due} unter der Rückrufnummer an, die Sie uns "
+                             "genannt haben.",
+    "cust_sms_hear_call_asap": " Ein Techniker ruft Sie so schnell wie möglich unter der Rückrufnummer an, die Sie "
+                               "uns genannt haben.",
+    "cust_sms_hear_email_by": " Ein Techniker meldet sich spätestens {due} per E-Mail bei Ihnen.",
+    "cust_sms_hear_email_asap": " Ein Techniker meldet sich so schnell wie möglich per E-Mail bei Ihnen.",
+    "cust_sms_hear_updates_email": " Unsere Updates erhalten Sie per E-Mail.",
+    "cust_sms_hear_updates_call": " Ein Techniker ruft Sie mit den Updates unter der Rückrufnummer an, die Sie uns "
+                                  "genannt haben.",
+    "cust_sms_hear_next": " Das nächste Update erhalten Sie spätestens {due}.",
+    "cust_sms_empty": "Wir haben eine leere Nachricht erhalten, daher wurde nichts zu Vorfall {ref} hinzugefügt. "
+                      "Antworten Sie mit Ihrem Text, oder rufen Sie diese Nummer an.",
+    "cust_sms_empty_several": "Wir haben eine leere Nachricht erhalten, daher wurde nichts zu Ihren offenen "
+                              "Vorfällen {refs} hinzugefügt. Antworten Sie mit der Referenznummer und Ihrem Text, "
+                              "oder rufen Sie diese Nummer an.",
+    "cust_sms_empty_caller_id": "Wir haben eine leere Nachricht erhalten, daher wurde nichts zu Ihrem offenen "
+                                "Vorfall hinzugefügt. Antworten Sie mit Ihrem Text, oder rufen Sie diese Nummer an.",
     "cust_sms_closed_caller_id": "Vorfall {ref} ist geschlossen.",
     "cust_sms_closed_caller_id_unnamed": "Ihr Vorfall ist geschlossen.",
     "cust_sms_closed_caller_id_told": " Wir haben Ihre Nachricht an den zuständigen Techniker weitergegeben.",

@@ -429,6 +429,22 @@ PROMPTS.update({
     "cust_sms_noted_caller_id_unnamed": "Thank you. We added your message to your open incident.",
     "cust_sms_caller_id_hint": " Our texts about it go to the callback number you gave us: please answer them from "
                                "that number.",
+    # a callback number that takes no texts (a landline, or it opted out): how they hear instead (``how_they_hear``)
+    "cust_sms_hear_call_by": " An engineer will call you back on the callback number you gave us by {due}.",
+    "cust_sms_hear_call_asap": " An engineer will call you back on the callback number you gave us as soon as "
+                               "possible.",
+    "cust_sms_hear_email_by": " An engineer will reach you by e-mail by {due}.",
+    "cust_sms_hear_email_asap": " An engineer will reach you by e-mail as soon as possible.",
+    "cust_sms_hear_updates_email": " Our updates reach you by e-mail.",
+    "cust_sms_hear_updates_call": " An engineer will phone you with updates on the callback number you gave us.",
+    "cust_sms_hear_next": " Your next update will come by {due}.",
+    # an empty SMS (no words, no picture) from a customer's number (``customer_sms.empty_sms``): nothing is noted
+    "cust_sms_empty": "We received an empty message, so nothing was added to incident {ref}. To add to it, reply "
+                      "with your words, or call this number.",
+    "cust_sms_empty_several": "We received an empty message, so nothing was added to your open incidents {refs}. "
+                              "To add to one, reply with its reference and your words, or call this number.",
+    "cust_sms_empty_caller_id": "We received an empty message, so nothing was added to your open incident. To add "
+                                "to it, reply with your words, or call this number.",
     # words from the caller ID about an incident since closed (``customer_sms._closed_from_caller_id``): its reference
     # only when they named it; a NO from this number reopens nothing, so the reopen goes from the callback number
     "cust_sms_closed_caller_id": "Incident {ref} is closed.",
