@@ -406,7 +406,8 @@ def on_saving(state: CallState, event: Event, now: datetime) -> Step:
                            texts_off=event.texts_off, by_email=bool(known and known.by_email),
                            calls_back_caller=known.calls_back_caller if known else True,
                            callback_ending=known.callback_ending if known else "",
-                           callback_extension=known.callback_extension if known else "")
+                           callback_extension=known.callback_extension if known else "",
+                           next_update_at=known.next_update_at if known else None)
         s = replace(state, stage=Stage.DONE, incident=inc, tries=0, pending="", joined=event.joined)
         if event.joined:
             lines, kind = joined_lines(s, now), "incident_joined"

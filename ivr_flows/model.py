@@ -110,7 +110,9 @@ class IncidentInfo:
     callback_due_at: datetime
     acknowledged: bool = False  # someone has taken it (the status a repeat caller may hear)
     awaiting_confirmation: bool = False  # issue 11: a resolution proposal awaits the customer's answer
-    called_back: bool = False  # a person answered our callback: never promise (or apologise for) one again
+    # the customer was reached (the escalation core's ``customer_reached``: a callback met or late, the rep's
+    # ``CALLED``, an e-mail contact): never promise (or apologise for) a callback again
+    called_back: bool = False
     by_email: bool = False  # no number to call back: an engineer reaches them by e-mail (never "will call you back")
     # the caller joined it (beyond the per-number bounds) as a contact who is not its own: ``callback_due_at`` is
     # their own deadline, which nothing tracks (so they are never told it), and nothing of the incident's status
@@ -131,6 +133,8 @@ class IncidentInfo:
     # this call opened, whose number the caller gave, or a state saved before this was known)
     callback_ending: str = ""
     callback_extension: str = ""
+    # when the customer's next update is due (its update schedule runs), told to a caller who was reached
+    next_update_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +236,7 @@ class CallState:
                 texts_off=bool(i.get("texts_off", False)),
                 callback_ending=str(i.get("callback_ending", "")),
                 callback_extension=str(i.get("callback_extension", "")),
+                next_update_at=datetime.fromisoformat(i["next_update_at"]) if i.get("next_update_at") else None,
             )
         return cls(**d)
 

@@ -101,8 +101,11 @@ def incident_lines(state: CallState, now: datetime | None) -> list[str]:
 def callback_line(state: CallState, now: datetime | None) -> str:
     """Where the callback of the call's incident stands: done, overdue (an apology), or its time."""
     inc = state.incident
-    if inc.called_back:  # the callback happened: neither a promise of one nor an apology for its absence
-        return t(state, "callback_done")
+    if inc.called_back:  # the customer was reached: neither a promise of a callback nor an apology for its absence
+        done = t(state, "contact_done" if inc.by_email else "callback_done")
+        if inc.next_update_at is None or (now is not None and inc.next_update_at <= now):  # never a time past
+            return done
+        return f"{done} {t(state, 'next_update_by', time=say_due(state, inc.next_update_at, now))}"
     late = now is not None and inc.callback_due_at <= now  # never a time already past
     if inc.by_email:  # no number to call: the intake promised an e-mail, and so does every later call
         return t(state, "email_overdue") if late else t(state, "email_by", time=say_due(state, inc.callback_due_at, now))
@@ -179,12 +182,16 @@ def saved_lines(state: CallState, now: datetime | None = None) -> list[str]:
         lines.append(t(state, "done_reach_caller", minutes=minutes, time=when))
     elif c.email:
         lines.append(t(state, "done_reach_email", minutes=minutes, time=when))
-    elif callback_refusal(state.caller_id, p.default_region, p.allowed_regions, hotline_number=p.hotline_number) \
-            == "withheld":
-        lines.append(t(state, "done_reach_none"))
-    else:  # their number showed, and is one we do not call (another country, premium-rate): calling again from it
-        # changes nothing (an outside probe's caller from +7 was told to call from a phone that shows its number)
-        lines.append(t(state, "done_reach_none_shown"))
+    else:
+        # "through your company's account" only when the incident names one (a company said, a ticket found): an
+        # outside probe's withheld caller who gave nothing was promised it with no company, ticket or account known
+        unknown = "" if c.company.strip() or state.ticket is not None else "_unknown"
+        if callback_refusal(state.caller_id, p.default_region, p.allowed_regions,
+                            hotline_number=p.hotline_number) == "withheld":
+            lines.append(t(state, f"done_reach_none{unknown}"))
+        else:  # their number showed, and is one we do not call (another country, premium-rate): calling again from
+            # it changes nothing (an outside probe's caller from +7 was told to call from a phone that shows its number)
+            lines.append(t(state, f"done_reach_none_shown{unknown}"))
     lines.append(t(state, "goodbye"))
     return lines
 

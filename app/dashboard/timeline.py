@@ -129,8 +129,14 @@ def _receipt_failed(d: dict, _page: str) -> tuple[str, str]:
     how = _how_it_failed(d)
     if d.get("outcome") == "receipt_emailed_instead":
         return f"The receipt SMS to the customer {how}: the receipt is e-mailed to them instead", "warn"
-    return (f"The receipt SMS to the customer {how}, and no e-mail address is on record: the customer holds "
+    return (f"The receipt SMS to the customer {how}, and {_no_email(d)}: the customer holds "
             "no written reference, only what they heard on the call", "bad")
+
+
+def _no_email(d: dict, no_address: str = "no e-mail address is on record") -> str:
+    """Why no e-mail went to the customer: an address on record needs SMTP (``Snapshot.has_email``; lines written
+    before this was noted had no address)."""
+    return "no e-mail can go (SMTP is not configured)" if d.get("email_address") else no_address
 
 
 def _how_it_failed(d: dict) -> str:
@@ -148,7 +154,10 @@ def _notice_failed(d: dict, _page: str) -> tuple[str, str]:
     what, how = _NOTICE_NAMES.get(str(d.get("purpose", "")), "notice"), _how_it_failed(d)
     if d.get("outcome") == "notice_emailed_instead":
         return f"The SMS {what} to the customer {how}: it is e-mailed to them instead", "warn"
-    return f"The SMS {what} to the customer {how}, and no e-mail address is on record: the customer was not told", "bad"
+    told = d.get("told")
+    texted = (f"; {' and '.join(dict.fromkeys(told))} texted to phone them" if told
+              else "; nobody could be texted to phone them" if told is not None else "")
+    return f"The SMS {what} to the customer {how}, and {_no_email(d)}: the customer was not told{texted}", "bad"
 
 
 def _queued(d: dict, _page: str) -> tuple[str, str]:
@@ -446,7 +455,7 @@ def _breach_notice(d: dict) -> tuple[str, str]:
     by = _NOTICE_BY.get(str(d.get("channel", "")))
     if by is None:
         return ("Customer NOT told that the callback deadline passed: their number takes no SMS (or opted out) and "
-                "there is no e-mail address", "bad")
+                f"{_no_email(d, 'there is no e-mail address')}", "bad")
     return (f"Apology to the customer queued {by}: the callback deadline of {_when(d.get('due_at'))} passed "
             "without reaching them; escalated to the managers, an engineer calls as soon as possible", "warn")
 
@@ -456,8 +465,8 @@ def _closing_notice(d: dict) -> tuple[str, str]:
     agreed on the phone (a rep's record), or NOT for want of a channel."""
     by = _NOTICE_BY.get(str(d.get("channel", "")))
     if by is None:
-        return ("Customer NOT told that the incident was closed: their number takes no SMS (or opted out) and there "
-                "is no e-mail address", "bad")
+        return ("Customer NOT told that the incident was closed: their number takes no SMS (or opted out) and "
+                f"{_no_email(d, 'there is no e-mail address')}", "bad")
     # the SMS says to reply NO with the reference (within REOPEN_WINDOW_DAYS it reopens the incident); nothing reads
     # a reply to the e-mail, so it says to call
     how = "reply NO or call" if by == "by SMS" else "call"

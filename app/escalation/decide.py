@@ -102,8 +102,8 @@ def _waiting_for_details(snap: Snapshot) -> Decision:
 
 
 def _receipt(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
-    """The customer's written receipt: by SMS when their number takes one, else by e-mail when they gave an
-    address, else none (a landline caller without an e-mail address has the reference from the call only).
+    """The customer's written receipt: by SMS when their number takes one, else by e-mail when one can reach them
+    (an address, and SMTP: ``Snapshot.has_email``), else none (a landline caller without an e-mail address has the reference from the call only).
     It states the deadline: not the provisional one while the caller is still giving details."""
     if snap.resolved:
         return _skip(snap, "skipped_resolved")
@@ -221,8 +221,8 @@ def _breach_notice(snap: Snapshot) -> str:
 
 
 def _in_writing(snap: Snapshot) -> str:
-    """How a one-off notice reaches the customer: by SMS when their number takes one, else by e-mail when they gave
-    an address, else "none" (logged: nobody could tell them)."""
+    """How a one-off notice reaches the customer: by SMS when their number takes one, else by e-mail when one can
+    reach them (an address, and SMTP: ``Snapshot.has_email``), else "none" (logged: nobody could tell them)."""
     if snap.has_callback_number and snap.textable_customer:
         return SMS
     return "email" if snap.has_email else "none"
@@ -546,7 +546,7 @@ def _at_risk_sms_failed(ev: PageFailed, snap: Snapshot) -> Decision:
 def _receipt_failed(ev: PageFailed, snap: Snapshot) -> Decision:
     """The customer's receipt SMS failed for good (failed or undelivered, such as 30003 unreachable or 30006 a
     landline; refused by Twilio; the number texted STOP): the caller was told on the phone a text would follow, so
-    the e-mail receipt goes instead when they gave an address, once per incident (``_receipt``'s rule for a number
+    the e-mail receipt goes instead when one can reach them (``Snapshot.has_email``), once per incident (``_receipt``'s rule for a number
     that takes no SMS); without one the log says the customer holds no written reference. Never while the SMS is
     still being retried, nor once the incident is resolved."""
     if ev.channel != SMS or ev.retrying or ev.written_answered:
@@ -561,11 +561,15 @@ def _receipt_failed(ev: PageFailed, snap: Snapshot) -> Decision:
 
 def _notice_failed(ev: PageFailed, snap: Snapshot) -> Decision:
     """A one-off notice's SMS to the customer (``NOTICES``: the breach apology, a close without their agreement, a
-    close as agreed on the phone) failed for good: the same notice is e-mailed when they gave an address, once, as
+    close as agreed on the phone) failed for good: the same notice is e-mailed when one can reach them, once, as
     ``_in_writing`` would have chosen for a number that takes no SMS; without one the log says the customer was not
     told (an outside probe's apology SMS came back undelivered, 30005, and the customer was told on no channel,
     while the incident's log said they had been). Never while the SMS is retried; the apology never once the
-    customer was reached or the incident resolved since (it says "we have not reached you")."""
+    customer was reached or the incident resolved since (it says "we have not reached you").
+
+    A closing notice that reached them by no channel is never silent: whoever closed the incident and its owner are
+    texted to phone them (``phone_customer``); else they wait for an update that will never come, not knowing that
+    a NO reopens it. An apology that reached nobody needs no such SMS: the reps are still chased to call them."""
     if ev.channel != SMS or ev.retrying or ev.written_answered:
         return _skip(snap, "no_fallback")
     if ev.purpose == BREACH_NOTICE and (snap.resolved or snap.customer_reached):
@@ -573,7 +577,8 @@ def _notice_failed(ev: PageFailed, snap: Snapshot) -> Decision:
     if snap.has_email:
         return Decision("notice_emailed_instead", snap.state, email_customer=ev.purpose,
                         log=(K.CUSTOMER_NOTICE_SMS_FAILED_EMAILED,))
-    return Decision("notice_not_delivered", snap.state, log=(K.CUSTOMER_NOTICE_SMS_FAILED_NO_ADDRESS,))
+    return Decision("notice_not_delivered", snap.state, log=(K.CUSTOMER_NOTICE_SMS_FAILED_NO_ADDRESS,),
+                    phone_customer=ev.purpose in (CLOSING_NOTICE, AGREED_CLOSING_NOTICE))
 
 
 def _missed_sms_failed(ev: PageFailed, snap: Snapshot) -> Decision:

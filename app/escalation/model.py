@@ -34,7 +34,10 @@ class Snapshot:
     resolved: bool = False
     has_callback_number: bool = True
     textable_customer: bool = True  # the callback number can take an SMS (receipt, acknowledgement notice)
-    has_email: bool = False  # the customer gave an e-mail address (the receipt goes there when no SMS can)
+    # an e-mail can reach the customer: they gave an address and this hotline can send e-mail (SMTP configured:
+    # ``deliveries.can_email``, the delivery job's rule); the receipt and the one-off notices go there when no SMS
+    # can. An outside probe's failed closing notice was "e-mailed instead" with no SMTP, and then never sent
+    has_email: bool = False
     owner_rep_id: int | None = None  # who acknowledged (or took it over)
     owner_active: bool = True  # that rep is still active (not deactivated since: left, phone lost)
     acknowledged: bool = False  # also true for an acknowledgement by a login without a rep
@@ -408,6 +411,9 @@ class Decision:
     # the closing notice says it was closed as agreed with them on the phone (a rep's recorded verbal agreement), not
     # that the support team closed it
     agreed_close: bool = False
+    # a closing notice reached the customer by no channel (its SMS failed for good, no e-mail can go): whoever closed
+    # the incident and its owner (else the managers) are texted to phone them, as for an update reached by none
+    phone_customer: bool = False
     # the step runs again a little later (``escalation_steps.REARM_AFTER``): the deadline it hangs on is not set yet,
     # and ``escalation.set_deadline`` moves it to the deadline that counts once the caller's details are in
     rearm: bool = False

@@ -84,13 +84,13 @@ PROMPTS: dict[str, str] = {
     "agreed_customer_told_email": "Der Kunde erfährt per E-Mail, dass der Vorfall wie telefonisch vereinbart "
                                   "geschlossen ist, und dass er anrufen kann, wenn das Problem nicht gelöst ist.",
     "agreed_customer_told_none": "Der Kunde konnte NICHT benachrichtigt werden: Seine Nummer empfängt keine SMS, "
-                                 "und es gibt keine E-Mail-Adresse.",
+                                 "und keine E-Mail erreicht ihn.",
     "resolved_customer_told_sms": "Der Kunde erfährt per SMS, dass das Support-Team den Vorfall geschlossen hat, und "
                                   "dass ein NEIN mit der Referenznummer ihn wieder öffnet, wenn das Problem nicht "
                                   "gelöst ist.",
     "resolved_customer_told_email": "Der Kunde erfährt per E-Mail, dass das Support-Team den Vorfall geschlossen hat.",
     "resolved_customer_told_none": "Der Kunde konnte NICHT benachrichtigt werden: Seine Nummer empfängt keine SMS, "
-                                   "und es gibt keine E-Mail-Adresse.",
+                                   "und keine E-Mail erreicht ihn.",
     "resolve_needs_callback": "Rufen Sie den Kunden zurück, bevor Sie {ref} als gelöst markieren: Das "
                               "{minutes}-Minuten-Versprechen gilt nur mit einem Anruf, den ein Mensch angenommen hat. "
                               "Eine Managerin kann mit schriftlicher Begründung abschließen.",
@@ -352,6 +352,12 @@ PROMPTS.update({
                          "({how}). Rufen Sie an: {phone}.",
     "upd_proposal_unreached_sms": "SEV1 {ref} {company}: der Lösungsvorschlag hat den Kunden auf KEINEM Weg "
                                   "erreicht ({how}). Rufen Sie an: {phone}.",
+    "notice_unreached_sms": "SEV1 {ref} {company}: die Nachricht, dass das Support-Team den Vorfall geschlossen "
+                            "hat, hat den Kunden auf KEINEM Weg erreicht ({how}). Er weiß nicht, dass er geschlossen "
+                            "ist: Rufen Sie an: {phone}.",
+    "notice_unreached_agreed_sms": "SEV1 {ref} {company}: die Nachricht, dass der Vorfall wie am Telefon vereinbart "
+                                   "geschlossen wurde, hat den Kunden auf KEINEM Weg erreicht ({how}). Rufen Sie an: "
+                                   "{phone}.",
     "upd_stalled_sms": "SEV1 {ref} {company}: Kunden-Update {number} hat den Kunden bisher NICHT erreicht "
                        "({how}). Rufen Sie an: {phone}.",
     "upd_proposal_stalled_sms": "SEV1 {ref} {company}: der Lösungsvorschlag hat den Kunden bisher NICHT erreicht "
@@ -444,6 +450,23 @@ PROMPTS.update({
     "cust_sms_noted_caller_id_unnamed": "Danke. Wir haben Ihre Nachricht zu Ihrem offenen Vorfall hinzugefügt.",
     "cust_sms_caller_id_hint": " Unsere SMS dazu gehen an die Rückrufnummer, die Sie uns genannt haben: Bitte "
                                "antworten Sie von dieser Nummer.",
+    "cust_sms_hear_call_by": " Ein Techniker ruft Sie spätestens {due} unter der Rückrufnummer an, die Sie uns "
+                             "genannt haben.",
+    "cust_sms_hear_call_asap": " Ein Techniker ruft Sie so schnell wie möglich unter der Rückrufnummer an, die Sie "
+                               "uns genannt haben.",
+    "cust_sms_hear_email_by": " Ein Techniker meldet sich spätestens {due} per E-Mail bei Ihnen.",
+    "cust_sms_hear_email_asap": " Ein Techniker meldet sich so schnell wie möglich per E-Mail bei Ihnen.",
+    "cust_sms_hear_updates_email": " Unsere Updates erhalten Sie per E-Mail.",
+    "cust_sms_hear_updates_call": " Ein Techniker ruft Sie mit den Updates unter der Rückrufnummer an, die Sie uns "
+                                  "genannt haben.",
+    "cust_sms_hear_next": " Das nächste Update erhalten Sie spätestens {due}.",
+    "cust_sms_empty": "Wir haben eine leere Nachricht erhalten, daher wurde nichts zu Vorfall {ref} hinzugefügt. "
+                      "Antworten Sie mit Ihrem Text, oder rufen Sie diese Nummer an.",
+    "cust_sms_empty_several": "Wir haben eine leere Nachricht erhalten, daher wurde nichts zu Ihren offenen "
+                              "Vorfällen {refs} hinzugefügt. Antworten Sie mit der Referenznummer und Ihrem Text, "
+                              "oder rufen Sie diese Nummer an.",
+    "cust_sms_empty_caller_id": "Wir haben eine leere Nachricht erhalten, daher wurde nichts zu Ihrem offenen "
+                                "Vorfall hinzugefügt. Antworten Sie mit Ihrem Text, oder rufen Sie diese Nummer an.",
     "cust_sms_closed_caller_id": "Vorfall {ref} ist geschlossen.",
     "cust_sms_closed_caller_id_unnamed": "Ihr Vorfall ist geschlossen.",
     "cust_sms_closed_caller_id_told": " Wir haben Ihre Nachricht an den zuständigen Techniker weitergegeben.",

@@ -79,14 +79,14 @@ PROMPTS: dict[str, str] = {
                                   "the reference reopens it if it is not solved.",
     "resolved_customer_told_email": "The customer is told by e-mail that the support team closed it.",
     "resolved_customer_told_none": "The customer could NOT be told that it was closed: their number takes no SMS "
-                                   "and there is no e-mail address.",
+                                   "and no e-mail can reach them.",
     # after a rep recorded the customer's verbal agreement: what the customer was told (``Decision.agreed_close``)
     "agreed_customer_told_sms": "The customer is told by SMS that it was closed as agreed on the phone, and to reply "
                                 "NO if the problem is not resolved.",
     "agreed_customer_told_email": "The customer is told by e-mail that it was closed as agreed on the phone, and to "
                                   "call if the problem is not resolved.",
     "agreed_customer_told_none": "The customer could NOT be told that it was closed: their number takes no SMS "
-                                 "and there is no e-mail address.",
+                                 "and no e-mail can reach them.",
     "resolve_already": "Incident {ref} is already resolved.",
     "resolve_needs_callback": "Call the customer back before resolving {ref}: the {minutes}-minute promise is kept only "
                               "by a call a person answered. A manager may resolve it with a written reason.",
@@ -345,6 +345,11 @@ PROMPTS.update({
                          "Phone the customer: {phone}.",
     "upd_proposal_unreached_sms": "SEV1 {ref} {company}: the resolution proposal reached the customer by NO "
                                   "channel ({how}). Phone them: {phone}.",
+    # a closing notice that reached the customer by no channel (``unreached.notice_alerts``)
+    "notice_unreached_sms": "SEV1 {ref} {company}: the notice that the support team closed the incident reached the "
+                            "customer by NO channel ({how}). They do not know it is closed: phone them: {phone}.",
+    "notice_unreached_agreed_sms": "SEV1 {ref} {company}: the notice that the incident was closed as agreed on the "
+                                   "phone reached the customer by NO channel ({how}). Phone them: {phone}.",
     "upd_stalled_sms": "SEV1 {ref} {company}: customer update {number} has NOT reached them so far ({how}). "
                        "Phone the customer: {phone}.",
     "upd_proposal_stalled_sms": "SEV1 {ref} {company}: the resolution proposal has NOT reached the customer so far "
@@ -436,6 +441,22 @@ PROMPTS.update({
     "cust_sms_noted_caller_id_unnamed": "Thank you. We added your message to your open incident.",
     "cust_sms_caller_id_hint": " Our texts about it go to the callback number you gave us: please answer them from "
                                "that number.",
+    # a callback number that takes no texts (a landline, or it opted out): how they hear instead (``how_they_hear``)
+    "cust_sms_hear_call_by": " An engineer will call you back on the callback number you gave us by {due}.",
+    "cust_sms_hear_call_asap": " An engineer will call you back on the callback number you gave us as soon as "
+                               "possible.",
+    "cust_sms_hear_email_by": " An engineer will reach you by e-mail by {due}.",
+    "cust_sms_hear_email_asap": " An engineer will reach you by e-mail as soon as possible.",
+    "cust_sms_hear_updates_email": " Our updates reach you by e-mail.",
+    "cust_sms_hear_updates_call": " An engineer will phone you with updates on the callback number you gave us.",
+    "cust_sms_hear_next": " Your next update will come by {due}.",
+    # an empty SMS (no words, no picture) from a customer's number (``customer_sms.empty_sms``): nothing is noted
+    "cust_sms_empty": "We received an empty message, so nothing was added to incident {ref}. To add to it, reply "
+                      "with your words, or call this number.",
+    "cust_sms_empty_several": "We received an empty message, so nothing was added to your open incidents {refs}. "
+                              "To add to one, reply with its reference and your words, or call this number.",
+    "cust_sms_empty_caller_id": "We received an empty message, so nothing was added to your open incident. To add "
+                                "to it, reply with your words, or call this number.",
     # words from the caller ID about an incident since closed (``customer_sms._closed_from_caller_id``): its reference
     # only when they named it; a NO from this number reopens nothing, so the reopen goes from the callback number
     "cust_sms_closed_caller_id": "Incident {ref} is closed.",

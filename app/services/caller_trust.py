@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, object_session
 
-from app.models import Account, CallSession, Incident, IncidentEvent, IncidentStatus, Ticket
+from app.models import Account, CallSession, FollowUpState, Incident, IncidentEvent, IncidentStatus, Ticket
 from app.services.callback_extensions import callback_extension, calls_back
 from app.services.events import log_event
 from app.services.support_pin import check_pin
@@ -40,24 +40,40 @@ def ticket_info(ticket: Ticket, *, verified: bool) -> TicketInfo:
     )
 
 
-def incident_info(incident: Incident, caller: str) -> IncidentInfo:
+def incident_info(incident: Incident, caller: str, now: datetime) -> IncidentInfo:
     """A repeat caller's open incident: reference and status (never spoken unverified), and whether its callback
     goes to the number ``caller`` calls from; its own clock (``contact_clock`` of its numbers, as
     ``update_text.customer_zone``), whatever number ``caller`` is; the last ``CALLBACK_DIGITS_SAID`` digits of its
-    callback number and its extension (spoken to a proven caller: ``questions.callback_rings``)."""
+    callback number and its extension (spoken to a proven caller: ``questions.callback_rings``).
+
+    Whether the customer was reached is the escalation core's ``customer_reached`` (a callback met or late, the rep's
+    ``CALLED``, an e-mail contact), the rule the update schedule starts on: an outside probe's customer whom the rep
+    had texted ``CALLED`` for, and who had agreed updates, was promised a callback on calling again and, after the
+    deadline, apologised to for one "not yet" made. Such a customer hears when their next update is due instead."""
+    from app.services.escalation import snapshot  # the escalation's services import the intake's
     from app.services.resolution import pending_proposal  # issue 11; resolution imports the intake's services
 
     session = object_session(incident)
     number = incident.callback_phone or ""
+    reached = session is not None and snapshot(session, incident, now).customer_reached
     return IncidentInfo(reference=incident.reference, callback_due_at=incident.callback_due_at,
                         acknowledged=incident.acknowledged_at is not None,
-                        called_back=incident.callback_answered_at is not None,
+                        called_back=reached,
                         by_email=not incident.callback_phone and bool(incident.email),
                         awaiting_confirmation=session is not None and pending_proposal(session, incident) is not None,
                         calls_back_caller=calls_back(incident, caller, session),
                         clock=contact_clock(incident.callback_phone, incident.caller_id),
                         callback_ending=number[-CALLBACK_DIGITS_SAID:] if number else "",
-                        callback_extension=callback_extension(incident, session) if number else "")
+                        callback_extension=callback_extension(incident, session) if number else "",
+                        next_update_at=_next_update(session, incident) if reached else None)
+
+
+def _next_update(session: Session, incident: Incident) -> datetime | None:
+    """When the incident's next update is due, while its schedule runs (none while a proposal awaits an answer)."""
+    from app.services.updates import follow_up_of  # updates imports the escalation's services
+
+    follow_up = follow_up_of(session, incident)
+    return follow_up.next_due_at if follow_up is not None and follow_up.state == FollowUpState.UPDATING else None
 
 
 def open_incident_by_reference(session: Session, digits: str) -> Incident | None:
@@ -73,7 +89,7 @@ def answer_pin_check(session: Session, effect: CheckPin, call_sid: str, now: dat
     newest is the one asked for) prove that one: a customer with two open incidents reached only the newer."""
     other = _other_open_incident(session, effect, call_sid)
     if other is not None:
-        return PinChecked(ok=True, incident=incident_info(other, _caller_of(session, call_sid)))
+        return PinChecked(ok=True, incident=incident_info(other, _caller_of(session, call_sid), now))
     account, ticket = _pin_for(session, effect)
     ok = check_pin(account, effect.pin, now)
     # The digits are never logged; the outcome is, so guessing shows on the incident's log.
@@ -87,7 +103,7 @@ def answer_pin_check(session: Session, effect: CheckPin, call_sid: str, now: dat
     # a keyed ticket proved with its PIN: the caller's own open incident of it, if there is one (never a stranger's)
     theirs = ticket_incident(session, ticket, pin_proved=True) if effect.ticket_number else None
     return PinChecked(ok=True, ticket=ticket_info(ticket, verified=True),
-                      incident=incident_info(theirs, _caller_of(session, call_sid)) if theirs is not None else None)
+                      incident=incident_info(theirs, _caller_of(session, call_sid), now) if theirs is not None else None)
 
 
 def ticket_incident(session: Session, ticket: Ticket, *, pin_proved: bool) -> Incident | None:

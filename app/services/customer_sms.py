@@ -41,6 +41,7 @@ from app.services.deliveries import HELD_WORDS, queue_delivery
 from app.services.escalation import snapshot
 from app.services.events import log_event
 from app.services.held_words import HELD_LIMIT, JOIN, quoted
+from app.services.how_they_hear import how_they_hear
 from app.services.oncall import customer_readers, incident_owner, reader_role
 from app.services.page_text import company_name
 from app.services.resolution import decide, pending_proposal
@@ -75,7 +76,7 @@ def handle_customer_sms(session: Session, from_number: str, body: str, now: date
     open_incidents = list(session.scalars(select(Incident).where(
         Incident.callback_phone == from_number, Incident.status == IncidentStatus.OPEN).order_by(Incident.id)))
     if not body.strip() and not media:
-        return None
+        return empty_sms(open_incidents)
     named = _named(session, from_number, body)
     answer = answer_word(body)
     reopened = _reopen(session, named, body, answer, now, reopen_window)
@@ -118,6 +119,18 @@ def handle_customer_sms(session: Session, from_number: str, body: str, now: date
     return text("cust_sms_noted", language, ref=incident.reference) + hint + _media_hint(media, incident)
 
 
+def empty_sms(open_incidents: list[Incident]) -> str | None:
+    """The answer to an SMS with no words and no picture from the callback number of ``open_incidents``: nothing to
+    note, but never answered as a stranger's ("your number matches no open incident", an outside probe's customer
+    read); None when they have none."""
+    if not open_incidents:
+        return None
+    if len(open_incidents) > 1:
+        return text("cust_sms_empty_several", open_incidents[0].language,
+                    refs=", ".join(i.reference for i in open_incidents))
+    return text("cust_sms_empty", open_incidents[0].language, ref=open_incidents[0].reference)
+
+
 def caller_id_sms(session: Session, from_number: str, body: str, now: datetime, media: int = 0,
                   reopen_window: timedelta = REOPEN_WINDOW) -> str | None:
     """Words from the number an incident's call came from (its caller ID) when its callback number is another:
@@ -131,11 +144,13 @@ def caller_id_sms(session: Session, from_number: str, body: str, now: datetime, 
     it (a stranger whose number a spoofed call showed learns nothing). Which incident, as from the callback number:
     the open ones it names, else a closed one it names, else the open ones, else the one closed lately
     (``_closed_from_caller_id``: until session 44 words about a closed incident reached nobody)."""
-    if not from_number or (not body.strip() and not media):
+    if not from_number:
         return None
     theirs = (Incident.caller_id == from_number, Incident.callback_phone != from_number)
     incidents = list(session.scalars(select(Incident).where(*theirs, Incident.status == IncidentStatus.OPEN)
                                      .order_by(Incident.id)))
+    if not body.strip() and not media:  # never a reference: the caller ID is no identity
+        return text("cust_sms_empty_caller_id", incidents[0].language) if incidents else None
     tokens = set(REFERENCE.findall(_spaced(body)))
     named = [incident for incident in incidents if incident.reference in tokens]
     if not named:
@@ -152,9 +167,7 @@ def caller_id_sms(session: Session, from_number: str, body: str, now: datetime, 
         answer = text("cust_sms_noted_caller_id", language, ref=", ".join(i.reference for i in named))
     else:
         answer = text("cust_sms_noted_caller_id_unnamed", language)
-    if any(incident.callback_phone for incident in targets):
-        answer += text("cust_sms_caller_id_hint", language)
-    return answer + _media_hint(media, targets[0])
+    return answer + how_they_hear(session, targets[0], now) + _media_hint(media, targets[0])
 
 
 def _closed_from_caller_id(session: Session, named: list[Incident], theirs: tuple, body: str, now: datetime,

@@ -300,6 +300,7 @@ def _tell_customer(session: Session, incident: Incident, purpose: str, channel: 
     step_id = acting.step.id if acting.step is not None else None
     log_event(session, at=now, actor=acting.actor or "system", kind=_NOTICE_EVENTS[purpose],
               incident_id=incident.id, detail={"channel": channel, "step_id": step_id,
+                                               **({"email_address": bool(incident.email)} if channel == "none" else {}),
                                                "due_at": incident.callback_due_at.isoformat(),
                                                **({"agreed": True} if purpose == AGREED_CLOSING_NOTICE else {})})
     if channel == "sms":

@@ -385,6 +385,7 @@ def owner_active(session: Session, incident: Incident) -> bool:
 
 def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
     """The facts of ``incident`` the escalation core decides on."""
+    from app.services.deliveries import can_email  # deliveries -> late_mail -> this module
     from app.services.page_verdicts import held_pages  # page_verdicts -> this module
     from app.services.tam_mail import breach_emailed_tam  # tam_mail -> page_text -> this module
 
@@ -399,7 +400,7 @@ def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
         resolved=incident.status != IncidentStatus.OPEN,
         has_callback_number=bool(incident.callback_phone),
         textable_customer=bool(incident.callback_phone) and is_textable(incident.callback_phone),
-        has_email=bool(incident.email),
+        has_email=can_email(session, incident.email),  # the delivery job's rule: an address, and SMTP
         owner_rep_id=incident.acknowledged_by,
         owner_active=owner_active(session, incident),
         acknowledged=incident.acknowledged_at is not None,

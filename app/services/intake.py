@@ -93,7 +93,7 @@ def start_call(
         caller_id=from_number,
         policy=_with_outage(session, policy, now, from_number),  # issue 11
         ticket=caller_trust.ticket_info(ticket, verified=False) if ticket else None,
-        open_incident=caller_trust.incident_info(incident, from_number) if incident else None,
+        open_incident=caller_trust.incident_info(incident, from_number, now) if incident else None,
     )
     call = CallSession(
         call_sid=call_sid, from_number=from_number[:32], to_number=to_number[:32],
@@ -219,8 +219,8 @@ def _apply(session: Session, call: CallSession, state: CallState, effect, now: d
         return TicketLookedUp(
             number=effect.number,
             ticket=caller_trust.ticket_info(ticket, verified=state.verified != "") if ticket else None,
-            open_incident=caller_trust.incident_info(incident, call.from_number) if incident else None,
-            incident_by_reference=caller_trust.incident_info(keyed, call.from_number) if keyed else None,
+            open_incident=caller_trust.incident_info(incident, call.from_number, now) if incident else None,
+            incident_by_reference=caller_trust.incident_info(keyed, call.from_number, now) if keyed else None,
         )
     if isinstance(effect, CheckPin):
         return caller_trust.answer_pin_check(session, effect, call.call_sid, now)

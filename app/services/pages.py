@@ -480,6 +480,26 @@ def adopt_sid(session: Session, page: Page, sid: str, now: datetime) -> None:
                           "via": "status_callback"})
 
 
+def _answer_written_failure(session: Session, incident: Incident, page: Page, decision: Decision, now: datetime,
+                            error_code: str) -> None:
+    """The customer's receipt or one-off notice SMS failed for good: the e-mail instead, or the line saying none can
+    go (with whether an address is on record: then SMTP is what is missing); for a closing notice that reached them
+    by no channel, the SMS telling the closer and the owner to phone them (``Decision.phone_customer``)."""
+    from app.services.decisions import Acting, carry_out
+    from app.services.deliveries import queue_delivery
+    from app.services.unreached import notice_alerts
+
+    how = "undelivered" if page.status == PageStatus.UNDELIVERED else "failed"
+    alerts = notice_alerts(session, incident, page.purpose, how) if decision.phone_customer else []
+    carry_out(session, incident, decision, now, Acting(detail={
+        "page_id": page.id, "purpose": page.purpose, "failed_status": str(page.status), "error_code": error_code,
+        "error": (page.last_error or "")[:200], "email_address": bool(incident.email),
+        **({"told": [alert.recipient for alert in alerts]} if decision.phone_customer else {})}))
+    for alert in alerts:
+        queue_delivery(session, channel=DeliveryChannel.SMS, to=alert.phone, purpose="unreached",
+                       recipient=alert.recipient, body=alert.body, now=now, incident_id=incident.id)
+
+
 def answer_page_failure(session: Session, page: Page, now: datetime, first: bool = False,
                        error_code: str = "") -> Page | None:
     """What follows a page that failed for good, as the core decides (``PageFailed``). A page or at-risk alert SMS
@@ -505,11 +525,7 @@ def answer_page_failure(session: Session, page: Page, now: datetime, first: bool
         return None
     if page.purpose in (RECEIPT, *NOTICES):  # the e-mail instead, or the line saying none can go (``carry_out``)
         if decision.log:
-            from app.services.decisions import Acting, carry_out
-
-            carry_out(session, incident, decision, now, Acting(detail={
-                "page_id": page.id, "purpose": page.purpose, "failed_status": str(page.status), "error_code": error_code,
-                "error": (page.last_error or "")[:200]}))
+            _answer_written_failure(session, incident, page, decision, now, error_code)
         return None
     if decision.outcome == "level_unreached":  # the managers, at once (``decisions.carry_out``)
         from app.services.decisions import Acting, carry_out

@@ -30,6 +30,7 @@ from app.models import (
     IncidentEvent,
     IncidentStatus,
     ProposalState,
+    Rep,
     ResolutionProposal,
     UpdateDeliveryStatus,
 )
@@ -91,6 +92,32 @@ def alerts_for(session: Session, delivery: Delivery, now: datetime) -> list[Aler
     body = text(key, ref=incident.reference, company=company_name(incident), number=number or "",
                 how=_how(how), phone=incident.callback_phone or "no number")
     return [Alert(phone, recipient, " ".join(body.split())) for phone, recipient in readers]
+
+
+def notice_alerts(session: Session, incident: Incident, purpose: str, sms_how: str) -> list[Alert]:
+    """A closing notice reached the customer by no channel (its SMS ``sms_how``, "undelivered" or "failed", and no
+    e-mail can go: ``decide._notice_failed``): the SMS that tell whoever closed the incident (an active rep) and its
+    owner (else the managers), each once, to phone the customer, who does not know it is closed."""
+    closer = _closer(session, incident)
+    readers = ([(closer.phone, "closer")] if closer is not None else []) + _readers(session, incident)
+    email = "no e-mail address" if not incident.email else "e-mail not sent: SMTP is not configured"
+    key = "notice_unreached_agreed_sms" if purpose == "agreed_closing" else "notice_unreached_sms"
+    body = text(key, ref=incident.reference, company=company_name(incident), how=f"SMS {sms_how}, {email}",
+                phone=incident.callback_phone or "no number")
+    each: dict[str, str] = {}
+    for phone, recipient in readers:  # the closer who owns it too is texted once, as the closer
+        each.setdefault(phone, recipient)
+    return [Alert(phone, recipient, " ".join(body.split())) for phone, recipient in each.items()]
+
+
+def _closer(session: Session, incident: Incident) -> Rep | None:
+    """The active rep (with a phone) who closed the incident last, as its ``resolved`` line says, if any."""
+    details = session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.RESOLVED)
+        .order_by(IncidentEvent.id.desc()).limit(1))
+    rep_id = next(((detail or {}).get("rep_id") for detail in details), None)
+    rep = session.get(Rep, rep_id) if isinstance(rep_id, int) else None
+    return rep if rep is not None and rep.active and rep.phone else None
 
 
 def _stalled(channel: str, status: str, error: str | None, attempts: int) -> bool:

@@ -49,8 +49,8 @@ def handle_update_sms(session: Session, from_number: str, rep: Rep | None, body:
 
     ``media``: the pictures or files of an MMS, which may carry no words at all (a customer's screenshot).
     """
-    if not body.strip() and not media:
-        return None
+    if not body.strip() and not media:  # no command: from a customer's callback number, told it was empty
+        return handle_customer_sms(session, from_number, body, now)
     first, _rest = first_word(body)  # "Update: 123456 ...", "“UPDATE” 123456 ..." are UPDATE
     if rep is not None:
         if first in REP_COMMANDS:

@@ -43,6 +43,8 @@ PROMPTS: dict[str, str] = {
         "Ein Techniker ruft Sie so schnell wie möglich an."
     ),
     "callback_done": "Wir haben Sie bereits zurückgerufen, und unser Team arbeitet daran.",
+    "contact_done": "Wir haben uns bereits bei Ihnen gemeldet, und unser Team arbeitet daran.",
+    "next_update_by": "Das nächste Update erhalten Sie spätestens {time}.",
     "callback_rings_caller": "Wir rufen die Nummer an, von der Sie gerade anrufen.",
     "callback_rings_number": "Wir rufen die Nummer mit der Endung {number} an.",
     "callback_rings_elsewhere": "Wir rufen die Nummer mit der Endung {number} an, nicht das Telefon, von dem Sie "
@@ -211,6 +213,15 @@ PROMPTS: dict[str, str] = {
         "Wir haben weder eine Telefonnummer noch eine E-Mail-Adresse von Ihnen. Ein "
         "Techniker versucht, Sie über Ihr Firmenkonto zu erreichen. Wenn möglich, rufen "
         "Sie bitte noch einmal von einem Telefon an, das seine Nummer anzeigt."
+    ),
+    "done_reach_none_unknown": (
+        "Wir haben weder eine Telefonnummer noch eine E-Mail-Adresse noch den Namen Ihrer Firma, daher können wir "
+        "Sie nicht erreichen. Bitte rufen Sie noch einmal von einem Telefon an, das seine Nummer anzeigt."
+    ),
+    "done_reach_none_shown_unknown": (
+        "Wir haben weder eine Telefonnummer, die wir anrufen können, noch eine E-Mail-Adresse noch den Namen Ihrer "
+        "Firma, daher können wir Sie nicht erreichen. Bitte rufen Sie noch einmal an und nennen Sie eine andere "
+        "Nummer, die wir zurückrufen können, oder eine E-Mail-Adresse."
     ),
     # spoken formatting
     "duration_minutes": "{n} Minuten",

@@ -36,6 +36,8 @@ PROMPTS: dict[str, str] = {
     "callback_by": "An engineer will call you back by {time}.",
     "callback_overdue": "We're sorry we haven't called you back yet. An engineer will call you as soon as possible.",
     "callback_done": "We have called you back, and our team is working on it.",
+    "contact_done": "We have been in touch with you, and our team is working on it.",
+    "next_update_by": "Your next update will come by {time}.",
     # which phone a proven repeat caller's callback rings (``questions.callback_rings``): never the whole number
     "callback_rings_caller": "We will call the number you are calling from.",
     "callback_rings_number": "We will call the number ending in {number}.",
@@ -181,6 +183,15 @@ PROMPTS: dict[str, str] = {
         "We didn't get a phone number or an e-mail address. An engineer will try to "
         "reach you through your company's account. If you can, please call again "
         "from a phone that shows its number."
+    ),
+    # nothing known of them (no company said, no ticket found): no promise we cannot keep
+    "done_reach_none_unknown": (
+        "We didn't get a phone number, an e-mail address or your company's name, so we have no way to reach "
+        "you. Please call again from a phone that shows its number."
+    ),
+    "done_reach_none_shown_unknown": (
+        "We didn't get a phone number we can call, an e-mail address or your company's name, so we have no way "
+        "to reach you. Please call again and give another number we can call back, or an e-mail address."
     ),
     # spoken formatting
     "duration_minutes": "{n} minutes",

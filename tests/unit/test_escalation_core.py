@@ -591,6 +591,16 @@ def test_a_notice_sms_that_failed_for_good_is_e_mailed_instead_once(trigger, sna
     assert decision.pages == ()
 
 
+@pytest.mark.parametrize(("purpose", "phone"), [("closing_notice", True), ("agreed_closing", True),
+                                                ("breach_notice", False)])
+def test_a_closing_notice_that_reached_the_customer_by_no_channel_has_them_phoned(purpose, phone):
+    """No e-mail can go (no address, or no SMTP: ``has_email`` False): a closing notice whose SMS failed has the
+    closer and owner texted to phone them; an apology needs none (the reps are still chased to call them)."""
+    decision = decide(PageFailed("sms", purpose), replace(BASE, resolved=purpose != "breach_notice"), T0)
+    assert (decision.outcome, decision.email_customer, decision.phone_customer) == ("notice_not_delivered", "", phone)
+    assert not decide(PageFailed("sms", purpose), WITH_EMAIL, T0).phone_customer
+
+
 # ------------------------------------------------------------------ a queued page about to leave
 
 ON_CALLBACK = replace(STATES["callback_in_progress"], reps_on_callback=frozenset({ALICE}))

@@ -224,7 +224,10 @@ def test_silence_on_every_question_still_saves_an_incident(caller_id):
     call.saved("777000")
     assert call.stage is Stage.DONE and "7, 7, 7, 0, 0, 0" in call.said
     if caller_id != US_CALLER:
-        assert "didn't get a phone number or an e-mail address" in call.said
+        # nothing known of them: no promise to reach them "through your company's account" (an outside probe)
+        assert "didn't get a phone number, an e-mail address or your company's name, so we have no way to reach " \
+               "you. Please call again from a phone that shows its number." in call.said
+        assert "company's account" not in call.said
 
 
 def test_an_answer_resets_the_silence_count_so_a_slow_caller_is_not_skipped():

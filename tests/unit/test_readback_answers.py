@@ -94,3 +94,22 @@ def test_a_caller_left_with_no_contact_is_told_what_would_help_them(caller_id, c
                                            ("say", "API down"), ("record",), ("press", "1")])
     call.saved()
     assert closing in call.said and "through your company's account" in call.said
+
+
+@pytest.mark.parametrize(("caller_id", "lang", "closing"), [
+    ("anonymous", "1", "so we have no way to reach you. Please call again from a phone that shows its number."),
+    ("+79123456789", "1", "so we have no way to reach you. Please call again and give another number we can call "
+                          "back, or an e-mail address."),
+    ("anonymous", "2", "daher können wir Sie nicht erreichen. Bitte rufen Sie noch einmal von einem Telefon an, "
+                       "das seine Nummer anzeigt."),
+])
+def test_a_caller_who_gave_nothing_is_promised_nothing_through_an_account_nobody_knows(caller_id, lang, closing):
+    """An outside probe's withheld caller, silent at every question, was told "An engineer will try to reach you
+    through your company's account" with no company, ticket or account known: nothing could keep that promise."""
+    call = run(Call(caller_id=caller_id), [("press", lang), ("press", "1"), ("press", "#"), *[("silence",)] * 3,
+                                           ("say", "Dana"), *[("press", "#")] * 3, *[("silence",)] * 3,
+                                           ("say", "API down"), ("record",), ("press", "1")])
+    assert not call.state.captured.company
+    call.saved()
+    assert closing in call.said
+    assert "company's account" not in call.said and "Firmenkonto" not in call.said

@@ -65,3 +65,34 @@ def test_information_added_after_the_callback_is_never_promised_another():
     call = _verified_adds_info(IncidentInfo("123456", due, acknowledged=True, called_back=True), due)
     closing = call.said.split("we added this to incident")[1]
     assert "will call you back" not in closing and "We have called you back" in closing
+
+
+def _status(incident: IncidentInfo, language: str = "1") -> str:
+    call = Call(open_incident=incident)
+    call.press(language)
+    call.press("1")
+    call.press("123456#")  # its status after proof
+    return call.said
+
+
+def test_a_reached_customer_hears_when_their_next_update_comes_and_never_a_time_past():
+    reached = IncidentInfo("123456", NOW - timedelta(minutes=30), acknowledged=True, called_back=True,
+                           next_update_at=NOW + timedelta(minutes=40))
+    assert "We have called you back, and our team is working on it. Your next update will come by" in _status(reached)
+    assert "Das nächste Update erhalten Sie spätestens" in _status(reached, "2")
+    overdue = IncidentInfo("123456", NOW - timedelta(minutes=30), acknowledged=True, called_back=True,
+                           next_update_at=NOW - timedelta(minutes=1))
+    assert "next update" not in _status(overdue)
+
+
+def test_a_customer_reached_by_email_is_never_told_they_were_called():
+    reached = IncidentInfo("123456", NOW - timedelta(minutes=30), acknowledged=True, called_back=True, by_email=True)
+    said = _status(reached)
+    assert "We have been in touch with you, and our team is working on it." in said and "called you" not in said
+
+
+def test_the_next_update_survives_the_call_state_round_trip():
+    due = NOW + timedelta(minutes=40)
+    call = Call(open_incident=IncidentInfo("123456", NOW, acknowledged=True, called_back=True, next_update_at=due))
+    call.press("1")
+    assert round_trip(call.state).incident.next_update_at == due

@@ -80,3 +80,14 @@ def test_a_caller_whose_mobile_texted_stop_gets_the_receipt_by_email(desk, netwo
     assert (delivery.channel, delivery.purpose, delivery.status) == ("email", "receipt", UpdateDeliveryStatus.SENT)
     [mail] = smtp.inbox.to("dana@acme.example")
     assert incident.reference in mail["Subject"]
+
+
+def test_a_withheld_number_with_an_email_address_gets_a_receipt_that_promises_no_call(desk, network, smtp):
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.email_only_incident()
+    desk.settle()
+
+    assert _receipt_step(desk, incident.id).outcome == "receipt_emailed"
+    [delivery] = _rows(desk, Delivery, incident.id)
+    assert (delivery.channel, delivery.purpose, delivery.to_address) == ("email", "receipt", "dana@acme.example")
+    assert "no telephone number to call you back on" in delivery.body and "call you back by" not in delivery.body
