@@ -167,6 +167,8 @@ class EventKind(StrEnum):
     # an update or proposal that reached the customer by no channel so far, its e-mail failing and still retried;
     # owner told (app/services/unreached.py)
     CUSTOMER_MESSAGE_STALLED = "customer_message_stalled"
+    # the customer's written confirmation of the agreed interval reached them by no channel: not "told"; owner told
+    INTERVAL_CONFIRMATION_UNDELIVERED = "interval_confirmation_undelivered"
     DELIVERY_FAILED = "delivery_failed"
     DELIVERY_QUEUED = "delivery_queued"
     DELIVERY_SENT = "delivery_sent"

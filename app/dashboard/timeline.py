@@ -605,6 +605,14 @@ def _told(d: dict) -> str:
     return f"the {' and the '.join(told)}{'s' if told == ['manager'] else ''} told by SMS to phone them"
 
 
+def _apology(d: dict) -> str:
+    """What the customer was told of an update's lateness (its first late line only; older lines say nothing)."""
+    if "customer_told" not in d:
+        return ""
+    told = d["customer_told"]
+    return f"; the customer was sent an apology ({', '.join(told)})" if told else "; no written channel reaches the customer"
+
+
 def _update_name(d: dict) -> str:
     """``Customer update 2`` (the Nth owed: ``update_numbers``), or ``A customer update`` when none was owed."""
     return f"Customer update {d['number']}" if d.get("number") else "A customer update"
@@ -623,6 +631,8 @@ def _message_stalled(d: dict) -> str:
     """An update or proposal that has reached the customer by no channel so far, its e-mail still being retried."""
     if d.get("proposal_id"):
         name = "The resolution proposal"
+    elif d.get("interval_id"):
+        name = "The confirmation of the update interval"
     else:
         name = _update_name(d)
     return f"{name} has NOT reached the customer so far ({_channels(d)}); {_told(d)}"
@@ -650,9 +660,13 @@ def _restarted(d: dict) -> str:
 WORDS.update({  # policy step 5: the customer's updates, owed from the moment they were reached
     "customer_update_sent": lambda d, _: (_update_sent(d), "ok"),
     "customer_update_late": lambda d, _: (f"{_update_name(d)} not sent by its due time "
-                                          f"{_stamp(d.get('due_at'))}: {d.get('alerted', 0)} managers told", "warn"),
+                                          f"{_stamp(d.get('due_at'))}: {d.get('alerted', 0)} managers told"
+                                          + _apology(d), "warn"),
     "customer_update_undelivered": lambda d, _: (_update_undelivered(d), "bad"),
     "customer_message_stalled": lambda d, _: (_message_stalled(d), "bad"),
+    "interval_confirmation_undelivered": lambda d, _: (
+        f"The confirmation of the update interval reached the customer by NO channel ({_channels(d)}): they were "
+        f"not told it; {_told(d)}", "bad"),
     "updates_scheduled": lambda d, _: (f"Customer updates owed every {d.get('interval_minutes', '?')} minutes; "
                                        f"the first by {_stamp(d.get('first_due_at'))}" + _restarted(d), ""),
     "updates_counted_from_call_end": lambda d, _: ("The call ended: the first customer update is owed by "

@@ -362,6 +362,14 @@ PROMPTS.update({
                        "({how}). Rufen Sie an: {phone}.",
     "upd_proposal_stalled_sms": "SEV1 {ref} {company}: der Lösungsvorschlag hat den Kunden bisher NICHT erreicht "
                                 "({how}). Rufen Sie an: {phone}.",
+    "upd_late_apology_sms": "Sev-1 {ref}: Es tut uns leid, Ihr Update verspätet sich. Ein Techniker informiert Sie "
+                            "so bald wie möglich.",
+    "upd_late_apology_subject": "Sev-1-Vorfall {ref}: Ihr Update verspätet sich",
+    "upd_interval_unreached_sms": "SEV1 {ref} {company}: die Bestätigung des Update-Intervalls hat den Kunden auf "
+                                  "KEINEM Weg erreicht ({how}). Rufen Sie an: {phone}. Antworten Sie EVERY <Minuten> "
+                                  "{ref}, um sie erneut zu senden.",
+    "upd_interval_stalled_sms": "SEV1 {ref} {company}: die Bestätigung des Update-Intervalls hat den Kunden bisher "
+                                "NICHT erreicht ({how}). Rufen Sie an: {phone}.",
     "upd_outage": "Uns ist eine aktuelle Störung der Plattform bekannt: {what}, seit {since}.",
     "upd_outage_next": " Das nächste Update folgt bis {due}.",
     "upd_outage_overdue": " Leider ist unser nächstes Update überfällig: Es folgt so bald wie möglich.",

@@ -354,6 +354,14 @@ PROMPTS.update({
                        "Phone the customer: {phone}.",
     "upd_proposal_stalled_sms": "SEV1 {ref} {company}: the resolution proposal has NOT reached the customer so far "
                                 "({how}). Phone them: {phone}.",
+    "upd_late_apology_sms": "Sev-1 {ref}: we are sorry, we are late with your update. An engineer will update you "
+                            "as soon as possible.",
+    "upd_late_apology_subject": "Sev-1 incident {ref}: your update is late",
+    "upd_interval_unreached_sms": "SEV1 {ref} {company}: the confirmation of the update interval reached the "
+                                  "customer by NO channel ({how}). Phone them: {phone}. Reply EVERY <minutes> {ref} "
+                                  "to send it again.",
+    "upd_interval_stalled_sms": "SEV1 {ref} {company}: the confirmation of the update interval has NOT reached the "
+                                "customer so far ({how}). Phone them: {phone}.",
     "upd_outage": "We know of a current platform outage: {what}, since {since}.",
     "upd_outage_next": " Our next update is due by {due}.",
     "upd_outage_overdue": " We are sorry our next update is overdue: it follows as soon as possible.",

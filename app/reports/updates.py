@@ -198,7 +198,8 @@ def _text_seconds_postgresql(element, compiler, **kw) -> str:
 # The schedule's lines, in the order written (ids: an incident's lines are written under its row lock).
 # Each sets when the round owed next is due: the first one interval after the start, an agreed interval
 # moves it (or keeps an overdue one), an update makes the next due one interval later, a rejected proposal
-# one interval after the answer, a proposal's silence that proved nothing at once.
+# one interval after the answer, a proposal that reached nobody the paused round's old due time (or at once), an
+# unclear one at once.
 _STARTS = ("updates_scheduled", "updates_counted_from_call_end")  # the latter moves round 1 to the call's end
 # the schedule withdrawn with the answer that started it owes nothing (no due time) until it starts again
 _DUE_SETTERS = (*_STARTS, "update_interval_agreed", "customer_update_sent", "resolution_rejected",
@@ -242,6 +243,10 @@ def _missed_rounds(session: Session, start: datetime, end: datetime) -> int:
     due = case((setter.kind.in_(_STARTS), _TextSeconds(setter.detail["first_due_at"].as_string())),
                (setter.kind == "update_interval_agreed", _TextSeconds(setter.detail["next_due_at"].as_string())),
                (setter.kind == "resolution_rejected", _TextSeconds(setter.detail["next_update_due_at"].as_string())),
+               # a proposal known at once to have reached nobody resumes the round it paused at its old due time
+               # (lines written before that change name none: owed at once)
+               (setter.kind == "resolution_undelivered",
+                func.coalesce(_TextSeconds(setter.detail["next_update_due_at"].as_string()), _Seconds(setter.at))),
                (setter.kind == "customer_update_sent", _Seconds(setter.at) + 60 * minutes),
                (setter.kind == "updates_withdrawn", null()),  # nothing owed: never missed
                else_=_Seconds(setter.at))  # undelivered, unclear: owed at once

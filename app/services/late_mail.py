@@ -15,6 +15,7 @@ each try (``deliveries.DeliverySender``):
 - the TAM's breach e-mail is not sent once the customer was called back, nor the correction that followed it
   ("NOT breached after all") once no answer by the deadline stands: the rule of the pages alike
   (``pages.outdated_by_answer``);
+- the customer's apology for an overdue update is not sent once an update was written since;
 - the TAM's page e-mail leaving after the incident was resolved, or after the customer was called back, still tells
   them of their account's Sev-1 (policy), written again as opened at and resolved (or called back) at
   (``tam_mail.page_words_as_of``), not "the reps are being paged".
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from app.escalation import StepDue, decide
 from app.escalation.decide import BREACH_CORRECTED
-from app.models import Delivery, DeliveryChannel, Incident
+from app.models import CustomerUpdate, Delivery, DeliveryChannel, Incident
 from app.models.paging import TAM_ROLE
 from app.services import customer_text
 from app.services.escalation import snapshot
@@ -37,11 +38,17 @@ from app.services.pages import outdated_by_answer
 from app.services.update_text import customer_zone
 
 RECEIPT = "receipt"
+LATE_APOLOGY = "update_apology"  # the customer's apology for an overdue update (``updates._apologise``)
 AT_RISK_ALERTED = "alerted"  # the escalation core's outcome of an at-risk step that warns
 
 
 def superseded(session: Session, delivery: Delivery, now: datetime) -> str:
     """Why this e-mail is no longer to be sent ("": send it)."""
+    if delivery.purpose == LATE_APOLOGY and delivery.channel == DeliveryChannel.EMAIL:
+        # "we are late with your update" after that update was written is false: the update says it all
+        return "update_written" if session.scalar(select(CustomerUpdate.id).where(
+            CustomerUpdate.incident_id == delivery.incident_id,
+            CustomerUpdate.written_at >= delivery.created_at).limit(1)) is not None else ""
     if delivery.channel != DeliveryChannel.EMAIL or delivery.recipient != TAM_ROLE or delivery.incident_id is None:
         return ""
     if delivery.purpose in ("page", "at_risk") and session.scalar(select(Delivery.id).where(

@@ -41,16 +41,10 @@ from app.services.events import log_event
 from app.services.oncall import customer_readers, reader_role
 from app.services.page_text import company_name, rep_clock
 from app.services.phones import is_textable
+from app.services.proposal_unheard import paused_due, set_aside, undelivered_due
 from app.services.row_locks import lock_incident
-from app.services.updates import (
-    NO_WRITTEN_CHANNEL,
-    Result,
-    close_round_steps,
-    follow_up_of,
-    schedule_round,
-    start_follow_up,
-    written_channels,
-)
+from app.services.update_schedule import close_round_steps, follow_up_of, resume_after_proposal
+from app.services.updates import NO_WRITTEN_CHANNEL, Result, start_follow_up, written_channels
 from app.settings import Settings
 
 VIAS = ("sms", "link", "call", "verbal")
@@ -103,6 +97,7 @@ def propose(session: Session, incident: Incident, kind: ProposalKind, *, summary
         return Result(False, f"Incident {incident.reference} was not proposed: {NO_WRITTEN_CHANNEL}. Ask them on the "
                              "phone, then record who agreed. Nothing was changed.")
     follow_up, _ = start_follow_up(session, incident, now)
+    paused = paused_due(follow_up.state, follow_up.next_due_at)  # resumed if the proposal reaches nobody
     if follow_up.state == FollowUpState.UPDATING:
         close_round_steps(session, incident.id, follow_up.round, "paused_for_proposal", now)
     follow_up.state, follow_up.next_due_at = FollowUpState.AWAITING_CONFIRMATION, None
@@ -119,7 +114,7 @@ def propose(session: Session, incident: Incident, kind: ProposalKind, *, summary
     session.flush()
     log_event(session, at=now, actor=by or "rep", kind="resolution_proposed", incident_id=incident.id,
               detail={"proposal_id": proposal.id, "kind": kind.value, "expires_at": proposal.expires_at.isoformat(),
-                      "outage_id": outage_id})
+                      "outage_id": outage_id, **paused})
     schedule(session, "step", expiry.id, expiry.due_at)
     _ask_customer(session, incident, proposal, settings, now)
     return Result(True, f"Proposed to the customer of {incident.reference}; waiting for their answer.")
@@ -175,10 +170,7 @@ def decide(session: Session, proposal: ResolutionProposal, *, confirmed: bool, v
                           words=_own_words(note if via == "sms" else ""), since=proposal.proposed_at)
         return Result(True, update_text.decision_reply(incident, True, spoken))
     follow_up = follow_up_of(session, incident, lock=True)
-    follow_up.state = FollowUpState.UPDATING
-    follow_up.round += 1  # the paused round was closed when the proposal was made
-    follow_up.next_due_at = now + timedelta(minutes=follow_up.interval_minutes)
-    schedule_round(session, follow_up)
+    resume_after_proposal(session, incident, now + timedelta(minutes=follow_up.interval_minutes))
     log_event(session, at=now, actor=who or "customer", kind="resolution_rejected", incident_id=incident.id,
               detail={"proposal_id": proposal.id, "via": via, "next_update_due_at": follow_up.next_due_at.isoformat()})
     said = " ".join(note.split())[:update_text.QUOTE_LIMIT]
@@ -379,10 +371,14 @@ def expire(session: Session, incident: Incident, step: DueStep, now: datetime) -
         ResolutionProposal.incident_id == incident.id, ResolutionProposal.seq == step.level)).first()
     if proposal is None or proposal.state != ProposalState.PROPOSED:
         return "skipped_answered"
-    if not _reached_the_customer(session, proposal):
-        return _not_silence(session, incident, proposal, now, ProposalState.UNDELIVERED, "resolution_undelivered")
-    if _customer_wrote_since(session, incident, proposal.proposed_at):
-        return _not_silence(session, incident, proposal, now, ProposalState.UNCLEAR, "resolution_unclear")
+    if not _reached_the_customer(session, proposal):  # reached nobody: normally set aside already (``unreached``)
+        set_aside(session, incident, proposal, now, state=ProposalState.UNDELIVERED,
+                  kind=EventKind.RESOLUTION_UNDELIVERED, due=undelivered_due(session, proposal, now), via="silence")
+        return "kept_open_undelivered"
+    if _customer_wrote_since(session, incident, proposal.proposed_at):  # not silent: updates are owed at once
+        set_aside(session, incident, proposal, now, state=ProposalState.UNCLEAR, kind=EventKind.RESOLUTION_UNCLEAR,
+                  due=now, via="silence")
+        return "kept_open_unclear"
     answer = resolve(session, incident, Actor(name="system", via="silence"), now, after_silence=True)
     if not answer.ok:
         return f"refused_{answer.outcome}"[:64]
@@ -406,20 +402,3 @@ def _customer_wrote_since(session: Session, incident: Incident, since: datetime)
     return session.scalar(select(func.count(IncidentEvent.id)).where(
         IncidentEvent.incident_id == incident.id, IncidentEvent.kind == "customer_sms_message",
         IncidentEvent.at >= since)) > 0
-
-
-def _not_silence(session: Session, incident: Incident, proposal: ResolutionProposal, now: datetime,
-                 state: ProposalState, kind: str) -> str:
-    """The silence ran out, but the customer was never asked, or wrote back without a YES or NO: the incident
-    stays open, updates are owed at once, and the owner is reminded (the managers told when it is late)."""
-    proposal.state, proposal.decided_at, proposal.decided_via = state, now, "silence"
-    _drop_queued_deliveries(session, proposal.id, "the proposal's silence ran out")
-    follow_up = follow_up_of(session, incident, lock=True)
-    if follow_up is not None and follow_up.state == FollowUpState.AWAITING_CONFIRMATION:
-        follow_up.state = FollowUpState.UPDATING
-        follow_up.round += 1  # the paused round was closed when the proposal was made
-        follow_up.next_due_at = now  # overdue at once: the owner is reminded and the managers told
-        schedule_round(session, follow_up)
-    log_event(session, at=now, actor="system", kind=kind, incident_id=incident.id,
-              detail={"proposal_id": proposal.id, "proposed_at": proposal.proposed_at.isoformat()})
-    return f"kept_open_{state.value}"

@@ -1,4 +1,5 @@
-"""An update or resolution proposal that reached the customer by no channel: its owner is told, once, to phone.
+"""An update, resolution proposal or interval confirmation that reached the customer by no channel: its owner is
+told, once, to phone.
 
 A customer's message "reached nobody" when every delivery of it is final and none was accepted: each SMS came
 back failed or undelivered (or the number opted out), each e-mail failed or was never sent (no SMTP). A delivery
@@ -11,6 +12,9 @@ with nobody knowing: once every delivery has ended unreached or is an e-mail tha
 (a minute apart: one passing refusal is retried before anyone is bothered), the owner is told at once, also once
 (``customer_message_stalled``), that it has not reached them yet; the "NO channel" SMS still follows should the
 e-mail give up.
+
+A proposal known to have reached nobody is also set aside at once (``proposal_unheard.reached_nobody``): the round
+it paused is owed again. An interval confirmation that did is not "told" (``updates.told_interval``).
 """
 
 from __future__ import annotations
@@ -38,9 +42,11 @@ from app.prompts import text
 from app.services.events import log_event
 from app.services.oncall import incident_owner, managers, owner_or_managers
 from app.services.page_text import company_name
+from app.services.proposal_unheard import reached_nobody
 from app.services.update_numbers import update_number
 
 UNREACHED = (UpdateDeliveryStatus.FAILED, UpdateDeliveryStatus.SKIPPED, UpdateDeliveryStatus.OPTED_OUT)
+INTERVAL = "interval"  # the purpose of the customer's written confirmation of the agreed interval (``updates``)
 STALLED_AFTER = 2  # failed tries of an e-mail still being retried before its message counts as not reaching them
 RETRYING = "retrying"  # a stalled line's word for an e-mail still being retried after failing
 
@@ -55,9 +61,10 @@ class Alert:
 
 
 def alerts_for(session: Session, delivery: Delivery, now: datetime) -> list[Alert]:
-    """After ``delivery`` became final, or failed a try and waits for its next: when its update or proposal has now
-    reached the customer by no channel (or none so far, only an e-mail still retried after ``STALLED_AFTER`` failed
-    tries), log it (once) and return the SMS that tell the owner (else the managers) to phone the customer."""
+    """After ``delivery`` became final, or failed a try and waits for its next: when its update, proposal or interval
+    confirmation has now reached the customer by no channel (or none so far, only an e-mail still retried after
+    ``STALLED_AFTER`` failed tries), log it (once) and return the SMS that tell the owner (else the managers) to
+    phone the customer."""
     if delivery.recipient != "customer" or delivery.status not in (*UNREACHED, UpdateDeliveryStatus.QUEUED):
         return []
     if delivery.update_id is not None:
@@ -68,6 +75,10 @@ def alerts_for(session: Session, delivery: Delivery, now: datetime) -> list[Aler
         column, what, final_kind = Delivery.proposal_id, "proposal", EventKind.RESOLUTION_PROPOSAL_UNDELIVERED
         if parent is not None and parent.state != ProposalState.PROPOSED:
             return []  # answered, agreed by phone or withdrawn: nobody waits on it any more
+    elif delivery.purpose == INTERVAL and not _confirmed_since(session, delivery):
+        # one message on one channel (``updates._tell_interval``), the caller holds its row lock; until this change a
+        # failed one told nobody, and the hotline held the customer told an interval they never read
+        parent, column, what, final_kind = delivery, Delivery.id, "interval", EventKind.INTERVAL_CONFIRMATION_UNDELIVERED
     else:
         return []
     incident = session.get(Incident, delivery.incident_id) if parent is not None else None
@@ -87,7 +98,9 @@ def alerts_for(session: Session, delivery: Delivery, now: datetime) -> list[Aler
               detail={f"{what}_id": parent.id, "round": getattr(parent, "round", None), "channels": how,
                       "errors": {str(channel): (error or "")[:120] for channel, _, error, _ in rows},
                       "told": [recipient for _, recipient in readers]})
-    key = f"upd_{'' if what == 'update' else 'proposal_'}{'unreached' if final else 'stalled'}_sms"
+    if final and what == "proposal":  # known now to have reached nobody: it proves nothing, updates are owed again
+        reached_nobody(session, incident, parent, now)
+    key = f"upd_{'' if what == 'update' else what + '_'}{'unreached' if final else 'stalled'}_sms"
     number = update_number(session, incident.id, parent.round) if what == "update" else None
     body = text(key, ref=incident.reference, company=company_name(incident), number=number or "",
                 how=_how(how), phone=incident.callback_phone or "no number")
@@ -118,6 +131,14 @@ def _closer(session: Session, incident: Incident) -> Rep | None:
     rep_id = next(((detail or {}).get("rep_id") for detail in details), None)
     rep = session.get(Rep, rep_id) if isinstance(rep_id, int) else None
     return rep if rep is not None and rep.active and rep.phone else None
+
+
+def _confirmed_since(session: Session, delivery: Delivery) -> bool:
+    """A later confirmation of the interval to the customer may have reached them (not ended unreached): what they
+    were told is that one's, so this one's failure leaves nothing to phone about."""
+    return session.scalar(select(Delivery.id).where(
+        Delivery.incident_id == delivery.incident_id, Delivery.purpose == INTERVAL, Delivery.recipient == "customer",
+        Delivery.id > delivery.id, Delivery.status.notin_(UNREACHED)).limit(1)) is not None
 
 
 def _stalled(channel: str, status: str, error: str | None, attempts: int) -> bool:

@@ -98,6 +98,18 @@ def interval_email(incident: Incident, minutes: int, next_due: datetime | None, 
     return _t(lang, "upd_interval_subject", ref=incident.reference), body.replace(" ,\n", ",\n", 1)
 
 
+def late_apology_sms(incident: Incident) -> str:
+    """The customer's apology when an update promised them is overdue (``updates._apologise``), in their language."""
+    return _t(incident.language, "upd_late_apology_sms", ref=incident.reference)
+
+
+def late_apology_email(incident: Incident) -> tuple[str, str]:
+    """Subject and body of the same apology by e-mail."""
+    lang = incident.language
+    body = _t(lang, "upd_interval_mail_body", name=incident.contact_name or "", line=late_apology_sms(incident))
+    return _t(lang, "upd_late_apology_subject", ref=incident.reference), body.replace(" ,\n", ",\n", 1)
+
+
 def _every(language: str, minutes: int) -> str:
     """An interval as the customer reads it: "every 30 minutes", "every hour", "alle 4 Stunden"."""
     if minutes % 60:

@@ -22,8 +22,9 @@ from app.models import (
     Incident,
     IncidentEvent,
     IncidentStatus,
+    ProposalState,
     Rep,
-    StepKind,
+    ResolutionProposal,
     StepStatus,
 )
 from app.models.followup import DEFAULT_INTERVAL_MINUTES, MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
@@ -33,19 +34,26 @@ from app.services import update_text
 from app.services.deliveries import can_email, queue_delivery
 from app.services.escalation import snapshot
 from app.services.events import log_event
+from app.services.late_mail import LATE_APOLOGY
 from app.services.oncall import owner_or_managers, resolve_target
 from app.services.page_text import hhmm, rep_clock
 from app.services.phones import is_textable
 from app.services.sms_opt_outs import is_opted_out
+from app.services.unreached import INTERVAL, UNREACHED
 from app.services.update_numbers import update_number
 from app.services.update_rounds import Extra, why_extra
+from app.services.update_schedule import (
+    ANSWER_WITHDRAWN,
+    REMIND_BEFORE,
+    UPDATE_STEP_KINDS,
+    close_round_steps,
+    follow_up_of,
+    schedule_round,
+)
 
-REMIND_BEFORE = timedelta(minutes=10)  # the owner hears about an update this long before it is due
-UPDATE_STEP_KINDS = (StepKind.UPDATE_REMINDER, StepKind.UPDATE_DUE)
 KEYPAD_INTERVALS = {"1": 30, "2": 60, "3": 240}  # at the end of the bridged callback
 # the same words again this soon are the same update sent twice (a double click), never a second one to the customer
 SAME_UPDATE_WINDOW = timedelta(minutes=10)
-ANSWER_WITHDRAWN = "answer_withdrawn"  # the outcome of update steps a withdrawn answer stopped
 
 
 @dataclass
@@ -65,12 +73,6 @@ def check_interval(minutes: int) -> int:
     if not MIN_INTERVAL_MINUTES <= minutes <= MAX_INTERVAL_MINUTES:
         raise InvalidInterval(f"updates every {MIN_INTERVAL_MINUTES} minutes to 24 hours, not {minutes} minutes")
     return minutes
-
-
-def follow_up_of(session: Session, incident: Incident, lock: bool = False) -> FollowUp | None:
-    """The incident's update schedule, if it has one."""
-    stmt = select(FollowUp).where(FollowUp.incident_id == incident.id)
-    return session.scalars(stmt.with_for_update() if lock else stmt).first()
 
 
 def hand_over(session: Session, incident: Incident, rep_id: int) -> None:
@@ -136,41 +138,6 @@ def _restarted_untouched(session: Session, incident: Incident) -> bool:
     return line is not None and line.kind == EventKind.UPDATES_SCHEDULED and bool((line.detail or {}).get("restarted"))
 
 
-def schedule_round(session: Session, follow_up: FollowUp) -> int:
-    """Write (or move) the reminder and due steps of the round owed next; returns how many were scheduled."""
-    if follow_up.state != FollowUpState.UPDATING or follow_up.next_due_at is None:
-        return 0
-    due = follow_up.next_due_at
-    lead = min(REMIND_BEFORE, timedelta(minutes=follow_up.interval_minutes) / 3)
-    scheduled = 0
-    for kind, at in ((StepKind.UPDATE_REMINDER, due - lead), (StepKind.UPDATE_DUE, due)):
-        step = session.scalars(select(DueStep).where(DueStep.incident_id == follow_up.incident_id,
-                                                     DueStep.kind == kind, DueStep.level == follow_up.round)).first()
-        if step is None:
-            step = DueStep(incident_id=follow_up.incident_id, kind=kind, level=follow_up.round, due_at=at)
-            session.add(step)
-        elif step.status == StepStatus.PENDING:
-            step.due_at = at  # a new interval moves the round's steps (an early run is refused by its CAS)
-        elif step.outcome == ANSWER_WITHDRAWN:  # stopped with the answer that started it: owed again
-            step.status, step.done_at, step.outcome, step.due_at = StepStatus.PENDING, None, "", at
-        elif kind == StepKind.UPDATE_REMINDER and step.outcome == "reminded" and at > step.due_at:
-            # the owner was reminded of an earlier due time: the round's new one is reminded of too
-            step.status, step.done_at, step.due_at = StepStatus.PENDING, None, at
-        else:
-            continue
-        session.flush()
-        schedule(session, "step", step.id, step.due_at)
-        scheduled += 1
-    return scheduled
-
-
-def close_round_steps(session: Session, incident_id: int, round_: int, outcome: str, now: datetime) -> None:
-    """Mark the round's pending reminder and due steps done: nothing is owed for it any more."""
-    session.execute(update(DueStep).where(
-        DueStep.incident_id == incident_id, DueStep.kind.in_(UPDATE_STEP_KINDS), DueStep.level == round_,
-        DueStep.status == StepStatus.PENDING).values(status=StepStatus.DONE, done_at=now, outcome=outcome))
-
-
 def withdraw_follow_up(session: Session, incident: Incident, now: datetime) -> None:
     """The only answer standing was withdrawn (``Decision.stop_updates``): the updates it started are owed no more,
     so no reminder or late alert goes out for them; their pending steps end (the report counts no round)."""
@@ -205,13 +172,27 @@ def restart_follow_up(session: Session, incident: Incident, now: datetime) -> No
 
 def told_interval(session: Session, incident: Incident) -> tuple[int, str] | None:
     """The interval the customer was last told in writing as agreed, and how it was agreed (the latest
-    ``update_interval_agreed`` line whose message was queued: ``customer_told`` "sms" or "email"); None if never."""
-    for detail in session.scalars(select(IncidentEvent.detail).where(
+    ``update_interval_agreed`` line whose message was queued, ``customer_told`` "sms" or "email", and did not end
+    unreached: failed, undelivered, opted out, not sent); None if never. Until this change a confirmation that came
+    back undelivered still counted as told, and agreeing that interval again sent nothing."""
+    for at, detail in session.execute(select(IncidentEvent.at, IncidentEvent.detail).where(
             IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.UPDATE_INTERVAL_AGREED)
             .order_by(IncidentEvent.id.desc())):
-        if (detail or {}).get("customer_told") and isinstance(detail.get("minutes"), int):
+        detail = detail or {}
+        if detail.get("customer_told") and isinstance(detail.get("minutes"), int) and not _unreached(
+                session, incident, detail.get("delivery_id"), at):
             return detail["minutes"], str(detail.get("via") or "default")
     return None
+
+
+def _unreached(session: Session, incident: Incident, delivery_id: object, at: datetime) -> bool:
+    """The confirmation an agreed line queued ended unreached (``unreached.UNREACHED``). Lines written before this
+    change name no delivery: theirs is the interval message queued with them, at the same moment."""
+    where = ((Delivery.id == delivery_id,) if isinstance(delivery_id, int)
+             else (Delivery.incident_id == incident.id, Delivery.purpose == INTERVAL, Delivery.created_at == at))
+    status = session.scalars(select(Delivery.status).where(*where, Delivery.recipient == "customer")
+                             .order_by(Delivery.id.desc()).limit(1)).first()
+    return status in UNREACHED
 
 
 def untold_interval(session: Session, incident: Incident) -> str:
@@ -341,12 +322,13 @@ def agree_interval(session: Session, incident: Incident, minutes: int, *, via: s
             follow_up.next_due_at = min(due, follow_up.next_due_at) if no_longer and follow_up.next_due_at else due
             schedule_round(session, follow_up)
     # while a proposal awaits their answer no update is owed: nothing to tell them (a NO says when the next comes)
-    told = (_tell_interval(session, incident, minutes, follow_up.next_due_at, now)
-            if tell and follow_up.state == FollowUpState.UPDATING else None)
+    told, delivery_id = (_tell_interval(session, incident, minutes, follow_up.next_due_at, now)
+                         if tell and follow_up.state == FollowUpState.UPDATING else (None, None))
     log_event(session, at=now, actor=by, kind="update_interval_agreed", incident_id=incident.id,
               detail={"minutes": minutes, "via": via,
                       "next_due_at": follow_up.next_due_at.isoformat() if follow_up.next_due_at else None,
-                      **({"customer_told": told} if told is not None else {})})
+                      **({"customer_told": told} if told is not None else {}),
+                      **({"delivery_id": delivery_id} if delivery_id else {})})
     tz = rep_clock(session.get(Rep, owner_rep_id) if owner_rep_id else None)  # the rep who agreed reads it
     # with the day when it is not today on their clock: "every 24 hours ... due by 15:16 EST" read as due right now
     due = (f" The next update is due by {update_text.due_text(follow_up.next_due_at, tz, now)}."
@@ -388,21 +370,22 @@ def _told_words(told: str | None) -> str:
 
 
 def _tell_interval(session: Session, incident: Incident, minutes: int, next_due: datetime | None,
-                   now: datetime) -> str:
+                   now: datetime) -> tuple[str, int | None]:
     """Queue one message telling the customer the agreed interval and the next update's time: an SMS, else (their
-    number takes none, or opted out) an e-mail; returns its channel ("" when neither can reach them)."""
+    number takes none, or opted out) an e-mail; returns its channel ("" when neither can reach them) and its
+    delivery's id (what ``told_interval`` reads of its fate)."""
     channels = written_channels(session, incident)
     if DeliveryChannel.SMS.value in channels:
-        queue_delivery(session, channel=DeliveryChannel.SMS, to=incident.callback_phone, purpose="interval",
-                       body=update_text.interval_sms(incident, minutes, next_due, now), now=now,
-                       incident_id=incident.id, language=incident.language)
-        return DeliveryChannel.SMS.value
+        sent = queue_delivery(session, channel=DeliveryChannel.SMS, to=incident.callback_phone, purpose=INTERVAL,
+                              body=update_text.interval_sms(incident, minutes, next_due, now), now=now,
+                              incident_id=incident.id, language=incident.language)
+        return DeliveryChannel.SMS.value, sent.id if sent else None
     if DeliveryChannel.EMAIL.value in channels:
         subject, body = update_text.interval_email(incident, minutes, next_due, now)
-        queue_delivery(session, channel=DeliveryChannel.EMAIL, to=incident.email, purpose="interval",
-                       subject=subject, body=body, now=now, incident_id=incident.id, language=incident.language)
-        return DeliveryChannel.EMAIL.value
-    return ""
+        sent = queue_delivery(session, channel=DeliveryChannel.EMAIL, to=incident.email, purpose=INTERVAL,
+                              subject=subject, body=body, now=now, incident_id=incident.id, language=incident.language)
+        return DeliveryChannel.EMAIL.value, sent.id if sent else None
+    return "", None
 
 
 def write_update(session: Session, incident: Incident, *, what_is_wrong: str, expected_resolution: str = "",
@@ -562,15 +545,63 @@ def update_overdue(session: Session, incident: Incident, step: DueStep, now: dat
             queue_delivery(session, channel=DeliveryChannel.SMS, to=manager.phone, purpose="update_late",
                            recipient="manager", body=body, now=now, incident_id=incident.id)
             alerted += 1
+    apologised = _apologise(session, incident, step.level, now)
     log_event(session, at=now, actor="system", kind="customer_update_late", incident_id=incident.id,
               detail={"round": step.level, "due_at": follow_up.next_due_at.isoformat(), "alerted": alerted,
                       "owner_rep_id": follow_up.owner_rep_id,
-                      "late_seconds": max(0, int((now - follow_up.next_due_at).total_seconds()))})
+                      "late_seconds": max(0, int((now - follow_up.next_due_at).total_seconds())),
+                      **({"customer_told": apologised} if apologised is not None else {})})
     # re-armed: the writing of the update (close_round_steps) or the end of the follow-up retires it
     step.status, step.done_at = StepStatus.PENDING, None
     step.due_at = now + timedelta(minutes=follow_up.interval_minutes)
     schedule(session, "step", step.id, step.due_at)
     return f"escalated_{alerted}"
+
+
+def _apologise(session: Session, incident: Incident, round_: int, now: datetime) -> list[str] | None:
+    """The customer's update of ``round_`` is overdue for the first time and they were promised one in writing ("Next
+    update by 14:35": ``promised_in_writing``), so they read a short apology on every written channel updates use (an opted-out number, or e-mail
+    without SMTP, carries nothing: ``written_channels``), in their language; returns those channels. None when the
+    round was overdue before (the managers' alert repeats each interval, the apology never). Until this change the
+    customer heard nothing and was left with a past time as our last word."""
+    if session.scalar(select(IncidentEvent.id).where(
+            IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CUSTOMER_UPDATE_LATE,
+            IncidentEvent.detail["round"].as_integer() == round_).limit(1)) is not None:
+        return None
+    if not promised_in_writing(session, incident):  # a schedule nobody told them of (a CALLED, no key pressed)
+        return None
+    channels = written_channels(session, incident)
+    if DeliveryChannel.SMS.value in channels:
+        queue_delivery(session, channel=DeliveryChannel.SMS, to=incident.callback_phone, purpose=LATE_APOLOGY,
+                       body=update_text.late_apology_sms(incident), now=now, incident_id=incident.id,
+                       language=incident.language)
+    if DeliveryChannel.EMAIL.value in channels:
+        subject, body = update_text.late_apology_email(incident)
+        queue_delivery(session, channel=DeliveryChannel.EMAIL, to=incident.email, purpose=LATE_APOLOGY,
+                       subject=subject, body=body, now=now, incident_id=incident.id, language=incident.language)
+    return channels
+
+
+# the customer's messages that name when their next update comes: the interval's confirmation, an update, the notice
+# of a reopen by the support team (``reopen.PURPOSE``)
+PROMISING = (INTERVAL, "update", "reopened")
+
+
+def promised_in_writing(session: Session, incident: Incident) -> bool:
+    """The customer was told in writing when an update comes: a message naming it (``PROMISING``) that did not end
+    unreached, or the answer to their written NO (a proposal rejected by SMS or the e-mail link, or a close reopened
+    by their NO), which names the next update's time."""
+    if session.scalar(select(Delivery.id).where(
+            Delivery.incident_id == incident.id, Delivery.recipient == "customer", Delivery.purpose.in_(PROMISING),
+            Delivery.status.notin_(UNREACHED)).limit(1)) is not None:
+        return True
+    if session.scalar(select(ResolutionProposal.id).where(
+            ResolutionProposal.incident_id == incident.id, ResolutionProposal.state == ProposalState.REJECTED,
+            ResolutionProposal.decided_via.in_(("sms", "link"))).limit(1)) is not None:
+        return True
+    return any((detail or {}).get("by") == "customer" and (detail or {}).get("via") in ("sms", "link")
+               for detail in session.scalars(select(IncidentEvent.detail).where(
+                   IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.INCIDENT_REOPENED)))
 
 
 def _owed(session: Session, incident: Incident, step: DueStep) -> FollowUp | None:

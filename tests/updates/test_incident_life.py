@@ -73,6 +73,7 @@ def test_whole_life_callback_interval_updates_late_rejected_then_confirmed(desk,
     alice.expect_sms("customer update 2 due")
     _to_minutes(desk, due2 - timedelta(minutes=10))
     network.phone(MARIA).expect_sms("customer update 2 was due")
+    customer.expect_sms(f"Sev-1 {ref}: we are sorry, we are late with your update")  # and the customer, once
     _to_minutes(desk, due2)
     assert [s.outcome for s in _rows(desk, DueStep, incident_id=incident.id, kind="update_due", level=2)] == [
         "escalated_1"]
@@ -133,7 +134,7 @@ def test_whole_life_callback_interval_updates_late_rejected_then_confirmed(desk,
                                                             ("update_reminder", "sms"), ("update_late", "sms")}
     assert all(d.status == ("delivered" if d.channel == "sms" else "sent") for d in deliveries), \
         [(d.id, d.purpose, d.channel, d.status, d.last_error) for d in deliveries]
-    assert len(smtp.inbox.to(closed.email)) == 5  # three updates, two proposals
+    assert len(smtp.inbox.to(closed.email)) == 6  # three updates, two proposals, the apology for update 2
 
     # -- nothing is owed any more: moving 3 days on sends nothing (the scripted phones would fail the test)
     _to_minutes(desk, desk.clock.now() + timedelta(days=3))
@@ -203,8 +204,10 @@ def test_a_missed_update_is_escalated_again_each_interval_until_it_is_written(de
     maria = network.phone(MARIA)
     alice.expect_sms("customer update 1 due")
     maria.expect_sms("customer update 1 was due")
+    customer.expect_sms(f"Sev-1 {ref}: we are sorry, we are late with your update")
     _to_minutes(desk, due)
-    maria.expect_sms("customer update 1 was due")  # nobody wrote it: told again one interval later
+    # nobody wrote it: the managers are told again one interval later, the customer not apologised to again
+    maria.expect_sms("customer update 1 was due")
     _to_minutes(desk, due + timedelta(minutes=30))
     late = [e for e in _rows(desk, IncidentEvent, incident_id=incident.id) if e.kind == "customer_update_late"]
     assert [e.detail["late_seconds"] for e in late] == [0, 30 * 60]
@@ -217,5 +220,6 @@ def test_a_missed_update_is_escalated_again_each_interval_until_it_is_written(de
     assert step.status == "done" and step.outcome == "update_written"  # retired by the update, never alerts again
     alice.expect_sms("customer update 2 due")
     maria.expect_sms("customer update 2 was due")
+    customer.expect_sms(f"Sev-1 {ref}: we are sorry, we are late with your update")  # round 2's own apology
     _to_minutes(desk, due + timedelta(minutes=70))  # only round 2's own alerts: nothing more about round 1
     assert alice.unmet == [] and maria.unmet == [] and customer.unmet == []

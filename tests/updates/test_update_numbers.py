@@ -61,6 +61,7 @@ def test_the_update_owed_after_a_rejected_proposal_reads_as_the_second_everywher
     desk.clock.set(due - timedelta(minutes=10))
     desk.settle()
     maria.expect_sms(f"SEV1 {ref} Acme Mail: customer update 2 was due")
+    customer.expect_sms(f"Sev-1 {ref}: we are sorry, we are late with your update")
     desk.clock.set(due)
     desk.settle()
     assert alice.unmet == [] and maria.unmet == []

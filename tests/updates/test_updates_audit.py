@@ -114,6 +114,7 @@ def test_a_longer_interval_agreed_after_the_reminder_reminds_the_owner_again(des
     desk.settle()
     assert alice.unmet == []
     network.phone(MARIA).expect_sms("customer update 1 was due")
+    network.phone(CUSTOMER).expect_sms("we are late with your update")
     desk.clock.set(new_due)
     desk.settle()
 
