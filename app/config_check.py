@@ -277,6 +277,7 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             paged = coverage.paged_schedules(session)
             nobody = coverage.nobody_to_page_now(session, now)
             no_sms = coverage.no_sms_pages_now(session, now)
+            no_sms_coming = coverage.no_sms_shifts_coming(session, now.replace(microsecond=0))
             zones = coverage.unloadable_zones(session)
             hours = coverage.unreadable_business_hours(session)
             deactivated = coverage.deactivated_rep_targets(session)
@@ -317,6 +318,8 @@ def oncall_problems(settings: Settings, report: CheckReport, now: datetime, stri
             "or mark an active rep is_manager: true")
     for rep in no_sms:  # a warning: calls still reach them
         report.warn(f"reps[{rep.name}].phone", f"{rep.describe()}.", rep.fix(settings.twilio_number))
+    for shift in no_sms_coming:  # the same, found before the shift begins (often at night on the rep's clock)
+        report.warn(f"reps[{shift.name}].phone", f"{shift.describe()}.", coverage.NoSmsPages.fix(settings.twilio_number))
     for name in own:  # its pages would ring (or text) the hotline itself: an error where it would page
         (report.error if strict and checking else report.warn)(
             f"reps[{name}].phone", f"{name}'s number is TWILIO_NUMBER, the hotline's own: their pages would call the "

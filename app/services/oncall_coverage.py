@@ -156,6 +156,23 @@ class NoSmsPages:
 
 
 @dataclass(frozen=True)
+class NoSmsShift:
+    """A rep whose number texted STOP who is not paged now but comes on call for a paged schedule within the
+    coverage window: their pages there will be calls only (no reference, number or link in writing) from then."""
+
+    name: str
+    since: datetime
+    schedule: str
+    starts_at: datetime
+
+    def describe(self) -> str:
+        """One line naming the rep, the schedule and when their shift starts."""
+        return (f"{self.name} comes on call for schedule {self.schedule!r} at {iso_z(self.starts_at)} but cannot get "
+                f"SMS pages: their number texted STOP ({iso_z(self.since)}); from then their pages reach them by "
+                "call only")
+
+
+@dataclass(frozen=True)
 class UnloadableZone:
     """A rep, a schedule or an account's TAM whose stored time zone this host's tz database does not have (stored
     under an older one, or around the validator): its times are worked out in UTC (``wallclock.stored_zone``)."""
@@ -268,6 +285,31 @@ def no_sms_pages_now(session: Session, now: datetime) -> list[NoSmsPages]:
     paged.update((rep.phone, rep.name) for rep in managers(session))
     return sorted((NoSmsPages(name, opted_out[phone]) for phone, name in paged.items() if phone in opted_out),
                   key=lambda n: n.name)
+
+
+def no_sms_shifts_coming(session: Session, now: datetime, days: int = COVERAGE_DAYS) -> list[NoSmsShift]:
+    """Reps whose number texted STOP with a shift of a paged schedule starting within ``days`` days, the first such
+    shift of each, leaving out whoever is paged now (``no_sms_pages_now`` names them): an opt-out found before the
+    shift, not at night when it begins."""
+    opted_out = sms_opted_out_numbers(session)
+    if not opted_out:
+        return []
+    reps = {rep.id: rep for rep in session.scalars(select(Rep).where(Rep.phone.in_(opted_out), Rep.active.is_(True)))}
+    if not reps:
+        return []
+    now_paged = {n.name for n in no_sms_pages_now(session, now)}
+    first: dict[int, NoSmsShift] = {}
+    end = now + timedelta(days=days)
+    schedules = session.scalars(select(Schedule).where(Schedule.name.in_(paged_schedules(session)))
+                                .order_by(Schedule.name).options(selectinload(Schedule.layers)))
+    for schedule in schedules:
+        for shift in schedule_shifts(session, schedule, now, end):
+            rep = reps.get(shift.rep_id)
+            if rep is None or rep.name in now_paged or shift.starts_at <= now:
+                continue
+            if rep.id not in first or shift.starts_at < first[rep.id].starts_at:
+                first[rep.id] = NoSmsShift(rep.name, opted_out[rep.phone], schedule.name, shift.starts_at)
+    return sorted(first.values(), key=lambda n: (n.starts_at, n.name))
 
 
 def effective_policies(session: Session) -> list[tuple[str, list[dict], bool]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from twilio.request_validator import RequestValidator
 
 from app.config_check import oncall_problems
 from app.config_report import CheckReport
-from app.models import DueStep, Incident, IncidentEvent, Page, SmsOptOut
+from app.models import DueStep, Incident, IncidentEvent, Override, Page, Rep, Schedule, SmsOptOut
 from app.models.user import Role
 from app.services.oncall_admin import save_policy
 from hotline_sim.twilio_records import ApiMessage, new_sid
@@ -213,3 +214,31 @@ def test_a_page_sms_undelivered_with_21610_records_the_opt_out(desk, network):
     assert _page(desk, incident.id, ALICE, "sms").status == "undelivered"
     assert [(o.phone, o.source) for o in _opt_outs(desk)] == [(ALICE, "twilio_21610")]
     assert _page(desk, incident.id, ALICE, "voice").sent_at == desk.t0
+
+
+def test_a_rep_who_texted_stop_and_comes_on_call_soon_is_named_by_check_before_the_shift(desk):
+    """An outside probe: Kira texted STOP 29 minutes before her shift began; `hotline check` named her only once it
+    ran (at night on her clock). It now names her, the schedule and the shift's start while she is not on call."""
+    hotline, now = desk.hotline, desk.clock.now()
+    kira_phone = "+14155550355"
+    with hotline.db.transaction() as s:
+        kira = Rep(name="Kira Next", phone=kira_phone, time_zone="Pacific/Auckland")
+        s.add(kira)
+        s.flush()
+        primary = s.scalars(select(Schedule).where(Schedule.name == "primary")).one()
+        s.add(Override(schedule_id=primary.id, rep_id=kira.id, starts_at=now + timedelta(hours=2),
+                       ends_at=now + timedelta(hours=10), created_at=now))
+    _stopped(desk, kira_phone)
+
+    report = CheckReport()
+    oncall_problems(hotline.settings, report, now, strict=True)
+    [line] = [f"{p.where}: {p.message} {p.fix}" for p in report.warnings if "Kira Next" in p.message]
+    start = (now + timedelta(hours=2)).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert line.startswith("reps[Kira Next].phone: ") and "schedule 'primary'" in line and start in line, line
+    assert "STOP" in line and f"START to the hotline number {hotline.settings.twilio_number}" in line
+    assert not [p for p in report.errors if "Kira" in p.message]  # calls will still reach her: a warning
+
+    _text_hotline(desk, kira_phone, "START")
+    report = CheckReport()
+    oncall_problems(hotline.settings, report, now, strict=True)
+    assert not [p for p in report.warnings if "Kira Next" in p.message]  # texts reach her again: nothing to say
