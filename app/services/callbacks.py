@@ -131,6 +131,11 @@ def twilio_time_believed(session: Session, callback: Callback, incident: Inciden
     return None
 
 
+def answered_late(incident: Incident, at: datetime) -> bool:
+    """The in-time rule of a callback's outcome: answered at ``at``, after the deadline, it is late (at it, met)."""
+    return incident.callback_due_at is not None and at > incident.callback_due_at
+
+
 def whisper_requested(session: Session, incident: Incident, callback: Callback, answered_by: str,
                       now: datetime) -> None:
     """Twilio asked for the customer leg's whisper (the key prompt): it does so only once the customer's phone
@@ -557,7 +562,7 @@ def _count_if_confirmed(session: Session, incident: Incident, callback: Callback
         return
     at = callback.answered_at
     decision = decide(CallbackAnswered(at=at, by_person=True), snapshot(session, incident, now), now)
-    callback.outcome = CallbackOutcome.LATE if at > incident.callback_due_at else CallbackOutcome.MET
+    callback.outcome = CallbackOutcome.LATE if answered_late(incident, at) else CallbackOutcome.MET
     mark_started(incident, callback, at)
     if decision.outcome in ("met", "late"):  # the incident's answer: the earliest by Twilio's time
         incident.callback_answered_at = at
