@@ -34,6 +34,8 @@ PROMPTS: dict[str, str] = {
                          "Sie müssen nichts weiter tun.",
     "rep_not_reached_notice": "SEV1 {ref}: Die Hotline hat Sie für den Rückruf nicht erreicht (keine Antwort, oder "
                               "der Anruf kam nicht zustande); der Kunde wurde NICHT angerufen. {next}",
+    "rep_hung_up_before_redial": "SEV1 {ref}: Ihr Anruf endete, bevor die Hotline den Kunden erneut anwählte: Der "
+                                 "Kunde wurde einmal angerufen, nicht erneut. {next}",
     "rep_not_reached_call_them": "Rufen Sie ihn unter {phone} an, oder antworten Sie CALL {ref}, um es erneut zu "
                                  "versuchen.",
     "rep_not_reached_retry": "Antworten Sie CALL {ref}, um es erneut zu versuchen.",

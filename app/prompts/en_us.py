@@ -31,6 +31,8 @@ PROMPTS: dict[str, str] = {
     "taken_over_notice": "SEV1 {ref}: {who} took this incident over from you. You need do nothing more.",
     "rep_not_reached_notice": "SEV1 {ref}: the hotline could not reach you for the callback (no answer, or the call "
                               "could not be placed), so the customer was NOT called. {next}",
+    "rep_hung_up_before_redial": "SEV1 {ref}: your call ended before the hotline dialled the customer again: the "
+                                 "customer was called once, not again. {next}",
     "rep_not_reached_call_them": "Call them on {phone}, or reply CALL {ref} to try again.",
     "rep_not_reached_retry": "Reply CALL {ref} to try again.",
     # a rep who hung up first on a bridged callback too short to count (bridge_too_short, said to one still on it)

@@ -219,7 +219,27 @@ def rep_call_ended(session: Session, incident: Incident, callback: Callback, now
     if callback.outcome != CallbackOutcome.PENDING or session.scalar(select(LiveWait.id).where(
             LiveWait.callback_id == callback.id, LiveWait.dequeued_at.is_not(None)).limit(1)) is not None:
         return
-    mark_rep_not_reached(session, incident, callback, "rep_hung_up_before_dial", now)
+    why = "rep_hung_up_before_redial" if redial_of(session, callback) is not None else "rep_hung_up_before_dial"
+    mark_rep_not_reached(session, incident, callback, why, now)
+
+
+def redial_of(session: Session, callback: Callback) -> Callback | None:
+    """The earlier callback on ``callback``'s call to the rep that dialled the customer (the rep pressed 1 to try
+    again after it), else None."""
+    if not callback.rep_call_sid:
+        return None
+    return session.scalars(select(Callback).where(
+        Callback.rep_call_sid == callback.rep_call_sid, Callback.id < callback.id,
+        Callback.customer_call_sid.is_not(None), Callback.customer_call_sid != "").order_by(Callback.id.desc())).first()
+
+
+def last_unreached_redial(session: Session, incident_id: int, at: datetime) -> Callback | None:
+    """The incident's latest callback closed as the rep not reached by ``at``, if it was a try again whose rep hung up
+    before the customer was dialled again (``redial_of``): the customer was called, once."""
+    callback = session.scalars(select(Callback).where(
+        Callback.incident_id == incident_id, Callback.outcome == CallbackOutcome.REP_NOT_REACHED,
+        Callback.requested_at <= at).order_by(Callback.id.desc())).first()
+    return callback if callback is not None and redial_of(session, callback) is not None else None
 
 
 def page_call_ended(session: Session, rep_call_sid: str, status: str, now: datetime) -> None:

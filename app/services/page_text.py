@@ -271,12 +271,14 @@ def taken_over_sms(incident: Incident, who: str = "") -> str:
     return text("taken_over_notice", ref=incident.reference, who=who or "another rep")
 
 
-def rep_not_reached_sms(incident: Incident) -> str:
+def rep_not_reached_sms(incident: Incident, redial: bool = False) -> str:
     """Tells the rep the hotline could not reach them for the callback they asked for (their phone did not answer, or
-    Twilio would not place the call), and the number to call the customer on themselves."""
+    Twilio would not place the call), and the number to call the customer on themselves. ``redial``: they pressed 1
+    to try again and their call ended before the customer was dialled again (the customer was called once: an outside
+    probe's rep was told "could not reach you ... the customer was NOT called" of a customer dialled a second before)."""
     ref, phone = incident.reference, incident.callback_phone
     then = text("rep_not_reached_call_them", phone=phone, ref=ref) if phone else text("rep_not_reached_retry", ref=ref)
-    return text("rep_not_reached_notice", ref=ref, next=then)
+    return text("rep_hung_up_before_redial" if redial else "rep_not_reached_notice", ref=ref, next=then)
 
 
 def bridge_too_short_sms(incident: Incident, seconds: int, at: datetime, tz: str = "UTC") -> str:
