@@ -221,6 +221,15 @@ def with_self_report(incident: Incident, at: datetime, so_far: str) -> str:
     return f"the only call was self-reported by {name} (unverified)"
 
 
+def self_report_said(incident: Incident, at: datetime) -> str:
+    """The breach alert's words on a call a rep self-reported (``with_self_report``, as its SMS writes them) as a
+    sentence for its call and voicemail; "" when there is none. Until session 45 only the SMS said it: a manager who
+    heard the call learnt nothing of the self-report."""
+    so_far = callbacks_so_far(incident, at)
+    said = with_self_report(incident, at, so_far)
+    return "" if said == so_far else f"{said[0].upper()}{said[1:]}."
+
+
 def callback_under_way(incident: Incident, at: datetime) -> bool:
     """A bridged callback was requested and is still under way at ``at`` (the rep's phone or the customer's ringing),
     not answered yet (the breach step's ``callback_in_flight``): a breach alert then says so, not "no callback yet".

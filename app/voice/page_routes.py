@@ -14,7 +14,15 @@ from app.services import live_connect
 from app.services.acks import acknowledge, connect, page_actor
 from app.services.ownership import owned_words, ownership
 from app.services.page_status import TEXTED, page_call_answered, written_copy
-from app.services.page_text import alert_purpose, spoken_number, spoken_summary, spoken_time, tam_spoken
+from app.services.page_text import (
+    alert_purpose,
+    callback_under_way,
+    self_report_said,
+    spoken_number,
+    spoken_summary,
+    spoken_time,
+    tam_spoken,
+)
 from app.services.page_urls import page_zone
 from app.services.row_locks import lock_incident
 from app.voice.bridge import bridge_twiml
@@ -93,6 +101,8 @@ def _alert_words(session, page: Page, incident: Incident) -> str:
     """An at-risk or breach call: which it is, and who acknowledged the incident (no callback has reached them)."""
     breach = alert_purpose(incident, page.purpose, page.created_at) == "breach"
     said = text("page_alert_breach" if breach else "page_alert_at_risk")
+    if breach and not callback_under_way(incident, page.created_at):  # as the SMS says it (``alert_sms``)
+        said = " ".join(part for part in (said, self_report_said(incident, page.created_at)) if part)
     if incident.acknowledged_at is None or incident.acknowledged_by == page.rep_id:
         return said
     return said + " " + text("page_alert_owned", owned=_owned(session, page, incident, "someone"))
