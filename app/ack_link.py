@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template_string, request
 
-from app.models import Incident, IncidentStatus, Page, Rep
+from app.models import Incident, IncidentStatus, Page
 from app.services.acks import acknowledge, connect, page_actor
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.company_label import company_label
+from app.services.ownership import owned_words, ownership
 from app.services.page_text import due_text, reach_in_writing
 from app.services.page_urls import BadAckLink, PageUrls, page_zone
 from app.services.row_locks import lock_incident
@@ -76,9 +77,9 @@ def _owned(session, incident: Incident, page: Page, now) -> tuple[str, str | boo
     at = due_text(incident.acknowledged_at, page_zone(page), now)
     if incident.acknowledged_by is not None and incident.acknowledged_by == page.rep_id:
         return f"You acknowledged it at {at}.", "owner"
-    rep = session.get(Rep, incident.acknowledged_by) if incident.acknowledged_by else None
-    who = rep.name if rep is not None else "someone else"
-    return f"Already acknowledged by {who} at {at}. You need do nothing, or take it over:", "take_over"
+    own = ownership(session, incident, "someone else")
+    owned = owned_words(own, lambda when: due_text(when, page_zone(page), now)) if own is not None else ""
+    return f"Already {owned}. You need do nothing, or take it over:", "take_over"
 
 
 @bp.post("/ack/<token>")

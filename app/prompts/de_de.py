@@ -14,7 +14,7 @@ PROMPTS: dict[str, str] = {
                                  "SMS. Auf Wiederhören.",
     "ack_already_yours": "Sie haben Vorfall {ref} bereits bestätigt.",
     "ack_closed": "Vorfall {ref} ist abgeschlossen. Es wurde nichts geändert.",
-    "ack_owned_by_other": "Vorfall {ref} wurde bereits von {previous} um {at} bestätigt. Es wurde nichts geändert. "
+    "ack_owned_by_other": "Vorfall {ref} wurde bereits {owned}. Es wurde nichts geändert. "
                           "Antworten Sie CALL {ref}, um ihn zu übernehmen und den Kunden anzurufen.",
     "ack_not_paged": "Sie wurden für Vorfall {ref} nicht alarmiert und haben keine Bereitschaft. "
                      "Es wurde nichts geändert.",
@@ -26,7 +26,7 @@ PROMPTS: dict[str, str] = {
                            "(hotline users create ... --rep NAME). Es wurde nichts geändert.",
     "ack_done_spoken": "Bestätigt: Vorfall {ref}. Rufen Sie {company} unter {phone} bis {due} zurück. Um stattdessen "
                        "verbunden zu werden, antworten Sie auf die SMS mit CALL und der Referenz. Auf Wiederhören.",
-    "ack_owned_by_other_spoken": "Vorfall {ref} wurde bereits von {previous} um {at} bestätigt. Es wurde nichts "
+    "ack_owned_by_other_spoken": "Vorfall {ref} wurde bereits {owned}. Es wurde nichts "
                                  "geändert. Um ihn zu übernehmen, antworten Sie auf die SMS mit CALL und der Referenz. "
                                  "Auf Wiederhören.",
     "taken_over": "Sie haben Vorfall {ref} von {previous} übernommen.",
@@ -34,6 +34,8 @@ PROMPTS: dict[str, str] = {
                          "Sie müssen nichts weiter tun.",
     "rep_not_reached_notice": "SEV1 {ref}: Die Hotline hat Sie für den Rückruf nicht erreicht (keine Antwort, oder "
                               "der Anruf kam nicht zustande); der Kunde wurde NICHT angerufen. {next}",
+    "rep_hung_up_before_redial": "SEV1 {ref}: Ihr Anruf endete, bevor die Hotline den Kunden erneut anwählte: Der "
+                                 "Kunde wurde einmal angerufen, nicht erneut. {next}",
     "rep_not_reached_call_them": "Rufen Sie ihn unter {phone} an, oder antworten Sie CALL {ref}, um es erneut zu "
                                  "versuchen.",
     "rep_not_reached_retry": "Antworten Sie CALL {ref}, um es erneut zu versuchen.",
@@ -147,14 +149,16 @@ PROMPTS: dict[str, str] = {
     "page_alert_at_risk": "Dies ist eine Warnung: Die Frist ist nah, und kein Rückruf hat den Kunden erreicht.",
     "page_alert_breach": "Dies ist eine Fristverletzung: Die Frist ist verstrichen, und kein Rückruf hat den Kunden "
                          "erreicht.",
-    "page_alert_owned": "{owner} hat ihn um {at} bestätigt.",
+    "page_alert_owned": "Er wurde {owned}.",
+    "owned_acked": "von {who} um {at} bestätigt",
+    "owned_taken_over": "von {first} um {first_at} bestätigt und von {who} um {at} übernommen",
     "page_menu_take_over": "Drücken Sie die 2, um ihn zu übernehmen und jetzt mit dem Kunden verbunden zu werden. "
                            "Drücken Sie die 9 zum Wiederholen.",
     "page_no_key": "Keine Taste gedrückt. Dieser Alarm ist nicht bestätigt; wir alarmieren weiter. Auf Wiederhören.",
     "page_no_key_owner": "Keine Taste gedrückt. Der Vorfall bleibt von Ihnen bestätigt. Auf Wiederhören.",
     "page_no_key_owned": "Keine Taste gedrückt. Es wurde nichts geändert: {owner} hat den Vorfall. Auf Wiederhören.",
     "page_connecting": "Wir verbinden Sie jetzt mit dem Kunden.",
-    "page_owned_by_other": "Vorfall {ref} wurde bereits von {owner} um {at} bestätigt. Bei diesem Anruf müssen Sie "
+    "page_owned_by_other": "Vorfall {ref} wurde bereits {owned}. Bei diesem Anruf müssen Sie "
                            "nichts tun. Um ihn zu übernehmen, antworten Sie auf die SMS mit CALL und der Referenz. "
                            "Auf Wiederhören.",
     "page_closed": "Vorfall {ref} ist abgeschlossen. Bei diesem Anruf müssen Sie nichts tun. Auf Wiederhören.",

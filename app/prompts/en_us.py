@@ -13,7 +13,7 @@ PROMPTS: dict[str, str] = {
                                  "writing by {due}; the e-mail address is in the text message. Goodbye.",
     "ack_already_yours": "You already acknowledged incident {ref}.",
     "ack_closed": "Incident {ref} is closed. Nothing was changed.",
-    "ack_owned_by_other": "Incident {ref} was already acknowledged by {previous} at {at}. Nothing was changed. "
+    "ack_owned_by_other": "Incident {ref} was already {owned}. Nothing was changed. "
                           "Reply CALL {ref} to take it over and call the customer.",
     "ack_not_paged": "You were not paged for incident {ref} and are not on call. Nothing was changed.",
     "ack_not_a_rep": "Only an on-call rep can acknowledge incident {ref}; the reps are still being paged. "
@@ -25,12 +25,14 @@ PROMPTS: dict[str, str] = {
     # the same answers on the voice page (a rep who pressed 1): said, never "reply CALL 123456" to a call
     "ack_done_spoken": "Acknowledged incident {ref}. Call {company} back on {phone} by {due}. To be connected "
                        "instead, reply CALL and the reference to the text message. Goodbye.",
-    "ack_owned_by_other_spoken": "Incident {ref} was already acknowledged by {previous} at {at}. Nothing was changed. "
+    "ack_owned_by_other_spoken": "Incident {ref} was already {owned}. Nothing was changed. "
                                  "To take it over, reply CALL and the reference to the text message. Goodbye.",
     "taken_over": "You took incident {ref} over from {previous}.",
     "taken_over_notice": "SEV1 {ref}: {who} took this incident over from you. You need do nothing more.",
     "rep_not_reached_notice": "SEV1 {ref}: the hotline could not reach you for the callback (no answer, or the call "
                               "could not be placed), so the customer was NOT called. {next}",
+    "rep_hung_up_before_redial": "SEV1 {ref}: your call ended before the hotline dialled the customer again: the "
+                                 "customer was called once, not again. {next}",
     "rep_not_reached_call_them": "Call them on {phone}, or reply CALL {ref} to try again.",
     "rep_not_reached_retry": "Reply CALL {ref} to try again.",
     # a rep who hung up first on a bridged callback too short to count (bridge_too_short, said to one still on it)
@@ -138,13 +140,16 @@ PROMPTS: dict[str, str] = {
                                  "in the text message. Press 9 to repeat.",
     "page_alert_at_risk": "This is an at-risk alert: the deadline is near and no callback has reached the customer.",
     "page_alert_breach": "This is a breach alert: the deadline has passed and no callback has reached the customer.",
-    "page_alert_owned": "{owner} acknowledged it at {at}.",
+    "page_alert_owned": "It was {owned}.",
+    # who has an incident and since when ({at} the owner's own time: ``ownership.owned_words``)
+    "owned_acked": "acknowledged by {who} at {at}",
+    "owned_taken_over": "acknowledged by {first} at {first_at} and taken over by {who} at {at}",
     "page_menu_take_over": "Press 2 to take it over and be connected to the customer now. Press 9 to repeat.",
     "page_no_key": "No key pressed. This page is not acknowledged; we will keep paging. Goodbye.",
     "page_no_key_owner": "No key pressed. The incident stays acknowledged by you. Goodbye.",
     "page_no_key_owned": "No key pressed. Nothing was changed: {owner} has the incident. Goodbye.",
     "page_connecting": "Connecting you to the customer now.",
-    "page_owned_by_other": "Incident {ref} was already acknowledged by {owner} at {at}. You need do nothing on this "
+    "page_owned_by_other": "Incident {ref} was already {owned}. You need do nothing on this "
                            "call. To take it over, reply CALL and the reference to the text message. Goodbye.",
     "page_closed": "Incident {ref} is closed. You need do nothing on this call. Goodbye.",
     "page_error": "Sorry, something went wrong. This page is not acknowledged: reply to the text message "

@@ -36,6 +36,7 @@ from app.services.decisions import Acting, carry_out
 from app.services.escalation import caller_on_hotline, snapshot
 from app.services.events import log_event
 from app.services.oncall import on_call_everywhere
+from app.services.ownership import owned_words, ownership
 from app.services.page_text import due_text, reach_in_writing, rep_clock, spoken_number, spoken_time
 from app.settings import PROMISED_CALLBACK_MINUTES
 
@@ -247,6 +248,12 @@ def _rep_name(session: Session, rep_id: int | None) -> str:
     return rep.name if rep is not None else "another rep"
 
 
+def _owned(session: Session, incident: Incident, clock) -> str:
+    """Who has ``incident`` and since when (the owner's own time, not the first acknowledgement's after a take-over)."""
+    own = ownership(session, incident, "another rep")
+    return owned_words(own, clock) if own is not None else ""
+
+
 def _message(outcome: str, incident: Incident, actor: Actor, previous: int | None, session: Session,
              sla_minutes: int = PROMISED_CALLBACK_MINUTES, *, now: datetime | None = None) -> str:
     """What to tell the person who acted, at ``now``, from the prompt catalog (a written time names its day when it
@@ -272,6 +279,7 @@ def _message(outcome: str, incident: Incident, actor: Actor, previous: int | Non
                     else in_flight.answered_at if outcome == "customer_on_the_line" and in_flight
                     else incident.acknowledged_at or incident.callback_due_at, tz),
         "previous": _rep_name(session, previous),
+        "owned": _owned(session, incident, lambda when: clock(when, tz)) if outcome == "refused_owned_by_other" else "",
         "calling": _rep_name(session, in_flight.rep_id) if in_flight is not None else "another rep",
         "rep_phone": actor.rep.phone if actor.rep else "",
         "in_writing": reach_in_writing(incident),

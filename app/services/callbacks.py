@@ -131,6 +131,11 @@ def twilio_time_believed(session: Session, callback: Callback, incident: Inciden
     return None
 
 
+def answered_late(incident: Incident, at: datetime) -> bool:
+    """The in-time rule of a callback's outcome: answered at ``at``, after the deadline, it is late (at it, met)."""
+    return incident.callback_due_at is not None and at > incident.callback_due_at
+
+
 def whisper_requested(session: Session, incident: Incident, callback: Callback, answered_by: str,
                       now: datetime) -> None:
     """Twilio asked for the customer leg's whisper (the key prompt): it does so only once the customer's phone
@@ -214,7 +219,27 @@ def rep_call_ended(session: Session, incident: Incident, callback: Callback, now
     if callback.outcome != CallbackOutcome.PENDING or session.scalar(select(LiveWait.id).where(
             LiveWait.callback_id == callback.id, LiveWait.dequeued_at.is_not(None)).limit(1)) is not None:
         return
-    mark_rep_not_reached(session, incident, callback, "rep_hung_up_before_dial", now)
+    why = "rep_hung_up_before_redial" if redial_of(session, callback) is not None else "rep_hung_up_before_dial"
+    mark_rep_not_reached(session, incident, callback, why, now)
+
+
+def redial_of(session: Session, callback: Callback) -> Callback | None:
+    """The earlier callback on ``callback``'s call to the rep that dialled the customer (the rep pressed 1 to try
+    again after it), else None."""
+    if not callback.rep_call_sid:
+        return None
+    return session.scalars(select(Callback).where(
+        Callback.rep_call_sid == callback.rep_call_sid, Callback.id < callback.id,
+        Callback.customer_call_sid.is_not(None), Callback.customer_call_sid != "").order_by(Callback.id.desc())).first()
+
+
+def last_unreached_redial(session: Session, incident_id: int, at: datetime) -> Callback | None:
+    """The incident's latest callback closed as the rep not reached by ``at``, if it was a try again whose rep hung up
+    before the customer was dialled again (``redial_of``): the customer was called, once."""
+    callback = session.scalars(select(Callback).where(
+        Callback.incident_id == incident_id, Callback.outcome == CallbackOutcome.REP_NOT_REACHED,
+        Callback.requested_at <= at).order_by(Callback.id.desc())).first()
+    return callback if callback is not None and redial_of(session, callback) is not None else None
 
 
 def page_call_ended(session: Session, rep_call_sid: str, status: str, now: datetime) -> None:
@@ -557,7 +582,7 @@ def _count_if_confirmed(session: Session, incident: Incident, callback: Callback
         return
     at = callback.answered_at
     decision = decide(CallbackAnswered(at=at, by_person=True), snapshot(session, incident, now), now)
-    callback.outcome = CallbackOutcome.LATE if at > incident.callback_due_at else CallbackOutcome.MET
+    callback.outcome = CallbackOutcome.LATE if answered_late(incident, at) else CallbackOutcome.MET
     mark_started(incident, callback, at)
     if decision.outcome in ("met", "late"):  # the incident's answer: the earliest by Twilio's time
         incident.callback_answered_at = at

@@ -221,6 +221,15 @@ def with_self_report(incident: Incident, at: datetime, so_far: str) -> str:
     return f"the only call was self-reported by {name} (unverified)"
 
 
+def self_report_said(incident: Incident, at: datetime) -> str:
+    """The breach alert's words on a call a rep self-reported (``with_self_report``, as its SMS writes them) as a
+    sentence for its call and voicemail; "" when there is none. Until session 45 only the SMS said it: a manager who
+    heard the call learnt nothing of the self-report."""
+    so_far = callbacks_so_far(incident, at)
+    said = with_self_report(incident, at, so_far)
+    return "" if said == so_far else f"{said[0].upper()}{said[1:]}."
+
+
 def callback_under_way(incident: Incident, at: datetime) -> bool:
     """A bridged callback was requested and is still under way at ``at`` (the rep's phone or the customer's ringing),
     not answered yet (the breach step's ``callback_in_flight``): a breach alert then says so, not "no callback yet".
@@ -271,12 +280,14 @@ def taken_over_sms(incident: Incident, who: str = "") -> str:
     return text("taken_over_notice", ref=incident.reference, who=who or "another rep")
 
 
-def rep_not_reached_sms(incident: Incident) -> str:
+def rep_not_reached_sms(incident: Incident, redial: bool = False) -> str:
     """Tells the rep the hotline could not reach them for the callback they asked for (their phone did not answer, or
-    Twilio would not place the call), and the number to call the customer on themselves."""
+    Twilio would not place the call), and the number to call the customer on themselves. ``redial``: they pressed 1
+    to try again and their call ended before the customer was dialled again (the customer was called once: an outside
+    probe's rep was told "could not reach you ... the customer was NOT called" of a customer dialled a second before)."""
     ref, phone = incident.reference, incident.callback_phone
     then = text("rep_not_reached_call_them", phone=phone, ref=ref) if phone else text("rep_not_reached_retry", ref=ref)
-    return text("rep_not_reached_notice", ref=ref, next=then)
+    return text("rep_hung_up_before_redial" if redial else "rep_not_reached_notice", ref=ref, next=then)
 
 
 def bridge_too_short_sms(incident: Incident, seconds: int, at: datetime, tz: str = "UTC") -> str:

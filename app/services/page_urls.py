@@ -18,7 +18,7 @@ from app.escalation.decide import (
 from app.models import Channel, Incident, Page, Rep
 from app.models.paging import TAM_NOTICES, TAM_ROLE
 from app.services import page_text
-from app.services.callbacks import MIN_CONVERSATION_SECONDS
+from app.services.callbacks import MIN_CONVERSATION_SECONDS, last_unreached_redial
 from app.services.escalation import caller_on_hotline, missed_call_at
 from app.services.tickets import account_of
 from app.services.update_text import customer_zone
@@ -101,8 +101,10 @@ class PageUrls:
             session = object_session(incident)
             owner = session.get(Rep, incident.acknowledged_by) if session and incident.acknowledged_by else None
             return page_text.taken_over_sms(incident, owner.name if owner is not None else "")
-        if page.purpose == "rep_not_reached":
-            return page_text.rep_not_reached_sms(incident)
+        if page.purpose == "rep_not_reached":  # a try again the rep hung up on: the customer was called, once
+            session = object_session(page)
+            return page_text.rep_not_reached_sms(incident, redial=session is not None and last_unreached_redial(
+                session, incident.id, page.created_at) is not None)
         if page.purpose == BRIDGE_TOO_SHORT:  # the deadline on the rep's clock, overdue or not when it was decided
             return page_text.bridge_too_short_sms(incident, MIN_CONVERSATION_SECONDS, page.created_at, page_zone(page))
         if page.purpose == "callback_missed":

@@ -12,8 +12,17 @@ from app.models.paging import TAM_ROLE
 from app.prompts import text
 from app.services import live_connect
 from app.services.acks import acknowledge, connect, page_actor
+from app.services.ownership import owned_words, ownership
 from app.services.page_status import TEXTED, page_call_answered, written_copy
-from app.services.page_text import alert_purpose, spoken_number, spoken_summary, spoken_time, tam_spoken
+from app.services.page_text import (
+    alert_purpose,
+    callback_under_way,
+    self_report_said,
+    spoken_number,
+    spoken_summary,
+    spoken_time,
+    tam_spoken,
+)
 from app.services.page_urls import page_zone
 from app.services.row_locks import lock_incident
 from app.voice.bridge import bridge_twiml
@@ -48,8 +57,13 @@ def _settled(session, page: Page, incident: Incident) -> str:
         return ""  # the TAM is told in any case: their words ask nothing of them
     if page.purpose in ALERTS and incident.callback_answered_at is None and incident.reached_by_email_at is None:
         return ""  # an acknowledgement keeps no promise: the alert stands (a manager was told "You need do nothing")
-    return text("page_owned_by_other", ref=ref, owner=_owner_name(session, incident, "someone else"),
-                at=spoken_time(incident.acknowledged_at, page_zone(page)))
+    return text("page_owned_by_other", ref=ref, owned=_owned(session, page, incident, "someone else"))
+
+
+def _owned(session, page: Page, incident: Incident, nobody: str) -> str:
+    """Who has ``incident`` and since when, spoken on the page's clock (``ownership.owned_words``)."""
+    own = ownership(session, incident, nobody)
+    return owned_words(own, lambda when: spoken_time(when, page_zone(page))) if own is not None else ""
 
 
 def _owner_name(session, incident: Incident, nobody: str) -> str:
@@ -87,10 +101,11 @@ def _alert_words(session, page: Page, incident: Incident) -> str:
     """An at-risk or breach call: which it is, and who acknowledged the incident (no callback has reached them)."""
     breach = alert_purpose(incident, page.purpose, page.created_at) == "breach"
     said = text("page_alert_breach" if breach else "page_alert_at_risk")
+    if breach and not callback_under_way(incident, page.created_at):  # as the SMS says it (``alert_sms``)
+        said = " ".join(part for part in (said, self_report_said(incident, page.created_at)) if part)
     if incident.acknowledged_at is None or incident.acknowledged_by == page.rep_id:
         return said
-    return said + " " + text("page_alert_owned", owner=_owner_name(session, incident, "someone"),
-                             at=spoken_time(incident.acknowledged_at, page_zone(page)))
+    return said + " " + text("page_alert_owned", owned=_owned(session, page, incident, "someone"))
 
 
 def _voicemail(session, page: Page, incident: Incident, now: datetime, hotline_number: str) -> str:

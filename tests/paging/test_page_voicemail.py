@@ -65,7 +65,7 @@ def test_a_breach_alert_on_a_manager_s_voicemail_says_breached_who_has_it_and_ho
     assert call.heard == (
         f"Severity 1 page. Incident {ref}, for Acme Mail: API calls failing. The callback deadline, "
         f"{spoken_time(incident.callback_due_at)}, has passed: the customer must be called back now. This is a breach "
-        "alert: the deadline has passed and no callback has reached the customer. Alice Primary acknowledged it at "
+        "alert: the deadline has passed and no callback has reached the customer. It was acknowledged by Alice Primary at "
         f"{spoken_time(desk.t0)}. Reply to the text message with CALL and the reference to take it over and be "
         "connected to the customer now.")
 

@@ -89,7 +89,7 @@ def test_a_breach_call_after_an_ack_with_no_callback_says_the_alert_stands_and_o
     [call] = maria.calls
     assert "You need do nothing" not in call.heard
     assert "This is a breach alert: the deadline has passed and no callback has reached the customer." in call.heard
-    assert "Alice Primary acknowledged it at" in call.heard
+    assert "It was acknowledged by Alice Primary at" in call.heard
     assert "Press 2 to take it over and be connected to the customer now." in call.heard
     assert "Press 1 to acknowledge" not in call.heard
     assert call.heard.endswith("No key pressed. Nothing was changed: Alice Primary has the incident. Goodbye.")
