@@ -446,6 +446,16 @@ PROMPTS.update({
                                     "gehen weiter: das nächste bis {due}. Antworten Sie UPDATE {ref} <Text>.",
     "workaround_confirmed_to_owner": "SEV1 {ref} {company}: Der Kunde bestätigt, dass die Umgehungslösung "
                                      "funktioniert. Der Vorfall ist geschlossen.{words}",
+    "sms_agree_interval_owner_only": "Vorfall {ref} gehört {owner}: Nur der Zuständige oder ein Manager vereinbart das "
+                                     "Update-Intervall mit dem Kunden. Nichts wurde geändert; der Kunde wurde nicht "
+                                     "informiert. Fragen Sie {owner}, oder antworten Sie CALL {ref}, um den Vorfall zu "
+                                     "übernehmen und den Kunden anzurufen.",
+    "sms_propose_owner_only": "Vorfall {ref} gehört {owner}: Nur der Zuständige oder ein Manager schlägt dem Kunden die "
+                              "Lösung vor. Nichts wurde gesendet. Fragen Sie {owner}, oder antworten Sie CALL {ref}, "
+                              "um den Vorfall zu übernehmen und den Kunden anzurufen.",
+    "sms_acted_update": "SEV1 {ref} {company}: {who} hat Ihrem Kunden per SMS ein Update gesendet: {text}",
+    "sms_acted_interval": "SEV1 {ref} {company}: {who} hat mit Ihrem Kunden per SMS Updates {text} vereinbart.",
+    "sms_acted_proposal": "SEV1 {ref} {company}: {who} hat Ihrem Kunden per SMS die Lösung vorgeschlagen: {text}",
     "cust_sms_to_owner": "SEV1 {ref} {company}: Der Kunde schreibt: {text}",
     "cust_sms_disputes_verbal_close": "SEV1 {ref} {company}: Der Kunde sagt, es ist NICHT gelöst, nachdem der Vorfall "
                                       "auf eine mündliche Zustimmung hin geschlossen wurde ({agreed_by}). Er schreibt: "

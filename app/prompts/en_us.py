@@ -436,6 +436,16 @@ PROMPTS.update({
                                     "on: the next is due by {due}. Reply UPDATE {ref} <text>.",
     "workaround_confirmed_to_owner": "SEV1 {ref} {company}: the customer confirmed the workaround works. The "
                                      "incident is closed.{words}",
+    # UPDATE / EVERY / PROPOSE by SMS from a rep who does not own the incident (``update_rights``)
+    "sms_agree_interval_owner_only": "Incident {ref} is owned by {owner}: only the owner or a manager agrees the update "
+                                     "interval with the customer. Nothing was changed; the customer was not told. Ask "
+                                     "{owner}, or reply CALL {ref} to take it over and call the customer.",
+    "sms_propose_owner_only": "Incident {ref} is owned by {owner}: only the owner or a manager proposes the resolution "
+                              "to the customer. Nothing was sent. Ask {owner}, or reply CALL {ref} to take it over "
+                              "and call the customer.",
+    "sms_acted_update": "SEV1 {ref} {company}: {who} sent your customer an update by SMS: {text}",
+    "sms_acted_interval": "SEV1 {ref} {company}: {who} agreed updates {text} with your customer by SMS.",
+    "sms_acted_proposal": "SEV1 {ref} {company}: {who} proposed the resolution to your customer by SMS: {text}",
     "cust_sms_to_owner": "SEV1 {ref} {company}: the customer texted: {text}",
     # a NO to the message that told them it was closed as agreed on the phone (``customer_sms._verbal_close``)
     "cust_sms_disputes_verbal_close": "SEV1 {ref} {company}: the customer says it is NOT resolved, after it was closed "
