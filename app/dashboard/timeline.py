@@ -553,6 +553,9 @@ WORDS.update({  # the customer's SMS: opt-out, answers and words; deliveries not
                                        "by another rep" if d.get("told_rep_ids") else
                                        f"{str(d.get('command', '')).upper()} by a rep who does not own the incident; "
                                        "nobody else to tell", ""),
+    "tam_sms_message": lambda d, _: (f"The account's TAM ({d.get('tam', 'TAM')}) texted: {d.get('text', '')}"
+                                     + (" (texted to the owner or the reps)" if d.get("told_rep_ids")
+                                        else " (nobody could be texted it)"), "warn"),
     "update_sms_refused": lambda d, _: (f"{str(d.get('command', '')).upper()} by SMS refused: "
                                         + ("only the owner or a manager may" if d.get("why") == "not_owner"
                                            else "not paged for it and not the owner"), "muted"),

@@ -100,6 +100,13 @@ PROMPTS: dict[str, str] = {
     "sms_from_tam": "Diese Nummer gehört dem TAM eines Kunden: Sie erhalten SMS zu dessen Sev-1-Vorfällen zur "
                     "Information und müssen nicht antworten. Den Rückruf übernimmt die Bereitschaft. Es wurde nichts "
                     "geändert.",
+    "tam_sms_to_reader": "SEV1 {ref} {company}: Der TAM des Kunden ({tam}) schreibt: {text}",
+    "tam_sms_passed_on": "Ihre Nachricht zu Sev-1 {ref} wurde dem Vorfall hinzugefügt und per SMS an {who} "
+                         "weitergegeben. Sonst wurde nichts geändert: Den Rückruf übernimmt die Bereitschaft.",
+    "tam_sms_logged_only": "Ihre Nachricht zu Sev-1 {ref} wurde dem Vorfall hinzugefügt, konnte aber gerade "
+                           "niemandem per SMS weitergegeben werden. Sonst wurde nichts geändert.",
+    "tam_sms_which": "Ihr Kunde hat mehrere offene Sev-1-Vorfälle ({refs}): Ihre Nachricht hat niemanden erreicht. "
+                     "Senden Sie sie erneut mit der Referenz, z. B. {ref} <Ihre Nachricht>.",
     "sms_unknown_sender": "Sev-1-Hotline: Ihre Nummer gehört zu keinem offenen Vorfall, daher hat Ihre Nachricht "
                           "niemanden erreicht. Um einen kritischen Ausfall zu melden oder Ihren Vorfall zu ergänzen, "
                           "rufen Sie diese Nummer an. Bereitschaft: Dieses Telefon ist nicht für Alarme hinterlegt; "

@@ -96,6 +96,14 @@ PROMPTS: dict[str, str] = {
     # SMS command answers
     "sms_from_tam": "This number is an account's TAM: you are texted about its Sev-1 incidents for your information "
                     "and need not reply. The on-call reps handle the callback. Nothing was changed.",
+    # a TAM's words about an open incident of their account (``tam_sms``): passed on, never a command
+    "tam_sms_to_reader": "SEV1 {ref} {company}: the account's TAM ({tam}) texted: {text}",
+    "tam_sms_passed_on": "Your message about Sev-1 {ref} was added to the incident and texted to {who}. Nothing else "
+                         "was changed: the on-call reps handle the callback.",
+    "tam_sms_logged_only": "Your message about Sev-1 {ref} was added to the incident, but nobody could be texted it "
+                           "now. Nothing else was changed.",
+    "tam_sms_which": "Your account has several open Sev-1 incidents ({refs}): your message reached nobody. Send it "
+                     "again with the reference, e.g. {ref} <your message>.",
     # a stranger (a customer texting from a number no incident knows) or a rep's phone not on file: words for both
     "sms_unknown_sender": "Sev-1 hotline: your number matches no open incident, so your message reached nobody. To "
                           "report a critical outage or add to your incident, call this number. Engineers: this "
