@@ -197,6 +197,12 @@ class EventKind(StrEnum):
     VERBAL_AGREEMENT_AFTER_NO = "verbal_agreement_after_no"
     UPDATE_INTERVAL_AGREED = "update_interval_agreed"
     UPDATE_SMS_REFUSED = "update_sms_refused"
+    # a paged rep or a manager acted by SMS on another rep's incident: its owner was texted (``update_rights``)
+    OWNER_TOLD_OF_SMS = "owner_told_of_sms"
+    # an account's TAM texted the hotline: their words on the incident, texted to its readers (``tam_sms``), or,
+    # with several open incidents and none named, placed on none
+    TAM_SMS_MESSAGE = "tam_sms_message"
+    TAM_SMS_UNPLACED = "tam_sms_unplaced"
     UPDATES_SCHEDULED = "updates_scheduled"
     # the customer's SMS: opt-out (STOP / START, Twilio 21610) and words that are not an answer
     SMS_OPTED_OUT = "sms_opted_out"

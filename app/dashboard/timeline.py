@@ -548,6 +548,17 @@ WORDS.update({  # the customer's SMS: opt-out, answers and words; deliveries not
                                           + (f" (held back: texted to the owner with their other words at "
                                              f"{_when(d['held_until'])})" if d.get("held_until") else ""), "warn"),
     "delivery_skipped": _skipped,
+    # a paged rep or a manager acted on the owner's incident by SMS (``update_rights``)
+    "owner_told_of_sms": lambda d, _: (f"The owner was told by SMS of this {str(d.get('command', '')).upper()} "
+                                       "by another rep" if d.get("told_rep_ids") else
+                                       f"{str(d.get('command', '')).upper()} by a rep who does not own the incident; "
+                                       "nobody else to tell", ""),
+    "tam_sms_message": lambda d, _: (f"The account's TAM ({d.get('tam', 'TAM')}) texted: {d.get('text', '')}"
+                                     + (" (texted to the owner or the reps)" if d.get("told_rep_ids")
+                                        else " (nobody could be texted it)"), "warn"),
+    "update_sms_refused": lambda d, _: (f"{str(d.get('command', '')).upper()} by SMS refused: "
+                                        + ("only the owner or a manager may" if d.get("why") == "not_owner"
+                                           else "not paged for it and not the owner"), "muted"),
     "delivery_queued": lambda d, _: (f"{_delivery(d)} queued", "muted"),
     # the SMTP server (or Twilio) accepted it: not proof that it was read
     "delivery_sent": lambda d, _: (f"{_delivery(d)} accepted for delivery (attempt {d.get('attempt', '?')})", ""),

@@ -102,6 +102,13 @@ PROMPTS: dict[str, str] = {
     "sms_from_tam": "Diese Nummer gehört dem TAM eines Kunden: Sie erhalten SMS zu dessen Sev-1-Vorfällen zur "
                     "Information und müssen nicht antworten. Den Rückruf übernimmt die Bereitschaft. Es wurde nichts "
                     "geändert.",
+    "tam_sms_to_reader": "SEV1 {ref} {company}: Der TAM des Kunden ({tam}) schreibt: {text}",
+    "tam_sms_passed_on": "Ihre Nachricht zu Sev-1 {ref} wurde dem Vorfall hinzugefügt und per SMS an {who} "
+                         "weitergegeben. Sonst wurde nichts geändert: Den Rückruf übernimmt die Bereitschaft.",
+    "tam_sms_logged_only": "Ihre Nachricht zu Sev-1 {ref} wurde dem Vorfall hinzugefügt, konnte aber gerade "
+                           "niemandem per SMS weitergegeben werden. Sonst wurde nichts geändert.",
+    "tam_sms_which": "Ihr Kunde hat mehrere offene Sev-1-Vorfälle ({refs}): Ihre Nachricht hat niemanden erreicht. "
+                     "Senden Sie sie erneut mit der Referenz, z. B. {ref} <Ihre Nachricht>.",
     "sms_unknown_sender": "Sev-1-Hotline: Ihre Nummer gehört zu keinem offenen Vorfall, daher hat Ihre Nachricht "
                           "niemanden erreicht. Um einen kritischen Ausfall zu melden oder Ihren Vorfall zu ergänzen, "
                           "rufen Sie diese Nummer an. Bereitschaft: Dieses Telefon ist nicht für Alarme hinterlegt; "
@@ -450,6 +457,16 @@ PROMPTS.update({
                                     "gehen weiter: das nächste bis {due}. Antworten Sie UPDATE {ref} <Text>.",
     "workaround_confirmed_to_owner": "SEV1 {ref} {company}: Der Kunde bestätigt, dass die Umgehungslösung "
                                      "funktioniert. Der Vorfall ist geschlossen.{words}",
+    "sms_agree_interval_owner_only": "Vorfall {ref} gehört {owner}: Nur der Zuständige oder ein Manager vereinbart das "
+                                     "Update-Intervall mit dem Kunden. Nichts wurde geändert; der Kunde wurde nicht "
+                                     "informiert. Fragen Sie {owner}, oder antworten Sie CALL {ref}, um den Vorfall zu "
+                                     "übernehmen und den Kunden anzurufen.",
+    "sms_propose_owner_only": "Vorfall {ref} gehört {owner}: Nur der Zuständige oder ein Manager schlägt dem Kunden die "
+                              "Lösung vor. Nichts wurde gesendet. Fragen Sie {owner}, oder antworten Sie CALL {ref}, "
+                              "um den Vorfall zu übernehmen und den Kunden anzurufen.",
+    "sms_acted_update": "SEV1 {ref} {company}: {who} hat Ihrem Kunden per SMS ein Update gesendet: {text}",
+    "sms_acted_interval": "SEV1 {ref} {company}: {who} hat mit Ihrem Kunden per SMS Updates {text} vereinbart.",
+    "sms_acted_proposal": "SEV1 {ref} {company}: {who} hat Ihrem Kunden per SMS die Lösung vorgeschlagen: {text}",
     "cust_sms_to_owner": "SEV1 {ref} {company}: Der Kunde schreibt: {text}",
     "cust_sms_disputes_verbal_close": "SEV1 {ref} {company}: Der Kunde sagt, es ist NICHT gelöst, nachdem der Vorfall "
                                       "auf eine mündliche Zustimmung hin geschlossen wurde ({agreed_by}). Er schreibt: "

@@ -98,6 +98,14 @@ PROMPTS: dict[str, str] = {
     # SMS command answers
     "sms_from_tam": "This number is an account's TAM: you are texted about its Sev-1 incidents for your information "
                     "and need not reply. The on-call reps handle the callback. Nothing was changed.",
+    # a TAM's words about an open incident of their account (``tam_sms``): passed on, never a command
+    "tam_sms_to_reader": "SEV1 {ref} {company}: the account's TAM ({tam}) texted: {text}",
+    "tam_sms_passed_on": "Your message about Sev-1 {ref} was added to the incident and texted to {who}. Nothing else "
+                         "was changed: the on-call reps handle the callback.",
+    "tam_sms_logged_only": "Your message about Sev-1 {ref} was added to the incident, but nobody could be texted it "
+                           "now. Nothing else was changed.",
+    "tam_sms_which": "Your account has several open Sev-1 incidents ({refs}): your message reached nobody. Send it "
+                     "again with the reference, e.g. {ref} <your message>.",
     # a stranger (a customer texting from a number no incident knows) or a rep's phone not on file: words for both
     "sms_unknown_sender": "Sev-1 hotline: your number matches no open incident, so your message reached nobody. To "
                           "report a critical outage or add to your incident, call this number. Engineers: this "
@@ -441,6 +449,16 @@ PROMPTS.update({
                                     "on: the next is due by {due}. Reply UPDATE {ref} <text>.",
     "workaround_confirmed_to_owner": "SEV1 {ref} {company}: the customer confirmed the workaround works. The "
                                      "incident is closed.{words}",
+    # UPDATE / EVERY / PROPOSE by SMS from a rep who does not own the incident (``update_rights``)
+    "sms_agree_interval_owner_only": "Incident {ref} is owned by {owner}: only the owner or a manager agrees the update "
+                                     "interval with the customer. Nothing was changed; the customer was not told. Ask "
+                                     "{owner}, or reply CALL {ref} to take it over and call the customer.",
+    "sms_propose_owner_only": "Incident {ref} is owned by {owner}: only the owner or a manager proposes the resolution "
+                              "to the customer. Nothing was sent. Ask {owner}, or reply CALL {ref} to take it over "
+                              "and call the customer.",
+    "sms_acted_update": "SEV1 {ref} {company}: {who} sent your customer an update by SMS: {text}",
+    "sms_acted_interval": "SEV1 {ref} {company}: {who} agreed updates {text} with your customer by SMS.",
+    "sms_acted_proposal": "SEV1 {ref} {company}: {who} proposed the resolution to your customer by SMS: {text}",
     "cust_sms_to_owner": "SEV1 {ref} {company}: the customer texted: {text}",
     # a NO to the message that told them it was closed as agreed on the phone (``customer_sms._verbal_close``)
     "cust_sms_disputes_verbal_close": "SEV1 {ref} {company}: the customer says it is NOT resolved, after it was closed "

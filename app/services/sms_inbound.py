@@ -25,6 +25,7 @@ from app.services.missed_calls import answer_invitation
 from app.services.oncall import reps_on_phone
 from app.services.sms_commands import handle_rep_sms, shared_phone_answer
 from app.services.sms_opt_outs import handle_opt_keyword, is_opted_out
+from app.services.tam_sms import tam_sms
 from app.services.update_sms import handle_update_sms
 
 PATH = "/twilio/sms"
@@ -65,6 +66,8 @@ def _carry_out(session: Session, sender: str, body: str, media: int, now: dateti
     if answer is None and rep is None:  # the phone an incident's call came from: the customer's words, unverified
         answer = caller_id_sms(session, sender, body, now, media=media,
                                reopen_window=timedelta(days=settings.reopen_window_days))
+    if answer is None and rep is None:  # an account's TAM: their words reach the incident's owner, never a command
+        answer = tam_sms(session, sender, body, now, media=media)
     if answer is None:
         answer = handle_rep_sms(session, sender, rep, body, now)
     return answer or ""  # an unknown sender over its limits gets no SMS back (floods, toll fraud)

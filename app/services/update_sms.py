@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.event_kind import EventKind
-from app.models import Incident, IncidentStatus, Page, ProposalKind, Rep
+from app.models import Incident, IncidentStatus, ProposalKind, Rep
 from app.prompts import text
 from app.services.acks import lock_incident
 from app.services.customer_sms import REFERENCE, answer_word, handle_customer_sms
@@ -21,7 +21,8 @@ from app.services.events import log_event
 from app.services.rep_commands import help_text, update_words
 from app.services.resolution import pending_proposal, propose
 from app.services.sms_commands import first_word, is_command, only_open_page
-from app.services.updates import agree_interval, default_untold, follow_up_of, write_update
+from app.services.update_rights import refusal, tell_owner
+from app.services.updates import agree_interval, default_untold, say_minutes, write_update
 from app.settings import Settings
 
 REP_COMMANDS = update_words()  # UPDATE, EVERY, PROPOSE, WORKAROUND (rep_commands: one list, HELP lists it)
@@ -99,25 +100,29 @@ def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datet
     incident = lock_incident(session, match.group(1))
     if incident is None:
         return f"No incident {match.group(1)}. Nothing was changed."
-    if not _may_act(session, rep, incident):
-        log_event(session, at=now, actor=rep.name, kind="update_sms_refused", incident_id=incident.id,
-                  detail={"command": command.lower()})
-        return f"You were not paged for {incident.reference} and do not own it. Nothing was changed."
+    refused = refusal(session, rep, incident, command, now)  # the owner's or a manager's, but UPDATE (README)
+    if refused is not None:
+        return refused
     rest = SEPARATOR.sub("", body[match.end():]).strip()
     if command == "EVERY":
         minutes = interval_minutes(REFERENCE.sub("", body))
         if minutes is None:
             return "Reply EVERY <minutes> <ref>, e.g. EVERY 30 " + incident.reference
         result = agree_interval(session, incident, minutes, via="sms", by=rep.name, now=now, owner_rep_id=rep.id)
+        said = "every " + say_minutes(minutes)
     elif command == "UPDATE":
         result = write_update(session, incident, what_is_wrong=rest, by=rep.name, via="sms", now=now, rep_id=rep.id)
-        if result.ok:  # an update sent while the interval is one nobody agreed: said with each answer, as reminders do
-            return result.message + default_untold(session, incident)
+        said = rest
     else:
         if not rest:  # the customer would read "We believe your problem is resolved." and nothing of what changed
             return f"Say what fixed it: {command} {incident.reference} <what was done>. Nothing was sent."
         kind = ProposalKind.WORKAROUND if command == "WORKAROUND" else ProposalKind.RESOLVED
         result = propose(session, incident, kind, summary=rest, by=rep.name, now=now, settings=settings)
+        said = rest
+    if result.ok:  # a paged rep's update, a manager's interval or proposal: the owner must not learn it from the customer
+        tell_owner(session, rep, incident, command, said, now)
+    if result.ok and command == "UPDATE":  # sent while the interval is one nobody agreed: said with each answer
+        return result.message + default_untold(session, incident)
     return result.message
 
 
@@ -133,15 +138,4 @@ def interval_minutes(words: str) -> int | None:
         return round(number * 60) + (int(rest.group(1)) if rest else 0)
     # minutes, said or not ("EVERY 30 please 123456" is 30 minutes)
     return round(number) if unit not in OTHER_UNITS and number == int(number) else None
-
-
-def _may_act(session: Session, rep: Rep, incident: Incident) -> bool:
-    """A rep acts by SMS on incidents they own, acknowledged or were paged for; managers on any."""
-    if rep.is_manager or incident.acknowledged_by == rep.id:
-        return True
-    follow_up = follow_up_of(session, incident)
-    if follow_up is not None and follow_up.owner_rep_id == rep.id:
-        return True
-    return session.scalar(select(Page.id).where(Page.incident_id == incident.id, Page.rep_id == rep.id)
-                          .limit(1)) is not None
 

@@ -101,9 +101,9 @@ def test_the_tam_pressing_1_on_a_voice_page_does_not_stop_the_escalation(desk, n
 def test_the_tams_sms_reply_changes_nothing_either(desk, network):
     _ticket_with_a_tam_at_work(desk)
     network.phone(CUSTOMER).expect_sms("we have your report")
-    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False).expect_sms("the account's TAM (Terry TAM) texted: ACK")
     network.phone(TAM).expect_sms("SEV1", reply="ACK")
-    network.phone(TAM).expect_sms("Nothing was changed")
+    network.phone(TAM).expect_sms("Nothing else was changed")  # their words go to the paged rep: no acknowledgement
     incident = _call_about_ticket(desk)
     desk.settle()
     assert desk.incident(incident.id).acknowledged_at is None
@@ -171,16 +171,18 @@ def test_a_rep_deactivated_after_the_page_cannot_act_on_its_link(desk, network):
     assert [e.detail["via"] for e in _refusals(desk, incident.id)] == ["link"]
 
 
-def test_a_tam_who_texts_ack_is_told_they_need_not_reply_not_that_their_number_is_unknown(desk, network):
+def test_a_tams_ack_is_no_acknowledgement_their_words_reach_the_paged_rep(desk, network):
     _ticket_with_a_tam_at_work(desk)
     network.phone(CUSTOMER).expect_sms("we have your report")
-    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
     network.phone(TAM).expect_sms("SEV1")
     incident = _call_about_ticket(desk)
     desk.settle()
+    alice.expect_sms(f"the account's TAM (Terry TAM) texted: ACK {incident.reference}")
     answer = _sms_from(desk, TAM, f"ACK {incident.reference}").get_data(as_text=True)
     assert "matches no open incident" not in answer
-    assert "account's TAM" in answer and "need not reply" in answer and "on-call reps" in answer
+    assert "Nothing else was changed" in answer and "on-call reps" in answer
+    desk.settle()
     assert desk.incident(incident.id).acknowledged_at is None  # told, never acting
 
 
