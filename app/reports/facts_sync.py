@@ -34,7 +34,6 @@ from app.reports.facts import (
     Outcome,
     shapes_facts,
 )
-from app.services.company_label import COMPANY_INPUTS, row_company, with_company
 from app.services.row_locks import incident_lock
 
 SLOT_SECONDS = 900  # every UTC offset in use is a multiple of 15 minutes
@@ -94,6 +93,8 @@ def row_of(incident_id: int, listed_at: datetime, company: str, facts: IncidentF
 def _listed(where, said_only: bool):
     if said_only:
         return select(Incident.id, Incident.captured_at, Incident.company).where(where).order_by(Incident.id)
+    from app.services.company_label import with_company  # here: app.models imports this module (see _listed_query)
+
     return with_company(select(Incident.id, Incident.captured_at)).where(where).order_by(Incident.id)
 
 
@@ -109,8 +110,19 @@ def _logs(where):
 # line of a transaction that has not committed yet is refolded by that transaction when it gets the lock).
 _ONE, _MANY = bindparam("incident_id"), bindparam("incident_ids", expanding=True)
 _WHERE = {True: Incident.id == _ONE, False: Incident.id.in_(_MANY)}
-_LISTED = {(one, False, said): _listed(where, said) for one, where in _WHERE.items() for said in (False, True)}
-_LISTED |= {(one, True, said): incident_lock(query, joined=not said) for (one, _, said), query in list(_LISTED.items())}
+_LISTED: dict[tuple[bool, bool, bool], Any] = {}
+
+
+def _listed_query(one: bool, postgresql: bool, said_only: bool):
+    """The incidents' listing statement, built at its first use, not at import: ``app.models`` imports this module
+    (its flush hook), and the company rule it reads (``company_label``) imports the ticket services, which import
+    ``app.models``: built at import, a process whose first import was a ticket module (``hotline tickets import``)
+    failed on the cycle."""
+    key = (one, postgresql, said_only)
+    if key not in _LISTED:
+        query = _listed(_WHERE[one], said_only)
+        _LISTED[key] = incident_lock(query, joined=not said_only) if postgresql else query
+    return _LISTED[key]
 _LOGS = {True: _logs(_events.c.incident_id == _ONE), False: _logs(_events.c.incident_id.in_(_MANY))}
 _UPSERTS: dict[str, Any] = {}
 
@@ -126,7 +138,9 @@ def refresh_facts(connection: Connection, incident_ids: Iterable[int], *, said_o
         return 0
     one = len(ids) == 1
     params = {"incident_id": ids[0]} if one else {"incident_ids": ids}
-    listed_query = _LISTED[one, connection.dialect.name == "postgresql", said_only]
+    from app.services.company_label import row_company
+
+    listed_query = _listed_query(one, connection.dialect.name == "postgresql", said_only)
     listed = {row.id: (row.captured_at, row.company if said_only else row_company(row))
               for row in connection.execute(listed_query, params)}
     logs: dict[int, list[LoggedEvent]] = defaultdict(list)
@@ -201,6 +215,8 @@ def _company_changed(incident: Incident) -> bool:
     attrs = inspect(incident).attrs
     if attrs.company.history.has_changes():
         return True
+    from app.services.company_label import COMPANY_INPUTS
+
     return not incident.company and any(attrs[name].history.has_changes() for name in COMPANY_INPUTS)
 
 
