@@ -17,6 +17,7 @@ from app.services.callbacks import MIN_CONVERSATION_SECONDS
 from app.services.escalation import customer_dialled
 from app.services.page_text import SERVICE_SHORT
 from app.services.sms_opt_outs import OPTED_OUT_REASON
+from ivr_flows.prompts import zone_label
 
 WARN_SECONDS = 5 * 60  # the last five minutes before the deadline show amber
 TWILIO_RECORDING_HOSTS = ("api.twilio.com",)
@@ -270,9 +271,9 @@ def stamp(when: datetime | None) -> str:
 
 
 def local(when: datetime, time_zone: str) -> str:
-    """``Thu 26 Nov 09:00 CET`` in ``time_zone``."""
+    """``Thu 26 Nov 09:00 CET`` in ``time_zone`` (``... 09:00 UTC+4`` on Dubai's clock, ``zone_label``)."""
     at = when.astimezone(zone(time_zone))
-    return f"{at:%a %d %b %H:%M} {at.tzname()}"
+    return f"{at:%a %d %b %H:%M} {zone_label(at)}"
 
 
 def iso(when: datetime | None) -> str:

@@ -17,6 +17,7 @@ from app.reports.compliance import Report
 from app.reports.figures import FactsRange
 from app.reports.params import InvalidRange, RangeParams, parse_range
 from app.reports.queries import LoadedRange
+from ivr_flows.prompts import zone_label
 
 bp = Blueprint("report", __name__, template_folder="templates")
 
@@ -135,5 +136,10 @@ def mmss(seconds: float | None) -> str:
 
 
 def local_time(at: datetime | None, tz: str, seconds: bool = False) -> str:
-    """``at`` in the report's time zone, e.g. "Sun 2026-10-25 02:30 CET" (with ``seconds``, "02:30:15 CET")."""
-    return at.astimezone(ZoneInfo(tz)).strftime(f"%a %Y-%m-%d %H:%M{':%S' if seconds else ''} %Z") if at else ""
+    """``at`` in the report's time zone, e.g. "Sun 2026-10-25 02:30 CET" (with ``seconds``, "02:30:15 CET"; Dubai's
+    "UTC+4", ``zone_label``)."""
+    if at is None:
+        return ""
+    local = at.astimezone(ZoneInfo(tz))
+    clock = local.strftime("%a %Y-%m-%d %H:%M:%S" if seconds else "%a %Y-%m-%d %H:%M")
+    return f"{clock} {zone_label(local)}"

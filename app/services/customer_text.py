@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.prompts import text
-from ivr_flows.prompts import GERMAN_ZONE_NAMES, say_day
+from ivr_flows.prompts import say_day, zone_label
 from ivr_flows.validate import region_of
 
 GERMAN = "de-DE"
@@ -33,11 +33,8 @@ def written_time(when: datetime, tz: str, language: str, now: datetime, *, at: b
     "by 00:13 EST" without a word of tomorrow). ``at``: where a German text had "um {due}" ("spätestens {due}");
     ``moment``: where a text had "at {at}" / "um {at}" (``say_day``)."""
     local = when.astimezone(ZoneInfo(tz))
-    abbr = local.tzname() or "UTC"
-    if is_german(language):
-        clock = f"{local:%H:%M} Uhr ({GERMAN_ZONE_NAMES.get(abbr, abbr)})"
-    else:
-        clock = f"{local:%H:%M} {abbr}"
+    abbr = zone_label(local, GERMAN if is_german(language) else "en-US")  # "UTC+13" for tzdata's bare "+13"
+    clock = f"{local:%H:%M} Uhr ({abbr})" if is_german(language) else f"{local:%H:%M} {abbr}"
     return say_day(GERMAN if is_german(language) else "en-US", local, clock, now, at=at, moment=moment)
 
 

@@ -25,6 +25,7 @@ from app.oncall.fields import ALL_CHANNELS, iso_z, parse_hhmm
 from app.oncall.policy import DEFAULT_POLICY_NAME, TargetType, default_levels
 from app.oncall.rotation import LayerSpec, OverrideSpec, Rotation, ScheduleSpec, Shift, on_call, shifts
 from app.oncall.wallclock import stored_zone, zone
+from ivr_flows.prompts import zone_label
 
 
 def find_rep(session: Session, ref: int | str) -> Rep | None:
@@ -237,7 +238,7 @@ def format_now(session: Session, at: datetime) -> str:
     for schedule, reps in found:
         local = at.astimezone(zone(schedule_clock(schedule)))
         who = ", ".join(f"{r.name} ({r.phone})" for r in reps) or "NOBODY"
-        lines.append(f"  {schedule.name} [{schedule.time_zone}, {local:%a %H:%M %Z}]: {who}")
+        lines.append(f"  {schedule.name} [{schedule.time_zone}, {local:%a %H:%M} {zone_label(local)}]: {who}")
     people = managers(session)
     lines.append("Managers: " + (", ".join(f"{r.name} ({r.phone})" for r in people) or "none"))
     return "\n".join(lines)

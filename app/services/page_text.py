@@ -19,7 +19,7 @@ from app.services import customer_text
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.company_label import company_label, spoken_caution, spoken_company
 from app.services.joined_contacts import UNTRACKED, contacts_of
-from ivr_flows.prompts import days_apart
+from ivr_flows.prompts import days_apart, zone_label
 
 SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
                  "both": "API + SMTP failing", "other": "critical problem"}
@@ -49,9 +49,10 @@ def company_name(incident: Incident, lang: str = REP_LANG) -> str:
 
 
 def hhmm(when: datetime, tz: str = "UTC", seconds: bool = False) -> str:
-    """``03:15 UTC`` style time in ``tz`` (``03:15:42 UTC`` with ``seconds``)."""
+    """``03:15 UTC`` style time in ``tz`` (``03:15:42 UTC`` with ``seconds``; ``03:15 UTC+4`` on Dubai's clock,
+    ``zone_label``)."""
     local = when.astimezone(ZoneInfo(tz))
-    return f"{local:%H:%M:%S} {local.tzname()}" if seconds else f"{local:%H:%M} {local.tzname()}"
+    return f"{local:{'%H:%M:%S' if seconds else '%H:%M'}} {zone_label(local)}"
 
 
 def deadline_passed(incident: Incident, at: datetime | None) -> bool:
@@ -346,9 +347,10 @@ def _spoken(incident: Incident, tz: str = "UTC") -> dict[str, str]:
 
 
 def spoken_time(when: datetime, tz: str = "UTC") -> str:
-    """``19:15 P S T``: a time on the listener's clock (``tz``), the zone's letters one by one."""
+    """``19:15 P S T``: a time on the listener's clock (``tz``), the zone's letters one by one (a zone without
+    letters as ``zone_label`` says it: ``19:15 U T C plus 4``)."""
     local = when.astimezone(ZoneInfo(tz))
-    name = local.tzname() or ""
+    name = zone_label(local, spoken=True)
     return f"{local:%H:%M} {' '.join(name) if name.isalpha() else name}"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -16,6 +17,7 @@ from ..validate import email_for_caller
 from . import de_de, en_us
 
 GERMAN_ZONE_NAMES = {"CET": "MEZ", "CEST": "MESZ"}
+_NUMERIC_ZONE = re.compile(r"([+-])(\d{2})(\d{2})?")  # tzdata's abbreviation of a zone without letters: "+13", "-0930"
 
 CATALOGS: dict[Lang, dict[str, str]] = {
     Lang.EN: en_us.PROMPTS,
@@ -178,6 +180,27 @@ def _same_clock(a: ZoneInfo, b: ZoneInfo) -> bool:
                and at.astimezone(a).tzname() == at.astimezone(b).tzname() for at in _ZONE_PROBES)
 
 
+def zone_label(local: datetime, lang: Lang | str = Lang.EN, *, spoken: bool = False) -> str:
+    """How a customer or a rep reads (``spoken``: hears) the zone of ``local``, an aware time on its clock: the one
+    rule of every zone named after a time. A named abbreviation as it is ("EST", "NZDT"; German "MEZ" / "MESZ" for
+    CET / CEST). A numeric one, which tzdata gives zones without letters (Tonga "+13", Dubai "+04", São Paulo "-03",
+    Sri Lanka "+0530"), is written as an offset from UTC: "UTC+13", "UTC-3", "UTC+5:30" (an ASCII hyphen, so
+    an SMS stays GSM-7), and spoken "U T C plus 13" / "U T C minus 3" (German "UTC plus 13"): said bare, "+13" was
+    read out as "plus thirteen" after the time."""
+    abbr = local.tzname() or "UTC"
+    numeric = _NUMERIC_ZONE.fullmatch(abbr)
+    if numeric is None:
+        return GERMAN_ZONE_NAMES.get(abbr, abbr) if Lang(lang) is Lang.DE else abbr
+    sign, hours, minutes = numeric.group(1), int(numeric.group(2)), int(numeric.group(3) or 0)
+    if not hours and not minutes:
+        return "UTC"  # "-00": a zone tzdata leaves without local time
+    offset = f"{hours}:{minutes:02d}" if minutes else f"{hours}"
+    if not spoken:
+        return f"UTC{sign}{offset}"
+    utc = "UTC" if Lang(lang) is Lang.DE else "U T C"
+    return f"{utc} {'plus' if sign == '+' else 'minus'} {offset}"
+
+
 def say_time(lang: Lang | str, when: datetime, phone: str = "", zone_name: str = "", *, now: datetime | None = None,
              at: bool = False, moment: bool = False) -> str:
     """Speak a time in the caller's zone: "3:27 a.m. UTC" / "16:21 Uhr (MEZ)". The zone is ``phone``'s, else
@@ -193,10 +216,8 @@ def say_time(lang: Lang | str, when: datetime, phone: str = "", zone_name: str =
         when = when.replace(tzinfo=UTC)
     zone = zone_for_number(phone) if phone else _zone_named(zone_name)
     local = when.astimezone(zone)
-    abbr = local.tzname() or "UTC"
+    abbr = zone_label(local, lang, spoken=True)  # German listeners know Central European time as MEZ / MESZ
     if Lang(lang) is Lang.DE:
-        # German listeners know Central European time as MEZ / MESZ, not CET / CEST.
-        abbr = GERMAN_ZONE_NAMES.get(abbr, abbr)
         clock = f"{local.hour}:{local.minute:02d} Uhr ({abbr})"
     else:
         hour12 = local.hour % 12 or 12
@@ -244,4 +265,5 @@ __all__ = [
     "spell_email",
     "text",
     "zone_for_number",
+    "zone_label",
 ]
