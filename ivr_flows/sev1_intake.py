@@ -92,6 +92,12 @@ def _on_triage(state: CallState, event: Event, now: datetime) -> Step:
         choice = answers.service(ev)
         if choice is None:
             return fail(s, n, "sorry_nonsense", give_up)
+        if choice == answers.NON_CRITICAL and s.correcting:
+            # From the read-back the report is recorded (and its reps may be paged already): "not critical" there
+            # never sends the caller away with a ticket how-to while a Sev-1 callback stands; the type stays, the
+            # caller hears so, and the engineer who calls back can close it (an outside probe, K5).
+            return after_triage(s, n, t(s, "triage_non_critical_kept"),
+                                effects=(log("triage", service="non_critical", kept=str(s.captured.affected_service or "")),))
         if choice == answers.NON_CRITICAL:
             nc = replace(s, stage=Stage.NON_CRITICAL, tries=0)
             return go(nc, n, effects=(log("triage", service="non_critical"), RecordNonCritical()))

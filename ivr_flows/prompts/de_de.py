@@ -19,6 +19,10 @@ PROMPTS: dict[str, str] = {
         "SMTP-Einlieferung: die 2. Beides: die 3. Ein anderes kritisches Problem: die 4. Nicht kritisch: die 9."
     ),
     "triage_default": "Ich nehme das als kritisches Problem auf, und wir machen weiter.",
+    "triage_non_critical_kept": (
+        "Ihre Meldung ist bereits als kritischer Ausfall aufgenommen, und ein Techniker ruft Sie wie zugesagt "
+        "zurück. Falls es doch nicht kritisch ist, sagen Sie es bitte dem Techniker, wenn er anruft."
+    ),
     "non_critical": (
         "Nicht kritische Probleme, etwa Fragen oder Konfigurationswünsche, bearbeiten wir "
         "per E-Mail während der Geschäftszeiten. Bitte eröffnen Sie dafür ein Ticket im "

@@ -16,6 +16,10 @@ PROMPTS: dict[str, str] = {
         "Both, press 3. Another critical problem, press 4. Not critical, press 9."
     ),
     "triage_default": "I'll note this as a critical problem, and we'll continue.",
+    "triage_non_critical_kept": (
+        "Your report is already recorded as a critical outage, and an engineer will call you back as promised. "
+        "If it is not critical after all, tell the engineer when they call."
+    ),
     "non_critical": (
         "Problems that are not critical, such as questions or configuration requests, "
         "are handled by e-mail during business hours. Please open a ticket on the "

@@ -724,3 +724,20 @@ def test_the_problem_type_is_corrected_by_speech_and_silence_keeps_it(said):
     assert "affected_service" not in call.state.captured.missing
     call.speak("the problem description")  # "problem" alone is the description, as before
     assert call.stage is Stage.PROBLEM
+
+
+def test_not_critical_at_the_read_back_keeps_the_recorded_outage_and_says_so():
+    """An outside probe (K5): 7 then 9 at the read-back sent the caller away with the ticket how-to and "handled by
+    e-mail during business hours" while the incident opened during the call stayed a paged Sev-1, and the customer
+    was then texted a callback promise the call never made. The type stays, the caller hears the callback stands."""
+    call = run(Call(), TO_CAPTURE + SPOKEN_FIELDS)
+    call.press("7")
+    assert call.stage is Stage.TRIAGE and call.state.correcting
+    call.press("9")
+    assert call.stage is Stage.READBACK and not call.state.correcting
+    assert "already recorded as a critical outage" in call.said and "tell the engineer" in call.said
+    assert "business hours" not in call.said and "text message" not in call.said
+    assert call.effects(RecordNonCritical) == []
+    assert call.logs("triage")[-1].detail == {"service": "non_critical", "kept": "api"}
+    call.press("1")
+    assert saved_call(call).captured.affected_service is AffectedService.API
