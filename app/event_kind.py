@@ -173,6 +173,7 @@ class EventKind(StrEnum):
     DELIVERY_QUEUED = "delivery_queued"
     DELIVERY_SENT = "delivery_sent"
     DELIVERY_SKIPPED = "delivery_skipped"
+    HELD_WORDS_RELEASED = "held_words_released"  # a callback started: the customer's held words sent at once
     DELIVERY_STATUS = "delivery_status"
     NON_CRITICAL_CONTACT = "non_critical_contact"
     OUTAGE_DECLARED = "outage_declared"

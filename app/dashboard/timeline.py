@@ -548,6 +548,8 @@ WORDS.update({  # the customer's SMS: opt-out, answers and words; deliveries not
                                           + (f" (held back: texted to the owner with their other words at "
                                              f"{_when(d['held_until'])})" if d.get("held_until") else ""), "warn"),
     "delivery_skipped": _skipped,
+    "held_words_released": lambda d, _: ("A callback started: the customer's held texts were sent at once",
+                                         "ok"),
     # a paged rep or a manager acted on the owner's incident by SMS (``update_rights``)
     "owner_told_of_sms": lambda d, _: (f"The owner was told by SMS of this {str(d.get('command', '')).upper()} "
                                        "by another rep" if d.get("told_rep_ids") else

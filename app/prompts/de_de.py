@@ -488,6 +488,7 @@ PROMPTS.update({
     "cust_sms_hear_updates_email": " Unsere Updates erhalten Sie per E-Mail.",
     "cust_sms_hear_updates_call": " Ein Techniker ruft Sie mit den Updates unter der Rückrufnummer an, die Sie uns "
                                   "genannt haben.",
+    "cust_sms_hear_updates_sms": " Unsere Updates erhalten Sie per SMS an diese Nummer.",
     "cust_sms_hear_next": " Das nächste Update erhalten Sie spätestens {due}.",
     "cust_sms_empty": "Wir haben eine leere Nachricht erhalten, daher wurde nichts zu Vorfall {ref} hinzugefügt. "
                       "Antworten Sie mit Ihrem Text, oder rufen Sie diese Nummer an.",

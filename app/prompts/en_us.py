@@ -480,6 +480,7 @@ PROMPTS.update({
     "cust_sms_hear_email_asap": " An engineer will reach you by e-mail as soon as possible.",
     "cust_sms_hear_updates_email": " Our updates reach you by e-mail.",
     "cust_sms_hear_updates_call": " An engineer will phone you with updates on the callback number you gave us.",
+    "cust_sms_hear_updates_sms": " Our updates reach you by text at this number.",
     "cust_sms_hear_next": " Your next update will come by {due}.",
     # an empty SMS (no words, no picture) from a customer's number (``customer_sms.empty_sms``): nothing is noted
     "cust_sms_empty": "We received an empty message, so nothing was added to incident {ref}. To add to it, reply "

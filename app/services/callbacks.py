@@ -33,6 +33,7 @@ from app.reports.facts import RINGING, SHORT_BRIDGE, short_bridges
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import customer_dialled, last_missed_sms_at, snapshot
 from app.services.events import log_event
+from app.services.held_words import release as release_held_words
 from app.services.related_callbacks import reach_related, standing_answer, withdraw_related
 from app.services.rep_legs import other_leg
 from app.services.row_locks import lock_callback
@@ -59,6 +60,7 @@ def open_callback(session: Session, incident: Incident, rep_id: int | None, now:
     log_event(session, at=now, actor="rep", kind="callback_requested", incident_id=incident.id,
               detail={"callback_id": callback.id, "rep_id": rep_id, "to": incident.callback_phone,
                       **({"message": True} if callback.leaves_message else {})})
+    release_held_words(session, incident, now)  # the rep reads what the customer texted before the call
     if not rep_call_sid:
         schedule(session, "callback", callback.id, now)
     return callback

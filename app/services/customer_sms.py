@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.escalation.customer_words import words_go_at
+from app.escalation.customer_words import names_contact, words_go_at
 from app.event_kind import EventKind
 from app.models import (
     Delivery,
@@ -47,6 +47,7 @@ from app.services.page_text import company_name
 from app.services.resolution import decide, pending_proposal
 from app.services.update_text import QUOTE_LIMIT
 from app.settings import Settings
+from ivr_flows.validate import region_of
 
 REFERENCE = re.compile(r"\b(\d{6})\b")
 CONFIRM = {"YES", "Y", "CONFIRM", "CONFIRMED", "JA", "BESTÄTIGT", "BESTAETIGT"}
@@ -116,7 +117,8 @@ def handle_customer_sms(session: Session, from_number: str, body: str, now: date
     _attach(session, incident, body, now, tell_owner=True, media=media,
             at_once=proposal is not None and doubted_yes(body))
     hint = text("cust_sms_answer_hint", language, ref=incident.reference) if proposal is not None else ""
-    return text("cust_sms_noted", language, ref=incident.reference) + hint + _media_hint(media, incident)
+    return (text("cust_sms_noted", language, ref=incident.reference)
+            + how_they_hear(session, incident, now, from_callback_number=True) + hint + _media_hint(media, incident))
 
 
 def empty_sms(open_incidents: list[Incident]) -> str | None:
@@ -342,7 +344,7 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
     reps, owner = customer_readers(session, incident) if tell_owner else ([], incident_owner(session, incident))
     readers = {r.phone: reader_role(r, owner) for r in reps if r.phone}
     reader_ids = sorted({r.id for r in reps if r.phone})
-    goes_at = now if at_once or not readers else _words_go_at(session, incident, set(reader_ids), now)
+    goes_at = now if at_once or not readers else _words_go_at(session, incident, set(reader_ids), body, now)
     told = bool(readers) and goes_at <= now
     words = _with_media(" ".join(body.split())[:QUOTE_LIMIT], media)
     if from_caller_id:
@@ -366,19 +368,21 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
                       **({"held_until": held_until.isoformat()} if held_until else {})})
 
 
-def _words_go_at(session: Session, incident: Incident, reader_ids: set[int], now: datetime) -> datetime:
+def _words_go_at(session: Session, incident: Incident, reader_ids: set[int], body: str, now: datetime) -> datetime:
     """When the customer's words go to these readers (``now``: at once): at most one SMS per reader every
     OWNER_TOLD_EVERY, a reader told nothing yet (a new owner, the managers once the owner was deactivated) at once (a
     probe's new owner heard nothing for 15 minutes), and while the callback is owed at once up to a bound, never after
     its deadline (the escalation core's ``words_go_at``: an outside probe's customer's second text, a new contact
-    address, was held two minutes past the callback deadline)."""
+    address, was held two minutes past the callback deadline); words naming a phone number or an e-mail address at
+    once (``names_contact``, numbers read as in the incident's region: its callback number's, else its caller ID's)."""
     if not _told_since(session, incident, now - OWNER_TOLD_EVERY, reader_ids):
         return now
     last = _last_told_at(session, incident, now - OWNER_TOLD_EVERY)
     texted = sum(1 for detail in session.scalars(select(IncidentEvent.detail).where(
         IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CUSTOMER_SMS_MESSAGE))
         if (detail or {}).get("owner_told"))
-    return words_go_at(snapshot(session, incident, now), (last or now) + OWNER_TOLD_EVERY, texted, now)
+    contact = names_contact(body, region_of(incident.callback_phone) or region_of(incident.caller_id))
+    return words_go_at(snapshot(session, incident, now), (last or now) + OWNER_TOLD_EVERY, texted, now, contact)
 
 
 def _hold(session: Session, incident: Incident, readers: dict[str, str], words: str, now: datetime,

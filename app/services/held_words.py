@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from app.event_kind import EventKind
 from app.models import Delivery, Incident, IncidentEvent, UpdateDeliveryStatus
 from app.prompts import text
-from app.services.deliveries import HELD_WORDS
+from app.queue import schedule
+from app.services.deliveries import HELD_WORDS, JOB_KIND
 from app.services.events import log_event
 from app.services.page_text import company_name
 
@@ -86,3 +87,21 @@ def withdraw_quoted(session: Session, incident: Incident, phone: str, quote: str
                           "recipient": delivery.recipient, "reason": "quoted_with_answer"})
         withdrawn += 1
     return withdrawn
+
+
+def release(session: Session, incident: Incident, now: datetime) -> int:
+    """Send this incident's held SMS not tried yet at once (a callback starts: the escalation core's
+    ``customer_words``), registered before the job that rings the rep; returns how many. Until this change they waited
+    for their time (the callback deadline at the latest): an outside probe's rep, who texted CALL, dialled the number
+    the customer had just texted was dying, and read the new one at the deadline."""
+    held = session.scalars(select(Delivery).where(
+        Delivery.incident_id == incident.id, Delivery.purpose == HELD_WORDS,
+        Delivery.status == UpdateDeliveryStatus.QUEUED, Delivery.attempts == 0, Delivery.next_attempt_at > now)
+        .order_by(Delivery.id).with_for_update()).all()
+    for delivery in held:
+        delivery.next_attempt_at = now
+        schedule(session, JOB_KIND, delivery.id, now, tag="released")
+    if held:
+        log_event(session, at=now, actor="system", kind=EventKind.HELD_WORDS_RELEASED, incident_id=incident.id,
+                  detail={"delivery_ids": [d.id for d in held], "reason": "callback_started"})
+    return len(held)

@@ -41,7 +41,7 @@ def test_a_text_keeps_its_words_between_angle_brackets_to_the_reps_sms_and_the_t
     [answer] = _text_hotline(desk, WORDS)
     desk.settle()
 
-    assert answer == f"Thank you. We added your message to incident {incident.reference}."
+    assert answer.startswith(f"Thank you. We added your message to incident {incident.reference}. An engineer will")
     assert alice.unmet == []
     lines, html = _timeline(desk, client, incident.reference)
     assert f"Customer texted: {WORDS} (the owner was told by SMS)" in lines

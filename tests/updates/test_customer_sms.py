@@ -191,20 +191,21 @@ def test_free_text_is_attached_and_the_owner_told_once_in_a_while(desk, network,
     customer.expect_sms("We believe your problem is resolved")
     _propose(desk, ref, "API healthy again")
     alice = network.phone(ALICE).expect_sms("the customer texted: Not fixed, API still 500s")
-    assert _text_hotline(desk, "Not fixed, API still 500s") == [
-        f"Thank you. We added your message to incident {ref}. To answer our proposal, reply YES {ref} or NO {ref}."]
+    [reply] = _text_hotline(desk, "Not fixed, API still 500s")
+    assert reply.startswith(f"Thank you. We added your message to incident {ref}. Our updates reach you by text")
+    assert reply.endswith(f" To answer our proposal, reply YES {ref} or NO {ref}.")
     desk.settle()
     assert _text_hotline(desk, "Nope")[0].startswith(f"Thank you. We added your message to incident {ref}.")
     desk.settle()  # the second within 15 minutes: logged, no second SMS to Alice now (the phone would fail on it)
     desk.clock.set(desk.clock.now() + timedelta(minutes=5))
-    _text_hotline(desk, "Also SMTP is down now, contact me at jane@example.org")
+    _text_hotline(desk, "Also SMTP is down now, the queue is growing")
     desk.settle()
     company = desk.incident(incident.id).company
     told = [m.body for m in alice.received if hasattr(m, "body") and "the customer texted" in m.body]
     assert told == [f"SEV1 {ref} {company}: the customer texted: Not fixed, API still 500s"]
     texts = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
     assert [(d["text"], d["owner_told"]) for d in texts] == [
-        ("Not fixed, API still 500s", True), ("Nope", False), ("Also SMTP is down now, contact me at jane@example.org",
+        ("Not fixed, API still 500s", True), ("Nope", False), ("Also SMTP is down now, the queue is growing",
                                                                 False)]
     # held back, never dropped (an outside probe's customer's second SMS reached nobody): both go in one SMS when
     # the quarter hour since the first is over
@@ -216,7 +217,7 @@ def test_free_text_is_attached_and_the_owner_told_once_in_a_while(desk, network,
     desk.settle()
     told = [m.body for m in alice.received if hasattr(m, "body") and "the customer texted" in m.body]
     assert told[1:] == [f'SEV1 {ref} {company}: the customer texted since the last SMS: "Nope" / '
-                        '"Also SMTP is down now, contact me at jane@example.org"']
+                        '"Also SMTP is down now, the queue is growing"']
     [proposal] = _rows(desk, ResolutionProposal, incident_id=incident.id)
     assert proposal.state == "proposed"  # words are not an answer: the customer was asked for one
     login_as(client, desk.hotline, Role.REP, name="Rita Rep")
@@ -607,8 +608,8 @@ def test_words_for_a_deactivated_owner_go_to_the_managers_not_to_the_former_rep(
     with desk.hotline.db.transaction() as s:
         s.execute(update(Rep).where(Rep.phone == ALICE).values(active=False))
     maria = network.phone(MARIA).expect_sms("the customer texted: API still 500s")
-    assert _text_hotline(desk, "API still 500s") == [f"Thank you. We added your message to incident "
-                                                      f"{incident.reference}."]
+    assert _text_hotline(desk, "API still 500s")[0].startswith(f"Thank you. We added your message to incident "
+                                                                f"{incident.reference}.")
     desk.settle()
     assert _sms_requests_to(desk, ALICE) == 1  # her page alone, nothing since
     assert len(maria.sms) == 1
@@ -762,3 +763,32 @@ def test_a_customers_text_with_a_nul_or_a_bidi_override_reaches_the_owner_in_pla
     login_as(client, desk.hotline, Role.REP, name="Rita Rep")
     page = client.get(f"/incidents/{ref}").get_data(as_text=True)
     assert "Customer texted: still broken, Acme EU" in page and "\u202e" not in page
+
+
+def test_the_callback_numbers_answer_says_by_when_the_callback_owed_comes(desk, network, smtp):
+    """An outside probe (K3): "When is the next update?" from the callback number was answered only "We added your
+    message", while the same words from the caller ID were told when they hear next (``how_they_hear``)."""
+    incident, alice = desk.acknowledged_by_alice(network)
+    due = desk.incident(incident.id).callback_due_at
+    alice.expect_sms("the customer texted: When will someone call?")
+    [reply] = _text_hotline(desk, "When will someone call?")
+    assert reply.startswith(f"Thank you. We added your message to incident {incident.reference}. An engineer will "
+                            "call you back on the callback number you gave us by ")
+    assert hhmm(due, "America/Los_Angeles") in reply
+    desk.settle()
+
+
+def test_once_reached_the_callback_numbers_answer_gives_the_next_update_in_english_and_german(desk, network, smtp):
+    incident, _customer = _called_back(desk, network)
+    network.phone(ALICE).expect_sms("the customer texted: When is the next update?")
+    [reply] = _text_hotline(desk, "When is the next update?")
+    assert " Our updates reach you by text at this number. Your next update will come by " in reply
+    desk.settle()
+    with desk.hotline.db.transaction() as s:
+        lock_incident(s, incident.reference).language = "de-DE"
+    desk.clock.set(desk.clock.now() + timedelta(minutes=16))  # past the quarter hour: Alice is texted at once
+    network.phone(ALICE).expect_sms("the customer texted: Wann kommt das nächste Update?")
+    [reply] = _text_hotline(desk, "Wann kommt das nächste Update?")
+    assert reply.startswith(f"Danke. Wir haben Ihre Nachricht zu Vorfall {incident.reference} hinzugefügt. Unsere "
+                            "Updates erhalten Sie per SMS an diese Nummer. Das nächste Update erhalten Sie spätestens ")
+    desk.settle()

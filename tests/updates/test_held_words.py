@@ -19,6 +19,8 @@ from tests.updates.test_customer_sms import _called_back, _propose, _rows, _text
 
 AT_ONCE_WHILE_OWED = 5  # the bound of texts that go at once while the callback is owed (README)
 NEW_CONTACT = "Also our SMTP relay smtp2 is down, contact me at jon@acme-mail.example instead"
+# words the quarter-hour rule holds (naming no number or address: those go at once, K1)
+MORE_DOWN = "Also our SMTP relay smtp2 is down now, the queue is growing"
 
 
 def _confirm_on_the_keypad(desk, ref: str) -> str:
@@ -45,7 +47,7 @@ def test_words_held_before_the_proposal_come_with_the_answer_and_are_never_dropp
     alice = network.phone(ALICE).expect_sms("the customer texted: Any news?")
     _text_hotline(desk, "Any news?")
     desk.settle()
-    _text_hotline(desk, NEW_CONTACT)  # within the quarter hour: held for Alice
+    _text_hotline(desk, MORE_DOWN)  # within the quarter hour: held for Alice
     desk.settle()
     [held] = _rows(desk, Delivery, incident_id=incident.id, purpose="customer_sms_held")
     assert held.status == "queued"
@@ -66,11 +68,11 @@ def test_words_held_before_the_proposal_come_with_the_answer_and_are_never_dropp
         _text_hotline(desk, f"NO {ref}")
     desk.settle()
     [answer] = [m for m in alice.sms if "confirmed it is resolved" in m or "NOT resolved" in m]
-    assert answer.endswith(f'Before that they texted: "{NEW_CONTACT}" / "YES 999999"')
+    assert answer.endswith(f'Before that they texted: "{MORE_DOWN}" / "YES 999999"')
     desk.clock.set(start + timedelta(minutes=20))  # past the quarter hour: no second copy (Alice's phone would fail)
     desk.settle()
     assert alice.unmet == []
-    assert sum(NEW_CONTACT in m for m in alice.sms) == 1
+    assert sum(MORE_DOWN in m for m in alice.sms) == 1
     [held] = _rows(desk, Delivery, incident_id=incident.id, purpose="customer_sms_held")
     assert (held.status, held.sent_at) == ("skipped", None)
 
@@ -124,3 +126,53 @@ def test_while_the_callback_is_owed_the_customers_words_go_at_once_up_to_a_bound
     [held] = _rows(desk, Delivery, incident_id=incident.id, purpose="customer_sms_held")
     assert held.next_attempt_at == due and lines[-1]["held_until"] == due.isoformat()
     assert held.body.endswith(" / ".join(f'"{w}"' for w in words[AT_ONCE_WHILE_OWED:]))
+
+
+NEW_NUMBER = "URGENT: this phone is dying, please call me back on +1 212 555 0199 instead"
+
+
+def _past_the_bound(desk, incident, alice) -> None:
+    """While the callback is owed the customer texts the bound's worth (each to Alice at once), then one more: held."""
+    start = desk.clock.now()
+    for n in range(AT_ONCE_WHILE_OWED):
+        desk.clock.set(start + timedelta(seconds=10 * (n + 1)))
+        alice.expect_sms(f"the customer texted: text {n}")
+        _text_hotline(desk, f"text {n}")
+        desk.settle()
+    desk.clock.set(start + timedelta(seconds=70))
+    _text_hotline(desk, "any news?")
+    desk.settle()
+    assert alice.unmet == []
+    [held] = _rows(desk, Delivery, incident_id=incident.id, purpose="customer_sms_held")
+    assert held.status == "queued" and held.next_attempt_at == desk.incident(incident.id).callback_due_at
+
+
+def test_a_text_naming_a_new_number_or_address_goes_at_once_past_the_bound(desk, network, smtp):
+    """An outside probe (K1): the customer's tenth text while owed gave a new callback number; it was held until the
+    callback deadline, the rep called the dying number, and the customer read "We added your message"."""
+    incident, alice = desk.acknowledged_by_alice(network)
+    _past_the_bound(desk, incident, alice)
+    for said in (NEW_NUMBER, NEW_CONTACT):
+        alice.expect_sms(f"the customer texted: {said}")
+        _text_hotline(desk, said)
+        desk.settle()
+        assert alice.unmet == []
+    lines = [e.detail for e in _rows(desk, IncidentEvent, incident_id=incident.id, kind="customer_sms_message")]
+    assert [d["owner_told"] for d in lines[-2:]] == [True, True] and "held_until" not in lines[-1]
+
+
+def test_a_callback_starting_sends_the_held_words_to_the_rep_at_once(desk, network, smtp):
+    """An outside probe (K1): the rep's CALL rang while the customer's words were held until the deadline; the rep
+    read them only after the callback it concerned."""
+    from tests.paging.test_callback_rep_leg import _sms_from
+
+    incident, alice = desk.acknowledged_by_alice(network)
+    _past_the_bound(desk, incident, alice)
+    alice.expect_sms('the customer texted since the last SMS: "any news?"').expect_call(answer=False)
+    alice.expect_sms("could not reach you")
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    desk.settle()
+    assert alice.unmet == []
+    [held] = _rows(desk, Delivery, incident_id=incident.id, purpose="customer_sms_held")
+    assert held.status in ("sent", "delivered") and held.next_attempt_at < incident.callback_due_at
+    assert "held_words_released" in [e.kind for e in _rows(desk, IncidentEvent, incident_id=incident.id)]
