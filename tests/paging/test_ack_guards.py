@@ -171,13 +171,19 @@ def test_a_rep_deactivated_after_the_page_cannot_act_on_its_link(desk, network):
     assert [e.detail["via"] for e in _refusals(desk, incident.id)] == ["link"]
 
 
-def test_a_tams_ack_is_no_acknowledgement_their_words_reach_the_paged_rep(desk, network):
+def _paged_tam(desk, network):
+    """Alice and the account's TAM paged about the customer's call on a ticket of the TAM's account (at work)."""
     _ticket_with_a_tam_at_work(desk)
     network.phone(CUSTOMER).expect_sms("we have your report")
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
     network.phone(TAM).expect_sms("SEV1")
     incident = _call_about_ticket(desk)
     desk.settle()
+    return incident, alice
+
+
+def test_a_tams_ack_is_no_acknowledgement_their_words_reach_the_paged_rep(desk, network):
+    incident, alice = _paged_tam(desk, network)
     alice.expect_sms(f"the account's TAM (Terry TAM) texted: ACK {incident.reference}")
     answer = _sms_from(desk, TAM, f"ACK {incident.reference}").get_data(as_text=True)
     assert "matches no open incident" not in answer

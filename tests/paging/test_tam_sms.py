@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from app.models import Delivery, IncidentEvent
 from tests.paging.conftest import ALICE, CUSTOMER
-from tests.paging.test_ack_guards import _ticket_with_a_tam_at_work
+from tests.paging.test_ack_guards import _paged_tam
 from tests.paging.test_acknowledgement import _sms_from
-from tests.paging.test_policy import TAM, _call_about_ticket
+from tests.paging.test_policy import TAM
 
 
 def _answer(response) -> str:
@@ -26,16 +26,6 @@ def _tam_lines(desk, incident_id: int) -> list[dict]:
     with desk.hotline.db.session() as s:
         return [e.detail for e in s.scalars(select(IncidentEvent).where(
             IncidentEvent.incident_id == incident_id, IncidentEvent.kind == "tam_sms_message").order_by(IncidentEvent.id))]
-
-
-def _paged_tam(desk, network):
-    _ticket_with_a_tam_at_work(desk)
-    network.phone(CUSTOMER).expect_sms("we have your report")
-    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
-    network.phone(TAM).expect_sms("SEV1")
-    incident = _call_about_ticket(desk)
-    desk.settle()
-    return incident, alice
 
 
 def test_every_text_of_the_tam_reaches_the_paged_rep_and_is_answered(desk, network):

@@ -20,6 +20,7 @@ from app.services.updates import write_update
 from tests.integration.dashboard_support import login, make_user
 from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 from tests.paging.test_acknowledgement import _sms_from
+from tests.updates.test_proposal_reached_nobody import _called_back
 
 APOLOGY = "we are sorry, we are late with your update. An engineer will update you as soon as possible."
 
@@ -27,16 +28,6 @@ APOLOGY = "we are sorry, we are late with your update. An engineer will update y
 def _rows(desk, model, **where):
     with desk.hotline.db.session() as session:
         return list(session.scalars(select(model).filter_by(**where).order_by(model.id)))
-
-
-def _called_back(desk, network):
-    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
-    customer.expect_call(press="1", answered=True).expect_sms("as agreed, you will get an update every hour")
-    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(press=["2", "2"])
-    incident = desk.open_incident()
-    desk.settle()
-    [follow_up] = _rows(desk, FollowUp, incident_id=incident.id)
-    return incident, customer, alice, follow_up.next_due_at
 
 
 def test_an_overdue_update_is_apologised_for_once_a_round(desk, network, smtp, client):
