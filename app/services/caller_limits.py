@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import CallSession, Incident, IncidentStatus
+from app.services.advisory_locks import CALLER_SPACE, CONTACT_SPACE, hold
 from app.services.events import log_event
 from app.services.incidents import open_incidents_for
 from app.services.joined_contacts import contact_differs, join_detail, tell_reps
@@ -84,11 +85,19 @@ def place_report(session: Session, caller_id: str, contact: Captured, now: datet
     The same limit holds per callback number, whatever the caller ID (``_by_contact``): an outside probe's five
     calls from a withheld number, each giving one victim's number, opened five incidents (five receipts, pages,
     breach apologies and report breaches to and of that number); so did seven from seven caller IDs.
+
+    Each count is taken under a lock on its number (``advisory_locks.hold``) that the caller's transaction holds
+    until it commits the incident it opens, so reports of one number are placed one after another: an outside
+    probe's ten calls from one number hanging up at the same moment each counted none and opened eight incidents
+    under a limit of three (one per thread of the serve); now the fourth and later join as sequential ones do.
     """
     if not limits.max_new_incidents:
         return Placement()
     since = now - timedelta(minutes=limits.window_minutes)
-    opened = new_incidents_from(session, caller_id, since) if is_valid_phone(caller_id) else 0
+    counted = is_valid_phone(caller_id)
+    if counted:
+        hold(session, CALLER_SPACE, caller_id)  # until the incident this placement opens is committed
+    opened = new_incidents_from(session, caller_id, since) if counted else 0
     if opened < limits.max_new_incidents:
         return _by_contact(session, contact, since, limits)
     candidates = open_incidents_for(session, caller_id)
@@ -122,6 +131,7 @@ def _by_contact(session: Session, contact: Captured, since: datetime, limits: Ca
     incident, extension unnamed, and never called)."""
     if not contact.callback_phone:
         return Placement()
+    hold(session, CONTACT_SPACE, contact.callback_phone)
     with session.no_autoflush:  # incidents are flushed as they are opened: nothing pending to count
         opened = session.scalar(select(func.count(Incident.id)).where(
             Incident.callback_phone == contact.callback_phone, Incident.received_at >= since)) or 0

@@ -7,16 +7,16 @@ a network, and per account in all: the last is a ceiling that no new address can
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import logging
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.models.user import LoginAttempt
+from app.services.advisory_locks import LOGIN_SPACE, hold
 
 log = logging.getLogger("app.security")
 
@@ -28,9 +28,6 @@ ACCOUNT_CEILING = 20  # failures for one e-mail from anywhere: then no password 
 ACCOUNT_CEILING_WINDOW = timedelta(hours=1)  # ... until the oldest of them is this old
 IPV6_PREFIX = 64
 ATTEMPTS_KEPT = timedelta(days=1)
-# pg_advisory_xact_lock(space, key) with a network's hash as key: the two-key form never meets a one-key lock
-# (app/migrate.py's), and the space sets these apart from any other two-key lock
-LOGIN_LOCK_SPACE = 727_001_016
 
 
 class LoginThrottled(Exception):
@@ -85,9 +82,7 @@ def hold_network(session: Session, network: str, now: datetime) -> None:
     run one after another: a throttled network's are refused before any hashing, so a guesser holds it for at
     most twenty checks in fifteen minutes.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(network.encode()).digest()[:4], "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": LOGIN_LOCK_SPACE, "key": key})
+    hold(session, LOGIN_SPACE, network)
     session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - ATTEMPTS_KEPT))
 
 
