@@ -32,6 +32,8 @@ class EventKind(StrEnum):
     REPORT_JOINED = "report_joined"
     REPEAT_CALL_ENDED = "repeat_call_ended"
     MISSED_CALL = "missed_call"
+    # a number keyed at the ticket prompt that is no open ticket and no open incident's reference (``reference_guesses``)
+    KEYED_NUMBER_NOT_FOUND = "keyed_number_not_found"
     # a reply to the missed-call SMS that says the call was not theirs ("wrong number"): nothing opened or paged
     MISSED_CALL_NOT_THEIRS = "missed_call_not_theirs"
     OUTBOUND_VOLUME_ALERT = "outbound_volume_alert"

@@ -307,6 +307,9 @@ class TicketLookedUp:
     # from their receipt, which proves it as at the repeat-caller menu (an outside probe's customer calling from
     # another phone heard "I could not find ticket ..." and got a new, unlinked incident)
     incident_by_reference: IncidentInfo | None = None
+    # not looked up: the caller (or all callers together) keyed too many wrong numbers in the last hour
+    # (``app.services.reference_guesses``); the caller goes on without a ticket, reported as a new caller
+    refused: bool = False
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,10 @@ def _on_ticket_lookup(state: CallState, event: Event, now: datetime) -> Step:
         return _on_ticket_entry(state, event, now)  # the lookup failed and we asked again
     if not isinstance(event, TicketLookedUp) or event.number != state.captured.ticket_number:
         return repeat(state, now)
+    if event.refused:  # too many wrong numbers keyed lately: not looked up, never a reason to lose the caller
+        s = store(state, ticket_match=TicketMatch.UNKNOWN)
+        return enter(s, Stage.COMPANY, now, t(s, "ticket_give_up"),
+                     effects=(log("ticket_lookup_refused", attempt=state.ticket_entries),))
     spoken = say_digits(event.number)
     if event.ticket is not None:
         number = event.ticket.number or event.number

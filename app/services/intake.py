@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.models import CallSession, Incident, IncidentEvent
 from app.models.call import UNREPORTED
 from app.reports.facts import shapes_facts
-from app.services import caller_trust
+from app.services import caller_trust, reference_guesses
 from app.services.acks import connect_after_call
 from app.services.call_endings import settle_ended_call
 from app.services.caller_limits import CallerLimits, join_report, open_apart, place_report
@@ -213,9 +213,13 @@ def _apply(session: Session, call: CallSession, state: CallState, effect, now: d
         session.add(IncidentEvent(**flow_line(effect, call.call_sid, call.incident_id, now)))
         return None
     if isinstance(effect, LookupTicket):
+        if not reference_guesses.may_look_up(session, call.from_number, now):
+            return TicketLookedUp(number=effect.number, refused=True)
         ticket = find_open_ticket_by_number(session, effect.number)
         incident = caller_trust.ticket_incident(session, ticket, pin_proved=False) if ticket else None
         keyed = None if ticket else caller_trust.open_incident_by_reference(session, effect.number)
+        if ticket is None and keyed is None:
+            reference_guesses.note_wrong(session, call.call_sid, call.from_number, effect.number, now)
         return TicketLookedUp(
             number=effect.number,
             ticket=caller_trust.ticket_info(ticket, verified=state.verified != "") if ticket else None,
