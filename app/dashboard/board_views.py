@@ -12,7 +12,7 @@ from app.dashboard.missed_call_views import WINDOW as MISSED_WINDOW
 from app.dashboard.queries import board
 from app.services import leases
 from app.services.board_actions import NOT_A_REP_NOTE, may_own
-from app.services.missed_calls import unreachable_since
+from app.services.missed_calls import unanswered_texts_since, unreachable_since
 from app.services.paging_health import paging_health
 from app.webhook_refusals import Refused, refused_lately
 
@@ -44,6 +44,8 @@ def _render(template: str) -> str:
         rows = board(session, now)
         # the warnings above the rows, with every live update too (a board left open is where they are seen)
         unreachable = unreachable_since(session, now - MISSED_WINDOW)
+        # texts nobody answered (the hourly cap): a customer's Sev-1 by SMS must not go unseen
+        unanswered_texts = unanswered_texts_since(session, now - MISSED_WINDOW)
         # nobody to send pages, run escalations or place callbacks: the rows' "paged" would be believed
         no_watchdog = not leases.status(session, leases.WATCHDOG, now)["alive"]
         # Twilio failing every page (the rule /healthz's "paging" reads): the rows' pages are not reaching anyone
@@ -54,7 +56,7 @@ def _render(template: str) -> str:
     field = csrf_field()  # one token per page: the page's shared form and the few per-row forms reuse it
     incident_url = url_for("incident.show", reference=_SLOT).replace(_SLOT, "{}")
     return render_template(template, rows=rows, rows_html=rows_html(rows, now, incident_url, field, owns), now=now,
-                           refresh=REFRESH_SECONDS, unreachable=unreachable,
+                           refresh=REFRESH_SECONDS, unreachable=unreachable, unanswered_texts=unanswered_texts,
                            sla_minutes=hotline.settings.callback_sla_minutes, no_watchdog=no_watchdog,
                            paging_failing=failing, refused_webhooks=refused, not_a_rep="" if owns else NOT_A_REP_NOTE,
                            **HELPERS,

@@ -12,8 +12,9 @@ from app.dashboard.display import HELPERS
 from app.models import Incident, Notice
 from app.reports.compliance import range_bounds
 from app.reports.params import InvalidRange, parse_range
-from app.services.missed_calls import missed_calls_between, not_theirs_replies
+from app.services.missed_calls import missed_calls_between, not_theirs_replies, texts_between
 from app.services.page_text import SERVICE_SHORT
+from app.services.sms_commands import UNKNOWN_REPLIES_PER_HOUR
 
 bp = Blueprint("missed_calls", __name__, template_folder="templates")
 WINDOW = timedelta(hours=24)  # the page's default range, and the board's warning
@@ -34,14 +35,15 @@ def said_lines(said: dict[str, str]) -> list[tuple[str, str]]:
 @requires(Role.REP)
 def show() -> tuple[str, int]:
     """Missed calls, newest first, with the SMS each caller got: the last 24 hours, or the dates asked for
-    (``start``, ``end`` exclusive, local to ``tz``, as on the compliance report), ``PAGE_SIZE`` a page."""
+    (``start``, ``end`` exclusive, local to ``tz``, as on the compliance report), ``PAGE_SIZE`` a page; and (on the
+    first page) the texts from unknown senders in that range, answered or not (``sms_commands._answer_unknown``)."""
     hotline = current_app.extensions["hotline"]
     now = hotline.clock.now()
     try:
         since, until, span = _range(now)
     except InvalidRange as exc:
-        return render_template("dashboard/missed_calls.html", rows=[], error=str(exc), args=request.args,
-                               span="", older="", newer="", **HELPERS), 400
+        return render_template("dashboard/missed_calls.html", rows=[], texts=[], more_texts=False, error=str(exc),
+                               args=request.args, span="", older="", newer="", unknown_replies_per_hour=UNKNOWN_REPLIES_PER_HOUR, **HELPERS), 400
     page = max(1, min(request.args.get("page", 1, type=int), 10_000))
     with hotline.db.session() as session:
         calls = missed_calls_between(session, since, until, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
@@ -55,9 +57,12 @@ def show() -> tuple[str, int]:
         rows = [{"call": c, "sms": notices[c.notice_id].status if c.notice_id in notices else "",
                  "reference": references.get(c.incident_id, ""), "said": said_lines(c.said or {}),
                  "not_theirs": not_theirs.get(c.call_sid, "")} for c in calls]
-    return render_template("dashboard/missed_calls.html", rows=rows, now=now, error=None, args=request.args,
+        texts = texts_between(session, since, until, limit=PAGE_SIZE + 1) if page == 1 else []
+    return render_template("dashboard/missed_calls.html", rows=rows, texts=texts[:PAGE_SIZE],
+                           more_texts=len(texts) > PAGE_SIZE, now=now, error=None, args=request.args,
                            span=span, older=_page_url(page + 1) if more else "",
-                           newer=_page_url(page - 1) if page > 1 else "", **HELPERS), 200
+                           newer=_page_url(page - 1) if page > 1 else "",
+                           unknown_replies_per_hour=UNKNOWN_REPLIES_PER_HOUR, **HELPERS), 200
 
 
 def _range(now: datetime) -> tuple[datetime, datetime | None, str]:

@@ -26,7 +26,7 @@ from app.models.incident import (
 )
 from app.models.lease import Lease
 from app.models.live_wait import LiveWait  # issue 13
-from app.models.missed_call import MissedCall, Notice, NoticeStatus
+from app.models.missed_call import MissedCall, Notice, NoticeStatus, UnknownText
 from app.models.oncall import EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
 from app.models.outage import NonCriticalContact, Outage, OutageLink  # issue 11
 from app.models.paging import Callback, CallbackKind, CallbackOutcome, Channel, Page, PageStatus
@@ -61,6 +61,7 @@ __all__ = [
     "MissedCall",
     "Notice",
     "NoticeStatus",
+    "UnknownText",
     "OPEN_TICKET_STATUSES",
     "Override",
     "Page",

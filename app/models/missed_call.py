@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
@@ -57,3 +57,16 @@ class Notice(Base):
     last_error: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class UnknownText(Base):
+    """An SMS from a number that is no rep's, no incident's and no invited caller's: listed on the missed-calls page
+    (a customer may text a Sev-1 there), answered within limits only (``sms_commands``), never paged."""
+
+    __tablename__ = "unknown_texts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_number: Mapped[str] = mapped_column(String(32), index=True)  # as Twilio gives From: staff call them back
+    body: Mapped[str] = mapped_column(String(1600), default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    answered: Mapped[bool] = mapped_column(Boolean, default=False)

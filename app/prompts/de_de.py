@@ -110,7 +110,7 @@ PROMPTS: dict[str, str] = {
     "tam_sms_which": "Ihr Kunde hat mehrere offene Sev-1-Vorfälle ({refs}): Ihre Nachricht hat niemanden erreicht. "
                      "Senden Sie sie erneut mit der Referenz, z. B. {ref} <Ihre Nachricht>.",
     "sms_unknown_sender": "Sev-1-Hotline: Ihre Nummer gehört zu keinem offenen Vorfall, daher hat Ihre Nachricht "
-                          "niemanden erreicht. Um einen kritischen Ausfall zu melden oder Ihren Vorfall zu ergänzen, "
+                          "niemanden alarmiert (unser Team sieht sie nur in einer Liste). Um einen kritischen Ausfall zu melden oder Ihren Vorfall zu ergänzen, "
                           "rufen Sie diese Nummer an. Bereitschaft: Dieses Telefon ist nicht für Alarme hinterlegt; "
                           "es wurde nichts geändert.",
     "sms_not_understood": "Ihre SMS wurde nicht verstanden. Es wurde nichts geändert.",

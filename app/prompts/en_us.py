@@ -107,8 +107,8 @@ PROMPTS: dict[str, str] = {
     "tam_sms_which": "Your account has several open Sev-1 incidents ({refs}): your message reached nobody. Send it "
                      "again with the reference, e.g. {ref} <your message>.",
     # a stranger (a customer texting from a number no incident knows) or a rep's phone not on file: words for both
-    "sms_unknown_sender": "Sev-1 hotline: your number matches no open incident, so your message reached nobody. To "
-                          "report a critical outage or add to your incident, call this number. Engineers: this "
+    "sms_unknown_sender": "Sev-1 hotline: your number matches no open incident, so your message paged nobody (our "
+                          "staff see it only in a list). To report a critical outage or add to your incident, call this number. Engineers: this "
                           "phone is not on file for pages; nothing was changed.",
     "sms_not_understood": "Your SMS was not understood. Nothing was changed.",
     "sms_kept": "The hotline got your message but cannot carry it out this moment. It is kept and will be carried "

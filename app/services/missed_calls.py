@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.event_kind import EventKind
-from app.models import CallSession, Incident, IncidentEvent, IncidentStatus, MissedCall, Notice
+from app.models import CallSession, Incident, IncidentEvent, IncidentStatus, MissedCall, Notice, UnknownText
 from app.queue import schedule
 from app.services import customer_text
 from app.services.callback_extensions import calls_back
@@ -207,5 +207,22 @@ def missed_calls_between(session: Session, since: datetime, until: datetime | No
     return list(session.scalars(stmt))
 
 
+def texts_between(session: Session, since: datetime, until: datetime | None, *, limit: int) -> list[UnknownText]:
+    """Texts from unknown senders received in [``since``, ``until``) (``until`` None: up to now), newest first, at
+    most ``limit`` (the missed-calls page)."""
+    stmt = select(UnknownText).where(UnknownText.received_at >= since)
+    if until is not None:
+        stmt = stmt.where(UnknownText.received_at < until)
+    return list(session.scalars(stmt.order_by(UnknownText.received_at.desc(), UnknownText.id.desc()).limit(limit)))
+
+
+def unanswered_texts_since(session: Session, since: datetime) -> int:
+    """How many texts from unknown senders got no answer since ``since`` (the board's warning: only staff can
+    answer them now)."""
+    return session.scalar(select(func.count(UnknownText.id)).where(
+        UnknownText.received_at >= since, UnknownText.answered.is_(False))) or 0
+
+
 __all__ = ["answer_invitation", "called_back_on", "ended_before_triage", "missed_calls_between", "not_theirs_replies",
-           "record_missed_call", "said", "textable", "unreachable_since"]
+           "record_missed_call", "said", "texts_between", "textable", "unanswered_texts_since",
+           "unreachable_since"]

@@ -14,9 +14,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.event_kind import EventKind
-from app.models import Account, Incident, IncidentEvent, IncidentStatus, Page
+from app.models import Account, Incident, IncidentStatus, Page, UnknownText
 from app.models.oncall import Rep
 from app.prompts import text
+from app.services.advisory_locks import UNKNOWN_SMS_SPACE, hold
 from app.services.acks import Actor, acknowledge, connect, lock_incident, may_act, no_worker_hint
 from app.services.callbacks import self_report
 from app.services.company_label import said_company
@@ -35,7 +36,7 @@ TYPED_DIGITS = re.compile(r"(?<![\d+])\d+(?:[ .-]\d+)*")
 COMMAND_REFERENCE = re.compile(r"\b(?:" + "|".join(w for w, c in COMMANDS.items() if w.isalpha() and c != "help")
                                + r")\W{0,3}(\d{6})\b", re.IGNORECASE)
 # Toll fraud and floods: an unknown sender gets at most one answer a day, and all unknown senders
-# together at most UNKNOWN_REPLIES_PER_HOUR; the rest are logged and left unanswered.
+# together at most UNKNOWN_REPLIES_PER_HOUR; the rest are kept for the missed-calls page and left unanswered.
 UNKNOWN_REPLY_EVERY = timedelta(hours=24)
 UNKNOWN_REPLIES_PER_HOUR = 20
 
@@ -190,15 +191,22 @@ def _taken_by_another(session: Session, rep: Rep, now: datetime) -> str:
 
 
 def _answer_unknown(session: Session, from_number: str, body: str, now: datetime) -> str:
-    """Log an SMS from a number that is no rep; answer it only within the per-sender and hourly limits."""
+    """Keep an SMS from a number that is no rep's for the missed-calls page, and log it; answer it only within the
+    per-sender and hourly limits.
+
+    Every such text is kept (``UnknownText``: the number and the words, for staff to read and call back), answered
+    or not: an outside probe's customer texted a Sev-1 after 20 strangers had used up the hour's answers, got no
+    answer, and their words were in a log line no page of the dashboard read. The answers are counted under one
+    lock (``advisory_locks.hold``), so texts at the same moment are counted one after another: 50 at once were
+    answered 25 times under a limit of 20.
+    """
+    hold(session, UNKNOWN_SMS_SPACE, "answers")
     sender = hashlib.sha256(from_number.encode()).hexdigest()[:16]  # matches a sender, never shows the number
-    seen = select(func.count(IncidentEvent.id)).where(
-        IncidentEvent.kind == "sms_from_unknown_sender", IncidentEvent.at > now - UNKNOWN_REPLY_EVERY,
-        IncidentEvent.detail["sender"].as_string() == sender, IncidentEvent.detail["answered"].as_boolean())
-    hourly = select(func.count(IncidentEvent.id)).where(
-        IncidentEvent.kind == "sms_from_unknown_sender", IncidentEvent.at > now - timedelta(hours=1),
-        IncidentEvent.detail["answered"].as_boolean())
+    answers = select(func.count(UnknownText.id)).where(UnknownText.answered.is_(True))
+    seen = answers.where(UnknownText.from_number == from_number, UnknownText.received_at > now - UNKNOWN_REPLY_EVERY)
+    hourly = answers.where(UnknownText.received_at > now - timedelta(hours=1))
     answered = not session.scalar(seen) and (session.scalar(hourly) or 0) < UNKNOWN_REPLIES_PER_HOUR
+    session.add(UnknownText(from_number=from_number[:32], body=body, received_at=now, answered=answered))
     # an account's TAM, texted about its incidents (told, never asked): not "not registered", which reads as if
     # the hotline had never heard of them a minute after it texted them
     tam = bool(from_number) and session.scalar(

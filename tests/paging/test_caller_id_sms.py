@@ -65,8 +65,8 @@ def test_words_from_the_caller_id_naming_no_reference_are_added_and_answered_wit
 def test_a_strangers_sms_is_answered_in_customer_words_and_in_german_for_a_german_number(desk, network):
     [answer] = _text_hotline(desk, "Hello, our mail is down", sender="+14155559999")
     assert "not registered" not in answer
-    assert answer.startswith("Sev-1 hotline: your number matches no open incident, so your message reached nobody. "
-                             "To report a critical outage or add to your incident, call this number.")
+    assert answer.startswith("Sev-1 hotline: your number matches no open incident, so your message paged nobody "
+                             "(our staff see it only in a list). To report a critical outage or add to your incident, call this number.")
     [german] = _text_hotline(desk, "Hallo, unsere Mails gehen nicht raus", sender="+491701234567")
     assert german.startswith("Sev-1-Hotline: Ihre Nummer gehört zu keinem offenen Vorfall")
     assert len(_lines(desk, "sms_from_unknown_sender")) == 2
