@@ -17,8 +17,8 @@ from app.event_kind import EventKind
 from app.models import Account, Incident, IncidentStatus, Page, UnknownText
 from app.models.oncall import Rep
 from app.prompts import text
-from app.services.advisory_locks import UNKNOWN_SMS_SPACE, hold
 from app.services.acks import Actor, acknowledge, connect, lock_incident, may_act, no_worker_hint
+from app.services.advisory_locks import UNKNOWN_SMS_SPACE, hold
 from app.services.callbacks import self_report
 from app.services.company_label import said_company
 from app.services.customer_text import language_for
