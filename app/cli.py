@@ -422,3 +422,7 @@ def db_rebuild_facts() -> None:
     with hotline.db.engine.begin() as connection:
         written = rebuild_facts(connection)
     click.echo(f"incident facts rebuilt from the event log: {written} incidents")
+
+
+if __name__ == "__main__":  # `python -m app.cli ...` runs the `hotline` command, as the installed entry point does
+    main()
