@@ -249,7 +249,9 @@ def _schema_check(hotline, guard: dict[str, bool]) -> tuple[str, str | None]:
         guard["usable"] = True
         return "ok", None
     if state.ahead and guard["usable"]:
-        return "ok", f"the schema is {state.describe()}; restart this host with the newer version"
+        return "ok", (f"the schema is {state.describe()}; restart this host with the newer version (until then its "
+                      "reports may meet outcomes or breach reasons it does not know: shown as stored, but take "
+                      "managers' reports from a restarted host)")
     return f"error: {state.describe()}; {state.fix()}", None
 
 

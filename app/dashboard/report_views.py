@@ -114,7 +114,18 @@ def _download(body: Iterator[bytes], name: str, mimetype: str, params: RangePara
     response.headers["Cache-Control"] = "no-store"  # company names and staff names
     if params.provisional:  # a header, not in the bytes: they must match the digest fetched once final
         response.headers["X-Report-Provisional-Until"] = params.final_from.isoformat().replace("+00:00", "Z")
+    # The schema the facts were folded under: an upgrade whose migration refolds facts (a fix) may change a pinned
+    # export's bytes, and a manager comparing an archived download with a new one sees here that it ran between them.
+    response.headers["X-Hotline-Schema"] = _schema_revision()
     return response
+
+
+def _schema_revision() -> str:
+    """The database's Alembic revision(s), comma-separated; "unversioned" for tables built without Alembic."""
+    from app.probes import current_revisions
+
+    with current_app.extensions["hotline"].db.engine.connect() as conn:
+        return ",".join(current_revisions(conn)) or "unversioned"
 
 
 def _now() -> datetime:

@@ -109,7 +109,7 @@ class IncidentLine:
     facts: JudgedFacts
     outcome: Outcome
     breached: bool
-    reason: BreachReason | None
+    reason: BreachReason | str | None  # a str: a stored reason this version does not know (``figures.known_reason``)
     acknowledged_by: str
     called_by: str
     captured_local: datetime
@@ -174,6 +174,9 @@ class Report:
     breach_lines: tuple[IncidentLine, ...] = ()  # the breaches listed, oldest first (at most breach_limit)
     callback_minutes: tuple[int, ...] = (0,) * (BIN_MINUTES + 1)  # answered callbacks per minute after capture
     sla_minutes: int = PROMISED_CALLBACK_MINUTES  # the promise judged (CALLBACK_SLA_MINUTES): the bins' last is past it
+    # stored outcomes and breach reasons this version does not know (a newer version migrated the facts and this
+    # host is not restarted yet): shown as stored, and named on the page and in the JSON so nobody misreads them
+    unknown_values: tuple[str, ...] = ()
 
     @property
     def range_hours(self) -> float:

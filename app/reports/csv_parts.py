@@ -59,8 +59,14 @@ def rep_cells(names: Mapping[int, str]) -> dict[int, str]:
 
 
 def breach_cell(breached: bool, reason: str) -> str:
-    """The breached and reason cells and the line end."""
-    return BREACHED[reason] if breached else NOT_BREACHED
+    """The breached and reason cells and the line end.
+
+    A reason this version does not know (a newer version's, stored between its ``db upgrade`` and this host's
+    restart) is its stored text: the line the newer version writes, never a line dropped or an error mid-export.
+    """
+    if not breached:
+        return NOT_BREACHED
+    return BREACHED.get(reason) or f"yes,{cells([reason])}\r\n"
 
 
 def _iso(at: datetime | None) -> str:

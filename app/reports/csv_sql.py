@@ -76,13 +76,23 @@ def _query(with_as_of: bool) -> str:
     # the directory's cell for an acknowledging rep it has, else the stored one
     who = ("COALESCE(CASE WHEN f.acknowledged_at IS NOT NULL THEN "
            "(%(cells)s::text[])[array_position(%(ids)s::int[], f.acknowledged_rep_id)] END, f.csv_acked_by)")
-    line = (f"f.csv_lead || {who} || f.csv_tail || "
-            f"(CASE WHEN {breached} THEN (CASE f.breach_reason {reasons} END) ELSE {_literal(NOT_BREACHED)} END)")
+    # a reason this version does not know (a newer version's, between its `db upgrade` and this host's restart):
+    # the stored text as a cell (csv_parts.breach_cell), never a NULL that would drop the line from string_agg
+    unknown = "'yes,' || " + _quoted_cell("f.breach_reason") + " || chr(13) || chr(10)"
+    line = (f"f.csv_lead || {who} || f.csv_tail || (CASE WHEN {breached} THEN "
+            f"(CASE f.breach_reason {reasons} ELSE {unknown} END) ELSE {_literal(NOT_BREACHED)} END)")
     return ("SELECT p.piece FROM unnest(%(lo)s::timestamp[], %(hi)s::timestamp[]) WITH ORDINALITY AS d(lo, hi, n) "
             f"CROSS JOIN LATERAL (SELECT string_agg({line}, '' ORDER BY f.captured_at, f.reference) AS piece "
             "FROM incident_facts f WHERE f.captured_at >= d.lo AND f.captured_at < d.hi "
             f"AND f.listed_at >= %(s)s AND f.listed_at < %(e)s{fresh}) p "
             "WHERE p.piece IS NOT NULL ORDER BY d.n")
+
+
+def _quoted_cell(column: str) -> str:
+    """SQL: the text of ``column`` as one CSV cell, quoted as the ``csv`` module quotes (only a cell holding a comma,
+    a quote, CR or LF; a quote doubled)."""
+    needs = " + ".join(f"strpos({column}, {char})" for char in ("','", "'\"'", "chr(13)", "chr(10)"))
+    return f"(CASE WHEN {needs} > 0 THEN '\"' || replace({column}, '\"', '\"\"') || '\"' ELSE {column} END)"
 
 
 def _literal(value: str) -> str:

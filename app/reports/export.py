@@ -60,7 +60,7 @@ def row(line: IncidentLine, company: str) -> dict[str, Any]:
         "outcome": line.outcome.value,
         "seconds_to_callback": f.seconds_to_callback,
         "breached": line.breached,
-        "breach_reason": line.reason.value if line.reason else "",
+        "breach_reason": str(line.reason) if line.reason else "",  # a StrEnum's str is its value
     }
 
 
@@ -158,7 +158,7 @@ def summary(report: Report) -> dict[str, Any]:
         "per_rep": [vars(rep) for rep in report.reps],
         "per_hour_of_week": [{"weekday": b.weekday, "hour": b.hour, "incidents": b.incidents, "met": b.met,
                               "breached": b.breached} for b in report.hours if b.incidents],
-    }
+    } | ({"unknown_values": list(report.unknown_values)} if report.unknown_values else {})  # only then: same bytes
 
 
 def filename(report: Report, ext: str) -> str:

@@ -42,6 +42,8 @@ from app.reports.stats import Spread, percent
 from app.services.company_label import row_company, with_company
 from app.settings import PROMISED_CALLBACK_MINUTES
 
+_KNOWN_OUTCOMES = frozenset(o.value for o in Outcome)
+_KNOWN_REASONS = frozenset(r.value for r in BreachReason)
 BREACH_LIST_LIMIT = 500  # breaches listed on the page; the exports hold every one
 STREAM_CHUNK = 5000
 F = IncidentFactsRow
@@ -382,7 +384,7 @@ class FactsRange:
                             row.seconds_to_callback)
         return IncidentLine(
             facts=facts, outcome=outcome, breached=breached,
-            reason=BreachReason(row.breach_reason) if breached else None,
+            reason=known_reason(row.breach_reason) if breached else None,
             acknowledged_by=rep_label(row.acknowledged_rep_id, row.acknowledged_actor, names)
             if row.acknowledged_at else "",
             called_by=rep_label(row.called_rep_id, row.called_actor, names) if outcome != Outcome.NO_CALLBACK else "",
@@ -424,6 +426,22 @@ def stored_breached(reason: str, due_at: datetime, breach_logged_at: datetime | 
     return reason != "" and is_breached(False, due_at, breach_logged_at, as_of)
 
 
+def known_reason(stored: str) -> BreachReason | str:
+    """The reason a facts row stores; its text when this version does not know it (a newer version's refold, before
+    this host's restart): shown as stored and named by ``Report.unknown_values``, never a failed page."""
+    try:
+        return BreachReason(stored)
+    except ValueError:
+        return stored
+
+
+def unknown_values(tally: _Tally) -> tuple[str, ...]:
+    """The stored outcomes and breach reasons of the range this version does not know, each named once."""
+    outcomes = sorted(o for o, n in tally.outcomes.items() if n and o not in _KNOWN_OUTCOMES)
+    reasons = sorted(r for r, n in tally.reasons.items() if n and r not in _KNOWN_REASONS)
+    return tuple([f'outcome "{o}"' for o in outcomes] + [f'breach reason "{r}"' for r in reasons])
+
+
 def _naive(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(tzinfo=None)
 
@@ -455,7 +473,9 @@ def _report_of(rng: FactsRange, tally: _Tally, listed: tuple[IncidentLine, ...],
         open=Tally(tally.still_open, percent(tally.still_open, total)),
         time_to_callback=Spread.of_counts(tally.seconds),
         reasons=tuple(OutcomeRow(r.name.lower(), r.value, tally.reasons[r.value],
-                                 percent(tally.reasons[r.value], tally.breached)) for r in BreachReason),
+                                 percent(tally.reasons[r.value], tally.breached)) for r in BreachReason)
+        + tuple(OutcomeRow("unknown", r, n, percent(n, tally.breached)) for r, n in sorted(tally.reasons.items())
+                if n and r not in _KNOWN_REASONS),  # a newer version's: counted under its stored text
         lines=(),
         reps=tuple(RepRow(name, tally.acks[name], calls[name, Outcome.MET.value], calls[name, Outcome.LATE.value],
                           calls[name, Outcome.ATTEMPTED.value], calls[name, Outcome.SELF_REPORTED.value])
@@ -465,5 +485,6 @@ def _report_of(rng: FactsRange, tally: _Tally, listed: tuple[IncidentLine, ...],
         breach_lines=listed,
         callback_minutes=minute_bins(tally.seconds.items(), rng.sla_minutes),
         sla_minutes=rng.sla_minutes,
+        unknown_values=unknown_values(tally),
     )
 

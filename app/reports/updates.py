@@ -62,10 +62,10 @@ class UpdateFigures:
     not_delivered: int = 0
 
     @property
-    def punctuality_percent(self) -> float:
+    def punctuality_percent(self) -> float | None:
         """Share of owed updates written by their due time (written and sent: whether each reached the customer is
-    ``not_delivered``'s to say)."""
-        return percent(self.on_time, self.updates_owed)
+        ``not_delivered``'s to say); None when no update was owed (no share to give: 0 % would read as all late)."""
+        return percent(self.on_time, self.updates_owed) if self.updates_owed else None
 
 
 def figures_json(figures: UpdateFigures, start: datetime, end: datetime,

@@ -19,12 +19,14 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from app.cli import main
 from app.migrate import upgrade, upgrade_locked
+from app.models import Role
 from app.probes import SchemaAheadError, head_revisions, schema_state
 from app.queue import JobQueue
 from app.settings import Settings
 from app.startup import migrate_in_child
 from app.wiring import Hotline
 from tests.conftest import REDIS_URL
+from tests.integration.dashboard_support import login_as
 from workers import watchdog
 
 NEWER = "f00dfacef00d"  # a revision only a newer release ships
@@ -142,5 +144,11 @@ def test_a_host_serving_through_a_rolling_upgrade_stays_in_the_load_balancer(emp
         assert health.status_code == 200 and body["checks"]["schema"] == "ok"
         assert any(NEWER_SAYS in w and "restart this host with the newer version" in w for w in body["warnings"])
         assert client.get("/login").status_code == 200  # still serving
+        # its reports may meet values it does not know (probe N N1): the warning says so, and each export names
+        # the schema its facts were folded under, so a changed pinned export is traced to the upgrade (N3)
+        assert any("reports" in w and "restart this host" in w for w in body["warnings"])
+        login_as(client, hotline, Role.MANAGER)
+        export = client.get("/reports/compliance.csv", query_string={"start": "2026-11-23", "end": "2026-11-30"})
+        assert export.status_code == 200 and export.headers["X-Hotline-Schema"] == NEWER
     finally:
         hotline.db.dispose()

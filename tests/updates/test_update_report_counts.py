@@ -5,16 +5,18 @@ of the log held in memory, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy import select
 
 from app.db import Database
-from app.models import Incident, IncidentEvent
+from app.models import Incident, IncidentEvent, Role
 from app.reports import updates
 from app.reports.stats import Spread
 from app.services.events import log_event
+from tests.integration.dashboard_support import login_as
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 VIAS = ("sms", "link", "call", "verbal")
@@ -232,7 +234,17 @@ def test_punctuality_resolutions_outages_and_non_critical_are_counted_apart(data
     assert f.confirmed_by == {"link": 1, "verbal": 1}
     assert f.time_to_resolution.median == 7200 and f.time_to_resolution.maximum == 270000
     assert f.outage_linked_incidents == 2 and f.non_critical_contacts == 1
-    assert empty.punctuality_percent == 0.0 and empty.time_to_resolution.count == 0 and empty.updates_owed == 0
+    # nothing owed: no share at all (probe N N2: 0.0 read as the worst punctuality for a week with nothing late)
+    assert empty.punctuality_percent is None and empty.time_to_resolution.count == 0 and empty.updates_owed == 0
+
+
+def test_a_range_where_no_update_was_owed_shows_no_punctuality_on_the_page_or_in_the_json(hotline, client):
+    login_as(client, hotline, Role.MANAGER)
+    asked = {"from": "2026-03-01 00:00", "to": "2026-03-08 00:00"}
+    html = client.get("/reports/updates", query_string=asked).get_data(as_text=True)
+    assert re.search(r'<td id="on-time">0 \(no update was owed\)</td>', html)
+    body = client.get("/reports/updates.json", query_string=asked).get_json()
+    assert body["updates"]["updates_owed"] == 0 and body["updates"]["punctuality_percent"] is None
 
 
 def test_the_figures_weigh_each_count_by_its_lines():
