@@ -8,7 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import Session, object_session
 
 from app.event_kind import EventKind
 from app.models import Account, Callback, CallbackOutcome, Incident, IncidentEvent, Rep
@@ -19,8 +19,10 @@ from app.services import customer_text
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.company_label import company_label, spoken_caution, spoken_company
 from app.services.joined_contacts import UNTRACKED, contacts_of
+from app.telephony.protocol import is_machine
 from ivr_flows.prompts import days_apart, zone_label
 
+CALL_NOT_PLACED = ("failed", "call_failed", "not_placed_in_time")  # a rep leg's ``why`` when Twilio did not place the call at all
 SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
                  "both": "API + SMTP failing", "other": "critical problem"}
 # the same in the German half of the TAM's e-mail (a German caller's incident)
@@ -197,10 +199,30 @@ def callbacks_so_far(incident: Incident, at: datetime) -> str:
     tried = session.scalar(select(func.count(Callback.id)).where(
         Callback.incident_id == incident.id, Callback.requested_at <= at,
         Callback.outcome.in_((CallbackOutcome.ATTEMPTED, CallbackOutcome.VOICEMAIL))))
-    if not tried:
+    said = ("" if not tried else "a callback was tried and did not reach the customer" if tried == 1 else
+            f"{tried} callbacks were tried and did not reach the customer")
+    return "; ".join(part for part in (said, reps_not_reached(session, incident, at)) if part)
+
+
+def reps_not_reached(session: Session, incident: Incident, at: datetime) -> str:
+    """The callbacks whose call to the rep (the first leg) reached no person by ``at``, as the log has them
+    (``callback_rep_not_reached`` and its ``why``): the rep was called and did not answer, or reached voicemail, so
+    the customer was not called; "" for none. Until session 46 the alerts said "no callback yet" of them."""
+    lines = session.execute(select(Callback.id, Callback.rep_id).where(
+        Callback.incident_id == incident.id, Callback.requested_at <= at,
+        Callback.outcome == CallbackOutcome.REP_NOT_REACHED).order_by(Callback.id)).all()
+    if not lines:
         return ""
-    return "a callback was tried and did not reach the customer" if tried == 1 else \
-        f"{tried} callbacks were tried and did not reach the customer"
+    whys = {d.get("callback_id"): str(d.get("why", "")) for d in session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CALLBACK_REP_NOT_REACHED)) if d}
+    said = []
+    for line in lines:
+        rep = session.get(Rep, line.rep_id) if line.rep_id is not None else None
+        who, why = rep.name if rep is not None else "the rep", whys.get(line.id, "")
+        said.append(f"the hotline called {who} for a callback and reached their voicemail" if is_machine(why) else
+                    f"the hotline could not place its call to {who} for a callback" if why in CALL_NOT_PLACED else
+                    f"the hotline called {who} for a callback and they did not answer")
+    return "; ".join(said) + ": the customer was not called"
 
 
 def with_self_report(incident: Incident, at: datetime, so_far: str) -> str:
