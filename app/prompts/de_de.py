@@ -389,17 +389,17 @@ PROMPTS.update({
     "upd_interval_offer": "Das Gespräch mit dem Kunden ist beendet. Danke. Welches Update-Intervall haben Sie "
                           "vereinbart? Drücken Sie die 1 für alle 30 Minuten, die 2 für stündlich, die 3 für alle "
                           "4 Stunden. Ein neues Intervall bestätigen wir dem Kunden schriftlich.",
-    "upd_interval_untold": " Updates sind alle {every} fällig; dem Kunden wurde das nicht mitgeteilt. Vereinbaren "
+    "upd_interval_untold": " Updates sind {every} fällig; dem Kunden wurde das nicht mitgeteilt. Vereinbaren "
                            "Sie ein Intervall mit ihm und antworten Sie EVERY <Minuten> {ref}: wir bestätigen es ihm "
                            "schriftlich.",
-    "upd_interval_default_untold": "Keine Taste gedrückt: Updates alle {every}. Dem Kunden wurde kein Intervall "
+    "upd_interval_default_untold": "Keine Taste gedrückt: Updates {every}. Dem Kunden wurde kein Intervall "
                                    "mitgeteilt: vereinbaren Sie eines mit ihm und senden Sie per SMS EVERY, die "
                                    "Minuten und die Vorfallnummer, damit wir es ihm schriftlich bestätigen. "
                                    "Auf Wiederhören.",
-    "upd_interval_default": "Keine Taste gedrückt: Updates alle {every}. Auf Wiederhören.",
+    "upd_interval_default": "Keine Taste gedrückt: Updates {every}. Auf Wiederhören.",
     "upd_interval_unanswered_sms": "SEV1 {ref} {company}: am Ende Ihres Rückrufs wurde kein Update-Intervall "
                                    "gewählt, es gilt der Standard.",
-    "upd_interval_unchanged": "Kein Intervall geändert: Updates alle {every}. Auf Wiederhören.",
+    "upd_interval_unchanged": "Kein Intervall geändert: Updates {every}. Auf Wiederhören.",
     "upd_no_proposal": "Es wartet keine Lösung auf Ihre Antwort. Auf Wiederhören.",
     "upd_no_key": "Keine Taste gedrückt. Es wurde nichts geändert. Auf Wiederhören.",
 })
@@ -465,7 +465,7 @@ PROMPTS.update({
                               "Lösung vor. Nichts wurde gesendet. Fragen Sie {owner}, oder antworten Sie CALL {ref}, "
                               "um den Vorfall zu übernehmen und den Kunden anzurufen.",
     "sms_acted_update": "SEV1 {ref} {company}: {who} hat Ihrem Kunden per SMS ein Update gesendet: {text}",
-    "sms_acted_interval": "SEV1 {ref} {company}: {who} hat mit Ihrem Kunden per SMS Updates {text} vereinbart.",
+    "sms_acted_interval": "SEV1 {ref} {company}: {who} hat mit Ihrem Kunden per SMS Updates {every} vereinbart.",
     "sms_acted_proposal": "SEV1 {ref} {company}: {who} hat Ihrem Kunden per SMS die Lösung vorgeschlagen: {text}",
     "cust_sms_to_owner": "SEV1 {ref} {company}: Der Kunde schreibt: {text}",
     "cust_sms_disputes_verbal_close": "SEV1 {ref} {company}: Der Kunde sagt, es ist NICHT gelöst, nachdem der Vorfall "

@@ -384,16 +384,16 @@ PROMPTS.update({
                           "Press 1 for updates every 30 minutes, 2 for every hour, 3 for every 4 hours. "
                           "A new interval is confirmed to the customer in writing.",
     # updates run at an interval the customer was never told in writing (a self-report, the keypad left unanswered)
-    "upd_interval_untold": " Updates are due every {every}; the customer was not told. Agree an interval with them "
+    "upd_interval_untold": " Updates are due {every}; the customer was not told. Agree an interval with them "
                            "and reply EVERY <minutes> {ref}: it is confirmed to them in writing.",
-    "upd_interval_default_untold": "No key pressed: updates every {every}. The customer was not told an interval: "
+    "upd_interval_default_untold": "No key pressed: updates {every}. The customer was not told an interval: "
                                    "agree one with them and text EVERY, the minutes and the incident number, to "
                                    "confirm it to them in writing. Goodbye.",
-    "upd_interval_default": "No key pressed: updates every {every}. Goodbye.",
+    "upd_interval_default": "No key pressed: updates {every}. Goodbye.",
     # the owner's SMS when the interval question at the end of the callback went unanswered (+ upd_interval_untold)
     "upd_interval_unanswered_sms": "SEV1 {ref} {company}: no update interval was keyed at the end of your callback, "
                                    "so the default applies.",
-    "upd_interval_unchanged": "No interval was changed: updates every {every}. Goodbye.",
+    "upd_interval_unchanged": "No interval was changed: updates {every}. Goodbye.",
     "upd_no_proposal": "No resolution awaits your answer. Goodbye.",
     "upd_no_key": "No key pressed. Nothing was changed. Goodbye.",
 })
@@ -457,7 +457,7 @@ PROMPTS.update({
                               "to the customer. Nothing was sent. Ask {owner}, or reply CALL {ref} to take it over "
                               "and call the customer.",
     "sms_acted_update": "SEV1 {ref} {company}: {who} sent your customer an update by SMS: {text}",
-    "sms_acted_interval": "SEV1 {ref} {company}: {who} agreed updates {text} with your customer by SMS.",
+    "sms_acted_interval": "SEV1 {ref} {company}: {who} agreed updates {every} with your customer by SMS.",
     "sms_acted_proposal": "SEV1 {ref} {company}: {who} proposed the resolution to your customer by SMS: {text}",
     "cust_sms_to_owner": "SEV1 {ref} {company}: the customer texted: {text}",
     # a NO to the message that told them it was closed as agreed on the phone (``customer_sms._verbal_close``)
