@@ -401,11 +401,29 @@ def spoken_summary(incident: Incident, tz: str = "UTC", at: datetime | None = No
                 + (f"The customer left no callback number, and the callback deadline, {said['due']}, has passed: "
                    "reach them in writing now" if late else
                    f"The customer left no callback number: reach them in writing by {said['due']}")
-                + f"; the e-mail address is {'in the text message' if texted else 'on the board'}.{also}")
+                + f"; the e-mail address is {email_where(texted)}.{also}")
     must = (f"The callback deadline, {said['due']}, has passed: the customer must be called back now." if late
             else f"The customer must be called back by {said['due']}.")
     return (f"Severity 1 page. Incident {said['ref']}, for {said['company']}: {said['service']}.{said['caution']} "
             f"{must}{key_in}{also}")
+
+
+def email_where(texted: bool, lang: str = REP_LANG) -> str:
+    """Where a page call's listener finds the e-mail address of a customer who left no number: in the page's SMS
+    while it went (``page_status.written_copy``), else on the board."""
+    return text("email_where_sms" if texted else "email_where_board", lang)
+
+
+def sms_how(texted: bool, hotline_number: str = "", lang: str = REP_LANG) -> str:
+    """How a page call tells its listener to send an SMS command: reply to the page's SMS while it went, else text
+    the hotline (its number digit by digit when known). Never a text that did not arrive: until session 46 the owner's
+    menu, the answer to a key and the words to a rep whom someone else's acknowledgement settled said "reply to the
+    text message" when that SMS had failed."""
+    if texted:
+        return text("page_machine_reply", lang)
+    if hotline_number:
+        return text("page_machine_text", lang, number=spoken_number(hotline_number))
+    return text("page_machine_text_hotline", lang)
 
 
 def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC", lang: str = REP_LANG,
@@ -432,12 +450,13 @@ def service_short(incident: Incident, lang: str = REP_LANG) -> str:
     return words.get(incident.affected_service, words["other"])
 
 
-def tam_spoken(incident: Incident, tz: str = "UTC", owner: str = "", at: datetime | None = None) -> str:
+def tam_spoken(incident: Incident, tz: str = "UTC", owned: str = "", at: datetime | None = None) -> str:
     """The TAM's voice page (and voicemail): what happened and that the reps are paged, or, once a rep acknowledged
-    it (``owner``, their name), who has it since when; no menu (times on the TAM's clock, ``tz``). Heard at ``at``,
-    once the deadline has passed, it says so (``deadline_passed``), as the reps' voice page does."""
+    it, who has it since when (``owned``: ``ownership.owned_words`` in its "tam_owned" form); no menu (times on the
+    TAM's clock, ``tz``). Heard at ``at``, once the deadline has passed, it says so (``deadline_passed``), as the reps'
+    voice page does."""
     late = "_late" if deadline_passed(incident, at) else ""
     if incident.acknowledged_at is None:
         return text(f"tam_page_spoken{late}", **_spoken(incident, tz))
-    return text(f"tam_page_spoken_taken{late}", **_spoken(incident, tz), owner=owner or "someone",
-                at=spoken_time(incident.acknowledged_at, tz))
+    return text(f"tam_page_spoken_taken{late}", **_spoken(incident, tz), owned=owned or text(
+        "tam_owned_acked", who="someone", at=spoken_time(incident.acknowledged_at, tz)))
