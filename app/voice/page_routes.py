@@ -217,8 +217,8 @@ def key() -> Response:
         if page is None:
             return say_and_hang_up(text("page_invalid"))
         actor, allowed = page_actor(session, page, incident, "voice", now)
-        actor = replace(actor, sms_how=_how(session, page, settings.twilio_number),
-                        email_where=email_where(_texted(session, page)))
+        texted = _texted(session, page)  # what the answer to a key says of the page's SMS: the voicemail's rule
+        actor = replace(actor, sms_how=sms_how(texted, settings.twilio_number), email_where=email_where(texted))
         waiting = live_connect.waiting_caller(session, incident.id) is not None  # issue 13: the caller is on the line
         if digits == "1" and not waiting:
             return say_and_hang_up(acknowledge(session, incident, actor, now, allowed=allowed).message)
