@@ -72,14 +72,16 @@ def _owned(session, incident: Incident, page: Page, now) -> tuple[str, str | boo
     """Who has the incident and what the link offers: nobody yet, both buttons; the page's own rep, to be connected;
     another rep, who and since when, and taking it over by being connected (as "CALL" by SMS or 2 on the voice page
     do: an outside probe's link offered "Acknowledge" with no word of the rep who had it)."""
-    if incident.acknowledged_at is None:
-        return "", True
-    at = due_text(incident.acknowledged_at, page_zone(page), now)
-    if incident.acknowledged_by is not None and incident.acknowledged_by == page.rep_id:
-        return f"You acknowledged it at {at}.", "owner"
     own = ownership(session, incident, "someone else")
-    owned = owned_words(own, lambda when: due_text(when, page_zone(page), now)) if own is not None else ""
-    return f"Already {owned}. You need do nothing, or take it over:", "take_over"
+    if own is None:
+        return "", True
+
+    def clock(when):
+        return due_text(when, page_zone(page), now)
+
+    if incident.acknowledged_by is not None and incident.acknowledged_by == page.rep_id:  # after a take-over, its time
+        return f"{owned_words(own, clock, form='yours')}.", "owner"
+    return f"Already {owned_words(own, clock)}. You need do nothing, or take it over:", "take_over"
 
 
 @bp.post("/ack/<token>")

@@ -88,6 +88,10 @@ class FlowPolicy:
     live_connect: bool = False
     # the hotline's own number (TWILIO_NUMBER): never a callback number, typed or as the caller ID
     hotline_number: str = ""
+    # an e-mail can leave this hotline (SMTP configured: ``deliveries.email_can_leave``, the rule of ``can_email``):
+    # a caller reached only by e-mail gets their receipt by e-mail, else none, and the closing words say which
+    # (False for states saved before this was known: never promise a receipt that may not come)
+    email_leaves: bool = False
 
 
 @dataclass(frozen=True)

@@ -182,6 +182,10 @@ def saved_lines(state: CallState, now: datetime | None = None) -> list[str]:
         lines.append(t(state, "done_reach_caller", minutes=minutes, time=when))
     elif c.email:
         lines.append(t(state, "done_reach_email", minutes=minutes, time=when))
+        # the receipt step's rule: by e-mail only when one can leave (an outside probe's withheld caller was promised
+        # e-mail with no SMTP configured, and nothing written came): else the reference is said once more
+        lines.append(t(state, "done_email") if p.email_leaves
+                     else t(state, "done_email_off", reference=say_digits(inc.reference)))
     else:
         # "through your company's account" only when the incident names one (a company said, a ticket found): an
         # outside probe's withheld caller who gave nothing was promised it with no company, ticket or account known

@@ -6,12 +6,12 @@ PROMPTS: dict[str, str] = {
     "ack_done_late": "Bestätigt: {ref}. Die Rückruffrist {due} ist verstrichen: Rufen Sie {company} jetzt unter "
                      "{phone} an. Antworten Sie CALL {ref}, um verbunden zu werden.",
     "ack_done_late_spoken": "Vorfall {ref} ist bestätigt. Die Rückruffrist, {due}, ist verstrichen: Rufen Sie "
-                            "{company} jetzt unter {phone} zurück. Um stattdessen verbunden zu werden, antworten Sie "
-                            "auf die SMS mit CALL und der Referenz. Auf Wiederhören.",
+                            "{company} jetzt unter {phone} zurück. {how} CALL und der Referenz, um stattdessen "
+                            "verbunden zu werden. Auf Wiederhören.",
     "ack_done_no_number": "Bestätigt: {ref}. {company}: {in_writing} bis {due}.",
     "ack_done_no_number_spoken": "Vorfall {ref} ist bestätigt. {company} hat keine Rückrufnummer hinterlassen: "
-                                 "Erreichen Sie den Kunden bis {due} schriftlich; die E-Mail-Adresse steht in der "
-                                 "SMS. Auf Wiederhören.",
+                                 "Erreichen Sie den Kunden bis {due} schriftlich; die E-Mail-Adresse steht {where}. "
+                                 "Auf Wiederhören.",
     "ack_already_yours": "Sie haben Vorfall {ref} bereits bestätigt.",
     "ack_closed": "Vorfall {ref} ist abgeschlossen. Es wurde nichts geändert.",
     "ack_owned_by_other": "Vorfall {ref} wurde bereits {owned}. Es wurde nichts geändert. "
@@ -24,11 +24,10 @@ PROMPTS: dict[str, str] = {
                            "daher weder bestätigen noch übernehmen: Die Hotline könnte Sie weder alarmieren noch für "
                            "den Rückruf anrufen. Bitten Sie einen Admin um einen mit Ihrem Mitarbeiter verknüpften Login "
                            "(hotline users create ... --rep NAME). Es wurde nichts geändert.",
-    "ack_done_spoken": "Bestätigt: Vorfall {ref}. Rufen Sie {company} unter {phone} bis {due} zurück. Um stattdessen "
-                       "verbunden zu werden, antworten Sie auf die SMS mit CALL und der Referenz. Auf Wiederhören.",
+    "ack_done_spoken": "Bestätigt: Vorfall {ref}. Rufen Sie {company} unter {phone} bis {due} zurück. {how} CALL "
+                       "und der Referenz, um stattdessen verbunden zu werden. Auf Wiederhören.",
     "ack_owned_by_other_spoken": "Vorfall {ref} wurde bereits {owned}. Es wurde nichts "
-                                 "geändert. Um ihn zu übernehmen, antworten Sie auf die SMS mit CALL und der Referenz. "
-                                 "Auf Wiederhören.",
+                                 "geändert. {how} CALL und der Referenz, um ihn zu übernehmen. Auf Wiederhören.",
     "taken_over": "Sie haben Vorfall {ref} von {previous} übernommen.",
     "taken_over_notice": "SEV1 {ref}: {who} hat diesen Vorfall von Ihnen übernommen. "
                          "Sie müssen nichts weiter tun.",
@@ -141,24 +140,30 @@ PROMPTS: dict[str, str] = {
     "page_machine_unacked_no_number": "Dieser Alarm ist nicht bestätigt. {how} ACK und der Referenz, um ihn zu "
                                       "bestätigen.",
     "page_machine_link": "Oder öffnen Sie den Link in der SMS.",
-    "page_machine_owner": "Sie haben ihn um {at} bestätigt. {how} CALL und der Referenz, um jetzt mit dem Kunden "
+    "page_machine_owner": "{yours}. {how} CALL und der Referenz, um jetzt mit dem Kunden "
                           "verbunden zu werden.",
-    "page_machine_owner_no_number": "Sie haben ihn um {at} bestätigt: Erreichen Sie den Kunden schriftlich.",
+    "page_machine_owner_no_number": "{yours}: Erreichen Sie den Kunden schriftlich.",
     "page_machine_take_over": "{how} CALL und der Referenz, um ihn zu übernehmen und jetzt mit dem Kunden verbunden "
                               "zu werden.",
     "page_menu": "Drücken Sie die 1 zum Bestätigen. Drücken Sie die 2, um jetzt mit dem Kunden verbunden zu "
                  "werden. Drücken Sie die 9 zum Wiederholen.",
     "page_menu_no_number": "Drücken Sie die 1 zum Bestätigen. Drücken Sie die 9 zum Wiederholen.",
-    "page_menu_owner": "Sie haben ihn um {at} bestätigt. Drücken Sie die 2, um jetzt mit dem Kunden verbunden zu "
+    "page_menu_owner": "{yours}. Drücken Sie die 2, um jetzt mit dem Kunden verbunden zu "
                        "werden. Drücken Sie die 9 zum Wiederholen.",
-    "page_menu_owner_no_number": "Sie haben ihn um {at} bestätigt: Erreichen Sie den Kunden schriftlich; die "
-                                 "E-Mail-Adresse steht in der SMS. Drücken Sie die 9 zum Wiederholen.",
+    "page_menu_owner_no_number": "{yours}: Erreichen Sie den Kunden schriftlich; die E-Mail-Adresse steht "
+                                 "{where}. Drücken Sie die 9 zum Wiederholen.",
     "page_alert_at_risk": "Dies ist eine Warnung: Die Frist ist nah, und kein Rückruf hat den Kunden erreicht.",
     "page_alert_breach": "Dies ist eine Fristverletzung: Die Frist ist verstrichen, und kein Rückruf hat den Kunden "
                          "erreicht.",
     "page_alert_owned": "Er wurde {owned}.",
     "owned_acked": "von {who} um {at} bestätigt",
     "owned_taken_over": "von {first} um {first_at} bestätigt und von {who} um {at} übernommen",
+    "yours_acked": "Sie haben ihn um {at} bestätigt",
+    "yours_taken_over": "Sie haben ihn um {at} von {first} übernommen",
+    "tam_owned_acked": "{who} aus der Bereitschaft hat ihn um {at} bestätigt",
+    "tam_owned_taken_over": "{who} aus der Bereitschaft hat ihn um {at} übernommen (bestätigt von {first} um {first_at})",
+    "email_where_sms": "in der SMS",
+    "email_where_board": "im Dashboard",
     "page_menu_take_over": "Drücken Sie die 2, um ihn zu übernehmen und jetzt mit dem Kunden verbunden zu werden. "
                            "Drücken Sie die 9 zum Wiederholen.",
     "page_no_key": "Keine Taste gedrückt. Dieser Alarm ist nicht bestätigt; wir alarmieren weiter. Auf Wiederhören.",
@@ -166,8 +171,7 @@ PROMPTS: dict[str, str] = {
     "page_no_key_owned": "Keine Taste gedrückt. Es wurde nichts geändert: {owner} hat den Vorfall. Auf Wiederhören.",
     "page_connecting": "Wir verbinden Sie jetzt mit dem Kunden.",
     "page_owned_by_other": "Vorfall {ref} wurde bereits {owned}. Bei diesem Anruf müssen Sie "
-                           "nichts tun. Um ihn zu übernehmen, antworten Sie auf die SMS mit CALL und der Referenz. "
-                           "Auf Wiederhören.",
+                           "nichts tun. {how} CALL und der Referenz, um ihn zu übernehmen. Auf Wiederhören.",
     "page_closed": "Vorfall {ref} ist abgeschlossen. Bei diesem Anruf müssen Sie nichts tun. Auf Wiederhören.",
     "page_error": "Entschuldigung, etwas ist schiefgegangen. Dieser Alarm ist nicht bestätigt: Antworten Sie "
                   "auf die SMS oder öffnen Sie den Link darin. Auf Wiederhören.",
@@ -389,17 +393,17 @@ PROMPTS.update({
     "upd_interval_offer": "Das Gespräch mit dem Kunden ist beendet. Danke. Welches Update-Intervall haben Sie "
                           "vereinbart? Drücken Sie die 1 für alle 30 Minuten, die 2 für stündlich, die 3 für alle "
                           "4 Stunden. Ein neues Intervall bestätigen wir dem Kunden schriftlich.",
-    "upd_interval_untold": " Updates sind alle {every} fällig; dem Kunden wurde das nicht mitgeteilt. Vereinbaren "
+    "upd_interval_untold": " Updates sind {every} fällig; dem Kunden wurde das nicht mitgeteilt. Vereinbaren "
                            "Sie ein Intervall mit ihm und antworten Sie EVERY <Minuten> {ref}: wir bestätigen es ihm "
                            "schriftlich.",
-    "upd_interval_default_untold": "Keine Taste gedrückt: Updates alle {every}. Dem Kunden wurde kein Intervall "
+    "upd_interval_default_untold": "Keine Taste gedrückt: Updates {every}. Dem Kunden wurde kein Intervall "
                                    "mitgeteilt: vereinbaren Sie eines mit ihm und senden Sie per SMS EVERY, die "
                                    "Minuten und die Vorfallnummer, damit wir es ihm schriftlich bestätigen. "
                                    "Auf Wiederhören.",
-    "upd_interval_default": "Keine Taste gedrückt: Updates alle {every}. Auf Wiederhören.",
+    "upd_interval_default": "Keine Taste gedrückt: Updates {every}. Auf Wiederhören.",
     "upd_interval_unanswered_sms": "SEV1 {ref} {company}: am Ende Ihres Rückrufs wurde kein Update-Intervall "
                                    "gewählt, es gilt der Standard.",
-    "upd_interval_unchanged": "Kein Intervall geändert: Updates alle {every}. Auf Wiederhören.",
+    "upd_interval_unchanged": "Kein Intervall geändert: Updates {every}. Auf Wiederhören.",
     "upd_no_proposal": "Es wartet keine Lösung auf Ihre Antwort. Auf Wiederhören.",
     "upd_no_key": "Keine Taste gedrückt. Es wurde nichts geändert. Auf Wiederhören.",
 })
@@ -465,7 +469,7 @@ PROMPTS.update({
                               "Lösung vor. Nichts wurde gesendet. Fragen Sie {owner}, oder antworten Sie CALL {ref}, "
                               "um den Vorfall zu übernehmen und den Kunden anzurufen.",
     "sms_acted_update": "SEV1 {ref} {company}: {who} hat Ihrem Kunden per SMS ein Update gesendet: {text}",
-    "sms_acted_interval": "SEV1 {ref} {company}: {who} hat mit Ihrem Kunden per SMS Updates {text} vereinbart.",
+    "sms_acted_interval": "SEV1 {ref} {company}: {who} hat mit Ihrem Kunden per SMS Updates {every} vereinbart.",
     "sms_acted_proposal": "SEV1 {ref} {company}: {who} hat Ihrem Kunden per SMS die Lösung vorgeschlagen: {text}",
     "cust_sms_to_owner": "SEV1 {ref} {company}: Der Kunde schreibt: {text}",
     "cust_sms_disputes_verbal_close": "SEV1 {ref} {company}: Der Kunde sagt, es ist NICHT gelöst, nachdem der Vorfall "
@@ -538,8 +542,7 @@ PROMPTS.update({
                        "zurückzurufen. Sie müssen bei diesem Anruf nichts tun. Auf Wiederhören.",
     "tam_page_spoken_taken": "Severity-1-Vorfall {ref}, für {company}: {service}.{caution}"
                              " Sie werden als Technical Account "
-                             "Manager des Kunden informiert: {owner} aus der Bereitschaft hat ihn um {at} bestätigt; "
-                             "der Kunde muss bis {due} zurückgerufen werden. Sie müssen bei diesem Anruf nichts tun. "
+                             "Manager des Kunden informiert: {owned}; der Kunde muss bis {due} zurückgerufen werden. Sie müssen bei diesem Anruf nichts tun. "
                              "Auf Wiederhören.",
     "tam_page_sms_late": "SEV1 {ref} {company}: {service}. Zur Information für Sie als TAM des Kunden: Die "
                          "Rückruffrist, {due}, ist abgelaufen; die Bereitschaft wird alarmiert, um den Kunden jetzt "
@@ -551,8 +554,7 @@ PROMPTS.update({
                             "Auf Wiederhören.",
     "tam_page_spoken_taken_late": "Severity-1-Vorfall {ref}, für {company}: {service}.{caution}"
                                   " Sie werden als Technical Account "
-                                  "Manager des Kunden informiert: {owner} aus der Bereitschaft hat ihn um {at} "
-                                  "bestätigt; die Rückruffrist, {due}, ist abgelaufen: Der Kunde muss jetzt "
+                                  "Manager des Kunden informiert: {owned}; die Rückruffrist, {due}, ist abgelaufen: Der Kunde muss jetzt "
                                   "zurückgerufen werden. Sie müssen bei diesem Anruf nichts tun. Auf Wiederhören.",
     "tam_alert_at_risk": "SEV1 {ref} {company}: GEFÄHRDET, noch {minutes} Min. (bis {due}) und der Kunde noch nicht zurückgerufen. "
                          "Bereitschaft und Management werden alarmiert. Sie müssen nicht antworten.",

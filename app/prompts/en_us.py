@@ -6,11 +6,10 @@ PROMPTS: dict[str, str] = {
     "ack_done_late": "Acknowledged {ref}. The callback deadline {due} has passed: call {company} on {phone} now. "
                      "Reply CALL {ref} to be connected.",
     "ack_done_late_spoken": "Acknowledged incident {ref}. The callback deadline, {due}, has passed: call {company} "
-                            "back on {phone} now. To be connected instead, reply CALL and the reference to the text "
-                            "message. Goodbye.",
+                            "back on {phone} now. {how} CALL and the reference to be connected instead. Goodbye.",
     "ack_done_no_number": "Acknowledged {ref}. {company}: {in_writing} by {due}.",
     "ack_done_no_number_spoken": "Acknowledged incident {ref}. {company} left no callback number: reach them in "
-                                 "writing by {due}; the e-mail address is in the text message. Goodbye.",
+                                 "writing by {due}; the e-mail address is {where}. Goodbye.",
     "ack_already_yours": "You already acknowledged incident {ref}.",
     "ack_closed": "Incident {ref} is closed. Nothing was changed.",
     "ack_owned_by_other": "Incident {ref} was already {owned}. Nothing was changed. "
@@ -23,10 +22,10 @@ PROMPTS: dict[str, str] = {
                            "Ask an admin for a login linked to your rep (hotline users create ... --rep NAME). "
                            "Nothing was changed.",
     # the same answers on the voice page (a rep who pressed 1): said, never "reply CALL 123456" to a call
-    "ack_done_spoken": "Acknowledged incident {ref}. Call {company} back on {phone} by {due}. To be connected "
-                       "instead, reply CALL and the reference to the text message. Goodbye.",
+    "ack_done_spoken": "Acknowledged incident {ref}. Call {company} back on {phone} by {due}. {how} CALL and the "
+                       "reference to be connected instead. Goodbye.",
     "ack_owned_by_other_spoken": "Incident {ref} was already {owned}. Nothing was changed. "
-                                 "To take it over, reply CALL and the reference to the text message. Goodbye.",
+                                 "{how} CALL and the reference to take it over. Goodbye.",
     "taken_over": "You took incident {ref} over from {previous}.",
     "taken_over_notice": "SEV1 {ref}: {who} took this incident over from you. You need do nothing more.",
     "rep_not_reached_notice": "SEV1 {ref}: the hotline could not reach you for the callback (no answer, or the call "
@@ -137,28 +136,36 @@ PROMPTS: dict[str, str] = {
                             "the reference to be connected to the customer now.",
     "page_machine_unacked_no_number": "This page is not acknowledged. {how} ACK and the reference to acknowledge it.",
     "page_machine_link": "Or open the link in the text message.",
-    "page_machine_owner": "You acknowledged it at {at}. {how} CALL and the reference to be connected to the customer "
+    "page_machine_owner": "{yours}. {how} CALL and the reference to be connected to the customer "
                           "now.",
-    "page_machine_owner_no_number": "You acknowledged it at {at}: reach the customer in writing.",
+    "page_machine_owner_no_number": "{yours}: reach the customer in writing.",
     "page_machine_take_over": "{how} CALL and the reference to take it over and be connected to the customer now.",
     "page_menu": "Press 1 to acknowledge. Press 2 to be connected to the customer now. Press 9 to repeat.",
     "page_menu_no_number": "Press 1 to acknowledge. Press 9 to repeat.",
-    "page_menu_owner": "You acknowledged it at {at}. Press 2 to be connected to the customer now. Press 9 to repeat.",
-    "page_menu_owner_no_number": "You acknowledged it at {at}: reach the customer in writing; the e-mail address is "
-                                 "in the text message. Press 9 to repeat.",
+    "page_menu_owner": "{yours}. Press 2 to be connected to the customer now. Press 9 to repeat.",
+    "page_menu_owner_no_number": "{yours}: reach the customer in writing; the e-mail address is {where}. "
+                                 "Press 9 to repeat.",
     "page_alert_at_risk": "This is an at-risk alert: the deadline is near and no callback has reached the customer.",
     "page_alert_breach": "This is a breach alert: the deadline has passed and no callback has reached the customer.",
     "page_alert_owned": "It was {owned}.",
     # who has an incident and since when ({at} the owner's own time: ``ownership.owned_words``)
     "owned_acked": "acknowledged by {who} at {at}",
     "owned_taken_over": "acknowledged by {first} at {first_at} and taken over by {who} at {at}",
+    # the same to the owner themselves, and to the account's TAM
+    "yours_acked": "You acknowledged it at {at}",
+    "yours_taken_over": "You took it over from {first} at {at}",
+    "tam_owned_acked": "{who}, an on-call rep, acknowledged it at {at}",
+    "tam_owned_taken_over": "{who}, an on-call rep, took it over at {at} (acknowledged by {first} at {first_at})",
+    # where a page call's listener finds the e-mail address of a customer who left no number
+    "email_where_sms": "in the text message",
+    "email_where_board": "on the board",
     "page_menu_take_over": "Press 2 to take it over and be connected to the customer now. Press 9 to repeat.",
     "page_no_key": "No key pressed. This page is not acknowledged; we will keep paging. Goodbye.",
     "page_no_key_owner": "No key pressed. The incident stays acknowledged by you. Goodbye.",
     "page_no_key_owned": "No key pressed. Nothing was changed: {owner} has the incident. Goodbye.",
     "page_connecting": "Connecting you to the customer now.",
     "page_owned_by_other": "Incident {ref} was already {owned}. You need do nothing on this "
-                           "call. To take it over, reply CALL and the reference to the text message. Goodbye.",
+                           "call. {how} CALL and the reference to take it over. Goodbye.",
     "page_closed": "Incident {ref} is closed. You need do nothing on this call. Goodbye.",
     "page_error": "Sorry, something went wrong. This page is not acknowledged: reply to the text message "
                   "or open the link in it. Goodbye.",
@@ -384,16 +391,16 @@ PROMPTS.update({
                           "Press 1 for updates every 30 minutes, 2 for every hour, 3 for every 4 hours. "
                           "A new interval is confirmed to the customer in writing.",
     # updates run at an interval the customer was never told in writing (a self-report, the keypad left unanswered)
-    "upd_interval_untold": " Updates are due every {every}; the customer was not told. Agree an interval with them "
+    "upd_interval_untold": " Updates are due {every}; the customer was not told. Agree an interval with them "
                            "and reply EVERY <minutes> {ref}: it is confirmed to them in writing.",
-    "upd_interval_default_untold": "No key pressed: updates every {every}. The customer was not told an interval: "
+    "upd_interval_default_untold": "No key pressed: updates {every}. The customer was not told an interval: "
                                    "agree one with them and text EVERY, the minutes and the incident number, to "
                                    "confirm it to them in writing. Goodbye.",
-    "upd_interval_default": "No key pressed: updates every {every}. Goodbye.",
+    "upd_interval_default": "No key pressed: updates {every}. Goodbye.",
     # the owner's SMS when the interval question at the end of the callback went unanswered (+ upd_interval_untold)
     "upd_interval_unanswered_sms": "SEV1 {ref} {company}: no update interval was keyed at the end of your callback, "
                                    "so the default applies.",
-    "upd_interval_unchanged": "No interval was changed: updates every {every}. Goodbye.",
+    "upd_interval_unchanged": "No interval was changed: updates {every}. Goodbye.",
     "upd_no_proposal": "No resolution awaits your answer. Goodbye.",
     "upd_no_key": "No key pressed. Nothing was changed. Goodbye.",
 })
@@ -457,7 +464,7 @@ PROMPTS.update({
                               "to the customer. Nothing was sent. Ask {owner}, or reply CALL {ref} to take it over "
                               "and call the customer.",
     "sms_acted_update": "SEV1 {ref} {company}: {who} sent your customer an update by SMS: {text}",
-    "sms_acted_interval": "SEV1 {ref} {company}: {who} agreed updates {text} with your customer by SMS.",
+    "sms_acted_interval": "SEV1 {ref} {company}: {who} agreed updates {every} with your customer by SMS.",
     "sms_acted_proposal": "SEV1 {ref} {company}: {who} proposed the resolution to your customer by SMS: {text}",
     "cust_sms_to_owner": "SEV1 {ref} {company}: the customer texted: {text}",
     # a NO to the message that told them it was closed as agreed on the phone (``customer_sms._verbal_close``)
@@ -529,7 +536,7 @@ PROMPTS.update({
                        "You need do nothing on this call. Goodbye.",
     "tam_page_spoken_taken": "Severity 1 incident {ref}, for {company}: {service}.{caution}"
                              " You are told as the account's "
-                             "technical account manager: {owner}, an on-call rep, acknowledged it at {at}; the "
+                             "technical account manager: {owned}; the "
                              "customer must be called back by {due}. You need do nothing on this call. Goodbye.",
     # the same, heard once the deadline has passed (``page_text.deadline_passed``): never "by {due}" then
     "tam_page_sms_late": "SEV1 {ref} {company}: {service}. For your information as the account's TAM: the callback "
@@ -541,7 +548,7 @@ PROMPTS.update({
                             "paged to call the customer back now. You need do nothing on this call. Goodbye.",
     "tam_page_spoken_taken_late": "Severity 1 incident {ref}, for {company}: {service}.{caution}"
                                   " You are told as the account's "
-                                  "technical account manager: {owner}, an on-call rep, acknowledged it at {at}; the "
+                                  "technical account manager: {owned}; the "
                                   "callback deadline, {due}, has passed: the customer must be called back now. You "
                                   "need do nothing on this call. Goodbye.",
     "tam_alert_at_risk": "SEV1 {ref} {company}: AT RISK, {minutes} min left (by {due}) and the customer not called back yet. "

@@ -37,7 +37,15 @@ from app.services.escalation import caller_on_hotline, snapshot
 from app.services.events import log_event
 from app.services.oncall import on_call_everywhere
 from app.services.ownership import owned_words, ownership
-from app.services.page_text import due_text, reach_in_writing, rep_clock, spoken_number, spoken_time
+from app.services.page_text import (
+    due_text,
+    email_where,
+    reach_in_writing,
+    rep_clock,
+    sms_how,
+    spoken_number,
+    spoken_time,
+)
 from app.settings import PROMISED_CALLBACK_MINUTES
 
 AFTER_CALL_CHECK = timedelta(minutes=1)  # a held connect checks this often whether the intake is over
@@ -51,6 +59,10 @@ class Actor:
     via: str
     rep: Rep | None = None
     is_manager: bool = False
+    # on a page call (``via`` voice): how to send an SMS command and where the customer's e-mail address is, by
+    # whether the page's SMS went (``page_text.sms_how``, ``email_where``); "" for the page's SMS
+    sms_how: str = ""
+    email_where: str = ""
 
     @property
     def rep_id(self) -> int | None:
@@ -283,6 +295,7 @@ def _message(outcome: str, incident: Incident, actor: Actor, previous: int | Non
         "calling": _rep_name(session, in_flight.rep_id) if in_flight is not None else "another rep",
         "rep_phone": actor.rep.phone if actor.rep else "",
         "in_writing": reach_in_writing(incident),
+        "how": actor.sms_how or sms_how(True), "where": actor.email_where or email_where(True),
         "minutes": sla_minutes,  # the configured promise (CALLBACK_SLA_MINUTES)
     }
     key = "ack_not_a_rep" if outcome == "refused_not_paged" and actor.rep is None else (  # paged as the TAM

@@ -16,6 +16,7 @@ from app.services import caller_trust, reference_guesses
 from app.services.acks import connect_after_call
 from app.services.call_endings import settle_ended_call
 from app.services.caller_limits import CallerLimits, join_report, open_apart, place_report
+from app.services.deliveries import email_can_leave
 from app.services.events import event_row, log_event
 from app.services.incidents import (
     append_to_incident,
@@ -318,6 +319,7 @@ def policy_from(settings) -> FlowPolicy:
         allowed_regions=settings.allowed_callback_regions,
         live_connect=settings.live_wait_minutes > 0,  # issue 13
         hotline_number=settings.twilio_number,
+        email_leaves=email_can_leave(settings),  # the receipt's rule (``deliveries.can_email``) for the closing words
     )
 
 

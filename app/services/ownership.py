@@ -43,10 +43,12 @@ def ownership(session: Session, incident: Incident, nobody: str = "someone") -> 
                      incident.acknowledged_at)
 
 
-def owned_words(own: Ownership, clock: Callable[[datetime], str], lang: str = "en-US") -> str:
+def owned_words(own: Ownership, clock: Callable[[datetime], str], lang: str = "en-US", form: str = "owned") -> str:
     """"acknowledged by Alice at 05:11 EST", or "acknowledged by Alice at 05:11 EST and taken over by Maria at
-    05:30 EST" (``clock`` writes or speaks a time on the listener's clock), for "Incident 123456 was already ..."."""
+    05:30 EST" (``clock`` writes or speaks a time on the listener's clock), for "Incident 123456 was already ...";
+    ``form`` "yours" to the owner ("You took it over from Alice at 05:30 EST"), "tam_owned" to the account's TAM.
+    Until session 46 the owner's page and voicemail and the TAM's call gave the first acknowledgement's time."""
     if own.first_at is None:
-        return text("owned_acked", lang, who=own.owner, at=clock(own.since))
-    return text("owned_taken_over", lang, first=own.first, first_at=clock(own.first_at), who=own.owner,
+        return text(f"{form}_acked", lang, who=own.owner, at=clock(own.since))
+    return text(f"{form}_taken_over", lang, first=own.first, first_at=clock(own.first_at), who=own.owner,
                 at=clock(own.since))

@@ -8,7 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import Session, object_session
 
 from app.event_kind import EventKind
 from app.models import Account, Callback, CallbackOutcome, Incident, IncidentEvent, Rep
@@ -19,8 +19,10 @@ from app.services import customer_text
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.company_label import company_label, spoken_caution, spoken_company
 from app.services.joined_contacts import UNTRACKED, contacts_of
+from app.telephony.protocol import is_machine
 from ivr_flows.prompts import days_apart, zone_label
 
+CALL_NOT_PLACED = ("failed", "call_failed", "not_placed_in_time")  # a rep leg's ``why`` when Twilio did not place the call at all
 SERVICE_SHORT = {"api": "API calls failing", "smtp": "SMTP injection failing",
                  "both": "API + SMTP failing", "other": "critical problem"}
 # the same in the German half of the TAM's e-mail (a German caller's incident)
@@ -197,10 +199,30 @@ def callbacks_so_far(incident: Incident, at: datetime) -> str:
     tried = session.scalar(select(func.count(Callback.id)).where(
         Callback.incident_id == incident.id, Callback.requested_at <= at,
         Callback.outcome.in_((CallbackOutcome.ATTEMPTED, CallbackOutcome.VOICEMAIL))))
-    if not tried:
+    said = ("" if not tried else "a callback was tried and did not reach the customer" if tried == 1 else
+            f"{tried} callbacks were tried and did not reach the customer")
+    return "; ".join(part for part in (said, reps_not_reached(session, incident, at)) if part)
+
+
+def reps_not_reached(session: Session, incident: Incident, at: datetime) -> str:
+    """The callbacks whose call to the rep (the first leg) reached no person by ``at``, as the log has them
+    (``callback_rep_not_reached`` and its ``why``): the rep was called and did not answer, or reached voicemail, so
+    the customer was not called; "" for none. Until session 46 the alerts said "no callback yet" of them."""
+    lines = session.execute(select(Callback.id, Callback.rep_id).where(
+        Callback.incident_id == incident.id, Callback.requested_at <= at,
+        Callback.outcome == CallbackOutcome.REP_NOT_REACHED).order_by(Callback.id)).all()
+    if not lines:
         return ""
-    return "a callback was tried and did not reach the customer" if tried == 1 else \
-        f"{tried} callbacks were tried and did not reach the customer"
+    whys = {d.get("callback_id"): str(d.get("why", "")) for d in session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == EventKind.CALLBACK_REP_NOT_REACHED)) if d}
+    said = []
+    for line in lines:
+        rep = session.get(Rep, line.rep_id) if line.rep_id is not None else None
+        who, why = rep.name if rep is not None else "the rep", whys.get(line.id, "")
+        said.append(f"the hotline called {who} for a callback and reached their voicemail" if is_machine(why) else
+                    f"the hotline could not place its call to {who} for a callback" if why in CALL_NOT_PLACED else
+                    f"the hotline called {who} for a callback and they did not answer")
+    return "; ".join(said) + ": the customer was not called"
 
 
 def with_self_report(incident: Incident, at: datetime, so_far: str) -> str:
@@ -379,11 +401,29 @@ def spoken_summary(incident: Incident, tz: str = "UTC", at: datetime | None = No
                 + (f"The customer left no callback number, and the callback deadline, {said['due']}, has passed: "
                    "reach them in writing now" if late else
                    f"The customer left no callback number: reach them in writing by {said['due']}")
-                + f"; the e-mail address is {'in the text message' if texted else 'on the board'}.{also}")
+                + f"; the e-mail address is {email_where(texted)}.{also}")
     must = (f"The callback deadline, {said['due']}, has passed: the customer must be called back now." if late
             else f"The customer must be called back by {said['due']}.")
     return (f"Severity 1 page. Incident {said['ref']}, for {said['company']}: {said['service']}.{said['caution']} "
             f"{must}{key_in}{also}")
+
+
+def email_where(texted: bool, lang: str = REP_LANG) -> str:
+    """Where a page call's listener finds the e-mail address of a customer who left no number: in the page's SMS
+    while it went (``page_status.written_copy``), else on the board."""
+    return text("email_where_sms" if texted else "email_where_board", lang)
+
+
+def sms_how(texted: bool, hotline_number: str = "", lang: str = REP_LANG) -> str:
+    """How a page call tells its listener to send an SMS command: reply to the page's SMS while it went, else text
+    the hotline (its number digit by digit when known). Never a text that did not arrive: until session 46 the owner's
+    menu, the answer to a key and the words to a rep whom someone else's acknowledgement settled said "reply to the
+    text message" when that SMS had failed."""
+    if texted:
+        return text("page_machine_reply", lang)
+    if hotline_number:
+        return text("page_machine_text", lang, number=spoken_number(hotline_number))
+    return text("page_machine_text_hotline", lang)
 
 
 def tam_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC", lang: str = REP_LANG,
@@ -410,12 +450,13 @@ def service_short(incident: Incident, lang: str = REP_LANG) -> str:
     return words.get(incident.affected_service, words["other"])
 
 
-def tam_spoken(incident: Incident, tz: str = "UTC", owner: str = "", at: datetime | None = None) -> str:
+def tam_spoken(incident: Incident, tz: str = "UTC", owned: str = "", at: datetime | None = None) -> str:
     """The TAM's voice page (and voicemail): what happened and that the reps are paged, or, once a rep acknowledged
-    it (``owner``, their name), who has it since when; no menu (times on the TAM's clock, ``tz``). Heard at ``at``,
-    once the deadline has passed, it says so (``deadline_passed``), as the reps' voice page does."""
+    it, who has it since when (``owned``: ``ownership.owned_words`` in its "tam_owned" form); no menu (times on the
+    TAM's clock, ``tz``). Heard at ``at``, once the deadline has passed, it says so (``deadline_passed``), as the reps'
+    voice page does."""
     late = "_late" if deadline_passed(incident, at) else ""
     if incident.acknowledged_at is None:
         return text(f"tam_page_spoken{late}", **_spoken(incident, tz))
-    return text(f"tam_page_spoken_taken{late}", **_spoken(incident, tz), owner=owner or "someone",
-                at=spoken_time(incident.acknowledged_at, tz))
+    return text(f"tam_page_spoken_taken{late}", **_spoken(incident, tz), owned=owned or text(
+        "tam_owned_acked", who="someone", at=spoken_time(incident.acknowledged_at, tz)))

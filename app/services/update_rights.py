@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 
 from app.event_kind import EventKind
 from app.models import DeliveryChannel, Incident, Page, Rep
-from app.prompts import text
+from app.prompts import REP_LANG, text
 from app.services.deliveries import queue_delivery
 from app.services.events import log_event
 from app.services.oncall import incident_owner, owner_or_managers
 from app.services.page_text import company_name
-from app.services.update_text import QUOTE_LIMIT
+from app.services.update_text import QUOTE_LIMIT, every
 
 OWNERS_ONLY = {"EVERY": "agree_interval", "PROPOSE": "propose", "WORKAROUND": "propose"}
 ACTED_PURPOSE = "acted_for_owner"  # the owner's SMS: another rep or a manager acted on their incident
@@ -50,16 +50,24 @@ def refusal(session: Session, rep: Rep, incident: Incident, command: str, now: d
     return answer
 
 
-def tell_owner(session: Session, rep: Rep, incident: Incident, command: str, words: str, now: datetime) -> None:
+def acted_sms(incident: Incident, who: str, command: str, words: str = "", minutes: int = 0,
+              lang: str = REP_LANG) -> str:
+    """The owner's SMS that ``who`` did ``command`` by SMS on their incident, in ``lang``: ``words`` the update's
+    text or the proposal, ``minutes`` the interval of an EVERY (worded by ``update_text.every``)."""
+    what = {"UPDATE": "sms_acted_update", "EVERY": "sms_acted_interval"}.get(command, "sms_acted_proposal")
+    return text(what, lang, ref=incident.reference, company=company_name(incident, lang), who=who,
+                text=" ".join(words.split())[:QUOTE_LIMIT], every=every(minutes, lang) if minutes else "")
+
+
+def tell_owner(session: Session, rep: Rep, incident: Incident, command: str, words: str, now: datetime,
+               minutes: int = 0) -> None:
     """Text the incident's owner (the managers once the owner was deactivated: ``oncall.owner_or_managers``) what
-    ``rep``, who is not the owner, did by SMS: ``words`` is the update's text, the interval or the proposal. Nothing
-    when ``rep`` owns it or nobody does."""
+    ``rep``, who is not the owner, did by SMS (``acted_sms``: ``words`` the update's text or the proposal,
+    ``minutes`` the interval). Nothing when ``rep`` owns it or nobody does."""
     owner = incident_owner(session, incident)
     if owner is None or owner.id == rep.id:
         return
-    what = {"UPDATE": "sms_acted_update", "EVERY": "sms_acted_interval"}.get(command, "sms_acted_proposal")
-    body = text(what, ref=incident.reference, company=company_name(incident), who=rep.name,
-                text=" ".join(words.split())[:QUOTE_LIMIT])
+    body = acted_sms(incident, rep.name, command, words, minutes)
     told = []
     for reader in owner_or_managers(session, owner):
         if reader.phone and reader.id != rep.id:

@@ -22,7 +22,7 @@ from app.services.rep_commands import help_text, update_words
 from app.services.resolution import pending_proposal, propose
 from app.services.sms_commands import first_word, is_command, only_open_page
 from app.services.update_rights import refusal, tell_owner
-from app.services.updates import agree_interval, default_untold, say_minutes, write_update
+from app.services.updates import agree_interval, default_untold, write_update
 from app.settings import Settings
 
 REP_COMMANDS = update_words()  # UPDATE, EVERY, PROPOSE, WORKAROUND (rep_commands: one list, HELP lists it)
@@ -103,13 +103,13 @@ def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datet
     refused = refusal(session, rep, incident, command, now)  # the owner's or a manager's, but UPDATE (README)
     if refused is not None:
         return refused
-    rest = SEPARATOR.sub("", body[match.end():]).strip()
+    rest, interval = SEPARATOR.sub("", body[match.end():]).strip(), 0
     if command == "EVERY":
         minutes = interval_minutes(REFERENCE.sub("", body))
         if minutes is None:
             return "Reply EVERY <minutes> <ref>, e.g. EVERY 30 " + incident.reference
         result = agree_interval(session, incident, minutes, via="sms", by=rep.name, now=now, owner_rep_id=rep.id)
-        said = "every " + say_minutes(minutes)
+        said, interval = "", minutes  # the owner's SMS words it in its own language (``update_rights.acted_sms``)
     elif command == "UPDATE":
         result = write_update(session, incident, what_is_wrong=rest, by=rep.name, via="sms", now=now, rep_id=rep.id)
         said = rest
@@ -120,7 +120,7 @@ def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datet
         result = propose(session, incident, kind, summary=rest, by=rep.name, now=now, settings=settings)
         said = rest
     if result.ok:  # a paged rep's update, a manager's interval or proposal: the owner must not learn it from the customer
-        tell_owner(session, rep, incident, command, said, now)
+        tell_owner(session, rep, incident, command, said, now, interval)
     if result.ok and command == "UPDATE":  # sent while the interval is one nobody agreed: said with each answer
         return result.message + default_untold(session, incident)
     return result.message

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.models import CustomerUpdate, Incident, Outage, ProposalKind, ResolutionProposal
-from app.prompts import text
+from app.prompts import REP_LANG, text
 from app.services.customer_text import GERMAN, is_german, written_time
 from app.services.page_text import company_name, due_text
 from ivr_flows.prompts import say_digits, say_time
@@ -84,7 +84,7 @@ def interval_sms(incident: Incident, minutes: int, next_due: datetime | None, no
     """The customer's confirmation of the update interval agreed with them, with the next update's time on their
     clock when one is owed later than ``now`` (a round already overdue keeps its past due time: never said)."""
     lang = incident.language
-    parts = [_t(lang, "upd_interval_sms", ref=incident.reference, every=_every(lang, minutes))]
+    parts = [_t(lang, "upd_interval_sms", ref=incident.reference, every=every(minutes, lang))]
     if next_due is not None and next_due > now:
         parts.append(_t(lang, "upd_next", due=written_time(next_due, customer_zone(incident), lang, now)))
     return ". ".join(parts) + "."
@@ -110,8 +110,10 @@ def late_apology_email(incident: Incident) -> tuple[str, str]:
     return _t(lang, "upd_late_apology_subject", ref=incident.reference), body.replace(" ,\n", ",\n", 1)
 
 
-def _every(language: str, minutes: int) -> str:
-    """An interval as the customer reads it: "every 30 minutes", "every hour", "alle 4 Stunden"."""
+def every(minutes: int, language: str = REP_LANG) -> str:
+    """An interval in ``language``'s words, as the customer reads it and every text or call to a rep says it ("every
+    30 minutes", "every hour", "alle 4 Stunden"): one table (``upd_every_*``), never an English phrase set into a
+    German text (the owner's SMS on an interval another rep agreed read "Updates every 30 minutes vereinbart")."""
     if minutes % 60:
         return _t(language, "upd_every_minutes", n=minutes)
     hours = minutes // 60

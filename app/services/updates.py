@@ -205,7 +205,7 @@ def untold_interval(session: Session, incident: Incident) -> str:
     told = told_interval(session, incident)
     if told is not None and told[0] == follow_up.interval_minutes:
         return ""
-    return text("upd_interval_untold", every=say_minutes(follow_up.interval_minutes), ref=incident.reference)
+    return text("upd_interval_untold", every=update_text.every(follow_up.interval_minutes), ref=incident.reference)
 
 
 def default_untold(session: Session, incident: Incident) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from flask import Blueprint, Response, current_app, request
@@ -17,8 +18,9 @@ from app.services.page_status import TEXTED, page_call_answered, written_copy
 from app.services.page_text import (
     alert_purpose,
     callback_under_way,
+    email_where,
     self_report_said,
-    spoken_number,
+    sms_how,
     spoken_summary,
     spoken_time,
     tam_spoken,
@@ -46,10 +48,11 @@ def _page_and_incident(session, page_id: int):
     return page, lock_incident(session, page.incident_id)
 
 
-def _settled(session, page: Page, incident: Incident) -> str:
+def _settled(session, page: Page, incident: Incident, hotline_number: str) -> str:
     """What a page call says instead of the page once its incident asks nothing more of whoever answers it: closed,
-    or acknowledged by someone else (who, and when on the listener's clock). Never the company or the problem again,
-    nor keys to press. "" while the page still stands (the owner's own page still offers 2 to connect)."""
+    or acknowledged by someone else (who, and when on the listener's clock, and how to take it over by SMS: ``_how``).
+    Never the company or the problem again, nor keys to press. "" while the page still stands (the owner's own page
+    still offers 2 to connect)."""
     ref = ", ".join(incident.reference)
     if incident.status != IncidentStatus.OPEN:
         return text("page_closed", ref=ref)
@@ -57,13 +60,27 @@ def _settled(session, page: Page, incident: Incident) -> str:
         return ""  # the TAM is told in any case: their words ask nothing of them
     if page.purpose in ALERTS and incident.callback_answered_at is None and incident.reached_by_email_at is None:
         return ""  # an acknowledgement keeps no promise: the alert stands (a manager was told "You need do nothing")
-    return text("page_owned_by_other", ref=ref, owned=_owned(session, page, incident, "someone else"))
+    return text("page_owned_by_other", ref=ref, owned=_owned(session, page, incident, "someone else"),
+                how=_how(session, page, hotline_number))
 
 
-def _owned(session, page: Page, incident: Incident, nobody: str) -> str:
-    """Who has ``incident`` and since when, spoken on the page's clock (``ownership.owned_words``)."""
+def _texted(session, page: Page) -> bool:
+    """Whether the listener has the page's SMS to read and reply to (``page_status.written_copy``)."""
+    return written_copy(session, page) in TEXTED
+
+
+def _how(session, page: Page, hotline_number: str) -> str:
+    """How the call tells its listener to send an SMS command (``page_text.sms_how``: never "reply to the text
+    message" when the page's SMS did not arrive)."""
+    return sms_how(_texted(session, page), hotline_number)
+
+
+def _owned(session, page: Page, incident: Incident, nobody: str, form: str = "owned") -> str:
+    """Who has ``incident`` and since when, spoken on the page's clock (``ownership.owned_words``; ``form`` "yours"
+    to the owner, "tam_owned" to the account's TAM: the owner's own time after a take-over, never the first
+    acknowledgement's)."""
     own = ownership(session, incident, nobody)
-    return owned_words(own, lambda when: spoken_time(when, page_zone(page))) if own is not None else ""
+    return owned_words(own, lambda when: spoken_time(when, page_zone(page)), form=form) if own is not None else ""
 
 
 def _owner_name(session, incident: Incident, nobody: str) -> str:
@@ -73,13 +90,15 @@ def _owner_name(session, incident: Incident, nobody: str) -> str:
 
 
 def _tam_told(session, page: Page, incident: Incident, now: datetime) -> str:
-    """The TAM's words, naming the rep who acknowledged once one has (never "the reps are being paged" then); heard
-    at ``now``, past the deadline, that it has passed, as the reps' page says (``page_text.deadline_passed``)."""
-    return say_and_hang_up(tam_spoken(incident, page_zone(page), _owner_name(session, incident, ""), now))
+    """The TAM's words, naming who has it since when once a rep acknowledged (never "the reps are being paged"
+    then; after a take-over the owner's own time); heard at ``now``, past the deadline, that it has passed, as the
+    reps' page says (``page_text.deadline_passed``)."""
+    return say_and_hang_up(tam_spoken(incident, page_zone(page), _owned(session, page, incident, "someone",
+                                                                        "tam_owned"), now))
 
 
-def _menu(session, page: Page, incident: Incident, now: datetime) -> str:
-    settled = _settled(session, page, incident)
+def _menu(session, page: Page, incident: Incident, now: datetime, hotline_number: str) -> str:
+    settled = _settled(session, page, incident, hotline_number)
     if settled:
         return say_and_hang_up(settled)
     if page.role == TAM_ROLE:  # the account's TAM is told, not offered keys no channel would honour
@@ -87,11 +106,11 @@ def _menu(session, page: Page, incident: Incident, now: datetime) -> str:
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=f"/twilio/page/voice/key?page={page.id}",
                              method="POST", action_on_empty_result=False)
-    texted = written_copy(session, page) in TEXTED
+    texted = _texted(session, page)
     gather.say(spoken_summary(incident, page_zone(page), now, texted), **REP_VOICE)  # "has passed" once it has
     if page.purpose in ALERTS:  # what the alert is, and who has it (no "Press 1 to acknowledge" once someone has)
         gather.say(_alert_words(session, page, incident), **REP_VOICE)
-    gather.say(_menu_words(page, incident), **REP_VOICE)
+    gather.say(_menu_words(session, page, incident, texted), **REP_VOICE)
     response.say(_no_key_words(session, page, incident), **REP_VOICE)
     response.hangup()
     return str(response)
@@ -121,33 +140,32 @@ def _voicemail(session, page: Page, incident: Incident, now: datetime, hotline_n
         said.append(_alert_words(session, page, incident))
     if sms is not None and not texted and sms != PageStatus.CANCELED:  # failed, undelivered, or Twilio still failing
         said.append(text("page_machine_sms_failed"))
-    how = (text("page_machine_reply") if texted else
-           text("page_machine_text", number=spoken_number(hotline_number)) if hotline_number else
-           text("page_machine_text_hotline"))
-    said.append(_voicemail_act(page, incident, how))
+    said.append(_voicemail_act(session, page, incident, sms_how(texted, hotline_number)))
     if texted and page.purpose == "page" and incident.acknowledged_at is None:  # only the page SMS has the link
         said.append(text("page_machine_link"))
     return say_and_hang_up(" ".join(part for part in said if part))
 
 
-def _voicemail_act(page: Page, incident: Incident, how: str) -> str:
+def _voicemail_act(session, page: Page, incident: Incident, how: str) -> str:
     """The voicemail's keys in SMS commands (``_menu_words``' rule): ACK and CALL while nobody acknowledged; CALL to
     the owner, never asked to acknowledge again; CALL to take an alert over; only CALL with a number to call."""
     if incident.acknowledged_at is not None and incident.acknowledged_by == page.rep_id:
-        at = spoken_time(incident.acknowledged_at, page_zone(page))
-        return text("page_machine_owner", at=at, how=how) if incident.callback_phone else \
-            text("page_machine_owner_no_number", at=at)
+        yours = _owned(session, page, incident, "you", "yours")
+        return text("page_machine_owner", yours=yours, how=how) if incident.callback_phone else \
+            text("page_machine_owner_no_number", yours=yours)
     if incident.acknowledged_at is not None:  # an alert to someone else: taking it over is what is left to do
         return text("page_machine_take_over", how=how) if incident.callback_phone else ""
     return text("page_machine_unacked" if incident.callback_phone else "page_machine_unacked_no_number", how=how)
 
 
-def _menu_words(page: Page, incident: Incident) -> str:
-    """The keys the page offers: to acknowledge and to connect; to its owner (who acknowledged by SMS or the link
-    while this call rang), that they did, and to connect; "Press 2" only with a number to call."""
+def _menu_words(session, page: Page, incident: Incident, texted: bool) -> str:
+    """The keys the page offers: to acknowledge and to connect; to its owner (who acknowledged, or took it over, by
+    SMS or the link while this call rang), that they did and when, and to connect; "Press 2" only with a number to
+    call (else where the e-mail address is: in the SMS only while it went, ``texted``)."""
     if incident.acknowledged_at is not None and incident.acknowledged_by == page.rep_id:
-        at = spoken_time(incident.acknowledged_at, page_zone(page))
-        return text("page_menu_owner" if incident.callback_phone else "page_menu_owner_no_number", at=at)
+        yours = _owned(session, page, incident, "you", "yours")
+        return text("page_menu_owner" if incident.callback_phone else "page_menu_owner_no_number", yours=yours,
+                    where=email_where(texted))
     if incident.acknowledged_at is not None:  # an alert to someone else: taking it over is what is left to do
         return text("page_menu_take_over" if incident.callback_phone else "page_menu_no_number")
     return text("page_menu" if incident.callback_phone else "page_menu_no_number")
@@ -175,13 +193,13 @@ def voice() -> Response:
         if page is None:
             return say_and_hang_up(text("page_invalid"))
         if not page_call_answered(session, page, answered_by, now, call_sid):
-            settled = _settled(session, page, incident)
+            settled = _settled(session, page, incident, hotline_number)
             if settled:  # a voicemail too: nothing to call back about
                 return say_and_hang_up(settled)
             if page.role == TAM_ROLE:
                 return _tam_told(session, page, incident, now)
             return _voicemail(session, page, incident, now, hotline_number)
-        return _menu(session, page, incident, now)
+        return _menu(session, page, incident, now, hotline_number)
 
     return answer_once(handle, safe=_safe())
 
@@ -199,6 +217,8 @@ def key() -> Response:
         if page is None:
             return say_and_hang_up(text("page_invalid"))
         actor, allowed = page_actor(session, page, incident, "voice", now)
+        texted = _texted(session, page)  # what the answer to a key says of the page's SMS: the voicemail's rule
+        actor = replace(actor, sms_how=sms_how(texted, settings.twilio_number), email_where=email_where(texted))
         waiting = live_connect.waiting_caller(session, incident.id) is not None  # issue 13: the caller is on the line
         if digits == "1" and not waiting:
             return say_and_hang_up(acknowledge(session, incident, actor, now, allowed=allowed).message)
@@ -207,7 +227,7 @@ def key() -> Response:
             if answer.callback is None:
                 return say_and_hang_up(answer.message)
             return bridge_twiml(answer.callback, incident, settings, whisper=text("page_connecting"))
-        return _menu(session, page, incident, now)
+        return _menu(session, page, incident, now, settings.twilio_number)
 
     return answer_once(handle, safe=_safe())
 

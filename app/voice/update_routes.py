@@ -15,12 +15,12 @@ from app.prompts import text
 from app.services.callbacks import rep_leg_over
 from app.services.resolution import decide_by_call, spoken_proposal
 from app.services.row_locks import lock_incident
+from app.services.update_text import every
 from app.services.updates import (
     KEYPAD_INTERVALS,
     agree_interval,
     call_ended,
     follow_up_of,
-    say_minutes,
     tell_unanswered_interval,
     untold_interval,
 )
@@ -53,7 +53,7 @@ def after_callback(session: Session, callback: Callback, incident: Incident, now
     # the interval in force (a second callback finds the one agreed before), never an assumed default; one the
     # customer was never told in writing: the rep hears how to confirm one to them
     key = "upd_interval_default_untold" if untold_interval(session, incident) else "upd_interval_default"
-    response.say(text(key, every=say_minutes(follow_up.interval_minutes)), **REP_VOICE)
+    response.say(text(key, every=every(follow_up.interval_minutes)), **REP_VOICE)
     response.hangup()
     return str(response)
 
@@ -69,8 +69,8 @@ def interval() -> Response:
         minutes = KEYPAD_INTERVALS.get(digits)
         if callback is None or minutes is None:
             follow_up = follow_up_of(session, session.get(Incident, callback.incident_id)) if callback else None
-            every = say_minutes(follow_up.interval_minutes if follow_up else DEFAULT_INTERVAL_MINUTES)
-            return say_and_hang_up(text("upd_interval_unchanged", every=every))
+            minutes = follow_up.interval_minutes if follow_up else DEFAULT_INTERVAL_MINUTES
+            return say_and_hang_up(text("upd_interval_unchanged", every=every(minutes)))
         incident = lock_incident(session, callback.incident_id)
         rep = session.get(Rep, callback.rep_id) if callback.rep_id else None
         result = agree_interval(session, incident, minutes, via="keypad", by=rep.name if rep else "rep", now=now,

@@ -204,6 +204,11 @@ PROMPTS: dict[str, str] = {
         "Ein Techniker ruft Sie innerhalb von {minutes} Minuten, spätestens {time}, "
         "unter der Nummer zurück, von der Sie anrufen."
     ),
+    "done_email": "Die Referenznummer erhalten Sie außerdem per E-Mail.",
+    "done_email_off": (
+        "Diese Hotline kann selbst keine E-Mails versenden, deshalb folgt keine E-Mail mit der Referenznummer. "
+        "Bitte notieren Sie Ihre Referenznummer: {reference}."
+    ),
     "done_reach_email": (
         "Wir haben keine Rückrufnummer. Deshalb meldet sich ein Techniker innerhalb von "
         "{minutes} Minuten, spätestens {time}, per E-Mail bei Ihnen."

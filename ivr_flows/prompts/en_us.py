@@ -174,6 +174,12 @@ PROMPTS: dict[str, str] = {
     "done_reach_caller": (
         "Within {minutes} minutes, by {time}, an engineer will call you back on the number you're calling from."
     ),
+    # a caller reached only by e-mail: the receipt by e-mail when SMTP is configured, else none (``done_reach_email``)
+    "done_email": "You'll also get an e-mail with this reference.",
+    "done_email_off": (
+        "This hotline cannot send e-mail itself, so no e-mail with this reference will follow. Please note your "
+        "reference: {reference}."
+    ),
     "done_reach_email": (
         "We don't have a number to call you back on, so within {minutes} minutes, "
         "by {time}, an engineer will reach you by e-mail."

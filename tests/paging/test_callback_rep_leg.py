@@ -182,3 +182,29 @@ def test_a_second_reps_call_while_the_first_reps_callback_rings_names_who_the_ho
     again = _sms_from(desk, ALICE, f"CALL {ref}", sid="SM" + "9" * 32).get_data(as_text=True)
     assert f"The hotline is already calling you for incident {ref}" in again  # her own double tap: as before
     assert len(_callbacks(desk, incident.id)) == 1
+
+
+def test_alerts_after_the_reps_leg_reached_her_voicemail_say_so_not_no_callback_yet(desk, network):
+    """An outside probe's managers read "no callback yet" in the at-risk and breach alerts after the hotline's call
+    to the rep (the first leg of her CALL) reached her voicemail: the log had it, the alerts did not."""
+    incident, alice = _acknowledged_then_call(desk, network, machine=True)
+    said = "the hotline called Alice Primary for a callback and reached their voicemail: the customer was not called"
+    alice.expect_sms("AT RISK")
+    maria = network.phone(MARIA).expect_sms("AT RISK")
+    desk.at(minutes=10)
+    assert f"), {said}." in maria.sms[-1]
+    maria.expect_sms("BREACHED").expect_call(answer=False)
+    network.phone(CUSTOMER).expect_sms("have not reached you")
+    desk.at(minutes=16)
+    breach = maria.sms[-1]
+    assert f"BREACHED, {said}." in breach and "no callback yet" not in breach
+
+
+def test_alerts_after_the_rep_missed_the_hotlines_call_say_she_did_not_answer(desk, network):
+    incident, alice = _acknowledged_then_call(desk, network, answer=False)
+    alice.expect_sms("AT RISK")
+    maria = network.phone(MARIA).expect_sms("AT RISK")
+    desk.at(minutes=10)
+    assert ("the hotline called Alice Primary for a callback and they did not answer: the customer was not called."
+            in maria.sms[-1])
+    assert "no callback started" not in maria.sms[-1]

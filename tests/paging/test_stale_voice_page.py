@@ -38,7 +38,7 @@ def test_a_voice_page_answered_after_another_rep_acknowledged_says_who_has_it_an
     ref = ", ".join(incident.reference)
     # on Alice's clock: acknowledged at 03:00 UTC, 19:00 PST
     assert heard == (f"Incident {ref} was already acknowledged by Maria Manager at 19:00 P S T. You need do nothing "
-                     f"on this call. To take it over, reply CALL and the reference to the text message. Goodbye.")
+                     f"on this call. Reply to the text message with CALL and the reference to take it over. Goodbye.")
     assert incident.acknowledged_by == _rep_id(desk, MARIA)  # her answer took nothing over
 
 

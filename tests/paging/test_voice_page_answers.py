@@ -35,7 +35,7 @@ def test_pressing_1_is_confirmed_in_spoken_words_not_the_sms_answer(desk, networ
     ref, due = ", ".join(incident.reference), spoken_time(incident.callback_due_at, "America/Los_Angeles")
     said = call.heard.split("Press 9 to repeat. ", 1)[1]
     assert said == (f"Acknowledged incident {ref}. Call Acme Mail back on 1, 4, 1, 5, 5, 5, 5, 0, 1, 0, 0 by {due}. "
-                    f"To be connected instead, reply CALL and the reference to the text message. Goodbye.")
+                    f"Reply to the text message with CALL and the reference to be connected instead. Goodbye.")
     assert due == "19:15 P S T" and incident.reference not in said
 
 
@@ -51,8 +51,8 @@ def test_pressing_1_after_another_rep_acknowledged_says_who_has_it_in_spoken_wor
                                                   Page.channel == "voice")).one()
     said = _key(desk, page_id, "1")
     ref = ", ".join(incident.reference)
-    assert (f"Incident {ref} was already acknowledged by Maria Manager at 19:00 P S T. Nothing was changed. To take "
-            f"it over, reply CALL and the reference to the text message. Goodbye.") in said
+    assert (f"Incident {ref} was already acknowledged by Maria Manager at 19:00 P S T. Nothing was changed. Reply to "
+            f"the text message with CALL and the reference to take it over. Goodbye.") in said
     assert incident.reference not in said and "PST" not in said
     desk.settle()
 

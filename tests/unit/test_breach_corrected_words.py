@@ -14,7 +14,16 @@ import pytest
 
 from app.dashboard.timeline import WORDS
 from app.models import Incident
-from app.services.page_text import answered_in_time, breach_corrected_sms, dated, hhmm, tam_sms, tam_spoken
+from app.services.ownership import Ownership, owned_words
+from app.services.page_text import (
+    answered_in_time,
+    breach_corrected_sms,
+    dated,
+    hhmm,
+    spoken_time,
+    tam_sms,
+    tam_spoken,
+)
 
 DUE = datetime(2026, 12, 5, 8, 5, 30, tzinfo=UTC)
 
@@ -78,7 +87,9 @@ def test_a_tams_voice_page_heard_after_the_deadline_says_it_passed_as_the_reps_d
            "back now." in late
     assert "back by" not in late
     incident.acknowledged_at = DUE - timedelta(minutes=10)
-    taken = tam_spoken(incident, "UTC", "Alice Primary", at=DUE + timedelta(minutes=2))
+    owned = owned_words(Ownership("Alice Primary", incident.acknowledged_at), lambda when: spoken_time(when, "UTC"),
+                        form="tam_owned")
+    taken = tam_spoken(incident, "UTC", owned, at=DUE + timedelta(minutes=2))
     assert ("Alice Primary, an on-call rep, acknowledged it at 07:55 U T C; the callback deadline, 08:05 U T C, has "
             "passed: the customer must be called back now.") in taken and "back by" not in taken
 
