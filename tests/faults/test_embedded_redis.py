@@ -20,6 +20,7 @@ from redis import Redis
 from app.embedded_redis import USERS_KEY, stop_embedded
 from app.queue import connect_redis
 from app.settings import Settings
+from tests.faults.own_processes import wait_for
 
 DEADLINE_SECONDS = 60.0  # bounded wait on a condition, never a timing assertion
 
@@ -48,11 +49,7 @@ def _hotline(*args: str) -> list[str]:
 
 
 def _wait_for(condition, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.1)
+    wait_for(condition, what, DEADLINE_SECONDS)
 
 
 def _ready(command: str, args: tuple[str, ...], tmp_path: Path) -> bool:
@@ -240,6 +237,7 @@ from pathlib import Path
 from app.embedded_redis import stop_embedded
 from app.queue import connect_redis
 from app.settings import Settings
+from tests.faults.own_processes import wait_for
 
 conn = connect_redis(Settings(data_dir=Path(sys.argv[1])))
 conn.set("k", "v")
@@ -321,6 +319,7 @@ from pathlib import Path
 from app.embedded_redis import stop_embedded
 from app.queue import connect_redis
 from app.settings import Settings
+from tests.faults.own_processes import wait_for
 settings = Settings(data_dir=Path(sys.argv[1]))
 go = Path(sys.argv[2])
 print("ready", flush=True)

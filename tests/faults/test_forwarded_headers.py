@@ -25,8 +25,10 @@ def _get(port: int, path: str, headers: dict[str, str]) -> http.client.HTTPRespo
 
 
 def test_forwarded_headers_from_localhost_change_nothing_without_trust_proxy_headers(tmp_path):
+    """Also: serve on another port than 8000 without PUBLIC_BASE_URL says where the links point (the same serve:
+    it had a test and a start-up of its own)."""
     port = _free_port()
-    with _running(tmp_path, "serve", ("serve", "--workers", "1", "--port", str(port))):
+    with _running(tmp_path, "serve", ("serve", "--workers", "1", "--port", str(port))) as proc:
         plain = _get(port, "/login", {})
         forwarded = _get(port, "/login", FORWARDED)
         moved = _get(port, "/login", {"SCRIPT-NAME": "/elsewhere", "Script_Name": "/elsewhere"})
@@ -35,6 +37,9 @@ def test_forwarded_headers_from_localhost_change_nothing_without_trust_proxy_hea
     cookie = forwarded.getheader("Set-Cookie") or ""
     assert cookie and "secure" not in cookie.lower()
     assert plain.getheader("Strict-Transport-Security") is None
+    said = proc.stderr.read()
+    assert "WARNING PUBLIC_BASE_URL: is not set" in said and "http://localhost:8000" in said
+    assert f"PUBLIC_BASE_URL=http://localhost:{port}" in said
 
 
 def test_with_trust_proxy_headers_the_apps_proxy_fix_reads_them(tmp_path, monkeypatch):
@@ -47,11 +52,3 @@ def test_with_trust_proxy_headers_the_apps_proxy_fix_reads_them(tmp_path, monkey
     assert forwarded.getheader("Strict-Transport-Security")
     assert "secure" in (forwarded.getheader("Set-Cookie") or "").lower()
 
-
-def test_serve_on_another_port_without_a_public_base_url_says_where_the_links_point(tmp_path):
-    port = _free_port()
-    with _running(tmp_path, "serve", ("serve", "--workers", "1", "--port", str(port))) as proc:
-        pass
-    said = proc.stderr.read()
-    assert "WARNING PUBLIC_BASE_URL: is not set" in said and "http://localhost:8000" in said
-    assert f"PUBLIC_BASE_URL=http://localhost:{port}" in said

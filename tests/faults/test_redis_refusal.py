@@ -184,11 +184,21 @@ def test_the_refusal_is_told_once_until_redis_takes_writes_again(caplog):
     assert refusal(ResponseError("ERR unknown command 'FOO'")) is None
 
 
-@HOW
-@pytest.mark.parametrize("when", ["while it runs", "before it starts"])
+@pytest.mark.parametrize("empty_database_url,how,when", [
+    pytest.param(db, how, when, id=f"{db}-{how}-{when}") for db, how, when in (
+        ("sqlite", "full", "while it runs"),
+        ("sqlite", "replica", "before it starts"),
+        ("postgresql", "full", "before it starts"),
+        ("postgresql", "replica", "while it runs"),
+    )], indirect=["empty_database_url"])
 def test_a_worker_process_survives_a_redis_that_refuses_writes_pages_from_sql_and_resumes_rq(
         tmp_path, empty_database_url, redis_server_of_its_own, how, when):
-    """"Before it starts": the tester's restart, which passed its start-up checks and died after one watchdog pass."""
+    """"Before it starts": the tester's restart, which passed its start-up checks and died after one watchdog pass.
+
+    Pairwise runs (4, not the 8 of database x how x when): every two of them meet in a run. How Redis refuses
+    (OOM or READONLY, both read by ``app.redis_refusal``) and when (at start-up or under a running worker) bear on
+    Redis's side only, and the database only on where the page is sent from; the in-process tests above run each
+    ``how`` on both databases."""
     redis = redis_server_of_its_own
     if when == "before it starts":
         redis.refuse_writes(how)

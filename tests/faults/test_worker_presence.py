@@ -3,7 +3,8 @@ lapses (30 s) nor never (RQ keeps a killed worker's registration for minutes).
 
 Outside probe (session 43): both workers were killed; /healthz said "ok" with "watchdog": "ok" for 45 s and `hotline
 check` "3 RQ worker(s) listen" for as long as it looked, while due steps waited. A real worker here, against a
-redis-server and a database of the test's own; every wait is bounded and on a condition.
+redis-server and a database of the test's own; every wait is bounded and on a condition. That a worker stopped by a
+signal withdraws its presence is checked where the stop itself is (test_worker_signals.py), on the same worker.
 """
 
 from __future__ import annotations
@@ -49,16 +50,3 @@ def test_a_killed_worker_is_seen_dead_within_seconds(tmp_path, worker_db, redis_
     finally:
         worker.stop()
 
-
-def test_a_worker_stopped_by_a_signal_withdraws_its_presence(tmp_path, worker_db,  # noqa: F811
-                                                             redis_server_of_its_own):
-    redis = redis_server_of_its_own
-    worker = Worker(tmp_path, worker_db, redis.url)
-    try:
-        worker.wait_watching()
-        wait_for(lambda: worker.holder in (worker_presence.seen(redis.client, QUEUE) or {}), "its presence")
-        worker.proc.terminate()
-        worker.proc.wait(timeout=10)
-        assert worker.holder not in (worker_presence.seen(redis.client, QUEUE) or {})
-    finally:
-        worker.stop()

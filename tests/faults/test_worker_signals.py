@@ -21,6 +21,7 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import create_engine, select
 
+from app import worker_presence
 from app.models import Lease
 from app.services import leases
 from tests.faults.own_processes import (
@@ -96,16 +97,34 @@ def _read_only(database_url: str) -> str:
     return database_url
 
 
+# In-process tests of RQ's waits that read the hotline's queue names and nothing of SQL: one database is enough.
+ONE_DATABASE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
 def _main_worker_name(redis: Redis) -> str | None:
     names = [key.decode().removeprefix("rq:worker:") for key in redis.smembers(f"rq:workers:{QUEUE}")]
     return names[0] if names else None
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-@pytest.mark.parametrize("redis_state", ["redis_down", "redis_up_idle"])
+def _pairwise(*runs: tuple[str, str, signal.Signals]) -> list:
+    """(database, Redis's state, signal) runs with readable ids, the database fixture's kind given indirectly."""
+    return [pytest.param(db, state, signum, id=f"{db}-{state}-{signum.name}") for db, state, signum in runs]
+
+
+@pytest.mark.parametrize("empty_database_url,redis_state,signum", _pairwise(
+    ("sqlite", "redis_down", signal.SIGTERM),
+    ("sqlite", "redis_up_idle", signal.SIGINT),
+    ("postgresql", "redis_down", signal.SIGINT),
+    ("postgresql", "redis_up_idle", signal.SIGTERM),
+), indirect=["empty_database_url"])
 def test_a_worker_stops_at_once_on_a_signal_and_lets_its_watchdog_lease_go(tmp_path, worker_db,
                                                                            redis_server_of_its_own, signum,
                                                                            redis_state):
+    """Pairwise runs (4, not the 8 of database x Redis's state x signal): every two of them meet in a run. Each
+    bears on its own part of the stop (the signal on the handler that asks the loops to stop, Redis's state on
+    which wait each loop is in, the database on where the lease is released), so no three-way case is left.
+    With Redis up the worker's presence (``app.worker_presence``) is withdrawn too: a clean stop is not a
+    worker gone silent (it had a test of its own, a worker started for it alone)."""
     redis = redis_server_of_its_own
     worker = Worker(tmp_path, worker_db, redis.url)
     try:
@@ -113,6 +132,7 @@ def test_a_worker_stops_at_once_on_a_signal_and_lets_its_watchdog_lease_go(tmp_p
         wait_for(lambda: _main_worker_name(redis.client) is not None, "the main RQ worker to listen")
         name = _main_worker_name(redis.client)
         assert set(worker.held_leases()) >= {leases.WATCHDOG, "telephony:simulated"}
+        wait_for(lambda: worker.holder in (worker_presence.seen(redis.client, QUEUE) or {}), "its presence")
         if redis_state == "redis_down":
             redis.kill()
             # the main worker's own loop has met the dead Redis (it retries every second)
@@ -129,6 +149,8 @@ def test_a_worker_stops_at_once_on_a_signal_and_lets_its_watchdog_lease_go(tmp_p
         assert "Traceback" not in worker.log()[before:], worker.log()[before:][-3000:]  # the stop raised nothing
         assert worker.held_leases() == []  # released on the way out: another worker takes the watchdog at once
         assert [child for child in children if alive(child)] == []
+        if redis_state == "redis_up_idle":
+            assert worker.holder not in (worker_presence.seen(redis.client, QUEUE) or {})
     finally:
         worker.stop()
 
@@ -166,12 +188,15 @@ def test_a_worker_on_its_embedded_redis_stopped_with_sigint_leaves_no_redis_serv
         worker.stop()
 
 
+@ONE_DATABASE
 @pytest.mark.parametrize("kind", ["main", "page thread"])
 def test_a_worker_asked_to_stop_while_it_waits_out_a_dead_redis_stops_within_seconds(hotline, redis_server_of_its_own,
                                                                                      kind, caplog):
     """Seen in CI: ``hotline worker`` still running 5 s after SIGTERM with Redis down, its main worker in RQ's
     wait for a job, which retries a dead Redis every second for as long as it stays down and never looks
-    at the stop request (the page threads had their own way out, the main worker had none)."""
+    at the stop request (the page threads had their own way out, the main worker had none).
+
+    On one database (``ONE_DATABASE``): it reads the hotline's queue names and nothing of SQL."""
     from rq.exceptions import StopRequested
 
     from workers.page_threads import ThreadWorker
@@ -201,6 +226,7 @@ def test_a_worker_asked_to_stop_while_it_waits_out_a_dead_redis_stops_within_sec
     assert len(outcome) == 1 and isinstance(outcome[0], StopRequested)
 
 
+@ONE_DATABASE
 def test_a_worker_loop_that_meets_a_dead_redis_outside_its_wait_for_a_job_waits_for_it_quietly(
         hotline, redis_server_of_its_own, caplog):
     """RQ's loop looks for a suspension and cleans its registries between waits for a job (every poll of a
@@ -222,6 +248,7 @@ def test_a_worker_loop_that_meets_a_dead_redis_outside_its_wait_for_a_job_waits_
     assert [r for r in caplog.records if r.exc_info] == []
 
 
+@ONE_DATABASE
 def test_a_redis_gone_between_two_polls_for_a_job_is_waited_for_and_the_next_job_taken(hotline,
                                                                                        redis_server_of_its_own,
                                                                                        caplog):
