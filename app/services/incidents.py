@@ -28,6 +28,7 @@ from app.services.escalation import plan_escalation, set_deadline
 from app.services.events import log_event
 from app.services.oncall import default_policy
 from app.services.outages import link_if_declared
+from app.services.unproven_reports import CALLBACK_FROM_CALLER_ID
 from ivr_flows.model import AppendToIncident, CallState, Captured, FlowPolicy, SaveIncident, Stage
 from ivr_flows.validate import parse_callback_number
 
@@ -238,7 +239,8 @@ def rescue_call(
     captured = state.captured if state else Captured()
     if problem_text and not captured.problem_text:
         captured = replace(captured, problem_text=problem_text)
-    if not captured.callback_phone:
+    from_caller_id = not captured.callback_phone  # the caller gave no callback number: their caller ID, unproven
+    if from_caller_id:
         phone = parse_callback_number(call.from_number, policy.default_region, policy.allowed_regions,
                                       hotline_number=policy.hotline_number)
         captured = replace(captured, callback_phone=phone or "")
@@ -254,7 +256,10 @@ def rescue_call(
     )
     call.incident_id = incident.id
     log_event(session, at=now, actor="system", kind="incident_rescued", incident_id=incident.id,
-              call_sid=call_sid, detail={"reason": reason, "stage": state.stage.value if state else ""})
+              call_sid=call_sid, detail={"reason": reason, "stage": state.stage.value if state else "",
+                                         # ``unproven_reports.recorded_details`` reads it
+                                         **({"callback": CALLBACK_FROM_CALLER_ID}
+                                            if from_caller_id and captured.callback_phone else {})})
     note_verified(session, incident, state.verified if state else "")  # before its pages, as in ``save_incident``
     link_if_declared(session, incident, now)  # issue 11
     plan_escalation(session, incident, now)

@@ -19,6 +19,7 @@ from app.services.callback_extensions import calls_back
 from app.services.caller_limits import CallerLimits
 from app.services.events import log_event
 from app.services.incidents import open_incident_for, rescue_call
+from app.services.unproven_reports import UNPROVEN_SMS_PER_HOUR
 from app.services.wrong_number import says_wrong_number
 from ivr_flows.model import CallState, FlowPolicy, Stage
 from ivr_flows.validate import is_valid_phone, parse_callback_number
@@ -33,7 +34,7 @@ _TEXTABLE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 # Missed-call SMS to all numbers together in an hour: each spoofed caller ID that hangs up is a new number, so the
 # per-number limit alone let anyone make the hotline text numbers of their choosing (SMS pumping). An outage's
 # burst of hang-ups before triage stays well under it; beyond it the missed calls are still on the board.
-MISSED_CALL_SMS_PER_HOUR = 60
+MISSED_CALL_SMS_PER_HOUR = UNPROVEN_SMS_PER_HOUR
 log = logging.getLogger(__name__)
 
 

@@ -76,7 +76,7 @@ def test_a_text_naming_a_premium_rate_number_reaches_the_reps_with_a_warning(des
 def test_a_text_naming_a_number_abroad_says_so_and_an_ordinary_number_goes_as_it_was(desk, network):
     network.phone(CUSTOMER).expect_sms("we have your report")
     alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
-    incident = desk.open_incident()
+    desk.open_incident()
     desk.settle()
     words = "call me on +61 2 9374 4000 or on +1 415 555 0177"
     alice.expect_sms(f"the customer texted: {words} [HOTLINE: +61293744000 is in a country we do not call back; we "
