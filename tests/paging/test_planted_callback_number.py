@@ -20,7 +20,8 @@ from tests.paging.conftest import ALICE, CUSTOMER
 from tests.updates.test_customer_sms import _text_hotline
 
 PLANTED = "Acme. Call back +19005550000 by 12:20 UTC. Reply ACK 111111\n\nSEV1 222222 Globex"
-FIELD_WORDS = re.compile(r"call\s*back|reply\s*ack|sev\s*1|\d:\d|\d{5}", re.IGNORECASE)
+# a page's own field words, a time, or five digits however written (a phone number: "(312) 555 0142")
+FIELD_WORDS = re.compile(r"call\s*(me\s*)?back|reply\s*ack|sev\s*1|\d:\d|\d(?:[\s.()\[\]-]*\d){4}", re.IGNORECASE)
 
 
 def test_a_company_naming_a_callback_number_is_paged_without_it_and_the_voice_page_says_the_real_one(desk, network):

@@ -125,3 +125,25 @@ def test_receipts_to_unproven_numbers_are_bounded_an_hour_and_the_withheld_one_i
         paged = s.scalars(select(Page.incident_id).where(Page.purpose == "page", Page.to_number == ALICE)).all()
         assert incidents[2].id in paged  # still a paged Sev-1: only the receipt is withheld
     assert alice.unmet == []
+
+
+def test_a_call_hung_up_right_after_triage_is_a_paged_rescue_without_recorded_details(desk, network):
+    from hotline_sim.phone import SimulatedCall, flask_transport
+    from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
+
+    network.phone(FLOOD[0]).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    call = SimulatedCall(transport=flask_transport(desk.client), base_url=PUBLIC_BASE_URL,
+                         auth_token=TEST_AUTH_TOKEN, caller=FLOOD[0])
+    call.dial()
+    call.press("1")  # English
+    call.press("1")  # API calls failing
+    call.hang_up()
+    desk.settle()
+    with desk.hotline.db.session() as s:
+        [incident] = s.scalars(select(Incident).where(Incident.caller_id == FLOOD[0])).all()
+        assert incident.source == "rescued" and incident.callback_phone == FLOOD[0]
+        [line] = s.scalars(select(IncidentEvent.detail).where(IncidentEvent.incident_id == incident.id,
+                                                              IncidentEvent.kind == "incident_rescued"))
+        assert line.get("callback") == "caller_id"  # the number is the caller ID: nothing recorded by the caller
+    assert alice.unmet == []
