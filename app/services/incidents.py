@@ -213,7 +213,7 @@ def caller_number(number: str) -> str:
 def rescue_call(
     session: Session, *, call_sid: str, from_number: str, now: datetime, reason: str,
     policy: FlowPolicy, source: IncidentSource = IncidentSource.RESCUED, require_reachable: bool = False,
-    captured_at: datetime | None = None, problem_text: str = "",
+    captured_at: datetime | None = None, problem_text: str = "", number_proven: bool = False,
 ) -> Incident | None:
     """Save an unfinished (or never started) intake with what it has: no Sev-1 caller is lost.
 
@@ -221,7 +221,8 @@ def rescue_call(
     them back (else None); an emergency path (fallback, internal error) always saves. The promise runs from
     ``captured_at`` (the caller's last answer, when the call's end was heard of late), else ``now``.
     ``problem_text``: what is failing in the caller's own words when the call had none (their SMS reply to the
-    missed-call SMS: ``missed_calls.answer_invitation``).
+    missed-call SMS: ``missed_calls.answer_invitation``). ``number_proven``: the caller ID is known to be the
+    caller's (they answered an SMS sent to it), so a callback number taken from it is not noted as unproven.
     """
     from_number = caller_number(from_number)
     call = session.get(CallSession, call_sid)
@@ -239,8 +240,9 @@ def rescue_call(
     captured = state.captured if state else Captured()
     if problem_text and not captured.problem_text:
         captured = replace(captured, problem_text=problem_text)
-    from_caller_id = not captured.callback_phone  # the caller gave no callback number: their caller ID, unproven
-    if from_caller_id:
+    # the caller gave no callback number: their caller ID, unproven unless an SMS to it was answered
+    from_caller_id = not captured.callback_phone and not number_proven
+    if not captured.callback_phone:
         phone = parse_callback_number(call.from_number, policy.default_region, policy.allowed_regions,
                                       hotline_number=policy.hotline_number)
         captured = replace(captured, callback_phone=phone or "")

@@ -149,7 +149,8 @@ def answer_invitation(session: Session, from_number: str, body: str, now: dateti
 
     incident = rescue_call(session, call_sid=missed.call_sid, from_number=from_number, now=now,
                            reason="missed_call_sms_reply", policy=policy, require_reachable=True,
-                           problem_text=" ".join(body.split())[:policy.max_problem_chars])
+                           problem_text=" ".join(body.split())[:policy.max_problem_chars],
+                           number_proven=True)  # their reply proves the number is theirs
     if incident is None:
         return None
     missed.incident_id = incident.id

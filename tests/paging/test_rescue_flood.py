@@ -147,3 +147,13 @@ def test_a_call_hung_up_right_after_triage_is_a_paged_rescue_without_recorded_de
                                                               IncidentEvent.kind == "incident_rescued"))
         assert line.get("callback") == "caller_id"  # the number is the caller ID: nothing recorded by the caller
     assert alice.unmet == []
+
+
+def test_a_missed_callers_sms_reply_proves_their_number_so_its_report_has_recorded_details(desk):
+    from app.services.unproven_reports import recorded_details
+
+    with desk.hotline.db.transaction() as s:
+        incident = rescue_call(s, call_sid="CA" + "c" * 32, from_number=FLOOD[0], now=desk.clock.now(),
+                               reason="missed_call_sms_reply", policy=policy_from(desk.hotline.settings),
+                               problem_text="SMTP down", number_proven=True)
+        assert incident.callback_phone == FLOOD[0] and recorded_details(s, incident)
