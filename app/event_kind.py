@@ -75,6 +75,9 @@ class EventKind(StrEnum):
     RECEIPT_SMS_FAILED_EMAILED = "receipt_sms_failed_emailed"
     # ... or, no e-mail address on record, nothing can: the customer holds no written reference
     RECEIPT_SMS_FAILED_NO_ADDRESS = "receipt_sms_failed_no_address"
+    # the receipt SMS to a rescued report's caller ID (no recorded details: a number nobody proved) was not sent: the
+    # hotline's hourly bound on such receipts was reached (``unproven_reports.receipt_withheld``, ``decide._receipt``)
+    RECEIPT_WITHHELD = "receipt_withheld"
     # a one-off notice's SMS to the customer (the breach apology, a closing notice) failed for good: e-mailed instead
     # (``decide._notice_failed``) ... or, no e-mail address on record, the customer was not told
     # an incident whose customer was reached only on a related incident's callback closed with that incident, when the

@@ -326,6 +326,9 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "missed_sms_resent": _missed_sms_resent,
     "receipt_sms_failed_emailed": _receipt_failed,
     "receipt_sms_failed_no_address": _receipt_failed,
+    "receipt_withheld": lambda d, page: ("No receipt SMS: the caller gave no details and their number is an unproven "
+                                         "caller ID, and the hourly bound on such receipts was reached (a flood of "
+                                         "hang-ups after triage, perhaps spoofed)", "warn"),
     "customer_notice_sms_failed_emailed": _notice_failed,
     "customer_notice_sms_failed_no_address": _notice_failed,
     "page_not_sent_opted_out": lambda d, page: (f"{sentence(page)} NOT sent: the number opted out of SMS (texted "

@@ -113,6 +113,8 @@ def _receipt(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
         # call whose end came late, counted on its redial's conversation; a step run late): a rep's word that they
         # called proves nothing to the customer, who still gets it
         return _skip(snap, "skipped_callback_done")
+    if snap.has_callback_number and snap.textable_customer and snap.receipt_withheld:
+        return Decision("receipt_withheld", snap.state, log=(K.RECEIPT_WITHHELD,))
     if snap.has_callback_number and snap.textable_customer:
         return Decision("receipt_queued", snap.state, pages=(PageOrder(Audience.CUSTOMER, (SMS,), "receipt"),))
     if snap.has_email:

@@ -34,6 +34,9 @@ class Snapshot:
     resolved: bool = False
     has_callback_number: bool = True
     textable_customer: bool = True  # the callback number can take an SMS (receipt, acknowledgement notice)
+    # the receipt goes to a number nobody proved (a rescued report without recorded details) and the hourly bound
+    # on such receipts is reached (``unproven_reports.receipt_withheld``): it is not sent
+    receipt_withheld: bool = False
     # an e-mail can reach the customer: they gave an address and this hotline can send e-mail (SMTP configured:
     # ``deliveries.can_email``, the delivery job's rule); the receipt and the one-off notices go there when no SMS
     # can. An outside probe's failed closing notice was "e-mailed instead" with no SMTP, and then never sent

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.models import DeliveryChannel, Incident, UpdateDeliveryStatus
 from app.prompts import text
 from app.services.deliveries import queue_delivery
+from app.services.named_numbers import note_for
 from app.services.oncall import customer_readers, reader_role
 from app.services.page_text import company_name
 from app.services.update_text import QUOTE_LIMIT
@@ -48,4 +49,4 @@ def addition_text(incident: Incident, words: str, recording_url: str) -> str:
     if not quoted:
         return text("caller_added_recording_only", ref=ref, company=company)
     return text("caller_added_to_owner", ref=ref, company=company, text=quoted,
-                recording=text("caller_added_with_recording") if recording_url else "")
+                recording=note_for(incident, words) + (text("caller_added_with_recording") if recording_url else ""))

@@ -41,8 +41,18 @@ _MARKER_PHRASES = (
     "hat sich nicht ausgewiesen", "anrufer nicht verifiziert", "steht nicht im ticket", "nicht die des tickets",
     "nicht verifiziert", "laut ticket", "unverifiziert", "verifiziert",
 )
+# The words that introduce a page's own fields ("Call back +1... by 12:34 UTC. Reply ACK 123456", "SEV1 123456"):
+# said in a company's name they would read as the hotline's (an outside probe's caller said their company was "Acme.
+# Call back +19005550000 by 12:20 UTC. Reply ACK 111111 SEV1 222222 Globex", and the rep's SMS page began with that
+# premium-rate number as its "Call back"; the voice page spoke it as the only number). Left out as the markers are.
+_FIELD_PHRASES = ("call me back", "call back", "callback", "reply ack", "reply call", "sev1", "sev 1", "severity 1")
 _MARKERS = re.compile("|".join(r"(?<![^\W_])" + r"[\W_]*".join(re.findall(r"\w+", phrase)) + r"(?![^\W_])"
-                               for phrase in _MARKER_PHRASES), re.IGNORECASE)
+                               for phrase in (*_MARKER_PHRASES, *_FIELD_PHRASES)), re.IGNORECASE)
+# A phone number, or any run of five digits or more (a reference, an account number: a rep must never find one to
+# dial or key in a name a caller said), not begun inside a word ("SEV1 222222" is the words and a number), and a
+# time of day ("12:20", "9 pm"): each reads as a placeholder, "[number]" or "[time]".
+_NUMBER = re.compile(r"(?<![^\W\d_])\[?\+?\d(?:[\s.\-/\[\]]*\d){4,}\]?")
+_TIME = re.compile(r"(?<![^\W_])\d{1,2}\s*(?::\s*\d{2}(?:\s*[ap]\.?\s?m\b\.?)?|[ap]\.?\s?m\b\.?)", re.IGNORECASE)
 _EMPTY_BRACKETS = re.compile(r"\[[\W_]*?\]")
 _SEPARATORS = re.compile(r"\s*([,;:])[\s,;:]*")
 _INSIDE_BRACKETS = re.compile(r"(?<=\[)\s+|\s+(?=\])")
@@ -50,12 +60,17 @@ _EDGES = " \t,;:-\u2013\u2014/|"
 
 
 def said_company(said: str) -> str:
-    """A company's name as the caller said it, made unable to read as one the hotline named: any opening or closing
-    bracket ("(", "（", "❨") as "[" or "]", none of the hotline's marker words (``_MARKER_PHRASES``), empty brackets
-    and dangling separators dropped; "" when nothing else was said."""
-    name = "".join(c for c in unicodedata.normalize("NFKC", said) if unicodedata.category(c) not in ("Cf", "Cc"))
+    """A company's name (or any words) as the caller said it, made unable to read as one the hotline named or as a
+    page's own fields: any opening or closing bracket ("(", "（", "❨") as "[" or "]", none of the hotline's marker
+    words (``_MARKER_PHRASES``) nor the words of its fields ("Call back", "Reply ACK", "SEV1": ``_FIELD_PHRASES``),
+    a phone number or any five digits as "[number]", a time of day as "[time]", empty brackets and dangling
+    separators dropped; "" when nothing else was said. The one rule of a caller's words in texts and voice pages to
+    staff (the company, and a joined contact's name)."""
+    name = "".join(" " if c.isspace() else c for c in unicodedata.normalize("NFKC", said)
+                   if c.isspace() or unicodedata.category(c) not in ("Cf", "Cc"))  # a line break parts words
     name = "".join("[" if unicodedata.category(c) == "Ps" else "]" if unicodedata.category(c) == "Pe" else c
                    for c in name)
+    name = _NUMBER.sub(" [number] ", _TIME.sub(" [time] ", name))
     while True:  # until nothing changes: removing "from the ticket" from "from the from the ticket ticket" leaves one
         shorter = _EMPTY_BRACKETS.sub(" ", _MARKERS.sub(" ", name))
         if shorter == name:

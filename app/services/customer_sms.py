@@ -42,6 +42,7 @@ from app.services.escalation import snapshot
 from app.services.events import log_event
 from app.services.held_words import HELD_LIMIT, JOIN, quoted
 from app.services.how_they_hear import how_they_hear
+from app.services.named_numbers import note_for
 from app.services.oncall import customer_readers, incident_owner, reader_role
 from app.services.page_text import company_name
 from app.services.resolution import decide, pending_proposal
@@ -347,6 +348,7 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
     goes_at = now if at_once or not readers else _words_go_at(session, incident, set(reader_ids), body, now)
     told = bool(readers) and goes_at <= now
     words = _with_media(" ".join(body.split())[:QUOTE_LIMIT], media)
+    note = note_for(incident, body)  # a number in them the hotline would not call back: said so, after them
     if from_caller_id:
         words = text("cust_sms_from_caller_id", text=words)
     held_until = None
@@ -354,12 +356,13 @@ def _attach(session: Session, incident: Incident, body: str, now: datetime, *, t
         body_sms = (text("cust_sms_disputes_verbal_close", ref=incident.reference, company=company_name(incident),
                          text=words, agreed_by=disputed.agreed_by, phone=incident.callback_phone)
                     if disputed is not None else
-                    text("cust_sms_to_owner", ref=incident.reference, company=company_name(incident), text=words))
+                    text("cust_sms_to_owner", ref=incident.reference, company=company_name(incident),
+                         text=words + note))
         for phone, role in readers.items():
             queue_delivery(session, channel=DeliveryChannel.SMS, to=phone, purpose="customer_sms", recipient=role,
                            body=body_sms, now=now, incident_id=incident.id)
     elif readers:  # held back, never dropped: texted together when the quarter hour since the last SMS is over
-        held_until = _hold(session, incident, readers, words, now, goes_at)
+        held_until = _hold(session, incident, readers, words, now, goes_at, note)
     log_event(session, at=now, actor="customer", kind="customer_sms_message", incident_id=incident.id,
               detail={"text": _with_media(body[:QUOTE_LIMIT], media), "owner_told": told, "media": media,
                       "owner_rep_id": owner.id if owner else None, **({"told_rep_ids": reader_ids} if told else {}),
@@ -386,12 +389,12 @@ def _words_go_at(session: Session, incident: Incident, reader_ids: set[int], bod
 
 
 def _hold(session: Session, incident: Incident, readers: dict[str, str], words: str, now: datetime,
-          when: datetime) -> datetime:
+          when: datetime, note: str = "") -> datetime:
     """Add the customer's words to each reader's held SMS (one per reader, queued for ``when``: ``_words_go_at``),
     writing it when there is none yet; returns when they go. Until session 39 the words were only logged: an outside
     probe's customer's second SMS ("Also SMTP is down now, contact me at ...") reached nobody, though they read "We
     added your message"."""
-    line = quoted(words)
+    line = quoted(words) + note
     for phone, role in readers.items():
         held = session.scalars(select(Delivery).where(
             Delivery.incident_id == incident.id, Delivery.purpose == HELD_WORDS, Delivery.to_address == phone,

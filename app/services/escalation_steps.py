@@ -18,6 +18,7 @@ from app.services.decisions import Acting, carry_out, level_people
 from app.services.escalation import caller_on_hotline, callers_on_hotline, snapshot
 from app.services.page_text import callbacks_so_far
 from app.services.sms_opt_outs import is_opted_out
+from app.services.unproven_reports import receipt_withheld
 
 REARM_AFTER = timedelta(minutes=1)  # a step waiting for the caller's details looks again this often
 
@@ -57,7 +58,8 @@ def run_due_step(session: Session, incident: Incident, step: DueStep, now: datet
         snap = replace(snap, told_of_breach=_told_of_breach(session, incident),
                        deadline_provisional=incident.id in callers_on_hotline(session, incident.id))
     if step.kind == StepKind.RECEIPT:  # it states the deadline: the one that counts, set once the call is over
-        snap = replace(snap, caller_on_hotline=incident.id in callers_on_hotline(session, incident.id))
+        snap = replace(snap, caller_on_hotline=incident.id in callers_on_hotline(session, incident.id),
+                       receipt_withheld=snap.textable_customer and receipt_withheld(session, incident, now))
     elif step.kind in (StepKind.AT_RISK, StepKind.BREACH):  # they hang on the deadline
         snap = replace(snap, caller_on_hotline=caller_on_hotline(session, incident, now))
     decision = decide(trigger, snap, now)

@@ -28,6 +28,7 @@ from app.services.escalation import plan_escalation, set_deadline
 from app.services.events import log_event
 from app.services.oncall import default_policy
 from app.services.outages import link_if_declared
+from app.services.unproven_reports import CALLBACK_FROM_CALLER_ID
 from ivr_flows.model import AppendToIncident, CallState, Captured, FlowPolicy, SaveIncident, Stage
 from ivr_flows.validate import parse_callback_number
 
@@ -212,7 +213,7 @@ def caller_number(number: str) -> str:
 def rescue_call(
     session: Session, *, call_sid: str, from_number: str, now: datetime, reason: str,
     policy: FlowPolicy, source: IncidentSource = IncidentSource.RESCUED, require_reachable: bool = False,
-    captured_at: datetime | None = None, problem_text: str = "",
+    captured_at: datetime | None = None, problem_text: str = "", number_proven: bool = False,
 ) -> Incident | None:
     """Save an unfinished (or never started) intake with what it has: no Sev-1 caller is lost.
 
@@ -220,7 +221,8 @@ def rescue_call(
     them back (else None); an emergency path (fallback, internal error) always saves. The promise runs from
     ``captured_at`` (the caller's last answer, when the call's end was heard of late), else ``now``.
     ``problem_text``: what is failing in the caller's own words when the call had none (their SMS reply to the
-    missed-call SMS: ``missed_calls.answer_invitation``).
+    missed-call SMS: ``missed_calls.answer_invitation``). ``number_proven``: the caller ID is known to be the
+    caller's (they answered an SMS sent to it), so a callback number taken from it is not noted as unproven.
     """
     from_number = caller_number(from_number)
     call = session.get(CallSession, call_sid)
@@ -238,6 +240,8 @@ def rescue_call(
     captured = state.captured if state else Captured()
     if problem_text and not captured.problem_text:
         captured = replace(captured, problem_text=problem_text)
+    # the caller gave no callback number: their caller ID, unproven unless an SMS to it was answered
+    from_caller_id = not captured.callback_phone and not number_proven
     if not captured.callback_phone:
         phone = parse_callback_number(call.from_number, policy.default_region, policy.allowed_regions,
                                       hotline_number=policy.hotline_number)
@@ -254,7 +258,10 @@ def rescue_call(
     )
     call.incident_id = incident.id
     log_event(session, at=now, actor="system", kind="incident_rescued", incident_id=incident.id,
-              call_sid=call_sid, detail={"reason": reason, "stage": state.stage.value if state else ""})
+              call_sid=call_sid, detail={"reason": reason, "stage": state.stage.value if state else "",
+                                         # ``unproven_reports.recorded_details`` reads it
+                                         **({"callback": CALLBACK_FROM_CALLER_ID}
+                                            if from_caller_id and captured.callback_phone else {})})
     note_verified(session, incident, state.verified if state else "")  # before its pages, as in ``save_incident``
     link_if_declared(session, incident, now)  # issue 11
     plan_escalation(session, incident, now)

@@ -47,7 +47,7 @@ class JoinedContact:
 
     def label(self) -> str:
         """How a page names them: the number with its extension (else the e-mail), then who they said they are."""
-        who = ", ".join(v for v in (self.contact_name, said_company(self.company)) if v)
+        who = ", ".join(v for v in (said_company(self.contact_name), said_company(self.company)) if v)
         number = phone_with_extension(self.callback_phone, self.callback_extension) if self.callback_phone else ""
         return f"{number or self.email}{f' ({who})' if who else ''}"
 

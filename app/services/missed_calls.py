@@ -19,6 +19,7 @@ from app.services.callback_extensions import calls_back
 from app.services.caller_limits import CallerLimits
 from app.services.events import log_event
 from app.services.incidents import open_incident_for, rescue_call
+from app.services.unproven_reports import UNPROVEN_SMS_PER_HOUR
 from app.services.wrong_number import says_wrong_number
 from ivr_flows.model import CallState, FlowPolicy, Stage
 from ivr_flows.validate import is_valid_phone, parse_callback_number
@@ -33,7 +34,7 @@ _TEXTABLE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 # Missed-call SMS to all numbers together in an hour: each spoofed caller ID that hangs up is a new number, so the
 # per-number limit alone let anyone make the hotline text numbers of their choosing (SMS pumping). An outage's
 # burst of hang-ups before triage stays well under it; beyond it the missed calls are still on the board.
-MISSED_CALL_SMS_PER_HOUR = 60
+MISSED_CALL_SMS_PER_HOUR = UNPROVEN_SMS_PER_HOUR
 log = logging.getLogger(__name__)
 
 
@@ -148,7 +149,8 @@ def answer_invitation(session: Session, from_number: str, body: str, now: dateti
 
     incident = rescue_call(session, call_sid=missed.call_sid, from_number=from_number, now=now,
                            reason="missed_call_sms_reply", policy=policy, require_reachable=True,
-                           problem_text=" ".join(body.split())[:policy.max_problem_chars])
+                           problem_text=" ".join(body.split())[:policy.max_problem_chars],
+                           number_proven=True)  # their reply proves the number is theirs
     if incident is None:
         return None
     missed.incident_id = incident.id

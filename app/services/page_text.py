@@ -17,6 +17,7 @@ from app.prompts import REP_LANG, text
 from app.reports.facts import short_bridges
 from app.services import customer_text
 from app.services.callback_extensions import callback_extension, phone_with_extension
+from app.services.caller_trust import CALLBACK_DIGITS_SAID
 from app.services.company_label import company_label, spoken_caution, spoken_company
 from app.services.joined_contacts import UNTRACKED, contacts_of
 from app.telephony.protocol import is_machine
@@ -405,7 +406,15 @@ def spoken_summary(incident: Incident, tz: str = "UTC", at: datetime | None = No
     must = (f"The callback deadline, {said['due']}, has passed: the customer must be called back now." if late
             else f"The customer must be called back by {said['due']}.")
     return (f"Severity 1 page. Incident {said['ref']}, for {said['company']}: {said['service']}.{said['caution']} "
-            f"{must}{key_in}{also}")
+            f"{must} {callback_ending_said(incident.callback_phone)}{key_in}{also}")
+
+
+def callback_ending_said(phone: str) -> str:
+    """The voice page's sentence naming the number to call back by its last ``CALLBACK_DIGITS_SAID`` digits, after
+    the hotline's own fields: the number the rep hears is the hotline's, never one a caller said in their company's
+    name (an outside probe's voice page spoke no callback number, and the only number the rep heard was the +1 900
+    number the caller had said as their company)."""
+    return f"The number to call back ends in {spoken_number(phone[-CALLBACK_DIGITS_SAID:])}."
 
 
 def email_where(texted: bool, lang: str = REP_LANG) -> str:

@@ -39,6 +39,7 @@ from app.services.events import log_event
 from app.services.failure_log import COVERED, line_for
 from app.services.page_verdicts import hold, page_level_again, supersede, verdict
 from app.services.sms_opt_outs import OPTED_OUT_REASON, is_opted_out, record_opt_out
+from app.services.unproven_reports import recorded_details
 from app.telephony.protocol import NO_ANSWER, OptedOut, Rejected, Sent, Telephony, TelephonyError
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,11 @@ MAX_BACKOFF_SECONDS = 6  # + a 5 s client time-out + RQ scheduling: a page leave
 # A "sending" row older than this belongs to a dead run: twice the Twilio client's time-out
 # (app.telephony.twilio.DEFAULT_TIMEOUT_SECONDS), so a live send has given up long before.
 STALE_SENDING = timedelta(seconds=10)
+# How long a page of a rescued report without recorded details gives way to others in the account's rate before it
+# queues for its slot like any page (``Pacer.give_way``): at one call a second a flood of 300 such pages leaves
+# through the free slots within it, and a report with details that comes meanwhile is paged first. Well before the
+# at-risk alert (T+10): giving way delays such a page only while other pages hold the slots.
+BARE_REPORT_GIVES_WAY_AT_MOST = timedelta(minutes=5)
 # A request Twilio did not answer (the client's time-out, a connection cut) may still be worked on there, and make its
 # SMS or call seconds later: a lookup before then proves nothing. An outside probe's Calls.json answered after 7 s (the
 # call made then); the retry had looked Twilio up 5 s in, found no call, rung the manager again and logged it a first
@@ -217,13 +223,20 @@ class PageSender:
         """
         with self.db.session() as session:
             row = session.execute(select(Page.status, Page.channel, Page.attempts, Page.next_attempt_at, Page.role,
-                                         Page.created_at).where(Page.id == page_id)).first()
-        if row is None or row.status != PageStatus.QUEUED or row.next_attempt_at > now:
-            return now  # nothing to send, or a dead run's claim: the claim decides
+                                         Page.created_at, Page.incident_id).where(Page.id == page_id)).first()
+            if row is None or row.status != PageStatus.QUEUED or row.next_attempt_at > now:
+                return now  # nothing to send, or a dead run's claim: the claim decides
+            incident = session.get(Incident, row.incident_id)
+            # a rescued report nobody said anything in (a hang-up after triage, perhaps one of a spoofed flood)
+            bare = row.role != CUSTOMER_ROLE and incident is not None and not recorded_details(session, incident)
         kind = "calls" if row.channel == Channel.VOICE else "sms"
         owner = f"page-{page_id}-{row.attempts}"
         if row.role == CUSTOMER_ROLE:  # the customer's receipt or notice: the reps' pages go first
             slot = self.pacer.give_way(kind, owner, row.created_at)
+            if slot is None:
+                return self.pacer.clock.now()
+        elif bare:  # pages of reports with recorded details go first: it takes a free slot, never a booked one
+            slot = self.pacer.give_way(kind, owner, row.created_at, at_most=BARE_REPORT_GIVES_WAY_AT_MOST)
             if slot is None:
                 return self.pacer.clock.now()
         else:

@@ -16,7 +16,9 @@ Every time here is the hotline's clock (``Pacer.clock``: the reference clock eve
 booked slots 150 s ahead and every other worker's page waited behind them.
 
 Sends that are not pages to reps (the customer's receipt, updates, proposals, reminders,
-missed-call notices) share the account's SMS rate but give way to pages (:meth:`Pacer.give_way`):
+missed-call notices), and pages of rescued reports without recorded details (``app.services.unproven_reports``:
+an outside probe's flood of 40 spoofed hang-ups after triage held a real customer's voice page back 41 s), share the
+account's rates but give way to pages (:meth:`Pacer.give_way`):
 they take a slot only when one is free at once, so a burst of updates never books the schedule
 ahead of the next page; past ``GIVE_WAY_AT_MOST`` they queue for a slot like a page, so they are
 not held back for good.
@@ -219,17 +221,19 @@ class Pacer:
         at, _ = self.rate.claim(kind, now, LOOK)
         return max(self.rate.reserve(kind, owner, now), at)
 
-    def give_way(self, kind: str, owner: str, due_since: datetime) -> datetime | None:
-        """For a send that is not a page to a rep (a receipt, an update, a notice): None to send now, else the time
+    def give_way(self, kind: str, owner: str, due_since: datetime,
+                 at_most: timedelta = GIVE_WAY_AT_MOST) -> datetime | None:
+        """For a send that is not a page to a rep (a receipt, an update, a notice), or a page of a report without
+        recorded details (``unproven_reports``; it gives way for ``at_most``): None to send now, else the time
         to try again.
 
         It takes a slot only when one is free within ``NO_WAIT_SLACK_SECONDS`` (sleeping that long at most), so
         pages never find the schedule booked ahead of them by such sends; put off, it is tried again
-        when the schedule frees up. Once it has been due for ``GIVE_WAY_AT_MOST`` it reserves its
+        when the schedule frees up. Once it has been due for ``at_most`` it reserves its
         slot in line like a page and is put off until that slot (which stays its own), if not now.
         """
         now = self.clock.now()
-        if now - due_since >= GIVE_WAY_AT_MOST:
+        if now - due_since >= at_most:
             slot, taken = self.rate.reserve(kind, owner, now), True
         else:
             slot, taken = self.rate.reserve_within(kind, owner, now, NO_WAIT_SLACK_SECONDS)

@@ -14,6 +14,11 @@ from tests.paging.test_twilio_failures import HOTLINE_NUMBER, LANDLINE, _policy,
 TEXT_HOTLINE = f"Text the hotline's number, {spoken_number(HOTLINE_NUMBER)}, with"
 
 
+
+def _last_four(number: str) -> str:
+    """The callback number's last four digits as the voice page says them (after its own fields)."""
+    return ", ".join(number[-4:])
+
 def test_the_fallback_call_of_an_undelivered_page_sms_never_points_to_that_sms(desk, network):
     _policy(desk, "sms")
     alice = network.phone(ALICE).expect_sms("SEV1", fail="undelivered").expect_call(machine=True)
@@ -24,7 +29,8 @@ def test_the_fallback_call_of_an_undelivered_page_sms_never_points_to_that_sms(d
     due = spoken_time(incident.callback_due_at, "America/Los_Angeles")
     assert call.heard == (
         f"Severity 1 page. Incident {ref}, for Acme Mail: API calls failing. The customer must be called back by "
-        f"{due}. The text message of this page has not reached you. This page is not acknowledged. {TEXT_HOTLINE} "
+        f"{due}. The number to call back ends in {_last_four(LANDLINE)}. The text message of this page has not reached "
+        f"you. This page is not acknowledged. {TEXT_HOTLINE} "
         "ACK and the reference to acknowledge it, or CALL and the reference to be connected to the customer now.")
     assert "Reply to the text message" not in call.heard and "link" not in call.heard
     assert desk.incident(incident.id).acknowledged_at is None
@@ -46,7 +52,8 @@ def test_an_undelivered_at_risk_alert_reaches_the_owner_s_voicemail_as_an_at_ris
     assert call.answered_by.startswith("machine")
     assert call.heard == (
         f"Severity 1 page. Incident {ref}, for Acme Mail: API calls failing. The customer must be called back by "
-        f"{due}. This is an at-risk alert: the deadline is near and no callback has reached the customer. The text "
+        f"{due}. The number to call back ends in {_last_four(CUSTOMER)}. This is an at-risk alert: the deadline is "
+        "near and no callback has reached the customer. The text "
         f"message of this page has not reached you. You acknowledged it at {acked}. {TEXT_HOTLINE} CALL and the "
         "reference to be connected to the customer now.")
     assert "ACK" not in call.heard and "to acknowledge" not in call.heard and "Reply to the text" not in call.heard
@@ -64,8 +71,8 @@ def test_a_breach_alert_on_a_manager_s_voicemail_says_breached_who_has_it_and_ho
     ref = ", ".join(incident.reference)
     assert call.heard == (
         f"Severity 1 page. Incident {ref}, for Acme Mail: API calls failing. The callback deadline, "
-        f"{spoken_time(incident.callback_due_at)}, has passed: the customer must be called back now. This is a breach "
-        "alert: the deadline has passed and no callback has reached the customer. It was acknowledged by Alice Primary at "
+        f"{spoken_time(incident.callback_due_at)}, has passed: the customer must be called back now. The number to "
+        f"call back ends in {_last_four(CUSTOMER)}. This is a breach alert: the deadline has passed and no callback has reached the customer. It was acknowledged by Alice Primary at "
         f"{spoken_time(desk.t0)}. Reply to the text message with CALL and the reference to take it over and be "
         "connected to the customer now.")
 

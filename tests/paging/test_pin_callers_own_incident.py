@@ -214,7 +214,9 @@ def test_a_caller_who_hangs_up_at_the_pin_prompt_of_a_ticket_with_an_open_incide
 
     rescued = _incident_of(desk, call)  # an incident of their own, not a note on the other customer's
     assert (rescued.callback_phone, rescued.caller_verified, rescued.ticket_number) == (CALLER, "", "4713")
-    assert _events(desk, rescued.id, "incident_rescued") == [{"reason": "caller_hung_up", "stage": "pin_entry"}]
+    # the number is the caller ID (they gave none): ``unproven_reports``
+    assert _events(desk, rescued.id, "incident_rescued") == [{"reason": "caller_hung_up", "stage": "pin_entry",
+                                                               "callback": "caller_id"}]
     assert rescued.related_incident_id == open_one.id
     assert [e["reference"] for e in _events(desk, open_one.id, "possibly_related")] == [rescued.reference]
     assert "repeat_call_ended" not in _kinds(desk, open_one.id)
@@ -252,7 +254,9 @@ def test_a_sev1_caller_who_hangs_up_at_a_keyed_tickets_incident_menu_is_rescued(
 
     rescued = _incident_of(desk, call)
     assert (rescued.callback_phone, rescued.related_incident_id) == (CALLER, open_one.id)
-    assert _events(desk, rescued.id, "incident_rescued") == [{"reason": "caller_hung_up", "stage": "repeat_caller"}]
+    # the number is the caller ID (they gave none): ``unproven_reports``
+    assert _events(desk, rescued.id, "incident_rescued") == [{"reason": "caller_hung_up", "stage": "repeat_caller",
+                                                               "callback": "caller_id"}]
     assert "repeat_call_ended" not in _kinds(desk, open_one.id)
     [receipt] = _sms_to(desk, CALLER)
     assert rescued.reference in receipt and "call us again" not in receipt

@@ -40,6 +40,13 @@ def test_the_receipt_goes_by_sms_else_by_email_else_not_at_all(facts, expected):
     assert decision.ok and decision.log == () and decision.next_state == snap.state
 
 
+def test_a_receipt_to_an_unproven_number_past_the_hourly_bound_is_withheld_and_logged():
+    # a rescued report without recorded details (its number a caller ID nobody proved), the bound reached
+    decision = decide(StepDue("receipt"), replace(BASE, receipt_withheld=True), T0)
+    assert (decision.outcome, decision.pages, decision.email_customer) == ("receipt_withheld", (), "")
+    assert decision.log == ("receipt_withheld",) and decision.next_state == BASE.state
+
+
 def test_only_the_receipt_emails_the_customer():
     snap = replace(BASE, textable_customer=False, has_email=True)
     for kind in ("page", "at_risk", "breach", "repage"):
