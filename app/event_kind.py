@@ -212,6 +212,8 @@ class EventKind(StrEnum):
     CUSTOMER_SMS_MESSAGE = "customer_sms_message"
     # issue 13: live connect (the caller waits on the line; a rep's leg dials them out of the queue)
     LIVE_CONNECT_OFFERED = "live_connect_offered"
+    # no `hotline worker` ran at the offer (or the choice): the caller was told so, not offered the wait
+    LIVE_CONNECT_WITHHELD = "live_connect_withheld"
     LIVE_WAIT_STARTED = "live_wait_started"
     LIVE_CONNECTING = "live_connecting"
     LIVE_WAIT_ENDED = "live_wait_ended"

@@ -486,6 +486,8 @@ _LEFT = {"bridged": "after talking to the engineer", "hangup": "hung up while wa
 WORDS.update({  # issue 13: live connect
     "live_connect_offered": lambda d, _: ("Caller offered: " + ("an engineer is ready, press 1" if d.get("engineer_ready")
                                                                 else "wait on the line"), "muted"),
+    "live_connect_withheld": lambda d, _: ("Caller not offered the wait on the line: no hotline worker ran to page "
+                                           "or call (told the callback stands)", "warn"),
     "live_wait_started": lambda d, _: ("Caller waits on the line" + (" for the engineer" if d.get("engineer_ready")
                                                                      else " while paging goes on"), ""),
     "live_connecting": lambda d, _: (f"Caller taken off hold for the rep after {d.get('queue_seconds', 0)} s", ""),
