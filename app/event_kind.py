@@ -14,6 +14,8 @@ class EventKind(StrEnum):
     # intake
     CALL_RECEIVED = "call_received"
     CALL_STATUS = "call_status"
+    # an ended call to the hotline whose start never reached it (``unseen_calls``): written from its status callback
+    CALL_UNSEEN = "call_unseen"
     CALL_END_UNREPORTED = "call_end_unreported"  # no status callback came: the watchdog settled the ended call
     CALL_ABANDONED_UNREACHABLE = "call_abandoned_unreachable"  # no longer written (now a missed_call); old logs
     STALE_STEP_IGNORED = "stale_step_ignored"

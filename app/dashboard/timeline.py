@@ -321,6 +321,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "breach_withdrawn": lambda d, _: (f"The breach logged on the provisional deadline of {_when(d.get('breached_at'))} "
                                       f"no longer counts: the callback is due by {_when(d.get('callback_due_at'))}",
                                       ""),
+    "call_unseen": lambda d, _: (f"A call of {d.get('duration') or '?'} s ended whose start never reached the "
+                                 "hotline (its first webhook was lost): taken as a missed call", "warn"),
     "incident_rescued": lambda d, _: (f"Saved from an unfinished call ({d.get('reason', '')})", "warn"),
     "call_end_unreported": lambda d, _: ("Twilio never reported the end of the call: taken as hung up after the "
                                          f"last answer, at {_when(d.get('last_heard'))}", "warn"),
