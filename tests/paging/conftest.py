@@ -10,7 +10,6 @@ from sqlalchemy import select
 from app.models import Incident
 from app.oncall.records import parse_rep, parse_schedule
 from app.queue import JobQueue
-from app.services import leases
 from app.services.incidents import rescue_call
 from app.services.intake import policy_from
 from app.services.oncall_admin import create_rep, save_schedule
@@ -184,14 +183,6 @@ class Desk:
         """The incident as it is now."""
         with self.hotline.db.session() as session:
             return session.get(Incident, incident_id)
-
-
-@pytest.fixture
-def worker_runs(hotline) -> None:
-    """A `hotline worker`'s watchdog holds its lease throughout, as a running worker's does: the IVR offers the live
-    wait only then (``app.watchdog_state``, the rule /healthz reports)."""
-    with hotline.db.transaction() as session:
-        assert leases.hold(session, leases.WATCHDOG, "backoffice", hotline.clock.now(), timedelta(days=30))
 
 
 @pytest.fixture

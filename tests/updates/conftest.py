@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.paging.conftest import Desk, desk, hotline, network, twilio, worker_runs  # noqa: F401 - fixtures reused as they are
+from tests.paging.conftest import Desk, desk, hotline, network, twilio  # noqa: F401 - fixtures reused as they are
 from tests.updates.smtp_support import SmtpServer
 
 
