@@ -28,25 +28,31 @@ class WatchdogState:
 
 def watchdog_state(session: Session, jobs, now: datetime, redis_ok: bool = True) -> WatchdogState:
     """The watchdog's state now: its lease in SQL, and the workers that announce themselves in Redis (``jobs``'s);
-    ``redis_ok`` False (Redis down or refusing writes): the lease alone says it, as when Redis fails here."""
+    ``redis_ok`` False (Redis down or refusing writes), or Redis failing here: the lease alone says it."""
     lease = leases.status(session, leases.WATCHDOG, now)
-    announced = _announced(jobs) if redis_ok else None
+    announced, failed = _announced(jobs) if redis_ok else (None, False)
     alive_now = worker_presence.alive(announced, now.timestamp()) if announced is not None else None
-    running = worker_presence.watchdog_running(lease, alive_now, redis_ok and _listening(jobs), leases.HANDOVER)
+    listening = redis_ok and not failed and _listening(jobs)
+    running = worker_presence.watchdog_running(lease, alive_now, listening, leases.HANDOVER)
+    if failed and hasattr(jobs, "pause"):
+        jobs.pause.failed()  # a webhook never waits on a Redis that just failed (``queue.RedisPause``)
     return WatchdogState(lease, announced, alive_now, running)
 
 
 def watchdog_runs(session: Session, jobs, now: datetime) -> bool:
-    """Whether a watchdog runs now (``watchdog_state``; Redis failing: the lease alone)."""
-    return watchdog_state(session, jobs, now).running
+    """Whether a watchdog runs now (``watchdog_state``), for a webhook: a Redis that failed moments ago
+    (``queue.RedisPause``) is not asked, as if down (the lease alone says it)."""
+    paused = hasattr(jobs, "pause") and jobs.pause.active()
+    return watchdog_state(session, jobs, now, redis_ok=not paused).running
 
 
-def _announced(jobs) -> dict[str, float] | None:
-    """The workers that announced themselves (``worker_presence.seen``); None when none ever did or Redis failed."""
+def _announced(jobs) -> tuple[dict[str, float] | None, bool]:
+    """The workers that announced themselves (``worker_presence.seen``; None when none ever did), and whether
+    Redis failed (then None too)."""
     try:
-        return worker_presence.seen(jobs.redis, jobs.name)
+        return worker_presence.seen(jobs.redis, jobs.name), False
     except Exception:  # noqa: BLE001 - Redis failed: as if unknown
-        return None
+        return None, True
 
 
 def _listening(jobs) -> bool:
