@@ -14,6 +14,8 @@ class EventKind(StrEnum):
     # intake
     CALL_RECEIVED = "call_received"
     CALL_STATUS = "call_status"
+    # an ended call to the hotline whose start never reached it (``unseen_calls``): written from its status callback
+    CALL_UNSEEN = "call_unseen"
     CALL_END_UNREPORTED = "call_end_unreported"  # no status callback came: the watchdog settled the ended call
     CALL_ABANDONED_UNREACHABLE = "call_abandoned_unreachable"  # no longer written (now a missed_call); old logs
     STALE_STEP_IGNORED = "stale_step_ignored"
@@ -217,6 +219,8 @@ class EventKind(StrEnum):
     CUSTOMER_SMS_MESSAGE = "customer_sms_message"
     # issue 13: live connect (the caller waits on the line; a rep's leg dials them out of the queue)
     LIVE_CONNECT_OFFERED = "live_connect_offered"
+    # no `hotline worker` ran at the offer (or the choice): the caller was told so, not offered the wait
+    LIVE_CONNECT_WITHHELD = "live_connect_withheld"
     LIVE_WAIT_STARTED = "live_wait_started"
     LIVE_CONNECTING = "live_connecting"
     LIVE_WAIT_ENDED = "live_wait_ended"

@@ -91,15 +91,16 @@ def healthz():
         checks["schema"], warning = _schema_check(hotline, _guard_state(current_app))
         warnings += [warning] if warning else []
     if checks.get("schema") == "ok":
-        from app.services import leases
         from app.services.mail_health import mail_waiting
         from app.services.oncall_coverage import no_sms_pages_now, nobody_to_page_now, rota_paged_in_time
         from app.services.paging_health import paging_health
         from app.services.put_off_steps import WARN_AFTER, put_off_now
+        from app.watchdog_state import watchdog_state
 
         now = hotline.clock.now()
         with hotline.db.session() as session:
-            watchdog = leases.status(session, leases.WATCHDOG, now)
+            state = watchdog_state(session, hotline.jobs, now, redis_ok=checks["redis"] == "ok")
+            watchdog = state.lease
             on_call = {"pageable_now": not nobody_to_page_now(session, now),
                        "rota_paged": rota_paged_in_time(session, hotline.settings.callback_sla_minutes),
                        "sms_opted_out": len(no_sms_pages_now(session, now))}
@@ -110,10 +111,8 @@ def healthz():
         # hands at their next pass: an outside probe read "no page, escalation or callback leaves" meanwhile; a lease
         # whose holder is no longer alive (killed: its lease lasts 30 s more) is no watchdog, unless another worker
         # lives to take it over (an outside probe's /healthz said "ok" for 45 s with no worker alive)
-        announced = _announced(hotline) if checks["redis"] == "ok" else None
-        alive_now = worker_presence.alive(announced, now.timestamp()) if announced is not None else None
-        running = worker_presence.watchdog_running(
-            watchdog, alive_now, checks["redis"] == "ok" and _listening(hotline.jobs), leases.HANDOVER)
+        # (``app.watchdog_state``: the one rule, which the IVR's live-wait offer follows too)
+        announced, alive_now, running = state.announced, state.alive_now, state.running
         if announced is not None:
             watchdog["workers_alive"] = sorted(alive_now)
             watchdog["worker_last_heard_seconds"] = worker_presence.last_heard(announced, now.timestamp())
@@ -204,22 +203,6 @@ def _refused_webhooks(jobs) -> list[str]:
         return refusal_warnings(jobs.redis, jobs.name)
     except Exception:  # noqa: BLE001 - Redis failed since its ping: the next poll tells
         return []
-
-
-def _announced(hotline) -> dict[str, float] | None:
-    """The workers that announced themselves (``worker_presence.seen``); None when none ever did or Redis failed."""
-    try:
-        return worker_presence.seen(hotline.jobs.redis, hotline.jobs.name)
-    except Exception:  # noqa: BLE001 - Redis failed since its ping: as if unknown
-        return None
-
-
-def _listening(jobs) -> bool:
-    """Whether an RQ worker listens on the first pages' queue (each runs a watchdog)."""
-    try:
-        return jobs.first_page_listeners() > 0
-    except Exception:  # noqa: BLE001 - Redis failed since its ping: as if none
-        return False
 
 
 def _listener_warning(jobs) -> list[str]:

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from datetime import timedelta
 
 from rq.utils import now as rq_now
 
+from app.services import leases
 from app.wiring import Hotline
 from hotline_sim.network import PhoneNetwork
 from workers import watchdog
 from workers.consuming import StoppableWorker
+
+WORKER_STAND_IN = "backoffice"  # the lease holder name of the in-process back office
+
+
+def stand_in_for_worker(hotline: Hotline, ttl: timedelta = timedelta(days=30)) -> None:
+    """The in-process back office stands for a running `hotline worker`: its watchdog's lease is held (for ``ttl``
+    of the simulated clock), so what tells callers whether a worker runs (``app.watchdog_state``: the IVR's
+    live-wait offer) sees one, as in a deployment with workers running."""
+    with hotline.db.transaction() as session:
+        leases.hold(session, leases.WATCHDOG, WORKER_STAND_IN, hotline.clock.now(), ttl)
 
 
 def settle(hotline: Hotline, network: PhoneNetwork, rounds: int = 30) -> None:

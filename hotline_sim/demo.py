@@ -26,7 +26,7 @@ from app.settings import Settings
 from app.telephony.twilio import TwilioTelephony
 from app.wiring import Hotline
 from hotline_sim import demo_updates
-from hotline_sim.backoffice import settle
+from hotline_sim.backoffice import settle, stand_in_for_worker
 from hotline_sim.clock import FakeClock
 from hotline_sim.network import PhoneNetwork
 from hotline_sim.phone import SimulatedCall, flask_transport
@@ -100,6 +100,7 @@ def _story(hotline: Hotline, twilio: SimulatedTwilio, settings: Settings, clock:
     """The scripted call, the back office and the report (see ``run_demo``)."""
     context.use(hotline)
     _seed(hotline)
+    stand_in_for_worker(hotline)  # the back office below is the worker: the caller is offered the live wait
     client = create_app(hotline).test_client()
     network = PhoneNetwork(twilio, flask_transport(client), settings.twilio_auth_token,
                            app_base_url=PUBLIC_URL, clock=clock)

@@ -349,6 +349,15 @@ def hotline(settings, clock, redis_conn) -> Iterator[Hotline]:
 
 
 @pytest.fixture
+def worker_runs(hotline) -> None:
+    """A `hotline worker`'s watchdog holds its lease throughout, as a running worker's does: the IVR offers the live
+    wait only then (``app.watchdog_state``, the rule /healthz reports)."""
+    from hotline_sim.backoffice import stand_in_for_worker
+
+    stand_in_for_worker(hotline)
+
+
+@pytest.fixture
 def rq_listening(hotline) -> None:
     """An RQ worker registered on the hotline's queues, as a running ``hotline worker``'s is (it takes no job)."""
     from rq import Worker

@@ -95,6 +95,20 @@ def _when(value: object) -> str:
         return str(value)
 
 
+LATE_SENT_SECONDS = 10  # a page Twilio took this much after its step was due says how late (no worker ran, ...)
+
+
+def _late(d: dict) -> bool:
+    """A ``page_sent`` line of a page that left late (``late_seconds``; older lines have none)."""
+    late = d.get("late_seconds")
+    return isinstance(late, (int, float)) and late >= LATE_SENT_SECONDS
+
+
+def _seconds(value: float) -> str:
+    minutes, seconds = divmod(round(value), 60)
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+
+
 def _not_texted_again(d: dict) -> str:
     """An attempt whose missed-call SMS was not sent (``decide.MISSED_SMS_WINDOW``): why; lines without it, nothing."""
     if not d.get("customer_not_texted"):
@@ -307,6 +321,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "breach_withdrawn": lambda d, _: (f"The breach logged on the provisional deadline of {_when(d.get('breached_at'))} "
                                       f"no longer counts: the callback is due by {_when(d.get('callback_due_at'))}",
                                       ""),
+    "call_unseen": lambda d, _: (f"A call of {d.get('duration') or '?'} s ended whose start never reached the "
+                                 "hotline (its first webhook was lost): taken as a missed call", "warn"),
     "incident_rescued": lambda d, _: (f"Saved from an unfinished call ({d.get('reason', '')})", "warn"),
     "call_end_unreported": lambda d, _: ("Twilio never reported the end of the call: taken as hung up after the "
                                          f"last answer, at {_when(d.get('last_heard'))}", "warn"),
@@ -316,7 +332,9 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "voicemail_recorded": lambda d, _: (f"Voicemail recorded ({d.get('seconds', 0)} s)", ""),
     "page_queued": _queued,
     "page_sent": lambda d, page: (f"{sentence(page)} sent"
-                                  + (", possibly a second copy" if d.get("possible_duplicate") else ""), ""),
+                                  + (f", {_seconds(d['late_seconds'])} after it was due" if _late(d) else "")
+                                  + (", possibly a second copy" if d.get("possible_duplicate") else ""),
+                                  "warn" if _late(d) else ""),
     "page_status": _status,
     "page_send_failed": _send_failed,
     "page_canceled": _canceled,
@@ -333,8 +351,10 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "customer_notice_sms_failed_no_address": _notice_failed,
     "page_not_sent_opted_out": lambda d, page: (f"{sentence(page)} NOT sent: the number opted out of SMS (texted "
                                                 "STOP); texting START to the hotline number lifts it", "bad"),
-    "page_held": lambda d, page: (f"{sentence(page)} held: the rep is on the callback with the customer; it goes "
-                                  "when that call ends", "muted"),
+    "page_held": lambda d, page: ((f"{sentence(page)} held until {_when(d.get('until'))}: the rep's previous call "
+                                   "left less than a minute ago") if d.get("why") == "spaced_from_last_call" else
+                                  (f"{sentence(page)} held: the rep is on the callback with the customer; it goes "
+                                   "when that call ends"), "muted"),
     "page_released": lambda d, page: (f"{sentence(page)} released: the callback it waited for ended", ""),
     "customer_sms_waits": lambda d, page: (f"{sentence(page)} waits for the customer's earlier text (page "
                                            f"{d.get('after_page_id')}) to go first, so they read them in order",
@@ -489,6 +509,8 @@ _LEFT = {"bridged": "after talking to the engineer", "hangup": "hung up while wa
 WORDS.update({  # issue 13: live connect
     "live_connect_offered": lambda d, _: ("Caller offered: " + ("an engineer is ready, press 1" if d.get("engineer_ready")
                                                                 else "wait on the line"), "muted"),
+    "live_connect_withheld": lambda d, _: ("Caller not offered the wait on the line: no hotline worker ran to page "
+                                           "or call (told the callback stands)", "warn"),
     "live_wait_started": lambda d, _: ("Caller waits on the line" + (" for the engineer" if d.get("engineer_ready")
                                                                      else " while paging goes on"), ""),
     "live_connecting": lambda d, _: (f"Caller taken off hold for the rep after {d.get('queue_seconds', 0)} s", ""),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from app.escalation.levels import LEVEL_WAIT_AT_LEAST
 from app.escalation.model import (
     Acknowledge,
     AnswerWithdrawn,
@@ -612,6 +613,10 @@ def _page_due(ev: PageDue, snap: Snapshot, now: datetime) -> Decision:
         return Decision("canceled_rep_deactivated", snap.state, cancel_page=True, page_level_again=again)
     if ev.channel == VOICE and ev.rep_id is not None and ev.rep_id in snap.reps_on_callback:
         return Decision("held_on_callback", snap.state, hold_page=True, log=(K.PAGE_HELD,))
+    spaced = _call_spaced_until(ev, now)
+    if spaced is not None:
+        return Decision("held_spaced_from_last_call", snap.state, hold_page=True, hold_until=spaced,
+                        log=(K.PAGE_HELD,))
     if ev.channel == VOICE and ev.newer_held_page:
         return Decision("superseded_by_newer_held_page", snap.state, supersede_page=True,
                         log=(K.PAGE_NOT_SENT_SUPERSEDED,))
@@ -621,6 +626,17 @@ def _page_due(ev: PageDue, snap: Snapshot, now: datetime) -> Decision:
         return Decision("superseded_by_newer_round", snap.state, supersede_page=True,
                         log=(K.PAGE_NOT_SENT_SUPERSEDED,))
     return Decision("send", snap.state)
+
+
+def _call_spaced_until(ev: PageDue, now: datetime) -> datetime | None:
+    """When a level's call to a rep may ring, if not now: ``LEVEL_WAIT_AT_LEAST`` after their previous call of the
+    incident actually left. ``level_due_times`` spaces the levels as planned; a first page that left late (no worker
+    ran: an outside probe's left 158 s late) made the next level's "again by voice" ring the same rep 23 s after it.
+    Only level pages wait: an at-risk or breach alert is a new word and goes at once."""
+    if ev.channel != VOICE or ev.purpose != "page" or ev.last_call_at is None:
+        return None
+    until = ev.last_call_at + LEVEL_WAIT_AT_LEAST
+    return until if until > now else None
 
 
 def _contact_joined(ev: ContactJoined, snap: Snapshot, now: datetime) -> Decision:

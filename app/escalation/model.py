@@ -293,6 +293,9 @@ class PageDue:
     ``newer_round_page``: a later page of the incident that carries all this one tells (``decide.SUPERSEDED_BY``: a
     repage a page, a breach alert an at-risk one) to the same rep or number, on the same channel, will go (queued or
     sending and still wanted) or has gone: it tells the state of now.
+
+    ``last_call_at``: when another call of this incident to the same rep or number actually left (Twilio accepted it,
+    or a run is placing it now); None when none did.
     """
 
     channel: str
@@ -301,6 +304,7 @@ class PageDue:
     rep_active: bool = True
     newer_held_page: bool = False
     newer_round_page: bool = False
+    last_call_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -393,6 +397,9 @@ class Decision:
     reopen: bool = False
     # a due page (``PageDue``): it waits until its rep's callback ends, or it is not sent at all
     hold_page: bool = False
+    # a held page waits until then, not for a callback's end: the rep's previous call left less than
+    # ``levels.LEVEL_WAIT_AT_LEAST`` ago
+    hold_until: datetime | None = None
     cancel_page: bool = False
     # a held call a later held call to the same rep or number supersedes, or a chasing page a later round's page
     # to them on its channel supersedes: never sent, recorded as not sent

@@ -417,6 +417,12 @@ PROMPTS.update({
     "live_offer_wait": "Noch ist kein Techniker frei. Um in der Leitung zu warten, während wir einen alarmieren, "
                        "drücken Sie die 1, oder legen Sie auf, dann rufen wir Sie {by} zurück.",
     "live_no_key": "Wir rufen Sie {by} zurück. Auf Wiederhören.",
+    "live_no_worker": "Unser Alarmierungssystem läuft gerade nicht, daher können wir keinen Techniker alarmieren, "
+                      "während Sie warten. Ihre Meldung ist gespeichert: Die Alarmierung geht weiter, sobald das "
+                      "System wieder läuft, und wir rufen Sie {by} zurück. Auf Wiederhören.",
+    "live_wait_no_worker": "Unser Alarmierungssystem ist ausgefallen, daher können wir Sie in diesem Anruf nicht "
+                           "verbinden. Ihre Meldung ist gespeichert: Die Alarmierung geht weiter, sobald das System "
+                           "wieder läuft, und wir rufen Sie {by} zurück. Auf Wiederhören.",
     "live_hold_ready": "Bitte bleiben Sie dran: Wir rufen Ihren Techniker jetzt an.",
     "live_hold_wait": "Bitte bleiben Sie dran, während wir einen Techniker alarmieren.",
     "live_still_in_line": "Sie sind weiterhin in der Warteschleife; Sie können auflegen, "

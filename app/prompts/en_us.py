@@ -415,6 +415,13 @@ PROMPTS.update({
     "live_offer_wait": "No engineer is free yet. To wait on the line while we page one, press 1, "
                        "or hang up and we will call you back {by}.",
     "live_no_key": "We will call you back {by}. Goodbye.",
+    # no `hotline worker` runs (``app.watchdog_state``): pages and calls leave only once one runs again
+    "live_no_worker": "Our paging system is not running right now, so we cannot page an engineer while you hold. "
+                      "Your report is saved: paging goes on as soon as the system runs again, and we will call you "
+                      "back {by}. Goodbye.",
+    "live_wait_no_worker": "Our paging system has stopped, so we cannot connect you on this call. Your report is "
+                           "saved: paging goes on as soon as the system runs again, and we will call you back {by}. "
+                           "Goodbye.",
     "live_hold_ready": "Please hold: we are calling your engineer now.",
     "live_hold_wait": "Please hold while we page an engineer.",
     "live_still_in_line": "You are still in line; you can hang up and we will call you back {by}.",

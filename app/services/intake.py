@@ -30,6 +30,7 @@ from app.services.incidents import (
 from app.services.outbound_volume import check_outbound_volume
 from app.services.sms_opt_outs import is_opted_out
 from app.services.tickets import find_open_ticket_by_number, find_open_ticket_by_phone
+from app.services.unseen_calls import record_unseen_call
 from ivr_flows import advance, question
 from ivr_flows.model import (
     AppendToIncident,
@@ -325,13 +326,21 @@ def policy_from(settings) -> FlowPolicy:
 
 def end_call(
     session: Session, *, call_sid: str, call_status: str, duration: str, ended: bool,
-    policy: FlowPolicy, now: datetime, limits: CallerLimits | None = None,
+    policy: FlowPolicy, now: datetime, limits: CallerLimits | None = None, inbound: bool = False,
+    from_number: str = "", to_number: str = "",
 ) -> None:
-    """Record a call status; an ended, unfinished intake becomes a missed call, joins, or is rescued."""
+    """Record a call status; an ended, unfinished intake becomes a missed call, joins, or is rescued.
+
+    ``inbound``: the call was made to the hotline (``unseen_calls.is_unseen_inbound``); one that ended unseen (its
+    first webhook lost, the Fallback URL failed too) is written from ``from_number`` and ``to_number`` and settled
+    as a caller who hung up before triage: a missed call."""
     call = session.get(CallSession, call_sid, with_for_update=True)  # the watchdog may be settling it
     log_event(session, at=now, actor="twilio", kind="call_status", call_sid=call_sid,
               incident_id=call.incident_id if call else None,
               detail={"status": call_status, "duration": duration})
+    if call is None and ended and inbound:
+        call = record_unseen_call(session, call_sid=call_sid, from_number=from_number, to_number=to_number,
+                                  duration=duration, now=now)
     if call is None or not ended:
         return
     settled = call.status == UNREPORTED  # the watchdog settled it when no status came: nothing twice

@@ -35,6 +35,8 @@ class Offer:
 
     incident: Incident | None
     ready: bool = False  # a rep has acknowledged: "an engineer is ready"
+    # no `hotline worker` runs (``app.watchdog_state``): no page or call leaves, so no live wait is offered
+    no_worker: bool = False
 
 
 def owner(session: Session, incident: Incident) -> Rep | None:
@@ -45,10 +47,14 @@ def owner(session: Session, incident: Incident) -> Rep | None:
     return rep if rep is not None and rep.active and rep.phone else None
 
 
-def offer(session: Session, reference: str, call_sid: str, now: datetime, announce: bool = True) -> Offer:
+def offer(session: Session, reference: str, call_sid: str, now: datetime, announce: bool = True,
+          worker_runs: bool = True) -> Offer:
     """The offer for this call: only the call that opened or added to the open, not yet called back incident.
 
-    ``announce`` logs the offer (once, when it is made; not again when the caller answers it).
+    ``announce`` logs the offer (once, when it is made; not again when the caller answers it). ``worker_runs`` False
+    (no watchdog runs, ``app.watchdog_state``, the rule /healthz reports): no page or call leaves until a worker
+    runs again, so no wait is offered (``no_worker``): an outside probe's caller heard "please hold while we page an
+    engineer" and held to the limit while nobody was paged.
     """
     incident = lock_incident(session, reference)
     call = session.get(CallSession, call_sid)
@@ -56,6 +62,10 @@ def offer(session: Session, reference: str, call_sid: str, now: datetime, announ
             or incident.callback_answered_at is not None or not incident.callback_phone):
         return Offer(None)
     ready = owner(session, incident) is not None
+    if not worker_runs:  # logged at the offer, and at the choice when the workers stopped since
+        log_event(session, at=now, actor="ivr", kind="live_connect_withheld", incident_id=incident.id,
+                  call_sid=call_sid, detail={"engineer_ready": ready, "reason": "no_worker"})
+        return Offer(incident, ready, no_worker=True)
     if announce:
         log_event(session, at=now, actor="ivr", kind="live_connect_offered", incident_id=incident.id,
                   call_sid=call_sid, detail={"engineer_ready": ready})

@@ -33,8 +33,22 @@ def verdict(session: Session, page: Page, incident: Incident, now: datetime) -> 
     rep = session.get(Rep, page.rep_id)
     due = PageDue(channel=str(page.channel), purpose=page.purpose, rep_id=page.rep_id,
                   rep_active=rep is None or rep.active, newer_held_page=newer_held_page(session, page) is not None,
-                  newer_round_page=newer_round_page(session, page, incident) is not None)
+                  newer_round_page=newer_round_page(session, page, incident) is not None,
+                  last_call_at=last_call_at(session, page))
     return decide(due, snapshot(session, incident, now), now)
+
+
+def last_call_at(session: Session, page: Page) -> datetime | None:
+    """For a call: when the latest other call of its incident to the same rep or number actually left (Twilio took
+    it: ``sent_at``; or a run is placing it now: ``sending_since``); None for none, or for an SMS."""
+    if page.channel != Channel.VOICE:
+        return None
+    others = session.execute(select(Page.sent_at, Page.sending_since, Page.status).where(
+        Page.incident_id == page.incident_id, Page.id != page.id, Page.channel == Channel.VOICE,
+        (Page.rep_id == page.rep_id) | (Page.to_number == page.to_number),
+        Page.sent_at.is_not(None) | (Page.status == PageStatus.SENDING)))
+    times = [sent_at or sending_since for sent_at, sending_since, _status in others if sent_at or sending_since]
+    return max(times) if times else None
 
 
 # a later held call in one of these never rang and never will: it supersedes nothing (a duplicate beats a miss)
@@ -102,15 +116,22 @@ def supersede(session: Session, page: Page, now: datetime, incident: Incident, u
               detail=detail)
 
 
+SPACED_FROM_LAST_CALL = "spaced_from_last_call"  # a ``page_held`` line's ``why``: not held for a callback
+
+
 def hold(session: Session, page: Page, incident: Incident, now: datetime, first: bool = False,
-         uncertain: bool = False) -> None:
+         uncertain: bool = False, until: datetime | None = None) -> None:
     """Keep ``page`` queued, untried, until its rep's callback counts as over even if its end is never heard
-    of (``IN_FLIGHT_FOR``); that end releases it sooner (``release_held``). A job for that time is registered."""
+    of (``IN_FLIGHT_FOR``); that end releases it sooner (``release_held``). With ``until`` (``Decision.hold_until``:
+    the rep's previous call left moments ago) until then instead. A job for that time is registered."""
     from app.services.escalation import IN_FLIGHT_FOR, callbacks_in_flight
 
-    theirs = [c for c in callbacks_in_flight(session, incident, now) if c.rep_id == page.rep_id]
-    callback: Callback | None = theirs[0] if theirs else None
-    until = callback.requested_at + IN_FLIGHT_FOR if callback is not None else now
+    callback: Callback | None = None
+    spaced = until is not None
+    if until is None:
+        theirs = [c for c in callbacks_in_flight(session, incident, now) if c.rep_id == page.rep_id]
+        callback = theirs[0] if theirs else None
+        until = callback.requested_at + IN_FLIGHT_FOR if callback is not None else now
     if uncertain and not outcome_unknown(page.last_error):  # a dead run's attempt may have rung: never "not sent"
         page.last_error = f"{OUTCOME_UNKNOWN}: the run sending attempt {page.attempts} died mid-request"
     page.status = PageStatus.QUEUED
@@ -119,7 +140,8 @@ def hold(session: Session, page: Page, incident: Incident, now: datetime, first:
     schedule(session, "page", page.id, until, attempt=page.attempts, tag="held", first=first)
     log_event(session, at=now, actor="system", kind=EventKind.PAGE_HELD, incident_id=page.incident_id,
               detail={"page_id": page.id, "rep_id": page.rep_id, "until": until.isoformat(),
-                      "callback_id": callback.id if callback is not None else None})
+                      "callback_id": callback.id if callback is not None else None}
+              | ({"why": SPACED_FROM_LAST_CALL} if spaced else {}))
 
 
 def held_pages(session: Session, incident_id: int, now: datetime) -> list[Page]:

@@ -208,6 +208,7 @@ class PageSender:
             log_event(session, at=now, actor="twilio", kind="page_sent", incident_id=page.incident_id,
                       detail={"page_id": page.id, "sid": sent.sid, "channel": page.channel,
                               "attempt": page.attempts, "adopted": found is not None,
+                              "late_seconds": late_seconds(session, page, now),
                               "possible_duplicate": possible_duplicate or bool(other)}
                       | ({"duplicate_sid": other} if other else {}))
             # one line per page accepted, beside the failures' warnings (never the number: the role says who)
@@ -269,7 +270,7 @@ class PageSender:
         # (rep deactivated since) never sent, its level paged again at once
         due = None if reason else verdict(session, page, incident, now)
         if due is not None and due.hold_page:
-            hold(session, page, incident, now, first=first, uncertain=uncertain)
+            hold(session, page, incident, now, first=first, uncertain=uncertain, until=due.hold_until)
             return None
         if due is not None and due.supersede_page:  # a later held call, or round, to this rep goes instead
             supersede(session, page, now, incident, uncertain=uncertain)
@@ -391,6 +392,15 @@ class PageSender:
             page.next_attempt_at = again_at
             page.updated_at = now
             schedule(session, "page", page.id, page.next_attempt_at, attempt=page.attempts, first=first)
+
+
+def late_seconds(session: Session, page: Page, now: datetime) -> float:
+    """How long after it was due ``page`` left at ``now``: from its step's due time (from when it was written, for a
+    page without a step). The step's own line says when the step ran, in the web process as often as not; the page
+    leaves from a worker: an outside probe's first page, with no worker running, left 158 s after a step "on time"."""
+    step = session.get(DueStep, page.step_id) if page.step_id is not None else None
+    due = step.due_at if step is not None and step.due_at <= page.created_at else page.created_at
+    return round(max(0.0, (now - due).total_seconds()), 1)
 
 
 def _log_failure(session: Session, page: Page, now: datetime, error: str, give_up: bool) -> None:

@@ -20,6 +20,7 @@ from app.services.caller_limits import limits_from
 from app.services.deliveries import sms_status as delivery_sms_status
 from app.services.notices import notice_status
 from app.services.page_status import call_status, sms_status
+from app.services.unseen_calls import is_unseen_inbound
 
 Fields = Mapping[str, str]
 Apply = Callable[[Session, Fields, Fields, datetime, object], None]  # (session, form, query, now, settings)
@@ -70,11 +71,14 @@ def update_sms(session: Session, form: Fields, query: Fields, now: datetime, set
 
 
 def intake_call(session: Session, form: Fields, query: Fields, now: datetime, settings) -> None:
-    """Status of a call to the hotline: a caller who hung up mid-intake is saved."""
-    reported = form.get("CallStatus", "")
+    """Status of a call to the hotline: a caller who hung up mid-intake is saved; one whose start was never heard
+    of (``unseen_calls``) is a missed call."""
+    reported, caller, called = form.get("CallStatus", ""), form.get("From", ""), form.get("To", "")
     intake.end_call(session, call_sid=form.get("CallSid", ""), call_status=reported,
                     duration=form.get("CallDuration", ""), ended=reported in ENDED_STATUSES,
-                    policy=intake.policy_from(settings), now=now, limits=limits_from(settings))
+                    policy=intake.policy_from(settings), now=now, limits=limits_from(settings),
+                    inbound=is_unseen_inbound(form.get("Direction", ""), caller, called, settings.twilio_number),
+                    from_number=caller, to_number=called)
 
 
 # Every status callback URL the hotline gives Twilio, by path: the routes answer these, the spool replays them.

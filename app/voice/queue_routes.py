@@ -25,6 +25,7 @@ from app.voice.bridge import CUSTOMER_VOICE, bridge_twiml, offer_retry
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import say_and_hang_up
 from app.voice.update_routes import after_callback
+from app.watchdog_state import watchdog_runs
 from app.webhooks import answer_once
 from ivr_flows.model import Lang
 from ivr_flows.prompts import say_time
@@ -37,6 +38,11 @@ LIMIT_SLACK_SECONDS = 2  # the waitUrl's QueueTime is whole seconds: this close 
 
 def _settings():
     return current_app.extensions["hotline"].settings
+
+
+def _worker_runs(session, now: datetime) -> bool:
+    """Whether a `hotline worker` runs to page and call (``app.watchdog_state``: the rule /healthz reports)."""
+    return watchdog_runs(session, current_app.extensions["hotline"].jobs, now)
 
 
 def _voice(lang: str) -> dict[str, str]:
@@ -73,11 +79,13 @@ def offer() -> Response:
     ref, call_sid = request.args.get("ref", ""), request.form.get("CallSid", "")
 
     def handle(session, now):
-        found = live_connect.offer(session, ref, call_sid, now)
+        found = live_connect.offer(session, ref, call_sid, now, worker_runs=_worker_runs(session, now))
         incident = found.incident
         if incident is None:  # nothing to offer (already called back, closed, no number): the flow's goodbye
             other = live_connect.lock_incident(session, ref)
             return _say_and_end("live_goodbye", other.language if other is not None else "en-US")
+        if found.no_worker:  # nothing is paged while they would hold: the truth, and the callback that stands
+            return _say_and_end("live_no_worker", incident.language, by=_by(incident, now))
         lang, action = incident.language, f"/twilio/live/choice?ref={ref}"
         response = VoiceResponse()
         gather = response.gather(input="dtmf", num_digits=1, timeout=OFFER_SECONDS, action=action, method="POST",
@@ -97,9 +105,12 @@ def choice() -> Response:
     ref, call_sid, digits = request.args.get("ref", ""), request.form.get("CallSid", ""), request.form.get("Digits", "")
 
     def handle(session, now):
-        found = live_connect.offer(session, ref, call_sid, now, announce=False) if digits == "1" else None
+        found = (live_connect.offer(session, ref, call_sid, now, announce=False,
+                                    worker_runs=_worker_runs(session, now)) if digits == "1" else None)
         incident = found.incident if found and found.incident else live_connect.lock_incident(session, ref)
         lang = incident.language if incident is not None else "en-US"
+        if found is not None and found.no_worker:  # the workers stopped since the offer: no wait, the truth
+            return _say_and_end("live_no_worker", lang, by=_by(incident, now))
         if found is None or found.incident is None:
             if incident is not None and incident.status != IncidentStatus.OPEN:
                 return _say_and_end("live_closed", lang)  # closed meanwhile: no callback to promise
@@ -126,7 +137,8 @@ def wait() -> Response:
         incident = live_connect.incident_of(session, row) if row is not None else None
         response, time_left = VoiceResponse(), settings.live_wait_minutes * 60 - queue_time
         if (incident is None or time_left <= LIMIT_SLACK_SECONDS or incident.callback_answered_at
-                or incident.status != IncidentStatus.OPEN):  # closed while they wait: nobody will take them
+                or incident.status != IncidentStatus.OPEN  # closed while they wait: nobody will take them
+                or not _worker_runs(session, now)):  # the workers stopped: nobody is paged or called meanwhile
             response.leave()  # the <Enqueue action> says goodbye with the callback time
             return str(response)
         still = (text("live_still_in_line", row.language, by=_by(incident, now))
@@ -207,6 +219,8 @@ def left() -> Response:
             return _say_and_end("live_closed", row.language)
         if incident.callback_answered_at is not None:  # a rep took another caller of theirs: no callback is coming
             return _say_and_end("live_taken_by_other", row.language)
+        if not _worker_runs(session, now):  # the wait ended because no worker runs (``wait``): say so
+            return _say_and_end("live_wait_no_worker", row.language, by=_by(incident, now))
         return _say_and_end("live_wait_over", row.language, by=_by(incident, now))
 
     return answer_once(handle, safe=_caller_safe())

@@ -45,6 +45,7 @@ def _past_the_window(clock, hotline) -> None:
 
 def test_a_completed_intake_keeps_no_answer_once_no_retry_can_come_and_twilios_retry_got_its_answer(
         phone, hotline, clock):
+    watchdog.tick(hotline, "worker-1")  # a worker runs: the live wait is offered (``app.watchdog_state``)
     call, sent = intake_to_readback(phone)
     call.press("1")  # the read-back is right: the incident is complete
     closing = (call.last_request, call.responses[-1])

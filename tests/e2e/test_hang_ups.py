@@ -207,6 +207,7 @@ def _full_report(call) -> None:
     call.hang_up()
 
 
+@pytest.mark.usefixtures("worker_runs")  # the live wait is offered (``app.watchdog_state``)
 def test_a_repeat_caller_who_hangs_up_after_saying_what_to_add_keeps_it_on_their_incident(phone, hotline):
     _full_report(phone(KNOWN))
     [incident] = _incidents(hotline)

@@ -34,6 +34,7 @@ def _said(prompt) -> str:
     return " ".join(prompt.said)
 
 
+@pytest.mark.usefixtures("worker_runs")  # the live wait is offered (``app.watchdog_state``)
 def test_english_call_with_ticket_and_support_pin_ends_with_incident_and_deadline(phone, hotline, ticket_4521):
     with hotline.db.transaction() as s:  # the account's support PIN, set through the ticket upsert
         upsert_ticket(s, parse_ticket_input({"number": "4521", "company": "Acme Mail Inc",

@@ -34,10 +34,27 @@ def test_tickets_import_help_lists_every_column(env):
     assert "number and company are required" in result.output
 
 
+def _worker_runs(database_url: str) -> None:
+    """A `hotline worker` beside the in-process app: its watchdog's lease is held, on the real clock."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from app.services import leases
+
+    engine = create_engine(database_url)
+    with Session(engine) as session, session.begin():
+        assert leases.hold(session, leases.WATCHDOG, "worker-beside", datetime.now(UTC), timedelta(hours=1))
+    engine.dispose()
+
+
 def test_simulate_can_wait_on_the_line_after_the_intake_and_hang_up(env):
     """Issue 13: the terminal phone accepts the live-connect offer, holds (each Enter is one waitUrl round)."""
     answers = ["1", "1", "#", "Acme Mail", "Dana Smith", "1", "dana at acme dot example", "1",
                "Every API call fails.", "/record 5", "1", "1", "", "hello", "/hangup"]
+    assert CliRunner().invoke(main, ["simulate"], env=env, input="/hangup\n").exit_code == 0  # the schema is made
+    _worker_runs(env["DATABASE_URL"])  # the wait is offered only while a `hotline worker` runs (app.watchdog_state)
     result = CliRunner().invoke(main, ["simulate"], env=env, input="\n".join(answers) + "\n", catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "No engineer is free yet" in result.output and "Please hold while we page an engineer." in result.output

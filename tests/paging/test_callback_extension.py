@@ -10,6 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from app.models import Callback, Incident, MissedCall
@@ -19,6 +20,9 @@ from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.integration.dashboard_support import login_as
 from tests.paging.conftest import ALICE, BOB, CUSTOMER
+
+# the live wait is offered only while a `hotline worker` runs (``app.watchdog_state``)
+pytestmark = pytest.mark.usefixtures("worker_runs")
 
 KEY_IN = "The customer's number has extension 2, 0, 4."
 KEYED_FOR_THE_REP = ("Their number has extension 2, 0, 4: the hotline keys it in when their switchboard answers. "

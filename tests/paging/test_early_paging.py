@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.models import DueStep, Incident, IncidentEvent, Page, StepKind
@@ -21,6 +22,9 @@ from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.integration.board_support import parse
 from tests.integration.dashboard_support import login_as
 from tests.paging.conftest import ALICE, CUSTOMER
+
+# the live wait is offered only while a `hotline worker` runs (``app.watchdog_state``)
+pytestmark = pytest.mark.usefixtures("worker_runs")
 
 DE_MOBILE = "+491701234567"
 

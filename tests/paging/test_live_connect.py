@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
@@ -17,6 +18,9 @@ from app.reports.facts import IncidentFacts, Outcome
 from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
+
+# the live wait is offered only while a `hotline worker` runs (``app.watchdog_state``)
+pytestmark = pytest.mark.usefixtures("worker_runs")
 
 DE_MOBILE = "+491701234567"
 HOTLINE = "+15005550006"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.models import Incident, Rep
@@ -18,6 +19,9 @@ from tests.paging.test_live_connect import (
     _step,
     _waits,
 )
+
+# the live wait is offered only while a `hotline worker` runs (``app.watchdog_state``)
+pytestmark = pytest.mark.usefixtures("worker_runs")
 
 
 def _resolve_by_manager(desk, incident_id: int) -> None:

@@ -24,6 +24,9 @@ from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 from tests.paging.test_live_connect import HOTLINE, _call, _callbacks, _events, _incident_id, _intake, _waits
 from tests.paging.test_live_connect_hangup import HUNG_UP
 
+# the live wait is offered only while a `hotline worker` runs (``app.watchdog_state``)
+pytestmark = pytest.mark.usefixtures("worker_runs")
+
 TALK = timedelta(minutes=21)  # past the at-risk alert (T+10), the deadline (T+15) and the first repage (T+20)
 
 

@@ -25,6 +25,9 @@ from tests.paging.test_live_connect import (
     _waits,
 )
 
+# the live wait is offered only while a `hotline worker` runs (``app.watchdog_state``)
+pytestmark = pytest.mark.usefixtures("worker_runs")
+
 HUNG_UP = "The customer hung up before you were connected. Dialling them back now."
 
 

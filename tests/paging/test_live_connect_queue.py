@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.paging.conftest import ALICE, BOB, CUSTOMER
 from tests.paging.test_live_connect import (
     _call,
@@ -16,6 +18,9 @@ from tests.paging.test_live_connect import (
     _step,
     _waits,
 )
+
+# the live wait is offered only while a `hotline worker` runs (``app.watchdog_state``)
+pytestmark = pytest.mark.usefixtures("worker_runs")
 
 
 def _two_callers_waiting(desk, network):

@@ -17,6 +17,7 @@ import threading
 import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
+import pytest
 from flask import has_request_context, request
 from sqlalchemy import event
 
@@ -25,6 +26,9 @@ from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.paging.conftest import ALICE, CUSTOMER
 from tests.paging.test_live_connect import _callbacks, _events, _incident_id, _intake, _step, _waits
+
+# the live wait is offered only while a `hotline worker` runs (``app.watchdog_state``)
+pytestmark = pytest.mark.usefixtures("worker_runs")
 
 END_REPORTS = ("/twilio/live/left", "/twilio/live/dial-done")
 ROW_LOCK = re.compile(r"\bFOR (NO KEY )?UPDATE\b")

@@ -15,6 +15,9 @@ from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 from tests.paging.test_live_connect import _call, _callbacks, _events, _incident_id, _intake, _waits
 from tests.paging.test_short_bridge import TOO_SHORT
 
+# the live wait is offered only while a `hotline worker` runs (``app.watchdog_state``)
+pytestmark = pytest.mark.usefixtures("worker_runs")
+
 
 def _live_call(desk, network, talk_seconds: int, reported: str = "first", rep_presses: str | None = None):
     """Alice acknowledges by SMS; the caller presses 1 at the offer, waits, and talks ``talk_seconds`` with her."""

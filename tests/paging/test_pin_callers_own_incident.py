@@ -17,6 +17,7 @@ nobody expected.
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.models import Account, Incident, IncidentEvent, MissedCall
@@ -25,6 +26,9 @@ from hotline_sim.phone import SimulatedCall, flask_transport
 from ivr_flows.prompts import say_digits
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.paging.conftest import ALICE
+
+# the live wait is offered only while a `hotline worker` runs (``app.watchdog_state``)
+pytestmark = pytest.mark.usefixtures("worker_runs")
 
 INITECH = {"number": "4800", "company": "Initech", "contact_name": "Peter Gibbons",
            "contact_email": "peter@initech.example", "contact_phone": "+14155550180", "support_pin": "11112222"}

@@ -635,6 +635,26 @@ def test_a_page_about_to_leave_is_sent_held_or_canceled(trigger, snap, expected)
     assert decision.pages == () and not decision.release_held_pages and not decision.supersede_page
 
 
+# a first page that left late (no worker ran) must not have the next level ring the same rep seconds after it
+# trigger -> (outcome, held until)
+SPACED = [
+    (PageDue("voice", "page", ALICE, last_call_at=T0 - timedelta(seconds=23)),
+     ("held_spaced_from_last_call", T0 + timedelta(seconds=37))),
+    (PageDue("voice", "page", ALICE, last_call_at=T0 - timedelta(seconds=60)), ("send", None)),
+    (PageDue("voice", "page", ALICE), ("send", None)),  # no earlier call left
+    (PageDue("sms", "page", ALICE, last_call_at=T0 - timedelta(seconds=5)), ("send", None)),  # a text rings nothing
+    # an at-risk or breach alert is news: it goes at once
+    (PageDue("voice", "breach", ALICE, last_call_at=T0 - timedelta(seconds=5)), ("send", None)),
+]
+
+
+@pytest.mark.parametrize(("trigger", "expected"), SPACED)
+def test_a_level_call_rings_a_rep_at_least_a_minute_after_their_previous_call_actually_left(trigger, expected):
+    decision = decide(trigger, STATES["attempted"], T0)
+    assert (decision.outcome, decision.hold_until) == expected
+    assert decision.hold_page is (expected[1] is not None)
+
+
 # calls held over several rounds of one callback: when it ends, the latest rings and each earlier one is superseded
 # (trigger, snapshot) -> (outcome, supersede, hold, cancel)
 SUPERSEDED = [

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.models import Callback, Delivery, DueStep, FollowUp, IncidentEvent, Rep
 from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 from tests.paging.test_acknowledgement import _sms_from
 from tests.paging.test_live_connect import _call, _incident_id, _intake, _step
+
+# the live wait is offered only while a `hotline worker` runs (``app.watchdog_state``)
+pytestmark = pytest.mark.usefixtures("worker_runs")
 
 
 def _lose(network, path: str) -> list[str]:
