@@ -290,6 +290,9 @@ class PageDue:
     ``newer_round_page``: a later page of the incident that carries all this one tells (``decide.SUPERSEDED_BY``: a
     repage a page, a breach alert an at-risk one) to the same rep or number, on the same channel, will go (queued or
     sending and still wanted) or has gone: it tells the state of now.
+
+    ``line_busy``: why the rep's phone is on one of the hotline's own calls now ("" when it is not:
+    ``busy_lines.line_busy``): a bridged callback or live bridge of any incident, or an earlier page call to the number.
     """
 
     channel: str
@@ -298,6 +301,7 @@ class PageDue:
     rep_active: bool = True
     newer_held_page: bool = False
     newer_round_page: bool = False
+    line_busy: str = ""
 
 
 @dataclass(frozen=True)
