@@ -10,7 +10,7 @@ A phone takes one call. Two kinds of call the hotline placed itself keep a rep's
 
 A voice page to a busy phone is held (its SMS still goes): the escalation core decides so (``PageDue.line_busy``),
 ``page_verdicts.hold`` keeps it queued, and the end of the call that kept the phone busy releases it
-(``release_line``). Until session 47 (probe O, O1 and O2) nothing in the page path looked at the rep's phone: a rep
+(``release_line``). Before probe O (O1, O2) nothing in the page path looked at the rep's phone: a rep
 talking with a customer got two page calls of other incidents mid-conversation, and a manager's phone was dialled
 six times in 8 s, the 2nd to 6th calls going to call waiting or voicemail.
 """

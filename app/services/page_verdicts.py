@@ -135,7 +135,7 @@ def hold(session: Session, page: Page, incident: Incident, now: datetime, first:
     schedule(session, "page", page.id, until, attempt=page.attempts, tag="held", first=first)
     detail = {"page_id": page.id, "rep_id": page.rep_id, "until": until.isoformat(),
               "callback_id": callback.id if callback is not None else None}
-    if busy is not None:  # new in session 47: lines without "why" are holds for the incident's own callback
+    if busy is not None:  # new with probe O (O1, O2): lines without "why" are holds for the incident's own callback
         detail |= busy.detail()
         if _said_held(session, page, busy):
             return
