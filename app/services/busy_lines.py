@@ -82,13 +82,13 @@ def line_busy(session: Session, page: Page, now: datetime) -> Busy | None:
 def rep_on_our_call(session: Session, rep_id: int, now: datetime) -> Busy | None:
     """The bridged callback (a CALL or a live bridge, of any incident) the rep is on now: its rep leg not heard
     ending, and in flight or with the customer on the line; None when there is none."""
-    from app.services.escalation import IN_FLIGHT_FOR, ON_THE_LINE_FOR, in_flight, on_the_line
+    from app.services.escalation import IN_FLIGHT_FOR, ON_THE_LINE_FOR, callback_in_flight, on_the_line
 
     callbacks = session.scalars(select(Callback).where(
         Callback.rep_id == rep_id, Callback.kind == CallbackKind.BRIDGED,
         Callback.requested_at > now - ON_THE_LINE_FOR - IN_FLIGHT_FOR).order_by(Callback.id.desc()))
     for callback in callbacks:
-        if in_flight(callback, now):
+        if callback_in_flight(callback, now):
             until = callback.requested_at + IN_FLIGHT_FOR
         elif on_the_line(callback, now):
             until = callback.answered_at + ON_THE_LINE_FOR

@@ -136,7 +136,7 @@ def hold(session: Session, page: Page, incident: Incident, now: datetime, first:
     detail = {"page_id": page.id, "rep_id": page.rep_id, "until": until.isoformat(),
               "callback_id": callback.id if callback is not None else None}
     if busy is not None:  # new with probe O (O1, O2): lines without "why" are holds for the incident's own callback
-        detail |= busy.detail()
+        detail |= busy.detail() | {"other_incident": busy.incident_id != page.incident_id}
         if _said_held(session, page, busy):
             return
         log.info("voice page %s of incident %s held: the phone is on %s of incident %s; looked at again at %s",

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.dashboard.timeline import timeline
 from app.models import IncidentEvent, Page
 from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID
 from tests.paging.conftest import ALICE, BOB
@@ -46,8 +47,12 @@ def test_a_page_call_waits_while_its_rep_talks_with_another_incidents_customer_a
     [held] = _voice_pages(desk, other.id, ALICE)
     assert (held.status, held.attempts, held.sent_at) == ("queued", 0, None)
     [line] = [d for _, _, d in _lines(desk, "page_held") if d["page_id"] == held.id]
-    assert (line["why"], line["callback_id"], line["busy_incident_id"]) == ("rep_on_call", callback.id,
-                                                                           callback.incident_id)
+    assert (line["why"], line["callback_id"], line["busy_incident_id"], line["other_incident"]) == (
+        "rep_on_call", callback.id, callback.incident_id, True)
+    with desk.hotline.db.session() as s:  # the incident page says why, and that it is another incident's call
+        events = list(s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == other.id)))
+        said = [e.text for e in timeline(events, _voice_pages(desk, other.id, ALICE)) if " held: " in e.text]
+    assert said and said[0].endswith("held: the rep is on a callback of another incident; it goes when that call ends")
 
     # B's next level comes on its minute (T+3 of B): Bob is paged, Alice's second call is held too
     desk.clock.set(desk.t0 + timedelta(minutes=6))
@@ -88,4 +93,5 @@ def test_three_incidents_paging_one_rep_at_once_ring_her_phone_one_call_after_an
     assert order == [item for page_id in placed for item in ((page_id, "placed"), (page_id, "no-answer"))]
     held = [d for _, _, d in _lines(desk, "page_held") if d["page_id"] in {p.id for p in voice}]
     assert held and {d["why"] for d in held} == {"page_call"}
+    assert all(d["page_call_id"] in placed and d["other_incident"] for d in held)
     assert {d["page_id"] for d in held} == {p.id for p in voice} - {placed[0]}
