@@ -216,6 +216,15 @@ def _canceled(d: dict, page: str) -> tuple[str, str]:
     return text, "muted"
 
 
+def _held_for(d: dict, page: str) -> str:
+    """What a held call waited for (``busy_lines``; a line without ``why`` is this incident's own callback)."""
+    if d.get("why") == "page_call":
+        return f"an earlier page call to the same phone (page {d.get('page_call_id')}) is still ringing or on"
+    if d.get("why") == "rep_on_call" and d.get("other_incident"):
+        return "the rep is on a callback of another incident"
+    return "the rep is on the callback with the customer"
+
+
 def _superseded(d: dict, page: str) -> tuple[str, str]:
     if d.get("why") == "later_round":  # since session 34; earlier lines are all held calls
         return _superseded_by_round(d, page)
@@ -353,9 +362,9 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
                                                 "STOP); texting START to the hotline number lifts it", "bad"),
     "page_held": lambda d, page: ((f"{sentence(page)} held until {_when(d.get('until'))}: the rep's previous call "
                                    "left less than a minute ago") if d.get("why") == "spaced_from_last_call" else
-                                  (f"{sentence(page)} held: the rep is on the callback with the customer; it goes "
-                                   "when that call ends"), "muted"),
-    "page_released": lambda d, page: (f"{sentence(page)} released: the callback it waited for ended", ""),
+                                  f"{sentence(page)} held: {_held_for(d, page)}; it goes when that call ends", "muted"),
+    "page_released": lambda d, page: (f"{sentence(page)} released: " + (
+        "the phone's other call ended" if d.get("why") == "line_free" else "the callback it waited for ended"), ""),
     "customer_sms_waits": lambda d, page: (f"{sentence(page)} waits for the customer's earlier text (page "
                                            f"{d.get('after_page_id')}) to go first, so they read them in order",
                                            "muted"),

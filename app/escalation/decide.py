@@ -601,7 +601,8 @@ def _missed_sms_failed(ev: PageFailed, snap: Snapshot) -> Decision:
 
 def _page_due(ev: PageDue, snap: Snapshot, now: datetime) -> Decision:
     """A queued page about to leave: a rep deactivated since is never paged; a rep on this incident's
-    callback is not rung into it (call waiting) and the call is held until it ends; an SMS still goes
+    callback is not rung into it (call waiting) and the call is held until it ends, nor a rep whose phone is on
+    any other call of ours (``PageDue.line_busy``); an SMS still goes
     (it breaks into nothing, and tells them what happened). Calls held over several rounds of one callback
     ring the rep once when it ends: each but the latest is superseded by it, never sent. Likewise a rep's chasing
     page that waited (Twilio failing) while a later round's page to them on its channel was written: the later one
@@ -613,6 +614,11 @@ def _page_due(ev: PageDue, snap: Snapshot, now: datetime) -> Decision:
         return Decision("canceled_rep_deactivated", snap.state, cancel_page=True, page_level_again=again)
     if ev.channel == VOICE and ev.rep_id is not None and ev.rep_id in snap.reps_on_callback:
         return Decision("held_on_callback", snap.state, hold_page=True, log=(K.PAGE_HELD,))
+    if ev.channel == VOICE and ev.line_busy:
+        # the phone is on another of our calls (a callback of another incident, an earlier page call): a second call
+        # would be call waiting in it or go to voicemail. Held until that call ends, the SMS still goes; no level
+        # waits for this call (the steps page the others on their minute), so nothing is late but this one ring.
+        return Decision("held_line_busy", snap.state, hold_page=True, log=(K.PAGE_HELD,))
     spaced = _call_spaced_until(ev, now)
     if spaced is not None:
         return Decision("held_spaced_from_last_call", snap.state, hold_page=True, hold_until=spaced,

@@ -296,6 +296,8 @@ class PageDue:
 
     ``last_call_at``: when another call of this incident to the same rep or number actually left (Twilio accepted it,
     or a run is placing it now); None when none did.
+    ``line_busy``: why the rep's phone is on one of the hotline's own calls now ("" when it is not:
+    ``busy_lines.line_busy``): a bridged callback or live bridge of any incident, or an earlier page call to the number.
     """
 
     channel: str
@@ -305,6 +307,7 @@ class PageDue:
     newer_held_page: bool = False
     newer_round_page: bool = False
     last_call_at: datetime | None = None
+    line_busy: str = ""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from app.models import Callback, CallbackKind, CallbackOutcome, Incident, Incide
 from app.models.call import ENDED_STATUSES
 from app.queue import schedule
 from app.reports.facts import RINGING, SHORT_BRIDGE, short_bridges
+from app.services.busy_lines import release_line
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import customer_dialled, last_missed_sms_at, snapshot
 from app.services.events import log_event
@@ -266,8 +267,11 @@ def rep_leg_ended(session: Session, rep_call_sid: str, status: str, now: datetim
     if rep_call_sid:
         ids += [i for i in session.scalars(select(Callback.id).where(Callback.rep_call_sid == rep_call_sid)
                                            .order_by(Callback.id)) if i != first]
+    reps: set[int] = set()
     for callback_id in ids:
         callback, incident = lock_callback(session, callback_id)
+        if callback.rep_id is not None:
+            reps.add(callback.rep_id)
         log_event(session, at=now, actor="twilio", kind=EventKind.CALLBACK_REP_LEG_STATUS, incident_id=incident.id,
                   detail={"callback_id": callback.id, "status": status, **({"page_call": True} if page_call else {}),
                           **({"rep_call_of": first} if first is not None and callback_id != first else {})})
@@ -275,6 +279,8 @@ def rep_leg_ended(session: Session, rep_call_sid: str, status: str, now: datetim
         # the rep hung up: the conversation ended when this was heard, whichever of the <Dial action> and the
         # customer leg's end comes later, or never
         short_leg(session, callback.id, status, "", rep_call_sid, now, seen_by="rep_leg")
+    for rep_id in sorted(reps):  # the rep is off our call: a page call of another incident held for it goes now
+        release_line(session, now, rep_id=rep_id)
 
 
 def rep_not_reached(session: Session, callback_id: int, why: str, now: datetime, call_sid: str = "") -> Callback | None:

@@ -293,10 +293,11 @@ def _giving_details(status: str, state: dict | None) -> bool:
 
 def callbacks_in_flight(session: Session, incident: Incident, now: datetime) -> list[Callback]:
     """The bridged callbacks of ``incident`` under way now (requested or placed, not finished, not timed out)."""
-    return [c for c in session.scalars(select(Callback).where(Callback.incident_id == incident.id)) if _in_flight(c, now)]
+    return [c for c in session.scalars(select(Callback).where(Callback.incident_id == incident.id)) if callback_in_flight(c, now)]
 
 
-def _in_flight(callback: Callback, now: datetime) -> bool:
+def callback_in_flight(callback: Callback, now: datetime) -> bool:
+    """A bridged callback under way: requested or placed, not finished, not timed out (``IN_FLIGHT_FOR``)."""
     return (callback.kind == CallbackKind.BRIDGED and callback.outcome == CallbackOutcome.PENDING
             and now - callback.requested_at < IN_FLIGHT_FOR)
 
@@ -391,7 +392,7 @@ def snapshot(session: Session, incident: Incident, now: datetime) -> Snapshot:
 
     callbacks = list(session.scalars(select(Callback).where(Callback.incident_id == incident.id)))
     bridged = [c for c in callbacks if c.kind == CallbackKind.BRIDGED]
-    on_callback = [c for c in bridged if _in_flight(c, now)]
+    on_callback = [c for c in bridged if callback_in_flight(c, now)]
     in_flight = bool(on_callback)
     # a related incident's callback counted for this one (a dropped call's redial) may still be under way
     via = session.get(Callback, incident.reached_on_callback_id) if incident.reached_on_callback_id else None

@@ -1,7 +1,8 @@
 """A queued page about to leave, put to the escalation core (``PageDue``): send it, hold it, or cancel it.
 
-Holding a voice page while its rep is on this incident's bridged callback (call waiting would ring into the
-customer's call) and releasing it the moment that callback ends; of the calls held over several repage rounds
+Holding a voice page while its rep's phone is on one of our calls (this or another incident's bridged callback,
+a live bridge, an earlier page call to the number: ``busy_lines``; call waiting would ring into it) and releasing it
+the moment that call ends; of the calls held over several repage rounds
 only the latest rings, the others are superseded by it (never sent); of a rep's chasing pages that waited while
 Twilio failed, only the latest round's goes on each channel; a page to a rep deactivated since it was queued is never
 sent, and its level is paged again at once.
@@ -9,6 +10,7 @@ sent, and its level is paged again at once.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import select
@@ -20,8 +22,11 @@ from app.event_kind import EventKind
 from app.models import Callback, Channel, DueStep, Incident, IncidentEvent, Page, PageStatus, Rep, StepKind
 from app.models.paging import CUSTOMER_ROLE, OUTCOME_UNKNOWN, SUPERSEDED, SUPERSEDED_BY_ROUND, outcome_unknown
 from app.queue import schedule
+from app.services.busy_lines import REP_ON_CALL, Busy, hold_until, line_busy, lock_line
 from app.services.events import log_event
 from app.services.sms_opt_outs import is_opted_out
+
+log = logging.getLogger(__name__)
 
 
 def verdict(session: Session, page: Page, incident: Incident, now: datetime) -> Decision | None:
@@ -31,10 +36,15 @@ def verdict(session: Session, page: Page, incident: Incident, now: datetime) -> 
     if page.rep_id is None:
         return None
     rep = session.get(Rep, page.rep_id)
+    busy = None
+    if page.channel == Channel.VOICE:
+        lock_line(session, page)  # the claims of calls to one phone take turns: each sees the one before it
+        busy = line_busy(session, page, now)
     due = PageDue(channel=str(page.channel), purpose=page.purpose, rep_id=page.rep_id,
                   rep_active=rep is None or rep.active, newer_held_page=newer_held_page(session, page) is not None,
                   newer_round_page=newer_round_page(session, page, incident) is not None,
-                  last_call_at=last_call_at(session, page))
+                  last_call_at=last_call_at(session, page),
+                  line_busy=busy.why if busy is not None else "")
     return decide(due, snapshot(session, incident, now), now)
 
 
@@ -60,7 +70,7 @@ def newer_held_page(session: Session, page: Page) -> Page | None:
     going or gone; None when there is none (or ``page`` was never held, or is no call)."""
     if page.channel != Channel.VOICE:
         return None
-    held = _held_ids(session, page.incident_id)
+    held = held_ids(session, page.incident_id)
     if page.id not in held:
         return None
     return session.scalars(select(Page).where(
@@ -121,39 +131,64 @@ SPACED_FROM_LAST_CALL = "spaced_from_last_call"  # a ``page_held`` line's ``why`
 
 def hold(session: Session, page: Page, incident: Incident, now: datetime, first: bool = False,
          uncertain: bool = False, until: datetime | None = None) -> None:
-    """Keep ``page`` queued, untried, until its rep's callback counts as over even if its end is never heard
-    of (``IN_FLIGHT_FOR``); that end releases it sooner (``release_held``). With ``until`` (``Decision.hold_until``:
-    the rep's previous call left moments ago) until then instead. A job for that time is registered."""
+    """Keep ``page`` queued, untried, while its rep's phone is on one of our calls (``busy_lines.line_busy``), or,
+    with ``until`` (``Decision.hold_until``: the rep's previous call of this incident left moments ago), until then.
+
+    Held for this incident's own callback in flight: until it counts as over even if its end is never heard of
+    (``IN_FLIGHT_FOR``); that end releases it sooner (``release_held``). Held for another call of ours (another
+    incident's callback, an earlier page call): until ``busy_lines.hold_until``; the end of that call releases it
+    sooner (``busy_lines.release_line``). A job for that time is registered; the line is written once per page and
+    reason (a page looked at again every 30 s while a rep talks writes no line each time)."""
     from app.services.escalation import IN_FLIGHT_FOR, callbacks_in_flight
 
     callback: Callback | None = None
+    busy = None
     spaced = until is not None
     if until is None:
         theirs = [c for c in callbacks_in_flight(session, incident, now) if c.rep_id == page.rep_id]
         callback = theirs[0] if theirs else None
-        until = callback.requested_at + IN_FLIGHT_FOR if callback is not None else now
+        busy = None if callback is not None else line_busy(session, page, now)
+        until = callback.requested_at + IN_FLIGHT_FOR if callback is not None else hold_until(busy, now)
     if uncertain and not outcome_unknown(page.last_error):  # a dead run's attempt may have rung: never "not sent"
         page.last_error = f"{OUTCOME_UNKNOWN}: the run sending attempt {page.attempts} died mid-request"
     page.status = PageStatus.QUEUED
     page.next_attempt_at = until
     page.updated_at = now
     schedule(session, "page", page.id, until, attempt=page.attempts, tag="held", first=first)
-    log_event(session, at=now, actor="system", kind=EventKind.PAGE_HELD, incident_id=page.incident_id,
-              detail={"page_id": page.id, "rep_id": page.rep_id, "until": until.isoformat(),
-                      "callback_id": callback.id if callback is not None else None}
-              | ({"why": SPACED_FROM_LAST_CALL} if spaced else {}))
+    detail = {"page_id": page.id, "rep_id": page.rep_id, "until": until.isoformat(),
+              "callback_id": callback.id if callback is not None else None}
+    if spaced:
+        detail |= {"why": SPACED_FROM_LAST_CALL}
+    if busy is not None:  # new with probe O (O1, O2): lines without "why" are holds for the incident's own callback
+        detail |= busy.detail() | {"other_incident": busy.incident_id != page.incident_id}
+        if _said_held(session, page, busy):
+            return
+        log.info("voice page %s of incident %s held: the phone is on %s of incident %s; looked at again at %s",
+                 page.id, page.incident_id, "a callback" if busy.why == REP_ON_CALL else f"page call {busy.page_id}",
+                 busy.incident_id, until.isoformat())
+    log_event(session, at=now, actor="system", kind=EventKind.PAGE_HELD, incident_id=page.incident_id, detail=detail)
+
+
+def _said_held(session: Session, page: Page, busy: Busy) -> bool:
+    """The page's latest hold line names the same call keeping its phone busy: it is not written again."""
+    lines = session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == page.incident_id, IncidentEvent.kind == EventKind.PAGE_HELD)
+        .order_by(IncidentEvent.id.desc()))
+    last = next((d for d in lines if (d or {}).get("page_id") == page.id), None) or {}
+    return (last.get("why"), last.get("callback_id"), last.get("page_call_id")) == \
+        (busy.why, busy.callback_id, busy.page_id)
 
 
 def held_pages(session: Session, incident_id: int, now: datetime) -> list[Page]:
     """Pages of the incident held for a callback and not yet released (still queued for later)."""
-    ids = _held_ids(session, incident_id)
+    ids = held_ids(session, incident_id)
     if not ids:
         return []
     return list(session.scalars(select(Page).where(
         Page.id.in_(ids), Page.status == PageStatus.QUEUED, Page.next_attempt_at > now).order_by(Page.id)))
 
 
-def _held_ids(session: Session, incident_id: int) -> set[int]:
+def held_ids(session: Session, incident_id: int) -> set[int]:
     """The ids of the incident's pages ever held for a callback (its ``page_held`` lines)."""
     ids = {(event.detail or {}).get("page_id") for event in session.scalars(select(IncidentEvent).where(
         IncidentEvent.incident_id == incident_id, IncidentEvent.kind == EventKind.PAGE_HELD))}

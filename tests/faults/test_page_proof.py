@@ -52,13 +52,20 @@ def _burst(desk) -> None:
             burst=True, logging_level="WARNING")
 
 
+def _rang_out(desk) -> None:
+    """A's call rings out and its end is heard: a page call to Alice still ringing would hold B's (``busy_lines``);
+    Twilio's records keep A's call, which B's lookup finds."""
+    desk.network.run()
+
+
 def test_a_500_on_a_voice_page_never_adopts_another_incidents_call_to_the_same_rep(desk, network, twilio):
     _voice_only(desk)
     alice = network.phone(ALICE)
     alice.expect_call(answer=False).expect_call(answer=False)
     first = desk.open_incident(caller=LANDLINE_A)
-    _burst(desk)  # incident A's page call to Alice is accepted (its callbacks have not come yet)
+    _burst(desk)  # incident A's page call to Alice is accepted
     [call_a] = twilio.calls
+    _rang_out(desk)
     twilio.fail_next(1, status=500)
     second = desk.open_incident(caller=LANDLINE_B)
     _burst(desk)
@@ -90,6 +97,7 @@ def test_a_worker_killed_mid_send_on_a_voice_page_sends_it_again_and_says_it_may
     desk.open_incident(caller=LANDLINE_A)
     _burst(desk)
     [call_a] = twilio.calls
+    _rang_out(desk)
     second = desk.open_incident(caller=LANDLINE_B)
     step_b = _voice_page_step(desk, second.id)
     assert _ran_at_opening(desk, step_b)  # the opening ran the step, which wrote B's page ...

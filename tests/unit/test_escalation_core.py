@@ -624,6 +624,15 @@ PAGE_DUE = [
     (PageDue("voice", "breach", ALICE, rep_active=False), STATES["open"], ("canceled_rep_deactivated", False, True, False)),
     (PageDue("sms", "page", ALICE, rep_active=False), STATES["resolved"], ("canceled_rep_deactivated", False, True, False)),
     (PageDue("sms", "page", ALICE, rep_active=False), STATES["met"], ("canceled_rep_deactivated", False, True, False)),
+    # the rep's phone is on another of our calls (another incident's callback, an earlier page call): the call is
+    # held, whatever this incident's state; the SMS still goes; a deactivated rep is still never paged
+    (PageDue("voice", "page", ALICE, line_busy="rep_on_call"), STATES["open"], ("held_line_busy", True, False, False)),
+    (PageDue("voice", "page", ALICE, line_busy="page_call"), STATES["open"], ("held_line_busy", True, False, False)),
+    (PageDue("voice", "breach", ALICE, line_busy="page_call"), STATES["acknowledged"],
+     ("held_line_busy", True, False, False)),
+    (PageDue("sms", "page", ALICE, line_busy="rep_on_call"), STATES["open"], ("send", False, False, False)),
+    (PageDue("voice", "page", ALICE, rep_active=False, line_busy="page_call"), STATES["open"],
+     ("canceled_rep_deactivated", False, True, True)),
 ]
 
 
@@ -669,6 +678,9 @@ SUPERSEDED = [
     (PageDue("voice", "breach", ALICE, rep_active=False, newer_held_page=True), STATES["attempted"],
      ("canceled_rep_deactivated", False, False, True)),
     (PageDue("sms", "breach", ALICE, newer_held_page=True), STATES["attempted"], ("send", False, False, False)),
+    # its phone busy with another call of ours: held again, superseded only once the line is free
+    (PageDue("voice", "breach", ALICE, newer_held_page=True, line_busy="page_call"), STATES["attempted"],
+     ("held_line_busy", False, True, False)),
 ]
 
 
