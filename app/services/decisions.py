@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.escalation import Audience, Decision, PageOrder, counts_as_paged
@@ -392,15 +392,9 @@ def _paged_so_far(session: Session, incident: Incident) -> list[Contactable]:
 
 
 def _levels_paged(session: Session, incident: Incident) -> list[int]:
-    """The escalation levels of ``incident`` whose page step paged (or found nobody to page), not one skipped as
-    acknowledged: its people were never meant to hear of the incident."""
+    """The escalation levels of ``incident`` whose page step has run."""
     return sorted(set(session.scalars(select(DueStep.level).where(
-        DueStep.incident_id == incident.id, DueStep.kind == StepKind.PAGE, DueStep.status == StepStatus.DONE,
-        or_(*(DueStep.outcome.startswith(outcome) for outcome in LEVEL_PAGED))))))
-
-
-# the outcomes of a page step that reached (or tried to reach) its level ("paged_2": with the count of those alerted)
-LEVEL_PAGED = ("paged", "nobody_to_page")
+        DueStep.incident_id == incident.id, DueStep.kind == StepKind.PAGE, DueStep.status == StepStatus.DONE))))
 
 
 def _without_deactivated(session: Session, people: list[Contactable]) -> list[Contactable]:

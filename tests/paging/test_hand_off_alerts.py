@@ -32,13 +32,3 @@ def test_the_rep_on_call_after_a_hand_off_gets_the_page_with_the_at_risk_alert_a
     assert "Call back +14155550100" in page and f"Reply ACK {incident.reference}" in page and "/ack/" in page
     alert = next(sms for sms in carol.sms if "AT RISK" in sms)
     assert "NOBODY has acknowledged it." in alert
-
-
-def test_an_incident_acknowledged_at_once_alerts_nobody_its_later_levels_would_have_paged(desk, network):
-    """The at-risk step re-resolves only the levels that paged: Bob, secondary, whose level was skipped as
-    acknowledged, is not texted of an incident he never heard of."""
-    incident, alice = desk.acknowledged_by_alice(network)
-    alice.expect_sms("AT RISK")
-    network.phone(MARIA).expect_sms("AT RISK")
-    desk.at(minutes=10)  # the network fails the test on any SMS to Bob
-    assert f"Yours since 19:00 PST. Reply CALL {incident.reference}" in alice.sms[-1]
