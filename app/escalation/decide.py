@@ -159,14 +159,9 @@ def _at_risk(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
     # the owner (who may have acknowledged unpaged, or taken it over) owns the callback: warned too. A step run past
     # the deadline (a worker down, a withdrawn answer's steps run again) warns only the reps, in words that say the
     # deadline passed (``page_text.alert_purpose``): the managers get the breach step's alert, not a second one
-    # the reps are those on call now (the rota re-resolved at this step), not whoever was when it was first paged: a
-    # rep on call since a hand-off who never had the page gets it first (contact, problem, number, link) while nobody
-    # owns it, and a rep gone off shift is alerted no more unless they own it (an outside probe's new on-call rep
-    # read a bare at-risk text, and the rep off shift every alert)
     managers = () if now >= snap.due_at else (PageOrder(Audience.MANAGERS, (SMS,), "at_risk"),)
-    first = () if _owned(snap) else (PageOrder(Audience.NEWLY_ON_CALL, (SMS,), "page"),)
     return Decision("alerted", snap.state, log=(K.CALLBACK_AT_RISK,),
-                    pages=(*managers, *first, PageOrder(Audience.PAGED_ON_CALL_NOW, (SMS,), "at_risk"),
+                    pages=(*managers, PageOrder(Audience.PAGED_SO_FAR, (SMS,), "at_risk"),
                            PageOrder(Audience.OWNER_OR_PRIMARY, (SMS,), "at_risk")))
 
 

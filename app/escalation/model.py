@@ -330,10 +330,6 @@ class Audience(StrEnum):
     LEVEL = "level"  # the targets of the step's escalation level
     MANAGERS = "managers"
     PAGED_SO_FAR = "paged_so_far"
-    # of those paged so far, whom the levels paged so far still reach now (the rota re-resolved: a rep off shift
-    # since is left out), and whom they reach now who was never paged (``services.hand_offs``)
-    PAGED_ON_CALL_NOW = "paged_on_call_now"
-    NEWLY_ON_CALL = "newly_on_call"  # whom the levels paged so far reach now and never had the page: they get it
     OWNER_OR_PRIMARY = "owner_or_primary"  # the (active) acknowledger, else whom the first level of the incident's policy reaches
     # everyone (still active) an alert saying the deadline was BREACHED was sent or tried to: told it was met after all
     BREACH_ALERTED = "breach_alerted"

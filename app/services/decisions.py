@@ -22,8 +22,6 @@ from app.models import (
     ProposalState,
     Rep,
     ResolutionProposal,
-    StepKind,
-    StepStatus,
 )
 from app.models.paging import CUSTOMER_ROLE, TAM_EMAILS, TAM_ROLE
 from app.oncall.contactable import EMAIL, TEXTED_NO_EMAIL, Contactable
@@ -38,7 +36,6 @@ from app.services.escalation import (
     rerun_steps_since,
 )
 from app.services.events import log_event
-from app.services.hand_offs import newly_on_call, still_on_call
 from app.services.oncall import contactable, find_rep, resolve_target, tam_untold
 from app.services.outage_callbacks import owe_outage_proposal
 from app.services.page_verdicts import release_held
@@ -246,12 +243,6 @@ def _audience(session: Session, incident: Incident, order: PageOrder, now: datet
         people = managers(session, incident, now)
     elif order.audience == Audience.PAGED_SO_FAR:
         people = _without_deactivated(session, _paged_so_far(session, incident)) + emailed_tam(session, incident)
-    elif order.audience in (Audience.PAGED_ON_CALL_NOW, Audience.NEWLY_ON_CALL):
-        paged = _without_deactivated(session, _paged_so_far(session, incident))
-        now_people = [who for level in _levels_paged(session, incident)
-                      for who, _ in level_people(session, incident, level, now)]
-        people = (newly_on_call(paged, now_people) if order.audience == Audience.NEWLY_ON_CALL
-                  else still_on_call(paged, now_people) + emailed_tam(session, incident))
     elif order.audience == Audience.OWNER_OR_PRIMARY:
         # an owner deactivated since (left, lost their phone) is paged no more: whoever is on call now is
         owner = find_rep(session, incident.acknowledged_by) if incident.acknowledged_by else None
@@ -389,12 +380,6 @@ def _paged_so_far(session: Session, incident: Incident) -> list[Contactable]:
     pages = session.scalars(select(Page).where(Page.incident_id == incident.id, Page.purpose == "page")).all()
     return [Contactable(rep_id=p.rep_id, name=p.name, phone=p.to_number, channels=("sms", "voice"), role=p.role)
             for p in pages if counts_as_paged(p.attempts)]
-
-
-def _levels_paged(session: Session, incident: Incident) -> list[int]:
-    """The escalation levels of ``incident`` whose page step has run."""
-    return sorted(set(session.scalars(select(DueStep.level).where(
-        DueStep.incident_id == incident.id, DueStep.kind == StepKind.PAGE, DueStep.status == StepStatus.DONE))))
 
 
 def _without_deactivated(session: Session, people: list[Contactable]) -> list[Contactable]:

@@ -69,7 +69,6 @@ EXPECTED_STATE = {
 }
 
 # (step kind, state) -> (outcome, audiences paged, breach recorded, repage added)
-N, PN = Audience.NEWLY_ON_CALL, Audience.PAGED_ON_CALL_NOW
 M, P, OP, L, C, T, SO = (Audience.MANAGERS, Audience.PAGED_SO_FAR, Audience.OWNER_OR_PRIMARY, Audience.LEVEL,
                          Audience.CUSTOMER, Audience.TAM, "skip")
 TABLE = {
@@ -92,17 +91,14 @@ TABLE = {
     },
     "at_risk": {
         # the owner is warned too: they may have acknowledged (or taken it over) without being paged
-        # the reps on call now (``PN``), and while nobody owns it the first page to whoever is on call since a
-        # hand-off and never had it (``N``)
-        "open": ("alerted", [M, N, PN, OP]), "acknowledged": ("alerted", [M, PN, OP]),
-        "owned_by_another_rep": ("alerted", [M, PN, OP]),
+        "open": ("alerted", [M, P, OP]), "acknowledged": ("alerted", [M, P, OP]),
+        "owned_by_another_rep": ("alerted", [M, P, OP]),
         # a callback that ended without reaching the customer leaves the promise at risk (session 37)
-        "callback_in_progress": ("skipped_callback_started", []), "attempted": ("alerted", [M, PN, OP]),
+        "callback_in_progress": ("skipped_callback_started", []), "attempted": ("alerted", [M, P, OP]),
         "met": ("skipped_callback_done", []), "late": ("skipped_callback_done", []),
         "self_reported": ("skipped_callback_done", []), "resolved": ("skipped_resolved", []),
-        "no_callback_number": ("alerted", [M, N, PN, OP]),
-        "no_number_reached_by_email": ("skipped_callback_done", []),
-        "nobody_to_page": ("alerted", [M, N, PN, OP]),
+        "no_callback_number": ("alerted", [M, P, OP]), "no_number_reached_by_email": ("skipped_callback_done", []),
+        "nobody_to_page": ("alerted", [M, P, OP]),
     },
     "breach": {
         # the TAM as told so far hears of the breach at the breach, whoever owns it (the repages are the reps')
@@ -155,7 +151,7 @@ def test_an_at_risk_step_run_past_the_deadline_alerts_the_reps_not_the_managers(
     whom the breach step does not alert, are told (in words that say it passed: ``page_text.alert_purpose``)."""
     decision = decide(StepDue("at_risk"), STATES["acknowledged"], DUE + late)
     assert decision.outcome == "alerted"
-    assert [order.audience for order in decision.pages] == [Audience.PAGED_ON_CALL_NOW, Audience.OWNER_OR_PRIMARY]
+    assert [order.audience for order in decision.pages] == [Audience.PAGED_SO_FAR, Audience.OWNER_OR_PRIMARY]
 
 
 def test_a_breach_pages_managers_by_sms_and_voice_and_logs_once():
