@@ -29,8 +29,10 @@ PROMPTS: dict[str, str] = {
     "ack_owned_by_other_spoken": "Vorfall {ref} wurde bereits {owned}. Es wurde nichts "
                                  "geändert. {how} CALL und der Referenz, um ihn zu übernehmen. Auf Wiederhören.",
     "taken_over": "Sie haben Vorfall {ref} von {previous} übernommen.",
-    "taken_over_notice": "SEV1 {ref}: {who} hat diesen Vorfall von Ihnen übernommen. "
-                         "Sie müssen nichts weiter tun.",
+    "taken_over_notice": "SEV1 {ref} {company}: {who} hat diesen Vorfall{at} von Ihnen übernommen und ist jetzt "
+                         "zuständig. Sie müssen nichts weiter tun.",
+    "taken_over_calling": "Sie haben Vorfall {ref} von {previous} übernommen; {previous} wird informiert. Wir rufen "
+                          "Sie jetzt unter {rep_phone} an. Nehmen Sie ab, dann verbinden wir Sie mit {company}.",
     "rep_not_reached_notice": "SEV1 {ref}: Die Hotline hat Sie für den Rückruf nicht erreicht (keine Antwort, oder "
                               "der Anruf kam nicht zustande); der Kunde wurde NICHT angerufen. {next}",
     "rep_hung_up_before_redial": "SEV1 {ref}: Ihr Anruf endete, bevor die Hotline den Kunden erneut anwählte: Der "
@@ -123,7 +125,6 @@ PROMPTS: dict[str, str] = {
                         "Admin muss jedem eine eigene Nummer geben. Nutzen Sie bis dahin den Link Ihres Alarms "
                         "oder das Dashboard.",
     "sms_no_open_page": "Sie haben keinen offenen Sev-1-Alarm. Es wurde nichts geändert.",
-    "sms_several": "Sie haben mehrere offene Alarme ({refs}). Antworten Sie {word} <Referenz>.",
     "sms_yes_ambiguous": "Ihr YES kann Ihren Alarm ({pages}) bestätigen oder zustimmen, dass Ihr eigener Vorfall "
                          "({refs}) gelöst ist. Es wurde nichts geändert: Antworten Sie ACK <Referenz> oder "
                          "YES <Referenz>.",

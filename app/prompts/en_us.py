@@ -27,7 +27,10 @@ PROMPTS: dict[str, str] = {
     "ack_owned_by_other_spoken": "Incident {ref} was already {owned}. Nothing was changed. "
                                  "{how} CALL and the reference to take it over. Goodbye.",
     "taken_over": "You took incident {ref} over from {previous}.",
-    "taken_over_notice": "SEV1 {ref}: {who} took this incident over from you. You need do nothing more.",
+    "taken_over_notice": "SEV1 {ref} {company}: {who} took this incident over from you{at} and owns it now. It is no "
+                         "longer yours: you need do nothing more.",
+    "taken_over_calling": "You took incident {ref} over from {previous}, who is told. Calling you now on {rep_phone} "
+                          "to connect you to {company}.",
     "rep_not_reached_notice": "SEV1 {ref}: the hotline could not reach you for the callback (no answer, or the call "
                               "could not be placed), so the customer was NOT called. {next}",
     "rep_hung_up_before_redial": "SEV1 {ref}: your call ended before the hotline dialled the customer again: the "
@@ -118,7 +121,6 @@ PROMPTS: dict[str, str] = {
     "sms_shared_phone": "This number is the phone of more than one rep ({names}), so nothing was changed: an admin "
                         "must give each rep their own number. Use your page's link or the dashboard meanwhile.",
     "sms_no_open_page": "You have no open Sev-1 page. Nothing was changed.",
-    "sms_several": "You have several open pages ({refs}). Reply {word} <reference>.",
     # a YES from a number that is a rep's and a customer's: an ACK of a page or the customer's agreement
     "sms_yes_ambiguous": "Your YES could acknowledge your page ({pages}) or agree that your own incident ({refs}) "
                          "is resolved. Nothing was changed: reply ACK <reference> or YES <reference>.",

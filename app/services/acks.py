@@ -242,7 +242,7 @@ _MESSAGES = {
     "acknowledged": "ack_done", "acknowledged_and_connecting": "connect_calling", "already_owner": "ack_already_yours",
     "refused_closed": "ack_closed", "refused_owned_by_other": "ack_owned_by_other", "refused_not_paged": "ack_not_paged",
     "refused_not_a_rep": "ack_login_not_a_rep",  # a dashboard login linked to no active rep
-    "taken_over": "taken_over", "taken_over_and_connecting": "connect_calling", "connecting": "connect_calling",
+    "taken_over": "taken_over", "taken_over_and_connecting": "taken_over_calling", "connecting": "connect_calling",
     "callback_in_flight": "connect_in_flight", "refused_no_number": "connect_no_number",
     "customer_on_the_line": "connect_on_the_line",
     "connect_after_call": "connect_after_call", "acknowledged_connect_after_call": "connect_after_call",

@@ -1,4 +1,4 @@
-"""Outbound volume watch: too many SMS and calls in an hour alerts the managers (issue 9).
+"""Outbound volume watch: too many SMS and calls in an hour to numbers callers can steer alerts the managers (issue 9).
 
 It never holds anything back: every Sev-1 page is still sent. The paging code may
 call ``check_outbound_volume`` after it queues pages; intake calls it after each
@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Delivery, DeliveryChannel, IncidentEvent, Notice, Page, Rep
+from app.models import Account, Delivery, DeliveryChannel, IncidentEvent, Notice, Page, Rep
 from app.queue import schedule
 from app.services.events import log_event
 
@@ -20,15 +20,30 @@ WINDOW = timedelta(hours=1)
 ALERT_KIND = "outbound_volume_alert"
 
 
+def not_own_number(column) -> tuple:
+    """Conditions that ``column`` is none of the hotline's own people's numbers: a rep's or manager's (configured,
+    active or not, either phone) and an account's TAM's. Pages and alerts to them are the hotline paging its staff,
+    never what a caller can steer."""
+    reps = select(Rep.phone).where(Rep.phone.is_not(None), Rep.phone != "")
+    alts = select(Rep.phone_alt).where(Rep.phone_alt.is_not(None), Rep.phone_alt != "")
+    tams = select(Account.tam_phone).where(Account.tam_phone.is_not(None), Account.tam_phone != "")
+    return column.not_in(reps), column.not_in(alts), column.not_in(tams)
+
+
 def outbound_count(session: Session, since: datetime) -> int:
-    """SMS and calls queued since ``since``: pages (reps' pages and alerts, the customer's receipt and notices),
-    notices (missed-call invitations) and SMS deliveries (updates, proposals, confirmations, the customer's words to
-    the owner: an outside probe's 11 were left out). E-mails are not counted, nor this alert's own SMS."""
-    pages = select(func.count(Page.id)).where(Page.created_at >= since).scalar_subquery()
-    notices = select(func.count(Notice.id)).where(Notice.created_at >= since,
-                                                  Notice.purpose != "outbound_volume").scalar_subquery()
+    """SMS and calls queued since ``since`` to numbers that are not the hotline's own people's (``not_own_number``):
+    the customers' receipts and notices (pages to a caller's number), notices (missed-call invitations) and SMS
+    deliveries (updates, proposals, confirmations). What a flood or toll fraud drives is texts and calls to numbers
+    callers give; the pages and alerts to the reps, managers and TAMs grow with a genuine outage instead (an outside
+    probe's 16-incident outage counted 175 in an hour, nearly all the reps' own pages, and alerted "possible toll
+    fraud"). E-mails are not counted, nor this alert's own SMS."""
+    pages = select(func.count(Page.id)).where(Page.created_at >= since,
+                                              *not_own_number(Page.to_number)).scalar_subquery()
+    notices = select(func.count(Notice.id)).where(Notice.created_at >= since, Notice.purpose != "outbound_volume",
+                                                  *not_own_number(Notice.to_number)).scalar_subquery()
     texts = select(func.count(Delivery.id)).where(Delivery.created_at >= since,
-                                                  Delivery.channel == DeliveryChannel.SMS).scalar_subquery()
+                                                  Delivery.channel == DeliveryChannel.SMS,
+                                                  *not_own_number(Delivery.to_address)).scalar_subquery()
     return session.scalar(select(pages + notices + texts)) or 0  # one round trip
 
 
@@ -47,7 +62,8 @@ def check_outbound_volume(session: Session, now: datetime, per_hour: int) -> Non
         Rep.is_manager.is_(True), Rep.active.is_(True)).order_by(Rep.id))) if phone]
     log_event(session, at=now, actor="system", kind=ALERT_KIND,
               detail={"count": count, "per_hour": per_hour, "managers": len(phones)})
-    body = (f"Sev-1 hotline: {count} outbound SMS and calls in the last hour (alert above {per_hour}). "
+    body = (f"Sev-1 hotline: {count} outbound SMS and calls to customers and unknown numbers in the last hour (alert "
+            f"above {per_hour}; the reps' own pages not counted). "
             "Possible flood or toll fraud: check the board's missed calls and new incidents. "
             "No Sev-1 page is held back.")
     for phone in phones:

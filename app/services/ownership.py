@@ -47,7 +47,7 @@ def owned_words(own: Ownership, clock: Callable[[datetime], str], lang: str = "e
     """"acknowledged by Alice at 05:11 EST", or "acknowledged by Alice at 05:11 EST and taken over by Maria at
     05:30 EST" (``clock`` writes or speaks a time on the listener's clock), for "Incident 123456 was already ...";
     ``form`` "yours" to the owner ("You took it over from Alice at 05:30 EST"), "tam_owned" to the account's TAM.
-    Until session 46 the owner's page and voicemail and the TAM's call gave the first acknowledgement's time."""
+    Until session 45 the owner's page and voicemail and the TAM's call gave the first acknowledgement's time."""
     if own.first_at is None:
         return text(f"{form}_acked", lang, who=own.owner, at=clock(own.since))
     return text(f"{form}_taken_over", lang, first=own.first, first_at=clock(own.first_at), who=own.owner,

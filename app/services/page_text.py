@@ -21,6 +21,7 @@ from app.services.caller_trust import CALLBACK_DIGITS_SAID
 from app.services.company_label import company_label, spoken_caution, spoken_company
 from app.services.joined_contacts import UNTRACKED, contacts_of
 from app.telephony.protocol import is_machine
+from app.services.ownership import ownership
 from ivr_flows.prompts import days_apart, zone_label
 
 CALL_NOT_PLACED = ("failed", "call_failed", "not_placed_in_time")  # a rep leg's ``why`` when Twilio did not place the call at all
@@ -122,11 +123,31 @@ def reach_in_writing(incident: Incident) -> str:
     return f"No callback number: {where}, and record it on the dashboard"
 
 
-def _act_now(incident: Incident) -> str:
-    """What an alert asks a rep to do now: CALL, or for a customer who left no number, write to them."""
+def _act_now(incident: Incident, owner: str = "", yours: bool = False) -> str:
+    """What an alert asks a rep to do now: CALL, or for a customer who left no number, write to them. For an incident
+    another rep owns (``owner``, by name) the CALL takes it over, and the alert says so in the words of every other
+    channel ("ack_owned_by_other", the voice page's "Press 2 to take it over"): an outside probe's off-shift rep replied
+    CALL to "Reply CALL ... to call the customer now" and took a colleague's incident without knowing it was his."""
     if not incident.callback_phone:
         return f"{reach_in_writing(incident)}."
+    if owner and not yours:
+        return f"Reply CALL {incident.reference} to take it over from {owner} and call the customer."
     return f"Reply CALL {incident.reference} to call the customer now."
+
+
+def owner_said(incident: Incident, tz: str, now: datetime, reader: int | None = None) -> tuple[str, str, bool]:
+    """Who owns ``incident`` as an alert written at ``now`` says it to the rep ``reader`` (their clock, ``tz``): the
+    sentence ("Owned by Bob since 07:24 EST.", "Yours since ...", "NOBODY has acknowledged it."), the owner's name
+    ("" while nobody owns it) and whether the reader is the owner. The one wording of every at-risk and breach SMS."""
+    if incident.acknowledged_at is None:
+        return "NOBODY has acknowledged it.", "", False
+    session = object_session(incident)
+    own = ownership(session, incident, "another rep") if session is not None else None
+    name = own.owner if own is not None else "another rep"
+    since = due_text(own.since if own is not None else incident.acknowledged_at, tz, now)
+    if reader is not None and reader == incident.acknowledged_by:
+        return f"Yours since {since}.", name, True
+    return f"Owned by {name} since {since}.", name, False
 
 
 def also_call(incident: Incident, tz: str = "UTC", at: datetime | None = None) -> str:
@@ -158,21 +179,24 @@ def alert_purpose(incident: Incident, purpose: str, at: datetime) -> str:
     return "breach" if purpose == "at_risk" and deadline_passed(incident, at) else purpose
 
 
-def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC") -> str:
-    """At-risk and breach alerts for managers and everyone paged (the deadline on the rep's clock, ``tz``)."""
+def alert_sms(incident: Incident, purpose: str, now: datetime, tz: str = "UTC", reader: int | None = None) -> str:
+    """At-risk and breach alerts for managers and everyone paged (the deadline on the rep's clock, ``tz``): who owns
+    the incident, or that nobody acknowledged it (``owner_said``, to the rep ``reader``), and what to do now."""
     company = company_name(incident)
+    owned, owner, yours = owner_said(incident, tz, now, reader)
+    act = _act_now(incident, owner, yours)
     if alert_purpose(incident, purpose, now) == "breach":
         so_far = ("a callback is under way, not answered yet" if callback_under_way(incident, now)
                   else with_self_report(incident, now, callbacks_so_far(incident, now)) or "no callback yet")
         return (f"SEV1 {incident.reference} {company}: callback deadline "
-                f"{due_text(incident.callback_due_at, tz, now)} BREACHED, {so_far}. {_act_now(incident)}"
+                f"{due_text(incident.callback_due_at, tz, now)} BREACHED, {so_far}. {owned} {act}"
                 f"{also_call(incident, tz, now)}")
     so_far = callbacks_so_far(incident, now) or "no callback started"
     # the deadline's time beside the count: an alert Twilio took only a minute later still says when it is due (an
     # outside probe's reps read "5 min left" with 4 left, and nothing else to go by)
     return (f"SEV1 {incident.reference} {company}: AT RISK, {minutes_left(incident, now)} min left (by "
-            f"{due_text(incident.callback_due_at, tz, now)}), {so_far}. "
-            f"{_act_now(incident)}{also_call(incident, tz, now)}")
+            f"{due_text(incident.callback_due_at, tz, now)}), {so_far}. {owned} "
+            f"{act}{also_call(incident, tz, now)}")
 
 
 def breach_corrected_sms(incident: Incident, tz: str = "UTC", at: datetime | None = None, lang: str = REP_LANG,
@@ -208,7 +232,7 @@ def callbacks_so_far(incident: Incident, at: datetime) -> str:
 def reps_not_reached(session: Session, incident: Incident, at: datetime) -> str:
     """The callbacks whose call to the rep (the first leg) reached no person by ``at``, as the log has them
     (``callback_rep_not_reached`` and its ``why``): the rep was called and did not answer, or reached voicemail, so
-    the customer was not called; "" for none. Until session 46 the alerts said "no callback yet" of them."""
+    the customer was not called; "" for none. Until session 45 the alerts said "no callback yet" of them."""
     lines = session.execute(select(Callback.id, Callback.rep_id).where(
         Callback.incident_id == incident.id, Callback.requested_at <= at,
         Callback.outcome == CallbackOutcome.REP_NOT_REACHED).order_by(Callback.id)).all()
@@ -299,9 +323,12 @@ def number_corrected_sms(incident: Incident, tz: str = "UTC", tam: bool = False,
             f"back {phone} by {due_text(incident.callback_due_at, tz, at)}, not the number in the first page.")
 
 
-def taken_over_sms(incident: Incident, who: str = "") -> str:
-    """Tells the previous owner that another rep (``who``, by name) took the incident over."""
-    return text("taken_over_notice", ref=incident.reference, who=who or "another rep")
+def taken_over_sms(incident: Incident, who: str = "", tz: str = "UTC", at: datetime | None = None) -> str:
+    """Tells the previous owner that another rep (``who``, by name) took the incident over (at ``at``, on their
+    clock, ``tz``) and owns it now: nothing more is theirs to do."""
+    when = f" at {due_text(at, tz, at)}" if at is not None else ""
+    return text("taken_over_notice", ref=incident.reference, company=company_name(incident), who=who or "another rep",
+                at=when)
 
 
 def rep_not_reached_sms(incident: Incident, redial: bool = False) -> str:
@@ -425,7 +452,7 @@ def email_where(texted: bool, lang: str = REP_LANG) -> str:
 
 def sms_how(texted: bool, hotline_number: str = "", lang: str = REP_LANG) -> str:
     """How a page call tells its listener to send an SMS command: reply to the page's SMS while it went, else text
-    the hotline (its number digit by digit when known). Never a text that did not arrive: until session 46 the owner's
+    the hotline (its number digit by digit when known). Never a text that did not arrive: until session 45 the owner's
     menu, the answer to a key and the words to a rep whom someone else's acknowledgement settled said "reply to the
     text message" when that SMS had failed."""
     if texted:

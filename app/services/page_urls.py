@@ -89,7 +89,7 @@ class PageUrls:
             return page_text.page_sms(incident, self.ack_link(page.id, page.created_at), page_zone(page),
                                       page.created_at)
         if page.purpose in ("at_risk", "breach"):
-            return page_text.alert_sms(incident, page.purpose, page.created_at, page_zone(page))
+            return page_text.alert_sms(incident, page.purpose, page.created_at, page_zone(page), page.rep_id)
         if page.purpose == BREACH_CORRECTED:  # to a TAM as to a manager: it asks nothing of them
             return page_text.breach_corrected_sms(incident, page_zone(page), page.created_at)
         if page.purpose == "joined_contact":
@@ -100,7 +100,8 @@ class PageUrls:
         if page.purpose == "taken_over":  # built in the send's transaction: the owner now is who took it over
             session = object_session(incident)
             owner = session.get(Rep, incident.acknowledged_by) if session and incident.acknowledged_by else None
-            return page_text.taken_over_sms(incident, owner.name if owner is not None else "")
+            return page_text.taken_over_sms(incident, owner.name if owner is not None else "", page_zone(page),
+                                            page.created_at)
         if page.purpose == "rep_not_reached":  # a try again the rep hung up on: the customer was called, once
             session = object_session(page)
             return page_text.rep_not_reached_sms(incident, redial=session is not None and last_unreached_redial(

@@ -23,6 +23,7 @@ from app.services.callbacks import self_report
 from app.services.company_label import said_company
 from app.services.customer_text import language_for
 from app.services.events import log_event
+from app.services.open_page_list import several_pages_text
 from app.services.rep_commands import help_text, paging_words
 from app.services.updates import untold_interval
 
@@ -82,7 +83,7 @@ def handle_rep_sms(session: Session, from_number: str, rep: Rep | None, body: st
         if reference is None:
             return _taken_by_another(session, rep, now)
     if reference.startswith("several:"):
-        return text("sms_several", refs=reference[8:], word=word)
+        return several_pages_text(session, rep, reference[8:].split(", "), word, command)
     incident = lock_incident(session, reference)
     if incident is None:
         log_event(session, at=now, actor=rep.name, kind="sms_unknown_reference", detail={"reference": reference})
@@ -106,6 +107,8 @@ def handle_rep_sms(session: Session, from_number: str, rep: Rep | None, body: st
         return acknowledge(session, incident, actor, now, allowed=allowed).message
     answer = connect(session, incident, actor, now, allowed=allowed)
     if answer.callback is not None:
+        if answer.outcome == "taken_over_and_connecting":  # whose it was, and that they are told (``_take_over``)
+            return answer.message + (no_worker_hint(answer.callback) if answer.no_worker else "")
         return (text("sms_connect", company=said_company(incident.company) or "the customer", ref=reference, rep_phone=rep.phone)
                 + (no_worker_hint(answer.callback) if answer.no_worker else ""))
     return answer.message

@@ -55,3 +55,31 @@ def test_the_outbound_volume_counts_the_sms_deliveries_too(hotline):
         [line] = s.scalars(select(IncidentEvent).where(IncidentEvent.kind == EventKind.OUTBOUND_VOLUME_ALERT)).all()
         assert s.scalars(select(Notice.to_number).where(Notice.purpose == "outbound_volume")).all() == [MARIA]
     assert line.detail == {"count": 4, "per_hour": 3, "managers": 1}
+
+
+def test_the_hotlines_own_pages_to_its_reps_managers_and_tam_are_not_counted(hotline):
+    """An outside probe's genuine 16-incident outage sent the manager "175 outbound ... Possible flood or toll fraud":
+    nearly all of them were the hotline's pages and alerts to its own reps. Only texts and calls to numbers a caller
+    can steer (the customers', unknown ones) count; pages to reps (either phone), managers and TAMs do not."""
+    from app.models import Account, Incident, Page
+
+    now = hotline.clock.now()
+    alice, alt, tam, customer = "+14155550111", "+14155550112", "+14155550166", "+14155550100"
+    with hotline.db.transaction() as s:
+        s.add_all([Rep(name="Maria Manager", phone=MARIA, is_manager=True),
+                   Rep(name="Alice Primary", phone=alice, phone_alt=alt),
+                   Account(name="Acme", tam_phone=tam)])
+        incident = Incident(reference="OWN001", received_at=now, captured_at=now, callback_phone=customer,
+                            callback_due_at=now + timedelta(minutes=15))
+        s.add(incident)
+        s.flush()
+        to = [alice] * 20 + [alt] * 5 + [MARIA] * 10 + [tam] * 3 + [customer] * 2  # the customer's receipt, notice
+        s.add_all([Page(incident_id=incident.id, channel="sms", to_number=number, created_at=now,
+                        next_attempt_at=now, updated_at=now) for number in to])
+        s.add(Delivery(channel="sms", to_address=alice, body="the customer wrote", recipient="owner",
+                       purpose="customer_text", created_at=now, next_attempt_at=now))
+    with hotline.db.transaction() as s:
+        assert outbound_count(s, now - timedelta(hours=1)) == 2  # was 41
+        check_outbound_volume(s, now, per_hour=3)
+    with hotline.db.session() as s:
+        assert s.scalars(select(IncidentEvent).where(IncidentEvent.kind == EventKind.OUTBOUND_VOLUME_ALERT)).all() == []

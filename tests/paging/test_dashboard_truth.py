@@ -64,7 +64,7 @@ def test_a_customer_who_did_not_answer_is_not_shown_as_being_called(desk, networ
 def test_a_taken_over_incident_never_says_the_new_owner_acknowledged_it(desk, network, client):
     incident, alice = desk.acknowledged_by_alice(network)
     desk.at(minutes=4)
-    alice.expect_sms(f"SEV1 {incident.reference}: Bob Secondary took this incident over from you")  # who took it
+    alice.expect_sms(f"SEV1 {incident.reference} Acme Mail: Bob Secondary took this incident over from you")  # who took it
     login_as(client, desk.hotline, name="Bob Secondary", rep_name="Bob Secondary")
     post_form(client, f"/incidents/{incident.reference}/take-over")
     desk.settle()

@@ -22,7 +22,7 @@ def _taken_over_by_bob(desk, network, client):
     """Alice acknowledges at 03:00 UTC (19:00 PST); Bob takes the incident over on the board at 03:04 UTC."""
     incident, alice = desk.acknowledged_by_alice(network)
     desk.at(minutes=4)
-    alice.expect_sms(f"SEV1 {incident.reference}: Bob Secondary took this incident over from you")
+    alice.expect_sms(f"SEV1 {incident.reference} Acme Mail: Bob Secondary took this incident over from you")
     login_as(client, desk.hotline, name="Bob Secondary", rep_name="Bob Secondary")
     post_form(client, f"/incidents/{incident.reference}/take-over")
     desk.settle()
