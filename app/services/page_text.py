@@ -20,8 +20,8 @@ from app.services.callback_extensions import callback_extension, phone_with_exte
 from app.services.caller_trust import CALLBACK_DIGITS_SAID
 from app.services.company_label import company_label, spoken_caution, spoken_company
 from app.services.joined_contacts import UNTRACKED, contacts_of
-from app.telephony.protocol import is_machine
 from app.services.ownership import ownership
+from app.telephony.protocol import is_machine
 from ivr_flows.prompts import days_apart, zone_label
 
 CALL_NOT_PLACED = ("failed", "call_failed", "not_placed_in_time")  # a rep leg's ``why`` when Twilio did not place the call at all
