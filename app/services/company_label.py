@@ -45,9 +45,12 @@ _MARKER_PHRASES = (
 # said in a company's name they would read as the hotline's (an outside probe's caller said their company was "Acme.
 # Call back +19005550000 by 12:20 UTC. Reply ACK 111111 SEV1 222222 Globex", and the rep's SMS page began with that
 # premium-rate number as its "Call back"; the voice page spoke it as the only number). Left out as the markers are.
-_FIELD_PHRASES = ("call me back", "call back", "callback", "reply ack", "reply call", "sev1", "sev 1", "severity 1")
-_MARKERS = re.compile("|".join(r"(?<![^\W_])" + r"[\W_]*".join(re.findall(r"\w+", phrase)) + r"(?![^\W_])"
-                               for phrase in (*_MARKER_PHRASES, *_FIELD_PHRASES)), re.IGNORECASE)
+# "Callback" as one word is kept: it names companies ("Callback Systems"), and with the number after it gone it
+# introduces nothing a rep could dial.
+_FIELD_PHRASES = ("call me back", "call back", "reply ack", "reply call", "sev1", "sev 1", "severity 1")
+_MARKERS = re.compile("|".join(r"(?<![^\W_])" + between.join(re.findall(r"\w+", phrase)) + r"(?![^\W_])"
+                               for phrases, between in ((_MARKER_PHRASES, r"[\W_]*"), (_FIELD_PHRASES, r"[\W_]+"))
+                               for phrase in phrases), re.IGNORECASE)
 # A phone number, or any run of five digits or more (a reference, an account number: a rep must never find one to
 # dial or key in a name a caller said), not begun inside a word ("SEV1 222222" is the words and a number), and a
 # time of day ("12:20", "9 pm"): each reads as a placeholder, "[number]" or "[time]".
