@@ -12,7 +12,6 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from app.models import Page
-from app.services.oncall_admin import save_policy
 from app.services.page_text import hhmm
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.integration.board_support import parse
@@ -22,6 +21,7 @@ from tests.paging.test_ack_guards import _ticket_with_a_tam_at_work
 from tests.paging.test_acknowledgement import _ack_link, _sms_from
 from tests.paging.test_page_voicemail import TEXT_HOTLINE
 from tests.paging.test_policy import TAM, _call_about_ticket
+from tests.paging.test_tam_text import _tam_called_not_texted
 from tests.paging.test_twilio_failures import LANDLINE, _policy, _work
 from tests.paging.test_voice_page_answers import _key
 
@@ -71,10 +71,7 @@ def test_the_new_owners_own_page_call_gives_the_time_she_took_it_over(desk, netw
 
 def test_the_tams_call_after_a_take_over_names_the_owner_with_the_time_she_took_it(desk, network, client):
     _ticket_with_a_tam_at_work(desk)
-    with desk.hotline.db.transaction() as s:  # the TAM is called, not texted
-        save_policy(s, "default", [{"delay_minutes": 0, "targets": [
-            {"type": "schedule", "schedule": "primary", "channels": ["sms"]}, {"type": "tam", "channels": ["voice"]}]},
-        ], is_default=True)
+    _tam_called_not_texted(desk)
     network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
     network.phone(ALICE).expect_sms("SEV1")
     network.phone(TAM).expect_call(answer=False)

@@ -29,6 +29,14 @@ TAM_KEYS = ("tam_page_sms", "tam_page_spoken", "tam_page_spoken_taken", "tam_ale
             "tam_page_spoken_taken_late")
 
 
+def _tam_called_not_texted(desk) -> None:
+    """The default policy: the primary rep texted, the account's TAM called (voice only)."""
+    with desk.hotline.db.transaction() as s:
+        save_policy(s, "default", [{"delay_minutes": 0, "targets": [
+            {"type": "schedule", "schedule": "primary", "channels": ["sms"]}, {"type": "tam", "channels": ["voice"]}]},
+        ], is_default=True)
+
+
 def _no_instruction(text: str) -> None:
     for word in ("ACK", "CALL", "/ack/", "Reply", "Antworten Sie", "ress 1", "rücken Sie"):
         assert word not in text, (word, text)
@@ -131,10 +139,7 @@ def test_the_tam_reads_and_hears_the_deadline_on_their_own_clock_as_the_reps_do(
 
 def test_the_tams_voice_page_answered_after_a_rep_acknowledged_says_who_has_it_not_that_reps_are_paged(desk, network):
     _ticket_with_a_tam_at_work(desk)
-    with desk.hotline.db.transaction() as s:  # the TAM is called, not texted
-        save_policy(s, "default", [{"delay_minutes": 0, "targets": [
-            {"type": "schedule", "schedule": "primary", "channels": ["sms"]}, {"type": "tam", "channels": ["voice"]}]},
-        ], is_default=True)
+    _tam_called_not_texted(desk)
     network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
     network.phone(ALICE).expect_sms("SEV1")
     tam = network.phone(TAM).expect_call()
@@ -185,10 +190,7 @@ def test_the_tams_voice_page_rung_after_the_deadline_says_it_passed_as_the_reps_
     """The reps' voice page answered after the deadline says it passed (``page_text.deadline_passed``); the TAM's
     said the reps were paged "to call the customer back by 12:15 J S T" at 12:16, as if still in time."""
     _ticket_with_a_tam_at_work(desk)
-    with desk.hotline.db.transaction() as s:  # the TAM is called, not texted
-        save_policy(s, "default", [{"delay_minutes": 0, "targets": [
-            {"type": "schedule", "schedule": "primary", "channels": ["sms"]}, {"type": "tam", "channels": ["voice"]}]},
-        ], is_default=True)
+    _tam_called_not_texted(desk)
     network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("have not reached you")
     network.phone(ALICE).expect_sms("SEV1").expect_sms("BREACHED")
     network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
