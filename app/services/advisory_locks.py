@@ -24,6 +24,7 @@ CALLER_SPACE = 727_001_017  # incidents opened per caller ID (``caller_limits``)
 CONTACT_SPACE = 727_001_018  # incidents opened per callback number (``caller_limits``)
 UNKNOWN_SMS_SPACE = 727_001_019  # answers to SMS from unknown senders, all of them (``sms_commands``)
 GUESS_SPACE = 727_001_020  # wrong references and ticket numbers keyed, all callers (``reference_guesses``)
+UNPROVEN_RECEIPT_SPACE = 727_001_021  # receipts to numbers nobody proved, all of them (``unproven_reports``)
 
 
 def name_key(name: str) -> int:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from app.event_kind import EventKind
 from app.models import Incident, IncidentEvent, IncidentSource, Page
 from app.models.paging import CUSTOMER_ROLE
+from app.services.advisory_locks import UNPROVEN_RECEIPT_SPACE, hold
 
 # SMS an hour, for the whole hotline, of each kind it sends to a number nobody proved: missed-call invitations
 # (``missed_calls.MISSED_CALL_SMS_PER_HOUR``) and receipts to the caller IDs of rescued reports without recorded
@@ -60,9 +61,13 @@ def recorded_details(session: Session, incident: Incident) -> bool:
 
 def receipt_withheld(session: Session, incident: Incident, now: datetime) -> bool:
     """Whether the incident's receipt SMS is withheld: it has no recorded details (its number is a caller ID nobody
-    proved) and ``UNPROVEN_RECEIPTS_PER_HOUR`` receipts to such numbers were written in the hour before ``now``."""
+    proved) and ``UNPROVEN_RECEIPTS_PER_HOUR`` receipts to such numbers were written in the hour before ``now``.
+
+    Counted under one lock (``advisory_locks.hold``) that the receipt step's transaction holds until its receipt is
+    written: receipts decided at the same moment are counted one after another, never past the bound together."""
     if not UNPROVEN_RECEIPTS_PER_HOUR or recorded_details(session, incident):
         return False
+    hold(session, UNPROVEN_RECEIPT_SPACE, "all")
     recent = session.scalars(select(Page.incident_id).join(Incident, Incident.id == Page.incident_id).where(
         Page.purpose == "receipt", Page.role == CUSTOMER_ROLE, Page.created_at >= now - timedelta(hours=1),
         Page.incident_id != incident.id, Incident.source == IncidentSource.RESCUED, Incident.company == "",

@@ -157,3 +157,41 @@ def test_a_missed_callers_sms_reply_proves_their_number_so_its_report_has_record
                                reason="missed_call_sms_reply", policy=policy_from(desk.hotline.settings),
                                problem_text="SMTP down", number_proven=True)
         assert incident.callback_phone == FLOOD[0] and recorded_details(s, incident)
+
+
+def test_receipt_steps_run_at_the_same_moment_send_no_more_receipts_than_the_bound(desk, monkeypatch):
+    """Each receipt step counted the hour's receipts to unproven numbers, then wrote its own: steps run at once (two
+    workers, a watchdog's take-over) each read the same count. Counted under one lock, they take turns."""
+    import threading
+
+    from app.models import DueStep, StepKind
+    from app.services import unproven_reports
+    from app.services.escalation_steps import run_due_step
+
+    monkeypatch.setattr(unproven_reports, "UNPROVEN_RECEIPTS_PER_HOUR", 2)
+    flood = [f"+1646556{1000 + i:04d}" for i in range(6)]
+    incidents = [_rescue(desk, number, 200 + i) for i, number in enumerate(flood)]  # their receipt steps not run
+    with desk.hotline.db.session() as s:
+        steps = {step.incident_id: step.id for step in s.scalars(select(DueStep).where(
+            DueStep.kind == StepKind.RECEIPT, DueStep.incident_id.in_([i.id for i in incidents])))}
+    assert len(steps) == len(flood)
+    start, failures = threading.Barrier(len(flood)), []
+
+    def run(incident_id: int) -> None:
+        try:
+            start.wait()
+            with desk.hotline.db.transaction() as s:
+                run_due_step(s, s.get(Incident, incident_id), s.get(DueStep, steps[incident_id]), desk.clock.now())
+        except Exception as exc:  # noqa: BLE001 - the test reads what ended a run
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i.id,)) for i in incidents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with desk.hotline.db.session() as s:
+        receipts = s.scalars(select(Page.incident_id).where(Page.purpose == "receipt")).all()
+        withheld = s.scalars(select(IncidentEvent.incident_id).where(IncidentEvent.kind == "receipt_withheld")).all()
+    assert len(receipts) == 2 and len(withheld) == len(flood) - 2, (receipts, withheld)
