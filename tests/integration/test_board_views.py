@@ -216,7 +216,8 @@ def test_call_the_customer_by_a_second_rep_takes_the_incident_over_and_places_th
     [taken] = _events(hotline, "taken_over")
     assert taken.detail["rep_id"] == bob and taken.actor == "Bob"
     flash = parse(client.get("/board")).find_all("p", cls="flash")[-1]
-    assert "error" not in flash.attrs["class"].split() and flash.text().startswith("Calling you on +4930901821")
+    assert "error" not in flash.attrs["class"].split() and flash.text().startswith(
+        "You took incident 123456 over from Alice, who is told. Calling you now on +4930901821")
     row = parse(client.get("/board")).find("tr", id="inc-123456")
     assert "Bob" in row.find(cls="state").text()  # the board shows the owner
 

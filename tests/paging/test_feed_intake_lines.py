@@ -3,6 +3,7 @@ its call logged before the incident opened mid-call (issue 13): those carry the 
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.models import Incident
@@ -11,6 +12,8 @@ from app.services.events import events_of
 from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
 from tests.paging.conftest import ALICE, CUSTOMER
+
+pytestmark = pytest.mark.usefixtures("worker_runs")  # the call ends at the live-connect offer, made while a worker runs
 
 
 def _drain(desk, auth, cursor: str | None, limit: int) -> tuple[list[dict], str]:

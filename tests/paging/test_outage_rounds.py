@@ -129,7 +129,8 @@ def _outage_through_three_rounds(desk, network, twilio, status: int) -> Incident
     """Twilio fails from before the call until T+21, past the first page (T+0), the at-risk alert (T+10), the
     breach (T+15: Maria) and the first repage (T+20: Alice and Maria); every retry comes on time (30 s apart at
     most). At T+21 Twilio answers: each of Alice and Maria gets the latest round's SMS and call, and Alice her first
-    page too (its SMS has the callback number and the ACK link, which no alert carries); nothing else."""
+    page too (its SMS has the callback number and the ACK link, which no alert carries; its call a minute after her
+    breach call); nothing else."""
     _policy(desk)
     twilio.fail_until(desk.t0 + timedelta(minutes=21), status=status)
     incident = desk.open_incident(caller=LANDLINE)
@@ -140,6 +141,9 @@ def _outage_through_three_rounds(desk, network, twilio, status: int) -> Incident
         network.phone(number).expect_sms("BREACHED").expect_call(answer=False)
     network.phone(ALICE).expect_sms("Call back").expect_call(answer=False)
     desk.at(minutes=21, seconds=6)  # every page in retry came due once more
+    # Alice's first page's call waits for her breach call to end (``busy_lines``), then a minute after it left (the
+    # core's spacing of a rep's calls): never two calls to her phone back to back
+    desk.at(minutes=22, seconds=6)
     return incident
 
 
