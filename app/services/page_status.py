@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from app.event_kind import EventKind
 from app.models import Channel, IncidentEvent, Page, PageStatus
 from app.models.call import ENDED_STATUSES
-from app.services.busy_lines import release_line
 from app.services.callbacks import page_call_ended
 from app.services.events import log_event
 from app.services.pages import adopt_sid, answer_page_failure, move_status
@@ -68,8 +67,6 @@ def call_status(session: Session, page_id: int, reported: str, answered_by: str,
         answer_page_failure(session, page, now)
     if reported in ENDED_STATUSES:  # a rep who pressed 2 and hung up before the customer leg: not in flight
         page_call_ended(session, call_sid or page.twilio_sid, reported, now)
-        if not duplicate:  # the phone is free: the next page call held for it goes now
-            release_line(session, now, phone=page.to_number)
     return page
 
 

@@ -22,7 +22,7 @@ from app.event_kind import EventKind
 from app.models import Callback, Channel, DueStep, Incident, IncidentEvent, Page, PageStatus, Rep, StepKind
 from app.models.paging import CUSTOMER_ROLE, OUTCOME_UNKNOWN, SUPERSEDED, SUPERSEDED_BY_ROUND, outcome_unknown
 from app.queue import schedule
-from app.services.busy_lines import REP_ON_CALL, Busy, hold_until, line_busy, lock_line
+from app.services.busy_lines import Busy, hold_until, line_busy
 from app.services.events import log_event
 from app.services.sms_opt_outs import is_opted_out
 
@@ -36,10 +36,7 @@ def verdict(session: Session, page: Page, incident: Incident, now: datetime) -> 
     if page.rep_id is None:
         return None
     rep = session.get(Rep, page.rep_id)
-    busy = None
-    if page.channel == Channel.VOICE:
-        lock_line(session, page)  # the claims of calls to one phone take turns: each sees the one before it
-        busy = line_busy(session, page, now)
+    busy = line_busy(session, page, now)
     due = PageDue(channel=str(page.channel), purpose=page.purpose, rep_id=page.rep_id,
                   rep_active=rep is None or rep.active, newer_held_page=newer_held_page(session, page) is not None,
                   newer_round_page=newer_round_page(session, page, incident) is not None,
@@ -163,9 +160,8 @@ def hold(session: Session, page: Page, incident: Incident, now: datetime, first:
         detail |= busy.detail() | {"other_incident": busy.incident_id != page.incident_id}
         if _said_held(session, page, busy):
             return
-        log.info("voice page %s of incident %s held: the phone is on %s of incident %s; looked at again at %s",
-                 page.id, page.incident_id, "a callback" if busy.why == REP_ON_CALL else f"page call {busy.page_id}",
-                 busy.incident_id, until.isoformat())
+        log.info("voice page %s of incident %s held: the rep is on a callback of incident %s; looked at again at %s",
+                 page.id, page.incident_id, busy.incident_id, until.isoformat())
     log_event(session, at=now, actor="system", kind=EventKind.PAGE_HELD, incident_id=page.incident_id, detail=detail)
 
 
