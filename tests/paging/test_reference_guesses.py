@@ -15,8 +15,8 @@ from sqlalchemy import select
 from app.models import IncidentEvent
 from app.services.reference_guesses import WRONG_OVERALL, WRONG_PER_CALLER, note_wrong
 from ivr_flows.prompts import say_digits
-from tests.paging.conftest import ALICE, CUSTOMER
 from tests.paging.test_reference_at_ticket_prompt import _call
+from tests.paging.test_sms_replies import _one_open_page
 
 GUESSER = "+19175550123"
 
@@ -43,16 +43,10 @@ def _lines(desk, kind: str) -> list[IncidentEvent]:
         return list(s.scalars(select(IncidentEvent).where(IncidentEvent.kind == kind)))
 
 
-def _incident(desk, network):
-    network.phone(CUSTOMER).expect_sms("we have your report")
-    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
-    incident = desk.open_incident()
-    desk.settle()
-    return incident
 
 
 def test_a_caller_past_the_limit_of_wrong_numbers_is_not_looked_up_and_goes_on_as_a_new_caller(desk, network):
-    incident = _incident(desk, network)
+    incident = _one_open_page(desk, network)
     _guess(desk, GUESSER, WRONG_PER_CALLER)
     wrong = _lines(desk, "keyed_number_not_found")
     assert len(wrong) == WRONG_PER_CALLER  # each logged, its digits never
@@ -68,7 +62,7 @@ def test_a_caller_past_the_limit_of_wrong_numbers_is_not_looked_up_and_goes_on_a
 
 
 def test_wrong_numbers_from_many_caller_ids_together_reach_a_limit_too(desk, network):
-    incident = _incident(desk, network)
+    incident = _one_open_page(desk, network)
     with desk.hotline.db.transaction() as s:  # earlier in the hour: one wrong number each from many caller IDs
         for n in range(WRONG_OVERALL - 1):
             note_wrong(s, f"CA{n:032d}", f"+1917555{n:04d}", "100000", desk.clock.now() - timedelta(minutes=30))

@@ -19,6 +19,7 @@ from ivr_flows.model import FlowPolicy, Lang
 from ivr_flows.prompts import say_time, zone_label
 
 from .flow_driver import Call, run
+from .test_spoken_day import _DE_INTAKE, _EN_INTAKE
 
 WINTER = datetime(2026, 1, 15, 10, 46, tzinfo=UTC)
 SUMMER = datetime(2026, 7, 15, 10, 46, tzinfo=UTC)
@@ -88,12 +89,6 @@ def test_a_reps_texts_voice_pages_board_and_reports_label_a_numeric_zone_the_sam
     assert report_views.local_time(due, "Europe/Berlin", seconds=True) == "Thu 2026-01-15 12:01:00 CET"
 
 
-_EN_INTAKE = [("press", "1"), ("press", "1"), ("press", "#"), ("say", "Globex Corporation"), ("say", "Jane Doe"),
-              ("press", "1"), ("say", "jane dot doe at globex dot com"), ("press", "1"),
-              ("say", "Every API call returns 500"), ("record",), ("press", "1")]
-_DE_INTAKE = [("press", "2"), ("press", "2"), ("press", "#"), ("say", "Müller GmbH"), ("say", "Erika Mustermann"),
-              ("press", "1"), ("say", "erika at mueller punkt de"), ("press", "1"),
-              ("say", "Jede SMTP-Einlieferung schlägt fehl"), ("record",), ("press", "1")]
 
 
 @pytest.mark.parametrize(("caller", "script", "heard"), [
