@@ -218,8 +218,6 @@ def _canceled(d: dict, page: str) -> tuple[str, str]:
 
 def _held_for(d: dict, page: str) -> str:
     """What a held call waited for (``busy_lines``; a line without ``why`` is this incident's own callback)."""
-    if d.get("why") == "page_call":
-        return f"an earlier page call to the same phone (page {d.get('page_call_id')}) is still ringing or on"
     if d.get("why") == "rep_on_call" and d.get("other_incident"):
         return "the rep is on a callback of another incident"
     return "the rep is on the callback with the customer"

@@ -42,7 +42,6 @@ class Busy:
     until: datetime
     incident_id: int  # the incident whose call it is
     callback_id: int | None = None  # the callback
-    page_id: int | None = None  # none: kept for the log's "page_call_id" (``page_held`` lines of session 45's tries)
 
     def detail(self) -> dict:
         """The log line's words for it (``page_held``)."""

@@ -171,8 +171,7 @@ def _said_held(session: Session, page: Page, busy: Busy) -> bool:
         IncidentEvent.incident_id == page.incident_id, IncidentEvent.kind == EventKind.PAGE_HELD)
         .order_by(IncidentEvent.id.desc()))
     last = next((d for d in lines if (d or {}).get("page_id") == page.id), None) or {}
-    return (last.get("why"), last.get("callback_id"), last.get("page_call_id")) == \
-        (busy.why, busy.callback_id, busy.page_id)
+    return (last.get("why"), last.get("callback_id")) == (busy.why, busy.callback_id)
 
 
 def held_pages(session: Session, incident_id: int, now: datetime) -> list[Page]:
