@@ -184,15 +184,17 @@ class SimulatedTwilio:
 
     # ------------------------------------------------------------ faults
 
-    def fail_next(self, n: int = 1, status: int = 500, code: int | None = None, resource: str = "") -> None:
+    def fail_next(self, n: int = 1, status: int = 500, code: int | None = None, resource: str = "",
+                  retry_after: str = "") -> None:
         """The next ``n`` requests are refused with ``status`` (429, 500, 503, ...) and Twilio's error ``code``
-        (by default the one Twilio gives with that status: ``DEFAULT_CODES``); nothing is created.
+        (by default the one Twilio gives with that status: ``DEFAULT_CODES``); nothing is created. ``retry_after``:
+        the refusal's ``Retry-After`` header (seconds or an HTTP-date), as an HTTP 429 may carry one.
 
         ``resource`` (``"Messages"``, ``"Calls"``): only creates of that resource meet these faults, as Twilio
         answers 21611 (the number's SMS queue is full) to new messages alone; other requests pass meanwhile.
         """
         with self._lock:
-            self._faults.extend([("fail", (status, code or default_code(status)), resource)] * n)
+            self._faults.extend([("fail", (status, code or default_code(status), retry_after), resource)] * n)
 
     def refuse_to(self, number: str, code: int = 21211) -> None:
         """Every call or message created to ``number`` from now on is refused ``400`` with ``code``, as Twilio
@@ -246,8 +248,11 @@ class SimulatedTwilio:
                 self.requests.append(ApiRequest(request.method, request.path, params))
             auth = request.authorization
             if fault and fault[0] == "fail":
-                status, code = fault[1]
-                return _error(status, code, FAULT_MESSAGES.get(code, "Simulated failure"))
+                status, code, *retry_after = fault[1]
+                answer = _error(status, code, FAULT_MESSAGES.get(code, "Simulated failure"))
+                if retry_after and retry_after[0]:
+                    answer[0].headers["Retry-After"] = retry_after[0]
+                return answer
             if fault and fault[0] == "hang":
                 self._release.wait(self.hang_seconds)
                 return _error(503, 20503, "Service Unavailable")

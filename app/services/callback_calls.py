@@ -12,9 +12,16 @@ from app.models.paging import outcome_unknown
 from app.queue import PendingJob, schedule
 from app.services.callbacks import mark_rep_not_reached
 from app.services.events import log_event
-from app.services.pages import backoff, failure_note, retry_at, unanswered
+from app.services.pages import (
+    PAGE_WAITS_FOR_RETRY_AFTER_AT_MOST,
+    backoff,
+    failure_note,
+    retry_at,
+    unanswered,
+    wait_before_retry,
+)
 from app.services.row_locks import lock_callback
-from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, TelephonyError
+from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, TelephonyError, asked_wait
 
 # A try Twilio fails for now (5xx, 429, a time-out) is made again, with the pages' back-off, until the request is
 # this old; then the rep is told the customer was not called (to call them directly). Four tries (about 10 s of
@@ -88,8 +95,8 @@ def _failed(db, callback_id: int, now: datetime, exc: TelephonyError, uncertain:
         # a try Twilio did not answer may still make its call: it stays "placing" (no run, the watchdog's neither,
         # looks Twilio up and calls again) until its retry, which waits as a page's does (``pages.retry_at``)
         callback.placing_since = callback.placing_since if unanswered(error) else None
-        again_at = retry_at(now, backoff(callback.attempts) if not isinstance(exc, OutcomeUnknown)
-                            else timedelta(seconds=2), error)
+        wait = backoff(callback.attempts) if not isinstance(exc, OutcomeUnknown) else timedelta(seconds=2)
+        again_at = retry_at(now, wait_before_retry(wait, asked_wait(exc), PAGE_WAITS_FOR_RETRY_AFTER_AT_MOST), error)
         final = isinstance(exc, Rejected) or again_at - callback.requested_at > RETRY_FOR
         log_event(session, at=now, actor="twilio", kind="callback_rep_call_failed", incident_id=callback.incident_id,
                   detail={"callback_id": callback_id, "error": callback.last_error[:200], "final": final})

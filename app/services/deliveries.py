@@ -16,10 +16,11 @@ from app.models import Delivery, DeliveryChannel, UpdateDeliveryStatus
 from app.queue import PendingJob, schedule
 from app.services import late_mail
 from app.services.events import log_event
+from app.services.pages import SEND_WAITS_FOR_RETRY_AFTER_AT_MOST, wait_before_retry
 from app.services.sms_opt_outs import OPTED_OUT_REASON, is_opted_out, record_opt_out
 from app.services.unreached import alerts_for
 from app.settings import Settings
-from app.telephony.protocol import UNSUBSCRIBED_RECIPIENT, OptedOut, Rejected, Telephony, TelephonyError
+from app.telephony.protocol import UNSUBSCRIBED_RECIPIENT, OptedOut, Rejected, Telephony, TelephonyError, asked_wait
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ class DeliverySender:
             return
         except (Rejected, MailError, TelephonyError) as exc:
             permanent = isinstance(exc, Rejected) or (isinstance(exc, MailError) and exc.permanent)
-            self._record_failure(delivery_id, now, f"{type(exc).__name__}: {exc}", permanent)
+            self._record_failure(delivery_id, now, f"{type(exc).__name__}: {exc}", permanent, asked_wait(exc))
             return
         with self.db.transaction() as session:
             delivery = session.get(Delivery, delivery_id, with_for_update=True)
@@ -221,7 +222,8 @@ class DeliverySender:
             record_opt_out(session, delivery.to_address, now, source="twilio_21610")
             _tell_if_unreached(session, delivery, now)
 
-    def _record_failure(self, delivery_id: int, now: datetime, error: str, permanent: bool) -> None:
+    def _record_failure(self, delivery_id: int, now: datetime, error: str, permanent: bool,
+                        asked: float | None = None) -> None:
         with self.db.transaction() as session:
             delivery = session.get(Delivery, delivery_id, with_for_update=True)
             delivery.last_error = error[:500]
@@ -238,7 +240,8 @@ class DeliverySender:
                 _tell_if_unreached(session, delivery, now)
                 return
             delivery.status = UpdateDeliveryStatus.QUEUED
-            delivery.next_attempt_at = now + backoff(DeliveryChannel(delivery.channel), delivery.attempts)
+            delivery.next_attempt_at = now + wait_before_retry(
+                backoff(DeliveryChannel(delivery.channel), delivery.attempts), asked, SEND_WAITS_FOR_RETRY_AFTER_AT_MOST)
             if written:
                 log.warning("%s delivery %s (%s to the %s) failed at attempt %s, tried again at %s: %s",
                             delivery.channel, delivery.id, delivery.purpose, delivery.recipient, delivery.attempts,

@@ -40,7 +40,7 @@ from app.services.failure_log import COVERED, line_for
 from app.services.page_verdicts import hold, page_level_again, supersede, verdict
 from app.services.sms_opt_outs import OPTED_OUT_REASON, is_opted_out, record_opt_out
 from app.services.unproven_reports import recorded_details
-from app.telephony.protocol import NO_ANSWER, OptedOut, Rejected, Sent, Telephony, TelephonyError
+from app.telephony.protocol import NO_ANSWER, OptedOut, Rejected, Sent, Telephony, TelephonyError, asked_wait
 
 log = logging.getLogger(__name__)
 _NUMBERS = re.compile(r"\+?\d[\d ()-]{5,}\d")  # phone numbers never reach the logs
@@ -80,6 +80,23 @@ SMS_VALIDITY_SECONDS = 600
 def backoff(attempt: int) -> timedelta:
     """Bounded exponential back-off: 2, 4, 6, 6, 6 ... s."""
     return timedelta(seconds=min(2 ** attempt, MAX_BACKOFF_SECONDS))
+
+
+# Twilio's ``Retry-After`` on a refusal for now (a 429; ``Throttled.retry_after``): until then it refuses again, and a
+# fixed back-off asked sooner (an outside probe's 429 with "Retry-After: 20" was tried again after 4 and 9 s). A page,
+# a rep's callback call waits for it this long at most: the promise is a page within seconds of Twilio taking them
+# again, so a longer wait asked is not kept whole (the try after it is refused and waits again); any other send (a
+# receipt, an update, an e-mail) waits as long as asked, up to ``SEND_WAITS_FOR_RETRY_AFTER_AT_MOST``.
+PAGE_WAITS_FOR_RETRY_AFTER_AT_MOST = timedelta(seconds=30)
+SEND_WAITS_FOR_RETRY_AFTER_AT_MOST = timedelta(minutes=15)
+
+
+def wait_before_retry(backoff_wait: timedelta, asked_seconds: float | None, at_most: timedelta) -> timedelta:
+    """The back-off, or the wait Twilio asked for (``asked_seconds``, its Retry-After) when that is longer, up to
+    ``at_most``: the one rule for every send Twilio refused for now."""
+    if asked_seconds is None:
+        return backoff_wait
+    return max(backoff_wait, min(timedelta(seconds=asked_seconds), at_most))
 
 
 def unanswered(error: str) -> bool:
@@ -192,7 +209,7 @@ class PageSender:
             return self._record_failure(page_id, now, str(exc), permanent=True, first=first, uncertain=uncertain)
         except TelephonyError as exc:  # Throttled, OutcomeUnknown or another: retried after the back-off
             return self._record_failure(page_id, now, f"{type(exc).__name__}: {exc}", permanent=False, first=first,
-                                        uncertain=uncertain)
+                                        uncertain=uncertain, asked_wait=asked_wait(exc))
         with self.db.transaction() as session:
             page = session.get(Page, page_id, with_for_update=True)
             adopted_first = page.twilio_sid == sent.sid  # its status callback came first and logged it (adopt_sid)
@@ -363,9 +380,10 @@ class PageSender:
                                          machine_detection=True)
 
     def _record_failure(self, page_id: int, now: datetime, error: str, permanent: bool, first: bool,
-                        uncertain: bool, opted_out: bool = False) -> None:
+                        uncertain: bool, opted_out: bool = False, asked_wait: float | None = None) -> None:
         """Record a failed attempt; ``uncertain``: an earlier attempt's outcome was (and stays) unknown;
-        ``opted_out``: Twilio said the number texted STOP (21610), so no later SMS is tried."""
+        ``opted_out``: Twilio said the number texted STOP (21610), so no later SMS is tried; ``asked_wait``: the
+        seconds Twilio asked us to wait (``wait_before_retry``)."""
         with self.db.transaction() as session:
             page = session.get(Page, page_id, with_for_update=True)
             if opted_out:
@@ -377,7 +395,8 @@ class PageSender:
                           detail={"page_id": page.id, "error": error[:200], "attempt": page.attempts,
                                   "final": True, "status": page.status})
                 return
-            again_at = retry_at(now, backoff(page.attempts), error)
+            again_at = retry_at(now, wait_before_retry(backoff(page.attempts), asked_wait,
+                                                       PAGE_WAITS_FOR_RETRY_AFTER_AT_MOST), error)
             retry_for = RETRY_WHILE_OPEN_FOR if page.purpose in ENDS_WITH_INCIDENT else RETRY_FOR
             give_up = permanent or again_at - page.created_at > retry_for
             _log_failure(session, page, now, error, give_up)

@@ -13,7 +13,17 @@ class TelephonyError(Exception):
 
 class Throttled(TelephonyError):
     """The provider refused for now (HTTP 429, or a code that passes such as Twilio's 21611, a full send queue):
-    nothing was sent; retry after a back-off."""
+    nothing was sent; retry after a back-off, and not before ``retry_after`` seconds when the provider asked for a
+    wait (Twilio's ``Retry-After`` header on a 429; None when it named none)."""
+
+    def __init__(self, message: str = "", retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def asked_wait(error: Exception) -> float | None:
+    """The seconds the provider asked us to wait before trying again (a Throttled's ``retry_after``), else None."""
+    return error.retry_after if isinstance(error, Throttled) else None
 
 
 class Rejected(TelephonyError):

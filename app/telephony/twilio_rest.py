@@ -23,11 +23,13 @@ import logging
 import ssl
 import threading
 import urllib.request
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from app.idle_socket import closed_while_idle
-from app.telephony.protocol import NO_ANSWER, OutcomeUnknown, Rejected, TelephonyError
+from app.telephony.protocol import NO_ANSWER, OutcomeUnknown, Rejected, TelephonyError, Throttled
 from app.telephony.twilio_errors import error_code, error_kind
 
 log = logging.getLogger(__name__)
@@ -96,7 +98,7 @@ class TwilioRest:
         except ValueError:  # a proxy's HTML page: the request may have been accepted
             answer = None
         if response.status >= 400:
-            raise _error(response.status, answer)
+            raise _error(response.status, answer, response.getheader("Retry-After"))
         if not isinstance(answer, dict):
             raise OutcomeUnknown(f"unreadable answer from Twilio (HTTP {response.status})")
         return answer
@@ -163,9 +165,31 @@ def _tls_context() -> ssl.SSLContext:
     return _context
 
 
-def _error(status: int, answer: Any) -> TelephonyError:
+def _error(status: int, answer: Any, retry_after: str | None = None) -> TelephonyError:
     """Twilio's error answer (``{"code", "message", "more_info", "status"}``) as a TelephonyError: its code decides
-    before its HTTP status (``app.telephony.twilio_errors``: a 400 with 21611 passes, a 400 with 21211 does not)."""
+    before its HTTP status (``app.telephony.twilio_errors``: a 400 with 21611 passes, a 400 with 21211 does not).
+    A refusal for now keeps the wait its ``Retry-After`` header asks for (``Throttled.retry_after``)."""
     details = answer if isinstance(answer, dict) else {}
     text = f"Twilio answered HTTP {status} (code {details.get('code')}): {details.get('message') or ''}".strip()
-    return error_kind(status, error_code(details.get("code")))(text)
+    kind = error_kind(status, error_code(details.get("code")))
+    if kind is Throttled:
+        wait = retry_after_seconds(retry_after)
+        return Throttled(text + (f" (Retry-After {wait:g} s)" if wait is not None else ""), retry_after=wait)
+    return kind(text)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """An HTTP ``Retry-After`` value (RFC 9110: delay-seconds, or an HTTP-date) as seconds from ``now``, at least 0;
+    None when absent or unreadable (the caller's own back-off then decides)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -84,6 +84,25 @@ def test_429_is_throttled_and_nothing_is_sent(telephony, twilio):
         send_page(telephony)
     assert twilio.messages == []
     assert send_page(telephony).sid == twilio.messages[0].sid  # the next attempt goes through
+
+
+@pytest.mark.parametrize(("header", "seconds"), [("20", 20.0), ("0", 0.0), ("", None), ("soon", None)])
+def test_a_429_keeps_the_wait_its_retry_after_header_asks_for(telephony, twilio, header, seconds):
+    # an outside probe's 429 with "Retry-After: 20" was tried again after 4 and 9 s: the header was never read
+    twilio.fail_next(status=429, retry_after=header)
+
+    with pytest.raises(Throttled) as refused:
+        send_page(telephony)
+    assert refused.value.retry_after == seconds
+    assert twilio.messages == []
+
+
+def test_a_retry_after_given_as_an_http_date_is_read_as_seconds_from_now():
+    from app.telephony.twilio_rest import retry_after_seconds
+
+    now = datetime(2026, 12, 7, 15, 0, 0, tzinfo=UTC)
+    assert retry_after_seconds("Mon, 07 Dec 2026 15:00:45 GMT", now) == 45.0
+    assert retry_after_seconds("Mon, 07 Dec 2026 14:59:00 GMT", now) == 0.0  # a date gone by: at once
 
 
 @pytest.mark.parametrize("status", [500, 503])

@@ -24,6 +24,7 @@ from app.services.failure_log import COVERED
 from app.services.oncall_admin import save_policy
 from app.services.page_status import call_status, sms_status
 from app.services.pages import (
+    PAGE_WAITS_FOR_RETRY_AFTER_AT_MOST,
     FALL_BACK_AFTER,
     RETRY_FOR,
     RETRY_WHILE_OPEN_FOR,
@@ -162,6 +163,28 @@ def test_throttled_page_sms_is_retried_after_the_backoff_and_delays_nothing_else
     three = desk.t0 + timedelta(minutes=3)
     assert sorted(level1) == [(ALICE, "voice", three), (BOB, "sms", three), (BOB, "voice", three)]
     assert len(_messages(twilio, ALICE, incident.reference)) == 1  # still one page SMS to Alice
+
+
+@pytest.mark.parametrize(("asked", "waited"), [
+    ("20", timedelta(seconds=20)),  # as asked: Twilio refuses again before then
+    ("600", PAGE_WAITS_FOR_RETRY_AFTER_AT_MOST),  # a page waits at most this long, whatever is asked
+])
+def test_a_page_refused_with_retry_after_waits_as_asked_up_to_its_bound(desk, network, twilio, asked, waited):
+    # an outside probe's 429 with "Retry-After: 20" was tried again after 4 and 9 s (the header was never read)
+    alice = network.phone(ALICE)
+    alice.expect_sms("SEV1").expect_call(answer=False)
+    twilio.fail_next(1, status=429, retry_after=asked)
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()
+    sms = _page(desk, incident.id, ALICE, "sms")
+    assert (sms.status, sms.attempts) == ("queued", 1) and f"Retry-After {asked} s" in sms.last_error
+    assert sms.next_attempt_at == desk.t0 + waited
+
+    _at(desk, waited - timedelta(milliseconds=1))  # not before the wait asked for
+    assert _messages(twilio, ALICE, incident.reference) == []
+    _at(desk, waited)
+    [message] = _messages(twilio, ALICE, incident.reference)
+    assert _page(desk, incident.id, ALICE, "sms").twilio_sid == message.sid
 
 
 # ------------------------------------------------------------------ 2. 5xx and time-out
