@@ -73,6 +73,8 @@ class EventKind(StrEnum):
     # here and was carried out there after the retry's lookup): the rep's phone rang twice (``page_status.duplicate_call``)
     PAGE_DUPLICATE_CALL = "page_duplicate_call"
     PAGE_SMS_FAILED_CALLING = "page_sms_failed_calling"
+    # a rep's page failed for good: the same page goes to their other number (``phone_alt``) before the level gives up
+    PAGE_FAILED_OTHER_NUMBER = "page_failed_other_number"
     # the customer's receipt SMS failed for good: the e-mail receipt goes instead (``decide._receipt_failed``) ...
     RECEIPT_SMS_FAILED_EMAILED = "receipt_sms_failed_emailed"
     # ... or, no e-mail address on record, nothing can: the customer holds no written reference

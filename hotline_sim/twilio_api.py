@@ -76,7 +76,8 @@ class SimulatedTwilio:
         self._calls: list[ApiCall] = []
         self._seq = itertools.count(1)
         self._faults: deque[tuple[str, Any, str]] = deque()
-        self._refused_to: dict[str, int] = {}  # numbers every create to is refused (``refuse_to``)
+        # numbers every create to (of one resource, or any) is refused, and the code (``refuse_to``)
+        self._refused_to: dict[tuple[str, str], int] = {}
         self.numbers: set[str] = set()  # the account's incoming numbers (``hotline check`` asks for them)
         self.opted_out: set[str] = set()  # numbers that texted STOP: Twilio refuses SMS to them (21610)
         self.number_fields: dict[str, dict[str, str]] = {}  # a number's other fields, e.g. {"voice_method": "GET"}
@@ -196,11 +197,14 @@ class SimulatedTwilio:
         with self._lock:
             self._faults.extend([("fail", (status, code or default_code(status), retry_after), resource)] * n)
 
-    def refuse_to(self, number: str, code: int = 21211) -> None:
+    def refuse_to(self, number: str, code: int = 21211, resource: str = "") -> None:
         """Every call or message created to ``number`` from now on is refused ``400`` with ``code``, as Twilio
-        refuses an invalid 'To' number (21211) or one it cannot reach (21214, 21612), for good; nothing is created."""
+        refuses an invalid 'To' number (21211) or one it cannot reach (21214, 21612), for good; nothing is created.
+
+        ``resource`` (``"Messages"``, ``"Calls"``): only creates of that resource are refused, as Twilio refuses a
+        call the account's geo permissions do not allow (21215) and still sends the number's SMS."""
         with self._lock:
-            self._refused_to[number] = code
+            self._refused_to[(number, resource)] = code
 
     def hang_next(self, n: int = 1) -> None:
         """The next ``n`` requests get no answer for ``hang_seconds`` (then a 503); nothing is created."""
@@ -361,7 +365,7 @@ class SimulatedTwilio:
                 if self.clock.now() < until:
                     return ("hang", 503) if status == 0 else ("fail", (status, default_code(status)))
                 self._outage = None
-            refused = self._refused_to.get(request.form.get("To", "")) if request.method == "POST" else None
+            refused = self._refused(request.form.get("To", ""), request.path) if request.method == "POST" else None
             if refused is not None:
                 return "fail", (400, refused)
             if not self._faults:
@@ -371,6 +375,11 @@ class SimulatedTwilio:
                 return None  # a fault for another resource's creates: this request passes, the fault waits
             self._faults.popleft()
             return kind, arg
+
+    def _refused(self, to: str, path: str) -> int | None:
+        """The code a create to ``to`` at ``path`` is refused with (``refuse_to``), or None."""
+        resource = path.rsplit("/", 1)[-1].removesuffix(".json")
+        return self._refused_to.get((to, resource), self._refused_to.get((to, "")))
 
     def _validated(self, resource: str) -> dict[str, list[str]]:
         form = {k: request.form.getlist(k) for k in request.form}

@@ -49,7 +49,9 @@ def timeline(events: list[IncidentEvent], pages: list[Page],
     names = {**STEP_NAMES, K.STEP_AT_RISK: f"At-risk check (T+{at_risk})",
              K.STEP_BREACH: f"Deadline check (T+{sla_minutes})"}
     written = [(e.detail or {}).get("round") for e in events if e.kind == K.CUSTOMER_UPDATE_SENT]
-    return [_entry(e, by_id, names, written) for e in events]
+    # pages to a rep's other number (``phone_alt``), named so on every line of theirs
+    others = frozenset((e.detail or {}).get("other_page_id") for e in events if e.kind == K.PAGE_FAILED_OTHER_NUMBER)
+    return [_entry(e, by_id, names, written, others) for e in events]
 
 
 # lines naming an update by its schedule round (``round``, a step's ``level``): read as the Nth update owed
@@ -58,8 +60,10 @@ _NUMBERED = {K.CUSTOMER_UPDATE_SENT: "round", K.CUSTOMER_UPDATE_LATE: "round", K
 
 
 def _entry(event: IncidentEvent, pages: dict[int, Page], names: dict = STEP_NAMES,
-           written: list[object] | tuple = ()) -> Entry:
+           written: list[object] | tuple = (), others: frozenset = frozenset()) -> Entry:
     d = event.detail or {}
+    if event.kind == K.PAGE_QUEUED and d.get("page_id") in others:
+        d = {**d, "to": _other_number(d.get("to") or "")}
     if event.kind in _NUMBERED:  # the updates written so far are in the log: the same rule as the SMS
         d = {**d, "number": nth(written, d.get(_NUMBERED[K(event.kind)]))}
     if event.kind == K.NOTE:
@@ -71,7 +75,7 @@ def _entry(event: IncidentEvent, pages: dict[int, Page], names: dict = STEP_NAME
         details = ", ".join(f"{k}: {v}" for k, v in d.items())
         return Entry(event.at, event.actor, event.kind.replace("_", " ").capitalize() + (f" ({details})" if details
                                                                                           else ""), "muted")
-    text, css = describe(d, _page(d.get("page_id"), pages))
+    text, css = describe(d, _page(d.get("page_id"), pages, others))
     recording = str(d.get("recording_url") or "") if event.kind == K.INFORMATION_ADDED else ""
     return Entry(event.at, event.actor, text, css, recording=recording)
 
@@ -81,11 +85,17 @@ def _step(kind: K, d: dict, names: dict = STEP_NAMES) -> str:
     return f"{name}: {str(d.get('outcome', '')).replace('_', ' ')}"
 
 
-def _page(page_id: object, pages: dict[int, Page]) -> str:
+def _page(page_id: object, pages: dict[int, Page], others: frozenset = frozenset()) -> str:
     page = pages.get(page_id) if isinstance(page_id, int) else None
     if page is None:
         return "a page"
-    return page_words(page.channel, page.purpose, page.name or page.to_number, page.role)
+    name = page.name or page.to_number
+    return page_words(page.channel, page.purpose, _other_number(name) if page.id in others else name, page.role)
+
+
+def _other_number(name: str) -> str:
+    """``Alice's other number``: a page to the rep's ``phone_alt`` after one to their own number failed for good."""
+    return f"{name}'s other number"
 
 
 def _when(value: object) -> str:
@@ -348,6 +358,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "page_reached_machine": lambda d, page: (f"{sentence(page)} reached voicemail", "bad"),
     "page_duplicate_call": _duplicate_call,
     "page_sms_failed_calling": lambda d, page: (f"{sentence(page)} failed; calling instead", "warn"),
+    "page_failed_other_number": lambda d, page: (f"{sentence(page)} failed; paging "
+                                                 f"{_other_number(str(d.get('to') or 'the rep'))} instead", "warn"),
     "missed_sms_resent": _missed_sms_resent,
     "receipt_sms_failed_emailed": _receipt_failed,
     "receipt_sms_failed_no_address": _receipt_failed,

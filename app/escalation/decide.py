@@ -514,13 +514,20 @@ def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
         return _notice_failed(ev, snap)
     if ev.purpose == "at_risk":
         return _at_risk_sms_failed(ev, snap)
-    if ev.purpose != "page" or (ev.channel != SMS and not ev.level_unreached):
+    other = ev.other_number and not ev.retrying  # Twilio failing for now fails the other number too
+    if ev.purpose != "page" or (ev.channel != SMS and not ev.level_unreached and not other):
         return _skip(snap, "no_fallback")
     if snap.resolved or snap.customer_reached or _owned(snap):
         return _skip(snap, "no_fallback_needed")
-    if ev.channel == SMS and not ev.voice_tried:
-        return Decision("calling_instead", snap.state, pages=(PageOrder(Audience.SAME_PERSON, (VOICE,), "page"),),
-                        log=(K.PAGE_SMS_FAILED_CALLING,))
+    # the same person called (a page SMS), first: an SMS to the other number that is never sent (STOP) sees the call
+    calling = (PageOrder(Audience.SAME_PERSON, (VOICE,), "page"),) if ev.channel == SMS and not ev.voice_tried else ()
+    # a rep whose page failed for good (a refused number, STOP, undelivered, a call that failed) is paged the same
+    # way on their other number before their level counts as unreached (probe Q, Q1: Twilio refused the primary's
+    # SMS, 21610, and call, 21215, and the managers were paged while the YAML held the rep's phone_alt)
+    elsewhere = (PageOrder(Audience.OTHER_NUMBER, (ev.channel,), "page"),) if other else ()
+    if calling or elsewhere:
+        return Decision("calling_instead" if calling else "other_number", snap.state, pages=calling + elsewhere,
+                        log=(K.PAGE_SMS_FAILED_CALLING,) * bool(calling) + (K.PAGE_FAILED_OTHER_NUMBER,) * bool(other))
     if not ev.level_unreached:  # an SMS whose person is called already, by a call still alive
         return _skip(snap, "called_already")
     # every page of the level failed for good (Twilio refused the numbers, the calls failed): it reached nobody, as a

@@ -271,7 +271,8 @@ class PageFailed:
     has not failed for good. ``voice_tried``: a page SMS's own fallback, a call of its level to the same person,
     exists already (the level paged them on both channels, or an earlier failure called them). ``written_answered``: for the customer's receipt SMS or one-off notice (``decide.NOTICES``), the
     same e-mail was already written for the incident, or this failure was already answered (a second final report
-    of the same SMS)."""
+    of the same SMS). ``other_number``: the page went to a rep who has another number (``phone_alt``), not to that one,
+    and no page of its level (its step; without one, since it was written) went there on this channel yet."""
 
     channel: str
     purpose: str
@@ -281,6 +282,7 @@ class PageFailed:
     retrying: bool = False
     written_answered: bool = False
     voice_tried: bool = False
+    other_number: bool = False
 
 
 @dataclass(frozen=True)
@@ -346,6 +348,7 @@ class Audience(StrEnum):
     PREVIOUS_OWNER = "previous_owner"  # told when someone takes the incident over
     CALLBACK_REP = "callback_rep"  # the (active) rep of the callback the event is about
     SAME_PERSON = "same_person"  # the person of a failed page
+    OTHER_NUMBER = "other_number"  # the rep of a failed page, on their other number (``PageFailed.other_number``)
     CUSTOMER = "customer"
     # the account's TAM as told of the incident so far (texted, or e-mailed outside their business hours): told of
     # its breach at the breach, once, whoever owns it; the repages after it are for the reps and managers

@@ -47,12 +47,14 @@ def verdict(session: Session, page: Page, incident: Incident, now: datetime) -> 
 
 def last_call_at(session: Session, page: Page) -> datetime | None:
     """For a call: when the latest other call of its incident to the same rep or number actually left (Twilio took
-    it: ``sent_at``; or a run is placing it now: ``sending_since``); None for none, or for an SMS."""
+    it: ``sent_at``; or a run is placing it now: ``sending_since``); None for none, or for an SMS. A call that
+    ended FAILED (Twilio could not place it; or ``canceled``, which the hotline never asks) rang nobody: the call to
+    the rep's other number that follows it is not spaced from it."""
     if page.channel != Channel.VOICE:
         return None
     others = session.execute(select(Page.sent_at, Page.sending_since, Page.status).where(
         Page.incident_id == page.incident_id, Page.id != page.id, Page.channel == Channel.VOICE,
-        (Page.rep_id == page.rep_id) | (Page.to_number == page.to_number),
+        (Page.rep_id == page.rep_id) | (Page.to_number == page.to_number), Page.status != PageStatus.FAILED,
         Page.sent_at.is_not(None) | (Page.status == PageStatus.SENDING)))
     times = [sent_at or sending_since for sent_at, sending_since, _status in others if sent_at or sending_since]
     return max(times) if times else None

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, object_session
 
 from app.escalation.decide import BREACH_CORRECTED, CHASING_PURPOSES, NOTICES
-from app.escalation.model import Decision
+from app.escalation.model import Audience, Decision, PageOrder
 from app.event_kind import EventKind
 from app.models import (
     Channel,
@@ -37,6 +37,7 @@ from app.queue import PendingJob, schedule
 from app.services.customer_order import earlier_to_go, release_later, wait_behind
 from app.services.events import log_event
 from app.services.failure_log import COVERED, line_for
+from app.services.other_number import other_number
 from app.services.page_verdicts import hold, page_level_again, supersede, verdict
 from app.services.sms_opt_outs import OPTED_OUT_REASON, is_opted_out, record_opt_out
 from app.services.unproven_reports import recorded_details
@@ -546,7 +547,9 @@ def answer_page_failure(session: Session, page: Page, now: datetime, first: bool
                        error_code: str = "") -> Page | None:
     """What follows a page that failed for good, as the core decides (``PageFailed``). A page or at-risk alert SMS
     that failed, was undelivered or was never sent (STOP): call the same person at once, if the
-    core says so; the last page of a level alive: the managers at once (``level_unreached``) (``first``: in the FIRST queue, as the SMS would have been). A customer's missed-call SMS that had
+    core says so; a rep's page: the same page to their other number (``phone_alt``), if the core says so; the last
+    page of a level alive: the managers at once (``level_unreached``) (``first``: in the FIRST queue, as the SMS would
+    have been). A customer's missed-call SMS that had
     held back later attempts' SMS is sent anew for them instead, if the core says so (``resend_missed_sms``); a
     customer's receipt SMS that failed for good is followed by the e-mail receipt, if the core says so
     (``error_code``: Twilio's, from the delivery report, for the log line)."""
@@ -555,12 +558,14 @@ def answer_page_failure(session: Session, page: Page, now: datetime, first: bool
 
     incident = session.get(Incident, page.incident_id)
     held_back_at = missed_sms_held_back(session, incident, page)
+    alt = other_number(session, page) if page.purpose == "page" else ""
     failed = PageFailed(page.channel, page.purpose, held_back_at,
                         opted_out=held_back_at is not None and is_opted_out(session, page.to_number),
                         level_unreached=level_unreached(session, page),
                         retrying=page.status not in (PageStatus.FAILED, PageStatus.UNDELIVERED),
                         written_answered=page.purpose in (RECEIPT, *NOTICES) and written_answered(session, page),
-                        voice_tried=page.channel == Channel.SMS and voice_tried(session, page))
+                        voice_tried=page.channel == Channel.SMS and voice_tried(session, page),
+                        other_number=bool(alt))
     decision = decide(failed, snapshot(session, incident, now), now)
     if held_back_at is not None:
         resend_missed_sms(session, incident, page, held_back_at, decision, now)
@@ -574,22 +579,43 @@ def answer_page_failure(session: Session, page: Page, now: datetime, first: bool
 
         carry_out(session, incident, decision, now, Acting(detail={"page_id": page.id, "step_id": page.step_id}))
         return None
-    if not decision.pages:
-        return None
+    voice = None
+    for order in decision.pages:  # the same person called first, then the other number (``decide._page_failed``)
+        if order.audience == Audience.SAME_PERSON:
+            voice = _call_same_person(session, incident, page, order.purpose, decision, now, first)
+        elif order.audience == Audience.OTHER_NUMBER:
+            _page_other_number(session, incident, page, alt, order, now, first)
+    return voice
+
+
+def _call_same_person(session: Session, incident: Incident, page: Page, purpose: str, decision: Decision,
+                      now: datetime, first: bool) -> Page | None:
+    """The person of a failed SMS called with what it said: a page, or an at-risk alert
+    (``decide._at_risk_sms_failed``); its ``page_sms_failed_calling`` line names both."""
     from app.services.oncall import tam_may_call
     from app.services.tickets import account_of
 
     if page.role == TAM_ROLE and not tam_may_call(account_of(session, incident), now):
         return None  # a TAM texted outside their business hours is never rung instead (``oncall.tam_target``)
     who = Contactable(rep_id=page.rep_id, name=page.name, phone=page.to_number, channels=("voice",), role=page.role)
-    # the same person called with what the SMS said: a page, or an at-risk alert (``decide._at_risk_sms_failed``)
-    voice = queue_page(session, incident, who, Channel.VOICE, decision.pages[0].purpose, now, step_id=page.step_id,
-                       first=first)
-    if voice is not None:
-        for kind in decision.log:
-            log_event(session, at=now, actor="system", kind=kind, incident_id=incident.id,
-                      detail={"page_id": page.id, "voice_page_id": voice.id})
+    voice = queue_page(session, incident, who, Channel.VOICE, purpose, now, step_id=page.step_id, first=first)
+    if voice is not None and EventKind.PAGE_SMS_FAILED_CALLING in decision.log:
+        log_event(session, at=now, actor="system", kind=EventKind.PAGE_SMS_FAILED_CALLING, incident_id=incident.id,
+                  detail={"page_id": page.id, "voice_page_id": voice.id})
     return voice
+
+
+def _page_other_number(session: Session, incident: Incident, page: Page, number: str, order: PageOrder,
+                       now: datetime, first: bool) -> Page | None:
+    """The same page to the rep's other number (``number``: ``other_number``), on the failed page's channel; its
+    line (``page_failed_other_number``) names both pages, as ``page_sms_failed_calling`` does."""
+    who = Contactable(rep_id=page.rep_id, name=page.name, phone=number, channels=order.channels, role=page.role)
+    other = queue_page(session, incident, who, Channel(order.channels[0]), order.purpose, now, step_id=page.step_id,
+                       first=first)
+    if other is not None:
+        log_event(session, at=now, actor="system", kind=EventKind.PAGE_FAILED_OTHER_NUMBER, incident_id=incident.id,
+                  detail={"page_id": page.id, "other_page_id": other.id, "to": page.name})
+    return other
 
 
 DEAD_PAGES = (PageStatus.FAILED, PageStatus.UNDELIVERED, PageStatus.CANCELED)

@@ -540,6 +540,41 @@ def test_the_last_page_of_a_level_failing_pages_the_managers_at_once_while_nobod
     assert (alive.outcome, alive.pages) == ("called_already", ())
 
 
+# a rep's page failed for good, and they have another number (phone_alt) not yet paged for its level (probe Q, Q1)
+OTHER_NUMBER_CASES = [
+    # a call refused (21215) or failed, the last of its level: the other number first, the managers not yet
+    (PageFailed("voice", "page", level_unreached=True, other_number=True), "open",
+     ("other_number", [(Audience.OTHER_NUMBER, ("voice",))], ("page_failed_other_number",))),
+    # ... and while other pages of the level live too: the rep is still tried on both their numbers
+    (PageFailed("voice", "page", other_number=True), "open",
+     ("other_number", [(Audience.OTHER_NUMBER, ("voice",))], ("page_failed_other_number",))),
+    # an SMS (21610, undelivered): the same person called as before, and the SMS to the other number
+    (PageFailed("sms", "page", level_unreached=True, other_number=True), "open",
+     ("calling_instead", [(Audience.SAME_PERSON, ("voice",)), (Audience.OTHER_NUMBER, ("sms",))],
+      ("page_sms_failed_calling", "page_failed_other_number"))),
+    (PageFailed("sms", "page", voice_tried=True, other_number=True), "open",
+     ("other_number", [(Audience.OTHER_NUMBER, ("sms",))], ("page_failed_other_number",))),
+    # Twilio failing for now (the SMS still retried): the other number would fail the same way
+    (PageFailed("sms", "page", retrying=True, voice_tried=True, other_number=True), "open", ("called_already", [], ())),
+    # somebody has it, or the customer was reached: nobody is paged further
+    (PageFailed("voice", "page", level_unreached=True, other_number=True), "acknowledged",
+     ("no_fallback_needed", [], ())),
+    (PageFailed("sms", "page", other_number=True), "met", ("no_fallback_needed", [], ())),
+    # an alert's or a notice's failure is not a level's page
+    (PageFailed("voice", "at_risk", other_number=True), "open", ("no_fallback", [], ())),
+    # no other number left (none, or tried): the level reached nobody
+    (PageFailed("voice", "page", level_unreached=True), "open",
+     ("level_unreached", [(Audience.MANAGERS, ("sms", "voice"))], ("level_unreached",))),
+]
+
+
+@pytest.mark.parametrize(("failed", "state", "expected"), OTHER_NUMBER_CASES)
+def test_a_reps_failed_page_goes_to_their_other_number_before_the_level_counts_unreached(failed, state, expected):
+    decision = decide(failed, STATES[state], T0)
+    assert (decision.outcome, [(o.audience, o.channels) for o in decision.pages], decision.log) == expected
+    assert all(o.purpose == "page" for o in decision.pages)
+
+
 # the customer's receipt SMS failed (trigger) in a state (snapshot) -> (outcome, e-mail ordered, log kinds)
 WITH_EMAIL = replace(BASE, has_email=True)
 RECEIPT_FAILED = [
