@@ -50,11 +50,11 @@ MAIL_WAITING = ("{count} e-mail(s) wait for SMTP after a failed try, the oldest 
 # a count, not the workers' names (`hotline check` names them)
 OTHER_SECRET_KEY = ("hotline workers running now sign with {count} SECRET_KEY(s) other than this web process's: "
                     "{breaks}. Fix: {fix} (`hotline check` names the workers); {rolling}")
-# the references only: no customer data (an incident reference is no identity)
-STEPS_PUT_OFF = ("{count} due step(s) (pages, alerts, breach or receipt) put off for {seconds} s or more because "
-                 "another transaction holds their incident's row lock (a psql session, a web process frozen in a "
-                 "transaction?), first at {since}: incident(s) {references}; the callback promise of those incidents "
-                 "is at risk until the lock is released (PostgreSQL's pg_locks names the holder)")
+# counts, not references: a reference is what a repeat caller proves (SECURITY.md); the board names the incidents
+STEPS_PUT_OFF = ("{count} due step(s) (pages, alerts, breach or receipt) of {incidents} incident(s) put off for "
+                 "{seconds} s or more because another transaction holds their incident's row lock (a psql session, a "
+                 "web process frozen in a transaction?), first at {since}: the callback promise of those incidents is "
+                 "at risk until the lock is released (the board names them; PostgreSQL's pg_locks names the holder)")
 PAGES_FAILING = ("no page reached Twilio since {since}: the last {count} attempts failed (errors or no answer from "
                  "Twilio), so reps are not being paged; callers are still recorded, and {follows}")
 
@@ -130,8 +130,7 @@ def healthz():
                                                  since=f"{paging.failing_since:%H:%M:%S} UTC"))
         if put_off.count:
             warnings.append(STEPS_PUT_OFF.format(count=put_off.count, seconds=int(WARN_AFTER.total_seconds()),
-                                                 since=f"{put_off.since:%H:%M:%S} UTC",
-                                                 references=put_off.named()))
+                                                 since=f"{put_off.since:%H:%M:%S} UTC", incidents=put_off.incidents))
         if waiting.count:
             warnings.append(MAIL_WAITING.format(count=waiting.count, since=f"{waiting.oldest:%H:%M:%S} UTC"))
         if watchdog["alive"] and checks["redis"] == "ok":

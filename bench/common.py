@@ -43,7 +43,7 @@ def __getattr__(name: str) -> str:
     raise AttributeError(name)
 
 
-PASSWORD = "bench horse battery staple"
+PASSWORD = "spare oxen carry staples"
 
 
 @dataclass

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 PAGES = ("/board", "/board/rows", "/reports/compliance", "/reports/compliance.csv", "/reports/compliance.json",
          "/reports/updates", "/oncall", "/missed-calls", "/outages", "/admin/users", "/admin/accounts",
          "/api/v1/openapi.json")
-EMAIL, PASSWORD = "bench-manager@hotline.example", "bench-manager-password-0123"
+EMAIL, PASSWORD = "bench-manager@hotline.example", "tidy spoons carry 0123"
 
 
 class Browser:

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from app.auth.access import current_user, password_fingerprint, requires
 from app.models.user import Role
 from app.services import users as user_service
+from app.services.password_rules import MIN_PASSWORD_LENGTH
 from app.services.users import InvalidUser, UnknownUser
 
 bp = Blueprint("admin", __name__, template_folder="templates")
@@ -23,7 +24,7 @@ def users() -> str:
     with hotline.db.session() as db:
         rows = user_service.list_users(db)
     return render_template("dashboard/users.html", users=rows, roles=list(Role), now=hotline.clock.now(),
-                           min_password=user_service.MIN_PASSWORD_LENGTH)
+                           min_password=MIN_PASSWORD_LENGTH)
 
 
 @bp.get("/admin/users/new")
@@ -112,4 +113,4 @@ def _user_form(form: dict, error: str | None = None) -> str:
     with hotline.db.session() as db:
         reps = user_service.rep_names(db)
     return render_template("dashboard/user_form.html", form=form, error=error, roles=list(Role), reps=reps,
-                           min_password=user_service.MIN_PASSWORD_LENGTH)
+                           min_password=MIN_PASSWORD_LENGTH)

@@ -14,6 +14,7 @@ from app.services import leases
 from app.services.board_actions import NOT_A_REP_NOTE, may_own
 from app.services.missed_calls import unanswered_texts_since, unreachable_since
 from app.services.paging_health import paging_health
+from app.services.put_off_steps import WARN_AFTER, put_off_now
 from app.webhook_refusals import Refused, refused_lately
 
 # The dashboard's stylesheet and script are files under static/ (the Content-Security-Policy allows no inline ones).
@@ -51,6 +52,8 @@ def _render(template: str) -> str:
         # Twilio failing every page (the rule /healthz's "paging" reads): the rows' pages are not reaching anyone
         paging = paging_health(session, now)
         failing = paging if paging.state == "failing" else None
+        # due steps waiting on a locked incident: /healthz counts them (it answers anyone), the board names them
+        put_off = put_off_now(session, now)
         owns = may_own(session, current_user())  # no Acknowledge or Take over for a login linked to no rep
     refused = _refused_webhooks(hotline)
     field = csrf_field()  # one token per page: the page's shared form and the few per-row forms reuse it
@@ -58,7 +61,9 @@ def _render(template: str) -> str:
     return render_template(template, rows=rows, rows_html=rows_html(rows, now, incident_url, field, owns), now=now,
                            refresh=REFRESH_SECONDS, unreachable=unreachable, unanswered_texts=unanswered_texts,
                            sla_minutes=hotline.settings.callback_sla_minutes, no_watchdog=no_watchdog,
-                           paging_failing=failing, refused_webhooks=refused, not_a_rep="" if owns else NOT_A_REP_NOTE,
+                           paging_failing=failing, refused_webhooks=refused,
+                           steps_put_off=put_off if put_off.count else None,
+                           put_off_seconds=int(WARN_AFTER.total_seconds()), not_a_rep="" if owns else NOT_A_REP_NOTE,
                            **HELPERS,
                            csrf_field=lambda: field)
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.escalation import Acknowledge, Connect, ReachedByEmail, Resolve, decide
+from app.escalation import Acknowledge, Connect, Decision, ReachedByEmail, Resolve, decide
 from app.event_kind import EventKind
 from app.models import (
     Callback,
@@ -46,6 +46,7 @@ from app.services.page_text import (
     spoken_number,
     spoken_time,
 )
+from app.services.refusal_lines import refusal_lined
 from app.settings import PROMISED_CALLBACK_MINUTES
 
 AFTER_CALL_CHECK = timedelta(minutes=1)  # a held connect checks this often whether the intake is over
@@ -126,7 +127,8 @@ def acknowledge(session: Session, incident: Incident, actor: Actor, now: datetim
                 take_over: bool = False) -> Answer:
     """Acknowledge (or, with ``take_over``, take the incident from its owner)."""
     snap = snapshot(session, incident, now)
-    decision = decide(Acknowledge(actor.rep_id, paged_or_on_call=allowed, take_over=take_over), snap, now)
+    decision = _lined(session, incident, decide(Acknowledge(actor.rep_id, paged_or_on_call=allowed,
+                                                            take_over=take_over), snap, now), actor, now)
     done = carry_out(session, incident, decision, now, _acting(actor, incident))
     return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, done.previous_owner,
                                                          session, now=now))
@@ -142,7 +144,8 @@ def connect(session: Session, incident: Incident, actor: Actor, now: datetime, *
     rep = actor.rep
     has_phone = rep is not None and (bool(rep.phone) or bool(rep_call_sid))
     facts = replace(snapshot(session, incident, now), caller_on_hotline=caller_on_hotline(session, incident, now))
-    decision = decide(Connect(actor.rep_id, paged_or_on_call=allowed, has_phone=has_phone), facts, now)
+    decision = _lined(session, incident, decide(Connect(actor.rep_id, paged_or_on_call=allowed, has_phone=has_phone),
+                                                facts, now), actor, now)
     done = carry_out(session, incident, decision, now, _acting(actor, incident))
     callback = None
     if decision.defer_callback:
@@ -219,8 +222,9 @@ def resolve(session: Session, incident: Incident, actor: Actor, now: datetime, r
     trigger = Resolve(by_manager=actor.is_manager, reason=reason, agreed_by=agreed_by, after_silence=after_silence,
                       verbal=actor.via == "verbal")
     decision = decide(trigger, snapshot(session, incident, now), now)
-    if decision.refused:
-        log_event(session, at=now, actor=actor.name or "rep", kind="resolve_refused", incident_id=incident.id,
+    if decision.refused and refusal_lined(session, now, EventKind.RESOLVE_REFUSED, incident.id, actor.name or "rep",
+                                          actor.via):
+        log_event(session, at=now, actor=actor.name or "rep", kind=EventKind.RESOLVE_REFUSED, incident_id=incident.id,
                   detail={"via": actor.via, "outcome": decision.outcome})
     acting = _acting(actor, incident, reason=reason.strip()[:500], by_manager=decision.outcome == "resolved_by_manager",
                      agreed_by=agreed_by.strip()[:200])
@@ -231,6 +235,14 @@ def resolve(session: Session, incident: Incident, actor: Actor, now: datetime, r
         told = "agreed_customer_told" if decision.agreed_close else "resolved_customer_told"
         message += " " + text(f"{told}_{decision.closing_notice}")
     return Answer(decision.ok, decision.outcome, message)
+
+
+def _lined(session: Session, incident: Incident, decision: Decision, actor: Actor, now: datetime) -> Decision:
+    """The core's refusal without the log lines ``refusal_lines`` rules out (a link's repeated POSTs)."""
+    if not decision.refused:
+        return decision
+    return replace(decision, log=tuple(kind for kind in decision.log if refusal_lined(
+        session, now, kind, incident.id, actor.name or "rep", actor.via)))
 
 
 def _acting(actor: Actor, incident: Incident, **detail) -> Acting:

@@ -4,7 +4,8 @@ A step never waits for its incident's row lock (``steps.run_step``): it stays pe
 ``LOCKED_RETRY``. Until session 44 only the worker's log said so, once per step: an outside probe held an incident's
 row locked and its pages, at-risk alert and breach step waited as long, while ``/healthz`` said "ok". The first time
 a step is put off since its last run is kept on its row (``DueStep.put_off_at``; a run that claims it clears it), and
-``/healthz`` warns while a step pending has been put off for longer than ``WARN_AFTER``, naming its incident.
+``/healthz`` warns while a step pending has been put off for longer than ``WARN_AFTER``, with counts only (it answers
+anyone who can reach it, and a reference is what a repeat caller proves: SECURITY.md); the board names the incidents.
 """
 
 from __future__ import annotations
@@ -37,9 +38,8 @@ class PutOff:
         return ", ".join(self.references) + (f" and {more} more" if more > 0 else "")
 
     def as_json(self) -> dict:
-        """The /healthz shape."""
-        return {"count": self.count, "incidents": list(self.references),
-                "since": self.since.isoformat() if self.since else None}
+        """The /healthz shape: counts, no reference (an outside probe read open incidents' references there)."""
+        return {"count": self.count, "incidents": self.incidents, "since": self.since.isoformat() if self.since else None}
 
 
 def note_put_off(session: Session, step_id: int, now: datetime) -> None:

@@ -9,17 +9,16 @@ an incident sees that, and from when, a token tried to change its record; how of
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.event_kind import EventKind
 from app.models import Incident, IncidentEvent
 from app.services.events import log_event
+from app.services.refusal_lines import first_in_window
 
-WINDOW = timedelta(hours=1)
 LINES_PER_TOKEN_HOUR = 10
 log = logging.getLogger("app.security")  # security events: operators route them (never the incident log)
 
@@ -31,11 +30,8 @@ def record_refused_change(session: Session, now: datetime, token_name: str, inci
     actor = f"api:{token_name}"[:100]
     log.warning("refused %s of event %s of incident %s by API token %r (the event log is append-only)",
                 detail.get("attempted"), detail.get("event_id"), incident.reference, token_name)
-    lined = list(session.scalars(  # the incidents this token's refusals were lines of in the last hour
-        select(IncidentEvent.incident_id).where(IncidentEvent.kind == EventKind.EVENT_CHANGE_REFUSED,
-                                                IncidentEvent.actor == actor, IncidentEvent.at > now - WINDOW)
-        .limit(LINES_PER_TOKEN_HOUR)))
-    if incident.id in lined or len(lined) >= LINES_PER_TOKEN_HOUR:
+    if not first_in_window(session, now, EventKind.EVENT_CHANGE_REFUSED, incident.id, IncidentEvent.actor == actor,
+                           incidents=LINES_PER_TOKEN_HOUR):
         return False
     log_event(session, at=now, actor=actor, kind=EventKind.EVENT_CHANGE_REFUSED, incident_id=incident.id,
               detail=detail)

@@ -26,13 +26,12 @@ from app.services.login_limits import (
     hold_network,
     note_ceiling,
 )
+from app.services.password_rules import MAX_PASSWORD_LENGTH, weakness
 from app.services.user_sessions import end_all_sessions
 
 # Security events go to their own logger so operators can route them (never the incident log).
 log = logging.getLogger("app.security")
 
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 1024  # hashing a megabyte per guess would be a cheap denial of service
 HASH_METHOD = "scrypt"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Checked against when the e-mail is unknown, so a miss costs the same time as a wrong password.
@@ -48,7 +47,7 @@ class UserExists(InvalidUser):
 
 
 class WeakPassword(InvalidUser):
-    """A password is too short (or absurdly long)."""
+    """A password the rule refuses (``password_rules.weakness``: too short, the user's own words, well known)."""
 
 
 class LastAdmin(InvalidUser):
@@ -64,12 +63,11 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def hash_password(password: str) -> str:
-    """A salted scrypt hash of ``password``; raise WeakPassword if it is too short or too long."""
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"password must be at least {MIN_PASSWORD_LENGTH} characters long")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise WeakPassword(f"password must be at most {MAX_PASSWORD_LENGTH} characters long")
+def hash_password(password: str, email: str = "", name: str = "") -> str:
+    """A salted scrypt hash of ``password`` for the user of ``email`` and ``name``; WeakPassword naming the rule it
+    breaks (``password_rules``) for the CLI and the dashboard's admin forms alike."""
+    if why := weakness(password, email, name):
+        raise WeakPassword(why)
     return generate_password_hash(password, method=HASH_METHOD)
 
 
@@ -96,7 +94,7 @@ def create_user(session: Session, email: str, name: str, password: str, role: Ro
     email, name = check_identity(email, name)
     role = _role(role)
     rep_id = _rep_id(session, rep_name)
-    password_hash = hash_password(password)
+    password_hash = hash_password(password, email, name)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise UserExists(f"a user with e-mail {email} already exists")
     user = User(email=email, name=name, password_hash=password_hash, role=role, rep_id=rep_id, active=True,
@@ -228,7 +226,7 @@ def reset_password(session: Session, user_id: int, password: str, actor_id: int 
                    keep_session: str | None = None) -> User:
     """Set a new password, lift any lock, and end every session the user has open (but ``keep_session``)."""
     user = get_user(session, user_id)
-    user.password_hash = hash_password(password)
+    user.password_hash = hash_password(password, user.email, user.name)
     _lift_locks(session, user)
     end_all_sessions(session, user.id, keep=keep_session)
     log.info("password of user %s reset by user %s", user.id, actor_id)

@@ -70,6 +70,11 @@ def test_the_form_warns_that_a_reps_login_linked_to_no_rep_cannot_acknowledge(ho
 
 @pytest.mark.parametrize(("change", "message"), [
     ({"password": "short"}, "at least 12 characters"),
+    # the one rule (``password_rules``): until session 46 any 12 characters were taken
+    ({"password": "nina@hotline.example"}, "must not contain the user&#39;s e-mail address"),
+    ({"password": "night shift forever"}, "must not contain the user&#39;s name"),
+    ({"password": "aaaaaaaaaaaa"}, "at least 5 different characters"),
+    ({"password": "passwordpassword"}, "is a well-known one"),
     ({"email": "not-an-email"}, "e-mail must look like"),
     ({"role": "superuser"}, "role must be one of"),
     ({"name": ""}, "name must be"),
@@ -126,6 +131,20 @@ def test_admin_sets_a_password_and_the_users_sessions_end(hotline, client, app):
     assert their_client.get("/admin/users").status_code == 302
     assert login(app.test_client(), rep.email, expect_success=False).status_code == 401
     login(app.test_client(), rep.email, "the replacement secret")
+
+
+@pytest.mark.parametrize(("password", "rule"), [
+    ("bob@probe.example", "must not contain the user&#39;s e-mail address"),
+    ("aaaaaaaaaaaa", "at least 5 different characters"),
+    ("passwordpassword", "is a well-known one"),
+])
+def test_admin_setting_a_weak_password_is_told_the_rule_and_nothing_changes(hotline, client, password, rule):
+    # an outside probe's admin set each of these for Bob: "New password set for Bob"
+    bob = make_user(hotline, Role.REP, email="bob@probe.example", name="Bob")
+    login_as(client, hotline, Role.ADMIN)
+    answer = post_form(client, f"/admin/users/{bob.id}/password", {"password": password}, follow_redirects=True)
+    assert rule in answer.get_data(as_text=True) and "New password set" not in answer.get_data(as_text=True)
+    assert verify_password(_user(hotline, bob.email).password_hash, PASSWORD)
 
 
 def test_an_admin_changing_their_own_password_stays_logged_in(hotline, client):
@@ -229,6 +248,12 @@ def test_cli_errors_are_clear_and_change_nothing(cli):
     weak = cli("users", "create", "--email", "a@hotline.example", "--name", "A", "--role", "admin",
                "--password-stdin", input="short\n")
     assert weak.exit_code == 1 and "Error: password must be at least 12 characters" in weak.output
+    own = cli("users", "create", "--email", "a@hotline.example", "--name", "Anna Admin", "--role", "admin",
+              "--password-stdin", input="Anna Admin 2024\n")
+    assert own.exit_code == 1 and "Error: password must not contain the user's name" in own.output
+    known = cli("users", "create", "--email", "a@hotline.example", "--name", "A", "--role", "admin",
+                "--password-stdin", input="password1234!\n")
+    assert known.exit_code == 1 and "Error: password is a well-known one" in known.output
     mismatch = cli("users", "create", "--email", "a@hotline.example", "--name", "A", "--role", "admin",
                    input="first admin secret\nsomething else entirely\n")
     assert mismatch.exit_code != 0 and "do not match" in mismatch.output.lower()
