@@ -24,8 +24,8 @@ from app.services.failure_log import COVERED
 from app.services.oncall_admin import save_policy
 from app.services.page_status import call_status, sms_status
 from app.services.pages import (
-    PAGE_WAITS_FOR_RETRY_AFTER_AT_MOST,
     FALL_BACK_AFTER,
+    PAGE_WAITS_FOR_RETRY_AFTER_AT_MOST,
     RETRY_FOR,
     RETRY_WHILE_OPEN_FOR,
     UNANSWERED_GRACE,
