@@ -369,13 +369,20 @@ def demo(data_dir: Path | None) -> None:
 
 
 def _ready_hotline() -> Hotline:
-    """A hotline from the environment, with its schema brought up to date."""
+    """A hotline from the environment, with its schema brought up to date, on the time serve and worker keep.
+
+    Its "now" is the reference clock's (``Hotline.keep_reference_time``; an offset over the bound is logged with
+    it): on a host 10 minutes slow, `oncall import` took the rep on call off mid-shift (it kept the shift before
+    the hand-off) and `oncall now` named the rep before the hand-off.
+    """
     from app.migrate import upgrade_locked
 
     settings = Settings.from_env()
     settings.prepare_data_dir()
     upgrade_locked(settings.resolved_database_url, settings.data_dir)
-    return _hotline(settings)
+    hotline = _hotline(settings)
+    hotline.keep_reference_time()
+    return hotline
 
 
 def _hotline(settings: Settings) -> Hotline:

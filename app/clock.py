@@ -1,6 +1,6 @@
 """The one clock seam: everything that needs 'now' asks a Clock.
 
-``SystemClock`` is this machine's clock. ``SharedClock``, the clock ``serve`` and ``worker`` run on, starts on it;
+``SystemClock`` is this machine's clock. ``SharedClock``, the clock every ``hotline`` command runs on, starts on it;
 once it has read the deployment's reference clock (``app.reference_clock``: PostgreSQL's, shared by every process)
 it follows that instead, so a host whose clock is off neither runs a step before its time nor books the account's
 send slots ahead of the others.

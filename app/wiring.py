@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.clock import Clock, SharedClock
+from app.clock import Clock, Reading, SharedClock
 from app.db import Database
 from app.queue import JobQueue, connect_redis
 from app.reference_clock import ClockSync, ReferenceClock
@@ -54,3 +54,10 @@ class Hotline:
             pacer = Pacer(rate, clock)
         return cls(settings=settings, db=db, clock=clock, jobs=jobs,
                    telephony=telephony or telephony_for(settings), pacer=pacer, clock_sync=sync)
+
+    def keep_reference_time(self) -> Reading | None:
+        """Read the deployment's reference clock now and keep its time from here on (``app.reference_clock``): a
+        worker at its start, every other command before it reads now (a web process reads it at its first
+        request). An offset over the bound is logged as an error naming it. The reading, or None: no reference
+        (a test's own clock), or it did not answer (the host's clock then, as logged)."""
+        return self.clock_sync.sync() if self.clock_sync is not None else None

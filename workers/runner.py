@@ -43,8 +43,7 @@ def _run(hotline: Hotline, burst: bool, signals: StopSignals) -> None:
         interval = watchdog.interval_seconds()  # HOTLINE_WATCHDOG_SECONDS
         count = page_threads.thread_count()  # HOTLINE_PAGE_THREADS
     db_time_limit.limit_background()  # no thread of the worker waits for ever on a server that stopped answering
-    if hotline.clock_sync is not None:  # on the reference clock before any thread acts on time
-        hotline.clock_sync.sync()
+    hotline.keep_reference_time()  # before any thread acts on time
     context.use(hotline)
     stop = threading.Event()
     guard: threading.Thread | None = None

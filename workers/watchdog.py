@@ -136,10 +136,8 @@ def tick(hotline: Hotline, holder: str, ttl: timedelta = LEASE_TTL) -> int:
 def keep_time(hotline: Hotline, holder: str) -> None:
     """Read the reference clock, which this pass's time then follows (``app.reference_clock``), and announce this
     worker's offset to it beside its queues for /healthz."""
-    if hotline.clock_sync is None:  # a test's own clock
-        return
-    reading = hotline.clock_sync.sync()
-    if reading is None:
+    reading = hotline.keep_reference_time()
+    if reading is None:  # a test's own clock, or the reference did not answer
         return
     try:
         announce_offset(hotline.jobs.redis, hotline.jobs.name, holder, reading.offset, reading.reference)

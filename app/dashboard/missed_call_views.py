@@ -11,7 +11,7 @@ from app.auth import Role, requires
 from app.dashboard.display import HELPERS
 from app.models import Incident, Notice
 from app.reports.compliance import range_bounds
-from app.reports.params import InvalidRange, parse_range
+from app.reports.params import INSTANTS, InvalidRange, parse_range
 from app.services.missed_calls import missed_calls_between, not_theirs_replies, texts_between
 from app.services.page_text import SERVICE_SHORT
 from app.services.sms_commands import UNKNOWN_REPLIES_PER_HOUR
@@ -67,7 +67,7 @@ def show() -> tuple[str, int]:
 
 def _range(now: datetime) -> tuple[datetime, datetime | None, str]:
     """[since, until) and its words: the last 24 hours unless a date is asked for (InvalidRange says what is wrong)."""
-    if not request.args.get("start", "").strip() and not request.args.get("end", "").strip():
+    if not any(request.args.get(name, "").strip() for name in ("start", "end", *INSTANTS)):  # from/to: refused
         return now - WINDOW, None, "in the last 24 hours"
     params = parse_range(request.args, now)
     since, until = range_bounds(params.start, params.end, params.tz)

@@ -25,7 +25,7 @@ from app.models import (
     ResolutionProposal,
 )
 from app.reports.compliance import range_bounds
-from app.reports.params import InvalidRange, RangeParams, parse_range
+from app.reports.params import DATES, INSTANTS, InvalidRange, RangeParams, parse_range
 from app.reports.updates import figures_json, update_figures
 from app.services import outages as outage_service
 from app.services.acks import lock_incident
@@ -316,9 +316,6 @@ def report_json() -> Response:
     response = jsonify(figures_json(figures, start, end, dates))
     response.headers["Cache-Control"] = "no-store"  # the figures of a range still open change
     return response
-
-
-INSTANTS, DATES = ("from", "to"), ("start", "end", "tz")
 
 
 def _report_range() -> tuple[datetime, datetime, RangeParams | None, str | None]:

@@ -19,6 +19,11 @@ FIRST_DATE, LAST_DATE = date.min + timedelta(days=1), date.max - timedelta(days=
 SETTLING = timedelta(seconds=2 * LONGEST_TRANSACTION_SECONDS)
 
 
+# A report's range comes in one of two forms: local dates of a zone (``parse_range``: the compliance report, the
+# missed calls, and the updates report when asked so) or, for the updates report only, UTC instants
+DATES, INSTANTS = ("start", "end", "tz"), ("from", "to")
+
+
 class InvalidRange(ValueError):
     """A parameter a manager can fix; the message says how."""
 
@@ -49,7 +54,15 @@ class RangeParams:
 
 
 def parse_range(args: Mapping[str, str], now: datetime) -> RangeParams:
-    """The range asked for; defaults: the last 7 days up to and including today, UTC, as of now."""
+    """The range asked for; defaults: the last 7 days up to and including today, UTC, as of now.
+
+    ``from``/``to`` (the updates report's UTC instants) are refused, not dropped: until probe P the compliance
+    report answered ``?from=2026-12-01&to=2026-12-02``, and ``?from=garbage``, with the last 7 days."""
+    instants = [name for name in INSTANTS if (args.get(name) or "").strip()]
+    if instants:
+        raise InvalidRange(f"This report takes its range as start and end (local dates, YYYY-MM-DD, the end date "
+                           f"not included) and tz, e.g. start=2026-12-01&end=2026-12-08&tz=UTC, not "
+                           f"{' and '.join(instants)} (times in UTC, which only the updates report takes).")
     tz = (args.get("tz") or "UTC").strip()
     try:
         today = now.astimezone(place_zone(tz)).date()  # the one rule of a zone a user names (on-call, API, reports)

@@ -283,3 +283,64 @@ def test_on_sqlite_a_redis_that_just_failed_is_not_asked_the_time(fast, database
     assert fast.clock_sync.sync() is None
     assert asked == []
     assert abs((fast.clock.now() - _true_now()).total_seconds()) < 1.0
+
+
+SLOW = timedelta(minutes=10)
+
+
+@pytest.fixture
+def slow_host(monkeypatch) -> None:
+    """A host 10 minutes slow (the probe's libfaketime -600 s): every clock of this process that asks the machine."""
+    real = SystemClock.now
+    monkeypatch.setattr(SystemClock, "now", lambda self: real(self) - SLOW)
+
+
+def _rota_yaml(handoff: datetime, members: list[str]) -> str:
+    """Three reps on a daily UTC rotation handing off at ``handoff``'s minute (a few days running)."""
+    reps = "\n".join(f"  - {{name: {name}, phone: '+1415555011{i}'}}" for i, name in enumerate(("Ann", "Ben", "Sid")))
+    return (f"reps:\n{reps}\nschedules:\n  - name: rota\n    time_zone: UTC\n    layers:\n"
+            f"      - {{rotation: daily, handoff_time: '{handoff:%H:%M}', "
+            f"starts_on: '{(handoff - timedelta(days=10)):%Y-%m-%d}', members: [{', '.join(members)}]}}\n"
+            "escalation_policies:\n  - {name: default, is_default: true, levels: [{delay_minutes: 0, targets: [{type: schedule, schedule: rota}]}]}\n")
+
+
+def test_oncall_import_and_now_on_a_slow_host_go_by_the_reference_clock(tmp_path, empty_database_url, slow_host,
+                                                                        caplog):
+    # an outside probe on a host 10 minutes slow, just after a hand-off: `oncall import` with the members reordered
+    # took the rep on call off mid-shift (it kept the shift before the hand-off), and `oncall now` named the rep
+    # before the hand-off; no word of the offset
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    env = {"HOTLINE_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": empty_database_url, "REDIS_URL": REDIS_URL,
+           "QUEUE_NAME": f"test-skew-{tmp_path.name[-8:]}", "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": ""}
+
+    runs = []
+
+    def run(*args: str) -> str:
+        runs.append(args)
+        result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    def on_call(output: str) -> str:
+        return re.search(r"rota \[UTC, [^\]]*\]: (\w+)", output).group(1)
+
+    handoff = _true_now() - timedelta(minutes=5)  # the hand-off 5 to 6 minutes ago; the host's now is before it
+    config = tmp_path / "oncall.yaml"
+    members = ["Ann", "Ben", "Sid"]
+    config.write_text(_rota_yaml(handoff, members))
+    run("oncall", "import", str(config))
+    at = _true_now()
+    rep = on_call(run("oncall", "now", "--at", f"{at:%Y-%m-%dT%H:%M:%S}Z"))
+    before = on_call(run("oncall", "now", "--at", f"{at - SLOW:%Y-%m-%dT%H:%M:%S}Z"))
+    assert rep != before  # the rotation handed off in between
+    config.write_text(_rota_yaml(handoff, members[::-1]))  # the cycle reversed: the rep after `before` changes
+    run("oncall", "import", str(config))
+    assert on_call(run("oncall", "now", "--at", f"{_true_now():%Y-%m-%dT%H:%M:%S}Z")) == rep  # kept mid-shift
+    assert on_call(run("oncall", "now")) == rep  # the rep a page reaches now, not the one before the hand-off
+    reference = "PostgreSQL" if empty_database_url.startswith("postgresql") else "Redis"  # SQLite: Redis's TIME
+    said = [re.search(rf"clock is ([0-9.]+) s behind {reference}'s clock", r.getMessage()) for r in caplog.records]
+    offsets = [float(m.group(1)) for m in said if m is not None]
+    assert len(offsets) == len(runs) and all(abs(offset - 600) < 1 for offset in offsets), "each command names the offset"

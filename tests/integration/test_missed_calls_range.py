@@ -41,6 +41,8 @@ def test_last_weeks_missed_calls_are_found_by_a_date_range_and_the_default_stays
     assert {i.attrs["name"] for i in form.find_all("input")} >= {"start", "end"}
     bad = client.get("/missed-calls?start=last-week")
     assert bad.status_code == 400 and "not a date" in bad.get_data(as_text=True)
+    instants = client.get(f"/missed-calls?from={today - timedelta(days=10)}")  # the updates report's form: refused, not the last 24 hours
+    assert instants.status_code == 400 and "takes its range as start and end" in instants.get_data(as_text=True)
 
 
 def test_a_range_with_more_calls_than_a_page_goes_on_to_the_older_ones(hotline, client):

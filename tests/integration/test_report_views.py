@@ -267,6 +267,10 @@ def test_defaults_are_the_last_seven_days_in_utc(client, hotline, desk):
     ({"tz": "posix/Europe/Berlin"}, "not a place"),
     ({"tz": "right/UTC"}, "not a place"),
     ({"start": "2020-01-01", "end": "2026-01-01"}, "at most 366 days"),
+    # probe P1: the updates report's UTC instants, dropped here without a word (the last 7 days answered)
+    ({"from": "2026-12-01", "to": "2026-12-02"}, "takes its range as start and end (local dates, YYYY-MM-DD"),
+    ({"from": "garbage"}, "not from (times in UTC, which only the updates report takes)"),
+    ({"start": "2026-11-23", "end": "2026-11-30", "to": "2026-12-02"}, "not to (times in UTC"),
 ])
 def test_bad_input_gives_the_page_with_an_error(client, hotline, query, message):
     login_as(client, hotline, Role.MANAGER)
