@@ -43,6 +43,9 @@ SPOOL_UNWRITABLE = ("this host's HOTLINE_DATA_DIR cannot be written ({why}): sho
 SPOOL_WAITING = ("{count} record(s) (callers, voicemails, status callbacks, SMS) wait in this host's emergency spool: "
                  "the database did not take them when they came (down, or a table or row locked); a worker's watchdog "
                  "replays them once it can write them")
+SPOOL_SET_ASIDE = ("{count} record(s) of this host's emergency spool could not be applied (unreadable, or {tries} failed "
+                   "replays while the database answered) and were set aside in HOTLINE_DATA_DIR/{name}: the worker's "
+                   "log names each (ERROR); apply them by hand, then remove the file")
 # no number, no error text: /healthz answers anyone who can reach it (the worker's log names each failure)
 MAIL_WAITING = ("{count} e-mail(s) wait for SMTP after a failed try, the oldest queued at {since} (see the worker's log "
                 "for the error; check SMTP_HOST, SMTP_PORT and the credentials): customers' receipts and breach "
@@ -138,7 +141,7 @@ def healthz():
     if checks["redis"] == "ok":
         warnings += _refused_webhooks(hotline.jobs)
         warnings += _other_keys(hotline, current_app.secret_key)
-    from app.services.spool import unwritable, waiting
+    from app.services.spool import DEAD_NAME, MAX_TRIES, set_aside, unwritable, waiting
 
     spool_problem = unwritable(hotline.settings.data_dir)
     if spool_problem:  # only the database down too would need it: a warning, as Redis down is
@@ -148,6 +151,9 @@ def healthz():
     spooled = waiting(hotline.settings.data_dir)
     if spooled:
         warnings.append(SPOOL_WAITING.format(count=spooled))
+    dead = set_aside(hotline.settings.data_dir)
+    if dead:
+        warnings.append(SPOOL_SET_ASIDE.format(count=dead, tries=MAX_TRIES, name=DEAD_NAME))
     clock, skewed = _clock_state(hotline, redis_ok=checks["redis"] == "ok", alive_now=alive_now)
     if clock is not None:
         checks["clock"] = "skewed" if skewed else "ok"

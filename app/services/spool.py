@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from app.db import unreachable
+from app.file_lock import exclusive
 from app.models import IncidentSource
 from app.services.incidents import attach_recording, rescue_call
 from app.services.intake import policy_from
@@ -25,6 +27,9 @@ from app.services.intake import policy_from
 log = logging.getLogger(__name__)
 SPOOL_NAME = "spool.jsonl"
 REPLAYING = ".replaying"  # the suffix of a spool file taken aside by a replay
+DEAD_NAME = "spool.dead.jsonl"  # records set aside after MAX_TRIES failed replays, for a human
+MAX_TRIES = 3  # failed replays (the database answering) before a record is set aside
+TRIES = "replay_failures"  # the field of a kept record counting them
 
 
 def spool(data_dir: Path, kind: str, payload: dict[str, Any]) -> None:
@@ -106,7 +111,8 @@ def _is_current(fd: int, path: Path) -> bool:
 
 
 def _take_aside(path: Path, data_dir: Path) -> None:
-    """Move the spool aside under its lock (a writer holding the lock finishes its record first)."""
+    """Move the spool aside under its lock (a writer holding the lock finishes its record first), named after all
+    files taken aside before it (``_place``)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
@@ -114,40 +120,109 @@ def _take_aside(path: Path, data_dir: Path) -> None:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         if _is_current(fd, path):
-            os.replace(path, data_dir / f"spool.{time.time_ns()}{REPLAYING}")
+            last = max((_place(taken)[0] for taken in _taken(data_dir)), default=0)
+            os.replace(path, data_dir / f"spool.{max(time.time_ns(), last + 1)}{REPLAYING}")
     finally:
         os.close(fd)
 
 
+def _taken(data_dir: Path) -> list[Path]:
+    """The files taken aside and not yet replayed, oldest first."""
+    return sorted(data_dir.glob(f"spool*{REPLAYING}"), key=_place)
+
+
+def _place(path: Path) -> tuple[int, str]:
+    """Where a file taken aside stands: the number in its name (a leftover ``spool.replaying`` of an older release
+    first). Not its mtime: a replay that stops rewrites its file with what is left, which must stay first."""
+    middle = path.name[len("spool."):-len(REPLAYING)]
+    return (int(middle) if middle.isdigit() else -1, path.name)
+
+
 def replay(db, settings) -> int:
-    """Write the spooled records of ``settings.data_dir`` to SQL, in order (idempotent: a rescue per call, a status
-    callback per delivery; their jobs go on the unit of work); returns how many.
+    """Write the spooled records of ``settings.data_dir`` to SQL, in the order they came (idempotent: a rescue per
+    call, a status callback per delivery; their jobs go on the unit of work); returns how many.
 
     The spool is first moved aside under a name of its own (new records go to a fresh file meanwhile), and
     every file moved aside is replayed, including one a replay that died (a SIGKILLed leader) left behind:
     a fixed name would be overwritten by the next move, and the callers in it lost.
+
+    The first record that fails stops the replay: it and every record after it stay where they are, ahead of
+    anything spooled since, so a call's voicemail or status callback is never applied before its rescue (an outside
+    probe's rescued caller, their rescue re-appended after them, was texted "call us again" and their voicemail
+    attached to no incident). A record that fails ``MAX_TRIES`` times while the database answers (a record no
+    release can apply) is set aside in ``DEAD_NAME`` instead of holding up every record behind it for good.
     """
     data_dir, policy = settings.data_dir, policy_from(settings)
-    path = data_dir / SPOOL_NAME
-    _take_aside(path, data_dir)
-    taken = sorted(data_dir.glob(f"spool*{REPLAYING}"), key=lambda p: (p.stat().st_mtime_ns, p.name))
-    done, left = 0, []
-    for work in taken:
-        for line in work.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            try:
-                _replay_one(db, json.loads(line), policy, settings)
-                done += 1
-            except Exception:  # noqa: BLE001 - keep the line for the next replay
-                log.exception("spool record not replayed; kept")
-                left.append(line)
-    # kept lines go back before the files are deleted: a death in between replays them twice (idempotent), not never
-    if left:
-        _append(path, "".join(line + "\n" for line in left))
-    for work in taken:
-        work.unlink()
-    return done
+    if not (data_dir / SPOOL_NAME).exists() and not any(data_dir.glob(f"spool*{REPLAYING}")):
+        return 0
+    with exclusive(data_dir / ".spool-replay.lock"):  # two workers on one host during a lease hand-over
+        _take_aside(data_dir / SPOOL_NAME, data_dir)
+        done = 0
+        for work in _taken(data_dir):
+            lines = [line for line in work.read_text(encoding="utf-8").splitlines() if line.strip()]
+            for index, line in enumerate(lines):
+                try:
+                    _replay_one(db, json.loads(line), policy, settings)
+                    done += 1
+                except Exception as exc:  # noqa: BLE001 - kept, in its place, for the next replay
+                    kept = _tried(line, exc)
+                    if kept is not None:
+                        _rewrite(work, [kept, *lines[index + 1:]])
+                        return done
+                    _set_aside(data_dir, line, exc)
+            work.unlink()
+        return done
+
+
+def _tried(line: str, exc: Exception) -> str | None:
+    """``line`` to keep first in line, counting one more failure of its own; None when it is to be set aside.
+
+    The database down or busy (a table lock past the time limit) fails every record alike: waiting loses nothing,
+    so only a failure while the database answers counts towards ``MAX_TRIES``; a line that is no JSON object
+    never applies.
+    """
+    try:
+        record = json.loads(line)
+        tries = int(record.get(TRIES, 0))
+    except (ValueError, AttributeError, TypeError):
+        return None
+    if unreachable(exc):
+        log.error("spool record not replayed (the database cannot be reached or timed out: %s); kept first in line, "
+                  "the records after it wait behind it", exc)
+        return line
+    record[TRIES] = tries = tries + 1
+    if tries >= MAX_TRIES:
+        return None
+    log.error("spool record not replayed (try %d of %d); kept first in line, the records after it wait behind it",
+              tries, MAX_TRIES, exc_info=exc)
+    return json.dumps(record, default=str)
+
+
+def _set_aside(data_dir: Path, line: str, exc: Exception) -> None:
+    """Move a record that will not apply to ``DEAD_NAME`` and say what it held (the log redacts numbers, the file
+    keeps them)."""
+    _append(data_dir / DEAD_NAME, line + "\n")
+    log.error("spool record set aside in %s, never applied (%s: %s): apply it by hand; it held: %s",
+              data_dir / DEAD_NAME, type(exc).__name__, exc, line, exc_info=exc)
+
+
+def _rewrite(path: Path, lines: list[str]) -> None:
+    """Replace ``path`` with ``lines`` (written and synced first: a death leaves the old file or the new one)."""
+    temp = path.with_name(".spool-rewrite.tmp")
+    with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
+        handle.write("".join(line + "\n" for line in lines))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+
+
+def set_aside(data_dir: Path) -> int:
+    """How many spooled records were set aside as never applying (``DEAD_NAME``): each waits for a human."""
+    try:
+        with (data_dir / DEAD_NAME).open("rb") as handle:
+            return sum(1 for line in handle if line.strip())
+    except OSError:
+        return 0
 
 
 def _replay_one(db, record: dict[str, Any], policy, settings) -> None:

@@ -10,12 +10,12 @@ APOLOGY = (
     ("en-US", "Polly.Joanna",
      "This is the Severity-1 hotline. We're sorry, we have a technical problem taking your details. "
      "After the tone, please say your company, your name, the number we should call back, "
-     "and what is failing. An engineer will call you back within {minutes} minutes."),
+     "and what is failing.", "An engineer will call you back within {minutes} minutes."),
     ("de-DE", "Polly.Vicki",
      "Hier ist die Severity-1-Hotline. Leider haben wir ein technisches Problem. "
      "Bitte nennen Sie nach dem Ton Ihre Firma, Ihren Namen, Ihre Rückrufnummer "
-     "und was ausfällt. Ein Techniker ruft Sie innerhalb von {minutes} Minuten zurück."),
-)
+     "und was ausfällt.", "Ein Techniker ruft Sie innerhalb von {minutes} Minuten zurück."),
+)  # each: the request, then the promise (said only once the caller is kept: in SQL or the spool)
 GOODBYE = (
     ("en-US", "Polly.Joanna", "Thank you. Your message is recorded. An engineer will call you back within {minutes} minutes. "
      "Goodbye."),
@@ -38,6 +38,26 @@ NO_MESSAGE_WITHHELD = (
      "nicht zurückrufen. Bitte rufen Sie erneut an und nennen Sie uns Ihre Rückrufnummer. Auf Wiederhören."),
 )
 
+# nothing of the call could be kept (the database down and the spool unwritable: an outside probe's caller heard
+# "Your message is recorded" of a call the hotline had just lost): no promise, and what to do instead
+LOST = (
+    ("en-US", "Polly.Joanna", "We're sorry: because of a technical problem we could not keep your call, so we cannot "
+     "promise you a call back. Please call us again in a few minutes. If you cannot get through, open a ticket on the "
+     "dashboard or write to our support e-mail address. Goodbye."),
+    ("de-DE", "Polly.Vicki", "Es tut uns leid: Wegen eines technischen Problems konnten wir Ihren Anruf nicht "
+     "speichern, daher können wir Ihnen keinen Rückruf zusagen. Bitte rufen Sie in einigen Minuten erneut an. Wenn "
+     "Sie nicht durchkommen, eröffnen Sie bitte ein Ticket im Dashboard oder schreiben Sie an unsere "
+     "Support-E-Mail-Adresse. Auf Wiederhören."),
+)
+# the caller is kept but their voicemail is not: the callback goes to the number they call from
+MESSAGE_LOST = (
+    ("en-US", "Polly.Joanna", "We're sorry, because of a technical problem we could not keep your message. An engineer "
+     "will call you back on the number you are calling from within {minutes} minutes. Goodbye."),
+    ("de-DE", "Polly.Vicki", "Es tut uns leid, wegen eines technischen Problems konnten wir Ihre Nachricht nicht "
+     "speichern. Ein Techniker ruft Sie innerhalb von {minutes} Minuten unter der Nummer zurück, von der Sie "
+     "anrufen. Auf Wiederhören."),
+)
+
 # a call whose flow cannot go on (its stored state cannot be read) but which has its incident: nothing is asked again
 KEPT = (
     ("en-US", "Polly.Joanna", "This is the Severity-1 hotline. We have your incident and the details you gave us, "
@@ -47,16 +67,18 @@ KEPT = (
 )
 
 
-def voicemail_twiml(minutes: int) -> str:
+def voicemail_twiml(minutes: int, kept: bool = True) -> str:
     """Apologise in both languages and record a voicemail (up to two minutes); ``minutes``: the promise
     (CALLBACK_SLA_MINUTES: an outside probe's rescued caller heard "15 minutes" of a 7-minute deadline, which their
-    receipt SMS gave)."""
+    receipt SMS gave), made only when the caller is ``kept``; else the recording's end is told so (``unkept=1``:
+    Twilio signs the URL with its query) and tries to keep them again."""
     response = VoiceResponse()
-    for lang, voice, text in APOLOGY:
-        response.say(text.format(minutes=minutes), language=lang, voice=voice)
-    response.record(action=RECORDING_URL, method="POST", max_length=120, timeout=5,
-                    finish_on_key="#", play_beep=True)
-    response.redirect(RECORDING_URL + "?noinput=1", method="POST")
+    for lang, voice, ask, promise in APOLOGY:
+        response.say(f"{ask} {promise.format(minutes=minutes)}" if kept else ask, language=lang, voice=voice)
+    unkept = "" if kept else "unkept=1"
+    response.record(action=RECORDING_URL + (f"?{unkept}" if unkept else ""), method="POST", max_length=120,
+                    timeout=5, finish_on_key="#", play_beep=True)
+    response.redirect(RECORDING_URL + "?noinput=1" + (f"&{unkept}" if unkept else ""), method="POST")
     return str(response)
 
 
@@ -68,6 +90,16 @@ def incident_kept_twiml() -> str:
 def goodbye_twiml(minutes: int) -> str:
     """Thank the caller in both languages, with the promise's ``minutes``, and hang up."""
     return _say_and_hang_up(tuple((lang, voice, text.format(minutes=minutes)) for lang, voice, text in GOODBYE))
+
+
+def lost_twiml() -> str:
+    """Tell the caller, in both languages, that nothing of their call could be kept and what to do, and hang up."""
+    return _say_and_hang_up(LOST)
+
+
+def message_lost_twiml(minutes: int) -> str:
+    """The caller is kept but their voicemail is not: say so, with the callback to their number, and hang up."""
+    return _say_and_hang_up(tuple((lang, voice, text.format(minutes=minutes)) for lang, voice, text in MESSAGE_LOST))
 
 
 def no_message_twiml(minutes: int, reachable: bool) -> str:

@@ -12,7 +12,14 @@ from app.services import intake, lean_step
 from app.services.caller_limits import limits_from
 from app.services.incidents import attach_recording, rescue_call
 from app.services.spool import keep
-from app.voice.emergency import goodbye_twiml, incident_kept_twiml, no_message_twiml, voicemail_twiml
+from app.voice.emergency import (
+    goodbye_twiml,
+    incident_kept_twiml,
+    lost_twiml,
+    message_lost_twiml,
+    no_message_twiml,
+    voicemail_twiml,
+)
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import render
 from app.webhooks import answer_once, answer_status
@@ -62,8 +69,8 @@ def _guarded(handler, lean=None) -> Response:
         return answer_once(handler, lean=lean)
     except Exception:  # noqa: BLE001 - the caller must always get TwiML
         log.exception("voice webhook failed; rescuing call %s", request.form.get("CallSid"))
-        _rescue(IncidentSource.RESCUED, "internal_error")
-        return Response(voicemail_twiml(_minutes()), mimetype="text/xml")
+        kept = _rescue(IncidentSource.RESCUED, "internal_error")
+        return Response(voicemail_twiml(_minutes(), kept), mimetype="text/xml")
 
 
 def _minutes() -> int:
@@ -71,9 +78,10 @@ def _minutes() -> int:
     return _hotline().settings.callback_sla_minutes
 
 
-def _rescue(source: IncidentSource, reason: str, *, delivery: bool = False) -> None:
-    """Save the caller (on disk when SQL is down too). With ``delivery`` the request is Twilio's own (the Fallback
-    URL): saved once per request its signature covers (``answer_once``), however its form is split."""
+def _rescue(source: IncidentSource, reason: str, *, delivery: bool = False) -> bool:
+    """Save the caller (on disk when SQL is down too); False when neither took them. With ``delivery`` the request is
+    Twilio's own (the Fallback URL): saved once per request its signature covers (``answer_once``), however its form
+    is split."""
     hotline = _hotline()
     sid, caller = request.form.get("CallSid", ""), request.form.get("From", "")
     now = hotline.clock.now()
@@ -89,11 +97,25 @@ def _rescue(source: IncidentSource, reason: str, *, delivery: bool = False) -> N
         else:
             with hotline.db.transaction() as session:
                 save(session, now)
+        return True
     except Exception:  # noqa: BLE001 - SQL is down too: keep it on disk
         kept = keep(hotline.settings.data_dir, "rescue", {"call_sid": sid, "from": caller, "reason": reason,
                                                            "source": source.value, "at": now.isoformat()})
         log.exception("could not save rescued call %s; %s", sid,
                       "kept in the spool" if kept else "NOT kept either (the spool cannot be written): lost")
+        return kept
+
+
+def _lost(sid: str, caller: str, url: str, what: str) -> None:
+    """The last-ditch line for a human: what could not be kept, and how to call the caller back by hand.
+
+    The caller's number is redacted here as in every log line (logs go to a central store: README *Logs*); the call
+    SID finds the full number in Twilio's call log (Console > Monitor > Calls, or GET .../Calls/<sid>.json), which
+    keeps it whatever happened here, and the recording URL is the caller's own words.
+    """
+    log.error("LOST %s of call %s from %s: neither the database nor the emergency spool took it; call them back by "
+              "hand (their number: Twilio's call log, call %s); their voicemail: %s", what, sid, caller or "withheld",
+              sid, url or "none")
 
 
 @bp.post("")
@@ -161,19 +183,28 @@ def status() -> Response:
 def fallback() -> Response:
     """Twilio's Fallback URL: no flow; save the caller (once per signed request) and take a voicemail."""
     reason = f"twilio_fallback {request.form.get('ErrorCode', '')}".strip()
-    _rescue(IncidentSource.FALLBACK, reason, delivery=True)
-    return Response(voicemail_twiml(_minutes()), mimetype="text/xml")
+    kept = _rescue(IncidentSource.FALLBACK, reason, delivery=True)
+    return Response(voicemail_twiml(_minutes(), kept), mimetype="text/xml")
 
 
 @bp.post("/fallback/recording")
 @twilio_webhook
 def fallback_recording() -> Response:
-    """The emergency voicemail finished: attach it to the call's incident. Nothing recorded (``noinput``): the caller
-    is told so, never "your message is recorded"; with a withheld number, that we cannot call them back."""
+    """The emergency voicemail finished: attach it to the call's incident. The caller is told only what is true:
+    "your message is recorded" once the call and the voicemail are kept (in SQL or the spool); nothing recorded
+    (``noinput``), that we heard nothing; the voicemail lost, so; nothing kept at all (``unkept``, the rescue tried
+    again here), to call again (an outside probe's caller heard "Your message is recorded" of a lost call)."""
     f, hotline = request.form, _hotline()
+    sid, caller, url = f.get("CallSid", ""), f.get("From", ""), f.get("RecordingUrl", "")
+    reachable = is_valid_phone(caller)
+    # the rescue was lost when the voicemail began: the database or the disk may be back
+    rescued = not request.args.get("unkept") or _rescue(IncidentSource.FALLBACK, "rescue_retried_after_voicemail")
     if request.args.get("noinput"):
-        return Response(no_message_twiml(_minutes(), is_valid_phone(f.get("From", ""))), mimetype="text/xml")
-    sid, url, secs, now = f.get("CallSid", ""), f.get("RecordingUrl", ""), f.get("RecordingDuration", 0, type=int), hotline.clock.now()
+        if not rescued:
+            _lost(sid, caller, "", "the call")
+            return Response(lost_twiml(), mimetype="text/xml")
+        return Response(no_message_twiml(_minutes(), reachable), mimetype="text/xml")
+    secs, now = f.get("RecordingDuration", 0, type=int), hotline.clock.now()
 
     def attach(session, at) -> str:
         attach_recording(session, call_sid=sid, url=url, seconds=secs, now=at)
@@ -181,9 +212,15 @@ def fallback_recording() -> Response:
 
     try:  # once per signed request: a replay, its form split otherwise, must not replace the recording
         answer_once(attach)
+        attached = True
     except Exception:  # noqa: BLE001
-        kept = keep(hotline.settings.data_dir, "recording",
-                    {"call_sid": sid, "url": url, "seconds": secs, "at": now.isoformat()})
+        attached = keep(hotline.settings.data_dir, "recording",
+                        {"call_sid": sid, "url": url, "seconds": secs, "at": now.isoformat()})
         log.exception("could not attach voicemail of %s; %s", sid,
-                      "kept in the spool" if kept else "NOT kept either (the spool cannot be written): lost")
-    return Response(goodbye_twiml(_minutes()), mimetype="text/xml")
+                      "kept in the spool" if attached else "NOT kept either (the spool cannot be written): lost")
+    if rescued and attached:
+        return Response(goodbye_twiml(_minutes()), mimetype="text/xml")
+    _lost(sid, caller, url, "the voicemail" if rescued else "the call and its voicemail")
+    if rescued and reachable:
+        return Response(message_lost_twiml(_minutes()), mimetype="text/xml")
+    return Response(lost_twiml(), mimetype="text/xml")

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from app import create_app
+from app.logging_redact import redact
 from app.models import Callback, Incident, IncidentEvent, IncidentSource, Page, WebhookDelivery
 from app.queue import JobQueue
 from app.services.spool import SPOOL_NAME, replay
@@ -31,6 +32,7 @@ from tests.paging.test_twilio_failures import LANDLINE, _policy
 from workers import watchdog
 from workers.consuming import StoppableWorker
 
+VOICEMAIL = "https://api.twilio.com/2010-04-01/Accounts/AC" + "0" * 32 + "/Recordings/RE" + "7" * 32
 CLOSED_PORT = "postgresql://nobody@127.0.0.1:1/none"
 
 
@@ -272,10 +274,10 @@ def test_a_report_pinned_before_the_spool_is_replayed_keeps_its_figures_and_byte
     assert b"hotline could not reach the rep" in now.get_data()  # as of now: the replayed lines count
 
 
-def test_with_the_database_down_and_the_spool_unwritable_callers_get_twiml_and_nothing_claims_it_was_kept(
-        hotline, tmp_path, caplog):
-    # a probe made the data dir immutable and cut the database: the caller got Twilio's application error (a 500),
-    # the rep's ACK was lost with a 500, and the log said "spooled" / "kept in the spool" before the write failed
+@contextmanager
+def _database_down_and_spool_unwritable(hotline, tmp_path):
+    """A web app whose database cannot be reached and whose data dir cannot be written (it is a file), and a healthy
+    one on that data dir (its /healthz)."""
     unwritable = tmp_path / "spool-host"
     unwritable.mkdir()
     dead = hotline.settings.with_overrides(database_url=_unreachable_url(hotline, tmp_path), data_dir=unwritable)
@@ -288,13 +290,23 @@ def test_with_the_database_down_and_the_spool_unwritable_callers_get_twiml_and_n
     unwritable.rmdir()
     unwritable.write_text("")  # the data dir is a file now: nothing can be written there, whoever runs it
     try:
+        yield client, healthy_client
+    finally:
+        broken.db.dispose()
+        healthy.db.dispose()
+
+
+def test_with_the_database_down_and_the_spool_unwritable_callers_get_twiml_and_nothing_claims_it_was_kept(
+        hotline, tmp_path, caplog):
+    # a probe made the data dir immutable and cut the database: the caller got Twilio's application error (a 500),
+    # the rep's ACK was lost with a 500, and the log said "spooled" / "kept in the spool" before the write failed
+    with _database_down_and_spool_unwritable(hotline, tmp_path) as (client, healthy_client):
         base = {"AccountSid": "AC" + "0" * 32, "From": "+14155550188", "To": "+15005550006"}
         call = _post(client, "/twilio/voice", {**base, "CallSid": "CA" + "5" * 32})
         fallback = _post(client, "/twilio/voice/fallback", {**base, "CallSid": "CA" + "6" * 32})
         sms = _post(client, "/twilio/sms", {**base, "MessageSid": "SM" + "5" * 32, "Body": "ACK 123456"})
         status = _post(client, STATUS_CALLBACKS[0][0], {**base, **STATUS_CALLBACKS[0][1]})
-    finally:
-        broken.db.dispose()
+        warnings = healthy_client.get("/healthz").get_json()["warnings"]
     for answer in (call, fallback):
         assert answer.status_code == 200 and ElementTree.fromstring(answer.get_data(as_text=True)).tag == "Response"
     assert sms.status_code == 200
@@ -303,9 +315,44 @@ def test_with_the_database_down_and_the_spool_unwritable_callers_get_twiml_and_n
     assert status.status_code == 200
     assert "kept in the spool" not in caplog.text and "spooled" not in caplog.text
     assert caplog.text.count("could NOT keep a") == 4
-
-    try:
-        warnings = healthy_client.get("/healthz").get_json()["warnings"]
-    finally:
-        healthy.db.dispose()
     assert any(w.startswith("this host's HOTLINE_DATA_DIR cannot be written") for w in warnings), warnings
+
+
+def test_a_caller_whose_call_nothing_could_keep_is_told_so_and_what_to_do_never_that_it_is_recorded(
+        hotline, tmp_path, caplog):
+    # an outside probe's disk was full and the database and Redis down: the caller heard "Your message is recorded.
+    # An engineer will call you back within 15 minutes" while the log said the rescue and the voicemail were lost
+    with _database_down_and_spool_unwritable(hotline, tmp_path) as (client, _healthy):
+        call = SimulatedCall(transport=flask_transport(client), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                             caller="+12125550105")
+        prompt = call.fallback()
+        assert prompt.kind == "record"  # the recording still reaches Twilio's log, and a second try to keep the call
+        asked = " ".join(prompt.said)
+        assert "please say your company" in asked and "Bitte nennen Sie" in asked
+        assert "call you back" not in asked and "ruft Sie" not in asked  # no promise of a call nothing kept
+        end = call.record(seconds=5, url=VOICEMAIL)
+    assert end.kind == "hangup"
+    said = " ".join(end.said)
+    assert "recorded" not in said and "aufgenommen" not in said and "call you back within" not in said
+    assert "we could not keep your call, so we cannot promise you a call back" in said
+    assert "Please call us again in a few minutes" in said and "open a ticket on the dashboard" in said
+    assert "Bitte rufen Sie in einigen Minuten erneut an" in said
+    # the last-ditch line names the call (its number in Twilio's call log) and the voicemail; the number stays redacted
+    [lost] = [r.getMessage() for r in caplog.records if r.levelname == "ERROR" and r.getMessage().startswith("LOST")]
+    assert call.call_sid in redact(lost) and VOICEMAIL in redact(lost) and "+12125550105" not in redact(lost)
+    assert "…05" in redact(lost)  # the number's tail, to match it in Twilio's call log
+
+
+def test_a_caller_nothing_could_keep_at_the_tone_is_kept_at_the_voicemails_end_once_the_database_is_back(
+        hotline, client, tmp_path):
+    with _database_down_and_spool_unwritable(hotline, tmp_path) as (broken, _healthy):
+        call = SimulatedCall(transport=flask_transport(broken), base_url=PUBLIC_BASE_URL, auth_token=TEST_AUTH_TOKEN,
+                             caller="+12125550105")
+        assert call.fallback().kind == "record"
+    call.transport = flask_transport(client)  # the database is back before the caller finishes speaking
+    said = " ".join(call.record(seconds=5, url=VOICEMAIL).said)
+    assert "Your message is recorded. An engineer will call you back within 15 minutes" in said
+    with hotline.db.session() as s:
+        [incident] = s.scalars(select(Incident)).all()
+    assert incident.call_sid == call.call_sid and incident.callback_phone == "+12125550105"
+    assert incident.recording_url == VOICEMAIL
