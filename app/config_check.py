@@ -242,15 +242,9 @@ def redis_problems(settings: Settings, report: CheckReport, strict: bool = True)
         report.passed.append(f"Redis {probes.safe_url(settings.redis_url)} answers and takes writes")
     evicts = probes.redis_eviction(settings.redis_url)
     if evicts:
-        policy, limit = evicts
-        lost = ("the account's shared send rate (pages then leave faster than the account's rate), the workers' "
-                "registration and the scheduler's locks" if policy.startswith("volatile") else
-                "queued pages and escalation steps (sent then only at the watchdog's takeover, late), the account's "
-                "shared send rate and the workers' registration")
-        report.warn("REDIS_URL", f"Redis evicts keys when it is full (maxmemory-policy {policy}, maxmemory "
-                    f"{limit / 2 ** 20:g} MB): it would drop {lost}.",
-                    "set maxmemory-policy noeviction on that Redis (redis.conf, CONFIG SET, or your provider's "
-                    "parameter group); SQL keeps the work, so a full Redis refuses new jobs instead of losing them")
+        from app.redis_eviction import FIX
+
+        report.warn("REDIS_URL", evicts.describe(), FIX)
     return True
 
 

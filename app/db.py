@@ -66,6 +66,11 @@ def registered(session: Session) -> list[Any]:
     return list(session.info.get(_PENDING, []))
 
 
+# How long a SQLite statement waits for another connection's lock (``busy_timeout``; /healthz waits less,
+# ``db_wait_bound``)
+SQLITE_BUSY_MS = 30000
+
+
 class Database:
     """Holds the engine and hands out sessions, one transaction at a time."""
 
@@ -73,7 +78,7 @@ class Database:
         self.url = url
         kwargs: dict = {"future": True}
         if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000}
         else:
             # No pre-ping (a SELECT 1 round trip per checkout, issue 12): a connection the server
             # closed is dropped at checkout by a zero-timeout poll of its socket, connections are
@@ -148,7 +153,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cur.close()
 
 

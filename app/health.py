@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from app import worker_presence
+from app.db_wait_bound import BOUND_SECONDS, TooSlow, bounded, take_intake_lock
 from app.redis_refusal import write_refused
 
 bp = Blueprint("health", __name__)
@@ -58,6 +59,14 @@ STEPS_PUT_OFF = ("{count} due step(s) (pages, alerts, breach or receipt) of {inc
                  "{seconds} s or more because another transaction holds their incident's row lock (a psql session, a "
                  "web process frozen in a transaction?), first at {since}: the callback promise of those incidents is "
                  "at risk until the lock is released (the board names them; PostgreSQL's pg_locks names the holder)")
+# a slow database is every host's: a warning in a 200, as Redis down is (a 503 would take them all out at once)
+SLOW = "slow"
+DATABASE_SLOW = ("the database did not answer {what} within {seconds:g} s: a table or row locked by another "
+                 "transaction (a migration, a psql session, a process frozen in a transaction?) or an overloaded "
+                 "server. Not checked: {unchecked}. Callers reaching this node meanwhile may wait and go to the "
+                 "emergency voicemail (the spool); PostgreSQL's pg_locks and pg_stat_activity name the holder")
+NOT_CHECKED_READS = ("the watchdog, who can be paged now, paging to Twilio, e-mails waiting and steps put off")
+REDIS_EVICTS = "{describe} Fix: {fix} (`hotline check` says the same)"
 PAGES_FAILING = ("no page reached Twilio since {since}: the last {count} attempts failed (errors or no answer from "
                  "Twilio), so reps are not being paged; callers are still recorded, and {follows}")
 
@@ -65,6 +74,10 @@ PAGES_FAILING = ("no page reached Twilio since {since}: the last {count} attempt
 @bp.get("/healthz")
 def healthz():
     """200 when this node takes callers (SQL answers and the schema is usable), 503 otherwise (naming the part).
+
+    Each database statement waits at most ``BOUND_SECONDS`` (``app.db_wait_bound``): a table or row lock another
+    transaction holds, or a slow server, is ``"database": "slow"`` and a warning naming what was not checked, a 200
+    answered in time rather than a hang (a load balancer's timeout on every host at once) ending in "ok".
 
     Redis not answering or refusing writes (full, a read-only replica: a write probe, since PING passes there), no
     watchdog running, nobody to page now, a policy in use that pages no schedule or rep before the at-risk alert
@@ -77,9 +90,13 @@ def healthz():
     checks: dict[str, str] = {}
     warnings: list[str] = []
     try:
-        with hotline.db.session() as session:
+        with hotline.db.session() as session, bounded(session):
             session.execute(text("SELECT 1"))
         checks["database"] = "ok"
+    except TooSlow:
+        checks["database"] = SLOW
+        warnings.append(DATABASE_SLOW.format(what="SELECT 1", seconds=BOUND_SECONDS,
+                                             unchecked=f"the schema, {NOT_CHECKED_READS}"))
     except Exception as exc:  # noqa: BLE001 - reported, not swallowed
         checks["database"] = f"error: {type(exc).__name__}"
     try:
@@ -93,7 +110,15 @@ def healthz():
     if checks["database"] == "ok":
         checks["schema"], warning = _schema_check(hotline, _guard_state(current_app))
         warnings += [warning] if warning else []
-    if checks.get("schema") == "ok":
+    if checks.get("schema") == "ok":  # the lock an intake's write takes: a SELECT passes under some locks that stop it
+        try:
+            with hotline.db.session() as session, bounded(session) as conn:
+                take_intake_lock(conn)  # rolled back as the session closes: nothing is written
+        except TooSlow:
+            checks["database"] = SLOW
+            warnings.append(DATABASE_SLOW.format(what="the lock a caller's incident is written under",
+                                                 seconds=BOUND_SECONDS, unchecked=NOT_CHECKED_READS))
+    if checks.get("schema") == "ok" and checks["database"] == "ok":
         from app.services.mail_health import mail_waiting
         from app.services.oncall_coverage import no_sms_pages_now, nobody_to_page_now, rota_paged_in_time
         from app.services.paging_health import paging_health
@@ -101,15 +126,21 @@ def healthz():
         from app.watchdog_state import watchdog_state
 
         now = hotline.clock.now()
-        with hotline.db.session() as session:
-            state = watchdog_state(session, hotline.jobs, now, redis_ok=checks["redis"] == "ok")
-            watchdog = state.lease
-            on_call = {"pageable_now": not nobody_to_page_now(session, now),
-                       "rota_paged": rota_paged_in_time(session, hotline.settings.callback_sla_minutes),
-                       "sms_opted_out": len(no_sms_pages_now(session, now))}
-            paging = paging_health(session, now)
-            waiting = mail_waiting(session)
-            put_off = put_off_now(session, now)
+        try:
+            with hotline.db.session() as session, bounded(session):
+                state = watchdog_state(session, hotline.jobs, now, redis_ok=checks["redis"] == "ok")
+                watchdog = state.lease
+                on_call = {"pageable_now": not nobody_to_page_now(session, now),
+                           "rota_paged": rota_paged_in_time(session, hotline.settings.callback_sla_minutes),
+                           "sms_opted_out": len(no_sms_pages_now(session, now))}
+                paging = paging_health(session, now)
+                waiting = mail_waiting(session)
+                put_off = put_off_now(session, now)
+        except TooSlow:  # a table the reads need is locked (the incidents' lock above was free a moment ago)
+            checks["database"] = SLOW
+            warnings.append(DATABASE_SLOW.format(what="/healthz's reads", seconds=BOUND_SECONDS, unchecked=NOT_CHECKED_READS))
+            watchdog, on_call, paging, put_off = None, None, None, None
+    if checks.get("schema") == "ok" and checks["database"] == "ok":
         # a lease that lapsed under a frozen or killed holder while other workers run (their watchdogs sweep) changes
         # hands at their next pass: an outside probe read "no page, escalation or callback leaves" meanwhile; a lease
         # whose holder is no longer alive (killed: its lease lasts 30 s more) is no watchdog, unless another worker
@@ -139,6 +170,7 @@ def healthz():
         if watchdog["alive"] and checks["redis"] == "ok":
             warnings += _listener_warning(hotline.jobs)
     if checks["redis"] == "ok":
+        warnings += _eviction(hotline.jobs.redis)
         warnings += _refused_webhooks(hotline.jobs)
         warnings += _other_keys(hotline, current_app.secret_key)
     from app.services.spool import DEAD_NAME, MAX_TRIES, set_aside, unwritable, waiting
@@ -158,7 +190,7 @@ def healthz():
     if clock is not None:
         checks["clock"] = "skewed" if skewed else "ok"
         warnings += skewed
-    ok = all(checks.get(part, "ok") == "ok" for part in TAKES_CALLERS)
+    ok = all(checks.get(part, "ok") in ("ok", SLOW) for part in TAKES_CALLERS)
     return jsonify(status="ok" if ok else "degraded", checks=checks, watchdog=watchdog, on_call=on_call,
                    paging=paging.as_json() if paging else None, clock=clock,
                    steps_put_off=put_off.as_json() if put_off else None, warnings=warnings), 200 if ok else 503
@@ -200,6 +232,18 @@ def _other_keys(hotline, key: str) -> list[str]:
     return [OTHER_SECRET_KEY.format(count=len(others), breaks=BREAKS, fix=FIX, rolling=ROLLING)] if others else []
 
 
+def _eviction(redis) -> list[str]:
+    """A warning when Redis evicts keys once full (``app.redis_eviction``: ``hotline check``'s rule): one INFO read.
+    A Redis that refuses INFO (a managed one may) is taken at its word, as ``check`` takes it."""
+    from app.redis_eviction import FIX, eviction
+
+    try:
+        evicts = eviction(redis)
+    except Exception:  # noqa: BLE001 - INFO refused, or Redis failed since its write probe: the next poll tells
+        return []
+    return [REDIS_EVICTS.format(describe=evicts.describe(), fix=FIX)] if evicts else []
+
+
 def _refused_webhooks(jobs) -> list[str]:
     """Twilio webhooks refused on their signature lately, by any web process (``app.webhook_refusals``)."""
     from app.webhook_refusals import refusal_warnings
@@ -227,10 +271,14 @@ def _schema_check(hotline, guard: dict[str, bool]) -> tuple[str, str | None]:
     ran, this host is not restarted yet) is a warning: the process still answers every caller, and a 503
     from each host not yet restarted would take them all out of the load balancer at once.
     """
-    from app.probes import schema_state
+    from app.probes import schema_state_of
 
     try:
-        state = schema_state(hotline.db.engine)
+        with hotline.db.engine.connect() as conn, bounded(conn):
+            state = schema_state_of(conn)
+    except TooSlow:
+        return SLOW, DATABASE_SLOW.format(what="the schema's version", seconds=BOUND_SECONDS,
+                                          unchecked=f"the schema, {NOT_CHECKED_READS}")
     except Exception as exc:  # noqa: BLE001 - reported, not swallowed
         return f"error: {type(exc).__name__}", None
     if state.usable:

@@ -234,27 +234,23 @@ def redis_write_refused(url: str):
         conn.close()
 
 
-def redis_eviction(url: str) -> tuple[str, int] | None:
-    """(maxmemory-policy, maxmemory in bytes) when Redis at ``url`` evicts keys once it is full, else None.
-
-    Read from ``INFO memory`` (managed Redis services often refuse ``CONFIG GET``). ``noeviction``, or no
-    ``maxmemory`` (0: Redis grows until the host's memory ends and never evicts), keeps every key; a Redis
-    that does not say, or cannot be asked, is taken at its word (None).
-    """
+def redis_eviction(url: str):
+    """How Redis at ``url`` evicts keys once it is full (an ``app.redis_eviction.Eviction``), else None; a Redis that
+    does not say, or cannot be asked (``INFO`` refused, gone since its PING), is taken at its word (None)."""
     from redis import Redis
+
+    from app.redis_eviction import eviction
 
     try:
         conn = Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=CONNECT_TIMEOUT_SECONDS)
     except ValueError:
         return None
     try:
-        memory = conn.info("memory")
+        return eviction(conn)
     except Exception:  # noqa: BLE001 - INFO refused or Redis gone since its PING: nothing to say
         return None
     finally:
         conn.close()
-    policy, limit = str(memory.get("maxmemory_policy", "noeviction")), int(memory.get("maxmemory", 0) or 0)
-    return (policy, limit) if policy != "noeviction" and limit > 0 else None
 
 
 MOUNTS = Path("/proc/self/mounts")  # this host's mount table (Linux; elsewhere no filesystem is named)
