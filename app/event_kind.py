@@ -45,6 +45,7 @@ class EventKind(StrEnum):
     STEP_AT_RISK = "step_at_risk"
     STEP_BREACH = "step_breach"
     STEP_REPAGE = "step_repage"
+    STEP_HANDOFF = "step_handoff"
     NOBODY_TO_PAGE = "nobody_to_page"
     LEVEL_UNREACHED = "level_unreached"  # every page of a level failed for good: the managers are paged at once
     TARGET_UNRESOLVABLE = "target_unresolvable"
@@ -234,6 +235,7 @@ class EventKind(StrEnum):
 
 STEP_EVENT = {"receipt": EventKind.STEP_RECEIPT, "page": EventKind.STEP_PAGE, "at_risk": EventKind.STEP_AT_RISK,
               "breach": EventKind.STEP_BREACH, "repage": EventKind.STEP_REPAGE,
+              "handoff": EventKind.STEP_HANDOFF,
               # issue 11
               "update_reminder": EventKind.STEP_UPDATE_REMINDER, "update_due": EventKind.STEP_UPDATE_DUE,
               "resolution_expiry": EventKind.STEP_RESOLUTION_EXPIRY,

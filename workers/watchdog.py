@@ -17,6 +17,10 @@ same job entry points RQ uses (``workers.jobs``). A late job still listed in a q
 process's own RQ workers keep taking jobs from (``workers.consuming``) is a backlog, not a lost
 job: it is left to them (issue 12's burst, where second runs lengthened the backlog).
 
+A pass also writes the hand-off step of each open incident nobody owns whose paged schedules have put someone on
+call since who never had its page (``app.services.hand_offs``): the rota's hand-off instants are no rows of their own,
+and an override or a rota edit moves them, so each pass compares who is on call now with who was paged.
+
 A pass also hands RQ the lookups of final statuses whose status callbacks never came
 (``app.services.status_checks``, ``status_lookups``): minutes late is fine for them, so it never runs them itself,
 and a Twilio that hangs on a lookup holds no pass.
@@ -44,6 +48,7 @@ from app.services.call_endings import settle_unreported_calls
 from app.services.callback_calls import FIRST_TRY_GRACE, due_callbacks
 from app.services.caller_limits import limits_from
 from app.services.deliveries import due_deliveries
+from app.services.hand_offs import write_hand_off_steps
 from app.services.helpdesk_webhooks import webhook_jobs
 from app.services.intake import policy_from
 from app.services.notices import queued_notices
@@ -172,6 +177,8 @@ def sweep(hotline: Hotline, replay_spool: bool = True, deployment: str = "", hol
     settings = hotline.settings
     with hotline.db.transaction() as session:  # calls whose end Twilio never reported: rescued, or missed calls
         settle_unreported_calls(session, now, policy_from(settings), limits_from(settings))
+    # the rota handed over while an incident nobody owns is open: its hand-off step, due now, joins the steps below
+    write_hand_off_steps(hotline.db, now)
     with hotline.db.session() as session:
         jobs = overdue_steps(session, now)
         jobs += due_pages(session, now)

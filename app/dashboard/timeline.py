@@ -20,6 +20,7 @@ from app.settings import PROMISED_CALLBACK_MINUTES
 STEP_NAMES = {K.STEP_RECEIPT: "Receipt step", K.STEP_PAGE: "Escalation level {level}",
               K.STEP_AT_RISK: "At-risk check (T+10)", K.STEP_BREACH: "Deadline check (T+15)",
               K.STEP_REPAGE: "Re-page after breach",
+              K.STEP_HANDOFF: "On-call hand-off: the rep on call since is paged",
               # issue 11
               K.STEP_UPDATE_REMINDER: "Reminder of customer update {number}",
               K.STEP_UPDATE_DUE: "Customer update {number} due",

@@ -231,7 +231,24 @@ def _in_writing(snap: Snapshot) -> str:
     return "email" if snap.has_email else "none"
 
 
-_STEPS = {"receipt": _receipt, "page": _page, "at_risk": _at_risk, "breach": _breach, "repage": _repage}
+def _hand_off(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
+    """The rota handed over while nobody owned the incident: whoever is on call since in a schedule its levels paged,
+    and never had its page, gets it now as a first page (it says it was handed over, and how long is left), not at
+    the next level or the at-risk alert (``nobody_at_level``: nobody new is on call). An incident someone owns stays
+    theirs: a hand-off changes no owner and pages nobody; the deadline never moves."""
+    if snap.resolved:
+        return _skip(snap, "skipped_resolved")
+    if snap.customer_reached:
+        return _skip(snap, "skipped_callback_done")
+    if _owned(snap) and snap.owner_active:
+        return _skip(snap, "skipped_acknowledged")
+    if step.nobody_at_level:
+        return _skip(snap, "nobody_new_on_call")
+    return Decision("handed_over", snap.state, pages=(PageOrder(Audience.LEVEL, (), "page"),))
+
+
+_STEPS = {"receipt": _receipt, "page": _page, "at_risk": _at_risk, "breach": _breach, "repage": _repage,
+          "handoff": _hand_off}
 
 
 # --- events ----------------------------------------------------------------------------------------

@@ -19,6 +19,9 @@ class StepKind(StrEnum):
     AT_RISK = "at_risk"  # T+10: no callback started yet -> managers and everyone paged
     BREACH = "breach"  # T+15: record the breach, alert managers
     REPAGE = "repage"  # after a breach: page again every few minutes until a callback
+    # the rota handed over while nobody owned the incident: whoever is on call since and never had its page gets it
+    # (level = whole minutes since the incident was captured; written by the watchdog: ``hand_offs``)
+    HANDOFF = "handoff"
     # issue 11: the customer's updates and the resolution (level = update round / proposal number)
     UPDATE_REMINDER = "update_reminder"  # shortly before an update is due: remind the owner
     UPDATE_DUE = "update_due"  # the update was not written by its due time: escalate to managers

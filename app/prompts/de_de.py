@@ -157,6 +157,9 @@ PROMPTS: dict[str, str] = {
     "page_alert_breach": "Dies ist eine Fristverletzung: Die Frist ist verstrichen, und kein Rückruf hat den Kunden "
                          "erreicht.",
     "page_alert_owned": "Er wurde {owned}.",
+    "page_handed_over": "Dieser Vorfall wurde Ihnen beim Schichtwechsel übergeben: Niemand hat ihn bestätigt. "
+                        "Verbleibende Minuten für den Rückruf beim Kunden: {n}.",
+    "page_handed_over_late": "Dieser Vorfall wurde Ihnen beim Schichtwechsel übergeben: Niemand hat ihn bestätigt.",
     "owned_acked": "von {who} um {at} bestätigt",
     "owned_taken_over": "von {first} um {first_at} bestätigt und von {who} um {at} übernommen",
     "yours_acked": "Sie haben ihn um {at} bestätigt",

@@ -150,6 +150,10 @@ PROMPTS: dict[str, str] = {
     "page_alert_at_risk": "This is an at-risk alert: the deadline is near and no callback has reached the customer.",
     "page_alert_breach": "This is a breach alert: the deadline has passed and no callback has reached the customer.",
     "page_alert_owned": "It was {owned}.",
+    # the page of a rota hand-off (``hand_offs``): before the summary
+    "page_handed_over": "This incident was handed over to you at the shift change: nobody has acknowledged it. "
+                        "Minutes left to call the customer back: {n}.",
+    "page_handed_over_late": "This incident was handed over to you at the shift change: nobody has acknowledged it.",
     # who has an incident and since when ({at} the owner's own time: ``ownership.owned_words``)
     "owned_acked": "acknowledged by {who} at {at}",
     "owned_taken_over": "acknowledged by {first} at {first_at} and taken over by {who} at {at}",

@@ -22,6 +22,7 @@ from app.models import (
     ProposalState,
     Rep,
     ResolutionProposal,
+    StepKind,
 )
 from app.models.paging import CUSTOMER_ROLE, TAM_EMAILS, TAM_ROLE
 from app.oncall.contactable import EMAIL, TEXTED_NO_EMAIL, Contactable
@@ -36,6 +37,7 @@ from app.services.escalation import (
     rerun_steps_since,
 )
 from app.services.events import log_event
+from app.services.hand_offs import handed_over_from, on_call
 from app.services.oncall import contactable, find_rep, resolve_target, tam_untold
 from app.services.outage_callbacks import owe_outage_proposal
 from app.services.page_verdicts import release_held
@@ -150,7 +152,8 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
             done.pages.append(page)
             if who.why == TEXTED_NO_EMAIL:  # the timeline says why the TAM was texted at night, not e-mailed
                 log_tam_texted(session, incident, order.purpose, now)
-    if acting.step is not None and any(order.audience == Audience.LEVEL for order in decision.pages):
+    if acting.step is not None and acting.step.kind == StepKind.PAGE and any(
+            order.audience == Audience.LEVEL for order in decision.pages):
         _say_if_tam_untold(session, incident, acting.step.level, now)
     if decision.email_customer:  # a written message no SMS can carry: a delivery row, logged when queued
         email_customer(session, incident, decision.email_customer, now, acting.hotline_number)
@@ -242,7 +245,8 @@ def _audience(session: Session, incident: Incident, order: PageOrder, now: datet
     if order.audience == Audience.MANAGERS:
         people = managers(session, incident, now)
     elif order.audience == Audience.PAGED_SO_FAR:
-        people = _without_deactivated(session, _paged_so_far(session, incident)) + emailed_tam(session, incident)
+        people = _still_concerned(session, incident, _without_deactivated(session, _paged_so_far(session, incident)),
+                                  now) + emailed_tam(session, incident)
     elif order.audience == Audience.OWNER_OR_PRIMARY:
         # an owner deactivated since (left, lost their phone) is paged no more: whoever is on call now is
         owner = find_rep(session, incident.acknowledged_by) if incident.acknowledged_by else None
@@ -380,6 +384,20 @@ def _paged_so_far(session: Session, incident: Incident) -> list[Contactable]:
     pages = session.scalars(select(Page).where(Page.incident_id == incident.id, Page.purpose == "page")).all()
     return [Contactable(rep_id=p.rep_id, name=p.name, phone=p.to_number, channels=("sms", "voice"), role=p.role)
             for p in pages if counts_as_paged(p.attempts)]
+
+
+def _still_concerned(session: Session, incident: Incident, paged: list[Contactable], now: datetime) -> list[Contactable]:
+    """``paged`` less the reps gone off shift since whom the rota handed over from (``hand_offs.handed_over_from``):
+    the rep on call in their place had the page and hears of the incident from now on (probe O6)."""
+    cache: dict[str, list[Contactable]] = {}
+
+    def on_call_now(name: str) -> list[Contactable]:
+        if name not in cache:
+            cache[name] = on_call(session, name, now)
+        return cache[name]
+
+    gone = handed_over_from(paged, on_call_now, _paged_numbers(session, incident))
+    return [who for who in paged if who.phone not in gone]
 
 
 def _without_deactivated(session: Session, people: list[Contactable]) -> list[Contactable]:

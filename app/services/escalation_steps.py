@@ -14,8 +14,9 @@ from app.models import DueStep, Incident, IncidentEvent, Page, StepKind, StepSta
 from app.models.paging import CUSTOMER_ROLE, TAM_ROLE
 from app.queue import schedule
 from app.reports.facts import PAGED
-from app.services.decisions import Acting, carry_out, level_people
+from app.services.decisions import Acting, carry_out, level_people, resolve
 from app.services.escalation import caller_on_hotline, callers_on_hotline, snapshot
+from app.services.hand_offs import hand_off_people
 from app.services.page_text import callbacks_so_far
 from app.services.sms_opt_outs import is_opted_out
 from app.services.unproven_reports import receipt_withheld
@@ -46,9 +47,11 @@ def run_due_step(session: Session, incident: Incident, step: DueStep, now: datet
     """Carry out ``step`` for ``incident`` as the core decides; returns the outcome code.
 
     ``hotline_number``: the number the customer is told to call (the receipt e-mail)."""
-    people = level_people(session, incident, step.level, now) if step.kind == StepKind.PAGE else []
+    people = (level_people(session, incident, step.level, now) if step.kind == StepKind.PAGE else
+              hand_off_people(session, incident, now, lambda target: resolve(session, incident, target, now))
+              if step.kind == StepKind.HANDOFF else [])
     trigger = StepDue(kind=str(step.kind), level=step.level,
-                      nobody_at_level=step.kind == StepKind.PAGE and not people,
+                      nobody_at_level=step.kind in (StepKind.PAGE, StepKind.HANDOFF) and not people,
                       only_told_at_level=bool(people) and all(who.role == TAM_ROLE for who, _channels in people))
     snap = snapshot(session, incident, now)
     writes = step.kind in (StepKind.RECEIPT, StepKind.BREACH, StepKind.REPAGE)  # may write to the customer
@@ -79,5 +82,5 @@ def run_due_step(session: Session, incident: Incident, step: DueStep, now: datet
                       **{PAGED: paged_by(session, incident, incident.callback_due_at)})
     done = carry_out(session, incident, decision, now, Acting(step=step, level_people=people, detail=detail,
                                                                 hotline_number=hotline_number))
-    counted = decision.outcome in ("paged", "alerted", "repaged")
+    counted = decision.outcome in ("paged", "alerted", "repaged", "handed_over")
     return f"{decision.outcome}_{done.alerted}" if counted else decision.outcome  # the count the log line gives

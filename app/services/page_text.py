@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
 from app.event_kind import EventKind
-from app.models import Account, Callback, CallbackOutcome, Incident, IncidentEvent, Rep
+from app.models import Account, Callback, CallbackOutcome, DueStep, Incident, IncidentEvent, Page, Rep, StepKind
 from app.oncall.wallclock import stored_zone
 from app.prompts import REP_LANG, text
 from app.reports.facts import short_bridges
@@ -99,12 +99,15 @@ def answered_in_time(answered: datetime, due: datetime, clock: Callable[..., str
                 seconds=text(key, lang, n=gap), due=clock(due, seconds=True))
 
 
-def page_sms(incident: Incident, ack_link: str, tz: str = "UTC", at: datetime | None = None) -> str:
+def page_sms(incident: Incident, ack_link: str, tz: str = "UTC", at: datetime | None = None,
+             handed_over: bool = False) -> str:
     """The SMS page: reference, company, service, deadline (on the rep's clock, ``tz``), how to acknowledge; for a
     customer who left no number, their e-mail address instead of "Call back n/a" and no CALL (it places nothing).
     A page written at ``at``, once the deadline had passed (its level's step ran late: no worker ran, Twilio was
-    down), says it passed: an outside probe's rep read "Call back ... by 12:21 PST" at 12:22, as if still in time."""
+    down), says it passed: an outside probe's rep read "Call back ... by 12:21 PST" at 12:22, as if still in time.
+    ``handed_over``: the page of a rota hand-off (``hand_offs``) says so, and how long is left (``handed_over_said``)."""
     service = SERVICE_SHORT.get(incident.affected_service, "critical problem")
+    service += handed_over_said(incident, at) if handed_over else ""
     due = due_text(incident.callback_due_at, tz, at)
     by = f"now: the {due} deadline has passed" if deadline_passed(incident, at) else f"by {due}"
     if not incident.callback_phone:
@@ -114,6 +117,20 @@ def page_sms(incident: Incident, ack_link: str, tz: str = "UTC", at: datetime | 
     return (f"SEV1 {incident.reference} {company_name(incident)}: {service}. Call back {phone} "
             f"{by}.{also_call(incident, tz, at)} Reply ACK {incident.reference} or "
             f"CALL {incident.reference}. {ack_link}").strip()
+
+
+def hand_off_page(page: Page) -> bool:
+    """Whether ``page`` is the page of a rota hand-off (its step's kind: ``hand_offs``)."""
+    session = object_session(page)
+    step = session.get(DueStep, page.step_id) if session is not None and page.step_id is not None else None
+    return step is not None and step.kind == StepKind.HANDOFF
+
+
+def handed_over_said(incident: Incident, at: datetime | None) -> str:
+    """What the page of a rota hand-off adds (``page_sms``): the incident was handed over at the shift change,
+    unacknowledged, and the whole minutes left to the deadline (``minutes_left``), none once it passed."""
+    left = "" if at is None or deadline_passed(incident, at) else f": {minutes_left(incident, at)} min left"
+    return f". HANDED OVER to you at the shift change, nobody has acknowledged it{left}"
 
 
 def reach_in_writing(incident: Incident) -> str:
@@ -410,6 +427,14 @@ def spoken_number(phone: str, extension: str = "") -> str:
         return ""
     said = ", ".join(c for c in phone if c.isdigit())
     return f"{said}, extension {', '.join(extension)}" if extension else said
+
+
+def spoken_handed_over(incident: Incident, at: datetime) -> str:
+    """What the call of a rota hand-off's page says first: handed over at the shift change, unacknowledged, and the
+    whole minutes left (``minutes_left``), none once the deadline passed (the summary says it has)."""
+    if deadline_passed(incident, at):
+        return text("page_handed_over_late")
+    return text("page_handed_over", n=minutes_left(incident, at))
 
 
 def spoken_summary(incident: Incident, tz: str = "UTC", at: datetime | None = None, texted: bool = True) -> str:

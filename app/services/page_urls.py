@@ -87,7 +87,7 @@ class PageUrls:
             return page_text.tam_sms(incident, page.purpose, page.created_at, page_zone(page))  # told, never asked
         if page.purpose == "page":
             return page_text.page_sms(incident, self.ack_link(page.id, page.created_at), page_zone(page),
-                                      page.created_at)
+                                      page.created_at, handed_over=page_text.hand_off_page(page))
         if page.purpose in ("at_risk", "breach"):
             return page_text.alert_sms(incident, page.purpose, page.created_at, page_zone(page), page.rep_id)
         if page.purpose == BREACH_CORRECTED:  # to a TAM as to a manager: it asks nothing of them

@@ -19,8 +19,10 @@ from app.services.page_text import (
     alert_purpose,
     callback_under_way,
     email_where,
+    hand_off_page,
     self_report_said,
     sms_how,
+    spoken_handed_over,
     spoken_summary,
     spoken_time,
     tam_spoken,
@@ -107,6 +109,8 @@ def _menu(session, page: Page, incident: Incident, now: datetime, hotline_number
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=f"/twilio/page/voice/key?page={page.id}",
                              method="POST", action_on_empty_result=False)
     texted = _texted(session, page)
+    if hand_off_page(page):  # handed over at the shift change: said first, with the minutes left
+        gather.say(spoken_handed_over(incident, now), **REP_VOICE)
     gather.say(spoken_summary(incident, page_zone(page), now, texted), **REP_VOICE)  # "has passed" once it has
     if page.purpose in ALERTS:  # what the alert is, and who has it (no "Press 1 to acknowledge" once someone has)
         gather.say(_alert_words(session, page, incident), **REP_VOICE)
@@ -135,7 +139,8 @@ def _voicemail(session, page: Page, incident: Incident, now: datetime, hotline_n
     of an alert whose SMS has no link, and to the owner who had acknowledged."""
     sms = written_copy(session, page)
     texted = sms in TEXTED
-    said = [spoken_summary(incident, page_zone(page), now, texted)]
+    said = [spoken_handed_over(incident, now)] if hand_off_page(page) else []
+    said.append(spoken_summary(incident, page_zone(page), now, texted))
     if page.purpose in ALERTS:
         said.append(_alert_words(session, page, incident))
     if sms is not None and not texted and sms != PageStatus.CANCELED:  # failed, undelivered, or Twilio still failing

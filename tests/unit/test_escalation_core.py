@@ -117,12 +117,22 @@ TABLE = {
         "no_callback_number": ("repaged", [OP, M]), "no_number_reached_by_email": ("stopped_callback_done", []),
         "nobody_to_page": ("repaged", [OP, M]),
     },
+    # the rota handed over (probe O6): the rep on call since who never had the page gets it, while nobody owns the
+    # incident and nobody reached the customer; an owned incident stays its owner's ("nobody_to_page": nobody new)
+    "handoff": {
+        "open": ("handed_over", [L]), "acknowledged": ("skipped_acknowledged", []),
+        "owned_by_another_rep": ("skipped_acknowledged", []), "callback_in_progress": ("skipped_acknowledged", []),
+        "attempted": ("skipped_acknowledged", []), "met": ("skipped_callback_done", []),
+        "late": ("skipped_callback_done", []), "self_reported": ("skipped_callback_done", []),
+        "resolved": ("skipped_resolved", []), "no_callback_number": ("handed_over", [L]),
+        "no_number_reached_by_email": ("skipped_callback_done", []), "nobody_to_page": ("nobody_new_on_call", []),
+    },
 }
 CASES = [(kind, state) for kind in TABLE for state in STATES]
 
 
 def test_the_table_covers_every_step_kind_and_every_state():
-    assert {kind for kind, _ in CASES} == {"receipt", "page", "at_risk", "breach", "repage"}
+    assert {kind for kind, _ in CASES} == {"receipt", "page", "at_risk", "breach", "repage", "handoff"}
     assert all(set(row) == set(STATES) for row in TABLE.values())
 
 
@@ -142,6 +152,13 @@ def test_due_step(kind, state):
     # paging goes on after the breach until someone reaches the customer: a late answer already did
     assert decision.add_repage == (outcome == "repaged" or (outcome == "breached" and state != "late"))
     assert not decision.set_owner and not decision.open_callback and not decision.resolve
+
+
+def test_a_hand_off_pages_the_rep_on_call_since_when_the_owner_was_deactivated():
+    """An owner deactivated since works the incident no more: as for a level, the rep on call since is paged."""
+    decision = decide(StepDue("handoff"), replace(STATES["acknowledged"], owner_active=False), T0)
+    assert decision.outcome == "handed_over" and [o.audience for o in decision.pages] == [Audience.LEVEL]
+    assert not decision.set_owner and not decision.cancel_escalation_pages
 
 
 @pytest.mark.parametrize("late", [timedelta(0), timedelta(seconds=40)])

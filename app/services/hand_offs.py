@@ -1,0 +1,176 @@
+"""The rota hands over while an incident is open and nobody owns it (probe O6).
+
+Whoever a schedule the incident's levels paged puts on call since, and who never had its page, gets it at the
+hand-off, as a first page saying it was handed over and how long is left: a step row (``StepKind.HANDOFF``) the
+watchdog writes when its pass sees such a rep (``write_hand_off_steps``), run by the escalation core as every step.
+Its alerts then reach a rep gone off shift no more once whoever took over from them had the page
+(``handed_over_from``). An incident someone acknowledged stays theirs: no hand-off page, its owner alerted as before
+(unless they were deactivated since: as for a level, ``decide._page``).
+
+Until this change the rep on call since heard of such an incident at the next level that named their schedule, or
+only at the at-risk alert, and the rep off shift got every alert of it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.db import Database
+from app.models import Callback, CallbackKind, DueStep, Incident, IncidentStatus, Page, Rep, StepKind, StepStatus
+from app.oncall.contactable import Contactable
+from app.oncall.errors import OnCallConfigError
+from app.oncall.policy import TargetType
+from app.queue import schedule
+from app.services.oncall import resolve_target
+
+log = logging.getLogger(__name__)
+SCHEDULE_ROLE = "oncall:"  # ``Page.role`` of a page to a rep a schedule target reached: "oncall:primary"
+# a page step that reached its level (or found nobody there and paged the managers): its schedules were paged
+LEVEL_PAGED = ("paged", "nobody_to_page")
+Reach = Callable[[dict], list[Contactable]]  # whom a target reaches now
+
+
+def newly_on_call(levels: list[dict], paged_levels: set[int], paged_numbers: set[str],
+                  reach: Reach) -> list[tuple[Contactable, tuple[str, ...]]]:
+    """Whom the schedule targets of the levels paged so far (``paged_levels``) reach now (``reach``) who never had a
+    page of the incident (``paged_numbers``: any page, whatever became of it), each once, with the channels of the
+    first level that names the schedule (a first page: the default policy's SMS and voice), else their own."""
+    found: dict[str, tuple[Contactable, tuple[str, ...]]] = {}
+    for level in sorted(paged_levels):
+        if level >= len(levels):
+            continue
+        for target in levels[level].get("targets", []):
+            if target.get("type") != TargetType.SCHEDULE:
+                continue
+            first = _first_naming(levels, target["schedule"]) or target
+            for who in reach(target):
+                if who.phone and who.phone not in paged_numbers and who.phone not in found:
+                    found[who.phone] = (who, tuple(first.get("channels") or who.channels))
+    return list(found.values())
+
+
+def _first_naming(levels: list[dict], schedule_name: str) -> dict | None:
+    """The first target of the policy that pages ``schedule_name``."""
+    return next((t for spec in levels for t in spec.get("targets", [])
+                 if t.get("type") == TargetType.SCHEDULE and t.get("schedule") == schedule_name), None)
+
+
+def hand_off_people(session: Session, incident: Incident, now: datetime,
+                    reach: Reach) -> list[tuple[Contactable, tuple[str, ...]]]:
+    """Whom the hand-off step of ``incident`` pages now (``newly_on_call``)."""
+    levels = incident.escalation.get("levels", []) if incident.escalation else []
+    return newly_on_call(levels, _levels_paged(session, [incident.id]).get(incident.id, set()),
+                         _page_numbers(session, [incident.id]).get(incident.id, set()), reach)
+
+
+def _unowned_open(now: datetime):
+    """Open incidents nobody owns (or whose owner was deactivated since) whose customer nobody reached (the core's
+    own skips: a hand-off step would page nobody), with no page step due now (it runs first and pages whoever is on
+    call now)."""
+    unowned = Incident.acknowledged_at.is_(None) & Incident.acknowledged_by.is_(None)
+    owner_gone = exists().where(Rep.id == Incident.acknowledged_by, Rep.active.is_(False))
+    return select(Incident.id, Incident.escalation, Incident.captured_at).where(
+        Incident.status == IncidentStatus.OPEN, or_(unowned, owner_gone), Incident.callback_answered_at.is_(None),
+        Incident.reached_by_email_at.is_(None),
+        ~exists().where(Callback.incident_id == Incident.id, Callback.kind == CallbackKind.SELF_REPORTED),
+        ~exists().where(DueStep.incident_id == Incident.id, DueStep.kind.in_((StepKind.PAGE, StepKind.HANDOFF)),
+                        DueStep.status == StepStatus.PENDING, DueStep.due_at <= now))
+
+
+def _levels_paged(session: Session, incident_ids: list[int]) -> dict[int, set[int]]:
+    """Per incident, the levels whose page step paged (or paged the managers for want of anyone there)."""
+    rows = session.execute(select(DueStep.incident_id, DueStep.level, DueStep.outcome).where(
+        DueStep.incident_id.in_(incident_ids), DueStep.kind == StepKind.PAGE, DueStep.status == StepStatus.DONE))
+    found: dict[int, set[int]] = {}
+    for incident_id, level, outcome in rows:
+        if (outcome or "").startswith(LEVEL_PAGED):
+            found.setdefault(incident_id, set()).add(level)
+    return found
+
+
+def _page_numbers(session: Session, incident_ids: list[int]) -> dict[int, set[str]]:
+    """Per incident, the numbers an escalation page was written for (sent, failed, canceled: any)."""
+    found: dict[int, set[str]] = {}
+    for incident_id, number in session.execute(select(Page.incident_id, Page.to_number).where(
+            Page.incident_id.in_(incident_ids), Page.purpose == "page")):
+        found.setdefault(incident_id, set()).add(number)
+    return found
+
+
+def hand_offs_due(session: Session, now: datetime, reach: Reach) -> list[tuple[int, int]]:
+    """The open incidents nobody owns whose paged schedules reach someone now who never had their page, each with
+    its hand-off step's level: the whole minutes since the incident was captured (one hand-off step per incident
+    and minute, whichever watchdog writes it)."""
+    candidates = session.execute(_unowned_open(now)).all()
+    if not candidates:
+        return []
+    ids = [row.id for row in candidates]
+    paged_levels, numbers = _levels_paged(session, ids), _page_numbers(session, ids)
+    due = []
+    for row in candidates:
+        levels = row.escalation.get("levels", []) if row.escalation else []
+        if row.id in paged_levels and newly_on_call(levels, paged_levels[row.id], numbers.get(row.id, set()), reach):
+            due.append((row.id, max(0, int((now - row.captured_at).total_seconds() // 60))))
+    return due
+
+
+def write_hand_off_steps(db: Database, now: datetime) -> int:
+    """The watchdog's pass: a hand-off step, due now, for each incident ``hand_offs_due`` finds, each in its own
+    transaction (another watchdog may write the same one: the step's unique key keeps one). Each schedule is
+    resolved once in a pass, however many incidents page it. Returns the steps written."""
+    with db.session() as session:
+        cache: dict[str, list[Contactable]] = {}
+
+        def reach(target: dict) -> list[Contactable]:
+            name = target["schedule"]
+            if name not in cache:
+                cache[name] = on_call(session, name, now)
+            return cache[name]
+
+        due = hand_offs_due(session, now, reach)
+    written = 0
+    for incident_id, level in due:
+        try:
+            with db.transaction() as session:
+                step = DueStep(incident_id=incident_id, kind=StepKind.HANDOFF, level=level, due_at=now)
+                session.add(step)
+                session.flush()
+                schedule(session, "step", step.id, now)
+            written += 1
+        except IntegrityError:  # written by another watchdog's pass this minute
+            log.debug("incident %d's hand-off step %d exists already", incident_id, level)
+    return written
+
+
+def on_call(session: Session, schedule_name: str, now: datetime) -> list[Contactable]:
+    """The reps on call in ``schedule_name`` now, as a schedule target reaches them; none for a schedule that no
+    longer resolves (its level's step logs why when it runs: ``decisions.resolve``)."""
+    try:
+        return resolve_target(session, {"type": TargetType.SCHEDULE, "schedule": schedule_name}, now)
+    except (OnCallConfigError, LookupError, KeyError, ValueError, ArithmeticError):
+        return []
+
+
+def handed_over_from(paged: list[Contactable], on_call_now: Callable[[str], list[Contactable]],
+                     paged_numbers: set[str]) -> set[str]:
+    """The numbers of those ``paged`` so far who went off shift since and were handed over from: every page of theirs
+    reached them as on call in a schedule (``SCHEDULE_ROLE``) that has someone else on call now (``on_call_now``),
+    each of whom had the page too (``paged_numbers``). A rep also paged otherwise (by name, as a manager), or whose
+    schedule has nobody on call now or someone who never heard of it, is still told."""
+    roles: dict[str, set[str]] = {}
+    for who in paged:
+        roles.setdefault(who.phone, set()).add(who.role)
+    gone = set()
+    for number, their_roles in roles.items():
+        if not all(role.startswith(SCHEDULE_ROLE) for role in their_roles):
+            continue
+        successors = [on_call_now(role.removeprefix(SCHEDULE_ROLE)) for role in their_roles]
+        if all(now and number not in {w.phone for w in now} and {w.phone for w in now} <= paged_numbers
+               for now in successors):
+            gone.add(number)
+    return gone
