@@ -329,7 +329,7 @@ class PhoneNetwork:
                 continue
             elif verb.tag == "Gather":
                 leg.heard.said += [(s.text or "").strip() for s in verb if s.tag == "Say"]
-                keys = leg.expectation.next_keys() if leg.expectation and not leg.expectation.machine else None
+                keys = leg.expectation.next_keys(urlsplit(verb.get("action", "")).path) if leg.expectation else None
                 if keys is not None and "dtmf" in verb.get("input", "dtmf"):
                     leg.heard.pressed.append(keys)
                     finish, action_on_empty = gather_rules(verb)  # as Twilio documents the <Gather>

@@ -135,7 +135,7 @@ class SharedOutboxTelephony:
         return Sent(sid=item.sid, status="queued")
 
     def place_call(
-        self, *, to: str, url: str, status_callback: str, machine_detection: bool = False, timeout_seconds: int = 30
+        self, *, to: str, url: str, status_callback: str, machine_detection: str = "", timeout_seconds: int = 30
     ) -> Sent:
         """Store a call to ``to``, ringing until someone answers it on the admin page."""
         item = self.outbox.add("call", to, self._clock.now(), url=url, status_callback=status_callback,

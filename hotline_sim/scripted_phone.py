@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 UNTIMED_TALK_SECONDS = 60  # what Twilio reports of a conversation a script does not time (as the phone desk does)
+# The hotline's call to a rep for a callback asks for any key before the customer is dialled (a voicemail never
+# presses one): a person answering it presses this one, before the keys of their script (``confirms_callback``)
+CALLBACK_CONFIRM_PATH, CALLBACK_CONFIRM_KEY = "/twilio/bridge/rep-confirm", "1"
 
 
 class UnexpectedPage(AssertionError):
@@ -50,14 +53,22 @@ class CallExpectation:
     # hangs up first once a <Dial> bridged them: Twilio still requests the <Dial action>, with CallStatus=completed,
     # and its answer is never heard
     hangs_up_first: bool = False
+    # a person (never a machine) answering the hotline's call for a callback presses the key it asks for ("Press any
+    # key to call the customer"); False: they press nothing there, as a voicemail would not
+    confirms_callback: bool = True
 
     @property
     def reported_seconds(self) -> int:
         """The call's duration as Twilio reports it at its end."""
         return UNTIMED_TALK_SECONDS if self.talk_seconds is None else int(self.talk_seconds)
 
-    def next_keys(self) -> str | None:
-        """The keys for the next <Gather>, or None (silence)."""
+    def next_keys(self, action_path: str = "") -> str | None:
+        """The keys for the next <Gather> (whose action is ``action_path``), or None (silence): none from a machine;
+        a person's key for a callback's confirmation (``confirms_callback``), else the script's next keys."""
+        if self.machine:
+            return None
+        if action_path == CALLBACK_CONFIRM_PATH:
+            return CALLBACK_CONFIRM_KEY if self.confirms_callback else None
         return self.press.pop(0) if self.press else None
 
 
@@ -120,12 +131,13 @@ class ScriptedPhone:
         hang_up_at_dial: bool = False,
         answered_by: str = "",
         hangs_up_first: bool = False,
+        confirms_callback: bool = True,
     ) -> ScriptedPhone:
         """Expect a call: answer it (or not, or busy, or voicemail) and press ``press`` at each <Gather>."""
         keys = [press] if isinstance(press, str) else list(press or [])
         picks_up = answer if answered is None else answered
         self._calls.append(CallExpectation(picks_up and not busy, keys, machine, busy, ring_seconds, talk_seconds,
-                                           hang_up_at_dial, answered_by, hangs_up_first))
+                                           hang_up_at_dial, answered_by, hangs_up_first, confirms_callback))
         return self
 
     @property

@@ -33,7 +33,7 @@ class PlacedCall:
     url: str
     status_callback: str
     at: datetime
-    machine_detection: bool = False
+    machine_detection: str = ""  # Twilio's MachineDetection mode asked for ("": none)
     timeout_seconds: int = 30
 
 
@@ -76,7 +76,7 @@ class SimulatedTelephony:
         return Sent(sid=sms.sid, status="queued")
 
     def place_call(
-        self, *, to: str, url: str, status_callback: str, machine_detection: bool = False, timeout_seconds: int = 30
+        self, *, to: str, url: str, status_callback: str, machine_detection: str = "", timeout_seconds: int = 30
     ) -> Sent:
         """Accept a call into the outbox."""
         with self._lock:

@@ -201,6 +201,18 @@ def _status(d: dict, page: str) -> tuple[str, str]:
     return f"{sentence(page)}: {status}{code}", css
 
 
+def _machine_words(d: dict) -> str:
+    """A page call a machine answered: a message is said left only when it followed the greeting (``message_left``;
+    a line from before that was recorded says only that voicemail answered)."""
+    if "message_left" not in d:
+        return "reached voicemail"
+    if d["message_left"]:
+        return "reached voicemail; its message was left after the greeting"
+    if d.get("answered_by") == "fax":
+        return "reached a fax machine; no message was left"
+    return "reached voicemail while its greeting played; no message is known to have been recorded"
+
+
 def _duplicate_call(d: dict, page: str) -> tuple[str, str]:
     """``Voice page to Alice: Twilio made a second call for it (CA28...), besides its own (CA57...): answered``."""
     return (f"{sentence(page)}: Twilio made a second call for it ({d.get('duplicate_sid', '?')}), besides its own "
@@ -356,7 +368,7 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "page_status": _status,
     "page_send_failed": _send_failed,
     "page_canceled": _canceled,
-    "page_reached_machine": lambda d, page: (f"{sentence(page)} reached voicemail", "bad"),
+    "page_reached_machine": lambda d, page: (f"{sentence(page)} {_machine_words(d)}", "bad"),
     "page_duplicate_call": _duplicate_call,
     "page_sms_failed_calling": lambda d, page: (f"{sentence(page)} failed; calling instead", "warn"),
     "page_failed_other_number": lambda d, page: (f"{sentence(page)} failed; paging "
@@ -414,7 +426,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "callback_rep_leg_status": lambda d, _: (f"Rep's phone: {d.get('status', '')}"
                                              + (" (a second call to the rep: ignored)" if d.get("other_leg") else ""),
                                              "muted"),
-    "callback_rep_answered": lambda d, _: ("The rep answered the hotline's call for this callback", ""),
+    "callback_rep_answered": lambda d, _: ("The rep answered the hotline's call for this callback"
+                                           + (" and pressed a key" if d.get("key") else ""), ""),
     "callback_rep_leg_refused": lambda d, _: ("The rep answered a second call for this callback: not dialling the "
                                               "customer again (the first call answered does)", "warn"),
     "outage_not_linked": lambda d, _: (

@@ -181,6 +181,10 @@ PROMPTS: dict[str, str] = {
                   "auf die SMS oder öffnen Sie den Link darin. Auf Wiederhören.",
     "bridge_intro": "Sev-1-Rückruf für Vorfall {ref}.",
     "bridge_dialling": "{company}, {contact}. Vorfall {ref}. Wir wählen jetzt.",
+    "bridge_rep_press_key": "Sev-1-Rückruf für Vorfall {ref}. Drücken Sie eine beliebige Taste, um den Kunden "
+                            "jetzt anzurufen.",
+    "bridge_rep_confirmed": "Danke.",
+    "bridge_rep_no_key": "Es wurde keine Taste gedrückt, der Kunde wurde daher nicht angerufen. Auf Wiederhören.",
     "page_extension": "Die Nummer des Kunden hat die Durchwahl {extension}.",
     "bridge_extension": "Die Nummer hat die Durchwahl {extension}: Die Hotline tippt sie ein, wenn die Zentrale "
                         "abnimmt. Werden Sie erneut danach gefragt, tippen Sie sie ein.",

@@ -178,6 +178,11 @@ PROMPTS: dict[str, str] = {
     # bridged callback, to the rep
     "bridge_intro": "Sev-1 callback for incident {ref}.",
     "bridge_dialling": "{company}, {contact}. Incident {ref}. Dialling now.",
+    # the rep's key proves a person took the hotline's call (a voicemail never presses one): only then is the
+    # customer dialled
+    "bridge_rep_press_key": "Sev-1 callback for incident {ref}. Press any key to call the customer now.",
+    "bridge_rep_confirmed": "Thank you.",
+    "bridge_rep_no_key": "No key was pressed, so the customer was not called. Goodbye.",
     # the customer gave an extension with the callback number: DTMF passes through the bridged call
     "page_extension": "The customer's number has extension {extension}.",
     "bridge_extension": "Their number has extension {extension}: the hotline keys it in when their switchboard "

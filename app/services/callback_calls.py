@@ -21,7 +21,7 @@ from app.services.pages import (
     wait_before_retry,
 )
 from app.services.row_locks import lock_callback
-from app.telephony.protocol import OutcomeUnknown, Rejected, Telephony, TelephonyError, asked_wait
+from app.telephony.protocol import DETECT, OutcomeUnknown, Rejected, Telephony, TelephonyError, asked_wait
 
 # A try Twilio fails for now (5xx, 429, a time-out) is made again, with the pages' back-off, until the request is
 # this old; then the rep is told the customer was not called (to call them directly). Four tries (about 10 s of
@@ -65,10 +65,10 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
         # A call resource names nothing of ours, so a call found to the rep may be a page: never adopted, the rep is
         # called again and it may be a second call. No call to the rep at all since the request proves none was made.
         none_made = uncertain and telephony.find_call(to=to, since=since) is None
-        # a machine taking the rep's call must never be bridged to the customer (and counted as met)
+        # a machine taking the rep's call is hung up on at once; one detection misses gives no key (``bridge``)
         sent = telephony.place_call(
             to=to, url=f"{base}/twilio/bridge/rep?callback={callback_id}",
-            status_callback=f"{base}/twilio/bridge/rep-status?callback={callback_id}", machine_detection=True)
+            status_callback=f"{base}/twilio/bridge/rep-status?callback={callback_id}", machine_detection=DETECT)
     except TelephonyError as exc:
         _failed(db, callback_id, now, exc, uncertain)
         return

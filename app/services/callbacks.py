@@ -284,8 +284,9 @@ def rep_leg_ended(session: Session, rep_call_sid: str, status: str, now: datetim
 
 
 def rep_not_reached(session: Session, callback_id: int, why: str, now: datetime, call_sid: str = "") -> Callback | None:
-    """The hotline's call to the rep reached no person (a machine answered it): the customer is not dialled. A
-    second call to the rep for it, after another was answered (``rep_legs``), is only logged: the callback goes on."""
+    """The hotline's call to the rep reached no person (a machine answered it, or nobody pressed its key): the customer
+    is not dialled. A second call to the rep for it, after another was answered (``rep_legs``), is only logged: the
+    callback goes on."""
     callback, incident = lock_callback(session, callback_id)
     if callback is not None and other_leg(session, callback, call_sid):
         log_event(session, at=now, actor="twilio", kind="callback_rep_leg_status", incident_id=incident.id,

@@ -14,7 +14,7 @@ from app.services.callbacks import page_call_ended
 from app.services.events import log_event
 from app.services.pages import adopt_sid, answer_page_failure, move_status
 from app.services.sms_opt_outs import record_opt_out
-from app.telephony.protocol import UNSUBSCRIBED_RECIPIENT, is_machine
+from app.telephony.protocol import UNSUBSCRIBED_RECIPIENT, is_machine, message_left
 
 SMS_STATUS = {"accepted": PageStatus.SENT, "queued": PageStatus.SENT, "sending": PageStatus.SENT,
               "sent": PageStatus.SENT, "delivered": PageStatus.DELIVERED, "failed": PageStatus.FAILED,
@@ -96,8 +96,10 @@ def page_call_answered(session: Session, page: Page, answered_by: str, now: date
         return not is_machine(answered_by)
     if is_machine(answered_by):
         move_status(page, PageStatus.MACHINE, now)
+        # "left" only when what the call says followed the greeting (DetectMessageEnd's machine_end_*): said over a
+        # greeting still playing (machine_start), the recording keeps its tail or nothing
         log_event(session, at=now, actor="twilio", kind="page_reached_machine", incident_id=page.incident_id,
-                  detail={"page_id": page.id, "answered_by": answered_by})
+                  detail={"page_id": page.id, "answered_by": answered_by, "message_left": message_left(answered_by)})
         return False
     move_status(page, PageStatus.ANSWERED, now)
     return True

@@ -41,7 +41,16 @@ from app.services.other_number import other_number
 from app.services.page_verdicts import hold, page_level_again, supersede, verdict
 from app.services.sms_opt_outs import OPTED_OUT_REASON, is_opted_out, record_opt_out
 from app.services.unproven_reports import recorded_details
-from app.telephony.protocol import NO_ANSWER, OptedOut, Rejected, Sent, Telephony, TelephonyError, asked_wait
+from app.telephony.protocol import (
+    DETECT_MESSAGE_END,
+    NO_ANSWER,
+    OptedOut,
+    Rejected,
+    Sent,
+    Telephony,
+    TelephonyError,
+    asked_wait,
+)
 
 log = logging.getLogger(__name__)
 _NUMBERS = re.compile(r"\+?\d[\d ()-]{5,}\d")  # phone numbers never reach the logs
@@ -377,8 +386,10 @@ class PageSender:
         if request.channel == Channel.SMS:
             return self.telephony.send_sms(to=request.to, body=request.body, status_callback=request.status_callback,
                                            validity_seconds=SMS_VALIDITY_SECONDS)
+        # a voicemail's message is spoken after its greeting (the beep), else the recording keeps its tail or nothing;
+        # a person is answered as soon as with "Enable" (detection is synchronous in both: ``DETECT_MESSAGE_END``)
         return self.telephony.place_call(to=request.to, url=request.url, status_callback=request.status_callback,
-                                         machine_detection=True)
+                                         machine_detection=DETECT_MESSAGE_END)
 
     def _record_failure(self, page_id: int, now: datetime, error: str, permanent: bool, first: bool,
                         uncertain: bool, opted_out: bool = False, asked_wait: float | None = None) -> None:

@@ -38,6 +38,19 @@ class OptedOut(Rejected):
 UNSUBSCRIBED_RECIPIENT = 21610
 
 
+# Twilio's answering-machine detection modes (``MachineDetection``). Detection is synchronous in both: the call's TwiML
+# is fetched once it decided, so a person waits the same for either. On a machine ``DETECT`` answers at once, its
+# greeting still playing (to hang up on it); ``DETECT_MESSAGE_END`` waits for the greeting's end, the beep (to leave a
+# message the recording keeps whole: ``machine_end_beep``, ``machine_end_silence`` or ``machine_end_other``).
+DETECT, DETECT_MESSAGE_END = "Enable", "DetectMessageEnd"
+
+
+def message_left(answered_by: str) -> bool:
+    """Whether what a call says to the machine that answered it (``answered_by``) follows the end of its greeting, so
+    its recording can hold it: only ``DETECT_MESSAGE_END`` says so (``machine_end_*``)."""
+    return answered_by.startswith("machine_end")
+
+
 def is_machine(answered_by: str) -> bool:
     """True when answering-machine detection (Twilio's AnsweredBy) heard no person: a voicemail or answering
     machine (``machine_start``, ``machine_end_*``) or a fax; a person, ``unknown`` or no detection is False."""
@@ -84,9 +97,10 @@ class Telephony(Protocol):
         ...
 
     def place_call(
-        self, *, to: str, url: str, status_callback: str, machine_detection: bool = False, timeout_seconds: int = 30
+        self, *, to: str, url: str, status_callback: str, machine_detection: str = "", timeout_seconds: int = 30
     ) -> Sent:
-        """Call ``to`` from the hotline number; Twilio fetches TwiML from ``url`` on answer."""
+        """Call ``to`` from the hotline number; Twilio fetches TwiML from ``url`` on answer (after answering-machine
+        detection, ``DETECT`` or ``DETECT_MESSAGE_END``, when asked for)."""
         ...
 
     def find_sms(self, *, to: str, since: datetime, marker: str) -> Sent | None:

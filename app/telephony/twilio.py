@@ -56,14 +56,14 @@ class TwilioTelephony:
         return _sent(self._rest.create("Messages", fields))
 
     def place_call(
-        self, *, to: str, url: str, status_callback: str, machine_detection: bool = False, timeout_seconds: int = 30
+        self, *, to: str, url: str, status_callback: str, machine_detection: str = "", timeout_seconds: int = 30
     ) -> Sent:
         """Call ``to`` from the hotline number; Twilio fetches TwiML from ``url`` (POST) on answer."""
         fields = [("To", to), ("From", self._from), ("Url", url), ("Method", "POST"),
                   ("StatusCallback", status_callback), *(("StatusCallbackEvent", e) for e in CALL_EVENTS),
                   ("StatusCallbackMethod", "POST"), ("Timeout", timeout_seconds)]
         if machine_detection:
-            fields.append(("MachineDetection", "Enable"))
+            fields.append(("MachineDetection", machine_detection))
         return _sent(self._rest.create("Calls", fields))
 
     def find_sms(self, *, to: str, since: datetime, marker: str) -> Sent | None:

@@ -1,5 +1,12 @@
 """Bridged callbacks: whisper to the rep, dial the customer from the hotline number.
 
+The customer is dialled only once the rep pressed a key on the hotline's call to them: a voicemail never presses
+one, and answering-machine detection is a guess that lets voicemails through (a long greeting ends ``unknown``, a
+short one "Hi, it's Alice" is heard as ``human``). Even ``human`` is asked: the key costs a person a second, a
+voicemail taken for a person would be bridged to the customer and counted met. No key is the rep not reached, as
+a machine is. A rep already on the line (who pressed 2 on a voice page or 1 to retry: ``rep_call_sid``) is not
+asked again.
+
 The customer's leg is connected only after the customer presses a key ("Press any key
 to speak with our support team", in their language); a voicemail never presses one, and
 answering-machine detection is the second signal. A number with an extension reaches a
@@ -35,7 +42,7 @@ from app.services.callbacks import (
 from app.services.company_label import said_company
 from app.services.rep_legs import claim_leg
 from app.services.row_locks import lock_callback
-from app.telephony.protocol import is_machine
+from app.telephony.protocol import DETECT, DETECT_MESSAGE_END, is_machine
 from app.voice.live_twiml import hung_up_whisper, live_twiml
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import HANG_UP, REP_VOICE, say_and_hang_up
@@ -45,6 +52,7 @@ from app.webhooks import answer_once, answer_status
 bp = Blueprint("bridge", __name__, url_prefix="/twilio/bridge")
 CUSTOMER_VOICE = {"en-US": ("en-US", "Polly.Joanna"), "de-DE": ("de-DE", "Polly.Vicki")}
 PRESS_KEY_SECONDS = 10
+NO_KEY_FROM_REP = "no_key_from_rep"  # why the rep was not reached: their call was answered, no key was pressed
 EXTENSION_PROMPTS, EXTENSION_PAUSE_SECONDS = 3, 5  # after keying in an extension: asked 3 times, 5 s apart
 
 
@@ -78,7 +86,7 @@ def bridge_twiml(callback: Callback, incident: Incident, settings, whisper: str 
     extra = {"url": f"/twilio/bridge/customer-whisper?callback={callback.id}", "method": "POST"}
     if not extension:  # a switchboard's auto-attendant would be hung up on as a machine
         # a message waits for the voicemail's greeting to end (the beep) before the rep is connected to it
-        extra["machine_detection"] = "DetectMessageEnd" if message else "Enable"
+        extra["machine_detection"] = DETECT_MESSAGE_END if message else DETECT
     dial.number(incident.callback_phone, status_callback=f"/twilio/bridge/customer-status?callback={callback.id}",
                 status_callback_event="initiated ringing answered completed", status_callback_method="POST", **extra)
     return str(response)
@@ -92,9 +100,10 @@ def _actor(session, callback: Callback) -> Actor:
 @bp.post("/rep")
 @twilio_webhook
 def rep_answered() -> Response:
-    """The rep answered the hotline's call: bridge them to the customer (never a voicemail or fax), from the first
-    of the callback's calls to the rep answered only (``rep_legs``)."""
-    callback_id, settings = request.args.get("callback", 0, type=int), current_app.extensions["hotline"].settings
+    """The hotline's call to the rep was answered: a machine is the rep not reached; anyone else is asked for a key
+    (``rep_confirm``), and no key is the rep not reached too (``rep_no_key``): never a voicemail or fax dialling the
+    customer."""
+    callback_id = request.args.get("callback", 0, type=int)
     answered_by, call_sid = request.form.get("AnsweredBy", ""), request.form.get("CallSid", "")
 
     def handle(session, now):
@@ -104,12 +113,54 @@ def rep_answered() -> Response:
         callback, incident = lock_callback(session, callback_id)
         if callback is None:
             return say_and_hang_up(text("bridge_invalid"))
-        if not claim_leg(session, callback, call_sid, now):  # a second call to the rep: the first answered dials
-            return say_and_hang_up(text("bridge_other_leg"))
         adopt_rep_call(session, callback, call_sid, now)
-        return bridge_twiml(callback, incident, settings)
+        response = VoiceResponse()
+        # "any key", '#' and '*' too: no finish key, so a lone # is a digit and not an empty answer
+        gather = response.gather(input="dtmf", num_digits=1, timeout=PRESS_KEY_SECONDS, method="POST",
+                                 action=f"/twilio/bridge/rep-confirm?callback={callback_id}",
+                                 finish_on_key="", action_on_empty_result=False)
+        gather.say(text("bridge_rep_press_key", ref=", ".join(incident.reference)), **REP_VOICE)
+        response.redirect(f"/twilio/bridge/rep-no-key?callback={callback_id}", method="POST")
+        return str(response)
 
     return answer_once(handle, safe=_safe())
+
+
+@bp.post("/rep-confirm")
+@twilio_webhook
+def rep_confirm() -> Response:
+    """The rep pressed a key: a person has the hotline's call. The first of the callback's calls to the rep to get
+    one owns it (``rep_legs``) and dials the customer."""
+    callback_id, settings = request.args.get("callback", 0, type=int), current_app.extensions["hotline"].settings
+    call_sid = request.form.get("CallSid", "")
+
+    def handle(session, now):
+        callback, incident = lock_callback(session, callback_id)
+        if callback is None:
+            return say_and_hang_up(text("bridge_invalid"))
+        if not claim_leg(session, callback, call_sid, now):  # a second call to the rep: the first confirmed dials
+            return say_and_hang_up(text("bridge_other_leg"))
+        if callback.outcome != CallbackOutcome.PENDING:  # closed meanwhile (the rep not reached on another call)
+            return say_and_hang_up(text("bridge_invalid"))
+        adopt_rep_call(session, callback, call_sid, now)
+        whisper = hung_up_whisper(callback, incident) or text("bridge_rep_confirmed")
+        return bridge_twiml(callback, incident, settings, whisper=whisper)
+
+    return answer_once(handle, safe=_safe())
+
+
+@bp.post("/rep-no-key")
+@twilio_webhook
+def rep_no_key() -> Response:
+    """Nobody pressed a key on the hotline's call to the rep: a voicemail detection did not call one (or a person
+    who did not answer the question), so the rep was not reached and the customer is not dialled."""
+    callback_id, call_sid = request.args.get("callback", 0, type=int), request.form.get("CallSid", "")
+
+    def handle(session, now):
+        rep_not_reached(session, callback_id, NO_KEY_FROM_REP, now, call_sid)
+        return say_and_hang_up(text("bridge_rep_no_key"))
+
+    return answer_once(handle, safe=HANG_UP)
 
 
 @bp.post("/rep-status")

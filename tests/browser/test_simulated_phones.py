@@ -122,6 +122,11 @@ def test_a_newcomer_plays_rep_and_customer_through_page_ack_and_callback(desk_li
     page.reload()
     ringing = f"#phone-{REP_PHONE.lstrip('+')} .item.call:has(.status:text-is('ringing'))"
     _click(page, f"{ringing} button:has-text('Answer')")
+    rep_call = f"#phone-{REP_PHONE.lstrip('+')} .item.call:has(.status:text-is('in-progress'))"
+    assert "Press any key to call the customer" in page.locator(f"{rep_call} .said").first.inner_text()
+    assert f"(dialling {CUSTOMER_PHONE})" not in page.locator(f"{rep_call} .said").first.inner_text()
+    # the rep's key proves a person has the hotline's call (a voicemail never presses one): only then is it dialled
+    _click(page, f"{rep_call} button:has-text('Press 1')")
     assert f"(dialling {CUSTOMER_PHONE})" in page.locator(f"#phone-{REP_PHONE.lstrip('+')} .item.call .said").first.inner_text()
     customer = f"#phone-{CUSTOMER_PHONE.lstrip('+')}"
     _click(page, f"{customer} .item.call button:has-text('Answer')")

@@ -4,8 +4,8 @@ Twilio accepted the first placement but its answer never reached the run (a time
 while the request hung): the next run finds a call to the rep it cannot prove is the callback's and calls again,
 flagged ``possible_duplicate``. Before, both calls answered by the rep returned a ``<Dial>`` of the customer, and
 what the second call reported (its end, a voicemail on it) closed or counted the callback that the other call was
-bridging. The first call answered owns the callback; the other is told so and hangs up, and its reports are only
-logged.
+bridging. The first call answered owns the callback (since session 46: the first whose key the rep pressed, probe Q4);
+the other is told so and hangs up, and its reports are only logged.
 """
 
 from __future__ import annotations
@@ -55,11 +55,32 @@ def _two_calls_to_alice(desk, network, clock, twilio):
     return incident, callback, first, second
 
 
-def _answer(desk, twilio, callback_id, call, answered_by="human") -> ET.Element:
-    params = {"CallSid": call.sid, "AccountSid": twilio.account_sid, "From": call.from_, "To": ALICE,
-              "Direction": "outbound-api", "ApiVersion": "2010-04-01", "CallStatus": "in-progress",
-              "AnsweredBy": answered_by}
+def _params(twilio, call, answered_by="human") -> dict[str, str]:
+    return {"CallSid": call.sid, "AccountSid": twilio.account_sid, "From": call.from_, "To": ALICE,
+            "Direction": "outbound-api", "ApiVersion": "2010-04-01", "CallStatus": "in-progress",
+            "AnsweredBy": answered_by}
+
+
+def _pick_up(desk, twilio, callback_id, call, answered_by="human") -> ET.Element:
+    """The rep's phone answered: what the hotline's call says first."""
+    params = _params(twilio, call, answered_by)
     return ET.fromstring(_twilio_post(desk, f"/twilio/bridge/rep?callback={callback_id}", params).get_data(as_text=True))
+
+
+def _press(desk, twilio, callback_id, call) -> ET.Element:
+    """The rep pressed the key the hotline's call asked for."""
+    params = _params(twilio, call) | {"Digits": "1"}
+    return ET.fromstring(_twilio_post(desk, f"/twilio/bridge/rep-confirm?callback={callback_id}", params)
+                         .get_data(as_text=True))
+
+
+def _answer(desk, twilio, callback_id, call, answered_by="human") -> ET.Element:
+    """The rep's phone answered and, asked for a key (never a <Dial> before it), the rep pressed one."""
+    first = _pick_up(desk, twilio, callback_id, call, answered_by)
+    if first.find("Gather") is None:
+        return first
+    assert list(first.iter("Dial")) == [] and first.find("Gather").get("action").startswith("/twilio/bridge/rep-confirm")
+    return _press(desk, twilio, callback_id, call)
 
 
 def _rep_status(desk, twilio, callback_id, call, status) -> None:
@@ -102,6 +123,21 @@ def test_a_voicemail_on_the_second_rep_call_does_not_close_the_callback_the_firs
     assert "callback_rep_not_reached" not in _kinds(desk, incident.id)
 
 
+def test_a_voicemail_detection_missed_on_the_second_rep_call_does_not_close_the_callback_the_first_bridges(
+        desk, network, clock, twilio):
+    incident, callback, lost, recorded = _two_calls_to_alice(desk, network, clock, twilio)
+    assert [n.text for n in _answer(desk, twilio, callback.id, lost).iter("Number")] == [CUSTOMER]
+
+    # the second rings into her voicemail, which detection takes for a person: asked for a key, it presses none
+    assert _pick_up(desk, twilio, callback.id, recorded, answered_by="unknown").find("Gather") is not None
+    no_key = _twilio_post(desk, f"/twilio/bridge/rep-no-key?callback={callback.id}", _params(twilio, recorded))
+    assert "customer was not called" in no_key.get_data(as_text=True)
+    _rep_status(desk, twilio, callback.id, recorded, "completed")
+    row = _callback(desk, incident.id)
+    assert (row.outcome, row.rep_call_sid) == ("pending", lost.sid)
+    assert "callback_rep_not_reached" not in _kinds(desk, incident.id)
+
+
 def test_two_rep_calls_answered_at_once_dial_the_customer_once(desk, network, clock, twilio):
     """Two web processes answering the two calls at the same instant: the claim is decided in the database."""
     import threading
@@ -110,6 +146,8 @@ def test_two_rep_calls_answered_at_once_dial_the_customer_once(desk, network, cl
     from sqlalchemy import event, update
 
     incident, callback, lost, recorded = _two_calls_to_alice(desk, network, clock, twilio)
+    for call in (lost, recorded):  # both picked up: each asks for the key, and the two keys race
+        assert _pick_up(desk, twilio, callback.id, call).find("Gather") is not None
     engine = desk.hotline.db.engine
     both_waiting, waiting, guard = threading.Event(), [], threading.Lock()
 
@@ -135,7 +173,7 @@ def test_two_rep_calls_answered_at_once_dial_the_customer_once(desk, network, cl
         event.listen(engine, "before_cursor_execute", count)
         try:
             with ThreadPoolExecutor(2) as pool:
-                answers = [pool.submit(_answer, desk, twilio, callback.id, call) for call in (lost, recorded)]
+                answers = [pool.submit(_press, desk, twilio, callback.id, call) for call in (lost, recorded)]
                 assert both_waiting.wait(60), "both answers reach the callback's lock"
                 holder.rollback()
                 dialled = [[n.text for n in a.result(60).iter("Number")] for a in answers]

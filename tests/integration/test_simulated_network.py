@@ -199,7 +199,7 @@ def test_a_machine_answer_is_reported_as_machine_start(network, telephony, hotli
     _, seen = hotline
     rep = network.phone(REP).expect_call(machine=True)
 
-    page_by_call(telephony, machine_detection=True)
+    page_by_call(telephony, machine_detection="Enable")
     network.run()
 
     answered = [s for s in webhooks(seen, "/twilio/voice/status") if s["CallStatus"] == "in-progress"]
@@ -212,7 +212,7 @@ def test_a_human_answer_is_reported_when_detection_was_asked_for(network, teleph
     _, seen = hotline
     network.phone(REP).expect_call(press="1")
 
-    page_by_call(telephony, machine_detection=True)
+    page_by_call(telephony, machine_detection="Enable")
     network.run()
 
     assert webhooks(seen, "/page/call")[0]["AnsweredBy"] == "human"

@@ -57,7 +57,7 @@ def test_send_sms_is_accepted_as_twilio_documents_it(telephony, twilio):
 
 
 def test_place_call_is_accepted_as_twilio_documents_it(telephony, twilio):
-    sent = telephony.place_call(to=REP, url=CALL_URL, status_callback=CALL_STATUS_URL, machine_detection=True,
+    sent = telephony.place_call(to=REP, url=CALL_URL, status_callback=CALL_STATUS_URL, machine_detection="Enable",
                                 timeout_seconds=25)
 
     assert sent.sid.startswith("CA") and sent.status == "queued"
@@ -67,6 +67,13 @@ def test_place_call_is_accepted_as_twilio_documents_it(telephony, twilio):
         "Url": [CALL_URL], "Method": ["POST"], "StatusCallbackMethod": ["POST"], "MachineDetection": ["Enable"],
         "Timeout": ["25"],
     }
+    assert twilio.spec_violations == []
+
+
+def test_a_call_asking_to_wait_for_a_greetings_end_says_so_to_twilio(telephony, twilio):
+    telephony.place_call(to=REP, url=CALL_URL, status_callback=CALL_STATUS_URL, machine_detection="DetectMessageEnd")
+
+    assert twilio.calls[0].params["MachineDetection"] == ["DetectMessageEnd"]
     assert twilio.spec_violations == []
 
 
@@ -264,12 +271,12 @@ def test_a_message_created_already_failed_or_canceled_is_not_sent(telephony, twi
 def test_a_call_created_already_failed_is_not_placed(telephony, twilio):
     twilio.accept_as_next("failed")
     with pytest.raises(Rejected, match="failed"):
-        telephony.place_call(to=REP, url=CALL_URL, status_callback=CALL_STATUS_URL, machine_detection=True)
+        telephony.place_call(to=REP, url=CALL_URL, status_callback=CALL_STATUS_URL, machine_detection="Enable")
 
 
 def test_a_message_and_a_call_are_fetched_by_sid_as_twilio_reports_them(telephony, twilio, clock):
     sms = send_page(telephony)
-    call = telephony.place_call(to=REP, url=CALL_URL, status_callback=CALL_STATUS_URL, machine_detection=True)
+    call = telephony.place_call(to=REP, url=CALL_URL, status_callback=CALL_STATUS_URL, machine_detection="Enable")
     assert telephony.fetch_sms(sms.sid) == Reported(sid=sms.sid, status="queued")
     [message], [placed] = twilio.messages, twilio.calls
     twilio.update(message, status="undelivered", error_code=30003)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import xml.etree.ElementTree as ET
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
@@ -208,3 +210,37 @@ def test_alerts_after_the_rep_missed_the_hotlines_call_say_she_did_not_answer(de
     assert ("the hotline called Alice Primary for a callback and they did not answer: the customer was not called."
             in maria.sms[-1])
     assert "no callback started" not in maria.sms[-1]
+
+
+@pytest.mark.parametrize("leg", [{"machine": True, "answered_by": "unknown"}, {"machine": True, "answered_by": "human"},
+                                 {"confirms_callback": False}], ids=["voicemail_unknown", "voicemail_human", "no_key"])
+def test_a_rep_leg_nobody_presses_the_key_on_is_never_bridged(desk, network, client, leg):
+    # probe Q4: a long greeting defeats detection (``unknown``), a short one is heard as a person (``human``); the
+    # voicemail presses no key, so the customer is never dialled and nothing counts as met
+    incident, alice = _acknowledged_then_call(desk, network, **leg)
+    [callback] = _callbacks(desk, incident.id)
+    assert callback.outcome == "rep_not_reached" and not callback.customer_call_sid
+    assert network.phone(CUSTOMER).calls == []  # before: dialled, and a key from the customer made it "met"
+    assert "Press any key to call the customer" in alice.calls[-1].heard and alice.calls[-1].pressed == []
+    assert "customer was NOT called" in alice.sms[-1]
+    kinds = _kinds(desk, incident.id)
+    assert "callback_rep_answered" not in kinds and "callback_met" not in kinds
+    with desk.hotline.db.session() as s:
+        why = s.scalars(select(IncidentEvent).where(IncidentEvent.kind == "callback_rep_not_reached")).one().detail
+    assert why["why"] == "no_key_from_rep"
+    assert alice.unmet == []
+
+
+def test_the_rep_is_asked_for_a_key_before_the_customer_is_dialled(desk, network, client):
+    incident, alice = desk.acknowledged_by_alice(network)
+    desk.at(minutes=3)
+    alice.expect_call()  # a person: presses the key they are asked for
+    network.phone(CUSTOMER).expect_call(press="1")
+    _sms_from(desk, ALICE, f"CALL {incident.reference}")
+    desk.settle()
+    [answer] = [w for w in network.webhooks if "/twilio/bridge/rep?" in w.url]
+    root = ET.fromstring(answer.body)
+    assert root.find("Dial") is None and root.find("Gather").get("action").startswith("/twilio/bridge/rep-confirm")
+    [callback] = _callbacks(desk, incident.id)
+    assert callback.outcome == "met" and alice.calls[-1].pressed == ["1"]
+    assert _kinds(desk, incident.id).count("callback_rep_answered") == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 from app.services.page_text import spoken_number, spoken_time
 from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 from tests.paging.test_acknowledgement import _sms_from
+from tests.paging.test_angle_bracket_words import _timeline
 from tests.paging.test_twilio_failures import HOTLINE_NUMBER, LANDLINE, _policy, _work
 
 TEXT_HOTLINE = f"Text the hotline's number, {spoken_number(HOTLINE_NUMBER)}, with"
@@ -101,3 +102,28 @@ def test_a_voicemail_for_a_customer_without_a_number_points_to_the_board_when_th
     assert "the e-mail address is on the board" in call.heard and "in the text message" not in call.heard
     assert call.heard.endswith(f"{TEXT_HOTLINE} ACK and the reference to acknowledge it.")
     assert "CALL" not in call.heard
+
+
+def test_a_page_call_leaves_its_message_after_the_voicemail_greeting_and_the_timeline_says_it_was_left(
+        desk, network, twilio, client):
+    # probe Q2: with MachineDetection=Enable the message was said as soon as the greeting was recognised, over it
+    _policy(desk, "sms")
+    alice = network.phone(ALICE).expect_sms("SEV1", fail="undelivered").expect_call(machine=True)
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()
+    [page_call] = [c for c in twilio.calls if "/twilio/page/voice" in c.url]
+    assert page_call.machine_detection == "DetectMessageEnd"  # Twilio answers a machine after its greeting (the beep)
+    assert alice.calls[-1].answered_by == "machine_end_beep" and "Severity 1 page" in alice.calls[-1].heard
+    lines, _ = _timeline(desk, client, incident.reference)
+    assert any("reached voicemail; its message was left after the greeting" in line for line in lines)
+
+
+def test_a_page_message_said_over_a_voicemail_greeting_is_not_claimed_left(desk, network, client):
+    # a machine_start answer (detection that did not wait for the greeting's end): what was said may be lost
+    _policy(desk, "sms")
+    network.phone(ALICE).expect_sms("SEV1", fail="undelivered").expect_call(machine=True, answered_by="machine_start")
+    incident = desk.open_incident(caller=LANDLINE)
+    desk.settle()
+    lines, _ = _timeline(desk, client, incident.reference)
+    [line] = [line for line in lines if "reached voicemail" in line]
+    assert "while its greeting played; no message is known to have been recorded" in line and "left after" not in line
