@@ -50,21 +50,29 @@ def schedule_clock(schedule: Schedule) -> str:
 
 def schedule_spec(session: Session, schedule: Schedule, start: datetime, end: datetime | None = None) -> ScheduleSpec:
     """The pure form of ``schedule`` with active reps and the overrides overlapping ``[start, end]``."""
+    return _specs(session, [schedule], start, end)[schedule.id]
+
+
+def _specs(session: Session, schedules: list[Schedule], start: datetime,
+           end: datetime | None = None) -> dict[int, ScheduleSpec]:
+    """The pure form of each of ``schedules`` (by id) with active reps and the overrides overlapping ``[start, end]``:
+    two statements however many schedules (a watchdog pass reads every paged schedule's)."""
     end = end or start
     active = active_rep_ids(session)
-    overrides = session.scalars(
-        select(Override).where(Override.schedule_id == schedule.id, Override.starts_at <= end, Override.ends_at > start)
-    )
-    return ScheduleSpec(
+    overrides: dict[int, list[Override]] = {}
+    for o in session.scalars(select(Override).where(Override.schedule_id.in_([s.id for s in schedules]),
+                                                    Override.starts_at <= end, Override.ends_at > start)):
+        overrides.setdefault(o.schedule_id, []).append(o)
+    return {schedule.id: ScheduleSpec(
         name=schedule.name,
         time_zone=schedule_clock(schedule),
         layers=layer_specs(schedule.layers, active),
         overrides=tuple(
             OverrideSpec(rep_id=o.rep_id, starts_at=o.starts_at, ends_at=o.ends_at, id=o.id)
-            for o in overrides
+            for o in overrides.get(schedule.id, ())
             if o.rep_id in active
         ),
-    )
+    ) for schedule in schedules}
 
 
 def reps_on_phone(session: Session, number: str) -> list[Rep]:
@@ -107,9 +115,15 @@ def who_is_on_call(session: Session, schedule_name: str, at: datetime) -> list[R
 
 
 def on_call_everywhere(session: Session, at: datetime) -> list[tuple[Schedule, list[Rep]]]:
-    """Every schedule, by name, with the reps on call at ``at``."""
-    schedules = session.scalars(select(Schedule).order_by(Schedule.name).options(selectinload(Schedule.layers)))
-    return [(s, _reps(session, on_call(schedule_spec(session, s, at), at))) for s in schedules]
+    """Every schedule, by name, with the reps on call at ``at`` (five statements, however many schedules)."""
+    schedules = list(session.scalars(select(Schedule).order_by(Schedule.name).options(selectinload(Schedule.layers))))
+    if not schedules:
+        return []
+    specs = _specs(session, schedules, at)
+    rep_ids = {s.id: on_call(specs[s.id], at) for s in schedules}
+    reps = _reps(session, [i for ids in rep_ids.values() for i in ids])
+    by_id = {r.id: r for r in reps}
+    return [(s, [by_id[i] for i in rep_ids[s.id] if i in by_id]) for s in schedules]
 
 
 def schedule_shifts(session: Session, schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:
