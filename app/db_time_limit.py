@@ -9,9 +9,9 @@ Within a request (``install``: every request of the app),
 each pooled connection the thread checks out is watched. When the request's time is up, one
 thread per process shuts that connection's socket down: libpq's wait ends with "server closed
 the connection unexpectedly", SQLAlchemy drops the connection from the pool, and the request's own
-error path answers (a voice webhook saves the caller to the spool and takes a voicemail). A
-connection opened within the limit gets what is left of it as its ``connect_timeout``, and none
-once it is spent.
+error path answers (a voice webhook saves the caller to the spool and takes a voicemail; /healthz, whose
+limit is HEALTH_SECONDS, says the database does not answer). A connection opened within the limit gets
+what is left of it as its ``connect_timeout``, and none once it is spent.
 
 ``hotline worker`` (``limit_background``): outside a request, each connection a thread checks out
 must be handed back within WORKER_SECONDS. Without it a job, the watchdog or a page thread waited
@@ -41,6 +41,12 @@ log = logging.getLogger(__name__)
 WEBHOOK_SECONDS = 8.0
 # Pages and the API: a person waits, and the thread serves webhooks too.
 REQUEST_SECONDS = 30.0
+# /healthz's database work as a whole. A server that answers is bounded statement by statement
+# (``db_wait_bound.BOUND_SECONDS``, 2 s: "slow"); this is for one that does not answer at all (frozen, a network
+# path that drops packets): a load balancer's check (2 to 5 s) gets "not answering" in time instead of a time-out,
+# and the poll holds no thread for REQUEST_SECONDS. Not cut to SUSPECT_SECONDS: a lock's 2 s wait must end first.
+HEALTH_SECONDS = 3.0
+HEALTH_PATH = "/healthz"
 # Once a connection had to be shut and none has answered since, a request gets this long: callers queued
 # behind the first ones must not each wait the full limit for a server that is known not to answer.
 # (libpq's shortest connect_timeout: a request that has to open a connection waits that long anyway.)
@@ -63,10 +69,16 @@ LIBPQ_MIN_CONNECT_TIMEOUT = 2  # libpq takes a connect_timeout of 1 as 2
 _local = threading.local()
 
 
-def begin(seconds: float) -> None:
+def begin(seconds: float, shorten_when_suspect: bool = True) -> None:
     """Start this thread's limit: its database work must end within ``seconds`` (SUSPECT_SECONDS at most
-    while the server is suspect)."""
-    _local.deadline = _from_now(seconds)
+    while the server is suspect, unless ``shorten_when_suspect`` is False)."""
+    _local.deadline = _from_now(seconds) if shorten_when_suspect else time.monotonic() + seconds
+
+
+def spent() -> bool:
+    """Whether this thread's limit has passed: database work that failed now was cut off at it (no answer in time)."""
+    deadline = _deadline()
+    return deadline is not None and time.monotonic() >= deadline
 
 
 def _from_now(seconds: float) -> float:
@@ -144,12 +156,16 @@ def _rewatch_mine(deadline: float | None) -> None:
 
 
 def install(app) -> None:
-    """Limit every request of ``app``: Twilio's webhooks to WEBHOOK_SECONDS, the rest to REQUEST_SECONDS."""
+    """Limit every request of ``app``: Twilio's webhooks to WEBHOOK_SECONDS, /healthz to HEALTH_SECONDS, the rest
+    to REQUEST_SECONDS."""
     from flask import request
 
     @app.before_request
     def _begin_limit() -> None:
-        begin(WEBHOOK_SECONDS if request.path.startswith(TWILIO_PREFIX) else REQUEST_SECONDS)
+        if request.path == HEALTH_PATH:
+            begin(HEALTH_SECONDS, shorten_when_suspect=False)
+        else:
+            begin(WEBHOOK_SECONDS if request.path.startswith(TWILIO_PREFIX) else REQUEST_SECONDS)
 
     @app.teardown_request
     def _end_limit(_exc: BaseException | None) -> None:

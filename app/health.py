@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
-from app import worker_presence
+from app import db_time_limit, worker_presence
 from app.db_wait_bound import BOUND_SECONDS, TooSlow, bounded, take_intake_lock
 from app.redis_refusal import write_refused
 
@@ -66,6 +67,14 @@ DATABASE_SLOW = ("the database did not answer {what} within {seconds:g} s: a tab
                  "server. Not checked: {unchecked}. Callers reaching this node meanwhile may wait and go to the "
                  "emergency voicemail (the spool); PostgreSQL's pg_locks and pg_stat_activity name the holder")
 NOT_CHECKED_READS = ("the watchdog, who can be paged now, paging to Twilio, e-mails waiting and steps put off")
+# A server that does not answer at all (stopped with SIGSTOP, frozen, swapping, a network path that drops packets):
+# statement_timeout needs a server that answers, so ``db_time_limit`` shuts the connection's socket at /healthz's own
+# limit. As a database that refuses connections, a 503: this node records no caller in SQL meanwhile.
+NOT_ANSWERING = f"error: no answer within {db_time_limit.HEALTH_SECONDS:g} s"
+DATABASE_NOT_ANSWERING = ("the database did not answer at all within {seconds:g} s (a server stopped or frozen, "
+                          "swapping, or a network path that drops packets; a lock would have been \"slow\" within "
+                          "{bound:g} s): callers reaching this node go to the emergency voicemail (the spool) until "
+                          "it answers, and nothing after it was checked")
 REDIS_EVICTS = "{describe} Fix: {fix} (`hotline check` says the same)"
 PAGES_FAILING = ("no page reached Twilio since {since}: the last {count} attempts failed (errors or no answer from "
                  "Twilio), so reps are not being paged; callers are still recorded, and {follows}")
@@ -77,7 +86,9 @@ def healthz():
 
     Each database statement waits at most ``BOUND_SECONDS`` (``app.db_wait_bound``): a table or row lock another
     transaction holds, or a slow server, is ``"database": "slow"`` and a warning naming what was not checked, a 200
-    answered in time rather than a hang (a load balancer's timeout on every host at once) ending in "ok".
+    answered in time rather than a hang (a load balancer's timeout on every host at once) ending in "ok". A server
+    that does not answer at all (frozen, a dropped network path) is cut off at ``db_time_limit.HEALTH_SECONDS`` for
+    the whole of /healthz's database work (its connection shut and dropped from the pool): ``NOT_ANSWERING``, a 503.
 
     Redis not answering or refusing writes (full, a read-only replica: a write probe, since PING passes there), no
     watchdog running, nobody to page now, a policy in use that pages no schedule or rep before the at-risk alert
@@ -98,7 +109,7 @@ def healthz():
         warnings.append(DATABASE_SLOW.format(what="SELECT 1", seconds=BOUND_SECONDS,
                                              unchecked=f"the schema, {NOT_CHECKED_READS}"))
     except Exception as exc:  # noqa: BLE001 - reported, not swallowed
-        checks["database"] = f"error: {type(exc).__name__}"
+        checks["database"] = _database_error(exc)
     try:
         refused = write_refused(hotline.jobs.redis)  # a PING passes on a full Redis or a read-only replica
         checks["redis"] = f"error: refuses writes: {refused.describe()}" if refused else "ok"
@@ -108,8 +119,12 @@ def healthz():
         warnings.append(REDIS_DOWN)
     watchdog, on_call, paging, alive_now, put_off = None, None, None, None, None
     if checks["database"] == "ok":
-        checks["schema"], warning = _schema_check(hotline, _guard_state(current_app))
-        warnings += [warning] if warning else []
+        schema, warning = _schema_check(hotline, _guard_state(current_app))
+        if schema == NOT_ANSWERING:  # the server stopped answering since SELECT 1: the schema is not what failed
+            checks["database"] = schema
+        else:
+            checks["schema"] = schema
+            warnings += [warning] if warning else []
     if checks.get("schema") == "ok":  # the lock an intake's write takes: a SELECT passes under some locks that stop it
         try:
             with hotline.db.session() as session, bounded(session) as conn:
@@ -118,6 +133,8 @@ def healthz():
             checks["database"] = SLOW
             warnings.append(DATABASE_SLOW.format(what="the lock a caller's incident is written under",
                                                  seconds=BOUND_SECONDS, unchecked=NOT_CHECKED_READS))
+        except DBAPIError as exc:  # stopped answering (or went down) since the schema was read
+            checks["database"] = _database_error(exc)
     if checks.get("schema") == "ok" and checks["database"] == "ok":
         from app.services.mail_health import mail_waiting
         from app.services.oncall_coverage import no_sms_pages_now, nobody_to_page_now, rota_paged_in_time
@@ -139,6 +156,9 @@ def healthz():
         except TooSlow:  # a table the reads need is locked (the incidents' lock above was free a moment ago)
             checks["database"] = SLOW
             warnings.append(DATABASE_SLOW.format(what="/healthz's reads", seconds=BOUND_SECONDS, unchecked=NOT_CHECKED_READS))
+            watchdog, on_call, paging, put_off = None, None, None, None
+        except DBAPIError as exc:  # stopped answering (or went down) since the lock was taken
+            checks["database"] = _database_error(exc)
             watchdog, on_call, paging, put_off = None, None, None, None
     if checks.get("schema") == "ok" and checks["database"] == "ok":
         # a lease that lapsed under a frozen or killed holder while other workers run (their watchdogs sweep) changes
@@ -169,6 +189,8 @@ def healthz():
             warnings.append(MAIL_WAITING.format(count=waiting.count, since=f"{waiting.oldest:%H:%M:%S} UTC"))
         if watchdog["alive"] and checks["redis"] == "ok":
             warnings += _listener_warning(hotline.jobs)
+    if checks["database"] == NOT_ANSWERING:
+        warnings.append(DATABASE_NOT_ANSWERING.format(seconds=db_time_limit.HEALTH_SECONDS, bound=BOUND_SECONDS))
     if checks["redis"] == "ok":
         warnings += _eviction(hotline.jobs.redis)
         warnings += _refused_webhooks(hotline.jobs)
@@ -194,6 +216,11 @@ def healthz():
     return jsonify(status="ok" if ok else "degraded", checks=checks, watchdog=watchdog, on_call=on_call,
                    paging=paging.as_json() if paging else None, clock=clock,
                    steps_put_off=put_off.as_json() if put_off else None, warnings=warnings), 200 if ok else 503
+
+
+def _database_error(exc: Exception) -> str:
+    """The database check's value for ``exc``: NOT_ANSWERING when /healthz's limit cut its database work off."""
+    return NOT_ANSWERING if db_time_limit.spent() else f"error: {type(exc).__name__}"
 
 
 def _clock_state(hotline, redis_ok: bool, alive_now: set[str] | None = None) -> tuple[dict | None, list[str]]:
@@ -280,7 +307,7 @@ def _schema_check(hotline, guard: dict[str, bool]) -> tuple[str, str | None]:
         return SLOW, DATABASE_SLOW.format(what="the schema's version", seconds=BOUND_SECONDS,
                                           unchecked=f"the schema, {NOT_CHECKED_READS}")
     except Exception as exc:  # noqa: BLE001 - reported, not swallowed
-        return f"error: {type(exc).__name__}", None
+        return _database_error(exc), None
     if state.usable:
         guard["usable"] = True
         return "ok", None

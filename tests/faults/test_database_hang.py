@@ -24,7 +24,6 @@ from app.services.spool import SPOOL_NAME, replay
 from app.wiring import Hotline
 from hotline_sim.phone import SimulatedCall, flask_transport
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN
-from tests.faults.freezable_proxy import FreezableProxy
 from tests.integration.dashboard_support import login_as
 from tests.integration.test_report_views import WEEK, desk  # noqa: F401 - the week of incidents (a fixture)
 from workers import watchdog
@@ -34,15 +33,6 @@ SLACK = 4.0  # how much longer than the limit an answer may take here: the watch
 
 
 ON_POSTGRES = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite has no server
-
-
-@pytest.fixture
-def proxied(database_url):
-    """A FreezableProxy in front of the test PostgreSQL, and the database URL that goes through it."""
-    url = make_url(database_url)
-    proxy = FreezableProxy((url.host or "127.0.0.1", url.port or 5432))
-    yield proxy, url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    proxy.close()
 
 
 def _spooled(data_dir) -> list[dict]:
