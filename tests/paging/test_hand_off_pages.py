@@ -7,7 +7,7 @@ Bob at 19:02 (T+2, its "09:00"). Carol is the secondary."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.models import DueStep, IncidentEvent, Page, Rep
 from app.oncall.records import parse_rep, parse_schedule
@@ -110,3 +110,20 @@ def test_an_incident_acknowledged_before_the_hand_off_stays_its_owners_and_pages
     assert desk.incident(incident.id).acknowledged_by == alice_id
     assert network.phone(BOB).sms == [] and network.phone(BOB).calls == []
     assert _hand_off_steps(desk, incident.id) == []
+
+
+def test_a_schedule_that_no_longer_resolves_holds_back_no_other_schedules_hand_off(desk, network):
+    """The watchdog resolves every schedule at once for its hand-off look-up (``hand_offs._everyone_on_call``); one
+    stored rota it cannot read (a rotation this version does not know, written by a newer one or by hand) must cost
+    only that schedule, as when each was resolved alone: Bob still gets the primary's page at its hand-off."""
+    _alice_hands_over_to_bob_at_t2(desk)
+    with desk.hotline.db.transaction() as s:
+        s.execute(text("UPDATE schedule_layers SET rotation = 'fortnightly' WHERE schedule_id = "
+                       "(SELECT id FROM schedules WHERE name = 'secondary')"))
+    network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    network.phone(BOB).expect_sms("HANDED OVER").expect_call(machine=True)
+    desk.at(minutes=2)
+    assert _hand_off_steps(desk, incident.id) == ["handed_over_2"]
