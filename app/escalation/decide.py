@@ -41,6 +41,8 @@ JOINED_CONTACT = "joined_contact"  # the purpose of the notice that a different 
 NUMBER_CORRECTED = "number_corrected"  # the purpose of the notice that the callback number changed since the page
 # the purpose of the SMS telling a rep who hung up first that their short callback did not count (16 characters at most)
 BRIDGE_TOO_SHORT = "bridge_too_short"
+# the SMS telling a rep gone off shift that a rota hand-off gave the incident to whoever is on call since
+HANDED_OVER = "handed_over"  # 16 characters at most (pages.purpose)
 BREACH_NOTICE = "breach_notice"  # the customer's apology that the deadline passed without reaching them
 # the SMS telling those alerted "BREACHED" that the callback was met after all (its answer, by Twilio's time or the
 # whisper's, came by the deadline; its word came after the breach step ran): 16 characters at most (pages.purpose)
@@ -235,7 +237,12 @@ def _hand_off(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
     """The rota handed over while nobody owned the incident: whoever is on call since in a schedule its levels paged,
     and never had its page, gets it now as a first page (it says it was handed over, and how long is left), not at
     the next level or the at-risk alert (``nobody_at_level``: nobody new is on call). An incident someone owns stays
-    theirs: a hand-off changes no owner and pages nobody; the deadline never moves."""
+    theirs: a hand-off changes no owner and pages nobody; the deadline never moves.
+
+    The rep gone off shift it takes the incident from is paged about it no more: their escalation pages not sent yet
+    (queued, held, waiting for a retry) are canceled, never one placed; and, paged about it before, they are told
+    once by SMS, never rung, that it was handed over and to whom (they may be working it, or worry). Never while
+    someone owns it (a deactivated owner's incident hands over as one nobody took): nothing was theirs to hand on."""
     if snap.resolved:
         return _skip(snap, "skipped_resolved")
     if snap.customer_reached:
@@ -244,7 +251,9 @@ def _hand_off(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
         return _skip(snap, "skipped_acknowledged")
     if step.nobody_at_level:
         return _skip(snap, "nobody_new_on_call")
-    return Decision("handed_over", snap.state, pages=(PageOrder(Audience.LEVEL, (), "page"),))
+    told = () if _owned(snap) else (PageOrder(Audience.HANDED_OVER_FROM, (SMS,), HANDED_OVER),)
+    return Decision("handed_over", snap.state, pages=(PageOrder(Audience.LEVEL, (), "page"), *told),
+                    cancel_handed_over_pages=True)
 
 
 _STEPS = {"receipt": _receipt, "page": _page, "at_risk": _at_risk, "breach": _breach, "repage": _repage,

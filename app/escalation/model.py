@@ -349,6 +349,9 @@ class Audience(StrEnum):
     CALLBACK_REP = "callback_rep"  # the (active) rep of the callback the event is about
     SAME_PERSON = "same_person"  # the person of a failed page
     OTHER_NUMBER = "other_number"  # the rep of a failed page, on their other number (``PageFailed.other_number``)
+    # the reps gone off shift whom a rota hand-off takes the incident from (their successor is paged by it), who had
+    # been paged about it (``counts_as_paged``), each told once, on one number
+    HANDED_OVER_FROM = "handed_over_from"
     CUSTOMER = "customer"
     # the account's TAM as told of the incident so far (texted, or e-mailed outside their business hours): told of
     # its breach at the breach, once, whoever owns it; the repages after it are for the reps and managers
@@ -382,6 +385,9 @@ class Decision:
     next_state: State
     pages: tuple[PageOrder, ...] = ()
     cancel_escalation_pages: bool = False
+    # a rota hand-off: the escalation pages of the reps gone off shift that it takes the incident from, not sent yet
+    # (queued, held, or waiting for a retry; never one placed), are canceled, the reason on record
+    cancel_handed_over_pages: bool = False
     set_owner: bool = False  # the acting rep becomes the owner
     open_callback: bool = False
     defer_callback: bool = False  # connect once the caller's intake call ends (``acks.connect_after_call``)

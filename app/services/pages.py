@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -448,12 +449,38 @@ def _log_failure(session: Session, page: Page, now: datetime, error: str, give_u
               detail={"page_id": page.id, "error": error[:200], "attempt": page.attempts, "final": give_up, **gap})
 
 
-def _cancel(session: Session, page: Page, reason: str, uncertain: bool, now: datetime) -> None:
+def cancel_unsent(session: Session, incident_id: int, numbers: set[str], purposes: tuple[str, ...], reason: str,
+                  now: datetime, more: Callable[[Page], dict] = lambda page: {}) -> int:
+    """The pages of ``purposes`` to ``numbers`` of an incident not sent yet (queued: never tried, held, or waiting
+    for a retry), canceled for ``reason``, each line with ``more(page)``; never one a run is placing now or Twilio
+    took. Each is a compare-and-set on the row as read (SQLite ignores FOR UPDATE): a page claimed meanwhile goes
+    on. Returns how many were canceled."""
+    if not numbers:
+        return 0
+    pages = session.scalars(select(Page).where(
+        Page.incident_id == incident_id, Page.to_number.in_(sorted(numbers)), Page.purpose.in_(purposes),
+        Page.status == PageStatus.QUEUED).order_by(Page.id)).all()
+    canceled = 0
+    for page in pages:
+        moved = session.execute(
+            update(Page).where(Page.id == page.id, Page.status == PageStatus.QUEUED, Page.attempts == page.attempts)
+            .values(status=PageStatus.CANCELED, updated_at=now).execution_options(synchronize_session=False))
+        if moved.rowcount != 1:
+            continue
+        session.refresh(page)
+        # an earlier try whose outcome is unknown may have reached the phone: canceled, never called "not sent"
+        _cancel(session, page, reason, outcome_unknown(page.last_error), now, more(page))
+        canceled += 1
+    return canceled
+
+
+def _cancel(session: Session, page: Page, reason: str, uncertain: bool, now: datetime,
+            more: dict | None = None) -> None:
     """A page no longer wanted is not sent (again); ``uncertain``: an earlier try may have reached the phone, so
     it is never called "not sent"."""
     page.status = PageStatus.CANCELED
     page.updated_at = now
-    detail = {"page_id": page.id, "reason": reason}
+    detail = {"page_id": page.id, "reason": reason, **(more or {})}
     if uncertain:
         detail["earlier_attempt"] = "outcome_unknown"
         if not outcome_unknown(page.last_error):

@@ -71,6 +71,7 @@ EXPECTED_STATE = {
 # (step kind, state) -> (outcome, audiences paged, breach recorded, repage added)
 M, P, OP, L, C, T, SO = (Audience.MANAGERS, Audience.PAGED_SO_FAR, Audience.OWNER_OR_PRIMARY, Audience.LEVEL,
                          Audience.CUSTOMER, Audience.TAM, "skip")
+H = Audience.HANDED_OVER_FROM
 TABLE = {
     "receipt": {
         "open": ("receipt_queued", [C]), "acknowledged": ("receipt_queued", [C]),
@@ -120,11 +121,11 @@ TABLE = {
     # the rota handed over (probe O6): the rep on call since who never had the page gets it, while nobody owns the
     # incident and nobody reached the customer; an owned incident stays its owner's ("nobody_to_page": nobody new)
     "handoff": {
-        "open": ("handed_over", [L]), "acknowledged": ("skipped_acknowledged", []),
+        "open": ("handed_over", [L, H]), "acknowledged": ("skipped_acknowledged", []),
         "owned_by_another_rep": ("skipped_acknowledged", []), "callback_in_progress": ("skipped_acknowledged", []),
         "attempted": ("skipped_acknowledged", []), "met": ("skipped_callback_done", []),
         "late": ("skipped_callback_done", []), "self_reported": ("skipped_callback_done", []),
-        "resolved": ("skipped_resolved", []), "no_callback_number": ("handed_over", [L]),
+        "resolved": ("skipped_resolved", []), "no_callback_number": ("handed_over", [L, H]),
         "no_number_reached_by_email": ("skipped_callback_done", []), "nobody_to_page": ("nobody_new_on_call", []),
     },
 }
@@ -159,6 +160,21 @@ def test_a_hand_off_pages_the_rep_on_call_since_when_the_owner_was_deactivated()
     decision = decide(StepDue("handoff"), replace(STATES["acknowledged"], owner_active=False), T0)
     assert decision.outcome == "handed_over" and [o.audience for o in decision.pages] == [Audience.LEVEL]
     assert not decision.set_owner and not decision.cancel_escalation_pages
+    # ... the reps gone off shift are paged no more, and told nothing: someone acknowledged it
+    assert decision.cancel_handed_over_pages
+
+
+@pytest.mark.parametrize("state", list(STATES))
+def test_a_hand_off_cancels_the_unsent_pages_of_the_rep_gone_off_shift_and_tells_them_once_by_sms(state):
+    """Follow-up of probe O6: only a hand-off that pages someone cancels the pages of the rep it takes the incident
+    from (the service finds whose, and only those not sent yet), and tells that rep by SMS, never a call, only while
+    nobody owns the incident."""
+    decision = decide(StepDue("handoff", nobody_at_level=state == "nobody_to_page"), STATES[state], T0)
+    told = [o for o in decision.pages if o.audience == Audience.HANDED_OVER_FROM]
+    assert decision.cancel_handed_over_pages == (decision.outcome == "handed_over")
+    assert [(o.channels, o.purpose) for o in told] == ([(("sms",), "handed_over")]
+                                                       if decision.outcome == "handed_over" else [])
+    assert not decision.cancel_escalation_pages and not decision.set_owner
 
 
 @pytest.mark.parametrize("late", [timedelta(0), timedelta(seconds=40)])
