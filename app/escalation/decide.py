@@ -56,6 +56,9 @@ NOTICES = (BREACH_NOTICE, CLOSING_NOTICE, AGREED_CLOSING_NOTICE)
 # (and a rep's "your short callback did not count" SMS: it says the customer is still owed one); of a rep's pages in
 # these, a later round's carries the state of now: it supersedes the earlier ones still waiting to go (``_page_due``)
 CHASING_PURPOSES = ("page", "at_risk", "breach", BREACH_NOTICE, BRIDGE_TOO_SHORT)
+ALERTS = ("at_risk", "breach")  # the alerts a rep (or manager) is sent, beside the level's page
+# a rep's messages that go to their other number (``phone_alt``) when one fails for good (``_elsewhere``)
+OTHER_NUMBER_PURPOSES = ("page", *ALERTS)
 # At most one missed-call SMS ("we tried to call you ... we will call you again") per incident in this window: a rep
 # pressing CALL again and again, or retries ending together, would otherwise text the customer once per attempt
 # (three in 3 s in an outside probe), noise in their outage. Five minutes covers a rep's run of retries (a ring of
@@ -538,22 +541,17 @@ def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
         return _receipt_failed(ev, snap)
     if ev.purpose in NOTICES:
         return _notice_failed(ev, snap)
-    if ev.purpose == "at_risk":
-        return _at_risk_sms_failed(ev, snap)
-    other = ev.other_number and not ev.retrying  # Twilio failing for now fails the other number too
-    if ev.purpose != "page" or (ev.channel != SMS and not ev.level_unreached and not other):
+    if ev.purpose in ALERTS:
+        return _alert_failed(ev, snap)
+    elsewhere = _elsewhere(ev)
+    if ev.purpose != "page" or (ev.channel != SMS and not ev.level_unreached and not elsewhere):
         return _skip(snap, "no_fallback")
     if snap.resolved or snap.customer_reached or _owned(snap):
         return _skip(snap, "no_fallback_needed")
     # the same person called (a page SMS), first: an SMS to the other number that is never sent (STOP) sees the call
     calling = (PageOrder(Audience.SAME_PERSON, (VOICE,), "page"),) if ev.channel == SMS and not ev.voice_tried else ()
-    # a rep whose page failed for good (a refused number, STOP, undelivered, a call that failed) is paged the same
-    # way on their other number before their level counts as unreached (probe Q, Q1: Twilio refused the primary's
-    # SMS, 21610, and call, 21215, and the managers were paged while the YAML held the rep's phone_alt)
-    elsewhere = (PageOrder(Audience.OTHER_NUMBER, (ev.channel,), "page"),) if other else ()
     if calling or elsewhere:
-        return Decision("calling_instead" if calling else "other_number", snap.state, pages=calling + elsewhere,
-                        log=(K.PAGE_SMS_FAILED_CALLING,) * bool(calling) + (K.PAGE_FAILED_OTHER_NUMBER,) * bool(other))
+        return _instead(snap, calling, elsewhere)
     if not ev.level_unreached:  # an SMS whose person is called already, by a call still alive
         return _skip(snap, "called_already")
     # every page of the level failed for good (Twilio refused the numbers, the calls failed): it reached nobody, as a
@@ -564,19 +562,40 @@ def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
                     log=(K.LEVEL_UNREACHED,))
 
 
-def _at_risk_sms_failed(ev: PageFailed, snap: Snapshot) -> Decision:
-    """An at-risk alert's SMS failed for good (undelivered, 30003: the phone is off or out of coverage, which is when
-    a paged rep does not answer): the same person is called with the alert, as a page SMS's person is (an outside
-    probe's secondary was warned by nobody until the breach). Not once the customer is reached or the incident
-    resolved, nor twice; while Twilio still retries the SMS too, as for a page SMS."""
-    if ev.channel != SMS:
+def _elsewhere(ev: PageFailed) -> tuple[PageOrder, ...]:
+    """A rep whose page or alert (``OTHER_NUMBER_PURPOSES``) failed for good (a refused number, STOP, undelivered, a
+    call that failed) gets the same message on the same channel on their other number (``phone_alt``), once (probe Q,
+    Q1: Twilio refused the primary's SMS, 21610, and call, 21215, and the managers were paged while the YAML held the
+    rep's phone_alt; the service finds the number: ``other_number``). Never while Twilio fails for now: the other
+    number would fail the same way."""
+    if not ev.other_number or ev.retrying or ev.purpose not in OTHER_NUMBER_PURPOSES:
+        return ()
+    return (PageOrder(Audience.OTHER_NUMBER, (ev.channel,), ev.purpose),)
+
+
+def _instead(snap: Snapshot, calling: tuple[PageOrder, ...], elsewhere: tuple[PageOrder, ...]) -> Decision:
+    """A failed message's person called instead (``calling``) and/or their other number paged (``elsewhere``)."""
+    return Decision("calling_instead" if calling else "other_number", snap.state, pages=calling + elsewhere,
+                    log=(K.PAGE_SMS_FAILED_CALLING,) * bool(calling) + (K.PAGE_FAILED_OTHER_NUMBER,) * bool(elsewhere))
+
+
+def _alert_failed(ev: PageFailed, snap: Snapshot) -> Decision:
+    """An at-risk or breach alert to a rep failed for good. An at-risk SMS (undelivered, 30003: the phone is off or
+    out of coverage, which is when a paged rep does not answer): the same person is called with the alert, as a page
+    SMS's person is (an outside probe's secondary was warned by nobody until the breach), once, also while Twilio
+    still retries the SMS. And a rep with another number gets the alert there, on the same channel, once, as a page
+    (``_elsewhere``): until this change a rep whose number Twilio refused for good heard none of the alerts. Not once
+    the customer is reached or the incident resolved."""
+    at_risk_sms = ev.purpose == "at_risk" and ev.channel == SMS
+    elsewhere = _elsewhere(ev)
+    if not at_risk_sms and not elsewhere:
         return _skip(snap, "no_fallback")
     if snap.resolved or snap.customer_reached:
         return _skip(snap, "no_fallback_needed")
-    if ev.voice_tried:
-        return _skip(snap, "called_already")
-    return Decision("calling_instead", snap.state, pages=(PageOrder(Audience.SAME_PERSON, (VOICE,), "at_risk"),),
-                    log=(K.PAGE_SMS_FAILED_CALLING,))
+    calling = (PageOrder(Audience.SAME_PERSON, (VOICE,), "at_risk"),) if at_risk_sms and not ev.voice_tried else ()
+    if calling or elsewhere:
+        return _instead(snap, calling, elsewhere)
+    return _skip(snap, "called_already")
 
 
 def _receipt_failed(ev: PageFailed, snap: Snapshot) -> Decision:

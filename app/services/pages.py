@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, object_session
 
-from app.escalation.decide import BREACH_CORRECTED, CHASING_PURPOSES, NOTICES
+from app.escalation.decide import BREACH_CORRECTED, CHASING_PURPOSES, NOTICES, OTHER_NUMBER_PURPOSES
 from app.escalation.model import Audience, Decision, PageOrder
 from app.event_kind import EventKind
 from app.models import (
@@ -585,7 +585,8 @@ def answer_page_failure(session: Session, page: Page, now: datetime, first: bool
                        error_code: str = "") -> Page | None:
     """What follows a page that failed for good, as the core decides (``PageFailed``). A page or at-risk alert SMS
     that failed, was undelivered or was never sent (STOP): call the same person at once, if the
-    core says so; a rep's page: the same page to their other number (``phone_alt``), if the core says so; the last
+    core says so; a rep's page or at-risk or breach alert: the same message to their other number (``phone_alt``), if
+    the core says so; the last
     page of a level alive: the managers at once (``level_unreached``) (``first``: in the FIRST queue, as the SMS would
     have been). A customer's missed-call SMS that had
     held back later attempts' SMS is sent anew for them instead, if the core says so (``resend_missed_sms``); a
@@ -596,7 +597,7 @@ def answer_page_failure(session: Session, page: Page, now: datetime, first: bool
 
     incident = session.get(Incident, page.incident_id)
     held_back_at = missed_sms_held_back(session, incident, page)
-    alt = other_number(session, page) if page.purpose == "page" else ""
+    alt = other_number(session, page) if page.purpose in OTHER_NUMBER_PURPOSES else ""
     failed = PageFailed(page.channel, page.purpose, held_back_at,
                         opted_out=held_back_at is not None and is_opted_out(session, page.to_number),
                         level_unreached=level_unreached(session, page),

@@ -593,8 +593,24 @@ OTHER_NUMBER_CASES = [
     (PageFailed("voice", "page", level_unreached=True, other_number=True), "acknowledged",
      ("no_fallback_needed", [], ())),
     (PageFailed("sms", "page", other_number=True), "met", ("no_fallback_needed", [], ())),
-    # an alert's or a notice's failure is not a level's page
-    (PageFailed("voice", "at_risk", other_number=True), "open", ("no_fallback", [], ())),
+    # an at-risk or breach alert goes to the other number too, on its channel (an at-risk SMS also calls the same
+    # person, as before); never while Twilio fails for now, nor once the customer was reached
+    (PageFailed("voice", "at_risk", other_number=True), "open",
+     ("other_number", [(Audience.OTHER_NUMBER, ("voice",))], ("page_failed_other_number",))),
+    (PageFailed("sms", "at_risk", other_number=True), "acknowledged",
+     ("calling_instead", [(Audience.SAME_PERSON, ("voice",)), (Audience.OTHER_NUMBER, ("sms",))],
+      ("page_sms_failed_calling", "page_failed_other_number"))),
+    (PageFailed("sms", "at_risk", voice_tried=True, other_number=True), "open",
+     ("other_number", [(Audience.OTHER_NUMBER, ("sms",))], ("page_failed_other_number",))),
+    (PageFailed("sms", "breach", other_number=True), "acknowledged",
+     ("other_number", [(Audience.OTHER_NUMBER, ("sms",))], ("page_failed_other_number",))),
+    (PageFailed("voice", "breach", other_number=True), "open",
+     ("other_number", [(Audience.OTHER_NUMBER, ("voice",))], ("page_failed_other_number",))),
+    (PageFailed("sms", "breach", retrying=True, other_number=True), "open", ("no_fallback", [], ())),
+    (PageFailed("voice", "breach"), "open", ("no_fallback", [], ())),
+    (PageFailed("sms", "breach", other_number=True), "met", ("no_fallback_needed", [], ())),
+    # a notice's failure never goes to the other number
+    (PageFailed("sms", "taken_over", other_number=True), "open", ("no_fallback", [], ())),
     # no other number left (none, or tried): the level reached nobody
     (PageFailed("voice", "page", level_unreached=True), "open",
      ("level_unreached", [(Audience.MANAGERS, ("sms", "voice"))], ("level_unreached",))),
@@ -605,7 +621,7 @@ OTHER_NUMBER_CASES = [
 def test_a_reps_failed_page_goes_to_their_other_number_before_the_level_counts_unreached(failed, state, expected):
     decision = decide(failed, STATES[state], T0)
     assert (decision.outcome, [(o.audience, o.channels) for o in decision.pages], decision.log) == expected
-    assert all(o.purpose == "page" for o in decision.pages)
+    assert all(o.purpose == failed.purpose for o in decision.pages)
 
 
 # the customer's receipt SMS failed (trigger) in a state (snapshot) -> (outcome, e-mail ordered, log kinds)
