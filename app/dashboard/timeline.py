@@ -450,6 +450,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "outage_resolution_proposed_after_callback": lambda d, _: (
         "The outage was resolved before this customer's callback; now that they were reached, its resolution is "
         "proposed to them", ""),
+    "callback_rep_other_number": lambda d, _: ("The hotline could not call the rep (Twilio refused their number): "
+                                               "calling the rep's other number instead", "warn"),
     "callback_rep_not_reached": lambda d, _: (f"The rep was not reached ({str(d.get('why', '')).replace('_', ' ')}): "
                                               "the customer was not called", "bad"),
     "callback_leg_status": lambda d, _: (f"Customer's phone: {d.get('status', '')}"

@@ -448,7 +448,14 @@ def _rep_not_reached(ev: RepNotReached, snap: Snapshot, now: datetime) -> Decisi
     """The customer was never dialled: the rep is told by SMS (unless the customer was reached since: by a call a
     person answered or an e-mail contact; a self-report is the rep's own word, and a rep who asked for a bridged call
     after it, as an outside probe's did, must learn it never reached the customer); the at-risk and breach steps go
-    on as if no callback had started."""
+    on as if no callback had started.
+
+    A call Twilio refused for good (the rep's number) is first made to the rep's other number, once, as a page
+    would be (``_elsewhere``): the callback is still wanted while the incident is open and the customer not reached."""
+    reached = snap.customer_reached and snap.state != State.SELF_REPORTED
+    if ev.other_number and not (snap.resolved or reached):
+        return Decision("calling_other_number", snap.state, call_rep_other_number=True,
+                        log=(K.CALLBACK_REP_OTHER_NUMBER,))
     if snap.resolved or (snap.customer_reached and snap.state != State.SELF_REPORTED):
         return Decision("rep_not_reached", snap.state, log=(K.CALLBACK_REP_NOT_REACHED,),
                         release_held_pages=snap.pages_held)

@@ -1,14 +1,15 @@
 """A rep's at-risk and breach alerts that fail for good go to their other number (``phone_alt``), as their page does
 (a follow-up of probe Q, Q1: until this change only the escalation page did, and a rep whose number Twilio refused
 for good heard nothing of the alerts). Through the simulated Twilio over HTTP and scripted phones that fail the test
-on any SMS or call nobody expected (and on any expected one that never came)."""
+on any SMS or call nobody expected (and on any expected one that never came). Likewise a bridged callback's call to
+the rep that Twilio refuses for good is made to their other number, once."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.models import Page, Rep
-from tests.paging.conftest import ALICE, BOB, MARIA
+from app.models import Callback, Page, Rep
+from tests.paging.conftest import ALICE, BOB, CUSTOMER, MARIA
 from tests.paging.test_rep_other_number import ALICE_ALT, _alice_has_another_number, _events, _timeline
 
 MARIA_ALT = "+14155550134"
@@ -75,3 +76,59 @@ def test_a_breach_alert_to_a_manager_refused_for_good_goes_to_their_other_number
     words = _timeline(desk, incident.id)
     assert "SMS breach alert to Maria Manager failed; paging Maria Manager's other number instead" in words
     assert "Voice call breach alert to Maria Manager failed; paging Maria Manager's other number instead" in words
+
+
+def test_a_bridged_callbacks_call_to_the_rep_refused_for_good_is_made_to_their_other_number(desk, network, twilio):
+    """Alice texts CALL; Twilio refuses the call to her number for good (21215, geo permissions, since her first page
+    rang): the hotline calls her other number once, she answers there and the customer is dialled and reached.
+    Before, the callback closed as "rep not reached" and she was texted to call the customer herself."""
+    from tests.paging.test_acknowledgement import _sms_from
+    from tests.paging.test_rep_other_number import GEO_PERMISSIONS, _creates_to
+
+    _alice_has_another_number(desk)
+    customer = network.phone(CUSTOMER).expect_sms("we have your report")
+    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    twilio.refuse_to(ALICE, GEO_PERMISSIONS, resource="Calls")
+    customer.expect_sms("has taken your incident").expect_call(press="1", answered=True)
+    other = network.phone(ALICE_ALT).expect_call()
+    desk.clock.set(desk.t0.replace(minute=desk.t0.minute + 1))
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    desk.settle()
+    assert other.unmet == [] and len(other.calls) == 1 and other.sms == []
+    assert _creates_to(twilio, ALICE).count("Calls.json") == 2  # her page call, and the refused callback call
+    with desk.hotline.db.session() as s:
+        [callback] = s.scalars(select(Callback).where(Callback.incident_id == incident.id)).all()
+        assert (callback.outcome, callback.attempts) == ("met", 2)
+    assert desk.incident(incident.id).callback_answered_at is not None
+    assert len(_events(desk, incident.id, "callback_rep_other_number")) == 1
+    assert _events(desk, incident.id, "callback_rep_not_reached") == []
+    assert ("The hotline could not call the rep (Twilio refused their number): calling the rep's other number "
+            "instead") in _timeline(desk, incident.id)
+
+
+def test_a_bridged_callbacks_call_refused_on_both_numbers_tells_the_rep_once(desk, network, twilio):
+    """Her other number refused too: the callback ends "rep not reached" and she is texted so, as before; no number
+    of hers is called twice for it."""
+    from tests.paging.test_acknowledgement import _sms_from
+    from tests.paging.test_rep_other_number import _creates_to
+
+    _alice_has_another_number(desk)
+    customer = network.phone(CUSTOMER).expect_sms("we have your report")
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    incident = desk.open_incident()
+    desk.settle()
+    twilio.refuse_to(ALICE, 21215, resource="Calls")
+    twilio.refuse_to(ALICE_ALT, 21215, resource="Calls")
+    customer.expect_sms("has taken your incident")
+    alice.expect_sms("could not reach you")
+    desk.clock.set(desk.t0.replace(minute=desk.t0.minute + 1))
+    _sms_from(desk, ALICE, f"CALL {incident.reference}")
+    desk.settle()
+    assert _creates_to(twilio, ALICE_ALT) == ["Calls.json"]
+    assert _creates_to(twilio, ALICE).count("Calls.json") == 2
+    with desk.hotline.db.session() as s:
+        [callback] = s.scalars(select(Callback).where(Callback.incident_id == incident.id)).all()
+        assert callback.outcome == "rep_not_reached"
+    assert len(_events(desk, incident.id, "callback_rep_not_reached")) == 1

@@ -557,6 +557,19 @@ def test_a_call_to_the_rep_that_never_reached_them_is_told_even_after_their_self
     assert decide(RepNotReached(), STATES["resolved"], T0).pages == ()
 
 
+@pytest.mark.parametrize(("state", "moved"), [("callback_in_progress", True), ("acknowledged", True),
+                                              ("self_reported", True), ("met", False), ("resolved", False)])
+def test_a_callbacks_call_to_the_rep_refused_for_good_is_made_to_their_other_number_once(state, moved):
+    """Follow-up of probe Q (Q1): the rep's other number is called for the callback, the rep told nothing yet; not
+    once the customer was reached or the incident closed (then as before)."""
+    decision = decide(RepNotReached(other_number=True), STATES[state], T0)
+    assert decision.call_rep_other_number == moved
+    assert decision.outcome == ("calling_other_number" if moved else "rep_not_reached")
+    if moved:  # the rep is not told "could not reach you" while their other number is being called
+        assert (decision.log, decision.pages) == ((EventKind.CALLBACK_REP_OTHER_NUMBER,), ())
+    assert not decide(RepNotReached(), STATES[state], T0).call_rep_other_number
+
+
 def test_the_last_page_of_a_level_failing_pages_the_managers_at_once_while_nobody_has_it():
     unreached = decide(PageFailed("voice", "page", level_unreached=True), STATES["open"], T0)
     assert (unreached.outcome, [o.audience for o in unreached.pages]) == ("level_unreached", [Audience.MANAGERS])
