@@ -77,7 +77,7 @@ class SimulatedTwilio:
         self._seq = itertools.count(1)
         self._faults: deque[tuple[str, Any, str]] = deque()
         # numbers every create to (of one resource, or any) is refused, and the code (``refuse_to``)
-        self._refused_to: dict[tuple[str, str], int] = {}
+        self._refused_to: dict[tuple[str, str], tuple[int, int]] = {}  # (status, code)
         self.numbers: set[str] = set()  # the account's incoming numbers (``hotline check`` asks for them)
         self.opted_out: set[str] = set()  # numbers that texted STOP: Twilio refuses SMS to them (21610)
         self.number_fields: dict[str, dict[str, str]] = {}  # a number's other fields, e.g. {"voice_method": "GET"}
@@ -197,14 +197,22 @@ class SimulatedTwilio:
         with self._lock:
             self._faults.extend([("fail", (status, code or default_code(status), retry_after), resource)] * n)
 
-    def refuse_to(self, number: str, code: int = 21211, resource: str = "") -> None:
+    def refuse_to(self, number: str, code: int = 21211, resource: str = "", status: int = 400) -> None:
         """Every call or message created to ``number`` from now on is refused ``400`` with ``code``, as Twilio
         refuses an invalid 'To' number (21211) or one it cannot reach (21214, 21612), for good; nothing is created.
 
         ``resource`` (``"Messages"``, ``"Calls"``): only creates of that resource are refused, as Twilio refuses a
-        call the account's geo permissions do not allow (21215) and still sends the number's SMS."""
+        call the account's geo permissions do not allow (21215) and still sends the number's SMS. ``status`` 5xx:
+        refused for now instead (``code`` then 20500 or 20503), the other numbers' creates passing meanwhile, until
+        ``stop_refusing``."""
         with self._lock:
-            self._refused_to[(number, resource)] = code
+            self._refused_to[(number, resource)] = (status, code)
+
+    def stop_refusing(self, number: str) -> None:
+        """Creates to ``number`` pass again (every ``refuse_to`` of it is forgotten)."""
+        with self._lock:
+            for key in [key for key in self._refused_to if key[0] == number]:
+                del self._refused_to[key]
 
     def hang_next(self, n: int = 1) -> None:
         """The next ``n`` requests get no answer for ``hang_seconds`` (then a 503); nothing is created."""
@@ -367,7 +375,7 @@ class SimulatedTwilio:
                 self._outage = None
             refused = self._refused(request.form.get("To", ""), request.path) if request.method == "POST" else None
             if refused is not None:
-                return "fail", (400, refused)
+                return "fail", refused
             if not self._faults:
                 return None
             kind, arg, resource = self._faults[0]
@@ -376,8 +384,8 @@ class SimulatedTwilio:
             self._faults.popleft()
             return kind, arg
 
-    def _refused(self, to: str, path: str) -> int | None:
-        """The code a create to ``to`` at ``path`` is refused with (``refuse_to``), or None."""
+    def _refused(self, to: str, path: str) -> tuple[int, int] | None:
+        """The status and code a create to ``to`` at ``path`` is refused with (``refuse_to``), or None."""
         resource = path.rsplit("/", 1)[-1].removesuffix(".json")
         return self._refused_to.get((to, resource), self._refused_to.get((to, "")))
 

@@ -27,7 +27,7 @@ PURPOSE_NAMES = {"page": "page", "at_risk": "at-risk alert", "breach": "breach a
                  "callback_missed": "missed-callback SMS", "breach_notice": "missed-deadline apology SMS",
                  "closing_notice": "closing SMS",
                  "agreed_closing": "closing SMS (as agreed)", "bridge_too_short": "short-callback notice",
-                 "breach_corrected": "not-breached-after-all SMS"}
+                 "breach_corrected": "not-breached-after-all SMS", "handed_over": "hand-off notice"}
 BAD_PAGE_STATUSES = {"failed", "undelivered", "busy", "no-answer", "machine"}
 GOOD_PAGE_STATUSES = {"delivered", "answered"}
 # the latest bridged callback ended without a person on the customer's side: what the state says instead of "calling"

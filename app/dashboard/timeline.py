@@ -231,9 +231,17 @@ def _send_failed(d: dict, page: str) -> tuple[str, str]:
 _CANCELED_WHY = {"deadline_passed": "the deadline passed before Twilio took it: \"AT RISK\" was no longer true"}
 
 
+def _canceled_why(d: dict) -> str:
+    """Why a page was canceled, in words (``page_canceled``'s ``reason``)."""
+    why = str(d.get("reason", ""))
+    if why == "handed_over":  # a rota hand-off: the rep went off shift (``decisions._hand_over``)
+        return (f"handed over at the shift change to {d.get('handed_over_to') or 'the rep on call now'}: the rep "
+                "went off shift")
+    return _CANCELED_WHY.get(why, why)
+
+
 def _canceled(d: dict, page: str) -> tuple[str, str]:
-    why = d.get("reason", "")
-    text = f"{sentence(page)} canceled ({_CANCELED_WHY.get(why, why)})"
+    text = f"{sentence(page)} canceled ({_canceled_why(d)})"
     if d.get("earlier_attempt") == "outcome_unknown":  # not sent again, yet perhaps sent before: never "not sent"
         return text + "; an earlier attempt's outcome is unknown: it may have been sent", "warn"
     return text, "muted"
@@ -442,6 +450,8 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "outage_resolution_proposed_after_callback": lambda d, _: (
         "The outage was resolved before this customer's callback; now that they were reached, its resolution is "
         "proposed to them", ""),
+    "callback_rep_other_number": lambda d, _: ("The hotline could not call the rep (Twilio refused their number): "
+                                               "calling the rep's other number instead", "warn"),
     "callback_rep_not_reached": lambda d, _: (f"The rep was not reached ({str(d.get('why', '')).replace('_', ' ')}): "
                                               "the customer was not called", "bad"),
     "callback_leg_status": lambda d, _: (f"Customer's phone: {d.get('status', '')}"

@@ -41,6 +41,8 @@ JOINED_CONTACT = "joined_contact"  # the purpose of the notice that a different 
 NUMBER_CORRECTED = "number_corrected"  # the purpose of the notice that the callback number changed since the page
 # the purpose of the SMS telling a rep who hung up first that their short callback did not count (16 characters at most)
 BRIDGE_TOO_SHORT = "bridge_too_short"
+# the SMS telling a rep gone off shift that a rota hand-off gave the incident to whoever is on call since
+HANDED_OVER = "handed_over"  # 16 characters at most (pages.purpose)
 BREACH_NOTICE = "breach_notice"  # the customer's apology that the deadline passed without reaching them
 # the SMS telling those alerted "BREACHED" that the callback was met after all (its answer, by Twilio's time or the
 # whisper's, came by the deadline; its word came after the breach step ran): 16 characters at most (pages.purpose)
@@ -54,6 +56,9 @@ NOTICES = (BREACH_NOTICE, CLOSING_NOTICE, AGREED_CLOSING_NOTICE)
 # (and a rep's "your short callback did not count" SMS: it says the customer is still owed one); of a rep's pages in
 # these, a later round's carries the state of now: it supersedes the earlier ones still waiting to go (``_page_due``)
 CHASING_PURPOSES = ("page", "at_risk", "breach", BREACH_NOTICE, BRIDGE_TOO_SHORT)
+ALERTS = ("at_risk", "breach")  # the alerts a rep (or manager) is sent, beside the level's page
+# a rep's messages that go to their other number (``phone_alt``) when one fails for good (``_elsewhere``)
+OTHER_NUMBER_PURPOSES = ("page", *ALERTS)
 # At most one missed-call SMS ("we tried to call you ... we will call you again") per incident in this window: a rep
 # pressing CALL again and again, or retries ending together, would otherwise text the customer once per attempt
 # (three in 3 s in an outside probe), noise in their outage. Five minutes covers a rep's run of retries (a ring of
@@ -235,7 +240,12 @@ def _hand_off(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
     """The rota handed over while nobody owned the incident: whoever is on call since in a schedule its levels paged,
     and never had its page, gets it now as a first page (it says it was handed over, and how long is left), not at
     the next level or the at-risk alert (``nobody_at_level``: nobody new is on call). An incident someone owns stays
-    theirs: a hand-off changes no owner and pages nobody; the deadline never moves."""
+    theirs: a hand-off changes no owner and pages nobody; the deadline never moves.
+
+    The rep gone off shift it takes the incident from is paged about it no more: their escalation pages not sent yet
+    (queued, held, waiting for a retry) are canceled, never one placed; and, paged about it before, they are told
+    once by SMS, never rung, that it was handed over and to whom (they may be working it, or worry). Never while
+    someone owns it (a deactivated owner's incident hands over as one nobody took): nothing was theirs to hand on."""
     if snap.resolved:
         return _skip(snap, "skipped_resolved")
     if snap.customer_reached:
@@ -244,7 +254,9 @@ def _hand_off(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
         return _skip(snap, "skipped_acknowledged")
     if step.nobody_at_level:
         return _skip(snap, "nobody_new_on_call")
-    return Decision("handed_over", snap.state, pages=(PageOrder(Audience.LEVEL, (), "page"),))
+    told = () if _owned(snap) else (PageOrder(Audience.HANDED_OVER_FROM, (SMS,), HANDED_OVER),)
+    return Decision("handed_over", snap.state, pages=(PageOrder(Audience.LEVEL, (), "page"), *told),
+                    cancel_handed_over_pages=True)
 
 
 _STEPS = {"receipt": _receipt, "page": _page, "at_risk": _at_risk, "breach": _breach, "repage": _repage,
@@ -436,7 +448,14 @@ def _rep_not_reached(ev: RepNotReached, snap: Snapshot, now: datetime) -> Decisi
     """The customer was never dialled: the rep is told by SMS (unless the customer was reached since: by a call a
     person answered or an e-mail contact; a self-report is the rep's own word, and a rep who asked for a bridged call
     after it, as an outside probe's did, must learn it never reached the customer); the at-risk and breach steps go
-    on as if no callback had started."""
+    on as if no callback had started.
+
+    A call Twilio refused for good (the rep's number) is first made to the rep's other number, once, as a page
+    would be (``_elsewhere``): the callback is still wanted while the incident is open and the customer not reached."""
+    reached = snap.customer_reached and snap.state != State.SELF_REPORTED
+    if ev.other_number and not (snap.resolved or reached):
+        return Decision("calling_other_number", snap.state, call_rep_other_number=True,
+                        log=(K.CALLBACK_REP_OTHER_NUMBER,))
     if snap.resolved or (snap.customer_reached and snap.state != State.SELF_REPORTED):
         return Decision("rep_not_reached", snap.state, log=(K.CALLBACK_REP_NOT_REACHED,),
                         release_held_pages=snap.pages_held)
@@ -529,22 +548,17 @@ def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
         return _receipt_failed(ev, snap)
     if ev.purpose in NOTICES:
         return _notice_failed(ev, snap)
-    if ev.purpose == "at_risk":
-        return _at_risk_sms_failed(ev, snap)
-    other = ev.other_number and not ev.retrying  # Twilio failing for now fails the other number too
-    if ev.purpose != "page" or (ev.channel != SMS and not ev.level_unreached and not other):
+    if ev.purpose in ALERTS:
+        return _alert_failed(ev, snap)
+    elsewhere = _elsewhere(ev)
+    if ev.purpose != "page" or (ev.channel != SMS and not ev.level_unreached and not elsewhere):
         return _skip(snap, "no_fallback")
     if snap.resolved or snap.customer_reached or _owned(snap):
         return _skip(snap, "no_fallback_needed")
     # the same person called (a page SMS), first: an SMS to the other number that is never sent (STOP) sees the call
     calling = (PageOrder(Audience.SAME_PERSON, (VOICE,), "page"),) if ev.channel == SMS and not ev.voice_tried else ()
-    # a rep whose page failed for good (a refused number, STOP, undelivered, a call that failed) is paged the same
-    # way on their other number before their level counts as unreached (probe Q, Q1: Twilio refused the primary's
-    # SMS, 21610, and call, 21215, and the managers were paged while the YAML held the rep's phone_alt)
-    elsewhere = (PageOrder(Audience.OTHER_NUMBER, (ev.channel,), "page"),) if other else ()
     if calling or elsewhere:
-        return Decision("calling_instead" if calling else "other_number", snap.state, pages=calling + elsewhere,
-                        log=(K.PAGE_SMS_FAILED_CALLING,) * bool(calling) + (K.PAGE_FAILED_OTHER_NUMBER,) * bool(other))
+        return _instead(snap, calling, elsewhere)
     if not ev.level_unreached:  # an SMS whose person is called already, by a call still alive
         return _skip(snap, "called_already")
     # every page of the level failed for good (Twilio refused the numbers, the calls failed): it reached nobody, as a
@@ -555,19 +569,40 @@ def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
                     log=(K.LEVEL_UNREACHED,))
 
 
-def _at_risk_sms_failed(ev: PageFailed, snap: Snapshot) -> Decision:
-    """An at-risk alert's SMS failed for good (undelivered, 30003: the phone is off or out of coverage, which is when
-    a paged rep does not answer): the same person is called with the alert, as a page SMS's person is (an outside
-    probe's secondary was warned by nobody until the breach). Not once the customer is reached or the incident
-    resolved, nor twice; while Twilio still retries the SMS too, as for a page SMS."""
-    if ev.channel != SMS:
+def _elsewhere(ev: PageFailed) -> tuple[PageOrder, ...]:
+    """A rep whose page or alert (``OTHER_NUMBER_PURPOSES``) failed for good (a refused number, STOP, undelivered, a
+    call that failed) gets the same message on the same channel on their other number (``phone_alt``), once (probe Q,
+    Q1: Twilio refused the primary's SMS, 21610, and call, 21215, and the managers were paged while the YAML held the
+    rep's phone_alt; the service finds the number: ``other_number``). Never while Twilio fails for now: the other
+    number would fail the same way."""
+    if not ev.other_number or ev.retrying or ev.purpose not in OTHER_NUMBER_PURPOSES:
+        return ()
+    return (PageOrder(Audience.OTHER_NUMBER, (ev.channel,), ev.purpose),)
+
+
+def _instead(snap: Snapshot, calling: tuple[PageOrder, ...], elsewhere: tuple[PageOrder, ...]) -> Decision:
+    """A failed message's person called instead (``calling``) and/or their other number paged (``elsewhere``)."""
+    return Decision("calling_instead" if calling else "other_number", snap.state, pages=calling + elsewhere,
+                    log=(K.PAGE_SMS_FAILED_CALLING,) * bool(calling) + (K.PAGE_FAILED_OTHER_NUMBER,) * bool(elsewhere))
+
+
+def _alert_failed(ev: PageFailed, snap: Snapshot) -> Decision:
+    """An at-risk or breach alert to a rep failed for good. An at-risk SMS (undelivered, 30003: the phone is off or
+    out of coverage, which is when a paged rep does not answer): the same person is called with the alert, as a page
+    SMS's person is (an outside probe's secondary was warned by nobody until the breach), once, also while Twilio
+    still retries the SMS. And a rep with another number gets the alert there, on the same channel, once, as a page
+    (``_elsewhere``): until this change a rep whose number Twilio refused for good heard none of the alerts. Not once
+    the customer is reached or the incident resolved."""
+    at_risk_sms = ev.purpose == "at_risk" and ev.channel == SMS
+    elsewhere = _elsewhere(ev)
+    if not at_risk_sms and not elsewhere:
         return _skip(snap, "no_fallback")
     if snap.resolved or snap.customer_reached:
         return _skip(snap, "no_fallback_needed")
-    if ev.voice_tried:
-        return _skip(snap, "called_already")
-    return Decision("calling_instead", snap.state, pages=(PageOrder(Audience.SAME_PERSON, (VOICE,), "at_risk"),),
-                    log=(K.PAGE_SMS_FAILED_CALLING,))
+    calling = (PageOrder(Audience.SAME_PERSON, (VOICE,), "at_risk"),) if at_risk_sms and not ev.voice_tried else ()
+    if calling or elsewhere:
+        return _instead(snap, calling, elsewhere)
+    return _skip(snap, "called_already")
 
 
 def _receipt_failed(ev: PageFailed, snap: Snapshot) -> Decision:

@@ -207,7 +207,12 @@ class MessageEnded:
 @dataclass(frozen=True)
 class RepNotReached:
     """The hotline's call to the rep for a bridged callback failed, went unanswered or reached a machine:
-    the customer was never dialled."""
+    the customer was never dialled.
+
+    ``other_number``: Twilio refused the call to the rep's number for good, and they have another number
+    (``phone_alt``) this callback has not called yet."""
+
+    other_number: bool = False
 
 
 @dataclass(frozen=True)
@@ -349,6 +354,9 @@ class Audience(StrEnum):
     CALLBACK_REP = "callback_rep"  # the (active) rep of the callback the event is about
     SAME_PERSON = "same_person"  # the person of a failed page
     OTHER_NUMBER = "other_number"  # the rep of a failed page, on their other number (``PageFailed.other_number``)
+    # the reps gone off shift whom a rota hand-off takes the incident from (their successor is paged by it), who had
+    # been paged about it (``counts_as_paged``), each told once, on one number
+    HANDED_OVER_FROM = "handed_over_from"
     CUSTOMER = "customer"
     # the account's TAM as told of the incident so far (texted, or e-mailed outside their business hours): told of
     # its breach at the breach, once, whoever owns it; the repages after it are for the reps and managers
@@ -382,6 +390,9 @@ class Decision:
     next_state: State
     pages: tuple[PageOrder, ...] = ()
     cancel_escalation_pages: bool = False
+    # a rota hand-off: the escalation pages of the reps gone off shift that it takes the incident from, not sent yet
+    # (queued, held, or waiting for a retry; never one placed), are canceled, the reason on record
+    cancel_handed_over_pages: bool = False
     set_owner: bool = False  # the acting rep becomes the owner
     open_callback: bool = False
     defer_callback: bool = False  # connect once the caller's intake call ends (``acks.connect_after_call``)
@@ -407,6 +418,9 @@ class Decision:
     # ``levels.LEVEL_WAIT_AT_LEAST`` ago
     hold_until: datetime | None = None
     cancel_page: bool = False
+    # a bridged callback's call to the rep was refused for good: their other number is called for it instead, once
+    # (``RepNotReached.other_number``); the callback stays requested
+    call_rep_other_number: bool = False
     # a held call a later held call to the same rep or number supersedes, or a chasing page a later round's page
     # to them on its channel supersedes: never sent, recorded as not sent
     supersede_page: bool = False

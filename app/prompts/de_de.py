@@ -33,6 +33,8 @@ PROMPTS: dict[str, str] = {
                          "zuständig. Sie müssen nichts weiter tun.",
     "taken_over_calling": "Sie haben Vorfall {ref} von {previous} übernommen; {previous} wird informiert. Wir rufen "
                           "Sie jetzt unter {rep_phone} an. Nehmen Sie ab, dann verbinden wir Sie mit {company}.",
+    "handed_over_notice": "SEV1 {ref} {company}: beim Schichtwechsel{at} an {who} übergeben, jetzt in Bereitschaft "
+                          "und benachrichtigt. Der Vorfall liegt nicht mehr bei Ihnen: Sie müssen nichts weiter tun.",
     "rep_not_reached_notice": "SEV1 {ref}: Die Hotline hat Sie für den Rückruf nicht erreicht (keine Antwort, oder "
                               "der Anruf kam nicht zustande); der Kunde wurde NICHT angerufen. {next}",
     "rep_hung_up_before_redial": "SEV1 {ref}: Ihr Anruf endete, bevor die Hotline den Kunden erneut anwählte: Der "

@@ -31,6 +31,9 @@ PROMPTS: dict[str, str] = {
                          "longer yours: you need do nothing more.",
     "taken_over_calling": "You took incident {ref} over from {previous}, who is told. Calling you now on {rep_phone} "
                           "to connect you to {company}.",
+    # a rep gone off shift whose unacknowledged incident a rota hand-off gave to the rep on call since (hand_offs)
+    "handed_over_notice": "SEV1 {ref} {company}: handed over at the shift change{at} to {who}, on call now and paged. "
+                          "It is no longer yours: you need do nothing more.",
     "rep_not_reached_notice": "SEV1 {ref}: the hotline could not reach you for the callback (no answer, or the call "
                               "could not be placed), so the customer was NOT called. {next}",
     "rep_hung_up_before_redial": "SEV1 {ref}: your call ended before the hotline dialled the customer again: the "

@@ -12,6 +12,7 @@ from app.models.paging import outcome_unknown
 from app.queue import PendingJob, schedule
 from app.services.callbacks import mark_rep_not_reached
 from app.services.events import log_event
+from app.services.other_number import rep_leg_number, rep_leg_other_number
 from app.services.pages import (
     PAGE_WAITS_FOR_RETRY_AFTER_AT_MOST,
     backoff,
@@ -60,7 +61,7 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
             .execution_options(synchronize_session=False))
         if claimed.rowcount != 1:
             return
-        to = rep.phone
+        to = rep_leg_number(session, callback, rep)
     try:
         # A call resource names nothing of ours, so a call found to the rep may be a page: never adopted, the rep is
         # called again and it may be a second call. No call to the rep at all since the request proves none was made.
@@ -70,7 +71,7 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
             to=to, url=f"{base}/twilio/bridge/rep?callback={callback_id}",
             status_callback=f"{base}/twilio/bridge/rep-status?callback={callback_id}", machine_detection=DETECT)
     except TelephonyError as exc:
-        _failed(db, callback_id, now, exc, uncertain)
+        _failed(db, callback_id, now, exc, uncertain, to)
         return
     possible_duplicate = uncertain and not none_made
     with db.transaction() as session:
@@ -85,9 +86,10 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
                   detail={"callback_id": callback_id, "sid": sent.sid, "possible_duplicate": possible_duplicate})
 
 
-def _failed(db, callback_id: int, now: datetime, exc: TelephonyError, uncertain: bool) -> None:
-    """Record a failed try; an earlier try's unknown outcome (``uncertain``) stays unknown (``pages.failure_note``).
-    Tried again while the request is younger than ``RETRY_FOR``, unless Twilio refused the call itself."""
+def _failed(db, callback_id: int, now: datetime, exc: TelephonyError, uncertain: bool, to: str = "") -> None:
+    """Record a failed try (to ``to``); an earlier try's unknown outcome (``uncertain``) stays unknown
+    (``pages.failure_note``). Tried again while the request is younger than ``RETRY_FOR``, unless Twilio refused the
+    call itself: then on the rep's other number, once, if the core says so (``mark_rep_not_reached``)."""
     with db.transaction() as session:
         callback, incident = lock_callback(session, callback_id)
         error = f"{type(exc).__name__}: {exc}"
@@ -101,7 +103,10 @@ def _failed(db, callback_id: int, now: datetime, exc: TelephonyError, uncertain:
         log_event(session, at=now, actor="twilio", kind="callback_rep_call_failed", incident_id=callback.incident_id,
                   detail={"callback_id": callback_id, "error": callback.last_error[:200], "final": final})
         if final:
-            mark_rep_not_reached(session, incident, callback, "call_failed", now)
+            refused = isinstance(exc, Rejected)  # the number refused for good, not Twilio failing for now
+            other = rep_leg_other_number(session, callback, session.get(Rep, callback.rep_id) if callback.rep_id
+                                         else None, to) if refused else ""
+            mark_rep_not_reached(session, incident, callback, "call_failed", now, other=other)
             return
         schedule(session, "callback", callback_id, again_at, attempt=callback.attempts)
 

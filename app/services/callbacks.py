@@ -296,16 +296,25 @@ def rep_not_reached(session: Session, callback_id: int, why: str, now: datetime,
     return callback
 
 
-def mark_rep_not_reached(session: Session, incident: Incident, callback: Callback, why: str, now: datetime) -> None:
+def mark_rep_not_reached(session: Session, incident: Incident, callback: Callback, why: str, now: datetime,
+                         other: str = "") -> None:
     """Close a pending callback whose customer leg never started: never an attempt on the customer.
 
-    The rep is told by SMS, and at-risk and breach alerts no longer count this callback as started.
+    The rep is told by SMS, and at-risk and breach alerts no longer count this callback as started. ``other``: the
+    rep's other number, Twilio having refused the call to their own for good (``other_number.rep_leg_other_number``):
+    if the core says so, the callback stays requested and its call is made there at once instead.
     """
     if callback.outcome != CallbackOutcome.PENDING or callback.customer_call_sid or callback.person_confirmed_at:
         return
+    decision = decide(RepNotReached(other_number=bool(other)), snapshot(session, incident, now), now)
+    if decision.call_rep_other_number:
+        carry_out(session, incident, decision, now, Acting(actor="twilio", rep_id=callback.rep_id, detail={
+            "callback_id": callback.id, "rep_id": callback.rep_id, "why": why}))
+        callback.placing_since = None
+        schedule(session, "callback", callback.id, now, attempt=callback.attempts)
+        return
     callback.outcome = CallbackOutcome.REP_NOT_REACHED
     callback.ended_at = callback.ended_at or now
-    decision = decide(RepNotReached(), snapshot(session, incident, now), now)
     carry_out(session, incident, decision, now, Acting(actor="twilio", rep_id=callback.rep_id, detail={
         "callback_id": callback.id, "rep_id": callback.rep_id, "why": why}))
 

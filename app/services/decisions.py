@@ -10,7 +10,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.escalation import Audience, Decision, PageOrder, counts_as_paged
-from app.escalation.decide import AGREED_CLOSING_NOTICE, BREACH_NOTICE, CHASING_PURPOSES, CLOSING_NOTICE
+from app.escalation.decide import (
+    AGREED_CLOSING_NOTICE,
+    BREACH_NOTICE,
+    CHASING_PURPOSES,
+    CLOSING_NOTICE,
+    HANDED_OVER,
+)
 from app.event_kind import EventKind
 from app.models import (
     Channel,
@@ -37,11 +43,17 @@ from app.services.escalation import (
     rerun_steps_since,
 )
 from app.services.events import log_event
-from app.services.hand_offs import handed_over_from, on_call
+from app.services.hand_offs import (
+    handed_over_from,
+    handed_over_now,
+    on_call_cache,
+    successor_names,
+    told_of_hand_off,
+)
 from app.services.oncall import contactable, find_rep, resolve_target, tam_untold
 from app.services.outage_callbacks import owe_outage_proposal
 from app.services.page_verdicts import release_held
-from app.services.pages import ESCALATION_PURPOSES, queue_page
+from app.services.pages import ESCALATION_PURPOSES, cancel_unsent, queue_page
 from app.services.tam_mail import (
     breach_emailed_tam,
     email_tam,
@@ -85,6 +97,7 @@ class Done:
     emailed: int = 0  # TAM e-mails written (delivery rows)
     canceled: int = 0
     previous_owner: int | None = None
+    handed_over_from: set[str] = field(default_factory=set)  # a hand-off's reps gone off shift (their numbers)
 
     @property
     def alerted(self) -> int:
@@ -112,6 +125,8 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
             hand_over(session, incident, acting.rep_id)
     if decision.cancel_escalation_pages:
         done.canceled = _cancel(session, incident, ESCALATION_PURPOSES, now)
+    if decision.cancel_handed_over_pages:  # the rota handed over: the reps gone off shift are paged about it no more
+        done.canceled += _hand_over(session, incident, now, acting, done)
     if decision.record_breach and acting.step is not None:
         # at the deadline, though the step ran later (a worker down, a wait for a key press: ``rearm`` moves it)
         incident.breached_at = incident.breached_at or min(acting.step.due_at, incident.callback_due_at)
@@ -228,6 +243,17 @@ def _withdraw_proposals(session: Session, incident: Incident, now: datetime) -> 
                     .values(state=ProposalState.WITHDRAWN, decided_at=now, decided_via="resolved"))
 
 
+def _hand_over(session: Session, incident: Incident, now: datetime, acting: Acting, done: Done) -> int:
+    """A hand-off step's cancel (``Decision.cancel_handed_over_pages``): the reps gone off shift whom the reps it
+    pages (``acting.level_people``) take over from (``done.handed_over_from``, which ``Audience.HANDED_OVER_FROM``
+    tells), and their escalation pages not sent yet canceled, each line naming who took over. Returns how many."""
+    newcomers = [who for who, _channels in acting.level_people]
+    done.handed_over_from = handed_over_now(session, incident, now, newcomers)
+    return cancel_unsent(session, incident.id, done.handed_over_from, ESCALATION_PURPOSES, HANDED_OVER, now,
+                         lambda page: {"handed_over_to": successor_names(page.role, newcomers),
+                                       **({"step_id": acting.step.id} if acting.step is not None else {})})
+
+
 def _cancel(session: Session, incident: Incident, purposes: tuple[str, ...], now: datetime) -> int:
     return session.execute(
         update(Page)
@@ -265,6 +291,8 @@ def _audience(session: Session, incident: Incident, order: PageOrder, now: datet
     elif order.audience == Audience.PREVIOUS_OWNER:
         previous = find_rep(session, done.previous_owner) if done.previous_owner else None
         people = [contactable(previous, "previous_owner")] if previous is not None else []
+    elif order.audience == Audience.HANDED_OVER_FROM:  # found by the cancel the core decides with it
+        people = _without_deactivated(session, told_of_hand_off(session, incident, done.handed_over_from))
     elif order.audience == Audience.CUSTOMER:
         people = [_customer(incident)]
     elif order.audience == Audience.BREACH_ALERTED:  # an alert of theirs said BREACHED: a manager, a rep, a TAM
@@ -389,14 +417,7 @@ def _paged_so_far(session: Session, incident: Incident) -> list[Contactable]:
 def _still_concerned(session: Session, incident: Incident, paged: list[Contactable], now: datetime) -> list[Contactable]:
     """``paged`` less the reps gone off shift since whom the rota handed over from (``hand_offs.handed_over_from``):
     the rep on call in their place had the page and hears of the incident from now on (probe O6)."""
-    cache: dict[str, list[Contactable]] = {}
-
-    def on_call_now(name: str) -> list[Contactable]:
-        if name not in cache:
-            cache[name] = on_call(session, name, now)
-        return cache[name]
-
-    gone = handed_over_from(paged, on_call_now, _paged_numbers(session, incident))
+    gone = handed_over_from(paged, on_call_cache(session, now), _paged_numbers(session, incident))
     return [who for who in paged if who.phone not in gone]
 
 

@@ -4,7 +4,9 @@ Whoever a schedule the incident's levels paged puts on call since, and who never
 hand-off, as a first page saying it was handed over and how long is left: a step row (``StepKind.HANDOFF``) the
 watchdog writes when its pass sees such a rep (``write_hand_off_steps``), run by the escalation core as every step.
 Its alerts then reach a rep gone off shift no more once whoever took over from them had the page
-(``handed_over_from``). An incident someone acknowledged stays theirs: no hand-off page, its owner alerted as before
+(``handed_over_from``); at the hand-off their escalation pages not sent yet are canceled and, paged about it before,
+they are told once by SMS to whom it went (``handed_over_now``, ``told_of_hand_off``: the core's
+``Decision.cancel_handed_over_pages``, ``Audience.HANDED_OVER_FROM``). An incident someone acknowledged stays theirs: no hand-off page, its owner alerted as before
 (unless they were deactivated since: as for a level, ``decide._page``).
 
 Until this change the rep on call since heard of such an incident at the next level that named their schedule, or
@@ -21,7 +23,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.models import Callback, CallbackKind, DueStep, Incident, IncidentStatus, Page, Rep, StepKind, StepStatus
+from app.escalation import counts_as_paged
+from app.escalation.decide import HANDED_OVER
+from app.models import (
+    Callback,
+    CallbackKind,
+    DueStep,
+    Incident,
+    IncidentStatus,
+    Page,
+    PageStatus,
+    Rep,
+    StepKind,
+    StepStatus,
+)
 from app.models import Schedule as ScheduleRow
 from app.oncall.contactable import Contactable
 from app.oncall.errors import OnCallConfigError
@@ -34,6 +49,7 @@ SCHEDULE_ROLE = "oncall:"  # ``Page.role`` of a page to a rep a schedule target 
 # a page step that reached its level (or found nobody there and paged the managers): its schedules were paged
 LEVEL_PAGED = ("paged", "nobody_to_page")
 Reach = Callable[[dict], list[Contactable]]  # whom a target reaches now
+FAILED_FOR_GOOD = (PageStatus.FAILED, PageStatus.UNDELIVERED)
 
 
 def newly_on_call(levels: list[dict], paged_levels: set[int], paged_numbers: set[str],
@@ -179,14 +195,77 @@ def handed_over_from(paged: list[Contactable], on_call_now: Callable[[str], list
     each of whom had the page too (``paged_numbers``). A rep also paged otherwise (by name, as a manager), or whose
     schedule has nobody on call now or someone who never heard of it, is still told."""
     roles: dict[str, set[str]] = {}
+    reps: dict[str, int | None] = {}
     for who in paged:
         roles.setdefault(who.phone, set()).add(who.role)
+        reps[who.phone] = who.rep_id
     gone = set()
     for number, their_roles in roles.items():
         if not all(role.startswith(SCHEDULE_ROLE) for role in their_roles):
             continue
         successors = [on_call_now(role.removeprefix(SCHEDULE_ROLE)) for role in their_roles]
-        if all(now and number not in {w.phone for w in now} and {w.phone for w in now} <= paged_numbers
-               for now in successors):
+        # a rep still on call there, paged on their other number (``phone_alt``), is still on call: by rep as by number
+        if all(now and number not in {w.phone for w in now} and (reps[number] is None or reps[number] not in
+                                                                 {w.rep_id for w in now})
+               and {w.phone for w in now} <= paged_numbers for now in successors):
             gone.add(number)
     return gone
+
+
+def on_call_cache(session: Session, now: datetime) -> Callable[[str], list[Contactable]]:
+    """``on_call`` at ``now``, each schedule resolved once."""
+    cache: dict[str, list[Contactable]] = {}
+
+    def on_call_now(name: str) -> list[Contactable]:
+        if name not in cache:
+            cache[name] = on_call(session, name, now)
+        return cache[name]
+
+    return on_call_now
+
+
+def handed_over_now(session: Session, incident: Incident, now: datetime, newcomers: list[Contactable]) -> set[str]:
+    """The numbers of the reps gone off shift whom a hand-off paging ``newcomers`` takes ``incident`` from
+    (``handed_over_from``): over every escalation page of it written so far, tried or not, the newcomers counted as
+    having the page."""
+    paged = [Contactable(rep_id=rep_id, name=name, phone=number, channels=("sms",), role=role)
+             for rep_id, name, number, role in session.execute(select(Page.rep_id, Page.name, Page.to_number, Page.role)
+                                                               .where(Page.incident_id == incident.id,
+                                                                      Page.purpose == "page"))]
+    return handed_over_from(paged, on_call_cache(session, now),
+                            {who.phone for who in paged} | {who.phone for who in newcomers})
+
+
+def told_of_hand_off(session: Session, incident: Incident, gone: set[str]) -> list[Contactable]:
+    """Whom the SMS that the incident was handed over reaches (``Audience.HANDED_OVER_FROM``): of the reps gone off
+    shift (``gone``: their numbers), each one who had been paged about it (a page tried: ``counts_as_paged``) and was
+    not told of a hand-off of it yet, once, on the number of theirs a page did not fail for good on if there is one
+    (their other number, ``phone_alt``, after their own was refused)."""
+    pages = session.scalars(select(Page).where(Page.incident_id == incident.id,
+                                               Page.purpose.in_(("page", HANDED_OVER))).order_by(Page.id)).all()
+    told = {p.rep_id if p.rep_id is not None else p.to_number for p in pages if p.purpose == HANDED_OVER}
+    found: dict[object, tuple[Contactable, bool]] = {}
+    for p in pages:
+        key = p.rep_id if p.rep_id is not None else p.to_number
+        if p.purpose != "page" or p.to_number not in gone or not counts_as_paged(p.attempts) or key in told:
+            continue
+        reached = p.status not in FAILED_FOR_GOOD
+        if key not in found or (reached and not found[key][1]):
+            found[key] = (Contactable(rep_id=p.rep_id, name=p.name, phone=p.to_number, channels=("sms",),
+                                      role=p.role), reached)
+    return [who for who, _reached in found.values()]
+
+
+def successor_names(role: str, newcomers: list[Contactable]) -> str:
+    """Who took over from a rep paged as ``role`` (``oncall:primary``): the newcomers a hand-off pages in that
+    schedule, by name ("Bob" or "Bob and Erin"); "the rep on call now" when none is named."""
+    names = list(dict.fromkeys(who.name for who in newcomers if who.role == role and who.name))
+    return " and ".join(names) or "the rep on call now"
+
+
+def successors_of(session: Session, page: Page) -> str:
+    """``successor_names`` for a hand-off notice ``page`` (``HANDED_OVER``): the reps its hand-off step paged."""
+    newcomers = [Contactable(rep_id=p.rep_id, name=p.name, phone=p.to_number, channels=("sms",), role=p.role)
+                 for p in session.scalars(select(Page).where(Page.step_id == page.step_id, Page.purpose == "page")
+                                          .order_by(Page.id))] if page.step_id is not None else []
+    return successor_names(page.role, newcomers)

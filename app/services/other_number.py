@@ -1,6 +1,7 @@
 """A rep's other number (``phone_alt``): where a page that failed for good goes next, before the level gives up.
 
-The escalation core decides (``PageFailed.other_number``, ``Audience.OTHER_NUMBER``); this module finds the fact.
+The escalation core decides (``PageFailed.other_number``, ``Audience.OTHER_NUMBER``; for a bridged callback's call
+to the rep, ``RepNotReached.other_number``); this module finds the fact.
 Probe Q (Q1): Twilio refused the primary's SMS (21610) and call (21215), the managers were paged, and the on-call
 YAML held an alternate number for that rep that nothing ever dialled.
 """
@@ -10,7 +11,16 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Page, Rep
+from app.event_kind import EventKind
+from app.models import Callback, IncidentEvent, Page, Rep
+
+
+def alternate(rep: Rep | None, tried: str) -> str:
+    """The rep's other number when a message to ``tried`` failed for good: their ``phone_alt`` while they are active,
+    unless that is the number tried; "" when there is none. Only onward, never back to their own number."""
+    if rep is None or not rep.active or not rep.phone_alt or rep.phone_alt == tried:
+        return ""
+    return rep.phone_alt
 
 
 def other_number(session: Session, page: Page) -> str:
@@ -20,10 +30,28 @@ def other_number(session: Session, page: Page) -> str:
 
     Only from the other number onward, never back: a page to ``phone_alt`` that fails has no other number."""
     rep = session.get(Rep, page.rep_id) if page.rep_id is not None else None
-    if rep is None or not rep.active or not rep.phone_alt or rep.phone_alt == page.to_number:
+    if not alternate(rep, page.to_number):
         return ""
     level = Page.step_id == page.step_id if page.step_id is not None else Page.created_at >= page.created_at
     tried = session.scalar(select(Page.id).where(
         Page.incident_id == page.incident_id, Page.to_number == rep.phone_alt, Page.channel == page.channel,
         Page.purpose == page.purpose, level).limit(1))
     return "" if tried is not None else rep.phone_alt
+
+
+def rep_leg_number(session: Session, callback: Callback, rep: Rep) -> str:
+    """The number a bridged callback's call to ``rep`` dials: their own, or their other number once Twilio refused a
+    call to their own for good (the callback's ``callback_rep_other_number`` line)."""
+    return rep.phone_alt or rep.phone if _rep_leg_moved(session, callback) else rep.phone
+
+
+def rep_leg_other_number(session: Session, callback: Callback, rep: Rep | None, tried: str) -> str:
+    """The number a bridged callback's call to ``rep`` may still be made on, Twilio having refused ``tried`` for
+    good: their other number (``alternate``), once per callback; "" when there is none or it was tried."""
+    return "" if _rep_leg_moved(session, callback) else alternate(rep, tried)
+
+
+def _rep_leg_moved(session: Session, callback: Callback) -> bool:
+    return any((detail or {}).get("callback_id") == callback.id for detail in session.scalars(
+        select(IncidentEvent.detail).where(IncidentEvent.incident_id == callback.incident_id,
+                                           IncidentEvent.kind == EventKind.CALLBACK_REP_OTHER_NUMBER)))

@@ -348,6 +348,13 @@ def taken_over_sms(incident: Incident, who: str = "", tz: str = "UTC", at: datet
                 at=when)
 
 
+def handed_over_sms(incident: Incident, who: str, tz: str = "UTC", at: datetime | None = None) -> str:
+    """Tells a rep gone off shift that a rota hand-off gave the incident nobody had acknowledged (at ``at``, on their
+    clock, ``tz``) to ``who``, on call since and paged (``hand_offs``): it is theirs no more."""
+    when = f" ({due_text(at, tz, at)})" if at is not None else ""
+    return text("handed_over_notice", ref=incident.reference, company=company_name(incident), who=who, at=when)
+
+
 def rep_not_reached_sms(incident: Incident, redial: bool = False) -> str:
     """Tells the rep the hotline could not reach them for the callback they asked for (their phone did not answer, or
     Twilio would not place the call), and the number to call the customer on themselves. ``redial``: they pressed 1

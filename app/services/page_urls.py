@@ -14,12 +14,14 @@ from app.escalation.decide import (
     BREACH_NOTICE,
     BRIDGE_TOO_SHORT,
     CLOSING_NOTICE,
+    HANDED_OVER,
 )
 from app.models import Channel, Incident, Page, Rep
 from app.models.paging import TAM_NOTICES, TAM_ROLE
 from app.services import page_text
 from app.services.callbacks import MIN_CONVERSATION_SECONDS, last_unreached_redial
 from app.services.escalation import caller_on_hotline, missed_call_at
+from app.services.hand_offs import successors_of
 from app.services.tickets import account_of
 from app.services.update_text import customer_zone
 from app.settings import Settings
@@ -102,6 +104,10 @@ class PageUrls:
             owner = session.get(Rep, incident.acknowledged_by) if session and incident.acknowledged_by else None
             return page_text.taken_over_sms(incident, owner.name if owner is not None else "", page_zone(page),
                                             page.created_at)
+        if page.purpose == HANDED_OVER:  # to whom its hand-off step paged in the rep's place
+            session = object_session(page)
+            return page_text.handed_over_sms(incident, successors_of(session, page) if session else "the rep on call "
+                                             "now", page_zone(page), page.created_at)
         if page.purpose == "rep_not_reached":  # a try again the rep hung up on: the customer was called, once
             session = object_session(page)
             return page_text.rep_not_reached_sms(incident, redial=session is not None and last_unreached_redial(

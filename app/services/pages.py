@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, object_session
 
-from app.escalation.decide import BREACH_CORRECTED, CHASING_PURPOSES, NOTICES
+from app.escalation.decide import BREACH_CORRECTED, CHASING_PURPOSES, NOTICES, OTHER_NUMBER_PURPOSES
 from app.escalation.model import Audience, Decision, PageOrder
 from app.event_kind import EventKind
 from app.models import (
@@ -448,12 +449,38 @@ def _log_failure(session: Session, page: Page, now: datetime, error: str, give_u
               detail={"page_id": page.id, "error": error[:200], "attempt": page.attempts, "final": give_up, **gap})
 
 
-def _cancel(session: Session, page: Page, reason: str, uncertain: bool, now: datetime) -> None:
+def cancel_unsent(session: Session, incident_id: int, numbers: set[str], purposes: tuple[str, ...], reason: str,
+                  now: datetime, more: Callable[[Page], dict] = lambda page: {}) -> int:
+    """The pages of ``purposes`` to ``numbers`` of an incident not sent yet (queued: never tried, held, or waiting
+    for a retry), canceled for ``reason``, each line with ``more(page)``; never one a run is placing now or Twilio
+    took. Each is a compare-and-set on the row as read (SQLite ignores FOR UPDATE): a page claimed meanwhile goes
+    on. Returns how many were canceled."""
+    if not numbers:
+        return 0
+    pages = session.scalars(select(Page).where(
+        Page.incident_id == incident_id, Page.to_number.in_(sorted(numbers)), Page.purpose.in_(purposes),
+        Page.status == PageStatus.QUEUED).order_by(Page.id)).all()
+    canceled = 0
+    for page in pages:
+        moved = session.execute(
+            update(Page).where(Page.id == page.id, Page.status == PageStatus.QUEUED, Page.attempts == page.attempts)
+            .values(status=PageStatus.CANCELED, updated_at=now).execution_options(synchronize_session=False))
+        if moved.rowcount != 1:
+            continue
+        session.refresh(page)
+        # an earlier try whose outcome is unknown may have reached the phone: canceled, never called "not sent"
+        _cancel(session, page, reason, outcome_unknown(page.last_error), now, more(page))
+        canceled += 1
+    return canceled
+
+
+def _cancel(session: Session, page: Page, reason: str, uncertain: bool, now: datetime,
+            more: dict | None = None) -> None:
     """A page no longer wanted is not sent (again); ``uncertain``: an earlier try may have reached the phone, so
     it is never called "not sent"."""
     page.status = PageStatus.CANCELED
     page.updated_at = now
-    detail = {"page_id": page.id, "reason": reason}
+    detail = {"page_id": page.id, "reason": reason, **(more or {})}
     if uncertain:
         detail["earlier_attempt"] = "outcome_unknown"
         if not outcome_unknown(page.last_error):
@@ -558,7 +585,8 @@ def answer_page_failure(session: Session, page: Page, now: datetime, first: bool
                        error_code: str = "") -> Page | None:
     """What follows a page that failed for good, as the core decides (``PageFailed``). A page or at-risk alert SMS
     that failed, was undelivered or was never sent (STOP): call the same person at once, if the
-    core says so; a rep's page: the same page to their other number (``phone_alt``), if the core says so; the last
+    core says so; a rep's page or at-risk or breach alert: the same message to their other number (``phone_alt``), if
+    the core says so; the last
     page of a level alive: the managers at once (``level_unreached``) (``first``: in the FIRST queue, as the SMS would
     have been). A customer's missed-call SMS that had
     held back later attempts' SMS is sent anew for them instead, if the core says so (``resend_missed_sms``); a
@@ -569,7 +597,7 @@ def answer_page_failure(session: Session, page: Page, now: datetime, first: bool
 
     incident = session.get(Incident, page.incident_id)
     held_back_at = missed_sms_held_back(session, incident, page)
-    alt = other_number(session, page) if page.purpose == "page" else ""
+    alt = other_number(session, page) if page.purpose in OTHER_NUMBER_PURPOSES else ""
     failed = PageFailed(page.channel, page.purpose, held_back_at,
                         opted_out=held_back_at is not None and is_opted_out(session, page.to_number),
                         level_unreached=level_unreached(session, page),

@@ -50,13 +50,15 @@ def _hand_off_steps(desk, incident_id: int) -> list[str]:
 def test_the_rep_on_call_after_the_hand_off_is_paged_at_once_and_the_rep_off_shift_hears_no_more(desk, network):
     _alice_hands_over_to_bob_at_t2(desk)
     customer = network.phone(CUSTOMER).expect_sms("we have your report")
-    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
     incident = desk.open_incident()
     desk.settle()
     desk.at(minutes=1)  # Alice still on call: nothing new
     # T+2, the hand-off: Bob gets the page at once, SMS and call, saying it was handed over and how long is left
-    # (before: nothing until the level of T+3 or, for a policy paging the primary once, the at-risk alert)
+    # (before: nothing until the level of T+3 or, for a policy paging the primary once, the at-risk alert); Alice,
+    # who had the page, is told once by SMS that it was handed over to Bob
     bob = network.phone(BOB).expect_sms("HANDED OVER").expect_call(machine=True)
+    alice.expect_sms("handed over at the shift change")
     desk.at(minutes=2)
     [sms] = bob.sms
     assert sms.startswith(f"SEV1 {incident.reference} ")
@@ -64,7 +66,9 @@ def test_the_rep_on_call_after_the_hand_off_is_paged_at_once_and_the_rep_off_shi
     assert f"Call back {CUSTOMER} by " in sms and f"Reply ACK {incident.reference}" in sms and "/ack/" in sms
     assert ("handed over to you at the shift change: nobody has acknowledged it. Minutes left to call the customer "
             "back: 13.") in bob.calls[0].heard
-    assert _hand_off_steps(desk, incident.id) == ["handed_over_2"]
+    assert alice.sms[-1] == (f"SEV1 {incident.reference} Acme Mail: handed over at the shift change (19:02 PST) to "
+                             "Bob Secondary, on call now and paged. It is no longer yours: you need do nothing more.")
+    assert _hand_off_steps(desk, incident.id) == ["handed_over_3"]  # Bob's SMS and call, Alice's notice
     # T+3: "the primary again by voice" is Bob, who has the written page; the secondary Carol; never Alice
     bob.expect_call(answer=False)
     network.phone(CAROL).expect_sms("SEV1").expect_call(answer=False)
@@ -82,11 +86,11 @@ def test_the_rep_on_call_after_the_hand_off_is_paged_at_once_and_the_rep_off_shi
     bob.expect_sms("BREACHED").expect_call(answer=False)
     network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
     desk.at(minutes=20)
-    assert _pages(desk, incident.id, ALICE) == [(0, "page", "sms"), (0, "page", "voice")]
+    assert _pages(desk, incident.id, ALICE) == [(0, "page", "sms"), (0, "page", "voice"), (2, "handed_over", "sms")]
     assert [p for p in _pages(desk, incident.id, BOB) if p[1] == "page"] == [
         (2, "page", "sms"), (2, "page", "voice"), (3, "page", "voice")]
     assert desk.incident(incident.id).callback_due_at == incident.callback_due_at  # the deadline never moves
-    assert _hand_off_steps(desk, incident.id) == ["handed_over_2"]  # one hand-off, paged once
+    assert _hand_off_steps(desk, incident.id) == ["handed_over_3"]  # one hand-off, paged once
 
 
 def test_an_incident_acknowledged_before_the_hand_off_stays_its_owners_and_pages_nobody_new(desk, network):

@@ -71,6 +71,7 @@ EXPECTED_STATE = {
 # (step kind, state) -> (outcome, audiences paged, breach recorded, repage added)
 M, P, OP, L, C, T, SO = (Audience.MANAGERS, Audience.PAGED_SO_FAR, Audience.OWNER_OR_PRIMARY, Audience.LEVEL,
                          Audience.CUSTOMER, Audience.TAM, "skip")
+H = Audience.HANDED_OVER_FROM
 TABLE = {
     "receipt": {
         "open": ("receipt_queued", [C]), "acknowledged": ("receipt_queued", [C]),
@@ -120,11 +121,11 @@ TABLE = {
     # the rota handed over (probe O6): the rep on call since who never had the page gets it, while nobody owns the
     # incident and nobody reached the customer; an owned incident stays its owner's ("nobody_to_page": nobody new)
     "handoff": {
-        "open": ("handed_over", [L]), "acknowledged": ("skipped_acknowledged", []),
+        "open": ("handed_over", [L, H]), "acknowledged": ("skipped_acknowledged", []),
         "owned_by_another_rep": ("skipped_acknowledged", []), "callback_in_progress": ("skipped_acknowledged", []),
         "attempted": ("skipped_acknowledged", []), "met": ("skipped_callback_done", []),
         "late": ("skipped_callback_done", []), "self_reported": ("skipped_callback_done", []),
-        "resolved": ("skipped_resolved", []), "no_callback_number": ("handed_over", [L]),
+        "resolved": ("skipped_resolved", []), "no_callback_number": ("handed_over", [L, H]),
         "no_number_reached_by_email": ("skipped_callback_done", []), "nobody_to_page": ("nobody_new_on_call", []),
     },
 }
@@ -159,6 +160,21 @@ def test_a_hand_off_pages_the_rep_on_call_since_when_the_owner_was_deactivated()
     decision = decide(StepDue("handoff"), replace(STATES["acknowledged"], owner_active=False), T0)
     assert decision.outcome == "handed_over" and [o.audience for o in decision.pages] == [Audience.LEVEL]
     assert not decision.set_owner and not decision.cancel_escalation_pages
+    # ... the reps gone off shift are paged no more, and told nothing: someone acknowledged it
+    assert decision.cancel_handed_over_pages
+
+
+@pytest.mark.parametrize("state", list(STATES))
+def test_a_hand_off_cancels_the_unsent_pages_of_the_rep_gone_off_shift_and_tells_them_once_by_sms(state):
+    """Follow-up of probe O6: only a hand-off that pages someone cancels the pages of the rep it takes the incident
+    from (the service finds whose, and only those not sent yet), and tells that rep by SMS, never a call, only while
+    nobody owns the incident."""
+    decision = decide(StepDue("handoff", nobody_at_level=state == "nobody_to_page"), STATES[state], T0)
+    told = [o for o in decision.pages if o.audience == Audience.HANDED_OVER_FROM]
+    assert decision.cancel_handed_over_pages == (decision.outcome == "handed_over")
+    assert [(o.channels, o.purpose) for o in told] == ([(("sms",), "handed_over")]
+                                                       if decision.outcome == "handed_over" else [])
+    assert not decision.cancel_escalation_pages and not decision.set_owner
 
 
 @pytest.mark.parametrize("late", [timedelta(0), timedelta(seconds=40)])
@@ -541,6 +557,19 @@ def test_a_call_to_the_rep_that_never_reached_them_is_told_even_after_their_self
     assert decide(RepNotReached(), STATES["resolved"], T0).pages == ()
 
 
+@pytest.mark.parametrize(("state", "moved"), [("callback_in_progress", True), ("acknowledged", True),
+                                              ("self_reported", True), ("met", False), ("resolved", False)])
+def test_a_callbacks_call_to_the_rep_refused_for_good_is_made_to_their_other_number_once(state, moved):
+    """Follow-up of probe Q (Q1): the rep's other number is called for the callback, the rep told nothing yet; not
+    once the customer was reached or the incident closed (then as before)."""
+    decision = decide(RepNotReached(other_number=True), STATES[state], T0)
+    assert decision.call_rep_other_number == moved
+    assert decision.outcome == ("calling_other_number" if moved else "rep_not_reached")
+    if moved:  # the rep is not told "could not reach you" while their other number is being called
+        assert (decision.log, decision.pages) == ((EventKind.CALLBACK_REP_OTHER_NUMBER,), ())
+    assert not decide(RepNotReached(), STATES[state], T0).call_rep_other_number
+
+
 def test_the_last_page_of_a_level_failing_pages_the_managers_at_once_while_nobody_has_it():
     unreached = decide(PageFailed("voice", "page", level_unreached=True), STATES["open"], T0)
     assert (unreached.outcome, [o.audience for o in unreached.pages]) == ("level_unreached", [Audience.MANAGERS])
@@ -577,8 +606,24 @@ OTHER_NUMBER_CASES = [
     (PageFailed("voice", "page", level_unreached=True, other_number=True), "acknowledged",
      ("no_fallback_needed", [], ())),
     (PageFailed("sms", "page", other_number=True), "met", ("no_fallback_needed", [], ())),
-    # an alert's or a notice's failure is not a level's page
-    (PageFailed("voice", "at_risk", other_number=True), "open", ("no_fallback", [], ())),
+    # an at-risk or breach alert goes to the other number too, on its channel (an at-risk SMS also calls the same
+    # person, as before); never while Twilio fails for now, nor once the customer was reached
+    (PageFailed("voice", "at_risk", other_number=True), "open",
+     ("other_number", [(Audience.OTHER_NUMBER, ("voice",))], ("page_failed_other_number",))),
+    (PageFailed("sms", "at_risk", other_number=True), "acknowledged",
+     ("calling_instead", [(Audience.SAME_PERSON, ("voice",)), (Audience.OTHER_NUMBER, ("sms",))],
+      ("page_sms_failed_calling", "page_failed_other_number"))),
+    (PageFailed("sms", "at_risk", voice_tried=True, other_number=True), "open",
+     ("other_number", [(Audience.OTHER_NUMBER, ("sms",))], ("page_failed_other_number",))),
+    (PageFailed("sms", "breach", other_number=True), "acknowledged",
+     ("other_number", [(Audience.OTHER_NUMBER, ("sms",))], ("page_failed_other_number",))),
+    (PageFailed("voice", "breach", other_number=True), "open",
+     ("other_number", [(Audience.OTHER_NUMBER, ("voice",))], ("page_failed_other_number",))),
+    (PageFailed("sms", "breach", retrying=True, other_number=True), "open", ("no_fallback", [], ())),
+    (PageFailed("voice", "breach"), "open", ("no_fallback", [], ())),
+    (PageFailed("sms", "breach", other_number=True), "met", ("no_fallback_needed", [], ())),
+    # a notice's failure never goes to the other number
+    (PageFailed("sms", "taken_over", other_number=True), "open", ("no_fallback", [], ())),
     # no other number left (none, or tried): the level reached nobody
     (PageFailed("voice", "page", level_unreached=True), "open",
      ("level_unreached", [(Audience.MANAGERS, ("sms", "voice"))], ("level_unreached",))),
@@ -589,7 +634,7 @@ OTHER_NUMBER_CASES = [
 def test_a_reps_failed_page_goes_to_their_other_number_before_the_level_counts_unreached(failed, state, expected):
     decision = decide(failed, STATES[state], T0)
     assert (decision.outcome, [(o.audience, o.channels) for o in decision.pages], decision.log) == expected
-    assert all(o.purpose == "page" for o in decision.pages)
+    assert all(o.purpose == failed.purpose for o in decision.pages)
 
 
 # the customer's receipt SMS failed (trigger) in a state (snapshot) -> (outcome, e-mail ordered, log kinds)
