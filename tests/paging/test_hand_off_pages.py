@@ -129,5 +129,6 @@ def test_a_schedule_that_no_longer_resolves_holds_back_no_other_schedules_hand_o
     incident = desk.open_incident()
     desk.settle()
     network.phone(BOB).expect_sms("HANDED OVER").expect_call(machine=True)
+    network.phone(ALICE).expect_sms("handed over at the shift change")
     desk.at(minutes=2)
-    assert _hand_off_steps(desk, incident.id) == ["handed_over_2"]
+    assert _hand_off_steps(desk, incident.id) == ["handed_over_3"]
