@@ -11,11 +11,17 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from app.settings import Settings
-from app.wiring import Hotline
+
+if TYPE_CHECKING:
+    from app.wiring import Hotline
+# The hotline itself (``app.wiring``: the models, the services, SQLAlchemy, Flask, RQ) is imported by the command
+# that wires one, not here: ``serve`` and ``worker`` restart as ``python -OO`` first (``docstring_free``), and the
+# 0.3 s of CPU the import took before that restart was thrown away at every start (and every ``--help``).
 
 INPUT_FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)  # missing, unreadable: exit 2
 
@@ -387,6 +393,8 @@ def _ready_hotline() -> Hotline:
 
 def _hotline(settings: Settings) -> Hotline:
     """Wire the hotline for this command; its embedded redis-server (if any) stops when the command ends."""
+    from app.wiring import Hotline
+
     _exit_on_sigterm()  # before the embedded redis-server starts (RQ's worker installs its own later)
     hotline = Hotline.build(settings)
     _stop_embedded_redis_on_exit(hotline)
