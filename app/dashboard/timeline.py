@@ -228,7 +228,10 @@ def _send_failed(d: dict, page: str) -> tuple[str, str]:
     return f"Sending {page} failed (attempt {d.get('attempt')}): {d.get('error', '')}{ending}", "bad"
 
 
-_CANCELED_WHY = {"deadline_passed": "the deadline passed before Twilio took it: \"AT RISK\" was no longer true"}
+_CANCELED_WHY = {"deadline_passed": "the deadline passed before Twilio took it: \"AT RISK\" was no longer true",
+                 # a customer's closing notice (``pages._closing_outdated``)
+                 "reopened": "the incident was reopened before Twilio took it: \"closed\" was no longer true",
+                 "closed_again": "the incident was reopened and closed again since: the later close's notice tells it"}
 
 
 def _canceled_why(d: dict) -> str:

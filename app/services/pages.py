@@ -10,7 +10,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, object_session
 
-from app.escalation.decide import BREACH_CORRECTED, CHASING_PURPOSES, NOTICES, OTHER_NUMBER_PURPOSES
+from app.escalation.decide import (
+    AGREED_CLOSING_NOTICE,
+    BREACH_CORRECTED,
+    CHASING_PURPOSES,
+    CLOSING_NOTICE,
+    NOTICES,
+    OTHER_NUMBER_PURPOSES,
+)
 from app.escalation.model import Audience, Decision, PageOrder
 from app.event_kind import EventKind
 from app.models import (
@@ -62,6 +69,9 @@ RECEIPT = "receipt"  # the customer's written receipt (the IVR promised it: "You
 # the page is wanted: these until ``no_longer_wanted`` ends them (a rep's page once the incident is acknowledged, the
 # customer reached or it is resolved, as the escalation core's cancels; the receipt once the incident is closed) ...
 ENDS_WITH_INCIDENT = (*CHASING_PURPOSES, RECEIPT)
+# ... and a customer's notice that their incident was closed, until it is open again (``_closing_outdated``)
+CLOSING_NOTICES = (CLOSING_NOTICE, AGREED_CLOSING_NOTICE)
+REOPENED, CLOSED_AGAIN = "reopened", "closed_again"  # why such a notice was canceled (the timeline says it in words)
 # ... any other notice (taken over, number corrected, a missed callback ...) until it is this old. Until session 33 a
 # page gave up after 15 tries (about 80 s): a Twilio outage of 100 s lost the rep's page and the receipt for good.
 RETRY_FOR = timedelta(hours=1)
@@ -516,7 +526,23 @@ def no_longer_wanted(page: Page, incident: Incident) -> str:
         return "callback"
     if page.purpose in ENDS_WITH_INCIDENT and incident.status != IncidentStatus.OPEN:
         return "resolved"
+    if page.purpose in CLOSING_NOTICES:
+        return _closing_outdated(page, incident)
     return outdated_by_answer(page.purpose, incident)
+
+
+def _closing_outdated(page: Page, incident: Incident) -> str:
+    """Why a customer's notice that their incident was closed must not go now: it was reopened since ("reopened":
+    an outside probe's customer texted NO 30 ms after a rep's close, was told "open again", and 7 ms later read
+    "incident ... is closed", their last word; a notice waits for an SMS slot, behind their earlier texts, or for
+    Twilio up to an hour), or it was reopened and closed again since, and the later close's notice tells it
+    ("closed_again")."""
+    if incident.status == IncidentStatus.OPEN:
+        return REOPENED
+    session = object_session(page)
+    later = session is not None and session.scalar(select(Page.id).where(
+        Page.incident_id == page.incident_id, Page.id > page.id, Page.purpose.in_(CLOSING_NOTICES)).limit(1))
+    return CLOSED_AGAIN if later else ""
 
 
 def outdated_by_answer(purpose: str, incident: Incident) -> str:

@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from app.models import IncidentEvent
+from app.models import IncidentEvent, Page
 from tests.paging.conftest import ALICE, CUSTOMER, MARIA
 from tests.updates.test_breach_notice_by_email import HOTLINE_NUMBER, _through_the_breach
 from tests.updates.test_closing_notice import _manager_resolves
@@ -133,3 +133,69 @@ def test_the_reply_typed_without_its_space_reopens_the_incident_too(desk, networ
     assert desk.incident(incident.id).status == "open"
     assert [(d["by"], d["words"]) for d in _reopens(desk, incident.id)] == [("customer", words)]
     assert alice.unmet == [] and maria.unmet == [] and customer.unmet == []
+
+
+def test_a_closing_notice_still_waiting_when_the_customer_reopens_is_never_sent(desk, network, client, smtp):
+    """Probe W, W1: the customer's NO reopened the incident while its closing notice waited to go (here Twilio
+    refused SMS to them for now; in the probe the notice left 7 ms after the reopen, on a free SMS slot), and the
+    notice then told them "closed" after "open again". It is canceled, and the timeline says why."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_sms("have not reached you")
+    incident = _through_the_breach(desk, network, desk.open_incident)
+    ref = incident.reference
+    desk.at(minutes=21)
+    network.twilio.refuse_to(CUSTOMER, resource="Messages", status=429)  # Twilio throttles SMS to them
+    _manager_resolves(desk, client, ref)
+    assert desk.incident(incident.id).status == "resolved"
+    [notice] = _rows(desk, Page, incident_id=incident.id, purpose="closing_notice")
+    assert notice.status == "queued" and notice.attempts >= 1  # waiting for its retry
+
+    alice = network.phone(ALICE).expect_sms(f"SEV1 {ref} Acme Mail: REOPENED by the customer")
+    maria = _chased_again(network, alice)
+    assert _text_hotline(desk, f"NO {ref} still broken") == [
+        f"Incident {ref} is open again: we passed your message to the engineer, who will contact you."]
+    desk.settle()
+    assert desk.incident(incident.id).status == "open"
+
+    network.twilio.stop_refusing(CUSTOMER)
+    desk.at(minutes=30)  # well past the notice's next try
+    [notice] = _rows(desk, Page, incident_id=incident.id, purpose="closing_notice")
+    assert notice.status == "canceled"
+    assert not [m for m in network.twilio.messages if m.to == CUSTOMER and "closed by our support team" in m.body]
+    assert ("Closing SMS to the customer Dana Smith canceled (the incident was reopened before Twilio took it: "
+            "\"closed\" was no longer true)") in _timeline_texts(desk, incident.id)
+    assert alice.unmet == [] and maria.unmet == [] and customer.unmet == []
+
+
+def _timeline_texts(desk, incident_id: int) -> list[str]:
+    from app.dashboard.timeline import timeline
+
+    return [line.text for line in timeline(_rows(desk, IncidentEvent, incident_id=incident_id),
+                                           _rows(desk, Page, incident_id=incident_id))]
+
+
+def test_of_two_closes_with_a_reopen_between_only_the_later_closes_notice_goes(desk, network, client, smtp):
+    """The first close's notice still waiting when the customer reopened it and a manager closed it again: the
+    customer reads one notice, the later close's (``pages._closing_outdated``: "closed_again")."""
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_sms("have not reached you")
+    incident = _through_the_breach(desk, network, desk.open_incident)
+    ref = incident.reference
+    desk.at(minutes=21)
+    network.twilio.refuse_to(CUSTOMER, resource="Messages", status=429)
+    _manager_resolves(desk, client, ref)
+    alice = network.phone(ALICE).expect_sms(f"SEV1 {ref} Acme Mail: REOPENED by the customer")
+    _text_hotline(desk, f"NO {ref} still broken")
+    desk.settle()
+    _manager_resolves(desk, client, ref)  # closed again, while the first notice still waits for Twilio
+    assert desk.incident(incident.id).status == "resolved"
+
+    network.twilio.stop_refusing(CUSTOMER)
+    customer.expect_sms("was closed by our support team")
+    desk.at(minutes=30)
+    first, second = _rows(desk, Page, incident_id=incident.id, purpose="closing_notice")
+    assert (first.status, second.status) == ("canceled", "delivered")
+    assert len([m for m in network.twilio.messages if m.to == CUSTOMER and "support team" in m.body]) == 1
+    assert ("Closing SMS to the customer Dana Smith canceled (the incident was reopened and closed again since: the "
+            "later close's notice tells it)") in _timeline_texts(desk, incident.id)
+    assert alice.unmet == [] and customer.unmet == []
