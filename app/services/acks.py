@@ -28,7 +28,7 @@ from app.models import (
 )
 from app.prompts import en_us, text
 from app.queue import schedule
-from app.services import leases, row_locks
+from app.services import row_locks
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.callbacks import open_callback
 from app.services.company_label import said_company
@@ -48,6 +48,7 @@ from app.services.page_text import (
 )
 from app.services.refusal_lines import refusal_lined
 from app.settings import PROMISED_CALLBACK_MINUTES
+from app.watchdog_state import worker_runs
 
 AFTER_CALL_CHECK = timedelta(minutes=1)  # a held connect checks this often whether the intake is over
 
@@ -87,7 +88,7 @@ class Answer:
 
 
 def no_worker_hint(callback: Callback | None) -> str:
-    """What a rep reads after "calling you now" when no hotline worker runs (no watchdog lease is alive): the call
+    """What a rep reads after "calling you now" when no hotline worker runs (``watchdog_state.worker_runs``): the call
     leaves once one does, so they may call the customer themselves (an outside probe's rep read "Calling you now"
     with the worker killed: the call left only when it was started again)."""
     phone = callback.customer_number if callback is not None and callback.customer_number else "their number"
@@ -154,7 +155,8 @@ def connect(session: Session, incident: Incident, actor: Actor, now: datetime, *
         callback = open_callback(session, incident, actor.rep_id, now, rep_call_sid=rep_call_sid)
     message = _message(decision.outcome, incident, actor, done.previous_owner, session, now=now)
     # the hotline places the rep's call from a worker: with none running, "calling you now" would be believed
-    unsure = callback is not None and not rep_call_sid and not leases.status(session, leases.WATCHDOG, now)["alive"]
+    # (``watchdog_state.worker_runs``: the rule /healthz and the IVR's live-connect offer follow, lease and presence)
+    unsure = callback is not None and not rep_call_sid and not worker_runs(session, now)
     return Answer(decision.ok, decision.outcome, message, callback, no_worker=unsure)
 
 
