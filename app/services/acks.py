@@ -34,7 +34,6 @@ from app.services.callbacks import open_callback
 from app.services.company_label import said_company
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import caller_on_hotline, snapshot
-from app.services.events import log_event
 from app.services.oncall import on_call_everywhere
 from app.services.ownership import owned_words, ownership
 from app.services.page_text import (
@@ -46,7 +45,7 @@ from app.services.page_text import (
     spoken_number,
     spoken_time,
 )
-from app.services.refusal_lines import refusal_lined
+from app.services.refusal_lines import log_refusal, refusal_lined
 from app.settings import PROMISED_CALLBACK_MINUTES
 from app.watchdog_state import worker_runs
 
@@ -224,10 +223,9 @@ def resolve(session: Session, incident: Incident, actor: Actor, now: datetime, r
     trigger = Resolve(by_manager=actor.is_manager, reason=reason, agreed_by=agreed_by, after_silence=after_silence,
                       verbal=actor.via == "verbal")
     decision = decide(trigger, snapshot(session, incident, now), now)
-    if decision.refused and refusal_lined(session, now, EventKind.RESOLVE_REFUSED, incident.id, actor.name or "rep",
-                                          actor.via):
-        log_event(session, at=now, actor=actor.name or "rep", kind=EventKind.RESOLVE_REFUSED, incident_id=incident.id,
-                  detail={"via": actor.via, "outcome": decision.outcome})
+    if decision.refused:  # a line an hour through a link (``refusal_lines``)
+        log_refusal(session, now, EventKind.RESOLVE_REFUSED, actor.name or "rep", actor.via, incident.id,
+                    {"outcome": decision.outcome})
     acting = _acting(actor, incident, reason=reason.strip()[:500], by_manager=decision.outcome == "resolved_by_manager",
                      agreed_by=agreed_by.strip()[:200])
     acting.hotline_number = hotline_number
@@ -240,7 +238,8 @@ def resolve(session: Session, incident: Incident, actor: Actor, now: datetime, r
 
 
 def _lined(session: Session, incident: Incident, decision: Decision, actor: Actor, now: datetime) -> Decision:
-    """The core's refusal without the log lines ``refusal_lines`` rules out (a link's repeated POSTs)."""
+    """The core's refusal without the log lines ``refusal_lines`` rules out (a link's repeated POSTs, a phone's
+    repeated SMS or keys)."""
     if not decision.refused:
         return decision
     return replace(decision, log=tuple(kind for kind in decision.log if refusal_lined(
