@@ -106,6 +106,9 @@ class Database:
         # The running hotline's settings (the wiring's), for a service that has only a session (``database_of``):
         # None for a bare database (a CLI check, a test's own), which knows nothing of SMTP or Twilio.
         self.settings: Any = None
+        # The running hotline's queue (the wiring's), for a service that must know whether a worker runs and has only
+        # a session (``watchdog_state.worker_runs``): None for a bare database, which knows no Redis.
+        self.jobs: Any = None
         event.listen(self.sessions, "before_flush", self._stamp_written)
         event.listen(self.sessions, "after_commit", self._after_commit)
         event.listen(self.sessions, "after_rollback", _forget)

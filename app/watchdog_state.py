@@ -2,7 +2,8 @@
 
 Every page, escalation and callback call leaves from a `hotline worker` (its RQ jobs, or its watchdog from SQL). With
 none running, /healthz warns that nothing leaves; an outside probe's caller heard "please hold while we page an
-engineer" at that moment, and waited on hold music while no page left. Both now read the state from here.
+engineer" at that moment, and waited on hold music while no page left. Both now read the state from here, and so does
+a rep's connect (``worker_runs``: the "no hotline worker is running" hint after "Calling you now").
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app import worker_presence
+from app.db import database_of
 from app.services import leases
 
 
@@ -44,6 +46,17 @@ def watchdog_runs(session: Session, jobs, now: datetime) -> bool:
     (``queue.RedisPause``) is not asked, as if down (the lease alone says it)."""
     paused = hasattr(jobs, "pause") and jobs.pause.active()
     return watchdog_state(session, jobs, now, redis_ok=not paused).running
+
+
+def worker_runs(session: Session, now: datetime) -> bool:
+    """Whether a watchdog runs now (``watchdog_runs``), for a service that has only a session: the queue of the
+    hotline whose database made it (``Database.jobs``); a bare database (no queue wired) knows no Redis, so the lease
+    alone says it."""
+    db = database_of(session)
+    jobs = db.jobs if db is not None else None
+    if jobs is None:
+        return watchdog_state(session, None, now, redis_ok=False).running
+    return watchdog_runs(session, jobs, now)
 
 
 def _announced(jobs) -> tuple[dict[str, float] | None, bool]:

@@ -44,6 +44,7 @@ class Hotline:
         sync = ClockSync(clock, reference) if reference is not None else None
         db.clock = clock  # when log lines are written (incident_events.written_at)
         db.settings = settings  # what a service with only a session must know of them (deliveries.email_can_leave)
+        db.jobs = jobs  # whether a worker runs, for a service with only a session (watchdog_state.worker_runs)
         queue = jobs
         db.dispatch = lambda pending: queue.dispatch(pending, clock.now())  # the unit of work's after-commit
         pacer = None

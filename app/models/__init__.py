@@ -30,6 +30,7 @@ from app.models.missed_call import MissedCall, Notice, NoticeStatus, UnknownText
 from app.models.oncall import EscalationPolicy, Override, Rep, Schedule, ScheduleLayer
 from app.models.outage import NonCriticalContact, Outage, OutageLink  # issue 11
 from app.models.paging import Callback, CallbackKind, CallbackOutcome, Channel, Page, PageStatus
+from app.models.refusal_answer import RefusalAnswer
 from app.models.sms_opt_out import SmsOptOut
 from app.models.status_lookup import StatusLookup
 from app.models.step import DueStep, StepKind, StepStatus
@@ -66,6 +67,7 @@ __all__ = [
     "Override",
     "Page",
     "PageStatus",
+    "RefusalAnswer",
     "Rep",
     "Role",
     "Schedule",

@@ -179,8 +179,10 @@ PROMPTS: dict[str, str] = {
     "page_owned_by_other": "Vorfall {ref} wurde bereits {owned}. Bei diesem Anruf müssen Sie "
                            "nichts tun. {how} CALL und der Referenz, um ihn zu übernehmen. Auf Wiederhören.",
     "page_closed": "Vorfall {ref} ist abgeschlossen. Bei diesem Anruf müssen Sie nichts tun. Auf Wiederhören.",
-    "page_error": "Entschuldigung, etwas ist schiefgegangen. Dieser Alarm ist nicht bestätigt: Antworten Sie "
-                  "auf die SMS oder öffnen Sie den Link darin. Auf Wiederhören.",
+    "page_error": "Entschuldigung, bei diesem Anruf ist etwas schiefgegangen. {how} ACK und der Referenz, um den "
+                  "Alarm zu bestätigen, oder CALL und der Referenz, um mit dem Kunden verbunden zu werden. Wenn die "
+                  "SMS zu diesem Alarm Sie erreicht hat, können Sie stattdessen auf sie antworten oder den Link darin "
+                  "öffnen, falls sie einen hat. Auf Wiederhören.",
     "bridge_intro": "Sev-1-Rückruf für Vorfall {ref}.",
     "bridge_dialling": "{company}, {contact}. Vorfall {ref}. Wir wählen jetzt.",
     "bridge_rep_press_key": "Sev-1-Rückruf für Vorfall {ref}. Drücken Sie eine beliebige Taste, um den Kunden "

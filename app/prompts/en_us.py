@@ -176,8 +176,11 @@ PROMPTS: dict[str, str] = {
     "page_owned_by_other": "Incident {ref} was already {owned}. You need do nothing on this "
                            "call. {how} CALL and the reference to take it over. Goodbye.",
     "page_closed": "Incident {ref} is closed. You need do nothing on this call. Goodbye.",
-    "page_error": "Sorry, something went wrong. This page is not acknowledged: reply to the text message "
-                  "or open the link in it. Goodbye.",
+    # said when the page call's webhook fails inside: it knows neither whether the page's SMS went (a voice-only
+    # page sends none) nor what was recorded, so it claims neither
+    "page_error": "Sorry, something went wrong on this call. {how} ACK and the reference to acknowledge the page, or "
+                  "CALL and the reference to be connected to the customer. If the page's text message reached you, "
+                  "you can reply to it instead, or open the link in it if it has one. Goodbye.",
     # bridged callback, to the rep
     "bridge_intro": "Sev-1 callback for incident {ref}.",
     "bridge_dialling": "{company}, {contact}. Incident {ref}. Dialling now.",

@@ -28,13 +28,12 @@ from app.models import (
 )
 from app.prompts import en_us, text
 from app.queue import schedule
-from app.services import leases, row_locks
+from app.services import row_locks
 from app.services.callback_extensions import callback_extension, phone_with_extension
 from app.services.callbacks import open_callback
 from app.services.company_label import said_company
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import caller_on_hotline, snapshot
-from app.services.events import log_event
 from app.services.oncall import on_call_everywhere
 from app.services.ownership import owned_words, ownership
 from app.services.page_text import (
@@ -46,8 +45,9 @@ from app.services.page_text import (
     spoken_number,
     spoken_time,
 )
-from app.services.refusal_lines import refusal_lined
+from app.services.refusal_lines import log_refusal, refusal_lined
 from app.settings import PROMISED_CALLBACK_MINUTES
+from app.watchdog_state import worker_runs
 
 AFTER_CALL_CHECK = timedelta(minutes=1)  # a held connect checks this often whether the intake is over
 
@@ -87,7 +87,7 @@ class Answer:
 
 
 def no_worker_hint(callback: Callback | None) -> str:
-    """What a rep reads after "calling you now" when no hotline worker runs (no watchdog lease is alive): the call
+    """What a rep reads after "calling you now" when no hotline worker runs (``watchdog_state.worker_runs``): the call
     leaves once one does, so they may call the customer themselves (an outside probe's rep read "Calling you now"
     with the worker killed: the call left only when it was started again)."""
     phone = callback.customer_number if callback is not None and callback.customer_number else "their number"
@@ -154,7 +154,8 @@ def connect(session: Session, incident: Incident, actor: Actor, now: datetime, *
         callback = open_callback(session, incident, actor.rep_id, now, rep_call_sid=rep_call_sid)
     message = _message(decision.outcome, incident, actor, done.previous_owner, session, now=now)
     # the hotline places the rep's call from a worker: with none running, "calling you now" would be believed
-    unsure = callback is not None and not rep_call_sid and not leases.status(session, leases.WATCHDOG, now)["alive"]
+    # (``watchdog_state.worker_runs``: the rule /healthz and the IVR's live-connect offer follow, lease and presence)
+    unsure = callback is not None and not rep_call_sid and not worker_runs(session, now)
     return Answer(decision.ok, decision.outcome, message, callback, no_worker=unsure)
 
 
@@ -222,10 +223,9 @@ def resolve(session: Session, incident: Incident, actor: Actor, now: datetime, r
     trigger = Resolve(by_manager=actor.is_manager, reason=reason, agreed_by=agreed_by, after_silence=after_silence,
                       verbal=actor.via == "verbal")
     decision = decide(trigger, snapshot(session, incident, now), now)
-    if decision.refused and refusal_lined(session, now, EventKind.RESOLVE_REFUSED, incident.id, actor.name or "rep",
-                                          actor.via):
-        log_event(session, at=now, actor=actor.name or "rep", kind=EventKind.RESOLVE_REFUSED, incident_id=incident.id,
-                  detail={"via": actor.via, "outcome": decision.outcome})
+    if decision.refused:  # a line an hour through a link (``refusal_lines``)
+        log_refusal(session, now, EventKind.RESOLVE_REFUSED, actor.name or "rep", actor.via, incident.id,
+                    {"outcome": decision.outcome})
     acting = _acting(actor, incident, reason=reason.strip()[:500], by_manager=decision.outcome == "resolved_by_manager",
                      agreed_by=agreed_by.strip()[:200])
     acting.hotline_number = hotline_number
@@ -238,7 +238,8 @@ def resolve(session: Session, incident: Incident, actor: Actor, now: datetime, r
 
 
 def _lined(session: Session, incident: Incident, decision: Decision, actor: Actor, now: datetime) -> Decision:
-    """The core's refusal without the log lines ``refusal_lines`` rules out (a link's repeated POSTs)."""
+    """The core's refusal without the log lines ``refusal_lines`` rules out (a link's repeated POSTs, a phone's
+    repeated SMS or keys)."""
     if not decision.refused:
         return decision
     return replace(decision, log=tuple(kind for kind in decision.log if refusal_lined(

@@ -25,6 +25,7 @@ CONTACT_SPACE = 727_001_018  # incidents opened per callback number (``caller_li
 UNKNOWN_SMS_SPACE = 727_001_019  # answers to SMS from unknown senders, all of them (``sms_commands``)
 GUESS_SPACE = 727_001_020  # wrong references and ticket numbers keyed, all callers (``reference_guesses``)
 UNPROVEN_RECEIPT_SPACE = 727_001_021  # receipts to numbers nobody proved, all of them (``unproven_reports``)
+REP_REFUSAL_SPACE = 727_001_022  # a rep's refused SMS: their log lines and answers (``refusal_answers``)
 
 
 def name_key(name: str) -> int:

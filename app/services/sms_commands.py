@@ -1,7 +1,8 @@
 """SMS replies from reps: ACK, CALL, CALLED (a self-reported callback), HELP (every command: ``rep_commands``).
 
 A rep's commands act only on incidents they were paged for or while on call;
-anything else is refused, logged, and changes nothing.
+anything else is refused, logged, and changes nothing. A refusal repeated (a phone or a script sending the same SMS
+again and again) is a log line an hour (``refusal_lines``) and an answer every ``refusal_answers.ANSWER_EVERY``.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from app.event_kind import EventKind
 from app.models import Account, Incident, IncidentStatus, Page, UnknownText
 from app.models.oncall import Rep
 from app.prompts import text
-from app.services.acks import Actor, acknowledge, connect, lock_incident, may_act, no_worker_hint
+from app.services.acks import Actor, Answer, acknowledge, connect, lock_incident, may_act, no_worker_hint
 from app.services.advisory_locks import UNKNOWN_SMS_SPACE, hold
 from app.services.callbacks import self_report
 from app.services.company_label import said_company
 from app.services.customer_text import language_for
 from app.services.events import log_event
 from app.services.open_page_list import several_pages_text
+from app.services.refusal_answers import refusal_answer, refuse_sms
+from app.services.refusal_lines import SMS
 from app.services.rep_commands import help_text, paging_words
 from app.services.updates import untold_interval
 
@@ -63,12 +66,12 @@ def handle_rep_sms(session: Session, from_number: str, rep: Rep | None, body: st
     if command == "help":
         return help_text()
     if command is None:  # "Ja", "2 min", an empty MMS: the rep must not believe it acknowledged anything
-        log_event(session, at=now, actor=rep.name, kind="sms_not_understood", detail={"body": body[:160]})
-        return text("sms_not_understood") + " " + help_text()
+        return refuse_sms(session, rep, now, EventKind.SMS_NOT_UNDERSTOOD, {"body": body[:160]},
+                          text("sms_not_understood") + " " + help_text())
     named = _named_references(session, body)
     if len(named) > 1:  # "ACK 111111 ACK 222222": one command per SMS, none is carried out
-        log_event(session, at=now, actor=rep.name, kind="sms_several_references", detail={"references": named})
-        return text("sms_one_reference", refs=", ".join(named), word=word)
+        return refuse_sms(session, rep, now, EventKind.SMS_SEVERAL_REFERENCES, {"references": named},
+                          text("sms_one_reference", refs=", ".join(named), word=word), command=command)
     match = REFERENCE.search(body)
     typed = TYPED_DIGITS.search(rest) if match is None else None
     digits = re.sub(r"\D", "", typed.group()) if typed is not None else ""
@@ -81,37 +84,49 @@ def handle_rep_sms(session: Session, from_number: str, rep: Rep | None, body: st
     else:
         reference = only_open_page(session, rep, now)
         if reference is None:
-            return _taken_by_another(session, rep, now)
+            return _taken_by_another(session, rep, now, command)
     if reference.startswith("several:"):
         return several_pages_text(session, rep, reference[8:].split(", "), word, command)
     incident = lock_incident(session, reference)
     if incident is None:
-        log_event(session, at=now, actor=rep.name, kind="sms_unknown_reference", detail={"reference": reference})
-        return text("sms_unknown_reference", ref=reference)
-    actor = Actor(name=rep.name, via="sms", rep=rep, is_manager=rep.is_manager)
+        return refuse_sms(session, rep, now, EventKind.SMS_UNKNOWN_REFERENCE, {"reference": reference},
+                          text("sms_unknown_reference", ref=reference), command=command)
+    actor = Actor(name=rep.name, via=SMS, rep=rep, is_manager=rep.is_manager)
     allowed = may_act(session, incident, rep, now)
     if command == "called":
         if not allowed:
-            return acknowledge(session, incident, actor, now, allowed=False).message
+            return _answered(session, rep, incident, acknowledge(session, incident, actor, now, allowed=False), now,
+                             command)
         recorded = self_report(session, incident, rep.id, rep.name, now, "reported by SMS", now)
         if recorded is None:
-            return text("self_report_closed", ref=reference)
+            return refusal_answer(session, rep, incident.id, "called self_report_closed",
+                                  text("self_report_closed", ref=reference), now)
         if recorded.rep_id != rep.id:  # stored once: another rep's call is the record, this one is not
             by = session.get(Rep, recorded.rep_id) if recorded.rep_id else None
-            log_event(session, at=now, actor=rep.name, kind="self_report_not_recorded", incident_id=incident.id,
-                      detail={"rep_id": rep.id, "recorded_callback_id": recorded.id})
-            return text("self_report_other", ref=reference, name=by.name if by else "another rep")
+            return refuse_sms(session, rep, now, EventKind.SELF_REPORT_NOT_RECORDED,
+                              {"rep_id": rep.id, "recorded_callback_id": recorded.id},
+                              text("self_report_other", ref=reference, name=by.name if by else "another rep"),
+                              incident.id, command)
         # updates now run at the default interval, which nobody agreed with the customer: the rep is asked to
         return text("self_reported", ref=reference) + untold_interval(session, incident)
     if command == "ack":
-        return acknowledge(session, incident, actor, now, allowed=allowed).message
+        return _answered(session, rep, incident, acknowledge(session, incident, actor, now, allowed=allowed), now,
+                         command)
     answer = connect(session, incident, actor, now, allowed=allowed)
     if answer.callback is not None:
         if answer.outcome == "taken_over_and_connecting":  # whose it was, and that they are told (``_take_over``)
             return answer.message + (no_worker_hint(answer.callback) if answer.no_worker else "")
         return (text("sms_connect", company=said_company(incident.company) or "the customer", ref=reference, rep_phone=rep.phone)
                 + (no_worker_hint(answer.callback) if answer.no_worker else ""))
-    return answer.message
+    return _answered(session, rep, incident, answer, now, command)
+
+
+def _answered(session: Session, rep: Rep, incident: Incident, answer: Answer, now: datetime, command: str) -> str:
+    """The SMS back for a service's answer: a refusal's within ``refusal_answers``' bound (its line is the
+    service's), anything carried out always."""
+    if answer.ok:
+        return answer.message
+    return refusal_answer(session, rep, incident.id, f"{command} {answer.outcome}", answer.message, now)
 
 
 def _named_references(session: Session, body: str) -> list[str]:
@@ -177,7 +192,7 @@ def only_open_page(session: Session, rep: Rep, now: datetime | None = None) -> s
 RECENT_PAGE = timedelta(hours=1)  # a page this recent may be what a bare command answers, whoever took it since
 
 
-def _taken_by_another(session: Session, rep: Rep, now: datetime) -> str:
+def _taken_by_another(session: Session, rep: Rep, now: datetime, command: str) -> str:
     """A bare command from a rep whose only open page another rep acknowledged meanwhile: who has it, at what time,
     and how to take it over (refused and logged as any acknowledgement of an owned incident; never acted on: a
     bare CALL must not take an incident from its owner). Else: no open page."""
@@ -187,10 +202,12 @@ def _taken_by_another(session: Session, rep: Rep, now: datetime) -> str:
             Incident.status == IncidentStatus.OPEN, Incident.callback_answered_at.is_(None),
             Incident.acknowledged_at.is_not(None)))))
     if len(refs) != 1:
-        return text("sms_no_open_page")
+        return refusal_answer(session, rep, None, f"{command} sms_no_open_page", text("sms_no_open_page"), now)
     incident = lock_incident(session, refs[0])
-    actor = Actor(name=rep.name, via="sms", rep=rep, is_manager=rep.is_manager)
-    return acknowledge(session, incident, actor, now, allowed=may_act(session, incident, rep, now)).message
+    actor = Actor(name=rep.name, via=SMS, rep=rep, is_manager=rep.is_manager)
+    return _answered(session, rep, incident,
+                     acknowledge(session, incident, actor, now, allowed=may_act(session, incident, rep, now)), now,
+                     command)
 
 
 def _answer_unknown(session: Session, from_number: str, body: str, now: datetime) -> str:

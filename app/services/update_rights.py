@@ -24,6 +24,7 @@ from app.services.deliveries import queue_delivery
 from app.services.events import log_event
 from app.services.oncall import incident_owner, owner_or_managers
 from app.services.page_text import company_name
+from app.services.refusal_answers import refuse_sms
 from app.services.update_text import QUOTE_LIMIT, every
 
 OWNERS_ONLY = {"EVERY": "agree_interval", "PROPOSE": "propose", "WORKAROUND": "propose"}
@@ -32,7 +33,8 @@ ACTED_PURPOSE = "acted_for_owner"  # the owner's SMS: another rep or a manager a
 
 def refusal(session: Session, rep: Rep, incident: Incident, command: str, now: datetime) -> str | None:
     """None when ``rep`` may carry out ``command`` (UPDATE, EVERY, PROPOSE, WORKAROUND) on ``incident`` by SMS;
-    else the answer refusing it (logged ``update_sms_refused``; nothing is changed or sent)."""
+    else the answer refusing it (logged ``update_sms_refused``; nothing is changed or sent; "" when that answer went
+    moments ago: ``refusal_answers``)."""
     owner = incident_owner(session, incident)
     if rep.is_manager or (owner is not None and owner.id == rep.id):
         return None
@@ -45,9 +47,10 @@ def refusal(session: Session, rep: Rep, incident: Incident, command: str, now: d
         answer = text(f"sms_{OWNERS_ONLY[command]}_owner_only", ref=incident.reference, owner=owner.name)
     else:
         return None
-    log_event(session, at=now, actor=rep.name, kind=EventKind.UPDATE_SMS_REFUSED, incident_id=incident.id,
-              detail={"command": command.lower(), "why": why, **({"owner_rep_id": owner.id} if owner else {})})
-    return answer
+    # a line an hour, an answer every 10 minutes (``refusal_answers``): a phone repeating it costs no more
+    return refuse_sms(session, rep, now, EventKind.UPDATE_SMS_REFUSED,
+                      {"command": command.lower(), "why": why, **({"owner_rep_id": owner.id} if owner else {})},
+                      answer, incident.id, command.lower())
 
 
 def acted_sms(incident: Incident, who: str, command: str, words: str = "", minutes: int = 0,

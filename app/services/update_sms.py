@@ -18,6 +18,7 @@ from app.prompts import text
 from app.services.acks import lock_incident
 from app.services.customer_sms import REFERENCE, answer_word, handle_customer_sms
 from app.services.events import log_event
+from app.services.refusal_answers import refusal_answer
 from app.services.rep_commands import help_text, update_words
 from app.services.resolution import pending_proposal, propose
 from app.services.sms_commands import first_word, is_command, only_open_page
@@ -96,10 +97,11 @@ def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datet
                  settings: Settings) -> str:
     match = REFERENCE.search(body)
     if match is None:  # "UPDATE 123 456 ...": the text must not go out, and the rep must know it did not
-        return NO_REFERENCE + help_text()
+        return refusal_answer(session, rep, None, f"{command.lower()} no_reference", NO_REFERENCE + help_text(), now)
     incident = lock_incident(session, match.group(1))
-    if incident is None:
-        return f"No incident {match.group(1)}. Nothing was changed."
+    if incident is None:  # answered within ``refusal_answers``' bound, as every refused SMS of a rep
+        return refusal_answer(session, rep, None, f"{command.lower()} unknown_reference",
+                              f"No incident {match.group(1)}. Nothing was changed.", now)
     refused = refusal(session, rep, incident, command, now)  # the owner's or a manager's, but UPDATE (README)
     if refused is not None:
         return refused

@@ -38,9 +38,12 @@ ALERTS = ("at_risk", "breach")  # page purposes that alert about the promise its
 bp = Blueprint("page_voice", __name__, url_prefix="/twilio/page")
 
 
-def _safe() -> str:
-    """What a rep hears when the page webhook fails inside: never silence, never an acknowledgement."""
-    return say_and_hang_up(text("page_error"))
+def _safe(hotline_number: str) -> str:
+    """What a rep hears when the page webhook fails inside: never silence, never an acknowledgement. Built before the
+    page is read (the failure may be the database's), it cannot know whether the page's SMS went (a voice-only page,
+    or one whose SMS failed, sends none to reply to) nor what was recorded: it says how to act by texting the hotline
+    (``page_text.sms_how`` as for a page without its SMS), and the SMS's reply and link only for one who got it."""
+    return say_and_hang_up(text("page_error", how=sms_how(False, hotline_number)))
 
 
 def _page_and_incident(session, page_id: int):
@@ -206,7 +209,7 @@ def voice() -> Response:
             return _voicemail(session, page, incident, now, hotline_number)
         return _menu(session, page, incident, now, hotline_number)
 
-    return answer_once(handle, safe=_safe())
+    return answer_once(handle, safe=_safe(hotline_number))
 
 
 @bp.post("/voice/key")
@@ -234,7 +237,7 @@ def key() -> Response:
             return bridge_twiml(answer.callback, incident, settings, whisper=text("page_connecting"))
         return _menu(session, page, incident, now, settings.twilio_number)
 
-    return answer_once(handle, safe=_safe())
+    return answer_once(handle, safe=_safe(settings.twilio_number))
 
 
 @bp.post("/voice/status")
