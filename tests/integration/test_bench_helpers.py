@@ -76,9 +76,13 @@ def test_the_watchdog_pass_benchmark_times_the_pass_and_each_query_and_leaves_no
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where its data directory goes
     figures = measure(3, POSTGRES_URL, REDIS_URL)
     assert list(tmp_path.iterdir()) == []  # and it is gone
+    # a busy hotline (--open): open incidents nobody owns, their first level paged, which the hand-off look-up reads
+    busy = measure(2, POSTGRES_URL, REDIS_URL, open_incidents=3)
+    assert list(tmp_path.iterdir()) == []
 
-    assert list(figures) == ["the whole pass", "calls whose end was never reported", "overdue steps", "due pages",
-                             "due callbacks", "queued notices", "due deliveries", "due status lookups"]
+    assert list(figures) == list(busy) == [
+        "the whole pass", "calls whose end was never reported", "overdue steps", "due pages", "due callbacks",
+        "queued notices", "due deliveries", "due status lookups", "hand-offs"]
     assert all(ms > 0 for ms in figures.values()), figures
     # a pass runs every query and more: it costs more than any one of them
     assert figures["the whole pass"] > max(ms for name, ms in figures.items() if name != "the whole pass")
