@@ -16,12 +16,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from app.reports.compliance import IncidentLine, Report
+from app.reports.facts import promise_verdict
 from app.reports.stats import spread_json
 
 COLUMNS = ("reference", "company", "captured_at", "due_at", "acknowledged_at", "acknowledged_by",
            "callback_answered_at", "outcome", "seconds_to_callback", "breached", "breach_reason")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_ROWS = 1000  # rows per streamed piece
+# the breached cell of ``facts.promise_verdict``: broken, kept, or not decided yet at the report's as_of
+VERDICT_CELLS = {True: "yes", False: "no", None: "pending"}
 
 
 def sha256_hex(data: bytes) -> str:
@@ -59,7 +62,7 @@ def row(line: IncidentLine, company: str) -> dict[str, Any]:
         "callback_answered_at": iso(f.answered_at),
         "outcome": line.outcome.value,
         "seconds_to_callback": f.seconds_to_callback,
-        "breached": line.breached,
+        "breached": promise_verdict(line.breached, line.outcome),  # None: not decided yet at as_of
         "breach_reason": str(line.reason) if line.reason else "",  # a StrEnum's str is its value
     }
 
@@ -188,7 +191,7 @@ def _csv_cells(data: tuple[Any, ...]) -> tuple[str, ...]:
     """``_cell`` of each value, unrolled for the export's known column types (a year is 250,000 rows)."""
     ref, company, captured, due, acked, acked_by, answered, outcome, seconds, breached, reason = data
     return (csv_text(ref), csv_text(company), captured or "", due or "", acked or "", csv_text(acked_by), answered or "",
-            outcome, "" if seconds is None else str(seconds), "yes" if breached else "no", reason)
+            outcome, "" if seconds is None else str(seconds), VERDICT_CELLS[breached], reason)
 
 
 def csv_text(value: str) -> str:
