@@ -55,7 +55,7 @@ def download(ext: str) -> Response:
     except InvalidRange as exc:
         return Response(str(exc) + "\n", 400, mimetype="text/plain")
     report = _build(params, breach_limit=0)[0] if ext == "json" else None  # the CSV holds no summary
-    name = export.range_filename(params.start, params.end, ext)
+    name = export.range_filename(params.start, params.end, ext, params.tz, params.as_of)
     return _download(_stream(ext, params, report), name, _MIMETYPES[ext], params)
 
 
@@ -68,7 +68,7 @@ def digest(ext: str) -> Response:
     except InvalidRange as exc:
         return Response(str(exc) + "\n", 400, mimetype="text/plain")
     report = _build(params, breach_limit=0)[0] if ext == "json" else None
-    name = export.range_filename(params.start, params.end, ext)
+    name = export.range_filename(params.start, params.end, ext, params.tz, params.as_of)
     sha = hashlib.sha256()
     for piece in _stream(ext, params, report):
         sha.update(piece)

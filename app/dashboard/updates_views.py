@@ -299,9 +299,11 @@ def report() -> str | tuple[str, int]:
     if error:
         return render_template("dashboard/updates_report.html", r=None, start=start, end=end, dates=None,
                                error=error), 400
+    overdue_at = min(end, _hotline().clock.now())  # a round due after now is not overdue yet
     with _hotline().db.session() as session:
-        figures = update_figures(session, start, end)
-    return render_template("dashboard/updates_report.html", r=figures, start=start, end=end, dates=dates)
+        figures = update_figures(session, start, end, overdue_at)
+    return render_template("dashboard/updates_report.html", r=figures, start=start, end=end, dates=dates,
+                           overdue_at=overdue_at)
 
 
 @bp.get("/reports/updates.json")
@@ -311,9 +313,10 @@ def report_json() -> Response:
     start, end, dates, error = _report_range()
     if error:
         return jsonify({"error": error}), 400
+    overdue_at = min(end, _hotline().clock.now())
     with _hotline().db.session() as session:
-        figures = update_figures(session, start, end)
-    response = jsonify(figures_json(figures, start, end, dates))
+        figures = update_figures(session, start, end, overdue_at)
+    response = jsonify(figures_json(figures, start, end, dates, overdue_at=overdue_at))
     response.headers["Cache-Control"] = "no-store"  # the figures of a range still open change
     return response
 

@@ -7,7 +7,8 @@ A line is ``lead + acknowledged_by + tail + breach``:
   export runs: a renamed rep shows the new name), else the ``acked_by`` part stored here (the
   name the log gives, or ``rep #id``);
 - ``tail``: a comma, then the answered-at, outcome and seconds cells, each followed by a comma;
-- ``breach``: ``yes,<reason>`` or ``no,`` and CRLF, judged at the report's ``as_of``.
+- ``breach``: ``yes,<reason>``, ``no,`` (a met callback) or ``pending,`` (not decided yet) and CRLF, judged at the
+  report's ``as_of`` (``facts.promise_verdict``).
 
 Every cell is exactly what ``export.stream_csv`` writes (the ``csv`` module's own quoting, the
 formula guard, ISO 8601 UTC with ``Z``): ``tests/integration/test_report_agreement.py`` compares
@@ -26,7 +27,8 @@ from app.reports.compliance import rep_label
 from app.reports.export import csv_text, iso
 from app.reports.facts import BreachReason, IncidentFacts
 
-NOT_BREACHED = "no,\r\n"
+NOT_BREACHED = "no,\r\n"  # kept: a met callback
+PENDING = "pending,\r\n"  # not decided yet at as_of: the deadline still to come, or still provisional
 
 
 def cells(values: Sequence[str]) -> str:
@@ -58,14 +60,14 @@ def rep_cells(names: Mapping[int, str]) -> dict[int, str]:
     return {rep_id: cells([csv_text(name)]) for rep_id, name in names.items()}
 
 
-def breach_cell(breached: bool, reason: str) -> str:
-    """The breached and reason cells and the line end.
+def breach_cell(breached: bool, reason: str, met: bool) -> str:
+    """The breached and reason cells and the line end: ``yes`` broken, ``no`` kept (``met``), else ``pending``.
 
     A reason this version does not know (a newer version's, stored between its ``db upgrade`` and this host's
     restart) is its stored text: the line the newer version writes, never a line dropped or an error mid-export.
     """
     if not breached:
-        return NOT_BREACHED
+        return NOT_BREACHED if met else PENDING
     return BREACHED.get(reason) or f"yes,{cells([reason])}\r\n"
 
 

@@ -22,20 +22,22 @@ from sqlalchemy import DateTime, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from app.models import IncidentFactsRow
-from app.reports.csv_parts import BREACHED, NOT_BREACHED, breach_cell
+from app.reports.csv_parts import BREACHED, NOT_BREACHED, PENDING, breach_cell
+from app.reports.facts import Outcome
 
 F = IncidentFactsRow
+_MET = Outcome.MET.value
 
 
 def parts_rows(session: Session, where: list, breached, cells: Mapping[int, str],
                chunk: int) -> Iterator[tuple[tuple[datetime, str], str]]:
     """((captured_at naive UTC, reference), line) of the fresh rows in report order, joined in Python."""
     stmt = (select(type_coerce(F.captured_at, DateTime()), F.reference, F.csv_lead, F.acknowledged_at.is_not(None),
-                   F.acknowledged_rep_id, F.csv_acked_by, F.csv_tail, breached, F.breach_reason)
+                   F.acknowledged_rep_id, F.csv_acked_by, F.csv_tail, breached, F.breach_reason, F.outcome)
             .where(*where).order_by(F.captured_at, F.reference).execution_options(yield_per=chunk))
-    for captured, reference, lead, acked, rep_id, acked_by, tail, is_breached, reason in session.execute(stmt):
+    for captured, reference, lead, acked, rep_id, acked_by, tail, is_breached, reason, outcome in session.execute(stmt):
         who = cells.get(rep_id, acked_by) if acked else acked_by
-        yield (captured, reference), lead + who + tail + breach_cell(bool(is_breached), reason)
+        yield (captured, reference), lead + who + tail + breach_cell(bool(is_breached), reason, outcome == _MET)
 
 
 def postgres_pieces(session: Session, starts_at: datetime, ends_at: datetime, as_of: datetime | None,
@@ -79,8 +81,10 @@ def _query(with_as_of: bool) -> str:
     # a reason this version does not know (a newer version's, between its `db upgrade` and this host's restart):
     # the stored text as a cell (csv_parts.breach_cell), never a NULL that would drop the line from string_agg
     unknown = "'yes,' || " + _quoted_cell("f.breach_reason") + " || chr(13) || chr(10)"
+    # not breached: kept by a met callback, else not decided yet at as_of (csv_parts.breach_cell)
     line = (f"f.csv_lead || {who} || f.csv_tail || (CASE WHEN {breached} THEN "
-            f"(CASE f.breach_reason {reasons} ELSE {unknown} END) ELSE {_literal(NOT_BREACHED)} END)")
+            f"(CASE f.breach_reason {reasons} ELSE {unknown} END) WHEN f.outcome = {_literal(_MET)} "
+            f"THEN {_literal(NOT_BREACHED)} ELSE {_literal(PENDING)} END)")
     return ("SELECT p.piece FROM unnest(%(lo)s::timestamp[], %(hi)s::timestamp[]) WITH ORDINALITY AS d(lo, hi, n) "
             f"CROSS JOIN LATERAL (SELECT string_agg({line}, '' ORDER BY f.captured_at, f.reference) AS piece "
             "FROM incident_facts f WHERE f.captured_at >= d.lo AND f.captured_at < d.hi "

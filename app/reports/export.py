@@ -11,17 +11,22 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
 from app.reports.compliance import IncidentLine, Report
+from app.reports.facts import promise_verdict
 from app.reports.stats import spread_json
 
 COLUMNS = ("reference", "company", "captured_at", "due_at", "acknowledged_at", "acknowledged_by",
            "callback_answered_at", "outcome", "seconds_to_callback", "breached", "breach_reason")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_+-]")  # what a file name should not hold (``range_filename``)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_ROWS = 1000  # rows per streamed piece
+# the breached cell of ``facts.promise_verdict``: broken, kept, or not decided yet at the report's as_of
+VERDICT_CELLS = {True: "yes", False: "no", None: "pending"}
 
 
 def sha256_hex(data: bytes) -> str:
@@ -59,7 +64,7 @@ def row(line: IncidentLine, company: str) -> dict[str, Any]:
         "callback_answered_at": iso(f.answered_at),
         "outcome": line.outcome.value,
         "seconds_to_callback": f.seconds_to_callback,
-        "breached": line.breached,
+        "breached": promise_verdict(line.breached, line.outcome),  # None: not decided yet at as_of
         "breach_reason": str(line.reason) if line.reason else "",  # a StrEnum's str is its value
     }
 
@@ -162,13 +167,23 @@ def summary(report: Report) -> dict[str, Any]:
 
 
 def filename(report: Report, ext: str) -> str:
-    """compliance_<start>_<end>.<ext> (end excluded)."""
-    return range_filename(report.start, report.end, ext)
+    """The export's file name (``range_filename``) of a report."""
+    return range_filename(report.start, report.end, ext, report.tz, report.as_of)
 
 
-def range_filename(start: date, end: date, ext: str) -> str:
-    """compliance_<start>_<end>.<ext> for a range (end excluded)."""
-    return f"compliance_{start.isoformat()}_{end.isoformat()}.{ext}"
+def range_filename(start: date, end: date, ext: str, tz: str, as_of: datetime | None) -> str:
+    """compliance_<start>_<end>_<zone>_asof-<YYYYMMDDTHHMMSSZ>.<ext> for a range (end excluded).
+
+    The name says what the bytes certify: the same dates in another zone, or judged at another instant, are other
+    bytes, so they get another name (until probe V two such files downloaded under one name, and their ``.sha256``
+    lines named the same file). The zone keeps its letters, digits, ``_``, ``+`` and ``-``; every other character
+    (the ``/`` of an IANA name) becomes ``-``: ``Asia/Karachi`` is ``Asia-Karachi``. ``as_of`` is in UTC, to the
+    second (microseconds only when it has them); None (every deadline judged passed) names none.
+    """
+    zone = _UNSAFE.sub("-", tz)
+    stamp = "" if as_of is None else "_asof-" + as_of.astimezone(UTC).strftime(
+        "%Y%m%dT%H%M%S" + (".%f" if as_of.microsecond else "") + "Z")
+    return f"compliance_{start.isoformat()}_{end.isoformat()}_{zone}{stamp}.{ext}"
 
 
 def _range(report: Report) -> dict[str, Any]:
@@ -188,7 +203,7 @@ def _csv_cells(data: tuple[Any, ...]) -> tuple[str, ...]:
     """``_cell`` of each value, unrolled for the export's known column types (a year is 250,000 rows)."""
     ref, company, captured, due, acked, acked_by, answered, outcome, seconds, breached, reason = data
     return (csv_text(ref), csv_text(company), captured or "", due or "", acked or "", csv_text(acked_by), answered or "",
-            outcome, "" if seconds is None else str(seconds), "yes" if breached else "no", reason)
+            outcome, "" if seconds is None else str(seconds), VERDICT_CELLS[breached], reason)
 
 
 def csv_text(value: str) -> str:

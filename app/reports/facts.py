@@ -264,6 +264,18 @@ def is_breached(met: bool, due_at: datetime, breach_logged_at: datetime | None, 
     return breach_logged_at is not None or (passed and not caller_on_line)
 
 
+def promise_verdict(breached: bool, outcome: str) -> bool | None:
+    """A row's ``breached`` in the exports: True broken, False kept (a met callback), None not decided yet.
+
+    Not breached and not met means the deadline had not passed at the report's ``as_of``, or it is still the
+    provisional one of a caller giving details (``is_breached``): the promise may yet be kept or broken. Until
+    probe V such a row read ``breached = no``, as a kept promise does, and a spreadsheet counted it kept.
+    """
+    if breached:
+        return True
+    return False if outcome == Outcome.MET else None
+
+
 def seconds_between(start: datetime, end: datetime) -> float:
     """Seconds from ``start`` to ``end`` rounded UP to a tenth: a callback answered 900.04 s after capture missed
     the 15 minutes, so it is 900.1 (late in every figure, chart bin and m:ss), never the 900.0 of a kept promise."""

@@ -35,7 +35,16 @@ from app.reports.compliance import (
     range_bounds,
     rep_label,
 )
-from app.reports.facts import OPENED, BreachReason, IncidentFacts, LoggedEvent, Outcome, is_breached, shapes_facts
+from app.reports.facts import (
+    OPENED,
+    BreachReason,
+    IncidentFacts,
+    LoggedEvent,
+    Outcome,
+    is_breached,
+    promise_verdict,
+    shapes_facts,
+)
 from app.reports.facts_sync import SLOT_SECONDS, slot_of
 from app.reports.queries import LoadedRange, companies_where, moved_after, opened_after, written_after, written_by
 from app.reports.stats import Spread, percent
@@ -414,8 +423,8 @@ def _stored_values(result, as_of: datetime | None, names: Mapping[int, str]) -> 
             acked_by = labels[rep_id, actor] = rep_label(rep_id, actor, names)
         yield (captured, ref), (ref, company, captured.isoformat() + "Z", due.isoformat() + "Z",
                                 acked.isoformat() + "Z" if acked else None, acked_by,
-                                answered.isoformat() + "Z" if answered else None, outcome, seconds, breached,
-                                reason if breached else "")
+                                answered.isoformat() + "Z" if answered else None, outcome, seconds,
+                                promise_verdict(breached, outcome), reason if breached else "")
 
 
 def stored_breached(reason: str, due_at: datetime, breach_logged_at: datetime | None, as_of: datetime | None) -> bool:

@@ -57,6 +57,10 @@ class UpdateFigures:
     outage_linked_incidents: int = 0
     non_critical_contacts: int = 0
     missed: int = 0  # rounds due but never written before a proposal paused the schedule or the incident closed
+    # rounds due before the range's end (or now, while the range runs) and still unwritten then, whenever they fell
+    # due: settled later (written late, or missed at a pause or close), they are counted above in the range that has
+    # that line; until probe V an owner who never wrote showed 0 owed and 0 missed as long as the incident stayed open
+    overdue_unwritten: int = 0
     # updates written (on time, late or extra) that reached the customer by no channel: every SMS failed or
     # undelivered, every e-mail failed or unsent, or none could be sent at all; counted when that was known
     not_delivered: int = 0
@@ -64,26 +68,29 @@ class UpdateFigures:
     @property
     def punctuality_percent(self) -> float | None:
         """Share of owed updates written by their due time (written and sent: whether each reached the customer is
-        ``not_delivered``'s to say); None when no update was owed (no share to give: 0 % would read as all late)."""
+        ``not_delivered``'s to say); None when no round was settled in the range (no share to give: 0 % would read as
+        all late; ``overdue_unwritten`` says whether any is overdue all the same)."""
         return percent(self.on_time, self.updates_owed) if self.updates_owed else None
 
 
 def figures_json(figures: UpdateFigures, start: datetime, end: datetime,
-                 dates: RangeParams | None = None) -> dict[str, Any]:
+                 dates: RangeParams | None = None, overdue_at: datetime | None = None) -> dict[str, Any]:
     """The figures of [start, end) in plain JSON types (``/reports/updates.json``): every figure the page shows,
     seconds as numbers, each spread as the compliance export gives one (``stats.spread_json``). Asked as local
-    ``dates`` (the compliance report's start, end and tz), the range names them too."""
+    ``dates`` (the compliance report's start, end and tz), the range names them too; ``overdue_at`` is the instant
+    ``overdue_unwritten`` was judged at (the end, or now when the range runs on past it)."""
     body = {f.name: getattr(figures, f.name) for f in fields(figures)}
     body.update({name: spread_json(value) for name, value in body.items() if isinstance(value, Spread)})
     body["punctuality_percent"] = figures.punctuality_percent
     # "tz": the zone of the dates asked, as the compliance export names it (from and to are instants in UTC)
     asked = {"start": dates.start.isoformat(), "end": dates.end.isoformat(), "tz": dates.tz} if dates else {}
-    return {"range": {"from": iso(start), "to": iso(end), "end_excluded": True, "tz": "UTC"} | asked,
+    judged = {"overdue_at": iso(overdue_at or end)}
+    return {"range": {"from": iso(start), "to": iso(end), "end_excluded": True, "tz": "UTC"} | asked | judged,
             "updates": body}
 
 
 def figures_from_counts(counts: Iterable[Any], linked_incidents: int, *, missed: int = 0,
-                        escalated: int = 0) -> UpdateFigures:
+                        escalated: int = 0, overdue: int = 0) -> UpdateFigures:
     """The figures of a period from its log's counts (pure: the caller chose the period).
 
     ``counts`` holds one row per distinct (kind, extra, late, seconds, via) with how many lines have
@@ -92,7 +99,7 @@ def figures_from_counts(counts: Iterable[Any], linked_incidents: int, *, missed:
     hours), ``via`` how a confirmation came, or for a ``resolved`` line its outcome (a manager's
     close counts; the other closes are counted by their own lines). ``linked_incidents`` is the
     count of distinct incidents linked to an outage, ``missed`` of rounds never written,
-    ``escalated`` of rounds escalated (each once). ``undone`` (when the row has it) marks a close that a later
+    ``escalated`` of rounds escalated (each once), ``overdue`` of rounds overdue and unwritten at the range's end. ``undone`` (when the row has it) marks a close that a later
     reopen of its incident undid: not counted; a reopen's ``via`` says who reopened it (customer or staff).
     """
     owed = missed  # the written rounds are added below
@@ -133,7 +140,7 @@ def figures_from_counts(counts: Iterable[Any], linked_incidents: int, *, missed:
         elif kind == "customer_update_undelivered":
             not_delivered += n
     return UpdateFigures(updates_owed=owed, on_time=on_time, late=late_seconds.total(), extra_updates=extra,
-                         missed=missed, not_delivered=not_delivered,
+                         missed=missed, not_delivered=not_delivered, overdue_unwritten=overdue,
                          escalated=escalated, lateness=Spread.of_counts(late_seconds), confirmed=confirmed,
                          confirmed_by=dict(sorted(vias.items())), unconfirmed=unconfirmed,
                          closed_by_manager=by_manager, rejected=rejected,
@@ -239,8 +246,57 @@ def _missed_rounds(session: Session, start: datetime, end: datetime) -> int:
                    _latest_before(stop, _PAUSE_LINES).label("pause_id")).where(
         stop.kind.in_(_STOPS), stop.at >= start, stop.at < end).subquery()
     setter, interval, pause = aliased(IncidentEvent), aliased(IncidentEvent), aliased(IncidentEvent)
+    due = _due(setter, interval)
+    running = or_(pause.id.is_(None), pause.kind != "resolution_proposed")
+    missed = or_(and_(stops.c.kind.in_(("resolution_proposed", "resolved")), running, due < stops.c.at),
+                 and_(stops.c.kind == "resolution_undelivered", pause.kind == "resolution_proposed",
+                      due >= _Seconds(pause.at), due < stops.c.at))
+    return session.scalar(select(func.count()).select_from(stops)
+                          .join(setter, setter.id == stops.c.setter_id)
+                          .outerjoin(interval, interval.id == stops.c.interval_id)
+                          .outerjoin(pause, pause.id == stops.c.pause_id).where(missed)) or 0
+
+
+def _overdue_unwritten(session: Session, cutoff: datetime) -> int:
+    """Rounds due before ``cutoff`` and not written by then: each incident's round owed next as its lines before
+    ``cutoff`` set it (the latest due time set, as ``_missed_rounds`` reads it), with no proposal waiting and no
+    pause or close after it (those settled it: missed or excused). One per incident at most: the schedule owes one
+    round at a time. From the log alone, like every figure here."""
+    line, edge = aliased(IncidentEvent), aliased(IncidentEvent)
+    latest = lambda condition: func.max(case((condition, line.id), else_=null()))  # noqa: E731
+    last_of = lambda kinds: func.max(case((edge.kind.in_(kinds), edge.id), else_=null()))  # noqa: E731
+    # First the incidents whose schedule ran at the cutoff: started, and not closed then (a reopen after the last
+    # close restarts it): few lines of few kinds, and few incidents (those open then), whose schedule lines alone
+    # are then read, by their ids (a subquery instead was planned as a second scan of the whole log).
+    running = session.scalars(select(edge.incident_id).where(
+        edge.kind.in_((*_STARTS, "resolved", "incident_reopened")), edge.at < cutoff,
+        edge.incident_id.is_not(None)).group_by(edge.incident_id).having(last_of(_STARTS).is_not(None), or_(
+            last_of(("resolved",)).is_(None), last_of(("incident_reopened",)) > last_of(("resolved",))))).all()
+    if not running:
+        return 0
+    per_incident = select(
+        latest(and_(line.kind.in_(_DUE_SETTERS), _sets_due(line))).label("setter_id"),
+        latest(line.kind.in_(_STOPS)).label("stop_id"),
+        latest(line.kind.in_(_INTERVAL_SETTERS)).label("interval_id"),
+        latest(line.kind.in_(_PAUSE_LINES)).label("pause_id")).where(
+        line.kind.in_(sorted({*_DUE_SETTERS, *_STOPS, *_PAUSE_LINES})), line.at < cutoff,
+        line.incident_id.in_(running)).group_by(line.incident_id).subquery()
+    setter, interval, pause = aliased(IncidentEvent), aliased(IncidentEvent), aliased(IncidentEvent)
+    due = _due(setter, interval)
+    open_round = and_(or_(per_incident.c.stop_id.is_(None), per_incident.c.stop_id <= per_incident.c.setter_id),
+                      or_(pause.id.is_(None), pause.kind != "resolution_proposed"),
+                      due < cutoff.timestamp())  # NULL (nothing owed: withdrawn) is never overdue
+    return session.scalar(select(func.count()).select_from(per_incident)
+                          .join(setter, setter.id == per_incident.c.setter_id)
+                          .outerjoin(interval, interval.id == per_incident.c.interval_id)
+                          .outerjoin(pause, pause.id == per_incident.c.pause_id).where(open_round)) or 0
+
+
+def _due(setter, interval):
+    """SQL: seconds since 1970 of the due time of the round a schedule line ``setter`` set (NULL: none owed), with
+    ``interval`` the latest line that set the interval (an update's next round is due one interval after it)."""
     minutes = func.coalesce(interval.detail["interval_minutes"].as_float(), interval.detail["minutes"].as_float())
-    due = case((setter.kind.in_(_STARTS), _TextSeconds(setter.detail["first_due_at"].as_string())),
+    return case((setter.kind.in_(_STARTS), _TextSeconds(setter.detail["first_due_at"].as_string())),
                (setter.kind == "update_interval_agreed", _TextSeconds(setter.detail["next_due_at"].as_string())),
                (setter.kind == "resolution_rejected", _TextSeconds(setter.detail["next_update_due_at"].as_string())),
                # a proposal known at once to have reached nobody resumes the round it paused at its old due time
@@ -250,14 +306,6 @@ def _missed_rounds(session: Session, start: datetime, end: datetime) -> int:
                (setter.kind == "customer_update_sent", _Seconds(setter.at) + 60 * minutes),
                (setter.kind == "updates_withdrawn", null()),  # nothing owed: never missed
                else_=_Seconds(setter.at))  # undelivered, unclear: owed at once
-    running = or_(pause.id.is_(None), pause.kind != "resolution_proposed")
-    missed = or_(and_(stops.c.kind.in_(("resolution_proposed", "resolved")), running, due < stops.c.at),
-                 and_(stops.c.kind == "resolution_undelivered", pause.kind == "resolution_proposed",
-                      due >= _Seconds(pause.at), due < stops.c.at))
-    return session.scalar(select(func.count()).select_from(stops)
-                          .join(setter, setter.id == stops.c.setter_id)
-                          .outerjoin(interval, interval.id == stops.c.interval_id)
-                          .outerjoin(pause, pause.id == stops.c.pause_id).where(missed)) or 0
 
 
 def _escalated_rounds(session: Session, start: datetime, end: datetime) -> int:
@@ -270,10 +318,11 @@ def _escalated_rounds(session: Session, start: datetime, end: datetime) -> int:
                         earlier.id < late.id, round_of(earlier) == round_of(late)))) or 0
 
 
-def update_figures(session: Session, start: datetime, end: datetime) -> UpdateFigures:
+def update_figures(session: Session, start: datetime, end: datetime, now: datetime | None = None) -> UpdateFigures:
     """The figures of events logged in [start, end): SQL counts the lines by what the figures tell apart,
     so neither the lines nor their details come to Python (a year of 2,000,000 lines: peak RSS 114 MB,
-    not 3.7 GB; ``bench/updates_report.py``)."""
+    not 3.7 GB; ``bench/updates_report.py``). The rounds overdue and unwritten are those at ``end``, or at ``now``
+    when the range runs on past it (a round due after now is not overdue yet)."""
     in_range = (IncidentEvent.at >= start, IncidentEvent.at < end)
     linked = session.scalar(select(func.count(distinct(IncidentEvent.incident_id))).where(
         IncidentEvent.kind == "outage_linked", *in_range))
@@ -282,5 +331,7 @@ def update_figures(session: Session, start: datetime, end: datetime) -> UpdateFi
     counts = session.execute(select(*_COUNTS, func.count().label("n"))
                              .outerjoin(_REOPENS, _REOPENS.c.incident_id == IncidentEvent.incident_id).where(
         IncidentEvent.kind.in_(COUNTED), *in_range).group_by(*(column.name for column in _COUNTS)))
+    cutoff = end if now is None else min(end, now)
     return figures_from_counts(counts, linked_incidents=linked or 0, missed=_missed_rounds(session, start, end),
-                               escalated=_escalated_rounds(session, start, end))
+                               escalated=_escalated_rounds(session, start, end),
+                               overdue=_overdue_unwritten(session, cutoff))

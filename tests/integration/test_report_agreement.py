@@ -507,3 +507,38 @@ def test_a_renamed_account_and_a_contact_now_on_the_ticket_show_in_the_next_csv_
     with engine.connect() as conn:
         assert conn.execute(select(*IncidentFactsRow.__table__.columns)
                             .order_by(IncidentFactsRow.incident_id)).all() == kept
+
+
+@pytest.mark.parametrize(("start", "end", "as_of"), [
+    (date(2026, 11, 27), date(2026, 11, 28), None),  # callers still giving details: provisional deadlines
+    (date(2026, 11, 25), date(2026, 12, 1), PINNED),  # deadlines still to come at as_of
+])
+def test_a_promise_not_decided_yet_reads_pending_never_kept_on_every_path(read_only, start, end, as_of):
+    """Probe V (V3): a row whose deadline had not passed at ``as_of``, or is still provisional (the caller on the
+    line), reads ``breached = pending`` in the CSV and ``"breached": null`` in the JSON, on the fast SQL path as in a
+    full recomputation; ``no`` is a met callback alone. It read ``no``, as a kept promise does."""
+    with Session(read_only) as session:
+        full, loaded = _reference(session, start, end, "UTC", as_of)
+        rng = FactsRange(start, end, "UTC", as_of)
+        fast, _ = rng.report(session, breach_limit=0)
+        paths = {"sql": b"".join(rng.csv_pieces(session)),
+                 "python": b"".join(export.stream_csv(rng.export_rows(session))),
+                 "full": export.to_csv(full, loaded.companies)}
+        document = json.loads(b"".join(export.stream_json(fast, rng.export_rows(session))))
+    undecided = {line.reference for line in full.lines if not line.breached and line.outcome != Outcome.MET}
+    met = {line.reference for line in full.lines if line.outcome == Outcome.MET}
+    assert undecided and len(undecided) == full.open.count
+    if as_of is None:
+        assert {f"M{k:07d}" for k in (0, 3, 6)} <= undecided  # opened mid-call, no breach line, no deadline_set
+    for name, body in paths.items():
+        reader = csv.DictReader(io.StringIO(body.decode()))
+        assert reader.fieldnames[9] == "breached" and reader.fieldnames[10] == "breach_reason", name
+        rows = list(reader)
+        assert {r["reference"] for r in rows if r["breached"] == "pending"} == undecided, name
+        assert {r["reference"] for r in rows if r["breached"] == "no"} == met, name
+        assert all(r["breach_reason"] == "" for r in rows if r["breached"] == "pending"), name
+        assert {r["breached"] for r in rows} == {"yes", "no", "pending"}, name
+    rows = document["rows"]
+    assert {r["reference"] for r in rows if r["breached"] is None} == undecided
+    assert {r["reference"] for r in rows if r["breached"] is False} == met
+    assert document["summary"]["open"]["count"] == len(undecided)

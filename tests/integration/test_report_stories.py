@@ -181,7 +181,7 @@ def _short_bridges(desk: Desk, hotline, reference: str, times: list[str]) -> Non
 
 
 @pytest.mark.parametrize(("as_of", "breached", "reason"), [
-    ("2026-11-23 09:10", "no", ""),  # the deadline 09:15 has not passed: attempted, owed still
+    ("2026-11-23 09:10", "pending", ""),  # the deadline 09:15 has not passed: attempted, owed still, not decided
     # passed with only attempts, all answered in time and too short: the customer was reached ("customer
     # unreachable" until session 37)
     ("2026-11-23 09:20", "yes", "callback too short to count"),
@@ -214,6 +214,7 @@ def test_callbacks_answered_too_briefly_to_count_are_attempts_by_their_rep_in_th
         "attempted", "", breached, reason)
     [line] = document["rows"]
     assert (line["outcome"], line["breach_reason"] or "") == ("attempted", reason)
+    assert line["breached"] == {"yes": True, "pending": None}[breached]  # pending: null, never the false of a kept one
     figures = page_figures(html)
     assert (figures["attempted-count"], figures["no_callback-count"], figures["breached-count"]) == (
         1, 0, int(breached == "yes"))

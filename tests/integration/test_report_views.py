@@ -199,7 +199,9 @@ def test_exports_parse_carry_their_digest_and_agree_with_the_log(client, hotline
 
     csv_response = client.get(href["CSV"])
     assert csv_response.status_code == 200
-    assert csv_response.headers["Content-Disposition"] == 'attachment; filename="compliance_2026-11-23_2026-11-30.csv"'
+    as_of = parse_qs(urlsplit(href["CSV"]).query)["as_of"][0]  # the page's links pin the second it was made
+    name = f"compliance_2026-11-23_2026-11-30_Europe-Berlin_asof-{_stamp(as_of)}.csv"
+    assert csv_response.headers["Content-Disposition"] == f'attachment; filename="{name}"'
     assert csv_response.is_streamed and "X-Content-SHA256" not in csv_response.headers  # streamed: no digest header
     body = csv_response.get_data()
     rows = list(csv.DictReader(io.StringIO(body.decode())))
@@ -208,7 +210,7 @@ def test_exports_parse_carry_their_digest_and_agree_with_the_log(client, hotline
     assert next(r for r in rows if r["reference"] == "R5SELF")["company"] == "'=HYPERLINK[\"x\"]"
     assert all(r["breached"] == ("no" if r["outcome"] == "met" else "yes") for r in rows)
     digest_file = client.get(href["CSV SHA-256"]).get_data(as_text=True)
-    assert digest_file == f"{hashlib.sha256(body).hexdigest()}  compliance_2026-11-23_2026-11-30.csv\n"
+    assert digest_file == f"{hashlib.sha256(body).hexdigest()}  {name}\n"
 
     json_response = client.get(href["JSON"])
     raw = json_response.get_data()
@@ -224,6 +226,47 @@ def test_exports_parse_carry_their_digest_and_agree_with_the_log(client, hotline
     assert [summary["seconds_to_callback"][k] for k in ("median", "p90", "p99", "max")] == [
         figures["ttc-median"], figures["ttc-p90"], figures["ttc-p99"], figures["ttc-max"]]
     assert [r["reference"] for r in document["rows"]] == [r["reference"] for r in rows]
+
+
+def _stamp(as_of: str) -> str:
+    """An ISO instant as the export's file name carries it: 20261130T080000Z."""
+    return datetime.fromisoformat(as_of.replace("Z", "+00:00")).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _attachment(response) -> str:
+    return re.fullmatch(r'attachment; filename="([^"]+)"', response.headers["Content-Disposition"]).group(1)
+
+
+def test_exports_of_other_zones_or_instants_are_named_for_what_they_certify(client, hotline, clock, desk):
+    """Probe V (V4): the same dates in UTC and in Asia/Karachi, or pinned to another instant, are other bytes; each
+    CSV and JSON downloads under a name carrying its zone and as_of, and its ``.sha256`` line names that file. They
+    all downloaded as compliance_<start>_<end>.csv, and neither the file nor its digest said which they were."""
+    login_as(client, hotline, Role.MANAGER)
+    dates = {"start": "2026-11-29", "end": "2026-11-30"}
+    names: dict[tuple[str, str, str], str] = {}
+    bodies: dict[str, bytes] = {}
+    for tz in ("UTC", "Asia/Karachi"):
+        for as_of in ("2026-11-30T06:00:00Z", "2026-11-30T07:30:15+01:00"):
+            query = {**dates, "tz": tz, "as_of": as_of}
+            for ext in ("csv", "json"):
+                response = client.get(f"/reports/compliance.{ext}", query_string=query)
+                assert response.status_code == 200
+                name = _attachment(response)
+                body = response.get_data()
+                digest = client.get(f"/reports/compliance.{ext}.sha256", query_string=query)
+                assert digest.get_data(as_text=True) == f"{hashlib.sha256(body).hexdigest()}  {name}\n"
+                assert _attachment(digest) == f"{name}.sha256"
+                names[tz, as_of, ext] = name
+                bodies[name] = body
+    assert names["UTC", "2026-11-30T06:00:00Z", "csv"] == \
+        "compliance_2026-11-29_2026-11-30_UTC_asof-20261130T060000Z.csv"
+    assert names["Asia/Karachi", "2026-11-30T07:30:15+01:00", "json"] == \
+        "compliance_2026-11-29_2026-11-30_Asia-Karachi_asof-20261130T063015Z.json"
+    assert len(set(names.values())) == len(names)  # no two of these downloads share a name
+    assert bodies["compliance_2026-11-29_2026-11-30_UTC_asof-20261130T060000Z.csv"] != \
+        bodies["compliance_2026-11-29_2026-11-30_Asia-Karachi_asof-20261130T060000Z.csv"]
+    live = client.get("/reports/compliance.csv", query_string={**dates, "tz": "UTC"})  # as of now, to the second
+    assert _attachment(live) == f"compliance_2026-11-29_2026-11-30_UTC_asof-{clock.now().strftime('%Y%m%dT%H%M%SZ')}.csv"
 
 
 def test_a_pinned_export_does_not_change_when_the_log_grows(client, hotline, clock, desk):

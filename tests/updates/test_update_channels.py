@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import fields
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -177,13 +177,16 @@ def test_the_updates_report_takes_a_range_with_an_offset_at_its_instant(hotline,
     assert (body["range"]["from"], body["range"]["to"]) == ("2026-11-30T14:00:00Z", "2026-12-01T09:30:00Z")
 
 
-def test_the_updates_report_links_its_range_as_json_and_the_json_has_every_figure_of_the_page(hotline, client):
+def test_the_updates_report_links_its_range_as_json_and_the_json_has_every_figure_of_the_page(hotline, client,
+                                                                                             clock):
     login_as(client, hotline, Role.MANAGER)
     page = client.get("/reports/updates?from=2026-11-30 14:00&to=2026-12-01 09:30").get_data(as_text=True)
     link = re.search(r'id="updates-json" href="([^"]+)"', page).group(1).replace("&amp;", "&")
     body = client.get(link).get_json()
+    # overdue_at: when the rounds overdue and unwritten were judged, the range's end or now if sooner
+    overdue_at = min(datetime(2026, 12, 1, 9, 30, tzinfo=UTC), clock.now()).isoformat().replace("+00:00", "Z")
     assert body["range"] == {"from": "2026-11-30T14:00:00Z", "to": "2026-12-01T09:30:00Z", "end_excluded": True,
-                             "tz": "UTC"}
+                             "tz": "UTC", "overdue_at": overdue_at}
     figures = body["updates"]
     assert set(figures) == {f.name for f in fields(UpdateFigures)} | {"punctuality_percent"}
     assert figures["updates_owed"] == 0 and figures["lateness"] == {"count": 0, "median": None, "p90": None,
@@ -510,7 +513,9 @@ def test_the_updates_report_takes_the_compliance_reports_local_dates_and_zone(ho
     pacific = client.get("/reports/updates.json?start=2026-11-25&end=2026-11-26&tz=America/Los_Angeles").get_json()
     # "tz" names the dates' zone, as the compliance export's range does (from and to stay instants in UTC)
     assert pacific["range"] == {"from": "2026-11-25T08:00:00Z", "to": "2026-11-26T08:00:00Z", "end_excluded": True,
-                                "start": "2026-11-25", "end": "2026-11-26", "tz": "America/Los_Angeles"}
+                                "start": "2026-11-25", "end": "2026-11-26", "tz": "America/Los_Angeles",
+                                "overdue_at": min(datetime(2026, 11, 26, 8, tzinfo=UTC), clock.now()).isoformat()
+                                .replace("+00:00", "Z")}
     assert pacific["updates"]["closed_by_manager"] == 1
     later = client.get("/reports/updates.json?start=2026-11-26&end=2026-11-27&tz=America/Los_Angeles").get_json()
     assert later["range"]["from"] == "2026-11-26T08:00:00Z" and later["updates"]["closed_by_manager"] == 0

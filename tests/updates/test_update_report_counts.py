@@ -51,7 +51,39 @@ def _recomputed(log: list[IncidentEvent], start: datetime, end: datetime) -> dic
         "time_to_resolution": Spread.of([round(float(e.detail["seconds_since_capture"])) for e in resolved]),
         "outage_linked_incidents": len({e.incident_id for e in events if e.kind == "outage_linked"}),
         "non_critical_contacts": sum(1 for e in events if e.kind == "non_critical_contact"),
+        "overdue_unwritten": _overdue(log, end),
     }
+
+
+def _overdue(log: list[IncidentEvent], cutoff: datetime) -> int:
+    """Rounds due before ``cutoff`` and unwritten then (probe V, V5), walking each incident's schedule line by line
+    up to it: a round is open while no proposal waits and the incident is not closed."""
+    state: dict[int, dict] = {}
+    for e in log:
+        if e.at >= cutoff or e.incident_id is None:
+            continue
+        s = state.setdefault(e.incident_id, {"due": None, "interval": None, "paused": False, "closed": False})
+        d = e.detail
+        if e.kind in ("updates_scheduled", "updates_counted_from_call_end"):
+            s.update(interval=d.get("interval_minutes"), due=_when(d.get("first_due_at")), paused=False, closed=False)
+        elif e.kind == "update_interval_agreed":
+            s["interval"] = d.get("minutes")
+            if d.get("next_due_at"):
+                s["due"] = _when(d["next_due_at"])
+        elif e.kind == "customer_update_sent" and int(d.get("round") or 0):
+            s["due"] = e.at + timedelta(minutes=s["interval"]) if s["interval"] else None
+        elif e.kind == "resolution_proposed":
+            s["paused"] = True
+        elif e.kind == "resolution_rejected":
+            s.update(paused=False, due=_when(d.get("next_update_due_at")))
+        elif e.kind in ("resolution_undelivered", "resolution_unclear"):
+            s.update(paused=False, due=_when(d.get("next_update_due_at")) or e.at)
+        elif e.kind == "updates_withdrawn":
+            s["due"] = None
+        elif e.kind == "resolved":
+            s["closed"] = True
+    return sum(1 for s in state.values() if s["due"] is not None and s["due"] < cutoff
+               and not s["paused"] and not s["closed"])
 
 
 def _when(value) -> datetime | None:
@@ -195,7 +227,11 @@ def test_the_report_equals_a_recomputation_from_the_whole_log(database_url):
         expected = _recomputed(log, start, end)
         assert expected["updates_owed"] > 50 and expected["late"] > 10 and expected["confirmed"] > 5
         assert expected["missed"] > 10 and expected["escalated"] > 10 and expected["closed_by_manager"] > 5
+        assert expected["overdue_unwritten"] > 5
         assert {name: getattr(shown, name) for name in expected} == expected
+        for now in (start + timedelta(days=3, minutes=7), end - timedelta(days=1, minutes=13)):  # a range running on
+            with db.session() as session:
+                assert updates.update_figures(session, start, end, now).overdue_unwritten == _overdue(log, now) > 0
     finally:
         db.dispose()
 
