@@ -639,6 +639,9 @@ PROMPTS.update({
 })
 
 PROMPTS.update({  # einen geschlossenen Vorfall wieder öffnen (app/services/reopen.py)
+    "cust_closing_outrun": "Severity-1-Hotline: Bitte ignorieren Sie unsere Nachricht, dass Vorfall {ref} "
+                           "geschlossen ist: Ihre Antwort erreichte uns während des Versands, und der Vorfall ist "
+                           "wieder offen.",
     "cust_reopened": "Vorfall {ref} ist wieder offen: Wir haben Ihre Nachricht an den zuständigen Techniker "
                      "weitergegeben und arbeiten weiter daran. Das nächste Update erhalten Sie bis {due}.",
     "cust_reopened_no_update": "Vorfall {ref} ist wieder offen: Wir haben Ihre Nachricht an den zuständigen "

@@ -641,6 +641,8 @@ PROMPTS.update({
 })
 
 PROMPTS.update({  # reopening a closed incident (app/services/reopen.py)
+    "cust_closing_outrun": "Sev-1 hotline: please disregard our message that incident {ref} is closed: your reply "
+                           "reached us as it was being sent, and the incident is open again.",
     "cust_reopened": "Incident {ref} is open again: we passed your message to the engineer and keep working on it. "
                      "Your next update will come by {due}.",
     "cust_reopened_no_update": "Incident {ref} is open again: we passed your message to the engineer, who will "

@@ -241,6 +241,10 @@ class PageSender:
             page.last_error = ""
             move_status(page, PageStatus.SENT, now)
             release_later(session, page, now)
+            if page.purpose in CLOSING_NOTICES:  # its "closed" outrun by a reopen since its claim
+                from app.services.reopen import closing_notice_outrun  # reopen -> decisions -> pages
+
+                closing_notice_outrun(session, page.incident_id, page.to_number, now)
             if adopted_first:
                 return
             log_event(session, at=now, actor="twilio", kind="page_sent", incident_id=page.incident_id,

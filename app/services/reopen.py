@@ -181,6 +181,20 @@ def _customer_text(incident: Incident, key: str, due: datetime | None, now: date
                                   due=written_time(due, update_text.customer_zone(incident), lang, now))
 
 
+def closing_notice_outrun(session: Session, incident_id: int, to: str, now: datetime) -> bool:
+    """A customer's notice that their incident was closed, which Twilio took after the incident was reopened: their
+    NO (or a rep's reopen) came while the notice was being sent (claimed before the reopen, so not canceled:
+    ``pages._closing_outdated``), and its "closed" would be their last word from us, after "open again" (an outside
+    probe's customer read it 7 ms after the reopen). A correction follows it by SMS, to the same number, in their
+    language. True when one was queued."""
+    incident = session.get(Incident, incident_id)
+    if incident is None or incident.status != IncidentStatus.OPEN:
+        return False
+    body = update_text.translated(incident.language, "cust_closing_outrun", ref=incident.reference)
+    return queue_delivery(session, channel=DeliveryChannel.SMS, to=to, purpose=PURPOSE, body=body, now=now,
+                          incident_id=incident.id, language=incident.language) is not None
+
+
 def _tell_customer(session: Session, incident: Incident, due: datetime | None, now: datetime) -> str:
     """Tell the customer their incident was reopened by the support team: by SMS, else by e-mail; the channel, ""
     when neither can reach them."""

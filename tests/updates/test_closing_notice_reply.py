@@ -199,3 +199,41 @@ def test_of_two_closes_with_a_reopen_between_only_the_later_closes_notice_goes(d
     assert ("Closing SMS to the customer Dana Smith canceled (the incident was reopened and closed again since: the "
             "later close's notice tells it)") in _timeline_texts(desk, incident.id)
     assert alice.unmet == [] and customer.unmet == []
+
+
+def test_a_closing_notice_twilio_takes_after_the_customers_reopen_is_followed_by_a_correction(
+        desk, network, client, smtp, monkeypatch):
+    """Probe W, W1, the race itself: the customer's NO came while the closing notice was being sent (claimed before
+    the reopen, so not canceled), and Twilio took the notice after the incident was open again: its "closed" is not
+    left as their last word; a correction follows it."""
+    from app.services.pages import PageSender
+
+    customer = network.phone(CUSTOMER).expect_sms("we have your report").expect_sms("has taken your incident")
+    customer.expect_sms("have not reached you")
+    incident = _through_the_breach(desk, network, desk.open_incident)
+    ref = incident.reference
+    desk.at(minutes=21)
+    alice = network.phone(ALICE).expect_sms(f"SEV1 {ref} Acme Mail: REOPENED by the customer")
+    maria = _chased_again(network, alice)
+    replies: list[list[str]] = []
+    deliver = PageSender._deliver
+
+    def customer_no_while_in_flight(sender, request):  # the NO reaches the hotline while Twilio has the notice
+        if "support team" in request.body and not replies:
+            replies.append(_text_hotline(desk, f"NO {ref} still broken"))
+        return deliver(sender, request)
+
+    monkeypatch.setattr(PageSender, "_deliver", customer_no_while_in_flight)
+    customer.expect_sms("was closed by our support team")
+    customer.expect_sms(f"please disregard our message that incident {ref} is closed")
+    _manager_resolves(desk, client, ref)
+    desk.at(minutes=30)
+
+    assert replies == [[f"Incident {ref} is open again: we passed your message to the engineer, who will contact "
+                        f"you."]]
+    assert desk.incident(incident.id).status == "open"
+    to_customer = [m.body for m in network.twilio.messages if m.to == CUSTOMER]
+    assert "support team" in to_customer[-2] and to_customer[-1] == (
+        f"Sev-1 hotline: please disregard our message that incident {ref} is closed: your reply reached us as it "
+        "was being sent, and the incident is open again.")
+    assert alice.unmet == [] and maria.unmet == [] and customer.unmet == []
