@@ -1,13 +1,15 @@
 """One incident's CSV export line in stored parts: rendered when its facts are folded, joined when exported.
 
-A line is ``lead + acknowledged_by + tail + breach``:
+A line is ``lead + acknowledged_by + tail + breach``, the related-reference cell put before its line end
+(``with_related``):
 
 - ``lead``: reference, company, captured, due and acknowledged-at cells, each followed by a comma;
 - ``acknowledged_by``: the rep's name from the directory when it has the rep (looked up when the
   export runs: a renamed rep shows the new name), else the ``acked_by`` part stored here (the
   name the log gives, or ``rep #id``);
 - ``tail``: a comma, then the answered-at, outcome and seconds cells, each followed by a comma;
-- ``breach``: ``yes,<reason>`` or ``no,`` and CRLF, judged at the report's ``as_of``.
+- ``breach``: ``yes,<reason>`` or ``no,`` and CRLF, judged at the report's ``as_of``;
+- the related incident's reference (``incident_facts.related_reference``), the last cell.
 
 Every cell is exactly what ``export.stream_csv`` writes (the ``csv`` module's own quoting, the
 formula guard, ISO 8601 UTC with ``Z``): ``tests/integration/test_report_agreement.py`` compares
@@ -67,6 +69,12 @@ def breach_cell(breached: bool, reason: str) -> str:
     if not breached:
         return NOT_BREACHED
     return BREACHED.get(reason) or f"yes,{cells([reason])}\r\n"
+
+
+def with_related(breach: str, related: str) -> str:
+    """The breach cells (``breach_cell``, ending the line) with the related-reference cell, the line's last, before
+    the line end: the reference of the related incident whose callback reached the customer for this one."""
+    return breach[:-2] + ("," + cells([csv_text(related)]) + "\r\n" if related else ",\r\n")
 
 
 def _iso(at: datetime | None) -> str:

@@ -18,8 +18,9 @@ from typing import Any
 from app.reports.compliance import IncidentLine, Report
 from app.reports.stats import spread_json
 
+# related_reference, last: the related incident whose callback is this one's answer (a dropped call's redial), or ""
 COLUMNS = ("reference", "company", "captured_at", "due_at", "acknowledged_at", "acknowledged_by",
-           "callback_answered_at", "outcome", "seconds_to_callback", "breached", "breach_reason")
+           "callback_answered_at", "outcome", "seconds_to_callback", "breached", "breach_reason", "related_reference")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_ROWS = 1000  # rows per streamed piece
 
@@ -61,6 +62,7 @@ def row(line: IncidentLine, company: str) -> dict[str, Any]:
         "seconds_to_callback": f.seconds_to_callback,
         "breached": line.breached,
         "breach_reason": str(line.reason) if line.reason else "",  # a StrEnum's str is its value
+        "related_reference": f.related_reference,
     }
 
 
@@ -186,9 +188,9 @@ def _drain(buffer: io.StringIO) -> bytes:
 
 def _csv_cells(data: tuple[Any, ...]) -> tuple[str, ...]:
     """``_cell`` of each value, unrolled for the export's known column types (a year is 250,000 rows)."""
-    ref, company, captured, due, acked, acked_by, answered, outcome, seconds, breached, reason = data
+    ref, company, captured, due, acked, acked_by, answered, outcome, seconds, breached, reason, related = data
     return (csv_text(ref), csv_text(company), captured or "", due or "", acked or "", csv_text(acked_by), answered or "",
-            outcome, "" if seconds is None else str(seconds), "yes" if breached else "no", reason)
+            outcome, "" if seconds is None else str(seconds), "yes" if breached else "no", reason, csv_text(related))
 
 
 def csv_text(value: str) -> str:
