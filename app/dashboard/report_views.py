@@ -14,6 +14,7 @@ from app import db_time_limit
 from app.auth import Role, requires
 from app.reports import charts, export
 from app.reports.compliance import Report
+from app.reports.facts import MIN_CONVERSATION_SECONDS
 from app.reports.figures import FactsRange
 from app.reports.params import InvalidRange, RangeParams, parse_range
 from app.reports.queries import LoadedRange
@@ -38,7 +39,7 @@ def show() -> tuple[str, int]:
             "hours": charts.hour_heat_strip(report)}
     return render_template("dashboard/report.html", report=report, loaded=loaded, params=params, charts=svgs,
                            chart_texts=charts.texts(report), query=params.query(), error=None, args=request.args, mmss=mmss,
-                           sla_minutes=report.sla_minutes,
+                           sla_minutes=report.sla_minutes, min_conversation=MIN_CONVERSATION_SECONDS,
                            fmt_local=lambda at, seconds=False: local_time(at, params.tz, seconds)), 200
 
 

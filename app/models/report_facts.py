@@ -44,6 +44,10 @@ class IncidentFactsRow(Base):
     # the reason should it be breached; "" when it cannot be without a further log line: met, or opened mid-call
     # with the caller still giving details and no breach line (``facts_sync.row_of``, ``figures.stored_breached``)
     breach_reason: Mapped[str] = mapped_column(String(64), default="")
+    # the related incident whose callback is this one's answer (a dropped call's redial: ``facts.related_reference``),
+    # "" when its own: the call counts once, on that incident, in the per-rep and time-to-callback figures
+    related_reference: Mapped[str] = mapped_column(String(12), server_default="")  # no Python default: a migration
+    # older than this column refolds without it (``facts_sync._older_schema``), and an INSERT names every defaulted column
     # The CSV export's line in parts (``app.reports.csv_parts``): rendered from these facts and the
     # incident's company whenever either changes, so a year's export only joins strings.
     csv_lead: Mapped[str] = mapped_column(Text, default="")

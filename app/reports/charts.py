@@ -13,9 +13,9 @@ from markupsafe import Markup, escape
 from app.reports.compliance import WEEKDAYS, Report
 
 COLOURS = {"met": "#1a7f37", "late": "#b35900", "self_reported": "#6f42c1", "attempted": "#c62828",
-           "no_callback": "#5b6470", "worked_by_email": "#0b5cad"}
+           "no_callback": "#5b6470", "worked_by_email": "#0b5cad", "pending": "#8a6d00"}
 SHORT = {"met": "Met", "late": "Late", "self_reported": "Self-reported", "attempted": "Attempted",
-         "no_callback": "No callback", "worked_by_email": "By e-mail"}
+         "no_callback": "No callback", "worked_by_email": "By e-mail", "pending": "Under way"}
 TEXT = 'fill="currentColor"'  # chart text in the page's text colour, never a fixed grey
 
 

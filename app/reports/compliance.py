@@ -9,7 +9,9 @@ Definitions (shown to managers on the report page too):
   the caller's details, the start of the 15 minutes) is in [start 00:00, end 00:00) local
   time in ``tz``; zoneinfo converts the boundaries, so a day may last 23 or 25 hours.
 - Outcome, exactly one per incident: met (a bridged callback answered by the customer at
-  or before the deadline, by Twilio's timestamp) > late (first answer after it) >
+  or before the deadline, by Twilio's timestamp) > late (first answer after it) > pending (a callback under way:
+  the customer pressed the key less than ``facts.MIN_CONVERSATION_SECONDS`` before ``as_of`` and the call was not
+  over, so not proven yet; neither met nor breached when answered by the deadline) >
   self-reported (the rep says they called from their own phone: shown, never counted as
   met) > attempted (placed, rang, never answered, or answered too briefly to count) > no callback.
 - Breached: the deadline passed (before ``as_of``, or a breach line is logged at or after it) without
@@ -36,7 +38,8 @@ Definitions (shown to managers on the report page too):
   called late" (a callback was placed, only after the deadline or answered after it); "acknowledged, no
   callback attempted".
 - Time to callback: captured -> customer answered (Twilio's timestamp), for met and late
-  incidents. Percentiles by nearest rank (``stats.nearest_rank``): the ceil(p/100*n)-th
+  incidents, each call once: an incident reached through a related incident's call (``related_reference``) is met
+  or late, but that call counts in the time to callback and the rep's figures on its own incident only. Percentiles by nearest rank (``stats.nearest_rank``): the ceil(p/100*n)-th
   smallest value, so the median of an even count is the lower middle value.
 - Hour of week: Mon 00 ... Sun 23 of the captured time in ``tz`` (168 buckets).
 """
@@ -60,6 +63,7 @@ OUTCOME_LABELS = {
     Outcome.LATE: "Late (answered after the deadline)",
     Outcome.SELF_REPORTED: "Self-reported (not counted as met)",
     Outcome.WORKED_BY_EMAIL: "Worked by e-mail (no callback number)",
+    Outcome.PENDING: "Callback under way (answered, the minimum conversation not over yet: not counted yet)",
     Outcome.ATTEMPTED: "Attempted, not reached",
     Outcome.NO_CALLBACK: "No callback",
 }
@@ -82,6 +86,10 @@ class JudgedFacts(Protocol):
     @property
     def seconds_to_callback(self) -> float | None:
         """Seconds from capture to that answer."""
+
+    @property
+    def related_reference(self) -> str:
+        """The related incident whose callback is this one's answer, or "" (``IncidentFacts.related_reference``)."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +185,8 @@ class Report:
     # stored outcomes and breach reasons this version does not know (a newer version migrated the facts and this
     # host is not restarted yet): shown as stored, and named on the page and in the JSON so nobody misreads them
     unknown_values: tuple[str, ...] = ()
+    # callbacks under way at ``as_of`` (``Outcome.PENDING``): when the last of them has had the minimum conversation
+    undecided_until: datetime | None = None
 
     @property
     def range_hours(self) -> float:
@@ -226,17 +236,31 @@ def compliance_report(facts: Sequence[IncidentFacts], start: date, end: date, tz
                        for o in Outcome),
         breached=Tally(breached, percent(breached, total)),
         open=Tally(still_open, percent(still_open, total)),
-        time_to_callback=Spread.of([s for line in lines if (s := line.facts.seconds_to_callback) is not None]),
+        time_to_callback=Spread.of([s for line in lines if (s := own_seconds(line)) is not None]),
         reasons=tuple(OutcomeRow(r.name.lower(), r.value, reason_counts[r], percent(reason_counts[r], breached))
                       for r in BreachReason),
         lines=lines,
         reps=_per_rep(lines),
         hours=_per_hour(lines),
         breach_lines=tuple(line for line in lines if line.breached)[:breach_limit],
-        callback_minutes=minute_bins(((s, 1) for line in lines if (s := line.facts.seconds_to_callback) is not None),
-                                     sla_minutes),
+        callback_minutes=minute_bins(((s, 1) for line in lines if (s := own_seconds(line)) is not None), sla_minutes),
         sla_minutes=sla_minutes,
+        undecided_until=undecided_until(lines),
     )
+
+
+def own_seconds(line: IncidentLine) -> float | None:
+    """The line's time to callback as one of the calls the time-to-callback figures count: None for an incident
+    reached through a related incident's call (a dropped call's redial): that call counts once, on its own incident,
+    though it keeps both promises (an outside probe's page said "Answered callbacks 12" of 11 calls)."""
+    return None if line.facts.related_reference else line.facts.seconds_to_callback
+
+
+def undecided_until(lines: Iterable[IncidentLine]) -> datetime | None:
+    """When the last callback under way among ``lines`` (``Outcome.PENDING``) has had the minimum conversation."""
+    until = [u for line in lines if line.outcome == Outcome.PENDING and isinstance(line.facts, IncidentFacts)
+             and (u := line.facts.unproven_until) is not None]
+    return max(until) if until else None
 
 
 def minute_bins(counts: Iterable[tuple[float, int]], sla_minutes: int = PROMISED_CALLBACK_MINUTES) -> tuple[int, ...]:
@@ -279,7 +303,9 @@ def judge(facts: IncidentFacts, as_of: datetime | None, names: Mapping[int, str]
 
 def _per_rep(lines: Sequence[IncidentLine]) -> tuple[RepRow, ...]:
     acks: Counter[str] = Counter(line.acknowledged_by for line in lines if line.acknowledged_by)
-    calls: Counter[tuple[str, Outcome]] = Counter((line.called_by, line.outcome) for line in lines if line.called_by)
+    # a call counts once, for the incident it was made on: not again for a related one it reached (``own_seconds``)
+    calls: Counter[tuple[str, Outcome]] = Counter((line.called_by, line.outcome) for line in lines
+                                                  if line.called_by and not line.facts.related_reference)
     everyone = sorted(set(acks) | {name for name, _ in calls}, key=str.casefold)
     return tuple(RepRow(name, acks[name], calls[name, Outcome.MET], calls[name, Outcome.LATE],
                         calls[name, Outcome.ATTEMPTED], calls[name, Outcome.SELF_REPORTED]) for name in everyone)

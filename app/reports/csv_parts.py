@@ -1,6 +1,7 @@
 """One incident's CSV export line in stored parts: rendered when its facts are folded, joined when exported.
 
-A line is ``lead + acknowledged_by + tail + breach``:
+A line is ``lead + acknowledged_by + tail + breach``, the related-reference cell put before its line end
+(``with_related``):
 
 - ``lead``: reference, company, captured, due and acknowledged-at cells, each followed by a comma;
 - ``acknowledged_by``: the rep's name from the directory when it has the rep (looked up when the
@@ -8,7 +9,8 @@ A line is ``lead + acknowledged_by + tail + breach``:
   name the log gives, or ``rep #id``);
 - ``tail``: a comma, then the answered-at, outcome and seconds cells, each followed by a comma;
 - ``breach``: ``yes,<reason>``, ``no,`` (a met callback) or ``pending,`` (not decided yet) and CRLF, judged at the
-  report's ``as_of`` (``facts.promise_verdict``).
+  report's ``as_of`` (``facts.promise_verdict``);
+- the related incident's reference (``incident_facts.related_reference``), the last cell.
 
 Every cell is exactly what ``export.stream_csv`` writes (the ``csv`` module's own quoting, the
 formula guard, ISO 8601 UTC with ``Z``): ``tests/integration/test_report_agreement.py`` compares
@@ -69,6 +71,12 @@ def breach_cell(breached: bool, reason: str, met: bool) -> str:
     if not breached:
         return NOT_BREACHED if met else PENDING
     return BREACHED.get(reason) or f"yes,{cells([reason])}\r\n"
+
+
+def with_related(breach: str, related: str) -> str:
+    """The breach cells (``breach_cell``, ending the line) with the related-reference cell, the line's last, before
+    the line end: the reference of the related incident whose callback reached the customer for this one."""
+    return breach[:-2] + ("," + cells([csv_text(related)]) + "\r\n" if related else ",\r\n")
 
 
 def _iso(at: datetime | None) -> str:

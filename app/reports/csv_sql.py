@@ -22,7 +22,7 @@ from sqlalchemy import DateTime, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from app.models import IncidentFactsRow
-from app.reports.csv_parts import BREACHED, NOT_BREACHED, PENDING, breach_cell
+from app.reports.csv_parts import BREACHED, NOT_BREACHED, PENDING, breach_cell, with_related
 from app.reports.facts import Outcome
 
 F = IncidentFactsRow
@@ -33,11 +33,14 @@ def parts_rows(session: Session, where: list, breached, cells: Mapping[int, str]
                chunk: int) -> Iterator[tuple[tuple[datetime, str], str]]:
     """((captured_at naive UTC, reference), line) of the fresh rows in report order, joined in Python."""
     stmt = (select(type_coerce(F.captured_at, DateTime()), F.reference, F.csv_lead, F.acknowledged_at.is_not(None),
-                   F.acknowledged_rep_id, F.csv_acked_by, F.csv_tail, breached, F.breach_reason, F.outcome)
+                   F.acknowledged_rep_id, F.csv_acked_by, F.csv_tail, breached, F.breach_reason, F.outcome,
+                   F.related_reference)
             .where(*where).order_by(F.captured_at, F.reference).execution_options(yield_per=chunk))
-    for captured, reference, lead, acked, rep_id, acked_by, tail, is_breached, reason, outcome in session.execute(stmt):
+    for captured, reference, lead, acked, rep_id, acked_by, tail, is_breached, reason, outcome, related \
+            in session.execute(stmt):
         who = cells.get(rep_id, acked_by) if acked else acked_by
-        yield (captured, reference), lead + who + tail + breach_cell(bool(is_breached), reason, outcome == _MET)
+        yield (captured, reference), lead + who + tail + with_related(
+            breach_cell(bool(is_breached), reason, outcome == _MET), related)
 
 
 def postgres_pieces(session: Session, starts_at: datetime, ends_at: datetime, as_of: datetime | None,
@@ -82,9 +85,11 @@ def _query(with_as_of: bool) -> str:
     # the stored text as a cell (csv_parts.breach_cell), never a NULL that would drop the line from string_agg
     unknown = "'yes,' || " + _quoted_cell("f.breach_reason") + " || chr(13) || chr(10)"
     # not breached: kept by a met callback, else not decided yet at as_of (csv_parts.breach_cell)
-    line = (f"f.csv_lead || {who} || f.csv_tail || (CASE WHEN {breached} THEN "
-            f"(CASE f.breach_reason {reasons} ELSE {unknown} END) WHEN f.outcome = {_literal(_MET)} "
-            f"THEN {_literal(NOT_BREACHED)} ELSE {_literal(PENDING)} END)")
+    breach = (f"(CASE WHEN {breached} THEN (CASE f.breach_reason {reasons} ELSE {unknown} END) "
+              f"WHEN f.outcome = {_literal(_MET)} THEN {_literal(NOT_BREACHED)} ELSE {_literal(PENDING)} END)")
+    # csv_parts.with_related: the related incident's reference, the last cell, before the breach cells' line end
+    related = "(CASE WHEN f.related_reference = '' THEN '' ELSE " + _text_cell("f.related_reference") + " END)"
+    line = f"f.csv_lead || {who} || f.csv_tail || left({breach}, -2) || ',' || {related} || chr(13) || chr(10)"
     return ("SELECT p.piece FROM unnest(%(lo)s::timestamp[], %(hi)s::timestamp[]) WITH ORDINALITY AS d(lo, hi, n) "
             f"CROSS JOIN LATERAL (SELECT string_agg({line}, '' ORDER BY f.captured_at, f.reference) AS piece "
             "FROM incident_facts f WHERE f.captured_at >= d.lo AND f.captured_at < d.hi "
@@ -97,6 +102,14 @@ def _quoted_cell(column: str) -> str:
     a quote, CR or LF; a quote doubled)."""
     needs = " + ".join(f"strpos({column}, {char})" for char in ("','", "'\"'", "chr(13)", "chr(10)"))
     return f"(CASE WHEN {needs} > 0 THEN '\"' || replace({column}, '\"', '\"\"') || '\"' ELSE {column} END)"
+
+
+def _text_cell(column: str) -> str:
+    """SQL: ``column`` as ``export.csv_text`` writes a text cell: the formula guard, then quoted as a cell."""
+    guard = "', '".join(("=", "+", "-", "@"))
+    guarded = (f"(CASE WHEN left({column}, 1) IN ('{guard}', chr(9), chr(13)) THEN chr(39) || {column} "
+               f"ELSE {column} END)")
+    return _quoted_cell(guarded)
 
 
 def _literal(value: str) -> str:

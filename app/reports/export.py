@@ -20,8 +20,9 @@ from app.reports.compliance import IncidentLine, Report
 from app.reports.facts import promise_verdict
 from app.reports.stats import spread_json
 
+# related_reference, last: the related incident whose callback is this one's answer (a dropped call's redial), or ""
 COLUMNS = ("reference", "company", "captured_at", "due_at", "acknowledged_at", "acknowledged_by",
-           "callback_answered_at", "outcome", "seconds_to_callback", "breached", "breach_reason")
+           "callback_answered_at", "outcome", "seconds_to_callback", "breached", "breach_reason", "related_reference")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_+-]")  # what a file name should not hold (``range_filename``)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_ROWS = 1000  # rows per streamed piece
@@ -66,6 +67,7 @@ def row(line: IncidentLine, company: str) -> dict[str, Any]:
         "seconds_to_callback": f.seconds_to_callback,
         "breached": promise_verdict(line.breached, line.outcome),  # None: not decided yet at as_of
         "breach_reason": str(line.reason) if line.reason else "",  # a StrEnum's str is its value
+        "related_reference": f.related_reference,
     }
 
 
@@ -201,9 +203,9 @@ def _drain(buffer: io.StringIO) -> bytes:
 
 def _csv_cells(data: tuple[Any, ...]) -> tuple[str, ...]:
     """``_cell`` of each value, unrolled for the export's known column types (a year is 250,000 rows)."""
-    ref, company, captured, due, acked, acked_by, answered, outcome, seconds, breached, reason = data
+    ref, company, captured, due, acked, acked_by, answered, outcome, seconds, breached, reason, related = data
     return (csv_text(ref), csv_text(company), captured or "", due or "", acked or "", csv_text(acked_by), answered or "",
-            outcome, "" if seconds is None else str(seconds), VERDICT_CELLS[breached], reason)
+            outcome, "" if seconds is None else str(seconds), VERDICT_CELLS[breached], reason, csv_text(related))
 
 
 def csv_text(value: str) -> str:

@@ -25,6 +25,17 @@ SHORT_BRIDGE = "bridge_too_short"  # a ``callback_withdrawn`` line's ``why``: an
 # with its outcome unknown (``escalation_steps.paged_by``). Lines written before this key existed say nothing.
 PAGED = "paged_by_deadline"
 RINGING = frozenset({"ringing", "in-progress", "answered"})  # a customer leg's statuses saying their phone rang
+LEG_ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})  # Twilio's final CallStatus of a leg
+# The shortest bridge that keeps the callback promise: the callback is to gather more information and start working
+# on it (policy.md), which no call of a few seconds does (``callbacks.conversation_too_short`` withdraws a shorter
+# one). Until that long after the key press an answer counted at the key press is not proven: the report counts it
+# as a callback under way (``Outcome.PENDING``), neither met nor breached, unless its leg's end is logged by then.
+MIN_CONVERSATION_SECONDS = 10
+MIN_CONVERSATION = timedelta(seconds=MIN_CONVERSATION_SECONDS)
+# On a callback_met / callback_late / callback_reached_on_related line: when the customer pressed the key (the
+# conversation's start, this host's clock). Lines written before it existed are read as before: proven at once (the
+# reports pinned before this release keep their figures; no migration refolds them).
+TALKING_SINCE = "talking_since"
 FACT_KINDS = (EventKind.INCIDENT_OPENED, EventKind.DEADLINE_SET, EventKind.ACKNOWLEDGED,
               EventKind.CALLBACK_BREACHED, EventKind.REACHED_BY_EMAIL)  # plus every kind starting with CALLBACK_PREFIX
 # The lines whose decision makes their rep the owner of an incident nobody owned yet (``escalation.decide``:
@@ -69,6 +80,9 @@ class Outcome(StrEnum):
     LATE = "late"  # first answered bridged callback came after the deadline
     SELF_REPORTED = "self_reported"  # only the rep's word: never counted as met
     WORKED_BY_EMAIL = "worked_by_email"  # no callback number: the owner recorded how they reached the customer
+    # the customer answered and pressed the key, and by the report's as_of their conversation had not lasted the
+    # minimum (nor had their leg ended): not counted as met yet, nor breached; one report later says which it was
+    PENDING = "pending"
     ATTEMPTED = "attempted"  # placed, never answered (or answered too briefly to count)
     NO_CALLBACK = "no_callback"  # nothing placed or reported (yet)
 
@@ -113,6 +127,12 @@ class CallbackFacts:
     self_reported_at: datetime | None = None  # the time the rep says they called
     # a related incident's callback counted for this one (``callback_reached_on_related``): that incident's reference
     related_reference: str = ""
+    # the customer answered (Twilio's time) and pressed the key, and as of the fold's ``as_of`` the conversation had not
+    # lasted the minimum, its leg not over: ``answered_at`` is None meanwhile (a callback under way, not yet met)
+    pending_answer_at: datetime | None = None
+    # a standing (or pending) answer's proof: the key press plus MIN_CONVERSATION_SECONDS; None once its leg's end is
+    # logged (a conversation too short is withdrawn at its end, so an end that withdrew nothing proves it)
+    unproven_until: datetime | None = None
 
     @property
     def self_reported(self) -> bool:
@@ -137,8 +157,9 @@ class IncidentFacts:
     nobody_paged: bool = False  # the breach line says no page had been sent or tried by the deadline (``PAGED``)
 
     @classmethod
-    def from_events(cls, events: Iterable[EventLike]) -> IncidentFacts:
-        """Fold one incident's log lines (any order) into its facts."""
+    def from_events(cls, events: Iterable[EventLike], as_of: datetime | None = None) -> IncidentFacts:
+        """Fold one incident's log lines (any order) into its facts as of ``as_of`` (None: once every callback's
+        conversation has lasted the minimum; the lines are the caller's to cut at ``as_of``)."""
         ordered = sorted(events, key=lambda e: e.at)
         opened = next((e for e in ordered if e.kind == EventKind.INCIDENT_OPENED), None)
         if opened is None:
@@ -159,7 +180,7 @@ class IncidentFacts:
             acknowledged_at=ack.at if ack else None,
             acknowledged_rep_id=_int(ack.detail.get("rep_id")) if ack else None,
             acknowledged_actor=ack.actor if ack else "",
-            callbacks=_callbacks(ordered),
+            callbacks=_callbacks(ordered, as_of),
             breach_logged_at=breach.at if breach else None,
             reached_by_email_at=reached.at if reached else None,
             deadline_provisional=deadline_set is None and opened.detail.get(DETAILS_COMPLETE) is False,
@@ -168,9 +189,33 @@ class IncidentFacts:
 
     @property
     def first_answer(self) -> CallbackFacts | None:
-        """The bridged callback the customer answered first, if any."""
+        """The bridged callback the customer answered first, if any (none while an earlier answer is under way)."""
         answered = [c for c in self.callbacks if c.answered_at is not None]
-        return min(answered, key=lambda c: c.answered_at) if answered else None  # type: ignore[arg-type,return-value]
+        first = min(answered, key=lambda c: c.answered_at) if answered else None  # type: ignore[arg-type,return-value]
+        pending = self.under_way
+        if first is not None and pending is not None and pending.pending_answer_at < first.answered_at:  # type: ignore
+            return None  # the answer that decides is still under way
+        return first
+
+    @property
+    def under_way(self) -> CallbackFacts | None:
+        """The callback answered earliest whose conversation had not lasted the minimum as of the fold's ``as_of``."""
+        pending = [c for c in self.callbacks if c.pending_answer_at is not None]
+        return min(pending, key=lambda c: c.pending_answer_at) if pending else None  # type: ignore[arg-type,return-value]
+
+    @property
+    def unproven_until(self) -> datetime | None:
+        """The latest instant an answer of this incident waits for to be proven (key press + the minimum
+        conversation, no end of its leg logged): a report as of an earlier instant refolds it (``facts_sync``)."""
+        until = [c.unproven_until for c in self.callbacks if c.unproven_until is not None]
+        return max(until) if until else None
+
+    @property
+    def related_reference(self) -> str:
+        """The related incident whose callback is this one's answer (a dropped call's redial): the call was that
+        incident's, so call-counting figures count it there; "" when the answer is this incident's own."""
+        deciding = self.deciding_callback
+        return deciding.related_reference if deciding is not None else ""
 
     @property
     def answered_at(self) -> datetime | None:
@@ -188,10 +233,12 @@ class IncidentFacts:
 
     @property
     def outcome(self) -> Outcome:
-        """Met > late > self-reported > attempted > no callback."""
+        """Met > late > a callback under way > self-reported > attempted > no callback."""
         first = self.first_answer
         if first is not None and first.answered_at is not None:
             return Outcome.MET if first.answered_at <= self.due_at else Outcome.LATE
+        if self.under_way is not None:
+            return Outcome.PENDING
         if any(c.self_reported for c in self.callbacks):
             return Outcome.SELF_REPORTED
         if self.reached_by_email_at is not None:
@@ -201,8 +248,11 @@ class IncidentFacts:
         return Outcome.NO_CALLBACK
 
     def breached(self, as_of: datetime | None = None) -> bool:
-        """Deadline passed without a met callback (``as_of`` None: every deadline has passed)."""
-        return is_breached(self.outcome == Outcome.MET, self.due_at, self.breach_logged_at, as_of,
+        """Deadline passed without a met callback (``as_of`` None: every deadline has passed). A callback under way
+        answered by the deadline holds it back, as the key press holds the breach step back: it may still be met."""
+        pending = self.under_way
+        held = pending is not None and pending.pending_answer_at <= self.due_at  # type: ignore[operator]
+        return is_breached(self.outcome == Outcome.MET or held, self.due_at, self.breach_logged_at, as_of,
                            self.deadline_provisional)
 
     def breach_reason(self, as_of: datetime | None = None) -> BreachReason | None:
@@ -241,6 +291,8 @@ class IncidentFacts:
         outcome = self.outcome
         if outcome in (Outcome.MET, Outcome.LATE):
             return self.first_answer
+        if outcome == Outcome.PENDING:
+            return self.under_way
         if outcome == Outcome.SELF_REPORTED:
             return next(c for c in self.callbacks if c.self_reported)
         if outcome == Outcome.ATTEMPTED:
@@ -304,7 +356,7 @@ def _too_short_in_time(callback: CallbackFacts, due: datetime) -> bool:
             and callback.requested_at <= due and callback.short_answer_at <= due)
 
 
-def _callbacks(ordered: list[EventLike]) -> tuple[CallbackFacts, ...]:
+def _callbacks(ordered: list[EventLike], as_of: datetime | None) -> tuple[CallbackFacts, ...]:
     found: dict[int, dict[str, Any]] = {}
     for e in ordered:
         cid = _int(e.detail.get("callback_id"))
@@ -316,23 +368,27 @@ def _callbacks(ordered: list[EventLike]) -> tuple[CallbackFacts, ...]:
             row.setdefault("rep_id", _int(e.detail.get("rep_id")))
             row.setdefault("actor", e.actor)
         elif e.kind in (EventKind.CALLBACK_MET, EventKind.CALLBACK_LATE, EventKind.CALLBACK_ANSWERED_AGAIN):
-            row.setdefault("answered_at", _time(e.detail["answered_at"]))  # the first answer is the earliest of them
+            _answered(row, e)  # the first answer is the earliest of them
         elif e.kind == EventKind.CALLBACK_REACHED_ON_RELATED:  # a related incident's callback, counted for this one
             row["related_reference"] = str(e.detail.get("related_reference") or "?")
             row.setdefault("rep_id", _int(e.detail.get("rep_id")))
             row.setdefault("actor", e.actor)
-            row.setdefault("answered_at", _time(e.detail["answered_at"]))
+            _answered(row, e)
         elif e.kind == EventKind.CALLBACK_RELATED_WITHDRAWN:  # ... whose answer was withdrawn on its own incident
             row.setdefault("related_reference", str(e.detail.get("related_reference") or "?"))
-            row.pop("answered_at", None)
+            _unanswered(row)
         elif e.kind == EventKind.CALLBACK_WITHDRAWN:  # a bridge that did not happen: its answer does not stand
-            withdrawn = row.pop("answered_at", None)
+            withdrawn = _unanswered(row)
             if e.detail.get("why") == SHORT_BRIDGE:  # ``callbacks.withdraw_short_bridge``: only attempted
                 _short_bridge(row, e, withdrawn)
         elif e.kind == EventKind.CALLBACK_ATTEMPTED:
             row.setdefault("attempted_at" if rang(e.detail) else "not_placed_at", e.at)
         elif e.kind == EventKind.CALLBACK_LEG_STATUS and e.detail.get("status") in RINGING:
             row.setdefault("ringing_at", e.at)  # when the word came: never before the ring itself
+        elif e.kind in (EventKind.CALLBACK_LEG_STATUS, EventKind.CALLBACK_REP_LEG_STATUS) and (
+                e.detail.get("status") in LEG_ENDED and not e.detail.get("other_leg")):
+            row["leg_over"] = True  # the customer's leg, or the rep's and the bridge with it, ended: a conversation
+            # too short was withdrawn then (``callbacks.short_leg``), so one that stands is proven
         elif e.kind == EventKind.CALLBACK_REP_NOT_REACHED or (  # a final rep-call failure (logged before it)
                 e.kind == EventKind.CALLBACK_REP_CALL_FAILED and e.detail.get("final")):
             row.setdefault("rep_not_reached_at", e.at)
@@ -343,8 +399,38 @@ def _callbacks(ordered: list[EventLike]) -> tuple[CallbackFacts, ...]:
                 row["rep_id"] = rep_id
             row.setdefault("requested_at", e.at)
     # a related incident's callback whose answer was withdrawn is no callback of this incident at all
-    return tuple(CallbackFacts(**row) for row in found.values()
+    return tuple(CallbackFacts(**_proven(row, as_of)) for row in found.values()
                  if not row.get("related_reference") or row.get("answered_at") is not None)
+
+
+def _answered(row: dict[str, Any], e: EventLike) -> None:
+    """A line counting an answer (met, late, again, or on a related incident): the first one stands, talking since the
+    key press its line names (``TALKING_SINCE``; an older line names none: proven at once, as it was read before)."""
+    if "answered_at" not in row:
+        row["answered_at"] = _time(e.detail["answered_at"])
+        if e.detail.get(TALKING_SINCE):
+            row["talking_since"] = _time(e.detail[TALKING_SINCE])
+
+
+def _unanswered(row: dict[str, Any]) -> datetime | None:
+    """The answer withdrawn (returned): a later answer is a new conversation, on a new leg."""
+    row.pop("talking_since", None)
+    row.pop("leg_over", None)
+    return row.pop("answered_at", None)
+
+
+def _proven(row: dict[str, Any], as_of: datetime | None) -> dict[str, Any]:
+    """The callback's facts fields: a standing answer whose conversation had not lasted the minimum by ``as_of``
+    (the key press less than MIN_CONVERSATION_SECONDS before it), its leg's end not logged, is a callback under way,
+    not an answer (yet). The escalation core counts it at the key press (no false BREACHED goes out); the report
+    claims no "met" it cannot prove: a 4-second call is withdrawn when its leg ends, seconds later."""
+    talking_since, over = row.pop("talking_since", None), row.pop("leg_over", False)
+    if row.get("answered_at") is None or talking_since is None or over:
+        return row
+    row["unproven_until"] = talking_since + MIN_CONVERSATION
+    if as_of is not None and as_of < row["unproven_until"]:
+        row["pending_answer_at"] = row.pop("answered_at")
+    return row
 
 
 def _short_bridge(row: dict[str, Any], e: EventLike, withdrawn: datetime | None) -> None:

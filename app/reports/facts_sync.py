@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, event, insert, inspect, literal_column, or_, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from app.models.directory import Account, Contact, Ticket
@@ -64,12 +65,15 @@ def facts_row(incident_id: int, listed_at: datetime, company: str, events: Seque
     if not any(e.kind == OPENED for e in relevant):
         return None
     facts = IncidentFacts.from_events(relevant)
-    return row_of(incident_id, listed_at, company, facts, max(e.at for e in relevant))
+    # an answer not proven yet (a conversation shorter than the minimum so far) depends on the time passing too: a
+    # report as of an instant before it refolds the row from the log, which says the callback was under way then
+    return row_of(incident_id, listed_at, company, facts, max(e.at for e in relevant), facts.unproven_until)
 
 
 def row_of(incident_id: int, listed_at: datetime, company: str, facts: IncidentFacts,
-           last_event_at: datetime) -> dict[str, Any]:
-    """The stored form of ``facts`` (as_of-independent: breach is judged when the report is read)."""
+           last_event_at: datetime, unproven_until: datetime | None = None) -> dict[str, Any]:
+    """The stored form of ``facts`` (as_of-independent: breach is judged when the report is read; ``last_event_at``
+    the latest instant they depend on, ``unproven_until`` when it is later than their last line)."""
     first = facts.first_answer
     deciding = facts.deciding_callback
     # The reason it has whenever it counts as breached; none when it cannot without a further log line (met, or
@@ -78,7 +82,7 @@ def row_of(incident_id: int, listed_at: datetime, company: str, facts: IncidentF
     return {
         "incident_id": incident_id, "reference": facts.reference, "listed_at": listed_at,
         "captured_at": facts.captured_at, "captured_slot": slot_of(facts.captured_at), "due_at": facts.due_at,
-        "last_event_at": last_event_at, "acknowledged_at": facts.acknowledged_at,
+        "last_event_at": max(last_event_at, unproven_until or last_event_at), "acknowledged_at": facts.acknowledged_at,
         "acknowledged_rep_id": facts.acknowledged_rep_id, "acknowledged_actor": facts.acknowledged_actor[:100],
         "outcome": facts.outcome.value, "answered_at": first.answered_at if first else None,
         "seconds_to_callback": facts.seconds_to_callback,
@@ -86,6 +90,7 @@ def row_of(incident_id: int, listed_at: datetime, company: str, facts: IncidentF
         "called_actor": (deciding.actor if deciding else "")[:100],
         "breach_logged_at": facts.breach_logged_at,
         "breach_reason": reason.value if reason is not None and facts.outcome != Outcome.MET else "",
+        "related_reference": facts.related_reference[:12],
         **parts(facts.reference, company, facts),
     }
 
@@ -158,20 +163,45 @@ def refresh_facts(connection: Connection, incident_ids: Iterable[int], *, said_o
 def _upsert(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert or replace facts rows in one statement (one round trip on the webhook's path)."""
     name = connection.dialect.name
+    older = _older_schema(connection)
+    if older is not None:  # a migration before a column's own: it writes the columns its schema has
+        rows = [{k: v for k, v in row.items() if k in older} for row in rows]
     if name not in ("postgresql", "sqlite"):
         connection.execute(delete(_facts).where(_facts.c.incident_id.in_([r["incident_id"] for r in rows])))
         connection.execute(insert(_facts), rows)
         return
-    if name not in _UPSERTS:
+    if name not in _UPSERTS or older is not None:
         if name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         else:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert
         stmt = dialect_insert(_facts)
-        _UPSERTS[name] = stmt.on_conflict_do_update(
+        stmt = stmt.on_conflict_do_update(
             index_elements=[_facts.c.incident_id],
-            set_={c.name: stmt.excluded[c.name] for c in _facts.c if c.name != "incident_id"})
+            set_={c.name: stmt.excluded[c.name] for c in _facts.c if c.name != "incident_id"
+                  and (older is None or c.name in older)})
+        if older is not None:
+            connection.execute(stmt, rows)
+            return
+        _UPSERTS[name] = stmt
     connection.execute(_UPSERTS[name], rows)
+
+
+_COMPLETE: weakref.WeakSet[Engine] = weakref.WeakSet()  # databases whose table has every column (checked once)
+
+
+def _older_schema(connection: Connection) -> frozenset[str] | None:
+    """The columns ``incident_facts`` has when it lacks some of the model's, else None. A migration that refolds
+    facts (the app's own fold) runs on the schema of its revision: one older than a column added since writes
+    without it, and that column's migration fills it. Checked once per engine that has them all (the app's)."""
+    engine = connection.engine
+    if engine in _COMPLETE:
+        return None
+    have = frozenset(c["name"] for c in inspect(connection).get_columns(_facts.name))
+    if have >= set(_facts.c.keys()):
+        _COMPLETE.add(engine)
+        return None
+    return have
 
 
 def rebuild_facts(connection: Connection, batch: int = REBUILD_BATCH, *, said_only: bool = False) -> int:

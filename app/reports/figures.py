@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, and_, case, exists, func, or_, select, text, tuple_, type_coerce
+from sqlalchemy import DateTime, and_, case, exists, func, literal_column, or_, select, text, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from app.models import Incident, IncidentEvent, IncidentFactsRow, Rep
@@ -32,8 +32,10 @@ from app.reports.compliance import (
     Tally,
     judge,
     minute_bins,
+    own_seconds,
     range_bounds,
     rep_label,
+    undecided_until,
 )
 from app.reports.facts import (
     OPENED,
@@ -68,6 +70,7 @@ class StoredFacts:
     acknowledged_at: datetime | None
     answered_at: datetime | None
     seconds_to_callback: float | None
+    related_reference: str = ""
 
 
 @dataclass
@@ -92,11 +95,11 @@ class _Tally:
         self.still_open += not line.breached and line.outcome != Outcome.MET
         if line.reason is not None:
             self.reasons[line.reason.value] += 1
-        if line.facts.seconds_to_callback is not None:
-            self.seconds[line.facts.seconds_to_callback] += 1
+        if (seconds := own_seconds(line)) is not None:
+            self.seconds[seconds] += 1
         if line.acknowledged_by:
             self.acks[line.acknowledged_by] += 1
-        if line.called_by:
+        if line.called_by and not line.facts.related_reference:  # a call counts once: ``compliance.own_seconds``
             self.calls[line.called_by, line.outcome.value] += 1
         bucket = self.hours[line.captured_local.weekday() * 24 + line.captured_local.hour]
         bucket[0] += 1
@@ -184,7 +187,8 @@ class FactsRange:
         for line in refolded:
             tally.add_line(line)
         listed, companies = self._breaches(session, refolded, names, zone, breach_limit)
-        report = _report_of(self, tally, listed, zone)
+        # a callback under way is never stored so: only a row refolded at as_of is one (``facts_sync.facts_row``)
+        report = _report_of(self, tally, listed, zone, undecided_until(refolded))
         return report, LoadedRange([], companies, names, unlogged)
 
     def export_rows(self, session: Session) -> Iterator[tuple[Any, ...]]:
@@ -202,7 +206,7 @@ class FactsRange:
                                                    (F.captured_at, F.due_at, F.acknowledged_at)),
                                     F.acknowledged_rep_id, F.acknowledged_actor, F.outcome,
                                     type_coerce(F.answered_at, DateTime()), F.seconds_to_callback,
-                                    type_coerce(F.breach_logged_at, DateTime()), F.breach_reason)
+                                    type_coerce(F.breach_logged_at, DateTime()), F.breach_reason, F.related_reference)
                              .join(Incident, Incident.id == F.incident_id))
                 .where(*self._fresh()).order_by(F.captured_at, F.reference).execution_options(yield_per=STREAM_CHUNK))
         stored = _stored_values(session.execute(stmt), None if self.as_of is None else _naive(self.as_of), names)
@@ -253,9 +257,10 @@ class FactsRange:
         breached = case((self._breached(), 1), else_=0)
         met = case((F.outcome == Outcome.MET.value, 1), else_=0)
         acked = F.acknowledged_at.is_not(None)
-        # Outcomes, breaches, reasons and both per-rep tallies: few distinct combinations.
+        # Outcomes, breaches, reasons and both per-rep tallies: few distinct combinations (a related reference
+        # only on the few incidents reached through another's call, which the rep's figures do not count again)
         kinds = (F.outcome, breached, F.breach_reason, F.acknowledged_rep_id, F.acknowledged_actor, acked,
-                 F.called_rep_id, F.called_actor)
+                 F.called_rep_id, F.called_actor, F.related_reference)
         hours = HoursOfWeek(zone, slot_of(self.bounds[0]), slot_of(self.bounds[1]) + 1)
         slots = hours.grouping(F.captured_slot)
         if session.get_bind().dialect.name == "postgresql":
@@ -263,7 +268,7 @@ class FactsRange:
         for row in session.execute(select(*kinds, func.count()).where(*where).group_by(*kinds)):
             self._add_kind(tally, names, *row)
         for seconds, n in session.execute(select(F.seconds_to_callback, func.count())
-                                          .where(*where, F.seconds_to_callback.is_not(None))
+                                          .where(*where, F.seconds_to_callback.is_not(None), F.related_reference == "")
                                           .group_by(F.seconds_to_callback)):
             tally.seconds[seconds] += n
         for *group, n, n_met, n_breached in session.execute(
@@ -280,9 +285,11 @@ class FactsRange:
         """
         session.execute(text("SET LOCAL work_mem TO '32MB'"))
         week_slot = slots[-1]
-        sets = func.grouping_sets(tuple_(*kinds), tuple_(F.seconds_to_callback), tuple_(*slots))
-        stmt = (select(*kinds, F.seconds_to_callback, func.count(), func.sum(met), func.sum(breached),
-                       func.grouping(F.seconds_to_callback, week_slot), *slots)
+        # the seconds of the calls made on each incident: none of one reached through a related incident's call
+        seconds = case((F.related_reference == literal_column("''"), F.seconds_to_callback))
+        sets = func.grouping_sets(tuple_(*kinds), tuple_(seconds), tuple_(*slots))
+        stmt = (select(*kinds, seconds, func.count(), func.sum(met), func.sum(breached),
+                       func.grouping(seconds, week_slot), *slots)
                 .where(*where).group_by(sets))
         width = len(kinds)
         for row in session.execute(stmt):
@@ -298,7 +305,7 @@ class FactsRange:
     @staticmethod
     def _add_kind(tally: _Tally, names: Mapping[int, str], outcome: str, is_breached: int, reason: str,
                   ack_rep: int | None, ack_actor: str, acked: bool, call_rep: int | None, call_actor: str,
-                  n: int) -> None:
+                  related: str, n: int) -> None:
         tally.total += n
         tally.outcomes[outcome] += n
         if is_breached:
@@ -308,7 +315,7 @@ class FactsRange:
             tally.still_open += n
         if acked and (label := rep_label(ack_rep, ack_actor, names)):
             tally.acks[label] += n
-        if outcome != Outcome.NO_CALLBACK.value and (label := rep_label(call_rep, call_actor, names)):
+        if outcome != Outcome.NO_CALLBACK.value and not related and (label := rep_label(call_rep, call_actor, names)):
             tally.calls[label, outcome] += n
 
     @staticmethod
@@ -368,7 +375,7 @@ class FactsRange:
                 if incident_id not in moved and incident_id not in later:  # those were simply not there yet
                     unlogged.append(refs[incident_id])
                 continue
-            facts = IncidentFacts.from_events(events)
+            facts = IncidentFacts.from_events(events, self.as_of)
             if starts_at <= facts.captured_at < ends_at:
                 lines.append(judge(facts, self.as_of, names, zone))
         lines.sort(key=lambda line: (line.facts.captured_at, line.reference))
@@ -390,7 +397,7 @@ class FactsRange:
         outcome = Outcome(row.outcome)
         breached = stored_breached(row.breach_reason, row.due_at, row.breach_logged_at, self.as_of)
         facts = StoredFacts(row.reference, row.captured_at, row.due_at, row.acknowledged_at, row.answered_at,
-                            row.seconds_to_callback)
+                            row.seconds_to_callback, row.related_reference)
         return IncidentLine(
             facts=facts, outcome=outcome, breached=breached,
             reason=known_reason(row.breach_reason) if breached else None,
@@ -409,8 +416,8 @@ def _stored_values(result, as_of: datetime | None, names: Mapping[int, str]) -> 
     labels: dict[tuple[int | None, str], str] = {}
     companies: dict[tuple, str] = {}  # a year's rows name a few thousand companies: each read once
     for row in result:
-        ref, captured, due, acked, rep_id, actor, outcome, answered, seconds, logged, reason = row[:11]
-        said = row[11:]
+        ref, captured, due, acked, rep_id, actor, outcome, answered, seconds, logged, reason, related = row[:12]
+        said = row[12:]
         company = companies.get(said)
         if company is None:
             company = companies[said] = row_company(row)
@@ -424,7 +431,7 @@ def _stored_values(result, as_of: datetime | None, names: Mapping[int, str]) -> 
         yield (captured, ref), (ref, company, captured.isoformat() + "Z", due.isoformat() + "Z",
                                 acked.isoformat() + "Z" if acked else None, acked_by,
                                 answered.isoformat() + "Z" if answered else None, outcome, seconds,
-                                promise_verdict(breached, outcome), reason if breached else "")
+                                promise_verdict(breached, outcome), reason if breached else "", related)
 
 
 def stored_breached(reason: str, due_at: datetime, breach_logged_at: datetime | None, as_of: datetime | None) -> bool:
@@ -457,7 +464,7 @@ def _naive(at: datetime) -> datetime:
 
 _LINE_COLUMNS = (F.reference, F.captured_at, F.due_at, F.acknowledged_at, F.acknowledged_rep_id,
                  F.acknowledged_actor, F.outcome, F.answered_at, F.seconds_to_callback, F.called_rep_id,
-                 F.called_actor, F.breach_logged_at, F.breach_reason)
+                 F.called_actor, F.breach_logged_at, F.breach_reason, F.related_reference)
 
 
 def listed_in(table, starts_at: datetime, ends_at: datetime, as_of: datetime | None) -> list:
@@ -469,7 +476,8 @@ def listed_in(table, starts_at: datetime, ends_at: datetime, as_of: datetime | N
     return cond
 
 
-def _report_of(rng: FactsRange, tally: _Tally, listed: tuple[IncidentLine, ...], zone: ZoneInfo) -> Report:
+def _report_of(rng: FactsRange, tally: _Tally, listed: tuple[IncidentLine, ...], zone: ZoneInfo,
+               undecided: datetime | None = None) -> Report:
     starts_at, ends_at = rng.bounds
     total = tally.total
     everyone = sorted(set(tally.acks) | {name for name, _ in tally.calls}, key=str.casefold)
@@ -495,5 +503,6 @@ def _report_of(rng: FactsRange, tally: _Tally, listed: tuple[IncidentLine, ...],
         callback_minutes=minute_bins(tally.seconds.items(), rng.sla_minutes),
         sla_minutes=rng.sla_minutes,
         unknown_values=unknown_values(tally),
+        undecided_until=undecided,
     )
 

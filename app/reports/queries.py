@@ -47,7 +47,7 @@ def load_range(session: Session, starts_at: datetime, ends_at: datetime, as_of: 
     for event, reference in session.execute(stmt):
         logs[reference].append(LoggedEvent(event.kind, event.at, event.actor, dict(event.detail or {})))
     opened = {ref for ref, events in logs.items() if any(e.kind == "incident_opened" for e in events)}
-    facts = [IncidentFacts.from_events(logs[ref]) for ref in sorted(opened)]  # the report keeps those in range
+    facts = [IncidentFacts.from_events(logs[ref], as_of) for ref in sorted(opened)]  # the report keeps those in range
     rep_names = dict(session.execute(select(Rep.id, Rep.name)).all())
     later = set(session.execute(select(Incident.reference).join(IncidentEvent, IncidentEvent.incident_id == Incident.id)
                                 .where(*in_range, *opened_after(as_of))).scalars())

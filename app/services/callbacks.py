@@ -29,7 +29,7 @@ from app.event_kind import CUSTOMER_RANG, EventKind
 from app.models import Callback, CallbackKind, CallbackOutcome, Incident, IncidentEvent, LiveWait
 from app.models.call import ENDED_STATUSES
 from app.queue import schedule
-from app.reports.facts import RINGING, SHORT_BRIDGE, short_bridges
+from app.reports.facts import MIN_CONVERSATION_SECONDS, RINGING, SHORT_BRIDGE, TALKING_SINCE, short_bridges
 from app.services.busy_lines import release_line
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import customer_dialled, last_missed_sms_at, snapshot
@@ -412,9 +412,8 @@ def withdraw_live_answer(session: Session, callback_id: int, caller_call_sid: st
     return callback
 
 
-# The shortest bridge that keeps the callback promise: the callback is to gather more information and start working
-# on it (policy.md), which no call of a few seconds does. Twilio's DialCallDuration counts from the customer's answer.
-MIN_CONVERSATION_SECONDS = 10
+# The shortest bridge that keeps the callback promise (``facts.MIN_CONVERSATION_SECONDS``, the one value: the report
+# counts an answer as a callback under way until then). Twilio's DialCallDuration counts from the customer's answer.
 
 
 def conversation_too_short(dial_seconds: str, dial_bridged: str = "", talking_since: datetime | None = None,
@@ -608,6 +607,8 @@ def _count_if_confirmed(session: Session, incident: Incident, callback: Callback
     carry_out(session, incident, decision, now, Acting(actor="twilio", rep_id=callback.rep_id, detail={
         "callback_id": callback.id, "answered_at": at.isoformat(),
         "seconds_after_capture": round((at - incident.captured_at).total_seconds(), 1),
+        # the key press (the bridge, live): the report proves the answer once the minimum conversation has passed
+        TALKING_SINCE: callback.person_confirmed_at.isoformat(),
         **({"live": True} if live else {})}))
     # the same conversation is the callback an open incident linked to this one is owed (a dropped call's redial)
     reach_related(session, incident, callback, now)

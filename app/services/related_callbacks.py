@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.escalation import AnswerWithdrawn, ReachedOnRelated, decide
 from app.models import Callback, CallbackOutcome, Incident, IncidentEvent, IncidentStatus
+from app.reports.facts import TALKING_SINCE
 from app.services.callback_extensions import callback_extension
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import snapshot
@@ -95,7 +96,8 @@ def reach_related(session: Session, incident: Incident, callback: Callback, now:
             "callback_id": callback.id, "rep_id": callback.rep_id, "answered_at": at.isoformat(),
             "seconds_after_capture": round((at - other.captured_at).total_seconds(), 1),
             "related_incident_id": incident.id, "related_reference": incident.reference,
-            "call_sid": callback.customer_call_sid}))
+            "call_sid": callback.customer_call_sid,
+            **({TALKING_SINCE: callback.person_confirmed_at.isoformat()} if callback.person_confirmed_at else {})}))
         counted.append(other)
     return counted
 

@@ -142,5 +142,5 @@ def test_report_summary_adds_up_and_its_tables_fit_a_phone(client, hotline, cloc
         assert figure.find("svg").attrs["role"] == "img"
         assert figure.find(id=f"chart-{key}-text").text()
     assert doc.find(id="chart-outcomes-text").text() == (
-        "Of 2 incidents: Met 0 (0.0%), Late 0 (0.0%), Self-reported 0 (0.0%), By e-mail 0 (0.0%), Attempted 0 (0.0%), "
-        "No callback 2 (100.0%).")
+        "Of 2 incidents: Met 0 (0.0%), Late 0 (0.0%), Self-reported 0 (0.0%), By e-mail 0 (0.0%), Under way 0 (0.0%), "
+        "Attempted 0 (0.0%), No callback 2 (100.0%).")

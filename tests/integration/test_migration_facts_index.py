@@ -39,7 +39,7 @@ def test_the_upgrade_indexes_last_event_at_and_keeps_the_facts(empty_database_ur
 
     upgrade(empty_database_url)
 
-    assert facts(engine) == facts_before
+    assert facts(engine, facts_before[0]._fields) == facts_before  # a later migration adds a column
     assert "ix_incident_facts_last_event_at" in {i["name"] for i in inspect(engine).get_indexes("incident_facts")}
     assert _stale(engine, as_of) == stale_before and 0 < len(stale_before) < len(facts_before)
     if engine.dialect.name == "postgresql":

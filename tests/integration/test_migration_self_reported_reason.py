@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
 from app.models import IncidentEvent, IncidentFactsRow
 from app.reports.facts_sync import rebuild_facts
@@ -61,7 +61,7 @@ def test_the_upgrade_names_a_breach_whose_only_call_was_self_reported(empty_data
             assert conn.execute(update(F).where(F.incident_id == row.incident_id, F.breach_reason == ONLY)
                                 .values(breach_reason=earlier)).rowcount == 1
         generated = [r.incident_id for r in conn.execute(
-            F.__table__.select().where(F.outcome == "self_reported", F.breach_reason == ONLY,
+            select(F.incident_id).where(F.outcome == "self_reported", F.breach_reason == ONLY,
                                        F.incident_id.not_in([only.incident_id, after_rep.incident_id])))]
         assert generated  # the generated log holds self-reported incidents of its own: the earlier fold's reason
         conn.execute(update(F).where(F.incident_id.in_(generated))

@@ -51,6 +51,11 @@ ACKED_LATE, ACKED_LATE_AT = range(12, 900, 53), PINNED - timedelta(days=20)  # b
 # a dropped call's first incident, reached by the callback of its redial's (``related_callbacks``): in time, after
 # its deadline, or counted and then withdrawn (too short); the last one reached after LATE_LINES_AT (refolded)
 REDIALLED = {"D0000000": "met", "D0000001": "late", "D0000002": "withdrawn", "D0000003": "met"}
+# a callback counted at the key press a few seconds before PINNED: under way then (the minimum conversation not over),
+# what it became after: the call went on (met), it ended 2 s after PINNED too short to count (withdrawn), the key was
+# pressed just before the deadline, PINNED 2 s after it (met, never breached), its leg's end was logged before PINNED
+# (proven then: met), or the callback of a related incident (the redial's) reached this one (met, a related reference)
+UNDER_WAY = {"U0000000": "met", "U0000001": "withdrawn", "U0000002": "met", "U0000003": "met", "U0000004": "met"}
 
 
 @pytest.fixture
@@ -94,7 +99,7 @@ def _data_set(url: str) -> Engine:
             answered = LATE_LINES_AT + timedelta(microseconds=250_000 + n)  # fractional seconds and microseconds
             log_event(session, at=LATE_LINES_AT, actor="twilio", kind="callback_met", incident_id=incident_id + 1,
                       detail={"callback_id": 10_000 + incident_id, "answered_at": answered.isoformat(),
-                              "seconds_after_capture": 1.0})
+                              "seconds_after_capture": 1.0, "talking_since": LATE_LINES_AT.isoformat()})
         for n, incident_id in enumerate(SHORT_BRIDGES):
             _short_bridge(session, incident_id, n)
         for incident_id in range(5, 900, 61):  # opened mid-call (issue 13): the details came in 75 s later
@@ -108,6 +113,8 @@ def _data_set(url: str) -> Engine:
             _opened_mid_call(session, k)
         for k, reference in enumerate(REDIALLED):
             _reached_on_related(session, k, reference, REDIALLED[reference])
+        for k, reference in enumerate(UNDER_WAY):
+            _under_way(session, k, reference)
         _written_late(session)
         for incident_id, company in zip(range(3, 900, 7), COMPANIES * 200, strict=False):
             session.get(Incident, incident_id).company = company
@@ -214,6 +221,39 @@ def _reached_on_related(session: Session, k: int, reference: str, how: str) -> N
                   incident_id=incident.id, detail={**line, "why": "bridge_too_short", "outcome": "answer_withdrawn"})
 
 
+def _under_way(session: Session, k: int, reference: str) -> None:
+    """Bob's callback (40_000 + k) the customer answered, the key pressed (``talking_since``) 6 s before PINNED and
+    counted then (``callbacks._count_if_confirmed``), as ``UNDER_WAY`` says it went on."""
+    key = PINNED - timedelta(seconds=6)
+    opened = key - timedelta(minutes=15, seconds=-4) if k == 2 else key - timedelta(minutes=3)  # k 2: due at PINNED - 2 s
+    due = opened + timedelta(minutes=15)
+    incident = Incident(reference=reference, received_at=opened, captured_at=opened, callback_due_at=due)
+    session.add(incident)
+    session.flush()
+    log_event(session, at=opened, actor="ivr", kind="incident_opened", incident_id=incident.id,
+              detail={"reference": reference, "source": "ivr", "callback_due_at": due.isoformat(), "missing": []})
+    answered = key - timedelta(seconds=3, microseconds=400_000)
+    line = {"callback_id": 40_000 + k, "answered_at": answered.isoformat(), "talking_since": key.isoformat()}
+    if k == 4:  # the redial's callback, counted for this incident at its key press
+        log_event(session, at=key, actor="twilio", kind="callback_reached_on_related", incident_id=incident.id,
+                  detail={**line, "related_incident_id": 1, "related_reference": "R0REDIAL", "rep_id": 2,
+                          "outcome": "met", "seconds_after_capture": (answered - opened).total_seconds()})
+        return
+    log_event(session, at=opened + timedelta(minutes=1), actor="Bob", kind="callback_requested",
+              incident_id=incident.id, detail={"callback_id": 40_000 + k, "rep_id": 2, "to": "+14155550146"})
+    log_event(session, at=key, actor="twilio", kind="callback_met", incident_id=incident.id,
+              detail={**line, "outcome": "met", "seconds_after_capture": (answered - opened).total_seconds()})
+    if k == 1:
+        log_event(session, at=PINNED + timedelta(seconds=2), actor="twilio", kind="callback_leg_status",
+                  incident_id=incident.id, detail={"callback_id": 40_000 + k, "status": "completed"})
+        log_event(session, at=PINNED + timedelta(seconds=2), actor="twilio", kind="callback_withdrawn",
+                  incident_id=incident.id, detail={**line, "why": "bridge_too_short", "dial_seconds": "8",
+                                                   "outcome": "answer_withdrawn"})
+    elif k == 3:
+        log_event(session, at=PINNED - timedelta(seconds=1), actor="twilio", kind="callback_rep_leg_status",
+                  incident_id=incident.id, detail={"callback_id": 40_000 + k, "status": "completed"})
+
+
 def _written_late(session: Session) -> None:
     """Lines stamped before PINNED, written after every pinned ``as_of`` of ``CASES`` but the last two: an
     acknowledgement of several incidents (earlier than any they had), and a caller rescued from the spool."""
@@ -298,6 +338,52 @@ def test_a_callback_on_a_related_incident_counts_alike_on_both_paths(read_only):
     assert _figures(fast) == _figures(full) and fast_loaded.unlogged == loaded.unlogged
 
 
+def test_a_callback_under_way_at_as_of_is_pending_on_both_paths_and_met_once_proven(read_only):
+    """A callback counted at the key press is under way until the minimum conversation has passed or its leg's end
+    is logged: pending (neither met nor breached, not in the time to callback nor the rep's figures) in a report
+    pinned inside that window, on the fast path (its rows refolded at as_of) and in the full recomputation alike, CSV
+    and JSON bytes included; a report pinned after it counts what the call became. A related incident reached through
+    the redial's call is met on its own deadline, named with that incident's reference, and counted in no call figure."""
+    start, end = date(2026, 11, 25), date(2026, 12, 1)
+    became = {}
+    for as_of in (PINNED, PINNED + timedelta(minutes=1)):
+        rng = FactsRange(start, end, "UTC", as_of)
+        with Session(read_only) as session:
+            full, loaded = _reference(session, start, end, "UTC", as_of)
+            fast, _ = rng.report(session, breach_limit=None)
+            fast_csv = b"".join(rng.csv_pieces(session))
+            fast_json = b"".join(export.stream_json(fast, rng.export_rows(session)))
+        assert _figures(fast) == _figures(full)
+        assert fast_csv == export.to_csv(full, loaded.companies) and fast_json == export.to_json(full, loaded.companies)
+        rows = {row["reference"]: row for row in json.loads(fast_json)["rows"] if row["reference"] in UNDER_WAY}
+        became[as_of] = {ref: (row["outcome"], row["breached"], row["related_reference"]) for ref, row in rows.items()}
+        lines = {line.reference: line for line in full.lines if line.reference in UNDER_WAY}
+        assert all(line.facts.seconds_to_callback is None for line in lines.values() if line.outcome == Outcome.PENDING)
+    assert became[PINNED] == {"U0000000": ("pending", False, ""), "U0000001": ("pending", False, ""),
+                              "U0000002": ("pending", False, ""), "U0000003": ("met", False, ""),
+                              "U0000004": ("pending", False, "R0REDIAL")}
+    assert became[PINNED + timedelta(minutes=1)] == {
+        "U0000000": ("met", False, ""), "U0000001": ("attempted", False, ""), "U0000002": ("met", False, ""),
+        "U0000003": ("met", False, ""), "U0000004": ("met", False, "R0REDIAL")}
+
+
+def test_a_call_that_reached_a_related_incident_is_counted_once_in_the_call_figures(read_only):
+    """The redial's one call keeps both promises, but the per-rep met and the time to callback count it once: the
+    related incidents (D..., reached through R0REDIAL's call, credited to Bob) are met or late and add nothing there."""
+    start, end = date(2026, 11, 26), date(2026, 11, 27)  # the D incidents' day, nothing else of Bob's met in it
+    with Session(read_only) as session:
+        full, _ = _reference(session, start, end, "UTC", None)
+        fast, _ = FactsRange(start, end, "UTC", None).report(session, breach_limit=None)
+    related = {line.reference: (line.outcome.value, line.called_by) for line in full.lines
+               if line.facts.related_reference}
+    assert related == {"D0000000": ("met", "Bob"), "D0000001": ("late", "Bob")}  # the promise kept, and by whom
+    answered = sum(1 for line in full.lines if line.facts.seconds_to_callback is not None)
+    assert full.time_to_callback.count == fast.time_to_callback.count == answered - 2  # R0REDIAL's call, not theirs
+    bob_met = sum(1 for line in full.lines if line.called_by == "Bob" and line.outcome == Outcome.MET)
+    assert [rep.met for rep in full.reps if rep.name == "Bob"] == [bob_met - 1]  # D0000000's is R0REDIAL's call
+    assert _figures(fast) == _figures(full)
+
+
 @pytest.mark.parametrize("as_of", [PINNED, LATE_LINES_AT - timedelta(minutes=1), WRITTEN_LATE_AT])
 def test_a_report_pinned_before_lines_stamped_earlier_were_written_leaves_them_out_on_both_paths(read_only, as_of):
     """Carol's acknowledgements and the rescued caller are in a report pinned once they were written, in none
@@ -370,7 +456,7 @@ def test_the_facts_table_is_exactly_what_the_log_rebuilds(engine):
         rebuilt_count = rebuild_facts(conn, batch=128)
     with engine.connect() as conn:
         rebuilt = conn.execute(select(*columns).order_by(IncidentFactsRow.incident_id)).all()
-    assert rebuilt_count == len(kept) == 900 - 900 // 97 + 9 + len(REDIALLED) + 1  # and the rescued one
+    assert rebuilt_count == len(kept) == 900 - 900 // 97 + 9 + len(REDIALLED) + len(UNDER_WAY) + 1  # and the rescued one
     assert rebuilt == kept
 
 

@@ -24,7 +24,7 @@ from tests.integration.dashboard_support import login_as
 
 WEEK = {"start": "2026-11-23", "end": "2026-11-30", "tz": "Europe/Berlin"}
 RANGE_UTC = (datetime(2026, 11, 22, 23, 0, tzinfo=UTC), datetime(2026, 11, 29, 23, 0, tzinfo=UTC))
-OUTCOMES = ("met", "late", "self_reported", "worked_by_email", "attempted", "no_callback")
+OUTCOMES = ("met", "late", "self_reported", "worked_by_email", "pending", "attempted", "no_callback")
 
 
 def at(text: str) -> datetime:
@@ -357,7 +357,7 @@ def test_a_breach_reason_this_version_does_not_know_keeps_its_line_and_is_named(
     body = client.get("/reports/compliance.csv", query_string=query).get_data()
     rows = list(csv.DictReader(io.StringIO(body.decode())))
     assert len(rows) == 7 and next(r for r in rows if r["reference"] == "R6NOBODY")["breach_reason"] == newer
-    assert b',yes,"called back, by a ""newer"" version"\r\n' in body
+    assert b',yes,"called back, by a ""newer"" version",\r\n' in body  # the related reference, last: none
     document = json.loads(client.get("/reports/compliance.json", query_string=query).get_data())
     assert next(r for r in document["rows"] if r["reference"] == "R6NOBODY")["breach_reason"] == newer
     assert document["summary"]["unknown_values"] == [f'breach reason "{newer}"']
@@ -391,7 +391,7 @@ def test_an_as_of_still_to_come_is_refused_so_the_same_parameters_always_give_th
     clock.set(at("2026-12-02 08:00"))
     login_as(client, hotline, Role.MANAGER)  # the session of the day before has ended
     body = client.get("/reports/compliance.csv", query_string=query).get_data()
-    assert b"TONIGHT" in body and body.endswith(b"yes,nobody acknowledged\r\n")
+    assert b"TONIGHT" in body and body.endswith(b"yes,nobody acknowledged,\r\n")
     digest = client.get("/reports/compliance.csv.sha256", query_string=query).get_data(as_text=True)
     assert digest.split()[0] == hashlib.sha256(body).hexdigest()
     now = clock.now().replace(microsecond=123456)

@@ -336,3 +336,35 @@ def test_a_different_outage_reported_after_the_first_reports_reference_keeps_its
     network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
     desk.at(minutes=5)
     assert _steps(desk, second.id)[("page", 1)] not in ("", "skipped_callback_done")
+
+
+def test_the_one_conversation_keeps_both_promises_and_is_counted_once_as_a_call(desk, network):
+    """Outside probe V (V2): the page said "Answered callbacks 12" for 11 calls answered, and Alice's Met 9 for 8
+    calls: the redial's one conversation, credited to both incidents, counted twice in the call figures, and no
+    export row said the dropped call's incident was reached through the redial's call. Both stay met (one
+    conversation keeps both promises); the per-rep and time-to-callback figures count that call once, on the redial's
+    incident, and the dropped call's row names the redial's reference last (CSV column and JSON field)."""
+    first, second, _customer, _alice = _first_then_redial(desk, network)
+    callback = _callback_of(desk, second.id)
+    assert callback.outcome == "met"
+    login_as(desk.client, desk.hotline, Role.MANAGER, name="Mia Manager")
+    query = {"start": desk.t0.date().isoformat(), "end": (desk.t0.date() + timedelta(days=1)).isoformat(),
+             "tz": "UTC", "as_of": desk.clock.now().isoformat()}
+    document = desk.client.get("/reports/compliance.json", query_string=query).get_json()
+    rows = {row["reference"]: row for row in document["rows"]}
+    summary = document["summary"]
+    assert summary["outcomes"]["met"]["count"] == 2 and summary["breached"]["count"] == 0  # both promises kept
+    assert summary["seconds_to_callback"]["count"] == 1  # one answered callback: the redial's
+    assert summary["seconds_to_callback"]["max"] == rows[second.reference]["seconds_to_callback"]
+    assert [(rep["name"], rep["met"]) for rep in summary["per_rep"]] == [("Alice Primary", 1)]
+    assert {ref: (row["outcome"], row["related_reference"]) for ref, row in rows.items()} == {
+        first.reference: ("met", second.reference), second.reference: ("met", "")}
+    body = desk.client.get("/reports/compliance.csv", query_string=query).get_data(as_text=True)
+    header, *lines = body.splitlines()
+    assert header.endswith(",breached,breach_reason,related_reference")
+    assert [line.rsplit(",", 1)[1] for line in lines if line.startswith(first.reference)] == [second.reference]
+    assert [line.rsplit(",", 1)[1] for line in lines if line.startswith(second.reference)] == [""]
+    page = parse(desk.client.get("/reports/compliance", query_string=query))
+    assert [n.text() for n in page.find_all("td") if n.attrs.get("data-figure") == "ttc-count"] == ["1"]
+    [alice] = [n for n in page.find("table", id="per-rep").find_all("tr") if n.attrs.get("data-rep") == "Alice Primary"]
+    assert [n.text() for n in alice.find_all("td")][:2] == ["1", "1"]  # acknowledged B, met: one call

@@ -106,6 +106,7 @@ def test_counts_and_percentages(report):
         ("late", 1, 16.7),
         ("self_reported", 1, 16.7),
         ("worked_by_email", 0, 0.0),
+        ("pending", 0, 0.0),
         ("attempted", 1, 16.7),
         ("no_callback", 1, 16.7),
     ]
