@@ -359,11 +359,12 @@ def test_a_callback_under_way_at_as_of_is_pending_on_both_paths_and_met_once_pro
         became[as_of] = {ref: (row["outcome"], row["breached"], row["related_reference"]) for ref, row in rows.items()}
         lines = {line.reference: line for line in full.lines if line.reference in UNDER_WAY}
         assert all(line.facts.seconds_to_callback is None for line in lines.values() if line.outcome == Outcome.PENDING)
-    assert became[PINNED] == {"U0000000": ("pending", False, ""), "U0000001": ("pending", False, ""),
-                              "U0000002": ("pending", False, ""), "U0000003": ("met", False, ""),
-                              "U0000004": ("pending", False, "R0REDIAL")}
+    # breached None: the promise is not decided yet (not met, deadline to come: ``facts.promise_verdict``)
+    assert became[PINNED] == {"U0000000": ("pending", None, ""), "U0000001": ("pending", None, ""),
+                              "U0000002": ("pending", None, ""), "U0000003": ("met", False, ""),
+                              "U0000004": ("pending", None, "R0REDIAL")}
     assert became[PINNED + timedelta(minutes=1)] == {
-        "U0000000": ("met", False, ""), "U0000001": ("attempted", False, ""), "U0000002": ("met", False, ""),
+        "U0000000": ("met", False, ""), "U0000001": ("attempted", None, ""), "U0000002": ("met", False, ""),
         "U0000003": ("met", False, ""), "U0000004": ("met", False, "R0REDIAL")}
 
 

@@ -45,8 +45,8 @@ def _alice(summary: dict) -> dict:
 def _under_way(row: dict, line: str, summary: dict) -> None:
     """The row and summary of a report in which the incident's callback is under way."""
     assert (row["outcome"], row["breached"], row["callback_answered_at"], row["seconds_to_callback"]) == (
-        "pending", False, None, None)
-    assert ",,pending,,no," in line  # no answer, no seconds, not breached
+        "pending", None, None, None)
+    assert ",,pending,,pending," in line  # no answer, no seconds, the promise not decided yet (neither kept nor broken)
     outcomes = {key: value["count"] for key, value in summary["outcomes"].items()}
     assert (outcomes["met"], outcomes["pending"], summary["breached"]["count"], summary["open"]["count"]) == (0, 1, 0, 1)
     assert summary["seconds_to_callback"]["count"] == 0 and _alice(summary)["met"] == 0
@@ -72,7 +72,7 @@ def test_a_report_pinned_two_seconds_after_the_key_of_a_four_second_call_says_un
     desk.clock.set(key + timedelta(minutes=1))
     assert _pinned(desk, reference, key + timedelta(seconds=2)) == early  # the pinned report never turns "met"
     row, line, summary = _pinned(desk, reference, key + timedelta(seconds=5))
-    assert (row["outcome"], row["callback_answered_at"], row["breached"]) == ("attempted", None, False)
+    assert (row["outcome"], row["callback_answered_at"], row["breached"]) == ("attempted", None, None)
     assert summary["outcomes"]["met"]["count"] == 0 and _alice(summary)["met"] == 0
     _at(desk, 16)  # the deadline passed: breached, the customer reached by a call too short to count
     row, _, _ = _pinned(desk, reference, desk.clock.now())
