@@ -233,7 +233,9 @@ def test_a_reopen_before_the_deadline_pages_the_levels_the_close_skipped_as_the_
     assert _level_steps(desk, incident.id) == [(0, "done", 1), (1, "done", 2), (2, "done", 2)]
     kinds = [(e.detail["level"], e.detail["outcome"]) for e in _rows(desk, IncidentEvent, incident_id=incident.id,
                                                                       kind="step_page")]
-    assert kinds[1:] == [(1, "skipped_resolved"), (2, "skipped_resolved"), (1, "paged_3"), (2, "paged_2")]  # pages sent
+    assert kinds[1:3] == [(1, "skipped_resolved"), (2, "skipped_resolved")]
+    # both re-armed levels fall due at the same instant (T+9:59): their steps are two jobs, run in either order
+    assert sorted(kinds[3:]) == [(1, "paged_3"), (2, "paged_2")]  # pages sent
 
 
 def test_levels_rearmed_by_a_reopen_stand_down_once_the_incident_is_taken(desk, network, client, smtp):
