@@ -213,6 +213,16 @@ def database_problems(settings: Settings, report: CheckReport, migrate: Callable
     return True
 
 
+def spool_problems(settings: Settings, report: CheckReport) -> None:
+    """The records waiting in this host's emergency spool (or set aside from it), as /healthz says them."""
+    from app.services.spool_health import spool_warnings
+
+    for warning in spool_warnings(settings.data_dir, probe_write=False):  # check only looks: it writes nothing
+        report.warn("HOTLINE_DATA_DIR", f"{warning}.",
+                    "keep the spool empty: bring the database back (or end the lock); this host's `hotline worker` "
+                    "replays what waits while its watchdog leads, and what was set aside is applied by hand")
+
+
 def redis_problems(settings: Settings, report: CheckReport, strict: bool = True) -> bool:
     """REDIS_URL answers PING and takes writes; True when it answers (or the embedded Redis is used).
 
@@ -615,6 +625,7 @@ def run_checks(
                         "customers' updates, proposals and receipts by e-mail are logged as skipped)",
                         "set SMTP_HOST to the mail server, or remove the other SMTP_ settings")
     database_ok = "DATABASE_URL" not in broken and database_problems(settings, report, migrate)
+    spool_problems(settings, report)  # a local file: said with the database down, when callers go there
     redis_ok = redis_problems(settings, report, strict=role == Role.CHECK)
     if redis_ok:
         foreign_queue_problems(settings, report)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import db_time_limit
 from app.clock import Clock, SystemClock
+from app.db_outage import Outage
 from app.idle_socket import closed_while_idle
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,10 @@ class Database:
                         **({} if os.environ.get("PGGSSENCMODE") else NO_GSSAPI)}
             kwargs["connect_args"] = {key: value for key, value in defaults.items() if key not in own}
         self.engine: Engine = create_engine(url, **kwargs)
+        # This process's view of a database outage, and its few log lines (``app.db_outage``): a commit or a new
+        # connection says it is over.
+        self.outage = Outage(lambda: self.clock.now(), connect_seconds=_connect_seconds(url))
+        event.listen(self.engine, "connect", lambda _conn, _record: self.outage.over())
         # Connections on which each statement commits on its own (PostgreSQL only): the lean IVR
         # step's single-statement write needs no BEGIN/COMMIT round trips. None on SQLite.
         self.autocommit: Engine | None = None
@@ -118,6 +123,7 @@ class Database:
     def _after_commit(self, session: Session) -> None:
         if session.in_nested_transaction():
             return  # SQLAlchemy reports a savepoint's release as a commit: the transaction is still open
+        self.outage.over()
         jobs = session.info.pop(_PENDING, [])
         if not jobs:
             return
@@ -150,6 +156,17 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def _connect_seconds(url: str) -> float | None:
+    """libpq's connect time-out for ``url`` (DATABASE_URL's own ?connect_timeout=, else ours); None for SQLite."""
+    if url.startswith("sqlite"):
+        return None
+    own = make_url(url).query.get("connect_timeout")
+    try:
+        return float(own) if isinstance(own, str) else float(CONNECT_TIMEOUT_SECONDS)
+    except ValueError:
+        return None
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -8,6 +8,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app import db_time_limit, worker_presence
+from app.db import unreachable
+from app.db_outage import reason
 from app.db_wait_bound import BOUND_SECONDS, TooSlow, bounded, take_intake_lock
 from app.redis_refusal import write_refused
 
@@ -40,14 +42,6 @@ REDIS_REFUSES = ("Redis answers but refuses writes, so no job reaches RQ: caller
 NO_WATCHDOG = ("no watchdog runs (no `hotline worker`, or all of them restarting): callers are still taken and "
                "recorded, but no page, escalation or callback leaves until a `hotline worker` runs")
 
-SPOOL_UNWRITABLE = ("this host's HOTLINE_DATA_DIR cannot be written ({why}): should the database go down, callers, "
-                    "voicemails and SMS could not be kept in the emergency spool and would be lost")
-SPOOL_WAITING = ("{count} record(s) (callers, voicemails, status callbacks, SMS) wait in this host's emergency spool: "
-                 "the database did not take them when they came (down, or a table or row locked); a worker's watchdog "
-                 "replays them once it can write them")
-SPOOL_SET_ASIDE = ("{count} record(s) of this host's emergency spool could not be applied (unreadable, or {tries} failed "
-                   "replays while the database answered) and were set aside in HOTLINE_DATA_DIR/{name}: the worker's "
-                   "log names each (ERROR); apply them by hand, then remove the file")
 # no number, no error text: /healthz answers anyone who can reach it (the worker's log names each failure)
 MAIL_WAITING = ("{count} e-mail(s) wait for SMTP after a failed try, the oldest queued at {since} (see the worker's log "
                 "for the error; check SMTP_HOST, SMTP_PORT and the credentials): customers' receipts and breach "
@@ -109,7 +103,7 @@ def healthz():
         warnings.append(DATABASE_SLOW.format(what="SELECT 1", seconds=BOUND_SECONDS,
                                              unchecked=f"the schema, {NOT_CHECKED_READS}"))
     except Exception as exc:  # noqa: BLE001 - reported, not swallowed
-        checks["database"] = _database_error(exc)
+        checks["database"] = _database_error(hotline, exc)
     try:
         refused = write_refused(hotline.jobs.redis)  # a PING passes on a full Redis or a read-only replica
         checks["redis"] = f"error: refuses writes: {refused.describe()}" if refused else "ok"
@@ -134,7 +128,7 @@ def healthz():
             warnings.append(DATABASE_SLOW.format(what="the lock a caller's incident is written under",
                                                  seconds=BOUND_SECONDS, unchecked=NOT_CHECKED_READS))
         except DBAPIError as exc:  # stopped answering (or went down) since the schema was read
-            checks["database"] = _database_error(exc)
+            checks["database"] = _database_error(hotline, exc)
     if checks.get("schema") == "ok" and checks["database"] == "ok":
         from app.services.mail_health import mail_waiting
         from app.services.oncall_coverage import no_sms_pages_now, nobody_to_page_now, rota_paged_in_time
@@ -158,7 +152,7 @@ def healthz():
             warnings.append(DATABASE_SLOW.format(what="/healthz's reads", seconds=BOUND_SECONDS, unchecked=NOT_CHECKED_READS))
             watchdog, on_call, paging, put_off = None, None, None, None
         except DBAPIError as exc:  # stopped answering (or went down) since the lock was taken
-            checks["database"] = _database_error(exc)
+            checks["database"] = _database_error(hotline, exc)
             watchdog, on_call, paging, put_off = None, None, None, None
     if checks.get("schema") == "ok" and checks["database"] == "ok":
         # a lease that lapsed under a frozen or killed holder while other workers run (their watchdogs sweep) changes
@@ -195,19 +189,9 @@ def healthz():
         warnings += _eviction(hotline.jobs.redis)
         warnings += _refused_webhooks(hotline.jobs)
         warnings += _other_keys(hotline, current_app.secret_key)
-    from app.services.spool import DEAD_NAME, MAX_TRIES, set_aside, unwritable, waiting
+    from app.services.spool_health import spool_warnings
 
-    spool_problem = unwritable(hotline.settings.data_dir)
-    if spool_problem:  # only the database down too would need it: a warning, as Redis down is
-        warnings.append(SPOOL_UNWRITABLE.format(why=spool_problem))
-    # callers diverted to the spool while SELECT 1 answers (a locked table): an outside probe's /healthz said all was
-    # well while every caller got the emergency voicemail
-    spooled = waiting(hotline.settings.data_dir)
-    if spooled:
-        warnings.append(SPOOL_WAITING.format(count=spooled))
-    dead = set_aside(hotline.settings.data_dir)
-    if dead:
-        warnings.append(SPOOL_SET_ASIDE.format(count=dead, tries=MAX_TRIES, name=DEAD_NAME))
+    warnings += spool_warnings(hotline.settings.data_dir)  # local files: said with the database down too
     clock, skewed = _clock_state(hotline, redis_ok=checks["redis"] == "ok", alive_now=alive_now)
     if clock is not None:
         checks["clock"] = "skewed" if skewed else "ok"
@@ -218,9 +202,18 @@ def healthz():
                    steps_put_off=put_off.as_json() if put_off else None, warnings=warnings), 200 if ok else 503
 
 
-def _database_error(exc: Exception) -> str:
-    """The database check's value for ``exc``: NOT_ANSWERING when /healthz's limit cut its database work off."""
-    return NOT_ANSWERING if db_time_limit.spent() else f"error: {type(exc).__name__}"
+def _database_error(hotline, exc: Exception) -> str:
+    """The database check's value for ``exc``: NOT_ANSWERING when /healthz's limit cut its database work off, else the
+    reason in a few safe words ("error: connection refused", "authentication failed", "too many connections", ...:
+    each needs another fix; never the driver's message, which names the host and the user: ``db_outage.reason``).
+    A database that cannot be reached is noted as this process's outage (its log's one line)."""
+    if db_time_limit.spent():
+        why = NOT_ANSWERING
+    else:
+        why = f"error: {reason(exc, connect_seconds=hotline.db.outage.connect_seconds)}"
+    if unreachable(exc):
+        hotline.db.outage.note(exc)
+    return why
 
 
 def _clock_state(hotline, redis_ok: bool, alive_now: set[str] | None = None) -> tuple[dict | None, list[str]]:
@@ -307,7 +300,7 @@ def _schema_check(hotline, guard: dict[str, bool]) -> tuple[str, str | None]:
         return SLOW, DATABASE_SLOW.format(what="the schema's version", seconds=BOUND_SECONDS,
                                           unchecked=f"the schema, {NOT_CHECKED_READS}")
     except Exception as exc:  # noqa: BLE001 - reported, not swallowed
-        return _database_error(exc), None
+        return _database_error(hotline, exc), None
     if state.usable:
         guard["usable"] = True
         return "ok", None

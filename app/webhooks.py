@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import is_disconnect, unreachable
+from app.db_outage import failed
 from app.models import WebhookDelivery
 from app.services.spool import keep
 from app.services.status_callbacks import APPLY
@@ -89,10 +90,10 @@ def answer_once(handler: Handler, mimetype: str = "text/xml", safe: str | None =
             log.warning("webhook %s replayed after the retry window; answered empty", request.path)
             body = EMPTY_ANSWERS.get(mimetype, "")
         return Response(body, mimetype=mimetype)
-    except Exception:
+    except Exception as exc:
         if safe is None:
             raise
-        log.exception("webhook %s failed; answered with safe TwiML", request.path)
+        failed(hotline.db.outage, log, exc, "webhook %s failed; answered with safe TwiML", request.path)
         return Response(safe, mimetype=mimetype)
 
 
@@ -116,7 +117,8 @@ def answer_status(lean: Lean | None = None) -> Response:
         if keep(hotline.settings.data_dir, "status", {"path": request.path, "form": form, "query": query,
                                                       "key": delivery_key(request, hotline.settings),
                                                       "at": received.isoformat()}):
-            log.warning("status callback %s: database unreachable; kept in the spool", request.path)
+            log.warning("status callback %s: database unreachable (%s); kept in the spool", request.path,
+                        hotline.db.outage.note(exc))
         return Response("", mimetype="text/plain")  # a 500 is never sent again either: it would only fill Twilio's log
 
 

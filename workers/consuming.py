@@ -16,9 +16,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker, worker_registration
-from rq.exceptions import StopRequested
+from rq.exceptions import DeserializationError, StopRequested
 
 from app import redis_refusal
+from app.db import unreachable
+from workers import context
 
 _last_finished: dict[str, float] = {}  # queue name: time.monotonic() of the last job a worker here finished from it
 
@@ -148,6 +150,23 @@ class StoppableWorker(SimpleWorker):
                 pipe.expire(self.key, timeout or self.worker_ttl + 60)
                 pipe.execute()
 
+    def handle_exception(self, job, *exc_info) -> None:
+        """RQ's ERROR line with the traceback, except for a job that failed only because the database cannot be
+        reached: one WARNING line, no traceback (the outage itself is told once, ``app.db_outage``). Such a job is
+        lost to nothing: it moves to RQ's failed registry as any failed job does, and its row, still due in SQL,
+        is handed over again by the watchdog once the database is back. RQ's exception handlers run either way."""
+        hotline = context.peek()
+        if hotline is None or not unreachable(exc_info[1]):
+            super().handle_exception(job, *exc_info)
+            return
+        why = hotline.db.outage.note(exc_info[1])
+        self.log.warning("Worker %s: job %s (%s) not done: the database is unreachable (%s); the watchdog hands it "
+                         "over again once it is back", self.name, job.id, _function_of(job), why)
+        for handler in self._exc_handlers:  # as RQ walks them: one that returns a false value other than None ends it
+            fallthrough = handler(job, *exc_info)
+            if fallthrough is not None and not fallthrough:
+                break
+
     def register_death(self) -> None:
         self._dead = True
         super().register_death()
@@ -201,6 +220,14 @@ class _CommandListener(threading.Thread):
 
     def stop(self) -> None:
         self._stopping.set()
+
+
+def _function_of(job) -> str:
+    """The job's function's name, as RQ's own failure line gives it (a job whose data cannot be read has none)."""
+    try:
+        return job.func_name
+    except DeserializationError:
+        return "<DeserializationError>"
 
 
 def _unless_refusal(exc: BaseException) -> None:

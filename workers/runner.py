@@ -9,7 +9,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from app import db_time_limit, redis_refusal, worker_presence
+from app import db_outage, db_time_limit, redis_refusal, worker_presence
 from app.malloc_arenas import share_one_arena
 from app.services import leases
 from app.wiring import Hotline
@@ -129,8 +129,8 @@ def _watch(hotline: Hotline, stop: threading.Event, interval: float, repeats: lo
             watchdog.tick(hotline, holder, ttl)
             wait = watchdog.next_wake(hotline, interval, redis_ok=watchdog.redis_up(hotline))
             failures = 0
-        except Exception:  # noqa: BLE001 - the loop must outlive a bad pass; it is logged
-            log.exception("watchdog pass failed")
+        except Exception as exc:  # noqa: BLE001 - the loop must outlive a bad pass; it is logged
+            db_outage.failed(hotline.db.outage, log, exc, "watchdog pass failed")  # the database down: one line
             failures += 1
             wait = watchdog.wait_after_failures(failures, interval)
         repeats.tell()  # how long a fault that ended lasted, in the lines held back of it
@@ -140,5 +140,5 @@ def _watch(hotline: Hotline, stop: threading.Event, interval: float, repeats: lo
         with hotline.db.transaction() as session:
             leases.release(session, leases.WATCHDOG, holder, hotline.clock.now())
             leases.release(session, watchdog.telephony_lease(hotline.settings), holder, hotline.clock.now())
-    except Exception:  # noqa: BLE001 - the database may be the thing that is down; the lease then expires
-        log.exception("could not release the watchdog lease")
+    except Exception as exc:  # noqa: BLE001 - the database may be the thing that is down; the lease then expires
+        db_outage.failed(hotline.db.outage, log, exc, "could not release the watchdog lease")

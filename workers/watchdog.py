@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import db_outage
 from app.key_fingerprints import announce_key
 from app.models import Callback, CallbackOutcome, DueStep, Page, PageStatus, StepStatus
 from app.queue import JOB_FUNCTIONS, LOOKUP_KINDS, PendingJob, announce_deployment
@@ -156,8 +157,8 @@ def forget(hotline: Hotline, housekeeping: Callable[[Session, datetime], int], w
     try:
         with hotline.db.transaction() as session:
             return housekeeping(session, hotline.clock.now())
-    except Exception:  # noqa: BLE001 - housekeeping; the promise's work is done
-        log.exception("could not %s; the next pass tries again", what)
+    except Exception as exc:  # noqa: BLE001 - housekeeping; the promise's work is done
+        db_outage.failed(hotline.db.outage, log, exc, "could not %s; the next pass tries again", what)
         return 0
 
 
@@ -261,8 +262,8 @@ def run_here(hotline: Hotline, jobs: list[PendingJob], until_done: bool = False,
                 try:
                     getattr(entry, JOB_FUNCTIONS[job.kind].rsplit(".", 1)[1])(job.target_id)
                     run += 1
-                except Exception:  # noqa: BLE001 - one broken row must not stop the others
-                    log.exception("watchdog could not run %s", job.job_id)
+                except Exception as exc:  # noqa: BLE001 - one broken row must not stop the others
+                    db_outage.failed(hotline.db.outage, log, exc, "watchdog could not run %s", job.job_id)
             if not until_done:
                 break
             now = hotline.clock.now()

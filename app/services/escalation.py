@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from app.db import database_of
+from app.db_outage import failed
 from app.escalation import Snapshot, counts_as_paged
 from app.escalation.levels import level_due_times, rearmed_at
 from app.event_kind import EventKind
@@ -98,8 +100,10 @@ def _run_now(session: Session, incident: Incident, step: DueStep, now: datetime)
     try:
         with session.begin_nested():
             return run_step(session, step_id, now, actor="system", incident=incident)  # inserted here: ours
-    except Exception:  # noqa: BLE001 - the opening must not fail on a page; the worker runs the step
-        log.exception("the first page step of incident %s failed at its opening; left to a worker", incident_id)
+    except Exception as exc:  # noqa: BLE001 - the opening must not fail on a page; the worker runs the step
+        database = database_of(session)
+        failed(database.outage if database else None, log, exc,
+               "the first page step of incident %s failed at its opening; left to a worker", incident_id)
         return False
 
 

@@ -165,7 +165,7 @@ def replay(db, settings) -> int:
                     _replay_one(db, json.loads(line), policy, settings)
                     done += 1
                 except Exception as exc:  # noqa: BLE001 - kept, in its place, for the next replay
-                    kept = _tried(line, exc)
+                    kept = _tried(line, exc, db)
                     if kept is not None:
                         _rewrite(work, [kept, *lines[index + 1:]])
                         return done
@@ -174,7 +174,7 @@ def replay(db, settings) -> int:
         return done
 
 
-def _tried(line: str, exc: Exception) -> str | None:
+def _tried(line: str, exc: Exception, db) -> str | None:
     """``line`` to keep first in line, counting one more failure of its own; None when it is to be set aside.
 
     The database down or busy (a table lock past the time limit) fails every record alike: waiting loses nothing,
@@ -186,9 +186,9 @@ def _tried(line: str, exc: Exception) -> str | None:
         tries = int(record.get(TRIES, 0))
     except (ValueError, AttributeError, TypeError):
         return None
-    if unreachable(exc):
-        log.error("spool record not replayed (the database cannot be reached or timed out: %s); kept first in line, "
-                  "the records after it wait behind it", exc)
+    if unreachable(exc):  # the database outage's own lines say so (``app.db_outage``), not one per pass here
+        log.debug("spool record not replayed (the database cannot be reached or timed out: %s); kept first in line, "
+                  "the records after it wait behind it", db.outage.note(exc))
         return line
     record[TRIES] = tries = tries + 1
     if tries >= MAX_TRIES:

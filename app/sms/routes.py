@@ -40,7 +40,8 @@ def inbound() -> Response:
             raise
         if keep(settings.data_dir, "sms", {"key": delivery_key(request, settings), "form": form,
                                            "at": received.isoformat()}):
-            log.warning("inbound SMS: database unreachable; kept in the spool")
+            log.warning("inbound SMS: database unreachable (%s); kept in the spool",
+                        current_app.extensions["hotline"].db.outage.note(exc))
             return Response(as_twiml(text("sms_kept")), mimetype="text/xml")
         log.error("inbound SMS: database unreachable and the spool cannot be written: the SMS is lost")
         return Response(as_twiml(text("sms_not_kept")), mimetype="text/xml")

@@ -6,6 +6,8 @@ import logging
 
 from flask import Blueprint, Response, current_app, request
 
+from app.db import unreachable
+from app.db_outage import failed
 from app.models import IncidentSource
 from app.models.call import ENDED_STATUSES
 from app.services import intake, lean_step
@@ -67,9 +69,10 @@ def _guarded(handler, lean=None) -> Response:
     """Answer the webhook; on any internal error still save the caller and take a voicemail."""
     try:
         return answer_once(handler, lean=lean)
-    except Exception:  # noqa: BLE001 - the caller must always get TwiML
-        log.exception("voice webhook failed; rescuing call %s", request.form.get("CallSid"))
-        kept = _rescue(IncidentSource.RESCUED, "internal_error")
+    except Exception as exc:  # noqa: BLE001 - the caller must always get TwiML
+        # the database down: the outage's own line and the rescue's one line for this caller, no traceback
+        failed(_hotline().db.outage, log, exc, "voice webhook failed; rescuing call %s", request.form.get("CallSid"))
+        kept = _rescue(IncidentSource.RESCUED, "internal_error", cause=exc)
         return Response(voicemail_twiml(_minutes(), kept), mimetype="text/xml")
 
 
@@ -78,10 +81,11 @@ def _minutes() -> int:
     return _hotline().settings.callback_sla_minutes
 
 
-def _rescue(source: IncidentSource, reason: str, *, delivery: bool = False) -> bool:
+def _rescue(source: IncidentSource, reason: str, *, delivery: bool = False, cause: BaseException | None = None) -> bool:
     """Save the caller (on disk when SQL is down too); False when neither took them. With ``delivery`` the request is
     Twilio's own (the Fallback URL): saved once per request its signature covers (``answer_once``), however its form
-    is split."""
+    is split. ``cause``: the webhook's own failure, when the rescue follows one. A caller kept while the database
+    cannot be reached is one WARNING line naming the call (the outage itself is told once: ``app.db_outage``)."""
     hotline = _hotline()
     sid, caller = request.form.get("CallSid", ""), request.form.get("From", "")
     now = hotline.clock.now()
@@ -97,13 +101,19 @@ def _rescue(source: IncidentSource, reason: str, *, delivery: bool = False) -> b
         else:
             with hotline.db.transaction() as session:
                 save(session, now)
-        return True
-    except Exception:  # noqa: BLE001 - SQL is down too: keep it on disk
+    except Exception as exc:  # noqa: BLE001 - SQL is down too: keep it on disk
         kept = keep(hotline.settings.data_dir, "rescue", {"call_sid": sid, "from": caller, "reason": reason,
                                                            "source": source.value, "at": now.isoformat()})
-        log.exception("could not save rescued call %s; %s", sid,
-                      "kept in the spool" if kept else "NOT kept either (the spool cannot be written): lost")
+        if kept and unreachable(exc):
+            log.warning("call %s: database unreachable (%s); the caller is kept in the spool", sid,
+                        hotline.db.outage.note(exc))
+        else:
+            log.error("could not save rescued call %s; %s", sid,
+                      "kept in the spool" if kept else "NOT kept either (the spool cannot be written): lost", exc_info=exc)
         return kept
+    if cause is not None and unreachable(cause):  # the database answered again in between
+        log.warning("call %s: database unreachable mid-call; saved as a rescued incident", sid)
+    return True
 
 
 def _lost(sid: str, caller: str, url: str, what: str) -> None:
@@ -213,11 +223,16 @@ def fallback_recording() -> Response:
     try:  # once per signed request: a replay, its form split otherwise, must not replace the recording
         answer_once(attach)
         attached = True
-    except Exception:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001
         attached = keep(hotline.settings.data_dir, "recording",
                         {"call_sid": sid, "url": url, "seconds": secs, "at": now.isoformat()})
-        log.exception("could not attach voicemail of %s; %s", sid,
-                      "kept in the spool" if attached else "NOT kept either (the spool cannot be written): lost")
+        if attached and unreachable(exc):
+            log.warning("voicemail of call %s: database unreachable (%s); kept in the spool", sid,
+                        hotline.db.outage.note(exc))
+        else:
+            log.error("could not attach voicemail of %s; %s", sid,
+                      "kept in the spool" if attached else "NOT kept either (the spool cannot be written): lost",
+                      exc_info=exc)
     if rescued and attached:
         return Response(goodbye_twiml(_minutes()), mimetype="text/xml")
     _lost(sid, caller, url, "the voicemail" if rescued else "the call and its voicemail")

@@ -30,6 +30,7 @@ class _LockedOnce:
 
     def __init__(self, db, meanwhile) -> None:
         self.db, self.meanwhile, self.failed = db, meanwhile, False
+        self.outage = db.outage  # the process's outage, which notes the failure
 
     @contextmanager
     def transaction(self):

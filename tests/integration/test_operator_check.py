@@ -267,3 +267,18 @@ escalation_policies:
     checked = cli("check", "--no-twilio")
     assert "ERROR   escalation_policies[tam-first].levels: no level before the at-risk alert" in checked.output
     assert "escalation_policies[default]" not in checked.output  # the built-in default pages primary at once
+
+
+def test_check_with_the_database_down_says_how_many_records_wait_in_this_hosts_spool(cli, tmp_path):
+    """An outside probe's `check` during an outage said only "cannot connect", not that callers were spooled."""
+    from app.services.spool import spool
+
+    for sid in ("CA1", "CA2", "CA3"):
+        spool(tmp_path / "data", "rescue", {"call_sid": sid, "from": "+14155550100", "reason": "db down",
+                                            "source": "rescued", "at": "2026-11-26T03:00:00+00:00"})
+    checked = cli("check", "--no-twilio", DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
+    assert checked.exit_code == 1, checked.output
+    assert "ERROR   DATABASE_URL: cannot connect to" in checked.output
+    assert ("3 record(s) (callers, voicemails, status callbacks, SMS) wait in this host's emergency spool"
+            in checked.output)
+    assert "keep the spool empty: bring the database back" in checked.output
