@@ -101,6 +101,63 @@ def _one_statement_cache_per_database_kind() -> None:
 
 _one_statement_cache_per_database_kind()
 
+
+def _postgres_sessions_kept_between_tests(most: int = 6) -> None:
+    """Tests only: every test's hotline builds its own engine and disposes of it at the end, so each PostgreSQL test
+    opened its connections anew: a server process forked and its caches of the schema's catalog filled again by the
+    test's first statements. A connection its engine closes in good order (an engine's ``dispose``, a pool's
+    overflow) is kept instead, its session reset as a pooler resets one (``DISCARD ALL``: settings, advisory locks,
+    temporary tables, prepared plans), and handed to the next engine that connects with the same arguments; at
+    most ``most`` are kept per process, the oldest closed first. A connection the pool invalidates (an error, a
+    shut socket) is terminated as before, and one found closed by the server is never handed out. Production opens
+    its engine once per process and is not touched."""
+    from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
+
+    from app.idle_socket import closed_while_idle
+
+    connect, close = PGDialect_psycopg2.connect, PGDialect_psycopg2.do_close
+    kept: list[tuple[tuple, object]] = []  # (the arguments it was opened with, the connection), oldest first
+    opened_with: dict[int, tuple] = {}
+
+    def arguments(cargs, cparams) -> tuple:  # connect_timeout follows each request's deadline: not the session's
+        return cargs, tuple(sorted((k, str(v)) for k, v in cparams.items() if k != "connect_timeout"))
+
+    def reused(self, *cargs, **cparams):
+        key = arguments(cargs, cparams)
+        for i in range(len(kept) - 1, -1, -1):
+            if kept[i][0] == key:
+                conn = kept.pop(i)[1]
+                if not conn.closed and not closed_while_idle(conn.fileno()):
+                    opened_with[id(conn)] = key
+                    return conn
+                close(self, conn)
+        conn = connect(self, *cargs, **cparams)
+        opened_with[id(conn)] = key
+        return conn
+
+    def kept_open(self, conn) -> None:
+        key = opened_with.pop(id(conn), None)
+        try:
+            if key is None or conn.closed:
+                raise ValueError("not ours, or closed")
+            conn.rollback()
+            conn.autocommit = True
+            with conn.cursor() as cursor:
+                cursor.execute("DISCARD ALL")
+            conn.autocommit = False
+        except Exception:  # noqa: BLE001 - anything odd: closed as before
+            close(self, conn)
+            return
+        kept.append((key, conn))
+        while len(kept) > most:
+            close(self, kept.pop(0)[1])
+
+    PGDialect_psycopg2.connect = reused
+    PGDialect_psycopg2.do_close = kept_open
+
+
+_postgres_sessions_kept_between_tests()
+
 # the driver named as the app names it (SQLAlchemy 2.1 would take psycopg 3 for a bare postgresql://)
 POSTGRES_URL = normalize_database_url(os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 
