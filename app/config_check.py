@@ -446,12 +446,16 @@ def _watchdog_liveness(watchdog: dict, announced: dict[str, float] | None, now: 
                  "run `hotline worker` (it runs the watchdog)")
         return
     holder = watchdog["holder"]
-    alive_now = worker_presence.alive(announced, now.timestamp()) if announced is not None else {holder}
-    if holder not in alive_now:
-        heard = announced.get(holder)
-        when = f"last heard {now.timestamp() - heard:.0f} s ago" if heard is not None else "never heard of"
-        said = (f"the watchdog's lease is held by {holder}, {when}: it was killed or is frozen, and its lease lapses "
-                "only 30 s after its last pass")
+    if announced is None or holder not in announced:
+        # a holder that never announced itself is a worker of a version before presence (a rolling upgrade: probe
+        # zb's new host called the live old worker "killed or frozen"); its fresh lease alone says it, as before
+        silent = "" if announced is None else "; it announces no presence (an older version): its lease says it"
+        report.passed.append(f"watchdog alive ({holder}, heartbeat {watchdog['heartbeat_age_seconds']} s ago{silent})")
+        return
+    if holder not in worker_presence.alive(announced, now.timestamp()):
+        alive_now = worker_presence.alive(announced, now.timestamp())
+        said = (f"the watchdog's lease is held by {holder}, last heard {now.timestamp() - announced[holder]:.0f} s "
+                "ago: it was killed or is frozen, and its lease lapses only 30 s after its last pass")
         if alive_now:  # another worker takes the lease over when it lapses: changing hands
             report.warn("watchdog", f"{said}; {len(alive_now)} other worker(s) alive take it over then.")
         else:

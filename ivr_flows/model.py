@@ -208,21 +208,25 @@ class CallState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CallState:
-        """Rebuild a state saved with ``to_dict``."""
-        d = dict(data)
+        """Rebuild a state saved with ``to_dict``, by this release or another (``known_fields``): a key this release
+        does not know is left out, a key an older release did not write takes its default. The keys every release
+        wrote (``stage``, ``lang``, ``policy`` with its ``allowed_regions``, ``captured``) must be there, and a value
+        this release cannot take (a stage or language it does not know, an object that is none) raises KeyError,
+        TypeError or ValueError: the call cannot go on from it."""
+        d = known_fields(cls, data)
         d["stage"] = Stage(d["stage"])
-        d["lang"] = Lang(d["lang"])
-        p = dict(d["policy"])
-        p["allowed_regions"] = tuple(p["allowed_regions"])
+        d["lang"] = Lang(data["lang"])
+        p = known_fields(FlowPolicy, data["policy"])
+        p["allowed_regions"] = tuple(data["policy"]["allowed_regions"])
         d["policy"] = FlowPolicy(**p)
-        c = dict(d["captured"])
+        c = known_fields(Captured, data["captured"])
         if c.get("affected_service"):
             c["affected_service"] = AffectedService(c["affected_service"])
         if c.get("ticket_match"):
             c["ticket_match"] = TicketMatch(c["ticket_match"])
         c["missing"] = tuple(c.get("missing", ()))
         d["captured"] = Captured(**c)
-        d["ticket"] = TicketInfo(**d["ticket"]) if d.get("ticket") else None
+        d["ticket"] = TicketInfo(**known_fields(TicketInfo, d["ticket"])) if d.get("ticket") else None
         d["confirmed"] = tuple(d.get("confirmed", ()))
         d["changed"] = tuple(d.get("changed", ()))
         if d.get("incident"):
@@ -243,6 +247,21 @@ class CallState:
                 next_update_at=datetime.fromisoformat(i["next_update_at"]) if i.get("next_update_at") else None,
             )
         return cls(**d)
+
+
+def known_fields(cls: type, data: Any) -> dict[str, Any]:
+    """The entries of a stored object ``data`` that are fields of dataclass ``cls``: the one rule for reading what
+    another release wrote. During a rolling upgrade a newer host writes keys this release does not know (a call's
+    webhooks reach both hosts, in any order): they are left out, so the call goes on with what this release
+    understands (and the state it writes back lacks them: the newer release reads its defaults for them, as for any
+    older state). An older release's state lacks keys: the dataclass's defaults fill them. An unknown *value* (a
+    stage, a language) is no key and is not read past. TypeError when ``data`` is no object."""
+    if not isinstance(data, dict):
+        raise TypeError(f"{cls.__name__}: stored value is a {type(data).__name__}, not an object")
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return {name: data[name] for name in names if name in data}
 
 
 def _to_jsonable(value: Any) -> Any:

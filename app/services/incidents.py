@@ -325,7 +325,8 @@ def attach_recording(session: Session, *, call_sid: str, url: str, seconds: int,
 
 
 def readable_state(data: dict[str, Any] | None) -> CallState | None:
-    """A call's flow state, or None when there is none or it cannot be read."""
+    """A call's flow state, or None when there is none or it cannot be read (``CallState.from_dict``: a state a newer
+    release wrote is read, its keys this release does not know left out; a stage this release does not know is not)."""
     try:
         return CallState.from_dict(data) if data else None
     except (KeyError, TypeError, ValueError):

@@ -60,8 +60,9 @@ class UnknownCall(Exception):
 
 
 class UnreadableCall(Exception):
-    """A webhook for a call whose stored flow state cannot be read (a row edited by hand: no JSON, a key missing):
-    the flow cannot go on from it. ``incident_id``: the incident the call opened (or joined), if any."""
+    """A webhook for a call whose stored flow state cannot be read (a row edited by hand: no JSON, a key every release
+    writes missing; a stage or language this release does not know): the flow cannot go on from it. Keys a newer
+    release added are no reason (``ivr_flows.model.known_fields``). ``incident_id``: the incident the call opened (or joined), if any."""
 
     def __init__(self, call_sid: str, incident_id: int | None) -> None:
         super().__init__(call_sid)

@@ -76,7 +76,8 @@ def answer(db: Database, *, key: str, path: str, call_sid: str, seq: int, event:
         flow = readable_state(state)
         if seq != current or flow is None:
             # stale: the full path logs it and repeats the question; unreadable (a row edited by hand, no JSON, a
-            # key missing): the full path answers it safely (``intake.UnreadableCall``)
+            # key every version writes missing, a stage only a newer version knows): the full path answers it safely
+            # (``intake.UnreadableCall``)
             return UNANSWERED
         step = plain_step(flow, event, now, incident_id)
         if step is None:

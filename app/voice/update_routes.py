@@ -13,6 +13,7 @@ from app.models import Callback, CallSession, Incident, Rep
 from app.models.followup import DEFAULT_INTERVAL_MINUTES
 from app.prompts import text
 from app.services.callbacks import rep_leg_over
+from app.services.incidents import readable_state
 from app.services.resolution import decide_by_call, spoken_proposal
 from app.services.row_locks import lock_incident
 from app.services.update_text import every
@@ -27,7 +28,6 @@ from app.services.updates import (
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import REP_VOICE, say_and_hang_up
 from app.webhooks import answer_once, answer_status
-from ivr_flows.model import CallState
 
 bp = Blueprint("updates_voice", __name__, url_prefix="/twilio/updates")
 
@@ -147,8 +147,5 @@ def proposal_answer() -> Response:
 def _proven(session: Session, call_sid: str, reference: str) -> bool:
     """This call's caller keyed the incident's reference or its account's PIN (the flow's verified state)."""
     call = session.get(CallSession, call_sid) if call_sid else None
-    try:
-        state = CallState.from_dict(call.state) if call is not None and call.state else None
-    except (KeyError, TypeError, ValueError):
-        return False
+    state = readable_state(call.state) if call is not None else None
     return bool(state and state.verified and state.incident and state.incident.reference == reference)

@@ -1,6 +1,6 @@
 """A call whose stored flow state cannot be read (its ``call_sessions`` row edited by hand: not JSON, a key missing,
-not an object) never sends a webhook into the generic rescue of an internal error, nor a 500: it is logged once with
-its call SID, and the caller hears what is true. An ended call that opened an incident is told that the incident
+not an object; or a newer release's stage this one does not know) never sends a webhook into the generic rescue of an
+internal error, nor a 500: it is logged once with its call SID, and the caller hears what is true. An ended call that opened an incident is told that the incident
 stands, and the incident and its callback promise are untouched; a call without one is saved as the emergency paths
 save a caller and asked for a voicemail.
 
@@ -24,6 +24,10 @@ CORRUPTIONS = {
     "not JSON": lambda state: '{"stage": "done", "lang": ',
     "a key missing": lambda state: json.dumps({k: v for k, v in state.items() if k != "policy"}),
     "not an object": lambda state: json.dumps(["done"]),
+    # a newer release's keys are read past (``test_rolling_upgrade_call``), but not a stage this release cannot
+    # continue from, nor a known key holding no object
+    "an unknown stage": lambda state: json.dumps({**state, "stage": "survey", "survey": {"asked": 1}}),
+    "a known key of the wrong type": lambda state: json.dumps({**state, "captured": "Acme"}),
 }
 UNREADABLE = "stored flow state cannot be read"
 
