@@ -50,6 +50,7 @@ def upgrade_locked(url: str, lock_dir: Path, revision: str = "head") -> None:
                 conn.commit()
                 try:
                     refuse_newer_schema(conn)
+                    conn.commit()  # handed to Alembic outside a transaction: each migration commits on its own
                     cfg = alembic_config(url)
                     cfg.attributes["connection"] = conn
                     command.upgrade(cfg, revision)

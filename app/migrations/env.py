@@ -30,6 +30,13 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # Each migration commits on its own (on a connection handed in outside a transaction: ``app.migrate``'s
+        # PostgreSQL path), so what one locks (a table it alters, the rows a refold rewrites) is released when it
+        # ends, not held by the rest of the upgrade: an outside probe's old hosts waited on the pages table until
+        # the last of 8 migrations committed. A failed migration leaves the earlier ones applied (and stamped); the
+        # next start goes on from there. ``engine.begin()`` below (SQLite's path) keeps one transaction.
+        transaction_per_migration=True,
+        on_version_apply=config.attributes.get("on_version_apply", ()),
     )
     with context.begin_transaction():
         context.run_migrations()
