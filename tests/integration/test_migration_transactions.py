@@ -48,5 +48,5 @@ def test_each_migration_is_committed_before_the_next_begins(pg_scratch, tmp_path
 
     assert len(seen) > 5  # the whole chain ran, from an empty schema
     assert seen[0][1] == []  # the first one's stamp is not committed while it runs
-    for (previous, _), (current, visible) in zip(seen, seen[1:]):
+    for (previous, _), (current, visible) in zip(seen, seen[1:], strict=False):
         assert visible == [previous], f"while {current} ran, another connection saw {visible}, not {previous}"
