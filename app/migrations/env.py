@@ -19,8 +19,15 @@ def run_migrations() -> None:
     from sqlalchemy import create_engine
 
     engine = create_engine(config.get_main_option("sqlalchemy.url"))
-    with engine.begin() as conn:
-        _run(conn)
+    if engine.dialect.name == "postgresql":
+        # outside a transaction, as ``app.migrate.upgrade_locked`` hands one in: each migration commits on its own,
+        # and one that builds an index CONCURRENTLY can step out of its transaction (``autocommit_block``)
+        with engine.connect() as conn:
+            _run(conn)
+            conn.commit()
+    else:
+        with engine.begin() as conn:
+            _run(conn)
     engine.dispose()
 
 
@@ -34,7 +41,7 @@ def _run(connection) -> None:
         # PostgreSQL path), so what one locks (a table it alters, the rows a refold rewrites) is released when it
         # ends, not held by the rest of the upgrade: an outside probe's old hosts waited on the pages table until
         # the last of 8 migrations committed. A failed migration leaves the earlier ones applied (and stamped); the
-        # next start goes on from there. ``engine.begin()`` below (SQLite's path) keeps one transaction.
+        # next start goes on from there. ``engine.begin()`` above (SQLite's path) keeps one transaction.
         transaction_per_migration=True,
         on_version_apply=config.attributes.get("on_version_apply", ()),
     )

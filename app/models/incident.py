@@ -102,7 +102,10 @@ class IncidentEvent(Base):
                       Index("ix_incident_events_reopens", "incident_id", "id", postgresql_where=REOPEN_LINES,
                             sqlite_where=REOPEN_LINES),
                       # a pinned report's lines written after its as_of (none, or a handful)
-                      Index("ix_incident_events_written_at", "written_at"))
+                      Index("ix_incident_events_written_at", "written_at"),
+                      # the updates report's lines of a few kinds in a range (a small share of the log), and
+                      # the incidents they name, read from the index alone (``reports.updates``)
+                      Index("ix_incident_events_kind_at", "kind", "at", "incident_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
