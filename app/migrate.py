@@ -31,6 +31,29 @@ def revision(url: str, message: str) -> None:
 MIGRATION_LOCK_KEY = 727_001_015  # pg_advisory_lock key: one migrating process per database
 
 
+LOCK_POLL_SECONDS = 0.2  # how often a process waiting for another's migration tries the lock again
+
+
+def _take_migration_lock(conn) -> None:
+    """Take MIGRATION_LOCK_KEY (a session advisory lock) on ``conn``, trying every LOCK_POLL_SECONDS, each try a
+    statement of its own whose transaction ends at once.
+
+    Not ``pg_advisory_lock``, which waits inside its statement: a process waiting there holds a transaction and
+    a snapshot, and a migration that builds an index ``CONCURRENTLY`` (it waits for every transaction older than
+    its build) in the process holding the lock waited for it while it waited for the lock: PostgreSQL ended one
+    of the two as a deadlock, and a second host starting during an upgrade failed to start ("deadlock detected")."""
+    import time
+
+    from sqlalchemy import text
+
+    while True:
+        taken = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY}).scalar()
+        conn.commit()
+        if taken:
+            return
+        time.sleep(LOCK_POLL_SECONDS)
+
+
 def upgrade_locked(url: str, lock_dir: Path, revision: str = "head") -> None:
     """``upgrade`` while holding a lock, so web and worker (or several hosts) starting at once do not race.
 
@@ -46,8 +69,7 @@ def upgrade_locked(url: str, lock_dir: Path, revision: str = "head") -> None:
         engine = probe_engine(url)  # a server that accepts and never answers ends the command, not hangs it
         try:
             with engine.connect() as conn:
-                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-                conn.commit()
+                _take_migration_lock(conn)
                 try:
                     refuse_newer_schema(conn)
                     conn.commit()  # handed to Alembic outside a transaction: each migration commits on its own

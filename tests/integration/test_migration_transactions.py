@@ -8,6 +8,9 @@ commits on its own; another connection sees each one's version stamp before the 
 
 from __future__ import annotations
 
+import threading
+import uuid
+
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
@@ -50,3 +53,50 @@ def test_each_migration_is_committed_before_the_next_begins(pg_scratch, tmp_path
     assert seen[0][1] == []  # the first one's stamp is not committed while it runs
     for (previous, _), (current, visible) in zip(seen, seen[1:], strict=False):
         assert visible == [previous], f"while {current} ran, another connection saw {visible}, not {previous}"
+
+
+def test_a_host_waiting_for_the_migration_lock_never_deadlocks_an_index_built_concurrently(pg_scratch, tmp_path):
+    """A host migrating holds the lock and builds an index CONCURRENTLY (which waits for every older transaction)
+    while a second host starting waits for the lock: until session 48 that one waited inside its statement, holding
+    a transaction, so each waited for the other and PostgreSQL ended one ("deadlock detected": the second host did
+    not start). It now tries the lock in short statements of their own: the build ends, then the second migrates."""
+    tag = f"hotline_lockwait_{uuid.uuid4().hex[:8]}"
+    waiter_url = f"{pg_scratch}&application_name={tag}"
+    outcome: list[BaseException | None] = []
+
+    def second_host() -> None:
+        try:
+            migrate.upgrade_locked(waiter_url, tmp_path)
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            outcome.append(exc)
+
+    holder = create_engine(pg_scratch, isolation_level="AUTOCOMMIT")
+    waiter = threading.Thread(target=second_host, daemon=True)
+    try:
+        with holder.connect() as first_host:
+            first_host.execute(text("SET statement_timeout = '30s'"))
+            first_host.execute(text("SELECT pg_advisory_lock(:key)"), {"key": migrate.MIGRATION_LOCK_KEY})
+            first_host.execute(text("CREATE TABLE waiting_room (n int)"))
+            waiter.start()
+            asked = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :tag "
+                         "AND query LIKE '%advisory_lock(%'")
+            for _ in range(300):  # the second host has asked for the lock (it cannot have it)
+                if first_host.execute(asked, {"tag": tag}).scalar():
+                    break
+                waiter.join(0.05)
+            else:
+                pytest.fail("the second host never asked for the migration lock")
+            first_host.execute(text("CREATE INDEX CONCURRENTLY ix_waiting_room ON waiting_room (n)"))  # no deadlock
+            first_host.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": migrate.MIGRATION_LOCK_KEY})
+        waiter.join(120)
+    finally:
+        holder.dispose()
+    assert outcome == [None]
+    check = create_engine(pg_scratch)
+    try:
+        with check.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+            assert inspect(conn).has_table("incidents")
+    finally:
+        check.dispose()
