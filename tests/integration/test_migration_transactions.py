@@ -79,9 +79,11 @@ def test_a_host_waiting_for_the_migration_lock_never_deadlocks_an_index_built_co
             first_host.execute(text("SELECT pg_advisory_lock(:key)"), {"key": migrate.MIGRATION_LOCK_KEY})
             first_host.execute(text("CREATE TABLE waiting_room (n int)"))
             waiter.start()
+            # the second host has asked for the lock (it cannot have it): its last statement is the ask, or the
+            # COMMIT that ends a try (nothing before the ask commits: the driver's set-up ends in a ROLLBACK)
             asked = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :tag "
-                         "AND query LIKE '%advisory_lock(%'")
-            for _ in range(300):  # the second host has asked for the lock (it cannot have it)
+                         "AND (query LIKE '%advisory_lock(%' OR query = 'COMMIT')")
+            for _ in range(600):
                 if first_host.execute(asked, {"tag": tag}).scalar():
                     break
                 waiter.join(0.05)
