@@ -6,8 +6,10 @@ import functools
 import os
 import threading
 import uuid
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from redis import Redis
@@ -191,6 +193,42 @@ TEST_ACCOUNT_SID = "AC" + "0" * 32
 TEST_AUTH_TOKEN = "7e57" + "1" * 28
 TEST_AUTH_TOKEN_SECONDARY = "7e57" + "2" * 28
 PUBLIC_BASE_URL = "https://hotline.example.com"
+
+
+# Scenario suites: a scenario drives the whole hotline through the simulated network, and reaches the database only
+# through the app's own SQL, which the suites beside them test on both databases (tests/integration, e2e, faults:
+# migrations, locks, the IVR's lean statements, reports). Each scenario runs on one database, the same one from run
+# to run (a stable hash of its name), so each database sees about half of them; a test marked ``every_database``
+# (row locks, threads racing, a dialect's own path) or asking for ``database_url`` itself (a report's SQL) runs on
+# both. HOTLINE_TEST_EVERY_DATABASE=1 runs every scenario on both, as before session 49.
+SCENARIO_SUITES = ("paging", "updates")
+EVERY_DATABASE = os.environ.get("HOTLINE_TEST_EVERY_DATABASE") == "1"
+DATABASES = ("sqlite", "postgresql")
+
+
+def database_for(test_name: str) -> str:
+    """The one database a scenario runs on: ``test_name`` is ``<path relative to tests/>::<function>``."""
+    return DATABASES[zlib.crc32(test_name.encode()) % 2]
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "every_database: a scenario that runs on both databases (see SCENARIO_SUITES)")
+
+
+@pytest.hookimpl(tryfirst=True)  # before the fixtures' own parametrisation, which yields to a parametrize mark
+def pytest_generate_tests(metafunc) -> None:
+    definition = metafunc.definition
+    if EVERY_DATABASE or "database_url" not in metafunc.fixturenames:
+        return
+    relative = definition.path.relative_to(Path(__file__).parent)
+    if relative.parts[0] not in SCENARIO_SUITES or definition.get_closest_marker("every_database"):
+        return
+    if "database_url" in definition._fixtureinfo.argnames:  # asked for by the test itself: its SQL is the subject
+        return
+    if any("database_url" in str(mark.args[0]) for mark in definition.iter_markers("parametrize")):
+        return
+    database = database_for(f"{relative.as_posix()}::{definition.originalname}")
+    definition.add_marker(pytest.mark.parametrize("database_url", [database], indirect=True))
 
 
 def _postgres_available() -> bool:

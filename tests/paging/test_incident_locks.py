@@ -34,6 +34,8 @@ from tests.paging.conftest import ALICE
 from workers import jobs as jobs_module
 from workers import watchdog
 
+pytestmark = pytest.mark.every_database  # row locks taken by threads at once: each database orders writers its own way
+
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout reached
 
 

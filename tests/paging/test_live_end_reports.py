@@ -28,7 +28,7 @@ from tests.paging.conftest import ALICE, CUSTOMER
 from tests.paging.test_live_connect import _callbacks, _events, _incident_id, _intake, _step, _waits
 
 # the live wait is offered only while a `hotline worker` runs (``app.watchdog_state``)
-pytestmark = pytest.mark.usefixtures("worker_runs")
+pytestmark = [pytest.mark.usefixtures("worker_runs"), pytest.mark.every_database]  # end reports forced to interleave on row locks
 
 END_REPORTS = ("/twilio/live/left", "/twilio/live/dial-done")
 ROW_LOCK = re.compile(r"\bFOR (NO KEY )?UPDATE\b")

@@ -69,6 +69,7 @@ def test_a_step_put_off_for_more_than_a_few_seconds_is_a_healthz_warning_until_i
         assert session.get(DueStep, step.id).put_off_at is None
 
 
+@pytest.mark.every_database  # PostgreSQL's row locks; SQLite skips it
 def test_a_step_held_up_by_a_row_lock_from_psql_is_named_by_healthz_until_the_lock_goes(desk, hotline, clock, client):
     """PostgreSQL (SQLite takes no row locks): an outside probe held an incident's row ``FOR UPDATE``; its steps were
     put off again and again, and /healthz said "ok" throughout."""

@@ -18,6 +18,8 @@ from app.services.page_urls import PageUrls
 from app.services.pages import PageSender
 from app.telephony.rate import CALLS, SMS, Pacer, SendRate, may_wait
 
+pytestmark = pytest.mark.every_database  # page threads of two workers sending at once
+
 NUMBERS = [f"+1415555{200 + i:04d}" for i in range(12)]
 
 

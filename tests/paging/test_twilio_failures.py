@@ -660,6 +660,7 @@ def test_a_level_whose_call_fails_before_its_sms_pages_the_managers_when_the_sms
     assert len(maria.sms) == 1 and network.phone(BOB).unmet == []
 
 
+@pytest.mark.every_database  # PostgreSQL's row locks; SQLite skips it
 def test_a_levels_two_pages_failing_at_once_page_the_managers_once(desk, network, twilio):
     """An outside probe's Twilio refused both of the level's pages (21211) to two page threads at the same moment:
     each failure saw the other page alive, not yet committed, and nobody was paged until the next level. The

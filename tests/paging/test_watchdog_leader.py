@@ -16,6 +16,8 @@ from app.services.spool import spool
 from tests.paging.conftest import CUSTOMER
 from workers import watchdog
 
+pytestmark = pytest.mark.every_database  # instances racing for the lease in threads
+
 
 def _release(hotline, holder):
     with hotline.db.transaction() as s:

@@ -8,6 +8,7 @@ import threading
 import time
 from datetime import timedelta
 
+import pytest
 from rq import Worker
 from sqlalchemy import select
 
@@ -18,6 +19,8 @@ from workers.consuming import StoppableWorker
 from workers.page_threads import PageThreads, thread_count
 from workers.scheduler import start_scheduler
 from workers.stop_signals import StopSignals
+
+pytestmark = pytest.mark.every_database  # page threads beside the main worker, writing at once
 
 
 def _until(predicate, seconds: float = 60.0) -> bool:
