@@ -69,6 +69,12 @@ DATABASE_NOT_ANSWERING = ("the database did not answer at all within {seconds:g}
                           "swapping, or a network path that drops packets; a lock would have been \"slow\" within "
                           "{bound:g} s): callers reaching this node go to the emergency voicemail (the spool) until "
                           "it answers, and nothing after it was checked")
+# A server that refuses the connection, rejects the login, is full or starting: the check's value names which (a few
+# fixed words, ``db_outage.reason``); until session 49 a failing /healthz's warnings said nothing on an outage's first
+# poll (the spool's line came only once a caller was kept)
+DATABASE_UNREACHABLE = ("the database cannot be used ({reason}): callers reaching this node go to the emergency "
+                        "voicemail (the spool), replayed into the database once it answers; no page, escalation or "
+                        "callback leaves meanwhile, and nothing after it was checked (`hotline check` says more)")
 REDIS_EVICTS = "{describe} Fix: {fix} (`hotline check` says the same)"
 PAGES_FAILING = ("no page reached Twilio since {since}: the last {count} attempts failed (errors or no answer from "
                  "Twilio), so reps are not being paged; callers are still recorded, and {follows}")
@@ -185,6 +191,8 @@ def healthz():
             warnings += _listener_warning(hotline.jobs)
     if checks["database"] == NOT_ANSWERING:
         warnings.append(DATABASE_NOT_ANSWERING.format(seconds=db_time_limit.HEALTH_SECONDS, bound=BOUND_SECONDS))
+    elif checks["database"].startswith("error: "):
+        warnings.append(DATABASE_UNREACHABLE.format(reason=checks["database"].removeprefix("error: ")))
     if checks["redis"] == "ok":
         warnings += _eviction(hotline.jobs.redis)
         warnings += _refused_webhooks(hotline.jobs)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 from rq.registry import FailedJobRegistry
 
-from app import create_app
+from app import create_app, health
 from app.queue import JobQueue
 from app.services.spool import SPOOL_NAME
 from app.wiring import Hotline
@@ -180,5 +180,8 @@ def test_healthz_names_why_the_database_cannot_be_used_in_a_few_safe_words(hotli
         assert database == "error: other (OperationalError)"  # SQLite: no such directory
     else:
         assert database == "error: connection refused"  # was "error: OperationalError"
+    # the first poll of an outage says what it means (until session 49 its warnings were empty)
+    assert answer.get_json()["warnings"] == [health.DATABASE_UNREACHABLE.format(reason=database.removeprefix("error: "))]
+    assert "emergency voicemail" in answer.get_json()["warnings"][0]
     assert [m.split(" (")[0] for m in _at(caplog, logging.ERROR)] == [
         "database unreachable since 2026-11-26 03:00:00 UTC"]  # a web host with no caller says it too, once
