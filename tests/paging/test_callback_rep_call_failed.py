@@ -10,6 +10,8 @@ Through the simulated Twilio over HTTP and scripted phones that fail the test on
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -173,3 +175,25 @@ def test_a_rep_call_failed_on_both_numbers_tells_the_rep_once(desk, network, twi
     assert _creates_to(twilio, ALICE).count("Calls.json") == 2
     assert len(_events(desk, incident.id, "callback_rep_other_number")) == 1
     assert len(_events(desk, incident.id, "callback_rep_not_reached")) == 1
+
+
+def test_a_rep_call_failed_learnt_past_five_minutes_still_calls_the_other_number(desk, network, twilio):
+    """The first look-up of the lost status fails (Twilio answers 500): the second, over five minutes after the
+    call, finds it failed, past the 5 minutes a rep call is tried for since the request. Those count from the move to her
+    other number: she is called there, not told "not placed within 5 min" of a call never tried."""
+    _alice_has_another_number(desk)
+    incident, alice = desk.acknowledged_by_alice(network)
+    network.lose_status_callbacks(REP_STATUS)
+    alice.expect_call(fails=True)
+    _call_asked(desk, incident)
+    desk.settle()
+    twilio.fail_next(1, status=500)  # the look-up at T+5
+    desk.at(minutes=5)
+    assert _callback(desk, incident.id).outcome == "pending" and _creates_to(twilio, ALICE_ALT) == []
+    other = network.phone(ALICE_ALT).expect_call()
+    network.phone(CUSTOMER).expect_call(press="1", answered=True)
+    desk.at(minutes=8, seconds=30)  # the second look-up is due at T+8: made a little late, 5.5 min after the CALL
+    assert len(other.calls) == 1 and _callback(desk, incident.id).outcome == "met"
+    [moved] = _events(desk, incident.id, "callback_rep_other_number")
+    assert moved.at == desk.t0 + timedelta(minutes=8, seconds=30)
+    assert _events(desk, incident.id, "callback_rep_not_reached") == []
