@@ -131,7 +131,8 @@ class EventKind(StrEnum):
     CALLBACK_REP_ANSWERED = "callback_rep_answered"
     CALLBACK_REP_LEG_REFUSED = "callback_rep_leg_refused"
     CALLBACK_REP_NOT_REACHED = "callback_rep_not_reached"  # the rep leg ended unanswered (or a machine took it)
-    # Twilio refused the call to the rep's own number for good: their other number (``phone_alt``) is called instead
+    # the call to the rep's own number failed for good (Twilio refused it; or took it and reported it ``failed``,
+    # then the line names that call, ``failed_call``): their other number (``phone_alt``) is called instead
     CALLBACK_REP_OTHER_NUMBER = "callback_rep_other_number"
     CALLBACK_LEG_STATUS = "callback_leg_status"
     # Twilio's Timestamp of a customer leg's status lay before its callback was asked for or after it was heard:

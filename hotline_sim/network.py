@@ -233,17 +233,22 @@ class PhoneNetwork:
         self._hang_up(leg, "completed")
 
     def _ring(self, call: ApiCall) -> _Leg:
-        """Ring ``call.to``: initiated, ringing, then answered (in-progress), no-answer or busy."""
+        """Ring ``call.to``: initiated, ringing, then answered (in-progress), no-answer or busy; or initiated, then
+        failed (Twilio could not place it)."""
         phone = self._phones.get(call.to)
         expectation = phone.take_call() if phone else None
         if expectation is None:
             self.unexpected.append(f"unexpected call to {call.to} from {call.from_} ({call.direction})")
         heard = ReceivedCall(call.sid, call.from_)
-        if phone is not None:
+        fails = expectation is not None and expectation.fails
+        if phone is not None and not fails:  # a call Twilio could not place never reaches the phone
             phone.received.append(heard)
         leg = _Leg(call, heard, expectation)
         self.twilio.update(call, status="queued", start_time=self.clock.now())
         self._call_event(leg, "initiated", "initiated")
+        if fails:
+            self._hang_up(leg, "failed")
+            return leg
         self.twilio.update(call, status="ringing")
         self._call_event(leg, "ringing", "ringing")
         if expectation is None or not expectation.answer:

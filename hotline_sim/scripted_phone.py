@@ -56,6 +56,9 @@ class CallExpectation:
     # a person (never a machine) answering the hotline's call for a callback presses the key it asks for ("Press any
     # key to call the customer"); False: they press nothing there, as a voicemail would not
     confirms_callback: bool = True
+    # Twilio took the call and could not place it (the carrier could not reach the number): its status is
+    # ``failed``, and the phone never rings
+    fails: bool = False
 
     @property
     def reported_seconds(self) -> int:
@@ -132,12 +135,15 @@ class ScriptedPhone:
         answered_by: str = "",
         hangs_up_first: bool = False,
         confirms_callback: bool = True,
+        fails: bool = False,
     ) -> ScriptedPhone:
-        """Expect a call: answer it (or not, or busy, or voicemail) and press ``press`` at each <Gather>."""
+        """Expect a call: answer it (or not, or busy, or voicemail) and press ``press`` at each <Gather>; ``fails``:
+        Twilio reports it ``failed`` after taking it, and it never rings here."""
         keys = [press] if isinstance(press, str) else list(press or [])
         picks_up = answer if answered is None else answered
-        self._calls.append(CallExpectation(picks_up and not busy, keys, machine, busy, ring_seconds, talk_seconds,
-                                           hang_up_at_dial, answered_by, hangs_up_first, confirms_callback))
+        self._calls.append(CallExpectation(picks_up and not busy and not fails, keys, machine, busy, ring_seconds,
+                                           talk_seconds, hang_up_at_dial, answered_by, hangs_up_first,
+                                           confirms_callback, fails))
         return self
 
     @property

@@ -435,7 +435,9 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "callback_rep_call_failed": lambda d, _: (f"Could not call the rep: {d.get('error', '')}"
                                               + ("; gave up" if d.get("final") else "; will retry"), "bad"),
     "callback_rep_leg_status": lambda d, _: (f"Rep's phone: {d.get('status', '')}"
-                                             + (" (a second call to the rep: ignored)" if d.get("other_leg") else ""),
+                                             + (" (a second call to the rep: ignored)" if d.get("other_leg") else "")
+                                             + (" (the call that failed, already followed by a call to the rep's "
+                                                "other number: ignored)" if d.get("left_call") else ""),
                                              "muted"),
     "callback_rep_answered": lambda d, _: ("The rep answered the hotline's call for this callback"
                                            + (" and pressed a key" if d.get("key") else ""), ""),
@@ -453,8 +455,11 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "outage_resolution_proposed_after_callback": lambda d, _: (
         "The outage was resolved before this customer's callback; now that they were reached, its resolution is "
         "proposed to them", ""),
-    "callback_rep_other_number": lambda d, _: ("The hotline could not call the rep (Twilio refused their number): "
-                                               "calling the rep's other number instead", "warn"),
+    # a call Twilio took and then reported failed names it (``failed_call``); a refusal's line names none
+    "callback_rep_other_number": lambda d, _: ("The hotline could not call the rep ("
+                                               + ("their number failed" if d.get("failed_call")
+                                                  else "Twilio refused their number")
+                                               + "): calling the rep's other number instead", "warn"),
     "callback_rep_not_reached": lambda d, _: (f"The rep was not reached ({str(d.get('why', '')).replace('_', ' ')}): "
                                               "the customer was not called", "bad"),
     "callback_leg_status": lambda d, _: (f"Customer's phone: {d.get('status', '')}"

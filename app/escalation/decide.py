@@ -450,8 +450,8 @@ def _rep_not_reached(ev: RepNotReached, snap: Snapshot, now: datetime) -> Decisi
     after it, as an outside probe's did, must learn it never reached the customer); the at-risk and breach steps go
     on as if no callback had started.
 
-    A call Twilio refused for good (the rep's number) is first made to the rep's other number, once, as a page
-    would be (``_elsewhere``): the callback is still wanted while the incident is open and the customer not reached."""
+    A call to the rep's number that failed for good (Twilio refused it, or took it and reported it ``failed``) is
+    first made to the rep's other number, once, as a page would be (``_elsewhere``): the callback is still wanted while the incident is open and the customer not reached."""
     reached = snap.customer_reached and snap.state != State.SELF_REPORTED
     if ev.other_number and not (snap.resolved or reached):
         return Decision("calling_other_number", snap.state, call_rep_other_number=True,

@@ -209,8 +209,9 @@ class RepNotReached:
     """The hotline's call to the rep for a bridged callback failed, went unanswered or reached a machine:
     the customer was never dialled.
 
-    ``other_number``: Twilio refused the call to the rep's number for good, and they have another number
-    (``phone_alt``) this callback has not called yet."""
+    ``other_number``: the call to the rep's number failed for good (Twilio refused it, or took it and then reported
+    it ``failed``: the carrier could not reach the number; never busy, unanswered or a voicemail), and they have
+    another number (``phone_alt``) this callback has not called yet."""
 
     other_number: bool = False
 
@@ -418,8 +419,8 @@ class Decision:
     # ``levels.LEVEL_WAIT_AT_LEAST`` ago
     hold_until: datetime | None = None
     cancel_page: bool = False
-    # a bridged callback's call to the rep was refused for good: their other number is called for it instead, once
-    # (``RepNotReached.other_number``); the callback stays requested
+    # a bridged callback's call to the rep failed for good (refused, or reported ``failed``): their other number is
+    # called for it instead, once (``RepNotReached.other_number``); the callback stays requested
     call_rep_other_number: bool = False
     # a held call a later held call to the same rep or number supersedes, or a chasing page a later round's page
     # to them on its channel supersedes: never sent, recorded as not sent

@@ -386,9 +386,11 @@ def _callbacks(ordered: list[EventLike], as_of: datetime | None) -> tuple[Callba
         elif e.kind == EventKind.CALLBACK_LEG_STATUS and e.detail.get("status") in RINGING:
             row.setdefault("ringing_at", e.at)  # when the word came: never before the ring itself
         elif e.kind in (EventKind.CALLBACK_LEG_STATUS, EventKind.CALLBACK_REP_LEG_STATUS) and (
-                e.detail.get("status") in LEG_ENDED and not e.detail.get("other_leg")):
+                e.detail.get("status") in LEG_ENDED and not e.detail.get("other_leg") and not e.detail.get("left_call")):
             row["leg_over"] = True  # the customer's leg, or the rep's and the bridge with it, ended: a conversation
             # too short was withdrawn then (``callbacks.short_leg``), so one that stands is proven
+        elif e.kind == EventKind.CALLBACK_REP_OTHER_NUMBER:  # the rep's call failed, made again to their other
+            row.pop("leg_over", None)  # number: the failed call's end is not the end of the leg that follows
         elif e.kind == EventKind.CALLBACK_REP_NOT_REACHED or (  # a final rep-call failure (logged before it)
                 e.kind == EventKind.CALLBACK_REP_CALL_FAILED and e.detail.get("final")):
             row.setdefault("rep_not_reached_at", e.at)

@@ -12,7 +12,7 @@ from app.models.paging import outcome_unknown
 from app.queue import PendingJob, schedule
 from app.services.callbacks import mark_rep_not_reached
 from app.services.events import log_event
-from app.services.other_number import rep_leg_number, rep_leg_other_number
+from app.services.other_number import left_rep_call, rep_leg_moved_at, rep_leg_number
 from app.services.pages import (
     PAGE_WAITS_FOR_RETRY_AFTER_AT_MOST,
     backoff,
@@ -47,7 +47,7 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
         rep = session.get(Rep, callback.rep_id) if callback.rep_id else None
         if rep is None:
             return
-        if now - callback.requested_at > RETRY_FOR:  # a late job or the watchdog's hand-over: too late to call now
+        if now - asked_at(session, callback) > RETRY_FOR:  # a late job or the watchdog's hand-over: too late now
             _give_up(session, callback, incident, now, "call_failed" if callback.attempts else "not_placed_in_time")
             return
         # the rule of pages: an earlier try may have reached Twilio only if its run died mid-request (a stale claim)
@@ -78,6 +78,8 @@ def place_rep_call(db, telephony: Telephony, settings, callback_id: int, now: da
         callback = lock_callback(session, callback_id)[0]
         if callback.rep_call_sid == sent.sid:  # its status callback came first and recorded it (adopt_rep_call)
             return
+        if left_rep_call(session, callback, sent.sid):  # ... and said it failed: the rep's other number is called
+            return
         callback.rep_call_sid = callback.rep_call_sid or sent.sid
         callback.placed_at = callback.placed_at or now
         callback.placing_since = None
@@ -99,23 +101,30 @@ def _failed(db, callback_id: int, now: datetime, exc: TelephonyError, uncertain:
         callback.placing_since = callback.placing_since if unanswered(error) else None
         wait = backoff(callback.attempts) if not isinstance(exc, OutcomeUnknown) else timedelta(seconds=2)
         again_at = retry_at(now, wait_before_retry(wait, asked_wait(exc), PAGE_WAITS_FOR_RETRY_AFTER_AT_MOST), error)
-        final = isinstance(exc, Rejected) or again_at - callback.requested_at > RETRY_FOR
+        final = isinstance(exc, Rejected) or again_at - asked_at(session, callback) > RETRY_FOR
         log_event(session, at=now, actor="twilio", kind="callback_rep_call_failed", incident_id=callback.incident_id,
                   detail={"callback_id": callback_id, "error": callback.last_error[:200], "final": final})
         if final:
             refused = isinstance(exc, Rejected)  # the number refused for good, not Twilio failing for now
-            other = rep_leg_other_number(session, callback, session.get(Rep, callback.rep_id) if callback.rep_id
-                                         else None, to) if refused else ""
-            mark_rep_not_reached(session, incident, callback, "call_failed", now, other=other)
+            mark_rep_not_reached(session, incident, callback, "call_failed", now, failed=to if refused else "")
             return
         schedule(session, "callback", callback_id, again_at, attempt=callback.attempts)
 
 
+def asked_at(session, callback: Callback) -> datetime:
+    """Whence ``RETRY_FOR`` counts: the request, or the move of its call to the rep's other number, which may come
+    minutes later (a call Twilio took and reported ``failed``, learnt by a status look-up: ``status_checks``)."""
+    moved = rep_leg_moved_at(session, callback)
+    return max(callback.requested_at, moved) if moved is not None else callback.requested_at
+
+
 def _give_up(session, callback: Callback, incident: Incident, now: datetime, why: str) -> None:
-    """The rep's call was not placed within ``RETRY_FOR`` of the request: the rep is told (``mark_rep_not_reached``)."""
+    """The rep's call was not placed within ``RETRY_FOR`` of the request (or of its move to the rep's other number):
+    the rep is told (``mark_rep_not_reached``)."""
+    since = "the request" if rep_leg_moved_at(session, callback) is None else "the move to the rep's other number"
     log_event(session, at=now, actor="system", kind="callback_rep_call_failed", incident_id=callback.incident_id,
               detail={"callback_id": callback.id, "error": f"not placed within {RETRY_FOR.seconds // 60} min of "
-                      f"the request ({callback.last_error[:120] or 'no try reached Twilio'})", "final": True})
+                      f"{since} ({callback.last_error[:120] or 'no try reached Twilio'})", "final": True})
     mark_rep_not_reached(session, incident, callback, why, now)
 
 

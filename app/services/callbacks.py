@@ -26,7 +26,7 @@ from app.escalation import (
     decide,
 )
 from app.event_kind import CUSTOMER_RANG, EventKind
-from app.models import Callback, CallbackKind, CallbackOutcome, Incident, IncidentEvent, LiveWait
+from app.models import Callback, CallbackKind, CallbackOutcome, Incident, IncidentEvent, LiveWait, Rep
 from app.models.call import ENDED_STATUSES
 from app.queue import schedule
 from app.reports.facts import MIN_CONVERSATION_SECONDS, RINGING, SHORT_BRIDGE, TALKING_SINCE, short_bridges
@@ -35,6 +35,7 @@ from app.services.decisions import Acting, carry_out
 from app.services.escalation import customer_dialled, last_missed_sms_at, snapshot
 from app.services.events import log_event
 from app.services.held_words import release as release_held_words
+from app.services.other_number import left_rep_call, rep_leg_number, rep_leg_other_number
 from app.services.related_callbacks import reach_related, standing_answer, withdraw_related
 from app.services.rep_legs import other_leg
 from app.services.row_locks import lock_callback
@@ -174,6 +175,9 @@ def leg_in_progress(session: Session, callback_id: int, call_sid: str, now: date
 
 
 REP_NEVER_ANSWERED = frozenset({"busy", "failed", "no-answer", "canceled"})  # final, and the rep never picked up
+# final, and the rep's number failed for good: Twilio took the call and could not place it (the carrier could not
+# reach the number), a refusal learnt later; busy, no-answer and canceled are the rep not answering
+REP_NUMBER_FAILED = "failed"
 
 
 def rep_leg_status(session: Session, callback_id: int, status: str, now: datetime,
@@ -187,6 +191,10 @@ def rep_leg_status(session: Session, callback_id: int, status: str, now: datetim
     callback, incident = lock_callback(session, callback_id)
     if callback is None:
         return None
+    if left_rep_call(session, callback, call_sid):  # the call that failed, left for the rep's other number: its
+        log_event(session, at=now, actor="twilio", kind="callback_rep_leg_status", incident_id=incident.id,
+                  detail={"callback_id": callback.id, "status": status, "left_call": True})  # late or repeated word
+        return callback
     adopt_rep_call(session, callback, call_sid, now)
     other_call = bool(call_sid and callback.rep_call_sid and call_sid != callback.rep_call_sid)
     if status in ENDED_STATUSES and status not in REP_NEVER_ANSWERED and not other_call:
@@ -195,7 +203,9 @@ def rep_leg_status(session: Session, callback_id: int, status: str, now: datetim
     log_event(session, at=now, actor="twilio", kind="callback_rep_leg_status", incident_id=incident.id,
               detail={"callback_id": callback.id, "status": status})
     if status in REP_NEVER_ANSWERED and not other_call:
-        mark_rep_not_reached(session, incident, callback, status, now)
+        rep = session.get(Rep, callback.rep_id) if callback.rep_id is not None else None
+        failed = rep_leg_number(session, callback, rep) if rep is not None and status == REP_NUMBER_FAILED else ""
+        mark_rep_not_reached(session, incident, callback, status, now, failed=failed)
     return callback
 
 
@@ -297,19 +307,25 @@ def rep_not_reached(session: Session, callback_id: int, why: str, now: datetime,
 
 
 def mark_rep_not_reached(session: Session, incident: Incident, callback: Callback, why: str, now: datetime,
-                         other: str = "") -> None:
+                         failed: str = "") -> None:
     """Close a pending callback whose customer leg never started: never an attempt on the customer.
 
-    The rep is told by SMS, and at-risk and breach alerts no longer count this callback as started. ``other``: the
-    rep's other number, Twilio having refused the call to their own for good (``other_number.rep_leg_other_number``):
-    if the core says so, the callback stays requested and its call is made there at once instead.
+    The rep is told by SMS, and at-risk and breach alerts no longer count this callback as started. ``failed``: the
+    number whose call failed for good (Twilio refused it, or took it and reported it ``failed``): if the rep has
+    another number this callback has not called (``other_number.rep_leg_other_number``) and the core says so, the
+    callback stays requested and its call is made there at once instead; a call Twilio took is left behind (its
+    line names it, ``failed_call``: its late or repeated statuses move nothing).
     """
     if callback.outcome != CallbackOutcome.PENDING or callback.customer_call_sid or callback.person_confirmed_at:
         return
+    rep = session.get(Rep, callback.rep_id) if failed and callback.rep_id is not None else None
+    other = rep_leg_other_number(session, callback, rep, failed) if failed else ""
     decision = decide(RepNotReached(other_number=bool(other)), snapshot(session, incident, now), now)
     if decision.call_rep_other_number:
+        left = {"failed_call": callback.rep_call_sid} if callback.rep_call_sid else {}
         carry_out(session, incident, decision, now, Acting(actor="twilio", rep_id=callback.rep_id, detail={
-            "callback_id": callback.id, "rep_id": callback.rep_id, "why": why}))
+            "callback_id": callback.id, "rep_id": callback.rep_id, "why": why, **left}))
+        callback.rep_call_sid = ""  # the call to their other number is the callback's call now
         callback.placing_since = None
         schedule(session, "callback", callback.id, now, attempt=callback.attempts)
         return
@@ -512,11 +528,20 @@ def leg_lines(session: Session, incident_id: int | None, callback_id: int,
               kind: str = EventKind.CALLBACK_LEG_STATUS) -> list[tuple[datetime, str]]:
     """(when heard, status) of each status line of one callback's customer leg (``kind``: of its rep leg,
     ``callback_rep_leg_status``), oldest first: the one read of them that the rules on a leg's answer, ring and end
-    share."""
-    return [(at, (detail or {}).get("status", "")) for at, detail in session.execute(
-        select(IncidentEvent.at, IncidentEvent.detail).where(IncidentEvent.incident_id == incident_id,
-                                                             IncidentEvent.kind == kind).order_by(IncidentEvent.id))
-            if (detail or {}).get("callback_id") == callback_id]
+    share. Of the rep leg, only those since its call moved to the rep's other number (``callback_rep_other_number``):
+    the end of the call that failed is not the end of the one ringing there."""
+    kinds = (kind, EventKind.CALLBACK_REP_OTHER_NUMBER) if kind == EventKind.CALLBACK_REP_LEG_STATUS else (kind,)
+    lines: list[tuple[datetime, str]] = []
+    for at, line_kind, detail in session.execute(
+            select(IncidentEvent.at, IncidentEvent.kind, IncidentEvent.detail).where(
+                IncidentEvent.incident_id == incident_id, IncidentEvent.kind.in_(kinds)).order_by(IncidentEvent.id)):
+        if (detail or {}).get("callback_id") != callback_id:
+            continue
+        if line_kind == EventKind.CALLBACK_REP_OTHER_NUMBER:
+            lines = []
+        elif not (detail or {}).get("left_call"):  # a late word of the call left behind (``rep_leg_status``)
+            lines.append((at, (detail or {}).get("status", "")))
+    return lines
 
 
 def already_withdrawn_as_short(session: Session, callback: Callback, call_status: str, now: datetime) -> bool:

@@ -8,6 +8,8 @@ YAML held an alternate number for that rep that nothing ever dialled.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -40,18 +42,35 @@ def other_number(session: Session, page: Page) -> str:
 
 
 def rep_leg_number(session: Session, callback: Callback, rep: Rep) -> str:
-    """The number a bridged callback's call to ``rep`` dials: their own, or their other number once Twilio refused a
-    call to their own for good (the callback's ``callback_rep_other_number`` line)."""
-    return rep.phone_alt or rep.phone if _rep_leg_moved(session, callback) else rep.phone
+    """The number a bridged callback's call to ``rep`` dials: their own, or their other number once a call to their
+    own failed for good (the callback's ``callback_rep_other_number`` line)."""
+    return rep.phone_alt or rep.phone if rep_leg_moved_at(session, callback) is not None else rep.phone
 
 
 def rep_leg_other_number(session: Session, callback: Callback, rep: Rep | None, tried: str) -> str:
-    """The number a bridged callback's call to ``rep`` may still be made on, Twilio having refused ``tried`` for
-    good: their other number (``alternate``), once per callback; "" when there is none or it was tried."""
-    return "" if _rep_leg_moved(session, callback) else alternate(rep, tried)
+    """The number a bridged callback's call to ``rep`` may still be made on, its call to ``tried`` having failed for
+    good (Twilio refused it, or took it and reported it ``failed``): their other number (``alternate``), once per
+    callback; "" when there is none or it was tried."""
+    return "" if rep_leg_moved_at(session, callback) is not None else alternate(rep, tried)
 
 
-def _rep_leg_moved(session: Session, callback: Callback) -> bool:
-    return any((detail or {}).get("callback_id") == callback.id for detail in session.scalars(
-        select(IncidentEvent.detail).where(IncidentEvent.incident_id == callback.incident_id,
-                                           IncidentEvent.kind == EventKind.CALLBACK_REP_OTHER_NUMBER)))
+def rep_leg_moved_at(session: Session, callback: Callback) -> datetime | None:
+    """When the callback's call to the rep moved to their other number (its ``callback_rep_other_number`` line);
+    None when it never did."""
+    return _move(session, callback)[0]
+
+
+def left_rep_call(session: Session, callback: Callback, call_sid: str) -> bool:
+    """Whether ``call_sid`` is the call to the rep's own number that failed after Twilio took it, which the callback
+    left for their other number (its ``callback_rep_other_number`` line names it): its late or repeated statuses
+    are not the callback's call."""
+    return bool(call_sid) and _move(session, callback)[1] == call_sid[:64]
+
+
+def _move(session: Session, callback: Callback) -> tuple[datetime | None, str]:
+    for at, detail in session.execute(select(IncidentEvent.at, IncidentEvent.detail).where(
+            IncidentEvent.incident_id == callback.incident_id,
+            IncidentEvent.kind == EventKind.CALLBACK_REP_OTHER_NUMBER).order_by(IncidentEvent.id)):
+        if (detail or {}).get("callback_id") == callback.id:
+            return at, str(detail.get("failed_call") or "")
+    return None, ""

@@ -69,3 +69,19 @@ def test_a_key_pressed_just_before_the_deadline_is_neither_met_nor_breached_seco
 
 def test_a_line_written_before_the_key_press_was_named_is_read_as_before():
     assert _cut(_log(KEY, talking_since=False), KEY).outcome == Outcome.MET
+
+
+def test_the_end_of_a_rep_call_that_failed_and_moved_to_their_other_number_proves_no_answer():
+    """Fix Q1: the rep's call failed (Twilio took it, then reported ``failed``) and was made to their other number,
+    where the customer was reached: the failed call's end, or a late repeat of it, is not the end of that leg."""
+    failed_at = OPENED + timedelta(minutes=1, seconds=5)
+    ordered = _log(KEY)
+    met = ordered.pop()
+    ordered += [LoggedEvent("callback_rep_leg_status", failed_at, "twilio", {"callback_id": 1, "status": "failed"}),
+                LoggedEvent("callback_rep_other_number", failed_at, "twilio", {
+                    "callback_id": 1, "rep_id": 1, "why": "failed", "failed_call": "CA" + "1" * 32}),
+                met,
+                LoggedEvent("callback_rep_leg_status", KEY + timedelta(seconds=1), "twilio", {
+                    "callback_id": 1, "status": "failed", "left_call": True})]
+    assert _cut(ordered, KEY + timedelta(seconds=2)).outcome == Outcome.PENDING
+    assert _cut(ordered, KEY + timedelta(seconds=10)).outcome == Outcome.MET

@@ -1,0 +1,199 @@
+"""A bridged callback's call to the rep that Twilio took and then reported ``failed`` goes to their other number.
+
+Twilio's ``failed`` (the carrier could not reach the number) is the refusal of the call, learnt later: until this
+change the callback closed as the rep not reached and their ``phone_alt`` was never tried, while a refusal at the
+REST request was made there at once (``test_other_number_alerts``). Now both are one rule
+(``RepNotReached.other_number``): their other number is called once, at once, whether the status callback says so
+or the status look-up that replaces a lost one; a busy, unanswered or voicemail call closes the callback as before.
+Through the simulated Twilio over HTTP and scripted phones that fail the test on any call nobody expected.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Callback, Rep
+from app.services.busy_lines import rep_on_our_call
+from app.services.callbacks import rep_leg_over
+from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID
+from tests.paging.conftest import ALICE, CUSTOMER
+from tests.paging.test_callback_rep_leg import _sms_from
+from tests.paging.test_rep_other_number import ALICE_ALT, _alice_has_another_number, _creates_to, _events, _timeline
+from tests.paging.test_twilio_failures import HOTLINE_NUMBER, _signed_post
+
+REP_STATUS = "/twilio/bridge/rep-status"
+MOVED_WORDS = "The hotline could not call the rep (their number failed): calling the rep's other number instead"
+
+
+def _callback(desk, incident_id: int) -> Callback:
+    with desk.hotline.db.session() as s:
+        [callback] = s.scalars(select(Callback).where(Callback.incident_id == incident_id)).all()
+        return callback
+
+
+def _rep_leg_failed(desk, callback_id: int, call_sid: str, sequence: int = 0) -> None:
+    """A status callback of the rep's call ``call_sid``: failed. Each ``sequence`` is its own delivery (one
+    repeated byte for byte is answered once by the route, ``webhooks.answer_once``)."""
+    _signed_post(desk, f"{PUBLIC_BASE_URL}{REP_STATUS}?callback={callback_id}", {
+        "CallSid": call_sid, "CallStatus": "failed", "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER,
+        "To": ALICE, "Direction": "outbound-api", "ApiVersion": "2010-04-01", "SequenceNumber": str(sequence)})
+
+
+def _call_asked(desk, incident) -> None:
+    """Alice, who acknowledged at T0, texts CALL at T+3."""
+    desk.at(minutes=3)
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+
+
+@pytest.mark.every_database  # the lines' JSON detail (``failed_call``) read back by each database
+def test_a_rep_call_twilio_reported_failed_is_made_to_their_other_number_and_bridges_the_customer(
+        desk, network, twilio):
+    """Alice texts CALL; Twilio takes the call to her number, then reports it failed: her other number is called at
+    once, she answers there, the customer is dialled and reached. Twilio repeating the failed status afterwards
+    dials nothing more."""
+    _alice_has_another_number(desk)
+    incident, alice = desk.acknowledged_by_alice(network)
+    alice.expect_call(fails=True)
+    other = network.phone(ALICE_ALT).expect_call()
+    customer = network.phone(CUSTOMER).expect_call(press="1", answered=True)
+    _call_asked(desk, incident)
+    desk.settle()
+    assert other.unmet == [] and len(other.calls) == 1 and len(customer.calls) == 1
+    assert _creates_to(twilio, ALICE).count("Calls.json") == 2  # her page call, and the callback's that failed
+    assert _creates_to(twilio, ALICE_ALT) == ["Calls.json"]
+    callback = _callback(desk, incident.id)
+    assert (callback.outcome, callback.attempts, callback.rep_call_sid) == ("met", 2, other.calls[0].sid)
+    assert desk.incident(incident.id).callback_answered_at is not None
+    [moved] = _events(desk, incident.id, "callback_rep_other_number")
+    failed_sid = moved.detail["failed_call"]
+    assert failed_sid not in (callback.rep_call_sid, "") and moved.detail["why"] == "failed"
+    assert _events(desk, incident.id, "callback_rep_not_reached") == []
+    assert MOVED_WORDS in _timeline(desk, incident.id)
+
+    _rep_leg_failed(desk, callback.id, failed_sid)  # Twilio repeats the failed call's status
+    desk.settle()
+    assert _creates_to(twilio, ALICE_ALT) == ["Calls.json"] and len(other.calls) == 1
+    assert _callback(desk, incident.id).outcome == "met"
+    assert len(_events(desk, incident.id, "callback_rep_other_number")) == 1
+    assert _events(desk, incident.id, "callback_rep_not_reached") == []
+    assert ("Rep's phone: failed (the call that failed, already followed by a call to the rep's other number: "
+            "ignored)") in _timeline(desk, incident.id)
+
+
+@pytest.mark.every_database  # the lines' JSON detail (``failed_call``) read back by each database
+def test_a_failed_status_repeated_before_the_other_number_is_called_dials_it_once(desk, network, twilio):
+    """The failed status comes twice before the call to her other number is placed (the first one's job not run
+    yet): the second names the call the callback left behind, and moves nothing."""
+    _alice_has_another_number(desk)
+    incident, alice = desk.acknowledged_by_alice(network)
+    network.lose_status_callbacks(REP_STATUS)  # the test posts the failed call's status itself
+    alice.expect_call(fails=True)
+    _call_asked(desk, incident)
+    desk.settle()
+    callback = _callback(desk, incident.id)
+    assert callback.outcome == "pending" and callback.rep_call_sid
+    failed_sid = callback.rep_call_sid
+    _rep_leg_failed(desk, callback.id, failed_sid, sequence=1)
+    _rep_leg_failed(desk, callback.id, failed_sid, sequence=2)
+    with desk.hotline.db.session() as s:  # the failed call's end is not the end of the rep's leg about to ring
+        rep_id = s.scalars(select(Rep.id).where(Rep.phone == ALICE)).one()
+        assert not rep_leg_over(s, incident, s.get(Callback, callback.id), "")
+        assert rep_on_our_call(s, rep_id, desk.clock.now()).callback_id == callback.id
+    other = network.phone(ALICE_ALT).expect_call()
+    network.phone(CUSTOMER).expect_call(press="1", answered=True)
+    desk.settle()
+    assert _creates_to(twilio, ALICE_ALT) == ["Calls.json"] and len(other.calls) == 1
+    callback = _callback(desk, incident.id)
+    assert (callback.outcome, callback.rep_call_sid) == ("met", other.calls[0].sid)
+    assert [e.detail["failed_call"] for e in _events(desk, incident.id, "callback_rep_other_number")] == [failed_sid]
+    assert [e.detail.get("left_call") for e in _events(desk, incident.id, "callback_rep_leg_status")
+            if e.detail["status"] == "failed"] == [None, True]
+
+
+def test_a_rep_call_failed_whose_status_callback_was_lost_is_made_to_the_other_number_by_the_look_up(
+        desk, network, twilio):
+    """The failed status never reaches the hotline: the status look-up two minutes after the call finds it failed
+    and her other number is called then, as the status callback would have had it."""
+    _alice_has_another_number(desk)
+    incident, alice = desk.acknowledged_by_alice(network)
+    network.lose_status_callbacks(REP_STATUS)
+    alice.expect_call(fails=True)
+    _call_asked(desk, incident)
+    desk.settle()
+    assert _callback(desk, incident.id).outcome == "pending" and _creates_to(twilio, ALICE_ALT) == []
+    other = network.phone(ALICE_ALT).expect_call()
+    network.phone(CUSTOMER).expect_call(press="1", answered=True)
+    desk.at(minutes=5)
+    assert len(other.calls) == 1 and _creates_to(twilio, ALICE_ALT) == ["Calls.json"]
+    assert _callback(desk, incident.id).outcome == "met"
+    assert len(_events(desk, incident.id, "callback_rep_other_number")) == 1
+    assert MOVED_WORDS in _timeline(desk, incident.id)
+
+
+def test_a_rep_call_nobody_answered_still_closes_the_callback_and_never_calls_the_other_number(
+        desk, network, twilio):
+    """No answer is the rep not answering, not a number that failed: as before, the callback ends "rep not
+    reached" and she is texted so; her other number is never called."""
+    _alice_has_another_number(desk)
+    incident, alice = desk.acknowledged_by_alice(network)
+    alice.expect_call(answer=False).expect_sms("could not reach you")
+    _call_asked(desk, incident)
+    desk.settle()
+    assert _callback(desk, incident.id).outcome == "rep_not_reached"
+    assert _creates_to(twilio, ALICE_ALT) == [] and network.phone(CUSTOMER).calls == []
+    assert _events(desk, incident.id, "callback_rep_other_number") == []
+    assert len(_events(desk, incident.id, "callback_rep_not_reached")) == 1
+
+
+def test_a_rep_call_failed_for_a_rep_without_another_number_closes_the_callback_as_before(desk, network, twilio):
+    with desk.hotline.db.session() as s:
+        assert not s.scalars(select(Rep).where(Rep.phone == ALICE)).one().phone_alt
+    incident, alice = desk.acknowledged_by_alice(network)
+    alice.expect_call(fails=True).expect_sms("could not reach you")
+    _call_asked(desk, incident)
+    desk.settle()
+    assert _callback(desk, incident.id).outcome == "rep_not_reached"
+    assert _events(desk, incident.id, "callback_rep_other_number") == []
+    [line] = _events(desk, incident.id, "callback_rep_not_reached")
+    assert line.detail["why"] == "failed"
+
+
+def test_a_rep_call_failed_on_both_numbers_tells_the_rep_once(desk, network, twilio):
+    """Her other number's call fails too: the callback ends "rep not reached", she is texted once, and neither
+    number is called again for it."""
+    _alice_has_another_number(desk)
+    incident, alice = desk.acknowledged_by_alice(network)
+    alice.expect_call(fails=True).expect_sms("could not reach you")
+    network.phone(ALICE_ALT).expect_call(fails=True)
+    _call_asked(desk, incident)
+    desk.settle()
+    assert _callback(desk, incident.id).outcome == "rep_not_reached"
+    assert _creates_to(twilio, ALICE_ALT) == ["Calls.json"]
+    assert _creates_to(twilio, ALICE).count("Calls.json") == 2
+    assert len(_events(desk, incident.id, "callback_rep_other_number")) == 1
+    assert len(_events(desk, incident.id, "callback_rep_not_reached")) == 1
+
+
+def test_a_rep_call_failed_learnt_past_five_minutes_still_calls_the_other_number(desk, network, twilio):
+    """The first look-up of the lost status fails (Twilio answers 500): the second, over five minutes after the
+    call, finds it failed, past the 5 minutes a rep call is tried for since the request. Those count from the move to her
+    other number: she is called there, not told "not placed within 5 min" of a call never tried."""
+    _alice_has_another_number(desk)
+    incident, alice = desk.acknowledged_by_alice(network)
+    network.lose_status_callbacks(REP_STATUS)
+    alice.expect_call(fails=True)
+    _call_asked(desk, incident)
+    desk.settle()
+    twilio.fail_next(1, status=500)  # the look-up at T+5
+    desk.at(minutes=5)
+    assert _callback(desk, incident.id).outcome == "pending" and _creates_to(twilio, ALICE_ALT) == []
+    other = network.phone(ALICE_ALT).expect_call()
+    network.phone(CUSTOMER).expect_call(press="1", answered=True)
+    desk.at(minutes=8, seconds=30)  # the second look-up is due at T+8: made a little late, 5.5 min after the CALL
+    assert len(other.calls) == 1 and _callback(desk, incident.id).outcome == "met"
+    [moved] = _events(desk, incident.id, "callback_rep_other_number")
+    assert moved.at == desk.t0 + timedelta(minutes=8, seconds=30)
+    assert _events(desk, incident.id, "callback_rep_not_reached") == []
