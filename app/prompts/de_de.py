@@ -219,11 +219,16 @@ PROMPTS: dict[str, str] = {
     "bridge_goodbye": "Auf Wiederhören.",
     "bridge_error": "Entschuldigung, bei diesem Rückruf ist etwas schiefgegangen. Bitte rufen Sie den Kunden "
                     "selbst an und antworten Sie CALLED mit der Vorfallsnummer. Auf Wiederhören.",
+    "bridge_dial_end_unknown": "Danke. Die Hotline kann den Ausgang dieses Anrufs gerade nicht speichern. Wenn Sie "
+                               "mit dem Kunden gesprochen haben, ist nichts weiter zu tun. Wenn nicht, rufen Sie ihn "
+                               "selbst an und antworten Sie CALLED mit der Vorfallsnummer. Auf Wiederhören.",
     "customer_press_key": "Hier ist die Severity-1-Hotline. Wir rufen wegen Ihres Vorfalls {ref} an. "
                           "Drücken Sie eine beliebige Taste, dann verbinden wir Sie mit unserem Support-Team.",
     "customer_press_key_late": "Hier ist die Severity-1-Hotline. Wir rufen wegen Ihres Vorfalls {ref} an. "
                                "Entschuldigen Sie bitte, dass wir später anrufen als versprochen. Drücken Sie eine "
                                "beliebige Taste, dann verbinden wir Sie mit unserem Support-Team.",
+    "customer_press_key_outage": "Hier ist die Severity-1-Hotline. Wir rufen wegen Ihres Vorfalls an. "
+                                 "Drücken Sie eine beliebige Taste, dann verbinden wir Sie mit unserem Support-Team.",
     "customer_no_key": "Wir haben keinen Tastendruck gehört. Wir versuchen es erneut. Auf Wiederhören.",
     "receipt_sms": "Severity-1-Hotline: Wir haben Ihre Meldung, Referenznummer {ref}. "
                    "Ein Techniker ruft Sie spätestens {due} zurück. Ergänzungen senden Sie als Antwort auf diese SMS.",

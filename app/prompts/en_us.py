@@ -220,12 +220,19 @@ PROMPTS: dict[str, str] = {
     "bridge_goodbye": "Goodbye.",
     "bridge_error": "Sorry, something went wrong with this callback. Please call the customer from your own "
                     "phone and reply CALLED with the incident number. Goodbye.",
+    # the <Dial> ended while the database could not be reached: how it went is not known here (probe AA4)
+    "bridge_dial_end_unknown": "Thank you. The hotline cannot record how this call went right now. If you spoke with "
+                               "the customer, there is nothing more to do. If you did not, please call them from "
+                               "your own phone and reply CALLED with the incident number. Goodbye.",
     # bridged callback, to the customer (in their language)
     # whoever calls back (a rep or a manager) is "our support team": never "your engineer"
     "customer_press_key": "This is the Severity-1 hotline calling about your incident {ref}. "
                           "Press any key to speak with our support team.",
     "customer_press_key_late": "This is the Severity-1 hotline calling about your incident {ref}. We are sorry "
                                "this call comes later than we promised. Press any key to speak with our support team.",
+    # the database unreachable: neither the incident's reference nor its language is known (probe AA3)
+    "customer_press_key_outage": "This is the Severity-1 hotline calling about your incident. "
+                                 "Press any key to speak with our support team.",
     "customer_no_key": "We could not hear a key press. We will try again. Goodbye.",
     # SMS to the customer (in their language)
     "receipt_sms": "Sev-1 hotline: we have your report, reference {ref}. An engineer will call you back by {due}. "

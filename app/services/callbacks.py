@@ -363,6 +363,39 @@ def confirm_person(session: Session, callback_id: int, now: datetime) -> Callbac
     return callback
 
 
+def whisper_heard(session: Session, callback_id: int, answered_by: str, now: datetime) -> Callback | None:
+    """The customer leg's whisper was asked for at ``now`` by a request kept while the database was unreachable
+    (``status_callbacks.customer_whisper``): who answered, and the answer's time, as ``whisper_requested`` records
+    them when the request is served with the database."""
+    callback, incident = lock_callback(session, callback_id)
+    if callback is not None:
+        whisper_requested(session, incident, callback, answered_by, now)
+    return callback
+
+
+def bridge_proves_key(session: Session, callback_id: int, dial_status: str, dial_bridged: str,
+                      now: datetime) -> Callback | None:
+    """The rep's ``<Dial>`` to the customer ended bridged (``DialBridged=true``, completed) while no key press is on
+    record: its request was lost (the database unreachable and the spool on another host, or not writable). The
+    whisper's only way to the bridge is the customer's key (no key: the legs are hung up; a detected machine: sent to
+    ``customer_machine``), so the bridge proves it, except on a message call (a voicemail is connected there without
+    one). The key press is counted at ``now``, when the end was heard: the latest instant the hotline can prove it
+    by, never earlier than it can have been (the conversation's length is then Twilio's ``DialCallDuration`` alone,
+    judged before this by ``conversation_too_short``). The answer's own time stands when known (the whisper's
+    request or the leg's answered status): met or late is decided by it, as for any key press. None otherwise."""
+    if dial_status != "completed" or dial_bridged.strip().lower() != "true":
+        return None
+    callback, incident = lock_callback(session, callback_id)
+    if (callback is None or callback.leaves_message or callback.person_confirmed_at is not None
+            or callback.outcome != CallbackOutcome.PENDING):
+        return None
+    log_event(session, at=now, actor="twilio", kind=EventKind.CALLBACK_LEG_STATUS, incident_id=incident.id,
+              detail={"callback_id": callback.id, "status": "key_pressed", "seen_by": "bridge",
+                      "timestamp": now.isoformat()})
+    _confirm(session, incident, callback, now)
+    return callback
+
+
 def customer_is_machine(session: Session, callback_id: int, answered_by: str, now: datetime) -> Callback | None:
     """Answering-machine detection heard a voicemail on the customer leg: attempted (voicemail), or the rep's message
     left on it (a message call)."""
@@ -483,6 +516,8 @@ def short_leg(session: Session, callback_id: int, call_status: str, call_duratio
     rep's leg's end, heard (``seen_by`` "rep_leg": the rep hung up), withdrew nothing. None when nothing was
     withdrawn."""
     since = talked_since(session, callback_id)
+    if since is not None and since == session.scalar(select(Callback.ended_at).where(Callback.id == callback_id)):
+        return None  # a key press known only from the bridge, at its end (``bridge_proves_key``): judged by then
     ended = leg_ended_at(session, callback_id, call_duration, now) if seen_by == "customer_leg" else now
     if since is not None and ended < since:
         # the key press was heard after the leg's end by Twilio's count: its webhook came late, so the end is known
