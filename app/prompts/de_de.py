@@ -37,6 +37,9 @@ PROMPTS: dict[str, str] = {
                           "und benachrichtigt. Der Vorfall liegt nicht mehr bei Ihnen: Sie müssen nichts weiter tun.",
     "rep_not_reached_notice": "SEV1 {ref}: Die Hotline hat Sie für den Rückruf nicht erreicht (keine Antwort, oder "
                               "der Anruf kam nicht zustande); der Kunde wurde NICHT angerufen. {next}",
+    "rep_key_in_outage_notice": "SEV1 {ref}: Sie haben die Taste gedrückt, aber die Hotline konnte den Kunden da "
+                                "nicht anwählen (ihre Datenbank war nicht erreichbar); der Kunde wurde NICHT "
+                                "angerufen. {next}",
     "rep_hung_up_before_redial": "SEV1 {ref}: Ihr Anruf endete, bevor die Hotline den Kunden erneut anwählte: Der "
                                  "Kunde wurde einmal angerufen, nicht erneut. {next}",
     "rep_not_reached_call_them": "Rufen Sie ihn unter {phone} an, oder antworten Sie CALL {ref}, um es erneut zu "

@@ -36,6 +36,8 @@ PROMPTS: dict[str, str] = {
                           "It is no longer yours: you need do nothing more.",
     "rep_not_reached_notice": "SEV1 {ref}: the hotline could not reach you for the callback (no answer, or the call "
                               "could not be placed), so the customer was NOT called. {next}",
+    "rep_key_in_outage_notice": "SEV1 {ref}: you pressed the key, but the hotline could not dial the customer then "
+                                "(its database was unreachable), so the customer was NOT called. {next}",
     "rep_hung_up_before_redial": "SEV1 {ref}: your call ended before the hotline dialled the customer again: the "
                                  "customer was called once, not again. {next}",
     "rep_not_reached_call_them": "Call them on {phone}, or reply CALL {ref} to try again.",

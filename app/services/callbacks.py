@@ -296,6 +296,25 @@ def rep_not_reached(session: Session, callback_id: int, why: str, now: datetime,
     return callback
 
 
+REP_KEY_UNHEARD = "rep_key_in_outage"  # why: the rep pressed the key while the database could not be reached
+
+
+def rep_key_unheard(session: Session, callback_id: int, call_sid: str, now: datetime) -> Callback | None:
+    """The rep pressed the key on the hotline's call to them while the database could not be reached (its request
+    kept in the spool; they were told to call the customer themselves): the customer was never dialled. Closed as the
+    rep not reached for that reason, not as a rep who hung up before the dial (probe AA5), and the rep's SMS says
+    so (``unreached_in_outage``)."""
+    return rep_not_reached(session, callback_id, REP_KEY_UNHEARD, now, call_sid)
+
+
+def unreached_in_outage(session: Session, incident_id: int, at: datetime) -> bool:
+    """Whether the incident's latest rep-not-reached line by ``at`` is a key press the outage kept from dialling."""
+    detail = session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == incident_id, IncidentEvent.kind == EventKind.CALLBACK_REP_NOT_REACHED,
+        IncidentEvent.at <= at).order_by(IncidentEvent.id.desc()).limit(1)).first()
+    return (detail or {}).get("why") == REP_KEY_UNHEARD
+
+
 def mark_rep_not_reached(session: Session, incident: Incident, callback: Callback, why: str, now: datetime,
                          other: str = "") -> None:
     """Close a pending callback whose customer leg never started: never an attempt on the customer.

@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 
 from app.models.call import ENDED_STATUSES
 from app.services import intake
-from app.services.callbacks import confirm_person, customer_leg_status, rep_leg_status, short_leg, whisper_heard
+from app.services.callbacks import (
+    confirm_person,
+    customer_leg_status,
+    rep_key_unheard,
+    rep_leg_status,
+    short_leg,
+    whisper_heard,
+)
 from app.services.caller_limits import limits_from
 from app.services.deliveries import sms_status as delivery_sms_status
 from app.services.notices import notice_status
@@ -69,6 +76,7 @@ def customer_leg(session: Session, form: Fields, query: Fields, now: datetime, s
 
 KEY_PRESS = "/twilio/bridge/customer-confirm"  # a bridged callback's key press: kept like a status callback
 WHISPER = "/twilio/bridge/customer-whisper"  # the customer leg's whisper request: the answer, and who answered
+REP_KEY = "/twilio/bridge/rep-confirm"  # the rep's key press on the hotline's call to them
 
 
 def customer_key(session: Session, form: Fields, query: Fields, now: datetime, settings) -> None:
@@ -87,8 +95,13 @@ def customer_whisper(session: Session, form: Fields, query: Fields, now: datetim
     whisper_heard(session, _id(query, "callback"), form.get("AnsweredBy", ""), now)
 
 
+def rep_key(session: Session, form: Fields, query: Fields, now: datetime, settings) -> None:
+    """The rep's key press kept in the spool (the database was unreachable): the customer was not dialled."""
+    rep_key_unheard(session, _id(query, "callback"), form.get("CallSid", ""), now)
+
+
 def apply_kept_key_press(session: Session, settings, callback_id: int) -> None:
-    """Apply the callback's key press (and whisper request) kept in this host's spool (the database was unreachable when it came) before a
+    """Apply the callback's key press (the rep's, and the customer's whisper request) kept in this host's spool (the database was unreachable when it came) before a
     report of the callback's end: the spool is replayed a few seconds after the database is back, and an end report
     applied ahead of the key press would close the callback as not met (probe AA1: the customer who had talked 43 s
     was texted "we tried to call you"). Once per delivery (its key): the replay then finds it applied."""
@@ -97,7 +110,7 @@ def apply_kept_key_press(session: Session, settings, callback_id: int) -> None:
     from app.services.spool import kept  # spool replays through this module
     from app.webhooks import apply_once
 
-    for path in (WHISPER, KEY_PRESS):  # the whisper's request first: the answer's time and who answered
+    for path in (REP_KEY, WHISPER, KEY_PRESS):  # in the order they are made
         for record in kept(settings.data_dir, path):
             if _id(record.get("query", {}), "callback") != callback_id:
                 continue
@@ -139,4 +152,5 @@ APPLY: dict[str, Apply] = {
     "/twilio/voice/status": intake_call,
     KEY_PRESS: customer_key,  # webhooks whose answer needs no database, kept like the status callbacks
     WHISPER: customer_whisper,
+    REP_KEY: rep_key,
 }

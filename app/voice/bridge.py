@@ -147,7 +147,9 @@ def rep_confirm() -> Response:
         whisper = hung_up_whisper(callback, incident) or text("bridge_rep_confirmed")
         return bridge_twiml(callback, incident, settings, whisper=whisper)
 
-    return answer_once(handle, safe=_safe())
+    # the database unreachable: the customer cannot be dialled (their number is on record only), and the rep is told
+    # to call them; the key press is kept for the spool, so the callback is not closed as a rep who hung up (AA5)
+    return answer_kept(_safe(), handler=handle, safe=_safe())
 
 
 @bp.post("/rep-no-key")

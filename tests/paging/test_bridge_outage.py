@@ -225,3 +225,31 @@ def test_the_whisper_in_the_outage_asks_for_the_key_and_a_person_who_answered_is
     _work(desk)
     row = _row(desk, callback)
     assert row.outcome == "attempted" and row.answered_by == "human"
+
+
+@pytest.mark.every_database
+def test_the_reps_key_press_in_the_outage_is_not_a_rep_who_hung_up(desk, network, tmp_path):
+    """Probe AA5: Alice answers the hotline's call (the database up) and presses the key while it is unreachable:
+    she is told to call the customer herself (the number is on record only). Her leg's end, heard once the database
+    is back and before the spool's replay, applies the kept key press first: the callback is closed for the outage,
+    not as "rep_hung_up_before_dial", and her SMS says she pressed the key, not "could not reach you"."""
+    callback = _callback_by_sms(desk, network)
+    rep_leg = {"CallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE}
+    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/rep?callback={callback.id}",
+                 {**rep_leg, "CallStatus": "in-progress", "AnsweredBy": "human"})
+    with _web_without_database(desk.hotline, tmp_path) as client:
+        said = _post(client, f"{PUBLIC_BASE_URL}/twilio/bridge/rep-confirm?callback={callback.id}",
+                     {**rep_leg, "CallStatus": "in-progress", "Digits": "1"})
+    assert "call the customer from your own phone" in said and "<Dial" not in said
+    assert _spooled_paths(desk) == ["/twilio/bridge/rep-confirm"]
+    desk.clock.set(desk.t0 + timedelta(minutes=2, seconds=40))
+    _rep_status(desk, callback)
+    assert _row(desk, callback).outcome == "rep_not_reached"
+    with desk.hotline.db.session() as s:
+        [why] = [e.detail["why"] for e in s.scalars(select(IncidentEvent).where(
+            IncidentEvent.incident_id == callback.incident_id, IncidentEvent.kind == "callback_rep_not_reached"))]
+    assert why == "rep_key_in_outage"
+    _at(desk, 3)
+    assert _spooled_paths(desk) == []
+    texts = [m.body for m in desk.network.twilio.messages if m.to == ALICE and "NOT called" in m.body]
+    assert len(texts) == 1 and "you pressed the key" in texts[0] and "could not reach you" not in texts[0]
