@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models.call import ENDED_STATUSES
@@ -101,8 +102,8 @@ def rep_key(session: Session, form: Fields, query: Fields, now: datetime, settin
 
 
 def apply_kept_key_press(session: Session, settings, callback_id: int) -> None:
-    """Apply the callback's key press (the rep's, and the customer's whisper request) kept in this host's spool (the database was unreachable when it came) before a
-    report of the callback's end: the spool is replayed a few seconds after the database is back, and an end report
+    """Apply the callback's key press (the rep's, and the customer's whisper request) kept in this host's spool (the
+    database was unreachable when it came) before a report of the callback's end: the spool is replayed a few seconds after the database is back, and an end report
     applied ahead of the key press would close the callback as not met (probe AA1: the customer who had talked 43 s
     was texted "we tried to call you"). Once per delivery (its key): the replay then finds it applied."""
     if not callback_id or settings is None:
@@ -114,8 +115,12 @@ def apply_kept_key_press(session: Session, settings, callback_id: int) -> None:
         for record in kept(settings.data_dir, path):
             if _id(record.get("query", {}), "callback") != callback_id:
                 continue
-            apply_once(session, record["key"], path, _kept_handler(APPLY[path], record, settings),
-                       datetime.fromisoformat(record["at"]))
+            try:
+                with session.begin_nested():  # the replay may apply it at the same time: one of the two does
+                    apply_once(session, record["key"], path, _kept_handler(APPLY[path], record, settings),
+                               datetime.fromisoformat(record["at"]))
+            except IntegrityError:
+                continue
 
 
 def _kept_handler(apply: Apply, record: dict, settings):

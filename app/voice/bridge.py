@@ -287,14 +287,16 @@ def dial_done() -> Response:
 
     def handle(session, now):
         apply_kept_key_press(session, settings, callback_id)  # a key press the spool holds comes first (probe AA1)
-        short = None
+        short, since = None, talked_since(session, callback_id)
+        # a bridge with no key press on record: only the key leads there (its request was lost), pressed by now; the
+        # conversation is then Twilio's duration alone (``since`` stays None)
+        if since is None:
+            bridge_proves_key(session, callback_id, dial_status, dial_bridged, now)
         # a key pressed, then no conversation worth one (counted from the key press: Twilio's duration holds the whisper)
-        if conversation_too_short(dial_seconds, dial_bridged, talked_since(session, callback_id), now):
+        if conversation_too_short(dial_seconds, dial_bridged, since, now):
             # a rep who hung up first never hears the retry offer below: the core has them told by SMS
             short = withdraw_short_bridge(session, callback_id, dial_seconds, dial_bridged, now, dial_call_sid,
                                           call_status=call_status)
-        if short is None:  # a bridge with no key press on record: only the key leads there (its request was lost)
-            bridge_proves_key(session, callback_id, dial_status, dial_bridged, now)
         callback = short or dial_ended(session, callback_id, dial_status, now, dial_call_sid)
         if callback is None:
             return say_and_hang_up(text("bridge_goodbye"))

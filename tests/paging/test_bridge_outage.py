@@ -165,6 +165,18 @@ def test_a_bridge_with_no_key_press_on_record_proves_one_at_the_dials_end(desk, 
     _met_without_alarm(desk, callback, desk.t0 + ENDED)
 
 
+def test_a_bridge_proving_the_key_but_too_short_is_withdrawn_as_too_short(desk, network, tmp_path):
+    """The bridge proves the key press, but Twilio's duration (which holds the whisper) is under the minimum: a
+    person, no conversation: the rep hears it was too short, not that nobody pressed the key."""
+    callback = _keyed_in_the_outage(desk, network, tmp_path)
+    (desk.hotline.settings.data_dir / SPOOL_NAME).unlink()
+    desk.clock.set(desk.t0 + ENDED)
+    twiml = _signed_post(desk, *_dial(callback, seconds="6")).get_data(as_text=True)
+    assert "too short to count as the callback" in twiml and NOT_CONNECTED not in twiml
+    assert _row(desk, callback).outcome == "attempted"
+    assert "callback_withdrawn" in _kinds(desk, callback.incident_id)
+
+
 def test_a_dial_never_bridged_proves_no_key(desk, network, tmp_path):
     """``DialBridged=false``: never connected, so nothing is proven (the callback is only attempted)."""
     callback = _keyed_in_the_outage(desk, network, tmp_path)
