@@ -101,25 +101,40 @@ def answer_status(lean: Lean | None = None) -> Response:
     """Answer a Twilio status callback (``status_callbacks.APPLY``, by its path) once; while the database cannot be
     reached, keep it in the spool for the watchdog to apply (in order, once) and answer 200 all the same: Twilio
     never sends a failed status callback again, and a 500 per callback only fills its error log."""
+    return answer_kept("", mimetype="text/plain", lean=lean)
+
+
+def answer_kept(unreachable_answer: str, mimetype: str = "text/xml", lean: Lean | None = None,
+                safe: str | None = None, handler: Handler | None = None) -> Response:
+    """``answer_status`` for any webhook of ``status_callbacks.APPLY`` (by its path): applied once (by ``handler``
+    when given, which applies it as the APPLY function would and answers; else by that function, answered
+    ``unreachable_answer``), or kept in the spool while the database cannot be reached and answered
+    ``unreachable_answer`` (a bridged callback's key press: the signed request proves it, and Twilio never sends it
+    again). ``safe``: the answer to any other error (nothing kept: Twilio's retry, if any, runs it again); without
+    it, the error propagates."""
     hotline = current_app.extensions["hotline"]
     form, query, received = request.form.to_dict(), request.args.to_dict(), hotline.clock.now()
     apply = APPLY[request.path]
 
-    def handler(session: Session, now: datetime) -> str:
+    def applied(session: Session, now: datetime) -> str:
         apply(session, form, query, now, hotline.settings)
-        return ""
+        return unreachable_answer
 
     try:
-        return answer_once(handler, mimetype="text/plain", lean=lean)
+        return answer_once(handler or applied, mimetype=mimetype, lean=lean)
     except Exception as exc:
         if not unreachable(exc):
-            raise
+            if safe is None:
+                raise
+            failed(hotline.db.outage, log, exc, "webhook %s failed; answered with safe TwiML", request.path)
+            return Response(safe, mimetype=mimetype)
         if keep(hotline.settings.data_dir, "status", {"path": request.path, "form": form, "query": query,
                                                       "key": delivery_key(request, hotline.settings),
                                                       "at": received.isoformat()}):
-            log.warning("status callback %s: database unreachable (%s); kept in the spool", request.path,
+            log.warning("webhook %s: database unreachable (%s); kept in the spool", request.path,
                         hotline.db.outage.note(exc))
-        return Response("", mimetype="text/plain")  # a 500 is never sent again either: it would only fill Twilio's log
+        # a status callback's 500 is never sent again either: it would only fill Twilio's log
+        return Response(unreachable_answer, mimetype=mimetype)
 
 
 def apply_once(session: Session, key: str, path: str, handler: Handler, now: datetime,

@@ -37,6 +37,9 @@ PROMPTS: dict[str, str] = {
                           "und benachrichtigt. Der Vorfall liegt nicht mehr bei Ihnen: Sie müssen nichts weiter tun.",
     "rep_not_reached_notice": "SEV1 {ref}: Die Hotline hat Sie für den Rückruf nicht erreicht (keine Antwort, oder "
                               "der Anruf kam nicht zustande); der Kunde wurde NICHT angerufen. {next}",
+    "rep_key_in_outage_notice": "SEV1 {ref}: Sie haben die Taste gedrückt, aber die Hotline konnte den Kunden da "
+                                "nicht anwählen (ihre Datenbank war nicht erreichbar); der Kunde wurde NICHT "
+                                "angerufen. {next}",
     "rep_hung_up_before_redial": "SEV1 {ref}: Ihr Anruf endete, bevor die Hotline den Kunden erneut anwählte: Der "
                                  "Kunde wurde einmal angerufen, nicht erneut. {next}",
     "rep_not_reached_call_them": "Rufen Sie ihn unter {phone} an, oder antworten Sie CALL {ref}, um es erneut zu "
@@ -219,11 +222,16 @@ PROMPTS: dict[str, str] = {
     "bridge_goodbye": "Auf Wiederhören.",
     "bridge_error": "Entschuldigung, bei diesem Rückruf ist etwas schiefgegangen. Bitte rufen Sie den Kunden "
                     "selbst an und antworten Sie CALLED mit der Vorfallsnummer. Auf Wiederhören.",
+    "bridge_dial_end_unknown": "Danke. Die Hotline kann den Ausgang dieses Anrufs gerade nicht speichern. Wenn Sie "
+                               "mit dem Kunden gesprochen haben, ist nichts weiter zu tun. Wenn nicht, rufen Sie ihn "
+                               "selbst an und antworten Sie CALLED mit der Vorfallsnummer. Auf Wiederhören.",
     "customer_press_key": "Hier ist die Severity-1-Hotline. Wir rufen wegen Ihres Vorfalls {ref} an. "
                           "Drücken Sie eine beliebige Taste, dann verbinden wir Sie mit unserem Support-Team.",
     "customer_press_key_late": "Hier ist die Severity-1-Hotline. Wir rufen wegen Ihres Vorfalls {ref} an. "
                                "Entschuldigen Sie bitte, dass wir später anrufen als versprochen. Drücken Sie eine "
                                "beliebige Taste, dann verbinden wir Sie mit unserem Support-Team.",
+    "customer_press_key_outage": "Hier ist die Severity-1-Hotline. Wir rufen wegen Ihres Vorfalls an. "
+                                 "Drücken Sie eine beliebige Taste, dann verbinden wir Sie mit unserem Support-Team.",
     "customer_no_key": "Wir haben keinen Tastendruck gehört. Wir versuchen es erneut. Auf Wiederhören.",
     "receipt_sms": "Severity-1-Hotline: Wir haben Ihre Meldung, Referenznummer {ref}. "
                    "Ein Techniker ruft Sie spätestens {due} zurück. Ergänzungen senden Sie als Antwort auf diese SMS.",

@@ -36,6 +36,8 @@ PROMPTS: dict[str, str] = {
                           "It is no longer yours: you need do nothing more.",
     "rep_not_reached_notice": "SEV1 {ref}: the hotline could not reach you for the callback (no answer, or the call "
                               "could not be placed), so the customer was NOT called. {next}",
+    "rep_key_in_outage_notice": "SEV1 {ref}: you pressed the key, but the hotline could not dial the customer then "
+                                "(its database was unreachable), so the customer was NOT called. {next}",
     "rep_hung_up_before_redial": "SEV1 {ref}: your call ended before the hotline dialled the customer again: the "
                                  "customer was called once, not again. {next}",
     "rep_not_reached_call_them": "Call them on {phone}, or reply CALL {ref} to try again.",
@@ -220,12 +222,19 @@ PROMPTS: dict[str, str] = {
     "bridge_goodbye": "Goodbye.",
     "bridge_error": "Sorry, something went wrong with this callback. Please call the customer from your own "
                     "phone and reply CALLED with the incident number. Goodbye.",
+    # the <Dial> ended while the database could not be reached: how it went is not known here (probe AA4)
+    "bridge_dial_end_unknown": "Thank you. The hotline cannot record how this call went right now. If you spoke with "
+                               "the customer, there is nothing more to do. If you did not, please call them from "
+                               "your own phone and reply CALLED with the incident number. Goodbye.",
     # bridged callback, to the customer (in their language)
     # whoever calls back (a rep or a manager) is "our support team": never "your engineer"
     "customer_press_key": "This is the Severity-1 hotline calling about your incident {ref}. "
                           "Press any key to speak with our support team.",
     "customer_press_key_late": "This is the Severity-1 hotline calling about your incident {ref}. We are sorry "
                                "this call comes later than we promised. Press any key to speak with our support team.",
+    # the database unreachable: neither the incident's reference nor its language is known (probe AA3)
+    "customer_press_key_outage": "This is the Severity-1 hotline calling about your incident. "
+                                 "Press any key to speak with our support team.",
     "customer_no_key": "We could not hear a key press. We will try again. Goodbye.",
     # SMS to the customer (in their language)
     "receipt_sms": "Sev-1 hotline: we have your report, reference {ref}. An engineer will call you back by {due}. "

@@ -306,6 +306,25 @@ def rep_not_reached(session: Session, callback_id: int, why: str, now: datetime,
     return callback
 
 
+REP_KEY_UNHEARD = "rep_key_in_outage"  # why: the rep pressed the key while the database could not be reached
+
+
+def rep_key_unheard(session: Session, callback_id: int, call_sid: str, now: datetime) -> Callback | None:
+    """The rep pressed the key on the hotline's call to them while the database could not be reached (its request
+    kept in the spool; they were told to call the customer themselves): the customer was never dialled. Closed as the
+    rep not reached for that reason, not as a rep who hung up before the dial (probe AA5), and the rep's SMS says
+    so (``unreached_in_outage``)."""
+    return rep_not_reached(session, callback_id, REP_KEY_UNHEARD, now, call_sid)
+
+
+def unreached_in_outage(session: Session, incident_id: int, at: datetime) -> bool:
+    """Whether the incident's latest rep-not-reached line by ``at`` is a key press the outage kept from dialling."""
+    detail = session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == incident_id, IncidentEvent.kind == EventKind.CALLBACK_REP_NOT_REACHED,
+        IncidentEvent.at <= at).order_by(IncidentEvent.id.desc()).limit(1)).first()
+    return (detail or {}).get("why") == REP_KEY_UNHEARD
+
+
 def mark_rep_not_reached(session: Session, incident: Incident, callback: Callback, why: str, now: datetime,
                          failed: str = "") -> None:
     """Close a pending callback whose customer leg never started: never an attempt on the customer.
@@ -375,6 +394,39 @@ def confirm_person(session: Session, callback_id: int, now: datetime) -> Callbac
     callback, incident = lock_callback(session, callback_id)
     if callback is None:
         return None
+    _confirm(session, incident, callback, now)
+    return callback
+
+
+def whisper_heard(session: Session, callback_id: int, answered_by: str, now: datetime) -> Callback | None:
+    """The customer leg's whisper was asked for at ``now`` by a request kept while the database was unreachable
+    (``status_callbacks.customer_whisper``): who answered, and the answer's time, as ``whisper_requested`` records
+    them when the request is served with the database."""
+    callback, incident = lock_callback(session, callback_id)
+    if callback is not None:
+        whisper_requested(session, incident, callback, answered_by, now)
+    return callback
+
+
+def bridge_proves_key(session: Session, callback_id: int, dial_status: str, dial_bridged: str,
+                      now: datetime) -> Callback | None:
+    """The rep's ``<Dial>`` to the customer ended bridged (``DialBridged=true``, completed) while no key press is on
+    record: its request was lost (the database unreachable and the spool on another host, or not writable). The
+    whisper's only way to the bridge is the customer's key (no key: the legs are hung up; a detected machine: sent to
+    ``customer_machine``), so the bridge proves it, except on a message call (a voicemail is connected there without
+    one). The key press is counted at ``now``, when the end was heard: the latest instant the hotline can prove it
+    by, never earlier than it can have been (the conversation's length is then Twilio's ``DialCallDuration`` alone,
+    judged before this by ``conversation_too_short``). The answer's own time stands when known (the whisper's
+    request or the leg's answered status): met or late is decided by it, as for any key press. None otherwise."""
+    if dial_status != "completed" or dial_bridged.strip().lower() != "true":
+        return None
+    callback, incident = lock_callback(session, callback_id)
+    if (callback is None or callback.leaves_message or callback.person_confirmed_at is not None
+            or callback.outcome != CallbackOutcome.PENDING):
+        return None
+    log_event(session, at=now, actor="twilio", kind=EventKind.CALLBACK_LEG_STATUS, incident_id=incident.id,
+              detail={"callback_id": callback.id, "status": "key_pressed", "seen_by": "bridge",
+                      "timestamp": now.isoformat()})
     _confirm(session, incident, callback, now)
     return callback
 
@@ -499,6 +551,8 @@ def short_leg(session: Session, callback_id: int, call_status: str, call_duratio
     rep's leg's end, heard (``seen_by`` "rep_leg": the rep hung up), withdrew nothing. None when nothing was
     withdrawn."""
     since = talked_since(session, callback_id)
+    if since is not None and since == session.scalar(select(Callback.ended_at).where(Callback.id == callback_id)):
+        return None  # a key press known only from the bridge, at its end (``bridge_proves_key``): judged by then
     ended = leg_ended_at(session, callback_id, call_duration, now) if seen_by == "customer_leg" else now
     if since is not None and ended < since:
         # the key press was heard after the leg's end by Twilio's count: its webhook came late, so the end is known

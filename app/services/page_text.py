@@ -355,14 +355,16 @@ def handed_over_sms(incident: Incident, who: str, tz: str = "UTC", at: datetime 
     return text("handed_over_notice", ref=incident.reference, company=company_name(incident), who=who, at=when)
 
 
-def rep_not_reached_sms(incident: Incident, redial: bool = False) -> str:
+def rep_not_reached_sms(incident: Incident, redial: bool = False, outage: bool = False) -> str:
     """Tells the rep the hotline could not reach them for the callback they asked for (their phone did not answer, or
     Twilio would not place the call), and the number to call the customer on themselves. ``redial``: they pressed 1
     to try again and their call ended before the customer was dialled again (the customer was called once: an outside
-    probe's rep was told "could not reach you ... the customer was NOT called" of a customer dialled a second before)."""
+    probe's rep was told "could not reach you ... the customer was NOT called" of a customer dialled a second before).
+    ``outage``: they pressed the key while the database could not be reached (``callbacks.REP_KEY_UNHEARD``)."""
     ref, phone = incident.reference, incident.callback_phone
     then = text("rep_not_reached_call_them", phone=phone, ref=ref) if phone else text("rep_not_reached_retry", ref=ref)
-    return text("rep_hung_up_before_redial" if redial else "rep_not_reached_notice", ref=ref, next=then)
+    key = "rep_hung_up_before_redial" if redial else "rep_key_in_outage_notice" if outage else "rep_not_reached_notice"
+    return text(key, ref=ref, next=then)
 
 
 def bridge_too_short_sms(incident: Incident, seconds: int, at: datetime, tz: str = "UTC") -> str:

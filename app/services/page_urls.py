@@ -19,7 +19,7 @@ from app.escalation.decide import (
 from app.models import Channel, Incident, Page, Rep
 from app.models.paging import TAM_NOTICES, TAM_ROLE
 from app.services import page_text
-from app.services.callbacks import MIN_CONVERSATION_SECONDS, last_unreached_redial
+from app.services.callbacks import MIN_CONVERSATION_SECONDS, last_unreached_redial, unreached_in_outage
 from app.services.escalation import caller_on_hotline, missed_call_at
 from app.services.hand_offs import successors_of
 from app.services.tickets import account_of
@@ -111,7 +111,8 @@ class PageUrls:
         if page.purpose == "rep_not_reached":  # a try again the rep hung up on: the customer was called, once
             session = object_session(page)
             return page_text.rep_not_reached_sms(incident, redial=session is not None and last_unreached_redial(
-                session, incident.id, page.created_at) is not None)
+                session, incident.id, page.created_at) is not None, outage=session is not None and unreached_in_outage(
+                session, incident.id, page.created_at))
         if page.purpose == BRIDGE_TOO_SHORT:  # the deadline on the rep's clock, overdue or not when it was decided
             return page_text.bridge_too_short_sms(incident, MIN_CONVERSATION_SECONDS, page.created_at, page_zone(page))
         if page.purpose == "callback_missed":

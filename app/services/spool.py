@@ -67,6 +67,31 @@ def waiting(data_dir: Path) -> int:
     return count
 
 
+def kept(data_dir: Path, path: str) -> list[dict[str, Any]]:
+    """The webhooks of ``path`` the spool holds for a replay (its file and any taken aside), oldest file first: a web
+    request may apply one ahead of its replay (``status_callbacks.apply_kept_key_press``), once per delivery."""
+    found: list[dict[str, Any]] = []
+    try:
+        files = [*_taken(data_dir), data_dir / SPOOL_NAME]
+    except OSError:
+        return found
+    for file in files:
+        try:
+            lines = file.read_text(encoding="utf-8").splitlines()
+        except OSError:  # replayed meanwhile (gone), or unreadable
+            continue
+        for line in lines:
+            if f'"{path}"' not in line:  # most lines: no JSON parsed
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and record.get("kind") == "status" and record.get("path") == path:
+                found.append(record)
+    return found
+
+
 def unwritable(data_dir: Path) -> str | None:
     """Why the spool could not be written now (a file is created, written and removed), or None."""
     probe = data_dir / ".spool-probe"

@@ -11,11 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models.call import ENDED_STATUSES
 from app.services import intake
-from app.services.callbacks import customer_leg_status, rep_leg_status, short_leg
+from app.services.callbacks import (
+    confirm_person,
+    customer_leg_status,
+    rep_key_unheard,
+    rep_leg_status,
+    short_leg,
+    whisper_heard,
+)
 from app.services.caller_limits import limits_from
 from app.services.deliveries import sms_status as delivery_sms_status
 from app.services.notices import notice_status
@@ -51,17 +59,74 @@ def page_call(session: Session, form: Fields, query: Fields, now: datetime, sett
 
 
 def rep_leg(session: Session, form: Fields, query: Fields, now: datetime, settings) -> None:
-    """Status of the hotline's call to the rep for a bridged callback."""
+    """Status of the hotline's call to the rep for a bridged callback (its customer's key press kept in the spool
+    applied first: ``apply_kept_key_press``)."""
+    apply_kept_key_press(session, settings, _id(query, "callback"))
     rep_leg_status(session, _id(query, "callback"), form.get("CallStatus", ""), now, call_sid=form.get("CallSid", ""))
 
 
 def customer_leg(session: Session, form: Fields, query: Fields, now: datetime, settings) -> None:
     """Status of a callback's customer leg: Twilio's Timestamp of the answer decides met or late."""
     callback_id, status, call_sid = _id(query, "callback"), form.get("CallStatus", ""), form.get("CallSid", "")
+    apply_kept_key_press(session, settings, callback_id)
     customer_leg_status(session, callback_id, status, form.get("Timestamp", ""), call_sid, now,
                         answered_by=form.get("AnsweredBy", ""))
     # a conversation under the minimum is no callback, whether or not the <Dial action> request ever comes
     short_leg(session, callback_id, status, form.get("CallDuration", ""), call_sid, now)
+
+
+KEY_PRESS = "/twilio/bridge/customer-confirm"  # a bridged callback's key press: kept like a status callback
+WHISPER = "/twilio/bridge/customer-whisper"  # the customer leg's whisper request: the answer, and who answered
+REP_KEY = "/twilio/bridge/rep-confirm"  # the rep's key press on the hotline's call to them
+
+
+def customer_key(session: Session, form: Fields, query: Fields, now: datetime, settings) -> None:
+    """The customer pressed the key on a bridged callback's whisper (``Digits``: the ``<Gather>`` asks for no action
+    without one). Counted at ``now``, when the request was heard: the key was pressed before it, so the key press is
+    never counted earlier than it can have been. While the database cannot be reached the request is kept in the
+    spool (``app.webhooks.answer_kept``: the signed request is the proof) and applied at the time it was heard."""
+    if form.get("Digits", ""):
+        confirm_person(session, _id(query, "callback"), now)
+
+
+def customer_whisper(session: Session, form: Fields, query: Fields, now: datetime, settings) -> None:
+    """Twilio asked for the customer leg's whisper at ``now`` (its phone answered by then), and who answered
+    (``AnsweredBy``): kept in the spool when the database could not be reached, so that a person who answered is not
+    taken for a voicemail once the leg's status lines are replayed (probe AA3)."""
+    whisper_heard(session, _id(query, "callback"), form.get("AnsweredBy", ""), now)
+
+
+def rep_key(session: Session, form: Fields, query: Fields, now: datetime, settings) -> None:
+    """The rep's key press kept in the spool (the database was unreachable): the customer was not dialled."""
+    rep_key_unheard(session, _id(query, "callback"), form.get("CallSid", ""), now)
+
+
+def apply_kept_key_press(session: Session, settings, callback_id: int) -> None:
+    """Apply the callback's key press (the rep's, and the customer's whisper request) kept in this host's spool (the
+    database was unreachable when it came) before a report of the callback's end: the spool is replayed a few seconds after the database is back, and an end report
+    applied ahead of the key press would close the callback as not met (probe AA1: the customer who had talked 43 s
+    was texted "we tried to call you"). Once per delivery (its key): the replay then finds it applied."""
+    if not callback_id or settings is None:
+        return
+    from app.services.spool import kept  # spool replays through this module
+    from app.webhooks import apply_once
+
+    for path in (REP_KEY, WHISPER, KEY_PRESS):  # in the order they are made
+        for record in kept(settings.data_dir, path):
+            if _id(record.get("query", {}), "callback") != callback_id:
+                continue
+            try:
+                with session.begin_nested():  # the replay may apply it at the same time: one of the two does
+                    apply_once(session, record["key"], path, _kept_handler(APPLY[path], record, settings),
+                               datetime.fromisoformat(record["at"]))
+            except IntegrityError:
+                continue
+
+
+def _kept_handler(apply: Apply, record: dict, settings):
+    """The handler ``apply_once`` runs for a kept ``record``."""
+    form, query = record.get("form", {}), record.get("query", {})
+    return lambda session, now: apply(session, form, query, now, settings) or ""
 
 
 def update_sms(session: Session, form: Fields, query: Fields, now: datetime, settings) -> None:
@@ -81,7 +146,8 @@ def intake_call(session: Session, form: Fields, query: Fields, now: datetime, se
                     from_number=caller, to_number=called)
 
 
-# Every status callback URL the hotline gives Twilio, by path: the routes answer these, the spool replays them.
+# Every status callback URL the hotline gives Twilio, by path (and the bridged callback's key press and whisper): the
+# routes answer these, the spool replays them.
 APPLY: dict[str, Apply] = {
     "/twilio/sms/status": page_sms,
     "/twilio/page/voice/status": page_call,
@@ -89,4 +155,7 @@ APPLY: dict[str, Apply] = {
     "/twilio/bridge/customer-status": customer_leg,
     "/twilio/updates/sms-status": update_sms,
     "/twilio/voice/status": intake_call,
+    KEY_PRESS: customer_key,  # webhooks whose answer needs no database, kept like the status callbacks
+    WHISPER: customer_whisper,
+    REP_KEY: rep_key,
 }

@@ -29,7 +29,7 @@ from app.services.callbacks import (
     adopt_rep_call,
     already_withdrawn_as_short,
     answered_late,
-    confirm_person,
+    bridge_proves_key,
     conversation_too_short,
     customer_is_machine,
     dial_ended,
@@ -42,12 +42,13 @@ from app.services.callbacks import (
 from app.services.company_label import said_company
 from app.services.rep_legs import claim_leg
 from app.services.row_locks import lock_callback
+from app.services.status_callbacks import apply_kept_key_press
 from app.telephony.protocol import DETECT, DETECT_MESSAGE_END, is_machine
 from app.voice.live_twiml import hung_up_whisper, live_twiml
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import HANG_UP, REP_VOICE, say_and_hang_up
 from app.voice.update_routes import after_callback
-from app.webhooks import answer_once, answer_status
+from app.webhooks import answer_kept, answer_once, answer_status
 
 bp = Blueprint("bridge", __name__, url_prefix="/twilio/bridge")
 CUSTOMER_VOICE = {"en-US": ("en-US", "Polly.Joanna"), "de-DE": ("de-DE", "Polly.Vicki")}
@@ -146,7 +147,9 @@ def rep_confirm() -> Response:
         whisper = hung_up_whisper(callback, incident) or text("bridge_rep_confirmed")
         return bridge_twiml(callback, incident, settings, whisper=whisper)
 
-    return answer_once(handle, safe=_safe())
+    # the database unreachable: the customer cannot be dialled (their number is on record only), and the rep is told
+    # to call them; the key press is kept for the spool, so the callback is not closed as a rep who hung up (AA5)
+    return answer_kept(_safe(), handler=handle, safe=_safe())
 
 
 @bp.post("/rep-no-key")
@@ -181,42 +184,59 @@ def customer_whisper() -> Response:
     callback_id, answered_by = request.args.get("callback", 0, type=int), request.form.get("AnsweredBy", "")
 
     def handle(session, now):
-        response = VoiceResponse()
         callback, incident = lock_callback(session, callback_id)
         machine = is_machine(answered_by)
         if machine and callback is not None and callback.leaves_message:
             customer_is_machine(session, callback_id, answered_by, now)
-            return str(response)  # the greeting is over: the rep is connected to leave the message
+            return str(VoiceResponse())  # the greeting is over: the rep is connected to leave the message
         if callback is not None:  # the phone answered: the answer by now, whatever its status callback says later
             whisper_requested(session, incident, callback, answered_by, now)
-        lang, voice = CUSTOMER_VOICE.get(incident.language if incident else "", CUSTOMER_VOICE["en-US"])
+        lang = incident.language if incident else ""
         ref = ", ".join(incident.reference) if incident else ""
         extension = callback_extension(incident, session) if incident else ""
-        if extension:  # a switchboard answered: key in the extension, then ask whoever picks up there
-            response.play(digits="ww" + extension)
-        # "any key": '#' too. Twilio ends a <Gather> on its finishOnKey (# by default) and, with no digit
-        # before it, requests no action: the customer would be hung up on. No finish key, so # is a digit.
-        gather = response.gather(input="dtmf", num_digits=1, timeout=PRESS_KEY_SECONDS, method="POST",
-                                 action=f"/twilio/bridge/customer-confirm?callback={callback_id}",
-                                 finish_on_key="", action_on_empty_result=False)
         # past the promise, an apology: by the answer's time (Twilio's, or this request's, recorded above when in
         # time), as the callback's outcome is counted; an outside probe's customer, answered 20 s before the deadline
         # and counted met, heard "sorry ... later than we promised" of a whisper Twilio fetched after it
         answered = (callback.answered_at if callback is not None else None) or now
         late = incident is not None and answered_late(incident, answered)
         key = "customer_press_key_late" if late else "customer_press_key"
-        for round_ in range(EXTENSION_PROMPTS if extension else 1):  # the extension may ring a while
-            if round_:
-                gather.pause(length=EXTENSION_PAUSE_SECONDS)
-            gather.say(text(key, lang, ref=ref), language=lang, voice=voice)
-        if machine:  # no key on what detection took for a machine: a voicemail after all, recorded before the end
-            response.redirect(f"/twilio/bridge/customer-machine?callback={callback_id}", method="POST")
-            return str(response)
-        response.say(text("customer_no_key", lang), language=lang, voice=voice)
-        response.hangup()  # no key: the legs are never bridged, and the callback is only attempted
-        return str(response)
+        return whisper_twiml(callback_id, machine, lang, text(key, _voice(lang)[0], ref=ref), extension)
 
-    return answer_once(handle, safe=HANG_UP)  # a valid <Response>: a bare <Hangup/> root is not TwiML
+    # The database unreachable (probe AA3: the customer was hung up on in silence, then counted a voicemail): the key
+    # prompt needs only the callback's id, so it is asked in the default language (English: the incident's is on
+    # record only), without the reference or an extension, and the request is kept for the spool (who answered,
+    # and when: ``status_callbacks.customer_whisper``). A message call's voicemail is asked for the key too.
+    outage = whisper_twiml(callback_id, is_machine(answered_by), "", text("customer_press_key_outage"), "")
+    return answer_kept(outage, handler=handle, safe=HANG_UP)  # a valid <Response>: a bare <Hangup/> root is not TwiML
+
+
+def _voice(lang: str) -> tuple[str, str]:
+    """The customer's language and Polly voice (English when it is unknown)."""
+    return CUSTOMER_VOICE.get(lang, CUSTOMER_VOICE["en-US"])
+
+
+def whisper_twiml(callback_id: int, machine: bool, lang: str, prompt: str, extension: str) -> str:
+    """The customer's key prompt (``prompt``, said in ``lang``): a key goes to ``customer_confirm``; no key on what
+    detection took for a machine goes to ``customer_machine``, on anyone else hangs up (never bridged)."""
+    lang, voice = _voice(lang)
+    response = VoiceResponse()
+    if extension:  # a switchboard answered: key in the extension, then ask whoever picks up there
+        response.play(digits="ww" + extension)
+    # "any key": '#' too. Twilio ends a <Gather> on its finishOnKey (# by default) and, with no digit
+    # before it, requests no action: the customer would be hung up on. No finish key, so # is a digit.
+    gather = response.gather(input="dtmf", num_digits=1, timeout=PRESS_KEY_SECONDS, method="POST",
+                             action=f"/twilio/bridge/customer-confirm?callback={callback_id}",
+                             finish_on_key="", action_on_empty_result=False)
+    for round_ in range(EXTENSION_PROMPTS if extension else 1):  # the extension may ring a while
+        if round_:
+            gather.pause(length=EXTENSION_PAUSE_SECONDS)
+        gather.say(prompt, language=lang, voice=voice)
+    if machine:  # no key on what detection took for a machine: a voicemail after all, recorded before the end
+        response.redirect(f"/twilio/bridge/customer-machine?callback={callback_id}", method="POST")
+        return str(response)
+    response.say(text("customer_no_key", lang), language=lang, voice=voice)
+    response.hangup()  # no key: the legs are never bridged, and the callback is only attempted
+    return str(response)
 
 
 @bp.post("/customer-machine")
@@ -238,14 +258,15 @@ def customer_machine() -> Response:
 @bp.post("/customer-confirm")
 @twilio_webhook
 def customer_confirm() -> Response:
-    """The customer pressed a key: a person answered; an empty answer bridges the legs."""
-    callback_id = request.args.get("callback", 0, type=int)
-
-    def handle(session, now):
-        confirm_person(session, callback_id, now)
-        return str(VoiceResponse())
-
-    return answer_once(handle, safe=str(VoiceResponse()))
+    """The customer pressed a key: a person answered; an empty answer bridges the legs (``status_callbacks.
+    customer_key``). Only a key bridges them (``Digits``, read without the database): a request without one is hung
+    up on. While the database cannot be reached the key press is kept in the spool and the legs are bridged all the
+    same (the signed request proves the key, and Twilio never sends it again); until probe AA1 the outage's answer
+    bridged on anything and recorded nothing, and the callback was closed as "picked up, no key pressed"."""
+    if not request.form.get("Digits", ""):  # no key: nothing to record, and no bridge
+        return Response(HANG_UP, mimetype="text/xml")
+    bridged = str(VoiceResponse())
+    return answer_kept(bridged, safe=bridged)
 
 
 @bp.post("/customer-status")
@@ -262,11 +283,17 @@ def dial_done() -> Response:
     callback_id, dial_status = request.args.get("callback", 0, type=int), request.form.get("DialCallStatus", "")
     dial_seconds, dial_bridged = request.form.get("DialCallDuration", ""), request.form.get("DialBridged", "")
     dial_call_sid, call_status = request.form.get("DialCallSid", ""), request.form.get("CallStatus", "")
+    settings = current_app.extensions["hotline"].settings
 
     def handle(session, now):
-        short = None
+        apply_kept_key_press(session, settings, callback_id)  # a key press the spool holds comes first (probe AA1)
+        short, since = None, talked_since(session, callback_id)
+        # a bridge with no key press on record: only the key leads there (its request was lost), pressed by now; the
+        # conversation is then Twilio's duration alone (``since`` stays None)
+        if since is None:
+            bridge_proves_key(session, callback_id, dial_status, dial_bridged, now)
         # a key pressed, then no conversation worth one (counted from the key press: Twilio's duration holds the whisper)
-        if conversation_too_short(dial_seconds, dial_bridged, talked_since(session, callback_id), now):
+        if conversation_too_short(dial_seconds, dial_bridged, since, now):
             # a rep who hung up first never hears the retry offer below: the core has them told by SMS
             short = withdraw_short_bridge(session, callback_id, dial_seconds, dial_bridged, now, dial_call_sid,
                                           call_status=call_status)
@@ -290,7 +317,9 @@ def dial_done() -> Response:
                 else "bridge_busy" if dial_status == "busy" else "bridge_not_answered")
         return offer_retry(callback, said)
 
-    return answer_once(handle, safe=_safe())
+    # the dial is over, and nothing is known of how it went: neither "not connected" nor "call them yourself" (probe
+    # AA4: a rep who had just served the customer was asked to call them again and reply CALLED)
+    return answer_once(handle, safe=say_and_hang_up(text("bridge_dial_end_unknown")))
 
 
 def offer_retry(callback: Callback, said: str) -> str:
