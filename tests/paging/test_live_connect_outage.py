@@ -140,3 +140,29 @@ def test_a_caller_who_hangs_up_during_the_lost_connecting_is_still_dialled_back(
     kinds = [e.kind for e in _events(desk, incident_id)]
     assert "callback_met" not in kinds and "live_connecting" not in kinds
     assert "Dialling them" in alice.calls[-1].heard
+
+
+def test_end_reports_in_the_outage_too_answer_without_a_second_dial(desk, network, app, tmp_path):
+    """The database is still down when both end reports come: their safe answers dial nobody; the rep, whose
+    <Dial action> proves the bridge, is not told to call the customer again (the generic error's advice)."""
+    _, alice = _alice_ready(network)
+    # Left out (README): with every proof of the bridge lost, the rep leg's end closes the pending callback as
+    # unreached and texts the rep so; the end reports are not kept for a replay as status callbacks are
+    alice.expect_sms("could not reach you for the callback")
+    down = {CONNECTING, BRIDGING, "/twilio/live/left", "/twilio/live/dial-done"}
+    with _web_without_database(desk.hotline, tmp_path) as dead:
+        call = _caller(desk, app, dead, down)
+        alive, gone = network.transport, flask_transport(dead)
+        network.transport = lambda url, params, headers: (gone if urlsplit(url).path in down else alive)(
+            url, params, headers)
+        try:
+            _connected(desk, call)
+        finally:
+            network.transport = alive
+
+    [dial_done] = _requests(network, "/twilio/live/dial-done")
+    assert dial_done.params["DialBridged"] == "true" and "<Dial" not in dial_done.body
+    assert text("live_rep_end_unrecorded") in dial_done.body and text("bridge_error") not in dial_done.body
+    [left] = _requests(network, "/twilio/live/left")
+    assert "<Dial" not in left.body and "<Hangup" in left.body
+    assert not network.phone(CUSTOMER).calls
