@@ -11,9 +11,10 @@ customer was texted "we tried to call you". Either end report now proves the bri
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
+from twilio.request_validator import RequestValidator
 
 from app.prompts import text
 from hotline_sim.phone import SimulatedCall, flask_transport
@@ -46,6 +47,12 @@ def _alice_ready(network, talk_seconds: int = TALK_SECONDS):
     alice = network.phone(ALICE).expect_sms("SEV1", reply="ACK").expect_call(answer=False)
     alice.expect_sms("Acknowledged").expect_call(talk_seconds=talk_seconds)  # the hotline calls her: live connect
     return customer, alice
+
+
+def _replay(desk, url: str, params: dict[str, str]):
+    url = urljoin(PUBLIC_BASE_URL + "/", url)  # a queued caller's requests are logged with the app's own URL
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(url, params)
+    return desk.client.post(url.removeprefix(PUBLIC_BASE_URL), data=params, headers={"X-Twilio-Signature": signature})
 
 
 def _requests(network, path: str):
@@ -99,6 +106,12 @@ def test_a_bridge_the_outage_kept_from_the_record_counts_once_from_its_end_repor
     [left] = _requests(network, "/twilio/live/left")
     assert text("live_ended", "en-US") in left.body
     assert desk.incident(incident_id).callback_answered_at == callback.answered_at
+    for report in (left, dial_done):  # Twilio sends one again (a retry): the answer it had, nothing counted again
+        replayed = _replay(desk, report.url, report.params)
+        assert replayed.status_code == 200 and replayed.get_data(as_text=True) == report.body
+    kinds = [e.kind for e in _events(desk, incident_id)]
+    assert kinds.count("callback_met") == 1 and "callback_withdrawn" not in kinds
+    assert [c.outcome for c in _callbacks(desk)] == ["met"]
 
     desk.at(minutes=20)  # nothing chases a met callback: no breach, no "tried to call you" (strict phones)
     assert desk.incident(incident_id).breached_at is None
