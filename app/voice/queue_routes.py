@@ -297,6 +297,6 @@ def dial_done() -> Response:
         return bridge_twiml(callback, incident, settings, whisper=text(whisper), live=False)
 
     # the database unreachable: nothing is recorded, and no second dial-out. A leg that proves it talked with the
-    # caller is not told to call the customer again (the generic error's advice), only how to have it counted
+    # caller is not told to call the customer again (the generic error's advice), only how to have it recorded
     proven = bridged_caller and not conversation_too_short(dial_seconds, dial_bridged)
     return answer_once(handle, safe=say_and_hang_up(text("live_rep_end_unrecorded" if proven else "bridge_error")))
