@@ -476,7 +476,7 @@ class PhoneNetwork:
         else:
             self.queues.bridge_ended(member, waited)  # the caller hangs up first; the rep's <Dial> then ends
         return {"DialCallStatus": "completed", "DialCallSid": member.call.call_sid,
-                "DialCallDuration": str(int(talk)), "QueueSid": sid}
+                "DialCallDuration": str(int(talk)), "DialBridged": "true", "QueueSid": sid}  # as Twilio says of a bridge
 
     def _record(self, url: str, params: dict[str, str], status: int, body: str) -> None:
         """A request Twilio made for a queued caller's call (signed by that call)."""

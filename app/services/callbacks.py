@@ -551,8 +551,11 @@ def short_leg(session: Session, callback_id: int, call_status: str, call_duratio
     rep's leg's end, heard (``seen_by`` "rep_leg": the rep hung up), withdrew nothing. None when nothing was
     withdrawn."""
     since = talked_since(session, callback_id)
-    if since is not None and since == session.scalar(select(Callback.ended_at).where(Callback.id == callback_id)):
-        return None  # a key press known only from the bridge, at its end (``bridge_proves_key``): judged by then
+    judged = session.get(Callback, callback_id) if callback_id else None
+    if since is not None and judged is not None and judged.ended_at is not None and since >= judged.ended_at:
+        return None  # counted only once the conversation's end was heard (a key press known only from the bridge,
+        # ``bridge_proves_key``; a live bridge proven by its end reports, ``live_connect.bridge_proven``): no length
+        # is measured from that answer; the <Dial action> judged it
     ended = leg_ended_at(session, callback_id, call_duration, now) if seen_by == "customer_leg" else now
     if since is not None and ended < since:
         # the key press was heard after the leg's end by Twilio's count: its webhook came late, so the end is known

@@ -123,11 +123,12 @@ def _pending(session: Session, wait: LiveWait) -> bool:
 
 
 def dequeued(session: Session, wait_id: int, caller_call_sid: str, dequeuing_call_sid: str, queue_seconds: int,
-             now: datetime, callback_id: int | None = None) -> LiveWait | None:
+             now: datetime, callback_id: int | None = None, proof: str = "") -> LiveWait | None:
     """Twilio is taking a caller out of the queue for a rep's leg (its <Queue url>, requested on the caller's call).
 
     ``caller_call_sid`` (the request's CallSid) is the call Twilio really dequeued; ``wait_id`` is the one the
     leg claimed. If they differ the claim moves to the caller Twilio took: only that one is ever counted.
+    ``proof``: what else told us (``bridge_proven``: an end report, the <Queue url> request lost), logged with it.
     """
     taken_id = session.scalar(select(LiveWait.id).where(LiveWait.call_sid == caller_call_sid)) if caller_call_sid else None
     claimed = lock_wait(session, wait_id)[0]
@@ -144,10 +145,50 @@ def dequeued(session: Session, wait_id: int, caller_call_sid: str, dequeuing_cal
     if wait.dequeued_at is None:
         wait.dequeued_at = now
         wait.dequeuing_call_sid = dequeuing_call_sid[:64]
+        detail = {"wait_id": wait.id, "callback_id": wait.callback_id, "queue_seconds": queue_seconds}
         log_event(session, at=now, actor="twilio", kind="live_connecting", incident_id=wait.incident_id,
-                  call_sid=wait.call_sid, detail={"wait_id": wait.id, "callback_id": wait.callback_id,
-                                                  "queue_seconds": queue_seconds})
+                  call_sid=wait.call_sid, detail=detail | ({"proven_by": proof} if proof else {}))
     return wait
+
+
+def bridge_proven(session: Session, wait_id: int, caller_call_sid: str, dequeuing_call_sid: str,
+                  queue_seconds: int, proof: str, now: datetime, callback_id: int | None = None) -> LiveWait | None:
+    """An end report proves Twilio bridged the waiting caller ``caller_call_sid`` to a rep's leg although no
+    ``<Queue url>`` request recorded the dequeue (it came while the database was unreachable, whose safe answer
+    lets Twilio bridge at once): the caller's own ``<Enqueue action>`` said QueueResult=bridged, or the rep's
+    ``<Dial action>`` said completed with DialBridged=true and DialCallSid = that caller (``dial_bridged_caller``).
+
+    The dequeue is recorded now, at the first such report, and the callback counts from this instant (``bridged``):
+    both reports come only once the bridged call is over, so the bridge had happened by then, and no earlier moment
+    is proven (DialCallDuration may hold the ``<Queue url>`` document played before the bridge; ``enqueued_at`` +
+    QueueTime is our moment before Twilio's own enqueue). Conservative: a conversation across the deadline counts
+    late, never met by a moment before the bridge. Only a caller waiting in the claimed wait's incident; the claim
+    moves to them as at ``dequeued``. None when nothing is proven.
+    """
+    claimed = lock_wait(session, wait_id)[0]
+    taken = session.scalars(select(LiveWait).where(LiveWait.call_sid == caller_call_sid)).first() \
+        if caller_call_sid else None
+    if claimed is None or taken is None or taken.incident_id != claimed.incident_id:
+        return None
+    if taken.dequeued_at is not None:
+        return taken
+    if (callback_id or claimed.callback_id) is None:  # no rep's leg was on its way to this queue
+        return None
+    return dequeued(session, wait_id, caller_call_sid, dequeuing_call_sid, queue_seconds, now,
+                    callback_id=callback_id, proof=proof)
+
+
+def dial_bridged_caller(dial_status: str, dial_bridged: str, dial_call_sid: str) -> str:
+    """The waiting caller's CallSid when the rep's ``<Dial><Queue>`` action proves it was bridged to them
+    (``completed``, ``DialBridged=true``: Twilio says so only of a bridge), else ""."""
+    return dial_call_sid if dial_status == "completed" and dial_bridged.strip().lower() == "true" else ""
+
+
+def counted_at_its_end(wait: LiveWait, callback: Callback) -> bool:
+    """Whether this caller's callback was counted only when the end of the bridge was reported (``bridge_proven``:
+    dequeue, answer and end recorded at one moment): how long they talked is then unknown here."""
+    return (wait.dequeued_at is not None and callback.answered_at == wait.dequeued_at
+            and callback.ended_at == wait.dequeued_at)
 
 
 def bridging(session: Session, wait_id: int, caller_call_sid: str, now: datetime) -> Callback | None:
@@ -218,11 +259,16 @@ def unbridged(session: Session, wait: LiveWait, why: str, now: datetime) -> Call
     return withdraw_live_answer(session, wait.callback_id, wait.call_sid, why, now)
 
 
-def left(session: Session, wait_id: int, result: str, queue_seconds: int, now: datetime) -> LiveWait | None:
-    """The caller's <Enqueue action>: they left the queue (``result`` is Twilio's QueueResult)."""
+def left(session: Session, wait_id: int, result: str, queue_seconds: int, now: datetime,
+         caller_call_sid: str = "") -> LiveWait | None:
+    """The caller's <Enqueue action>: they left the queue (``result`` is Twilio's QueueResult). QueueResult=bridged
+    on the wait's own call proves the bridge when no ``<Queue url>`` request recorded the dequeue (``bridge_proven``).
+    """
     wait = lock_wait(session, wait_id)[0]
     if wait is None or wait.left_at is not None:
         return wait
+    if result == BRIDGED and wait.dequeued_at is None and caller_call_sid and caller_call_sid == wait.call_sid:
+        bridge_proven(session, wait.id, caller_call_sid, "", queue_seconds, "queue_result_bridged", now)
     wait.left_at, wait.result, wait.queue_seconds = now, result[:32], queue_seconds
     log_event(session, at=now, actor="twilio", kind="live_wait_ended", incident_id=wait.incident_id,
               call_sid=wait.call_sid, detail={"wait_id": wait.id, "result": result[:32], "queue_seconds": queue_seconds,
@@ -243,7 +289,8 @@ def ended_too_soon(session: Session, wait: LiveWait, now: datetime) -> Callback 
     caller's own CallDuration holds the intake and the queue too). None when nothing was withdrawn."""
     callback = session.get(Callback, wait.callback_id) if wait.callback_id is not None else None
     if (callback is None or callback.answered_at is None
-            or callback.outcome not in (CallbackOutcome.MET, CallbackOutcome.LATE)):
+            or callback.outcome not in (CallbackOutcome.MET, CallbackOutcome.LATE)
+            or counted_at_its_end(wait, callback)):  # no bridge moment known: the <Dial action> judges the length
         return None
     seconds = int((now - callback.answered_at).total_seconds())
     if seconds >= MIN_CONVERSATION_SECONDS:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
@@ -183,18 +184,47 @@ def connecting() -> Response:
             response.redirect(f"/twilio/live/bridging?wait={row.id}", method="POST")
         return str(response)
 
-    return answer_once(handle, safe=str(VoiceResponse()))
+    return answer_once(handle, safe=_connecting_safe(wait_id, callback_id, f.get("DequeingCallSid", ""),
+                                                     f.get("QueueTime", 0, type=int)))
+
+
+SAFE_CONNECTING_PAUSE = 1  # seconds of silence before the second chance (a database back within them records it)
+
+
+def _connecting_safe(wait_id: int, callback_id: int | None, dequeuing_call_sid: str, queue_seconds: int) -> str:
+    """The ``<Queue url>``'s answer when its request fails inside (the database unreachable): nothing is recorded,
+    and the caller must not be held, so a short silence and a ``<Redirect>`` to ``/bridging`` carrying the ids this
+    request had (the URL's wait and callback, Twilio's DequeingCallSid): a database back by then records the dequeue
+    and counts the bridge there as on the ordinary path. Without them an empty document (Twilio bridges at once).
+    Either way, should ``/bridging`` fail too, its empty answer bridges them and the end reports prove the bridge
+    (``live_connect.bridge_proven``). No words: the caller's language is in the database."""
+    response = VoiceResponse()
+    if wait_id and callback_id:
+        response.pause(length=SAFE_CONNECTING_PAUSE)
+        query = urlencode({"wait": wait_id, "callback": callback_id, "dequeuing": dequeuing_call_sid[:64],
+                           "queue_time": queue_seconds})
+        response.redirect(f"/twilio/live/bridging?{query}", method="POST")
+    return str(response)
 
 
 @bp.post("/bridging")
 @twilio_webhook
 def bridging() -> Response:
     """The ``<Queue url>``'s redirect: the caller is still on the line at its end, and Twilio bridges them to the rep
-    as soon as this empty document is done. The callback counts now, while they talk (never at the call's end)."""
+    as soon as this empty document is done. The callback counts now, while they talk (never at the call's end).
+    With ``callback`` in the URL (``_connecting_safe``: the ``<Queue url>`` request failed) the dequeue is recorded
+    here first, now."""
     wait_id, call_sid = request.args.get("wait", 0, type=int), request.form.get("CallSid", "")
+    callback_id, args = request.args.get("callback", type=int), request.args
 
     def handle(session, now):
-        live_connect.bridging(session, wait_id, call_sid, now)
+        taken_id = wait_id
+        if callback_id:  # the <Queue url> request was lost: this one is the first to reach the hotline
+            row = live_connect.dequeued(session, wait_id, call_sid, args.get("dequeuing", ""),
+                                        args.get("queue_time", 0, type=int), now, callback_id=callback_id,
+                                        proof="bridging")
+            taken_id = row.id if row is not None else wait_id
+        live_connect.bridging(session, taken_id, call_sid, now)
         return str(VoiceResponse())
 
     return answer_once(handle, safe=str(VoiceResponse()))
@@ -207,7 +237,8 @@ def left() -> Response:
     wait_id, f = request.args.get("wait", 0, type=int), request.form
 
     def handle(session, now):
-        row = live_connect.left(session, wait_id, f.get("QueueResult", ""), f.get("QueueTime", 0, type=int), now)
+        row = live_connect.left(session, wait_id, f.get("QueueResult", ""), f.get("QueueTime", 0, type=int), now,
+                                caller_call_sid=f.get("CallSid", ""))
         if row is None:
             return _caller_safe()
         incident = live_connect.incident_of(session, row)
@@ -236,9 +267,15 @@ def dial_done() -> Response:
     dial_seconds, dial_bridged = request.form.get("DialCallDuration", ""), request.form.get("DialBridged", "")
     call_status = request.form.get("CallStatus", "")  # final: the rep hung up first and hears no answer
 
+    bridged_caller = live_connect.dial_bridged_caller(dial_status, dial_bridged, request.form.get("DialCallSid", ""))
+
     def handle(session, now):
         callback, incident = lock_callback(session, callback_id)
         row = live_connect.wait_of_leg(session, callback_id, wait_id)
+        if row is not None and row.dequeued_at is None and bridged_caller and callback is not None:
+            # Twilio says it bridged that caller, though no <Queue url> request recorded it (an outage): proven now
+            row = live_connect.bridge_proven(session, wait_id, bridged_caller, request.form.get("CallSid", ""), 0,
+                                             "dial_bridged", now, callback_id=callback.id) or row
         if row is None or callback is None or row.callback_id != callback.id:
             return say_and_hang_up(text("bridge_goodbye"))
         whisper = "live_rep_caller_gone"
@@ -259,4 +296,7 @@ def dial_done() -> Response:
         # the caller left the line before the rep's leg reached them: dial them out, as any callback
         return bridge_twiml(callback, incident, settings, whisper=text(whisper), live=False)
 
-    return answer_once(handle, safe=say_and_hang_up(text("bridge_error")))
+    # the database unreachable: nothing is recorded, and no second dial-out. A leg that proves it talked with the
+    # caller is not told to call the customer again (the generic error's advice), only how to have it recorded
+    proven = bridged_caller and not conversation_too_short(dial_seconds, dial_bridged)
+    return answer_once(handle, safe=say_and_hang_up(text("live_rep_end_unrecorded" if proven else "bridge_error")))
