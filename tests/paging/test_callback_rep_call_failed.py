@@ -113,16 +113,22 @@ def test_a_failed_status_repeated_before_the_other_number_is_called_dials_it_onc
             if e.detail["status"] == "failed"] == [None, True]
 
 
-def test_a_rep_call_failed_whose_status_callback_was_lost_is_made_to_the_other_number_by_the_look_up(
-        desk, network, twilio):
-    """The failed status never reaches the hotline: the status look-up two minutes after the call finds it failed
-    and her other number is called then, as the status callback would have had it."""
+def _rep_call_failed_unheard(desk, network):
+    """Alice, who has another number, asks for the callback; Twilio takes her call and it fails, and the failed
+    status never reaches the hotline. Returns the incident."""
     _alice_has_another_number(desk)
     incident, alice = desk.acknowledged_by_alice(network)
     network.lose_status_callbacks(REP_STATUS)
     alice.expect_call(fails=True)
     _call_asked(desk, incident)
     desk.settle()
+    return incident
+
+def test_a_rep_call_failed_whose_status_callback_was_lost_is_made_to_the_other_number_by_the_look_up(
+        desk, network, twilio):
+    """The failed status never reaches the hotline: the status look-up two minutes after the call finds it failed
+    and her other number is called then, as the status callback would have had it."""
+    incident = _rep_call_failed_unheard(desk, network)
     assert _callback(desk, incident.id).outcome == "pending" and _creates_to(twilio, ALICE_ALT) == []
     other = network.phone(ALICE_ALT).expect_call()
     network.phone(CUSTOMER).expect_call(press="1", answered=True)
@@ -181,12 +187,7 @@ def test_a_rep_call_failed_learnt_past_five_minutes_still_calls_the_other_number
     """The first look-up of the lost status fails (Twilio answers 500): the second, over five minutes after the
     call, finds it failed, past the 5 minutes a rep call is tried for since the request. Those count from the move to her
     other number: she is called there, not told "not placed within 5 min" of a call never tried."""
-    _alice_has_another_number(desk)
-    incident, alice = desk.acknowledged_by_alice(network)
-    network.lose_status_callbacks(REP_STATUS)
-    alice.expect_call(fails=True)
-    _call_asked(desk, incident)
-    desk.settle()
+    incident = _rep_call_failed_unheard(desk, network)
     twilio.fail_next(1, status=500)  # the look-up at T+5
     desk.at(minutes=5)
     assert _callback(desk, incident.id).outcome == "pending" and _creates_to(twilio, ALICE_ALT) == []
