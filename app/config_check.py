@@ -78,6 +78,7 @@ def twilio_account_problems(settings: Settings, report: CheckReport, role: Role 
         return
     base = settings.twilio_api_base_url or TWILIO_API_BASE
     number = settings.twilio_number
+    report.asking = f"Twilio's API at {base}"
     found = probes.twilio_number_record(base, settings.twilio_account_sid, settings.twilio_auth_token, number)
     if isinstance(found, dict):
         report.passed.append(f"Twilio account accepts the credentials and owns {number}")
@@ -159,6 +160,7 @@ def smtp_problems(settings: Settings, report: CheckReport, strict: bool) -> None
     host = f"{settings.smtp_host}:{settings.smtp_port}"
     tls = SMTP_TLS_NAMES.get(settings.smtp_tls, settings.smtp_tls)
     _mail_from_problems(settings, report)
+    report.asking = f"the SMTP server {host}"
     found = probes.smtp_problem(settings)
     complain = report.error if strict else report.warn
     if found is None:
@@ -411,6 +413,8 @@ def liveness_problems(settings: Settings, report: CheckReport, now: datetime, st
 
         from app import worker_presence
 
+        report.asking = redis_named(settings)
+
         conn = Redis.from_url(settings.redis_url, socket_connect_timeout=probes.CONNECT_TIMEOUT_SECONDS)
         try:
             workers = Worker.all(queue=Queue(settings.queue_name, connection=conn))
@@ -543,6 +547,7 @@ def shared_queue_problems(settings: Settings, report: CheckReport, now: datetime
         db.dispose()
     # the bare stored id: what workers of the release before announced (a rolling upgrade is not another database)
     ours = {stored, leases.announced_deployment(stored, settings.public_base_url)} if stored is not None else set()
+    report.asking = redis_named(settings)
     conn = Redis.from_url(settings.redis_url, socket_connect_timeout=probes.CONNECT_TIMEOUT_SECONDS)
     try:
         others = deployments_listening(conn, settings.queue_name, now.timestamp() - ANNOUNCED_LIVE_SECONDS)
@@ -594,8 +599,11 @@ def run_checks(
     clock: Clock | None = None,
     migrate: Callable[[Settings], None] | None = None,
     probe_twilio: bool = True,
+    report: CheckReport | None = None,
 ) -> CheckReport:
-    """Every check for ``role``; serve/worker pass ``migrate`` to bring the schema to head first."""
+    """Every check for ``role``; serve/worker pass ``migrate`` to bring the schema to head first. ``report``: the one
+    to fill, which names the server each step waits for while it runs (``CheckReport.asking``; ``check_time_limit``
+    reads it from another thread)."""
     env_file = None
     if env is None:
         from app.settings import _load_dotenv
@@ -603,7 +611,8 @@ def run_checks(
         env_file = _load_dotenv()
         env = dict(os.environ)
     given, clock = clock, clock or SystemClock()  # read as each check runs: the probes before it take seconds
-    report = CheckReport()
+    report = report if report is not None else CheckReport()
+    report.asking = "this host's settings (no server)"
     settings, broken = read_settings(env, report)
     report.settings = settings
     settings_problems(settings, env, report)
@@ -617,6 +626,7 @@ def run_checks(
     if data_dir is not None:
         report.error(data_dir.variable, data_dir.problem, data_dir.fix)
         return report
+    report.asking = f"this host's filesystems ({settings.data_dir})"
     storage_problems(settings, report)
     if probe_twilio and not {"TWILIO_NUMBER", "TWILIO_ACCOUNT_SID"} & {p.where for p in report.errors}:
         twilio_account_problems(settings, report, role)
@@ -628,12 +638,18 @@ def run_checks(
             report.warn("SMTP_HOST", f"{' and '.join(half)} set but SMTP_HOST is empty: no e-mail is sent (the "
                         "customers' updates, proposals and receipts by e-mail are logged as skipped)",
                         "set SMTP_HOST to the mail server, or remove the other SMTP_ settings")
+    database, redis = database_named(settings), redis_named(settings)
+    report.asking = database
     database_ok = "DATABASE_URL" not in broken and database_problems(settings, report, migrate)
+    report.asking = f"this host's spool in {settings.data_dir}"
     spool_problems(settings, report)  # a local file: said with the database down, when callers go there
+    report.asking = redis
     redis_ok = redis_problems(settings, report, strict=role == Role.CHECK)
     if redis_ok:
         foreign_queue_problems(settings, report)
     if database_ok:
+        # the reference clock: PostgreSQL's, else (SQLite) a REDIS_URL's server's (``clock_problems``)
+        report.asking = f"{redis if settings.resolved_database_url.startswith('sqlite') else database} (its clock)"
         reading = clock_problems(settings, report)
         if given is None and reading is not None:
             # the lease checks below compare with times the workers wrote on the reference clock: on this host's
@@ -641,15 +657,30 @@ def run_checks(
             # beside one on Twilio, and `check` said no watchdog ran)
             clock = SharedClock()
             clock.follow(reading)
+        report.asking = database
         telephony_problems(settings, report, clock.now(), role)
         if redis_ok:
             shared_queue_problems(settings, report, clock.now(), role)
+        report.asking = database
         oncall_problems(settings, report, clock.now(), strict=role == Role.CHECK or not settings.simulated_telephony,
                         checking=role == Role.CHECK)
         if role != Role.WORKER and redis_ok:
             liveness_problems(settings, report, clock.now(), strict=role == Role.CHECK)
+        report.asking = database
         if role == Role.CHECK and settings.helpdesk_webhook_url:
             helpdesk_delivery_problems(settings, report, clock.now())
+    report.asking = redis
     if redis_ok:  # on the reference clock the workers announce with, when the database gave a reading
         secret_key_problems(settings, report, clock.now(), role)
+    report.asking = ""
     return report
+
+
+def database_named(settings: Settings) -> str:
+    """The database as a step of the check that waits for it names it (its password hidden)."""
+    return f"the database at {probes.safe_url(settings.resolved_database_url)}"
+
+
+def redis_named(settings: Settings) -> str:
+    """Redis as a step of the check that waits for it names it (its password hidden)."""
+    return f"Redis at {probes.safe_url(settings.redis_url)}" if settings.redis_url else "the embedded Redis"

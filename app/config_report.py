@@ -45,6 +45,9 @@ class CheckReport:
     problems: list[Problem] = field(default_factory=list)
     passed: list[str] = field(default_factory=list)
     settings: Settings | None = None
+    # the server the check is waiting for now, named ("Redis at redis://host:6379/0"): what ``hotline check`` says
+    # hung when its time limit ends (``check_time_limit``)
+    asking: str = ""
 
     @property
     def errors(self) -> list[Problem]:
@@ -63,6 +66,11 @@ class CheckReport:
     def warn(self, where: str, message: str, fix: str = "") -> None:
         """Record a warning."""
         self.problems.append(Problem(Severity.WARNING, where, message, fix))
+
+    def so_far(self) -> CheckReport:
+        """A copy of what was found so far (the checks may still add to this one)."""
+        return CheckReport(problems=list(self.problems), passed=list(self.passed), settings=self.settings,
+                           asking=self.asking)
 
     def text(self, show_passed: bool = True) -> str:
         """The report as the operator reads it."""

@@ -58,7 +58,7 @@ NOTICES = (BREACH_NOTICE, CLOSING_NOTICE, AGREED_CLOSING_NOTICE)
 CHASING_PURPOSES = ("page", "at_risk", "breach", BREACH_NOTICE, BRIDGE_TOO_SHORT)
 ALERTS = ("at_risk", "breach")  # the alerts a rep (or manager) is sent, beside the level's page
 # a rep's messages that go to their other number (``phone_alt``) when one fails for good (``_elsewhere``)
-OTHER_NUMBER_PURPOSES = ("page", *ALERTS)
+OTHER_NUMBER_PURPOSES = ("page", *ALERTS, HANDED_OVER)
 # At most one missed-call SMS ("we tried to call you ... we will call you again") per incident in this window: a rep
 # pressing CALL again and again, or retries ending together, would otherwise text the customer once per attempt
 # (three in 3 s in an outside probe), noise in their outage. Five minutes covers a rep's run of retries (a ring of
@@ -149,7 +149,7 @@ def _page(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
         return Decision("nobody_to_page", snap.state, pages=(PageOrder(Audience.MANAGERS, ALERT, "page"),
                                                              PageOrder(Audience.LEVEL, (), "page")),
                         log=(K.NOBODY_TO_PAGE,))
-    return Decision("paged", snap.state, pages=(PageOrder(Audience.LEVEL, (), "page"),))
+    return _paging(snap, "paged")
 
 
 def _at_risk(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
@@ -242,10 +242,7 @@ def _hand_off(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
     the next level or the at-risk alert (``nobody_at_level``: nobody new is on call). An incident someone owns stays
     theirs: a hand-off changes no owner and pages nobody; the deadline never moves.
 
-    The rep gone off shift it takes the incident from is paged about it no more: their escalation pages not sent yet
-    (queued, held, waiting for a retry) are canceled, never one placed; and, paged about it before, they are told
-    once by SMS, never rung, that it was handed over and to whom (they may be working it, or worry). Never while
-    someone owns it (a deactivated owner's incident hands over as one nobody took): nothing was theirs to hand on."""
+    The rep gone off shift it takes the incident from is told as a level's page would tell them (``_paging``)."""
     if snap.resolved:
         return _skip(snap, "skipped_resolved")
     if snap.customer_reached:
@@ -254,8 +251,20 @@ def _hand_off(step: StepDue, snap: Snapshot, now: datetime) -> Decision:
         return _skip(snap, "skipped_acknowledged")
     if step.nobody_at_level:
         return _skip(snap, "nobody_new_on_call")
+    return _paging(snap, "handed_over")
+
+
+def _paging(snap: Snapshot, outcome: str) -> Decision:
+    """A level's page, by its step or by a hand-off step, whichever first pages whoever a schedule put on call since:
+    the reps gone off shift whom they take the incident from (paged so far only as on call in that schedule, every
+    rep on call there now having the page) are paged about it no more. Their escalation pages not sent yet (queued,
+    held, waiting for a retry) are canceled, never one placed; and, paged about it before, they are told once by SMS,
+    never rung, that it was handed over and to whom (they may be working it, or worry), whichever step saw the
+    hand-off first (probe O6: a level step that paged the rep on call since told nobody and canceled nothing). Never
+    told while someone owns it (a deactivated owner's incident hands over as one nobody took): nothing was theirs to
+    hand on. A paging that takes it from nobody cancels and tells nobody."""
     told = () if _owned(snap) else (PageOrder(Audience.HANDED_OVER_FROM, (SMS,), HANDED_OVER),)
-    return Decision("handed_over", snap.state, pages=(PageOrder(Audience.LEVEL, (), "page"), *told),
+    return Decision(outcome, snap.state, pages=(PageOrder(Audience.LEVEL, (), "page"), *told),
                     cancel_handed_over_pages=True)
 
 
@@ -550,6 +559,8 @@ def _page_failed(ev: PageFailed, snap: Snapshot, now: datetime) -> Decision:
         return _notice_failed(ev, snap)
     if ev.purpose in ALERTS:
         return _alert_failed(ev, snap)
+    if ev.purpose == HANDED_OVER:
+        return _hand_off_notice_failed(ev, snap)
     elsewhere = _elsewhere(ev)
     if ev.purpose != "page" or (ev.channel != SMS and not ev.level_unreached and not elsewhere):
         return _skip(snap, "no_fallback")
@@ -603,6 +614,18 @@ def _alert_failed(ev: PageFailed, snap: Snapshot) -> Decision:
     if calling or elsewhere:
         return _instead(snap, calling, elsewhere)
     return _skip(snap, "called_already")
+
+
+def _hand_off_notice_failed(ev: PageFailed, snap: Snapshot) -> Decision:
+    """The SMS telling a rep gone off shift that the incident was handed over failed for good: a rep with another
+    number gets it there, once, as a page (``_elsewhere``); until this change they were told nothing and may still be
+    working it, or worry. Never rung instead (the notice is an SMS only), never once the incident is resolved."""
+    elsewhere = _elsewhere(ev)
+    if not elsewhere:
+        return _skip(snap, "no_fallback")
+    if snap.resolved:
+        return _skip(snap, "no_fallback_needed")
+    return _instead(snap, (), elsewhere)
 
 
 def _receipt_failed(ev: PageFailed, snap: Snapshot) -> Decision:

@@ -126,6 +126,7 @@ def carry_out(session: Session, incident: Incident, decision: Decision, now: dat
     if decision.cancel_escalation_pages:
         done.canceled = _cancel(session, incident, ESCALATION_PURPOSES, now)
     if decision.cancel_handed_over_pages:  # the rota handed over: the reps gone off shift are paged about it no more
+        # (a level's page or a hand-off's: whichever pages the rep on call since first)
         done.canceled += _hand_over(session, incident, now, acting, done)
     if decision.record_breach and acting.step is not None:
         # at the deadline, though the step ran later (a worker down, a wait for a key press: ``rearm`` moves it)
@@ -244,9 +245,11 @@ def _withdraw_proposals(session: Session, incident: Incident, now: datetime) -> 
 
 
 def _hand_over(session: Session, incident: Incident, now: datetime, acting: Acting, done: Done) -> int:
-    """A hand-off step's cancel (``Decision.cancel_handed_over_pages``): the reps gone off shift whom the reps it
-    pages (``acting.level_people``) take over from (``done.handed_over_from``, which ``Audience.HANDED_OVER_FROM``
-    tells), and their escalation pages not sent yet canceled, each line naming who took over. Returns how many."""
+    """The cancel of a level's page, by its step or a hand-off step (``Decision.cancel_handed_over_pages``): the reps
+    gone off shift whom the reps it pages (``acting.level_people``) take over from (``done.handed_over_from``, which
+    ``Audience.HANDED_OVER_FROM`` tells), and their escalation pages not sent yet canceled, each line naming who took
+    over. Whichever step pages the rep on call since first does it; a later one finds nothing left to cancel and
+    everyone told already (``told_of_hand_off``). Returns how many."""
     newcomers = [who for who, _channels in acting.level_people]
     done.handed_over_from = handed_over_now(session, incident, now, newcomers)
     return cancel_unsent(session, incident.id, done.handed_over_from, ESCALATION_PURPOSES, HANDED_OVER, now,

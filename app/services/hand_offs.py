@@ -6,7 +6,10 @@ watchdog writes when its pass sees such a rep (``write_hand_off_steps``), run by
 Its alerts then reach a rep gone off shift no more once whoever took over from them had the page
 (``handed_over_from``); at the hand-off their escalation pages not sent yet are canceled and, paged about it before,
 they are told once by SMS to whom it went (``handed_over_now``, ``told_of_hand_off``: the core's
-``Decision.cancel_handed_over_pages``, ``Audience.HANDED_OVER_FROM``). An incident someone acknowledged stays theirs: no hand-off page, its owner alerted as before
+``Decision.cancel_handed_over_pages``, ``Audience.HANDED_OVER_FROM``), on their other number (``phone_alt``) if that
+SMS fails for good. The same rule whichever step pages the rep on call since first: a level's step that names their
+schedule (due before the watchdog's pass saw them: then no hand-off step is written) or the hand-off step
+(``decide._paging``). An incident someone acknowledged stays theirs: no hand-off page, its owner alerted as before
 (unless they were deactivated since: as for a level, ``decide._page``).
 
 Until this change the rep on call since heard of such an incident at the next level that named their schedule, or

@@ -46,14 +46,17 @@ def _carol_takes_primary_at_t2(desk, how: str) -> None:
 def test_the_rep_on_call_after_a_hand_off_gets_the_sms_page_not_only_a_call(desk, network, how):
     _carol_takes_primary_at_t2(desk, how)
     network.phone(CUSTOMER).expect_sms("we have your report")
-    network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
+    alice = network.phone(ALICE).expect_sms("SEV1").expect_call(answer=False)
     incident = desk.open_incident()
     desk.settle()
     # T+3: Carol, primary since T+2, was never paged: she gets the written page as well as the call (before: only
-    # a call, whose voicemail told her to "reply to the text message" she never had); Alice, off call, is not rung
+    # a call, whose voicemail told her to "reply to the text message" she never had); Alice, off call, is not rung,
+    # and is told once that it was handed over (the level's step saw the hand-off first: no watchdog pass since T0)
     carol = network.phone(CAROL).expect_sms("SEV1").expect_call(machine=True)
     network.phone(BOB).expect_sms("SEV1").expect_call(answer=False)
+    alice.expect_sms("handed over at the shift change")
     desk.at(minutes=3)
+    assert "to Carol Next, on call now and paged" in alice.sms[-1]
     assert _sent(desk, incident.id)[2:] == [(3, BOB, "sms"), (3, BOB, "voice"), (3, CAROL, "sms"), (3, CAROL, "voice")]
     assert f"Reply ACK {incident.reference}" in carol.sms[0] and "+14155550100" in carol.sms[0]
     assert "/ack/" in carol.sms[0]

@@ -82,12 +82,13 @@ TABLE = {
         "no_callback_number": ("skipped_not_textable", []), "no_number_reached_by_email": ("skipped_not_textable", []),
         "nobody_to_page": ("receipt_queued", [C]),
     },
+    # a level's page tells the reps gone off shift whom it takes the incident from, as a hand-off does (probe O6)
     "page": {
-        "open": ("paged", [L]), "acknowledged": ("skipped_acknowledged", []),
+        "open": ("paged", [L, H]), "acknowledged": ("skipped_acknowledged", []),
         "owned_by_another_rep": ("skipped_acknowledged", []), "callback_in_progress": ("skipped_acknowledged", []),
         "attempted": ("skipped_acknowledged", []), "met": ("skipped_callback_done", []),
         "late": ("skipped_callback_done", []), "self_reported": ("skipped_callback_done", []),
-        "resolved": ("skipped_resolved", []), "no_callback_number": ("paged", [L]),
+        "resolved": ("skipped_resolved", []), "no_callback_number": ("paged", [L, H]),
         "no_number_reached_by_email": ("skipped_callback_done", []), "nobody_to_page": ("nobody_to_page", [M]),
     },
     "at_risk": {
@@ -177,6 +178,31 @@ def test_a_hand_off_cancels_the_unsent_pages_of_the_rep_gone_off_shift_and_tells
     assert not decision.cancel_escalation_pages and not decision.set_owner
 
 
+@pytest.mark.parametrize("state", list(STATES))
+def test_a_level_that_pages_cancels_and_tells_as_a_hand_off_does(state):
+    """Probe O6: a hand-off a level's step sees first (it pages the rep on call since) is carried out as
+    the hand-off step's: whichever pages first cancels the off-shift rep's unsent pages and tells them, by one
+    rule (``decide._paging``); the service finds whom, none for a level that takes it from nobody."""
+    page = decide(StepDue("page", nobody_at_level=state == "nobody_to_page"), STATES[state], T0)
+    hand_off = decide(StepDue("handoff", nobody_at_level=state == "nobody_to_page"), STATES[state], T0)
+    if page.outcome == "paged":
+        assert replace(page, outcome="handed_over") == hand_off
+    assert page.cancel_handed_over_pages == (page.outcome == "paged")
+
+
+def test_a_failed_hand_off_notice_goes_to_the_reps_other_number_once():
+    """The SMS telling a rep gone off shift of a hand-off failed for good: their other number gets it (the service
+    says whether they have one not tried yet: ``other_number``), never a call, never while Twilio retries, never
+    once the incident is resolved."""
+    failed = PageFailed("sms", "handed_over", other_number=True)
+    decision = decide(failed, STATES["open"], T0)
+    assert decision.outcome == "other_number" and decision.log == (EventKind.PAGE_FAILED_OTHER_NUMBER,)
+    assert decision.pages == (PageOrder(Audience.OTHER_NUMBER, ("sms",), "handed_over"),)
+    assert decide(replace(failed, other_number=False), STATES["open"], T0).pages == ()
+    assert decide(replace(failed, retrying=True), STATES["open"], T0).pages == ()
+    assert decide(failed, STATES["resolved"], T0).pages == ()
+
+
 @pytest.mark.parametrize("late", [timedelta(0), timedelta(seconds=40)])
 def test_an_at_risk_step_run_past_the_deadline_alerts_the_reps_not_the_managers(late):
     """A worker down, or a withdrawn answer's steps run again: at the deadline or after it, the managers get the
@@ -203,7 +229,7 @@ def test_nobody_to_page_alerts_managers_on_both_channels_and_says_so():
 
 
 @pytest.mark.parametrize("step, outcome, audiences", [
-    (StepDue("page"), "paged", [Audience.LEVEL]),
+    (StepDue("page"), "paged", [Audience.LEVEL, Audience.HANDED_OVER_FROM]),
     (StepDue("page", nobody_at_level=True), "nobody_to_page", [Audience.MANAGERS]),
     # a level reaching only the account's TAM (told, never asked) reaches nobody who can call back
     (StepDue("page", only_told_at_level=True), "nobody_to_page", [Audience.MANAGERS, Audience.LEVEL]),
