@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.api.formats import iso_utc
 from app.models import Callback, CallbackOutcome, Incident, IncidentEvent, IncidentFactsRow, Rep
+from app.reports.confirming import confirming
 from app.reports.facts import is_breached
 from app.services.callback_extensions import callback_extensions
 from app.services.escalation import callers_on_hotline
@@ -44,8 +45,12 @@ def extras_for(session: Session, incidents: Sequence[Incident], now: datetime) -
     via = {i.reached_on_callback_id for i in incidents if i.reached_on_callback_id}
     related = dict(session.execute(select(Callback.id, Incident.reference).join(
         Incident, Incident.id == Callback.incident_id).where(Callback.id.in_(via))).all()) if via else {}
+    # answers counted at the key press and not proven yet (the compliance report's rule): "pending" until then
+    answered = [i.id for i in incidents if i.callback_answered_at is not None]
+    unproven = confirming(session, now, (Incident.id.in_(answered),)) if answered else {}
     return {i.id: _extras(i, callbacks.get(i.id, []), names, updated.get(i.id), now, i.id in on_line,
-                          acknowledgers.get(i.id) or i.acknowledged_by, related.get(i.reached_on_callback_id))
+                          acknowledgers.get(i.id) or i.acknowledged_by, related.get(i.reached_on_callback_id),
+                          unproven.get(i.id))
             | {"callback_extension": extensions.get(i.id, "")} for i in incidents}
 
 
@@ -79,22 +84,27 @@ def _outcome(incident: Incident, best: Callback | None, reached_on: str | None) 
 
 
 def _extras(incident: Incident, callbacks: list[Callback], names: dict[int, str], updated_at,
-            now: datetime, on_line: bool, acknowledged_by: int | None, reached_on: str | None) -> dict[str, object]:
+            now: datetime, on_line: bool, acknowledged_by: int | None, reached_on: str | None,
+            confirming_until: datetime | None = None) -> dict[str, object]:
     """``acknowledged_by``: the rep whose acknowledgement ``incident.acknowledged_at`` is (not the owner after a
     take-over); the owner when the log names no rep for it (a line without ``rep_id``); ``reached_on``: the
-    reference of the related incident whose callback reached the customer for this one, if any."""
+    reference of the related incident whose callback reached the customer for this one, if any;
+    ``confirming_until``: its answer is not proven yet (``reports.confirming``): pending, no answer, until then."""
     best = max(callbacks, key=lambda cb: (_OUTCOME_RANK.get(CallbackOutcome(cb.outcome), 0), cb.id), default=None)
     owner_id = incident.acknowledged_by or next((cb.rep_id for cb in reversed(callbacks) if cb.rep_id), None)
+    outcome = CallbackOutcome.PENDING.value if confirming_until else _outcome(incident, best, reached_on)
     return {
         "owner": _rep(owner_id, names),
         "acknowledgement": None if incident.acknowledged_at is None else {
             "at": iso_utc(incident.acknowledged_at), "by": _rep(acknowledged_by, names)},
         "callback": {
             "due_at": iso_utc(incident.callback_due_at),
-            "outcome": _outcome(incident, best, reached_on),
+            "outcome": outcome,
             "reached_on_related": reached_on,
             "started_at": iso_utc(incident.callback_started_at),
-            "answered_at": iso_utc(incident.callback_answered_at),
+            "answered_at": None if confirming_until else iso_utc(incident.callback_answered_at),
+            "confirming": None if confirming_until is None else {
+                "answered_at": iso_utc(incident.callback_answered_at), "until": iso_utc(confirming_until)},
             "attempts": sum(1 for cb in callbacks if cb.is_attempt),
             "caller_on_line": on_line,
         },

@@ -26,7 +26,10 @@ INCIDENT_STATUS_FIELDS: dict[str, Any] = {
             "outcome": {"type": "string", "enum": ["none", *[o.value for o in CallbackOutcome]],
                         "description": "met/late are decided by Twilio's timestamp of the customer's answer "
                                        "(on this incident's deadline, also when the call that reached them was on a "
-                                       "related incident: reached_on_related)"},
+                                       "related incident: reached_on_related), once the conversation is proven: "
+                                       "until the customer has talked 10 s after pressing the key (or the call "
+                                       "ended having lasted that), the callback is pending, as the compliance "
+                                       "report counts it, and confirming says so"},
             "reached_on_related": {"type": ["string", "null"],
                                    "description": "The reference of the incident linked to this one as possibly "
                                                   "related (a dropped call's redial, the same callback number) whose "
@@ -35,7 +38,13 @@ INCIDENT_STATUS_FIELDS: dict[str, Any] = {
                                                             "callback dialled (null before: the hotline ringing the "
                                                             "rep's phone is not a started callback). Incidents "
                                                             "before this rule kept the first callback's request time"},
-            "answered_at": _NULLABLE_TIME,
+            "answered_at": {**_NULLABLE_TIME, "description": "The answer that counts (null while confirming)"},
+            "confirming": {"oneOf": [{"type": "object", "properties": {"answered_at": TIME, "until": TIME}},
+                                     {"type": "null"}],
+                           "description": "The customer answered and pressed the key, and has not talked 10 s yet: "
+                                          "not met (nor late) until then; a shorter call is withdrawn (the callback "
+                                          "attempted). answered_at: the answer; until: when it counts, unless "
+                                          "withdrawn before. Null otherwise"},
             "attempts": {"type": "integer"},
             "caller_on_line": {"type": "boolean", "description": "The caller who opened the incident is still giving "
                                                                  "their details: due_at is provisional until their "
@@ -107,7 +116,10 @@ _MEANINGS = {
     "callback.met": (
         "The incident's callback reached the customer by its deadline: its own (a person answered and talked), or "
         "one on an incident linked to it as possibly related (the same customer's redial), which counts here too "
-        "(incident.callback.reached_on_related names that incident). "),
+        "(incident.callback.reached_on_related names that incident). Posted once the answer is proven, as the "
+        "compliance report counts it: the customer has talked 10 s since pressing the key (or the call ended having "
+        "lasted that); until then incident.callback.confirming says so. A conversation that ends sooner is withdrawn "
+        "before: neither this event nor its callback.withdrawn is posted then. detail.answered_at is the answer. "),
     "callback.missed": "As callback.met, after the incident's deadline (the breach stays on record). ",
     "callback.self_reported": (
         "A rep says they called the customer back outside the hotline (their CALLED by SMS, or the dashboard): their "
@@ -118,7 +130,8 @@ _MEANINGS = {
         "were never connected (detail.answered_at: the answer withdrawn; detail.callback_id). The incident's "
         "callback is the earliest answer still standing, or none; the hotline dials the customer back. Also sent "
         "when a bridged callback's or a live connection's conversation lasted under 10 seconds (detail.why: "
-        "bridge_too_short; detail.live for a live one): the rep is asked to call the customer again. "),
+        "bridge_too_short; detail.live for a live one): the rep is asked to call the customer again. Not posted "
+        "for an answer whose callback.met or callback.missed had not been posted yet (held until proven). "),
     "incident.breach_withdrawn": (
         "An incident.breached sent earlier no longer counts: it was logged on the provisional deadline of an "
         "incident opened while its caller was still giving details, and the deadline that counts, set once they "

@@ -61,13 +61,14 @@ def rows_html(items: Sequence[BoardIncident], now: datetime, incident_url: str, 
     for item in items:
         # plain tuples: hashed and compared in C (comparing SQLAlchemy rows was most of a cache hit's cost)
         key = (tuple(item.incident), tuple(map(tuple, item.pages)), item.acknowledged_by, item.self_reported_by,
-               item.last_callback, item.taken_over_at, item.extension, item.on_hotline, item.also_call, item.unreached, item.reopened, incident_url, may_own)
+               item.last_callback, item.taken_over_at, item.extension, item.on_hotline, item.also_call, item.unreached, item.reopened, item.confirming_until, incident_url, may_own)
         parts = _ROWS.get(key)
         if parts is None:
             head, tail = _row(board_row(item), incident_url, Markup(_CSRF_SLOT), item.extension, item.on_hotline,
                               item.also_call, item.unreached, may_own, item.reopened)
             parts = _ROWS[key] = (head, iso(item.incident.callback_due_at), tail.split(_CSRF_SLOT))
-        out += (parts[0], _deadline(item.incident, now, parts[1], item.on_hotline), field.join(parts[2]))
+        out += (parts[0], _deadline(item.incident, now, parts[1], item.on_hotline, item.confirming_until),
+                field.join(parts[2]))
     return Markup("".join(out))
 
 
@@ -98,10 +99,10 @@ def _row(row: BoardRow, incident_url: str, csrf: Markup, extension: str = "", on
             f'{_state(row)}\n{_paged(row)}\n</tr>\n')
 
 
-def _deadline(i, now: datetime, due: str, on_hotline: bool = False) -> str:
+def _deadline(i, now: datetime, due: str, on_hotline: bool = False, confirming_until: datetime | None = None) -> str:
     """The deadline cell up to the end of its countdown: the word and colour at ``now``, and the countdown the
     browser ticks on from ``data-remaining`` (``deadline_of``'s words and figures need no escaping)."""
-    d = deadline_of(i, now, on_hotline)
+    d = deadline_of(i, now, on_hotline, confirming_until)
     ticking = ' data-ticking="1"' if d.ticking else ""
     breached = ' data-breached="1"' if i.breached_at else ""
     connected = "" if d.ticking else ' data-connected="1"'

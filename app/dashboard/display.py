@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -12,7 +13,7 @@ from app.event_kind import EventKind
 from app.models import Callback, Incident, IncidentEvent, IncidentStatus, Page, PageStatus, Rep
 from app.models.paging import CUSTOMER_ROLE, DEADLINE_PASSED, SUPERSEDED_BY_ROUND, outcome_unknown, superseded
 from app.oncall.wallclock import zone
-from app.reports.facts import is_breached, short_bridges
+from app.reports.facts import is_breached, seconds_between, short_bridges
 from app.services.callbacks import MIN_CONVERSATION_SECONDS
 from app.services.escalation import customer_dialled
 from app.services.page_text import SERVICE_SHORT
@@ -95,7 +96,8 @@ def board_row(item: BoardIncident) -> BoardRow:
     """The board's row of ``item``: its state and who was paged."""
     return BoardRow(item.incident, item.pages, item.acknowledged_by,
                     state_of(item.incident, item.pages, item.acknowledged_by, item.self_reported_by,
-                             item.last_callback, item.taken_over_at, item.incident.reached_on_reference or ""),
+                             item.last_callback, item.taken_over_at, item.incident.reached_on_reference or "",
+                             item.confirming_until),
                     paged_people(item.pages), item.taken_over_at)
 
 
@@ -103,16 +105,20 @@ ON_HOTLINE = Deadline("Caller on the line", "giving their details: the 15 minute
 DUE_AT_CALL_END = "the callback deadline is set when the call ends"  # instead of "call back by", meanwhile
 
 
-def deadline_of(incident: Incident, now: datetime, on_hotline: bool = False) -> Deadline:
+def deadline_of(incident: Incident, now: datetime, on_hotline: bool = False,
+                confirming_until: datetime | None = None) -> Deadline:
     """The deadline's word, text and colour at ``now``; it stops ticking once called back or resolved, and does not
     tick while the caller who opened it is still giving their details (``on_hotline``, issue 13: its deadline is a
-    provisional one until they finish)."""
+    provisional one until they finish). ``confirming_until``: the callback is connected and not proven yet
+    (``reports.confirming``): neither met nor late until then."""
     left = remaining_seconds(incident.callback_due_at, now)
     if incident.callback_answered_at is not None:
-        took = -remaining_seconds(incident.captured_at, incident.callback_answered_at)  # rounded up: 900.4 s is 15:01
+        took = called_back_in(incident.captured_at, incident.callback_answered_at)
+        if confirming_until is not None:
+            return Deadline("Confirming", f"connected after {took}, counted after {MIN_CONVERSATION_SECONDS} s of "
+                                          "conversation", "warn", False)
         late = incident.callback_answered_at > incident.callback_due_at
-        return Deadline("Late" if late else "Met", f"called back in {took // 60}:{took % 60:02d}",
-                        "bad" if late else "ok", False)
+        return Deadline("Late" if late else "Met", f"called back in {took}", "bad" if late else "ok", False)
     if incident.status != IncidentStatus.OPEN:  # closed without a met callback: breached by the report's one rule
         if is_breached(False, incident.callback_due_at, incident.breached_at, now):
             return Deadline("Breached", f"{str(incident.status)} without a met callback", "bad", False)
@@ -124,6 +130,14 @@ def deadline_of(incident: Incident, now: datetime, on_hotline: bool = False) -> 
     if left <= WARN_SECONDS:
         return Deadline("At risk", countdown_text(left), "warn", True)
     return Deadline("On track", countdown_text(left), "ok", True)
+
+
+def called_back_in(captured_at: datetime, answered_at: datetime) -> str:
+    """The time to callback as m:ss: the compliance report's figure (``facts.seconds_between``, from the answer's
+    instant the met/late rule reads) shown as the report shows it, whole seconds up (900.04 s is 15:01, never the
+    15:00 of a kept promise)."""
+    took = math.ceil(seconds_between(captured_at, answered_at))
+    return f"{took // 60}:{took % 60:02d}"
 
 
 def paged_people(pages: list[Page]) -> tuple[PagedPerson, ...]:
@@ -174,17 +188,22 @@ def urgency(seconds: int, incident: Incident) -> str:
 
 def state_of(incident: Incident, pages: list[Page], acknowledged_by: str, self_reported_by: str = "",
              last_callback: LastCallback | None = None, taken_over_at: datetime | None = None,
-             reached_on: str = "") -> State:
+             reached_on: str = "", confirming_until: datetime | None = None) -> State:
     """Paged, acknowledged by X, ringing the rep, calling, called from their own phone, reached by e-mail, connected
     or breached.
 
     ``last_callback`` is the latest bridged callback: one that ended unanswered, or never reached the rep, is said
     so, never "calling the customer"; one whose customer's leg Twilio has not shown dialled is the rep's phone
     ringing (``_calling``). ``taken_over_at``: the owner took it over then (they did not acknowledge it).
-    ``reached_on``: the related incident whose callback reached the customer and counts for this one, if any."""
+    ``reached_on``: the related incident whose callback reached the customer and counts for this one, if any.
+    ``confirming_until``: that callback is connected and not proven yet (``reports.confirming``): "confirming", never
+    met, until the customer has talked the minimum (a shorter call is withdrawn, and does not count)."""
     if incident.callback_answered_at is not None:
         late = incident.callback_answered_at > incident.callback_due_at
         where = f" on related incident #{reached_on} (counts here too)" if reached_on else ""
+        if confirming_until is not None:
+            return State(f"Callback connected at {clock(incident.callback_answered_at)}{where}, confirming: it counts "
+                         f"once the customer has talked {MIN_CONVERSATION_SECONDS} s", "warn")
         return State(f"Callback connected at {clock(incident.callback_answered_at)}{where}" + (" (late)" if late else ""),
                      "warn" if late else "ok")
     if incident.reached_by_email_at is not None:

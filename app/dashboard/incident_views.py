@@ -11,6 +11,8 @@ from app.auth import Role, current_user, requires
 from app.dashboard.display import HELPERS, last_bridged, remaining_seconds, state_of, urgency
 from app.dashboard.queries import incident_detail
 from app.dashboard.timeline import timeline
+from app.models import Incident
+from app.reports.confirming import confirming
 from app.services.acks import Answer, lock_incident
 from app.services.board_actions import (
     NOT_A_REP_NOTE,
@@ -47,15 +49,17 @@ def show(reference: str) -> str | tuple[str, int]:
         incident = detail.incident
         left = remaining_seconds(incident.callback_due_at, now)
         on_hotline = incident.id in callers_on_hotline(session, incident.id)  # the report's reading
+        unproven = confirming(session, now, (Incident.id == incident.id,)).get(incident.id)  # the report's rule
         owns = may_own(session, current_user())  # no Acknowledge or Take over for a login linked to no rep
         # the customer's last answer was NO and nothing since: the Resolved form warns and asks the rep to confirm
         after_no = verbal_warning(session, incident, rep_clock(actor_of(session, current_user()).rep), now)
         return render_template(
             "dashboard/incident.html", d=detail, i=incident, now=now, remaining=left, on_hotline=on_hotline,
+            confirming_until=unproven,
             countdown_css="ok" if on_hotline else urgency(left, incident), state=state_of(incident, detail.pages, detail.acknowledged_by, next(
                 (detail.rep_names.get(c.rep_id, "a rep") for c in detail.callbacks if c.kind == "self_reported"), ""),
                 last_bridged(detail.callbacks, detail.rep_names, detail.events),
-                detail.taken_over_at, detail.reached_on_reference),
+                detail.taken_over_at, detail.reached_on_reference, unproven),
             entries=timeline(detail.events, detail.pages, hotline.settings.callback_sla_minutes), max_note=MAX_NOTE_CHARS,
             may_own=owns, not_a_rep="" if owns or incident.status != "open" else NOT_A_REP_NOTE,
             extension=callback_extension(incident, session), after_no=after_no, reopened=reopened_by(session, incident), after_no_field=AFTER_NO_FIELD,

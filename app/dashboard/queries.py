@@ -39,6 +39,7 @@ from app.models.incident import OWNER_KINDS
 from app.models.paging import CUSTOMER_ROLE
 from app.oncall.policy import DEFAULT_POLICY_NAME, default_levels
 from app.oncall.rotation import Shift
+from app.reports.confirming import confirming
 from app.reports.facts import short_bridges
 from app.services.callback_extensions import callback_extensions
 from app.services.escalation import callers_on_hotline
@@ -79,6 +80,8 @@ class BoardIncident:
     unreached: str = ""
     # it was closed and reopened since (by the customer's NO, or a rep's reason): who, and their words; "" if not
     reopened: str = ""
+    # its callback is connected and not proven yet (``reports.confirming``): when it will be; None otherwise
+    confirming_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -200,9 +203,12 @@ def board(session: Session, now: datetime) -> list[BoardIncident]:
     joined = joined_contacts(session)  # the join lines of the open incidents: few, and only under a flood
     unreached = _unreached(conn)
     reopened = _reopened(conn)
+    # answers counted at the key press and not proven yet: few (their facts rows are later than now)
+    unproven = confirming(session, now, (_OPEN, Incident.callback_answered_at.is_not(None)))
     return [BoardIncident(i, pages.get(i.id, []), acks.get(i.id, ""), selfs.get(i.id, ""), lasts.get(i.id),
                           took[i.id][0] if i.id in took else None, extensions.get(i.id, ""), i.id in on_hotline,
-                          tuple(joined.get(i.id, ())), unreached.get(i.id, ""), reopened.get(i.id, ""))
+                          tuple(joined.get(i.id, ())), unreached.get(i.id, ""), reopened.get(i.id, ""),
+                          unproven.get(i.id))
             for i in incidents]
 
 

@@ -27,10 +27,11 @@ _MIMETYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 @bp.get("/reports/compliance")
 @requires(Role.MANAGER)
-def show() -> tuple[str, int]:
+def show() -> tuple[str, int] | tuple[str, int, dict[str, str]]:
     """The compliance page: summary, percentiles, breaches with reasons, per rep, per hour, charts."""
+    now = _now()
     try:
-        params = parse_range(request.args, _now())
+        params = parse_range(request.args, now)
     except InvalidRange as exc:
         return render_template("dashboard/report.html", error=str(exc), args=request.args, params=None,
                                sla_minutes=_sla_minutes()), 400
@@ -40,7 +41,8 @@ def show() -> tuple[str, int]:
     return render_template("dashboard/report.html", report=report, loaded=loaded, params=params, charts=svgs,
                            chart_texts=charts.texts(report), query=params.query(), error=None, args=request.args, mmss=mmss,
                            sla_minutes=report.sla_minutes, min_conversation=MIN_CONVERSATION_SECONDS,
-                           fmt_local=lambda at, seconds=False: local_time(at, params.tz, seconds)), 200
+                           fmt_local=lambda at, seconds=False: local_time(at, params.tz, seconds)), 200, \
+        _provisional(params, report.undecided_until, now)
 
 
 @bp.get("/reports/compliance.<any(csv, json):ext>")
@@ -57,7 +59,7 @@ def download(ext: str) -> Response:
         return Response(str(exc) + "\n", 400, mimetype="text/plain")
     report = _build(params, breach_limit=0)[0] if ext == "json" else None  # the CSV holds no summary
     name = export.range_filename(params.start, params.end, ext, params.tz, params.as_of)
-    return _download(_stream(ext, params, report), name, _MIMETYPES[ext], params)
+    return _download(_stream(ext, params, report), name, _MIMETYPES[ext], params, _undecided(params, report))
 
 
 @bp.get("/reports/compliance.<any(csv, json):ext>.sha256")
@@ -74,7 +76,8 @@ def digest(ext: str) -> Response:
     for piece in _stream(ext, params, report):
         sha.update(piece)
     line = f"{sha.hexdigest()}  {name}\n".encode()
-    response = _download(iter([line]), f"{name}.sha256", "text/plain; charset=utf-8", params)
+    response = _download(iter([line]), f"{name}.sha256", "text/plain; charset=utf-8", params,
+                         _undecided(params, report))
     response.headers["X-Content-SHA256"] = export.sha256_hex(line)
     return response
 
@@ -109,12 +112,28 @@ def _sla_minutes() -> int:
     return current_app.extensions["hotline"].settings.callback_sla_minutes
 
 
-def _download(body: Iterator[bytes], name: str, mimetype: str, params: RangeParams) -> Response:
+def _undecided(params: RangeParams, report: Report | None) -> datetime | None:
+    """When the last callback under way at ``as_of`` in the range is decided (the CSV builds no report: its rows)."""
+    if report is not None:
+        return report.undecided_until
+    with current_app.extensions["hotline"].db.session() as session:
+        return _range(params).undecided_until(session)
+
+
+def _provisional(params: RangeParams, undecided: datetime | None, now: datetime) -> dict[str, str]:
+    """``X-Report-Provisional-Until`` while the figures are not final (``RangeParams.provisional_until``): a change
+    being saved at ``as_of`` may still be written, or a callback under way then is decided later."""
+    until = params.provisional_until(undecided, now)
+    return {} if until is None else {"X-Report-Provisional-Until": until.isoformat().replace("+00:00", "Z")}
+
+
+def _download(body: Iterator[bytes], name: str, mimetype: str, params: RangeParams,
+              undecided: datetime | None = None) -> Response:
     response = Response(body, 200, content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"  # company names and staff names
-    if params.provisional:  # a header, not in the bytes: they must match the digest fetched once final
-        response.headers["X-Report-Provisional-Until"] = params.final_from.isoformat().replace("+00:00", "Z")
+    # a header, not in the bytes: they must match the digest fetched once final
+    response.headers.update(_provisional(params, undecided, _now()))
     # The schema the facts were folded under: an upgrade whose migration refolds facts (a fix) may change a pinned
     # export's bytes, and a manager comparing an archived download with a new one sees here that it ran between them.
     response.headers["X-Hotline-Schema"] = _schema_revision()

@@ -18,6 +18,9 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"
+    # never posted: a callback.met/missed held until its answer was proven, whose answer was withdrawn first, and the
+    # callback.withdrawn of it (``helpdesk_webhooks.unposted_answer``): the helpdesk heard neither, as nothing stood
+    WITHDRAWN = "withdrawn"
 
 
 class HelpdeskDelivery(Base):

@@ -191,6 +191,12 @@ class FactsRange:
         report = _report_of(self, tally, listed, zone, undecided_until(refolded))
         return report, LoadedRange([], companies, names, unlogged)
 
+    def undecided_until(self, session: Session) -> datetime | None:
+        """When the last callback under way at ``as_of`` in the range is decided (``compliance.undecided_until``), or
+        None: only a row refolded at ``as_of`` can be one (``report``), so usually nothing is read but the stale rows."""
+        refolded, _ = self._refolded(session, dict(session.execute(select(Rep.id, Rep.name)).all()), ZoneInfo(self.tz))
+        return undecided_until(refolded)
+
     def export_rows(self, session: Session) -> Iterator[tuple[Any, ...]]:
         """Every incident of the range as export values (``export.values``), in report order, streamed.
 

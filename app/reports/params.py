@@ -47,6 +47,13 @@ class RangeParams:
         """From when the report of these parameters can no longer change."""
         return self.as_of + SETTLING
 
+    def provisional_until(self, undecided_until: datetime | None, now: datetime) -> datetime | None:
+        """Until when these figures are not final (None: they are): ``final_from``, or later when a callback was under
+        way at ``as_of`` (``compliance.undecided_until``, when the last one is decided): the instant from which a report
+        as of that decision is final (one as of ``as_of`` keeps saying "pending" of it)."""
+        until = max(self.final_from, undecided_until + SETTLING if undecided_until is not None else self.final_from)
+        return until if now < until else None
+
     def query(self) -> dict[str, str]:
         """The query string that reproduces this exact report (exports, digests)."""
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "tz": self.tz,

@@ -5,7 +5,8 @@ rows (one per event: a unique key), reading the log in commit order (``event_fee
 hands due rows to RQ. A job posts the event,
 signed with HMAC-SHA256, and records the answer; a failure is retried with growing
 delays up to MAX_ATTEMPTS, then the row is marked failed. Delivery is at least once:
-receivers deduplicate on ``X-Hotline-Delivery``.
+receivers deduplicate on ``X-Hotline-Delivery``. An answer counted at the key press is first tried once it is
+proven (``posted_from``); withdrawn before that, neither it nor its withdrawal is posted (``unposted_answer``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from app.db import Database
 from app.models import DeliveryStatus, FeedCursor, HelpdeskDelivery, Incident, IncidentEvent
 from app.queue import PendingJob, schedule
+from app.reports.confirming import confirming
 from app.services import event_feed
 from app.settings import Settings
 
@@ -46,6 +48,11 @@ EVENT_KINDS: dict[str, str] = {  # event log kind -> webhook event
     "callback_self_reported": "callback.self_reported",  # a rep's word that they called (never counted as met)
 }
 WEBHOOK_EVENTS = tuple(dict.fromkeys(EVENT_KINDS.values()))  # each once, in order, for the OpenAPI document
+
+
+# The lines counting an answer (posted once it is proven: ``reports.confirming``), and those withdrawing one
+ANSWER_KINDS = ("callback_met", "callback_late", "callback_reached_on_related")
+WITHDRAWAL_KINDS = ("callback_withdrawn", "callback_related_withdrawn")
 
 
 def webhook_event(event: IncidentEvent) -> str:
@@ -87,13 +94,63 @@ def collect(session: Session, now: datetime) -> int:
         try:
             with session.begin_nested():
                 session.add(HelpdeskDelivery(event_id=event.id, incident_id=event.incident_id,
-                                             kind=webhook_event(event), next_attempt_at=now, created_at=now))
+                                             kind=webhook_event(event), next_attempt_at=posted_from(session, event, now),
+                                             created_at=now))
             created += 1
         except IntegrityError:  # another watchdog pass got there first
             continue
     if stored is not None:
         stored.cursor, stored.updated_at = event_feed.encode(after), now
     return created
+
+
+def posted_from(session: Session, event: IncidentEvent, now: datetime) -> datetime:
+    """When a line's webhook is first tried: an answer counted at the key press once it is proven, as the compliance
+    report counts it (``reports.confirming``: the customer has talked the minimum), so ``callback.met`` never goes
+    out for a call too short to count; every other line at once."""
+    if event.kind not in ANSWER_KINDS or event.incident_id is None:
+        return now
+    return confirming(session, now, (Incident.id == event.incident_id,)).get(event.incident_id, now)
+
+
+def unposted_answer(session: Session, delivery: HelpdeskDelivery, first_try: bool) -> bool:
+    """Whether ``delivery`` is not to be posted, marked withdrawn then: a ``callback.met``/``callback.missed`` (held
+    until its answer was proven, ``posted_from``) whose answer the log withdraws by its first try, or the
+    ``callback.withdrawn`` of an answer whose webhook was withdrawn so or never tried (the watchdog may hand both out at
+    once): the helpdesk hears neither, as nothing stood, never a withdrawal of nothing nor a met after its withdrawal."""
+    event = session.get(IncidentEvent, delivery.event_id)
+    callback_id = (event.detail or {}).get("callback_id") if event is not None else None
+    if callback_id is None or event.incident_id is None:
+        return False
+    why = f"not posted: the answer of callback {callback_id} was withdrawn before it was proven"
+    if event.kind in ANSWER_KINDS:
+        if not first_try or _line_of(session, event, WITHDRAWAL_KINDS, IncidentEvent.id > event.id) is None:
+            return False
+    elif event.kind in WITHDRAWAL_KINDS:
+        answer = _line_of(session, event, ANSWER_KINDS, IncidentEvent.id < event.id)
+        if answer is None:
+            return False
+        taken = session.execute(update(HelpdeskDelivery).where(
+            HelpdeskDelivery.event_id == answer, HelpdeskDelivery.status == DeliveryStatus.PENDING,
+            HelpdeskDelivery.attempts == 0).values(status=DeliveryStatus.WITHDRAWN, last_error=why)).rowcount
+        if not taken and session.scalar(select(HelpdeskDelivery.status).where(
+                HelpdeskDelivery.event_id == answer)) != DeliveryStatus.WITHDRAWN:
+            return False  # posted (or tried): its withdrawal is posted too
+    else:
+        return False
+    delivery.status, delivery.last_error = DeliveryStatus.WITHDRAWN, why
+    return True
+
+
+def _line_of(session: Session, event: IncidentEvent, kinds: tuple[str, ...], where) -> int | None:
+    """The id of the nearest line of ``kinds`` about ``event``'s callback on its incident (``where``: before or after
+    it), or None."""
+    callback_id = (event.detail or {}).get("callback_id")
+    nearest = IncidentEvent.id if event.kind in ANSWER_KINDS else IncidentEvent.id.desc()  # after it, or before
+    return next((line_id for line_id, detail in session.execute(
+        select(IncidentEvent.id, IncidentEvent.detail).where(
+            IncidentEvent.incident_id == event.incident_id, IncidentEvent.kind.in_(kinds), where)
+        .order_by(nearest)) if (detail or {}).get("callback_id") == callback_id), None)
 
 
 def _first_pass(session: Session, now: datetime) -> list[IncidentEvent]:
@@ -162,12 +219,17 @@ def deliver(db: Database, settings: Settings, delivery_id: int, now: datetime, p
         if delivery is None or delivery.status != DeliveryStatus.PENDING or delivery.next_attempt_at > now:
             return None
         seen = delivery.attempts
-        # claim this attempt: a duplicate job for the same attempt finds the counter moved and stops
+        # claim this attempt: a duplicate job for the same attempt finds the counter moved and stops; an answer's
+        # delivery withdrawn meanwhile (``unposted_answer``) is no longer pending
         claimed = session.execute(update(HelpdeskDelivery).where(HelpdeskDelivery.id == delivery_id,
-                                                                 HelpdeskDelivery.attempts == seen)
+                                                                 HelpdeskDelivery.attempts == seen,
+                                                                 HelpdeskDelivery.status == DeliveryStatus.PENDING)
                                   .values(attempts=seen + 1)).rowcount
         if claimed != 1:
             return None
+        session.refresh(delivery)
+        if unposted_answer(session, delivery, first_try=seen == 0):
+            return DeliveryStatus.WITHDRAWN
         body = json.dumps(payload(session, delivery, now), separators=(",", ":"), default=str).encode()
     stamp = str(int(now.timestamp()))
     headers = {"Content-Type": "application/json", "User-Agent": "sev1-hotline",

@@ -91,7 +91,7 @@ def test_list_is_newest_first_with_every_field(client, auth, hotline):
         "missing_fields": ["email"],
         "owner": None,
         "acknowledgement": None,
-        "callback": {"due_at": "2026-11-26T01:45:00Z", "outcome": "none", "reached_on_related": None, "started_at": None, "answered_at": None,
+        "callback": {"due_at": "2026-11-26T01:45:00Z", "outcome": "none", "reached_on_related": None, "started_at": None, "answered_at": None, "confirming": None,
                      "attempts": 0, "caller_on_line": False},
         # the deadline (01:45) has passed with no met callback: breached by the report's rule, before any step logged it
         "breach": {"breached": True, "at": "2026-11-26T01:45:00Z"},
