@@ -77,7 +77,10 @@ def token(state: CallState, call_sid: str, key: bytes) -> str:
         return ""
     c = state.captured
     data = {"l": _CODES[state.lang]}
-    data.update((short, _plain(getattr(c, name))) for short, name in FIELDS if getattr(c, name))
+    for short, name in FIELDS:
+        value = getattr(c, name)
+        if value:
+            data[short] = value  # the affected service a StrEnum: JSON writes its value
     raw = _encode(data).encode()
     if len(raw) > MAX_PAYLOAD:  # rare (a long problem description): each answer that still fits, whole, in order
         raw = b'{"l":"' + data.pop("l").encode() + b'"'
@@ -122,7 +125,7 @@ _KEYS: dict[tuple[str, str], bytes] = {}  # per (SECRET_KEY, data dir): the data
 
 
 def _mac(key: bytes, call_sid: str, raw: bytes) -> bytes:
-    return hmac.new(key, call_sid.encode() + b"\n" + raw, hashlib.sha256).digest()[:MAC_BYTES]
+    return hmac.digest(key, call_sid.encode() + b"\n" + raw, "sha256")[:MAC_BYTES]  # one-shot: no HMAC object
 
 
 def _plain(value: Any) -> Any:
