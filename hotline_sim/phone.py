@@ -149,9 +149,11 @@ class SimulatedCall:
         code, _ = self._post(path, {"CallStatus": status, "CallDuration": "42"})
         return code
 
-    def fallback(self, error_code: str = "11200", path: str = "/twilio/voice/fallback") -> Prompt:
-        """Twilio could not use the Voice URL: it requests the Fallback URL instead."""
-        return self._request(path, {"ErrorCode": error_code, "ErrorUrl": self.base_url + "/twilio/voice"})
+    def fallback(self, error_code: str = "11200", path: str = "/twilio/voice/fallback",
+                 error_url: str | None = None) -> Prompt:
+        """Twilio could not use a URL of the call (``error_url``, the Voice URL unless given): it requests the
+        Fallback URL instead, naming the URL that failed (``ErrorUrl``)."""
+        return self._request(path, {"ErrorCode": error_code, "ErrorUrl": error_url or self.base_url + "/twilio/voice"})
 
     # ------------------------------------------------------------ plumbing
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session
 
+from app.carried_answers import Carried
 from app.models import (
     CallSession,
     Incident,
@@ -214,6 +215,7 @@ def rescue_call(
     session: Session, *, call_sid: str, from_number: str, now: datetime, reason: str,
     policy: FlowPolicy, source: IncidentSource = IncidentSource.RESCUED, require_reachable: bool = False,
     captured_at: datetime | None = None, problem_text: str = "", number_proven: bool = False,
+    carried: Carried | None = None,
 ) -> Incident | None:
     """Save an unfinished (or never started) intake with what it has: no Sev-1 caller is lost.
 
@@ -223,6 +225,9 @@ def rescue_call(
     ``problem_text``: what is failing in the caller's own words when the call had none (their SMS reply to the
     missed-call SMS: ``missed_calls.answer_invitation``). ``number_proven``: the caller ID is known to be the
     caller's (they answered an SMS sent to it), so a callback number taken from it is not noted as unproven.
+    ``carried``: the language and answers the call's action URLs carried when an emergency path took it (probe Z2):
+    each answer the stored state lacks (a database that came back without the call's last writes), and the
+    language when the state has none chosen.
     """
     from_number = caller_number(from_number)
     call = session.get(CallSession, call_sid)
@@ -238,6 +243,10 @@ def rescue_call(
         if state.stage in RESCUE_EXCLUDED_STAGES and require_reachable:
             return None
     captured = state.captured if state else Captured()
+    if carried is not None:
+        captured = carried.fill(captured)
+    chosen = state is not None and state.stage is not Stage.LANGUAGE  # else the state's language is its default
+    lang = state.lang.value if chosen else carried.lang.value if carried is not None else "en-US"
     if problem_text and not captured.problem_text:
         captured = replace(captured, problem_text=problem_text)
     # the caller gave no callback number: their caller ID, unproven unless an SMS to it was answered
@@ -253,7 +262,7 @@ def rescue_call(
     captured = replace(captured, missing=tuple(lacking(captured)))
     incident = _new_incident(
         session, captured=captured, call_sid=call_sid, caller_id=call.from_number,
-        lang=state.lang.value if state else "en-US", received_at=call.started_at, captured_at=captured_at or now,
+        lang=lang, received_at=call.started_at, captured_at=captured_at or now,
         source=source, sla_minutes=policy.sla_minutes,
     )
     call.incident_id = incident.id

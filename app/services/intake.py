@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.carried_answers import Carried
 from app.models import CallSession, Incident, IncidentEvent
 from app.models.call import UNREPORTED
 from app.reports.facts import shapes_facts
@@ -71,10 +72,12 @@ class UnreadableCall(Exception):
 
 @dataclass
 class Turn:
-    """What one webhook produced: the reply and its sequence number (jobs ride on the unit of work)."""
+    """What one webhook produced: the reply, its sequence number and the state it answers (whose language and
+    answers its TwiML carries: ``app.carried_answers``); jobs ride on the unit of work."""
 
     reply: Reply
     seq: int
+    state: CallState | None = None
 
 
 def start_call(
@@ -86,7 +89,8 @@ def start_call(
     from_number, to_number = caller_number(from_number), caller_number(to_number)
     call = session.get(CallSession, call_sid)
     if call is not None:
-        return Turn(question(_state_of(call)), call.seq)
+        state = _state_of(call)
+        return Turn(question(state), call.seq, state)
     # a caller ID that names a phone: never a withheld one (Twilio's +266696687 and its kin parse as numbers, and
     # every anonymous caller was told of the last anonymous caller's open incident and linked to it)
     known = is_valid_phone(from_number)
@@ -129,7 +133,7 @@ def continue_call(session: Session, *, call_sid: str, seq: int, event: Event, no
     if seq != call.seq:
         log_event(session, at=now, actor="twilio", kind="stale_step_ignored", call_sid=call_sid,
                   detail={"got_seq": seq, "current_seq": call.seq})
-        return Turn(question(state), call.seq)
+        return Turn(question(state), call.seq, state)
     return _run(session, call, state, event, now, limits or CallerLimits())
 
 
@@ -143,11 +147,11 @@ def _state_of(call: CallSession) -> CallState:
 
 
 def rescue_unreadable(session: Session, call: UnreadableCall, from_number: str, policy: FlowPolicy,
-                      now: datetime) -> Incident | None:
+                      now: datetime, carried: Carried | None = None) -> Incident | None:
     """Save the caller of a call whose state cannot be read, as an emergency path does (``rescue_call``): the
-    incident it has, else a new one from what can be known (the caller ID)."""
+    incident it has, else a new one from what can be known (the caller ID, and what the call's URL ``carried``)."""
     return rescue_call(session, call_sid=call.call_sid, from_number=from_number, now=now, reason="state_unreadable",
-                       policy=policy)
+                       policy=policy, carried=carried)
 
 
 def _load(session: Session, call_sid: str) -> CallSession:
@@ -173,7 +177,7 @@ def _run(session: Session, call: CallSession, state: CallState | None, event: Ev
             call.state = state.to_dict()
             call.seq += 1
             call.updated_at = now
-            return Turn(step.reply, call.seq)
+            return Turn(step.reply, call.seq, state)
         if answer is None:
             break
         event = answer

@@ -97,7 +97,7 @@ def answer(db: Database, *, key: str, path: str, call_sid: str, seq: int, event:
             if changes.detail is not None:
                 lines.append(event_row(at=now, actor="ivr", kind=changes.kind, incident_id=incident_id,
                                        call_sid=call_sid, detail=changes.detail))
-        body = render(Turn(step.reply, current + 1))
+        body = render(Turn(step.reply, current + 1, step.state))
         params = {"state": step.state.to_dict(), "seq": current, "now": now, "sid": call_sid, "key": key,
                   "path": path[:200], "response": body, "incident_id": incident_id,
                   **{f"set_{name}": value for name, value in followed.items()}}

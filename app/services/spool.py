@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from app.carried_answers import Carried
 from app.db import unreachable
 from app.file_lock import exclusive
 from app.models import IncidentSource
@@ -274,6 +275,7 @@ def _replay_one(db, record: dict[str, Any], policy, settings) -> None:
                 session, call_sid=record["call_sid"], from_number=record.get("from", ""), now=at,
                 reason=record.get("reason", "spooled"), policy=policy,
                 source=IncidentSource(record.get("source", IncidentSource.FALLBACK)),
+                carried=Carried.from_record(record.get("carried")),
             )
             return
         if record["kind"] == "recording":

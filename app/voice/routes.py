@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qs, urlsplit
 
 from flask import Blueprint, Response, current_app, request
 
+from app import carried_answers
+from app.carried_answers import PARAM, Carried
 from app.db import unreachable
 from app.db_outage import failed
 from app.models import IncidentSource
@@ -36,9 +39,35 @@ def _hotline():
     return current_app.extensions["hotline"]
 
 
+_TOKEN_GAP = "\ue001"  # where the token goes: the reply's rendered shape stays cached (``twiml.render``, issue 12)
+
+
 def _twiml(turn: intake.Turn) -> str:
-    step_url = f"/twilio/voice/step?seq={turn.seq}"
-    return render(turn.reply, step_url, f"/twilio/voice/recording?seq={turn.seq}")
+    """The reply's TwiML; its action URLs carry the call's language and short answers (``app.carried_answers``), so
+    a webhook that meets a database outage still knows them (probe Z2)."""
+    step_url, recording_url = f"/twilio/voice/step?seq={turn.seq}", f"/twilio/voice/recording?seq={turn.seq}"
+    token = carried_answers.token(turn.state, request.form.get("CallSid", ""), _key()) if turn.state else ""
+    if not token:
+        return render(turn.reply, step_url, recording_url)
+    tail = f"&{PARAM}={_TOKEN_GAP}"
+    return render(turn.reply, step_url + tail, recording_url + tail).replace(_TOKEN_GAP, token)
+
+
+def _key() -> bytes:
+    return carried_answers.key_of(_hotline().settings)
+
+
+def _carried() -> tuple[Carried | None, str]:
+    """What this request's URL carries of its call (the token, when it is one made for this call), and the token;
+    for Twilio's Fallback URL, what the URL that failed (``ErrorUrl``) carried. (None, "") when nothing is."""
+    token = request.args.get(PARAM, "")
+    if not token and request.form.get("ErrorUrl"):
+        token = parse_qs(urlsplit(request.form["ErrorUrl"]).query).get(PARAM, [""])[0]
+    carried = carried_answers.read(token, request.form.get("CallSid", ""), _key()) if token else None
+    if token and carried is None:
+        log.warning("call %s: the answers its URL carries do not verify (another deployment's key, or altered); "
+                    "the emergency voicemail asks in both languages", request.form.get("CallSid"))
+    return carried, token if carried else ""
 
 
 def _flow(session, now, turn) -> str:
@@ -61,8 +90,10 @@ def _unreadable(session, now, call: intake.UnreadableCall) -> str:
                 else "the caller is saved as a rescued incident and asked for a voicemail")
     if has:
         return incident_kept_twiml()
-    intake.rescue_unreadable(session, call, request.form.get("From", ""), intake.policy_from(_hotline().settings), now)
-    return voicemail_twiml(_minutes())
+    carried, token = _carried()
+    intake.rescue_unreadable(session, call, request.form.get("From", ""), intake.policy_from(_hotline().settings), now,
+                             carried)
+    return voicemail_twiml(_minutes(), carried=carried, token=token)
 
 
 def _guarded(handler, lean=None) -> Response:
@@ -72,8 +103,9 @@ def _guarded(handler, lean=None) -> Response:
     except Exception as exc:  # noqa: BLE001 - the caller must always get TwiML
         # the database down: the outage's own line and the rescue's one line for this caller, no traceback
         failed(_hotline().db.outage, log, exc, "voice webhook failed; rescuing call %s", request.form.get("CallSid"))
-        kept = _rescue(IncidentSource.RESCUED, "internal_error", cause=exc)
-        return Response(voicemail_twiml(_minutes(), kept), mimetype="text/xml")
+        carried, token = _carried()
+        kept = _rescue(IncidentSource.RESCUED, "internal_error", cause=exc, carried=carried)
+        return Response(voicemail_twiml(_minutes(), kept, carried, token), mimetype="text/xml")
 
 
 def _minutes() -> int:
@@ -81,18 +113,20 @@ def _minutes() -> int:
     return _hotline().settings.callback_sla_minutes
 
 
-def _rescue(source: IncidentSource, reason: str, *, delivery: bool = False, cause: BaseException | None = None) -> bool:
+def _rescue(source: IncidentSource, reason: str, *, delivery: bool = False, cause: BaseException | None = None,
+            carried: Carried | None = None) -> bool:
     """Save the caller (on disk when SQL is down too); False when neither took them. With ``delivery`` the request is
     Twilio's own (the Fallback URL): saved once per request its signature covers (``answer_once``), however its form
     is split. ``cause``: the webhook's own failure, when the rescue follows one. A caller kept while the database
-    cannot be reached is one WARNING line naming the call (the outage itself is told once: ``app.db_outage``)."""
+    cannot be reached is one WARNING line naming the call (the outage itself is told once: ``app.db_outage``).
+    ``carried``: the language and answers the call's URL carried, kept with the caller (in SQL or the spool)."""
     hotline = _hotline()
     sid, caller = request.form.get("CallSid", ""), request.form.get("From", "")
     now = hotline.clock.now()
 
     def save(session, at) -> str:
         rescue_call(session, call_sid=sid, from_number=caller, now=at, reason=reason,
-                    policy=intake.policy_from(hotline.settings), source=source)
+                    policy=intake.policy_from(hotline.settings), source=source, carried=carried)
         return ""
 
     try:
@@ -103,7 +137,8 @@ def _rescue(source: IncidentSource, reason: str, *, delivery: bool = False, caus
                 save(session, now)
     except Exception as exc:  # noqa: BLE001 - SQL is down too: keep it on disk
         kept = keep(hotline.settings.data_dir, "rescue", {"call_sid": sid, "from": caller, "reason": reason,
-                                                           "source": source.value, "at": now.isoformat()})
+                                                           "source": source.value, "at": now.isoformat(),
+                                                           **({"carried": carried.to_record()} if carried else {})})
         if kept and unreachable(exc):
             log.warning("call %s: database unreachable (%s); the caller is kept in the spool", sid,
                         hotline.db.outage.note(exc))
@@ -193,8 +228,9 @@ def status() -> Response:
 def fallback() -> Response:
     """Twilio's Fallback URL: no flow; save the caller (once per signed request) and take a voicemail."""
     reason = f"twilio_fallback {request.form.get('ErrorCode', '')}".strip()
-    kept = _rescue(IncidentSource.FALLBACK, reason, delivery=True)
-    return Response(voicemail_twiml(_minutes(), kept), mimetype="text/xml")
+    carried, token = _carried()  # what the URL that failed carried
+    kept = _rescue(IncidentSource.FALLBACK, reason, delivery=True, carried=carried)
+    return Response(voicemail_twiml(_minutes(), kept, carried, token), mimetype="text/xml")
 
 
 @bp.post("/fallback/recording")
@@ -203,17 +239,21 @@ def fallback_recording() -> Response:
     """The emergency voicemail finished: attach it to the call's incident. The caller is told only what is true:
     "your message is recorded" once the call and the voicemail are kept (in SQL or the spool); nothing recorded
     (``noinput``), that we heard nothing; the voicemail lost, so; nothing kept at all (``unkept``, the rescue tried
-    again here), to call again (an outside probe's caller heard "Your message is recorded" of a lost call)."""
+    again here), to call again (an outside probe's caller heard "Your message is recorded" of a lost call). In the
+    caller's language when the voicemail's URL carries it (probe Z2), else in both."""
     f, hotline = request.form, _hotline()
+    carried, _token = _carried()
+    lang = carried.lang if carried else None
     sid, caller, url = f.get("CallSid", ""), f.get("From", ""), f.get("RecordingUrl", "")
     reachable = is_valid_phone(caller)
     # the rescue was lost when the voicemail began: the database or the disk may be back
-    rescued = not request.args.get("unkept") or _rescue(IncidentSource.FALLBACK, "rescue_retried_after_voicemail")
+    rescued = not request.args.get("unkept") or _rescue(IncidentSource.FALLBACK, "rescue_retried_after_voicemail",
+                                                        carried=carried)
     if request.args.get("noinput"):
         if not rescued:
             _lost(sid, caller, "", "the call")
-            return Response(lost_twiml(), mimetype="text/xml")
-        return Response(no_message_twiml(_minutes(), reachable), mimetype="text/xml")
+            return Response(lost_twiml(lang), mimetype="text/xml")
+        return Response(no_message_twiml(_minutes(), reachable, lang), mimetype="text/xml")
     secs, now = f.get("RecordingDuration", 0, type=int), hotline.clock.now()
 
     def attach(session, at) -> str:
@@ -234,8 +274,8 @@ def fallback_recording() -> Response:
                       "kept in the spool" if attached else "NOT kept either (the spool cannot be written): lost",
                       exc_info=exc)
     if rescued and attached:
-        return Response(goodbye_twiml(_minutes()), mimetype="text/xml")
+        return Response(goodbye_twiml(_minutes(), lang), mimetype="text/xml")
     _lost(sid, caller, url, "the voicemail" if rescued else "the call and its voicemail")
     if rescued and reachable:
-        return Response(message_lost_twiml(_minutes()), mimetype="text/xml")
-    return Response(lost_twiml(), mimetype="text/xml")
+        return Response(message_lost_twiml(_minutes(), lang), mimetype="text/xml")
+    return Response(lost_twiml(lang), mimetype="text/xml")
