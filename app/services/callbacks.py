@@ -425,8 +425,9 @@ def bridge_proves_key(session: Session, callback_id: int, dial_status: str, dial
     ``customer_machine``), so the bridge proves it, except on a message call (a voicemail is connected there without
     one). The key press is counted at ``now``, when the end was heard: the latest instant the hotline can prove it
     by, never earlier than it can have been (the conversation's length is then Twilio's ``DialCallDuration`` less the
-    longest the detection and whisper before the key can take, judged after this by ``conversation_too_short``). The answer's own time stands when known (the whisper's
-    request or the leg's answered status): met or late is decided by it, as for any key press. None otherwise."""
+    longest the detection and whisper before the key can take, judged after this by ``conversation_too_short``). The
+    answer's own time stands when known (the whisper's request or the leg's answered status): met or late is decided
+    by it, as for any key press. None otherwise."""
     if dial_status != "completed" or dial_bridged.strip().lower() != "true":
         return None
     callback, incident = lock_callback(session, callback_id)
