@@ -398,13 +398,22 @@ def confirm_person(session: Session, callback_id: int, now: datetime) -> Callbac
     return callback
 
 
+def takes_message(leaves_message: bool, answered_by: str) -> bool:
+    """Whether the customer leg of a message call (``leaves_message``) is connected to the rep with no key: detection
+    heard a machine, its greeting over (the message call waits for it). Anyone else is asked for the key."""
+    return leaves_message and is_machine(answered_by)
+
+
 def whisper_heard(session: Session, callback_id: int, answered_by: str, now: datetime) -> Callback | None:
-    """The customer leg's whisper was asked for at ``now`` by a request kept while the database was unreachable
-    (``status_callbacks.customer_whisper``): who answered, and the answer's time, as ``whisper_requested`` records
-    them when the request is served with the database."""
+    """Twilio asked for the customer leg's whisper at ``now``, as the route heard it or from the spool (a request
+    kept while the database was unreachable: ``status_callbacks.customer_whisper``): who answered, and the answer's
+    time (``whisper_requested``); on a message call's voicemail, the rep's message left (``customer_is_machine``)."""
     callback, incident = lock_callback(session, callback_id)
-    if callback is not None:
-        whisper_requested(session, incident, callback, answered_by, now)
+    if callback is None:
+        return None
+    if takes_message(callback.leaves_message, answered_by):
+        return customer_is_machine(session, callback_id, answered_by, now)
+    whisper_requested(session, incident, callback, answered_by, now)
     return callback
 
 
@@ -415,9 +424,10 @@ def bridge_proves_key(session: Session, callback_id: int, dial_status: str, dial
     whisper's only way to the bridge is the customer's key (no key: the legs are hung up; a detected machine: sent to
     ``customer_machine``), so the bridge proves it, except on a message call (a voicemail is connected there without
     one). The key press is counted at ``now``, when the end was heard: the latest instant the hotline can prove it
-    by, never earlier than it can have been (the conversation's length is then Twilio's ``DialCallDuration`` alone,
-    judged before this by ``conversation_too_short``). The answer's own time stands when known (the whisper's
-    request or the leg's answered status): met or late is decided by it, as for any key press. None otherwise."""
+    by, never earlier than it can have been (the conversation's length is then Twilio's ``DialCallDuration`` less the
+    longest the detection and whisper before the key can take, judged after this by ``conversation_too_short``). The
+    answer's own time stands when known (the whisper's request or the leg's answered status): met or late is decided
+    by it, as for any key press. None otherwise."""
     if dial_status != "completed" or dial_bridged.strip().lower() != "true":
         return None
     callback, incident = lock_callback(session, callback_id)
@@ -485,7 +495,7 @@ def withdraw_live_answer(session: Session, callback_id: int, caller_call_sid: st
 
 
 def conversation_too_short(dial_seconds: str, dial_bridged: str = "", talking_since: datetime | None = None,
-                           ended_at: datetime | None = None) -> bool:
+                           ended_at: datetime | None = None, before_key: float = 0.0) -> bool:
     """Whether the rep's ``<Dial>`` to the customer (or the customer leg's own
     ``CallDuration``) says they talked less than ``MIN_CONVERSATION_SECONDS``.
 
@@ -494,10 +504,13 @@ def conversation_too_short(dial_seconds: str, dial_bridged: str = "", talking_si
     the key (the bridge starts then), and ``ended_at`` when the call's end was heard: under the minimum between them
     is too short too. Twilio's durations count from the customer's answer, so they hold the answering-machine check
     and the whisper (about 13 s): an outside probe's customer who heard the whole whisper, pressed the key and hung up
-    3 s later had a 16-second ``DialCallDuration``, and the callback counted as met.
+    3 s later had a 16-second ``DialCallDuration``, and the callback counted as met. ``before_key``: how much of the
+    duration can have passed before the key press when nothing tells when it came (a key press only the bridge proves,
+    ``bridge_proves_key``): the longest detection and whisper take, so what is left is a conversation held for sure.
     """
     seconds = dial_seconds.strip()
-    if dial_bridged.strip().lower() == "false" or (seconds.isdigit() and int(seconds) < MIN_CONVERSATION_SECONDS):
+    if dial_bridged.strip().lower() == "false" or (
+            seconds.isdigit() and int(seconds) - before_key < MIN_CONVERSATION_SECONDS):
         return True
     return (talking_since is not None and ended_at is not None
             and (ended_at - talking_since).total_seconds() < MIN_CONVERSATION_SECONDS)
@@ -511,7 +524,8 @@ def talked_since(session: Session, callback_id: int) -> datetime | None:
 
 def withdraw_short_bridge(session: Session, callback_id: int, dial_seconds: str, dial_bridged: str, now: datetime,
                           dial_call_sid: str = "", live: bool = False, call_status: str = "",
-                          seen_by: str = "", ended_at: datetime | None = None) -> Callback | None:
+                          seen_by: str = "", ended_at: datetime | None = None,
+                          before_key: float = 0.0) -> Callback | None:
     """The rep's ``<Dial>`` to the customer ended, and Twilio says the bridge lasted less than the minimum
     conversation (``conversation_too_short``): a key pressed proves a person, not a callback. Its
     answer (counted now if it was not yet) is withdrawn as a live one is: the callback is only attempted, the
@@ -522,7 +536,8 @@ def withdraw_short_bridge(session: Session, callback_id: int, dial_seconds: str,
     hung up first) the answer to the request is never heard, so the core has the rep told by SMS instead.
     ``seen_by`` "customer_leg": the customer leg's own final status said so (its ``CallDuration``, counted from the
     answer as ``DialCallDuration`` is), for a ``<Dial action>`` request that may never come (``short_leg``); "rep_leg":
-    the rep's leg ended that soon after the key. ``ended_at``: the leg's end by Twilio's clock, else ``now``."""
+    the rep's leg ended that soon after the key. ``ended_at``: the leg's end by Twilio's clock, else ``now``.
+    ``before_key``: the seconds of the duration not counted as conversation (``conversation_too_short``)."""
     callback, incident = lock_callback(session, callback_id)
     if (callback is None or callback.person_confirmed_at is None
             or callback.outcome not in (CallbackOutcome.PENDING, CallbackOutcome.MET, CallbackOutcome.LATE)):
@@ -535,6 +550,7 @@ def withdraw_short_bridge(session: Session, callback_id: int, dial_seconds: str,
         "why": SHORT_BRIDGE, "dial_seconds": dial_seconds[:8], "dial_bridged": dial_bridged[:8],
         "seconds_after_key": round(((ended_at or now) - callback.person_confirmed_at).total_seconds(), 1),
         **({"live": True} if live else {}), **({} if on_call else {"rep_hung_up": True}),
+        **({"before_key_seconds": round(before_key, 1)} if before_key else {}),
         **({"seen_by": seen_by} if seen_by else {})}, rep_on_call=on_call)
     return callback
 

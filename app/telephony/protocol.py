@@ -43,6 +43,9 @@ UNSUBSCRIBED_RECIPIENT = 21610
 # greeting still playing (to hang up on it); ``DETECT_MESSAGE_END`` waits for the greeting's end, the beep (to leave a
 # message the recording keeps whole: ``machine_end_beep``, ``machine_end_silence`` or ``machine_end_other``).
 DETECT, DETECT_MESSAGE_END = "Enable", "DetectMessageEnd"
+# The longest detection holds an answered call before its TwiML is fetched (``MachineDetectionTimeout``, Twilio's
+# default): a <Dial><Number>'s DialCallDuration, counted from the answer, may hold this much of it.
+DETECT_TIMEOUT_SECONDS = 30
 
 
 def message_left(answered_by: str) -> bool:

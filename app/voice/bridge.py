@@ -35,26 +35,31 @@ from app.services.callbacks import (
     dial_ended,
     open_callback,
     rep_not_reached,
+    takes_message,
     talked_since,
-    whisper_requested,
+    whisper_heard,
     withdraw_short_bridge,
 )
 from app.services.company_label import said_company
 from app.services.rep_legs import claim_leg
 from app.services.row_locks import lock_callback
 from app.services.status_callbacks import apply_kept_key_press
-from app.telephony.protocol import DETECT, DETECT_MESSAGE_END, is_machine
+from app.telephony.protocol import DETECT, DETECT_MESSAGE_END, DETECT_TIMEOUT_SECONDS, is_machine
 from app.voice.live_twiml import hung_up_whisper, live_twiml
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import HANG_UP, REP_VOICE, say_and_hang_up
+from app.voice.twiml_time import until_gather_ends
 from app.voice.update_routes import after_callback
 from app.webhooks import answer_kept, answer_once, answer_status
 
 bp = Blueprint("bridge", __name__, url_prefix="/twilio/bridge")
+CONNECT = str(VoiceResponse())  # an empty whisper: the legs are bridged
 CUSTOMER_VOICE = {"en-US": ("en-US", "Polly.Joanna"), "de-DE": ("de-DE", "Polly.Vicki")}
 PRESS_KEY_SECONDS = 10
 NO_KEY_FROM_REP = "no_key_from_rep"  # why the rep was not reached: their call was answered, no key was pressed
 EXTENSION_PROMPTS, EXTENSION_PAUSE_SECONDS = 3, 5  # after keying in an extension: asked 3 times, 5 s apart
+PRESS_KEY_PROMPTS = ("customer_press_key", "customer_press_key_late")  # the whisper's key prompt: in time, late
+MESSAGE_QUERY = "&message=1"  # in a message call's whisper URL
 
 
 def _safe() -> str:
@@ -84,10 +89,14 @@ def bridge_twiml(callback: Callback, incident: Incident, settings, whisper: str 
         response.say(text("bridge_extension", extension=", ".join(extension)), **REP_VOICE)
     dial = response.dial(caller_id=settings.twilio_number or None, timeout=30, answer_on_bridge=True,
                          action=f"/twilio/bridge/dial-done?callback={callback.id}", method="POST")
-    extra = {"url": f"/twilio/bridge/customer-whisper?callback={callback.id}", "method": "POST"}
+    # a message call says so in its whisper's URL (signed by Twilio with it): its voicemail is connected to the rep
+    # even when the database cannot be reached to read the callback (``customer_whisper``)
+    extra = {"url": f"/twilio/bridge/customer-whisper?callback={callback.id}{MESSAGE_QUERY if message else ''}",
+             "method": "POST"}
     if not extension:  # a switchboard's auto-attendant would be hung up on as a machine
         # a message waits for the voicemail's greeting to end (the beep) before the rep is connected to it
         extra["machine_detection"] = DETECT_MESSAGE_END if message else DETECT
+        extra["machine_detection_timeout"] = DETECT_TIMEOUT_SECONDS  # ``whisper_longest`` counts on it
     dial.number(incident.callback_phone, status_callback=f"/twilio/bridge/customer-status?callback={callback.id}",
                 status_callback_event="initiated ringing answered completed", status_callback_method="POST", **extra)
     return str(response)
@@ -182,15 +191,14 @@ def customer_whisper() -> Response:
     on at once, each time the hotline called. Now they are asked too, and only no key makes it a voicemail
     (``customer_machine``)."""
     callback_id, answered_by = request.args.get("callback", 0, type=int), request.form.get("AnsweredBy", "")
+    message_voicemail = takes_message(request.args.get("message") == "1", answered_by)
 
     def handle(session, now):
-        callback, incident = lock_callback(session, callback_id)
-        machine = is_machine(answered_by)
-        if machine and callback is not None and callback.leaves_message:
-            customer_is_machine(session, callback_id, answered_by, now)
-            return str(VoiceResponse())  # the greeting is over: the rep is connected to leave the message
-        if callback is not None:  # the phone answered: the answer by now, whatever its status callback says later
-            whisper_requested(session, incident, callback, answered_by, now)
+        # the phone answered: the answer by now, whatever its status callback says later; or the message taken
+        callback = whisper_heard(session, callback_id, answered_by, now)
+        if callback is not None and takes_message(callback.leaves_message, answered_by):
+            return CONNECT  # the greeting is over: the rep is connected to leave the message
+        incident = session.get(Incident, callback.incident_id) if callback is not None else None
         lang = incident.language if incident else ""
         ref = ", ".join(incident.reference) if incident else ""
         extension = callback_extension(incident, session) if incident else ""
@@ -199,15 +207,34 @@ def customer_whisper() -> Response:
         # and counted met, heard "sorry ... later than we promised" of a whisper Twilio fetched after it
         answered = (callback.answered_at if callback is not None else None) or now
         late = incident is not None and answered_late(incident, answered)
-        key = "customer_press_key_late" if late else "customer_press_key"
-        return whisper_twiml(callback_id, machine, lang, text(key, _voice(lang)[0], ref=ref), extension)
+        prompt = text(PRESS_KEY_PROMPTS[late], _voice(lang)[0], ref=ref)
+        return whisper_twiml(callback_id, is_machine(answered_by), lang, prompt, extension)
 
     # The database unreachable (probe AA3: the customer was hung up on in silence, then counted a voicemail): the key
     # prompt needs only the callback's id, so it is asked in the default language (English: the incident's is on
     # record only), without the reference or an extension, and the request is kept for the spool (who answered,
-    # and when: ``status_callbacks.customer_whisper``). A message call's voicemail is asked for the key too.
-    outage = whisper_twiml(callback_id, is_machine(answered_by), "", text("customer_press_key_outage"), "")
+    # and when: ``status_callbacks.customer_whisper``). A message call's voicemail (its URL says it is one) is
+    # connected to the rep as with the database, its message left once the request is replayed: until probe BW2 it
+    # was asked for a key nobody would press, then hung up on, and no message was left.
+    outage = CONNECT if message_voicemail else outage_whisper(callback_id, answered_by)
     return answer_kept(outage, handler=handle, safe=HANG_UP)  # a valid <Response>: a bare <Hangup/> root is not TwiML
+
+
+def outage_whisper(callback_id: int, answered_by: str) -> str:
+    """The key prompt asked while the database cannot be reached: English, with no reference and no extension."""
+    return whisper_twiml(callback_id, is_machine(answered_by), "", text("customer_press_key_outage"), "")
+
+
+def whisper_longest(session, incident: Incident, callback_id: int) -> float:
+    """The longest a bridged callback's customer leg can go from its answer to the key press that bridged it: Twilio's
+    answering-machine detection (none on a switchboard: ``bridge_twiml``), then the longest of the whispers it can
+    have been served (in time or late, or the outage's) until its ``<Gather>`` stops waiting. Read from the whisper's
+    own TwiML (``twiml_time``), so a longer prompt or timeout moves it too."""
+    extension = callback_extension(incident, session)
+    ref, lang = ", ".join(incident.reference), _voice(incident.language)[0]
+    served = [whisper_twiml(callback_id, True, lang, text(key, lang, ref=ref), extension) for key in PRESS_KEY_PROMPTS]
+    whisper = max(until_gather_ends(twiml) for twiml in [*served, outage_whisper(callback_id, "")])
+    return whisper + (0 if extension else DETECT_TIMEOUT_SECONDS)
 
 
 def _voice(lang: str) -> tuple[str, str]:
@@ -289,14 +316,16 @@ def dial_done() -> Response:
         apply_kept_key_press(session, settings, callback_id)  # a key press the spool holds comes first (probe AA1)
         short, since = None, talked_since(session, callback_id)
         # a bridge with no key press on record: only the key leads there (its request was lost), pressed by now; the
-        # conversation is then Twilio's duration alone (``since`` stays None)
-        if since is None:
-            bridge_proves_key(session, callback_id, dial_status, dial_bridged, now)
+        # conversation is then Twilio's duration (``since`` stays None), less the longest the whisper before the key
+        # can have taken (probe BW1: a 43-second duration, 3 s of talk after a long whisper, counted as met)
+        whisper = 0.0
+        if since is None and (proven := bridge_proves_key(session, callback_id, dial_status, dial_bridged, now)):
+            whisper = whisper_longest(session, session.get(Incident, proven.incident_id), callback_id)
         # a key pressed, then no conversation worth one (counted from the key press: Twilio's duration holds the whisper)
-        if conversation_too_short(dial_seconds, dial_bridged, since, now):
+        if conversation_too_short(dial_seconds, dial_bridged, since, now, before_key=whisper):
             # a rep who hung up first never hears the retry offer below: the core has them told by SMS
             short = withdraw_short_bridge(session, callback_id, dial_seconds, dial_bridged, now, dial_call_sid,
-                                          call_status=call_status)
+                                          call_status=call_status, before_key=whisper)
         callback = short or dial_ended(session, callback_id, dial_status, now, dial_call_sid)
         if callback is None:
             return say_and_hang_up(text("bridge_goodbye"))

@@ -7,7 +7,10 @@ the customer was texted "we tried to call you", AT RISK and breach pages followe
 spool (the signed request proves it), an end report applies it before anything else, and a bridge with no key press
 on record proves one (the whisper's only way to the bridge is the key). AA3: the whisper is asked in the outage, and
 the person who answered is not counted a voicemail. AA4: the rep hears a neutral end when the ``<Dial action>``
-meets the outage.
+meets the outage. BW1: a key press only the bridge proves counts Twilio's duration less the longest the detection and
+the whisper before the key can take: a 43-second duration was 37 s of conversation only if the key came 6 s after the
+answer. BW2: a message call's voicemail answering in the outage is connected to the rep (its URL says it is a message
+call), not asked for a key nobody will press.
 
 Twilio's requests are played signed (``test_callback_proof``'s helpers); the ones in the outage go to a web app on
 the same data dir whose database cannot be reached (``test_status_callback_outage``).
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from email.utils import format_datetime
+from xml.etree import ElementTree
 
 import pytest
 from sqlalchemy import select
@@ -32,6 +36,7 @@ from tests.paging.test_callback_proof import _leg, _leg_sid, _leg_status, _press
 from tests.paging.test_twilio_failures import HOTLINE_NUMBER, _signed_post, _work
 
 ANSWERED, KEYED, ENDED = timedelta(minutes=2, seconds=30), timedelta(minutes=2, seconds=36), timedelta(minutes=3, seconds=13)
+LONG_TALK = timedelta(minutes=4)  # a duration no detection and whisper before the key can account for
 NOT_CONNECTED = "did not press a key"
 
 
@@ -156,13 +161,32 @@ def test_a_bridge_with_no_key_press_on_record_proves_one_at_the_dials_end(desk, 
     withdraw nothing."""
     callback = _keyed_in_the_outage(desk, network, tmp_path)
     (desk.hotline.settings.data_dir / SPOOL_NAME).unlink()
-    desk.clock.set(desk.t0 + ENDED)
-    twiml = _signed_post(desk, *_dial(callback)).get_data(as_text=True)
+    ended, seconds = ANSWERED + LONG_TALK, str(int(LONG_TALK.total_seconds()))
+    desk.clock.set(desk.t0 + ended)
+    twiml = _signed_post(desk, *_dial(callback, seconds=seconds)).get_data(as_text=True)
     assert NOT_CONNECTED not in twiml and "/twilio/updates/interval" in twiml
-    desk.clock.set(desk.t0 + ENDED + timedelta(seconds=1))
-    _leg_status(desk, callback, "completed", ENDED.total_seconds(), CallDuration="43")
+    desk.clock.set(desk.t0 + ended + timedelta(seconds=1))
+    _leg_status(desk, callback, "completed", ended.total_seconds(), CallDuration=seconds)
     _rep_status(desk, callback)
-    _met_without_alarm(desk, callback, desk.t0 + ENDED)
+    _met_without_alarm(desk, callback, desk.t0 + ended)
+
+
+@pytest.mark.every_database
+def test_a_bridge_proving_the_key_is_no_conversation_unless_it_outlasts_the_longest_whisper(desk, network, tmp_path):
+    """Probe BW1: the bridge proves the key press, and Twilio's 43 s (from the answer) were 37 s of conversation if
+    the key came 6 s in, or 3 s after a whisper heard to its end: which one, nothing on record tells. The detection
+    and whisper before the key can take longer than 33 s, so no conversation of the minimum is proven: withdrawn as
+    too short (before: met), the seconds set aside on record."""
+    callback = _keyed_in_the_outage(desk, network, tmp_path)
+    (desk.hotline.settings.data_dir / SPOOL_NAME).unlink()
+    desk.clock.set(desk.t0 + ENDED)
+    twiml = _signed_post(desk, *_dial(callback, seconds="43")).get_data(as_text=True)
+    assert "too short to count as the callback" in twiml and "/twilio/updates/interval" not in twiml
+    assert _row(desk, callback).outcome == "attempted"
+    with desk.hotline.db.session() as s:
+        [withdrawn] = s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == callback.incident_id,
+                                                            IncidentEvent.kind == "callback_withdrawn"))
+    assert withdrawn.detail["dial_seconds"] == "43" and withdrawn.detail["before_key_seconds"] > 33
 
 
 def test_a_bridge_proving_the_key_but_too_short_is_withdrawn_as_too_short(desk, network, tmp_path):
@@ -265,3 +289,44 @@ def test_the_reps_key_press_in_the_outage_is_not_a_rep_who_hung_up(desk, network
     assert _spooled_paths(desk) == []
     texts = [m.body for m in desk.network.twilio.messages if m.to == ALICE and "NOT called" in m.body]
     assert len(texts) == 1 and "you pressed the key" in texts[0] and "could not reach you" not in texts[0]
+
+
+def _message_call(desk, network) -> tuple[Callback, str]:
+    """Alice's callback reaches the customer's voicemail (the database up); she presses 2 to leave a message: the
+    message call and its whisper's URL, as her ``<Dial>`` gives it to Twilio."""
+    callback = _callback_by_sms(desk, network)
+    desk.clock.set(desk.t0 + ANSWERED)
+    assert "/twilio/bridge/customer-machine" in _whisper(desk, callback, answered_by="machine_start")
+    _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/customer-machine?callback={callback.id}",
+                 _leg(callback, CallStatus="in-progress"))
+    assert "Press 2 to leave a short message" in _signed_post(
+        desk, *_dial(callback, bridged="false", seconds="20")).get_data(as_text=True)
+    bridge = _signed_post(desk, f"{PUBLIC_BASE_URL}/twilio/bridge/retry?callback={callback.id}", {
+        "CallSid": callback.rep_call_sid, "AccountSid": TEST_ACCOUNT_SID, "From": HOTLINE_NUMBER, "To": ALICE,
+        "CallStatus": "in-progress", "Digits": "2"}).get_data(as_text=True)
+    assert "Leaving a message for the customer now" in bridge
+    with desk.hotline.db.session() as s:
+        message = s.scalars(select(Callback).where(Callback.incident_id == callback.incident_id)
+                            .order_by(Callback.id.desc())).first()
+    assert message.id != callback.id and message.leaves_message
+    [url] = [number.get("url") for number in ElementTree.fromstring(bridge).iter("Number")]
+    return message, PUBLIC_BASE_URL + url
+
+
+@pytest.mark.every_database
+def test_a_message_calls_voicemail_answering_in_the_outage_takes_the_message(desk, network, tmp_path):
+    """Probe BW2: the message call's voicemail answers (its greeting over: ``machine_end_beep``) while the database
+    cannot be reached. As with the database, the rep is connected to it to leave the message (before: it was asked
+    to press a key nobody would press, then hung up on); the request kept in the spool records the message left."""
+    message, url = _message_call(desk, network)
+    desk.clock.set(desk.t0 + ANSWERED + timedelta(seconds=40))
+    with _web_without_database(desk.hotline, tmp_path) as client:
+        answer = ElementTree.fromstring(_post(client, url, _leg(message, CallStatus="in-progress",
+                                                                AnsweredBy="machine_end_beep")))
+    assert answer.tag == "Response" and list(answer) == []  # an empty whisper: the rep is put through
+    assert _spooled_paths(desk) == ["/twilio/bridge/customer-whisper"]
+    _work(desk)  # the database back: the spool replayed
+    row = _row(desk, message)
+    assert (row.outcome, row.answered_by) == ("message_left", "machine_end_beep")
+    assert "callback_message_left" in _kinds(desk, message.incident_id)
+
