@@ -271,3 +271,56 @@ def test_a_refused_rep_call_the_other_number_bridged_after_the_deadline_is_calle
     assert (facts.outcome, facts.breach_reason()) == ("late", "acknowledged but called late")
     row = _report_row(desk, incident.reference)
     assert (row["outcome"], row["breached"], row["breach_reason"]) == ("late", True, "acknowledged but called late")
+
+
+class _FailedBeforeRecorded:
+    """Twilio takes the callback's call to the rep and reports it ``failed`` before the run that placed it has
+    recorded its CallSid: the status callback is answered while ``place_call`` has not returned yet."""
+
+    def __init__(self, desk, callback_id: int) -> None:
+        self.desk, self.callback_id, self.telephony = desk, callback_id, desk.hotline.telephony
+        self.failed_sid = ""
+
+    def __getattr__(self, name: str):
+        return getattr(self.telephony, name)
+
+    def place_call(self, **kwargs):
+        sent = self.telephony.place_call(**kwargs)
+        self.failed_sid = sent.sid
+        _rep_leg_failed(self.desk, self.callback_id, sent.sid)
+        return sent
+
+
+@pytest.mark.every_database  # the lines' JSON detail (``failed_call``) read back by each database
+def test_a_failed_status_heard_before_the_placing_run_recorded_the_call_still_moves_it_to_the_other_number(
+        desk, network, twilio):
+    """The race ``place_rep_call`` guards (``left_rep_call``): the failed status adopts the call, finds it failed and
+    moves the callback to her other number before the placing run commits. That run must not then record the failed
+    call as the callback's call: her other number would never be dialled (its job finds a call recorded) and the
+    callback would wait on a call that is over."""
+    from app.services.callback_calls import place_rep_call
+
+    _alice_has_another_number(desk)
+    incident, alice = desk.acknowledged_by_alice(network)
+    desk.clock.set(desk.t0 + timedelta(minutes=3))
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    callback = _callback(desk, incident.id)
+    hotline = desk.hotline
+    racing = _FailedBeforeRecorded(desk, callback.id)
+    place_rep_call(hotline.db, racing, hotline.settings, callback.id, desk.clock.now())  # before its job runs
+    assert racing.failed_sid
+    moved = _callback(desk, incident.id)
+    assert moved.outcome == "pending" and moved.rep_call_sid == ""  # left for her other number, not recorded
+
+    alice.expect_call(fails=True)  # the network plays the failed call out: its statuses move nothing
+    other = network.phone(ALICE_ALT).expect_call()
+    network.phone(CUSTOMER).expect_call(press="1", answered=True)
+    desk.settle()
+    assert len(other.calls) == 1 and _creates_to(twilio, ALICE_ALT) == ["Calls.json"]
+    callback = _callback(desk, incident.id)
+    assert (callback.outcome, callback.rep_call_sid) == ("met", other.calls[0].sid)
+    assert [e.detail["failed_call"] for e in _events(desk, incident.id, "callback_rep_other_number")] == [
+        racing.failed_sid]
+    placed = [(e.detail["sid"], bool(e.detail.get("adopted"))) for e in _events(desk, incident.id,
+                                                                                  "callback_rep_call_placed")]
+    assert placed == [(racing.failed_sid, True), (other.calls[0].sid, False)]  # the failed call, adopted once
