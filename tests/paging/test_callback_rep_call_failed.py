@@ -324,3 +324,35 @@ def test_a_failed_status_heard_before_the_placing_run_recorded_the_call_still_mo
     placed = [(e.detail["sid"], bool(e.detail.get("adopted"))) for e in _events(desk, incident.id,
                                                                                   "callback_rep_call_placed")]
     assert placed == [(racing.failed_sid, True), (other.calls[0].sid, False)]  # the failed call, adopted once
+
+
+def test_a_rep_leg_status_heard_after_its_end_is_logged_as_ignored_and_moves_nothing(desk, network, twilio):
+    """Twilio's status callbacks may come out of order: the rep leg's ``in-progress`` heard after its ``completed``
+    is logged as ignored (kept, as every word Twilio sent is, and marked ``after_end``). Until probe QB it read
+    "Rep's phone: in-progress" on the timeline after the call had ended, as if the rep were on the line again."""
+    incident, alice = desk.acknowledged_by_alice(network)
+    alice.expect_call()
+    network.phone(CUSTOMER).expect_call(press="1", answered=True)
+    _call_asked(desk, incident)
+    desk.settle()
+    callback = _callback(desk, incident.id)
+    assert callback.outcome == "met" and callback.ended_at is not None
+    assert [e.detail["status"] for e in _events(desk, incident.id, "callback_rep_leg_status")][-1] == "completed"
+
+    desk.at(minutes=4)
+    _signed_post(desk, f"{PUBLIC_BASE_URL}{REP_STATUS}?callback={callback.id}", {
+        "CallSid": callback.rep_call_sid, "CallStatus": "in-progress", "AccountSid": TEST_ACCOUNT_SID,
+        "From": HOTLINE_NUMBER, "To": ALICE, "Direction": "outbound-api", "ApiVersion": "2010-04-01",
+        "SequenceNumber": "1"})
+    desk.settle()
+    late = _events(desk, incident.id, "callback_rep_leg_status")[-1]
+    assert late.detail == {"callback_id": callback.id, "status": "in-progress", "after_end": True}
+    words = _timeline(desk, incident.id)
+    assert "Rep's phone: in-progress (heard after the call had ended: ignored)" in words
+    assert words.count("Rep's phone: in-progress") == 1  # the one heard while the call lasted
+    after = _callback(desk, incident.id)
+    assert (after.outcome, after.ended_at, after.rep_call_sid) == ("met", callback.ended_at, callback.rep_call_sid)
+    with desk.hotline.db.session() as s:  # the rep is still off the line: nothing held for her call
+        rep_id = s.scalars(select(Rep.id).where(Rep.phone == ALICE)).one()
+        assert rep_leg_over(s, desk.incident(incident.id), s.get(Callback, callback.id), "")
+        assert rep_on_our_call(s, rep_id, desk.clock.now()) is None
