@@ -437,7 +437,9 @@ WORDS: dict[str, Callable[[dict, str], tuple[str, str]]] = {
     "callback_rep_leg_status": lambda d, _: (f"Rep's phone: {d.get('status', '')}"
                                              + (" (a second call to the rep: ignored)" if d.get("other_leg") else "")
                                              + (" (the call that failed, already followed by a call to the rep's "
-                                                "other number: ignored)" if d.get("left_call") else ""),
+                                                "other number: ignored)" if d.get("left_call") else "")
+                                             + (" (heard after the call had ended: ignored)" if d.get("after_end")
+                                                else ""),
                                              "muted"),
     "callback_rep_answered": lambda d, _: ("The rep answered the hotline's call for this callback"
                                            + (" and pressed a key" if d.get("key") else ""), ""),

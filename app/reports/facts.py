@@ -390,8 +390,12 @@ def _callbacks(ordered: list[EventLike], as_of: datetime | None) -> tuple[Callba
             row["leg_over"] = True  # the customer's leg, or the rep's and the bridge with it, ended: a conversation
             # too short was withdrawn then (``callbacks.short_leg``), so one that stands is proven
         elif e.kind == EventKind.CALLBACK_REP_OTHER_NUMBER:  # the rep's call failed, made again to their other
-            row.pop("leg_over", None)  # number: the failed call's end is not the end of the leg that follows
-        elif e.kind == EventKind.CALLBACK_REP_NOT_REACHED or (  # a final rep-call failure (logged before it)
+            # number: the failed call's end is not the end of the leg that follows, nor its final failure (logged
+            # just before this line) the end of the callback: the call to the other number decides (probe QB)
+            row.pop("leg_over", None)
+            row.pop("rep_not_reached_at", None)
+        elif e.kind == EventKind.CALLBACK_REP_NOT_REACHED or (  # a final rep-call failure (logged before it; a move
+                # to the other number after it takes it back, above)
                 e.kind == EventKind.CALLBACK_REP_CALL_FAILED and e.detail.get("final")):
             row.setdefault("rep_not_reached_at", e.at)
         elif e.kind == EventKind.CALLBACK_SELF_REPORTED:

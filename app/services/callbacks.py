@@ -187,7 +187,9 @@ def rep_leg_status(session: Session, callback_id: int, status: str, now: datetim
     The status callback's URL names the callback, so ``call_sid`` is this callback's call: adopted when the run
     that placed it died before recording it (``adopt_rep_call``). A call that is not the callback's recorded one
     (a second placement after such a death) is only logged: its end says nothing of the recorded call. The end of
-    a call the rep answered is the end of every callback placed on it (``rep_leg_ended``)."""
+    a call the rep answered is the end of every callback placed on it (``rep_leg_ended``). A progress status heard
+    after the leg's end was recorded (Twilio's status callbacks may come out of order) is logged as ignored
+    (``after_end``): it moves nothing, and the timeline does not say the rep's phone is in progress again."""
     callback, incident = lock_callback(session, callback_id)
     if callback is None:
         return None
@@ -197,6 +199,10 @@ def rep_leg_status(session: Session, callback_id: int, status: str, now: datetim
         return callback
     adopt_rep_call(session, callback, call_sid, now)
     other_call = bool(call_sid and callback.rep_call_sid and call_sid != callback.rep_call_sid)
+    if status not in ENDED_STATUSES and not other_call and rep_leg_over(session, incident, callback, ""):
+        log_event(session, at=now, actor="twilio", kind="callback_rep_leg_status", incident_id=incident.id,
+                  detail={"callback_id": callback.id, "status": status, "after_end": True})  # out of order: late
+        return callback
     if status in ENDED_STATUSES and status not in REP_NEVER_ANSWERED and not other_call:
         rep_leg_ended(session, callback.rep_call_sid, status, now, first=callback.id)
         return callback
@@ -612,7 +618,8 @@ def leg_lines(session: Session, incident_id: int | None, callback_id: int,
             continue
         if line_kind == EventKind.CALLBACK_REP_OTHER_NUMBER:
             lines = []
-        elif not (detail or {}).get("left_call"):  # a late word of the call left behind (``rep_leg_status``)
+        elif not (detail or {}).get("left_call") and not (detail or {}).get("after_end"):  # a late word of the call
+            # left behind, or one heard after the leg's end (``rep_leg_status``)
             lines.append((at, (detail or {}).get("status", "")))
     return lines
 

@@ -16,12 +16,22 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Callback, Rep
+from app.models.user import Role
 from app.services.busy_lines import rep_on_our_call
 from app.services.callbacks import rep_leg_over
 from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT_SID
-from tests.paging.conftest import ALICE, CUSTOMER
+from tests.integration.dashboard_support import login_as
+from tests.paging.conftest import ALICE, CUSTOMER, MARIA
+from tests.paging.test_callback_proof import _facts
 from tests.paging.test_callback_rep_leg import _sms_from
-from tests.paging.test_rep_other_number import ALICE_ALT, _alice_has_another_number, _creates_to, _events, _timeline
+from tests.paging.test_rep_other_number import (
+    ALICE_ALT,
+    GEO_PERMISSIONS,
+    _alice_has_another_number,
+    _creates_to,
+    _events,
+    _timeline,
+)
 from tests.paging.test_twilio_failures import HOTLINE_NUMBER, _signed_post
 
 REP_STATUS = "/twilio/bridge/rep-status"
@@ -198,3 +208,151 @@ def test_a_rep_call_failed_learnt_past_five_minutes_still_calls_the_other_number
     [moved] = _events(desk, incident.id, "callback_rep_other_number")
     assert moved.at == desk.t0 + timedelta(minutes=8, seconds=30)
     assert _events(desk, incident.id, "callback_rep_not_reached") == []
+
+
+def _report_row(desk, reference: str) -> dict:
+    """The incident's row of the day's compliance report, as a manager downloads it (JSON, the stored facts rows)."""
+    login_as(desk.client, desk.hotline, Role.MANAGER, name="Mia Manager")
+    day = desk.t0.date()
+    document = desk.client.get("/reports/compliance.json", query_string={
+        "start": day.isoformat(), "end": (day + timedelta(days=1)).isoformat(), "tz": "UTC",
+        "as_of": desk.clock.now().isoformat()}).get_json()
+    [row] = [r for r in document["rows"] if r["reference"] == reference]
+    return row
+
+
+def _refused_then_other_number(desk, network, twilio, incident) -> None:
+    """Twilio refuses the callback's call to Alice's number for good (21215); her other number is called, she
+    presses the key there, the customer answers, presses the key and talks a minute."""
+    twilio.refuse_to(ALICE, GEO_PERMISSIONS, resource="Calls")
+    other = network.phone(ALICE_ALT).expect_call()
+    network.phone(CUSTOMER).expect_call(press="1", answered=True, talk_seconds=60)
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    desk.settle()
+    assert len(other.calls) == 1 and _creates_to(twilio, ALICE_ALT) == ["Calls.json"]
+    [failed] = _events(desk, incident.id, "callback_rep_call_failed")
+    assert failed.detail["final"] is True  # the refused call's line still says it failed for good
+    assert len(_events(desk, incident.id, "callback_rep_other_number")) == 1
+
+
+@pytest.mark.every_database  # the report's stored facts rows, written and read by each database
+def test_a_refused_rep_call_the_other_number_bridged_in_time_is_met_in_the_report(desk, network, twilio):
+    """Probe QB: the refused call's final failure line counted the callback "rep not reached" in the report's facts
+    although her other number reached her and the customer: the report says met, from the log alone too."""
+    _alice_has_another_number(desk)
+    incident, _ = desk.acknowledged_by_alice(network)
+    desk.at(minutes=3)
+    _refused_then_other_number(desk, network, twilio, incident)
+    desk.at(minutes=20)  # a met callback: no at-risk alert, no breach
+    assert _callback(desk, incident.id).outcome == "met"
+    [callback] = _facts(desk, incident.id).callbacks
+    assert callback.rep_not_reached_at is None and callback.answered_at is not None
+    row = _report_row(desk, incident.reference)
+    assert (row["outcome"], row["breached"], row["breach_reason"]) == ("met", False, "")
+
+
+@pytest.mark.every_database  # the report's stored facts rows, written and read by each database
+def test_a_refused_rep_call_the_other_number_bridged_after_the_deadline_is_called_late(desk, network, twilio):
+    """Alice acknowledged at T0 and asks for the callback at T+16, past the deadline; her number is refused and her
+    other number bridges the customer: "acknowledged but called late", never "hotline could not reach the rep"."""
+    _alice_has_another_number(desk)
+    incident, alice = desk.acknowledged_by_alice(network)
+    alice.expect_sms("AT RISK")
+    network.phone(MARIA).expect_sms("AT RISK")
+    desk.at(minutes=10)
+    network.phone(MARIA).expect_sms("BREACHED").expect_call(answer=False)
+    network.phone(CUSTOMER).expect_sms("have not reached you")
+    desk.at(minutes=15)
+    desk.at(minutes=16)
+    _refused_then_other_number(desk, network, twilio, incident)
+    desk.at(minutes=20)
+    assert _callback(desk, incident.id).outcome == "late"
+    facts = _facts(desk, incident.id)
+    assert (facts.outcome, facts.breach_reason()) == ("late", "acknowledged but called late")
+    row = _report_row(desk, incident.reference)
+    assert (row["outcome"], row["breached"], row["breach_reason"]) == ("late", True, "acknowledged but called late")
+
+
+class _FailedBeforeRecorded:
+    """Twilio takes the callback's call to the rep and reports it ``failed`` before the run that placed it has
+    recorded its CallSid: the status callback is answered while ``place_call`` has not returned yet."""
+
+    def __init__(self, desk, callback_id: int) -> None:
+        self.desk, self.callback_id, self.telephony = desk, callback_id, desk.hotline.telephony
+        self.failed_sid = ""
+
+    def __getattr__(self, name: str):
+        return getattr(self.telephony, name)
+
+    def place_call(self, **kwargs):
+        sent = self.telephony.place_call(**kwargs)
+        self.failed_sid = sent.sid
+        _rep_leg_failed(self.desk, self.callback_id, sent.sid)
+        return sent
+
+
+@pytest.mark.every_database  # the lines' JSON detail (``failed_call``) read back by each database
+def test_a_failed_status_heard_before_the_placing_run_recorded_the_call_still_moves_it_to_the_other_number(
+        desk, network, twilio):
+    """The race ``place_rep_call`` guards (``left_rep_call``): the failed status adopts the call, finds it failed and
+    moves the callback to her other number before the placing run commits. That run must not then record the failed
+    call as the callback's call: her other number would never be dialled (its job finds a call recorded) and the
+    callback would wait on a call that is over."""
+    from app.services.callback_calls import place_rep_call
+
+    _alice_has_another_number(desk)
+    incident, alice = desk.acknowledged_by_alice(network)
+    desk.clock.set(desk.t0 + timedelta(minutes=3))
+    assert "Calling you now" in _sms_from(desk, ALICE, f"CALL {incident.reference}").get_data(as_text=True)
+    callback = _callback(desk, incident.id)
+    hotline = desk.hotline
+    racing = _FailedBeforeRecorded(desk, callback.id)
+    place_rep_call(hotline.db, racing, hotline.settings, callback.id, desk.clock.now())  # before its job runs
+    assert racing.failed_sid
+    moved = _callback(desk, incident.id)
+    assert moved.outcome == "pending" and moved.rep_call_sid == ""  # left for her other number, not recorded
+
+    alice.expect_call(fails=True)  # the network plays the failed call out: its statuses move nothing
+    other = network.phone(ALICE_ALT).expect_call()
+    network.phone(CUSTOMER).expect_call(press="1", answered=True)
+    desk.settle()
+    assert len(other.calls) == 1 and _creates_to(twilio, ALICE_ALT) == ["Calls.json"]
+    callback = _callback(desk, incident.id)
+    assert (callback.outcome, callback.rep_call_sid) == ("met", other.calls[0].sid)
+    assert [e.detail["failed_call"] for e in _events(desk, incident.id, "callback_rep_other_number")] == [
+        racing.failed_sid]
+    placed = [(e.detail["sid"], bool(e.detail.get("adopted"))) for e in _events(desk, incident.id,
+                                                                                  "callback_rep_call_placed")]
+    assert placed == [(racing.failed_sid, True), (other.calls[0].sid, False)]  # the failed call, adopted once
+
+
+def test_a_rep_leg_status_heard_after_its_end_is_logged_as_ignored_and_moves_nothing(desk, network, twilio):
+    """Twilio's status callbacks may come out of order: the rep leg's ``in-progress`` heard after its ``completed``
+    is logged as ignored (kept, as every word Twilio sent is, and marked ``after_end``). Until probe QB it read
+    "Rep's phone: in-progress" on the timeline after the call had ended, as if the rep were on the line again."""
+    incident, alice = desk.acknowledged_by_alice(network)
+    alice.expect_call()
+    network.phone(CUSTOMER).expect_call(press="1", answered=True)
+    _call_asked(desk, incident)
+    desk.settle()
+    callback = _callback(desk, incident.id)
+    assert callback.outcome == "met" and callback.ended_at is not None
+    assert [e.detail["status"] for e in _events(desk, incident.id, "callback_rep_leg_status")][-1] == "completed"
+
+    desk.at(minutes=4)
+    _signed_post(desk, f"{PUBLIC_BASE_URL}{REP_STATUS}?callback={callback.id}", {
+        "CallSid": callback.rep_call_sid, "CallStatus": "in-progress", "AccountSid": TEST_ACCOUNT_SID,
+        "From": HOTLINE_NUMBER, "To": ALICE, "Direction": "outbound-api", "ApiVersion": "2010-04-01",
+        "SequenceNumber": "1"})
+    desk.settle()
+    late = _events(desk, incident.id, "callback_rep_leg_status")[-1]
+    assert late.detail == {"callback_id": callback.id, "status": "in-progress", "after_end": True}
+    words = _timeline(desk, incident.id)
+    assert "Rep's phone: in-progress (heard after the call had ended: ignored)" in words
+    assert words.count("Rep's phone: in-progress") == 1  # the one heard while the call lasted
+    after = _callback(desk, incident.id)
+    assert (after.outcome, after.ended_at, after.rep_call_sid) == ("met", callback.ended_at, callback.rep_call_sid)
+    with desk.hotline.db.session() as s:  # the rep is still off the line: nothing held for her call
+        rep_id = s.scalars(select(Rep.id).where(Rep.phone == ALICE)).one()
+        assert rep_leg_over(s, desk.incident(incident.id), s.get(Callback, callback.id), "")
+        assert rep_on_our_call(s, rep_id, desk.clock.now()) is None

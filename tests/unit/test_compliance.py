@@ -312,6 +312,44 @@ def _customer_leg(status: str, minute: int = 4, callback_id: int = 7, **detail) 
                        {"callback_id": callback_id, "status": status, "voicemail": False, **detail})
 
 
+def _moved(minute: int) -> tuple[LoggedEvent, LoggedEvent]:
+    """Twilio refused the call to the rep (its final failure line), and the callback's call moved to the rep's other
+    number (``callbacks.mark_rep_not_reached``), both at 22:``minute``, in the order the hotline logs them."""
+    return (LoggedEvent("callback_rep_call_failed", t(f"2026-11-26 22:{minute:02d}"), "twilio",
+                        {"callback_id": 7, "error": "Rejected: 400 (code 21215)", "final": True}),
+            LoggedEvent("callback_rep_other_number", t(f"2026-11-26 22:{minute:02d}"), "twilio",
+                        {"callback_id": 7, "rep_id": 1, "why": "call_failed", "outcome": "calling_other_number"}))
+
+
+def _answer(kind: str, at: str) -> LoggedEvent:
+    return LoggedEvent(kind, t(f"2026-11-26 {at}"), "twilio",
+                       {"callback_id": 7, "answered_at": f"2026-11-26T{at}+00:00", "seconds_after_capture": 0.0})
+
+
+@pytest.mark.parametrize(("requested", "then", "outcome", "reason"), [
+    (3, (_answer("callback_met", "22:04:30"),), Outcome.MET, None),
+    (16, (_answer("callback_late", "22:17:30"),), Outcome.LATE, BreachReason.CALLED_LATE),
+    (16, (_customer_leg("no-answer", minute=17),), Outcome.ATTEMPTED, BreachReason.CALLED_LATE),
+    # the other number's call fails too: now the rep was not reached
+    (3, (LoggedEvent("callback_rep_call_failed", t("2026-11-26 22:04"), "twilio",
+                     {"callback_id": 7, "error": "Rejected: 400 (code 21215)", "final": True}),
+         LoggedEvent("callback_rep_not_reached", t("2026-11-26 22:04"), "twilio",
+                     {"callback_id": 7, "rep_id": 1, "why": "call_failed", "outcome": "rep_not_reached"})),
+     Outcome.NO_CALLBACK, BreachReason.REP_NOT_REACHED),
+], ids=["met", "late", "attempted_late", "other_number_refused_too"])
+def test_a_refused_rep_call_moved_to_the_other_number_is_judged_by_that_call(requested, then, outcome, reason):
+    """Probe QB: the refused call's final failure line is not the callback's end once its call moved to the rep's
+    other number: the report says what that call came to (met, late, attempted), never "hotline could not reach the
+    rep" of a callback that reached the rep and rang the customer."""
+    asked = LoggedEvent("callback_requested", t(f"2026-11-26 22:{requested:02d}"), "rep",
+                        {"callback_id": 7, "rep_id": 1})
+    log = _rep_leg_log()[:2] + [asked, *_moved(requested), *then]
+    facts = IncidentFacts.from_events(log)
+    [callback] = facts.callbacks
+    assert facts.outcome == outcome and facts.breach_reason() == reason
+    assert (callback.rep_not_reached_at is None) == (outcome != Outcome.NO_CALLBACK)
+
+
 @pytest.mark.parametrize("status", ["failed", "canceled"])
 def test_a_call_to_the_customer_twilio_could_not_place_is_not_customer_unreachable(status):
     """An invalid number, a carrier refusal, a leg canceled before it was placed: the customer's phone never rang."""
