@@ -6,7 +6,9 @@ answer (an empty document) let Twilio bridge at once with nothing recorded. Afte
 ``<Dial action>`` (completed, DialBridged=true) heard "The customer has left the line. Dialling them now" and the
 customer was dialled again; the caller's QueueResult=bridged counted nothing; the callback ended "attempted" and the
 customer was texted "we tried to call you". Either end report now proves the bridge of the wait's own caller; and the
-``/connecting`` safe answer redirects to ``/bridging`` (a second chance to record it).
+``/connecting`` safe answer redirects to ``/bridging`` (a second chance to record it). With every request of the bridge
+in the outage, the end reports are kept in the spool and applied by the same rule; a caller's QueueResult=bridged
+credits only the one rep's leg that can have taken them.
 """
 
 from __future__ import annotations
