@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Callback, CallbackOutcome, CallSession, Incident, IncidentStatus, LiveWait, Rep
 from app.services.acks import Actor, connect, lock_incident
+from app.services.advisory_locks import sqlite_writer
 from app.services.callbacks import (
     MIN_CONVERSATION_SECONDS,
     live_connected,
@@ -163,11 +164,13 @@ def bridge_proven(session: Session, wait_id: int, caller_call_sid: str, dequeuin
     is proven (DialCallDuration may hold the ``<Queue url>`` document played before the bridge; ``enqueued_at`` +
     QueueTime is our moment before Twilio's own enqueue). Conservative: a conversation across the deadline counts
     late, never met by a moment before the bridge. Only a caller waiting in the claimed wait's incident; the claim
-    moves to them as at ``dequeued``. None when nothing is proven.
+    moves to them as at ``dequeued``. None when nothing is proven. The two reports may come at the same moment: the
+    second waits for the first (the incident's row lock; SQLite's write lock) and finds the dequeue it recorded.
     """
+    sqlite_writer(session)  # two end reports at once: the second reads the first's dequeue (row locks on PostgreSQL)
     claimed = lock_wait(session, wait_id)[0]
-    taken = session.scalars(select(LiveWait).where(LiveWait.call_sid == caller_call_sid)).first() \
-        if caller_call_sid else None
+    taken = session.scalars(select(LiveWait).where(LiveWait.call_sid == caller_call_sid)
+                            .execution_options(populate_existing=True)).first() if caller_call_sid else None
     if claimed is None or taken is None or taken.incident_id != claimed.incident_id:
         return None
     if taken.dequeued_at is not None:
@@ -176,6 +179,24 @@ def bridge_proven(session: Session, wait_id: int, caller_call_sid: str, dequeuin
         return None
     return dequeued(session, wait_id, caller_call_sid, dequeuing_call_sid, queue_seconds, now,
                     callback_id=callback_id, proof=proof)
+
+
+def sole_leg(session: Session, wait: LiveWait) -> LiveWait | None:
+    """The claim (a wait linked to its callback by ``claim_for``) of the one rep's leg that can have been bridged to
+    ``wait``'s caller, else None. QueueResult=bridged says the caller was bridged, not to whom: any leg sent to the
+    incident's queue (a pending callback's claim) and not recorded taking another caller may have, in Twilio's order,
+    not ours (a leg whose claimed caller hung up takes the next in line). With two such legs the report is nobody's:
+    the rep's ``<Dial action>`` names its caller (``DialCallSid``) and proves the bridge of its own leg."""
+    claims = list(session.scalars(select(LiveWait).where(LiveWait.incident_id == wait.incident_id,
+                                                         LiveWait.callback_id.is_not(None))
+                                  .order_by(LiveWait.id)))
+    took = {claim.callback_id for claim in claims if claim.dequeued_at is not None}
+    legs: dict[int, LiveWait] = {}
+    for claim in claims:
+        if claim.callback_id not in took and _pending(session, claim) and (claim.callback_id not in legs
+                                                                              or claim is wait):
+            legs[claim.callback_id] = claim
+    return next(iter(legs.values())) if len(legs) == 1 else None
 
 
 def dial_bridged_caller(dial_status: str, dial_bridged: str, dial_call_sid: str) -> str:
@@ -262,13 +283,18 @@ def unbridged(session: Session, wait: LiveWait, why: str, now: datetime) -> Call
 def left(session: Session, wait_id: int, result: str, queue_seconds: int, now: datetime,
          caller_call_sid: str = "") -> LiveWait | None:
     """The caller's <Enqueue action>: they left the queue (``result`` is Twilio's QueueResult). QueueResult=bridged
-    on the wait's own call proves the bridge when no ``<Queue url>`` request recorded the dequeue (``bridge_proven``).
+    on the wait's own call proves the bridge when no ``<Queue url>`` request recorded the dequeue (``bridge_proven``),
+    to the one rep's leg that can have taken them (``sole_leg``).
     """
     wait = lock_wait(session, wait_id)[0]
     if wait is None or wait.left_at is not None:
         return wait
     if result == BRIDGED and wait.dequeued_at is None and caller_call_sid and caller_call_sid == wait.call_sid:
-        bridge_proven(session, wait.id, caller_call_sid, "", queue_seconds, "queue_result_bridged", now)
+        sqlite_writer(session)  # the legs' claims as another end report at this moment left them
+        claim = sole_leg(session, wait)
+        if claim is not None:
+            bridge_proven(session, claim.id, caller_call_sid, "", queue_seconds, "queue_result_bridged", now,
+                          callback_id=claim.callback_id)
     wait.left_at, wait.result, wait.queue_seconds = now, result[:32], queue_seconds
     log_event(session, at=now, actor="twilio", kind="live_wait_ended", incident_id=wait.incident_id,
               call_sid=wait.call_sid, detail={"wait_id": wait.id, "result": result[:32], "queue_seconds": queue_seconds,

@@ -68,9 +68,9 @@ def waiting(data_dir: Path) -> int:
     return count
 
 
-def kept(data_dir: Path, path: str) -> list[dict[str, Any]]:
-    """The webhooks of ``path`` the spool holds for a replay (its file and any taken aside), oldest file first: a web
-    request may apply one ahead of its replay (``status_callbacks.apply_kept_key_press``), once per delivery."""
+def kept(data_dir: Path, *paths: str) -> list[dict[str, Any]]:
+    """The webhooks of ``paths`` the spool holds for a replay (its file and any taken aside), in the order they came:
+    a web request may apply one ahead of its replay (``status_callbacks.apply_kept_key_press``), once per delivery."""
     found: list[dict[str, Any]] = []
     try:
         files = [*_taken(data_dir), data_dir / SPOOL_NAME]
@@ -82,13 +82,13 @@ def kept(data_dir: Path, path: str) -> list[dict[str, Any]]:
         except OSError:  # replayed meanwhile (gone), or unreadable
             continue
         for line in lines:
-            if f'"{path}"' not in line:  # most lines: no JSON parsed
+            if not any(f'"{path}"' in line for path in paths):  # most lines: no JSON parsed
                 continue
             try:
                 record = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(record, dict) and record.get("kind") == "status" and record.get("path") == path:
+            if isinstance(record, dict) and record.get("kind") == "status" and record.get("path") in paths:
                 found.append(record)
     return found
 

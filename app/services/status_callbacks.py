@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.models import Callback, LiveWait
 from app.models.call import ENDED_STATUSES
-from app.services import intake
+from app.services import intake, live_connect, live_reports
 from app.services.callbacks import (
     confirm_person,
     customer_leg_status,
@@ -59,9 +61,10 @@ def page_call(session: Session, form: Fields, query: Fields, now: datetime, sett
 
 
 def rep_leg(session: Session, form: Fields, query: Fields, now: datetime, settings) -> None:
-    """Status of the hotline's call to the rep for a bridged callback (its customer's key press kept in the spool
-    applied first: ``apply_kept_key_press``)."""
+    """Status of the hotline's call to the rep for a callback (its customer's key press and a live bridge's end
+    reports kept in the spool applied first: ``apply_kept_key_press``, ``apply_kept_live_reports``)."""
     apply_kept_key_press(session, settings, _id(query, "callback"))
+    apply_kept_live_reports(session, settings, _id(query, "callback"))
     rep_leg_status(session, _id(query, "callback"), form.get("CallStatus", ""), now, call_sid=form.get("CallSid", ""))
 
 
@@ -109,24 +112,74 @@ def apply_kept_key_press(session: Session, settings, callback_id: int) -> None:
     if not callback_id or settings is None:
         return
     from app.services.spool import kept  # spool replays through this module
+
+    _apply_kept(session, settings, [  # in the order they are made
+        record for path in (REP_KEY, WHISPER, KEY_PRESS) for record in kept(settings.data_dir, path)
+        if _id(record.get("query", {}), "callback") == callback_id])
+
+
+def apply_kept_live_reports(session: Session, settings, callback_id: int) -> None:
+    """Apply the live connect's end reports of the callback's incident kept in this host's spool (``LIVE_LEFT``,
+    ``LIVE_DIAL_DONE``), in the order they came, before another report of the callback's end (the rep leg's status,
+    its ``<Dial action>``): with every request of the bridge in the outage they are its only proof, and the rep leg's
+    end applied ahead of them would close the callback as "rep not reached" and text the rep so. Once per delivery."""
+    if not callback_id or settings is None:
+        return
+    from app.services.spool import kept
+
+    callback = session.get(Callback, callback_id)
+    records = kept(settings.data_dir, LIVE_LEFT, LIVE_DIAL_DONE)
+    if callback is None or not records:
+        return
+    waits = set(session.scalars(select(LiveWait.id).where(LiveWait.incident_id == callback.incident_id)))
+    legs = set(session.scalars(select(Callback.id).where(Callback.incident_id == callback.incident_id)))
+    _apply_kept(session, settings, [record for record in records if _id(record.get("query", {}), "wait") in waits
+                                    or _id(record.get("query", {}), "callback") in legs])
+
+
+def _apply_kept(session: Session, settings, records: list[dict]) -> None:
+    """Apply kept ``records`` (``spool.kept``) in this order, each once per delivery (its key)."""
     from app.webhooks import apply_once
 
-    for path in (REP_KEY, WHISPER, KEY_PRESS):  # in the order they are made
-        for record in kept(settings.data_dir, path):
-            if _id(record.get("query", {}), "callback") != callback_id:
-                continue
-            try:
-                with session.begin_nested():  # the replay may apply it at the same time: one of the two does
-                    apply_once(session, record["key"], path, _kept_handler(APPLY[path], record, settings),
-                               datetime.fromisoformat(record["at"]))
-            except IntegrityError:
-                continue
+    for record in records:
+        path = record["path"]
+        try:
+            with session.begin_nested():  # the replay may apply it at the same time: one of the two does
+                apply_once(session, record["key"], path, _kept_handler(APPLY[path], record, settings),
+                           datetime.fromisoformat(record["at"]))
+        except IntegrityError:
+            continue
 
 
 def _kept_handler(apply: Apply, record: dict, settings):
     """The handler ``apply_once`` runs for a kept ``record``."""
     form, query = record.get("form", {}), record.get("query", {})
     return lambda session, now: apply(session, form, query, now, settings) or ""
+
+
+LIVE_LEFT = "/twilio/live/left"  # the caller's <Enqueue action>: QueueResult=bridged proves a live bridge
+LIVE_DIAL_DONE = "/twilio/live/dial-done"  # the rep's <Dial><Queue> action: DialBridged=true names the caller
+
+
+def left_of(session: Session, form: Fields, query: Fields, now: datetime) -> LiveWait | None:
+    """The caller left the queue (``live_connect.left``), from what Twilio posted to the ``<Enqueue action>``."""
+    return live_connect.left(session, _id(query, "wait"), form.get("QueueResult", ""), _id(form, "QueueTime"), now,
+                             caller_call_sid=form.get("CallSid", ""))
+
+
+def live_left(session: Session, form: Fields, query: Fields, now: datetime, settings) -> None:
+    """The caller's ``<Enqueue action>`` kept in the spool (the database was unreachable): applied at the time it
+    came, as its route applies it (``left_of``); its QueueResult=bridged proves the bridge (probe AA2's gap)."""
+    left_of(session, form, query, now)
+
+
+def live_dial_done(session: Session, form: Fields, query: Fields, now: datetime, settings) -> None:
+    """The rep's ``<Dial><Queue>`` action kept in the spool, judged at the time it came as its route judges it
+    (``live_reports.rep_dial_ended``). Its answer, the outage's, hung up on the rep: their leg is over, so whatever it
+    withdraws they are told by SMS, never by a prompt nobody heard."""
+    live_reports.rep_dial_ended(session, _id(query, "callback"), _id(query, "wait"), form, now,
+                                form.get("CallStatus", "") if form.get("CallStatus", "") in ENDED_STATUSES
+                                else "completed")
 
 
 def update_sms(session: Session, form: Fields, query: Fields, now: datetime, settings) -> None:
@@ -158,4 +211,6 @@ APPLY: dict[str, Apply] = {
     KEY_PRESS: customer_key,  # webhooks whose answer needs no database, kept like the status callbacks
     WHISPER: customer_whisper,
     REP_KEY: rep_key,
+    LIVE_LEFT: live_left,  # a live bridge's end reports: with every request of the bridge lost, its only proof
+    LIVE_DIAL_DONE: live_dial_done,
 }

@@ -18,16 +18,16 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from app.models import CallbackOutcome, Incident, IncidentStatus, LiveWait
 from app.prompts import text
-from app.services import live_connect
-from app.services.callbacks import already_withdrawn_as_short, conversation_too_short
-from app.services.row_locks import lock_callback
+from app.services import live_connect, live_reports
+from app.services.callbacks import conversation_too_short
+from app.services.status_callbacks import apply_kept_live_reports, left_of
 from app.services.update_text import customer_zone
 from app.voice.bridge import CUSTOMER_VOICE, bridge_twiml, offer_retry
 from app.voice.signature import twilio_webhook
 from app.voice.twiml import say_and_hang_up
 from app.voice.update_routes import after_callback
 from app.watchdog_state import watchdog_runs
-from app.webhooks import answer_once
+from app.webhooks import answer_kept, answer_once
 from ivr_flows.model import Lang
 from ivr_flows.prompts import say_time
 
@@ -234,11 +234,8 @@ def bridging() -> Response:
 @twilio_webhook
 def left() -> Response:
     """The <Enqueue action>: bridged and done, hung up, or the wait limit reached (then the callback)."""
-    wait_id, f = request.args.get("wait", 0, type=int), request.form
-
-    def handle(session, now):
-        row = live_connect.left(session, wait_id, f.get("QueueResult", ""), f.get("QueueTime", 0, type=int), now,
-                                caller_call_sid=f.get("CallSid", ""))
+    def handle(session, now):  # as ``status_callbacks.live_left`` applies it
+        row = left_of(session, request.form, request.args, now)
         if row is None:
             return _caller_safe()
         incident = live_connect.incident_of(session, row)
@@ -254,49 +251,38 @@ def left() -> Response:
             return _say_and_end("live_wait_no_worker", row.language, by=_by(incident, now))
         return _say_and_end("live_wait_over", row.language, by=_by(incident, now))
 
-    return answer_once(handle, safe=_caller_safe())
+    # the database unreachable: the goodbye, and the report kept in the spool (a bridge it proves counts on the replay)
+    return answer_kept(_caller_safe(), handler=handle, safe=_caller_safe())
 
 
 @bp.post("/dial-done")
 @twilio_webhook
 def dial_done() -> Response:
     """The rep's <Dial><Queue> ended: bridged (counted) then the update interval; bridged too briefly to be the
-    callback (withdrawn) then the rep's retry offer; else dial the customer out."""
+    callback (withdrawn) then the rep's retry offer; else dial the customer out (``live_reports.rep_dial_ended``)."""
     callback_id, wait_id = request.args.get("callback", 0, type=int), request.args.get("wait", 0, type=int)
-    dial_status, settings = request.form.get("DialCallStatus", ""), _settings()
-    dial_seconds, dial_bridged = request.form.get("DialCallDuration", ""), request.form.get("DialBridged", "")
-    call_status = request.form.get("CallStatus", "")  # final: the rep hung up first and hears no answer
-
-    bridged_caller = live_connect.dial_bridged_caller(dial_status, dial_bridged, request.form.get("DialCallSid", ""))
+    form, settings = request.form, _settings()
+    call_status = form.get("CallStatus", "")  # final: the rep hung up first and hears no answer
 
     def handle(session, now):
-        callback, incident = lock_callback(session, callback_id)
-        row = live_connect.wait_of_leg(session, callback_id, wait_id)
-        if row is not None and row.dequeued_at is None and bridged_caller and callback is not None:
-            # Twilio says it bridged that caller, though no <Queue url> request recorded it (an outage): proven now
-            row = live_connect.bridge_proven(session, wait_id, bridged_caller, request.form.get("CallSid", ""), 0,
-                                             "dial_bridged", now, callback_id=callback.id) or row
-        if row is None or callback is None or row.callback_id != callback.id:
-            return say_and_hang_up(text("bridge_goodbye"))
-        whisper = "live_rep_caller_gone"
-        if row.dequeued_at is not None:  # Twilio took the caller out of the queue for this leg
-            if not live_connect.dial_proves_bridge(dial_status, dial_seconds, dial_bridged):
-                # nobody was connected to the rep: an answer counted at the bridge does not stand
-                live_connect.unbridged(session, row, f"dial_{dial_status or 'missing'}_{dial_seconds or '-'}s", now)
-            elif not conversation_too_short(dial_seconds, dial_bridged):
-                live_connect.bridged(session, row, now)
-            elif (live_connect.too_short(session, row, dial_seconds, dial_bridged, now, call_status) is not None
-                  or already_withdrawn_as_short(session, callback, call_status, now)):  # the caller's end did first
-                return offer_retry(callback, "bridge_too_short")  # connected, too briefly: 1 dials the customer
-            if callback.outcome in (CallbackOutcome.MET, CallbackOutcome.LATE):
-                return after_callback(session, callback, incident, now, call_status)  # issue 11: the interval
-            whisper = "live_rep_caller_hung_up"  # gone during "connecting you now": nobody was reached
-        if callback.outcome != CallbackOutcome.PENDING or not incident.callback_phone:
+        apply_kept_live_reports(session, settings, callback_id)  # a report the spool holds comes first
+        end = live_reports.rep_dial_ended(session, callback_id, wait_id, form, now, call_status)
+        callback, incident = end.callback, end.incident
+        if end.verdict == live_reports.TOO_SHORT:
+            return offer_retry(callback, "bridge_too_short")  # connected, too briefly: 1 dials the customer
+        if end.verdict == live_reports.TALKED:
+            return after_callback(session, callback, incident, now, call_status)  # issue 11: the interval
+        if (end.verdict == live_reports.GOODBYE or callback.outcome != CallbackOutcome.PENDING
+                or not incident.callback_phone):
             return say_and_hang_up(text("bridge_goodbye"))
         # the caller left the line before the rep's leg reached them: dial them out, as any callback
-        return bridge_twiml(callback, incident, settings, whisper=text(whisper), live=False)
+        return bridge_twiml(callback, incident, settings, whisper=text(end.whisper), live=False)
 
-    # the database unreachable: nothing is recorded, and no second dial-out. A leg that proves it talked with the
-    # caller is not told to call the customer again (the generic error's advice), only how to have it recorded
-    proven = bridged_caller and not conversation_too_short(dial_seconds, dial_bridged)
-    return answer_once(handle, safe=say_and_hang_up(text("live_rep_end_unrecorded" if proven else "bridge_error")))
+    # the database unreachable: the report is kept in the spool (``status_callbacks.live_dial_done`` judges it on the
+    # replay), and no second dial-out. A leg that proves it talked with the caller is not told to call the customer
+    # again (the generic error's advice)
+    bridged_caller = live_connect.dial_bridged_caller(form.get("DialCallStatus", ""), form.get("DialBridged", ""),
+                                                      form.get("DialCallSid", ""))
+    proven = bridged_caller and not conversation_too_short(form.get("DialCallDuration", ""), form.get("DialBridged", ""))
+    unrecorded = say_and_hang_up(text("live_rep_end_unrecorded" if proven else "bridge_error"))
+    return answer_kept(unrecorded, handler=handle, safe=unrecorded)
