@@ -460,8 +460,8 @@ class PhoneNetwork:
                 self._after_dial_action.append(lambda: self.queues.hung_up_while_connecting(member))
             else:
                 self.queues.hung_up_while_connecting(member)
-            return {"DialCallStatus": "completed", "DialCallSid": member.call.call_sid, "DialCallDuration": "0",
-                    "QueueSid": sid}
+            return {"DialCallStatus": "completed", "DialCallSid": member.call.call_sid,
+                    "DialCallDuration": str(member.call.connecting_dial_seconds), "QueueSid": sid}
         parent.heard.said.append(f"[connected to {member.call.caller}]")
         member.call.heard_line(f"[connected to {parent.call.to}]")
         # an untimed conversation lasts what Twilio reports of it (UNTIMED_TALK_SECONDS) on the clock too: the caller's

@@ -66,6 +66,9 @@ class SimulatedCall:
     # the caller's leg drops once the <Queue url> document (and its redirects) played to its end, just before the
     # bridge: a bridge that fails at the last moment; "" never, "first" or "last" as above
     drops_at_bridge: str = ""
+    # the DialCallDuration the rep's <Dial action> reports for a caller gone before the bridge (either of the two
+    # above; Twilio does not document it): 0, or the seconds an outside probe's stand-in reported (45)
+    connecting_dial_seconds: int = 0
     # once a bridge ends, which end report reaches the app first: "first" (the caller's <Enqueue action>,
     # QueueResult=bridged, before the rep's <Dial action>), "last" (after it) or "together" (both at the same moment,
     # from two threads, as Twilio sends them); Twilio promises no order

@@ -457,6 +457,8 @@ PROMPTS.update({
     "live_rep_intro": "Sev-1-Vorfall {ref}: {company}, {contact}, wartet in der Leitung. Wir verbinden Sie jetzt.",
     "live_rep_caller_gone": "Der Kunde hat die Leitung verlassen. Wir wählen ihn jetzt an.",
     "live_rep_caller_hung_up": "Der Kunde hat aufgelegt, bevor Sie verbunden wurden. Wir rufen ihn jetzt zurück.",
+    "live_rep_not_connected": "Die Hotline hat keinen Beleg, dass Sie mit dem Kunden verbunden waren. Wir wählen ihn "
+                              "jetzt an.",
     "live_rep_end_unrecorded": "Danke. Die Hotline konnte diesen Anruf gerade nicht erfassen. Wenn Sie mit dem Kunden "
                                "gesprochen haben, antworten Sie CALLED mit der Vorfallsnummer, damit er vermerkt wird. "
                                "Auf Wiederhören.",

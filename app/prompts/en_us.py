@@ -460,6 +460,8 @@ PROMPTS.update({
     "live_rep_intro": "Sev-1 incident {ref}: {company}, {contact}, is waiting on the line. Connecting you now.",
     "live_rep_caller_gone": "The customer has left the line. Dialling them now.",
     "live_rep_caller_hung_up": "The customer hung up before you were connected. Dialling them back now.",
+    # the rep's <Dial><Queue> ended with nothing that proves a bridge (``live_connect.bridge_on_record``)
+    "live_rep_not_connected": "The hotline has no record that you were connected to the customer. Dialling them now.",
     # the rep's <Dial action> proves a bridge to the waiting caller, but the hotline's database could not record it
     "live_rep_end_unrecorded": "Thank you. The hotline could not record this call just now. If you talked with the "
                                "customer, reply CALLED with the incident number to record it. Goodbye.",

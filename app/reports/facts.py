@@ -21,6 +21,8 @@ OPENED = EventKind.INCIDENT_OPENED  # the line every incident's facts start from
 DETAILS_COMPLETE = "details_complete"
 CALLBACK_PREFIX = "callback_"  # every line about one callback carries ``detail.callback_id``
 SHORT_BRIDGE = "bridge_too_short"  # a ``callback_withdrawn`` line's ``why``: answered, too short to count (attempted)
+# a ``callback_withdrawn`` line's flag: a live answer withdrawn once the rep's <Dial> was over (attempted, not pending)
+LIVE_DIAL_OVER = "rep_dial_over"
 # On the breach step's line: False when no page of the incident had been sent by the deadline, nor tried by then
 # with its outcome unknown (``escalation_steps.paged_by``). Lines written before this key existed say nothing.
 PAGED = "paged_by_deadline"
@@ -381,6 +383,8 @@ def _callbacks(ordered: list[EventLike], as_of: datetime | None) -> tuple[Callba
             withdrawn = _unanswered(row)
             if e.detail.get("why") == SHORT_BRIDGE:  # ``callbacks.withdraw_short_bridge``: only attempted
                 _short_bridge(row, e, withdrawn)
+            elif e.detail.get(LIVE_DIAL_OVER):  # ``callbacks.withdraw_live_answer``: closed as attempted
+                _live_attempt(row, e, withdrawn)
         elif e.kind == EventKind.CALLBACK_ATTEMPTED:
             row.setdefault("attempted_at" if rang(e.detail) else "not_placed_at", e.at)
         elif e.kind == EventKind.CALLBACK_LEG_STATUS and e.detail.get("status") in RINGING:
@@ -445,14 +449,25 @@ def _short_bridge(row: dict[str, Any], e: EventLike, withdrawn: datetime | None)
     (``attempted_at``, as a ``callback_attempted`` line's time); the customer's phone rang by Twilio's time of
     that answer (``ringing_at``), so an answer before the deadline is an attempt in time, never "called late"; and
     that answer (``short_answer_at``) reached the customer, so once the deadline passed the breach reason is
-    "callback too short to count", not "customer unreachable". Any other withdrawal (a live answer whose caller's line
-    dropped, ``live_connect``) leaves the callback pending, as its row does."""
+    "callback too short to count", not "customer unreachable". A live answer whose caller's line dropped
+    (``live_connect``) leaves the callback pending, as its row does, while the rep's leg can still dial the customer
+    (else ``_live_attempt``)."""
     row.setdefault("attempted_at", e.at)
     answered = _time(e.detail["answered_at"]) if e.detail.get("answered_at") else withdrawn
     if answered is not None and (row.get("ringing_at") is None or answered < row["ringing_at"]):
         row["ringing_at"] = answered
     if answered is not None:
         row.setdefault("short_answer_at", answered)
+
+
+def _live_attempt(row: dict[str, Any], e: EventLike, withdrawn: datetime | None) -> None:
+    """A live answer withdrawn once the rep's ``<Dial>`` was over (``LIVE_DIAL_OVER``): the callback row says
+    "attempted", and so do its facts; the caller was on the line at the withdrawn answer's moment (``ringing_at``),
+    so one before the deadline is an attempt in time."""
+    row.setdefault("attempted_at", e.at)
+    answered = _time(e.detail["answered_at"]) if e.detail.get("answered_at") else withdrawn
+    if answered is not None and (row.get("ringing_at") is None or answered < row["ringing_at"]):
+        row["ringing_at"] = answered
 
 
 def short_bridges(details: Iterable[Mapping[str, Any] | None]) -> dict[int, Mapping[str, Any]]:

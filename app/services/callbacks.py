@@ -29,7 +29,14 @@ from app.event_kind import CUSTOMER_RANG, EventKind
 from app.models import Callback, CallbackKind, CallbackOutcome, Incident, IncidentEvent, LiveWait, Rep
 from app.models.call import ENDED_STATUSES
 from app.queue import schedule
-from app.reports.facts import MIN_CONVERSATION_SECONDS, RINGING, SHORT_BRIDGE, TALKING_SINCE, short_bridges
+from app.reports.facts import (
+    LIVE_DIAL_OVER,
+    MIN_CONVERSATION_SECONDS,
+    RINGING,
+    SHORT_BRIDGE,
+    TALKING_SINCE,
+    short_bridges,
+)
 from app.services.busy_lines import release_line
 from app.services.decisions import Acting, carry_out
 from app.services.escalation import customer_dialled, last_missed_sms_at, snapshot
@@ -481,15 +488,22 @@ def live_connected(session: Session, callback_id: int, caller_call_sid: str, at:
 def withdraw_live_answer(session: Session, callback_id: int, caller_call_sid: str, why: str,
                          now: datetime) -> Callback | None:
     """Issue 13: Twilio's end reports say the caller counted at the bridge (``live_connected``) was never connected
-    to the rep (their leg dropped just before it). That answer does not stand: the callback is pending again (the
-    rep's leg goes on to dial the customer, who must press a key), the incident's answer is the earliest one still
-    standing, and the escalation core decides what is owed again. Only an answer counted from that caller's call."""
+    to the rep (their leg dropped just before it). That answer does not stand: the callback is pending again while
+    the rep's leg can go on to dial the customer (who must press a key), else attempted (below); the incident's
+    answer is the earliest one still standing, and the escalation core decides what is owed again. Only an answer
+    counted from that caller's call.
+
+    Attempted, not pending, once the rep's ``<Dial>`` is over (an end report judged the bridge: ``ended_at``) or
+    their leg is: nothing would ever dial or close a pending one. An outside probe's callback stood pending for ever,
+    and every CALL for the incident was refused as "already calling" for 10 minutes (``escalation.IN_FLIGHT_FOR``)."""
     callback, incident = lock_callback(session, callback_id)
     if (callback is None or callback.outcome not in (CallbackOutcome.MET, CallbackOutcome.LATE)
             or callback.customer_call_sid != caller_call_sid or callback.answered_at is None):
         return callback
     callback.customer_call_sid = ""
-    _withdraw(session, incident, callback, CallbackOutcome.PENDING, now, {"why": why, "live": True})
+    over = callback.ended_at is not None or rep_leg_over(session, incident, callback, "")
+    _withdraw(session, incident, callback, CallbackOutcome.ATTEMPTED if over else CallbackOutcome.PENDING, now,
+              {"why": why, "live": True, **({LIVE_DIAL_OVER: True} if over else {})})
     if not any(customer_dialled(c) for c in session.scalars(select(Callback).where(
             Callback.incident_id == incident.id, Callback.kind == CallbackKind.BRIDGED))):
         incident.callback_started_at = None  # that caller was the only customer's leg: none was, after all
@@ -506,7 +520,7 @@ def conversation_too_short(dial_seconds: str, dial_bridged: str = "", talking_si
     ``CallDuration``) says they talked less than ``MIN_CONVERSATION_SECONDS``.
 
     ``DialBridged=false`` (never connected) or a ``DialCallDuration`` under the minimum; a request without the
-    duration is taken at its word, as ``dial_proves_bridge`` takes it. ``talking_since``: when the customer pressed
+    duration is taken at its word (``live_connect.dial_rules_out_bridge`` does not rule a bridge out). ``talking_since``: when the customer pressed
     the key (the bridge starts then), and ``ended_at`` when the call's end was heard: under the minimum between them
     is too short too. Twilio's durations count from the customer's answer, so they hold the answering-machine check
     and the whisper (about 13 s): an outside probe's customer who heard the whole whisper, pressed the key and hung up

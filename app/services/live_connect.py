@@ -227,17 +227,26 @@ def bridging(session: Session, wait_id: int, caller_call_sid: str, now: datetime
     return live_connected(session, wait.callback_id, wait.call_sid, now, now)
 
 
-def dial_proves_bridge(dial_status: str, dial_seconds: str, dial_bridged: str = "") -> bool:
-    """Whether the rep's ``<Dial><Queue>`` action shows the two parties were connected.
+def dial_rules_out_bridge(dial_status: str, dial_seconds: str, dial_bridged: str = "") -> bool:
+    """Whether the rep's ``<Dial><Queue>`` action says nobody was connected to the rep: not ``completed`` (nor
+    ``answered``), a dial that lasted no second (``DialCallDuration=0``), or ``DialBridged=false``.
 
-    A caller who hangs up while "connecting you now" plays (the ``<Queue url>``) is gone before the bridge, and
-    Twilio's documents do not say which status the rep's ``<Dial>`` then gets: a completed dial that lasted no
-    second (``DialCallDuration=0``) or says ``DialBridged=false`` proves nothing, and the caller's own ``<Enqueue
-    action>`` (QueueResult) decides instead. A request without those two parameters is taken at its status:
-    a bridge that did happen must not send the rep to dial the customer again.
+    Its opposite proves nothing (``bridge_on_record`` decides): Twilio's documents do not say what the rep's
+    ``<Dial>`` reports when the dequeued caller hangs up while "connecting you now" plays, before the bridge.
     """
-    return (dial_status in ("completed", "answered") and dial_seconds.strip() != "0"
-            and dial_bridged.strip().lower() != "false")
+    return (dial_status not in ("completed", "answered") or dial_seconds.strip() == "0"
+            or dial_bridged.strip().lower() == "false")
+
+
+def bridge_on_record(wait: LiveWait, callback: Callback, dial_bridged_caller: str = "") -> bool:
+    """Whether the bridge of ``wait``'s caller to ``callback``'s rep leg is proven: ``/bridging`` counted it (the
+    callback's answer is from that caller's call), the caller's own ``<Enqueue action>`` said QueueResult=bridged, or
+    the rep's ``<Dial action>`` said DialBridged=true naming them (``dial_bridged_caller``). A ``DialCallDuration``
+    alone is not: an outside probe's caller hung up during "connecting you now" (no ``/bridging``), the rep's
+    ``<Dial>`` still reported completed in 45 s, and it counted met, then stood pending for ever once the caller's
+    QueueResult=hangup withdrew it; the rep was thanked and asked the update interval for a call that never was."""
+    return (wait.result == BRIDGED or (bool(dial_bridged_caller) and dial_bridged_caller == wait.call_sid)
+            or (callback.answered_at is not None and callback.customer_call_sid == wait.call_sid))
 
 
 def bridged(session: Session, wait: LiveWait, now: datetime) -> Callback | None:

@@ -37,7 +37,8 @@ def rep_dial_ended(session, callback_id: int, wait_id: int, form: Mapping[str, s
                    call_status: str) -> DialEnd:
     """Judge the rep's ``<Dial><Queue>`` action (``form``: Twilio's). ``DialBridged=true`` with ``DialCallSid`` names
     the caller this callback's leg was bridged to (the URL names the callback): proof of the bridge and of whose it
-    is, when no ``<Queue url>`` request recorded the dequeue (``live_connect.bridge_proven``). ``call_status``: the
+    is, when no ``<Queue url>`` request recorded the dequeue (``live_connect.bridge_proven``). A bridge counts here
+    only when proven (``live_connect.bridge_on_record``), never by ``DialCallDuration`` alone. ``call_status``: the
     rep's leg's (final: the rep hears nothing more; a kept report's replay passes one)."""
     dial_status, dial_seconds = form.get("DialCallStatus", ""), form.get("DialCallDuration", "")
     dial_bridged = form.get("DialBridged", "")
@@ -52,9 +53,14 @@ def rep_dial_ended(session, callback_id: int, wait_id: int, form: Mapping[str, s
         return DialEnd(GOODBYE, callback, incident)
     whisper = "live_rep_caller_gone"
     if row.dequeued_at is not None:  # Twilio took the caller out of the queue for this leg
-        if not live_connect.dial_proves_bridge(dial_status, dial_seconds, dial_bridged):
+        if live_connect.dial_rules_out_bridge(dial_status, dial_seconds, dial_bridged):
             # nobody was connected to the rep: an answer counted at the bridge does not stand
             live_connect.unbridged(session, row, f"dial_{dial_status or 'missing'}_{dial_seconds or '-'}s", now)
+        elif not live_connect.bridge_on_record(row, callback, bridged_caller):
+            # a completed <Dial> with seconds on it, and nothing that proves the bridge: nothing counts, and the rep's
+            # leg dials the customer out as for a caller who left (a QueueResult=bridged after it would still count)
+            return DialEnd(NOT_CONNECTED, callback, incident, "live_rep_caller_hung_up"
+                           if row.result == live_connect.LEFT_HUNG_UP else "live_rep_not_connected")
         elif not conversation_too_short(dial_seconds, dial_bridged):
             live_connect.bridged(session, row, now)
         elif (live_connect.too_short(session, row, dial_seconds, dial_bridged, now, call_status) is not None

@@ -258,8 +258,9 @@ def left() -> Response:
 @bp.post("/dial-done")
 @twilio_webhook
 def dial_done() -> Response:
-    """The rep's <Dial><Queue> ended: bridged (counted) then the update interval; bridged too briefly to be the
-    callback (withdrawn) then the rep's retry offer; else dial the customer out (``live_reports.rep_dial_ended``)."""
+    """The rep's <Dial><Queue> ended: a bridge proven (counted) then the update interval; bridged too briefly to be the
+    callback (withdrawn) then the rep's retry offer; else, no bridge proven, dial the customer out
+    (``live_reports.rep_dial_ended``)."""
     callback_id, wait_id = request.args.get("callback", 0, type=int), request.args.get("wait", 0, type=int)
     form, settings = request.form, _settings()
     call_status = form.get("CallStatus", "")  # final: the rep hung up first and hears no answer
