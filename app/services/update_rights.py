@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 OWNERS_ONLY = {"EVERY": "agree_interval", "PROPOSE": "propose", "WORKAROUND": "propose", "AGREED": "record_agreement"}
 ACTED_PURPOSE = "acted_for_owner"  # the owner's SMS: another rep or a manager acted on their incident
 _ACTED = {"UPDATE": "update", "EVERY": "interval", "AGREED": "agreement"}  # the rest: a proposal
-_WORDS_OF = {SMS: "sms", "keypad": "call"}  # the prompts' prefix for the channel acted through; else the dashboard's
+KEYPAD = "keypad"  # the ``via`` of the interval keyed in at the end of a bridged callback (``voice/update_routes``)
+_WORDS_OF = {SMS: "sms", KEYPAD: "call"}  # the prompts' prefix for the channel acted through; else the dashboard's
 
 
 def refusal(session: Session, actor: Actor, incident: Incident, command: str, now: datetime) -> str | None:
@@ -48,6 +49,8 @@ def refusal(session: Session, actor: Actor, incident: Incident, command: str, no
     when that answer went moments ago: ``refusal_answers``)."""
     owner, rep = incident_owner(session, incident), actor.rep
     if actor.is_manager or (rep is not None and owner is not None and owner.id == rep.id):
+        return None
+    if actor.via == KEYPAD:  # pressed on the bridged callback itself: whoever is on it agrees it with the customer
         return None
     words = _WORDS_OF.get(actor.via, "dash")
     paged = rep is not None and session.scalar(select(Page.id).where(

@@ -18,6 +18,7 @@ from app.services.incidents import readable_state
 from app.services.resolution import decide_by_call, spoken_proposal
 from app.services.row_locks import lock_incident
 from app.services.update_actions import set_interval
+from app.services.update_rights import KEYPAD
 from app.services.update_text import every
 from app.services.updates import (
     KEYPAD_INTERVALS,
@@ -74,7 +75,7 @@ def interval() -> Response:
             return say_and_hang_up(text("upd_interval_unchanged", every=every(minutes)))
         incident = lock_incident(session, callback.incident_id)
         rep = session.get(Rep, callback.rep_id) if callback.rep_id else None
-        actor = Actor(name=rep.name if rep else "rep", via="keypad", rep=rep, is_manager=bool(rep and rep.is_manager))
+        actor = Actor(name=rep.name if rep else "rep", via=KEYPAD, rep=rep, is_manager=bool(rep and rep.is_manager))
         result = set_interval(session, incident, actor, minutes, now)  # the rule every channel follows
         return say_and_hang_up(f"{result.message} Goodbye.")
 
