@@ -97,9 +97,9 @@ def acknowledge_link(token: str) -> Response | tuple[str, int]:
         if page is None:
             return render_template_string(PAGE, ref="", message="Unknown page. Nothing was changed.", form=False), 404
         incident = lock_incident(session, page.incident_id)
-        actor, allowed = page_actor(session, page, incident, "link", now)
+        actor, _allowed = page_actor(session, page, incident, "link", now)  # the services apply the guard
         if request.form.get("action") == "call":
-            result = connect(session, incident, actor, now, allowed=allowed)
+            result = connect(session, incident, actor, now)
         else:
-            result = acknowledge(session, incident, actor, now, allowed=allowed)
+            result = acknowledge(session, incident, actor, now)
     return render_template_string(PAGE, ref=incident.reference, message=result.message, form=False), (200 if result.ok else 409)

@@ -20,18 +20,25 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]"),
     (re.compile(r"\b(Basic)\s+[A-Za-z0-9+/=]{8,}"), r"\1 [redacted]"),
     (re.compile(r"\bhl_[A-Za-z0-9_-]{8,}"), "hl_[redacted]"),
-    # Signed acknowledgement and resolution links carry their token in the path.
-    (re.compile(r"(/(?:ack|resolution)/)[^\s/?#\"'<>]+"), r"\1[redacted]"),
+    # Signed acknowledgement and resolution links carry their token in the path, however the path is written
+    # ("/ACK/", "/ack//": a rep's mangled link is logged before it is redirected or refused) ...
+    (re.compile(r"(?i)(/(?:ack|resolution)/+)[^\s/?#\"'<>]+"), r"\1[redacted]"),
+    # ... and any path segment shaped as one of our signed tokens (itsdangerous: base64 JSON, a dot, a signature)
+    (re.compile(r"(?<=/)eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{16,}"), "[redacted]"),
     # key=value and "key": "value" pairs whose value is a secret (query strings, forms, dict reprs).
     (re.compile(r"(?i)((?:password|passwd|token|secret|signature|auth|api[_-]?key|csrf)[\w-]*"
                 r"['\"]?\s*(?:=|:|%3D)\s*['\"]?)[^\s&'\",;}]+"), r"\1[redacted]"),
     # E-mail addresses, also URL-encoded (%40); an apostrophe may stand inside the local part (o'brien@).
     (re.compile(r"[\w.+%-](?:[\w.+%'-]*[\w.+%-])?(?:@|%40)[\w-]+(?:\.[\w-]+)+"), "[email]"),
-    # Phone numbers: E.164 (+, or %2B when URL-encoded), possibly spaced (a query's "+" is a space), national
-    # numbers written in groups ("(415) 555-0177", "415-555-0177"), and bare runs of 10-15 digits.
+    # Phone numbers: E.164 (+, %2B when URL-encoded, or the international prefix 00), possibly spaced (a query's "+"
+    # is a space) in groups of any length ("+1 415 5550186"), North American numbers written in groups, with or
+    # without their 1 ("(415) 555-0177", "1-415-555-0177", "415/555-0177"), national numbers with a trunk 0 ("0151
+    # 12345678", "030 901820"), and bare runs of 10-15 digits.
     (re.compile(r"(?:\+|%2B)\d{5,13}(\d\d)(?!\d)", re.IGNORECASE), r"[phone …\1]"),
-    (re.compile(r"\+\d{1,3}(?:(?:[ .+-]|%20)\(?\d{1,5}\)?){2,6}"), "[phone]"),
-    (re.compile(r"(?<![\w.+-])\(?\d{3}\)?(?:[ .-]|%20)?\d{3}(?:[ .-]|%20)\d{4}(?![\w-])"), "[phone]"),
+    (re.compile(r"(?:\+|(?<![\w.:+-])00(?=[1-9]))\d{1,3}(?:(?:[ .+-]|%20)\(?\d{1,8}\)?){2,6}(?!\d)"), "[phone]"),
+    (re.compile(r"(?<![\w.+-])(?:1(?:[ .-]|%20))?\(?\d{3}\)?(?:[ ./-]|%20)?\d{3}(?:[ .-]|%20)\d{4}(?![\w-])"),
+     "[phone]"),
+    (re.compile(r"(?<![\w.:+/-])0[1-9]\d{1,4}(?:[ /-]|%20)\d{5,8}(?![\w.:-])"), "[phone]"),
     (re.compile(r"(?<![\w.])\d{8,13}(\d\d)(?![\w])"), r"[number …\1]"),
 ]
 # Percent-encodings of what the patterns above read (letters, digits, "+", brackets, "-", ".", "@"), decoded
@@ -47,13 +54,21 @@ def _decode(match: re.Match[str]) -> str:
     return _DECODED.get(match.group(1).upper(), match.group(0))
 
 
+# "%25" (an encoded "%") before one of those encodings: a value encoded twice ("%2540", "%252B") is read as once
+_TWICE = re.compile(r"%25(?=([2-7][0-9A-Fa-f]))", re.IGNORECASE)
+
+
+def _once(match: re.Match[str]) -> str:
+    return "%" if match.group(1).upper() in _DECODED else match.group(0)
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` without phone numbers, e-mail addresses, tokens, passwords or the given secrets."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "[redacted]")
     if "%" in text:
-        text = _ENCODED.sub(_decode, text)
+        text = _ENCODED.sub(_decode, _TWICE.sub(_once, text))
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

@@ -636,9 +636,11 @@ WORDS.update({  # the customer's SMS: opt-out, answers and words; deliveries not
     "tam_sms_message": lambda d, _: (f"The account's TAM ({d.get('tam', 'TAM')}) texted: {d.get('text', '')}"
                                      + (" (texted to the owner or the reps)" if d.get("told_rep_ids")
                                         else " (nobody could be texted it)"), "warn"),
-    "update_sms_refused": lambda d, _: (f"{str(d.get('command', '')).upper()} by SMS refused: "
-                                        + ("only the owner or a manager may" if d.get("why") == "not_owner"
-                                           else "not paged for it and not the owner"), "muted"),
+    # kept under its first name: the dashboard's and the keypad's refusals of the same rule (``update_rights``) too
+    "update_sms_refused": lambda d, _: (f"{_COMMAND_WORDS.get(str(d.get('command', '')), str(d.get('command', '')).upper())}"
+                                        f" {_VIA_WORDS.get(str(d.get('via', 'sms')), 'by SMS')} refused: "
+                                        + _REFUSED_WHY.get(str(d.get("why", "")), "not paged for it and not the owner"),
+                                        "muted"),
     "delivery_queued": lambda d, _: (f"{_delivery(d)} queued", "muted"),
     # the SMTP server (or Twilio) accepted it: not proof that it was read
     "delivery_sent": lambda d, _: (f"{_delivery(d)} accepted for delivery (attempt {d.get('attempt', '?')})", ""),
@@ -653,6 +655,9 @@ def _stamp(value: object) -> str:
 
 
 _PROPOSED = {"resolved": "resolved", "workaround": "a workaround provided"}
+_VIA_WORDS = {"sms": "by SMS", "dashboard": "on the dashboard", "keypad": "on a call's keypad"}
+_COMMAND_WORDS = {"agreed": "Recording the customer's agreement"}
+_REFUSED_WHY = {"not_owner": "only the owner or a manager may", "not_a_rep": "a login linked to no active rep"}
 _NO_VIA = {"sms": "by SMS", "link": "by the e-mail link", "call": "on the keypad"}
 WORDS.update({  # issue 11: resolution by agreement; silence that proves nothing keeps the incident open
     "resolution_proposed": lambda d, _: (

@@ -28,19 +28,15 @@ from app.reports.compliance import range_bounds
 from app.reports.params import DATES, INSTANTS, InvalidRange, RangeParams, parse_range
 from app.reports.updates import figures_json, update_figures
 from app.services import outages as outage_service
+from app.services import update_actions
 from app.services.acks import lock_incident
+from app.services.board_actions import actor_of
 from app.services.page_text import rep_clock
-from app.services.resolution import (
-    AFTER_NO_FIELD,
-    AFTER_NO_LABEL,
-    propose,
-    record_verbal_agreement,
-    verbal_warning,
-)
+from app.services.resolution import AFTER_NO_FIELD, AFTER_NO_LABEL, verbal_warning
 from app.services.update_numbers import nth
 from app.services.update_rounds import recorded_why
 from app.services.update_text import due_text
-from app.services.updates import Result, agree_interval, not_agreed_yet, write_update
+from app.services.updates import Result, not_agreed_yet
 
 bp = Blueprint("updates", __name__, template_folder="templates")
 
@@ -88,42 +84,40 @@ def show(reference: str) -> str | tuple[str, int]:
 @bp.post("/incidents/<reference>/updates/interval")
 @requires(Role.REP)
 def set_interval(reference: str) -> Response:
-    """Set the update interval agreed with the customer."""
+    """Set the update interval agreed with the customer (its owner or a manager: ``update_actions``)."""
     minutes = request.form.get("minutes", "", type=int) or 0
-    user = current_user()
-    return _on_incident(reference, lambda s, inc, now: agree_interval(
-        s, inc, minutes, via="dashboard", by=user.name, now=now, owner_rep_id=user.rep_id))
+    return _on_incident(reference, lambda s, inc, actor, now: update_actions.set_interval(s, inc, actor, minutes, now))
 
 
 @bp.post("/incidents/<reference>/updates")
 @requires(Role.REP)
 def add_update(reference: str) -> Response:
-    """Write an update: it goes to the customer by SMS and e-mail."""
-    f, user = request.form, current_user()
-    return _on_incident(reference, lambda s, inc, now: write_update(
-        s, inc, what_is_wrong=f.get("what_is_wrong", ""), expected_resolution=f.get("expected_resolution", ""),
-        workaround=f.get("workaround", ""), by=user.name, via="dashboard", now=now, rep_id=user.rep_id))
+    """Write an update: it goes to the customer by SMS and e-mail (the owner is told when another wrote it)."""
+    f = request.form
+    return _on_incident(reference, lambda s, inc, actor, now: update_actions.send_update(
+        s, inc, actor, now, what_is_wrong=f.get("what_is_wrong", ""),
+        expected_resolution=f.get("expected_resolution", ""), workaround=f.get("workaround", "")))
 
 
 @bp.post("/incidents/<reference>/updates/propose")
 @requires(Role.REP)
 def propose_resolution(reference: str) -> Response:
-    """Propose "resolved" or "workaround provided" to the customer."""
-    f, user = request.form, current_user()
+    """Propose "resolved" or "workaround provided" to the customer (its owner or a manager)."""
+    f = request.form
     kind = ProposalKind.WORKAROUND if f.get("kind") == "workaround" else ProposalKind.RESOLVED
-    return _on_incident(reference, lambda s, inc, now: propose(
-        s, inc, kind, summary=f.get("summary", ""), by=user.name, now=now, settings=_hotline().settings))
+    return _on_incident(reference, lambda s, inc, actor, now: update_actions.propose_resolution(
+        s, inc, actor, kind, f.get("summary", ""), now, _hotline().settings))
 
 
 @bp.post("/incidents/<reference>/updates/verbal")
 @requires(Role.REP)
 def verbal(reference: str) -> Response:
-    """Record that the customer agreed on the phone, and who."""
-    f, user = request.form, current_user()
+    """Record that the customer agreed on the phone, and who (its owner or a manager)."""
+    f = request.form
     kind = ProposalKind.WORKAROUND if f.get("kind") == "workaround" else ProposalKind.RESOLVED
-    return _on_incident(reference, lambda s, inc, now: record_verbal_agreement(
-        s, inc, who_agreed=f.get("who_agreed", ""), by=user.name, now=now, settings=_hotline().settings,
-        kind=kind, note=f.get("note", ""), after_no=f.get(AFTER_NO_FIELD) == "yes", tz=_viewer_clock(s)))
+    return _on_incident(reference, lambda s, inc, actor, now: update_actions.record_agreement(
+        s, inc, actor, now, _hotline().settings, who_agreed=f.get("who_agreed", ""), kind=kind,
+        note=f.get("note", ""), after_no=f.get(AFTER_NO_FIELD) == "yes"))
 
 
 def _viewer_clock(session: Session) -> str:
@@ -139,7 +133,7 @@ def _on_incident(reference: str, action) -> Response:
         incident = lock_incident(session, reference)
         if incident is None:
             abort(404)
-        result: Result = action(session, incident, now)
+        result: Result = action(session, incident, actor_of(session, current_user()), now)
     flash(result.message, "message" if result.ok else "error")
     return redirect(url_for("updates.show", reference=reference))
 

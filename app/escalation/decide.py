@@ -488,6 +488,8 @@ def _reached_by_email(ev: ReachedByEmail, snap: Snapshot, now: datetime) -> Deci
         return _refuse(snap, "refused_closed")
     if snap.has_callback_number:  # a number means the promise is a call
         return _refuse(snap, "refused_has_number")
+    if not ev.paged_or_on_call:
+        return _refuse(snap, "refused_not_paged")
     if snap.reached_by_email:
         return Decision("already_reached_by_email", snap.state)
     return Decision("reached_by_email", State.WORKED_BY_EMAIL, set_owner=not _owned(snap),

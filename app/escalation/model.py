@@ -228,6 +228,7 @@ class ReachedByEmail:
     """The owner of an incident without a callback number recorded how they reached the customer."""
 
     rep_id: int | None
+    paged_or_on_call: bool = True  # as ``Acknowledge``: recording it makes the rep the owner of an unowned incident
 
 
 @dataclass(frozen=True)

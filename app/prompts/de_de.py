@@ -502,6 +502,26 @@ PROMPTS.update({
     "sms_acted_update": "SEV1 {ref} {company}: {who} hat Ihrem Kunden per SMS ein Update gesendet: {text}",
     "sms_acted_interval": "SEV1 {ref} {company}: {who} hat mit Ihrem Kunden per SMS Updates {every} vereinbart.",
     "sms_acted_proposal": "SEV1 {ref} {company}: {who} hat Ihrem Kunden per SMS die Lösung vorgeschlagen: {text}",
+    "update_not_paged": "Sie wurden für {ref} nicht alarmiert und sind nicht zuständig. Es wurde nichts "
+                        "geändert.",
+    "update_not_a_rep": "Ihr Login ist mit keinem aktiven Bereitschaftsmitarbeiter verknüpft und kann die "
+                        "Updates von Vorfall {ref} nicht ändern: nur der Zuständige, ein dafür alarmierter "
+                        "Mitarbeiter oder ein Manager. Es wurde nichts geändert.",
+    "dash_agree_interval_owner_only": "Vorfall {ref} gehört {owner}: Nur der Zuständige oder ein Manager vereinbart "
+                                      "das Update-Intervall mit dem Kunden. Nichts wurde geändert; der Kunde wurde "
+                                      "nicht informiert. Fragen Sie {owner}, oder übernehmen Sie den Vorfall.",
+    "dash_propose_owner_only": "Vorfall {ref} gehört {owner}: Nur der Zuständige oder ein Manager schlägt dem Kunden "
+                               "die Lösung vor. Nichts wurde gesendet. Fragen Sie {owner}, oder übernehmen Sie den "
+                               "Vorfall.",
+    "dash_record_agreement_owner_only": "Vorfall {ref} gehört {owner}: Nur der Zuständige oder ein Manager hält fest, "
+                                        "dass der Kunde der Lösung zugestimmt hat. Es wurde nichts geändert. Fragen "
+                                        "Sie {owner}, oder übernehmen Sie den Vorfall.",
+    "dash_acted_update": "SEV1 {ref} {company}: {who} hat Ihrem Kunden im Dashboard ein Update gesendet: {text}",
+    "dash_acted_interval": "SEV1 {ref} {company}: {who} hat mit Ihrem Kunden im Dashboard Updates {every} vereinbart.",
+    "dash_acted_proposal": "SEV1 {ref} {company}: {who} hat Ihrem Kunden im Dashboard die Lösung vorgeschlagen: {text}",
+    "dash_acted_agreement": "SEV1 {ref} {company}: {who} hat im Dashboard festgehalten, dass der Kunde der Lösung "
+                            "zugestimmt hat ({text}): der Vorfall ist geschlossen.",
+    "call_acted_interval": "SEV1 {ref} {company}: {who} hat mit Ihrem Kunden am Telefon Updates {every} vereinbart.",
     "cust_sms_to_owner": "SEV1 {ref} {company}: Der Kunde schreibt: {text}",
     "cust_sms_disputes_verbal_close": "SEV1 {ref} {company}: Der Kunde sagt, es ist NICHT gelöst, nachdem der Vorfall "
                                       "auf eine mündliche Zustimmung hin geschlossen wurde ({agreed_by}). Er schreibt: "

@@ -504,6 +504,26 @@ PROMPTS.update({
     "sms_acted_update": "SEV1 {ref} {company}: {who} sent your customer an update by SMS: {text}",
     "sms_acted_interval": "SEV1 {ref} {company}: {who} agreed updates {every} with your customer by SMS.",
     "sms_acted_proposal": "SEV1 {ref} {company}: {who} proposed the resolution to your customer by SMS: {text}",
+    # the same rule on the dashboard (``update_rights``): its refusals, and the owner's SMS when another acted there
+    "update_not_paged": "You were not paged for {ref} and do not own it. Nothing was changed.",
+    "update_not_a_rep": "Your login is not linked to an active rep, so it cannot act on the updates of incident "
+                        "{ref}: only its owner, a rep paged for it, or a manager can. Nothing was changed.",
+    "dash_agree_interval_owner_only": "Incident {ref} is owned by {owner}: only the owner or a manager agrees the "
+                                      "update interval with the customer. Nothing was changed; the customer was not "
+                                      "told. Ask {owner}, or take it over (Take over, or Call the customer now).",
+    "dash_propose_owner_only": "Incident {ref} is owned by {owner}: only the owner or a manager proposes the "
+                               "resolution to the customer. Nothing was sent. Ask {owner}, or take it over (Take "
+                               "over, or Call the customer now).",
+    "dash_record_agreement_owner_only": "Incident {ref} is owned by {owner}: only the owner or a manager records that "
+                                        "the customer agreed it is resolved. Nothing was changed. Ask {owner}, or "
+                                        "take it over (Take over, or Call the customer now).",
+    "dash_acted_update": "SEV1 {ref} {company}: {who} sent your customer an update from the dashboard: {text}",
+    "dash_acted_interval": "SEV1 {ref} {company}: {who} agreed updates {every} with your customer on the dashboard.",
+    "dash_acted_proposal": "SEV1 {ref} {company}: {who} proposed the resolution to your customer from the dashboard: "
+                           "{text}",
+    "dash_acted_agreement": "SEV1 {ref} {company}: {who} recorded on the dashboard that the customer agreed it is "
+                            "resolved ({text}): the incident is closed.",
+    "call_acted_interval": "SEV1 {ref} {company}: {who} agreed updates {every} with your customer on a call.",
     "cust_sms_to_owner": "SEV1 {ref} {company}: the customer texted: {text}",
     # a NO to the message that told them it was closed as agreed on the phone (``customer_sms._verbal_close``)
     "cust_sms_disputes_verbal_close": "SEV1 {ref} {company}: the customer says it is NOT resolved, after it was closed "

@@ -45,7 +45,7 @@ from app.services.page_text import (
     spoken_number,
     spoken_time,
 )
-from app.services.refusal_lines import log_refusal, refusal_lined
+from app.services.refusal_lines import DASHBOARD, log_refusal, refusal_lined
 from app.settings import PROMISED_CALLBACK_MINUTES
 from app.watchdog_state import worker_runs
 
@@ -100,10 +100,10 @@ def lock_incident(session: Session, reference: str) -> Incident | None:
 
 
 def may_act(session: Session, incident: Incident, rep: Rep | None, now: datetime) -> bool:
-    """An active rep acts on incidents they were paged for, or while on call (active managers always)."""
+    """An active rep acts on incidents they own, were paged for, or while on call (active managers always)."""
     if rep is None or not rep.active:  # a rep deactivated since the page: as unknown as by SMS
         return False
-    if rep.is_manager:
+    if rep.is_manager or incident.acknowledged_by == rep.id:  # the owner keeps their incident off call too
         return True
     paged = session.scalar(select(Page.id).where(
         Page.incident_id == incident.id, or_(Page.rep_id == rep.id, Page.to_number == rep.phone)).limit(1))
@@ -112,31 +112,44 @@ def may_act(session: Session, incident: Incident, rep: Rep | None, now: datetime
     return any(rep.id == r.id for _schedule, reps in on_call_everywhere(session, now) for r in reps)
 
 
+def allowed(session: Session, incident: Incident, actor: Actor, now: datetime) -> bool:
+    """The one guard of who may acknowledge, take over, connect or record a contact on ``incident``, whatever the
+    channel (``acknowledge``, ``connect`` and ``reached_by_email`` apply it themselves): ``may_act`` for the acting
+    rep; a manager (a manager's login on the dashboard, whether or not its rep is one); with no rep, refused, but
+    that a dashboard login linked to none hears the core's own refusal of it (``refused_not_a_rep``). Until probe AT
+    the dashboard skipped it: a rep's login paged for nothing took incidents over and had their customers bridged to
+    its phone, which the same rep's SMS was refused."""
+    if actor.rep is None:
+        return actor.via == DASHBOARD
+    return (actor.is_manager and actor.rep.active) or may_act(session, incident, actor.rep, now)
+
+
 def page_actor(session: Session, page: Page, incident: Incident, via: str, now: datetime) -> tuple[Actor, bool]:
     """The person a page reached (voice keypress, ack link) as an actor, and whether they may act on its incident.
 
-    The SMS channel's guard (``may_act``): someone paged who is no rep, such as the account's TAM, is told
+    The SMS channel's guard (``allowed``): someone paged who is no rep, such as the account's TAM, is told
     but never owns the incident, or acknowledging would stop the reps' escalation with nobody to call back.
     """
     rep = session.get(Rep, page.rep_id) if page.rep_id else None
     actor = Actor(name=rep.name if rep else page.name, via=via, rep=rep, is_manager=bool(rep and rep.is_manager))
-    return actor, may_act(session, incident, rep, now)
+    return actor, allowed(session, incident, actor, now)
 
 
-def acknowledge(session: Session, incident: Incident, actor: Actor, now: datetime, *, allowed: bool = True,
+def acknowledge(session: Session, incident: Incident, actor: Actor, now: datetime, *,
                 take_over: bool = False) -> Answer:
-    """Acknowledge (or, with ``take_over``, take the incident from its owner)."""
+    """Acknowledge (or, with ``take_over``, take the incident from its owner), if ``allowed``."""
     snap = snapshot(session, incident, now)
-    decision = _lined(session, incident, decide(Acknowledge(actor.rep_id, paged_or_on_call=allowed,
+    may = allowed(session, incident, actor, now)
+    decision = _lined(session, incident, decide(Acknowledge(actor.rep_id, paged_or_on_call=may,
                                                             take_over=take_over), snap, now), actor, now)
     done = carry_out(session, incident, decision, now, _acting(actor, incident))
     return Answer(decision.ok, decision.outcome, _message(decision.outcome, incident, actor, done.previous_owner,
                                                          session, now=now))
 
 
-def connect(session: Session, incident: Incident, actor: Actor, now: datetime, *, allowed: bool = True,
-            rep_call_sid: str = "") -> Answer:
-    """Acknowledge or take over if needed, then open one bridged callback (the hotline rings the rep first).
+def connect(session: Session, incident: Incident, actor: Actor, now: datetime, *, rep_call_sid: str = "") -> Answer:
+    """Acknowledge or take over if needed, then open one bridged callback (the hotline rings the rep first), if
+    ``allowed``.
 
     With ``rep_call_sid`` the rep is already on the line (pressed 2 on a page call). While the caller is
     still in the intake the callback waits for it to be over (``connect_after_call``).
@@ -144,7 +157,8 @@ def connect(session: Session, incident: Incident, actor: Actor, now: datetime, *
     rep = actor.rep
     has_phone = rep is not None and (bool(rep.phone) or bool(rep_call_sid))
     facts = replace(snapshot(session, incident, now), caller_on_hotline=caller_on_hotline(session, incident, now))
-    decision = _lined(session, incident, decide(Connect(actor.rep_id, paged_or_on_call=allowed, has_phone=has_phone),
+    may = allowed(session, incident, actor, now)
+    decision = _lined(session, incident, decide(Connect(actor.rep_id, paged_or_on_call=may, has_phone=has_phone),
                                                 facts, now), actor, now)
     done = carry_out(session, incident, decision, now, _acting(actor, incident))
     callback = None
@@ -206,8 +220,11 @@ def _check_after_call(session: Session, incident: Incident, now: datetime) -> No
 
 
 def reached_by_email(session: Session, incident: Incident, actor: Actor, how: str, now: datetime) -> Answer:
-    """The owner of an incident without a callback number records how the customer was reached."""
-    decision = decide(ReachedByEmail(actor.rep_id), snapshot(session, incident, now), now)
+    """The owner of an incident without a callback number records how the customer was reached (if ``allowed``: it
+    makes them the owner of an unowned one and stops its repages)."""
+    decision = _lined(session, incident, decide(ReachedByEmail(
+        actor.rep_id, paged_or_on_call=allowed(session, incident, actor, now)), snapshot(session, incident, now), now),
+        actor, now)
     if decision.mark_reached_by_email:
         incident.reached_how = how.strip()[:500]
     # the customer is being worked: the decision starts policy step 5's updates (``Decision.start_updates``)

@@ -1,6 +1,8 @@
-"""What a logged-in dashboard user does to an incident, through the one acknowledge/connect service.
+"""What a logged-in dashboard user does to an incident, through the one service of each action and its guards.
 
-Each function works inside the caller's transaction; jobs ride on its unit of work.
+Acknowledge, take over, call and record a contact go through ``acks`` (who may: ``acks.allowed``); a verbal
+agreement through ``update_actions`` (``update_rights``), as SMS and keypress do. Each function works inside the
+caller's transaction; jobs ride on its unit of work.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from sqlalchemy.orm import Session
 from app.models import Incident, Rep, Role, User
 from app.prompts import text
 from app.services.acks import Actor, Answer, acknowledge, connect, reached_by_email, resolve
-from app.services.page_text import rep_clock
+from app.services.refusal_lines import DASHBOARD
 from app.settings import Settings
 
-VIA = "dashboard"
+VIA = DASHBOARD
 # what the board and the incident page say, instead of Acknowledge and Take over, to a login that may not own one
 NOT_A_REP_NOTE = ("Your login is linked to no active on-call rep: you can follow and note incidents here, but not "
                   "acknowledge or take them over. Ask an admin for a login linked to your rep "
@@ -38,7 +40,7 @@ def may_own(session: Session, user: User) -> bool:
 
 
 def acknowledge_as(session: Session, incident: Incident, user: User, now: datetime, form=None) -> Answer:
-    """Acknowledge as the user's rep (unlinked, refused: ``ack_login_not_a_rep``)."""
+    """Acknowledge as the user's rep, if ``acks.allowed`` (unlinked, refused: ``ack_login_not_a_rep``)."""
     return acknowledge(session, incident, actor_of(session, user), now)
 
 
@@ -65,18 +67,19 @@ def resolve_as(session: Session, incident: Incident, user: User, now: datetime, 
     """Resolve with a recorded verbal agreement (who at the customer agreed), or as a manager with a reason.
 
     Issue 11: after a verified callback the rep names who agreed; the agreement is recorded as a
-    confirmed proposal and the one resolve service closes the incident. Over the customer's standing NO only
+    confirmed proposal and the one resolve service closes the incident (the owner or a manager records it, and the
+    owner is told when a manager did: ``update_actions.record_agreement``). Over the customer's standing NO only
     with the form's box ticked (``resolution.standing_no``).
     """
     form = form or {}
     who_agreed = form.get("who_agreed", "").strip()
     actor = actor_of(session, user)
     if who_agreed and settings is not None:
-        from app.services.resolution import AFTER_NO_FIELD, record_verbal_agreement  # resolution builds on acks
+        from app.services.resolution import AFTER_NO_FIELD  # resolution builds on acks
+        from app.services.update_actions import record_agreement
 
-        result = record_verbal_agreement(session, incident, who_agreed=who_agreed, by=actor.name, now=now,
-                                         settings=settings, note=form.get("note", ""),
-                                         after_no=form.get(AFTER_NO_FIELD) == "yes", tz=rep_clock(actor.rep))
+        result = record_agreement(session, incident, actor, now, settings, who_agreed=who_agreed,
+                                  note=form.get("note", ""), after_no=form.get(AFTER_NO_FIELD) == "yes")
         return Answer(result.ok, "resolved" if result.ok else "refused", result.message)
     return resolve(session, incident, actor, now, reason=form.get("reason", ""),
                    **({"sla_minutes": settings.callback_sla_minutes, "hotline_number": settings.twilio_number}

@@ -22,6 +22,7 @@ from app.services.events import log_event
 WINDOW = timedelta(hours=1)
 LINK = "link"  # the ``via`` of a bearer link's POST (page SMS, proposal e-mail): whoever holds the URL
 SMS, VOICE = "sms", "voice"  # the ``via`` of a rep's SMS and of a key pressed on a page call
+DASHBOARD = "dashboard"  # the ``via`` of a logged-in user's action: a line each
 BOUNDED = frozenset({LINK, SMS, VOICE})  # channels whose refusals are a line an hour; a login's are a line each
 
 

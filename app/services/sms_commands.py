@@ -18,7 +18,7 @@ from app.event_kind import EventKind
 from app.models import Account, Incident, IncidentStatus, Page, UnknownText
 from app.models.oncall import Rep
 from app.prompts import text
-from app.services.acks import Actor, Answer, acknowledge, connect, lock_incident, may_act, no_worker_hint
+from app.services.acks import Actor, Answer, acknowledge, allowed, connect, lock_incident, no_worker_hint
 from app.services.advisory_locks import UNKNOWN_SMS_SPACE, hold
 from app.services.callbacks import self_report
 from app.services.company_label import said_company
@@ -92,11 +92,9 @@ def handle_rep_sms(session: Session, from_number: str, rep: Rep | None, body: st
         return refuse_sms(session, rep, now, EventKind.SMS_UNKNOWN_REFERENCE, {"reference": reference},
                           text("sms_unknown_reference", ref=reference), command=command)
     actor = Actor(name=rep.name, via=SMS, rep=rep, is_manager=rep.is_manager)
-    allowed = may_act(session, incident, rep, now)
     if command == "called":
-        if not allowed:
-            return _answered(session, rep, incident, acknowledge(session, incident, actor, now, allowed=False), now,
-                             command)
+        if not allowed(session, incident, actor, now):  # refused in the acknowledgement's words (the same guard)
+            return _answered(session, rep, incident, acknowledge(session, incident, actor, now), now, command)
         recorded = self_report(session, incident, rep.id, rep.name, now, "reported by SMS", now)
         if recorded is None:
             return refusal_answer(session, rep, incident.id, "called self_report_closed",
@@ -110,9 +108,8 @@ def handle_rep_sms(session: Session, from_number: str, rep: Rep | None, body: st
         # updates now run at the default interval, which nobody agreed with the customer: the rep is asked to
         return text("self_reported", ref=reference) + untold_interval(session, incident)
     if command == "ack":
-        return _answered(session, rep, incident, acknowledge(session, incident, actor, now, allowed=allowed), now,
-                         command)
-    answer = connect(session, incident, actor, now, allowed=allowed)
+        return _answered(session, rep, incident, acknowledge(session, incident, actor, now), now, command)
+    answer = connect(session, incident, actor, now)
     if answer.callback is not None:
         if answer.outcome == "taken_over_and_connecting":  # whose it was, and that they are told (``_take_over``)
             return answer.message + (no_worker_hint(answer.callback) if answer.no_worker else "")
@@ -205,9 +202,7 @@ def _taken_by_another(session: Session, rep: Rep, now: datetime, command: str) -
         return refusal_answer(session, rep, None, f"{command} sms_no_open_page", text("sms_no_open_page"), now)
     incident = lock_incident(session, refs[0])
     actor = Actor(name=rep.name, via=SMS, rep=rep, is_manager=rep.is_manager)
-    return _answered(session, rep, incident,
-                     acknowledge(session, incident, actor, now, allowed=may_act(session, incident, rep, now)), now,
-                     command)
+    return _answered(session, rep, incident, acknowledge(session, incident, actor, now), now, command)
 
 
 def _answer_unknown(session: Session, from_number: str, body: str, now: datetime) -> str:

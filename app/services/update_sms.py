@@ -15,15 +15,17 @@ from sqlalchemy.orm import Session
 from app.event_kind import EventKind
 from app.models import Incident, IncidentStatus, ProposalKind, Rep
 from app.prompts import text
-from app.services.acks import lock_incident
+from app.services.acks import Actor, lock_incident
 from app.services.customer_sms import REFERENCE, answer_word, handle_customer_sms
 from app.services.events import log_event
 from app.services.refusal_answers import refusal_answer
+from app.services.refusal_lines import SMS
 from app.services.rep_commands import help_text, update_words
-from app.services.resolution import pending_proposal, propose
+from app.services.resolution import pending_proposal
 from app.services.sms_commands import first_word, is_command, only_open_page
-from app.services.update_rights import refusal, tell_owner
-from app.services.updates import agree_interval, default_untold, write_update
+from app.services.update_actions import propose_resolution, send_update, set_interval
+from app.services.update_rights import refusal
+from app.services.updates import default_untold
 from app.settings import Settings
 
 REP_COMMANDS = update_words()  # UPDATE, EVERY, PROPOSE, WORKAROUND (rep_commands: one list, HELP lists it)
@@ -102,30 +104,32 @@ def _rep_command(session: Session, rep: Rep, command: str, body: str, now: datet
     if incident is None:  # answered within ``refusal_answers``' bound, as every refused SMS of a rep
         return refusal_answer(session, rep, None, f"{command.lower()} unknown_reference",
                               f"No incident {match.group(1)}. Nothing was changed.", now)
-    refused = refusal(session, rep, incident, command, now)  # the owner's or a manager's, but UPDATE (README)
-    if refused is not None:
-        return refused
-    rest, interval = SEPARATOR.sub("", body[match.end():]).strip(), 0
+    actor = Actor(name=rep.name, via=SMS, rep=rep, is_manager=rep.is_manager)
+    rest = SEPARATOR.sub("", body[match.end():]).strip()
     if command == "EVERY":
         minutes = interval_minutes(REFERENCE.sub("", body))
         if minutes is None:
-            return "Reply EVERY <minutes> <ref>, e.g. EVERY 30 " + incident.reference
-        result = agree_interval(session, incident, minutes, via="sms", by=rep.name, now=now, owner_rep_id=rep.id)
-        said, interval = "", minutes  # the owner's SMS words it in its own language (``update_rights.acted_sms``)
+            return _refused_or(session, actor, incident, command, now,
+                               "Reply EVERY <minutes> <ref>, e.g. EVERY 30 " + incident.reference)
+        result = set_interval(session, incident, actor, minutes, now)
     elif command == "UPDATE":
-        result = write_update(session, incident, what_is_wrong=rest, by=rep.name, via="sms", now=now, rep_id=rep.id)
-        said = rest
+        result = send_update(session, incident, actor, now, what_is_wrong=rest)
     else:
         if not rest:  # the customer would read "We believe your problem is resolved." and nothing of what changed
-            return f"Say what fixed it: {command} {incident.reference} <what was done>. Nothing was sent."
+            return _refused_or(session, actor, incident, command, now,
+                               f"Say what fixed it: {command} {incident.reference} <what was done>. Nothing was sent.")
         kind = ProposalKind.WORKAROUND if command == "WORKAROUND" else ProposalKind.RESOLVED
-        result = propose(session, incident, kind, summary=rest, by=rep.name, now=now, settings=settings)
-        said = rest
-    if result.ok:  # a paged rep's update, a manager's interval or proposal: the owner must not learn it from the customer
-        tell_owner(session, rep, incident, command, said, now, interval)
+        result = propose_resolution(session, incident, actor, kind, rest, now, settings)
     if result.ok and command == "UPDATE":  # sent while the interval is one nobody agreed: said with each answer
         return result.message + default_untold(session, incident)
     return result.message
+
+
+def _refused_or(session: Session, actor: Actor, incident: Incident, command: str, now: datetime, how: str) -> str:
+    """A command written wrong: its refusal when this rep may not give it at all (``update_rights``), else ``how``
+    to write it."""
+    refused = refusal(session, actor, incident, command, now)
+    return refused if refused is not None else how
 
 
 def interval_minutes(words: str) -> int | None:

@@ -224,14 +224,14 @@ def key() -> Response:
         page, incident = _page_and_incident(session, page_id)
         if page is None:
             return say_and_hang_up(text("page_invalid"))
-        actor, allowed = page_actor(session, page, incident, "voice", now)
+        actor, _allowed = page_actor(session, page, incident, "voice", now)  # the services apply the guard
         texted = _texted(session, page)  # what the answer to a key says of the page's SMS: the voicemail's rule
         actor = replace(actor, sms_how=sms_how(texted, settings.twilio_number), email_where=email_where(texted))
         waiting = live_connect.waiting_caller(session, incident.id) is not None  # issue 13: the caller is on the line
         if digits == "1" and not waiting:
-            return say_and_hang_up(acknowledge(session, incident, actor, now, allowed=allowed).message)
+            return say_and_hang_up(acknowledge(session, incident, actor, now).message)
         if digits in ("1", "2"):
-            answer = connect(session, incident, actor, now, allowed=allowed, rep_call_sid=call_sid)
+            answer = connect(session, incident, actor, now, rep_call_sid=call_sid)
             if answer.callback is None:
                 return say_and_hang_up(answer.message)
             return bridge_twiml(answer.callback, incident, settings, whisper=text("page_connecting"))

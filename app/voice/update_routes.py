@@ -12,14 +12,16 @@ from twilio.twiml.voice_response import VoiceResponse
 from app.models import Callback, CallSession, Incident, Rep
 from app.models.followup import DEFAULT_INTERVAL_MINUTES
 from app.prompts import text
+from app.services.acks import Actor
 from app.services.callbacks import rep_leg_over
 from app.services.incidents import readable_state
 from app.services.resolution import decide_by_call, spoken_proposal
 from app.services.row_locks import lock_incident
+from app.services.update_actions import set_interval
+from app.services.update_rights import KEYPAD
 from app.services.update_text import every
 from app.services.updates import (
     KEYPAD_INTERVALS,
-    agree_interval,
     call_ended,
     follow_up_of,
     tell_unanswered_interval,
@@ -73,8 +75,8 @@ def interval() -> Response:
             return say_and_hang_up(text("upd_interval_unchanged", every=every(minutes)))
         incident = lock_incident(session, callback.incident_id)
         rep = session.get(Rep, callback.rep_id) if callback.rep_id else None
-        result = agree_interval(session, incident, minutes, via="keypad", by=rep.name if rep else "rep", now=now,
-                                owner_rep_id=callback.rep_id)
+        actor = Actor(name=rep.name if rep else "rep", via=KEYPAD, rep=rep, is_manager=bool(rep and rep.is_manager))
+        result = set_interval(session, incident, actor, minutes, now)  # the rule every channel follows
         return say_and_hang_up(f"{result.message} Goodbye.")
 
     return answer_once(handle)

@@ -72,6 +72,15 @@ def page(hotline, incident_id: int, name: str, rep_id: int | None, channel: Chan
         return row.id
 
 
+def paged(hotline, incident_id: int, *rep_ids: int) -> None:
+    """Each rep was paged for the incident (an SMS Twilio delivered): the dashboard lets them act on it, as SMS and
+    the page's keys do (``acks.allowed``)."""
+    with hotline.db.session() as session:
+        reps = [session.get(Rep, rep_id) for rep_id in rep_ids]
+    for rep in reps:
+        page(hotline, incident_id, rep.name, rep.id, Channel.SMS, PageStatus.DELIVERED, phone=rep.phone)
+
+
 @dataclass
 class Node:
     """An HTML element with its attributes, children and text."""

@@ -20,7 +20,7 @@ from app.models import (
     Role,
 )
 from app.services import leases
-from tests.integration.board_support import CSRF, login_as, make_incident, make_rep, page, parse
+from tests.integration.board_support import CSRF, login_as, make_incident, make_rep, page, paged, parse
 
 
 def _incident(hotline, reference: str) -> Incident:
@@ -76,7 +76,7 @@ def test_board_works_without_javascript_and_says_when_empty(client, hotline):
 def test_without_javascript_a_rows_button_posts_the_pages_one_form_and_its_links_lead_to_the_forms(client, hotline):
     alice = make_rep(hotline, "Alice")
     login_as(client, hotline, rep_id=alice)
-    make_incident(hotline)
+    paged(hotline, make_incident(hotline), alice)
     board = parse(client.get("/board"))
     button = board.find("button", id="ack-123456")
     shared = board.find("form", id=button.attrs["form"])  # outside the rows: a live update never replaces it
@@ -116,6 +116,7 @@ def test_acknowledge_records_the_users_rep_and_cancels_queued_pages(client, hotl
     alice = make_rep(hotline, "Alice")
     login_as(client, hotline, name="Alice A.", rep_id=alice)
     incident_id = make_incident(hotline)
+    paged(hotline, incident_id, alice)
     page(hotline, incident_id, "Bob", None, Channel.VOICE, PageStatus.QUEUED, phone="+4930901821")
 
     response = client.post("/incidents/123456/acknowledge", data={"csrf_token": CSRF, "back": "board"})
@@ -167,7 +168,7 @@ def test_a_login_linked_to_no_rep_cannot_acknowledge_or_take_over_and_nothing_ch
 def test_a_login_linked_to_no_rep_is_offered_no_acknowledge_or_take_over_and_told_why(client, hotline):
     alice = make_rep(hotline, "Alice")
     make_incident(hotline, "111111")
-    make_incident(hotline, "222222")
+    paged(hotline, make_incident(hotline, "222222"), alice)
     login_as(client, hotline, rep_id=alice)
     client.post("/incidents/222222/acknowledge", data={"csrf_token": CSRF})
     assert _posting_to(parse(client.get("/board")), "/acknowledge")  # the rows built for a rep's login ...
@@ -201,7 +202,7 @@ def test_call_the_customer_by_a_second_rep_takes_the_incident_over_and_places_th
     # issue 7: Bob's "Call the customer now" answered "already acknowledged, nothing was changed" and placed no call
     alice, bob = make_rep(hotline, "Alice"), make_rep(hotline, "Bob", "+4930901821")
     login_as(client, hotline, rep_id=alice)
-    make_incident(hotline)
+    paged(hotline, make_incident(hotline), alice, bob)
     client.post("/incidents/123456/acknowledge", data={"csrf_token": CSRF})
     login_as(client, hotline, name="Bob B.", rep_id=bob)
 
@@ -225,7 +226,7 @@ def test_call_the_customer_by_a_second_rep_takes_the_incident_over_and_places_th
 def test_call_the_customer_acknowledges_then_queues_the_bridged_call_after_commit(client, hotline, clock):
     alice = make_rep(hotline, "Alice")
     login_as(client, hotline, rep_id=alice)
-    make_incident(hotline)
+    paged(hotline, make_incident(hotline), alice)
 
     response = client.post("/incidents/123456/call", data={"csrf_token": CSRF})
     client.post("/incidents/123456/call", data={"csrf_token": CSRF})  # a second tap is the same request
@@ -349,7 +350,7 @@ def test_pages_need_a_login(client, hotline):
 def test_take_over_moves_the_incident_to_the_second_rep_and_tells_the_first(client, hotline):
     alice, bob = make_rep(hotline, "Alice"), make_rep(hotline, "Bob", "+4930901821")
     login_as(client, hotline, rep_id=alice)
-    make_incident(hotline)
+    paged(hotline, make_incident(hotline), alice, bob)
     client.post("/incidents/123456/acknowledge", data={"csrf_token": CSRF})
     login_as(client, hotline, name="Bob B.", rep_id=bob)
     assert "Take over" in client.get("/board").get_data(as_text=True)

@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 from app.models import Role
-from tests.integration.board_support import CSRF, login_as, make_incident, make_rep, parse
+from tests.integration.board_support import CSRF, login_as, make_incident, make_rep, paged, parse
 
 RANGE = {"start": "2026-11-25", "end": "2026-11-27", "tz": "UTC"}
 PAGES = ["/board", "/board/rows", "/incidents/111111", "/incidents/222222", "/oncall", "/admin/users",
@@ -88,7 +88,7 @@ def test_deadline_states_are_in_words_and_every_control_names_its_incident(clien
 def test_a_confirmation_is_a_status_and_an_error_an_alert(client, hotline):
     alice = make_rep(hotline, "Alice")
     login_as(client, hotline, rep_id=alice)
-    make_incident(hotline)
+    paged(hotline, make_incident(hotline), alice)
 
     client.post("/incidents/123456/acknowledge", data={"csrf_token": CSRF, "back": "board"})
     client.post("/incidents/123456/notes", data={"csrf_token": CSRF, "text": " "})

@@ -18,7 +18,7 @@ from app.models import Callback, Incident, Rep, Role
 from app.reports.compliance import compliance_report, range_bounds
 from app.reports.figures import FactsRange
 from app.reports.queries import load_range
-from app.services.acks import Actor, acknowledge, reached_by_email
+from app.services.acks import acknowledge, reached_by_email
 from app.services.api_tokens import create_token
 from app.services.callbacks import withdraw_short_bridge
 from tests.integration.dashboard_support import login_as
@@ -113,7 +113,7 @@ def test_a_rep_who_owns_an_incident_by_a_self_report_or_an_e_mail_contact_acknow
     with hotline.db.transaction() as session:
         incident = session.scalars(select(Incident).where(Incident.reference == "MAILONLY")).one()
         alice = session.get(Rep, desk.reps["Alice"][0])
-        assert reached_by_email(session, incident, Actor(alice.name, "web", alice), "wrote to ops@",
+        assert reached_by_email(session, incident, desk.actor(alice), "wrote to ops@",
                                 at("2026-11-23 10:05")).ok
     clock.set(at("2026-11-24 08:00"))
     with hotline.db.transaction() as session:
@@ -151,7 +151,7 @@ def test_after_a_take_over_the_api_names_who_acknowledged_as_the_report_does_and
     with hotline.db.transaction() as session:
         incident = session.scalars(select(Incident).where(Incident.reference == "TAKEN")).one()
         bob = session.get(Rep, desk.reps["Bob"][0])
-        assert acknowledge(session, incident, Actor(bob.name, "web", bob), at("2026-11-23 09:06"), take_over=True).ok
+        assert acknowledge(session, incident, desk.actor(bob), at("2026-11-23 09:06"), take_over=True).ok
     clock.set(at("2026-11-24 08:00"))
     with hotline.db.transaction() as session:
         token = create_token(session, "reporting", clock.now(), scopes=("incidents:read",))

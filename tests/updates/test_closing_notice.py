@@ -95,10 +95,11 @@ def test_a_customer_who_agreed_is_told_it_was_closed_as_agreed_not_that_the_supp
         desk, network, client, smtp):
     from tests.updates.conftest import verified_callback
 
-    incident, _alice = desk.acknowledged_by_alice(network)
+    incident, alice_phone = desk.acknowledged_by_alice(network)
     with desk.hotline.db.session() as s:
         alice = s.scalar(select(Rep.id).where(Rep.phone == ALICE))
     desk.run(lambda s, now: verified_callback(s, desk.incident(incident.id), now, rep_id=alice))
+    alice_phone.expect_sms("Maria Manager recorded on the dashboard that the customer agreed it is resolved (Dana)")
     with desk.hotline.db.session() as s:
         maria = s.scalar(select(Rep.id).where(Rep.phone == MARIA))
     login_as(client, desk.hotline, Role.MANAGER, name="Maria M.", rep_id=maria)

@@ -85,7 +85,7 @@ def test_every_before_a_callback_reached_the_customer_is_refused_and_tells_them_
     reply = _every(desk, f"EVERY 15 {ref}")
     assert NOT_YET.format(ref=ref) in reply and "agreed with them on the callback" in reply
     assert "Nothing was changed" in reply and "every 15 minutes" not in reply
-    login_as(client, desk.hotline)
+    login_as(client, desk.hotline, rep_name="Alice Primary")  # the owner, refused by the same rule
     assert post_form(client, f"/incidents/{ref}/updates/interval", {"minutes": "30"}).status_code == 302
     assert NOT_YET.format(ref=ref) in client.get(f"/incidents/{ref}/updates").get_data(as_text=True)
     _work(desk)
