@@ -52,10 +52,7 @@ def _posted(helpdesk) -> list[tuple[str, dict]]:
 
 
 def test_the_board_the_page_and_the_api_say_confirming_until_the_minimum_conversation_then_met(desk, network):
-    callback = _callback_by_sms(desk, network)
-    incident = desk.incident(callback.incident_id)
-    _keyed(desk, callback, START, 4)
-    key = desk.clock.now()
+    callback, incident, key = _key_pressed(desk, network)
     answered = desk.t0 + START + timedelta(seconds=1)  # Twilio's whole second, read as its latest instant
     login_as(desk.client, desk.hotline, Role.MANAGER, name="Mia Manager")
 
@@ -82,6 +79,14 @@ def test_the_board_the_page_and_the_api_say_confirming_until_the_minimum_convers
     assert (api["outcome"], api["answered_at"], api["confirming"]) == ("met", iso_utc(answered), None)
 
 
+def _key_pressed(desk, network):
+    """A callback asked for by SMS whose customer pressed the key 4 s into the call: it, its incident, the key's
+    instant."""
+    callback = _callback_by_sms(desk, network)
+    _keyed(desk, callback, START, 4)
+    return callback, desk.incident(callback.incident_id), desk.clock.now()
+
+
 def _mmss(span: timedelta) -> str:
     took = math.ceil(span.total_seconds())
     return f"{took // 60}:{took % 60:02d}"
@@ -90,10 +95,7 @@ def _mmss(span: timedelta) -> str:
 def test_a_four_second_call_is_never_met_on_the_board_nor_posted_to_the_helpdesk(desk, network):
     with Receiver() as helpdesk:
         _configured(desk.hotline, helpdesk.url)
-        callback = _callback_by_sms(desk, network)
-        incident = desk.incident(callback.incident_id)
-        _keyed(desk, callback, START, 4)
-        key = desk.clock.now()
+        callback, incident, key = _key_pressed(desk, network)
         desk.clock.set(key + timedelta(seconds=1))
         _work(desk)  # the watchdog collects the callback_met line: its webhook waits for the proof
         login_as(desk.client, desk.hotline, Role.MANAGER, name="Mia Manager")
@@ -118,10 +120,7 @@ def test_a_four_second_call_is_never_met_on_the_board_nor_posted_to_the_helpdesk
 def test_callback_met_is_posted_once_the_conversation_has_lasted_the_minimum(desk, network):
     with Receiver() as helpdesk:
         _configured(desk.hotline, helpdesk.url)
-        callback = _callback_by_sms(desk, network)
-        incident = desk.incident(callback.incident_id)
-        _keyed(desk, callback, START, 4)
-        key = desk.clock.now()
+        callback, incident, key = _key_pressed(desk, network)
         desk.clock.set(key + timedelta(seconds=9))
         _work(desk)
         assert "callback.met" not in [event for event, _ in _posted(helpdesk)]

@@ -10,14 +10,11 @@ simulated Twilio and its queues), both orders of the two end reports.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
-from app.models.user import Role
-from tests.integration.dashboard_support import login_as
 from tests.paging.conftest import ALICE
 from tests.paging.test_acknowledgement import _sms_from
+from tests.paging.test_deadline_after_callback import _report_row
 from tests.paging.test_live_connect import HOTLINE, _call, _callbacks, _events, _incident_id, _intake, _waits
 from tests.paging.test_live_connect_hangup import HUNG_UP, _alice_ready
 
@@ -28,12 +25,19 @@ NOT_CONNECTED = "The hotline has no record that you were connected to the custom
 DIAL_SECONDS = 45  # what the probe's stand-in reported for a <Dial> whose caller was gone before the bridge
 
 
-def _report_row(desk) -> dict:
-    login_as(desk.client, desk.hotline, Role.MANAGER, name="Mia Manager")
-    query = {"start": desk.t0.date().isoformat(), "end": (desk.t0.date() + timedelta(days=1)).isoformat(),
-             "tz": "UTC", "as_of": desk.clock.now().isoformat()}
-    [row] = desk.client.get("/reports/compliance.json", query_string=query).get_json()["rows"]
-    return row
+def _caller_waits_and_drops(desk, **drop):
+    """A caller through the intake who presses 1 to wait and is gone before the bridge (``drop``: the simulated
+    call's knob and when); the rep's <Dial> reports DIAL_SECONDS all the same. The call and its incident's id."""
+    call = _call(desk)
+    for knob, when in drop.items():
+        setattr(call, knob, when)
+    call.connecting_dial_seconds = DIAL_SECONDS
+    _intake(desk, call)
+    incident_id = _incident_id(desk, call)
+    desk.clock.advance(seconds=5)
+    assert call.press("1").kind == "queue"
+    desk.settle()
+    return call, incident_id
 
 
 def _dial_done(network):
@@ -57,14 +61,7 @@ def _call_works_at_once(desk, network, customer, alice, incident_id: int) -> Non
 def test_a_dial_with_seconds_but_no_bridge_counts_nothing_and_the_customer_is_dialled_out(desk, network, reported):
     customer, alice = _alice_ready(network)
     customer.expect_call(answer=False).expect_sms("tried to call you")
-    call = _call(desk)
-    call.hang_up_while_connecting = reported
-    call.connecting_dial_seconds = DIAL_SECONDS
-    _intake(desk, call)
-    incident_id = _incident_id(desk, call)
-    desk.clock.advance(seconds=5)
-    assert call.press("1").kind == "queue"
-    desk.settle()
+    call, incident_id = _caller_waits_and_drops(desk, hang_up_while_connecting=reported)
 
     dial = _dial_done(network)
     assert dial.params["DialCallDuration"] == str(DIAL_SECONDS) and "DialBridged" not in dial.params
@@ -94,14 +91,7 @@ def test_a_bridge_counted_then_withdrawn_after_the_reps_dial_ended_is_closed_and
     QueueResult=hangup came last. The answer is withdrawn, and with the rep's dial over nothing will dial the customer
     from that leg: the callback is closed as attempted, not left pending, and CALL works at once."""
     customer, alice = _alice_ready(network)
-    call = _call(desk)
-    call.drops_at_bridge = "last"
-    call.connecting_dial_seconds = DIAL_SECONDS
-    _intake(desk, call)
-    incident_id = _incident_id(desk, call)
-    desk.clock.advance(seconds=5)
-    assert call.press("1").kind == "queue"
-    desk.settle()
+    call, incident_id = _caller_waits_and_drops(desk, drops_at_bridge="last")
 
     assert any("/twilio/live/bridging" in w.url for w in network.webhooks)  # counted at the bridge, as designed
     [wait] = _waits(desk)
